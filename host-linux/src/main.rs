@@ -1,0 +1,2 @@
+//! `pvm`: the Linux host. SKELETON.
+fn main() {}

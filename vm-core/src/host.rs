@@ -1,0 +1,339 @@
+//! The host boundary: everything `vm-core` needs from the machine it runs on.
+//!
+//! `vm-core` owns every guest-visible behaviour (what a syscall returns, how
+//! memory is laid out, which signal a fault raises). What it cannot do by
+//! itself — reserve and protect host memory, talk to a file system, read a
+//! clock, get entropy, write to a console — it asks of a [`HostOs`].
+//! `host-linux` implements this trait with Linux syscalls; `host-baremetal`
+//! implements it inside a small kernel. When a host needs something that is
+//! not here, the trait grows: no `cfg` in the core.
+//!
+//! Conventions:
+//! * Errors are Linux errno values ([`Errno`]), because that is what the
+//!   guest finally sees; a host without Linux picks the nearest errno.
+//! * File descriptors are host descriptors. The guest's fd `n` *is* the
+//!   host's fd `n` (as in qemu-user), so the host owns the fd table.
+//! * Paths are raw bytes, without the trailing NUL.
+//! * Flag and command values use the Linux asm-generic encoding (the guest's);
+//!   a host translates them if its own differ.
+
+use core::fmt;
+
+/// A Linux errno value (always positive), the error type of every host call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Errno(pub i32);
+
+#[allow(missing_docs)]
+impl Errno {
+    pub const EPERM: Errno = Errno(1);
+    pub const ENOENT: Errno = Errno(2);
+    pub const ESRCH: Errno = Errno(3);
+    pub const EINTR: Errno = Errno(4);
+    pub const EIO: Errno = Errno(5);
+    pub const ENOEXEC: Errno = Errno(8);
+    pub const EBADF: Errno = Errno(9);
+    pub const ECHILD: Errno = Errno(10);
+    pub const EAGAIN: Errno = Errno(11);
+    pub const ENOMEM: Errno = Errno(12);
+    pub const EACCES: Errno = Errno(13);
+    pub const EFAULT: Errno = Errno(14);
+    pub const EBUSY: Errno = Errno(16);
+    pub const EEXIST: Errno = Errno(17);
+    pub const EXDEV: Errno = Errno(18);
+    pub const ENODEV: Errno = Errno(19);
+    pub const ENOTDIR: Errno = Errno(20);
+    pub const EISDIR: Errno = Errno(21);
+    pub const EINVAL: Errno = Errno(22);
+    pub const EMFILE: Errno = Errno(24);
+    pub const ENOTTY: Errno = Errno(25);
+    pub const EFBIG: Errno = Errno(27);
+    pub const ENOSPC: Errno = Errno(28);
+    pub const ESPIPE: Errno = Errno(29);
+    pub const EROFS: Errno = Errno(30);
+    pub const EPIPE: Errno = Errno(32);
+    pub const ERANGE: Errno = Errno(34);
+    pub const ENAMETOOLONG: Errno = Errno(36);
+    pub const ENOSYS: Errno = Errno(38);
+    pub const ENOTEMPTY: Errno = Errno(39);
+    pub const ELOOP: Errno = Errno(40);
+    pub const ENODATA: Errno = Errno(61);
+    pub const EOVERFLOW: Errno = Errno(75);
+    pub const ENOTSUP: Errno = Errno(95);
+    pub const ETIMEDOUT: Errno = Errno(110);
+
+    /// The symbolic name, for `--strace`.
+    pub fn name(self) -> &'static str {
+        match self.0 {
+            1 => "EPERM",
+            2 => "ENOENT",
+            3 => "ESRCH",
+            4 => "EINTR",
+            5 => "EIO",
+            8 => "ENOEXEC",
+            9 => "EBADF",
+            10 => "ECHILD",
+            11 => "EAGAIN",
+            12 => "ENOMEM",
+            13 => "EACCES",
+            14 => "EFAULT",
+            16 => "EBUSY",
+            17 => "EEXIST",
+            18 => "EXDEV",
+            19 => "ENODEV",
+            20 => "ENOTDIR",
+            21 => "EISDIR",
+            22 => "EINVAL",
+            24 => "EMFILE",
+            25 => "ENOTTY",
+            27 => "EFBIG",
+            28 => "ENOSPC",
+            29 => "ESPIPE",
+            30 => "EROFS",
+            32 => "EPIPE",
+            34 => "ERANGE",
+            36 => "ENAMETOOLONG",
+            38 => "ENOSYS",
+            39 => "ENOTEMPTY",
+            40 => "ELOOP",
+            61 => "ENODATA",
+            75 => "EOVERFLOW",
+            95 => "EOPNOTSUPP",
+            110 => "ETIMEDOUT",
+            _ => "E?",
+        }
+    }
+}
+
+impl fmt::Display for Errno {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.name(), self.0)
+    }
+}
+
+/// Result of a host call.
+pub type SysResult<T> = Result<T, Errno>;
+
+bitflags::bitflags! {
+    /// Host page protection requested by the core for part of a guest region.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct HostProt: u8 {
+        const READ = 1;
+        const WRITE = 2;
+        const EXEC = 4;
+    }
+}
+
+/// A point in time or a duration, as `struct timespec`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Timespec {
+    pub sec: i64,
+    pub nsec: i64,
+}
+
+/// What `stat` returns, independent of any architecture's `struct stat`
+/// layout; the core encodes it as the guest's `struct stat` or `struct statx`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FileStat {
+    pub dev: u64,
+    pub ino: u64,
+    /// File type and permission bits (`S_IFMT | 0o7777`).
+    pub mode: u32,
+    pub nlink: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub rdev: u64,
+    pub size: i64,
+    pub blksize: i32,
+    pub blocks: i64,
+    pub atime: Timespec,
+    pub mtime: Timespec,
+    pub ctime: Timespec,
+}
+
+/// `struct winsize`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WinSize {
+    pub rows: u16,
+    pub cols: u16,
+    pub xpixel: u16,
+    pub ypixel: u16,
+}
+
+/// `struct termios` in the asm-generic layout (the same on riscv64 and x86-64).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Termios {
+    pub iflag: u32,
+    pub oflag: u32,
+    pub cflag: u32,
+    pub lflag: u32,
+    pub line: u8,
+    pub cc: [u8; 19],
+}
+
+/// Process identity the guest observes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Ids {
+    pub pid: i32,
+    pub ppid: i32,
+    pub uid: u32,
+    pub euid: u32,
+    pub gid: u32,
+    pub egid: u32,
+}
+
+/// `uname` fields the host decides (the core sets `machine` to `riscv64`).
+/// Each is NUL-padded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostUname {
+    pub sysname: [u8; 65],
+    pub nodename: [u8; 65],
+    pub release: [u8; 65],
+    pub version: [u8; 65],
+    pub domainname: [u8; 65],
+}
+
+impl Default for HostUname {
+    fn default() -> Self {
+        HostUname {
+            sysname: [0; 65],
+            nodename: [0; 65],
+            release: [0; 65],
+            version: [0; 65],
+            domainname: [0; 65],
+        }
+    }
+}
+
+/// `sysinfo` fields.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SysInfo {
+    pub uptime: i64,
+    pub loads: [u64; 3],
+    pub totalram: u64,
+    pub freeram: u64,
+    pub sharedram: u64,
+    pub bufferram: u64,
+    pub totalswap: u64,
+    pub freeswap: u64,
+    pub procs: u16,
+    pub mem_unit: u32,
+}
+
+/// Everything `vm-core` needs from the host. See the module documentation
+/// for the conventions every method follows.
+///
+/// The trait is `Sync`: guest threads (a later issue) call into one host
+/// from several host threads.
+pub trait HostOs: Sync {
+    // ---- memory -------------------------------------------------------
+
+    /// Reserve `size` bytes of contiguous host address space, inaccessible,
+    /// not yet backed. The guest address space lives inside it.
+    fn reserve(&self, size: usize) -> SysResult<*mut u8>;
+
+    /// Give `[addr, addr+len)` (page aligned, inside a reservation) the host
+    /// protection `prot`, backing it with zeroed memory the first time it
+    /// becomes accessible. `HostProt::empty()` makes it inaccessible but keeps
+    /// its contents.
+    fn protect(&self, addr: *mut u8, len: usize, prot: HostProt) -> SysResult<()>;
+
+    /// Drop the contents of `[addr, addr+len)` (page aligned, inside a
+    /// reservation) and make it inaccessible: a later `protect` sees zeroes.
+    fn discard(&self, addr: *mut u8, len: usize) -> SysResult<()>;
+
+    // ---- files --------------------------------------------------------
+
+    /// `openat(dirfd, path, flags, mode)`; `dirfd` may be `AT_FDCWD` (-100).
+    fn openat(&self, dirfd: i32, path: &[u8], flags: i32, mode: u32) -> SysResult<i32>;
+    fn close(&self, fd: i32) -> SysResult<()>;
+    fn read(&self, fd: i32, buf: &mut [u8]) -> SysResult<usize>;
+    fn write(&self, fd: i32, buf: &[u8]) -> SysResult<usize>;
+    fn pread(&self, fd: i32, buf: &mut [u8], offset: i64) -> SysResult<usize>;
+    fn pwrite(&self, fd: i32, buf: &[u8], offset: i64) -> SysResult<usize>;
+    fn lseek(&self, fd: i32, offset: i64, whence: i32) -> SysResult<i64>;
+    /// `fstatat(dirfd, path, flags)`; with an empty path and
+    /// `AT_EMPTY_PATH` (0x1000) it is `fstat(dirfd)`.
+    fn fstatat(&self, dirfd: i32, path: &[u8], flags: i32) -> SysResult<FileStat>;
+    fn faccessat(&self, dirfd: i32, path: &[u8], mode: i32, flags: i32) -> SysResult<()>;
+    /// Returns the number of bytes written into `buf` (not NUL terminated).
+    fn readlinkat(&self, dirfd: i32, path: &[u8], buf: &mut [u8]) -> SysResult<usize>;
+    /// Fills `buf` with `struct linux_dirent64` records (an arch-independent
+    /// layout) and returns the number of bytes used; 0 at the end.
+    fn getdents64(&self, fd: i32, buf: &mut [u8]) -> SysResult<usize>;
+    fn mkdirat(&self, dirfd: i32, path: &[u8], mode: u32) -> SysResult<()>;
+    fn unlinkat(&self, dirfd: i32, path: &[u8], flags: i32) -> SysResult<()>;
+    fn renameat2(
+        &self,
+        olddirfd: i32,
+        oldpath: &[u8],
+        newdirfd: i32,
+        newpath: &[u8],
+        flags: u32,
+    ) -> SysResult<()>;
+    fn symlinkat(&self, target: &[u8], newdirfd: i32, linkpath: &[u8]) -> SysResult<()>;
+    fn linkat(
+        &self,
+        olddirfd: i32,
+        oldpath: &[u8],
+        newdirfd: i32,
+        newpath: &[u8],
+        flags: i32,
+    ) -> SysResult<()>;
+    fn fchmodat(&self, dirfd: i32, path: &[u8], mode: u32) -> SysResult<()>;
+    fn fchmod(&self, fd: i32, mode: u32) -> SysResult<()>;
+    /// `utimensat`; `times` of `None` means "now" for both.
+    fn utimensat(
+        &self,
+        dirfd: i32,
+        path: &[u8],
+        times: Option<[Timespec; 2]>,
+        flags: i32,
+    ) -> SysResult<()>;
+    fn ftruncate(&self, fd: i32, len: i64) -> SysResult<()>;
+    fn fsync(&self, fd: i32) -> SysResult<()>;
+    /// `fcntl` for the integer-argument commands (F_DUPFD, F_GETFD, F_SETFD,
+    /// F_GETFL, F_SETFL, F_DUPFD_CLOEXEC); the core rejects the others.
+    fn fcntl(&self, fd: i32, cmd: i32, arg: i64) -> SysResult<i64>;
+    fn dup(&self, fd: i32) -> SysResult<i32>;
+    fn dup3(&self, oldfd: i32, newfd: i32, flags: i32) -> SysResult<i32>;
+    fn pipe2(&self, flags: i32) -> SysResult<[i32; 2]>;
+    /// `ioctl(fd, TCGETS)`; `ENOTTY` when `fd` is not a terminal.
+    fn tcgetattr(&self, fd: i32) -> SysResult<Termios>;
+    /// `ioctl(fd, TCSETS + action)`, action 0..=2 (TCSETS, TCSETSW, TCSETSF).
+    fn tcsetattr(&self, fd: i32, action: u32, termios: &Termios) -> SysResult<()>;
+    /// `ioctl(fd, TIOCGWINSZ)`.
+    fn winsize(&self, fd: i32) -> SysResult<WinSize>;
+    /// Writes the current directory (no NUL) into `buf`, returns its length.
+    fn getcwd(&self, buf: &mut [u8]) -> SysResult<usize>;
+    fn chdir(&self, path: &[u8]) -> SysResult<()>;
+    fn fchdir(&self, fd: i32) -> SysResult<()>;
+    fn umask(&self, mask: u32) -> u32;
+
+    // ---- time, randomness, identity ------------------------------------
+
+    /// `clock_gettime(clock)` for the Linux clock ids.
+    fn clock_gettime(&self, clock: i32) -> SysResult<Timespec>;
+    fn clock_getres(&self, clock: i32) -> SysResult<Timespec>;
+    /// Sleep for `duration` on the monotonic clock.
+    fn sleep(&self, duration: Timespec) -> SysResult<()>;
+    /// Fill `buf` with random bytes (as `getrandom(buf, 0)`).
+    fn random(&self, buf: &mut [u8]) -> SysResult<usize>;
+    fn ids(&self) -> Ids;
+    /// Host thread id of the calling thread.
+    fn gettid(&self) -> i32;
+    fn uname(&self) -> HostUname;
+    fn sysinfo(&self) -> SysInfo;
+    /// Number of CPUs the guest may see (`sched_getaffinity`).
+    fn cpu_count(&self) -> usize;
+
+    // ---- diagnostics ----------------------------------------------------
+
+    /// Write a diagnostic line (strace output, fatal messages) to the
+    /// host's error console. Never fails visibly.
+    fn log(&self, args: fmt::Arguments<'_>);
+}
+
+/// The Linux value of `AT_FDCWD`.
+pub const AT_FDCWD: i32 = -100;
+/// The Linux value of `AT_EMPTY_PATH`.
+pub const AT_EMPTY_PATH: i32 = 0x1000;

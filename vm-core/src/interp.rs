@@ -1,0 +1,3 @@
+//! Interpreter: executes decoded instructions on a [`crate::cpu::Cpu`].
+//!
+//! SKELETON: to be filled in.

@@ -1,0 +1,30 @@
+//! `vm-core`: the host-independent heart of pvm, a process virtual machine
+//! that runs RISC-V 64 (RV64GC, lp64d) Linux programs.
+//!
+//! The path of a guest program through the core:
+//! 1. [`loader`] reads the ELF (and its dynamic linker) through the
+//!    [`host::HostOs`] and writes code and data into a [`memory::GuestMemory`],
+//!    then builds the initial stack (argv, envp, auxv).
+//! 2. [`process`] owns the address space and runs the emulation loop.
+//! 3. [`decode`] turns instruction bits into one [`decode::Inst`] enum, shared
+//!    by the [`interp`]reter (and the translator and disassembly).
+//! 4. [`interp`] executes decoded instructions on a [`cpu::Cpu`], using
+//!    [`fpu`] for exact IEEE-754 arithmetic, until a [`cpu::Trap`].
+//! 5. [`syscall`] emulates Linux riscv64 system calls on the host.
+//! 6. [`signal`] records signal dispositions and turns traps into guest
+//!    signals.
+#![no_std]
+#![warn(missing_debug_implementations, rust_2018_idioms)]
+
+extern crate alloc;
+
+pub mod cpu;
+pub mod decode;
+pub mod fpu;
+pub mod host;
+pub mod interp;
+pub mod loader;
+pub mod memory;
+pub mod process;
+pub mod signal;
+pub mod syscall;

@@ -1,0 +1,3 @@
+//! Loader: ELF images into guest memory, and the initial process stack.
+//!
+//! SKELETON: to be filled in.

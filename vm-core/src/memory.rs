@@ -1,0 +1,621 @@
+//! Guest memory: one contiguous host reservation per guest address space.
+//!
+//! Guest address `a` lives at host address `base + a`, for `a` in
+//! `[0, size)`. Every access goes through a bounds check against `size`
+//! *and* a page permission check against `perms`, so no guest address,
+//! however wild, can reach host memory outside the reservation: that is the
+//! sandbox boundary the rest of pvm (and the translator) relies on.
+//!
+//! Page permissions are the guest's view (`mmap`/`mprotect`); the host's
+//! protection of the backing pages follows them (readable if the guest may
+//! read or execute, writable if it may write), so a host fault handler can
+//! catch what the software checks would.
+//!
+//! The mapping list ([`Mappings`]) is the kernel's VMA list in miniature:
+//! it answers "where is a free range" for `mmap` and keeps `brk` state.
+
+use crate::host::{Errno, HostOs, HostProt, SysResult};
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+
+/// Guest page size (the RISC-V Linux base page).
+pub const PAGE_SIZE: u64 = 4096;
+const PAGE_SHIFT: u32 = 12;
+
+/// Round `x` up to a page boundary (saturating).
+pub const fn page_up(x: u64) -> u64 {
+    match x.checked_add(PAGE_SIZE - 1) {
+        Some(v) => v & !(PAGE_SIZE - 1),
+        None => u64::MAX & !(PAGE_SIZE - 1),
+    }
+}
+/// Round `x` down to a page boundary.
+pub const fn page_down(x: u64) -> u64 {
+    x & !(PAGE_SIZE - 1)
+}
+
+bitflags::bitflags! {
+    /// Guest page permissions (the `PROT_*` values of Linux).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct Perm: u8 {
+        const READ = 1;
+        const WRITE = 2;
+        const EXEC = 4;
+    }
+}
+
+impl Perm {
+    /// The host protection that backs guest pages with this permission.
+    fn host(self) -> HostProt {
+        let mut p = HostProt::empty();
+        if self.intersects(Perm::READ | Perm::EXEC | Perm::WRITE) {
+            p |= HostProt::READ;
+        }
+        if self.contains(Perm::WRITE) {
+            p |= HostProt::WRITE;
+        }
+        p
+    }
+}
+
+/// Which kind of access faulted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+    Exec,
+}
+
+/// A guest memory access that the guest is not allowed to make: the
+/// exception path turns it into SIGSEGV (or SIGBUS) for the guest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemFault {
+    /// First guest address that could not be accessed.
+    pub addr: u64,
+    pub access: Access,
+    /// `true` when the page is mapped but forbids this access
+    /// (`SEGV_ACCERR`), `false` when nothing is mapped (`SEGV_MAPERR`).
+    pub mapped: bool,
+}
+
+/// A guest address space.
+pub struct GuestMemory {
+    base: *mut u8,
+    size: u64,
+    /// Guest permission of every page; 0 means not mapped.
+    perms: Box<[AtomicU8]>,
+    host: &'static dyn HostOs,
+    /// Mapping list, `brk` and placement state.
+    pub maps: spin::Mutex<Mappings>,
+    /// Bumped whenever guest code may have changed under an engine
+    /// (`fence.i`, `riscv_flush_icache`, unmapping or re-protecting
+    /// executable pages); engines drop cached decodings when it moves.
+    code_epoch: AtomicU64,
+}
+
+impl core::fmt::Debug for GuestMemory {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("GuestMemory")
+            .field("base", &self.base)
+            .field("size", &self.size)
+            .finish_non_exhaustive()
+    }
+}
+
+// SAFETY: `base` points into a reservation owned by this value for its whole
+// life; all mutation of bookkeeping goes through atomics or the mutex, and
+// guest data races are the guest's own (as on hardware).
+unsafe impl Send for GuestMemory {}
+unsafe impl Sync for GuestMemory {}
+
+/// A guest mapping: `[start, end)` with one permission (the VMA).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mapping {
+    pub end: u64,
+    pub perm: Perm,
+}
+
+/// The list of mappings plus the heap (`brk`) state.
+#[derive(Debug, Default)]
+pub struct Mappings {
+    /// start -> mapping; ranges never overlap.
+    pub map: BTreeMap<u64, Mapping>,
+    /// Start of the `brk` heap (page after the executable's bss).
+    pub brk_start: u64,
+    /// Current program break (may be unaligned).
+    pub brk: u64,
+    /// Top of the area `mmap` places mappings in (grows down).
+    pub mmap_top: u64,
+    /// Lowest address `mmap` may place a mapping at without a hint.
+    pub mmap_min: u64,
+}
+
+impl Mappings {
+    /// Record `[start, end)` with `perm`, replacing what was there.
+    pub fn insert(&mut self, start: u64, end: u64, perm: Perm) {
+        self.remove(start, end);
+        self.map.insert(start, Mapping { end, perm });
+    }
+
+    /// Forget `[start, end)`, splitting mappings that straddle it.
+    pub fn remove(&mut self, start: u64, end: u64) {
+        let overlapping: Vec<(u64, Mapping)> = self
+            .map
+            .range(..end)
+            .rev()
+            .take_while(|(_, m)| m.end > start)
+            .map(|(s, m)| (*s, *m))
+            .collect();
+        for (s, m) in overlapping {
+            if m.end <= start {
+                continue;
+            }
+            self.map.remove(&s);
+            if s < start {
+                self.map.insert(
+                    s,
+                    Mapping {
+                        end: start,
+                        perm: m.perm,
+                    },
+                );
+            }
+            if m.end > end {
+                self.map.insert(
+                    end,
+                    Mapping {
+                        end: m.end,
+                        perm: m.perm,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Is any byte of `[start, end)` mapped?
+    pub fn overlaps(&self, start: u64, end: u64) -> bool {
+        self.map
+            .range(..end)
+            .next_back()
+            .is_some_and(|(_, m)| m.end > start)
+    }
+
+    /// Is every byte of `[start, end)` mapped?
+    pub fn covers(&self, start: u64, end: u64) -> bool {
+        let mut at = start;
+        while at < end {
+            match self.map.range(..=at).next_back() {
+                Some((_, m)) if m.end > at => at = m.end,
+                _ => return false,
+            }
+        }
+        true
+    }
+
+    /// Find a free page-aligned range of `len` bytes, searching down from
+    /// `mmap_top` (the Linux top-down layout).
+    pub fn find_free(&self, len: u64) -> Option<u64> {
+        let mut top = self.mmap_top;
+        for (&s, m) in self.map.range(..self.mmap_top).rev() {
+            if m.end <= top && top - m.end >= len {
+                return Some(top - len);
+            }
+            top = top.min(s);
+            if top < self.mmap_min.saturating_add(len) {
+                return None;
+            }
+        }
+        (top >= self.mmap_min.saturating_add(len)).then(|| top - len)
+    }
+}
+
+impl GuestMemory {
+    /// Reserve a guest address space of `size` bytes (a multiple of the page
+    /// size) on `host`. Nothing is mapped yet.
+    pub fn new(host: &'static dyn HostOs, size: u64) -> SysResult<GuestMemory> {
+        if size == 0 || size % PAGE_SIZE != 0 || size > (1 << 47) {
+            return Err(Errno::EINVAL);
+        }
+        let base = host.reserve(size as usize)?;
+        let pages = (size >> PAGE_SHIFT) as usize;
+        let mut perms = Vec::new();
+        perms.try_reserve_exact(pages).map_err(|_| Errno::ENOMEM)?;
+        perms.resize_with(pages, || AtomicU8::new(0));
+        Ok(GuestMemory {
+            base,
+            size,
+            perms: perms.into_boxed_slice(),
+            host,
+            maps: spin::Mutex::new(Mappings::default()),
+            code_epoch: AtomicU64::new(0),
+        })
+    }
+
+    /// Size of the guest address space in bytes.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Host address of guest address 0 (for the translator and host fault
+    /// handlers).
+    pub fn host_base(&self) -> *mut u8 {
+        self.base
+    }
+
+    /// The host this address space lives on.
+    pub fn host(&self) -> &'static dyn HostOs {
+        self.host
+    }
+
+    /// Current code epoch (see the field's documentation).
+    #[inline]
+    pub fn code_epoch(&self) -> u64 {
+        self.code_epoch.load(Ordering::Acquire)
+    }
+
+    /// Tell engines that guest code may have changed.
+    pub fn invalidate_code(&self) {
+        self.code_epoch.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Does any page of `[addr, addr+len)` hold executable code?
+    fn any_exec(&self, addr: u64, len: u64) -> bool {
+        let maps = self.maps.lock();
+        maps.map
+            .range(..addr.saturating_add(len))
+            .rev()
+            .take_while(|(_, m)| m.end > addr)
+            .any(|(_, m)| m.perm.contains(Perm::EXEC))
+    }
+
+    /// Guest permission of the page holding `addr` (empty when unmapped or
+    /// outside the address space).
+    #[inline]
+    pub fn perm(&self, addr: u64) -> Perm {
+        match self.perms.get((addr >> PAGE_SHIFT) as usize) {
+            Some(p) => Perm::from_bits_truncate(p.load(Ordering::Relaxed)),
+            None => Perm::empty(),
+        }
+    }
+
+    fn range_ok(&self, addr: u64, len: u64) -> bool {
+        addr % PAGE_SIZE == 0
+            && len % PAGE_SIZE == 0
+            && len != 0
+            && addr <= self.size
+            && len <= self.size - addr
+    }
+
+    /// Make `[addr, addr+len)` accessible with `perm` (page aligned), as
+    /// `mmap(MAP_FIXED)` does: old contents are discarded first when
+    /// `fresh` is set, so the range reads as zeroes.
+    pub fn map(&self, addr: u64, len: u64, perm: Perm, fresh: bool) -> SysResult<()> {
+        if !self.range_ok(addr, len) {
+            return Err(Errno::ENOMEM);
+        }
+        // SAFETY: range_ok proved [addr, addr+len) lies inside the reservation.
+        let host_addr = unsafe { self.base.add(addr as usize) };
+        if fresh {
+            if self.any_exec(addr, len) {
+                self.invalidate_code();
+            }
+            self.host.discard(host_addr, len as usize)?;
+        }
+        // Back the pages writable first so the loader can fill them; the
+        // final host protection follows the guest's.
+        self.host.protect(host_addr, len as usize, perm.host())?;
+        self.set_perms(addr, len, perm);
+        self.maps.lock().insert(addr, addr + len, perm);
+        Ok(())
+    }
+
+    /// Change the permission of `[addr, addr+len)` (`mprotect`). Every page
+    /// must be mapped.
+    pub fn protect(&self, addr: u64, len: u64, perm: Perm) -> SysResult<()> {
+        if !self.range_ok(addr, len) {
+            return Err(Errno::ENOMEM);
+        }
+        let mut maps = self.maps.lock();
+        if !maps.covers(addr, addr + len) {
+            return Err(Errno::ENOMEM);
+        }
+        let was_exec = maps
+            .map
+            .range(..addr + len)
+            .rev()
+            .take_while(|(_, m)| m.end > addr)
+            .any(|(_, m)| m.perm.contains(Perm::EXEC));
+        // SAFETY: range_ok proved the range lies inside the reservation.
+        let host_addr = unsafe { self.base.add(addr as usize) };
+        self.host.protect(host_addr, len as usize, perm.host())?;
+        if was_exec {
+            self.invalidate_code();
+        }
+        self.set_perms(addr, len, perm);
+        maps.insert(addr, addr + len, perm);
+        Ok(())
+    }
+
+    /// Remove `[addr, addr+len)` (`munmap`): its pages become unmapped and
+    /// their contents are dropped.
+    pub fn unmap(&self, addr: u64, len: u64) -> SysResult<()> {
+        if addr % PAGE_SIZE != 0 || len == 0 {
+            return Err(Errno::EINVAL);
+        }
+        let len = page_up(len);
+        // Linux accepts ranges that are partly or wholly unmapped; clip to
+        // the address space.
+        if addr >= self.size {
+            return Ok(());
+        }
+        let len = len.min(self.size - addr);
+        if self.any_exec(addr, len) {
+            self.invalidate_code();
+        }
+        // SAFETY: the range was clipped to the reservation above.
+        let host_addr = unsafe { self.base.add(addr as usize) };
+        self.host.discard(host_addr, len as usize)?;
+        self.set_perms(addr, len, Perm::empty());
+        self.maps.lock().remove(addr, addr + len);
+        Ok(())
+    }
+
+    fn set_perms(&self, addr: u64, len: u64, perm: Perm) {
+        let first = (addr >> PAGE_SHIFT) as usize;
+        let last = ((addr + len) >> PAGE_SHIFT) as usize;
+        for p in &self.perms[first..last] {
+            p.store(perm.bits(), Ordering::Relaxed);
+        }
+    }
+
+    /// Check that `len` bytes at `addr` may be accessed with `need`;
+    /// return the host pointer to them.
+    #[inline]
+    pub fn check(&self, addr: u64, len: u64, access: Access) -> Result<*mut u8, MemFault> {
+        let need = match access {
+            Access::Read => Perm::READ,
+            Access::Write => Perm::WRITE,
+            Access::Exec => Perm::EXEC,
+        };
+        if len == 0 {
+            // SAFETY: a zero-length access touches nothing; the pointer is
+            // only used for zero-length copies. wrapping_add avoids UB.
+            return Ok(self.base.wrapping_add(addr as usize));
+        }
+        let fault = |a: u64, mapped| MemFault {
+            addr: a,
+            access,
+            mapped,
+        };
+        if addr >= self.size || len > self.size - addr {
+            let a = addr.max(self.size);
+            return Err(fault(a, false));
+        }
+        let first = addr >> PAGE_SHIFT;
+        let last = (addr + len - 1) >> PAGE_SHIFT;
+        for page in first..=last {
+            let p = Perm::from_bits_truncate(self.perms[page as usize].load(Ordering::Relaxed));
+            if !p.contains(need) {
+                let a = if page == first {
+                    addr
+                } else {
+                    page << PAGE_SHIFT
+                };
+                return Err(fault(a, !p.is_empty()));
+            }
+        }
+        // SAFETY: addr + len <= size, so the pointer stays inside the reservation.
+        Ok(unsafe { self.base.add(addr as usize) })
+    }
+
+    /// Fast check for a naturally sized access of `N` bytes (N <= 8).
+    #[inline(always)]
+    fn check_small<const N: u64>(
+        &self,
+        addr: u64,
+        access: Access,
+        need: Perm,
+    ) -> Result<*mut u8, MemFault> {
+        let idx = (addr >> PAGE_SHIFT) as usize;
+        if (addr & (PAGE_SIZE - 1)) <= PAGE_SIZE - N {
+            if let Some(p) = self.perms.get(idx) {
+                if p.load(Ordering::Relaxed) & need.bits() != 0 {
+                    // SAFETY: the page is inside the reservation (perms has
+                    // one entry per reserved page) and the access does not
+                    // cross its end.
+                    return Ok(unsafe { self.base.add(addr as usize) });
+                }
+            }
+        }
+        self.check(addr, N, access)
+    }
+
+    /// Load helpers: little-endian, any alignment.
+    #[inline(always)]
+    pub fn read_u8(&self, addr: u64) -> Result<u8, MemFault> {
+        let p = self.check_small::<1>(addr, Access::Read, Perm::READ)?;
+        // SAFETY: check_small validated the byte.
+        Ok(unsafe { p.read() })
+    }
+    #[inline(always)]
+    pub fn read_u16(&self, addr: u64) -> Result<u16, MemFault> {
+        let p = self.check_small::<2>(addr, Access::Read, Perm::READ)?;
+        // SAFETY: check_small validated the two bytes.
+        Ok(u16::from_le(unsafe { (p as *const u16).read_unaligned() }))
+    }
+    #[inline(always)]
+    pub fn read_u32(&self, addr: u64) -> Result<u32, MemFault> {
+        let p = self.check_small::<4>(addr, Access::Read, Perm::READ)?;
+        // SAFETY: check_small validated the four bytes.
+        Ok(u32::from_le(unsafe { (p as *const u32).read_unaligned() }))
+    }
+    #[inline(always)]
+    pub fn read_u64(&self, addr: u64) -> Result<u64, MemFault> {
+        let p = self.check_small::<8>(addr, Access::Read, Perm::READ)?;
+        // SAFETY: check_small validated the eight bytes.
+        Ok(u64::from_le(unsafe { (p as *const u64).read_unaligned() }))
+    }
+    #[inline(always)]
+    pub fn write_u8(&self, addr: u64, v: u8) -> Result<(), MemFault> {
+        let p = self.check_small::<1>(addr, Access::Write, Perm::WRITE)?;
+        // SAFETY: check_small validated the byte for writing.
+        unsafe { p.write(v) };
+        Ok(())
+    }
+    #[inline(always)]
+    pub fn write_u16(&self, addr: u64, v: u16) -> Result<(), MemFault> {
+        let p = self.check_small::<2>(addr, Access::Write, Perm::WRITE)?;
+        // SAFETY: check_small validated the bytes for writing.
+        unsafe { (p as *mut u16).write_unaligned(v.to_le()) };
+        Ok(())
+    }
+    #[inline(always)]
+    pub fn write_u32(&self, addr: u64, v: u32) -> Result<(), MemFault> {
+        let p = self.check_small::<4>(addr, Access::Write, Perm::WRITE)?;
+        // SAFETY: check_small validated the bytes for writing.
+        unsafe { (p as *mut u32).write_unaligned(v.to_le()) };
+        Ok(())
+    }
+    #[inline(always)]
+    pub fn write_u64(&self, addr: u64, v: u64) -> Result<(), MemFault> {
+        let p = self.check_small::<8>(addr, Access::Write, Perm::WRITE)?;
+        // SAFETY: check_small validated the bytes for writing.
+        unsafe { (p as *mut u64).write_unaligned(v.to_le()) };
+        Ok(())
+    }
+
+    /// Instruction fetch of a 16-bit parcel (needs EXEC).
+    #[inline(always)]
+    pub fn fetch_u16(&self, addr: u64) -> Result<u16, MemFault> {
+        let p = self.check_small::<2>(addr, Access::Exec, Perm::EXEC)?;
+        // SAFETY: check_small validated the two bytes.
+        Ok(u16::from_le(unsafe { (p as *const u16).read_unaligned() }))
+    }
+
+    /// Copy guest memory into `buf`.
+    pub fn read_bytes(&self, addr: u64, buf: &mut [u8]) -> Result<(), MemFault> {
+        let p = self.check(addr, buf.len() as u64, Access::Read)?;
+        // SAFETY: check validated buf.len() readable bytes; guest memory
+        // never overlaps a host buffer.
+        unsafe { core::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), buf.len()) };
+        Ok(())
+    }
+
+    /// Copy `buf` into guest memory.
+    pub fn write_bytes(&self, addr: u64, buf: &[u8]) -> Result<(), MemFault> {
+        let p = self.check(addr, buf.len() as u64, Access::Write)?;
+        // SAFETY: check validated buf.len() writable bytes.
+        unsafe { core::ptr::copy_nonoverlapping(buf.as_ptr(), p, buf.len()) };
+        Ok(())
+    }
+
+    /// Write `buf` ignoring guest permissions (the loader filling read-only
+    /// segments). The range must still be mapped.
+    pub fn write_bytes_privileged(&self, addr: u64, buf: &[u8]) -> Result<(), MemFault> {
+        let len = buf.len() as u64;
+        if len == 0 {
+            return Ok(());
+        }
+        if addr >= self.size || len > self.size - addr {
+            return Err(MemFault {
+                addr,
+                access: Access::Write,
+                mapped: false,
+            });
+        }
+        let first = addr >> PAGE_SHIFT;
+        let last = (addr + len - 1) >> PAGE_SHIFT;
+        let old: Vec<Perm> = (first..=last).map(|p| self.perm(p << PAGE_SHIFT)).collect();
+        if let Some(i) = old.iter().position(|p| p.is_empty()) {
+            return Err(MemFault {
+                addr: (first + i as u64) << PAGE_SHIFT,
+                access: Access::Write,
+                mapped: false,
+            });
+        }
+        let start = first << PAGE_SHIFT;
+        let span = ((last + 1) << PAGE_SHIFT) - start;
+        // SAFETY: [start, start+span) is inside the reservation (checked above).
+        let host_start = unsafe { self.base.add(start as usize) };
+        let rw = HostProt::READ | HostProt::WRITE;
+        self.host
+            .protect(host_start, span as usize, rw)
+            .map_err(|_| MemFault {
+                addr,
+                access: Access::Write,
+                mapped: true,
+            })?;
+        // SAFETY: the range is inside the reservation and now host-writable.
+        unsafe {
+            core::ptr::copy_nonoverlapping(buf.as_ptr(), self.base.add(addr as usize), buf.len())
+        };
+        for (i, p) in old.iter().enumerate() {
+            let a = start + ((i as u64) << PAGE_SHIFT);
+            // SAFETY: each page is inside the reservation.
+            let _ = self.host.protect(
+                unsafe { self.base.add(a as usize) },
+                PAGE_SIZE as usize,
+                p.host(),
+            );
+        }
+        Ok(())
+    }
+
+    /// Read a NUL-terminated string of at most `max` bytes (without the NUL).
+    pub fn read_cstr(&self, addr: u64, max: usize) -> Result<Vec<u8>, MemFault> {
+        let mut out = Vec::new();
+        let mut a = addr;
+        loop {
+            let b = self.read_u8(a)?;
+            if b == 0 {
+                return Ok(out);
+            }
+            if out.len() >= max {
+                return Ok(out);
+            }
+            out.push(b);
+            a = a.wrapping_add(1);
+        }
+    }
+}
+
+impl Drop for GuestMemory {
+    fn drop(&mut self) {
+        // Release the backing; the reservation itself is the host's to free
+        // when the process ends.
+        let _ = self.host.discard(self.base, self.size as usize);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn find_free_top_down() {
+        let mut m = Mappings {
+            mmap_top: 0x10_0000,
+            mmap_min: 0x1000,
+            ..Default::default()
+        };
+        assert_eq!(m.find_free(0x1000), Some(0xf_f000));
+        m.insert(0xf_f000, 0x10_0000, Perm::READ);
+        assert_eq!(m.find_free(0x2000), Some(0xf_d000));
+        m.insert(0xf_0000, 0xf_d000, Perm::READ);
+        assert_eq!(m.find_free(0x1000), Some(0xf_e000));
+        assert_eq!(m.find_free(0x3000), Some(0xe_d000));
+        assert_eq!(m.find_free(0x100_0000), None);
+    }
+
+    #[test]
+    fn remove_splits() {
+        let mut m = Mappings::default();
+        m.insert(0x1000, 0x5000, Perm::READ);
+        m.remove(0x2000, 0x3000);
+        assert!(m.covers(0x1000, 0x2000));
+        assert!(!m.overlaps(0x2000, 0x3000));
+        assert!(m.covers(0x3000, 0x5000));
+    }
+}

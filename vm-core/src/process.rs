@@ -1,0 +1,136 @@
+//! A guest process: its address space, its threads' state, and the run loop
+//! that drives an emulation engine and hands traps to the OS-call emulator
+//! and the exception emulator.
+//!
+//! The loop is the whole control path of pvm after loading:
+//! `Engine::run` executes guest code until a [`Trap`]; an `ecall` goes to
+//! [`crate::syscall::dispatch`]; a fault becomes a guest signal through
+//! [`crate::signal`]. Nothing here is global: several threads (a later
+//! issue) each run this loop on their own [`Thread`] against one shared
+//! [`Process`].
+
+use crate::cpu::{Cpu, Trap};
+use crate::host::HostOs;
+use crate::memory::GuestMemory;
+use crate::signal::{self, SignalTable};
+use crate::syscall::{self, Flow};
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+/// An emulation engine: the interpreter, or (later) the translator.
+pub trait Engine {
+    /// Run guest code on `cpu` until something the engine cannot handle by
+    /// itself. Before running, the engine must drop any cached decoding or
+    /// translation made stale since it last ran: it compares its own copy of
+    /// [`GuestMemory::code_epoch`].
+    fn run(&mut self, cpu: &mut Cpu, mem: &GuestMemory) -> Trap;
+    /// Engine statistics for `--stats`, as name/value pairs.
+    fn stats(&self) -> Vec<(&'static str, u64)> {
+        Vec::new()
+    }
+}
+
+/// Options that change what the process reports, not what it does.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Log each system call, strace-style, through `HostOs::log`.
+    pub strace: bool,
+}
+
+/// Counters for `--stats`.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub syscalls: AtomicU64,
+}
+
+/// One guest process.
+pub struct Process {
+    pub host: &'static dyn HostOs,
+    pub mem: GuestMemory,
+    /// Absolute host path of the main executable (`/proc/self/exe`).
+    pub exe_path: Vec<u8>,
+    pub signals: spin::Mutex<SignalTable>,
+    pub options: Options,
+    pub stats: Stats,
+}
+
+impl core::fmt::Debug for Process {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Process")
+            .field("exe_path", &self.exe_path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One guest thread.
+#[derive(Clone, Debug, Default)]
+pub struct Thread {
+    pub cpu: Cpu,
+    pub tid: i32,
+    /// `set_tid_address` / `CLONE_CHILD_CLEARTID` pointer.
+    pub clear_child_tid: u64,
+    /// Blocked-signal mask (`rt_sigprocmask`), bit `n-1` for signal `n`.
+    pub sigmask: u64,
+    /// `set_robust_list` head and length.
+    pub robust_list: (u64, u64),
+}
+
+/// How a guest process ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// `exit`/`exit_group` with this status (0..=255).
+    Exited(i32),
+    /// Killed by a signal.
+    Signaled(signal::Report),
+}
+
+impl ExitStatus {
+    /// The status a shell reports: the exit code, or 128 + signal number.
+    pub fn code(&self) -> i32 {
+        match self {
+            ExitStatus::Exited(c) => *c & 0xff,
+            ExitStatus::Signaled(r) => 128 + r.signo,
+        }
+    }
+}
+
+impl Process {
+    /// A process around an (already loaded) address space.
+    pub fn new(
+        host: &'static dyn HostOs,
+        mem: GuestMemory,
+        exe_path: Vec<u8>,
+        options: Options,
+    ) -> Process {
+        Process {
+            host,
+            mem,
+            exe_path,
+            signals: spin::Mutex::new(SignalTable::default()),
+            options,
+            stats: Stats::default(),
+        }
+    }
+
+    /// Run `thread` until the process exits or is killed.
+    pub fn run(&self, thread: &mut Thread, engine: &mut dyn Engine) -> ExitStatus {
+        loop {
+            let trap = engine.run(&mut thread.cpu, &self.mem);
+            match trap {
+                Trap::Budget => continue,
+                Trap::Ecall => {
+                    self.stats.syscalls.fetch_add(1, Ordering::Relaxed);
+                    match syscall::dispatch(self, thread) {
+                        Flow::Continue => {}
+                        Flow::Exit(code) => return ExitStatus::Exited(code),
+                    }
+                }
+                other => {
+                    if let Some(report) = signal::deliver_trap(self, thread, other) {
+                        return ExitStatus::Signaled(report);
+                    }
+                }
+            }
+        }
+    }
+}

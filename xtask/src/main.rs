@@ -1,0 +1,2 @@
+//! `cargo xtask`: SKELETON.
+fn main() {}
