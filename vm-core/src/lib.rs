@@ -28,3 +28,5 @@ pub mod memory;
 pub mod process;
 pub mod signal;
 pub mod syscall;
+#[cfg(test)]
+pub(crate) mod testhost;

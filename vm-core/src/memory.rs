@@ -619,3 +619,27 @@ mod tests {
         assert!(m.covers(0x3000, 0x5000));
     }
 }
+
+#[cfg(test)]
+mod guest_tests {
+    use super::*;
+    use crate::testhost::TestHost;
+
+    #[test]
+    fn bounds_and_permissions() {
+        let mem = GuestMemory::new(TestHost::leak(), 1 << 24).unwrap();
+        assert_eq!(mem.read_u8(0x1000).unwrap_err().mapped, false);
+        mem.map(0x1000, 0x2000, Perm::READ | Perm::WRITE, true)
+            .unwrap();
+        mem.write_u64(0x1ffc, 0x1122_3344_5566_7788).unwrap(); // crosses a page
+        assert_eq!(mem.read_u64(0x1ffc).unwrap(), 0x1122_3344_5566_7788);
+        mem.protect(0x2000, 0x1000, Perm::READ).unwrap();
+        let f = mem.write_u64(0x1ffc, 0).unwrap_err();
+        assert_eq!((f.addr, f.mapped, f.access), (0x2000, true, Access::Write));
+        assert!(mem.read_u64(u64::MAX - 3).is_err());
+        assert!(mem.read_u8((1 << 24) + 5).is_err());
+        mem.unmap(0x1000, 0x1000).unwrap();
+        assert!(mem.read_u8(0x1000).is_err());
+        assert_eq!(mem.read_u8(0x2000).unwrap(), 0x11);
+    }
+}
