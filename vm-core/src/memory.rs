@@ -640,6 +640,6 @@ mod guest_tests {
         assert!(mem.read_u8((1 << 24) + 5).is_err());
         mem.unmap(0x1000, 0x1000).unwrap();
         assert!(mem.read_u8(0x1000).is_err());
-        assert_eq!(mem.read_u8(0x2000).unwrap(), 0x11);
+        assert_eq!(mem.read_u8(0x2000).unwrap(), 0x44);
     }
 }
