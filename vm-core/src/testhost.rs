@@ -380,3 +380,72 @@ impl HostOs for TestHost {
         self.log.lock().unwrap().push(alloc::format!("{args}"));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::ffi::OsStrExt;
+
+    #[test]
+    fn files_through_the_fd_table() {
+        let host = TestHost::default();
+        let dir = std::env::temp_dir().join(alloc::format!("pvm-testhost-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("f");
+        let p = path.as_os_str().as_bytes();
+        let fd = host
+            .openat(AT_FDCWD, p, O_RDWR | O_CREAT | O_TRUNC, 0o600)
+            .unwrap();
+        assert!(fd >= 3);
+        assert_eq!(host.write(fd, b"hello world").unwrap(), 11);
+        let mut buf = [0u8; 5];
+        assert_eq!(host.pread(fd, &mut buf, 6).unwrap(), 5);
+        assert_eq!(&buf, b"world");
+        assert_eq!(host.lseek(fd, 0, 0).unwrap(), 0);
+        assert_eq!(host.read(fd, &mut buf).unwrap(), 5);
+        assert_eq!(&buf, b"hello");
+        let st = host.fstatat(fd, b"", AT_EMPTY_PATH).unwrap();
+        assert_eq!((st.size, st.mode & 0o170777), (11, 0o100600));
+        let fd2 = host.dup(fd).unwrap();
+        assert_ne!(fd, fd2);
+        assert_eq!(host.open_files(), 2);
+        host.close(fd).unwrap();
+        host.close(fd2).unwrap();
+        assert_eq!(host.close(fd), Err(Errno::EBADF));
+        assert_eq!(host.open_files(), 0);
+        let st = host
+            .fstatat(AT_FDCWD, dir.as_os_str().as_bytes(), 0)
+            .unwrap();
+        assert_eq!(st.mode & 0o170000, 0o040000);
+        std::fs::remove_dir_all(&dir).unwrap();
+        let missing = host.openat(AT_FDCWD, p, 0, 0);
+        assert_eq!(missing, Err(Errno::ENOENT));
+        // Console output is still collected.
+        host.write(1, b"out").unwrap();
+        assert_eq!(&host.out.lock().unwrap()[..], b"out");
+    }
+
+    #[test]
+    fn reserve_is_aligned_and_discard_zeroes_what_was_backed() {
+        let host = TestHost::leak();
+        let base = host.reserve(1 << 20).unwrap();
+        assert_eq!(base as usize % 4096, 0);
+        host.protect(base, 0x3000, HostProt::READ | HostProt::WRITE)
+            .unwrap();
+        // SAFETY: inside the reservation, backed above.
+        unsafe {
+            base.write(1);
+            base.add(0x2fff).write(2);
+        }
+        host.discard(base.wrapping_add(0x1000), 0x3000).unwrap();
+        // SAFETY: inside the reservation.
+        unsafe {
+            assert_eq!(base.read(), 1, "outside the discarded range");
+            assert_eq!(base.add(0x2fff).read(), 0);
+        }
+        host.discard(base, 1 << 20).unwrap();
+        // SAFETY: inside the reservation.
+        assert_eq!(unsafe { base.read() }, 0);
+        assert!(host.backed.lock().unwrap().is_empty());
+    }
+}
