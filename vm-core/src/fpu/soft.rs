@@ -135,11 +135,7 @@ fn overflow<F: Format>(sign: bool, rm: Rm, fl: &mut u32) -> u64 {
         Rm::Rup => !sign,
     };
     let s = if sign { F::SIGN } else { 0 };
-    s | if to_inf {
-        F::EXP_MASK
-    } else {
-        F::EXP_MASK - 1
-    }
+    s | if to_inf { F::EXP_MASK } else { F::EXP_MASK - 1 }
 }
 
 /// Round `sig * 2^(e - 62)` (leading one of `sig` at bit 62, bit 0 sticky)

@@ -11,6 +11,9 @@
  *   sections until EOF: u8 op, u8 rm, u8 arity, u8 width, u32 count, then
  *   count records: arity x u16 pool index, width-byte result, u8 fflags.
  * The op numbers are mirrored by vm-core/src/fpu/tests.rs.
+ * The committed vectors.bin is `gen vectors.bin`; `gen OUT SEED SCALE` makes
+ * a different, SCALE times larger random set for a one-off soak test (point
+ * PVM_FPU_VECTORS at it and run the fpu tests).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -307,8 +310,8 @@ static int pick(enum pool pl, int like) {
     return lo + rndn(hi - lo);
 }
 
-#define MAXREC 20000
-static int recidx[MAXREC][3];
+static int (*recidx)[3];
+static int scale = 1;
 
 static void section(const struct op *o, int rm, int nrec) {
     w8(o->id);
@@ -330,10 +333,16 @@ static void section(const struct op *o, int rm, int nrec) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: gen OUT\n");
+    if (argc != 2 && argc != 4) {
+        fprintf(stderr, "usage: gen OUT [SEED SCALE]\n");
         return 2;
     }
+    if (argc == 4) {
+        rng_state = strtoull(argv[2], 0, 0);
+        scale = atoi(argv[3]);
+    }
+    recidx = malloc(sizeof(*recidx) * (NSPECIAL * NSPECIAL + 3000 * (size_t)scale));
+    if (!recidx) return 1;
     out = fopen(argv[1], "wb");
     if (!out) return 1;
     build_pool(&pool32, 23, 8);
@@ -359,7 +368,7 @@ int main(int argc, char **argv) {
                     recidx[n][0] = i;
                     recidx[n++][1] = j;
                 }
-            int nrand = o->nrm == 5 ? 2600 : 3000;
+            int nrand = (o->nrm == 5 ? 2600 : 3000) * scale;
             for (int i = 0; i < nrand; i++) {
                 int a = pick(o->pool, -1);
                 recidx[n][0] = a;
@@ -373,7 +382,7 @@ int main(int argc, char **argv) {
                     recidx[n][1] = j;
                     recidx[n++][2] = rndn(NSPECIAL);
                 }
-            for (int i = 0; i < 3000; i++) {
+            for (int i = 0; i < 3000 * scale; i++) {
                 int a = pick(o->pool, -1);
                 recidx[n][0] = a;
                 recidx[n][1] = pick(o->pool, a);
