@@ -5,17 +5,81 @@
 //! values are shared by the guest (asm-generic) and x86-64 Linux, except
 //! for structures, which are converted here: `struct stat` (x86-64 layout
 //! to [`FileStat`]), the kernel `struct termios`.
+//!
+//! With a sysroot (`-L`), absolute paths the guest looks up (open, stat,
+//! access, readlink) are tried inside the sysroot first and used from there
+//! when they exist, as qemu-user's `-L` does: that is how the guest's
+//! dynamic linker finds its libraries (`/lib/libc.so.6`) in
+//! `/usr/riscv64-linux-gnu`.
 
+use std::borrow::Cow;
 use std::ffi::CStr;
 use std::io::Write;
+use std::sync::OnceLock;
 use vm_core::host::{
     Errno, FileStat, Flock, HostOs, HostProt, HostUname, Ids, SysInfo, SysResult, Termios,
     Timespec, WinSize,
 };
 
-/// The Linux host. It has no state: every call goes to the kernel.
+/// The Linux host: every call goes to the kernel; its only state is the
+/// sysroot, set once before the guest starts.
 #[derive(Debug)]
-pub struct LinuxHost;
+pub struct LinuxHost {
+    sysroot: OnceLock<Vec<u8>>,
+}
+
+impl LinuxHost {
+    /// A host without a sysroot (usable in a `static`).
+    pub const fn new() -> LinuxHost {
+        LinuxHost {
+            sysroot: OnceLock::new(),
+        }
+    }
+
+    /// Use `dir` as the sysroot for absolute guest paths (first call wins).
+    pub fn set_sysroot(&self, dir: &[u8]) {
+        let mut d = dir.to_vec();
+        while d.len() > 1 && d.ends_with(b"/") {
+            d.pop();
+        }
+        let _ = self.sysroot.set(d);
+    }
+
+    /// `path`, or its copy inside the sysroot when that exists.
+    fn map<'a>(&self, path: &'a [u8]) -> Cow<'a, [u8]> {
+        let Some(root) = self.sysroot.get() else {
+            return Cow::Borrowed(path);
+        };
+        if !path.starts_with(b"/") || path.iter().all(|&c| c == b'/') {
+            return Cow::Borrowed(path);
+        }
+        let mut full = root.clone();
+        full.extend_from_slice(path);
+        full.push(0);
+        // SAFETY: `full` is NUL-terminated; `st` is written by the call.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        let r = unsafe {
+            libc::fstatat(
+                libc::AT_FDCWD,
+                full.as_ptr().cast(),
+                &mut st,
+                libc::AT_SYMLINK_NOFOLLOW,
+            )
+        };
+        if r == 0 {
+            full.pop();
+            Cow::Owned(full)
+        } else {
+            Cow::Borrowed(path)
+        }
+    }
+}
+
+impl Default for LinuxHost {
+    fn default() -> Self {
+        LinuxHost::new()
+    }
+}
 
 /// The errno of the last failed libc call.
 fn errno() -> Errno {
@@ -136,7 +200,7 @@ impl HostOs for LinuxHost {
     }
 
     fn openat(&self, dirfd: i32, path: &[u8], flags: i32, mode: u32) -> SysResult<i32> {
-        let p = cpath(path)?;
+        let p = cpath(&self.map(path))?;
         // SAFETY: `p` is NUL-terminated.
         check(unsafe { libc::openat(dirfd, ptr(&p), flags, mode as libc::c_uint) })
     }
@@ -173,7 +237,7 @@ impl HostOs for LinuxHost {
     }
 
     fn fstatat(&self, dirfd: i32, path: &[u8], flags: i32) -> SysResult<FileStat> {
-        let p = cpath(path)?;
+        let p = cpath(&self.map(path))?;
         // SAFETY: `st` is a plain C struct the call fills; `p` is
         // NUL-terminated.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
@@ -205,7 +269,7 @@ impl HostOs for LinuxHost {
     }
 
     fn faccessat(&self, dirfd: i32, path: &[u8], mode: i32, flags: i32) -> SysResult<()> {
-        let p = cpath(path)?;
+        let p = cpath(&self.map(path))?;
         // SAFETY: `p` is NUL-terminated. The raw syscall keeps the kernel's
         // answer (glibc's faccessat emulates flags differently).
         let r = unsafe {
@@ -219,7 +283,7 @@ impl HostOs for LinuxHost {
     }
 
     fn readlinkat(&self, dirfd: i32, path: &[u8], buf: &mut [u8]) -> SysResult<usize> {
-        let p = cpath(path)?;
+        let p = cpath(&self.map(path))?;
         // SAFETY: `p` is NUL-terminated, `buf` writable for its length.
         check_size(unsafe { libc::readlinkat(dirfd, ptr(&p), buf.as_mut_ptr().cast(), buf.len()) })
     }
@@ -557,7 +621,7 @@ mod tests {
     use super::*;
     use vm_core::host::AT_FDCWD;
 
-    static HOST: LinuxHost = LinuxHost;
+    static HOST: LinuxHost = LinuxHost::new();
 
     #[test]
     fn files_round_trip() {
@@ -599,6 +663,22 @@ mod tests {
         HOST.unlinkat(AT_FDCWD, &f, 0).unwrap();
         HOST.unlinkat(AT_FDCWD, d, libc::AT_REMOVEDIR).unwrap();
         assert_eq!(HOST.fstatat(AT_FDCWD, &f, 0), Err(Errno::ENOENT));
+    }
+
+    #[test]
+    fn sysroot_maps_existing_absolute_paths() {
+        let host = LinuxHost::new();
+        let dir = std::env::temp_dir().join(format!("pvm-sysroot-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("lib")).unwrap();
+        std::fs::write(dir.join("lib/only-here.so"), b"x").unwrap();
+        host.set_sysroot(dir.as_os_str().as_encoded_bytes());
+        let mapped = host.map(b"/lib/only-here.so");
+        assert!(mapped.starts_with(dir.as_os_str().as_encoded_bytes()));
+        assert_eq!(&*host.map(b"/etc/passwd"), b"/etc/passwd");
+        assert_eq!(&*host.map(b"lib/only-here.so"), b"lib/only-here.so");
+        assert_eq!(&*host.map(b"/"), b"/");
+        assert!(host.fstatat(AT_FDCWD, b"/lib/only-here.so", 0).is_ok());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
