@@ -15,5 +15,5 @@ static const uint64_t IV[] = {
     0x123456789abcdef0ull, 0xfedcba9876543210ull,
 };
 
-static void hex64(uint64_t v) { printf(" %016llx", (unsigned long long)v); }
+__attribute__((unused)) static void hex64(uint64_t v) { printf(" %016llx", (unsigned long long)v); }
 #endif
