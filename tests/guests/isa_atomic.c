@@ -4,7 +4,7 @@
 // and the memory afterwards; W forms must sign-extend and leave the
 // neighbouring word untouched.
 //@ variants: static
-//@ cflags: -latomic
+//@ cflags: -latomic -march=rv64g
 #include "isa.h"
 
 static const uint64_t AV[] = {0, 1, 0xffffffffffffffffull, 0x7fffffffffffffffull, 0x8000000000000000ull,

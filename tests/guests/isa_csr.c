@@ -1,6 +1,7 @@
 // Zicsr: fflags/frm/fcsr through every CSR instruction form, and the
 // counters (only their properties: they are running).
 //@ variants: static
+//@ cflags: -march=rv64g
 #include "isa.h"
 
 int main(void) {

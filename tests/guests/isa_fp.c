@@ -5,6 +5,7 @@
 // it raised. Covers static rounding modes, dynamic rounding through frm,
 // NaN boxing of single values, the canonical NaN and saturating fcvt.
 //@ variants: static
+//@ cflags: -march=rv64g
 #include "isa.h"
 
 static const uint64_t DV[] = {

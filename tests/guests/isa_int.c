@@ -3,6 +3,7 @@
 // of edge inputs (division by zero, overflow, shifts by 31/63/64, W-form
 // sign extension), results printed in hex.
 //@ variants: static
+//@ cflags: -march=rv64g
 #include "isa.h"
 #include <string.h>
 

@@ -9,6 +9,7 @@
 
 mod badinput;
 mod bench;
+mod coverage;
 mod guests;
 mod qemu;
 mod setup;
@@ -210,6 +211,23 @@ fn test(mut a: Args) -> Result<bool, String> {
     {
         println!("== bad-input cases");
         outcomes.extend(badinput::run(&runners));
+    }
+    if filter.is_none() {
+        println!("== RV64GC instruction coverage of the ISA tests");
+        let r = match coverage::missing() {
+            Ok(m) if m.is_empty() => Ok(None),
+            Ok(m) => Err(format!("instructions no ISA test uses: {}", m.join(" "))),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = &r {
+            eprintln!("FAIL coverage\n      {e}");
+        }
+        outcomes.push(Outcome {
+            runner: "coverage".into(),
+            case: "rv64gc".into(),
+            result: r,
+        });
+        labels.insert(2, "coverage".into());
     }
     let ok = suite::summarize(&outcomes, &labels);
     println!(
