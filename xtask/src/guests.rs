@@ -14,6 +14,7 @@
 //! //@ cflags: -lm                (extra compiler/linker flags)
 //! //@ stderr                     (stderr is deterministic: compare it too)
 //! //@ timeout: 60                (seconds per run; default 60)
+//! //@ vmargs: -E X=1 -U Y         (options for qemu-riscv64 and pvm alike)
 //! ```
 //!
 //! Built binaries are cached in `tests/build/` (gitignored) and rebuilt when
@@ -61,6 +62,8 @@ pub struct Case {
     pub status: i32,
     pub compare_stderr: bool,
     pub timeout: Duration,
+    /// Emulator options (`-E`, `-U`) given to qemu-riscv64 and pvm alike.
+    pub vm_args: Vec<String>,
     cflags: Vec<String>,
 }
 
@@ -124,6 +127,7 @@ fn parse(source: &Path) -> Result<Vec<Case>, String> {
     };
     let (mut args, mut stdin, mut env, mut status) = (Vec::new(), Vec::new(), Vec::new(), 0);
     let (mut compare_stderr, mut timeout, mut cflags) = (false, 60u64, Vec::new());
+    let mut vm_args = Vec::new();
     for (lineno, line) in text.lines().enumerate() {
         let Some(rest) = line.trim_start().strip_prefix("//@") else {
             continue;
@@ -159,6 +163,7 @@ fn parse(source: &Path) -> Result<Vec<Case>, String> {
             "cflags" => cflags = split_words(val),
             "stderr" => compare_stderr = true,
             "timeout" => timeout = val.parse().map_err(|_| bad(val))?,
+            "vmargs" => vm_args = split_words(val),
             _ => return Err(bad(key)),
         }
     }
@@ -177,6 +182,7 @@ fn parse(source: &Path) -> Result<Vec<Case>, String> {
             status,
             compare_stderr,
             timeout: Duration::from_secs(timeout),
+            vm_args: vm_args.clone(),
             cflags: cflags.clone(),
         })
         .collect())

@@ -9,6 +9,7 @@
 
 mod badinput;
 mod bench;
+mod cli;
 mod coverage;
 mod guests;
 mod qemu;
@@ -211,6 +212,10 @@ fn test(mut a: Args) -> Result<bool, String> {
     {
         println!("== bad-input cases");
         outcomes.extend(badinput::run(&runners));
+    }
+    if filter.as_ref().is_none_or(|f| "cli".contains(f.as_str())) {
+        println!("== pvm command-line checks");
+        outcomes.extend(cli::run_all(&cases, &runners));
     }
     if filter.is_none() {
         println!("== RV64GC instruction coverage of the ISA tests");

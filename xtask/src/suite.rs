@@ -84,6 +84,25 @@ pub fn base_env() -> Vec<(String, String)> {
     ]
 }
 
+/// Applies `-E VAR=VAL` / `-U VAR` to an environment, for the runner that
+/// has no command line of its own (the bare-metal host).
+fn apply_vm_args(mut env: Vec<(String, String)>, vm_args: &[String]) -> Vec<(String, String)> {
+    let mut it = vm_args.iter();
+    while let Some(a) = it.next() {
+        match (a.as_str(), it.next()) {
+            ("-E", Some(kv)) => {
+                if let Some((k, v)) = kv.split_once('=') {
+                    env.retain(|(ek, _)| ek != k);
+                    env.push((k.to_string(), v.to_string()));
+                }
+            }
+            ("-U", Some(k)) => env.retain(|(ek, _)| ek != k),
+            _ => {}
+        }
+    }
+    env
+}
+
 /// Runs one case under one runner.
 pub fn run_case(case: &Case, runner: &Runner) -> Result<Captured, String> {
     let dir = scratch_dir(&case.name, runner)?;
@@ -112,9 +131,12 @@ pub fn run_case(case: &Case, runner: &Runner) -> Result<Captured, String> {
                 c
             }
             Runner::Baremetal => {
-                let env: Vec<String> = base_env()
+                let env = base_env()
                     .into_iter()
                     .chain(case.env.iter().cloned())
+                    .collect();
+                let env: Vec<String> = apply_vm_args(env, &case.vm_args)
+                    .into_iter()
                     .map(|(k, v)| format!("{k}={v}"))
                     .collect();
                 let r = crate::qemu::run_guest(&case.binary, &case.args, &env, &case.stdin, &[])
@@ -128,7 +150,8 @@ pub fn run_case(case: &Case, runner: &Runner) -> Result<Captured, String> {
                 return r;
             }
         };
-    cmd.arg(&case.binary)
+    cmd.args(&case.vm_args)
+        .arg(&case.binary)
         .args(&case.args)
         .current_dir(&dir)
         .env_clear();
@@ -350,6 +373,22 @@ pub fn summarize(outcomes: &[Outcome], labels: &[String]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vm_args_edit_environment() {
+        let env = vec![
+            ("A".to_string(), "1".to_string()),
+            ("B".to_string(), "2".to_string()),
+        ];
+        let args: Vec<String> = ["-E", "A=x", "-U", "B", "-E", "C=3"]
+            .map(String::from)
+            .to_vec();
+        let got = apply_vm_args(env, &args);
+        assert_eq!(
+            got,
+            vec![("A".into(), "x".into()), ("C".into(), "3".into())]
+        );
+    }
 
     #[test]
     fn baremetal_skips_only_baremetal() {
