@@ -1,5 +1,6 @@
 // The smallest static program: raw write and exit, no libc.
 //@ status: 7
+//@ variants: static static-pie
 #include "rvasm.h"
     .globl _start
     .text

@@ -1,5 +1,6 @@
 // C++: iostreams, exceptions, the standard containers, virtual dispatch,
 //@ stderr
+//@ variants: static dynamic
 // static constructors and destructors.
 #include <algorithm>
 #include <iomanip>

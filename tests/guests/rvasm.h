@@ -13,7 +13,7 @@
     .pushsection .rodata
 .Lsay_str\@: .asciz "\text"
     .popsection
-    la a0, .Lsay_str\@
+    lla a0, .Lsay_str\@
     call print_cstr
 .endm
 
@@ -53,7 +53,7 @@ print_str:
     ret
 
 print_nl:
-    la a1, .Lnl
+    lla a1, .Lnl
     li a0, 1
     li a2, 1
     li a7, SYS_write
@@ -62,7 +62,7 @@ print_nl:
 
 // print_hex(a0): 16 lower-case hex digits.
 print_hex:
-    la a1, .Lhexbuf
+    lla a1, .Lhexbuf
     li t0, 60
 1:  srl t1, a0, t0
     andi t1, t1, 15
@@ -74,7 +74,7 @@ print_hex:
     addi a1, a1, 1
     addi t0, t0, -4
     bgez t0, 1b
-    la a1, .Lhexbuf
+    lla a1, .Lhexbuf
     li a0, 1
     li a2, 16
     li a7, SYS_write
