@@ -224,6 +224,7 @@ const IST_FATAL: u16 = 0;
 const IST_STACK_SIZE: usize = 64 * 1024;
 
 #[repr(align(16))]
+#[allow(dead_code)] // only its address is used, by the CPU
 struct IstStack([u8; IST_STACK_SIZE]);
 static mut IST_STACK: IstStack = IstStack([0; IST_STACK_SIZE]);
 
@@ -233,7 +234,6 @@ static GDT: spin::Once<(GlobalDescriptorTable, SegmentSelector, SegmentSelector)
 
 /// The 256 16-byte gate descriptors.
 #[repr(C, align(16))]
-#[allow(dead_code)] // read by the CPU only
 struct Idt([[u64; 2]; 256]);
 static IDT: spin::Once<Idt> = spin::Once::new();
 
@@ -319,7 +319,7 @@ pub fn init() {
         idt
     });
     let ptr = DescriptorTablePointer {
-        limit: (core::mem::size_of::<Idt>() - 1) as u16,
+        limit: (core::mem::size_of_val(&idt.0) - 1) as u16,
         base: VirtAddr::new(idt as *const Idt as u64),
     };
     // SAFETY: the IDT is a 'static with valid gates pointing at the stubs.

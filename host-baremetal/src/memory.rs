@@ -254,7 +254,11 @@ pub fn reserve(size: usize) -> SysResult<*mut u8> {
 fn check_range(addr: *mut u8, len: usize) -> SysResult<(u64, u64)> {
     let start = addr as u64;
     let end = start.checked_add(len as u64).ok_or(Errno::EINVAL)?;
-    if start % PAGE != 0 || end % PAGE != 0 || start < RESERVE_START || end > RESERVE_END {
+    if !start.is_multiple_of(PAGE)
+        || !end.is_multiple_of(PAGE)
+        || start < RESERVE_START
+        || end > RESERVE_END
+    {
         return Err(Errno::EINVAL);
     }
     Ok((start, end))
