@@ -39,6 +39,9 @@ enum A {
     InBuf(usize),
     /// A buffer the call fills; its length is the return value.
     OutBuf,
+    /// A buffer the call fills with a string whose length, NUL included,
+    /// is the return value (`getcwd`).
+    OutCStr,
     /// Random bytes the call fills (shown in hex, as strace does).
     RandBuf,
     OpenFlags,
@@ -117,7 +120,7 @@ fn spec(nr: u64) -> Option<(&'static [A], R)> {
         DUP3 => (&[Fd, Fd, OpenFlags], d),
         PIPE2 => (&[FdPair, OpenFlags], d),
         IOCTL => (&[Fd, Ioctl, Ptr], d),
-        GETCWD => (&[OutBuf, ULong], d),
+        GETCWD => (&[OutCStr, ULong], d),
         CHDIR => (&[Path], d),
         UMASK => (&[Mode], d),
         BRK => (&[Ptr], R::Hex),
@@ -248,6 +251,10 @@ fn format_arg(
         OutBuf => match ok_ret {
             Some(r) => buffer(s, mem, v, r as u64, false),
             None => ptr(s, v),
+        },
+        OutCStr => match ok_ret {
+            Some(r) if r > 0 => buffer(s, mem, v, r as u64 - 1, false),
+            _ => ptr(s, v),
         },
         RandBuf => match ok_ret {
             Some(r) => buffer(s, mem, v, r as u64, true),

@@ -135,12 +135,6 @@ fn mmap_placement_and_flags() {
         sys(&p, &mut t, MMAP, &[0, 1 << 50, RW, PRIV_ANON, u64::MAX, 0]),
         ENOMEM
     );
-    // A file mapping with a bad fd.
-    assert_eq!(
-        sys(&p, &mut t, MMAP, &[0, 4096, 1, 2, 77, 0]),
-        -38,
-        "TestHost has no fstat"
-    );
 }
 
 #[test]
