@@ -77,6 +77,7 @@ enum A {
     FdPair,
     Madvise,
     GrndFlags,
+    MremapFlags,
 }
 
 /// How to show the result.
@@ -127,7 +128,7 @@ fn spec(nr: u64) -> Option<(&'static [A], R)> {
         MMAP => (&[Ptr, ULong, Prot, MapFlags, Fd, Long], R::Hex),
         MUNMAP => (&[Ptr, ULong], d),
         MPROTECT => (&[Ptr, ULong, Prot], d),
-        MREMAP => (&[Ptr, ULong, ULong, Int, Ptr], R::Hex),
+        MREMAP => (&[Ptr, ULong, ULong, MremapFlags, Ptr], R::Hex),
         MADVISE => (&[Ptr, ULong, Madvise], d),
         EXIT | EXIT_GROUP => (&[Int], d),
         GETPID | GETTID | GETPPID | GETUID | GETEUID | GETGID | GETEGID | SCHED_YIELD | SETSID
@@ -175,6 +176,7 @@ pub fn format_call(mem: &GuestMemory, nr: u64, a: &[u64; 6], ret: Option<i64>) -
     };
     let nargs = match nr {
         FUTEX => futex_nargs(a[1]),
+        MREMAP if a[3] & abi::MREMAP_FIXED == 0 => 4,
         _ => args.len(),
     };
     let mut first = true;
@@ -517,6 +519,16 @@ fn format_arg(
                 _ => push_fmt(s, format_args!("{}", v as i32)),
             }
         }
+        MremapFlags => flags(
+            s,
+            v,
+            &[
+                (1, "MREMAP_MAYMOVE"),
+                (2, "MREMAP_FIXED"),
+                (4, "MREMAP_DONTUNMAP"),
+            ],
+            "0",
+        ),
         GrndFlags => flags(
             s,
             v,
