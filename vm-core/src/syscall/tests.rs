@@ -390,7 +390,7 @@ fn random_calls(strace: bool) {
         seed ^= seed << 17;
         seed
     };
-    let mut arg = |r: u64| match r % 6 {
+    let arg = |r: u64| match r % 6 {
         0 => 0,
         1 => r >> 60,
         2 => 0x20000 + (r >> 20) % 0x4000,
