@@ -223,7 +223,7 @@ fn misaligned_atomic(process: &Process, pc: u64, addr: u64) -> bool {
         (0x2f, 3) => 8,
         _ => return false,
     };
-    addr % size != 0
+    !addr.is_multiple_of(size)
 }
 
 /// The signal and fault address a trap at `pc` raises, or `None` for traps
