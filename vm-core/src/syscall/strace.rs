@@ -598,9 +598,9 @@ pub fn quote(s: &mut String, b: &[u8], max: usize, hex: bool) {
             0x0c => s.push_str("\\f"),
             0x20..=0x7e => s.push(c as char),
             _ => {
-                // Short octal unless the next byte is a digit (which would
+                // Short octal unless the next byte is an octal digit (which would
                 // merge into the escape).
-                let next_digit = shown.get(i + 1).is_some_and(|d| d.is_ascii_digit());
+                let next_digit = shown.get(i + 1).is_some_and(|d| (b'0'..=b'7').contains(d));
                 if next_digit {
                     push_fmt(s, format_args!("\\{c:03o}"))
                 } else {
