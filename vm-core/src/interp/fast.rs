@@ -10,7 +10,7 @@
 //! Semantics must match [`super::exec_one`] exactly; the unit tests run
 //! both paths.
 
-use super::{Cx, Handler, Inst, Uop, h_generic, next, sext32};
+use super::{Cx, Handler, Inst, Uop, chain, h_generic, next, sext32};
 use super::{div32, div64, divu32, divu64, rem32, rem64, remu32, remu64};
 use crate::cpu::{Cpu, Trap};
 use crate::decode::{I, R, S, U};
@@ -148,6 +148,7 @@ macro_rules! branch {
                 pc.wrapping_add(u.len as u64)
             };
             cpu.instret = cpu.instret.wrapping_add(i as u64 + 1);
+            chain(cpu, cx)
         }
     };
 }
@@ -233,6 +234,7 @@ fn h_jal(cpu: &mut Cpu, cx: &mut Cx<'_>, ops: &[Uop], i: usize) {
     cpu.x[0] = 0;
     cpu.pc = pc.wrapping_add(u.imm as i64 as u64);
     cpu.instret = cpu.instret.wrapping_add(i as u64 + 1);
+    chain(cpu, cx)
 }
 
 fn h_jalr(cpu: &mut Cpu, cx: &mut Cx<'_>, ops: &[Uop], i: usize) {
@@ -243,6 +245,7 @@ fn h_jalr(cpu: &mut Cpu, cx: &mut Cx<'_>, ops: &[Uop], i: usize) {
     cpu.x[0] = 0;
     cpu.pc = target;
     cpu.instret = cpu.instret.wrapping_add(i as u64 + 1);
+    chain(cpu, cx)
 }
 
 /// Build the uop for `inst` at byte offset `off` of its block.
