@@ -302,13 +302,6 @@ fn run2(code: &[u32], a: u64, b: u64) -> u64 {
     out[0].x[A0 as usize]
 }
 
-/// Run `f` on a VM for both handler paths.
-fn both(code: &[u32], f: impl Fn(&mut Vm)) {
-    for generic in [false, true] {
-        let mut vm = Vm::new(code);
-        vm.interp.generic_only = generic;
-        f(&mut vm);
-    }
 }
 
 fn rr(name: &str, a: u64, b: u64) -> u64 {
