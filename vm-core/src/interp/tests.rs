@@ -302,8 +302,6 @@ fn run2(code: &[u32], a: u64, b: u64) -> u64 {
     out[0].x[A0 as usize]
 }
 
-}
-
 fn rr(name: &str, a: u64, b: u64) -> u64 {
     run2(&[rop(name, A0, A1, A2), ECALL], a, b)
 }
