@@ -147,13 +147,19 @@ static const struct op ops[] = {
 };
 
 /* ---- operand pools ---- */
-#define MAXPOOL 2000
+#define MAXPOOL 2400
 #define NSPECIAL 44 /* the first NSPECIAL entries of each float pool are crossed exhaustively */
-#define NCLASS 9
+#define NCLASS 11
+#define NDERIVED 150
 struct fpool {
     uint64_t v[MAXPOOL];
     int n;
     int class_start[NCLASS + 1];
+    /* (a, b, c) index triples with c = -(a*b rounded) +- a few ulps: fma
+     * results that are the product's rounding error (deep cancellation) */
+    int fma_trip[NDERIVED][3];
+    /* (a, b) pairs with b = -(a +- a few ulps): cancellation in add */
+    int add_pair[NDERIVED][2];
 };
 static struct fpool pool32, pool64;
 static uint64_t poolint[MAXPOOL];
@@ -169,7 +175,11 @@ static uint64_t fmask(void) { return (1ull << FM) - 1; }
 static uint64_t rfrac(void) { return rnd() & fmask(); }
 
 static void add(struct fpool *p, uint64_t v) {
-    if (p->n < MAXPOOL) p->v[p->n++] = v;
+    if (p->n >= MAXPOOL) {
+        fprintf(stderr, "pool overflow\n");
+        exit(1);
+    }
+    p->v[p->n++] = v;
 }
 
 static void build_pool(struct fpool *p, int m, int e) {
@@ -258,6 +268,70 @@ static void build_pool(struct fpool *p, int m, int e) {
         uint64_t f = (rnd() & 1) ? FMK - rndn(8) : rndn(8);
         add(p, mk(rnd() & 1, B - 2 + rndn(5), f));
     }
+    /* 8: integer-conversion boundaries: K + j/4 around 2^31, 2^32, 2^63, 2^64 */
+    p->class_start[c++] = p->n;
+    {
+        static const double ks[] = {2147483647.0, 2147483648.0, 4294967295.0, 4294967296.0,
+                                    -2147483648.0, -2147483649.0, 9223372036854775808.0,
+                                    18446744073709551616.0, 1.0, 0.0, 16777216.0,
+                                    9007199254740992.0};
+        static const double js[] = {0, 0.25, 0.5, 0.75, -0.25, -0.5, -0.75, 1.5, -1.5};
+        for (unsigned i = 0; i < sizeof ks / sizeof ks[0]; i++)
+            for (unsigned j = 0; j < sizeof js / sizeof js[0]; j++) {
+                double d = ks[i] + js[j];
+                uint64_t bits;
+                if (FM == 23) {
+                    float f = (float)d;
+                    uint32_t b32;
+                    memcpy(&b32, &f, 4);
+                    bits = b32;
+                } else {
+                    memcpy(&bits, &d, 8);
+                }
+                add(p, bits);
+            }
+    }
+    /* 9: (doubles) ties and near-ties for narrowing to single precision,
+     * across the single-precision normal, subnormal and overflow ranges */
+    p->class_start[c++] = p->n;
+    if (FM == 52) {
+        for (int i = 0; i < 120; i++) {
+            uint64_t low;
+            switch (rndn(4)) {
+            case 0: low = 1ull << 28; break;
+            case 1: low = (1ull << 28) + 1; break;
+            case 2: low = (1ull << 28) - 1; break;
+            default: low = rnd() & ((1ull << 29) - 1); break;
+            }
+            int64_t ex;
+            switch (rndn(3)) {
+            case 0: ex = -126 - rndn(26); break; /* single subnormal range */
+            case 1: ex = 126 + rndn(3); break;   /* near single overflow */
+            default: ex = (int64_t)rndn(60) - 30; break;
+            }
+            add(p, mk(rnd() & 1, B + ex, ((rnd() << 29) | low)));
+        }
+    }
+    /* 10: derived operands for cancellation (filled below) */
+    p->class_start[c++] = p->n;
+    {
+        opfn mul = FM == 23 ? fmul_s_t[0] : fmul_d_t[0];
+        int lo = p->class_start[2], hi = p->class_start[4]; /* near 1, short */
+        for (int i = 0; i < NDERIVED; i++) {
+            int ia = lo + rndn(hi - lo), ib = lo + rndn(hi - lo);
+            unsigned fl;
+            uint64_t prod = mul(p->v[ia], p->v[ib], 0, &fl);
+            uint64_t cc = (prod ^ (1ull << (FM + FE))) + (int64_t)rndn(5) - 2;
+            p->fma_trip[i][0] = ia;
+            p->fma_trip[i][1] = ib;
+            p->fma_trip[i][2] = p->n;
+            add(p, cc);
+            int ja = lo + rndn(hi - lo);
+            p->add_pair[i][0] = ja;
+            p->add_pair[i][1] = p->n;
+            add(p, (p->v[ja] ^ (1ull << (FM + FE))) + (int64_t)rndn(9) - 4);
+        }
+    }
     p->class_start[c++] = p->n;
     while (c <= NCLASS) p->class_start[c++] = p->n;
 }
@@ -271,7 +345,18 @@ static void build_int_pool(void) {
     };
     nint = 0;
     for (unsigned i = 0; i < sizeof sp / sizeof sp[0]; i++) poolint[nint++] = sp[i];
-    while (nint < 1000) {
+    /* ties and near-ties for rounding to 24 and 53 bits */
+    for (int i = 0; i < 120; i++) {
+        int prec = (i & 1) ? 24 : 53;
+        uint64_t v = (rnd() & ((1ull << prec) - 1)) | (1ull << prec); /* prec+1 bits */
+        v = (v << 1) | 1;                                             /* a tie at prec bits */
+        v += (int64_t)rndn(3) - 1;
+        int room = 63 - (prec + 1);
+        v <<= rndn(room + 1);
+        if (rnd() & 1) v = -v;
+        poolint[nint++] = v;
+    }
+    while (nint < 1100) {
         int len = 1 + rndn(64);
         uint64_t v = rnd() & (len == 64 ? ~0ull : ((1ull << len) - 1));
         switch (rndn(4)) {
@@ -341,7 +426,7 @@ int main(int argc, char **argv) {
         rng_state = strtoull(argv[2], 0, 0);
         scale = atoi(argv[3]);
     }
-    recidx = malloc(sizeof(*recidx) * (NSPECIAL * NSPECIAL + 3000 * (size_t)scale));
+    recidx = malloc(sizeof(*recidx) * (NSPECIAL * NSPECIAL + NDERIVED + 3000 * (size_t)scale));
     if (!recidx) return 1;
     out = fopen(argv[1], "wb");
     if (!out) return 1;
@@ -368,7 +453,14 @@ int main(int argc, char **argv) {
                     recidx[n][0] = i;
                     recidx[n++][1] = j;
                 }
-            int nrand = (o->nrm == 5 ? 2600 : 3000) * scale;
+            if (o->pool != PINT && (o->id == 0 || o->id == 1 || o->id == 32 || o->id == 33)) {
+                struct fpool *fp = fpool_of(o->pool);
+                for (int i = 0; i < NDERIVED; i++) {
+                    recidx[n][0] = fp->add_pair[i][0];
+                    recidx[n++][1] = fp->add_pair[i][1];
+                }
+            }
+            int nrand = (o->nrm == 5 ? 2000 : 3000) * scale;
             for (int i = 0; i < nrand; i++) {
                 int a = pick(o->pool, -1);
                 recidx[n][0] = a;
@@ -382,6 +474,12 @@ int main(int argc, char **argv) {
                     recidx[n][1] = j;
                     recidx[n++][2] = rndn(NSPECIAL);
                 }
+            struct fpool *fp = fpool_of(o->pool);
+            for (int i = 0; i < NDERIVED; i++) {
+                recidx[n][0] = fp->fma_trip[i][0];
+                recidx[n][1] = fp->fma_trip[i][1];
+                recidx[n++][2] = fp->fma_trip[i][2];
+            }
             for (int i = 0; i < 3000 * scale; i++) {
                 int a = pick(o->pool, -1);
                 recidx[n][0] = a;
