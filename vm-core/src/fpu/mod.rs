@@ -139,7 +139,10 @@ pub fn f32_sqrt(a: u32, rm: Rm, fl: &mut u32) -> u32 {
 /// `a * b + c` with a single rounding (fmadd; the caller flips signs for fmsub/fnmsub/fnmadd).
 #[inline]
 pub fn f32_fma(a: u32, b: u32, c: u32, rm: Rm, fl: &mut u32) -> u32 {
-    soft::fma::<F32>(a as u64, b as u64, c as u64, rm, fl) as u32
+    fast_or_soft!(
+        native::fma32(a as u64, b as u64, c as u64, rm, fl),
+        soft::fma::<F32>(a as u64, b as u64, c as u64, rm, fl) as u32
+    )
 }
 /// fmin: -0 < +0; one NaN operand gives the other; NV on signaling NaN.
 #[inline]

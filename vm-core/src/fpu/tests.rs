@@ -98,6 +98,7 @@ fn run_soft(op: u8, rm: Rm, x: [u64; 3]) -> Option<(u64, u32)> {
         2 => soft::mul::<F32>(a, b, rm, &mut fl),
         3 => soft::div::<F32>(a, b, rm, &mut fl),
         4 => soft::sqrt::<F32>(a, rm, &mut fl),
+        5 => soft::fma::<F32>(a, b, x[2], rm, &mut fl),
         12 => soft::to_int::<F32>(a, rm, true, 32, &mut fl),
         14 => soft::to_int::<F32>(a, rm, true, 64, &mut fl),
         32 => soft::add::<F64>(a, b, rm, &mut fl),
