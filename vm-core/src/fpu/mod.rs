@@ -136,7 +136,9 @@ pub fn f32_sqrt(a: u32, rm: Rm, fl: &mut u32) -> u32 {
         soft::sqrt::<F32>(a as u64, rm, fl) as u32
     )
 }
-/// `a * b + c` with a single rounding (fmadd; the caller flips signs for fmsub/fnmsub/fnmadd).
+/// `a * b + c` with a single rounding (fmadd). The other fused ops flip
+/// operand signs (checked against RISC-V in the tests): fmsub = fma(a, b, -c),
+/// fnmsub = fma(-a, b, c), fnmadd = fma(-a, b, -c).
 #[inline]
 pub fn f32_fma(a: u32, b: u32, c: u32, rm: Rm, fl: &mut u32) -> u32 {
     fast_or_soft!(
@@ -237,7 +239,9 @@ pub fn f64_div(a: u64, b: u64, rm: Rm, fl: &mut u32) -> u64 {
 pub fn f64_sqrt(a: u64, rm: Rm, fl: &mut u32) -> u64 {
     fast_or_soft!(native::sqrt64(a, rm, fl), soft::sqrt::<F64>(a, rm, fl))
 }
-/// `a * b + c` with a single rounding (fmadd; the caller flips signs for fmsub/fnmsub/fnmadd).
+/// `a * b + c` with a single rounding (fmadd). The other fused ops flip
+/// operand signs (checked against RISC-V in the tests): fmsub = fma(a, b, -c),
+/// fnmsub = fma(-a, b, c), fnmadd = fma(-a, b, -c).
 #[inline]
 pub fn f64_fma(a: u64, b: u64, c: u64, rm: Rm, fl: &mut u32) -> u64 {
     soft::fma::<F64>(a, b, c, rm, fl)

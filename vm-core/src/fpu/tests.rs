@@ -33,6 +33,9 @@ impl Reader<'_> {
     }
 }
 
+const S32: u32 = 1 << 31;
+const S64: u64 = 1 << 63;
+
 /// Run op `op` of the generator's table; `(result, flags)`.
 fn run(op: u8, rm: Rm, x: [u64; 3]) -> (u64, u32) {
     let mut fl = 0;
@@ -60,6 +63,10 @@ fn run(op: u8, rm: Rm, x: [u64; 3]) -> (u64, u32) {
         18 => i64_to_f32(a as i64, rm, &mut fl) as u64,
         19 => u64_to_f32(a, rm, &mut fl) as u64,
         20 => f32_to_f64(a32, &mut fl),
+        // The sign conventions the interpreter uses for the other fused ops.
+        21 => f32_fma(a32, b32, c32 ^ S32, rm, &mut fl) as u64,
+        22 => f32_fma(a32 ^ S32, b32, c32, rm, &mut fl) as u64,
+        23 => f32_fma(a32 ^ S32, b32, c32 ^ S32, rm, &mut fl) as u64,
         32 => f64_add(a, b, rm, &mut fl),
         33 => f64_sub(a, b, rm, &mut fl),
         34 => f64_mul(a, b, rm, &mut fl),
@@ -81,6 +88,9 @@ fn run(op: u8, rm: Rm, x: [u64; 3]) -> (u64, u32) {
         50 => i64_to_f64(a as i64, rm, &mut fl),
         51 => u64_to_f64(a, rm, &mut fl),
         52 => f64_to_f32(a, rm, &mut fl) as u64,
+        53 => f64_fma(a, b, c ^ S64, rm, &mut fl),
+        54 => f64_fma(a ^ S64, b, c, rm, &mut fl),
+        55 => f64_fma(a ^ S64, b, c ^ S64, rm, &mut fl),
         _ => panic!("unknown op {op} in vector file"),
     };
     (r, fl)
@@ -99,6 +109,9 @@ fn run_soft(op: u8, rm: Rm, x: [u64; 3]) -> Option<(u64, u32)> {
         3 => soft::div::<F32>(a, b, rm, &mut fl),
         4 => soft::sqrt::<F32>(a, rm, &mut fl),
         5 => soft::fma::<F32>(a, b, x[2], rm, &mut fl),
+        21 => soft::fma::<F32>(a, b, x[2] ^ S32 as u64, rm, &mut fl),
+        22 => soft::fma::<F32>(a ^ S32 as u64, b, x[2], rm, &mut fl),
+        23 => soft::fma::<F32>(a ^ S32 as u64, b, x[2] ^ S32 as u64, rm, &mut fl),
         12 => soft::to_int::<F32>(a, rm, true, 32, &mut fl),
         14 => soft::to_int::<F32>(a, rm, true, 64, &mut fl),
         32 => soft::add::<F64>(a, b, rm, &mut fl),
@@ -135,6 +148,9 @@ const OP_NAMES: &[(u8, &str)] = &[
     (18, "fcvt.s.l"),
     (19, "fcvt.s.lu"),
     (20, "fcvt.d.s"),
+    (21, "fmsub.s"),
+    (22, "fnmsub.s"),
+    (23, "fnmadd.s"),
     (32, "fadd.d"),
     (33, "fsub.d"),
     (34, "fmul.d"),
@@ -156,6 +172,9 @@ const OP_NAMES: &[(u8, &str)] = &[
     (50, "fcvt.d.l"),
     (51, "fcvt.d.lu"),
     (52, "fcvt.s.d"),
+    (53, "fmsub.d"),
+    (54, "fnmsub.d"),
+    (55, "fnmadd.d"),
 ];
 
 fn op_name(op: u8) -> &'static str {
@@ -205,7 +224,7 @@ fn check_vector_file(data: &[u8]) -> usize {
         let count = r.bytes(4) as usize;
         let pool = match op {
             16..=19 | 48..=51 => &pint,
-            0..=20 => &p32,
+            0..=23 => &p32,
             _ => &p64,
         };
         let no_rm = matches!(op, 6..=11 | 20 | 38..=43 | 48 | 49);

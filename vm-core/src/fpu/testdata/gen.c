@@ -72,6 +72,9 @@ DEF5(fmul_s, S, "fmul.s ft2, ft0, ft1", OS)
 DEF5(fdiv_s, S, "fdiv.s ft2, ft0, ft1", OS)
 DEF5(fsqrt_s, S, "fsqrt.s ft2, ft0", OS)
 DEF5(fmadd_s, S, "fmadd.s ft2, ft0, ft1, ft3", OS)
+DEF5(fmsub_s, S, "fmsub.s ft2, ft0, ft1, ft3", OS)
+DEF5(fnmsub_s, S, "fnmsub.s ft2, ft0, ft1, ft3", OS)
+DEF5(fnmadd_s, S, "fnmadd.s ft2, ft0, ft1, ft3", OS)
 DEF1(fmin_s, S, "fmin.s ft2, ft0, ft1", OS)
 DEF1(fmax_s, S, "fmax.s ft2, ft0, ft1", OS)
 DEF1(feq_s, S, "feq.s %[r], ft0, ft1", "")
@@ -94,6 +97,9 @@ DEF5(fmul_d, D, "fmul.d ft2, ft0, ft1", OD)
 DEF5(fdiv_d, D, "fdiv.d ft2, ft0, ft1", OD)
 DEF5(fsqrt_d, D, "fsqrt.d ft2, ft0", OD)
 DEF5(fmadd_d, D, "fmadd.d ft2, ft0, ft1, ft3", OD)
+DEF5(fmsub_d, D, "fmsub.d ft2, ft0, ft1, ft3", OD)
+DEF5(fnmsub_d, D, "fnmsub.d ft2, ft0, ft1, ft3", OD)
+DEF5(fnmadd_d, D, "fnmadd.d ft2, ft0, ft1, ft3", OD)
 DEF1(fmin_d, D, "fmin.d ft2, ft0, ft1", OD)
 DEF1(fmax_d, D, "fmax.d ft2, ft0, ft1", OD)
 DEF1(feq_d, D, "feq.d %[r], ft0, ft1", "")
@@ -133,6 +139,8 @@ static const struct op ops[] = {
     {16, fcvt_s_w_t, 5, 1, 4, PINT}, {17, fcvt_s_wu_t, 5, 1, 4, PINT},
     {18, fcvt_s_l_t, 5, 1, 4, PINT}, {19, fcvt_s_lu_t, 5, 1, 4, PINT},
     {20, fcvt_d_s_t, 1, 1, 8, P32},
+    {21, fmsub_s_t, 5, 3, 4, P32},   {22, fnmsub_s_t, 5, 3, 4, P32},
+    {23, fnmadd_s_t, 5, 3, 4, P32},
     {32, fadd_d_t, 5, 2, 8, P64},    {33, fsub_d_t, 5, 2, 8, P64},
     {34, fmul_d_t, 5, 2, 8, P64},    {35, fdiv_d_t, 5, 2, 8, P64},
     {36, fsqrt_d_t, 5, 1, 8, P64},   {37, fmadd_d_t, 5, 3, 8, P64},
@@ -144,6 +152,8 @@ static const struct op ops[] = {
     {48, fcvt_d_w_t, 1, 1, 8, PINT}, {49, fcvt_d_wu_t, 1, 1, 8, PINT},
     {50, fcvt_d_l_t, 5, 1, 8, PINT}, {51, fcvt_d_lu_t, 5, 1, 8, PINT},
     {52, fcvt_s_d_t, 5, 1, 4, P64},
+    {53, fmsub_d_t, 5, 3, 8, P64},   {54, fnmsub_d_t, 5, 3, 8, P64},
+    {55, fnmadd_d_t, 5, 3, 8, P64},
 };
 
 /* ---- operand pools ---- */
@@ -467,8 +477,10 @@ int main(int argc, char **argv) {
                 recidx[n++][1] = pick(o->pool, a);
             }
         } else {
-            /* fma: specials crossed with a few addends, then random triples */
-            for (int i = 0; i < NSPECIAL; i++)
+            /* fma: specials crossed with a few addends, then random triples;
+             * the sign variants (fmsub, fnmsub, fnmadd) get fewer */
+            int variant = o->id != 5 && o->id != 37;
+            for (int i = 0; i < NSPECIAL; i += 1 + 3 * variant)
                 for (int j = 0; j < NSPECIAL; j += 3) {
                     recidx[n][0] = i;
                     recidx[n][1] = j;
@@ -480,7 +492,7 @@ int main(int argc, char **argv) {
                 recidx[n][1] = fp->fma_trip[i][1];
                 recidx[n++][2] = fp->fma_trip[i][2];
             }
-            for (int i = 0; i < 3000 * scale; i++) {
+            for (int i = 0; i < (variant ? 500 : 3000) * scale; i++) {
                 int a = pick(o->pool, -1);
                 recidx[n][0] = a;
                 recidx[n][1] = pick(o->pool, a);
