@@ -587,9 +587,14 @@ pub(crate) fn to_int<F: Format>(a: u64, rm: Rm, signed: bool, bits: u32, fl: &mu
     } else {
         (u64::MAX >> (64 - bits), 0)
     };
+    let mask = u64::MAX >> (64 - bits);
     let saturate = |fl: &mut u32, neg: bool| -> u64 {
         *fl |= NV;
-        if neg { neg_max.wrapping_neg() } else { pos_max }
+        if neg {
+            neg_max.wrapping_neg() & mask
+        } else {
+            pos_max
+        }
     };
     if is_nan::<F>(a) {
         return saturate(fl, false);
@@ -626,8 +631,7 @@ pub(crate) fn to_int<F: Format>(a: u64, rm: Rm, signed: bool, bits: u32, fl: &mu
     if frac != 0 {
         *fl |= NX;
     }
-    let r = if sign { mag.wrapping_neg() } else { mag };
-    if bits == 32 { r & 0xffff_ffff } else { r }
+    (if sign { mag.wrapping_neg() } else { mag }) & mask
 }
 
 /// Integer (sign and magnitude) to float.

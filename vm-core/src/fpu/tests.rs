@@ -614,3 +614,94 @@ fn format_conversions() {
     );
     assert_eq!(fl, NX);
 }
+
+mod fast_vs_soft {
+    //! The host fast paths must agree with the software implementation
+    //! (which the reference vectors pin to RISC-V) on arbitrary operands.
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Doubles with exponents spread over the whole range, biased towards
+    /// the region around 1 where fast paths apply and results collide.
+    fn f64_bits() -> impl Strategy<Value = u64> {
+        prop_oneof![
+            any::<u64>(),
+            (any::<bool>(), 1000u64..1050, any::<u64>())
+                .prop_map(|(s, e, f)| (s as u64) << 63 | e << 52 | f >> 12),
+            (any::<bool>(), 1010u64..1030, 0u64..16, 0u64..52)
+                .prop_map(|(s, e, f, sh)| (s as u64) << 63 | e << 52 | (f << sh) & ((1 << 52) - 1)),
+        ]
+    }
+
+    fn f32_bits() -> impl Strategy<Value = u32> {
+        prop_oneof![
+            any::<u32>(),
+            (any::<bool>(), 110u32..145, any::<u32>())
+                .prop_map(|(s, e, f)| (s as u32) << 31 | e << 23 | f >> 9),
+        ]
+    }
+
+    fn rm() -> impl Strategy<Value = Rm> {
+        (0u32..5).prop_map(|v| Rm::from_bits(v).unwrap())
+    }
+
+    fn same(fast: (u64, u32), soft: (u64, u32)) -> Result<(), TestCaseError> {
+        prop_assert_eq!(
+            fast,
+            soft,
+            "fast {:#x}/{:#x} soft {:#x}/{:#x}",
+            fast.0,
+            fast.1,
+            soft.0,
+            soft.1
+        );
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+
+        #[test]
+        fn double(a in f64_bits(), b in f64_bits(), c in f64_bits(), rm in rm()) {
+            use soft::F64;
+            let (mut f1, mut f2) = (0, 0);
+            same((f64_add(a, b, rm, &mut f1), f1), (soft::add::<F64>(a, b, rm, &mut f2), f2))?;
+            let (mut f1, mut f2) = (0, 0);
+            same((f64_mul(a, b, rm, &mut f1), f1), (soft::mul::<F64>(a, b, rm, &mut f2), f2))?;
+            let (mut f1, mut f2) = (0, 0);
+            same((f64_div(a, b, rm, &mut f1), f1), (soft::div::<F64>(a, b, rm, &mut f2), f2))?;
+            let (mut f1, mut f2) = (0, 0);
+            same((f64_sqrt(a, rm, &mut f1), f1), (soft::sqrt::<F64>(a, rm, &mut f2), f2))?;
+            let (mut f1, mut f2) = (0, 0);
+            same((f64_to_i64(c, rm, &mut f1) as u64, f1),
+                 (soft::to_int::<F64>(c, rm, true, 64, &mut f2), f2))?;
+            let (mut f1, mut f2) = (0, 0);
+            same((f64_to_i32(c, rm, &mut f1) as u32 as u64, f1),
+                 (soft::to_int::<F64>(c, rm, true, 32, &mut f2), f2))?;
+        }
+
+        #[test]
+        fn single(a in f32_bits(), b in f32_bits(), c in f32_bits(), rm in rm()) {
+            use soft::F32;
+            let (a, b, c) = (a as u64, b as u64, c as u64);
+            let (a32, b32, c32) = (a as u32, b as u32, c as u32);
+            let (mut f1, mut f2) = (0, 0);
+            same((f32_add(a32, b32, rm, &mut f1) as u64, f1), (soft::add::<F32>(a, b, rm, &mut f2), f2))?;
+            let (mut f1, mut f2) = (0, 0);
+            same((f32_mul(a32, b32, rm, &mut f1) as u64, f1), (soft::mul::<F32>(a, b, rm, &mut f2), f2))?;
+            let (mut f1, mut f2) = (0, 0);
+            same((f32_div(a32, b32, rm, &mut f1) as u64, f1), (soft::div::<F32>(a, b, rm, &mut f2), f2))?;
+            let (mut f1, mut f2) = (0, 0);
+            same((f32_sqrt(a32, rm, &mut f1) as u64, f1), (soft::sqrt::<F32>(a, rm, &mut f2), f2))?;
+            let (mut f1, mut f2) = (0, 0);
+            same((f32_fma(a32, b32, c32, rm, &mut f1) as u64, f1),
+                 (soft::fma::<F32>(a, b, c, rm, &mut f2), f2))?;
+            let (mut f1, mut f2) = (0, 0);
+            same((f32_to_i32(c32, rm, &mut f1) as u32 as u64, f1),
+                 (soft::to_int::<F32>(c, rm, true, 32, &mut f2), f2))?;
+            let (mut f1, mut f2) = (0, 0);
+            same((f32_to_i64(c32, rm, &mut f1) as u64, f1),
+                 (soft::to_int::<F32>(c, rm, true, 64, &mut f2), f2))?;
+        }
+    }
+}
