@@ -244,7 +244,10 @@ pub fn f64_sqrt(a: u64, rm: Rm, fl: &mut u32) -> u64 {
 /// fnmsub = fma(-a, b, c), fnmadd = fma(-a, b, -c).
 #[inline]
 pub fn f64_fma(a: u64, b: u64, c: u64, rm: Rm, fl: &mut u32) -> u64 {
-    soft::fma::<F64>(a, b, c, rm, fl)
+    fast_or_soft!(
+        native::fma64(a, b, c, rm, fl),
+        soft::fma::<F64>(a, b, c, rm, fl)
+    )
 }
 /// fmin: -0 < +0; one NaN operand gives the other; NV on signaling NaN.
 #[inline]

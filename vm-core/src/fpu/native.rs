@@ -240,3 +240,30 @@ pub(super) fn fma32(a: u64, b: u64, c: u64, rm: Rm, fl: &mut u32) -> Option<u64>
     }
     Some(super::soft::convert::<F64, F32>(bits, rm, fl))
 }
+
+/// Double-precision fma on the host's FMA unit, when the build targets one
+/// (e.g. `-C target-cpu=native`). Without a cheap exactness test this path
+/// is taken only when NX is already among the accrued flags (the caller
+/// passes `fflags` itself), so an inexact result changes nothing, the trick
+/// QEMU's hardfloat uses; the range check rules out OF, UF and NaNs.
+#[inline(always)]
+pub(super) fn fma64(a: u64, b: u64, c: u64, rm: Rm, fl: &mut u32) -> Option<u64> {
+    #[cfg(target_feature = "fma")]
+    if rm == Rm::Rne && *fl & NX != 0 {
+        use core::arch::x86_64::{_mm_cvtsd_f64, _mm_fmadd_sd, _mm_set_sd};
+        // SAFETY: the FMA instructions are enabled for this build (cfg).
+        let r = unsafe {
+            _mm_cvtsd_f64(_mm_fmadd_sd(
+                _mm_set_sd(f64::from_bits(a)),
+                _mm_set_sd(f64::from_bits(b)),
+                _mm_set_sd(f64::from_bits(c)),
+            ))
+        };
+        let m = r.abs();
+        if m > f64::MIN_POSITIVE && m < f64::INFINITY {
+            return Some(r.to_bits());
+        }
+    }
+    let _ = (a, b, c, rm, fl);
+    None
+}

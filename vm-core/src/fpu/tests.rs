@@ -38,7 +38,16 @@ const S64: u64 = 1 << 63;
 
 /// Run op `op` of the generator's table; `(result, flags)`.
 fn run(op: u8, rm: Rm, x: [u64; 3]) -> (u64, u32) {
-    let mut fl = 0;
+    run_with(op, rm, x, 0)
+}
+
+/// As [`run`], with NX already set in the accrued flags.
+fn run_nx(op: u8, rm: Rm, x: [u64; 3]) -> (u64, u32) {
+    run_with(op, rm, x, NX)
+}
+
+fn run_with(op: u8, rm: Rm, x: [u64; 3], initial_flags: u32) -> (u64, u32) {
+    let mut fl = initial_flags;
     let (a32, b32, c32) = (x[0] as u32, x[1] as u32, x[2] as u32);
     let (a, b, c) = (x[0], x[1], x[2]);
     let r: u64 = match op {
@@ -241,8 +250,17 @@ fn check_vector_file(data: &[u8]) -> usize {
             let modes: &[Rm] = if no_rm { &RMS } else { &RMS[rm..rm + 1] };
             for &mode in modes {
                 let soft = run_soft(op, mode, x).map(|r| (r, "soft "));
-                let all = [((run(op, mode, x)), "")].into_iter().chain(soft);
+                // Also with NX already accrued: paths may rely on it.
+                let nx = run_nx(op, mode, x);
+                let all = [(run(op, mode, x), ""), (nx, "nx-set ")]
+                    .into_iter()
+                    .chain(soft);
                 for ((got, got_fl), path) in all {
+                    let want_fl = if path == "nx-set " {
+                        want_fl | NX
+                    } else {
+                        want_fl
+                    };
                     let got = if width < 8 {
                         got & ((1u64 << (8 * width)) - 1)
                     } else {
