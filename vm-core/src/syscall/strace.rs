@@ -117,6 +117,7 @@ fn spec(nr: u64) -> Option<(&'static [A], R)> {
         FCHMOD => (&[Fd, Mode], d),
         UTIMENSAT => (&[DirFd, Path, Ptr, AtFlags], d),
         FTRUNCATE => (&[Fd, Long], d),
+        TRUNCATE => (&[Path, Long], d),
         FCNTL => (&[Fd, FcntlCmd, FcntlArg], d),
         DUP3 => (&[Fd, Fd, OpenFlags], d),
         PIPE2 => (&[FdPair, OpenFlags], d),
@@ -130,6 +131,7 @@ fn spec(nr: u64) -> Option<(&'static [A], R)> {
         MPROTECT => (&[Ptr, ULong, Prot], d),
         MREMAP => (&[Ptr, ULong, ULong, MremapFlags, Ptr], R::Hex),
         MADVISE => (&[Ptr, ULong, Madvise], d),
+        MSYNC => (&[Ptr, ULong, Int], d),
         EXIT | EXIT_GROUP => (&[Int], d),
         GETPID | GETTID | GETPPID | GETUID | GETEUID | GETGID | GETEGID | SCHED_YIELD | SETSID
         | GETPGID => (&[], d),

@@ -137,43 +137,32 @@ pub(super) fn getrandom(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     Ok(len as u64)
 }
 
-/// Limits the guest sees: Linux defaults for a user process, with the
-/// usual 8 MiB stack.
-fn default_limit(resource: u64) -> (u64, u64) {
-    const INF: u64 = RLIM_INFINITY;
-    match resource {
-        3 => (8 << 20, INF),        // RLIMIT_STACK
-        4 => (0, INF),              // RLIMIT_CORE
-        6 | 11 => (63_535, 63_535), // RLIMIT_NPROC, RLIMIT_SIGPENDING
-        7 => (1024, 1 << 20),       // RLIMIT_NOFILE
-        8 => (8 << 20, 8 << 20),    // RLIMIT_MEMLOCK
-        12 => (819_200, 819_200),   // RLIMIT_MSGQUEUE
-        13 | 14 => (0, 0),          // RLIMIT_NICE, RLIMIT_RTPRIO
-        _ => (INF, INF),
-    }
-}
-
-/// `prlimit64` (and `getrlimit`/`setrlimit`). Limits are not recorded, so
-/// only a "change" to the current values is accepted; any other change is
-/// refused with EPERM rather than pretending it took effect.
+/// `prlimit64` (and `getrlimit`/`setrlimit`) on the host's limits, as
+/// qemu-user does: the guest's fds are host fds, so RLIMIT_NOFILE must be
+/// the host's. Limits on memory (RLIMIT_AS, RLIMIT_DATA, RLIMIT_STACK)
+/// would bind pvm rather than the guest, so setting them is accepted and
+/// not applied.
 pub(super) fn prlimit(cx: &mut Ctx<'_>, pid: i32, res: u64, new: u64, old: u64) -> R {
     if pid != 0 && pid != cx.p.host.ids().pid {
         return Err(Errno::ESRCH);
     }
-    if res as u32 as u64 >= RLIMIT_NLIMITS {
+    let res = res as u32;
+    if res as u64 >= RLIMIT_NLIMITS {
         return Err(Errno::EINVAL);
     }
-    let cur = default_limit(res as u32 as u64);
-    if new != 0 {
+    let new = if new != 0 {
         let b: [u8; 16] = get(cx.mem(), new)?;
         let (soft, hard) = (le_u64(&b, 0), le_u64(&b, 8));
         if soft > hard {
             return Err(Errno::EINVAL);
         }
-        if (soft, hard) != cur {
-            return Err(Errno::EPERM);
-        }
-    }
+        Some((soft, hard))
+    } else {
+        None
+    };
+    // RLIMIT_DATA, RLIMIT_STACK, RLIMIT_AS
+    let applied = if matches!(res, 2 | 3 | 9) { None } else { new };
+    let cur = cx.p.host.prlimit(res, applied)?;
     if old != 0 {
         let mut b = [0u8; 16];
         set_u64(&mut b, 0, cur.0);
