@@ -112,6 +112,10 @@ pub(super) fn pwrite(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 /// always a valid answer.
 const READV_STAGE: usize = 16 << 20;
 
+/// Largest buffer `writev` gathers into; a shorter write is always a valid
+/// answer, and records that must stay whole (PIPE_BUF) are far smaller.
+const WRITEV_GATHER: usize = 16 << 20;
+
 /// The guest's `struct iovec` array, validated as the kernel does.
 fn iovecs(cx: &Ctx<'_>, addr: u64, count: u64) -> SysResult<Vec<(u64, u64)>> {
     let count = count as i32;
@@ -173,7 +177,8 @@ pub(super) fn readv(cx: &mut Ctx<'_>, a: &[u64; 6], offset: Option<i64>) -> R {
     let got = match offset {
         Some(o) => cx.p.host.pread(fd, &mut stage, o)?,
         None => cx.p.host.read(fd, &mut stage)?,
-    };
+    }
+    .min(want);
     let mut done = 0;
     for (base, n) in parts {
         if done >= got {
@@ -198,14 +203,14 @@ pub(super) fn writev(cx: &mut Ctx<'_>, a: &[u64; 6], offset: Option<i64>) -> R {
         if len == 0 {
             continue;
         }
-        let room = MAX_RW - data.len() as u64;
+        let room = (WRITEV_GATHER - data.len()) as u64;
         let n = match usable(cx.mem(), base, len.min(room), Access::Read) {
             Ok(n) => n,
             Err(e) if data.is_empty() => return fd_first(cx, a[0] as i32, true, Err(e)),
             Err(_) => break,
         };
         data.extend_from_slice(guest_ref(cx.mem(), base, n)?);
-        if (n as u64) < len || data.len() as u64 >= MAX_RW {
+        if (n as u64) < len || data.len() >= WRITEV_GATHER {
             break;
         }
     }
@@ -282,14 +287,17 @@ pub(super) fn readlinkat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     if size <= 0 {
         return Err(Errno::EINVAL);
     }
-    let mut buf = vec![0u8; size as usize];
+    // A link's target is shorter than PATH_MAX: no bigger buffer is needed.
+    let mut buf = vec![0u8; (size as usize).min(super::PATH_MAX)];
     let n = if p == PROC_SELF_EXE {
         let exe = &cx.p.exe_path;
         let n = exe.len().min(buf.len());
         buf[..n].copy_from_slice(&exe[..n]);
         n
     } else {
-        cx.p.host.readlinkat(a[0] as i32, &p, &mut buf)?
+        cx.p.host
+            .readlinkat(a[0] as i32, &p, &mut buf)?
+            .min(buf.len())
     };
     put(cx.mem(), a[2], &buf[..n])?;
     Ok(n as u64)
@@ -503,7 +511,10 @@ pub(super) fn ioctl(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 
 pub(super) fn getcwd(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let mut buf = vec![0u8; super::PATH_MAX + 1];
-    let n = cx.p.host.getcwd(&mut buf)?;
+    let n =
+        cx.p.host
+            .getcwd(&mut buf[..super::PATH_MAX])?
+            .min(super::PATH_MAX);
     // The kernel returns the length including the NUL.
     if (a[1] as usize) < n + 1 {
         return Err(Errno::ERANGE);

@@ -195,7 +195,7 @@ fn fill_from_file(cx: &Ctx<'_>, addr: u64, len: usize, fd: i32, off: u64) -> Sys
         if n == 0 {
             break; // the file shrank: the rest stays zero
         }
-        done += n;
+        done = (done + n).min(len);
     }
     Ok(())
 }

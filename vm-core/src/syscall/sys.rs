@@ -132,9 +132,12 @@ pub(super) fn getrandom(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let buf = super::guest_mut(cx.mem(), a[0], len)?;
     let mut done = 0;
     while done < len {
-        done += cx.p.host.random(&mut buf[done..])?;
+        match cx.p.host.random(&mut buf[done..])? {
+            0 => break,
+            n => done = (done + n).min(len),
+        }
     }
-    Ok(len as u64)
+    Ok(done as u64)
 }
 
 /// `prlimit64` (and `getrlimit`/`setrlimit`) on the host's limits, as
@@ -179,7 +182,9 @@ pub(super) fn sysinfo(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 }
 
 fn ticks(t: Timespec) -> u64 {
-    (t.sec * CLK_TCK + t.nsec / (NSEC / CLK_TCK)) as u64
+    t.sec
+        .saturating_mul(CLK_TCK)
+        .saturating_add(t.nsec / (NSEC / CLK_TCK)) as u64
 }
 
 pub(super) fn times(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
@@ -468,7 +473,7 @@ pub(super) fn riscv_hwprobe(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         return Err(Errno::EINVAL);
     }
     for i in 0..count {
-        let at = pairs.wrapping_add(16 * i);
+        let at = pairs.wrapping_add(i.wrapping_mul(16));
         let key = u64::from_le_bytes(get(cx.mem(), at)?) as i64;
         let value = match key {
             0..=2 => Some(0),               // mvendorid, marchid, mimpid
