@@ -140,6 +140,9 @@ pub(super) fn getrandom(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     Ok(done as u64)
 }
 
+/// The stack size the loader gives the guest (RLIMIT_STACK reports it).
+const GUEST_STACK: u64 = 8 << 20;
+
 /// `prlimit64` (and `getrlimit`/`setrlimit`) on the host's limits, as
 /// qemu-user does: the guest's fds are host fds, so RLIMIT_NOFILE must be
 /// the host's. Limits on memory (RLIMIT_AS, RLIMIT_DATA, RLIMIT_STACK)
@@ -165,7 +168,12 @@ pub(super) fn prlimit(cx: &mut Ctx<'_>, pid: i32, res: u64, new: u64, old: u64) 
     };
     // RLIMIT_DATA, RLIMIT_STACK, RLIMIT_AS
     let applied = if matches!(res, 2 | 3 | 9) { None } else { new };
-    let cur = cx.p.host.prlimit(res, applied)?;
+    let mut cur = cx.p.host.prlimit(res, applied)?;
+    if res == 3 {
+        // The guest's stack is the loader's fixed 8 MiB mapping, whatever
+        // pvm's own limit is.
+        cur = (GUEST_STACK, RLIM_INFINITY);
+    }
     if old != 0 {
         let mut b = [0u8; 16];
         set_u64(&mut b, 0, cur.0);
