@@ -11,11 +11,20 @@ use crate::signal::SIGPIPE;
 use alloc::vec;
 use alloc::vec::Vec;
 
-const PROC_SELF_EXE: &[u8] = b"/proc/self/exe";
+/// Is `p` the guest's own `/proc/self/exe` (or `/proc/<its pid>/exe`)?
+fn is_own_exe(cx: &Ctx<'_>, p: &[u8]) -> bool {
+    let Some(who) = p
+        .strip_prefix(b"/proc/")
+        .and_then(|r| r.strip_suffix(b"/exe"))
+    else {
+        return false;
+    };
+    who == b"self" || who == alloc::format!("{}", cx.p.host.ids().pid).as_bytes()
+}
 
 /// The host path for a guest path: `/proc/self/exe` is the guest program.
 fn host_path(cx: &Ctx<'_>, p: Vec<u8>) -> Vec<u8> {
-    if p == PROC_SELF_EXE {
+    if is_own_exe(cx, &p) {
         cx.p.exe_path.clone()
     } else {
         p
@@ -289,7 +298,7 @@ pub(super) fn readlinkat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     }
     // A link's target is shorter than PATH_MAX: no bigger buffer is needed.
     let mut buf = vec![0u8; (size as usize).min(super::PATH_MAX)];
-    let n = if p == PROC_SELF_EXE {
+    let n = if is_own_exe(cx, &p) {
         let exe = &cx.p.exe_path;
         let n = exe.len().min(buf.len());
         buf[..n].copy_from_slice(&exe[..n]);

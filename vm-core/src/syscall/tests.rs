@@ -467,6 +467,15 @@ fn readlink_proc_self_exe() {
     let mut b = [0u8; 10];
     p.mem.read_bytes(0x10200, &mut b).unwrap();
     assert_eq!(&b, b"/bin/guest");
+    // The pid form names the same file.
+    p.mem.write_bytes(0x10400, b"/proc/1000/exe\0").unwrap();
+    let n = sys(
+        &p,
+        &mut t,
+        READLINKAT,
+        &[(-100i64) as u64, 0x10400, 0x10200, 64],
+    );
+    assert_eq!(n, 10);
     // Truncated to the buffer, no NUL, as readlink does.
     assert_eq!(
         sys(
