@@ -17,7 +17,7 @@ use std::ffi::CStr;
 use std::io::Write;
 use std::sync::OnceLock;
 use vm_core::host::{
-    Errno, FileStat, Flock, HostOs, HostProt, HostUname, Ids, SysInfo, SysResult, Termios,
+    Errno, FileStat, Flock, HostOs, HostProt, HostUname, Ids, PollFd, SysInfo, SysResult, Termios,
     Timespec, WinSize,
 };
 
@@ -452,6 +452,28 @@ impl HostOs for LinuxHost {
             pid: fl.l_pid,
         };
         Ok(())
+    }
+
+    fn poll(&self, fds: &mut [PollFd], timeout: Option<Timespec>) -> SysResult<usize> {
+        let mut p: Vec<libc::pollfd> = fds
+            .iter()
+            .map(|f| libc::pollfd {
+                fd: f.fd,
+                events: f.events,
+                revents: 0,
+            })
+            .collect();
+        let t = timeout.map(|t| libc::timespec {
+            tv_sec: t.sec,
+            tv_nsec: t.nsec,
+        });
+        let tp = t.as_ref().map_or(std::ptr::null(), |t| t as *const _);
+        // SAFETY: `p` holds `p.len()` pollfds; `tp` is null or a timespec.
+        let n = check(unsafe { libc::ppoll(p.as_mut_ptr(), p.len() as _, tp, std::ptr::null()) })?;
+        for (f, h) in fds.iter_mut().zip(&p) {
+            f.revents = h.revents;
+        }
+        Ok(n as usize)
     }
 
     fn dup(&self, fd: i32) -> SysResult<i32> {

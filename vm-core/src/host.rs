@@ -162,6 +162,14 @@ pub struct Flock {
     pub pid: i32,
 }
 
+/// `struct pollfd` (the same layout everywhere).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PollFd {
+    pub fd: i32,
+    pub events: i16,
+    pub revents: i16,
+}
+
 /// `struct winsize`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct WinSize {
@@ -331,6 +339,13 @@ pub trait HostOs: Sync {
     fn fcntl_lock(&self, fd: i32, cmd: i32, lock: &mut Flock) -> SysResult<()> {
         let _ = (fd, cmd, lock);
         Err(Errno::ENOLCK)
+    }
+    /// `ppoll(fds, timeout)` (no signal mask: pvm delivers no signals
+    /// during a wait); `None` waits without limit. Fills `revents` and
+    /// returns the number of ready entries. Default: `ENOSYS`.
+    fn poll(&self, fds: &mut [PollFd], timeout: Option<Timespec>) -> SysResult<usize> {
+        let _ = (fds, timeout);
+        Err(Errno::ENOSYS)
     }
     fn dup(&self, fd: i32) -> SysResult<i32>;
     fn dup3(&self, oldfd: i32, newfd: i32, flags: i32) -> SysResult<i32>;

@@ -190,6 +190,7 @@ fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
         TIMES => sys::times(cx, a),
         GETRUSAGE => sys::getrusage(cx, a),
         SCHED_YIELD => Ok(0),
+        PPOLL => sys::ppoll(cx, a),
         SCHED_GETAFFINITY => sys::sched_getaffinity(cx, a),
         FUTEX => sys::futex(cx, a),
         RT_SIGACTION => sys::rt_sigaction(cx, a),

@@ -162,6 +162,7 @@ fn spec(nr: u64) -> Option<(&'static [A], R)> {
         RT_SIGACTION => (&[Signal, Ptr, Ptr, ULong], d),
         RT_SIGPROCMASK => (&[SigHow, SigSet, Ptr, ULong], d),
         SIGALTSTACK => (&[Ptr, Ptr], d),
+        PPOLL => (&[Ptr, ULong, TimespecIn, Ptr, ULong], d),
         KILL => (&[Int, Signal], d),
         TKILL => (&[Int, Signal], d),
         TGKILL => (&[Int, Int, Signal], d),

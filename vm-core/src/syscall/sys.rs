@@ -2,7 +2,7 @@
 
 use super::abi::{self, *};
 use super::{Ctx, R, get, put};
-use crate::host::{Errno, SysResult, Timespec};
+use crate::host::{Errno, PollFd, SysResult, Timespec};
 use crate::signal::{self, AltStack, DefaultAction, SIGKILL, SIGSTOP, SigAction};
 
 const NSEC: i64 = 1_000_000_000;
@@ -326,6 +326,41 @@ pub(super) fn futex(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         }
         _ => Err(Errno::ENOSYS),
     }
+}
+
+/// `ppoll(fds, nfds, timeout, sigmask, sigsetsize)`.
+pub(super) fn ppoll(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (fds, nfds, tmo, mask, setsize) = (a[0], a[1], a[2], a[3], a[4]);
+    let nofile = cx.p.host.prlimit(7, None).map_or(1024, |l| l.0);
+    if nfds > nofile || nfds > 1 << 20 {
+        return Err(Errno::EINVAL);
+    }
+    if mask != 0 && setsize != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let timeout = if tmo == 0 {
+        None
+    } else {
+        Some(read_timespec(cx, tmo)?)
+    };
+    let mut raw = alloc::vec![0u8; nfds as usize * 8];
+    cx.mem()
+        .read_bytes(fds, &mut raw)
+        .map_err(|_| Errno::EFAULT)?;
+    let mut pfds: alloc::vec::Vec<PollFd> = raw
+        .chunks_exact(8)
+        .map(|c| PollFd {
+            fd: le_u32(c, 0) as i32,
+            events: i16::from_le_bytes([c[4], c[5]]),
+            revents: 0,
+        })
+        .collect();
+    let n = cx.p.host.poll(&mut pfds, timeout)?;
+    for (c, p) in raw.chunks_exact_mut(8).zip(&pfds) {
+        c[6..8].copy_from_slice(&p.revents.to_le_bytes());
+    }
+    put(cx.mem(), fds, &raw)?;
+    Ok(n as u64)
 }
 
 /// The bits no mask may hold: SIGKILL and SIGSTOP cannot be blocked.
