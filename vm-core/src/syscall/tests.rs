@@ -244,6 +244,10 @@ fn identity_and_machine() {
     assert_eq!(sys(&p, &mut t, SET_TID_ADDRESS, &[0x10010]), 1000);
     assert_eq!(t.clear_child_tid, 0x10010);
     assert_eq!(sys(&p, &mut t, RSEQ, &[0x10000, 32, 0, 0]), -38);
+    // ppoll's own checks come before the host's poll.
+    assert_eq!(sys(&p, &mut t, PPOLL, &[0x10000, 1 << 40, 0, 0, 8]), EINVAL);
+    assert_eq!(sys(&p, &mut t, PPOLL, &[0x10000, 1, 0, 0x10000, 4]), EINVAL);
+    assert_eq!(sys(&p, &mut t, PPOLL, &[0x9999_0000, 1, 0, 0, 8]), EFAULT);
     assert_eq!(sys(&p, &mut t, 0x1ff, &[]), -38);
     assert_eq!(sys(&p, &mut t, GETRANDOM, &[0x10000, 16, 1]), 16);
     assert_eq!(sys(&p, &mut t, GETRANDOM, &[0x10000, 16, 8]), EINVAL);
