@@ -1,0 +1,116 @@
+//! `pvm-kernel`: pvm as a unikernel. The bootloader hands over a machine
+//! with all physical memory mapped and a ramdisk loaded; this kernel sets up
+//! the CPU tables, memory, clock and entropy, builds the file system from
+//! the ramdisk, and runs one RISC-V guest process on `vm-core` exactly as
+//! `host-linux` does. The guest's exit status leaves through QEMU's
+//! isa-debug-exit device (see [`exit`]).
+//!
+//! Boot order matters: the serial ports first (so every later failure can
+//! be reported), then the IDT (so faults are reported, not triple faults),
+//! then memory (the heap everything after needs).
+#![no_std]
+#![no_main]
+#![warn(missing_debug_implementations, rust_2018_idioms)]
+
+extern crate alloc;
+
+mod clock;
+mod exit;
+mod host;
+mod interrupts;
+mod memory;
+mod random;
+mod selftest;
+mod serial;
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use bootloader_api::config::{BootloaderConfig, Mapping};
+use bootloader_api::{BootInfo, entry_point};
+use host_baremetal::archive;
+use host_baremetal::bootcfg::{BOOT_RECORD, BootConfig, STDIN_FILE};
+use host_baremetal::fs::Fs;
+
+/// What the bootloader must set up: the physical memory window (page
+/// tables are edited through it), its own mappings in the upper half (the
+/// lower half is ours), and a roomy stack for the interpreter.
+pub static BOOTLOADER_CONFIG: BootloaderConfig = {
+    let mut config = BootloaderConfig::new_default();
+    config.mappings.physical_memory = Some(Mapping::Dynamic);
+    config.mappings.dynamic_range_start = Some(0xffff_8000_0000_0000);
+    config.kernel_stack_size = 1 << 20;
+    config
+};
+
+entry_point!(kernel_main, config = &BOOTLOADER_CONFIG);
+
+fn fail(what: core::fmt::Arguments<'_>) -> ! {
+    klog!("fatal: {what}");
+    exit::exit_failure()
+}
+
+fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
+    serial::init();
+    interrupts::init();
+    if let Err(e) = memory::init(boot_info) {
+        fail(format_args!("{e}"));
+    }
+    if !clock::init() {
+        klog!("the PIT did not answer: assuming a 1 GHz TSC, times will be off");
+    }
+    if !random::init() {
+        klog!(
+            "no RDRAND on this CPU: getrandom uses a TSC-seeded xorshift generator, not cryptographic"
+        );
+    }
+
+    let ramdisk: &'static [u8] = match boot_info.ramdisk_addr.into_option() {
+        // SAFETY: the bootloader mapped the ramdisk at this address for
+        // `ramdisk_len` bytes and never unmaps it; nothing writes to it.
+        Some(addr) => unsafe {
+            core::slice::from_raw_parts(addr as *const u8, boot_info.ramdisk_len as usize)
+        },
+        None => fail(format_args!("no ramdisk: nothing to run")),
+    };
+    let member = |name: &[u8]| -> Option<&'static [u8]> {
+        archive::read(ramdisk)
+            .filter_map(Result::ok)
+            .find(|e| e.name == name)
+            .map(|e| e.data)
+    };
+    let config = match member(BOOT_RECORD).map(BootConfig::parse) {
+        Some(Ok(c)) => c,
+        Some(Err(e)) => fail(format_args!("{e}")),
+        None => fail(format_args!("the ramdisk has no boot record")),
+    };
+    let stdin = member(STDIN_FILE).unwrap_or(&[]);
+    let fs = match Fs::new(ramdisk, stdin, &host::SerialConsole, clock::realtime) {
+        Ok(fs) => fs,
+        Err(e) => fail(format_args!("ramdisk: {e}")),
+    };
+    let host: &'static host::BareMetal = Box::leak(Box::new(host::BareMetal {
+        fs: spin::Mutex::new(fs),
+    }));
+    if let Err(e) = host.fs.lock().set_initial_cwd(&config.cwd) {
+        fail(format_args!("cannot enter the starting directory: {e}"));
+    }
+
+    if config.has_option(b"selftest") {
+        selftest::run(host, &config);
+    }
+    run_guest(host, &config)
+}
+
+/// Run the guest process to its end and leave QEMU with its status.
+fn run_guest(host: &'static host::BareMetal, config: &BootConfig) -> ! {
+    let _: (&host::BareMetal, Vec<u8>) = (host, config.program.clone());
+    klog!("this build has no guest engine yet");
+    exit::exit_guest(126)
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    use core::fmt::Write as _;
+    let _ = writeln!(serial::emergency_com2(), "pvm-kernel: panic: {info}");
+    exit::exit_failure()
+}
