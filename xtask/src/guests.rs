@@ -284,6 +284,7 @@ pub fn build_cached(
     let res = run_captured(&mut c, b"", Duration::from_secs(300))?;
     if res.status != 0 {
         let _ = fs::remove_file(&stamp);
+        let _ = fs::remove_file(out);
         return Err(format!(
             "{} -o {}\n{}",
             cmd.join(" "),
