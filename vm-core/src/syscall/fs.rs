@@ -31,14 +31,47 @@ fn after_write(cx: &mut Ctx<'_>, r: SysResult<usize>) -> R {
     r.map(|n| n as u64)
 }
 
+/// The kernel checks the fd (and its access mode) before the buffer: a
+/// bad fd with a bad buffer is EBADF, not EFAULT.
+fn fd_first<T>(cx: &Ctx<'_>, fd: i32, writing: bool, r: SysResult<T>) -> SysResult<T> {
+    if r.is_ok() {
+        return r;
+    }
+    let flags = match cx.p.host.fcntl(fd, abi::F_GETFL, 0) {
+        Ok(f) => f as i32,
+        Err(Errno::EBADF) => return Err(Errno::EBADF),
+        Err(_) => return r,
+    };
+    let acc = flags & abi::O_ACCMODE;
+    let wrong = if writing {
+        acc == 0
+    } else {
+        acc == abi::O_WRONLY
+    };
+    if wrong || flags & abi::O_PATH != 0 {
+        return Err(Errno::EBADF);
+    }
+    r
+}
+
 pub(super) fn read(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
-    let n = usable(cx.mem(), a[1], a[2], Access::Write)?;
+    let n = fd_first(
+        cx,
+        a[0] as i32,
+        false,
+        usable(cx.mem(), a[1], a[2], Access::Write),
+    )?;
     let buf = guest_mut(cx.mem(), a[1], n)?;
     cx.p.host.read(a[0] as i32, buf).map(|n| n as u64)
 }
 
 pub(super) fn write(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
-    let n = usable(cx.mem(), a[1], a[2], Access::Read)?;
+    let n = fd_first(
+        cx,
+        a[0] as i32,
+        true,
+        usable(cx.mem(), a[1], a[2], Access::Read),
+    )?;
     let buf = guest_ref(cx.mem(), a[1], n)?;
     let r = cx.p.host.write(a[0] as i32, buf);
     after_write(cx, r)
@@ -48,7 +81,12 @@ pub(super) fn pread(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     if (a[3] as i64) < 0 {
         return Err(Errno::EINVAL);
     }
-    let n = usable(cx.mem(), a[1], a[2], Access::Write)?;
+    let n = fd_first(
+        cx,
+        a[0] as i32,
+        false,
+        usable(cx.mem(), a[1], a[2], Access::Write),
+    )?;
     let buf = guest_mut(cx.mem(), a[1], n)?;
     cx.p.host
         .pread(a[0] as i32, buf, a[3] as i64)
@@ -59,7 +97,12 @@ pub(super) fn pwrite(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     if (a[3] as i64) < 0 {
         return Err(Errno::EINVAL);
     }
-    let n = usable(cx.mem(), a[1], a[2], Access::Read)?;
+    let n = fd_first(
+        cx,
+        a[0] as i32,
+        true,
+        usable(cx.mem(), a[1], a[2], Access::Read),
+    )?;
     let buf = guest_ref(cx.mem(), a[1], n)?;
     let r = cx.p.host.pwrite(a[0] as i32, buf, a[3] as i64);
     after_write(cx, r)
@@ -108,7 +151,7 @@ pub(super) fn readv(cx: &mut Ctx<'_>, a: &[u64; 6], offset: Option<i64>) -> R {
         let room = (READV_STAGE - want) as u64;
         let n = match usable(cx.mem(), base, len.min(room), Access::Write) {
             Ok(n) => n,
-            Err(e) if want == 0 => return Err(e),
+            Err(e) if want == 0 => return fd_first(cx, a[0] as i32, false, Err(e)),
             Err(_) => break,
         };
         parts.push((base, n));
@@ -158,7 +201,7 @@ pub(super) fn writev(cx: &mut Ctx<'_>, a: &[u64; 6], offset: Option<i64>) -> R {
         let room = MAX_RW - data.len() as u64;
         let n = match usable(cx.mem(), base, len.min(room), Access::Read) {
             Ok(n) => n,
-            Err(e) if data.is_empty() => return Err(e),
+            Err(e) if data.is_empty() => return fd_first(cx, a[0] as i32, true, Err(e)),
             Err(_) => break,
         };
         data.extend_from_slice(guest_ref(cx.mem(), base, n)?);
@@ -254,7 +297,7 @@ pub(super) fn readlinkat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 
 pub(super) fn getdents64(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let len = (a[2] as u32 as u64).min(MAX_RW) as usize;
-    let buf = guest_mut(cx.mem(), a[1], len)?;
+    let buf = fd_first(cx, a[0] as i32, false, guest_mut(cx.mem(), a[1], len))?;
     cx.p.host.getdents64(a[0] as i32, buf).map(|n| n as u64)
 }
 

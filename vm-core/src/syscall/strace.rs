@@ -39,6 +39,9 @@ enum A {
     InBuf(usize),
     /// A buffer the call fills; its length is the return value.
     OutBuf,
+    /// A buffer the call fills with a string whose length, NUL included,
+    /// is the return value (`getcwd`).
+    OutCStr,
     /// Random bytes the call fills (shown in hex, as strace does).
     RandBuf,
     OpenFlags,
@@ -74,6 +77,7 @@ enum A {
     FdPair,
     Madvise,
     GrndFlags,
+    MremapFlags,
 }
 
 /// How to show the result.
@@ -117,14 +121,14 @@ fn spec(nr: u64) -> Option<(&'static [A], R)> {
         DUP3 => (&[Fd, Fd, OpenFlags], d),
         PIPE2 => (&[FdPair, OpenFlags], d),
         IOCTL => (&[Fd, Ioctl, Ptr], d),
-        GETCWD => (&[OutBuf, ULong], d),
+        GETCWD => (&[OutCStr, ULong], d),
         CHDIR => (&[Path], d),
         UMASK => (&[Mode], d),
         BRK => (&[Ptr], R::Hex),
         MMAP => (&[Ptr, ULong, Prot, MapFlags, Fd, Long], R::Hex),
         MUNMAP => (&[Ptr, ULong], d),
         MPROTECT => (&[Ptr, ULong, Prot], d),
-        MREMAP => (&[Ptr, ULong, ULong, Int, Ptr], R::Hex),
+        MREMAP => (&[Ptr, ULong, ULong, MremapFlags, Ptr], R::Hex),
         MADVISE => (&[Ptr, ULong, Madvise], d),
         EXIT | EXIT_GROUP => (&[Int], d),
         GETPID | GETTID | GETPPID | GETUID | GETEUID | GETGID | GETEGID | SCHED_YIELD | SETSID
@@ -172,6 +176,7 @@ pub fn format_call(mem: &GuestMemory, nr: u64, a: &[u64; 6], ret: Option<i64>) -
     };
     let nargs = match nr {
         FUTEX => futex_nargs(a[1]),
+        MREMAP if a[3] & abi::MREMAP_FIXED == 0 => 4,
         _ => args.len(),
     };
     let mut first = true;
@@ -248,6 +253,10 @@ fn format_arg(
         OutBuf => match ok_ret {
             Some(r) => buffer(s, mem, v, r as u64, false),
             None => ptr(s, v),
+        },
+        OutCStr => match ok_ret {
+            Some(r) if r > 0 => buffer(s, mem, v, r as u64 - 1, false),
+            _ => ptr(s, v),
         },
         RandBuf => match ok_ret {
             Some(r) => buffer(s, mem, v, r as u64, true),
@@ -510,6 +519,16 @@ fn format_arg(
                 _ => push_fmt(s, format_args!("{}", v as i32)),
             }
         }
+        MremapFlags => flags(
+            s,
+            v,
+            &[
+                (1, "MREMAP_MAYMOVE"),
+                (2, "MREMAP_FIXED"),
+                (4, "MREMAP_DONTUNMAP"),
+            ],
+            "0",
+        ),
         GrndFlags => flags(
             s,
             v,
@@ -579,9 +598,9 @@ pub fn quote(s: &mut String, b: &[u8], max: usize, hex: bool) {
             0x0c => s.push_str("\\f"),
             0x20..=0x7e => s.push(c as char),
             _ => {
-                // Short octal unless the next byte is a digit (which would
+                // Short octal unless the next byte is an octal digit (which would
                 // merge into the escape).
-                let next_digit = shown.get(i + 1).is_some_and(|d| d.is_ascii_digit());
+                let next_digit = shown.get(i + 1).is_some_and(|d| (b'0'..=b'7').contains(d));
                 if next_digit {
                     push_fmt(s, format_args!("\\{c:03o}"))
                 } else {
