@@ -1,0 +1,3 @@
+//! The binary translator.
+
+pub mod x86_64;
