@@ -18,6 +18,7 @@
 
 extern crate alloc;
 
+pub mod cache;
 pub mod cpu;
 pub mod decode;
 pub mod fpu;
