@@ -236,6 +236,12 @@ impl Asm {
         Label(self.labels.len() - 1)
     }
 
+    /// A label bound at the already emitted offset `pos`.
+    pub fn label_at(&mut self, pos: usize) -> Label {
+        self.labels.push(Some(pos));
+        Label(self.labels.len() - 1)
+    }
+
     /// Bind `l` to the current position.
     pub fn bind(&mut self, l: Label) {
         self.labels[l.0] = Some(self.code.len());
