@@ -143,7 +143,7 @@ impl Jit {
     /// [`MIN_CACHE_SIZE`], or with the host's error (`ENOSYS` where the
     /// host has no executable memory: use the interpreter there).
     pub fn new(host: &'static dyn HostOs, cache_size: usize) -> SysResult<Jit> {
-        if cache_size < MIN_CACHE_SIZE || cache_size > (1 << 31) {
+        if !(MIN_CACHE_SIZE..=1 << 31).contains(&cache_size) {
             return Err(Errno::EINVAL);
         }
         let cache_size = cache_size.next_multiple_of(PAGE_SIZE as usize);
@@ -335,10 +335,11 @@ impl Engine for Jit {
                 }
                 continue;
             };
-            if let Some((site, generation)) = chain_from.take() {
-                if generation == self.cache.generation() && self.cache.patch_rel32(site, host) {
-                    self.stats.chained += 1;
-                }
+            if let Some((site, generation)) = chain_from.take()
+                && generation == self.cache.generation()
+                && self.cache.patch_rel32(site, host)
+            {
+                self.stats.chained += 1;
             }
             if fill_indirect {
                 fill_indirect = false;

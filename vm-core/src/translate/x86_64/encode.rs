@@ -154,7 +154,7 @@ pub enum Cond {
 
 impl Cond {
     /// The opposite condition.
-    pub fn not(self) -> Cond {
+    pub fn inverse(self) -> Cond {
         // Conditions come in pairs differing in the low bit.
         let n = self as u8 ^ 1;
         [
@@ -964,9 +964,9 @@ mod tests {
 
     #[test]
     fn condition_inversion() {
-        assert_eq!(Cond::E.not(), Cond::Ne);
-        assert_eq!(Cond::Ge.not(), Cond::L);
-        assert_eq!(Cond::A.not(), Cond::Be);
+        assert_eq!(Cond::E.inverse(), Cond::Ne);
+        assert_eq!(Cond::Ge.inverse(), Cond::L);
+        assert_eq!(Cond::A.inverse(), Cond::Be);
     }
 
     #[test]

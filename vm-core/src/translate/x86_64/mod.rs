@@ -123,7 +123,7 @@ pub fn fixed_code(base: u64) -> (alloc::vec::Vec<u8>, usize) {
     a.mov_rr(W::B64, Reg::Rbp, Reg::Rsi);
     a.load(W::B64, Reg::R12, Mem::base(Reg::Rbp, off::MEM_BASE));
     a.jmp_r(Reg::Rdx);
-    while a.pos() % 16 != 0 {
+    while !a.pos().is_multiple_of(16) {
         a.int3();
     }
     let exit = a.pos();
@@ -161,7 +161,11 @@ pub mod store {
 macro_rules! load_helper {
     ($name:ident, $read:ident, $conv:expr) => {
         /// A guest load for translated code (see [`LoadRet`]).
-        pub extern "sysv64" fn $name(ctx: *mut Ctx, addr: u64) -> LoadRet {
+        ///
+        /// # Safety
+        /// `ctx` must be the live context of the current run, its `mem`
+        /// pointing at the guest memory of that run.
+        pub unsafe extern "sysv64" fn $name(ctx: *mut Ctx, addr: u64) -> LoadRet {
             // SAFETY: translated code passes the `Ctx` the dispatcher gave it,
             // which is alive and exclusively used by this run; its `mem`
             // points at the `GuestMemory` borrowed for the whole run.
@@ -204,7 +208,10 @@ fn touches_code(ctx: &Ctx, addr: u64, len: u64) -> bool {
 macro_rules! store_helper {
     ($name:ident, $write:ident, $ty:ty) => {
         /// A guest store for translated code (returns a [`store`] status).
-        pub extern "sysv64" fn $name(ctx: *mut Ctx, addr: u64, val: u64) -> u64 {
+        ///
+        /// # Safety
+        /// As for the load helpers.
+        pub unsafe extern "sysv64" fn $name(ctx: *mut Ctx, addr: u64, val: u64) -> u64 {
             // SAFETY: as for the load helpers.
             let ctx = unsafe { &mut *ctx };
             let mem = unsafe { &*ctx.mem };
