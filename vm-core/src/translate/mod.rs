@@ -390,4 +390,6 @@ impl Engine for Jit {
 }
 
 #[cfg(test)]
+mod difftest;
+#[cfg(test)]
 mod tests;
