@@ -183,12 +183,90 @@ fn random_inst(r: &mut Rng, at: usize, n: usize) -> u32 {
     }
 }
 
+/// A random F/D instruction (the single-step fallback path).
+fn random_fp(r: &mut Rng) -> u32 {
+    // Integer results (fmv.x, fcvt to int, compares) must not hit the
+    // reserved registers either.
+    let rd = r.below(29) as u32;
+    let rs1 = r.below(32) as u32;
+    let rs2 = r.below(32) as u32;
+    let rs3 = r.below(32) as u32;
+    let fmt = r.below(2) as u32;
+    // Mostly valid rounding modes, DYN often, reserved ones rarely.
+    let rm = match r.below(200) {
+        0 => 5,
+        1..=80 => 7,
+        _ => r.below(5) as u32,
+    };
+    let op = |f5: u32, f3: u32, rs2: u32| {
+        0x53 | rd << 7 | f3 << 12 | rs1 << 15 | rs2 << 20 | (f5 << 2 | fmt) << 25
+    };
+    match r.below(16) {
+        0..=3 => op(r.below(4) as u32, rm, rs2), // fadd/fsub/fmul/fdiv
+        4 => op(0x0b, rm, 0),                    // fsqrt
+        5 => op(0x04, r.below(3) as u32, rs2),   // fsgnj[n|x]
+        6 => op(0x05, r.below(2) as u32, rs2),   // fmin/fmax
+        7 => op(0x14, r.below(3) as u32, rs2),   // fle/flt/feq
+        8 => op(0x18, rm, r.below(4) as u32),    // fcvt.{w,wu,l,lu}.fmt
+        9 => op(0x1a, rm, r.below(4) as u32),    // fcvt.fmt.{w,wu,l,lu}
+        10 => op(0x1c, r.below(2) as u32, 0),    // fmv.x / fclass
+        11 => op(0x1e, 0, 0),                    // fmv.fmt.x
+        12 => {
+            // fcvt.s.d / fcvt.d.s
+            let f7 = if fmt == 0 { 0x20 } else { 0x21 };
+            0x53 | rd << 7 | rm << 12 | rs1 << 15 | (1 - fmt) << 20 | f7 << 25
+        }
+        13 => {
+            let opc = [0x43, 0x47, 0x4b, 0x4f][r.below(4) as usize];
+            opc | rd << 7 | rm << 12 | rs1 << 15 | rs2 << 20 | fmt << 25 | rs3 << 27
+        }
+        14 => rv::i(0x07, 2 + fmt, rd as u8, BASE, r.below(2040) as i32 & !7),
+        _ => rv::s(0x27, 2 + fmt, BASE, rs2 as u8, r.below(2040) as i32 & !7),
+    }
+}
+
+fn interesting_fp(r: &mut Rng) -> u64 {
+    const D: [u64; 10] = [
+        0,
+        0x8000_0000_0000_0000,
+        0x3ff0_0000_0000_0000, // 1.0
+        0xc000_0000_0000_0000, // -2.0
+        0x7ff0_0000_0000_0000, // inf
+        0x7ff8_0000_0000_0000, // qNaN
+        0x7ff4_0000_0000_0000, // sNaN
+        0x0000_0000_0000_0001, // smallest subnormal
+        0x41e0_0000_0000_0000, // 2^31
+        0x43e0_0000_0000_0000, // 2^63
+    ];
+    const S: [u32; 8] = [
+        0,
+        0x8000_0000,
+        0x3f80_0000,
+        0x7f80_0000,
+        0x7fc0_0000,
+        0x7fa0_0000,
+        0x0000_0001,
+        0x4f00_0000,
+    ];
+    match r.below(6) {
+        0 => D[r.below(D.len() as u64) as usize],
+        1 => 0xffff_ffff_0000_0000 | S[r.below(S.len() as u64) as usize] as u64,
+        2 => 0xffff_ffff_0000_0000 | (r.next() as u32) as u64,
+        3 => r.next() & 0x43ff_ffff_ffff_ffff, // moderate doubles
+        _ => r.next(),
+    }
+}
+
 /// A program: `LOOP` = iterations; body; decrement; branch back; ecall.
-fn program(r: &mut Rng) -> Vec<u32> {
+fn program(r: &mut Rng, fp: bool) -> Vec<u32> {
     let n = 4 + r.below(60) as usize;
     let mut code = vec![rv::addi(LOOP, 0, 1 + r.below(3) as i32)];
     for at in 0..n {
-        code.push(random_inst(r, at, n));
+        code.push(if fp && r.chance(40) {
+            random_fp(r)
+        } else {
+            random_inst(r, at, n)
+        });
     }
     code.push(rv::addi(LOOP, LOOP, -1));
     code.push(rv::bne(LOOP, 0, -(4 * (n as i32 + 1))));
@@ -197,7 +275,7 @@ fn program(r: &mut Rng) -> Vec<u32> {
 }
 
 fn run_engine(e: &mut dyn Engine, cpu: &mut Cpu, mem: &GuestMemory) -> Trap {
-    for _ in 0..1000 {
+    for _ in 0..4 {
         match e.run(cpu, mem) {
             Trap::Budget => continue,
             t => return t,
@@ -208,18 +286,26 @@ fn run_engine(e: &mut dyn Engine, cpu: &mut Cpu, mem: &GuestMemory) -> Trap {
 
 #[test]
 fn random_programs_agree_with_the_interpreter() {
+    differential(false, if cfg!(debug_assertions) { 3000 } else { 10000 });
+}
+
+#[test]
+fn random_fp_programs_agree_with_the_interpreter() {
+    differential(true, if cfg!(debug_assertions) { 2000 } else { 10000 });
+}
+
+fn differential(fp: bool, cases: u64) {
     let host = TestHost::leak();
     let mem_i = GuestMemory::new(host, 1 << 24).unwrap();
     let mem_j = GuestMemory::new(host, 1 << 24).unwrap();
     let mut interp = Interpreter::new();
     // A small cache, so flushes happen along the way too.
     let mut jit = Jit::new(host, MIN_CACHE_SIZE).unwrap();
-    let cases = if cfg!(debug_assertions) { 3000 } else { 10000 };
     let mut insts = 0;
     let (mut ecalls, mut faults) = (0, 0);
     for seed in 0..cases {
         let mut r = Rng(0x9e37_79b9_7f4a_7c15 ^ (seed + 1));
-        let code = program(&mut r);
+        let code = program(&mut r, fp);
         insts += code.len();
         let bytes: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
         let mut data = vec![0u8; 4096];
@@ -232,6 +318,17 @@ fn random_programs_agree_with_the_interpreter() {
         };
         for x in 1..32 {
             cpu0.x[x] = interesting(&mut r);
+        }
+        if fp {
+            for f in 0..32 {
+                cpu0.f[f] = interesting_fp(&mut r);
+            }
+            cpu0.frm = if r.chance(2) {
+                5 + r.below(3) as u32
+            } else {
+                r.below(5) as u32
+            };
+            cpu0.fflags = if r.chance(20) { r.below(32) as u32 } else { 0 };
         }
         cpu0.x[BASE as usize] = DATA;
         cpu0.x[BAD as usize] = 0x80_0000;
@@ -264,10 +361,16 @@ fn random_programs_agree_with_the_interpreter() {
                 .enumerate()
                 .map(|(k, w)| std::format!("{:#x}: {}", CODE + 4 * k as u64, decode(*w).0))
                 .collect();
-            let regs: Vec<std::string::String> = (0..32)
+            let mut regs: Vec<std::string::String> = (0..32)
                 .filter(|&k| ci.x[k] != cj.x[k])
                 .map(|k| std::format!("x{k}: interp {:#x} jit {:#x}", ci.x[k], cj.x[k]))
                 .collect();
+            regs.extend(
+                (0..32)
+                    .filter(|&k| ci.f[k] != cj.f[k])
+                    .map(|k| std::format!("f{k}: interp {:#x} jit {:#x}", ci.f[k], cj.f[k])),
+            );
+            regs.push(std::format!("fflags {} / {}", ci.fflags, cj.fflags));
             panic!(
                 "seed {seed}: traps {ti:?} / {tj:?}\npc {:#x} / {:#x}, instret {} / {}\n{}\nmemory equal: {}\n{}",
                 ci.pc,
