@@ -53,6 +53,7 @@ impl Errno {
     pub const EPIPE: Errno = Errno(32);
     pub const ERANGE: Errno = Errno(34);
     pub const ENAMETOOLONG: Errno = Errno(36);
+    pub const ENOLCK: Errno = Errno(37);
     pub const ENOSYS: Errno = Errno(38);
     pub const ENOTEMPTY: Errno = Errno(39);
     pub const ELOOP: Errno = Errno(40);
@@ -92,6 +93,7 @@ impl Errno {
             32 => "EPIPE",
             34 => "ERANGE",
             36 => "ENAMETOOLONG",
+            37 => "ENOLCK",
             38 => "ENOSYS",
             39 => "ENOTEMPTY",
             40 => "ELOOP",
@@ -148,6 +150,16 @@ pub struct FileStat {
     pub atime: Timespec,
     pub mtime: Timespec,
     pub ctime: Timespec,
+}
+
+/// `struct flock` (the same layout on riscv64 and x86-64).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Flock {
+    pub l_type: i16,
+    pub whence: i16,
+    pub start: i64,
+    pub len: i64,
+    pub pid: i32,
 }
 
 /// `struct winsize`.
@@ -307,6 +319,13 @@ pub trait HostOs: Sync {
     /// `fcntl` for the integer-argument commands (F_DUPFD, F_GETFD, F_SETFD,
     /// F_GETFL, F_SETFL, F_DUPFD_CLOEXEC); the core rejects the others.
     fn fcntl(&self, fd: i32, cmd: i32, arg: i64) -> SysResult<i64>;
+    /// `fcntl(fd, cmd, lock)` for the record-lock commands (F_GETLK,
+    /// F_SETLK, F_SETLKW and the F_OFD_ ones); F_GETLK updates `lock`.
+    /// A host without file locking keeps the default: `ENOLCK`.
+    fn fcntl_lock(&self, fd: i32, cmd: i32, lock: &mut Flock) -> SysResult<()> {
+        let _ = (fd, cmd, lock);
+        Err(Errno::ENOLCK)
+    }
     fn dup(&self, fd: i32) -> SysResult<i32>;
     fn dup3(&self, oldfd: i32, newfd: i32, flags: i32) -> SysResult<i32>;
     fn pipe2(&self, flags: i32) -> SysResult<[i32; 2]>;

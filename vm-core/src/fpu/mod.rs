@@ -23,7 +23,35 @@
 
 use soft::{F32, F64};
 
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+mod native;
 mod soft;
+
+/// Return the host fast path's answer when it has one (see `native`), else
+/// run the software path, kept out of line so the fast path stays small
+/// enough to inline into the interpreter.
+macro_rules! fast_or_soft {
+    ($fast:expr, $soft:expr) => {{
+        #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+        {
+            if let Some(r) = $fast {
+                return r as _;
+            }
+            cold(|| $soft)
+        }
+        #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+        {
+            $soft
+        }
+    }};
+}
+
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[cold]
+#[inline(never)]
+fn cold<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
 #[cfg(test)]
 mod tests;
 
@@ -65,23 +93,38 @@ pub const CANONICAL_NAN_64: u64 = 0x7ff8_0000_0000_0000;
 
 #[inline]
 pub fn f32_add(a: u32, b: u32, rm: Rm, fl: &mut u32) -> u32 {
-    soft::add::<F32>(a as u64, b as u64, rm, fl) as u32
+    fast_or_soft!(
+        native::add32(a as u64, b as u64, rm, fl),
+        soft::add::<F32>(a as u64, b as u64, rm, fl) as u32
+    )
 }
 #[inline]
 pub fn f32_sub(a: u32, b: u32, rm: Rm, fl: &mut u32) -> u32 {
-    soft::add::<F32>(a as u64, (b ^ 0x8000_0000) as u64, rm, fl) as u32
+    fast_or_soft!(
+        native::add32(a as u64, (b ^ 0x8000_0000) as u64, rm, fl),
+        soft::add::<F32>(a as u64, (b ^ 0x8000_0000) as u64, rm, fl) as u32
+    )
 }
 #[inline]
 pub fn f32_mul(a: u32, b: u32, rm: Rm, fl: &mut u32) -> u32 {
-    soft::mul::<F32>(a as u64, b as u64, rm, fl) as u32
+    fast_or_soft!(
+        native::mul32(a as u64, b as u64, rm, fl),
+        soft::mul::<F32>(a as u64, b as u64, rm, fl) as u32
+    )
 }
 #[inline]
 pub fn f32_div(a: u32, b: u32, rm: Rm, fl: &mut u32) -> u32 {
-    soft::div::<F32>(a as u64, b as u64, rm, fl) as u32
+    fast_or_soft!(
+        native::div32(a as u64, b as u64, rm, fl),
+        soft::div::<F32>(a as u64, b as u64, rm, fl) as u32
+    )
 }
 #[inline]
 pub fn f32_sqrt(a: u32, rm: Rm, fl: &mut u32) -> u32 {
-    soft::sqrt::<F32>(a as u64, rm, fl) as u32
+    fast_or_soft!(
+        native::sqrt32(a as u64, rm, fl),
+        soft::sqrt::<F32>(a as u64, rm, fl) as u32
+    )
 }
 /// `a * b + c` with a single rounding (fmadd; the caller flips signs for fmsub/fnmsub/fnmadd).
 #[inline]
@@ -119,7 +162,10 @@ pub fn f32_class(a: u32) -> u64 {
 /// fcvt to i32: rounds with rm; out of range or NaN saturates and raises NV; inexact raises NX.
 #[inline]
 pub fn f32_to_i32(a: u32, rm: Rm, fl: &mut u32) -> i32 {
-    soft::to_int::<F32>(a as u64, rm, true, 32, fl) as i32
+    fast_or_soft!(
+        native::f32_to_i32(a as u64, rm, fl),
+        soft::to_int::<F32>(a as u64, rm, true, 32, fl) as i32
+    )
 }
 #[inline]
 pub fn i32_to_f32(v: i32, rm: Rm, fl: &mut u32) -> u32 {
@@ -137,7 +183,10 @@ pub fn u32_to_f32(v: u32, rm: Rm, fl: &mut u32) -> u32 {
 /// fcvt to i64: rounds with rm; out of range or NaN saturates and raises NV; inexact raises NX.
 #[inline]
 pub fn f32_to_i64(a: u32, rm: Rm, fl: &mut u32) -> i64 {
-    soft::to_int::<F32>(a as u64, rm, true, 64, fl) as i64
+    fast_or_soft!(
+        native::f32_to_i64(a as u64, rm, fl),
+        soft::to_int::<F32>(a as u64, rm, true, 64, fl) as i64
+    )
 }
 #[inline]
 pub fn i64_to_f32(v: i64, rm: Rm, fl: &mut u32) -> u32 {
@@ -154,23 +203,26 @@ pub fn u64_to_f32(v: u64, rm: Rm, fl: &mut u32) -> u32 {
 }
 #[inline]
 pub fn f64_add(a: u64, b: u64, rm: Rm, fl: &mut u32) -> u64 {
-    soft::add::<F64>(a, b, rm, fl)
+    fast_or_soft!(native::add64(a, b, rm, fl), soft::add::<F64>(a, b, rm, fl))
 }
 #[inline]
 pub fn f64_sub(a: u64, b: u64, rm: Rm, fl: &mut u32) -> u64 {
-    soft::add::<F64>(a, b ^ (1 << 63), rm, fl)
+    fast_or_soft!(
+        native::add64(a, b ^ (1 << 63), rm, fl),
+        soft::add::<F64>(a, b ^ (1 << 63), rm, fl)
+    )
 }
 #[inline]
 pub fn f64_mul(a: u64, b: u64, rm: Rm, fl: &mut u32) -> u64 {
-    soft::mul::<F64>(a, b, rm, fl)
+    fast_or_soft!(native::mul64(a, b, rm, fl), soft::mul::<F64>(a, b, rm, fl))
 }
 #[inline]
 pub fn f64_div(a: u64, b: u64, rm: Rm, fl: &mut u32) -> u64 {
-    soft::div::<F64>(a, b, rm, fl)
+    fast_or_soft!(native::div64(a, b, rm, fl), soft::div::<F64>(a, b, rm, fl))
 }
 #[inline]
 pub fn f64_sqrt(a: u64, rm: Rm, fl: &mut u32) -> u64 {
-    soft::sqrt::<F64>(a, rm, fl)
+    fast_or_soft!(native::sqrt64(a, rm, fl), soft::sqrt::<F64>(a, rm, fl))
 }
 /// `a * b + c` with a single rounding (fmadd; the caller flips signs for fmsub/fnmsub/fnmadd).
 #[inline]
@@ -208,7 +260,10 @@ pub fn f64_class(a: u64) -> u64 {
 /// fcvt to i32: rounds with rm; out of range or NaN saturates and raises NV; inexact raises NX.
 #[inline]
 pub fn f64_to_i32(a: u64, rm: Rm, fl: &mut u32) -> i32 {
-    soft::to_int::<F64>(a, rm, true, 32, fl) as i32
+    fast_or_soft!(
+        native::f64_to_i32(a, rm, fl),
+        soft::to_int::<F64>(a, rm, true, 32, fl) as i32
+    )
 }
 #[inline]
 pub fn i32_to_f64(v: i32, rm: Rm, fl: &mut u32) -> u64 {
@@ -226,7 +281,10 @@ pub fn u32_to_f64(v: u32, rm: Rm, fl: &mut u32) -> u64 {
 /// fcvt to i64: rounds with rm; out of range or NaN saturates and raises NV; inexact raises NX.
 #[inline]
 pub fn f64_to_i64(a: u64, rm: Rm, fl: &mut u32) -> i64 {
-    soft::to_int::<F64>(a, rm, true, 64, fl) as i64
+    fast_or_soft!(
+        native::f64_to_i64(a, rm, fl),
+        soft::to_int::<F64>(a, rm, true, 64, fl) as i64
+    )
 }
 #[inline]
 pub fn i64_to_f64(v: i64, rm: Rm, fl: &mut u32) -> u64 {

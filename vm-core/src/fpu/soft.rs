@@ -84,7 +84,7 @@ fn invalid<F: Format>(fl: &mut u32) -> u64 {
 
 /// Unpack a finite non-zero value into `(e, sig)` (see the module doc).
 #[inline(always)]
-fn unpack<F: Format>(a: u64) -> (i32, u64) {
+pub(crate) fn unpack<F: Format>(a: u64) -> (i32, u64) {
     let ef = ((a >> F::M) as i32) & F::EMAX;
     let frac = a & F::FRAC_MASK;
     if ef == 0 {

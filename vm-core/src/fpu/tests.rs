@@ -86,6 +86,32 @@ fn run(op: u8, rm: Rm, x: [u64; 3]) -> (u64, u32) {
     (r, fl)
 }
 
+/// The software implementation alone, for the ops that also have a host
+/// fast path (so that both are checked against every vector).
+fn run_soft(op: u8, rm: Rm, x: [u64; 3]) -> Option<(u64, u32)> {
+    use soft::{F32, F64};
+    let mut fl = 0;
+    let (a, b) = (x[0], x[1]);
+    let r = match op {
+        0 => soft::add::<F32>(a, b, rm, &mut fl),
+        1 => soft::add::<F32>(a, b ^ 0x8000_0000, rm, &mut fl),
+        2 => soft::mul::<F32>(a, b, rm, &mut fl),
+        3 => soft::div::<F32>(a, b, rm, &mut fl),
+        4 => soft::sqrt::<F32>(a, rm, &mut fl),
+        12 => soft::to_int::<F32>(a, rm, true, 32, &mut fl),
+        14 => soft::to_int::<F32>(a, rm, true, 64, &mut fl),
+        32 => soft::add::<F64>(a, b, rm, &mut fl),
+        33 => soft::add::<F64>(a, b ^ 1 << 63, rm, &mut fl),
+        34 => soft::mul::<F64>(a, b, rm, &mut fl),
+        35 => soft::div::<F64>(a, b, rm, &mut fl),
+        36 => soft::sqrt::<F64>(a, rm, &mut fl),
+        44 => soft::to_int::<F64>(a, rm, true, 32, &mut fl),
+        46 => soft::to_int::<F64>(a, rm, true, 64, &mut fl),
+        _ => return None,
+    };
+    Some((r, fl))
+}
+
 const OP_NAMES: &[(u8, &str)] = &[
     (0, "fadd.s"),
     (1, "fsub.s"),
@@ -194,26 +220,25 @@ fn check_vector_file(data: &[u8]) -> usize {
             let want_fl = r.bytes(1) as u32;
             let modes: &[Rm] = if no_rm { &RMS } else { &RMS[rm..rm + 1] };
             for &mode in modes {
-                let (got, got_fl) = run(op, mode, x);
-                let got = if width < 8 {
-                    got & ((1u64 << (8 * width)) - 1)
-                } else {
-                    got
-                };
-                checked += 1;
-                if got != want || got_fl != want_fl {
-                    nfail += 1;
-                    if failures.len() < 40 {
-                        failures.push(format!(
-                            "{} {:?} {:x?}: got {:#x} fl {:#x}, want {:#x} fl {:#x}",
-                            op_name(op),
-                            mode,
-                            &x[..arity],
-                            got,
-                            got_fl,
-                            want,
-                            want_fl
-                        ));
+                let soft = run_soft(op, mode, x).map(|r| (r, "soft "));
+                let all = [((run(op, mode, x)), "")].into_iter().chain(soft);
+                for ((got, got_fl), path) in all {
+                    let got = if width < 8 {
+                        got & ((1u64 << (8 * width)) - 1)
+                    } else {
+                        got
+                    };
+                    checked += 1;
+                    if (got, got_fl) != (want, want_fl) {
+                        nfail += 1;
+                        if failures.len() < 40 {
+                            failures.push(format!(
+                                "{path}{} {mode:?} {:x?}: got {got:#x} fl {got_fl:#x}, \
+                                 want {want:#x} fl {want_fl:#x}",
+                                op_name(op),
+                                &x[..arity],
+                            ));
+                        }
                     }
                 }
             }

@@ -1,0 +1,208 @@
+//! Fast paths on the host's own floating-point unit, compiled in only where
+//! float arithmetic is IEEE-754 hardware (x86-64 with SSE2; the bare-metal
+//! target `x86_64-unknown-none` is soft-float and uses `soft` alone).
+//!
+//! Rust's `+ - * /` on `f32`/`f64` are correctly rounded to nearest-even,
+//! which is all these paths rely on: no host FP state (MXCSR) is read or
+//! changed. Each path answers only when the host's result is provably the
+//! RISC-V result and its flags are known:
+//! - the result is finite and strictly above the smallest normal in
+//!   magnitude, so no overflow, no underflow (even with RISC-V's
+//!   after-rounding tininess rule) and no NaN is involved;
+//! - it is then either exact (checked with integer arithmetic or an
+//!   error-free transformation), which makes it the answer in every rounding
+//!   mode with no flag, or inexact in RNE, which is the answer with NX.
+//!
+//! Everything else (directed or RMM rounding of inexact results, special
+//! operands, results near the range limits) returns `None` and goes to the
+//! software implementation in `soft`.
+
+use super::Rm;
+use super::soft::{F32, F64, Format, unpack};
+use crate::cpu::fflags::NX;
+use core::cmp::Ordering;
+
+/// The integer significand (implicit bit included) of a finite non-zero value.
+#[inline(always)]
+fn int_sig<F: Format>(a: u64) -> u64 {
+    let frac = a & F::FRAC_MASK;
+    if a & F::EXP_MASK == 0 {
+        frac
+    } else {
+        frac | 1 << F::M
+    }
+}
+
+#[inline(always)]
+fn odd(x: u64) -> u64 {
+    // Masked so that 0 (an operand the caller will reject) cannot overflow.
+    x >> (x.trailing_zeros() & 63)
+}
+
+/// Exact iff the odd part of the product of the significands fits in M+1 bits.
+#[inline(always)]
+fn product_exact<F: Format>(a: u64, b: u64) -> bool {
+    let p = odd(int_sig::<F>(a)) as u128 * odd(int_sig::<F>(b)) as u128;
+    p >> (F::M + 1) == 0
+}
+
+/// The rounded quotient `q` of `a / b` is exact iff `q * b == a`, i.e. iff the
+/// odd parts of the significands satisfy odd(q) * odd(b) == odd(a) (the
+/// exponents then agree, since q * b is within an ulp of a).
+#[inline(always)]
+fn quotient_exact<F: Format>(q: u64, a: u64, b: u64) -> bool {
+    odd(int_sig::<F>(q)) as u128 * odd(int_sig::<F>(b)) as u128 == odd(int_sig::<F>(a)) as u128
+}
+
+macro_rules! arith {
+    ($ty:ty, $fmt:ty, $add:ident, $mul:ident, $div:ident) => {
+        #[inline(always)]
+        fn accept(r: $ty, exact: bool, rm: Rm, fl: &mut u32) -> Option<u64> {
+            // NaN fails both comparisons. Exactness is data-dependent and
+            // unpredictable, so it feeds the flags without a branch.
+            let m = r.abs();
+            let in_range = m > <$ty>::MIN_POSITIVE && m < <$ty>::INFINITY;
+            if !in_range | (!exact & (rm != Rm::Rne)) {
+                return None;
+            }
+            *fl |= NX * !exact as u32;
+            Some(r.to_bits() as u64)
+        }
+
+        #[inline(always)]
+        pub(crate) fn $add(a: u64, b: u64, rm: Rm, fl: &mut u32) -> Option<u64> {
+            let x = <$ty>::from_bits(a as _);
+            let y = <$ty>::from_bits(b as _);
+            let s = x + y;
+            // Knuth's TwoSum: err is the exact rounding error of s.
+            let bb = s - x;
+            let err = (x - (s - bb)) + (y - bb);
+            accept(s, err == 0.0, rm, fl)
+        }
+
+        #[inline(always)]
+        pub(crate) fn $mul(a: u64, b: u64, rm: Rm, fl: &mut u32) -> Option<u64> {
+            let p = <$ty>::from_bits(a as _) * <$ty>::from_bits(b as _);
+            accept(p, product_exact::<$fmt>(a, b), rm, fl)
+        }
+
+        #[inline(always)]
+        pub(crate) fn $div(a: u64, b: u64, rm: Rm, fl: &mut u32) -> Option<u64> {
+            let q = <$ty>::from_bits(a as _) / <$ty>::from_bits(b as _);
+            accept(q, quotient_exact::<$fmt>(q.to_bits() as u64, a, b), rm, fl)
+        }
+    };
+}
+
+mod single {
+    use super::*;
+    arith!(f32, F32, add, mul, div);
+}
+mod double {
+    use super::*;
+    arith!(f64, F64, add, mul, div);
+}
+pub(super) use double::{add as add64, div as div64, mul as mul64};
+pub(super) use single::{add as add32, div as div32, mul as mul32};
+
+/// Compare `r * r` with `a` exactly (both positive, finite, non-zero).
+#[inline(always)]
+fn square_cmp<F: Format>(r: u64, a: u64) -> Ordering {
+    let (er, sr) = unpack::<F>(r);
+    let (ea, sa) = unpack::<F>(a);
+    // r*r = sr^2 * 2^(2er - 124), a = (sa << 62) * 2^(ea - 124); r is within
+    // an ulp of sqrt(a), so d = 2er - ea lies in -2..=1.
+    let sq = sr as u128 * sr as u128;
+    let aa = (sa as u128) << 62;
+    let d = 2 * er - ea;
+    if d >= 0 {
+        (sq << d).cmp(&aa)
+    } else {
+        sq.cmp(&(aa << -d))
+    }
+}
+
+/// Square root from the host's correctly rounded (RNE) one: a square root is
+/// never a tie, so every mode's result is that one or its neighbour, chosen
+/// by comparing its square with the operand exactly. Only NX can arise.
+#[inline(always)]
+fn sqrt_from_rne<F: Format>(a: u64, r: u64, rm: Rm, fl: &mut u32) -> u64 {
+    let c = square_cmp::<F>(r, a);
+    if c == Ordering::Equal {
+        return r;
+    }
+    *fl |= NX;
+    match rm {
+        Rm::Rne | Rm::Rmm => r,
+        Rm::Rup if c == Ordering::Less => r + 1,
+        Rm::Rdn | Rm::Rtz if c == Ordering::Greater => r - 1,
+        _ => r,
+    }
+}
+
+/// Positive, finite and non-zero: the only operands the sqrt paths take.
+#[inline(always)]
+fn sqrt_operand<F: Format>(a: u64) -> bool {
+    a != 0 && a < F::EXP_MASK
+}
+
+mod hw_sqrt {
+    use core::arch::x86_64::{
+        _mm_cvtsd_f64, _mm_cvtss_f32, _mm_set_sd, _mm_set_ss, _mm_sqrt_sd, _mm_sqrt_ss,
+    };
+
+    #[inline(always)]
+    pub(super) fn sqrt64(x: f64) -> f64 {
+        // SAFETY: these intrinsics only need SSE2, which the cfg on this
+        // module (in mod.rs) guarantees the target has.
+        unsafe {
+            let v = _mm_set_sd(x);
+            _mm_cvtsd_f64(_mm_sqrt_sd(v, v))
+        }
+    }
+
+    #[inline(always)]
+    pub(super) fn sqrt32(x: f32) -> f32 {
+        // SAFETY: as above (SSE, implied by SSE2).
+        unsafe { _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(x))) }
+    }
+}
+
+#[inline(always)]
+pub(super) fn sqrt64(a: u64, rm: Rm, fl: &mut u32) -> Option<u64> {
+    if !sqrt_operand::<F64>(a) {
+        return None;
+    }
+    let r = hw_sqrt::sqrt64(f64::from_bits(a)).to_bits();
+    Some(sqrt_from_rne::<F64>(a, r, rm, fl))
+}
+
+#[inline(always)]
+pub(super) fn sqrt32(a: u64, rm: Rm, fl: &mut u32) -> Option<u64> {
+    if !sqrt_operand::<F32>(a) {
+        return None;
+    }
+    let r = hw_sqrt::sqrt32(f32::from_bits(a as u32)).to_bits() as u64;
+    Some(sqrt_from_rne::<F32>(a, r, rm, fl))
+}
+
+/// Truncating conversions (C casts compile to `fcvt` with `rtz`): when the
+/// value is well inside the target range, Rust's `as` is the answer.
+macro_rules! trunc {
+    ($name:ident, $ty:ty, $int:ty, $limit:expr) => {
+        #[inline(always)]
+        pub(super) fn $name(a: u64, rm: Rm, fl: &mut u32) -> Option<$int> {
+            let x = <$ty>::from_bits(a as _);
+            if rm != Rm::Rtz || x.is_nan() || x.abs() >= $limit {
+                return None;
+            }
+            let i = x as $int;
+            *fl |= NX * (i as $ty != x) as u32;
+            Some(i)
+        }
+    };
+}
+trunc!(f64_to_i32, f64, i32, 2147483648.0);
+trunc!(f64_to_i64, f64, i64, 9223372036854775808.0);
+trunc!(f32_to_i32, f32, i32, 2147483648.0);
+trunc!(f32_to_i64, f32, i64, 9223372036854775808.0);
