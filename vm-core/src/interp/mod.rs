@@ -447,7 +447,7 @@ fn exec_csr(
 // ---- the block executor -------------------------------------------------
 
 /// Run the instructions of one block, which starts at guest `base`.
-#[inline(never)]
+#[inline(always)]
 fn exec(
     ops: &[Op],
     base: u64,
@@ -456,21 +456,37 @@ fn exec(
     lr_value: &mut u64,
 ) -> Result<(), Trap> {
     use Inst::*;
-    for (i, op) in ops.iter().enumerate() {
-        let pc = base.wrapping_add(op.off as u64);
-        let next = pc.wrapping_add(op.len as u64);
+    let mut it = ops.iter();
+    while let Some(op) = it.next() {
+        // The pc, the fall-through pc and the block index of this
+        // instruction, computed only where needed.
+        macro_rules! pc {
+            () => {
+                base.wrapping_add(op.off as u64)
+            };
+        }
+        macro_rules! next {
+            () => {
+                pc!().wrapping_add(op.len as u64)
+            };
+        }
+        macro_rules! idx {
+            () => {
+                (ops.len() - it.len() - 1) as u64
+            };
+        }
 
         // Stop with state precise at this instruction.
         macro_rules! trap {
             ($t:expr) => {{
-                cpu.pc = pc;
-                cpu.instret = cpu.instret.wrapping_add(i as u64);
+                cpu.pc = pc!();
+                cpu.instret = cpu.instret.wrapping_add(idx!());
                 return Err($t);
             }};
         }
         macro_rules! illegal {
             () => {
-                trap!(Trap::IllegalInstruction(raw_bits(mem, pc)))
+                trap!(Trap::IllegalInstruction(raw_bits(mem, pc!())))
             };
         }
         macro_rules! mem {
@@ -485,7 +501,7 @@ fn exec(
         macro_rules! jump {
             ($target:expr) => {{
                 cpu.pc = $target;
-                cpu.instret = cpu.instret.wrapping_add(i as u64 + 1);
+                cpu.instret = cpu.instret.wrapping_add(idx!() + 1);
                 return Ok(());
             }};
         }
@@ -508,9 +524,9 @@ fn exec(
                 #[allow(clippy::redundant_closure_call)]
                 let taken = ($cond)(a, b);
                 if taken {
-                    jump!(pc.wrapping_add(imm as i64 as u64));
+                    jump!(pc!().wrapping_add(imm as i64 as u64));
                 } else {
-                    jump!(next);
+                    jump!(next!());
                 }
             }};
         }
@@ -655,14 +671,14 @@ fn exec(
         match op.inst {
             // ---- RV64I ----
             Lui(U { rd, imm }) => set!(rd, imm as i64 as u64),
-            Auipc(U { rd, imm }) => set!(rd, pc.wrapping_add(imm as i64 as u64)),
+            Auipc(U { rd, imm }) => set!(rd, pc!().wrapping_add(imm as i64 as u64)),
             Jal(U { rd, imm }) => {
-                set!(rd, next);
-                jump!(pc.wrapping_add(imm as i64 as u64));
+                set!(rd, next!());
+                jump!(pc!().wrapping_add(imm as i64 as u64));
             }
             Jalr(I { rd, rs1, imm }) => {
                 let target = addr!(rs1, imm) & !1;
-                set!(rd, next);
+                set!(rd, next!());
                 jump!(target);
             }
             Beq(s) => branch!(s, |a, b| a == b),
@@ -734,12 +750,12 @@ fn exec(
             Fence(_) => core::sync::atomic::fence(Ordering::SeqCst),
             FenceI => {
                 mem.invalidate_code();
-                jump!(next);
+                jump!(next!());
             }
             Ecall => {
                 // Counted as retired: the syscall layer completes it.
-                cpu.pc = pc;
-                cpu.instret = cpu.instret.wrapping_add(i as u64 + 1);
+                cpu.pc = pc!();
+                cpu.instret = cpu.instret.wrapping_add(idx!() + 1);
                 return Err(Trap::Ecall);
             }
             Ebreak => trap!(Trap::Ebreak),
@@ -976,7 +992,7 @@ fn exec(
                     Csrrsi(_) => (1, true),
                     _ => (2, true),
                 };
-                let retired = cpu.instret.wrapping_add(i as u64);
+                let retired = cpu.instret.wrapping_add(idx!());
                 if exec_csr(cpu, mem, c, kind, imm, retired).is_err() {
                     illegal!();
                 }
