@@ -43,6 +43,9 @@ pub(crate) mod rv {
     pub fn jalr(rd: u8, rs1: u8, imm: i32) -> u32 {
         i(0x67, 0, rd, rs1, imm)
     }
+    pub fn lui(rd: u8, imm20: u32) -> u32 {
+        0x37 | (rd as u32) << 7 | imm20 << 12
+    }
     pub fn addi(rd: u8, rs1: u8, imm: i32) -> u32 {
         i(0x13, 0, rd, rs1, imm)
     }
@@ -296,4 +299,64 @@ fn fetch_fault_and_illegal() {
     };
     assert_eq!(f.access, crate::memory::Access::Exec);
     assert_eq!(cpu.pc, 0x80_0000);
+}
+
+/// Rough speed comparison with the interpreter (run with
+/// `cargo test --release -p vm-core --lib jit_speed -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn jit_speed() {
+    extern crate std;
+    use crate::interp::Interpreter;
+    use rv::*;
+    // alu: 10M iterations of a few ALU ops; mem: load/add/store per iteration.
+    let alu = [
+        lui(5, 0x989), // t0 = 0x989000 (~10M)
+        add(10, 10, 5),
+        rv::r(0x33, 4, 0, 11, 11, 10), // xor a1, a1, a0
+        rv::r(0x33, 0, 1, 12, 11, 5),  // mul a2, a1, t0
+        addi(5, 5, -1),
+        bne(5, 0, -16),
+        ECALL,
+    ];
+    let mem_loop = [
+        lui(5, 0x989),
+        ld(10, 6, 0),
+        add(10, 10, 5),
+        sd(6, 10, 8),
+        ld(11, 6, 8),
+        sd(6, 11, 0),
+        addi(5, 5, -1),
+        bne(5, 0, -24),
+        ECALL,
+    ];
+    for (name, code) in [("alu", &alu[..]), ("mem", &mem_loop[..])] {
+        let mut times = Vec::new();
+        for e in 0..2 {
+            let mem = guest(code);
+            let mut cpu = cpu_at(CODE);
+            cpu.x[6] = DATA;
+            let mut engine: Box<dyn Engine> = if e == 0 {
+                Box::new(Interpreter::new())
+            } else {
+                Box::new(jit(1 << 20))
+            };
+            let t = std::time::Instant::now();
+            loop {
+                match engine.run(&mut cpu, &mem) {
+                    Trap::Budget => continue,
+                    Trap::Ecall => break,
+                    t => panic!("{t:?}"),
+                }
+            }
+            times.push((t.elapsed(), cpu.instret));
+        }
+        std::println!(
+            "{name}: interp {:?} jit {:?} ({} guest insts, speedup {:.1}x)",
+            times[0].0,
+            times[1].0,
+            times[1].1,
+            times[0].0.as_secs_f64() / times[1].0.as_secs_f64()
+        );
+    }
 }
