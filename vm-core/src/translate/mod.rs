@@ -119,6 +119,9 @@ pub struct Jit {
     ind: Box<[IndEntry]>,
     /// One bit per guest page holding translated code.
     code_pages: Vec<u64>,
+    /// Indices of the nonzero words of `code_pages`, so a flush clears
+    /// only those (the bitmap is 2 MiB for a 64 GiB address space).
+    code_pages_dirty: Vec<u32>,
     /// Fallback instructions by pc (cleared with the cache).
     steps: HashMap<u64, (Inst, u8)>,
     /// Value loaded by the last `lr` (see [`step`]).
@@ -178,6 +181,7 @@ impl Jit {
             ctx,
             ind,
             code_pages: Vec::new(),
+            code_pages_dirty: Vec::new(),
             steps: HashMap::new(),
             lr_value: 0,
             epoch: 0,
@@ -216,7 +220,9 @@ impl Jit {
     fn flush(&mut self) {
         self.cache.flush();
         self.ind.fill(IndEntry::EMPTY);
-        self.code_pages.fill(0);
+        for w in self.code_pages_dirty.drain(..) {
+            self.code_pages[w as usize] = 0;
+        }
         self.steps.clear();
         self.stats.flushes += 1;
     }
@@ -269,7 +275,11 @@ impl Jit {
         };
         let mut p = pc / PAGE_SIZE;
         while p <= end.wrapping_sub(1) / PAGE_SIZE {
-            if let Some(w) = self.code_pages.get_mut((p / 64) as usize) {
+            let i = (p / 64) as usize;
+            if let Some(w) = self.code_pages.get_mut(i) {
+                if *w == 0 {
+                    self.code_pages_dirty.push(i as u32);
+                }
                 *w |= 1 << (p % 64);
             }
             p += 1;
@@ -286,6 +296,7 @@ impl Engine for Jit {
         let words = (mem.size() / PAGE_SIZE).div_ceil(64) as usize;
         if self.code_pages.len() != words {
             self.code_pages = vec![0; words];
+            self.code_pages_dirty.clear();
             self.flush();
         }
         let epoch = mem.code_epoch();
