@@ -24,13 +24,14 @@ use alloc::vec::Vec;
 use hashbrown::HashMap;
 
 /// One side-table entry: the host code of guest instruction number `index`
-/// (counted from the start of its translation) at `guest_pc` begins at
-/// `host_off` bytes into the translation.
+/// (counted from the start of its translation) at `guest_pc`, `len` bytes
+/// long, begins at `host_off` bytes into the translation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SideEntry {
     pub host_off: u32,
     pub guest_pc: u64,
     pub index: u32,
+    pub len: u8,
 }
 
 /// Metadata of one translation.
@@ -249,6 +250,7 @@ mod tests {
                     host_off: 10 * i,
                     guest_pc: pc + 4 * i as u64,
                     index: i,
+                    len: 4,
                 })
                 .collect(),
         }

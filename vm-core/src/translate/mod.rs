@@ -22,7 +22,7 @@
 pub mod step;
 pub mod x86_64;
 
-use crate::cache::{CodeCache, Translation};
+use crate::cache::{CodeCache, SideEntry, Translation};
 use crate::cpu::{Cpu, Trap};
 use crate::decode::{Inst, decode};
 use crate::host::{Errno, HostOs, SysResult};
@@ -33,7 +33,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use hashbrown::HashMap;
 use x86_64::codegen::{self, GuestInst};
-use x86_64::{Ctx, EntryFn, IND_ENTRIES, IndEntry, exit};
+use x86_64::{Ctx, EntryFn, IND_ENTRIES, IndEntry, Stubs, exit};
 
 /// Longest block, in guest instructions.
 pub const MAX_BLOCK: usize = 64;
@@ -114,7 +114,7 @@ pub struct JitStats {
 pub struct Jit {
     cache: CodeCache,
     entry: EntryFn,
-    exit_addr: u64,
+    stubs: Stubs,
     ctx: Box<Ctx>,
     ind: Box<[IndEntry]>,
     /// One bit per guest page holding translated code.
@@ -152,8 +152,9 @@ impl Jit {
         let cache_size = cache_size.next_multiple_of(PAGE_SIZE as usize);
         let base = host.alloc_code(cache_size)?;
         let mut cache = CodeCache::new(base, cache_size);
-        let (fixed, exit_off) = x86_64::fixed_code(cache.base());
+        let (fixed, stubs) = x86_64::fixed_code(cache.base());
         let entry_addr = cache.install_fixed(&fixed).map_err(|_| Errno::ENOMEM)?;
+        debug_assert_eq!(entry_addr, stubs.entry);
         // SAFETY: `entry_addr` is the start of the entry code just written
         // into executable memory that lives as long as the cache. That code
         // follows the sysv64 ABI exactly as `EntryFn` declares it: it saves
@@ -169,6 +170,7 @@ impl Jit {
             exit_site: 0,
             ind_table: ind.as_ptr(),
             ind_hits: 0,
+            exit_host: 0,
             mem: core::ptr::null(),
             code_pages: core::ptr::null(),
             code_pages_words: 0,
@@ -177,7 +179,7 @@ impl Jit {
         Ok(Jit {
             cache,
             entry,
-            exit_addr: entry_addr + exit_off as u64,
+            stubs,
             ctx,
             ind,
             code_pages: Vec::new(),
@@ -217,6 +219,16 @@ impl Jit {
             .map(|(_, e)| (e.guest_pc, e.index))
     }
 
+    /// The side entry for `ctx.exit_host` after a cold exit. Translated
+    /// code only takes those exits from its own side-tabled code.
+    fn exit_entry(&self) -> SideEntry {
+        *self
+            .cache
+            .find_host(self.ctx.exit_host)
+            .expect("cold exits come from translated code")
+            .1
+    }
+
     fn flush(&mut self) {
         self.cache.flush();
         self.ind.fill(IndEntry::EMPTY);
@@ -252,7 +264,7 @@ impl Jit {
         let host = loop {
             // Blocks are at most MAX_BLOCK instructions of bounded size, far
             // below MIN_CACHE_SIZE, so this cannot fail after a flush.
-            let block = codegen::translate(self.cache.next_addr(), self.exit_addr, &insts)
+            let block = codegen::translate(self.cache.next_addr(), &self.stubs, &insts)
                 .expect("translated block within rel32 reach of the cache");
             let t = Translation {
                 guest_start: pc,
@@ -310,6 +322,7 @@ impl Engine for Jit {
             exit_site: 0,
             ind_table: self.ind.as_ptr(),
             ind_hits: self.ctx.ind_hits,
+            exit_host: 0,
             mem,
             code_pages: self.code_pages.as_ptr(),
             code_pages_words: self.code_pages.len(),
@@ -372,10 +385,21 @@ impl Engine for Jit {
                 }
                 exit::NEXT => {}
                 exit::FAULT => {
+                    let e = self.exit_entry();
+                    cpu.pc = e.guest_pc;
+                    cpu.instret = cpu.instret.wrapping_add(e.index as u64);
                     let f = self.ctx.fault.take().expect("fault exit sets the fault");
                     return Trap::MemFault(f);
                 }
-                _ => return Trap::Budget,
+                exit::CODE => {
+                    let e = self.exit_entry();
+                    cpu.pc = e.guest_pc.wrapping_add(e.len as u64);
+                    cpu.instret = cpu.instret.wrapping_add(e.index as u64 + 1);
+                }
+                _ => {
+                    cpu.pc = self.exit_entry().guest_pc;
+                    return Trap::Budget;
+                }
             }
             if mem.code_epoch() != self.epoch {
                 self.epoch = mem.code_epoch();

@@ -15,11 +15,14 @@
 //!   block exit(s)                     (chainable `jmp rel32` slots)
 //!   cold code: fault / code-write exits, budget exit
 //! ```
-//! Every exit adds the number of retired instructions to `instret` and
-//! sets `Cpu::pc`, so the dispatcher always sees precise state.
+//! A normal exit adds the number of retired instructions to `instret` and
+//! sets `Cpu::pc`. The cold exits (fault, budget, store into code) only
+//! pass a host address inside the instruction concerned; the dispatcher
+//! gets the guest pc and instruction index from the side table, so each
+//! costs 12 bytes of code instead of a full exit sequence.
 
 use super::encode::{Alu, Asm, AsmError, Cond, Label, Mem, Reg, Shift, Unary, W};
-use super::{exit, off};
+use super::{Helper, Stubs, exit, off};
 use crate::cache::SideEntry;
 use crate::decode::{I, Inst, R, S};
 use alloc::vec::Vec;
@@ -124,47 +127,49 @@ pub struct Block {
 
 /// Out-of-line code, emitted after the block body.
 enum Cold {
-    /// A helper reported a fault at instruction `index` (at `pc`).
-    Fault { label: Label, pc: u64, index: u32 },
-    /// A store returned a nonzero status at instruction `index`: fault, or
-    /// a write into translated code (exit after the store).
+    /// A helper reported a fault in instruction `gi` (number `index`).
+    Fault {
+        label: Label,
+        gi: GuestInst,
+        index: u32,
+    },
+    /// A store returned a nonzero status: fault, or a write into
+    /// translated code (exit after the store).
     Store {
         label: Label,
-        pc: u64,
-        next: u64,
+        gi: GuestInst,
         index: u32,
     },
     /// The budget ran out on entry.
-    Budget { label: Label, pc: u64 },
+    Budget { label: Label, gi: GuestInst },
 }
 
 struct Gen {
     a: Asm,
-    exit: u64,
+    stubs: Stubs,
     cold: Vec<Cold>,
     side: Vec<SideEntry>,
     exits: u32,
 }
 
 /// Translate `insts` (non-empty, inline instructions; only the last may be
-/// a terminator) into host code placed at host address `base`. `exit_addr`
-/// is the shared exit code in the cache. A block that does not end with a
+/// a terminator) into host code placed at host address `base`; `stubs` is
+/// the fixed code in the cache. A block that does not end with a
 /// terminator continues at the pc after its last instruction.
-pub fn translate(base: u64, exit_addr: u64, insts: &[GuestInst]) -> Result<Block, AsmError> {
+pub fn translate(base: u64, stubs: &Stubs, insts: &[GuestInst]) -> Result<Block, AsmError> {
     let mut g = Gen {
         a: Asm::new(base),
-        exit: exit_addr,
+        stubs: *stubs,
         cold: Vec::new(),
         side: Vec::new(),
         exits: 0,
     };
-    let start = insts[0].pc;
     let budget = g.a.label();
     g.a.alu_mi(W::B64, Alu::Sub, Mem::base(Reg::Rbp, off::BUDGET), 1);
     g.a.jcc(Cond::S, budget);
     g.cold.push(Cold::Budget {
         label: budget,
-        pc: start,
+        gi: insts[0],
     });
     let mut ended = false;
     for (i, gi) in insts.iter().enumerate() {
@@ -172,6 +177,7 @@ pub fn translate(base: u64, exit_addr: u64, insts: &[GuestInst]) -> Result<Block
             host_off: g.a.pos() as u32,
             guest_pc: gi.pc,
             index: i as u32,
+            len: gi.len,
         });
         ended = g.inst(gi, i as u32)?;
     }
@@ -209,16 +215,6 @@ impl Gen {
         }
     }
 
-    fn set_pc(&mut self, pc: u64) {
-        if pc <= i32::MAX as u64 {
-            self.a
-                .store_imm(W::B64, Mem::base(Reg::Rbx, off::PC), pc as i32);
-        } else {
-            self.a.mov_imm(Reg::Rax, pc);
-            self.a.store(W::B64, Mem::base(Reg::Rbx, off::PC), Reg::Rax);
-        }
-    }
-
     fn retire(&mut self, n: u32) {
         if n != 0 {
             self.a.alu_mi(
@@ -232,25 +228,23 @@ impl Gen {
 
     fn leave(&mut self, code: u64) -> Result<(), AsmError> {
         self.a.mov_imm(Reg::Rax, code);
-        self.a.jmp_abs(self.exit)?;
+        self.a.jmp_abs(self.stubs.exit)?;
         Ok(())
     }
 
     /// Exit to guest `target` after `retired` instructions, through a
-    /// chainable `jmp rel32` slot (initially jumping to the next byte, the
-    /// return to the dispatcher).
+    /// chainable `jmp rel32` slot. The slot first jumps to the next byte: a
+    /// call to the shared chain exit, followed by the target pc as data
+    /// (the exit finds both through its return address).
     fn exit_direct(&mut self, target: u64, retired: u32) -> Result<(), AsmError> {
         self.retire(retired);
         let next = self.a.label();
         self.a.jmp(next);
-        let site = self.a.label_at(self.a.pos() - 4);
         self.a.bind(next);
-        self.set_pc(target);
-        self.a.lea_label(Reg::Rax, site);
-        self.a
-            .store(W::B64, Mem::base(Reg::Rbp, off::EXIT_SITE), Reg::Rax);
+        self.a.call_abs(self.stubs.chain_exit)?;
+        self.a.data_u64(target);
         self.exits += 1;
-        self.leave(exit::CHAIN)
+        Ok(())
     }
 
     /// Exit to the guest pc in `rax` after `retired` instructions: probe
@@ -280,41 +274,40 @@ impl Gen {
         self.leave(exit::INDIRECT)
     }
 
-    fn call(&mut self, f: u64) {
-        self.a.mov_rr(W::B64, Reg::Rdi, Reg::Rbp);
-        self.a.mov_imm(Reg::Rax, f);
-        self.a.call_r(Reg::Rax);
-    }
-
-    fn load(&mut self, i: I, f: u64, pc: u64, index: u32) {
+    fn load(&mut self, i: I, h: Helper, gi: &GuestInst, index: u32) -> Result<(), AsmError> {
         self.get(Reg::Rsi, i.rs1);
         if i.imm != 0 {
             self.a.alu_ri(W::B64, Alu::Add, Reg::Rsi, i.imm);
         }
-        self.call(f);
+        self.a.call_abs(self.stubs.helper(h))?;
         let label = self.a.label();
         self.a.test_rr(W::B64, Reg::Rdx, Reg::Rdx);
         self.a.jcc(Cond::Ne, label);
-        self.cold.push(Cold::Fault { label, pc, index });
+        self.cold.push(Cold::Fault {
+            label,
+            gi: *gi,
+            index,
+        });
         self.put(i.rd, Reg::Rax);
+        Ok(())
     }
 
-    fn store(&mut self, s: S, f: u64, gi: &GuestInst, index: u32) {
+    fn store(&mut self, s: S, h: Helper, gi: &GuestInst, index: u32) -> Result<(), AsmError> {
         self.get(Reg::Rsi, s.rs1);
         if s.imm != 0 {
             self.a.alu_ri(W::B64, Alu::Add, Reg::Rsi, s.imm);
         }
         self.get(Reg::Rdx, s.rs2);
-        self.call(f);
+        self.a.call_abs(self.stubs.helper(h))?;
         let label = self.a.label();
         self.a.test_rr(W::B64, Reg::Rax, Reg::Rax);
         self.a.jcc(Cond::Ne, label);
         self.cold.push(Cold::Store {
             label,
-            pc: gi.pc,
-            next: gi.pc + gi.len as u64,
+            gi: *gi,
             index,
         });
+        Ok(())
     }
 
     /// `rd = rs1 op imm` in 64 (or 32, sign-extended) bits.
@@ -489,7 +482,6 @@ impl Gen {
 
     /// Emit one instruction; returns whether it ended the block.
     fn inst(&mut self, gi: &GuestInst, index: u32) -> Result<bool, AsmError> {
-        use super::*;
         use Inst::*;
         let pc = gi.pc;
         let next = pc + gi.len as u64;
@@ -534,17 +526,17 @@ impl Gen {
             Bge(s) => return self.branch(s, Cond::Ge, gi, index).map(|()| true),
             Bltu(s) => return self.branch(s, Cond::B, gi, index).map(|()| true),
             Bgeu(s) => return self.branch(s, Cond::Ae, gi, index).map(|()| true),
-            Lb(i) => self.load(i, load_i8 as *const () as u64, pc, index),
-            Lh(i) => self.load(i, load_i16 as *const () as u64, pc, index),
-            Lw(i) => self.load(i, load_i32 as *const () as u64, pc, index),
-            Ld(i) => self.load(i, load_u64 as *const () as u64, pc, index),
-            Lbu(i) => self.load(i, load_u8 as *const () as u64, pc, index),
-            Lhu(i) => self.load(i, load_u16 as *const () as u64, pc, index),
-            Lwu(i) => self.load(i, load_u32 as *const () as u64, pc, index),
-            Sb(s) => self.store(s, store_u8 as *const () as u64, gi, index),
-            Sh(s) => self.store(s, store_u16 as *const () as u64, gi, index),
-            Sw(s) => self.store(s, store_u32 as *const () as u64, gi, index),
-            Sd(s) => self.store(s, store_u64 as *const () as u64, gi, index),
+            Lb(i) => self.load(i, Helper::LoadI8, gi, index)?,
+            Lh(i) => self.load(i, Helper::LoadI16, gi, index)?,
+            Lw(i) => self.load(i, Helper::LoadI32, gi, index)?,
+            Ld(i) => self.load(i, Helper::LoadU64, gi, index)?,
+            Lbu(i) => self.load(i, Helper::LoadU8, gi, index)?,
+            Lhu(i) => self.load(i, Helper::LoadU16, gi, index)?,
+            Lwu(i) => self.load(i, Helper::LoadU32, gi, index)?,
+            Sb(s) => self.store(s, Helper::StoreU8, gi, index)?,
+            Sh(s) => self.store(s, Helper::StoreU16, gi, index)?,
+            Sw(s) => self.store(s, Helper::StoreU32, gi, index)?,
+            Sd(s) => self.store(s, Helper::StoreU64, gi, index)?,
             Addi(i) => self.alu_imm(i, Alu::Add, W::B64),
             Slti(i) => self.set_cmp_imm(i, Cond::L),
             Sltiu(i) => self.set_cmp_imm(i, Cond::B),
@@ -599,53 +591,47 @@ impl Gen {
         let cold = core::mem::take(&mut self.cold);
         for c in cold {
             match c {
-                Cold::Fault { label, pc, index } => {
+                Cold::Fault { label, gi, index } => {
                     self.a.bind(label);
-                    self.side_cold(pc, index);
-                    self.fault_exit(pc, index)?;
+                    self.side_cold(&gi, index);
+                    self.host_exit(self.stubs.fault_exit)?;
                 }
-                Cold::Store {
-                    label,
-                    pc,
-                    next,
-                    index,
-                } => {
+                Cold::Store { label, gi, index } => {
                     self.a.bind(label);
-                    self.side_cold(pc, index);
+                    self.side_cold(&gi, index);
                     let fault = self.a.label();
                     self.a
-                        .alu_ri(W::B64, Alu::Cmp, Reg::Rax, super::store::FAULT as i32);
+                        .alu_ri(W::B32, Alu::Cmp, Reg::Rax, super::store::FAULT as i32);
                     self.a.jcc(Cond::E, fault);
-                    // The store happened and hit translated code: retire it
-                    // and return so the dispatcher drops stale code.
-                    self.retire(index + 1);
-                    self.set_pc(next);
-                    self.leave(exit::NEXT)?;
+                    self.host_exit(self.stubs.code_exit)?;
                     self.a.bind(fault);
-                    self.fault_exit(pc, index)?;
+                    self.host_exit(self.stubs.fault_exit)?;
                 }
-                Cold::Budget { label, pc } => {
+                Cold::Budget { label, gi } => {
                     self.a.bind(label);
-                    self.side_cold(pc, 0);
-                    self.set_pc(pc);
-                    self.leave(exit::BUDGET)?;
+                    self.side_cold(&gi, 0);
+                    self.host_exit(self.stubs.budget_exit)?;
                 }
             }
         }
         Ok(())
     }
 
-    fn side_cold(&mut self, pc: u64, index: u32) {
+    /// Side entry for out-of-line code of instruction `gi`.
+    fn side_cold(&mut self, gi: &GuestInst, index: u32) {
         self.side.push(SideEntry {
             host_off: self.a.pos() as u32,
-            guest_pc: pc,
+            guest_pc: gi.pc,
             index,
+            len: gi.len,
         });
     }
 
-    fn fault_exit(&mut self, pc: u64, index: u32) -> Result<(), AsmError> {
-        self.retire(index);
-        self.set_pc(pc);
-        self.leave(exit::FAULT)
+    /// Go to a shared exit with `rax` = a host address covered by the
+    /// current side entry.
+    fn host_exit(&mut self, stub: u64) -> Result<(), AsmError> {
+        self.a.lea_rip(Reg::Rax);
+        self.a.jmp_abs(stub)?;
+        Ok(())
     }
 }

@@ -560,6 +560,28 @@ impl Asm {
         Ok(at)
     }
 
+    /// `call target` to an absolute host address (rel32).
+    pub fn call_abs(&mut self, target: u64) -> Result<(), AsmError> {
+        self.b(0xe8);
+        let at = self.pos();
+        let rel = self.rel_to(at, target)?;
+        self.d32(rel);
+        Ok(())
+    }
+
+    /// Raw little-endian data (a constant placed in the code).
+    pub fn data_u64(&mut self, v: u64) {
+        self.code.extend_from_slice(&v.to_le_bytes());
+    }
+
+    /// `lea dst, [rip]`: the address of the next instruction.
+    pub fn lea_rip(&mut self, dst: Reg) {
+        self.b(0x48 | dst.ext() << 2);
+        self.b(0x8d);
+        self.b(dst.low() << 3 | 5);
+        self.d32(0);
+    }
+
     /// `jcc target` to an absolute host address (rel32).
     pub fn jcc_abs(&mut self, c: Cond, target: u64) -> Result<(), AsmError> {
         self.b(0x0f);
@@ -942,6 +964,15 @@ mod tests {
         assert_eq!(
             dis_at(&a.code[11..], BASE + 11),
             format!("lea r11,[0x{:x}]", BASE + 11)
+        );
+
+        let mut a = Asm::new(BASE);
+        a.call_abs(BASE + 0x40).unwrap();
+        a.lea_rip(Reg::R9);
+        assert_eq!(dis(&a.code[0..5]), format!("call 0x{:x}", BASE + 0x40));
+        assert_eq!(
+            dis_at(&a.code[5..], BASE + 5),
+            format!("lea r9,[0x{:x}]", BASE + 12)
         );
 
         let mut a = Asm::new(BASE);

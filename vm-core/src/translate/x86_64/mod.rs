@@ -5,7 +5,9 @@
 //! code cache, and the memory-access helpers.
 //!
 //! Register convention inside translated code:
-//! * `rbx` = `*mut Cpu` (guest registers live there; every guest
+//! * `rbx` = `*mut Cpu` + [`CPU_BIAS`] (the bias puts all 32 integer
+//!   registers in reach of a one-byte displacement; guest registers live
+//!   in the `Cpu`; every guest
 //!   instruction reads its sources from and writes its result to the `Cpu`,
 //!   so the state after any whole instruction is the precise guest state);
 //! * `rbp` = `*mut Ctx` (the context block below);
@@ -30,12 +32,20 @@ pub mod exit {
     /// `Cpu::pc` holds the target of an indirect jump that missed the
     /// lookup table.
     pub const INDIRECT: u64 = 2;
-    /// A guest memory access faulted: `Cpu::pc` is the faulting
-    /// instruction, `Ctx::fault` says why.
+    /// A guest memory access faulted: `Ctx::exit_host` is a host address
+    /// in the faulting instruction's code (the side table gives its pc and
+    /// index, and `instret` lacks that index); `Ctx::fault` says why.
     pub const FAULT: u64 = 3;
-    /// The block budget ran out: `Cpu::pc` is the block not yet run.
+    /// The block budget ran out before the block at `Ctx::exit_host` ran.
     pub const BUDGET: u64 = 4;
+    /// A store wrote into a page holding translated code: the instruction
+    /// at `Ctx::exit_host` completed but is not yet counted in `instret`
+    /// and `pc` is not yet past it.
+    pub const CODE: u64 = 5;
 }
+
+/// `rbx` points this far into the `Cpu`.
+pub const CPU_BIAS: i32 = 128;
 
 /// One entry of the indirect-jump lookup table (guest pc -> host code).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,6 +86,8 @@ pub struct Ctx {
     pub ind_table: *const IndEntry,
     /// Indirect jumps that hit the table.
     pub ind_hits: u64,
+    /// See [`exit::FAULT`], [`exit::BUDGET`], [`exit::CODE`].
+    pub exit_host: u64,
     /// The guest memory (for helpers).
     pub mem: *const GuestMemory,
     /// Bitmap of guest pages holding translated code (one bit a page).
@@ -88,11 +100,13 @@ pub struct Ctx {
 
 /// Byte offsets used by the generated code.
 pub(crate) mod off {
+    use super::CPU_BIAS;
     use super::Ctx;
     use crate::cpu::Cpu;
     use core::mem::offset_of;
-    pub const PC: i32 = offset_of!(Cpu, pc) as i32;
-    pub const INSTRET: i32 = offset_of!(Cpu, instret) as i32;
+    pub const PC: i32 = offset_of!(Cpu, pc) as i32 - CPU_BIAS;
+    pub const INSTRET: i32 = offset_of!(Cpu, instret) as i32 - CPU_BIAS;
+    pub const EXIT_HOST: i32 = offset_of!(Ctx, exit_host) as i32;
     pub const MEM_BASE: i32 = offset_of!(Ctx, mem_base) as i32;
     pub const BUDGET: i32 = offset_of!(Ctx, budget) as i32;
     pub const EXIT_SITE: i32 = offset_of!(Ctx, exit_site) as i32;
@@ -100,7 +114,7 @@ pub(crate) mod off {
     pub const IND_HITS: i32 = offset_of!(Ctx, ind_hits) as i32;
     /// Guest register `x[r]`.
     pub const fn x(r: u8) -> i32 {
-        offset_of!(Cpu, x) as i32 + 8 * r as i32
+        offset_of!(Cpu, x) as i32 + 8 * r as i32 - CPU_BIAS
     }
 }
 
@@ -108,31 +122,158 @@ pub(crate) mod off {
 /// with context `ctx`; returns an [`exit`] code.
 pub type EntryFn = unsafe extern "sysv64" fn(cpu: *mut Cpu, ctx: *mut Ctx, code: u64) -> u64;
 
-/// Emit the fixed code at the start of the cache: the entry (saves the
-/// callee-saved registers, loads the fixed registers, jumps to the
-/// translation) and the shared exit (restores and returns `rax`).
-/// Returns the code and the offset of the exit.
-pub fn fixed_code(base: u64) -> (alloc::vec::Vec<u8>, usize) {
+/// The memory-access helpers, in the order of [`Stubs::helpers`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(usize)]
+#[allow(missing_docs)]
+pub enum Helper {
+    LoadI8,
+    LoadU8,
+    LoadI16,
+    LoadU16,
+    LoadI32,
+    LoadU32,
+    LoadU64,
+    StoreU8,
+    StoreU16,
+    StoreU32,
+    StoreU64,
+}
+
+const HELPERS: usize = 11;
+
+fn helper_addr(h: Helper) -> u64 {
+    match h {
+        Helper::LoadI8 => load_i8 as *const () as u64,
+        Helper::LoadU8 => load_u8 as *const () as u64,
+        Helper::LoadI16 => load_i16 as *const () as u64,
+        Helper::LoadU16 => load_u16 as *const () as u64,
+        Helper::LoadI32 => load_i32 as *const () as u64,
+        Helper::LoadU32 => load_u32 as *const () as u64,
+        Helper::LoadU64 => load_u64 as *const () as u64,
+        Helper::StoreU8 => store_u8 as *const () as u64,
+        Helper::StoreU16 => store_u16 as *const () as u64,
+        Helper::StoreU32 => store_u32 as *const () as u64,
+        Helper::StoreU64 => store_u64 as *const () as u64,
+    }
+}
+
+/// Host addresses of the fixed code that translations jump or call to.
+#[derive(Clone, Copy, Debug)]
+pub struct Stubs {
+    /// The entry code ([`EntryFn`]).
+    pub entry: u64,
+    /// Restores the host registers and returns `rax` to the dispatcher.
+    pub exit: u64,
+    /// Called right after a chainable `jmp rel32` slot, followed by the
+    /// 8-byte guest target pc: returns [`exit::CHAIN`].
+    pub chain_exit: u64,
+    /// Jumped to with `rax` = a host address in the code of the guest
+    /// instruction concerned: return [`exit::FAULT`], [`exit::BUDGET`],
+    /// [`exit::CODE`].
+    pub fault_exit: u64,
+    pub budget_exit: u64,
+    pub code_exit: u64,
+    /// One trampoline per [`Helper`]: `rdi = ctx`, then on to the helper
+    /// (a near `call rel32` from translated code reaches it).
+    pub helpers: [u64; HELPERS],
+}
+
+impl Stubs {
+    /// The trampoline of helper `h`.
+    pub fn helper(&self, h: Helper) -> u64 {
+        self.helpers[h as usize]
+    }
+}
+
+/// Emit the fixed code placed at the start of the cache (it survives
+/// flushes) for host address `base`: the entry (saves the callee-saved
+/// registers, loads the fixed ones, jumps to the translation), the shared
+/// exits, and the helper trampolines.
+pub fn fixed_code(base: u64) -> (alloc::vec::Vec<u8>, Stubs) {
+    use encode::Alu;
     let mut a = Asm::new(base);
+    let align = |a: &mut Asm| {
+        while !a.pos().is_multiple_of(16) {
+            a.int3();
+        }
+    };
+    let entry = a.here();
     for r in SAVED {
         a.push(r);
     }
     // 6 pushes + the return address leave rsp 8 mod 16: realign.
-    a.alu_ri(W::B64, encode::Alu::Sub, Reg::Rsp, 8);
-    a.mov_rr(W::B64, Reg::Rbx, Reg::Rdi);
+    a.alu_ri(W::B64, Alu::Sub, Reg::Rsp, 8);
+    a.lea(W::B64, Reg::Rbx, Mem::base(Reg::Rdi, CPU_BIAS));
     a.mov_rr(W::B64, Reg::Rbp, Reg::Rsi);
     a.load(W::B64, Reg::R12, Mem::base(Reg::Rbp, off::MEM_BASE));
     a.jmp_r(Reg::Rdx);
-    while !a.pos().is_multiple_of(16) {
-        a.int3();
-    }
-    let exit = a.pos();
-    a.alu_ri(W::B64, encode::Alu::Add, Reg::Rsp, 8);
+    align(&mut a);
+    let exit_addr = a.here();
+    a.alu_ri(W::B64, Alu::Add, Reg::Rsp, 8);
     for r in SAVED.iter().rev() {
         a.pop(*r);
     }
     a.ret();
-    (a.code, exit)
+    let leave = |a: &mut Asm, code: u64| {
+        a.mov_imm(Reg::Rax, code);
+        // In reach: the fixed code is a few hundred bytes.
+        let _ = a.jmp_abs(exit_addr);
+    };
+    align(&mut a);
+    let chain_exit = a.here();
+    a.pop(Reg::Rax);
+    a.load(W::B64, Reg::Rcx, Mem::base(Reg::Rax, 0));
+    a.store(W::B64, Mem::base(Reg::Rbx, off::PC), Reg::Rcx);
+    // The slot's rel32 field ends where the 5-byte call begins.
+    a.alu_ri(W::B64, Alu::Sub, Reg::Rax, 9);
+    a.store(W::B64, Mem::base(Reg::Rbp, off::EXIT_SITE), Reg::Rax);
+    leave(&mut a, exit::CHAIN);
+    let host_exit = |a: &mut Asm, code: u64| {
+        align(a);
+        let at = a.here();
+        a.store(W::B64, Mem::base(Reg::Rbp, off::EXIT_HOST), Reg::Rax);
+        leave(a, code);
+        at
+    };
+    let fault_exit = host_exit(&mut a, exit::FAULT);
+    let budget_exit = host_exit(&mut a, exit::BUDGET);
+    let code_exit = host_exit(&mut a, exit::CODE);
+    let mut helpers = [0; HELPERS];
+    for (i, h) in [
+        Helper::LoadI8,
+        Helper::LoadU8,
+        Helper::LoadI16,
+        Helper::LoadU16,
+        Helper::LoadI32,
+        Helper::LoadU32,
+        Helper::LoadU64,
+        Helper::StoreU8,
+        Helper::StoreU16,
+        Helper::StoreU32,
+        Helper::StoreU64,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        align(&mut a);
+        helpers[i] = a.here();
+        a.mov_rr(W::B64, Reg::Rdi, Reg::Rbp);
+        a.mov_imm(Reg::Rax, helper_addr(h));
+        a.jmp_r(Reg::Rax);
+    }
+    (
+        a.code,
+        Stubs {
+            entry,
+            exit: exit_addr,
+            chain_exit,
+            fault_exit,
+            budget_exit,
+            code_exit,
+            helpers,
+        },
+    )
 }
 
 const SAVED: [Reg; 6] = [Reg::Rbx, Reg::Rbp, Reg::R12, Reg::R13, Reg::R14, Reg::R15];
