@@ -177,6 +177,27 @@ impl HostOs for LinuxHost {
         }
     }
 
+    fn alloc_code(&self, size: usize) -> SysResult<*mut u8> {
+        // SAFETY: a fresh anonymous mapping at a kernel-chosen address
+        // touches no existing memory. It is RWX because the translator
+        // patches chained exits in place; it never holds guest data.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                size,
+                libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            Err(errno())
+        } else {
+            Ok(p.cast())
+        }
+    }
+
     fn protect(&self, addr: *mut u8, len: usize, prot: HostProt) -> SysResult<()> {
         let p = prot_bits(prot);
         // SAFETY: the core passes page-aligned ranges inside its own
