@@ -138,6 +138,8 @@ fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
         UTIMENSAT => fs::utimensat(cx, a),
         FTRUNCATE => fs::ftruncate(cx, a),
         TRUNCATE => fs::truncate(cx, a),
+        STATFS => fs::statfs(cx, a),
+        FSTATFS => fs::fstatfs(cx, a),
         FSYNC | FDATASYNC => fs::fsync(cx, a),
         FCNTL => fs::fcntl(cx, a),
         DUP => fs::dup(cx, a),

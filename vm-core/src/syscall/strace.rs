@@ -127,6 +127,8 @@ fn spec(nr: u64) -> Option<(&'static [A], R)> {
         UTIMENSAT => (&[DirFd, Path, Ptr, AtFlags], d),
         FTRUNCATE => (&[Fd, Long], d),
         TRUNCATE => (&[Path, Long], d),
+        STATFS => (&[Path, Ptr], d),
+        FSTATFS => (&[Fd, Ptr], d),
         FCNTL => (&[Fd, FcntlCmd, FcntlArg], d),
         DUP3 => (&[Fd, Fd, FdFlags], d),
         PIPE2 => (&[FdPair, FdFlags], d),
