@@ -127,6 +127,8 @@ fn spec(nr: u64) -> Option<(&'static [A], R)> {
         UTIMENSAT => (&[DirFd, Path, Ptr, AtFlags], d),
         FTRUNCATE => (&[Fd, Long], d),
         TRUNCATE => (&[Path, Long], d),
+        FADVISE64 => (&[Fd, Long, Long, Int], d),
+        WAIT4 => (&[Int, Ptr, Int, Ptr], d),
         STATFS => (&[Path, Ptr], d),
         FSTATFS => (&[Fd, Ptr], d),
         FCNTL => (&[Fd, FcntlCmd, FcntlArg], d),
