@@ -296,6 +296,19 @@ pub trait HostOs: Sync {
         Err(Errno::ENODEV)
     }
 
+    /// Allocate `size` bytes (a multiple of 4096) of host memory that is
+    /// readable, writable and executable, for the translator's code cache.
+    /// It stays valid for the life of the process and is never handed to
+    /// the guest. The translator writes code there and then runs it, so it
+    /// must be RWX (or a host must make sure the instruction stream sees
+    /// the writes: x86-64 does this by itself). A host that cannot give
+    /// executable memory keeps this default, and the translator reports
+    /// `ENOSYS` to whoever chose it.
+    fn alloc_code(&self, size: usize) -> SysResult<*mut u8> {
+        let _ = size;
+        Err(Errno::ENOSYS)
+    }
+
     // ---- files --------------------------------------------------------
 
     /// `openat(dirfd, path, flags, mode)`; `dirfd` may be `AT_FDCWD` (-100).

@@ -155,6 +155,31 @@ impl HostOs for TestHost {
         }
         Ok(())
     }
+    fn alloc_code(&self, size: usize) -> SysResult<*mut u8> {
+        const PROT_RWX: i32 = 1 | 2 | 4;
+        const MAP_PRIVATE_ANON: i32 = 0x02 | 0x20;
+        unsafe extern "C" {
+            fn mmap(addr: *mut u8, len: usize, prot: i32, flags: i32, fd: i32, off: i64)
+            -> *mut u8;
+        }
+        // SAFETY: an anonymous private mapping at a kernel-chosen address
+        // touches no existing memory; the result is checked for MAP_FAILED.
+        let p = unsafe {
+            mmap(
+                core::ptr::null_mut(),
+                size,
+                PROT_RWX,
+                MAP_PRIVATE_ANON,
+                -1,
+                0,
+            )
+        };
+        if p as isize == -1 {
+            Err(Errno::ENOMEM)
+        } else {
+            Ok(p)
+        }
+    }
     fn discard(&self, addr: *mut u8, len: usize) -> SysResult<()> {
         let (start, end) = (addr as usize, addr as usize + len);
         let mut backed = self.backed.lock().unwrap();
