@@ -17,8 +17,8 @@ use std::ffi::CStr;
 use std::io::Write;
 use std::sync::OnceLock;
 use vm_core::host::{
-    Errno, FileStat, Flock, HostOs, HostProt, HostUname, Ids, PollFd, SysInfo, SysResult, Termios,
-    Timespec, WinSize,
+    Errno, FileStat, Flock, HostOs, HostProt, HostUname, Ids, PollFd, StatFs, SysInfo, SysResult,
+    Termios, Timespec, WinSize,
 };
 
 /// The Linux host: every call goes to the kernel; its only state is the
@@ -129,6 +129,24 @@ struct KernelTermios {
     lflag: u32,
     line: u8,
     cc: [u8; 19],
+}
+
+/// The x86-64 kernel's `struct statfs` (libc's hides `f_flags`).
+#[repr(C)]
+#[derive(Default)]
+struct KernelStatfs {
+    f_type: i64,
+    f_bsize: i64,
+    f_blocks: u64,
+    f_bfree: u64,
+    f_bavail: u64,
+    f_files: u64,
+    f_ffree: u64,
+    f_fsid: [i32; 2],
+    f_namelen: i64,
+    f_frsize: i64,
+    f_flags: i64,
+    f_spare: [i64; 4],
 }
 
 fn ts(t: &libc::timespec) -> Timespec {
@@ -495,6 +513,32 @@ impl HostOs for LinuxHost {
             f.revents = h.revents;
         }
         Ok(n as usize)
+    }
+
+    fn statfs(&self, fd: i32, path: &[u8]) -> SysResult<StatFs> {
+        let mut s = KernelStatfs::default();
+        // SAFETY: the kernel writes one struct statfs into `s`; the path
+        // is NUL-terminated.
+        let r = if path.is_empty() {
+            unsafe { libc::syscall(libc::SYS_fstatfs, fd, &mut s as *mut KernelStatfs) }
+        } else {
+            let p = cpath(&self.map(path))?;
+            unsafe { libc::syscall(libc::SYS_statfs, ptr(&p), &mut s as *mut KernelStatfs) }
+        };
+        check_long(r)?;
+        Ok(StatFs {
+            fs_type: s.f_type,
+            bsize: s.f_bsize,
+            blocks: s.f_blocks,
+            bfree: s.f_bfree,
+            bavail: s.f_bavail,
+            files: s.f_files,
+            ffree: s.f_ffree,
+            fsid: s.f_fsid,
+            namelen: s.f_namelen,
+            frsize: s.f_frsize,
+            flags: s.f_flags,
+        })
     }
 
     fn dup(&self, fd: i32) -> SysResult<i32> {

@@ -162,6 +162,22 @@ pub struct Flock {
     pub pid: i32,
 }
 
+/// `statfs` fields (the asm-generic and x86-64 `struct statfs` agree).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StatFs {
+    pub fs_type: i64,
+    pub bsize: i64,
+    pub blocks: u64,
+    pub bfree: u64,
+    pub bavail: u64,
+    pub files: u64,
+    pub ffree: u64,
+    pub fsid: [i32; 2],
+    pub namelen: i64,
+    pub frsize: i64,
+    pub flags: i64,
+}
+
 /// `struct pollfd` (the same layout everywhere).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PollFd {
@@ -358,6 +374,12 @@ pub trait HostOs: Sync {
     /// returns the number of ready entries. Default: `ENOSYS`.
     fn poll(&self, fds: &mut [PollFd], timeout: Option<Timespec>) -> SysResult<usize> {
         let _ = (fds, timeout);
+        Err(Errno::ENOSYS)
+    }
+    /// `statfs(path)`, or `fstatfs(fd)` when `path` is empty.
+    /// Default: `ENOSYS`.
+    fn statfs(&self, fd: i32, path: &[u8]) -> SysResult<StatFs> {
+        let _ = (fd, path);
         Err(Errno::ENOSYS)
     }
     fn dup(&self, fd: i32) -> SysResult<i32>;

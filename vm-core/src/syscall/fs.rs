@@ -423,6 +423,32 @@ pub(super) fn truncate(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     r.map(|_| 0)
 }
 
+pub(super) fn statfs(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let p = host_path(cx, path(cx.mem(), a[0])?);
+    let st = cx.p.host.statfs(crate::host::AT_FDCWD, &p)?;
+    put(cx.mem(), a[1], &abi::encode_statfs(&st))?;
+    Ok(0)
+}
+
+pub(super) fn fstatfs(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let st = cx.p.host.statfs(a[0] as i32, b"")?;
+    put(cx.mem(), a[1], &abi::encode_statfs(&st))?;
+    Ok(0)
+}
+
+/// `fadvise64(fd, offset, len, advice)`: advice only, so after the
+/// kernel's checks there is nothing to do.
+pub(super) fn fadvise(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let st = cx.p.host.fstatat(a[0] as i32, b"", AT_EMPTY_PATH)?;
+    if st.mode & abi::S_IFMT == 0o010000 {
+        return Err(Errno::ESPIPE);
+    }
+    if (a[2] as i64) < 0 || a[3] > 5 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(0)
+}
+
 pub(super) fn fsync(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     cx.p.host.fsync(a[0] as i32).map(|_| 0)
 }
