@@ -141,14 +141,15 @@ macro_rules! branch {
             let u = &ops[i];
             let $a = x(cpu, u.rs1);
             let $b = x(cpu, u.rs2);
-            let pc = cx.base.wrapping_add(u.off as u64);
-            cpu.pc = if $e {
-                pc.wrapping_add(u.imm as i64 as u64)
+            if $e {
+                let pc = cx.base.wrapping_add(u.off as u64);
+                cpu.pc = pc.wrapping_add(u.imm as i64 as u64);
+                cpu.instret = cpu.instret.wrapping_add(i as u64 + 1);
+                chain(cpu, cx)
             } else {
-                pc.wrapping_add(u.len as u64)
-            };
-            cpu.instret = cpu.instret.wrapping_add(i as u64 + 1);
-            chain(cpu, cx)
+                // Blocks go on past conditional branches (superblocks).
+                next(cpu, cx, ops, i + 1)
+            }
         }
     };
 }

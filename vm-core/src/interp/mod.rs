@@ -1,7 +1,8 @@
 //! Interpreter: executes decoded instructions on a [`crate::cpu::Cpu`].
 //!
-//! Guest code is decoded once into basic blocks (straight-line runs ending
-//! at a jump, a branch, a system instruction or a length limit), which are
+//! Guest code is decoded once into blocks (straight-line runs ending at a
+//! jump, a system instruction or a length limit; a taken conditional branch
+//! leaves a block early, a branch not taken goes on in it), which are
 //! cached by their guest start address. Each instruction of a block becomes
 //! a [`Uop`]: the decoded [`Inst`] plus a pointer to the handler that runs
 //! it. The hot integer instructions have small specialised handlers (in
@@ -279,18 +280,7 @@ fn ends_block(inst: &Inst) -> bool {
     use Inst::*;
     matches!(
         inst,
-        Jal(_)
-            | Jalr(_)
-            | Beq(_)
-            | Bne(_)
-            | Blt(_)
-            | Bge(_)
-            | Bltu(_)
-            | Bgeu(_)
-            | Ecall
-            | Ebreak
-            | FenceI
-            | Illegal(_)
+        Jal(_) | Jalr(_) | Ecall | Ebreak | FenceI | Illegal(_)
     )
 }
 
@@ -629,8 +619,6 @@ fn exec_one(op: &Uop, i: usize, cpu: &mut Cpu, cx: &mut Cx<'_>) -> bool {
             let taken = ($cond)(a, b);
             if taken {
                 jump!(pc!().wrapping_add(imm as i64 as u64));
-            } else {
-                jump!(next!());
             }
         }};
     }

@@ -984,3 +984,47 @@ fn bench_elf() {
         user_ms as f64 * 1e6 / cpu.instret as f64
     );
 }
+
+/// Run a real guest program end to end (loader, syscalls, this
+/// interpreter) on the test host: `PVM_RUN_ELF=prog [PVM_RUN_ARGS="a b"]
+/// cargo test -p vm-core run_elf -- --ignored --nocapture`. Prints the
+/// guest's output, then `exit N` (or the signal report) and the
+/// instruction count. Used to compare with `qemu-riscv64` by hand until
+/// the `pvm` binary is wired up.
+#[test]
+#[ignore]
+fn run_elf() {
+    use crate::loader::{LoadConfig, load};
+    use crate::process::{Options, Process, Thread};
+    let Ok(path) = std::env::var("PVM_RUN_ELF") else {
+        return;
+    };
+    let args = std::env::var("PVM_RUN_ARGS").unwrap_or_default();
+    let mut argv: alloc::vec::Vec<&[u8]> = alloc::vec![path.as_bytes()];
+    argv.extend(args.split_whitespace().map(|a| a.as_bytes()));
+    let host = TestHost::leak();
+    // Smaller than the real default: the test host backs it with calloc.
+    let mem = GuestMemory::new(host, 1 << 32).unwrap();
+    let cfg = LoadConfig {
+        path: path.as_bytes(),
+        argv: &argv,
+        envp: &[
+            b"PATH=/usr/bin:/bin",
+            b"LANG=C",
+            b"LD_LIBRARY_PATH=/usr/riscv64-linux-gnu/lib",
+        ],
+        sysroot: Some(b"/usr/riscv64-linux-gnu"),
+        execfn: path.as_bytes(),
+    };
+    let l = load(&mem, &cfg).unwrap();
+    let proc = Process::new(host, mem, path.as_bytes().to_vec(), Options::default());
+    let mut th = Thread::default();
+    th.cpu.pc = l.entry;
+    th.cpu.x[SP as usize] = l.sp;
+    th.tid = 1000;
+    let mut interp = Interpreter::new();
+    let st = proc.run(&mut th, &mut interp);
+    let out = host.out.lock().unwrap();
+    std::print!("{}", alloc::string::String::from_utf8_lossy(&out));
+    std::println!("exit {:?} ({} instructions)", st, th.cpu.instret);
+}
