@@ -1028,3 +1028,47 @@ fn run_elf() {
     std::print!("{}", alloc::string::String::from_utf8_lossy(&out));
     std::println!("exit {:?} ({} instructions)", st, th.cpu.instret);
 }
+
+#[test]
+fn fp_arithmetic_plumbing() {
+    // R4 forms: fs0 = 2.0, fs1 = 3.0, fs2 = 1.0 (doubles).
+    let r4 = |op: u32, rd: u32| op | rd << 7 | 7 << 12 | 8 << 15 | 9 << 20 | 1 << 25 | 18 << 27;
+    let fcvt = |f7: u32, rs2: u32, rm: u32, rd: u32, rs1: u32| enc_r(0x53, rm, f7, rd, rs1, rs2);
+    let prog = [
+        r4(0x43, 10),                  // fmadd.d fa0 = 2*3+1
+        r4(0x47, 11),                  // fmsub.d fa1 = 2*3-1
+        r4(0x4b, 12),                  // fnmsub.d fa2 = -(2*3)+1
+        r4(0x4f, 13),                  // fnmadd.d fa3 = -(2*3)-1
+        fcvt(0x61, 0, 1, A0, 14),      // fcvt.w.d a0, fa4 (NaN), rtz
+        fcvt(0x61, 1, 1, A1, 15),      // fcvt.wu.d a1, fa5 (1e10), rtz: saturates
+        fcvt(0x69, 1, 7, 16, A2),      // fcvt.d.wu fa6, a2 (0xffffffff)
+        fcvt(0x61, 0, 0, A3, 17),      // fcvt.w.d a3, fa7 (2.5), rne -> 2, NX
+        fcvt(0x20, 1, 7, 1, 8),        // fcvt.s.d ft1, fs0 -> boxed 2.0f
+        enc_r(0x53, 0, 0x08, 2, 1, 1), // fmul.s ft2 = ft1 * ft1 (rne)
+        ECALL,
+    ];
+    let d = |v: f64| v.to_bits();
+    let mut vm = Vm::new(&prog);
+    vm.cpu.f[8] = d(2.0);
+    vm.cpu.f[9] = d(3.0);
+    vm.cpu.f[18] = d(1.0);
+    vm.cpu.f[14] = 0x7ff8_0000_0000_0000;
+    vm.cpu.f[15] = d(1e10);
+    vm.cpu.f[17] = d(2.5);
+    vm.cpu.x[A2 as usize] = 0xffff_ffff;
+    assert_eq!(vm.run(), Trap::Ecall);
+    assert_eq!(vm.cpu.f[10], d(7.0));
+    assert_eq!(vm.cpu.f[11], d(5.0));
+    assert_eq!(vm.cpu.f[12], d(-5.0));
+    assert_eq!(vm.cpu.f[13], d(-7.0));
+    assert_eq!(vm.x(A0), 0x7fff_ffff);
+    assert_eq!(vm.x(A1), M1); // 0xffffffff, sign-extended
+    assert_eq!(vm.cpu.f[16], d(4294967295.0));
+    assert_eq!(vm.x(A3), 2);
+    assert_eq!(vm.cpu.f[1], 0xffff_ffff_4000_0000);
+    assert_eq!(vm.cpu.f[2], 0xffff_ffff_4080_0000);
+    assert_eq!(
+        vm.cpu.fflags,
+        crate::cpu::fflags::NV | crate::cpu::fflags::NX
+    );
+}
