@@ -1072,3 +1072,24 @@ fn fp_arithmetic_plumbing() {
         crate::cpu::fflags::NV | crate::cpu::fflags::NX
     );
 }
+
+#[test]
+fn followed_jumps_keep_pcs_precise() {
+    // jal forward, then backward into a faulting load: the block built at
+    // CODE runs through both jumps, and the fault still names pc CODE+4.
+    let mut vm = Vm::new(&[
+        jal(ZERO, 12),            // 0
+        iop("ld", A0, ZERO, 64),  // 4: faults (page 0 is unmapped)
+        ECALL,                    // 8
+        iop("addi", A1, ZERO, 5), // 12
+        jal(RA, -12),             // 16: -> 4, ra = 20
+    ]);
+    match vm.run() {
+        Trap::MemFault(f) => assert_eq!(f.addr, 64),
+        t => panic!("{t:?}"),
+    }
+    assert_eq!(vm.cpu.pc, CODE + 4);
+    assert_eq!(vm.x(A1), 5);
+    assert_eq!(vm.x(RA), CODE + 20);
+    assert_eq!(vm.cpu.instret, 3);
+}
