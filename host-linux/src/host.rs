@@ -17,7 +17,7 @@ use std::ffi::CStr;
 use std::io::Write;
 use std::sync::OnceLock;
 use vm_core::host::{
-    Errno, FileStat, Flock, HostOs, HostProt, HostUname, Ids, SysInfo, SysResult, Termios,
+    Errno, FileStat, Flock, HostOs, HostProt, HostUname, Ids, PollFd, SysInfo, SysResult, Termios,
     Timespec, WinSize,
 };
 
@@ -138,6 +138,20 @@ fn ts(t: &libc::timespec) -> Timespec {
     }
 }
 
+fn prot_bits(prot: HostProt) -> libc::c_int {
+    let mut p = libc::PROT_NONE;
+    if prot.contains(HostProt::READ) {
+        p |= libc::PROT_READ;
+    }
+    if prot.contains(HostProt::WRITE) {
+        p |= libc::PROT_WRITE;
+    }
+    if prot.contains(HostProt::EXEC) {
+        p |= libc::PROT_EXEC;
+    }
+    p
+}
+
 fn field(src: &[libc::c_char; 65]) -> [u8; 65] {
     src.map(|c| c as u8)
 }
@@ -164,16 +178,7 @@ impl HostOs for LinuxHost {
     }
 
     fn protect(&self, addr: *mut u8, len: usize, prot: HostProt) -> SysResult<()> {
-        let mut p = libc::PROT_NONE;
-        if prot.contains(HostProt::READ) {
-            p |= libc::PROT_READ;
-        }
-        if prot.contains(HostProt::WRITE) {
-            p |= libc::PROT_WRITE;
-        }
-        if prot.contains(HostProt::EXEC) {
-            p |= libc::PROT_EXEC;
-        }
+        let p = prot_bits(prot);
         // SAFETY: the core passes page-aligned ranges inside its own
         // reservation, which no Rust object owns.
         check(unsafe { libc::mprotect(addr.cast(), len, p) }).map(|_| ())
@@ -190,6 +195,39 @@ impl HostOs for LinuxHost {
                 libc::MAP_FIXED | libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
                 -1,
                 0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            Err(errno())
+        } else {
+            Ok(())
+        }
+    }
+
+    fn map_file(
+        &self,
+        addr: *mut u8,
+        len: usize,
+        fd: i32,
+        offset: i64,
+        prot: HostProt,
+        shared: bool,
+    ) -> SysResult<()> {
+        let kind = if shared {
+            libc::MAP_SHARED
+        } else {
+            libc::MAP_PRIVATE
+        };
+        // SAFETY: replaces pages inside the core's reservation (as for
+        // `discard`) with a mapping of the file.
+        let p = unsafe {
+            libc::mmap(
+                addr.cast(),
+                len,
+                prot_bits(prot),
+                libc::MAP_FIXED | kind,
+                fd,
+                offset,
             )
         };
         if p == libc::MAP_FAILED {
@@ -416,6 +454,28 @@ impl HostOs for LinuxHost {
         Ok(())
     }
 
+    fn poll(&self, fds: &mut [PollFd], timeout: Option<Timespec>) -> SysResult<usize> {
+        let mut p: Vec<libc::pollfd> = fds
+            .iter()
+            .map(|f| libc::pollfd {
+                fd: f.fd,
+                events: f.events,
+                revents: 0,
+            })
+            .collect();
+        let t = timeout.map(|t| libc::timespec {
+            tv_sec: t.sec,
+            tv_nsec: t.nsec,
+        });
+        let tp = t.as_ref().map_or(std::ptr::null(), |t| t as *const _);
+        // SAFETY: `p` holds `p.len()` pollfds; `tp` is null or a timespec.
+        let n = check(unsafe { libc::ppoll(p.as_mut_ptr(), p.len() as _, tp, std::ptr::null()) })?;
+        for (f, h) in fds.iter_mut().zip(&p) {
+            f.revents = h.revents;
+        }
+        Ok(n as usize)
+    }
+
     fn dup(&self, fd: i32) -> SysResult<i32> {
         // SAFETY: no memory is involved.
         check(unsafe { libc::dup(fd) })
@@ -597,6 +657,19 @@ impl HostOs for LinuxHost {
             procs: s.procs,
             mem_unit: s.mem_unit,
         }
+    }
+
+    fn prlimit(&self, resource: u32, new: Option<(u64, u64)>) -> SysResult<(u64, u64)> {
+        let n = new.map(|(cur, max)| libc::rlimit64 {
+            rlim_cur: cur,
+            rlim_max: max,
+        });
+        // SAFETY: `old` is written by the call; `n` is null or one rlimit.
+        let mut old: libc::rlimit64 = unsafe { std::mem::zeroed() };
+        let np = n.as_ref().map_or(std::ptr::null(), |n| n as *const _);
+        let r = unsafe { libc::syscall(libc::SYS_prlimit64, 0, resource, np, &mut old as *mut _) };
+        check_long(r)?;
+        Ok((old.rlim_cur, old.rlim_max))
     }
 
     fn cpu_count(&self) -> usize {

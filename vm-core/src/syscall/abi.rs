@@ -18,6 +18,7 @@ pub const O_WRONLY: i32 = 0o1;
 pub const O_RDWR: i32 = 0o2;
 pub const O_CREAT: i32 = 0o100;
 pub const O_TMPFILE: i32 = 0o20200000;
+pub const O_PATH: i32 = 0o10000000;
 
 pub const AT_SYMLINK_NOFOLLOW: i32 = 0x100;
 pub const AT_REMOVEDIR: i32 = 0x200;
