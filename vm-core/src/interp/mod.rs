@@ -12,13 +12,17 @@
 //! next uop's handler in tail position, so the compiler turns the block
 //! into threaded code with one indirect jump per instruction, each at its
 //! own site (which branch predictors handle far better than one central
-//! `match`). Without tail calls (unoptimised builds) the recursion is still
-//! bounded by the block length.
+//! `match`). A jump or taken branch enters the next block straight from
+//! its handler when the block is in the lookup table ([`chain`]), up to
+//! [`CHAIN`] blocks before control returns to the run loop. Without tail
+//! calls (unoptimised builds) the recursion is still bounded, by the block
+//! length times the (smaller, in such builds) chain limit.
 //!
 //! The block lookup goes through a small direct-mapped table in front of a
 //! hash map, so hot loops rarely hash. The cache is dropped whenever
 //! [`GuestMemory::code_epoch`] moves (code was unmapped, re-protected or
-//! flushed with `fence.i`), which is checked once per block.
+//! flushed with `fence.i`), which the run loop checks on entry and each
+//! time control comes back to it.
 //!
 //! State stays precise: every instruction either completes or leaves the
 //! registers untouched and stops with a [`Trap`] and `cpu.pc` at itself.
