@@ -441,7 +441,7 @@ pub(crate) fn fma<F: Format>(a: u64, b: u64, c: u64, rm: Rm, fl: &mut u32) -> u6
         // Single: the same scheme in 64 bits, the terms as X * 2^(E - 61)
         // with X < 2^62: the 48-bit product in [2^60, 2^62), the addend in
         // [2^61, 2^62).
-        let xp = (ma >> (62 - F::M)) * (mb >> (62 - F::M)) << (60 - 2 * F::M);
+        let xp = ((ma >> (62 - F::M)) * (mb >> (62 - F::M))) << (60 - 2 * F::M);
         let xc = mc >> 1;
         let ep = ea + eb + 1;
         let d = ep - ec;
