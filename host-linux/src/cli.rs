@@ -1,0 +1,128 @@
+//! The `pvm` command line: `pvm [OPTIONS] PROGRAM [ARGS]...`.
+//!
+//! Option parsing stops at PROGRAM, so everything after it (`-l`, `--help`)
+//! belongs to the guest.
+
+use clap::{Parser, ValueEnum};
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+/// Run a RISC-V 64 Linux program on this machine.
+#[derive(Debug, Parser)]
+#[command(name = "pvm", version, about)]
+pub struct Cli {
+    /// Directory holding the guest's dynamic linker and libraries
+    /// (default: $PVM_SYSROOT, else /usr/riscv64-linux-gnu if it exists).
+    #[arg(short = 'L', long = "sysroot", value_name = "DIR")]
+    pub sysroot: Option<PathBuf>,
+
+    /// Set VAR=VAL in the guest's environment (repeatable).
+    #[arg(short = 'E', value_name = "VAR=VAL")]
+    pub set_env: Vec<OsString>,
+
+    /// Remove VAR from the guest's environment (repeatable).
+    #[arg(short = 'U', value_name = "VAR")]
+    pub unset_env: Vec<OsString>,
+
+    /// Log each guest system call to stderr, strace-style.
+    #[arg(long)]
+    pub strace: bool,
+
+    /// Print statistics (instructions, time, MIPS, syscalls) to stderr at exit.
+    #[arg(long)]
+    pub stats: bool,
+
+    /// Execution engine.
+    #[arg(long, value_enum, default_value_t = EngineKind::Interp)]
+    pub engine: EngineKind,
+
+    /// The RISC-V program to run.
+    #[arg(value_name = "PROGRAM")]
+    pub program: OsString,
+
+    /// Arguments passed to the program.
+    #[arg(
+        value_name = "ARGS",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub args: Vec<OsString>,
+}
+
+/// The engines pvm offers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EngineKind {
+    /// The interpreter.
+    Interp,
+}
+
+impl Cli {
+    /// The sysroot to use: the option, then `$PVM_SYSROOT`, then Debian's
+    /// cross sysroot when present.
+    pub fn sysroot(&self) -> Option<PathBuf> {
+        if let Some(s) = &self.sysroot {
+            return Some(s.clone());
+        }
+        if let Some(s) = std::env::var_os("PVM_SYSROOT").filter(|s| !s.is_empty()) {
+            return Some(PathBuf::from(s));
+        }
+        let debian = PathBuf::from("/usr/riscv64-linux-gnu");
+        debian.is_dir().then_some(debian)
+    }
+
+    /// The guest environment: `host` with the `-U` names removed, then the
+    /// `-E` assignments applied (replacing in place, else appended).
+    pub fn environment(&self, host: impl IntoIterator<Item = Vec<u8>>) -> Vec<Vec<u8>> {
+        let name = |e: &[u8]| -> Vec<u8> {
+            let n = e.iter().position(|&c| c == b'=').unwrap_or(e.len());
+            e[..n].to_vec()
+        };
+        let mut env: Vec<Vec<u8>> = host.into_iter().collect();
+        for u in &self.unset_env {
+            let u = u.as_encoded_bytes();
+            env.retain(|e| name(e) != u);
+        }
+        for s in &self.set_env {
+            let s = s.as_encoded_bytes().to_vec();
+            let n = name(&s);
+            match env.iter_mut().find(|e| name(e) == n) {
+                Some(e) => *e = s,
+                None => env.push(s),
+            }
+        }
+        env
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(args).unwrap()
+    }
+
+    #[test]
+    fn options_stop_at_program() {
+        let c = parse(&[
+            "pvm", "--strace", "-E", "A=1", "prog", "-l", "--strace", "x",
+        ]);
+        assert!(c.strace && !c.stats);
+        assert_eq!(c.program, "prog");
+        assert_eq!(c.args, ["-l", "--strace", "x"]);
+        assert_eq!(c.engine, EngineKind::Interp);
+        let c = parse(&["pvm", "-L", "/sr", "--engine", "interp", "p"]);
+        assert_eq!(c.sysroot(), Some(PathBuf::from("/sr")));
+        assert!(Cli::try_parse_from(["pvm", "--engine", "jit", "p"]).is_err());
+        assert!(Cli::try_parse_from(["pvm"]).is_err());
+    }
+
+    #[test]
+    fn environment_edits() {
+        let c = parse(&["pvm", "-U", "B", "-E", "A=9", "-E", "C=3", "-U", "D", "p"]);
+        let host = ["A=1", "B=2", "D", "E=5"].map(|s| s.as_bytes().to_vec());
+        let env = c.environment(host);
+        let env: Vec<&[u8]> = env.iter().map(|e| &e[..]).collect();
+        assert_eq!(env, [&b"A=9"[..], b"E=5", b"C=3"]);
+    }
+}

@@ -1,3 +1,0 @@
-//! Interpreter: executes decoded instructions on a [`crate::cpu::Cpu`].
-//!
-//! SKELETON: to be filled in.

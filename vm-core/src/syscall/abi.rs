@@ -1,0 +1,370 @@
+//! The guest's (Linux riscv64, asm-generic) binary interface: constants and
+//! the byte layouts of the structures system calls exchange with the guest.
+//!
+//! Encoders build little-endian byte images, so the rest of the emulator
+//! writes a whole structure with one checked `write_bytes` (one EFAULT
+//! check, no partial structures) and never depends on host layouts.
+
+use crate::host::{FileStat, SysInfo, Termios, Timespec, WinSize};
+
+/// Size of the riscv64 `struct stat` (asm-generic layout).
+pub const STAT_SIZE: usize = 128;
+/// Size of `struct statx`.
+pub const STATX_SIZE: usize = 256;
+
+// File status flags, identical on asm-generic and x86-64.
+pub const O_ACCMODE: i32 = 0o3;
+pub const O_WRONLY: i32 = 0o1;
+pub const O_RDWR: i32 = 0o2;
+pub const O_CREAT: i32 = 0o100;
+pub const O_TMPFILE: i32 = 0o20200000;
+pub const O_PATH: i32 = 0o10000000;
+
+pub const AT_SYMLINK_NOFOLLOW: i32 = 0x100;
+pub const AT_REMOVEDIR: i32 = 0x200;
+pub const AT_SYMLINK_FOLLOW: i32 = 0x400;
+pub const AT_NO_AUTOMOUNT: i32 = 0x800;
+pub const AT_STATX_SYNC_TYPE: i32 = 0x6000;
+
+pub const S_IFMT: u32 = 0o170000;
+pub const S_IFREG: u32 = 0o100000;
+pub const S_IFBLK: u32 = 0o060000;
+
+pub const PROT_READ: u64 = 1;
+pub const PROT_WRITE: u64 = 2;
+pub const PROT_EXEC: u64 = 4;
+pub const PROT_GROWSDOWN: u64 = 0x0100_0000;
+pub const PROT_GROWSUP: u64 = 0x0200_0000;
+
+pub const MAP_SHARED: u64 = 0x01;
+pub const MAP_PRIVATE: u64 = 0x02;
+pub const MAP_SHARED_VALIDATE: u64 = 0x03;
+pub const MAP_TYPE: u64 = 0x0f;
+pub const MAP_FIXED: u64 = 0x10;
+pub const MAP_ANONYMOUS: u64 = 0x20;
+pub const MAP_FIXED_NOREPLACE: u64 = 0x10_0000;
+/// Every flag Linux knows for `MAP_SHARED_VALIDATE` (which rejects others).
+pub const MAP_KNOWN: u64 = 0x1f_ff3f;
+
+pub const MREMAP_MAYMOVE: u64 = 1;
+pub const MREMAP_FIXED: u64 = 2;
+pub const MREMAP_DONTUNMAP: u64 = 4;
+
+pub const MADV_DONTNEED: u64 = 4;
+
+pub const F_GETFL: i32 = 3;
+pub const F_GETLK: i32 = 5;
+pub const F_SETLK: i32 = 6;
+pub const F_SETLKW: i32 = 7;
+pub const F_OFD_GETLK: i32 = 36;
+pub const F_OFD_SETLK: i32 = 37;
+pub const F_OFD_SETLKW: i32 = 38;
+/// Size of `struct flock` (riscv64 and x86-64 alike).
+pub const FLOCK_SIZE: usize = 32;
+
+pub const TCGETS: u64 = 0x5401;
+pub const TCSETS: u64 = 0x5402;
+pub const TCSETSW: u64 = 0x5403;
+pub const TCSETSF: u64 = 0x5404;
+pub const TIOCGWINSZ: u64 = 0x5413;
+/// Size of the kernel `struct termios` (asm-generic).
+pub const TERMIOS_SIZE: usize = 36;
+
+pub const SIG_BLOCK: u64 = 0;
+pub const SIG_UNBLOCK: u64 = 1;
+pub const SIG_SETMASK: u64 = 2;
+pub const SS_ONSTACK: u32 = 1;
+pub const SS_DISABLE: u32 = 2;
+pub const SS_AUTODISARM: u32 = 1 << 31;
+pub const MINSIGSTKSZ: u64 = 2048;
+
+pub const FUTEX_CMD_MASK: u64 = !(128 | 256);
+pub const FUTEX_CLOCK_REALTIME: u64 = 256;
+
+pub const CLOCK_REALTIME: i32 = 0;
+pub const CLOCK_MONOTONIC: i32 = 1;
+pub const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
+
+/// `RLIM64_INFINITY`.
+pub const RLIM_INFINITY: u64 = u64::MAX;
+pub const RLIMIT_NLIMITS: u64 = 16;
+
+fn put_u16(b: &mut [u8], off: usize, v: u16) {
+    b[off..off + 2].copy_from_slice(&v.to_le_bytes());
+}
+fn put_u32(b: &mut [u8], off: usize, v: u32) {
+    b[off..off + 4].copy_from_slice(&v.to_le_bytes());
+}
+fn put_u64(b: &mut [u8], off: usize, v: u64) {
+    b[off..off + 8].copy_from_slice(&v.to_le_bytes());
+}
+fn get_u32(b: &[u8], off: usize) -> u32 {
+    u32::from_le_bytes(b[off..off + 4].try_into().unwrap_or([0; 4]))
+}
+fn get_u64(b: &[u8], off: usize) -> u64 {
+    u64::from_le_bytes(b[off..off + 8].try_into().unwrap_or([0; 8]))
+}
+
+/// Encode `st` as the riscv64 `struct stat`.
+pub fn encode_stat(st: &FileStat) -> [u8; STAT_SIZE] {
+    let mut b = [0u8; STAT_SIZE];
+    put_u64(&mut b, 0, st.dev);
+    put_u64(&mut b, 8, st.ino);
+    put_u32(&mut b, 16, st.mode);
+    put_u32(&mut b, 20, st.nlink);
+    put_u32(&mut b, 24, st.uid);
+    put_u32(&mut b, 28, st.gid);
+    put_u64(&mut b, 32, st.rdev);
+    // 40: __pad1
+    put_u64(&mut b, 48, st.size as u64);
+    put_u32(&mut b, 56, st.blksize as u32);
+    // 60: __pad2
+    put_u64(&mut b, 64, st.blocks as u64);
+    for (i, t) in [st.atime, st.mtime, st.ctime].iter().enumerate() {
+        put_u64(&mut b, 72 + 16 * i, t.sec as u64);
+        put_u64(&mut b, 80 + 16 * i, t.nsec as u64);
+    }
+    b
+}
+
+/// Major number of a Linux `dev_t` (the kernel's `new_encode_dev` inverse).
+pub fn dev_major(dev: u64) -> u32 {
+    (((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff)) as u32
+}
+/// Minor number of a Linux `dev_t`.
+pub fn dev_minor(dev: u64) -> u32 {
+    ((dev & 0xff) | ((dev >> 12) & !0xff)) as u32
+}
+
+/// `STATX_BASIC_STATS`: everything [`FileStat`] carries (no birth time).
+pub const STATX_BASIC_STATS: u32 = 0x7ff;
+
+/// Encode `st` as `struct statx` (arch-independent). The mask reports the
+/// basic fields, which is what a host `stat` provides.
+pub fn encode_statx(st: &FileStat) -> [u8; STATX_SIZE] {
+    let mut b = [0u8; STATX_SIZE];
+    put_u32(&mut b, 0, STATX_BASIC_STATS);
+    put_u32(&mut b, 4, st.blksize as u32);
+    // 8: stx_attributes = 0
+    put_u32(&mut b, 16, st.nlink);
+    put_u32(&mut b, 20, st.uid);
+    put_u32(&mut b, 24, st.gid);
+    put_u16(&mut b, 28, st.mode as u16);
+    put_u64(&mut b, 32, st.ino);
+    put_u64(&mut b, 40, st.size as u64);
+    put_u64(&mut b, 48, st.blocks as u64);
+    // 56: stx_attributes_mask = 0
+    // 64 atime, 80 btime (not reported), 96 ctime, 112 mtime:
+    // struct statx_timestamp { i64 tv_sec; u32 tv_nsec; i32 reserved; }
+    for (off, t) in [(64, st.atime), (96, st.ctime), (112, st.mtime)] {
+        put_u64(&mut b, off, t.sec as u64);
+        put_u32(&mut b, off + 8, t.nsec as u32);
+    }
+    put_u32(&mut b, 128, dev_major(st.rdev));
+    put_u32(&mut b, 132, dev_minor(st.rdev));
+    put_u32(&mut b, 136, dev_major(st.dev));
+    put_u32(&mut b, 140, dev_minor(st.dev));
+    b
+}
+
+/// `struct timespec` (two `i64`).
+pub fn encode_timespec(t: Timespec) -> [u8; 16] {
+    let mut b = [0u8; 16];
+    put_u64(&mut b, 0, t.sec as u64);
+    put_u64(&mut b, 8, t.nsec as u64);
+    b
+}
+/// Decode `struct timespec`.
+pub fn decode_timespec(b: &[u8; 16]) -> Timespec {
+    Timespec {
+        sec: get_u64(b, 0) as i64,
+        nsec: get_u64(b, 8) as i64,
+    }
+}
+
+/// Encode the kernel `struct termios` (asm-generic: 4 flags, line, 19 cc).
+pub fn encode_termios(t: &Termios) -> [u8; TERMIOS_SIZE] {
+    let mut b = [0u8; TERMIOS_SIZE];
+    put_u32(&mut b, 0, t.iflag);
+    put_u32(&mut b, 4, t.oflag);
+    put_u32(&mut b, 8, t.cflag);
+    put_u32(&mut b, 12, t.lflag);
+    b[16] = t.line;
+    b[17..36].copy_from_slice(&t.cc);
+    b
+}
+/// Decode the kernel `struct termios`.
+pub fn decode_termios(b: &[u8; TERMIOS_SIZE]) -> Termios {
+    let mut cc = [0u8; 19];
+    cc.copy_from_slice(&b[17..36]);
+    Termios {
+        iflag: get_u32(b, 0),
+        oflag: get_u32(b, 4),
+        cflag: get_u32(b, 8),
+        lflag: get_u32(b, 12),
+        line: b[16],
+        cc,
+    }
+}
+
+/// `struct winsize`.
+pub fn encode_winsize(w: &WinSize) -> [u8; 8] {
+    let mut b = [0u8; 8];
+    put_u16(&mut b, 0, w.rows);
+    put_u16(&mut b, 2, w.cols);
+    put_u16(&mut b, 4, w.xpixel);
+    put_u16(&mut b, 6, w.ypixel);
+    b
+}
+
+/// Size of the riscv64 `struct sysinfo`.
+pub const SYSINFO_SIZE: usize = 112;
+
+/// Encode the riscv64 `struct sysinfo` (longs are 64-bit; `procs` is a
+/// `u16` followed by padding up to the 64-bit `totalhigh`).
+pub fn encode_sysinfo(s: &SysInfo) -> [u8; SYSINFO_SIZE] {
+    let mut b = [0u8; SYSINFO_SIZE];
+    put_u64(&mut b, 0, s.uptime as u64);
+    for (i, l) in s.loads.iter().enumerate() {
+        put_u64(&mut b, 8 + 8 * i, *l);
+    }
+    put_u64(&mut b, 32, s.totalram);
+    put_u64(&mut b, 40, s.freeram);
+    put_u64(&mut b, 48, s.sharedram);
+    put_u64(&mut b, 56, s.bufferram);
+    put_u64(&mut b, 64, s.totalswap);
+    put_u64(&mut b, 72, s.freeswap);
+    put_u16(&mut b, 80, s.procs);
+    // 88 totalhigh, 96 freehigh: 0 on 64-bit.
+    put_u32(&mut b, 104, s.mem_unit);
+    b
+}
+
+/// `struct utsname`: six 65-byte fields.
+pub const UTSNAME_SIZE: usize = 6 * 65;
+
+/// `struct sigaction` for riscv64: handler, flags, mask (no `sa_restorer`).
+pub const SIGACTION_SIZE: usize = 24;
+/// riscv64 `stack_t`: `ss_sp`, `ss_flags` (int + padding), `ss_size`.
+pub const STACK_T_SIZE: usize = 24;
+
+/// Read a little-endian `u64` at `off` of `b` (for decoding guest structs).
+pub fn le_u64(b: &[u8], off: usize) -> u64 {
+    get_u64(b, off)
+}
+/// Read a little-endian `u32` at `off` of `b`.
+pub fn le_u32(b: &[u8], off: usize) -> u32 {
+    get_u32(b, off)
+}
+/// Write a little-endian `u64` at `off` of `b`.
+pub fn set_u64(b: &mut [u8], off: usize, v: u64) {
+    put_u64(b, off, v)
+}
+/// Write a little-endian `u32` at `off` of `b`.
+pub fn set_u32(b: &mut [u8], off: usize, v: u32) {
+    put_u32(b, off, v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> FileStat {
+        FileStat {
+            dev: 0x0000_0012_3456_7890,
+            ino: 0x1122_3344_5566_7788,
+            mode: S_IFREG | 0o644,
+            nlink: 3,
+            uid: 1000,
+            gid: 100,
+            rdev: (8 << 8) | 1,
+            size: 123_456,
+            blksize: 4096,
+            blocks: 248,
+            atime: Timespec { sec: 1, nsec: 2 },
+            mtime: Timespec { sec: 3, nsec: 4 },
+            ctime: Timespec { sec: 5, nsec: 6 },
+        }
+    }
+
+    #[test]
+    fn stat_layout_matches_riscv64() {
+        let b = encode_stat(&sample());
+        assert_eq!(le_u64(&b, 0), 0x0000_0012_3456_7890);
+        assert_eq!(le_u64(&b, 8), 0x1122_3344_5566_7788);
+        assert_eq!(le_u32(&b, 16), S_IFREG | 0o644);
+        assert_eq!(le_u32(&b, 20), 3);
+        assert_eq!(le_u32(&b, 24), 1000);
+        assert_eq!(le_u32(&b, 28), 100);
+        assert_eq!(le_u64(&b, 32), 0x801);
+        assert_eq!(le_u64(&b, 40), 0, "__pad1");
+        assert_eq!(le_u64(&b, 48), 123_456);
+        assert_eq!(le_u32(&b, 56), 4096);
+        assert_eq!(le_u32(&b, 60), 0, "__pad2");
+        assert_eq!(le_u64(&b, 64), 248);
+        let times: [u64; 6] = core::array::from_fn(|i| le_u64(&b, 72 + 8 * i));
+        assert_eq!(times, [1, 2, 3, 4, 5, 6]);
+        assert_eq!(&b[120..], &[0; 8]);
+    }
+
+    #[test]
+    fn statx_layout() {
+        let b = encode_statx(&sample());
+        assert_eq!(le_u32(&b, 0), STATX_BASIC_STATS);
+        assert_eq!(le_u32(&b, 4), 4096);
+        assert_eq!(le_u32(&b, 16), 3);
+        assert_eq!(u16::from_le_bytes([b[28], b[29]]), (S_IFREG | 0o644) as u16);
+        assert_eq!(le_u64(&b, 32), 0x1122_3344_5566_7788);
+        assert_eq!(le_u64(&b, 40), 123_456);
+        assert_eq!(le_u64(&b, 48), 248);
+        assert_eq!((le_u64(&b, 64), le_u32(&b, 72)), (1, 2)); // atime
+        assert_eq!((le_u64(&b, 80), le_u32(&b, 88)), (0, 0)); // btime absent
+        assert_eq!((le_u64(&b, 96), le_u32(&b, 104)), (5, 6)); // ctime
+        assert_eq!((le_u64(&b, 112), le_u32(&b, 120)), (3, 4)); // mtime
+        assert_eq!((le_u32(&b, 128), le_u32(&b, 132)), (8, 1)); // rdev
+        // glibc's gnu_dev_major/minor of 0x12_3456_7890.
+        assert_eq!(le_u32(&b, 136), 0x678);
+        assert_eq!(le_u32(&b, 140), 0x123_4590);
+        assert!(b[144..].iter().all(|&x| x == 0));
+    }
+
+    #[test]
+    fn dev_numbers_round_trip_glibc_makedev() {
+        // glibc makedev(maj, min): the inverse of dev_major/dev_minor.
+        let mk = |ma: u64, mi: u64| {
+            ((ma & 0xfff) << 8) | ((ma & !0xfff) << 32) | (mi & 0xff) | ((mi & !0xff) << 12)
+        };
+        for (ma, mi) in [(0, 0), (8, 1), (259, 65536), (0xfffff, 0xfffff)] {
+            let d = mk(ma, mi);
+            assert_eq!((dev_major(d) as u64, dev_minor(d) as u64), (ma, mi));
+        }
+    }
+
+    #[test]
+    fn termios_round_trip_and_sysinfo() {
+        let t = Termios {
+            iflag: 1,
+            oflag: 2,
+            cflag: 3,
+            lflag: 4,
+            line: 5,
+            cc: core::array::from_fn(|i| i as u8 + 10),
+        };
+        let b = encode_termios(&t);
+        assert_eq!(b[16], 5);
+        assert_eq!(b[17], 10);
+        assert_eq!(decode_termios(&b), t);
+        let s = SysInfo {
+            uptime: 7,
+            procs: 9,
+            mem_unit: 1,
+            totalram: 42,
+            ..Default::default()
+        };
+        let b = encode_sysinfo(&s);
+        assert_eq!(le_u64(&b, 0), 7);
+        assert_eq!(le_u64(&b, 32), 42);
+        assert_eq!(u16::from_le_bytes([b[80], b[81]]), 9);
+        assert_eq!(le_u32(&b, 104), 1);
+    }
+}

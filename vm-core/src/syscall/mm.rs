@@ -1,0 +1,386 @@
+//! Address-space system calls: `brk`, `mmap`, `munmap`, `mprotect`,
+//! `mremap`, `madvise`, on top of [`GuestMemory`] and its mapping list.
+//!
+//! Placement follows Linux: a hint is taken when the range is free,
+//! otherwise the top-down search of [`crate::memory::Mappings::find_free`].
+//! Private file mappings are copies read with `pread` into fresh pages
+//! (a later truncation of the file can then never fault the host).
+//! Shared file mappings are real host mappings placed inside the guest
+//! reservation ([`crate::host::HostOs::map_file`]), so writes reach the
+//! file. The mapping list does not record which pages came from a file,
+//! so `mremap` growth and `MADV_DONTNEED` give zeroes where Linux would
+//! re-read a private file mapping, and a moved shared mapping becomes a
+//! private copy.
+
+use super::abi::*;
+use super::{Ctx, R};
+use crate::host::{Errno, HostProt, SysResult};
+use crate::memory::{Access, GuestMemory, PAGE_SIZE, Perm, page_up};
+
+/// `vm.mmap_min_addr`: the lowest address a hint may name.
+const MMAP_MIN_ADDR: u64 = 0x10000;
+
+fn perm_of(prot: u64) -> Perm {
+    Perm::from_bits_truncate((prot & 7) as u8)
+}
+
+/// The host protection backing guest pages with `perm` (as
+/// `GuestMemory` chooses it: readable whenever accessible at all).
+fn host_prot(perm: Perm) -> HostProt {
+    let mut p = HostProt::empty();
+    if !perm.is_empty() {
+        p |= HostProt::READ;
+    }
+    if perm.contains(Perm::WRITE) {
+        p |= HostProt::WRITE;
+    }
+    p
+}
+
+fn aligned(x: u64) -> bool {
+    x.is_multiple_of(PAGE_SIZE)
+}
+
+pub(super) fn brk(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let mem = cx.mem();
+    let want = a[0];
+    let (start, cur) = {
+        let m = mem.maps.lock();
+        (m.brk_start, m.brk)
+    };
+    // Linux answers every failure with the unchanged break.
+    if want < start {
+        return Ok(cur);
+    }
+    let (old_top, new_top) = (page_up(cur), page_up(want));
+    if new_top > old_top {
+        if new_top > mem.size() || mem.maps.lock().overlaps(old_top, new_top) {
+            return Ok(cur);
+        }
+        if mem
+            .map(old_top, new_top - old_top, Perm::READ | Perm::WRITE, true)
+            .is_err()
+        {
+            return Ok(cur);
+        }
+    } else if new_top < old_top && mem.unmap(new_top, old_top - new_top).is_err() {
+        return Ok(cur);
+    }
+    mem.maps.lock().brk = want;
+    Ok(want)
+}
+
+/// Where a new mapping of `len` bytes goes, for a non-fixed request.
+fn place(mem: &GuestMemory, hint: u64, len: u64) -> SysResult<u64> {
+    let maps = mem.maps.lock();
+    let hint = page_up(hint);
+    if hint >= MMAP_MIN_ADDR
+        && hint <= mem.size()
+        && len <= mem.size() - hint
+        && !maps.overlaps(hint, hint + len)
+    {
+        return Ok(hint);
+    }
+    maps.find_free(len).ok_or(Errno::ENOMEM)
+}
+
+pub(super) fn mmap(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (addr, len, prot, flags, fd, off) = (a[0], a[1], a[2], a[3], a[4] as i32, a[5]);
+    let mem = cx.mem();
+    if len == 0 || !aligned(off) {
+        return Err(Errno::EINVAL);
+    }
+    let plen = page_up(len);
+    if plen == 0 || plen > mem.size() {
+        return Err(Errno::ENOMEM);
+    }
+    match flags & MAP_TYPE {
+        MAP_SHARED | MAP_PRIVATE => {}
+        MAP_SHARED_VALIDATE if flags & !MAP_KNOWN == 0 => {}
+        MAP_SHARED_VALIDATE => return Err(Errno::ENOTSUP),
+        _ => return Err(Errno::EINVAL),
+    }
+    if prot & !(7 | PROT_GROWSDOWN | PROT_GROWSUP) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let shared = flags & MAP_TYPE != MAP_PRIVATE;
+    let anon = flags & MAP_ANONYMOUS != 0;
+    let file_size = if anon {
+        0
+    } else {
+        let st = cx.p.host.fstatat(fd, b"", crate::host::AT_EMPTY_PATH)?;
+        if st.mode & S_IFMT != S_IFREG && st.mode & S_IFMT != S_IFBLK {
+            return Err(Errno::ENODEV);
+        }
+        let acc = cx.p.host.fcntl(fd, F_GETFL, 0)? as i32 & O_ACCMODE;
+        if acc == O_WRONLY || (shared && prot & PROT_WRITE != 0 && acc != O_RDWR) {
+            return Err(Errno::EACCES);
+        }
+        if off.checked_add(plen).is_none_or(|e| e > i64::MAX as u64) {
+            return Err(Errno::EOVERFLOW);
+        }
+        st.size.max(0) as u64
+    };
+    let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
+    let target = if fixed {
+        if !aligned(addr) {
+            return Err(Errno::EINVAL);
+        }
+        if addr > mem.size() || plen > mem.size() - addr {
+            return Err(Errno::ENOMEM);
+        }
+        if flags & MAP_FIXED == 0 && mem.maps.lock().overlaps(addr, addr + plen) {
+            return Err(Errno::EEXIST);
+        }
+        addr
+    } else {
+        place(mem, addr, plen)?
+    };
+    let perm = perm_of(prot);
+    if anon {
+        mem.map(target, plen, perm, true)?;
+        return Ok(target);
+    }
+    if shared {
+        // The host maps the file itself, so writes reach it (and other
+        // mappings of it). Pages wholly past the end of the file stay
+        // anonymous zeroes, where Linux would raise SIGBUS on access.
+        mem.map(target, plen, perm, true)?;
+        let file_len = page_up(file_size.saturating_sub(off)).min(plen);
+        if file_len == 0 {
+            return Ok(target);
+        }
+        // `target + plen` lies inside the reservation (placement checked it).
+        let host_addr = mem.host_base().wrapping_add(target as usize);
+        let host = host_prot(perm);
+        match cx
+            .p
+            .host
+            .map_file(host_addr, file_len as usize, fd, off as i64, host, true)
+        {
+            Ok(()) => return Ok(target),
+            // A host without file mappings: a read-only copy is faithful
+            // until someone writes the file.
+            Err(Errno::ENODEV) if prot & PROT_WRITE == 0 => {}
+            Err(e) => {
+                let _ = mem.unmap(target, plen);
+                return Err(e);
+            }
+        }
+    }
+    // Private: fill fresh writable pages from the file, then give them
+    // their permission.
+    let rw = Perm::READ | Perm::WRITE;
+    mem.map(target, plen, rw, true)?;
+    let want = file_size.saturating_sub(off).min(len) as usize;
+    let r = fill_from_file(cx, target, want, fd, off);
+    let mem = cx.mem();
+    if let Err(e) = r {
+        let _ = mem.unmap(target, plen);
+        return Err(e);
+    }
+    if perm != rw {
+        mem.protect(target, plen, perm)?;
+    }
+    Ok(target)
+}
+
+fn fill_from_file(cx: &Ctx<'_>, addr: u64, len: usize, fd: i32, off: u64) -> SysResult<()> {
+    let buf = super::guest_mut(cx.mem(), addr, len)?;
+    let mut done = 0;
+    while done < len {
+        let n =
+            cx.p.host
+                .pread(fd, &mut buf[done..], (off + done as u64) as i64)?;
+        if n == 0 {
+            break; // the file shrank: the rest stays zero
+        }
+        done = (done + n).min(len);
+    }
+    Ok(())
+}
+
+pub(super) fn munmap(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (addr, len) = (a[0], a[1]);
+    let mem = cx.mem();
+    let plen = page_up(len);
+    if !aligned(addr) || len == 0 || plen == 0 || addr > mem.size() || plen > mem.size() - addr {
+        return Err(Errno::EINVAL);
+    }
+    mem.unmap(addr, plen)?;
+    Ok(0)
+}
+
+pub(super) fn mprotect(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (addr, len, prot) = (a[0], a[1], a[2]);
+    let mem = cx.mem();
+    if !aligned(addr) || prot & !(7 | PROT_GROWSDOWN | PROT_GROWSUP) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if prot & PROT_GROWSDOWN != 0 && prot & PROT_GROWSUP != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if len == 0 {
+        return Ok(0);
+    }
+    let plen = page_up(len);
+    if plen == 0 || addr > mem.size() || plen > mem.size() - addr {
+        return Err(Errno::ENOMEM);
+    }
+    mem.protect(addr, plen, perm_of(prot))?;
+    Ok(0)
+}
+
+/// The permission of `[start, end)` if one mapping permission covers all of
+/// it (Linux wants `mremap`'s source inside one VMA).
+fn uniform_perm(mem: &GuestMemory, start: u64, end: u64) -> Option<Perm> {
+    let maps = mem.maps.lock();
+    if !maps.covers(start, end) {
+        return None;
+    }
+    let mut perms = maps
+        .map
+        .range(..end)
+        .rev()
+        .take_while(|(_, m)| m.end > start)
+        .map(|(_, m)| m.perm);
+    let first = perms.next()?;
+    perms.all(|p| p == first).then_some(first)
+}
+
+pub(super) fn mremap(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (old, old_len, new_len, flags, new_addr) = (a[0], a[1], a[2], a[3], a[4]);
+    let mem = cx.mem();
+    if flags & !(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP) != 0
+        || !aligned(old)
+        || (flags & MREMAP_FIXED != 0 && flags & MREMAP_MAYMOVE == 0)
+        || (flags & MREMAP_DONTUNMAP != 0 && (flags & MREMAP_MAYMOVE == 0 || old_len != new_len))
+    {
+        return Err(Errno::EINVAL);
+    }
+    let (olen, nlen) = (page_up(old_len), page_up(new_len));
+    if nlen == 0 {
+        return Err(Errno::EINVAL);
+    }
+    // old_len 0 duplicates a shared mapping; pvm has no shared mappings.
+    if olen == 0 {
+        return Err(Errno::EINVAL);
+    }
+    if old > mem.size() || olen > mem.size() - old {
+        return Err(Errno::EFAULT);
+    }
+    let perm = uniform_perm(mem, old, old + olen).ok_or(Errno::EFAULT)?;
+    let fixed = flags & MREMAP_FIXED != 0;
+    if fixed {
+        if !aligned(new_addr) || new_addr > mem.size() || nlen > mem.size() - new_addr {
+            return Err(Errno::EINVAL);
+        }
+        if new_addr < old + olen && old < new_addr + nlen {
+            return Err(Errno::EINVAL);
+        }
+    }
+    if !fixed && flags & MREMAP_DONTUNMAP == 0 {
+        if nlen <= olen {
+            if nlen < olen {
+                mem.unmap(old + nlen, olen - nlen)?;
+            }
+            return Ok(old);
+        }
+        let grow_end = old + nlen;
+        if grow_end <= mem.size() && !mem.maps.lock().overlaps(old + olen, grow_end) {
+            mem.map(old + olen, nlen - olen, perm, true)?;
+            return Ok(old);
+        }
+        if flags & MREMAP_MAYMOVE == 0 {
+            return Err(Errno::ENOMEM);
+        }
+    }
+    // Move: a new range, the old contents copied over, the old range gone.
+    let target = if fixed {
+        mem.unmap(new_addr, nlen)?;
+        new_addr
+    } else {
+        mem.maps.lock().find_free(nlen).ok_or(Errno::ENOMEM)?
+    };
+    let keep = olen.min(nlen);
+    if !perm.contains(Perm::READ) {
+        mem.protect(old, olen, perm | Perm::READ)?;
+    }
+    mem.map(target, nlen, Perm::READ | Perm::WRITE, true)?;
+    let src = mem
+        .check(old, keep, Access::Read)
+        .map_err(|_| Errno::EFAULT)?;
+    let dst = mem
+        .check(target, keep, Access::Write)
+        .map_err(|_| Errno::EFAULT)?;
+    // SAFETY: both ranges were just checked inside the reservation; they do
+    // not overlap (the target was free or unmapped above, and a fixed
+    // target may not overlap the source).
+    unsafe { core::ptr::copy_nonoverlapping(src, dst, keep as usize) };
+    if perm != Perm::READ | Perm::WRITE {
+        mem.protect(target, nlen, perm)?;
+    }
+    if flags & MREMAP_DONTUNMAP != 0 {
+        // The source stays mapped, emptied, as after MADV_DONTNEED.
+        mem.map(old, olen, perm, true)?;
+    } else {
+        mem.unmap(old, olen)?;
+    }
+    Ok(target)
+}
+
+pub(super) fn madvise(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (addr, len, advice) = (a[0], a[1], a[2]);
+    let mem = cx.mem();
+    let known = matches!(advice, 0..=4 | 8 | 10..=23 | 100 | 101);
+    if !aligned(addr) || !known {
+        return Err(Errno::EINVAL);
+    }
+    let plen = page_up(len);
+    if len != 0 && plen == 0 {
+        return Err(Errno::EINVAL);
+    }
+    if plen == 0 {
+        return Ok(0);
+    }
+    let end = addr.saturating_add(plen);
+    let pieces: alloc::vec::Vec<(u64, u64, Perm)> = {
+        let maps = mem.maps.lock();
+        maps.map
+            .range(..end)
+            .rev()
+            .take_while(|(_, m)| m.end > addr)
+            .map(|(&s, m)| (s.max(addr), m.end.min(end), m.perm))
+            .collect()
+    };
+    if advice == MADV_DONTNEED {
+        // Private anonymous pages read back as zeroes.
+        for &(s, e, perm) in &pieces {
+            mem.map(s, e - s, perm, true)?;
+        }
+    }
+    let mapped: u64 = pieces.iter().map(|(s, e, _)| e - s).sum();
+    if mapped < plen {
+        return Err(Errno::ENOMEM);
+    }
+    Ok(0)
+}
+
+pub(super) fn msync(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (addr, len, flags) = (a[0], a[1], a[2]);
+    // MS_ASYNC 1, MS_INVALIDATE 2, MS_SYNC 4
+    if !aligned(addr) || flags & !7 != 0 || flags & 5 == 5 {
+        return Err(Errno::EINVAL);
+    }
+    let plen = page_up(len);
+    if plen == 0 {
+        return Ok(0);
+    }
+    let mem = cx.mem();
+    if addr > mem.size() || plen > mem.size() - addr || !mem.maps.lock().covers(addr, addr + plen) {
+        return Err(Errno::ENOMEM);
+    }
+    // Shared mappings are host mappings of the file: their writes are in
+    // the host's page cache already, which is what other readers see.
+    Ok(0)
+}

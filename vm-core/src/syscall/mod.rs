@@ -1,0 +1,289 @@
+//! OS-call emulator: Linux riscv64 (asm-generic) system calls, emulated on
+//! the [`crate::host::HostOs`].
+//!
+//! The guest ABI: the call number in `a7`, arguments in `a0..a5`, the
+//! result in `a0` (a negative errno on failure); `pc` moves past the
+//! 4-byte `ecall`. Every guest pointer goes through the checked
+//! [`crate::memory::GuestMemory`] accessors, so a bad pointer is `-EFAULT`
+//! for the guest, never a host fault.
+//!
+//! Submodules: [`nr`] (numbers and names, the one table), [`abi`] (guest
+//! structure layouts), [`strace`] (`--strace` lines), and the handlers by
+//! concern: `fs` (files), `mm` (address space), `sys` (process, time,
+//! signals, the rest). An unknown call returns `-ENOSYS`.
+//!
+//! Choices where Linux leaves room or pvm cannot be exact yet:
+//! * `rseq` returns `-ENOSYS`, as qemu-user does; glibc then runs without it.
+//! * Signals a guest sends itself take their default action (fatal ones end
+//!   the process); installed handlers are recorded but not run yet.
+//! * `futex` serves one thread: `FUTEX_WAIT` with a matching value sleeps
+//!   for its timeout (or forever, as Linux would with no other thread).
+
+pub mod abi;
+mod fs;
+mod mm;
+pub mod nr;
+pub mod strace;
+mod sys;
+
+use crate::host::{Errno, SysResult};
+use crate::memory::{Access, GuestMemory};
+use crate::process::{Process, Thread};
+use crate::signal::{self, Report};
+use alloc::vec::Vec;
+
+/// What the run loop does after a system call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// Resume the guest (its `pc` is past the `ecall`, `a0` holds the result).
+    Continue,
+    /// The process exits with this status.
+    Exit(i32),
+}
+
+/// Result of one handler: the value for `a0`.
+type R = SysResult<u64>;
+
+/// The state a handler works on.
+struct Ctx<'a> {
+    p: &'a Process,
+    t: &'a mut Thread,
+    /// A signal that kills the process once the call returns (SIGPIPE,
+    /// a fatal signal sent to itself).
+    fatal: Option<i32>,
+}
+
+impl Ctx<'_> {
+    fn mem(&self) -> &GuestMemory {
+        &self.p.mem
+    }
+}
+
+/// Emulate the system call `thread` is stopped at (`a7` = number,
+/// `a0..a5` = arguments), write the result to `a0` and advance `pc`.
+pub fn dispatch(process: &Process, thread: &mut Thread) -> Flow {
+    let x = &thread.cpu.x;
+    let nr = x[17];
+    let a = [x[10], x[11], x[12], x[13], x[14], x[15]];
+    thread.cpu.pc = thread.cpu.pc.wrapping_add(4);
+    if nr == nr::EXIT || nr == nr::EXIT_GROUP {
+        if process.options.strace {
+            let line = strace::format_call(&process.mem, nr, &a, None);
+            process.host.log(format_args!("{line}"));
+        }
+        if nr == nr::EXIT && thread.clear_child_tid != 0 {
+            // What the kernel does for a dying thread (CLONE_CHILD_CLEARTID);
+            // a fault here is ignored, as in Linux.
+            let _ = process.mem.write_u32(thread.clear_child_tid, 0);
+        }
+        // One thread for now: `exit` of the last thread ends the process.
+        return Flow::Exit(a[0] as i32 & 0xff);
+    }
+    let mut cx = Ctx {
+        p: process,
+        t: thread,
+        fatal: None,
+    };
+    let ret = match call(&mut cx, nr, &a) {
+        Ok(v) => v as i64,
+        Err(e) => -(e.0 as i64),
+    };
+    let fatal = cx.fatal;
+    thread.cpu.x[10] = ret as u64;
+    if process.options.strace {
+        let line = strace::format_call(&process.mem, nr, &a, Some(ret));
+        process.host.log(format_args!("{line}"));
+    }
+    match fatal {
+        Some(signo) => {
+            process.signals.lock().fatal = Some(Report {
+                signo,
+                pc: thread.cpu.pc.wrapping_sub(4),
+                addr: None,
+            });
+            Flow::Exit(128 + signo)
+        }
+        None => Flow::Continue,
+    }
+}
+
+fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
+    use nr::*;
+    match n {
+        READ => fs::read(cx, a),
+        WRITE => fs::write(cx, a),
+        READV => fs::readv(cx, a, None),
+        WRITEV => fs::writev(cx, a, None),
+        PREAD64 => fs::pread(cx, a),
+        PWRITE64 => fs::pwrite(cx, a),
+        PREADV => fs::readv(cx, a, Some(a[3] as i64)),
+        PWRITEV => fs::writev(cx, a, Some(a[3] as i64)),
+        OPENAT => fs::openat(cx, a),
+        CLOSE => fs::close(cx, a),
+        LSEEK => fs::lseek(cx, a),
+        NEWFSTATAT => fs::newfstatat(cx, a),
+        FSTAT => fs::fstat(cx, a),
+        STATX => fs::statx(cx, a),
+        FACCESSAT => fs::faccessat(cx, a, 0),
+        FACCESSAT2 => fs::faccessat(cx, a, a[3] as i32),
+        READLINKAT => fs::readlinkat(cx, a),
+        GETDENTS64 => fs::getdents64(cx, a),
+        MKDIRAT => fs::mkdirat(cx, a),
+        UNLINKAT => fs::unlinkat(cx, a),
+        RENAMEAT2 => fs::renameat2(cx, a),
+        SYMLINKAT => fs::symlinkat(cx, a),
+        LINKAT => fs::linkat(cx, a),
+        FCHMODAT => fs::fchmodat(cx, a),
+        FCHMOD => fs::fchmod(cx, a),
+        UTIMENSAT => fs::utimensat(cx, a),
+        FTRUNCATE => fs::ftruncate(cx, a),
+        TRUNCATE => fs::truncate(cx, a),
+        FSYNC | FDATASYNC => fs::fsync(cx, a),
+        FCNTL => fs::fcntl(cx, a),
+        DUP => fs::dup(cx, a),
+        DUP3 => fs::dup3(cx, a),
+        PIPE2 => fs::pipe2(cx, a),
+        IOCTL => fs::ioctl(cx, a),
+        GETCWD => fs::getcwd(cx, a),
+        CHDIR => fs::chdir(cx, a),
+        FCHDIR => fs::fchdir(cx, a),
+        UMASK => Ok(cx.p.host.umask(a[0] as u32 & 0o777) as u64),
+        BRK => mm::brk(cx, a),
+        MMAP => mm::mmap(cx, a),
+        MUNMAP => mm::munmap(cx, a),
+        MPROTECT => mm::mprotect(cx, a),
+        MREMAP => mm::mremap(cx, a),
+        MADVISE => mm::madvise(cx, a),
+        MSYNC => mm::msync(cx, a),
+        GETPID => Ok(cx.p.host.ids().pid as u64),
+        GETPPID => Ok(cx.p.host.ids().ppid as u64),
+        GETTID => Ok(cx.t.tid as u64),
+        GETUID => Ok(cx.p.host.ids().uid as u64),
+        GETEUID => Ok(cx.p.host.ids().euid as u64),
+        GETGID => Ok(cx.p.host.ids().gid as u64),
+        GETEGID => Ok(cx.p.host.ids().egid as u64),
+        GETRESUID => sys::getres(cx, a, true),
+        GETRESGID => sys::getres(cx, a, false),
+        UNAME => sys::uname(cx, a),
+        CLOCK_GETTIME => sys::clock_gettime(cx, a),
+        CLOCK_GETRES => sys::clock_getres(cx, a),
+        GETTIMEOFDAY => sys::gettimeofday(cx, a),
+        NANOSLEEP => sys::nanosleep(cx, a),
+        CLOCK_NANOSLEEP => sys::clock_nanosleep(cx, a),
+        GETRANDOM => sys::getrandom(cx, a),
+        SET_TID_ADDRESS => {
+            cx.t.clear_child_tid = a[0];
+            Ok(cx.t.tid as u64)
+        }
+        SET_ROBUST_LIST => {
+            if a[1] != 24 {
+                return Err(Errno::EINVAL);
+            }
+            cx.t.robust_list = (a[0], a[1]);
+            Ok(0)
+        }
+        RSEQ => Err(Errno::ENOSYS),
+        PRLIMIT64 => sys::prlimit(cx, a[0] as i32, a[1], a[2], a[3]),
+        GETRLIMIT => sys::prlimit(cx, 0, a[0], 0, a[1]),
+        SETRLIMIT => sys::prlimit(cx, 0, a[0], a[1], 0),
+        SYSINFO => sys::sysinfo(cx, a),
+        TIMES => sys::times(cx, a),
+        GETRUSAGE => sys::getrusage(cx, a),
+        SCHED_YIELD => Ok(0),
+        PPOLL => sys::ppoll(cx, a),
+        SCHED_GETAFFINITY => sys::sched_getaffinity(cx, a),
+        FUTEX => sys::futex(cx, a),
+        RT_SIGACTION => sys::rt_sigaction(cx, a),
+        RT_SIGPROCMASK => sys::rt_sigprocmask(cx, a),
+        SIGALTSTACK => sys::sigaltstack(cx, a),
+        KILL => sys::kill(cx, a[0] as i32, None, a[1]),
+        TKILL => sys::kill(cx, -1, Some(a[0] as i32), a[1]),
+        TGKILL => sys::kill(cx, a[0] as i32, Some(a[1] as i32), a[2]),
+        RISCV_HWPROBE => sys::riscv_hwprobe(cx, a),
+        RISCV_FLUSH_ICACHE => {
+            if a[2] & !1 != 0 {
+                return Err(Errno::EINVAL);
+            }
+            cx.mem().invalidate_code();
+            Ok(0)
+        }
+        _ => Err(Errno::ENOSYS),
+    }
+}
+
+// ---- guest memory helpers shared by the handlers -----------------------
+
+/// Longest path the kernel accepts, NUL included.
+const PATH_MAX: usize = 4096;
+/// Largest byte count one read or write moves (`MAX_RW_COUNT`).
+const MAX_RW: u64 = 0x7fff_f000;
+
+/// A NUL-terminated guest path.
+fn path(mem: &GuestMemory, addr: u64) -> SysResult<Vec<u8>> {
+    if addr == 0 {
+        return Err(Errno::EFAULT);
+    }
+    let p = mem.read_cstr(addr, PATH_MAX).map_err(|_| Errno::EFAULT)?;
+    if p.len() >= PATH_MAX {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    Ok(p)
+}
+
+/// Copy `bytes` to guest `addr` (EFAULT when any byte is not writable).
+fn put(mem: &GuestMemory, addr: u64, bytes: &[u8]) -> SysResult<()> {
+    mem.write_bytes(addr, bytes).map_err(|_| Errno::EFAULT)
+}
+
+/// Read `N` bytes from guest `addr`.
+fn get<const N: usize>(mem: &GuestMemory, addr: u64) -> SysResult<[u8; N]> {
+    let mut b = [0u8; N];
+    mem.read_bytes(addr, &mut b).map_err(|_| Errno::EFAULT)?;
+    Ok(b)
+}
+
+/// How many of the `len` bytes at `addr` can be accessed, counting from
+/// the start: the kernel copies up to the first bad page and fails only if
+/// nothing could be copied.
+fn usable(mem: &GuestMemory, addr: u64, len: u64, access: Access) -> SysResult<usize> {
+    let len = len.min(MAX_RW);
+    match mem.check(addr, len, access) {
+        Ok(_) => Ok(len as usize),
+        Err(f) if f.addr > addr => Ok((f.addr - addr) as usize),
+        Err(_) => Err(Errno::EFAULT),
+    }
+}
+
+/// The guest bytes `[addr, addr+len)` as a host slice for a host call to
+/// fill.
+#[allow(clippy::mut_from_ref)]
+fn guest_mut(mem: &GuestMemory, addr: u64, len: usize) -> SysResult<&mut [u8]> {
+    let p = mem
+        .check(addr, len as u64, Access::Write)
+        .map_err(|_| Errno::EFAULT)?;
+    // SAFETY: `check` proved the range lies inside the reservation and is
+    // writable. Guest memory is not owned by any Rust value; the slice lives
+    // only for one host call, during which pvm holds no other reference to
+    // these bytes (another guest thread racing on them is a guest data race,
+    // as on hardware).
+    Ok(unsafe { core::slice::from_raw_parts_mut(p, len) })
+}
+
+/// The guest bytes `[addr, addr+len)` as a host slice for a host call to read.
+fn guest_ref(mem: &GuestMemory, addr: u64, len: usize) -> SysResult<&[u8]> {
+    let p = mem
+        .check(addr, len as u64, Access::Read)
+        .map_err(|_| Errno::EFAULT)?;
+    // SAFETY: as in `guest_mut`; the range was checked readable.
+    Ok(unsafe { core::slice::from_raw_parts(p, len) })
+}
+
+/// Does the thread take `signo`'s default action (not ignored, no handler,
+/// not blocked)? Used for signals raised by calls (SIGPIPE).
+fn default_disposition(cx: &Ctx<'_>, signo: i32) -> bool {
+    let act = cx.p.signals.lock().actions[(signo - 1) as usize];
+    act.handler == signal::SIG_DFL && cx.t.sigmask & (1u64 << (signo - 1)) == 0
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,544 @@
+//! Process, time, signal-state and machine-information system calls.
+
+use super::abi::{self, *};
+use super::{Ctx, R, get, put};
+use crate::host::{Errno, PollFd, SysResult, Timespec};
+use crate::signal::{self, AltStack, DefaultAction, SIGKILL, SIGSTOP, SigAction};
+
+const NSEC: i64 = 1_000_000_000;
+/// `USER_HZ`: the unit of `times` and `clock_t`.
+const CLK_TCK: i64 = 100;
+
+pub(super) fn getres(cx: &mut Ctx<'_>, a: &[u64; 6], user: bool) -> R {
+    let ids = cx.p.host.ids();
+    let (r, e) = if user {
+        (ids.uid, ids.euid)
+    } else {
+        (ids.gid, ids.egid)
+    };
+    // Saved id = effective id: pvm does not change ids.
+    for (ptr, v) in [(a[0], r), (a[1], e), (a[2], e)] {
+        put(cx.mem(), ptr, &v.to_le_bytes())?;
+    }
+    Ok(0)
+}
+
+pub(super) fn uname(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let u = cx.p.host.uname();
+    let mut b = [0u8; abi::UTSNAME_SIZE];
+    let mut machine = [0u8; 65];
+    machine[..7].copy_from_slice(b"riscv64");
+    let fields = [
+        &u.sysname,
+        &u.nodename,
+        &u.release,
+        &u.version,
+        &machine,
+        &u.domainname,
+    ];
+    for (i, f) in fields.iter().enumerate() {
+        b[i * 65..(i + 1) * 65].copy_from_slice(&f[..]);
+        b[i * 65 + 64] = 0;
+    }
+    put(cx.mem(), a[0], &b)?;
+    Ok(0)
+}
+
+pub(super) fn clock_gettime(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let t = cx.p.host.clock_gettime(a[0] as i32)?;
+    put(cx.mem(), a[1], &encode_timespec(t))?;
+    Ok(0)
+}
+
+pub(super) fn clock_getres(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let t = cx.p.host.clock_getres(a[0] as i32)?;
+    if a[1] != 0 {
+        put(cx.mem(), a[1], &encode_timespec(t))?;
+    }
+    Ok(0)
+}
+
+pub(super) fn gettimeofday(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    if a[0] != 0 {
+        let t = cx.p.host.clock_gettime(CLOCK_REALTIME)?;
+        let mut b = [0u8; 16];
+        set_u64(&mut b, 0, t.sec as u64);
+        set_u64(&mut b, 8, (t.nsec / 1000) as u64);
+        put(cx.mem(), a[0], &b)?;
+    }
+    if a[1] != 0 {
+        // struct timezone: no zone, no DST (what Linux keeps by default).
+        put(cx.mem(), a[1], &[0u8; 8])?;
+    }
+    Ok(0)
+}
+
+/// A guest `struct timespec` that must be a valid duration or time.
+fn read_timespec(cx: &Ctx<'_>, addr: u64) -> SysResult<Timespec> {
+    let t = decode_timespec(&get::<16>(cx.mem(), addr)?);
+    if t.sec < 0 || !(0..NSEC).contains(&t.nsec) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(t)
+}
+
+fn sub(a: Timespec, b: Timespec) -> Option<Timespec> {
+    let mut sec = a.sec.checked_sub(b.sec)?;
+    let mut nsec = a.nsec - b.nsec;
+    if nsec < 0 {
+        nsec += NSEC;
+        sec -= 1;
+    }
+    (sec >= 0).then_some(Timespec { sec, nsec })
+}
+
+pub(super) fn nanosleep(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let t = read_timespec(cx, a[0])?;
+    cx.p.host.sleep(t)?;
+    Ok(0)
+}
+
+pub(super) fn clock_nanosleep(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (clock, flags) = (a[0] as i32, a[1]);
+    // CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME, CLOCK_TAI.
+    if !matches!(clock, 0 | 1 | 7 | 11) {
+        return Err(if clock == 3 {
+            Errno::EINVAL
+        } else {
+            Errno::ENOTSUP
+        });
+    }
+    let t = read_timespec(cx, a[2])?;
+    let d = if flags & 1 != 0 {
+        // TIMER_ABSTIME
+        let now = cx.p.host.clock_gettime(clock)?;
+        match sub(t, now) {
+            Some(d) => d,
+            None => return Ok(0),
+        }
+    } else {
+        t
+    };
+    cx.p.host.sleep(d)?;
+    Ok(0)
+}
+
+pub(super) fn getrandom(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let flags = a[2] as u32;
+    if flags & !7 != 0 || flags & 6 == 6 {
+        return Err(Errno::EINVAL);
+    }
+    let len = a[1].min(i32::MAX as u64) as usize;
+    let buf = super::guest_mut(cx.mem(), a[0], len)?;
+    let mut done = 0;
+    while done < len {
+        match cx.p.host.random(&mut buf[done..])? {
+            0 => break,
+            n => done = (done + n).min(len),
+        }
+    }
+    Ok(done as u64)
+}
+
+/// The stack size the loader gives the guest (RLIMIT_STACK reports it).
+const GUEST_STACK: u64 = 8 << 20;
+
+/// `prlimit64` (and `getrlimit`/`setrlimit`) on the host's limits, as
+/// qemu-user does: the guest's fds are host fds, so RLIMIT_NOFILE must be
+/// the host's. Limits on memory (RLIMIT_AS, RLIMIT_DATA, RLIMIT_STACK)
+/// would bind pvm rather than the guest, so setting them is accepted and
+/// not applied.
+pub(super) fn prlimit(cx: &mut Ctx<'_>, pid: i32, res: u64, new: u64, old: u64) -> R {
+    if pid != 0 && pid != cx.p.host.ids().pid {
+        return Err(Errno::ESRCH);
+    }
+    let res = res as u32;
+    if res as u64 >= RLIMIT_NLIMITS {
+        return Err(Errno::EINVAL);
+    }
+    let new = if new != 0 {
+        let b: [u8; 16] = get(cx.mem(), new)?;
+        let (soft, hard) = (le_u64(&b, 0), le_u64(&b, 8));
+        if soft > hard {
+            return Err(Errno::EINVAL);
+        }
+        Some((soft, hard))
+    } else {
+        None
+    };
+    // RLIMIT_DATA, RLIMIT_STACK, RLIMIT_AS
+    let applied = if matches!(res, 2 | 3 | 9) { None } else { new };
+    let mut cur = cx.p.host.prlimit(res, applied)?;
+    if res == 3 {
+        // The guest's stack is the loader's fixed 8 MiB mapping, whatever
+        // pvm's own limit is.
+        cur = (GUEST_STACK, RLIM_INFINITY);
+    }
+    if old != 0 {
+        let mut b = [0u8; 16];
+        set_u64(&mut b, 0, cur.0);
+        set_u64(&mut b, 8, cur.1);
+        put(cx.mem(), old, &b)?;
+    }
+    Ok(0)
+}
+
+pub(super) fn sysinfo(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let s = cx.p.host.sysinfo();
+    put(cx.mem(), a[0], &encode_sysinfo(&s))?;
+    Ok(0)
+}
+
+fn ticks(t: Timespec) -> u64 {
+    t.sec
+        .saturating_mul(CLK_TCK)
+        .saturating_add(t.nsec / (NSEC / CLK_TCK)) as u64
+}
+
+pub(super) fn times(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    if a[0] != 0 {
+        // All CPU time counts as user time: the guest's system calls run
+        // on the host inside pvm's own accounting.
+        let cpu = cx.p.host.clock_gettime(CLOCK_PROCESS_CPUTIME_ID)?;
+        let mut b = [0u8; 32];
+        set_u64(&mut b, 0, ticks(cpu));
+        put(cx.mem(), a[0], &b)?;
+    }
+    Ok(ticks(cx.p.host.clock_gettime(CLOCK_MONOTONIC)?))
+}
+
+pub(super) fn getrusage(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let who = a[0] as i32;
+    if !(-1..=1).contains(&who) {
+        return Err(Errno::EINVAL);
+    }
+    // struct rusage: two timevals, then 14 longs.
+    let mut b = [0u8; 144];
+    if who != -1 {
+        let cpu = cx.p.host.clock_gettime(CLOCK_PROCESS_CPUTIME_ID)?;
+        set_u64(&mut b, 0, cpu.sec as u64);
+        set_u64(&mut b, 8, (cpu.nsec / 1000) as u64);
+    }
+    put(cx.mem(), a[1], &b)?;
+    Ok(0)
+}
+
+pub(super) fn sched_getaffinity(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (pid, len, ptr) = (a[0] as i32, a[1], a[2]);
+    if pid != 0 && pid != cx.t.tid && pid != cx.p.host.ids().pid {
+        return Err(Errno::ESRCH);
+    }
+    let n = cx.p.host.cpu_count().max(1) as u64;
+    if len.saturating_mul(8) < n || !len.is_multiple_of(8) {
+        return Err(Errno::EINVAL);
+    }
+    let size = n.div_ceil(64) * 8;
+    let ret = len.min(size);
+    let mut mask = alloc::vec![0u8; ret as usize];
+    for cpu in 0..n.min(ret * 8) {
+        mask[(cpu / 8) as usize] |= 1 << (cpu % 8);
+    }
+    put(cx.mem(), ptr, &mask)?;
+    Ok(ret)
+}
+
+pub(super) fn futex(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (uaddr, op, val) = (a[0], a[1], a[2] as u32);
+    let cmd = op & FUTEX_CMD_MASK;
+    if !uaddr.is_multiple_of(4) {
+        return Err(Errno::EINVAL);
+    }
+    let load = |addr: u64| cx.mem().read_u32(addr).map_err(|_| Errno::EFAULT);
+    match cmd {
+        // FUTEX_WAIT, FUTEX_WAIT_BITSET
+        0 | 9 => {
+            if cmd == 9 && a[5] as u32 == 0 {
+                return Err(Errno::EINVAL);
+            }
+            if load(uaddr)? != val {
+                return Err(Errno::EAGAIN);
+            }
+            // Nothing else can wake this thread: sleep out the timeout
+            // (relative for WAIT, absolute for WAIT_BITSET).
+            if a[3] == 0 {
+                loop {
+                    cx.p.host.sleep(Timespec { sec: 3600, nsec: 0 })?;
+                }
+            }
+            let t = read_timespec(cx, a[3])?;
+            let d = if cmd == 9 {
+                let clock = if op & FUTEX_CLOCK_REALTIME != 0 {
+                    CLOCK_REALTIME
+                } else {
+                    CLOCK_MONOTONIC
+                };
+                sub(t, cx.p.host.clock_gettime(clock)?)
+            } else {
+                Some(t)
+            };
+            if let Some(d) = d {
+                cx.p.host.sleep(d)?;
+            }
+            Err(Errno::ETIMEDOUT)
+        }
+        // FUTEX_WAKE, FUTEX_WAKE_BITSET: no other thread waits.
+        1 => Ok(0),
+        10 => {
+            if a[5] as u32 == 0 {
+                return Err(Errno::EINVAL);
+            }
+            Ok(0)
+        }
+        // FUTEX_REQUEUE, FUTEX_CMP_REQUEUE
+        3 => Ok(0),
+        4 => {
+            if load(uaddr)? != a[5] as u32 {
+                return Err(Errno::EAGAIN);
+            }
+            Ok(0)
+        }
+        // FUTEX_WAKE_OP: the operation on uaddr2 still happens.
+        5 => {
+            let uaddr2 = a[4];
+            if !uaddr2.is_multiple_of(4) {
+                return Err(Errno::EINVAL);
+            }
+            let enc = a[5] as u32;
+            let (fop, cmp) = ((enc >> 28) & 0xf, (enc >> 24) & 0xf);
+            let mut oparg = ((enc << 8) as i32 >> 20) as u32;
+            if fop & 8 != 0 {
+                oparg = 1u32.checked_shl(oparg).unwrap_or(0);
+            }
+            let old = load(uaddr2)?;
+            let new = match fop & 7 {
+                0 => oparg,
+                1 => old.wrapping_add(oparg),
+                2 => old | oparg,
+                3 => old & !oparg,
+                4 => old ^ oparg,
+                _ => return Err(Errno::ENOSYS),
+            };
+            if cmp > 5 {
+                return Err(Errno::ENOSYS);
+            }
+            cx.mem().write_u32(uaddr2, new).map_err(|_| Errno::EFAULT)?;
+            Ok(0)
+        }
+        _ => Err(Errno::ENOSYS),
+    }
+}
+
+/// `ppoll(fds, nfds, timeout, sigmask, sigsetsize)`.
+pub(super) fn ppoll(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (fds, nfds, tmo, mask, setsize) = (a[0], a[1], a[2], a[3], a[4]);
+    let nofile = cx.p.host.prlimit(7, None).map_or(1024, |l| l.0);
+    if nfds > nofile || nfds > 1 << 20 {
+        return Err(Errno::EINVAL);
+    }
+    if mask != 0 && setsize != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let timeout = if tmo == 0 {
+        None
+    } else {
+        Some(read_timespec(cx, tmo)?)
+    };
+    let mut raw = alloc::vec![0u8; nfds as usize * 8];
+    cx.mem()
+        .read_bytes(fds, &mut raw)
+        .map_err(|_| Errno::EFAULT)?;
+    let mut pfds: alloc::vec::Vec<PollFd> = raw
+        .chunks_exact(8)
+        .map(|c| PollFd {
+            fd: le_u32(c, 0) as i32,
+            events: i16::from_le_bytes([c[4], c[5]]),
+            revents: 0,
+        })
+        .collect();
+    let n = cx.p.host.poll(&mut pfds, timeout)?;
+    for (c, p) in raw.chunks_exact_mut(8).zip(&pfds) {
+        c[6..8].copy_from_slice(&p.revents.to_le_bytes());
+    }
+    put(cx.mem(), fds, &raw)?;
+    Ok(n as u64)
+}
+
+/// The bits no mask may hold: SIGKILL and SIGSTOP cannot be blocked.
+const UNBLOCKABLE: u64 = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1));
+
+pub(super) fn rt_sigaction(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (signo, act, oldact, setsize) = (a[0] as i32, a[1], a[2], a[3]);
+    if setsize != 8 || !(1..=signal::NSIG).contains(&signo) {
+        return Err(Errno::EINVAL);
+    }
+    if act != 0 && (signo == SIGKILL || signo == SIGSTOP) {
+        return Err(Errno::EINVAL);
+    }
+    let new = if act != 0 {
+        let b: [u8; SIGACTION_SIZE] = get(cx.mem(), act)?;
+        Some(SigAction {
+            handler: le_u64(&b, 0),
+            flags: le_u64(&b, 8),
+            mask: le_u64(&b, 16) & !UNBLOCKABLE,
+        })
+    } else {
+        None
+    };
+    let old = cx.p.signals.lock().actions[(signo - 1) as usize];
+    if oldact != 0 {
+        let mut b = [0u8; SIGACTION_SIZE];
+        set_u64(&mut b, 0, old.handler);
+        set_u64(&mut b, 8, old.flags);
+        set_u64(&mut b, 16, old.mask);
+        put(cx.mem(), oldact, &b)?;
+    }
+    if let Some(new) = new {
+        cx.p.signals.lock().actions[(signo - 1) as usize] = new;
+    }
+    Ok(0)
+}
+
+pub(super) fn rt_sigprocmask(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (how, set, oldset, setsize) = (a[0], a[1], a[2], a[3]);
+    if setsize != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let old = cx.t.sigmask;
+    let new = if set != 0 {
+        let s = u64::from_le_bytes(get(cx.mem(), set)?);
+        let m = match how {
+            SIG_BLOCK => old | s,
+            SIG_UNBLOCK => old & !s,
+            SIG_SETMASK => s,
+            _ => return Err(Errno::EINVAL),
+        };
+        Some(m & !UNBLOCKABLE)
+    } else {
+        None
+    };
+    if oldset != 0 {
+        put(cx.mem(), oldset, &old.to_le_bytes())?;
+    }
+    if let Some(m) = new {
+        cx.t.sigmask = m;
+    }
+    Ok(0)
+}
+
+pub(super) fn sigaltstack(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (ss, old_ss) = (a[0], a[1]);
+    let tid = cx.t.tid;
+    let cur =
+        cx.p.signals
+            .lock()
+            .altstacks
+            .get(&tid)
+            .copied()
+            .unwrap_or_default();
+    let new = if ss != 0 {
+        let b: [u8; STACK_T_SIZE] = get(cx.mem(), ss)?;
+        let st = AltStack {
+            sp: le_u64(&b, 0),
+            flags: le_u32(&b, 8),
+            size: le_u64(&b, 16),
+        };
+        let mode = st.flags & !SS_AUTODISARM;
+        if mode != 0 && mode != SS_DISABLE && mode != SS_ONSTACK {
+            return Err(Errno::EINVAL);
+        }
+        if mode == SS_DISABLE {
+            Some(AltStack::default())
+        } else {
+            if st.size < MINSIGSTKSZ {
+                return Err(Errno::ENOMEM);
+            }
+            Some(AltStack {
+                flags: st.flags & SS_AUTODISARM,
+                ..st
+            })
+        }
+    } else {
+        None
+    };
+    if old_ss != 0 {
+        let mut b = [0u8; STACK_T_SIZE];
+        set_u64(&mut b, 0, cur.sp);
+        set_u32(&mut b, 8, cur.flags);
+        set_u64(&mut b, 16, cur.size);
+        put(cx.mem(), old_ss, &b)?;
+    }
+    if let Some(n) = new {
+        cx.p.signals.lock().altstacks.insert(tid, n);
+    }
+    Ok(0)
+}
+
+/// `kill`/`tkill`/`tgkill`. Only the process itself is a valid target (pvm
+/// has no way to signal other host processes yet). The signal takes the
+/// effect its disposition gives without a handler run: a default-fatal
+/// signal ends the process; an ignored, blocked or handled one is accepted.
+pub(super) fn kill(cx: &mut Ctx<'_>, pid: i32, tid: Option<i32>, sig: u64) -> R {
+    let sig = sig as i32;
+    if !(0..=signal::NSIG).contains(&sig) {
+        return Err(Errno::EINVAL);
+    }
+    let own = cx.p.host.ids().pid;
+    let target_ok = match tid {
+        None => pid == own || pid == 0,
+        Some(t) => t == cx.t.tid && (pid == -1 || pid == own),
+    };
+    if !target_ok {
+        let bad = tid.is_some_and(|t| t <= 0) || (tid.is_some() && pid <= 0 && pid != -1);
+        return Err(if bad { Errno::EINVAL } else { Errno::EPERM });
+    }
+    if sig == 0 {
+        return Ok(0);
+    }
+    let act = cx.p.signals.lock().actions[(sig - 1) as usize];
+    let blocked = cx.t.sigmask & (1u64 << (sig - 1)) != 0;
+    let fatal = sig == SIGKILL
+        || (!blocked
+            && act.handler == signal::SIG_DFL
+            && signal::default_action(sig) == DefaultAction::Terminate);
+    if fatal {
+        cx.fatal = Some(sig);
+    }
+    Ok(0)
+}
+
+/// `riscv_hwprobe` key/value pairs: what the emulated hart offers.
+pub(super) fn riscv_hwprobe(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (pairs, count, setsize, cpus, flags) = (a[0], a[1], a[2], a[3], a[4]);
+    if flags != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if setsize == 0 && cpus != 0 {
+        return Err(Errno::EINVAL);
+    }
+    for i in 0..count {
+        let at = pairs.wrapping_add(i.wrapping_mul(16));
+        let key = u64::from_le_bytes(get(cx.mem(), at)?) as i64;
+        let value = match key {
+            0..=2 => Some(0),               // mvendorid, marchid, mimpid
+            3 => Some(1),                   // BASE_BEHAVIOR: IMA
+            4 => Some(0b11),                // IMA_EXT_0: FD | C
+            5 => Some(0),                   // CPUPERF_0: misaligned access unknown
+            7 => Some(cx.mem().size() - 1), // HIGHEST_VIRT_ADDRESS
+            9 => Some(0),                   // MISALIGNED_SCALAR_PERF: unknown
+            _ => None,
+        };
+        let mut b = [0u8; 16];
+        set_u64(
+            &mut b,
+            0,
+            if value.is_some() {
+                key as u64
+            } else {
+                u64::MAX
+            },
+        );
+        set_u64(&mut b, 8, value.unwrap_or(0));
+        put(cx.mem(), at, &b)?;
+    }
+    Ok(0)
+}
