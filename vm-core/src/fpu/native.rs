@@ -208,6 +208,23 @@ trunc!(f64_to_i64, f64, i64, 9223372036854775808.0);
 trunc!(f32_to_i32, f32, i32, 2147483648.0);
 trunc!(f32_to_i64, f32, i64, 9223372036854775808.0);
 
+/// The bits of `s + err` rounded to odd, where `s` is a non-zero RNE sum
+/// and `err` its exact error: if inexact and even, the neighbour towards the
+/// exact value (adjacent doubles alternate in parity). Branch-free, since
+/// exactness and parity are unpredictable.
+#[inline(always)]
+fn round_to_odd(s: f64, err: f64) -> u64 {
+    let bits = s.to_bits();
+    let adjust = (err != 0.0) & (bits & 1 == 0);
+    // +1 moves away from zero, -1 towards it.
+    let step = if (err > 0.0) == (s > 0.0) {
+        1
+    } else {
+        u64::MAX
+    };
+    bits.wrapping_add(step & (adjust as u64).wrapping_neg())
+}
+
 /// Single-precision fma through doubles, in every rounding mode: the product
 /// of two singles is exact in a double; the sum with the addend is made
 /// exact-or-odd (TwoSum gives its rounding error; an inexact even result is
@@ -231,14 +248,7 @@ pub(super) fn fma32(a: u64, b: u64, c: u64, rm: Rm, fl: &mut u32) -> Option<u64>
         // An exact zero, whose sign depends on the rounding mode.
         return None;
     }
-    let mut bits = s.to_bits();
-    if err != 0.0 && bits & 1 == 0 {
-        if (err > 0.0) == (s > 0.0) {
-            bits += 1;
-        } else {
-            bits -= 1;
-        }
-    }
+    let bits = round_to_odd(s, err);
     Some(super::soft::convert::<F64, F32>(bits, rm, fl))
 }
 
@@ -309,15 +319,5 @@ fn fma64_rne(a: u64, b: u64, c: u64) -> Option<f64> {
     };
     let (th, tl) = two_sum(z, ph);
     let (v, ve) = two_sum(tl, pl);
-    // Round v to odd: if inexact and even, take the neighbour towards the
-    // exact value (which is odd).
-    let mut vb = v.to_bits();
-    if ve != 0.0 && vb & 1 == 0 {
-        if (ve > 0.0) == (v > 0.0) {
-            vb += 1;
-        } else {
-            vb -= 1;
-        }
-    }
-    Some(th + f64::from_bits(vb))
+    Some(th + f64::from_bits(round_to_odd(v, ve)))
 }
