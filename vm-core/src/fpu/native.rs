@@ -4,7 +4,8 @@
 //!
 //! Rust's `+ - * /` on `f32`/`f64` are correctly rounded to nearest-even,
 //! which is all these paths rely on: no host FP state (MXCSR) is read or
-//! changed. Each path answers only when the host's result is provably the
+//! changed; it must keep its default (round to nearest, no flush-to-zero or
+//! denormals-are-zero), which Rust code never alters. Each path answers only when the host's result is provably the
 //! RISC-V result and its flags are known:
 //! - the result is finite and strictly above the smallest normal in
 //!   magnitude, so no overflow, no underflow (even with RISC-V's
