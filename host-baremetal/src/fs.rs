@@ -1438,6 +1438,11 @@ impl Fs {
     }
 
     pub fn fsync(&mut self, fd: i32) -> SysResult<()> {
+        self.check_fd(fd)
+    }
+
+    /// `Ok` when `fd` is open, else `EBADF`.
+    pub fn check_fd(&self, fd: i32) -> SysResult<()> {
         self.fd(fd).map(|_| ())
     }
 

@@ -24,12 +24,20 @@ mod selftest;
 mod serial;
 
 use alloc::boxed::Box;
+use alloc::format;
+use alloc::string::String;
 use alloc::vec::Vec;
 use bootloader_api::config::{BootloaderConfig, Mapping};
 use bootloader_api::{BootInfo, entry_point};
 use host_baremetal::archive;
 use host_baremetal::bootcfg::{BOOT_RECORD, BootConfig, STDIN_FILE};
 use host_baremetal::fs::Fs;
+use vm_core::host::HostOs;
+use vm_core::interp::Interpreter;
+use vm_core::loader::{self, LoadConfig};
+use vm_core::memory::GuestMemory;
+use vm_core::process::{ExitStatus, Options, Process, Thread};
+use vm_core::signal;
 
 /// What the bootloader must set up: the physical memory window (page
 /// tables are edited through it), its own mappings in the upper half (the
@@ -101,11 +109,90 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     run_guest(host, &config)
 }
 
-/// Run the guest process to its end and leave QEMU with its status.
+/// Exit status for failures of pvm itself, as `host-linux` uses.
+const EXIT_INTERNAL: i32 = 125;
+
+/// Run the guest process to its end and leave QEMU with its status, the
+/// same steps `host-linux` takes: reserve, load, run, report.
 fn run_guest(host: &'static host::BareMetal, config: &BootConfig) -> ! {
-    let _: (&host::BareMetal, Vec<u8>) = (host, config.program.clone());
-    klog!("this build has no guest engine yet");
-    exit::exit_guest(126)
+    let program = &config.program[..];
+    let shown = String::from_utf8_lossy(program);
+    let mem = match GuestMemory::new(host, loader::ADDRESS_SPACE_SIZE) {
+        Ok(m) => m,
+        Err(e) => {
+            klog!("cannot reserve the guest address space: {e}");
+            exit::exit_guest(EXIT_INTERNAL)
+        }
+    };
+    let argv: Vec<&[u8]> = config.argv.iter().map(|a| &a[..]).collect();
+    let envp: Vec<&[u8]> = config.env.iter().map(|e| &e[..]).collect();
+    let cfg = LoadConfig {
+        path: program,
+        argv: &argv,
+        envp: &envp,
+        sysroot: config.sysroot.as_deref(),
+        execfn: program,
+    };
+    let loaded = match loader::load(&mem, &cfg) {
+        Ok(l) => l,
+        Err(e) => {
+            host.log(format_args!("pvm: {shown}: {e}"));
+            exit::exit_guest(e.exit_code())
+        }
+    };
+    // /proc/self/exe: the absolute path (the ramdisk holds the program at
+    // its absolute build-machine path, and the runner gives that cwd).
+    let exe_path = if program.first() == Some(&b'/') {
+        program.to_vec()
+    } else {
+        let mut p = config.cwd.clone();
+        if p.last() != Some(&b'/') {
+            p.push(b'/');
+        }
+        p.extend_from_slice(program.strip_prefix(b"./").unwrap_or(program));
+        p
+    };
+    let strace = config.has_option(b"strace");
+    let process = Process::new(host, mem, exe_path, Options { strace });
+    let mut thread = Thread {
+        tid: host.gettid(),
+        ..Default::default()
+    };
+    thread.cpu.pc = loaded.entry;
+    thread.cpu.x[2] = loaded.sp;
+    let mut engine = Interpreter::new();
+    let status = process.run(&mut thread, &mut engine);
+    // A signal raised by a system call ends the run as Exit(128 + signo)
+    // and is recorded in the signal table.
+    let killed = match status {
+        ExitStatus::Signaled(r) => Some(r),
+        ExitStatus::Exited(_) => process.signals.lock().fatal,
+    };
+    if strace {
+        match &killed {
+            Some(r) => host.log(format_args!(
+                "+++ killed by {} +++",
+                signal::name(r.signo).unwrap_or("SIG?")
+            )),
+            None => host.log(format_args!("+++ exited with {} +++", status.code())),
+        }
+    }
+    match killed {
+        Some(r) => {
+            let name = signal::name(r.signo).unwrap_or("SIG?");
+            let addr = match r.addr {
+                Some(a) => format!(" fault address {a:#x}"),
+                None => String::new(),
+            };
+            host.log(format_args!(
+                "pvm: {shown}: guest terminated by signal {name} ({}) at pc {:#x}{addr}",
+                signal::description(r.signo),
+                r.pc
+            ));
+            exit::exit_guest(128 + r.signo)
+        }
+        None => exit::exit_guest(status.code()),
+    }
 }
 
 #[panic_handler]

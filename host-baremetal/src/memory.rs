@@ -73,7 +73,18 @@ static PHYS_OFFSET: spin::Once<u64> = spin::Once::new();
 static HEAP: linked_list_allocator::LockedHeap = linked_list_allocator::LockedHeap::empty();
 
 impl Frames {
+    /// A zeroed frame (page tables and guest pages must start clean).
     fn alloc(&mut self, phys_offset: u64) -> Option<u64> {
+        let frame = self.alloc_dirty(phys_offset)?;
+        // SAFETY: the frame is ours (usable memory, not handed out) and the
+        // physical window maps it.
+        unsafe { core::ptr::write_bytes((phys_offset + frame) as *mut u8, 0, PAGE as usize) };
+        Some(frame)
+    }
+
+    /// A frame with whatever it held (the heap needs no zeroing, and
+    /// zeroing hundreds of MiB under TCG costs seconds of boot time).
+    fn alloc_dirty(&mut self, phys_offset: u64) -> Option<u64> {
         let frame = if self.free_head != 0 {
             let f = self.free_head;
             // SAFETY: a free frame holds the next free frame's address in
@@ -95,9 +106,6 @@ impl Frames {
                 self.region += 1;
             }
         };
-        // SAFETY: the frame is ours (usable memory, not handed out) and the
-        // physical window maps it.
-        unsafe { core::ptr::write_bytes((phys_offset + frame) as *mut u8, 0, PAGE as usize) };
         self.used += 1;
         Some(frame)
     }
@@ -149,7 +157,10 @@ impl Paging {
     fn map_eager(&mut self, va: u64, len: u64) -> SysResult<()> {
         let mut at = va;
         while at < va + len {
-            let frame = self.frames.alloc(self.phys_offset).ok_or(Errno::ENOMEM)?;
+            let frame = self
+                .frames
+                .alloc_dirty(self.phys_offset)
+                .ok_or(Errno::ENOMEM)?;
             let leaf = self.leaf(at, true)?.ok_or(Errno::ENOMEM)?;
             // SAFETY: `leaf` points into a live page table.
             unsafe { *leaf = frame | PRESENT | WRITABLE | NO_EXECUTE | SW_FRAME };
