@@ -22,13 +22,13 @@
 //! costs 12 bytes of code instead of a full exit sequence.
 
 use super::encode::{Alu, Asm, AsmError, Cond, Label, Mem, Reg, Shift, Unary, W};
-use super::{Helper, Stubs, exit, off};
+use super::{Helper, StepInst, Stubs, exit, off};
 use crate::cache::SideEntry;
 use crate::decode::{I, Inst, R, S};
 use alloc::vec::Vec;
 
-/// Can this instruction be translated inline (anything else is executed
-/// by the dispatcher's single-step fallback)?
+/// Is this instruction translated inline (anything else becomes a call to
+/// the single-step fallback)?
 pub fn is_inline(inst: &Inst) -> bool {
     use Inst::*;
     matches!(
@@ -99,12 +99,24 @@ pub fn is_inline(inst: &Inst) -> bool {
     )
 }
 
-/// Does this instruction end a block (a control transfer)?
+/// Does this instruction end a block: a control transfer, or a system
+/// instruction that always traps or changes code (`fence.i`)?
 pub fn is_terminator(inst: &Inst) -> bool {
     use Inst::*;
     matches!(
         inst,
-        Jal(_) | Jalr(_) | Beq(_) | Bne(_) | Blt(_) | Bge(_) | Bltu(_) | Bgeu(_)
+        Jal(_)
+            | Jalr(_)
+            | Beq(_)
+            | Bne(_)
+            | Blt(_)
+            | Bge(_)
+            | Bltu(_)
+            | Bgeu(_)
+            | Ecall
+            | Ebreak
+            | FenceI
+            | Illegal(_)
     )
 }
 
@@ -142,6 +154,12 @@ enum Cold {
     },
     /// The budget ran out on entry.
     Budget { label: Label, gi: GuestInst },
+    /// The step helper returned a nonzero status: trap, or code changed.
+    Step {
+        label: Label,
+        gi: GuestInst,
+        index: u32,
+    },
 }
 
 struct Gen {
@@ -152,11 +170,17 @@ struct Gen {
     exits: u32,
 }
 
-/// Translate `insts` (non-empty, inline instructions; only the last may be
-/// a terminator) into host code placed at host address `base`; `stubs` is
-/// the fixed code in the cache. A block that does not end with a
-/// terminator continues at the pc after its last instruction.
-pub fn translate(base: u64, stubs: &Stubs, insts: &[GuestInst]) -> Result<Block, AsmError> {
+/// Translate `insts` (non-empty; only the last may be a terminator) into
+/// host code placed at host address `base`; `stubs` is the fixed code in
+/// the cache. Fallback instructions are appended to `steps` (their index
+/// is baked into the code). A block that does not end with a control
+/// transfer continues at the pc after its last instruction.
+pub fn translate(
+    base: u64,
+    stubs: &Stubs,
+    insts: &[GuestInst],
+    steps: &mut Vec<StepInst>,
+) -> Result<Block, AsmError> {
     let mut g = Gen {
         a: Asm::new(base),
         stubs: *stubs,
@@ -179,7 +203,12 @@ pub fn translate(base: u64, stubs: &Stubs, insts: &[GuestInst]) -> Result<Block,
             index: i as u32,
             len: gi.len,
         });
-        ended = g.inst(gi, i as u32)?;
+        ended = if is_inline(&gi.inst) {
+            g.inst(gi, i as u32)?
+        } else {
+            g.step(gi, i as u32, steps)?;
+            false
+        };
     }
     if !ended {
         let last = insts[insts.len() - 1];
@@ -587,6 +616,32 @@ impl Gen {
         Ok(false)
     }
 
+    /// A call to the single-step fallback for a non-inline instruction.
+    fn step(
+        &mut self,
+        gi: &GuestInst,
+        index: u32,
+        steps: &mut Vec<StepInst>,
+    ) -> Result<(), AsmError> {
+        self.a.mov_imm(Reg::Rsi, steps.len() as u64);
+        steps.push(StepInst {
+            inst: gi.inst,
+            len: gi.len,
+            pc: gi.pc,
+            index,
+        });
+        self.a.call_abs(self.stubs.helper(Helper::Step))?;
+        let label = self.a.label();
+        self.a.test_rr(W::B64, Reg::Rax, Reg::Rax);
+        self.a.jcc(Cond::Ne, label);
+        self.cold.push(Cold::Step {
+            label,
+            gi: *gi,
+            index,
+        });
+        Ok(())
+    }
+
     fn emit_cold(&mut self) -> Result<(), AsmError> {
         let cold = core::mem::take(&mut self.cold);
         for c in cold {
@@ -606,6 +661,17 @@ impl Gen {
                     self.host_exit(self.stubs.code_exit)?;
                     self.a.bind(fault);
                     self.host_exit(self.stubs.fault_exit)?;
+                }
+                Cold::Step { label, gi, index } => {
+                    self.a.bind(label);
+                    self.side_cold(&gi, index);
+                    let trap = self.a.label();
+                    self.a
+                        .alu_ri(W::B32, Alu::Cmp, Reg::Rax, super::store::FAULT as i32);
+                    self.a.jcc(Cond::E, trap);
+                    self.host_exit(self.stubs.code_exit)?;
+                    self.a.bind(trap);
+                    self.host_exit(self.stubs.trap_exit)?;
                 }
                 Cold::Budget { label, gi } => {
                     self.a.bind(label);

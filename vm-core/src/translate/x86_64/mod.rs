@@ -18,7 +18,8 @@
 pub mod codegen;
 pub mod encode;
 
-use crate::cpu::Cpu;
+use crate::cpu::{Cpu, Trap};
+use crate::decode::Inst;
 use crate::memory::{GuestMemory, MemFault, PAGE_SIZE};
 use encode::{Asm, Mem, Reg, W};
 
@@ -42,6 +43,9 @@ pub mod exit {
     /// at `Ctx::exit_host` completed but is not yet counted in `instret`
     /// and `pc` is not yet past it.
     pub const CODE: u64 = 5;
+    /// A single-stepped instruction trapped (`Ctx::trap`): `Ctx::exit_host`
+    /// is in its code, as for [`FAULT`].
+    pub const TRAP: u64 = 6;
 }
 
 /// `rbx` points this far into the `Cpu`.
@@ -96,6 +100,25 @@ pub struct Ctx {
     pub code_pages_words: usize,
     /// Set by a helper that returns a fault status.
     pub fault: Option<MemFault>,
+    /// The guest registers of this run (for the step helper).
+    pub cpu: *mut Cpu,
+    /// The fallback instructions of the live translations.
+    pub steps: *const alloc::vec::Vec<StepInst>,
+    /// Value loaded by the last `lr` (kept across runs).
+    pub lr_value: u64,
+    /// Set by the step helper when the instruction traps.
+    pub trap: Option<Trap>,
+}
+
+/// A fallback instruction inside a translation: what the step helper
+/// needs to run it with precise state.
+#[derive(Clone, Copy, Debug)]
+pub struct StepInst {
+    pub inst: Inst,
+    pub len: u8,
+    pub pc: u64,
+    /// Its index in its block (instructions the block retired before it).
+    pub index: u32,
 }
 
 /// Byte offsets used by the generated code.
@@ -138,9 +161,10 @@ pub enum Helper {
     StoreU16,
     StoreU32,
     StoreU64,
+    Step,
 }
 
-const HELPERS: usize = 11;
+const HELPERS: usize = 12;
 
 fn helper_addr(h: Helper) -> u64 {
     match h {
@@ -155,6 +179,7 @@ fn helper_addr(h: Helper) -> u64 {
         Helper::StoreU16 => store_u16 as *const () as u64,
         Helper::StoreU32 => store_u32 as *const () as u64,
         Helper::StoreU64 => store_u64 as *const () as u64,
+        Helper::Step => step_helper as *const () as u64,
     }
 }
 
@@ -174,6 +199,7 @@ pub struct Stubs {
     pub fault_exit: u64,
     pub budget_exit: u64,
     pub code_exit: u64,
+    pub trap_exit: u64,
     /// One trampoline per [`Helper`]: `rdi = ctx`, then on to the helper
     /// (a near `call rel32` from translated code reaches it).
     pub helpers: [u64; HELPERS],
@@ -239,6 +265,7 @@ pub fn fixed_code(base: u64) -> (alloc::vec::Vec<u8>, Stubs) {
     let fault_exit = host_exit(&mut a, exit::FAULT);
     let budget_exit = host_exit(&mut a, exit::BUDGET);
     let code_exit = host_exit(&mut a, exit::CODE);
+    let trap_exit = host_exit(&mut a, exit::TRAP);
     let mut helpers = [0; HELPERS];
     for (i, h) in [
         Helper::LoadI8,
@@ -252,6 +279,7 @@ pub fn fixed_code(base: u64) -> (alloc::vec::Vec<u8>, Stubs) {
         Helper::StoreU16,
         Helper::StoreU32,
         Helper::StoreU64,
+        Helper::Step,
     ]
     .into_iter()
     .enumerate()
@@ -271,6 +299,7 @@ pub fn fixed_code(base: u64) -> (alloc::vec::Vec<u8>, Stubs) {
             fault_exit,
             budget_exit,
             code_exit,
+            trap_exit,
             helpers,
         },
     )
@@ -378,3 +407,36 @@ store_helper!(store_u8, write_u8, u8);
 store_helper!(store_u16, write_u16, u16);
 store_helper!(store_u32, write_u32, u32);
 store_helper!(store_u64, write_u64, u64);
+
+/// Run the fallback instruction number `idx` of `Ctx::steps` with the
+/// single-step executor. Returns [`store::OK`], [`store::CODE`] when the
+/// code epoch moved (`fence.i`: the block must end after it), or
+/// [`store::FAULT`] with `Ctx::trap` set (nothing retired).
+///
+/// Translated code keeps `pc` and `instret` in its exits, not in the `Cpu`,
+/// so this sets them for the instruction and puts `instret` back after.
+///
+/// # Safety
+/// As for the load helpers; `ctx.cpu` and `ctx.steps` are the run's.
+pub unsafe extern "sysv64" fn step_helper(ctx: *mut Ctx, idx: u64) -> u64 {
+    // SAFETY: the dispatcher set these pointers for this run; translated
+    // code calls no helper after the run ends, and nothing else touches the
+    // `Cpu` or the step table while translated code runs.
+    let ctx = unsafe { &mut *ctx };
+    let (cpu, mem, steps) = unsafe { (&mut *ctx.cpu, &*ctx.mem, &*ctx.steps) };
+    let s = steps[idx as usize];
+    let instret = cpu.instret;
+    cpu.pc = s.pc;
+    cpu.instret = instret.wrapping_add(s.index as u64);
+    let epoch = mem.code_epoch();
+    let r = crate::translate::step::step(cpu, mem, s.inst, s.len, &mut ctx.lr_value);
+    cpu.instret = instret;
+    match r {
+        Ok(()) if mem.code_epoch() != epoch => store::CODE,
+        Ok(()) => store::OK,
+        Err(t) => {
+            ctx.trap = Some(t);
+            store::FAULT
+        }
+    }
+}
