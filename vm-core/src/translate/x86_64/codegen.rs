@@ -21,7 +21,7 @@
 //! gets the guest pc and instruction index from the side table, so each
 //! costs 12 bytes of code instead of a full exit sequence.
 
-use super::encode::{Alu, Asm, AsmError, Cond, Label, Mem, Reg, Shift, Unary, W};
+use super::encode::{Alu, Asm, AsmError, Cond, Label, Mem, Reg, Shift, SseOp, Unary, W, Xmm};
 use super::{Helper, StepInst, Stubs, exit, off};
 use crate::cache::SideEntry;
 use crate::decode::{I, Inst, R, S};
@@ -206,7 +206,9 @@ pub fn translate(
         ended = if is_inline(&gi.inst) {
             g.inst(gi, i as u32)?
         } else {
-            g.step(gi, i as u32, steps)?;
+            if !g.float(gi, i as u32, steps)? {
+                g.step(gi, i as u32, steps)?;
+            }
             false
         };
     }
@@ -304,9 +306,23 @@ impl Gen {
     }
 
     fn load(&mut self, i: I, h: Helper, gi: &GuestInst, index: u32) -> Result<(), AsmError> {
-        self.get(Reg::Rsi, i.rs1);
-        if i.imm != 0 {
-            self.a.alu_ri(W::B64, Alu::Add, Reg::Rsi, i.imm);
+        self.load_to(i.rs1, i.imm, h, gi, index)?;
+        self.put(i.rd, Reg::Rax);
+        Ok(())
+    }
+
+    /// Load through helper `h` from `x[rs1] + imm` into `rax`.
+    fn load_to(
+        &mut self,
+        rs1: u8,
+        imm: i32,
+        h: Helper,
+        gi: &GuestInst,
+        index: u32,
+    ) -> Result<(), AsmError> {
+        self.get(Reg::Rsi, rs1);
+        if imm != 0 {
+            self.a.alu_ri(W::B64, Alu::Add, Reg::Rsi, imm);
         }
         self.a.call_abs(self.stubs.helper(h))?;
         let label = self.a.label();
@@ -317,7 +333,6 @@ impl Gen {
             gi: *gi,
             index,
         });
-        self.put(i.rd, Reg::Rax);
         Ok(())
     }
 
@@ -327,6 +342,11 @@ impl Gen {
             self.a.alu_ri(W::B64, Alu::Add, Reg::Rsi, s.imm);
         }
         self.get(Reg::Rdx, s.rs2);
+        self.store_call(h, gi, index)
+    }
+
+    /// Call store helper `h` (address in `rsi`, value in `rdx`).
+    fn store_call(&mut self, h: Helper, gi: &GuestInst, index: u32) -> Result<(), AsmError> {
         self.a.call_abs(self.stubs.helper(h))?;
         let label = self.a.label();
         self.a.test_rr(W::B64, Reg::Rax, Reg::Rax);
@@ -614,6 +634,143 @@ impl Gen {
             _ => unreachable!("not an inline instruction: {:?}", gi.inst),
         }
         Ok(false)
+    }
+
+    /// The common F/D instructions inline; `Ok(false)` leaves `gi` to the
+    /// step helper. Arithmetic runs on SSE under the default MXCSR and
+    /// falls back to the step helper (which is exact) whenever the host
+    /// result could differ from RISC-V's: a NaN result (RISC-V returns the
+    /// canonical NaN), any exception flag but inexact, a rounding mode
+    /// other than round-to-nearest-even, an unordered comparison.
+    fn float(
+        &mut self,
+        gi: &GuestInst,
+        index: u32,
+        steps: &mut Vec<StepInst>,
+    ) -> Result<bool, AsmError> {
+        use Inst::*;
+        const BOX: u64 = 0xffff_ffff_0000_0000;
+        const SIGN: u64 = 1 << 63;
+        let f = |r: u8| Mem::base(Reg::Rbx, off::f(r));
+        match gi.inst {
+            Fld(i) | Flw(i) => {
+                let d = matches!(gi.inst, Fld(_));
+                let h = if d { Helper::LoadU64 } else { Helper::LoadU32 };
+                self.load_to(i.rs1, i.imm, h, gi, index)?;
+                if !d {
+                    self.a.mov_imm(Reg::Rcx, BOX);
+                    self.a.alu_rr(W::B64, Alu::Or, Reg::Rax, Reg::Rcx);
+                }
+                self.a.store(W::B64, f(i.rd), Reg::Rax);
+            }
+            Fsd(s) | Fsw(s) => {
+                let h = if matches!(gi.inst, Fsd(_)) {
+                    Helper::StoreU64
+                } else {
+                    Helper::StoreU32
+                };
+                self.get(Reg::Rsi, s.rs1);
+                if s.imm != 0 {
+                    self.a.alu_ri(W::B64, Alu::Add, Reg::Rsi, s.imm);
+                }
+                self.a.load(W::B64, Reg::Rdx, f(s.rs2));
+                self.store_call(h, gi, index)?;
+            }
+            FmvXD(r) => {
+                self.a.load(W::B64, Reg::Rax, f(r.rs1));
+                self.put(r.rd, Reg::Rax);
+            }
+            FmvDX(r) => {
+                self.get(Reg::Rax, r.rs1);
+                self.a.store(W::B64, f(r.rd), Reg::Rax);
+            }
+            FmvXW(r) => {
+                self.a.load_sx(W::B32, Reg::Rax, f(r.rs1));
+                self.put(r.rd, Reg::Rax);
+            }
+            FmvWX(r) => {
+                self.get(Reg::Rax, r.rs1);
+                self.a.mov_rr(W::B32, Reg::Rax, Reg::Rax);
+                self.a.mov_imm(Reg::Rcx, BOX);
+                self.a.alu_rr(W::B64, Alu::Or, Reg::Rax, Reg::Rcx);
+                self.a.store(W::B64, f(r.rd), Reg::Rax);
+            }
+            FsgnjD(r) | FsgnjnD(r) | FsgnjxD(r) => {
+                self.a.load(W::B64, Reg::Rax, f(r.rs1));
+                self.a.load(W::B64, Reg::Rcx, f(r.rs2));
+                self.a.mov_imm(Reg::Rdx, SIGN);
+                if matches!(gi.inst, FsgnjnD(_)) {
+                    self.a.unary(W::B64, Unary::Not, Reg::Rcx);
+                }
+                self.a.alu_rr(W::B64, Alu::And, Reg::Rcx, Reg::Rdx);
+                if !matches!(gi.inst, FsgnjxD(_)) {
+                    self.a.unary(W::B64, Unary::Not, Reg::Rdx);
+                    self.a.alu_rr(W::B64, Alu::And, Reg::Rax, Reg::Rdx);
+                }
+                self.a.alu_rr(W::B64, Alu::Xor, Reg::Rax, Reg::Rcx);
+                self.a.store(W::B64, f(r.rd), Reg::Rax);
+            }
+            FaddD(q) | FsubD(q) | FmulD(q) | FdivD(q) if q.rm == 0 || q.rm == 7 => {
+                let op = match gi.inst {
+                    FaddD(_) => SseOp::Add,
+                    FsubD(_) => SseOp::Sub,
+                    FmulD(_) => SseOp::Mul,
+                    _ => SseOp::Div,
+                };
+                let slow = self.a.label();
+                let done = self.a.label();
+                if q.rm == 7 {
+                    self.a
+                        .alu_mi(W::B32, Alu::Cmp, Mem::base(Reg::Rbx, off::FRM), 0);
+                    self.a.jcc(Cond::Ne, slow);
+                }
+                self.a.mxcsr(true, Mem::base(Reg::Rbp, off::MXCSR_CLEAN));
+                self.a.movq_load(Xmm(0), f(q.rs1));
+                self.a.sse_rm(op, true, Xmm(0), f(q.rs2));
+                self.a.mxcsr(false, Mem::base(Reg::Rbp, off::MXCSR_TMP));
+                self.a.ucomis(true, Xmm(0), Xmm(0));
+                self.a.jcc(Cond::P, slow);
+                self.a
+                    .load(W::B32, Reg::Rax, Mem::base(Reg::Rbp, off::MXCSR_TMP));
+                // IE | ZE | OE | UE: let the exact path raise them.
+                self.a.test_ri(W::B32, Reg::Rax, 0x1d);
+                self.a.jcc(Cond::Ne, slow);
+                // PE (bit 5) is NX (bit 0).
+                self.a.shift_ri(W::B32, Shift::Shr, Reg::Rax, 5);
+                self.a.alu_ri(W::B32, Alu::And, Reg::Rax, 1);
+                self.a
+                    .alu_mr(W::B32, Alu::Or, Mem::base(Reg::Rbx, off::FFLAGS), Reg::Rax);
+                self.a.movq_store(f(q.rd), Xmm(0));
+                self.a.jmp(done);
+                self.a.bind(slow);
+                self.step(gi, index, steps)?;
+                self.a.bind(done);
+            }
+            FeqD(r) | FltD(r) | FleD(r) => {
+                // Ordered operands raise no flags; unordered ones (NaNs)
+                // take the exact path, which knows signaling from quiet.
+                let slow = self.a.label();
+                let done = self.a.label();
+                let c = match gi.inst {
+                    FeqD(_) => Cond::E,
+                    FltD(_) => Cond::B,
+                    _ => Cond::Be,
+                };
+                self.a.movq_load(Xmm(0), f(r.rs1));
+                self.a.movq_load(Xmm(1), f(r.rs2));
+                self.a.mov_imm(Reg::Rax, 0);
+                self.a.ucomis(true, Xmm(0), Xmm(1));
+                self.a.jcc(Cond::P, slow);
+                self.a.setcc(c, Reg::Rax);
+                self.put(r.rd, Reg::Rax);
+                self.a.jmp(done);
+                self.a.bind(slow);
+                self.step(gi, index, steps)?;
+                self.a.bind(done);
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
     }
 
     /// A call to the single-step fallback for a non-inline instruction.

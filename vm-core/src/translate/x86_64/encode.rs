@@ -668,6 +668,18 @@ impl Asm {
         );
     }
 
+    /// Scalar SSE arithmetic with a memory source `op dst, [m]`.
+    pub fn sse_rm(&mut self, op: SseOp, double: bool, dst: Xmm, m: Mem) {
+        let p = if double { 0xf2 } else { 0xf3 };
+        self.op(Some(p), false, &[0x0f, op as u8], dst.0, Rm::M(m), false);
+    }
+
+    /// `ucomisd a, b` (or `ucomiss`): unordered compare, flags only.
+    pub fn ucomis(&mut self, double: bool, a: Xmm, b: Xmm) {
+        let p = if double { Some(0x66) } else { None };
+        self.op(p, false, &[0x0f, 0x2e], a.0, Rm::R(b.0), false);
+    }
+
     /// `stmxcsr [m]` / `ldmxcsr [m]`.
     pub fn mxcsr(&mut self, load: bool, m: Mem) {
         self.op(
@@ -1019,6 +1031,16 @@ mod tests {
             |a| a.sse_rr(SseOp::Sqrt, true, Xmm(3), Xmm(3)),
             "sqrtsd xmm3,xmm3",
         );
+        check(
+            |a| a.sse_rm(SseOp::Mul, true, Xmm(0), m),
+            "mulsd xmm0,[rbx+0x108]",
+        );
+        check(
+            |a| a.sse_rm(SseOp::Sub, false, Xmm(9), Mem::base(Reg::R13, -8)),
+            "subss xmm9,[r13-0x8]",
+        );
+        check(|a| a.ucomis(true, Xmm(0), Xmm(0)), "ucomisd xmm0,xmm0");
+        check(|a| a.ucomis(false, Xmm(1), Xmm(12)), "ucomiss xmm1,xmm12");
         check(|a| a.mxcsr(false, m), "stmxcsr [rbx+0x108]");
         check(|a| a.mxcsr(true, m), "ldmxcsr [rbx+0x108]");
     }

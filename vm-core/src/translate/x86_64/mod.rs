@@ -48,6 +48,10 @@ pub mod exit {
     pub const TRAP: u64 = 6;
 }
 
+/// MXCSR with every exception masked, round to nearest, no flags: the
+/// x86-64 ABI default, which the inline F/D code runs under.
+pub const MXCSR_DEFAULT: u32 = 0x1f80;
+
 /// `rbx` points this far into the `Cpu`.
 pub const CPU_BIAS: i32 = 128;
 
@@ -92,6 +96,11 @@ pub struct Ctx {
     pub ind_hits: u64,
     /// See [`exit::FAULT`], [`exit::BUDGET`], [`exit::CODE`].
     pub exit_host: u64,
+    /// The default MXCSR with no exception flags (`0x1f80`), loaded before
+    /// each inline floating-point operation so its flags are its own.
+    pub mxcsr_clean: u32,
+    /// Scratch for `stmxcsr`.
+    pub mxcsr_tmp: u32,
     /// The guest memory (for helpers).
     pub mem: *const GuestMemory,
     /// Bitmap of guest pages holding translated code (one bit a page).
@@ -130,6 +139,14 @@ pub(crate) mod off {
     pub const PC: i32 = offset_of!(Cpu, pc) as i32 - CPU_BIAS;
     pub const INSTRET: i32 = offset_of!(Cpu, instret) as i32 - CPU_BIAS;
     pub const EXIT_HOST: i32 = offset_of!(Ctx, exit_host) as i32;
+    pub const MXCSR_CLEAN: i32 = offset_of!(Ctx, mxcsr_clean) as i32;
+    pub const MXCSR_TMP: i32 = offset_of!(Ctx, mxcsr_tmp) as i32;
+    pub const FFLAGS: i32 = offset_of!(Cpu, fflags) as i32 - CPU_BIAS;
+    pub const FRM: i32 = offset_of!(Cpu, frm) as i32 - CPU_BIAS;
+    /// Guest register `f[r]`.
+    pub const fn f(r: u8) -> i32 {
+        offset_of!(Cpu, f) as i32 + 8 * r as i32 - CPU_BIAS
+    }
     pub const MEM_BASE: i32 = offset_of!(Ctx, mem_base) as i32;
     pub const BUDGET: i32 = offset_of!(Ctx, budget) as i32;
     pub const EXIT_SITE: i32 = offset_of!(Ctx, exit_site) as i32;
