@@ -12,11 +12,32 @@
 //!
 //! The back end for x86-64 hosts is [`x86_64`].
 //!
+//! Inline: RV64I, M, the F/D loads, stores, moves and sign injections,
+//! double add/sub/mul/div and compares (with an exact fallback, see
+//! `codegen`). Through the step helper: A, Zicsr, the rest of F/D, and the
+//! system instructions.
+//!
+//! Sandbox: every guest load and store goes through `GuestMemory`'s
+//! checked accessors (helpers called from translated code), so no
+//! translated access can reach host memory outside the guest region, and
+//! faults come back as [`Trap::MemFault`] with precise state: translated
+//! code writes a guest register only as the last step of an instruction,
+//! and the side table maps the faulting host code back to its guest pc and
+//! instruction index (see [`Jit::guest_at`]). No host signal handler is
+//! needed. (Inline checked accesses need `GuestMemory` to expose its
+//! permission table; they are the next step.)
+//!
 //! Invalidation: the whole cache is flushed when [`GuestMemory::code_epoch`]
 //! moves (`fence.i`, `riscv_flush_icache`, unmap or mprotect of code), and
 //! a translated store into a page holding translated code bumps the epoch
 //! itself and leaves its block right after the store, so stale code never
-//! runs after a guest write, with or without `fence.i`.
+//! runs after a guest write, with or without `fence.i`. (Writes by the
+//! OS-call layer, e.g. `read` into a code page, are seen at the next
+//! `fence.i`, as the RISC-V ISA requires of software.)
+//!
+//! Threads: one `Jit` (and code cache) per guest thread, created on the
+//! host thread that runs it; the code epoch is shared through the guest
+//! memory, so a store into code by any thread flushes every cache.
 
 pub mod step;
 pub mod x86_64;
