@@ -1,8 +1,183 @@
 //! `pvm`: run a RISC-V 64 Linux program on an x86-64 Linux host.
-//! (Entry point wiring lands with the loader and interpreter.)
-#![allow(dead_code)]
+//!
+//! The flow: parse the command line ([`cli`]), reserve the guest address
+//! space on the [`host::LinuxHost`], load the program (and its dynamic
+//! linker) with `vm_core::loader`, run it with the chosen engine through
+//! `vm_core::process`, then leave with the guest's exit status (or
+//! 128 + signal number, after a one-line report, when a signal killed it).
+//!
+//! pvm's own failures exit with [`EXIT_INTERNAL`] after one line on stderr;
+//! that includes a panic anywhere (see [`install_panic_hook`]).
 
 mod cli;
 mod host;
 
-fn main() {}
+use clap::Parser;
+use cli::{Cli, EngineKind};
+use host::{LinuxHost, lossy};
+use std::time::Instant;
+use vm_core::loader::{self, LoadConfig};
+use vm_core::memory::GuestMemory;
+use vm_core::process::{Engine, ExitStatus, Options, Process, Thread};
+use vm_core::signal::{self, Report};
+
+/// The one host of this process.
+static HOST: LinuxHost = LinuxHost::new();
+
+/// Exit status for pvm's own failures (not the guest's).
+const EXIT_INTERNAL: i32 = 125;
+
+/// A panic is a pvm bug: say so in one line and exit with a defined status
+/// instead of a backtrace (release builds abort on panic; the hook runs
+/// first and exits cleanly).
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".into());
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let msg = msg.replace('\n', " ");
+        eprintln!("pvm: internal error: {msg}{at}");
+        std::process::exit(EXIT_INTERNAL);
+    }));
+}
+
+fn main() {
+    install_panic_hook();
+    let cli = Cli::parse();
+    std::process::exit(run(&cli));
+}
+
+/// The one-line report of a guest killed by a signal.
+fn report_signal(program: &str, r: &Report) {
+    let name = signal::name(r.signo).unwrap_or("SIG?");
+    let mut line = format!(
+        "pvm: {program}: guest terminated by signal {name} ({}) at pc {:#x}",
+        signal::description(r.signo),
+        r.pc
+    );
+    if let Some(a) = r.addr {
+        line.push_str(&format!(" fault address {a:#x}"));
+    }
+    eprintln!("{line}");
+}
+
+fn run(cli: &Cli) -> i32 {
+    let program = cli.program.as_encoded_bytes();
+    let shown = lossy(program);
+    let mem = match GuestMemory::new(&HOST, loader::ADDRESS_SPACE_SIZE) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("pvm: cannot reserve the guest address space: {e}");
+            return EXIT_INTERNAL;
+        }
+    };
+    let mut argv: Vec<&[u8]> = vec![program];
+    argv.extend(cli.args.iter().map(|a| a.as_encoded_bytes()));
+    let env = cli.environment(std::env::vars_os().map(|(k, v)| {
+        let mut e = k.into_encoded_bytes();
+        e.push(b'=');
+        e.extend_from_slice(v.as_encoded_bytes());
+        e
+    }));
+    let envp: Vec<&[u8]> = env.iter().map(|e| &e[..]).collect();
+    let sysroot = cli.sysroot();
+    if let Some(s) = &sysroot {
+        HOST.set_sysroot(s.as_os_str().as_encoded_bytes());
+    }
+    let cfg = LoadConfig {
+        path: program,
+        argv: &argv,
+        envp: &envp,
+        sysroot: sysroot.as_ref().map(|s| s.as_os_str().as_encoded_bytes()),
+        execfn: program,
+    };
+    let loaded = match loader::load(&mem, &cfg) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("pvm: {shown}: {e}");
+            return e.exit_code();
+        }
+    };
+    // /proc/self/exe: the program's absolute path, symlinks resolved, as
+    // the kernel reports it.
+    let exe_path = std::fs::canonicalize(&cli.program)
+        .map(|p| p.into_os_string().into_encoded_bytes())
+        .unwrap_or_else(|_| program.to_vec());
+    let options = Options { strace: cli.strace };
+    let process = Process::new(&HOST, mem, exe_path, options);
+    let mut thread = Thread {
+        tid: vm_core::host::HostOs::gettid(&HOST),
+        ..Default::default()
+    };
+    thread.cpu.pc = loaded.entry;
+    thread.cpu.x[2] = loaded.sp;
+    let mut engine: Box<dyn Engine> = match cli.engine {
+        EngineKind::Interp => Box::new(vm_core::interp::Interpreter::new()),
+        EngineKind::Jit => match vm_core::translate::Jit::new(&HOST, cli.code_cache_size) {
+            Ok(jit) => Box::new(jit),
+            Err(e) => {
+                eprintln!(
+                    "pvm: cannot start the translator with a {}-byte code cache: {e}",
+                    cli.code_cache_size
+                );
+                return EXIT_INTERNAL;
+            }
+        },
+    };
+    let start = Instant::now();
+    let status = process.run(&mut thread, engine.as_mut());
+    let wall = start.elapsed();
+    // A signal raised by a system call ends the run as Exit(128 + signo)
+    // and is recorded in the signal table.
+    let killed = match status {
+        ExitStatus::Signaled(r) => Some(r),
+        ExitStatus::Exited(_) => process.signals.lock().fatal,
+    };
+    if cli.strace {
+        match &killed {
+            Some(r) => eprintln!(
+                "+++ killed by {} +++",
+                signal::name(r.signo).unwrap_or("SIG?")
+            ),
+            None => eprintln!("+++ exited with {} +++", status.code()),
+        }
+    }
+    if cli.stats {
+        print_stats(&process, &thread, engine.as_ref(), wall);
+    }
+    match killed {
+        Some(r) => {
+            report_signal(&shown, &r);
+            128 + r.signo
+        }
+        None => status.code(),
+    }
+}
+
+fn print_stats(process: &Process, thread: &Thread, engine: &dyn Engine, wall: std::time::Duration) {
+    let insts = thread.cpu.instret;
+    let secs = wall.as_secs_f64();
+    let mips = if secs > 0.0 {
+        insts as f64 / secs / 1e6
+    } else {
+        0.0
+    };
+    let syscalls = process
+        .stats
+        .syscalls
+        .load(std::sync::atomic::Ordering::Relaxed);
+    eprintln!("pvm: instructions retired: {insts}");
+    eprintln!("pvm: wall time: {secs:.3} s");
+    eprintln!("pvm: MIPS: {mips:.1}");
+    eprintln!("pvm: syscalls: {syscalls}");
+    for (name, value) in engine.stats() {
+        eprintln!("pvm: {name}: {value}");
+    }
+}

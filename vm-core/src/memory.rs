@@ -20,6 +20,9 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
+/// Bit in the page table marking a mapped page, whatever its permission.
+const MAPPED: u8 = 0x80;
+
 /// Guest page size (the RISC-V Linux base page).
 pub const PAGE_SIZE: u64 = 4096;
 const PAGE_SHIFT: u32 = 12;
@@ -84,7 +87,8 @@ pub struct MemFault {
 pub struct GuestMemory {
     base: *mut u8,
     size: u64,
-    /// Guest permission of every page; 0 means not mapped.
+    /// Guest permission of every page (the `Perm` bits), plus [`MAPPED`]
+    /// for pages that are mapped at all (so PROT_NONE is told from a hole).
     perms: Box<[AtomicU8]>,
     host: &'static dyn HostOs,
     /// Mapping list, `brk` and placement state.
@@ -197,17 +201,20 @@ impl Mappings {
     /// Find a free page-aligned range of `len` bytes, searching down from
     /// `mmap_top` (the Linux top-down layout).
     pub fn find_free(&self, len: u64) -> Option<u64> {
+        let floor = self.mmap_min;
+        let lowest_top = floor.checked_add(len)?;
         let mut top = self.mmap_top;
         for (&s, m) in self.map.range(..self.mmap_top).rev() {
-            if m.end <= top && top - m.end >= len {
+            // The gap above this mapping is [max(end, floor), top).
+            if m.end <= top && top >= m.end.max(floor).saturating_add(len) {
                 return Some(top - len);
             }
             top = top.min(s);
-            if top < self.mmap_min.saturating_add(len) {
+            if top < lowest_top {
                 return None;
             }
         }
-        (top >= self.mmap_min.saturating_add(len)).then(|| top - len)
+        (top >= lowest_top).then(|| top - len)
     }
 }
 
@@ -306,7 +313,7 @@ impl GuestMemory {
         // Back the pages writable first so the loader can fill them; the
         // final host protection follows the guest's.
         self.host.protect(host_addr, len as usize, perm.host())?;
-        self.set_perms(addr, len, perm);
+        self.set_perms(addr, len, Some(perm));
         self.maps.lock().insert(addr, addr + len, perm);
         Ok(())
     }
@@ -333,7 +340,7 @@ impl GuestMemory {
         if was_exec {
             self.invalidate_code();
         }
-        self.set_perms(addr, len, perm);
+        self.set_perms(addr, len, Some(perm));
         maps.insert(addr, addr + len, perm);
         Ok(())
     }
@@ -357,16 +364,17 @@ impl GuestMemory {
         // SAFETY: the range was clipped to the reservation above.
         let host_addr = unsafe { self.base.add(addr as usize) };
         self.host.discard(host_addr, len as usize)?;
-        self.set_perms(addr, len, Perm::empty());
+        self.set_perms(addr, len, None);
         self.maps.lock().remove(addr, addr + len);
         Ok(())
     }
 
-    fn set_perms(&self, addr: u64, len: u64, perm: Perm) {
+    fn set_perms(&self, addr: u64, len: u64, perm: Option<Perm>) {
         let first = (addr >> PAGE_SHIFT) as usize;
         let last = ((addr + len) >> PAGE_SHIFT) as usize;
+        let raw = perm.map_or(0, |p| p.bits() | MAPPED);
         for p in &self.perms[first..last] {
-            p.store(perm.bits(), Ordering::Relaxed);
+            p.store(raw, Ordering::Relaxed);
         }
     }
 
@@ -396,14 +404,15 @@ impl GuestMemory {
         let first = addr >> PAGE_SHIFT;
         let last = (addr + len - 1) >> PAGE_SHIFT;
         for page in first..=last {
-            let p = Perm::from_bits_truncate(self.perms[page as usize].load(Ordering::Relaxed));
+            let raw = self.perms[page as usize].load(Ordering::Relaxed);
+            let p = Perm::from_bits_truncate(raw);
             if !p.contains(need) {
                 let a = if page == first {
                     addr
                 } else {
                     page << PAGE_SHIFT
                 };
-                return Err(fault(a, !p.is_empty()));
+                return Err(fault(a, raw & MAPPED != 0));
             }
         }
         // SAFETY: addr + len <= size, so the pointer stays inside the reservation.
@@ -528,7 +537,9 @@ impl GuestMemory {
         let first = addr >> PAGE_SHIFT;
         let last = (addr + len - 1) >> PAGE_SHIFT;
         let old: Vec<Perm> = (first..=last).map(|p| self.perm(p << PAGE_SHIFT)).collect();
-        if let Some(i) = old.iter().position(|p| p.is_empty()) {
+        let unmapped = (first..=last)
+            .position(|p| self.perms[p as usize].load(Ordering::Relaxed) & MAPPED == 0);
+        if let Some(i) = unmapped {
             return Err(MemFault {
                 addr: (first + i as u64) << PAGE_SHIFT,
                 access: Access::Write,
@@ -607,6 +618,15 @@ mod tests {
         assert_eq!(m.find_free(0x1000), Some(0xf_e000));
         assert_eq!(m.find_free(0x3000), Some(0xe_d000));
         assert_eq!(m.find_free(0x100_0000), None);
+        // A mapping below the floor never lets a range slip under it.
+        let mut m = Mappings {
+            mmap_top: 0x10_0000,
+            mmap_min: 0xf_0000,
+            ..Default::default()
+        };
+        m.insert(0x1_0000, 0x2_0000, Perm::READ);
+        assert_eq!(m.find_free(0x1_0000), Some(0xf_0000));
+        assert_eq!(m.find_free(0x1_1000), None);
     }
 
     #[test]
@@ -633,6 +653,9 @@ mod guest_tests {
             .unwrap();
         mem.write_u64(0x1ffc, 0x1122_3344_5566_7788).unwrap(); // crosses a page
         assert_eq!(mem.read_u64(0x1ffc).unwrap(), 0x1122_3344_5566_7788);
+        mem.protect(0x2000, 0x1000, Perm::empty()).unwrap();
+        let f = mem.read_u8(0x2000).unwrap_err();
+        assert_eq!((f.addr, f.mapped), (0x2000, true));
         mem.protect(0x2000, 0x1000, Perm::READ).unwrap();
         let f = mem.write_u64(0x1ffc, 0).unwrap_err();
         assert_eq!((f.addr, f.mapped, f.access), (0x2000, true, Access::Write));

@@ -210,18 +210,37 @@ pub fn description(signo: i32) -> &'static str {
     }
 }
 
-/// The signal and fault address a trap raises, or `None` for traps that
-/// are not faults (`Ecall`, `Budget`).
-pub fn trap_signal(process: &Process, trap: Trap) -> Option<(i32, Option<u64>)> {
+/// Is the instruction at `pc` an A-extension access (opcode AMO, LR/SC
+/// included) that `addr` does not align?
+fn misaligned_atomic(process: &Process, pc: u64, addr: u64) -> bool {
+    let mem = &process.mem;
+    let (Ok(lo), Ok(hi)) = (mem.fetch_u16(pc), mem.fetch_u16(pc.wrapping_add(2))) else {
+        return false;
+    };
+    let bits = lo as u32 | (hi as u32) << 16;
+    let size = match (bits & 0x7f, (bits >> 12) & 7) {
+        (0x2f, 2) => 4,
+        (0x2f, 3) => 8,
+        _ => return false,
+    };
+    !addr.is_multiple_of(size)
+}
+
+/// The signal and fault address a trap at `pc` raises, or `None` for traps
+/// that are not faults (`Ecall`, `Budget`).
+pub fn trap_signal(process: &Process, pc: u64, trap: Trap) -> Option<(i32, Option<u64>)> {
     match trap {
         Trap::IllegalInstruction(_) => Some((SIGILL, None)),
         Trap::Ebreak => Some((SIGTRAP, None)),
         Trap::MemFault(f) => {
-            // A fault on an address the guest may access can only come
-            // from alignment (atomics must be naturally aligned): SIGBUS,
-            // as Linux raises for a misaligned AMO.
-            let accessible = process.mem.check(f.addr, 1, f.access).is_ok();
-            let signo = if accessible { SIGBUS } else { SIGSEGV };
+            // LR/SC/AMO must be naturally aligned: a misaligned one is
+            // SIGBUS on Linux (whatever the page), every other fault
+            // SIGSEGV.
+            let signo = if misaligned_atomic(process, pc, f.addr) {
+                SIGBUS
+            } else {
+                SIGSEGV
+            };
             Some((signo, Some(f.addr)))
         }
         Trap::Ecall | Trap::Budget => None,
@@ -234,7 +253,7 @@ pub fn trap_signal(process: &Process, trap: Trap) -> Option<(i32, Option<u64>)> 
 /// Until handler delivery lands every fault takes its default action, which
 /// is fatal for all signals a trap raises.
 pub fn deliver_trap(process: &Process, thread: &mut Thread, trap: Trap) -> Option<Report> {
-    let (signo, addr) = trap_signal(process, trap)?;
+    let (signo, addr) = trap_signal(process, thread.cpu.pc, trap)?;
     Some(Report {
         signo,
         pc: thread.cpu.pc,
@@ -253,6 +272,13 @@ mod tests {
         let host = TestHost::leak();
         let mem = GuestMemory::new(host, 1 << 24).unwrap();
         mem.map(0x1000, 0x1000, Perm::READ | Perm::WRITE, true)
+            .unwrap();
+        // amoadd.w a0, a1, (a2) at 0x2000, then a plain sw a1, 0(a2).
+        mem.map(0x2000, 0x1000, Perm::READ | Perm::EXEC, true)
+            .unwrap();
+        mem.write_bytes_privileged(0x2000, &0x00b6_252fu32.to_le_bytes())
+            .unwrap();
+        mem.write_bytes_privileged(0x2004, &0x00b6_2023u32.to_le_bytes())
             .unwrap();
         Process::new(host, mem, alloc::vec::Vec::new(), Options::default())
     }
@@ -280,8 +306,34 @@ mod tests {
             access: Access::Write,
             mapped: true,
         };
+        t.cpu.pc = 0x2000;
         let r = deliver_trap(&p, &mut t, Trap::MemFault(misaligned)).unwrap();
-        assert_eq!(r.signo, SIGBUS);
+        assert_eq!((r.signo, r.addr), (SIGBUS, Some(0x1003)));
+        // Misaligned and unmapped: still SIGBUS (alignment is checked first).
+        let far = MemFault {
+            addr: 0x9_0002,
+            ..misaligned
+        };
+        assert_eq!(
+            deliver_trap(&p, &mut t, Trap::MemFault(far)).unwrap().signo,
+            SIGBUS
+        );
+        // An aligned AMO on an unmapped page, or a plain store: SIGSEGV.
+        let aligned = MemFault {
+            addr: 0x9_0000,
+            ..misaligned
+        };
+        assert_eq!(
+            deliver_trap(&p, &mut t, Trap::MemFault(aligned))
+                .unwrap()
+                .signo,
+            SIGSEGV
+        );
+        t.cpu.pc = 0x2004;
+        assert_eq!(
+            deliver_trap(&p, &mut t, Trap::MemFault(far)).unwrap().signo,
+            SIGSEGV
+        );
         assert_eq!(deliver_trap(&p, &mut t, Trap::Budget), None);
     }
 

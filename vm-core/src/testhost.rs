@@ -1,6 +1,10 @@
 //! A `HostOs` for the core's own unit tests, built on `std`: guest memory is
 //! a zeroed heap allocation, files are the real file system of the machine
-//! running the tests, and `log` collects lines in memory.
+//! running the tests (opened through a small fd table of `std::fs::File`s),
+//! and `log` collects lines in memory.
+//!
+//! Descriptors 0..=2 are not real: writes to 1 and 2 are collected in
+//! [`TestHost::out`]. Files opened with `openat` get descriptors from 3 up.
 //!
 //! It exists only under `cfg(test)`; real hosts live in `host-linux` and
 //! `host-baremetal`.
@@ -9,9 +13,16 @@ extern crate std;
 
 use crate::host::*;
 use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::sync::Mutex;
 
 /// The test host. Make one with [`TestHost::leak`].
@@ -21,6 +32,15 @@ pub struct TestHost {
     pub log: Mutex<Vec<String>>,
     /// Bytes written to fds 1 and 2.
     pub out: Mutex<Vec<u8>>,
+    /// Open files by descriptor.
+    files: Mutex<HashMap<i32, File>>,
+    /// `openat` flags by descriptor, for `fcntl(F_GETFL)`.
+    status_flags: Mutex<HashMap<i32, i32>>,
+    /// Host ranges (start -> end) that `protect` has made accessible since
+    /// their last `discard`: only these can hold non-zero bytes, so
+    /// `discard` zeroes just them instead of a whole (possibly huge)
+    /// reservation.
+    backed: Mutex<BTreeMap<usize, usize>>,
 }
 
 impl TestHost {
@@ -28,19 +48,112 @@ impl TestHost {
     pub fn leak() -> &'static TestHost {
         Box::leak(Box::new(TestHost::default()))
     }
+
+    /// Number of descriptors currently open through `openat`/`dup`.
+    pub fn open_files(&self) -> usize {
+        self.files.lock().unwrap().len()
+    }
+
+    fn with_file<T>(
+        &self,
+        fd: i32,
+        f: impl FnOnce(&mut File) -> std::io::Result<T>,
+    ) -> SysResult<T> {
+        let mut files = self.files.lock().unwrap();
+        let file = files.get_mut(&fd).ok_or(Errno::EBADF)?;
+        f(file).map_err(errno)
+    }
+
+    fn add_file(&self, file: File) -> i32 {
+        let mut files = self.files.lock().unwrap();
+        let fd = (3..).find(|fd| !files.contains_key(fd)).unwrap_or(3);
+        files.insert(fd, file);
+        fd
+    }
 }
+
+fn errno(e: std::io::Error) -> Errno {
+    Errno(e.raw_os_error().unwrap_or(Errno::EIO.0))
+}
+
+fn host_path(path: &[u8]) -> &std::path::Path {
+    std::path::Path::new(OsStr::from_bytes(path))
+}
+
+/// Only `AT_FDCWD` (or an absolute path, which ignores `dirfd`) is supported.
+fn check_dirfd(dirfd: i32, path: &[u8]) -> SysResult<()> {
+    if dirfd == AT_FDCWD || path.first() == Some(&b'/') {
+        Ok(())
+    } else {
+        Err(Errno::ENOSYS)
+    }
+}
+
+fn timespec(sec: i64, nsec: i64) -> Timespec {
+    Timespec { sec, nsec }
+}
+
+fn file_stat(m: &std::fs::Metadata) -> FileStat {
+    FileStat {
+        dev: m.dev(),
+        ino: m.ino(),
+        mode: m.mode(),
+        nlink: m.nlink() as u32,
+        uid: m.uid(),
+        gid: m.gid(),
+        rdev: m.rdev(),
+        size: m.size() as i64,
+        blksize: m.blksize() as i32,
+        blocks: m.blocks() as i64,
+        atime: timespec(m.atime(), m.atime_nsec()),
+        mtime: timespec(m.mtime(), m.mtime_nsec()),
+        ctime: timespec(m.ctime(), m.ctime_nsec()),
+    }
+}
+
+const O_ACCMODE: i32 = 3;
+const O_WRONLY: i32 = 1;
+const O_RDWR: i32 = 2;
+const O_CREAT: i32 = 0o100;
+const O_EXCL: i32 = 0o200;
+const O_TRUNC: i32 = 0o1000;
+const O_APPEND: i32 = 0o2000;
+const AT_SYMLINK_NOFOLLOW: i32 = 0x100;
 
 impl HostOs for TestHost {
     fn reserve(&self, size: usize) -> SysResult<*mut u8> {
-        let layout = std::alloc::Layout::from_size_align(size, 4096).map_err(|_| Errno::EINVAL)?;
-        // SAFETY: layout has non-zero size (GuestMemory::new checks) and the
-        // allocation is intentionally leaked for the test's lifetime.
+        // Page alignment by over-allocating one page: asking the allocator
+        // for 4096-byte alignment would make it memset the whole block,
+        // while a plain large `calloc` gets untouched zero pages from mmap.
+        let total = size.checked_add(4096).ok_or(Errno::ENOMEM)?;
+        let layout = std::alloc::Layout::from_size_align(total, 16).map_err(|_| Errno::EINVAL)?;
+        // SAFETY: layout has non-zero size and the allocation is
+        // intentionally leaked for the test's lifetime.
         let p = unsafe { std::alloc::alloc_zeroed(layout) };
         if p.is_null() {
-            Err(Errno::ENOMEM)
-        } else {
-            Ok(p)
+            return Err(Errno::ENOMEM);
         }
+        Ok(p.wrapping_add(p.align_offset(4096)))
+    }
+    fn protect(&self, addr: *mut u8, len: usize, prot: HostProt) -> SysResult<()> {
+        if !prot.is_empty() && len != 0 {
+            let (mut start, mut end) = (addr as usize, addr as usize + len);
+            let mut backed = self.backed.lock().unwrap();
+            // Merge with every range that touches [start, end).
+            let touching: Vec<(usize, usize)> = backed
+                .range(..=end)
+                .rev()
+                .take_while(|(_, e)| **e >= start)
+                .map(|(s, e)| (*s, *e))
+                .collect();
+            for (s, e) in touching {
+                backed.remove(&s);
+                start = start.min(s);
+                end = end.max(e);
+            }
+            backed.insert(start, end);
+        }
+        Ok(())
     }
     fn alloc_code(&self, size: usize) -> SysResult<*mut u8> {
         const PROT_RWX: i32 = 1 | 2 | 4;
@@ -67,42 +180,114 @@ impl HostOs for TestHost {
             Ok(p)
         }
     }
-    fn protect(&self, _addr: *mut u8, _len: usize, _prot: HostProt) -> SysResult<()> {
-        Ok(())
-    }
     fn discard(&self, addr: *mut u8, len: usize) -> SysResult<()> {
-        // SAFETY: the caller passes a range inside a reservation from `reserve`.
-        unsafe { core::ptr::write_bytes(addr, 0, len) };
+        let (start, end) = (addr as usize, addr as usize + len);
+        let mut backed = self.backed.lock().unwrap();
+        let overlapping: Vec<(usize, usize)> = backed
+            .range(..end)
+            .rev()
+            .take_while(|(_, e)| **e > start)
+            .map(|(s, e)| (*s, *e))
+            .collect();
+        for (s, e) in overlapping {
+            backed.remove(&s);
+            let (zs, ze) = (s.max(start), e.min(end));
+            // SAFETY: [zs, ze) lies inside [addr, addr+len), which the caller
+            // guarantees is inside a reservation from `reserve`, and no
+            // guest access runs concurrently with a discard of its range.
+            let bytes = unsafe { core::slice::from_raw_parts_mut(zs as *mut u8, ze - zs) };
+            // Only write pages that hold data: reading an untouched page
+            // costs no memory, writing one would commit it.
+            for page in bytes.chunks_mut(4096) {
+                if page.iter().any(|&b| b != 0) {
+                    page.fill(0);
+                }
+            }
+            if s < start {
+                backed.insert(s, start);
+            }
+            if e > end {
+                backed.insert(end, e);
+            }
+        }
         Ok(())
     }
-    fn openat(&self, _d: i32, _p: &[u8], _f: i32, _m: u32) -> SysResult<i32> {
-        Err(Errno::ENOSYS)
+    fn openat(&self, dirfd: i32, path: &[u8], flags: i32, mode: u32) -> SysResult<i32> {
+        check_dirfd(dirfd, path)?;
+        let mut o = std::fs::OpenOptions::new();
+        match flags & O_ACCMODE {
+            O_WRONLY => o.write(true),
+            O_RDWR => o.read(true).write(true),
+            _ => o.read(true),
+        };
+        if flags & O_APPEND != 0 {
+            o.append(true);
+        }
+        if flags & O_TRUNC != 0 {
+            o.truncate(true);
+        }
+        if flags & O_CREAT != 0 {
+            if flags & O_EXCL != 0 {
+                o.create_new(true);
+            } else {
+                o.create(true);
+            }
+        }
+        o.mode(mode);
+        let file = o.open(host_path(path)).map_err(errno)?;
+        let fd = self.add_file(file);
+        let kept = O_ACCMODE | O_APPEND;
+        self.status_flags.lock().unwrap().insert(fd, flags & kept);
+        Ok(fd)
     }
-    fn close(&self, _fd: i32) -> SysResult<()> {
-        Err(Errno::ENOSYS)
+    fn close(&self, fd: i32) -> SysResult<()> {
+        self.status_flags.lock().unwrap().remove(&fd);
+        match self.files.lock().unwrap().remove(&fd) {
+            Some(_) => Ok(()),
+            None => Err(Errno::EBADF),
+        }
     }
-    fn read(&self, _fd: i32, _b: &mut [u8]) -> SysResult<usize> {
-        Err(Errno::ENOSYS)
+    fn read(&self, fd: i32, b: &mut [u8]) -> SysResult<usize> {
+        self.with_file(fd, |f| f.read(b))
     }
     fn write(&self, fd: i32, b: &[u8]) -> SysResult<usize> {
         if fd == 1 || fd == 2 {
             self.out.lock().unwrap().extend_from_slice(b);
             Ok(b.len())
         } else {
-            Err(Errno::EBADF)
+            self.with_file(fd, |f| f.write(b))
         }
     }
-    fn pread(&self, _fd: i32, _b: &mut [u8], _o: i64) -> SysResult<usize> {
-        Err(Errno::ENOSYS)
+    fn pread(&self, fd: i32, b: &mut [u8], o: i64) -> SysResult<usize> {
+        let o = u64::try_from(o).map_err(|_| Errno::EINVAL)?;
+        self.with_file(fd, |f| f.read_at(b, o))
     }
-    fn pwrite(&self, _fd: i32, _b: &[u8], _o: i64) -> SysResult<usize> {
-        Err(Errno::ENOSYS)
+    fn pwrite(&self, fd: i32, b: &[u8], o: i64) -> SysResult<usize> {
+        let o = u64::try_from(o).map_err(|_| Errno::EINVAL)?;
+        self.with_file(fd, |f| f.write_at(b, o))
     }
-    fn lseek(&self, _fd: i32, _o: i64, _w: i32) -> SysResult<i64> {
-        Err(Errno::ENOSYS)
+    fn lseek(&self, fd: i32, o: i64, whence: i32) -> SysResult<i64> {
+        let pos = match whence {
+            0 => SeekFrom::Start(u64::try_from(o).map_err(|_| Errno::EINVAL)?),
+            1 => SeekFrom::Current(o),
+            2 => SeekFrom::End(o),
+            _ => return Err(Errno::EINVAL),
+        };
+        self.with_file(fd, |f| f.seek(pos)).map(|p| p as i64)
     }
-    fn fstatat(&self, _d: i32, _p: &[u8], _f: i32) -> SysResult<FileStat> {
-        Err(Errno::ENOSYS)
+    fn fstatat(&self, dirfd: i32, path: &[u8], flags: i32) -> SysResult<FileStat> {
+        if path.is_empty() && flags & AT_EMPTY_PATH != 0 {
+            return self
+                .with_file(dirfd, |f| f.metadata())
+                .map(|m| file_stat(&m));
+        }
+        check_dirfd(dirfd, path)?;
+        let m = if flags & AT_SYMLINK_NOFOLLOW != 0 {
+            std::fs::symlink_metadata(host_path(path))
+        } else {
+            std::fs::metadata(host_path(path))
+        };
+        m.map(|m| file_stat(&m)).map_err(errno)
     }
     fn faccessat(&self, _d: i32, _p: &[u8], _m: i32, _f: i32) -> SysResult<()> {
         Err(Errno::ENOSYS)
@@ -137,17 +322,31 @@ impl HostOs for TestHost {
     fn utimensat(&self, _d: i32, _p: &[u8], _t: Option<[Timespec; 2]>, _f: i32) -> SysResult<()> {
         Err(Errno::ENOSYS)
     }
-    fn ftruncate(&self, _fd: i32, _l: i64) -> SysResult<()> {
-        Err(Errno::ENOSYS)
+    fn ftruncate(&self, fd: i32, len: i64) -> SysResult<()> {
+        let len = u64::try_from(len).map_err(|_| Errno::EINVAL)?;
+        self.with_file(fd, |f| f.set_len(len))
     }
-    fn fsync(&self, _fd: i32) -> SysResult<()> {
-        Err(Errno::ENOSYS)
+    fn fsync(&self, fd: i32) -> SysResult<()> {
+        self.with_file(fd, |f| f.sync_all())
     }
-    fn fcntl(&self, _fd: i32, _c: i32, _a: i64) -> SysResult<i64> {
-        Err(Errno::ENOSYS)
+    fn fcntl(&self, fd: i32, cmd: i32, _a: i64) -> SysResult<i64> {
+        // F_GETFL only: what mmap needs to check a file's access mode.
+        const F_GETFL: i32 = 3;
+        // 1 and 2 are the collecting sinks: write-only.
+        if cmd == F_GETFL && (fd == 1 || fd == 2) {
+            return Ok(O_WRONLY as i64);
+        }
+        if !self.files.lock().unwrap().contains_key(&fd) {
+            return Err(Errno::EBADF);
+        }
+        match (cmd, self.status_flags.lock().unwrap().get(&fd)) {
+            (F_GETFL, Some(&f)) => Ok(f as i64),
+            _ => Err(Errno::ENOSYS),
+        }
     }
-    fn dup(&self, _fd: i32) -> SysResult<i32> {
-        Err(Errno::ENOSYS)
+    fn dup(&self, fd: i32) -> SysResult<i32> {
+        let file = self.with_file(fd, |f| f.try_clone())?;
+        Ok(self.add_file(file))
     }
     fn dup3(&self, _o: i32, _n: i32, _f: i32) -> SysResult<i32> {
         Err(Errno::ENOSYS)
@@ -222,5 +421,74 @@ impl HostOs for TestHost {
     }
     fn log(&self, args: fmt::Arguments<'_>) {
         self.log.lock().unwrap().push(alloc::format!("{args}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::ffi::OsStrExt;
+
+    #[test]
+    fn files_through_the_fd_table() {
+        let host = TestHost::default();
+        let dir = std::env::temp_dir().join(alloc::format!("pvm-testhost-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("f");
+        let p = path.as_os_str().as_bytes();
+        let fd = host
+            .openat(AT_FDCWD, p, O_RDWR | O_CREAT | O_TRUNC, 0o600)
+            .unwrap();
+        assert!(fd >= 3);
+        assert_eq!(host.write(fd, b"hello world").unwrap(), 11);
+        let mut buf = [0u8; 5];
+        assert_eq!(host.pread(fd, &mut buf, 6).unwrap(), 5);
+        assert_eq!(&buf, b"world");
+        assert_eq!(host.lseek(fd, 0, 0).unwrap(), 0);
+        assert_eq!(host.read(fd, &mut buf).unwrap(), 5);
+        assert_eq!(&buf, b"hello");
+        let st = host.fstatat(fd, b"", AT_EMPTY_PATH).unwrap();
+        assert_eq!((st.size, st.mode & 0o170777), (11, 0o100600));
+        let fd2 = host.dup(fd).unwrap();
+        assert_ne!(fd, fd2);
+        assert_eq!(host.open_files(), 2);
+        host.close(fd).unwrap();
+        host.close(fd2).unwrap();
+        assert_eq!(host.close(fd), Err(Errno::EBADF));
+        assert_eq!(host.open_files(), 0);
+        let st = host
+            .fstatat(AT_FDCWD, dir.as_os_str().as_bytes(), 0)
+            .unwrap();
+        assert_eq!(st.mode & 0o170000, 0o040000);
+        std::fs::remove_dir_all(&dir).unwrap();
+        let missing = host.openat(AT_FDCWD, p, 0, 0);
+        assert_eq!(missing, Err(Errno::ENOENT));
+        // Console output is still collected.
+        host.write(1, b"out").unwrap();
+        assert_eq!(&host.out.lock().unwrap()[..], b"out");
+    }
+
+    #[test]
+    fn reserve_is_aligned_and_discard_zeroes_what_was_backed() {
+        let host = TestHost::leak();
+        let base = host.reserve(1 << 20).unwrap();
+        assert_eq!(base as usize % 4096, 0);
+        host.protect(base, 0x3000, HostProt::READ | HostProt::WRITE)
+            .unwrap();
+        // SAFETY: inside the reservation, backed above.
+        unsafe {
+            base.write(1);
+            base.add(0x2fff).write(2);
+        }
+        host.discard(base.wrapping_add(0x1000), 0x3000).unwrap();
+        // SAFETY: inside the reservation.
+        unsafe {
+            assert_eq!(base.read(), 1, "outside the discarded range");
+            assert_eq!(base.add(0x2fff).read(), 0);
+        }
+        host.discard(base, 1 << 20).unwrap();
+        // SAFETY: inside the reservation.
+        assert_eq!(unsafe { base.read() }, 0);
+        assert!(host.backed.lock().unwrap().is_empty());
     }
 }

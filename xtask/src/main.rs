@@ -1,2 +1,318 @@
-//! `cargo xtask`: SKELETON.
-fn main() {}
+//! `cargo xtask`: pvm's build, test and benchmark driver (std only).
+//!
+//! - `cargo xtask test`  the one test command: set-up, release build, unit
+//!   tests, then the guest suite (differential against qemu-riscv64 and the
+//!   checked-in expectations) and the loader's bad-input cases.
+//! - `cargo xtask bench` guest benchmarks: native vs qemu-riscv64 vs pvm.
+//! - `cargo xtask demo`  builds the bundled demo guest and runs it under pvm.
+//! - `cargo xtask qemu`  the bare-metal host (see `qemu.rs`).
+
+mod badinput;
+mod bench;
+mod cli;
+mod coverage;
+mod guests;
+mod qemu;
+mod setup;
+mod suite;
+mod util;
+
+use std::process::{Command, ExitCode};
+use suite::{Outcome, Runner};
+use util::{root, run_inherit};
+
+const USAGE: &str = "usage: cargo xtask <command> [options]
+
+commands:
+  test   [--engine E]... [--filter S] [--jobs N] [--bless] [--no-setup]
+         [--no-unit] [--no-baremetal]
+         set up (apt, when root), cargo build --release, cargo test
+         --workspace, then run every guest under qemu-riscv64 and pvm
+         (one run per engine; default: interp) and compare.
+         --bless rewrites tests/expected/ from qemu-riscv64's output.
+  bench  [--engine E]... [--runs N] [--filter S]
+         benchmarks under native, qemu-riscv64 and pvm (median of N runs).
+  demo   [ARGS]...   build tests/demo/hello.c for RISC-V and run it under pvm.
+  qemu   PROGRAM [ARGS]...   run a guest on the bare-metal host.
+  setup  install the packages the other commands need.";
+
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// Parses `--flag value` style options; returns an error for unknown ones.
+struct Args {
+    v: Vec<String>,
+}
+
+impl Args {
+    fn flag(&mut self, name: &str) -> bool {
+        if let Some(i) = self.v.iter().position(|a| a == name) {
+            self.v.remove(i);
+            true
+        } else {
+            false
+        }
+    }
+    fn values(&mut self, name: &str) -> Result<Vec<String>, String> {
+        let mut out = Vec::new();
+        while let Some(i) = self
+            .v
+            .iter()
+            .position(|a| a == name || a.starts_with(&format!("{name}=")))
+        {
+            let a = self.v.remove(i);
+            if let Some((_, val)) = a.split_once('=') {
+                out.push(val.to_string());
+            } else if i < self.v.len() {
+                out.push(self.v.remove(i));
+            } else {
+                return Err(format!("{name} needs a value"));
+            }
+        }
+        Ok(out)
+    }
+    fn value(&mut self, name: &str) -> Result<Option<String>, String> {
+        Ok(self.values(name)?.pop())
+    }
+    fn done(self) -> Result<(), String> {
+        match self.v.first() {
+            Some(a) => Err(format!("unexpected argument {a:?}\n\n{USAGE}")),
+            None => Ok(()),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let mut argv: Vec<String> = std::env::args().skip(1).collect();
+    if argv.is_empty() {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    }
+    let cmd = argv.remove(0);
+    let r = match cmd.as_str() {
+        "test" => test(Args { v: argv }),
+        "bench" => bench_cmd(Args { v: argv }),
+        "demo" => return demo(&argv),
+        "qemu" => return qemu::main(&argv),
+        "setup" => setup::ensure().map(|_| true),
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(true)
+        }
+        other => Err(format!("unknown command {other:?}\n\n{USAGE}")),
+    };
+    match r {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn test(mut a: Args) -> Result<bool, String> {
+    let mut engines = a.values("--engine")?;
+    if engines.is_empty() {
+        engines.push("interp".into());
+    }
+    let filter = a.value("--filter")?;
+    let jobs: usize = a
+        .value("--jobs")?
+        .map_or(Ok(2), |j| j.parse().map_err(|_| "bad --jobs".to_string()))?;
+    let bless = a.flag("--bless");
+    let no_setup = a.flag("--no-setup");
+    let no_unit = a.flag("--no-unit");
+    let no_baremetal = a.flag("--no-baremetal");
+    a.done()?;
+    let start = std::time::Instant::now();
+
+    if !no_setup {
+        setup::ensure()?;
+    }
+    let mut outcomes: Vec<Outcome> = Vec::new();
+    let mut labels: Vec<String> = vec!["cargo".into()];
+    println!("== cargo build --release");
+    let built = run_inherit(cargo().args(["build", "--release"]).current_dir(root()));
+    let build_ok = built.is_ok();
+    outcomes.push(Outcome {
+        runner: "cargo".into(),
+        case: "build --release".into(),
+        result: built.map(|_| None),
+    });
+    if !no_unit {
+        println!("== cargo test --workspace");
+        let r = run_inherit(
+            cargo()
+                .args(["test", "--workspace", "--quiet"])
+                .current_dir(root()),
+        );
+        outcomes.push(Outcome {
+            runner: "cargo".into(),
+            case: "test --workspace".into(),
+            result: r.map(|_| None),
+        });
+    }
+
+    let mut runners: Vec<Runner> = Vec::new();
+    if build_ok {
+        runners.extend(engines.iter().map(|e| Runner::Pvm(e.clone())));
+    } else {
+        eprintln!("release build failed: pvm runs skipped (counted as failures)");
+        for e in &engines {
+            outcomes.push(Outcome {
+                runner: Runner::Pvm(e.clone()).label(),
+                case: "all".into(),
+                result: Err("not run: cargo build --release failed".into()),
+            });
+        }
+    }
+    if qemu::READY && !no_baremetal {
+        match qemu::setup() {
+            Ok(()) => runners.push(Runner::Baremetal),
+            Err(e) => outcomes.push(Outcome {
+                runner: Runner::Baremetal.label(),
+                case: "setup".into(),
+                result: Err(e),
+            }),
+        }
+    }
+    labels.push(Runner::Qemu.label());
+    labels.extend(engines.iter().map(|e| Runner::Pvm(e.clone()).label()));
+    if qemu::READY && !no_baremetal {
+        labels.push(Runner::Baremetal.label());
+    }
+
+    println!("== building guests");
+    let mut cases = guests::discover()?;
+    if let Some(f) = &filter {
+        cases.retain(|c| c.name.contains(f.as_str()));
+    }
+    let failed_builds = guests::build_all(&cases, jobs);
+    for (name, err) in &failed_builds {
+        eprintln!("{err}");
+        outcomes.push(Outcome {
+            runner: "build".into(),
+            case: name.clone(),
+            result: Err("guest build failed".into()),
+        });
+    }
+    // A failed build must not run a stale binary from an earlier build.
+    cases.retain(|c| !failed_builds.iter().any(|(n, _)| *n == c.name));
+    for c in &cases {
+        outcomes.push(Outcome {
+            runner: "build".into(),
+            case: c.name.clone(),
+            result: Ok(None),
+        });
+    }
+    labels.insert(1, "build".into());
+
+    println!("== running {} guest programs under {}", cases.len(), {
+        let mut l = vec![Runner::Qemu.label()];
+        l.extend(runners.iter().map(|r| r.label()));
+        l.join(", ")
+    });
+    outcomes.extend(suite::run_all(&cases, &runners, jobs, bless));
+    if filter
+        .as_ref()
+        .is_none_or(|f| "badinput".contains(f.as_str()))
+    {
+        println!("== bad-input cases");
+        outcomes.extend(badinput::run(&runners));
+    }
+    if filter.as_ref().is_none_or(|f| "cli".contains(f.as_str())) {
+        println!("== pvm command-line checks");
+        outcomes.extend(cli::run_all(&cases, &runners));
+    }
+    if filter.is_none() {
+        println!("== RV64GC instruction coverage of the ISA tests");
+        let r = match coverage::missing() {
+            Ok(m) if m.is_empty() => Ok(None),
+            Ok(m) => Err(format!("instructions no ISA test uses: {}", m.join(" "))),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = &r {
+            eprintln!("FAIL coverage\n      {e}");
+        }
+        outcomes.push(Outcome {
+            runner: "coverage".into(),
+            case: "rv64gc".into(),
+            result: r,
+        });
+        labels.insert(2, "coverage".into());
+    }
+    let ok = suite::summarize(&outcomes, &labels);
+    println!(
+        "\n{} in {:.0} s",
+        if ok { "ALL PASSED" } else { "FAILED" },
+        start.elapsed().as_secs_f64()
+    );
+    Ok(ok)
+}
+
+fn bench_cmd(mut a: Args) -> Result<bool, String> {
+    let mut engines = a.values("--engine")?;
+    if engines.is_empty() {
+        engines.push("interp".into());
+    }
+    let runs = a
+        .value("--runs")?
+        .map_or(Ok(5), |r| r.parse().map_err(|_| "bad --runs".to_string()))?;
+    let filter = a.value("--filter")?;
+    a.done()?;
+    setup::ensure()?;
+    run_inherit(
+        cargo()
+            .args(["build", "--release", "-p", "host-linux"])
+            .current_dir(root()),
+    )?;
+    bench::run(&bench::Options {
+        runs,
+        engines,
+        filter,
+    })
+}
+
+/// Builds the bundled demo guest and runs it under pvm with inherited stdio.
+fn demo(args: &[String]) -> ExitCode {
+    let go = || -> Result<i32, String> {
+        setup::ensure()?;
+        run_inherit(
+            cargo()
+                .args(["build", "--release", "-p", "host-linux"])
+                .current_dir(root()),
+        )?;
+        let src = root().join("tests/demo/hello.c");
+        let out = root().join("tests/build/demo/hello");
+        let cmd: Vec<String> = [guests::CC, "-O2", "-static", "-Wall"]
+            .map(String::from)
+            .into_iter()
+            .chain([src.display().to_string()])
+            .collect();
+        guests::build_cached(&cmd, &src, &[], &out)?;
+        let args: Vec<String> = if args.is_empty() {
+            vec!["from".into(), "pvm".into()]
+        } else {
+            args.to_vec()
+        };
+        println!(
+            "$ target/release/pvm tests/build/demo/hello {}",
+            args.join(" ")
+        );
+        let st = Command::new(suite::pvm_binary())
+            .arg(&out)
+            .args(&args)
+            .status()
+            .map_err(|e| format!("cannot run pvm: {e}"))?;
+        Ok(util::shell_status(st))
+    };
+    match go() {
+        Ok(s) => ExitCode::from(s.clamp(0, 255) as u8),
+        Err(e) => {
+            eprintln!("xtask demo: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -286,12 +286,20 @@ impl Vm {
 }
 
 /// Run `code` (which must end in ecall) with a1, a2 preset; return a0.
+/// Runs both the specialised and the generic handlers and insists they
+/// agree on every register.
 fn run2(code: &[u32], a: u64, b: u64) -> u64 {
-    let mut vm = Vm::new(code);
-    vm.cpu.x[A1 as usize] = a;
-    vm.cpu.x[A2 as usize] = b;
-    assert_eq!(vm.run(), Trap::Ecall);
-    vm.x(A0)
+    let mut out = alloc::vec::Vec::new();
+    for generic in [false, true] {
+        let mut vm = Vm::new(code);
+        vm.interp.generic_only = generic;
+        vm.cpu.x[A1 as usize] = a;
+        vm.cpu.x[A2 as usize] = b;
+        assert_eq!(vm.run(), Trap::Ecall);
+        out.push(vm.cpu);
+    }
+    assert_eq!(out[0], out[1], "fast and generic paths differ");
+    out[0].x[A0 as usize]
 }
 
 fn rr(name: &str, a: u64, b: u64) -> u64 {

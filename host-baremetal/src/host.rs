@@ -1,0 +1,240 @@
+//! `HostOs` for the unikernel: memory from [`crate::memory`], files from
+//! the in-kernel [`host_baremetal::fs::Fs`], time from [`crate::clock`],
+//! entropy from [`crate::random`], and the serial console.
+//!
+//! Nothing guest-visible is decided here: this layer only forwards, and
+//! answers the identity questions (pid, uname) a machine with one process
+//! and no users answers.
+
+use core::fmt::{self, Write as _};
+use host_baremetal::fs::{Console, Fs};
+use vm_core::host::*;
+
+/// The serial console: stdout on COM1, stderr on COM2.
+#[derive(Debug)]
+pub struct SerialConsole;
+
+impl Console for SerialConsole {
+    fn stdout(&self, data: &[u8]) {
+        crate::serial::COM1.lock().write_bytes(data);
+    }
+    fn stderr(&self, data: &[u8]) {
+        crate::serial::COM2.lock().write_bytes(data);
+    }
+}
+
+/// The unikernel host.
+#[derive(Debug)]
+pub struct BareMetal {
+    pub fs: spin::Mutex<Fs>,
+}
+
+fn field(s: &str) -> [u8; 65] {
+    let mut f = [0u8; 65];
+    let n = s.len().min(64);
+    f[..n].copy_from_slice(&s.as_bytes()[..n]);
+    f
+}
+
+impl HostOs for BareMetal {
+    fn reserve(&self, size: usize) -> SysResult<*mut u8> {
+        crate::memory::reserve(size)
+    }
+    fn protect(&self, addr: *mut u8, len: usize, prot: HostProt) -> SysResult<()> {
+        crate::memory::protect(addr, len, prot)
+    }
+    fn discard(&self, addr: *mut u8, len: usize) -> SysResult<()> {
+        crate::memory::discard(addr, len)
+    }
+
+    fn openat(&self, dirfd: i32, path: &[u8], flags: i32, mode: u32) -> SysResult<i32> {
+        self.fs.lock().openat(dirfd, path, flags, mode)
+    }
+    fn close(&self, fd: i32) -> SysResult<()> {
+        self.fs.lock().close(fd)
+    }
+    fn read(&self, fd: i32, buf: &mut [u8]) -> SysResult<usize> {
+        self.fs.lock().read(fd, buf)
+    }
+    fn write(&self, fd: i32, buf: &[u8]) -> SysResult<usize> {
+        self.fs.lock().write(fd, buf)
+    }
+    fn pread(&self, fd: i32, buf: &mut [u8], offset: i64) -> SysResult<usize> {
+        self.fs.lock().pread(fd, buf, offset)
+    }
+    fn pwrite(&self, fd: i32, buf: &[u8], offset: i64) -> SysResult<usize> {
+        self.fs.lock().pwrite(fd, buf, offset)
+    }
+    fn lseek(&self, fd: i32, offset: i64, whence: i32) -> SysResult<i64> {
+        self.fs.lock().lseek(fd, offset, whence)
+    }
+    fn fstatat(&self, dirfd: i32, path: &[u8], flags: i32) -> SysResult<FileStat> {
+        self.fs.lock().fstatat(dirfd, path, flags)
+    }
+    fn faccessat(&self, dirfd: i32, path: &[u8], mode: i32, flags: i32) -> SysResult<()> {
+        self.fs.lock().faccessat(dirfd, path, mode, flags)
+    }
+    fn readlinkat(&self, dirfd: i32, path: &[u8], buf: &mut [u8]) -> SysResult<usize> {
+        self.fs.lock().readlinkat(dirfd, path, buf)
+    }
+    fn getdents64(&self, fd: i32, buf: &mut [u8]) -> SysResult<usize> {
+        self.fs.lock().getdents64(fd, buf)
+    }
+    fn mkdirat(&self, dirfd: i32, path: &[u8], mode: u32) -> SysResult<()> {
+        self.fs.lock().mkdirat(dirfd, path, mode)
+    }
+    fn unlinkat(&self, dirfd: i32, path: &[u8], flags: i32) -> SysResult<()> {
+        self.fs.lock().unlinkat(dirfd, path, flags)
+    }
+    fn renameat2(
+        &self,
+        olddirfd: i32,
+        oldpath: &[u8],
+        newdirfd: i32,
+        newpath: &[u8],
+        flags: u32,
+    ) -> SysResult<()> {
+        self.fs
+            .lock()
+            .renameat2(olddirfd, oldpath, newdirfd, newpath, flags)
+    }
+    fn symlinkat(&self, target: &[u8], newdirfd: i32, linkpath: &[u8]) -> SysResult<()> {
+        self.fs.lock().symlinkat(target, newdirfd, linkpath)
+    }
+    fn linkat(
+        &self,
+        olddirfd: i32,
+        oldpath: &[u8],
+        newdirfd: i32,
+        newpath: &[u8],
+        flags: i32,
+    ) -> SysResult<()> {
+        self.fs
+            .lock()
+            .linkat(olddirfd, oldpath, newdirfd, newpath, flags)
+    }
+    fn fchmodat(&self, dirfd: i32, path: &[u8], mode: u32) -> SysResult<()> {
+        self.fs.lock().fchmodat(dirfd, path, mode)
+    }
+    fn fchmod(&self, fd: i32, mode: u32) -> SysResult<()> {
+        self.fs.lock().fchmod(fd, mode)
+    }
+    fn utimensat(
+        &self,
+        dirfd: i32,
+        path: &[u8],
+        times: Option<[Timespec; 2]>,
+        flags: i32,
+    ) -> SysResult<()> {
+        self.fs.lock().utimensat(dirfd, path, times, flags)
+    }
+    fn ftruncate(&self, fd: i32, len: i64) -> SysResult<()> {
+        self.fs.lock().ftruncate(fd, len)
+    }
+    fn fsync(&self, fd: i32) -> SysResult<()> {
+        self.fs.lock().fsync(fd)
+    }
+    fn fcntl(&self, fd: i32, cmd: i32, arg: i64) -> SysResult<i64> {
+        self.fs.lock().fcntl(fd, cmd, arg)
+    }
+    fn fcntl_lock(&self, fd: i32, cmd: i32, lock: &mut Flock) -> SysResult<()> {
+        // One process: no lock can conflict with another's. F_GETLK and
+        // F_OFD_GETLK answer "nothing would block" as Linux does then.
+        self.fs.lock().check_fd(fd)?;
+        if cmd == 5 || cmd == 36 {
+            lock.l_type = 2; // F_UNLCK
+        }
+        Ok(())
+    }
+    fn dup(&self, fd: i32) -> SysResult<i32> {
+        self.fs.lock().dup(fd)
+    }
+    fn dup3(&self, oldfd: i32, newfd: i32, flags: i32) -> SysResult<i32> {
+        self.fs.lock().dup3(oldfd, newfd, flags)
+    }
+    fn pipe2(&self, flags: i32) -> SysResult<[i32; 2]> {
+        self.fs.lock().pipe2(flags)
+    }
+    fn tcgetattr(&self, fd: i32) -> SysResult<Termios> {
+        Err(self.fs.lock().not_a_tty(fd))
+    }
+    fn tcsetattr(&self, fd: i32, _action: u32, _termios: &Termios) -> SysResult<()> {
+        Err(self.fs.lock().not_a_tty(fd))
+    }
+    fn winsize(&self, fd: i32) -> SysResult<WinSize> {
+        Err(self.fs.lock().not_a_tty(fd))
+    }
+    fn getcwd(&self, buf: &mut [u8]) -> SysResult<usize> {
+        self.fs.lock().getcwd(buf)
+    }
+    fn chdir(&self, path: &[u8]) -> SysResult<()> {
+        self.fs.lock().chdir(path)
+    }
+    fn fchdir(&self, fd: i32) -> SysResult<()> {
+        self.fs.lock().fchdir(fd)
+    }
+    fn umask(&self, mask: u32) -> u32 {
+        self.fs.lock().umask(mask)
+    }
+
+    fn clock_gettime(&self, clock: i32) -> SysResult<Timespec> {
+        crate::clock::gettime(clock)
+    }
+    fn clock_getres(&self, clock: i32) -> SysResult<Timespec> {
+        crate::clock::getres(clock)
+    }
+    fn sleep(&self, duration: Timespec) -> SysResult<()> {
+        crate::clock::sleep(duration)
+    }
+    fn random(&self, buf: &mut [u8]) -> SysResult<usize> {
+        crate::random::fill(buf);
+        Ok(buf.len())
+    }
+    fn ids(&self) -> Ids {
+        // The only process on the machine, run by its only user.
+        Ids {
+            pid: 1,
+            ppid: 0,
+            uid: 0,
+            euid: 0,
+            gid: 0,
+            egid: 0,
+        }
+    }
+    fn gettid(&self) -> i32 {
+        1
+    }
+    fn uname(&self) -> HostUname {
+        HostUname {
+            sysname: field("Linux"),
+            nodename: field("pvm"),
+            release: field("6.1.0-pvm"),
+            version: field("#1 pvm-baremetal"),
+            domainname: field("(none)"),
+        }
+    }
+    fn sysinfo(&self) -> SysInfo {
+        let (total, free) = crate::memory::usage();
+        SysInfo {
+            uptime: (crate::clock::uptime_ns() / 1_000_000_000) as i64,
+            loads: [0; 3],
+            totalram: total,
+            freeram: free,
+            sharedram: 0,
+            bufferram: 0,
+            totalswap: 0,
+            freeswap: 0,
+            procs: 1,
+            mem_unit: 1,
+        }
+    }
+    fn cpu_count(&self) -> usize {
+        1
+    }
+
+    fn log(&self, args: fmt::Arguments<'_>) {
+        let mut port = crate::serial::COM2.lock();
+        let _ = port.write_fmt(args);
+        let _ = port.write_str("\n");
+    }
+}

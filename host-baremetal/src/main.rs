@@ -1,0 +1,203 @@
+//! `pvm-kernel`: pvm as a unikernel. The bootloader hands over a machine
+//! with all physical memory mapped and a ramdisk loaded; this kernel sets up
+//! the CPU tables, memory, clock and entropy, builds the file system from
+//! the ramdisk, and runs one RISC-V guest process on `vm-core` exactly as
+//! `host-linux` does. The guest's exit status leaves through QEMU's
+//! isa-debug-exit device (see [`exit`]).
+//!
+//! Boot order matters: the serial ports first (so every later failure can
+//! be reported), then the IDT (so faults are reported, not triple faults),
+//! then memory (the heap everything after needs).
+#![no_std]
+#![no_main]
+#![warn(missing_debug_implementations, rust_2018_idioms)]
+
+extern crate alloc;
+
+mod clock;
+mod exit;
+mod host;
+mod interrupts;
+mod memory;
+mod random;
+mod selftest;
+mod serial;
+
+use alloc::boxed::Box;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use bootloader_api::config::{BootloaderConfig, Mapping};
+use bootloader_api::{BootInfo, entry_point};
+use host_baremetal::archive;
+use host_baremetal::bootcfg::{BOOT_RECORD, BootConfig, STDIN_FILE};
+use host_baremetal::fs::Fs;
+use vm_core::host::HostOs;
+use vm_core::interp::Interpreter;
+use vm_core::loader::{self, LoadConfig};
+use vm_core::memory::GuestMemory;
+use vm_core::process::{ExitStatus, Options, Process, Thread};
+use vm_core::signal;
+
+/// What the bootloader must set up: the physical memory window (page
+/// tables are edited through it), its own mappings in the upper half (the
+/// lower half is ours), and a roomy stack for the interpreter.
+pub static BOOTLOADER_CONFIG: BootloaderConfig = {
+    let mut config = BootloaderConfig::new_default();
+    config.mappings.physical_memory = Some(Mapping::Dynamic);
+    config.mappings.dynamic_range_start = Some(0xffff_8000_0000_0000);
+    config.kernel_stack_size = 1 << 20;
+    config
+};
+
+entry_point!(kernel_main, config = &BOOTLOADER_CONFIG);
+
+fn fail(what: core::fmt::Arguments<'_>) -> ! {
+    klog!("fatal: {what}");
+    exit::exit_failure()
+}
+
+fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
+    serial::init();
+    interrupts::init();
+    if let Err(e) = memory::init(boot_info) {
+        fail(format_args!("{e}"));
+    }
+    if !clock::init() {
+        klog!("the PIT did not answer: assuming a 1 GHz TSC, times will be off");
+    }
+    if !random::init() {
+        klog!(
+            "no RDRAND on this CPU: getrandom uses a TSC-seeded xorshift generator, not cryptographic"
+        );
+    }
+
+    let ramdisk: &'static [u8] = match boot_info.ramdisk_addr.into_option() {
+        // SAFETY: the bootloader mapped the ramdisk at this address for
+        // `ramdisk_len` bytes and never unmaps it; nothing writes to it.
+        Some(addr) => unsafe {
+            core::slice::from_raw_parts(addr as *const u8, boot_info.ramdisk_len as usize)
+        },
+        None => fail(format_args!("no ramdisk: nothing to run")),
+    };
+    let member = |name: &[u8]| -> Option<&'static [u8]> {
+        archive::read(ramdisk)
+            .filter_map(Result::ok)
+            .find(|e| e.name == name)
+            .map(|e| e.data)
+    };
+    let config = match member(BOOT_RECORD).map(BootConfig::parse) {
+        Some(Ok(c)) => c,
+        Some(Err(e)) => fail(format_args!("{e}")),
+        None => fail(format_args!("the ramdisk has no boot record")),
+    };
+    let stdin = member(STDIN_FILE).unwrap_or(&[]);
+    let fs = match Fs::new(ramdisk, stdin, &host::SerialConsole, clock::realtime) {
+        Ok(fs) => fs,
+        Err(e) => fail(format_args!("ramdisk: {e}")),
+    };
+    let host: &'static host::BareMetal = Box::leak(Box::new(host::BareMetal {
+        fs: spin::Mutex::new(fs),
+    }));
+    if let Err(e) = host.fs.lock().set_initial_cwd(&config.cwd) {
+        fail(format_args!("cannot enter the starting directory: {e}"));
+    }
+
+    if config.has_option(b"selftest") {
+        selftest::run(host, &config);
+    }
+    run_guest(host, &config)
+}
+
+/// Exit status for failures of pvm itself, as `host-linux` uses.
+const EXIT_INTERNAL: i32 = 125;
+
+/// Run the guest process to its end and leave QEMU with its status, the
+/// same steps `host-linux` takes: reserve, load, run, report.
+fn run_guest(host: &'static host::BareMetal, config: &BootConfig) -> ! {
+    let program = &config.program[..];
+    let shown = String::from_utf8_lossy(program);
+    let mem = match GuestMemory::new(host, loader::ADDRESS_SPACE_SIZE) {
+        Ok(m) => m,
+        Err(e) => {
+            klog!("cannot reserve the guest address space: {e}");
+            exit::exit_guest(EXIT_INTERNAL)
+        }
+    };
+    let argv: Vec<&[u8]> = config.argv.iter().map(|a| &a[..]).collect();
+    let envp: Vec<&[u8]> = config.env.iter().map(|e| &e[..]).collect();
+    let cfg = LoadConfig {
+        path: program,
+        argv: &argv,
+        envp: &envp,
+        sysroot: config.sysroot.as_deref(),
+        execfn: program,
+    };
+    let loaded = match loader::load(&mem, &cfg) {
+        Ok(l) => l,
+        Err(e) => {
+            host.log(format_args!("pvm: {shown}: {e}"));
+            exit::exit_guest(e.exit_code())
+        }
+    };
+    // /proc/self/exe: the absolute path (the ramdisk holds the program at
+    // its absolute build-machine path, and the runner gives that cwd).
+    let exe_path = if program.first() == Some(&b'/') {
+        program.to_vec()
+    } else {
+        let mut p = config.cwd.clone();
+        if p.last() != Some(&b'/') {
+            p.push(b'/');
+        }
+        p.extend_from_slice(program.strip_prefix(b"./").unwrap_or(program));
+        p
+    };
+    let strace = config.has_option(b"strace");
+    let process = Process::new(host, mem, exe_path, Options { strace });
+    let mut thread = Thread {
+        tid: host.gettid(),
+        ..Default::default()
+    };
+    thread.cpu.pc = loaded.entry;
+    thread.cpu.x[2] = loaded.sp;
+    let mut engine = Interpreter::new();
+    let status = process.run(&mut thread, &mut engine);
+    // A signal raised by a system call ends the run as Exit(128 + signo)
+    // and is recorded in the signal table.
+    let killed = match status {
+        ExitStatus::Signaled(r) => Some(r),
+        ExitStatus::Exited(_) => process.signals.lock().fatal,
+    };
+    if strace {
+        match &killed {
+            Some(r) => host.log(format_args!(
+                "+++ killed by {} +++",
+                signal::name(r.signo).unwrap_or("SIG?")
+            )),
+            None => host.log(format_args!("+++ exited with {} +++", status.code())),
+        }
+    }
+    match killed {
+        Some(r) => {
+            let name = signal::name(r.signo).unwrap_or("SIG?");
+            let addr = match r.addr {
+                Some(a) => format!(" fault address {a:#x}"),
+                None => String::new(),
+            };
+            host.log(format_args!(
+                "pvm: {shown}: guest terminated by signal {name} ({}) at pc {:#x}{addr}",
+                signal::description(r.signo),
+                r.pc
+            ));
+            exit::exit_guest(128 + r.signo)
+        }
+        None => exit::exit_guest(status.code()),
+    }
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    use core::fmt::Write as _;
+    let _ = writeln!(serial::emergency_com2(), "pvm-kernel: panic: {info}");
+    exit::exit_failure()
+}

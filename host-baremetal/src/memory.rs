@@ -1,0 +1,420 @@
+//! Physical frames, page tables, the kernel heap and guest reservations.
+//!
+//! The bootloader maps all physical memory at `phys_offset`, so page tables
+//! are edited directly through that window. The lower half of the virtual
+//! address space belongs to this module (the bootloader is told to put its
+//! own mappings in the upper half): the heap at [`HEAP_START`], then guest
+//! reservations handed out from [`RESERVE_START`] upwards.
+//!
+//! A reservation (`HostOs::reserve`) costs no memory. `protect` only
+//! records, in each page's leaf entry, what the page may be used for; the
+//! first touch of an accessible page faults, and [`handle_page_fault`]
+//! backs it with a zeroed frame. A page made inaccessible keeps its frame
+//! (hidden: not present, address kept), so contents survive `PROT_NONE` as
+//! the `HostOs` contract wants; `discard` frees the frames.
+//!
+//! Leaf entry encodings inside reservations:
+//! * 0: inaccessible, no frame;
+//! * not present, `SW_LAZY` + `SW_LAZY_WRITE`/`SW_LAZY_EXEC`: accessible,
+//!   frame allocated on the first touch;
+//! * not present, `SW_FRAME` + address: inaccessible, contents kept;
+//! * present, `SW_FRAME` + address: backed, hardware flags per protection.
+
+use bootloader_api::BootInfo;
+use bootloader_api::info::MemoryRegionKind;
+use vm_core::host::{Errno, HostProt, SysResult};
+use x86_64::instructions::tlb;
+use x86_64::registers::control::{Cr0, Cr0Flags, Cr3};
+use x86_64::registers::model_specific::{Efer, EferFlags};
+
+const PAGE: u64 = 4096;
+const PRESENT: u64 = 1;
+const WRITABLE: u64 = 1 << 1;
+const NO_EXECUTE: u64 = 1 << 63;
+const HUGE: u64 = 1 << 7;
+const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
+const SW_LAZY: u64 = 1 << 9;
+const SW_LAZY_WRITE: u64 = 1 << 10;
+const SW_LAZY_EXEC: u64 = 1 << 11;
+const SW_FRAME: u64 = 1 << 52;
+
+/// Start of the kernel heap.
+pub const HEAP_START: u64 = 0x0000_2000_0000_0000;
+/// Guest reservations are placed from here upwards, 1 GiB aligned.
+pub const RESERVE_START: u64 = 0x0000_4000_0000_0000;
+const RESERVE_END: u64 = 0x0000_7f00_0000_0000;
+
+/// Frames: a bump pointer through the usable regions plus a free list
+/// threaded through the freed frames themselves (no heap needed, so the
+/// page-fault handler can allocate).
+struct Frames {
+    regions: [(u64, u64); 64],
+    nregions: usize,
+    region: usize,
+    next: u64,
+    free_head: u64,
+    free_count: u64,
+    used: u64,
+    total: u64,
+}
+
+struct Paging {
+    phys_offset: u64,
+    frames: Frames,
+    /// Next free address for a reservation.
+    reserve_next: u64,
+}
+
+static PAGING: spin::Mutex<Option<Paging>> = spin::Mutex::new(None);
+/// Physical memory window, readable without the lock.
+static PHYS_OFFSET: spin::Once<u64> = spin::Once::new();
+
+#[global_allocator]
+static HEAP: linked_list_allocator::LockedHeap = linked_list_allocator::LockedHeap::empty();
+
+impl Frames {
+    /// A zeroed frame (page tables and guest pages must start clean).
+    fn alloc(&mut self, phys_offset: u64) -> Option<u64> {
+        let frame = self.alloc_dirty(phys_offset)?;
+        // SAFETY: the frame is ours (usable memory, not handed out) and the
+        // physical window maps it.
+        unsafe { core::ptr::write_bytes((phys_offset + frame) as *mut u8, 0, PAGE as usize) };
+        Some(frame)
+    }
+
+    /// A frame with whatever it held (the heap needs no zeroing, and
+    /// zeroing hundreds of MiB under TCG costs seconds of boot time).
+    fn alloc_dirty(&mut self, phys_offset: u64) -> Option<u64> {
+        let frame = if self.free_head != 0 {
+            let f = self.free_head;
+            // SAFETY: a free frame holds the next free frame's address in
+            // its first word, written by `free`.
+            self.free_head = unsafe { *((phys_offset + f) as *const u64) };
+            self.free_count -= 1;
+            f
+        } else {
+            loop {
+                if self.region >= self.nregions {
+                    return None;
+                }
+                let (start, end) = self.regions[self.region];
+                let at = self.next.max(start);
+                if at + PAGE <= end {
+                    self.next = at + PAGE;
+                    break at;
+                }
+                self.region += 1;
+            }
+        };
+        self.used += 1;
+        Some(frame)
+    }
+
+    fn free(&mut self, phys_offset: u64, frame: u64) {
+        // SAFETY: the caller gives back a frame it owned; we keep the list
+        // link in its first word.
+        unsafe { *((phys_offset + frame) as *mut u64) = self.free_head };
+        self.free_head = frame;
+        self.free_count += 1;
+        self.used -= 1;
+    }
+}
+
+impl Paging {
+    fn table(&self, phys: u64) -> *mut [u64; 512] {
+        (self.phys_offset + phys) as *mut [u64; 512]
+    }
+
+    /// The leaf entry for `va`, creating intermediate tables when `create`.
+    fn leaf(&mut self, va: u64, create: bool) -> SysResult<Option<*mut u64>> {
+        let (root, _) = Cr3::read();
+        let mut table = root.start_address().as_u64();
+        for level in (1..4).rev() {
+            let index = ((va >> (12 + 9 * level)) & 0x1ff) as usize;
+            // SAFETY: `table` is a page table frame reached from CR3, mapped
+            // through the physical window.
+            let entry = unsafe { &mut (*self.table(table))[index] };
+            if *entry & PRESENT == 0 {
+                if !create {
+                    return Ok(None);
+                }
+                let frame = self.frames.alloc(self.phys_offset).ok_or(Errno::ENOMEM)?;
+                *entry = frame | PRESENT | WRITABLE;
+            } else if *entry & HUGE != 0 {
+                // Our ranges never use huge pages; refuse rather than corrupt.
+                return Err(Errno::EINVAL);
+            }
+            table = *entry & ADDR_MASK;
+        }
+        let index = ((va >> 12) & 0x1ff) as usize;
+        // SAFETY: as above, for the last-level table.
+        Ok(Some(unsafe {
+            &mut (*self.table(table))[index] as *mut u64
+        }))
+    }
+
+    /// Map `[va, va+len)` to fresh frames, read-write, now (kernel heap).
+    fn map_eager(&mut self, va: u64, len: u64) -> SysResult<()> {
+        let mut at = va;
+        while at < va + len {
+            let frame = self
+                .frames
+                .alloc_dirty(self.phys_offset)
+                .ok_or(Errno::ENOMEM)?;
+            let leaf = self.leaf(at, true)?.ok_or(Errno::ENOMEM)?;
+            // SAFETY: `leaf` points into a live page table.
+            unsafe { *leaf = frame | PRESENT | WRITABLE | NO_EXECUTE | SW_FRAME };
+            at += PAGE;
+        }
+        Ok(())
+    }
+}
+
+fn hardware_flags(prot: HostProt) -> u64 {
+    let mut flags = PRESENT;
+    if prot.contains(HostProt::WRITE) {
+        flags |= WRITABLE;
+    }
+    if !prot.contains(HostProt::EXEC) {
+        flags |= NO_EXECUTE;
+    }
+    flags
+}
+
+/// Take over memory management from the bootloader: frames, NX and
+/// write protection, and a heap of `heap_size` bytes.
+pub fn init(boot_info: &BootInfo) -> Result<(), &'static str> {
+    let phys_offset = boot_info
+        .physical_memory_offset
+        .into_option()
+        .ok_or("bootloader did not map physical memory")?;
+    PHYS_OFFSET.call_once(|| phys_offset);
+    let mut frames = Frames {
+        regions: [(0, 0); 64],
+        nregions: 0,
+        region: 0,
+        next: 0,
+        free_head: 0,
+        free_count: 0,
+        used: 0,
+        total: 0,
+    };
+    for r in boot_info.memory_regions.iter() {
+        if r.kind != MemoryRegionKind::Usable {
+            continue;
+        }
+        // Keep frame 0 out: a zero address means "none" in the free list.
+        let start = ((r.start + PAGE - 1) & !(PAGE - 1)).max(PAGE);
+        let end = r.end & !(PAGE - 1);
+        if end > start && frames.nregions < frames.regions.len() {
+            frames.regions[frames.nregions] = (start, end);
+            frames.nregions += 1;
+            frames.total += (end - start) / PAGE;
+        }
+    }
+    // SAFETY: enabling NX (so NO_EXECUTE bits are legal) and supervisor
+    // write protection changes no existing mapping's meaning for the kernel.
+    unsafe {
+        Efer::update(|f| f.insert(EferFlags::NO_EXECUTE_ENABLE));
+        Cr0::update(|f| f.insert(Cr0Flags::WRITE_PROTECT));
+    }
+    let total = frames.total * PAGE;
+    // A quarter of memory for the kernel heap (guest metadata, /tmp files,
+    // loader buffers); the rest backs guest pages on demand.
+    let heap_size = (total / 4).clamp(16 << 20, 1 << 30) & !(PAGE - 1);
+    let mut paging = Paging {
+        phys_offset,
+        frames,
+        reserve_next: RESERVE_START,
+    };
+    paging
+        .map_eager(HEAP_START, heap_size)
+        .map_err(|_| "not enough memory for the kernel heap")?;
+    // SAFETY: [HEAP_START, +heap_size) was just mapped read-write and is
+    // used by nothing else.
+    unsafe { HEAP.lock().init(HEAP_START as *mut u8, heap_size as usize) };
+    *PAGING.lock() = Some(paging);
+    Ok(())
+}
+
+/// Memory figures for `sysinfo`: (total bytes, free bytes).
+pub fn usage() -> (u64, u64) {
+    let paging = PAGING.lock();
+    let Some(p) = paging.as_ref() else {
+        return (0, 0);
+    };
+    let heap_free = HEAP.lock().free() as u64;
+    let frames_free = p.frames.total - p.frames.used;
+    (p.frames.total * PAGE, frames_free * PAGE + heap_free)
+}
+
+/// `HostOs::reserve`: a fresh, inaccessible, 1 GiB aligned virtual range.
+pub fn reserve(size: usize) -> SysResult<*mut u8> {
+    let mut guard = PAGING.lock();
+    let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    let size = (size as u64).checked_add(PAGE - 1).ok_or(Errno::ENOMEM)? & !(PAGE - 1);
+    let start = p.reserve_next;
+    let end = start.checked_add(size).ok_or(Errno::ENOMEM)?;
+    if end > RESERVE_END {
+        return Err(Errno::ENOMEM);
+    }
+    p.reserve_next = (end + (1 << 30) - 1) & !((1 << 30) - 1);
+    Ok(start as *mut u8)
+}
+
+fn check_range(addr: *mut u8, len: usize) -> SysResult<(u64, u64)> {
+    let start = addr as u64;
+    let end = start.checked_add(len as u64).ok_or(Errno::EINVAL)?;
+    if !start.is_multiple_of(PAGE)
+        || !end.is_multiple_of(PAGE)
+        || start < RESERVE_START
+        || end > RESERVE_END
+    {
+        return Err(Errno::EINVAL);
+    }
+    Ok((start, end))
+}
+
+/// Flush the TLB for `[start, end)`: page by page when short, else all.
+fn flush(start: u64, end: u64) {
+    if (end - start) / PAGE <= 64 {
+        let mut at = start;
+        while at < end {
+            tlb::flush(x86_64::VirtAddr::new(at));
+            at += PAGE;
+        }
+    } else {
+        tlb::flush_all();
+    }
+}
+
+/// Skip to the next 2 MiB boundary (a missing leaf table covers that much).
+fn next_table_boundary(at: u64) -> u64 {
+    (at | ((1 << 21) - 1)) + 1
+}
+
+/// `HostOs::protect`.
+pub fn protect(addr: *mut u8, len: usize, prot: HostProt) -> SysResult<()> {
+    let (start, end) = check_range(addr, len)?;
+    let mut guard = PAGING.lock();
+    let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    let mut at = start;
+    while at < end {
+        // Making pages inaccessible never needs new tables.
+        let Some(leaf) = p.leaf(at, !prot.is_empty())? else {
+            at = next_table_boundary(at).min(end);
+            continue;
+        };
+        // SAFETY: `leaf` points into a live page table.
+        let entry = unsafe { &mut *leaf };
+        let frame = (*entry & SW_FRAME != 0).then_some(*entry & ADDR_MASK);
+        *entry = match (frame, prot.is_empty()) {
+            (Some(f), true) => f | SW_FRAME,
+            (Some(f), false) => f | SW_FRAME | hardware_flags(prot),
+            (None, true) => 0,
+            (None, false) => {
+                let mut e = SW_LAZY;
+                if prot.contains(HostProt::WRITE) {
+                    e |= SW_LAZY_WRITE;
+                }
+                if prot.contains(HostProt::EXEC) {
+                    e |= SW_LAZY_EXEC;
+                }
+                e
+            }
+        };
+        at += PAGE;
+    }
+    flush(start, end);
+    Ok(())
+}
+
+/// `HostOs::discard`.
+pub fn discard(addr: *mut u8, len: usize) -> SysResult<()> {
+    let (start, end) = check_range(addr, len)?;
+    let mut guard = PAGING.lock();
+    let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    let mut at = start;
+    while at < end {
+        let Some(leaf) = p.leaf(at, false)? else {
+            at = next_table_boundary(at).min(end);
+            continue;
+        };
+        // SAFETY: `leaf` points into a live page table.
+        let entry = unsafe { &mut *leaf };
+        if *entry & SW_FRAME != 0 {
+            let frame = *entry & ADDR_MASK;
+            p.frames.free(p.phys_offset, frame);
+        }
+        *entry = 0;
+        at += PAGE;
+    }
+    flush(start, end);
+    Ok(())
+}
+
+/// Why a page fault could not be resolved.
+enum Unresolved {
+    NotOurs,
+    OutOfMemory,
+}
+
+/// Back an accessible page on its first touch. Returns `true` when the
+/// faulting instruction can be retried.
+pub fn handle_page_fault(addr: u64, error_code: u64) -> bool {
+    match try_back(addr, error_code) {
+        Ok(()) => true,
+        Err(Unresolved::NotOurs) => false,
+        Err(Unresolved::OutOfMemory) => {
+            // The guest's demand outgrew the machine: end it as Linux's OOM
+            // killer would (SIGKILL), without a kernel-fault report.
+            let _ = core::fmt::Write::write_fmt(
+                &mut crate::serial::emergency_com2(),
+                format_args!("pvm-kernel: out of memory backing guest page {addr:#x}\n"),
+            );
+            crate::exit::exit_guest(128 + 9)
+        }
+    }
+}
+
+fn try_back(addr: u64, error_code: u64) -> Result<(), Unresolved> {
+    if !(RESERVE_START..RESERVE_END).contains(&addr) || error_code & PRESENT != 0 {
+        return Err(Unresolved::NotOurs);
+    }
+    // The lock is free unless the fault hit the paging code itself, which
+    // is a kernel bug: report it instead of deadlocking.
+    let mut guard = PAGING.try_lock().ok_or(Unresolved::NotOurs)?;
+    let p = guard.as_mut().ok_or(Unresolved::NotOurs)?;
+    if addr >= p.reserve_next {
+        return Err(Unresolved::NotOurs);
+    }
+    let page = addr & !(PAGE - 1);
+    let leaf = match p.leaf(page, false) {
+        Ok(Some(leaf)) => leaf,
+        _ => return Err(Unresolved::NotOurs),
+    };
+    // SAFETY: `leaf` points into a live page table.
+    let entry = unsafe { &mut *leaf };
+    if *entry & SW_LAZY == 0 {
+        return Err(Unresolved::NotOurs);
+    }
+    let write = error_code & 2 != 0;
+    let fetch = error_code & 16 != 0;
+    if (write && *entry & SW_LAZY_WRITE == 0) || (fetch && *entry & SW_LAZY_EXEC == 0) {
+        return Err(Unresolved::NotOurs);
+    }
+    let mut prot = HostProt::READ;
+    if *entry & SW_LAZY_WRITE != 0 {
+        prot |= HostProt::WRITE;
+    }
+    if *entry & SW_LAZY_EXEC != 0 {
+        prot |= HostProt::EXEC;
+    }
+    let frame = p
+        .frames
+        .alloc(p.phys_offset)
+        .ok_or(Unresolved::OutOfMemory)?;
+    *entry = frame | SW_FRAME | hardware_flags(prot);
+    // A not-present entry is never cached, so no flush is needed.
+    Ok(())
+}

@@ -1,0 +1,182 @@
+//! `option=selftest`: a boot-time check of the machine-facing parts of the
+//! kernel through the same `HostOs` calls the guest path uses: demand
+//! paging (contents survive `PROT_NONE`, `discard` gives zeroes), the
+//! clock, entropy and the file system. It prints one line per check on
+//! stdout (COM1), a note on stderr (COM2), and exits with the status given
+//! by `option=selftest-status=N` when everything passed, 1 otherwise.
+//! `cargo xtask qemu --selftest` runs it; xtask's tests check its output.
+
+use crate::host::BareMetal;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::fmt::Write as _;
+use host_baremetal::bootcfg::BootConfig;
+use vm_core::host::{AT_FDCWD, HostOs, HostProt, Timespec};
+
+struct Report {
+    failures: u32,
+}
+
+impl Report {
+    fn check(&mut self, name: &str, ok: bool) {
+        let mut out = crate::serial::COM1.lock();
+        let _ = writeln!(out, "selftest {name}: {}", if ok { "ok" } else { "FAILED" });
+        if !ok {
+            self.failures += 1;
+        }
+    }
+}
+
+fn paging(host: &BareMetal, r: &mut Report) {
+    let Ok(base) = host.reserve(1 << 32) else {
+        r.check("reserve", false);
+        return;
+    };
+    let page = 4096usize;
+    // SAFETY (all blocks below): the pointers stay inside the reservation,
+    // and each access happens only while the pages are accessible.
+    let at = |i: usize| unsafe { base.add(0x1234_5000 + i) };
+    let rw = HostProt::READ | HostProt::WRITE;
+    let ok = host.protect(at(0), 3 * page, rw).is_ok();
+    r.check("protect read-write", ok);
+    let fresh_zero = (0..3 * page).step_by(512).all(|i| unsafe { *at(i) } == 0);
+    r.check("fresh pages read as zero", fresh_zero);
+    for i in 0..3 * page {
+        unsafe { *at(i) = (i % 251) as u8 };
+    }
+    let hidden = host.protect(at(0), 3 * page, HostProt::empty()).is_ok()
+        && host.protect(at(0), 3 * page, HostProt::READ).is_ok();
+    let kept = (0..3 * page).all(|i| unsafe { *at(i) } == (i % 251) as u8);
+    r.check("contents survive PROT_NONE", hidden && kept);
+    let discarded =
+        host.discard(at(page), page).is_ok() && host.protect(at(0), 3 * page, rw).is_ok();
+    let zeroed = (page..2 * page).all(|i| unsafe { *at(i) } == 0);
+    let others = (0..page).all(|i| unsafe { *at(i) } == (i % 251) as u8);
+    r.check(
+        "discard gives zeroes, neighbours kept",
+        discarded && zeroed && others,
+    );
+    // Touch pages far apart: each needs its own page tables.
+    let far = [0usize, 1 << 21, 1 << 30, (1 << 32) - page];
+    let spread = far.iter().all(|&off| {
+        let p = unsafe { base.add(off) };
+        host.protect(p, page, rw).is_ok() && {
+            unsafe { *p = 0xa5 };
+            unsafe { *p == 0xa5 }
+        }
+    });
+    r.check("pages across the reservation", spread);
+    let bad = host.protect(base.wrapping_add(1), page, rw).is_err();
+    r.check("unaligned protect refused", bad);
+}
+
+fn clock(host: &BareMetal, r: &mut Report) {
+    let t0 = host.clock_gettime(1).unwrap_or_default();
+    let slept = host
+        .sleep(Timespec {
+            sec: 0,
+            nsec: 20_000_000,
+        })
+        .is_ok();
+    let t1 = host.clock_gettime(1).unwrap_or_default();
+    let ns = (t1.sec - t0.sec) * 1_000_000_000 + (t1.nsec - t0.nsec);
+    r.check(
+        "nanosleep 20ms",
+        slept && (20_000_000..2_000_000_000).contains(&ns),
+    );
+    let wall = host.clock_gettime(0).unwrap_or_default();
+    // After 2020 and before 2100: the RTC was read and converted.
+    r.check(
+        "wall clock",
+        (1_577_836_800..4_102_444_800).contains(&wall.sec),
+    );
+    r.check("bad clock id refused", host.clock_gettime(99).is_err());
+}
+
+fn entropy(host: &BareMetal, r: &mut Report) {
+    let mut a = [0u8; 32];
+    let mut b = [0u8; 32];
+    let ok = host.random(&mut a).is_ok() && host.random(&mut b).is_ok();
+    r.check("getrandom", ok && a != b && a != [0; 32]);
+}
+
+fn files(host: &BareMetal, config: &BootConfig, r: &mut Report) {
+    let Ok(fd) = host.openat(
+        AT_FDCWD,
+        b"/tmp/selftest",
+        0o102, /* O_RDWR|O_CREAT */
+        0o644,
+    ) else {
+        r.check("create in /tmp", false);
+        return;
+    };
+    let wrote = host.write(fd, b"written in /tmp\n") == Ok(16);
+    let mut buf = [0u8; 64];
+    let read = host.pread(fd, &mut buf, 0);
+    r.check(
+        "/tmp write and read back",
+        wrote && read == Ok(16) && &buf[..16] == b"written in /tmp\n",
+    );
+    let _ = host.close(fd);
+    let ro = host.openat(AT_FDCWD, b"/.pvm/boot", 1 /* O_WRONLY */, 0);
+    r.check(
+        "ramdisk is read-only",
+        ro == Err(vm_core::host::Errno::EROFS),
+    );
+    // List the ramdisk root through getdents64.
+    let mut names: Vec<Vec<u8>> = Vec::new();
+    if let Ok(dir) = host.openat(AT_FDCWD, b"/", 0o200000, 0) {
+        let mut buf = vec![0u8; 4096];
+        while let Ok(n) = host.getdents64(dir, &mut buf) {
+            if n == 0 {
+                break;
+            }
+            let mut at = 0;
+            while at < n {
+                let reclen = u16::from_le_bytes([buf[at + 16], buf[at + 17]]) as usize;
+                let name = &buf[at + 19..at + reclen];
+                let len = name.iter().position(|&c| c == 0).unwrap_or(name.len());
+                names.push(name[..len].to_vec());
+                at += reclen;
+            }
+        }
+        let _ = host.close(dir);
+    }
+    let mut out = crate::serial::COM1.lock();
+    let _ = write!(out, "selftest root:");
+    for n in &names {
+        let _ = write!(out, " {}", core::str::from_utf8(n).unwrap_or("?"));
+    }
+    let _ = writeln!(out);
+    drop(out);
+    r.check(
+        "root lists /tmp and /.pvm",
+        names.iter().any(|n| n == b"tmp") && names.iter().any(|n| n == b".pvm"),
+    );
+    let mut cwd = [0u8; 256];
+    let cwd_ok = host
+        .getcwd(&mut cwd)
+        .is_ok_and(|n| cwd[..n] == config.cwd[..]);
+    r.check("starting directory", cwd_ok);
+}
+
+/// Run every check and exit.
+pub fn run(host: &'static BareMetal, config: &BootConfig) -> ! {
+    let mut r = Report { failures: 0 };
+    paging(host, &mut r);
+    clock(host, &mut r);
+    entropy(host, &mut r);
+    files(host, config, &mut r);
+    let _ = host.write(2, b"selftest: this line is on stderr\n");
+    let status = config
+        .option_value(b"selftest-status")
+        .and_then(|v| core::str::from_utf8(v).ok())
+        .and_then(|v| v.parse::<i32>().ok())
+        .unwrap_or(0);
+    crate::klog!(
+        "selftest done: {} failure(s), TSC {} MHz",
+        r.failures,
+        crate::clock::tsc_hz() / 1_000_000
+    );
+    crate::exit::exit_guest(if r.failures == 0 { status } else { 1 })
+}

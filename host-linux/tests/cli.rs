@@ -1,0 +1,142 @@
+//! End-to-end checks of the `pvm` binary's command line, messages and exit
+//! statuses. Guest programs are built with `riscv64-linux-gnu-gcc` when it
+//! is installed; without it those checks are skipped (and say so).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn pvm() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_pvm"))
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("pvm-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Build a static RISC-V program from C source, or `None` without a
+/// cross compiler.
+fn guest(dir: &Path, name: &str, src: &str) -> Option<PathBuf> {
+    let c = dir.join(format!("{name}.c"));
+    std::fs::write(&c, src).unwrap();
+    let exe = dir.join(name);
+    let ok = Command::new("riscv64-linux-gnu-gcc")
+        .args(["-O1", "-static", "-o"])
+        .arg(&exe)
+        .arg(&c)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("riscv64-linux-gnu-gcc unavailable: skipping {name}");
+    }
+    ok.then_some(exe)
+}
+
+#[test]
+fn load_errors_name_the_file() {
+    let o = pvm().arg("/nonexistent/prog").output().unwrap();
+    assert_eq!(o.status.code(), Some(127));
+    let e = stderr(&o);
+    assert!(e.starts_with("pvm: /nonexistent/prog: "), "{e}");
+    assert_eq!(e.lines().count(), 1, "{e}");
+
+    let dir = scratch("errors");
+    let o = pvm().arg(&dir).output().unwrap();
+    assert_eq!(o.status.code(), Some(126));
+    assert_eq!(stderr(&o).lines().count(), 1);
+
+    let text = dir.join("text");
+    std::fs::write(&text, "just text\n").unwrap();
+    let o = pvm().arg(&text).output().unwrap();
+    assert_eq!(o.status.code(), Some(126));
+    assert!(stderr(&o).starts_with(&format!("pvm: {}: ", text.display())));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn usage_errors() {
+    assert_eq!(pvm().output().unwrap().status.code(), Some(2));
+    let o = pvm().args(["--engine", "nope", "x"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn exit_status_args_env_and_strace() {
+    let dir = scratch("run");
+    let src = r#"
+        #include <stdio.h>
+        #include <stdlib.h>
+        int main(int argc, char **argv) {
+            for (int i = 1; i < argc; i++) printf("[%s]", argv[i]);
+            const char *v = getenv("PVM_T"), *u = getenv("PVM_U");
+            printf(" %s %s\n", v ? v : "-", u ? u : "-");
+            return 42;
+        }"#;
+    let Some(exe) = guest(&dir, "args", src) else {
+        return;
+    };
+    let o = pvm()
+        .args(["-E", "PVM_T=yes", "-U", "PVM_U", "--strace", "--stats"])
+        .arg(&exe)
+        .args(["-l", "--strace", "x y"])
+        .env("PVM_U", "set")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(42));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "[-l][--strace][x y] yes -\n"
+    );
+    let e = stderr(&o);
+    assert!(
+        e.contains("write(1, \"[-l][--strace][x y] yes -\\n\", 26) = 26"),
+        "{e}"
+    );
+    assert!(
+        e.contains("exit_group(42) = ?\n+++ exited with 42 +++"),
+        "{e}"
+    );
+    assert!(e.contains("pvm: instructions retired: "), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn fatal_signals_are_reported() {
+    let dir = scratch("signals");
+    let src = r#"
+        #include <stdlib.h>
+        #include <string.h>
+        int main(int argc, char **argv) {
+            if (!strcmp(argv[1], "segv")) *(volatile int *)24 = 1;
+            if (!strcmp(argv[1], "abort")) abort();
+            if (!strcmp(argv[1], "ill")) __asm__ volatile(".word 0");
+            return 0;
+        }"#;
+    let Some(exe) = guest(&dir, "sig", src) else {
+        return;
+    };
+    for (arg, code, name) in [
+        ("segv", 139, "SIGSEGV (Segmentation fault)"),
+        ("abort", 134, "SIGABRT (Aborted)"),
+        ("ill", 132, "SIGILL (Illegal instruction)"),
+    ] {
+        let o = pvm().arg(&exe).arg(arg).output().unwrap();
+        assert_eq!(o.status.code(), Some(code), "{arg}");
+        let e = stderr(&o);
+        let want = format!(
+            "pvm: {}: guest terminated by signal {name} at pc 0x",
+            exe.display()
+        );
+        assert!(e.starts_with(&want), "{e}");
+        assert_eq!(e.lines().count(), 1, "{e}");
+        if arg == "segv" {
+            assert!(e.trim_end().ends_with(" fault address 0x18"), "{e}");
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,3 +1,0 @@
-//! Loader: ELF images into guest memory, and the initial process stack.
-//!
-//! SKELETON: to be filled in.

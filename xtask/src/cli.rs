@@ -1,0 +1,188 @@
+//! Checks of pvm's own command line, which qemu-riscv64 cannot serve as an
+//! oracle for: `--strace`, `--stats`, the default sysroot and
+//! `PVM_SYSROOT`, the one-line report of a fatal signal, and refusals of
+//! bad options (a clean error, never a panic).
+
+use crate::guests::{Case, SYSROOT};
+use crate::suite::{Outcome, Runner, base_env, pvm_binary};
+use crate::util::{Captured, run_captured, show};
+use std::fs;
+use std::process::Command;
+use std::time::Duration;
+
+fn run(engine: &str, pre: &[&str], case: &Case, env: &[(&str, &str)]) -> Result<Captured, String> {
+    let mut cmd = Command::new(pvm_binary());
+    cmd.args(["--engine", engine]);
+    run_cmd(cmd, pre, case, env)
+}
+
+fn run_cmd(
+    mut cmd: Command,
+    pre: &[&str],
+    case: &Case,
+    env: &[(&str, &str)],
+) -> Result<Captured, String> {
+    cmd.args(pre).arg(&case.binary).args(&case.args).env_clear();
+    for (k, v) in base_env() {
+        cmd.env(k, v);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    run_captured(&mut cmd, &case.stdin, Duration::from_secs(60))
+}
+
+/// The run must look like the plain one: same status and stdout.
+fn same_as_expected(case: &Case, got: &Captured) -> Result<(), String> {
+    let want = fs::read(case.expected_stdout_path()).map_err(|e| format!("no expectation: {e}"))?;
+    if got.status != case.status {
+        return Err(format!(
+            "exit status {} (expected {})",
+            got.status, case.status
+        ));
+    }
+    if got.stdout != want {
+        return Err(format!(
+            "stdout differs: {}",
+            crate::util::first_diff(&want, &got.stdout)
+        ));
+    }
+    Ok(())
+}
+
+fn no_panic(got: &Captured) -> Result<(), String> {
+    if String::from_utf8_lossy(&got.stderr).contains("panicked") {
+        return Err(format!("panicked: {}", show(&got.stderr, 400)));
+    }
+    Ok(())
+}
+
+fn stderr_has(got: &Captured, needles: &[&str]) -> Result<(), String> {
+    let err = String::from_utf8_lossy(&got.stderr);
+    for n in needles {
+        if !err.contains(n) {
+            return Err(format!(
+                "stderr lacks {n:?}; stderr was: {}",
+                show(&got.stderr, 600)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Runs the checks for each pvm engine. `cases` are the built guests.
+pub fn run_all(cases: &[Case], runners: &[Runner]) -> Vec<Outcome> {
+    let find = |n: &str| cases.iter().find(|c| c.name == n);
+    let mut out = Vec::new();
+    for r in runners {
+        let Runner::Pvm(engine) = r else { continue };
+        let mut check = |name: &str, res: Result<(), String>| {
+            if let Err(e) = &res {
+                eprintln!("FAIL cli.{name} [{}]\n      {e}", r.label());
+            }
+            out.push(Outcome {
+                runner: r.label(),
+                case: format!("cli.{name}"),
+                result: res.map(|_| None),
+            });
+        };
+        if let Some(hello) = find("hello.static") {
+            check(
+                "strace",
+                run(engine, &["--strace"], hello, &[]).and_then(|g| {
+                    no_panic(&g)?;
+                    same_as_expected(hello, &g)?;
+                    stderr_has(&g, &["write(1", "exit_group("])
+                }),
+            );
+            check(
+                "stats",
+                run(engine, &["--stats"], hello, &[]).and_then(|g| {
+                    no_panic(&g)?;
+                    same_as_expected(hello, &g)?;
+                    if g.stderr.is_empty() {
+                        Err("--stats printed nothing on stderr".into())
+                    } else {
+                        Ok(())
+                    }
+                }),
+            );
+            check(
+                "unknown-engine",
+                run_cmd(Command::new(pvm_binary()), &["--engine", "no-such-engine"], hello, &[]).and_then(|g| {
+                    no_panic(&g)?;
+                    if g.status == 0 || g.stderr.is_empty() || !g.stdout.is_empty() {
+                        return Err(format!(
+                            "expected a refusal on stderr and a non-zero status, got status {} stderr {:?}",
+                            g.status,
+                            show(&g.stderr, 200)
+                        ));
+                    }
+                    Ok(())
+                }),
+            );
+        }
+        if let Some(hello) = find("hello.dynamic") {
+            // Without -L: PVM_SYSROOT, then the Debian default.
+            check(
+                "sysroot-env",
+                run(engine, &[], hello, &[("PVM_SYSROOT", SYSROOT)]).and_then(|g| {
+                    no_panic(&g)?;
+                    same_as_expected(hello, &g)
+                }),
+            );
+            check(
+                "sysroot-default",
+                run(engine, &[], hello, &[]).and_then(|g| {
+                    no_panic(&g)?;
+                    same_as_expected(hello, &g)
+                }),
+            );
+            check(
+                "sysroot-long-option",
+                run(engine, &["--sysroot", SYSROOT], hello, &[]).and_then(|g| {
+                    no_panic(&g)?;
+                    same_as_expected(hello, &g)
+                }),
+            );
+        }
+        if let Some(segv) = find("segv.static") {
+            check(
+                "fatal-signal-report",
+                run(engine, &[], segv, &[]).and_then(|g| {
+                    no_panic(&g)?;
+                    same_as_expected(segv, &g)?;
+                    let err = String::from_utf8_lossy(&g.stderr);
+                    let lines = err.lines().filter(|l| !l.trim().is_empty()).count();
+                    if lines != 1 {
+                        return Err(format!(
+                            "{lines} lines on stderr, expected one: {}",
+                            show(&g.stderr, 400)
+                        ));
+                    }
+                    if !(err.contains("SIGSEGV") || err.contains("Segmentation"))
+                        || !err.contains("0x")
+                    {
+                        return Err(format!(
+                            "the line should name SIGSEGV, the pc and the address: {err}"
+                        ));
+                    }
+                    Ok(())
+                }),
+            );
+        }
+        let mut bare = Command::new(pvm_binary());
+        check(
+            "no-arguments",
+            run_captured(&mut bare, b"", Duration::from_secs(10)).and_then(|g| {
+                no_panic(&g)?;
+                if g.status == 0 {
+                    Err("pvm with no program exited 0".into())
+                } else {
+                    Ok(())
+                }
+            }),
+        );
+    }
+    out
+}

@@ -1,0 +1,350 @@
+//! Guest test programs: discovery, per-test directives and cached builds.
+//!
+//! Every source under `tests/guests/` (`.c`, `.cc`, `.S`) is one test program,
+//! built with Debian's RISC-V cross compilers in one or more variants
+//! (`static`, `dynamic`). A test's expectations live next to its code as
+//! directive comments, so adding a test is adding one file:
+//!
+//! ```text
+//! //@ variants: static dynamic   (C default; C++ and .S default to static;
+//!                                .S may add static-pie)
+//! //@ args: one "two words"      (argv[1..])
+//! //@ stdin: a line              (one line of stdin; may repeat)
+//! //@ env: NAME=value            (added to the guest's small fixed environment)
+//! //@ status: 139                (expected exit status as a shell shows it)
+//! //@ cflags: -lm                (extra compiler/linker flags)
+//! //@ stderr                     (stderr is deterministic: compare it too)
+//! //@ timeout: 60                (seconds per run; default 60)
+//! //@ vmargs: -E X=1 -U Y         (options for qemu-riscv64 and pvm alike)
+//! //@ no-qemu: reason            (qemu-riscv64 cannot be the oracle: compare
+//!                                with the hand-written expectation only)
+//! ```
+//!
+//! Built binaries are cached in `tests/build/` (gitignored) and rebuilt when
+//! the source, the shared headers or the compile command change.
+
+use crate::util::{fnv1a, root, run_captured};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::Duration;
+
+pub const CC: &str = "riscv64-linux-gnu-gcc";
+pub const CXX: &str = "riscv64-linux-gnu-g++";
+pub const SYSROOT: &str = "/usr/riscv64-linux-gnu";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    Static,
+    Dynamic,
+    /// ET_DYN without an interpreter. Only for assembly guests: Debian's
+    /// cross glibc has no rcrt1.o, so C cannot be linked static-pie.
+    StaticPie,
+}
+
+impl Variant {
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::Static => "static",
+            Variant::Dynamic => "dynamic",
+            Variant::StaticPie => "static-pie",
+        }
+    }
+}
+
+/// One built test program with its expectations.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// `<stem>.<variant>`, the name used in reports and `--filter`.
+    pub name: String,
+    /// Source file stem: expected outputs are `tests/expected/<stem>.out`.
+    pub stem: String,
+    pub source: PathBuf,
+    pub variant: Variant,
+    pub binary: PathBuf,
+    pub args: Vec<String>,
+    pub stdin: Vec<u8>,
+    pub env: Vec<(String, String)>,
+    pub status: i32,
+    pub compare_stderr: bool,
+    pub timeout: Duration,
+    /// Emulator options (`-E`, `-U`) given to qemu-riscv64 and pvm alike.
+    pub vm_args: Vec<String>,
+    /// Why qemu-riscv64 is not used as the oracle for this case, if so.
+    pub no_qemu: Option<String>,
+    cflags: Vec<String>,
+}
+
+impl Case {
+    pub fn is_dynamic(&self) -> bool {
+        self.variant == Variant::Dynamic
+    }
+    pub fn expected_stdout_path(&self) -> PathBuf {
+        root()
+            .join("tests/expected")
+            .join(format!("{}.out", self.stem))
+    }
+    pub fn expected_stderr_path(&self) -> PathBuf {
+        root()
+            .join("tests/expected")
+            .join(format!("{}.err", self.stem))
+    }
+}
+
+/// Splits a directive value into words, honouring double quotes.
+fn split_words(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut in_q = false;
+    let mut any = false;
+    for ch in s.chars() {
+        match ch {
+            '"' => {
+                in_q = !in_q;
+                any = true;
+            }
+            c if c.is_whitespace() && !in_q => {
+                if any {
+                    out.push(std::mem::take(&mut cur));
+                    any = false;
+                }
+            }
+            c => {
+                cur.push(c);
+                any = true;
+            }
+        }
+    }
+    if any {
+        out.push(cur);
+    }
+    out
+}
+
+/// Parses one source file into its cases (one per variant).
+fn parse(source: &Path) -> Result<Vec<Case>, String> {
+    let text = fs::read_to_string(source).map_err(|e| format!("{}: {e}", source.display()))?;
+    let stem = source.file_stem().unwrap().to_string_lossy().into_owned();
+    let ext = source
+        .extension()
+        .map(|e| e.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut variants = match ext.as_str() {
+        "c" => vec![Variant::Static, Variant::Dynamic],
+        _ => vec![Variant::Static],
+    };
+    let (mut args, mut stdin, mut env, mut status) = (Vec::new(), Vec::new(), Vec::new(), 0);
+    let (mut compare_stderr, mut timeout, mut cflags) = (false, 60u64, Vec::new());
+    let mut vm_args = Vec::new();
+    let mut no_qemu = None;
+    for (lineno, line) in text.lines().enumerate() {
+        let Some(rest) = line.trim_start().strip_prefix("//@") else {
+            continue;
+        };
+        let rest = rest.trim();
+        let (key, val) = match rest.split_once(':') {
+            Some((k, v)) => (k.trim(), v.trim()),
+            None => (rest, ""),
+        };
+        let bad =
+            |what: &str| format!("{}:{}: bad directive: {what}", source.display(), lineno + 1);
+        match key {
+            "variants" => {
+                variants = split_words(val)
+                    .iter()
+                    .map(|v| match v.as_str() {
+                        "static" => Ok(Variant::Static),
+                        "dynamic" => Ok(Variant::Dynamic),
+                        "static-pie" if ext == "S" => Ok(Variant::StaticPie),
+                        _ => Err(bad(v)),
+                    })
+                    .collect::<Result<_, _>>()?
+            }
+            "args" => args = split_words(val),
+            "stdin" => {
+                stdin.extend_from_slice(val.as_bytes());
+                stdin.push(b'\n');
+            }
+            "env" => {
+                let (k, v) = val.split_once('=').ok_or_else(|| bad(val))?;
+                env.push((k.to_string(), v.to_string()));
+            }
+            "status" => status = val.parse().map_err(|_| bad(val))?,
+            "cflags" => cflags = split_words(val),
+            "stderr" => compare_stderr = true,
+            "timeout" => timeout = val.parse().map_err(|_| bad(val))?,
+            "vmargs" => vm_args = split_words(val),
+            "no-qemu" => no_qemu = Some(val.to_string()),
+            _ => return Err(bad(key)),
+        }
+    }
+    let build = root().join("tests/build");
+    Ok(variants
+        .into_iter()
+        .map(|v| Case {
+            name: format!("{stem}.{}", v.name()),
+            stem: stem.clone(),
+            source: source.to_path_buf(),
+            variant: v,
+            binary: build.join(format!("{stem}.{}", v.name())),
+            args: args.clone(),
+            stdin: stdin.clone(),
+            env: env.clone(),
+            status,
+            compare_stderr,
+            timeout: Duration::from_secs(timeout),
+            vm_args: vm_args.clone(),
+            no_qemu: no_qemu.clone(),
+            cflags: cflags.clone(),
+        })
+        .collect())
+}
+
+/// All cases under `tests/guests`, sorted by name.
+pub fn discover() -> Result<Vec<Case>, String> {
+    let dir = root().join("tests/guests");
+    let mut sources: Vec<PathBuf> = fs::read_dir(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("c" | "cc" | "S")
+            )
+        })
+        .collect();
+    sources.sort();
+    let mut cases = Vec::new();
+    for s in &sources {
+        cases.extend(parse(s)?);
+    }
+    Ok(cases)
+}
+
+/// The compiler command line for a case (without the output path).
+fn compile_command(case: &Case) -> Vec<String> {
+    let ext = case.source.extension().unwrap().to_string_lossy();
+    let mut cmd: Vec<String> = Vec::new();
+    match ext.as_ref() {
+        "cc" => cmd.push(CXX.into()),
+        _ => cmd.push(CC.into()),
+    }
+    cmd.extend(["-O2", "-g0", "-Wall"].map(String::from));
+    if ext == "S" && case.variant == Variant::StaticPie {
+        cmd.extend(["-nostdlib", "-static-pie", "-Wl,--no-dynamic-linker"].map(String::from));
+    } else if ext == "S" {
+        cmd.extend(["-nostdlib", "-static"].map(String::from));
+    } else if case.variant == Variant::Static {
+        cmd.push("-static".into());
+    }
+    cmd.push(format!("-I{}", root().join("tests/guests").display()));
+    cmd.push(case.source.display().to_string());
+    cmd.extend(case.cflags.iter().cloned());
+    cmd
+}
+
+/// Builds `case.binary` unless the cached one is up to date.
+pub fn build(case: &Case) -> Result<bool, String> {
+    let mut headers: Vec<PathBuf> = fs::read_dir(root().join("tests/guests"))
+        .map_err(|e| e.to_string())?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "h"))
+        .collect();
+    headers.sort();
+    build_cached(&compile_command(case), &case.source, &headers, &case.binary)
+        .map_err(|e| format!("building {} failed:\n{e}", case.name))
+}
+
+/// Runs `cmd -o out` unless `out` is newer in content terms: the cache key
+/// is a hash of the command line, the source and the extra inputs, kept in
+/// `<out>.stamp`. Returns whether it compiled.
+pub fn build_cached(
+    cmd: &[String],
+    source: &Path,
+    extra: &[PathBuf],
+    out: &Path,
+) -> Result<bool, String> {
+    let src = fs::read(source).map_err(|e| format!("{}: {e}", source.display()))?;
+    let mut parts: Vec<Vec<u8>> = vec![cmd.join(" ").into_bytes(), src];
+    for h in extra {
+        parts.push(fs::read(h).unwrap_or_default());
+    }
+    let refs: Vec<&[u8]> = parts.iter().map(|p| p.as_slice()).collect();
+    let key = format!("{:016x}\n", fnv1a(&refs));
+    let mut stamp = out.as_os_str().to_owned();
+    stamp.push(".stamp");
+    let stamp = PathBuf::from(stamp);
+    if out.is_file() && fs::read_to_string(&stamp).ok().as_deref() == Some(key.as_str()) {
+        return Ok(false);
+    }
+    fs::create_dir_all(out.parent().unwrap()).map_err(|e| e.to_string())?;
+    let mut c = Command::new(&cmd[0]);
+    c.args(&cmd[1..]).arg("-o").arg(out);
+    let res = run_captured(&mut c, b"", Duration::from_secs(300))?;
+    if res.status != 0 {
+        let _ = fs::remove_file(&stamp);
+        let _ = fs::remove_file(out);
+        return Err(format!(
+            "{} -o {}\n{}",
+            cmd.join(" "),
+            out.display(),
+            String::from_utf8_lossy(&res.stderr)
+        ));
+    }
+    fs::write(&stamp, key).map_err(|e| e.to_string())?;
+    Ok(true)
+}
+
+/// Builds all cases with `workers` threads; returns the build failures.
+pub fn build_all(cases: &[Case], workers: usize) -> Vec<(String, String)> {
+    let next = Mutex::new(0usize);
+    let failures = Mutex::new(Vec::new());
+    let built = Mutex::new(0usize);
+    std::thread::scope(|s| {
+        for _ in 0..workers.max(1) {
+            s.spawn(|| {
+                loop {
+                    let i = {
+                        let mut n = next.lock().unwrap();
+                        let i = *n;
+                        *n += 1;
+                        i
+                    };
+                    let Some(case) = cases.get(i) else { break };
+                    match build(case) {
+                        Ok(true) => *built.lock().unwrap() += 1,
+                        Ok(false) => {}
+                        Err(e) => failures.lock().unwrap().push((case.name.clone(), e)),
+                    }
+                }
+            });
+        }
+    });
+    let n = *built.lock().unwrap();
+    if n > 0 {
+        println!("built {n} guest program(s) in tests/build");
+    }
+    failures.into_inner().unwrap()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_and_quotes() {
+        assert_eq!(split_words(r#"a "b c"  d"#), vec!["a", "b c", "d"]);
+        assert_eq!(split_words(r#""""#), vec![""]);
+        assert!(split_words("   ").is_empty());
+    }
+
+    #[test]
+    fn every_guest_source_parses() {
+        let cases = discover().unwrap();
+        assert!(!cases.is_empty());
+        for c in &cases {
+            assert!(c.name.starts_with(&c.stem));
+        }
+    }
+}

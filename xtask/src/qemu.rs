@@ -1,0 +1,750 @@
+//! The bare-metal host driver: `cargo xtask qemu` and the test suite's hook.
+//!
+//! A run is: build the kernel (`host-baremetal`, stable, for
+//! x86_64-unknown-none) and the image builder (`host-baremetal/image-builder`,
+//! pinned nightly: the `bootloader` crate builds its boot stages with
+//! -Zbuild-std) once; pack a newc cpio ramdisk with the program, a boot
+//! record (argv, environment, directory, options) and any extra files; wrap
+//! kernel and ramdisk into a BIOS disk image; boot it in
+//! `qemu-system-x86_64` (TCG) with three serial ports on files: COM1 is the
+//! guest's stdout, COM2 its stderr (and the kernel's log), COM3 a status
+//! record. The exit status comes from isa-debug-exit (QEMU exits with
+//! `(v << 1) | 1`), whose 7 usable bits the COM3 record completes.
+//!
+//! Everything missing is installed first: rustup target and toolchain, and
+//! Debian's `qemu-system-x86` when running as root.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// The test suite runs every guest on the bare-metal host too.
+pub const READY: bool = true;
+
+/// The nightly that builds `bootloader` 0.11.17's stages (it pins x86_64
+/// 0.15.5, which needs a nightly from about July 2026 on).
+const NIGHTLY: &str = "nightly-2026-10-01";
+const KERNEL_TARGET: &str = "x86_64-unknown-none";
+/// Where Debian's cross glibc lives; dynamic guests get its libraries.
+const SYSROOT: &str = "/usr/riscv64-linux-gnu";
+/// Default limit for one guest run from the test suite (`PVM_QEMU_TIMEOUT`
+/// overrides it, in seconds; for `cargo xtask qemu` there is none unless set).
+const SUITE_TIMEOUT: Duration = Duration::from_secs(300);
+/// QEMU's exit code for a kernel failure: isa-debug-exit value 0x7e.
+const KERNEL_FAILURE_CODE: i32 = (0x7e << 1) | 1;
+
+/// What one guest run on the unikernel produced.
+#[derive(Debug)]
+pub struct GuestOutput {
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    /// The guest's exit status as a shell reports it (128+signal if killed).
+    pub status: i32,
+}
+
+struct Tools {
+    kernel: PathBuf,
+    image_builder: PathBuf,
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+/// Run a set-up command quietly; its output is shown only if it fails.
+fn quiet(cmd: &mut Command, what: &str) -> Result<(), String> {
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("{what}: cannot run {:?}: {e}", cmd.get_program()))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    Err(format!(
+        "{what} failed ({}):\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    ))
+}
+
+fn output_of(cmd: &mut Command) -> Option<String> {
+    let out = cmd
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
+}
+
+fn is_root() -> bool {
+    output_of(Command::new("id").arg("-u")).is_some_and(|s| s.trim() == "0")
+}
+
+fn ensure_qemu() -> Result<(), String> {
+    if on_path("qemu-system-x86_64") {
+        return Ok(());
+    }
+    if !is_root() {
+        return Err("qemu-system-x86_64 is missing: install Debian's qemu-system-x86".into());
+    }
+    let install = || {
+        quiet(
+            Command::new("apt-get")
+                .args([
+                    "install",
+                    "-y",
+                    "-qq",
+                    "--no-install-recommends",
+                    "qemu-system-x86",
+                ])
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+            "apt-get install qemu-system-x86",
+        )
+    };
+    if install().is_err() {
+        quiet(
+            Command::new("apt-get").args(["update", "-qq"]),
+            "apt-get update",
+        )?;
+        install()?;
+    }
+    Ok(())
+}
+
+fn ensure_rust() -> Result<(), String> {
+    let installed = output_of(Command::new("rustup").args(["target", "list", "--installed"]))
+        .ok_or("rustup is needed to build the bare-metal kernel")?;
+    if !installed.lines().any(|l| l.trim() == KERNEL_TARGET) {
+        quiet(
+            Command::new("rustup").args(["target", "add", KERNEL_TARGET]),
+            "rustup target add",
+        )?;
+    }
+    let toolchains =
+        output_of(Command::new("rustup").args(["toolchain", "list"])).unwrap_or_default();
+    if !toolchains.lines().any(|l| l.starts_with(NIGHTLY)) {
+        quiet(
+            Command::new("rustup").args([
+                "toolchain",
+                "install",
+                NIGHTLY,
+                "--profile",
+                "minimal",
+                "--component",
+                "rust-src,llvm-tools-preview",
+            ]),
+            "rustup toolchain install",
+        )?;
+    }
+    Ok(())
+}
+
+fn build() -> Result<Tools, String> {
+    let hb = root().join("host-baremetal");
+    let target_dir = hb.join("target");
+    quiet(
+        Command::new("cargo")
+            .args(["build", "--release", "--quiet", "--target", KERNEL_TARGET])
+            .arg("--manifest-path")
+            .arg(hb.join("Cargo.toml"))
+            .arg("--target-dir")
+            .arg(&target_dir),
+        "building the bare-metal kernel",
+    )?;
+    let builder_dir = target_dir.join("image-builder");
+    quiet(
+        Command::new("cargo")
+            .arg(format!("+{NIGHTLY}"))
+            .args(["build", "--release", "--quiet"])
+            .arg("--manifest-path")
+            .arg(hb.join("image-builder/Cargo.toml"))
+            .arg("--target-dir")
+            .arg(&builder_dir)
+            .env_remove("RUSTUP_TOOLCHAIN"),
+        "building the disk image builder",
+    )?;
+    Ok(Tools {
+        kernel: target_dir.join(KERNEL_TARGET).join("release/pvm-kernel"),
+        image_builder: builder_dir.join("release/pvm-image-builder"),
+    })
+}
+
+fn tools() -> Result<&'static Tools, String> {
+    static TOOLS: OnceLock<Result<Tools, String>> = OnceLock::new();
+    TOOLS
+        .get_or_init(|| {
+            ensure_qemu()?;
+            ensure_rust()?;
+            build()
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// One-time preparation (tools, kernel and image builder), called once by
+/// `cargo xtask test` before any `run_guest`.
+pub fn setup() -> Result<(), String> {
+    tools().map(|_| ())
+}
+
+// ---- the ramdisk ------------------------------------------------------------
+
+/// A newc cpio archive being written (the kernel's `archive` module reads it).
+struct Cpio {
+    out: Vec<u8>,
+    ino: u32,
+    names: BTreeSet<Vec<u8>>,
+}
+
+impl Cpio {
+    fn new() -> Cpio {
+        Cpio {
+            out: Vec::new(),
+            ino: 1,
+            names: BTreeSet::new(),
+        }
+    }
+
+    fn member(&mut self, name: &[u8], mode: u32, data: &[u8]) -> Result<(), String> {
+        let name = name.strip_prefix(b"/").unwrap_or(name);
+        if !self.names.insert(name.to_vec()) {
+            return Ok(()); // first one wins (a file named twice)
+        }
+        let size = u32::try_from(data.len()).map_err(|_| "file too large for the ramdisk")?;
+        let fields = [
+            self.ino,
+            mode,
+            0,
+            0,
+            1,
+            0,
+            size,
+            0,
+            0,
+            0,
+            0,
+            name.len() as u32 + 1,
+            0,
+        ];
+        self.ino += 1;
+        self.out.extend_from_slice(b"070701");
+        for f in fields {
+            self.out.extend_from_slice(format!("{f:08X}").as_bytes());
+        }
+        self.out.extend_from_slice(name);
+        self.out.push(0);
+        self.pad();
+        self.out.extend_from_slice(data);
+        self.pad();
+        Ok(())
+    }
+
+    fn pad(&mut self) {
+        while !self.out.len().is_multiple_of(4) {
+            self.out.push(0);
+        }
+    }
+
+    /// Add the host file `host` at `guest` (absolute), following symlinks.
+    fn file(&mut self, host: &Path, guest: &Path) -> Result<(), String> {
+        let data = fs::read(host).map_err(|e| format!("{}: {e}", host.display()))?;
+        let mode = fs::metadata(host)
+            .map(|m| {
+                use std::os::unix::fs::PermissionsExt;
+                m.permissions().mode() & 0o7777
+            })
+            .unwrap_or(0o644);
+        self.member(guest.as_os_str().as_encoded_bytes(), 0o100000 | mode, &data)
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        let _ = self.member(b"TRAILER!!!", 0, b"");
+        self.out
+    }
+}
+
+/// Minimal ELF64 reading for dynamic guests: PT_INTERP and DT_NEEDED.
+mod elf {
+    fn u16_at(b: &[u8], o: usize) -> Option<u64> {
+        Some(u16::from_le_bytes(b.get(o..o + 2)?.try_into().ok()?) as u64)
+    }
+    fn u32_at(b: &[u8], o: usize) -> Option<u64> {
+        Some(u32::from_le_bytes(b.get(o..o + 4)?.try_into().ok()?) as u64)
+    }
+    fn u64_at(b: &[u8], o: usize) -> Option<u64> {
+        Some(u64::from_le_bytes(b.get(o..o + 8)?.try_into().ok()?))
+    }
+    fn cstr(b: &[u8], o: usize) -> Option<String> {
+        let s = b.get(o..)?;
+        let end = s.iter().position(|&c| c == 0)?;
+        Some(String::from_utf8_lossy(&s[..end]).into_owned())
+    }
+
+    /// (PT_INTERP, DT_NEEDED names) of a little-endian ELF64, if it is one.
+    pub fn deps(b: &[u8]) -> Option<(Option<String>, Vec<String>)> {
+        if b.get(..6)? != b"\x7fELF\x02\x01" {
+            return None;
+        }
+        let phoff = u64_at(b, 0x20)? as usize;
+        let phentsize = u16_at(b, 0x36)? as usize;
+        let phnum = u16_at(b, 0x38)? as usize;
+        let mut interp = None;
+        let mut dynamic = None;
+        let mut loads = Vec::new();
+        for i in 0..phnum {
+            let ph = phoff + i * phentsize;
+            let (ty, off, vaddr, filesz) = (
+                u32_at(b, ph)?,
+                u64_at(b, ph + 8)?,
+                u64_at(b, ph + 16)?,
+                u64_at(b, ph + 32)?,
+            );
+            match ty {
+                1 => loads.push((vaddr, off, filesz)),
+                2 => dynamic = Some((off as usize, filesz as usize)),
+                3 => interp = cstr(b, off as usize),
+                _ => {}
+            }
+        }
+        let mut needed = Vec::new();
+        if let Some((off, size)) = dynamic {
+            let mut strtab = None;
+            let mut offsets = Vec::new();
+            for e in (off..off + size).step_by(16) {
+                match u64_at(b, e)? {
+                    0 => break,
+                    1 => offsets.push(u64_at(b, e + 8)?),
+                    5 => strtab = Some(u64_at(b, e + 8)?),
+                    _ => {}
+                }
+            }
+            let file_off = |va: u64| {
+                loads
+                    .iter()
+                    .find(|(v, _, sz)| va >= *v && va < v + sz)
+                    .map(|(v, o, _)| (va - v + o) as usize)
+            };
+            if let Some(st) = strtab.and_then(file_off) {
+                needed.extend(offsets.iter().filter_map(|&o| cstr(b, st + o as usize)));
+            }
+        }
+        Some((interp, needed))
+    }
+}
+
+/// Put a dynamic guest's interpreter and libraries (from the sysroot) at
+/// `/lib` in the ramdisk, where the guest's ld.so looks by default.
+fn add_libraries(cpio: &mut Cpio, program: &[u8]) -> Result<(), String> {
+    let Some((Some(interp), needed)) = elf::deps(program) else {
+        return Ok(());
+    };
+    let sysroot = Path::new(SYSROOT);
+    let interp_name = Path::new(&interp)
+        .file_name()
+        .ok_or("bad PT_INTERP")?
+        .to_owned();
+    let mut todo: Vec<String> = needed;
+    let mut seen = BTreeSet::new();
+    cpio.file(
+        &sysroot.join("lib").join(&interp_name),
+        &Path::new("/lib").join(&interp_name),
+    )?;
+    cpio.file(&sysroot.join("lib").join(&interp_name), Path::new(&interp))?;
+    while let Some(lib) = todo.pop() {
+        if !seen.insert(lib.clone()) {
+            continue;
+        }
+        let host = sysroot.join("lib").join(&lib);
+        let data = fs::read(&host).map_err(|e| format!("{}: {e}", host.display()))?;
+        if let Some((_, more)) = elf::deps(&data) {
+            todo.extend(more);
+        }
+        cpio.file(&host, &Path::new("/lib").join(&lib))?;
+    }
+    Ok(())
+}
+
+struct Request<'a> {
+    program: &'a Path,
+    args: &'a [String],
+    env: &'a [String],
+    stdin: &'a [u8],
+    files: &'a [PathBuf],
+    options: &'a [String],
+}
+
+fn ramdisk(req: &Request<'_>) -> Result<Vec<u8>, String> {
+    let cwd = std::env::current_dir().map_err(|e| format!("current directory: {e}"))?;
+    let mut cpio = Cpio::new();
+    let mut boot = Vec::new();
+    let mut record = |key: &str, value: &[u8]| {
+        boot.extend_from_slice(key.as_bytes());
+        boot.push(b'=');
+        boot.extend_from_slice(value);
+        boot.push(0);
+    };
+    let selftest = req.options.iter().any(|o| o == "selftest");
+    if !selftest {
+        let program =
+            fs::read(req.program).map_err(|e| format!("{}: {e}", req.program.display()))?;
+        let abs = std::path::absolute(req.program).map_err(|e| e.to_string())?;
+        cpio.file(req.program, &abs)?;
+        add_libraries(&mut cpio, &program)?;
+        record("program", req.program.as_os_str().as_encoded_bytes());
+        record("arg", req.program.as_os_str().as_encoded_bytes());
+    }
+    for a in req.args {
+        record("arg", a.as_bytes());
+        // An argument naming a host file travels along, so `prog FILE` works.
+        let p = Path::new(a);
+        if p.is_file() && fs::metadata(p).is_ok_and(|m| m.len() < 64 << 20) {
+            let abs = std::path::absolute(p).map_err(|e| e.to_string())?;
+            cpio.file(p, &abs)?;
+        }
+    }
+    for e in req.env {
+        record("env", e.as_bytes());
+    }
+    record("cwd", cwd.as_os_str().as_encoded_bytes());
+    for o in req.options {
+        record("option", o.as_bytes());
+    }
+    for f in req.files {
+        let abs = std::path::absolute(f).map_err(|e| e.to_string())?;
+        cpio.file(f, &abs)?;
+    }
+    cpio.member(b".pvm/boot", 0o100444, &boot)?;
+    if !req.stdin.is_empty() {
+        cpio.member(b".pvm/stdin", 0o100444, req.stdin)?;
+    }
+    Ok(cpio.finish())
+}
+
+// ---- booting ----------------------------------------------------------------
+
+/// A private scratch directory for one run, removed when dropped.
+struct RunDir(PathBuf);
+
+impl RunDir {
+    fn new() -> Result<RunDir, String> {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let dir = root().join("host-baremetal/target/runs").join(format!(
+            "{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        Ok(RunDir(dir))
+    }
+}
+
+impl Drop for RunDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Follows a growing file, handing new bytes to `sink`.
+struct Tail {
+    file: Option<fs::File>,
+    path: PathBuf,
+    pos: u64,
+    data: Vec<u8>,
+}
+
+impl Tail {
+    fn new(path: PathBuf) -> Tail {
+        Tail {
+            file: None,
+            path,
+            pos: 0,
+            data: Vec::new(),
+        }
+    }
+    fn poll(&mut self, sink: Option<&mut dyn Write>) {
+        if self.file.is_none() {
+            self.file = fs::File::open(&self.path).ok();
+        }
+        let Some(f) = self.file.as_mut() else {
+            return;
+        };
+        let mut buf = Vec::new();
+        if f.seek(SeekFrom::Start(self.pos)).is_ok() && f.read_to_end(&mut buf).is_ok() {
+            self.pos += buf.len() as u64;
+            if let Some(s) = sink {
+                let _ = s.write_all(&buf);
+                let _ = s.flush();
+            }
+            self.data.extend_from_slice(&buf);
+        }
+    }
+}
+
+fn timeout_from_env(default: Option<Duration>) -> Option<Duration> {
+    std::env::var("PVM_QEMU_TIMEOUT")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map(Duration::from_secs)
+        .or(default)
+}
+
+/// Boot the request; with `stream`, forward output as it comes.
+fn boot(req: &Request<'_>, stream: bool, timeout: Option<Duration>) -> Result<GuestOutput, String> {
+    let tools = tools()?;
+    let dir = RunDir::new()?;
+    let ramdisk_path = dir.0.join("ramdisk.cpio");
+    fs::write(&ramdisk_path, ramdisk(req)?).map_err(|e| format!("writing the ramdisk: {e}"))?;
+    let image = dir.0.join("disk.img");
+    quiet(
+        Command::new(&tools.image_builder)
+            .arg(&tools.kernel)
+            .arg(&ramdisk_path)
+            .arg(&image),
+        "building the disk image",
+    )?;
+    let [out, err, status] = ["stdout", "stderr", "status"].map(|n| dir.0.join(n));
+    let serial = |p: &Path| format!("file:{}", p.display());
+    let mut qemu = Command::new("qemu-system-x86_64")
+        .arg("-drive")
+        .arg(format!("format=raw,file={}", image.display()))
+        .args(["-serial", &serial(&out), "-serial", &serial(&err)])
+        .args(["-serial", &serial(&status)])
+        .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"])
+        .args(["-display", "none", "-no-reboot", "-monitor", "none", "-net", "none"])
+        .args(["-cpu", "max", "-m", "1G"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start qemu-system-x86_64: {e}"))?;
+    let mut qemu_err = qemu.stderr.take();
+    let err_reader = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        if let Some(e) = qemu_err.as_mut() {
+            let _ = e.read_to_end(&mut s);
+        }
+        s
+    });
+    let (mut tout, mut terr) = (Tail::new(out), Tail::new(err));
+    let start = Instant::now();
+    let (mut stdout, mut stderr) = (io::stdout(), io::stderr());
+    let exit = loop {
+        let done = qemu.try_wait().map_err(|e| e.to_string())?;
+        tout.poll(stream.then_some(&mut stdout as &mut dyn Write));
+        terr.poll(stream.then_some(&mut stderr as &mut dyn Write));
+        if let Some(s) = done {
+            break s;
+        }
+        if timeout.is_some_and(|t| start.elapsed() > t) {
+            let _ = qemu.kill();
+            let _ = qemu.wait();
+            return Err(format!(
+                "timed out after {} s on the bare-metal host",
+                start.elapsed().as_secs()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let qemu_stderr = err_reader.join().unwrap_or_default();
+    let record = fs::read_to_string(&status).unwrap_or_default();
+    let code = exit.code().unwrap_or(-1);
+    let failure = |why: &str| {
+        format!(
+            "{why} (QEMU exit code {code}){}{}",
+            if qemu_stderr.is_empty() {
+                ""
+            } else {
+                "\nqemu: "
+            },
+            String::from_utf8_lossy(&qemu_stderr).trim_end()
+        )
+    };
+    if record.contains("pvm-panic") || code == KERNEL_FAILURE_CODE {
+        let mut msg = failure("the pvm kernel failed");
+        if !stream {
+            msg.push('\n');
+            msg.push_str(String::from_utf8_lossy(&terr.data).trim_end());
+        }
+        return Err(msg);
+    }
+    let Some(guest) = record
+        .lines()
+        .find_map(|l| l.strip_prefix("pvm-exit "))
+        .and_then(|v| v.trim().parse::<i32>().ok())
+    else {
+        return Err(failure(
+            "QEMU stopped without an exit status from the kernel",
+        ));
+    };
+    // isa-debug-exit carried the low 7 bits: the two must agree.
+    if code != ((guest << 1) | 1) & 0xff {
+        return Err(failure(&format!("exit status {guest} does not match")));
+    }
+    Ok(GuestOutput {
+        stdout: tout.data,
+        stderr: terr.data,
+        status: guest,
+    })
+}
+
+/// Boots `program` with `args` (argv[1..]), `env` ("NAME=value"), `stdin`
+/// and extra read-only `files` in the ramdisk; returns its output.
+pub fn run_guest(
+    program: &Path,
+    args: &[String],
+    env: &[String],
+    stdin: &[u8],
+    files: &[PathBuf],
+) -> Result<GuestOutput, String> {
+    let req = Request {
+        program,
+        args,
+        env,
+        stdin,
+        files,
+        options: &[],
+    };
+    boot(&req, false, timeout_from_env(Some(SUITE_TIMEOUT)))
+}
+
+const USAGE: &str = "usage: cargo xtask qemu [OPTIONS] PROGRAM [ARGS]...
+       cargo xtask qemu --selftest [--status N]
+
+Runs a RISC-V Linux program on pvm's bare-metal host (a unikernel booted in
+qemu-system-x86_64). Prints the guest's stdout and stderr, exits with its
+status. Arguments naming host files are copied into the ramdisk.
+
+options:
+  --file PATH      also put PATH in the ramdisk (same absolute path)
+  --stdin PATH     the guest's stdin (default: empty)
+  -E VAR=VAL       set a guest environment variable
+  -U VAR           remove one from the guest environment
+  --strace         log the guest's system calls on stderr
+  --selftest       check the kernel itself instead of running a guest
+  --status N       with --selftest: exit status to report when all passes
+environment: PVM_QEMU_TIMEOUT=SECONDS stops a run that takes longer.";
+
+/// `cargo xtask qemu [OPTIONS] PROGRAM [ARGS]...`.
+pub fn main(args: &[String]) -> ExitCode {
+    match parse_and_run(args) {
+        Ok(status) => ExitCode::from(status as u8),
+        Err(e) => {
+            eprintln!("cargo xtask qemu: {e}");
+            ExitCode::from(125)
+        }
+    }
+}
+
+fn parse_and_run(args: &[String]) -> Result<i32, String> {
+    let mut files = Vec::new();
+    let mut stdin = Vec::new();
+    let mut options = Vec::new();
+    let mut env: Vec<String> = std::env::vars_os()
+        .filter_map(|(k, v)| Some(format!("{}={}", k.to_str()?, v.to_str()?)))
+        .collect();
+    let mut it = args.iter();
+    let mut program = None;
+    while let Some(a) = it.next() {
+        let mut value = || {
+            it.next()
+                .cloned()
+                .ok_or(format!("{a} needs a value\n\n{USAGE}"))
+        };
+        match a.as_str() {
+            "--file" => files.push(PathBuf::from(value()?)),
+            "--stdin" => {
+                let p = value()?;
+                stdin = fs::read(&p).map_err(|e| format!("{p}: {e}"))?;
+            }
+            "-E" => {
+                let kv = value()?;
+                let key = kv.split('=').next().unwrap_or_default().to_string();
+                env.retain(|e| e.split('=').next() != Some(key.as_str()));
+                env.push(kv);
+            }
+            "-U" => {
+                let key = value()?;
+                env.retain(|e| e.split('=').next() != Some(key.as_str()));
+            }
+            "--strace" => options.push("strace".to_string()),
+            "--selftest" => options.push("selftest".to_string()),
+            "--status" => options.push(format!("selftest-status={}", value()?)),
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return Ok(0);
+            }
+            _ if a.starts_with('-') && program.is_none() => {
+                return Err(format!("unknown option {a}\n\n{USAGE}"));
+            }
+            _ => {
+                program = Some(PathBuf::from(a));
+                break;
+            }
+        }
+    }
+    let rest: Vec<String> = it.cloned().collect();
+    let selftest = options.iter().any(|o| o == "selftest");
+    let program = match program {
+        Some(p) => p,
+        None if selftest => PathBuf::new(),
+        None => return Err(format!("no program given\n\n{USAGE}")),
+    };
+    let req = Request {
+        program: &program,
+        args: &rest,
+        env: &env,
+        stdin: &stdin,
+        files: &files,
+        options: &options,
+    };
+    boot(&req, true, timeout_from_env(None)).map(|o| o.status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpio_layout_is_newc() {
+        let mut c = Cpio::new();
+        c.member(b"/a/b", 0o100644, b"xyz").unwrap();
+        c.member(b"a/b", 0o100644, b"ignored: same name").unwrap();
+        let out = c.finish();
+        assert_eq!(&out[..6], b"070701");
+        // name "a/b\0" starts at 110, data padded to 116.
+        assert_eq!(&out[110..114], b"a/b\0");
+        assert_eq!(&out[116..119], b"xyz");
+        // Next header (the trailer) is 4-aligned, right after the data.
+        assert_eq!(&out[120..126], b"070701");
+        assert!(out.windows(10).any(|w| w == b"TRAILER!!!"));
+        assert_eq!(out.len() % 4, 0);
+    }
+
+    #[test]
+    fn elf_deps_of_a_dynamic_guest() {
+        // Any dynamic RISC-V binary from the sysroot will do.
+        let Ok(b) = fs::read(Path::new(SYSROOT).join("lib/libm.so.6")) else {
+            return;
+        };
+        let (interp, needed) = elf::deps(&b).unwrap();
+        assert_eq!(interp, None);
+        assert!(needed.iter().any(|n| n == "libc.so.6"), "{needed:?}");
+        assert!(elf::deps(b"not an elf").is_none());
+    }
+}
