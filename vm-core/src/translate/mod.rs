@@ -176,6 +176,7 @@ impl Jit {
             exit_host: 0,
             mxcsr_clean: x86_64::MXCSR_DEFAULT,
             mxcsr_tmp: 0,
+            tlb: [x86_64::TlbEntry::EMPTY; x86_64::TLB_ENTRIES],
             mem: core::ptr::null(),
             cpu: core::ptr::null_mut(),
             steps: core::ptr::null(),
@@ -303,6 +304,8 @@ impl Jit {
         }
         self.stats.blocks += 1;
         self.stats.guest_insts += insts.len() as u64;
+        // The new code's pages must not stay directly writable.
+        self.ctx.tlb.fill(x86_64::TlbEntry::EMPTY);
         self.stats.translate_ns += self.now_ns().wrapping_sub(t0);
         Ok(host)
     }
@@ -330,6 +333,7 @@ impl Engine for Jit {
             exit_host: 0,
             mxcsr_clean: x86_64::MXCSR_DEFAULT,
             mxcsr_tmp: 0,
+            tlb: [x86_64::TlbEntry::EMPTY; x86_64::TLB_ENTRIES],
             mem,
             cpu,
             steps: &self.steps,

@@ -120,6 +120,10 @@ pub fn is_terminator(inst: &Inst) -> bool {
     )
 }
 
+/// Guest permission bits (`Perm::READ`, `Perm::WRITE`) as the TLB holds them.
+const READ: i32 = 1;
+const WRITE: i32 = 2;
+
 /// One guest instruction of a block: its pc, decoding and length.
 #[derive(Clone, Copy, Debug)]
 pub struct GuestInst {
@@ -324,6 +328,26 @@ impl Gen {
         if imm != 0 {
             self.a.alu_ri(W::B64, Alu::Add, Reg::Rsi, imm);
         }
+        let (w, signed) = match h {
+            Helper::LoadI8 => (W::B8, true),
+            Helper::LoadU8 => (W::B8, false),
+            Helper::LoadI16 => (W::B16, true),
+            Helper::LoadU16 => (W::B16, false),
+            Helper::LoadI32 => (W::B32, true),
+            Helper::LoadU32 => (W::B32, false),
+            _ => (W::B64, false),
+        };
+        let slow = self.a.label();
+        let done = self.a.label();
+        self.tlb_probe(w, READ, slow);
+        let m = Mem::indexed(Reg::R12, Reg::Rsi);
+        if signed {
+            self.a.load_sx(w, Reg::Rax, m);
+        } else {
+            self.a.load_zx(w, Reg::Rax, m);
+        }
+        self.a.jmp(done);
+        self.a.bind(slow);
         self.a.call_abs(self.stubs.helper(h))?;
         let label = self.a.label();
         self.a.test_rr(W::B64, Reg::Rdx, Reg::Rdx);
@@ -333,7 +357,41 @@ impl Gen {
             gi: *gi,
             index,
         });
+        self.a.bind(done);
         Ok(())
+    }
+
+    /// Jump to `slow` unless the access of width `w` at guest address `rsi`
+    /// lies inside a page the TLB allows `need` on. Clobbers rax, rcx.
+    fn tlb_probe(&mut self, w: W, need: i32, slow: Label) {
+        let n = match w {
+            W::B8 => 1,
+            W::B16 => 2,
+            W::B32 => 4,
+            W::B64 => 8,
+        };
+        let a = &mut self.a;
+        a.mov_rr(W::B64, Reg::Rax, Reg::Rsi);
+        a.shift_ri(W::B64, Shift::Shr, Reg::Rax, 12);
+        a.mov_rr(W::B32, Reg::Rcx, Reg::Rax);
+        a.alu_ri(W::B32, Alu::And, Reg::Rcx, (super::TLB_ENTRIES - 1) as i32);
+        a.shift_ri(W::B32, Shift::Shl, Reg::Rcx, 4);
+        let entry = |disp: i32| Mem {
+            base: Reg::Rbp,
+            index: Some((Reg::Rcx, 0)),
+            disp: off::TLB + disp,
+        };
+        a.alu_rm(W::B64, Alu::Cmp, Reg::Rax, entry(0));
+        a.jcc(Cond::Ne, slow);
+        a.load(W::B32, Reg::Rax, entry(8));
+        a.test_ri(W::B32, Reg::Rax, need);
+        a.jcc(Cond::E, slow);
+        if n > 1 {
+            a.mov_rr(W::B32, Reg::Rax, Reg::Rsi);
+            a.alu_ri(W::B32, Alu::And, Reg::Rax, 0xfff);
+            a.alu_ri(W::B32, Alu::Cmp, Reg::Rax, 4096 - n);
+            a.jcc(Cond::A, slow);
+        }
     }
 
     fn store(&mut self, s: S, h: Helper, gi: &GuestInst, index: u32) -> Result<(), AsmError> {
@@ -345,8 +403,31 @@ impl Gen {
         self.store_call(h, gi, index)
     }
 
-    /// Call store helper `h` (address in `rsi`, value in `rdx`).
+    /// Store through the TLB or helper `h` (address in `rsi`, value in
+    /// `rdx`).
     fn store_call(&mut self, h: Helper, gi: &GuestInst, index: u32) -> Result<(), AsmError> {
+        let w = match h {
+            Helper::StoreU8 => W::B8,
+            Helper::StoreU16 => W::B16,
+            Helper::StoreU32 => W::B32,
+            _ => W::B64,
+        };
+        let slow = self.a.label();
+        let done = self.a.label();
+        self.tlb_probe(w, WRITE, slow);
+        self.a.store(w, Mem::indexed(Reg::R12, Reg::Rsi), Reg::Rdx);
+        self.a.jmp(done);
+        self.a.bind(slow);
+        self.store_slow(h, gi, index, done)
+    }
+
+    fn store_slow(
+        &mut self,
+        h: Helper,
+        gi: &GuestInst,
+        index: u32,
+        done: Label,
+    ) -> Result<(), AsmError> {
         self.a.call_abs(self.stubs.helper(h))?;
         let label = self.a.label();
         self.a.test_rr(W::B64, Reg::Rax, Reg::Rax);
@@ -356,6 +437,7 @@ impl Gen {
             gi: *gi,
             index,
         });
+        self.a.bind(done);
         Ok(())
     }
 

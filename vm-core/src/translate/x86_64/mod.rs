@@ -101,6 +101,8 @@ pub struct Ctx {
     pub mxcsr_clean: u32,
     /// Scratch for `stmxcsr`.
     pub mxcsr_tmp: u32,
+    /// Pages recently checked by a helper (see [`TlbEntry`]).
+    pub tlb: [TlbEntry; TLB_ENTRIES],
     /// The guest memory (for helpers).
     pub mem: *const GuestMemory,
     /// Bitmap of guest pages holding translated code (one bit a page).
@@ -117,6 +119,44 @@ pub struct Ctx {
     pub lr_value: u64,
     /// Set by the step helper when the instruction traps.
     pub trap: Option<Trap>,
+}
+
+/// Entries in the translation's page cache (a power of two).
+pub const TLB_ENTRIES: usize = 256;
+
+/// A page the helpers found accessible, so translated code may access it
+/// directly at `r12 + addr` (within the page): `page` is the guest page
+/// number (`u64::MAX` when empty), `perm` its guest permission bits
+/// (`Perm`), without WRITE on pages holding translated code (stores there
+/// must go through the helper, which notices the code change).
+///
+/// Only the helpers fill it, after `GuestMemory` checked the access, and
+/// the dispatcher empties it at every entry to translated code and after
+/// every translation. That is enough because guest permissions change only
+/// through `GuestMemory::map/protect/unmap`, which run between engine runs
+/// (system calls end a run). So every direct access stays inside a page
+/// `GuestMemory` has just allowed: the sandbox property holds. When guest
+/// threads share the memory, another thread's `munmap` could race with a
+/// cached entry: then the entry must come from `GuestMemory`'s own
+/// permission table instead (or a mapping epoch must empty it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct TlbEntry {
+    pub page: u64,
+    pub perm: u64,
+}
+
+impl TlbEntry {
+    /// No page.
+    pub const EMPTY: TlbEntry = TlbEntry {
+        page: u64::MAX,
+        perm: 0,
+    };
+}
+
+/// Slot of guest page `page` (the generated probe computes the same).
+pub fn tlb_slot(page: u64) -> usize {
+    (page as usize) & (TLB_ENTRIES - 1)
 }
 
 /// A fallback instruction inside a translation: what the step helper
@@ -141,6 +181,7 @@ pub(crate) mod off {
     pub const EXIT_HOST: i32 = offset_of!(Ctx, exit_host) as i32;
     pub const MXCSR_CLEAN: i32 = offset_of!(Ctx, mxcsr_clean) as i32;
     pub const MXCSR_TMP: i32 = offset_of!(Ctx, mxcsr_tmp) as i32;
+    pub const TLB: i32 = offset_of!(Ctx, tlb) as i32;
     pub const FFLAGS: i32 = offset_of!(Cpu, fflags) as i32 - CPU_BIAS;
     pub const FRM: i32 = offset_of!(Cpu, frm) as i32 - CPU_BIAS;
     /// Guest register `f[r]`.
@@ -359,10 +400,13 @@ macro_rules! load_helper {
             let ctx = unsafe { &mut *ctx };
             let mem = unsafe { &*ctx.mem };
             match mem.$read(addr) {
-                Ok(v) => LoadRet {
-                    val: $conv(v),
-                    fault: 0,
-                },
+                Ok(v) => {
+                    fill_tlb(ctx, mem, addr, size_of_val(&v) as u64);
+                    LoadRet {
+                        val: $conv(v),
+                        fault: 0,
+                    }
+                }
                 Err(f) => {
                     ctx.fault = Some(f);
                     LoadRet { val: 0, fault: 1 }
@@ -392,6 +436,21 @@ fn touches_code(ctx: &Ctx, addr: u64, len: u64) -> bool {
     })
 }
 
+/// Remember the page of a successful `len`-byte access at `addr` (unless
+/// it crosses into the next page; translated code only goes direct for
+/// accesses inside one cached page).
+fn fill_tlb(ctx: &mut Ctx, mem: &GuestMemory, addr: u64, len: u64) {
+    let page = addr / PAGE_SIZE;
+    if (addr + len - 1) / PAGE_SIZE != page {
+        return;
+    }
+    let mut perm = mem.perm(addr).bits() as u64;
+    if touches_code(ctx, addr, 1) {
+        perm &= !(crate::memory::Perm::WRITE.bits() as u64);
+    }
+    ctx.tlb[tlb_slot(page)] = TlbEntry { page, perm };
+}
+
 macro_rules! store_helper {
     ($name:ident, $write:ident, $ty:ty) => {
         /// A guest store for translated code (returns a [`store`] status).
@@ -408,6 +467,7 @@ macro_rules! store_helper {
                         mem.invalidate_code();
                         store::CODE
                     } else {
+                        fill_tlb(ctx, mem, addr, size_of::<$ty>() as u64);
                         store::OK
                     }
                 }
