@@ -122,7 +122,7 @@ pub struct Ctx {
 }
 
 /// Entries in the translation's page cache (a power of two).
-pub const TLB_ENTRIES: usize = 256;
+pub const TLB_ENTRIES: usize = 1024;
 
 /// A page the helpers found accessible, so translated code may access it
 /// directly at `r12 + addr` (within the page): `page` is the guest page
