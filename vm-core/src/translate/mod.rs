@@ -293,6 +293,11 @@ impl Jit {
         };
         let mut p = pc / PAGE_SIZE;
         while p <= end.wrapping_sub(1) / PAGE_SIZE {
+            // The new code's pages must not stay directly writable.
+            let slot = x86_64::tlb_slot(p);
+            if self.ctx.tlb[slot].page == p {
+                self.ctx.tlb[slot] = x86_64::TlbEntry::EMPTY;
+            }
             let i = (p / 64) as usize;
             if let Some(w) = self.code_pages.get_mut(i) {
                 if *w == 0 {
@@ -304,8 +309,6 @@ impl Jit {
         }
         self.stats.blocks += 1;
         self.stats.guest_insts += insts.len() as u64;
-        // The new code's pages must not stay directly writable.
-        self.ctx.tlb.fill(x86_64::TlbEntry::EMPTY);
         self.stats.translate_ns += self.now_ns().wrapping_sub(t0);
         Ok(host)
     }

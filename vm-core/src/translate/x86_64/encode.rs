@@ -213,7 +213,7 @@ impl Asm {
     /// An empty buffer whose byte 0 will live at host address `base`.
     pub fn new(base: u64) -> Asm {
         Asm {
-            code: Vec::new(),
+            code: Vec::with_capacity(1024),
             base,
             labels: Vec::new(),
             fixups: Vec::new(),
