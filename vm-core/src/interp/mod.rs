@@ -5,20 +5,24 @@
 //! conditional branch leaves a block early, a branch not taken goes on in
 //! it, and direct jumps and calls are followed), which are cached by their
 //! guest start address. Each instruction of a block becomes
-//! a [`Uop`]: the decoded [`Inst`] plus a pointer to the handler that runs
+//! a `Uop`: the decoded [`Inst`] plus a pointer to the handler that runs
 //! it. The hot integer instructions have small specialised handlers (in
-//! [`fast`]); everything else goes through one generic handler that
-//! `match`es on the `Inst` ([`exec_one`]). Each handler ends by calling the
+//! `fast`); everything else goes through one generic handler that
+//! `match`es on the `Inst` (`exec_one`). Each handler ends by calling the
 //! next uop's handler in tail position, so the compiler turns the block
 //! into threaded code with one indirect jump per instruction, each at its
 //! own site (which branch predictors handle far better than one central
-//! `match`). Without tail calls (unoptimised builds) the recursion is still
-//! bounded by the block length.
+//! `match`). A jump or taken branch enters the next block straight from
+//! its handler when the block is in the lookup table (`chain`), up to
+//! `CHAIN` blocks before control returns to the run loop. Without tail
+//! calls (unoptimised builds) the recursion is still bounded, by the block
+//! length times the (smaller, in such builds) chain limit.
 //!
 //! The block lookup goes through a small direct-mapped table in front of a
 //! hash map, so hot loops rarely hash. The cache is dropped whenever
 //! [`GuestMemory::code_epoch`] moves (code was unmapped, re-protected or
-//! flushed with `fence.i`), which is checked once per block.
+//! flushed with `fence.i`), which the run loop checks on entry and each
+//! time control comes back to it.
 //!
 //! State stays precise: every instruction either completes or leaves the
 //! registers untouched and stops with a [`Trap`] and `cpu.pc` at itself.

@@ -1023,6 +1023,7 @@ fn run_elf() {
     th.cpu.x[SP as usize] = l.sp;
     th.tid = 1000;
     let mut interp = Interpreter::new();
+    interp.generic_only = std::env::var_os("PVM_GENERIC").is_some();
     let st = proc.run(&mut th, &mut interp);
     let out = host.out.lock().unwrap();
     std::print!("{}", alloc::string::String::from_utf8_lossy(&out));
