@@ -799,34 +799,32 @@ impl Gen {
                     FmulD(_) => SseOp::Mul,
                     _ => SseOp::Div,
                 };
-                let slow = self.a.label();
-                let done = self.a.label();
-                if q.rm == 7 {
-                    self.a
-                        .alu_mi(W::B32, Alu::Cmp, Mem::base(Reg::Rbx, off::FRM), 0);
-                    self.a.jcc(Cond::Ne, slow);
-                }
-                self.a.mxcsr(true, Mem::base(Reg::Rbp, off::MXCSR_CLEAN));
-                self.a.movq_load(Xmm(0), f(q.rs1));
-                self.a.sse_rm(op, true, Xmm(0), f(q.rs2));
-                self.a.mxcsr(false, Mem::base(Reg::Rbp, off::MXCSR_TMP));
-                self.a.ucomis(true, Xmm(0), Xmm(0));
-                self.a.jcc(Cond::P, slow);
-                self.a
-                    .load(W::B32, Reg::Rax, Mem::base(Reg::Rbp, off::MXCSR_TMP));
-                // IE | ZE | OE | UE: let the exact path raise them.
-                self.a.test_ri(W::B32, Reg::Rax, 0x1d);
-                self.a.jcc(Cond::Ne, slow);
-                // PE (bit 5) is NX (bit 0).
-                self.a.shift_ri(W::B32, Shift::Shr, Reg::Rax, 5);
-                self.a.alu_ri(W::B32, Alu::And, Reg::Rax, 1);
-                self.a
-                    .alu_mr(W::B32, Alu::Or, Mem::base(Reg::Rbx, off::FFLAGS), Reg::Rax);
-                self.a.movq_store(f(q.rd), Xmm(0));
-                self.a.jmp(done);
-                self.a.bind(slow);
-                self.step(gi, index, steps)?;
-                self.a.bind(done);
+                self.fp_arith(gi, index, steps, q.rm, q.rd, |a| {
+                    a.movq_load(Xmm(0), f(q.rs1));
+                    a.sse_rm(op, true, Xmm(0), f(q.rs2));
+                })?;
+            }
+            FsqrtD(q) if q.rm == 0 || q.rm == 7 => {
+                self.fp_arith(gi, index, steps, q.rm, q.rd, |a| {
+                    a.sse_rm(SseOp::Sqrt, true, Xmm(0), f(q.rs1));
+                })?;
+            }
+            FmaddD(q) | FmsubD(q) | FnmsubD(q) | FnmaddD(q)
+                if self.stubs.fma && (q.rm == 0 || q.rm == 7) =>
+            {
+                // RISC-V fnmsub is -(a*b) + c (x86 fnmadd); fnmadd is
+                // -(a*b) - c (x86 fnmsub).
+                let opc = match gi.inst {
+                    FmaddD(_) => 0xb9,
+                    FmsubD(_) => 0xbb,
+                    FnmsubD(_) => 0xbd,
+                    _ => 0xbf,
+                };
+                self.fp_arith(gi, index, steps, q.rm, q.rd, |a| {
+                    a.movq_load(Xmm(0), f(q.rs3));
+                    a.movq_load(Xmm(1), f(q.rs1));
+                    a.vfma231(opc, true, Xmm(0), Xmm(1), f(q.rs2));
+                })?;
             }
             FeqD(r) | FltD(r) | FleD(r) => {
                 // Ordered operands raise no flags; unordered ones (NaNs)
@@ -853,6 +851,48 @@ impl Gen {
             _ => return Ok(false),
         }
         Ok(true)
+    }
+
+    /// A double-precision operation on SSE: `op` leaves the result in
+    /// xmm0. Falls back to the step helper (exact) for a dynamic rounding
+    /// mode other than RNE, a NaN result, or any exception but inexact.
+    fn fp_arith(
+        &mut self,
+        gi: &GuestInst,
+        index: u32,
+        steps: &mut Vec<StepInst>,
+        rm: u8,
+        rd: u8,
+        op: impl FnOnce(&mut Asm),
+    ) -> Result<(), AsmError> {
+        let slow = self.a.label();
+        let done = self.a.label();
+        if rm == 7 {
+            self.a
+                .alu_mi(W::B32, Alu::Cmp, Mem::base(Reg::Rbx, off::FRM), 0);
+            self.a.jcc(Cond::Ne, slow);
+        }
+        self.a.mxcsr(true, Mem::base(Reg::Rbp, off::MXCSR_CLEAN));
+        op(&mut self.a);
+        self.a.mxcsr(false, Mem::base(Reg::Rbp, off::MXCSR_TMP));
+        self.a.ucomis(true, Xmm(0), Xmm(0));
+        self.a.jcc(Cond::P, slow);
+        self.a
+            .load(W::B32, Reg::Rax, Mem::base(Reg::Rbp, off::MXCSR_TMP));
+        // IE | ZE | OE | UE: let the exact path raise them.
+        self.a.test_ri(W::B32, Reg::Rax, 0x1d);
+        self.a.jcc(Cond::Ne, slow);
+        // PE (bit 5) is NX (bit 0).
+        self.a.shift_ri(W::B32, Shift::Shr, Reg::Rax, 5);
+        self.a.alu_ri(W::B32, Alu::And, Reg::Rax, 1);
+        self.a
+            .alu_mr(W::B32, Alu::Or, Mem::base(Reg::Rbx, off::FFLAGS), Reg::Rax);
+        self.a.movq_store(Mem::base(Reg::Rbx, off::f(rd)), Xmm(0));
+        self.a.jmp(done);
+        self.a.bind(slow);
+        self.step(gi, index, steps)?;
+        self.a.bind(done);
+        Ok(())
     }
 
     /// A call to the single-step fallback for a non-inline instruction.

@@ -674,6 +674,22 @@ impl Asm {
         self.op(Some(p), false, &[0x0f, op as u8], dst.0, Rm::M(m), false);
     }
 
+    /// FMA3 `vfmXXX231sd dst, src2, [m]` (`double`; `ss` otherwise):
+    /// `dst = ±(src2 * [m]) ± dst` with one rounding. `opc` is the opcode
+    /// byte of the 231 form: 0xB9 fmadd, 0xBB fmsub, 0xBD fnmadd, 0xBF
+    /// fnmsub.
+    pub fn vfma231(&mut self, opc: u8, double: bool, dst: Xmm, src2: Xmm, m: Mem) {
+        let r = (dst.0 >> 3) & 1;
+        let x = m.index.map_or(0, |(i, _)| i.ext());
+        let b = m.base.ext();
+        // 3-byte VEX: inverted R/X/B, map 0F38; W, inverted vvvv, L=0, pp=66.
+        self.b(0xc4);
+        self.b((!(r << 7 | x << 6 | b << 5) & 0xe0) | 0x02);
+        self.b((double as u8) << 7 | (!src2.0 & 15) << 3 | 0x01);
+        self.b(opc);
+        self.modrm_mem(dst.0 & 7, m);
+    }
+
     /// `ucomisd a, b` (or `ucomiss`): unordered compare, flags only.
     pub fn ucomis(&mut self, double: bool, a: Xmm, b: Xmm) {
         let p = if double { Some(0x66) } else { None };
@@ -1038,6 +1054,34 @@ mod tests {
         check(
             |a| a.sse_rm(SseOp::Sub, false, Xmm(9), Mem::base(Reg::R13, -8)),
             "subss xmm9,[r13-0x8]",
+        );
+        check(
+            |a| a.vfma231(0xb9, true, Xmm(0), Xmm(1), m),
+            "vfmadd231sd xmm0,xmm1,[rbx+0x108]",
+        );
+        check(
+            |a| {
+                a.vfma231(
+                    0xbf,
+                    true,
+                    Xmm(9),
+                    Xmm(14),
+                    Mem::indexed(Reg::R12, Reg::R10),
+                )
+            },
+            "vfnmsub231sd xmm9,xmm14,[r12+r10]",
+        );
+        check(
+            |a| a.vfma231(0xbb, false, Xmm(2), Xmm(3), Mem::base(Reg::R13, 8)),
+            "vfmsub231ss xmm2,xmm3,[r13+0x8]",
+        );
+        check(
+            |a| a.vfma231(0xbd, true, Xmm(0), Xmm(1), m),
+            "vfnmadd231sd xmm0,xmm1,[rbx+0x108]",
+        );
+        check(
+            |a| a.sse_rm(SseOp::Sqrt, true, Xmm(0), m),
+            "sqrtsd xmm0,[rbx+0x108]",
         );
         check(|a| a.ucomis(true, Xmm(0), Xmm(0)), "ucomisd xmm0,xmm0");
         check(|a| a.ucomis(false, Xmm(1), Xmm(12)), "ucomiss xmm1,xmm12");

@@ -261,6 +261,26 @@ pub struct Stubs {
     /// One trampoline per [`Helper`]: `rdi = ctx`, then on to the helper
     /// (a near `call rel32` from translated code reaches it).
     pub helpers: [u64; HELPERS],
+    /// The host has FMA3 (and the OS saves AVX state), so fused
+    /// multiply-adds can be inline.
+    pub fma: bool,
+}
+
+/// Can translated code use FMA3: the CPU has it, and the OS has enabled the
+/// AVX state that VEX-encoded instructions need?
+pub fn host_has_fma() -> bool {
+    use core::arch::x86_64::{__cpuid, _xgetbv};
+    #[allow(unused_unsafe)]
+    // SAFETY: CPUID exists on every x86-64 processor.
+    let c = unsafe { __cpuid(1) };
+    let (fma, osxsave, avx) = (1 << 12, 1 << 27, 1 << 28);
+    if c.ecx & (fma | osxsave | avx) != fma | osxsave | avx {
+        return false;
+    }
+    // SAFETY: OSXSAVE set means the OS enabled XGETBV.
+    let xcr0 = unsafe { _xgetbv(0) };
+    // XMM and YMM state enabled.
+    xcr0 & 6 == 6
 }
 
 impl Stubs {
@@ -359,6 +379,7 @@ pub fn fixed_code(base: u64) -> (alloc::vec::Vec<u8>, Stubs) {
             code_exit,
             trap_exit,
             helpers,
+            fma: host_has_fma(),
         },
     )
 }
