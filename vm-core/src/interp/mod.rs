@@ -565,6 +565,72 @@ fn exec_csr(
     Ok(())
 }
 
+// ---- single-instruction entry point --------------------------------------
+
+/// Execute the one instruction `inst` (of `len` bytes) at `cpu.pc`, through
+/// the same generic executor the interpreter's blocks use, so every
+/// instruction's semantics exist once. For engines that run most code
+/// themselves and hand the rest over one instruction at a time (the
+/// translator's fallback).
+///
+/// State stays precise, as inside a block: `Ok(())` means the instruction
+/// retired (`cpu.pc` moved to the next instruction, or to the target of a
+/// jump or taken branch, and `instret` + 1); `Err(trap)` leaves `cpu.pc`
+/// at the instruction and the registers, `fflags` and `instret` untouched,
+/// except for `ecall`, which counts as retired (`instret` + 1, `pc`
+/// unchanged: the OS-call layer completes it and moves `pc` on). `cycle`
+/// and `instret` CSR reads see `cpu.instret` as the count retired before
+/// this instruction.
+///
+/// `lr_value` is the value the last `lr` read (the caller keeps it across
+/// calls, as the interpreter keeps [`Interpreter::lr_value`]): `sc`
+/// succeeds only if memory still holds it.
+pub fn step(
+    cpu: &mut Cpu,
+    mem: &GuestMemory,
+    inst: Inst,
+    len: u8,
+    lr_value: &mut u64,
+) -> Result<(), Trap> {
+    let pc = cpu.pc;
+    // A one-instruction block at `pc`: with no lookup table there is
+    // nothing to chain into, and the operand fields only matter to the
+    // specialised handlers.
+    let op = Uop {
+        h: h_generic,
+        inst,
+        imm: 0,
+        rd: 0,
+        rs1: 0,
+        rs2: 0,
+        len,
+        off: 0,
+    };
+    let mut cx = Cx {
+        mem,
+        base: pc,
+        trap: None,
+        lr_value: *lr_value,
+        fast: &[],
+        all: &[],
+        chain: 0,
+    };
+    let went_on = exec_one(&op, 0, cpu, &mut cx);
+    *lr_value = cx.lr_value;
+    if went_on {
+        // Fell through: what `next` does at the end of a block.
+        cpu.pc = pc.wrapping_add(len as u64);
+        cpu.instret = cpu.instret.wrapping_add(1);
+        return Ok(());
+    }
+    // Left the block: a jump (pc and instret already set) or a trap (pc
+    // at the instruction, instret set as the trap requires).
+    match cx.trap {
+        Some(t) => Err(t),
+        None => Ok(()),
+    }
+}
+
 // ---- the generic executor -----------------------------------------------
 
 /// Execute `op`, the `i`th instruction of the block at `cx.base`, through

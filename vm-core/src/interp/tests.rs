@@ -1094,3 +1094,163 @@ fn followed_jumps_keep_pcs_precise() {
     assert_eq!(vm.x(RA), CODE + 20);
     assert_eq!(vm.cpu.instret, 3);
 }
+
+// ---- the single-instruction entry point ----------------------------------
+
+/// Run `vm` one instruction at a time through [`step`] until a trap, the
+/// way the translator's fallback does.
+fn run_stepwise(vm: &mut Vm) -> Trap {
+    let mut lr_value = 0;
+    loop {
+        let bits = fetch(vm.mem, vm.cpu.pc).map_err(Trap::MemFault);
+        let r = bits.and_then(|b| {
+            let (inst, len) = decode(b);
+            step(&mut vm.cpu, vm.mem, inst, len, &mut lr_value)
+        });
+        if let Err(t) = r {
+            return t;
+        }
+    }
+}
+
+#[test]
+fn step_agrees_with_blocks() {
+    let fadd_d = enc_r(0x53, 7, 0x01, 3, 1, 2);
+    let programs: [&[u32]; 4] = [
+        // Atomics, LR/SC across steps (the lr value lives in the caller).
+        &[
+            lui(A1, (DATA >> 12) as u32),
+            aop("lr.d", A0, A1, 0),
+            iop("addi", A0, A0, 1),
+            aop("sc.d", A3, A1, A0),
+            aop("sc.d", T0, A1, A0),
+            aop("amoadd.w", A2, A1, A0),
+            aop("amomaxu.d", RA, A1, A3),
+            ECALL,
+        ],
+        // CSRs, including instret counting the retired instructions.
+        &[
+            iop("addi", A1, ZERO, 0xff),
+            csr("csrrw", A0, 3, A1),
+            csr("csrrci", ZERO, 1, 0x3),
+            csr("csrrs", A2, 3, ZERO),
+            csr("csrrs", SP, 0xc02, ZERO),
+            csr("csrrs", A3, 0xc00, ZERO),
+            ECALL,
+        ],
+        // Branches, jumps, fence, F/D with a dynamic rounding mode.
+        &[
+            iop("addi", A0, ZERO, 3),
+            iop("addi", A0, A0, -1),
+            bop("bne", A0, ZERO, -4),
+            jal(RA, 8),
+            iop("addi", A1, ZERO, 1), // skipped
+            FENCE,
+            iop("fld", 1, SP, -8),
+            iop("fld", 2, SP, -16),
+            fadd_d,
+            sop("fsd", 3, SP, -24),
+            ECALL,
+        ],
+        // A trap in the middle: state stops at it.
+        &[iop("addi", A0, ZERO, 5), sop("sd", A0, ZERO, 0), ECALL],
+    ];
+    for code in programs {
+        let mut blocks = Vm::new(code);
+        let mut steps = Vm::new(code);
+        for vm in [&mut blocks, &mut steps] {
+            vm.mem.write_u64(DATA, 0x1234_5678_9abc_def0).unwrap();
+            vm.mem
+                .write_u64(DATA + 0x2000 - 8, 0x3ff8_0000_0000_0000)
+                .unwrap(); // 1.5
+            vm.mem
+                .write_u64(DATA + 0x2000 - 16, 0x3ca0_0000_0000_0000)
+                .unwrap(); // 2^-53
+            vm.cpu.frm = 2; // RDN, so the dynamic rounding mode matters
+        }
+        let want = blocks.run();
+        let got = run_stepwise(&mut steps);
+        assert_eq!(got, want, "{code:x?}");
+        assert_eq!(steps.cpu, blocks.cpu, "{code:x?}");
+        let mut a = [0u8; 0x2000];
+        let mut b = [0u8; 0x2000];
+        blocks.mem.read_bytes(DATA, &mut a).unwrap();
+        steps.mem.read_bytes(DATA, &mut b).unwrap();
+        assert!(a == b, "{code:x?}: data differs");
+    }
+}
+
+#[test]
+fn step_state_is_precise() {
+    let mut lr_value = 7;
+    // The instruction is put in guest code at `pc` too: an illegal
+    // instruction is reported with the bits found there.
+    let one = |w: u32, cpu: &mut Cpu, mem: &GuestMemory, lr: &mut u64| {
+        mem.write_bytes_privileged(cpu.pc, &w.to_le_bytes())
+            .unwrap();
+        let (inst, len) = decode(w);
+        step(cpu, mem, inst, len, lr)
+    };
+    let vm = Vm::new(&[]);
+    let start = Cpu {
+        pc: CODE + 0x40,
+        instret: 100,
+        ..Cpu::default()
+    };
+    // A misaligned lr.d traps with nothing changed.
+    let mut cpu = start.clone();
+    cpu.x[A1 as usize] = DATA + 4;
+    let before = cpu.clone();
+    match one(aop("lr.d", A0, A1, 0), &mut cpu, vm.mem, &mut lr_value) {
+        Err(Trap::MemFault(f)) => assert_eq!(f.addr, DATA + 4),
+        r => panic!("{r:?}"),
+    }
+    assert_eq!((cpu, lr_value), (before, 7));
+    // A successful lr.d hands its value back to the caller and retires.
+    let mut cpu = start.clone();
+    cpu.x[A1 as usize] = DATA;
+    vm.mem.write_u64(DATA, 0x55).unwrap();
+    assert_eq!(
+        one(aop("lr.d", A0, A1, 0), &mut cpu, vm.mem, &mut lr_value),
+        Ok(())
+    );
+    assert_eq!(
+        (cpu.pc, cpu.instret, cpu.x[A0 as usize]),
+        (CODE + 0x44, 101, 0x55)
+    );
+    assert_eq!((lr_value, cpu.reservation), (0x55, Some(DATA)));
+    // A reserved rounding mode is illegal and leaves fflags alone.
+    let mut cpu = start.clone();
+    cpu.fflags = 0x3;
+    let before = cpu.clone();
+    let w = enc_r(0x53, 5, 0, 1, 2, 3);
+    assert_eq!(
+        one(w, &mut cpu, vm.mem, &mut lr_value),
+        Err(Trap::IllegalInstruction(w))
+    );
+    assert_eq!(cpu, before);
+    // ebreak: nothing retired; ecall: retired, pc stays for the OS layer.
+    let mut cpu = start.clone();
+    assert_eq!(
+        one(EBREAK, &mut cpu, vm.mem, &mut lr_value),
+        Err(Trap::Ebreak)
+    );
+    assert_eq!(cpu, start);
+    assert_eq!(
+        one(ECALL, &mut cpu, vm.mem, &mut lr_value),
+        Err(Trap::Ecall)
+    );
+    assert_eq!((cpu.pc, cpu.instret), (start.pc, 101));
+    // fence.i retires and moves the code epoch; a compressed instruction
+    // advances pc by 2; a jump goes to its target.
+    let mut cpu = start.clone();
+    let epoch = vm.mem.code_epoch();
+    assert_eq!(one(FENCE_I, &mut cpu, vm.mem, &mut lr_value), Ok(()));
+    assert_ne!(vm.mem.code_epoch(), epoch);
+    assert_eq!((cpu.pc, cpu.instret), (start.pc + 4, 101));
+    assert_eq!(one(0x4515, &mut cpu, vm.mem, &mut lr_value), Ok(())); // c.li a0,5
+    assert_eq!((cpu.pc, cpu.x[A0 as usize]), (start.pc + 6, 5));
+    assert_eq!(one(jal(RA, -6), &mut cpu, vm.mem, &mut lr_value), Ok(()));
+    assert_eq!((cpu.pc, cpu.x[RA as usize]), (start.pc, start.pc + 10));
+    assert_eq!(cpu.instret, 103);
+}
