@@ -60,7 +60,9 @@ pub fn run(opts: &Options) -> Result<bool, String> {
         let name = src.file_stem().unwrap().to_string_lossy().into_owned();
         let rv = out_dir.join(format!("{name}.rv64"));
         let native = out_dir.join(format!("{name}.x86_64"));
-        let flags = ["-O2", "-g0", "-Wall"].map(String::from);
+        // No FMA contraction: RISC-V would fuse where x86-64 (baseline) cannot,
+        // and the results must agree bit for bit across runners.
+        let flags = ["-O2", "-g0", "-Wall", "-ffp-contract=off"].map(String::from);
         let mut rv_cmd = vec![CC.to_string()];
         rv_cmd.extend(flags.iter().cloned());
         rv_cmd.extend(["-static".into(), src.display().to_string(), "-lm".into()]);
