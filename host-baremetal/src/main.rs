@@ -162,11 +162,9 @@ fn run_guest(host: &'static host::BareMetal, config: &BootConfig) -> ! {
     thread.cpu.x[2] = loaded.sp;
     let mut engine = Interpreter::new();
     let status = process.run(&mut thread, &mut engine);
-    // A signal raised by a system call ends the run as Exit(128 + signo)
-    // and is recorded in the signal table.
     let killed = match status {
         ExitStatus::Signaled(r) => Some(r),
-        ExitStatus::Exited(_) => process.signals.lock().fatal,
+        ExitStatus::Exited(_) => None,
     };
     if strace {
         match &killed {
