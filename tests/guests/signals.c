@@ -1,6 +1,5 @@
-// Signal delivery (a later issue for pvm): handlers for raise(), SIGSEGV
-// recovery with siglongjmp, and sigprocmask. Expected to fail until pvm
-// delivers signals.
+// Signal delivery: handlers for raise(), SIGSEGV recovery with
+// siglongjmp, and sigprocmask.
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>

@@ -69,6 +69,7 @@ pub const SA_RESETHAND: u64 = 0x8000_0000;
 /// `si_code` values.
 pub const SI_USER: i32 = 0;
 pub const SI_KERNEL: i32 = 0x80;
+pub const SI_QUEUE: i32 = -1;
 pub const SI_TKILL: i32 = -6;
 pub const ILL_ILLOPC: i32 = 1;
 pub const TRAP_BRKPT: i32 = 1;
@@ -141,6 +142,9 @@ pub enum SigFields {
     Kill { pid: i32, uid: u32 },
     /// Raised by a fault: `si_addr`.
     Fault { addr: u64 },
+    /// Given by the sender (`rt_sigqueueinfo`): the bytes after si_code's
+    /// padding, kept as they were.
+    Raw([u8; SIGINFO_SIZE - 16]),
 }
 
 /// A signal with the information its handler gets (`siginfo_t`).
@@ -185,6 +189,7 @@ impl SigInfo {
                 b[20..24].copy_from_slice(&uid.to_le_bytes());
             }
             SigFields::Fault { addr } => b[16..24].copy_from_slice(&addr.to_le_bytes()),
+            SigFields::Raw(r) => b[16..].copy_from_slice(&r),
         }
         b
     }
@@ -766,6 +771,7 @@ fn code_name(info: &SigInfo) -> Option<&'static str> {
         (_, SI_USER) => "SI_USER",
         (_, SI_KERNEL) => "SI_KERNEL",
         (_, SI_TKILL) => "SI_TKILL",
+        (_, SI_QUEUE) => "SI_QUEUE",
         (SIGSEGV, SEGV_MAPERR) => "SEGV_MAPERR",
         (SIGSEGV, SEGV_ACCERR) => "SEGV_ACCERR",
         (SIGBUS, BUS_ADRALN) => "BUS_ADRALN",
@@ -782,6 +788,11 @@ fn log_signal(process: &Process, info: &SigInfo) {
     let rest = match info.fields {
         SigFields::Kill { pid, uid } => alloc::format!("si_pid={pid}, si_uid={uid}"),
         SigFields::Fault { addr } => alloc::format!("si_addr={addr:#x}"),
+        SigFields::Raw(r) => alloc::format!(
+            "si_pid={}, si_uid={}",
+            i32::from_le_bytes([r[0], r[1], r[2], r[3]]),
+            u32::from_le_bytes([r[4], r[5], r[6], r[7]])
+        ),
     };
     match code {
         Some(c) => process.host.log(format_args!(

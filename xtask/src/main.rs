@@ -28,13 +28,19 @@ commands:
          [--no-unit] [--no-baremetal]
          set up (apt, when root), cargo build --release, cargo test
          --workspace, then run every guest under qemu-riscv64 and pvm
-         (one run per engine; default: interp) and compare.
+         (one run per engine; default: interp, jit, jit-64K = the
+         translator with a 64 KiB code cache) and compare.
          --bless rewrites tests/expected/ from qemu-riscv64's output.
   bench  [--engine E]... [--runs N] [--filter S]
          benchmarks under native, qemu-riscv64 and pvm (median of N runs).
   demo   [ARGS]...   build tests/demo/hello.c for RISC-V and run it under pvm.
   qemu   PROGRAM [ARGS]...   run a guest on the bare-metal host.
   setup  install the packages the other commands need.";
+
+/// Engines every guest runs under by default: the interpreter, the
+/// translator, and the translator with a 64 KiB code cache (which makes the
+/// code cache manager flush in the middle of real programs).
+const DEFAULT_TEST_ENGINES: [&str; 3] = ["interp", "jit", "jit-64K"];
 
 fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
@@ -115,7 +121,7 @@ fn main() -> ExitCode {
 fn test(mut a: Args) -> Result<bool, String> {
     let mut engines = a.values("--engine")?;
     if engines.is_empty() {
-        engines.push("interp".into());
+        engines.extend(DEFAULT_TEST_ENGINES.iter().map(|e| e.to_string()));
     }
     let filter = a.value("--filter")?;
     let jobs: usize = a
@@ -290,7 +296,7 @@ impl Phases {
 fn bench_cmd(mut a: Args) -> Result<bool, String> {
     let mut engines = a.values("--engine")?;
     if engines.is_empty() {
-        engines.push("interp".into());
+        engines.extend(["interp".to_string(), "jit".to_string()]);
     }
     let runs = a
         .value("--runs")?

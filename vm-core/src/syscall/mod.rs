@@ -206,6 +206,8 @@ fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
         RT_SIGSUSPEND => sys::rt_sigsuspend(cx, a),
         RT_SIGPENDING => sys::rt_sigpending(cx, a),
         RT_SIGTIMEDWAIT => sys::rt_sigtimedwait(cx, a),
+        RT_SIGQUEUEINFO => sys::sigqueueinfo(cx, a[0] as i32, None, a[1], a[2]),
+        RT_TGSIGQUEUEINFO => sys::sigqueueinfo(cx, a[0] as i32, Some(a[1] as i32), a[2], a[3]),
         KILL => sys::kill(cx, a[0] as i32, None, a[1]),
         TKILL => sys::kill(cx, -1, Some(a[0] as i32), a[1]),
         TGKILL => sys::kill(cx, a[0] as i32, Some(a[1] as i32), a[2]),

@@ -583,6 +583,45 @@ pub(super) fn kill(cx: &mut Ctx<'_>, pid: i32, tid: Option<i32>, sig: u64) -> R 
     Ok(0)
 }
 
+/// `rt_sigqueueinfo(tgid, sig, info)` (`tid` None) and
+/// `rt_tgsigqueueinfo(tgid, tid, sig, info)`: send `sig` with the
+/// caller's own siginfo. As with `kill`, only the process itself is a
+/// valid target, so any `si_code` is allowed.
+pub(super) fn sigqueueinfo(
+    cx: &mut Ctx<'_>,
+    pid: i32,
+    tid: Option<i32>,
+    sig: u64,
+    uinfo: u64,
+) -> R {
+    let b: [u8; signal::SIGINFO_SIZE] = get(cx.mem(), uinfo)?;
+    let sig = sig as i32;
+    if !(0..=signal::NSIG).contains(&sig) {
+        return Err(Errno::EINVAL);
+    }
+    let own = cx.p.host.ids().pid;
+    let target_ok = match tid {
+        None => pid == own,
+        Some(t) => t == cx.t.tid && pid == own,
+    };
+    if !target_ok {
+        let bad = pid <= 0 || tid.is_some_and(|t| t <= 0);
+        return Err(if bad { Errno::EINVAL } else { Errno::EPERM });
+    }
+    if sig == 0 {
+        return Ok(0);
+    }
+    let mut raw = [0u8; signal::SIGINFO_SIZE - 16];
+    raw.copy_from_slice(&b[16..]);
+    let info = SigInfo {
+        signo: sig,
+        code: le_u32(&b, 8) as i32,
+        fields: signal::SigFields::Raw(raw),
+    };
+    signal::send(cx.p, cx.t, info, tid.is_none());
+    Ok(0)
+}
+
 /// `riscv_hwprobe` key/value pairs: what the emulated hart offers.
 pub(super) fn riscv_hwprobe(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let (pairs, count, setsize, cpus, flags) = (a[0], a[1], a[2], a[3], a[4]);

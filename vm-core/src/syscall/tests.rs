@@ -388,6 +388,24 @@ fn self_signals_and_exit() {
     p.mem.write_u64(0x10000, 0).unwrap();
     assert_eq!(sys(&p, &mut t, RT_SIGSUSPEND, &[0x10000, 8]), -4);
     assert_eq!((t.sigmask, t.saved_mask), (0, Some(1 << 9)));
+    // rt_tgsigqueueinfo: the caller's siginfo travels as given.
+    let mut t2 = thread();
+    let mut si = [0u8; 128];
+    si[8..12].copy_from_slice(&(-1i32).to_le_bytes());
+    si[24..28].copy_from_slice(&77u32.to_le_bytes());
+    p.mem.write_bytes(0x10300, &si).unwrap();
+    assert_eq!(
+        sys(&p, &mut t2, RT_TGSIGQUEUEINFO, &[1000, 999, 34, 0x10300]),
+        -1,
+        "EPERM: another thread"
+    );
+    assert_eq!(
+        sys(&p, &mut t2, RT_TGSIGQUEUEINFO, &[1000, 1000, 34, 0x10300]),
+        0
+    );
+    let got = t2.pending.take(34).unwrap().to_bytes();
+    assert_eq!(&got[..4], &34i32.to_le_bytes());
+    assert_eq!(&got[4..], &si[4..]);
     // SIGUSR1 is fatal by default; its delivery ends the process.
     assert_eq!(
         crate::signal::deliver_pending(&p, &mut t, 0).map(|r| r.signo),
