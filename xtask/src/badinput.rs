@@ -505,6 +505,26 @@ pub fn run(runners: &[Runner]) -> Vec<Outcome> {
 mod tests {
     use super::*;
 
+    fn cap(err: &str, status: i32) -> crate::util::Captured {
+        crate::util::Captured {
+            stdout: Vec::new(),
+            stderr: err.into(),
+            status,
+            elapsed: Default::default(),
+        }
+    }
+
+    #[test]
+    fn judge_wants_one_line_naming_the_file() {
+        let names = vec!["/x/prog".to_string()];
+        assert!(judge(&cap("pvm: /x/prog: not an ELF file\n", 126), 126, &names).is_ok());
+        assert!(judge(&cap("pvm: /x/prog: not an ELF file\n", 1), 126, &names).is_err());
+        assert!(judge(&cap("pvm: not an ELF file\n", 126), 126, &names).is_err());
+        assert!(judge(&cap("pvm: /x/prog: bad\nmore\n", 126), 126, &names).is_err());
+        assert!(judge(&cap("", 126), 126, &names).is_err());
+        assert!(judge(&cap("/x/prog: panicked at src/x.rs\n", 126), 126, &names).is_err());
+    }
+
     #[test]
     fn valid_image_layout() {
         let b = Elf::valid().emit();

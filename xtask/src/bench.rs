@@ -60,9 +60,8 @@ pub fn run(opts: &Options) -> Result<bool, String> {
         let name = src.file_stem().unwrap().to_string_lossy().into_owned();
         let rv = out_dir.join(format!("{name}.rv64"));
         let native = out_dir.join(format!("{name}.x86_64"));
-        // No contraction of a*b+c into fused multiply-adds: RISC-V GCC fuses
-        // by default and x86-64 GCC (without -mfma) does not, so the two
-        // builds would compute different doubles and print different results.
+        // No FMA contraction: RISC-V would fuse where x86-64 (baseline) cannot,
+        // and the results must agree bit for bit across runners.
         let flags = ["-O2", "-g0", "-Wall", "-ffp-contract=off"].map(String::from);
         let mut rv_cmd = vec![CC.to_string()];
         rv_cmd.extend(flags.iter().cloned());

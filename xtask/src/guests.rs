@@ -80,6 +80,27 @@ impl Case {
     pub fn is_dynamic(&self) -> bool {
         self.variant == Variant::Dynamic
     }
+    /// A case with defaults, for the harness's own unit tests.
+    #[cfg(test)]
+    pub fn for_test(stem: &str, status: i32) -> Case {
+        Case {
+            name: format!("{stem}.static"),
+            stem: stem.into(),
+            source: PathBuf::from(format!("{stem}.c")),
+            variant: Variant::Static,
+            binary: PathBuf::from(stem),
+            args: Vec::new(),
+            stdin: Vec::new(),
+            env: Vec::new(),
+            status,
+            compare_stderr: false,
+            timeout: Duration::from_secs(1),
+            vm_args: Vec::new(),
+            no_qemu: None,
+            cflags: Vec::new(),
+        }
+    }
+
     pub fn expected_stdout_path(&self) -> PathBuf {
         root()
             .join("tests/expected")

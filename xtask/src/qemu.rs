@@ -526,7 +526,15 @@ fn boot(req: &Request<'_>, stream: bool, timeout: Option<Duration>) -> Result<Gu
         .args(["-serial", &serial(&out), "-serial", &serial(&err)])
         .args(["-serial", &serial(&status)])
         .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"])
-        .args(["-display", "none", "-no-reboot", "-monitor", "none", "-net", "none"])
+        .args([
+            "-display",
+            "none",
+            "-no-reboot",
+            "-monitor",
+            "none",
+            "-net",
+            "none",
+        ])
         .args(["-cpu", "max", "-m", "1G"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -396,6 +396,72 @@ pub fn summarize(outcomes: &[Outcome], labels: &[String]) -> bool {
 mod tests {
     use super::*;
 
+    fn cap(out: &str, err: &str, status: i32) -> Captured {
+        Captured {
+            stdout: out.into(),
+            stderr: err.into(),
+            status,
+            elapsed: Default::default(),
+        }
+    }
+
+    fn exp(out: &str, status: i32) -> Expectation {
+        Expectation {
+            stdout: Some(out.into()),
+            stderr: None,
+            status,
+        }
+    }
+
+    #[test]
+    fn check_passes_only_when_all_agree() {
+        let case = Case::for_test("t", 0);
+        let q = cap("a\nb\n", "", 0);
+        assert!(check(&case, &exp("a\nb\n", 0), &cap("a\nb\n", "", 0), Some(&q)).is_ok());
+        // Differs from qemu and from the expectation.
+        let e = check(&case, &exp("a\nb\n", 0), &cap("a\nc\n", "", 0), Some(&q)).unwrap_err();
+        assert!(e.contains("qemu-riscv64") && e.contains("line 2"), "{e}");
+        // Agrees with the expectation but not with qemu (qemu drifted).
+        let q2 = cap("x\n", "", 0);
+        assert!(check(&case, &exp("a\nb\n", 0), &cap("a\nb\n", "", 0), Some(&q2)).is_err());
+        // Wrong status, a panic, a missing expectation.
+        assert!(check(&case, &exp("a\nb\n", 0), &cap("a\nb\n", "", 1), None).is_err());
+        assert!(
+            check(
+                &case,
+                &exp("", 0),
+                &cap("", "thread 'main' panicked at x", 0),
+                None
+            )
+            .is_err()
+        );
+        let none = Expectation {
+            stdout: None,
+            stderr: None,
+            status: 0,
+        };
+        assert!(
+            check(&case, &none, &cap("", "", 0), None)
+                .unwrap_err()
+                .contains("--bless")
+        );
+    }
+
+    #[test]
+    fn stderr_compared_only_when_asked() {
+        let mut case = Case::for_test("t", 0);
+        let q = cap("o", "e1", 0);
+        assert!(check(&case, &exp("o", 0), &cap("o", "e2", 0), Some(&q)).is_ok());
+        case.compare_stderr = true;
+        let e = Expectation {
+            stdout: Some("o".into()),
+            stderr: Some("e1".into()),
+            status: 0,
+        };
+        assert!(check(&case, &e, &cap("o", "e2", 0), Some(&q)).is_err());
+        assert!(check(&case, &e, &cap("o", "e1", 0), Some(&q)).is_ok());
+    }
+
     #[test]
     fn vm_args_edit_environment() {
         let env = vec![
