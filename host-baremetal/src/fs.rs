@@ -24,6 +24,8 @@ pub trait Console: Sync {
 
 /// The source of file timestamps.
 pub type Clock = fn() -> Timespec;
+/// The source of `/dev/urandom`'s bytes.
+pub type Entropy = fn(&mut [u8]);
 
 // asm-generic open flags.
 const O_ACCMODE: i32 = 3;
@@ -102,6 +104,8 @@ impl Data {
 enum Device {
     Null,
     Zero,
+    /// `/dev/urandom` and `/dev/random` (which no longer blocks on Linux).
+    Random,
 }
 
 #[derive(Debug)]
@@ -255,6 +259,7 @@ pub struct Fs {
     next_ino: u64,
     console: &'static dyn Console,
     clock: Clock,
+    entropy: Entropy,
 }
 
 impl core::fmt::Debug for Fs {
@@ -299,6 +304,7 @@ impl Fs {
         stdin: &'static [u8],
         console: &'static dyn Console,
         clock: Clock,
+        entropy: Entropy,
     ) -> Result<Fs, BuildError> {
         let now = clock();
         let root = Arc::new(spin::Mutex::new(Inode {
@@ -322,6 +328,7 @@ impl Fs {
             next_ino: 2,
             console,
             clock,
+            entropy,
         };
         for entry in archive::read(archive) {
             let e = entry.map_err(BuildError::Archive)?;
@@ -338,7 +345,13 @@ impl Fs {
         let dev = fs
             .ensure_dir(b"dev")
             .map_err(|_| BuildError::NotADirectory(b"/dev".to_vec()))?;
-        for (name, d) in [(&b"null"[..], Device::Null), (b"zero", Device::Zero)] {
+        let devices = [
+            (&b"null"[..], Device::Null),
+            (b"zero", Device::Zero),
+            (b"urandom", Device::Random),
+            (b"random", Device::Random),
+        ];
+        for (name, d) in devices {
             let node = fs.new_node(0o666, false, now, Kind::Device(d));
             if let Kind::Dir { entries, .. } = &mut dev.lock().kind {
                 entries.entry(name.to_vec()).or_insert(node);
@@ -813,6 +826,10 @@ impl Fs {
                         buf.fill(0);
                         return Ok(buf.len());
                     }
+                    Kind::Device(Device::Random) => {
+                        (self.entropy)(buf);
+                        return Ok(buf.len());
+                    }
                     Kind::Symlink(_) => return Err(Errno::EBADF),
                 }
             }
@@ -898,6 +915,10 @@ impl Fs {
                 Kind::Device(Device::Null) => Ok(0),
                 Kind::Device(Device::Zero) => {
                     buf.fill(0);
+                    Ok(buf.len())
+                }
+                Kind::Device(Device::Random) => {
+                    (self.entropy)(buf);
                     Ok(buf.len())
                 }
                 Kind::Symlink(_) => Err(Errno::EBADF),
@@ -997,6 +1018,7 @@ impl Fs {
             rdev: match n.kind {
                 Kind::Device(Device::Null) => (1 << 8) | 3,
                 Kind::Device(Device::Zero) => (1 << 8) | 5,
+                Kind::Device(Device::Random) => (1 << 8) | 9,
                 _ => 0,
             },
             size: size as i64,
@@ -1583,8 +1605,10 @@ impl Fs {
         core::mem::replace(&mut self.umask, mask & 0o777)
     }
 
-    /// Set the starting directory, creating it (read-only) if the ramdisk
-    /// does not have it, so relative paths behave as on the build machine.
+    /// Set the starting directory, creating it if the ramdisk does not
+    /// have it, so relative paths behave as on the build machine. Like a
+    /// scratch directory, it is writable (in memory, as `/tmp` is): new
+    /// entries may be made there, while ramdisk files stay read-only.
     pub fn set_initial_cwd(&mut self, path: &[u8]) -> SysResult<()> {
         let mut dir = self.root.clone();
         let now = (self.clock)();
@@ -1599,6 +1623,7 @@ impl Fs {
                 .child_dir(&dir, comp, 0o755, now)
                 .map_err(|_| Errno::ENOTDIR)?;
         }
+        dir.lock().writable = true;
         self.chdir(path)
     }
 
@@ -1655,6 +1680,12 @@ mod tests {
         }
     }
 
+    fn entropy(buf: &mut [u8]) {
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b = (i as u8) ^ 0x5a;
+        }
+    }
+
     const RDONLY: i32 = 0;
     const RDWR_CREAT: i32 = O_RDWR | O_CREAT;
 
@@ -1669,7 +1700,7 @@ mod tests {
         ]);
         let a: &'static [u8] = Box::leak(a.into_boxed_slice());
         let console: &'static TestConsole = Box::leak(Box::default());
-        (Fs::new(a, stdin, console, clock).unwrap(), console)
+        (Fs::new(a, stdin, console, clock, entropy).unwrap(), console)
     }
 
     fn fs() -> Fs {
@@ -1946,6 +1977,12 @@ mod tests {
         let n = fs.getcwd(&mut buf).unwrap();
         assert_eq!(&buf[..n], b"/etc", "symlinks resolve physically");
         assert_eq!(fs.chdir(b"motd"), Err(Errno::ENOTDIR));
+        // The starting directory takes new entries; its parent does not.
+        assert_eq!(fs.mkdirat(AT_FDCWD, b"/work/new/dir/sub", 0o755), Ok(()));
+        assert_eq!(
+            fs.mkdirat(AT_FDCWD, b"/work/new/sub", 0o755),
+            Err(Errno::EROFS)
+        );
         let dir = fs.openat(AT_FDCWD, b"/work/bin", O_DIRECTORY, 0).unwrap();
         assert!(fs.fstatat(dir, b"prog", 0).is_ok());
         assert!(fs.fstatat(dir, b"../bin/./prog", 0).is_ok());
@@ -2017,6 +2054,9 @@ mod tests {
         rest.fill(1);
         assert_eq!(fs.read(zero, &mut rest), Ok(32));
         assert_eq!(rest, [0; 32]);
+        let urandom = fs.openat(AT_FDCWD, b"/dev/urandom", RDONLY, 0).unwrap();
+        assert_eq!(fs.read(urandom, &mut rest[..3]), Ok(3));
+        assert_eq!(rest[..3], [0x5a, 0x5b, 0x58]);
         let st = fs.fstatat(AT_FDCWD, b"/dev/null", 0).unwrap();
         assert_eq!((st.mode & S_IFMT, st.rdev), (S_IFCHR, 0x103));
     }
@@ -2043,15 +2083,15 @@ mod tests {
         let a = archive(&[(b"file", 0o100644, b"x"), (b"file/under", 0o100644, b"y")]);
         let a: &'static [u8] = Box::leak(a.into_boxed_slice());
         assert!(matches!(
-            Fs::new(a, b"", console, clock),
+            Fs::new(a, b"", console, clock, entropy),
             Err(BuildError::NotADirectory(_))
         ));
         assert!(matches!(
-            Fs::new(b"garbage that is not cpio at all, long enough for a header......................................................................", b"", console, clock),
+            Fs::new(&[b'x'; 200], b"", console, clock, entropy),
             Err(BuildError::Archive(_))
         ));
         let a = archive(&[(b"../escape", 0o100644, b"x")]);
         let a: &'static [u8] = Box::leak(a.into_boxed_slice());
-        assert!(Fs::new(a, b"", console, clock).is_err());
+        assert!(Fs::new(a, b"", console, clock, entropy).is_err());
     }
 }

@@ -191,10 +191,11 @@ impl HostOs for BareMetal {
         Ok(buf.len())
     }
     fn ids(&self) -> Ids {
-        // The only process on the machine, run by its only user.
+        // The only process on the machine, run by its only user; its
+        // parent is the kernel's notional init.
         Ids {
-            pid: 1,
-            ppid: 0,
+            pid: 2,
+            ppid: 1,
             uid: 0,
             euid: 0,
             gid: 0,
@@ -202,7 +203,7 @@ impl HostOs for BareMetal {
         }
     }
     fn gettid(&self) -> i32 {
-        1
+        2
     }
     fn uname(&self) -> HostUname {
         HostUname {

@@ -92,7 +92,13 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
         None => fail(format_args!("the ramdisk has no boot record")),
     };
     let stdin = member(STDIN_FILE).unwrap_or(&[]);
-    let fs = match Fs::new(ramdisk, stdin, &host::SerialConsole, clock::realtime) {
+    let fs = match Fs::new(
+        ramdisk,
+        stdin,
+        &host::SerialConsole,
+        clock::realtime,
+        random::fill,
+    ) {
         Ok(fs) => fs,
         Err(e) => fail(format_args!("ramdisk: {e}")),
     };

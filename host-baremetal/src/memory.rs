@@ -43,6 +43,9 @@ pub const HEAP_START: u64 = 0x0000_2000_0000_0000;
 /// Guest reservations are placed from here upwards, 1 GiB aligned.
 pub const RESERVE_START: u64 = 0x0000_4000_0000_0000;
 const RESERVE_END: u64 = 0x0000_7f00_0000_0000;
+/// An address that is never mapped (above the reservations), for the
+/// self-test of the kernel-fault path.
+pub const UNMAPPED_PROBE: u64 = 0x0000_7f80_0000_0000;
 
 /// Frames: a bump pointer through the usable regions plus a free list
 /// threaded through the freed frames themselves (no heap needed, so the
