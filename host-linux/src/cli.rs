@@ -36,6 +36,11 @@ pub struct Cli {
     #[arg(long, value_enum, default_value_t = EngineKind::Interp)]
     pub engine: EngineKind,
 
+    /// Size of the translator's code cache (with `--engine jit`), in bytes;
+    /// a `K`, `M` or `G` suffix multiplies by 1024, 1024², 1024³.
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
+    pub code_cache_size: usize,
+
     /// The RISC-V program to run.
     #[arg(value_name = "PROGRAM")]
     pub program: OsString,
@@ -54,6 +59,23 @@ pub struct Cli {
 pub enum EngineKind {
     /// The interpreter.
     Interp,
+    /// The binary translator (RISC-V to x86-64) with its code cache.
+    Jit,
+}
+
+/// `64M`, `512K`, `1G` or a plain byte count.
+fn parse_size(s: &str) -> Result<usize, String> {
+    let (digits, mult) = match s.as_bytes().last() {
+        Some(b'k' | b'K') => (&s[..s.len() - 1], 1usize << 10),
+        Some(b'm' | b'M') => (&s[..s.len() - 1], 1 << 20),
+        Some(b'g' | b'G') => (&s[..s.len() - 1], 1 << 30),
+        _ => (s, 1),
+    };
+    digits
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("not a size: {s:?} (use e.g. 65536, 512K or 64M)"))
 }
 
 impl Cli {
@@ -113,7 +135,10 @@ mod tests {
         assert_eq!(c.engine, EngineKind::Interp);
         let c = parse(&["pvm", "-L", "/sr", "--engine", "interp", "p"]);
         assert_eq!(c.sysroot(), Some(PathBuf::from("/sr")));
-        assert!(Cli::try_parse_from(["pvm", "--engine", "jit", "p"]).is_err());
+        assert!(Cli::try_parse_from(["pvm", "--engine", "fast", "p"]).is_err());
+        let c = parse(&["pvm", "--engine", "jit", "--code-cache-size", "64K", "p"]);
+        assert_eq!((c.engine, c.code_cache_size), (EngineKind::Jit, 65536));
+        assert!(Cli::try_parse_from(["pvm", "--code-cache-size", "12Q", "p"]).is_err());
         assert!(Cli::try_parse_from(["pvm"]).is_err());
     }
 

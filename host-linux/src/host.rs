@@ -17,8 +17,8 @@ use std::ffi::CStr;
 use std::io::Write;
 use std::sync::OnceLock;
 use vm_core::host::{
-    Errno, FileStat, Flock, HostOs, HostProt, HostUname, Ids, SysInfo, SysResult, Termios,
-    Timespec, WinSize,
+    Errno, FileStat, Flock, HostOs, HostProt, HostUname, Ids, PollFd, StatFs, SysInfo, SysResult,
+    Termios, Timespec, WinSize,
 };
 
 /// The Linux host: every call goes to the kernel; its only state is the
@@ -131,11 +131,43 @@ struct KernelTermios {
     cc: [u8; 19],
 }
 
+/// The x86-64 kernel's `struct statfs` (libc's hides `f_flags`).
+#[repr(C)]
+#[derive(Default)]
+struct KernelStatfs {
+    f_type: i64,
+    f_bsize: i64,
+    f_blocks: u64,
+    f_bfree: u64,
+    f_bavail: u64,
+    f_files: u64,
+    f_ffree: u64,
+    f_fsid: [i32; 2],
+    f_namelen: i64,
+    f_frsize: i64,
+    f_flags: i64,
+    f_spare: [i64; 4],
+}
+
 fn ts(t: &libc::timespec) -> Timespec {
     Timespec {
         sec: t.tv_sec,
         nsec: t.tv_nsec,
     }
+}
+
+fn prot_bits(prot: HostProt) -> libc::c_int {
+    let mut p = libc::PROT_NONE;
+    if prot.contains(HostProt::READ) {
+        p |= libc::PROT_READ;
+    }
+    if prot.contains(HostProt::WRITE) {
+        p |= libc::PROT_WRITE;
+    }
+    if prot.contains(HostProt::EXEC) {
+        p |= libc::PROT_EXEC;
+    }
+    p
 }
 
 fn field(src: &[libc::c_char; 65]) -> [u8; 65] {
@@ -163,17 +195,29 @@ impl HostOs for LinuxHost {
         }
     }
 
+    fn alloc_code(&self, size: usize) -> SysResult<*mut u8> {
+        // SAFETY: a fresh anonymous mapping at a kernel-chosen address
+        // touches no existing memory. It is RWX because the translator
+        // patches chained exits in place; it never holds guest data.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                size,
+                libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            Err(errno())
+        } else {
+            Ok(p.cast())
+        }
+    }
+
     fn protect(&self, addr: *mut u8, len: usize, prot: HostProt) -> SysResult<()> {
-        let mut p = libc::PROT_NONE;
-        if prot.contains(HostProt::READ) {
-            p |= libc::PROT_READ;
-        }
-        if prot.contains(HostProt::WRITE) {
-            p |= libc::PROT_WRITE;
-        }
-        if prot.contains(HostProt::EXEC) {
-            p |= libc::PROT_EXEC;
-        }
+        let p = prot_bits(prot);
         // SAFETY: the core passes page-aligned ranges inside its own
         // reservation, which no Rust object owns.
         check(unsafe { libc::mprotect(addr.cast(), len, p) }).map(|_| ())
@@ -190,6 +234,39 @@ impl HostOs for LinuxHost {
                 libc::MAP_FIXED | libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
                 -1,
                 0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            Err(errno())
+        } else {
+            Ok(())
+        }
+    }
+
+    fn map_file(
+        &self,
+        addr: *mut u8,
+        len: usize,
+        fd: i32,
+        offset: i64,
+        prot: HostProt,
+        shared: bool,
+    ) -> SysResult<()> {
+        let kind = if shared {
+            libc::MAP_SHARED
+        } else {
+            libc::MAP_PRIVATE
+        };
+        // SAFETY: replaces pages inside the core's reservation (as for
+        // `discard`) with a mapping of the file.
+        let p = unsafe {
+            libc::mmap(
+                addr.cast(),
+                len,
+                prot_bits(prot),
+                libc::MAP_FIXED | kind,
+                fd,
+                offset,
             )
         };
         if p == libc::MAP_FAILED {
@@ -416,6 +493,54 @@ impl HostOs for LinuxHost {
         Ok(())
     }
 
+    fn poll(&self, fds: &mut [PollFd], timeout: Option<Timespec>) -> SysResult<usize> {
+        let mut p: Vec<libc::pollfd> = fds
+            .iter()
+            .map(|f| libc::pollfd {
+                fd: f.fd,
+                events: f.events,
+                revents: 0,
+            })
+            .collect();
+        let t = timeout.map(|t| libc::timespec {
+            tv_sec: t.sec,
+            tv_nsec: t.nsec,
+        });
+        let tp = t.as_ref().map_or(std::ptr::null(), |t| t as *const _);
+        // SAFETY: `p` holds `p.len()` pollfds; `tp` is null or a timespec.
+        let n = check(unsafe { libc::ppoll(p.as_mut_ptr(), p.len() as _, tp, std::ptr::null()) })?;
+        for (f, h) in fds.iter_mut().zip(&p) {
+            f.revents = h.revents;
+        }
+        Ok(n as usize)
+    }
+
+    fn statfs(&self, fd: i32, path: &[u8]) -> SysResult<StatFs> {
+        let mut s = KernelStatfs::default();
+        // SAFETY: the kernel writes one struct statfs into `s`; the path
+        // is NUL-terminated.
+        let r = if path.is_empty() {
+            unsafe { libc::syscall(libc::SYS_fstatfs, fd, &mut s as *mut KernelStatfs) }
+        } else {
+            let p = cpath(&self.map(path))?;
+            unsafe { libc::syscall(libc::SYS_statfs, ptr(&p), &mut s as *mut KernelStatfs) }
+        };
+        check_long(r)?;
+        Ok(StatFs {
+            fs_type: s.f_type,
+            bsize: s.f_bsize,
+            blocks: s.f_blocks,
+            bfree: s.f_bfree,
+            bavail: s.f_bavail,
+            files: s.f_files,
+            ffree: s.f_ffree,
+            fsid: s.f_fsid,
+            namelen: s.f_namelen,
+            frsize: s.f_frsize,
+            flags: s.f_flags,
+        })
+    }
+
     fn dup(&self, fd: i32) -> SysResult<i32> {
         // SAFETY: no memory is involved.
         check(unsafe { libc::dup(fd) })
@@ -597,6 +722,19 @@ impl HostOs for LinuxHost {
             procs: s.procs,
             mem_unit: s.mem_unit,
         }
+    }
+
+    fn prlimit(&self, resource: u32, new: Option<(u64, u64)>) -> SysResult<(u64, u64)> {
+        let n = new.map(|(cur, max)| libc::rlimit64 {
+            rlim_cur: cur,
+            rlim_max: max,
+        });
+        // SAFETY: `old` is written by the call; `n` is null or one rlimit.
+        let mut old: libc::rlimit64 = unsafe { std::mem::zeroed() };
+        let np = n.as_ref().map_or(std::ptr::null(), |n| n as *const _);
+        let r = unsafe { libc::syscall(libc::SYS_prlimit64, 0, resource, np, &mut old as *mut _) };
+        check_long(r)?;
+        Ok((old.rlim_cur, old.rlim_max))
     }
 
     fn cpu_count(&self) -> usize {

@@ -120,6 +120,16 @@ fn run(cli: &Cli) -> i32 {
     thread.cpu.x[2] = loaded.sp;
     let mut engine: Box<dyn Engine> = match cli.engine {
         EngineKind::Interp => Box::new(vm_core::interp::Interpreter::new()),
+        EngineKind::Jit => match vm_core::translate::Jit::new(&HOST, cli.code_cache_size) {
+            Ok(jit) => Box::new(jit),
+            Err(e) => {
+                eprintln!(
+                    "pvm: cannot start the translator with a {}-byte code cache: {e}",
+                    cli.code_cache_size
+                );
+                return EXIT_INTERNAL;
+            }
+        },
     };
     let start = Instant::now();
     let status = process.run(&mut thread, engine.as_mut());

@@ -32,7 +32,7 @@ int main(int argc, char **argv) {
                 zr = t;
                 it++;
             }
-            putchar(" .:-=+*#%@"[it == 50 ? 9 : it % 9]);
+            putchar(it == 50 ? '#' : " .,:;+*%"[it < 8 ? it : 7]);
         }
         putchar('\n');
     }

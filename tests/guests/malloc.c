@@ -17,7 +17,7 @@ int main(void) {
     static unsigned char *p[SLOTS];
     static size_t sz[SLOTS];
     uint64_t check = 0, allocated = 0;
-    for (int round = 0; round < 200000; round++) {
+    for (int round = 0; round < 100000; round++) {
         int i = next() % SLOTS;
         if (p[i]) {
             for (size_t k = 0; k < sz[i]; k += 97) check += p[i][k] ^ (unsigned char)(i + k);
@@ -44,7 +44,7 @@ int main(void) {
     for (int i = 0; i < SLOTS; i++) free(p[i]);
     printf("corruption checksum %llu, allocated %llu\n", (unsigned long long)check, (unsigned long long)allocated);
     // Large blocks go through mmap; they must be zeroed by calloc.
-    for (int r = 0; r < 20; r++) {
+    for (int r = 0; r < 8; r++) {
         size_t s = (size_t)(r + 1) << 20;
         unsigned char *b = calloc(s, 1);
         if (!b) return 3;

@@ -1,6 +1,7 @@
 // Memory management calls: mmap, munmap, mprotect, mremap, brk, madvise,
 // file mappings.
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,11 +42,15 @@ int main(void) {
     unsigned char *f2 = mmap(NULL, page, PROT_READ, MAP_PRIVATE, fd, page);
     printf("file map at offset: %d\n", f2[0]);
     unsigned char *sh = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    sh[0] = 200;
-    msync(sh, page, MS_SYNC);
-    unsigned char c;
-    pread(fd, &c, 1, 0);
-    printf("shared mapping writes through: %d\n", c);
+    if (sh == MAP_FAILED) {
+        printf("shared file mapping failed: %s\n", strerror(errno));
+    } else {
+        sh[0] = 200;
+        msync(sh, page, MS_SYNC);
+        unsigned char c;
+        pread(fd, &c, 1, 0);
+        printf("shared mapping writes through: %d\n", c);
+    }
     close(fd);
     unlink("mapped.bin");
     munmap(f, 3 * page);

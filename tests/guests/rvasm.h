@@ -5,6 +5,10 @@
 #ifndef PVM_RVASM_H
 #define PVM_RVASM_H
 
+// No linker relaxation: it would turn `lla` into gp-relative addressing,
+// and nothing sets gp up in a program without libc.
+    .option norelax
+
 #define SYS_write 64
 #define SYS_exit 93
 

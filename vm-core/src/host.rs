@@ -162,6 +162,30 @@ pub struct Flock {
     pub pid: i32,
 }
 
+/// `statfs` fields (the asm-generic and x86-64 `struct statfs` agree).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StatFs {
+    pub fs_type: i64,
+    pub bsize: i64,
+    pub blocks: u64,
+    pub bfree: u64,
+    pub bavail: u64,
+    pub files: u64,
+    pub ffree: u64,
+    pub fsid: [i32; 2],
+    pub namelen: i64,
+    pub frsize: i64,
+    pub flags: i64,
+}
+
+/// `struct pollfd` (the same layout everywhere).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PollFd {
+    pub fd: i32,
+    pub events: i16,
+    pub revents: i16,
+}
+
 /// `struct winsize`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct WinSize {
@@ -253,6 +277,38 @@ pub trait HostOs: Sync {
     /// reservation) and make it inaccessible: a later `protect` sees zeroes.
     fn discard(&self, addr: *mut u8, len: usize) -> SysResult<()>;
 
+    /// Map `len` bytes of file `fd` from `offset` (page aligned) at
+    /// `[addr, addr+len)` inside a reservation with protection `prot`,
+    /// `shared` as `MAP_SHARED` (writes reach the file) else private; a
+    /// later `discard` unmaps it. A host that cannot map files keeps the
+    /// default, `ENODEV`, and the core copies file contents instead
+    /// (read-only shared mappings only).
+    fn map_file(
+        &self,
+        addr: *mut u8,
+        len: usize,
+        fd: i32,
+        offset: i64,
+        prot: HostProt,
+        shared: bool,
+    ) -> SysResult<()> {
+        let _ = (addr, len, fd, offset, prot, shared);
+        Err(Errno::ENODEV)
+    }
+
+    /// Allocate `size` bytes (a multiple of 4096) of host memory that is
+    /// readable, writable and executable, for the translator's code cache.
+    /// It stays valid for the life of the process and is never handed to
+    /// the guest. The translator writes code there and then runs it, so it
+    /// must be RWX (or a host must make sure the instruction stream sees
+    /// the writes: x86-64 does this by itself). A host that cannot give
+    /// executable memory keeps this default, and the translator reports
+    /// `ENOSYS` to whoever chose it.
+    fn alloc_code(&self, size: usize) -> SysResult<*mut u8> {
+        let _ = size;
+        Err(Errno::ENOSYS)
+    }
+
     // ---- files --------------------------------------------------------
 
     /// `openat(dirfd, path, flags, mode)`; `dirfd` may be `AT_FDCWD` (-100).
@@ -313,6 +369,19 @@ pub trait HostOs: Sync {
         let _ = (fd, cmd, lock);
         Err(Errno::ENOLCK)
     }
+    /// `ppoll(fds, timeout)` (no signal mask: pvm delivers no signals
+    /// during a wait); `None` waits without limit. Fills `revents` and
+    /// returns the number of ready entries. Default: `ENOSYS`.
+    fn poll(&self, fds: &mut [PollFd], timeout: Option<Timespec>) -> SysResult<usize> {
+        let _ = (fds, timeout);
+        Err(Errno::ENOSYS)
+    }
+    /// `statfs(path)`, or `fstatfs(fd)` when `path` is empty.
+    /// Default: `ENOSYS`.
+    fn statfs(&self, fd: i32, path: &[u8]) -> SysResult<StatFs> {
+        let _ = (fd, path);
+        Err(Errno::ENOSYS)
+    }
     fn dup(&self, fd: i32) -> SysResult<i32>;
     fn dup3(&self, oldfd: i32, newfd: i32, flags: i32) -> SysResult<i32>;
     fn pipe2(&self, flags: i32) -> SysResult<[i32; 2]>;
@@ -344,6 +413,29 @@ pub trait HostOs: Sync {
     fn sysinfo(&self) -> SysInfo;
     /// Number of CPUs the guest may see (`sched_getaffinity`).
     fn cpu_count(&self) -> usize;
+
+    /// `prlimit` on the whole process for Linux resource `resource`
+    /// (0..16): set `new` (soft, hard) if given, return the previous
+    /// limits. The default describes a host without limits to change: Linux
+    /// defaults (8 MiB stack, 1024 files...), any change refused with EPERM.
+    fn prlimit(&self, resource: u32, new: Option<(u64, u64)>) -> SysResult<(u64, u64)> {
+        const INF: u64 = u64::MAX;
+        let cur = match resource {
+            3 => (8 << 20, INF),        // RLIMIT_STACK
+            4 => (0, INF),              // RLIMIT_CORE
+            6 | 11 => (63_535, 63_535), // RLIMIT_NPROC, RLIMIT_SIGPENDING
+            7 => (1024, 1 << 20),       // RLIMIT_NOFILE
+            8 => (8 << 20, 8 << 20),    // RLIMIT_MEMLOCK
+            12 => (819_200, 819_200),   // RLIMIT_MSGQUEUE
+            13 | 14 => (0, 0),          // RLIMIT_NICE, RLIMIT_RTPRIO
+            0..=15 => (INF, INF),
+            _ => return Err(Errno::EINVAL),
+        };
+        match new {
+            Some(n) if n != cur => Err(Errno::EPERM),
+            _ => Ok(cur),
+        }
+    }
 
     // ---- diagnostics ----------------------------------------------------
 

@@ -18,6 +18,7 @@
 
 extern crate alloc;
 
+pub mod cache;
 pub mod cpu;
 pub mod decode;
 pub mod fpu;
@@ -28,5 +29,6 @@ pub mod memory;
 pub mod process;
 pub mod signal;
 pub mod syscall;
+pub mod translate;
 #[cfg(test)]
 pub(crate) mod testhost;

@@ -34,6 +34,8 @@ pub struct TestHost {
     pub out: Mutex<Vec<u8>>,
     /// Open files by descriptor.
     files: Mutex<HashMap<i32, File>>,
+    /// `openat` flags by descriptor, for `fcntl(F_GETFL)`.
+    status_flags: Mutex<HashMap<i32, i32>>,
     /// Host ranges (start -> end) that `protect` has made accessible since
     /// their last `discard`: only these can hold non-zero bytes, so
     /// `discard` zeroes just them instead of a whole (possibly huge)
@@ -153,6 +155,31 @@ impl HostOs for TestHost {
         }
         Ok(())
     }
+    fn alloc_code(&self, size: usize) -> SysResult<*mut u8> {
+        const PROT_RWX: i32 = 1 | 2 | 4;
+        const MAP_PRIVATE_ANON: i32 = 0x02 | 0x20;
+        unsafe extern "C" {
+            fn mmap(addr: *mut u8, len: usize, prot: i32, flags: i32, fd: i32, off: i64)
+            -> *mut u8;
+        }
+        // SAFETY: an anonymous private mapping at a kernel-chosen address
+        // touches no existing memory; the result is checked for MAP_FAILED.
+        let p = unsafe {
+            mmap(
+                core::ptr::null_mut(),
+                size,
+                PROT_RWX,
+                MAP_PRIVATE_ANON,
+                -1,
+                0,
+            )
+        };
+        if p as isize == -1 {
+            Err(Errno::ENOMEM)
+        } else {
+            Ok(p)
+        }
+    }
     fn discard(&self, addr: *mut u8, len: usize) -> SysResult<()> {
         let (start, end) = (addr as usize, addr as usize + len);
         let mut backed = self.backed.lock().unwrap();
@@ -208,9 +235,13 @@ impl HostOs for TestHost {
         }
         o.mode(mode);
         let file = o.open(host_path(path)).map_err(errno)?;
-        Ok(self.add_file(file))
+        let fd = self.add_file(file);
+        let kept = O_ACCMODE | O_APPEND;
+        self.status_flags.lock().unwrap().insert(fd, flags & kept);
+        Ok(fd)
     }
     fn close(&self, fd: i32) -> SysResult<()> {
+        self.status_flags.lock().unwrap().remove(&fd);
         match self.files.lock().unwrap().remove(&fd) {
             Some(_) => Ok(()),
             None => Err(Errno::EBADF),
@@ -298,8 +329,20 @@ impl HostOs for TestHost {
     fn fsync(&self, fd: i32) -> SysResult<()> {
         self.with_file(fd, |f| f.sync_all())
     }
-    fn fcntl(&self, _fd: i32, _c: i32, _a: i64) -> SysResult<i64> {
-        Err(Errno::ENOSYS)
+    fn fcntl(&self, fd: i32, cmd: i32, _a: i64) -> SysResult<i64> {
+        // F_GETFL only: what mmap needs to check a file's access mode.
+        const F_GETFL: i32 = 3;
+        // 1 and 2 are the collecting sinks: write-only.
+        if cmd == F_GETFL && (fd == 1 || fd == 2) {
+            return Ok(O_WRONLY as i64);
+        }
+        if !self.files.lock().unwrap().contains_key(&fd) {
+            return Err(Errno::EBADF);
+        }
+        match (cmd, self.status_flags.lock().unwrap().get(&fd)) {
+            (F_GETFL, Some(&f)) => Ok(f as i64),
+            _ => Err(Errno::ENOSYS),
+        }
     }
     fn dup(&self, fd: i32) -> SysResult<i32> {
         let file = self.with_file(fd, |f| f.try_clone())?;

@@ -16,6 +16,8 @@
 //! //@ stderr                     (stderr is deterministic: compare it too)
 //! //@ timeout: 60                (seconds per run; default 60)
 //! //@ vmargs: -E X=1 -U Y         (options for qemu-riscv64 and pvm alike)
+//! //@ no-qemu: reason            (qemu-riscv64 cannot be the oracle: compare
+//!                                with the hand-written expectation only)
 //! ```
 //!
 //! Built binaries are cached in `tests/build/` (gitignored) and rebuilt when
@@ -69,6 +71,8 @@ pub struct Case {
     pub timeout: Duration,
     /// Emulator options (`-E`, `-U`) given to qemu-riscv64 and pvm alike.
     pub vm_args: Vec<String>,
+    /// Why qemu-riscv64 is not used as the oracle for this case, if so.
+    pub no_qemu: Option<String>,
     cflags: Vec<String>,
 }
 
@@ -133,6 +137,7 @@ fn parse(source: &Path) -> Result<Vec<Case>, String> {
     let (mut args, mut stdin, mut env, mut status) = (Vec::new(), Vec::new(), Vec::new(), 0);
     let (mut compare_stderr, mut timeout, mut cflags) = (false, 60u64, Vec::new());
     let mut vm_args = Vec::new();
+    let mut no_qemu = None;
     for (lineno, line) in text.lines().enumerate() {
         let Some(rest) = line.trim_start().strip_prefix("//@") else {
             continue;
@@ -170,6 +175,7 @@ fn parse(source: &Path) -> Result<Vec<Case>, String> {
             "stderr" => compare_stderr = true,
             "timeout" => timeout = val.parse().map_err(|_| bad(val))?,
             "vmargs" => vm_args = split_words(val),
+            "no-qemu" => no_qemu = Some(val.to_string()),
             _ => return Err(bad(key)),
         }
     }
@@ -189,6 +195,7 @@ fn parse(source: &Path) -> Result<Vec<Case>, String> {
             compare_stderr,
             timeout: Duration::from_secs(timeout),
             vm_args: vm_args.clone(),
+            no_qemu: no_qemu.clone(),
             cflags: cflags.clone(),
         })
         .collect())
@@ -277,6 +284,7 @@ pub fn build_cached(
     let res = run_captured(&mut c, b"", Duration::from_secs(300))?;
     if res.status != 0 {
         let _ = fs::remove_file(&stamp);
+        let _ = fs::remove_file(out);
         return Err(format!(
             "{} -o {}\n{}",
             cmd.join(" "),

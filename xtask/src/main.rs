@@ -189,15 +189,24 @@ fn test(mut a: Args) -> Result<bool, String> {
     if let Some(f) = &filter {
         cases.retain(|c| c.name.contains(f.as_str()));
     }
-    for (name, err) in guests::build_all(&cases, jobs) {
+    let failed_builds = guests::build_all(&cases, jobs);
+    for (name, err) in &failed_builds {
         eprintln!("{err}");
         outcomes.push(Outcome {
             runner: "build".into(),
-            case: name,
+            case: name.clone(),
             result: Err("guest build failed".into()),
         });
     }
-    cases.retain(|c| c.binary.is_file());
+    // A failed build must not run a stale binary from an earlier build.
+    cases.retain(|c| !failed_builds.iter().any(|(n, _)| *n == c.name));
+    for c in &cases {
+        outcomes.push(Outcome {
+            runner: "build".into(),
+            case: c.name.clone(),
+            result: Ok(None),
+        });
+    }
     labels.insert(1, "build".into());
 
     println!("== running {} guest programs under {}", cases.len(), {

@@ -6,20 +6,30 @@
 //! `fl` (the `fflags` bits of [`crate::cpu::fflags`]). Any NaN result is the
 //! RISC-V canonical NaN (0x7fc00000 / 0x7ff8000000000000).
 //!
-//! Design: a pure software implementation (module `soft`), written once
-//! for both formats over a [`soft::Format`] parameter and monomorphised.
-//! It was chosen over host SSE fast paths because it is exact by
-//! construction in every rounding mode (x86 has no ties-to-max-magnitude
-//! mode, detects tininess differently for some cases, has no unsigned
-//! conversions and does not canonicalise NaNs, so an SSE path needs a
-//! software twin anyway), it runs unchanged on the bare-metal host and under
-//! the future translator, and it touches no host FP state (MXCSR), which
-//! would otherwise have to be saved and restored around every guest
-//! operation. Arithmetic is integer-only: significands in `u64`, products
-//! and fused sums in `u128`, shifted-out bits collected in a sticky bit.
+//! Design: two layers.
+//! - `soft`: a complete software implementation, written once for both
+//!   formats over a `soft::Format` parameter. Integer arithmetic only
+//!   (significands in `u64`, products and fused sums in `u128`, shifted-out
+//!   bits kept in a sticky bit), so it is exact by construction in all five
+//!   rounding modes, needs no host FP state and runs unchanged on the
+//!   soft-float bare-metal target.
+//! - `native` (x86-64 with SSE2 only): fast paths on plain Rust float
+//!   operations, which are IEEE round-to-nearest-even. They answer only
+//!   when the host result is provably the RISC-V one and its flags are
+//!   known (finite, clear of the overflow and underflow ranges, and exact,
+//!   or inexact under RNE), which covers almost every operation of ordinary
+//!   programs; everything else falls through to `soft`.
+//!
+//! The alternative, running the x86 instruction under a guest-chosen MXCSR
+//! rounding mode and mapping its flags, was rejected: x86 has no
+//! ties-to-max-magnitude mode, no unsigned conversions and no canonical NaN,
+//! so a software twin is needed anyway; writing MXCSR costs more than the
+//! checks above; and host FP state would have to be kept consistent around
+//! every guest operation.
 //!
 //! Exactness is checked against reference vectors produced by real RISC-V
-//! instructions (QEMU's softfloat) in `tests`; see `testdata/gen.c`.
+//! instructions (QEMU's softfloat), for both layers, in `tests`; see
+//! `testdata/gen.c`.
 
 use soft::{F32, F64};
 
@@ -126,10 +136,15 @@ pub fn f32_sqrt(a: u32, rm: Rm, fl: &mut u32) -> u32 {
         soft::sqrt::<F32>(a as u64, rm, fl) as u32
     )
 }
-/// `a * b + c` with a single rounding (fmadd; the caller flips signs for fmsub/fnmsub/fnmadd).
+/// `a * b + c` with a single rounding (fmadd). The other fused ops flip
+/// operand signs (checked against RISC-V in the tests): fmsub = fma(a, b, -c),
+/// fnmsub = fma(-a, b, c), fnmadd = fma(-a, b, -c).
 #[inline]
 pub fn f32_fma(a: u32, b: u32, c: u32, rm: Rm, fl: &mut u32) -> u32 {
-    soft::fma::<F32>(a as u64, b as u64, c as u64, rm, fl) as u32
+    fast_or_soft!(
+        native::fma32(a as u64, b as u64, c as u64, rm, fl),
+        soft::fma::<F32>(a as u64, b as u64, c as u64, rm, fl) as u32
+    )
 }
 /// fmin: -0 < +0; one NaN operand gives the other; NV on signaling NaN.
 #[inline]
@@ -224,10 +239,15 @@ pub fn f64_div(a: u64, b: u64, rm: Rm, fl: &mut u32) -> u64 {
 pub fn f64_sqrt(a: u64, rm: Rm, fl: &mut u32) -> u64 {
     fast_or_soft!(native::sqrt64(a, rm, fl), soft::sqrt::<F64>(a, rm, fl))
 }
-/// `a * b + c` with a single rounding (fmadd; the caller flips signs for fmsub/fnmsub/fnmadd).
+/// `a * b + c` with a single rounding (fmadd). The other fused ops flip
+/// operand signs (checked against RISC-V in the tests): fmsub = fma(a, b, -c),
+/// fnmsub = fma(-a, b, c), fnmadd = fma(-a, b, -c).
 #[inline]
 pub fn f64_fma(a: u64, b: u64, c: u64, rm: Rm, fl: &mut u32) -> u64 {
-    soft::fma::<F64>(a, b, c, rm, fl)
+    fast_or_soft!(
+        native::fma64(a, b, c, rm, fl),
+        soft::fma::<F64>(a, b, c, rm, fl)
+    )
 }
 /// fmin: -0 < +0; one NaN operand gives the other; NV on signaling NaN.
 #[inline]

@@ -206,3 +206,64 @@ trunc!(f64_to_i32, f64, i32, 2147483648.0);
 trunc!(f64_to_i64, f64, i64, 9223372036854775808.0);
 trunc!(f32_to_i32, f32, i32, 2147483648.0);
 trunc!(f32_to_i64, f32, i64, 9223372036854775808.0);
+
+/// Single-precision fma through doubles, in every rounding mode: the product
+/// of two singles is exact in a double; the sum with the addend is made
+/// exact-or-odd (TwoSum gives its rounding error; an inexact even result is
+/// moved one double ulp towards the exact value, i.e. rounded to odd), and
+/// rounding to odd at 53 bits followed by rounding to 24 bits is the same as
+/// rounding the exact value once (53 >= 24 + 2), flags included.
+#[inline(always)]
+pub(super) fn fma32(a: u64, b: u64, c: u64, rm: Rm, fl: &mut u32) -> Option<u64> {
+    let finite_nonzero = |v: u64| (v & 0x7fff_ffff).wrapping_sub(1) < 0x7f7f_ffff;
+    if !(finite_nonzero(a) & finite_nonzero(b) & finite_nonzero(c)) {
+        return None;
+    }
+    let x = f32::from_bits(a as u32) as f64;
+    let y = f32::from_bits(b as u32) as f64;
+    let z = f32::from_bits(c as u32) as f64;
+    let p = x * y;
+    let s = p + z;
+    let bb = s - p;
+    let err = (p - (s - bb)) + (z - bb);
+    if s == 0.0 {
+        // An exact zero, whose sign depends on the rounding mode.
+        return None;
+    }
+    let mut bits = s.to_bits();
+    if err != 0.0 && bits & 1 == 0 {
+        if (err > 0.0) == (s > 0.0) {
+            bits += 1;
+        } else {
+            bits -= 1;
+        }
+    }
+    Some(super::soft::convert::<F64, F32>(bits, rm, fl))
+}
+
+/// Double-precision fma on the host's FMA unit, when the build targets one
+/// (e.g. `-C target-cpu=native`). Without a cheap exactness test this path
+/// is taken only when NX is already among the accrued flags (the caller
+/// passes `fflags` itself), so an inexact result changes nothing, the trick
+/// QEMU's hardfloat uses; the range check rules out OF, UF and NaNs.
+#[inline(always)]
+pub(super) fn fma64(a: u64, b: u64, c: u64, rm: Rm, fl: &mut u32) -> Option<u64> {
+    #[cfg(target_feature = "fma")]
+    if rm == Rm::Rne && *fl & NX != 0 {
+        use core::arch::x86_64::{_mm_cvtsd_f64, _mm_fmadd_sd, _mm_set_sd};
+        // SAFETY: the FMA instructions are enabled for this build (cfg).
+        let r = unsafe {
+            _mm_cvtsd_f64(_mm_fmadd_sd(
+                _mm_set_sd(f64::from_bits(a)),
+                _mm_set_sd(f64::from_bits(b)),
+                _mm_set_sd(f64::from_bits(c)),
+            ))
+        };
+        let m = r.abs();
+        if m > f64::MIN_POSITIVE && m < f64::INFINITY {
+            return Some(r.to_bits());
+        }
+    }
+    let _ = (a, b, c, rm, fl);
+    None
+}

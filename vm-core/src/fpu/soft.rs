@@ -95,26 +95,22 @@ pub(crate) fn unpack<F: Format>(a: u64) -> (i32, u64) {
     }
 }
 
+/// `x >> n`, ORing any bits shifted out into bit 0. Written without a
+/// branch on the (data-dependent) shift amount except for huge shifts.
 #[inline(always)]
 pub(crate) fn shift_right_jam(x: u64, n: u32) -> u64 {
-    if n == 0 {
-        x
-    } else if n < 64 {
-        (x >> n) | ((x << (64 - n)) != 0) as u64
-    } else {
-        (x != 0) as u64
+    if n >= 64 {
+        return (x != 0) as u64;
     }
+    (x >> n) | (x & ((1u64 << n) - 1) != 0) as u64
 }
 
 #[inline(always)]
 fn shift_right_jam128(x: u128, n: u32) -> u128 {
-    if n == 0 {
-        x
-    } else if n < 128 {
-        (x >> n) | ((x << (128 - n)) != 0) as u128
-    } else {
-        (x != 0) as u128
+    if n >= 128 {
+        return (x != 0) as u128;
     }
+    (x >> n) | (x & ((1u128 << n) - 1) != 0) as u128
 }
 
 /// Narrow a 128-bit significand with its leading one at bit 126 to 64 bits
@@ -280,13 +276,9 @@ pub(crate) fn mul<F: Format>(a: u64, b: u64, rm: Rm, fl: &mut u32) -> u64 {
     let (ea, ma) = unpack::<F>(a);
     let (eb, mb) = unpack::<F>(b);
     let p = ma as u128 * mb as u128;
-    // p is in [2^124, 2^126): bring its leading one to bit 126.
-    let (e, p) = if p >= 1 << 125 {
-        (ea + eb + 1, p << 1)
-    } else {
-        (ea + eb, p << 2)
-    };
-    round_pack::<F>(sign, e, narrow(p), rm, fl)
+    // p is in [2^124, 2^126): bring its leading one to bit 126 (k is 1 or 2).
+    let k = p.leading_zeros() - 1;
+    round_pack::<F>(sign, ea + eb + 2 - k as i32, narrow(p << k), rm, fl)
 }
 
 pub(crate) fn div<F: Format>(a: u64, b: u64, rm: Rm, fl: &mut u32) -> u64 {
@@ -342,9 +334,8 @@ pub(crate) fn div<F: Format>(a: u64, b: u64, rm: Rm, fl: &mut u32) -> u64 {
     round_pack::<F>(sign, e, sig, rm, fl)
 }
 
-/// Integer square root by the digit-by-digit method: `(floor(sqrt(n)), exact)`.
-#[inline(always)]
-fn isqrt128(n: u128) -> (u128, bool) {
+/// Integer square root by the digit-by-digit method (const: builds the table).
+const fn isqrt_const(n: u128) -> u128 {
     let mut x = n;
     let mut r: u128 = 0;
     let mut bit: u128 = 1 << ((127 - n.leading_zeros()) & !1);
@@ -357,24 +348,45 @@ fn isqrt128(n: u128) -> (u128, bool) {
         }
         bit >>= 2;
     }
-    (r, x == 0)
+    r
 }
 
-#[inline(always)]
-fn isqrt64(n: u64) -> (u64, bool) {
-    let mut x = n;
-    let mut r: u64 = 0;
-    let mut bit: u64 = 1 << ((63 - n.leading_zeros()) & !1);
-    while bit != 0 {
-        if x >= r + bit {
-            x -= r + bit;
-            r = (r >> 1) + bit;
-        } else {
-            r >>= 1;
-        }
-        bit >>= 2;
+/// 1/sqrt(x) at the midpoints of the 96 intervals [j/32, (j+1)/32) of
+/// [1, 4), as Q31 (about 8 correct bits): the seed for Newton's iteration.
+const RSQRT_SEED: [u32; 96] = {
+    let mut t = [0u32; 96];
+    let mut i = 0;
+    while i < 96 {
+        let j = (i + 32) as u128;
+        // 1/sqrt((2j+1)/64) * 2^31 = sqrt(2^68 / (2j+1))
+        t[i] = isqrt_const((1u128 << 68) / (2 * j + 1)) as u32;
+        i += 1;
     }
-    (r, x == 0)
+    t
+};
+
+/// `(floor(sqrt(n)), exact)`, given `x` = n scaled into [1, 4) as Q61 and
+/// `sh` with sqrt(n) = sqrt(x) * 2^(61 - sh). Newton's iteration for
+/// 1/sqrt(x) (multiplications only) gives an estimate within one unit,
+/// which exact integer squares then correct.
+#[inline(always)]
+fn isqrt_newton(n: u128, x: u64, sh: u32, iters: u32) -> (u64, bool) {
+    let mut r = (RSQRT_SEED[(x >> 56) as usize - 32] as u64) << 32; // Q63
+    for _ in 0..iters {
+        let r2 = ((r as u128 * r as u128) >> 63) as u64; // r^2, Q63
+        let xr2 = ((x as u128 * r2 as u128) >> 62) as u64; // x r^2, Q62
+        let t = (3u64 << 62).wrapping_sub(xr2); // 3 - x r^2, Q62
+        r = ((r as u128 * t as u128) >> 63) as u64; // r (3 - x r^2) / 2
+    }
+    let s = ((x as u128 * r as u128) >> 63) as u64; // sqrt(x), Q61
+    let mut root = s >> sh;
+    while root as u128 * root as u128 > n {
+        root -= 1;
+    }
+    while (root + 1) as u128 * (root + 1) as u128 <= n {
+        root += 1;
+    }
+    (root, root as u128 * root as u128 == n)
 }
 
 pub(crate) fn sqrt<F: Format>(a: u64, rm: Rm, fl: &mut u32) -> u64 {
@@ -391,23 +403,71 @@ pub(crate) fn sqrt<F: Format>(a: u64, rm: Rm, fl: &mut u32) -> u64 {
         return a;
     }
     let (e, m) = unpack::<F>(a);
-    // sqrt(m * 2^(e-62)) = sqrt(m << (62 + (e&1))) * 2^((e>>1) - 62); only
-    // M + 3 root bits are needed, the rest become a sticky bit.
-    let n = (m as u128) << (62 + (e & 1) as u32);
-    let s = 62 - F::M - 2;
-    let drop = 2 * s;
-    let dropped = n & ((1u128 << drop) - 1) != 0;
-    let (root, exact) = if F::M < 32 {
-        let (r, x) = isqrt64((n >> drop) as u64);
-        (r as u128, x)
-    } else {
-        isqrt128(n >> drop)
-    };
-    let sig = ((root as u64) << s) | (!exact || dropped) as u64;
-    round_pack::<F>(false, e >> 1, sig, rm, fl)
+    // a = A * 2^q with A the significand widened to an even number ME of
+    // fraction bits; one more shift when q is odd makes x = A / 2^ME a value
+    // in [1, 4) with an even exponent, so sqrt(a) = sqrt(x) * 2^((ME + q) / 2).
+    let me = F::M + (F::M & 1);
+    let mut q = e - me as i32;
+    let mut big_a = m >> (62 - me);
+    if q & 1 != 0 {
+        big_a <<= 1;
+        q -= 1;
+    }
+    // The root to M + 3 bits (result, round bit, one more): floor(sqrt(x) *
+    // 2^p) = floor(sqrt(A << (2p - ME))), its remainder the sticky bit.
+    let p = F::M + 2;
+    let n = (big_a as u128) << (2 * p - me);
+    let iters = if F::M < 32 { 3 } else { 4 };
+    let (root, exact) = isqrt_newton(n, big_a << (61 - me), 61 - p, iters);
+    let sig = (root << (62 - p)) | !exact as u64;
+    round_pack::<F>(false, (me as i32 + q) / 2, sig, rm, fl)
+}
+
+#[inline(always)]
+fn finite_nonzero<F: Format>(a: u64) -> bool {
+    (a & !F::SIGN).wrapping_sub(1) < F::EXP_MASK - 1
 }
 
 pub(crate) fn fma<F: Format>(a: u64, b: u64, c: u64, rm: Rm, fl: &mut u32) -> u64 {
+    if !(finite_nonzero::<F>(a) & finite_nonzero::<F>(b) & finite_nonzero::<F>(c)) {
+        return fma_special::<F>(a, b, c, rm, fl);
+    }
+    let sp = sign_of::<F>(a) != sign_of::<F>(b);
+    let sc = sign_of::<F>(c);
+    let (ea, ma) = unpack::<F>(a);
+    let (eb, mb) = unpack::<F>(b);
+    let (ec, mc) = unpack::<F>(c);
+    // Both terms as X * 2^(E - 125) with X < 2^126, so that their signed
+    // sum fits an i128: the product p in [2^124, 2^126), the addend in
+    // [2^125, 2^126).
+    let xp = ma as u128 * mb as u128;
+    let xc = (mc as u128) << 63;
+    let ep = ea + eb + 1;
+    // Align to the larger exponent; both shifts run (one by zero) so that
+    // there is no unpredictable branch on which term is larger.
+    let d = ep - ec;
+    let xc = shift_right_jam128(xc, d.max(0) as u32);
+    let xp = shift_right_jam128(xp, (-d).max(0) as u32);
+    let e = ep.max(ec);
+    // Bits are only jammed away when one term is far smaller than the other,
+    // so the sum below cannot cancel into the sticky bit.
+    let neg = |x: u128, s: bool| {
+        let m = (s as u128).wrapping_neg();
+        (x ^ m).wrapping_sub(m) as i128
+    };
+    let sum = neg(xp, sp) + neg(xc, sc);
+    if sum == 0 {
+        return exact_zero::<F>(rm);
+    }
+    let sign = sum < 0;
+    let mag = sum.unsigned_abs();
+    let k = mag.leading_zeros() as i32 - 1;
+    round_pack::<F>(sign, e - k + 1, narrow(mag << k), rm, fl)
+}
+
+/// fma with a NaN, infinite or zero operand.
+#[inline(never)]
+fn fma_special<F: Format>(a: u64, b: u64, c: u64, rm: Rm, fl: &mut u32) -> u64 {
     let sp = sign_of::<F>(a) != sign_of::<F>(b);
     let sc = sign_of::<F>(c);
     let prod_invalid = (is_inf::<F>(a) && is_zero::<F>(b)) || (is_zero::<F>(a) && is_inf::<F>(b));
@@ -436,47 +496,8 @@ pub(crate) fn fma<F: Format>(a: u64, b: u64, c: u64, rm: Rm, fl: &mut u32) -> u6
         }
         return c;
     }
-    let (ea, ma) = unpack::<F>(a);
-    let (eb, mb) = unpack::<F>(b);
-    let p = ma as u128 * mb as u128;
-    // The product and the addend as X * 2^(E - 126), X's leading one at bit 126.
-    let (ep, xp) = if p >= 1 << 125 {
-        (ea + eb + 1, p << 1)
-    } else {
-        (ea + eb, p << 2)
-    };
-    if is_zero::<F>(c) {
-        return round_pack::<F>(sp, ep, narrow(xp), rm, fl);
-    }
-    let (ec, mc) = unpack::<F>(c);
-    let xc = (mc as u128) << 64;
-    let (sign, e, x) = if sp == sc {
-        let (e, big, small, d) = if ep >= ec {
-            (ep, xp, xc, ep - ec)
-        } else {
-            (ec, xc, xp, ec - ep)
-        };
-        (sp, e, big + shift_right_jam128(small, d as u32))
-    } else {
-        let p_bigger = ep > ec || (ep == ec && xp >= xc);
-        let (sign, e, big, small, d) = if p_bigger {
-            (sp, ep, xp, xc, ep - ec)
-        } else {
-            (sc, ec, xc, xp, ec - ep)
-        };
-        if d == 0 && big == small {
-            return exact_zero::<F>(rm);
-        }
-        (sign, e, big - shift_right_jam128(small, d as u32))
-    };
-    // Renormalise to a leading one at bit 126 (a carry may have reached 127).
-    let lz = x.leading_zeros() as i32;
-    let x = if lz == 0 {
-        (x >> 1) | (x & 1)
-    } else {
-        x << (lz - 1)
-    };
-    round_pack::<F>(sign, e - (lz - 1), narrow(x), rm, fl)
+    // Finite non-zero product, zero addend: the product, rounded once.
+    mul::<F>(a, b, rm, fl)
 }
 
 /// A total-order key for non-NaN values in which -0 < +0.
@@ -566,9 +587,14 @@ pub(crate) fn to_int<F: Format>(a: u64, rm: Rm, signed: bool, bits: u32, fl: &mu
     } else {
         (u64::MAX >> (64 - bits), 0)
     };
+    let mask = u64::MAX >> (64 - bits);
     let saturate = |fl: &mut u32, neg: bool| -> u64 {
         *fl |= NV;
-        if neg { neg_max.wrapping_neg() } else { pos_max }
+        if neg {
+            neg_max.wrapping_neg() & mask
+        } else {
+            pos_max
+        }
     };
     if is_nan::<F>(a) {
         return saturate(fl, false);
@@ -605,8 +631,7 @@ pub(crate) fn to_int<F: Format>(a: u64, rm: Rm, signed: bool, bits: u32, fl: &mu
     if frac != 0 {
         *fl |= NX;
     }
-    let r = if sign { mag.wrapping_neg() } else { mag };
-    if bits == 32 { r & 0xffff_ffff } else { r }
+    (if sign { mag.wrapping_neg() } else { mag }) & mask
 }
 
 /// Integer (sign and magnitude) to float.

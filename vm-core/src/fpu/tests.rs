@@ -33,9 +33,21 @@ impl Reader<'_> {
     }
 }
 
+const S32: u32 = 1 << 31;
+const S64: u64 = 1 << 63;
+
 /// Run op `op` of the generator's table; `(result, flags)`.
 fn run(op: u8, rm: Rm, x: [u64; 3]) -> (u64, u32) {
-    let mut fl = 0;
+    run_with(op, rm, x, 0)
+}
+
+/// As [`run`], with NX already set in the accrued flags.
+fn run_nx(op: u8, rm: Rm, x: [u64; 3]) -> (u64, u32) {
+    run_with(op, rm, x, NX)
+}
+
+fn run_with(op: u8, rm: Rm, x: [u64; 3], initial_flags: u32) -> (u64, u32) {
+    let mut fl = initial_flags;
     let (a32, b32, c32) = (x[0] as u32, x[1] as u32, x[2] as u32);
     let (a, b, c) = (x[0], x[1], x[2]);
     let r: u64 = match op {
@@ -60,6 +72,10 @@ fn run(op: u8, rm: Rm, x: [u64; 3]) -> (u64, u32) {
         18 => i64_to_f32(a as i64, rm, &mut fl) as u64,
         19 => u64_to_f32(a, rm, &mut fl) as u64,
         20 => f32_to_f64(a32, &mut fl),
+        // The sign conventions the interpreter uses for the other fused ops.
+        21 => f32_fma(a32, b32, c32 ^ S32, rm, &mut fl) as u64,
+        22 => f32_fma(a32 ^ S32, b32, c32, rm, &mut fl) as u64,
+        23 => f32_fma(a32 ^ S32, b32, c32 ^ S32, rm, &mut fl) as u64,
         32 => f64_add(a, b, rm, &mut fl),
         33 => f64_sub(a, b, rm, &mut fl),
         34 => f64_mul(a, b, rm, &mut fl),
@@ -81,6 +97,9 @@ fn run(op: u8, rm: Rm, x: [u64; 3]) -> (u64, u32) {
         50 => i64_to_f64(a as i64, rm, &mut fl),
         51 => u64_to_f64(a, rm, &mut fl),
         52 => f64_to_f32(a, rm, &mut fl) as u64,
+        53 => f64_fma(a, b, c ^ S64, rm, &mut fl),
+        54 => f64_fma(a ^ S64, b, c, rm, &mut fl),
+        55 => f64_fma(a ^ S64, b, c ^ S64, rm, &mut fl),
         _ => panic!("unknown op {op} in vector file"),
     };
     (r, fl)
@@ -98,6 +117,10 @@ fn run_soft(op: u8, rm: Rm, x: [u64; 3]) -> Option<(u64, u32)> {
         2 => soft::mul::<F32>(a, b, rm, &mut fl),
         3 => soft::div::<F32>(a, b, rm, &mut fl),
         4 => soft::sqrt::<F32>(a, rm, &mut fl),
+        5 => soft::fma::<F32>(a, b, x[2], rm, &mut fl),
+        21 => soft::fma::<F32>(a, b, x[2] ^ S32 as u64, rm, &mut fl),
+        22 => soft::fma::<F32>(a ^ S32 as u64, b, x[2], rm, &mut fl),
+        23 => soft::fma::<F32>(a ^ S32 as u64, b, x[2] ^ S32 as u64, rm, &mut fl),
         12 => soft::to_int::<F32>(a, rm, true, 32, &mut fl),
         14 => soft::to_int::<F32>(a, rm, true, 64, &mut fl),
         32 => soft::add::<F64>(a, b, rm, &mut fl),
@@ -134,6 +157,9 @@ const OP_NAMES: &[(u8, &str)] = &[
     (18, "fcvt.s.l"),
     (19, "fcvt.s.lu"),
     (20, "fcvt.d.s"),
+    (21, "fmsub.s"),
+    (22, "fnmsub.s"),
+    (23, "fnmadd.s"),
     (32, "fadd.d"),
     (33, "fsub.d"),
     (34, "fmul.d"),
@@ -155,6 +181,9 @@ const OP_NAMES: &[(u8, &str)] = &[
     (50, "fcvt.d.l"),
     (51, "fcvt.d.lu"),
     (52, "fcvt.s.d"),
+    (53, "fmsub.d"),
+    (54, "fnmsub.d"),
+    (55, "fnmadd.d"),
 ];
 
 fn op_name(op: u8) -> &'static str {
@@ -204,7 +233,7 @@ fn check_vector_file(data: &[u8]) -> usize {
         let count = r.bytes(4) as usize;
         let pool = match op {
             16..=19 | 48..=51 => &pint,
-            0..=20 => &p32,
+            0..=23 => &p32,
             _ => &p64,
         };
         let no_rm = matches!(op, 6..=11 | 20 | 38..=43 | 48 | 49);
@@ -221,8 +250,17 @@ fn check_vector_file(data: &[u8]) -> usize {
             let modes: &[Rm] = if no_rm { &RMS } else { &RMS[rm..rm + 1] };
             for &mode in modes {
                 let soft = run_soft(op, mode, x).map(|r| (r, "soft "));
-                let all = [((run(op, mode, x)), "")].into_iter().chain(soft);
+                // Also with NX already accrued: paths may rely on it.
+                let nx = run_nx(op, mode, x);
+                let all = [(run(op, mode, x), ""), (nx, "nx-set ")]
+                    .into_iter()
+                    .chain(soft);
                 for ((got, got_fl), path) in all {
+                    let want_fl = if path == "nx-set " {
+                        want_fl | NX
+                    } else {
+                        want_fl
+                    };
                     let got = if width < 8 {
                         got & ((1u64 << (8 * width)) - 1)
                     } else {
@@ -593,4 +631,95 @@ fn format_conversions() {
         0.1f32.to_bits()
     );
     assert_eq!(fl, NX);
+}
+
+mod fast_vs_soft {
+    //! The host fast paths must agree with the software implementation
+    //! (which the reference vectors pin to RISC-V) on arbitrary operands.
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Doubles with exponents spread over the whole range, biased towards
+    /// the region around 1 where fast paths apply and results collide.
+    fn f64_bits() -> impl Strategy<Value = u64> {
+        prop_oneof![
+            any::<u64>(),
+            (any::<bool>(), 1000u64..1050, any::<u64>())
+                .prop_map(|(s, e, f)| (s as u64) << 63 | e << 52 | f >> 12),
+            (any::<bool>(), 1010u64..1030, 0u64..16, 0u64..52)
+                .prop_map(|(s, e, f, sh)| (s as u64) << 63 | e << 52 | (f << sh) & ((1 << 52) - 1)),
+        ]
+    }
+
+    fn f32_bits() -> impl Strategy<Value = u32> {
+        prop_oneof![
+            any::<u32>(),
+            (any::<bool>(), 110u32..145, any::<u32>())
+                .prop_map(|(s, e, f)| (s as u32) << 31 | e << 23 | f >> 9),
+        ]
+    }
+
+    fn rm() -> impl Strategy<Value = Rm> {
+        (0u32..5).prop_map(|v| Rm::from_bits(v).unwrap())
+    }
+
+    fn same(fast: (u64, u32), soft: (u64, u32)) -> Result<(), TestCaseError> {
+        prop_assert_eq!(
+            fast,
+            soft,
+            "fast {:#x}/{:#x} soft {:#x}/{:#x}",
+            fast.0,
+            fast.1,
+            soft.0,
+            soft.1
+        );
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+
+        #[test]
+        fn double(a in f64_bits(), b in f64_bits(), c in f64_bits(), rm in rm()) {
+            use soft::F64;
+            let (mut f1, mut f2) = (0, 0);
+            same((f64_add(a, b, rm, &mut f1), f1), (soft::add::<F64>(a, b, rm, &mut f2), f2))?;
+            let (mut f1, mut f2) = (0, 0);
+            same((f64_mul(a, b, rm, &mut f1), f1), (soft::mul::<F64>(a, b, rm, &mut f2), f2))?;
+            let (mut f1, mut f2) = (0, 0);
+            same((f64_div(a, b, rm, &mut f1), f1), (soft::div::<F64>(a, b, rm, &mut f2), f2))?;
+            let (mut f1, mut f2) = (0, 0);
+            same((f64_sqrt(a, rm, &mut f1), f1), (soft::sqrt::<F64>(a, rm, &mut f2), f2))?;
+            let (mut f1, mut f2) = (0, 0);
+            same((f64_to_i64(c, rm, &mut f1) as u64, f1),
+                 (soft::to_int::<F64>(c, rm, true, 64, &mut f2), f2))?;
+            let (mut f1, mut f2) = (0, 0);
+            same((f64_to_i32(c, rm, &mut f1) as u32 as u64, f1),
+                 (soft::to_int::<F64>(c, rm, true, 32, &mut f2), f2))?;
+        }
+
+        #[test]
+        fn single(a in f32_bits(), b in f32_bits(), c in f32_bits(), rm in rm()) {
+            use soft::F32;
+            let (a, b, c) = (a as u64, b as u64, c as u64);
+            let (a32, b32, c32) = (a as u32, b as u32, c as u32);
+            let (mut f1, mut f2) = (0, 0);
+            same((f32_add(a32, b32, rm, &mut f1) as u64, f1), (soft::add::<F32>(a, b, rm, &mut f2), f2))?;
+            let (mut f1, mut f2) = (0, 0);
+            same((f32_mul(a32, b32, rm, &mut f1) as u64, f1), (soft::mul::<F32>(a, b, rm, &mut f2), f2))?;
+            let (mut f1, mut f2) = (0, 0);
+            same((f32_div(a32, b32, rm, &mut f1) as u64, f1), (soft::div::<F32>(a, b, rm, &mut f2), f2))?;
+            let (mut f1, mut f2) = (0, 0);
+            same((f32_sqrt(a32, rm, &mut f1) as u64, f1), (soft::sqrt::<F32>(a, rm, &mut f2), f2))?;
+            let (mut f1, mut f2) = (0, 0);
+            same((f32_fma(a32, b32, c32, rm, &mut f1) as u64, f1),
+                 (soft::fma::<F32>(a, b, c, rm, &mut f2), f2))?;
+            let (mut f1, mut f2) = (0, 0);
+            same((f32_to_i32(c32, rm, &mut f1) as u32 as u64, f1),
+                 (soft::to_int::<F32>(c, rm, true, 32, &mut f2), f2))?;
+            let (mut f1, mut f2) = (0, 0);
+            same((f32_to_i64(c32, rm, &mut f1) as u64, f1),
+                 (soft::to_int::<F32>(c, rm, true, 64, &mut f2), f2))?;
+        }
+    }
 }

@@ -2,17 +2,24 @@
 //!
 //! Guest code is decoded once into basic blocks (straight-line runs ending
 //! at a jump, a branch, a system instruction or a length limit), which are
-//! cached by their guest start address. Running a block is a tight loop
-//! over its [`Inst`]s with one `match` per instruction; the block lookup
-//! goes through a small direct-mapped table in front of a hash map, so hot
-//! loops rarely hash.
+//! cached by their guest start address. Each instruction of a block becomes
+//! a [`Uop`]: the decoded [`Inst`] plus a pointer to the handler that runs
+//! it. The hot integer instructions have small specialised handlers (in
+//! [`fast`]); everything else goes through one generic handler that
+//! `match`es on the `Inst` ([`exec_one`]). Each handler ends by calling the
+//! next uop's handler in tail position, so the compiler turns the block
+//! into threaded code with one indirect jump per instruction, each at its
+//! own site (which branch predictors handle far better than one central
+//! `match`). Without tail calls (unoptimised builds) the recursion is still
+//! bounded by the block length.
 //!
-//! The cache is dropped whenever [`GuestMemory::code_epoch`] moves (code was
-//! unmapped, re-protected or flushed with `fence.i`), which is checked once
-//! per block.
+//! The block lookup goes through a small direct-mapped table in front of a
+//! hash map, so hot loops rarely hash. The cache is dropped whenever
+//! [`GuestMemory::code_epoch`] moves (code was unmapped, re-protected or
+//! flushed with `fence.i`), which is checked once per block.
 //!
 //! State stays precise: every instruction either completes or leaves the
-//! registers untouched and returns a [`Trap`] with `cpu.pc` at itself.
+//! registers untouched and stops with a [`Trap`] and `cpu.pc` at itself.
 //! `instret` is updated once per block (plus the partial count on a trap).
 
 use crate::cpu::{Cpu, Trap};
@@ -23,6 +30,7 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use hashbrown::HashMap;
 
+mod fast;
 #[cfg(test)]
 mod tests;
 
@@ -35,27 +43,119 @@ const FAST_SLOTS: usize = 4096;
 const BUDGET: u64 = 1 << 24;
 /// A `pc` no block starts at (pcs are always even).
 const NO_PC: u64 = u64::MAX;
-/// Cached blocks to hold before starting over (bounds memory use for
+/// Cached uops to hold before starting over (bounds memory use for
 /// programs that generate code).
 const MAX_OPS: usize = 1 << 22;
 
-/// A decoded instruction and where it sits in its block.
-#[derive(Clone, Copy, Debug)]
-struct Op {
+/// Runs `ops[i]` (and, by tail call, the rest of the block).
+type Handler = fn(&mut Cpu, &mut Cx<'_>, &[Uop], usize);
+
+/// A decoded instruction ready to run: its handler, its operands in a
+/// uniform shape for the specialised handlers, and where it sits in its
+/// block.
+#[derive(Clone, Copy)]
+struct Uop {
+    h: Handler,
     inst: Inst,
-    /// Byte offset from the block start.
-    off: u16,
+    /// Immediate (sign-extended; shift amount for shifts).
+    imm: i32,
+    rd: u8,
+    rs1: u8,
+    rs2: u8,
     /// Instruction length (2 or 4).
     len: u8,
+    /// Byte offset from the block start.
+    off: u16,
 }
 
-/// A cached basic block: `ops[start..start+len]`, starting at guest `pc`.
+impl core::fmt::Debug for Uop {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "+{}: {}", self.off, self.inst)
+    }
+}
+
+/// Context shared by the handlers while blocks run.
+struct Cx<'m> {
+    mem: &'m GuestMemory,
+    /// Guest address of the running block.
+    base: u64,
+    /// Set when the block stopped with a trap.
+    trap: Option<Trap>,
+    /// See [`Interpreter::lr_value`].
+    lr_value: u64,
+    /// The block lookup table and the uops it points into, for jumping
+    /// straight from one block into the next ([`chain`]).
+    fast: &'m [Slot],
+    all: &'m [Uop],
+    /// Blocks that may still be entered by chaining before control goes
+    /// back to the run loop (which checks the code epoch and the budget).
+    chain: u32,
+}
+
+/// Blocks run back to back by chaining before the run loop looks again.
+/// Without guaranteed tail calls each chained block nests a few stack
+/// frames, so unoptimised builds chain less.
+const CHAIN: u32 = if cfg!(debug_assertions) { 4 } else { 64 };
+
+/// After a jump or branch (with `cpu.pc` and `instret` already updated):
+/// enter the block at `cpu.pc` directly if it is in the lookup table and
+/// the chain budget allows, else return to the run loop.
+#[inline(always)]
+fn chain(cpu: &mut Cpu, cx: &mut Cx<'_>) {
+    if cx.chain == 0 {
+        return;
+    }
+    let pc = cpu.pc;
+    let s = cx.fast[Interpreter::slot(pc)];
+    if s.pc != pc {
+        return;
+    }
+    let Some(ops) = cx.all.get(s.start as usize..(s.start + s.len) as usize) else {
+        return;
+    };
+    cx.chain -= 1;
+    cx.base = pc;
+    next(cpu, cx, ops, 0)
+}
+
+/// Call the handler of `ops[i]`, or finish the block when `i` is past its
+/// end (it ran to its length limit or to a fetch boundary).
+#[inline(always)]
+fn next(cpu: &mut Cpu, cx: &mut Cx<'_>, ops: &[Uop], i: usize) {
+    match ops.get(i) {
+        Some(u) => (u.h)(cpu, cx, ops, i),
+        None => {
+            if let Some(last) = ops.last() {
+                cpu.pc = cx
+                    .base
+                    .wrapping_add(last.off as u64)
+                    .wrapping_add(last.len as u64);
+            }
+            cpu.instret = cpu.instret.wrapping_add(ops.len() as u64);
+        }
+    }
+}
+
+/// The handler for everything without a specialised one.
+fn h_generic(cpu: &mut Cpu, cx: &mut Cx<'_>, ops: &[Uop], i: usize) {
+    if exec_one(&ops[i], i, cpu, cx) {
+        next(cpu, cx, ops, i + 1)
+    }
+}
+
+/// A direct-mapped lookup entry: the block at `pc` is `ops[start..start+len]`.
 #[derive(Clone, Copy, Debug)]
-struct Block {
+struct Slot {
     pc: u64,
     start: u32,
     len: u32,
 }
+
+const EMPTY_SLOT: Slot = Slot {
+    pc: NO_PC,
+    start: 0,
+    len: 0,
+};
 
 /// The interpreter engine. One per guest thread; each keeps its own block
 /// cache.
@@ -63,11 +163,12 @@ struct Block {
 pub struct Interpreter {
     /// The code epoch the cache was filled in.
     epoch: u64,
-    blocks: Vec<Block>,
-    ops: Vec<Op>,
-    map: HashMap<u64, u32>,
-    /// Direct-mapped `(pc, block index)` cache in front of `map`.
-    fast: Vec<(u64, u32)>,
+    /// Uops of all cached blocks, back to back.
+    ops: Vec<Uop>,
+    /// Block start pc -> (start, len) in `ops`.
+    map: HashMap<u64, (u32, u32)>,
+    /// Direct-mapped cache in front of `map`.
+    fast: Vec<Slot>,
     /// Value the last `lr` read: `sc` succeeds only if memory still holds
     /// it, the way QEMU makes LR/SC atomic across host threads.
     lr_value: u64,
@@ -75,6 +176,9 @@ pub struct Interpreter {
     decoded: u64,
     /// Cache flushes (for `--stats`).
     flushes: u64,
+    /// Run everything through the generic handler (tests compare the two
+    /// paths).
+    generic_only: bool,
 }
 
 impl Default for Interpreter {
@@ -83,30 +187,26 @@ impl Default for Interpreter {
     }
 }
 
-/// The outcome of building or looking up a block.
-type BlockResult = Result<u32, Trap>;
-
 impl Interpreter {
     /// An interpreter with an empty block cache.
     pub fn new() -> Interpreter {
         Interpreter {
             epoch: 0,
-            blocks: Vec::new(),
             ops: Vec::new(),
             map: HashMap::new(),
-            fast: alloc::vec![(NO_PC, 0); FAST_SLOTS],
+            fast: alloc::vec![EMPTY_SLOT; FAST_SLOTS],
             lr_value: 0,
             decoded: 0,
             flushes: 0,
+            generic_only: false,
         }
     }
 
     fn flush(&mut self, epoch: u64) {
         self.epoch = epoch;
-        self.blocks.clear();
         self.ops.clear();
         self.map.clear();
-        self.fast.fill((NO_PC, 0));
+        self.fast.fill(EMPTY_SLOT);
         self.flushes += 1;
     }
 
@@ -117,19 +217,20 @@ impl Interpreter {
 
     /// Find or decode the block at `pc`.
     #[inline(never)]
-    fn lookup_slow(&mut self, pc: u64, mem: &GuestMemory) -> BlockResult {
-        let idx = match self.map.get(&pc) {
-            Some(&i) => i,
+    fn lookup_slow(&mut self, pc: u64, mem: &GuestMemory) -> Result<Slot, Trap> {
+        let (start, len) = match self.map.get(&pc) {
+            Some(&b) => b,
             None => self.build(pc, mem)?,
         };
-        self.fast[Self::slot(pc)] = (pc, idx);
-        Ok(idx)
+        let s = Slot { pc, start, len };
+        self.fast[Self::slot(pc)] = s;
+        Ok(s)
     }
 
     /// Decode a new block at `pc`. A fetch fault on its first instruction
     /// is the guest's fault; a fault further on just ends the block, so
     /// the fault is raised (and never cached) when execution gets there.
-    fn build(&mut self, pc: u64, mem: &GuestMemory) -> BlockResult {
+    fn build(&mut self, pc: u64, mem: &GuestMemory) -> Result<(u32, u32), Trap> {
         if self.ops.len() >= MAX_OPS {
             self.flush(self.epoch);
         }
@@ -144,22 +245,21 @@ impl Interpreter {
             };
             let (inst, len) = decode(bits);
             let off = (at - pc) as u16;
-            self.ops.push(Op { inst, off, len });
+            let mut u = fast::uop(inst, off, len);
+            if self.generic_only {
+                u.h = h_generic;
+            }
+            self.ops.push(u);
             at = at.wrapping_add(len as u64);
             n += 1;
             if ends_block(&inst) {
                 break;
             }
         }
-        let idx = self.blocks.len() as u32;
-        self.blocks.push(Block {
-            pc,
-            start: start as u32,
-            len: n as u32,
-        });
-        self.map.insert(pc, idx);
+        let b = (start as u32, n as u32);
+        self.map.insert(pc, b);
         self.decoded += 1;
-        Ok(idx)
+        Ok(b)
     }
 }
 
@@ -201,30 +301,41 @@ impl crate::process::Engine for Interpreter {
             self.flush(epoch);
         }
         let stop_at = cpu.instret.wrapping_add(BUDGET);
-        loop {
+        let mut lr_value = self.lr_value;
+        let trap = loop {
             let pc = cpu.pc;
-            let (fpc, fidx) = self.fast[Self::slot(pc)];
-            let idx = if fpc == pc {
-                fidx
-            } else {
-                match self.lookup_slow(pc, mem) {
-                    Ok(i) => i,
-                    Err(t) => return t,
-                }
+            let mut s = self.fast[Self::slot(pc)];
+            if s.pc != pc {
+                s = match self.lookup_slow(pc, mem) {
+                    Ok(s) => s,
+                    Err(t) => break t,
+                };
+            }
+            let ops = &self.ops[s.start as usize..(s.start + s.len) as usize];
+            let mut cx = Cx {
+                mem,
+                base: pc,
+                trap: None,
+                lr_value,
+                fast: &self.fast,
+                all: &self.ops,
+                chain: CHAIN,
             };
-            let b = self.blocks[idx as usize];
-            let ops = &self.ops[b.start as usize..(b.start + b.len) as usize];
-            if let Err(t) = exec(ops, b.pc, cpu, mem, &mut self.lr_value) {
-                return t;
+            next(cpu, &mut cx, ops, 0);
+            lr_value = cx.lr_value;
+            if let Some(t) = cx.trap {
+                break t;
             }
             let epoch = mem.code_epoch();
             if epoch != self.epoch {
                 self.flush(epoch);
             }
             if cpu.instret.wrapping_sub(stop_at) as i64 >= 0 {
-                return Trap::Budget;
+                break Trap::Budget;
             }
-        }
+        };
+        self.lr_value = lr_value;
+        trap
     }
 
     fn stats(&self) -> Vec<(&'static str, u64)> {
@@ -444,552 +555,554 @@ fn exec_csr(
     Ok(())
 }
 
-// ---- the block executor -------------------------------------------------
+// ---- the generic executor -----------------------------------------------
 
-/// Run the instructions of one block, which starts at guest `base`.
-#[inline(never)]
-fn exec(
-    ops: &[Op],
-    base: u64,
-    cpu: &mut Cpu,
-    mem: &GuestMemory,
-    lr_value: &mut u64,
-) -> Result<(), Trap> {
+/// Execute `op`, the `i`th instruction of the block at `cx.base`, through
+/// one big `match` over [`Inst`]. Returns `true` to go on with the next
+/// instruction; `false` when it left the block (jump, branch, trap), with
+/// `cpu.pc` and `cpu.instret` updated and any trap in `cx.trap`.
+///
+/// Every instruction can run here; the hot integer ones have specialised
+/// handlers in [`fast`] as well.
+fn exec_one(op: &Uop, i: usize, cpu: &mut Cpu, cx: &mut Cx<'_>) -> bool {
     use Inst::*;
-    for (i, op) in ops.iter().enumerate() {
-        let pc = base.wrapping_add(op.off as u64);
-        let next = pc.wrapping_add(op.len as u64);
+    // The pc, the fall-through pc and the block index of this
+    // instruction, computed only where needed.
+    macro_rules! pc {
+        () => {
+            cx.base.wrapping_add(op.off as u64)
+        };
+    }
+    macro_rules! next {
+        () => {
+            pc!().wrapping_add(op.len as u64)
+        };
+    }
 
-        // Stop with state precise at this instruction.
-        macro_rules! trap {
-            ($t:expr) => {{
-                cpu.pc = pc;
-                cpu.instret = cpu.instret.wrapping_add(i as u64);
-                return Err($t);
-            }};
-        }
-        macro_rules! illegal {
-            () => {
-                trap!(Trap::IllegalInstruction(raw_bits(mem, pc)))
-            };
-        }
-        macro_rules! mem {
-            ($e:expr) => {
-                match $e {
-                    Ok(v) => v,
-                    Err(f) => trap!(Trap::MemFault(f)),
-                }
-            };
-        }
-        // Leave the block for `target` after retiring this instruction.
-        macro_rules! jump {
-            ($target:expr) => {{
-                cpu.pc = $target;
-                cpu.instret = cpu.instret.wrapping_add(i as u64 + 1);
-                return Ok(());
-            }};
-        }
-        macro_rules! x {
-            ($r:expr) => {
-                cpu.x[($r & 31) as usize]
-            };
-        }
-        macro_rules! set {
-            ($rd:expr, $v:expr) => {{
-                let v: u64 = $v;
-                cpu.x[($rd & 31) as usize] = v;
-                cpu.x[0] = 0;
-            }};
-        }
-        macro_rules! branch {
-            ($s:expr, $cond:expr) => {{
-                let S { rs1, rs2, imm } = $s;
-                let (a, b) = (x!(rs1), x!(rs2));
-                #[allow(clippy::redundant_closure_call)]
-                let taken = ($cond)(a, b);
-                if taken {
-                    jump!(pc.wrapping_add(imm as i64 as u64));
-                } else {
-                    jump!(next);
-                }
-            }};
-        }
-        macro_rules! addr {
-            ($rs1:expr, $imm:expr) => {
-                x!($rs1).wrapping_add($imm as i64 as u64)
-            };
-        }
-        macro_rules! rr {
-            ($r:expr, $f:expr) => {{
-                let R { rd, rs1, rs2 } = $r;
-                #[allow(clippy::redundant_closure_call)]
-                let v = ($f)(x!(rs1), x!(rs2));
-                set!(rd, v)
-            }};
-        }
-        macro_rules! ri {
-            ($r:expr, $f:expr) => {{
-                let I { rd, rs1, imm } = $r;
-                #[allow(clippy::redundant_closure_call)]
-                let v = ($f)(x!(rs1), imm as i64 as u64);
-                set!(rd, v)
-            }};
-        }
-        macro_rules! rm {
-            ($rm:expr) => {
-                match resolve_rm($rm, cpu.frm) {
-                    Some(r) => r,
-                    None => illegal!(),
-                }
-            };
-        }
-        macro_rules! fs {
-            ($r:expr) => {
-                unbox(cpu.f[($r & 31) as usize])
-            };
-        }
-        macro_rules! fd {
-            ($r:expr) => {
-                cpu.f[($r & 31) as usize]
-            };
-        }
-        macro_rules! set_fs {
-            ($rd:expr, $v:expr) => {{
-                let v: u32 = $v;
-                cpu.f[($rd & 31) as usize] = nanbox(v);
-            }};
-        }
-        macro_rules! set_fd {
-            ($rd:expr, $v:expr) => {{
-                let v: u64 = $v;
-                cpu.f[($rd & 31) as usize] = v;
-            }};
-        }
-        // Two-operand arithmetic with a rounding mode.
-        macro_rules! fop_s {
-            ($q:expr, $f:path) => {{
-                let F { rd, rs1, rs2, rm } = $q;
-                let rm = rm!(rm);
-                let v = $f(fs!(rs1), fs!(rs2), rm, &mut cpu.fflags);
-                set_fs!(rd, v)
-            }};
-        }
-        macro_rules! fop_d {
-            ($q:expr, $f:path) => {{
-                let F { rd, rs1, rs2, rm } = $q;
-                let rm = rm!(rm);
-                let v = $f(fd!(rs1), fd!(rs2), rm, &mut cpu.fflags);
-                set_fd!(rd, v)
-            }};
-        }
-        // Fused multiply-add: negate the product and/or the addend.
-        macro_rules! fma_s {
-            ($q:expr, $np:expr, $nc:expr) => {{
-                let F4 {
-                    rd,
-                    rs1,
-                    rs2,
-                    rs3,
-                    rm,
-                } = $q;
-                let rm = rm!(rm);
-                let a = fs!(rs1) ^ if $np { SIGN32 } else { 0 };
-                let c = fs!(rs3) ^ if $nc { SIGN32 } else { 0 };
-                let v = fpu::f32_fma(a, fs!(rs2), c, rm, &mut cpu.fflags);
-                set_fs!(rd, v)
-            }};
-        }
-        macro_rules! fma_d {
-            ($q:expr, $np:expr, $nc:expr) => {{
-                let F4 {
-                    rd,
-                    rs1,
-                    rs2,
-                    rs3,
-                    rm,
-                } = $q;
-                let rm = rm!(rm);
-                let a = fd!(rs1) ^ if $np { SIGN64 } else { 0 };
-                let c = fd!(rs3) ^ if $nc { SIGN64 } else { 0 };
-                let v = fpu::f64_fma(a, fd!(rs2), c, rm, &mut cpu.fflags);
-                set_fd!(rd, v)
-            }};
-        }
-        // Float to integer conversions; the result is sign-extended.
-        macro_rules! f2i {
-            ($q:expr, $get:ident, $f:path, $ext:expr) => {{
-                let F { rd, rs1, rm, .. } = $q;
-                let rm = rm!(rm);
-                let v = $f($get!(rs1), rm, &mut cpu.fflags);
-                #[allow(clippy::redundant_closure_call)]
-                let v = ($ext)(v);
-                set!(rd, v)
-            }};
-        }
-        macro_rules! i2s {
-            ($q:expr, $f:path, $conv:expr) => {{
-                let F { rd, rs1, rm, .. } = $q;
-                let rm = rm!(rm);
-                #[allow(clippy::redundant_closure_call)]
-                let v = $f(($conv)(x!(rs1)), rm, &mut cpu.fflags);
-                set_fs!(rd, v)
-            }};
-        }
-        macro_rules! i2d {
-            ($q:expr, $f:path, $conv:expr) => {{
-                let F { rd, rs1, rm, .. } = $q;
-                let rm = rm!(rm);
-                #[allow(clippy::redundant_closure_call)]
-                let v = $f(($conv)(x!(rs1)), rm, &mut cpu.fflags);
-                set_fd!(rd, v)
-            }};
-        }
-        macro_rules! fcmp {
-            ($r:expr, $get:ident, $f:path) => {{
-                let R { rd, rs1, rs2 } = $r;
-                let v = $f($get!(rs1), $get!(rs2), &mut cpu.fflags);
-                set!(rd, v as u64)
-            }};
-        }
+    // Stop with state precise at this instruction.
+    macro_rules! trap {
+        ($t:expr) => {{
+            cpu.pc = pc!();
+            cpu.instret = cpu.instret.wrapping_add(i as u64);
+            cx.trap = Some($t);
+            return false;
+        }};
+    }
+    macro_rules! illegal {
+        () => {
+            trap!(Trap::IllegalInstruction(raw_bits(cx.mem, pc!())))
+        };
+    }
+    macro_rules! mem {
+        ($e:expr) => {
+            match $e {
+                Ok(v) => v,
+                Err(f) => trap!(Trap::MemFault(f)),
+            }
+        };
+    }
+    // Leave the block for `target` after retiring this instruction.
+    macro_rules! jump {
+        ($target:expr) => {{
+            cpu.pc = $target;
+            cpu.instret = cpu.instret.wrapping_add(i as u64 + 1);
+            return false;
+        }};
+    }
+    macro_rules! x {
+        ($r:expr) => {
+            cpu.x[($r & 31) as usize]
+        };
+    }
+    macro_rules! set {
+        ($rd:expr, $v:expr) => {{
+            let v: u64 = $v;
+            cpu.x[($rd & 31) as usize] = v;
+            cpu.x[0] = 0;
+        }};
+    }
+    macro_rules! branch {
+        ($s:expr, $cond:expr) => {{
+            let S { rs1, rs2, imm } = $s;
+            let (a, b) = (x!(rs1), x!(rs2));
+            #[allow(clippy::redundant_closure_call)]
+            let taken = ($cond)(a, b);
+            if taken {
+                jump!(pc!().wrapping_add(imm as i64 as u64));
+            } else {
+                jump!(next!());
+            }
+        }};
+    }
+    macro_rules! addr {
+        ($rs1:expr, $imm:expr) => {
+            x!($rs1).wrapping_add($imm as i64 as u64)
+        };
+    }
+    macro_rules! rr {
+        ($r:expr, $f:expr) => {{
+            let R { rd, rs1, rs2 } = $r;
+            #[allow(clippy::redundant_closure_call)]
+            let v = ($f)(x!(rs1), x!(rs2));
+            set!(rd, v)
+        }};
+    }
+    macro_rules! ri {
+        ($r:expr, $f:expr) => {{
+            let I { rd, rs1, imm } = $r;
+            #[allow(clippy::redundant_closure_call)]
+            let v = ($f)(x!(rs1), imm as i64 as u64);
+            set!(rd, v)
+        }};
+    }
+    macro_rules! rm {
+        ($rm:expr) => {
+            match resolve_rm($rm, cpu.frm) {
+                Some(r) => r,
+                None => illegal!(),
+            }
+        };
+    }
+    macro_rules! fs {
+        ($r:expr) => {
+            unbox(cpu.f[($r & 31) as usize])
+        };
+    }
+    macro_rules! fd {
+        ($r:expr) => {
+            cpu.f[($r & 31) as usize]
+        };
+    }
+    macro_rules! set_fs {
+        ($rd:expr, $v:expr) => {{
+            let v: u32 = $v;
+            cpu.f[($rd & 31) as usize] = nanbox(v);
+        }};
+    }
+    macro_rules! set_fd {
+        ($rd:expr, $v:expr) => {{
+            let v: u64 = $v;
+            cpu.f[($rd & 31) as usize] = v;
+        }};
+    }
+    // Two-operand arithmetic with a rounding mode.
+    macro_rules! fop_s {
+        ($q:expr, $f:path) => {{
+            let F { rd, rs1, rs2, rm } = $q;
+            let rm = rm!(rm);
+            let v = $f(fs!(rs1), fs!(rs2), rm, &mut cpu.fflags);
+            set_fs!(rd, v)
+        }};
+    }
+    macro_rules! fop_d {
+        ($q:expr, $f:path) => {{
+            let F { rd, rs1, rs2, rm } = $q;
+            let rm = rm!(rm);
+            let v = $f(fd!(rs1), fd!(rs2), rm, &mut cpu.fflags);
+            set_fd!(rd, v)
+        }};
+    }
+    // Fused multiply-add: negate the product and/or the addend.
+    macro_rules! fma_s {
+        ($q:expr, $np:expr, $nc:expr) => {{
+            let F4 {
+                rd,
+                rs1,
+                rs2,
+                rs3,
+                rm,
+            } = $q;
+            let rm = rm!(rm);
+            let a = fs!(rs1) ^ if $np { SIGN32 } else { 0 };
+            let c = fs!(rs3) ^ if $nc { SIGN32 } else { 0 };
+            let v = fpu::f32_fma(a, fs!(rs2), c, rm, &mut cpu.fflags);
+            set_fs!(rd, v)
+        }};
+    }
+    macro_rules! fma_d {
+        ($q:expr, $np:expr, $nc:expr) => {{
+            let F4 {
+                rd,
+                rs1,
+                rs2,
+                rs3,
+                rm,
+            } = $q;
+            let rm = rm!(rm);
+            let a = fd!(rs1) ^ if $np { SIGN64 } else { 0 };
+            let c = fd!(rs3) ^ if $nc { SIGN64 } else { 0 };
+            let v = fpu::f64_fma(a, fd!(rs2), c, rm, &mut cpu.fflags);
+            set_fd!(rd, v)
+        }};
+    }
+    // Float to integer conversions; the result is sign-extended.
+    macro_rules! f2i {
+        ($q:expr, $get:ident, $f:path, $ext:expr) => {{
+            let F { rd, rs1, rm, .. } = $q;
+            let rm = rm!(rm);
+            let v = $f($get!(rs1), rm, &mut cpu.fflags);
+            #[allow(clippy::redundant_closure_call)]
+            let v = ($ext)(v);
+            set!(rd, v)
+        }};
+    }
+    macro_rules! i2s {
+        ($q:expr, $f:path, $conv:expr) => {{
+            let F { rd, rs1, rm, .. } = $q;
+            let rm = rm!(rm);
+            #[allow(clippy::redundant_closure_call)]
+            let v = $f(($conv)(x!(rs1)), rm, &mut cpu.fflags);
+            set_fs!(rd, v)
+        }};
+    }
+    macro_rules! i2d {
+        ($q:expr, $f:path, $conv:expr) => {{
+            let F { rd, rs1, rm, .. } = $q;
+            let rm = rm!(rm);
+            #[allow(clippy::redundant_closure_call)]
+            let v = $f(($conv)(x!(rs1)), rm, &mut cpu.fflags);
+            set_fd!(rd, v)
+        }};
+    }
+    macro_rules! fcmp {
+        ($r:expr, $get:ident, $f:path) => {{
+            let R { rd, rs1, rs2 } = $r;
+            let v = $f($get!(rs1), $get!(rs2), &mut cpu.fflags);
+            set!(rd, v as u64)
+        }};
+    }
 
-        match op.inst {
-            // ---- RV64I ----
-            Lui(U { rd, imm }) => set!(rd, imm as i64 as u64),
-            Auipc(U { rd, imm }) => set!(rd, pc.wrapping_add(imm as i64 as u64)),
-            Jal(U { rd, imm }) => {
-                set!(rd, next);
-                jump!(pc.wrapping_add(imm as i64 as u64));
-            }
-            Jalr(I { rd, rs1, imm }) => {
-                let target = addr!(rs1, imm) & !1;
-                set!(rd, next);
-                jump!(target);
-            }
-            Beq(s) => branch!(s, |a, b| a == b),
-            Bne(s) => branch!(s, |a, b| a != b),
-            Blt(s) => branch!(s, |a: u64, b: u64| (a as i64) < (b as i64)),
-            Bge(s) => branch!(s, |a: u64, b: u64| (a as i64) >= (b as i64)),
-            Bltu(s) => branch!(s, |a, b| a < b),
-            Bgeu(s) => branch!(s, |a, b| a >= b),
-            Lb(I { rd, rs1, imm }) => {
-                let v = mem!(mem.read_u8(addr!(rs1, imm)));
-                set!(rd, v as i8 as i64 as u64)
-            }
-            Lh(I { rd, rs1, imm }) => {
-                let v = mem!(mem.read_u16(addr!(rs1, imm)));
-                set!(rd, v as i16 as i64 as u64)
-            }
-            Lw(I { rd, rs1, imm }) => {
-                let v = mem!(mem.read_u32(addr!(rs1, imm)));
-                set!(rd, sext32(v))
-            }
-            Ld(I { rd, rs1, imm }) => {
-                let v = mem!(mem.read_u64(addr!(rs1, imm)));
-                set!(rd, v)
-            }
-            Lbu(I { rd, rs1, imm }) => {
-                let v = mem!(mem.read_u8(addr!(rs1, imm)));
-                set!(rd, v as u64)
-            }
-            Lhu(I { rd, rs1, imm }) => {
-                let v = mem!(mem.read_u16(addr!(rs1, imm)));
-                set!(rd, v as u64)
-            }
-            Lwu(I { rd, rs1, imm }) => {
-                let v = mem!(mem.read_u32(addr!(rs1, imm)));
-                set!(rd, v as u64)
-            }
-            Sb(S { rs1, rs2, imm }) => mem!(mem.write_u8(addr!(rs1, imm), x!(rs2) as u8)),
-            Sh(S { rs1, rs2, imm }) => mem!(mem.write_u16(addr!(rs1, imm), x!(rs2) as u16)),
-            Sw(S { rs1, rs2, imm }) => mem!(mem.write_u32(addr!(rs1, imm), x!(rs2) as u32)),
-            Sd(S { rs1, rs2, imm }) => mem!(mem.write_u64(addr!(rs1, imm), x!(rs2))),
-            Addi(q) => ri!(q, |a: u64, b: u64| a.wrapping_add(b)),
-            Slti(q) => ri!(q, |a: u64, b: u64| ((a as i64) < (b as i64)) as u64),
-            Sltiu(q) => ri!(q, |a: u64, b: u64| (a < b) as u64),
-            Xori(q) => ri!(q, |a: u64, b: u64| a ^ b),
-            Ori(q) => ri!(q, |a: u64, b: u64| a | b),
-            Andi(q) => ri!(q, |a: u64, b: u64| a & b),
-            Slli(q) => ri!(q, |a: u64, b: u64| a << (b & 63)),
-            Srli(q) => ri!(q, |a: u64, b: u64| a >> (b & 63)),
-            Srai(q) => ri!(q, |a: u64, b: u64| ((a as i64) >> (b & 63)) as u64),
-            Addiw(q) => ri!(q, |a: u64, b: u64| sext32(a.wrapping_add(b) as u32)),
-            Slliw(q) => ri!(q, |a: u64, b: u64| sext32((a as u32) << (b & 31))),
-            Srliw(q) => ri!(q, |a: u64, b: u64| sext32((a as u32) >> (b & 31))),
-            Sraiw(q) => ri!(q, |a: u64, b: u64| ((a as i32) >> (b & 31)) as i64 as u64),
-            Add(r) => rr!(r, |a: u64, b: u64| a.wrapping_add(b)),
-            Sub(r) => rr!(r, |a: u64, b: u64| a.wrapping_sub(b)),
-            Sll(r) => rr!(r, |a: u64, b: u64| a << (b & 63)),
-            Slt(r) => rr!(r, |a: u64, b: u64| ((a as i64) < (b as i64)) as u64),
-            Sltu(r) => rr!(r, |a: u64, b: u64| (a < b) as u64),
-            Xor(r) => rr!(r, |a: u64, b: u64| a ^ b),
-            Srl(r) => rr!(r, |a: u64, b: u64| a >> (b & 63)),
-            Sra(r) => rr!(r, |a: u64, b: u64| ((a as i64) >> (b & 63)) as u64),
-            Or(r) => rr!(r, |a: u64, b: u64| a | b),
-            And(r) => rr!(r, |a: u64, b: u64| a & b),
-            Addw(r) => rr!(r, |a: u64, b: u64| sext32(a.wrapping_add(b) as u32)),
-            Subw(r) => rr!(r, |a: u64, b: u64| sext32(a.wrapping_sub(b) as u32)),
-            Sllw(r) => rr!(r, |a: u64, b: u64| sext32((a as u32) << (b & 31))),
-            Srlw(r) => rr!(r, |a: u64, b: u64| sext32((a as u32) >> (b & 31))),
-            Sraw(r) => rr!(r, |a: u64, b: u64| ((a as i32) >> (b & 31)) as i64 as u64),
-            Fence(_) => core::sync::atomic::fence(Ordering::SeqCst),
-            FenceI => {
-                mem.invalidate_code();
-                jump!(next);
-            }
-            Ecall => {
-                // Counted as retired: the syscall layer completes it.
-                cpu.pc = pc;
-                cpu.instret = cpu.instret.wrapping_add(i as u64 + 1);
-                return Err(Trap::Ecall);
-            }
-            Ebreak => trap!(Trap::Ebreak),
+    match op.inst {
+        // ---- RV64I ----
+        Lui(U { rd, imm }) => set!(rd, imm as i64 as u64),
+        Auipc(U { rd, imm }) => set!(rd, pc!().wrapping_add(imm as i64 as u64)),
+        Jal(U { rd, imm }) => {
+            set!(rd, next!());
+            jump!(pc!().wrapping_add(imm as i64 as u64));
+        }
+        Jalr(I { rd, rs1, imm }) => {
+            let target = addr!(rs1, imm) & !1;
+            set!(rd, next!());
+            jump!(target);
+        }
+        Beq(s) => branch!(s, |a, b| a == b),
+        Bne(s) => branch!(s, |a, b| a != b),
+        Blt(s) => branch!(s, |a: u64, b: u64| (a as i64) < (b as i64)),
+        Bge(s) => branch!(s, |a: u64, b: u64| (a as i64) >= (b as i64)),
+        Bltu(s) => branch!(s, |a, b| a < b),
+        Bgeu(s) => branch!(s, |a, b| a >= b),
+        Lb(I { rd, rs1, imm }) => {
+            let v = mem!(cx.mem.read_u8(addr!(rs1, imm)));
+            set!(rd, v as i8 as i64 as u64)
+        }
+        Lh(I { rd, rs1, imm }) => {
+            let v = mem!(cx.mem.read_u16(addr!(rs1, imm)));
+            set!(rd, v as i16 as i64 as u64)
+        }
+        Lw(I { rd, rs1, imm }) => {
+            let v = mem!(cx.mem.read_u32(addr!(rs1, imm)));
+            set!(rd, sext32(v))
+        }
+        Ld(I { rd, rs1, imm }) => {
+            let v = mem!(cx.mem.read_u64(addr!(rs1, imm)));
+            set!(rd, v)
+        }
+        Lbu(I { rd, rs1, imm }) => {
+            let v = mem!(cx.mem.read_u8(addr!(rs1, imm)));
+            set!(rd, v as u64)
+        }
+        Lhu(I { rd, rs1, imm }) => {
+            let v = mem!(cx.mem.read_u16(addr!(rs1, imm)));
+            set!(rd, v as u64)
+        }
+        Lwu(I { rd, rs1, imm }) => {
+            let v = mem!(cx.mem.read_u32(addr!(rs1, imm)));
+            set!(rd, v as u64)
+        }
+        Sb(S { rs1, rs2, imm }) => mem!(cx.mem.write_u8(addr!(rs1, imm), x!(rs2) as u8)),
+        Sh(S { rs1, rs2, imm }) => mem!(cx.mem.write_u16(addr!(rs1, imm), x!(rs2) as u16)),
+        Sw(S { rs1, rs2, imm }) => mem!(cx.mem.write_u32(addr!(rs1, imm), x!(rs2) as u32)),
+        Sd(S { rs1, rs2, imm }) => mem!(cx.mem.write_u64(addr!(rs1, imm), x!(rs2))),
+        Addi(q) => ri!(q, |a: u64, b: u64| a.wrapping_add(b)),
+        Slti(q) => ri!(q, |a: u64, b: u64| ((a as i64) < (b as i64)) as u64),
+        Sltiu(q) => ri!(q, |a: u64, b: u64| (a < b) as u64),
+        Xori(q) => ri!(q, |a: u64, b: u64| a ^ b),
+        Ori(q) => ri!(q, |a: u64, b: u64| a | b),
+        Andi(q) => ri!(q, |a: u64, b: u64| a & b),
+        Slli(q) => ri!(q, |a: u64, b: u64| a << (b & 63)),
+        Srli(q) => ri!(q, |a: u64, b: u64| a >> (b & 63)),
+        Srai(q) => ri!(q, |a: u64, b: u64| ((a as i64) >> (b & 63)) as u64),
+        Addiw(q) => ri!(q, |a: u64, b: u64| sext32(a.wrapping_add(b) as u32)),
+        Slliw(q) => ri!(q, |a: u64, b: u64| sext32((a as u32) << (b & 31))),
+        Srliw(q) => ri!(q, |a: u64, b: u64| sext32((a as u32) >> (b & 31))),
+        Sraiw(q) => ri!(q, |a: u64, b: u64| ((a as i32) >> (b & 31)) as i64 as u64),
+        Add(r) => rr!(r, |a: u64, b: u64| a.wrapping_add(b)),
+        Sub(r) => rr!(r, |a: u64, b: u64| a.wrapping_sub(b)),
+        Sll(r) => rr!(r, |a: u64, b: u64| a << (b & 63)),
+        Slt(r) => rr!(r, |a: u64, b: u64| ((a as i64) < (b as i64)) as u64),
+        Sltu(r) => rr!(r, |a: u64, b: u64| (a < b) as u64),
+        Xor(r) => rr!(r, |a: u64, b: u64| a ^ b),
+        Srl(r) => rr!(r, |a: u64, b: u64| a >> (b & 63)),
+        Sra(r) => rr!(r, |a: u64, b: u64| ((a as i64) >> (b & 63)) as u64),
+        Or(r) => rr!(r, |a: u64, b: u64| a | b),
+        And(r) => rr!(r, |a: u64, b: u64| a & b),
+        Addw(r) => rr!(r, |a: u64, b: u64| sext32(a.wrapping_add(b) as u32)),
+        Subw(r) => rr!(r, |a: u64, b: u64| sext32(a.wrapping_sub(b) as u32)),
+        Sllw(r) => rr!(r, |a: u64, b: u64| sext32((a as u32) << (b & 31))),
+        Srlw(r) => rr!(r, |a: u64, b: u64| sext32((a as u32) >> (b & 31))),
+        Sraw(r) => rr!(r, |a: u64, b: u64| ((a as i32) >> (b & 31)) as i64 as u64),
+        Fence(_) => core::sync::atomic::fence(Ordering::SeqCst),
+        FenceI => {
+            cx.mem.invalidate_code();
+            jump!(next!());
+        }
+        Ecall => {
+            // Counted as retired: the syscall layer completes it.
+            cpu.pc = pc!();
+            cpu.instret = cpu.instret.wrapping_add(i as u64 + 1);
+            cx.trap = Some(Trap::Ecall);
+            return false;
+        }
+        Ebreak => trap!(Trap::Ebreak),
 
-            // ---- M ----
-            Mul(r) => rr!(r, |a: u64, b: u64| a.wrapping_mul(b)),
-            Mulh(r) => rr!(r, |a: u64, b: u64| {
-                ((a as i64 as i128 * b as i64 as i128) >> 64) as u64
-            }),
-            Mulhsu(r) => rr!(r, |a: u64, b: u64| {
-                ((a as i64 as i128).wrapping_mul(b as i128) >> 64) as u64
-            }),
-            Mulhu(r) => rr!(r, |a: u64, b: u64| ((a as u128 * b as u128) >> 64) as u64),
-            Div(r) => rr!(r, |a: u64, b: u64| div64(a as i64, b as i64) as u64),
-            Divu(r) => rr!(r, divu64),
-            Rem(r) => rr!(r, |a: u64, b: u64| rem64(a as i64, b as i64) as u64),
-            Remu(r) => rr!(r, remu64),
-            Mulw(r) => rr!(r, |a: u64, b: u64| sext32(
-                (a as u32).wrapping_mul(b as u32)
-            )),
-            Divw(r) => rr!(r, |a: u64, b: u64| div32(a as i32, b as i32) as i64 as u64),
-            Divuw(r) => rr!(r, |a: u64, b: u64| sext32(divu32(a as u32, b as u32))),
-            Remw(r) => rr!(r, |a: u64, b: u64| rem32(a as i32, b as i32) as i64 as u64),
-            Remuw(r) => rr!(r, |a: u64, b: u64| sext32(remu32(a as u32, b as u32))),
+        // ---- M ----
+        Mul(r) => rr!(r, |a: u64, b: u64| a.wrapping_mul(b)),
+        Mulh(r) => rr!(r, |a: u64, b: u64| {
+            ((a as i64 as i128 * b as i64 as i128) >> 64) as u64
+        }),
+        Mulhsu(r) => rr!(r, |a: u64, b: u64| {
+            ((a as i64 as i128).wrapping_mul(b as i128) >> 64) as u64
+        }),
+        Mulhu(r) => rr!(r, |a: u64, b: u64| ((a as u128 * b as u128) >> 64) as u64),
+        Div(r) => rr!(r, |a: u64, b: u64| div64(a as i64, b as i64) as u64),
+        Divu(r) => rr!(r, divu64),
+        Rem(r) => rr!(r, |a: u64, b: u64| rem64(a as i64, b as i64) as u64),
+        Remu(r) => rr!(r, remu64),
+        Mulw(r) => rr!(r, |a: u64, b: u64| sext32(
+            (a as u32).wrapping_mul(b as u32)
+        )),
+        Divw(r) => rr!(r, |a: u64, b: u64| div32(a as i32, b as i32) as i64 as u64),
+        Divuw(r) => rr!(r, |a: u64, b: u64| sext32(divu32(a as u32, b as u32))),
+        Remw(r) => rr!(r, |a: u64, b: u64| rem32(a as i32, b as i32) as i64 as u64),
+        Remuw(r) => rr!(r, |a: u64, b: u64| sext32(remu32(a as u32, b as u32))),
 
-            // ---- A ----
-            LrW(A { rd, rs1, .. }) => {
-                let a = x!(rs1);
-                if a & 3 != 0 {
-                    trap!(Trap::MemFault(misaligned(a, Access::Read)));
-                }
-                let v = mem!(mem.read_u32(a));
-                cpu.reservation = Some(a);
-                *lr_value = v as u64;
-                set!(rd, sext32(v))
+        // ---- A ----
+        LrW(A { rd, rs1, .. }) => {
+            let a = x!(rs1);
+            if a & 3 != 0 {
+                trap!(Trap::MemFault(misaligned(a, Access::Read)));
             }
-            LrD(A { rd, rs1, .. }) => {
-                let a = x!(rs1);
-                if a & 7 != 0 {
-                    trap!(Trap::MemFault(misaligned(a, Access::Read)));
-                }
-                let v = mem!(mem.read_u64(a));
-                cpu.reservation = Some(a);
-                *lr_value = v;
-                set!(rd, v)
+            let v = mem!(cx.mem.read_u32(a));
+            cpu.reservation = Some(a);
+            cx.lr_value = v as u64;
+            set!(rd, sext32(v))
+        }
+        LrD(A { rd, rs1, .. }) => {
+            let a = x!(rs1);
+            if a & 7 != 0 {
+                trap!(Trap::MemFault(misaligned(a, Access::Read)));
             }
-            ScW(A { rd, rs1, rs2, .. }) => {
-                let a = x!(rs1);
-                if a & 3 != 0 {
-                    trap!(Trap::MemFault(misaligned(a, Access::Write)));
-                }
-                let ok = if cpu.reservation == Some(a) {
-                    let m = mem!(atomic32(mem, a));
-                    m.compare_exchange(
-                        *lr_value as u32,
-                        x!(rs2) as u32,
-                        Ordering::SeqCst,
-                        Ordering::Relaxed,
-                    )
+            let v = mem!(cx.mem.read_u64(a));
+            cpu.reservation = Some(a);
+            cx.lr_value = v;
+            set!(rd, v)
+        }
+        ScW(A { rd, rs1, rs2, .. }) => {
+            let a = x!(rs1);
+            if a & 3 != 0 {
+                trap!(Trap::MemFault(misaligned(a, Access::Write)));
+            }
+            let ok = if cpu.reservation == Some(a) {
+                let m = mem!(atomic32(cx.mem, a));
+                m.compare_exchange(
+                    cx.lr_value as u32,
+                    x!(rs2) as u32,
+                    Ordering::SeqCst,
+                    Ordering::Relaxed,
+                )
+                .is_ok()
+            } else {
+                false
+            };
+            cpu.reservation = None;
+            set!(rd, !ok as u64)
+        }
+        ScD(A { rd, rs1, rs2, .. }) => {
+            let a = x!(rs1);
+            if a & 7 != 0 {
+                trap!(Trap::MemFault(misaligned(a, Access::Write)));
+            }
+            let ok = if cpu.reservation == Some(a) {
+                let m = mem!(atomic64(cx.mem, a));
+                m.compare_exchange(cx.lr_value, x!(rs2), Ordering::SeqCst, Ordering::Relaxed)
                     .is_ok()
-                } else {
-                    false
-                };
-                cpu.reservation = None;
-                set!(rd, !ok as u64)
-            }
-            ScD(A { rd, rs1, rs2, .. }) => {
-                let a = x!(rs1);
-                if a & 7 != 0 {
-                    trap!(Trap::MemFault(misaligned(a, Access::Write)));
-                }
-                let ok = if cpu.reservation == Some(a) {
-                    let m = mem!(atomic64(mem, a));
-                    m.compare_exchange(*lr_value, x!(rs2), Ordering::SeqCst, Ordering::Relaxed)
-                        .is_ok()
-                } else {
-                    false
-                };
-                cpu.reservation = None;
-                set!(rd, !ok as u64)
-            }
-            AmoswapW(q) | AmoaddW(q) | AmoxorW(q) | AmoandW(q) | AmoorW(q) | AmominW(q)
-            | AmomaxW(q) | AmominuW(q) | AmomaxuW(q) => {
-                let m = mem!(atomic32(mem, x!(q.rs1)));
-                let v = x!(q.rs2) as u32;
-                let old = match op.inst {
-                    AmoswapW(_) => m.swap(v, Ordering::SeqCst),
-                    AmoaddW(_) => m.fetch_add(v, Ordering::SeqCst),
-                    AmoxorW(_) => m.fetch_xor(v, Ordering::SeqCst),
-                    AmoandW(_) => m.fetch_and(v, Ordering::SeqCst),
-                    AmoorW(_) => m.fetch_or(v, Ordering::SeqCst),
-                    AmominW(_) => amo32(m, v, |o, v| (o as i32).min(v as i32) as u32),
-                    AmomaxW(_) => amo32(m, v, |o, v| (o as i32).max(v as i32) as u32),
-                    AmominuW(_) => m.fetch_min(v, Ordering::SeqCst),
-                    _ => m.fetch_max(v, Ordering::SeqCst),
-                };
-                set!(q.rd, sext32(old))
-            }
-            AmoswapD(q) | AmoaddD(q) | AmoxorD(q) | AmoandD(q) | AmoorD(q) | AmominD(q)
-            | AmomaxD(q) | AmominuD(q) | AmomaxuD(q) => {
-                let m = mem!(atomic64(mem, x!(q.rs1)));
-                let v = x!(q.rs2);
-                let old = match op.inst {
-                    AmoswapD(_) => m.swap(v, Ordering::SeqCst),
-                    AmoaddD(_) => m.fetch_add(v, Ordering::SeqCst),
-                    AmoxorD(_) => m.fetch_xor(v, Ordering::SeqCst),
-                    AmoandD(_) => m.fetch_and(v, Ordering::SeqCst),
-                    AmoorD(_) => m.fetch_or(v, Ordering::SeqCst),
-                    AmominD(_) => amo64(m, v, |o, v| (o as i64).min(v as i64) as u64),
-                    AmomaxD(_) => amo64(m, v, |o, v| (o as i64).max(v as i64) as u64),
-                    AmominuD(_) => m.fetch_min(v, Ordering::SeqCst),
-                    _ => m.fetch_max(v, Ordering::SeqCst),
-                };
-                set!(q.rd, old)
-            }
-
-            // ---- F/D loads, stores, moves and sign injection ----
-            Flw(I { rd, rs1, imm }) => {
-                let v = mem!(mem.read_u32(addr!(rs1, imm)));
-                set_fs!(rd, v)
-            }
-            Fld(I { rd, rs1, imm }) => {
-                let v = mem!(mem.read_u64(addr!(rs1, imm)));
-                set_fd!(rd, v)
-            }
-            // Stores and moves out transfer the raw low bits, boxed or not.
-            Fsw(S { rs1, rs2, imm }) => mem!(mem.write_u32(addr!(rs1, imm), fd!(rs2) as u32)),
-            Fsd(S { rs1, rs2, imm }) => mem!(mem.write_u64(addr!(rs1, imm), fd!(rs2))),
-            FmvXW(R { rd, rs1, .. }) => set!(rd, sext32(fd!(rs1) as u32)),
-            FmvWX(R { rd, rs1, .. }) => set_fs!(rd, x!(rs1) as u32),
-            FmvXD(R { rd, rs1, .. }) => set!(rd, fd!(rs1)),
-            FmvDX(R { rd, rs1, .. }) => set_fd!(rd, x!(rs1)),
-            FsgnjS(R { rd, rs1, rs2 }) => {
-                set_fs!(rd, (fs!(rs1) & !SIGN32) | (fs!(rs2) & SIGN32))
-            }
-            FsgnjnS(R { rd, rs1, rs2 }) => {
-                set_fs!(rd, (fs!(rs1) & !SIGN32) | (!fs!(rs2) & SIGN32))
-            }
-            FsgnjxS(R { rd, rs1, rs2 }) => set_fs!(rd, fs!(rs1) ^ (fs!(rs2) & SIGN32)),
-            FsgnjD(R { rd, rs1, rs2 }) => {
-                set_fd!(rd, (fd!(rs1) & !SIGN64) | (fd!(rs2) & SIGN64))
-            }
-            FsgnjnD(R { rd, rs1, rs2 }) => {
-                set_fd!(rd, (fd!(rs1) & !SIGN64) | (!fd!(rs2) & SIGN64))
-            }
-            FsgnjxD(R { rd, rs1, rs2 }) => set_fd!(rd, fd!(rs1) ^ (fd!(rs2) & SIGN64)),
-            FclassS(R { rd, rs1, .. }) => set!(rd, fpu::f32_class(fs!(rs1))),
-            FclassD(R { rd, rs1, .. }) => set!(rd, fpu::f64_class(fd!(rs1))),
-
-            // ---- F/D arithmetic (through fpu) ----
-            FaddS(q) => fop_s!(q, fpu::f32_add),
-            FsubS(q) => fop_s!(q, fpu::f32_sub),
-            FmulS(q) => fop_s!(q, fpu::f32_mul),
-            FdivS(q) => fop_s!(q, fpu::f32_div),
-            FaddD(q) => fop_d!(q, fpu::f64_add),
-            FsubD(q) => fop_d!(q, fpu::f64_sub),
-            FmulD(q) => fop_d!(q, fpu::f64_mul),
-            FdivD(q) => fop_d!(q, fpu::f64_div),
-            FsqrtS(F { rd, rs1, rm, .. }) => {
-                let rm = rm!(rm);
-                let v = fpu::f32_sqrt(fs!(rs1), rm, &mut cpu.fflags);
-                set_fs!(rd, v)
-            }
-            FsqrtD(F { rd, rs1, rm, .. }) => {
-                let rm = rm!(rm);
-                let v = fpu::f64_sqrt(fd!(rs1), rm, &mut cpu.fflags);
-                set_fd!(rd, v)
-            }
-            FmaddS(q) => fma_s!(q, false, false),
-            FmsubS(q) => fma_s!(q, false, true),
-            FnmsubS(q) => fma_s!(q, true, false),
-            FnmaddS(q) => fma_s!(q, true, true),
-            FmaddD(q) => fma_d!(q, false, false),
-            FmsubD(q) => fma_d!(q, false, true),
-            FnmsubD(q) => fma_d!(q, true, false),
-            FnmaddD(q) => fma_d!(q, true, true),
-            FminS(R { rd, rs1, rs2 }) => {
-                let v = fpu::f32_min(fs!(rs1), fs!(rs2), &mut cpu.fflags);
-                set_fs!(rd, v)
-            }
-            FmaxS(R { rd, rs1, rs2 }) => {
-                let v = fpu::f32_max(fs!(rs1), fs!(rs2), &mut cpu.fflags);
-                set_fs!(rd, v)
-            }
-            FminD(R { rd, rs1, rs2 }) => {
-                let v = fpu::f64_min(fd!(rs1), fd!(rs2), &mut cpu.fflags);
-                set_fd!(rd, v)
-            }
-            FmaxD(R { rd, rs1, rs2 }) => {
-                let v = fpu::f64_max(fd!(rs1), fd!(rs2), &mut cpu.fflags);
-                set_fd!(rd, v)
-            }
-            FeqS(r) => fcmp!(r, fs, fpu::f32_eq),
-            FltS(r) => fcmp!(r, fs, fpu::f32_lt),
-            FleS(r) => fcmp!(r, fs, fpu::f32_le),
-            FeqD(r) => fcmp!(r, fd, fpu::f64_eq),
-            FltD(r) => fcmp!(r, fd, fpu::f64_lt),
-            FleD(r) => fcmp!(r, fd, fpu::f64_le),
-            FcvtWS(q) => f2i!(q, fs, fpu::f32_to_i32, |v: i32| v as i64 as u64),
-            FcvtWuS(q) => f2i!(q, fs, fpu::f32_to_u32, sext32),
-            FcvtLS(q) => f2i!(q, fs, fpu::f32_to_i64, |v: i64| v as u64),
-            FcvtLuS(q) => f2i!(q, fs, fpu::f32_to_u64, |v: u64| v),
-            FcvtWD(q) => f2i!(q, fd, fpu::f64_to_i32, |v: i32| v as i64 as u64),
-            FcvtWuD(q) => f2i!(q, fd, fpu::f64_to_u32, sext32),
-            FcvtLD(q) => f2i!(q, fd, fpu::f64_to_i64, |v: i64| v as u64),
-            FcvtLuD(q) => f2i!(q, fd, fpu::f64_to_u64, |v: u64| v),
-            FcvtSW(q) => i2s!(q, fpu::i32_to_f32, |v: u64| v as i32),
-            FcvtSWu(q) => i2s!(q, fpu::u32_to_f32, |v: u64| v as u32),
-            FcvtSL(q) => i2s!(q, fpu::i64_to_f32, |v: u64| v as i64),
-            FcvtSLu(q) => i2s!(q, fpu::u64_to_f32, |v: u64| v),
-            FcvtDW(q) => i2d!(q, fpu::i32_to_f64, |v: u64| v as i32),
-            FcvtDWu(q) => i2d!(q, fpu::u32_to_f64, |v: u64| v as u32),
-            FcvtDL(q) => i2d!(q, fpu::i64_to_f64, |v: u64| v as i64),
-            FcvtDLu(q) => i2d!(q, fpu::u64_to_f64, |v: u64| v),
-            FcvtSD(F { rd, rs1, rm, .. }) => {
-                let rm = rm!(rm);
-                let v = fpu::f64_to_f32(fd!(rs1), rm, &mut cpu.fflags);
-                set_fs!(rd, v)
-            }
-            FcvtDS(F { rd, rs1, rm, .. }) => {
-                // Exact, but a reserved rm is still illegal (as on QEMU).
-                let _ = rm!(rm);
-                let v = fpu::f32_to_f64(fs!(rs1), &mut cpu.fflags);
-                set_fd!(rd, v)
-            }
-
-            // ---- Zicsr ----
-            Csrrw(c) | Csrrs(c) | Csrrc(c) | Csrrwi(c) | Csrrsi(c) | Csrrci(c) => {
-                let (kind, imm) = match op.inst {
-                    Csrrw(_) => (0, false),
-                    Csrrs(_) => (1, false),
-                    Csrrc(_) => (2, false),
-                    Csrrwi(_) => (0, true),
-                    Csrrsi(_) => (1, true),
-                    _ => (2, true),
-                };
-                let retired = cpu.instret.wrapping_add(i as u64);
-                if exec_csr(cpu, mem, c, kind, imm, retired).is_err() {
-                    illegal!();
-                }
-            }
-            Illegal(bits) => trap!(Trap::IllegalInstruction(bits)),
+            } else {
+                false
+            };
+            cpu.reservation = None;
+            set!(rd, !ok as u64)
         }
+        AmoswapW(q) | AmoaddW(q) | AmoxorW(q) | AmoandW(q) | AmoorW(q) | AmominW(q)
+        | AmomaxW(q) | AmominuW(q) | AmomaxuW(q) => {
+            let m = mem!(atomic32(cx.mem, x!(q.rs1)));
+            let v = x!(q.rs2) as u32;
+            let old = match op.inst {
+                AmoswapW(_) => m.swap(v, Ordering::SeqCst),
+                AmoaddW(_) => m.fetch_add(v, Ordering::SeqCst),
+                AmoxorW(_) => m.fetch_xor(v, Ordering::SeqCst),
+                AmoandW(_) => m.fetch_and(v, Ordering::SeqCst),
+                AmoorW(_) => m.fetch_or(v, Ordering::SeqCst),
+                AmominW(_) => amo32(m, v, |o, v| (o as i32).min(v as i32) as u32),
+                AmomaxW(_) => amo32(m, v, |o, v| (o as i32).max(v as i32) as u32),
+                AmominuW(_) => m.fetch_min(v, Ordering::SeqCst),
+                _ => m.fetch_max(v, Ordering::SeqCst),
+            };
+            set!(q.rd, sext32(old))
+        }
+        AmoswapD(q) | AmoaddD(q) | AmoxorD(q) | AmoandD(q) | AmoorD(q) | AmominD(q)
+        | AmomaxD(q) | AmominuD(q) | AmomaxuD(q) => {
+            let m = mem!(atomic64(cx.mem, x!(q.rs1)));
+            let v = x!(q.rs2);
+            let old = match op.inst {
+                AmoswapD(_) => m.swap(v, Ordering::SeqCst),
+                AmoaddD(_) => m.fetch_add(v, Ordering::SeqCst),
+                AmoxorD(_) => m.fetch_xor(v, Ordering::SeqCst),
+                AmoandD(_) => m.fetch_and(v, Ordering::SeqCst),
+                AmoorD(_) => m.fetch_or(v, Ordering::SeqCst),
+                AmominD(_) => amo64(m, v, |o, v| (o as i64).min(v as i64) as u64),
+                AmomaxD(_) => amo64(m, v, |o, v| (o as i64).max(v as i64) as u64),
+                AmominuD(_) => m.fetch_min(v, Ordering::SeqCst),
+                _ => m.fetch_max(v, Ordering::SeqCst),
+            };
+            set!(q.rd, old)
+        }
+
+        // ---- F/D loads, stores, moves and sign injection ----
+        Flw(I { rd, rs1, imm }) => {
+            let v = mem!(cx.mem.read_u32(addr!(rs1, imm)));
+            set_fs!(rd, v)
+        }
+        Fld(I { rd, rs1, imm }) => {
+            let v = mem!(cx.mem.read_u64(addr!(rs1, imm)));
+            set_fd!(rd, v)
+        }
+        // Stores and moves out transfer the raw low bits, boxed or not.
+        Fsw(S { rs1, rs2, imm }) => mem!(cx.mem.write_u32(addr!(rs1, imm), fd!(rs2) as u32)),
+        Fsd(S { rs1, rs2, imm }) => mem!(cx.mem.write_u64(addr!(rs1, imm), fd!(rs2))),
+        FmvXW(R { rd, rs1, .. }) => set!(rd, sext32(fd!(rs1) as u32)),
+        FmvWX(R { rd, rs1, .. }) => set_fs!(rd, x!(rs1) as u32),
+        FmvXD(R { rd, rs1, .. }) => set!(rd, fd!(rs1)),
+        FmvDX(R { rd, rs1, .. }) => set_fd!(rd, x!(rs1)),
+        FsgnjS(R { rd, rs1, rs2 }) => {
+            set_fs!(rd, (fs!(rs1) & !SIGN32) | (fs!(rs2) & SIGN32))
+        }
+        FsgnjnS(R { rd, rs1, rs2 }) => {
+            set_fs!(rd, (fs!(rs1) & !SIGN32) | (!fs!(rs2) & SIGN32))
+        }
+        FsgnjxS(R { rd, rs1, rs2 }) => set_fs!(rd, fs!(rs1) ^ (fs!(rs2) & SIGN32)),
+        FsgnjD(R { rd, rs1, rs2 }) => {
+            set_fd!(rd, (fd!(rs1) & !SIGN64) | (fd!(rs2) & SIGN64))
+        }
+        FsgnjnD(R { rd, rs1, rs2 }) => {
+            set_fd!(rd, (fd!(rs1) & !SIGN64) | (!fd!(rs2) & SIGN64))
+        }
+        FsgnjxD(R { rd, rs1, rs2 }) => set_fd!(rd, fd!(rs1) ^ (fd!(rs2) & SIGN64)),
+        FclassS(R { rd, rs1, .. }) => set!(rd, fpu::f32_class(fs!(rs1))),
+        FclassD(R { rd, rs1, .. }) => set!(rd, fpu::f64_class(fd!(rs1))),
+
+        // ---- F/D arithmetic (through fpu) ----
+        FaddS(q) => fop_s!(q, fpu::f32_add),
+        FsubS(q) => fop_s!(q, fpu::f32_sub),
+        FmulS(q) => fop_s!(q, fpu::f32_mul),
+        FdivS(q) => fop_s!(q, fpu::f32_div),
+        FaddD(q) => fop_d!(q, fpu::f64_add),
+        FsubD(q) => fop_d!(q, fpu::f64_sub),
+        FmulD(q) => fop_d!(q, fpu::f64_mul),
+        FdivD(q) => fop_d!(q, fpu::f64_div),
+        FsqrtS(F { rd, rs1, rm, .. }) => {
+            let rm = rm!(rm);
+            let v = fpu::f32_sqrt(fs!(rs1), rm, &mut cpu.fflags);
+            set_fs!(rd, v)
+        }
+        FsqrtD(F { rd, rs1, rm, .. }) => {
+            let rm = rm!(rm);
+            let v = fpu::f64_sqrt(fd!(rs1), rm, &mut cpu.fflags);
+            set_fd!(rd, v)
+        }
+        FmaddS(q) => fma_s!(q, false, false),
+        FmsubS(q) => fma_s!(q, false, true),
+        FnmsubS(q) => fma_s!(q, true, false),
+        FnmaddS(q) => fma_s!(q, true, true),
+        FmaddD(q) => fma_d!(q, false, false),
+        FmsubD(q) => fma_d!(q, false, true),
+        FnmsubD(q) => fma_d!(q, true, false),
+        FnmaddD(q) => fma_d!(q, true, true),
+        FminS(R { rd, rs1, rs2 }) => {
+            let v = fpu::f32_min(fs!(rs1), fs!(rs2), &mut cpu.fflags);
+            set_fs!(rd, v)
+        }
+        FmaxS(R { rd, rs1, rs2 }) => {
+            let v = fpu::f32_max(fs!(rs1), fs!(rs2), &mut cpu.fflags);
+            set_fs!(rd, v)
+        }
+        FminD(R { rd, rs1, rs2 }) => {
+            let v = fpu::f64_min(fd!(rs1), fd!(rs2), &mut cpu.fflags);
+            set_fd!(rd, v)
+        }
+        FmaxD(R { rd, rs1, rs2 }) => {
+            let v = fpu::f64_max(fd!(rs1), fd!(rs2), &mut cpu.fflags);
+            set_fd!(rd, v)
+        }
+        FeqS(r) => fcmp!(r, fs, fpu::f32_eq),
+        FltS(r) => fcmp!(r, fs, fpu::f32_lt),
+        FleS(r) => fcmp!(r, fs, fpu::f32_le),
+        FeqD(r) => fcmp!(r, fd, fpu::f64_eq),
+        FltD(r) => fcmp!(r, fd, fpu::f64_lt),
+        FleD(r) => fcmp!(r, fd, fpu::f64_le),
+        FcvtWS(q) => f2i!(q, fs, fpu::f32_to_i32, |v: i32| v as i64 as u64),
+        FcvtWuS(q) => f2i!(q, fs, fpu::f32_to_u32, sext32),
+        FcvtLS(q) => f2i!(q, fs, fpu::f32_to_i64, |v: i64| v as u64),
+        FcvtLuS(q) => f2i!(q, fs, fpu::f32_to_u64, |v: u64| v),
+        FcvtWD(q) => f2i!(q, fd, fpu::f64_to_i32, |v: i32| v as i64 as u64),
+        FcvtWuD(q) => f2i!(q, fd, fpu::f64_to_u32, sext32),
+        FcvtLD(q) => f2i!(q, fd, fpu::f64_to_i64, |v: i64| v as u64),
+        FcvtLuD(q) => f2i!(q, fd, fpu::f64_to_u64, |v: u64| v),
+        FcvtSW(q) => i2s!(q, fpu::i32_to_f32, |v: u64| v as i32),
+        FcvtSWu(q) => i2s!(q, fpu::u32_to_f32, |v: u64| v as u32),
+        FcvtSL(q) => i2s!(q, fpu::i64_to_f32, |v: u64| v as i64),
+        FcvtSLu(q) => i2s!(q, fpu::u64_to_f32, |v: u64| v),
+        FcvtDW(q) => i2d!(q, fpu::i32_to_f64, |v: u64| v as i32),
+        FcvtDWu(q) => i2d!(q, fpu::u32_to_f64, |v: u64| v as u32),
+        FcvtDL(q) => i2d!(q, fpu::i64_to_f64, |v: u64| v as i64),
+        FcvtDLu(q) => i2d!(q, fpu::u64_to_f64, |v: u64| v),
+        FcvtSD(F { rd, rs1, rm, .. }) => {
+            let rm = rm!(rm);
+            let v = fpu::f64_to_f32(fd!(rs1), rm, &mut cpu.fflags);
+            set_fs!(rd, v)
+        }
+        FcvtDS(F { rd, rs1, rm, .. }) => {
+            // Exact, but a reserved rm is still illegal (as on QEMU).
+            let _ = rm!(rm);
+            let v = fpu::f32_to_f64(fs!(rs1), &mut cpu.fflags);
+            set_fd!(rd, v)
+        }
+
+        // ---- Zicsr ----
+        Csrrw(c) | Csrrs(c) | Csrrc(c) | Csrrwi(c) | Csrrsi(c) | Csrrci(c) => {
+            let (kind, imm) = match op.inst {
+                Csrrw(_) => (0, false),
+                Csrrs(_) => (1, false),
+                Csrrc(_) => (2, false),
+                Csrrwi(_) => (0, true),
+                Csrrsi(_) => (1, true),
+                _ => (2, true),
+            };
+            let retired = cpu.instret.wrapping_add(i as u64);
+            if exec_csr(cpu, cx.mem, c, kind, imm, retired).is_err() {
+                illegal!();
+            }
+        }
+        Illegal(bits) => trap!(Trap::IllegalInstruction(bits)),
     }
-    // The block ran to its length limit or to a fetch boundary.
-    if let Some(last) = ops.last() {
-        cpu.pc = base
-            .wrapping_add(last.off as u64)
-            .wrapping_add(last.len as u64);
-    }
-    cpu.instret = cpu.instret.wrapping_add(ops.len() as u64);
-    Ok(())
+    true
 }

@@ -286,12 +286,20 @@ impl Vm {
 }
 
 /// Run `code` (which must end in ecall) with a1, a2 preset; return a0.
+/// Runs both the specialised and the generic handlers and insists they
+/// agree on every register.
 fn run2(code: &[u32], a: u64, b: u64) -> u64 {
-    let mut vm = Vm::new(code);
-    vm.cpu.x[A1 as usize] = a;
-    vm.cpu.x[A2 as usize] = b;
-    assert_eq!(vm.run(), Trap::Ecall);
-    vm.x(A0)
+    let mut out = alloc::vec::Vec::new();
+    for generic in [false, true] {
+        let mut vm = Vm::new(code);
+        vm.interp.generic_only = generic;
+        vm.cpu.x[A1 as usize] = a;
+        vm.cpu.x[A2 as usize] = b;
+        assert_eq!(vm.run(), Trap::Ecall);
+        out.push(vm.cpu);
+    }
+    assert_eq!(out[0], out[1], "fast and generic paths differ");
+    out[0].x[A0 as usize]
 }
 
 fn rr(name: &str, a: u64, b: u64) -> u64 {
@@ -908,4 +916,71 @@ fn long_running_loop_returns_budget() {
     assert_eq!(vm.x(A0) * 2, vm.cpu.instret);
     assert!(vm.cpu.pc == CODE || vm.cpu.pc == CODE + 4);
     let _ = (FENCE, A3);
+}
+
+/// Time a freestanding static RISC-V ELF (no libc; exits with `ecall`
+/// 93) named by `PVM_BENCH_ELF`. Not a unit test: run by hand with
+/// `PVM_BENCH_ELF=prog cargo test --release -p vm-core bench_elf -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn bench_elf() {
+    let Ok(path) = std::env::var("PVM_BENCH_ELF") else {
+        return;
+    };
+    let img = std::fs::read(path).unwrap();
+    let u16_at = |o: usize| u16::from_le_bytes(img[o..o + 2].try_into().unwrap()) as usize;
+    let u64_at = |o: usize| u64::from_le_bytes(img[o..o + 8].try_into().unwrap());
+    let mem = alloc::boxed::Box::leak(alloc::boxed::Box::new(
+        GuestMemory::new(TestHost::leak(), 1 << 32).unwrap(),
+    ));
+    let (phoff, phent, phnum) = (u64_at(0x20) as usize, u16_at(0x36), u16_at(0x38));
+    for k in 0..phnum {
+        let ph = phoff + k * phent;
+        if u32::from_le_bytes(img[ph..ph + 4].try_into().unwrap()) != 1 {
+            continue;
+        }
+        let (off, va, filesz, memsz) = (
+            u64_at(ph + 8) as usize,
+            u64_at(ph + 16),
+            u64_at(ph + 32) as usize,
+            u64_at(ph + 40),
+        );
+        let start = crate::memory::page_down(va);
+        let end = crate::memory::page_up(va + memsz);
+        mem.map(start, end - start, Perm::all(), true).unwrap();
+        mem.write_bytes(va, &img[off..off + filesz]).unwrap();
+    }
+    mem.map(0x8000_0000, 1 << 20, Perm::READ | Perm::WRITE, true)
+        .unwrap();
+    let mut cpu = Cpu {
+        pc: u64_at(0x18),
+        ..Cpu::default()
+    };
+    cpu.x[SP as usize] = 0x8000_0000 + (1 << 20) - 64;
+    let mut interp = Interpreter::new();
+    // CPU time, not wall time: the machine may be shared.
+    let utime = || {
+        let st = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+        let f: alloc::vec::Vec<&str> = st.rsplit(')').next().unwrap_or("").split(' ').collect();
+        f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) * 10
+    };
+    let u0 = utime();
+    let t0 = std::time::Instant::now();
+    loop {
+        match interp.run(&mut cpu, mem) {
+            Trap::Budget => {}
+            Trap::Ecall if cpu.x[17] == 93 => break,
+            t => panic!("{t:?} at {:#x}", cpu.pc),
+        }
+    }
+    let dt = t0.elapsed();
+    let user_ms = utime() - u0;
+    std::println!(
+        "exit {} after {} instructions in {:?} wall, {} ms user ({:.2} ns/inst)",
+        cpu.x[A0 as usize],
+        cpu.instret,
+        dt,
+        user_ms,
+        user_ms as f64 * 1e6 / cpu.instret as f64
+    );
 }

@@ -217,6 +217,28 @@ pub fn encode_winsize(w: &WinSize) -> [u8; 8] {
     b
 }
 
+/// Size of the riscv64 `struct statfs`.
+pub const STATFS_SIZE: usize = 120;
+
+/// Encode the riscv64 `struct statfs` (all fields 64-bit but `f_fsid`).
+pub fn encode_statfs(s: &crate::host::StatFs) -> [u8; STATFS_SIZE] {
+    let mut b = [0u8; STATFS_SIZE];
+    put_u64(&mut b, 0, s.fs_type as u64);
+    put_u64(&mut b, 8, s.bsize as u64);
+    put_u64(&mut b, 16, s.blocks);
+    put_u64(&mut b, 24, s.bfree);
+    put_u64(&mut b, 32, s.bavail);
+    put_u64(&mut b, 40, s.files);
+    put_u64(&mut b, 48, s.ffree);
+    put_u32(&mut b, 56, s.fsid[0] as u32);
+    put_u32(&mut b, 60, s.fsid[1] as u32);
+    put_u64(&mut b, 64, s.namelen as u64);
+    put_u64(&mut b, 72, s.frsize as u64);
+    put_u64(&mut b, 80, s.flags as u64);
+    // 88..120: f_spare[4]
+    b
+}
+
 /// Size of the riscv64 `struct sysinfo`.
 pub const SYSINFO_SIZE: usize = 112;
 
@@ -338,6 +360,31 @@ mod tests {
             let d = mk(ma, mi);
             assert_eq!((dev_major(d) as u64, dev_minor(d) as u64), (ma, mi));
         }
+    }
+
+    #[test]
+    fn statfs_layout() {
+        let s = crate::host::StatFs {
+            fs_type: 0xef53,
+            bsize: 4096,
+            blocks: 10,
+            bfree: 9,
+            bavail: 8,
+            files: 7,
+            ffree: 6,
+            fsid: [-1, 2],
+            namelen: 255,
+            frsize: 4096,
+            flags: 0x1020,
+        };
+        let b = encode_statfs(&s);
+        assert_eq!(le_u64(&b, 0), 0xef53);
+        assert_eq!(le_u64(&b, 16), 10);
+        assert_eq!(le_u64(&b, 48), 6);
+        assert_eq!((le_u32(&b, 56), le_u32(&b, 60)), (u32::MAX, 2));
+        assert_eq!(le_u64(&b, 64), 255);
+        assert_eq!(le_u64(&b, 80), 0x1020);
+        assert!(b[88..].iter().all(|&x| x == 0));
     }
 
     #[test]

@@ -11,11 +11,20 @@ use crate::signal::SIGPIPE;
 use alloc::vec;
 use alloc::vec::Vec;
 
-const PROC_SELF_EXE: &[u8] = b"/proc/self/exe";
+/// Is `p` the guest's own `/proc/self/exe` (or `/proc/<its pid>/exe`)?
+fn is_own_exe(cx: &Ctx<'_>, p: &[u8]) -> bool {
+    let Some(who) = p
+        .strip_prefix(b"/proc/")
+        .and_then(|r| r.strip_suffix(b"/exe"))
+    else {
+        return false;
+    };
+    who == b"self" || who == alloc::format!("{}", cx.p.host.ids().pid).as_bytes()
+}
 
 /// The host path for a guest path: `/proc/self/exe` is the guest program.
 fn host_path(cx: &Ctx<'_>, p: Vec<u8>) -> Vec<u8> {
-    if p == PROC_SELF_EXE {
+    if is_own_exe(cx, &p) {
         cx.p.exe_path.clone()
     } else {
         p
@@ -112,6 +121,10 @@ pub(super) fn pwrite(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 /// always a valid answer.
 const READV_STAGE: usize = 16 << 20;
 
+/// Largest buffer `writev` gathers into; a shorter write is always a valid
+/// answer, and records that must stay whole (PIPE_BUF) are far smaller.
+const WRITEV_GATHER: usize = 16 << 20;
+
 /// The guest's `struct iovec` array, validated as the kernel does.
 fn iovecs(cx: &Ctx<'_>, addr: u64, count: u64) -> SysResult<Vec<(u64, u64)>> {
     let count = count as i32;
@@ -173,7 +186,8 @@ pub(super) fn readv(cx: &mut Ctx<'_>, a: &[u64; 6], offset: Option<i64>) -> R {
     let got = match offset {
         Some(o) => cx.p.host.pread(fd, &mut stage, o)?,
         None => cx.p.host.read(fd, &mut stage)?,
-    };
+    }
+    .min(want);
     let mut done = 0;
     for (base, n) in parts {
         if done >= got {
@@ -198,14 +212,14 @@ pub(super) fn writev(cx: &mut Ctx<'_>, a: &[u64; 6], offset: Option<i64>) -> R {
         if len == 0 {
             continue;
         }
-        let room = MAX_RW - data.len() as u64;
+        let room = (WRITEV_GATHER - data.len()) as u64;
         let n = match usable(cx.mem(), base, len.min(room), Access::Read) {
             Ok(n) => n,
             Err(e) if data.is_empty() => return fd_first(cx, a[0] as i32, true, Err(e)),
             Err(_) => break,
         };
         data.extend_from_slice(guest_ref(cx.mem(), base, n)?);
-        if (n as u64) < len || data.len() as u64 >= MAX_RW {
+        if (n as u64) < len || data.len() >= WRITEV_GATHER {
             break;
         }
     }
@@ -282,14 +296,17 @@ pub(super) fn readlinkat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     if size <= 0 {
         return Err(Errno::EINVAL);
     }
-    let mut buf = vec![0u8; size as usize];
-    let n = if p == PROC_SELF_EXE {
+    // A link's target is shorter than PATH_MAX: no bigger buffer is needed.
+    let mut buf = vec![0u8; (size as usize).min(super::PATH_MAX)];
+    let n = if is_own_exe(cx, &p) {
         let exe = &cx.p.exe_path;
         let n = exe.len().min(buf.len());
         buf[..n].copy_from_slice(&exe[..n]);
         n
     } else {
-        cx.p.host.readlinkat(a[0] as i32, &p, &mut buf)?
+        cx.p.host
+            .readlinkat(a[0] as i32, &p, &mut buf)?
+            .min(buf.len())
     };
     put(cx.mem(), a[2], &buf[..n])?;
     Ok(n as u64)
@@ -383,6 +400,53 @@ pub(super) fn ftruncate(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         return Err(Errno::EINVAL);
     }
     cx.p.host.ftruncate(a[0] as i32, a[1] as i64).map(|_| 0)
+}
+
+/// `truncate(path, len)`: through an fd, after the checks the kernel makes
+/// on the path (a directory is EISDIR, anything else not regular EINVAL;
+/// opening a FIFO to truncate it would block).
+pub(super) fn truncate(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let p = path(cx.mem(), a[0])?;
+    if (a[1] as i64) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let st = cx.p.host.fstatat(crate::host::AT_FDCWD, &p, 0)?;
+    match st.mode & abi::S_IFMT {
+        abi::S_IFREG => {}
+        0o040000 => return Err(Errno::EISDIR),
+        _ => return Err(Errno::EINVAL),
+    }
+    let flags = abi::O_WRONLY | 0o2000000 | 0o400 | 0o4000; // CLOEXEC|NOCTTY|NONBLOCK
+    let fd = cx.p.host.openat(crate::host::AT_FDCWD, &p, flags, 0)?;
+    let r = cx.p.host.ftruncate(fd, a[1] as i64);
+    let _ = cx.p.host.close(fd);
+    r.map(|_| 0)
+}
+
+pub(super) fn statfs(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let p = host_path(cx, path(cx.mem(), a[0])?);
+    let st = cx.p.host.statfs(crate::host::AT_FDCWD, &p)?;
+    put(cx.mem(), a[1], &abi::encode_statfs(&st))?;
+    Ok(0)
+}
+
+pub(super) fn fstatfs(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let st = cx.p.host.statfs(a[0] as i32, b"")?;
+    put(cx.mem(), a[1], &abi::encode_statfs(&st))?;
+    Ok(0)
+}
+
+/// `fadvise64(fd, offset, len, advice)`: advice only, so after the
+/// kernel's checks there is nothing to do.
+pub(super) fn fadvise(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let st = cx.p.host.fstatat(a[0] as i32, b"", AT_EMPTY_PATH)?;
+    if st.mode & abi::S_IFMT == 0o010000 {
+        return Err(Errno::ESPIPE);
+    }
+    if (a[2] as i64) < 0 || a[3] > 5 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(0)
 }
 
 pub(super) fn fsync(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
@@ -482,7 +546,10 @@ pub(super) fn ioctl(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 
 pub(super) fn getcwd(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let mut buf = vec![0u8; super::PATH_MAX + 1];
-    let n = cx.p.host.getcwd(&mut buf)?;
+    let n =
+        cx.p.host
+            .getcwd(&mut buf[..super::PATH_MAX])?
+            .min(super::PATH_MAX);
     // The kernel returns the length including the NUL.
     if (a[1] as usize) < n + 1 {
         return Err(Errno::ERANGE);

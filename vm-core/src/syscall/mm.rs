@@ -3,17 +3,18 @@
 //!
 //! Placement follows Linux: a hint is taken when the range is free,
 //! otherwise the top-down search of [`crate::memory::Mappings::find_free`].
-//! File mappings are private copies read with `pread` into fresh pages
-//! (there is no host file mapping inside the guest reservation), so a
-//! `MAP_SHARED` file mapping does not see, or make, later changes to the
-//! file; writable shared file mappings are refused with `ENODEV` rather
-//! than silently losing writes. The mapping list does not record which
-//! pages came from a file, so `mremap` growth and `MADV_DONTNEED` give
-//! zeroes where Linux would re-read a private file mapping.
+//! Private file mappings are copies read with `pread` into fresh pages
+//! (a later truncation of the file can then never fault the host).
+//! Shared file mappings are real host mappings placed inside the guest
+//! reservation ([`crate::host::HostOs::map_file`]), so writes reach the
+//! file. The mapping list does not record which pages came from a file,
+//! so `mremap` growth and `MADV_DONTNEED` give zeroes where Linux would
+//! re-read a private file mapping, and a moved shared mapping becomes a
+//! private copy.
 
 use super::abi::*;
 use super::{Ctx, R};
-use crate::host::{Errno, SysResult};
+use crate::host::{Errno, HostProt, SysResult};
 use crate::memory::{Access, GuestMemory, PAGE_SIZE, Perm, page_up};
 
 /// `vm.mmap_min_addr`: the lowest address a hint may name.
@@ -21,6 +22,19 @@ const MMAP_MIN_ADDR: u64 = 0x10000;
 
 fn perm_of(prot: u64) -> Perm {
     Perm::from_bits_truncate((prot & 7) as u8)
+}
+
+/// The host protection backing guest pages with `perm` (as
+/// `GuestMemory` chooses it: readable whenever accessible at all).
+fn host_prot(perm: Perm) -> HostProt {
+    let mut p = HostProt::empty();
+    if !perm.is_empty() {
+        p |= HostProt::READ;
+    }
+    if perm.contains(Perm::WRITE) {
+        p |= HostProt::WRITE;
+    }
+    p
 }
 
 fn aligned(x: u64) -> bool {
@@ -102,9 +116,6 @@ pub(super) fn mmap(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         if acc == O_WRONLY || (shared && prot & PROT_WRITE != 0 && acc != O_RDWR) {
             return Err(Errno::EACCES);
         }
-        if shared && prot & PROT_WRITE != 0 {
-            return Err(Errno::ENODEV);
-        }
         if off.checked_add(plen).is_none_or(|e| e > i64::MAX as u64) {
             return Err(Errno::EOVERFLOW);
         }
@@ -130,8 +141,35 @@ pub(super) fn mmap(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         mem.map(target, plen, perm, true)?;
         return Ok(target);
     }
-    // Fill fresh writable pages from the file, then give them their
-    // permission.
+    if shared {
+        // The host maps the file itself, so writes reach it (and other
+        // mappings of it). Pages wholly past the end of the file stay
+        // anonymous zeroes, where Linux would raise SIGBUS on access.
+        mem.map(target, plen, perm, true)?;
+        let file_len = page_up(file_size.saturating_sub(off)).min(plen);
+        if file_len == 0 {
+            return Ok(target);
+        }
+        // `target + plen` lies inside the reservation (placement checked it).
+        let host_addr = mem.host_base().wrapping_add(target as usize);
+        let host = host_prot(perm);
+        match cx
+            .p
+            .host
+            .map_file(host_addr, file_len as usize, fd, off as i64, host, true)
+        {
+            Ok(()) => return Ok(target),
+            // A host without file mappings: a read-only copy is faithful
+            // until someone writes the file.
+            Err(Errno::ENODEV) if prot & PROT_WRITE == 0 => {}
+            Err(e) => {
+                let _ = mem.unmap(target, plen);
+                return Err(e);
+            }
+        }
+    }
+    // Private: fill fresh writable pages from the file, then give them
+    // their permission.
     let rw = Perm::READ | Perm::WRITE;
     mem.map(target, plen, rw, true)?;
     let want = file_size.saturating_sub(off).min(len) as usize;
@@ -157,7 +195,7 @@ fn fill_from_file(cx: &Ctx<'_>, addr: u64, len: usize, fd: i32, off: u64) -> Sys
         if n == 0 {
             break; // the file shrank: the rest stays zero
         }
-        done += n;
+        done = (done + n).min(len);
     }
     Ok(())
 }
@@ -325,5 +363,24 @@ pub(super) fn madvise(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     if mapped < plen {
         return Err(Errno::ENOMEM);
     }
+    Ok(0)
+}
+
+pub(super) fn msync(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (addr, len, flags) = (a[0], a[1], a[2]);
+    // MS_ASYNC 1, MS_INVALIDATE 2, MS_SYNC 4
+    if !aligned(addr) || flags & !7 != 0 || flags & 5 == 5 {
+        return Err(Errno::EINVAL);
+    }
+    let plen = page_up(len);
+    if plen == 0 {
+        return Ok(0);
+    }
+    let mem = cx.mem();
+    if addr > mem.size() || plen > mem.size() - addr || !mem.maps.lock().covers(addr, addr + plen) {
+        return Err(Errno::ENOMEM);
+    }
+    // Shared mappings are host mappings of the file: their writes are in
+    // the host's page cache already, which is what other readers see.
     Ok(0)
 }

@@ -137,6 +137,10 @@ fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
         FCHMOD => fs::fchmod(cx, a),
         UTIMENSAT => fs::utimensat(cx, a),
         FTRUNCATE => fs::ftruncate(cx, a),
+        TRUNCATE => fs::truncate(cx, a),
+        FADVISE64 => fs::fadvise(cx, a),
+        STATFS => fs::statfs(cx, a),
+        FSTATFS => fs::fstatfs(cx, a),
         FSYNC | FDATASYNC => fs::fsync(cx, a),
         FCNTL => fs::fcntl(cx, a),
         DUP => fs::dup(cx, a),
@@ -153,6 +157,7 @@ fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
         MPROTECT => mm::mprotect(cx, a),
         MREMAP => mm::mremap(cx, a),
         MADVISE => mm::madvise(cx, a),
+        MSYNC => mm::msync(cx, a),
         GETPID => Ok(cx.p.host.ids().pid as u64),
         GETPPID => Ok(cx.p.host.ids().ppid as u64),
         GETTID => Ok(cx.t.tid as u64),
@@ -181,6 +186,23 @@ fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
             Ok(0)
         }
         RSEQ => Err(Errno::ENOSYS),
+        // No call creates a child process yet, so there is never one to
+        // wait for (after the kernel's check of the options).
+        WAIT4 => {
+            // WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WALL | __WCLONE
+            if a[2] & !0xe000_000b != 0 {
+                return Err(Errno::EINVAL);
+            }
+            Err(Errno::ECHILD)
+        }
+        WAITID => {
+            // P_ALL, P_PID, P_PGID, P_PIDFD; the options must ask for an
+            // event (WEXITED, WSTOPPED or WCONTINUED).
+            if a[0] > 3 || a[3] & 0xe == 0 {
+                return Err(Errno::EINVAL);
+            }
+            Err(Errno::ECHILD)
+        }
         PRLIMIT64 => sys::prlimit(cx, a[0] as i32, a[1], a[2], a[3]),
         GETRLIMIT => sys::prlimit(cx, 0, a[0], 0, a[1]),
         SETRLIMIT => sys::prlimit(cx, 0, a[0], a[1], 0),
@@ -188,6 +210,7 @@ fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
         TIMES => sys::times(cx, a),
         GETRUSAGE => sys::getrusage(cx, a),
         SCHED_YIELD => Ok(0),
+        PPOLL => sys::ppoll(cx, a),
         SCHED_GETAFFINITY => sys::sched_getaffinity(cx, a),
         FUTEX => sys::futex(cx, a),
         RT_SIGACTION => sys::rt_sigaction(cx, a),

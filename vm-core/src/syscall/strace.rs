@@ -45,6 +45,12 @@ enum A {
     /// Random bytes the call fills (shown in hex, as strace does).
     RandBuf,
     OpenFlags,
+    /// Flags of `dup3`/`pipe2` (`O_CLOEXEC`...), without an access mode.
+    FdFlags,
+    /// An iovec array the call reads (its length is argument 2).
+    IovIn,
+    /// An iovec array the call fills with the return value's bytes.
+    IovOut,
     /// `mode` of `openat`, shown only with `O_CREAT`/`O_TMPFILE`.
     OpenMode,
     /// Permission bits in octal.
@@ -78,6 +84,8 @@ enum A {
     Madvise,
     GrndFlags,
     MremapFlags,
+    StatxFlags,
+    StatxMask,
 }
 
 /// How to show the result.
@@ -97,13 +105,14 @@ fn spec(nr: u64) -> Option<(&'static [A], R)> {
         WRITE => (&[Fd, InBuf(2), ULong], d),
         PREAD64 => (&[Fd, OutBuf, ULong, Long], d),
         PWRITE64 => (&[Fd, InBuf(2), ULong, Long], d),
-        READV | WRITEV => (&[Fd, Ptr, Int], d),
+        READV => (&[Fd, IovOut, Int], d),
+        WRITEV => (&[Fd, IovIn, Int], d),
         OPENAT => (&[DirFd, Path, OpenFlags, OpenMode], d),
         CLOSE | FSYNC | FDATASYNC | DUP | FCHDIR => (&[Fd], d),
         LSEEK => (&[Fd, Long, Whence], d),
         NEWFSTATAT => (&[DirFd, Path, StatOut, AtFlags], d),
         FSTAT => (&[Fd, StatOut], d),
-        STATX => (&[DirFd, Path, AtFlags, Ptr, Ptr], d),
+        STATX => (&[DirFd, Path, StatxFlags, StatxMask, Ptr], d),
         FACCESSAT => (&[DirFd, Path, AccessMode], d),
         FACCESSAT2 => (&[DirFd, Path, AccessMode, AtFlags], d),
         READLINKAT => (&[DirFd, Path, OutBuf, ULong], d),
@@ -117,9 +126,14 @@ fn spec(nr: u64) -> Option<(&'static [A], R)> {
         FCHMOD => (&[Fd, Mode], d),
         UTIMENSAT => (&[DirFd, Path, Ptr, AtFlags], d),
         FTRUNCATE => (&[Fd, Long], d),
+        TRUNCATE => (&[Path, Long], d),
+        FADVISE64 => (&[Fd, Long, Long, Int], d),
+        WAIT4 => (&[Int, Ptr, Int, Ptr], d),
+        STATFS => (&[Path, Ptr], d),
+        FSTATFS => (&[Fd, Ptr], d),
         FCNTL => (&[Fd, FcntlCmd, FcntlArg], d),
-        DUP3 => (&[Fd, Fd, OpenFlags], d),
-        PIPE2 => (&[FdPair, OpenFlags], d),
+        DUP3 => (&[Fd, Fd, FdFlags], d),
+        PIPE2 => (&[FdPair, FdFlags], d),
         IOCTL => (&[Fd, Ioctl, Ptr], d),
         GETCWD => (&[OutCStr, ULong], d),
         CHDIR => (&[Path], d),
@@ -130,6 +144,7 @@ fn spec(nr: u64) -> Option<(&'static [A], R)> {
         MPROTECT => (&[Ptr, ULong, Prot], d),
         MREMAP => (&[Ptr, ULong, ULong, MremapFlags, Ptr], R::Hex),
         MADVISE => (&[Ptr, ULong, Madvise], d),
+        MSYNC => (&[Ptr, ULong, Int], d),
         EXIT | EXIT_GROUP => (&[Int], d),
         GETPID | GETTID | GETPPID | GETUID | GETEUID | GETGID | GETEGID | SCHED_YIELD | SETSID
         | GETPGID => (&[], d),
@@ -151,6 +166,7 @@ fn spec(nr: u64) -> Option<(&'static [A], R)> {
         RT_SIGACTION => (&[Signal, Ptr, Ptr, ULong], d),
         RT_SIGPROCMASK => (&[SigHow, SigSet, Ptr, ULong], d),
         SIGALTSTACK => (&[Ptr, Ptr], d),
+        PPOLL => (&[Ptr, ULong, TimespecIn, Ptr, ULong], d),
         KILL => (&[Int, Signal], d),
         TKILL => (&[Int, Signal], d),
         TGKILL => (&[Int, Int, Signal], d),
@@ -263,6 +279,21 @@ fn format_arg(
             None => ptr(s, v),
         },
         OpenFlags => open_flags(s, v as i32),
+        FdFlags => flags(
+            s,
+            v as u32 as u64,
+            &[
+                (0o2000000, "O_CLOEXEC"),
+                (0o4000, "O_NONBLOCK"),
+                (0o40000, "O_DIRECT"),
+            ],
+            "0",
+        ),
+        IovIn => iovecs(s, mem, v, a[2], None),
+        IovOut => match ok_ret {
+            Some(r) => iovecs(s, mem, v, a[2], Some(r as u64)),
+            None => ptr(s, v),
+        },
         OpenMode => {
             if a[2] as i32 & abi::O_CREAT == 0 && a[2] as i32 & abi::O_TMPFILE != abi::O_TMPFILE {
                 return false;
@@ -519,6 +550,22 @@ fn format_arg(
                 _ => push_fmt(s, format_args!("{}", v as i32)),
             }
         }
+        StatxFlags => {
+            if v & 0x6000 == 0 {
+                s.push_str("AT_STATX_SYNC_AS_STAT");
+                if v != 0 {
+                    s.push('|');
+                }
+            }
+            if v != 0 {
+                format_arg(s, mem, AtFlags, i, a, ret);
+            }
+        }
+        StatxMask => match v as u32 {
+            0x7ff => s.push_str("STATX_BASIC_STATS"),
+            0xfff => s.push_str("STATX_BASIC_STATS|STATX_BTIME"),
+            _ => push_fmt(s, format_args!("{:#x}", v as u32)),
+        },
         MremapFlags => flags(
             s,
             v,
@@ -563,6 +610,36 @@ fn timespec(s: &mut String, mem: &GuestMemory, v: u64) {
     } else {
         ptr(s, v)
     }
+}
+
+/// `[{iov_base="...", iov_len=N}, ...]`; with `filled`, only that many
+/// bytes of data are shown across the buffers (what `readv` returned).
+fn iovecs(s: &mut String, mem: &GuestMemory, addr: u64, count: u64, filled: Option<u64>) {
+    let count = count as i32;
+    if !(0..=1024).contains(&count) || (addr == 0 && count > 0) {
+        return ptr(s, addr);
+    }
+    let mut entries = Vec::new();
+    for i in 0..count as u64 {
+        let mut b = [0u8; 16];
+        if mem.read_bytes(addr.wrapping_add(16 * i), &mut b).is_err() {
+            return ptr(s, addr);
+        }
+        entries.push((abi::le_u64(&b, 0), abi::le_u64(&b, 8)));
+    }
+    s.push('[');
+    let mut left = filled.unwrap_or(u64::MAX);
+    for (i, (base, len)) in entries.into_iter().enumerate() {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        s.push_str("{iov_base=");
+        let shown = len.min(left);
+        left -= shown;
+        buffer(s, mem, base, shown, false);
+        push_fmt(s, format_args!(", iov_len={len}}}"));
+    }
+    s.push(']');
 }
 
 /// `len` bytes at `addr`, quoted and cut at [`MAX_STR`].
@@ -853,6 +930,36 @@ mod tests {
         assert_eq!(
             format_call(&m, READ, &a, Some(-9)),
             "read(3, 0x1000, 100) = -1 EBADF (Bad file descriptor)"
+        );
+    }
+
+    #[test]
+    fn iovecs_and_fd_flags() {
+        let m = mem();
+        m.write_bytes(0x1000, b"abcd").unwrap();
+        let mut iov = [0u8; 32];
+        iov[0..8].copy_from_slice(&0x1000u64.to_le_bytes());
+        iov[8..16].copy_from_slice(&2u64.to_le_bytes());
+        iov[16..24].copy_from_slice(&0x1002u64.to_le_bytes());
+        iov[24..32].copy_from_slice(&2u64.to_le_bytes());
+        m.write_bytes(0x1100, &iov).unwrap();
+        let a = [3, 0x1100, 2, 0, 0, 0];
+        assert_eq!(
+            format_call(&m, WRITEV, &a, Some(4)),
+            r#"writev(3, [{iov_base="ab", iov_len=2}, {iov_base="cd", iov_len=2}], 2) = 4"#
+        );
+        assert_eq!(
+            format_call(&m, READV, &a, Some(3)),
+            r#"readv(3, [{iov_base="ab", iov_len=2}, {iov_base="c", iov_len=2}], 2) = 3"#
+        );
+        m.write_bytes(0x1200, &[3, 0, 0, 0, 4, 0, 0, 0]).unwrap();
+        assert_eq!(
+            format_call(&m, PIPE2, &[0x1200, 0o2000000, 0, 0, 0, 0], Some(0)),
+            "pipe2([3, 4], O_CLOEXEC) = 0"
+        );
+        assert_eq!(
+            format_call(&m, DUP3, &[3, 9, 0, 0, 0, 0], Some(9)),
+            "dup3(3, 9, 0) = 9"
         );
     }
 

@@ -2,7 +2,7 @@
 
 use super::abi::{self, *};
 use super::{Ctx, R, get, put};
-use crate::host::{Errno, SysResult, Timespec};
+use crate::host::{Errno, PollFd, SysResult, Timespec};
 use crate::signal::{self, AltStack, DefaultAction, SIGKILL, SIGSTOP, SigAction};
 
 const NSEC: i64 = 1_000_000_000;
@@ -132,47 +132,47 @@ pub(super) fn getrandom(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let buf = super::guest_mut(cx.mem(), a[0], len)?;
     let mut done = 0;
     while done < len {
-        done += cx.p.host.random(&mut buf[done..])?;
+        match cx.p.host.random(&mut buf[done..])? {
+            0 => break,
+            n => done = (done + n).min(len),
+        }
     }
-    Ok(len as u64)
+    Ok(done as u64)
 }
 
-/// Limits the guest sees: Linux defaults for a user process, with the
-/// usual 8 MiB stack.
-fn default_limit(resource: u64) -> (u64, u64) {
-    const INF: u64 = RLIM_INFINITY;
-    match resource {
-        3 => (8 << 20, INF),        // RLIMIT_STACK
-        4 => (0, INF),              // RLIMIT_CORE
-        6 | 11 => (63_535, 63_535), // RLIMIT_NPROC, RLIMIT_SIGPENDING
-        7 => (1024, 1 << 20),       // RLIMIT_NOFILE
-        8 => (8 << 20, 8 << 20),    // RLIMIT_MEMLOCK
-        12 => (819_200, 819_200),   // RLIMIT_MSGQUEUE
-        13 | 14 => (0, 0),          // RLIMIT_NICE, RLIMIT_RTPRIO
-        _ => (INF, INF),
-    }
-}
+/// The stack size the loader gives the guest (RLIMIT_STACK reports it).
+const GUEST_STACK: u64 = 8 << 20;
 
-/// `prlimit64` (and `getrlimit`/`setrlimit`). Limits are not recorded, so
-/// only a "change" to the current values is accepted; any other change is
-/// refused with EPERM rather than pretending it took effect.
+/// `prlimit64` (and `getrlimit`/`setrlimit`) on the host's limits, as
+/// qemu-user does: the guest's fds are host fds, so RLIMIT_NOFILE must be
+/// the host's. Limits on memory (RLIMIT_AS, RLIMIT_DATA, RLIMIT_STACK)
+/// would bind pvm rather than the guest, so setting them is accepted and
+/// not applied.
 pub(super) fn prlimit(cx: &mut Ctx<'_>, pid: i32, res: u64, new: u64, old: u64) -> R {
     if pid != 0 && pid != cx.p.host.ids().pid {
         return Err(Errno::ESRCH);
     }
-    if res as u32 as u64 >= RLIMIT_NLIMITS {
+    let res = res as u32;
+    if res as u64 >= RLIMIT_NLIMITS {
         return Err(Errno::EINVAL);
     }
-    let cur = default_limit(res as u32 as u64);
-    if new != 0 {
+    let new = if new != 0 {
         let b: [u8; 16] = get(cx.mem(), new)?;
         let (soft, hard) = (le_u64(&b, 0), le_u64(&b, 8));
         if soft > hard {
             return Err(Errno::EINVAL);
         }
-        if (soft, hard) != cur {
-            return Err(Errno::EPERM);
-        }
+        Some((soft, hard))
+    } else {
+        None
+    };
+    // RLIMIT_DATA, RLIMIT_STACK, RLIMIT_AS
+    let applied = if matches!(res, 2 | 3 | 9) { None } else { new };
+    let mut cur = cx.p.host.prlimit(res, applied)?;
+    if res == 3 {
+        // The guest's stack is the loader's fixed 8 MiB mapping, whatever
+        // pvm's own limit is.
+        cur = (GUEST_STACK, RLIM_INFINITY);
     }
     if old != 0 {
         let mut b = [0u8; 16];
@@ -190,7 +190,9 @@ pub(super) fn sysinfo(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 }
 
 fn ticks(t: Timespec) -> u64 {
-    (t.sec * CLK_TCK + t.nsec / (NSEC / CLK_TCK)) as u64
+    t.sec
+        .saturating_mul(CLK_TCK)
+        .saturating_add(t.nsec / (NSEC / CLK_TCK)) as u64
 }
 
 pub(super) fn times(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
@@ -324,6 +326,41 @@ pub(super) fn futex(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         }
         _ => Err(Errno::ENOSYS),
     }
+}
+
+/// `ppoll(fds, nfds, timeout, sigmask, sigsetsize)`.
+pub(super) fn ppoll(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (fds, nfds, tmo, mask, setsize) = (a[0], a[1], a[2], a[3], a[4]);
+    let nofile = cx.p.host.prlimit(7, None).map_or(1024, |l| l.0);
+    if nfds > nofile || nfds > 1 << 20 {
+        return Err(Errno::EINVAL);
+    }
+    if mask != 0 && setsize != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let timeout = if tmo == 0 {
+        None
+    } else {
+        Some(read_timespec(cx, tmo)?)
+    };
+    let mut raw = alloc::vec![0u8; nfds as usize * 8];
+    cx.mem()
+        .read_bytes(fds, &mut raw)
+        .map_err(|_| Errno::EFAULT)?;
+    let mut pfds: alloc::vec::Vec<PollFd> = raw
+        .chunks_exact(8)
+        .map(|c| PollFd {
+            fd: le_u32(c, 0) as i32,
+            events: i16::from_le_bytes([c[4], c[5]]),
+            revents: 0,
+        })
+        .collect();
+    let n = cx.p.host.poll(&mut pfds, timeout)?;
+    for (c, p) in raw.chunks_exact_mut(8).zip(&pfds) {
+        c[6..8].copy_from_slice(&p.revents.to_le_bytes());
+    }
+    put(cx.mem(), fds, &raw)?;
+    Ok(n as u64)
 }
 
 /// The bits no mask may hold: SIGKILL and SIGSTOP cannot be blocked.
@@ -479,7 +516,7 @@ pub(super) fn riscv_hwprobe(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         return Err(Errno::EINVAL);
     }
     for i in 0..count {
-        let at = pairs.wrapping_add(16 * i);
+        let at = pairs.wrapping_add(i.wrapping_mul(16));
         let key = u64::from_le_bytes(get(cx.mem(), at)?) as i64;
         let value = match key {
             0..=2 => Some(0),               // mvendorid, marchid, mimpid

@@ -6,6 +6,8 @@ use crate::memory::{PAGE_SIZE, Perm};
 use crate::process::Options;
 use crate::testhost::TestHost;
 use alloc::vec;
+use alloc::vec::Vec;
+extern crate std;
 
 const TOP: u64 = 0x380_0000;
 
@@ -242,6 +244,10 @@ fn identity_and_machine() {
     assert_eq!(sys(&p, &mut t, SET_TID_ADDRESS, &[0x10010]), 1000);
     assert_eq!(t.clear_child_tid, 0x10010);
     assert_eq!(sys(&p, &mut t, RSEQ, &[0x10000, 32, 0, 0]), -38);
+    // ppoll's own checks come before the host's poll.
+    assert_eq!(sys(&p, &mut t, PPOLL, &[0x10000, 1 << 40, 0, 0, 8]), EINVAL);
+    assert_eq!(sys(&p, &mut t, PPOLL, &[0x10000, 1, 0, 0x10000, 4]), EINVAL);
+    assert_eq!(sys(&p, &mut t, PPOLL, &[0x9999_0000, 1, 0, 0, 8]), EFAULT);
     assert_eq!(sys(&p, &mut t, 0x1ff, &[]), -38);
     assert_eq!(sys(&p, &mut t, GETRANDOM, &[0x10000, 16, 1]), 16);
     assert_eq!(sys(&p, &mut t, GETRANDOM, &[0x10000, 16, 8]), EINVAL);
@@ -415,4 +421,82 @@ fn random_calls(strace: bool) {
             Flow::Exit(code) => assert!(code > 128, "call {n}"),
         }
     }
+}
+
+#[test]
+fn private_file_mapping_reads_the_file() {
+    let (p, host) = process(false);
+    let mut t = thread();
+    let dir = std::env::temp_dir().join(alloc::format!("pvm-mmap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("data");
+    let data: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&file, &data).unwrap();
+    let mut path = file.as_os_str().as_encoded_bytes().to_vec();
+    path.push(0);
+    p.mem.write_bytes(0x10100, &path).unwrap();
+    let fd = sys(&p, &mut t, OPENAT, &[(-100i64) as u64, 0x10100, 0, 0]);
+    assert!(fd >= 3, "{fd}");
+    let fd = fd as u64;
+    // Offset 4096: 904 bytes of file, then zeroes to the end of the page.
+    let m = sys(&p, &mut t, MMAP, &[0, 4096, 1, 2, fd, 4096]) as u64;
+    assert_eq!(p.mem.read_u8(m).unwrap(), data[4096]);
+    assert_eq!(p.mem.read_u8(m + 903).unwrap(), data[4999]);
+    assert_eq!(p.mem.read_u8(m + 904).unwrap(), 0);
+    assert!(p.mem.write_u8(m, 1).is_err(), "PROT_READ");
+    // Unaligned offset, write-only fd, shared writable on a read-only fd.
+    assert_eq!(sys(&p, &mut t, MMAP, &[0, 4096, 1, 2, fd, 100]), EINVAL);
+    assert_eq!(sys(&p, &mut t, MMAP, &[0, 4096, 3, 1, fd, 0]), -13);
+    assert_eq!(sys(&p, &mut t, MMAP, &[0, 4096, 1, 2, 99, 0]), -9);
+    // TestHost cannot map files: a read-only shared mapping is a copy.
+    let s = sys(&p, &mut t, MMAP, &[0, 8192, 1, 1, fd, 0]) as u64;
+    assert_eq!(p.mem.read_u8(s + 4096).unwrap(), data[4096]);
+    assert_eq!(sys(&p, &mut t, CLOSE, &[fd]), 0);
+    assert_eq!(host.open_files(), 0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn readlink_proc_self_exe() {
+    let (p, _) = process(false);
+    let mut t = thread();
+    p.mem.write_bytes(0x10100, b"/proc/self/exe\0").unwrap();
+    let n = sys(
+        &p,
+        &mut t,
+        READLINKAT,
+        &[(-100i64) as u64, 0x10100, 0x10200, 64],
+    );
+    assert_eq!(n, 10);
+    let mut b = [0u8; 10];
+    p.mem.read_bytes(0x10200, &mut b).unwrap();
+    assert_eq!(&b, b"/bin/guest");
+    // The pid form names the same file.
+    p.mem.write_bytes(0x10400, b"/proc/1000/exe\0").unwrap();
+    let n = sys(
+        &p,
+        &mut t,
+        READLINKAT,
+        &[(-100i64) as u64, 0x10400, 0x10200, 64],
+    );
+    assert_eq!(n, 10);
+    // Truncated to the buffer, no NUL, as readlink does.
+    assert_eq!(
+        sys(
+            &p,
+            &mut t,
+            READLINKAT,
+            &[(-100i64) as u64, 0x10100, 0x10300, 4]
+        ),
+        4
+    );
+    assert_eq!(
+        sys(
+            &p,
+            &mut t,
+            READLINKAT,
+            &[(-100i64) as u64, 0x10100, 0x10300, 0]
+        ),
+        EINVAL
+    );
 }

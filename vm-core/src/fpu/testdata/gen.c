@@ -72,6 +72,9 @@ DEF5(fmul_s, S, "fmul.s ft2, ft0, ft1", OS)
 DEF5(fdiv_s, S, "fdiv.s ft2, ft0, ft1", OS)
 DEF5(fsqrt_s, S, "fsqrt.s ft2, ft0", OS)
 DEF5(fmadd_s, S, "fmadd.s ft2, ft0, ft1, ft3", OS)
+DEF5(fmsub_s, S, "fmsub.s ft2, ft0, ft1, ft3", OS)
+DEF5(fnmsub_s, S, "fnmsub.s ft2, ft0, ft1, ft3", OS)
+DEF5(fnmadd_s, S, "fnmadd.s ft2, ft0, ft1, ft3", OS)
 DEF1(fmin_s, S, "fmin.s ft2, ft0, ft1", OS)
 DEF1(fmax_s, S, "fmax.s ft2, ft0, ft1", OS)
 DEF1(feq_s, S, "feq.s %[r], ft0, ft1", "")
@@ -94,6 +97,9 @@ DEF5(fmul_d, D, "fmul.d ft2, ft0, ft1", OD)
 DEF5(fdiv_d, D, "fdiv.d ft2, ft0, ft1", OD)
 DEF5(fsqrt_d, D, "fsqrt.d ft2, ft0", OD)
 DEF5(fmadd_d, D, "fmadd.d ft2, ft0, ft1, ft3", OD)
+DEF5(fmsub_d, D, "fmsub.d ft2, ft0, ft1, ft3", OD)
+DEF5(fnmsub_d, D, "fnmsub.d ft2, ft0, ft1, ft3", OD)
+DEF5(fnmadd_d, D, "fnmadd.d ft2, ft0, ft1, ft3", OD)
 DEF1(fmin_d, D, "fmin.d ft2, ft0, ft1", OD)
 DEF1(fmax_d, D, "fmax.d ft2, ft0, ft1", OD)
 DEF1(feq_d, D, "feq.d %[r], ft0, ft1", "")
@@ -133,6 +139,8 @@ static const struct op ops[] = {
     {16, fcvt_s_w_t, 5, 1, 4, PINT}, {17, fcvt_s_wu_t, 5, 1, 4, PINT},
     {18, fcvt_s_l_t, 5, 1, 4, PINT}, {19, fcvt_s_lu_t, 5, 1, 4, PINT},
     {20, fcvt_d_s_t, 1, 1, 8, P32},
+    {21, fmsub_s_t, 5, 3, 4, P32},   {22, fnmsub_s_t, 5, 3, 4, P32},
+    {23, fnmadd_s_t, 5, 3, 4, P32},
     {32, fadd_d_t, 5, 2, 8, P64},    {33, fsub_d_t, 5, 2, 8, P64},
     {34, fmul_d_t, 5, 2, 8, P64},    {35, fdiv_d_t, 5, 2, 8, P64},
     {36, fsqrt_d_t, 5, 1, 8, P64},   {37, fmadd_d_t, 5, 3, 8, P64},
@@ -144,16 +152,24 @@ static const struct op ops[] = {
     {48, fcvt_d_w_t, 1, 1, 8, PINT}, {49, fcvt_d_wu_t, 1, 1, 8, PINT},
     {50, fcvt_d_l_t, 5, 1, 8, PINT}, {51, fcvt_d_lu_t, 5, 1, 8, PINT},
     {52, fcvt_s_d_t, 5, 1, 4, P64},
+    {53, fmsub_d_t, 5, 3, 8, P64},   {54, fnmsub_d_t, 5, 3, 8, P64},
+    {55, fnmadd_d_t, 5, 3, 8, P64},
 };
 
 /* ---- operand pools ---- */
-#define MAXPOOL 2000
+#define MAXPOOL 2400
 #define NSPECIAL 44 /* the first NSPECIAL entries of each float pool are crossed exhaustively */
-#define NCLASS 9
+#define NCLASS 11
+#define NDERIVED 150
 struct fpool {
     uint64_t v[MAXPOOL];
     int n;
     int class_start[NCLASS + 1];
+    /* (a, b, c) index triples with c = -(a*b rounded) +- a few ulps: fma
+     * results that are the product's rounding error (deep cancellation) */
+    int fma_trip[NDERIVED][3];
+    /* (a, b) pairs with b = -(a +- a few ulps): cancellation in add */
+    int add_pair[NDERIVED][2];
 };
 static struct fpool pool32, pool64;
 static uint64_t poolint[MAXPOOL];
@@ -169,7 +185,11 @@ static uint64_t fmask(void) { return (1ull << FM) - 1; }
 static uint64_t rfrac(void) { return rnd() & fmask(); }
 
 static void add(struct fpool *p, uint64_t v) {
-    if (p->n < MAXPOOL) p->v[p->n++] = v;
+    if (p->n >= MAXPOOL) {
+        fprintf(stderr, "pool overflow\n");
+        exit(1);
+    }
+    p->v[p->n++] = v;
 }
 
 static void build_pool(struct fpool *p, int m, int e) {
@@ -258,6 +278,70 @@ static void build_pool(struct fpool *p, int m, int e) {
         uint64_t f = (rnd() & 1) ? FMK - rndn(8) : rndn(8);
         add(p, mk(rnd() & 1, B - 2 + rndn(5), f));
     }
+    /* 8: integer-conversion boundaries: K + j/4 around 2^31, 2^32, 2^63, 2^64 */
+    p->class_start[c++] = p->n;
+    {
+        static const double ks[] = {2147483647.0, 2147483648.0, 4294967295.0, 4294967296.0,
+                                    -2147483648.0, -2147483649.0, 9223372036854775808.0,
+                                    18446744073709551616.0, 1.0, 0.0, 16777216.0,
+                                    9007199254740992.0};
+        static const double js[] = {0, 0.25, 0.5, 0.75, -0.25, -0.5, -0.75, 1.5, -1.5};
+        for (unsigned i = 0; i < sizeof ks / sizeof ks[0]; i++)
+            for (unsigned j = 0; j < sizeof js / sizeof js[0]; j++) {
+                double d = ks[i] + js[j];
+                uint64_t bits;
+                if (FM == 23) {
+                    float f = (float)d;
+                    uint32_t b32;
+                    memcpy(&b32, &f, 4);
+                    bits = b32;
+                } else {
+                    memcpy(&bits, &d, 8);
+                }
+                add(p, bits);
+            }
+    }
+    /* 9: (doubles) ties and near-ties for narrowing to single precision,
+     * across the single-precision normal, subnormal and overflow ranges */
+    p->class_start[c++] = p->n;
+    if (FM == 52) {
+        for (int i = 0; i < 120; i++) {
+            uint64_t low;
+            switch (rndn(4)) {
+            case 0: low = 1ull << 28; break;
+            case 1: low = (1ull << 28) + 1; break;
+            case 2: low = (1ull << 28) - 1; break;
+            default: low = rnd() & ((1ull << 29) - 1); break;
+            }
+            int64_t ex;
+            switch (rndn(3)) {
+            case 0: ex = -126 - rndn(26); break; /* single subnormal range */
+            case 1: ex = 126 + rndn(3); break;   /* near single overflow */
+            default: ex = (int64_t)rndn(60) - 30; break;
+            }
+            add(p, mk(rnd() & 1, B + ex, ((rnd() << 29) | low)));
+        }
+    }
+    /* 10: derived operands for cancellation (filled below) */
+    p->class_start[c++] = p->n;
+    {
+        opfn mul = FM == 23 ? fmul_s_t[0] : fmul_d_t[0];
+        int lo = p->class_start[2], hi = p->class_start[4]; /* near 1, short */
+        for (int i = 0; i < NDERIVED; i++) {
+            int ia = lo + rndn(hi - lo), ib = lo + rndn(hi - lo);
+            unsigned fl;
+            uint64_t prod = mul(p->v[ia], p->v[ib], 0, &fl);
+            uint64_t cc = (prod ^ (1ull << (FM + FE))) + (int64_t)rndn(5) - 2;
+            p->fma_trip[i][0] = ia;
+            p->fma_trip[i][1] = ib;
+            p->fma_trip[i][2] = p->n;
+            add(p, cc);
+            int ja = lo + rndn(hi - lo);
+            p->add_pair[i][0] = ja;
+            p->add_pair[i][1] = p->n;
+            add(p, (p->v[ja] ^ (1ull << (FM + FE))) + (int64_t)rndn(9) - 4);
+        }
+    }
     p->class_start[c++] = p->n;
     while (c <= NCLASS) p->class_start[c++] = p->n;
 }
@@ -271,7 +355,18 @@ static void build_int_pool(void) {
     };
     nint = 0;
     for (unsigned i = 0; i < sizeof sp / sizeof sp[0]; i++) poolint[nint++] = sp[i];
-    while (nint < 1000) {
+    /* ties and near-ties for rounding to 24 and 53 bits */
+    for (int i = 0; i < 120; i++) {
+        int prec = (i & 1) ? 24 : 53;
+        uint64_t v = (rnd() & ((1ull << prec) - 1)) | (1ull << prec); /* prec+1 bits */
+        v = (v << 1) | 1;                                             /* a tie at prec bits */
+        v += (int64_t)rndn(3) - 1;
+        int room = 63 - (prec + 1);
+        v <<= rndn(room + 1);
+        if (rnd() & 1) v = -v;
+        poolint[nint++] = v;
+    }
+    while (nint < 1100) {
         int len = 1 + rndn(64);
         uint64_t v = rnd() & (len == 64 ? ~0ull : ((1ull << len) - 1));
         switch (rndn(4)) {
@@ -341,7 +436,7 @@ int main(int argc, char **argv) {
         rng_state = strtoull(argv[2], 0, 0);
         scale = atoi(argv[3]);
     }
-    recidx = malloc(sizeof(*recidx) * (NSPECIAL * NSPECIAL + 3000 * (size_t)scale));
+    recidx = malloc(sizeof(*recidx) * (NSPECIAL * NSPECIAL + NDERIVED + 3000 * (size_t)scale));
     if (!recidx) return 1;
     out = fopen(argv[1], "wb");
     if (!out) return 1;
@@ -368,21 +463,36 @@ int main(int argc, char **argv) {
                     recidx[n][0] = i;
                     recidx[n++][1] = j;
                 }
-            int nrand = (o->nrm == 5 ? 2600 : 3000) * scale;
+            if (o->pool != PINT && (o->id == 0 || o->id == 1 || o->id == 32 || o->id == 33)) {
+                struct fpool *fp = fpool_of(o->pool);
+                for (int i = 0; i < NDERIVED; i++) {
+                    recidx[n][0] = fp->add_pair[i][0];
+                    recidx[n++][1] = fp->add_pair[i][1];
+                }
+            }
+            int nrand = (o->nrm == 5 ? 2000 : 3000) * scale;
             for (int i = 0; i < nrand; i++) {
                 int a = pick(o->pool, -1);
                 recidx[n][0] = a;
                 recidx[n++][1] = pick(o->pool, a);
             }
         } else {
-            /* fma: specials crossed with a few addends, then random triples */
-            for (int i = 0; i < NSPECIAL; i++)
+            /* fma: specials crossed with a few addends, then random triples;
+             * the sign variants (fmsub, fnmsub, fnmadd) get fewer */
+            int variant = o->id != 5 && o->id != 37;
+            for (int i = 0; i < NSPECIAL; i += 1 + 3 * variant)
                 for (int j = 0; j < NSPECIAL; j += 3) {
                     recidx[n][0] = i;
                     recidx[n][1] = j;
                     recidx[n++][2] = rndn(NSPECIAL);
                 }
-            for (int i = 0; i < 3000 * scale; i++) {
+            struct fpool *fp = fpool_of(o->pool);
+            for (int i = 0; i < NDERIVED; i++) {
+                recidx[n][0] = fp->fma_trip[i][0];
+                recidx[n][1] = fp->fma_trip[i][1];
+                recidx[n++][2] = fp->fma_trip[i][2];
+            }
+            for (int i = 0; i < (variant ? 500 : 3000) * scale; i++) {
                 int a = pick(o->pool, -1);
                 recidx[n][0] = a;
                 recidx[n][1] = pick(o->pool, a);

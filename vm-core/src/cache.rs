@@ -1,0 +1,300 @@
+//! The code cache and its manager: one bounded region of executable host
+//! memory holding translations, the map from guest pc to translation, and
+//! per-translation metadata (guest range, host range, side table).
+//!
+//! Allocation is a bump pointer. When a translation does not fit, the
+//! manager flushes the whole cache (everything but the fixed prologue at
+//! its start) and the translator starts over. Whole flush is chosen
+//! because it is simple and obviously safe:
+//! * chained exits (patched `jmp rel32` from one translation into another)
+//!   and the indirect-jump table only ever point into the current
+//!   generation, so dropping every translation at once unlinks every chain
+//!   by construction; partial eviction (FIFO regions) would need back
+//!   pointers from each translation to the exits that enter it;
+//! * a flush only happens in the dispatcher, never while translated code
+//!   runs (one engine per thread for now), so freed code is never executed;
+//! * with a cache of a few MiB, real programs' working sets fit and
+//!   flushes are rare; FIFO regions can come later if a workload thrashes.
+//!
+//! The same flush also serves invalidation: when guest code changes
+//! (`fence.i`, unmap/mprotect of code, a store into a page holding code)
+//! the engine flushes the whole cache.
+
+use alloc::vec::Vec;
+use hashbrown::HashMap;
+
+/// One side-table entry: the host code of guest instruction number `index`
+/// (counted from the start of its translation) at `guest_pc`, `len` bytes
+/// long, begins at `host_off` bytes into the translation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SideEntry {
+    pub host_off: u32,
+    pub guest_pc: u64,
+    pub index: u32,
+    pub len: u8,
+}
+
+/// Metadata of one translation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Translation {
+    /// First guest byte translated.
+    pub guest_start: u64,
+    /// One past the last guest byte translated.
+    pub guest_end: u64,
+    /// Offset of the host code in the cache region.
+    pub host_off: u32,
+    /// Length of the host code.
+    pub host_len: u32,
+    /// Sorted by `host_off`; one entry per guest instruction.
+    pub side: Vec<SideEntry>,
+}
+
+impl Translation {
+    /// The guest instruction whose host code contains `off` (an offset
+    /// from the start of this translation). Host code emitted after the
+    /// last instruction's own code (its out-of-line exits) belongs to the
+    /// instruction that jumps there, which the generator records by
+    /// placing those exits' side entries itself; here the answer is the
+    /// last instruction starting at or before `off`.
+    pub fn at(&self, off: u32) -> Option<&SideEntry> {
+        let i = self.side.partition_point(|e| e.host_off <= off);
+        i.checked_sub(1).map(|i| &self.side[i])
+    }
+}
+
+/// The cache does not have room for this translation even when empty.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TooBig;
+
+/// A code cache over an executable host region.
+#[derive(Debug)]
+pub struct CodeCache {
+    base: *mut u8,
+    capacity: usize,
+    /// Bytes at the start that survive flushes (entry and exit code).
+    reserved: usize,
+    used: usize,
+    /// Sorted by `host_off`, because allocation only bumps upward.
+    blocks: Vec<Translation>,
+    /// Guest pc -> index in `blocks`.
+    map: HashMap<u64, usize>,
+    generation: u64,
+}
+
+impl CodeCache {
+    /// A cache over `[base, base+capacity)`, which must be writable and
+    /// executable and stay so for the cache's life.
+    pub fn new(base: *mut u8, capacity: usize) -> CodeCache {
+        CodeCache {
+            base,
+            capacity,
+            reserved: 0,
+            used: 0,
+            blocks: Vec::new(),
+            map: HashMap::new(),
+            generation: 0,
+        }
+    }
+
+    /// Host address of the region start.
+    pub fn base(&self) -> u64 {
+        self.base as u64
+    }
+
+    /// Capacity in bytes.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Bytes in use (including the fixed prologue).
+    pub fn used(&self) -> usize {
+        self.used
+    }
+
+    /// Incremented by every flush; a chaining site recorded in an older
+    /// generation must not be patched.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Number of live translations.
+    pub fn len(&self) -> usize {
+        self.blocks.len()
+    }
+
+    /// No live translations?
+    pub fn is_empty(&self) -> bool {
+        self.blocks.is_empty()
+    }
+
+    /// Host address where the next translation will be placed: the code
+    /// must be assembled for this address.
+    pub fn next_addr(&self) -> u64 {
+        self.base as u64 + self.used.next_multiple_of(16) as u64
+    }
+
+    /// Copy fixed code that survives flushes (only before any translation).
+    pub fn install_fixed(&mut self, code: &[u8]) -> Result<u64, TooBig> {
+        debug_assert!(self.blocks.is_empty() && self.used == self.reserved);
+        let at = self.write(code).ok_or(TooBig)?;
+        self.reserved = self.used;
+        Ok(at)
+    }
+
+    fn write(&mut self, code: &[u8]) -> Option<u64> {
+        // Keep every translation 16-byte aligned (branch targets).
+        let start = self.used.next_multiple_of(16);
+        let end = start.checked_add(code.len())?;
+        if end > self.capacity {
+            return None;
+        }
+        // SAFETY: [start, end) lies inside the region (checked above), the
+        // region is writable, and no translated code runs while the
+        // dispatcher (the only caller) is here.
+        unsafe {
+            core::ptr::copy_nonoverlapping(code.as_ptr(), self.base.add(start), code.len());
+        }
+        self.used = end;
+        Some(self.base as u64 + start as u64)
+    }
+
+    /// Does a translation of `len` bytes fit without a flush?
+    pub fn fits(&self, len: usize) -> bool {
+        self.used.next_multiple_of(16) + len <= self.capacity
+    }
+
+    /// Add a translation assembled for [`Self::next_addr`]. Returns its
+    /// host address, or `None` when it does not fit (the caller flushes and
+    /// translates again: the code is position dependent).
+    pub fn insert(&mut self, code: &[u8], mut t: Translation) -> Option<u64> {
+        let at = self.write(code)?;
+        t.host_off = (at - self.base as u64) as u32;
+        t.host_len = code.len() as u32;
+        self.map.insert(t.guest_start, self.blocks.len());
+        self.blocks.push(t);
+        Some(at)
+    }
+
+    /// Host address of the translation starting at guest `pc`.
+    pub fn lookup(&self, pc: u64) -> Option<u64> {
+        self.map
+            .get(&pc)
+            .map(|&i| self.base as u64 + self.blocks[i].host_off as u64)
+    }
+
+    /// The translation containing host address `addr`, and the side-table
+    /// entry of the guest instruction there.
+    pub fn find_host(&self, addr: u64) -> Option<(&Translation, &SideEntry)> {
+        let off = addr.checked_sub(self.base as u64)?;
+        if off >= self.used as u64 {
+            return None;
+        }
+        let off = off as u32;
+        let i = self.blocks.partition_point(|t| t.host_off <= off);
+        let t = &self.blocks[i.checked_sub(1)?];
+        if off >= t.host_off + t.host_len {
+            return None;
+        }
+        t.at(off - t.host_off).map(|e| (t, e))
+    }
+
+    /// Drop every translation (see the module documentation for why the
+    /// whole cache goes at once).
+    pub fn flush(&mut self) {
+        self.blocks.clear();
+        self.map.clear();
+        self.used = self.reserved;
+        self.generation += 1;
+    }
+
+    /// Repoint the `rel32` field at host address `site` (inside a live
+    /// translation of the current generation) to jump to `target`.
+    /// Returns false (and changes nothing) when either address is not in
+    /// the used part of the cache.
+    pub fn patch_rel32(&mut self, site: u64, target: u64) -> bool {
+        let lo = self.base as u64 + self.reserved as u64;
+        let hi = self.base as u64 + self.used as u64;
+        if site < lo || site + 4 > hi || target < lo || target >= hi {
+            return false;
+        }
+        let rel = target as i64 - (site as i64 + 4);
+        let Ok(rel) = i32::try_from(rel) else {
+            return false;
+        };
+        // SAFETY: the field lies inside the used part of the region
+        // (checked above), and no translated code runs while the dispatcher
+        // patches. The write is unaligned-safe.
+        unsafe {
+            (site as *mut u8)
+                .cast::<[u8; 4]>()
+                .write_unaligned(rel.to_le_bytes());
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::HostOs;
+    use crate::testhost::TestHost;
+
+    fn t(pc: u64, n: u32) -> Translation {
+        Translation {
+            guest_start: pc,
+            guest_end: pc + 4 * n as u64,
+            host_off: 0,
+            host_len: 0,
+            side: (0..n)
+                .map(|i| SideEntry {
+                    host_off: 10 * i,
+                    guest_pc: pc + 4 * i as u64,
+                    index: i,
+                    len: 4,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn bump_lookup_flush() {
+        let host = TestHost::leak();
+        let base = host.alloc_code(4096).unwrap();
+        let mut c = CodeCache::new(base, 4096);
+        let fixed = c.install_fixed(&[0xc3; 20]).unwrap();
+        assert_eq!(fixed, base as u64);
+        let a = c.insert(&[0x90; 100], t(0x1000, 10)).unwrap();
+        assert_eq!(a, base as u64 + 32);
+        assert_eq!(c.lookup(0x1000), Some(a));
+        assert_eq!(c.lookup(0x1004), None);
+        let b = c.insert(&[0x90; 1000], t(0x2000, 3)).unwrap();
+        assert_eq!(b, base as u64 + 144);
+        // side table: host offset -> guest pc
+        let (tr, e) = c.find_host(a + 35).unwrap();
+        assert_eq!((tr.guest_start, e.guest_pc, e.index), (0x1000, 0x100c, 3));
+        let (_, e) = c.find_host(b + 999).unwrap();
+        assert_eq!(e.guest_pc, 0x2008);
+        assert!(c.find_host(b + 1000).is_none());
+        assert!(c.find_host(base as u64 + 5).is_none());
+        // does not fit
+        assert!(!c.fits(4000));
+        assert!(c.insert(&[0x90; 4000], t(0x3000, 1)).is_none());
+        assert_eq!(c.lookup(0x3000), None);
+        // patching stays inside the live part
+        assert!(c.patch_rel32(a + 1, b));
+        // SAFETY: a+1..a+5 is inside the region we just wrote.
+        let rel = unsafe { ((a + 1) as *const i32).read_unaligned() };
+        assert_eq!(a as i64 + 5 + rel as i64, b as i64);
+        assert!(!c.patch_rel32(b + 998, a));
+        assert!(!c.patch_rel32(base as u64, a));
+        let g = c.generation();
+        c.flush();
+        assert_eq!(c.generation(), g + 1);
+        assert!(c.is_empty());
+        assert_eq!(c.lookup(0x1000), None);
+        assert_eq!(c.next_addr(), base as u64 + 32);
+        let a2 = c.insert(&[0x90; 10], t(0x1000, 1)).unwrap();
+        assert_eq!(a2, a);
+        assert!(!c.patch_rel32(a2 + 20, a2));
+    }
+}

@@ -1,0 +1,430 @@
+//! The binary translator: RISC-V guest code to host machine code, run from
+//! the code cache ([`crate::cache`]).
+//!
+//! This module is the ISA-independent front end and the dispatcher:
+//! * [`scan`] cuts guest code into blocks with the shared decoder: a run of
+//!   instructions the back end translates inline, ended by a control
+//!   transfer, by an instruction left to the single-step fallback
+//!   ([`step`]), by a fetch fault, or by a length limit;
+//! * [`Jit`] is the [`Engine`]: it looks up (or translates) the block at
+//!   `cpu.pc`, enters it, and on its return chains direct exits, fills the
+//!   indirect-jump table, single-steps fallback instructions, or hands a
+//!   trap to the run loop.
+//!
+//! The back end for x86-64 hosts is [`x86_64`].
+//!
+//! Invalidation: the whole cache is flushed when [`GuestMemory::code_epoch`]
+//! moves (`fence.i`, `riscv_flush_icache`, unmap or mprotect of code), and
+//! a translated store into a page holding translated code bumps the epoch
+//! itself and leaves its block right after the store, so stale code never
+//! runs after a guest write, with or without `fence.i`.
+
+pub mod step;
+pub mod x86_64;
+
+use crate::cache::{CodeCache, SideEntry, Translation};
+use crate::cpu::{Cpu, Trap};
+use crate::decode::{Inst, decode};
+use crate::host::{Errno, HostOs, SysResult};
+use crate::memory::{GuestMemory, MemFault, PAGE_SIZE};
+use crate::process::Engine;
+use alloc::boxed::Box;
+use alloc::vec;
+use alloc::vec::Vec;
+use hashbrown::HashMap;
+use x86_64::codegen::{self, GuestInst};
+use x86_64::{Ctx, EntryFn, IND_ENTRIES, IndEntry, Stubs, exit};
+
+/// Longest block, in guest instructions.
+pub const MAX_BLOCK: usize = 64;
+/// Default code cache size.
+pub const DEFAULT_CACHE_SIZE: usize = 32 << 20;
+/// Smallest code cache accepted (a few maximal blocks must fit).
+pub const MIN_CACHE_SIZE: usize = 64 << 10;
+/// Blocks entered (or instructions single-stepped) before `run` returns
+/// [`Trap::Budget`], so the run loop looks at signals now and then.
+const BUDGET: i64 = 1 << 20;
+
+/// Fetch the instruction bits at `pc` (one or two parcels).
+pub fn fetch(mem: &GuestMemory, pc: u64) -> Result<u32, MemFault> {
+    let lo = mem.fetch_u16(pc)? as u32;
+    if lo & 3 != 3 {
+        return Ok(lo);
+    }
+    let hi = mem.fetch_u16(pc.wrapping_add(2))? as u32;
+    Ok(lo | hi << 16)
+}
+
+/// What the front end found at a pc.
+#[derive(Debug)]
+pub enum Scan {
+    /// A block for the back end (non-empty).
+    Block(Vec<GuestInst>),
+    /// The first instruction is not translated inline: single-step it.
+    Step(Inst, u8),
+}
+
+/// Cut the block starting at `pc`. A fetch fault on the first instruction
+/// is the guest's fault; one further on ends the block there, so the fault
+/// is raised precisely when execution reaches it.
+pub fn scan(
+    mem: &GuestMemory,
+    pc: u64,
+    inline: impl Fn(&Inst) -> bool,
+    terminator: impl Fn(&Inst) -> bool,
+) -> Result<Scan, MemFault> {
+    let mut insts = Vec::new();
+    let mut at = pc;
+    while insts.len() < MAX_BLOCK {
+        let bits = match fetch(mem, at) {
+            Ok(b) => b,
+            Err(f) if insts.is_empty() => return Err(f),
+            Err(_) => break,
+        };
+        let (inst, len) = decode(bits);
+        if !inline(&inst) {
+            if insts.is_empty() {
+                return Ok(Scan::Step(inst, len));
+            }
+            break;
+        }
+        insts.push(GuestInst { pc: at, inst, len });
+        at = at.wrapping_add(len as u64);
+        if terminator(&inst) {
+            break;
+        }
+    }
+    Ok(Scan::Block(insts))
+}
+
+/// Counters for `--stats`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JitStats {
+    pub blocks: u64,
+    pub guest_insts: u64,
+    pub host_bytes: u64,
+    pub flushes: u64,
+    pub chained: u64,
+    pub indirect_misses: u64,
+    pub steps: u64,
+    pub translate_ns: u64,
+}
+
+/// The translating engine.
+pub struct Jit {
+    cache: CodeCache,
+    entry: EntryFn,
+    stubs: Stubs,
+    ctx: Box<Ctx>,
+    ind: Box<[IndEntry]>,
+    /// One bit per guest page holding translated code.
+    code_pages: Vec<u64>,
+    /// Indices of the nonzero words of `code_pages`, so a flush clears
+    /// only those (the bitmap is 2 MiB for a 64 GiB address space).
+    code_pages_dirty: Vec<u32>,
+    /// Fallback instructions by pc (cleared with the cache).
+    steps: HashMap<u64, (Inst, u8)>,
+    /// Value loaded by the last `lr` (see [`step`]).
+    lr_value: u64,
+    epoch: u64,
+    host: &'static dyn HostOs,
+    stats: JitStats,
+}
+
+impl core::fmt::Debug for Jit {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Jit")
+            .field("cache", &self.cache)
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Jit {
+    /// A translator with a code cache of `cache_size` bytes (rounded up to
+    /// pages) of executable memory from `host`. Fails with `EINVAL` below
+    /// [`MIN_CACHE_SIZE`], or with the host's error (`ENOSYS` where the
+    /// host has no executable memory: use the interpreter there).
+    pub fn new(host: &'static dyn HostOs, cache_size: usize) -> SysResult<Jit> {
+        if !(MIN_CACHE_SIZE..=1 << 31).contains(&cache_size) {
+            return Err(Errno::EINVAL);
+        }
+        let cache_size = cache_size.next_multiple_of(PAGE_SIZE as usize);
+        let base = host.alloc_code(cache_size)?;
+        let mut cache = CodeCache::new(base, cache_size);
+        let (fixed, stubs) = x86_64::fixed_code(cache.base());
+        let entry_addr = cache.install_fixed(&fixed).map_err(|_| Errno::ENOMEM)?;
+        debug_assert_eq!(entry_addr, stubs.entry);
+        // SAFETY: `entry_addr` is the start of the entry code just written
+        // into executable memory that lives as long as the cache. That code
+        // follows the sysv64 ABI exactly as `EntryFn` declares it: it saves
+        // and restores every callee-saved register it uses (rbx, rbp,
+        // r12-r15), keeps the stack 16-byte aligned across helper calls,
+        // and returns a u64 in rax. Translated code only touches the `Cpu`
+        // and `Ctx` it is given and guest memory through checked helpers.
+        let entry: EntryFn = unsafe { core::mem::transmute::<usize, EntryFn>(entry_addr as usize) };
+        let ind = vec![IndEntry::EMPTY; IND_ENTRIES].into_boxed_slice();
+        let ctx = Box::new(Ctx {
+            mem_base: 0,
+            budget: 0,
+            exit_site: 0,
+            ind_table: ind.as_ptr(),
+            ind_hits: 0,
+            exit_host: 0,
+            mem: core::ptr::null(),
+            code_pages: core::ptr::null(),
+            code_pages_words: 0,
+            fault: None,
+        });
+        Ok(Jit {
+            cache,
+            entry,
+            stubs,
+            ctx,
+            ind,
+            code_pages: Vec::new(),
+            code_pages_dirty: Vec::new(),
+            steps: HashMap::new(),
+            lr_value: 0,
+            epoch: 0,
+            host,
+            stats: JitStats::default(),
+        })
+    }
+
+    /// Counters so far.
+    pub fn counters(&self) -> JitStats {
+        self.stats
+    }
+
+    /// Indirect jumps that found their target in the lookup table.
+    pub fn indirect_hits(&self) -> u64 {
+        self.ctx.ind_hits
+    }
+
+    /// The code cache (for inspection and tests).
+    pub fn cache(&self) -> &CodeCache {
+        &self.cache
+    }
+
+    /// Precise guest state for a host pc inside translated code (what a
+    /// host fault handler needs): the guest pc of the instruction whose
+    /// code is at `host_pc`, and its index in its block. Because every
+    /// translated instruction writes the `Cpu` only at its end, the `Cpu`
+    /// then holds exactly the state before that instruction, except
+    /// `instret`, which is behind by the returned index.
+    pub fn guest_at(&self, host_pc: u64) -> Option<(u64, u32)> {
+        self.cache
+            .find_host(host_pc)
+            .map(|(_, e)| (e.guest_pc, e.index))
+    }
+
+    /// The side entry for `ctx.exit_host` after a cold exit. Translated
+    /// code only takes those exits from its own side-tabled code.
+    fn exit_entry(&self) -> SideEntry {
+        *self
+            .cache
+            .find_host(self.ctx.exit_host)
+            .expect("cold exits come from translated code")
+            .1
+    }
+
+    fn flush(&mut self) {
+        self.cache.flush();
+        self.ind.fill(IndEntry::EMPTY);
+        for w in self.code_pages_dirty.drain(..) {
+            self.code_pages[w as usize] = 0;
+        }
+        self.steps.clear();
+        self.stats.flushes += 1;
+    }
+
+    fn now_ns(&self) -> u64 {
+        // CLOCK_MONOTONIC
+        self.host
+            .clock_gettime(1)
+            .map(|t| (t.sec as u64).wrapping_mul(1_000_000_000) + t.nsec as u64)
+            .unwrap_or(0)
+    }
+
+    /// Translate the block at `pc`: `Ok(None)` when the instruction there
+    /// is a fallback one (now in `steps`).
+    fn translate(&mut self, pc: u64, mem: &GuestMemory) -> Result<Option<u64>, MemFault> {
+        let t0 = self.now_ns();
+        let insts = match scan(mem, pc, codegen::is_inline, codegen::is_terminator)? {
+            Scan::Step(inst, len) => {
+                self.steps.insert(pc, (inst, len));
+                return Ok(None);
+            }
+            Scan::Block(b) => b,
+        };
+        let last = insts[insts.len() - 1];
+        let end = last.pc.wrapping_add(last.len as u64);
+        let mut flushed = false;
+        let host = loop {
+            // Blocks are at most MAX_BLOCK instructions of bounded size, far
+            // below MIN_CACHE_SIZE, so this cannot fail after a flush.
+            let block = codegen::translate(self.cache.next_addr(), &self.stubs, &insts)
+                .expect("translated block within rel32 reach of the cache");
+            let t = Translation {
+                guest_start: pc,
+                guest_end: end,
+                host_off: 0,
+                host_len: 0,
+                side: block.side,
+            };
+            match self.cache.insert(&block.code, t) {
+                Some(h) => {
+                    self.stats.host_bytes += block.code.len() as u64;
+                    break h;
+                }
+                None => {
+                    assert!(!flushed, "code cache smaller than one block");
+                    self.flush();
+                    flushed = true;
+                }
+            }
+        };
+        let mut p = pc / PAGE_SIZE;
+        while p <= end.wrapping_sub(1) / PAGE_SIZE {
+            let i = (p / 64) as usize;
+            if let Some(w) = self.code_pages.get_mut(i) {
+                if *w == 0 {
+                    self.code_pages_dirty.push(i as u32);
+                }
+                *w |= 1 << (p % 64);
+            }
+            p += 1;
+        }
+        self.stats.blocks += 1;
+        self.stats.guest_insts += insts.len() as u64;
+        self.stats.translate_ns += self.now_ns().wrapping_sub(t0);
+        Ok(Some(host))
+    }
+}
+
+impl Engine for Jit {
+    fn run(&mut self, cpu: &mut Cpu, mem: &GuestMemory) -> Trap {
+        let words = (mem.size() / PAGE_SIZE).div_ceil(64) as usize;
+        if self.code_pages.len() != words {
+            self.code_pages = vec![0; words];
+            self.code_pages_dirty.clear();
+            self.flush();
+        }
+        let epoch = mem.code_epoch();
+        if epoch != self.epoch {
+            self.epoch = epoch;
+            self.flush();
+        }
+        *self.ctx = Ctx {
+            mem_base: mem.host_base() as u64,
+            budget: BUDGET,
+            exit_site: 0,
+            ind_table: self.ind.as_ptr(),
+            ind_hits: self.ctx.ind_hits,
+            exit_host: 0,
+            mem,
+            code_pages: self.code_pages.as_ptr(),
+            code_pages_words: self.code_pages.len(),
+            fault: None,
+        };
+        // A chainable exit taken last time: (rel32 site, cache generation).
+        let mut chain_from: Option<(u64, u64)> = None;
+        let mut fill_indirect = false;
+        loop {
+            let pc = cpu.pc;
+            let host = match self.cache.lookup(pc) {
+                Some(h) => Some(h),
+                None if self.steps.contains_key(&pc) => None,
+                None => match self.translate(pc, mem) {
+                    Ok(h) => h,
+                    Err(f) => return Trap::MemFault(f),
+                },
+            };
+            let Some(host) = host else {
+                chain_from = None;
+                fill_indirect = false;
+                self.ctx.budget -= 1;
+                if self.ctx.budget < 0 {
+                    return Trap::Budget;
+                }
+                let (inst, len) = self.steps[&pc];
+                self.stats.steps += 1;
+                if let Err(t) = step::step(cpu, mem, inst, len, &mut self.lr_value) {
+                    return t;
+                }
+                if mem.code_epoch() != self.epoch {
+                    self.epoch = mem.code_epoch();
+                    self.flush();
+                }
+                continue;
+            };
+            if let Some((site, generation)) = chain_from.take()
+                && generation == self.cache.generation()
+                && self.cache.patch_rel32(site, host)
+            {
+                self.stats.chained += 1;
+            }
+            if fill_indirect {
+                fill_indirect = false;
+                self.ind[IndEntry::slot(pc)] = IndEntry { guest: pc, host };
+            }
+            self.ctx.exit_site = 0;
+            // SAFETY: `entry` is the cache's entry code (see `new`); `host`
+            // is a live translation of the current cache generation, made
+            // for this guest memory (the cache is flushed when the memory's
+            // code epoch moves); `cpu` and `ctx` are valid, exclusively
+            // borrowed for the call, and `ctx.mem` points at `mem`, which
+            // outlives it.
+            let why = unsafe { (self.entry)(cpu, &mut *self.ctx, host) };
+            match why {
+                exit::CHAIN => chain_from = Some((self.ctx.exit_site, self.cache.generation())),
+                exit::INDIRECT => {
+                    self.stats.indirect_misses += 1;
+                    fill_indirect = true;
+                }
+                exit::NEXT => {}
+                exit::FAULT => {
+                    let e = self.exit_entry();
+                    cpu.pc = e.guest_pc;
+                    cpu.instret = cpu.instret.wrapping_add(e.index as u64);
+                    let f = self.ctx.fault.take().expect("fault exit sets the fault");
+                    return Trap::MemFault(f);
+                }
+                exit::CODE => {
+                    let e = self.exit_entry();
+                    cpu.pc = e.guest_pc.wrapping_add(e.len as u64);
+                    cpu.instret = cpu.instret.wrapping_add(e.index as u64 + 1);
+                }
+                _ => {
+                    cpu.pc = self.exit_entry().guest_pc;
+                    return Trap::Budget;
+                }
+            }
+            if mem.code_epoch() != self.epoch {
+                self.epoch = mem.code_epoch();
+                self.flush();
+            }
+        }
+    }
+
+    fn stats(&self) -> Vec<(&'static str, u64)> {
+        let s = &self.stats;
+        vec![
+            ("jit_blocks_translated", s.blocks),
+            ("jit_guest_insts_translated", s.guest_insts),
+            ("jit_host_code_bytes", s.host_bytes),
+            ("jit_cache_flushes", s.flushes),
+            ("jit_chained_exits", s.chained),
+            ("jit_indirect_hits", self.ctx.ind_hits),
+            ("jit_indirect_misses", s.indirect_misses),
+            ("jit_fallback_steps", s.steps),
+            ("jit_translate_ns", s.translate_ns),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod difftest;
+#[cfg(test)]
+mod tests;

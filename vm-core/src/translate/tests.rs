@@ -1,0 +1,362 @@
+//! Tests of the whole translator: small hand-assembled guest programs run
+//! through the JIT (chaining, indirect jumps, faults at every position of
+//! a block, flushes with a tiny cache, self-modifying code).
+
+use super::*;
+use crate::memory::Perm;
+use crate::testhost::TestHost;
+
+/// A tiny RISC-V assembler for tests.
+pub(crate) mod rv {
+    pub fn r(op: u32, f3: u32, f7: u32, rd: u8, rs1: u8, rs2: u32) -> u32 {
+        op | (rd as u32) << 7 | f3 << 12 | (rs1 as u32) << 15 | rs2 << 20 | f7 << 25
+    }
+    pub fn i(op: u32, f3: u32, rd: u8, rs1: u8, imm: i32) -> u32 {
+        op | (rd as u32) << 7 | f3 << 12 | (rs1 as u32) << 15 | ((imm as u32) & 0xfff) << 20
+    }
+    pub fn s(op: u32, f3: u32, rs1: u8, rs2: u8, imm: i32) -> u32 {
+        let imm = imm as u32;
+        op | (imm & 0x1f) << 7
+            | f3 << 12
+            | (rs1 as u32) << 15
+            | (rs2 as u32) << 20
+            | ((imm >> 5) & 0x7f) << 25
+    }
+    pub fn b(f3: u32, rs1: u8, rs2: u8, off: i32) -> u32 {
+        let o = off as u32;
+        0x63 | ((o >> 11) & 1) << 7
+            | ((o >> 1) & 0xf) << 8
+            | f3 << 12
+            | (rs1 as u32) << 15
+            | (rs2 as u32) << 20
+            | ((o >> 5) & 0x3f) << 25
+            | ((o >> 12) & 1) << 31
+    }
+    pub fn jal(rd: u8, off: i32) -> u32 {
+        let o = off as u32;
+        0x6f | (rd as u32) << 7
+            | ((o >> 12) & 0xff) << 12
+            | ((o >> 11) & 1) << 20
+            | ((o >> 1) & 0x3ff) << 21
+            | ((o >> 20) & 1) << 31
+    }
+    pub fn jalr(rd: u8, rs1: u8, imm: i32) -> u32 {
+        i(0x67, 0, rd, rs1, imm)
+    }
+    pub fn lui(rd: u8, imm20: u32) -> u32 {
+        0x37 | (rd as u32) << 7 | imm20 << 12
+    }
+    pub fn addi(rd: u8, rs1: u8, imm: i32) -> u32 {
+        i(0x13, 0, rd, rs1, imm)
+    }
+    pub fn add(rd: u8, rs1: u8, rs2: u8) -> u32 {
+        r(0x33, 0, 0, rd, rs1, rs2 as u32)
+    }
+    pub fn ld(rd: u8, rs1: u8, imm: i32) -> u32 {
+        i(0x03, 3, rd, rs1, imm)
+    }
+    pub fn sd(rs1: u8, rs2: u8, imm: i32) -> u32 {
+        s(0x23, 3, rs1, rs2, imm)
+    }
+    pub fn sw(rs1: u8, rs2: u8, imm: i32) -> u32 {
+        s(0x23, 2, rs1, rs2, imm)
+    }
+    pub fn bne(rs1: u8, rs2: u8, off: i32) -> u32 {
+        b(1, rs1, rs2, off)
+    }
+    pub const ECALL: u32 = 0x73;
+    pub const FENCE_I: u32 = 0x100f;
+}
+
+pub(crate) const CODE: u64 = 0x10000;
+pub(crate) const DATA: u64 = 0x40000;
+
+pub(crate) fn guest(code: &[u32]) -> GuestMemory {
+    let mem = GuestMemory::new(TestHost::leak(), 1 << 24).unwrap();
+    mem.map(CODE, 0x10000, Perm::READ | Perm::EXEC, true)
+        .unwrap();
+    mem.map(DATA, 0x10000, Perm::READ | Perm::WRITE, true)
+        .unwrap();
+    let bytes: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
+    mem.write_bytes_privileged(CODE, &bytes).unwrap();
+    mem
+}
+
+fn jit(size: usize) -> Jit {
+    Jit::new(TestHost::leak(), size).unwrap()
+}
+
+/// Run until something other than `Budget`.
+fn run(j: &mut Jit, cpu: &mut Cpu, mem: &GuestMemory) -> Trap {
+    loop {
+        match j.run(cpu, mem) {
+            Trap::Budget => continue,
+            t => return t,
+        }
+    }
+}
+
+fn cpu_at(pc: u64) -> Cpu {
+    Cpu {
+        pc,
+        ..Cpu::default()
+    }
+}
+
+#[test]
+fn loop_sums_and_chains() {
+    use rv::*;
+    // a0 = sum(1..=1000); loop with a backward branch.
+    let code = [
+        addi(10, 0, 0),   // a0 = 0
+        addi(5, 0, 1000), // t0 = 1000
+        add(10, 10, 5),   // loop: a0 += t0
+        addi(5, 5, -1),   // t0 -= 1
+        bne(5, 0, -8),    // if t0 != 0 goto loop
+        ECALL,
+    ];
+    let mem = guest(&code);
+    let mut j = jit(1 << 20);
+    let mut cpu = cpu_at(CODE);
+    assert_eq!(run(&mut j, &mut cpu, &mem), Trap::Ecall);
+    assert_eq!(cpu.x[10], 500500);
+    assert_eq!(cpu.pc, CODE + 20);
+    // 2 + 3*1000 + the ecall (counted as retired, as the interpreter does)
+    assert_eq!(cpu.instret, 2 + 3000 + 1);
+    let s = j.counters();
+    assert!(s.chained >= 1, "{s:?}");
+    // After chaining the loop never returns to the dispatcher.
+    assert!(s.blocks <= 4, "{s:?}");
+}
+
+#[test]
+fn calls_use_the_indirect_table() {
+    use rv::*;
+    // main: call f 100 times; f: a0 += 3; ret
+    let code = [
+        addi(9, 0, 100), // 0: s1 = 100
+        jal(1, 20),      // 4: call f (at 24)
+        addi(9, 9, -1),  // 8
+        bne(9, 0, -8),   // 12: loop to 4
+        ECALL,           // 16
+        0x13,            // 20: nop
+        addi(10, 10, 3), // 24: f
+        jalr(0, 1, 0),   // 28: ret
+    ];
+    let mem = guest(&code);
+    let mut j = jit(1 << 20);
+    let mut cpu = cpu_at(CODE);
+    assert_eq!(run(&mut j, &mut cpu, &mem), Trap::Ecall);
+    assert_eq!(cpu.x[10], 300);
+    assert_eq!(cpu.x[1], CODE + 8);
+    assert!(j.indirect_hits() >= 98, "{}", j.indirect_hits());
+    assert!(j.counters().indirect_misses <= 2);
+}
+
+#[test]
+fn fault_at_every_position_is_precise() {
+    use rv::*;
+    // A block of 8 instructions: adds interleaved with memory accesses.
+    // Make instruction k fault by pointing its base register (x7) at an
+    // unmapped page, and check pc, registers and instret.
+    for k in 0..8usize {
+        let mut code = Vec::new();
+        for i in 0..8usize {
+            let base = if i == k { 7 } else { 6 };
+            code.push(match i % 4 {
+                0 => addi(10 + i as u8, 0, i as i32 + 1),
+                1 => ld(10 + i as u8, base, 8),
+                2 => sd(base, 10, 16),
+                _ => sw(base, 11, 24),
+            });
+        }
+        // non-memory instructions cannot fault: make the faulting one a load.
+        if k % 4 == 0 {
+            code[k] = ld(10 + k as u8, 7, 0);
+        }
+        code.push(ECALL);
+        let mem = guest(&code);
+        mem.write_u64(DATA + 8, 0x1234).unwrap();
+        let mut j = jit(1 << 20);
+        let mut cpu = cpu_at(CODE);
+        cpu.x[6] = DATA;
+        cpu.x[7] = 0x80_0000; // unmapped
+        let before = cpu.clone();
+        let t = run(&mut j, &mut cpu, &mem);
+        let Trap::MemFault(f) = t else {
+            panic!("k={k}: {t:?}")
+        };
+        assert!(!f.mapped);
+        assert_eq!(cpu.pc, CODE + 4 * k as u64, "k={k}");
+        assert_eq!(cpu.instret, k as u64, "k={k}");
+        // registers written by instructions 0..k only
+        for i in 0..8usize {
+            let r = 10 + i;
+            let want = if i >= k {
+                before.x[r]
+            } else {
+                match i % 4 {
+                    0 => i as u64 + 1,
+                    1 => 0x1234,
+                    _ => before.x[r],
+                }
+            };
+            assert_eq!(cpu.x[r], want, "k={k} x{r}");
+        }
+        // The side table maps every instruction's host code back to it.
+        let host = j.cache().lookup(CODE).unwrap();
+        let (tr, _) = j.cache().find_host(host + 20).unwrap();
+        for e in &tr.side {
+            let (pc, idx) = j
+                .guest_at(j.cache().base() + (tr.host_off + e.host_off) as u64)
+                .unwrap();
+            assert_eq!((pc, idx), (e.guest_pc, e.index));
+            assert_eq!(pc, CODE + 4 * idx as u64);
+        }
+    }
+}
+
+#[test]
+fn tiny_cache_flushes_and_stays_correct() {
+    use rv::*;
+    // 2000 distinct blocks, each `addi a0, a0, 1; jal x0, next`, run 3 times
+    // round a loop: far more code than a 64 KiB cache holds.
+    let n = 2000;
+    let mut code = vec![addi(9, 0, 3)];
+    for _ in 0..n {
+        code.push(addi(10, 10, 1));
+        code.push(jal(0, 4));
+    }
+    code.push(addi(9, 9, -1));
+    code.push(rv::b(0, 9, 0, 8)); // beq s1, x0, +8 (done)
+    code.push(jal(0, -(4 * (2 * n as i32 + 2)))); // back to the first block
+    code.push(ECALL);
+    let mem = guest(&code);
+    let mut j = jit(MIN_CACHE_SIZE);
+    let mut cpu = cpu_at(CODE);
+    assert_eq!(run(&mut j, &mut cpu, &mem), Trap::Ecall);
+    assert_eq!(cpu.x[10], 3 * n);
+    assert!(j.counters().flushes >= 2, "{:?}", j.counters());
+}
+
+#[test]
+fn store_into_code_invalidates() {
+    use rv::*;
+    // Patch the instruction at `target` from `addi a0,x0,1` to
+    // `addi a0,x0,2` after running it once; the second run must see 2.
+    let code = [
+        addi(9, 0, 2),   // 0: s1 = 2 iterations
+        addi(10, 0, 1),  // 4: target
+        add(11, 11, 10), // 8: a1 += a0
+        sw(6, 7, 4),     // 12: store new instruction word at CODE+4
+        addi(9, 9, -1),  // 16
+        bne(9, 0, -16),  // 20: goto 4
+        ECALL,           // 24
+    ];
+    let mem = guest(&code);
+    // The guest may write its code page in this test.
+    mem.protect(CODE, 0x10000, Perm::READ | Perm::WRITE | Perm::EXEC)
+        .unwrap();
+    let mut j = jit(1 << 20);
+    let mut cpu = cpu_at(CODE);
+    cpu.x[6] = CODE;
+    cpu.x[7] = addi(10, 0, 2) as u64;
+    assert_eq!(run(&mut j, &mut cpu, &mem), Trap::Ecall);
+    assert_eq!(cpu.x[11], 1 + 2);
+    assert!(j.counters().flushes >= 1);
+}
+
+#[test]
+fn fence_i_and_fallback_steps() {
+    use rv::*;
+    // csrrs a0, instret, x0 is a fallback instruction; fence.i flushes.
+    let csrr_instret = rv::i(0x73, 2, 10, 0, 0xc02);
+    let code = [addi(5, 0, 7), csrr_instret, FENCE_I, addi(6, 0, 1), ECALL];
+    let mem = guest(&code);
+    let mut j = jit(1 << 20);
+    let mut cpu = cpu_at(CODE);
+    assert_eq!(run(&mut j, &mut cpu, &mem), Trap::Ecall);
+    assert_eq!(cpu.x[10], 1);
+    assert_eq!(cpu.x[6], 1);
+    assert_eq!(cpu.instret, 5);
+    assert_eq!(j.counters().steps, 3);
+    assert!(j.counters().flushes >= 1);
+}
+
+#[test]
+fn fetch_fault_and_illegal() {
+    let mem = guest(&[0xffff_ffff]);
+    let mut j = jit(1 << 20);
+    let mut cpu = cpu_at(CODE);
+    assert!(matches!(
+        run(&mut j, &mut cpu, &mem),
+        Trap::IllegalInstruction(_)
+    ));
+    assert_eq!(cpu.pc, CODE);
+    let mut cpu = cpu_at(0x80_0000);
+    let Trap::MemFault(f) = run(&mut j, &mut cpu, &mem) else {
+        panic!()
+    };
+    assert_eq!(f.access, crate::memory::Access::Exec);
+    assert_eq!(cpu.pc, 0x80_0000);
+}
+
+/// Rough speed comparison with the interpreter (run with
+/// `cargo test --release -p vm-core --lib jit_speed -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn jit_speed() {
+    extern crate std;
+    use crate::interp::Interpreter;
+    use rv::*;
+    // alu: 10M iterations of a few ALU ops; mem: load/add/store per iteration.
+    let alu = [
+        lui(5, 0x989), // t0 = 0x989000 (~10M)
+        add(10, 10, 5),
+        rv::r(0x33, 4, 0, 11, 11, 10), // xor a1, a1, a0
+        rv::r(0x33, 0, 1, 12, 11, 5),  // mul a2, a1, t0
+        addi(5, 5, -1),
+        bne(5, 0, -16),
+        ECALL,
+    ];
+    let mem_loop = [
+        lui(5, 0x989),
+        ld(10, 6, 0),
+        add(10, 10, 5),
+        sd(6, 10, 8),
+        ld(11, 6, 8),
+        sd(6, 11, 0),
+        addi(5, 5, -1),
+        bne(5, 0, -24),
+        ECALL,
+    ];
+    for (name, code) in [("alu", &alu[..]), ("mem", &mem_loop[..])] {
+        let mut times = Vec::new();
+        for e in 0..2 {
+            let mem = guest(code);
+            let mut cpu = cpu_at(CODE);
+            cpu.x[6] = DATA;
+            let mut engine: Box<dyn Engine> = if e == 0 {
+                Box::new(Interpreter::new())
+            } else {
+                Box::new(jit(1 << 20))
+            };
+            let t = std::time::Instant::now();
+            loop {
+                match engine.run(&mut cpu, &mem) {
+                    Trap::Budget => continue,
+                    Trap::Ecall => break,
+                    t => panic!("{t:?}"),
+                }
+            }
+            times.push((t.elapsed(), cpu.instret));
+        }
+        std::println!(
+            "{name}: interp {:?} jit {:?} ({} guest insts, speedup {:.1}x)",
+            times[0].0,
+            times[1].0,
+            times[1].1,
+            times[0].0.as_secs_f64() / times[1].0.as_secs_f64()
+        );
+    }
+}

@@ -1,0 +1,637 @@
+//! RISC-V to x86-64 code generation for one block.
+//!
+//! A block is a run of guest instructions the front end picked (see
+//! [`crate::translate`]): inline instructions only, optionally ended by a
+//! control transfer. Each guest instruction becomes a short host sequence
+//! that reads its sources from the `Cpu`, computes in scratch registers,
+//! and writes its result back last; loads and stores call the checked
+//! helpers of [`super`], so every guest access goes through
+//! `GuestMemory`'s bounds and permission checks (the sandbox property).
+//!
+//! Layout of a translation:
+//! ```text
+//!   budget check                      (exits with BUDGET before any work)
+//!   insn 0 .. insn n-1                (side table: one entry each)
+//!   block exit(s)                     (chainable `jmp rel32` slots)
+//!   cold code: fault / code-write exits, budget exit
+//! ```
+//! A normal exit adds the number of retired instructions to `instret` and
+//! sets `Cpu::pc`. The cold exits (fault, budget, store into code) only
+//! pass a host address inside the instruction concerned; the dispatcher
+//! gets the guest pc and instruction index from the side table, so each
+//! costs 12 bytes of code instead of a full exit sequence.
+
+use super::encode::{Alu, Asm, AsmError, Cond, Label, Mem, Reg, Shift, Unary, W};
+use super::{Helper, Stubs, exit, off};
+use crate::cache::SideEntry;
+use crate::decode::{I, Inst, R, S};
+use alloc::vec::Vec;
+
+/// Can this instruction be translated inline (anything else is executed
+/// by the dispatcher's single-step fallback)?
+pub fn is_inline(inst: &Inst) -> bool {
+    use Inst::*;
+    matches!(
+        inst,
+        Lui(_)
+            | Auipc(_)
+            | Jal(_)
+            | Jalr(_)
+            | Beq(_)
+            | Bne(_)
+            | Blt(_)
+            | Bge(_)
+            | Bltu(_)
+            | Bgeu(_)
+            | Lb(_)
+            | Lh(_)
+            | Lw(_)
+            | Ld(_)
+            | Lbu(_)
+            | Lhu(_)
+            | Lwu(_)
+            | Sb(_)
+            | Sh(_)
+            | Sw(_)
+            | Sd(_)
+            | Addi(_)
+            | Slti(_)
+            | Sltiu(_)
+            | Xori(_)
+            | Ori(_)
+            | Andi(_)
+            | Slli(_)
+            | Srli(_)
+            | Srai(_)
+            | Addiw(_)
+            | Slliw(_)
+            | Srliw(_)
+            | Sraiw(_)
+            | Add(_)
+            | Sub(_)
+            | Sll(_)
+            | Slt(_)
+            | Sltu(_)
+            | Xor(_)
+            | Srl(_)
+            | Sra(_)
+            | Or(_)
+            | And(_)
+            | Addw(_)
+            | Subw(_)
+            | Sllw(_)
+            | Srlw(_)
+            | Sraw(_)
+            | Fence(_)
+            | Mul(_)
+            | Mulh(_)
+            | Mulhsu(_)
+            | Mulhu(_)
+            | Div(_)
+            | Divu(_)
+            | Rem(_)
+            | Remu(_)
+            | Mulw(_)
+            | Divw(_)
+            | Divuw(_)
+            | Remw(_)
+            | Remuw(_)
+    )
+}
+
+/// Does this instruction end a block (a control transfer)?
+pub fn is_terminator(inst: &Inst) -> bool {
+    use Inst::*;
+    matches!(
+        inst,
+        Jal(_) | Jalr(_) | Beq(_) | Bne(_) | Blt(_) | Bge(_) | Bltu(_) | Bgeu(_)
+    )
+}
+
+/// One guest instruction of a block: its pc, decoding and length.
+#[derive(Clone, Copy, Debug)]
+pub struct GuestInst {
+    pub pc: u64,
+    pub inst: Inst,
+    pub len: u8,
+}
+
+/// The host code of one block.
+#[derive(Debug)]
+pub struct Block {
+    pub code: Vec<u8>,
+    pub side: Vec<SideEntry>,
+    /// Number of chainable exits emitted.
+    pub exits: u32,
+}
+
+/// Out-of-line code, emitted after the block body.
+enum Cold {
+    /// A helper reported a fault in instruction `gi` (number `index`).
+    Fault {
+        label: Label,
+        gi: GuestInst,
+        index: u32,
+    },
+    /// A store returned a nonzero status: fault, or a write into
+    /// translated code (exit after the store).
+    Store {
+        label: Label,
+        gi: GuestInst,
+        index: u32,
+    },
+    /// The budget ran out on entry.
+    Budget { label: Label, gi: GuestInst },
+}
+
+struct Gen {
+    a: Asm,
+    stubs: Stubs,
+    cold: Vec<Cold>,
+    side: Vec<SideEntry>,
+    exits: u32,
+}
+
+/// Translate `insts` (non-empty, inline instructions; only the last may be
+/// a terminator) into host code placed at host address `base`; `stubs` is
+/// the fixed code in the cache. A block that does not end with a
+/// terminator continues at the pc after its last instruction.
+pub fn translate(base: u64, stubs: &Stubs, insts: &[GuestInst]) -> Result<Block, AsmError> {
+    let mut g = Gen {
+        a: Asm::new(base),
+        stubs: *stubs,
+        cold: Vec::new(),
+        side: Vec::new(),
+        exits: 0,
+    };
+    let budget = g.a.label();
+    g.a.alu_mi(W::B64, Alu::Sub, Mem::base(Reg::Rbp, off::BUDGET), 1);
+    g.a.jcc(Cond::S, budget);
+    g.cold.push(Cold::Budget {
+        label: budget,
+        gi: insts[0],
+    });
+    let mut ended = false;
+    for (i, gi) in insts.iter().enumerate() {
+        g.side.push(SideEntry {
+            host_off: g.a.pos() as u32,
+            guest_pc: gi.pc,
+            index: i as u32,
+            len: gi.len,
+        });
+        ended = g.inst(gi, i as u32)?;
+    }
+    if !ended {
+        let last = insts[insts.len() - 1];
+        g.exit_direct(last.pc + last.len as u64, insts.len() as u32)?;
+    }
+    g.emit_cold()?;
+    g.a.finish()?;
+    Ok(Block {
+        code: g.a.code,
+        side: g.side,
+        exits: g.exits,
+    })
+}
+
+fn x(r: u8) -> Mem {
+    Mem::base(Reg::Rbx, off::x(r))
+}
+
+impl Gen {
+    /// Load guest register `r` into host `h`.
+    fn get(&mut self, h: Reg, r: u8) {
+        if r == 0 {
+            self.a.mov_imm(h, 0);
+        } else {
+            self.a.load(W::B64, h, x(r));
+        }
+    }
+
+    /// Write host `h` to guest register `r` (writes to x0 vanish).
+    fn put(&mut self, r: u8, h: Reg) {
+        if r != 0 {
+            self.a.store(W::B64, x(r), h);
+        }
+    }
+
+    fn retire(&mut self, n: u32) {
+        if n != 0 {
+            self.a.alu_mi(
+                W::B64,
+                Alu::Add,
+                Mem::base(Reg::Rbx, off::INSTRET),
+                n as i32,
+            );
+        }
+    }
+
+    fn leave(&mut self, code: u64) -> Result<(), AsmError> {
+        self.a.mov_imm(Reg::Rax, code);
+        self.a.jmp_abs(self.stubs.exit)?;
+        Ok(())
+    }
+
+    /// Exit to guest `target` after `retired` instructions, through a
+    /// chainable `jmp rel32` slot. The slot first jumps to the next byte: a
+    /// call to the shared chain exit, followed by the target pc as data
+    /// (the exit finds both through its return address).
+    fn exit_direct(&mut self, target: u64, retired: u32) -> Result<(), AsmError> {
+        self.retire(retired);
+        let next = self.a.label();
+        self.a.jmp(next);
+        self.a.bind(next);
+        self.a.call_abs(self.stubs.chain_exit)?;
+        self.a.data_u64(target);
+        self.exits += 1;
+        Ok(())
+    }
+
+    /// Exit to the guest pc in `rax` after `retired` instructions: probe
+    /// the indirect-jump table and jump straight there on a hit.
+    fn exit_indirect(&mut self, retired: u32) -> Result<(), AsmError> {
+        self.a.store(W::B64, Mem::base(Reg::Rbx, off::PC), Reg::Rax);
+        self.retire(retired);
+        self.a.mov_rr(W::B32, Reg::Rcx, Reg::Rax);
+        self.a.shift_ri(W::B32, Shift::Shr, Reg::Rcx, 1);
+        self.a
+            .alu_ri(W::B32, Alu::And, Reg::Rcx, (super::IND_ENTRIES - 1) as i32);
+        self.a.shift_ri(W::B64, Shift::Shl, Reg::Rcx, 4);
+        self.a.alu_rm(
+            W::B64,
+            Alu::Add,
+            Reg::Rcx,
+            Mem::base(Reg::Rbp, off::IND_TABLE),
+        );
+        self.a
+            .alu_rm(W::B64, Alu::Cmp, Reg::Rax, Mem::base(Reg::Rcx, 0));
+        let miss = self.a.label();
+        self.a.jcc(Cond::Ne, miss);
+        self.a
+            .alu_mi(W::B64, Alu::Add, Mem::base(Reg::Rbp, off::IND_HITS), 1);
+        self.a.jmp_m(Mem::base(Reg::Rcx, 8));
+        self.a.bind(miss);
+        self.leave(exit::INDIRECT)
+    }
+
+    fn load(&mut self, i: I, h: Helper, gi: &GuestInst, index: u32) -> Result<(), AsmError> {
+        self.get(Reg::Rsi, i.rs1);
+        if i.imm != 0 {
+            self.a.alu_ri(W::B64, Alu::Add, Reg::Rsi, i.imm);
+        }
+        self.a.call_abs(self.stubs.helper(h))?;
+        let label = self.a.label();
+        self.a.test_rr(W::B64, Reg::Rdx, Reg::Rdx);
+        self.a.jcc(Cond::Ne, label);
+        self.cold.push(Cold::Fault {
+            label,
+            gi: *gi,
+            index,
+        });
+        self.put(i.rd, Reg::Rax);
+        Ok(())
+    }
+
+    fn store(&mut self, s: S, h: Helper, gi: &GuestInst, index: u32) -> Result<(), AsmError> {
+        self.get(Reg::Rsi, s.rs1);
+        if s.imm != 0 {
+            self.a.alu_ri(W::B64, Alu::Add, Reg::Rsi, s.imm);
+        }
+        self.get(Reg::Rdx, s.rs2);
+        self.a.call_abs(self.stubs.helper(h))?;
+        let label = self.a.label();
+        self.a.test_rr(W::B64, Reg::Rax, Reg::Rax);
+        self.a.jcc(Cond::Ne, label);
+        self.cold.push(Cold::Store {
+            label,
+            gi: *gi,
+            index,
+        });
+        Ok(())
+    }
+
+    /// `rd = rs1 op imm` in 64 (or 32, sign-extended) bits.
+    fn alu_imm(&mut self, i: I, op: Alu, w: W) {
+        if i.rd == 0 {
+            return;
+        }
+        self.get(Reg::Rax, i.rs1);
+        self.a.alu_ri(w, op, Reg::Rax, i.imm);
+        if w == W::B32 {
+            self.a.movsxd(Reg::Rax, Reg::Rax);
+        }
+        self.put(i.rd, Reg::Rax);
+    }
+
+    fn shift_imm(&mut self, i: I, op: Shift, w: W) {
+        if i.rd == 0 {
+            return;
+        }
+        self.get(Reg::Rax, i.rs1);
+        self.a.shift_ri(w, op, Reg::Rax, i.imm as u8);
+        if w == W::B32 {
+            self.a.movsxd(Reg::Rax, Reg::Rax);
+        }
+        self.put(i.rd, Reg::Rax);
+    }
+
+    fn alu_reg(&mut self, r: R, op: Alu, w: W) {
+        if r.rd == 0 {
+            return;
+        }
+        self.get(Reg::Rax, r.rs1);
+        self.get(Reg::Rcx, r.rs2);
+        self.a.alu_rr(w, op, Reg::Rax, Reg::Rcx);
+        if w == W::B32 {
+            self.a.movsxd(Reg::Rax, Reg::Rax);
+        }
+        self.put(r.rd, Reg::Rax);
+    }
+
+    fn shift_reg(&mut self, r: R, op: Shift, w: W) {
+        if r.rd == 0 {
+            return;
+        }
+        // x86 masks the count to 6 (5) bits, exactly as RISC-V does.
+        self.get(Reg::Rcx, r.rs2);
+        self.get(Reg::Rax, r.rs1);
+        self.a.shift_rcl(w, op, Reg::Rax);
+        if w == W::B32 {
+            self.a.movsxd(Reg::Rax, Reg::Rax);
+        }
+        self.put(r.rd, Reg::Rax);
+    }
+
+    fn set_cmp_imm(&mut self, i: I, c: Cond) {
+        if i.rd == 0 {
+            return;
+        }
+        self.get(Reg::Rax, i.rs1);
+        self.a.mov_imm(Reg::Rcx, 0);
+        self.a.alu_ri(W::B64, Alu::Cmp, Reg::Rax, i.imm);
+        self.a.setcc(c, Reg::Rcx);
+        self.put(i.rd, Reg::Rcx);
+    }
+
+    fn set_cmp_reg(&mut self, r: R, c: Cond) {
+        if r.rd == 0 {
+            return;
+        }
+        self.get(Reg::Rax, r.rs1);
+        self.get(Reg::Rcx, r.rs2);
+        self.a.mov_imm(Reg::Rdx, 0);
+        self.a.alu_rr(W::B64, Alu::Cmp, Reg::Rax, Reg::Rcx);
+        self.a.setcc(c, Reg::Rdx);
+        self.put(r.rd, Reg::Rdx);
+    }
+
+    fn mul(&mut self, r: R, w: W) {
+        if r.rd == 0 {
+            return;
+        }
+        self.get(Reg::Rax, r.rs1);
+        self.get(Reg::Rcx, r.rs2);
+        self.a.imul_rr(w, Reg::Rax, Reg::Rcx);
+        if w == W::B32 {
+            self.a.movsxd(Reg::Rax, Reg::Rax);
+        }
+        self.put(r.rd, Reg::Rax);
+    }
+
+    /// High half of the 128-bit product: signed x signed, unsigned x
+    /// unsigned, or signed x unsigned.
+    fn mulh(&mut self, r: R, kind: u8) {
+        if r.rd == 0 {
+            return;
+        }
+        self.get(Reg::Rax, r.rs1);
+        self.get(Reg::Rcx, r.rs2);
+        match kind {
+            0 => self.a.unary(W::B64, Unary::Imul, Reg::Rcx),
+            1 => self.a.unary(W::B64, Unary::Mul, Reg::Rcx),
+            _ => {
+                // hi_su(a, b) = hi_uu(a, b) - (a < 0 ? b : 0)
+                self.a.unary(W::B64, Unary::Mul, Reg::Rcx);
+                self.get(Reg::Rax, r.rs1);
+                self.a.shift_ri(W::B64, Shift::Sar, Reg::Rax, 63);
+                self.a.alu_rr(W::B64, Alu::And, Reg::Rax, Reg::Rcx);
+                self.a.alu_rr(W::B64, Alu::Sub, Reg::Rdx, Reg::Rax);
+            }
+        }
+        self.put(r.rd, Reg::Rdx);
+    }
+
+    /// Division and remainder with RISC-V's results for the cases x86
+    /// traps on: divisor 0 (quotient all ones, remainder the dividend) and
+    /// signed overflow MIN / -1 (quotient MIN, remainder 0).
+    fn div(&mut self, r: R, signed: bool, rem: bool, w: W) {
+        if r.rd == 0 {
+            return;
+        }
+        let a = &mut self.a;
+        let zero = a.label();
+        let done = a.label();
+        self.get(Reg::Rax, r.rs1);
+        self.get(Reg::Rcx, r.rs2);
+        let a = &mut self.a;
+        a.test_rr(w, Reg::Rcx, Reg::Rcx);
+        a.jcc(Cond::E, zero);
+        if signed {
+            let normal = a.label();
+            a.alu_ri(w, Alu::Cmp, Reg::Rcx, -1);
+            a.jcc(Cond::Ne, normal);
+            // x / -1 = -x (wrapping), x % -1 = 0.
+            if rem {
+                a.mov_imm(Reg::Rax, 0);
+            } else {
+                a.unary(w, Unary::Neg, Reg::Rax);
+            }
+            a.jmp(done);
+            a.bind(normal);
+            a.cqo(w);
+            a.unary(w, Unary::Idiv, Reg::Rcx);
+        } else {
+            a.mov_imm(Reg::Rdx, 0);
+            a.unary(w, Unary::Div, Reg::Rcx);
+        }
+        if rem {
+            a.mov_rr(W::B64, Reg::Rax, Reg::Rdx);
+        }
+        a.jmp(done);
+        a.bind(zero);
+        if !rem {
+            a.mov_imm(Reg::Rax, u64::MAX);
+        }
+        a.bind(done);
+        if w == W::B32 {
+            a.movsxd(Reg::Rax, Reg::Rax);
+        }
+        self.put(r.rd, Reg::Rax);
+    }
+
+    fn branch(&mut self, s: S, c: Cond, gi: &GuestInst, index: u32) -> Result<(), AsmError> {
+        self.get(Reg::Rax, s.rs1);
+        self.get(Reg::Rcx, s.rs2);
+        self.a.alu_rr(W::B64, Alu::Cmp, Reg::Rax, Reg::Rcx);
+        let taken = self.a.label();
+        self.a.jcc(c, taken);
+        self.exit_direct(gi.pc + gi.len as u64, index + 1)?;
+        self.a.bind(taken);
+        self.exit_direct(gi.pc.wrapping_add(s.imm as i64 as u64), index + 1)
+    }
+
+    /// Emit one instruction; returns whether it ended the block.
+    fn inst(&mut self, gi: &GuestInst, index: u32) -> Result<bool, AsmError> {
+        use Inst::*;
+        let pc = gi.pc;
+        let next = pc + gi.len as u64;
+        match gi.inst {
+            Lui(u) => {
+                if u.rd != 0 {
+                    self.a.store_imm(W::B64, x(u.rd), u.imm);
+                }
+            }
+            Auipc(u) => {
+                if u.rd != 0 {
+                    self.a
+                        .mov_imm(Reg::Rax, pc.wrapping_add(u.imm as i64 as u64));
+                    self.put(u.rd, Reg::Rax);
+                }
+            }
+            Jal(u) => {
+                if u.rd != 0 {
+                    self.a.mov_imm(Reg::Rax, next);
+                    self.put(u.rd, Reg::Rax);
+                }
+                self.exit_direct(pc.wrapping_add(u.imm as i64 as u64), index + 1)?;
+                return Ok(true);
+            }
+            Jalr(i) => {
+                // The target uses the old rs1 (rd may equal rs1).
+                self.get(Reg::Rax, i.rs1);
+                if i.imm != 0 {
+                    self.a.alu_ri(W::B64, Alu::Add, Reg::Rax, i.imm);
+                }
+                self.a.alu_ri(W::B64, Alu::And, Reg::Rax, -2);
+                if i.rd != 0 {
+                    self.a.mov_imm(Reg::Rcx, next);
+                    self.put(i.rd, Reg::Rcx);
+                }
+                self.exit_indirect(index + 1)?;
+                return Ok(true);
+            }
+            Beq(s) => return self.branch(s, Cond::E, gi, index).map(|()| true),
+            Bne(s) => return self.branch(s, Cond::Ne, gi, index).map(|()| true),
+            Blt(s) => return self.branch(s, Cond::L, gi, index).map(|()| true),
+            Bge(s) => return self.branch(s, Cond::Ge, gi, index).map(|()| true),
+            Bltu(s) => return self.branch(s, Cond::B, gi, index).map(|()| true),
+            Bgeu(s) => return self.branch(s, Cond::Ae, gi, index).map(|()| true),
+            Lb(i) => self.load(i, Helper::LoadI8, gi, index)?,
+            Lh(i) => self.load(i, Helper::LoadI16, gi, index)?,
+            Lw(i) => self.load(i, Helper::LoadI32, gi, index)?,
+            Ld(i) => self.load(i, Helper::LoadU64, gi, index)?,
+            Lbu(i) => self.load(i, Helper::LoadU8, gi, index)?,
+            Lhu(i) => self.load(i, Helper::LoadU16, gi, index)?,
+            Lwu(i) => self.load(i, Helper::LoadU32, gi, index)?,
+            Sb(s) => self.store(s, Helper::StoreU8, gi, index)?,
+            Sh(s) => self.store(s, Helper::StoreU16, gi, index)?,
+            Sw(s) => self.store(s, Helper::StoreU32, gi, index)?,
+            Sd(s) => self.store(s, Helper::StoreU64, gi, index)?,
+            Addi(i) => self.alu_imm(i, Alu::Add, W::B64),
+            Slti(i) => self.set_cmp_imm(i, Cond::L),
+            Sltiu(i) => self.set_cmp_imm(i, Cond::B),
+            Xori(i) => self.alu_imm(i, Alu::Xor, W::B64),
+            Ori(i) => self.alu_imm(i, Alu::Or, W::B64),
+            Andi(i) => self.alu_imm(i, Alu::And, W::B64),
+            Slli(i) => self.shift_imm(i, Shift::Shl, W::B64),
+            Srli(i) => self.shift_imm(i, Shift::Shr, W::B64),
+            Srai(i) => self.shift_imm(i, Shift::Sar, W::B64),
+            Addiw(i) => self.alu_imm(i, Alu::Add, W::B32),
+            Slliw(i) => self.shift_imm(i, Shift::Shl, W::B32),
+            Srliw(i) => self.shift_imm(i, Shift::Shr, W::B32),
+            Sraiw(i) => self.shift_imm(i, Shift::Sar, W::B32),
+            Add(r) => self.alu_reg(r, Alu::Add, W::B64),
+            Sub(r) => self.alu_reg(r, Alu::Sub, W::B64),
+            Sll(r) => self.shift_reg(r, Shift::Shl, W::B64),
+            Slt(r) => self.set_cmp_reg(r, Cond::L),
+            Sltu(r) => self.set_cmp_reg(r, Cond::B),
+            Xor(r) => self.alu_reg(r, Alu::Xor, W::B64),
+            Srl(r) => self.shift_reg(r, Shift::Shr, W::B64),
+            Sra(r) => self.shift_reg(r, Shift::Sar, W::B64),
+            Or(r) => self.alu_reg(r, Alu::Or, W::B64),
+            And(r) => self.alu_reg(r, Alu::And, W::B64),
+            Addw(r) => self.alu_reg(r, Alu::Add, W::B32),
+            Subw(r) => self.alu_reg(r, Alu::Sub, W::B32),
+            Sllw(r) => self.shift_reg(r, Shift::Shl, W::B32),
+            Srlw(r) => self.shift_reg(r, Shift::Shr, W::B32),
+            Sraw(r) => self.shift_reg(r, Shift::Sar, W::B32),
+            // One host thread per guest hart and x86-64's strong ordering:
+            // nothing to do.
+            Fence(_) => {}
+            Mul(r) => self.mul(r, W::B64),
+            Mulh(r) => self.mulh(r, 0),
+            Mulhu(r) => self.mulh(r, 1),
+            Mulhsu(r) => self.mulh(r, 2),
+            Div(r) => self.div(r, true, false, W::B64),
+            Divu(r) => self.div(r, false, false, W::B64),
+            Rem(r) => self.div(r, true, true, W::B64),
+            Remu(r) => self.div(r, false, true, W::B64),
+            Mulw(r) => self.mul(r, W::B32),
+            Divw(r) => self.div(r, true, false, W::B32),
+            Divuw(r) => self.div(r, false, false, W::B32),
+            Remw(r) => self.div(r, true, true, W::B32),
+            Remuw(r) => self.div(r, false, true, W::B32),
+            // The front end only hands over inline instructions.
+            _ => unreachable!("not an inline instruction: {:?}", gi.inst),
+        }
+        Ok(false)
+    }
+
+    fn emit_cold(&mut self) -> Result<(), AsmError> {
+        let cold = core::mem::take(&mut self.cold);
+        for c in cold {
+            match c {
+                Cold::Fault { label, gi, index } => {
+                    self.a.bind(label);
+                    self.side_cold(&gi, index);
+                    self.host_exit(self.stubs.fault_exit)?;
+                }
+                Cold::Store { label, gi, index } => {
+                    self.a.bind(label);
+                    self.side_cold(&gi, index);
+                    let fault = self.a.label();
+                    self.a
+                        .alu_ri(W::B32, Alu::Cmp, Reg::Rax, super::store::FAULT as i32);
+                    self.a.jcc(Cond::E, fault);
+                    self.host_exit(self.stubs.code_exit)?;
+                    self.a.bind(fault);
+                    self.host_exit(self.stubs.fault_exit)?;
+                }
+                Cold::Budget { label, gi } => {
+                    self.a.bind(label);
+                    self.side_cold(&gi, 0);
+                    self.host_exit(self.stubs.budget_exit)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Side entry for out-of-line code of instruction `gi`.
+    fn side_cold(&mut self, gi: &GuestInst, index: u32) {
+        self.side.push(SideEntry {
+            host_off: self.a.pos() as u32,
+            guest_pc: gi.pc,
+            index,
+            len: gi.len,
+        });
+    }
+
+    /// Go to a shared exit with `rax` = a host address covered by the
+    /// current side entry.
+    fn host_exit(&mut self, stub: u64) -> Result<(), AsmError> {
+        self.a.lea_rip(Reg::Rax);
+        self.a.jmp_abs(stub)?;
+        Ok(())
+    }
+}
