@@ -1562,6 +1562,55 @@ impl Fs {
         }
     }
 
+    /// `poll` readiness, filling each `revents`; returns how many entries
+    /// have any. Files, devices and the console never block; a pipe is
+    /// readable with data or without writers, writable with room.
+    pub fn poll(&self, fds: &mut [vm_core::host::PollFd]) -> usize {
+        const POLLIN: i16 = 0x1;
+        const POLLOUT: i16 = 0x4;
+        const POLLERR: i16 = 0x8;
+        const POLLHUP: i16 = 0x10;
+        const POLLNVAL: i16 = 0x20;
+        let mut ready = 0;
+        for p in fds.iter_mut() {
+            p.revents = if p.fd < 0 {
+                0
+            } else {
+                match self.file(p.fd) {
+                    Err(_) => POLLNVAL,
+                    Ok(file) => match &file.lock().open {
+                        Open::PipeRead(pipe) => {
+                            let pipe = pipe.lock();
+                            let mut r = 0;
+                            if !pipe.buf.is_empty() {
+                                r |= POLLIN;
+                            }
+                            if pipe.writers == 0 {
+                                r |= POLLHUP;
+                            }
+                            r & (p.events | POLLHUP)
+                        }
+                        Open::PipeWrite(pipe) => {
+                            let pipe = pipe.lock();
+                            if pipe.readers == 0 {
+                                POLLERR
+                            } else if pipe.buf.len() < PIPE_CAPACITY {
+                                p.events & POLLOUT
+                            } else {
+                                0
+                            }
+                        }
+                        _ => p.events & (POLLIN | POLLOUT),
+                    },
+                }
+            };
+            if p.revents != 0 {
+                ready += 1;
+            }
+        }
+        ready
+    }
+
     /// Console and pipes are not terminals; anything else is ENOTTY too,
     /// but a closed descriptor is EBADF.
     pub fn not_a_tty(&self, fd: i32) -> Errno {
@@ -2058,6 +2107,38 @@ mod tests {
         assert_eq!(fs.read(urandom, &mut rest[..3]), Ok(3));
         assert_eq!(rest[..3], [0x5a, 0x5b, 0x58]);
         let st = fs.fstatat(AT_FDCWD, b"/dev/null", 0).unwrap();
+        let [pr, pw] = fs.pipe2(0).unwrap();
+        let mut p = [
+            vm_core::host::PollFd {
+                fd: pr,
+                events: 1,
+                revents: 0,
+            },
+            vm_core::host::PollFd {
+                fd: pw,
+                events: 4,
+                revents: 0,
+            },
+            vm_core::host::PollFd {
+                fd: 77,
+                events: 1,
+                revents: 0,
+            },
+            vm_core::host::PollFd {
+                fd: -1,
+                events: 1,
+                revents: 0,
+            },
+        ];
+        assert_eq!(fs.poll(&mut p), 2, "writable pipe end and a bad fd");
+        assert_eq!(
+            [p[0].revents, p[1].revents, p[2].revents, p[3].revents],
+            [0, 4, 0x20, 0]
+        );
+        fs.write(pw, b"x").unwrap();
+        fs.close(pw).unwrap();
+        assert_eq!(fs.poll(&mut p[..1]), 1);
+        assert_eq!(p[0].revents, 0x11, "data and hang-up");
         assert_eq!((st.mode & S_IFMT, st.rdev), (S_IFCHR, 0x103));
     }
 

@@ -47,6 +47,10 @@ impl HostOs for BareMetal {
         crate::memory::discard(addr, len)
     }
 
+    fn alloc_code(&self, size: usize) -> SysResult<*mut u8> {
+        crate::memory::alloc_code(size)
+    }
+
     fn openat(&self, dirfd: i32, path: &[u8], flags: i32, mode: u32) -> SysResult<i32> {
         self.fs.lock().openat(dirfd, path, flags, mode)
     }
@@ -145,6 +149,43 @@ impl HostOs for BareMetal {
             lock.l_type = 2; // F_UNLCK
         }
         Ok(())
+    }
+    fn poll(&self, fds: &mut [PollFd], timeout: Option<Timespec>) -> SysResult<usize> {
+        let ready = self.fs.lock().poll(fds);
+        if ready > 0 {
+            return Ok(ready);
+        }
+        match timeout {
+            // Nothing else runs on this machine: what is not ready now
+            // stays so for the whole timeout.
+            Some(t) => crate::clock::sleep(t).map(|()| 0),
+            // Waiting forever for an event that cannot come would hang
+            // the machine; report the interruption Linux would need.
+            None => Err(Errno::EINTR),
+        }
+    }
+    fn statfs(&self, fd: i32, path: &[u8]) -> SysResult<StatFs> {
+        let st = if path.is_empty() {
+            self.fs.lock().fstatat(fd, b"", AT_EMPTY_PATH)?
+        } else {
+            self.fs.lock().fstatat(AT_FDCWD, path, 0)?
+        };
+        let (total, free) = crate::memory::usage();
+        // The ramdisk and /tmp both live in RAM: report a ramfs, read-only
+        // (ST_RDONLY) outside the writable directories.
+        Ok(StatFs {
+            fs_type: 0x8584_58f6, // RAMFS_MAGIC
+            bsize: 4096,
+            blocks: total / 4096,
+            bfree: free / 4096,
+            bavail: free / 4096,
+            files: 0,
+            ffree: 0,
+            fsid: [st.dev as i32, 0],
+            namelen: 255,
+            frsize: 4096,
+            flags: if st.dev == 1 { 1 } else { 0 },
+        })
     }
     fn dup(&self, fd: i32) -> SysResult<i32> {
         self.fs.lock().dup(fd)

@@ -36,8 +36,9 @@ use vm_core::host::HostOs;
 use vm_core::interp::Interpreter;
 use vm_core::loader::{self, LoadConfig};
 use vm_core::memory::GuestMemory;
-use vm_core::process::{ExitStatus, Options, Process, Thread};
+use vm_core::process::{Engine, ExitStatus, Options, Process, Thread};
 use vm_core::signal;
+use vm_core::translate::{self, Jit};
 
 /// What the bootloader must set up: the physical memory window (page
 /// tables are edited through it), its own mappings in the upper half (the
@@ -166,8 +167,21 @@ fn run_guest(host: &'static host::BareMetal, config: &BootConfig) -> ! {
     };
     thread.cpu.pc = loaded.entry;
     thread.cpu.x[2] = loaded.sp;
-    let mut engine = Interpreter::new();
-    let status = process.run(&mut thread, &mut engine);
+    let mut engine: Box<dyn Engine> = match config.option_value(b"engine") {
+        None | Some(b"interp") => Box::new(Interpreter::new()),
+        Some(b"jit") => match Jit::new(host, translate::DEFAULT_CACHE_SIZE) {
+            Ok(jit) => Box::new(jit),
+            Err(e) => {
+                klog!("cannot start the translator: {e}");
+                exit::exit_guest(EXIT_INTERNAL)
+            }
+        },
+        Some(other) => {
+            klog!("unknown engine {:?}", String::from_utf8_lossy(other));
+            exit::exit_guest(EXIT_INTERNAL)
+        }
+    };
+    let status = process.run(&mut thread, engine.as_mut());
     // A signal raised by a system call ends the run as Exit(128 + signo)
     // and is recorded in the signal table.
     let killed = match status {

@@ -356,6 +356,26 @@ pub fn discard(addr: *mut u8, len: usize) -> SysResult<()> {
     Ok(())
 }
 
+/// `HostOs::alloc_code`: `size` bytes of zeroed read-write-execute memory
+/// for the translator's code cache, backed now (the translator writes and
+/// runs it at once) and kept for the life of the machine.
+pub fn alloc_code(size: usize) -> SysResult<*mut u8> {
+    let start = reserve(size)? as u64;
+    let len = (size as u64 + PAGE - 1) & !(PAGE - 1);
+    let mut guard = PAGING.lock();
+    let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    let mut at = start;
+    while at < start + len {
+        let frame = p.frames.alloc(p.phys_offset).ok_or(Errno::ENOMEM)?;
+        let leaf = p.leaf(at, true)?.ok_or(Errno::ENOMEM)?;
+        // SAFETY: `leaf` points into a live page table; the entry was empty
+        // (a fresh reservation), so no stale translation is cached.
+        unsafe { *leaf = frame | SW_FRAME | PRESENT | WRITABLE };
+        at += PAGE;
+    }
+    Ok(start as *mut u8)
+}
+
 /// Why a page fault could not be resolved.
 enum Unresolved {
     NotOurs,

@@ -635,13 +635,17 @@ pub fn run_guest(
     stdin: &[u8],
     files: &[PathBuf],
 ) -> Result<GuestOutput, String> {
+    // PVM_QEMU_ENGINE=jit runs the suite's bare-metal guests translated.
+    let options: Vec<String> = std::env::var("PVM_QEMU_ENGINE")
+        .map(|e| vec![format!("engine={e}")])
+        .unwrap_or_default();
     let req = Request {
         program,
         args,
         env,
         stdin,
         files,
-        options: &[],
+        options: &options,
     };
     boot(&req, false, timeout_from_env(Some(SUITE_TIMEOUT)))
 }
@@ -659,10 +663,12 @@ options:
   -E VAR=VAL       set a guest environment variable
   -U VAR           remove one from the guest environment
   --strace         log the guest's system calls on stderr
+  --engine E       interp (default) or jit
   --selftest       check the kernel itself instead of running a guest
   --status N       with --selftest: exit status to report when all passes
   --selftest-fault the self-test, then a deliberate kernel page fault
-environment: PVM_QEMU_TIMEOUT=SECONDS stops a run that takes longer.";
+environment: PVM_QEMU_TIMEOUT=SECONDS stops a run that takes longer;
+  PVM_QEMU_ENGINE=jit makes the test suite's bare-metal runs use the jit.";
 
 /// `cargo xtask qemu [OPTIONS] PROGRAM [ARGS]...`.
 pub fn main(args: &[String]) -> ExitCode {
@@ -707,6 +713,7 @@ fn parse_and_run(args: &[String]) -> Result<i32, String> {
                 env.retain(|e| e.split('=').next() != Some(key.as_str()));
             }
             "--strace" => options.push("strace".to_string()),
+            "--engine" => options.push(format!("engine={}", value()?)),
             "--selftest" => options.push("selftest".to_string()),
             "--selftest-fault" => {
                 options.push("selftest".to_string());
