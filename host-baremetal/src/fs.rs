@@ -68,8 +68,11 @@ const ENXIO: Errno = Errno(6);
 const UTIME_NOW: i64 = (1 << 30) - 1;
 const UTIME_OMIT: i64 = (1 << 30) - 2;
 
-/// Most descriptors a guest may hold (`RLIMIT_NOFILE`'s usual soft limit).
+/// Descriptors a guest may hold at first (`RLIMIT_NOFILE`'s usual soft
+/// limit); `set_fd_limit` moves it up to [`MAX_FDS_HARD`].
 pub const MAX_FDS: usize = 1024;
+/// The hard `RLIMIT_NOFILE`.
+pub const MAX_FDS_HARD: usize = 1 << 20;
 const PIPE_CAPACITY: usize = 65536;
 const MAX_SYMLINKS: u32 = 40;
 const PATH_MAX: usize = 4096;
@@ -254,6 +257,7 @@ fn join(dir: &[u8], name: &[u8]) -> Vec<u8> {
 pub struct Fs {
     root: Arc<Node>,
     fds: Vec<Option<Fd>>,
+    fd_limit: usize,
     cwd: Vec<u8>,
     umask: u32,
     next_ino: u64,
@@ -323,6 +327,7 @@ impl Fs {
         let mut fs = Fs {
             root,
             fds: Vec::new(),
+            fd_limit: MAX_FDS,
             cwd: b"/".to_vec(),
             umask: 0o022,
             next_ino: 2,
@@ -495,7 +500,7 @@ impl Fs {
     }
 
     fn install_fd(&mut self, fd: Fd, min: usize) -> SysResult<i32> {
-        let slot = (min..MAX_FDS)
+        let slot = (min..self.fd_limit)
             .find(|&i| self.fds.get(i).is_none_or(|f| f.is_none()))
             .ok_or(Errno::EMFILE)?;
         if slot >= self.fds.len() {
@@ -1473,7 +1478,7 @@ impl Fs {
         match cmd {
             F_DUPFD | F_DUPFD_CLOEXEC => {
                 let min = usize::try_from(arg).map_err(|_| Errno::EINVAL)?;
-                if min >= MAX_FDS {
+                if min >= self.fd_limit {
                     return Err(Errno::EINVAL);
                 }
                 let new = Fd {
@@ -1520,7 +1525,7 @@ impl Fs {
             return Err(Errno::EINVAL);
         }
         let slot = usize::try_from(newfd).map_err(|_| Errno::EBADF)?;
-        if slot >= MAX_FDS {
+        if slot >= self.fd_limit {
             return Err(Errno::EBADF);
         }
         if oldfd == newfd {
@@ -1560,6 +1565,16 @@ impl Fs {
                 Err(e)
             }
         }
+    }
+
+    /// Set the soft `RLIMIT_NOFILE` (new descriptors stay below it; open
+    /// ones above it stay open, as on Linux).
+    pub fn set_fd_limit(&mut self, limit: usize) -> SysResult<()> {
+        if limit > MAX_FDS_HARD {
+            return Err(Errno::EPERM);
+        }
+        self.fd_limit = limit;
+        Ok(())
     }
 
     /// `poll` readiness, filling each `revents`; returns how many entries
@@ -2156,6 +2171,12 @@ mod tests {
         );
         fs.close(100).unwrap();
         assert_eq!(fs.dup(0), Ok(100), "lowest free descriptor");
+        fs.set_fd_limit(MAX_FDS + 1).unwrap();
+        assert_eq!(fs.dup(0), Ok(MAX_FDS as i32));
+        fs.set_fd_limit(50).unwrap();
+        assert_eq!(fs.dup(0), Err(Errno::EMFILE));
+        assert_eq!(fs.dup3(0, 60, 0), Err(Errno::EBADF));
+        assert_eq!(fs.set_fd_limit(MAX_FDS_HARD + 1), Err(Errno::EPERM));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! and no users answers.
 
 use core::fmt::{self, Write as _};
-use host_baremetal::fs::{Console, Fs};
+use host_baremetal::fs::{Console, Fs, MAX_FDS, MAX_FDS_HARD};
 use vm_core::host::*;
 
 /// The serial console: stdout on COM1, stderr on COM2.
@@ -27,6 +27,29 @@ impl Console for SerialConsole {
 #[derive(Debug)]
 pub struct BareMetal {
     pub fs: spin::Mutex<Fs>,
+    /// (soft, hard) per Linux resource number, for `prlimit`.
+    pub limits: spin::Mutex<[(u64, u64); 16]>,
+}
+
+impl BareMetal {
+    /// A host around the file system, with Linux's default limits.
+    pub fn new(fs: Fs) -> BareMetal {
+        const INF: u64 = u64::MAX;
+        let mut limits = [(INF, INF); 16];
+        limits[3] = (8 << 20, INF); // RLIMIT_STACK
+        limits[4] = (0, INF); // RLIMIT_CORE
+        limits[6] = (63_535, 63_535); // RLIMIT_NPROC
+        limits[7] = (MAX_FDS as u64, MAX_FDS_HARD as u64); // RLIMIT_NOFILE
+        limits[8] = (8 << 20, 8 << 20); // RLIMIT_MEMLOCK
+        limits[11] = (63_535, 63_535); // RLIMIT_SIGPENDING
+        limits[12] = (819_200, 819_200); // RLIMIT_MSGQUEUE
+        limits[13] = (0, 0); // RLIMIT_NICE
+        limits[14] = (0, 0); // RLIMIT_RTPRIO
+        BareMetal {
+            fs: spin::Mutex::new(fs),
+            limits: spin::Mutex::new(limits),
+        }
+    }
 }
 
 fn field(s: &str) -> [u8; 65] {
@@ -272,6 +295,27 @@ impl HostOs for BareMetal {
     }
     fn cpu_count(&self) -> usize {
         1
+    }
+
+    fn prlimit(&self, resource: u32, new: Option<(u64, u64)>) -> SysResult<(u64, u64)> {
+        let mut limits = self.limits.lock();
+        let slot = limits.get_mut(resource as usize).ok_or(Errno::EINVAL)?;
+        let old = *slot;
+        if let Some((soft, hard)) = new {
+            if soft > hard {
+                return Err(Errno::EINVAL);
+            }
+            // The guest is root, so it may raise hard limits, except where
+            // the kernel has a fixed ceiling.
+            if resource == 7 {
+                if hard > MAX_FDS_HARD as u64 {
+                    return Err(Errno::EPERM);
+                }
+                self.fs.lock().set_fd_limit(soft as usize)?;
+            }
+            *slot = (soft, hard);
+        }
+        Ok(old)
     }
 
     fn log(&self, args: fmt::Arguments<'_>) {

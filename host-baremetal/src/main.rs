@@ -103,9 +103,7 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
         Ok(fs) => fs,
         Err(e) => fail(format_args!("ramdisk: {e}")),
     };
-    let host: &'static host::BareMetal = Box::leak(Box::new(host::BareMetal {
-        fs: spin::Mutex::new(fs),
-    }));
+    let host: &'static host::BareMetal = Box::leak(Box::new(host::BareMetal::new(fs)));
     if let Err(e) = host.fs.lock().set_initial_cwd(&config.cwd) {
         fail(format_args!("cannot enter the starting directory: {e}"));
     }
