@@ -1567,6 +1567,17 @@ impl Fs {
         }
     }
 
+    /// The regular file open as `fd`, for a shared mapping of it.
+    pub fn file_ref(&self, fd: i32) -> SysResult<FileRef> {
+        let file = self.file(fd)?;
+        let f = file.lock();
+        match &f.open {
+            Open::Node(n) if matches!(n.lock().kind, Kind::File(_)) => Ok(FileRef(n.clone())),
+            Open::Node(_) => Err(Errno::ENODEV),
+            _ => Err(Errno::EACCES),
+        }
+    }
+
     /// Set the soft `RLIMIT_NOFILE` (new descriptors stay below it; open
     /// ones above it stay open, as on Linux).
     pub fn set_fd_limit(&mut self, limit: usize) -> SysResult<()> {
@@ -1700,6 +1711,39 @@ impl Fs {
             Kind::File(d) => Ok(d.bytes().to_vec()),
             Kind::Dir { .. } => Err(Errno::EISDIR),
             _ => Err(Errno::EINVAL),
+        }
+    }
+}
+
+/// A regular file held by a shared memory mapping: the kernel copies
+/// between the mapping and the file around every file call, so the guest
+/// sees one set of bytes through both (it is the only thread there is).
+#[derive(Clone, Debug)]
+pub struct FileRef(Arc<Node>);
+
+impl FileRef {
+    /// Bytes of the file from `offset` into `buf`; returns how many.
+    pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> usize {
+        match &self.0.lock().kind {
+            Kind::File(d) => copy_out(d.bytes(), offset, buf),
+            _ => 0,
+        }
+    }
+
+    /// Overwrite the file from `offset` with `data`, but never past its
+    /// end: what a mapping holds beyond end-of-file is not file data.
+    pub fn write_within(&self, offset: u64, data: &[u8]) {
+        let mut n = self.0.lock();
+        if let Kind::File(d) = &mut n.kind {
+            let size = d.bytes().len() as u64;
+            if offset >= size {
+                return;
+            }
+            let len = (size - offset).min(data.len() as u64) as usize;
+            let at = offset as usize;
+            if d.bytes()[at..at + len] != data[..len] {
+                d.owned()[at..at + len].copy_from_slice(&data[..len]);
+            }
         }
     }
 }
@@ -2155,6 +2199,29 @@ mod tests {
         assert_eq!(fs.poll(&mut p[..1]), 1);
         assert_eq!(p[0].revents, 0x11, "data and hang-up");
         assert_eq!((st.mode & S_IFMT, st.rdev), (S_IFCHR, 0x103));
+    }
+
+    #[test]
+    fn file_refs_read_and_write_within_the_file() {
+        let mut fs = fs();
+        let fd = fs.openat(AT_FDCWD, b"/tmp/m", RDWR_CREAT, 0o644).unwrap();
+        fs.write(fd, b"0123456789").unwrap();
+        let r = fs.file_ref(fd).unwrap();
+        let mut buf = [0u8; 16];
+        assert_eq!(r.read_at(4, &mut buf), 6);
+        assert_eq!(&buf[..6], b"456789");
+        r.write_within(8, b"abcdef");
+        assert_eq!(fs.pread(fd, &mut buf, 0), Ok(10), "no growth");
+        assert_eq!(&buf[..10], b"01234567ab");
+        assert!(matches!(fs.file_ref(1), Err(Errno::EACCES)));
+        let d = fs.openat(AT_FDCWD, b"/tmp", O_DIRECTORY, 0).unwrap();
+        assert!(matches!(fs.file_ref(d), Err(Errno::ENODEV)));
+        // A ramdisk file is copied on first write, the archive untouched.
+        let ro = fs.openat(AT_FDCWD, b"/etc/motd", RDONLY, 0).unwrap();
+        let r = fs.file_ref(ro).unwrap();
+        r.write_within(0, b"J");
+        assert_eq!(fs.pread(ro, &mut buf, 0), Ok(16));
+        assert_eq!(&buf[..5], b"Jello");
     }
 
     #[test]

@@ -6,8 +6,10 @@
 //! answers the identity questions (pid, uname) a machine with one process
 //! and no users answers.
 
+use alloc::vec;
+use alloc::vec::Vec;
 use core::fmt::{self, Write as _};
-use host_baremetal::fs::{Console, Fs, MAX_FDS, MAX_FDS_HARD};
+use host_baremetal::fs::{Console, FileRef, Fs, MAX_FDS, MAX_FDS_HARD};
 use vm_core::host::*;
 
 /// The serial console: stdout on COM1, stderr on COM2.
@@ -29,6 +31,33 @@ pub struct BareMetal {
     pub fs: spin::Mutex<Fs>,
     /// (soft, hard) per Linux resource number, for `prlimit`.
     pub limits: spin::Mutex<[(u64, u64); 16]>,
+    /// Shared file mappings (`MAP_SHARED`), kept coherent with their files.
+    shared: spin::Mutex<Vec<SharedMap>>,
+}
+
+/// `[addr, addr+len)` shows file bytes from `offset`.
+#[derive(Debug)]
+struct SharedMap {
+    file: FileRef,
+    addr: u64,
+    len: u64,
+    offset: u64,
+}
+
+impl SharedMap {
+    /// Mapping -> file (before the file is read or written).
+    fn flush(&self) {
+        let mut buf = vec![0u8; self.len as usize];
+        if crate::memory::copy_out(self.addr, &mut buf).is_ok() {
+            self.file.write_within(self.offset, &buf);
+        }
+    }
+    /// File -> mapping (after the file may have changed).
+    fn refresh(&self) {
+        let mut buf = vec![0u8; self.len as usize];
+        let n = self.file.read_at(self.offset, &mut buf);
+        let _ = crate::memory::copy_in(self.addr, &buf[..n]);
+    }
 }
 
 impl BareMetal {
@@ -48,7 +77,18 @@ impl BareMetal {
         BareMetal {
             fs: spin::Mutex::new(fs),
             limits: spin::Mutex::new(limits),
+            shared: spin::Mutex::new(Vec::new()),
         }
+    }
+
+    /// Run a file call with shared mappings flushed to their files first
+    /// and refreshed from them after (a no-op without shared mappings).
+    fn coherent<T>(&self, call: impl FnOnce(&mut Fs) -> T) -> T {
+        let shared = self.shared.lock();
+        shared.iter().for_each(SharedMap::flush);
+        let r = call(&mut self.fs.lock());
+        shared.iter().for_each(SharedMap::refresh);
+        r
     }
 }
 
@@ -67,7 +107,66 @@ impl HostOs for BareMetal {
         crate::memory::protect(addr, len, prot)
     }
     fn discard(&self, addr: *mut u8, len: usize) -> SysResult<()> {
+        // Unmapping part of a shared file mapping: its bytes reach the file
+        // first, then the rest of the mapping stays (split if needed).
+        let (start, end) = (addr as u64, addr as u64 + len as u64);
+        let mut shared = self.shared.lock();
+        let mut kept = Vec::new();
+        for m in shared.drain(..) {
+            let (ms, me) = (m.addr, m.addr + m.len);
+            if me <= start || ms >= end {
+                kept.push(m);
+                continue;
+            }
+            m.flush();
+            if ms < start {
+                kept.push(SharedMap {
+                    file: m.file.clone(),
+                    addr: ms,
+                    len: start - ms,
+                    offset: m.offset,
+                });
+            }
+            if me > end {
+                kept.push(SharedMap {
+                    file: m.file.clone(),
+                    addr: end,
+                    len: me - end,
+                    offset: m.offset + (end - ms),
+                });
+            }
+        }
+        *shared = kept;
         crate::memory::discard(addr, len)
+    }
+    fn map_file(
+        &self,
+        addr: *mut u8,
+        len: usize,
+        fd: i32,
+        offset: i64,
+        prot: HostProt,
+        shared: bool,
+    ) -> SysResult<()> {
+        if !shared {
+            // Private mappings are copies: the core fills them itself.
+            return Err(Errno::ENODEV);
+        }
+        let file = self.fs.lock().file_ref(fd)?;
+        let offset = u64::try_from(offset).map_err(|_| Errno::EINVAL)?;
+        crate::memory::protect(addr, len, prot)?;
+        let mut all = self.shared.lock();
+        // Other mappings may hold newer bytes of the same file.
+        all.iter().for_each(SharedMap::flush);
+        let m = SharedMap {
+            file,
+            addr: addr as u64,
+            len: len as u64,
+            offset,
+        };
+        m.refresh();
+        all.push(m);
+        Ok(())
     }
 
     fn alloc_code(&self, size: usize) -> SysResult<*mut u8> {
@@ -75,22 +174,23 @@ impl HostOs for BareMetal {
     }
 
     fn openat(&self, dirfd: i32, path: &[u8], flags: i32, mode: u32) -> SysResult<i32> {
-        self.fs.lock().openat(dirfd, path, flags, mode)
+        // O_TRUNC may empty a mapped file.
+        self.coherent(|fs| fs.openat(dirfd, path, flags, mode))
     }
     fn close(&self, fd: i32) -> SysResult<()> {
         self.fs.lock().close(fd)
     }
     fn read(&self, fd: i32, buf: &mut [u8]) -> SysResult<usize> {
-        self.fs.lock().read(fd, buf)
+        self.coherent(|fs| fs.read(fd, buf))
     }
     fn write(&self, fd: i32, buf: &[u8]) -> SysResult<usize> {
-        self.fs.lock().write(fd, buf)
+        self.coherent(|fs| fs.write(fd, buf))
     }
     fn pread(&self, fd: i32, buf: &mut [u8], offset: i64) -> SysResult<usize> {
-        self.fs.lock().pread(fd, buf, offset)
+        self.coherent(|fs| fs.pread(fd, buf, offset))
     }
     fn pwrite(&self, fd: i32, buf: &[u8], offset: i64) -> SysResult<usize> {
-        self.fs.lock().pwrite(fd, buf, offset)
+        self.coherent(|fs| fs.pwrite(fd, buf, offset))
     }
     fn lseek(&self, fd: i32, offset: i64, whence: i32) -> SysResult<i64> {
         self.fs.lock().lseek(fd, offset, whence)
@@ -156,7 +256,7 @@ impl HostOs for BareMetal {
         self.fs.lock().utimensat(dirfd, path, times, flags)
     }
     fn ftruncate(&self, fd: i32, len: i64) -> SysResult<()> {
-        self.fs.lock().ftruncate(fd, len)
+        self.coherent(|fs| fs.ftruncate(fd, len))
     }
     fn fsync(&self, fd: i32) -> SysResult<()> {
         self.fs.lock().fsync(fd)

@@ -376,6 +376,73 @@ pub fn alloc_code(size: usize) -> SysResult<*mut u8> {
     Ok(start as *mut u8)
 }
 
+/// Copy `buf.len()` bytes at `va` (inside a reservation) out through the
+/// physical window, whatever the pages' protection; pages never backed
+/// read as zeroes. For keeping shared file mappings and files coherent.
+pub fn copy_out(va: u64, buf: &mut [u8]) -> SysResult<()> {
+    let mut guard = PAGING.lock();
+    let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    let mut done = 0;
+    while done < buf.len() {
+        let at = va + done as u64;
+        let in_page = (PAGE - at % PAGE) as usize;
+        let n = in_page.min(buf.len() - done);
+        let frame = match p.leaf(at & !(PAGE - 1), false)? {
+            // SAFETY: `leaf` points into a live page table.
+            Some(leaf) => unsafe { *leaf },
+            None => 0,
+        };
+        let dst = &mut buf[done..done + n];
+        if frame & SW_FRAME != 0 {
+            let src = p.phys_offset + (frame & ADDR_MASK) + at % PAGE;
+            // SAFETY: the frame belongs to this page and the physical
+            // window maps it; `n` stays inside the page.
+            unsafe { core::ptr::copy_nonoverlapping(src as *const u8, dst.as_mut_ptr(), n) };
+        } else {
+            dst.fill(0);
+        }
+        done += n;
+    }
+    Ok(())
+}
+
+/// Copy `data` to `va` (inside a reservation) through the physical window,
+/// whatever the pages' protection, backing pages that have no frame yet
+/// (an inaccessible page keeps the data hidden until it is made
+/// accessible).
+pub fn copy_in(va: u64, data: &[u8]) -> SysResult<()> {
+    let mut guard = PAGING.lock();
+    let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    let mut done = 0;
+    while done < data.len() {
+        let at = va + done as u64;
+        let n = ((PAGE - at % PAGE) as usize).min(data.len() - done);
+        let leaf = p.leaf(at & !(PAGE - 1), true)?.ok_or(Errno::ENOMEM)?;
+        // SAFETY: `leaf` points into a live page table.
+        let entry = unsafe { &mut *leaf };
+        if *entry & SW_FRAME == 0 {
+            let frame = p.frames.alloc(p.phys_offset).ok_or(Errno::ENOMEM)?;
+            *entry = if *entry & SW_LAZY != 0 {
+                let mut prot = HostProt::READ;
+                if *entry & SW_LAZY_WRITE != 0 {
+                    prot |= HostProt::WRITE;
+                }
+                if *entry & SW_LAZY_EXEC != 0 {
+                    prot |= HostProt::EXEC;
+                }
+                frame | SW_FRAME | hardware_flags(prot)
+            } else {
+                frame | SW_FRAME
+            };
+        }
+        let dst = p.phys_offset + (*entry & ADDR_MASK) + at % PAGE;
+        // SAFETY: as in `copy_out`.
+        unsafe { core::ptr::copy_nonoverlapping(data[done..].as_ptr(), dst as *mut u8, n) };
+        done += n;
+    }
+    Ok(())
+}
+
 /// Why a page fault could not be resolved.
 enum Unresolved {
     NotOurs,
