@@ -733,6 +733,16 @@ fn parse_and_run(args: &[String]) -> Result<i32, String> {
             }
         }
     }
+    if let Some(p) = &program
+        && !p.exists()
+    {
+        // As pvm (and a shell) report a missing program.
+        eprintln!(
+            "cargo xtask qemu: {}: No such file or directory",
+            p.display()
+        );
+        return Ok(127);
+    }
     let rest: Vec<String> = it.cloned().collect();
     let selftest = options.iter().any(|o| o == "selftest");
     let program = match program {
