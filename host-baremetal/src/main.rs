@@ -180,11 +180,9 @@ fn run_guest(host: &'static host::BareMetal, config: &BootConfig) -> ! {
         }
     };
     let status = process.run(&mut thread, engine.as_mut());
-    // A signal raised by a system call ends the run as Exit(128 + signo)
-    // and is recorded in the signal table.
     let killed = match status {
         ExitStatus::Signaled(r) => Some(r),
-        ExitStatus::Exited(_) => process.signals.lock().fatal,
+        ExitStatus::Exited(_) => None,
     };
     if strace {
         match &killed {

@@ -32,13 +32,13 @@ pub struct Cli {
     #[arg(long)]
     pub stats: bool,
 
-    /// Execution engine.
-    #[arg(long, value_enum, default_value_t = EngineKind::Interp)]
+    /// Execution engine: the binary translator (default) or the interpreter.
+    #[arg(long, value_enum, default_value_t = EngineKind::Jit)]
     pub engine: EngineKind,
 
     /// Size of the translator's code cache (with `--engine jit`), in bytes;
     /// a `K`, `M` or `G` suffix multiplies by 1024, 1024², 1024³.
-    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = "32M", value_parser = parse_size)]
     pub code_cache_size: usize,
 
     /// The RISC-V program to run.
@@ -132,7 +132,7 @@ mod tests {
         assert!(c.strace && !c.stats);
         assert_eq!(c.program, "prog");
         assert_eq!(c.args, ["-l", "--strace", "x"]);
-        assert_eq!(c.engine, EngineKind::Interp);
+        assert_eq!(c.engine, EngineKind::Jit);
         let c = parse(&["pvm", "-L", "/sr", "--engine", "interp", "p"]);
         assert_eq!(c.sysroot(), Some(PathBuf::from("/sr")));
         assert!(Cli::try_parse_from(["pvm", "--engine", "fast", "p"]).is_err());

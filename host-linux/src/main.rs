@@ -134,11 +134,9 @@ fn run(cli: &Cli) -> i32 {
     let start = Instant::now();
     let status = process.run(&mut thread, engine.as_mut());
     let wall = start.elapsed();
-    // A signal raised by a system call ends the run as Exit(128 + signo)
-    // and is recorded in the signal table.
     let killed = match status {
         ExitStatus::Signaled(r) => Some(r),
-        ExitStatus::Exited(_) => process.signals.lock().fatal,
+        ExitStatus::Exited(_) => None,
     };
     if cli.strace {
         match &killed {

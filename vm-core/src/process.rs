@@ -12,7 +12,7 @@
 use crate::cpu::{Cpu, Trap};
 use crate::host::HostOs;
 use crate::memory::GuestMemory;
-use crate::signal::{self, SignalTable};
+use crate::signal::{self, AltStack, Pending, SignalTable};
 use crate::syscall::{self, Flow};
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -73,6 +73,14 @@ pub struct Thread {
     pub sigmask: u64,
     /// `set_robust_list` head and length.
     pub robust_list: (u64, u64),
+    /// Signals sent to this thread (`tgkill`, faults) not delivered yet.
+    pub pending: Pending,
+    /// Alternate signal stack (`sigaltstack`).
+    pub altstack: AltStack,
+    /// The mask `rt_sigsuspend` replaced: the next handler's frame saves
+    /// it (so `rt_sigreturn` brings it back), or it is put back when no
+    /// handler runs.
+    pub saved_mask: Option<u64>,
 }
 
 /// How a guest process ended.
@@ -112,24 +120,28 @@ impl Process {
         }
     }
 
-    /// Run `thread` until the process exits or is killed.
+    /// Run `thread` until the process exits or is killed. After every
+    /// stop the thread takes the signals now deliverable to it: a fault's,
+    /// those a system call raised or unblocked, those that arrived while
+    /// it ran.
     pub fn run(&self, thread: &mut Thread, engine: &mut dyn Engine) -> ExitStatus {
         loop {
             let trap = engine.run(&mut thread.cpu, &self.mem);
-            match trap {
-                Trap::Budget => continue,
+            // A fatal signal names the faulting instruction or the `ecall`.
+            let at = thread.cpu.pc;
+            let killed = match trap {
+                Trap::Budget => signal::deliver_pending(self, thread, at),
                 Trap::Ecall => {
                     self.stats.syscalls.fetch_add(1, Ordering::Relaxed);
                     match syscall::dispatch(self, thread) {
-                        Flow::Continue => {}
+                        Flow::Continue => signal::deliver_pending(self, thread, at),
                         Flow::Exit(code) => return ExitStatus::Exited(code),
                     }
                 }
-                other => {
-                    if let Some(report) = signal::deliver_trap(self, thread, other) {
-                        return ExitStatus::Signaled(report);
-                    }
-                }
+                other => signal::deliver_trap(self, thread, other),
+            };
+            if let Some(report) = killed {
+                return ExitStatus::Signaled(report);
             }
         }
     }

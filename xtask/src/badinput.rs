@@ -424,7 +424,7 @@ pub fn run(runners: &[Runner]) -> Vec<Outcome> {
             Runner::Qemu => Command::new("qemu-riscv64"),
             Runner::Pvm(e) => {
                 let mut c = Command::new(pvm_binary());
-                c.args(["--engine", e]);
+                c.args(crate::suite::engine_args(e));
                 c
             }
             Runner::Baremetal => continue,
@@ -478,7 +478,7 @@ pub fn run(runners: &[Runner]) -> Vec<Outcome> {
             let Runner::Pvm(engine) = r else { continue };
             let res = prog.clone().and_then(|p| {
                 let mut cmd = Command::new(pvm_binary());
-                cmd.args(["--engine", engine]);
+                cmd.args(crate::suite::engine_args(engine));
                 let mut names = vec![p.display().to_string()];
                 if let Some(s) = &sysroot {
                     cmd.arg("-L").arg(s);

@@ -84,7 +84,7 @@ pub fn run(opts: &Options) -> Result<bool, String> {
                     }
                     Who::Pvm(e) => {
                         let mut c = Command::new(pvm_binary());
-                        c.args(["--engine", e]).arg(&rv);
+                        c.args(crate::suite::engine_args(e)).arg(&rv);
                         c
                     }
                 };

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 fn run(engine: &str, pre: &[&str], case: &Case, env: &[(&str, &str)]) -> Result<Captured, String> {
     let mut cmd = Command::new(pvm_binary());
-    cmd.args(["--engine", engine]);
+    cmd.args(crate::suite::engine_args(engine));
     run_cmd(cmd, pre, case, env)
 }
 

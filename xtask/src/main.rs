@@ -28,13 +28,19 @@ commands:
          [--no-unit] [--no-baremetal]
          set up (apt, when root), cargo build --release, cargo test
          --workspace, then run every guest under qemu-riscv64 and pvm
-         (one run per engine; default: interp) and compare.
+         (one run per engine; default: interp, jit, jit-64K = the
+         translator with a 64 KiB code cache) and compare.
          --bless rewrites tests/expected/ from qemu-riscv64's output.
   bench  [--engine E]... [--runs N] [--filter S]
          benchmarks under native, qemu-riscv64 and pvm (median of N runs).
   demo   [ARGS]...   build tests/demo/hello.c for RISC-V and run it under pvm.
   qemu   PROGRAM [ARGS]...   run a guest on the bare-metal host.
   setup  install the packages the other commands need.";
+
+/// Engines every guest runs under by default: the interpreter, the
+/// translator, and the translator with a 64 KiB code cache (which makes the
+/// code cache manager flush in the middle of real programs).
+const DEFAULT_TEST_ENGINES: [&str; 3] = ["interp", "jit", "jit-64K"];
 
 fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
@@ -115,7 +121,7 @@ fn main() -> ExitCode {
 fn test(mut a: Args) -> Result<bool, String> {
     let mut engines = a.values("--engine")?;
     if engines.is_empty() {
-        engines.push("interp".into());
+        engines.extend(DEFAULT_TEST_ENGINES.iter().map(|e| e.to_string()));
     }
     let filter = a.value("--filter")?;
     let jobs: usize = a
@@ -127,13 +133,14 @@ fn test(mut a: Args) -> Result<bool, String> {
     let no_baremetal = a.flag("--no-baremetal");
     a.done()?;
     let start = std::time::Instant::now();
+    let mut phases = Phases::default();
 
     if !no_setup {
         setup::ensure()?;
     }
     let mut outcomes: Vec<Outcome> = Vec::new();
     let mut labels: Vec<String> = vec!["cargo".into()];
-    println!("== cargo build --release");
+    phases.start("cargo build --release");
     let built = run_inherit(cargo().args(["build", "--release"]).current_dir(root()));
     let build_ok = built.is_ok();
     outcomes.push(Outcome {
@@ -142,7 +149,7 @@ fn test(mut a: Args) -> Result<bool, String> {
         result: built.map(|_| None),
     });
     if !no_unit {
-        println!("== cargo test --workspace");
+        phases.start("cargo test --workspace");
         let r = run_inherit(
             cargo()
                 .args(["test", "--workspace", "--quiet"])
@@ -169,6 +176,7 @@ fn test(mut a: Args) -> Result<bool, String> {
         }
     }
     if qemu::READY && !no_baremetal {
+        phases.start("bare-metal host setup");
         match qemu::setup() {
             Ok(()) => runners.push(Runner::Baremetal),
             Err(e) => outcomes.push(Outcome {
@@ -184,7 +192,7 @@ fn test(mut a: Args) -> Result<bool, String> {
         labels.push(Runner::Baremetal.label());
     }
 
-    println!("== building guests");
+    phases.start("building guests");
     let mut cases = guests::discover()?;
     if let Some(f) = &filter {
         cases.retain(|c| c.name.contains(f.as_str()));
@@ -209,25 +217,29 @@ fn test(mut a: Args) -> Result<bool, String> {
     }
     labels.insert(1, "build".into());
 
-    println!("== running {} guest programs under {}", cases.len(), {
-        let mut l = vec![Runner::Qemu.label()];
-        l.extend(runners.iter().map(|r| r.label()));
-        l.join(", ")
-    });
+    phases.start(&format!(
+        "running {} guest programs under {}",
+        cases.len(),
+        {
+            let mut l = vec![Runner::Qemu.label()];
+            l.extend(runners.iter().map(|r| r.label()));
+            l.join(", ")
+        }
+    ));
     outcomes.extend(suite::run_all(&cases, &runners, jobs, bless));
     if filter
         .as_ref()
         .is_none_or(|f| "badinput".contains(f.as_str()))
     {
-        println!("== bad-input cases");
+        phases.start("bad-input cases");
         outcomes.extend(badinput::run(&runners));
     }
     if filter.as_ref().is_none_or(|f| "cli".contains(f.as_str())) {
-        println!("== pvm command-line checks");
+        phases.start("pvm command-line checks");
         outcomes.extend(cli::run_all(&cases, &runners));
     }
     if filter.is_none() {
-        println!("== RV64GC instruction coverage of the ISA tests");
+        phases.start("RV64GC instruction coverage of the ISA tests");
         let r = match coverage::missing() {
             Ok(m) if m.is_empty() => Ok(None),
             Ok(m) => Err(format!("instructions no ISA test uses: {}", m.join(" "))),
@@ -243,7 +255,9 @@ fn test(mut a: Args) -> Result<bool, String> {
         });
         labels.insert(2, "coverage".into());
     }
+    phases.start("");
     let ok = suite::summarize(&outcomes, &labels);
+    phases.print();
     println!(
         "\n{} in {:.0} s",
         if ok { "ALL PASSED" } else { "FAILED" },
@@ -252,10 +266,37 @@ fn test(mut a: Args) -> Result<bool, String> {
     Ok(ok)
 }
 
+/// Wall time per phase of `cargo xtask test`, to keep an eye on the CI
+/// budget (20 minutes on 2 cores).
+#[derive(Default)]
+struct Phases {
+    done: Vec<(String, f64)>,
+    current: Option<(String, std::time::Instant)>,
+}
+
+impl Phases {
+    /// Ends the running phase and, unless `name` is empty, starts another.
+    fn start(&mut self, name: &str) {
+        if let Some((n, t)) = self.current.take() {
+            self.done.push((n, t.elapsed().as_secs_f64()));
+        }
+        if !name.is_empty() {
+            println!("== {name}");
+            self.current = Some((name.to_string(), std::time::Instant::now()));
+        }
+    }
+    fn print(&self) {
+        println!("\ntime per phase:");
+        for (n, t) in &self.done {
+            println!("  {t:7.1} s  {n}");
+        }
+    }
+}
+
 fn bench_cmd(mut a: Args) -> Result<bool, String> {
     let mut engines = a.values("--engine")?;
     if engines.is_empty() {
-        engines.push("interp".into());
+        engines.extend(["interp".to_string(), "jit".to_string()]);
     }
     let runs = a
         .value("--runs")?

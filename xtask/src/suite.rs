@@ -26,6 +26,21 @@ pub enum Runner {
     Baremetal,
 }
 
+/// pvm's options for an engine name of the suite: `interp`, `jit`, or
+/// `jit-64K` (the translator with a 64 KiB code cache, which forces the
+/// code cache manager to flush inside real programs).
+pub fn engine_args(engine: &str) -> Vec<String> {
+    match engine.split_once('-') {
+        Some((e, cache)) => vec![
+            "--engine".into(),
+            e.into(),
+            "--code-cache-size".into(),
+            cache.into(),
+        ],
+        None => vec!["--engine".into(), engine.into()],
+    }
+}
+
 impl Runner {
     pub fn label(&self) -> String {
         match self {
@@ -123,7 +138,7 @@ pub fn run_case(case: &Case, runner: &Runner) -> Result<Captured, String> {
                     ));
                 }
                 let mut c = Command::new(pvm);
-                c.args(["--engine", engine]);
+                c.args(engine_args(engine));
                 if case.is_dynamic() {
                     c.args(["-L", SYSROOT]);
                 }

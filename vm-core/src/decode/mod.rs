@@ -4,7 +4,7 @@
 //!
 //! [`decode`] looks at the low two bits of a fetch to tell a 16-bit
 //! compressed parcel from a 32-bit instruction. Compressed instructions are
-//! expanded (in [`rvc`]) to exactly the [`Inst`] of their 32-bit twin, so
+//! expanded (in `rvc`) to exactly the [`Inst`] of their 32-bit twin, so
 //! engines only ever see the base encodings. Register numbers and
 //! sign-extended immediates are extracted here once; an `Inst` is small
 //! plain data (`Copy`, 12 bytes) that engines can cache by the thousand.

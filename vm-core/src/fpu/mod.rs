@@ -18,7 +18,11 @@
 //!   when the host result is provably the RISC-V one and its flags are
 //!   known (finite, clear of the overflow and underflow ranges, and exact,
 //!   or inexact under RNE), which covers almost every operation of ordinary
-//!   programs; everything else falls through to `soft`.
+//!   programs; everything else falls through to `soft`. Single fma goes
+//!   through doubles with rounding to odd (all modes); double fma under RNE
+//!   is emulated with double operations (or uses a hardware FMA if the build
+//!   targets one) once NX has been accrued, so callers should pass the
+//!   guest's `fflags` itself as `fl`, not a fresh zero.
 //!
 //! The alternative, running the x86 instruction under a guest-chosen MXCSR
 //! rounding mode and mapping its flags, was rejected: x86 has no

@@ -4,7 +4,8 @@
 //!
 //! Rust's `+ - * /` on `f32`/`f64` are correctly rounded to nearest-even,
 //! which is all these paths rely on: no host FP state (MXCSR) is read or
-//! changed. Each path answers only when the host's result is provably the
+//! changed; it must keep its default (round to nearest, no flush-to-zero or
+//! denormals-are-zero), which Rust code never alters. Each path answers only when the host's result is provably the
 //! RISC-V result and its flags are known:
 //! - the result is finite and strictly above the smallest normal in
 //!   magnitude, so no overflow, no underflow (even with RISC-V's
@@ -15,7 +16,8 @@
 //!
 //! Everything else (directed or RMM rounding of inexact results, special
 //! operands, results near the range limits) returns `None` and goes to the
-//! software implementation in `soft`.
+//! software implementation in `soft`. The fma paths have their own
+//! arguments, given at each.
 
 use super::Rm;
 use super::soft::{F32, F64, Format, unpack};
@@ -207,6 +209,23 @@ trunc!(f64_to_i64, f64, i64, 9223372036854775808.0);
 trunc!(f32_to_i32, f32, i32, 2147483648.0);
 trunc!(f32_to_i64, f32, i64, 9223372036854775808.0);
 
+/// The bits of `s + err` rounded to odd, where `s` is a non-zero RNE sum
+/// and `err` its exact error: if inexact and even, the neighbour towards the
+/// exact value (adjacent doubles alternate in parity). Branch-free, since
+/// exactness and parity are unpredictable.
+#[inline(always)]
+fn round_to_odd(s: f64, err: f64) -> u64 {
+    let bits = s.to_bits();
+    let adjust = (err != 0.0) & (bits & 1 == 0);
+    // +1 moves away from zero, -1 towards it.
+    let step = if (err > 0.0) == (s > 0.0) {
+        1
+    } else {
+        u64::MAX
+    };
+    bits.wrapping_add(step & (adjust as u64).wrapping_neg())
+}
+
 /// Single-precision fma through doubles, in every rounding mode: the product
 /// of two singles is exact in a double; the sum with the addend is made
 /// exact-or-odd (TwoSum gives its rounding error; an inexact even result is
@@ -230,40 +249,76 @@ pub(super) fn fma32(a: u64, b: u64, c: u64, rm: Rm, fl: &mut u32) -> Option<u64>
         // An exact zero, whose sign depends on the rounding mode.
         return None;
     }
-    let mut bits = s.to_bits();
-    if err != 0.0 && bits & 1 == 0 {
-        if (err > 0.0) == (s > 0.0) {
-            bits += 1;
-        } else {
-            bits -= 1;
-        }
-    }
+    let bits = round_to_odd(s, err);
     Some(super::soft::convert::<F64, F32>(bits, rm, fl))
 }
 
-/// Double-precision fma on the host's FMA unit, when the build targets one
-/// (e.g. `-C target-cpu=native`). Without a cheap exactness test this path
-/// is taken only when NX is already among the accrued flags (the caller
-/// passes `fflags` itself), so an inexact result changes nothing, the trick
-/// QEMU's hardfloat uses; the range check rules out OF, UF and NaNs.
+/// Double-precision fma, round-to-nearest-even only, and only when NX is
+/// already among the accrued flags (the caller passes `fflags` itself): then
+/// an inexact result changes no flag and no exactness test is needed (the
+/// trick QEMU's hardfloat uses). The range checks rule out OF, UF and NaNs.
+///
+/// With a hardware FMA in the build's target features (e.g. `-C
+/// target-cpu=native`) that instruction does the work. Otherwise the fma is
+/// emulated with plain double operations after Boldo and Melquiond
+/// ("Emulation of FMA and correctly rounded sums: proved algorithms using
+/// rounding to odd", IEEE TC 2008): the exact product as ph + pl (Dekker),
+/// (th, tl) = TwoSum(c, ph), v = tl + pl rounded to odd, result th + v.
 #[inline(always)]
 pub(super) fn fma64(a: u64, b: u64, c: u64, rm: Rm, fl: &mut u32) -> Option<u64> {
-    #[cfg(target_feature = "fma")]
-    if rm == Rm::Rne && *fl & NX != 0 {
-        use core::arch::x86_64::{_mm_cvtsd_f64, _mm_fmadd_sd, _mm_set_sd};
-        // SAFETY: the FMA instructions are enabled for this build (cfg).
-        let r = unsafe {
-            _mm_cvtsd_f64(_mm_fmadd_sd(
-                _mm_set_sd(f64::from_bits(a)),
-                _mm_set_sd(f64::from_bits(b)),
-                _mm_set_sd(f64::from_bits(c)),
-            ))
-        };
-        let m = r.abs();
-        if m > f64::MIN_POSITIVE && m < f64::INFINITY {
-            return Some(r.to_bits());
-        }
+    if rm != Rm::Rne || *fl & NX == 0 {
+        return None;
     }
-    let _ = (a, b, c, rm, fl);
-    None
+    let r = fma64_rne(a, b, c)?;
+    let m = r.abs();
+    if m > f64::MIN_POSITIVE && m < f64::INFINITY {
+        Some(r.to_bits())
+    } else {
+        None
+    }
+}
+
+#[cfg(target_feature = "fma")]
+#[inline(always)]
+fn fma64_rne(a: u64, b: u64, c: u64) -> Option<f64> {
+    use core::arch::x86_64::{_mm_cvtsd_f64, _mm_fmadd_sd, _mm_set_sd};
+    // SAFETY: the FMA instructions are enabled for this build (cfg).
+    Some(unsafe {
+        _mm_cvtsd_f64(_mm_fmadd_sd(
+            _mm_set_sd(f64::from_bits(a)),
+            _mm_set_sd(f64::from_bits(b)),
+            _mm_set_sd(f64::from_bits(c)),
+        ))
+    })
+}
+
+#[cfg(not(target_feature = "fma"))]
+#[inline(always)]
+fn fma64_rne(a: u64, b: u64, c: u64) -> Option<f64> {
+    // Moderate exponents only (this also excludes zeros, subnormals,
+    // infinities and NaNs): Dekker's splitting cannot overflow, the product's
+    // error term cannot underflow, and no sum below can overflow.
+    let moderate = |v: u64, r: u64| ((v >> 52) & 0x7ff).wrapping_sub(1023 - r) <= 2 * r;
+    if !(moderate(a, 450) & moderate(b, 450) & moderate(c, 900)) {
+        return None;
+    }
+    let (x, y, z) = (f64::from_bits(a), f64::from_bits(b), f64::from_bits(c));
+    // Dekker's exact product: x * y = ph + pl.
+    let split = |v: f64| {
+        let t = 134217729.0 * v; // 2^27 + 1
+        let hi = t - (t - v);
+        (hi, v - hi)
+    };
+    let ph = x * y;
+    let (xh, xl) = split(x);
+    let (yh, yl) = split(y);
+    let pl = ((xh * yh - ph) + xh * yl + xl * yh) + xl * yl;
+    let two_sum = |p: f64, q: f64| {
+        let s = p + q;
+        let bb = s - p;
+        (s, (p - (s - bb)) + (q - bb))
+    };
+    let (th, tl) = two_sum(z, ph);
+    let (v, ve) = two_sum(tl, pl);
+    Some(th + f64::from_bits(round_to_odd(v, ve)))
 }

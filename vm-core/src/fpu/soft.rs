@@ -437,6 +437,29 @@ pub(crate) fn fma<F: Format>(a: u64, b: u64, c: u64, rm: Rm, fl: &mut u32) -> u6
     let (ea, ma) = unpack::<F>(a);
     let (eb, mb) = unpack::<F>(b);
     let (ec, mc) = unpack::<F>(c);
+    if F::M < 32 {
+        // Single: the same scheme in 64 bits, the terms as X * 2^(E - 61)
+        // with X < 2^62: the 48-bit product in [2^60, 2^62), the addend in
+        // [2^61, 2^62).
+        let xp = ((ma >> (62 - F::M)) * (mb >> (62 - F::M))) << (60 - 2 * F::M);
+        let xc = mc >> 1;
+        let ep = ea + eb + 1;
+        let d = ep - ec;
+        let xc = shift_right_jam(xc, d.max(0) as u32);
+        let xp = shift_right_jam(xp, (-d).max(0) as u32);
+        let e = ep.max(ec);
+        let neg = |x: u64, s: bool| {
+            let m = (s as u64).wrapping_neg();
+            (x ^ m).wrapping_sub(m) as i64
+        };
+        let sum = neg(xp, sp) + neg(xc, sc);
+        if sum == 0 {
+            return exact_zero::<F>(rm);
+        }
+        let mag = sum.unsigned_abs();
+        let k = mag.leading_zeros() as i32 - 1;
+        return round_pack::<F>(sum < 0, e - k + 1, mag << k, rm, fl);
+    }
     // Both terms as X * 2^(E - 125) with X < 2^126, so that their signed
     // sum fits an i128: the product p in [2^124, 2^126), the addend in
     // [2^125, 2^126).

@@ -698,6 +698,28 @@ mod fast_vs_soft {
                  (soft::to_int::<F64>(c, rm, true, 32, &mut f2), f2))?;
         }
 
+        /// Double fma with NX already accrued (the fast path's condition),
+        /// addends chosen to cancel the product to varying depths.
+        #[test]
+        fn double_fma(a in f64_bits(), b in f64_bits(), c in f64_bits(),
+                      pick in 0u32..4, ulps in -3i64..=3, scale in 0u64..120, rm in rm()) {
+            use soft::F64;
+            let p = (f64::from_bits(a) * f64::from_bits(b)).to_bits();
+            let c = match pick {
+                0 => c,
+                1 => (p ^ 1 << 63).wrapping_add(ulps as u64),
+                2 => (p ^ 1 << 63).wrapping_sub(scale << 52).wrapping_add(ulps as u64),
+                _ => p.wrapping_add(scale << 52) ^ (c & 1 << 63),
+            };
+            for initial in [0, NX] {
+                let (mut f1, mut f2) = (initial, initial);
+                same((f64_fma(a, b, c, rm, &mut f1), f1), (soft::fma::<F64>(a, b, c, rm, &mut f2), f2))?;
+                let (mut f1, mut f2) = (initial, initial);
+                same((f64_fma(a, b, c, Rm::Rne, &mut f1), f1),
+                     (soft::fma::<F64>(a, b, c, Rm::Rne, &mut f2), f2))?;
+            }
+        }
+
         #[test]
         fn single(a in f32_bits(), b in f32_bits(), c in f32_bits(), rm in rm()) {
             use soft::F32;

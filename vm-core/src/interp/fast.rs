@@ -30,7 +30,7 @@ fn set(cpu: &mut Cpu, r: u8, v: u64) {
 #[cold]
 #[inline(never)]
 fn fault(cpu: &mut Cpu, cx: &mut Cx<'_>, ops: &[Uop], i: usize, f: MemFault) {
-    cpu.pc = cx.base.wrapping_add(ops[i].off as u64);
+    cpu.pc = cx.base.wrapping_add(ops[i].off as i64 as u64);
     cpu.instret = cpu.instret.wrapping_add(i as u64);
     cx.trap = Some(Trap::MemFault(f));
 }
@@ -141,14 +141,15 @@ macro_rules! branch {
             let u = &ops[i];
             let $a = x(cpu, u.rs1);
             let $b = x(cpu, u.rs2);
-            let pc = cx.base.wrapping_add(u.off as u64);
-            cpu.pc = if $e {
-                pc.wrapping_add(u.imm as i64 as u64)
+            if $e {
+                let pc = cx.base.wrapping_add(u.off as i64 as u64);
+                cpu.pc = pc.wrapping_add(u.imm as i64 as u64);
+                cpu.instret = cpu.instret.wrapping_add(i as u64 + 1);
+                chain(cpu, cx)
             } else {
-                pc.wrapping_add(u.len as u64)
-            };
-            cpu.instret = cpu.instret.wrapping_add(i as u64 + 1);
-            chain(cpu, cx)
+                // Blocks go on past conditional branches (superblocks).
+                next(cpu, cx, ops, i + 1)
+            }
         }
     };
 }
@@ -222,14 +223,14 @@ fn h_lui(cpu: &mut Cpu, cx: &mut Cx<'_>, ops: &[Uop], i: usize) {
 
 fn h_auipc(cpu: &mut Cpu, cx: &mut Cx<'_>, ops: &[Uop], i: usize) {
     let u = &ops[i];
-    let pc = cx.base.wrapping_add(u.off as u64);
+    let pc = cx.base.wrapping_add(u.off as i64 as u64);
     set(cpu, u.rd, pc.wrapping_add(u.imm as i64 as u64));
     next(cpu, cx, ops, i + 1)
 }
 
 fn h_jal(cpu: &mut Cpu, cx: &mut Cx<'_>, ops: &[Uop], i: usize) {
     let u = &ops[i];
-    let pc = cx.base.wrapping_add(u.off as u64);
+    let pc = cx.base.wrapping_add(u.off as i64 as u64);
     set(cpu, u.rd, pc.wrapping_add(u.len as u64));
     cpu.x[0] = 0;
     cpu.pc = pc.wrapping_add(u.imm as i64 as u64);
@@ -237,9 +238,19 @@ fn h_jal(cpu: &mut Cpu, cx: &mut Cx<'_>, ops: &[Uop], i: usize) {
     chain(cpu, cx)
 }
 
+/// A `jal` the block builder followed: the target's code comes next in
+/// the block.
+pub(super) fn h_jal_follow(cpu: &mut Cpu, cx: &mut Cx<'_>, ops: &[Uop], i: usize) {
+    let u = &ops[i];
+    let pc = cx.base.wrapping_add(u.off as i64 as u64);
+    set(cpu, u.rd, pc.wrapping_add(u.len as u64));
+    cpu.x[0] = 0;
+    next(cpu, cx, ops, i + 1)
+}
+
 fn h_jalr(cpu: &mut Cpu, cx: &mut Cx<'_>, ops: &[Uop], i: usize) {
     let u = &ops[i];
-    let pc = cx.base.wrapping_add(u.off as u64);
+    let pc = cx.base.wrapping_add(u.off as i64 as u64);
     let target = x(cpu, u.rs1).wrapping_add(u.imm as i64 as u64) & !1;
     set(cpu, u.rd, pc.wrapping_add(u.len as u64));
     cpu.x[0] = 0;
@@ -249,7 +260,7 @@ fn h_jalr(cpu: &mut Cpu, cx: &mut Cx<'_>, ops: &[Uop], i: usize) {
 }
 
 /// Build the uop for `inst` at byte offset `off` of its block.
-pub(super) fn uop(inst: Inst, off: u16, len: u8) -> Uop {
+pub(super) fn uop(inst: Inst, off: i32, len: u8) -> Uop {
     use Inst::*;
     let mut u = Uop {
         h: h_generic,

@@ -1,22 +1,28 @@
 //! Interpreter: executes decoded instructions on a [`crate::cpu::Cpu`].
 //!
-//! Guest code is decoded once into basic blocks (straight-line runs ending
-//! at a jump, a branch, a system instruction or a length limit), which are
-//! cached by their guest start address. Each instruction of a block becomes
-//! a [`Uop`]: the decoded [`Inst`] plus a pointer to the handler that runs
+//! Guest code is decoded once into blocks (runs of instructions ending at
+//! an indirect jump, a system instruction or a length limit; a taken
+//! conditional branch leaves a block early, a branch not taken goes on in
+//! it, and direct jumps and calls are followed), which are cached by their
+//! guest start address. Each instruction of a block becomes
+//! a `Uop`: the decoded [`Inst`] plus a pointer to the handler that runs
 //! it. The hot integer instructions have small specialised handlers (in
-//! [`fast`]); everything else goes through one generic handler that
-//! `match`es on the `Inst` ([`exec_one`]). Each handler ends by calling the
+//! `fast`); everything else goes through one generic handler that
+//! `match`es on the `Inst` (`exec_one`). Each handler ends by calling the
 //! next uop's handler in tail position, so the compiler turns the block
 //! into threaded code with one indirect jump per instruction, each at its
 //! own site (which branch predictors handle far better than one central
-//! `match`). Without tail calls (unoptimised builds) the recursion is still
-//! bounded by the block length.
+//! `match`). A jump or taken branch enters the next block straight from
+//! its handler when the block is in the lookup table (`chain`), up to
+//! `CHAIN` blocks before control returns to the run loop. Without tail
+//! calls (unoptimised builds) the recursion is still bounded, by the block
+//! length times the (smaller, in such builds) chain limit.
 //!
 //! The block lookup goes through a small direct-mapped table in front of a
 //! hash map, so hot loops rarely hash. The cache is dropped whenever
 //! [`GuestMemory::code_epoch`] moves (code was unmapped, re-protected or
-//! flushed with `fence.i`), which is checked once per block.
+//! flushed with `fence.i`), which the run loop checks on entry and each
+//! time control comes back to it.
 //!
 //! State stays precise: every instruction either completes or leaves the
 //! registers untouched and stops with a [`Trap`] and `cpu.pc` at itself.
@@ -45,7 +51,7 @@ const BUDGET: u64 = 1 << 24;
 const NO_PC: u64 = u64::MAX;
 /// Cached uops to hold before starting over (bounds memory use for
 /// programs that generate code).
-const MAX_OPS: usize = 1 << 22;
+const MAX_OPS: usize = 1 << 20;
 
 /// Runs `ops[i]` (and, by tail call, the rest of the block).
 type Handler = fn(&mut Cpu, &mut Cx<'_>, &[Uop], usize);
@@ -64,8 +70,9 @@ struct Uop {
     rs2: u8,
     /// Instruction length (2 or 4).
     len: u8,
-    /// Byte offset from the block start.
-    off: u16,
+    /// Byte offset from the block start (negative after a followed
+    /// backward `jal`).
+    off: i32,
 }
 
 impl core::fmt::Debug for Uop {
@@ -128,7 +135,7 @@ fn next(cpu: &mut Cpu, cx: &mut Cx<'_>, ops: &[Uop], i: usize) {
             if let Some(last) = ops.last() {
                 cpu.pc = cx
                     .base
-                    .wrapping_add(last.off as u64)
+                    .wrapping_add(last.off as i64 as u64)
                     .wrapping_add(last.len as u64);
             }
             cpu.instret = cpu.instret.wrapping_add(ops.len() as u64);
@@ -244,14 +251,28 @@ impl Interpreter {
                 Err(_) => break,
             };
             let (inst, len) = decode(bits);
-            let off = (at - pc) as u16;
+            let Ok(off) = i32::try_from(at.wrapping_sub(pc) as i64) else {
+                break;
+            };
             let mut u = fast::uop(inst, off, len);
             if self.generic_only {
                 u.h = h_generic;
             }
+            n += 1;
+            if let Inst::Jal(U { imm, .. }) = inst {
+                // Follow direct jumps and calls: the block goes on at the
+                // target, if there is room and the target can be fetched
+                // (so a followed jal is never a block's last uop).
+                let target = at.wrapping_add(imm as i64 as u64);
+                if n < MAX_BLOCK && !self.generic_only && fetch(mem, target).is_ok() {
+                    u.h = fast::h_jal_follow;
+                    self.ops.push(u);
+                    at = target;
+                    continue;
+                }
+            }
             self.ops.push(u);
             at = at.wrapping_add(len as u64);
-            n += 1;
             if ends_block(&inst) {
                 break;
             }
@@ -279,18 +300,7 @@ fn ends_block(inst: &Inst) -> bool {
     use Inst::*;
     matches!(
         inst,
-        Jal(_)
-            | Jalr(_)
-            | Beq(_)
-            | Bne(_)
-            | Blt(_)
-            | Bge(_)
-            | Bltu(_)
-            | Bgeu(_)
-            | Ecall
-            | Ebreak
-            | FenceI
-            | Illegal(_)
+        Jal(_) | Jalr(_) | Ecall | Ebreak | FenceI | Illegal(_)
     )
 }
 
@@ -570,7 +580,7 @@ fn exec_one(op: &Uop, i: usize, cpu: &mut Cpu, cx: &mut Cx<'_>) -> bool {
     // instruction, computed only where needed.
     macro_rules! pc {
         () => {
-            cx.base.wrapping_add(op.off as u64)
+            cx.base.wrapping_add(op.off as i64 as u64)
         };
     }
     macro_rules! next {
@@ -629,8 +639,6 @@ fn exec_one(op: &Uop, i: usize, cpu: &mut Cpu, cx: &mut Cx<'_>) -> bool {
             let taken = ($cond)(a, b);
             if taken {
                 jump!(pc!().wrapping_add(imm as i64 as u64));
-            } else {
-                jump!(next!());
             }
         }};
     }

@@ -984,3 +984,113 @@ fn bench_elf() {
         user_ms as f64 * 1e6 / cpu.instret as f64
     );
 }
+
+/// Run a real guest program end to end (loader, syscalls, this
+/// interpreter) on the test host: `PVM_RUN_ELF=prog [PVM_RUN_ARGS="a b"]
+/// cargo test -p vm-core run_elf -- --ignored --nocapture`. Prints the
+/// guest's output, then `exit N` (or the signal report) and the
+/// instruction count. Used to compare with `qemu-riscv64` by hand until
+/// the `pvm` binary is wired up.
+#[test]
+#[ignore]
+fn run_elf() {
+    use crate::loader::{LoadConfig, load};
+    use crate::process::{Options, Process, Thread};
+    let Ok(path) = std::env::var("PVM_RUN_ELF") else {
+        return;
+    };
+    let args = std::env::var("PVM_RUN_ARGS").unwrap_or_default();
+    let mut argv: alloc::vec::Vec<&[u8]> = alloc::vec![path.as_bytes()];
+    argv.extend(args.split_whitespace().map(|a| a.as_bytes()));
+    let host = TestHost::leak();
+    // Smaller than the real default: the test host backs it with calloc.
+    let mem = GuestMemory::new(host, 1 << 32).unwrap();
+    let cfg = LoadConfig {
+        path: path.as_bytes(),
+        argv: &argv,
+        envp: &[
+            b"PATH=/usr/bin:/bin",
+            b"LANG=C",
+            b"LD_LIBRARY_PATH=/usr/riscv64-linux-gnu/lib",
+        ],
+        sysroot: Some(b"/usr/riscv64-linux-gnu"),
+        execfn: path.as_bytes(),
+    };
+    let l = load(&mem, &cfg).unwrap();
+    let proc = Process::new(host, mem, path.as_bytes().to_vec(), Options::default());
+    let mut th = Thread::default();
+    th.cpu.pc = l.entry;
+    th.cpu.x[SP as usize] = l.sp;
+    th.tid = 1000;
+    let mut interp = Interpreter::new();
+    interp.generic_only = std::env::var_os("PVM_GENERIC").is_some();
+    let st = proc.run(&mut th, &mut interp);
+    let out = host.out.lock().unwrap();
+    std::print!("{}", alloc::string::String::from_utf8_lossy(&out));
+    std::println!("exit {:?} ({} instructions)", st, th.cpu.instret);
+}
+
+#[test]
+fn fp_arithmetic_plumbing() {
+    // R4 forms: fs0 = 2.0, fs1 = 3.0, fs2 = 1.0 (doubles).
+    let r4 = |op: u32, rd: u32| op | rd << 7 | 7 << 12 | 8 << 15 | 9 << 20 | 1 << 25 | 18 << 27;
+    let fcvt = |f7: u32, rs2: u32, rm: u32, rd: u32, rs1: u32| enc_r(0x53, rm, f7, rd, rs1, rs2);
+    let prog = [
+        r4(0x43, 10),                  // fmadd.d fa0 = 2*3+1
+        r4(0x47, 11),                  // fmsub.d fa1 = 2*3-1
+        r4(0x4b, 12),                  // fnmsub.d fa2 = -(2*3)+1
+        r4(0x4f, 13),                  // fnmadd.d fa3 = -(2*3)-1
+        fcvt(0x61, 0, 1, A0, 14),      // fcvt.w.d a0, fa4 (NaN), rtz
+        fcvt(0x61, 1, 1, A1, 15),      // fcvt.wu.d a1, fa5 (1e10), rtz: saturates
+        fcvt(0x69, 1, 7, 16, A2),      // fcvt.d.wu fa6, a2 (0xffffffff)
+        fcvt(0x61, 0, 0, A3, 17),      // fcvt.w.d a3, fa7 (2.5), rne -> 2, NX
+        fcvt(0x20, 1, 7, 1, 8),        // fcvt.s.d ft1, fs0 -> boxed 2.0f
+        enc_r(0x53, 0, 0x08, 2, 1, 1), // fmul.s ft2 = ft1 * ft1 (rne)
+        ECALL,
+    ];
+    let d = |v: f64| v.to_bits();
+    let mut vm = Vm::new(&prog);
+    vm.cpu.f[8] = d(2.0);
+    vm.cpu.f[9] = d(3.0);
+    vm.cpu.f[18] = d(1.0);
+    vm.cpu.f[14] = 0x7ff8_0000_0000_0000;
+    vm.cpu.f[15] = d(1e10);
+    vm.cpu.f[17] = d(2.5);
+    vm.cpu.x[A2 as usize] = 0xffff_ffff;
+    assert_eq!(vm.run(), Trap::Ecall);
+    assert_eq!(vm.cpu.f[10], d(7.0));
+    assert_eq!(vm.cpu.f[11], d(5.0));
+    assert_eq!(vm.cpu.f[12], d(-5.0));
+    assert_eq!(vm.cpu.f[13], d(-7.0));
+    assert_eq!(vm.x(A0), 0x7fff_ffff);
+    assert_eq!(vm.x(A1), M1); // 0xffffffff, sign-extended
+    assert_eq!(vm.cpu.f[16], d(4294967295.0));
+    assert_eq!(vm.x(A3), 2);
+    assert_eq!(vm.cpu.f[1], 0xffff_ffff_4000_0000);
+    assert_eq!(vm.cpu.f[2], 0xffff_ffff_4080_0000);
+    assert_eq!(
+        vm.cpu.fflags,
+        crate::cpu::fflags::NV | crate::cpu::fflags::NX
+    );
+}
+
+#[test]
+fn followed_jumps_keep_pcs_precise() {
+    // jal forward, then backward into a faulting load: the block built at
+    // CODE runs through both jumps, and the fault still names pc CODE+4.
+    let mut vm = Vm::new(&[
+        jal(ZERO, 12),            // 0
+        iop("ld", A0, ZERO, 64),  // 4: faults (page 0 is unmapped)
+        ECALL,                    // 8
+        iop("addi", A1, ZERO, 5), // 12
+        jal(RA, -12),             // 16: -> 4, ra = 20
+    ]);
+    match vm.run() {
+        Trap::MemFault(f) => assert_eq!(f.addr, 64),
+        t => panic!("{t:?}"),
+    }
+    assert_eq!(vm.cpu.pc, CODE + 4);
+    assert_eq!(vm.x(A1), 5);
+    assert_eq!(vm.x(RA), CODE + 20);
+    assert_eq!(vm.cpu.instret, 3);
+}

@@ -170,11 +170,12 @@ pub enum LoadError {
 }
 
 impl LoadError {
-    /// The exit status a shell would give: 127 when the program (or its
-    /// interpreter) does not exist, 126 when it cannot be executed.
+    /// The exit status a shell would give: 127 when the program does not
+    /// exist, 126 when it exists but cannot be executed (a missing
+    /// interpreter included: the file the user named is there).
     pub fn exit_code(&self) -> i32 {
         match self {
-            LoadError::NotFound | LoadError::InterpreterNotFound { .. } => 127,
+            LoadError::NotFound => 127,
             _ => 126,
         }
     }

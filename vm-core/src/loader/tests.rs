@@ -298,10 +298,7 @@ fn load_err(elf: &TestElf) -> LoadError {
     );
     assert_eq!(
         e.exit_code(),
-        if matches!(
-            e,
-            LoadError::NotFound | LoadError::InterpreterNotFound { .. }
-        ) {
+        if matches!(e, LoadError::NotFound) {
             127
         } else {
             126
@@ -912,7 +909,7 @@ fn missing_interpreter_is_named() {
             sysroot: None
         }
     );
-    assert_eq!(e.exit_code(), 127);
+    assert_eq!(e.exit_code(), 126);
     assert_eq!(
         e.to_string(),
         "interpreter /nonexistent/ld-pvm-test.so.1 not found (give a sysroot with -L or PVM_SYSROOT)"

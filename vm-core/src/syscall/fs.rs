@@ -31,11 +31,11 @@ fn host_path(cx: &Ctx<'_>, p: Vec<u8>) -> Vec<u8> {
     }
 }
 
-/// A broken pipe kills a guest that keeps SIGPIPE's default action, as the
-/// kernel's SIGPIPE would (pvm itself ignores SIGPIPE on the host).
+/// A broken pipe raises SIGPIPE for the writer, as the kernel does (pvm
+/// itself ignores SIGPIPE on the host).
 fn after_write(cx: &mut Ctx<'_>, r: SysResult<usize>) -> R {
-    if r == Err(Errno::EPIPE) && super::default_disposition(cx, SIGPIPE) {
-        cx.fatal = Some(SIGPIPE);
+    if r == Err(Errno::EPIPE) {
+        super::sys::raise(cx, SIGPIPE);
     }
     r.map(|n| n as u64)
 }

@@ -14,8 +14,10 @@
 //!
 //! Choices where Linux leaves room or pvm cannot be exact yet:
 //! * `rseq` returns `-ENOSYS`, as qemu-user does; glibc then runs without it.
-//! * Signals a guest sends itself take their default action (fatal ones end
-//!   the process); installed handlers are recorded but not run yet.
+//! * Signals a call raises (`kill`, `tgkill`, SIGPIPE) only become
+//!   pending here; the run loop delivers them once the call has returned
+//!   (see [`crate::signal`]). No call blocks long enough to be
+//!   interrupted, so none returns EINTR because of a signal.
 //! * `futex` serves one thread: `FUTEX_WAIT` with a matching value sleeps
 //!   for its timeout (or forever, as Linux would with no other thread).
 
@@ -29,7 +31,6 @@ mod sys;
 use crate::host::{Errno, SysResult};
 use crate::memory::{Access, GuestMemory};
 use crate::process::{Process, Thread};
-use crate::signal::{self, Report};
 use alloc::vec::Vec;
 
 /// What the run loop does after a system call.
@@ -48,9 +49,6 @@ type R = SysResult<u64>;
 struct Ctx<'a> {
     p: &'a Process,
     t: &'a mut Thread,
-    /// A signal that kills the process once the call returns (SIGPIPE,
-    /// a fatal signal sent to itself).
-    fatal: Option<i32>,
 }
 
 impl Ctx<'_> {
@@ -82,29 +80,17 @@ pub fn dispatch(process: &Process, thread: &mut Thread) -> Flow {
     let mut cx = Ctx {
         p: process,
         t: thread,
-        fatal: None,
     };
     let ret = match call(&mut cx, nr, &a) {
         Ok(v) => v as i64,
         Err(e) => -(e.0 as i64),
     };
-    let fatal = cx.fatal;
     thread.cpu.x[10] = ret as u64;
     if process.options.strace {
         let line = strace::format_call(&process.mem, nr, &a, Some(ret));
         process.host.log(format_args!("{line}"));
     }
-    match fatal {
-        Some(signo) => {
-            process.signals.lock().fatal = Some(Report {
-                signo,
-                pc: thread.cpu.pc.wrapping_sub(4),
-                addr: None,
-            });
-            Flow::Exit(128 + signo)
-        }
-        None => Flow::Continue,
-    }
+    Flow::Continue
 }
 
 fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
@@ -216,6 +202,10 @@ fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
         RT_SIGACTION => sys::rt_sigaction(cx, a),
         RT_SIGPROCMASK => sys::rt_sigprocmask(cx, a),
         SIGALTSTACK => sys::sigaltstack(cx, a),
+        RT_SIGRETURN => Ok(crate::signal::sigreturn(cx.p, cx.t)),
+        RT_SIGSUSPEND => sys::rt_sigsuspend(cx, a),
+        RT_SIGPENDING => sys::rt_sigpending(cx, a),
+        RT_SIGTIMEDWAIT => sys::rt_sigtimedwait(cx, a),
         KILL => sys::kill(cx, a[0] as i32, None, a[1]),
         TKILL => sys::kill(cx, -1, Some(a[0] as i32), a[1]),
         TGKILL => sys::kill(cx, a[0] as i32, Some(a[1] as i32), a[2]),
@@ -296,13 +286,6 @@ fn guest_ref(mem: &GuestMemory, addr: u64, len: usize) -> SysResult<&[u8]> {
         .map_err(|_| Errno::EFAULT)?;
     // SAFETY: as in `guest_mut`; the range was checked readable.
     Ok(unsafe { core::slice::from_raw_parts(p, len) })
-}
-
-/// Does the thread take `signo`'s default action (not ignored, no handler,
-/// not blocked)? Used for signals raised by calls (SIGPIPE).
-fn default_disposition(cx: &Ctx<'_>, signo: i32) -> bool {
-    let act = cx.p.signals.lock().actions[(signo - 1) as usize];
-    act.handler == signal::SIG_DFL && cx.t.sigmask & (1u64 << (signo - 1)) == 0
 }
 
 #[cfg(test)]

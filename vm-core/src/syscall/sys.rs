@@ -3,7 +3,9 @@
 use super::abi::{self, *};
 use super::{Ctx, R, get, put};
 use crate::host::{Errno, PollFd, SysResult, Timespec};
-use crate::signal::{self, AltStack, DefaultAction, SIGKILL, SIGSTOP, SigAction};
+use crate::signal::{
+    self, AltStack, AltStackError, DefaultAction, SIGKILL, SIGSTOP, SigAction, SigInfo, UNBLOCKABLE,
+};
 
 const NSEC: i64 = 1_000_000_000;
 /// `USER_HZ`: the unit of `times` and `clock_t`.
@@ -363,9 +365,6 @@ pub(super) fn ppoll(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     Ok(n as u64)
 }
 
-/// The bits no mask may hold: SIGKILL and SIGSTOP cannot be blocked.
-const UNBLOCKABLE: u64 = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1));
-
 pub(super) fn rt_sigaction(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let (signo, act, oldact, setsize) = (a[0] as i32, a[1], a[2], a[3]);
     if setsize != 8 || !(1..=signal::NSIG).contains(&signo) {
@@ -393,7 +392,16 @@ pub(super) fn rt_sigaction(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         put(cx.mem(), oldact, &b)?;
     }
     if let Some(new) = new {
-        cx.p.signals.lock().actions[(signo - 1) as usize] = new;
+        let mut table = cx.p.signals.lock();
+        table.actions[(signo - 1) as usize] = new;
+        // POSIX: making a pending signal ignored discards it.
+        let ignored = new.handler == signal::SIG_IGN
+            || (new.handler == signal::SIG_DFL
+                && signal::default_action(signo) != DefaultAction::Terminate);
+        if ignored {
+            table.shared.discard(signo);
+            cx.t.pending.discard(signo);
+        }
     }
     Ok(0)
 }
@@ -425,64 +433,135 @@ pub(super) fn rt_sigprocmask(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     Ok(0)
 }
 
+/// Signals pending for the thread or the process.
+fn pending_set(cx: &Ctx<'_>) -> u64 {
+    cx.t.pending.set() | cx.p.signals.lock().shared.set()
+}
+
+/// Sleep until a signal arrives. Nothing can send one while this thread
+/// sleeps (pvm runs one guest thread and forwards no host signals), so
+/// this is forever, as it would be on Linux in the same situation.
+fn wait_for_signal(cx: &Ctx<'_>) -> ! {
+    loop {
+        let _ = cx.p.host.sleep(Timespec { sec: 3600, nsec: 0 });
+    }
+}
+
+/// `rt_sigsuspend(mask, sigsetsize)`: wait for a signal with `mask` as
+/// the thread's mask. The run loop delivers it right after this returns
+/// EINTR; the handler's frame keeps the old mask for `rt_sigreturn`.
+pub(super) fn rt_sigsuspend(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    if a[1] != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let mask = u64::from_le_bytes(get(cx.mem(), a[0])?) & !UNBLOCKABLE;
+    cx.t.saved_mask = Some(cx.t.sigmask);
+    cx.t.sigmask = mask;
+    if pending_set(cx) & !mask == 0 {
+        wait_for_signal(cx);
+    }
+    Err(Errno::EINTR)
+}
+
+/// `rt_sigpending(set, sigsetsize)`: the blocked signals that are pending.
+pub(super) fn rt_sigpending(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    if a[1] > 8 {
+        return Err(Errno::EINVAL);
+    }
+    let set = pending_set(cx) & cx.t.sigmask;
+    put(cx.mem(), a[0], &set.to_le_bytes()[..a[1] as usize])?;
+    Ok(0)
+}
+
+/// `rt_sigtimedwait(set, info, timeout, sigsetsize)`: take a pending
+/// signal of `set` without running its handler.
+pub(super) fn rt_sigtimedwait(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (set, info, tmo, setsize) = (a[0], a[1], a[2], a[3]);
+    if setsize != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let want = u64::from_le_bytes(get(cx.mem(), set)?) & !UNBLOCKABLE;
+    let timeout = if tmo != 0 {
+        Some(read_timespec(cx, tmo)?)
+    } else {
+        None
+    };
+    let ready = pending_set(cx) & want;
+    if ready == 0 {
+        match timeout {
+            Some(t) => {
+                if t.sec != 0 || t.nsec != 0 {
+                    cx.p.host.sleep(t)?;
+                }
+                return Err(Errno::EAGAIN);
+            }
+            None => wait_for_signal(cx),
+        }
+    }
+    let signo = ready.trailing_zeros() as i32 + 1;
+    let taken = match cx.t.pending.take(signo) {
+        Some(i) => i,
+        None => {
+            let mut table = cx.p.signals.lock();
+            table.shared.take(signo).ok_or(Errno::EAGAIN)?
+        }
+    };
+    if info != 0 {
+        put(cx.mem(), info, &taken.to_bytes())?;
+    }
+    Ok(signo as u64)
+}
+
 pub(super) fn sigaltstack(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let (ss, old_ss) = (a[0], a[1]);
-    let tid = cx.t.tid;
-    let cur =
-        cx.p.signals
-            .lock()
-            .altstacks
-            .get(&tid)
-            .copied()
-            .unwrap_or_default();
+    let sp = cx.t.cpu.x[2];
+    let cur = cx.t.altstack;
     let new = if ss != 0 {
         let b: [u8; STACK_T_SIZE] = get(cx.mem(), ss)?;
-        let st = AltStack {
+        Some(AltStack {
             sp: le_u64(&b, 0),
             flags: le_u32(&b, 8),
             size: le_u64(&b, 16),
-        };
-        let mode = st.flags & !SS_AUTODISARM;
-        if mode != 0 && mode != SS_DISABLE && mode != SS_ONSTACK {
-            return Err(Errno::EINVAL);
-        }
-        if mode == SS_DISABLE {
-            Some(AltStack::default())
-        } else {
-            if st.size < MINSIGSTKSZ {
-                return Err(Errno::ENOMEM);
-            }
-            Some(AltStack {
-                flags: st.flags & SS_AUTODISARM,
-                ..st
-            })
-        }
+        })
     } else {
         None
     };
     if old_ss != 0 {
         let mut b = [0u8; STACK_T_SIZE];
         set_u64(&mut b, 0, cur.sp);
-        set_u32(&mut b, 8, cur.flags);
+        set_u32(&mut b, 8, cur.reported_flags(sp));
         set_u64(&mut b, 16, cur.size);
         put(cx.mem(), old_ss, &b)?;
     }
     if let Some(n) = new {
-        cx.p.signals.lock().altstacks.insert(tid, n);
+        signal::set_altstack(cx.t, sp, n).map_err(|e| match e {
+            AltStackError::OnStack => Errno::EPERM,
+            AltStackError::BadFlags => Errno::EINVAL,
+            AltStackError::TooSmall => Errno::ENOMEM,
+        })?;
     }
     Ok(0)
 }
 
+/// Raise `signo` for the calling thread as the kernel does for a call
+/// (SIGPIPE on a broken pipe): `si_code` SI_USER from the process itself.
+pub(super) fn raise(cx: &mut Ctx<'_>, signo: i32) {
+    let ids = cx.p.host.ids();
+    let info = SigInfo::kill(signo, signal::SI_USER, ids.pid, ids.uid);
+    signal::send(cx.p, cx.t, info, false);
+}
+
 /// `kill`/`tkill`/`tgkill`. Only the process itself is a valid target (pvm
-/// has no way to signal other host processes yet). The signal takes the
-/// effect its disposition gives without a handler run: a default-fatal
-/// signal ends the process; an ignored, blocked or handled one is accepted.
+/// has no way to signal other host processes yet). The signal becomes
+/// pending (for the process with `kill`, for the thread otherwise) and
+/// the run loop delivers it when the call returns, unless it is blocked.
 pub(super) fn kill(cx: &mut Ctx<'_>, pid: i32, tid: Option<i32>, sig: u64) -> R {
     let sig = sig as i32;
     if !(0..=signal::NSIG).contains(&sig) {
         return Err(Errno::EINVAL);
     }
-    let own = cx.p.host.ids().pid;
+    let ids = cx.p.host.ids();
+    let own = ids.pid;
     let target_ok = match tid {
         None => pid == own || pid == 0,
         Some(t) => t == cx.t.tid && (pid == -1 || pid == own),
@@ -494,15 +573,13 @@ pub(super) fn kill(cx: &mut Ctx<'_>, pid: i32, tid: Option<i32>, sig: u64) -> R 
     if sig == 0 {
         return Ok(0);
     }
-    let act = cx.p.signals.lock().actions[(sig - 1) as usize];
-    let blocked = cx.t.sigmask & (1u64 << (sig - 1)) != 0;
-    let fatal = sig == SIGKILL
-        || (!blocked
-            && act.handler == signal::SIG_DFL
-            && signal::default_action(sig) == DefaultAction::Terminate);
-    if fatal {
-        cx.fatal = Some(sig);
-    }
+    let code = if tid.is_some() {
+        signal::SI_TKILL
+    } else {
+        signal::SI_USER
+    };
+    let info = SigInfo::kill(sig, code, own, ids.uid);
+    signal::send(cx.p, cx.t, info, tid.is_none());
     Ok(0)
 }
 

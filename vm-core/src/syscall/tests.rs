@@ -339,16 +339,60 @@ fn encode_ts(sec: i64, nsec: i64) -> [u8; 16] {
 fn self_signals_and_exit() {
     let (p, _) = process(false);
     let mut t = thread();
-    // A blocked SIGABRT stays pending; an unblocked default one kills.
+    // A blocked SIGABRT stays pending (rt_sigpending shows it); once
+    // unblocked its default action kills, naming the `ecall`.
     t.sigmask = 1 << 5;
+    t.cpu.pc = 0x4000;
     assert_eq!(sys(&p, &mut t, TGKILL, &[1000, 1000, 6]), 0);
-    t.sigmask = 0;
+    assert_eq!(crate::signal::deliver_pending(&p, &mut t, 0x4000), None);
+    assert_eq!(sys(&p, &mut t, RT_SIGPENDING, &[0x10000, 8]), 0);
+    assert_eq!(p.mem.read_u64(0x10000).unwrap(), 1 << 5);
+    assert_eq!(sys(&p, &mut t, RT_SIGPENDING, &[0x10000, 9]), EINVAL);
     assert_eq!(sys(&p, &mut t, KILL, &[1000, 17]), 0, "SIGCHLD is ignored");
     assert_eq!(sys(&p, &mut t, KILL, &[4242, 6]), -1, "EPERM for others");
-    t.cpu.x[17] = TGKILL;
-    t.cpu.x[10..13].copy_from_slice(&[1000, 1000, 6]);
-    assert_eq!(dispatch(&p, &mut t), Flow::Exit(128 + 6));
-    assert_eq!(p.signals.lock().fatal.map(|r| r.signo), Some(6));
+    assert_eq!(sys(&p, &mut t, KILL, &[1000, 65]), EINVAL);
+    assert_eq!(sys(&p, &mut t, KILL, &[1000, 0]), 0);
+    t.sigmask = 0;
+    let r = crate::signal::deliver_pending(&p, &mut t, 0x4000).unwrap();
+    assert_eq!((r.signo, r.pc, r.addr), (6, 0x4000, None));
+    // SIGKILL cannot be blocked or caught.
+    let mut t = thread();
+    t.sigmask = u64::MAX;
+    assert_eq!(sys(&p, &mut t, KILL, &[1000, 9]), 0);
+    assert_eq!(
+        crate::signal::deliver_pending(&p, &mut t, 0).map(|r| r.signo),
+        Some(9)
+    );
+    // rt_sigtimedwait takes a blocked pending signal with its siginfo.
+    let mut t = thread();
+    t.sigmask = 1 << 9;
+    assert_eq!(sys(&p, &mut t, TKILL, &[1000, 10]), 0);
+    p.mem.write_u64(0x10000, 1 << 9).unwrap();
+    assert_eq!(
+        sys(&p, &mut t, RT_SIGTIMEDWAIT, &[0x10000, 0x10100, 0, 8]),
+        10
+    );
+    assert_eq!(p.mem.read_u32(0x10100).unwrap(), 10);
+    assert_eq!(p.mem.read_u32(0x10108).unwrap() as i32, -6, "SI_TKILL");
+    assert_eq!(p.mem.read_u32(0x10110).unwrap(), 1000, "si_pid");
+    assert!(t.pending.is_empty());
+    // Nothing pending and a zero timeout: EAGAIN at once.
+    p.mem.write_bytes(0x10200, &[0; 16]).unwrap();
+    assert_eq!(
+        sys(&p, &mut t, RT_SIGTIMEDWAIT, &[0x10000, 0, 0x10200, 8]),
+        -11
+    );
+    // rt_sigsuspend with a pending blocked signal it unblocks: EINTR, the
+    // old mask saved for the handler's frame.
+    assert_eq!(sys(&p, &mut t, TKILL, &[1000, 10]), 0);
+    p.mem.write_u64(0x10000, 0).unwrap();
+    assert_eq!(sys(&p, &mut t, RT_SIGSUSPEND, &[0x10000, 8]), -4);
+    assert_eq!((t.sigmask, t.saved_mask), (0, Some(1 << 9)));
+    // SIGUSR1 is fatal by default; its delivery ends the process.
+    assert_eq!(
+        crate::signal::deliver_pending(&p, &mut t, 0).map(|r| r.signo),
+        Some(10)
+    );
     let mut t = thread();
     t.cpu.x[17] = EXIT_GROUP;
     t.cpu.x[10] = 0x1_2345;

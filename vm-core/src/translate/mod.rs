@@ -2,22 +2,42 @@
 //! the code cache ([`crate::cache`]).
 //!
 //! This module is the ISA-independent front end and the dispatcher:
-//! * [`scan`] cuts guest code into blocks with the shared decoder: a run of
-//!   instructions the back end translates inline, ended by a control
-//!   transfer, by an instruction left to the single-step fallback
-//!   ([`step`]), by a fetch fault, or by a length limit;
+//! * [`scan`] cuts guest code into blocks with the shared decoder, ended by
+//!   a control transfer, a system instruction, a fetch fault, or a length
+//!   limit; the back end emits most instructions inline and the rest as a
+//!   call to the single-step fallback ([`step`]);
 //! * [`Jit`] is the [`Engine`]: it looks up (or translates) the block at
 //!   `cpu.pc`, enters it, and on its return chains direct exits, fills the
-//!   indirect-jump table, single-steps fallback instructions, or hands a
-//!   trap to the run loop.
+//!   indirect-jump table, or hands a trap to the run loop.
 //!
 //! The back end for x86-64 hosts is [`x86_64`].
+//!
+//! Inline: RV64I, M, the F/D loads, stores, moves and sign injections,
+//! double add/sub/mul/div and compares (with an exact fallback, see
+//! `codegen`). Through the step helper: A, Zicsr, the rest of F/D, and the
+//! system instructions.
+//!
+//! Sandbox: every guest load and store goes through `GuestMemory`'s
+//! checked accessors (helpers called from translated code), so no
+//! translated access can reach host memory outside the guest region, and
+//! faults come back as [`Trap::MemFault`] with precise state: translated
+//! code writes a guest register only as the last step of an instruction,
+//! and the side table maps the faulting host code back to its guest pc and
+//! instruction index (see [`Jit::guest_at`]). No host signal handler is
+//! needed. (Inline checked accesses need `GuestMemory` to expose its
+//! permission table; they are the next step.)
 //!
 //! Invalidation: the whole cache is flushed when [`GuestMemory::code_epoch`]
 //! moves (`fence.i`, `riscv_flush_icache`, unmap or mprotect of code), and
 //! a translated store into a page holding translated code bumps the epoch
 //! itself and leaves its block right after the store, so stale code never
-//! runs after a guest write, with or without `fence.i`.
+//! runs after a guest write, with or without `fence.i`. (Writes by the
+//! OS-call layer, e.g. `read` into a code page, are seen at the next
+//! `fence.i`, as the RISC-V ISA requires of software.)
+//!
+//! Threads: one `Jit` (and code cache) per guest thread, created on the
+//! host thread that runs it; the code epoch is shared through the guest
+//! memory, so a store into code by any thread flushes every cache.
 
 pub mod step;
 pub mod x86_64;
@@ -31,9 +51,8 @@ use crate::process::Engine;
 use alloc::boxed::Box;
 use alloc::vec;
 use alloc::vec::Vec;
-use hashbrown::HashMap;
 use x86_64::codegen::{self, GuestInst};
-use x86_64::{Ctx, EntryFn, IND_ENTRIES, IndEntry, Stubs, exit};
+use x86_64::{Ctx, EntryFn, IND_ENTRIES, IndEntry, StepInst, Stubs, exit};
 
 /// Longest block, in guest instructions.
 pub const MAX_BLOCK: usize = 64;
@@ -41,7 +60,7 @@ pub const MAX_BLOCK: usize = 64;
 pub const DEFAULT_CACHE_SIZE: usize = 32 << 20;
 /// Smallest code cache accepted (a few maximal blocks must fit).
 pub const MIN_CACHE_SIZE: usize = 64 << 10;
-/// Blocks entered (or instructions single-stepped) before `run` returns
+/// Blocks entered before `run` returns
 /// [`Trap::Budget`], so the run loop looks at signals now and then.
 const BUDGET: i64 = 1 << 20;
 
@@ -55,24 +74,14 @@ pub fn fetch(mem: &GuestMemory, pc: u64) -> Result<u32, MemFault> {
     Ok(lo | hi << 16)
 }
 
-/// What the front end found at a pc.
-#[derive(Debug)]
-pub enum Scan {
-    /// A block for the back end (non-empty).
-    Block(Vec<GuestInst>),
-    /// The first instruction is not translated inline: single-step it.
-    Step(Inst, u8),
-}
-
 /// Cut the block starting at `pc`. A fetch fault on the first instruction
 /// is the guest's fault; one further on ends the block there, so the fault
 /// is raised precisely when execution reaches it.
 pub fn scan(
     mem: &GuestMemory,
     pc: u64,
-    inline: impl Fn(&Inst) -> bool,
     terminator: impl Fn(&Inst) -> bool,
-) -> Result<Scan, MemFault> {
+) -> Result<Vec<GuestInst>, MemFault> {
     let mut insts = Vec::new();
     let mut at = pc;
     while insts.len() < MAX_BLOCK {
@@ -82,19 +91,13 @@ pub fn scan(
             Err(_) => break,
         };
         let (inst, len) = decode(bits);
-        if !inline(&inst) {
-            if insts.is_empty() {
-                return Ok(Scan::Step(inst, len));
-            }
-            break;
-        }
         insts.push(GuestInst { pc: at, inst, len });
         at = at.wrapping_add(len as u64);
         if terminator(&inst) {
             break;
         }
     }
-    Ok(Scan::Block(insts))
+    Ok(insts)
 }
 
 /// Counters for `--stats`.
@@ -106,6 +109,7 @@ pub struct JitStats {
     pub flushes: u64,
     pub chained: u64,
     pub indirect_misses: u64,
+    /// Fallback instructions translated (as calls to [`step`]).
     pub steps: u64,
     pub translate_ns: u64,
 }
@@ -122,10 +126,9 @@ pub struct Jit {
     /// Indices of the nonzero words of `code_pages`, so a flush clears
     /// only those (the bitmap is 2 MiB for a 64 GiB address space).
     code_pages_dirty: Vec<u32>,
-    /// Fallback instructions by pc (cleared with the cache).
-    steps: HashMap<u64, (Inst, u8)>,
-    /// Value loaded by the last `lr` (see [`step`]).
-    lr_value: u64,
+    /// Fallback instructions of the live translations (their index is
+    /// baked into the code; cleared with the cache).
+    steps: Vec<StepInst>,
     epoch: u64,
     host: &'static dyn HostOs,
     stats: JitStats,
@@ -171,7 +174,14 @@ impl Jit {
             ind_table: ind.as_ptr(),
             ind_hits: 0,
             exit_host: 0,
+            mxcsr_clean: x86_64::MXCSR_DEFAULT,
+            mxcsr_tmp: 0,
+            tlb: [x86_64::TlbEntry::EMPTY; x86_64::TLB_ENTRIES],
             mem: core::ptr::null(),
+            cpu: core::ptr::null_mut(),
+            steps: core::ptr::null(),
+            lr_value: 0,
+            trap: None,
             code_pages: core::ptr::null(),
             code_pages_words: 0,
             fault: None,
@@ -184,8 +194,7 @@ impl Jit {
             ind,
             code_pages: Vec::new(),
             code_pages_dirty: Vec::new(),
-            steps: HashMap::new(),
-            lr_value: 0,
+            steps: Vec::new(),
             epoch: 0,
             host,
             stats: JitStats::default(),
@@ -247,25 +256,20 @@ impl Jit {
             .unwrap_or(0)
     }
 
-    /// Translate the block at `pc`: `Ok(None)` when the instruction there
-    /// is a fallback one (now in `steps`).
-    fn translate(&mut self, pc: u64, mem: &GuestMemory) -> Result<Option<u64>, MemFault> {
+    /// Translate the block at `pc`.
+    fn translate(&mut self, pc: u64, mem: &GuestMemory) -> Result<u64, MemFault> {
         let t0 = self.now_ns();
-        let insts = match scan(mem, pc, codegen::is_inline, codegen::is_terminator)? {
-            Scan::Step(inst, len) => {
-                self.steps.insert(pc, (inst, len));
-                return Ok(None);
-            }
-            Scan::Block(b) => b,
-        };
+        let insts = scan(mem, pc, codegen::is_terminator)?;
         let last = insts[insts.len() - 1];
         let end = last.pc.wrapping_add(last.len as u64);
         let mut flushed = false;
         let host = loop {
             // Blocks are at most MAX_BLOCK instructions of bounded size, far
             // below MIN_CACHE_SIZE, so this cannot fail after a flush.
-            let block = codegen::translate(self.cache.next_addr(), &self.stubs, &insts)
-                .expect("translated block within rel32 reach of the cache");
+            let steps_before = self.steps.len();
+            let block =
+                codegen::translate(self.cache.next_addr(), &self.stubs, &insts, &mut self.steps)
+                    .expect("translated block within rel32 reach of the cache");
             let t = Translation {
                 guest_start: pc,
                 guest_end: end,
@@ -276,10 +280,12 @@ impl Jit {
             match self.cache.insert(&block.code, t) {
                 Some(h) => {
                     self.stats.host_bytes += block.code.len() as u64;
+                    self.stats.steps += (self.steps.len() - steps_before) as u64;
                     break h;
                 }
                 None => {
                     assert!(!flushed, "code cache smaller than one block");
+                    self.steps.truncate(steps_before);
                     self.flush();
                     flushed = true;
                 }
@@ -287,6 +293,11 @@ impl Jit {
         };
         let mut p = pc / PAGE_SIZE;
         while p <= end.wrapping_sub(1) / PAGE_SIZE {
+            // The new code's pages must not stay directly writable.
+            let slot = x86_64::tlb_slot(p);
+            if self.ctx.tlb[slot].page == p {
+                self.ctx.tlb[slot] = x86_64::TlbEntry::EMPTY;
+            }
             let i = (p / 64) as usize;
             if let Some(w) = self.code_pages.get_mut(i) {
                 if *w == 0 {
@@ -299,7 +310,7 @@ impl Jit {
         self.stats.blocks += 1;
         self.stats.guest_insts += insts.len() as u64;
         self.stats.translate_ns += self.now_ns().wrapping_sub(t0);
-        Ok(Some(host))
+        Ok(host)
     }
 }
 
@@ -323,7 +334,14 @@ impl Engine for Jit {
             ind_table: self.ind.as_ptr(),
             ind_hits: self.ctx.ind_hits,
             exit_host: 0,
+            mxcsr_clean: x86_64::MXCSR_DEFAULT,
+            mxcsr_tmp: 0,
+            tlb: [x86_64::TlbEntry::EMPTY; x86_64::TLB_ENTRIES],
             mem,
+            cpu,
+            steps: &self.steps,
+            lr_value: self.ctx.lr_value,
+            trap: None,
             code_pages: self.code_pages.as_ptr(),
             code_pages_words: self.code_pages.len(),
             fault: None,
@@ -334,30 +352,11 @@ impl Engine for Jit {
         loop {
             let pc = cpu.pc;
             let host = match self.cache.lookup(pc) {
-                Some(h) => Some(h),
-                None if self.steps.contains_key(&pc) => None,
+                Some(h) => h,
                 None => match self.translate(pc, mem) {
                     Ok(h) => h,
                     Err(f) => return Trap::MemFault(f),
                 },
-            };
-            let Some(host) = host else {
-                chain_from = None;
-                fill_indirect = false;
-                self.ctx.budget -= 1;
-                if self.ctx.budget < 0 {
-                    return Trap::Budget;
-                }
-                let (inst, len) = self.steps[&pc];
-                self.stats.steps += 1;
-                if let Err(t) = step::step(cpu, mem, inst, len, &mut self.lr_value) {
-                    return t;
-                }
-                if mem.code_epoch() != self.epoch {
-                    self.epoch = mem.code_epoch();
-                    self.flush();
-                }
-                continue;
             };
             if let Some((site, generation)) = chain_from.take()
                 && generation == self.cache.generation()
@@ -390,6 +389,16 @@ impl Engine for Jit {
                     cpu.instret = cpu.instret.wrapping_add(e.index as u64);
                     let f = self.ctx.fault.take().expect("fault exit sets the fault");
                     return Trap::MemFault(f);
+                }
+                exit::TRAP => {
+                    let e = self.exit_entry();
+                    cpu.pc = e.guest_pc;
+                    let t = self.ctx.trap.take().expect("trap exit sets the trap");
+                    // An ecall counts as retired (the OS-call layer
+                    // completes it), as in the interpreter.
+                    let done = e.index as u64 + (t == Trap::Ecall) as u64;
+                    cpu.instret = cpu.instret.wrapping_add(done);
+                    return t;
                 }
                 exit::CODE => {
                     let e = self.exit_entry();

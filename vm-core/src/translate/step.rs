@@ -250,20 +250,22 @@ enum Out {
 
 /// An F/D instruction: `Ok(None)` if `inst` is not one, `Err(None)` for an
 /// illegal rounding mode, `Err(Some(trap))` for a memory fault.
-fn float(cpu: &mut Cpu, mem: &GuestMemory, inst: Inst) -> Result<Option<(u8, Out)>, Option<Trap>> {
+fn float(
+    cpu: &Cpu,
+    mem: &GuestMemory,
+    inst: Inst,
+    fl: &mut u32,
+) -> Result<Option<(u8, Out)>, Option<Trap>> {
     use Inst::*;
     let frm = cpu.frm;
     let rm = |rm: u8| -> Result<Rm, Option<Trap>> {
         Rm::from_bits(if rm == 7 { frm } else { rm as u32 }).ok_or(None)
     };
-    let xr = cpu.x;
-    let fr = cpu.f;
-    let x = |r: u8| xr[(r & 31) as usize];
-    let fd = |r: u8| fr[(r & 31) as usize];
-    let fs = |r: u8| unbox(fr[(r & 31) as usize]);
+    let x = |r: u8| cpu.x[(r & 31) as usize];
+    let fd = |r: u8| cpu.f[(r & 31) as usize];
+    let fs = |r: u8| unbox(cpu.f[(r & 31) as usize]);
     let addr = |r: u8, imm: i32| x(r).wrapping_add(imm as i64 as u64);
     let fault = |f| Some(Trap::MemFault(f));
-    let fl = &mut cpu.fflags;
     Ok(Some(match inst {
         Flw(I { rd, rs1, imm }) => (rd, Out::S(mem.read_u32(addr(rs1, imm)).map_err(fault)?)),
         Fld(I { rd, rs1, imm }) => (rd, Out::D(mem.read_u64(addr(rs1, imm)).map_err(fault)?)),
@@ -476,22 +478,19 @@ pub fn step(
         _ => {
             // F/D work on a copy of fflags so a trapping instruction
             // leaves no trace.
-            let saved = cpu.fflags;
-            match float(cpu, mem, inst) {
-                Ok(Some((rd, out))) => match out {
-                    Out::X(v) => set(cpu, rd, v),
-                    Out::S(v) => cpu.f[(rd & 31) as usize] = nanbox(v),
-                    Out::D(v) => cpu.f[(rd & 31) as usize] = v,
-                    Out::None => {}
-                },
-                Ok(None) | Err(None) => {
-                    cpu.fflags = saved;
-                    return Err(illegal(mem, pc));
+            let mut flags = cpu.fflags;
+            match float(cpu, mem, inst, &mut flags) {
+                Ok(Some((rd, out))) => {
+                    cpu.fflags = flags;
+                    match out {
+                        Out::X(v) => set(cpu, rd, v),
+                        Out::S(v) => cpu.f[(rd & 31) as usize] = nanbox(v),
+                        Out::D(v) => cpu.f[(rd & 31) as usize] = v,
+                        Out::None => {}
+                    }
                 }
-                Err(Some(t)) => {
-                    cpu.fflags = saved;
-                    return Err(t);
-                }
+                Ok(None) | Err(None) => return Err(illegal(mem, pc)),
+                Err(Some(t)) => return Err(t),
             }
         }
     }

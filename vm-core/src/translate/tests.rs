@@ -360,3 +360,51 @@ fn jit_speed() {
         );
     }
 }
+
+#[test]
+fn cached_pages_keep_permissions_and_bounds() {
+    use rv::*;
+    // DATA is RW; make DATA+0x1000 read-only and leave DATA+0x2000.. as is
+    // (mapped RW up to DATA+0x10000); unmap DATA+0x3000.
+    let cases: [(&[u32], u64, crate::memory::Access); 3] = [
+        // load from the RO page (caches it), then store to it: must fault.
+        (
+            &[ld(10, 6, 0), sd(6, 10, 8), ECALL],
+            DATA + 0x1008,
+            crate::memory::Access::Write,
+        ),
+        // load at the start of the RW page before the hole (caches it),
+        // then a load crossing into the unmapped page: must fault there.
+        (
+            &[ld(10, 7, 0), ld(11, 7, 0x7fc), ECALL],
+            DATA + 0x3000,
+            crate::memory::Access::Read,
+        ),
+        // store crossing from a cached RW page into the hole.
+        (
+            &[sd(7, 0, 0), sw(7, 0, 0x7fe), ECALL],
+            DATA + 0x3000,
+            crate::memory::Access::Write,
+        ),
+    ];
+    for (k, (code, addr, access)) in cases.into_iter().enumerate() {
+        let mem = guest(code);
+        mem.protect(DATA + 0x1000, 0x1000, Perm::READ).unwrap();
+        mem.unmap(DATA + 0x3000, 0x1000).unwrap();
+        let mut j = jit(1 << 20);
+        // Run twice: the second run uses chained, cached code.
+        for _ in 0..2 {
+            let mut cpu = cpu_at(CODE);
+            cpu.x[6] = DATA + 0x1000;
+            cpu.x[7] = DATA + 0x2800;
+            let Trap::MemFault(f) = run(&mut j, &mut cpu, &mem) else {
+                panic!("case {k}: no fault")
+            };
+            assert_eq!((f.addr, f.access), (addr, access), "case {k}");
+            assert_eq!(cpu.pc, CODE + 4, "case {k}");
+            assert_eq!(cpu.instret, 1, "case {k}");
+        }
+        // Nothing was written to the read-only page.
+        assert_eq!(mem.read_u64(DATA + 0x1008).unwrap(), 0);
+    }
+}

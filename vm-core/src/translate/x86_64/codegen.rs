@@ -21,14 +21,14 @@
 //! gets the guest pc and instruction index from the side table, so each
 //! costs 12 bytes of code instead of a full exit sequence.
 
-use super::encode::{Alu, Asm, AsmError, Cond, Label, Mem, Reg, Shift, Unary, W};
-use super::{Helper, Stubs, exit, off};
+use super::encode::{Alu, Asm, AsmError, Cond, Label, Mem, Reg, Shift, SseOp, Unary, W, Xmm};
+use super::{Helper, StepInst, Stubs, exit, off};
 use crate::cache::SideEntry;
 use crate::decode::{I, Inst, R, S};
 use alloc::vec::Vec;
 
-/// Can this instruction be translated inline (anything else is executed
-/// by the dispatcher's single-step fallback)?
+/// Is this instruction translated inline (anything else becomes a call to
+/// the single-step fallback)?
 pub fn is_inline(inst: &Inst) -> bool {
     use Inst::*;
     matches!(
@@ -99,14 +99,30 @@ pub fn is_inline(inst: &Inst) -> bool {
     )
 }
 
-/// Does this instruction end a block (a control transfer)?
+/// Does this instruction end a block: a control transfer, or a system
+/// instruction that always traps or changes code (`fence.i`)?
 pub fn is_terminator(inst: &Inst) -> bool {
     use Inst::*;
     matches!(
         inst,
-        Jal(_) | Jalr(_) | Beq(_) | Bne(_) | Blt(_) | Bge(_) | Bltu(_) | Bgeu(_)
+        Jal(_)
+            | Jalr(_)
+            | Beq(_)
+            | Bne(_)
+            | Blt(_)
+            | Bge(_)
+            | Bltu(_)
+            | Bgeu(_)
+            | Ecall
+            | Ebreak
+            | FenceI
+            | Illegal(_)
     )
 }
+
+/// Guest permission bits (`Perm::READ`, `Perm::WRITE`) as the TLB holds them.
+const READ: i32 = 1;
+const WRITE: i32 = 2;
 
 /// One guest instruction of a block: its pc, decoding and length.
 #[derive(Clone, Copy, Debug)]
@@ -142,6 +158,12 @@ enum Cold {
     },
     /// The budget ran out on entry.
     Budget { label: Label, gi: GuestInst },
+    /// The step helper returned a nonzero status: trap, or code changed.
+    Step {
+        label: Label,
+        gi: GuestInst,
+        index: u32,
+    },
 }
 
 struct Gen {
@@ -152,11 +174,17 @@ struct Gen {
     exits: u32,
 }
 
-/// Translate `insts` (non-empty, inline instructions; only the last may be
-/// a terminator) into host code placed at host address `base`; `stubs` is
-/// the fixed code in the cache. A block that does not end with a
-/// terminator continues at the pc after its last instruction.
-pub fn translate(base: u64, stubs: &Stubs, insts: &[GuestInst]) -> Result<Block, AsmError> {
+/// Translate `insts` (non-empty; only the last may be a terminator) into
+/// host code placed at host address `base`; `stubs` is the fixed code in
+/// the cache. Fallback instructions are appended to `steps` (their index
+/// is baked into the code). A block that does not end with a control
+/// transfer continues at the pc after its last instruction.
+pub fn translate(
+    base: u64,
+    stubs: &Stubs,
+    insts: &[GuestInst],
+    steps: &mut Vec<StepInst>,
+) -> Result<Block, AsmError> {
     let mut g = Gen {
         a: Asm::new(base),
         stubs: *stubs,
@@ -179,7 +207,14 @@ pub fn translate(base: u64, stubs: &Stubs, insts: &[GuestInst]) -> Result<Block,
             index: i as u32,
             len: gi.len,
         });
-        ended = g.inst(gi, i as u32)?;
+        ended = if is_inline(&gi.inst) {
+            g.inst(gi, i as u32)?
+        } else {
+            if !g.float(gi, i as u32, steps)? {
+                g.step(gi, i as u32, steps)?;
+            }
+            false
+        };
     }
     if !ended {
         let last = insts[insts.len() - 1];
@@ -275,10 +310,44 @@ impl Gen {
     }
 
     fn load(&mut self, i: I, h: Helper, gi: &GuestInst, index: u32) -> Result<(), AsmError> {
-        self.get(Reg::Rsi, i.rs1);
-        if i.imm != 0 {
-            self.a.alu_ri(W::B64, Alu::Add, Reg::Rsi, i.imm);
+        self.load_to(i.rs1, i.imm, h, gi, index)?;
+        self.put(i.rd, Reg::Rax);
+        Ok(())
+    }
+
+    /// Load through helper `h` from `x[rs1] + imm` into `rax`.
+    fn load_to(
+        &mut self,
+        rs1: u8,
+        imm: i32,
+        h: Helper,
+        gi: &GuestInst,
+        index: u32,
+    ) -> Result<(), AsmError> {
+        self.get(Reg::Rsi, rs1);
+        if imm != 0 {
+            self.a.alu_ri(W::B64, Alu::Add, Reg::Rsi, imm);
         }
+        let (w, signed) = match h {
+            Helper::LoadI8 => (W::B8, true),
+            Helper::LoadU8 => (W::B8, false),
+            Helper::LoadI16 => (W::B16, true),
+            Helper::LoadU16 => (W::B16, false),
+            Helper::LoadI32 => (W::B32, true),
+            Helper::LoadU32 => (W::B32, false),
+            _ => (W::B64, false),
+        };
+        let slow = self.a.label();
+        let done = self.a.label();
+        self.tlb_probe(w, READ, slow);
+        let m = Mem::indexed(Reg::R12, Reg::Rsi);
+        if signed {
+            self.a.load_sx(w, Reg::Rax, m);
+        } else {
+            self.a.load_zx(w, Reg::Rax, m);
+        }
+        self.a.jmp(done);
+        self.a.bind(slow);
         self.a.call_abs(self.stubs.helper(h))?;
         let label = self.a.label();
         self.a.test_rr(W::B64, Reg::Rdx, Reg::Rdx);
@@ -288,8 +357,41 @@ impl Gen {
             gi: *gi,
             index,
         });
-        self.put(i.rd, Reg::Rax);
+        self.a.bind(done);
         Ok(())
+    }
+
+    /// Jump to `slow` unless the access of width `w` at guest address `rsi`
+    /// lies inside a page the TLB allows `need` on. Clobbers rax, rcx.
+    fn tlb_probe(&mut self, w: W, need: i32, slow: Label) {
+        let n = match w {
+            W::B8 => 1,
+            W::B16 => 2,
+            W::B32 => 4,
+            W::B64 => 8,
+        };
+        let a = &mut self.a;
+        a.mov_rr(W::B64, Reg::Rax, Reg::Rsi);
+        a.shift_ri(W::B64, Shift::Shr, Reg::Rax, 12);
+        a.mov_rr(W::B32, Reg::Rcx, Reg::Rax);
+        a.alu_ri(W::B32, Alu::And, Reg::Rcx, (super::TLB_ENTRIES - 1) as i32);
+        a.shift_ri(W::B32, Shift::Shl, Reg::Rcx, 4);
+        let entry = |disp: i32| Mem {
+            base: Reg::Rbp,
+            index: Some((Reg::Rcx, 0)),
+            disp: off::TLB + disp,
+        };
+        a.alu_rm(W::B64, Alu::Cmp, Reg::Rax, entry(0));
+        a.jcc(Cond::Ne, slow);
+        a.load(W::B32, Reg::Rax, entry(8));
+        a.test_ri(W::B32, Reg::Rax, need);
+        a.jcc(Cond::E, slow);
+        if n > 1 {
+            a.mov_rr(W::B32, Reg::Rax, Reg::Rsi);
+            a.alu_ri(W::B32, Alu::And, Reg::Rax, 0xfff);
+            a.alu_ri(W::B32, Alu::Cmp, Reg::Rax, 4096 - n);
+            a.jcc(Cond::A, slow);
+        }
     }
 
     fn store(&mut self, s: S, h: Helper, gi: &GuestInst, index: u32) -> Result<(), AsmError> {
@@ -298,6 +400,34 @@ impl Gen {
             self.a.alu_ri(W::B64, Alu::Add, Reg::Rsi, s.imm);
         }
         self.get(Reg::Rdx, s.rs2);
+        self.store_call(h, gi, index)
+    }
+
+    /// Store through the TLB or helper `h` (address in `rsi`, value in
+    /// `rdx`).
+    fn store_call(&mut self, h: Helper, gi: &GuestInst, index: u32) -> Result<(), AsmError> {
+        let w = match h {
+            Helper::StoreU8 => W::B8,
+            Helper::StoreU16 => W::B16,
+            Helper::StoreU32 => W::B32,
+            _ => W::B64,
+        };
+        let slow = self.a.label();
+        let done = self.a.label();
+        self.tlb_probe(w, WRITE, slow);
+        self.a.store(w, Mem::indexed(Reg::R12, Reg::Rsi), Reg::Rdx);
+        self.a.jmp(done);
+        self.a.bind(slow);
+        self.store_slow(h, gi, index, done)
+    }
+
+    fn store_slow(
+        &mut self,
+        h: Helper,
+        gi: &GuestInst,
+        index: u32,
+        done: Label,
+    ) -> Result<(), AsmError> {
         self.a.call_abs(self.stubs.helper(h))?;
         let label = self.a.label();
         self.a.test_rr(W::B64, Reg::Rax, Reg::Rax);
@@ -307,6 +437,7 @@ impl Gen {
             gi: *gi,
             index,
         });
+        self.a.bind(done);
         Ok(())
     }
 
@@ -587,6 +718,209 @@ impl Gen {
         Ok(false)
     }
 
+    /// The common F/D instructions inline; `Ok(false)` leaves `gi` to the
+    /// step helper. Arithmetic runs on SSE under the default MXCSR and
+    /// falls back to the step helper (which is exact) whenever the host
+    /// result could differ from RISC-V's: a NaN result (RISC-V returns the
+    /// canonical NaN), any exception flag but inexact, a rounding mode
+    /// other than round-to-nearest-even, an unordered comparison.
+    fn float(
+        &mut self,
+        gi: &GuestInst,
+        index: u32,
+        steps: &mut Vec<StepInst>,
+    ) -> Result<bool, AsmError> {
+        use Inst::*;
+        const BOX: u64 = 0xffff_ffff_0000_0000;
+        const SIGN: u64 = 1 << 63;
+        let f = |r: u8| Mem::base(Reg::Rbx, off::f(r));
+        match gi.inst {
+            Fld(i) | Flw(i) => {
+                let d = matches!(gi.inst, Fld(_));
+                let h = if d { Helper::LoadU64 } else { Helper::LoadU32 };
+                self.load_to(i.rs1, i.imm, h, gi, index)?;
+                if !d {
+                    self.a.mov_imm(Reg::Rcx, BOX);
+                    self.a.alu_rr(W::B64, Alu::Or, Reg::Rax, Reg::Rcx);
+                }
+                self.a.store(W::B64, f(i.rd), Reg::Rax);
+            }
+            Fsd(s) | Fsw(s) => {
+                let h = if matches!(gi.inst, Fsd(_)) {
+                    Helper::StoreU64
+                } else {
+                    Helper::StoreU32
+                };
+                self.get(Reg::Rsi, s.rs1);
+                if s.imm != 0 {
+                    self.a.alu_ri(W::B64, Alu::Add, Reg::Rsi, s.imm);
+                }
+                self.a.load(W::B64, Reg::Rdx, f(s.rs2));
+                self.store_call(h, gi, index)?;
+            }
+            FmvXD(r) => {
+                self.a.load(W::B64, Reg::Rax, f(r.rs1));
+                self.put(r.rd, Reg::Rax);
+            }
+            FmvDX(r) => {
+                self.get(Reg::Rax, r.rs1);
+                self.a.store(W::B64, f(r.rd), Reg::Rax);
+            }
+            FmvXW(r) => {
+                self.a.load_sx(W::B32, Reg::Rax, f(r.rs1));
+                self.put(r.rd, Reg::Rax);
+            }
+            FmvWX(r) => {
+                self.get(Reg::Rax, r.rs1);
+                self.a.mov_rr(W::B32, Reg::Rax, Reg::Rax);
+                self.a.mov_imm(Reg::Rcx, BOX);
+                self.a.alu_rr(W::B64, Alu::Or, Reg::Rax, Reg::Rcx);
+                self.a.store(W::B64, f(r.rd), Reg::Rax);
+            }
+            FsgnjD(r) | FsgnjnD(r) | FsgnjxD(r) => {
+                self.a.load(W::B64, Reg::Rax, f(r.rs1));
+                self.a.load(W::B64, Reg::Rcx, f(r.rs2));
+                self.a.mov_imm(Reg::Rdx, SIGN);
+                if matches!(gi.inst, FsgnjnD(_)) {
+                    self.a.unary(W::B64, Unary::Not, Reg::Rcx);
+                }
+                self.a.alu_rr(W::B64, Alu::And, Reg::Rcx, Reg::Rdx);
+                if !matches!(gi.inst, FsgnjxD(_)) {
+                    self.a.unary(W::B64, Unary::Not, Reg::Rdx);
+                    self.a.alu_rr(W::B64, Alu::And, Reg::Rax, Reg::Rdx);
+                }
+                self.a.alu_rr(W::B64, Alu::Xor, Reg::Rax, Reg::Rcx);
+                self.a.store(W::B64, f(r.rd), Reg::Rax);
+            }
+            FaddD(q) | FsubD(q) | FmulD(q) | FdivD(q) if q.rm == 0 || q.rm == 7 => {
+                let op = match gi.inst {
+                    FaddD(_) => SseOp::Add,
+                    FsubD(_) => SseOp::Sub,
+                    FmulD(_) => SseOp::Mul,
+                    _ => SseOp::Div,
+                };
+                self.fp_arith(gi, index, steps, q.rm, q.rd, |a| {
+                    a.movq_load(Xmm(0), f(q.rs1));
+                    a.sse_rm(op, true, Xmm(0), f(q.rs2));
+                })?;
+            }
+            FsqrtD(q) if q.rm == 0 || q.rm == 7 => {
+                self.fp_arith(gi, index, steps, q.rm, q.rd, |a| {
+                    a.sse_rm(SseOp::Sqrt, true, Xmm(0), f(q.rs1));
+                })?;
+            }
+            FmaddD(q) | FmsubD(q) | FnmsubD(q) | FnmaddD(q)
+                if self.stubs.fma && (q.rm == 0 || q.rm == 7) =>
+            {
+                // RISC-V fnmsub is -(a*b) + c (x86 fnmadd); fnmadd is
+                // -(a*b) - c (x86 fnmsub).
+                let opc = match gi.inst {
+                    FmaddD(_) => 0xb9,
+                    FmsubD(_) => 0xbb,
+                    FnmsubD(_) => 0xbd,
+                    _ => 0xbf,
+                };
+                self.fp_arith(gi, index, steps, q.rm, q.rd, |a| {
+                    a.movq_load(Xmm(0), f(q.rs3));
+                    a.movq_load(Xmm(1), f(q.rs1));
+                    a.vfma231(opc, true, Xmm(0), Xmm(1), f(q.rs2));
+                })?;
+            }
+            FeqD(r) | FltD(r) | FleD(r) => {
+                // Ordered operands raise no flags; unordered ones (NaNs)
+                // take the exact path, which knows signaling from quiet.
+                let slow = self.a.label();
+                let done = self.a.label();
+                let c = match gi.inst {
+                    FeqD(_) => Cond::E,
+                    FltD(_) => Cond::B,
+                    _ => Cond::Be,
+                };
+                self.a.movq_load(Xmm(0), f(r.rs1));
+                self.a.movq_load(Xmm(1), f(r.rs2));
+                self.a.mov_imm(Reg::Rax, 0);
+                self.a.ucomis(true, Xmm(0), Xmm(1));
+                self.a.jcc(Cond::P, slow);
+                self.a.setcc(c, Reg::Rax);
+                self.put(r.rd, Reg::Rax);
+                self.a.jmp(done);
+                self.a.bind(slow);
+                self.step(gi, index, steps)?;
+                self.a.bind(done);
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// A double-precision operation on SSE: `op` leaves the result in
+    /// xmm0. Falls back to the step helper (exact) for a dynamic rounding
+    /// mode other than RNE, a NaN result, or any exception but inexact.
+    fn fp_arith(
+        &mut self,
+        gi: &GuestInst,
+        index: u32,
+        steps: &mut Vec<StepInst>,
+        rm: u8,
+        rd: u8,
+        op: impl FnOnce(&mut Asm),
+    ) -> Result<(), AsmError> {
+        let slow = self.a.label();
+        let done = self.a.label();
+        if rm == 7 {
+            self.a
+                .alu_mi(W::B32, Alu::Cmp, Mem::base(Reg::Rbx, off::FRM), 0);
+            self.a.jcc(Cond::Ne, slow);
+        }
+        self.a.mxcsr(true, Mem::base(Reg::Rbp, off::MXCSR_CLEAN));
+        op(&mut self.a);
+        self.a.mxcsr(false, Mem::base(Reg::Rbp, off::MXCSR_TMP));
+        self.a.ucomis(true, Xmm(0), Xmm(0));
+        self.a.jcc(Cond::P, slow);
+        self.a
+            .load(W::B32, Reg::Rax, Mem::base(Reg::Rbp, off::MXCSR_TMP));
+        // IE | ZE | OE | UE: let the exact path raise them.
+        self.a.test_ri(W::B32, Reg::Rax, 0x1d);
+        self.a.jcc(Cond::Ne, slow);
+        // PE (bit 5) is NX (bit 0).
+        self.a.shift_ri(W::B32, Shift::Shr, Reg::Rax, 5);
+        self.a.alu_ri(W::B32, Alu::And, Reg::Rax, 1);
+        self.a
+            .alu_mr(W::B32, Alu::Or, Mem::base(Reg::Rbx, off::FFLAGS), Reg::Rax);
+        self.a.movq_store(Mem::base(Reg::Rbx, off::f(rd)), Xmm(0));
+        self.a.jmp(done);
+        self.a.bind(slow);
+        self.step(gi, index, steps)?;
+        self.a.bind(done);
+        Ok(())
+    }
+
+    /// A call to the single-step fallback for a non-inline instruction.
+    fn step(
+        &mut self,
+        gi: &GuestInst,
+        index: u32,
+        steps: &mut Vec<StepInst>,
+    ) -> Result<(), AsmError> {
+        self.a.mov_imm(Reg::Rsi, steps.len() as u64);
+        steps.push(StepInst {
+            inst: gi.inst,
+            len: gi.len,
+            pc: gi.pc,
+            index,
+        });
+        self.a.call_abs(self.stubs.helper(Helper::Step))?;
+        let label = self.a.label();
+        self.a.test_rr(W::B64, Reg::Rax, Reg::Rax);
+        self.a.jcc(Cond::Ne, label);
+        self.cold.push(Cold::Step {
+            label,
+            gi: *gi,
+            index,
+        });
+        Ok(())
+    }
+
     fn emit_cold(&mut self) -> Result<(), AsmError> {
         let cold = core::mem::take(&mut self.cold);
         for c in cold {
@@ -606,6 +940,17 @@ impl Gen {
                     self.host_exit(self.stubs.code_exit)?;
                     self.a.bind(fault);
                     self.host_exit(self.stubs.fault_exit)?;
+                }
+                Cold::Step { label, gi, index } => {
+                    self.a.bind(label);
+                    self.side_cold(&gi, index);
+                    let trap = self.a.label();
+                    self.a
+                        .alu_ri(W::B32, Alu::Cmp, Reg::Rax, super::store::FAULT as i32);
+                    self.a.jcc(Cond::E, trap);
+                    self.host_exit(self.stubs.code_exit)?;
+                    self.a.bind(trap);
+                    self.host_exit(self.stubs.trap_exit)?;
                 }
                 Cold::Budget { label, gi } => {
                     self.a.bind(label);

@@ -213,7 +213,7 @@ impl Asm {
     /// An empty buffer whose byte 0 will live at host address `base`.
     pub fn new(base: u64) -> Asm {
         Asm {
-            code: Vec::new(),
+            code: Vec::with_capacity(1024),
             base,
             labels: Vec::new(),
             fixups: Vec::new(),
@@ -668,6 +668,34 @@ impl Asm {
         );
     }
 
+    /// Scalar SSE arithmetic with a memory source `op dst, [m]`.
+    pub fn sse_rm(&mut self, op: SseOp, double: bool, dst: Xmm, m: Mem) {
+        let p = if double { 0xf2 } else { 0xf3 };
+        self.op(Some(p), false, &[0x0f, op as u8], dst.0, Rm::M(m), false);
+    }
+
+    /// FMA3 `vfmXXX231sd dst, src2, [m]` (`double`; `ss` otherwise):
+    /// `dst = ±(src2 * [m]) ± dst` with one rounding. `opc` is the opcode
+    /// byte of the 231 form: 0xB9 fmadd, 0xBB fmsub, 0xBD fnmadd, 0xBF
+    /// fnmsub.
+    pub fn vfma231(&mut self, opc: u8, double: bool, dst: Xmm, src2: Xmm, m: Mem) {
+        let r = (dst.0 >> 3) & 1;
+        let x = m.index.map_or(0, |(i, _)| i.ext());
+        let b = m.base.ext();
+        // 3-byte VEX: inverted R/X/B, map 0F38; W, inverted vvvv, L=0, pp=66.
+        self.b(0xc4);
+        self.b((!(r << 7 | x << 6 | b << 5) & 0xe0) | 0x02);
+        self.b((double as u8) << 7 | (!src2.0 & 15) << 3 | 0x01);
+        self.b(opc);
+        self.modrm_mem(dst.0 & 7, m);
+    }
+
+    /// `ucomisd a, b` (or `ucomiss`): unordered compare, flags only.
+    pub fn ucomis(&mut self, double: bool, a: Xmm, b: Xmm) {
+        let p = if double { Some(0x66) } else { None };
+        self.op(p, false, &[0x0f, 0x2e], a.0, Rm::R(b.0), false);
+    }
+
     /// `stmxcsr [m]` / `ldmxcsr [m]`.
     pub fn mxcsr(&mut self, load: bool, m: Mem) {
         self.op(
@@ -1019,6 +1047,44 @@ mod tests {
             |a| a.sse_rr(SseOp::Sqrt, true, Xmm(3), Xmm(3)),
             "sqrtsd xmm3,xmm3",
         );
+        check(
+            |a| a.sse_rm(SseOp::Mul, true, Xmm(0), m),
+            "mulsd xmm0,[rbx+0x108]",
+        );
+        check(
+            |a| a.sse_rm(SseOp::Sub, false, Xmm(9), Mem::base(Reg::R13, -8)),
+            "subss xmm9,[r13-0x8]",
+        );
+        check(
+            |a| a.vfma231(0xb9, true, Xmm(0), Xmm(1), m),
+            "vfmadd231sd xmm0,xmm1,[rbx+0x108]",
+        );
+        check(
+            |a| {
+                a.vfma231(
+                    0xbf,
+                    true,
+                    Xmm(9),
+                    Xmm(14),
+                    Mem::indexed(Reg::R12, Reg::R10),
+                )
+            },
+            "vfnmsub231sd xmm9,xmm14,[r12+r10]",
+        );
+        check(
+            |a| a.vfma231(0xbb, false, Xmm(2), Xmm(3), Mem::base(Reg::R13, 8)),
+            "vfmsub231ss xmm2,xmm3,[r13+0x8]",
+        );
+        check(
+            |a| a.vfma231(0xbd, true, Xmm(0), Xmm(1), m),
+            "vfnmadd231sd xmm0,xmm1,[rbx+0x108]",
+        );
+        check(
+            |a| a.sse_rm(SseOp::Sqrt, true, Xmm(0), m),
+            "sqrtsd xmm0,[rbx+0x108]",
+        );
+        check(|a| a.ucomis(true, Xmm(0), Xmm(0)), "ucomisd xmm0,xmm0");
+        check(|a| a.ucomis(false, Xmm(1), Xmm(12)), "ucomiss xmm1,xmm12");
         check(|a| a.mxcsr(false, m), "stmxcsr [rbx+0x108]");
         check(|a| a.mxcsr(true, m), "ldmxcsr [rbx+0x108]");
     }

@@ -18,7 +18,8 @@
 pub mod codegen;
 pub mod encode;
 
-use crate::cpu::Cpu;
+use crate::cpu::{Cpu, Trap};
+use crate::decode::Inst;
 use crate::memory::{GuestMemory, MemFault, PAGE_SIZE};
 use encode::{Asm, Mem, Reg, W};
 
@@ -42,7 +43,14 @@ pub mod exit {
     /// at `Ctx::exit_host` completed but is not yet counted in `instret`
     /// and `pc` is not yet past it.
     pub const CODE: u64 = 5;
+    /// A single-stepped instruction trapped (`Ctx::trap`): `Ctx::exit_host`
+    /// is in its code, as for [`FAULT`].
+    pub const TRAP: u64 = 6;
 }
+
+/// MXCSR with every exception masked, round to nearest, no flags: the
+/// x86-64 ABI default, which the inline F/D code runs under.
+pub const MXCSR_DEFAULT: u32 = 0x1f80;
 
 /// `rbx` points this far into the `Cpu`.
 pub const CPU_BIAS: i32 = 128;
@@ -88,6 +96,13 @@ pub struct Ctx {
     pub ind_hits: u64,
     /// See [`exit::FAULT`], [`exit::BUDGET`], [`exit::CODE`].
     pub exit_host: u64,
+    /// The default MXCSR with no exception flags (`0x1f80`), loaded before
+    /// each inline floating-point operation so its flags are its own.
+    pub mxcsr_clean: u32,
+    /// Scratch for `stmxcsr`.
+    pub mxcsr_tmp: u32,
+    /// Pages recently checked by a helper (see [`TlbEntry`]).
+    pub tlb: [TlbEntry; TLB_ENTRIES],
     /// The guest memory (for helpers).
     pub mem: *const GuestMemory,
     /// Bitmap of guest pages holding translated code (one bit a page).
@@ -96,6 +111,63 @@ pub struct Ctx {
     pub code_pages_words: usize,
     /// Set by a helper that returns a fault status.
     pub fault: Option<MemFault>,
+    /// The guest registers of this run (for the step helper).
+    pub cpu: *mut Cpu,
+    /// The fallback instructions of the live translations.
+    pub steps: *const alloc::vec::Vec<StepInst>,
+    /// Value loaded by the last `lr` (kept across runs).
+    pub lr_value: u64,
+    /// Set by the step helper when the instruction traps.
+    pub trap: Option<Trap>,
+}
+
+/// Entries in the translation's page cache (a power of two).
+pub const TLB_ENTRIES: usize = 1024;
+
+/// A page the helpers found accessible, so translated code may access it
+/// directly at `r12 + addr` (within the page): `page` is the guest page
+/// number (`u64::MAX` when empty), `perm` its guest permission bits
+/// (`Perm`), without WRITE on pages holding translated code (stores there
+/// must go through the helper, which notices the code change).
+///
+/// Only the helpers fill it, after `GuestMemory` checked the access, and
+/// the dispatcher empties it at every entry to translated code and after
+/// every translation. That is enough because guest permissions change only
+/// through `GuestMemory::map/protect/unmap`, which run between engine runs
+/// (system calls end a run). So every direct access stays inside a page
+/// `GuestMemory` has just allowed: the sandbox property holds. When guest
+/// threads share the memory, another thread's `munmap` could race with a
+/// cached entry: then the entry must come from `GuestMemory`'s own
+/// permission table instead (or a mapping epoch must empty it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct TlbEntry {
+    pub page: u64,
+    pub perm: u64,
+}
+
+impl TlbEntry {
+    /// No page.
+    pub const EMPTY: TlbEntry = TlbEntry {
+        page: u64::MAX,
+        perm: 0,
+    };
+}
+
+/// Slot of guest page `page` (the generated probe computes the same).
+pub fn tlb_slot(page: u64) -> usize {
+    (page as usize) & (TLB_ENTRIES - 1)
+}
+
+/// A fallback instruction inside a translation: what the step helper
+/// needs to run it with precise state.
+#[derive(Clone, Copy, Debug)]
+pub struct StepInst {
+    pub inst: Inst,
+    pub len: u8,
+    pub pc: u64,
+    /// Its index in its block (instructions the block retired before it).
+    pub index: u32,
 }
 
 /// Byte offsets used by the generated code.
@@ -107,6 +179,15 @@ pub(crate) mod off {
     pub const PC: i32 = offset_of!(Cpu, pc) as i32 - CPU_BIAS;
     pub const INSTRET: i32 = offset_of!(Cpu, instret) as i32 - CPU_BIAS;
     pub const EXIT_HOST: i32 = offset_of!(Ctx, exit_host) as i32;
+    pub const MXCSR_CLEAN: i32 = offset_of!(Ctx, mxcsr_clean) as i32;
+    pub const MXCSR_TMP: i32 = offset_of!(Ctx, mxcsr_tmp) as i32;
+    pub const TLB: i32 = offset_of!(Ctx, tlb) as i32;
+    pub const FFLAGS: i32 = offset_of!(Cpu, fflags) as i32 - CPU_BIAS;
+    pub const FRM: i32 = offset_of!(Cpu, frm) as i32 - CPU_BIAS;
+    /// Guest register `f[r]`.
+    pub const fn f(r: u8) -> i32 {
+        offset_of!(Cpu, f) as i32 + 8 * r as i32 - CPU_BIAS
+    }
     pub const MEM_BASE: i32 = offset_of!(Ctx, mem_base) as i32;
     pub const BUDGET: i32 = offset_of!(Ctx, budget) as i32;
     pub const EXIT_SITE: i32 = offset_of!(Ctx, exit_site) as i32;
@@ -138,9 +219,10 @@ pub enum Helper {
     StoreU16,
     StoreU32,
     StoreU64,
+    Step,
 }
 
-const HELPERS: usize = 11;
+const HELPERS: usize = 12;
 
 fn helper_addr(h: Helper) -> u64 {
     match h {
@@ -155,6 +237,7 @@ fn helper_addr(h: Helper) -> u64 {
         Helper::StoreU16 => store_u16 as *const () as u64,
         Helper::StoreU32 => store_u32 as *const () as u64,
         Helper::StoreU64 => store_u64 as *const () as u64,
+        Helper::Step => step_helper as *const () as u64,
     }
 }
 
@@ -174,9 +257,30 @@ pub struct Stubs {
     pub fault_exit: u64,
     pub budget_exit: u64,
     pub code_exit: u64,
+    pub trap_exit: u64,
     /// One trampoline per [`Helper`]: `rdi = ctx`, then on to the helper
     /// (a near `call rel32` from translated code reaches it).
     pub helpers: [u64; HELPERS],
+    /// The host has FMA3 (and the OS saves AVX state), so fused
+    /// multiply-adds can be inline.
+    pub fma: bool,
+}
+
+/// Can translated code use FMA3: the CPU has it, and the OS has enabled the
+/// AVX state that VEX-encoded instructions need?
+pub fn host_has_fma() -> bool {
+    use core::arch::x86_64::{__cpuid, _xgetbv};
+    #[allow(unused_unsafe)]
+    // SAFETY: CPUID exists on every x86-64 processor.
+    let c = unsafe { __cpuid(1) };
+    let (fma, osxsave, avx) = (1 << 12, 1 << 27, 1 << 28);
+    if c.ecx & (fma | osxsave | avx) != fma | osxsave | avx {
+        return false;
+    }
+    // SAFETY: OSXSAVE set means the OS enabled XGETBV.
+    let xcr0 = unsafe { _xgetbv(0) };
+    // XMM and YMM state enabled.
+    xcr0 & 6 == 6
 }
 
 impl Stubs {
@@ -239,6 +343,7 @@ pub fn fixed_code(base: u64) -> (alloc::vec::Vec<u8>, Stubs) {
     let fault_exit = host_exit(&mut a, exit::FAULT);
     let budget_exit = host_exit(&mut a, exit::BUDGET);
     let code_exit = host_exit(&mut a, exit::CODE);
+    let trap_exit = host_exit(&mut a, exit::TRAP);
     let mut helpers = [0; HELPERS];
     for (i, h) in [
         Helper::LoadI8,
@@ -252,6 +357,7 @@ pub fn fixed_code(base: u64) -> (alloc::vec::Vec<u8>, Stubs) {
         Helper::StoreU16,
         Helper::StoreU32,
         Helper::StoreU64,
+        Helper::Step,
     ]
     .into_iter()
     .enumerate()
@@ -271,7 +377,9 @@ pub fn fixed_code(base: u64) -> (alloc::vec::Vec<u8>, Stubs) {
             fault_exit,
             budget_exit,
             code_exit,
+            trap_exit,
             helpers,
+            fma: host_has_fma(),
         },
     )
 }
@@ -313,10 +421,13 @@ macro_rules! load_helper {
             let ctx = unsafe { &mut *ctx };
             let mem = unsafe { &*ctx.mem };
             match mem.$read(addr) {
-                Ok(v) => LoadRet {
-                    val: $conv(v),
-                    fault: 0,
-                },
+                Ok(v) => {
+                    fill_tlb(ctx, mem, addr, size_of_val(&v) as u64);
+                    LoadRet {
+                        val: $conv(v),
+                        fault: 0,
+                    }
+                }
                 Err(f) => {
                     ctx.fault = Some(f);
                     LoadRet { val: 0, fault: 1 }
@@ -346,6 +457,21 @@ fn touches_code(ctx: &Ctx, addr: u64, len: u64) -> bool {
     })
 }
 
+/// Remember the page of a successful `len`-byte access at `addr` (unless
+/// it crosses into the next page; translated code only goes direct for
+/// accesses inside one cached page).
+fn fill_tlb(ctx: &mut Ctx, mem: &GuestMemory, addr: u64, len: u64) {
+    let page = addr / PAGE_SIZE;
+    if (addr + len - 1) / PAGE_SIZE != page {
+        return;
+    }
+    let mut perm = mem.perm(addr).bits() as u64;
+    if touches_code(ctx, addr, 1) {
+        perm &= !(crate::memory::Perm::WRITE.bits() as u64);
+    }
+    ctx.tlb[tlb_slot(page)] = TlbEntry { page, perm };
+}
+
 macro_rules! store_helper {
     ($name:ident, $write:ident, $ty:ty) => {
         /// A guest store for translated code (returns a [`store`] status).
@@ -362,6 +488,7 @@ macro_rules! store_helper {
                         mem.invalidate_code();
                         store::CODE
                     } else {
+                        fill_tlb(ctx, mem, addr, size_of::<$ty>() as u64);
                         store::OK
                     }
                 }
@@ -378,3 +505,36 @@ store_helper!(store_u8, write_u8, u8);
 store_helper!(store_u16, write_u16, u16);
 store_helper!(store_u32, write_u32, u32);
 store_helper!(store_u64, write_u64, u64);
+
+/// Run the fallback instruction number `idx` of `Ctx::steps` with the
+/// single-step executor. Returns [`store::OK`], [`store::CODE`] when the
+/// code epoch moved (`fence.i`: the block must end after it), or
+/// [`store::FAULT`] with `Ctx::trap` set (nothing retired).
+///
+/// Translated code keeps `pc` and `instret` in its exits, not in the `Cpu`,
+/// so this sets them for the instruction and puts `instret` back after.
+///
+/// # Safety
+/// As for the load helpers; `ctx.cpu` and `ctx.steps` are the run's.
+pub unsafe extern "sysv64" fn step_helper(ctx: *mut Ctx, idx: u64) -> u64 {
+    // SAFETY: the dispatcher set these pointers for this run; translated
+    // code calls no helper after the run ends, and nothing else touches the
+    // `Cpu` or the step table while translated code runs.
+    let ctx = unsafe { &mut *ctx };
+    let (cpu, mem, steps) = unsafe { (&mut *ctx.cpu, &*ctx.mem, &*ctx.steps) };
+    let s = steps[idx as usize];
+    let instret = cpu.instret;
+    cpu.pc = s.pc;
+    cpu.instret = instret.wrapping_add(s.index as u64);
+    let epoch = mem.code_epoch();
+    let r = crate::translate::step::step(cpu, mem, s.inst, s.len, &mut ctx.lr_value);
+    cpu.instret = instret;
+    match r {
+        Ok(()) if mem.code_epoch() != epoch => store::CODE,
+        Ok(()) => store::OK,
+        Err(t) => {
+            ctx.trap = Some(t);
+            store::FAULT
+        }
+    }
+}
