@@ -5,7 +5,8 @@
 //! Format: a sequence of NUL-terminated `key=value` records, in order
 //! (`arg` and `env` repeat). Keys: `program` (path of the executable
 //! inside the ramdisk), `arg`, `env`, `cwd`, `sysroot`, `option`
-//! (`strace`, `selftest`, `selftest-status=N`).
+//! (`strace`, `engine=interp|jit`, `selftest`, `selftest-status=N`,
+//! `selftest-fault`).
 
 use alloc::vec::Vec;
 

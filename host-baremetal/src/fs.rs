@@ -24,6 +24,8 @@ pub trait Console: Sync {
 
 /// The source of file timestamps.
 pub type Clock = fn() -> Timespec;
+/// The source of `/dev/urandom`'s bytes.
+pub type Entropy = fn(&mut [u8]);
 
 // asm-generic open flags.
 const O_ACCMODE: i32 = 3;
@@ -66,8 +68,11 @@ const ENXIO: Errno = Errno(6);
 const UTIME_NOW: i64 = (1 << 30) - 1;
 const UTIME_OMIT: i64 = (1 << 30) - 2;
 
-/// Most descriptors a guest may hold (`RLIMIT_NOFILE`'s usual soft limit).
+/// Descriptors a guest may hold at first (`RLIMIT_NOFILE`'s usual soft
+/// limit); `set_fd_limit` moves it up to [`MAX_FDS_HARD`].
 pub const MAX_FDS: usize = 1024;
+/// The hard `RLIMIT_NOFILE`.
+pub const MAX_FDS_HARD: usize = 1 << 20;
 const PIPE_CAPACITY: usize = 65536;
 const MAX_SYMLINKS: u32 = 40;
 const PATH_MAX: usize = 4096;
@@ -102,6 +107,8 @@ impl Data {
 enum Device {
     Null,
     Zero,
+    /// `/dev/urandom` and `/dev/random` (which no longer blocks on Linux).
+    Random,
 }
 
 #[derive(Debug)]
@@ -250,11 +257,13 @@ fn join(dir: &[u8], name: &[u8]) -> Vec<u8> {
 pub struct Fs {
     root: Arc<Node>,
     fds: Vec<Option<Fd>>,
+    fd_limit: usize,
     cwd: Vec<u8>,
     umask: u32,
     next_ino: u64,
     console: &'static dyn Console,
     clock: Clock,
+    entropy: Entropy,
 }
 
 impl core::fmt::Debug for Fs {
@@ -299,6 +308,7 @@ impl Fs {
         stdin: &'static [u8],
         console: &'static dyn Console,
         clock: Clock,
+        entropy: Entropy,
     ) -> Result<Fs, BuildError> {
         let now = clock();
         let root = Arc::new(spin::Mutex::new(Inode {
@@ -317,11 +327,13 @@ impl Fs {
         let mut fs = Fs {
             root,
             fds: Vec::new(),
+            fd_limit: MAX_FDS,
             cwd: b"/".to_vec(),
             umask: 0o022,
             next_ino: 2,
             console,
             clock,
+            entropy,
         };
         for entry in archive::read(archive) {
             let e = entry.map_err(BuildError::Archive)?;
@@ -338,7 +350,13 @@ impl Fs {
         let dev = fs
             .ensure_dir(b"dev")
             .map_err(|_| BuildError::NotADirectory(b"/dev".to_vec()))?;
-        for (name, d) in [(&b"null"[..], Device::Null), (b"zero", Device::Zero)] {
+        let devices = [
+            (&b"null"[..], Device::Null),
+            (b"zero", Device::Zero),
+            (b"urandom", Device::Random),
+            (b"random", Device::Random),
+        ];
+        for (name, d) in devices {
             let node = fs.new_node(0o666, false, now, Kind::Device(d));
             if let Kind::Dir { entries, .. } = &mut dev.lock().kind {
                 entries.entry(name.to_vec()).or_insert(node);
@@ -482,7 +500,7 @@ impl Fs {
     }
 
     fn install_fd(&mut self, fd: Fd, min: usize) -> SysResult<i32> {
-        let slot = (min..MAX_FDS)
+        let slot = (min..self.fd_limit)
             .find(|&i| self.fds.get(i).is_none_or(|f| f.is_none()))
             .ok_or(Errno::EMFILE)?;
         if slot >= self.fds.len() {
@@ -813,6 +831,10 @@ impl Fs {
                         buf.fill(0);
                         return Ok(buf.len());
                     }
+                    Kind::Device(Device::Random) => {
+                        (self.entropy)(buf);
+                        return Ok(buf.len());
+                    }
                     Kind::Symlink(_) => return Err(Errno::EBADF),
                 }
             }
@@ -898,6 +920,10 @@ impl Fs {
                 Kind::Device(Device::Null) => Ok(0),
                 Kind::Device(Device::Zero) => {
                     buf.fill(0);
+                    Ok(buf.len())
+                }
+                Kind::Device(Device::Random) => {
+                    (self.entropy)(buf);
                     Ok(buf.len())
                 }
                 Kind::Symlink(_) => Err(Errno::EBADF),
@@ -997,6 +1023,7 @@ impl Fs {
             rdev: match n.kind {
                 Kind::Device(Device::Null) => (1 << 8) | 3,
                 Kind::Device(Device::Zero) => (1 << 8) | 5,
+                Kind::Device(Device::Random) => (1 << 8) | 9,
                 _ => 0,
             },
             size: size as i64,
@@ -1451,7 +1478,7 @@ impl Fs {
         match cmd {
             F_DUPFD | F_DUPFD_CLOEXEC => {
                 let min = usize::try_from(arg).map_err(|_| Errno::EINVAL)?;
-                if min >= MAX_FDS {
+                if min >= self.fd_limit {
                     return Err(Errno::EINVAL);
                 }
                 let new = Fd {
@@ -1498,7 +1525,7 @@ impl Fs {
             return Err(Errno::EINVAL);
         }
         let slot = usize::try_from(newfd).map_err(|_| Errno::EBADF)?;
-        if slot >= MAX_FDS {
+        if slot >= self.fd_limit {
             return Err(Errno::EBADF);
         }
         if oldfd == newfd {
@@ -1538,6 +1565,76 @@ impl Fs {
                 Err(e)
             }
         }
+    }
+
+    /// The regular file open as `fd`, for a shared mapping of it.
+    pub fn file_ref(&self, fd: i32) -> SysResult<FileRef> {
+        let file = self.file(fd)?;
+        let f = file.lock();
+        match &f.open {
+            Open::Node(n) if matches!(n.lock().kind, Kind::File(_)) => Ok(FileRef(n.clone())),
+            Open::Node(_) => Err(Errno::ENODEV),
+            _ => Err(Errno::EACCES),
+        }
+    }
+
+    /// Set the soft `RLIMIT_NOFILE` (new descriptors stay below it; open
+    /// ones above it stay open, as on Linux).
+    pub fn set_fd_limit(&mut self, limit: usize) -> SysResult<()> {
+        if limit > MAX_FDS_HARD {
+            return Err(Errno::EPERM);
+        }
+        self.fd_limit = limit;
+        Ok(())
+    }
+
+    /// `poll` readiness, filling each `revents`; returns how many entries
+    /// have any. Files, devices and the console never block; a pipe is
+    /// readable with data or without writers, writable with room.
+    pub fn poll(&self, fds: &mut [vm_core::host::PollFd]) -> usize {
+        const POLLIN: i16 = 0x1;
+        const POLLOUT: i16 = 0x4;
+        const POLLERR: i16 = 0x8;
+        const POLLHUP: i16 = 0x10;
+        const POLLNVAL: i16 = 0x20;
+        let mut ready = 0;
+        for p in fds.iter_mut() {
+            p.revents = if p.fd < 0 {
+                0
+            } else {
+                match self.file(p.fd) {
+                    Err(_) => POLLNVAL,
+                    Ok(file) => match &file.lock().open {
+                        Open::PipeRead(pipe) => {
+                            let pipe = pipe.lock();
+                            let mut r = 0;
+                            if !pipe.buf.is_empty() {
+                                r |= POLLIN;
+                            }
+                            if pipe.writers == 0 {
+                                r |= POLLHUP;
+                            }
+                            r & (p.events | POLLHUP)
+                        }
+                        Open::PipeWrite(pipe) => {
+                            let pipe = pipe.lock();
+                            if pipe.readers == 0 {
+                                POLLERR
+                            } else if pipe.buf.len() < PIPE_CAPACITY {
+                                p.events & POLLOUT
+                            } else {
+                                0
+                            }
+                        }
+                        _ => p.events & (POLLIN | POLLOUT),
+                    },
+                }
+            };
+            if p.revents != 0 {
+                ready += 1;
+            }
+        }
+        ready
     }
 
     /// Console and pipes are not terminals; anything else is ENOTTY too,
@@ -1583,8 +1680,10 @@ impl Fs {
         core::mem::replace(&mut self.umask, mask & 0o777)
     }
 
-    /// Set the starting directory, creating it (read-only) if the ramdisk
-    /// does not have it, so relative paths behave as on the build machine.
+    /// Set the starting directory, creating it if the ramdisk does not
+    /// have it, so relative paths behave as on the build machine. Like a
+    /// scratch directory, it is writable (in memory, as `/tmp` is): new
+    /// entries may be made there, while ramdisk files stay read-only.
     pub fn set_initial_cwd(&mut self, path: &[u8]) -> SysResult<()> {
         let mut dir = self.root.clone();
         let now = (self.clock)();
@@ -1599,6 +1698,7 @@ impl Fs {
                 .child_dir(&dir, comp, 0o755, now)
                 .map_err(|_| Errno::ENOTDIR)?;
         }
+        dir.lock().writable = true;
         self.chdir(path)
     }
 
@@ -1611,6 +1711,39 @@ impl Fs {
             Kind::File(d) => Ok(d.bytes().to_vec()),
             Kind::Dir { .. } => Err(Errno::EISDIR),
             _ => Err(Errno::EINVAL),
+        }
+    }
+}
+
+/// A regular file held by a shared memory mapping: the kernel copies
+/// between the mapping and the file around every file call, so the guest
+/// sees one set of bytes through both (it is the only thread there is).
+#[derive(Clone, Debug)]
+pub struct FileRef(Arc<Node>);
+
+impl FileRef {
+    /// Bytes of the file from `offset` into `buf`; returns how many.
+    pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> usize {
+        match &self.0.lock().kind {
+            Kind::File(d) => copy_out(d.bytes(), offset, buf),
+            _ => 0,
+        }
+    }
+
+    /// Overwrite the file from `offset` with `data`, but never past its
+    /// end: what a mapping holds beyond end-of-file is not file data.
+    pub fn write_within(&self, offset: u64, data: &[u8]) {
+        let mut n = self.0.lock();
+        if let Kind::File(d) = &mut n.kind {
+            let size = d.bytes().len() as u64;
+            if offset >= size {
+                return;
+            }
+            let len = (size - offset).min(data.len() as u64) as usize;
+            let at = offset as usize;
+            if d.bytes()[at..at + len] != data[..len] {
+                d.owned()[at..at + len].copy_from_slice(&data[..len]);
+            }
         }
     }
 }
@@ -1655,6 +1788,12 @@ mod tests {
         }
     }
 
+    fn entropy(buf: &mut [u8]) {
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b = (i as u8) ^ 0x5a;
+        }
+    }
+
     const RDONLY: i32 = 0;
     const RDWR_CREAT: i32 = O_RDWR | O_CREAT;
 
@@ -1669,7 +1808,7 @@ mod tests {
         ]);
         let a: &'static [u8] = Box::leak(a.into_boxed_slice());
         let console: &'static TestConsole = Box::leak(Box::default());
-        (Fs::new(a, stdin, console, clock).unwrap(), console)
+        (Fs::new(a, stdin, console, clock, entropy).unwrap(), console)
     }
 
     fn fs() -> Fs {
@@ -1946,6 +2085,12 @@ mod tests {
         let n = fs.getcwd(&mut buf).unwrap();
         assert_eq!(&buf[..n], b"/etc", "symlinks resolve physically");
         assert_eq!(fs.chdir(b"motd"), Err(Errno::ENOTDIR));
+        // The starting directory takes new entries; its parent does not.
+        assert_eq!(fs.mkdirat(AT_FDCWD, b"/work/new/dir/sub", 0o755), Ok(()));
+        assert_eq!(
+            fs.mkdirat(AT_FDCWD, b"/work/new/sub", 0o755),
+            Err(Errno::EROFS)
+        );
         let dir = fs.openat(AT_FDCWD, b"/work/bin", O_DIRECTORY, 0).unwrap();
         assert!(fs.fstatat(dir, b"prog", 0).is_ok());
         assert!(fs.fstatat(dir, b"../bin/./prog", 0).is_ok());
@@ -2017,8 +2162,66 @@ mod tests {
         rest.fill(1);
         assert_eq!(fs.read(zero, &mut rest), Ok(32));
         assert_eq!(rest, [0; 32]);
+        let urandom = fs.openat(AT_FDCWD, b"/dev/urandom", RDONLY, 0).unwrap();
+        assert_eq!(fs.read(urandom, &mut rest[..3]), Ok(3));
+        assert_eq!(rest[..3], [0x5a, 0x5b, 0x58]);
         let st = fs.fstatat(AT_FDCWD, b"/dev/null", 0).unwrap();
+        let [pr, pw] = fs.pipe2(0).unwrap();
+        let mut p = [
+            vm_core::host::PollFd {
+                fd: pr,
+                events: 1,
+                revents: 0,
+            },
+            vm_core::host::PollFd {
+                fd: pw,
+                events: 4,
+                revents: 0,
+            },
+            vm_core::host::PollFd {
+                fd: 77,
+                events: 1,
+                revents: 0,
+            },
+            vm_core::host::PollFd {
+                fd: -1,
+                events: 1,
+                revents: 0,
+            },
+        ];
+        assert_eq!(fs.poll(&mut p), 2, "writable pipe end and a bad fd");
+        assert_eq!(
+            [p[0].revents, p[1].revents, p[2].revents, p[3].revents],
+            [0, 4, 0x20, 0]
+        );
+        fs.write(pw, b"x").unwrap();
+        fs.close(pw).unwrap();
+        assert_eq!(fs.poll(&mut p[..1]), 1);
+        assert_eq!(p[0].revents, 0x11, "data and hang-up");
         assert_eq!((st.mode & S_IFMT, st.rdev), (S_IFCHR, 0x103));
+    }
+
+    #[test]
+    fn file_refs_read_and_write_within_the_file() {
+        let mut fs = fs();
+        let fd = fs.openat(AT_FDCWD, b"/tmp/m", RDWR_CREAT, 0o644).unwrap();
+        fs.write(fd, b"0123456789").unwrap();
+        let r = fs.file_ref(fd).unwrap();
+        let mut buf = [0u8; 16];
+        assert_eq!(r.read_at(4, &mut buf), 6);
+        assert_eq!(&buf[..6], b"456789");
+        r.write_within(8, b"abcdef");
+        assert_eq!(fs.pread(fd, &mut buf, 0), Ok(10), "no growth");
+        assert_eq!(&buf[..10], b"01234567ab");
+        assert!(matches!(fs.file_ref(1), Err(Errno::EACCES)));
+        let d = fs.openat(AT_FDCWD, b"/tmp", O_DIRECTORY, 0).unwrap();
+        assert!(matches!(fs.file_ref(d), Err(Errno::ENODEV)));
+        // A ramdisk file is copied on first write, the archive untouched.
+        let ro = fs.openat(AT_FDCWD, b"/etc/motd", RDONLY, 0).unwrap();
+        let r = fs.file_ref(ro).unwrap();
+        r.write_within(0, b"J");
+        assert_eq!(fs.pread(ro, &mut buf, 0), Ok(16));
+        assert_eq!(&buf[..5], b"Jello");
     }
 
     #[test]
@@ -2035,6 +2238,12 @@ mod tests {
         );
         fs.close(100).unwrap();
         assert_eq!(fs.dup(0), Ok(100), "lowest free descriptor");
+        fs.set_fd_limit(MAX_FDS + 1).unwrap();
+        assert_eq!(fs.dup(0), Ok(MAX_FDS as i32));
+        fs.set_fd_limit(50).unwrap();
+        assert_eq!(fs.dup(0), Err(Errno::EMFILE));
+        assert_eq!(fs.dup3(0, 60, 0), Err(Errno::EBADF));
+        assert_eq!(fs.set_fd_limit(MAX_FDS_HARD + 1), Err(Errno::EPERM));
     }
 
     #[test]
@@ -2043,15 +2252,15 @@ mod tests {
         let a = archive(&[(b"file", 0o100644, b"x"), (b"file/under", 0o100644, b"y")]);
         let a: &'static [u8] = Box::leak(a.into_boxed_slice());
         assert!(matches!(
-            Fs::new(a, b"", console, clock),
+            Fs::new(a, b"", console, clock, entropy),
             Err(BuildError::NotADirectory(_))
         ));
         assert!(matches!(
-            Fs::new(b"garbage that is not cpio at all, long enough for a header......................................................................", b"", console, clock),
+            Fs::new(&[b'x'; 200], b"", console, clock, entropy),
             Err(BuildError::Archive(_))
         ));
         let a = archive(&[(b"../escape", 0o100644, b"x")]);
         let a: &'static [u8] = Box::leak(a.into_boxed_slice());
-        assert!(Fs::new(a, b"", console, clock).is_err());
+        assert!(Fs::new(a, b"", console, clock, entropy).is_err());
     }
 }

@@ -36,8 +36,9 @@ use vm_core::host::HostOs;
 use vm_core::interp::Interpreter;
 use vm_core::loader::{self, LoadConfig};
 use vm_core::memory::GuestMemory;
-use vm_core::process::{ExitStatus, Options, Process, Thread};
+use vm_core::process::{Engine, ExitStatus, Options, Process, Thread};
 use vm_core::signal;
+use vm_core::translate::{self, Jit};
 
 /// What the bootloader must set up: the physical memory window (page
 /// tables are edited through it), its own mappings in the upper half (the
@@ -92,13 +93,17 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
         None => fail(format_args!("the ramdisk has no boot record")),
     };
     let stdin = member(STDIN_FILE).unwrap_or(&[]);
-    let fs = match Fs::new(ramdisk, stdin, &host::SerialConsole, clock::realtime) {
+    let fs = match Fs::new(
+        ramdisk,
+        stdin,
+        &host::SerialConsole,
+        clock::realtime,
+        random::fill,
+    ) {
         Ok(fs) => fs,
         Err(e) => fail(format_args!("ramdisk: {e}")),
     };
-    let host: &'static host::BareMetal = Box::leak(Box::new(host::BareMetal {
-        fs: spin::Mutex::new(fs),
-    }));
+    let host: &'static host::BareMetal = Box::leak(Box::new(host::BareMetal::new(fs)));
     if let Err(e) = host.fs.lock().set_initial_cwd(&config.cwd) {
         fail(format_args!("cannot enter the starting directory: {e}"));
     }
@@ -160,8 +165,21 @@ fn run_guest(host: &'static host::BareMetal, config: &BootConfig) -> ! {
     };
     thread.cpu.pc = loaded.entry;
     thread.cpu.x[2] = loaded.sp;
-    let mut engine = Interpreter::new();
-    let status = process.run(&mut thread, &mut engine);
+    let mut engine: Box<dyn Engine> = match config.option_value(b"engine") {
+        None | Some(b"interp") => Box::new(Interpreter::new()),
+        Some(b"jit") => match Jit::new(host, translate::DEFAULT_CACHE_SIZE) {
+            Ok(jit) => Box::new(jit),
+            Err(e) => {
+                klog!("cannot start the translator: {e}");
+                exit::exit_guest(EXIT_INTERNAL)
+            }
+        },
+        Some(other) => {
+            klog!("unknown engine {:?}", String::from_utf8_lossy(other));
+            exit::exit_guest(EXIT_INTERNAL)
+        }
+    };
+    let status = process.run(&mut thread, engine.as_mut());
     let killed = match status {
         ExitStatus::Signaled(r) => Some(r),
         ExitStatus::Exited(_) => None,

@@ -43,6 +43,9 @@ pub const HEAP_START: u64 = 0x0000_2000_0000_0000;
 /// Guest reservations are placed from here upwards, 1 GiB aligned.
 pub const RESERVE_START: u64 = 0x0000_4000_0000_0000;
 const RESERVE_END: u64 = 0x0000_7f00_0000_0000;
+/// An address that is never mapped (above the reservations), for the
+/// self-test of the kernel-fault path.
+pub const UNMAPPED_PROBE: u64 = 0x0000_7f80_0000_0000;
 
 /// Frames: a bump pointer through the usable regions plus a free list
 /// threaded through the freed frames themselves (no heap needed, so the
@@ -350,6 +353,93 @@ pub fn discard(addr: *mut u8, len: usize) -> SysResult<()> {
         at += PAGE;
     }
     flush(start, end);
+    Ok(())
+}
+
+/// `HostOs::alloc_code`: `size` bytes of zeroed read-write-execute memory
+/// for the translator's code cache, backed now (the translator writes and
+/// runs it at once) and kept for the life of the machine.
+pub fn alloc_code(size: usize) -> SysResult<*mut u8> {
+    let start = reserve(size)? as u64;
+    let len = (size as u64 + PAGE - 1) & !(PAGE - 1);
+    let mut guard = PAGING.lock();
+    let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    let mut at = start;
+    while at < start + len {
+        let frame = p.frames.alloc(p.phys_offset).ok_or(Errno::ENOMEM)?;
+        let leaf = p.leaf(at, true)?.ok_or(Errno::ENOMEM)?;
+        // SAFETY: `leaf` points into a live page table; the entry was empty
+        // (a fresh reservation), so no stale translation is cached.
+        unsafe { *leaf = frame | SW_FRAME | PRESENT | WRITABLE };
+        at += PAGE;
+    }
+    Ok(start as *mut u8)
+}
+
+/// Copy `buf.len()` bytes at `va` (inside a reservation) out through the
+/// physical window, whatever the pages' protection; pages never backed
+/// read as zeroes. For keeping shared file mappings and files coherent.
+pub fn copy_out(va: u64, buf: &mut [u8]) -> SysResult<()> {
+    let mut guard = PAGING.lock();
+    let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    let mut done = 0;
+    while done < buf.len() {
+        let at = va + done as u64;
+        let in_page = (PAGE - at % PAGE) as usize;
+        let n = in_page.min(buf.len() - done);
+        let frame = match p.leaf(at & !(PAGE - 1), false)? {
+            // SAFETY: `leaf` points into a live page table.
+            Some(leaf) => unsafe { *leaf },
+            None => 0,
+        };
+        let dst = &mut buf[done..done + n];
+        if frame & SW_FRAME != 0 {
+            let src = p.phys_offset + (frame & ADDR_MASK) + at % PAGE;
+            // SAFETY: the frame belongs to this page and the physical
+            // window maps it; `n` stays inside the page.
+            unsafe { core::ptr::copy_nonoverlapping(src as *const u8, dst.as_mut_ptr(), n) };
+        } else {
+            dst.fill(0);
+        }
+        done += n;
+    }
+    Ok(())
+}
+
+/// Copy `data` to `va` (inside a reservation) through the physical window,
+/// whatever the pages' protection, backing pages that have no frame yet
+/// (an inaccessible page keeps the data hidden until it is made
+/// accessible).
+pub fn copy_in(va: u64, data: &[u8]) -> SysResult<()> {
+    let mut guard = PAGING.lock();
+    let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    let mut done = 0;
+    while done < data.len() {
+        let at = va + done as u64;
+        let n = ((PAGE - at % PAGE) as usize).min(data.len() - done);
+        let leaf = p.leaf(at & !(PAGE - 1), true)?.ok_or(Errno::ENOMEM)?;
+        // SAFETY: `leaf` points into a live page table.
+        let entry = unsafe { &mut *leaf };
+        if *entry & SW_FRAME == 0 {
+            let frame = p.frames.alloc(p.phys_offset).ok_or(Errno::ENOMEM)?;
+            *entry = if *entry & SW_LAZY != 0 {
+                let mut prot = HostProt::READ;
+                if *entry & SW_LAZY_WRITE != 0 {
+                    prot |= HostProt::WRITE;
+                }
+                if *entry & SW_LAZY_EXEC != 0 {
+                    prot |= HostProt::EXEC;
+                }
+                frame | SW_FRAME | hardware_flags(prot)
+            } else {
+                frame | SW_FRAME
+            };
+        }
+        let dst = p.phys_offset + (*entry & ADDR_MASK) + at % PAGE;
+        // SAFETY: as in `copy_out`.
+        unsafe { core::ptr::copy_nonoverlapping(data[done..].as_ptr(), dst as *mut u8, n) };
+        done += n;
+    }
     Ok(())
 }
 

@@ -5,6 +5,8 @@
 //! stdout (COM1), a note on stderr (COM2), and exits with the status given
 //! by `option=selftest-status=N` when everything passed, 1 otherwise.
 //! `cargo xtask qemu --selftest` runs it; xtask's tests check its output.
+//! With `option=selftest-fault` it then touches unmapped memory, to show
+//! that a kernel fault is reported and ends QEMU with the failure status.
 
 use crate::host::BareMetal;
 use alloc::vec;
@@ -168,6 +170,14 @@ pub fn run(host: &'static BareMetal, config: &BootConfig) -> ! {
     entropy(host, &mut r);
     files(host, config, &mut r);
     let _ = host.write(2, b"selftest: this line is on stderr\n");
+    if config.has_option(b"selftest-fault") {
+        // Prove the kernel-fault path: touch an address nothing maps. The
+        // page-fault handler must report it and exit with the failure code.
+        let p = crate::memory::UNMAPPED_PROBE as *const u8;
+        // SAFETY: deliberately faulting; the handler never returns here.
+        let v = unsafe { core::ptr::read_volatile(p) };
+        crate::klog!("selftest-fault: read {v} from an unmapped address");
+    }
     let status = config
         .option_value(b"selftest-status")
         .and_then(|v| core::str::from_utf8(v).ok())

@@ -360,6 +360,21 @@ fn add_libraries(cpio: &mut Cpio, program: &[u8]) -> Result<(), String> {
         .ok_or("bad PT_INTERP")?
         .to_owned();
     let mut todo: Vec<String> = needed;
+    // Libraries the program may dlopen: sysroot library names that appear
+    // as strings in it (`dlopen("libm.so.6", ...)`).
+    if let Ok(dir) = fs::read_dir(sysroot.join("lib")) {
+        for entry in dir.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !name.contains(".so") {
+                continue;
+            }
+            let mut needle = name.clone().into_bytes();
+            needle.push(0);
+            if program.windows(needle.len()).any(|w| w == needle) {
+                todo.push(name);
+            }
+        }
+    }
     let mut seen = BTreeSet::new();
     cpio.file(
         &sysroot.join("lib").join(&interp_name),
@@ -620,13 +635,17 @@ pub fn run_guest(
     stdin: &[u8],
     files: &[PathBuf],
 ) -> Result<GuestOutput, String> {
+    // PVM_QEMU_ENGINE=jit runs the suite's bare-metal guests translated.
+    let options: Vec<String> = std::env::var("PVM_QEMU_ENGINE")
+        .map(|e| vec![format!("engine={e}")])
+        .unwrap_or_default();
     let req = Request {
         program,
         args,
         env,
         stdin,
         files,
-        options: &[],
+        options: &options,
     };
     boot(&req, false, timeout_from_env(Some(SUITE_TIMEOUT)))
 }
@@ -644,9 +663,12 @@ options:
   -E VAR=VAL       set a guest environment variable
   -U VAR           remove one from the guest environment
   --strace         log the guest's system calls on stderr
+  --engine E       interp (default) or jit
   --selftest       check the kernel itself instead of running a guest
   --status N       with --selftest: exit status to report when all passes
-environment: PVM_QEMU_TIMEOUT=SECONDS stops a run that takes longer.";
+  --selftest-fault the self-test, then a deliberate kernel page fault
+environment: PVM_QEMU_TIMEOUT=SECONDS stops a run that takes longer;
+  PVM_QEMU_ENGINE=jit makes the test suite's bare-metal runs use the jit.";
 
 /// `cargo xtask qemu [OPTIONS] PROGRAM [ARGS]...`.
 pub fn main(args: &[String]) -> ExitCode {
@@ -691,7 +713,12 @@ fn parse_and_run(args: &[String]) -> Result<i32, String> {
                 env.retain(|e| e.split('=').next() != Some(key.as_str()));
             }
             "--strace" => options.push("strace".to_string()),
+            "--engine" => options.push(format!("engine={}", value()?)),
             "--selftest" => options.push("selftest".to_string()),
+            "--selftest-fault" => {
+                options.push("selftest".to_string());
+                options.push("selftest-fault".to_string());
+            }
             "--status" => options.push(format!("selftest-status={}", value()?)),
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -705,6 +732,16 @@ fn parse_and_run(args: &[String]) -> Result<i32, String> {
                 break;
             }
         }
+    }
+    if let Some(p) = &program
+        && !p.exists()
+    {
+        // As pvm (and a shell) report a missing program.
+        eprintln!(
+            "cargo xtask qemu: {}: No such file or directory",
+            p.display()
+        );
+        return Ok(127);
     }
     let rest: Vec<String> = it.cloned().collect();
     let selftest = options.iter().any(|o| o == "selftest");
@@ -742,6 +779,49 @@ mod tests {
         assert_eq!(&out[120..126], b"070701");
         assert!(out.windows(10).any(|w| w == b"TRAILER!!!"));
         assert_eq!(out.len() % 4, 0);
+    }
+
+    fn selftest(options: &[String]) -> Result<GuestOutput, String> {
+        let req = Request {
+            program: Path::new(""),
+            args: &[],
+            env: &[],
+            stdin: b"",
+            files: &[],
+            options,
+        };
+        boot(&req, false, Some(Duration::from_secs(600)))
+    }
+
+    /// Boots the real kernel: every check passes, stdout and stderr stay
+    /// apart, and a status above 127 (beyond isa-debug-exit's 7 bits)
+    /// comes back whole.
+    #[test]
+    fn kernel_selftest_boots() {
+        let out = selftest(&["selftest".into(), "selftest-status=200".into()]).unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status, 200, "{stdout}{stderr}");
+        assert!(
+            stdout.contains("selftest contents survive PROT_NONE: ok"),
+            "{stdout}"
+        );
+        assert!(stdout.contains("selftest nanosleep 20ms: ok"), "{stdout}");
+        assert!(!stdout.contains("FAILED"), "{stdout}");
+        assert!(!stdout.contains("on stderr"));
+        assert!(
+            stderr.contains("selftest: this line is on stderr"),
+            "{stderr}"
+        );
+    }
+
+    /// A fault in kernel code is reported on COM2 and fails the run.
+    #[test]
+    fn kernel_fault_is_reported() {
+        let err = selftest(&["selftest".into(), "selftest-fault".into()]).unwrap_err();
+        assert!(err.contains("the pvm kernel failed"), "{err}");
+        assert!(err.contains("fatal: page fault (vector 14)"), "{err}");
+        assert!(err.contains("fault address 0x7f8000000000"), "{err}");
     }
 
     #[test]
