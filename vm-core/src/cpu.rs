@@ -23,7 +23,7 @@ pub mod fflags {
 }
 
 /// One hart's registers.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct Cpu {
     /// Integer registers; `x[0]` is kept at zero by the engines.
@@ -40,20 +40,6 @@ pub struct Cpu {
     pub reservation: Option<u64>,
     /// Instructions retired (`instret`, also `cycle`).
     pub instret: u64,
-}
-
-impl Default for Cpu {
-    fn default() -> Self {
-        Cpu {
-            x: [0; 32],
-            f: [0; 32],
-            pc: 0,
-            fflags: 0,
-            frm: 0,
-            reservation: None,
-            instret: 0,
-        }
-    }
 }
 
 /// Why an engine stopped. In every case `Cpu::pc` is the address of the

@@ -29,6 +29,6 @@ pub mod memory;
 pub mod process;
 pub mod signal;
 pub mod syscall;
-pub mod translate;
 #[cfg(test)]
 pub(crate) mod testhost;
+pub mod translate;

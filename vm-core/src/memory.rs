@@ -31,7 +31,7 @@ const PAGE_SHIFT: u32 = 12;
 pub const fn page_up(x: u64) -> u64 {
     match x.checked_add(PAGE_SIZE - 1) {
         Some(v) => v & !(PAGE_SIZE - 1),
-        None => u64::MAX & !(PAGE_SIZE - 1),
+        None => !(PAGE_SIZE - 1),
     }
 }
 /// Round `x` down to a page boundary.
@@ -222,7 +222,7 @@ impl GuestMemory {
     /// Reserve a guest address space of `size` bytes (a multiple of the page
     /// size) on `host`. Nothing is mapped yet.
     pub fn new(host: &'static dyn HostOs, size: u64) -> SysResult<GuestMemory> {
-        if size == 0 || size % PAGE_SIZE != 0 || size > (1 << 47) {
+        if size == 0 || !size.is_multiple_of(PAGE_SIZE) || size > (1 << 47) {
             return Err(Errno::EINVAL);
         }
         let base = host.reserve(size as usize)?;
@@ -288,8 +288,8 @@ impl GuestMemory {
     }
 
     fn range_ok(&self, addr: u64, len: u64) -> bool {
-        addr % PAGE_SIZE == 0
-            && len % PAGE_SIZE == 0
+        addr.is_multiple_of(PAGE_SIZE)
+            && len.is_multiple_of(PAGE_SIZE)
             && len != 0
             && addr <= self.size
             && len <= self.size - addr
@@ -348,7 +348,7 @@ impl GuestMemory {
     /// Remove `[addr, addr+len)` (`munmap`): its pages become unmapped and
     /// their contents are dropped.
     pub fn unmap(&self, addr: u64, len: u64) -> SysResult<()> {
-        if addr % PAGE_SIZE != 0 || len == 0 {
+        if !addr.is_multiple_of(PAGE_SIZE) || len == 0 {
             return Err(Errno::EINVAL);
         }
         let len = page_up(len);
@@ -428,15 +428,13 @@ impl GuestMemory {
         need: Perm,
     ) -> Result<*mut u8, MemFault> {
         let idx = (addr >> PAGE_SHIFT) as usize;
-        if (addr & (PAGE_SIZE - 1)) <= PAGE_SIZE - N {
-            if let Some(p) = self.perms.get(idx) {
-                if p.load(Ordering::Relaxed) & need.bits() != 0 {
-                    // SAFETY: the page is inside the reservation (perms has
-                    // one entry per reserved page) and the access does not
-                    // cross its end.
-                    return Ok(unsafe { self.base.add(addr as usize) });
-                }
-            }
+        if (addr & (PAGE_SIZE - 1)) <= PAGE_SIZE - N
+            && let Some(p) = self.perms.get(idx)
+            && p.load(Ordering::Relaxed) & need.bits() != 0
+        {
+            // SAFETY: the page is inside the reservation (perms has one
+            // entry per reserved page) and the access does not cross its end.
+            return Ok(unsafe { self.base.add(addr as usize) });
         }
         self.check(addr, N, access)
     }
