@@ -33,6 +33,8 @@ use crate::decode::{A, Csr, F, F4, I, Inst, R, S, U, decode};
 use crate::fpu::{self, Rm};
 use crate::memory::{Access, GuestMemory, MemFault};
 use alloc::vec::Vec;
+use core::cell::Cell;
+use core::marker::PhantomData;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use hashbrown::HashMap;
 
@@ -52,46 +54,131 @@ const NO_PC: u64 = u64::MAX;
 /// Cached uops to hold before starting over (bounds memory use for
 /// programs that generate code).
 const MAX_OPS: usize = 1 << 20;
+/// A [`Uop::link`] not (yet) pointing at a block: out of range of every
+/// uop vector, so looking it up fails.
+const NO_LINK: u32 = u32::MAX;
 
-/// Runs `ops[i]` (and, by tail call, the rest of the block).
-type Handler = fn(&mut Cpu, &mut Cx<'_>, &[Uop], usize);
+/// Runs the uop `u` (and, by tail call, the rest of its block and the
+/// blocks it chains into).
+type Handler = fn(&mut Cpu, &mut Cx<'_>, Op<'_>);
 
 /// A decoded instruction ready to run: its handler, its operands in a
 /// uniform shape for the specialised handlers, and where it sits in its
 /// block.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Uop {
     h: Handler,
-    inst: Inst,
-    /// Immediate (sign-extended; shift amount for shifts).
-    imm: i32,
+    /// Guest address of the instruction (of the fall-through pc for the
+    /// block terminator).
+    pc: u64,
+    /// Immediate, sign-extended (shift amount for shifts); the absolute
+    /// target for direct branches and jumps.
+    imm: u64,
+    /// Start (index into the uop vector) of the block this uop's direct
+    /// target begins, once known; [`NO_LINK`] before. Set lazily by
+    /// [`goto`], dropped with the whole vector when the cache is flushed.
+    link: Cell<u32>,
+    /// Index in the block: instructions retired before this one since the
+    /// block was entered.
+    idx: u16,
     rd: u8,
     rs1: u8,
     rs2: u8,
     /// Instruction length (2 or 4).
     len: u8,
-    /// Byte offset from the block start (negative after a followed
-    /// backward `jal`).
-    off: i32,
+    inst: Inst,
 }
 
 impl core::fmt::Debug for Uop {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "+{}: {}", self.off, self.inst)
+        write!(f, "{:#x}: {}", self.pc, self.inst)
+    }
+}
+
+impl Uop {
+    /// A uop that runs `inst` (at `pc`, `idx`th of its block) through
+    /// the generic executor.
+    fn generic(inst: Inst, pc: u64, idx: u16, len: u8) -> Uop {
+        Uop {
+            h: h_generic,
+            pc,
+            imm: 0,
+            link: Cell::new(NO_LINK),
+            idx,
+            rd: 0,
+            rs1: 0,
+            rs2: 0,
+            len,
+            inst,
+        }
+    }
+}
+
+/// A handle on a uop inside a block of the uop vector, from which the
+/// handlers step to the next uop without a bounds check.
+///
+/// Invariant (upheld by [`Interpreter::build`]): every block in the uop
+/// vector ends with a terminator uop ([`h_end`]) whose handler never calls
+/// [`next`]; an `Op` is only ever made for the start of a block
+/// ([`Op::block`]) or by [`next`] from a uop that is not a terminator. So
+/// stepping on from any uop whose handler calls `next` stays inside the
+/// vector.
+#[derive(Clone, Copy)]
+struct Op<'a> {
+    p: *const Uop,
+    _life: PhantomData<&'a [Uop]>,
+}
+
+impl<'a> Op<'a> {
+    /// The uop at `all[start]`, if there is one.
+    #[inline(always)]
+    fn block(all: &'a [Uop], start: usize) -> Option<Op<'a>> {
+        if start < all.len() {
+            // SAFETY: `start` is in bounds; the pointer keeps the whole
+            // slice's provenance, so `next` may step within it.
+            Some(Op {
+                p: unsafe { all.as_ptr().add(start) },
+                _life: PhantomData,
+            })
+        } else {
+            None
+        }
+    }
+
+    /// The uop after this one in its block. Only handlers of
+    /// non-terminator uops call this (see the type's invariant).
+    #[inline(always)]
+    fn succ(self) -> Op<'a> {
+        // SAFETY: by the type's invariant this uop is not its block's
+        // terminator, so the next uop of the block exists in the same
+        // slice (and allocation) that `block` made `p` from, which lives
+        // for 'a.
+        Op {
+            p: unsafe { self.p.add(1) },
+            _life: PhantomData,
+        }
+    }
+}
+
+impl core::ops::Deref for Op<'_> {
+    type Target = Uop;
+    #[inline(always)]
+    fn deref(&self) -> &Uop {
+        // SAFETY: `p` points at a live uop of the slice it was made from
+        // (see `block` and `succ`), borrowed for the handle's lifetime.
+        unsafe { &*self.p }
     }
 }
 
 /// Context shared by the handlers while blocks run.
 struct Cx<'m> {
     mem: &'m GuestMemory,
-    /// Guest address of the running block.
-    base: u64,
     /// Set when the block stopped with a trap.
     trap: Option<Trap>,
     /// See [`Interpreter::lr_value`].
     lr_value: u64,
     /// The block lookup table and the uops it points into, for jumping
-    /// straight from one block into the next ([`chain`]).
+    /// straight from one block into the next ([`goto`]).
     fast: &'m [Slot],
     all: &'m [Uop],
     /// Blocks that may still be entered by chaining before control goes
@@ -102,66 +189,91 @@ struct Cx<'m> {
 /// Blocks run back to back by chaining before the run loop looks again.
 /// Without guaranteed tail calls each chained block nests a few stack
 /// frames, so unoptimised builds chain less.
-const CHAIN: u32 = if cfg!(debug_assertions) { 4 } else { 64 };
+const CHAIN: u32 = if cfg!(debug_assertions) { 4 } else { 256 };
 
-/// After a jump or branch (with `cpu.pc` and `instret` already updated):
-/// enter the block at `cpu.pc` directly if it is in the lookup table and
-/// the chain budget allows, else return to the run loop.
+/// Leave the block for `target` after retiring `retired` more
+/// instructions: enter the target block directly, through the uop's link
+/// (or the lookup table, which then sets the link) while the chain budget
+/// allows, else return to the run loop.
 #[inline(always)]
-fn chain(cpu: &mut Cpu, cx: &mut Cx<'_>) {
+fn goto(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, target: u64, retired: u64) {
+    cpu.pc = target;
+    cpu.instret = cpu.instret.wrapping_add(retired);
     if cx.chain == 0 {
         return;
     }
-    let pc = cpu.pc;
-    let s = cx.fast[Interpreter::slot(pc)];
-    if s.pc != pc {
-        return;
-    }
-    let Some(ops) = cx.all.get(s.start as usize..(s.start + s.len) as usize) else {
-        return;
-    };
     cx.chain -= 1;
-    cx.base = pc;
-    next(cpu, cx, ops, 0)
+    match Op::block(cx.all, u.link.get() as usize) {
+        Some(t) => (t.h)(cpu, cx, t),
+        None => link(cpu, cx, u, target),
+    }
 }
 
-/// Call the handler of `ops[i]`, or finish the block when `i` is past its
-/// end (it ran to its length limit or to a fetch boundary).
-#[inline(always)]
-fn next(cpu: &mut Cpu, cx: &mut Cx<'_>, ops: &[Uop], i: usize) {
-    match ops.get(i) {
-        Some(u) => (u.h)(cpu, cx, ops, i),
-        None => {
-            if let Some(last) = ops.last() {
-                cpu.pc = cx
-                    .base
-                    .wrapping_add(last.off as i64 as u64)
-                    .wrapping_add(last.len as u64);
-            }
-            cpu.instret = cpu.instret.wrapping_add(ops.len() as u64);
-        }
+/// [`goto`] for an unlinked uop: link it if the target block is in the
+/// lookup table (only direct targets reach here: the link is the same for
+/// every later run), else leave it to the run loop.
+#[cold]
+#[inline(never)]
+fn link(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, target: u64) {
+    let s = cx.fast[Interpreter::slot(target)];
+    if s.pc != target {
+        return;
     }
+    if let Some(t) = Op::block(cx.all, s.start as usize) {
+        u.link.set(s.start);
+        (t.h)(cpu, cx, t)
+    }
+}
+
+/// Enter the block at `target` (computed at run time: no link) if it is in
+/// the lookup table and the chain budget allows, else return to the run
+/// loop. `cpu.pc` and `instret` must already be up to date.
+#[inline(always)]
+fn goto_indirect(cpu: &mut Cpu, cx: &mut Cx<'_>, target: u64) {
+    if cx.chain == 0 {
+        return;
+    }
+    let s = cx.fast[Interpreter::slot(target)];
+    if s.pc != target {
+        return;
+    }
+    if let Some(t) = Op::block(cx.all, s.start as usize) {
+        cx.chain -= 1;
+        (t.h)(cpu, cx, t)
+    }
+}
+
+/// Call the handler of the uop after `u`.
+#[inline(always)]
+fn next(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>) {
+    let n = u.succ();
+    (n.h)(cpu, cx, n)
+}
+
+/// The terminator every block ends with: the block ran to its length
+/// limit or to a fetch boundary (or a jump before it left), so go on at
+/// the fall-through pc.
+fn h_end(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>) {
+    goto(cpu, cx, u, u.pc, u.idx as u64)
 }
 
 /// The handler for everything without a specialised one.
-fn h_generic(cpu: &mut Cpu, cx: &mut Cx<'_>, ops: &[Uop], i: usize) {
-    if exec_one(&ops[i], i, cpu, cx) {
-        next(cpu, cx, ops, i + 1)
+fn h_generic(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>) {
+    if exec_one(&u, cpu, cx) {
+        next(cpu, cx, u)
     }
 }
 
-/// A direct-mapped lookup entry: the block at `pc` is `ops[start..start+len]`.
+/// A direct-mapped lookup entry: the block at `pc` starts at `ops[start]`.
 #[derive(Clone, Copy, Debug)]
 struct Slot {
     pc: u64,
     start: u32,
-    len: u32,
 }
 
 const EMPTY_SLOT: Slot = Slot {
     pc: NO_PC,
     start: 0,
-    len: 0,
 };
 
 /// The interpreter engine. One per guest thread; each keeps its own block
@@ -170,10 +282,11 @@ const EMPTY_SLOT: Slot = Slot {
 pub struct Interpreter {
     /// The code epoch the cache was filled in.
     epoch: u64,
-    /// Uops of all cached blocks, back to back.
+    /// Uops of all cached blocks, back to back, each block ending with a
+    /// terminator (see [`Op`]).
     ops: Vec<Uop>,
-    /// Block start pc -> (start, len) in `ops`.
-    map: HashMap<u64, (u32, u32)>,
+    /// Block start pc -> its start in `ops`.
+    map: HashMap<u64, u32>,
     /// Direct-mapped cache in front of `map`.
     fast: Vec<Slot>,
     /// Value the last `lr` read: `sc` succeeds only if memory still holds
@@ -225,11 +338,11 @@ impl Interpreter {
     /// Find or decode the block at `pc`.
     #[inline(never)]
     fn lookup_slow(&mut self, pc: u64, mem: &GuestMemory) -> Result<Slot, Trap> {
-        let (start, len) = match self.map.get(&pc) {
+        let start = match self.map.get(&pc) {
             Some(&b) => b,
             None => self.build(pc, mem)?,
         };
-        let s = Slot { pc, start, len };
+        let s = Slot { pc, start };
         self.fast[Self::slot(pc)] = s;
         Ok(s)
     }
@@ -237,13 +350,14 @@ impl Interpreter {
     /// Decode a new block at `pc`. A fetch fault on its first instruction
     /// is the guest's fault; a fault further on just ends the block, so
     /// the fault is raised (and never cached) when execution gets there.
-    fn build(&mut self, pc: u64, mem: &GuestMemory) -> Result<(u32, u32), Trap> {
+    fn build(&mut self, pc: u64, mem: &GuestMemory) -> Result<u32, Trap> {
         if self.ops.len() >= MAX_OPS {
             self.flush(self.epoch);
         }
         let start = self.ops.len();
         let mut at = pc;
         let mut n = 0;
+        let mut insts = Vec::with_capacity(16);
         while n < MAX_BLOCK {
             let bits = match fetch(mem, at) {
                 Ok(b) => b,
@@ -251,33 +365,37 @@ impl Interpreter {
                 Err(_) => break,
             };
             let (inst, len) = decode(bits);
-            let Ok(off) = i32::try_from(at.wrapping_sub(pc) as i64) else {
-                break;
-            };
-            let mut u = fast::uop(inst, off, len);
-            if self.generic_only {
-                u.h = h_generic;
-            }
             n += 1;
             if let Inst::Jal(U { imm, .. }) = inst {
                 // Follow direct jumps and calls: the block goes on at the
                 // target, if there is room and the target can be fetched
-                // (so a followed jal is never a block's last uop).
+                // (so a followed jal is never a block's last instruction).
                 let target = at.wrapping_add(imm as i64 as u64);
                 if n < MAX_BLOCK && !self.generic_only && fetch(mem, target).is_ok() {
-                    u.h = fast::h_jal_follow;
-                    self.ops.push(u);
+                    insts.push((inst, at, len, true));
                     at = target;
                     continue;
                 }
             }
-            self.ops.push(u);
+            insts.push((inst, at, len, false));
             at = at.wrapping_add(len as u64);
             if ends_block(&inst) {
                 break;
             }
         }
-        let b = (start as u32, n as u32);
+        if self.generic_only {
+            for (idx, &(inst, at, len, _)) in insts.iter().enumerate() {
+                self.ops.push(Uop::generic(inst, at, idx as u16, len));
+            }
+        } else {
+            fast::lower(&insts, &mut self.ops);
+        }
+        // The terminator (see `Op`): reached only when the last
+        // instruction falls through.
+        let mut end = Uop::generic(Inst::FenceI, at, insts.len() as u16, 0);
+        end.h = h_end;
+        self.ops.push(end);
+        let b = start as u32;
         self.map.insert(pc, b);
         self.decoded += 1;
         Ok(b)
@@ -321,17 +439,17 @@ impl crate::process::Engine for Interpreter {
                     Err(t) => break t,
                 };
             }
-            let ops = &self.ops[s.start as usize..(s.start + s.len) as usize];
             let mut cx = Cx {
                 mem,
-                base: pc,
                 trap: None,
                 lr_value,
                 fast: &self.fast,
                 all: &self.ops,
                 chain: CHAIN,
             };
-            next(cpu, &mut cx, ops, 0);
+            if let Some(op) = Op::block(&self.ops, s.start as usize) {
+                (op.h)(cpu, &mut cx, op);
+            }
             lr_value = cx.lr_value;
             if let Some(t) = cx.trap {
                 break t;
@@ -596,26 +714,16 @@ pub fn step(
     // A one-instruction block at `pc`: with no lookup table there is
     // nothing to chain into, and the operand fields only matter to the
     // specialised handlers.
-    let op = Uop {
-        h: h_generic,
-        inst,
-        imm: 0,
-        rd: 0,
-        rs1: 0,
-        rs2: 0,
-        len,
-        off: 0,
-    };
+    let op = Uop::generic(inst, pc, 0, len);
     let mut cx = Cx {
         mem,
-        base: pc,
         trap: None,
         lr_value: *lr_value,
         fast: &[],
         all: &[],
         chain: 0,
     };
-    let went_on = exec_one(&op, 0, cpu, &mut cx);
+    let went_on = exec_one(&op, cpu, &mut cx);
     *lr_value = cx.lr_value;
     if went_on {
         // Fell through: what `next` does at the end of a block.
@@ -633,20 +741,21 @@ pub fn step(
 
 // ---- the generic executor -----------------------------------------------
 
-/// Execute `op`, the `i`th instruction of the block at `cx.base`, through
+/// Execute `op` (the `op.idx`th instruction of its block) through
 /// one big `match` over [`Inst`]. Returns `true` to go on with the next
 /// instruction; `false` when it left the block (jump, branch, trap), with
 /// `cpu.pc` and `cpu.instret` updated and any trap in `cx.trap`.
 ///
 /// Every instruction can run here; the hot integer ones have specialised
 /// handlers in [`fast`] as well.
-fn exec_one(op: &Uop, i: usize, cpu: &mut Cpu, cx: &mut Cx<'_>) -> bool {
+fn exec_one(op: &Uop, cpu: &mut Cpu, cx: &mut Cx<'_>) -> bool {
     use Inst::*;
+    let i = op.idx as usize;
     // The pc, the fall-through pc and the block index of this
     // instruction, computed only where needed.
     macro_rules! pc {
         () => {
-            cx.base.wrapping_add(op.off as i64 as u64)
+            op.pc
         };
     }
     macro_rules! next {
