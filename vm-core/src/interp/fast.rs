@@ -17,12 +17,12 @@ use crate::decode::{I, R, S, U};
 use crate::memory::{GuestMemory, MemFault, PAGE_SIZE, Perm};
 
 #[inline(always)]
-fn x(cpu: &Cpu, r: u8) -> u64 {
+pub(super) fn x(cpu: &Cpu, r: u8) -> u64 {
     cpu.x[(r & 31) as usize]
 }
 
 #[inline(always)]
-fn set(cpu: &mut Cpu, r: u8, v: u64) {
+pub(super) fn set(cpu: &mut Cpu, r: u8, v: u64) {
     cpu.x[(r & 31) as usize] = v;
 }
 
@@ -245,12 +245,22 @@ fn h_jalr(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>) {
 /// length, whether it is a `jal` the builder followed) to uops, appended
 /// to `ops`.
 pub(super) fn lower(insts: &[(Inst, u64, u8, bool)], ops: &mut alloc::vec::Vec<Uop>) {
-    for (idx, &(inst, pc, len, followed)) in insts.iter().enumerate() {
-        let mut u = uop(inst, pc, idx as u16, len);
+    let mut i = 0;
+    while i < insts.len() {
+        let (inst, pc, len, followed) = insts[i];
+        if let Some(&(b, pc_b, _, _)) = insts.get(i + 1)
+            && let Some(u) = super::fuse::pair(inst, pc, i as u16, len, b, pc_b)
+        {
+            ops.push(u);
+            i += 2;
+            continue;
+        }
+        let mut u = uop(inst, pc, i as u16, len);
         if followed {
             u.h = h_jal_follow;
         }
         ops.push(u);
+        i += 1;
     }
 }
 

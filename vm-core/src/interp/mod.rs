@@ -39,6 +39,7 @@ use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use hashbrown::HashMap;
 
 mod fast;
+mod fuse;
 #[cfg(test)]
 mod tests;
 
@@ -78,13 +79,21 @@ struct Uop {
     /// target begins, once known; [`NO_LINK`] before. Set lazily by
     /// [`goto`], dropped with the whole vector when the cache is flushed.
     link: Cell<u32>,
+    /// The second instruction's immediate, for fused pairs (`fuse`); for
+    /// a branch, its target's offset from `pc`.
+    imm2: i32,
     /// Index in the block: instructions retired before this one since the
     /// block was entered.
     idx: u16,
     rd: u8,
     rs1: u8,
     rs2: u8,
-    /// Instruction length (2 or 4).
+    /// The second instruction's registers, for fused pairs.
+    rd2: u8,
+    rs1b: u8,
+    rs2b: u8,
+    /// Instruction length (2 or 4; of the first instruction of a fused
+    /// pair).
     len: u8,
     inst: Inst,
 }
@@ -104,10 +113,14 @@ impl Uop {
             pc,
             imm: 0,
             link: Cell::new(NO_LINK),
+            imm2: 0,
             idx,
             rd: 0,
             rs1: 0,
             rs2: 0,
+            rd2: 0,
+            rs1b: 0,
+            rs2b: 0,
             len,
             inst,
         }
