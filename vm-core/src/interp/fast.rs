@@ -29,34 +29,34 @@ pub(super) fn set(cpu: &mut Cpu, r: u8, v: u64) {
 /// Stop the block at `u` with a memory fault; state is untouched.
 #[cold]
 #[inline(never)]
-fn fault(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, f: MemFault) {
+pub(super) fn fault(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64, f: MemFault) {
     cpu.pc = u.pc;
-    cpu.instret = cpu.instret.wrapping_add(u.idx as u64);
+    cpu.instret = n.wrapping_add(u.idx as u64);
     cx.trap = Some(Trap::MemFault(f));
 }
 
-fn h_nop(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>) {
-    next(cpu, cx, u)
+fn h_nop(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
+    next(cpu, cx, u, n)
 }
 
 macro_rules! alu_rr {
     ($name:ident, |$a:ident, $b:ident| $e:expr) => {
-        fn $name(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>) {
+        fn $name(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
             let $a = x(cpu, u.rs1);
             let $b = x(cpu, u.rs2);
             set(cpu, u.rd, $e);
-            next(cpu, cx, u)
+            next(cpu, cx, u, n)
         }
     };
 }
 
 macro_rules! alu_ri {
     ($name:ident, |$a:ident, $b:ident| $e:expr) => {
-        fn $name(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>) {
+        fn $name(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
             let $a = x(cpu, u.rs1);
             let $b = u.imm;
             set(cpu, u.rd, $e);
-            next(cpu, cx, u)
+            next(cpu, cx, u, n)
         }
     };
 }
@@ -80,27 +80,27 @@ fn fast_ptr(mem: &GuestMemory, a: u64, n: u64, need: Perm) -> Option<*mut u8> {
 
 macro_rules! load {
     ($name:ident, $slow:ident, $read:ident, $t:ty, |$v:ident| $e:expr) => {
-        fn $name(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>) {
+        fn $name(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
             let a = x(cpu, u.rs1).wrapping_add(u.imm);
             match fast_ptr(cx.mem, a, size_of::<$t>() as u64, Perm::READ) {
                 Some(p) => {
                     // SAFETY: fast_ptr vouched for these bytes.
                     let $v = <$t>::from_le(unsafe { (p as *const $t).read_unaligned() });
                     set(cpu, u.rd, $e);
-                    next(cpu, cx, u)
+                    next(cpu, cx, u, n)
                 }
-                None => $slow(cpu, cx, u, a),
+                None => $slow(cpu, cx, u, n, a),
             }
         }
         #[cold]
         #[inline(never)]
-        fn $slow(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, a: u64) {
+        fn $slow(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64, a: u64) {
             match cx.mem.$read(a) {
                 Ok($v) => {
                     set(cpu, u.rd, $e);
-                    next(cpu, cx, u)
+                    next(cpu, cx, u, n)
                 }
-                Err(f) => fault(cpu, cx, u, f),
+                Err(f) => fault(cpu, cx, u, n, f),
             }
         }
     };
@@ -108,24 +108,24 @@ macro_rules! load {
 
 macro_rules! store {
     ($name:ident, $slow:ident, $write:ident, $t:ty) => {
-        fn $name(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>) {
+        fn $name(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
             let a = x(cpu, u.rs1).wrapping_add(u.imm);
             let v = x(cpu, u.rs2) as $t;
             match fast_ptr(cx.mem, a, size_of::<$t>() as u64, Perm::WRITE) {
                 Some(p) => {
                     // SAFETY: fast_ptr vouched for these bytes.
                     unsafe { (p as *mut $t).write_unaligned(v.to_le()) };
-                    next(cpu, cx, u)
+                    next(cpu, cx, u, n)
                 }
-                None => $slow(cpu, cx, u, a, v),
+                None => $slow(cpu, cx, u, n, a, v),
             }
         }
         #[cold]
         #[inline(never)]
-        fn $slow(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, a: u64, v: $t) {
+        fn $slow(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64, a: u64, v: $t) {
             match cx.mem.$write(a, v) {
-                Ok(()) => next(cpu, cx, u),
-                Err(f) => fault(cpu, cx, u, f),
+                Ok(()) => next(cpu, cx, u, n),
+                Err(f) => fault(cpu, cx, u, n, f),
             }
         }
     };
@@ -133,14 +133,14 @@ macro_rules! store {
 
 macro_rules! branch {
     ($name:ident, |$a:ident, $b:ident| $e:expr) => {
-        fn $name(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>) {
+        fn $name(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
             let $a = x(cpu, u.rs1);
             let $b = x(cpu, u.rs2);
             if $e {
-                goto(cpu, cx, u, u.imm, u.idx as u64 + 1)
+                goto(cpu, cx, u, u.imm, n.wrapping_add(u.idx as u64 + 1))
             } else {
                 // Blocks go on past conditional branches (superblocks).
-                next(cpu, cx, u)
+                next(cpu, cx, u, n)
             }
         }
     };
@@ -207,38 +207,36 @@ branch!(h_bge, |a, b| (a as i64) >= (b as i64));
 branch!(h_bltu, |a, b| a < b);
 branch!(h_bgeu, |a, b| a >= b);
 
-fn h_lui(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>) {
+fn h_lui(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
     set(cpu, u.rd, u.imm);
-    next(cpu, cx, u)
+    next(cpu, cx, u, n)
 }
 
 /// `auipc`: the builder folded the pc into `imm`.
-fn h_auipc(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>) {
+fn h_auipc(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
     set(cpu, u.rd, u.imm);
-    next(cpu, cx, u)
+    next(cpu, cx, u, n)
 }
 
-fn h_jal(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>) {
+fn h_jal(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
     set(cpu, u.rd, u.pc.wrapping_add(u.len as u64));
     cpu.x[0] = 0;
-    goto(cpu, cx, u, u.imm, u.idx as u64 + 1)
+    goto(cpu, cx, u, u.imm, n.wrapping_add(u.idx as u64 + 1))
 }
 
 /// A `jal` the block builder followed: the target's code comes next in
 /// the block.
-fn h_jal_follow(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>) {
+fn h_jal_follow(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
     set(cpu, u.rd, u.pc.wrapping_add(u.len as u64));
     cpu.x[0] = 0;
-    next(cpu, cx, u)
+    next(cpu, cx, u, n)
 }
 
-fn h_jalr(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>) {
+fn h_jalr(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
     let target = x(cpu, u.rs1).wrapping_add(u.imm) & !1;
     set(cpu, u.rd, u.pc.wrapping_add(u.len as u64));
     cpu.x[0] = 0;
-    cpu.pc = target;
-    cpu.instret = cpu.instret.wrapping_add(u.idx as u64 + 1);
-    goto_indirect(cpu, cx, target)
+    goto_indirect(cpu, cx, target, n.wrapping_add(u.idx as u64 + 1))
 }
 
 /// Lower the decoded instructions of one block (instruction, its pc, its

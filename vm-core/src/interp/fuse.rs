@@ -119,7 +119,7 @@ fn first<const K: u8>(cpu: &Cpu, u: &Uop) -> (u64, u64, u64) {
 }
 
 /// `alu` then `alu`.
-fn h_aa<const K1: u8, const K2: u8>(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>) {
+fn h_aa<const K1: u8, const K2: u8>(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
     let (v, a2, b2) = first::<K1>(cpu, &u);
     let b2 = if KINDS[K2 as usize].1 {
         u.imm2 as i64 as u64
@@ -129,18 +129,18 @@ fn h_aa<const K1: u8, const K2: u8>(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>) {
     let v2 = alu::<K2>(a2, b2);
     set(cpu, u.rd, v);
     set(cpu, u.rd2, v2);
-    next(cpu, cx, u)
+    next(cpu, cx, u, n)
 }
 
 /// `alu` then a conditional branch (target at `pc + imm2`).
-fn h_ab<const K: u8, const C: u8>(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>) {
+fn h_ab<const K: u8, const C: u8>(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
     let (v, a2, b2) = first::<K>(cpu, &u);
     set(cpu, u.rd, v);
     if cond::<C>(a2, b2) {
         let target = u.pc.wrapping_add(u.imm2 as i64 as u64);
-        goto(cpu, cx, u, target, u.idx as u64 + 2)
+        goto(cpu, cx, u, target, n.wrapping_add(u.idx as u64 + 2))
     } else {
-        next(cpu, cx, u)
+        next(cpu, cx, u, n)
     }
 }
 

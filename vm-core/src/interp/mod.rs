@@ -55,13 +55,21 @@ const NO_PC: u64 = u64::MAX;
 /// Cached uops to hold before starting over (bounds memory use for
 /// programs that generate code).
 const MAX_OPS: usize = 1 << 20;
-/// A [`Uop::link`] not (yet) pointing at a block: out of range of every
-/// uop vector, so looking it up fails.
-const NO_LINK: u32 = u32::MAX;
+/// Uops per arena chunk: blocks are stored in chunks that never move, so
+/// links between them can be plain pointers.
+const CHUNK: usize = 4096;
+/// Instructions blocks may run by chaining into each other before control
+/// returns to the run loop (which checks the code epoch and the budget).
+/// Without guaranteed tail calls each chained block nests a few stack
+/// frames, so unoptimised builds chain less.
+const CHAIN: u64 = if cfg!(debug_assertions) { 256 } else { 1 << 16 };
 
 /// Runs the uop `u` (and, by tail call, the rest of its block and the
-/// blocks it chains into).
-type Handler = fn(&mut Cpu, &mut Cx<'_>, Op<'_>);
+/// blocks it chains into). The last argument is the number of
+/// instructions retired before the running block was entered (`instret`
+/// is kept in a host register while blocks run; `cpu.instret` is brought
+/// up to date whenever control leaves the blocks).
+type Handler = fn(&mut Cpu, &mut Cx<'_>, Op<'_>, u64);
 
 /// A decoded instruction ready to run: its handler, its operands in a
 /// uniform shape for the specialised handlers, and where it sits in its
@@ -75,10 +83,11 @@ struct Uop {
     /// Immediate, sign-extended (shift amount for shifts); the absolute
     /// target for direct branches and jumps.
     imm: u64,
-    /// Start (index into the uop vector) of the block this uop's direct
-    /// target begins, once known; [`NO_LINK`] before. Set lazily by
-    /// [`goto`], dropped with the whole vector when the cache is flushed.
-    link: Cell<u32>,
+    /// The first uop of the block at this uop's direct target, once
+    /// known; null before. Set lazily by [`goto`]; points into the same
+    /// arena generation as the uop itself (both are dropped together when
+    /// the cache is flushed).
+    link: Cell<*const Uop>,
     /// The second instruction's immediate, for fused pairs (`fuse`); for
     /// a branch, its target's offset from `pc`.
     imm2: i32,
@@ -112,7 +121,7 @@ impl Uop {
             h: h_generic,
             pc,
             imm: 0,
-            link: Cell::new(NO_LINK),
+            link: Cell::new(core::ptr::null()),
             imm2: 0,
             idx,
             rd: 0,
@@ -127,34 +136,36 @@ impl Uop {
     }
 }
 
-/// A handle on a uop inside a block of the uop vector, from which the
-/// handlers step to the next uop without a bounds check.
+/// A handle on a uop inside a block of the arena, from which the handlers
+/// step to the next uop without a bounds check.
 ///
-/// Invariant (upheld by [`Interpreter::build`]): every block in the uop
-/// vector ends with a terminator uop ([`h_end`]) whose handler never calls
+/// Invariant (upheld by [`Interpreter::build`]): every block in the arena
+/// ends with a terminator uop ([`h_end`]) whose handler never calls
 /// [`next`]; an `Op` is only ever made for the start of a block
 /// ([`Op::block`]) or by [`next`] from a uop that is not a terminator. So
 /// stepping on from any uop whose handler calls `next` stays inside the
-/// vector.
+/// block's chunk.
 #[derive(Clone, Copy)]
 struct Op<'a> {
     p: *const Uop,
-    _life: PhantomData<&'a [Uop]>,
+    _life: PhantomData<&'a Uop>,
 }
 
 impl<'a> Op<'a> {
-    /// The uop at `all[start]`, if there is one.
+    /// The block starting at `p` (from a [`Slot`] or a [`Uop::link`]).
+    ///
+    /// # Safety
+    /// `p` is the start of a block of the running interpreter's current
+    /// arena generation, made from its chunk's pointer (so it carries the
+    /// whole chunk's provenance), and the arena is neither flushed nor
+    /// dropped for 'a. The interpreter only flushes in the run loop,
+    /// outside the handlers, and every pointer it hands out (slots, links)
+    /// is dropped in the same flush as the uops it points to.
     #[inline(always)]
-    fn block(all: &'a [Uop], start: usize) -> Option<Op<'a>> {
-        if start < all.len() {
-            // SAFETY: `start` is in bounds; the pointer keeps the whole
-            // slice's provenance, so `next` may step within it.
-            Some(Op {
-                p: unsafe { all.as_ptr().add(start) },
-                _life: PhantomData,
-            })
-        } else {
-            None
+    unsafe fn block(p: *const Uop) -> Op<'a> {
+        Op {
+            p,
+            _life: PhantomData,
         }
     }
 
@@ -164,8 +175,7 @@ impl<'a> Op<'a> {
     fn succ(self) -> Op<'a> {
         // SAFETY: by the type's invariant this uop is not its block's
         // terminator, so the next uop of the block exists in the same
-        // slice (and allocation) that `block` made `p` from, which lives
-        // for 'a.
+        // chunk that `p` has provenance over, alive for 'a.
         Op {
             p: unsafe { self.p.add(1) },
             _life: PhantomData,
@@ -177,8 +187,9 @@ impl core::ops::Deref for Op<'_> {
     type Target = Uop;
     #[inline(always)]
     fn deref(&self) -> &Uop {
-        // SAFETY: `p` points at a live uop of the slice it was made from
-        // (see `block` and `succ`), borrowed for the handle's lifetime.
+        // SAFETY: `p` points at a live uop of the arena, alive for the
+        // handle's lifetime (see `block` and `succ`); uops are only
+        // mutated through `Cell`s while blocks run.
         unsafe { &*self.p }
     }
 }
@@ -190,36 +201,38 @@ struct Cx<'m> {
     trap: Option<Trap>,
     /// See [`Interpreter::lr_value`].
     lr_value: u64,
-    /// The block lookup table and the uops it points into, for jumping
-    /// straight from one block into the next ([`goto`]).
+    /// The block lookup table, for jumping straight from one block into
+    /// the next ([`goto`], [`goto_indirect`]).
     fast: &'m [Slot],
-    all: &'m [Uop],
-    /// Blocks that may still be entered by chaining before control goes
-    /// back to the run loop (which checks the code epoch and the budget).
-    chain: u32,
+    /// Chaining stops (control goes back to the run loop) once this many
+    /// instructions have retired.
+    limit: u64,
 }
 
-/// Blocks run back to back by chaining before the run loop looks again.
-/// Without guaranteed tail calls each chained block nests a few stack
-/// frames, so unoptimised builds chain less.
-const CHAIN: u32 = if cfg!(debug_assertions) { 4 } else { 256 };
-
-/// Leave the block for `target` after retiring `retired` more
-/// instructions: enter the target block directly, through the uop's link
-/// (or the lookup table, which then sets the link) while the chain budget
-/// allows, else return to the run loop.
+/// Leave the blocks: control goes back to the run loop at `target`.
 #[inline(always)]
-fn goto(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, target: u64, retired: u64) {
+fn leave(cpu: &mut Cpu, target: u64, n: u64) {
     cpu.pc = target;
-    cpu.instret = cpu.instret.wrapping_add(retired);
-    if cx.chain == 0 {
-        return;
+    cpu.instret = n;
+}
+
+/// Leave the block for `target` with `n` instructions retired: enter the
+/// target block directly, through the uop's link (or the lookup table,
+/// which then sets the link) while the chain budget allows, else return
+/// to the run loop.
+#[inline(always)]
+fn goto(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, target: u64, n: u64) {
+    if n.wrapping_sub(cx.limit) as i64 >= 0 {
+        return leave(cpu, target, n);
     }
-    cx.chain -= 1;
-    match Op::block(cx.all, u.link.get() as usize) {
-        Some(t) => (t.h)(cpu, cx, t),
-        None => link(cpu, cx, u, target),
+    let l = u.link.get();
+    if l.is_null() {
+        return link(cpu, cx, u, target, n);
     }
+    // SAFETY: links are only set (in `link`) to block starts taken from
+    // the lookup table, of the same arena generation as `u`.
+    let t = unsafe { Op::block(l) };
+    (t.h)(cpu, cx, t, n)
 }
 
 /// [`goto`] for an unlinked uop: link it if the target block is in the
@@ -227,66 +240,65 @@ fn goto(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, target: u64, retired: u64) {
 /// every later run), else leave it to the run loop.
 #[cold]
 #[inline(never)]
-fn link(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, target: u64) {
+fn link(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, target: u64, n: u64) {
     let s = cx.fast[Interpreter::slot(target)];
     if s.pc != target {
-        return;
+        return leave(cpu, target, n);
     }
-    if let Some(t) = Op::block(cx.all, s.start as usize) {
-        u.link.set(s.start);
-        (t.h)(cpu, cx, t)
-    }
+    u.link.set(s.op);
+    // SAFETY: a slot whose pc matches holds a block start of the current
+    // arena generation.
+    let t = unsafe { Op::block(s.op) };
+    (t.h)(cpu, cx, t, n)
 }
 
 /// Enter the block at `target` (computed at run time: no link) if it is in
 /// the lookup table and the chain budget allows, else return to the run
-/// loop. `cpu.pc` and `instret` must already be up to date.
+/// loop.
 #[inline(always)]
-fn goto_indirect(cpu: &mut Cpu, cx: &mut Cx<'_>, target: u64) {
-    if cx.chain == 0 {
-        return;
-    }
+fn goto_indirect(cpu: &mut Cpu, cx: &mut Cx<'_>, target: u64, n: u64) {
     let s = cx.fast[Interpreter::slot(target)];
-    if s.pc != target {
-        return;
+    if s.pc != target || n.wrapping_sub(cx.limit) as i64 >= 0 {
+        return leave(cpu, target, n);
     }
-    if let Some(t) = Op::block(cx.all, s.start as usize) {
-        cx.chain -= 1;
-        (t.h)(cpu, cx, t)
-    }
+    // SAFETY: as in `link`.
+    let t = unsafe { Op::block(s.op) };
+    (t.h)(cpu, cx, t, n)
 }
 
 /// Call the handler of the uop after `u`.
 #[inline(always)]
-fn next(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>) {
-    let n = u.succ();
-    (n.h)(cpu, cx, n)
+fn next(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
+    let t = u.succ();
+    (t.h)(cpu, cx, t, n)
 }
 
 /// The terminator every block ends with: the block ran to its length
 /// limit or to a fetch boundary (or a jump before it left), so go on at
 /// the fall-through pc.
-fn h_end(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>) {
-    goto(cpu, cx, u, u.pc, u.idx as u64)
+fn h_end(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
+    goto(cpu, cx, u, u.pc, n.wrapping_add(u.idx as u64))
 }
 
 /// The handler for everything without a specialised one.
-fn h_generic(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>) {
+fn h_generic(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
+    // exec_one works on `cpu.instret` (CSR reads, traps, jumps).
+    cpu.instret = n;
     if exec_one(&u, cpu, cx) {
-        next(cpu, cx, u)
+        next(cpu, cx, u, n)
     }
 }
 
-/// A direct-mapped lookup entry: the block at `pc` starts at `ops[start]`.
+/// A direct-mapped lookup entry: the block at `pc` starts at `op`.
 #[derive(Clone, Copy, Debug)]
 struct Slot {
     pc: u64,
-    start: u32,
+    op: *const Uop,
 }
 
 const EMPTY_SLOT: Slot = Slot {
     pc: NO_PC,
-    start: 0,
+    op: core::ptr::null(),
 };
 
 /// The interpreter engine. One per guest thread; each keeps its own block
@@ -295,11 +307,17 @@ const EMPTY_SLOT: Slot = Slot {
 pub struct Interpreter {
     /// The code epoch the cache was filled in.
     epoch: u64,
-    /// Uops of all cached blocks, back to back, each block ending with a
+    /// Uops of all cached blocks, in chunks of [`CHUNK`] that never
+    /// reallocate (pointers into them stay valid until the flush that
+    /// drops them all); each block lies in one chunk and ends with a
     /// terminator (see [`Op`]).
-    ops: Vec<Uop>,
-    /// Block start pc -> its start in `ops`.
-    map: HashMap<u64, u32>,
+    chunks: Vec<Vec<Uop>>,
+    /// Uops in `chunks`.
+    nops: usize,
+    /// Block start pc -> its first uop.
+    map: HashMap<u64, *const Uop>,
+    /// Scratch space for the block being built.
+    scratch: Vec<Uop>,
     /// Direct-mapped cache in front of `map`.
     fast: Vec<Slot>,
     /// Value the last `lr` read: `sc` succeeds only if memory still holds
@@ -314,6 +332,12 @@ pub struct Interpreter {
     generic_only: bool,
 }
 
+// SAFETY: the raw pointers an `Interpreter` holds (lookup slots, block
+// map, uop links) all point into its own arena chunks, heap buffers that
+// move with it and are never shared with another interpreter; no
+// interior mutability is reachable from outside it.
+unsafe impl Send for Interpreter {}
+
 impl Default for Interpreter {
     fn default() -> Self {
         Self::new()
@@ -325,8 +349,10 @@ impl Interpreter {
     pub fn new() -> Interpreter {
         Interpreter {
             epoch: 0,
-            ops: Vec::new(),
+            chunks: Vec::new(),
+            nops: 0,
             map: HashMap::new(),
+            scratch: Vec::new(),
             fast: alloc::vec![EMPTY_SLOT; FAST_SLOTS],
             lr_value: 0,
             decoded: 0,
@@ -337,8 +363,9 @@ impl Interpreter {
 
     fn flush(&mut self, epoch: u64) {
         self.epoch = epoch;
-        self.ops.clear();
         self.map.clear();
+        self.chunks.clear();
+        self.nops = 0;
         self.fast.fill(EMPTY_SLOT);
         self.flushes += 1;
     }
@@ -351,11 +378,11 @@ impl Interpreter {
     /// Find or decode the block at `pc`.
     #[inline(never)]
     fn lookup_slow(&mut self, pc: u64, mem: &GuestMemory) -> Result<Slot, Trap> {
-        let start = match self.map.get(&pc) {
+        let op = match self.map.get(&pc) {
             Some(&b) => b,
             None => self.build(pc, mem)?,
         };
-        let s = Slot { pc, start };
+        let s = Slot { pc, op };
         self.fast[Self::slot(pc)] = s;
         Ok(s)
     }
@@ -363,11 +390,10 @@ impl Interpreter {
     /// Decode a new block at `pc`. A fetch fault on its first instruction
     /// is the guest's fault; a fault further on just ends the block, so
     /// the fault is raised (and never cached) when execution gets there.
-    fn build(&mut self, pc: u64, mem: &GuestMemory) -> Result<u32, Trap> {
-        if self.ops.len() >= MAX_OPS {
+    fn build(&mut self, pc: u64, mem: &GuestMemory) -> Result<*const Uop, Trap> {
+        if self.nops >= MAX_OPS {
             self.flush(self.epoch);
         }
-        let start = self.ops.len();
         let mut at = pc;
         let mut n = 0;
         let mut insts = Vec::with_capacity(16);
@@ -396,19 +422,38 @@ impl Interpreter {
                 break;
             }
         }
+        let ops = &mut self.scratch;
+        ops.clear();
         if self.generic_only {
             for (idx, &(inst, at, len, _)) in insts.iter().enumerate() {
-                self.ops.push(Uop::generic(inst, at, idx as u16, len));
+                ops.push(Uop::generic(inst, at, idx as u16, len));
             }
         } else {
-            fast::lower(&insts, &mut self.ops);
+            fast::lower(&insts, ops);
         }
         // The terminator (see `Op`): reached only when the last
         // instruction falls through.
         let mut end = Uop::generic(Inst::FenceI, at, insts.len() as u16, 0);
         end.h = h_end;
-        self.ops.push(end);
-        let b = start as u32;
+        ops.push(end);
+        // Into the last chunk if it has room (never past its capacity, so
+        // it never reallocates), else into a new one.
+        let room = self
+            .chunks
+            .last()
+            .is_some_and(|c| c.capacity() - c.len() >= ops.len());
+        if !room {
+            self.chunks.push(Vec::with_capacity(CHUNK.max(ops.len())));
+        }
+        let last = self.chunks.len() - 1;
+        let chunk = &mut self.chunks[last];
+        let start = chunk.len();
+        self.nops += ops.len();
+        chunk.extend(ops.drain(..));
+        // SAFETY: `start` is in bounds (the block was just appended); the
+        // pointer comes from the chunk's own pointer, so it has the whole
+        // chunk's provenance (see `Op::block`).
+        let b = unsafe { chunk.as_ptr().add(start) };
         self.map.insert(pc, b);
         self.decoded += 1;
         Ok(b)
@@ -457,12 +502,13 @@ impl crate::process::Engine for Interpreter {
                 trap: None,
                 lr_value,
                 fast: &self.fast,
-                all: &self.ops,
-                chain: CHAIN,
+                limit: cpu.instret.wrapping_add(CHAIN),
             };
-            if let Some(op) = Op::block(&self.ops, s.start as usize) {
-                (op.h)(cpu, &mut cx, op);
-            }
+            // SAFETY: the slot matched `pc`, so it holds a block start of
+            // the current arena generation, which is not flushed before
+            // the block returns (flushes happen only here in the loop).
+            let op = unsafe { Op::block(s.op) };
+            (op.h)(cpu, &mut cx, op, cpu.instret);
             lr_value = cx.lr_value;
             if let Some(t) = cx.trap {
                 break t;
@@ -733,8 +779,7 @@ pub fn step(
         trap: None,
         lr_value: *lr_value,
         fast: &[],
-        all: &[],
-        chain: 0,
+        limit: 0,
     };
     let went_on = exec_one(&op, cpu, &mut cx);
     *lr_value = cx.lr_value;
