@@ -67,7 +67,7 @@ macro_rules! alu_ri {
 /// same test `GuestMemory`'s own fast path makes, kept here so the hot
 /// handlers carry no slow-path code.
 #[inline(always)]
-fn fast_ptr(mem: &GuestMemory, a: u64, n: u64, need: Perm) -> Option<*mut u8> {
+pub(super) fn fast_ptr(mem: &GuestMemory, a: u64, n: u64, need: Perm) -> Option<*mut u8> {
     if (a & (PAGE_SIZE - 1)) <= PAGE_SIZE - n && mem.perm(a).contains(need) {
         // SAFETY: `perm` is non-empty only for pages inside the guest
         // reservation, and `[a, a+n)` does not leave that page, so the

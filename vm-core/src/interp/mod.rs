@@ -101,6 +101,9 @@ struct Uop {
     rd2: u8,
     rs1b: u8,
     rs2b: u8,
+    /// The kinds of a fused pair (for its slow paths).
+    k1: u8,
+    k2: u8,
     /// Instruction length (2 or 4; of the first instruction of a fused
     /// pair).
     len: u8,
@@ -130,6 +133,8 @@ impl Uop {
             rd2: 0,
             rs1b: 0,
             rs2b: 0,
+            k1: 0,
+            k2: 0,
             len,
             inst,
         }
