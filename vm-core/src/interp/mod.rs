@@ -454,7 +454,7 @@ impl Interpreter {
         let chunk = &mut self.chunks[last];
         let start = chunk.len();
         self.nops += ops.len();
-        chunk.extend(ops.drain(..));
+        chunk.append(ops);
         // SAFETY: `start` is in bounds (the block was just appended); the
         // pointer comes from the chunk's own pointer, so it has the whole
         // chunk's provenance (see `Op::block`).
