@@ -1,5 +1,6 @@
-//! Specialised handlers for the hot integer instructions, and the choice
-//! of handler for each decoded instruction ([`uop`]).
+//! Specialised handlers for the hot integer instructions, and the
+//! lowering of a block's instructions to uops ([`lower`]: fused pairs
+//! where `fuse` has one, else the handler [`uop`] picks).
 //!
 //! A handler reads its operands from the [`Uop`]'s uniform fields (no
 //! `match` on the instruction), does its work and tail-calls the next

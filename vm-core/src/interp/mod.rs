@@ -4,19 +4,26 @@
 //! an indirect jump, a system instruction or a length limit; a taken
 //! conditional branch leaves a block early, a branch not taken goes on in
 //! it, and direct jumps and calls are followed), which are cached by their
-//! guest start address. Each instruction of a block becomes
-//! a `Uop`: the decoded [`Inst`] plus a pointer to the handler that runs
-//! it. The hot integer instructions have small specialised handlers (in
-//! `fast`); everything else goes through one generic handler that
-//! `match`es on the `Inst` (`exec_one`). Each handler ends by calling the
-//! next uop's handler in tail position, so the compiler turns the block
-//! into threaded code with one indirect jump per instruction, each at its
-//! own site (which branch predictors handle far better than one central
-//! `match`). A jump or taken branch enters the next block straight from
-//! its handler when the block is in the lookup table (`chain`), up to
-//! `CHAIN` blocks before control returns to the run loop. Without tail
-//! calls (unoptimised builds) the recursion is still bounded, by the block
-//! length times the (smaller, in such builds) chain limit.
+//! guest start address. Each instruction of a block becomes a `Uop`: the
+//! decoded [`Inst`], its pc, and a pointer to the handler that runs it;
+//! common adjacent pairs (ALU, load, store, then also a conditional
+//! branch) become one fused uop (`fuse`). The hot integer instructions
+//! have small specialised handlers (`fast`); everything else goes through
+//! one generic handler that `match`es on the `Inst` (`exec_one`). Each
+//! handler ends by calling the next uop's handler in tail position, so the
+//! compiler turns the block into threaded code with one indirect jump per
+//! uop, each at its own site (which branch predictors handle far better
+//! than one central `match`). Every block ends with a terminator uop, so
+//! stepping to the next uop needs no bounds check (see [`Op`]).
+//!
+//! A direct jump or taken branch enters its target block through a link
+//! in the uop, set the first time the target is found in the lookup
+//! table; indirect jumps look the table up each time. Blocks live in an
+//! arena of chunks that never move, so links are plain pointers, all
+//! dropped together when the cache is flushed. Chaining goes on for up to
+//! `CHAIN` instructions before control returns to the run loop. Without
+//! tail calls (unoptimised builds) the recursion is still bounded, by the
+//! (smaller, in such builds) chain limit.
 //!
 //! The block lookup goes through a small direct-mapped table in front of a
 //! hash map, so hot loops rarely hash. The cache is dropped whenever
@@ -26,7 +33,9 @@
 //!
 //! State stays precise: every instruction either completes or leaves the
 //! registers untouched and stops with a [`Trap`] and `cpu.pc` at itself.
-//! `instret` is updated once per block (plus the partial count on a trap).
+//! While blocks run, `instret` travels in a handler argument (the count at
+//! block entry; each uop knows its index in the block) and `cpu.instret`
+//! and `cpu.pc` are written only when control leaves the blocks.
 
 use crate::cpu::{Cpu, Trap};
 use crate::decode::{A, Csr, F, F4, I, Inst, R, S, U, decode};
@@ -53,8 +62,8 @@ const BUDGET: u64 = 1 << 24;
 /// A `pc` no block starts at (pcs are always even).
 const NO_PC: u64 = u64::MAX;
 /// Cached uops to hold before starting over (bounds memory use for
-/// programs that generate code).
-const MAX_OPS: usize = 1 << 20;
+/// programs that generate code: 32 MiB of uops).
+const MAX_OPS: usize = 1 << 19;
 /// Uops per arena chunk: blocks are stored in chunks that never move, so
 /// links between them can be plain pointers.
 const CHUNK: usize = 4096;
@@ -109,6 +118,9 @@ struct Uop {
     len: u8,
     inst: Inst,
 }
+
+// A uop fills one cache line (and `MAX_OPS` counts on the size).
+const _: () = assert!(core::mem::size_of::<Uop>() <= 64);
 
 impl core::fmt::Debug for Uop {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
