@@ -60,9 +60,9 @@ pub const MAX_BLOCK: usize = 64;
 pub const DEFAULT_CACHE_SIZE: usize = 32 << 20;
 /// Smallest code cache accepted (a few maximal blocks must fit).
 pub const MIN_CACHE_SIZE: usize = 64 << 10;
-/// Blocks entered before `run` returns
-/// [`Trap::Budget`], so the run loop looks at signals now and then.
-const BUDGET: i64 = 1 << 20;
+/// Guest instructions (about) run before `run` returns [`Trap::Budget`],
+/// so the run loop looks at signals now and then. Checked at block entry.
+const BUDGET: u64 = 1 << 22;
 
 /// Fetch the instruction bits at `pc` (one or two parcels).
 pub fn fetch(mem: &GuestMemory, pc: u64) -> Result<u32, MemFault> {
@@ -169,7 +169,7 @@ impl Jit {
         let ind = vec![IndEntry::EMPTY; IND_ENTRIES].into_boxed_slice();
         let ctx = Box::new(Ctx {
             mem_base: 0,
-            budget: 0,
+            instret_limit: 0,
             exit_site: 0,
             ind_table: ind.as_ptr(),
             ind_hits: 0,
@@ -329,7 +329,7 @@ impl Engine for Jit {
         }
         *self.ctx = Ctx {
             mem_base: mem.host_base() as u64,
-            budget: BUDGET,
+            instret_limit: cpu.instret.saturating_add(BUDGET),
             exit_site: 0,
             ind_table: self.ind.as_ptr(),
             ind_hits: self.ctx.ind_hits,
