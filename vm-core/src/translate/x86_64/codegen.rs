@@ -138,6 +138,8 @@ pub struct GuestInst {
 pub struct Block {
     pub code: Vec<u8>,
     pub side: Vec<SideEntry>,
+    /// The guest register cached in each [`ALLOC`] register (0: none).
+    pub regs: [u8; 8],
     /// Number of chainable exits emitted.
     pub exits: u32,
 }
@@ -244,6 +246,8 @@ struct Gen {
     labels: BTreeMap<u64, Label>,
     /// Guest pc of the block emitted after the current one, if any.
     next_start: Option<u64>,
+    /// The region's helper thunks (see `call_helper`), by [`Helper`].
+    thunks: [Option<Label>; super::HELPERS],
 }
 
 /// Translate a region into host code placed at host address `base`;
@@ -271,6 +275,26 @@ pub fn translate(
             written |= 1 << rd;
         }
     }
+    // Budget checks go where loops can close: the entry and the targets
+    // of backward edges (every cycle inside the region has one).
+    let mut headers = alloc::collections::BTreeSet::new();
+    headers.insert(entry);
+    for b in blocks {
+        let last = b[b.len() - 1];
+        let target = match last.inst {
+            Inst::Beq(s)
+            | Inst::Bne(s)
+            | Inst::Blt(s)
+            | Inst::Bge(s)
+            | Inst::Bltu(s)
+            | Inst::Bgeu(s) => last.pc.wrapping_add(s.imm as i64 as u64),
+            Inst::Jal(u) => last.pc.wrapping_add(u.imm as i64 as u64),
+            _ => continue,
+        };
+        if target <= last.pc {
+            headers.insert(target);
+        }
+    }
     let steps_before = steps.len();
     // `int_rd` predicts what the code writes; `put` records what it does.
     // Should they ever disagree, generate again with the union, so the
@@ -287,6 +311,7 @@ pub fn translate(
             dirty: 0,
             labels: BTreeMap::new(),
             next_start: None,
+            thunks: [None; super::HELPERS],
         };
         for b in blocks {
             let l = g.a.label();
@@ -300,18 +325,22 @@ pub fn translate(
         for (bi, insts) in blocks.iter().enumerate() {
             g.a.bind(g.labels[&insts[0].pc]);
             g.next_start = blocks.get(bi + 1).map(|b| b[0].pc);
-            let budget = g.a.label();
-            g.a.alu_rm(
-                W::B64,
-                Alu::Cmp,
-                Reg::R14,
-                Mem::base(Reg::Rbp, off::INSTRET_LIMIT),
-            );
-            g.a.jcc(Cond::Ae, budget);
-            g.cold.push(Cold::Budget {
-                label: budget,
-                gi: insts[0],
-            });
+            // A block only reached forward inside the region needs no check
+            // for the region to come back to the dispatcher in time.
+            if headers.contains(&insts[0].pc) {
+                let budget = g.a.label();
+                g.a.alu_rm(
+                    W::B64,
+                    Alu::Cmp,
+                    Reg::R14,
+                    Mem::base(Reg::Rbp, off::INSTRET_LIMIT),
+                );
+                g.a.jcc(Cond::Ae, budget);
+                g.cold.push(Cold::Budget {
+                    label: budget,
+                    gi: insts[0],
+                });
+            }
             let mut ended = false;
             for (i, gi) in insts.iter().enumerate() {
                 g.side.push(SideEntry {
@@ -335,15 +364,27 @@ pub fn translate(
             }
         }
         g.emit_cold()?;
+        g.emit_thunks()?;
         g.a.finish()?;
         if g.dirty & !g.written != 0 {
             written |= g.dirty;
             steps.truncate(steps_before);
             continue;
         }
+        let mut regs = [0u8; 8];
+        for (r, h) in map.iter().enumerate() {
+            if let Some(h) = h {
+                let slot = ALLOC
+                    .iter()
+                    .position(|a| a == h)
+                    .expect("allocated from ALLOC");
+                regs[slot] = r as u8;
+            }
+        }
         return Ok(Block {
             code: g.a.code,
             side: g.side,
+            regs,
             exits: g.exits,
         });
     }
@@ -458,11 +499,36 @@ impl Gen {
     }
 
     /// Call helper trampoline `h` with the `Cpu` up to date; afterwards the
-    /// cached registers are reloaded (flags are preserved: only moves).
+    /// cached registers are reloaded. The write-back and reload are the
+    /// same everywhere in a region, so they live in one out-of-line thunk
+    /// per helper (emitted with the cold code), keeping call sites short.
     fn call_helper(&mut self, h: Helper) -> Result<(), AsmError> {
-        self.write_back();
-        self.a.call_abs(self.stubs.helper(h))?;
-        self.reload_all();
+        let l = match self.thunks[h as usize] {
+            Some(l) => l,
+            None => {
+                let l = self.a.label();
+                self.thunks[h as usize] = Some(l);
+                l
+            }
+        };
+        self.a.call_label(l);
+        Ok(())
+    }
+
+    /// The thunks `call_helper` used: `rsp` is 8 off the 16-byte alignment
+    /// inside (the call pushed the return address), so realign around the
+    /// helper call.
+    fn emit_thunks(&mut self) -> Result<(), AsmError> {
+        for (i, t) in self.thunks.into_iter().enumerate() {
+            let Some(l) = t else { continue };
+            self.a.bind(l);
+            self.a.alu_ri(W::B64, Alu::Sub, Reg::Rsp, 8);
+            self.write_back();
+            self.a.call_abs(self.stubs.helpers[i])?;
+            self.reload_all();
+            self.a.alu_ri(W::B64, Alu::Add, Reg::Rsp, 8);
+            self.a.ret();
+        }
         Ok(())
     }
 
@@ -563,7 +629,7 @@ impl Gen {
         };
         let slow = self.a.label();
         let done = self.a.label();
-        self.tlb_probe(w, READ, slow);
+        self.probe(w, READ, slow);
         let m = Mem::indexed(Reg::R12, Reg::Rsi);
         if signed {
             self.a.load_sx(w, Reg::Rax, m);
@@ -583,6 +649,27 @@ impl Gen {
         });
         self.a.bind(done);
         Ok(())
+    }
+
+    /// Jump to `slow` unless the access of width `w` at guest address `rsi`
+    /// may go straight to `r12 + rsi`. With host faults, that is any access
+    /// inside the reservation (the host's protection follows the guest's,
+    /// and `host_fault` turns a fault into a precise guest fault);
+    /// otherwise the page must be in the TLB with permission `need`.
+    fn probe(&mut self, w: W, need: i32, slow: Label) {
+        if self.stubs.host_faults {
+            // Unsigned: a wild address fails too, so the host access stays
+            // inside the reservation whatever the guest computed.
+            self.a.alu_rm(
+                W::B64,
+                Alu::Cmp,
+                Reg::Rsi,
+                Mem::base(Reg::Rbp, off::MEM_LIMIT),
+            );
+            self.a.jcc(Cond::A, slow);
+        } else {
+            self.tlb_probe(w, need, slow);
+        }
     }
 
     /// Jump to `slow` unless the access of width `w` at guest address `rsi`
@@ -635,7 +722,7 @@ impl Gen {
         };
         let slow = self.a.label();
         let done = self.a.label();
-        self.tlb_probe(w, WRITE, slow);
+        self.probe(w, WRITE, slow);
         self.a.store(w, Mem::indexed(Reg::R12, Reg::Rsi), Reg::Rdx);
         self.a.jmp(done);
         self.a.bind(slow);
