@@ -592,7 +592,7 @@ impl Engine for Jit {
     fn stats(&self) -> Vec<(&'static str, u64)> {
         let s = &self.stats;
         vec![
-            ("jit_blocks_translated", s.blocks),
+            ("jit_regions_translated", s.blocks),
             ("jit_guest_insts_translated", s.guest_insts),
             ("jit_host_code_bytes", s.host_bytes),
             ("jit_cache_flushes", s.flushes),
