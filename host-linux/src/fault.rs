@@ -77,7 +77,9 @@ fn install() {
     unsafe {
         let mut sa: libc::sigaction = std::mem::zeroed();
         sa.sa_sigaction = on_fault as *const () as usize;
-        sa.sa_flags = libc::SA_SIGINFO;
+        // On the alternate stack when the thread has one (Rust sets one up
+        // to report stack overflows), so an overflow still reaches it.
+        sa.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
         libc::sigemptyset(&mut sa.sa_mask);
         let old = &raw mut OLD;
         if libc::sigaction(libc::SIGSEGV, &sa, (*old).as_mut_ptr()) == 0 {
