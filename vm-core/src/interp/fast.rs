@@ -15,7 +15,7 @@ use super::{Cx, Handler, Inst, Op, Uop, goto, goto_indirect, next, sext32};
 use super::{div32, div64, divu32, divu64, rem32, rem64, remu32, remu64};
 use crate::cpu::{Cpu, Trap};
 use crate::decode::{I, R, S, U};
-use crate::memory::{GuestMemory, MemFault, PAGE_SIZE, Perm};
+use crate::memory::{GuestMemory, MemFault, Perm};
 
 #[inline(always)]
 pub(super) fn x(cpu: &Cpu, r: u8) -> u64 {
@@ -62,21 +62,13 @@ macro_rules! alu_ri {
     };
 }
 
-/// Host pointer for an access of `n` bytes at guest `a` that stays inside
-/// one page the guest may access with `need`; `None` sends the access to
-/// the full check in [`GuestMemory`] (page crossings, faults). This is the
-/// same test `GuestMemory`'s own fast path makes, kept here so the hot
-/// handlers carry no slow-path code.
+/// Host pointer for an access of `n` bytes at guest `a` that the fast
+/// check in [`GuestMemory::fast_ptr`] clears; `None` sends the access to
+/// the full path in [`GuestMemory`] (page crossings, faults, code pages),
+/// which the hot handlers keep out of line.
 #[inline(always)]
 pub(super) fn fast_ptr(mem: &GuestMemory, a: u64, n: u64, need: Perm) -> Option<*mut u8> {
-    if (a & (PAGE_SIZE - 1)) <= PAGE_SIZE - n && mem.perm(a).contains(need) {
-        // SAFETY: `perm` is non-empty only for pages inside the guest
-        // reservation, and `[a, a+n)` does not leave that page, so the
-        // pointer and the `n` bytes after it lie inside the reservation.
-        Some(unsafe { mem.host_base().add(a as usize) })
-    } else {
-        None
-    }
+    mem.fast_ptr(a, n, need)
 }
 
 macro_rules! load {
