@@ -759,7 +759,7 @@ mod guest_tests {
     #[test]
     fn bounds_and_permissions() {
         let mem = GuestMemory::new(TestHost::leak(), 1 << 24).unwrap();
-        assert_eq!(mem.read_u8(0x1000).unwrap_err().mapped, false);
+        assert!(!mem.read_u8(0x1000).unwrap_err().mapped);
         mem.map(0x1000, 0x2000, Perm::READ | Perm::WRITE, true)
             .unwrap();
         mem.write_u64(0x1ffc, 0x1122_3344_5566_7788).unwrap(); // crosses a page
