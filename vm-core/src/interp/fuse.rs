@@ -5,15 +5,16 @@
 //! dispatch (an indirect jump) and for the round trip of each result
 //! through the in-memory register file into the next instruction. A fused
 //! handler does both instructions, with the first result handed to the
-//! second in a host register. The first instruction of a pair is one of
-//! the common ALU operations ([`KINDS`]), a load or a store; the second
-//! one of those or a conditional branch.
+//! second in a host register. Each instruction of a pair is one of the
+//! common ALU operations ([`KINDS`]), a load, a store or a conditional
+//! branch (not both branches: a pair has one link for its taken branch).
 //!
 //! Each pair of kinds is its own monomorphised handler (const generics),
 //! so no handler `match`es on the kinds at run time; the table of them is
 //! built at compile time. State stays precise: a fault in the first
 //! instruction leaves everything untouched at it, a fault in the second
-//! leaves the first retired and `pc` at the second. Instructions whose
+//! leaves the first retired and `pc` at the second; a taken branch first
+//! leaves the block with only itself retired. Instructions whose
 //! destination is `x0` are never fused (they need the `x0` handling of
 //! single uops).
 
@@ -133,6 +134,10 @@ const fn is_load(k: u8) -> bool {
 const fn is_store(k: u8) -> bool {
     k >= STORE0 && k < BRANCH0
 }
+#[inline(always)]
+const fn is_branch(k: u8) -> bool {
+    k >= BRANCH0
+}
 
 /// Load of kind `k` at `a` if it needs no more than the fast check.
 #[inline(always)]
@@ -226,7 +231,12 @@ fn pair_body(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64, k1: u8, k2: u8, 
     let b = x(cpu, u.rs2);
     let a2 = x(cpu, u.rs1b);
     let b2 = x(cpu, u.rs2b);
-    let v = if is_alu(k1) {
+    let v = if is_branch(k1) {
+        if cond(k1.wrapping_sub(BRANCH0), a, b) {
+            return goto(cpu, cx, u, u.imm, n.wrapping_add(u.idx as u64 + 1));
+        }
+        0
+    } else if is_alu(k1) {
         let b = if KINDS[k1 as usize % KINDS.len()].1 {
             u.imm
         } else {
@@ -257,7 +267,7 @@ fn pair_body(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64, k1: u8, k2: u8, 
         }
         0
     };
-    let writes = !is_store(k1);
+    let writes = is_alu(k1) || is_load(k1);
     let a2 = if writes && u.rs1b == u.rd { v } else { a2 };
     let b2 = if writes && u.rs2b == u.rd { v } else { b2 };
     if writes {
@@ -330,10 +340,10 @@ macro_rules! table {
     };
 }
 
-/// `PAIRS[k1][k2]`: the handler for kind `k1` followed by kind `k2` (a
-/// branch is never first).
-static PAIRS: [[Handler; NKINDS]; BRANCH0 as usize] = table!(
-    0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26;
+/// `PAIRS[k1][k2]`: the handler for kind `k1` followed by kind `k2` (two
+/// branches never pair: a pair has one link for a taken branch).
+static PAIRS: [[Handler; NKINDS]; NKINDS] = table!(
+    0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32;
     [0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32]
 );
 
@@ -400,7 +410,7 @@ pub(super) fn pair(a: Inst, pc: u64, idx: u16, len: u8, b: Inst, pc_b: u64) -> O
     let (k1, rd, rs1, rs2, imm) = classify(a, pc)?;
     let (k2, rd2, rs1b, rs2b, imm2) = classify(b, pc_b)?;
     let writes = |k: u8| k < STORE0;
-    if k1 >= BRANCH0 || (writes(k1) && rd == 0) || (writes(k2) && rd2 == 0) {
+    if (k1 >= BRANCH0 && k2 >= BRANCH0) || (writes(k1) && rd == 0) || (writes(k2) && rd2 == 0) {
         return None;
     }
     // A branch keeps its target as an offset from the pair's pc.
