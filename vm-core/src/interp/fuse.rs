@@ -121,6 +121,9 @@ const LOADS: [(u64, bool); 7] = [
 ];
 /// Stores (from `STORE0`): size in bytes.
 const STORES: [u64; 4] = [1, 2, 4, 8];
+// The kind tables are indexed modulo their length below: every handler is
+// compiled for all its code paths, and the lookups on paths that do not
+// apply to its kinds (which fold away) must still be in bounds.
 
 #[inline(always)]
 const fn is_alu(k: u8) -> bool {
