@@ -24,7 +24,8 @@ use alloc::vec::Vec;
 use hashbrown::HashMap;
 
 /// One side-table entry: the host code of guest instruction number `index`
-/// (counted from the start of its translation) at `guest_pc`, `len` bytes
+/// (counted from the start of its basic block: the instructions retired
+/// since `instret` was last brought up to date) at `guest_pc`, `len` bytes
 /// long, begins at `host_off` bytes into the translation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SideEntry {
@@ -37,15 +38,16 @@ pub struct SideEntry {
 /// Metadata of one translation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Translation {
-    /// First guest byte translated.
+    /// The guest pc the translation is entered at.
     pub guest_start: u64,
-    /// One past the last guest byte translated.
+    /// One past the last guest byte of its highest block.
     pub guest_end: u64,
     /// Offset of the host code in the cache region.
     pub host_off: u32,
     /// Length of the host code.
     pub host_len: u32,
-    /// Sorted by `host_off`; one entry per guest instruction.
+    /// Sorted by `host_off`; one entry per guest instruction, plus one per
+    /// out-of-line exit.
     pub side: Vec<SideEntry>,
     /// The guest register kept in each of the back end's cached-register
     /// slots throughout the translation (0 for none): what a host fault

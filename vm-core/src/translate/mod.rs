@@ -2,38 +2,47 @@
 //! the code cache ([`crate::cache`]).
 //!
 //! This module is the ISA-independent front end and the dispatcher:
-//! * [`scan`] cuts guest code into blocks with the shared decoder, ended by
-//!   a control transfer, a system instruction, a fetch fault, or a length
-//!   limit; the back end emits most instructions inline and the rest as a
-//!   call to the single-step fallback ([`step`]);
-//! * [`Jit`] is the [`Engine`]: it looks up (or translates) the block at
+//! * [`scan_region`] cuts guest code into a *region*: the basic blocks
+//!   reachable from an entry pc by conditional branches and plain jumps
+//!   within a window (calls, indirect jumps and system instructions end it),
+//!   decoded with the shared decoder. Loops inside a region run as host
+//!   loops with the hottest guest registers in host registers;
+//! * [`Jit`] is the [`Engine`]: it looks up (or translates) the region at
 //!   `cpu.pc`, enters it, and on its return chains direct exits, fills the
-//!   indirect-jump table, or hands a trap to the run loop.
+//!   indirect-jump table, handles host faults, or hands a trap to the run
+//!   loop.
 //!
-//! The back end for x86-64 hosts is [`x86_64`].
+//! The back end for x86-64 hosts is [`x86_64`] (`codegen` emits a region;
+//! the most-used guest registers live in host registers there and are
+//! stored back at exits and before helper calls).
 //!
-//! Inline: RV64I, M, the F/D loads, stores, moves and sign injections,
-//! double add/sub/mul/div and compares (with an exact fallback, see
-//! `codegen`). Through the step helper: A, Zicsr, the rest of F/D, and the
-//! system instructions.
+//! Inline: RV64I, M, loads and stores, the common F/D operations (with an
+//! exact fallback, see `codegen`). Through the step helper ([`step`], the
+//! interpreter's own single-instruction executor, so each instruction's
+//! meaning is written once): A, Zicsr, the rest of F/D, and the system
+//! instructions.
 //!
-//! Sandbox: every guest load and store goes through `GuestMemory`'s
-//! checked accessors (helpers called from translated code), so no
-//! translated access can reach host memory outside the guest region, and
-//! faults come back as [`Trap::MemFault`] with precise state: translated
-//! code writes a guest register only as the last step of an instruction,
-//! and the side table maps the faulting host code back to its guest pc and
-//! instruction index (see [`Jit::guest_at`]). No host signal handler is
-//! needed. (Inline checked accesses need `GuestMemory` to expose its
-//! permission table; they are the next step.)
+//! Sandbox: a translated access goes straight to `host base + address`
+//! only when the address is below the guest memory size (minus 8): the
+//! host access stays inside the reservation whatever the guest computed.
+//! The page permissions are then enforced by the host, whose protection
+//! of the reservation follows the guest's (see [`crate::memory`]): a bad
+//! access faults on the host, the host's handler calls
+//! [`x86_64::host_fault`], which stores the cached guest registers back,
+//! and the side table maps the faulting host pc to the guest pc and
+//! instruction index, so the guest sees a precise [`Trap::MemFault`]. On
+//! hosts without that handler (`HostOs::code_faults` false), every access
+//! checks a per-run page cache filled by the checked helpers instead.
 //!
 //! Invalidation: the whole cache is flushed when [`GuestMemory::code_epoch`]
-//! moves (`fence.i`, `riscv_flush_icache`, unmap or mprotect of code), and
-//! a translated store into a page holding translated code bumps the epoch
-//! itself and leaves its block right after the store, so stale code never
-//! runs after a guest write, with or without `fence.i`. (Writes by the
-//! OS-call layer, e.g. `read` into a code page, are seen at the next
-//! `fence.i`, as the RISC-V ISA requires of software.)
+//! moves (`fence.i`, `riscv_flush_icache`, unmap or mprotect of code).
+//! Guest-writable pages holding translated code are write-protected on the
+//! host ([`GuestMemory::protect_code`]): a translated store into one
+//! faults, the dispatcher lifts the protection (moving the epoch), runs
+//! that store alone and flushes, so stale code never runs after a guest
+//! write, with or without `fence.i`. Writes through `GuestMemory` (system
+//! calls, the step helper) lift the protection the same way. Without host
+//! faults, the store helper notices writes into code pages instead.
 //!
 //! Threads: one `Jit` (and code cache) per guest thread, created on the
 //! host thread that runs it; the code epoch is shared through the guest
@@ -108,7 +117,7 @@ pub const MAX_REGION: usize = 256;
 /// multiply that work.
 const REGION_MIN_CACHE: usize = 1 << 20;
 /// How far (bytes) a region reaches from its entry.
-const REGION_WINDOW: u64 = 4096;
+pub const REGION_WINDOW: u64 = 4096;
 
 /// Successors of a block whose last instruction is `last`, when they may
 /// join its region: both ways of a conditional branch, the target of a

@@ -1,25 +1,35 @@
-//! RISC-V to x86-64 code generation for one block.
+//! RISC-V to x86-64 code generation for one region.
 //!
-//! A block is a run of guest instructions the front end picked (see
-//! [`crate::translate`]): inline instructions only, optionally ended by a
-//! control transfer. Each guest instruction becomes a short host sequence
-//! that reads its sources from the `Cpu`, computes in scratch registers,
-//! and writes its result back last; loads and stores call the checked
-//! helpers of [`super`], so every guest access goes through
-//! `GuestMemory`'s bounds and permission checks (the sandbox property).
+//! A region is a set of guest basic blocks the front end picked (see
+//! [`crate::translate::scan_region`]), entered at one pc. Up to seven of
+//! its most-used guest registers live in host registers ([`ALLOC`]) for the
+//! whole region: loaded at entry, stored back to the `Cpu` at every exit
+//! and before every helper call (the set the region writes), reloaded
+//! after. Branches and jumps between the region's blocks are host jumps,
+//! so a loop inside a region never leaves host registers. Every other
+//! guest register is read from and written to the `Cpu` directly.
+//!
+//! Guest loads and stores go straight to memory when the address is in the
+//! guest range (host faults catch permission errors, see
+//! [`super::host_fault`]), or through the checked helpers of [`super`] on
+//! the out-of-line slow path.
 //!
 //! Layout of a translation:
 //! ```text
-//!   budget check                      (exits with BUDGET before any work)
-//!   insn 0 .. insn n-1                (side table: one entry each)
-//!   block exit(s)                     (chainable `jmp rel32` slots)
-//!   cold code: fault / code-write exits, budget exit
+//!   load the cached registers
+//!   block 0 .. block n-1          (address order; budget check at the
+//!                                  entry and at targets of backward edges;
+//!                                  side table: one entry per instruction)
+//!   exits                         (chainable `jmp rel32` slots, inline)
+//!   cold code: slow memory paths, fault / code-write / budget exits
+//!   helper thunks                 (write back, call, reload)
 //! ```
-//! A normal exit adds the number of retired instructions to `instret` and
-//! sets `Cpu::pc`. The cold exits (fault, budget, store into code) only
-//! pass a host address inside the instruction concerned; the dispatcher
-//! gets the guest pc and instruction index from the side table, so each
-//! costs 12 bytes of code instead of a full exit sequence.
+//! An exit stores the written cached registers, adds the retired
+//! instructions to `instret` (kept in `r14`) and leaves through a
+//! chainable slot or the indirect-jump probe. The cold exits (fault,
+//! budget, store into code) only pass a host address inside the
+//! instruction concerned; the dispatcher gets the guest pc and instruction
+//! index (within its basic block) from the side table.
 
 use super::encode::{Alu, Asm, AsmError, Cond, Label, Mem, Reg, Shift, SseOp, Unary, W, Xmm};
 use super::{Helper, StepInst, Stubs, exit, off};
@@ -736,7 +746,13 @@ impl Gen {
 
     /// Store the value in `v` at guest address `rsi`, straight to memory
     /// or (out of line) through helper `h`.
-    fn store_call(&mut self, h: Helper, gi: &GuestInst, index: u32, v: Reg) -> Result<(), AsmError> {
+    fn store_call(
+        &mut self,
+        h: Helper,
+        gi: &GuestInst,
+        index: u32,
+        v: Reg,
+    ) -> Result<(), AsmError> {
         let w = match h {
             Helper::StoreU8 => W::B8,
             Helper::StoreU16 => W::B16,
