@@ -213,6 +213,25 @@ impl CodeCache {
         self.generation += 1;
     }
 
+    /// Overwrite the start of the live translation at host address `at`
+    /// with `jmp target` (5 bytes): whatever enters it (chained exits, the
+    /// indirect-jump table) goes on to `target`, a newer translation of the
+    /// same guest pc. False (nothing changed) when out of the used part.
+    pub fn patch_jump(&mut self, at: u64, target: u64) -> bool {
+        let lo = self.base as u64 + self.reserved as u64;
+        let hi = self.base as u64 + self.used as u64;
+        if at < lo || at + 5 > hi {
+            return false;
+        }
+        if !self.patch_rel32(at + 1, target) {
+            return false;
+        }
+        // SAFETY: `at` lies inside the used part of the region (checked
+        // above) and no translated code runs while the dispatcher patches.
+        unsafe { (at as *mut u8).write(0xe9) };
+        true
+    }
+
     /// Repoint the `rel32` field at host address `site` (inside a live
     /// translation of the current generation) to jump to `target`.
     /// Returns false (and changes nothing) when either address is not in

@@ -57,6 +57,7 @@ use crate::decode::{Inst, decode};
 use crate::host::{Errno, HostOs, SysResult};
 use crate::memory::{GuestMemory, MemFault, PAGE_SIZE};
 use crate::process::Engine;
+use crate::profile::Profile;
 use alloc::boxed::Box;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -137,7 +138,8 @@ fn region_successors(last: &GuestInst, cut_short: bool) -> [Option<u64>; 2] {
 }
 
 /// Cut the region entered at `entry`: the basic blocks reachable from it
-/// by branches and plain jumps within [`REGION_WINDOW`] bytes, up to
+/// by branches and plain jumps within [`REGION_WINDOW`] bytes to pcs
+/// `follow` accepts (the profile's, see [`crate::profile`]), up to
 /// `max` instructions, in address order. A branch into the middle
 /// of a block splits it, so every guest instruction is translated once per
 /// region. A fetch fault at `entry` is the guest's fault; one elsewhere
@@ -146,6 +148,7 @@ pub fn scan_region(
     mem: &GuestMemory,
     entry: u64,
     max: usize,
+    follow: impl Fn(u64) -> bool,
 ) -> Result<Vec<Vec<GuestInst>>, MemFault> {
     use alloc::collections::BTreeMap;
     let mut blocks: BTreeMap<u64, Vec<GuestInst>> = BTreeMap::new();
@@ -200,7 +203,7 @@ pub fn scan_region(
         total += insts.len();
         blocks.insert(pc, insts);
         for t in region_successors(&last, cut_short).into_iter().flatten() {
-            if (lo..hi).contains(&t) && t & 1 == 0 {
+            if (lo..hi).contains(&t) && t & 1 == 0 && follow(t) {
                 work.push(t);
             }
         }
@@ -240,6 +243,19 @@ pub struct Jit {
     epoch: u64,
     host: &'static dyn HostOs,
     stats: JitStats,
+    /// What has run, and the first-tier counters.
+    profile: Profile,
+}
+
+/// What to translate at a pc.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tier {
+    /// The basic block alone, counting its executions in this slot.
+    Counted(u32),
+    /// The basic block alone (small caches).
+    Block,
+    /// A region along the paths the profile has seen.
+    Region,
 }
 
 impl core::fmt::Debug for Jit {
@@ -297,6 +313,7 @@ impl Jit {
             cache: core::ptr::null(),
             fault_exit: stubs.fault_exit,
             host_fault: None,
+            counters: core::ptr::null_mut(),
         });
         Ok(Jit {
             cache,
@@ -310,12 +327,18 @@ impl Jit {
             epoch: 0,
             host,
             stats: JitStats::default(),
+            profile: Profile::new(),
         })
     }
 
     /// Counters so far.
     pub fn counters(&self) -> JitStats {
         self.stats
+    }
+
+    /// Regions translated because a first-tier block got hot.
+    pub fn promotions(&self) -> u64 {
+        self.profile.promotions
     }
 
     /// Indirect jumps that found their target in the lookup table.
@@ -357,6 +380,7 @@ impl Jit {
             self.code_pages[w as usize] = 0;
         }
         self.steps.clear();
+        self.profile.reset_slots();
         self.stats.flushes += 1;
     }
 
@@ -368,16 +392,37 @@ impl Jit {
             .unwrap_or(0)
     }
 
-    /// Translate the region entered at `pc`.
-    fn translate(&mut self, pc: u64, mem: &GuestMemory) -> Result<u64, MemFault> {
+    /// What to translate at `pc`, reached from the dispatcher for the first
+    /// time since the last flush.
+    fn first_tier(&mut self) -> Tier {
+        if self.cache.capacity() < REGION_MIN_CACHE {
+            return Tier::Block;
+        }
+        match self.profile.new_slot() {
+            Some(slot) => Tier::Counted(slot),
+            None => Tier::Region,
+        }
+    }
+
+    /// Translate at `pc`, as `tier` says.
+    fn translate(&mut self, pc: u64, mem: &GuestMemory, tier: Tier) -> Result<u64, MemFault> {
         let t0 = self.now_ns();
-        let blocks = if self.cache.capacity() >= REGION_MIN_CACHE {
-            scan_region(mem, pc, MAX_REGION)?
-        } else {
-            scan_region(mem, pc, MAX_BLOCK)?
-                .into_iter()
-                .filter(|b| b[0].pc == pc)
-                .collect()
+        let blocks = match tier {
+            Tier::Region => {
+                let p = &self.profile;
+                scan_region(mem, pc, MAX_REGION, |t| p.has_seen(t))?
+            }
+            Tier::Block | Tier::Counted(_) => {
+                self.profile.saw(pc);
+                scan_region(mem, pc, MAX_BLOCK, |_| false)?
+                    .into_iter()
+                    .filter(|b| b[0].pc == pc)
+                    .collect()
+            }
+        };
+        let counter = match tier {
+            Tier::Counted(slot) => Some(slot),
+            _ => None,
         };
         let refs: Vec<&[GuestInst]> = blocks.iter().map(|b| b.as_slice()).collect();
         let first = refs[0][0].pc;
@@ -393,6 +438,7 @@ impl Jit {
                 &self.stubs,
                 pc,
                 &refs,
+                counter,
                 &mut self.steps,
             )
             .expect("translated region within rel32 reach of the cache");
@@ -520,6 +566,7 @@ impl Engine for Jit {
             cache: &self.cache,
             fault_exit: self.stubs.fault_exit,
             host_fault: None,
+            counters: self.profile.counters_ptr(),
         };
         // A chainable exit taken last time: (rel32 site, cache generation).
         let mut chain_from: Option<(u64, u64)> = None;
@@ -528,10 +575,13 @@ impl Engine for Jit {
             let pc = cpu.pc;
             let host = match self.cache.lookup(pc) {
                 Some(h) => h,
-                None => match self.translate(pc, mem) {
-                    Ok(h) => h,
-                    Err(f) => return Trap::MemFault(f),
-                },
+                None => {
+                    let tier = self.first_tier();
+                    match self.translate(pc, mem, tier) {
+                        Ok(h) => h,
+                        Err(f) => return Trap::MemFault(f),
+                    }
+                }
             };
             if let Some((site, generation)) = chain_from.take()
                 && generation == self.cache.generation()
@@ -581,6 +631,25 @@ impl Engine for Jit {
                     cpu.instret = cpu.instret.wrapping_add(done);
                     return t;
                 }
+                exit::PROMOTE => {
+                    // Nothing of the block ran: `cpu` is at its start.
+                    let pc = self.exit_entry().guest_pc;
+                    cpu.pc = pc;
+                    let first = self.cache.lookup(pc);
+                    let generation = self.cache.generation();
+                    let region = match self.translate(pc, mem, Tier::Region) {
+                        Ok(h) => h,
+                        Err(f) => return Trap::MemFault(f),
+                    };
+                    self.profile.promotions += 1;
+                    // Whatever is chained to the first tier goes on to the
+                    // region (unless translating flushed the cache).
+                    if let Some(first) = first
+                        && generation == self.cache.generation()
+                    {
+                        self.cache.patch_jump(first, region);
+                    }
+                }
                 exit::CODE => {
                     let e = self.exit_entry();
                     cpu.pc = e.guest_pc.wrapping_add(e.len as u64);
@@ -601,7 +670,7 @@ impl Engine for Jit {
     fn stats(&self) -> Vec<(&'static str, u64)> {
         let s = &self.stats;
         vec![
-            ("jit_regions_translated", s.blocks),
+            ("jit_translations", s.blocks),
             ("jit_guest_insts_translated", s.guest_insts),
             ("jit_host_code_bytes", s.host_bytes),
             ("jit_cache_flushes", s.flushes),
@@ -609,6 +678,8 @@ impl Engine for Jit {
             ("jit_indirect_hits", self.ctx.ind_hits),
             ("jit_indirect_misses", s.indirect_misses),
             ("jit_fallback_steps", s.steps),
+            ("jit_regions_promoted", self.profile.promotions),
+            ("profile_blocks_seen", self.profile.seen_count() as u64),
             ("jit_translate_ns", s.translate_ns),
         ]
     }

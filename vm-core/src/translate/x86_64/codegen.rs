@@ -171,6 +171,8 @@ enum Cold {
     },
     /// The budget ran out on entry.
     Budget { label: Label, gi: GuestInst },
+    /// A first-tier block is hot (nothing loaded or changed yet).
+    Promote { label: Label, gi: GuestInst },
     /// A load the fast path could not make: call the checked helper, put
     /// its value in `dst` and go back to `done`.
     SlowLoad {
@@ -293,6 +295,7 @@ pub fn translate(
     stubs: &Stubs,
     entry: u64,
     blocks: &[&[GuestInst]],
+    counter: Option<u32>,
     steps: &mut Vec<StepInst>,
 ) -> Result<Block, AsmError> {
     let all = || blocks.iter().flat_map(|b| b.iter());
@@ -345,6 +348,21 @@ pub fn translate(
         for b in blocks {
             let l = g.a.label();
             g.labels.insert(b[0].pc, l);
+        }
+        if let Some(slot) = counter {
+            // First tier: count down this block's executions (see
+            // `crate::profile`); when hot, leave before doing anything.
+            // This prologue is longer than 5 bytes and nothing enters a
+            // translation but at its start, so a `jmp` to the region can
+            // later be written over it.
+            let hot = g.a.label();
+            g.a.load(W::B64, Reg::Rax, Mem::base(Reg::Rbp, off::COUNTERS));
+            g.a.alu_mi(W::B32, Alu::Sub, Mem::base(Reg::Rax, 4 * slot as i32), 1);
+            g.a.jcc(Cond::S, hot);
+            g.cold.push(Cold::Promote {
+                label: hot,
+                gi: blocks[0][0],
+            });
         }
         g.reload_all();
         if blocks[0][0].pc != entry {
@@ -1387,6 +1405,11 @@ impl Gen {
                     self.host_exit(self.stubs.code_exit)?;
                     self.a.bind(trap);
                     self.host_exit(self.stubs.trap_exit)?;
+                }
+                Cold::Promote { label, gi } => {
+                    self.a.bind(label);
+                    self.side_cold(&gi, 0);
+                    self.host_exit(self.stubs.promote_exit)?;
                 }
                 Cold::Budget { label, gi } => {
                     self.a.bind(label);
