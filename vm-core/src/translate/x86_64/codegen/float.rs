@@ -521,3 +521,6 @@ impl Gen {
         self.put(c.rd, Reg::Rax);
     }
 }
+
+#[cfg(test)]
+mod tests;
