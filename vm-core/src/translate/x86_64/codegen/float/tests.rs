@@ -558,6 +558,9 @@ fn fp_csrs_see_and_reset_pending_inexact() {
         div,
         rv::ECALL,             // the exit folds PE: fflags = NX
         csr(2, 29, fflags, 0), // x29 = NX
+        csr(1, 0, fflags, 0),  // flags = 0
+        div,
+        rv::ld(5, 0, 0), // faults: that exit folds PE too
         rv::ECALL,
     ];
     let want: [(usize, u64); 17] = [
@@ -602,9 +605,14 @@ fn fp_csrs_see_and_reset_pending_inexact() {
         cpu.x[23] = 1;
         cpu.x[26] = 1;
         let mut at_first_ecall = None;
+        let mut at_fault = None;
         loop {
             match engine.run(&mut cpu, &mem) {
                 Trap::Budget => {}
+                Trap::MemFault(_) => {
+                    at_fault = Some(cpu.fflags);
+                    cpu.pc += 4;
+                }
                 Trap::Ecall if at_first_ecall.is_none() => {
                     at_first_ecall = Some(cpu.fflags);
                     cpu.pc += 4;
@@ -614,6 +622,7 @@ fn fp_csrs_see_and_reset_pending_inexact() {
             }
         }
         assert_eq!(at_first_ecall, Some(1), "engine {e}");
+        assert_eq!(at_fault, Some(1), "engine {e}");
         for (r, v) in want {
             assert_eq!(cpu.x[r], v, "engine {e}: x{r}");
         }
