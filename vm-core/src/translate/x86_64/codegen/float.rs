@@ -206,7 +206,7 @@ impl Gen {
                     // A single's box rides along in the upper half.
                     g.a.movq_load(Xmm(0), f(q.rs1));
                     g.a.sse_rm(op, d, Xmm(0), f(q.rs2));
-                    g.fp_result(d, range, q.rd, slow);
+                    g.fp_result(d, range, q.rd, &[q.rs1, q.rs2], slow);
                 });
             }
             FsqrtD(q) | FsqrtS(q) if Mode::Rne.allows(q.rm) => {
@@ -215,7 +215,7 @@ impl Gen {
                 self.fast(gi, index, steps, q.rm, Mode::Rne, boxed, |g, slow| {
                     g.a.movq_load(Xmm(0), f(q.rs1));
                     g.a.sse_rr(SseOp::Sqrt, d, Xmm(0), Xmm(0));
-                    g.fp_result(d, Range::Normal, q.rd, slow);
+                    g.fp_result(d, Range::Normal, q.rd, &[q.rs1], slow);
                 });
             }
             FmaddD(q) | FmsubD(q) | FnmsubD(q) | FnmaddD(q) | FmaddS(q) | FmsubS(q)
@@ -236,7 +236,7 @@ impl Gen {
                     g.a.movq_load(Xmm(0), f(q.rs3));
                     g.a.movq_load(Xmm(1), f(q.rs1));
                     g.a.vfma231(opc, d, Xmm(0), Xmm(1), f(q.rs2));
-                    g.fp_result(d, Range::Normal, q.rd, slow);
+                    g.fp_result(d, Range::Normal, q.rd, &[q.rs1, q.rs2, q.rs3], slow);
                 });
             }
             FeqD(r) | FltD(r) | FleD(r) | FeqS(r) | FltS(r) | FleS(r) => {
@@ -273,7 +273,7 @@ impl Gen {
                     g.a.mov_imm(Reg::Rcx, BOX);
                     g.a.mov_r2x(W::B64, Xmm(0), Reg::Rcx);
                     g.a.sse_rm(SseOp::Cvt, true, Xmm(0), f(q.rs1));
-                    g.fp_result(false, Range::Normal, q.rd, slow);
+                    g.fp_result(false, Range::Normal, q.rd, &[q.rs1], slow);
                 });
             }
             FcvtWD(q) | FcvtLD(q) | FcvtWS(q) | FcvtLS(q)
@@ -412,9 +412,15 @@ impl Gen {
     }
 
     /// Store the result in xmm0 (a double, or a single with the box above
-    /// it) to `f[rd]` if it is in `range`, else jump to `slow`.
-    fn fp_result(&mut self, double: bool, range: Range, rd: u8, slow: Label) {
+    /// it) to `f[rd]` if it is in `range`, else jump to `slow`. When `rd`
+    /// is none of the instruction's `sources`, the store goes first, off
+    /// the check's path (the exact path rewrites `f[rd]` anyway).
+    fn fp_result(&mut self, double: bool, range: Range, rd: u8, sources: &[u8], slow: Label) {
+        let early = !sources.contains(&rd);
         let a = &mut self.a;
+        if early {
+            a.movq_store(f(rd), Xmm(0));
+        }
         a.mov_x2r(W::B64, Reg::Rax, Xmm(0));
         // The biased exponent into ecx (doubling drops the sign).
         let max = if double {
@@ -438,7 +444,9 @@ impl Gen {
                 a.jcc(Cond::Ae, slow);
             }
         }
-        a.store(W::B64, f(rd), Reg::Rax);
+        if !early {
+            a.store(W::B64, f(rd), Reg::Rax);
+        }
     }
 
     /// `csrrw/csrrs/csrrc[i]` on `fflags`, `frm` or `fcsr`, as the
