@@ -100,6 +100,105 @@ pub fn scan(
     Ok(insts)
 }
 
+/// Most guest instructions in one region.
+pub const MAX_REGION: usize = 256;
+/// Caches smaller than this translate single blocks, not regions: under a
+/// whole flush, a cache that cannot hold the working set spends its time
+/// translating, and regions (which include the paths not taken) would
+/// multiply that work.
+const REGION_MIN_CACHE: usize = 1 << 20;
+/// How far (bytes) a region reaches from its entry.
+const REGION_WINDOW: u64 = 4096;
+
+/// Successors of a block whose last instruction is `last`, when they may
+/// join its region: both ways of a conditional branch, the target of a
+/// plain jump, the next pc after a block cut short. Calls, indirect jumps
+/// and system instructions end the region there.
+fn region_successors(last: &GuestInst, cut_short: bool) -> [Option<u64>; 2] {
+    use Inst::*;
+    let next = last.pc.wrapping_add(last.len as u64);
+    match last.inst {
+        Beq(s) | Bne(s) | Blt(s) | Bge(s) | Bltu(s) | Bgeu(s) => {
+            [Some(next), Some(last.pc.wrapping_add(s.imm as i64 as u64))]
+        }
+        Jal(u) if u.rd == 0 => [Some(last.pc.wrapping_add(u.imm as i64 as u64)), None],
+        _ if cut_short => [Some(next), None],
+        _ => [None, None],
+    }
+}
+
+/// Cut the region entered at `entry`: the basic blocks reachable from it
+/// by branches and plain jumps within [`REGION_WINDOW`] bytes, up to
+/// `max` instructions, in address order. A branch into the middle
+/// of a block splits it, so every guest instruction is translated once per
+/// region. A fetch fault at `entry` is the guest's fault; one elsewhere
+/// leaves that pc out of the region (execution faults when it gets there).
+pub fn scan_region(
+    mem: &GuestMemory,
+    entry: u64,
+    max: usize,
+) -> Result<Vec<Vec<GuestInst>>, MemFault> {
+    use alloc::collections::BTreeMap;
+    let mut blocks: BTreeMap<u64, Vec<GuestInst>> = BTreeMap::new();
+    let mut work = vec![entry];
+    let mut total = 0usize;
+    let lo = entry.saturating_sub(REGION_WINDOW);
+    let hi = entry.saturating_add(REGION_WINDOW);
+    while let Some(pc) = work.pop() {
+        if blocks.contains_key(&pc) {
+            continue;
+        }
+        // Inside a block already scanned: split it at `pc`, if `pc` starts
+        // one of its instructions.
+        if let Some((&start, b)) = blocks.range_mut(..pc).next_back()
+            && let Some(last) = b.last()
+            && pc < last.pc.wrapping_add(last.len as u64)
+        {
+            if let Some(i) = b.iter().position(|gi| gi.pc == pc) {
+                let tail = b.split_off(i);
+                blocks.insert(pc, tail);
+            }
+            let _ = start;
+            continue;
+        }
+        if total >= max {
+            continue;
+        }
+        let next_start = blocks.range(pc + 1..).next().map(|(&s, _)| s);
+        let mut insts = Vec::new();
+        let mut at = pc;
+        let mut cut_short = true;
+        while insts.len() < MAX_BLOCK && total + insts.len() < max {
+            if Some(at) == next_start {
+                break;
+            }
+            let bits = match fetch(mem, at) {
+                Ok(b) => b,
+                Err(f) if pc == entry && insts.is_empty() => return Err(f),
+                Err(_) => break,
+            };
+            let (inst, len) = decode(bits);
+            insts.push(GuestInst { pc: at, inst, len });
+            at = at.wrapping_add(len as u64);
+            if codegen::is_terminator(&inst) {
+                cut_short = false;
+                break;
+            }
+        }
+        let Some(last) = insts.last().copied() else {
+            continue;
+        };
+        total += insts.len();
+        blocks.insert(pc, insts);
+        for t in region_successors(&last, cut_short).into_iter().flatten() {
+            if (lo..hi).contains(&t) && t & 1 == 0 {
+                work.push(t);
+            }
+        }
+    }
+    Ok(blocks.into_values().collect())
+}
+
 /// Counters for `--stats`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct JitStats {
@@ -155,7 +254,7 @@ impl Jit {
         let cache_size = cache_size.next_multiple_of(PAGE_SIZE as usize);
         let base = host.alloc_code(cache_size)?;
         let mut cache = CodeCache::new(base, cache_size);
-        let (fixed, stubs) = x86_64::fixed_code(cache.base());
+        let (fixed, stubs) = x86_64::fixed_code(cache.base(), host.code_faults());
         let entry_addr = cache.install_fixed(&fixed).map_err(|_| Errno::ENOMEM)?;
         debug_assert_eq!(entry_addr, stubs.entry);
         // SAFETY: `entry_addr` is the start of the entry code just written
@@ -185,6 +284,10 @@ impl Jit {
             code_pages: core::ptr::null(),
             code_pages_words: 0,
             fault: None,
+            mem_limit: 0,
+            cache: core::ptr::null(),
+            fault_exit: stubs.fault_exit,
+            host_fault: None,
         });
         Ok(Jit {
             cache,
@@ -256,26 +359,41 @@ impl Jit {
             .unwrap_or(0)
     }
 
-    /// Translate the block at `pc`.
+    /// Translate the region entered at `pc`.
     fn translate(&mut self, pc: u64, mem: &GuestMemory) -> Result<u64, MemFault> {
         let t0 = self.now_ns();
-        let insts = scan(mem, pc, codegen::is_terminator)?;
-        let last = insts[insts.len() - 1];
+        let blocks = if self.cache.capacity() >= REGION_MIN_CACHE {
+            scan_region(mem, pc, MAX_REGION)?
+        } else {
+            scan_region(mem, pc, MAX_BLOCK)?
+                .into_iter()
+                .filter(|b| b[0].pc == pc)
+                .collect()
+        };
+        let refs: Vec<&[GuestInst]> = blocks.iter().map(|b| b.as_slice()).collect();
+        let first = refs[0][0].pc;
+        let last = *refs[refs.len() - 1].last().expect("blocks are non-empty");
         let end = last.pc.wrapping_add(last.len as u64);
         let mut flushed = false;
         let host = loop {
-            // Blocks are at most MAX_BLOCK instructions of bounded size, far
-            // below MIN_CACHE_SIZE, so this cannot fail after a flush.
+            // Regions are at most MAX_REGION instructions of bounded size,
+            // far below MIN_CACHE_SIZE, so this cannot fail after a flush.
             let steps_before = self.steps.len();
-            let block =
-                codegen::translate(self.cache.next_addr(), &self.stubs, &insts, &mut self.steps)
-                    .expect("translated block within rel32 reach of the cache");
+            let block = codegen::translate(
+                self.cache.next_addr(),
+                &self.stubs,
+                pc,
+                &refs,
+                &mut self.steps,
+            )
+            .expect("translated region within rel32 reach of the cache");
             let t = Translation {
                 guest_start: pc,
                 guest_end: end,
                 host_off: 0,
                 host_len: 0,
                 side: block.side,
+                regs: block.regs,
             };
             match self.cache.insert(&block.code, t) {
                 Some(h) => {
@@ -284,14 +402,62 @@ impl Jit {
                     break h;
                 }
                 None => {
-                    assert!(!flushed, "code cache smaller than one block");
+                    assert!(!flushed, "code cache smaller than one region");
                     self.steps.truncate(steps_before);
                     self.flush();
                     flushed = true;
                 }
             }
         };
-        let mut p = pc / PAGE_SIZE;
+        for b in &refs {
+            let l = b[b.len() - 1];
+            let end = l.pc.wrapping_add(l.len as u64);
+            self.mark_code(b[0].pc, end);
+            if self.stubs.host_faults {
+                mem.protect_code(b[0].pc, end);
+            }
+        }
+        let _ = first;
+        self.stats.blocks += 1;
+        self.stats.guest_insts += refs.iter().map(|b| b.len() as u64).sum::<u64>();
+        self.stats.translate_ns += self.now_ns().wrapping_sub(t0);
+        Ok(host)
+    }
+
+    /// A guest access from translated code faulted on the host at guest
+    /// `addr` (`cpu` is at the faulting instruction). A write into a page
+    /// write-protected because it holds translated code is self-modifying
+    /// code, not a fault: lift the protection (which moves the code epoch,
+    /// so the cache is flushed before anything else runs), run that one
+    /// instruction exactly, and go on. Anything else is the guest's fault.
+    fn host_fault(
+        &mut self,
+        cpu: &mut Cpu,
+        mem: &GuestMemory,
+        addr: u64,
+        write: bool,
+    ) -> Result<(), Trap> {
+        if write && mem.is_code_protected(addr) {
+            let page = addr / PAGE_SIZE;
+            mem.release_code(page, page);
+            let bits = fetch(mem, cpu.pc).map_err(Trap::MemFault)?;
+            let (inst, len) = decode(bits);
+            return step::step(cpu, mem, inst, len, &mut self.ctx.lr_value);
+        }
+        Err(Trap::MemFault(MemFault {
+            addr,
+            access: if write {
+                crate::memory::Access::Write
+            } else {
+                crate::memory::Access::Read
+            },
+            mapped: mem.is_mapped(addr),
+        }))
+    }
+
+    /// Record that guest `[start, end)` holds translated code.
+    fn mark_code(&mut self, start: u64, end: u64) {
+        let mut p = start / PAGE_SIZE;
         while p <= end.wrapping_sub(1) / PAGE_SIZE {
             // The new code's pages must not stay directly writable.
             let slot = x86_64::tlb_slot(p);
@@ -307,10 +473,6 @@ impl Jit {
             }
             p += 1;
         }
-        self.stats.blocks += 1;
-        self.stats.guest_insts += insts.len() as u64;
-        self.stats.translate_ns += self.now_ns().wrapping_sub(t0);
-        Ok(host)
     }
 }
 
@@ -345,6 +507,10 @@ impl Engine for Jit {
             code_pages: self.code_pages.as_ptr(),
             code_pages_words: self.code_pages.len(),
             fault: None,
+            mem_limit: mem.size() - 8,
+            cache: &self.cache,
+            fault_exit: self.stubs.fault_exit,
+            host_fault: None,
         };
         // A chainable exit taken last time: (rel32 site, cache generation).
         let mut chain_from: Option<(u64, u64)> = None;
@@ -387,8 +553,14 @@ impl Engine for Jit {
                     let e = self.exit_entry();
                     cpu.pc = e.guest_pc;
                     cpu.instret = cpu.instret.wrapping_add(e.index as u64);
-                    let f = self.ctx.fault.take().expect("fault exit sets the fault");
-                    return Trap::MemFault(f);
+                    if let Some((addr, write)) = self.ctx.host_fault.take() {
+                        if let Err(t) = self.host_fault(cpu, mem, addr, write) {
+                            return t;
+                        }
+                    } else {
+                        let f = self.ctx.fault.take().expect("fault exit sets the fault");
+                        return Trap::MemFault(f);
+                    }
                 }
                 exit::TRAP => {
                     let e = self.exit_entry();
@@ -420,7 +592,7 @@ impl Engine for Jit {
     fn stats(&self) -> Vec<(&'static str, u64)> {
         let s = &self.stats;
         vec![
-            ("jit_blocks_translated", s.blocks),
+            ("jit_regions_translated", s.blocks),
             ("jit_guest_insts_translated", s.guest_insts),
             ("jit_host_code_bytes", s.host_bytes),
             ("jit_cache_flushes", s.flushes),

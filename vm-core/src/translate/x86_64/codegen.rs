@@ -25,6 +25,7 @@ use super::encode::{Alu, Asm, AsmError, Cond, Label, Mem, Reg, Shift, Unary, W};
 use super::{Helper, StepInst, Stubs, exit, off};
 use crate::cache::SideEntry;
 use crate::decode::{I, Inst, R, S};
+use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 mod float;
@@ -139,6 +140,8 @@ pub struct GuestInst {
 pub struct Block {
     pub code: Vec<u8>,
     pub side: Vec<SideEntry>,
+    /// The guest register cached in each [`ALLOC`] register (0: none).
+    pub regs: [u8; 8],
     /// Number of chainable exits emitted.
     pub exits: u32,
 }
@@ -160,6 +163,25 @@ enum Cold {
     },
     /// The budget ran out on entry.
     Budget { label: Label, gi: GuestInst },
+    /// A load the fast path could not make: call the checked helper, put
+    /// its value in `dst` and go back to `done`.
+    SlowLoad {
+        label: Label,
+        done: Label,
+        h: Helper,
+        dst: Reg,
+        gi: GuestInst,
+        index: u32,
+    },
+    /// The same for a store of the value in `v` (address in `rsi`).
+    SlowStore {
+        label: Label,
+        done: Label,
+        h: Helper,
+        v: Reg,
+        gi: GuestInst,
+        index: u32,
+    },
     /// The step helper returned a nonzero status: trap, or code changed.
     Step {
         label: Label,
@@ -167,15 +189,13 @@ enum Cold {
         index: u32,
     },
     /// The exact path of an inline floating-point instruction: run it with
-    /// the step helper (fallback instruction `step`) and go `back`. `dirty`
-    /// is the cached registers dirty before the instruction.
+    /// the step helper (fallback instruction `step`) and go `back`.
     Float {
         label: Label,
         back: Label,
         gi: GuestInst,
         index: u32,
         step: u64,
-        dirty: u32,
     },
 }
 
@@ -199,15 +219,16 @@ fn int_regs(inst: &Inst) -> [u8; 3] {
     use Inst::*;
     match *inst {
         Lui(u) | Auipc(u) | Jal(u) => [u.rd, 0, 0],
-        Jalr(i) | Lb(i) | Lh(i) | Lw(i) | Ld(i) | Lbu(i) | Lhu(i) | Lwu(i) | Addi(i)
-        | Slti(i) | Sltiu(i) | Xori(i) | Ori(i) | Andi(i) | Slli(i) | Srli(i) | Srai(i)
-        | Addiw(i) | Slliw(i) | Srliw(i) | Sraiw(i) => [i.rd, i.rs1, 0],
-        Beq(s) | Bne(s) | Blt(s) | Bge(s) | Bltu(s) | Bgeu(s) | Sb(s) | Sh(s) | Sw(s)
-        | Sd(s) => [s.rs1, s.rs2, 0],
-        Add(r) | Sub(r) | Sll(r) | Slt(r) | Sltu(r) | Xor(r) | Srl(r) | Sra(r) | Or(r)
-        | And(r) | Addw(r) | Subw(r) | Sllw(r) | Srlw(r) | Sraw(r) | Mul(r) | Mulh(r)
-        | Mulhsu(r) | Mulhu(r) | Div(r) | Divu(r) | Rem(r) | Remu(r) | Mulw(r) | Divw(r)
-        | Divuw(r) | Remw(r) | Remuw(r) => [r.rd, r.rs1, r.rs2],
+        Jalr(i) | Lb(i) | Lh(i) | Lw(i) | Ld(i) | Lbu(i) | Lhu(i) | Lwu(i) | Addi(i) | Slti(i)
+        | Sltiu(i) | Xori(i) | Ori(i) | Andi(i) | Slli(i) | Srli(i) | Srai(i) | Addiw(i)
+        | Slliw(i) | Srliw(i) | Sraiw(i) => [i.rd, i.rs1, 0],
+        Beq(s) | Bne(s) | Blt(s) | Bge(s) | Bltu(s) | Bgeu(s) | Sb(s) | Sh(s) | Sw(s) | Sd(s) => {
+            [s.rs1, s.rs2, 0]
+        }
+        Add(r) | Sub(r) | Sll(r) | Slt(r) | Sltu(r) | Xor(r) | Srl(r) | Sra(r) | Or(r) | And(r)
+        | Addw(r) | Subw(r) | Sllw(r) | Srlw(r) | Sraw(r) | Mul(r) | Mulh(r) | Mulhsu(r)
+        | Mulhu(r) | Div(r) | Divu(r) | Rem(r) | Remu(r) | Mulw(r) | Divw(r) | Divuw(r)
+        | Remw(r) | Remuw(r) => [r.rd, r.rs1, r.rs2],
         Fld(i) | Flw(i) => [i.rs1, 0, 0],
         Fsd(s) | Fsw(s) => [s.rs1, 0, 0],
         FmvXD(r) | FmvXW(r) => [r.rd, 0, 0],
@@ -224,7 +245,7 @@ fn int_regs(inst: &Inst) -> [u8; 3] {
 
 /// Pick the block's cached guest registers: the most used ones (two uses
 /// at least, or caching does not pay), up to one per [`ALLOC`] register.
-fn allocate(insts: &[GuestInst]) -> [Option<Reg>; 32] {
+fn allocate<'a>(insts: impl Iterator<Item = &'a GuestInst>) -> [Option<Reg>; 32] {
     let mut uses = [0u32; 32];
     for gi in insts {
         for r in int_regs(&gi.inst) {
@@ -250,72 +271,168 @@ struct Gen {
     exits: u32,
     /// Host register caching each guest register, if any.
     map: [Option<Reg>; 32],
-    /// Cached guest registers written since block entry (a superset of
-    /// those whose host copy differs from the `Cpu`).
+    /// Cached guest registers the region may write: the ones stored back
+    /// to the `Cpu` at every exit and before every helper call.
+    written: u32,
+    /// Cached guest registers the code emitted so far does write (checked
+    /// against `written` at the end).
     dirty: u32,
+    /// Host code label of each of the region's blocks, by guest pc.
+    labels: BTreeMap<u64, Label>,
+    /// Guest pc of the block emitted after the current one, if any.
+    next_start: Option<u64>,
+    /// The region's helper thunks (see `call_helper`), by [`Helper`].
+    thunks: [Option<Label>; super::HELPERS],
 }
 
-/// Translate `insts` (non-empty; only the last may be a terminator) into
-/// host code placed at host address `base`; `stubs` is the fixed code in
-/// the cache. Fallback instructions are appended to `steps` (their index
-/// is baked into the code). A block that does not end with a control
-/// transfer continues at the pc after its last instruction.
+/// Translate a region into host code placed at host address `base`;
+/// `stubs` is the fixed code in the cache. `blocks` are the region's guest
+/// basic blocks (non-empty, in address order, only the last instruction of
+/// each may be a terminator) and `entry` the pc of the one entered from
+/// outside. Edges between the region's blocks become host jumps, so the
+/// cached guest registers stay in host registers round a loop; every other
+/// successor is a chainable exit. Fallback instructions are appended to
+/// `steps` (their index is baked into the code). A block that does not end
+/// with a control transfer continues at the pc after its last instruction.
 pub fn translate(
     base: u64,
     stubs: &Stubs,
-    insts: &[GuestInst],
+    entry: u64,
+    blocks: &[&[GuestInst]],
     steps: &mut Vec<StepInst>,
 ) -> Result<Block, AsmError> {
-    let mut g = Gen {
-        a: Asm::new(base),
-        stubs: *stubs,
-        cold: Vec::new(),
-        side: Vec::new(),
-        exits: 0,
-        map: allocate(insts),
-        dirty: 0,
-    };
-    let budget = g.a.label();
-    g.a.alu_rm(
-        W::B64,
-        Alu::Cmp,
-        Reg::R14,
-        Mem::base(Reg::Rbp, off::INSTRET_LIMIT),
-    );
-    g.a.jcc(Cond::Ae, budget);
-    g.cold.push(Cold::Budget {
-        label: budget,
-        gi: insts[0],
-    });
-    g.reload_all();
-    let mut ended = false;
-    for (i, gi) in insts.iter().enumerate() {
-        g.side.push(SideEntry {
-            host_off: g.a.pos() as u32,
-            guest_pc: gi.pc,
-            index: i as u32,
-            len: gi.len,
-        });
-        ended = if is_inline(&gi.inst) {
-            g.inst(gi, i as u32)?
-        } else {
-            if !g.float(gi, i as u32, steps)? {
-                g.step(gi, i as u32, steps)?;
-            }
-            false
+    let all = || blocks.iter().flat_map(|b| b.iter());
+    let map = allocate(all());
+    let mut written = 0u32;
+    for gi in all() {
+        let rd = int_rd(&gi.inst);
+        if rd != 0 && map[rd as usize].is_some() {
+            written |= 1 << rd;
+        }
+    }
+    // Budget checks go where loops can close: the entry and the targets
+    // of backward edges (every cycle inside the region has one).
+    let mut headers = alloc::collections::BTreeSet::new();
+    headers.insert(entry);
+    for b in blocks {
+        let last = b[b.len() - 1];
+        let target = match last.inst {
+            Inst::Beq(s)
+            | Inst::Bne(s)
+            | Inst::Blt(s)
+            | Inst::Bge(s)
+            | Inst::Bltu(s)
+            | Inst::Bgeu(s) => last.pc.wrapping_add(s.imm as i64 as u64),
+            Inst::Jal(u) => last.pc.wrapping_add(u.imm as i64 as u64),
+            _ => continue,
         };
+        if target <= last.pc {
+            headers.insert(target);
+        }
     }
-    if !ended {
-        let last = insts[insts.len() - 1];
-        g.exit_direct(last.pc + last.len as u64, insts.len() as u32)?;
+    let steps_before = steps.len();
+    // `int_rd` predicts what the code writes; `put` records what it does.
+    // Should they ever disagree, generate again with the union, so the
+    // write-back set is always complete.
+    loop {
+        let mut g = Gen {
+            a: Asm::new(base),
+            stubs: *stubs,
+            cold: Vec::new(),
+            side: Vec::new(),
+            exits: 0,
+            map,
+            written,
+            dirty: 0,
+            labels: BTreeMap::new(),
+            next_start: None,
+            thunks: [None; super::HELPERS],
+        };
+        for b in blocks {
+            let l = g.a.label();
+            g.labels.insert(b[0].pc, l);
+        }
+        g.reload_all();
+        if blocks[0][0].pc != entry {
+            let l = g.labels[&entry];
+            g.a.jmp(l);
+        }
+        for (bi, insts) in blocks.iter().enumerate() {
+            g.a.bind(g.labels[&insts[0].pc]);
+            g.next_start = blocks.get(bi + 1).map(|b| b[0].pc);
+            // A block only reached forward inside the region needs no check
+            // for the region to come back to the dispatcher in time.
+            if headers.contains(&insts[0].pc) {
+                let budget = g.a.label();
+                g.a.alu_rm(
+                    W::B64,
+                    Alu::Cmp,
+                    Reg::R14,
+                    Mem::base(Reg::Rbp, off::INSTRET_LIMIT),
+                );
+                g.a.jcc(Cond::Ae, budget);
+                g.cold.push(Cold::Budget {
+                    label: budget,
+                    gi: insts[0],
+                });
+            }
+            let mut ended = false;
+            for (i, gi) in insts.iter().enumerate() {
+                g.side.push(SideEntry {
+                    host_off: g.a.pos() as u32,
+                    guest_pc: gi.pc,
+                    index: i as u32,
+                    len: gi.len,
+                });
+                ended = if is_inline(&gi.inst) {
+                    g.inst(gi, i as u32)?
+                } else {
+                    if !g.float(gi, i as u32, steps)? {
+                        g.step(gi, i as u32, steps)?;
+                    }
+                    false
+                };
+            }
+            if !ended {
+                let last = insts[insts.len() - 1];
+                g.goto(last.pc + last.len as u64, insts.len() as u32)?;
+            }
+        }
+        g.emit_cold()?;
+        g.emit_thunks()?;
+        g.a.finish()?;
+        if g.dirty & !g.written != 0 {
+            written |= g.dirty;
+            steps.truncate(steps_before);
+            continue;
+        }
+        let mut regs = [0u8; 8];
+        for (r, h) in map.iter().enumerate() {
+            if let Some(h) = h {
+                let slot = ALLOC
+                    .iter()
+                    .position(|a| a == h)
+                    .expect("allocated from ALLOC");
+                regs[slot] = r as u8;
+            }
+        }
+        return Ok(Block {
+            code: g.a.code,
+            side: g.side,
+            regs,
+            exits: g.exits,
+        });
     }
-    g.emit_cold()?;
-    g.a.finish()?;
-    Ok(Block {
-        code: g.a.code,
-        side: g.side,
-        exits: g.exits,
-    })
+}
+
+/// The integer register `inst` writes, if it is inline (0 for none).
+fn int_rd(inst: &Inst) -> u8 {
+    use Inst::*;
+    match *inst {
+        Beq(_) | Bne(_) | Blt(_) | Bge(_) | Bltu(_) | Bgeu(_) | Sb(_) | Sh(_) | Sw(_) | Sd(_)
+        | Fld(_) | Flw(_) | Fsd(_) | Fsw(_) | FmvDX(_) | FmvWX(_) => 0,
+        _ => int_regs(inst)[0],
+    }
 }
 
 fn x(r: u8) -> Mem {
@@ -397,7 +514,7 @@ impl Gen {
     /// helper call, so the `Cpu` holds the precise guest state).
     fn write_back(&mut self) {
         for r in 1..32u8 {
-            if self.dirty >> r & 1 != 0
+            if self.written >> r & 1 != 0
                 && let Some(c) = self.map[r as usize]
             {
                 self.a.store(W::B64, x(r), c);
@@ -417,11 +534,36 @@ impl Gen {
     }
 
     /// Call helper trampoline `h` with the `Cpu` up to date; afterwards the
-    /// cached registers are reloaded (flags are preserved: only moves).
+    /// cached registers are reloaded. The write-back and reload are the
+    /// same everywhere in a region, so they live in one out-of-line thunk
+    /// per helper (emitted with the cold code), keeping call sites short.
     fn call_helper(&mut self, h: Helper) -> Result<(), AsmError> {
-        self.write_back();
-        self.a.call_abs(self.stubs.helper(h))?;
-        self.reload_all();
+        let l = match self.thunks[h as usize] {
+            Some(l) => l,
+            None => {
+                let l = self.a.label();
+                self.thunks[h as usize] = Some(l);
+                l
+            }
+        };
+        self.a.call_label(l);
+        Ok(())
+    }
+
+    /// The thunks `call_helper` used: `rsp` is 8 off the 16-byte alignment
+    /// inside (the call pushed the return address), so realign around the
+    /// helper call.
+    fn emit_thunks(&mut self) -> Result<(), AsmError> {
+        for (i, t) in self.thunks.into_iter().enumerate() {
+            let Some(l) = t else { continue };
+            self.a.bind(l);
+            self.a.alu_ri(W::B64, Alu::Sub, Reg::Rsp, 8);
+            self.write_back();
+            self.a.call_abs(self.stubs.helpers[i])?;
+            self.reload_all();
+            self.a.alu_ri(W::B64, Alu::Add, Reg::Rsp, 8);
+            self.a.ret();
+        }
         Ok(())
     }
 
@@ -441,6 +583,20 @@ impl Gen {
     /// chainable `jmp rel32` slot. The slot first jumps to the next byte: a
     /// call to the shared chain exit, followed by the target pc as data
     /// (the exit finds both through its return address).
+    /// Continue at guest `target` after `retired` more instructions: a
+    /// host jump when the region holds `target` (nothing at all when its
+    /// block comes next), else a chainable exit.
+    fn goto(&mut self, target: u64, retired: u32) -> Result<(), AsmError> {
+        if let Some(&l) = self.labels.get(&target) {
+            self.retire(retired);
+            if self.next_start != Some(target) {
+                self.a.jmp(l);
+            }
+            return Ok(());
+        }
+        self.exit_direct(target, retired)
+    }
+
     fn exit_direct(&mut self, target: u64, retired: u32) -> Result<(), AsmError> {
         self.write_back();
         self.retire(retired);
@@ -482,12 +638,18 @@ impl Gen {
     }
 
     fn load(&mut self, i: I, h: Helper, gi: &GuestInst, index: u32) -> Result<(), AsmError> {
-        self.load_to(i.rs1, i.imm, h, gi, index)?;
-        self.put(i.rd, Reg::Rax);
+        if i.rd == 0 {
+            // Still performed: it may fault.
+            return self.load_to(i.rs1, i.imm, h, gi, index, Reg::Rax);
+        }
+        let d = self.work(i.rd, None);
+        self.load_to(i.rs1, i.imm, h, gi, index, d)?;
+        self.done(i.rd, d);
         Ok(())
     }
 
-    /// Load through helper `h` from `x[rs1] + imm` into `rax`.
+    /// Load through helper `h` from `x[rs1] + imm` into `dst` (the slow
+    /// path, out of line, calls the checked helper).
     fn load_to(
         &mut self,
         rs1: u8,
@@ -495,6 +657,7 @@ impl Gen {
         h: Helper,
         gi: &GuestInst,
         index: u32,
+        dst: Reg,
     ) -> Result<(), AsmError> {
         self.addr(rs1, imm);
         let (w, signed) = match h {
@@ -508,26 +671,44 @@ impl Gen {
         };
         let slow = self.a.label();
         let done = self.a.label();
-        self.tlb_probe(w, READ, slow);
+        self.probe(w, READ, slow);
         let m = Mem::indexed(Reg::R12, Reg::Rsi);
         if signed {
-            self.a.load_sx(w, Reg::Rax, m);
+            self.a.load_sx(w, dst, m);
         } else {
-            self.a.load_zx(w, Reg::Rax, m);
+            self.a.load_zx(w, dst, m);
         }
-        self.a.jmp(done);
-        self.a.bind(slow);
-        self.call_helper(h)?;
-        let label = self.a.label();
-        self.a.test_rr(W::B64, Reg::Rdx, Reg::Rdx);
-        self.a.jcc(Cond::Ne, label);
-        self.cold.push(Cold::Fault {
-            label,
+        self.a.bind(done);
+        self.cold.push(Cold::SlowLoad {
+            label: slow,
+            done,
+            h,
+            dst,
             gi: *gi,
             index,
         });
-        self.a.bind(done);
         Ok(())
+    }
+
+    /// Jump to `slow` unless the access of width `w` at guest address `rsi`
+    /// may go straight to `r12 + rsi`. With host faults, that is any access
+    /// inside the reservation (the host's protection follows the guest's,
+    /// and `host_fault` turns a fault into a precise guest fault);
+    /// otherwise the page must be in the TLB with permission `need`.
+    fn probe(&mut self, w: W, need: i32, slow: Label) {
+        if self.stubs.host_faults {
+            // Unsigned: a wild address fails too, so the host access stays
+            // inside the reservation whatever the guest computed.
+            self.a.alu_rm(
+                W::B64,
+                Alu::Cmp,
+                Reg::Rsi,
+                Mem::base(Reg::Rbp, off::MEM_LIMIT),
+            );
+            self.a.jcc(Cond::A, slow);
+        } else {
+            self.tlb_probe(w, need, slow);
+        }
     }
 
     /// Jump to `slow` unless the access of width `w` at guest address `rsi`
@@ -565,13 +746,13 @@ impl Gen {
 
     fn store(&mut self, s: S, h: Helper, gi: &GuestInst, index: u32) -> Result<(), AsmError> {
         self.addr(s.rs1, s.imm);
-        self.get(Reg::Rdx, s.rs2);
-        self.store_call(h, gi, index)
+        let v = self.src(s.rs2, Reg::Rdx);
+        self.store_call(h, gi, index, v)
     }
 
-    /// Store through the TLB or helper `h` (address in `rsi`, value in
-    /// `rdx`).
-    fn store_call(&mut self, h: Helper, gi: &GuestInst, index: u32) -> Result<(), AsmError> {
+    /// Store the value in `v` at guest address `rsi`, straight to memory
+    /// or (out of line) through helper `h`.
+    fn store_call(&mut self, h: Helper, gi: &GuestInst, index: u32, v: Reg) -> Result<(), AsmError> {
         let w = match h {
             Helper::StoreU8 => W::B8,
             Helper::StoreU16 => W::B16,
@@ -580,31 +761,37 @@ impl Gen {
         };
         let slow = self.a.label();
         let done = self.a.label();
-        self.tlb_probe(w, WRITE, slow);
-        self.a.store(w, Mem::indexed(Reg::R12, Reg::Rsi), Reg::Rdx);
-        self.a.jmp(done);
-        self.a.bind(slow);
-        self.store_slow(h, gi, index, done)
-    }
-
-    fn store_slow(
-        &mut self,
-        h: Helper,
-        gi: &GuestInst,
-        index: u32,
-        done: Label,
-    ) -> Result<(), AsmError> {
-        self.call_helper(h)?;
-        let label = self.a.label();
-        self.a.test_rr(W::B64, Reg::Rax, Reg::Rax);
-        self.a.jcc(Cond::Ne, label);
-        self.cold.push(Cold::Store {
-            label,
+        self.probe(w, WRITE, slow);
+        self.a.store(w, Mem::indexed(Reg::R12, Reg::Rsi), v);
+        self.a.bind(done);
+        self.cold.push(Cold::SlowStore {
+            label: slow,
+            done,
+            h,
+            v,
             gi: *gi,
             index,
         });
-        self.a.bind(done);
         Ok(())
+    }
+
+    /// Register for computing guest register `rd`'s new value: its host
+    /// register when cached (unless that is `avoid`'s, a source still to
+    /// be read), else `rax`. Finish with [`Gen::done`].
+    fn work(&mut self, rd: u8, avoid: Option<u8>) -> Reg {
+        match self.map[rd as usize] {
+            Some(c) if rd != 0 && avoid != Some(rd) => c,
+            _ => Reg::Rax,
+        }
+    }
+
+    /// `rd` now holds the value computed in `h` (from [`Gen::work`]).
+    fn done(&mut self, rd: u8, h: Reg) {
+        if h == Reg::Rax {
+            self.put(rd, h);
+        } else {
+            self.dirty |= 1 << rd;
+        }
     }
 
     /// `rd = rs1 op imm` in 64 (or 32, sign-extended) bits.
@@ -612,51 +799,67 @@ impl Gen {
         if i.rd == 0 {
             return;
         }
-        self.get(Reg::Rax, i.rs1);
-        self.a.alu_ri(w, op, Reg::Rax, i.imm);
-        if w == W::B32 {
-            self.a.movsxd(Reg::Rax, Reg::Rax);
+        if i.rs1 == 0 && op == Alu::Add {
+            // li
+            return self.put_imm(i.rd, i.imm as i64 as u64);
         }
-        self.put(i.rd, Reg::Rax);
+        let d = self.work(i.rd, None);
+        match self.map[i.rs1 as usize] {
+            Some(c) if op == Alu::Add && w == W::B64 && i.rs1 != 0 => {
+                self.a.lea(W::B64, d, Mem::base(c, i.imm));
+            }
+            _ => {
+                self.get(d, i.rs1);
+                self.a.alu_ri(w, op, d, i.imm);
+            }
+        }
+        if w == W::B32 {
+            self.a.movsxd(d, d);
+        }
+        self.done(i.rd, d);
     }
 
     fn shift_imm(&mut self, i: I, op: Shift, w: W) {
         if i.rd == 0 {
             return;
         }
-        self.get(Reg::Rax, i.rs1);
-        self.a.shift_ri(w, op, Reg::Rax, i.imm as u8);
+        let d = self.work(i.rd, None);
+        self.get(d, i.rs1);
+        self.a.shift_ri(w, op, d, i.imm as u8);
         if w == W::B32 {
-            self.a.movsxd(Reg::Rax, Reg::Rax);
+            self.a.movsxd(d, d);
         }
-        self.put(i.rd, Reg::Rax);
+        self.done(i.rd, d);
     }
 
     fn alu_reg(&mut self, r: R, op: Alu, w: W) {
         if r.rd == 0 {
             return;
         }
-        self.get(Reg::Rax, r.rs1);
+        let d = self.work(r.rd, (r.rs1 != r.rs2).then_some(r.rs2));
+        self.get(d, r.rs1);
         let b = self.src(r.rs2, Reg::Rcx);
-        self.a.alu_rr(w, op, Reg::Rax, b);
+        self.a.alu_rr(w, op, d, b);
         if w == W::B32 {
-            self.a.movsxd(Reg::Rax, Reg::Rax);
+            self.a.movsxd(d, d);
         }
-        self.put(r.rd, Reg::Rax);
+        self.done(r.rd, d);
     }
 
     fn shift_reg(&mut self, r: R, op: Shift, w: W) {
         if r.rd == 0 {
             return;
         }
-        // x86 masks the count to 6 (5) bits, exactly as RISC-V does.
+        // x86 masks the count to 6 (5) bits, exactly as RISC-V does. The
+        // count is copied first, so `rd` may be `rs2`.
         self.get(Reg::Rcx, r.rs2);
-        self.get(Reg::Rax, r.rs1);
-        self.a.shift_rcl(w, op, Reg::Rax);
+        let d = self.work(r.rd, None);
+        self.get(d, r.rs1);
+        self.a.shift_rcl(w, op, d);
         if w == W::B32 {
-            self.a.movsxd(Reg::Rax, Reg::Rax);
+            self.a.movsxd(d, d);
         }
-        self.put(r.rd, Reg::Rax);
+        self.done(r.rd, d);
     }
 
     fn set_cmp_imm(&mut self, i: I, c: Cond) {
@@ -767,14 +970,36 @@ impl Gen {
     }
 
     fn branch(&mut self, s: S, c: Cond, gi: &GuestInst, index: u32) -> Result<(), AsmError> {
+        // Count the block first: `add` must not come between the compare
+        // and the jump, and both ways retire the same instructions.
+        self.retire(index + 1);
         let a = self.src(s.rs1, Reg::Rax);
-        let b = self.src(s.rs2, Reg::Rcx);
-        self.a.alu_rr(W::B64, Alu::Cmp, a, b);
-        let taken = self.a.label();
-        self.a.jcc(c, taken);
-        self.exit_direct(gi.pc + gi.len as u64, index + 1)?;
-        self.a.bind(taken);
-        self.exit_direct(gi.pc.wrapping_add(s.imm as i64 as u64), index + 1)
+        match self.map[s.rs2 as usize] {
+            _ if s.rs2 == 0 => self.a.test_rr(W::B64, a, a),
+            _ => {
+                let b = self.src(s.rs2, Reg::Rcx);
+                self.a.alu_rr(W::B64, Alu::Cmp, a, b);
+            }
+        }
+        let target = gi.pc.wrapping_add(s.imm as i64 as u64);
+        let next = gi.pc + gi.len as u64;
+        match (self.labels.get(&target), self.labels.get(&next)) {
+            (Some(&l), _) => {
+                self.a.jcc(c, l);
+                self.goto(next, 0)
+            }
+            (None, Some(&l)) => {
+                self.a.jcc(c.inverse(), l);
+                self.exit_direct(target, 0)
+            }
+            (None, None) => {
+                let taken = self.a.label();
+                self.a.jcc(c, taken);
+                self.exit_direct(next, 0)?;
+                self.a.bind(taken);
+                self.exit_direct(target, 0)
+            }
+        }
     }
 
     /// Emit one instruction; returns whether it ended the block.
@@ -791,7 +1016,7 @@ impl Gen {
             }
             Jal(u) => {
                 self.put_imm(u.rd, next);
-                self.exit_direct(pc.wrapping_add(u.imm as i64 as u64), index + 1)?;
+                self.goto(pc.wrapping_add(u.imm as i64 as u64), index + 1)?;
                 return Ok(true);
             }
             Jalr(i) => {
@@ -909,66 +1134,108 @@ impl Gen {
     }
 
     fn emit_cold(&mut self) -> Result<(), AsmError> {
-        // Cold code may itself add cold code (a float slow path calls the
-        // step helper, which has a trap exit).
+        // Slow paths add fault exits of their own: go until none is left.
         while !self.cold.is_empty() {
-            let cold = core::mem::take(&mut self.cold);
-            for c in cold {
-                self.emit_cold_one(c)?;
-            }
+            self.emit_cold_once()?;
         }
         Ok(())
     }
 
-    fn emit_cold_one(&mut self, c: Cold) -> Result<(), AsmError> {
-        match c {
-            Cold::Float {
-                label,
-                back,
-                gi,
-                index,
-                step,
-                dirty,
-            } => {
-                self.a.bind(label);
-                self.side_cold(&gi, index);
-                // Write back what was dirty at the instruction.
-                let now = core::mem::replace(&mut self.dirty, dirty);
-                self.step_call(&gi, index, step)?;
-                self.dirty = now;
-                self.a.jmp(back);
-            }
-            Cold::Fault { label, gi, index } => {
-                self.a.bind(label);
-                self.side_cold(&gi, index);
-                self.host_exit(self.stubs.fault_exit)?;
-            }
-            Cold::Store { label, gi, index } => {
-                self.a.bind(label);
-                self.side_cold(&gi, index);
-                let fault = self.a.label();
-                self.a
-                    .alu_ri(W::B32, Alu::Cmp, Reg::Rax, super::store::FAULT as i32);
-                self.a.jcc(Cond::E, fault);
-                self.host_exit(self.stubs.code_exit)?;
-                self.a.bind(fault);
-                self.host_exit(self.stubs.fault_exit)?;
-            }
-            Cold::Step { label, gi, index } => {
-                self.a.bind(label);
-                self.side_cold(&gi, index);
-                let trap = self.a.label();
-                self.a
-                    .alu_ri(W::B32, Alu::Cmp, Reg::Rax, super::store::FAULT as i32);
-                self.a.jcc(Cond::E, trap);
-                self.host_exit(self.stubs.code_exit)?;
-                self.a.bind(trap);
-                self.host_exit(self.stubs.trap_exit)?;
-            }
-            Cold::Budget { label, gi } => {
-                self.a.bind(label);
-                self.side_cold(&gi, 0);
-                self.host_exit(self.stubs.budget_exit)?;
+    fn emit_cold_once(&mut self) -> Result<(), AsmError> {
+        let cold = core::mem::take(&mut self.cold);
+        for c in cold {
+            match c {
+                Cold::Float {
+                    label,
+                    back,
+                    gi,
+                    index,
+                    step,
+                } => {
+                    self.a.bind(label);
+                    self.side_cold(&gi, index);
+                    self.step_call(&gi, index, step)?;
+                    self.a.jmp(back);
+                }
+                Cold::SlowLoad {
+                    label,
+                    done,
+                    h,
+                    dst,
+                    gi,
+                    index,
+                } => {
+                    self.a.bind(label);
+                    self.call_helper(h)?;
+                    let fault = self.a.label();
+                    self.a.test_rr(W::B64, Reg::Rdx, Reg::Rdx);
+                    self.a.jcc(Cond::Ne, fault);
+                    self.cold.push(Cold::Fault {
+                        label: fault,
+                        gi,
+                        index,
+                    });
+                    if dst != Reg::Rax {
+                        self.a.mov_rr(W::B64, dst, Reg::Rax);
+                    }
+                    self.a.jmp(done);
+                }
+                Cold::SlowStore {
+                    label,
+                    done,
+                    h,
+                    v,
+                    gi,
+                    index,
+                } => {
+                    self.a.bind(label);
+                    if v != Reg::Rdx {
+                        self.a.mov_rr(W::B64, Reg::Rdx, v);
+                    }
+                    self.call_helper(h)?;
+                    let status = self.a.label();
+                    self.a.test_rr(W::B64, Reg::Rax, Reg::Rax);
+                    self.a.jcc(Cond::Ne, status);
+                    self.cold.push(Cold::Store {
+                        label: status,
+                        gi,
+                        index,
+                    });
+                    self.a.jmp(done);
+                }
+                Cold::Fault { label, gi, index } => {
+                    self.a.bind(label);
+                    self.side_cold(&gi, index);
+                    self.host_exit(self.stubs.fault_exit)?;
+                }
+                Cold::Store { label, gi, index } => {
+                    self.a.bind(label);
+                    self.side_cold(&gi, index);
+                    let fault = self.a.label();
+                    self.a
+                        .alu_ri(W::B32, Alu::Cmp, Reg::Rax, super::store::FAULT as i32);
+                    self.a.jcc(Cond::E, fault);
+                    self.host_exit(self.stubs.code_exit)?;
+                    self.a.bind(fault);
+                    self.host_exit(self.stubs.fault_exit)?;
+                }
+                Cold::Step { label, gi, index } => {
+                    self.a.bind(label);
+                    self.side_cold(&gi, index);
+                    let trap = self.a.label();
+                    self.a
+                        .alu_ri(W::B32, Alu::Cmp, Reg::Rax, super::store::FAULT as i32);
+                    self.a.jcc(Cond::E, trap);
+                    self.host_exit(self.stubs.code_exit)?;
+                    self.a.bind(trap);
+                    self.host_exit(self.stubs.trap_exit)?;
+                }
+                Cold::Budget { label, gi } => {
+                    self.a.bind(label);
+                    self.write_back();
+                    self.side_cold(&gi, 0);
+                    self.host_exit(self.stubs.budget_exit)?;
+                }
             }
         }
         Ok(())

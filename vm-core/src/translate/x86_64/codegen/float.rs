@@ -120,7 +120,7 @@ impl Gen {
             Fld(i) | Flw(i) => {
                 let d = matches!(gi.inst, Fld(_));
                 let h = if d { Helper::LoadU64 } else { Helper::LoadU32 };
-                self.load_to(i.rs1, i.imm, h, gi, index)?;
+                self.load_to(i.rs1, i.imm, h, gi, index, Reg::Rax)?;
                 if !d {
                     self.a.mov_imm(Reg::Rcx, BOX);
                     self.a.alu_rr(W::B64, Alu::Or, Reg::Rax, Reg::Rcx);
@@ -135,7 +135,7 @@ impl Gen {
                 };
                 self.addr(s.rs1, s.imm);
                 self.a.load(W::B64, Reg::Rdx, f(s.rs2));
-                self.store_call(h, gi, index)?;
+                self.store_call(h, gi, index, Reg::Rdx)?;
             }
             FmvXD(r) => {
                 self.a.load(W::B64, Reg::Rax, f(r.rs1));
@@ -373,7 +373,6 @@ impl Gen {
     ) {
         let slow = self.a.label();
         let back = self.a.label();
-        let dirty = self.dirty;
         if rm == 7 {
             match mode {
                 Mode::Rne => {
@@ -407,7 +406,6 @@ impl Gen {
             gi: *gi,
             index,
             step,
-            dirty,
         });
     }
 

@@ -631,4 +631,3 @@ fn fp_csrs_see_and_reset_pending_inexact() {
     }
     assert_eq!(results[0], results[1]);
 }
-
