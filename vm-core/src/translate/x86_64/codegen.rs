@@ -21,7 +21,7 @@
 //! gets the guest pc and instruction index from the side table, so each
 //! costs 12 bytes of code instead of a full exit sequence.
 
-use super::encode::{Alu, Asm, AsmError, Cond, Label, Mem, Reg, Shift, Unary, W};
+use super::encode::{Alu, Asm, AsmError, Cond, Label, Mem, Reg, Shift, Unary, W, Xmm};
 use super::{Helper, StepInst, Stubs, exit, off};
 use crate::cache::SideEntry;
 use crate::decode::{I, Inst, R, S};
@@ -189,13 +189,15 @@ enum Cold {
         index: u32,
     },
     /// The exact path of an inline floating-point instruction: run it with
-    /// the step helper (fallback instruction `step`) and go `back`.
+    /// the step helper (fallback instruction `step`) and go `back`, with
+    /// `f[xmm0]` in xmm0 if given, as on the inline path.
     Float {
         label: Label,
         back: Label,
         gi: GuestInst,
         index: u32,
         step: u64,
+        xmm0: Option<u8>,
     },
 }
 
@@ -283,6 +285,9 @@ struct Gen {
     next_start: Option<u64>,
     /// The region's helper thunks (see `call_helper`), by [`Helper`].
     thunks: [Option<Label>; super::HELPERS],
+    /// `(p, r)`: the code up to offset `p` leaves `f[r]` in xmm0 (see
+    /// `float`).
+    xmm0: Option<(usize, u8)>,
 }
 
 /// Translate a region into host code placed at host address `base`;
@@ -347,6 +352,7 @@ pub fn translate(
             labels: BTreeMap::new(),
             next_start: None,
             thunks: [None; super::HELPERS],
+            xmm0: None,
         };
         for b in blocks {
             let l = g.a.label();
@@ -1151,10 +1157,14 @@ impl Gen {
                     gi,
                     index,
                     step,
+                    xmm0,
                 } => {
                     self.a.bind(label);
                     self.side_cold(&gi, index);
                     self.step_call(&gi, index, step)?;
+                    if let Some(r) = xmm0 {
+                        self.a.movq_load(Xmm(0), Mem::base(Reg::Rbx, off::f(r)));
+                    }
                     self.a.jmp(back);
                 }
                 Cold::SlowLoad {

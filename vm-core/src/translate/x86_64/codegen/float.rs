@@ -188,6 +188,7 @@ impl Gen {
                     a.alu_ri(W::B32, Alu::And, Reg::Rcx, i32::MIN);
                     a.alu_rr(W::B64, Alu::Xor, Reg::Rax, Reg::Rcx);
                     a.store(W::B64, f(r.rd), Reg::Rax);
+                    None
                 });
             }
             FaddD(q) | FsubD(q) | FmulD(q) | FdivD(q) | FaddS(q) | FsubS(q) | FmulS(q)
@@ -202,20 +203,34 @@ impl Gen {
                 };
                 let d = matches!(gi.inst, FaddD(_) | FsubD(_) | FmulD(_) | FdivD(_));
                 let boxed: &[u8] = if d { &[] } else { &[q.rs1, q.rs2] };
+                let fwd = self.in_xmm0(gi);
+                // Sums and products commute (bit for bit, when no NaN is
+                // involved), so either operand can be the one in xmm0.
+                let (a, b) = if matches!(op, SseOp::Add | SseOp::Mul)
+                    && fwd == Some(q.rs2)
+                    && fwd != Some(q.rs1)
+                {
+                    (q.rs2, q.rs1)
+                } else {
+                    (q.rs1, q.rs2)
+                };
                 self.fast(gi, index, steps, q.rm, Mode::Rne, boxed, |g, slow| {
                     // A single's box rides along in the upper half.
-                    g.a.movq_load(Xmm(0), f(q.rs1));
-                    g.a.sse_rm(op, d, Xmm(0), f(q.rs2));
+                    g.load_xmm0(a, fwd);
+                    g.a.sse_rm(op, d, Xmm(0), f(b));
                     g.fp_result(d, range, q.rd, &[q.rs1, q.rs2], slow);
+                    Some(q.rd)
                 });
             }
             FsqrtD(q) | FsqrtS(q) if Mode::Rne.allows(q.rm) => {
                 let d = matches!(gi.inst, FsqrtD(_));
                 let boxed: &[u8] = if d { &[] } else { &[q.rs1] };
+                let fwd = self.in_xmm0(gi);
                 self.fast(gi, index, steps, q.rm, Mode::Rne, boxed, |g, slow| {
-                    g.a.movq_load(Xmm(0), f(q.rs1));
+                    g.load_xmm0(q.rs1, fwd);
                     g.a.sse_rr(SseOp::Sqrt, d, Xmm(0), Xmm(0));
                     g.fp_result(d, Range::Normal, q.rd, &[q.rs1], slow);
+                    Some(q.rd)
                 });
             }
             FmaddD(q) | FmsubD(q) | FnmsubD(q) | FnmaddD(q) | FmaddS(q) | FmsubS(q)
@@ -232,11 +247,13 @@ impl Gen {
                 };
                 let d = matches!(gi.inst, FmaddD(_) | FmsubD(_) | FnmsubD(_) | FnmaddD(_));
                 let boxed: &[u8] = if d { &[] } else { &[q.rs1, q.rs2, q.rs3] };
+                let fwd = self.in_xmm0(gi);
                 self.fast(gi, index, steps, q.rm, Mode::Rne, boxed, |g, slow| {
-                    g.a.movq_load(Xmm(0), f(q.rs3));
                     g.a.movq_load(Xmm(1), f(q.rs1));
+                    g.load_xmm0(q.rs3, fwd);
                     g.a.vfma231(opc, d, Xmm(0), Xmm(1), f(q.rs2));
                     g.fp_result(d, Range::Normal, q.rd, &[q.rs1, q.rs2, q.rs3], slow);
+                    Some(q.rd)
                 });
             }
             FeqD(r) | FltD(r) | FleD(r) | FeqS(r) | FltS(r) | FleS(r) => {
@@ -249,14 +266,17 @@ impl Gen {
                 };
                 let d = matches!(gi.inst, FeqD(_) | FltD(_) | FleD(_));
                 let boxed: &[u8] = if d { &[] } else { &[r.rs1, r.rs2] };
+                let fwd = self.in_xmm0(gi);
                 self.fast(gi, index, steps, 0, Mode::Rne, boxed, |g, slow| {
-                    g.a.movq_load(Xmm(0), f(r.rs1));
+                    g.load_xmm0(r.rs1, fwd);
                     g.a.movq_load(Xmm(1), f(r.rs2));
                     g.a.mov_imm(Reg::Rax, 0);
                     g.a.ucomis(d, Xmm(0), Xmm(1));
                     g.a.jcc(Cond::P, slow);
                     g.a.setcc(c, Reg::Rax);
                     g.put(r.rd, Reg::Rax);
+                    // The compare leaves its first operand in xmm0.
+                    Some(r.rs1)
                 });
             }
             FcvtDS(q) if Mode::Exact.allows(q.rm) => {
@@ -266,6 +286,7 @@ impl Gen {
                     g.a.ucomis(true, Xmm(0), Xmm(0));
                     g.a.jcc(Cond::P, slow);
                     g.a.movq_store(f(q.rd), Xmm(0));
+                    Some(q.rd)
                 });
             }
             FcvtSD(q) if Mode::Rne.allows(q.rm) => {
@@ -274,6 +295,7 @@ impl Gen {
                     g.a.mov_r2x(W::B64, Xmm(0), Reg::Rcx);
                     g.a.sse_rm(SseOp::Cvt, true, Xmm(0), f(q.rs1));
                     g.fp_result(false, Range::Normal, q.rd, &[q.rs1], slow);
+                    Some(q.rd)
                 });
             }
             FcvtWD(q) | FcvtLD(q) | FcvtWS(q) | FcvtLS(q)
@@ -298,6 +320,7 @@ impl Gen {
                         g.a.movsxd(Reg::Rax, Reg::Rax);
                     }
                     g.put(q.rd, Reg::Rax);
+                    None
                 });
             }
             FcvtDW(q) | FcvtDWu(q) | FcvtSW(q) | FcvtSWu(q) | FcvtDL(q) | FcvtSL(q)
@@ -343,6 +366,7 @@ impl Gen {
                     }
                     g.a.cvt_i2f(d, w, Xmm(0), Reg::Rax);
                     g.a.movq_store(f(q.rd), Xmm(0));
+                    Some(q.rd)
                 });
             }
             Csrrw(c) | Csrrs(c) | Csrrc(c) | Csrrwi(c) | Csrrsi(c) | Csrrci(c)
@@ -369,7 +393,7 @@ impl Gen {
         rm: u8,
         mode: Mode,
         boxed: &[u8],
-        body: impl FnOnce(&mut Gen, Label),
+        body: impl FnOnce(&mut Gen, Label) -> Option<u8>,
     ) {
         let slow = self.a.label();
         let back = self.a.label();
@@ -391,8 +415,9 @@ impl Gen {
                 self.a.jcc(Cond::Ne, slow);
             }
         }
-        body(self, slow);
+        let xmm0 = body(self, slow);
         self.a.bind(back);
+        self.xmm0 = xmm0.map(|r| (self.a.pos(), r));
         let step = steps.len() as u64;
         steps.push(StepInst {
             inst: gi.inst,
@@ -406,7 +431,28 @@ impl Gen {
             gi: *gi,
             index,
             step,
+            xmm0,
         });
+    }
+
+    /// The guest register whose value xmm0 holds at the start of `gi`, if
+    /// any: the code emitted last was an inline floating-point
+    /// instruction that left it there, and nothing else jumps to `gi`
+    /// (the start of one of the region's blocks). Saves a store-to-load
+    /// round trip on the chains of dependent operations.
+    fn in_xmm0(&self, gi: &GuestInst) -> Option<u8> {
+        match self.xmm0 {
+            Some((p, r)) if p == self.a.pos() && !self.labels.contains_key(&gi.pc) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// Load `f[r]` into xmm0 unless it is there already (`fwd`, see
+    /// [`Gen::in_xmm0`]).
+    fn load_xmm0(&mut self, r: u8, fwd: Option<u8>) {
+        if fwd != Some(r) {
+            self.a.movq_load(Xmm(0), f(r));
+        }
     }
 
     /// Store the result in xmm0 (a double, or a single with the box above

@@ -631,3 +631,132 @@ fn fp_csrs_see_and_reset_pending_inexact() {
     }
     assert_eq!(results[0], results[1]);
 }
+
+/// `beq`/`bne` (`f3` 0/1) `rs1, x0, off`.
+fn branch(f3: u32, rs1: u32, off: i32) -> u32 {
+    let o = off as u32;
+    0x63 | ((o >> 11) & 1) << 7
+        | ((o >> 1) & 0xf) << 8
+        | f3 << 12
+        | rs1 << 15
+        | ((o >> 5) & 0x3f) << 25
+        | ((o >> 12) & 1) << 31
+}
+
+/// Chains of dependent operations, where the translator keeps the last
+/// result in xmm0 for the next instruction: random straight-line code
+/// around a loop (whose head is reached both by falling in and by the back
+/// edge), over register contents that send some operations down the exact
+/// path, must end in the interpreter's state.
+#[test]
+fn dependent_chains_agree() {
+    let vals: [u64; 12] = [
+        1.5f64.to_bits(),
+        (-0.1f64).to_bits(),
+        3.0f64.to_bits(),
+        f64::MIN_POSITIVE.to_bits(),
+        1e300f64.to_bits(),
+        0,
+        f64::NAN.to_bits(),
+        BOX | 1.25f32.to_bits() as u64,
+        BOX | (-3.5f32).to_bits() as u64,
+        BOX | f32::MIN_POSITIVE.to_bits() as u64,
+        1.25f32.to_bits() as u64, // not boxed
+        2.0f64.to_bits(),
+    ];
+    let mut seed = 0x1234_5678u64;
+    let mut next = |n: u64| {
+        seed = mix(seed);
+        seed % n
+    };
+    for prog in 0..300 {
+        let mut code = Vec::new();
+        let mut last = 1u32;
+        let mut op = |code: &mut Vec<u32>, next: &mut dyn FnMut(u64) -> u64| {
+            let pick = |next: &mut dyn FnMut(u64) -> u64, last: u32| {
+                if next(2) == 0 {
+                    last
+                } else {
+                    1 + next(7) as u32
+                }
+            };
+            let rd = 1 + next(7) as u32;
+            let (a, b, c) = (pick(next, last), pick(next, last), pick(next, last));
+            let fmt = next(2) as u32;
+            let rm = [0, 7, 7, 1][next(4) as usize];
+            code.push(match next(9) {
+                0..=3 => rv::opfp(next(4) as u32, fmt, rm, rd, a, b),
+                4 => rv::opfp(0x0b, fmt, rm, rd, a, 0),
+                5 => rv::fma(
+                    [0x43, 0x47, 0x4b, 0x4f][next(4) as usize],
+                    fmt,
+                    rm,
+                    rd,
+                    a,
+                    b,
+                    c,
+                ),
+                6 => rv::opfp(0x14, fmt, next(3) as u32, 10 + next(3) as u32, a, b),
+                7 => rv::opfp(0x08, fmt, rm, rd, a, 1 - fmt),
+                _ => rv::opfp(0x04, fmt, next(3) as u32, rd, a, b),
+            });
+            last = rd;
+        };
+        for _ in 0..1 + next(6) {
+            op(&mut code, &mut next);
+        }
+        // Maybe skip a few (x6 = 0): the code after them starts a block
+        // reached by a jump as well as by falling in.
+        let skipped = next(3) as i32;
+        if skipped > 0 {
+            code.push(branch(0, 6, 4 * (skipped + 1)));
+            for _ in 0..skipped {
+                op(&mut code, &mut next);
+            }
+        }
+        let head = code.len();
+        for _ in 0..1 + next(8) {
+            op(&mut code, &mut next);
+        }
+        code.push(rv::addi(5, 5, -1));
+        // bne x5, x0, head
+        code.push(branch(1, 5, -4 * (code.len() - head) as i32));
+        for _ in 0..next(4) {
+            op(&mut code, &mut next);
+        }
+        code.push(rv::ECALL);
+        let mut cpu0 = Cpu {
+            pc: CODE,
+            ..Cpu::default()
+        };
+        for r in 1..8 {
+            cpu0.f[r] = vals[next(vals.len() as u64) as usize];
+        }
+        cpu0.x[5] = 3;
+        cpu0.x[6] = next(2);
+        cpu0.frm = if next(8) == 0 { 1 } else { 0 };
+        let mut results = Vec::new();
+        for e in 0..2 {
+            let mut engine: std::boxed::Box<dyn Engine> = if e == 0 {
+                std::boxed::Box::new(Interpreter::new())
+            } else {
+                std::boxed::Box::new(jit())
+            };
+            let mem = GuestMemory::new(TestHost::leak(), 1 << 24).unwrap();
+            mem.map(CODE, 0x1000, Perm::READ | Perm::EXEC, true)
+                .unwrap();
+            let bytes: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
+            mem.write_bytes_privileged(CODE, &bytes).unwrap();
+            let mut cpu = cpu0.clone();
+            loop {
+                match engine.run(&mut cpu, &mem) {
+                    Trap::Budget => {}
+                    Trap::Ecall => break,
+                    t => panic!("program {prog}: {t:?}"),
+                }
+            }
+            results.push(cpu);
+        }
+        assert_eq!(results[0], results[1], "program {prog}: {code:x?}");
+    }
+}
