@@ -44,9 +44,10 @@ pub fn run(opts: &Options) -> Result<bool, String> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "c"))
         .filter(|p| {
-            opts.filter
-                .as_ref()
-                .is_none_or(|f| p.to_string_lossy().contains(f.as_str()))
+            opts.filter.as_ref().is_none_or(|f| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().contains(f.as_str()))
+            })
         })
         .collect();
     srcs.sort();
