@@ -21,6 +21,9 @@ extern crate alloc;
 pub mod cache;
 pub mod cpu;
 pub mod decode;
+#[cfg(any(test, feature = "difftest"))]
+#[doc(hidden)]
+pub mod difftest;
 pub mod fpu;
 pub mod host;
 pub mod interp;
@@ -29,6 +32,7 @@ pub mod memory;
 pub mod process;
 pub mod signal;
 pub mod syscall;
-#[cfg(test)]
-pub(crate) mod testhost;
+#[cfg(any(test, feature = "difftest"))]
+#[doc(hidden)]
+pub mod testhost;
 pub mod translate;
