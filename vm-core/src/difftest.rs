@@ -673,8 +673,56 @@ fn random_item(r: &mut impl Source, at: usize, n: usize) -> Item {
             0,
             if r.chance(50) { 0xc02 } else { 0xc00 },
         )),
-        _ => w(0x0ff0_000f), // fence
+        98 => w(0x0ff0_000f), // fence
+        _ => Item::Code(vec![raw_item(r)]),
     }
+}
+
+/// Any instruction bits at all, made safe for the harness: control
+/// transfers (which could loop forever) become other instructions, and a
+/// destination among the reserved registers loses its top bit. Mostly
+/// valid ones; the rest must raise the same illegal-instruction trap in
+/// both engines.
+fn raw_item(r: &mut impl Source) -> Parcel {
+    for _ in 0..4 {
+        let p = if r.chance(70) {
+            let mut w = r.below(1 << 32) as u32 | 3;
+            if matches!(w & 0x7f, 0x63 | 0x67 | 0x6f) {
+                // branch, jalr, jal: OP-IMM
+                w = w & !0x7f | 0x13;
+            }
+            if (w >> 7 & 0x1f) >= 28 {
+                w &= !(0x10 << 7);
+            }
+            Parcel::W(w)
+        } else {
+            let mut h = r.below(1 << 16) as u16;
+            if h & 3 == 3 {
+                h &= !1;
+            }
+            let f3 = h >> 13;
+            if h & 3 == 1 && f3 >= 5 {
+                // c.j, c.beqz, c.bnez: c.li, c.lui/c.addi16sp, misc-alu
+                h = h & !(7 << 13) | (f3 - 3) << 13;
+            }
+            if h & 3 == 2 && f3 == 4 && (h >> 2 & 0x1f) == 0 && (h >> 7 & 0x1f) != 0 {
+                // c.jr, c.jalr: c.mv, c.add from x1
+                h |= 1 << 2;
+            }
+            if (h >> 7 & 0x1f) >= 28 {
+                h &= !(0x10 << 7);
+            }
+            Parcel::H(h)
+        };
+        let bits = match p {
+            Parcel::W(w) => w,
+            Parcel::H(h) => h as u32,
+        };
+        if !matches!(decode(bits).0, crate::decode::Inst::Illegal(_)) || r.chance(20) {
+            return p;
+        }
+    }
+    Parcel::W(rv::addi(0, 0, 0))
 }
 
 /// A random F/D instruction.

@@ -93,21 +93,20 @@ fn insts(case: &Case) -> std::vec::Vec<(Inst, u8)> {
     v
 }
 
-/// The generator makes what the test claims to cover: only valid
-/// instructions, and among them LR/SC of both widths, AMOs, compressed
-/// instructions and indirect jumps.
+/// The generator makes what the test claims to cover: valid instructions
+/// but for a few raw words (the illegal-instruction trap is compared too),
+/// and among them LR/SC of both widths, AMOs, compressed instructions and
+/// indirect jumps.
 #[test]
 fn generated_programs_cover_what_they_should() {
     let mut count = std::collections::HashMap::<&str, u64>::new();
+    let mut total = 0;
     for seed in 0..500 {
         let case = Case::generate(&mut Rng::seeded(seed), seed % 2 == 0);
         for (inst, len) in insts(&case) {
-            assert!(
-                !matches!(inst, Inst::Illegal(_)),
-                "seed {seed}: illegal instruction\n{}",
-                case.listing()
-            );
+            total += 1;
             let key = match inst {
+                Inst::Illegal(_) => "illegal",
                 Inst::LrW(_) => "lr.w",
                 Inst::LrD(_) => "lr.d",
                 Inst::ScW(_) => "sc.w",
@@ -126,6 +125,8 @@ fn generated_programs_cover_what_they_should() {
             "{key}: {count:?}"
         );
     }
+    let illegal = count.get("illegal").copied().unwrap_or(0);
+    assert!(illegal > 0 && illegal < total / 200, "{illegal} of {total}");
 }
 
 /// The compressed encoders produce what the decoder expands them to.
