@@ -35,7 +35,7 @@ fn differential(fp: bool, cases: u64) -> (u64, u64) {
 
 #[test]
 fn random_programs_agree_with_the_interpreter() {
-    let cases = if cfg!(debug_assertions) { 3000 } else { 10000 };
+    let cases = if cfg!(debug_assertions) { 10000 } else { 20000 };
     let (ecalls, faults) = differential(false, cases);
     // Both outcomes are well represented.
     assert!(
@@ -46,7 +46,7 @@ fn random_programs_agree_with_the_interpreter() {
 
 #[test]
 fn random_fp_programs_agree_with_the_interpreter() {
-    let cases = if cfg!(debug_assertions) { 2000 } else { 10000 };
+    let cases = if cfg!(debug_assertions) { 5000 } else { 20000 };
     let (ecalls, faults) = differential(true, cases);
     assert!(
         ecalls > cases / 5 && faults > cases / 10,
@@ -59,7 +59,7 @@ fn random_fp_programs_agree_with_the_interpreter() {
 /// path from bytes to programs is exercised on stable too.
 #[test]
 fn random_fuzz_inputs_agree_with_the_interpreter() {
-    let cases = if cfg!(debug_assertions) { 1000 } else { 5000 };
+    let cases = if cfg!(debug_assertions) { 3000 } else { 10000 };
     let mut h = Harness::new();
     let mut r = Rng::seeded(0xf022);
     let mut ecalls = 0;
