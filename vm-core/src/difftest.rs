@@ -880,10 +880,6 @@ impl Case {
             CODE + 2 * r.below(8)
         };
         let code = layout(&items, start);
-        let mut data = vec![0u8; DATA_LEN];
-        for b in data.iter_mut() {
-            *b = r.next() as u8;
-        }
         let mut cpu = Cpu {
             pc: start,
             ..Cpu::default()
@@ -902,6 +898,9 @@ impl Case {
             };
             cpu.fflags = if r.chance(20) { r.below(32) as u32 } else { 0 };
         }
+        // Last, as it is the bulk: a fuzz input's bytes go to the code and
+        // the registers first.
+        let data = (0..DATA_LEN).map(|_| r.below(256) as u8).collect();
         cpu.x[BASE as usize] = DATA;
         cpu.x[ADDR as usize] = DATA;
         cpu.x[BAD as usize] = UNMAPPED;
