@@ -31,7 +31,7 @@ use crate::interp::Interpreter;
 use crate::memory::{GuestMemory, Perm};
 use crate::process::Engine;
 use crate::testhost::TestHost;
-use crate::translate::{Jit, JitStats, MIN_CACHE_SIZE};
+use crate::translate::{Jit, MIN_CACHE_SIZE};
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec;
@@ -1033,9 +1033,13 @@ impl Harness {
         }
     }
 
-    /// The translator's counters so far.
-    pub fn jit_counters(&self) -> JitStats {
-        self.jit.counters()
+    /// One of the translator's `--stats` counters so far, by name.
+    pub fn jit_stat(&self, name: &str) -> Option<u64> {
+        self.jit
+            .stats()
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v)
     }
 
     /// Run `case` under both engines and compare.

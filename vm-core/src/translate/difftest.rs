@@ -28,8 +28,11 @@ fn differential(fp: bool, cases: u64) -> (u64, u64) {
             Err(m) => panic!("seed {seed} (fp: {fp}): {m}"),
         }
     }
-    assert!(h.jit_counters().flushes > 0);
-    assert!(h.jit_counters().chained > 0);
+    // The small code cache filled up, direct exits were chained, and
+    // indirect jumps went through the lookup table.
+    assert!(h.jit_stat("jit_cache_flushes") > Some(0));
+    assert!(h.jit_stat("jit_chained_exits") > Some(0));
+    assert!(h.jit_stat("jit_indirect_hits") > Some(0));
     (ecalls, faults)
 }
 
