@@ -19,8 +19,16 @@
 //! stores at random offsets from a data base register (sometimes through
 //! an unmapped base, so faults must be precise in both engines), AMOs and
 //! LR/SC sequences on aligned addresses of the data area, compressed
-//! instructions, CSR reads and F/D arithmetic. The code sometimes starts
-//! near the end of a page, so blocks (and 32-bit instructions) cross it.
+//! instructions, CSR reads, F/D arithmetic, and now and then raw
+//! instruction bits (with control transfers and writes to the harness's
+//! reserved registers defused; some stay illegal). The code sometimes
+//! starts near the end of a page, so blocks (and 32-bit instructions)
+//! cross it.
+//!
+//! Not generated: self-modifying code (the interpreter, unlike the
+//! translator, only sees code writes at `fence.i`, which RISC-V allows,
+//! so the two may differ without a bug; `translate/tests.rs` covers it)
+//! and backward branches other than the loop (both engines must stop).
 //!
 //! Only under `cfg(test)` or the `difftest` feature (off by default; it
 //! pulls in `std` through [`crate::testhost`]).
