@@ -60,9 +60,9 @@ pub const MAX_BLOCK: usize = 64;
 pub const DEFAULT_CACHE_SIZE: usize = 32 << 20;
 /// Smallest code cache accepted (a few maximal blocks must fit).
 pub const MIN_CACHE_SIZE: usize = 64 << 10;
-/// Blocks entered before `run` returns
-/// [`Trap::Budget`], so the run loop looks at signals now and then.
-const BUDGET: i64 = 1 << 20;
+/// Guest instructions (about) run before `run` returns [`Trap::Budget`],
+/// so the run loop looks at signals now and then. Checked at block entry.
+const BUDGET: u64 = 1 << 22;
 
 /// Fetch the instruction bits at `pc` (one or two parcels).
 pub fn fetch(mem: &GuestMemory, pc: u64) -> Result<u32, MemFault> {
@@ -98,6 +98,96 @@ pub fn scan(
         }
     }
     Ok(insts)
+}
+
+/// Most guest instructions in one region.
+pub const MAX_REGION: usize = 256;
+/// How far (bytes) a region reaches from its entry.
+const REGION_WINDOW: u64 = 4096;
+
+/// Successors of a block whose last instruction is `last`, when they may
+/// join its region: both ways of a conditional branch, the target of a
+/// plain jump, the next pc after a block cut short. Calls, indirect jumps
+/// and system instructions end the region there.
+fn region_successors(last: &GuestInst, cut_short: bool) -> [Option<u64>; 2] {
+    use Inst::*;
+    let next = last.pc.wrapping_add(last.len as u64);
+    match last.inst {
+        Beq(s) | Bne(s) | Blt(s) | Bge(s) | Bltu(s) | Bgeu(s) => {
+            [Some(next), Some(last.pc.wrapping_add(s.imm as i64 as u64))]
+        }
+        Jal(u) if u.rd == 0 => [Some(last.pc.wrapping_add(u.imm as i64 as u64)), None],
+        _ if cut_short => [Some(next), None],
+        _ => [None, None],
+    }
+}
+
+/// Cut the region entered at `entry`: the basic blocks reachable from it
+/// by branches and plain jumps within [`REGION_WINDOW`] bytes, up to
+/// [`MAX_REGION`] instructions, in address order. A branch into the middle
+/// of a block splits it, so every guest instruction is translated once per
+/// region. A fetch fault at `entry` is the guest's fault; one elsewhere
+/// leaves that pc out of the region (execution faults when it gets there).
+pub fn scan_region(mem: &GuestMemory, entry: u64) -> Result<Vec<Vec<GuestInst>>, MemFault> {
+    use alloc::collections::BTreeMap;
+    let mut blocks: BTreeMap<u64, Vec<GuestInst>> = BTreeMap::new();
+    let mut work = vec![entry];
+    let mut total = 0usize;
+    let lo = entry.saturating_sub(REGION_WINDOW);
+    let hi = entry.saturating_add(REGION_WINDOW);
+    while let Some(pc) = work.pop() {
+        if blocks.contains_key(&pc) {
+            continue;
+        }
+        // Inside a block already scanned: split it at `pc`, if `pc` starts
+        // one of its instructions.
+        if let Some((&start, b)) = blocks.range_mut(..pc).next_back()
+            && let Some(last) = b.last()
+            && pc < last.pc.wrapping_add(last.len as u64)
+        {
+            if let Some(i) = b.iter().position(|gi| gi.pc == pc) {
+                let tail = b.split_off(i);
+                blocks.insert(pc, tail);
+            }
+            let _ = start;
+            continue;
+        }
+        if total >= MAX_REGION {
+            continue;
+        }
+        let next_start = blocks.range(pc + 1..).next().map(|(&s, _)| s);
+        let mut insts = Vec::new();
+        let mut at = pc;
+        let mut cut_short = true;
+        while insts.len() < MAX_BLOCK && total + insts.len() < MAX_REGION {
+            if Some(at) == next_start {
+                break;
+            }
+            let bits = match fetch(mem, at) {
+                Ok(b) => b,
+                Err(f) if pc == entry && insts.is_empty() => return Err(f),
+                Err(_) => break,
+            };
+            let (inst, len) = decode(bits);
+            insts.push(GuestInst { pc: at, inst, len });
+            at = at.wrapping_add(len as u64);
+            if codegen::is_terminator(&inst) {
+                cut_short = false;
+                break;
+            }
+        }
+        let Some(last) = insts.last().copied() else {
+            continue;
+        };
+        total += insts.len();
+        blocks.insert(pc, insts);
+        for t in region_successors(&last, cut_short).into_iter().flatten() {
+            if (lo..hi).contains(&t) && t & 1 == 0 {
+                work.push(t);
+            }
+        }
+    }
+    Ok(blocks.into_values().collect())
 }
 
 /// Counters for `--stats`.
@@ -169,7 +259,7 @@ impl Jit {
         let ind = vec![IndEntry::EMPTY; IND_ENTRIES].into_boxed_slice();
         let ctx = Box::new(Ctx {
             mem_base: 0,
-            budget: 0,
+            instret_limit: 0,
             exit_site: 0,
             ind_table: ind.as_ptr(),
             ind_hits: 0,
@@ -256,20 +346,27 @@ impl Jit {
             .unwrap_or(0)
     }
 
-    /// Translate the block at `pc`.
+    /// Translate the region entered at `pc`.
     fn translate(&mut self, pc: u64, mem: &GuestMemory) -> Result<u64, MemFault> {
         let t0 = self.now_ns();
-        let insts = scan(mem, pc, codegen::is_terminator)?;
-        let last = insts[insts.len() - 1];
+        let blocks = scan_region(mem, pc)?;
+        let refs: Vec<&[GuestInst]> = blocks.iter().map(|b| b.as_slice()).collect();
+        let first = refs[0][0].pc;
+        let last = *refs[refs.len() - 1].last().expect("blocks are non-empty");
         let end = last.pc.wrapping_add(last.len as u64);
         let mut flushed = false;
         let host = loop {
-            // Blocks are at most MAX_BLOCK instructions of bounded size, far
-            // below MIN_CACHE_SIZE, so this cannot fail after a flush.
+            // Regions are at most MAX_REGION instructions of bounded size,
+            // far below MIN_CACHE_SIZE, so this cannot fail after a flush.
             let steps_before = self.steps.len();
-            let block =
-                codegen::translate(self.cache.next_addr(), &self.stubs, &insts, &mut self.steps)
-                    .expect("translated block within rel32 reach of the cache");
+            let block = codegen::translate(
+                self.cache.next_addr(),
+                &self.stubs,
+                pc,
+                &refs,
+                &mut self.steps,
+            )
+            .expect("translated region within rel32 reach of the cache");
             let t = Translation {
                 guest_start: pc,
                 guest_end: end,
@@ -284,14 +381,27 @@ impl Jit {
                     break h;
                 }
                 None => {
-                    assert!(!flushed, "code cache smaller than one block");
+                    assert!(!flushed, "code cache smaller than one region");
                     self.steps.truncate(steps_before);
                     self.flush();
                     flushed = true;
                 }
             }
         };
-        let mut p = pc / PAGE_SIZE;
+        for b in &refs {
+            let l = b[b.len() - 1];
+            self.mark_code(b[0].pc, l.pc.wrapping_add(l.len as u64));
+        }
+        let _ = first;
+        self.stats.blocks += 1;
+        self.stats.guest_insts += refs.iter().map(|b| b.len() as u64).sum::<u64>();
+        self.stats.translate_ns += self.now_ns().wrapping_sub(t0);
+        Ok(host)
+    }
+
+    /// Record that guest `[start, end)` holds translated code.
+    fn mark_code(&mut self, start: u64, end: u64) {
+        let mut p = start / PAGE_SIZE;
         while p <= end.wrapping_sub(1) / PAGE_SIZE {
             // The new code's pages must not stay directly writable.
             let slot = x86_64::tlb_slot(p);
@@ -307,10 +417,6 @@ impl Jit {
             }
             p += 1;
         }
-        self.stats.blocks += 1;
-        self.stats.guest_insts += insts.len() as u64;
-        self.stats.translate_ns += self.now_ns().wrapping_sub(t0);
-        Ok(host)
     }
 }
 
@@ -329,7 +435,7 @@ impl Engine for Jit {
         }
         *self.ctx = Ctx {
             mem_base: mem.host_base() as u64,
-            budget: BUDGET,
+            instret_limit: cpu.instret.saturating_add(BUDGET),
             exit_site: 0,
             ind_table: self.ind.as_ptr(),
             ind_hits: self.ctx.ind_hits,

@@ -124,9 +124,37 @@ fn loop_sums_and_chains() {
     // 2 + 3*1000 + the ecall (counted as retired, as the interpreter does)
     assert_eq!(cpu.instret, 2 + 3000 + 1);
     let s = j.counters();
+    // The loop is one region: its back edge is a host jump, and the
+    // code after it (the ecall) is part of the region too.
+    assert_eq!(s.blocks, 1, "{s:?}");
+}
+
+#[test]
+fn calls_chain_between_regions() {
+    use rv::*;
+    // Call a function 100 times: the call leaves the caller's region
+    // through a chainable exit, the return is an indirect jump.
+    let code = [
+        addi(9, 0, 100), // 0: s1 = 100
+        jal(1, 16),      // 4: call f (at 20)
+        addi(9, 9, -1),  // 8
+        bne(9, 0, -8),   // 12: goto 4
+        ECALL,           // 16
+        addi(10, 10, 3), // 20: f: a0 += 3
+        jalr(0, 1, 0),   // 24: ret
+    ];
+    let mem = guest(&code);
+    let mut j = jit(1 << 20);
+    let mut cpu = cpu_at(CODE);
+    assert_eq!(run(&mut j, &mut cpu, &mem), Trap::Ecall);
+    assert_eq!(cpu.x[10], 300);
+    assert_eq!(cpu.instret, 1 + 100 * 5 + 1);
+    let s = j.counters();
     assert!(s.chained >= 1, "{s:?}");
-    // After chaining the loop never returns to the dispatcher.
+    // After chaining, calls and returns never come back to the
+    // dispatcher: a handful of translations serve all 100 iterations.
     assert!(s.blocks <= 4, "{s:?}");
+    assert!(j.indirect_hits() >= 95, "{}", j.indirect_hits());
 }
 
 #[test]
@@ -204,8 +232,9 @@ fn fault_at_every_position_is_precise() {
             assert_eq!(cpu.x[r], want, "k={k} x{r}");
         }
         // The side table maps every instruction's host code back to it.
+        // (past the entry code: budget check and cached-register loads)
         let host = j.cache().lookup(CODE).unwrap();
-        let (tr, _) = j.cache().find_host(host + 20).unwrap();
+        let (tr, _) = j.cache().find_host(host + 200).unwrap();
         for e in &tr.side {
             let (pc, idx) = j
                 .guest_at(j.cache().base() + (tr.host_off + e.host_off) as u64)

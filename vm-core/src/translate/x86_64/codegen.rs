@@ -25,6 +25,7 @@ use super::encode::{Alu, Asm, AsmError, Cond, Label, Mem, Reg, Shift, SseOp, Una
 use super::{Helper, StepInst, Stubs, exit, off};
 use crate::cache::SideEntry;
 use crate::decode::{I, Inst, R, S};
+use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 /// Is this instruction translated inline (anything else becomes a call to
@@ -166,67 +167,196 @@ enum Cold {
     },
 }
 
+/// Host registers that hold guest registers inside a block, in the order
+/// they are handed out (the callee-saved ones first: they survive helper
+/// calls, though the code reloads every one after a call anyway).
+pub const ALLOC: [Reg; 7] = [
+    Reg::R13,
+    Reg::R15,
+    Reg::R8,
+    Reg::R9,
+    Reg::R10,
+    Reg::R11,
+    Reg::Rdi,
+];
+
+/// The integer guest registers `inst` names (0 for none), for the
+/// allocator's use counts. Only a heuristic: correctness does not depend
+/// on it, since every allocated register is loaded at block entry.
+fn int_regs(inst: &Inst) -> [u8; 3] {
+    use Inst::*;
+    match *inst {
+        Lui(u) | Auipc(u) | Jal(u) => [u.rd, 0, 0],
+        Jalr(i) | Lb(i) | Lh(i) | Lw(i) | Ld(i) | Lbu(i) | Lhu(i) | Lwu(i) | Addi(i) | Slti(i)
+        | Sltiu(i) | Xori(i) | Ori(i) | Andi(i) | Slli(i) | Srli(i) | Srai(i) | Addiw(i)
+        | Slliw(i) | Srliw(i) | Sraiw(i) => [i.rd, i.rs1, 0],
+        Beq(s) | Bne(s) | Blt(s) | Bge(s) | Bltu(s) | Bgeu(s) | Sb(s) | Sh(s) | Sw(s) | Sd(s) => {
+            [s.rs1, s.rs2, 0]
+        }
+        Add(r) | Sub(r) | Sll(r) | Slt(r) | Sltu(r) | Xor(r) | Srl(r) | Sra(r) | Or(r) | And(r)
+        | Addw(r) | Subw(r) | Sllw(r) | Srlw(r) | Sraw(r) | Mul(r) | Mulh(r) | Mulhsu(r)
+        | Mulhu(r) | Div(r) | Divu(r) | Rem(r) | Remu(r) | Mulw(r) | Divw(r) | Divuw(r)
+        | Remw(r) | Remuw(r) => [r.rd, r.rs1, r.rs2],
+        Fld(i) | Flw(i) => [i.rs1, 0, 0],
+        Fsd(s) | Fsw(s) => [s.rs1, 0, 0],
+        FmvXD(r) | FmvXW(r) => [r.rd, 0, 0],
+        FmvDX(r) | FmvWX(r) => [r.rs1, 0, 0],
+        FeqD(r) | FltD(r) | FleD(r) => [r.rd, 0, 0],
+        _ => [0; 3],
+    }
+}
+
+/// Pick the block's cached guest registers: the most used ones (two uses
+/// at least, or caching does not pay), up to one per [`ALLOC`] register.
+fn allocate<'a>(insts: impl Iterator<Item = &'a GuestInst>) -> [Option<Reg>; 32] {
+    let mut uses = [0u32; 32];
+    for gi in insts {
+        for r in int_regs(&gi.inst) {
+            uses[r as usize] += 1;
+        }
+    }
+    uses[0] = 0;
+    let mut order: Vec<u8> = (1..32).filter(|&r| uses[r as usize] >= 2).collect();
+    // Most used first; ties by register number, so output is deterministic.
+    order.sort_by_key(|&r| (core::cmp::Reverse(uses[r as usize]), r));
+    let mut map = [None; 32];
+    for (&r, &h) in order.iter().zip(ALLOC.iter()) {
+        map[r as usize] = Some(h);
+    }
+    map
+}
+
 struct Gen {
     a: Asm,
     stubs: Stubs,
     cold: Vec<Cold>,
     side: Vec<SideEntry>,
     exits: u32,
+    /// Host register caching each guest register, if any.
+    map: [Option<Reg>; 32],
+    /// Cached guest registers the region may write: the ones stored back
+    /// to the `Cpu` at every exit and before every helper call.
+    written: u32,
+    /// Cached guest registers the code emitted so far does write (checked
+    /// against `written` at the end).
+    dirty: u32,
+    /// Host code label of each of the region's blocks, by guest pc.
+    labels: BTreeMap<u64, Label>,
+    /// Guest pc of the block emitted after the current one, if any.
+    next_start: Option<u64>,
 }
 
-/// Translate `insts` (non-empty; only the last may be a terminator) into
-/// host code placed at host address `base`; `stubs` is the fixed code in
-/// the cache. Fallback instructions are appended to `steps` (their index
-/// is baked into the code). A block that does not end with a control
-/// transfer continues at the pc after its last instruction.
+/// Translate a region into host code placed at host address `base`;
+/// `stubs` is the fixed code in the cache. `blocks` are the region's guest
+/// basic blocks (non-empty, in address order, only the last instruction of
+/// each may be a terminator) and `entry` the pc of the one entered from
+/// outside. Edges between the region's blocks become host jumps, so the
+/// cached guest registers stay in host registers round a loop; every other
+/// successor is a chainable exit. Fallback instructions are appended to
+/// `steps` (their index is baked into the code). A block that does not end
+/// with a control transfer continues at the pc after its last instruction.
 pub fn translate(
     base: u64,
     stubs: &Stubs,
-    insts: &[GuestInst],
+    entry: u64,
+    blocks: &[&[GuestInst]],
     steps: &mut Vec<StepInst>,
 ) -> Result<Block, AsmError> {
-    let mut g = Gen {
-        a: Asm::new(base),
-        stubs: *stubs,
-        cold: Vec::new(),
-        side: Vec::new(),
-        exits: 0,
-    };
-    let budget = g.a.label();
-    g.a.alu_mi(W::B64, Alu::Sub, Mem::base(Reg::Rbp, off::BUDGET), 1);
-    g.a.jcc(Cond::S, budget);
-    g.cold.push(Cold::Budget {
-        label: budget,
-        gi: insts[0],
-    });
-    let mut ended = false;
-    for (i, gi) in insts.iter().enumerate() {
-        g.side.push(SideEntry {
-            host_off: g.a.pos() as u32,
-            guest_pc: gi.pc,
-            index: i as u32,
-            len: gi.len,
-        });
-        ended = if is_inline(&gi.inst) {
-            g.inst(gi, i as u32)?
-        } else {
-            if !g.float(gi, i as u32, steps)? {
-                g.step(gi, i as u32, steps)?;
-            }
-            false
+    let all = || blocks.iter().flat_map(|b| b.iter());
+    let map = allocate(all());
+    let mut written = 0u32;
+    for gi in all() {
+        let rd = int_rd(&gi.inst);
+        if rd != 0 && map[rd as usize].is_some() {
+            written |= 1 << rd;
+        }
+    }
+    let steps_before = steps.len();
+    // `int_rd` predicts what the code writes; `put` records what it does.
+    // Should they ever disagree, generate again with the union, so the
+    // write-back set is always complete.
+    loop {
+        let mut g = Gen {
+            a: Asm::new(base),
+            stubs: *stubs,
+            cold: Vec::new(),
+            side: Vec::new(),
+            exits: 0,
+            map,
+            written,
+            dirty: 0,
+            labels: BTreeMap::new(),
+            next_start: None,
         };
+        for b in blocks {
+            let l = g.a.label();
+            g.labels.insert(b[0].pc, l);
+        }
+        g.reload_all();
+        if blocks[0][0].pc != entry {
+            let l = g.labels[&entry];
+            g.a.jmp(l);
+        }
+        for (bi, insts) in blocks.iter().enumerate() {
+            g.a.bind(g.labels[&insts[0].pc]);
+            g.next_start = blocks.get(bi + 1).map(|b| b[0].pc);
+            let budget = g.a.label();
+            g.a.alu_rm(
+                W::B64,
+                Alu::Cmp,
+                Reg::R14,
+                Mem::base(Reg::Rbp, off::INSTRET_LIMIT),
+            );
+            g.a.jcc(Cond::Ae, budget);
+            g.cold.push(Cold::Budget {
+                label: budget,
+                gi: insts[0],
+            });
+            let mut ended = false;
+            for (i, gi) in insts.iter().enumerate() {
+                g.side.push(SideEntry {
+                    host_off: g.a.pos() as u32,
+                    guest_pc: gi.pc,
+                    index: i as u32,
+                    len: gi.len,
+                });
+                ended = if is_inline(&gi.inst) {
+                    g.inst(gi, i as u32)?
+                } else {
+                    if !g.float(gi, i as u32, steps)? {
+                        g.step(gi, i as u32, steps)?;
+                    }
+                    false
+                };
+            }
+            if !ended {
+                let last = insts[insts.len() - 1];
+                g.goto(last.pc + last.len as u64, insts.len() as u32)?;
+            }
+        }
+        g.emit_cold()?;
+        g.a.finish()?;
+        if g.dirty & !g.written != 0 {
+            written |= g.dirty;
+            steps.truncate(steps_before);
+            continue;
+        }
+        return Ok(Block {
+            code: g.a.code,
+            side: g.side,
+            exits: g.exits,
+        });
     }
-    if !ended {
-        let last = insts[insts.len() - 1];
-        g.exit_direct(last.pc + last.len as u64, insts.len() as u32)?;
+}
+
+/// The integer register `inst` writes, if it is inline (0 for none).
+fn int_rd(inst: &Inst) -> u8 {
+    use Inst::*;
+    match *inst {
+        Beq(_) | Bne(_) | Blt(_) | Bge(_) | Bltu(_) | Bgeu(_) | Sb(_) | Sh(_) | Sw(_) | Sd(_)
+        | Fld(_) | Flw(_) | Fsd(_) | Fsw(_) | FmvDX(_) | FmvWX(_) => 0,
+        _ => int_regs(inst)[0],
     }
-    g.emit_cold()?;
-    g.a.finish()?;
-    Ok(Block {
-        code: g.a.code,
-        side: g.side,
-        exits: g.exits,
-    })
 }
 
 fn x(r: u8) -> Mem {
@@ -234,30 +364,111 @@ fn x(r: u8) -> Mem {
 }
 
 impl Gen {
-    /// Load guest register `r` into host `h`.
+    /// Copy guest register `r` into host `h`.
     fn get(&mut self, h: Reg, r: u8) {
-        if r == 0 {
-            self.a.mov_imm(h, 0);
-        } else {
-            self.a.load(W::B64, h, x(r));
+        match self.map[r as usize] {
+            _ if r == 0 => self.a.mov_imm(h, 0),
+            Some(c) => {
+                if c != h {
+                    self.a.mov_rr(W::B64, h, c)
+                }
+            }
+            None => self.a.load(W::B64, h, x(r)),
+        }
+    }
+
+    /// Guest register `r` for reading: its host register when cached,
+    /// else loaded into `scratch`.
+    fn src(&mut self, r: u8, scratch: Reg) -> Reg {
+        match self.map[r as usize] {
+            Some(c) if r != 0 => c,
+            _ => {
+                self.get(scratch, r);
+                scratch
+            }
         }
     }
 
     /// Write host `h` to guest register `r` (writes to x0 vanish).
     fn put(&mut self, r: u8, h: Reg) {
-        if r != 0 {
-            self.a.store(W::B64, x(r), h);
+        match self.map[r as usize] {
+            _ if r == 0 => {}
+            Some(c) => {
+                if c != h {
+                    self.a.mov_rr(W::B64, c, h);
+                }
+                self.dirty |= 1 << r;
+            }
+            None => self.a.store(W::B64, x(r), h),
         }
+    }
+
+    /// The guest address `x[rs1] + imm` into `rsi`.
+    fn addr(&mut self, rs1: u8, imm: i32) {
+        match self.map[rs1 as usize] {
+            Some(c) if rs1 != 0 => self.a.lea(W::B64, Reg::Rsi, Mem::base(c, imm)),
+            _ => {
+                self.get(Reg::Rsi, rs1);
+                if imm != 0 {
+                    self.a.alu_ri(W::B64, Alu::Add, Reg::Rsi, imm);
+                }
+            }
+        }
+    }
+
+    /// Set guest register `r` to the constant `v`.
+    fn put_imm(&mut self, r: u8, v: u64) {
+        match self.map[r as usize] {
+            _ if r == 0 => {}
+            Some(c) => {
+                self.a.mov_imm(c, v);
+                self.dirty |= 1 << r;
+            }
+            None if v as i64 == v as i32 as i64 => {
+                self.a.store_imm(W::B64, x(r), v as i32);
+            }
+            None => {
+                self.a.mov_imm(Reg::Rax, v);
+                self.a.store(W::B64, x(r), Reg::Rax);
+            }
+        }
+    }
+
+    /// Store the dirty cached registers to the `Cpu` (before an exit or a
+    /// helper call, so the `Cpu` holds the precise guest state).
+    fn write_back(&mut self) {
+        for r in 1..32u8 {
+            if self.written >> r & 1 != 0
+                && let Some(c) = self.map[r as usize]
+            {
+                self.a.store(W::B64, x(r), c);
+            }
+        }
+    }
+
+    /// Load every cached register from the `Cpu` (at block entry, and after
+    /// a helper call, which clobbers the caller-saved ones and may have
+    /// written any guest register).
+    fn reload_all(&mut self) {
+        for r in 1..32u8 {
+            if let Some(c) = self.map[r as usize] {
+                self.a.load(W::B64, c, x(r));
+            }
+        }
+    }
+
+    /// Call helper trampoline `h` with the `Cpu` up to date; afterwards the
+    /// cached registers are reloaded (flags are preserved: only moves).
+    fn call_helper(&mut self, h: Helper) -> Result<(), AsmError> {
+        self.write_back();
+        self.a.call_abs(self.stubs.helper(h))?;
+        self.reload_all();
+        Ok(())
     }
 
     fn retire(&mut self, n: u32) {
         if n != 0 {
-            self.a.alu_mi(
-                W::B64,
-                Alu::Add,
-                Mem::base(Reg::Rbx, off::INSTRET),
-                n as i32,
-            );
+            self.a.alu_ri(W::B64, Alu::Add, Reg::R14, n as i32);
         }
     }
 
@@ -271,7 +482,22 @@ impl Gen {
     /// chainable `jmp rel32` slot. The slot first jumps to the next byte: a
     /// call to the shared chain exit, followed by the target pc as data
     /// (the exit finds both through its return address).
+    /// Continue at guest `target` after `retired` more instructions: a
+    /// host jump when the region holds `target` (nothing at all when its
+    /// block comes next), else a chainable exit.
+    fn goto(&mut self, target: u64, retired: u32) -> Result<(), AsmError> {
+        if let Some(&l) = self.labels.get(&target) {
+            self.retire(retired);
+            if self.next_start != Some(target) {
+                self.a.jmp(l);
+            }
+            return Ok(());
+        }
+        self.exit_direct(target, retired)
+    }
+
     fn exit_direct(&mut self, target: u64, retired: u32) -> Result<(), AsmError> {
+        self.write_back();
         self.retire(retired);
         let next = self.a.label();
         self.a.jmp(next);
@@ -285,6 +511,7 @@ impl Gen {
     /// Exit to the guest pc in `rax` after `retired` instructions: probe
     /// the indirect-jump table and jump straight there on a hit.
     fn exit_indirect(&mut self, retired: u32) -> Result<(), AsmError> {
+        self.write_back();
         self.a.store(W::B64, Mem::base(Reg::Rbx, off::PC), Reg::Rax);
         self.retire(retired);
         self.a.mov_rr(W::B32, Reg::Rcx, Reg::Rax);
@@ -324,10 +551,7 @@ impl Gen {
         gi: &GuestInst,
         index: u32,
     ) -> Result<(), AsmError> {
-        self.get(Reg::Rsi, rs1);
-        if imm != 0 {
-            self.a.alu_ri(W::B64, Alu::Add, Reg::Rsi, imm);
-        }
+        self.addr(rs1, imm);
         let (w, signed) = match h {
             Helper::LoadI8 => (W::B8, true),
             Helper::LoadU8 => (W::B8, false),
@@ -348,7 +572,7 @@ impl Gen {
         }
         self.a.jmp(done);
         self.a.bind(slow);
-        self.a.call_abs(self.stubs.helper(h))?;
+        self.call_helper(h)?;
         let label = self.a.label();
         self.a.test_rr(W::B64, Reg::Rdx, Reg::Rdx);
         self.a.jcc(Cond::Ne, label);
@@ -395,10 +619,7 @@ impl Gen {
     }
 
     fn store(&mut self, s: S, h: Helper, gi: &GuestInst, index: u32) -> Result<(), AsmError> {
-        self.get(Reg::Rsi, s.rs1);
-        if s.imm != 0 {
-            self.a.alu_ri(W::B64, Alu::Add, Reg::Rsi, s.imm);
-        }
+        self.addr(s.rs1, s.imm);
         self.get(Reg::Rdx, s.rs2);
         self.store_call(h, gi, index)
     }
@@ -428,7 +649,7 @@ impl Gen {
         index: u32,
         done: Label,
     ) -> Result<(), AsmError> {
-        self.a.call_abs(self.stubs.helper(h))?;
+        self.call_helper(h)?;
         let label = self.a.label();
         self.a.test_rr(W::B64, Reg::Rax, Reg::Rax);
         self.a.jcc(Cond::Ne, label);
@@ -471,8 +692,8 @@ impl Gen {
             return;
         }
         self.get(Reg::Rax, r.rs1);
-        self.get(Reg::Rcx, r.rs2);
-        self.a.alu_rr(w, op, Reg::Rax, Reg::Rcx);
+        let b = self.src(r.rs2, Reg::Rcx);
+        self.a.alu_rr(w, op, Reg::Rax, b);
         if w == W::B32 {
             self.a.movsxd(Reg::Rax, Reg::Rax);
         }
@@ -601,14 +822,36 @@ impl Gen {
     }
 
     fn branch(&mut self, s: S, c: Cond, gi: &GuestInst, index: u32) -> Result<(), AsmError> {
-        self.get(Reg::Rax, s.rs1);
-        self.get(Reg::Rcx, s.rs2);
-        self.a.alu_rr(W::B64, Alu::Cmp, Reg::Rax, Reg::Rcx);
-        let taken = self.a.label();
-        self.a.jcc(c, taken);
-        self.exit_direct(gi.pc + gi.len as u64, index + 1)?;
-        self.a.bind(taken);
-        self.exit_direct(gi.pc.wrapping_add(s.imm as i64 as u64), index + 1)
+        // Count the block first: `add` must not come between the compare
+        // and the jump, and both ways retire the same instructions.
+        self.retire(index + 1);
+        let a = self.src(s.rs1, Reg::Rax);
+        match self.map[s.rs2 as usize] {
+            _ if s.rs2 == 0 => self.a.test_rr(W::B64, a, a),
+            _ => {
+                let b = self.src(s.rs2, Reg::Rcx);
+                self.a.alu_rr(W::B64, Alu::Cmp, a, b);
+            }
+        }
+        let target = gi.pc.wrapping_add(s.imm as i64 as u64);
+        let next = gi.pc + gi.len as u64;
+        match (self.labels.get(&target), self.labels.get(&next)) {
+            (Some(&l), _) => {
+                self.a.jcc(c, l);
+                self.goto(next, 0)
+            }
+            (None, Some(&l)) => {
+                self.a.jcc(c.inverse(), l);
+                self.exit_direct(target, 0)
+            }
+            (None, None) => {
+                let taken = self.a.label();
+                self.a.jcc(c, taken);
+                self.exit_direct(next, 0)?;
+                self.a.bind(taken);
+                self.exit_direct(target, 0)
+            }
+        }
     }
 
     /// Emit one instruction; returns whether it ended the block.
@@ -618,23 +861,14 @@ impl Gen {
         let next = pc + gi.len as u64;
         match gi.inst {
             Lui(u) => {
-                if u.rd != 0 {
-                    self.a.store_imm(W::B64, x(u.rd), u.imm);
-                }
+                self.put_imm(u.rd, u.imm as i64 as u64);
             }
             Auipc(u) => {
-                if u.rd != 0 {
-                    self.a
-                        .mov_imm(Reg::Rax, pc.wrapping_add(u.imm as i64 as u64));
-                    self.put(u.rd, Reg::Rax);
-                }
+                self.put_imm(u.rd, pc.wrapping_add(u.imm as i64 as u64));
             }
             Jal(u) => {
-                if u.rd != 0 {
-                    self.a.mov_imm(Reg::Rax, next);
-                    self.put(u.rd, Reg::Rax);
-                }
-                self.exit_direct(pc.wrapping_add(u.imm as i64 as u64), index + 1)?;
+                self.put_imm(u.rd, next);
+                self.goto(pc.wrapping_add(u.imm as i64 as u64), index + 1)?;
                 return Ok(true);
             }
             Jalr(i) => {
@@ -909,7 +1143,7 @@ impl Gen {
             pc: gi.pc,
             index,
         });
-        self.a.call_abs(self.stubs.helper(Helper::Step))?;
+        self.call_helper(Helper::Step)?;
         let label = self.a.label();
         self.a.test_rr(W::B64, Reg::Rax, Reg::Rax);
         self.a.jcc(Cond::Ne, label);
@@ -954,6 +1188,7 @@ impl Gen {
                 }
                 Cold::Budget { label, gi } => {
                     self.a.bind(label);
+                    self.write_back();
                     self.side_cold(&gi, 0);
                     self.host_exit(self.stubs.budget_exit)?;
                 }

@@ -6,14 +6,15 @@
 //!
 //! Register convention inside translated code:
 //! * `rbx` = `*mut Cpu` + [`CPU_BIAS`] (the bias puts all 32 integer
-//!   registers in reach of a one-byte displacement; guest registers live
-//!   in the `Cpu`; every guest
-//!   instruction reads its sources from and writes its result to the `Cpu`,
-//!   so the state after any whole instruction is the precise guest state);
+//!   registers in reach of a one-byte displacement);
 //! * `rbp` = `*mut Ctx` (the context block below);
 //! * `r12` = host address of guest address 0;
-//! * everything else is scratch. `rsp` is 16-byte aligned, so helpers are
-//!   called directly.
+//! * `r14` = the guest's `instret` (the `Cpu` copy is stored by the exit
+//!   code and by the helper trampolines);
+//! * [`codegen::ALLOC`] (`r8`-`r11`, `r13`, `r15`, `rdi`) hold the block's
+//!   hottest guest registers (see `codegen`);
+//! * `rax`, `rcx`, `rdx`, `rsi` are scratch. `rsp` is 16-byte aligned, so
+//!   helpers are called directly.
 
 pub mod codegen;
 pub mod encode;
@@ -86,8 +87,9 @@ impl IndEntry {
 pub struct Ctx {
     /// Host address of guest address 0.
     pub mem_base: u64,
-    /// Blocks left to enter before returning `exit::BUDGET`.
-    pub budget: i64,
+    /// `instret` value at which a block entry returns `exit::BUDGET`
+    /// (translated code keeps `instret` in `r14`).
+    pub instret_limit: u64,
     /// See [`exit::CHAIN`].
     pub exit_site: u64,
     /// The indirect-jump table (`IND_ENTRIES` entries).
@@ -189,7 +191,7 @@ pub(crate) mod off {
         offset_of!(Cpu, f) as i32 + 8 * r as i32 - CPU_BIAS
     }
     pub const MEM_BASE: i32 = offset_of!(Ctx, mem_base) as i32;
-    pub const BUDGET: i32 = offset_of!(Ctx, budget) as i32;
+    pub const INSTRET_LIMIT: i32 = offset_of!(Ctx, instret_limit) as i32;
     pub const EXIT_SITE: i32 = offset_of!(Ctx, exit_site) as i32;
     pub const IND_TABLE: i32 = offset_of!(Ctx, ind_table) as i32;
     pub const IND_HITS: i32 = offset_of!(Ctx, ind_hits) as i32;
@@ -311,9 +313,11 @@ pub fn fixed_code(base: u64) -> (alloc::vec::Vec<u8>, Stubs) {
     a.lea(W::B64, Reg::Rbx, Mem::base(Reg::Rdi, CPU_BIAS));
     a.mov_rr(W::B64, Reg::Rbp, Reg::Rsi);
     a.load(W::B64, Reg::R12, Mem::base(Reg::Rbp, off::MEM_BASE));
+    a.load(W::B64, Reg::R14, Mem::base(Reg::Rbx, off::INSTRET));
     a.jmp_r(Reg::Rdx);
     align(&mut a);
     let exit_addr = a.here();
+    a.store(W::B64, Mem::base(Reg::Rbx, off::INSTRET), Reg::R14);
     a.alu_ri(W::B64, Alu::Add, Reg::Rsp, 8);
     for r in SAVED.iter().rev() {
         a.pop(*r);
@@ -364,6 +368,9 @@ pub fn fixed_code(base: u64) -> (alloc::vec::Vec<u8>, Stubs) {
     {
         align(&mut a);
         helpers[i] = a.here();
+        // The step helper reads `instret` (and any helper may end in a
+        // fault exit): bring the `Cpu` up to date.
+        a.store(W::B64, Mem::base(Reg::Rbx, off::INSTRET), Reg::R14);
         a.mov_rr(W::B64, Reg::Rdi, Reg::Rbp);
         a.mov_imm(Reg::Rax, helper_addr(h));
         a.jmp_r(Reg::Rax);
