@@ -25,10 +25,12 @@
 //! starts near the end of a page, so blocks (and 32-bit instructions)
 //! cross it.
 //!
-//! Not generated: self-modifying code (the interpreter, unlike the
-//! translator, only sees code writes at `fence.i`, which RISC-V allows,
-//! so the two may differ without a bug; `translate/tests.rs` covers it)
-//! and backward branches other than the loop (both engines must stop).
+//! Self-modifying code comes only with `fence.i` right after the store
+//! (in programs whose code is mapped writable, which then have no raw
+//! instruction bits): the interpreter, unlike the translator, sees code
+//! writes only at `fence.i`, which RISC-V allows, so without it the two
+//! may differ without a bug. Backward branches other than the loop are
+//! not generated (both engines must stop).
 //!
 //! Only under `cfg(test)` or the `difftest` feature (off by default; it
 //! pulls in `std` through [`crate::testhost`]).
@@ -57,8 +59,10 @@ pub const DATA_LEN: usize = 4096;
 const UNMAPPED: u64 = 0x80_0000;
 
 /// Registers the random instructions never write: the loop counter, an
-/// unmapped base, the data base, and the address register of atomics
-/// (written only by the `addi` that sets it up from the data base).
+/// unmapped base, the data base, the address register of atomics
+/// (written only by the `addi` that sets it up from the data base), and
+/// the base of self-modifying stores (written only by their `auipc`).
+const SMC: u8 = 27;
 const LOOP: u8 = 29;
 const BAD: u8 = 30;
 const BASE: u8 = 31;
@@ -185,6 +189,9 @@ pub mod rv {
     pub fn addi(rd: u8, rs1: u8, imm: i32) -> u32 {
         i(0x13, 0, rd, rs1, imm)
     }
+    pub fn lui(rd: u8, imm20: u32) -> u32 {
+        0x37 | (rd as u32) << 7 | imm20 << 12
+    }
     pub fn auipc(rd: u8, imm20: u32) -> u32 {
         0x17 | (rd as u32) << 7 | imm20 << 12
     }
@@ -195,6 +202,7 @@ pub mod rv {
         r(0x2f, if d { 3 } else { 2 }, f7, rd, rs1, rs2)
     }
     pub const ECALL: u32 = 0x73;
+    pub const FENCE_I: u32 = 0x100f;
 
     /// Compressed (RVC) encoders. Registers named `rd'`/`rs'` are x8..x15,
     /// passed as their full number.
@@ -351,6 +359,14 @@ enum Item {
     Code(Vec<Parcel>),
     /// A jump to the start of item `to` of the whole program.
     Jump(Jump, usize),
+    /// Self-modifying code: `auipc SMC, 0; lui v; addiw v; sw v, off(SMC);
+    /// fence.i` replaces the 4-byte item `to` with `word` (and makes the
+    /// change visible to both engines).
+    Smc {
+        v: u8,
+        word: u32,
+        to: usize,
+    },
 }
 
 impl Item {
@@ -364,6 +380,7 @@ impl Item {
                 })
                 .sum(),
             Item::Jump(j, _) => j.size(),
+            Item::Smc { .. } => 20,
         }
     }
 }
@@ -382,14 +399,14 @@ fn interesting(r: &mut impl Source) -> u64 {
     }
 }
 
-/// A destination: x0..x27, x0 included on purpose.
+/// A destination: x0..x26, x0 included on purpose.
 fn dst(r: &mut impl Source) -> u8 {
-    r.below(28) as u8
+    r.below(27) as u8
 }
 
 /// A nonzero destination.
 fn dst_nz(r: &mut impl Source) -> u8 {
-    1 + r.below(27) as u8
+    1 + r.below(26) as u8
 }
 
 fn src(r: &mut impl Source) -> u8 {
@@ -622,7 +639,18 @@ fn compressed_item(r: &mut impl Source) -> Vec<Parcel> {
 
 /// One body item at index `at` (1-based in the whole program) of a body
 /// of `n` items; the loop tail is item `n + 1`.
-fn random_item(r: &mut impl Source, at: usize, n: usize) -> Item {
+/// With `smc`, some items rewrite others (see [`Item::Smc`]; their target
+/// is picked once all items are known), and no raw instruction bits are
+/// generated (a raw store through a register holding a code address could
+/// change code without `fence.i`).
+fn random_item(r: &mut impl Source, at: usize, n: usize, smc: bool) -> Item {
+    if smc && r.chance(6) {
+        return Item::Smc {
+            v: dst_nz(r),
+            word: random_alu(r),
+            to: r.below(1 << 16) as usize,
+        };
+    }
     let rd = dst(r);
     let rs2 = src(r);
     let w = |v| Item::Code(vec![Parcel::W(v)]);
@@ -682,6 +710,7 @@ fn random_item(r: &mut impl Source, at: usize, n: usize) -> Item {
             if r.chance(50) { 0xc02 } else { 0xc00 },
         )),
         98 => w(0x0ff0_000f), // fence
+        _ if smc => w(0x0ff0_000f),
         _ => Item::Code(vec![raw_item(r)]),
     }
 }
@@ -699,7 +728,7 @@ fn raw_item(r: &mut impl Source) -> Parcel {
                 // branch, jalr, jal: OP-IMM
                 w = w & !0x7f | 0x13;
             }
-            if (w >> 7 & 0x1f) >= 28 {
+            if (w >> 7 & 0x1f) >= SMC as u32 {
                 w &= !(0x10 << 7);
             }
             Parcel::W(w)
@@ -717,7 +746,7 @@ fn raw_item(r: &mut impl Source) -> Parcel {
                 // c.jr, c.jalr: c.mv, c.add from x1
                 h |= 1 << 2;
             }
-            if (h >> 7 & 0x1f) >= 28 {
+            if (h >> 7 & 0x1f) >= SMC as u16 {
                 h &= !(0x10 << 7);
             }
             Parcel::H(h)
@@ -816,6 +845,8 @@ pub struct Case {
     pub data: Vec<u8>,
     /// The initial registers (`pc` is where the code starts).
     pub cpu: Cpu,
+    /// Whether the code is mapped writable (the program modifies itself).
+    pub code_writable: bool,
 }
 
 /// Lay the items out from `start`, resolving jump offsets.
@@ -848,6 +879,18 @@ fn layout(items: &[Item], start: u64) -> Vec<u8> {
                     }
                 }
             }
+            Item::Smc { v, word, to } => {
+                let off = at[to].wrapping_sub(at[k]) as i64 as i32;
+                w(Parcel::W(rv::auipc(SMC, 0)));
+                w(Parcel::W(rv::lui(
+                    v,
+                    (word.wrapping_add(0x800) >> 12) & 0xfffff,
+                )));
+                let lo = (word as i32) << 20 >> 20;
+                w(Parcel::W(rv::i(0x1b, 0, v, v, lo)));
+                w(Parcel::W(rv::s(0x23, 2, SMC, v, off)));
+                w(Parcel::W(rv::FENCE_I));
+            }
         }
     }
     code
@@ -858,6 +901,7 @@ impl Case {
     /// iterations; the body; decrement; branch back; `ecall`.
     pub fn generate(r: &mut impl Source, fp: bool) -> Case {
         let n = 4 + r.below(60) as usize;
+        let smc = r.chance(15);
         let mut items = vec![Item::Code(vec![Parcel::W(rv::addi(
             LOOP,
             0,
@@ -867,8 +911,26 @@ impl Case {
             items.push(if fp && r.chance(40) {
                 Item::Code(vec![Parcel::W(random_fp(r))])
             } else {
-                random_item(r, at, n)
+                random_item(r, at, n, smc)
             });
+        }
+        // Point the self-modifying stores at body items of exactly one
+        // 4-byte instruction (so the new word replaces it whole, and the
+        // loop counter's update is never replaced).
+        let whole: Vec<usize> = (1..=n)
+            .filter(|&k| match &items[k] {
+                Item::Code(ps) => matches!(ps[..], [Parcel::W(_)]),
+                Item::Jump(j, _) => matches!(j, Jump::B { .. } | Jump::Jal { .. }),
+                Item::Smc { .. } => false,
+            })
+            .collect();
+        for it in &mut items[1..] {
+            if let Item::Smc { to, .. } = it {
+                match whole.get(*to % whole.len().max(1)) {
+                    Some(&t) => *to = t,
+                    None => *it = Item::Code(vec![Parcel::W(rv::addi(0, 0, 0))]),
+                }
+            }
         }
         items.push(Item::Code(vec![Parcel::W(rv::addi(LOOP, LOOP, -1))]));
         items.push(Item::Jump(
@@ -912,7 +974,12 @@ impl Case {
         cpu.x[BASE as usize] = DATA;
         cpu.x[ADDR as usize] = DATA;
         cpu.x[BAD as usize] = UNMAPPED;
-        Case { code, data, cpu }
+        Case {
+            code,
+            data,
+            cpu,
+            code_writable: smc,
+        }
     }
 
     /// The code as assembly, one instruction a line.
@@ -1055,7 +1122,12 @@ impl Harness {
         for mem in [&self.mem_i, &self.mem_j] {
             // Fresh mappings: zeroed, and the code change bumps the code
             // epoch.
-            mem.map(CODE, CODE_LEN, Perm::READ | Perm::EXEC, true)
+            let w = if case.code_writable {
+                Perm::WRITE
+            } else {
+                Perm::empty()
+            };
+            mem.map(CODE, CODE_LEN, Perm::READ | Perm::EXEC | w, true)
                 .expect("map code");
             mem.map(DATA, DATA_LEN as u64, Perm::READ | Perm::WRITE, true)
                 .expect("map data");

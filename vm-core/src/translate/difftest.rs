@@ -98,8 +98,8 @@ fn insts(case: &Case) -> std::vec::Vec<(Inst, u8)> {
 
 /// The generator makes what the test claims to cover: valid instructions
 /// but for a few raw words (the illegal-instruction trap is compared too),
-/// and among them LR/SC of both widths, AMOs, compressed instructions and
-/// indirect jumps.
+/// and among them LR/SC of both widths, AMOs, compressed instructions,
+/// indirect jumps and self-modifying stores.
 #[test]
 fn generated_programs_cover_what_they_should() {
     let mut count = std::collections::HashMap::<&str, u64>::new();
@@ -116,13 +116,24 @@ fn generated_programs_cover_what_they_should() {
                 Inst::ScD(_) => "sc.d",
                 Inst::AmoaddW(_) | Inst::AmoswapD(_) | Inst::AmomaxuD(_) => "amo",
                 Inst::Jalr(_) => "jalr",
+                // the self-modifying store, through x27 into the code
+                Inst::Sw(crate::decode::S { rs1: 27, .. }) => "smc",
                 _ if len == 2 => "compressed",
                 _ => continue,
             };
             *count.entry(key).or_default() += 1;
         }
     }
-    for key in ["lr.w", "lr.d", "sc.w", "sc.d", "amo", "jalr", "compressed"] {
+    for key in [
+        "lr.w",
+        "lr.d",
+        "sc.w",
+        "sc.d",
+        "amo",
+        "jalr",
+        "compressed",
+        "smc",
+    ] {
         assert!(
             count.get(key).copied().unwrap_or(0) > 50,
             "{key}: {count:?}"
