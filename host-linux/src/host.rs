@@ -26,6 +26,8 @@ use vm_core::host::{
 #[derive(Debug)]
 pub struct LinuxHost {
     sysroot: OnceLock<Vec<u8>>,
+    /// The fault handler for translated code is in place (see `fault`).
+    code_faults: std::sync::atomic::AtomicBool,
 }
 
 impl LinuxHost {
@@ -33,6 +35,7 @@ impl LinuxHost {
     pub const fn new() -> LinuxHost {
         LinuxHost {
             sysroot: OnceLock::new(),
+            code_faults: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -210,10 +213,16 @@ impl HostOs for LinuxHost {
             )
         };
         if p == libc::MAP_FAILED {
-            Err(errno())
-        } else {
-            Ok(p.cast())
+            return Err(errno());
         }
+        let faults = crate::fault::register_code(p as usize, size);
+        self.code_faults
+            .store(faults, std::sync::atomic::Ordering::Release);
+        Ok(p.cast())
+    }
+
+    fn code_faults(&self) -> bool {
+        self.code_faults.load(std::sync::atomic::Ordering::Acquire)
     }
 
     fn protect(&self, addr: *mut u8, len: usize, prot: HostProt) -> SysResult<()> {

@@ -10,6 +10,7 @@
 //! that includes a panic anywhere (see [`install_panic_hook`]).
 
 mod cli;
+mod fault;
 mod host;
 
 use clap::Parser;

@@ -47,6 +47,10 @@ pub struct Translation {
     pub host_len: u32,
     /// Sorted by `host_off`; one entry per guest instruction.
     pub side: Vec<SideEntry>,
+    /// The guest register kept in each of the back end's cached-register
+    /// slots throughout the translation (0 for none): what a host fault
+    /// handler stores back to the `Cpu` for precise state.
+    pub regs: [u8; 8],
 }
 
 impl Translation {
@@ -243,6 +247,7 @@ mod tests {
         Translation {
             guest_start: pc,
             guest_end: pc + 4 * n as u64,
+            regs: [0; 8],
             host_off: 0,
             host_len: 0,
             side: (0..n)

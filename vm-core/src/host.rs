@@ -309,6 +309,15 @@ pub trait HostOs: Sync {
         Err(Errno::ENOSYS)
     }
 
+    /// Does this host hand a memory fault raised inside code from
+    /// `alloc_code` to [`crate::translate::host_fault`]? Then translated
+    /// code accesses guest memory directly and lets the host's protection
+    /// (which follows the guest's, see `GuestMemory`) catch bad accesses;
+    /// otherwise every access checks the guest permissions in software.
+    fn code_faults(&self) -> bool {
+        false
+    }
+
     // ---- files --------------------------------------------------------
 
     /// `openat(dirfd, path, flags, mode)`; `dirfd` may be `AT_FDCWD` (-100).

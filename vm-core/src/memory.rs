@@ -22,6 +22,12 @@ use core::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 /// Bit in the page table marking a mapped page, whatever its permission.
 const MAPPED: u8 = 0x80;
+/// Bit in the page table marking a guest-writable page that holds
+/// translated code and is therefore write-protected on the host (see
+/// [`GuestMemory::protect_code`]): the first write through `GuestMemory`
+/// lifts the protection and moves the code epoch; a write from translated
+/// code faults on the host and the translator does the same.
+const CODE: u8 = 0x40;
 
 /// Guest page size (the RISC-V Linux base page).
 pub const PAGE_SIZE: u64 = 4096;
@@ -227,13 +233,23 @@ impl GuestMemory {
         }
         let base = host.reserve(size as usize)?;
         let pages = (size >> PAGE_SHIFT) as usize;
-        let mut perms = Vec::new();
-        perms.try_reserve_exact(pages).map_err(|_| Errno::ENOMEM)?;
-        perms.resize_with(pages, || AtomicU8::new(0));
+        // Zeroed by the allocator: for the 16 Mi pages of a 64 GiB space the
+        // host hands out untouched zero pages instead of pvm writing 16 MiB
+        // at every start.
+        let layout = core::alloc::Layout::array::<AtomicU8>(pages).map_err(|_| Errno::ENOMEM)?;
+        // SAFETY: the layout has a nonzero size (size >= one page).
+        let raw = unsafe { alloc::alloc::alloc_zeroed(layout) } as *mut AtomicU8;
+        if raw.is_null() {
+            return Err(Errno::ENOMEM);
+        }
+        // SAFETY: `raw` is a fresh allocation of `pages` AtomicU8s made with
+        // the global allocator and the layout `Box<[AtomicU8]>` uses; all
+        // zero bytes are valid `AtomicU8`s (same layout as u8).
+        let perms = unsafe { Box::from_raw(core::ptr::slice_from_raw_parts_mut(raw, pages)) };
         Ok(GuestMemory {
             base,
             size,
-            perms: perms.into_boxed_slice(),
+            perms,
             host,
             maps: spin::Mutex::new(Mappings::default()),
             code_epoch: AtomicU64::new(0),
@@ -403,6 +419,7 @@ impl GuestMemory {
         }
         let first = addr >> PAGE_SHIFT;
         let last = (addr + len - 1) >> PAGE_SHIFT;
+        let mut code = false;
         for page in first..=last {
             let raw = self.perms[page as usize].load(Ordering::Relaxed);
             let p = Perm::from_bits_truncate(raw);
@@ -414,9 +431,79 @@ impl GuestMemory {
                 };
                 return Err(fault(a, raw & MAPPED != 0));
             }
+            code |= raw & CODE != 0;
+        }
+        if code && access == Access::Write {
+            self.release_code(first, last);
         }
         // SAFETY: addr + len <= size, so the pointer stays inside the reservation.
         Ok(unsafe { self.base.add(addr as usize) })
+    }
+
+    /// Write-protect on the host the guest-writable pages of
+    /// `[start, end)` (they now hold translated code), so a write from
+    /// translated code faults on the host instead of changing code behind
+    /// the translator's back. Hosts that report such faults to the
+    /// translator (`HostOs::code_faults`) need this; the page keeps its
+    /// guest permission.
+    pub fn protect_code(&self, start: u64, end: u64) {
+        if start >= end || end > self.size {
+            return;
+        }
+        for page in start >> PAGE_SHIFT..=(end - 1) >> PAGE_SHIFT {
+            let p = &self.perms[page as usize];
+            let raw = p.load(Ordering::Relaxed);
+            if raw & (MAPPED | Perm::WRITE.bits() | CODE) == MAPPED | Perm::WRITE.bits() {
+                // SAFETY: the page is inside the reservation.
+                let at = unsafe { self.base.add((page << PAGE_SHIFT) as usize) };
+                if self
+                    .host
+                    .protect(at, PAGE_SIZE as usize, HostProt::READ)
+                    .is_ok()
+                {
+                    p.fetch_or(CODE, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+
+    /// Is the page holding `addr` write-protected because of translated
+    /// code (see [`GuestMemory::protect_code`])?
+    pub fn is_code_protected(&self, addr: u64) -> bool {
+        self.perms
+            .get((addr >> PAGE_SHIFT) as usize)
+            .is_some_and(|p| p.load(Ordering::Relaxed) & CODE != 0)
+    }
+
+    /// Is the page holding `addr` mapped (whatever its permission)?
+    pub fn is_mapped(&self, addr: u64) -> bool {
+        self.perms
+            .get((addr >> PAGE_SHIFT) as usize)
+            .is_some_and(|p| p.load(Ordering::Relaxed) & MAPPED != 0)
+    }
+
+    /// Give the code-protected pages among `first..=last` (page numbers)
+    /// back their guest protection, and tell the engines their code may
+    /// change.
+    pub fn release_code(&self, first: u64, last: u64) {
+        let mut any = false;
+        for page in first..=last {
+            let Some(p) = self.perms.get(page as usize) else {
+                break;
+            };
+            let raw = p.fetch_and(!CODE, Ordering::Relaxed);
+            if raw & CODE != 0 {
+                any = true;
+                // SAFETY: the page is inside the reservation.
+                let at = unsafe { self.base.add((page << PAGE_SHIFT) as usize) };
+                let _ =
+                    self.host
+                        .protect(at, PAGE_SIZE as usize, Perm::from_bits_truncate(raw).host());
+            }
+        }
+        if any {
+            self.invalidate_code();
+        }
     }
 
     /// Fast check for a naturally sized access of `N` bytes (N <= 8).
@@ -428,9 +515,11 @@ impl GuestMemory {
         need: Perm,
     ) -> Result<*mut u8, MemFault> {
         let idx = (addr >> PAGE_SHIFT) as usize;
+        // A write must also find the page free of translated code.
+        let guard = if access == Access::Write { CODE } else { 0 };
         if (addr & (PAGE_SIZE - 1)) <= PAGE_SIZE - N
             && let Some(p) = self.perms.get(idx)
-            && p.load(Ordering::Relaxed) & need.bits() != 0
+            && p.load(Ordering::Relaxed) & (need.bits() | guard) == need.bits()
         {
             // SAFETY: the page is inside the reservation (perms has one
             // entry per reserved page) and the access does not cross its end.
@@ -544,6 +633,7 @@ impl GuestMemory {
                 mapped: false,
             });
         }
+        self.release_code(first, last);
         let start = first << PAGE_SHIFT;
         let span = ((last + 1) << PAGE_SHIFT) - start;
         // SAFETY: [start, start+span) is inside the reservation (checked above).

@@ -125,7 +125,98 @@ pub fn run(opts: &Options) -> Result<bool, String> {
         rows.push((name, cells));
     }
     print_table(&whos, &rows);
+    if opts.filter.is_none() {
+        all_ok &= startup(opts, &whos[1..])?;
+    }
+    if opts.engines.iter().any(|e| e.starts_with("jit")) {
+        translation_overhead(&srcs, &out_dir)?;
+    }
     Ok(all_ok)
+}
+
+/// Start-up cost: the bundled demo (a static hello world) under each
+/// emulator, median of 20 runs.
+fn startup(opts: &Options, whos: &[Who]) -> Result<bool, String> {
+    let src = root().join("tests/demo/hello.c");
+    let rv = root().join("tests/build/bench/hello.rv64");
+    let cmd = [CC, "-O2", "-g0", "-static"].map(String::from);
+    let mut cmd = cmd.to_vec();
+    cmd.push(src.display().to_string());
+    build_cached(&cmd, &src, &[], &rv)?;
+    let mut ok = true;
+    let mut cells = Vec::new();
+    for w in whos {
+        let mut times = Vec::new();
+        for _ in 0..20.max(opts.runs) {
+            let mut c = match w {
+                Who::Pvm(e) => {
+                    let mut c = Command::new(pvm_binary());
+                    c.args(crate::suite::engine_args(e));
+                    c
+                }
+                _ => Command::new("qemu-riscv64"),
+            };
+            c.arg(&rv);
+            match run_captured(&mut c, b"", Duration::from_secs(60)) {
+                Ok(o) if o.status == 0 => times.push(o.elapsed.as_secs_f64()),
+                Ok(o) => {
+                    eprintln!("hello under {}: exit status {}", w.label(), o.status);
+                    ok = false;
+                    break;
+                }
+                Err(e) => {
+                    eprintln!("hello under {}: {e}", w.label());
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        if !times.is_empty() {
+            cells.push(format!("{} {:.1} ms", w.label(), 1e3 * median(&mut times)));
+        }
+    }
+    println!();
+    println!(
+        "start-up, static hello world (median of 20): {}",
+        cells.join(" | ")
+    );
+    Ok(ok)
+}
+
+/// What translating costs: one `pvm --stats` run of each benchmark.
+fn translation_overhead(srcs: &[PathBuf], out_dir: &std::path::Path) -> Result<(), String> {
+    println!();
+    println!(
+        "| benchmark | regions | guest insts translated | host code bytes | translate ms | share of run |"
+    );
+    println!(
+        "|-----------|---------|------------------------|-----------------|--------------|--------------|"
+    );
+    for src in srcs {
+        let name = src.file_stem().unwrap().to_string_lossy().into_owned();
+        let rv = out_dir.join(format!("{name}.rv64"));
+        let mut c = Command::new(pvm_binary());
+        c.args(["--engine", "jit", "--stats"]).arg(&rv);
+        let o = run_captured(&mut c, b"", Duration::from_secs(900))?;
+        let text = String::from_utf8_lossy(&o.stderr);
+        let stat = |key: &str| -> f64 {
+            text.lines()
+                .find_map(|l| l.strip_prefix(&format!("pvm: {key}: ")))
+                .and_then(|v| v.trim().trim_end_matches(" s").parse().ok())
+                .unwrap_or(f64::NAN)
+        };
+        let ns = stat("jit_translate_ns");
+        let wall = stat("wall time");
+        println!(
+            "| {name} | {} | {} | {} | {:.2} | {:.2}% |",
+            stat("jit_regions_translated"),
+            stat("jit_guest_insts_translated"),
+            stat("jit_host_code_bytes"),
+            ns / 1e6,
+            100.0 * ns / 1e9 / wall
+        );
+    }
+    Ok(())
 }
 
 fn fmt_cells(whos: &[Who], cells: &[Option<f64>]) -> String {

@@ -102,6 +102,11 @@ pub fn scan(
 
 /// Most guest instructions in one region.
 pub const MAX_REGION: usize = 256;
+/// Caches smaller than this translate single blocks, not regions: under a
+/// whole flush, a cache that cannot hold the working set spends its time
+/// translating, and regions (which include the paths not taken) would
+/// multiply that work.
+const REGION_MIN_CACHE: usize = 1 << 20;
 /// How far (bytes) a region reaches from its entry.
 const REGION_WINDOW: u64 = 4096;
 
@@ -124,11 +129,15 @@ fn region_successors(last: &GuestInst, cut_short: bool) -> [Option<u64>; 2] {
 
 /// Cut the region entered at `entry`: the basic blocks reachable from it
 /// by branches and plain jumps within [`REGION_WINDOW`] bytes, up to
-/// [`MAX_REGION`] instructions, in address order. A branch into the middle
+/// `max` instructions, in address order. A branch into the middle
 /// of a block splits it, so every guest instruction is translated once per
 /// region. A fetch fault at `entry` is the guest's fault; one elsewhere
 /// leaves that pc out of the region (execution faults when it gets there).
-pub fn scan_region(mem: &GuestMemory, entry: u64) -> Result<Vec<Vec<GuestInst>>, MemFault> {
+pub fn scan_region(
+    mem: &GuestMemory,
+    entry: u64,
+    max: usize,
+) -> Result<Vec<Vec<GuestInst>>, MemFault> {
     use alloc::collections::BTreeMap;
     let mut blocks: BTreeMap<u64, Vec<GuestInst>> = BTreeMap::new();
     let mut work = vec![entry];
@@ -152,14 +161,14 @@ pub fn scan_region(mem: &GuestMemory, entry: u64) -> Result<Vec<Vec<GuestInst>>,
             let _ = start;
             continue;
         }
-        if total >= MAX_REGION {
+        if total >= max {
             continue;
         }
         let next_start = blocks.range(pc + 1..).next().map(|(&s, _)| s);
         let mut insts = Vec::new();
         let mut at = pc;
         let mut cut_short = true;
-        while insts.len() < MAX_BLOCK && total + insts.len() < MAX_REGION {
+        while insts.len() < MAX_BLOCK && total + insts.len() < max {
             if Some(at) == next_start {
                 break;
             }
@@ -245,7 +254,7 @@ impl Jit {
         let cache_size = cache_size.next_multiple_of(PAGE_SIZE as usize);
         let base = host.alloc_code(cache_size)?;
         let mut cache = CodeCache::new(base, cache_size);
-        let (fixed, stubs) = x86_64::fixed_code(cache.base());
+        let (fixed, stubs) = x86_64::fixed_code(cache.base(), host.code_faults());
         let entry_addr = cache.install_fixed(&fixed).map_err(|_| Errno::ENOMEM)?;
         debug_assert_eq!(entry_addr, stubs.entry);
         // SAFETY: `entry_addr` is the start of the entry code just written
@@ -275,6 +284,10 @@ impl Jit {
             code_pages: core::ptr::null(),
             code_pages_words: 0,
             fault: None,
+            mem_limit: 0,
+            cache: core::ptr::null(),
+            fault_exit: stubs.fault_exit,
+            host_fault: None,
         });
         Ok(Jit {
             cache,
@@ -349,7 +362,14 @@ impl Jit {
     /// Translate the region entered at `pc`.
     fn translate(&mut self, pc: u64, mem: &GuestMemory) -> Result<u64, MemFault> {
         let t0 = self.now_ns();
-        let blocks = scan_region(mem, pc)?;
+        let blocks = if self.cache.capacity() >= REGION_MIN_CACHE {
+            scan_region(mem, pc, MAX_REGION)?
+        } else {
+            scan_region(mem, pc, MAX_BLOCK)?
+                .into_iter()
+                .filter(|b| b[0].pc == pc)
+                .collect()
+        };
         let refs: Vec<&[GuestInst]> = blocks.iter().map(|b| b.as_slice()).collect();
         let first = refs[0][0].pc;
         let last = *refs[refs.len() - 1].last().expect("blocks are non-empty");
@@ -373,6 +393,7 @@ impl Jit {
                 host_off: 0,
                 host_len: 0,
                 side: block.side,
+                regs: block.regs,
             };
             match self.cache.insert(&block.code, t) {
                 Some(h) => {
@@ -390,13 +411,48 @@ impl Jit {
         };
         for b in &refs {
             let l = b[b.len() - 1];
-            self.mark_code(b[0].pc, l.pc.wrapping_add(l.len as u64));
+            let end = l.pc.wrapping_add(l.len as u64);
+            self.mark_code(b[0].pc, end);
+            if self.stubs.host_faults {
+                mem.protect_code(b[0].pc, end);
+            }
         }
         let _ = first;
         self.stats.blocks += 1;
         self.stats.guest_insts += refs.iter().map(|b| b.len() as u64).sum::<u64>();
         self.stats.translate_ns += self.now_ns().wrapping_sub(t0);
         Ok(host)
+    }
+
+    /// A guest access from translated code faulted on the host at guest
+    /// `addr` (`cpu` is at the faulting instruction). A write into a page
+    /// write-protected because it holds translated code is self-modifying
+    /// code, not a fault: lift the protection (which moves the code epoch,
+    /// so the cache is flushed before anything else runs), run that one
+    /// instruction exactly, and go on. Anything else is the guest's fault.
+    fn host_fault(
+        &mut self,
+        cpu: &mut Cpu,
+        mem: &GuestMemory,
+        addr: u64,
+        write: bool,
+    ) -> Result<(), Trap> {
+        if write && mem.is_code_protected(addr) {
+            let page = addr / PAGE_SIZE;
+            mem.release_code(page, page);
+            let bits = fetch(mem, cpu.pc).map_err(Trap::MemFault)?;
+            let (inst, len) = decode(bits);
+            return step::step(cpu, mem, inst, len, &mut self.ctx.lr_value);
+        }
+        Err(Trap::MemFault(MemFault {
+            addr,
+            access: if write {
+                crate::memory::Access::Write
+            } else {
+                crate::memory::Access::Read
+            },
+            mapped: mem.is_mapped(addr),
+        }))
     }
 
     /// Record that guest `[start, end)` holds translated code.
@@ -451,6 +507,10 @@ impl Engine for Jit {
             code_pages: self.code_pages.as_ptr(),
             code_pages_words: self.code_pages.len(),
             fault: None,
+            mem_limit: mem.size() - 8,
+            cache: &self.cache,
+            fault_exit: self.stubs.fault_exit,
+            host_fault: None,
         };
         // A chainable exit taken last time: (rel32 site, cache generation).
         let mut chain_from: Option<(u64, u64)> = None;
@@ -493,8 +553,14 @@ impl Engine for Jit {
                     let e = self.exit_entry();
                     cpu.pc = e.guest_pc;
                     cpu.instret = cpu.instret.wrapping_add(e.index as u64);
-                    let f = self.ctx.fault.take().expect("fault exit sets the fault");
-                    return Trap::MemFault(f);
+                    if let Some((addr, write)) = self.ctx.host_fault.take() {
+                        if let Err(t) = self.host_fault(cpu, mem, addr, write) {
+                            return t;
+                        }
+                    } else {
+                        let f = self.ctx.fault.take().expect("fault exit sets the fault");
+                        return Trap::MemFault(f);
+                    }
                 }
                 exit::TRAP => {
                     let e = self.exit_entry();
@@ -526,7 +592,7 @@ impl Engine for Jit {
     fn stats(&self) -> Vec<(&'static str, u64)> {
         let s = &self.stats;
         vec![
-            ("jit_blocks_translated", s.blocks),
+            ("jit_regions_translated", s.blocks),
             ("jit_guest_insts_translated", s.guest_insts),
             ("jit_host_code_bytes", s.host_bytes),
             ("jit_cache_flushes", s.flushes),

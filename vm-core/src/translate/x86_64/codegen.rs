@@ -138,6 +138,8 @@ pub struct GuestInst {
 pub struct Block {
     pub code: Vec<u8>,
     pub side: Vec<SideEntry>,
+    /// The guest register cached in each [`ALLOC`] register (0: none).
+    pub regs: [u8; 8],
     /// Number of chainable exits emitted.
     pub exits: u32,
 }
@@ -159,6 +161,25 @@ enum Cold {
     },
     /// The budget ran out on entry.
     Budget { label: Label, gi: GuestInst },
+    /// A load the fast path could not make: call the checked helper, put
+    /// its value in `dst` and go back to `done`.
+    SlowLoad {
+        label: Label,
+        done: Label,
+        h: Helper,
+        dst: Reg,
+        gi: GuestInst,
+        index: u32,
+    },
+    /// The same for a store of the value in `v` (address in `rsi`).
+    SlowStore {
+        label: Label,
+        done: Label,
+        h: Helper,
+        v: Reg,
+        gi: GuestInst,
+        index: u32,
+    },
     /// The step helper returned a nonzero status: trap, or code changed.
     Step {
         label: Label,
@@ -244,6 +265,8 @@ struct Gen {
     labels: BTreeMap<u64, Label>,
     /// Guest pc of the block emitted after the current one, if any.
     next_start: Option<u64>,
+    /// The region's helper thunks (see `call_helper`), by [`Helper`].
+    thunks: [Option<Label>; super::HELPERS],
 }
 
 /// Translate a region into host code placed at host address `base`;
@@ -271,6 +294,26 @@ pub fn translate(
             written |= 1 << rd;
         }
     }
+    // Budget checks go where loops can close: the entry and the targets
+    // of backward edges (every cycle inside the region has one).
+    let mut headers = alloc::collections::BTreeSet::new();
+    headers.insert(entry);
+    for b in blocks {
+        let last = b[b.len() - 1];
+        let target = match last.inst {
+            Inst::Beq(s)
+            | Inst::Bne(s)
+            | Inst::Blt(s)
+            | Inst::Bge(s)
+            | Inst::Bltu(s)
+            | Inst::Bgeu(s) => last.pc.wrapping_add(s.imm as i64 as u64),
+            Inst::Jal(u) => last.pc.wrapping_add(u.imm as i64 as u64),
+            _ => continue,
+        };
+        if target <= last.pc {
+            headers.insert(target);
+        }
+    }
     let steps_before = steps.len();
     // `int_rd` predicts what the code writes; `put` records what it does.
     // Should they ever disagree, generate again with the union, so the
@@ -287,6 +330,7 @@ pub fn translate(
             dirty: 0,
             labels: BTreeMap::new(),
             next_start: None,
+            thunks: [None; super::HELPERS],
         };
         for b in blocks {
             let l = g.a.label();
@@ -300,18 +344,22 @@ pub fn translate(
         for (bi, insts) in blocks.iter().enumerate() {
             g.a.bind(g.labels[&insts[0].pc]);
             g.next_start = blocks.get(bi + 1).map(|b| b[0].pc);
-            let budget = g.a.label();
-            g.a.alu_rm(
-                W::B64,
-                Alu::Cmp,
-                Reg::R14,
-                Mem::base(Reg::Rbp, off::INSTRET_LIMIT),
-            );
-            g.a.jcc(Cond::Ae, budget);
-            g.cold.push(Cold::Budget {
-                label: budget,
-                gi: insts[0],
-            });
+            // A block only reached forward inside the region needs no check
+            // for the region to come back to the dispatcher in time.
+            if headers.contains(&insts[0].pc) {
+                let budget = g.a.label();
+                g.a.alu_rm(
+                    W::B64,
+                    Alu::Cmp,
+                    Reg::R14,
+                    Mem::base(Reg::Rbp, off::INSTRET_LIMIT),
+                );
+                g.a.jcc(Cond::Ae, budget);
+                g.cold.push(Cold::Budget {
+                    label: budget,
+                    gi: insts[0],
+                });
+            }
             let mut ended = false;
             for (i, gi) in insts.iter().enumerate() {
                 g.side.push(SideEntry {
@@ -335,15 +383,27 @@ pub fn translate(
             }
         }
         g.emit_cold()?;
+        g.emit_thunks()?;
         g.a.finish()?;
         if g.dirty & !g.written != 0 {
             written |= g.dirty;
             steps.truncate(steps_before);
             continue;
         }
+        let mut regs = [0u8; 8];
+        for (r, h) in map.iter().enumerate() {
+            if let Some(h) = h {
+                let slot = ALLOC
+                    .iter()
+                    .position(|a| a == h)
+                    .expect("allocated from ALLOC");
+                regs[slot] = r as u8;
+            }
+        }
         return Ok(Block {
             code: g.a.code,
             side: g.side,
+            regs,
             exits: g.exits,
         });
     }
@@ -458,11 +518,36 @@ impl Gen {
     }
 
     /// Call helper trampoline `h` with the `Cpu` up to date; afterwards the
-    /// cached registers are reloaded (flags are preserved: only moves).
+    /// cached registers are reloaded. The write-back and reload are the
+    /// same everywhere in a region, so they live in one out-of-line thunk
+    /// per helper (emitted with the cold code), keeping call sites short.
     fn call_helper(&mut self, h: Helper) -> Result<(), AsmError> {
-        self.write_back();
-        self.a.call_abs(self.stubs.helper(h))?;
-        self.reload_all();
+        let l = match self.thunks[h as usize] {
+            Some(l) => l,
+            None => {
+                let l = self.a.label();
+                self.thunks[h as usize] = Some(l);
+                l
+            }
+        };
+        self.a.call_label(l);
+        Ok(())
+    }
+
+    /// The thunks `call_helper` used: `rsp` is 8 off the 16-byte alignment
+    /// inside (the call pushed the return address), so realign around the
+    /// helper call.
+    fn emit_thunks(&mut self) -> Result<(), AsmError> {
+        for (i, t) in self.thunks.into_iter().enumerate() {
+            let Some(l) = t else { continue };
+            self.a.bind(l);
+            self.a.alu_ri(W::B64, Alu::Sub, Reg::Rsp, 8);
+            self.write_back();
+            self.a.call_abs(self.stubs.helpers[i])?;
+            self.reload_all();
+            self.a.alu_ri(W::B64, Alu::Add, Reg::Rsp, 8);
+            self.a.ret();
+        }
         Ok(())
     }
 
@@ -537,12 +622,18 @@ impl Gen {
     }
 
     fn load(&mut self, i: I, h: Helper, gi: &GuestInst, index: u32) -> Result<(), AsmError> {
-        self.load_to(i.rs1, i.imm, h, gi, index)?;
-        self.put(i.rd, Reg::Rax);
+        if i.rd == 0 {
+            // Still performed: it may fault.
+            return self.load_to(i.rs1, i.imm, h, gi, index, Reg::Rax);
+        }
+        let d = self.work(i.rd, None);
+        self.load_to(i.rs1, i.imm, h, gi, index, d)?;
+        self.done(i.rd, d);
         Ok(())
     }
 
-    /// Load through helper `h` from `x[rs1] + imm` into `rax`.
+    /// Load through helper `h` from `x[rs1] + imm` into `dst` (the slow
+    /// path, out of line, calls the checked helper).
     fn load_to(
         &mut self,
         rs1: u8,
@@ -550,6 +641,7 @@ impl Gen {
         h: Helper,
         gi: &GuestInst,
         index: u32,
+        dst: Reg,
     ) -> Result<(), AsmError> {
         self.addr(rs1, imm);
         let (w, signed) = match h {
@@ -563,26 +655,44 @@ impl Gen {
         };
         let slow = self.a.label();
         let done = self.a.label();
-        self.tlb_probe(w, READ, slow);
+        self.probe(w, READ, slow);
         let m = Mem::indexed(Reg::R12, Reg::Rsi);
         if signed {
-            self.a.load_sx(w, Reg::Rax, m);
+            self.a.load_sx(w, dst, m);
         } else {
-            self.a.load_zx(w, Reg::Rax, m);
+            self.a.load_zx(w, dst, m);
         }
-        self.a.jmp(done);
-        self.a.bind(slow);
-        self.call_helper(h)?;
-        let label = self.a.label();
-        self.a.test_rr(W::B64, Reg::Rdx, Reg::Rdx);
-        self.a.jcc(Cond::Ne, label);
-        self.cold.push(Cold::Fault {
-            label,
+        self.a.bind(done);
+        self.cold.push(Cold::SlowLoad {
+            label: slow,
+            done,
+            h,
+            dst,
             gi: *gi,
             index,
         });
-        self.a.bind(done);
         Ok(())
+    }
+
+    /// Jump to `slow` unless the access of width `w` at guest address `rsi`
+    /// may go straight to `r12 + rsi`. With host faults, that is any access
+    /// inside the reservation (the host's protection follows the guest's,
+    /// and `host_fault` turns a fault into a precise guest fault);
+    /// otherwise the page must be in the TLB with permission `need`.
+    fn probe(&mut self, w: W, need: i32, slow: Label) {
+        if self.stubs.host_faults {
+            // Unsigned: a wild address fails too, so the host access stays
+            // inside the reservation whatever the guest computed.
+            self.a.alu_rm(
+                W::B64,
+                Alu::Cmp,
+                Reg::Rsi,
+                Mem::base(Reg::Rbp, off::MEM_LIMIT),
+            );
+            self.a.jcc(Cond::A, slow);
+        } else {
+            self.tlb_probe(w, need, slow);
+        }
     }
 
     /// Jump to `slow` unless the access of width `w` at guest address `rsi`
@@ -620,13 +730,13 @@ impl Gen {
 
     fn store(&mut self, s: S, h: Helper, gi: &GuestInst, index: u32) -> Result<(), AsmError> {
         self.addr(s.rs1, s.imm);
-        self.get(Reg::Rdx, s.rs2);
-        self.store_call(h, gi, index)
+        let v = self.src(s.rs2, Reg::Rdx);
+        self.store_call(h, gi, index, v)
     }
 
-    /// Store through the TLB or helper `h` (address in `rsi`, value in
-    /// `rdx`).
-    fn store_call(&mut self, h: Helper, gi: &GuestInst, index: u32) -> Result<(), AsmError> {
+    /// Store the value in `v` at guest address `rsi`, straight to memory
+    /// or (out of line) through helper `h`.
+    fn store_call(&mut self, h: Helper, gi: &GuestInst, index: u32, v: Reg) -> Result<(), AsmError> {
         let w = match h {
             Helper::StoreU8 => W::B8,
             Helper::StoreU16 => W::B16,
@@ -635,31 +745,37 @@ impl Gen {
         };
         let slow = self.a.label();
         let done = self.a.label();
-        self.tlb_probe(w, WRITE, slow);
-        self.a.store(w, Mem::indexed(Reg::R12, Reg::Rsi), Reg::Rdx);
-        self.a.jmp(done);
-        self.a.bind(slow);
-        self.store_slow(h, gi, index, done)
-    }
-
-    fn store_slow(
-        &mut self,
-        h: Helper,
-        gi: &GuestInst,
-        index: u32,
-        done: Label,
-    ) -> Result<(), AsmError> {
-        self.call_helper(h)?;
-        let label = self.a.label();
-        self.a.test_rr(W::B64, Reg::Rax, Reg::Rax);
-        self.a.jcc(Cond::Ne, label);
-        self.cold.push(Cold::Store {
-            label,
+        self.probe(w, WRITE, slow);
+        self.a.store(w, Mem::indexed(Reg::R12, Reg::Rsi), v);
+        self.a.bind(done);
+        self.cold.push(Cold::SlowStore {
+            label: slow,
+            done,
+            h,
+            v,
             gi: *gi,
             index,
         });
-        self.a.bind(done);
         Ok(())
+    }
+
+    /// Register for computing guest register `rd`'s new value: its host
+    /// register when cached (unless that is `avoid`'s, a source still to
+    /// be read), else `rax`. Finish with [`Gen::done`].
+    fn work(&mut self, rd: u8, avoid: Option<u8>) -> Reg {
+        match self.map[rd as usize] {
+            Some(c) if rd != 0 && avoid != Some(rd) => c,
+            _ => Reg::Rax,
+        }
+    }
+
+    /// `rd` now holds the value computed in `h` (from [`Gen::work`]).
+    fn done(&mut self, rd: u8, h: Reg) {
+        if h == Reg::Rax {
+            self.put(rd, h);
+        } else {
+            self.dirty |= 1 << rd;
+        }
     }
 
     /// `rd = rs1 op imm` in 64 (or 32, sign-extended) bits.
@@ -667,51 +783,67 @@ impl Gen {
         if i.rd == 0 {
             return;
         }
-        self.get(Reg::Rax, i.rs1);
-        self.a.alu_ri(w, op, Reg::Rax, i.imm);
-        if w == W::B32 {
-            self.a.movsxd(Reg::Rax, Reg::Rax);
+        if i.rs1 == 0 && op == Alu::Add {
+            // li
+            return self.put_imm(i.rd, i.imm as i64 as u64);
         }
-        self.put(i.rd, Reg::Rax);
+        let d = self.work(i.rd, None);
+        match self.map[i.rs1 as usize] {
+            Some(c) if op == Alu::Add && w == W::B64 && i.rs1 != 0 => {
+                self.a.lea(W::B64, d, Mem::base(c, i.imm));
+            }
+            _ => {
+                self.get(d, i.rs1);
+                self.a.alu_ri(w, op, d, i.imm);
+            }
+        }
+        if w == W::B32 {
+            self.a.movsxd(d, d);
+        }
+        self.done(i.rd, d);
     }
 
     fn shift_imm(&mut self, i: I, op: Shift, w: W) {
         if i.rd == 0 {
             return;
         }
-        self.get(Reg::Rax, i.rs1);
-        self.a.shift_ri(w, op, Reg::Rax, i.imm as u8);
+        let d = self.work(i.rd, None);
+        self.get(d, i.rs1);
+        self.a.shift_ri(w, op, d, i.imm as u8);
         if w == W::B32 {
-            self.a.movsxd(Reg::Rax, Reg::Rax);
+            self.a.movsxd(d, d);
         }
-        self.put(i.rd, Reg::Rax);
+        self.done(i.rd, d);
     }
 
     fn alu_reg(&mut self, r: R, op: Alu, w: W) {
         if r.rd == 0 {
             return;
         }
-        self.get(Reg::Rax, r.rs1);
+        let d = self.work(r.rd, (r.rs1 != r.rs2).then_some(r.rs2));
+        self.get(d, r.rs1);
         let b = self.src(r.rs2, Reg::Rcx);
-        self.a.alu_rr(w, op, Reg::Rax, b);
+        self.a.alu_rr(w, op, d, b);
         if w == W::B32 {
-            self.a.movsxd(Reg::Rax, Reg::Rax);
+            self.a.movsxd(d, d);
         }
-        self.put(r.rd, Reg::Rax);
+        self.done(r.rd, d);
     }
 
     fn shift_reg(&mut self, r: R, op: Shift, w: W) {
         if r.rd == 0 {
             return;
         }
-        // x86 masks the count to 6 (5) bits, exactly as RISC-V does.
+        // x86 masks the count to 6 (5) bits, exactly as RISC-V does. The
+        // count is copied first, so `rd` may be `rs2`.
         self.get(Reg::Rcx, r.rs2);
-        self.get(Reg::Rax, r.rs1);
-        self.a.shift_rcl(w, op, Reg::Rax);
+        let d = self.work(r.rd, None);
+        self.get(d, r.rs1);
+        self.a.shift_rcl(w, op, d);
         if w == W::B32 {
-            self.a.movsxd(Reg::Rax, Reg::Rax);
+            self.a.movsxd(d, d);
         }
-        self.put(r.rd, Reg::Rax);
+        self.done(r.rd, d);
     }
 
     fn set_cmp_imm(&mut self, i: I, c: Cond) {
@@ -972,7 +1104,7 @@ impl Gen {
             Fld(i) | Flw(i) => {
                 let d = matches!(gi.inst, Fld(_));
                 let h = if d { Helper::LoadU64 } else { Helper::LoadU32 };
-                self.load_to(i.rs1, i.imm, h, gi, index)?;
+                self.load_to(i.rs1, i.imm, h, gi, index, Reg::Rax)?;
                 if !d {
                     self.a.mov_imm(Reg::Rcx, BOX);
                     self.a.alu_rr(W::B64, Alu::Or, Reg::Rax, Reg::Rcx);
@@ -990,7 +1122,7 @@ impl Gen {
                     self.a.alu_ri(W::B64, Alu::Add, Reg::Rsi, s.imm);
                 }
                 self.a.load(W::B64, Reg::Rdx, f(s.rs2));
-                self.store_call(h, gi, index)?;
+                self.store_call(h, gi, index, Reg::Rdx)?;
             }
             FmvXD(r) => {
                 self.a.load(W::B64, Reg::Rax, f(r.rs1));
@@ -1156,9 +1288,63 @@ impl Gen {
     }
 
     fn emit_cold(&mut self) -> Result<(), AsmError> {
+        // Slow paths add fault exits of their own: go until none is left.
+        while !self.cold.is_empty() {
+            self.emit_cold_once()?;
+        }
+        Ok(())
+    }
+
+    fn emit_cold_once(&mut self) -> Result<(), AsmError> {
         let cold = core::mem::take(&mut self.cold);
         for c in cold {
             match c {
+                Cold::SlowLoad {
+                    label,
+                    done,
+                    h,
+                    dst,
+                    gi,
+                    index,
+                } => {
+                    self.a.bind(label);
+                    self.call_helper(h)?;
+                    let fault = self.a.label();
+                    self.a.test_rr(W::B64, Reg::Rdx, Reg::Rdx);
+                    self.a.jcc(Cond::Ne, fault);
+                    self.cold.push(Cold::Fault {
+                        label: fault,
+                        gi,
+                        index,
+                    });
+                    if dst != Reg::Rax {
+                        self.a.mov_rr(W::B64, dst, Reg::Rax);
+                    }
+                    self.a.jmp(done);
+                }
+                Cold::SlowStore {
+                    label,
+                    done,
+                    h,
+                    v,
+                    gi,
+                    index,
+                } => {
+                    self.a.bind(label);
+                    if v != Reg::Rdx {
+                        self.a.mov_rr(W::B64, Reg::Rdx, v);
+                    }
+                    self.call_helper(h)?;
+                    let status = self.a.label();
+                    self.a.test_rr(W::B64, Reg::Rax, Reg::Rax);
+                    self.a.jcc(Cond::Ne, status);
+                    self.cold.push(Cold::Store {
+                        label: status,
+                        gi,
+                        index,
+                    });
+                    self.a.jmp(done);
+                }
                 Cold::Fault { label, gi, index } => {
                     self.a.bind(label);
                     self.side_cold(&gi, index);

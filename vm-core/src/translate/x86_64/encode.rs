@@ -561,6 +561,13 @@ impl Asm {
     }
 
     /// `call target` to an absolute host address (rel32).
+    /// `call rel32` to a label.
+    pub fn call_label(&mut self, l: Label) {
+        self.b(0xe8);
+        let at = self.pos();
+        self.d32(0);
+        self.fixups.push((at, l));
+    }
     pub fn call_abs(&mut self, target: u64) -> Result<(), AsmError> {
         self.b(0xe8);
         let at = self.pos();

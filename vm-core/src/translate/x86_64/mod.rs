@@ -121,6 +121,66 @@ pub struct Ctx {
     pub lr_value: u64,
     /// Set by the step helper when the instruction traps.
     pub trap: Option<Trap>,
+    /// Largest guest address translated code may access directly with an
+    /// access of up to 8 bytes (the guest memory size minus 8); above it,
+    /// the checked helper decides. Only used with host faults.
+    pub mem_limit: u64,
+    /// The code cache (for [`host_fault`]).
+    pub cache: *const crate::cache::CodeCache,
+    /// Where [`host_fault`] resumes: the shared fault exit.
+    pub fault_exit: u64,
+    /// Set by [`host_fault`]: the guest address and kind (write or not)
+    /// of the access that faulted on the host.
+    pub host_fault: Option<(u64, bool)>,
+}
+
+/// Handle a host memory fault raised by translated code: the host's fault
+/// handler calls this when the faulting instruction pointer `rip` lies in
+/// a code cache (memory from `HostOs::alloc_code`). `regs` are the
+/// interrupted general registers by hardware number (`rax` = 0 ... `r15` =
+/// 15), `addr` the faulting host address and `write` whether the access
+/// was a write.
+///
+/// When the fault is a guest memory access of a live translation, this
+/// stores the guest registers cached in host registers back to the `Cpu`
+/// (so it holds the precise state before the faulting instruction),
+/// records the fault in the `Ctx`, sets `regs` for the shared fault exit
+/// and returns the host address to resume at. Otherwise it returns `None`
+/// and changes nothing: the fault is a real host crash.
+///
+/// # Safety
+/// `rip` must be inside a code cache of this process and `regs` the
+/// registers of the thread that faulted there, so `rbp` holds that
+/// thread's live `Ctx` (translated code keeps it there throughout).
+pub unsafe fn host_fault(regs: &mut [u64; 16], rip: u64, addr: u64, write: bool) -> Option<u64> {
+    let ctx = regs[Reg::Rbp as usize] as *mut Ctx;
+    if ctx.is_null() {
+        return None;
+    }
+    // SAFETY: per the contract, rbp is the faulting thread's `Ctx`, which
+    // the dispatcher borrowed for the whole run of translated code; nothing
+    // else uses it while that thread is stopped in its fault handler.
+    let ctx = unsafe { &mut *ctx };
+    if ctx.cache.is_null() || ctx.mem.is_null() || ctx.cpu.is_null() {
+        return None;
+    }
+    // SAFETY: the cache, memory and Cpu pointers are the run's (set by the
+    // dispatcher before entering translated code), alive for the run; the
+    // cache is not modified while translated code runs.
+    let (cache, mem, cpu) = unsafe { (&*ctx.cache, &*ctx.mem, &mut *ctx.cpu) };
+    let guest = addr.wrapping_sub(ctx.mem_base);
+    if guest >= mem.size() {
+        return None;
+    }
+    let (t, _) = cache.find_host(rip)?;
+    for (slot, &r) in t.regs.iter().enumerate().take(codegen::ALLOC.len()) {
+        if r != 0 {
+            cpu.x[r as usize] = regs[codegen::ALLOC[slot] as usize];
+        }
+    }
+    ctx.host_fault = Some((guest, write));
+    regs[Reg::Rax as usize] = rip;
+    Some(ctx.fault_exit)
 }
 
 /// Entries in the translation's page cache (a power of two).
@@ -191,6 +251,7 @@ pub(crate) mod off {
         offset_of!(Cpu, f) as i32 + 8 * r as i32 - CPU_BIAS
     }
     pub const MEM_BASE: i32 = offset_of!(Ctx, mem_base) as i32;
+    pub const MEM_LIMIT: i32 = offset_of!(Ctx, mem_limit) as i32;
     pub const INSTRET_LIMIT: i32 = offset_of!(Ctx, instret_limit) as i32;
     pub const EXIT_SITE: i32 = offset_of!(Ctx, exit_site) as i32;
     pub const IND_TABLE: i32 = offset_of!(Ctx, ind_table) as i32;
@@ -224,7 +285,7 @@ pub enum Helper {
     Step,
 }
 
-const HELPERS: usize = 12;
+pub(crate) const HELPERS: usize = 12;
 
 fn helper_addr(h: Helper) -> u64 {
     match h {
@@ -266,6 +327,10 @@ pub struct Stubs {
     /// The host has FMA3 (and the OS saves AVX state), so fused
     /// multiply-adds can be inline.
     pub fma: bool,
+    /// The host reports faults in translated code (`HostOs::code_faults`):
+    /// guest accesses go straight to memory, the host's protection
+    /// catching bad ones (see [`host_fault`]).
+    pub host_faults: bool,
 }
 
 /// Can translated code use FMA3: the CPU has it, and the OS has enabled the
@@ -296,7 +361,7 @@ impl Stubs {
 /// flushes) for host address `base`: the entry (saves the callee-saved
 /// registers, loads the fixed ones, jumps to the translation), the shared
 /// exits, and the helper trampolines.
-pub fn fixed_code(base: u64) -> (alloc::vec::Vec<u8>, Stubs) {
+pub fn fixed_code(base: u64, host_faults: bool) -> (alloc::vec::Vec<u8>, Stubs) {
     use encode::Alu;
     let mut a = Asm::new(base);
     let align = |a: &mut Asm| {
@@ -387,6 +452,7 @@ pub fn fixed_code(base: u64) -> (alloc::vec::Vec<u8>, Stubs) {
             trap_exit,
             helpers,
             fma: host_has_fma(),
+            host_faults,
         },
     )
 }

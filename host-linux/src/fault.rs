@@ -1,0 +1,123 @@
+//! The host fault handler for translated code.
+//!
+//! Translated code accesses guest memory directly (see
+//! `vm_core::translate::x86_64`): the host protection of the guest
+//! reservation follows the guest's page permissions, so a bad guest access
+//! raises `SIGSEGV` here. When the faulting instruction lies in a code cache
+//! (one of the ranges registered by [`register_code`]), the handler hands
+//! the interrupted registers to `vm_core::translate::x86_64::host_fault`,
+//! which makes the guest state precise and points the thread at the
+//! translator's fault exit; returning from the handler resumes there. Any
+//! other fault is pvm's own: the previous disposition (Rust's stack
+//! overflow reporter, or the default) is put back and the instruction runs
+//! again into it.
+
+use std::sync::Once;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+/// Most code caches (one per guest thread) the handler knows about.
+const MAX_CACHES: usize = 256;
+
+static STARTS: [AtomicUsize; MAX_CACHES] = [const { AtomicUsize::new(0) }; MAX_CACHES];
+static ENDS: [AtomicUsize; MAX_CACHES] = [const { AtomicUsize::new(0) }; MAX_CACHES];
+static INSTALL: Once = Once::new();
+static INSTALLED: AtomicBool = AtomicBool::new(false);
+/// The disposition of SIGSEGV before ours (written once, before the
+/// handler is installed).
+static mut OLD: std::mem::MaybeUninit<libc::sigaction> = std::mem::MaybeUninit::zeroed();
+
+/// `ucontext` general registers by x86 hardware number (rax = 0 .. r15).
+const GREGS: [libc::c_int; 16] = [
+    libc::REG_RAX,
+    libc::REG_RCX,
+    libc::REG_RDX,
+    libc::REG_RBX,
+    libc::REG_RSP,
+    libc::REG_RBP,
+    libc::REG_RSI,
+    libc::REG_RDI,
+    libc::REG_R8,
+    libc::REG_R9,
+    libc::REG_R10,
+    libc::REG_R11,
+    libc::REG_R12,
+    libc::REG_R13,
+    libc::REG_R14,
+    libc::REG_R15,
+];
+
+/// Record `[base, base+len)` as a code cache and make sure the handler is
+/// installed. Returns whether faults there will reach the translator.
+pub fn register_code(base: usize, len: usize) -> bool {
+    INSTALL.call_once(install);
+    if !INSTALLED.load(Ordering::Acquire) {
+        return false;
+    }
+    for (s, e) in STARTS.iter().zip(ENDS.iter()) {
+        if s.compare_exchange(0, base, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            e.store(base + len, Ordering::Release);
+            return true;
+        }
+    }
+    false
+}
+
+fn in_code(pc: usize) -> bool {
+    STARTS
+        .iter()
+        .zip(ENDS.iter())
+        .any(|(s, e)| (s.load(Ordering::Acquire)..e.load(Ordering::Acquire)).contains(&pc))
+}
+
+fn install() {
+    // SAFETY: plain sigaction calls with valid, fully initialised structs;
+    // OLD is written here, once, before the handler that reads it exists.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = on_fault as *const () as usize;
+        // On the alternate stack when the thread has one (Rust sets one up
+        // to report stack overflows), so an overflow still reaches it.
+        sa.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
+        libc::sigemptyset(&mut sa.sa_mask);
+        let old = &raw mut OLD;
+        if libc::sigaction(libc::SIGSEGV, &sa, (*old).as_mut_ptr()) == 0 {
+            INSTALLED.store(true, Ordering::Release);
+        }
+    }
+}
+
+extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, uc: *mut libc::c_void) {
+    // SAFETY: the kernel passes a valid siginfo and ucontext for an
+    // SA_SIGINFO handler. `host_fault` is only called for a pc inside a
+    // registered code cache, where translated code keeps its context block
+    // in rbp (its safety contract); it touches only that thread's run
+    // state. Everything here is async-signal-safe: atomics, plain memory,
+    // and sigaction.
+    unsafe {
+        let uc = &mut *(uc as *mut libc::ucontext_t);
+        let g = &mut uc.uc_mcontext.gregs;
+        let rip = g[libc::REG_RIP as usize] as u64;
+        if in_code(rip as usize) {
+            let mut regs = [0u64; 16];
+            for (r, &i) in regs.iter_mut().zip(GREGS.iter()) {
+                *r = g[i as usize] as u64;
+            }
+            let addr = (*info).si_addr() as u64;
+            // Page-fault error code bit 1: the access was a write.
+            let write = g[libc::REG_ERR as usize] & 2 != 0;
+            if let Some(resume) =
+                vm_core::translate::x86_64::host_fault(&mut regs, rip, addr, write)
+            {
+                for (r, &i) in regs.iter().zip(GREGS.iter()) {
+                    g[i as usize] = *r as i64;
+                }
+                g[libc::REG_RIP as usize] = resume as i64;
+                return;
+            }
+        }
+        let old = &raw const OLD;
+        libc::sigaction(sig, (*old).as_ptr(), std::ptr::null_mut());
+    }
+}
