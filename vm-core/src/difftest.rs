@@ -37,6 +37,7 @@
 
 use crate::cpu::{Cpu, Trap};
 use crate::decode::decode;
+use crate::host::HostOs;
 use crate::interp::Interpreter;
 use crate::memory::{GuestMemory, Perm};
 use crate::process::Engine;
@@ -1096,10 +1097,18 @@ fn run_engine(e: &mut dyn Engine, cpu: &mut Cpu, mem: &GuestMemory) -> Option<Tr
 }
 
 impl Harness {
-    /// Fresh memories and engines on a [`TestHost`]. The translator gets
-    /// the smallest code cache, so flushes happen along the way too.
+    /// Fresh memories and engines on a [`TestHost`], whose guest memory
+    /// is plain heap: the translator checks every access in software.
     pub fn new() -> Harness {
-        let host = TestHost::leak();
+        Harness::with_host(TestHost::leak())
+    }
+
+    /// Fresh memories and engines on `host`. With a host that reports
+    /// faults in translated code ([`HostOs::code_faults`], e.g. pvm's Linux
+    /// host), the translator accesses guest memory directly and bad
+    /// accesses come back through the host's fault handler. The translator
+    /// gets the smallest code cache, so flushes happen along the way too.
+    pub fn with_host(host: &'static dyn HostOs) -> Harness {
         Harness {
             mem_i: GuestMemory::new(host, 1 << 24).expect("test guest memory"),
             mem_j: GuestMemory::new(host, 1 << 24).expect("test guest memory"),
@@ -1156,6 +1165,29 @@ impl Harness {
             })),
         }
     }
+}
+
+/// Counts of how the cases of [`run_seeds`] ended.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub ecalls: u64,
+    pub faults: u64,
+    pub other: u64,
+}
+
+/// Run the fixed-seed cases `0..cases` (with F/D if `fp`); the first
+/// disagreement comes back with its seed.
+pub fn run_seeds(h: &mut Harness, fp: bool, cases: u64) -> Result<Tally, (u64, Box<Mismatch>)> {
+    let mut t = Tally::default();
+    for seed in 0..cases {
+        let case = Case::generate(&mut Rng::seeded(seed), fp);
+        match h.run(&case).map_err(|m| (seed, m))?.trap {
+            Trap::Ecall => t.ecalls += 1,
+            Trap::MemFault(_) => t.faults += 1,
+            _ => t.other += 1,
+        }
+    }
+    Ok(t)
 }
 
 /// The fuzz entry point: derive a case from `input` (its first choice

@@ -10,30 +10,20 @@ extern crate std;
 
 use crate::cpu::Trap;
 use crate::decode::{Inst, decode};
-use crate::difftest::{Case, Harness, Rng, Source, fuzz_one, rv};
+use crate::difftest::{Case, Harness, Rng, Source, fuzz_one, run_seeds, rv};
 
 /// Run `cases` seeded cases; returns how many ended in an `ecall` and in
 /// a memory fault.
 fn differential(fp: bool, cases: u64) -> (u64, u64) {
     let mut h = Harness::new();
-    let (mut ecalls, mut faults) = (0, 0);
-    for seed in 0..cases {
-        let case = Case::generate(&mut Rng::seeded(seed), fp);
-        match h.run(&case) {
-            Ok(o) => match o.trap {
-                Trap::Ecall => ecalls += 1,
-                Trap::MemFault(_) => faults += 1,
-                _ => {}
-            },
-            Err(m) => panic!("seed {seed} (fp: {fp}): {m}"),
-        }
-    }
+    let t = run_seeds(&mut h, fp, cases)
+        .unwrap_or_else(|(seed, m)| panic!("seed {seed} (fp: {fp}): {m}"));
     // The small code cache filled up, direct exits were chained, and
     // indirect jumps went through the lookup table.
     assert!(h.jit_stat("jit_cache_flushes") > Some(0));
     assert!(h.jit_stat("jit_chained_exits") > Some(0));
     assert!(h.jit_stat("jit_indirect_hits") > Some(0));
-    (ecalls, faults)
+    (t.ecalls, t.faults)
 }
 
 #[test]
