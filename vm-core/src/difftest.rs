@@ -17,7 +17,8 @@
 //! instructions, forward branches and jumps (`jal`, compressed `c.j` and
 //! `c.beqz`/`c.bnez`, `auipc`+`jalr`) between item boundaries, loads and
 //! stores at random offsets from a data base register (sometimes through
-//! an unmapped base, so faults must be precise in both engines), AMOs and
+//! a bad base: unmapped, straddling the end of the data page, or
+//! read-only, so faults must be precise in both engines), AMOs and
 //! LR/SC sequences on aligned addresses of the data area, compressed
 //! instructions, CSR reads, F/D arithmetic, and now and then raw
 //! instruction bits (with control transfers and writes to the harness's
@@ -56,11 +57,16 @@ const CODE_LEN: u64 = 0x10000;
 pub const DATA: u64 = 0x40000;
 /// Size of the data area (compared after every case).
 pub const DATA_LEN: usize = 4096;
-/// Never mapped: loads and stores through it fault.
-const UNMAPPED: u64 = 0x80_0000;
+/// Where the "bad" base register points: right after the data area
+/// (never mapped, so accesses fault, and those just below it straddle the
+/// end of the data page), or, in some programs, into the read-only code
+/// mapping beyond the program (loads read zeroes, stores fault on a
+/// mapped page).
+const BAD_UNMAPPED: u64 = DATA + DATA_LEN as u64;
+const BAD_READ_ONLY: u64 = CODE + 0x8000;
 
-/// Registers the random instructions never write: the loop counter, an
-/// unmapped base, the data base, the address register of atomics
+/// Registers the random instructions never write: the loop counter, a
+/// bad base, the data base, the address register of atomics
 /// (written only by the `addi` that sets it up from the data base), and
 /// the base of self-modifying stores (written only by their `auipc`).
 const SMC: u8 = 27;
@@ -496,6 +502,22 @@ fn random_alu(r: &mut impl Source) -> u32 {
     }
 }
 
+/// Base register and offset of a load or store: mostly anywhere in the
+/// first half of the data area, sometimes through the bad base, just
+/// below it (straddling the end of the data page) or beyond.
+fn mem_operand(r: &mut impl Source) -> (u8, i32) {
+    if r.chance(5) {
+        let off = if r.chance(50) {
+            -1 - r.below(8) as i32
+        } else {
+            r.below(2040) as i32
+        };
+        (BAD, off)
+    } else {
+        (BASE, r.below(2040) as i32)
+    }
+}
+
 /// A data-area offset for an atomic of `size` bytes: aligned, in the
 /// first 256 bytes (so LR/SC, AMOs and plain stores meet), misaligned
 /// now and then (a precise misaligned fault).
@@ -666,14 +688,14 @@ fn random_item(r: &mut impl Source, at: usize, n: usize, smc: bool) -> Item {
         // loads: f3 0..=6
         44..=55 => {
             let f3 = r.below(7) as u32;
-            let base = if r.chance(3) { BAD } else { BASE };
-            w(rv::i(0x03, f3, rd, base, r.below(2040) as i32))
+            let (base, off) = mem_operand(r);
+            w(rv::i(0x03, f3, rd, base, off))
         }
         // stores
         56..=65 => {
             let f3 = r.below(4) as u32;
-            let base = if r.chance(3) { BAD } else { BASE };
-            w(rv::s(0x23, f3, base, rs2, r.below(2040) as i32))
+            let (base, off) = mem_operand(r);
+            w(rv::s(0x23, f3, base, rs2, off))
         }
         // forward control transfers, up to six items ahead (at most the
         // loop tail)
@@ -974,7 +996,11 @@ impl Case {
         let data = (0..DATA_LEN).map(|_| r.below(256) as u8).collect();
         cpu.x[BASE as usize] = DATA;
         cpu.x[ADDR as usize] = DATA;
-        cpu.x[BAD as usize] = UNMAPPED;
+        cpu.x[BAD as usize] = if r.chance(25) {
+            BAD_READ_ONLY
+        } else {
+            BAD_UNMAPPED
+        };
         Case {
             code,
             data,
