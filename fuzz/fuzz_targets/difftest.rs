@@ -12,6 +12,7 @@
 use libfuzzer_sys::fuzz_target;
 use std::cell::RefCell;
 use vm_core::difftest::{Harness, fuzz_one};
+use vm_core::host::HostOs;
 
 // pvm's Linux host and its fault handler, compiled in from host-linux
 // (a binary crate, so not a library this crate could depend on).
@@ -31,8 +32,19 @@ thread_local! {
     // code cache, which no host takes back).
     static HARNESSES: RefCell<[(&'static str, Harness); 2]> = RefCell::new([
         ("test host (checked accesses)", Harness::new()),
-        ("Linux host (host faults)", Harness::with_host(&LINUX)),
+        ("Linux host (host faults)", linux_harness()),
     ]);
+}
+
+fn linux_harness() -> Harness {
+    let h = Harness::with_host(&LINUX);
+    // The fault handler is in place (the sanitizers' own handlers did not
+    // keep it out), so the translator took the direct-access path.
+    assert!(
+        LINUX.code_faults(),
+        "no SIGSEGV handler for translated code"
+    );
+    h
 }
 
 fuzz_target!(|data: &[u8]| {
