@@ -24,7 +24,8 @@ use alloc::vec::Vec;
 use hashbrown::HashMap;
 
 /// One side-table entry: the host code of guest instruction number `index`
-/// (counted from the start of its translation) at `guest_pc`, `len` bytes
+/// (counted from the start of its basic block: the instructions retired
+/// since `instret` was last brought up to date) at `guest_pc`, `len` bytes
 /// long, begins at `host_off` bytes into the translation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SideEntry {
@@ -37,15 +38,16 @@ pub struct SideEntry {
 /// Metadata of one translation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Translation {
-    /// First guest byte translated.
+    /// The guest pc the translation is entered at.
     pub guest_start: u64,
-    /// One past the last guest byte translated.
+    /// One past the last guest byte of its highest block.
     pub guest_end: u64,
     /// Offset of the host code in the cache region.
     pub host_off: u32,
     /// Length of the host code.
     pub host_len: u32,
-    /// Sorted by `host_off`; one entry per guest instruction.
+    /// Sorted by `host_off`; one entry per guest instruction, plus one per
+    /// out-of-line exit.
     pub side: Vec<SideEntry>,
     /// The guest register kept in each of the back end's cached-register
     /// slots throughout the translation (0 for none): what a host fault
@@ -209,6 +211,25 @@ impl CodeCache {
         self.map.clear();
         self.used = self.reserved;
         self.generation += 1;
+    }
+
+    /// Overwrite the start of the live translation at host address `at`
+    /// with `jmp target` (5 bytes): whatever enters it (chained exits, the
+    /// indirect-jump table) goes on to `target`, a newer translation of the
+    /// same guest pc. False (nothing changed) when out of the used part.
+    pub fn patch_jump(&mut self, at: u64, target: u64) -> bool {
+        let lo = self.base as u64 + self.reserved as u64;
+        let hi = self.base as u64 + self.used as u64;
+        if at < lo || at + 5 > hi {
+            return false;
+        }
+        if !self.patch_rel32(at + 1, target) {
+            return false;
+        }
+        // SAFETY: `at` lies inside the used part of the region (checked
+        // above) and no translated code runs while the dispatcher patches.
+        unsafe { (at as *mut u8).write(0xe9) };
+        true
     }
 
     /// Repoint the `rel32` field at host address `site` (inside a live

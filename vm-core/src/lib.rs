@@ -30,6 +30,7 @@ pub mod interp;
 pub mod loader;
 pub mod memory;
 pub mod process;
+pub mod profile;
 pub mod signal;
 pub mod syscall;
 #[cfg(any(test, feature = "difftest"))]

@@ -187,10 +187,10 @@ fn startup(opts: &Options, whos: &[Who]) -> Result<bool, String> {
 fn translation_overhead(srcs: &[PathBuf], out_dir: &std::path::Path) -> Result<(), String> {
     println!();
     println!(
-        "| benchmark | regions | guest insts translated | host code bytes | translate ms | share of run |"
+        "| benchmark | translations | guest insts translated | host code bytes | translate ms | share of run |"
     );
     println!(
-        "|-----------|---------|------------------------|-----------------|--------------|--------------|"
+        "|-----------|--------------|------------------------|-----------------|--------------|--------------|"
     );
     for src in srcs {
         let name = src.file_stem().unwrap().to_string_lossy().into_owned();
@@ -209,7 +209,7 @@ fn translation_overhead(srcs: &[PathBuf], out_dir: &std::path::Path) -> Result<(
         let wall = stat("wall time");
         println!(
             "| {name} | {} | {} | {} | {:.2} | {:.2}% |",
-            stat("jit_regions_translated"),
+            stat("jit_translations"),
             stat("jit_guest_insts_translated"),
             stat("jit_host_code_bytes"),
             ns / 1e6,

@@ -2,38 +2,47 @@
 //! the code cache ([`crate::cache`]).
 //!
 //! This module is the ISA-independent front end and the dispatcher:
-//! * [`scan`] cuts guest code into blocks with the shared decoder, ended by
-//!   a control transfer, a system instruction, a fetch fault, or a length
-//!   limit; the back end emits most instructions inline and the rest as a
-//!   call to the single-step fallback ([`step`]);
-//! * [`Jit`] is the [`Engine`]: it looks up (or translates) the block at
+//! * [`scan_region`] cuts guest code into a *region*: the basic blocks
+//!   reachable from an entry pc by conditional branches and plain jumps
+//!   within a window (calls, indirect jumps and system instructions end it),
+//!   decoded with the shared decoder. Loops inside a region run as host
+//!   loops with the hottest guest registers in host registers;
+//! * [`Jit`] is the [`Engine`]: it looks up (or translates) the region at
 //!   `cpu.pc`, enters it, and on its return chains direct exits, fills the
-//!   indirect-jump table, or hands a trap to the run loop.
+//!   indirect-jump table, handles host faults, or hands a trap to the run
+//!   loop.
 //!
-//! The back end for x86-64 hosts is [`x86_64`].
+//! The back end for x86-64 hosts is [`x86_64`] (`codegen` emits a region;
+//! the most-used guest registers live in host registers there and are
+//! stored back at exits and before helper calls).
 //!
-//! Inline: RV64I, M, the F/D loads, stores, moves and sign injections,
-//! double add/sub/mul/div and compares (with an exact fallback, see
-//! `codegen`). Through the step helper: A, Zicsr, the rest of F/D, and the
-//! system instructions.
+//! Inline: RV64I, M, loads and stores, the common F/D operations (with an
+//! exact fallback, see `codegen`). Through the step helper ([`step`], the
+//! interpreter's own single-instruction executor, so each instruction's
+//! meaning is written once): A, Zicsr, the rest of F/D, and the system
+//! instructions.
 //!
-//! Sandbox: every guest load and store goes through `GuestMemory`'s
-//! checked accessors (helpers called from translated code), so no
-//! translated access can reach host memory outside the guest region, and
-//! faults come back as [`Trap::MemFault`] with precise state: translated
-//! code writes a guest register only as the last step of an instruction,
-//! and the side table maps the faulting host code back to its guest pc and
-//! instruction index (see [`Jit::guest_at`]). No host signal handler is
-//! needed. (Inline checked accesses need `GuestMemory` to expose its
-//! permission table; they are the next step.)
+//! Sandbox: a translated access goes straight to `host base + address`
+//! only when the address is below the guest memory size (minus 8): the
+//! host access stays inside the reservation whatever the guest computed.
+//! The page permissions are then enforced by the host, whose protection
+//! of the reservation follows the guest's (see [`crate::memory`]): a bad
+//! access faults on the host, the host's handler calls
+//! [`x86_64::host_fault`], which stores the cached guest registers back,
+//! and the side table maps the faulting host pc to the guest pc and
+//! instruction index, so the guest sees a precise [`Trap::MemFault`]. On
+//! hosts without that handler (`HostOs::code_faults` false), every access
+//! checks a per-run page cache filled by the checked helpers instead.
 //!
 //! Invalidation: the whole cache is flushed when [`GuestMemory::code_epoch`]
-//! moves (`fence.i`, `riscv_flush_icache`, unmap or mprotect of code), and
-//! a translated store into a page holding translated code bumps the epoch
-//! itself and leaves its block right after the store, so stale code never
-//! runs after a guest write, with or without `fence.i`. (Writes by the
-//! OS-call layer, e.g. `read` into a code page, are seen at the next
-//! `fence.i`, as the RISC-V ISA requires of software.)
+//! moves (`fence.i`, `riscv_flush_icache`, unmap or mprotect of code).
+//! Guest-writable pages holding translated code are write-protected on the
+//! host ([`GuestMemory::protect_code`]): a translated store into one
+//! faults, the dispatcher lifts the protection (moving the epoch), runs
+//! that store alone and flushes, so stale code never runs after a guest
+//! write, with or without `fence.i`. Writes through `GuestMemory` (system
+//! calls, the step helper) lift the protection the same way. Without host
+//! faults, the store helper notices writes into code pages instead.
 //!
 //! Threads: one `Jit` (and code cache) per guest thread, created on the
 //! host thread that runs it; the code epoch is shared through the guest
@@ -48,6 +57,7 @@ use crate::decode::{Inst, decode};
 use crate::host::{Errno, HostOs, SysResult};
 use crate::memory::{GuestMemory, MemFault, PAGE_SIZE};
 use crate::process::Engine;
+use crate::profile::Profile;
 use alloc::boxed::Box;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -108,7 +118,7 @@ pub const MAX_REGION: usize = 256;
 /// multiply that work.
 const REGION_MIN_CACHE: usize = 1 << 20;
 /// How far (bytes) a region reaches from its entry.
-const REGION_WINDOW: u64 = 4096;
+pub const REGION_WINDOW: u64 = 4096;
 
 /// Successors of a block whose last instruction is `last`, when they may
 /// join its region: both ways of a conditional branch, the target of a
@@ -128,7 +138,8 @@ fn region_successors(last: &GuestInst, cut_short: bool) -> [Option<u64>; 2] {
 }
 
 /// Cut the region entered at `entry`: the basic blocks reachable from it
-/// by branches and plain jumps within [`REGION_WINDOW`] bytes, up to
+/// by branches and plain jumps within [`REGION_WINDOW`] bytes to pcs
+/// `follow` accepts (the profile's, see [`crate::profile`]), up to
 /// `max` instructions, in address order. A branch into the middle
 /// of a block splits it, so every guest instruction is translated once per
 /// region. A fetch fault at `entry` is the guest's fault; one elsewhere
@@ -137,6 +148,7 @@ pub fn scan_region(
     mem: &GuestMemory,
     entry: u64,
     max: usize,
+    follow: impl Fn(u64) -> bool,
 ) -> Result<Vec<Vec<GuestInst>>, MemFault> {
     use alloc::collections::BTreeMap;
     let mut blocks: BTreeMap<u64, Vec<GuestInst>> = BTreeMap::new();
@@ -191,7 +203,7 @@ pub fn scan_region(
         total += insts.len();
         blocks.insert(pc, insts);
         for t in region_successors(&last, cut_short).into_iter().flatten() {
-            if (lo..hi).contains(&t) && t & 1 == 0 {
+            if (lo..hi).contains(&t) && t & 1 == 0 && follow(t) {
                 work.push(t);
             }
         }
@@ -231,6 +243,19 @@ pub struct Jit {
     epoch: u64,
     host: &'static dyn HostOs,
     stats: JitStats,
+    /// What has run, and the first-tier counters.
+    profile: Profile,
+}
+
+/// What to translate at a pc.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tier {
+    /// The basic block alone, counting its executions in this slot.
+    Counted(u32),
+    /// The basic block alone (small caches).
+    Block,
+    /// A region along the paths the profile has seen.
+    Region,
 }
 
 impl core::fmt::Debug for Jit {
@@ -288,6 +313,7 @@ impl Jit {
             cache: core::ptr::null(),
             fault_exit: stubs.fault_exit,
             host_fault: None,
+            counters: core::ptr::null_mut(),
         });
         Ok(Jit {
             cache,
@@ -301,12 +327,18 @@ impl Jit {
             epoch: 0,
             host,
             stats: JitStats::default(),
+            profile: Profile::new(),
         })
     }
 
     /// Counters so far.
     pub fn counters(&self) -> JitStats {
         self.stats
+    }
+
+    /// Regions translated because a first-tier block got hot.
+    pub fn promotions(&self) -> u64 {
+        self.profile.promotions
     }
 
     /// Indirect jumps that found their target in the lookup table.
@@ -348,6 +380,7 @@ impl Jit {
             self.code_pages[w as usize] = 0;
         }
         self.steps.clear();
+        self.profile.reset_slots();
         self.stats.flushes += 1;
     }
 
@@ -359,16 +392,37 @@ impl Jit {
             .unwrap_or(0)
     }
 
-    /// Translate the region entered at `pc`.
-    fn translate(&mut self, pc: u64, mem: &GuestMemory) -> Result<u64, MemFault> {
+    /// What to translate at `pc`, reached from the dispatcher for the first
+    /// time since the last flush.
+    fn first_tier(&mut self) -> Tier {
+        if self.cache.capacity() < REGION_MIN_CACHE {
+            return Tier::Block;
+        }
+        match self.profile.new_slot() {
+            Some(slot) => Tier::Counted(slot),
+            None => Tier::Region,
+        }
+    }
+
+    /// Translate at `pc`, as `tier` says.
+    fn translate(&mut self, pc: u64, mem: &GuestMemory, tier: Tier) -> Result<u64, MemFault> {
         let t0 = self.now_ns();
-        let blocks = if self.cache.capacity() >= REGION_MIN_CACHE {
-            scan_region(mem, pc, MAX_REGION)?
-        } else {
-            scan_region(mem, pc, MAX_BLOCK)?
-                .into_iter()
-                .filter(|b| b[0].pc == pc)
-                .collect()
+        let blocks = match tier {
+            Tier::Region => {
+                let p = &self.profile;
+                scan_region(mem, pc, MAX_REGION, |t| p.has_seen(t))?
+            }
+            Tier::Block | Tier::Counted(_) => {
+                self.profile.saw(pc);
+                scan_region(mem, pc, MAX_BLOCK, |_| false)?
+                    .into_iter()
+                    .filter(|b| b[0].pc == pc)
+                    .collect()
+            }
+        };
+        let counter = match tier {
+            Tier::Counted(slot) => Some(slot),
+            _ => None,
         };
         let refs: Vec<&[GuestInst]> = blocks.iter().map(|b| b.as_slice()).collect();
         let first = refs[0][0].pc;
@@ -384,6 +438,7 @@ impl Jit {
                 &self.stubs,
                 pc,
                 &refs,
+                counter,
                 &mut self.steps,
             )
             .expect("translated region within rel32 reach of the cache");
@@ -511,6 +566,7 @@ impl Engine for Jit {
             cache: &self.cache,
             fault_exit: self.stubs.fault_exit,
             host_fault: None,
+            counters: self.profile.counters_ptr(),
         };
         // A chainable exit taken last time: (rel32 site, cache generation).
         let mut chain_from: Option<(u64, u64)> = None;
@@ -519,10 +575,13 @@ impl Engine for Jit {
             let pc = cpu.pc;
             let host = match self.cache.lookup(pc) {
                 Some(h) => h,
-                None => match self.translate(pc, mem) {
-                    Ok(h) => h,
-                    Err(f) => return Trap::MemFault(f),
-                },
+                None => {
+                    let tier = self.first_tier();
+                    match self.translate(pc, mem, tier) {
+                        Ok(h) => h,
+                        Err(f) => return Trap::MemFault(f),
+                    }
+                }
             };
             if let Some((site, generation)) = chain_from.take()
                 && generation == self.cache.generation()
@@ -572,6 +631,25 @@ impl Engine for Jit {
                     cpu.instret = cpu.instret.wrapping_add(done);
                     return t;
                 }
+                exit::PROMOTE => {
+                    // Nothing of the block ran: `cpu` is at its start.
+                    let pc = self.exit_entry().guest_pc;
+                    cpu.pc = pc;
+                    let first = self.cache.lookup(pc);
+                    let generation = self.cache.generation();
+                    let region = match self.translate(pc, mem, Tier::Region) {
+                        Ok(h) => h,
+                        Err(f) => return Trap::MemFault(f),
+                    };
+                    self.profile.promotions += 1;
+                    // Whatever is chained to the first tier goes on to the
+                    // region (unless translating flushed the cache).
+                    if let Some(first) = first
+                        && generation == self.cache.generation()
+                    {
+                        self.cache.patch_jump(first, region);
+                    }
+                }
                 exit::CODE => {
                     let e = self.exit_entry();
                     cpu.pc = e.guest_pc.wrapping_add(e.len as u64);
@@ -592,7 +670,7 @@ impl Engine for Jit {
     fn stats(&self) -> Vec<(&'static str, u64)> {
         let s = &self.stats;
         vec![
-            ("jit_regions_translated", s.blocks),
+            ("jit_translations", s.blocks),
             ("jit_guest_insts_translated", s.guest_insts),
             ("jit_host_code_bytes", s.host_bytes),
             ("jit_cache_flushes", s.flushes),
@@ -600,6 +678,8 @@ impl Engine for Jit {
             ("jit_indirect_hits", self.ctx.ind_hits),
             ("jit_indirect_misses", s.indirect_misses),
             ("jit_fallback_steps", s.steps),
+            ("jit_regions_promoted", self.profile.promotions),
+            ("profile_blocks_seen", self.profile.seen_count() as u64),
             ("jit_translate_ns", s.translate_ns),
         ]
     }

@@ -1,25 +1,35 @@
-//! RISC-V to x86-64 code generation for one block.
+//! RISC-V to x86-64 code generation for one region.
 //!
-//! A block is a run of guest instructions the front end picked (see
-//! [`crate::translate`]): inline instructions only, optionally ended by a
-//! control transfer. Each guest instruction becomes a short host sequence
-//! that reads its sources from the `Cpu`, computes in scratch registers,
-//! and writes its result back last; loads and stores call the checked
-//! helpers of [`super`], so every guest access goes through
-//! `GuestMemory`'s bounds and permission checks (the sandbox property).
+//! A region is a set of guest basic blocks the front end picked (see
+//! [`crate::translate::scan_region`]), entered at one pc. Up to seven of
+//! its most-used guest registers live in host registers ([`ALLOC`]) for the
+//! whole region: loaded at entry, stored back to the `Cpu` at every exit
+//! and before every helper call (the set the region writes), reloaded
+//! after. Branches and jumps between the region's blocks are host jumps,
+//! so a loop inside a region never leaves host registers. Every other
+//! guest register is read from and written to the `Cpu` directly.
+//!
+//! Guest loads and stores go straight to memory when the address is in the
+//! guest range (host faults catch permission errors, see
+//! [`super::host_fault`]), or through the checked helpers of [`super`] on
+//! the out-of-line slow path.
 //!
 //! Layout of a translation:
 //! ```text
-//!   budget check                      (exits with BUDGET before any work)
-//!   insn 0 .. insn n-1                (side table: one entry each)
-//!   block exit(s)                     (chainable `jmp rel32` slots)
-//!   cold code: fault / code-write exits, budget exit
+//!   load the cached registers
+//!   block 0 .. block n-1          (address order; budget check at the
+//!                                  entry and at targets of backward edges;
+//!                                  side table: one entry per instruction)
+//!   exits                         (chainable `jmp rel32` slots, inline)
+//!   cold code: slow memory paths, fault / code-write / budget exits
+//!   helper thunks                 (write back, call, reload)
 //! ```
-//! A normal exit adds the number of retired instructions to `instret` and
-//! sets `Cpu::pc`. The cold exits (fault, budget, store into code) only
-//! pass a host address inside the instruction concerned; the dispatcher
-//! gets the guest pc and instruction index from the side table, so each
-//! costs 12 bytes of code instead of a full exit sequence.
+//! An exit stores the written cached registers, adds the retired
+//! instructions to `instret` (kept in `r14`) and leaves through a
+//! chainable slot or the indirect-jump probe. The cold exits (fault,
+//! budget, store into code) only pass a host address inside the
+//! instruction concerned; the dispatcher gets the guest pc and instruction
+//! index (within its basic block) from the side table.
 
 use super::encode::{Alu, Asm, AsmError, Cond, Label, Mem, Reg, Shift, SseOp, Unary, W, Xmm};
 use super::{Helper, StepInst, Stubs, exit, off};
@@ -161,6 +171,8 @@ enum Cold {
     },
     /// The budget ran out on entry.
     Budget { label: Label, gi: GuestInst },
+    /// A first-tier block is hot (nothing loaded or changed yet).
+    Promote { label: Label, gi: GuestInst },
     /// A load the fast path could not make: call the checked helper, put
     /// its value in `dst` and go back to `done`.
     SlowLoad {
@@ -283,6 +295,7 @@ pub fn translate(
     stubs: &Stubs,
     entry: u64,
     blocks: &[&[GuestInst]],
+    counter: Option<u32>,
     steps: &mut Vec<StepInst>,
 ) -> Result<Block, AsmError> {
     let all = || blocks.iter().flat_map(|b| b.iter());
@@ -335,6 +348,21 @@ pub fn translate(
         for b in blocks {
             let l = g.a.label();
             g.labels.insert(b[0].pc, l);
+        }
+        if let Some(slot) = counter {
+            // First tier: count down this block's executions (see
+            // `crate::profile`); when hot, leave before doing anything.
+            // This prologue is longer than 5 bytes and nothing enters a
+            // translation but at its start, so a `jmp` to the region can
+            // later be written over it.
+            let hot = g.a.label();
+            g.a.load(W::B64, Reg::Rax, Mem::base(Reg::Rbp, off::COUNTERS));
+            g.a.alu_mi(W::B32, Alu::Sub, Mem::base(Reg::Rax, 4 * slot as i32), 1);
+            g.a.jcc(Cond::S, hot);
+            g.cold.push(Cold::Promote {
+                label: hot,
+                gi: blocks[0][0],
+            });
         }
         g.reload_all();
         if blocks[0][0].pc != entry {
@@ -736,7 +764,13 @@ impl Gen {
 
     /// Store the value in `v` at guest address `rsi`, straight to memory
     /// or (out of line) through helper `h`.
-    fn store_call(&mut self, h: Helper, gi: &GuestInst, index: u32, v: Reg) -> Result<(), AsmError> {
+    fn store_call(
+        &mut self,
+        h: Helper,
+        gi: &GuestInst,
+        index: u32,
+        v: Reg,
+    ) -> Result<(), AsmError> {
         let w = match h {
             Helper::StoreU8 => W::B8,
             Helper::StoreU16 => W::B16,
@@ -1371,6 +1405,11 @@ impl Gen {
                     self.host_exit(self.stubs.code_exit)?;
                     self.a.bind(trap);
                     self.host_exit(self.stubs.trap_exit)?;
+                }
+                Cold::Promote { label, gi } => {
+                    self.a.bind(label);
+                    self.side_cold(&gi, 0);
+                    self.host_exit(self.stubs.promote_exit)?;
                 }
                 Cold::Budget { label, gi } => {
                     self.a.bind(label);

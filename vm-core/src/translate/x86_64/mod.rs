@@ -47,6 +47,9 @@ pub mod exit {
     /// A single-stepped instruction trapped (`Ctx::trap`): `Ctx::exit_host`
     /// is in its code, as for [`FAULT`].
     pub const TRAP: u64 = 6;
+    /// A first-tier block at `Ctx::exit_host` got hot before running:
+    /// translate its region (see [`crate::profile`]).
+    pub const PROMOTE: u64 = 7;
 }
 
 /// MXCSR with every exception masked, round to nearest, no flags: the
@@ -129,6 +132,8 @@ pub struct Ctx {
     pub cache: *const crate::cache::CodeCache,
     /// Where [`host_fault`] resumes: the shared fault exit.
     pub fault_exit: u64,
+    /// The profile's execution counters (see [`crate::profile`]).
+    pub counters: *mut i32,
     /// Set by [`host_fault`]: the guest address and kind (write or not)
     /// of the access that faulted on the host.
     pub host_fault: Option<(u64, bool)>,
@@ -252,6 +257,7 @@ pub(crate) mod off {
     }
     pub const MEM_BASE: i32 = offset_of!(Ctx, mem_base) as i32;
     pub const MEM_LIMIT: i32 = offset_of!(Ctx, mem_limit) as i32;
+    pub const COUNTERS: i32 = offset_of!(Ctx, counters) as i32;
     pub const INSTRET_LIMIT: i32 = offset_of!(Ctx, instret_limit) as i32;
     pub const EXIT_SITE: i32 = offset_of!(Ctx, exit_site) as i32;
     pub const IND_TABLE: i32 = offset_of!(Ctx, ind_table) as i32;
@@ -321,6 +327,7 @@ pub struct Stubs {
     pub budget_exit: u64,
     pub code_exit: u64,
     pub trap_exit: u64,
+    pub promote_exit: u64,
     /// One trampoline per [`Helper`]: `rdi = ctx`, then on to the helper
     /// (a near `call rel32` from translated code reaches it).
     pub helpers: [u64; HELPERS],
@@ -413,6 +420,7 @@ pub fn fixed_code(base: u64, host_faults: bool) -> (alloc::vec::Vec<u8>, Stubs) 
     let budget_exit = host_exit(&mut a, exit::BUDGET);
     let code_exit = host_exit(&mut a, exit::CODE);
     let trap_exit = host_exit(&mut a, exit::TRAP);
+    let promote_exit = host_exit(&mut a, exit::PROMOTE);
     let mut helpers = [0; HELPERS];
     for (i, h) in [
         Helper::LoadI8,
@@ -450,6 +458,7 @@ pub fn fixed_code(base: u64, host_faults: bool) -> (alloc::vec::Vec<u8>, Stubs) 
             budget_exit,
             code_exit,
             trap_exit,
+            promote_exit,
             helpers,
             fma: host_has_fma(),
             host_faults,

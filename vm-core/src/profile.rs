@@ -1,0 +1,126 @@
+//! The profile database: what the translator has seen the guest run, and
+//! when a piece of code is hot enough to deserve a region.
+//!
+//! Translation is two-tier (see [`crate::translate`]). The first time the
+//! dispatcher reaches a guest pc it translates just the basic block there,
+//! with a counter prologue: the block's execution counter (a slot of
+//! [`Profile::counters`], decremented by the translated code itself) runs
+//! out after [`HOT`] executions, and the block then exits to the
+//! dispatcher, which translates a *region* at that pc. Region formation
+//! follows only successors the profile has seen run ([`Profile::seen`]):
+//! paths never taken stay exits, so regions hold the code that matters
+//! and no translation time or cache space goes to cold paths.
+//!
+//! The counters live in one fixed allocation whose address translated
+//! code reaches through the context block; slots are handed out until
+//! they run out, after which new code is translated as regions directly
+//! (as it also is in caches too small for two tiers). Seen pcs outlive
+//! cache flushes: they describe the program, not the cache.
+
+use alloc::boxed::Box;
+use alloc::vec;
+use hashbrown::HashSet;
+
+/// Executions of a first-tier block before its region is translated.
+pub const HOT: i32 = 50;
+/// Counter slots (first-tier blocks alive at once).
+pub const SLOTS: usize = 1 << 16;
+
+/// Execution profile of one guest thread's code.
+#[derive(Debug)]
+pub struct Profile {
+    /// Countdown per first-tier block: translated code decrements its own
+    /// slot at each entry and leaves for promotion when it goes negative.
+    counters: Box<[i32]>,
+    /// Slots in use since the last [`Profile::reset_slots`].
+    used: usize,
+    /// Guest pcs of blocks that have run.
+    seen: HashSet<u64>,
+    /// Regions made from hot first-tier blocks.
+    pub promotions: u64,
+}
+
+impl Default for Profile {
+    fn default() -> Self {
+        Profile::new()
+    }
+}
+
+impl Profile {
+    /// An empty profile.
+    pub fn new() -> Profile {
+        Profile {
+            counters: vec![0; SLOTS].into_boxed_slice(),
+            used: 0,
+            seen: HashSet::new(),
+            promotions: 0,
+        }
+    }
+
+    /// Address of the counter array (fixed for the profile's life).
+    pub fn counters_ptr(&mut self) -> *mut i32 {
+        self.counters.as_mut_ptr()
+    }
+
+    /// A counter slot for a new first-tier block, armed with [`HOT`], or
+    /// `None` when every slot is taken.
+    pub fn new_slot(&mut self) -> Option<u32> {
+        if self.used == SLOTS {
+            return None;
+        }
+        let slot = self.used as u32;
+        self.used += 1;
+        self.counters[slot as usize] = HOT;
+        Some(slot)
+    }
+
+    /// The code cache was flushed: first-tier blocks are gone, and their
+    /// slots can be handed out again.
+    pub fn reset_slots(&mut self) {
+        self.used = 0;
+    }
+
+    /// Record that the block at `pc` runs (it is about to).
+    pub fn saw(&mut self, pc: u64) {
+        self.seen.insert(pc);
+    }
+
+    /// Has the block at `pc` run?
+    pub fn has_seen(&self, pc: u64) -> bool {
+        self.seen.contains(&pc)
+    }
+
+    /// Distinct block start pcs seen run.
+    pub fn seen_count(&self) -> usize {
+        self.seen.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_are_armed_and_recycled() {
+        let mut p = Profile::new();
+        let s = p.new_slot().unwrap();
+        // SAFETY: the slot is inside the counter array.
+        assert_eq!(unsafe { *p.counters_ptr().add(s as usize) }, HOT);
+        for _ in 1..SLOTS {
+            assert!(p.new_slot().is_some());
+        }
+        assert_eq!(p.new_slot(), None);
+        p.reset_slots();
+        assert_eq!(p.new_slot(), Some(0));
+    }
+
+    #[test]
+    fn seen_survives_slot_reset() {
+        let mut p = Profile::new();
+        p.saw(0x2000);
+        p.reset_slots();
+        assert!(p.has_seen(0x2000));
+        assert!(!p.has_seen(0x2004));
+        assert_eq!(p.seen_count(), 1);
+    }
+}
