@@ -528,6 +528,29 @@ impl GuestMemory {
         self.check(addr, N, access)
     }
 
+    /// Host pointer for an access of `n` bytes (at most 8) at `addr`
+    /// needing `need`, when the fast check alone clears it: the access
+    /// stays inside one page the guest may access that way (and, for a
+    /// write, holding no write-protected translated code). `None` sends the
+    /// access to the full path (`read_*`, `write_*`), which handles page
+    /// crossings, faults and code pages. For engines that inline this
+    /// check and keep the rest out of line.
+    #[inline(always)]
+    pub fn fast_ptr(&self, addr: u64, n: u64, need: Perm) -> Option<*mut u8> {
+        let guard = if need.contains(Perm::WRITE) { CODE } else { 0 };
+        if n <= 8
+            && (addr & (PAGE_SIZE - 1)) <= PAGE_SIZE - n
+            && let Some(p) = self.perms.get((addr >> PAGE_SHIFT) as usize)
+            && p.load(Ordering::Relaxed) & (need.bits() | guard) == need.bits()
+        {
+            // SAFETY: the page is inside the reservation (perms has one
+            // entry per reserved page) and the n <= 8 bytes do not cross
+            // its end.
+            return Some(unsafe { self.base.add(addr as usize) });
+        }
+        None
+    }
+
     /// Load helpers: little-endian, any alignment.
     #[inline(always)]
     pub fn read_u8(&self, addr: u64) -> Result<u8, MemFault> {
@@ -736,7 +759,7 @@ mod guest_tests {
     #[test]
     fn bounds_and_permissions() {
         let mem = GuestMemory::new(TestHost::leak(), 1 << 24).unwrap();
-        assert_eq!(mem.read_u8(0x1000).unwrap_err().mapped, false);
+        assert!(!mem.read_u8(0x1000).unwrap_err().mapped);
         mem.map(0x1000, 0x2000, Perm::READ | Perm::WRITE, true)
             .unwrap();
         mem.write_u64(0x1ffc, 0x1122_3344_5566_7788).unwrap(); // crosses a page
@@ -752,5 +775,33 @@ mod guest_tests {
         mem.unmap(0x1000, 0x1000).unwrap();
         assert!(mem.read_u8(0x1000).is_err());
         assert_eq!(mem.read_u8(0x2000).unwrap(), 0x44);
+    }
+
+    #[test]
+    fn fast_ptr_clears_only_plain_in_page_accesses() {
+        let mem = GuestMemory::new(TestHost::leak(), 1 << 24).unwrap();
+        mem.map(0x1000, 0x2000, Perm::READ | Perm::WRITE, true)
+            .unwrap();
+        mem.protect(0x2000, 0x1000, Perm::READ).unwrap();
+        let at = |a: u64| Some(mem.host_base().wrapping_add(a as usize));
+        assert_eq!(mem.fast_ptr(0x1ff8, 8, Perm::WRITE), at(0x1ff8));
+        assert_eq!(mem.fast_ptr(0x2000, 8, Perm::READ), at(0x2000));
+        // Crossing a page, a missing permission, no mapping, outside the
+        // reservation, an oversized access: all left to the full path.
+        assert_eq!(mem.fast_ptr(0x1ffc, 8, Perm::READ), None);
+        assert_eq!(mem.fast_ptr(0x2000, 1, Perm::WRITE), None);
+        assert_eq!(mem.fast_ptr(0x1000, 1, Perm::EXEC), None);
+        assert_eq!(mem.fast_ptr(0x3000, 1, Perm::READ), None);
+        assert_eq!(mem.fast_ptr(1 << 24, 1, Perm::READ), None);
+        assert_eq!(mem.fast_ptr(u64::MAX - 7, 8, Perm::READ), None);
+        assert_eq!(mem.fast_ptr(0x1000, 16, Perm::READ), None);
+        // A page holding translated code is readable but not writable
+        // through the fast path (the full path lifts the protection).
+        mem.protect_code(0x1000, 0x2000);
+        assert!(mem.is_code_protected(0x1000));
+        assert_eq!(mem.fast_ptr(0x1000, 8, Perm::READ), at(0x1000));
+        assert_eq!(mem.fast_ptr(0x1000, 8, Perm::WRITE), None);
+        mem.write_u8(0x1000, 1).unwrap();
+        assert_eq!(mem.fast_ptr(0x1000, 8, Perm::WRITE), at(0x1000));
     }
 }

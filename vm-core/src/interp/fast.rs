@@ -1,5 +1,6 @@
-//! Specialised handlers for the hot integer instructions, and the choice
-//! of handler for each decoded instruction ([`uop`]).
+//! Specialised handlers for the hot integer instructions, and the
+//! lowering of a block's instructions to uops ([`lower`]: fused pairs
+//! where `fuse` has one, else the handler [`uop`] picks).
 //!
 //! A handler reads its operands from the [`Uop`]'s uniform fields (no
 //! `match` on the instruction), does its work and tail-calls the next
@@ -10,100 +11,89 @@
 //! Semantics must match [`super::exec_one`] exactly; the unit tests run
 //! both paths.
 
-use super::{Cx, Handler, Inst, Uop, chain, h_generic, next, sext32};
+use super::{Cx, Handler, Inst, Op, Uop, goto, goto_indirect, next, sext32};
 use super::{div32, div64, divu32, divu64, rem32, rem64, remu32, remu64};
 use crate::cpu::{Cpu, Trap};
 use crate::decode::{I, R, S, U};
-use crate::memory::{GuestMemory, MemFault, PAGE_SIZE, Perm};
+use crate::memory::{GuestMemory, MemFault, Perm};
 
 #[inline(always)]
-fn x(cpu: &Cpu, r: u8) -> u64 {
+pub(super) fn x(cpu: &Cpu, r: u8) -> u64 {
     cpu.x[(r & 31) as usize]
 }
 
 #[inline(always)]
-fn set(cpu: &mut Cpu, r: u8, v: u64) {
+pub(super) fn set(cpu: &mut Cpu, r: u8, v: u64) {
     cpu.x[(r & 31) as usize] = v;
 }
 
-/// Stop the block at `ops[i]` with a memory fault; state is untouched.
+/// Stop the block at `u` with a memory fault; state is untouched.
 #[cold]
 #[inline(never)]
-fn fault(cpu: &mut Cpu, cx: &mut Cx<'_>, ops: &[Uop], i: usize, f: MemFault) {
-    cpu.pc = cx.base.wrapping_add(ops[i].off as i64 as u64);
-    cpu.instret = cpu.instret.wrapping_add(i as u64);
+pub(super) fn fault(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64, f: MemFault) {
+    cpu.pc = u.pc;
+    cpu.instret = n.wrapping_add(u.idx as u64);
     cx.trap = Some(Trap::MemFault(f));
 }
 
-fn h_nop(cpu: &mut Cpu, cx: &mut Cx<'_>, ops: &[Uop], i: usize) {
-    next(cpu, cx, ops, i + 1)
+fn h_nop(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
+    next(cpu, cx, u, n)
 }
 
 macro_rules! alu_rr {
     ($name:ident, |$a:ident, $b:ident| $e:expr) => {
-        fn $name(cpu: &mut Cpu, cx: &mut Cx<'_>, ops: &[Uop], i: usize) {
-            let u = &ops[i];
+        fn $name(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
             let $a = x(cpu, u.rs1);
             let $b = x(cpu, u.rs2);
             set(cpu, u.rd, $e);
-            next(cpu, cx, ops, i + 1)
+            next(cpu, cx, u, n)
         }
     };
 }
 
 macro_rules! alu_ri {
     ($name:ident, |$a:ident, $b:ident| $e:expr) => {
-        fn $name(cpu: &mut Cpu, cx: &mut Cx<'_>, ops: &[Uop], i: usize) {
-            let u = &ops[i];
+        fn $name(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
             let $a = x(cpu, u.rs1);
-            let $b = u.imm as i64 as u64;
+            let $b = u.imm;
             set(cpu, u.rd, $e);
-            next(cpu, cx, ops, i + 1)
+            next(cpu, cx, u, n)
         }
     };
 }
 
-/// Host pointer for an access of `n` bytes at guest `a` that stays inside
-/// one page the guest may access with `need`; `None` sends the access to
-/// the full check in [`GuestMemory`] (page crossings, faults). This is the
-/// same test `GuestMemory`'s own fast path makes, kept here so the hot
-/// handlers carry no slow-path code.
+/// Host pointer for an access of `n` bytes at guest `a` that the fast
+/// check in [`GuestMemory::fast_ptr`] clears; `None` sends the access to
+/// the full path in [`GuestMemory`] (page crossings, faults, code pages),
+/// which the hot handlers keep out of line.
 #[inline(always)]
-fn fast_ptr(mem: &GuestMemory, a: u64, n: u64, need: Perm) -> Option<*mut u8> {
-    if (a & (PAGE_SIZE - 1)) <= PAGE_SIZE - n && mem.perm(a).contains(need) {
-        // SAFETY: `perm` is non-empty only for pages inside the guest
-        // reservation, and `[a, a+n)` does not leave that page, so the
-        // pointer and the `n` bytes after it lie inside the reservation.
-        Some(unsafe { mem.host_base().add(a as usize) })
-    } else {
-        None
-    }
+pub(super) fn fast_ptr(mem: &GuestMemory, a: u64, n: u64, need: Perm) -> Option<*mut u8> {
+    mem.fast_ptr(a, n, need)
 }
 
 macro_rules! load {
     ($name:ident, $slow:ident, $read:ident, $t:ty, |$v:ident| $e:expr) => {
-        fn $name(cpu: &mut Cpu, cx: &mut Cx<'_>, ops: &[Uop], i: usize) {
-            let u = &ops[i];
-            let a = x(cpu, u.rs1).wrapping_add(u.imm as i64 as u64);
+        fn $name(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
+            let a = x(cpu, u.rs1).wrapping_add(u.imm);
             match fast_ptr(cx.mem, a, size_of::<$t>() as u64, Perm::READ) {
                 Some(p) => {
                     // SAFETY: fast_ptr vouched for these bytes.
                     let $v = <$t>::from_le(unsafe { (p as *const $t).read_unaligned() });
                     set(cpu, u.rd, $e);
-                    next(cpu, cx, ops, i + 1)
+                    next(cpu, cx, u, n)
                 }
-                None => $slow(cpu, cx, ops, i, a),
+                None => $slow(cpu, cx, u, n, a),
             }
         }
         #[cold]
         #[inline(never)]
-        fn $slow(cpu: &mut Cpu, cx: &mut Cx<'_>, ops: &[Uop], i: usize, a: u64) {
+        fn $slow(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64, a: u64) {
             match cx.mem.$read(a) {
                 Ok($v) => {
-                    set(cpu, ops[i].rd, $e);
-                    next(cpu, cx, ops, i + 1)
+                    set(cpu, u.rd, $e);
+                    next(cpu, cx, u, n)
                 }
-                Err(f) => fault(cpu, cx, ops, i, f),
+                Err(f) => fault(cpu, cx, u, n, f),
             }
         }
     };
@@ -111,25 +101,24 @@ macro_rules! load {
 
 macro_rules! store {
     ($name:ident, $slow:ident, $write:ident, $t:ty) => {
-        fn $name(cpu: &mut Cpu, cx: &mut Cx<'_>, ops: &[Uop], i: usize) {
-            let u = &ops[i];
-            let a = x(cpu, u.rs1).wrapping_add(u.imm as i64 as u64);
+        fn $name(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
+            let a = x(cpu, u.rs1).wrapping_add(u.imm);
             let v = x(cpu, u.rs2) as $t;
             match fast_ptr(cx.mem, a, size_of::<$t>() as u64, Perm::WRITE) {
                 Some(p) => {
                     // SAFETY: fast_ptr vouched for these bytes.
                     unsafe { (p as *mut $t).write_unaligned(v.to_le()) };
-                    next(cpu, cx, ops, i + 1)
+                    next(cpu, cx, u, n)
                 }
-                None => $slow(cpu, cx, ops, i, a, v),
+                None => $slow(cpu, cx, u, n, a, v),
             }
         }
         #[cold]
         #[inline(never)]
-        fn $slow(cpu: &mut Cpu, cx: &mut Cx<'_>, ops: &[Uop], i: usize, a: u64, v: $t) {
+        fn $slow(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64, a: u64, v: $t) {
             match cx.mem.$write(a, v) {
-                Ok(()) => next(cpu, cx, ops, i + 1),
-                Err(f) => fault(cpu, cx, ops, i, f),
+                Ok(()) => next(cpu, cx, u, n),
+                Err(f) => fault(cpu, cx, u, n, f),
             }
         }
     };
@@ -137,18 +126,14 @@ macro_rules! store {
 
 macro_rules! branch {
     ($name:ident, |$a:ident, $b:ident| $e:expr) => {
-        fn $name(cpu: &mut Cpu, cx: &mut Cx<'_>, ops: &[Uop], i: usize) {
-            let u = &ops[i];
+        fn $name(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
             let $a = x(cpu, u.rs1);
             let $b = x(cpu, u.rs2);
             if $e {
-                let pc = cx.base.wrapping_add(u.off as i64 as u64);
-                cpu.pc = pc.wrapping_add(u.imm as i64 as u64);
-                cpu.instret = cpu.instret.wrapping_add(i as u64 + 1);
-                chain(cpu, cx)
+                goto(cpu, cx, u, u.imm, n.wrapping_add(u.idx as u64 + 1))
             } else {
                 // Blocks go on past conditional branches (superblocks).
-                next(cpu, cx, ops, i + 1)
+                next(cpu, cx, u, n)
             }
         }
     };
@@ -215,63 +200,65 @@ branch!(h_bge, |a, b| (a as i64) >= (b as i64));
 branch!(h_bltu, |a, b| a < b);
 branch!(h_bgeu, |a, b| a >= b);
 
-fn h_lui(cpu: &mut Cpu, cx: &mut Cx<'_>, ops: &[Uop], i: usize) {
-    let u = &ops[i];
-    set(cpu, u.rd, u.imm as i64 as u64);
-    next(cpu, cx, ops, i + 1)
+fn h_lui(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
+    set(cpu, u.rd, u.imm);
+    next(cpu, cx, u, n)
 }
 
-fn h_auipc(cpu: &mut Cpu, cx: &mut Cx<'_>, ops: &[Uop], i: usize) {
-    let u = &ops[i];
-    let pc = cx.base.wrapping_add(u.off as i64 as u64);
-    set(cpu, u.rd, pc.wrapping_add(u.imm as i64 as u64));
-    next(cpu, cx, ops, i + 1)
+/// `auipc`: the builder folded the pc into `imm`.
+fn h_auipc(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
+    set(cpu, u.rd, u.imm);
+    next(cpu, cx, u, n)
 }
 
-fn h_jal(cpu: &mut Cpu, cx: &mut Cx<'_>, ops: &[Uop], i: usize) {
-    let u = &ops[i];
-    let pc = cx.base.wrapping_add(u.off as i64 as u64);
-    set(cpu, u.rd, pc.wrapping_add(u.len as u64));
+fn h_jal(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
+    set(cpu, u.rd, u.pc.wrapping_add(u.len as u64));
     cpu.x[0] = 0;
-    cpu.pc = pc.wrapping_add(u.imm as i64 as u64);
-    cpu.instret = cpu.instret.wrapping_add(i as u64 + 1);
-    chain(cpu, cx)
+    goto(cpu, cx, u, u.imm, n.wrapping_add(u.idx as u64 + 1))
 }
 
 /// A `jal` the block builder followed: the target's code comes next in
 /// the block.
-pub(super) fn h_jal_follow(cpu: &mut Cpu, cx: &mut Cx<'_>, ops: &[Uop], i: usize) {
-    let u = &ops[i];
-    let pc = cx.base.wrapping_add(u.off as i64 as u64);
-    set(cpu, u.rd, pc.wrapping_add(u.len as u64));
+fn h_jal_follow(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
+    set(cpu, u.rd, u.pc.wrapping_add(u.len as u64));
     cpu.x[0] = 0;
-    next(cpu, cx, ops, i + 1)
+    next(cpu, cx, u, n)
 }
 
-fn h_jalr(cpu: &mut Cpu, cx: &mut Cx<'_>, ops: &[Uop], i: usize) {
-    let u = &ops[i];
-    let pc = cx.base.wrapping_add(u.off as i64 as u64);
-    let target = x(cpu, u.rs1).wrapping_add(u.imm as i64 as u64) & !1;
-    set(cpu, u.rd, pc.wrapping_add(u.len as u64));
+fn h_jalr(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
+    let target = x(cpu, u.rs1).wrapping_add(u.imm) & !1;
+    set(cpu, u.rd, u.pc.wrapping_add(u.len as u64));
     cpu.x[0] = 0;
-    cpu.pc = target;
-    cpu.instret = cpu.instret.wrapping_add(i as u64 + 1);
-    chain(cpu, cx)
+    goto_indirect(cpu, cx, target, n.wrapping_add(u.idx as u64 + 1))
 }
 
-/// Build the uop for `inst` at byte offset `off` of its block.
-pub(super) fn uop(inst: Inst, off: i32, len: u8) -> Uop {
+/// Lower the decoded instructions of one block (instruction, its pc, its
+/// length, whether it is a `jal` the builder followed) to uops, appended
+/// to `ops`.
+pub(super) fn lower(insts: &[(Inst, u64, u8, bool)], ops: &mut alloc::vec::Vec<Uop>) {
+    let mut i = 0;
+    while i < insts.len() {
+        let (inst, pc, len, followed) = insts[i];
+        if let Some(&(b, pc_b, _, _)) = insts.get(i + 1)
+            && let Some(u) = super::fuse::pair(inst, pc, i as u16, len, b, pc_b)
+        {
+            ops.push(u);
+            i += 2;
+            continue;
+        }
+        let mut u = uop(inst, pc, i as u16, len);
+        if followed {
+            u.h = h_jal_follow;
+        }
+        ops.push(u);
+        i += 1;
+    }
+}
+
+/// Build the uop for `inst` at `pc`, the `idx`th of its block.
+fn uop(inst: Inst, pc: u64, idx: u16, len: u8) -> Uop {
     use Inst::*;
-    let mut u = Uop {
-        h: h_generic,
-        inst,
-        imm: 0,
-        rd: 0,
-        rs1: 0,
-        rs2: 0,
-        len,
-        off,
-    };
+    let mut u = Uop::generic(inst, pc, idx, len);
     // Pure register writes: nothing happens when rd is x0.
     let pure: Option<(Handler, u8)> = match inst {
         Add(R { rd, rs1, rs2 })
@@ -348,7 +335,7 @@ pub(super) fn uop(inst: Inst, off: i32, len: u8) -> Uop {
         | Sraiw(I { rd, rs1, imm }) => {
             u.rd = rd;
             u.rs1 = rs1;
-            u.imm = imm;
+            u.imm = imm as i64 as u64;
             let h: Handler = match inst {
                 Addi(_) => h_addi,
                 Slti(_) => h_slti,
@@ -368,12 +355,12 @@ pub(super) fn uop(inst: Inst, off: i32, len: u8) -> Uop {
         }
         Lui(U { rd, imm }) => {
             u.rd = rd;
-            u.imm = imm;
+            u.imm = imm as i64 as u64;
             Some((h_lui, rd))
         }
         Auipc(U { rd, imm }) => {
             u.rd = rd;
-            u.imm = imm;
+            u.imm = pc.wrapping_add(imm as i64 as u64);
             Some((h_auipc, rd))
         }
         _ => None,
@@ -394,7 +381,7 @@ pub(super) fn uop(inst: Inst, off: i32, len: u8) -> Uop {
         {
             u.rd = rd;
             u.rs1 = rs1;
-            u.imm = imm;
+            u.imm = imm as i64 as u64;
             u.h = match inst {
                 Lb(_) => h_lb,
                 Lh(_) => h_lh,
@@ -411,7 +398,7 @@ pub(super) fn uop(inst: Inst, off: i32, len: u8) -> Uop {
         | Sd(S { rs1, rs2, imm }) => {
             u.rs1 = rs1;
             u.rs2 = rs2;
-            u.imm = imm;
+            u.imm = imm as i64 as u64;
             u.h = match inst {
                 Sb(_) => h_sb,
                 Sh(_) => h_sh,
@@ -427,7 +414,7 @@ pub(super) fn uop(inst: Inst, off: i32, len: u8) -> Uop {
         | Bgeu(S { rs1, rs2, imm }) => {
             u.rs1 = rs1;
             u.rs2 = rs2;
-            u.imm = imm;
+            u.imm = pc.wrapping_add(imm as i64 as u64);
             u.h = match inst {
                 Beq(_) => h_beq,
                 Bne(_) => h_bne,
@@ -439,13 +426,13 @@ pub(super) fn uop(inst: Inst, off: i32, len: u8) -> Uop {
         }
         Jal(U { rd, imm }) => {
             u.rd = rd;
-            u.imm = imm;
+            u.imm = pc.wrapping_add(imm as i64 as u64);
             u.h = h_jal;
         }
         Jalr(I { rd, rs1, imm }) => {
             u.rd = rd;
             u.rs1 = rs1;
-            u.imm = imm;
+            u.imm = imm as i64 as u64;
             u.h = h_jalr;
         }
         _ => {}

@@ -4,19 +4,26 @@
 //! an indirect jump, a system instruction or a length limit; a taken
 //! conditional branch leaves a block early, a branch not taken goes on in
 //! it, and direct jumps and calls are followed), which are cached by their
-//! guest start address. Each instruction of a block becomes
-//! a `Uop`: the decoded [`Inst`] plus a pointer to the handler that runs
-//! it. The hot integer instructions have small specialised handlers (in
-//! `fast`); everything else goes through one generic handler that
-//! `match`es on the `Inst` (`exec_one`). Each handler ends by calling the
-//! next uop's handler in tail position, so the compiler turns the block
-//! into threaded code with one indirect jump per instruction, each at its
-//! own site (which branch predictors handle far better than one central
-//! `match`). A jump or taken branch enters the next block straight from
-//! its handler when the block is in the lookup table (`chain`), up to
-//! `CHAIN` blocks before control returns to the run loop. Without tail
-//! calls (unoptimised builds) the recursion is still bounded, by the block
-//! length times the (smaller, in such builds) chain limit.
+//! guest start address. Each instruction of a block becomes a `Uop`: the
+//! decoded [`Inst`], its pc, and a pointer to the handler that runs it;
+//! common adjacent pairs (ALU, load, store, then also a conditional
+//! branch) become one fused uop (`fuse`). The hot integer instructions
+//! have small specialised handlers (`fast`); everything else goes through
+//! one generic handler that `match`es on the `Inst` (`exec_one`). Each
+//! handler ends by calling the next uop's handler in tail position, so the
+//! compiler turns the block into threaded code with one indirect jump per
+//! uop, each at its own site (which branch predictors handle far better
+//! than one central `match`). Every block ends with a terminator uop, so
+//! stepping to the next uop needs no bounds check (see [`Op`]).
+//!
+//! A direct jump or taken branch enters its target block through a link
+//! in the uop, set the first time the target is found in the lookup
+//! table; indirect jumps look the table up each time. Blocks live in an
+//! arena of chunks that never move, so links are plain pointers, all
+//! dropped together when the cache is flushed. Chaining goes on for up to
+//! `CHAIN` instructions before control returns to the run loop. Without
+//! tail calls (unoptimised builds) the recursion is still bounded, by the
+//! (smaller, in such builds) chain limit.
 //!
 //! The block lookup goes through a small direct-mapped table in front of a
 //! hash map, so hot loops rarely hash. The cache is dropped whenever
@@ -26,17 +33,22 @@
 //!
 //! State stays precise: every instruction either completes or leaves the
 //! registers untouched and stops with a [`Trap`] and `cpu.pc` at itself.
-//! `instret` is updated once per block (plus the partial count on a trap).
+//! While blocks run, `instret` travels in a handler argument (the count at
+//! block entry; each uop knows its index in the block) and `cpu.instret`
+//! and `cpu.pc` are written only when control leaves the blocks.
 
 use crate::cpu::{Cpu, Trap};
 use crate::decode::{A, Csr, F, F4, I, Inst, R, S, U, decode};
 use crate::fpu::{self, Rm};
 use crate::memory::{Access, GuestMemory, MemFault};
 use alloc::vec::Vec;
+use core::cell::Cell;
+use core::marker::PhantomData;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use hashbrown::HashMap;
 
 mod fast;
+mod fuse;
 #[cfg(test)]
 mod tests;
 
@@ -50,118 +62,260 @@ const BUDGET: u64 = 1 << 24;
 /// A `pc` no block starts at (pcs are always even).
 const NO_PC: u64 = u64::MAX;
 /// Cached uops to hold before starting over (bounds memory use for
-/// programs that generate code).
-const MAX_OPS: usize = 1 << 20;
+/// programs that generate code: 32 MiB of uops).
+const MAX_OPS: usize = 1 << 19;
+/// Uops per arena chunk: blocks are stored in chunks that never move, so
+/// links between them can be plain pointers.
+const CHUNK: usize = 4096;
+/// Instructions blocks may run by chaining into each other before control
+/// returns to the run loop (which checks the code epoch and the budget).
+/// Without guaranteed tail calls each chained block nests a few stack
+/// frames, so unoptimised builds chain less.
+const CHAIN: u64 = if cfg!(debug_assertions) { 256 } else { 1 << 16 };
 
-/// Runs `ops[i]` (and, by tail call, the rest of the block).
-type Handler = fn(&mut Cpu, &mut Cx<'_>, &[Uop], usize);
+/// Runs the uop `u` (and, by tail call, the rest of its block and the
+/// blocks it chains into). The last argument is the number of
+/// instructions retired before the running block was entered (`instret`
+/// is kept in a host register while blocks run; `cpu.instret` is brought
+/// up to date whenever control leaves the blocks).
+type Handler = fn(&mut Cpu, &mut Cx<'_>, Op<'_>, u64);
 
 /// A decoded instruction ready to run: its handler, its operands in a
 /// uniform shape for the specialised handlers, and where it sits in its
 /// block.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Uop {
     h: Handler,
-    inst: Inst,
-    /// Immediate (sign-extended; shift amount for shifts).
-    imm: i32,
+    /// Guest address of the instruction (of the fall-through pc for the
+    /// block terminator).
+    pc: u64,
+    /// Immediate, sign-extended (shift amount for shifts); the absolute
+    /// target for direct branches and jumps.
+    imm: u64,
+    /// The first uop of the block at this uop's direct target, once
+    /// known; null before. Set lazily by [`goto`]; points into the same
+    /// arena generation as the uop itself (both are dropped together when
+    /// the cache is flushed).
+    link: Cell<*const Uop>,
+    /// The second instruction's immediate, for fused pairs (`fuse`); for
+    /// a branch, its target's offset from `pc`.
+    imm2: i32,
+    /// Index in the block: instructions retired before this one since the
+    /// block was entered.
+    idx: u16,
     rd: u8,
     rs1: u8,
     rs2: u8,
-    /// Instruction length (2 or 4).
+    /// The second instruction's registers, for fused pairs.
+    rd2: u8,
+    rs1b: u8,
+    rs2b: u8,
+    /// The kinds of a fused pair (for its slow paths).
+    k1: u8,
+    k2: u8,
+    /// Instruction length (2 or 4; of the first instruction of a fused
+    /// pair).
     len: u8,
-    /// Byte offset from the block start (negative after a followed
-    /// backward `jal`).
-    off: i32,
+    inst: Inst,
 }
+
+// A uop fills one cache line (and `MAX_OPS` counts on the size).
+const _: () = assert!(core::mem::size_of::<Uop>() <= 64);
 
 impl core::fmt::Debug for Uop {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "+{}: {}", self.off, self.inst)
+        write!(f, "{:#x}: {}", self.pc, self.inst)
+    }
+}
+
+impl Uop {
+    /// A uop that runs `inst` (at `pc`, `idx`th of its block) through
+    /// the generic executor.
+    fn generic(inst: Inst, pc: u64, idx: u16, len: u8) -> Uop {
+        Uop {
+            h: h_generic,
+            pc,
+            imm: 0,
+            link: Cell::new(core::ptr::null()),
+            imm2: 0,
+            idx,
+            rd: 0,
+            rs1: 0,
+            rs2: 0,
+            rd2: 0,
+            rs1b: 0,
+            rs2b: 0,
+            k1: 0,
+            k2: 0,
+            len,
+            inst,
+        }
+    }
+}
+
+/// A handle on a uop inside a block of the arena, from which the handlers
+/// step to the next uop without a bounds check.
+///
+/// Invariant (upheld by [`Interpreter::build`]): every block in the arena
+/// ends with a terminator uop ([`h_end`]) whose handler never calls
+/// [`next`]; an `Op` is only ever made for the start of a block
+/// ([`Op::block`]) or by [`next`] from a uop that is not a terminator. So
+/// stepping on from any uop whose handler calls `next` stays inside the
+/// block's chunk.
+#[derive(Clone, Copy)]
+struct Op<'a> {
+    p: *const Uop,
+    _life: PhantomData<&'a Uop>,
+}
+
+impl<'a> Op<'a> {
+    /// The block starting at `p` (from a [`Slot`] or a [`Uop::link`]).
+    ///
+    /// # Safety
+    /// `p` is the start of a block of the running interpreter's current
+    /// arena generation, made from its chunk's pointer (so it carries the
+    /// whole chunk's provenance), and the arena is neither flushed nor
+    /// dropped for 'a. The interpreter only flushes in the run loop,
+    /// outside the handlers, and every pointer it hands out (slots, links)
+    /// is dropped in the same flush as the uops it points to.
+    #[inline(always)]
+    unsafe fn block(p: *const Uop) -> Op<'a> {
+        Op {
+            p,
+            _life: PhantomData,
+        }
+    }
+
+    /// The uop after this one in its block. Only handlers of
+    /// non-terminator uops call this (see the type's invariant).
+    #[inline(always)]
+    fn succ(self) -> Op<'a> {
+        // SAFETY: by the type's invariant this uop is not its block's
+        // terminator, so the next uop of the block exists in the same
+        // chunk that `p` has provenance over, alive for 'a.
+        Op {
+            p: unsafe { self.p.add(1) },
+            _life: PhantomData,
+        }
+    }
+}
+
+impl core::ops::Deref for Op<'_> {
+    type Target = Uop;
+    #[inline(always)]
+    fn deref(&self) -> &Uop {
+        // SAFETY: `p` points at a live uop of the arena, alive for the
+        // handle's lifetime (see `block` and `succ`); uops are only
+        // mutated through `Cell`s while blocks run.
+        unsafe { &*self.p }
     }
 }
 
 /// Context shared by the handlers while blocks run.
 struct Cx<'m> {
     mem: &'m GuestMemory,
-    /// Guest address of the running block.
-    base: u64,
     /// Set when the block stopped with a trap.
     trap: Option<Trap>,
     /// See [`Interpreter::lr_value`].
     lr_value: u64,
-    /// The block lookup table and the uops it points into, for jumping
-    /// straight from one block into the next ([`chain`]).
+    /// The block lookup table, for jumping straight from one block into
+    /// the next ([`goto`], [`goto_indirect`]).
     fast: &'m [Slot],
-    all: &'m [Uop],
-    /// Blocks that may still be entered by chaining before control goes
-    /// back to the run loop (which checks the code epoch and the budget).
-    chain: u32,
+    /// Chaining stops (control goes back to the run loop) once this many
+    /// instructions have retired.
+    limit: u64,
 }
 
-/// Blocks run back to back by chaining before the run loop looks again.
-/// Without guaranteed tail calls each chained block nests a few stack
-/// frames, so unoptimised builds chain less.
-const CHAIN: u32 = if cfg!(debug_assertions) { 4 } else { 64 };
-
-/// After a jump or branch (with `cpu.pc` and `instret` already updated):
-/// enter the block at `cpu.pc` directly if it is in the lookup table and
-/// the chain budget allows, else return to the run loop.
+/// Leave the blocks: control goes back to the run loop at `target`.
 #[inline(always)]
-fn chain(cpu: &mut Cpu, cx: &mut Cx<'_>) {
-    if cx.chain == 0 {
-        return;
-    }
-    let pc = cpu.pc;
-    let s = cx.fast[Interpreter::slot(pc)];
-    if s.pc != pc {
-        return;
-    }
-    let Some(ops) = cx.all.get(s.start as usize..(s.start + s.len) as usize) else {
-        return;
-    };
-    cx.chain -= 1;
-    cx.base = pc;
-    next(cpu, cx, ops, 0)
+fn leave(cpu: &mut Cpu, target: u64, n: u64) {
+    cpu.pc = target;
+    cpu.instret = n;
 }
 
-/// Call the handler of `ops[i]`, or finish the block when `i` is past its
-/// end (it ran to its length limit or to a fetch boundary).
+/// Leave the block for `target` with `n` instructions retired: enter the
+/// target block directly, through the uop's link (or the lookup table,
+/// which then sets the link) while the chain budget allows, else return
+/// to the run loop.
 #[inline(always)]
-fn next(cpu: &mut Cpu, cx: &mut Cx<'_>, ops: &[Uop], i: usize) {
-    match ops.get(i) {
-        Some(u) => (u.h)(cpu, cx, ops, i),
-        None => {
-            if let Some(last) = ops.last() {
-                cpu.pc = cx
-                    .base
-                    .wrapping_add(last.off as i64 as u64)
-                    .wrapping_add(last.len as u64);
-            }
-            cpu.instret = cpu.instret.wrapping_add(ops.len() as u64);
-        }
+fn goto(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, target: u64, n: u64) {
+    if n.wrapping_sub(cx.limit) as i64 >= 0 {
+        return leave(cpu, target, n);
     }
+    let l = u.link.get();
+    if l.is_null() {
+        return link(cpu, cx, u, target, n);
+    }
+    // SAFETY: links are only set (in `link`) to block starts taken from
+    // the lookup table, of the same arena generation as `u`.
+    let t = unsafe { Op::block(l) };
+    (t.h)(cpu, cx, t, n)
+}
+
+/// [`goto`] for an unlinked uop: link it if the target block is in the
+/// lookup table (only direct targets reach here: the link is the same for
+/// every later run), else leave it to the run loop.
+#[cold]
+#[inline(never)]
+fn link(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, target: u64, n: u64) {
+    let s = cx.fast[Interpreter::slot(target)];
+    if s.pc != target {
+        return leave(cpu, target, n);
+    }
+    u.link.set(s.op);
+    // SAFETY: a slot whose pc matches holds a block start of the current
+    // arena generation.
+    let t = unsafe { Op::block(s.op) };
+    (t.h)(cpu, cx, t, n)
+}
+
+/// Enter the block at `target` (computed at run time: no link) if it is in
+/// the lookup table and the chain budget allows, else return to the run
+/// loop.
+#[inline(always)]
+fn goto_indirect(cpu: &mut Cpu, cx: &mut Cx<'_>, target: u64, n: u64) {
+    let s = cx.fast[Interpreter::slot(target)];
+    if s.pc != target || n.wrapping_sub(cx.limit) as i64 >= 0 {
+        return leave(cpu, target, n);
+    }
+    // SAFETY: as in `link`.
+    let t = unsafe { Op::block(s.op) };
+    (t.h)(cpu, cx, t, n)
+}
+
+/// Call the handler of the uop after `u`.
+#[inline(always)]
+fn next(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
+    let t = u.succ();
+    (t.h)(cpu, cx, t, n)
+}
+
+/// The terminator every block ends with: the block ran to its length
+/// limit or to a fetch boundary (or a jump before it left), so go on at
+/// the fall-through pc.
+fn h_end(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
+    goto(cpu, cx, u, u.pc, n.wrapping_add(u.idx as u64))
 }
 
 /// The handler for everything without a specialised one.
-fn h_generic(cpu: &mut Cpu, cx: &mut Cx<'_>, ops: &[Uop], i: usize) {
-    if exec_one(&ops[i], i, cpu, cx) {
-        next(cpu, cx, ops, i + 1)
+fn h_generic(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
+    // exec_one works on `cpu.instret` (CSR reads, traps, jumps).
+    cpu.instret = n;
+    if exec_one(&u, cpu, cx) {
+        next(cpu, cx, u, n)
     }
 }
 
-/// A direct-mapped lookup entry: the block at `pc` is `ops[start..start+len]`.
+/// A direct-mapped lookup entry: the block at `pc` starts at `op`.
 #[derive(Clone, Copy, Debug)]
 struct Slot {
     pc: u64,
-    start: u32,
-    len: u32,
+    op: *const Uop,
 }
 
 const EMPTY_SLOT: Slot = Slot {
     pc: NO_PC,
-    start: 0,
-    len: 0,
+    op: core::ptr::null(),
 };
 
 /// The interpreter engine. One per guest thread; each keeps its own block
@@ -170,10 +324,17 @@ const EMPTY_SLOT: Slot = Slot {
 pub struct Interpreter {
     /// The code epoch the cache was filled in.
     epoch: u64,
-    /// Uops of all cached blocks, back to back.
-    ops: Vec<Uop>,
-    /// Block start pc -> (start, len) in `ops`.
-    map: HashMap<u64, (u32, u32)>,
+    /// Uops of all cached blocks, in chunks of [`CHUNK`] that never
+    /// reallocate (pointers into them stay valid until the flush that
+    /// drops them all); each block lies in one chunk and ends with a
+    /// terminator (see [`Op`]).
+    chunks: Vec<Vec<Uop>>,
+    /// Uops in `chunks`.
+    nops: usize,
+    /// Block start pc -> its first uop.
+    map: HashMap<u64, *const Uop>,
+    /// Scratch space for the block being built.
+    scratch: Vec<Uop>,
     /// Direct-mapped cache in front of `map`.
     fast: Vec<Slot>,
     /// Value the last `lr` read: `sc` succeeds only if memory still holds
@@ -188,6 +349,12 @@ pub struct Interpreter {
     generic_only: bool,
 }
 
+// SAFETY: the raw pointers an `Interpreter` holds (lookup slots, block
+// map, uop links) all point into its own arena chunks, heap buffers that
+// move with it and are never shared with another interpreter; no
+// interior mutability is reachable from outside it.
+unsafe impl Send for Interpreter {}
+
 impl Default for Interpreter {
     fn default() -> Self {
         Self::new()
@@ -199,8 +366,10 @@ impl Interpreter {
     pub fn new() -> Interpreter {
         Interpreter {
             epoch: 0,
-            ops: Vec::new(),
+            chunks: Vec::new(),
+            nops: 0,
             map: HashMap::new(),
+            scratch: Vec::new(),
             fast: alloc::vec![EMPTY_SLOT; FAST_SLOTS],
             lr_value: 0,
             decoded: 0,
@@ -211,8 +380,9 @@ impl Interpreter {
 
     fn flush(&mut self, epoch: u64) {
         self.epoch = epoch;
-        self.ops.clear();
         self.map.clear();
+        self.chunks.clear();
+        self.nops = 0;
         self.fast.fill(EMPTY_SLOT);
         self.flushes += 1;
     }
@@ -225,11 +395,11 @@ impl Interpreter {
     /// Find or decode the block at `pc`.
     #[inline(never)]
     fn lookup_slow(&mut self, pc: u64, mem: &GuestMemory) -> Result<Slot, Trap> {
-        let (start, len) = match self.map.get(&pc) {
+        let op = match self.map.get(&pc) {
             Some(&b) => b,
             None => self.build(pc, mem)?,
         };
-        let s = Slot { pc, start, len };
+        let s = Slot { pc, op };
         self.fast[Self::slot(pc)] = s;
         Ok(s)
     }
@@ -237,13 +407,13 @@ impl Interpreter {
     /// Decode a new block at `pc`. A fetch fault on its first instruction
     /// is the guest's fault; a fault further on just ends the block, so
     /// the fault is raised (and never cached) when execution gets there.
-    fn build(&mut self, pc: u64, mem: &GuestMemory) -> Result<(u32, u32), Trap> {
-        if self.ops.len() >= MAX_OPS {
+    fn build(&mut self, pc: u64, mem: &GuestMemory) -> Result<*const Uop, Trap> {
+        if self.nops >= MAX_OPS {
             self.flush(self.epoch);
         }
-        let start = self.ops.len();
         let mut at = pc;
         let mut n = 0;
+        let mut insts = Vec::with_capacity(16);
         while n < MAX_BLOCK {
             let bits = match fetch(mem, at) {
                 Ok(b) => b,
@@ -251,33 +421,56 @@ impl Interpreter {
                 Err(_) => break,
             };
             let (inst, len) = decode(bits);
-            let Ok(off) = i32::try_from(at.wrapping_sub(pc) as i64) else {
-                break;
-            };
-            let mut u = fast::uop(inst, off, len);
-            if self.generic_only {
-                u.h = h_generic;
-            }
             n += 1;
             if let Inst::Jal(U { imm, .. }) = inst {
                 // Follow direct jumps and calls: the block goes on at the
                 // target, if there is room and the target can be fetched
-                // (so a followed jal is never a block's last uop).
+                // (so a followed jal is never a block's last instruction).
                 let target = at.wrapping_add(imm as i64 as u64);
                 if n < MAX_BLOCK && !self.generic_only && fetch(mem, target).is_ok() {
-                    u.h = fast::h_jal_follow;
-                    self.ops.push(u);
+                    insts.push((inst, at, len, true));
                     at = target;
                     continue;
                 }
             }
-            self.ops.push(u);
+            insts.push((inst, at, len, false));
             at = at.wrapping_add(len as u64);
             if ends_block(&inst) {
                 break;
             }
         }
-        let b = (start as u32, n as u32);
+        let ops = &mut self.scratch;
+        ops.clear();
+        if self.generic_only {
+            for (idx, &(inst, at, len, _)) in insts.iter().enumerate() {
+                ops.push(Uop::generic(inst, at, idx as u16, len));
+            }
+        } else {
+            fast::lower(&insts, ops);
+        }
+        // The terminator (see `Op`): reached only when the last
+        // instruction falls through.
+        let mut end = Uop::generic(Inst::FenceI, at, insts.len() as u16, 0);
+        end.h = h_end;
+        ops.push(end);
+        // Into the last chunk if it has room (never past its capacity, so
+        // it never reallocates), else into a new one.
+        let room = self
+            .chunks
+            .last()
+            .is_some_and(|c| c.capacity() - c.len() >= ops.len());
+        if !room {
+            self.chunks.push(Vec::with_capacity(CHUNK.max(ops.len())));
+        }
+        let last = self.chunks.len() - 1;
+        let chunk = &mut self.chunks[last];
+        let start = chunk.len();
+        self.nops += ops.len();
+        chunk.append(ops);
+        // SAFETY: `start` is in bounds (the block was just appended); the
+        // pointer comes from the chunk's own pointer, so it has the whole
+        // chunk's provenance (see `Op::block`).
+        let b = unsafe { chunk.as_ptr().add(start) };
         self.map.insert(pc, b);
         self.decoded += 1;
         Ok(b)
@@ -321,17 +514,18 @@ impl crate::process::Engine for Interpreter {
                     Err(t) => break t,
                 };
             }
-            let ops = &self.ops[s.start as usize..(s.start + s.len) as usize];
             let mut cx = Cx {
                 mem,
-                base: pc,
                 trap: None,
                 lr_value,
                 fast: &self.fast,
-                all: &self.ops,
-                chain: CHAIN,
+                limit: cpu.instret.wrapping_add(CHAIN),
             };
-            next(cpu, &mut cx, ops, 0);
+            // SAFETY: the slot matched `pc`, so it holds a block start of
+            // the current arena generation, which is not flushed before
+            // the block returns (flushes happen only here in the loop).
+            let op = unsafe { Op::block(s.op) };
+            (op.h)(cpu, &mut cx, op, cpu.instret);
             lr_value = cx.lr_value;
             if let Some(t) = cx.trap {
                 break t;
@@ -596,26 +790,15 @@ pub fn step(
     // A one-instruction block at `pc`: with no lookup table there is
     // nothing to chain into, and the operand fields only matter to the
     // specialised handlers.
-    let op = Uop {
-        h: h_generic,
-        inst,
-        imm: 0,
-        rd: 0,
-        rs1: 0,
-        rs2: 0,
-        len,
-        off: 0,
-    };
+    let op = Uop::generic(inst, pc, 0, len);
     let mut cx = Cx {
         mem,
-        base: pc,
         trap: None,
         lr_value: *lr_value,
         fast: &[],
-        all: &[],
-        chain: 0,
+        limit: 0,
     };
-    let went_on = exec_one(&op, 0, cpu, &mut cx);
+    let went_on = exec_one(&op, cpu, &mut cx);
     *lr_value = cx.lr_value;
     if went_on {
         // Fell through: what `next` does at the end of a block.
@@ -633,20 +816,21 @@ pub fn step(
 
 // ---- the generic executor -----------------------------------------------
 
-/// Execute `op`, the `i`th instruction of the block at `cx.base`, through
+/// Execute `op` (the `op.idx`th instruction of its block) through
 /// one big `match` over [`Inst`]. Returns `true` to go on with the next
 /// instruction; `false` when it left the block (jump, branch, trap), with
 /// `cpu.pc` and `cpu.instret` updated and any trap in `cx.trap`.
 ///
 /// Every instruction can run here; the hot integer ones have specialised
 /// handlers in [`fast`] as well.
-fn exec_one(op: &Uop, i: usize, cpu: &mut Cpu, cx: &mut Cx<'_>) -> bool {
+fn exec_one(op: &Uop, cpu: &mut Cpu, cx: &mut Cx<'_>) -> bool {
     use Inst::*;
+    let i = op.idx as usize;
     // The pc, the fall-through pc and the block index of this
     // instruction, computed only where needed.
     macro_rules! pc {
         () => {
-            cx.base.wrapping_add(op.off as i64 as u64)
+            op.pc
         };
     }
     macro_rules! next {

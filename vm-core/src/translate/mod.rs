@@ -16,11 +16,13 @@
 //! the most-used guest registers live in host registers there and are
 //! stored back at exits and before helper calls).
 //!
-//! Inline: RV64I, M, loads and stores, the common F/D operations (with an
-//! exact fallback, see `codegen`). Through the step helper ([`step`], the
-//! interpreter's own single-instruction executor, so each instruction's
-//! meaning is written once): A, Zicsr, the rest of F/D, and the system
-//! instructions.
+//! Inline: RV64I, M, loads and stores, most of F and D (arithmetic, fused
+//! multiply-adds, compares, sign injection, moves and conversions, with an
+//! exact out-of-line path whenever the host result could differ, see
+//! `codegen/float.rs`) and the floating-point CSRs. Through the step helper
+//! ([`step`], the interpreter's own single-instruction executor, so each
+//! instruction's meaning is written once): A, the other CSRs, the rare
+//! F/D cases, and the system instructions.
 //!
 //! Sandbox: a translated access goes straight to `host base + address`
 //! only when the address is below the guest memory size (minus 8): the

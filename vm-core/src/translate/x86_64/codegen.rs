@@ -31,12 +31,14 @@
 //! instruction concerned; the dispatcher gets the guest pc and instruction
 //! index (within its basic block) from the side table.
 
-use super::encode::{Alu, Asm, AsmError, Cond, Label, Mem, Reg, Shift, SseOp, Unary, W, Xmm};
+use super::encode::{Alu, Asm, AsmError, Cond, Label, Mem, Reg, Shift, Unary, W, Xmm};
 use super::{Helper, StepInst, Stubs, exit, off};
 use crate::cache::SideEntry;
 use crate::decode::{I, Inst, R, S};
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
+
+mod float;
 
 /// Is this instruction translated inline (anything else becomes a call to
 /// the single-step fallback)?
@@ -198,6 +200,17 @@ enum Cold {
         gi: GuestInst,
         index: u32,
     },
+    /// The exact path of an inline floating-point instruction: run it with
+    /// the step helper (fallback instruction `step`) and go `back`, with
+    /// `f[xmm0]` in xmm0 if given, as on the inline path.
+    Float {
+        label: Label,
+        back: Label,
+        gi: GuestInst,
+        index: u32,
+        step: u64,
+        xmm0: Option<u8>,
+    },
 }
 
 /// Host registers that hold guest registers inside a block, in the order
@@ -234,7 +247,12 @@ fn int_regs(inst: &Inst) -> [u8; 3] {
         Fsd(s) | Fsw(s) => [s.rs1, 0, 0],
         FmvXD(r) | FmvXW(r) => [r.rd, 0, 0],
         FmvDX(r) | FmvWX(r) => [r.rs1, 0, 0],
-        FeqD(r) | FltD(r) | FleD(r) => [r.rd, 0, 0],
+        FeqD(r) | FltD(r) | FleD(r) | FeqS(r) | FltS(r) | FleS(r) => [r.rd, 0, 0],
+        FcvtWD(f) | FcvtLD(f) | FcvtWS(f) | FcvtLS(f) => [f.rd, 0, 0],
+        FcvtDW(f) | FcvtDWu(f) | FcvtDL(f) | FcvtDLu(f) | FcvtSW(f) | FcvtSWu(f) | FcvtSL(f)
+        | FcvtSLu(f) => [f.rs1, 0, 0],
+        Csrrw(c) | Csrrs(c) | Csrrc(c) => [c.rd, c.rs1, 0],
+        Csrrwi(c) | Csrrsi(c) | Csrrci(c) => [c.rd, 0, 0],
         _ => [0; 3],
     }
 }
@@ -279,6 +297,9 @@ struct Gen {
     next_start: Option<u64>,
     /// The region's helper thunks (see `call_helper`), by [`Helper`].
     thunks: [Option<Label>; super::HELPERS],
+    /// `(p, r)`: the code up to offset `p` leaves `f[r]` in xmm0 (see
+    /// `float`).
+    xmm0: Option<(usize, u8)>,
 }
 
 /// Translate a region into host code placed at host address `base`;
@@ -344,6 +365,7 @@ pub fn translate(
             labels: BTreeMap::new(),
             next_start: None,
             thunks: [None; super::HELPERS],
+            xmm0: None,
         };
         for b in blocks {
             let l = g.a.label();
@@ -1118,183 +1140,6 @@ impl Gen {
         Ok(false)
     }
 
-    /// The common F/D instructions inline; `Ok(false)` leaves `gi` to the
-    /// step helper. Arithmetic runs on SSE under the default MXCSR and
-    /// falls back to the step helper (which is exact) whenever the host
-    /// result could differ from RISC-V's: a NaN result (RISC-V returns the
-    /// canonical NaN), any exception flag but inexact, a rounding mode
-    /// other than round-to-nearest-even, an unordered comparison.
-    fn float(
-        &mut self,
-        gi: &GuestInst,
-        index: u32,
-        steps: &mut Vec<StepInst>,
-    ) -> Result<bool, AsmError> {
-        use Inst::*;
-        const BOX: u64 = 0xffff_ffff_0000_0000;
-        const SIGN: u64 = 1 << 63;
-        let f = |r: u8| Mem::base(Reg::Rbx, off::f(r));
-        match gi.inst {
-            Fld(i) | Flw(i) => {
-                let d = matches!(gi.inst, Fld(_));
-                let h = if d { Helper::LoadU64 } else { Helper::LoadU32 };
-                self.load_to(i.rs1, i.imm, h, gi, index, Reg::Rax)?;
-                if !d {
-                    self.a.mov_imm(Reg::Rcx, BOX);
-                    self.a.alu_rr(W::B64, Alu::Or, Reg::Rax, Reg::Rcx);
-                }
-                self.a.store(W::B64, f(i.rd), Reg::Rax);
-            }
-            Fsd(s) | Fsw(s) => {
-                let h = if matches!(gi.inst, Fsd(_)) {
-                    Helper::StoreU64
-                } else {
-                    Helper::StoreU32
-                };
-                self.get(Reg::Rsi, s.rs1);
-                if s.imm != 0 {
-                    self.a.alu_ri(W::B64, Alu::Add, Reg::Rsi, s.imm);
-                }
-                self.a.load(W::B64, Reg::Rdx, f(s.rs2));
-                self.store_call(h, gi, index, Reg::Rdx)?;
-            }
-            FmvXD(r) => {
-                self.a.load(W::B64, Reg::Rax, f(r.rs1));
-                self.put(r.rd, Reg::Rax);
-            }
-            FmvDX(r) => {
-                self.get(Reg::Rax, r.rs1);
-                self.a.store(W::B64, f(r.rd), Reg::Rax);
-            }
-            FmvXW(r) => {
-                self.a.load_sx(W::B32, Reg::Rax, f(r.rs1));
-                self.put(r.rd, Reg::Rax);
-            }
-            FmvWX(r) => {
-                self.get(Reg::Rax, r.rs1);
-                self.a.mov_rr(W::B32, Reg::Rax, Reg::Rax);
-                self.a.mov_imm(Reg::Rcx, BOX);
-                self.a.alu_rr(W::B64, Alu::Or, Reg::Rax, Reg::Rcx);
-                self.a.store(W::B64, f(r.rd), Reg::Rax);
-            }
-            FsgnjD(r) | FsgnjnD(r) | FsgnjxD(r) => {
-                self.a.load(W::B64, Reg::Rax, f(r.rs1));
-                self.a.load(W::B64, Reg::Rcx, f(r.rs2));
-                self.a.mov_imm(Reg::Rdx, SIGN);
-                if matches!(gi.inst, FsgnjnD(_)) {
-                    self.a.unary(W::B64, Unary::Not, Reg::Rcx);
-                }
-                self.a.alu_rr(W::B64, Alu::And, Reg::Rcx, Reg::Rdx);
-                if !matches!(gi.inst, FsgnjxD(_)) {
-                    self.a.unary(W::B64, Unary::Not, Reg::Rdx);
-                    self.a.alu_rr(W::B64, Alu::And, Reg::Rax, Reg::Rdx);
-                }
-                self.a.alu_rr(W::B64, Alu::Xor, Reg::Rax, Reg::Rcx);
-                self.a.store(W::B64, f(r.rd), Reg::Rax);
-            }
-            FaddD(q) | FsubD(q) | FmulD(q) | FdivD(q) if q.rm == 0 || q.rm == 7 => {
-                let op = match gi.inst {
-                    FaddD(_) => SseOp::Add,
-                    FsubD(_) => SseOp::Sub,
-                    FmulD(_) => SseOp::Mul,
-                    _ => SseOp::Div,
-                };
-                self.fp_arith(gi, index, steps, q.rm, q.rd, |a| {
-                    a.movq_load(Xmm(0), f(q.rs1));
-                    a.sse_rm(op, true, Xmm(0), f(q.rs2));
-                })?;
-            }
-            FsqrtD(q) if q.rm == 0 || q.rm == 7 => {
-                self.fp_arith(gi, index, steps, q.rm, q.rd, |a| {
-                    a.sse_rm(SseOp::Sqrt, true, Xmm(0), f(q.rs1));
-                })?;
-            }
-            FmaddD(q) | FmsubD(q) | FnmsubD(q) | FnmaddD(q)
-                if self.stubs.fma && (q.rm == 0 || q.rm == 7) =>
-            {
-                // RISC-V fnmsub is -(a*b) + c (x86 fnmadd); fnmadd is
-                // -(a*b) - c (x86 fnmsub).
-                let opc = match gi.inst {
-                    FmaddD(_) => 0xb9,
-                    FmsubD(_) => 0xbb,
-                    FnmsubD(_) => 0xbd,
-                    _ => 0xbf,
-                };
-                self.fp_arith(gi, index, steps, q.rm, q.rd, |a| {
-                    a.movq_load(Xmm(0), f(q.rs3));
-                    a.movq_load(Xmm(1), f(q.rs1));
-                    a.vfma231(opc, true, Xmm(0), Xmm(1), f(q.rs2));
-                })?;
-            }
-            FeqD(r) | FltD(r) | FleD(r) => {
-                // Ordered operands raise no flags; unordered ones (NaNs)
-                // take the exact path, which knows signaling from quiet.
-                let slow = self.a.label();
-                let done = self.a.label();
-                let c = match gi.inst {
-                    FeqD(_) => Cond::E,
-                    FltD(_) => Cond::B,
-                    _ => Cond::Be,
-                };
-                self.a.movq_load(Xmm(0), f(r.rs1));
-                self.a.movq_load(Xmm(1), f(r.rs2));
-                self.a.mov_imm(Reg::Rax, 0);
-                self.a.ucomis(true, Xmm(0), Xmm(1));
-                self.a.jcc(Cond::P, slow);
-                self.a.setcc(c, Reg::Rax);
-                self.put(r.rd, Reg::Rax);
-                self.a.jmp(done);
-                self.a.bind(slow);
-                self.step(gi, index, steps)?;
-                self.a.bind(done);
-            }
-            _ => return Ok(false),
-        }
-        Ok(true)
-    }
-
-    /// A double-precision operation on SSE: `op` leaves the result in
-    /// xmm0. Falls back to the step helper (exact) for a dynamic rounding
-    /// mode other than RNE, a NaN result, or any exception but inexact.
-    fn fp_arith(
-        &mut self,
-        gi: &GuestInst,
-        index: u32,
-        steps: &mut Vec<StepInst>,
-        rm: u8,
-        rd: u8,
-        op: impl FnOnce(&mut Asm),
-    ) -> Result<(), AsmError> {
-        let slow = self.a.label();
-        let done = self.a.label();
-        if rm == 7 {
-            self.a
-                .alu_mi(W::B32, Alu::Cmp, Mem::base(Reg::Rbx, off::FRM), 0);
-            self.a.jcc(Cond::Ne, slow);
-        }
-        self.a.mxcsr(true, Mem::base(Reg::Rbp, off::MXCSR_CLEAN));
-        op(&mut self.a);
-        self.a.mxcsr(false, Mem::base(Reg::Rbp, off::MXCSR_TMP));
-        self.a.ucomis(true, Xmm(0), Xmm(0));
-        self.a.jcc(Cond::P, slow);
-        self.a
-            .load(W::B32, Reg::Rax, Mem::base(Reg::Rbp, off::MXCSR_TMP));
-        // IE | ZE | OE | UE: let the exact path raise them.
-        self.a.test_ri(W::B32, Reg::Rax, 0x1d);
-        self.a.jcc(Cond::Ne, slow);
-        // PE (bit 5) is NX (bit 0).
-        self.a.shift_ri(W::B32, Shift::Shr, Reg::Rax, 5);
-        self.a.alu_ri(W::B32, Alu::And, Reg::Rax, 1);
-        self.a
-            .alu_mr(W::B32, Alu::Or, Mem::base(Reg::Rbx, off::FFLAGS), Reg::Rax);
-        self.a.movq_store(Mem::base(Reg::Rbx, off::f(rd)), Xmm(0));
-        self.a.jmp(done);
-        self.a.bind(slow);
-        self.step(gi, index, steps)?;
-        self.a.bind(done);
-        Ok(())
-    }
-
     /// A call to the single-step fallback for a non-inline instruction.
     fn step(
         &mut self,
@@ -1302,13 +1147,20 @@ impl Gen {
         index: u32,
         steps: &mut Vec<StepInst>,
     ) -> Result<(), AsmError> {
-        self.a.mov_imm(Reg::Rsi, steps.len() as u64);
+        let idx = steps.len() as u64;
         steps.push(StepInst {
             inst: gi.inst,
             len: gi.len,
             pc: gi.pc,
             index,
         });
+        self.step_call(gi, index, idx)
+    }
+
+    /// Call the step helper on fallback instruction `idx` (of `gi`), and
+    /// leave through the trap or code-change exit if it says so.
+    fn step_call(&mut self, gi: &GuestInst, index: u32, idx: u64) -> Result<(), AsmError> {
+        self.a.mov_imm(Reg::Rsi, idx);
         self.call_helper(Helper::Step)?;
         let label = self.a.label();
         self.a.test_rr(W::B64, Reg::Rax, Reg::Rax);
@@ -1333,6 +1185,22 @@ impl Gen {
         let cold = core::mem::take(&mut self.cold);
         for c in cold {
             match c {
+                Cold::Float {
+                    label,
+                    back,
+                    gi,
+                    index,
+                    step,
+                    xmm0,
+                } => {
+                    self.a.bind(label);
+                    self.side_cold(&gi, index);
+                    self.step_call(&gi, index, step)?;
+                    if let Some(r) = xmm0 {
+                        self.a.movq_load(Xmm(0), Mem::base(Reg::Rbx, off::f(r)));
+                    }
+                    self.a.jmp(back);
+                }
                 Cold::SlowLoad {
                     label,
                     done,

@@ -703,6 +703,50 @@ impl Asm {
         self.op(p, false, &[0x0f, 0x2e], a.0, Rm::R(b.0), false);
     }
 
+    /// `movq r64, xmm` (`W::B64`) or `movd r32, xmm` (zero-extends).
+    pub fn mov_x2r(&mut self, w: W, dst: Reg, src: Xmm) {
+        let w = w == W::B64;
+        self.op(Some(0x66), w, &[0x0f, 0x7e], src.0, Rm::R(dst.n()), false);
+    }
+
+    /// `movq xmm, r64` (`W::B64`) or `movd xmm, r32`; zeroes the rest of
+    /// `dst` (so it also breaks a dependency on its old value).
+    pub fn mov_r2x(&mut self, w: W, dst: Xmm, src: Reg) {
+        let w = w == W::B64;
+        self.op(Some(0x66), w, &[0x0f, 0x6e], dst.0, Rm::R(src.n()), false);
+    }
+
+    /// `cvtsi2sd xmm, r64/r32` (`double`; `cvtsi2ss` otherwise): signed
+    /// integer to float in the MXCSR rounding mode; the bits of `dst` above
+    /// the result are kept.
+    pub fn cvt_i2f(&mut self, double: bool, w: W, dst: Xmm, src: Reg) {
+        let p = if double { 0xf2 } else { 0xf3 };
+        self.op(
+            Some(p),
+            w == W::B64,
+            &[0x0f, 0x2a],
+            dst.0,
+            Rm::R(src.n()),
+            false,
+        );
+    }
+
+    /// `cvtsd2si r64/r32, xmm` (`double`; `cvtss2si` otherwise), or with
+    /// `trunc` `cvttsd2si` (round towards zero). Out of range or NaN gives
+    /// the "integer indefinite" (only the sign bit set).
+    pub fn cvt_f2i(&mut self, double: bool, trunc: bool, w: W, dst: Reg, src: Xmm) {
+        let p = if double { 0xf2 } else { 0xf3 };
+        let opc = if trunc { 0x2c } else { 0x2d };
+        self.op(
+            Some(p),
+            w == W::B64,
+            &[0x0f, opc],
+            dst.n(),
+            Rm::R(src.0),
+            false,
+        );
+    }
+
     /// `stmxcsr [m]` / `ldmxcsr [m]`.
     pub fn mxcsr(&mut self, load: bool, m: Mem) {
         self.op(
@@ -723,6 +767,10 @@ impl Asm {
 pub enum SseOp {
     Sqrt = 0x51,
     Add = 0x58,
+    /// Precision conversion: `cvtsd2ss` with `double` (the source's
+    /// precision), `cvtss2sd` without. Keeps the bits of `dst` above the
+    /// result.
+    Cvt = 0x5a,
     Mul = 0x59,
     Sub = 0x5c,
     Div = 0x5e,
@@ -1094,5 +1142,56 @@ mod tests {
         check(|a| a.ucomis(false, Xmm(1), Xmm(12)), "ucomiss xmm1,xmm12");
         check(|a| a.mxcsr(false, m), "stmxcsr [rbx+0x108]");
         check(|a| a.mxcsr(true, m), "ldmxcsr [rbx+0x108]");
+        check(|a| a.mov_x2r(W::B64, Reg::Rax, Xmm(0)), "movq rax,xmm0");
+        check(|a| a.mov_x2r(W::B64, Reg::R9, Xmm(12)), "movq r9,xmm12");
+        check(|a| a.mov_x2r(W::B32, Reg::Rcx, Xmm(1)), "movd ecx,xmm1");
+        check(|a| a.mov_x2r(W::B32, Reg::R15, Xmm(9)), "movd r15d,xmm9");
+        check(|a| a.mov_r2x(W::B64, Xmm(0), Reg::Rcx), "movq xmm0,rcx");
+        check(|a| a.mov_r2x(W::B64, Xmm(10), Reg::R13), "movq xmm10,r13");
+        check(|a| a.mov_r2x(W::B32, Xmm(3), Reg::Rdi), "movd xmm3,edi");
+        check(
+            |a| a.cvt_i2f(true, W::B64, Xmm(0), Reg::Rax),
+            "cvtsi2sd xmm0,rax",
+        );
+        check(
+            |a| a.cvt_i2f(true, W::B32, Xmm(8), Reg::R11),
+            "cvtsi2sd xmm8,r11d",
+        );
+        check(
+            |a| a.cvt_i2f(false, W::B64, Xmm(1), Reg::R8),
+            "cvtsi2ss xmm1,r8",
+        );
+        check(
+            |a| a.cvt_i2f(false, W::B32, Xmm(0), Reg::Rcx),
+            "cvtsi2ss xmm0,ecx",
+        );
+        check(
+            |a| a.cvt_f2i(true, true, W::B64, Reg::Rax, Xmm(0)),
+            "cvttsd2si rax,xmm0",
+        );
+        check(
+            |a| a.cvt_f2i(true, false, W::B32, Reg::R10, Xmm(9)),
+            "cvtsd2si r10d,xmm9",
+        );
+        check(
+            |a| a.cvt_f2i(false, true, W::B32, Reg::Rdx, Xmm(2)),
+            "cvttss2si edx,xmm2",
+        );
+        check(
+            |a| a.cvt_f2i(false, false, W::B64, Reg::Rsi, Xmm(15)),
+            "cvtss2si rsi,xmm15",
+        );
+        check(
+            |a| a.sse_rm(SseOp::Cvt, true, Xmm(0), m),
+            "cvtsd2ss xmm0,[rbx+0x108]",
+        );
+        check(
+            |a| a.sse_rr(SseOp::Cvt, false, Xmm(0), Xmm(0)),
+            "cvtss2sd xmm0,xmm0",
+        );
+        check(
+            |a| a.lea(W::B32, Reg::Rcx, Mem::indexed(Reg::Rax, Reg::Rax)),
+            "lea ecx,[rax+rax]",
+        );
     }
 }

@@ -19,7 +19,7 @@
 pub mod codegen;
 pub mod encode;
 
-use crate::cpu::{Cpu, Trap};
+use crate::cpu::{Cpu, Trap, fflags};
 use crate::decode::Inst;
 use crate::memory::{GuestMemory, MemFault, PAGE_SIZE};
 use encode::{Asm, Mem, Reg, W};
@@ -53,8 +53,38 @@ pub mod exit {
 }
 
 /// MXCSR with every exception masked, round to nearest, no flags: the
-/// x86-64 ABI default, which the inline F/D code runs under.
+/// x86-64 ABI default, which the inline F/D code runs under. Its sticky
+/// precision flag (PE, [`MXCSR_PE`]) stands for `fflags.NX` while
+/// translated code runs; the exit code and [`step_helper`] fold it into
+/// `Cpu::fflags`.
 pub const MXCSR_DEFAULT: u32 = 0x1f80;
+
+/// MXCSR's precision (inexact) flag.
+pub const MXCSR_PE: u32 = 1 << 5;
+
+/// The host's MXCSR.
+fn read_mxcsr() -> u32 {
+    let mut v = 0u32;
+    // SAFETY: `stmxcsr` only stores the 4-byte MXCSR to the local `v`.
+    unsafe {
+        core::arch::asm!("stmxcsr [{}]", in(reg) &mut v, options(nostack, preserves_flags));
+    }
+    v
+}
+
+/// Reset the host's MXCSR to [`MXCSR_DEFAULT`] (clearing accrued flags)
+/// if it is not that already.
+fn clean_mxcsr() {
+    if read_mxcsr() != MXCSR_DEFAULT {
+        let v = MXCSR_DEFAULT;
+        // SAFETY: loads the default control state Rust code assumes (all
+        // exceptions masked, round to nearest, no FTZ/DAZ), so nothing
+        // that follows computes differently; only sticky flags change.
+        unsafe {
+            core::arch::asm!("ldmxcsr [{}]", in(reg) &v, options(nostack, preserves_flags, readonly));
+        }
+    }
+}
 
 /// `rbx` points this far into the `Cpu`.
 pub const CPU_BIAS: i32 = 128;
@@ -101,8 +131,8 @@ pub struct Ctx {
     pub ind_hits: u64,
     /// See [`exit::FAULT`], [`exit::BUDGET`], [`exit::CODE`].
     pub exit_host: u64,
-    /// The default MXCSR with no exception flags (`0x1f80`), loaded before
-    /// each inline floating-point operation so its flags are its own.
+    /// The default MXCSR with no exception flags (`0x1f80`), loaded by
+    /// the entry code and wherever accrued host flags must go.
     pub mxcsr_clean: u32,
     /// Scratch for `stmxcsr`.
     pub mxcsr_tmp: u32,
@@ -384,12 +414,22 @@ pub fn fixed_code(base: u64, host_faults: bool) -> (alloc::vec::Vec<u8>, Stubs) 
     a.alu_ri(W::B64, Alu::Sub, Reg::Rsp, 8);
     a.lea(W::B64, Reg::Rbx, Mem::base(Reg::Rdi, CPU_BIAS));
     a.mov_rr(W::B64, Reg::Rbp, Reg::Rsi);
+    // Translated code runs under the default MXCSR with no flags, and
+    // MXCSR.PE accrues NX (see `codegen::float`).
+    a.mxcsr(true, Mem::base(Reg::Rbp, off::MXCSR_CLEAN));
     a.load(W::B64, Reg::R12, Mem::base(Reg::Rbp, off::MEM_BASE));
     a.load(W::B64, Reg::R14, Mem::base(Reg::Rbx, off::INSTRET));
     a.jmp_r(Reg::Rdx);
     align(&mut a);
     let exit_addr = a.here();
     a.store(W::B64, Mem::base(Reg::Rbx, off::INSTRET), Reg::R14);
+    // Fold MXCSR.PE into fflags.NX (rax holds the exit code).
+    let tmp = Mem::base(Reg::Rbp, off::MXCSR_TMP);
+    a.mxcsr(false, tmp);
+    a.load(W::B32, Reg::Rcx, tmp);
+    a.shift_ri(W::B32, encode::Shift::Shr, Reg::Rcx, 5);
+    a.alu_ri(W::B32, Alu::And, Reg::Rcx, fflags::NX as i32);
+    a.alu_mr(W::B32, Alu::Or, Mem::base(Reg::Rbx, off::FFLAGS), Reg::Rcx);
     a.alu_ri(W::B64, Alu::Add, Reg::Rsp, 8);
     for r in SAVED.iter().rev() {
         a.pop(*r);
@@ -609,7 +649,15 @@ pub unsafe extern "sysv64" fn step_helper(ctx: *mut Ctx, idx: u64) -> u64 {
     cpu.pc = s.pc;
     cpu.instret = instret.wrapping_add(s.index as u64);
     let epoch = mem.code_epoch();
+    // The instruction sees the true fflags (it may read them): fold the
+    // NX that translated code accrued in MXCSR. Afterwards MXCSR is reset,
+    // so neither that PE (the instruction may have written fflags) nor
+    // one Rust code left behind counts again.
+    if read_mxcsr() & MXCSR_PE != 0 {
+        cpu.fflags |= fflags::NX;
+    }
     let r = crate::translate::step::step(cpu, mem, s.inst, s.len, &mut ctx.lr_value);
+    clean_mxcsr();
     cpu.instret = instret;
     match r {
         Ok(()) if mem.code_epoch() != epoch => store::CODE,
