@@ -10,6 +10,8 @@
 //! that includes a panic anywhere (see [`install_panic_hook`]).
 
 mod cli;
+#[cfg(test)]
+mod difftest;
 mod fault;
 mod host;
 

@@ -21,6 +21,9 @@ extern crate alloc;
 pub mod cache;
 pub mod cpu;
 pub mod decode;
+#[cfg(any(test, feature = "difftest"))]
+#[doc(hidden)]
+pub mod difftest;
 pub mod fpu;
 pub mod host;
 pub mod interp;
@@ -30,6 +33,7 @@ pub mod process;
 pub mod profile;
 pub mod signal;
 pub mod syscall;
-#[cfg(test)]
-pub(crate) mod testhost;
+#[cfg(any(test, feature = "difftest"))]
+#[doc(hidden)]
+pub mod testhost;
 pub mod translate;

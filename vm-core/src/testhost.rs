@@ -6,7 +6,8 @@
 //! Descriptors 0..=2 are not real: writes to 1 and 2 are collected in
 //! [`TestHost::out`]. Files opened with `openat` get descriptors from 3 up.
 //!
-//! It exists only under `cfg(test)`; real hosts live in `host-linux` and
+//! It exists only under `cfg(test)` and the `difftest` feature (the fuzz
+//! target runs the engines on it); real hosts live in `host-linux` and
 //! `host-baremetal`.
 
 extern crate std;

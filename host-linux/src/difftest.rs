@@ -1,0 +1,50 @@
+//! The engine differential test (`vm_core::difftest`) on the real Linux
+//! host: here the translator accesses guest memory directly and guest
+//! faults come back through the `SIGSEGV` handler in [`crate::fault`],
+//! which must leave the same precise state as the interpreter. (vm-core's
+//! own copy of this test runs on its heap-backed test host, where every
+//! access is checked in software.) The unbounded version is the fuzz
+//! target in `fuzz/`, which runs each input on both hosts.
+
+use crate::host::LinuxHost;
+use vm_core::cpu::Trap;
+use vm_core::difftest::{Harness, Rng, Source, fuzz_one, run_seeds};
+use vm_core::host::HostOs;
+
+static HOST: LinuxHost = LinuxHost::new();
+
+fn harness() -> Harness {
+    let h = Harness::with_host(&HOST);
+    // The translator's code cache is registered with the fault handler,
+    // so it took the direct-access path.
+    assert!(HOST.code_faults());
+    h
+}
+
+#[test]
+fn engines_agree_with_host_faults() {
+    let mut h = harness();
+    for (fp, cases) in [(false, 4000), (true, 2000)] {
+        let t = run_seeds(&mut h, fp, cases)
+            .unwrap_or_else(|(seed, m)| panic!("seed {seed} (fp: {fp}): {m}"));
+        // Host faults were taken, and programs ran to their end too.
+        assert!(t.faults > cases / 10 && t.ecalls > cases / 5, "{t:?}");
+    }
+    assert!(h.jit_stat("jit_cache_flushes") > Some(0));
+}
+
+#[test]
+fn fuzz_inputs_agree_with_host_faults() {
+    let mut h = harness();
+    let mut r = Rng::seeded(0x11f0);
+    let mut faults = 0;
+    for k in 0..2000 {
+        let len = r.below(600) as usize;
+        let input: Vec<u8> = (0..len).map(|_| r.next() as u8).collect();
+        match fuzz_one(&mut h, &input) {
+            Ok(o) => faults += matches!(o.trap, Trap::MemFault(_)) as u32,
+            Err(m) => panic!("input {k} {input:02x?}: {m}"),
+        }
+    }
+    assert!(faults > 100, "{faults}");
+}
