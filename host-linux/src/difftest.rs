@@ -8,7 +8,7 @@
 
 use crate::host::LinuxHost;
 use vm_core::cpu::Trap;
-use vm_core::difftest::{Harness, Rng, Source, fuzz_one, run_seeds};
+use vm_core::difftest::{Harness, Rng, Source, fuzz_one, run_hot_seeds, run_seeds};
 use vm_core::host::HostOs;
 
 static HOST: LinuxHost = LinuxHost::new();
@@ -47,4 +47,18 @@ fn fuzz_inputs_agree_with_host_faults() {
         }
     }
     assert!(faults > 100, "{faults}");
+}
+
+/// Hot loops in a cache big enough for regions: promotion, cached
+/// registers across blocks and host faults inside regions.
+#[test]
+fn hot_regions_agree_with_host_faults() {
+    let mut h = Harness::with_cache(&HOST, 4 << 20);
+    assert!(HOST.code_faults());
+    for fp in [false, true] {
+        let t = run_hot_seeds(&mut h, fp, 800)
+            .unwrap_or_else(|(seed, m)| panic!("hot seed {seed} (fp: {fp}): {m}"));
+        assert!(t.faults > 50 && t.ecalls > 100, "{t:?}");
+    }
+    assert!(h.jit_stat("jit_regions_promoted") > Some(100));
 }

@@ -923,13 +923,22 @@ impl Case {
     /// A program (F/D instructions mixed in if `fp`): `LOOP` = 1..=3
     /// iterations; the body; decrement; branch back; `ecall`.
     pub fn generate(r: &mut impl Source, fp: bool) -> Case {
+        let iterations = 1 + r.below(3) as i32;
+        Case::generate_looping(r, fp, iterations)
+    }
+
+    /// The same with 60..=119 iterations: enough for the translator's
+    /// first-tier blocks to get hot and become regions mid-run (see
+    /// `crate::profile`), given a cache big enough for regions.
+    pub fn generate_hot(r: &mut impl Source, fp: bool) -> Case {
+        let iterations = 60 + r.below(60) as i32;
+        Case::generate_looping(r, fp, iterations)
+    }
+
+    fn generate_looping(r: &mut impl Source, fp: bool, iterations: i32) -> Case {
         let n = 4 + r.below(60) as usize;
         let smc = r.chance(15);
-        let mut items = vec![Item::Code(vec![Parcel::W(rv::addi(
-            LOOP,
-            0,
-            1 + r.below(3) as i32,
-        ))])];
+        let mut items = vec![Item::Code(vec![Parcel::W(rv::addi(LOOP, 0, iterations))])];
         for at in 1..=n {
             items.push(if fp && r.chance(40) {
                 Item::Code(vec![Parcel::W(random_fp(r))])
@@ -1135,11 +1144,17 @@ impl Harness {
     /// accesses come back through the host's fault handler. The translator
     /// gets the smallest code cache, so flushes happen along the way too.
     pub fn with_host(host: &'static dyn HostOs) -> Harness {
+        Harness::with_cache(host, MIN_CACHE_SIZE)
+    }
+
+    /// The same with a code cache of `cache_size` bytes: from 1 MiB up,
+    /// the translator makes regions of hot code, not only single blocks.
+    pub fn with_cache(host: &'static dyn HostOs, cache_size: usize) -> Harness {
         Harness {
             mem_i: GuestMemory::new(host, 1 << 24).expect("test guest memory"),
             mem_j: GuestMemory::new(host, 1 << 24).expect("test guest memory"),
             interp: Interpreter::new(),
-            jit: Jit::new(host, MIN_CACHE_SIZE).expect("code cache"),
+            jit: Jit::new(host, cache_size).expect("code cache"),
         }
     }
 
@@ -1207,6 +1222,20 @@ pub fn run_seeds(h: &mut Harness, fp: bool, cases: u64) -> Result<Tally, (u64, B
     let mut t = Tally::default();
     for seed in 0..cases {
         let case = Case::generate(&mut Rng::seeded(seed), fp);
+        match h.run(&case).map_err(|m| (seed, m))?.trap {
+            Trap::Ecall => t.ecalls += 1,
+            Trap::MemFault(_) => t.faults += 1,
+            _ => t.other += 1,
+        }
+    }
+    Ok(t)
+}
+
+/// [`run_seeds`] with [`Case::generate_hot`] programs.
+pub fn run_hot_seeds(h: &mut Harness, fp: bool, cases: u64) -> Result<Tally, (u64, Box<Mismatch>)> {
+    let mut t = Tally::default();
+    for seed in 0..cases {
+        let case = Case::generate_hot(&mut Rng::seeded(seed ^ 0x407), fp);
         match h.run(&case).map_err(|m| (seed, m))?.trap {
             Trap::Ecall => t.ecalls += 1,
             Trap::MemFault(_) => t.faults += 1,

@@ -10,7 +10,7 @@ extern crate std;
 
 use crate::cpu::Trap;
 use crate::decode::{Inst, decode};
-use crate::difftest::{Case, Harness, Rng, Source, fuzz_one, run_seeds, rv};
+use crate::difftest::{Case, Harness, Rng, Source, fuzz_one, run_hot_seeds, run_seeds, rv};
 
 /// Run `cases` seeded cases; returns how many ended in an `ecall` and in
 /// a memory fault.
@@ -45,6 +45,21 @@ fn random_fp_programs_agree_with_the_interpreter() {
         ecalls > cases / 5 && faults > cases / 10,
         "{ecalls} {faults}"
     );
+}
+
+/// Long-running loops with a big cache: first-tier blocks get hot and
+/// regions (several blocks, cached registers across them, internal back
+/// edges) take over mid-run; they must agree with the interpreter too.
+#[test]
+fn random_hot_loops_agree_with_the_interpreter() {
+    let mut h = Harness::with_cache(crate::testhost::TestHost::leak(), 4 << 20);
+    for fp in [false, true] {
+        let cases = if cfg!(debug_assertions) { 600 } else { 3000 };
+        let t = run_hot_seeds(&mut h, fp, cases)
+            .unwrap_or_else(|(seed, m)| panic!("hot seed {seed} (fp: {fp}): {m}"));
+        assert!(t.ecalls > cases / 5, "{t:?}");
+    }
+    assert!(h.jit_stat("jit_regions_promoted") > Some(100));
 }
 
 /// The fuzz target's entry point on random inputs of random length (what
