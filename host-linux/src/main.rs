@@ -12,6 +12,7 @@
 mod cli;
 mod fault;
 mod host;
+mod signals;
 
 use clap::Parser;
 use cli::{Cli, EngineKind};

@@ -16,11 +16,23 @@
 //! undoes it. Delivery only rewrites [`crate::cpu::Cpu`] and guest memory,
 //! so it is the same for every engine.
 //!
-//! Where pvm differs from Linux: stop signals (SIGSTOP, SIGTSTP, ...) are
-//! ignored (there is no job control to stop for); system calls are never
-//! interrupted by a signal, so `SA_RESTART` changes nothing.
+//! Signals from outside (another process's `kill`, the terminal, a timer
+//! the guest armed) reach pvm as host signals: the core tells the host how
+//! to treat each one as the guest's disposition changes ([`sync_host`]:
+//! ignore it, leave it to the host's default, or catch it), and takes the
+//! caught ones at every stop of the run loop ([`take_host_signals`]), so
+//! they go through the guest's masks and dispositions like any other. A
+//! blocking host call a caught signal cuts short is restarted or fails
+//! with `EINTR` as Linux decides ([`restart_interrupted`]).
+//!
+//! Where pvm differs from Linux: stop signals the guest itself raises
+//! (SIGSTOP, SIGTSTP, ...) are ignored (the host's own default stops pvm
+//! for one from outside); host signals do not queue, so several instances
+//! of a real-time signal arriving between two stops of the run loop become
+//! one; SIGPIPE and the faults from outside are not forwarded.
 
 use crate::cpu::Trap;
+use crate::host::HostSigAction;
 use crate::memory::{PAGE_SIZE, Perm};
 use crate::process::{Process, Thread};
 use crate::syscall::abi::{SS_AUTODISARM, SS_DISABLE, SS_ONSTACK};
@@ -39,6 +51,7 @@ pub const SIGUSR1: i32 = 10;
 pub const SIGSEGV: i32 = 11;
 pub const SIGUSR2: i32 = 12;
 pub const SIGPIPE: i32 = 13;
+pub const SIGALRM: i32 = 14;
 pub const SIGTERM: i32 = 15;
 pub const SIGCHLD: i32 = 17;
 pub const SIGCONT: i32 = 18;
@@ -424,6 +437,73 @@ fn ignored(act: &SigAction, signo: i32) -> bool {
             || (act.handler == SIG_DFL && default_action(signo) != DefaultAction::Terminate))
 }
 
+/// Signals the host keeps for itself whatever the guest's disposition:
+/// faults (the host reports those as traps), SIGKILL and SIGSTOP (no one
+/// can catch them), SIGPIPE (the core raises it for a write to a broken
+/// pipe, the host ignores its own copy), and the first two real-time
+/// signals, which the host's C library reserves.
+const HOST_KEEPS: u64 =
+    SYNCHRONOUS | UNBLOCKABLE | bit(SIGPIPE) | bit(SIGRTMIN) | bit(SIGRTMIN + 1);
+
+/// How the host should treat `signo` when the guest's disposition is
+/// `act`, or `None` for [`HOST_KEEPS`]. A signal that kills by default is
+/// caught, not left to the host's default: the guest may block it, and
+/// then it must stay pending, and when it does kill, the core reports the
+/// death as it does for a fault.
+pub fn host_action(signo: i32, act: &SigAction) -> Option<HostSigAction> {
+    if !(1..=NSIG).contains(&signo) || HOST_KEEPS & bit(signo) != 0 {
+        return None;
+    }
+    Some(match act.handler {
+        SIG_IGN => HostSigAction::Ignore,
+        SIG_DFL if default_action(signo) != DefaultAction::Terminate => HostSigAction::Default,
+        _ => HostSigAction::Catch,
+    })
+}
+
+/// Tell the host how to treat `signo` under the guest's disposition now.
+pub fn sync_host(process: &Process, signo: i32) {
+    let act = process.signals.lock().actions[(signo - 1) as usize];
+    if let Some(a) = host_action(signo, &act) {
+        process.host.set_signal_action(signo, a);
+    }
+}
+
+/// Make each signal that reached the host since the last look pending for
+/// the process, as if sent to it (through the masks and dispositions, like
+/// any other).
+pub fn take_host_signals(process: &Process, thread: &mut Thread) {
+    while let Some(s) = process.host.take_signal() {
+        if (1..=NSIG).contains(&s.signo) {
+            send(
+                process,
+                thread,
+                SigInfo::kill(s.signo, s.code, s.pid, s.uid),
+                true,
+            );
+        }
+    }
+}
+
+/// A host call of system call `restartable`-or-not failed with `EINTR`
+/// because a host signal cut it short: should the call be run again
+/// instead of returning `EINTR`? As Linux decides on the way out of a call
+/// (`-ERESTARTSYS`): yes when no signal is deliverable (it was blocked or
+/// ignored), or when the first one has a handler installed with
+/// `SA_RESTART` and the call is one that may be restarted; no when it
+/// kills or its handler lacks `SA_RESTART`.
+pub fn restart_interrupted(process: &Process, thread: &mut Thread, restartable: bool) -> bool {
+    take_host_signals(process, thread);
+    let table = process.signals.lock();
+    let ready = (thread.pending.set() | table.shared.set()) & !(thread.sigmask & !UNBLOCKABLE);
+    if ready == 0 {
+        return true;
+    }
+    let signo = ready.trailing_zeros() as i32 + 1;
+    let act = table.actions[(signo - 1) as usize];
+    restartable && act.handler != SIG_DFL && act.handler != SIG_IGN && act.flags & SA_RESTART != 0
+}
+
 /// Generate a signal for `thread` (`shared`: for the whole process, as
 /// `kill` does). As in Linux an ignored signal is dropped at once unless
 /// blocked: the disposition may change before it is unblocked.
@@ -447,11 +527,16 @@ pub fn force(process: &Process, thread: &mut Thread, info: SigInfo) {
     let mut table = process.signals.lock();
     let act = &mut table.actions[(info.signo - 1) as usize];
     let blocked = thread.sigmask & bit(info.signo) != 0;
-    if blocked || act.handler == SIG_IGN {
+    let reset = blocked || act.handler == SIG_IGN;
+    if reset {
         act.handler = SIG_DFL;
         thread.sigmask &= !bit(info.signo);
     }
     thread.pending.add(info);
+    drop(table);
+    if reset {
+        sync_host(process, info.signo);
+    }
 }
 
 /// A signal frame could not be built for `signo`: SIGSEGV, fatal if that
@@ -520,6 +605,7 @@ fn report(info: &SigInfo, at: u64) -> Report {
 /// `at`. Afterwards a mask `rt_sigsuspend` replaced is put back if no
 /// handler took it into its frame.
 pub fn deliver_pending(process: &Process, thread: &mut Thread, at: u64) -> Option<Report> {
+    take_host_signals(process, thread);
     while let Some(info) = dequeue(process, thread) {
         let signo = info.signo;
         if process.options.strace {
@@ -656,6 +742,7 @@ fn setup_frame(
     thread.sigmask = (thread.sigmask | act.mask | defer) & !UNBLOCKABLE;
     if act.flags & SA_RESETHAND != 0 {
         process.signals.lock().actions[(signo - 1) as usize].handler = SIG_DFL;
+        sync_host(process, signo);
     }
     Ok(())
 }
