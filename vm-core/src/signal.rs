@@ -905,7 +905,10 @@ mod tests {
     const HANDLER: u64 = 0x3000;
 
     fn process() -> Process {
-        let host = TestHost::leak();
+        process_on(TestHost::leak())
+    }
+
+    fn process_on(host: &'static TestHost) -> Process {
         let mem = GuestMemory::new(host, 1 << 24).unwrap();
         mem.map(0x1000, 0x1000, Perm::READ | Perm::WRITE, true)
             .unwrap();
@@ -1381,5 +1384,134 @@ mod tests {
         assert_eq!(q.take(40), None);
         q.discard(SIGUSR1);
         assert!(q.is_empty());
+    }
+
+    fn host_signal(signo: i32, pid: i32) -> crate::host::HostSignal {
+        crate::host::HostSignal {
+            signo,
+            code: SI_USER,
+            pid,
+            uid: 5,
+        }
+    }
+
+    #[test]
+    fn host_actions_follow_the_guest_disposition() {
+        let dfl = SigAction::default();
+        let ign = SigAction {
+            handler: SIG_IGN,
+            ..dfl
+        };
+        let caught = SigAction {
+            handler: HANDLER,
+            ..dfl
+        };
+        assert_eq!(host_action(SIGINT, &dfl), Some(HostSigAction::Catch));
+        assert_eq!(host_action(SIGWINCH, &dfl), Some(HostSigAction::Default));
+        assert_eq!(host_action(SIGTSTP, &dfl), Some(HostSigAction::Default));
+        assert_eq!(host_action(SIGUSR1, &ign), Some(HostSigAction::Ignore));
+        assert_eq!(host_action(SIGCHLD, &caught), Some(HostSigAction::Catch));
+        assert_eq!(
+            host_action(SIGRTMIN + 2, &caught),
+            Some(HostSigAction::Catch)
+        );
+        for kept in [SIGSEGV, SIGBUS, SIGILL, SIGKILL, SIGSTOP, SIGPIPE, SIGRTMIN] {
+            assert_eq!(host_action(kept, &caught), None, "{kept}");
+        }
+        assert_eq!(host_action(0, &dfl), None);
+        assert_eq!(host_action(65, &dfl), None);
+    }
+
+    #[test]
+    fn the_host_learns_every_disposition_change() {
+        let host = TestHost::leak();
+        let p = process_on(host);
+        {
+            let a = host.sig_actions.lock().unwrap();
+            assert_eq!(a.get(&SIGALRM), Some(&HostSigAction::Catch));
+            assert_eq!(a.get(&SIGCHLD), Some(&HostSigAction::Default));
+            assert_eq!(a.get(&SIGSEGV), None);
+        }
+        // SA_RESETHAND: the handler runs once, then the default is back,
+        // on the host too.
+        p.signals.lock().actions[(SIGUSR2 - 1) as usize] = SigAction {
+            handler: HANDLER,
+            flags: SA_RESETHAND,
+            mask: 0,
+        };
+        p.signals.lock().actions[(SIGWINCH - 1) as usize].handler = HANDLER;
+        sync_host(&p, SIGWINCH);
+        assert_eq!(
+            host.sig_actions.lock().unwrap()[&SIGWINCH],
+            HostSigAction::Catch
+        );
+        let mut t = thread();
+        send(&p, &mut t, SigInfo::kill(SIGUSR2, SI_USER, 1, 0), false);
+        assert_eq!(deliver_pending(&p, &mut t, 0x2000), None);
+        assert_eq!(t.cpu.pc, HANDLER);
+        assert_eq!(
+            host.sig_actions.lock().unwrap()[&SIGUSR2],
+            HostSigAction::Catch
+        );
+        assert_eq!(
+            p.signals.lock().actions[(SIGUSR2 - 1) as usize].handler,
+            SIG_DFL
+        );
+    }
+
+    #[test]
+    fn host_signals_run_the_guest_handler_with_their_siginfo() {
+        let host = TestHost::leak();
+        let p = process_on(host);
+        p.signals.lock().actions[(SIGUSR1 - 1) as usize].handler = HANDLER;
+        let mut t = thread();
+        host.signals.lock().unwrap().push(host_signal(SIGUSR1, 42));
+        assert_eq!(deliver_pending(&p, &mut t, 0x2000), None);
+        assert_eq!(t.cpu.pc, HANDLER);
+        assert_eq!(t.cpu.x[10], SIGUSR1 as u64);
+        let info = t.cpu.x[11];
+        assert_eq!(p.mem.read_u32(info + 16).unwrap(), 42);
+        assert_eq!(p.mem.read_u32(info + 20).unwrap(), 5);
+        assert!(host.signals.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn blocked_host_signals_wait_and_kill_once_unblocked() {
+        let host = TestHost::leak();
+        let p = process_on(host);
+        let mut t = thread();
+        let pc = t.cpu.pc;
+        t.sigmask = bit(SIGTERM);
+        host.signals.lock().unwrap().push(host_signal(SIGTERM, 9));
+        // Ignored by default: dropped at once.
+        host.signals.lock().unwrap().push(host_signal(SIGWINCH, 9));
+        assert_eq!(deliver_pending(&p, &mut t, 0x2000), None);
+        assert_eq!(t.cpu.pc, pc);
+        assert_eq!(p.signals.lock().shared.set(), bit(SIGTERM));
+        t.sigmask = 0;
+        let r = deliver_pending(&p, &mut t, 0x2000).unwrap();
+        assert_eq!(r.signo, SIGTERM);
+    }
+
+    #[test]
+    fn interrupted_calls_restart_as_linux_decides() {
+        let host = TestHost::leak();
+        let p = process_on(host);
+        let mut t = thread();
+        // Nothing deliverable (blocked): run the call again, restartable or not.
+        t.sigmask = bit(SIGALRM);
+        host.signals.lock().unwrap().push(host_signal(SIGALRM, 0));
+        assert!(restart_interrupted(&p, &mut t, false));
+        assert_eq!(p.signals.lock().shared.set(), bit(SIGALRM));
+        t.sigmask = 0;
+        // Fatal by default: EINTR (and the process dies right after).
+        assert!(!restart_interrupted(&p, &mut t, true));
+        // A handler without SA_RESTART: EINTR.
+        p.signals.lock().actions[(SIGALRM - 1) as usize].handler = HANDLER;
+        assert!(!restart_interrupted(&p, &mut t, true));
+        // With SA_RESTART: only calls Linux restarts.
+        p.signals.lock().actions[(SIGALRM - 1) as usize].flags = SA_RESTART;
+        assert!(restart_interrupted(&p, &mut t, true));
+        assert!(!restart_interrupted(&p, &mut t, false));
     }
 }
