@@ -27,7 +27,7 @@ static double now(void) {
     return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-/// Spin (no system call but the clock) for `secs` or until `ticks` reaches `want`.
+// Spin (no system call but the clock) for `secs` or until `ticks` reaches `want`.
 static void spin(double secs, int want) {
     double end = now() + secs;
     volatile unsigned long x = 0;

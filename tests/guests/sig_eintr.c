@@ -40,14 +40,14 @@ int main(void) {
     char c;
     handler(0);
 
-    arm(20000);
+    arm(100000);
     struct timespec req = {5, 0}, rem = {0, 0};
     int r = nanosleep(&req, &rem);
     printf("nanosleep: %d %s rem in (0,5): %s ran=%d\n", r, strerror(errno),
            rem.tv_sec < 5 && (rem.tv_sec > 0 || rem.tv_nsec > 0) ? "yes" : "no", ran);
     read(fds[0], &c, 1);
 
-    arm(20000);
+    arm(100000);
     errno = 0;
     r = pause();
     printf("pause: %d %s ran=%d\n", r, strerror(errno), ran);
@@ -55,7 +55,7 @@ int main(void) {
 
     // No SA_RESTART: the read of an empty pipe fails, the byte the handler
     // wrote is still there afterwards.
-    arm(20000);
+    arm(100000);
     errno = 0;
     r = read(fds[0], &c, 1);
     printf("read: %d %s ran=%d\n", r, strerror(errno), ran);
@@ -64,14 +64,14 @@ int main(void) {
 
     // SA_RESTART: the read goes on and returns the handler's byte.
     handler(SA_RESTART);
-    arm(20000);
+    arm(100000);
     errno = 0;
     c = 0;
     r = read(fds[0], &c, 1);
     printf("restarted read: %d %c errno=%d ran=%d\n", r, c, errno, ran);
 
     // ... but nanosleep still fails.
-    arm(20000);
+    arm(100000);
     r = nanosleep(&req, NULL);
     printf("nanosleep with SA_RESTART: %d %s ran=%d\n", r, strerror(errno), ran);
     return 0;

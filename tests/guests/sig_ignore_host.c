@@ -18,7 +18,7 @@ static void arm(int usec) {
 
 int main(void) {
     signal(SIGALRM, SIG_IGN);
-    arm(10000);
+    arm(50000);
     struct timespec req = {0, 100000000};
     int r = nanosleep(&req, NULL);
     printf("ignored: nanosleep %d\n", r);
@@ -28,7 +28,7 @@ int main(void) {
     sigemptyset(&s);
     sigaddset(&s, SIGALRM);
     sigprocmask(SIG_BLOCK, &s, NULL);
-    arm(10000);
+    arm(50000);
     r = nanosleep(&req, NULL);
     sigset_t pend;
     sigpending(&pend);
@@ -39,14 +39,14 @@ int main(void) {
     printf("sigtimedwait: %d code %#x\n", r, si.si_code);
 
     // Waiting for it with sigwait while blocked.
-    arm(10000);
+    arm(50000);
     int sig = 0;
     r = sigwait(&s, &sig);
     printf("sigwait: %d sig %d\n", r, sig);
 
     sigprocmask(SIG_UNBLOCK, &s, NULL);
     fflush(stdout);
-    arm(10000);
+    arm(50000);
     for (;;)
         pause();
 }
