@@ -1,9 +1,11 @@
 // Host signals the guest ignores or blocks with the default action do not
 // kill it: an ignored SIGALRM neither interrupts a sleep nor ends it; a
-// blocked default SIGALRM stays pending (sigtimedwait takes it); then one
+// blocked default SIGALRM (from a periodic timer) does not cut a sleep
+// short and stays pending (sigtimedwait takes it); then one
 // with the default action kills the guest (status 128 + 14).
 //@ status: 142
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,11 +30,16 @@ int main(void) {
     sigemptyset(&s);
     sigaddset(&s, SIGALRM);
     sigprocmask(SIG_BLOCK, &s, NULL);
-    arm(50000);
+    // A periodic timer: each expiry interrupts pvm's host sleep, which
+    // must still end on time.
+    struct itimerval every = {{0, 10000}, {0, 10000}}, off = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_REAL, &every, NULL);
     r = nanosleep(&req, NULL);
+    int pr = poll(NULL, 0, 100);
+    setitimer(ITIMER_REAL, &off, NULL);
     sigset_t pend;
     sigpending(&pend);
-    printf("blocked: nanosleep %d pending %d\n", r, sigismember(&pend, SIGALRM));
+    printf("blocked: nanosleep %d poll %d pending %d\n", r, pr, sigismember(&pend, SIGALRM));
     siginfo_t si;
     struct timespec zero = {0, 0};
     r = sigtimedwait(&s, &si, &zero);

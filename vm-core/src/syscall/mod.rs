@@ -20,7 +20,8 @@
 //!   short fails with `EINTR`; [`dispatch`] then either runs the call
 //!   again (the signal was blocked or ignored, or its handler has
 //!   `SA_RESTART` and the call is one Linux restarts) or returns `EINTR`.
-//!   A restarted sleep starts over with its whole duration.
+//!   Sleeps, `ppoll` and `futex` waits go on for the time left themselves;
+//!   a restarted `rt_sigtimedwait` starts over with its whole timeout.
 //! * `futex` serves one thread: `FUTEX_WAIT` with a matching value sleeps
 //!   for its timeout (or forever, as Linux would with no other thread).
 

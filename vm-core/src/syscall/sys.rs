@@ -100,19 +100,31 @@ pub(super) fn nanosleep(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     Ok(0)
 }
 
-/// Sleep for `d`; when a signal cuts it short, write the time left to
-/// guest `rem` (if not 0) and fail with `EINTR`.
-fn sleep_rem(cx: &Ctx<'_>, d: Timespec, rem: u64) -> SysResult<()> {
+/// Sleep for `d`; when a signal for the guest cuts it short, write the
+/// time left to guest `rem` (if not 0) and fail with `EINTR`. A host signal
+/// the guest blocks only interrupts the host's sleep, which goes on for the
+/// time left (as Linux restarts it): starting over would never end under a
+/// blocked periodic timer.
+fn sleep_rem(cx: &mut Ctx<'_>, d: Timespec, rem: u64) -> SysResult<()> {
     let start = cx.p.host.clock_gettime(CLOCK_MONOTONIC)?;
-    match cx.p.host.sleep(d) {
-        Err(Errno::EINTR) if rem != 0 => {
-            let now = cx.p.host.clock_gettime(CLOCK_MONOTONIC)?;
-            let slept = sub(now, start).unwrap_or_default();
-            let left = sub(d, slept).unwrap_or_default();
-            put(cx.mem(), rem, &encode_timespec(left))?;
-            Err(Errno::EINTR)
+    let left = |cx: &Ctx<'_>| -> SysResult<Timespec> {
+        let now = cx.p.host.clock_gettime(CLOCK_MONOTONIC)?;
+        Ok(sub(d, sub(now, start).unwrap_or_default()).unwrap_or_default())
+    };
+    let mut todo = d;
+    loop {
+        match cx.p.host.sleep(todo) {
+            Err(Errno::EINTR) if signal::restart_interrupted(cx.p, cx.t, false) => {
+                todo = left(cx)?;
+            }
+            Err(Errno::EINTR) => {
+                if rem != 0 {
+                    put(cx.mem(), rem, &encode_timespec(left(cx)?))?;
+                }
+                return Err(Errno::EINTR);
+            }
+            other => return other,
         }
-        other => other,
     }
 }
 
@@ -129,11 +141,17 @@ pub(super) fn clock_nanosleep(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let t = read_timespec(cx, a[2])?;
     if flags & 1 != 0 {
         // TIMER_ABSTIME
-        let now = cx.p.host.clock_gettime(clock)?;
-        let Some(d) = sub(t, now) else {
-            return Ok(0);
-        };
-        cx.p.host.sleep(d)?;
+        loop {
+            let now = cx.p.host.clock_gettime(clock)?;
+            let Some(d) = sub(t, now) else {
+                return Ok(0);
+            };
+            match cx.p.host.sleep(d) {
+                // Nothing for the guest: sleep on to the same deadline.
+                Err(Errno::EINTR) if signal::restart_interrupted(cx.p, cx.t, false) => {}
+                other => return other.map(|_| 0),
+            }
+        }
     } else {
         // Only a relative sleep reports the time left.
         sleep_rem(cx, t, a[3])?;
@@ -295,7 +313,7 @@ pub(super) fn futex(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
                 Some(t)
             };
             if let Some(d) = d {
-                cx.p.host.sleep(d)?;
+                sleep_rem(cx, d, 0)?;
             }
             Err(Errno::ETIMEDOUT)
         }
@@ -430,7 +448,21 @@ pub(super) fn ppoll(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
             revents: 0,
         })
         .collect();
-    let n = cx.p.host.poll(&mut pfds, timeout)?;
+    // A host signal the guest blocks only interrupts the host's wait,
+    // which goes on for the time left.
+    let start = cx.p.host.clock_gettime(CLOCK_MONOTONIC)?;
+    let mut left = timeout;
+    let n = loop {
+        match cx.p.host.poll(&mut pfds, left) {
+            Err(Errno::EINTR) if signal::restart_interrupted(cx.p, cx.t, false) => {
+                if let Some(t) = timeout {
+                    let now = cx.p.host.clock_gettime(CLOCK_MONOTONIC)?;
+                    left = Some(sub(t, sub(now, start).unwrap_or_default()).unwrap_or_default());
+                }
+            }
+            r => break r?,
+        }
+    };
     for (c, p) in raw.chunks_exact_mut(8).zip(&pfds) {
         c[6..8].copy_from_slice(&p.revents.to_le_bytes());
     }
