@@ -55,9 +55,9 @@ impl Runner {
 /// issue 4 asks for. A pattern is a case name, `*.<variant>` or `<stem>.*`.
 pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
     // Example: ("fork.*", "no process creation on the unikernel"),
-    ("sig_alarm.*", "no interval timers (setitimer) on the unikernel"),
-    ("sig_eintr.*", "no interval timers (setitimer) on the unikernel"),
-    ("sig_ignore_host.*", "no interval timers (setitimer) on the unikernel"),
+    ("sig_alarm.*", "unikernel has no setitimer timers"),
+    ("sig_eintr.*", "unikernel has no setitimer timers"),
+    ("sig_ignore_host.*", "unikernel has no setitimer timers"),
 ];
 
 fn skip_reason(runner: &Runner, case: &str) -> Option<&'static str> {
