@@ -55,9 +55,9 @@ impl Runner {
 /// issue 4 asks for. A pattern is a case name, `*.<variant>` or `<stem>.*`.
 pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
     // Example: ("fork.*", "no process creation on the unikernel"),
-    ("sig_alarm.*", "unikernel has no setitimer timers"),
-    ("sig_eintr.*", "unikernel has no setitimer timers"),
-    ("sig_ignore_host.*", "unikernel has no setitimer timers"),
+    ("sig_alarm.*", "the unikernel has no timers"),
+    ("sig_eintr.*", "the unikernel has no timers"),
+    ("sig_ignore_host.*", "the unikernel has no timers"),
 ];
 
 fn skip_reason(runner: &Runner, case: &str) -> Option<&'static str> {
