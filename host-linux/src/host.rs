@@ -17,8 +17,8 @@ use std::ffi::CStr;
 use std::io::Write;
 use std::sync::OnceLock;
 use vm_core::host::{
-    Errno, FileStat, Flock, HostOs, HostProt, HostUname, Ids, PollFd, StatFs, SysInfo, SysResult,
-    Termios, Timespec, WinSize,
+    Errno, FileStat, Flock, HostOs, HostProt, HostSigAction, HostSignal, HostUname, ITimer, Ids,
+    PollFd, StatFs, SysInfo, SysResult, Termios, Timespec, WinSize,
 };
 
 /// The Linux host: every call goes to the kernel; its only state is the
@@ -662,10 +662,29 @@ impl HostOs for LinuxHost {
             let r = unsafe { libc::clock_nanosleep(libc::CLOCK_MONOTONIC, 0, &req, &mut rem) };
             match r {
                 0 => return Ok(()),
+                // A signal the core catches ends the sleep (the guest's
+                // handler may run); any other only interrupted it.
+                libc::EINTR if crate::signals::pending() => return Err(Errno::EINTR),
                 libc::EINTR => req = rem,
                 e => return Err(Errno(e)),
             }
         }
+    }
+
+    fn set_signal_action(&self, signo: i32, action: HostSigAction) {
+        crate::signals::set_action(signo, action);
+    }
+
+    fn take_signal(&self) -> Option<HostSignal> {
+        crate::signals::take()
+    }
+
+    fn wait_signal(&self) {
+        crate::signals::wait();
+    }
+
+    fn setitimer(&self, which: i32, new: Option<ITimer>) -> SysResult<ITimer> {
+        crate::signals::setitimer(which, new)
     }
 
     fn random(&self, buf: &mut [u8]) -> SysResult<usize> {

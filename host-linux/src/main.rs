@@ -14,6 +14,7 @@ mod cli;
 mod difftest;
 mod fault;
 mod host;
+mod signals;
 
 use clap::Parser;
 use cli::{Cli, EngineKind};

@@ -255,6 +255,38 @@ pub struct SysInfo {
     pub mem_unit: u32,
 }
 
+/// How the host itself treats a signal that reaches pvm from outside (another
+/// process, the terminal, a timer), as the core asks from the guest's
+/// disposition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostSigAction {
+    /// The host's default action (stop, continue, nothing).
+    Default,
+    /// Discard it.
+    Ignore,
+    /// Record it for [`HostOs::take_signal`]; a blocking host call it
+    /// interrupts fails with `EINTR` (it is not restarted by the host).
+    Catch,
+}
+
+/// A signal that reached the host, with the sender's `siginfo` fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostSignal {
+    pub signo: i32,
+    /// `si_code` (`SI_USER`, `SI_KERNEL` for a timer, ...).
+    pub code: i32,
+    pub pid: i32,
+    pub uid: u32,
+}
+
+/// An interval timer (`struct itimerval`): the reload interval and the time
+/// left; zero `value` is disarmed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ITimer {
+    pub interval: Timespec,
+    pub value: Timespec,
+}
+
 /// Everything `vm-core` needs from the host. See the module documentation
 /// for the conventions every method follows.
 ///
@@ -378,8 +410,9 @@ pub trait HostOs: Sync {
         let _ = (fd, cmd, lock);
         Err(Errno::ENOLCK)
     }
-    /// `ppoll(fds, timeout)` (no signal mask: pvm delivers no signals
-    /// during a wait); `None` waits without limit. Fills `revents` and
+    /// `ppoll(fds, timeout)` (no signal mask: the core delivers signals
+    /// once it returns, `EINTR` if a caught one cut it short); `None` waits
+    /// without limit. Fills `revents` and
     /// returns the number of ready entries. Default: `ENOSYS`.
     fn poll(&self, fds: &mut [PollFd], timeout: Option<Timespec>) -> SysResult<usize> {
         let _ = (fds, timeout);
@@ -411,7 +444,8 @@ pub trait HostOs: Sync {
     /// `clock_gettime(clock)` for the Linux clock ids.
     fn clock_gettime(&self, clock: i32) -> SysResult<Timespec>;
     fn clock_getres(&self, clock: i32) -> SysResult<Timespec>;
-    /// Sleep for `duration` on the monotonic clock.
+    /// Sleep for `duration` on the monotonic clock; `EINTR` when a caught
+    /// signal (see [`HostOs::set_signal_action`]) cut it short.
     fn sleep(&self, duration: Timespec) -> SysResult<()>;
     /// Fill `buf` with random bytes (as `getrandom(buf, 0)`).
     fn random(&self, buf: &mut [u8]) -> SysResult<usize>;
@@ -444,6 +478,40 @@ pub trait HostOs: Sync {
             Some(n) if n != cur => Err(Errno::EPERM),
             _ => Ok(cur),
         }
+    }
+
+    // ---- asynchronous signals -------------------------------------------
+
+    /// Treat signal `signo` as `action` from now on. The core calls this
+    /// for every signal but the synchronous ones (faults), SIGKILL, SIGSTOP
+    /// and SIGPIPE, whenever the guest's disposition changes. A host
+    /// without signals keeps the default: nothing.
+    fn set_signal_action(&self, signo: i32, action: HostSigAction) {
+        let _ = (signo, action);
+    }
+
+    /// A caught signal that arrived since the last call, lowest number
+    /// first (each number at most once: the host does not queue). The core
+    /// polls this after every trap. Default: never any.
+    fn take_signal(&self) -> Option<HostSignal> {
+        None
+    }
+
+    /// Wait until a caught signal arrives; return at once if one arrived
+    /// and was not taken yet (no wake-up may be lost between the core's
+    /// check and this wait). May return early. Default: sleep an hour (a
+    /// host without signals has nothing to wait for).
+    fn wait_signal(&self) {
+        let _ = self.sleep(Timespec { sec: 3600, nsec: 0 });
+    }
+
+    /// `setitimer(which, new)` (ITIMER_REAL 0, ITIMER_VIRTUAL 1,
+    /// ITIMER_PROF 2; `None` only reads it): returns the previous timer.
+    /// Its expiry reaches the core through [`HostOs::take_signal`].
+    /// Default: `ENOSYS`.
+    fn setitimer(&self, which: i32, new: Option<ITimer>) -> SysResult<ITimer> {
+        let _ = (which, new);
+        Err(Errno::ENOSYS)
     }
 
     // ---- diagnostics ----------------------------------------------------

@@ -103,21 +103,27 @@ impl ExitStatus {
 }
 
 impl Process {
-    /// A process around an (already loaded) address space.
+    /// A process around an (already loaded) address space. Tells the host
+    /// how to treat signals from outside under the initial (default)
+    /// dispositions.
     pub fn new(
         host: &'static dyn HostOs,
         mem: GuestMemory,
         exe_path: Vec<u8>,
         options: Options,
     ) -> Process {
-        Process {
+        let p = Process {
             host,
             mem,
             exe_path,
             signals: spin::Mutex::new(SignalTable::default()),
             options,
             stats: Stats::default(),
+        };
+        for signo in 1..=signal::NSIG {
+            signal::sync_host(&p, signo);
         }
+        p
     }
 
     /// Run `thread` until the process exits or is killed. After every

@@ -16,11 +16,23 @@
 //! undoes it. Delivery only rewrites [`crate::cpu::Cpu`] and guest memory,
 //! so it is the same for every engine.
 //!
-//! Where pvm differs from Linux: stop signals (SIGSTOP, SIGTSTP, ...) are
-//! ignored (there is no job control to stop for); system calls are never
-//! interrupted by a signal, so `SA_RESTART` changes nothing.
+//! Signals from outside (another process's `kill`, the terminal, a timer
+//! the guest armed) reach pvm as host signals: the core tells the host how
+//! to treat each one as the guest's disposition changes ([`sync_host`]:
+//! ignore it, leave it to the host's default, or catch it), and takes the
+//! caught ones at every stop of the run loop ([`take_host_signals`]), so
+//! they go through the guest's masks and dispositions like any other. A
+//! blocking host call a caught signal cuts short is restarted or fails
+//! with `EINTR` as Linux decides ([`restart_interrupted`]).
+//!
+//! Where pvm differs from Linux: stop signals the guest itself raises
+//! (SIGSTOP, SIGTSTP, ...) are ignored (the host's own default stops pvm
+//! for one from outside); host signals do not queue, so several instances
+//! of a real-time signal arriving between two stops of the run loop become
+//! one; SIGPIPE and the faults from outside are not forwarded.
 
 use crate::cpu::Trap;
+use crate::host::HostSigAction;
 use crate::memory::{PAGE_SIZE, Perm};
 use crate::process::{Process, Thread};
 use crate::syscall::abi::{SS_AUTODISARM, SS_DISABLE, SS_ONSTACK};
@@ -39,6 +51,7 @@ pub const SIGUSR1: i32 = 10;
 pub const SIGSEGV: i32 = 11;
 pub const SIGUSR2: i32 = 12;
 pub const SIGPIPE: i32 = 13;
+pub const SIGALRM: i32 = 14;
 pub const SIGTERM: i32 = 15;
 pub const SIGCHLD: i32 = 17;
 pub const SIGCONT: i32 = 18;
@@ -424,6 +437,73 @@ fn ignored(act: &SigAction, signo: i32) -> bool {
             || (act.handler == SIG_DFL && default_action(signo) != DefaultAction::Terminate))
 }
 
+/// Signals the host keeps for itself whatever the guest's disposition:
+/// faults (the host reports those as traps), SIGKILL and SIGSTOP (no one
+/// can catch them), SIGPIPE (the core raises it for a write to a broken
+/// pipe, the host ignores its own copy), and the first two real-time
+/// signals, which the host's C library reserves.
+const HOST_KEEPS: u64 =
+    SYNCHRONOUS | UNBLOCKABLE | bit(SIGPIPE) | bit(SIGRTMIN) | bit(SIGRTMIN + 1);
+
+/// How the host should treat `signo` when the guest's disposition is
+/// `act`, or `None` for [`HOST_KEEPS`]. A signal that kills by default is
+/// caught, not left to the host's default: the guest may block it, and
+/// then it must stay pending, and when it does kill, the core reports the
+/// death as it does for a fault.
+pub fn host_action(signo: i32, act: &SigAction) -> Option<HostSigAction> {
+    if !(1..=NSIG).contains(&signo) || HOST_KEEPS & bit(signo) != 0 {
+        return None;
+    }
+    Some(match act.handler {
+        SIG_IGN => HostSigAction::Ignore,
+        SIG_DFL if default_action(signo) != DefaultAction::Terminate => HostSigAction::Default,
+        _ => HostSigAction::Catch,
+    })
+}
+
+/// Tell the host how to treat `signo` under the guest's disposition now.
+pub fn sync_host(process: &Process, signo: i32) {
+    let act = process.signals.lock().actions[(signo - 1) as usize];
+    if let Some(a) = host_action(signo, &act) {
+        process.host.set_signal_action(signo, a);
+    }
+}
+
+/// Make each signal that reached the host since the last look pending for
+/// the process, as if sent to it (through the masks and dispositions, like
+/// any other).
+pub fn take_host_signals(process: &Process, thread: &mut Thread) {
+    while let Some(s) = process.host.take_signal() {
+        if (1..=NSIG).contains(&s.signo) {
+            send(
+                process,
+                thread,
+                SigInfo::kill(s.signo, s.code, s.pid, s.uid),
+                true,
+            );
+        }
+    }
+}
+
+/// A host call of system call `restartable`-or-not failed with `EINTR`
+/// because a host signal cut it short: should the call be run again
+/// instead of returning `EINTR`? As Linux decides on the way out of a call
+/// (`-ERESTARTSYS`): yes when no signal is deliverable (it was blocked or
+/// ignored), or when the first one has a handler installed with
+/// `SA_RESTART` and the call is one that may be restarted; no when it
+/// kills or its handler lacks `SA_RESTART`.
+pub fn restart_interrupted(process: &Process, thread: &mut Thread, restartable: bool) -> bool {
+    take_host_signals(process, thread);
+    let table = process.signals.lock();
+    let ready = (thread.pending.set() | table.shared.set()) & !(thread.sigmask & !UNBLOCKABLE);
+    if ready == 0 {
+        return true;
+    }
+    let signo = ready.trailing_zeros() as i32 + 1;
+    let act = table.actions[(signo - 1) as usize];
+    restartable && act.handler != SIG_DFL && act.handler != SIG_IGN && act.flags & SA_RESTART != 0
+}
+
 /// Generate a signal for `thread` (`shared`: for the whole process, as
 /// `kill` does). As in Linux an ignored signal is dropped at once unless
 /// blocked: the disposition may change before it is unblocked.
@@ -447,11 +527,16 @@ pub fn force(process: &Process, thread: &mut Thread, info: SigInfo) {
     let mut table = process.signals.lock();
     let act = &mut table.actions[(info.signo - 1) as usize];
     let blocked = thread.sigmask & bit(info.signo) != 0;
-    if blocked || act.handler == SIG_IGN {
+    let reset = blocked || act.handler == SIG_IGN;
+    if reset {
         act.handler = SIG_DFL;
         thread.sigmask &= !bit(info.signo);
     }
     thread.pending.add(info);
+    drop(table);
+    if reset {
+        sync_host(process, info.signo);
+    }
 }
 
 /// A signal frame could not be built for `signo`: SIGSEGV, fatal if that
@@ -520,6 +605,7 @@ fn report(info: &SigInfo, at: u64) -> Report {
 /// `at`. Afterwards a mask `rt_sigsuspend` replaced is put back if no
 /// handler took it into its frame.
 pub fn deliver_pending(process: &Process, thread: &mut Thread, at: u64) -> Option<Report> {
+    take_host_signals(process, thread);
     while let Some(info) = dequeue(process, thread) {
         let signo = info.signo;
         if process.options.strace {
@@ -656,6 +742,7 @@ fn setup_frame(
     thread.sigmask = (thread.sigmask | act.mask | defer) & !UNBLOCKABLE;
     if act.flags & SA_RESETHAND != 0 {
         process.signals.lock().actions[(signo - 1) as usize].handler = SIG_DFL;
+        sync_host(process, signo);
     }
     Ok(())
 }
@@ -818,7 +905,10 @@ mod tests {
     const HANDLER: u64 = 0x3000;
 
     fn process() -> Process {
-        let host = TestHost::leak();
+        process_on(TestHost::leak())
+    }
+
+    fn process_on(host: &'static TestHost) -> Process {
         let mem = GuestMemory::new(host, 1 << 24).unwrap();
         mem.map(0x1000, 0x1000, Perm::READ | Perm::WRITE, true)
             .unwrap();
@@ -1294,5 +1384,134 @@ mod tests {
         assert_eq!(q.take(40), None);
         q.discard(SIGUSR1);
         assert!(q.is_empty());
+    }
+
+    fn host_signal(signo: i32, pid: i32) -> crate::host::HostSignal {
+        crate::host::HostSignal {
+            signo,
+            code: SI_USER,
+            pid,
+            uid: 5,
+        }
+    }
+
+    #[test]
+    fn host_actions_follow_the_guest_disposition() {
+        let dfl = SigAction::default();
+        let ign = SigAction {
+            handler: SIG_IGN,
+            ..dfl
+        };
+        let caught = SigAction {
+            handler: HANDLER,
+            ..dfl
+        };
+        assert_eq!(host_action(SIGINT, &dfl), Some(HostSigAction::Catch));
+        assert_eq!(host_action(SIGWINCH, &dfl), Some(HostSigAction::Default));
+        assert_eq!(host_action(SIGTSTP, &dfl), Some(HostSigAction::Default));
+        assert_eq!(host_action(SIGUSR1, &ign), Some(HostSigAction::Ignore));
+        assert_eq!(host_action(SIGCHLD, &caught), Some(HostSigAction::Catch));
+        assert_eq!(
+            host_action(SIGRTMIN + 2, &caught),
+            Some(HostSigAction::Catch)
+        );
+        for kept in [SIGSEGV, SIGBUS, SIGILL, SIGKILL, SIGSTOP, SIGPIPE, SIGRTMIN] {
+            assert_eq!(host_action(kept, &caught), None, "{kept}");
+        }
+        assert_eq!(host_action(0, &dfl), None);
+        assert_eq!(host_action(65, &dfl), None);
+    }
+
+    #[test]
+    fn the_host_learns_every_disposition_change() {
+        let host = TestHost::leak();
+        let p = process_on(host);
+        {
+            let a = host.sig_actions.lock().unwrap();
+            assert_eq!(a.get(&SIGALRM), Some(&HostSigAction::Catch));
+            assert_eq!(a.get(&SIGCHLD), Some(&HostSigAction::Default));
+            assert_eq!(a.get(&SIGSEGV), None);
+        }
+        // SA_RESETHAND: the handler runs once, then the default is back,
+        // on the host too.
+        p.signals.lock().actions[(SIGUSR2 - 1) as usize] = SigAction {
+            handler: HANDLER,
+            flags: SA_RESETHAND,
+            mask: 0,
+        };
+        p.signals.lock().actions[(SIGWINCH - 1) as usize].handler = HANDLER;
+        sync_host(&p, SIGWINCH);
+        assert_eq!(
+            host.sig_actions.lock().unwrap()[&SIGWINCH],
+            HostSigAction::Catch
+        );
+        let mut t = thread();
+        send(&p, &mut t, SigInfo::kill(SIGUSR2, SI_USER, 1, 0), false);
+        assert_eq!(deliver_pending(&p, &mut t, 0x2000), None);
+        assert_eq!(t.cpu.pc, HANDLER);
+        assert_eq!(
+            host.sig_actions.lock().unwrap()[&SIGUSR2],
+            HostSigAction::Catch
+        );
+        assert_eq!(
+            p.signals.lock().actions[(SIGUSR2 - 1) as usize].handler,
+            SIG_DFL
+        );
+    }
+
+    #[test]
+    fn host_signals_run_the_guest_handler_with_their_siginfo() {
+        let host = TestHost::leak();
+        let p = process_on(host);
+        p.signals.lock().actions[(SIGUSR1 - 1) as usize].handler = HANDLER;
+        let mut t = thread();
+        host.signals.lock().unwrap().push(host_signal(SIGUSR1, 42));
+        assert_eq!(deliver_pending(&p, &mut t, 0x2000), None);
+        assert_eq!(t.cpu.pc, HANDLER);
+        assert_eq!(t.cpu.x[10], SIGUSR1 as u64);
+        let info = t.cpu.x[11];
+        assert_eq!(p.mem.read_u32(info + 16).unwrap(), 42);
+        assert_eq!(p.mem.read_u32(info + 20).unwrap(), 5);
+        assert!(host.signals.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn blocked_host_signals_wait_and_kill_once_unblocked() {
+        let host = TestHost::leak();
+        let p = process_on(host);
+        let mut t = thread();
+        let pc = t.cpu.pc;
+        t.sigmask = bit(SIGTERM);
+        host.signals.lock().unwrap().push(host_signal(SIGTERM, 9));
+        // Ignored by default: dropped at once.
+        host.signals.lock().unwrap().push(host_signal(SIGWINCH, 9));
+        assert_eq!(deliver_pending(&p, &mut t, 0x2000), None);
+        assert_eq!(t.cpu.pc, pc);
+        assert_eq!(p.signals.lock().shared.set(), bit(SIGTERM));
+        t.sigmask = 0;
+        let r = deliver_pending(&p, &mut t, 0x2000).unwrap();
+        assert_eq!(r.signo, SIGTERM);
+    }
+
+    #[test]
+    fn interrupted_calls_restart_as_linux_decides() {
+        let host = TestHost::leak();
+        let p = process_on(host);
+        let mut t = thread();
+        // Nothing deliverable (blocked): run the call again, restartable or not.
+        t.sigmask = bit(SIGALRM);
+        host.signals.lock().unwrap().push(host_signal(SIGALRM, 0));
+        assert!(restart_interrupted(&p, &mut t, false));
+        assert_eq!(p.signals.lock().shared.set(), bit(SIGALRM));
+        t.sigmask = 0;
+        // Fatal by default: EINTR (and the process dies right after).
+        assert!(!restart_interrupted(&p, &mut t, true));
+        // A handler without SA_RESTART: EINTR.
+        p.signals.lock().actions[(SIGALRM - 1) as usize].handler = HANDLER;
+        assert!(!restart_interrupted(&p, &mut t, true));
+        // With SA_RESTART: only calls Linux restarts.
+        p.signals.lock().actions[(SIGALRM - 1) as usize].flags = SA_RESTART;
+        assert!(restart_interrupted(&p, &mut t, true));
+        assert!(!restart_interrupted(&p, &mut t, false));
     }
 }

@@ -42,6 +42,10 @@ pub struct TestHost {
     /// `discard` zeroes just them instead of a whole (possibly huge)
     /// reservation.
     backed: Mutex<BTreeMap<usize, usize>>,
+    /// Host signals `take_signal` hands out, first first.
+    pub signals: Mutex<Vec<HostSignal>>,
+    /// The latest `set_signal_action` per signal.
+    pub sig_actions: Mutex<BTreeMap<i32, HostSigAction>>,
 }
 
 impl TestHost {
@@ -422,6 +426,13 @@ impl HostOs for TestHost {
     }
     fn log(&self, args: fmt::Arguments<'_>) {
         self.log.lock().unwrap().push(alloc::format!("{args}"));
+    }
+    fn set_signal_action(&self, signo: i32, action: HostSigAction) {
+        self.sig_actions.lock().unwrap().insert(signo, action);
+    }
+    fn take_signal(&self) -> Option<HostSignal> {
+        let mut q = self.signals.lock().unwrap();
+        (!q.is_empty()).then(|| q.remove(0))
     }
 }
 

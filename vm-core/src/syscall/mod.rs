@@ -16,8 +16,12 @@
 //! * `rseq` returns `-ENOSYS`, as qemu-user does; glibc then runs without it.
 //! * Signals a call raises (`kill`, `tgkill`, SIGPIPE) only become
 //!   pending here; the run loop delivers them once the call has returned
-//!   (see [`crate::signal`]). No call blocks long enough to be
-//!   interrupted, so none returns EINTR because of a signal.
+//!   (see [`crate::signal`]). A blocking host call a host signal cuts
+//!   short fails with `EINTR`; [`dispatch`] then either runs the call
+//!   again (the signal was blocked or ignored, or its handler has
+//!   `SA_RESTART` and the call is one Linux restarts) or returns `EINTR`.
+//!   Sleeps, `ppoll` and `futex` waits go on for the time left themselves;
+//!   a restarted `rt_sigtimedwait` starts over with its whole timeout.
 //! * `futex` serves one thread: `FUTEX_WAIT` with a matching value sleeps
 //!   for its timeout (or forever, as Linux would with no other thread).
 
@@ -83,6 +87,14 @@ pub fn dispatch(process: &Process, thread: &mut Thread) -> Flow {
     };
     let ret = match call(&mut cx, nr, &a) {
         Ok(v) => v as i64,
+        Err(Errno::EINTR)
+            if crate::signal::restart_interrupted(process, thread, restartable(nr)) =>
+        {
+            // Back to the `ecall`, arguments intact: the run loop delivers
+            // what is deliverable (a handler runs first), then the call runs again.
+            thread.cpu.pc = thread.cpu.pc.wrapping_sub(4);
+            return Flow::Continue;
+        }
         Err(e) => -(e.0 as i64),
     };
     thread.cpu.x[10] = ret as u64;
@@ -91,6 +103,25 @@ pub fn dispatch(process: &Process, thread: &mut Thread) -> Flow {
         process.host.log(format_args!("{line}"));
     }
     Flow::Continue
+}
+
+/// May call `n`, cut short by a signal whose handler has `SA_RESTART`, be
+/// run again? Not the waits Linux never restarts after a handler (sleeps,
+/// `ppoll`, `rt_sigsuspend`, `rt_sigtimedwait`: `-ERESTARTNOHAND` or
+/// `-ERESTART_RESTARTBLOCK` in the kernel, EINTR for the guest).
+fn restartable(n: u64) -> bool {
+    use nr::*;
+    !matches!(
+        n,
+        NANOSLEEP
+            | CLOCK_NANOSLEEP
+            | PPOLL
+            | PSELECT6
+            | EPOLL_PWAIT
+            | EPOLL_PWAIT2
+            | RT_SIGSUSPEND
+            | RT_SIGTIMEDWAIT
+    )
 }
 
 fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
@@ -197,6 +228,8 @@ fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
         GETRUSAGE => sys::getrusage(cx, a),
         SCHED_YIELD => Ok(0),
         PPOLL => sys::ppoll(cx, a),
+        SETITIMER => sys::setitimer(cx, a),
+        GETITIMER => sys::getitimer(cx, a),
         SCHED_GETAFFINITY => sys::sched_getaffinity(cx, a),
         FUTEX => sys::futex(cx, a),
         RT_SIGACTION => sys::rt_sigaction(cx, a),

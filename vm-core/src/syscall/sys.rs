@@ -2,7 +2,7 @@
 
 use super::abi::{self, *};
 use super::{Ctx, R, get, put};
-use crate::host::{Errno, PollFd, SysResult, Timespec};
+use crate::host::{Errno, ITimer, PollFd, SysResult, Timespec};
 use crate::signal::{
     self, AltStack, AltStackError, DefaultAction, SIGKILL, SIGSTOP, SigAction, SigInfo, UNBLOCKABLE,
 };
@@ -96,8 +96,36 @@ fn sub(a: Timespec, b: Timespec) -> Option<Timespec> {
 
 pub(super) fn nanosleep(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let t = read_timespec(cx, a[0])?;
-    cx.p.host.sleep(t)?;
+    sleep_rem(cx, t, a[1])?;
     Ok(0)
+}
+
+/// Sleep for `d`; when a signal for the guest cuts it short, write the
+/// time left to guest `rem` (if not 0) and fail with `EINTR`. A host signal
+/// the guest blocks only interrupts the host's sleep, which goes on for the
+/// time left (as Linux restarts it): starting over would never end under a
+/// blocked periodic timer.
+fn sleep_rem(cx: &mut Ctx<'_>, d: Timespec, rem: u64) -> SysResult<()> {
+    let start = cx.p.host.clock_gettime(CLOCK_MONOTONIC)?;
+    let left = |cx: &Ctx<'_>| -> SysResult<Timespec> {
+        let now = cx.p.host.clock_gettime(CLOCK_MONOTONIC)?;
+        Ok(sub(d, sub(now, start).unwrap_or_default()).unwrap_or_default())
+    };
+    let mut todo = d;
+    loop {
+        match cx.p.host.sleep(todo) {
+            Err(Errno::EINTR) if signal::restart_interrupted(cx.p, cx.t, false) => {
+                todo = left(cx)?;
+            }
+            Err(Errno::EINTR) => {
+                if rem != 0 {
+                    put(cx.mem(), rem, &encode_timespec(left(cx)?))?;
+                }
+                return Err(Errno::EINTR);
+            }
+            other => return other,
+        }
+    }
 }
 
 pub(super) fn clock_nanosleep(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
@@ -111,17 +139,23 @@ pub(super) fn clock_nanosleep(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         });
     }
     let t = read_timespec(cx, a[2])?;
-    let d = if flags & 1 != 0 {
+    if flags & 1 != 0 {
         // TIMER_ABSTIME
-        let now = cx.p.host.clock_gettime(clock)?;
-        match sub(t, now) {
-            Some(d) => d,
-            None => return Ok(0),
+        loop {
+            let now = cx.p.host.clock_gettime(clock)?;
+            let Some(d) = sub(t, now) else {
+                return Ok(0);
+            };
+            match cx.p.host.sleep(d) {
+                // Nothing for the guest: sleep on to the same deadline.
+                Err(Errno::EINTR) if signal::restart_interrupted(cx.p, cx.t, false) => {}
+                other => return other.map(|_| 0),
+            }
         }
     } else {
-        t
-    };
-    cx.p.host.sleep(d)?;
+        // Only a relative sleep reports the time left.
+        sleep_rem(cx, t, a[3])?;
+    }
     Ok(0)
 }
 
@@ -279,7 +313,7 @@ pub(super) fn futex(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
                 Some(t)
             };
             if let Some(d) = d {
-                cx.p.host.sleep(d)?;
+                sleep_rem(cx, d, 0)?;
             }
             Err(Errno::ETIMEDOUT)
         }
@@ -330,6 +364,63 @@ pub(super) fn futex(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     }
 }
 
+/// `struct itimerval`: two `struct timeval`s (interval, value).
+fn encode_itimer(t: ITimer) -> [u8; 32] {
+    let mut b = [0u8; 32];
+    set_u64(&mut b, 0, t.interval.sec as u64);
+    set_u64(&mut b, 8, (t.interval.nsec / 1000) as u64);
+    set_u64(&mut b, 16, t.value.sec as u64);
+    set_u64(&mut b, 24, (t.value.nsec / 1000) as u64);
+    b
+}
+
+/// A `struct timeval` of an itimerval, checked as the kernel does.
+fn timeval(b: &[u8], off: usize) -> SysResult<Timespec> {
+    let (sec, usec) = (le_u64(b, off) as i64, le_u64(b, off + 8) as i64);
+    if sec < 0 || !(0..1_000_000).contains(&usec) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(Timespec {
+        sec,
+        nsec: usec * 1000,
+    })
+}
+
+/// `setitimer(which, new, old)`: the host runs the timer; its signal comes
+/// back through the host (see [`crate::signal::take_host_signals`]). A
+/// null `new` disarms, as the kernel still accepts.
+pub(super) fn setitimer(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (which, new, old) = (a[0] as i32, a[1], a[2]);
+    if !(0..=2).contains(&which) {
+        return Err(Errno::EINVAL);
+    }
+    let t = if new != 0 {
+        let b: [u8; 32] = get(cx.mem(), new)?;
+        ITimer {
+            interval: timeval(&b, 0)?,
+            value: timeval(&b, 16)?,
+        }
+    } else {
+        ITimer::default()
+    };
+    let prev = cx.p.host.setitimer(which, Some(t))?;
+    if old != 0 {
+        put(cx.mem(), old, &encode_itimer(prev))?;
+    }
+    Ok(0)
+}
+
+/// `getitimer(which, cur)`.
+pub(super) fn getitimer(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let which = a[0] as i32;
+    if !(0..=2).contains(&which) {
+        return Err(Errno::EINVAL);
+    }
+    let cur = cx.p.host.setitimer(which, None)?;
+    put(cx.mem(), a[1], &encode_itimer(cur))?;
+    Ok(0)
+}
+
 /// `ppoll(fds, nfds, timeout, sigmask, sigsetsize)`.
 pub(super) fn ppoll(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let (fds, nfds, tmo, mask, setsize) = (a[0], a[1], a[2], a[3], a[4]);
@@ -357,7 +448,21 @@ pub(super) fn ppoll(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
             revents: 0,
         })
         .collect();
-    let n = cx.p.host.poll(&mut pfds, timeout)?;
+    // A host signal the guest blocks only interrupts the host's wait,
+    // which goes on for the time left.
+    let start = cx.p.host.clock_gettime(CLOCK_MONOTONIC)?;
+    let mut left = timeout;
+    let n = loop {
+        match cx.p.host.poll(&mut pfds, left) {
+            Err(Errno::EINTR) if signal::restart_interrupted(cx.p, cx.t, false) => {
+                if let Some(t) = timeout {
+                    let now = cx.p.host.clock_gettime(CLOCK_MONOTONIC)?;
+                    left = Some(sub(t, sub(now, start).unwrap_or_default()).unwrap_or_default());
+                }
+            }
+            r => break r?,
+        }
+    };
     for (c, p) in raw.chunks_exact_mut(8).zip(&pfds) {
         c[6..8].copy_from_slice(&p.revents.to_le_bytes());
     }
@@ -402,6 +507,8 @@ pub(super) fn rt_sigaction(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
             table.shared.discard(signo);
             cx.t.pending.discard(signo);
         }
+        drop(table);
+        signal::sync_host(cx.p, signo);
     }
     Ok(0)
 }
@@ -438,12 +545,15 @@ fn pending_set(cx: &Ctx<'_>) -> u64 {
     cx.t.pending.set() | cx.p.signals.lock().shared.set()
 }
 
-/// Sleep until a signal arrives. Nothing can send one while this thread
-/// sleeps (pvm runs one guest thread and forwards no host signals), so
-/// this is forever, as it would be on Linux in the same situation.
-fn wait_for_signal(cx: &Ctx<'_>) -> ! {
+/// Wait until a signal of `want` is pending for the thread. Only the host
+/// can send one while this thread waits (pvm runs one guest thread).
+fn wait_for_signal(cx: &mut Ctx<'_>, want: u64) {
     loop {
-        let _ = cx.p.host.sleep(Timespec { sec: 3600, nsec: 0 });
+        signal::take_host_signals(cx.p, cx.t);
+        if pending_set(cx) & want != 0 {
+            return;
+        }
+        cx.p.host.wait_signal();
     }
 }
 
@@ -457,9 +567,7 @@ pub(super) fn rt_sigsuspend(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let mask = u64::from_le_bytes(get(cx.mem(), a[0])?) & !UNBLOCKABLE;
     cx.t.saved_mask = Some(cx.t.sigmask);
     cx.t.sigmask = mask;
-    if pending_set(cx) & !mask == 0 {
-        wait_for_signal(cx);
-    }
+    wait_for_signal(cx, !mask);
     Err(Errno::EINTR)
 }
 
@@ -486,16 +594,22 @@ pub(super) fn rt_sigtimedwait(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     } else {
         None
     };
-    let ready = pending_set(cx) & want;
+    signal::take_host_signals(cx.p, cx.t);
+    let mut ready = pending_set(cx) & want;
     if ready == 0 {
         match timeout {
             Some(t) => {
                 if t.sec != 0 || t.nsec != 0 {
+                    // A host signal cuts it short: EINTR, and the call
+                    // runs again if the signal is one it waits for.
                     cx.p.host.sleep(t)?;
                 }
                 return Err(Errno::EAGAIN);
             }
-            None => wait_for_signal(cx),
+            None => {
+                wait_for_signal(cx, want);
+                ready = pending_set(cx) & want;
+            }
         }
     }
     let signo = ready.trailing_zeros() as i32 + 1;
