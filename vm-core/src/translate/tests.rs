@@ -6,51 +6,15 @@ use super::*;
 use crate::memory::Perm;
 use crate::testhost::TestHost;
 
-/// A tiny RISC-V assembler for tests.
+/// The differential test's RISC-V encoders, plus the few forms these
+/// hand-written programs use besides.
 pub(crate) mod rv {
-    pub fn r(op: u32, f3: u32, f7: u32, rd: u8, rs1: u8, rs2: u32) -> u32 {
-        op | (rd as u32) << 7 | f3 << 12 | (rs1 as u32) << 15 | rs2 << 20 | f7 << 25
-    }
-    pub fn i(op: u32, f3: u32, rd: u8, rs1: u8, imm: i32) -> u32 {
-        op | (rd as u32) << 7 | f3 << 12 | (rs1 as u32) << 15 | ((imm as u32) & 0xfff) << 20
-    }
-    pub fn s(op: u32, f3: u32, rs1: u8, rs2: u8, imm: i32) -> u32 {
-        let imm = imm as u32;
-        op | (imm & 0x1f) << 7
-            | f3 << 12
-            | (rs1 as u32) << 15
-            | (rs2 as u32) << 20
-            | ((imm >> 5) & 0x7f) << 25
-    }
-    pub fn b(f3: u32, rs1: u8, rs2: u8, off: i32) -> u32 {
-        let o = off as u32;
-        0x63 | ((o >> 11) & 1) << 7
-            | ((o >> 1) & 0xf) << 8
-            | f3 << 12
-            | (rs1 as u32) << 15
-            | (rs2 as u32) << 20
-            | ((o >> 5) & 0x3f) << 25
-            | ((o >> 12) & 1) << 31
-    }
-    pub fn jal(rd: u8, off: i32) -> u32 {
-        let o = off as u32;
-        0x6f | (rd as u32) << 7
-            | ((o >> 12) & 0xff) << 12
-            | ((o >> 11) & 1) << 20
-            | ((o >> 1) & 0x3ff) << 21
-            | ((o >> 20) & 1) << 31
-    }
+    pub use crate::difftest::rv::*;
     pub fn jalr(rd: u8, rs1: u8, imm: i32) -> u32 {
         i(0x67, 0, rd, rs1, imm)
     }
-    pub fn lui(rd: u8, imm20: u32) -> u32 {
-        0x37 | (rd as u32) << 7 | imm20 << 12
-    }
-    pub fn addi(rd: u8, rs1: u8, imm: i32) -> u32 {
-        i(0x13, 0, rd, rs1, imm)
-    }
     pub fn add(rd: u8, rs1: u8, rs2: u8) -> u32 {
-        r(0x33, 0, 0, rd, rs1, rs2 as u32)
+        r(0x33, 0, 0, rd, rs1, rs2)
     }
     pub fn ld(rd: u8, rs1: u8, imm: i32) -> u32 {
         i(0x03, 3, rd, rs1, imm)
@@ -64,8 +28,6 @@ pub(crate) mod rv {
     pub fn bne(rs1: u8, rs2: u8, off: i32) -> u32 {
         b(1, rs1, rs2, off)
     }
-    pub const ECALL: u32 = 0x73;
-    pub const FENCE_I: u32 = 0x100f;
 }
 
 pub(crate) const CODE: u64 = 0x10000;
