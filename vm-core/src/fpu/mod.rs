@@ -67,7 +67,7 @@ fn cold<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 /// A static or resolved dynamic rounding mode (`rm` field values 0..=4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -33,6 +33,60 @@ impl Reader<'_> {
     }
 }
 
+/// One record of a vector file in `gen.c`'s format.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Vector {
+    /// Op number of the generator's table ([`OP_NAMES`]).
+    pub op: u8,
+    /// Rounding mode it was recorded with (0..=4).
+    pub rm: u8,
+    /// Operands used (the first `arity` of `x`).
+    pub arity: usize,
+    pub x: [u64; 3],
+    /// Bytes of the result.
+    pub width: usize,
+    pub want: u64,
+    pub want_fl: u32,
+}
+
+/// Call `f` on every record of vector file `data`, in order.
+pub(crate) fn for_each_vector(data: &[u8], mut f: impl FnMut(&Vector)) {
+    assert_eq!(&data[..8], b"RVFPVEC1");
+    let mut r = Reader { d: data, pos: 8 };
+    let p32 = r.pool(4);
+    let p64 = r.pool(8);
+    let pint = r.pool(8);
+    while r.pos < data.len() {
+        let op = r.bytes(1) as u8;
+        let rm = r.bytes(1) as u8;
+        let arity = r.bytes(1) as usize;
+        let width = r.bytes(1) as usize;
+        let count = r.bytes(4) as usize;
+        let pool = match op {
+            16..=19 | 48..=51 => &pint,
+            0..=23 => &p32,
+            _ => &p64,
+        };
+        for _ in 0..count {
+            let mut x = [0u64; 3];
+            for v in x.iter_mut().take(arity) {
+                *v = pool[r.bytes(2) as usize];
+            }
+            let want = r.bytes(width);
+            let want_fl = r.bytes(1) as u32;
+            f(&Vector {
+                op,
+                rm,
+                arity,
+                x,
+                width,
+                want,
+                want_fl,
+            });
+        }
+    }
+}
+
 const S32: u32 = 1 << 31;
 const S64: u64 = 1 << 63;
 
@@ -215,73 +269,59 @@ fn soak_vectors_from_env() {
 
 /// Check every vector of a file in `gen.c`'s format; the number checked.
 fn check_vector_file(data: &[u8]) -> usize {
-    let mut r = Reader { d: data, pos: 0 };
-    assert_eq!(&data[..8], b"RVFPVEC1");
-    r.pos = 8;
-    let p32 = r.pool(4);
-    let p64 = r.pool(8);
-    let pint = r.pool(8);
     let mut checked = 0usize;
     let mut ops_seen = Vec::new();
     let mut failures: Vec<String> = Vec::new();
     let mut nfail = 0usize;
-    while r.pos < data.len() {
-        let op = r.bytes(1) as u8;
-        let rm = r.bytes(1) as usize;
-        let arity = r.bytes(1) as usize;
-        let width = r.bytes(1) as usize;
-        let count = r.bytes(4) as usize;
-        let pool = match op {
-            16..=19 | 48..=51 => &pint,
-            0..=23 => &p32,
-            _ => &p64,
-        };
+    for_each_vector(data, |v| {
+        let &Vector {
+            op,
+            rm,
+            arity,
+            x,
+            width,
+            want,
+            want_fl,
+        } = v;
+        let rm = rm as usize;
         let no_rm = matches!(op, 6..=11 | 20 | 38..=43 | 48 | 49);
         if !ops_seen.contains(&op) {
             ops_seen.push(op);
         }
-        for _ in 0..count {
-            let mut x = [0u64; 3];
-            for v in x.iter_mut().take(arity) {
-                *v = pool[r.bytes(2) as usize];
-            }
-            let want = r.bytes(width);
-            let want_fl = r.bytes(1) as u32;
-            let modes: &[Rm] = if no_rm { &RMS } else { &RMS[rm..rm + 1] };
-            for &mode in modes {
-                let soft = run_soft(op, mode, x).map(|r| (r, "soft "));
-                // Also with NX already accrued: paths may rely on it.
-                let nx = run_nx(op, mode, x);
-                let all = [(run(op, mode, x), ""), (nx, "nx-set ")]
-                    .into_iter()
-                    .chain(soft);
-                for ((got, got_fl), path) in all {
-                    let want_fl = if path == "nx-set " {
-                        want_fl | NX
-                    } else {
-                        want_fl
-                    };
-                    let got = if width < 8 {
-                        got & ((1u64 << (8 * width)) - 1)
-                    } else {
-                        got
-                    };
-                    checked += 1;
-                    if (got, got_fl) != (want, want_fl) {
-                        nfail += 1;
-                        if failures.len() < 40 {
-                            failures.push(format!(
-                                "{path}{} {mode:?} {:x?}: got {got:#x} fl {got_fl:#x}, \
-                                 want {want:#x} fl {want_fl:#x}",
-                                op_name(op),
-                                &x[..arity],
-                            ));
-                        }
+        let modes: &[Rm] = if no_rm { &RMS } else { &RMS[rm..rm + 1] };
+        for &mode in modes {
+            let soft = run_soft(op, mode, x).map(|r| (r, "soft "));
+            // Also with NX already accrued: paths may rely on it.
+            let nx = run_nx(op, mode, x);
+            let all = [(run(op, mode, x), ""), (nx, "nx-set ")]
+                .into_iter()
+                .chain(soft);
+            for ((got, got_fl), path) in all {
+                let want_fl = if path == "nx-set " {
+                    want_fl | NX
+                } else {
+                    want_fl
+                };
+                let got = if width < 8 {
+                    got & ((1u64 << (8 * width)) - 1)
+                } else {
+                    got
+                };
+                checked += 1;
+                if (got, got_fl) != (want, want_fl) {
+                    nfail += 1;
+                    if failures.len() < 40 {
+                        failures.push(format!(
+                            "{path}{} {mode:?} {:x?}: got {got:#x} fl {got_fl:#x}, \
+                             want {want:#x} fl {want_fl:#x}",
+                            op_name(op),
+                            &x[..arity],
+                        ));
                     }
                 }
             }
         }
-    }
+    });
     assert_eq!(
         ops_seen.len(),
         OP_NAMES.len(),

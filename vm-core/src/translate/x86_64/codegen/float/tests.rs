@@ -249,23 +249,6 @@ fn both(cases: &[Case], describe: impl Fn(usize) -> String) -> Vec<Outcome> {
     got
 }
 
-struct Reader<'a> {
-    d: &'a [u8],
-    pos: usize,
-}
-
-impl Reader<'_> {
-    fn bytes(&mut self, n: usize) -> u64 {
-        let v = (0..n).fold(0u64, |v, i| v | (self.d[self.pos + i] as u64) << (8 * i));
-        self.pos += n;
-        v
-    }
-    fn pool(&mut self, width: usize) -> Vec<u64> {
-        let n = self.bytes(4) as usize;
-        (0..n).map(|_| self.bytes(width)).collect()
-    }
-}
-
 /// A cheap deterministic mix for picking variants.
 fn mix(i: u64) -> u64 {
     let mut x = i.wrapping_mul(0x9e37_79b9_7f4a_7c15);
@@ -284,67 +267,45 @@ fn reference_vectors_through_the_translator() {
     } else {
         9
     };
-    let mut r = Reader { d: VECTORS, pos: 8 };
-    assert_eq!(&VECTORS[..8], b"RVFPVEC1");
-    let p32 = r.pool(4);
-    let p64 = r.pool(8);
-    let pint = r.pool(8);
     // (case, expected outcome without the initial flags, name)
     let mut cases: Vec<(Case, u64, u32, u8)> = Vec::new();
     let mut n = 0u64;
-    while r.pos < VECTORS.len() {
-        let op = r.bytes(1) as u8;
-        let rm = r.bytes(1) as u32;
-        let arity = r.bytes(1) as usize;
-        let width = r.bytes(1) as usize;
-        let count = r.bytes(4) as usize;
-        let pool = match op {
-            16..=19 | 48..=51 => &pint,
-            0..=23 => &p32,
-            _ => &p64,
-        };
-        for _ in 0..count {
-            let mut x = [0u64; 3];
-            for v in x.iter_mut().take(arity) {
-                *v = pool[r.bytes(2) as usize];
-            }
-            let want = r.bytes(width);
-            let want_fl = r.bytes(1) as u32;
-            n += 1;
-            if !n.is_multiple_of(stride) {
-                continue;
-            }
-            let h = mix(n);
-            // Half the instructions use the dynamic mode (frm = rm).
-            let dynamic = h & 1 != 0 && !matches!(op & 31, 6..=11);
-            let Some((inst, kind)) = encode(op, if dynamic { 7 } else { rm }) else {
-                continue;
-            };
-            let single_in = op < 32 && kind != Kind::IntToFloat;
-            let ops = x.map(|v| if single_in { BOX | v } else { v });
-            let init_fl = match (h >> 1) % 4 {
-                0 | 1 => 0,
-                2 => 1,
-                _ => (h >> 8) & 31,
-            };
-            let frm = if dynamic { rm as u64 } else { (h >> 16) % 5 };
-            let want = match (op, kind) {
-                // Results as they sit in the destination register.
-                (20, _) => want,
-                (52, _) | (0..=23, Kind::FloatToFloat | Kind::IntToFloat) => BOX | want,
-                (12 | 13 | 44 | 45, _) => want as u32 as i32 as i64 as u64,
-                _ => want,
-            };
-            let c = Case {
-                inst,
-                kind,
-                ops,
-                fcsr: frm << 5 | init_fl,
-                variant: ((h >> 20) % 3) as u8,
-            };
-            cases.push((c, want, want_fl | init_fl as u32, op));
+    crate::fpu::tests::for_each_vector(VECTORS, |v| {
+        let (op, rm, x, want, want_fl) = (v.op, v.rm as u32, v.x, v.want, v.want_fl);
+        n += 1;
+        if !n.is_multiple_of(stride) {
+            return;
         }
-    }
+        let h = mix(n);
+        // Half the instructions use the dynamic mode (frm = rm).
+        let dynamic = h & 1 != 0 && !matches!(op & 31, 6..=11);
+        let Some((inst, kind)) = encode(op, if dynamic { 7 } else { rm }) else {
+            return;
+        };
+        let single_in = op < 32 && kind != Kind::IntToFloat;
+        let ops = x.map(|v| if single_in { BOX | v } else { v });
+        let init_fl = match (h >> 1) % 4 {
+            0 | 1 => 0,
+            2 => 1,
+            _ => (h >> 8) & 31,
+        };
+        let frm = if dynamic { rm as u64 } else { (h >> 16) % 5 };
+        let want = match (op, kind) {
+            // Results as they sit in the destination register.
+            (20, _) => want,
+            (52, _) | (0..=23, Kind::FloatToFloat | Kind::IntToFloat) => BOX | want,
+            (12 | 13 | 44 | 45, _) => want as u32 as i32 as i64 as u64,
+            _ => want,
+        };
+        let c = Case {
+            inst,
+            kind,
+            ops,
+            fcsr: frm << 5 | init_fl,
+            variant: ((h >> 20) % 3) as u8,
+        };
+        cases.push((c, want, want_fl | init_fl as u32, op));
+    });
     assert!(cases.len() > 30_000 / stride as usize, "{}", cases.len());
     let mut ops_seen = Vec::new();
     for chunk in cases.chunks(BATCH) {
