@@ -97,6 +97,17 @@ pub struct Csr {
     pub csr: u16,
 }
 
+/// What a Zicsr instruction does to its CSR.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CsrOp {
+    /// `csrrw[i]`: write the source.
+    Write,
+    /// `csrrs[i]`: set the source's bits.
+    Set,
+    /// `csrrc[i]`: clear the source's bits.
+    Clear,
+}
+
 /// `fence` ordering sets (bits I=8, O=4, R=2, W=1) and the `fm` field
 /// (8 with `pred=succ=rw` is `fence.tso`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -716,5 +727,22 @@ fn decode_fp(w: u32) -> Inst {
         0b1111000 if src2 == 0 && rm == 0 => FmvWX(rr),
         0b1111001 if src2 == 0 && rm == 0 => FmvDX(rr),
         _ => ill,
+    }
+}
+
+impl Inst {
+    /// For a Zicsr instruction: its operands, its operation, and whether
+    /// `rs1` is a 5-bit immediate (the `*i` forms) rather than a register.
+    pub fn csr_op(&self) -> Option<(Csr, CsrOp, bool)> {
+        use Inst::*;
+        Some(match *self {
+            Csrrw(c) => (c, CsrOp::Write, false),
+            Csrrs(c) => (c, CsrOp::Set, false),
+            Csrrc(c) => (c, CsrOp::Clear, false),
+            Csrrwi(c) => (c, CsrOp::Write, true),
+            Csrrsi(c) => (c, CsrOp::Set, true),
+            Csrrci(c) => (c, CsrOp::Clear, true),
+            _ => return None,
+        })
     }
 }

@@ -38,7 +38,7 @@
 //! and `cpu.pc` are written only when control leaves the blocks.
 
 use crate::cpu::{Cpu, Trap};
-use crate::decode::{A, Csr, F, F4, I, Inst, R, S, U, decode};
+use crate::decode::{A, Csr, CsrOp, F, F4, I, Inst, R, S, U, decode};
 use crate::fpu::{self, Rm};
 use crate::memory::{Access, GuestMemory, MemFault};
 use alloc::vec::Vec;
@@ -731,7 +731,7 @@ fn exec_csr(
     cpu: &mut Cpu,
     mem: &GuestMemory,
     c: Csr,
-    kind: u8,
+    kind: CsrOp,
     imm: bool,
     retired: u64,
 ) -> Result<(), ()> {
@@ -742,13 +742,13 @@ fn exec_csr(
     };
     // csrrw always writes; csrrs/csrrc write only with a nonzero source
     // register number (or immediate).
-    let writes = kind == 0 || c.rs1 != 0;
+    let writes = kind == CsrOp::Write || c.rs1 != 0;
     let old = csr_read(cpu, mem, c.csr, retired).ok_or(())?;
     if writes {
         let new = match kind {
-            0 => src,
-            1 => old | src,
-            _ => old & !src,
+            CsrOp::Write => src,
+            CsrOp::Set => old | src,
+            CsrOp::Clear => old & !src,
         };
         if !csr_write(cpu, c.csr, new) {
             return Err(());
@@ -1346,14 +1346,9 @@ fn exec_one(op: &Uop, cpu: &mut Cpu, cx: &mut Cx<'_>) -> bool {
         }
 
         // ---- Zicsr ----
-        Csrrw(c) | Csrrs(c) | Csrrc(c) | Csrrwi(c) | Csrrsi(c) | Csrrci(c) => {
-            let (kind, imm) = match op.inst {
-                Csrrw(_) => (0, false),
-                Csrrs(_) => (1, false),
-                Csrrc(_) => (2, false),
-                Csrrwi(_) => (0, true),
-                Csrrsi(_) => (1, true),
-                _ => (2, true),
+        Csrrw(_) | Csrrs(_) | Csrrc(_) | Csrrwi(_) | Csrrsi(_) | Csrrci(_) => {
+            let Some((c, kind, imm)) = op.inst.csr_op() else {
+                unreachable!("a CSR instruction")
             };
             let retired = cpu.instret.wrapping_add(i as u64);
             if exec_csr(cpu, cx.mem, c, kind, imm, retired).is_err() {

@@ -45,7 +45,7 @@
 use super::super::encode::{Alu, AsmError, Cond, Label, Mem, Reg, Shift, SseOp, Unary, W, Xmm};
 use super::super::{Helper, StepInst, off};
 use super::{Cold, Gen, GuestInst};
-use crate::decode::Inst;
+use crate::decode::{CsrOp, Inst};
 use alloc::vec::Vec;
 
 /// The upper half of a NaN-boxed single.
@@ -372,7 +372,7 @@ impl Gen {
             Csrrw(c) | Csrrs(c) | Csrrc(c) | Csrrwi(c) | Csrrsi(c) | Csrrci(c)
                 if matches!(c.csr, FFLAGS | FRM | FCSR) =>
             {
-                self.fp_csr(gi.inst, c);
+                self.fp_csr(gi.inst);
             }
             _ => return Ok(false),
         }
@@ -495,17 +495,11 @@ impl Gen {
 
     /// `csrrw/csrrs/csrrc[i]` on `fflags`, `frm` or `fcsr`, as the
     /// interpreter's CSR code does them, with MXCSR.PE counted as NX.
-    fn fp_csr(&mut self, inst: Inst, c: crate::decode::Csr) {
-        use Inst::*;
-        let (kind, imm) = match inst {
-            Csrrw(_) => (0, false),
-            Csrrs(_) => (1, false),
-            Csrrc(_) => (2, false),
-            Csrrwi(_) => (0, true),
-            Csrrsi(_) => (1, true),
-            _ => (2, true),
+    fn fp_csr(&mut self, inst: Inst) {
+        let Some((c, kind, imm)) = inst.csr_op() else {
+            unreachable!("a CSR instruction")
         };
-        let writes = kind == 0 || c.rs1 != 0;
+        let writes = kind == CsrOp::Write || c.rs1 != 0;
         let has_flags = c.csr != FRM;
         let a = &mut self.a;
         let tmp = Mem::base(Reg::Rbp, off::MXCSR_TMP);
@@ -537,9 +531,9 @@ impl Gen {
             }
             let a = &mut self.a;
             match kind {
-                0 => {}
-                1 => a.alu_rr(W::B64, Alu::Or, Reg::Rdx, Reg::Rax),
-                _ => {
+                CsrOp::Write => {}
+                CsrOp::Set => a.alu_rr(W::B64, Alu::Or, Reg::Rdx, Reg::Rax),
+                CsrOp::Clear => {
                     a.unary(W::B64, Unary::Not, Reg::Rdx);
                     a.alu_rr(W::B64, Alu::And, Reg::Rdx, Reg::Rax);
                 }
