@@ -1219,24 +1219,24 @@ pub struct Tally {
 /// Run the fixed-seed cases `0..cases` (with F/D if `fp`); the first
 /// disagreement comes back with its seed.
 pub fn run_seeds(h: &mut Harness, fp: bool, cases: u64) -> Result<Tally, (u64, Box<Mismatch>)> {
-    let mut t = Tally::default();
-    for seed in 0..cases {
-        let case = Case::generate(&mut Rng::seeded(seed), fp);
-        match h.run(&case).map_err(|m| (seed, m))?.trap {
-            Trap::Ecall => t.ecalls += 1,
-            Trap::MemFault(_) => t.faults += 1,
-            _ => t.other += 1,
-        }
-    }
-    Ok(t)
+    run_generated(h, cases, |seed| Case::generate(&mut Rng::seeded(seed), fp))
 }
 
 /// [`run_seeds`] with [`Case::generate_hot`] programs.
 pub fn run_hot_seeds(h: &mut Harness, fp: bool, cases: u64) -> Result<Tally, (u64, Box<Mismatch>)> {
+    run_generated(h, cases, |seed| {
+        Case::generate_hot(&mut Rng::seeded(seed ^ 0x407), fp)
+    })
+}
+
+fn run_generated(
+    h: &mut Harness,
+    cases: u64,
+    generate: impl Fn(u64) -> Case,
+) -> Result<Tally, (u64, Box<Mismatch>)> {
     let mut t = Tally::default();
     for seed in 0..cases {
-        let case = Case::generate_hot(&mut Rng::seeded(seed ^ 0x407), fp);
-        match h.run(&case).map_err(|m| (seed, m))?.trap {
+        match h.run(&generate(seed)).map_err(|m| (seed, m))?.trap {
             Trap::Ecall => t.ecalls += 1,
             Trap::MemFault(_) => t.faults += 1,
             _ => t.other += 1,
