@@ -164,7 +164,7 @@ pub fn scan_region(
         }
         // Inside a block already scanned: split it at `pc`, if `pc` starts
         // one of its instructions.
-        if let Some((&start, b)) = blocks.range_mut(..pc).next_back()
+        if let Some((_, b)) = blocks.range_mut(..pc).next_back()
             && let Some(last) = b.last()
             && pc < last.pc.wrapping_add(last.len as u64)
         {
@@ -172,7 +172,6 @@ pub fn scan_region(
                 let tail = b.split_off(i);
                 blocks.insert(pc, tail);
             }
-            let _ = start;
             continue;
         }
         if total >= max {
@@ -427,7 +426,6 @@ impl Jit {
             _ => None,
         };
         let refs: Vec<&[GuestInst]> = blocks.iter().map(|b| b.as_slice()).collect();
-        let first = refs[0][0].pc;
         let last = *refs[refs.len() - 1].last().expect("blocks are non-empty");
         let end = last.pc.wrapping_add(last.len as u64);
         let mut flushed = false;
@@ -474,7 +472,6 @@ impl Jit {
                 mem.protect_code(b[0].pc, end);
             }
         }
-        let _ = first;
         self.stats.blocks += 1;
         self.stats.guest_insts += refs.iter().map(|b| b.len() as u64).sum::<u64>();
         self.stats.translate_ns += self.now_ns().wrapping_sub(t0);
@@ -546,30 +543,32 @@ impl Engine for Jit {
             self.epoch = epoch;
             self.flush();
         }
-        *self.ctx = Ctx {
-            mem_base: mem.host_base() as u64,
-            instret_limit: cpu.instret.saturating_add(BUDGET),
-            exit_site: 0,
-            ind_table: self.ind.as_ptr(),
-            ind_hits: self.ctx.ind_hits,
-            exit_host: 0,
-            mxcsr_clean: x86_64::MXCSR_DEFAULT,
-            mxcsr_tmp: 0,
-            tlb: [x86_64::TlbEntry::EMPTY; x86_64::TLB_ENTRIES],
-            mem,
-            cpu,
-            steps: &self.steps,
-            lr_value: self.ctx.lr_value,
-            trap: None,
-            code_pages: self.code_pages.as_ptr(),
-            code_pages_words: self.code_pages.len(),
-            fault: None,
-            mem_limit: mem.size() - 8,
-            cache: &self.cache,
-            fault_exit: self.stubs.fault_exit,
-            host_fault: None,
-            counters: self.profile.counters_ptr(),
-        };
+        let ctx = &mut *self.ctx;
+        ctx.mem_base = mem.host_base() as u64;
+        ctx.instret_limit = cpu.instret.saturating_add(BUDGET);
+        ctx.exit_site = 0;
+        ctx.ind_table = self.ind.as_ptr();
+        ctx.exit_host = 0;
+        ctx.mxcsr_clean = x86_64::MXCSR_DEFAULT;
+        ctx.mxcsr_tmp = 0;
+        // Permissions may have changed since the last run (system calls
+        // end a run). With host faults, translated code never reads the
+        // page cache, so it needs no emptying (16 KiB at every run).
+        if !self.stubs.host_faults {
+            ctx.tlb.fill(x86_64::TlbEntry::EMPTY);
+        }
+        ctx.mem = mem;
+        ctx.cpu = cpu;
+        ctx.steps = &self.steps;
+        ctx.trap = None;
+        ctx.code_pages = self.code_pages.as_ptr();
+        ctx.code_pages_words = self.code_pages.len();
+        ctx.fault = None;
+        ctx.mem_limit = mem.size() - 8;
+        ctx.cache = &self.cache;
+        ctx.fault_exit = self.stubs.fault_exit;
+        ctx.host_fault = None;
+        ctx.counters = self.profile.counters_ptr();
         // A chainable exit taken last time: (rel32 site, cache generation).
         let mut chain_from: Option<(u64, u64)> = None;
         let mut fill_indirect = false;

@@ -227,6 +227,8 @@ pub const TLB_ENTRIES: usize = 1024;
 /// (`Perm`), without WRITE on pages holding translated code (stores there
 /// must go through the helper, which notices the code change).
 ///
+/// Used only on hosts without host faults (`Stubs::host_faults` false):
+/// with them, translated code never reads it.
 /// Only the helpers fill it, after `GuestMemory` checked the access, and
 /// the dispatcher empties it at every entry to translated code and after
 /// every translation. That is enough because guest permissions change only
