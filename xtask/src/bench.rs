@@ -138,12 +138,7 @@ pub fn run(opts: &Options) -> Result<bool, String> {
 /// Start-up cost: the bundled demo (a static hello world) under each
 /// emulator, median of 20 runs.
 fn startup(opts: &Options, whos: &[Who]) -> Result<bool, String> {
-    let src = root().join("tests/demo/hello.c");
-    let rv = root().join("tests/build/bench/hello.rv64");
-    let cmd = [CC, "-O2", "-g0", "-static"].map(String::from);
-    let mut cmd = cmd.to_vec();
-    cmd.push(src.display().to_string());
-    build_cached(&cmd, &src, &[], &rv)?;
+    let rv = crate::guests::build_demo()?;
     let mut ok = true;
     let mut cells = Vec::new();
     for w in whos {

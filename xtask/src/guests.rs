@@ -369,3 +369,17 @@ mod tests {
         }
     }
 }
+
+/// Build the bundled demo guest (`tests/demo/hello.c`, static) if needed;
+/// its path.
+pub fn build_demo() -> Result<PathBuf, String> {
+    let src = root().join("tests/demo/hello.c");
+    let out = root().join("tests/build/demo/hello");
+    let cmd: Vec<String> = [CC, "-O2", "-static", "-Wall"]
+        .map(String::from)
+        .into_iter()
+        .chain([src.display().to_string()])
+        .collect();
+    build_cached(&cmd, &src, &[], &out)?;
+    Ok(out)
+}

@@ -325,14 +325,7 @@ fn demo(args: &[String]) -> ExitCode {
                 .args(["build", "--release", "-p", "host-linux"])
                 .current_dir(root()),
         )?;
-        let src = root().join("tests/demo/hello.c");
-        let out = root().join("tests/build/demo/hello");
-        let cmd: Vec<String> = [guests::CC, "-O2", "-static", "-Wall"]
-            .map(String::from)
-            .into_iter()
-            .chain([src.display().to_string()])
-            .collect();
-        guests::build_cached(&cmd, &src, &[], &out)?;
+        let out = guests::build_demo()?;
         let args: Vec<String> = if args.is_empty() {
             vec!["from".into(), "pvm".into()]
         } else {
