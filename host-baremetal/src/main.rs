@@ -158,7 +158,15 @@ fn run_guest(host: &'static host::BareMetal, config: &BootConfig) -> ! {
         p
     };
     let strace = config.has_option(b"strace");
-    let process = Process::new(host, mem, exe_path, Options { strace });
+    let process = Process::new(
+        host,
+        mem,
+        exe_path,
+        Options {
+            strace,
+            ..Default::default()
+        },
+    );
     let mut thread = Thread {
         tid: host.gettid(),
         ..Default::default()

@@ -114,7 +114,17 @@ fn run(cli: &Cli) -> i32 {
     let exe_path = std::fs::canonicalize(&cli.program)
         .map(|p| p.into_os_string().into_encoded_bytes())
         .unwrap_or_else(|_| program.to_vec());
-    let options = Options { strace: cli.strace };
+    let engine_kind = match cli.engine {
+        EngineKind::Interp => vm_core::process::EngineKind::Interp,
+        EngineKind::Jit => vm_core::process::EngineKind::Jit {
+            cache_size: cli.code_cache_size,
+        },
+    };
+    let options = Options {
+        strace: cli.strace,
+        engine: engine_kind,
+    };
+    signals::install_kick();
     let process = Process::new(&HOST, mem, exe_path, options);
     let mut thread = Thread {
         tid: vm_core::host::HostOs::gettid(&HOST),
@@ -122,18 +132,15 @@ fn run(cli: &Cli) -> i32 {
     };
     thread.cpu.pc = loaded.entry;
     thread.cpu.x[2] = loaded.sp;
-    let mut engine: Box<dyn Engine> = match cli.engine {
-        EngineKind::Interp => Box::new(vm_core::interp::Interpreter::new()),
-        EngineKind::Jit => match vm_core::translate::Jit::new(&HOST, cli.code_cache_size) {
-            Ok(jit) => Box::new(jit),
-            Err(e) => {
-                eprintln!(
-                    "pvm: cannot start the translator with a {}-byte code cache: {e}",
-                    cli.code_cache_size
-                );
-                return EXIT_INTERNAL;
-            }
-        },
+    let mut engine: Box<dyn Engine + Send> = match engine_kind.build(&HOST) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!(
+                "pvm: cannot start the translator with a {}-byte code cache: {e}",
+                cli.code_cache_size
+            );
+            return EXIT_INTERNAL;
+        }
     };
     let start = Instant::now();
     let status = process.run(&mut thread, engine.as_mut());

@@ -22,8 +22,9 @@
 //!   `SA_RESTART` and the call is one Linux restarts) or returns `EINTR`.
 //!   Sleeps, `ppoll` and `futex` waits go on for the time left themselves;
 //!   a restarted `rt_sigtimedwait` starts over with its whole timeout.
-//! * `futex` serves one thread: `FUTEX_WAIT` with a matching value sleeps
-//!   for its timeout (or forever, as Linux would with no other thread).
+//! * `futex` goes to the host's futex on the guest word's host address
+//!   (see [`thread`]); on a host without one, `FUTEX_WAIT` with a matching
+//!   value sleeps for its timeout (no other thread can wake it there).
 
 pub mod abi;
 mod fs;
@@ -31,6 +32,7 @@ mod mm;
 pub mod nr;
 pub mod strace;
 mod sys;
+pub mod thread;
 
 use crate::host::{Errno, SysResult};
 use crate::memory::{Access, GuestMemory};
@@ -42,8 +44,10 @@ use alloc::vec::Vec;
 pub enum Flow {
     /// Resume the guest (its `pc` is past the `ecall`, `a0` holds the result).
     Continue,
-    /// The process exits with this status.
+    /// The process exits with this status (`exit_group`).
     Exit(i32),
+    /// The calling thread exits with this status (`exit`).
+    ExitThread(i32),
 }
 
 /// Result of one handler: the value for `a0`.
@@ -73,13 +77,12 @@ pub fn dispatch(process: &Process, thread: &mut Thread) -> Flow {
             let line = strace::format_call(&process.mem, nr, &a, None);
             process.host.log(format_args!("{line}"));
         }
-        if nr == nr::EXIT && thread.clear_child_tid != 0 {
-            // What the kernel does for a dying thread (CLONE_CHILD_CLEARTID);
-            // a fault here is ignored, as in Linux.
-            let _ = process.mem.write_u32(thread.clear_child_tid, 0);
-        }
-        // One thread for now: `exit` of the last thread ends the process.
-        return Flow::Exit(a[0] as i32 & 0xff);
+        let code = a[0] as i32 & 0xff;
+        return if nr == nr::EXIT {
+            Flow::ExitThread(code)
+        } else {
+            Flow::Exit(code)
+        };
     }
     let mut cx = Ctx {
         p: process,
@@ -202,7 +205,13 @@ fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
             cx.t.robust_list = (a[0], a[1]);
             Ok(0)
         }
+        GET_ROBUST_LIST => thread::get_robust_list(cx, a),
+        CLONE => thread::clone(cx, a),
+        CLONE3 => thread::clone3(cx, a),
+        MEMBARRIER => thread::membarrier(cx, a),
+        SCHED_SETAFFINITY => thread::sched_setaffinity(cx, a),
         RSEQ => Err(Errno::ENOSYS),
+        PRCTL => thread::prctl(cx, a),
         // No call creates a child process yet, so there is never one to
         // wait for (after the kernel's check of the options).
         WAIT4 => {
@@ -231,7 +240,7 @@ fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
         SETITIMER => sys::setitimer(cx, a),
         GETITIMER => sys::getitimer(cx, a),
         SCHED_GETAFFINITY => sys::sched_getaffinity(cx, a),
-        FUTEX => sys::futex(cx, a),
+        FUTEX => thread::futex(cx, a),
         RT_SIGACTION => sys::rt_sigaction(cx, a),
         RT_SIGPROCMASK => sys::rt_sigprocmask(cx, a),
         SIGALTSTACK => sys::sigaltstack(cx, a),
@@ -254,6 +263,12 @@ fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
         }
         _ => Err(Errno::ENOSYS),
     }
+}
+
+/// `clone` of a new process (no `CLONE_THREAD`): not supported yet.
+fn process_clone(cx: &mut Ctx<'_>, args: &thread::CloneArgs) -> R {
+    let _ = (cx, args);
+    Err(Errno::ENOSYS)
 }
 
 // ---- guest memory helpers shared by the handlers -----------------------

@@ -259,6 +259,22 @@ enum Tier {
     Region,
 }
 
+// SAFETY: the raw pointers a `Jit` holds (in its context block: its own
+// indirect table, step list and cache; the guest memory and `Cpu` of the
+// current `run`, reset at every entry) point into memory it owns or that
+// outlives the `run` call that set them; none is used outside `run`, and
+// the code cache memory is its own. Moving it to another host thread
+// before it runs there (as `clone` does) is therefore sound.
+unsafe impl Send for Jit {}
+
+impl Drop for Jit {
+    fn drop(&mut self) {
+        // Nothing runs in the cache any more: it is this Jit's alone.
+        self.host
+            .free_code(self.cache.base() as *mut u8, self.cache.capacity());
+    }
+}
+
 impl core::fmt::Debug for Jit {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Jit")
