@@ -404,8 +404,8 @@ fn self_signals_and_exit() {
     p.mem.write_bytes(0x10300, &si).unwrap();
     assert_eq!(
         sys(&p, &mut t2, RT_TGSIGQUEUEINFO, &[1000, 999, 34, 0x10300]),
-        -1,
-        "EPERM: another thread"
+        -3,
+        "ESRCH: no such thread in the process"
     );
     assert_eq!(
         sys(&p, &mut t2, RT_TGSIGQUEUEINFO, &[1000, 1000, 34, 0x10300]),
