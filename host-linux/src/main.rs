@@ -73,7 +73,7 @@ fn report_signal(program: &str, r: &Report) {
 }
 
 fn run(cli: &Cli) -> i32 {
-    let program = cli.program.as_encoded_bytes();
+    let program = cli.program().as_encoded_bytes();
     let shown = lossy(program);
     let mem = match GuestMemory::new(&HOST, loader::ADDRESS_SPACE_SIZE) {
         Ok(m) => m,
@@ -83,7 +83,7 @@ fn run(cli: &Cli) -> i32 {
         }
     };
     let mut argv: Vec<&[u8]> = vec![program];
-    argv.extend(cli.args.iter().map(|a| a.as_encoded_bytes()));
+    argv.extend(cli.args().iter().map(|a| a.as_encoded_bytes()));
     let env = cli.environment(std::env::vars_os().map(|(k, v)| {
         let mut e = k.into_encoded_bytes();
         e.push(b'=');
@@ -111,7 +111,7 @@ fn run(cli: &Cli) -> i32 {
     };
     // /proc/self/exe: the program's absolute path, symlinks resolved, as
     // the kernel reports it.
-    let exe_path = std::fs::canonicalize(&cli.program)
+    let exe_path = std::fs::canonicalize(cli.program())
         .map(|p| p.into_os_string().into_encoded_bytes())
         .unwrap_or_else(|_| program.to_vec());
     let engine_kind = match cli.engine {
