@@ -132,7 +132,7 @@ fn run(cli: &Cli) -> i32 {
     };
     thread.cpu.pc = loaded.entry;
     thread.cpu.x[2] = loaded.sp;
-    let mut engine: Box<dyn Engine + Send> = match engine_kind.build(&HOST) {
+    let mut engine: Box<dyn Engine + Send> = match process.engine() {
         Ok(e) => e,
         Err(e) => {
             eprintln!(

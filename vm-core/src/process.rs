@@ -53,19 +53,6 @@ pub enum EngineKind {
     Jit { cache_size: usize },
 }
 
-impl EngineKind {
-    /// A new engine of this kind, on executable memory from `host` for the
-    /// translator.
-    pub fn build(self, host: &'static dyn HostOs) -> SysResult<Box<dyn Engine + Send>> {
-        Ok(match self {
-            EngineKind::Interp => Box::new(crate::interp::Interpreter::new()),
-            EngineKind::Jit { cache_size } => {
-                Box::new(crate::translate::Jit::new(host, cache_size)?)
-            }
-        })
-    }
-}
-
 /// Options that every thread (and, later, every exec'd program) inherits.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
@@ -139,6 +126,9 @@ pub struct Process {
     /// The live threads.
     threads: spin::Mutex<Vec<Arc<ThreadShared>>>,
     end: End,
+    /// The translator's code cache, shared by every thread's engine
+    /// (made by the first).
+    code: spin::Mutex<Option<Arc<crate::translate::SharedCode>>>,
     /// Tid of the thread the host started the process on (the one
     /// [`Process::run`] returns on).
     first_tid: AtomicU32,
@@ -250,6 +240,7 @@ impl Process {
             threads: spin::Mutex::new(Vec::new()),
             end: End::default(),
             first_tid: AtomicU32::new(0),
+            code: spin::Mutex::new(None),
             me: me.clone(),
         });
         for signo in 1..=signal::NSIG {
@@ -270,6 +261,24 @@ impl Process {
         };
         self.end.seen.store(true, Ordering::Release);
         status
+    }
+
+    /// An engine of the kind [`Options::engine`] names, for a thread of
+    /// this process: all the translator engines share one code cache.
+    pub fn engine(&self) -> SysResult<Box<dyn Engine + Send>> {
+        Ok(match self.options.engine {
+            EngineKind::Interp => Box::new(crate::interp::Interpreter::new()),
+            EngineKind::Jit { cache_size } => {
+                let mut code = self.code.lock();
+                let shared = match &*code {
+                    Some(c) => c.clone(),
+                    None => code
+                        .insert(crate::translate::SharedCode::new(self.host, cache_size)?)
+                        .clone(),
+                };
+                Box::new(crate::translate::Jit::with_shared(shared))
+            }
+        })
     }
 
     /// The live threads' ids.
@@ -430,7 +439,7 @@ impl Process {
     ) -> SysResult<i32> {
         let me = self.me.upgrade().ok_or(Errno::EAGAIN)?;
         let sigmask = thread.sigmask;
-        let mut engine = self.options.engine.build(self.host).map_err(|e| match e {
+        let mut engine = self.engine().map_err(|e| match e {
             Errno::ENOMEM => Errno::ENOMEM,
             _ => Errno::EAGAIN,
         })?;
