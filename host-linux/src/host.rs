@@ -279,6 +279,13 @@ impl HostOs for LinuxHost {
         check_long(r).map(|v| v as i64)
     }
 
+    fn yield_now(&self) {
+        // SAFETY: no arguments, cannot fail.
+        unsafe {
+            libc::sched_yield();
+        }
+    }
+
     fn interrupt_thread(&self, tid: i32) {
         crate::signals::kick(tid);
     }

@@ -591,6 +591,13 @@ pub trait HostOs: Sync {
         let _ = tid;
     }
 
+    /// Let other host threads run (`sched_yield`): what a thread waiting
+    /// for another to reach a point does between looks. Default: a spin
+    /// hint (one CPU: the scheduler preempts).
+    fn yield_now(&self) {
+        core::hint::spin_loop();
+    }
+
     /// `membarrier(cmd, flags, cpu_id)` across the host threads that run
     /// guest threads. Default: `ENOSYS` (as a kernel without it).
     fn membarrier(&self, cmd: i32, flags: u32, cpu_id: i32) -> SysResult<i64> {

@@ -63,8 +63,8 @@ use crate::profile::Profile;
 use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec;
-use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use x86_64::codegen::{self, GuestInst};
 use x86_64::{Ctx, EntryFn, IND_ENTRIES, IndEntry, StepInst, Stubs, exit};
 
@@ -365,6 +365,18 @@ impl SharedCode {
         }))
     }
 
+    /// Take the lock; while another thread holds it (translating, or
+    /// waiting for every thread to leave translated code), give the CPU
+    /// to the others instead of spinning on it.
+    fn lock(&self) -> spin::MutexGuard<'_, CodeState> {
+        loop {
+            if let Some(g) = self.state.try_lock() {
+                return g;
+            }
+            self.host.yield_now();
+        }
+    }
+
     /// Bring every thread out of translated code, then run `f` (with the
     /// lock held and no thread in translated code; see [`SharedCode`]).
     fn stop_the_world<R>(&self, st: &mut CodeState, f: impl FnOnce(&mut CodeState) -> R) -> R {
@@ -376,7 +388,8 @@ impl SharedCode {
                 unsafe { (*c).instret_limit.store(0, Ordering::SeqCst) };
             }
             while self.in_code.load(Ordering::Acquire) != 0 {
-                core::hint::spin_loop();
+                // The threads to wait for may need this CPU to get out.
+                self.host.yield_now();
             }
             st.stats.stop_the_world += 1;
         }
@@ -591,7 +604,7 @@ unsafe impl Send for Jit {}
 impl Drop for Jit {
     fn drop(&mut self) {
         let me: *mut Ctx = &mut *self.ctx;
-        self.shared.state.lock().ctxs.retain(|&c| c != me);
+        self.shared.lock().ctxs.retain(|&c| c != me);
     }
 }
 
@@ -639,7 +652,7 @@ impl Jit {
             counters: core::ptr::null_mut(),
         });
         let generation = {
-            let mut st = shared.state.lock();
+            let mut st = shared.lock();
             ctx.counters = st.profile.counters_ptr();
             st.ctxs.push(&mut *ctx);
             st.cache.generation()
@@ -661,14 +674,14 @@ impl Jit {
     /// Counters so far (of the shared cache; indirect misses are this
     /// thread's).
     pub fn counters(&self) -> JitStats {
-        let mut s = self.shared.state.lock().stats;
+        let mut s = self.shared.lock().stats;
         s.indirect_misses = self.indirect_misses;
         s
     }
 
     /// Regions translated because a first-tier block got hot.
     pub fn promotions(&self) -> u64 {
-        self.shared.state.lock().profile.promotions
+        self.shared.lock().profile.promotions
     }
 
     /// Indirect jumps that found their target in the lookup table.
@@ -678,7 +691,7 @@ impl Jit {
 
     /// Run `f` on the code cache (for inspection and tests).
     pub fn with_cache<R>(&self, f: impl FnOnce(&CodeCache) -> R) -> R {
-        f(&self.shared.state.lock().cache)
+        f(&self.shared.lock().cache)
     }
 
     /// Precise guest state for a host pc inside translated code (what a
@@ -696,9 +709,12 @@ impl Jit {
     /// exit: its host start and the entry. Only valid while this thread
     /// still counts as in translated code (no flush can intervene).
     fn exit_entry(&self) -> (u64, SideEntry) {
-        let (t, e) =
-            crate::cache::find_host(&self.shared.blocks, self.shared.cache_base, self.ctx.exit_host)
-                .expect("cold exits come from translated code");
+        let (t, e) = crate::cache::find_host(
+            &self.shared.blocks,
+            self.shared.cache_base,
+            self.ctx.exit_host,
+        )
+        .expect("cold exits come from translated code");
         (self.shared.cache_base + t.host_off as u64, *e)
     }
 
@@ -747,7 +763,7 @@ impl Engine for Jit {
         let sh = self.shared.clone();
         let limit = cpu.instret.saturating_add(BUDGET);
         {
-            let mut st = sh.state.lock();
+            let mut st = sh.lock();
             let words = (mem.size() / PAGE_SIZE).div_ceil(64) as usize;
             if st.code_pages.len() != words {
                 // The first run (one guest memory per process).
@@ -786,7 +802,7 @@ impl Engine for Jit {
         loop {
             let pc = cpu.pc;
             let (host, generation) = {
-                let mut st = sh.state.lock();
+                let mut st = sh.lock();
                 let epoch = mem.code_epoch();
                 if epoch != st.epoch {
                     st.epoch = epoch;
@@ -912,7 +928,7 @@ impl Engine for Jit {
     }
 
     fn stats(&self) -> Vec<(&'static str, u64)> {
-        let st = self.shared.state.lock();
+        let st = self.shared.lock();
         let s = &st.stats;
         vec![
             ("jit_translations", s.blocks),
