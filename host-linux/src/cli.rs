@@ -41,6 +41,12 @@ pub struct Cli {
     #[arg(long, value_name = "SIZE", default_value = "32M", value_parser = parse_size)]
     pub code_cache_size: usize,
 
+    /// How guest threads run: each on a host thread of its own (`host`,
+    /// the default), or all in turn on one host thread (`one`, pvm's own
+    /// scheduler, as on the bare-metal host).
+    #[arg(long, value_enum, default_value_t = Threads::Host)]
+    pub threads: Threads,
+
     /// The RISC-V program to run, then its arguments: everything from
     /// PROGRAM on is the guest's, even words that look like pvm's options
     /// (`pvm prog --version` runs `prog --version`).
@@ -52,6 +58,13 @@ pub struct Cli {
         allow_hyphen_values = true
     )]
     pub command: Vec<OsString>,
+}
+
+/// How guest threads run (`--threads`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Threads {
+    Host,
+    One,
 }
 
 /// The engines pvm offers.

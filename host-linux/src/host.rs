@@ -28,6 +28,8 @@ pub struct LinuxHost {
     sysroot: OnceLock<Vec<u8>>,
     /// The fault handler for translated code is in place (see `fault`).
     code_faults: std::sync::atomic::AtomicBool,
+    /// Guest threads take turns on one host thread (`--threads one`).
+    one_thread: std::sync::atomic::AtomicBool,
 }
 
 impl LinuxHost {
@@ -36,7 +38,19 @@ impl LinuxHost {
         LinuxHost {
             sysroot: OnceLock::new(),
             code_faults: std::sync::atomic::AtomicBool::new(false),
+            one_thread: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Run every guest thread in turn on this host thread (the core's own
+    /// scheduler) instead of one host thread each.
+    pub fn set_one_thread(&self) {
+        self.one_thread
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn one_thread(&self) -> bool {
+        self.one_thread.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Use `dir` as the sysroot for absolute guest paths (first call wins).
@@ -240,7 +254,14 @@ impl HostOs for LinuxHost {
         }
     }
 
+    fn threads(&self) -> bool {
+        !self.one_thread()
+    }
+
     fn spawn_thread(&self, f: Box<dyn FnOnce() + Send + 'static>) -> SysResult<()> {
+        if self.one_thread() {
+            return Err(Errno::EAGAIN);
+        }
         std::thread::Builder::new()
             .stack_size(THREAD_STACK)
             .spawn(f)
@@ -249,6 +270,10 @@ impl HostOs for LinuxHost {
     }
 
     fn futex(&self, uaddr: *mut u32, a: &FutexArgs) -> SysResult<i64> {
+        if self.one_thread() {
+            // The core matches waits and wakes itself (`vm_core::sched`).
+            return Err(Errno::ENOSYS);
+        }
         let t = a.timeout.map(|t| libc::timespec {
             tv_sec: t.sec,
             tv_nsec: t.nsec,

@@ -125,6 +125,9 @@ fn run(cli: &Cli) -> i32 {
         engine: engine_kind,
     };
     signals::install_kick();
+    if cli.threads == cli::Threads::One {
+        HOST.set_one_thread();
+    }
     let process = Process::new(&HOST, mem, exe_path, options);
     let mut thread = Thread {
         tid: vm_core::host::HostOs::gettid(&HOST),

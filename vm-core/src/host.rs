@@ -62,6 +62,10 @@ impl Errno {
     pub const EOVERFLOW: Errno = Errno(75);
     pub const ENOTSUP: Errno = Errno(95);
     pub const ETIMEDOUT: Errno = Errno(110);
+    /// Not a Linux errno the guest sees: the system call parked the thread
+    /// (see [`crate::sched`]) and runs again from its `ecall` when the
+    /// thread resumes (the kernel's internal `ERESTARTSYS`).
+    pub const PARK: Errno = Errno(512);
 
     /// The symbolic name, for `--strace`.
     pub fn name(self) -> &'static str {
@@ -563,9 +567,17 @@ pub trait HostOs: Sync {
 
     // ---- threads ----------------------------------------------------------
 
+    /// Does this host run each guest thread on a host thread of its own
+    /// ([`HostOs::spawn_thread`], [`HostOs::futex`])? Default: no; the
+    /// core then runs every guest thread in turn on the one host thread
+    /// (see [`crate::sched`]).
+    fn threads(&self) -> bool {
+        false
+    }
+
     /// Run `f` on a new host thread (a guest thread runs there). A host
-    /// that runs one thread keeps the default, `EAGAIN`: the guest's
-    /// `clone` then fails as Linux fails it at its thread limit.
+    /// that runs one thread keeps the default, `EAGAIN` (and says so in
+    /// [`HostOs::threads`]).
     fn spawn_thread(&self, f: alloc::boxed::Box<dyn FnOnce() + Send + 'static>) -> SysResult<()> {
         drop(f);
         Err(Errno::EAGAIN)

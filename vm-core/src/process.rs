@@ -129,6 +129,10 @@ pub struct Process {
     /// The translator's code cache, shared by every thread's engine
     /// (made by the first).
     code: spin::Mutex<Option<Arc<crate::translate::SharedCode>>>,
+    /// Guest threads waiting their turn, on a host that runs one thread.
+    pub green: spin::Mutex<crate::sched::RunQueue>,
+    /// The last tid given to such a thread.
+    green_tid: AtomicU32,
     /// Tid of the thread the host started the process on (the one
     /// [`Process::run`] returns on).
     first_tid: AtomicU32,
@@ -166,6 +170,9 @@ pub struct Thread {
     pub shared: Option<Arc<ThreadShared>>,
     /// The name `prctl(PR_SET_NAME)` gave (NUL-padded), if any.
     pub name: Option<[u8; 16]>,
+    /// Set by a system call that must wait for another guest thread on a
+    /// host that runs one thread (see [`crate::sched`]).
+    pub block: Option<crate::sched::Block>,
 }
 
 /// Process-wide `prctl` settings.
@@ -241,6 +248,8 @@ impl Process {
             end: End::default(),
             first_tid: AtomicU32::new(0),
             code: spin::Mutex::new(None),
+            green: spin::Mutex::new(crate::sched::RunQueue::default()),
+            green_tid: AtomicU32::new(0),
             me: me.clone(),
         });
         for signo in 1..=signal::NSIG {
@@ -279,6 +288,13 @@ impl Process {
                 Box::new(crate::translate::Jit::with_shared(shared))
             }
         })
+    }
+
+    /// Are guest threads taking turns on this host's one thread, and is
+    /// there another one than the caller? Then blocking calls park the
+    /// caller instead of blocking the host.
+    pub fn green_others(&self) -> bool {
+        !self.host.threads() && self.threads.lock().len() > 1
     }
 
     /// The live threads' ids.
@@ -326,18 +342,26 @@ impl Process {
         sh
     }
 
-    /// Run one thread's loop until it or the process ends.
+    /// Run one thread's loop until it or the process ends. On a host that
+    /// runs one thread, this loop runs every guest thread in turn (see
+    /// [`crate::sched`]): `thread` and the engine change as they take the
+    /// CPU (`engine` is the first thread's).
     fn run_thread(&self, thread: &mut Thread, engine: &mut dyn Engine) -> ThreadEnd {
-        let shared = match &thread.shared {
-            Some(s) => s.clone(),
-            None => self.register(thread),
-        };
+        if thread.shared.is_none() {
+            self.register(thread);
+        }
+        // The running thread's engine when it is not `engine`.
+        let mut own: Option<Box<dyn Engine + Send>> = None;
         loop {
             if self.ending() {
                 self.unregister(thread.tid);
                 return ThreadEnd::Thread;
             }
-            let trap = engine.run(&mut thread.cpu, &self.mem);
+            let eng: &mut dyn Engine = match &mut own {
+                Some(e) => e.as_mut(),
+                None => &mut *engine,
+            };
+            let trap = eng.run(&mut thread.cpu, &self.mem);
             // A fatal signal names the faulting instruction or the `ecall`.
             let at = thread.cpu.pc;
             let killed = match trap {
@@ -345,16 +369,105 @@ impl Process {
                 Trap::Ecall => {
                     self.stats.syscalls.fetch_add(1, Ordering::Relaxed);
                     match syscall::dispatch(self, thread) {
-                        Flow::Continue => signal::deliver_pending(self, thread, at),
+                        Flow::Continue => {
+                            let r = signal::deliver_pending(self, thread, at);
+                            if matches!(thread.block, Some(crate::sched::Block::Io { .. }))
+                                && thread.cpu.pc != at
+                            {
+                                // A handler runs first: the call waits
+                                // (runs again) once it returns.
+                                thread.block = None;
+                            }
+                            r
+                        }
                         Flow::Exit(code) => return self.finish(ExitStatus::Exited(code)),
-                        Flow::ExitThread(code) => return self.exit_thread(thread, code),
+                        Flow::ExitThread(code) => match self.exit_thread(thread, code) {
+                            ThreadEnd::Thread if !self.host.threads() => {
+                                // Another guest thread takes the CPU.
+                                if !self.switch(thread, &mut own, false) {
+                                    return ThreadEnd::Thread;
+                                }
+                                continue;
+                            }
+                            end => return end,
+                        },
                     }
                 }
                 other => signal::deliver_trap(self, thread, other),
             };
-            shared.sigmask.store(thread.sigmask, Ordering::Relaxed);
+            if let Some(sh) = &thread.shared {
+                sh.sigmask.store(thread.sigmask, Ordering::Relaxed);
+            }
             if let Some(report) = killed {
                 return self.finish(ExitStatus::Signaled(report));
+            }
+            if !self.host.threads() && (thread.block.is_some() || trap == Trap::Budget) {
+                self.switch(thread, &mut own, true);
+            }
+        }
+    }
+
+    /// On a host that runs one thread: put the running thread (`thread`,
+    /// its engine in `own`) in the run queue if `park`, and load the next
+    /// one that can run, sleeping until a deadline if none can yet.
+    /// False when no thread is left to run.
+    fn switch(
+        &self,
+        thread: &mut Thread,
+        own: &mut Option<Box<dyn Engine + Send>>,
+        park: bool,
+    ) -> bool {
+        let mut q = self.green.lock();
+        if park {
+            if q.is_empty() && thread.block.is_none() {
+                return true;
+            }
+            let block = thread.block.take();
+            q.push(crate::sched::Parked {
+                thread: core::mem::take(thread),
+                engine: own.take(),
+                block,
+            });
+        }
+        loop {
+            let now = self
+                .host
+                .clock_gettime(1)
+                .map(|t| (t.sec as u64).wrapping_mul(1_000_000_000) + t.nsec as u64)
+                .unwrap_or(0);
+            let signalled = |t: &Thread| {
+                t.shared
+                    .as_ref()
+                    .is_some_and(|s| s.has_inbox.load(Ordering::Acquire))
+            };
+            let io_ready = |fd: i32, events: i16| {
+                let mut p = [crate::host::PollFd {
+                    fd,
+                    events,
+                    revents: 0,
+                }];
+                let zero = crate::host::Timespec::default();
+                !matches!(self.host.poll(&mut p, Some(zero)), Ok(0))
+            };
+            match q.next(now, signalled, io_ready) {
+                Ok(p) => {
+                    *thread = p.thread;
+                    *own = p.engine;
+                    return true;
+                }
+                Err(_) if q.is_empty() => return false,
+                Err(deadline) => {
+                    drop(q);
+                    // Nothing can run: wait for the earliest deadline (or,
+                    // with none, for ever: every thread waits on another,
+                    // as a deadlocked process does on Linux).
+                    let ns = deadline.map_or(1_000_000_000, |d| d.saturating_sub(now));
+                    let _ = self.host.sleep(crate::host::Timespec {
+                        sec: (ns / 1_000_000_000) as i64,
+                        nsec: (ns % 1_000_000_000) as i64,
+                    });
+                    q = self.green.lock();
+                }
             }
         }
     }
@@ -443,6 +556,24 @@ impl Process {
             Errno::ENOMEM => Errno::ENOMEM,
             _ => Errno::EAGAIN,
         })?;
+        if !self.host.threads() {
+            // One host thread: the new thread waits its turn (see
+            // `crate::sched`), with a tid of its own above every other.
+            let floor = self.host.ids().pid.max(self.host.gettid()) as u32;
+            let _ = self
+                .green_tid
+                .compare_exchange(0, floor, Ordering::AcqRel, Ordering::Acquire);
+            let tid = self.green_tid.fetch_add(1, Ordering::AcqRel) as i32 + 1;
+            setup(tid)?;
+            thread.tid = tid;
+            self.register(&mut thread);
+            self.green.lock().push(crate::sched::Parked {
+                thread,
+                engine: Some(engine),
+                block: None,
+            });
+            return Ok(tid);
+        }
         // Handshake: the child publishes its host tid, the parent registers
         // it and releases it (`go`).
         let hs = Arc::new(Handshake::default());

@@ -64,6 +64,7 @@ fn fd_first<T>(cx: &Ctx<'_>, fd: i32, writing: bool, r: SysResult<T>) -> SysResu
 }
 
 pub(super) fn read(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    super::wait_readable(cx, a[0] as i32)?;
     let n = fd_first(
         cx,
         a[0] as i32,
@@ -149,6 +150,9 @@ fn iovecs(cx: &Ctx<'_>, addr: u64, count: u64) -> SysResult<Vec<(u64, u64)>> {
 }
 
 pub(super) fn readv(cx: &mut Ctx<'_>, a: &[u64; 6], offset: Option<i64>) -> R {
+    if offset.is_none() {
+        super::wait_readable(cx, a[0] as i32)?;
+    }
     let iov = iovecs(cx, a[1], a[2])?;
     if offset.is_some_and(|o| o < 0) {
         return Err(Errno::EINVAL);

@@ -90,6 +90,12 @@ pub fn dispatch(process: &Process, thread: &mut Thread) -> Flow {
     };
     let ret = match call(&mut cx, nr, &a) {
         Ok(v) => v as i64,
+        Err(Errno::PARK) => {
+            // Back to the `ecall`, arguments intact: the call runs again
+            // when the thread gets the CPU back (see `crate::sched`).
+            thread.cpu.pc = thread.cpu.pc.wrapping_sub(4);
+            return Flow::Continue;
+        }
         Err(Errno::EINTR)
             if crate::signal::restart_interrupted(process, thread, restartable(nr)) =>
         {
@@ -235,7 +241,7 @@ fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
         SYSINFO => sys::sysinfo(cx, a),
         TIMES => sys::times(cx, a),
         GETRUSAGE => sys::getrusage(cx, a),
-        SCHED_YIELD => Ok(0),
+        SCHED_YIELD => thread::sched_yield(cx),
         PPOLL => sys::ppoll(cx, a),
         SETITIMER => sys::setitimer(cx, a),
         GETITIMER => sys::getitimer(cx, a),
@@ -269,6 +275,32 @@ fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
 fn process_clone(cx: &mut Ctx<'_>, args: &thread::CloneArgs) -> R {
     let _ = (cx, args);
     Err(Errno::ENOSYS)
+}
+
+/// Before a read from `fd` that may block: where guest threads take turns
+/// on one host thread and `fd` has nothing to read, park the caller until
+/// it has (`Errno::PARK`), so the other threads run meanwhile.
+fn wait_readable(cx: &mut Ctx<'_>, fd: i32) -> SysResult<()> {
+    if !cx.p.green_others() {
+        return Ok(());
+    }
+    const POLLIN: i16 = 1;
+    let mut p = [crate::host::PollFd {
+        fd,
+        events: POLLIN,
+        revents: 0,
+    }];
+    match cx
+        .p
+        .host
+        .poll(&mut p, Some(crate::host::Timespec::default()))
+    {
+        Ok(0) => {
+            cx.t.block = Some(crate::sched::Block::Io { fd, events: POLLIN });
+            Err(Errno::PARK)
+        }
+        _ => Ok(()),
+    }
 }
 
 // ---- guest memory helpers shared by the handlers -----------------------

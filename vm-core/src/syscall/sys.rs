@@ -107,6 +107,15 @@ pub(super) fn nanosleep(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 /// blocked periodic timer.
 pub(super) fn sleep_rem(cx: &mut Ctx<'_>, d: Timespec, rem: u64) -> SysResult<()> {
     let start = cx.p.host.clock_gettime(CLOCK_MONOTONIC)?;
+    if cx.p.green_others() {
+        // Other guest threads share this host thread: let them run while
+        // this one sleeps (see `crate::sched`).
+        let ns = |t: Timespec| (t.sec as u64).wrapping_mul(NSEC as u64) + t.nsec as u64;
+        cx.t.block = Some(crate::sched::Block::Sleep {
+            deadline: ns(start).saturating_add(ns(d)),
+        });
+        return Ok(());
+    }
     let left = |cx: &Ctx<'_>| -> SysResult<Timespec> {
         let now = cx.p.host.clock_gettime(CLOCK_MONOTONIC)?;
         Ok(sub(d, sub(now, start).unwrap_or_default()).unwrap_or_default())

@@ -19,6 +19,7 @@ use super::{Ctx, R, get, put};
 use crate::host::{Errno, FutexArgs, SysResult};
 use crate::memory::Access;
 use crate::process::{Process, Thread};
+use crate::sched::Block;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 pub const CLONE_VM: u64 = 0x100;
@@ -226,9 +227,131 @@ pub(super) fn futex(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     };
     match cx.p.host.futex(uaddr, &args) {
         Ok(v) => Ok(v as u64),
+        Err(Errno::ENOSYS) if cx.p.green_others() => futex_green(cx, a, &args),
         Err(Errno::ENOSYS) => futex_one_thread(cx, a),
         Err(e) => Err(e),
     }
+}
+
+/// Monotonic nanoseconds now.
+fn now_ns(cx: &Ctx<'_>) -> SysResult<u64> {
+    let t = cx.p.host.clock_gettime(1)?;
+    Ok((t.sec as u64).wrapping_mul(1_000_000_000) + t.nsec as u64)
+}
+
+/// `futex` where guest threads take turns on one host thread (see
+/// [`crate::sched`]): a wait parks the caller in the run queue (the run
+/// loop switches when the call returns), a wake marks waiters runnable.
+/// The word checks happen here, atomically since no other thread runs.
+fn futex_green(cx: &mut Ctx<'_>, a: &[u64; 6], args: &FutexArgs) -> R {
+    let (uaddr, cmd) = (a[0], args.op & !FUTEX_FLAGS);
+    let load = |addr: u64| cx.mem().read_u32(addr).map_err(|_| Errno::EFAULT);
+    match cmd {
+        FUTEX_WAIT | FUTEX_WAIT_BITSET => {
+            let bitset = if cmd == FUTEX_WAIT {
+                u32::MAX
+            } else {
+                args.val3
+            };
+            if bitset == 0 {
+                return Err(Errno::EINVAL);
+            }
+            if load(uaddr)? != args.val {
+                return Err(Errno::EAGAIN);
+            }
+            let deadline = match args.timeout {
+                None => None,
+                Some(t) => {
+                    let ns = (t.sec as u64).wrapping_mul(1_000_000_000) + t.nsec as u64;
+                    Some(if cmd == FUTEX_WAIT {
+                        now_ns(cx)?.saturating_add(ns)
+                    } else if args.op & 256 != 0 {
+                        // FUTEX_CLOCK_REALTIME: the same instant on the
+                        // monotonic clock.
+                        let real = cx.p.host.clock_gettime(0)?;
+                        let real = (real.sec as u64).wrapping_mul(1_000_000_000) + real.nsec as u64;
+                        now_ns(cx)?.saturating_add(ns.saturating_sub(real))
+                    } else {
+                        ns
+                    })
+                }
+            };
+            cx.t.block = Some(Block::Futex {
+                addr: uaddr,
+                bitset,
+                deadline,
+            });
+            Ok(0)
+        }
+        1 | 10 => {
+            let bitset = if cmd == 1 { u32::MAX } else { args.val3 };
+            if bitset == 0 {
+                return Err(Errno::EINVAL);
+            }
+            Ok(cx.p.green.lock().wake(uaddr, args.val, bitset) as u64)
+        }
+        FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
+            if cmd == FUTEX_CMP_REQUEUE && load(uaddr)? != args.val3 {
+                return Err(Errno::EAGAIN);
+            }
+            Ok(cx.p.green.lock().requeue(uaddr, a[4], args.val, args.val2) as u64)
+        }
+        FUTEX_WAKE_OP => {
+            let uaddr2 = a[4];
+            let enc = args.val3;
+            let (fop, cmp, cmparg) = ((enc >> 28) & 0xf, (enc >> 24) & 0xf, enc & 0xfff);
+            let mut oparg = ((enc << 8) as i32 >> 20) as u32;
+            if fop & 8 != 0 {
+                oparg = 1u32.checked_shl(oparg).unwrap_or(0);
+            }
+            let old = load(uaddr2)?;
+            let new = match fop & 7 {
+                0 => oparg,
+                1 => old.wrapping_add(oparg),
+                2 => old | oparg,
+                3 => old & !oparg,
+                4 => old ^ oparg,
+                _ => return Err(Errno::ENOSYS),
+            };
+            let (o, c) = (old as i32, cmparg as i32);
+            let hit = match cmp {
+                0 => o == c,
+                1 => o != c,
+                2 => o < c,
+                3 => o <= c,
+                4 => o > c,
+                5 => o >= c,
+                _ => return Err(Errno::ENOSYS),
+            };
+            cx.mem().write_u32(uaddr2, new).map_err(|_| Errno::EFAULT)?;
+            let mut q = cx.p.green.lock();
+            let mut n = q.wake(uaddr, args.val, u32::MAX);
+            if hit {
+                n += q.wake(uaddr2, args.val2, u32::MAX);
+            }
+            Ok(n as u64)
+        }
+        _ => Err(Errno::ENOSYS),
+    }
+}
+
+/// Wake up to `n` waiters of the guest futex word at `addr` (host address
+/// `word`), on whichever kind of host (see [`crate::sched`]).
+pub fn futex_wake(p: &Process, addr: u64, word: *mut u32, n: u32) {
+    if let Err(Errno::ENOSYS) = p.host.futex(word, &FutexArgs::wake(n)) {
+        p.green.lock().wake(addr, n, u32::MAX);
+    }
+}
+
+/// `sched_yield`: where guest threads take turns on one host thread, let
+/// the others run first; elsewhere the host schedules its threads.
+pub(super) fn sched_yield(cx: &mut Ctx<'_>) -> R {
+    if cx.p.green_others() {
+        cx.t.block = Some(Block::Yield);
+    } else {
+        cx.p.host.yield_now();
+    }
+    Ok(0)
 }
 
 /// `get_robust_list(tid, head_ptr, len_ptr)`: the calling thread's (other
@@ -266,7 +389,7 @@ pub fn exit_cleanup(p: &Process, t: &mut Thread) {
         if p.mem.write_u32(addr, 0).is_ok()
             && let Ok(w) = p.mem.check(addr, 4, Access::Write)
         {
-            let _ = p.host.futex(w.cast(), &FutexArgs::wake(1));
+            futex_wake(p, addr, w.cast(), 1);
         }
     }
 }
@@ -326,7 +449,7 @@ fn owner_died(p: &Process, tid: i32, addr: u64) {
         }
     }
     if cur & FUTEX_WAITERS != 0 {
-        let _ = p.host.futex(w.cast(), &FutexArgs::wake(1));
+        futex_wake(p, addr, w.cast(), 1);
     }
 }
 
