@@ -61,10 +61,6 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
     ("sig_alarm.*", "the unikernel has no timers"),
     ("sig_eintr.*", "the unikernel has no timers"),
     ("sig_ignore_host.*", "the unikernel has no timers"),
-    (
-        "thr_*",
-        "the unikernel runs one guest thread (no scheduler yet)",
-    ),
 ];
 
 fn skip_reason(runner: &Runner, case: &str) -> Option<&'static str> {
