@@ -99,6 +99,11 @@ pub struct GuestMemory {
     host: &'static dyn HostOs,
     /// Mapping list, `brk` and placement state.
     pub maps: spin::Mutex<Mappings>,
+    /// Held across a whole change of the address space (`mmap`, `munmap`,
+    /// `mprotect`, `mremap`, `brk`, `madvise`, a signal trampoline): the
+    /// kernel's `mmap_lock`, so two threads never both find the same free
+    /// range and map it (see [`GuestMemory::lock_space`]).
+    space: spin::Mutex<()>,
     /// Bumped whenever guest code may have changed under an engine
     /// (`fence.i`, `riscv_flush_icache`, unmapping or re-protecting
     /// executable pages); engines drop cached decodings when it moves.
@@ -252,11 +257,24 @@ impl GuestMemory {
             perms,
             host,
             maps: spin::Mutex::new(Mappings::default()),
+            space: spin::Mutex::new(()),
             code_epoch: AtomicU64::new(0),
         })
     }
 
     /// Size of the guest address space in bytes.
+    /// Take the address-space lock (see [`GuestMemory::space`]) for a
+    /// change made of several steps; while another thread holds it, let
+    /// the host run others rather than spin.
+    pub fn lock_space(&self) -> spin::MutexGuard<'_, ()> {
+        loop {
+            if let Some(g) = self.space.try_lock() {
+                return g;
+            }
+            self.host.yield_now();
+        }
+    }
+
     pub fn size(&self) -> u64 {
         self.size
     }

@@ -795,6 +795,7 @@ fn trampoline(process: &Process) -> Option<u64> {
             return Some(a);
         }
     }
+    let _space = mem.lock_space();
     let addr = mem.maps.lock().find_free(PAGE_SIZE)?;
     mem.map(addr, PAGE_SIZE, Perm::READ | Perm::EXEC, true)
         .ok()?;

@@ -135,6 +135,10 @@ fn restartable(n: u64) -> bool {
 
 fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
     use nr::*;
+    // Calls that change the address space run one at a time (the kernel's
+    // mmap_lock): finding a free range and mapping it is not one step.
+    let _space = matches!(n, BRK | MMAP | MUNMAP | MPROTECT | MREMAP | MADVISE | MSYNC)
+        .then(|| cx.p.mem.lock_space());
     match n {
         READ => fs::read(cx, a),
         WRITE => fs::write(cx, a),
