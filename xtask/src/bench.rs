@@ -5,10 +5,20 @@
 //! reported with ratios. All runners must print the same output (each
 //! benchmark prints a checksum), otherwise the row is marked wrong: a fast
 //! but wrong engine must not look good.
+//!
+//! A benchmark with a `//@ threads: 1 2` line takes its number of threads
+//! as `argv[1]` and is run once per listed count (its checksum must not
+//! depend on the count). It gets its own table: median wall time per runner
+//! and thread count, the speed-up over the first count (t1/tN), each
+//! runner's time over qemu's, and the median CPU time (user + system) of the
+//! runs, which shows what threading costs in work even on a busy machine
+//! where wall times cannot show a speed-up; then pvm's ratio to qemu with
+//! the most threads next to its single-threaded geomean over qemu. It is
+//! built with `-pthread` and stays out of that geomean.
 
 use crate::guests::{CC, build_cached};
 use crate::suite::pvm_binary;
-use crate::util::{median, root, run_captured};
+use crate::util::{children_cpu_seconds, median, root, run_captured};
 use std::fs;
 use std::path::PathBuf;
 use std::process::Command;
@@ -37,6 +47,93 @@ impl Who {
     }
 }
 
+/// The thread counts of a `//@ threads:` benchmark, `None` for the others.
+fn thread_counts(src: &std::path::Path) -> Result<Option<Vec<usize>>, String> {
+    let text = fs::read_to_string(src).map_err(|e| format!("{}: {e}", src.display()))?;
+    let Some(line) = text
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("//@ threads:"))
+    else {
+        return Ok(None);
+    };
+    let counts = line
+        .split_whitespace()
+        .map(|w| w.parse::<usize>().ok().filter(|&n| n > 0))
+        .collect::<Option<Vec<_>>>()
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| format!("{}: bad `//@ threads:` line", src.display()))?;
+    Ok(Some(counts))
+}
+
+/// A threaded benchmark's measurements: `cells[k][runner]` (median wall
+/// time) and `cpu[k][runner]` (median CPU time) for `counts[k]`.
+struct ThreadRow {
+    name: String,
+    counts: Vec<usize>,
+    cells: Vec<Vec<Option<f64>>>,
+    cpu: Vec<Vec<Option<f64>>>,
+}
+
+/// Medians of one benchmark's runs: wall time, and CPU time when known.
+struct Timing {
+    wall: f64,
+    cpu: Option<f64>,
+}
+
+/// Runs one benchmark `runs` times under `w` with `args`; the median wall
+/// and CPU times, or why it failed. Every run's stdout must equal `reference` (the
+/// first successful run of the benchmark sets it).
+fn measure(
+    w: &Who,
+    native: &std::path::Path,
+    rv: &std::path::Path,
+    args: &[String],
+    runs: usize,
+    reference: &mut Option<Vec<u8>>,
+) -> Result<Timing, String> {
+    let mut times = Vec::new();
+    let mut cpu = Vec::new();
+    for _ in 0..runs.max(1) {
+        let mut cmd = match w {
+            Who::Native => Command::new(native),
+            Who::Qemu => {
+                let mut c = Command::new("qemu-riscv64");
+                c.arg(rv);
+                c
+            }
+            Who::Pvm(e) => {
+                let mut c = Command::new(pvm_binary());
+                c.args(crate::suite::engine_args(e)).arg(rv);
+                c
+            }
+        };
+        cmd.args(args);
+        let cpu_before = children_cpu_seconds();
+        let o = run_captured(&mut cmd, b"", Duration::from_secs(900))?;
+        if let (Some(b), Some(a)) = (cpu_before, children_cpu_seconds()) {
+            cpu.push(a - b);
+        }
+        if o.status != 0 {
+            return Err(format!("exit status {}", o.status));
+        }
+        match reference {
+            None => *reference = Some(o.stdout.clone()),
+            Some(r) if *r != o.stdout => {
+                return Err(format!(
+                    "output differs from the first run's: {}",
+                    crate::util::first_diff(r, &o.stdout)
+                ));
+            }
+            Some(_) => {}
+        }
+        times.push(o.elapsed.as_secs_f64());
+    }
+    Ok(Timing {
+        wall: median(&mut times),
+        cpu: (cpu.len() == times.len()).then(|| median(&mut cpu)),
+    })
+}
+
 pub fn run(opts: &Options) -> Result<bool, String> {
     let dir = root().join("tests/bench");
     let mut srcs: Vec<PathBuf> = fs::read_dir(&dir)
@@ -56,14 +153,21 @@ pub fn run(opts: &Options) -> Result<bool, String> {
     whos.extend(opts.engines.iter().map(|e| Who::Pvm(e.clone())));
     // rows: name, then per runner Some(median seconds) or None (failed).
     let mut rows: Vec<(String, Vec<Option<f64>>)> = Vec::new();
+    let mut thread_rows: Vec<ThreadRow> = Vec::new();
     let mut all_ok = true;
     for src in &srcs {
         let name = src.file_stem().unwrap().to_string_lossy().into_owned();
+        let threads = thread_counts(src)?;
         let rv = out_dir.join(format!("{name}.rv64"));
         let native = out_dir.join(format!("{name}.x86_64"));
         // No FMA contraction: RISC-V would fuse where x86-64 (baseline) cannot,
         // and the results must agree bit for bit across runners.
-        let flags = ["-O2", "-g0", "-Wall", "-ffp-contract=off"].map(String::from);
+        let mut flags = ["-O2", "-g0", "-Wall", "-ffp-contract=off"]
+            .map(String::from)
+            .to_vec();
+        if threads.is_some() {
+            flags.push("-pthread".into());
+        }
         let mut rv_cmd = vec![CC.to_string()];
         rv_cmd.extend(flags.iter().cloned());
         rv_cmd.extend(["-static".into(), src.display().to_string(), "-lm".into()]);
@@ -73,59 +177,54 @@ pub fn run(opts: &Options) -> Result<bool, String> {
         build_cached(&rv_cmd, src, &[], &rv)?;
         build_cached(&nat_cmd, src, &[], &native)?;
         let mut reference: Option<Vec<u8>> = None;
-        let mut cells = Vec::new();
-        for w in &whos {
-            let mut times = Vec::new();
-            let mut failed = None;
-            for _ in 0..opts.runs.max(1) {
-                let mut cmd = match w {
-                    Who::Native => Command::new(&native),
-                    Who::Qemu => {
-                        let mut c = Command::new("qemu-riscv64");
-                        c.arg(&rv);
-                        c
+        // One argument list per thread count; a plain benchmark has none.
+        let arg_sets: Vec<Vec<String>> = match &threads {
+            Some(counts) => counts.iter().map(|n| vec![n.to_string()]).collect(),
+            None => vec![Vec::new()],
+        };
+        let mut per_args = Vec::new();
+        let mut cpu_per_args = Vec::new();
+        for args in &arg_sets {
+            let mut cells = Vec::new();
+            let mut cpus = Vec::new();
+            for w in &whos {
+                match measure(w, &native, &rv, args, opts.runs, &mut reference) {
+                    Ok(t) => {
+                        cells.push(Some(t.wall));
+                        cpus.push(t.cpu);
                     }
-                    Who::Pvm(e) => {
-                        let mut c = Command::new(pvm_binary());
-                        c.args(crate::suite::engine_args(e)).arg(&rv);
-                        c
-                    }
-                };
-                match run_captured(&mut cmd, b"", Duration::from_secs(900)) {
-                    Ok(o) if o.status == 0 => {
-                        match &reference {
-                            None => reference = Some(o.stdout.clone()),
-                            Some(r) if *r != o.stdout => {
-                                failed = Some("output differs from native".to_string());
-                                break;
-                            }
-                            Some(_) => {}
-                        }
-                        times.push(o.elapsed.as_secs_f64());
-                    }
-                    Ok(o) => {
-                        failed = Some(format!("exit status {}", o.status));
-                        break;
-                    }
-                    Err(e) => {
-                        failed = Some(e);
-                        break;
+                    Err(why) => {
+                        eprintln!("{name} {} under {}: {why}", args.join(" "), w.label());
+                        all_ok = false;
+                        cells.push(None);
+                        cpus.push(None);
                     }
                 }
             }
-            match failed {
-                Some(why) => {
-                    eprintln!("{name} under {}: {why}", w.label());
-                    all_ok = false;
-                    cells.push(None);
-                }
-                None => cells.push(Some(median(&mut times))),
-            }
+            let label = match args.first() {
+                Some(n) => format!("{name} ({n} thread(s))"),
+                None => name.clone(),
+            };
+            eprintln!("{label}: {}", fmt_cells(&whos, &cells));
+            per_args.push(cells);
+            cpu_per_args.push(cpus);
         }
-        eprintln!("{name}: {}", fmt_cells(&whos, &cells));
-        rows.push((name, cells));
+        match threads {
+            Some(counts) => thread_rows.push(ThreadRow {
+                name,
+                counts,
+                cells: per_args,
+                cpu: cpu_per_args,
+            }),
+            None => rows.push((name, per_args.pop().unwrap())),
+        }
     }
-    print_table(&whos, &rows);
+    if !rows.is_empty() {
+        print_table(&whos, &rows);
+    }
+    for t in &thread_rows {
+        print_threads(&whos, t, &rows);
+    }
     if opts.filter.is_none() {
         all_ok &= startup(opts, &whos[1..])?;
     }
@@ -229,6 +328,86 @@ fn fmt_cells(whos: &[Who], cells: &[Option<f64>]) -> String {
         .join(" ")
 }
 
+/// `a / b` when both are known and `b` is positive.
+fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => Some(a / b),
+        _ => None,
+    }
+}
+
+/// The geometric mean of runner `i`'s time over qemu's across `rows`
+/// (`None` unless every row has both).
+fn geomean_over_qemu(rows: &[(String, Vec<Option<f64>>)], i: usize) -> Option<f64> {
+    let logs: Option<Vec<f64>> = rows
+        .iter()
+        .map(|(_, c)| ratio(c[i], c[1]).filter(|r| *r > 0.0).map(f64::ln))
+        .collect();
+    logs.filter(|l| !l.is_empty())
+        .map(|l| (l.iter().sum::<f64>() / l.len() as f64).exp())
+}
+
+/// The table of one threaded benchmark: a line per runner with its median
+/// time per thread count, the speed-up over the first count, its time over
+/// qemu's and its CPU time; then, for each pvm engine, its ratio to qemu
+/// with the most threads next to its single-threaded geomean over qemu.
+fn print_threads(whos: &[Who], t: &ThreadRow, single: &[(String, Vec<Option<f64>>)]) {
+    let first = t.counts[0];
+    println!();
+    println!(
+        "{} with {} thread(s) (T), median wall time; cpu = user + system time",
+        t.name,
+        t.counts
+            .iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join(" and ")
+    );
+    let mut head = vec!["runner".to_string()];
+    for n in &t.counts {
+        head.push(format!("{n}T s"));
+    }
+    for n in &t.counts[1..] {
+        head.push(format!("speed-up {first}T/{n}T"));
+    }
+    for n in &t.counts {
+        head.push(format!("{n}T /qemu"));
+    }
+    for n in &t.counts {
+        head.push(format!("{n}T cpu s"));
+    }
+    let fmt = |x: Option<f64>, unit: &str| x.map_or("-".to_string(), |v| format!("{v:.3}{unit}"));
+    let mut table = vec![head];
+    for (i, w) in whos.iter().enumerate() {
+        let mut r = vec![w.label()];
+        for k in 0..t.counts.len() {
+            r.push(fmt(t.cells[k][i], ""));
+        }
+        for k in 1..t.counts.len() {
+            r.push(fmt(ratio(t.cells[0][i], t.cells[k][i]), "x"));
+        }
+        for k in 0..t.counts.len() {
+            r.push(fmt(ratio(t.cells[k][i], t.cells[k][1]), "x"));
+        }
+        for k in 0..t.counts.len() {
+            r.push(fmt(t.cpu[k][i], ""));
+        }
+        table.push(r);
+    }
+    print_rows(&table);
+    let last = t.counts.len() - 1;
+    for (i, w) in whos.iter().enumerate().skip(2) {
+        println!(
+            "{}/qemu: {} with {} threads, {} on the single-threaded geomean",
+            w.label(),
+            fmt(ratio(t.cells[last][i], t.cells[last][1]), "x"),
+            t.counts[last],
+            geomean_over_qemu(single, i)
+                .map_or("not measured (--filter)".into(), |g| format!("{g:.3}x")),
+        );
+    }
+}
+
 fn print_table(whos: &[Who], rows: &[(String, Vec<Option<f64>>)]) {
     let mut head = vec!["benchmark".to_string()];
     for w in whos {
@@ -241,10 +420,6 @@ fn print_table(whos: &[Who], rows: &[(String, Vec<Option<f64>>)]) {
     }
     let mut table: Vec<Vec<String>> = vec![head];
     let fmt = |x: Option<f64>, unit: &str| x.map_or("-".to_string(), |v| format!("{v:.3}{unit}"));
-    let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
-        (Some(a), Some(b)) if b > 0.0 => Some(a / b),
-        _ => None,
-    };
     let mut logs: Vec<Vec<f64>> = vec![Vec::new(); whos.len() + 2 * pvms.len()];
     for (name, cells) in rows {
         let mut r = vec![name.clone()];
@@ -270,6 +445,11 @@ fn print_table(whos: &[Who], rows: &[(String, Vec<Option<f64>>)]) {
         g.push(fmt(v, if k < whos.len() { "" } else { "x" }));
     }
     table.push(g);
+    print_rows(&table);
+}
+
+/// Prints a table (first row the header) as Markdown, columns aligned.
+fn print_rows(table: &[Vec<String>]) {
     let widths: Vec<usize> = (0..table[0].len())
         .map(|c| table.iter().map(|r| r[c].len()).max().unwrap_or(0))
         .collect();

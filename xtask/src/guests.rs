@@ -1,18 +1,21 @@
 //! Guest test programs: discovery, per-test directives and cached builds.
 //!
-//! Every source under `tests/guests/` (`.c`, `.cc`, `.S`) is one test program,
-//! built with Debian's RISC-V cross compilers in one or more variants
-//! (`static`, `dynamic`). A test's expectations live next to its code as
-//! directive comments, so adding a test is adding one file:
+//! Every source under `tests/guests/` (`.c`, `.cc`, `.S`, `.rs`) is one test
+//! program, built with Debian's RISC-V cross compilers in one or more variants
+//! (`static`, `dynamic`). Rust guests are built by `rustc` for
+//! [`RUST_TARGET`] (added by `cargo xtask setup`), `-O`, linked by Debian's
+//! cross gcc (static: `+crt-static`); a missing target fails their build
+//! with the command that installs it. A test's expectations live next to its
+//! code as directive comments, so adding a test is adding one file:
 //!
 //! ```text
-//! //@ variants: static dynamic   (C default; C++ and .S default to static;
-//!                                .S may add static-pie)
+//! //@ variants: static dynamic   (C and Rust default; C++ and .S default to
+//!                                static; .S may add static-pie)
 //! //@ args: one "two words"      (argv[1..])
 //! //@ stdin: a line              (one line of stdin; may repeat)
 //! //@ env: NAME=value            (added to the guest's small fixed environment)
 //! //@ status: 139                (expected exit status as a shell shows it)
-//! //@ cflags: -lm                (extra compiler/linker flags)
+//! //@ cflags: -lm                (extra compiler/linker flags; rustc's for .rs)
 //! //@ stderr                     (stderr is deterministic: compare it too)
 //! //@ timeout: 60                (seconds per run; default 60)
 //! //@ vmargs: -E X=1 -U Y         (options for qemu-riscv64 and pvm alike)
@@ -21,18 +24,21 @@
 //! ```
 //!
 //! Built binaries are cached in `tests/build/` (gitignored) and rebuilt when
-//! the source, the shared headers or the compile command change.
+//! the source, the shared headers, the compile command or (for Rust) the
+//! `rustc` version change.
 
 use crate::util::{fnv1a, root, run_captured};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 pub const CC: &str = "riscv64-linux-gnu-gcc";
 pub const CXX: &str = "riscv64-linux-gnu-g++";
 pub const SYSROOT: &str = "/usr/riscv64-linux-gnu";
+/// The Rust target Rust guests are built for.
+pub const RUST_TARGET: &str = "riscv64gc-unknown-linux-gnu";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Variant {
@@ -152,7 +158,7 @@ fn parse(source: &Path) -> Result<Vec<Case>, String> {
         .map(|e| e.to_string_lossy().into_owned())
         .unwrap_or_default();
     let mut variants = match ext.as_str() {
-        "c" => vec![Variant::Static, Variant::Dynamic],
+        "c" | "rs" => vec![Variant::Static, Variant::Dynamic],
         _ => vec![Variant::Static],
     };
     let (mut args, mut stdin, mut env, mut status) = (Vec::new(), Vec::new(), Vec::new(), 0);
@@ -231,7 +237,7 @@ pub fn discover() -> Result<Vec<Case>, String> {
         .filter(|p| {
             matches!(
                 p.extension().and_then(|e| e.to_str()),
-                Some("c" | "cc" | "S")
+                Some("c" | "cc" | "S" | "rs")
             )
         })
         .collect();
@@ -243,8 +249,71 @@ pub fn discover() -> Result<Vec<Case>, String> {
     Ok(cases)
 }
 
+fn is_rust(case: &Case) -> bool {
+    case.source.extension().is_some_and(|e| e == "rs")
+}
+
+/// The rustc command line for a Rust guest (without the output path).
+fn rust_command(case: &Case) -> Vec<String> {
+    let mut cmd: Vec<String> = ["rustc", "--edition", "2021", "--target", RUST_TARGET, "-O"]
+        .map(String::from)
+        .into();
+    // Intermediate objects are named after the crate and go next to the
+    // output: a crate name per variant keeps the variants' parallel builds
+    // apart.
+    let crate_name = format!("{}_{}", case.stem, case.variant.name()).replace('-', "_");
+    cmd.extend(["--crate-name".into(), crate_name]);
+    cmd.extend(["-C".into(), format!("linker={CC}")]);
+    cmd.extend(["-C", "debuginfo=0", "-C", "strip=debuginfo"].map(String::from));
+    if case.variant == Variant::Static {
+        cmd.extend(["-C", "target-feature=+crt-static"].map(String::from));
+    }
+    cmd.push(case.source.display().to_string());
+    cmd.extend(case.cflags.iter().cloned());
+    cmd
+}
+
+/// What identifies the Rust toolchain a guest was built with (part of the
+/// cache key), after checking that it can build for [`RUST_TARGET`]: a
+/// missing target is a build failure that says how to install it, never a
+/// skip.
+fn rust_toolchain() -> Result<String, String> {
+    static ID: OnceLock<Result<String, String>> = OnceLock::new();
+    ID.get_or_init(|| {
+        let out = |args: &[&str]| -> Result<String, String> {
+            let o = Command::new("rustc")
+                .args(args)
+                .output()
+                .map_err(|e| format!("cannot run rustc (needed for Rust guests): {e}"))?;
+            if !o.status.success() {
+                return Err(format!(
+                    "rustc {} failed: {}",
+                    args.join(" "),
+                    String::from_utf8_lossy(&o.stderr).trim()
+                ));
+            }
+            Ok(String::from_utf8_lossy(&o.stdout).trim().to_string())
+        };
+        let version = out(&["-vV"])?;
+        let sysroot = out(&["--print", "sysroot"])?;
+        let std_dir = Path::new(&sysroot).join("lib/rustlib").join(RUST_TARGET);
+        if !std_dir.join("lib").is_dir() {
+            return Err(format!(
+                "the Rust target {RUST_TARGET} is not installed for {sysroot} \
+                 (no {}): run `rustup target add {RUST_TARGET}` or `cargo xtask setup`",
+                std_dir.display()
+            ));
+        }
+        Ok(version)
+    })
+    .clone()
+}
+
 /// The compiler command line for a case (without the output path).
 fn compile_command(case: &Case) -> Vec<String> {
+    if is_rust(case) {
+        return rust_command(case);
+    }
     let ext = case.source.extension().unwrap().to_string_lossy();
     let mut cmd: Vec<String> = Vec::new();
     match ext.as_ref() {
@@ -273,8 +342,19 @@ pub fn build(case: &Case) -> Result<bool, String> {
         .filter(|p| p.extension().is_some_and(|e| e == "h"))
         .collect();
     headers.sort();
-    build_cached(&compile_command(case), &case.source, &headers, &case.binary)
-        .map_err(|e| format!("building {} failed:\n{e}", case.name))
+    let salt = if is_rust(case) {
+        rust_toolchain().map_err(|e| format!("building {} failed: {e}", case.name))?
+    } else {
+        String::new()
+    };
+    build_cached_salted(
+        &compile_command(case),
+        &case.source,
+        &headers,
+        salt.as_bytes(),
+        &case.binary,
+    )
+    .map_err(|e| format!("building {} failed:\n{e}", case.name))
 }
 
 /// Runs `cmd -o out` unless `out` is newer in content terms: the cache key
@@ -286,8 +366,22 @@ pub fn build_cached(
     extra: &[PathBuf],
     out: &Path,
 ) -> Result<bool, String> {
+    build_cached_salted(cmd, source, extra, b"", out)
+}
+
+/// [`build_cached`] with `salt` (say, a compiler's version) in the key.
+fn build_cached_salted(
+    cmd: &[String],
+    source: &Path,
+    extra: &[PathBuf],
+    salt: &[u8],
+    out: &Path,
+) -> Result<bool, String> {
     let src = fs::read(source).map_err(|e| format!("{}: {e}", source.display()))?;
     let mut parts: Vec<Vec<u8>> = vec![cmd.join(" ").into_bytes(), src];
+    if !salt.is_empty() {
+        parts.push(salt.to_vec());
+    }
     for h in extra {
         parts.push(fs::read(h).unwrap_or_default());
     }

@@ -36,7 +36,8 @@ commands:
          benchmarks under native, qemu-riscv64 and pvm (median of N runs).
   demo   [ARGS]...   build tests/demo/hello.c for RISC-V and run it under pvm.
   qemu   PROGRAM [ARGS]...   run a guest on the bare-metal host.
-  setup  install the packages the other commands need.";
+  setup  install the packages the other commands need and add the rustup
+         target of the Rust guests (riscv64gc-unknown-linux-gnu).";
 
 /// Engines every guest runs under by default: the interpreter, the
 /// translator, the translator with a 64 KiB code cache (which makes the

@@ -1,11 +1,15 @@
 //! First-run set-up on a fresh Debian machine: installs the cross
-//! compilers, qemu and the RISC-V glibc when they are missing.
+//! compilers, qemu and the RISC-V glibc when they are missing, and adds the
+//! rustup target the Rust guests are built for.
 //!
 //! Run as root it calls apt-get itself; otherwise it names the command to
-//! run. The bare-metal host adds its rustup toolchains through
+//! run. The rustup target needs no root; when it cannot be added, set-up
+//! says so and goes on, and the Rust guests' builds fail with the command
+//! to run. The bare-metal host adds its rustup toolchains through
 //! `crate::qemu::setup`, called from `cargo xtask test` when that host is
 //! enabled.
 
+use crate::guests::RUST_TARGET;
 use crate::util::{euid, run_inherit, which};
 use std::path::Path;
 use std::process::Command;
@@ -31,8 +35,35 @@ fn present(what: &str) -> bool {
     }
 }
 
-/// Installs whatever of `NEEDS` is missing.
+/// Installs whatever of `NEEDS` is missing, then the Rust guests' target.
 pub fn ensure() -> Result<(), String> {
+    packages()?;
+    if let Err(e) = rust_target() {
+        eprintln!("xtask setup: warning: {e}");
+    }
+    Ok(())
+}
+
+/// Adds [`RUST_TARGET`] to the active rustup toolchain when it is missing.
+fn rust_target() -> Result<(), String> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map_err(|e| {
+            format!("cannot run rustup ({e}): Rust guests need `rustup target add {RUST_TARGET}`")
+        })?;
+    if String::from_utf8_lossy(&installed.stdout)
+        .lines()
+        .any(|l| l.trim() == RUST_TARGET)
+    {
+        return Ok(());
+    }
+    println!("adding the rustup target {RUST_TARGET}");
+    run_inherit(Command::new("rustup").args(["target", "add", RUST_TARGET]))
+        .map_err(|e| format!("rustup target add {RUST_TARGET}: {e}"))
+}
+
+fn packages() -> Result<(), String> {
     let mut missing: Vec<&str> = NEEDS
         .iter()
         .filter(|(w, _)| !present(w))

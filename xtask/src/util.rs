@@ -115,6 +115,19 @@ pub fn which(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// CPU time (user + system, seconds) of this process's waited-for
+/// children so far, from `/proc/self/stat` (clock ticks of 1/100 s, which
+/// is what Linux reports there on x86-64); `None` off Linux.
+pub fn children_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces), from field 3.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let cutime: u64 = f.get(13)?.parse().ok()?;
+    let cstime: u64 = f.get(14)?.parse().ok()?;
+    Some((cutime + cstime) as f64 / 100.0)
+}
+
 /// The workspace root (the parent of xtask's manifest directory).
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -229,6 +242,17 @@ mod tests {
     #[test]
     fn hash_separates_parts() {
         assert_ne!(fnv1a(&[b"ab", b"c"]), fnv1a(&[b"a", b"bc"]));
+    }
+
+    #[test]
+    fn children_cpu_time_grows() {
+        let before = children_cpu_seconds().unwrap();
+        let st = Command::new("sh")
+            .args(["-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done"])
+            .status()
+            .unwrap();
+        assert!(st.success());
+        assert!(children_cpu_seconds().unwrap() > before);
     }
 
     #[test]
