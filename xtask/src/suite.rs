@@ -487,10 +487,6 @@ mod tests {
     #[test]
     fn baremetal_skips_only_baremetal() {
         assert!(skip_reason(&Runner::Pvm("interp".into()), "hello.dynamic").is_none());
-        // Every thread guest, C, C++ or Rust, in every variant.
-        for case in ["thr_basic.static", "thr_cxx.static", "thr_rust.dynamic"] {
-            assert!(skip_reason(&Runner::Baremetal, case).is_some(), "{case}");
-        }
         for (pat, _) in BAREMETAL_SKIP {
             let name = pat.replace('*', "x");
             assert!(skip_reason(&Runner::Baremetal, &name).is_some());
