@@ -418,6 +418,51 @@ pub fn find_host(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One writer appends while readers read what is published: every
+    /// element a reader sees is whole and in order (run under Miri, this
+    /// also checks the unsafe code for data races and UB).
+    #[test]
+    fn append_only_concurrent_readers() {
+        extern crate std;
+        use alloc::sync::Arc;
+        let n = if cfg!(miri) { 50 } else { 5000 };
+        let list = Arc::new(AppendOnly::<(u64, alloc::vec::Vec<u64>)>::new(n));
+        let readers: alloc::vec::Vec<_> = (0..2)
+            .map(|_| {
+                let l = list.clone();
+                std::thread::spawn(move || {
+                    let mut seen = 0;
+                    while seen < n {
+                        let s = l.as_slice();
+                        for (i, (k, v)) in s.iter().enumerate() {
+                            assert_eq!(*k, i as u64);
+                            assert_eq!(v.len(), i % 5);
+                            assert!(v.iter().all(|&x| x == *k));
+                        }
+                        seen = s.len();
+                        if seen > 0 {
+                            let (k, _) = l.get(seen - 1).expect("published stays");
+                            assert_eq!(*k as usize, seen - 1);
+                        }
+                    }
+                })
+            })
+            .collect();
+        for i in 0..n as u64 {
+            // SAFETY: this thread is the only writer.
+            let r = unsafe { list.push((i, alloc::vec![i; i as usize % 5])) };
+            assert_eq!(r.ok(), Some(i as usize));
+        }
+        // SAFETY: still the only writer; full now.
+        assert!(unsafe { list.push((0, alloc::vec::Vec::new())) }.is_err());
+        for r in readers {
+            r.join().unwrap();
+        }
+        // SAFETY: the readers are gone.
+        unsafe { list.clear() };
+        assert!(list.is_empty() && list.get(0).is_none());
+    }
     use crate::host::HostOs;
     use crate::testhost::TestHost;
 

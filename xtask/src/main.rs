@@ -122,6 +122,52 @@ fn main() -> ExitCode {
     }
 }
 
+/// The race check of the structures guest threads share without a lock
+/// (the translator's append-only lists, the one-CPU run queue): their unit
+/// tests, which run several threads, under Miri, which reports data races
+/// and undefined behaviour. Installs Miri on the pinned nightly.
+fn miri() -> Result<(), String> {
+    let nightly = qemu::NIGHTLY;
+    let has = qemu::output_of(Command::new("rustup").args([
+        "component",
+        "list",
+        "--installed",
+        "--toolchain",
+        nightly,
+    ]))
+    .unwrap_or_default();
+    if !has.lines().any(|l| l.starts_with("miri")) {
+        run_inherit(Command::new("rustup").args([
+            "toolchain",
+            "install",
+            nightly,
+            "--profile",
+            "minimal",
+            "--component",
+            "rust-src,llvm-tools-preview,miri",
+        ]))?;
+    }
+    // The rustup proxy (not `$CARGO`, the stable toolchain's own cargo),
+    // which understands `+toolchain`.
+    run_inherit(
+        Command::new("cargo")
+            .env_remove("RUSTUP_TOOLCHAIN")
+            .env_remove("CARGO")
+            .env_remove("RUSTC")
+            .args([
+                &format!("+{nightly}"),
+                "miri",
+                "test",
+                "--quiet",
+                "-p",
+                "vm-core",
+                "--lib",
+            ])
+            .args(["--", "cache::tests::append_only", "sched::"])
+            .current_dir(root()),
+    )
+}
+
 fn test(mut a: Args) -> Result<bool, String> {
     let mut engines = a.values("--engine")?;
     if engines.is_empty() {
@@ -163,6 +209,12 @@ fn test(mut a: Args) -> Result<bool, String> {
             runner: "cargo".into(),
             case: "test --workspace".into(),
             result: r.map(|_| None),
+        });
+        phases.start("miri: shared structures of the threads");
+        outcomes.push(Outcome {
+            runner: "cargo".into(),
+            case: "miri".into(),
+            result: miri().map(|_| None),
         });
     }
 

@@ -28,7 +28,7 @@ pub const READY: bool = true;
 
 /// The nightly that builds `bootloader` 0.11.17's stages (it pins x86_64
 /// 0.15.5, which needs a nightly from about July 2026 on).
-const NIGHTLY: &str = "nightly-2026-10-01";
+pub const NIGHTLY: &str = "nightly-2026-10-01";
 const KERNEL_TARGET: &str = "x86_64-unknown-none";
 /// Where Debian's cross glibc lives; dynamic guests get its libraries.
 const SYSROOT: &str = "/usr/riscv64-linux-gnu";
@@ -76,7 +76,7 @@ fn quiet(cmd: &mut Command, what: &str) -> Result<(), String> {
     ))
 }
 
-fn output_of(cmd: &mut Command) -> Option<String> {
+pub(crate) fn output_of(cmd: &mut Command) -> Option<String> {
     let out = cmd
         .stdin(Stdio::null())
         .stderr(Stdio::null())
