@@ -1,7 +1,8 @@
 //! `option=selftest`: a boot-time check of the machine-facing parts of the
 //! kernel through the same `HostOs` calls the guest path uses: demand
 //! paging (contents survive `PROT_NONE`, `discard` gives zeroes), the
-//! clock, entropy and the file system. It prints one line per check on
+//! clock, entropy and the file system, and the SSE/AVX state the
+//! translator's code needs (see [`crate::cpu`]). It prints one line per check on
 //! stdout (COM1), a note on stderr (COM2), and exits with the status given
 //! by `option=selftest-status=N` when everything passed, 1 otherwise.
 //! `cargo xtask qemu --selftest` runs it; xtask's tests check its output.
@@ -162,6 +163,45 @@ fn files(host: &BareMetal, config: &BootConfig, r: &mut Report) {
     r.check("starting directory", cwd_ok);
 }
 
+/// The vector unit translated code uses: SSE2 arithmetic runs (no #UD)
+/// under the default MXCSR, and where the CPU has FMA3 the translator
+/// sees the AVX state enabled (so fused multiply-adds are inline).
+fn simd(r: &mut Report) {
+    let (a, b) = (1.5f64.to_bits(), 2.25f64.to_bits());
+    let sum: u64;
+    let mut mxcsr = 0u32;
+    // SAFETY: plain register arithmetic and a 4-byte store to a local;
+    // `cpu::init` enabled SSE (a #UD here would be reported as a kernel
+    // fault, failing the run).
+    unsafe {
+        core::arch::asm!(
+            "movq xmm0, {a}",
+            "movq xmm1, {b}",
+            "addsd xmm0, xmm1",
+            "movq {a}, xmm0",
+            "stmxcsr [{m}]",
+            a = inout(reg) a => sum,
+            b = in(reg) b,
+            m = in(reg) &mut mxcsr,
+            out("xmm0") _,
+            out("xmm1") _,
+            options(nostack),
+        );
+    }
+    r.check(
+        "sse2 arithmetic, default mxcsr",
+        sum == 3.75f64.to_bits() && mxcsr & !0x3f == 0x1f80,
+    );
+    let c1 = core::arch::x86_64::__cpuid(1);
+    let (fma, avx) = (1 << 12, 1 << 28);
+    if c1.ecx & (fma | avx) == fma | avx {
+        r.check(
+            "avx state enabled: fma3 inline in translated code",
+            vm_core::translate::x86_64::host_has_fma(),
+        );
+    }
+}
+
 /// Run every check and exit.
 pub fn run(host: &'static BareMetal, config: &BootConfig) -> ! {
     let mut r = Report { failures: 0 };
@@ -169,6 +209,7 @@ pub fn run(host: &'static BareMetal, config: &BootConfig) -> ! {
     clock(host, &mut r);
     entropy(host, &mut r);
     files(host, config, &mut r);
+    simd(&mut r);
     let _ = host.write(2, b"selftest: this line is on stderr\n");
     if config.has_option(b"selftest-fault") {
         // Prove the kernel-fault path: touch an address nothing maps. The

@@ -24,12 +24,13 @@ use util::{root, run_inherit};
 const USAGE: &str = "usage: cargo xtask <command> [options]
 
 commands:
-  test   [--engine E]... [--filter S] [--jobs N] [--bless] [--no-setup]
-         [--no-unit] [--no-baremetal]
+  test   [--engine E]... [--baremetal-engine E]... [--filter S] [--jobs N]
+         [--bless] [--no-setup] [--no-unit] [--no-baremetal]
          set up (apt, when root), cargo build --release, cargo test
-         --workspace, then run every guest under qemu-riscv64 and pvm
+         --workspace, then run every guest under qemu-riscv64, pvm
          (one run per engine; default: interp, jit, jit-64K = the
-         translator with a 64 KiB code cache) and compare.
+         translator with a 64 KiB code cache) and the bare-metal host
+         (default engines: interp, jit) and compare.
          --bless rewrites tests/expected/ from qemu-riscv64's output.
   bench  [--engine E]... [--runs N] [--filter S]
          benchmarks under native, qemu-riscv64 and pvm (median of N runs).
@@ -41,6 +42,10 @@ commands:
 /// translator, and the translator with a 64 KiB code cache (which makes the
 /// code cache manager flush in the middle of real programs).
 const DEFAULT_TEST_ENGINES: [&str; 3] = ["interp", "jit", "jit-64K"];
+
+/// Engines every guest runs under on the bare-metal host (boot option
+/// `engine=`): the interpreter and the translator.
+const DEFAULT_BAREMETAL_ENGINES: [&str; 2] = ["interp", "jit"];
 
 fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
@@ -123,6 +128,10 @@ fn test(mut a: Args) -> Result<bool, String> {
     if engines.is_empty() {
         engines.extend(DEFAULT_TEST_ENGINES.iter().map(|e| e.to_string()));
     }
+    let mut baremetal_engines = a.values("--baremetal-engine")?;
+    if baremetal_engines.is_empty() {
+        baremetal_engines.extend(DEFAULT_BAREMETAL_ENGINES.iter().map(|e| e.to_string()));
+    }
     let filter = a.value("--filter")?;
     let jobs: usize = a
         .value("--jobs")?
@@ -175,22 +184,28 @@ fn test(mut a: Args) -> Result<bool, String> {
             });
         }
     }
-    if qemu::READY && !no_baremetal {
+    let baremetal: Vec<Runner> = if qemu::READY && !no_baremetal {
+        baremetal_engines
+            .iter()
+            .map(|e| Runner::Baremetal(e.clone()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if !baremetal.is_empty() {
         phases.start("bare-metal host setup");
         match qemu::setup() {
-            Ok(()) => runners.push(Runner::Baremetal),
-            Err(e) => outcomes.push(Outcome {
-                runner: Runner::Baremetal.label(),
+            Ok(()) => runners.extend(baremetal.iter().cloned()),
+            Err(e) => outcomes.extend(baremetal.iter().map(|r| Outcome {
+                runner: r.label(),
                 case: "setup".into(),
-                result: Err(e),
-            }),
+                result: Err(e.clone()),
+            })),
         }
     }
     labels.push(Runner::Qemu.label());
     labels.extend(engines.iter().map(|e| Runner::Pvm(e.clone()).label()));
-    if qemu::READY && !no_baremetal {
-        labels.push(Runner::Baremetal.label());
-    }
+    labels.extend(baremetal.iter().map(Runner::label));
 
     phases.start("building guests");
     let mut cases = guests::discover()?;

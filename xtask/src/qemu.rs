@@ -627,18 +627,17 @@ fn boot(req: &Request<'_>, stream: bool, timeout: Option<Duration>) -> Result<Gu
 }
 
 /// Boots `program` with `args` (argv[1..]), `env` ("NAME=value"), `stdin`
-/// and extra read-only `files` in the ramdisk; returns its output.
+/// and extra read-only `files` in the ramdisk, with `engine` (`interp` or
+/// `jit`); returns its output.
 pub fn run_guest(
     program: &Path,
     args: &[String],
     env: &[String],
     stdin: &[u8],
     files: &[PathBuf],
+    engine: &str,
 ) -> Result<GuestOutput, String> {
-    // PVM_QEMU_ENGINE=jit runs the suite's bare-metal guests translated.
-    let options: Vec<String> = std::env::var("PVM_QEMU_ENGINE")
-        .map(|e| vec![format!("engine={e}")])
-        .unwrap_or_default();
+    let options = [format!("engine={engine}")];
     let req = Request {
         program,
         args,
@@ -667,8 +666,7 @@ options:
   --selftest       check the kernel itself instead of running a guest
   --status N       with --selftest: exit status to report when all passes
   --selftest-fault the self-test, then a deliberate kernel page fault
-environment: PVM_QEMU_TIMEOUT=SECONDS stops a run that takes longer;
-  PVM_QEMU_ENGINE=jit makes the test suite's bare-metal runs use the jit.";
+environment: PVM_QEMU_TIMEOUT=SECONDS stops a run that takes longer.";
 
 /// `cargo xtask qemu [OPTIONS] PROGRAM [ARGS]...`.
 pub fn main(args: &[String]) -> ExitCode {
@@ -807,6 +805,10 @@ mod tests {
             "{stdout}"
         );
         assert!(stdout.contains("selftest nanosleep 20ms: ok"), "{stdout}");
+        assert!(
+            stdout.contains("selftest sse2 arithmetic, default mxcsr: ok"),
+            "{stdout}"
+        );
         assert!(!stdout.contains("FAILED"), "{stdout}");
         assert!(!stdout.contains("on stderr"));
         assert!(
