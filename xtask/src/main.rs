@@ -43,6 +43,10 @@ commands:
 /// code cache manager flush in the middle of real programs).
 const DEFAULT_TEST_ENGINES: [&str; 3] = ["interp", "jit", "jit-64K"];
 
+/// The machine `cargo xtask test` runs on (pvm's only host), for tests of
+/// crates that are normally built for another target.
+const HOST_TARGET: &str = "x86_64-unknown-linux-gnu";
+
 /// Engines every guest runs under on the bare-metal host (boot option
 /// `engine=`): the interpreter and the translator.
 const DEFAULT_BAREMETAL_ENGINES: [&str; 2] = ["interp", "jit"];
@@ -169,6 +173,21 @@ fn test(mut a: Args) -> Result<bool, String> {
             case: "test --workspace".into(),
             result: r.map(|_| None),
         });
+        // host-baremetal is its own workspace (built for x86_64-unknown-none);
+        // its hardware-independent library is tested on this machine.
+        phases.start("cargo test host-baremetal --lib");
+        let r = run_inherit(
+            cargo()
+                .args(["test", "--quiet", "--lib", "--target", HOST_TARGET])
+                .arg("--manifest-path")
+                .arg(root().join("host-baremetal/Cargo.toml"))
+                .current_dir(root()),
+        );
+        outcomes.push(Outcome {
+            runner: "cargo".into(),
+            case: "test host-baremetal --lib".into(),
+            result: r.map(|_| None),
+        });
     }
 
     let mut runners: Vec<Runner> = Vec::new();
@@ -194,14 +213,36 @@ fn test(mut a: Args) -> Result<bool, String> {
     };
     if !baremetal.is_empty() {
         phases.start("bare-metal host setup");
-        match qemu::setup() {
-            Ok(()) => runners.extend(baremetal.iter().cloned()),
-            Err(e) => outcomes.extend(baremetal.iter().map(|r| Outcome {
+        let ready = qemu::setup();
+        if let Err(e) = &ready {
+            outcomes.extend(baremetal.iter().map(|r| Outcome {
                 runner: r.label(),
                 case: "setup".into(),
                 result: Err(e.clone()),
-            })),
+            }));
         }
+        let kernel_checks = match ready {
+            Ok(()) => {
+                runners.extend(baremetal.iter().cloned());
+                phases.start("bare-metal kernel self-test");
+                vec![
+                    ("selftest", qemu::check_selftest()),
+                    ("fault-report", qemu::check_fault_report()),
+                ]
+            }
+            Err(_) => vec![],
+        };
+        for (case, r) in kernel_checks {
+            if let Err(e) = &r {
+                eprintln!("FAIL {case} [kernel]\n      {e}");
+            }
+            outcomes.push(Outcome {
+                runner: "kernel".into(),
+                case: case.into(),
+                result: r.map(|_| None),
+            });
+        }
+        labels.push("kernel".into());
     }
     labels.push(Runner::Qemu.label());
     labels.extend(engines.iter().map(|e| Runner::Pvm(e.clone()).label()));

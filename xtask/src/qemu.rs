@@ -759,6 +759,85 @@ fn parse_and_run(args: &[String]) -> Result<i32, String> {
     boot(&req, true, timeout_from_env(None)).map(|o| o.status)
 }
 
+// ---- the kernel's own checks -------------------------------------------------
+
+fn selftest(options: &[String]) -> Result<GuestOutput, String> {
+    let req = Request {
+        program: Path::new(""),
+        args: &[],
+        env: &[],
+        stdin: b"",
+        files: &[],
+        options,
+    };
+    boot(&req, false, Some(SUITE_TIMEOUT))
+}
+
+/// Boots the kernel's self-test (`--selftest`): every check passes (the
+/// ones that must be there are named), stdout and stderr stay apart, and
+/// a status above 127 (beyond isa-debug-exit's 7 bits) comes back whole.
+pub fn check_selftest() -> Result<(), String> {
+    let out = selftest(&["selftest".into(), "selftest-status=200".into()])?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let mut problems = Vec::new();
+    if out.status != 200 {
+        problems.push(format!("status {} (expected 200)", out.status));
+    }
+    for check in [
+        "contents survive PROT_NONE",
+        "discard gives zeroes, neighbours kept",
+        "nanosleep 20ms",
+        "wall clock",
+        "getrandom",
+        "/tmp write and read back",
+        "starting directory",
+        "sse2 arithmetic, default mxcsr",
+    ] {
+        if !stdout.contains(&format!("selftest {check}: ok")) {
+            problems.push(format!("no \"selftest {check}: ok\""));
+        }
+    }
+    problems.extend(
+        stdout
+            .lines()
+            .filter(|l| l.ends_with("FAILED"))
+            .map(str::to_string),
+    );
+    if stdout.contains("on stderr") {
+        problems.push("the stderr line came out on stdout".into());
+    }
+    if !stderr.contains("selftest: this line is on stderr") {
+        problems.push("the stderr line is missing from stderr".into());
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}\nstdout:\n{stdout}stderr:\n{stderr}",
+            problems.join("\n")
+        ))
+    }
+}
+
+/// A fault in kernel code (`--selftest-fault`) is reported on COM2 and
+/// fails the run with the kernel-failure status.
+pub fn check_fault_report() -> Result<(), String> {
+    let err = match selftest(&["selftest".into(), "selftest-fault".into()]) {
+        Ok(o) => return Err(format!("the run succeeded with status {}", o.status)),
+        Err(e) => e,
+    };
+    let wanted = [
+        "the pvm kernel failed",
+        "fatal: page fault (vector 14)",
+        "fault address 0x7f8000000000",
+    ];
+    match wanted.iter().find(|w| !err.contains(*w)) {
+        None => Ok(()),
+        Some(w) => Err(format!("the report lacks {w:?}:\n{err}")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -777,53 +856,6 @@ mod tests {
         assert_eq!(&out[120..126], b"070701");
         assert!(out.windows(10).any(|w| w == b"TRAILER!!!"));
         assert_eq!(out.len() % 4, 0);
-    }
-
-    fn selftest(options: &[String]) -> Result<GuestOutput, String> {
-        let req = Request {
-            program: Path::new(""),
-            args: &[],
-            env: &[],
-            stdin: b"",
-            files: &[],
-            options,
-        };
-        boot(&req, false, Some(Duration::from_secs(600)))
-    }
-
-    /// Boots the real kernel: every check passes, stdout and stderr stay
-    /// apart, and a status above 127 (beyond isa-debug-exit's 7 bits)
-    /// comes back whole.
-    #[test]
-    fn kernel_selftest_boots() {
-        let out = selftest(&["selftest".into(), "selftest-status=200".into()]).unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status, 200, "{stdout}{stderr}");
-        assert!(
-            stdout.contains("selftest contents survive PROT_NONE: ok"),
-            "{stdout}"
-        );
-        assert!(stdout.contains("selftest nanosleep 20ms: ok"), "{stdout}");
-        assert!(
-            stdout.contains("selftest sse2 arithmetic, default mxcsr: ok"),
-            "{stdout}"
-        );
-        assert!(!stdout.contains("FAILED"), "{stdout}");
-        assert!(!stdout.contains("on stderr"));
-        assert!(
-            stderr.contains("selftest: this line is on stderr"),
-            "{stderr}"
-        );
-    }
-
-    /// A fault in kernel code is reported on COM2 and fails the run.
-    #[test]
-    fn kernel_fault_is_reported() {
-        let err = selftest(&["selftest".into(), "selftest-fault".into()]).unwrap_err();
-        assert!(err.contains("the pvm kernel failed"), "{err}");
-        assert!(err.contains("fatal: page fault (vector 14)"), "{err}");
-        assert!(err.contains("fault address 0x7f8000000000"), "{err}");
     }
 
     #[test]
