@@ -71,8 +71,10 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     if let Err(e) = memory::init(boot_info) {
         fail(format_args!("{e}"));
     }
-    if !clock::init() {
-        klog!("the PIT did not answer: assuming a 1 GHz TSC, times will be off");
+    if clock::init() {
+        clock::start_tick();
+    } else {
+        klog!("the PIT did not answer: assuming a 1 GHz TSC, times will be off, and sleeps spin");
     }
     if !random::init() {
         klog!(

@@ -7,7 +7,9 @@
 //! by `option=selftest-status=N` when everything passed, 1 otherwise.
 //! `cargo xtask qemu --selftest` runs it; xtask's tests check its output.
 //! With `option=selftest-fault` it then touches unmapped memory, to show
-//! that a kernel fault is reported and ends QEMU with the failure status.
+//! that a kernel fault is reported and ends QEMU with the failure status;
+//! with `option=selftest-idle` it polls a pipe with no timeout, which must
+//! wait for good with the CPU halted.
 
 use crate::host::BareMetal;
 use alloc::vec;
@@ -74,6 +76,7 @@ fn paging(host: &BareMetal, r: &mut Report) {
 }
 
 fn clock(host: &BareMetal, r: &mut Report) {
+    let ticks0 = crate::interrupts::TICKS.load(core::sync::atomic::Ordering::Relaxed);
     let t0 = host.clock_gettime(1).unwrap_or_default();
     let slept = host
         .sleep(Timespec {
@@ -86,6 +89,13 @@ fn clock(host: &BareMetal, r: &mut Report) {
     r.check(
         "nanosleep 20ms",
         slept && (20_000_000..2_000_000_000).contains(&ns),
+    );
+    // The sleep halted between timer ticks (about 20 of them) instead of
+    // spinning.
+    let ticks = crate::interrupts::TICKS.load(core::sync::atomic::Ordering::Relaxed) - ticks0;
+    r.check(
+        "sleep halts between timer ticks",
+        (10..200).contains(&ticks),
     );
     let wall = host.clock_gettime(0).unwrap_or_default();
     // After 2020 and before 2100: the RTC was read and converted.
@@ -211,6 +221,21 @@ pub fn run(host: &'static BareMetal, config: &BootConfig) -> ! {
     files(host, config, &mut r);
     simd(&mut r);
     let _ = host.write(2, b"selftest: this line is on stderr\n");
+    if config.has_option(b"selftest-idle") {
+        // Wait for a pipe nothing will ever write: Linux would block for
+        // good, and so must this machine, halted rather than spinning
+        // (xtask measures QEMU's CPU time while it waits).
+        crate::klog!("selftest-idle: polling a pipe with no timeout");
+        if let Ok([rd, _wr]) = host.pipe2(0) {
+            let mut fds = [vm_core::host::PollFd {
+                fd: rd,
+                events: 1, // POLLIN
+                revents: 0,
+            }];
+            let r = host.poll(&mut fds, None);
+            crate::klog!("selftest-idle: poll returned {r:?}");
+        }
+    }
     if config.has_option(b"selftest-fault") {
         // Prove the kernel-fault path: touch an address nothing maps. The
         // page-fault handler must report it and exit with the failure code.

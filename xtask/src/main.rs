@@ -228,6 +228,7 @@ fn test(mut a: Args) -> Result<bool, String> {
                 vec![
                     ("selftest", qemu::check_selftest()),
                     ("fault-report", qemu::check_fault_report()),
+                    ("idle-wait", qemu::check_idle_wait()),
                 ]
             }
             Err(_) => vec![],

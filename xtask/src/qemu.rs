@@ -402,6 +402,9 @@ struct Request<'a> {
     stdin: &'a [u8],
     files: &'a [PathBuf],
     options: &'a [String],
+    /// A line of the kernel log from which a timeout reports QEMU's CPU
+    /// time (used to show that a wait is idle).
+    mark: Option<&'a str>,
 }
 
 fn ramdisk(req: &Request<'_>) -> Result<Vec<u8>, String> {
@@ -519,6 +522,17 @@ fn timeout_from_env(default: Option<Duration>) -> Option<Duration> {
         .or(default)
 }
 
+/// CPU time (user + system) process `pid` has used, from /proc.
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name; utime and stime are
+    // fields 14 and 15, in clock ticks (USER_HZ, 100 on Linux).
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
 /// Boot the request; with `stream`, forward output as it comes.
 fn boot(req: &Request<'_>, stream: bool, timeout: Option<Duration>) -> Result<GuestOutput, String> {
     let tools = tools()?;
@@ -566,6 +580,8 @@ fn boot(req: &Request<'_>, stream: bool, timeout: Option<Duration>) -> Result<Gu
     });
     let (mut tout, mut terr) = (Tail::new(out), Tail::new(err));
     let start = Instant::now();
+    // (time, CPU seconds) when the mark appeared in the kernel log.
+    let mut marked: Option<(Instant, f64)> = None;
     let (mut stdout, mut stderr) = (io::stdout(), io::stderr());
     let exit = loop {
         let done = qemu.try_wait().map_err(|e| e.to_string())?;
@@ -574,12 +590,33 @@ fn boot(req: &Request<'_>, stream: bool, timeout: Option<Duration>) -> Result<Gu
         if let Some(s) = done {
             break s;
         }
+        if marked.is_none()
+            && let Some(m) = req.mark
+            && String::from_utf8_lossy(&terr.data).contains(m)
+        {
+            marked = cpu_seconds(qemu.id()).map(|c| (Instant::now(), c));
+        }
         if timeout.is_some_and(|t| start.elapsed() > t) {
+            let cpu = cpu_seconds(qemu.id());
+            let since_mark = match (marked, cpu) {
+                (Some((t, c0)), Some(c1)) => format!(
+                    "; {:.1} s of CPU in the {:.1} s after the mark",
+                    c1 - c0,
+                    t.elapsed().as_secs_f64()
+                ),
+                _ => String::new(),
+            };
             let _ = qemu.kill();
             let _ = qemu.wait();
             return Err(format!(
-                "timed out after {} s on the bare-metal host",
-                start.elapsed().as_secs()
+                "timed out after {} s on the bare-metal host (QEMU used {} s of CPU{since_mark}){}",
+                start.elapsed().as_secs(),
+                cpu.map_or("?".into(), |c| format!("{c:.1}")),
+                if stream {
+                    String::new()
+                } else {
+                    format!("\n{}", String::from_utf8_lossy(&terr.data).trim_end())
+                }
             ));
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -645,6 +682,7 @@ pub fn run_guest(
         stdin,
         files,
         options: &options,
+        mark: None,
     };
     boot(&req, false, timeout_from_env(Some(SUITE_TIMEOUT)))
 }
@@ -755,6 +793,7 @@ fn parse_and_run(args: &[String]) -> Result<i32, String> {
         stdin: &stdin,
         files: &files,
         options: &options,
+        mark: None,
     };
     boot(&req, true, timeout_from_env(None)).map(|o| o.status)
 }
@@ -769,6 +808,7 @@ fn selftest(options: &[String]) -> Result<GuestOutput, String> {
         stdin: b"",
         files: &[],
         options,
+        mark: None,
     };
     boot(&req, false, Some(SUITE_TIMEOUT))
 }
@@ -788,6 +828,7 @@ pub fn check_selftest() -> Result<(), String> {
         "contents survive PROT_NONE",
         "discard gives zeroes, neighbours kept",
         "nanosleep 20ms",
+        "sleep halts between timer ticks",
         "wall clock",
         "getrandom",
         "/tmp write and read back",
@@ -816,6 +857,50 @@ pub fn check_selftest() -> Result<(), String> {
         Err(format!(
             "{}\nstdout:\n{stdout}stderr:\n{stderr}",
             problems.join("\n")
+        ))
+    }
+}
+
+/// A `poll` with no timeout that nothing can satisfy waits for good with
+/// the CPU halted (`option=selftest-idle`): once the kernel logs that it
+/// waits, QEMU must use a small fraction of the wall time in CPU.
+pub fn check_idle_wait() -> Result<(), String> {
+    let wall = 8;
+    let req = Request {
+        program: Path::new(""),
+        args: &[],
+        env: &[],
+        stdin: b"",
+        files: &[],
+        options: &["selftest".into(), "selftest-idle".into()],
+        mark: Some("selftest-idle: polling"),
+    };
+    let err = match boot(&req, false, Some(Duration::from_secs(wall))) {
+        Ok(o) => return Err(format!("the wait ended, with status {}", o.status)),
+        Err(e) => e,
+    };
+    if !err.contains("selftest-idle: polling") || err.contains("poll returned") {
+        return Err(format!(
+            "the kernel did not reach the wait or left it:\n{err}"
+        ));
+    }
+    // "...; C s of CPU in the W s after the mark)"
+    let measured = err.split_once("; ").and_then(|(_, r)| {
+        let mut w = r.split_whitespace();
+        let cpu = w.next()?.parse::<f64>().ok()?;
+        let secs = w.nth(5)?.parse::<f64>().ok()?;
+        Some((cpu, secs))
+    });
+    let Some((cpu, secs)) = measured else {
+        return Err(format!("no CPU time measured during the wait:\n{err}"));
+    };
+    // Halted, QEMU wakes only for the 1 kHz tick: a few percent of a CPU.
+    // Spinning takes a whole one, or whatever a loaded machine leaves it.
+    if secs >= 2.0 && cpu < secs * 0.2 {
+        Ok(())
+    } else {
+        Err(format!(
+            "QEMU used {cpu:.1} s of CPU in the {secs:.1} s of the wait: it spins\n{err}"
         ))
     }
 }
