@@ -316,9 +316,10 @@ fn test(mut a: Args) -> Result<bool, String> {
     let ok = suite::summarize(&outcomes, &labels);
     phases.print();
     println!(
-        "\n{} in {:.0} s",
+        "\n{} in {:.0} s, {}",
         if ok { "ALL PASSED" } else { "FAILED" },
-        start.elapsed().as_secs_f64()
+        start.elapsed().as_secs_f64(),
+        suite::skipped_summary(&outcomes)
     );
     Ok(ok)
 }

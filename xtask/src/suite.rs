@@ -396,9 +396,57 @@ pub fn summarize(outcomes: &[Outcome], labels: &[String]) -> bool {
     ok
 }
 
+/// The skipped cases for the summary line: their count and, for each
+/// reason, how many and on which runners ("0 skipped" when none).
+pub fn skipped_summary(outcomes: &[Outcome]) -> String {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut by: BTreeMap<&str, (usize, BTreeSet<&str>)> = BTreeMap::new();
+    for o in outcomes {
+        if let Ok(Some(why)) = &o.result {
+            let e = by.entry(why.as_str()).or_default();
+            e.0 += 1;
+            e.1.insert(o.runner.as_str());
+        }
+    }
+    let total: usize = by.values().map(|(n, _)| n).sum();
+    if total == 0 {
+        return "0 skipped".into();
+    }
+    let parts: Vec<String> = by
+        .iter()
+        .map(|(why, (n, runners))| {
+            let r: Vec<&str> = runners.iter().copied().collect();
+            format!("{n} on {}: {why}", r.join(", "))
+        })
+        .collect();
+    format!("{total} skipped ({})", parts.join("; "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn skipped_cases_are_counted_with_reasons() {
+        let o = |runner: &str, result: Result<Option<String>, String>| Outcome {
+            runner: runner.into(),
+            case: "c".into(),
+            result,
+        };
+        assert_eq!(skipped_summary(&[o("a", Ok(None))]), "0 skipped");
+        let all = [
+            o("baremetal:jit", Ok(Some("no timers".into()))),
+            o("baremetal:interp", Ok(Some("no timers".into()))),
+            o("qemu-riscv64", Ok(Some("not run: too old".into()))),
+            o("pvm:jit", Err("failed".into())),
+            o("pvm:jit", Ok(None)),
+        ];
+        assert_eq!(
+            skipped_summary(&all),
+            "3 skipped (2 on baremetal:interp, baremetal:jit: no timers; \
+             1 on qemu-riscv64: not run: too old)"
+        );
+    }
 
     fn cap(out: &str, err: &str, status: i32) -> Captured {
         Captured {
