@@ -11,6 +11,7 @@ mod badinput;
 mod bench;
 mod cli;
 mod coverage;
+mod fpuref;
 mod guests;
 mod qemu;
 mod setup;
@@ -311,6 +312,22 @@ fn test(mut a: Args) -> Result<bool, String> {
             result: r,
         });
         labels.insert(2, "coverage".into());
+    }
+    if filter
+        .as_ref()
+        .is_none_or(|f| "fpu.softfloat".contains(f.as_str()))
+    {
+        phases.start("FPU reference vectors against Berkeley SoftFloat");
+        let r = fpuref::check();
+        if let Err(e) = &r {
+            eprintln!("FAIL fpu.softfloat\n      {e}");
+        }
+        outcomes.push(Outcome {
+            runner: "fpu".into(),
+            case: "softfloat".into(),
+            result: r,
+        });
+        labels.insert(2, "fpu".into());
     }
     phases.start("");
     let ok = suite::summarize(&outcomes, &labels);
