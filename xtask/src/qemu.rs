@@ -569,6 +569,8 @@ fn boot(req: &Request<'_>, stream: bool, timeout: Option<Duration>) -> Result<Gu
             "-net",
             "none",
         ])
+        // `max`: RDRAND for getrandom, and AVX/FMA3 for the translator's
+        // fused multiply-adds (it falls back to the interpreter's without).
         .args(["-cpu", "max", "-m", "1G"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
