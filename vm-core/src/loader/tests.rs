@@ -626,12 +626,20 @@ fn unreadable_file() {
             std::env::var_os("PVM_TEST_UNPRIVILEGED").is_none(),
             "mode 0311 is readable even without privileges"
         );
-        let exe = std::env::current_exe().unwrap();
+        // A copy of this test binary that `nobody` can run wherever the
+        // build directory is (it may sit under a private home).
+        let exe = dir.file(
+            "test-binary",
+            &std::fs::read(std::env::current_exe().unwrap()).unwrap(),
+            0o755,
+        );
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         let status = std::process::Command::new("setpriv")
             .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
             .arg(&exe)
             .args(["--exact", "loader::tests::unreadable_file", "--quiet"])
             .env("PVM_TEST_UNPRIVILEGED", "1")
+            .current_dir("/")
             .status()
             .expect("setpriv (util-linux) runs this check unprivileged when tests run as root");
         assert!(status.success(), "the unprivileged run failed: {status}");
