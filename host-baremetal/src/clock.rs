@@ -3,8 +3,12 @@
 //!
 //! QEMU's TSC under TCG follows the host's, and its PIT runs on the
 //! virtual clock, so a 20 ms PIT countdown gives the TSC rate to well under
-//! a percent. Sleeping spins on the TSC: the guest is the only thing
-//! running, and no timer interrupt is needed.
+//! a percent.
+//!
+//! Waiting idles the CPU: PIT channel 0 ticks at [`TICK_HZ`] (IRQ 0, see
+//! [`crate::interrupts`]) and a sleep halts from tick to tick, spinning on
+//! the TSC only for its last part shorter than a tick; [`wait_forever`]
+//! halts for good.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 use vm_core::host::{Errno, SysResult, Timespec};
@@ -176,16 +180,65 @@ pub fn getres(clock: i32) -> SysResult<Timespec> {
     })
 }
 
-/// Spin for `d`.
+/// Timer interrupts per second while waiting.
+pub const TICK_HZ: u64 = 1000;
+
+static TICKING: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Remap the PICs (IRQ 0-15 to vectors 32-47, all masked but IRQ 0) and
+/// start PIT channel 0 as a [`TICK_HZ`] rate generator. Call after
+/// [`crate::interrupts::init`] and [`init`], with interrupts disabled.
+pub fn start_tick() {
+    use crate::interrupts::{IRQ_BASE_MASTER, IRQ_BASE_SLAVE};
+    // ICW1: initialise, ICW4 follows; ICW2: vector base; ICW3: slave on
+    // IRQ 2; ICW4: 8086 mode. Then the masks (OCW1).
+    outb(0x20, 0x11);
+    outb(0xa0, 0x11);
+    outb(0x21, IRQ_BASE_MASTER);
+    outb(0xa1, IRQ_BASE_SLAVE);
+    outb(0x21, 0x04);
+    outb(0xa1, 0x02);
+    outb(0x21, 0x01);
+    outb(0xa1, 0x01);
+    outb(0x21, 0xfe);
+    outb(0xa1, 0xff);
+    // Channel 0, lobyte/hibyte, mode 2 (rate generator).
+    let divisor = (PIT_HZ / TICK_HZ) as u16;
+    outb(0x43, 0b0011_0100);
+    outb(0x40, (divisor & 0xff) as u8);
+    outb(0x40, (divisor >> 8) as u8);
+    TICKING.store(true, Ordering::Relaxed);
+}
+
+/// Wait for `d`: halt between timer ticks, spin for the rest.
 pub fn sleep(d: Timespec) -> SysResult<()> {
     if d.sec < 0 || !(0..1_000_000_000).contains(&d.nsec) {
         return Err(Errno::EINVAL);
     }
     let ns = (d.sec as u128) * 1_000_000_000 + d.nsec as u128;
     let ticks = (ns * u128::from(tsc_hz()) / 1_000_000_000).min(u128::from(u64::MAX)) as u64;
+    // A tick comes at most this long after a halt starts (with margin).
+    let tick_len = 2 * tsc_hz() / TICK_HZ;
     let start = rdtsc();
-    while rdtsc().wrapping_sub(start) < ticks {
-        core::hint::spin_loop();
+    let ticking = TICKING.load(Ordering::Relaxed);
+    loop {
+        let done = rdtsc().wrapping_sub(start);
+        if done >= ticks {
+            return Ok(());
+        }
+        if ticking && ticks - done > tick_len {
+            crate::interrupts::wait();
+        } else {
+            core::hint::spin_loop();
+        }
     }
-    Ok(())
+}
+
+/// Wait for an event that nothing on this machine can bring (a `poll`
+/// with no timeout and nothing ready): as Linux blocks such a process for
+/// good, halt, idle, until QEMU is stopped from outside.
+pub fn wait_forever() -> ! {
+    loop {
+        crate::interrupts::wait();
+    }
 }

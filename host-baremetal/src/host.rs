@@ -280,11 +280,11 @@ impl HostOs for BareMetal {
         }
         match timeout {
             // Nothing else runs on this machine: what is not ready now
-            // stays so for the whole timeout.
+            // stays so for the whole timeout (spent halted, see `clock`).
             Some(t) => crate::clock::sleep(t).map(|()| 0),
-            // Waiting forever for an event that cannot come would hang
-            // the machine; report the interruption Linux would need.
-            None => Err(Errno::EINTR),
+            // Nothing can make them ready and no signal can come: Linux
+            // would block the process for good. So does this machine, idle.
+            None => crate::clock::wait_forever(),
         }
     }
     fn statfs(&self, fd: i32, path: &[u8]) -> SysResult<StatFs> {

@@ -9,6 +9,12 @@
 //! backs the page on demand and returns to the faulting instruction; every
 //! other exception in the kernel prints a report on COM2 and exits QEMU with
 //! the failure status.
+//!
+//! Device interrupts: the legacy PICs are remapped to vectors 32-47 with
+//! only IRQ 0, the PIT's periodic tick (see [`crate::clock`]), unmasked.
+//! Interrupts stay disabled everywhere except inside [`wait`] (`sti; hlt`),
+//! so the tick only ever wakes an idle CPU; its handler counts
+//! ([`TICKS`]) and acknowledges it. Spurious IRQ 7 and 15 are ignored.
 
 use core::fmt::Write as _;
 use x86_64::VirtAddr;
@@ -170,6 +176,27 @@ core::arch::global_asm!(
     "    push 0",
     "    push 31",
     "    jmp pvm_isr_common",
+    // IRQ 0: count the tick, acknowledge it at the master PIC.
+    ".global pvm_irq_timer",
+    ".global pvm_irq_spurious_master",
+    ".global pvm_irq_spurious_slave",
+    "pvm_irq_timer:",
+    "    lock inc qword ptr [rip + {ticks}]",
+    "    push rax",
+    "    mov al, 0x20",
+    "    out 0x20, al",
+    "    pop rax",
+    "    iretq",
+    // Spurious IRQ 7 (master): no acknowledgement.
+    "pvm_irq_spurious_master:",
+    "    iretq",
+    // Spurious IRQ 15 (slave): only the master saw a real request.
+    "pvm_irq_spurious_slave:",
+    "    push rax",
+    "    mov al, 0x20",
+    "    out 0x20, al",
+    "    pop rax",
+    "    iretq",
     "pvm_isr_common:",
     "    push rax",
     "    push rbx",
@@ -210,10 +237,30 @@ core::arch::global_asm!(
     "    iretq",
     ".text",
     trap = sym pvm_trap,
+    ticks = sym TICKS,
 );
 
 unsafe extern "C" {
     fn pvm_isr_stubs();
+    fn pvm_irq_timer();
+    fn pvm_irq_spurious_master();
+    fn pvm_irq_spurious_slave();
+}
+
+/// Timer interrupts taken since boot (IRQ 0).
+pub static TICKS: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// Where the PICs deliver IRQ 0-7 and 8-15.
+pub const IRQ_BASE_MASTER: u8 = 32;
+pub const IRQ_BASE_SLAVE: u8 = 40;
+
+/// Halt until the next interrupt (the timer tick, once
+/// [`crate::clock::start_tick`] started it), then disable interrupts again.
+pub fn wait() {
+    // `sti` takes effect after the next instruction, so no interrupt can
+    // slip in between it and `hlt` and leave the CPU halted past it.
+    x86_64::instructions::interrupts::enable_and_hlt();
+    x86_64::instructions::interrupts::disable();
 }
 
 /// Stub `n` starts `16 * n` bytes after `pvm_isr_stubs`.
@@ -316,6 +363,11 @@ pub fn init() {
             };
             *entry = gate(stubs + STUB_SPACING * n as u64, code.0, ist);
         }
+        idt.0[IRQ_BASE_MASTER as usize] = gate(pvm_irq_timer as *const () as u64, code.0, 0);
+        idt.0[IRQ_BASE_MASTER as usize + 7] =
+            gate(pvm_irq_spurious_master as *const () as u64, code.0, 0);
+        idt.0[IRQ_BASE_SLAVE as usize + 7] =
+            gate(pvm_irq_spurious_slave as *const () as u64, code.0, 0);
         idt
     });
     let ptr = DescriptorTablePointer {

@@ -7,7 +7,8 @@
 //!
 //! Boot order matters: the serial ports first (so every later failure can
 //! be reported), then the IDT (so faults are reported, not triple faults),
-//! then memory (the heap everything after needs).
+//! then the SSE/AVX state translated code uses ([`cpu`]), then memory (the
+//! heap everything after needs).
 #![no_std]
 #![no_main]
 #![warn(missing_debug_implementations, rust_2018_idioms)]
@@ -15,6 +16,7 @@
 extern crate alloc;
 
 mod clock;
+mod cpu;
 mod exit;
 mod host;
 mod interrupts;
@@ -60,11 +62,18 @@ fn fail(what: core::fmt::Arguments<'_>) -> ! {
 fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     serial::init();
     interrupts::init();
+    // Before any translated code: it uses SSE (and FMA3 when enabled).
+    let features = cpu::init();
+    if !features.sse {
+        klog!("no SSE2 on this CPU: the translator (engine=jit) cannot run");
+    }
     if let Err(e) = memory::init(boot_info) {
         fail(format_args!("{e}"));
     }
-    if !clock::init() {
-        klog!("the PIT did not answer: assuming a 1 GHz TSC, times will be off");
+    if clock::init() {
+        clock::start_tick();
+    } else {
+        klog!("the PIT did not answer: assuming a 1 GHz TSC, times will be off, and sleeps spin");
     }
     if !random::init() {
         klog!(

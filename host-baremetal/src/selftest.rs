@@ -1,12 +1,15 @@
 //! `option=selftest`: a boot-time check of the machine-facing parts of the
 //! kernel through the same `HostOs` calls the guest path uses: demand
 //! paging (contents survive `PROT_NONE`, `discard` gives zeroes), the
-//! clock, entropy and the file system. It prints one line per check on
+//! clock, entropy and the file system, and the SSE/AVX state the
+//! translator's code needs (see [`crate::cpu`]). It prints one line per check on
 //! stdout (COM1), a note on stderr (COM2), and exits with the status given
 //! by `option=selftest-status=N` when everything passed, 1 otherwise.
 //! `cargo xtask qemu --selftest` runs it; xtask's tests check its output.
 //! With `option=selftest-fault` it then touches unmapped memory, to show
-//! that a kernel fault is reported and ends QEMU with the failure status.
+//! that a kernel fault is reported and ends QEMU with the failure status;
+//! with `option=selftest-idle` it polls a pipe with no timeout, which must
+//! wait for good with the CPU halted.
 
 use crate::host::BareMetal;
 use alloc::vec;
@@ -73,6 +76,7 @@ fn paging(host: &BareMetal, r: &mut Report) {
 }
 
 fn clock(host: &BareMetal, r: &mut Report) {
+    let ticks0 = crate::interrupts::TICKS.load(core::sync::atomic::Ordering::Relaxed);
     let t0 = host.clock_gettime(1).unwrap_or_default();
     let slept = host
         .sleep(Timespec {
@@ -85,6 +89,13 @@ fn clock(host: &BareMetal, r: &mut Report) {
     r.check(
         "nanosleep 20ms",
         slept && (20_000_000..2_000_000_000).contains(&ns),
+    );
+    // The sleep halted between timer ticks (about 20 of them) instead of
+    // spinning.
+    let ticks = crate::interrupts::TICKS.load(core::sync::atomic::Ordering::Relaxed) - ticks0;
+    r.check(
+        "sleep halts between timer ticks",
+        (10..200).contains(&ticks),
     );
     let wall = host.clock_gettime(0).unwrap_or_default();
     // After 2020 and before 2100: the RTC was read and converted.
@@ -162,6 +173,45 @@ fn files(host: &BareMetal, config: &BootConfig, r: &mut Report) {
     r.check("starting directory", cwd_ok);
 }
 
+/// The vector unit translated code uses: SSE2 arithmetic runs (no #UD)
+/// under the default MXCSR, and where the CPU has FMA3 the translator
+/// sees the AVX state enabled (so fused multiply-adds are inline).
+fn simd(r: &mut Report) {
+    let (a, b) = (1.5f64.to_bits(), 2.25f64.to_bits());
+    let sum: u64;
+    let mut mxcsr = 0u32;
+    // SAFETY: plain register arithmetic and a 4-byte store to a local;
+    // `cpu::init` enabled SSE (a #UD here would be reported as a kernel
+    // fault, failing the run).
+    unsafe {
+        core::arch::asm!(
+            "movq xmm0, {a}",
+            "movq xmm1, {b}",
+            "addsd xmm0, xmm1",
+            "movq {a}, xmm0",
+            "stmxcsr [{m}]",
+            a = inout(reg) a => sum,
+            b = in(reg) b,
+            m = in(reg) &mut mxcsr,
+            out("xmm0") _,
+            out("xmm1") _,
+            options(nostack),
+        );
+    }
+    r.check(
+        "sse2 arithmetic, default mxcsr",
+        sum == 3.75f64.to_bits() && mxcsr & !0x3f == 0x1f80,
+    );
+    let c1 = core::arch::x86_64::__cpuid(1);
+    let (fma, avx) = (1 << 12, 1 << 28);
+    if c1.ecx & (fma | avx) == fma | avx {
+        r.check(
+            "avx state enabled: fma3 inline in translated code",
+            vm_core::translate::x86_64::host_has_fma(),
+        );
+    }
+}
+
 /// Run every check and exit.
 pub fn run(host: &'static BareMetal, config: &BootConfig) -> ! {
     let mut r = Report { failures: 0 };
@@ -169,7 +219,23 @@ pub fn run(host: &'static BareMetal, config: &BootConfig) -> ! {
     clock(host, &mut r);
     entropy(host, &mut r);
     files(host, config, &mut r);
+    simd(&mut r);
     let _ = host.write(2, b"selftest: this line is on stderr\n");
+    if config.has_option(b"selftest-idle") {
+        // Wait for a pipe nothing will ever write: Linux would block for
+        // good, and so must this machine, halted rather than spinning
+        // (xtask measures QEMU's CPU time while it waits).
+        crate::klog!("selftest-idle: polling a pipe with no timeout");
+        if let Ok([rd, _wr]) = host.pipe2(0) {
+            let mut fds = [vm_core::host::PollFd {
+                fd: rd,
+                events: 1, // POLLIN
+                revents: 0,
+            }];
+            let r = host.poll(&mut fds, None);
+            crate::klog!("selftest-idle: poll returned {r:?}");
+        }
+    }
     if config.has_option(b"selftest-fault") {
         // Prove the kernel-fault path: touch an address nothing maps. The
         // page-fault handler must report it and exit with the failure code.

@@ -12,7 +12,9 @@
 //! catch what the software checks would.
 //!
 //! The mapping list ([`Mappings`]) is the kernel's VMA list in miniature:
-//! it answers "where is a free range" for `mmap` and keeps `brk` state.
+//! it answers "where is a free range" for `mmap`, keeps `brk` state, which
+//! ranges are shared mappings, and the guest's memory limits (`RLIMIT_AS`,
+//! `RLIMIT_DATA`, `RLIMIT_STACK`) with the page counts they bound.
 
 use crate::host::{Errno, HostOs, HostProt, SysResult};
 use alloc::boxed::Box;
@@ -145,6 +147,50 @@ pub struct Mappings {
     pub mmap_top: u64,
     /// Lowest address `mmap` may place a mapping at without a hint.
     pub mmap_min: u64,
+    /// Ranges (start -> end) mapped `MAP_SHARED`: their contents belong
+    /// to a file (or shared memory), so `MADV_DONTNEED` keeps them.
+    pub shared: BTreeMap<u64, u64>,
+    /// The guest's memory limits, once it has set them.
+    pub limits: MemLimits,
+}
+
+/// A resource limit: (soft, hard), `u64::MAX` for none.
+pub type Limit = (u64, u64);
+
+/// Memory limits the guest set with `setrlimit`/`prlimit64`; `None` until
+/// it sets one (then the limit it inherited applies, which pvm does not
+/// enforce itself). Kept with the mappings they bound, as Linux keeps its
+/// counts in the `mm`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MemLimits {
+    /// `RLIMIT_AS`: bounds all mapped pages (`total_vm`).
+    pub address_space: Option<Limit>,
+    /// `RLIMIT_DATA`: bounds private writable pages outside the stack
+    /// (`data_vm`) and the heap.
+    pub data: Option<Limit>,
+    /// `RLIMIT_STACK`: remembered; the main stack is the loader's fixed
+    /// mapping.
+    pub stack: Option<Limit>,
+}
+
+/// Remove `[start, end)` from a set of disjoint ranges (start -> end),
+/// splitting ranges that straddle it.
+fn range_remove(set: &mut BTreeMap<u64, u64>, start: u64, end: u64) {
+    let hit: Vec<(u64, u64)> = set
+        .range(..end)
+        .rev()
+        .take_while(|(_, e)| **e > start)
+        .map(|(s, e)| (*s, *e))
+        .collect();
+    for (s, e) in hit {
+        set.remove(&s);
+        if s < start {
+            set.insert(s, start);
+        }
+        if e > end {
+            set.insert(end, e);
+        }
+    }
 }
 
 impl Mappings {
@@ -207,6 +253,76 @@ impl Mappings {
             }
         }
         true
+    }
+
+    /// Record `[start, end)` as a shared mapping.
+    pub fn mark_shared(&mut self, start: u64, end: u64) {
+        range_remove(&mut self.shared, start, end);
+        self.shared.insert(start, end);
+    }
+
+    /// The shared parts of `[start, end)`, in order.
+    pub fn shared_parts(&self, start: u64, end: u64) -> Vec<(u64, u64)> {
+        let mut v: Vec<(u64, u64)> = self
+            .shared
+            .range(..end)
+            .rev()
+            .take_while(|(_, e)| **e > start)
+            .map(|(s, e)| ((*s).max(start), (*e).min(end)))
+            .collect();
+        v.reverse();
+        v
+    }
+
+    /// Bytes of `[start, end)` that are mapped and satisfy `pred` (given
+    /// the piece's start, end and permission).
+    pub fn bytes_where(&self, start: u64, end: u64, pred: impl Fn(u64, u64, Perm) -> bool) -> u64 {
+        self.map
+            .range(..end)
+            .rev()
+            .take_while(|(_, m)| m.end > start)
+            .map(|(&s, m)| (s.max(start), m.end.min(end), m.perm))
+            .filter(|&(s, e, p)| pred(s, e, p))
+            .map(|(s, e, _)| e - s)
+            .sum()
+    }
+
+    /// Is the mapped piece `[start, end)` with `perm` a data mapping for
+    /// `RLIMIT_DATA`: private, writable, not the stack (Linux's
+    /// `is_data_mapping`)? The stack is everything above `mmap_top`.
+    pub fn is_data(&self, start: u64, end: u64, perm: Perm) -> bool {
+        perm.contains(Perm::WRITE)
+            && start < self.mmap_top
+            && self.shared_parts(start, end).is_empty()
+    }
+
+    /// All mapped bytes (Linux's `total_vm`).
+    pub fn total_vm(&self) -> u64 {
+        self.map.iter().map(|(s, m)| m.end - s).sum()
+    }
+
+    /// Mapped bytes that count against `RLIMIT_DATA` (`data_vm`).
+    pub fn data_vm(&self) -> u64 {
+        self.bytes_where(0, u64::MAX, |s, e, p| self.is_data(s, e, p))
+    }
+
+    /// May `bytes` more be mapped (`data` if they count against
+    /// `RLIMIT_DATA`) under the guest's limits? Linux's `may_expand_vm`,
+    /// with its allowance for a data limit of 0 under a larger hard limit.
+    pub fn may_expand(&self, bytes: u64, data: bool) -> bool {
+        let total_ok = self
+            .limits
+            .address_space
+            .is_none_or(|(soft, _)| self.total_vm().saturating_add(bytes) <= soft);
+        total_ok && (!data || self.data_may_grow(bytes))
+    }
+
+    /// May `bytes` more count against `RLIMIT_DATA`?
+    pub fn data_may_grow(&self, bytes: u64) -> bool {
+        self.limits.data.is_none_or(|(soft, hard)| {
+            let after = self.data_vm().saturating_add(bytes);
+            after <= soft || (soft == 0 && after <= hard)
+        })
     }
 
     /// Find a free page-aligned range of `len` bytes, searching down from
@@ -348,7 +464,9 @@ impl GuestMemory {
         // final host protection follows the guest's.
         self.host.protect(host_addr, len as usize, perm.host())?;
         self.set_perms(addr, len, Some(perm));
-        self.maps.lock().insert(addr, addr + len, perm);
+        let mut maps = self.maps.lock();
+        maps.insert(addr, addr + len, perm);
+        range_remove(&mut maps.shared, addr, addr + len);
         Ok(())
     }
 
@@ -399,7 +517,9 @@ impl GuestMemory {
         let host_addr = unsafe { self.base.add(addr as usize) };
         self.host.discard(host_addr, len as usize)?;
         self.set_perms(addr, len, None);
-        self.maps.lock().remove(addr, addr + len);
+        let mut maps = self.maps.lock();
+        maps.remove(addr, addr + len);
+        range_remove(&mut maps.shared, addr, addr + len);
         Ok(())
     }
 
@@ -732,6 +852,46 @@ impl Drop for GuestMemory {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shared_ranges_and_limits() {
+        let mut m = Mappings {
+            mmap_top: 0x100_0000,
+            ..Default::default()
+        };
+        let rw = Perm::READ | Perm::WRITE;
+        m.insert(0x1000, 0x9000, rw);
+        m.insert(0x10_0000, 0x10_4000, rw);
+        m.mark_shared(0x10_0000, 0x10_4000);
+        m.insert(0x100_0000, 0x100_8000, rw); // the stack
+        m.insert(0x20_0000, 0x20_2000, Perm::READ);
+        assert_eq!(
+            m.shared_parts(0x10_1000, 0x20_0000),
+            alloc::vec![(0x10_1000, 0x10_4000)]
+        );
+        range_remove(&mut m.shared, 0x10_1000, 0x10_2000);
+        assert_eq!(
+            m.shared_parts(0, u64::MAX),
+            alloc::vec![(0x10_0000, 0x10_1000), (0x10_2000, 0x10_4000)]
+        );
+        assert_eq!(m.total_vm(), 0x8000 + 0x4000 + 0x8000 + 0x2000);
+        // Data: private, writable, below the stack; a mapping with any
+        // shared part is not data.
+        assert_eq!(m.data_vm(), 0x8000);
+        assert!(m.may_expand(1 << 40, true));
+        m.limits.address_space = Some((0x2_0000, u64::MAX));
+        assert!(m.may_expand(0x2_0000 - 0x1_6000, false));
+        assert!(!m.may_expand(0x2_0000 - 0x1_6000 + 1, false));
+        m.limits.address_space = None;
+        m.limits.data = Some((0x9000, 0x9000));
+        assert!(m.may_expand(0x1000, true));
+        assert!(!m.may_expand(0x2000, true));
+        assert!(m.may_expand(0x2000, false));
+        // Valgrind's allowance: a data limit of 0 under a larger hard one.
+        m.limits.data = Some((0, 0x10000));
+        assert!(m.data_may_grow(0x8000));
+        assert!(!m.data_may_grow(0x8001));
+    }
 
     #[test]
     fn find_free_top_down() {

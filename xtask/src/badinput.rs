@@ -427,7 +427,7 @@ pub fn run(runners: &[Runner]) -> Vec<Outcome> {
                 c.args(crate::suite::engine_args(e));
                 c
             }
-            Runner::Baremetal => continue,
+            Runner::Baremetal(_) => continue,
         };
         cmd.arg(&control);
         let res = setup

@@ -443,6 +443,20 @@ pub fn build_all(cases: &[Case], workers: usize) -> Vec<(String, String)> {
     failures.into_inner().unwrap()
 }
 
+/// Build the bundled demo guest (`tests/demo/hello.c`, static) if needed;
+/// its path.
+pub fn build_demo() -> Result<PathBuf, String> {
+    let src = root().join("tests/demo/hello.c");
+    let out = root().join("tests/build/demo/hello");
+    let cmd: Vec<String> = [CC, "-O2", "-static", "-Wall"]
+        .map(String::from)
+        .into_iter()
+        .chain([src.display().to_string()])
+        .collect();
+    build_cached(&cmd, &src, &[], &out)?;
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -462,18 +476,4 @@ mod tests {
             assert!(c.name.starts_with(&c.stem));
         }
     }
-}
-
-/// Build the bundled demo guest (`tests/demo/hello.c`, static) if needed;
-/// its path.
-pub fn build_demo() -> Result<PathBuf, String> {
-    let src = root().join("tests/demo/hello.c");
-    let out = root().join("tests/build/demo/hello");
-    let cmd: Vec<String> = [CC, "-O2", "-static", "-Wall"]
-        .map(String::from)
-        .into_iter()
-        .chain([src.display().to_string()])
-        .collect();
-    build_cached(&cmd, &src, &[], &out)?;
-    Ok(out)
 }

@@ -11,6 +11,7 @@ mod badinput;
 mod bench;
 mod cli;
 mod coverage;
+mod fpuref;
 mod guests;
 mod qemu;
 mod setup;
@@ -24,13 +25,14 @@ use util::{root, run_inherit};
 const USAGE: &str = "usage: cargo xtask <command> [options]
 
 commands:
-  test   [--engine E]... [--filter S] [--jobs N] [--bless] [--no-setup]
-         [--no-unit] [--no-baremetal]
+  test   [--engine E]... [--baremetal-engine E]... [--filter S] [--jobs N]
+         [--bless] [--no-setup] [--no-unit] [--no-baremetal]
          set up (apt, when root), cargo build --release, cargo test
-         --workspace, then run every guest under qemu-riscv64 and pvm
+         --workspace, then run every guest under qemu-riscv64, pvm
          (one run per engine; default: interp, jit, jit-64K = the
          translator with a 64 KiB code cache, jit-1cpu = guest threads
-         in turn on one host thread) and compare.
+         in turn on one host thread) and the bare-metal host
+         (default engines: interp, jit) and compare.
          --bless rewrites tests/expected/ from qemu-riscv64's output.
   bench  [--engine E]... [--runs N] [--filter S]
          benchmarks under native, qemu-riscv64 and pvm (median of N runs).
@@ -45,6 +47,14 @@ commands:
 /// run), and the translator with every guest thread on one host thread
 /// (the core's own scheduler, as on the bare-metal host).
 const DEFAULT_TEST_ENGINES: [&str; 4] = ["interp", "jit", "jit-64K", "jit-1cpu"];
+
+/// The machine `cargo xtask test` runs on (pvm's only host), for tests of
+/// crates that are normally built for another target.
+const HOST_TARGET: &str = "x86_64-unknown-linux-gnu";
+
+/// Engines every guest runs under on the bare-metal host (boot option
+/// `engine=`): the interpreter and the translator.
+const DEFAULT_BAREMETAL_ENGINES: [&str; 2] = ["interp", "jit"];
 
 fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
@@ -173,6 +183,10 @@ fn test(mut a: Args) -> Result<bool, String> {
     if engines.is_empty() {
         engines.extend(DEFAULT_TEST_ENGINES.iter().map(|e| e.to_string()));
     }
+    let mut baremetal_engines = a.values("--baremetal-engine")?;
+    if baremetal_engines.is_empty() {
+        baremetal_engines.extend(DEFAULT_BAREMETAL_ENGINES.iter().map(|e| e.to_string()));
+    }
     let filter = a.value("--filter")?;
     let jobs: usize = a
         .value("--jobs")?
@@ -210,6 +224,21 @@ fn test(mut a: Args) -> Result<bool, String> {
             case: "test --workspace".into(),
             result: r.map(|_| None),
         });
+        // host-baremetal is its own workspace (built for x86_64-unknown-none);
+        // its hardware-independent library is tested on this machine.
+        phases.start("cargo test host-baremetal --lib");
+        let r = run_inherit(
+            cargo()
+                .args(["test", "--quiet", "--lib", "--target", HOST_TARGET])
+                .arg("--manifest-path")
+                .arg(root().join("host-baremetal/Cargo.toml"))
+                .current_dir(root()),
+        );
+        outcomes.push(Outcome {
+            runner: "cargo".into(),
+            case: "test host-baremetal --lib".into(),
+            result: r.map(|_| None),
+        });
         phases.start("miri: shared structures of the threads");
         outcomes.push(Outcome {
             runner: "cargo".into(),
@@ -231,22 +260,51 @@ fn test(mut a: Args) -> Result<bool, String> {
             });
         }
     }
-    if qemu::READY && !no_baremetal {
+    let baremetal: Vec<Runner> = if qemu::READY && !no_baremetal {
+        baremetal_engines
+            .iter()
+            .map(|e| Runner::Baremetal(e.clone()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if !baremetal.is_empty() {
         phases.start("bare-metal host setup");
-        match qemu::setup() {
-            Ok(()) => runners.push(Runner::Baremetal),
-            Err(e) => outcomes.push(Outcome {
-                runner: Runner::Baremetal.label(),
+        let ready = qemu::setup();
+        if let Err(e) = &ready {
+            outcomes.extend(baremetal.iter().map(|r| Outcome {
+                runner: r.label(),
                 case: "setup".into(),
-                result: Err(e),
-            }),
+                result: Err(e.clone()),
+            }));
         }
+        let kernel_checks = match ready {
+            Ok(()) => {
+                runners.extend(baremetal.iter().cloned());
+                phases.start("bare-metal kernel self-test");
+                vec![
+                    ("selftest", qemu::check_selftest()),
+                    ("fault-report", qemu::check_fault_report()),
+                    ("idle-wait", qemu::check_idle_wait()),
+                ]
+            }
+            Err(_) => vec![],
+        };
+        for (case, r) in kernel_checks {
+            if let Err(e) = &r {
+                eprintln!("FAIL {case} [kernel]\n      {e}");
+            }
+            outcomes.push(Outcome {
+                runner: "kernel".into(),
+                case: case.into(),
+                result: r.map(|_| None),
+            });
+        }
+        labels.push("kernel".into());
     }
     labels.push(Runner::Qemu.label());
     labels.extend(engines.iter().map(|e| Runner::Pvm(e.clone()).label()));
-    if qemu::READY && !no_baremetal {
-        labels.push(Runner::Baremetal.label());
-    }
+    labels.extend(baremetal.iter().map(Runner::label));
 
     phases.start("building guests");
     let mut cases = guests::discover()?;
@@ -311,13 +369,30 @@ fn test(mut a: Args) -> Result<bool, String> {
         });
         labels.insert(2, "coverage".into());
     }
+    if filter
+        .as_ref()
+        .is_none_or(|f| "fpu.softfloat".contains(f.as_str()))
+    {
+        phases.start("FPU reference vectors against Berkeley SoftFloat");
+        let r = fpuref::check();
+        if let Err(e) = &r {
+            eprintln!("FAIL fpu.softfloat\n      {e}");
+        }
+        outcomes.push(Outcome {
+            runner: "fpu".into(),
+            case: "softfloat".into(),
+            result: r,
+        });
+        labels.insert(2, "fpu".into());
+    }
     phases.start("");
     let ok = suite::summarize(&outcomes, &labels);
     phases.print();
     println!(
-        "\n{} in {:.0} s",
+        "\n{} in {:.0} s, {}",
         if ok { "ALL PASSED" } else { "FAILED" },
-        start.elapsed().as_secs_f64()
+        start.elapsed().as_secs_f64(),
+        suite::skipped_summary(&outcomes)
     );
     Ok(ok)
 }

@@ -411,6 +411,10 @@ struct Request<'a> {
     stdin: &'a [u8],
     files: &'a [PathBuf],
     options: &'a [String],
+    /// A line of the kernel log after which the run is stopped
+    /// (`MARK_WATCH` later) and QEMU's CPU time since then reported (used
+    /// to show that a wait is idle).
+    mark: Option<&'a str>,
 }
 
 fn ramdisk(req: &Request<'_>) -> Result<Vec<u8>, String> {
@@ -528,6 +532,21 @@ fn timeout_from_env(default: Option<Duration>) -> Option<Duration> {
         .or(default)
 }
 
+/// How long a run goes on after its mark (see `Request::mark`) before it
+/// is stopped and its CPU time reported.
+const MARK_WATCH: Duration = Duration::from_secs(4);
+
+/// CPU time (user + system) process `pid` has used, from /proc.
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name; utime and stime are
+    // fields 14 and 15, in clock ticks (USER_HZ, 100 on Linux).
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
 /// Boot the request; with `stream`, forward output as it comes.
 fn boot(req: &Request<'_>, stream: bool, timeout: Option<Duration>) -> Result<GuestOutput, String> {
     let tools = tools()?;
@@ -559,6 +578,8 @@ fn boot(req: &Request<'_>, stream: bool, timeout: Option<Duration>) -> Result<Gu
             "-net",
             "none",
         ])
+        // `max`: RDRAND for getrandom, and AVX/FMA3 for the translator's
+        // fused multiply-adds (it falls back to the interpreter's without).
         .args(["-cpu", "max", "-m", "1G"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -575,6 +596,8 @@ fn boot(req: &Request<'_>, stream: bool, timeout: Option<Duration>) -> Result<Gu
     });
     let (mut tout, mut terr) = (Tail::new(out), Tail::new(err));
     let start = Instant::now();
+    // (time, CPU seconds) when the mark appeared in the kernel log.
+    let mut marked: Option<(Instant, f64)> = None;
     let (mut stdout, mut stderr) = (io::stdout(), io::stderr());
     let exit = loop {
         let done = qemu.try_wait().map_err(|e| e.to_string())?;
@@ -583,12 +606,39 @@ fn boot(req: &Request<'_>, stream: bool, timeout: Option<Duration>) -> Result<Gu
         if let Some(s) = done {
             break s;
         }
-        if timeout.is_some_and(|t| start.elapsed() > t) {
+        if marked.is_none()
+            && let Some(m) = req.mark
+            && String::from_utf8_lossy(&terr.data).contains(m)
+        {
+            marked = cpu_seconds(qemu.id()).map(|c| (Instant::now(), c));
+        }
+        let watched = marked.is_some_and(|(t, _)| t.elapsed() > MARK_WATCH);
+        if watched || timeout.is_some_and(|t| start.elapsed() > t) {
+            let cpu = cpu_seconds(qemu.id());
+            let since_mark = match (marked, cpu) {
+                (Some((t, c0)), Some(c1)) => format!(
+                    "; {:.1} s of CPU in the {:.1} s after the mark",
+                    c1 - c0,
+                    t.elapsed().as_secs_f64()
+                ),
+                _ => String::new(),
+            };
             let _ = qemu.kill();
             let _ = qemu.wait();
             return Err(format!(
-                "timed out after {} s on the bare-metal host",
-                start.elapsed().as_secs()
+                "{} after {} s on the bare-metal host (QEMU used {} s of CPU{since_mark}){}",
+                if watched {
+                    "stopped as planned"
+                } else {
+                    "timed out"
+                },
+                start.elapsed().as_secs(),
+                cpu.map_or("?".into(), |c| format!("{c:.1}")),
+                if stream {
+                    String::new()
+                } else {
+                    format!("\n{}", String::from_utf8_lossy(&terr.data).trim_end())
+                }
             ));
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -636,18 +686,17 @@ fn boot(req: &Request<'_>, stream: bool, timeout: Option<Duration>) -> Result<Gu
 }
 
 /// Boots `program` with `args` (argv[1..]), `env` ("NAME=value"), `stdin`
-/// and extra read-only `files` in the ramdisk; returns its output.
+/// and extra read-only `files` in the ramdisk, with `engine` (`interp` or
+/// `jit`); returns its output.
 pub fn run_guest(
     program: &Path,
     args: &[String],
     env: &[String],
     stdin: &[u8],
     files: &[PathBuf],
+    engine: &str,
 ) -> Result<GuestOutput, String> {
-    // PVM_QEMU_ENGINE=jit runs the suite's bare-metal guests translated.
-    let options: Vec<String> = std::env::var("PVM_QEMU_ENGINE")
-        .map(|e| vec![format!("engine={e}")])
-        .unwrap_or_default();
+    let options = [format!("engine={engine}")];
     let req = Request {
         program,
         args,
@@ -655,6 +704,7 @@ pub fn run_guest(
         stdin,
         files,
         options: &options,
+        mark: None,
     };
     boot(&req, false, timeout_from_env(Some(SUITE_TIMEOUT)))
 }
@@ -676,8 +726,7 @@ options:
   --selftest       check the kernel itself instead of running a guest
   --status N       with --selftest: exit status to report when all passes
   --selftest-fault the self-test, then a deliberate kernel page fault
-environment: PVM_QEMU_TIMEOUT=SECONDS stops a run that takes longer;
-  PVM_QEMU_ENGINE=jit makes the test suite's bare-metal runs use the jit.";
+environment: PVM_QEMU_TIMEOUT=SECONDS stops a run that takes longer.";
 
 /// `cargo xtask qemu [OPTIONS] PROGRAM [ARGS]...`.
 pub fn main(args: &[String]) -> ExitCode {
@@ -766,8 +815,134 @@ fn parse_and_run(args: &[String]) -> Result<i32, String> {
         stdin: &stdin,
         files: &files,
         options: &options,
+        mark: None,
     };
     boot(&req, true, timeout_from_env(None)).map(|o| o.status)
+}
+
+// ---- the kernel's own checks -------------------------------------------------
+
+fn selftest(options: &[String]) -> Result<GuestOutput, String> {
+    let req = Request {
+        program: Path::new(""),
+        args: &[],
+        env: &[],
+        stdin: b"",
+        files: &[],
+        options,
+        mark: None,
+    };
+    boot(&req, false, Some(SUITE_TIMEOUT))
+}
+
+/// Boots the kernel's self-test (`--selftest`): every check passes (the
+/// ones that must be there are named), stdout and stderr stay apart, and
+/// a status above 127 (beyond isa-debug-exit's 7 bits) comes back whole.
+pub fn check_selftest() -> Result<(), String> {
+    let out = selftest(&["selftest".into(), "selftest-status=200".into()])?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let mut problems = Vec::new();
+    if out.status != 200 {
+        problems.push(format!("status {} (expected 200)", out.status));
+    }
+    for check in [
+        "contents survive PROT_NONE",
+        "discard gives zeroes, neighbours kept",
+        "nanosleep 20ms",
+        "sleep halts between timer ticks",
+        "wall clock",
+        "getrandom",
+        "/tmp write and read back",
+        "starting directory",
+        "sse2 arithmetic, default mxcsr",
+    ] {
+        if !stdout.contains(&format!("selftest {check}: ok")) {
+            problems.push(format!("no \"selftest {check}: ok\""));
+        }
+    }
+    problems.extend(
+        stdout
+            .lines()
+            .filter(|l| l.ends_with("FAILED"))
+            .map(str::to_string),
+    );
+    if stdout.contains("on stderr") {
+        problems.push("the stderr line came out on stdout".into());
+    }
+    if !stderr.contains("selftest: this line is on stderr") {
+        problems.push("the stderr line is missing from stderr".into());
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}\nstdout:\n{stdout}stderr:\n{stderr}",
+            problems.join("\n")
+        ))
+    }
+}
+
+/// A `poll` with no timeout that nothing can satisfy waits for good with
+/// the CPU halted (`option=selftest-idle`): once the kernel logs that it
+/// waits, QEMU must use a small fraction of the wall time in CPU.
+pub fn check_idle_wait() -> Result<(), String> {
+    let req = Request {
+        program: Path::new(""),
+        args: &[],
+        env: &[],
+        stdin: b"",
+        files: &[],
+        options: &["selftest".into(), "selftest-idle".into()],
+        mark: Some("selftest-idle: polling"),
+    };
+    // The run stops MARK_WATCH after the kernel logs that it waits.
+    let err = match boot(&req, false, Some(SUITE_TIMEOUT)) {
+        Ok(o) => return Err(format!("the wait ended, with status {}", o.status)),
+        Err(e) => e,
+    };
+    if !err.contains("selftest-idle: polling") || err.contains("poll returned") {
+        return Err(format!(
+            "the kernel did not reach the wait or left it:\n{err}"
+        ));
+    }
+    // "...; C s of CPU in the W s after the mark)"
+    let measured = err.split_once("; ").and_then(|(_, r)| {
+        let mut w = r.split_whitespace();
+        let cpu = w.next()?.parse::<f64>().ok()?;
+        let secs = w.nth(5)?.parse::<f64>().ok()?;
+        Some((cpu, secs))
+    });
+    let Some((cpu, secs)) = measured else {
+        return Err(format!("no CPU time measured during the wait:\n{err}"));
+    };
+    // Halted, QEMU wakes only for the 1 kHz tick: a few percent of a CPU.
+    // Spinning takes a whole one, or whatever a loaded machine leaves it.
+    if secs >= 2.0 && cpu < secs * 0.2 {
+        Ok(())
+    } else {
+        Err(format!(
+            "QEMU used {cpu:.1} s of CPU in the {secs:.1} s of the wait: it spins\n{err}"
+        ))
+    }
+}
+
+/// A fault in kernel code (`--selftest-fault`) is reported on COM2 and
+/// fails the run with the kernel-failure status.
+pub fn check_fault_report() -> Result<(), String> {
+    let err = match selftest(&["selftest".into(), "selftest-fault".into()]) {
+        Ok(o) => return Err(format!("the run succeeded with status {}", o.status)),
+        Err(e) => e,
+    };
+    let wanted = [
+        "the pvm kernel failed",
+        "fatal: page fault (vector 14)",
+        "fault address 0x7f8000000000",
+    ];
+    match wanted.iter().find(|w| !err.contains(*w)) {
+        None => Ok(()),
+        Some(w) => Err(format!("the report lacks {w:?}:\n{err}")),
+    }
 }
 
 #[cfg(test)]
@@ -790,55 +965,12 @@ mod tests {
         assert_eq!(out.len() % 4, 0);
     }
 
-    fn selftest(options: &[String]) -> Result<GuestOutput, String> {
-        let req = Request {
-            program: Path::new(""),
-            args: &[],
-            env: &[],
-            stdin: b"",
-            files: &[],
-            options,
-        };
-        boot(&req, false, Some(Duration::from_secs(600)))
-    }
-
-    /// Boots the real kernel: every check passes, stdout and stderr stay
-    /// apart, and a status above 127 (beyond isa-debug-exit's 7 bits)
-    /// comes back whole.
-    #[test]
-    fn kernel_selftest_boots() {
-        let out = selftest(&["selftest".into(), "selftest-status=200".into()]).unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status, 200, "{stdout}{stderr}");
-        assert!(
-            stdout.contains("selftest contents survive PROT_NONE: ok"),
-            "{stdout}"
-        );
-        assert!(stdout.contains("selftest nanosleep 20ms: ok"), "{stdout}");
-        assert!(!stdout.contains("FAILED"), "{stdout}");
-        assert!(!stdout.contains("on stderr"));
-        assert!(
-            stderr.contains("selftest: this line is on stderr"),
-            "{stderr}"
-        );
-    }
-
-    /// A fault in kernel code is reported on COM2 and fails the run.
-    #[test]
-    fn kernel_fault_is_reported() {
-        let err = selftest(&["selftest".into(), "selftest-fault".into()]).unwrap_err();
-        assert!(err.contains("the pvm kernel failed"), "{err}");
-        assert!(err.contains("fatal: page fault (vector 14)"), "{err}");
-        assert!(err.contains("fault address 0x7f8000000000"), "{err}");
-    }
-
     #[test]
     fn elf_deps_of_a_dynamic_guest() {
-        // Any dynamic RISC-V binary from the sysroot will do.
-        let Ok(b) = fs::read(Path::new(SYSROOT).join("lib/libm.so.6")) else {
-            return;
-        };
+        // Any dynamic RISC-V binary from the sysroot will do (Debian's
+        // libc6-riscv64-cross, which `cargo xtask setup` installs).
+        let b = fs::read(Path::new(SYSROOT).join("lib/libm.so.6"))
+            .expect("the riscv64 sysroot's libm.so.6");
         let (interp, needed) = elf::deps(&b).unwrap();
         assert_eq!(interp, None);
         assert!(needed.iter().any(|n| n == "libc.so.6"), "{needed:?}");

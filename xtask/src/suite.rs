@@ -22,8 +22,9 @@ pub enum Runner {
     Qemu,
     /// `target/release/pvm --engine <engine>` on the Linux host.
     Pvm(String),
-    /// The bare-metal unikernel host, through `xtask::qemu::run_guest`.
-    Baremetal,
+    /// The bare-metal unikernel host with boot option `engine=<engine>`
+    /// (`interp` or `jit`), through `xtask::qemu::run_guest`.
+    Baremetal(String),
 }
 
 /// pvm's options for an engine name of the suite: `interp` or `jit`,
@@ -49,7 +50,7 @@ impl Runner {
         match self {
             Runner::Qemu => "qemu-riscv64".into(),
             Runner::Pvm(e) => format!("pvm:{e}"),
-            Runner::Baremetal => "pvm-baremetal".into(),
+            Runner::Baremetal(e) => format!("baremetal:{e}"),
         }
     }
 }
@@ -64,7 +65,7 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
 ];
 
 fn skip_reason(runner: &Runner, case: &str) -> Option<&'static str> {
-    if *runner != Runner::Baremetal {
+    if !matches!(runner, Runner::Baremetal(_)) {
         return None;
     }
     BAREMETAL_SKIP.iter().find_map(|(pat, why)| {
@@ -126,50 +127,50 @@ fn apply_vm_args(mut env: Vec<(String, String)>, vm_args: &[String]) -> Vec<(Str
 /// Runs one case under one runner.
 pub fn run_case(case: &Case, runner: &Runner) -> Result<Captured, String> {
     let dir = scratch_dir(&case.name, runner)?;
-    let mut cmd =
-        match runner {
-            Runner::Qemu => {
-                let mut c = Command::new("qemu-riscv64");
-                if case.is_dynamic() {
-                    c.args(["-L", SYSROOT]);
-                }
-                c
+    let mut cmd = match runner {
+        Runner::Qemu => {
+            let mut c = Command::new("qemu-riscv64");
+            if case.is_dynamic() {
+                c.args(["-L", SYSROOT]);
             }
-            Runner::Pvm(engine) => {
-                let pvm = pvm_binary();
-                if !pvm.is_file() {
-                    return Err(format!(
-                        "{} is missing (cargo build --release failed?)",
-                        pvm.display()
-                    ));
-                }
-                let mut c = Command::new(pvm);
-                c.args(engine_args(engine));
-                if case.is_dynamic() {
-                    c.args(["-L", SYSROOT]);
-                }
-                c
+            c
+        }
+        Runner::Pvm(engine) => {
+            let pvm = pvm_binary();
+            if !pvm.is_file() {
+                return Err(format!(
+                    "{} is missing (cargo build --release failed?)",
+                    pvm.display()
+                ));
             }
-            Runner::Baremetal => {
-                let env = base_env()
-                    .into_iter()
-                    .chain(case.env.iter().cloned())
-                    .collect();
-                let env: Vec<String> = apply_vm_args(env, &case.vm_args)
-                    .into_iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect();
-                let r = crate::qemu::run_guest(&case.binary, &case.args, &env, &case.stdin, &[])
+            let mut c = Command::new(pvm);
+            c.args(engine_args(engine));
+            if case.is_dynamic() {
+                c.args(["-L", SYSROOT]);
+            }
+            c
+        }
+        Runner::Baremetal(engine) => {
+            let env = base_env()
+                .into_iter()
+                .chain(case.env.iter().cloned())
+                .collect();
+            let env: Vec<String> = apply_vm_args(env, &case.vm_args)
+                .into_iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            let r =
+                crate::qemu::run_guest(&case.binary, &case.args, &env, &case.stdin, &[], engine)
                     .map(|o| Captured {
                         stdout: o.stdout,
                         stderr: o.stderr,
                         status: o.status,
                         elapsed: Default::default(),
                     });
-                let _ = fs::remove_dir_all(&dir);
-                return r;
-            }
-        };
+            let _ = fs::remove_dir_all(&dir);
+            return r;
+        }
+    };
     cmd.args(&case.vm_args)
         .arg(&case.binary)
         .args(&case.args)
@@ -398,9 +399,57 @@ pub fn summarize(outcomes: &[Outcome], labels: &[String]) -> bool {
     ok
 }
 
+/// The skipped cases for the summary line: their count and, for each
+/// reason, how many and on which runners ("0 skipped" when none).
+pub fn skipped_summary(outcomes: &[Outcome]) -> String {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut by: BTreeMap<&str, (usize, BTreeSet<&str>)> = BTreeMap::new();
+    for o in outcomes {
+        if let Ok(Some(why)) = &o.result {
+            let e = by.entry(why.as_str()).or_default();
+            e.0 += 1;
+            e.1.insert(o.runner.as_str());
+        }
+    }
+    let total: usize = by.values().map(|(n, _)| n).sum();
+    if total == 0 {
+        return "0 skipped".into();
+    }
+    let parts: Vec<String> = by
+        .iter()
+        .map(|(why, (n, runners))| {
+            let r: Vec<&str> = runners.iter().copied().collect();
+            format!("{n} on {}: {why}", r.join(", "))
+        })
+        .collect();
+    format!("{total} skipped ({})", parts.join("; "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn skipped_cases_are_counted_with_reasons() {
+        let o = |runner: &str, result: Result<Option<String>, String>| Outcome {
+            runner: runner.into(),
+            case: "c".into(),
+            result,
+        };
+        assert_eq!(skipped_summary(&[o("a", Ok(None))]), "0 skipped");
+        let all = [
+            o("baremetal:jit", Ok(Some("no timers".into()))),
+            o("baremetal:interp", Ok(Some("no timers".into()))),
+            o("qemu-riscv64", Ok(Some("not run: too old".into()))),
+            o("pvm:jit", Err("failed".into())),
+            o("pvm:jit", Ok(None)),
+        ];
+        assert_eq!(
+            skipped_summary(&all),
+            "3 skipped (2 on baremetal:interp, baremetal:jit: no timers; \
+             1 on qemu-riscv64: not run: too old)"
+        );
+    }
 
     fn cap(out: &str, err: &str, status: i32) -> Captured {
         Captured {
@@ -489,7 +538,7 @@ mod tests {
         assert!(skip_reason(&Runner::Pvm("interp".into()), "hello.dynamic").is_none());
         for (pat, _) in BAREMETAL_SKIP {
             let name = pat.replace('*', "x");
-            assert!(skip_reason(&Runner::Baremetal, &name).is_some());
+            assert!(skip_reason(&Runner::Baremetal("jit".into()), &name).is_some());
             assert!(skip_reason(&Runner::Pvm("interp".into()), &name).is_none());
         }
     }

@@ -31,9 +31,10 @@
 //! checks above; and host FP state would have to be kept consistent around
 //! every guest operation.
 //!
-//! Exactness is checked against reference vectors produced by real RISC-V
-//! instructions (QEMU's softfloat), for both layers, in `tests`; see
-//! `testdata/gen.c`.
+//! Exactness is checked, for both layers, in `tests` against reference
+//! vectors from two implementations: RISC-V instructions run under
+//! qemu-riscv64 (QEMU's softfloat; `testdata/gen.c`) and Berkeley SoftFloat
+//! (`testdata/softfloat_gen.py`).
 
 use soft::{F32, F64};
 

@@ -683,6 +683,10 @@ fn sext32(v: u32) -> u64 {
 const SIGN32: u32 = 0x8000_0000;
 const SIGN64: u64 = 0x8000_0000_0000_0000;
 
+/// The frequency of the `time` CSR (Linux on QEMU's virt machine reports
+/// a 10 MHz timebase; `riscv_hwprobe` tells it).
+pub const TIME_CSR_HZ: u64 = 10_000_000;
+
 /// CSR numbers pvm implements.
 mod csr {
     pub const FFLAGS: u16 = 0x001;
@@ -702,11 +706,10 @@ fn csr_read(cpu: &Cpu, mem: &GuestMemory, n: u16, retired: u64) -> Option<u64> {
         csr::FCSR => ((cpu.frm as u64 & 7) << 5) | (cpu.fflags as u64 & 0x1f),
         csr::CYCLE | csr::INSTRET => retired,
         csr::TIME => {
-            // Linux on QEMU's virt machine reports a 10 MHz timebase.
             let t = mem.host().clock_gettime(1).unwrap_or_default();
             (t.sec as u64)
-                .wrapping_mul(10_000_000)
-                .wrapping_add(t.nsec as u64 / 100)
+                .wrapping_mul(TIME_CSR_HZ)
+                .wrapping_add(t.nsec as u64 / (1_000_000_000 / TIME_CSR_HZ))
         }
         _ => return None,
     })

@@ -620,7 +620,29 @@ fn unreadable_file() {
     let dir = TempDir::new();
     let p = dir.file("prog", &elf.bytes, 0o311);
     if std::fs::File::open(&p).is_ok() {
-        std::println!("skipped: running as root, mode 0311 is readable");
+        // Root reads any file. Check as an unprivileged user instead: run
+        // this test again under util-linux's setpriv as `nobody`.
+        assert!(
+            std::env::var_os("PVM_TEST_UNPRIVILEGED").is_none(),
+            "mode 0311 is readable even without privileges"
+        );
+        // A copy of this test binary that `nobody` can run wherever the
+        // build directory is (it may sit under a private home).
+        let exe = dir.file(
+            "test-binary",
+            &std::fs::read(std::env::current_exe().unwrap()).unwrap(),
+            0o755,
+        );
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let status = std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&exe)
+            .args(["--exact", "loader::tests::unreadable_file", "--quiet"])
+            .env("PVM_TEST_UNPRIVILEGED", "1")
+            .current_dir("/")
+            .status()
+            .expect("setpriv (util-linux) runs this check unprivileged when tests run as root");
+        assert!(status.success(), "the unprivileged run failed: {status}");
         return;
     }
     assert_eq!(
@@ -1100,8 +1122,9 @@ fn corrupt_files_never_panic() {
 
 // ---- real binaries ------------------------------------------------------------
 
-/// Compile `src` with the cross compiler, if there is one.
-fn cross_compile(dir: &TempDir, name: &str, extra: &[&str]) -> Option<PathBuf> {
+/// Compile a small program with the cross compiler (`cargo xtask setup`
+/// installs it; without it the test fails, naming it).
+fn cross_compile(dir: &TempDir, name: &str, extra: &[&str]) -> PathBuf {
     let src = dir.file("t.c", b"int main(void) { return 42; }\n", 0o644);
     let out = dir.path().join(name);
     let status = std::process::Command::new("riscv64-linux-gnu-gcc")
@@ -1110,18 +1133,18 @@ fn cross_compile(dir: &TempDir, name: &str, extra: &[&str]) -> Option<PathBuf> {
         .arg("-o")
         .arg(&out)
         .arg(&src)
-        .status()
-        .ok()?;
-    status.success().then_some(out)
+        .status();
+    match status {
+        Ok(s) if s.success() => out,
+        Ok(s) => panic!("riscv64-linux-gnu-gcc failed: {s}"),
+        Err(e) => panic!("riscv64-linux-gnu-gcc is needed (cargo xtask setup): {e}"),
+    }
 }
 
 #[test]
 fn real_static_binary() {
     let dir = TempDir::new();
-    let Some(p) = cross_compile(&dir, "static", &["-static"]) else {
-        std::println!("skipped: riscv64-linux-gnu-gcc not available");
-        return;
-    };
+    let p = cross_compile(&dir, "static", &["-static"]);
     let file = std::fs::read(&p).unwrap();
     let run = Run::new(SPACE);
     let l = run.load(&p).unwrap();
@@ -1144,15 +1167,12 @@ fn real_static_binary() {
 #[test]
 fn real_dynamic_binary_with_the_debian_sysroot() {
     let root = b"/usr/riscv64-linux-gnu";
-    if !Path::new("/usr/riscv64-linux-gnu/lib/ld-linux-riscv64-lp64d.so.1").exists() {
-        std::println!("skipped: no riscv64 sysroot");
-        return;
-    }
+    assert!(
+        Path::new("/usr/riscv64-linux-gnu/lib/ld-linux-riscv64-lp64d.so.1").exists(),
+        "the riscv64 sysroot (Debian's libc6-riscv64-cross, cargo xtask setup) is missing"
+    );
     let dir = TempDir::new();
-    let Some(p) = cross_compile(&dir, "dyn", &[]) else {
-        std::println!("skipped: riscv64-linux-gnu-gcc not available");
-        return;
-    };
+    let p = cross_compile(&dir, "dyn", &[]);
     // 16 GiB: the test host's calloc must stay below the machine's memory.
     let size = 1 << 34;
     let run = Run::new(size);

@@ -87,6 +87,9 @@ pub const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
 
 /// `RLIM64_INFINITY`.
 pub const RLIM_INFINITY: u64 = u64::MAX;
+pub const RLIMIT_DATA: u32 = 2;
+pub const RLIMIT_STACK: u32 = 3;
+pub const RLIMIT_AS: u32 = 9;
 pub const RLIMIT_NLIMITS: u64 = 16;
 
 fn put_u16(b: &mut [u8], off: usize, v: u16) {

@@ -7,10 +7,15 @@
 //! (a later truncation of the file can then never fault the host).
 //! Shared file mappings are real host mappings placed inside the guest
 //! reservation ([`crate::host::HostOs::map_file`]), so writes reach the
-//! file. The mapping list does not record which pages came from a file,
-//! so `mremap` growth and `MADV_DONTNEED` give zeroes where Linux would
-//! re-read a private file mapping, and a moved shared mapping becomes a
-//! private copy.
+//! file. The mapping list records which ranges are shared but not which
+//! pages came from a file, so `mremap` growth and `MADV_DONTNEED` give
+//! zeroes where Linux would re-read a private file mapping, and a moved
+//! shared mapping becomes a private copy.
+//!
+//! The guest's `RLIMIT_AS` and `RLIMIT_DATA` bound what these calls map,
+//! as Linux's `may_expand_vm` does (see [`crate::memory::Mappings::may_expand`]):
+//! over the limit, `mmap`, `mremap` and `mprotect` fail with `ENOMEM` and
+//! `brk` leaves the break where it was.
 
 use super::abi::*;
 use super::{Ctx, R};
@@ -54,8 +59,17 @@ pub(super) fn brk(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     }
     let (old_top, new_top) = (page_up(cur), page_up(want));
     if new_top > old_top {
-        if new_top > mem.size() || mem.maps.lock().overlaps(old_top, new_top) {
+        if new_top > mem.size() {
             return Ok(cur);
+        }
+        {
+            let m = mem.maps.lock();
+            // `check_data_rlimit` (without the data segment's size, which
+            // `data_vm` counts) and `may_expand_vm`.
+            let over_data = m.limits.data.is_some_and(|(soft, _)| want - start > soft);
+            if m.overlaps(old_top, new_top) || over_data || !m.may_expand(new_top - old_top, true) {
+                return Ok(cur);
+            }
         }
         if mem
             .map(old_top, new_top - old_top, Perm::READ | Perm::WRITE, true)
@@ -137,8 +151,21 @@ pub(super) fn mmap(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         place(mem, addr, plen)?
     };
     let perm = perm_of(prot);
+    {
+        // The limits count what the mapping adds: pages it replaces were
+        // counted already.
+        let m = mem.maps.lock();
+        let replaced = m.bytes_where(target, target + plen, |_, _, _| true);
+        let data = !shared && perm.contains(Perm::WRITE) && target < m.mmap_top;
+        if !m.may_expand(plen - replaced, data) {
+            return Err(Errno::ENOMEM);
+        }
+    }
     if anon {
         mem.map(target, plen, perm, true)?;
+        if shared {
+            mem.maps.lock().mark_shared(target, target + plen);
+        }
         return Ok(target);
     }
     if shared {
@@ -146,6 +173,7 @@ pub(super) fn mmap(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         // mappings of it). Pages wholly past the end of the file stay
         // anonymous zeroes, where Linux would raise SIGBUS on access.
         mem.map(target, plen, perm, true)?;
+        mem.maps.lock().mark_shared(target, target + plen);
         let file_len = page_up(file_size.saturating_sub(off)).min(plen);
         if file_len == 0 {
             return Ok(target);
@@ -227,7 +255,18 @@ pub(super) fn mprotect(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     if plen == 0 || addr > mem.size() || plen > mem.size() - addr {
         return Err(Errno::ENOMEM);
     }
-    mem.protect(addr, plen, perm_of(prot))?;
+    let perm = perm_of(prot);
+    if perm.contains(Perm::WRITE) {
+        // Pages that become data count against RLIMIT_DATA.
+        let m = mem.maps.lock();
+        let newly = m.bytes_where(addr, addr + plen, |s, e, p| {
+            !m.is_data(s, e, p) && m.is_data(s, e, p | Perm::WRITE)
+        });
+        if newly > 0 && !m.data_may_grow(newly) {
+            return Err(Errno::ENOMEM);
+        }
+    }
+    mem.protect(addr, plen, perm)?;
     Ok(0)
 }
 
@@ -270,6 +309,14 @@ pub(super) fn mremap(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         return Err(Errno::EFAULT);
     }
     let perm = uniform_perm(mem, old, old + olen).ok_or(Errno::EFAULT)?;
+    if nlen > olen {
+        // Growing (in place or moved) maps `nlen - olen` more bytes.
+        let m = mem.maps.lock();
+        let data = m.is_data(old, old + olen, perm);
+        if !m.may_expand(nlen - olen, data) {
+            return Err(Errno::ENOMEM);
+        }
+    }
     let fixed = flags & MREMAP_FIXED != 0;
     if fixed {
         if !aligned(new_addr) || new_addr > mem.size() || nlen > mem.size() - new_addr {
@@ -354,9 +401,18 @@ pub(super) fn madvise(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
             .collect()
     };
     if advice == MADV_DONTNEED {
-        // Private anonymous pages read back as zeroes.
+        // Private pages read back as zeroes; shared ones keep the file's
+        // (or the shared memory's) contents, which only lose their local
+        // copy on Linux.
         for &(s, e, perm) in &pieces {
-            mem.map(s, e - s, perm, true)?;
+            let shared = mem.maps.lock().shared_parts(s, e);
+            let mut at = s;
+            for (ss, se) in shared.into_iter().chain([(e, e)]) {
+                if ss > at {
+                    mem.map(at, ss - at, perm, true)?;
+                }
+                at = se;
+            }
         }
     }
     let mapped: u64 = pieces.iter().map(|(s, e, _)| e - s).sum();

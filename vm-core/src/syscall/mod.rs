@@ -28,6 +28,7 @@
 
 pub mod abi;
 mod fs;
+pub mod hwprobe;
 mod mm;
 pub mod nr;
 pub mod strace;
@@ -263,7 +264,7 @@ fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
         KILL => sys::kill(cx, a[0] as i32, None, a[1]),
         TKILL => sys::kill(cx, -1, Some(a[0] as i32), a[1]),
         TGKILL => sys::kill(cx, a[0] as i32, Some(a[1] as i32), a[2]),
-        RISCV_HWPROBE => sys::riscv_hwprobe(cx, a),
+        RISCV_HWPROBE => hwprobe::riscv_hwprobe(cx, a),
         RISCV_FLUSH_ICACHE => {
             if a[2] & !1 != 0 {
                 return Err(Errno::EINVAL);

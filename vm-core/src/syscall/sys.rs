@@ -188,11 +188,13 @@ pub(super) fn getrandom(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 /// The stack size the loader gives the guest (RLIMIT_STACK reports it).
 const GUEST_STACK: u64 = 8 << 20;
 
-/// `prlimit64` (and `getrlimit`/`setrlimit`) on the host's limits, as
-/// qemu-user does: the guest's fds are host fds, so RLIMIT_NOFILE must be
-/// the host's. Limits on memory (RLIMIT_AS, RLIMIT_DATA, RLIMIT_STACK)
-/// would bind pvm rather than the guest, so setting them is accepted and
-/// not applied.
+/// `prlimit64` (and `getrlimit`/`setrlimit`). Limits on memory
+/// (RLIMIT_AS, RLIMIT_DATA, RLIMIT_STACK) are the guest's own: applied to
+/// pvm they would bind pvm's allocations too, so pvm keeps them with the
+/// guest's mappings and enforces AS and DATA itself (see `mm`); until the
+/// guest sets one, it has the limit pvm inherited (the stack: the loader's
+/// fixed 8 MiB). The others are the host's, as qemu-user does: the guest's
+/// fds are host fds, so RLIMIT_NOFILE must be the host's.
 pub(super) fn prlimit(cx: &mut Ctx<'_>, pid: i32, res: u64, new: u64, old: u64) -> R {
     if pid != 0 && pid != cx.p.host.ids().pid {
         return Err(Errno::ESRCH);
@@ -211,14 +213,31 @@ pub(super) fn prlimit(cx: &mut Ctx<'_>, pid: i32, res: u64, new: u64, old: u64) 
     } else {
         None
     };
-    // RLIMIT_DATA, RLIMIT_STACK, RLIMIT_AS
-    let applied = if matches!(res, 2 | 3 | 9) { None } else { new };
-    let mut cur = cx.p.host.prlimit(res, applied)?;
-    if res == 3 {
-        // The guest's stack is the loader's fixed 8 MiB mapping, whatever
-        // pvm's own limit is.
-        cur = (GUEST_STACK, RLIM_INFINITY);
-    }
+    let cur = match res {
+        RLIMIT_DATA | RLIMIT_STACK | RLIMIT_AS => {
+            let inherited = if res == RLIMIT_STACK {
+                (GUEST_STACK, RLIM_INFINITY)
+            } else {
+                cx.p.host.prlimit(res, None)?
+            };
+            let mut maps = cx.mem().maps.lock();
+            let slot = match res {
+                RLIMIT_DATA => &mut maps.limits.data,
+                RLIMIT_STACK => &mut maps.limits.stack,
+                _ => &mut maps.limits.address_space,
+            };
+            let cur = slot.unwrap_or(inherited);
+            if let Some(n) = new {
+                // Raising the hard limit needs CAP_SYS_RESOURCE.
+                if n.1 > cur.1 && cx.p.host.ids().euid != 0 {
+                    return Err(Errno::EPERM);
+                }
+                *slot = Some(n);
+            }
+            cur
+        }
+        _ => cx.p.host.prlimit(res, new)?,
+    };
     if old != 0 {
         let mut b = [0u8; 16];
         set_u64(&mut b, 0, cur.0);
@@ -767,43 +786,6 @@ pub(super) fn sigqueueinfo(
     }
     if sig != 0 {
         signal::send(cx.p, cx.t, info, true);
-    }
-    Ok(0)
-}
-
-/// `riscv_hwprobe` key/value pairs: what the emulated hart offers.
-pub(super) fn riscv_hwprobe(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
-    let (pairs, count, setsize, cpus, flags) = (a[0], a[1], a[2], a[3], a[4]);
-    if flags != 0 {
-        return Err(Errno::EINVAL);
-    }
-    if setsize == 0 && cpus != 0 {
-        return Err(Errno::EINVAL);
-    }
-    for i in 0..count {
-        let at = pairs.wrapping_add(i.wrapping_mul(16));
-        let key = u64::from_le_bytes(get(cx.mem(), at)?) as i64;
-        let value = match key {
-            0..=2 => Some(0),               // mvendorid, marchid, mimpid
-            3 => Some(1),                   // BASE_BEHAVIOR: IMA
-            4 => Some(0b11),                // IMA_EXT_0: FD | C
-            5 => Some(0),                   // CPUPERF_0: misaligned access unknown
-            7 => Some(cx.mem().size() - 1), // HIGHEST_VIRT_ADDRESS
-            9 => Some(0),                   // MISALIGNED_SCALAR_PERF: unknown
-            _ => None,
-        };
-        let mut b = [0u8; 16];
-        set_u64(
-            &mut b,
-            0,
-            if value.is_some() {
-                key as u64
-            } else {
-                u64::MAX
-            },
-        );
-        set_u64(&mut b, 8, value.unwrap_or(0));
-        put(cx.mem(), at, &b)?;
     }
     Ok(0)
 }

@@ -284,10 +284,43 @@ fn hwprobe_and_icache() {
         )
     };
     assert_eq!(pair(0), (3, 1));
-    assert_eq!(pair(1), (4, 3));
-    assert_eq!(pair(2), (5, 0));
+    assert_eq!(pair(1), (4, super::hwprobe::RV64GC_IMA_EXT_0));
+    assert_eq!(pair(2), (5, super::hwprobe::MISALIGNED_SCALAR_FAST));
     assert_eq!(pair(3), (-1, 0));
     assert_eq!(pair(4), (-1, 0));
+    // A CPU set naming no online CPU, a set without a pointer, bad flags.
+    p.mem.write_u64(0x10100, 0).unwrap();
+    assert_eq!(
+        sys(&p, &mut t, RISCV_HWPROBE, &[0x10000, 1, 8, 0x10100, 0]),
+        EINVAL
+    );
+    assert_eq!(
+        sys(&p, &mut t, RISCV_HWPROBE, &[0x10000, 1, 8, 0, 0]),
+        EFAULT
+    );
+    assert_eq!(
+        sys(&p, &mut t, RISCV_HWPROBE, &[0x10000, 1, 0, 0, 2]),
+        EINVAL
+    );
+    // WHICH_CPUS: an empty set means all online CPUs; a pair every hart
+    // matches keeps them, one no hart matches empties the set.
+    p.mem.write_u64(0x10000, 4).unwrap();
+    p.mem.write_u64(0x10008, 3).unwrap();
+    assert_eq!(
+        sys(&p, &mut t, RISCV_HWPROBE, &[0x10000, 1, 8, 0x10100, 1]),
+        0
+    );
+    assert_ne!(p.mem.read_u64(0x10100).unwrap() & 1, 0);
+    p.mem.write_u64(0x10008, 1 << 2).unwrap(); // V
+    assert_eq!(
+        sys(&p, &mut t, RISCV_HWPROBE, &[0x10000, 1, 8, 0x10100, 1]),
+        0
+    );
+    assert_eq!(p.mem.read_u64(0x10100).unwrap(), 0);
+    assert_eq!(
+        sys(&p, &mut t, RISCV_HWPROBE, &[0x10000, 1, 0, 0, 1]),
+        EINVAL
+    );
     let epoch = p.mem.code_epoch();
     assert_eq!(sys(&p, &mut t, RISCV_FLUSH_ICACHE, &[0, 0, 0]), 0);
     assert!(p.mem.code_epoch() > epoch);

@@ -1,9 +1,12 @@
 /* Reference-vector generator for vm-core's fpu module.
  *
- * Runs real RISC-V F/D instructions (build: riscv64-linux-gnu-gcc -static -O2
+ * Runs RISC-V F/D instructions (build: riscv64-linux-gnu-gcc -static -O2
  * gen.c -o gen; run: qemu-riscv64 ./gen vectors.bin) over pools of
  * interesting operands in every rounding mode, and records result bits and
- * fflags. File format (little-endian):
+ * fflags. The committed vectors.bin was made under qemu-riscv64, so its
+ * results are QEMU's softfloat's, not a hardware recording;
+ * softfloat_gen.py checks them against Berkeley SoftFloat and adds
+ * softfloat.bin. File format (little-endian):
  *   "RVFPVEC1"
  *   u32 n, n x u32   single-precision operand pool
  *   u32 n, n x u64   double-precision operand pool

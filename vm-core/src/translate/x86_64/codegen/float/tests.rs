@@ -1,7 +1,7 @@
 //! Exactness of translated floating point: F/D instructions run under the
 //! interpreter and the translator must agree bit for bit, destination
-//! registers and accrued flags, and match the reference vectors recorded
-//! from real RISC-V instructions (`fpu/testdata`).
+//! registers and accrued flags, and match the reference vectors of
+//! `fpu/testdata` (RISC-V instructions run under qemu-riscv64).
 //!
 //! Each case is a few guest instructions: set `fcsr` (initial flags and
 //! `frm`), load the operands, run the instruction, then read the flags one
