@@ -17,8 +17,9 @@ use std::ffi::CStr;
 use std::io::Write;
 use std::sync::OnceLock;
 use vm_core::host::{
-    Errno, FileStat, Flock, HostOs, HostProt, HostSigAction, HostSignal, HostUname, ITimer, Ids,
-    PollFd, StatFs, SysInfo, SysResult, Termios, Timespec, WinSize,
+    Errno, ExecRequest, FileStat, Flock, HostOs, HostProt, HostSigAction, HostSignal, HostUname,
+    ITimer, Ids, PollFd, ProcessEnd, StatFs, SysInfo, SysResult, Termios, Timespec, WaitInfo,
+    WinSize,
 };
 
 /// The Linux host: every call goes to the kernel; its only state is the
@@ -49,7 +50,7 @@ impl LinuxHost {
     }
 
     /// `path`, or its copy inside the sysroot when that exists.
-    fn map<'a>(&self, path: &'a [u8]) -> Cow<'a, [u8]> {
+    pub(crate) fn map<'a>(&self, path: &'a [u8]) -> Cow<'a, [u8]> {
         let Some(root) = self.sysroot.get() else {
             return Cow::Borrowed(path);
         };
@@ -685,6 +686,62 @@ impl HostOs for LinuxHost {
 
     fn setitimer(&self, which: i32, new: Option<ITimer>) -> SysResult<ITimer> {
         crate::signals::setitimer(which, new)
+    }
+
+    fn fork(&self, exit_signal: i32) -> SysResult<i32> {
+        crate::proc::fork(exit_signal)
+    }
+
+    fn vfork(&self, child: &mut dyn FnMut() -> ProcessEnd) -> SysResult<i32> {
+        crate::proc::vfork(child)
+    }
+
+    fn execve(&self, req: ExecRequest) -> Errno {
+        crate::proc::execve(self, req)
+    }
+
+    fn wait4(&self, pid: i32, options: i32) -> SysResult<Option<WaitInfo>> {
+        crate::proc::wait4(pid, options)
+    }
+
+    fn waitid(&self, idtype: i32, id: i32, options: i32) -> SysResult<Option<WaitInfo>> {
+        crate::proc::waitid(idtype, id, options)
+    }
+
+    fn kill(&self, pid: i32, sig: i32) -> SysResult<()> {
+        crate::proc::kill(pid, sig)
+    }
+
+    fn setpgid(&self, pid: i32, pgid: i32) -> SysResult<()> {
+        crate::proc::setpgid(pid, pgid)
+    }
+
+    fn getpgid(&self, pid: i32) -> SysResult<i32> {
+        crate::proc::getpgid(pid)
+    }
+
+    fn setsid(&self) -> SysResult<i32> {
+        crate::proc::setsid()
+    }
+
+    fn getsid(&self, pid: i32) -> SysResult<i32> {
+        crate::proc::getsid(pid)
+    }
+
+    fn tcgetpgrp(&self, fd: i32) -> SysResult<i32> {
+        crate::proc::tcgetpgrp(fd)
+    }
+
+    fn tcsetpgrp(&self, fd: i32, pgrp: i32) -> SysResult<()> {
+        crate::proc::tcsetpgrp(fd, pgrp)
+    }
+
+    fn pdeathsig(&self, set: Option<i32>) -> SysResult<i32> {
+        crate::proc::pdeathsig(set)
+    }
+
+    fn set_child_signal_flags(&self, nocldstop: bool, nocldwait: bool) {
+        crate::signals::set_child_flags(nocldstop, nocldwait);
     }
 
     fn random(&self, buf: &mut [u8]) -> SysResult<usize> {

@@ -14,12 +14,14 @@ mod cli;
 mod difftest;
 mod fault;
 mod host;
+mod proc;
 mod signals;
 
 use clap::Parser;
 use cli::{Cli, EngineKind};
 use host::{LinuxHost, lossy};
 use std::time::Instant;
+use vm_core::host::ProcessEnd;
 use vm_core::loader::{self, LoadConfig};
 use vm_core::memory::GuestMemory;
 use vm_core::process::{Engine, ExitStatus, Options, Process, Thread};
@@ -55,7 +57,10 @@ fn install_panic_hook() {
 fn main() {
     install_panic_hook();
     let cli = Cli::parse();
-    std::process::exit(run(&cli));
+    match run(&cli) {
+        ProcessEnd::Exit(code) if !proc::is_child() => std::process::exit(code),
+        end => proc::end_process(end),
+    }
 }
 
 /// The one-line report of a guest killed by a signal.
@@ -72,17 +77,34 @@ fn report_signal(program: &str, r: &Report) {
     eprintln!("{line}");
 }
 
-fn run(cli: &Cli) -> i32 {
+/// Run the guest; how pvm must end. A pvm whose parent is a guest
+/// ([`proc::is_child`]) dies of the signal that killed its guest; the
+/// outermost one reports it and exits with 128 + signal, as a shell would.
+fn run(cli: &Cli) -> ProcessEnd {
+    if cli.guest_child {
+        proc::mark_child();
+    }
+    proc::set_relaunch(cli.relaunch_options());
+    let code = run_guest(cli);
+    match code {
+        Err(code) => ProcessEnd::Exit(code),
+        Ok(end) => end,
+    }
+}
+
+/// Load and run the guest: `Err` with pvm's exit status when it cannot.
+fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
     let program = cli.program.as_encoded_bytes();
     let shown = lossy(program);
     let mem = match GuestMemory::new(&HOST, loader::ADDRESS_SPACE_SIZE) {
         Ok(m) => m,
         Err(e) => {
             eprintln!("pvm: cannot reserve the guest address space: {e}");
-            return EXIT_INTERNAL;
+            return Err(EXIT_INTERNAL);
         }
     };
-    let mut argv: Vec<&[u8]> = vec![program];
+    let argv0 = cli.argv0.as_ref().map_or(program, |a| a.as_encoded_bytes());
+    let mut argv: Vec<&[u8]> = vec![argv0];
     argv.extend(cli.args.iter().map(|a| a.as_encoded_bytes()));
     let env = cli.environment(std::env::vars_os().map(|(k, v)| {
         let mut e = k.into_encoded_bytes();
@@ -106,7 +128,7 @@ fn run(cli: &Cli) -> i32 {
         Ok(l) => l,
         Err(e) => {
             eprintln!("pvm: {shown}: {e}");
-            return e.exit_code();
+            return Err(e.exit_code());
         }
     };
     // /proc/self/exe: the program's absolute path, symlinks resolved, as
@@ -116,10 +138,24 @@ fn run(cli: &Cli) -> i32 {
         .unwrap_or_else(|_| program.to_vec());
     let options = Options { strace: cli.strace };
     let process = Process::new(&HOST, mem, exe_path, options);
+    // What execve keeps: ignored signals stay ignored (those pvm inherited
+    // as ignored, and those a guest that exec'd this pvm ignored), and the
+    // mask pvm started with is the guest's. Only now, with pvm's handlers
+    // in place, may the host deliver signals that were blocked.
+    let ignored = signals::inherited_ignored() | cli.ignored_signals.unwrap_or(0);
+    for signo in 1..=signal::NSIG {
+        if ignored & signal::bit(signo) != 0 && signo != signal::SIGKILL && signo != signal::SIGSTOP
+        {
+            process.signals.lock().actions[(signo - 1) as usize].handler = signal::SIG_IGN;
+            signal::sync_host(&process, signo);
+        }
+    }
     let mut thread = Thread {
         tid: vm_core::host::HostOs::gettid(&HOST),
+        sigmask: signals::initial_mask() & !signal::UNBLOCKABLE,
         ..Default::default()
     };
+    signals::unblock_all();
     thread.cpu.pc = loaded.entry;
     thread.cpu.x[2] = loaded.sp;
     let mut engine: Box<dyn Engine> = match cli.engine {
@@ -131,7 +167,7 @@ fn run(cli: &Cli) -> i32 {
                     "pvm: cannot start the translator with a {}-byte code cache: {e}",
                     cli.code_cache_size
                 );
-                return EXIT_INTERNAL;
+                return Err(EXIT_INTERNAL);
             }
         },
     };
@@ -154,13 +190,15 @@ fn run(cli: &Cli) -> i32 {
     if cli.stats {
         print_stats(&process, &thread, engine.as_ref(), wall);
     }
-    match killed {
+    Ok(match killed {
+        // The parent (a shell) reports it, as for a native process.
+        Some(r) if proc::is_child() => ProcessEnd::Signal(r.signo),
         Some(r) => {
             report_signal(&shown, &r);
-            128 + r.signo
+            ProcessEnd::Exit(128 + r.signo)
         }
-        None => status.code(),
-    }
+        None => ProcessEnd::Exit(status.code()),
+    })
 }
 
 fn print_stats(process: &Process, thread: &Thread, engine: &dyn Engine, wall: std::time::Duration) {

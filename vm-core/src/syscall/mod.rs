@@ -9,8 +9,9 @@
 //!
 //! Submodules: [`nr`] (numbers and names, the one table), [`abi`] (guest
 //! structure layouts), [`strace`] (`--strace` lines), and the handlers by
-//! concern: `fs` (files), `mm` (address space), `sys` (process, time,
-//! signals, the rest). An unknown call returns `-ENOSYS`.
+//! concern: `fs` (files), `mm` (address space), `proc` (fork, exec, wait,
+//! process groups), `sys` (process identity, time, signals, the rest). An
+//! unknown call returns `-ENOSYS`.
 //!
 //! Choices where Linux leaves room or pvm cannot be exact yet:
 //! * `rseq` returns `-ENOSYS`, as qemu-user does; glibc then runs without it.
@@ -29,6 +30,7 @@ pub mod abi;
 mod fs;
 mod mm;
 pub mod nr;
+mod proc;
 pub mod strace;
 mod sys;
 
@@ -203,23 +205,16 @@ fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
             Ok(0)
         }
         RSEQ => Err(Errno::ENOSYS),
-        // No call creates a child process yet, so there is never one to
-        // wait for (after the kernel's check of the options).
-        WAIT4 => {
-            // WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WALL | __WCLONE
-            if a[2] & !0xe000_000b != 0 {
-                return Err(Errno::EINVAL);
-            }
-            Err(Errno::ECHILD)
-        }
-        WAITID => {
-            // P_ALL, P_PID, P_PGID, P_PIDFD; the options must ask for an
-            // event (WEXITED, WSTOPPED or WCONTINUED).
-            if a[0] > 3 || a[3] & 0xe == 0 {
-                return Err(Errno::EINVAL);
-            }
-            Err(Errno::ECHILD)
-        }
+        CLONE => proc::clone(cx, a),
+        EXECVE => proc::execve(cx, a),
+        EXECVEAT => proc::execveat(cx, a),
+        WAIT4 => proc::wait4(cx, a),
+        WAITID => proc::waitid(cx, a),
+        SETPGID => proc::setpgid(cx, a),
+        GETPGID => proc::getpgid(cx, a),
+        SETSID => proc::setsid(cx),
+        GETSID => proc::getsid(cx, a),
+        PRCTL => proc::prctl(cx, a),
         PRLIMIT64 => sys::prlimit(cx, a[0] as i32, a[1], a[2], a[3]),
         GETRLIMIT => sys::prlimit(cx, 0, a[0], 0, a[1]),
         SETRLIMIT => sys::prlimit(cx, 0, a[0], a[1], 0),
@@ -241,7 +236,7 @@ fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
         RT_SIGTIMEDWAIT => sys::rt_sigtimedwait(cx, a),
         RT_SIGQUEUEINFO => sys::sigqueueinfo(cx, a[0] as i32, None, a[1], a[2]),
         RT_TGSIGQUEUEINFO => sys::sigqueueinfo(cx, a[0] as i32, Some(a[1] as i32), a[2], a[3]),
-        KILL => sys::kill(cx, a[0] as i32, None, a[1]),
+        KILL => proc::kill(cx, a),
         TKILL => sys::kill(cx, -1, Some(a[0] as i32), a[1]),
         TGKILL => sys::kill(cx, a[0] as i32, Some(a[1] as i32), a[2]),
         RISCV_HWPROBE => sys::riscv_hwprobe(cx, a),
