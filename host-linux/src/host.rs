@@ -7,7 +7,7 @@
 //! to [`FileStat`]), the kernel `struct termios`.
 //!
 //! With a sysroot (`-L`), absolute paths the guest looks up (open, stat,
-//! access, readlink) are tried inside the sysroot first and used from there
+//! access, readlink, and so `execve`) are tried inside the sysroot first and used from there
 //! when they exist, as qemu-user's `-L` does: that is how the guest's
 //! dynamic linker finds its libraries (`/lib/libc.so.6`) in
 //! `/usr/riscv64-linux-gnu`.

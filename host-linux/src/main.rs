@@ -4,7 +4,9 @@
 //! space on the [`host::LinuxHost`], load the program (and its dynamic
 //! linker) with `vm_core::loader`, run it with the chosen engine through
 //! `vm_core::process`, then leave with the guest's exit status (or
-//! 128 + signal number, after a one-line report, when a signal killed it).
+//! 128 + signal number, after a one-line report, when a signal killed it;
+//! a pvm whose parent is a guest dies of that signal instead, see
+//! [`proc`]).
 //!
 //! pvm's own failures exit with [`EXIT_INTERNAL`] after one line on stderr;
 //! that includes a panic anywhere (see [`install_panic_hook`]).

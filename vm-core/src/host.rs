@@ -621,10 +621,11 @@ pub trait HostOs: Sync {
         Err(Errno::ENOSYS)
     }
 
-    /// `kill(pid, sig)` for another process or a process group.
+    /// `kill(pid, sig)` for another process or a process group. Default:
+    /// there is no other process (`ESRCH`).
     fn kill(&self, pid: i32, sig: i32) -> SysResult<()> {
         let _ = (pid, sig);
-        Err(Errno::ENOSYS)
+        Err(Errno::ESRCH)
     }
 
     fn setpgid(&self, pid: i32, pgid: i32) -> SysResult<()> {

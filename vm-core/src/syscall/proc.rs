@@ -238,6 +238,7 @@ fn at_path(cx: &Ctx<'_>, dirfd: i32, file: Vec<u8>, flags: i32) -> SysResult<Vec
 const O_RDONLY: i32 = 0;
 const O_CLOEXEC: i32 = 0o2000000;
 const X_OK: i32 = 1;
+const AT_EACCESS: i32 = 0x200;
 const S_IFMT: u32 = 0o170000;
 const S_IFREG: u32 = 0o100000;
 const EM_RISCV: u16 = 243;
@@ -255,7 +256,8 @@ fn head(cx: &Ctx<'_>, file: &[u8]) -> SysResult<Vec<u8>> {
         if st.mode & S_IFMT != S_IFREG {
             return Err(Errno::EACCES);
         }
-        host.faccessat(AT_FDCWD, file, X_OK, 0)?;
+        // As the kernel checks it: with the effective ids.
+        host.faccessat(AT_FDCWD, file, X_OK, AT_EACCESS)?;
         let mut buf = vec![0u8; BINPRM_BUF];
         let mut got = 0;
         while got < buf.len() {
@@ -524,6 +526,85 @@ pub(super) fn prctl(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::memory::{GuestMemory, Perm};
+    use crate::process::{Options, Process, Thread};
+    use crate::testhost::TestHost;
+    extern crate std;
+
+    /// `execve(path, argv = [path], envp = [])` on the test host, whose
+    /// own `execve` is the default (`ENOSYS`): every check before the
+    /// point of no return is the core's.
+    fn execve_errno(path: &[u8]) -> i64 {
+        let host = TestHost::leak();
+        let mem = GuestMemory::new(host, 1 << 26).unwrap();
+        mem.map(0x10000, 0x2000, Perm::READ | Perm::WRITE, true)
+            .unwrap();
+        let mut cpath = path.to_vec();
+        cpath.push(0);
+        mem.write_bytes(0x10100, &cpath).unwrap();
+        mem.write_u64(0x10000, 0x10100).unwrap();
+        mem.write_u64(0x10008, 0).unwrap();
+        let p = Process::new(host, mem, b"/bin/guest".to_vec(), Options::default());
+        let mut t = Thread::default();
+        t.cpu.x[17] = super::super::nr::EXECVE;
+        t.cpu.x[10] = 0x10100;
+        t.cpu.x[11] = 0x10000;
+        t.cpu.x[12] = 0x10008;
+        super::super::dispatch(&p, &mut t);
+        t.cpu.x[10] as i64
+    }
+
+    #[test]
+    fn execve_refuses_bad_targets_before_the_point_of_no_return() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(alloc::format!("pvm-exec-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = |name: &str, data: &[u8], mode: u32| {
+            let f = dir.join(name);
+            std::fs::write(&f, data).unwrap();
+            std::fs::set_permissions(&f, std::fs::Permissions::from_mode(mode)).unwrap();
+            alloc::string::String::from(f.to_str().unwrap())
+        };
+        let errno = |p: &str| -execve_errno(p.as_bytes()) as i32;
+        let missing = dir.join("missing");
+        assert_eq!(errno(missing.to_str().unwrap()), Errno::ENOENT.0);
+        assert_eq!(errno(dir.to_str().unwrap()), Errno::EACCES.0);
+        assert_eq!(
+            errno(&file("plain", b"#!/bin/sh\n", 0o644)),
+            Errno::EACCES.0
+        );
+        assert_eq!(errno(&file("garbage", b"hello", 0o755)), Errno::ENOEXEC.0);
+        assert_eq!(errno(&file("empty", b"", 0o755)), Errno::ENOEXEC.0);
+        assert_eq!(errno(&file("noint", b"#!\n", 0o755)), Errno::ENOEXEC.0);
+        let gone = alloc::format!("#!{}\n", missing.to_str().unwrap());
+        assert_eq!(
+            errno(&file("gone", gone.as_bytes(), 0o755)),
+            Errno::ENOENT.0
+        );
+        // A RISC-V ELF the loader refuses (too short), directly and as
+        // an interpreter.
+        let elf = [
+            0x7f, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 243, 0,
+        ];
+        let short = file("short", &elf, 0o755);
+        assert_eq!(errno(&short), Errno::ENOEXEC.0);
+        let via = alloc::format!("#!{short} arg\n");
+        assert_eq!(errno(&file("via", via.as_bytes(), 0o755)), Errno::ENOEXEC.0);
+        // A script that names itself: the kernel gives up after four
+        // interpreters.
+        let me = dir.join("loop");
+        let looped = alloc::format!("#!{}\n", me.to_str().unwrap());
+        assert_eq!(
+            errno(&file("loop", looped.as_bytes(), 0o755)),
+            Errno::ELOOP.0
+        );
+        // Another machine's ELF passes the core's checks: the host decides.
+        let mut x86 = elf;
+        x86[18] = 62;
+        assert_eq!(errno(&file("x86", &x86, 0o755)), Errno::ENOSYS.0);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn script_lines_parse_as_the_kernel_does() {
