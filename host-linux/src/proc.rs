@@ -18,7 +18,12 @@
 //!   child with its own registers and signal table and an interpreter of
 //!   its own, so the parent's registers, signal state and translated code
 //!   are untouched; the guest child's writes to guest memory (posix_spawn's
-//!   error word) are the parent's, since the memory is shared. Whatever the
+//!   error word) are the parent's, since the memory is shared. Host
+//!   signals caught for the parent and not yet taken stay the parent's:
+//!   the parent blocks every signal and sets its record of them aside
+//!   while the child runs (the child starts with the parent's mask and an
+//!   empty record; what arrives for the parent meanwhile waits, blocked,
+//!   until it resumes). Whatever the
 //!   child allocates on the shared heap for a successful `execve` can no
 //!   longer be freed by it: [`execve`] parks those buffers in the vforking
 //!   thread's [`VFORK_GARBAGE`] and the parent frees them when it resumes.
@@ -27,7 +32,8 @@
 //!   engine, code cache size, `--strace`), `--argv0` for the guest's
 //!   `argv[0]`, the guest's ignored signals, and the program; the guest's
 //!   environment becomes the new pvm's own (it passes its environment on to
-//!   its guest). A host program is executed directly. In both cases the
+//!   its guest), but for the `LD_*` variables, which would steer the host's
+//!   dynamic linker loading pvm: those go through `-E`. A host program is executed directly. In both cases the
 //!   host exec keeps what Linux's keeps: descriptors without close-on-exec
 //!   (guest descriptors are host ones), the signal mask (the host mask is
 //!   set to the guest's just before the exec, and a new pvm takes its
@@ -159,7 +165,7 @@ pub fn fork(exit_signal: i32) -> SysResult<i32> {
     };
     let err = errno();
     if pid == 0 {
-        crate::signals::clear();
+        let _ = crate::signals::clear();
         mark_child();
     }
     // SAFETY: restores the mask saved above.
@@ -167,9 +173,11 @@ pub fn fork(exit_signal: i32) -> SysResult<i32> {
     if pid < 0 { Err(err) } else { Ok(pid as i32) }
 }
 
-/// The closure a vfork child runs, behind a thin pointer.
+/// The closure a vfork child runs, behind a thin pointer, and the signal
+/// mask to run it with.
 struct VforkArg<'a> {
     child: &'a mut dyn FnMut() -> ProcessEnd,
+    mask: libc::sigset_t,
 }
 
 extern "C" fn vfork_entry(arg: *mut libc::c_void) -> libc::c_int {
@@ -179,6 +187,8 @@ extern "C" fn vfork_entry(arg: *mut libc::c_void) -> libc::c_int {
     let a = unsafe { &mut *(arg as *mut VforkArg<'_>) };
     IN_VFORK_CHILD.with(|c| c.set(true));
     mark_child();
+    // SAFETY: restores the mask the parent had before it blocked all.
+    unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &a.mask, std::ptr::null_mut()) };
     let end = (a.child)();
     end_process(end)
 }
@@ -207,7 +217,18 @@ pub fn vfork(child: &mut dyn FnMut() -> ProcessEnd) -> SysResult<i32> {
     }
     // SAFETY: the lowest page of our own mapping becomes a guard page.
     unsafe { libc::mprotect(base, page, libc::PROT_NONE) };
-    let mut arg = VforkArg { child };
+    // The signals caught for the parent and not taken yet stay the
+    // parent's: the child (sharing the record of them) starts with none,
+    // and signals for the parent wait, blocked, until it resumes.
+    // SAFETY: plain mask calls on initialised sets.
+    let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
+    unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut old);
+    }
+    let parents = crate::signals::clear();
+    let mut arg = VforkArg { child, mask: old };
     // SAFETY: the stack top lies inside the mapping (16-byte aligned);
     // `vfork_entry` never returns (it ends the process); `arg` outlives
     // the child's use of it because this thread is suspended until then.
@@ -224,6 +245,11 @@ pub fn vfork(child: &mut dyn FnMut() -> ProcessEnd) -> SysResult<i32> {
     // parked buffers any more.
     IN_VFORK_CHILD.with(|c| c.set(false));
     VFORK_GARBAGE.with(|g| g.borrow_mut().clear());
+    // What the child caught is gone with it; the parent's come back.
+    crate::signals::clear();
+    crate::signals::restore(parents);
+    // SAFETY: restores the mask saved above.
+    unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &arg.mask, std::ptr::null_mut()) };
     // SAFETY: our own mapping, no longer used.
     unsafe { libc::munmap(base, VFORK_STACK + page) };
     if pid < 0 { Err(err) } else { Ok(pid) }
@@ -277,6 +303,13 @@ fn prepare(host: &crate::host::LinuxHost, req: ExecRequest) -> SysResult<ExecBuf
             }
             args.push(b"--ignored-signals".to_vec());
             args.push(hex(req.ignored).into_vec());
+            // The host's dynamic linker reads LD_* from pvm's environment:
+            // the guest's (RISC-V libraries to preload, a RISC-V library
+            // path) reach the guest through -E instead.
+            for e in req.envp.iter().filter(|e| e.starts_with(b"LD_")) {
+                args.push(b"-E".to_vec());
+                args.push(e.clone());
+            }
             let mut a0 = b"--argv0=".to_vec();
             a0.extend_from_slice(&req.argv[0]);
             args.push(a0);
@@ -297,6 +330,7 @@ fn prepare(host: &crate::host::LinuxHost, req: ExecRequest) -> SysResult<ExecBuf
     let env = req
         .envp
         .iter()
+        .filter(|e| req.kind == ExecKind::Native || !e.starts_with(b"LD_"))
         .map(|e| cstring(e))
         .collect::<SysResult<Vec<_>>>()?;
     let argv = pointers(&strings);

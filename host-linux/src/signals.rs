@@ -90,9 +90,15 @@ pub fn set_child_flags(nocldstop: bool, nocldwait: bool) {
 }
 
 /// Forget every caught signal not taken yet (a forked child starts with
-/// none pending, as Linux's).
-pub fn clear() {
-    ARRIVED.store(0, Ordering::Release);
+/// none pending, as Linux's); returns them.
+pub fn clear() -> u64 {
+    ARRIVED.swap(0, Ordering::AcqRel)
+}
+
+/// Put back signals [`clear`] returned (after a vfork child, which
+/// shares this memory, has ended), keeping any that arrived since.
+pub fn restore(set: u64) {
+    ARRIVED.fetch_or(set, Ordering::AcqRel);
 }
 
 /// Has a caught signal arrived that was not taken yet?
