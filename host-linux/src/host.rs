@@ -688,8 +688,8 @@ impl HostOs for LinuxHost {
         crate::signals::setitimer(which, new)
     }
 
-    fn fork(&self, exit_signal: i32) -> SysResult<i32> {
-        crate::proc::fork(exit_signal)
+    fn fork(&self, exit_signal: i32, wait_exec: bool) -> SysResult<i32> {
+        crate::proc::fork(exit_signal, wait_exec)
     }
 
     fn vfork(&self, child: &mut dyn FnMut() -> ProcessEnd) -> SysResult<i32> {

@@ -22,6 +22,7 @@ mod signals;
 use clap::Parser;
 use cli::{Cli, EngineKind};
 use host::{LinuxHost, lossy};
+use std::os::unix::ffi::OsStrExt;
 use std::time::Instant;
 use vm_core::host::ProcessEnd;
 use vm_core::loader::{self, LoadConfig};
@@ -52,6 +53,10 @@ fn install_panic_hook() {
             .unwrap_or_default();
         let msg = msg.replace('\n', " ");
         eprintln!("pvm: internal error: {msg}{at}");
+        if proc::is_child() {
+            // No exit handlers: a vfork child shares the parent's memory.
+            proc::end_process(ProcessEnd::Exit(EXIT_INTERNAL));
+        }
         std::process::exit(EXIT_INTERNAL);
     }));
 }
@@ -134,8 +139,9 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
         }
     };
     // /proc/self/exe: the program's absolute path, symlinks resolved, as
-    // the kernel reports it.
-    let exe_path = std::fs::canonicalize(&cli.program)
+    // the kernel reports it (of the file loaded: the sysroot's, if there).
+    let loaded_path = std::ffi::OsStr::from_bytes(&HOST.map(program)).to_os_string();
+    let exe_path = std::fs::canonicalize(loaded_path)
         .map(|p| p.into_os_string().into_encoded_bytes())
         .unwrap_or_else(|_| program.to_vec());
     let options = Options { strace: cli.strace };

@@ -131,8 +131,9 @@ pub fn end_process(end: ProcessEnd) -> ! {
     }
 }
 
-/// `fork`: 0 in the child, its pid in the parent.
-pub fn fork(exit_signal: i32) -> SysResult<i32> {
+/// `fork`: 0 in the child, its pid in the parent; with `wait_exec`, the
+/// parent waits until the child has exec'd or exited (`CLONE_VFORK`).
+pub fn fork(exit_signal: i32, wait_exec: bool) -> SysResult<i32> {
     // Signals caught but not taken yet are the parent's; the child must
     // forget them, but not one sent to it right after its birth: hold
     // every host signal back across the fork.
@@ -143,25 +144,18 @@ pub fn fork(exit_signal: i32) -> SysResult<i32> {
         libc::sigfillset(&mut all);
         libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut old);
     }
-    let pid = if exit_signal == libc::SIGCHLD {
+    let pid = if exit_signal == libc::SIGCHLD && !wait_exec {
         // SAFETY: pvm holds no lock across a system call, so the child
         // (one thread, a copy of this one) finds every lock free.
         unsafe { libc::fork() as libc::c_long }
     } else {
-        // Another exit signal: only the raw call can ask for it. glibc's
-        // cached thread id stays the parent's in the child; pvm does not
-        // use it.
+        // Another exit signal, or CLONE_VFORK: only the raw call can ask
+        // for them. glibc's cached thread id stays the parent's in the
+        // child; pvm does not use it.
+        let vfork = if wait_exec { libc::CLONE_VFORK } else { 0 };
+        let flags = (exit_signal & 0xff | vfork) as libc::c_long;
         // SAFETY: as above; no new stack, no shared memory.
-        unsafe {
-            libc::syscall(
-                libc::SYS_clone,
-                exit_signal as libc::c_long & 0xff,
-                0,
-                0,
-                0,
-                0,
-            )
-        }
+        unsafe { libc::syscall(libc::SYS_clone, flags, 0, 0, 0, 0) }
     };
     let err = errno();
     if pid == 0 {

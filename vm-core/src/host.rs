@@ -585,8 +585,10 @@ pub trait HostOs: Sync {
     /// the child, the child's pid in the parent. The child's exit raises
     /// `exit_signal` (0: none) in the parent. The child's host state is
     /// the parent's minus what `fork` drops (pending signals, timers).
-    fn fork(&self, exit_signal: i32) -> SysResult<i32> {
-        let _ = exit_signal;
+    /// With `wait_exec` (`CLONE_VFORK` without `CLONE_VM`), the parent
+    /// returns only once the child has exec'd or exited.
+    fn fork(&self, exit_signal: i32, wait_exec: bool) -> SysResult<i32> {
+        let _ = (exit_signal, wait_exec);
         Err(Errno::ENOSYS)
     }
 

@@ -12,7 +12,8 @@
 //!   `clone(SIGCHLD | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID)`) is a
 //!   host fork ([`HostOs::fork`]): the child continues from the same
 //!   `ecall` with `a0 = 0`, a copy-on-write copy of the memory, no pending
-//!   signals, and the thread id the host gave it.
+//!   signals, and the thread id the host gave it. With `CLONE_VFORK` the
+//!   parent waits, as Linux's, until the child has exec'd or exited.
 //! * `clone(CLONE_VM | CLONE_VFORK)` (glibc's `posix_spawn` with its own
 //!   child stack, and `vfork` on the caller's stack) runs the guest child
 //!   in [`HostOs::vfork`]: a host process sharing this address space,
@@ -116,7 +117,7 @@ pub(super) fn clone(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let pid = if flags & CLONE_VM != 0 {
         vfork(cx, child, flags, ctid)?
     } else {
-        let pid = host.fork(exit_signal)?;
+        let pid = host.fork(exit_signal, flags & CLONE_VFORK != 0)?;
         if pid == 0 {
             // The child: this process from now on.
             child.tid = host.gettid();
