@@ -517,8 +517,13 @@ impl HostOs for LinuxHost {
             tv_nsec: t.nsec,
         });
         let tp = t.as_ref().map_or(std::ptr::null(), |t| t as *const _);
+        // As for `sleep`: a signal caught just before the wait ends it.
         // SAFETY: `p` holds `p.len()` pollfds; `tp` is null or a timespec.
-        let n = check(unsafe { libc::ppoll(p.as_mut_ptr(), p.len() as _, tp, std::ptr::null()) })?;
+        let n = crate::signals::interruptible(|mask| unsafe {
+            libc::ppoll(p.as_mut_ptr(), p.len() as _, tp, mask)
+        })
+        .ok_or(Errno::EINTR)?;
+        let n = check(n)?;
         for (f, h) in fds.iter_mut().zip(&p) {
             f.revents = h.revents;
         }
@@ -653,21 +658,35 @@ impl HostOs for LinuxHost {
     }
 
     fn sleep(&self, d: Timespec) -> SysResult<()> {
-        let mut req = libc::timespec {
-            tv_sec: d.sec,
-            tv_nsec: d.nsec,
-        };
+        let now = || self.clock_gettime(libc::CLOCK_MONOTONIC);
+        let start = now()?;
+        let end = (start.sec as i128 * 1_000_000_000 + start.nsec as i128)
+            .saturating_add(d.sec as i128 * 1_000_000_000 + d.nsec as i128);
         loop {
-            // SAFETY: `req` and `rem` are valid timespecs.
-            let mut rem: libc::timespec = unsafe { std::mem::zeroed() };
-            let r = unsafe { libc::clock_nanosleep(libc::CLOCK_MONOTONIC, 0, &req, &mut rem) };
+            let t = now()?;
+            let left = end - (t.sec as i128 * 1_000_000_000 + t.nsec as i128);
+            if left <= 0 {
+                return Ok(());
+            }
+            let req = libc::timespec {
+                tv_sec: (left / 1_000_000_000).min(i64::MAX as i128) as i64,
+                tv_nsec: (left % 1_000_000_000) as i64,
+            };
+            // A signal the core catches ends the sleep (the guest's
+            // handler may run), even one caught just before it began;
+            // any other only interrupted it.
+            // SAFETY: no descriptors; `req` and the mask are valid.
+            let r = crate::signals::interruptible(|mask| unsafe {
+                libc::ppoll(std::ptr::null_mut(), 0, &req, mask)
+            });
             match r {
-                0 => return Ok(()),
-                // A signal the core catches ends the sleep (the guest's
-                // handler may run); any other only interrupted it.
-                libc::EINTR if crate::signals::pending() => return Err(Errno::EINTR),
-                libc::EINTR => req = rem,
-                e => return Err(Errno(e)),
+                None => return Err(Errno::EINTR),
+                Some(r) if r < 0 => match errno() {
+                    Errno::EINTR if crate::signals::pending() => return Err(Errno::EINTR),
+                    Errno::EINTR => {}
+                    e => return Err(e),
+                },
+                Some(_) => {}
             }
         }
     }

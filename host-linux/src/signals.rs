@@ -139,6 +139,40 @@ pub fn take() -> Option<HostSignal> {
     }
 }
 
+/// Run the blocking host call `f` so that a caught signal arriving at any
+/// moment before it blocks still interrupts it: block every signal (but
+/// the faults), look for one already caught (then `None`: the caller
+/// reports `EINTR` without blocking), and let `f` unblock them atomically
+/// while it waits, by passing the mask it is given to `ppoll` or the like.
+/// Without this, a signal caught between the run loop's last look and the
+/// call (a guest's `pause()` right after `fork`) would be seen only after
+/// the call ends, which may be never.
+pub fn interruptible<R>(f: impl FnOnce(&libc::sigset_t) -> R) -> Option<R> {
+    // SAFETY: plain signal-mask calls on valid, initialised sets.
+    unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        for s in [
+            libc::SIGSEGV,
+            libc::SIGBUS,
+            libc::SIGILL,
+            libc::SIGFPE,
+            libc::SIGTRAP,
+        ] {
+            libc::sigdelset(&mut all, s);
+        }
+        libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut old);
+        let r = if ARRIVED.load(Ordering::Acquire) == 0 {
+            Some(f(&old))
+        } else {
+            None
+        };
+        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+        r
+    }
+}
+
 /// Wait for a caught signal without losing one that arrives just before:
 /// block them all, look, and let `sigsuspend` unblock and wait atomically.
 pub fn wait() {
