@@ -72,9 +72,9 @@ pub const CLONE_CHILD_SETTID: u64 = 0x1000000;
 /// `clone(flags, newsp, parent_tid, tls, child_tid)` (riscv64's order).
 pub(super) fn clone(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let (flags, newsp, ptid, tls, ctid) = (a[0], a[1], a[2], a[3], a[4]);
-    let exit_signal = (flags & 0xff) as i32;
+    let exit_signal = flags & 0xff;
     let flags = flags & !0xff;
-    if exit_signal > signal::NSIG {
+    if exit_signal > signal::NSIG as u64 {
         return Err(Errno::EINVAL);
     }
     // The kernel's consistency rules.
@@ -83,6 +83,26 @@ pub(super) fn clone(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     {
         return Err(Errno::EINVAL);
     }
+    if flags & CLONE_THREAD != 0 {
+        // Threads: not a process.
+        return Err(Errno::ENOSYS);
+    }
+    new_process(cx, flags, exit_signal, newsp, ptid, tls, ctid)
+}
+
+/// A new process: `clone` (or `clone3`) without `CLONE_THREAD`, its
+/// arguments decoded and checked against the kernel's consistency rules
+/// (`flags` without the exit signal; `sp` the child's stack pointer or 0).
+pub(super) fn new_process(
+    cx: &mut Ctx<'_>,
+    flags: u64,
+    exit_signal: u64,
+    newsp: u64,
+    ptid: u64,
+    tls: u64,
+    ctid: u64,
+) -> R {
+    let exit_signal = exit_signal as i32;
     let known = CLONE_VM
         | CLONE_VFORK
         | CLONE_SETTLS
@@ -91,7 +111,8 @@ pub(super) fn clone(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         | CLONE_CHILD_SETTID
         | CLONE_DETACHED;
     if flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0 {
-        // Threads and bare shared-memory processes: not a process here.
+        // A process sharing memory with its parent for good (no exec to
+        // wait for): not emulated.
         return Err(Errno::ENOSYS);
     }
     if flags & !known != 0 {
