@@ -1,6 +1,7 @@
 // SA_NOCLDSTOP: a stopped child raises no SIGCHLD in its parent, its
-// death does.
-//@ no-qemu: qemu-riscv64 7.2 raises SIGCHLD for a stopped child despite SA_NOCLDSTOP; the expectation is the output of this program built for the host and run natively
+// death does. SA_NOCLDWAIT: children reap themselves, wait finds none.
+//@ no-qemu: qemu-riscv64 7.2 raises SIGCHLD for a stopped child despite SA_NOCLDSTOP and ignores SA_NOCLDWAIT; the expectation is the output of this program built for the host and run natively
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,5 +41,15 @@ int main(void) {
         nap(50);
         printf("  SIGCHLD after the death: %d\n", count);
     }
+    struct sigaction sa = {0};
+    sa.sa_handler = SIG_DFL;
+    sa.sa_flags = SA_NOCLDWAIT;
+    sigaction(SIGCHLD, &sa, NULL);
+    pid_t p = fork();
+    if (p == 0)
+        _exit(3);
+    int st;
+    int r = waitpid(p, &st, 0);
+    printf("SA_NOCLDWAIT: wait %d %s\n", r, r < 0 ? strerror(errno) : "reaped one");
     return 0;
 }
