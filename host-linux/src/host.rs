@@ -759,6 +759,10 @@ impl HostOs for LinuxHost {
         crate::proc::pdeathsig(set)
     }
 
+    fn children_cpu_time(&self) -> SysResult<Timespec> {
+        crate::proc::children_cpu_time()
+    }
+
     fn set_child_signal_flags(&self, nocldstop: bool, nocldwait: bool) {
         crate::signals::set_child_flags(nocldstop, nocldwait);
     }

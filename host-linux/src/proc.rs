@@ -51,7 +51,7 @@ use std::ffi::{CString, OsString};
 use std::os::unix::ffi::OsStringExt;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
-use vm_core::host::{Errno, ExecKind, ExecRequest, ProcessEnd, SysResult, WaitInfo};
+use vm_core::host::{Errno, ExecKind, ExecRequest, ProcessEnd, SysResult, Timespec, WaitInfo};
 
 /// pvm options a re-executed pvm gets (sysroot, engine...), set once.
 static RELAUNCH: OnceLock<Vec<OsString>> = OnceLock::new();
@@ -512,4 +512,18 @@ pub fn pdeathsig(set: Option<i32>) -> SysResult<i32> {
         unsafe { libc::prctl(libc::PR_GET_PDEATHSIG, &mut v as *mut libc::c_int) } as libc::c_long,
     )?;
     Ok(v)
+}
+
+/// User plus system time of the children waited for.
+pub fn children_cpu_time() -> SysResult<Timespec> {
+    // SAFETY: the call fills one rusage.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    check(unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) } as libc::c_long)?;
+    let usec = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1_000_000
+        + ru.ru_utime.tv_usec
+        + ru.ru_stime.tv_usec;
+    Ok(Timespec {
+        sec: usec / 1_000_000,
+        nsec: usec % 1_000_000 * 1000,
+    })
 }

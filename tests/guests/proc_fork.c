@@ -87,7 +87,8 @@ int main(void) {
     // Killed by its own fault, and by abort().
     p = fork();
     if (p == 0) {
-        *(volatile int *)8 = 1;
+        int *volatile bad = (int *)8;
+        *bad = 1;
         _exit(0);
     }
     waitpid(p, &st, 0);
@@ -169,6 +170,15 @@ int main(void) {
     printf(", rusage sane %s\n",
            ru.ru_utime.tv_usec >= 0 && ru.ru_utime.tv_usec < 1000000 && ru.ru_maxrss > 0 ? "yes"
                                                                                           : "no");
+
+    // The children waited for count in RUSAGE_CHILDREN.
+    struct rusage kids;
+    getrusage(RUSAGE_CHILDREN, &kids);
+    printf("RUSAGE_CHILDREN counts their CPU time: %s\n",
+           kids.ru_utime.tv_sec + kids.ru_utime.tv_usec + kids.ru_stime.tv_sec +
+                       kids.ru_stime.tv_usec > 0
+               ? "yes"
+               : "no");
 
     // A grandchild: its parent is the child.
     p = fork();

@@ -661,6 +661,11 @@ pub trait HostOs: Sync {
         let _ = set;
         Err(Errno::ENOSYS)
     }
+    /// CPU time used by the children that were waited for (user and
+    /// system, as `getrusage(RUSAGE_CHILDREN)` counts it). Default: none.
+    fn children_cpu_time(&self) -> SysResult<Timespec> {
+        Ok(Timespec::default())
+    }
     /// The guest's `SA_NOCLDSTOP` and `SA_NOCLDWAIT` for `SIGCHLD`, which
     /// decide when the host reports children and whether it reaps them.
     /// Called before [`HostOs::set_signal_action`] for `SIGCHLD`.
