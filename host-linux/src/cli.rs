@@ -47,6 +47,25 @@ pub struct Cli {
     #[arg(long, value_enum, default_value_t = Threads::Host)]
     pub threads: Threads,
 
+    /// The guest's argv[0] (default: PROGRAM as given).
+    #[arg(
+        short = '0',
+        long = "argv0",
+        value_name = "ARGV0",
+        allow_hyphen_values = true
+    )]
+    pub argv0: Option<OsString>,
+
+    /// Internal (pvm's own execve): this pvm's parent is a guest, so it
+    /// dies of the signal that kills its guest.
+    #[arg(long, hide = true)]
+    pub guest_child: bool,
+
+    /// Internal (pvm's own execve): signals the guest ignores, as a mask
+    /// (bit n-1 for signal n); they stay ignored across execve.
+    #[arg(long, hide = true, value_name = "MASK", value_parser = parse_mask)]
+    pub ignored_signals: Option<u64>,
+
     /// The RISC-V program to run, then its arguments: everything from
     /// PROGRAM on is the guest's, even words that look like pvm's options
     /// (`pvm prog --version` runs `prog --version`).
@@ -91,6 +110,11 @@ fn parse_size(s: &str) -> Result<usize, String> {
         .ok_or_else(|| format!("not a size: {s:?} (use e.g. 65536, 512K or 64M)"))
 }
 
+/// A signal mask in hexadecimal (`0x1000`).
+fn parse_mask(s: &str) -> Result<u64, String> {
+    u64::from_str_radix(s.trim_start_matches("0x"), 16).map_err(|_| format!("not a mask: {s:?}"))
+}
+
 impl Cli {
     /// The program to run.
     pub fn program(&self) -> &OsString {
@@ -100,6 +124,34 @@ impl Cli {
     /// Its arguments (argv[1..]).
     pub fn args(&self) -> &[OsString] {
         &self.command[1..]
+    }
+
+    /// The options a pvm that this one starts for a guest's `execve`
+    /// gets: the same sysroot, engine, code cache size and `--strace`.
+    pub fn relaunch_options(&self) -> Vec<OsString> {
+        let mut o: Vec<OsString> = Vec::new();
+        if let Some(s) = self.sysroot() {
+            o.push("-L".into());
+            o.push(s.into_os_string());
+        }
+        o.push("--engine".into());
+        o.push(
+            match self.engine {
+                EngineKind::Jit => "jit",
+                EngineKind::Interp => "interp",
+            }
+            .into(),
+        );
+        o.push("--code-cache-size".into());
+        o.push(self.code_cache_size.to_string().into());
+        if self.strace {
+            o.push("--strace".into());
+        }
+        if self.threads == Threads::One {
+            o.push("--threads".into());
+            o.push("one".into());
+        }
+        o
     }
 
     /// The sysroot to use: the option, then `$PVM_SYSROOT`, then Debian's
@@ -172,6 +224,39 @@ mod tests {
         assert_eq!((c.engine, c.code_cache_size), (EngineKind::Jit, 65536));
         assert!(Cli::try_parse_from(["pvm", "--code-cache-size", "12Q", "p"]).is_err());
         assert!(Cli::try_parse_from(["pvm"]).is_err());
+    }
+
+    #[test]
+    fn exec_options() {
+        let c = parse(&[
+            "pvm",
+            "--guest-child",
+            "--ignored-signals",
+            "0x1001",
+            "--argv0=-sh",
+            "--",
+            "-prog",
+            "x",
+        ]);
+        assert!(c.guest_child);
+        assert_eq!(c.ignored_signals, Some(0x1001));
+        assert_eq!(c.argv0.as_deref(), Some(std::ffi::OsStr::new("-sh")));
+        assert_eq!((c.program().to_str(), c.args().len()), (Some("-prog"), 1));
+        let c = parse(&["pvm", "-0", "name", "--engine", "interp", "-L", "/s", "p"]);
+        assert_eq!(c.argv0.as_deref(), Some(std::ffi::OsStr::new("name")));
+        let o = c.relaunch_options();
+        let o: Vec<&str> = o.iter().map(|s| s.to_str().unwrap()).collect();
+        assert_eq!(
+            o,
+            [
+                "-L",
+                "/s",
+                "--engine",
+                "interp",
+                "--code-cache-size",
+                "33554432"
+            ]
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! to [`FileStat`]), the kernel `struct termios`.
 //!
 //! With a sysroot (`-L`), absolute paths the guest looks up (open, stat,
-//! access, readlink) are tried inside the sysroot first and used from there
+//! access, readlink, and so `execve`) are tried inside the sysroot first and used from there
 //! when they exist, as qemu-user's `-L` does: that is how the guest's
 //! dynamic linker finds its libraries (`/lib/libc.so.6`) in
 //! `/usr/riscv64-linux-gnu`.
@@ -17,8 +17,9 @@ use std::ffi::CStr;
 use std::io::Write;
 use std::sync::OnceLock;
 use vm_core::host::{
-    Errno, FileStat, Flock, FutexArgs, HostOs, HostProt, HostSigAction, HostSignal, HostUname,
-    ITimer, Ids, PollFd, StatFs, SysInfo, SysResult, Termios, Timespec, WinSize,
+    Errno, ExecRequest, FileStat, Flock, FutexArgs, HostOs, HostProt, HostSigAction, HostSignal,
+    HostUname, ITimer, Ids, PollFd, ProcessEnd, StatFs, SysInfo, SysResult, Termios, Timespec,
+    WaitInfo, WinSize,
 };
 
 /// The Linux host: every call goes to the kernel; its only state is the
@@ -63,7 +64,7 @@ impl LinuxHost {
     }
 
     /// `path`, or its copy inside the sysroot when that exists.
-    fn map<'a>(&self, path: &'a [u8]) -> Cow<'a, [u8]> {
+    pub(crate) fn map<'a>(&self, path: &'a [u8]) -> Cow<'a, [u8]> {
         let Some(root) = self.sysroot.get() else {
             return Cow::Borrowed(path);
         };
@@ -254,6 +255,20 @@ impl HostOs for LinuxHost {
         }
     }
 
+    fn exit(&self, exe: &[u8], status: vm_core::process::ExitStatus) -> ! {
+        use vm_core::process::ExitStatus;
+        match status {
+            ExitStatus::Exited(c) => crate::proc::end_process(ProcessEnd::Exit(c & 0xff)),
+            ExitStatus::Signaled(r) if crate::proc::is_child() => {
+                crate::proc::end_process(ProcessEnd::Signal(r.signo))
+            }
+            ExitStatus::Signaled(r) => {
+                crate::report_signal(&lossy(exe), &r);
+                crate::proc::end_process(ProcessEnd::Exit(128 + r.signo))
+            }
+        }
+    }
+
     fn threads(&self) -> bool {
         !self.one_thread()
     }
@@ -319,11 +334,6 @@ impl HostOs for LinuxHost {
         // SAFETY: membarrier takes no pointers.
         let r = unsafe { libc::syscall(libc::SYS_membarrier, cmd, flags, cpu_id) };
         check_long(r).map(|v| v as i64)
-    }
-
-    fn set_pdeathsig(&self, signo: i32) -> SysResult<()> {
-        // SAFETY: prctl with integer arguments only.
-        check(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, signo as libc::c_ulong) }).map(drop)
     }
 
     fn code_faults(&self) -> bool {
@@ -621,8 +631,13 @@ impl HostOs for LinuxHost {
             tv_nsec: t.nsec,
         });
         let tp = t.as_ref().map_or(std::ptr::null(), |t| t as *const _);
+        // As for `sleep`: a signal caught just before the wait ends it.
         // SAFETY: `p` holds `p.len()` pollfds; `tp` is null or a timespec.
-        let n = check(unsafe { libc::ppoll(p.as_mut_ptr(), p.len() as _, tp, std::ptr::null()) })?;
+        let n = crate::signals::interruptible(|mask| unsafe {
+            libc::ppoll(p.as_mut_ptr(), p.len() as _, tp, mask)
+        })
+        .ok_or(Errno::EINTR)?;
+        let n = check(n)?;
         for (f, h) in fds.iter_mut().zip(&p) {
             f.revents = h.revents;
         }
@@ -757,21 +772,35 @@ impl HostOs for LinuxHost {
     }
 
     fn sleep(&self, d: Timespec) -> SysResult<()> {
-        let mut req = libc::timespec {
-            tv_sec: d.sec,
-            tv_nsec: d.nsec,
-        };
+        let now = || self.clock_gettime(libc::CLOCK_MONOTONIC);
+        let start = now()?;
+        let end = (start.sec as i128 * 1_000_000_000 + start.nsec as i128)
+            .saturating_add(d.sec as i128 * 1_000_000_000 + d.nsec as i128);
         loop {
-            // SAFETY: `req` and `rem` are valid timespecs.
-            let mut rem: libc::timespec = unsafe { std::mem::zeroed() };
-            let r = unsafe { libc::clock_nanosleep(libc::CLOCK_MONOTONIC, 0, &req, &mut rem) };
+            let t = now()?;
+            let left = end - (t.sec as i128 * 1_000_000_000 + t.nsec as i128);
+            if left <= 0 {
+                return Ok(());
+            }
+            let req = libc::timespec {
+                tv_sec: (left / 1_000_000_000).min(i64::MAX as i128) as i64,
+                tv_nsec: (left % 1_000_000_000) as i64,
+            };
+            // A signal the core catches ends the sleep (the guest's
+            // handler may run), even one caught just before it began;
+            // any other only interrupted it.
+            // SAFETY: no descriptors; `req` and the mask are valid.
+            let r = crate::signals::interruptible(|mask| unsafe {
+                libc::ppoll(std::ptr::null_mut(), 0, &req, mask)
+            });
             match r {
-                0 => return Ok(()),
-                // A signal the core catches ends the sleep (the guest's
-                // handler may run); any other only interrupted it.
-                libc::EINTR if crate::signals::pending() => return Err(Errno::EINTR),
-                libc::EINTR => req = rem,
-                e => return Err(Errno(e)),
+                None => return Err(Errno::EINTR),
+                Some(r) if r < 0 => match errno() {
+                    Errno::EINTR if crate::signals::pending() => return Err(Errno::EINTR),
+                    Errno::EINTR => {}
+                    e => return Err(e),
+                },
+                Some(_) => {}
             }
         }
     }
@@ -790,6 +819,66 @@ impl HostOs for LinuxHost {
 
     fn setitimer(&self, which: i32, new: Option<ITimer>) -> SysResult<ITimer> {
         crate::signals::setitimer(which, new)
+    }
+
+    fn fork(&self, exit_signal: i32, wait_exec: bool) -> SysResult<i32> {
+        crate::proc::fork(exit_signal, wait_exec)
+    }
+
+    fn vfork(&self, child: &mut dyn FnMut() -> ProcessEnd) -> SysResult<i32> {
+        crate::proc::vfork(child)
+    }
+
+    fn execve(&self, req: ExecRequest) -> Errno {
+        crate::proc::execve(self, req)
+    }
+
+    fn wait4(&self, pid: i32, options: i32) -> SysResult<Option<WaitInfo>> {
+        crate::proc::wait4(pid, options)
+    }
+
+    fn waitid(&self, idtype: i32, id: i32, options: i32) -> SysResult<Option<WaitInfo>> {
+        crate::proc::waitid(idtype, id, options)
+    }
+
+    fn kill(&self, pid: i32, sig: i32) -> SysResult<()> {
+        crate::proc::kill(pid, sig)
+    }
+
+    fn setpgid(&self, pid: i32, pgid: i32) -> SysResult<()> {
+        crate::proc::setpgid(pid, pgid)
+    }
+
+    fn getpgid(&self, pid: i32) -> SysResult<i32> {
+        crate::proc::getpgid(pid)
+    }
+
+    fn setsid(&self) -> SysResult<i32> {
+        crate::proc::setsid()
+    }
+
+    fn getsid(&self, pid: i32) -> SysResult<i32> {
+        crate::proc::getsid(pid)
+    }
+
+    fn tcgetpgrp(&self, fd: i32) -> SysResult<i32> {
+        crate::proc::tcgetpgrp(fd)
+    }
+
+    fn tcsetpgrp(&self, fd: i32, pgrp: i32) -> SysResult<()> {
+        crate::proc::tcsetpgrp(fd, pgrp)
+    }
+
+    fn pdeathsig(&self, set: Option<i32>) -> SysResult<i32> {
+        crate::proc::pdeathsig(set)
+    }
+
+    fn children_cpu_time(&self) -> SysResult<Timespec> {
+        crate::proc::children_cpu_time()
+    }
+
+    fn set_child_signal_flags(&self, nocldstop: bool, nocldwait: bool) {
+        crate::signals::set_child_flags(nocldstop, nocldwait);
     }
 
     fn random(&self, buf: &mut [u8]) -> SysResult<usize> {

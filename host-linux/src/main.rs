@@ -4,7 +4,9 @@
 //! space on the [`host::LinuxHost`], load the program (and its dynamic
 //! linker) with `vm_core::loader`, run it with the chosen engine through
 //! `vm_core::process`, then leave with the guest's exit status (or
-//! 128 + signal number, after a one-line report, when a signal killed it).
+//! 128 + signal number, after a one-line report, when a signal killed it;
+//! a pvm whose parent is a guest dies of that signal instead, see
+//! [`proc`]).
 //!
 //! pvm's own failures exit with [`EXIT_INTERNAL`] after one line on stderr;
 //! that includes a panic anywhere (see [`install_panic_hook`]).
@@ -14,12 +16,15 @@ mod cli;
 mod difftest;
 mod fault;
 mod host;
+mod proc;
 mod signals;
 
 use clap::Parser;
 use cli::{Cli, EngineKind};
 use host::{LinuxHost, lossy};
+use std::os::unix::ffi::OsStrExt;
 use std::time::Instant;
+use vm_core::host::ProcessEnd;
 use vm_core::loader::{self, LoadConfig};
 use vm_core::memory::GuestMemory;
 use vm_core::process::{Engine, ExitStatus, Options, Process, Thread};
@@ -48,6 +53,10 @@ fn install_panic_hook() {
             .unwrap_or_default();
         let msg = msg.replace('\n', " ");
         eprintln!("pvm: internal error: {msg}{at}");
+        if proc::is_child() {
+            // No exit handlers: a vfork child shares the parent's memory.
+            proc::end_process(ProcessEnd::Exit(EXIT_INTERNAL));
+        }
         std::process::exit(EXIT_INTERNAL);
     }));
 }
@@ -55,11 +64,14 @@ fn install_panic_hook() {
 fn main() {
     install_panic_hook();
     let cli = Cli::parse();
-    std::process::exit(run(&cli));
+    match run(&cli) {
+        ProcessEnd::Exit(code) if !proc::is_child() => std::process::exit(code),
+        end => proc::end_process(end),
+    }
 }
 
 /// The one-line report of a guest killed by a signal.
-fn report_signal(program: &str, r: &Report) {
+pub(crate) fn report_signal(program: &str, r: &Report) {
     let name = signal::name(r.signo).unwrap_or("SIG?");
     let mut line = format!(
         "pvm: {program}: guest terminated by signal {name} ({}) at pc {:#x}",
@@ -72,17 +84,34 @@ fn report_signal(program: &str, r: &Report) {
     eprintln!("{line}");
 }
 
-fn run(cli: &Cli) -> i32 {
+/// Run the guest; how pvm must end. A pvm whose parent is a guest
+/// ([`proc::is_child`]) dies of the signal that killed its guest; the
+/// outermost one reports it and exits with 128 + signal, as a shell would.
+fn run(cli: &Cli) -> ProcessEnd {
+    if cli.guest_child {
+        proc::mark_child();
+    }
+    proc::set_relaunch(cli.relaunch_options());
+    let code = run_guest(cli);
+    match code {
+        Err(code) => ProcessEnd::Exit(code),
+        Ok(end) => end,
+    }
+}
+
+/// Load and run the guest: `Err` with pvm's exit status when it cannot.
+fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
     let program = cli.program().as_encoded_bytes();
     let shown = lossy(program);
     let mem = match GuestMemory::new(&HOST, loader::ADDRESS_SPACE_SIZE) {
         Ok(m) => m,
         Err(e) => {
             eprintln!("pvm: cannot reserve the guest address space: {e}");
-            return EXIT_INTERNAL;
+            return Err(EXIT_INTERNAL);
         }
     };
-    let mut argv: Vec<&[u8]> = vec![program];
+    let argv0 = cli.argv0.as_ref().map_or(program, |a| a.as_encoded_bytes());
+    let mut argv: Vec<&[u8]> = vec![argv0];
     argv.extend(cli.args().iter().map(|a| a.as_encoded_bytes()));
     let env = cli.environment(std::env::vars_os().map(|(k, v)| {
         let mut e = k.into_encoded_bytes();
@@ -106,12 +135,13 @@ fn run(cli: &Cli) -> i32 {
         Ok(l) => l,
         Err(e) => {
             eprintln!("pvm: {shown}: {e}");
-            return e.exit_code();
+            return Err(e.exit_code());
         }
     };
     // /proc/self/exe: the program's absolute path, symlinks resolved, as
-    // the kernel reports it.
-    let exe_path = std::fs::canonicalize(cli.program())
+    // the kernel reports it (of the file loaded: the sysroot's, if there).
+    let loaded_path = std::ffi::OsStr::from_bytes(&HOST.map(program)).to_os_string();
+    let exe_path = std::fs::canonicalize(loaded_path)
         .map(|p| p.into_os_string().into_encoded_bytes())
         .unwrap_or_else(|_| program.to_vec());
     let engine_kind = match cli.engine {
@@ -129,10 +159,24 @@ fn run(cli: &Cli) -> i32 {
         HOST.set_one_thread();
     }
     let process = Process::new(&HOST, mem, exe_path, options);
+    // What execve keeps: ignored signals stay ignored (those pvm inherited
+    // as ignored, and those a guest that exec'd this pvm ignored), and the
+    // mask pvm started with is the guest's. Only now, with pvm's handlers
+    // in place, may the host deliver signals that were blocked.
+    let ignored = signals::inherited_ignored() | cli.ignored_signals.unwrap_or(0);
+    for signo in 1..=signal::NSIG {
+        if ignored & signal::bit(signo) != 0 && signo != signal::SIGKILL && signo != signal::SIGSTOP
+        {
+            process.signals.lock().actions[(signo - 1) as usize].handler = signal::SIG_IGN;
+            signal::sync_host(&process, signo);
+        }
+    }
     let mut thread = Thread {
         tid: vm_core::host::HostOs::gettid(&HOST),
+        sigmask: signals::initial_mask() & !signal::UNBLOCKABLE,
         ..Default::default()
     };
+    signals::unblock_all();
     thread.cpu.pc = loaded.entry;
     thread.cpu.x[2] = loaded.sp;
     let mut engine: Box<dyn Engine + Send> = match process.engine() {
@@ -142,7 +186,7 @@ fn run(cli: &Cli) -> i32 {
                 "pvm: cannot start the translator with a {}-byte code cache: {e}",
                 cli.code_cache_size
             );
-            return EXIT_INTERNAL;
+            return Err(EXIT_INTERNAL);
         }
     };
     let start = Instant::now();
@@ -164,13 +208,15 @@ fn run(cli: &Cli) -> i32 {
     if cli.stats {
         print_stats(&process, &thread, engine.as_ref(), wall);
     }
-    match killed {
+    Ok(match killed {
+        // The parent (a shell) reports it, as for a native process.
+        Some(r) if proc::is_child() => ProcessEnd::Signal(r.signo),
         Some(r) => {
             report_signal(&shown, &r);
-            128 + r.signo
+            ProcessEnd::Exit(128 + r.signo)
         }
-        None => status.code(),
-    }
+        None => ProcessEnd::Exit(status.code()),
+    })
 }
 
 fn print_stats(process: &Process, thread: &Thread, engine: &dyn Engine, wall: std::time::Duration) {

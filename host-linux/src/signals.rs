@@ -11,7 +11,7 @@
 //! not handled here: [`crate::fault`] owns it.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
 
 /// The host signal that interrupts one of pvm's own threads
 /// (`HostOs::interrupt_thread`): the highest real-time signal, which pvm
@@ -65,6 +65,10 @@ static ARRIVED: AtomicU64 = AtomicU64::new(0);
 static CODE_PID: [AtomicU64; 64] = [const { AtomicU64::new(0) }; 64];
 /// Per signal, the latest arrival's `si_uid`.
 static UID: [AtomicU32; 64] = [const { AtomicU32::new(0) }; 64];
+/// The latest `SIGCHLD`'s `si_status`.
+static CHILD_STATUS: AtomicI32 = AtomicI32::new(0);
+/// `SA_NOCLDSTOP | SA_NOCLDWAIT` as the guest set them for `SIGCHLD`.
+static CHILD_FLAGS: AtomicI32 = AtomicI32::new(0);
 
 /// The handler: async-signal-safe, it only stores atomics.
 extern "C" fn on_signal(signo: i32, info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {
@@ -82,6 +86,10 @@ extern "C" fn on_signal(signo: i32, info: *mut libc::siginfo_t, _ctx: *mut libc:
             Ordering::Relaxed,
         );
         UID[i].store(uid, Ordering::Relaxed);
+        if signo == libc::SIGCHLD {
+            // SAFETY: as above; SIGCHLD carries the child layout.
+            CHILD_STATUS.store(unsafe { (*info).si_status() }, Ordering::Relaxed);
+        }
     }
     ARRIVED.fetch_or(1 << i, Ordering::Release);
 }
@@ -102,6 +110,9 @@ pub fn set_action(signo: i32, action: HostSigAction) {
             sa.sa_flags = libc::SA_SIGINFO;
         }
     }
+    if signo == libc::SIGCHLD {
+        sa.sa_flags |= CHILD_FLAGS.load(Ordering::Relaxed);
+    }
     // SAFETY: `sa` is fully initialised; the handler is async-signal-safe.
     unsafe {
         libc::sigemptyset(&mut sa.sa_mask);
@@ -111,6 +122,31 @@ pub fn set_action(signo: i32, action: HostSigAction) {
         // One caught before, not taken yet, no longer applies.
         ARRIVED.fetch_and(!(1 << (signo - 1)), Ordering::AcqRel);
     }
+}
+
+/// Remember the guest's `SA_NOCLDSTOP`/`SA_NOCLDWAIT` for the next
+/// [`set_action`] of `SIGCHLD`.
+pub fn set_child_flags(nocldstop: bool, nocldwait: bool) {
+    let mut f = 0;
+    if nocldstop {
+        f |= libc::SA_NOCLDSTOP;
+    }
+    if nocldwait {
+        f |= libc::SA_NOCLDWAIT;
+    }
+    CHILD_FLAGS.store(f, Ordering::Relaxed);
+}
+
+/// Forget every caught signal not taken yet (a forked child starts with
+/// none pending, as Linux's); returns them.
+pub fn clear() -> u64 {
+    ARRIVED.swap(0, Ordering::AcqRel)
+}
+
+/// Put back signals [`clear`] returned (after a vfork child, which
+/// shares this memory, has ended), keeping any that arrived since.
+pub fn restore(set: u64) {
+    ARRIVED.fetch_or(set, Ordering::AcqRel);
 }
 
 /// Has a caught signal arrived that was not taken yet, or was this thread
@@ -140,10 +176,50 @@ pub fn take() -> Option<HostSignal> {
                     code: (cp >> 32) as i32,
                     pid: cp as u32 as i32,
                     uid: UID[i].load(Ordering::Relaxed),
+                    status: if i as i32 + 1 == libc::SIGCHLD {
+                        CHILD_STATUS.load(Ordering::Relaxed)
+                    } else {
+                        0
+                    },
                 });
             }
             Err(now) => cur = now,
         }
+    }
+}
+
+/// Run the blocking host call `f` so that a caught signal arriving at any
+/// moment before it blocks still interrupts it: block every signal (but
+/// the faults), look for one already caught (then `None`: the caller
+/// reports `EINTR` without blocking), and let `f` unblock them atomically
+/// while it waits, by passing the mask it is given to `ppoll` or the like.
+/// Without this, a signal caught between the run loop's last look and the
+/// call (a guest's `pause()` right after `fork`) would be seen only after
+/// the call ends, which may be never.
+pub fn interruptible<R>(f: impl FnOnce(&libc::sigset_t) -> R) -> Option<R> {
+    // SAFETY: plain signal-mask calls on valid, initialised sets.
+    unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        for s in [
+            libc::SIGSEGV,
+            libc::SIGBUS,
+            libc::SIGILL,
+            libc::SIGFPE,
+            libc::SIGTRAP,
+        ] {
+            libc::sigdelset(&mut all, s);
+        }
+        libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut old);
+        // An interrupt from another thread counts as a caught signal.
+        let r = if ARRIVED.load(Ordering::Acquire) == 0 && !take_kick() {
+            Some(f(&old))
+        } else {
+            None
+        };
+        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+        r
     }
 }
 
@@ -213,4 +289,50 @@ pub fn setitimer(which: i32, new: Option<ITimer>) -> SysResult<ITimer> {
         interval: from_timeval(old.it_interval),
         value: from_timeval(old.it_value),
     })
+}
+
+/// The signals this process inherited as ignored (as `execve` keeps them),
+/// but SIGPIPE, which Rust's runtime ignores before `main`, and the two
+/// that cannot be ignored.
+pub fn inherited_ignored() -> u64 {
+    let mut set = 0;
+    for signo in 1..=64 {
+        if matches!(signo, libc::SIGPIPE | libc::SIGKILL | libc::SIGSTOP) {
+            continue;
+        }
+        // SAFETY: reads the disposition into a zeroed sigaction.
+        let mut sa: libc::sigaction = unsafe { std::mem::zeroed() };
+        let r = unsafe { libc::sigaction(signo, std::ptr::null(), &mut sa) };
+        if r == 0 && sa.sa_sigaction == libc::SIG_IGN {
+            set |= 1 << (signo - 1);
+        }
+    }
+    set
+}
+
+/// The host signal mask this process started with (bit `n-1` for signal
+/// `n`): `execve` keeps the mask, so it is the guest's.
+pub fn initial_mask() -> u64 {
+    // SAFETY: reads the mask into a zeroed set.
+    let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
+    unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, std::ptr::null(), &mut old) };
+    let mut set = 0;
+    for signo in 1..=64 {
+        // SAFETY: `old` is an initialised set.
+        if unsafe { libc::sigismember(&old, signo) } == 1 {
+            set |= 1 << (signo - 1);
+        }
+    }
+    set
+}
+
+/// Unblock every host signal: pvm keeps the guest's mask itself and
+/// must see (and record) every signal that arrives.
+pub fn unblock_all() {
+    // SAFETY: plain mask calls on an initialised set.
+    unsafe {
+        let mut none: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut none);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
+    }
 }

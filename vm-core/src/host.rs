@@ -17,6 +17,7 @@
 //! * Flag and command values use the Linux asm-generic encoding (the guest's);
 //!   a host translates them if its own differ.
 
+use alloc::vec::Vec;
 use core::fmt;
 
 /// A Linux errno value (always positive), the error type of every host call.
@@ -59,6 +60,7 @@ impl Errno {
     pub const ENOTEMPTY: Errno = Errno(39);
     pub const ELOOP: Errno = Errno(40);
     pub const ENODATA: Errno = Errno(61);
+    pub const ELIBBAD: Errno = Errno(80);
     pub const EOVERFLOW: Errno = Errno(75);
     pub const ENOTSUP: Errno = Errno(95);
     pub const ETIMEDOUT: Errno = Errno(110);
@@ -104,6 +106,7 @@ impl Errno {
             39 => "ENOTEMPTY",
             40 => "ELOOP",
             61 => "ENODATA",
+            80 => "ELIBBAD",
             75 => "EOVERFLOW",
             95 => "EOPNOTSUPP",
             110 => "ETIMEDOUT",
@@ -283,6 +286,9 @@ pub struct HostSignal {
     pub code: i32,
     pub pid: i32,
     pub uid: u32,
+    /// `si_status` of a `SIGCHLD` (the child's exit code or signal); 0
+    /// for other signals.
+    pub status: i32,
 }
 
 /// An interval timer (`struct itimerval`): the reload interval and the time
@@ -329,6 +335,58 @@ impl FutexArgs {
             ..FutexArgs::wait(n)
         }
     }
+}
+
+/// How a guest process ends, which its host process must mirror so that
+/// the parent's `wait` reports it as Linux would: an exit status, or death
+/// by a signal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProcessEnd {
+    Exit(i32),
+    Signal(i32),
+}
+
+/// What a successful `execve` runs (the core decided it: see
+/// `syscall/proc.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExecKind {
+    /// A RISC-V program: a new guest process, run by the host the way
+    /// this one is run (same sysroot, engine and options).
+    Guest,
+    /// A program of the host's own machine, run natively.
+    Native,
+}
+
+/// An `execve` the core has checked: `path` exists and is of `kind`.
+/// Signal state is the guest's (bit `n-1` for signal `n`): the mask and
+/// the ignored signals survive `execve`, and so do pending signals.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExecRequest {
+    pub kind: ExecKind,
+    /// The file to run, as the guest names it (the host applies its own
+    /// path rules, e.g. a sysroot, as for `openat`).
+    pub path: Vec<u8>,
+    /// The arguments, `argv[0]` included (never empty).
+    pub argv: Vec<Vec<u8>>,
+    pub envp: Vec<Vec<u8>>,
+    pub sigmask: u64,
+    pub ignored: u64,
+    pub pending: u64,
+}
+
+/// A child's state change, as `wait4` and `waitid` report it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WaitInfo {
+    pub pid: i32,
+    /// The `wait4` status word (Linux's encoding).
+    pub status: i32,
+    /// `waitid`'s `si_code` (`CLD_EXITED`...) and `si_status`.
+    pub code: i32,
+    pub si_status: i32,
+    pub uid: u32,
+    /// `struct rusage` as 18 longs (two timevals, then 14 counters): the
+    /// same layout on riscv64 and x86-64.
+    pub rusage: [i64; 18],
 }
 
 /// Everything `vm-core` needs from the host. See the module documentation
@@ -575,6 +633,17 @@ pub trait HostOs: Sync {
         false
     }
 
+    /// End the whole host process as the guest process ended (`status`;
+    /// `exe` is the program, for a report), from a thread other than the
+    /// one the host started it on: the only thread of a forked child.
+    /// Default: never returns (a host without fork has no such thread).
+    fn exit(&self, exe: &[u8], status: crate::process::ExitStatus) -> ! {
+        let _ = (exe, status);
+        loop {
+            let _ = self.sleep(Timespec { sec: 3600, nsec: 0 });
+        }
+    }
+
     /// Run `f` on a new host thread (a guest thread runs there). A host
     /// that runs one thread keeps the default, `EAGAIN` (and says so in
     /// [`HostOs::threads`]).
@@ -617,13 +686,103 @@ pub trait HostOs: Sync {
         Err(Errno::ENOSYS)
     }
 
-    /// Ask for signal `signo` (0: none) when the process's parent dies
-    /// (`prctl(PR_SET_PDEATHSIG)`); it arrives through
-    /// [`HostOs::take_signal`]. Default: accepted, never sent (a host
-    /// without parent processes).
-    fn set_pdeathsig(&self, signo: i32) -> SysResult<()> {
-        let _ = signo;
-        Ok(())
+    // ---- processes ------------------------------------------------------
+    //
+    // A guest process is one host process (see `syscall/proc.rs`): its
+    // children are host children, process ids are host ids. A host
+    // without processes keeps the defaults: `ENOSYS`.
+
+    /// Duplicate the whole process, as `fork` does (the guest memory is a
+    /// private host mapping, so the child gets a copy-on-write copy): 0 in
+    /// the child, the child's pid in the parent. The child's exit raises
+    /// `exit_signal` (0: none) in the parent. The child's host state is
+    /// the parent's minus what `fork` drops (pending signals, timers).
+    /// With `wait_exec` (`CLONE_VFORK` without `CLONE_VM`), the parent
+    /// returns only once the child has exec'd or exited.
+    fn fork(&self, exit_signal: i32, wait_exec: bool) -> SysResult<i32> {
+        let _ = (exit_signal, wait_exec);
+        Err(Errno::ENOSYS)
+    }
+
+    /// Run `child` in a new host process that shares this one's memory
+    /// (as `clone(CLONE_VM | CLONE_VFORK)`), suspending the caller until
+    /// that process calls [`HostOs::execve`] successfully or `child`
+    /// returns; the process then ends as `child` says. Returns the child's
+    /// pid. Only the calling thread waits; `child` must leave every shared
+    /// structure as it found it except guest memory.
+    fn vfork(&self, child: &mut dyn FnMut() -> ProcessEnd) -> SysResult<i32> {
+        let _ = child;
+        Err(Errno::ENOSYS)
+    }
+
+    /// Replace this process with `req`; returns only on failure, with the
+    /// errno for the guest.
+    fn execve(&self, req: ExecRequest) -> Errno {
+        let _ = req;
+        Errno::ENOSYS
+    }
+
+    /// `wait4(pid, options)` (Linux `WNOHANG`, `WUNTRACED`, `WCONTINUED`,
+    /// `__WALL`, `__WCLONE` values); `None` when `WNOHANG` found nothing.
+    fn wait4(&self, pid: i32, options: i32) -> SysResult<Option<WaitInfo>> {
+        let _ = (pid, options);
+        Err(Errno::ENOSYS)
+    }
+
+    /// `waitid(idtype, id, options)`; `None` when `WNOHANG` found nothing.
+    fn waitid(&self, idtype: i32, id: i32, options: i32) -> SysResult<Option<WaitInfo>> {
+        let _ = (idtype, id, options);
+        Err(Errno::ENOSYS)
+    }
+
+    /// `kill(pid, sig)` for another process or a process group. Default:
+    /// there is no other process (`ESRCH`).
+    fn kill(&self, pid: i32, sig: i32) -> SysResult<()> {
+        let _ = (pid, sig);
+        Err(Errno::ESRCH)
+    }
+
+    fn setpgid(&self, pid: i32, pgid: i32) -> SysResult<()> {
+        let _ = (pid, pgid);
+        Err(Errno::ENOSYS)
+    }
+    fn getpgid(&self, pid: i32) -> SysResult<i32> {
+        let _ = pid;
+        Err(Errno::ENOSYS)
+    }
+    fn setsid(&self) -> SysResult<i32> {
+        Err(Errno::ENOSYS)
+    }
+    fn getsid(&self, pid: i32) -> SysResult<i32> {
+        let _ = pid;
+        Err(Errno::ENOSYS)
+    }
+    /// `ioctl(fd, TIOCGPGRP)`.
+    fn tcgetpgrp(&self, fd: i32) -> SysResult<i32> {
+        let _ = fd;
+        Err(Errno::ENOTTY)
+    }
+    /// `ioctl(fd, TIOCSPGRP, pgrp)`.
+    fn tcsetpgrp(&self, fd: i32, pgrp: i32) -> SysResult<()> {
+        let _ = (fd, pgrp);
+        Err(Errno::ENOTTY)
+    }
+    /// `prctl(PR_SET_PDEATHSIG, sig)` when `set` is given, then the
+    /// current value (`PR_GET_PDEATHSIG`).
+    fn pdeathsig(&self, set: Option<i32>) -> SysResult<i32> {
+        let _ = set;
+        Err(Errno::ENOSYS)
+    }
+    /// CPU time used by the children that were waited for (user and
+    /// system, as `getrusage(RUSAGE_CHILDREN)` counts it). Default: none.
+    fn children_cpu_time(&self) -> SysResult<Timespec> {
+        Ok(Timespec::default())
+    }
+    /// The guest's `SA_NOCLDSTOP` and `SA_NOCLDWAIT` for `SIGCHLD`, which
+    /// decide when the host reports children and whether it reaps them.
+    /// Called before [`HostOs::set_signal_action`] for `SIGCHLD`.
+    fn set_child_signal_flags(&self, nocldstop: bool, nocldwait: bool) {
+        let _ = (nocldstop, nocldwait);
     }
 
     // ---- diagnostics ----------------------------------------------------

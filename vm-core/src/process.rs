@@ -297,6 +297,33 @@ impl Process {
         !self.host.threads() && self.threads.lock().len() > 1
     }
 
+    /// Run the child of `vfork` (`clone(CLONE_VM | CLONE_VFORK)`), which
+    /// shares this process's memory, including this `Process`, until it
+    /// execs or exits: a loop of its own that leaves the parent's threads,
+    /// their registry and the parent's end state alone, and returns how
+    /// the child ended.
+    pub fn run_vfork_child(&self, thread: &mut Thread, engine: &mut dyn Engine) -> ExitStatus {
+        thread.shared = None;
+        loop {
+            let trap = engine.run(&mut thread.cpu, &self.mem);
+            let at = thread.cpu.pc;
+            let killed = match trap {
+                Trap::Budget => signal::deliver_pending(self, thread, at),
+                Trap::Ecall => match syscall::dispatch(self, thread) {
+                    Flow::Continue => signal::deliver_pending(self, thread, at),
+                    Flow::Exit(code) | Flow::ExitThread(code) => {
+                        return ExitStatus::Exited(code);
+                    }
+                },
+                other => signal::deliver_trap(self, thread, other),
+            };
+            if let Some(report) = killed {
+                return ExitStatus::Signaled(report);
+            }
+            thread.block = None;
+        }
+    }
+
     /// The live threads' ids.
     pub fn thread_ids(&self) -> Vec<i32> {
         self.threads.lock().iter().map(|t| t.tid).collect()
@@ -540,6 +567,35 @@ impl Process {
         }
     }
 
+    /// Run `fork` (the host's process fork, in `f`) so that the child,
+    /// which has only the calling thread, inherits no lock another thread
+    /// held: every lock the core's threads share is taken first, in the
+    /// order the core always takes them, and released on both sides.
+    pub fn fork_with<R>(&self, f: impl FnOnce() -> R) -> R {
+        let code = self.code.lock().clone();
+        let _code = code.as_ref().map(|c| c.lock_for_fork());
+        let _space = self.mem.lock_space();
+        let _maps = self.mem.maps.lock();
+        let _threads = self.threads.lock();
+        let _green = self.green.lock();
+        let _signals = self.signals.lock();
+        f()
+    }
+
+    /// In a forked child: `thread` (with its new `tid`) is the process's
+    /// only thread, as Linux keeps only the thread that forked. The others'
+    /// state goes, and this thread now ends the process itself.
+    pub fn forked_child(&self, thread: &mut Thread) {
+        let sh = Arc::new(ThreadShared::new(thread.tid, thread.sigmask));
+        *self.threads.lock() = alloc::vec![sh.clone()];
+        thread.shared = Some(sh);
+        *self.green.lock() = crate::sched::RunQueue::default();
+        self.first_tid.store(thread.tid as u32, Ordering::Relaxed);
+        if let Some(c) = &*self.code.lock() {
+            c.forked_child();
+        }
+    }
+
     /// Start a guest thread: `thread` (its registers already set up by
     /// `clone`) runs with its own engine on a new host thread. `setup`
     /// runs once the new thread's id is known, before either thread goes
@@ -591,7 +647,10 @@ impl Process {
             }
             thread.tid = tid;
             thread.shared = child_hs.shared.lock().take();
-            let _ = me.run_thread(&mut thread, engine.as_mut());
+            if let ThreadEnd::Process(status) = me.run_thread(&mut thread, engine.as_mut()) {
+                // Only in a forked child, where this thread is the first.
+                me.host.exit(&me.exe_path, status);
+            }
             drop(engine);
         }))?;
         let tid = loop {

@@ -73,6 +73,8 @@ pub const SIG_DFL: u64 = 0;
 pub const SIG_IGN: u64 = 1;
 
 /// `sa_flags` bits (asm-generic).
+pub const SA_NOCLDSTOP: u64 = 1;
+pub const SA_NOCLDWAIT: u64 = 2;
 pub const SA_SIGINFO: u64 = 4;
 pub const SA_ONSTACK: u64 = 0x0800_0000;
 pub const SA_RESTART: u64 = 0x1000_0000;
@@ -89,6 +91,13 @@ pub const TRAP_BRKPT: i32 = 1;
 pub const SEGV_MAPERR: i32 = 1;
 pub const SEGV_ACCERR: i32 = 2;
 pub const BUS_ADRALN: i32 = 1;
+/// `SIGCHLD` codes: exited, killed, killed with a core dump, trapped,
+/// stopped, continued.
+pub const CLD_EXITED: i32 = 1;
+pub const CLD_KILLED: i32 = 2;
+pub const CLD_DUMPED: i32 = 3;
+pub const CLD_STOPPED: i32 = 5;
+pub const CLD_CONTINUED: i32 = 6;
 
 /// The mask bit of `signo`.
 pub const fn bit(signo: i32) -> u64 {
@@ -178,6 +187,21 @@ impl SigInfo {
             signo,
             code,
             fields: SigFields::Kill { pid, uid },
+        }
+    }
+
+    /// A `SIGCHLD` about child `pid` (`code` is `CLD_EXITED`...,
+    /// `status` the exit code or signal). The child's CPU times are not
+    /// reported (zero).
+    pub fn child(code: i32, pid: i32, uid: u32, status: i32) -> SigInfo {
+        let mut raw = [0u8; SIGINFO_SIZE - 16];
+        raw[0..4].copy_from_slice(&pid.to_le_bytes());
+        raw[4..8].copy_from_slice(&uid.to_le_bytes());
+        raw[8..12].copy_from_slice(&status.to_le_bytes());
+        SigInfo {
+            signo: SIGCHLD,
+            code,
+            fields: SigFields::Raw(raw),
         }
     }
 
@@ -469,6 +493,11 @@ pub fn host_action(signo: i32, act: &SigAction) -> Option<HostSigAction> {
 /// Tell the host how to treat `signo` under the guest's disposition now.
 pub fn sync_host(process: &Process, signo: i32) {
     let act = process.signals.lock().actions[(signo - 1) as usize];
+    if signo == SIGCHLD {
+        process
+            .host
+            .set_child_signal_flags(act.flags & SA_NOCLDSTOP != 0, act.flags & SA_NOCLDWAIT != 0);
+    }
     if let Some(a) = host_action(signo, &act) {
         process.host.set_signal_action(signo, a);
     }
@@ -487,12 +516,12 @@ pub fn take_host_signals(process: &Process, thread: &mut Thread) {
     }
     while let Some(s) = process.host.take_signal() {
         if (1..=NSIG).contains(&s.signo) {
-            send(
-                process,
-                thread,
-                SigInfo::kill(s.signo, s.code, s.pid, s.uid),
-                true,
-            );
+            let info = if s.signo == SIGCHLD && (CLD_EXITED..=CLD_CONTINUED).contains(&s.code) {
+                SigInfo::child(s.code, s.pid, s.uid, s.status)
+            } else {
+                SigInfo::kill(s.signo, s.code, s.pid, s.uid)
+            };
+            send(process, thread, info, true);
         }
     }
 }
@@ -1423,6 +1452,7 @@ mod tests {
             code: SI_USER,
             pid,
             uid: 5,
+            status: 0,
         }
     }
 

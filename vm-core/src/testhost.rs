@@ -294,8 +294,15 @@ impl HostOs for TestHost {
         };
         m.map(|m| file_stat(&m)).map_err(errno)
     }
-    fn faccessat(&self, _d: i32, _p: &[u8], _m: i32, _f: i32) -> SysResult<()> {
-        Err(Errno::ENOSYS)
+    /// Existence, and for `X_OK` an execute bit (the tests run as one
+    /// user; finer permission checks are the real host's).
+    fn faccessat(&self, dirfd: i32, path: &[u8], mode: i32, _f: i32) -> SysResult<()> {
+        check_dirfd(dirfd, path)?;
+        let m = std::fs::metadata(host_path(path)).map_err(errno)?;
+        if mode & 1 != 0 && m.mode() & 0o111 == 0 {
+            return Err(Errno::EACCES);
+        }
+        Ok(())
     }
     fn readlinkat(&self, _d: i32, _p: &[u8], _b: &mut [u8]) -> SysResult<usize> {
         Err(Errno::ENOSYS)

@@ -660,6 +660,38 @@ fn load_interp(
     Ok((pl.bias, img.entry.wrapping_add(pl.bias)))
 }
 
+/// Check, as `execve` does before its point of no return, that `path` is
+/// a RISC-V program [`load`] would accept into an address space of
+/// `space` bytes: executable, valid headers, segments that fit, and an
+/// interpreter that exists and is valid (looked up through the host, so
+/// with its path rules, e.g. a sysroot). Nothing is mapped.
+pub fn probe(host: &'static dyn HostOs, path: &[u8], space: u64) -> Result<(), LoadError> {
+    let layout = Layout::for_size(space);
+    let file = HostFile::open(host, path, true)?;
+    let img = file.read_elf()?;
+    let base = (img.e_type == elf::ET_DYN).then_some(layout.dyn_base);
+    let pl = place(&img, base, layout.min_addr, layout.mmap_top)?;
+    if pl.hi >= layout.mmap_top {
+        return Err(LoadError::NoLoadableSegments);
+    }
+    if let Some(p) = img.phdrs.iter().find(|p| p.p_type == elf::PT_INTERP) {
+        let ipath = file.read_interp_path(p)?;
+        let (ifile, full) = open_interp(host, &ipath, None)?;
+        let bad = |e| LoadError::BadInterpreter {
+            path: full.clone(),
+            error: Box::new(e),
+        };
+        let iimg = ifile.read_elf().map_err(bad)?;
+        let (lo, hi) = extent(&iimg);
+        let ibase = (iimg.e_type == elf::ET_DYN).then_some(layout.min_addr);
+        if iimg.e_type == elf::ET_DYN && hi - lo > layout.mmap_top - layout.min_addr {
+            return Err(bad(LoadError::Memory(Errno::ENOMEM)));
+        }
+        place(&iimg, ibase, layout.min_addr, layout.mmap_top).map_err(bad)?;
+    }
+    Ok(())
+}
+
 /// Load the program `cfg.path` (and its interpreter) into the fresh
 /// address space `mem` and build its initial stack. Also sets `mem.maps`'
 /// `brk_start`, `brk`, `mmap_top` and `mmap_min`.

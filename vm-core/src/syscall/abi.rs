@@ -67,6 +67,8 @@ pub const TCSETS: u64 = 0x5402;
 pub const TCSETSW: u64 = 0x5403;
 pub const TCSETSF: u64 = 0x5404;
 pub const TIOCGWINSZ: u64 = 0x5413;
+pub const TIOCGPGRP: u64 = 0x540f;
+pub const TIOCSPGRP: u64 = 0x5410;
 /// Size of the kernel `struct termios` (asm-generic).
 pub const TERMIOS_SIZE: usize = 36;
 

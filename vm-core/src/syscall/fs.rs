@@ -23,7 +23,7 @@ fn is_own_exe(cx: &Ctx<'_>, p: &[u8]) -> bool {
 }
 
 /// The host path for a guest path: `/proc/self/exe` is the guest program.
-fn host_path(cx: &Ctx<'_>, p: Vec<u8>) -> Vec<u8> {
+pub(super) fn host_path(cx: &Ctx<'_>, p: Vec<u8>) -> Vec<u8> {
     if is_own_exe(cx, &p) {
         cx.p.exe_path.clone()
     } else {
@@ -541,6 +541,7 @@ pub(super) fn ioctl(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
             put(cx.mem(), a[2], &abi::encode_winsize(&w))?;
             Ok(0)
         }
+        abi::TIOCGPGRP | abi::TIOCSPGRP => super::proc::ioctl_pgrp(cx, fd, req, a[2]),
         _ => {
             cx.p.host.fcntl(fd, 1, 0)?;
             Err(Errno::ENOTTY)

@@ -9,8 +9,9 @@
 //!
 //! Submodules: [`nr`] (numbers and names, the one table), [`abi`] (guest
 //! structure layouts), [`strace`] (`--strace` lines), and the handlers by
-//! concern: `fs` (files), `mm` (address space), `sys` (process, time,
-//! signals, the rest). An unknown call returns `-ENOSYS`.
+//! concern: `fs` (files), `mm` (address space), `proc` (fork, exec, wait,
+//! process groups), `sys` (process identity, time, signals, the rest). An
+//! unknown call returns `-ENOSYS`.
 //!
 //! Choices where Linux leaves room or pvm cannot be exact yet:
 //! * `rseq` returns `-ENOSYS`, as qemu-user does; glibc then runs without it.
@@ -31,6 +32,7 @@ mod fs;
 pub mod hwprobe;
 mod mm;
 pub mod nr;
+mod proc;
 pub mod strace;
 mod sys;
 pub mod thread;
@@ -223,23 +225,14 @@ fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
         SCHED_SETAFFINITY => thread::sched_setaffinity(cx, a),
         RSEQ => Err(Errno::ENOSYS),
         PRCTL => thread::prctl(cx, a),
-        // No call creates a child process yet, so there is never one to
-        // wait for (after the kernel's check of the options).
-        WAIT4 => {
-            // WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WALL | __WCLONE
-            if a[2] & !0xe000_000b != 0 {
-                return Err(Errno::EINVAL);
-            }
-            Err(Errno::ECHILD)
-        }
-        WAITID => {
-            // P_ALL, P_PID, P_PGID, P_PIDFD; the options must ask for an
-            // event (WEXITED, WSTOPPED or WCONTINUED).
-            if a[0] > 3 || a[3] & 0xe == 0 {
-                return Err(Errno::EINVAL);
-            }
-            Err(Errno::ECHILD)
-        }
+        EXECVE => proc::execve(cx, a),
+        EXECVEAT => proc::execveat(cx, a),
+        WAIT4 => proc::wait4(cx, a),
+        WAITID => proc::waitid(cx, a),
+        SETPGID => proc::setpgid(cx, a),
+        GETPGID => proc::getpgid(cx, a),
+        SETSID => proc::setsid(cx),
+        GETSID => proc::getsid(cx, a),
         PRLIMIT64 => sys::prlimit(cx, a[0] as i32, a[1], a[2], a[3]),
         GETRLIMIT => sys::prlimit(cx, 0, a[0], 0, a[1]),
         SETRLIMIT => sys::prlimit(cx, 0, a[0], a[1], 0),
@@ -261,7 +254,7 @@ fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
         RT_SIGTIMEDWAIT => sys::rt_sigtimedwait(cx, a),
         RT_SIGQUEUEINFO => sys::sigqueueinfo(cx, a[0] as i32, None, a[1], a[2]),
         RT_TGSIGQUEUEINFO => sys::sigqueueinfo(cx, a[0] as i32, Some(a[1] as i32), a[2], a[3]),
-        KILL => sys::kill(cx, a[0] as i32, None, a[1]),
+        KILL => proc::kill(cx, a),
         TKILL => sys::kill(cx, -1, Some(a[0] as i32), a[1]),
         TGKILL => sys::kill(cx, a[0] as i32, Some(a[1] as i32), a[2]),
         RISCV_HWPROBE => hwprobe::riscv_hwprobe(cx, a),
@@ -276,10 +269,17 @@ fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
     }
 }
 
-/// `clone` of a new process (no `CLONE_THREAD`): not supported yet.
+/// `clone` of a new process (no `CLONE_THREAD`): see [`proc`].
 fn process_clone(cx: &mut Ctx<'_>, args: &thread::CloneArgs) -> R {
-    let _ = (cx, args);
-    Err(Errno::ENOSYS)
+    proc::new_process(
+        cx,
+        args.flags,
+        args.exit_signal,
+        args.sp,
+        args.parent_tid,
+        args.tls,
+        args.child_tid,
+    )
 }
 
 /// Before a read from `fd` that may block: where guest threads take turns

@@ -264,8 +264,10 @@ pub(super) fn times(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         // All CPU time counts as user time: the guest's system calls run
         // on the host inside pvm's own accounting.
         let cpu = cx.p.host.clock_gettime(CLOCK_PROCESS_CPUTIME_ID)?;
+        let children = cx.p.host.children_cpu_time()?;
         let mut b = [0u8; 32];
         set_u64(&mut b, 0, ticks(cpu));
+        set_u64(&mut b, 16, ticks(children));
         put(cx.mem(), a[0], &b)?;
     }
     Ok(ticks(cx.p.host.clock_gettime(CLOCK_MONOTONIC)?))
@@ -277,12 +279,15 @@ pub(super) fn getrusage(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         return Err(Errno::EINVAL);
     }
     // struct rusage: two timevals, then 14 longs.
+    // RUSAGE_CHILDREN: the children waited for (pvm processes too).
     let mut b = [0u8; 144];
-    if who != -1 {
-        let cpu = cx.p.host.clock_gettime(CLOCK_PROCESS_CPUTIME_ID)?;
-        set_u64(&mut b, 0, cpu.sec as u64);
-        set_u64(&mut b, 8, (cpu.nsec / 1000) as u64);
-    }
+    let cpu = if who == -1 {
+        cx.p.host.children_cpu_time()?
+    } else {
+        cx.p.host.clock_gettime(CLOCK_PROCESS_CPUTIME_ID)?
+    };
+    set_u64(&mut b, 0, cpu.sec as u64);
+    set_u64(&mut b, 8, (cpu.nsec / 1000) as u64);
     put(cx.mem(), a[1], &b)?;
     Ok(0)
 }

@@ -539,16 +539,24 @@ pub(super) fn prctl(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
             put(cx.mem(), a[1], &n)?;
             Ok(0)
         }
+        // The host process's own setting where there is a parent process
+        // (the signal arrives as a host signal); kept here otherwise.
         PR_SET_PDEATHSIG => {
             if a[1] > 64 {
                 return Err(Errno::EINVAL);
             }
+            match cx.p.host.pdeathsig(Some(a[1] as i32)) {
+                Ok(_) | Err(Errno::ENOSYS) => {}
+                Err(e) => return Err(e),
+            }
             st.pdeathsig.store(a[1] as u32, Ordering::Relaxed);
-            cx.p.host.set_pdeathsig(a[1] as i32)?;
             Ok(0)
         }
         PR_GET_PDEATHSIG => {
-            let v = st.pdeathsig.load(Ordering::Relaxed);
+            let v = match cx.p.host.pdeathsig(None) {
+                Ok(v) => v as u32,
+                Err(_) => st.pdeathsig.load(Ordering::Relaxed),
+            };
             put(cx.mem(), a[1], &v.to_le_bytes())?;
             Ok(0)
         }

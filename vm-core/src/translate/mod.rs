@@ -369,6 +369,17 @@ impl SharedCode {
         }))
     }
 
+    /// Hold the lock across a host `fork` (see `Process::fork_with`).
+    pub fn lock_for_fork(&self) -> impl Sized + '_ {
+        self.lock()
+    }
+
+    /// In a forked child, whose only thread is the one that forked (it was
+    /// not in translated code): no other thread is inside any more.
+    pub fn forked_child(&self) {
+        self.in_code.store(0, Ordering::Release);
+    }
+
     /// Take the lock; while another thread holds it (translating, or
     /// waiting for every thread to leave translated code), give the CPU
     /// to the others instead of spinning on it.
