@@ -52,6 +52,8 @@ pub struct Process {
     pub signals: spin::Mutex<SignalTable>,
     pub options: Options,
     pub stats: Stats,
+    /// Descriptors the core emulates (signalfds).
+    pub(crate) io: crate::syscall::event::IoState,
 }
 
 impl core::fmt::Debug for Process {
@@ -119,6 +121,7 @@ impl Process {
             signals: spin::Mutex::new(SignalTable::default()),
             options,
             stats: Stats::default(),
+            io: Default::default(),
         };
         for signo in 1..=signal::NSIG {
             signal::sync_host(&p, signo);
