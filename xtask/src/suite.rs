@@ -65,6 +65,7 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
     ),
     ("sockpair.*", "no sockets on the unikernel"),
     ("tcp_echo.*", "no network on the unikernel"),
+    ("tcp6.*", "no network on the unikernel"),
     ("memfd.*", "no memfd_create or /proc on the unikernel"),
     (
         "fileops.*",
