@@ -1344,6 +1344,128 @@ mod tests {
     }
 
     #[test]
+    fn epoll_eventfd_timerfd() {
+        let ep = HOST.epoll_create1(libc::EPOLL_CLOEXEC).unwrap();
+        let ev = HOST.eventfd2(0, libc::EFD_NONBLOCK).unwrap();
+        let data = 0x1122_3344_5566_7788;
+        HOST.epoll_ctl(
+            ep,
+            libc::EPOLL_CTL_ADD,
+            ev,
+            Some(EpollEvent {
+                events: libc::EPOLLIN as u32,
+                data,
+            }),
+        )
+        .unwrap();
+        let mut out = [EpollEvent::default(); 4];
+        let zero = Some(Timespec::default());
+        assert_eq!(HOST.epoll_wait(ep, &mut out, zero).unwrap(), 0);
+        HOST.write(ev, &5u64.to_le_bytes()).unwrap();
+        assert_eq!(HOST.epoll_wait(ep, &mut out, zero).unwrap(), 1);
+        // The packed x86-64 layout came back field by field.
+        assert_eq!(out[0].events, libc::EPOLLIN as u32);
+        assert_eq!(out[0].data, data);
+        let tfd = HOST.timerfd_create(libc::CLOCK_MONOTONIC, 0).unwrap();
+        let t = ITimer {
+            interval: Timespec { sec: 2, nsec: 0 },
+            value: Timespec { sec: 100, nsec: 0 },
+        };
+        assert_eq!(
+            HOST.timerfd_settime(tfd, 0, Some(t)).unwrap(),
+            ITimer::default()
+        );
+        let cur = HOST.timerfd_settime(tfd, 0, None).unwrap();
+        assert_eq!(cur.interval, t.interval);
+        assert!(cur.value.sec > 90 && cur.value.sec <= 100);
+        assert_eq!(
+            HOST.epoll_ctl(ep, libc::EPOLL_CTL_DEL, tfd, None),
+            Err(Errno(libc::ENOENT))
+        );
+        for fd in [ep, ev, tfd] {
+            HOST.close(fd).unwrap();
+        }
+    }
+
+    #[test]
+    fn socketpair_passes_descriptors() {
+        let [a, b] = HOST
+            .socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0)
+            .unwrap();
+        let [r, w] = HOST.pipe2(0).unwrap();
+        // One cmsghdr (len 20: 16 + one int), padded to 24.
+        let mut control = [0u8; 24];
+        control[..8].copy_from_slice(&20u64.to_le_bytes());
+        control[8..12].copy_from_slice(&libc::SOL_SOCKET.to_le_bytes());
+        control[12..16].copy_from_slice(&libc::SCM_RIGHTS.to_le_bytes());
+        control[16..20].copy_from_slice(&r.to_le_bytes());
+        let msg = SendMsg {
+            name: &[],
+            data: b"x",
+            control: &control,
+        };
+        assert_eq!(HOST.sendmsg(a, &msg, 0).unwrap(), 1);
+        let (mut data, mut ctl) = ([0u8; 4], [0u8; 64]);
+        let mut rm = RecvMsg {
+            name: &mut [],
+            data: &mut data,
+            control: &mut ctl,
+            name_len: 0,
+            control_len: 0,
+            flags: 0,
+        };
+        assert_eq!(HOST.recvmsg(b, &mut rm, 0).unwrap(), 1);
+        assert_eq!(rm.control_len, 24);
+        let got = i32::from_le_bytes(ctl[16..20].try_into().unwrap());
+        assert!(got >= 0 && got != r);
+        HOST.write(w, b"through").unwrap();
+        let mut buf = [0u8; 7];
+        assert_eq!(HOST.read(got, &mut buf).unwrap(), 7);
+        assert_eq!(&buf, b"through");
+        let mut name = [0u8; 128];
+        assert_eq!(HOST.sockname(a, false, &mut name).unwrap(), 2);
+        assert_eq!(HOST.shutdown(r, 0), Err(Errno::ENOTSOCK));
+        for fd in [a, b, r, w, got] {
+            HOST.close(fd).unwrap();
+        }
+    }
+
+    #[test]
+    fn xattrs_and_ioctls() {
+        let dir = std::env::temp_dir().join(format!("pvm-xattr-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("f");
+        std::fs::write(&f, b"abc").unwrap();
+        let p = f.as_os_str().as_encoded_bytes();
+        let t = XattrTarget::Path {
+            path: p,
+            follow: true,
+        };
+        match HOST.setxattr(t, b"user.pvm", b"v1", 0) {
+            // A file system without user xattrs says so; nothing to test.
+            Err(Errno::ENOTSUP) => {}
+            r => {
+                r.unwrap();
+                let mut v = [0u8; 8];
+                assert_eq!(HOST.getxattr(t, b"user.pvm", &mut []).unwrap(), 2);
+                assert_eq!(HOST.getxattr(t, b"user.pvm", &mut v).unwrap(), 2);
+                assert_eq!(&v[..2], b"v1");
+                let mut list = [0u8; 64];
+                let n = HOST.listxattr(t, &mut list).unwrap();
+                assert!(list[..n].split(|&c| c == 0).any(|x| x == b"user.pvm"));
+                HOST.removexattr(t, b"user.pvm").unwrap();
+                assert_eq!(HOST.getxattr(t, b"user.pvm", &mut v), Err(Errno::ENODATA));
+            }
+        }
+        let fd = HOST.openat(AT_FDCWD, p, libc::O_RDONLY, 0).unwrap();
+        let mut n = [0u8; 4];
+        HOST.ioctl_ptr(fd, libc::FIONREAD as u32, &mut n).unwrap();
+        assert_eq!(i32::from_le_bytes(n), 3);
+        HOST.close(fd).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn misc() {
         let mut cwd = [0u8; 4096];
         let n = HOST.getcwd(&mut cwd).unwrap();
