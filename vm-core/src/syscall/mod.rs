@@ -9,8 +9,10 @@
 //!
 //! Submodules: [`nr`] (numbers and names, the one table), [`abi`] (guest
 //! structure layouts), [`strace`] (`--strace` lines), and the handlers by
-//! concern: `fs` (files), `mm` (address space), `sys` (process, time,
-//! signals, the rest). An unknown call returns `-ENOSYS`.
+//! concern: `fs` (files), `fsx` (more file, device-ioctl and id calls),
+//! `event` (poll, select, epoll, eventfd, timerfd, signalfd), `net`
+//! (sockets), `mm` (address space), `sys` (process, time, signals, the
+//! rest). An unknown call returns `-ENOSYS`.
 //!
 //! Choices where Linux leaves room or pvm cannot be exact yet:
 //! * `rseq` returns `-ENOSYS`, as qemu-user does; glibc then runs without it.
