@@ -67,6 +67,7 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
     ("tcp_echo.*", "no network on the unikernel"),
     ("tcp6.*", "no network on the unikernel"),
     ("memfd.*", "no memfd_create or /proc on the unikernel"),
+    ("pty.*", "no /dev/ptmx on the unikernel"),
     (
         "fileops.*",
         "no xattrs, chown, flock or in-kernel copies there",
