@@ -9,6 +9,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 static int readable(int fd) {
@@ -71,6 +72,14 @@ int main(void) {
     n = read(d, si, sizeof si);
     printf("through dup: %zd signo SIGUSR2 %d code SI_TKILL %d\n", n, si[0].ssi_signo == SIGUSR2,
            si[0].ssi_code == SI_TKILL);
+    raise(SIGUSR2);
+    char half1[64], half2[64];
+    struct iovec iv[2] = {{half1, 64}, {half2, 64}};
+    n = readv(d, iv, 2);
+    struct signalfd_siginfo whole;
+    memcpy(&whole, half1, 64);
+    memcpy((char *)&whole + 64, half2, 64);
+    printf("readv: %zd signo SIGUSR2 %d\n", n, whole.ssi_signo == SIGUSR2);
     printf("not a signalfd: %d EINVAL %d\n", signalfd(ep, &only2, 0), errno == EINVAL);
     printf("bad flags: %d EINVAL %d\n", signalfd(-1, &only2, 0x1234), errno == EINVAL);
 

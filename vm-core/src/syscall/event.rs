@@ -19,8 +19,7 @@
 //! up to date before the wait goes on. What is not covered: a signal
 //! made pending while this thread already waits, by something other than
 //! a host signal (another guest thread's `kill`), wakes the wait only at
-//! its next update; `readv` of a signalfd reads the host counter (use
-//! `read`). The table is keyed by guest descriptor number: `close`,
+//! its next update. The table is keyed by guest descriptor number: `close`,
 //! `dup`, `dup3`, `fcntl(F_DUPFD)` and `close_range` keep it in step.
 //! Signals in a signalfd's mask whose default action the host would
 //! handle by itself (SIGCHLD, SIGWINCH, SIGCONT...) are caught by the
@@ -586,16 +585,16 @@ pub(super) fn signalfd_write(cx: &Ctx<'_>, fd: i32) -> Option<R> {
     cx.p.io.find(fd).map(|_| Err(Errno::EINVAL))
 }
 
-/// A `read` of `len` bytes at guest `buf` from descriptor `fd`: `None`
-/// when `fd` is no signalfd; else the pending signals of its mask as
-/// `struct signalfd_siginfo` records, waiting for one unless the
-/// descriptor is non-blocking.
-pub(super) fn signalfd_read(cx: &mut Ctx<'_>, fd: i32, buf: u64, len: u64) -> Option<R> {
+/// A `read` of `len` bytes from descriptor `fd`: `None` when `fd` is no
+/// signalfd; else the pending signals of its mask as `struct
+/// signalfd_siginfo` records (whole ones, at most `len` bytes), waiting
+/// for one unless the descriptor is non-blocking. `readv` scatters them.
+pub(super) fn signalfd_read(cx: &mut Ctx<'_>, fd: i32, len: u64) -> Option<SysResult<Vec<u8>>> {
     cx.p.io.find(fd)?;
-    Some(read_signals(cx, fd, buf, len))
+    Some(read_signals(cx, fd, len))
 }
 
-fn read_signals(cx: &mut Ctx<'_>, fd: i32, buf: u64, len: u64) -> R {
+fn read_signals(cx: &mut Ctx<'_>, fd: i32, len: u64) -> SysResult<Vec<u8>> {
     if len < SIGNALFD_SIGINFO_SIZE as u64 {
         return Err(Errno::EINVAL);
     }
@@ -623,10 +622,8 @@ fn read_signals(cx: &mut Ctx<'_>, fd: i32, buf: u64, len: u64) -> R {
             out.extend_from_slice(&encode_signalfd_siginfo(&info));
         }
         if !out.is_empty() {
-            let r = put(cx.mem(), buf, &out);
             refresh_signalfds(cx);
-            r?;
-            return Ok(out.len() as u64);
+            return Ok(out);
         }
         let fl = cx.p.host.fcntl(fd, abi::F_GETFL, 0)?;
         if fl as i32 & O_NONBLOCK != 0 {

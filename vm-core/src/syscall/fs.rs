@@ -64,8 +64,11 @@ fn fd_first<T>(cx: &Ctx<'_>, fd: i32, writing: bool, r: SysResult<T>) -> SysResu
 }
 
 pub(super) fn read(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
-    if let Some(r) = super::event::signalfd_read(cx, a[0] as i32, a[1], a[2]) {
-        return r;
+    if let Some(r) = super::event::signalfd_read(cx, a[0] as i32, a[2]) {
+        // The records are taken: a bad buffer loses them, as in Linux.
+        let b = r?;
+        put(cx.mem(), a[1], &b)?;
+        return Ok(b.len() as u64);
     }
     let n = fd_first(
         cx,
@@ -158,6 +161,19 @@ pub(super) fn readv(cx: &mut Ctx<'_>, a: &[u64; 6], offset: Option<i64>) -> R {
     let iov = iovecs(cx, a[1], a[2])?;
     if offset.is_some_and(|o| o < 0) {
         return Err(Errno::EINVAL);
+    }
+    let total: u64 = iov.iter().map(|&(_, l)| l).sum();
+    if offset.is_none()
+        && let Some(r) = super::event::signalfd_read(cx, a[0] as i32, total)
+    {
+        let b = r?;
+        let mut done = 0;
+        for &(base, len) in &iov {
+            let k = (len as usize).min(b.len() - done);
+            put(cx.mem(), base, &b[done..done + k])?;
+            done += k;
+        }
+        return Ok(b.len() as u64);
     }
     // The usable prefix of the iovecs, then one host read into a staging
     // buffer, so a pipe or terminal sees a single read as with readv.
