@@ -687,6 +687,36 @@ mod tests {
     }
 
     #[test]
+    fn signalfd_table_follows_descriptors() {
+        let io = IoState::default();
+        io.signalfds.lock().push(SignalFd {
+            fds: vec![5],
+            mask: 0b10,
+            armed: false,
+        });
+        // Not consulted until a signalfd was announced.
+        assert_eq!(io.find(5), None);
+        io.any.store(true, Ordering::Release);
+        assert_eq!(io.find(5), Some(0b10));
+        io.dup(5, 7);
+        io.dup(9, 5 + 3); // 9 names nothing: 8 stays untracked
+        assert_eq!((io.find(7), io.find(8)), (Some(0b10), None));
+        io.forget(5);
+        assert_eq!((io.find(5), io.find(7)), (None, Some(0b10)));
+        // dup3 onto a signalfd's number replaces it.
+        io.dup(3, 7);
+        assert_eq!(io.find(7), None);
+        assert!(io.signalfds.lock().is_empty(), "no descriptor left: gone");
+        io.signalfds.lock().push(SignalFd {
+            fds: vec![10, 11, 20],
+            mask: 1,
+            armed: false,
+        });
+        io.forget_range(9, 15);
+        assert_eq!((io.find(11), io.find(20)), (None, Some(1)));
+    }
+
+    #[test]
     fn select_sets_follow_the_kernel() {
         let p = |events, revents| PollFd {
             fd: 3,
