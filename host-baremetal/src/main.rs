@@ -33,12 +33,11 @@ use host_baremetal::archive;
 use host_baremetal::bootcfg::{BOOT_RECORD, BootConfig, STDIN_FILE};
 use host_baremetal::fs::Fs;
 use vm_core::host::HostOs;
-use vm_core::interp::Interpreter;
 use vm_core::loader::{self, LoadConfig};
 use vm_core::memory::GuestMemory;
-use vm_core::process::{Engine, ExitStatus, Options, Process, Thread};
+use vm_core::process::{EngineKind, ExitStatus, Options, Process, Thread};
 use vm_core::signal;
-use vm_core::translate::{self, Jit};
+use vm_core::translate;
 
 /// What the bootloader must set up: the physical memory window (page
 /// tables are edited through it), its own mappings in the upper half (the
@@ -158,24 +157,29 @@ fn run_guest(host: &'static host::BareMetal, config: &BootConfig) -> ! {
         p
     };
     let strace = config.has_option(b"strace");
-    let process = Process::new(host, mem, exe_path, Options { strace });
+    let engine = match config.option_value(b"engine") {
+        None | Some(b"interp") => EngineKind::Interp,
+        Some(b"jit") => EngineKind::Jit {
+            cache_size: translate::DEFAULT_CACHE_SIZE,
+        },
+        Some(other) => {
+            klog!("unknown engine {:?}", String::from_utf8_lossy(other));
+            exit::exit_guest(EXIT_INTERNAL)
+        }
+    };
+    let process = Process::new(host, mem, exe_path, Options { strace, engine });
     let mut thread = Thread {
         tid: host.gettid(),
         ..Default::default()
     };
     thread.cpu.pc = loaded.entry;
     thread.cpu.x[2] = loaded.sp;
-    let mut engine: Box<dyn Engine> = match config.option_value(b"engine") {
-        None | Some(b"interp") => Box::new(Interpreter::new()),
-        Some(b"jit") => match Jit::new(host, translate::DEFAULT_CACHE_SIZE) {
-            Ok(jit) => Box::new(jit),
-            Err(e) => {
-                klog!("cannot start the translator: {e}");
-                exit::exit_guest(EXIT_INTERNAL)
-            }
-        },
-        Some(other) => {
-            klog!("unknown engine {:?}", String::from_utf8_lossy(other));
+    // Every guest thread gets an engine of this kind (the translator's
+    // share one code cache); they take turns on this CPU (vm_core::sched).
+    let mut engine = match process.engine() {
+        Ok(e) => e,
+        Err(e) => {
+            klog!("cannot start the translator: {e}");
             exit::exit_guest(EXIT_INTERNAL)
         }
     };

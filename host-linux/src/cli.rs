@@ -41,17 +41,30 @@ pub struct Cli {
     #[arg(long, value_name = "SIZE", default_value = "32M", value_parser = parse_size)]
     pub code_cache_size: usize,
 
-    /// The RISC-V program to run.
-    #[arg(value_name = "PROGRAM")]
-    pub program: OsString,
+    /// How guest threads run: each on a host thread of its own (`host`,
+    /// the default), or all in turn on one host thread (`one`, pvm's own
+    /// scheduler, as on the bare-metal host).
+    #[arg(long, value_enum, default_value_t = Threads::Host)]
+    pub threads: Threads,
 
-    /// Arguments passed to the program.
+    /// The RISC-V program to run, then its arguments: everything from
+    /// PROGRAM on is the guest's, even words that look like pvm's options
+    /// (`pvm prog --version` runs `prog --version`).
     #[arg(
-        value_name = "ARGS",
+        value_name = "PROGRAM [ARGS]",
+        required = true,
+        num_args = 1..,
         trailing_var_arg = true,
         allow_hyphen_values = true
     )]
-    pub args: Vec<OsString>,
+    pub command: Vec<OsString>,
+}
+
+/// How guest threads run (`--threads`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Threads {
+    Host,
+    One,
 }
 
 /// The engines pvm offers.
@@ -79,6 +92,16 @@ fn parse_size(s: &str) -> Result<usize, String> {
 }
 
 impl Cli {
+    /// The program to run.
+    pub fn program(&self) -> &OsString {
+        &self.command[0]
+    }
+
+    /// Its arguments (argv[1..]).
+    pub fn args(&self) -> &[OsString] {
+        &self.command[1..]
+    }
+
     /// The sysroot to use: the option, then `$PVM_SYSROOT`, then Debian's
     /// cross sysroot when present.
     pub fn sysroot(&self) -> Option<PathBuf> {
@@ -130,8 +153,17 @@ mod tests {
             "pvm", "--strace", "-E", "A=1", "prog", "-l", "--strace", "x",
         ]);
         assert!(c.strace && !c.stats);
-        assert_eq!(c.program, "prog");
-        assert_eq!(c.args, ["-l", "--strace", "x"]);
+        assert_eq!(c.program(), "prog");
+        assert_eq!(c.args(), ["-l", "--strace", "x"]);
+        // pvm's own flags right after the program are the guest's too.
+        for flag in ["--version", "--help", "--strace", "-L"] {
+            let c = parse(&["pvm", "prog", flag, "y"]);
+            assert_eq!(
+                (c.program().as_os_str(), c.args()),
+                ("prog".as_ref(), &[flag.into(), "y".into()][..])
+            );
+            assert!(!c.strace);
+        }
         assert_eq!(c.engine, EngineKind::Jit);
         let c = parse(&["pvm", "-L", "/sr", "--engine", "interp", "p"]);
         assert_eq!(c.sysroot(), Some(PathBuf::from("/sr")));

@@ -15,8 +15,8 @@
 use std::sync::Once;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-/// Most code caches (one per guest thread) the handler knows about.
-const MAX_CACHES: usize = 256;
+/// Most code caches (one per live guest thread) the handler knows about.
+const MAX_CACHES: usize = 1024;
 
 static STARTS: [AtomicUsize; MAX_CACHES] = [const { AtomicUsize::new(0) }; MAX_CACHES];
 static ENDS: [AtomicUsize; MAX_CACHES] = [const { AtomicUsize::new(0) }; MAX_CACHES];
@@ -62,6 +62,17 @@ pub fn register_code(base: usize, len: usize) -> bool {
         }
     }
     false
+}
+
+/// Forget the code cache at `base` (it is being unmapped).
+pub fn unregister_code(base: usize) {
+    for (s, e) in STARTS.iter().zip(ENDS.iter()) {
+        if s.load(Ordering::Acquire) == base {
+            e.store(0, Ordering::Release);
+            s.store(0, Ordering::Release);
+            return;
+        }
+    }
 }
 
 fn in_code(pc: usize) -> bool {

@@ -17,9 +17,9 @@ use std::ffi::CStr;
 use std::io::Write;
 use std::sync::OnceLock;
 use vm_core::host::{
-    EpollEvent, Errno, FileStat, Flock, HostOs, HostProt, HostSigAction, HostSignal, HostUname,
-    ITimer, Ids, PollFd, RecvMsg, SendMsg, StatFs, SysInfo, SysResult, Termios, Timespec, WinSize,
-    XattrTarget,
+    EpollEvent, Errno, FileStat, Flock, FutexArgs, HostOs, HostProt, HostSigAction, HostSignal,
+    HostUname, ITimer, Ids, PollFd, RecvMsg, SendMsg, StatFs, SysInfo, SysResult, Termios,
+    Timespec, WinSize, XattrTarget,
 };
 
 /// The Linux host: every call goes to the kernel; its only state is the
@@ -29,6 +29,8 @@ pub struct LinuxHost {
     sysroot: OnceLock<Vec<u8>>,
     /// The fault handler for translated code is in place (see `fault`).
     code_faults: std::sync::atomic::AtomicBool,
+    /// Guest threads take turns on one host thread (`--threads one`).
+    one_thread: std::sync::atomic::AtomicBool,
 }
 
 impl LinuxHost {
@@ -37,7 +39,19 @@ impl LinuxHost {
         LinuxHost {
             sysroot: OnceLock::new(),
             code_faults: std::sync::atomic::AtomicBool::new(false),
+            one_thread: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Run every guest thread in turn on this host thread (the core's own
+    /// scheduler) instead of one host thread each.
+    pub fn set_one_thread(&self) {
+        self.one_thread
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn one_thread(&self) -> bool {
+        self.one_thread.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Use `dir` as the sysroot for absolute guest paths (first call wins).
@@ -95,6 +109,16 @@ fn errno() -> Errno {
 }
 
 /// `r` for a libc return value where -1 means failure.
+/// Host stack of each guest thread's host thread (pvm's own frames:
+/// the run loop, system call emulation, translation).
+const THREAD_STACK: usize = 2 << 20;
+
+/// Does futex command `op` take a timeout (else `val2`) as its fourth
+/// argument? The wait and lock commands.
+fn takes_timeout(op: i32) -> bool {
+    matches!(op & !(128 | 256), 0 | 6 | 9 | 11 | 13)
+}
+
 fn check(r: libc::c_int) -> SysResult<libc::c_int> {
     if r == -1 { Err(errno()) } else { Ok(r) }
 }
@@ -270,6 +294,87 @@ impl HostOs for LinuxHost {
         self.code_faults
             .store(faults, std::sync::atomic::Ordering::Release);
         Ok(p.cast())
+    }
+
+    fn free_code(&self, addr: *mut u8, size: usize) {
+        crate::fault::unregister_code(addr as usize);
+        // SAFETY: `addr..addr+size` is a mapping `alloc_code` made, which
+        // its translator no longer runs or refers to.
+        unsafe {
+            libc::munmap(addr.cast(), size);
+        }
+    }
+
+    fn threads(&self) -> bool {
+        !self.one_thread()
+    }
+
+    fn spawn_thread(&self, f: Box<dyn FnOnce() + Send + 'static>) -> SysResult<()> {
+        if self.one_thread() {
+            return Err(Errno::EAGAIN);
+        }
+        std::thread::Builder::new()
+            .stack_size(THREAD_STACK)
+            .spawn(f)
+            .map(drop)
+            .map_err(|e| Errno(e.raw_os_error().unwrap_or(libc::EAGAIN)))
+    }
+
+    fn futex(&self, uaddr: *mut u32, a: &FutexArgs) -> SysResult<i64> {
+        if self.one_thread() {
+            // The core matches waits and wakes itself (`vm_core::sched`).
+            return Err(Errno::ENOSYS);
+        }
+        let t = a.timeout.map(|t| libc::timespec {
+            tv_sec: t.sec,
+            tv_nsec: t.nsec,
+        });
+        // The fourth argument is the timeout of the wait commands and
+        // `val2` of the others.
+        let fourth: usize = if takes_timeout(a.op) {
+            t.as_ref()
+                .map_or(0, |t| t as *const libc::timespec as usize)
+        } else {
+            a.val2 as usize
+        };
+        // SAFETY: the core checked `uaddr` (and `uaddr2`) lie inside the
+        // guest reservation or are its own words; the kernel reads and
+        // writes only those (EFAULT where the page is inaccessible); the
+        // timespec outlives the call.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_futex,
+                uaddr,
+                a.op,
+                a.val,
+                fourth,
+                a.uaddr2,
+                a.val3,
+            )
+        };
+        check_long(r).map(|v| v as i64)
+    }
+
+    fn yield_now(&self) {
+        // SAFETY: no arguments, cannot fail.
+        unsafe {
+            libc::sched_yield();
+        }
+    }
+
+    fn interrupt_thread(&self, tid: i32) {
+        crate::signals::kick(tid);
+    }
+
+    fn membarrier(&self, cmd: i32, flags: u32, cpu_id: i32) -> SysResult<i64> {
+        // SAFETY: membarrier takes no pointers.
+        let r = unsafe { libc::syscall(libc::SYS_membarrier, cmd, flags, cpu_id) };
+        check_long(r).map(|v| v as i64)
+    }
+
+    fn set_pdeathsig(&self, signo: i32) -> SysResult<()> {
+        // SAFETY: prctl with integer arguments only.
+        check(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, signo as libc::c_ulong) }).map(drop)
     }
 
     fn code_faults(&self) -> bool {

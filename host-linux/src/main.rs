@@ -73,7 +73,7 @@ fn report_signal(program: &str, r: &Report) {
 }
 
 fn run(cli: &Cli) -> i32 {
-    let program = cli.program.as_encoded_bytes();
+    let program = cli.program().as_encoded_bytes();
     let shown = lossy(program);
     let mem = match GuestMemory::new(&HOST, loader::ADDRESS_SPACE_SIZE) {
         Ok(m) => m,
@@ -83,7 +83,7 @@ fn run(cli: &Cli) -> i32 {
         }
     };
     let mut argv: Vec<&[u8]> = vec![program];
-    argv.extend(cli.args.iter().map(|a| a.as_encoded_bytes()));
+    argv.extend(cli.args().iter().map(|a| a.as_encoded_bytes()));
     let env = cli.environment(std::env::vars_os().map(|(k, v)| {
         let mut e = k.into_encoded_bytes();
         e.push(b'=');
@@ -111,10 +111,23 @@ fn run(cli: &Cli) -> i32 {
     };
     // /proc/self/exe: the program's absolute path, symlinks resolved, as
     // the kernel reports it.
-    let exe_path = std::fs::canonicalize(&cli.program)
+    let exe_path = std::fs::canonicalize(cli.program())
         .map(|p| p.into_os_string().into_encoded_bytes())
         .unwrap_or_else(|_| program.to_vec());
-    let options = Options { strace: cli.strace };
+    let engine_kind = match cli.engine {
+        EngineKind::Interp => vm_core::process::EngineKind::Interp,
+        EngineKind::Jit => vm_core::process::EngineKind::Jit {
+            cache_size: cli.code_cache_size,
+        },
+    };
+    let options = Options {
+        strace: cli.strace,
+        engine: engine_kind,
+    };
+    signals::install_kick();
+    if cli.threads == cli::Threads::One {
+        HOST.set_one_thread();
+    }
     let process = Process::new(&HOST, mem, exe_path, options);
     let mut thread = Thread {
         tid: vm_core::host::HostOs::gettid(&HOST),
@@ -122,18 +135,15 @@ fn run(cli: &Cli) -> i32 {
     };
     thread.cpu.pc = loaded.entry;
     thread.cpu.x[2] = loaded.sp;
-    let mut engine: Box<dyn Engine> = match cli.engine {
-        EngineKind::Interp => Box::new(vm_core::interp::Interpreter::new()),
-        EngineKind::Jit => match vm_core::translate::Jit::new(&HOST, cli.code_cache_size) {
-            Ok(jit) => Box::new(jit),
-            Err(e) => {
-                eprintln!(
-                    "pvm: cannot start the translator with a {}-byte code cache: {e}",
-                    cli.code_cache_size
-                );
-                return EXIT_INTERNAL;
-            }
-        },
+    let mut engine: Box<dyn Engine + Send> = match process.engine() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!(
+                "pvm: cannot start the translator with a {}-byte code cache: {e}",
+                cli.code_cache_size
+            );
+            return EXIT_INTERNAL;
+        }
     };
     let start = Instant::now();
     let status = process.run(&mut thread, engine.as_mut());

@@ -10,7 +10,52 @@
 //! as Linux would for the guest, whether to run the call again. SIGSEGV is
 //! not handled here: [`crate::fault`] owns it.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+/// The host signal that interrupts one of pvm's own threads
+/// (`HostOs::interrupt_thread`): the highest real-time signal, which pvm
+/// therefore cannot forward to the guest from outside.
+pub const KICK: i32 = 64;
+
+thread_local! {
+    /// This host thread was interrupted and has not looked yet.
+    static KICKED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The kick handler: it only marks the thread; that the signal arrived
+/// is what makes a blocking call fail with `EINTR`.
+extern "C" fn on_kick(_: i32) {
+    // A `const`-initialised thread-local without destructor is plain TLS
+    // memory: async-signal-safe.
+    KICKED.with(|k| k.set(true));
+}
+
+/// Install the kick handler (without `SA_RESTART`), once, before any
+/// guest thread exists.
+pub fn install_kick() {
+    // SAFETY: a zeroed sigaction is valid; the handler only writes TLS.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = on_kick as *const () as usize;
+        libc::sigemptyset(&mut sa.sa_mask);
+        libc::sigaction(KICK, &sa, std::ptr::null_mut());
+    }
+}
+
+/// Interrupt host thread `tid` of this process.
+pub fn kick(tid: i32) {
+    // SAFETY: tgkill on our own process; a thread that just exited is
+    // ESRCH, which is harmless.
+    unsafe {
+        libc::syscall(libc::SYS_tgkill, libc::getpid(), tid, KICK);
+    }
+}
+
+/// Was this thread interrupted since it last looked? Clears the mark.
+pub fn take_kick() -> bool {
+    KICKED.with(|k| k.replace(false))
+}
 use vm_core::host::{Errno, HostSigAction, HostSignal, ITimer, SysResult, Timespec};
 
 /// Caught signals not taken yet: bit `n-1` for signal `n`.
@@ -42,8 +87,11 @@ extern "C" fn on_signal(signo: i32, info: *mut libc::siginfo_t, _ctx: *mut libc:
 }
 
 /// Treat `signo` as `action`. Errors (a signal the C library reserves) are
-/// ignored: the signal then keeps the host's treatment.
+/// ignored: the signal then keeps the host's treatment, as does [`KICK`].
 pub fn set_action(signo: i32, action: HostSigAction) {
+    if signo == KICK {
+        return;
+    }
     // SAFETY: a zeroed sigaction is valid; every field is set before use.
     let mut sa: libc::sigaction = unsafe { std::mem::zeroed() };
     match action {
@@ -65,9 +113,10 @@ pub fn set_action(signo: i32, action: HostSigAction) {
     }
 }
 
-/// Has a caught signal arrived that was not taken yet?
+/// Has a caught signal arrived that was not taken yet, or was this thread
+/// interrupted (the mark is cleared)?
 pub fn pending() -> bool {
-    ARRIVED.load(Ordering::Acquire) != 0
+    take_kick() | (ARRIVED.load(Ordering::Acquire) != 0)
 }
 
 /// The lowest caught signal not taken yet.
@@ -117,9 +166,10 @@ pub fn wait() {
             libc::sigdelset(&mut all, s);
         }
         libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut old);
-        if ARRIVED.load(Ordering::Acquire) == 0 {
+        if ARRIVED.load(Ordering::Acquire) == 0 && !take_kick() {
             libc::sigsuspend(&old);
         }
+        take_kick();
         libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
     }
 }

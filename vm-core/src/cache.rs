@@ -20,8 +20,121 @@
 //! (`fence.i`, unmap/mprotect of code, a store into a page holding code)
 //! the engine flushes the whole cache.
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
+use core::cell::UnsafeCell;
+use core::mem::MaybeUninit;
+use core::sync::atomic::{AtomicUsize, Ordering};
 use hashbrown::HashMap;
+
+/// A fixed-capacity list that one writer (holding the translator's lock)
+/// appends to while other threads read it without a lock: translated code
+/// (through the step helper) and host fault handlers. Elements never move
+/// and are never changed once published; only [`AppendOnly::clear`], which
+/// needs every reader stopped, removes them.
+pub struct AppendOnly<T> {
+    slots: Box<[UnsafeCell<MaybeUninit<T>>]>,
+    len: AtomicUsize,
+}
+
+impl<T> core::fmt::Debug for AppendOnly<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("AppendOnly")
+            .field("len", &self.len())
+            .field("capacity", &self.slots.len())
+            .finish()
+    }
+}
+
+// SAFETY: slots below `len` are immutable once published (Release store
+// of `len` after the write, Acquire load by readers); slots at or above it
+// are touched only by the single writer, which callers serialise with a
+// lock; `clear` requires that no reader runs. So sharing between threads
+// is sound when `T` itself may be sent and shared.
+unsafe impl<T: Send + Sync> Sync for AppendOnly<T> {}
+// SAFETY: as above; the list owns its elements.
+unsafe impl<T: Send> Send for AppendOnly<T> {}
+
+impl<T> AppendOnly<T> {
+    /// An empty list with room for `capacity` elements (the memory is
+    /// allocated now, but pages are only touched as elements are added).
+    pub fn new(capacity: usize) -> AppendOnly<T> {
+        let mut v = Vec::with_capacity(capacity);
+        v.resize_with(capacity, || UnsafeCell::new(MaybeUninit::uninit()));
+        AppendOnly {
+            slots: v.into_boxed_slice(),
+            len: AtomicUsize::new(0),
+        }
+    }
+
+    /// Published elements.
+    pub fn len(&self) -> usize {
+        self.len.load(Ordering::Acquire)
+    }
+
+    /// Nothing published?
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Element `i`, if published.
+    pub fn get(&self, i: usize) -> Option<&T> {
+        if i >= self.len() {
+            return None;
+        }
+        // SAFETY: slots below `len` were initialised before `len` was
+        // published (Release/Acquire) and are never written again until
+        // `clear`, which no reader overlaps.
+        Some(unsafe { (*self.slots[i].get()).assume_init_ref() })
+    }
+
+    /// The published elements.
+    pub fn as_slice(&self) -> &[T] {
+        let n = self.len();
+        // SAFETY: as in `get`; `UnsafeCell<MaybeUninit<T>>` has `T`'s
+        // layout, and the first `n` slots are initialised.
+        unsafe { core::slice::from_raw_parts(self.slots.as_ptr().cast::<T>(), n) }
+    }
+
+    /// Append `v`, or give it back when full.
+    ///
+    /// # Safety
+    /// Only one thread appends or clears at a time (the caller holds the
+    /// lock that serialises writers).
+    pub unsafe fn push(&self, v: T) -> Result<usize, T> {
+        let n = self.len.load(Ordering::Relaxed);
+        if n == self.slots.len() {
+            return Err(v);
+        }
+        // SAFETY: slot `n` is unpublished, so no reader looks at it, and
+        // the caller guarantees no other writer.
+        unsafe { (*self.slots[n].get()).write(v) };
+        self.len.store(n + 1, Ordering::Release);
+        Ok(n)
+    }
+
+    /// Drop every element.
+    ///
+    /// # Safety
+    /// No other thread reads the list or holds a reference from it while
+    /// this runs (the translator stops every thread first), and the caller
+    /// is the only writer.
+    pub unsafe fn clear(&self) {
+        let n = self.len.swap(0, Ordering::AcqRel);
+        for s in &self.slots[..n] {
+            // SAFETY: the first `n` slots were initialised; nobody else
+            // reads them now.
+            unsafe { (*s.get()).assume_init_drop() };
+        }
+    }
+}
+
+impl<T> Drop for AppendOnly<T> {
+    fn drop(&mut self) {
+        // SAFETY: `&mut self`: no reader, no other writer.
+        unsafe { self.clear() }
+    }
+}
 
 /// One side-table entry: the host code of guest instruction number `index`
 /// (counted from the start of its basic block: the instructions retired
@@ -80,8 +193,10 @@ pub struct CodeCache {
     /// Bytes at the start that survive flushes (entry and exit code).
     reserved: usize,
     used: usize,
-    /// Sorted by `host_off`, because allocation only bumps upward.
-    blocks: Vec<Translation>,
+    /// Sorted by `host_off`, because allocation only bumps upward; read
+    /// without the translator's lock by host fault handlers (see
+    /// [`CodeCache::blocks`]).
+    blocks: alloc::sync::Arc<AppendOnly<Translation>>,
     /// Guest pc -> index in `blocks`.
     map: HashMap<u64, usize>,
     generation: u64,
@@ -96,7 +211,9 @@ impl CodeCache {
             capacity,
             reserved: 0,
             used: 0,
-            blocks: Vec::new(),
+            // The smallest translation (a one-instruction block and its
+            // exits) takes well over 32 bytes of host code.
+            blocks: alloc::sync::Arc::new(AppendOnly::new(capacity / 32 + 1)),
             map: HashMap::new(),
             generation: 0,
         }
@@ -121,6 +238,12 @@ impl CodeCache {
     /// generation must not be patched.
     pub fn generation(&self) -> u64 {
         self.generation
+    }
+
+    /// The translations, for readers without the translator's lock:
+    /// a host fault handler looking up the thread's own running code.
+    pub fn blocks(&self) -> alloc::sync::Arc<AppendOnly<Translation>> {
+        self.blocks.clone()
     }
 
     /// Number of live translations.
@@ -173,44 +296,59 @@ impl CodeCache {
     /// host address, or `None` when it does not fit (the caller flushes and
     /// translates again: the code is position dependent).
     pub fn insert(&mut self, code: &[u8], mut t: Translation) -> Option<u64> {
+        if self.blocks.len() == self.blocks.slots.len() {
+            return None;
+        }
+        let used = self.used;
         let at = self.write(code)?;
         t.host_off = (at - self.base as u64) as u32;
         t.host_len = code.len() as u32;
-        self.map.insert(t.guest_start, self.blocks.len());
-        self.blocks.push(t);
-        Some(at)
+        let start = t.guest_start;
+        // SAFETY: `&mut self` makes this the only writer; room was checked.
+        match unsafe { self.blocks.push(t) } {
+            Ok(i) => {
+                self.map.insert(start, i);
+                Some(at)
+            }
+            Err(_) => {
+                self.used = used;
+                None
+            }
+        }
     }
 
     /// Host address of the translation starting at guest `pc`.
     pub fn lookup(&self, pc: u64) -> Option<u64> {
         self.map
             .get(&pc)
-            .map(|&i| self.base as u64 + self.blocks[i].host_off as u64)
+            .map(|&i| self.base as u64 + self.blocks.as_slice()[i].host_off as u64)
     }
 
     /// The translation containing host address `addr`, and the side-table
     /// entry of the guest instruction there.
     pub fn find_host(&self, addr: u64) -> Option<(&Translation, &SideEntry)> {
-        let off = addr.checked_sub(self.base as u64)?;
-        if off >= self.used as u64 {
-            return None;
-        }
-        let off = off as u32;
-        let i = self.blocks.partition_point(|t| t.host_off <= off);
-        let t = &self.blocks[i.checked_sub(1)?];
-        if off >= t.host_off + t.host_len {
-            return None;
-        }
-        t.at(off - t.host_off).map(|e| (t, e))
+        find_host(&self.blocks, self.base as u64, addr)
     }
 
     /// Drop every translation (see the module documentation for why the
     /// whole cache goes at once).
-    pub fn flush(&mut self) {
-        self.blocks.clear();
+    ///
+    /// # Safety
+    /// No translated code of this cache runs, and no reader of
+    /// [`CodeCache::blocks`] looks, while this runs (the translator stops
+    /// every thread first).
+    pub unsafe fn flush(&mut self) {
+        // SAFETY: the caller's promise; `&mut self` is the only writer.
+        unsafe { self.blocks.clear() };
         self.map.clear();
         self.used = self.reserved;
         self.generation += 1;
+    }
+
+    /// The host addresses holding live translations: `[lo, hi)`.
+    pub fn live_range(&self) -> (u64, u64) {
+        let b = self.base as u64;
+        (b + self.reserved as u64, b + self.used as u64)
     }
 
     /// Overwrite the start of the live translation at host address `at`
@@ -256,6 +394,24 @@ impl CodeCache {
         }
         true
     }
+}
+
+/// The translation among `blocks` (of a cache at host address `base`)
+/// containing host address `addr`, and the side-table entry of the guest
+/// instruction there.
+pub fn find_host(
+    blocks: &AppendOnly<Translation>,
+    base: u64,
+    addr: u64,
+) -> Option<(&Translation, &SideEntry)> {
+    let off = u32::try_from(addr.checked_sub(base)?).ok()?;
+    let blocks = blocks.as_slice();
+    let i = blocks.partition_point(|t| t.host_off <= off);
+    let t = &blocks[i.checked_sub(1)?];
+    if off >= t.host_off + t.host_len {
+        return None;
+    }
+    t.at(off - t.host_off).map(|e| (t, e))
 }
 
 #[cfg(test)]
@@ -314,7 +470,8 @@ mod tests {
         assert!(!c.patch_rel32(b + 998, a));
         assert!(!c.patch_rel32(base as u64, a));
         let g = c.generation();
-        c.flush();
+        // SAFETY: no code of this cache runs; nothing reads its blocks.
+        unsafe { c.flush() };
         assert_eq!(c.generation(), g + 1);
         assert!(c.is_empty());
         assert_eq!(c.lookup(0x1000), None);

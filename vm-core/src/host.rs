@@ -30,6 +30,7 @@ impl Errno {
     pub const ESRCH: Errno = Errno(3);
     pub const EINTR: Errno = Errno(4);
     pub const EIO: Errno = Errno(5);
+    pub const E2BIG: Errno = Errno(7);
     pub const ENOEXEC: Errno = Errno(8);
     pub const EBADF: Errno = Errno(9);
     pub const ECHILD: Errno = Errno(10);
@@ -62,13 +63,16 @@ impl Errno {
     pub const ENOTSUP: Errno = Errno(95);
     pub const ETIMEDOUT: Errno = Errno(110);
     pub const ENXIO: Errno = Errno(6);
-    pub const E2BIG: Errno = Errno(7);
     pub const ENOTSOCK: Errno = Errno(88);
     pub const EMSGSIZE: Errno = Errno(90);
     pub const ENOPROTOOPT: Errno = Errno(92);
     pub const EAFNOSUPPORT: Errno = Errno(97);
     pub const ENOBUFS: Errno = Errno(105);
     pub const ENOTCONN: Errno = Errno(107);
+    /// Not a Linux errno the guest sees: the system call parked the thread
+    /// (see [`crate::sched`]) and runs again from its `ecall` when the
+    /// thread resumes (the kernel's internal `ERESTARTSYS`).
+    pub const PARK: Errno = Errno(512);
 
     /// The symbolic name, for `--strace`.
     pub fn name(self) -> &'static str {
@@ -78,6 +82,7 @@ impl Errno {
             3 => "ESRCH",
             4 => "EINTR",
             5 => "EIO",
+            7 => "E2BIG",
             8 => "ENOEXEC",
             9 => "EBADF",
             10 => "ECHILD",
@@ -110,7 +115,6 @@ impl Errno {
             95 => "EOPNOTSUPP",
             110 => "ETIMEDOUT",
             6 => "ENXIO",
-            7 => "E2BIG",
             88 => "ENOTSOCK",
             90 => "EMSGSIZE",
             92 => "ENOPROTOOPT",
@@ -350,6 +354,44 @@ pub enum XattrTarget<'a> {
     Fd(i32),
 }
 
+/// The arguments of a `futex` call after the address (see
+/// [`HostOs::futex`]).
+#[derive(Clone, Copy, Debug)]
+pub struct FutexArgs {
+    /// Command and flags (`FUTEX_WAIT`, `FUTEX_PRIVATE_FLAG`, ...).
+    pub op: i32,
+    pub val: u32,
+    /// The timeout of the wait commands (relative for `FUTEX_WAIT`,
+    /// absolute on the chosen clock for the bitset ones).
+    pub timeout: Option<Timespec>,
+    /// `val2` of the requeue and wake-op commands (the timeout slot).
+    pub val2: u32,
+    pub uaddr2: *mut u32,
+    pub val3: u32,
+}
+
+impl FutexArgs {
+    /// `FUTEX_WAIT` (shared) while `*uaddr == val`, without timeout.
+    pub fn wait(val: u32) -> FutexArgs {
+        FutexArgs {
+            op: 0,
+            val,
+            timeout: None,
+            val2: 0,
+            uaddr2: core::ptr::null_mut(),
+            val3: 0,
+        }
+    }
+
+    /// `FUTEX_WAKE` (shared) of up to `n` waiters.
+    pub fn wake(n: u32) -> FutexArgs {
+        FutexArgs {
+            op: 1,
+            ..FutexArgs::wait(n)
+        }
+    }
+}
+
 /// Everything `vm-core` needs from the host. See the module documentation
 /// for the conventions every method follows.
 ///
@@ -402,6 +444,13 @@ pub trait HostOs: Sync {
     fn alloc_code(&self, size: usize) -> SysResult<*mut u8> {
         let _ = size;
         Err(Errno::ENOSYS)
+    }
+
+    /// Give back memory from [`HostOs::alloc_code`] (`size` as allocated)
+    /// once no translated code runs there. Default: keep it (a host whose
+    /// code memory lives as long as the process).
+    fn free_code(&self, addr: *mut u8, size: usize) {
+        let _ = (addr, size);
     }
 
     /// Does this host hand a memory fault raised inside code from
@@ -870,6 +919,67 @@ pub trait HostOs: Sync {
     fn setitimer(&self, which: i32, new: Option<ITimer>) -> SysResult<ITimer> {
         let _ = (which, new);
         Err(Errno::ENOSYS)
+    }
+
+    // ---- threads ----------------------------------------------------------
+
+    /// Does this host run each guest thread on a host thread of its own
+    /// ([`HostOs::spawn_thread`], [`HostOs::futex`])? Default: no; the
+    /// core then runs every guest thread in turn on the one host thread
+    /// (see [`crate::sched`]).
+    fn threads(&self) -> bool {
+        false
+    }
+
+    /// Run `f` on a new host thread (a guest thread runs there). A host
+    /// that runs one thread keeps the default, `EAGAIN` (and says so in
+    /// [`HostOs::threads`]).
+    fn spawn_thread(&self, f: alloc::boxed::Box<dyn FnOnce() + Send + 'static>) -> SysResult<()> {
+        drop(f);
+        Err(Errno::EAGAIN)
+    }
+
+    /// `futex(2)` on host memory: `uaddr` (and `uaddr2`, for the requeue
+    /// and wake-op commands) are host addresses inside the guest
+    /// reservation or inside pvm's own memory, checked by the caller; the
+    /// operation uses Linux's encoding (riscv64 and x86-64 share it). A
+    /// host without it keeps the default, `ENOSYS`, and the core falls
+    /// back to what one thread can observe.
+    fn futex(&self, uaddr: *mut u32, args: &FutexArgs) -> SysResult<i64> {
+        let _ = (uaddr, args);
+        Err(Errno::ENOSYS)
+    }
+
+    /// Interrupt host thread `tid` (a guest thread, see
+    /// [`HostOs::gettid`]): a blocking host call it is in, or enters
+    /// soon, fails with `EINTR`, and [`HostOs::wait_signal`] returns, so
+    /// its run loop looks at what another thread asked of it (a signal,
+    /// the end of the process). Default: nothing (one thread).
+    fn interrupt_thread(&self, tid: i32) {
+        let _ = tid;
+    }
+
+    /// Let other host threads run (`sched_yield`): what a thread waiting
+    /// for another to reach a point does between looks. Default: a spin
+    /// hint (one CPU: the scheduler preempts).
+    fn yield_now(&self) {
+        core::hint::spin_loop();
+    }
+
+    /// `membarrier(cmd, flags, cpu_id)` across the host threads that run
+    /// guest threads. Default: `ENOSYS` (as a kernel without it).
+    fn membarrier(&self, cmd: i32, flags: u32, cpu_id: i32) -> SysResult<i64> {
+        let _ = (cmd, flags, cpu_id);
+        Err(Errno::ENOSYS)
+    }
+
+    /// Ask for signal `signo` (0: none) when the process's parent dies
+    /// (`prctl(PR_SET_PDEATHSIG)`); it arrives through
+    /// [`HostOs::take_signal`]. Default: accepted, never sent (a host
+    /// without parent processes).
+    fn set_pdeathsig(&self, signo: i32) -> SysResult<()> {
+        let _ = signo;
+        Ok(())
     }
 
     // ---- diagnostics ----------------------------------------------------

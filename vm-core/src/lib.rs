@@ -31,6 +31,7 @@ pub mod loader;
 pub mod memory;
 pub mod process;
 pub mod profile;
+pub mod sched;
 pub mod signal;
 pub mod syscall;
 #[cfg(any(test, feature = "difftest"))]

@@ -239,6 +239,11 @@ impl Pending {
         Some(self.queue.remove(at))
     }
 
+    /// Every pending signal, oldest first.
+    pub fn into_iter(self) -> impl Iterator<Item = SigInfo> {
+        self.queue.into_iter()
+    }
+
     /// Drop every pending instance of `signo`.
     pub fn discard(&mut self, signo: i32) {
         self.queue.retain(|i| i.signo != signo);
@@ -473,6 +478,13 @@ pub fn sync_host(process: &Process, signo: i32) {
 /// the process, as if sent to it (through the masks and dispositions, like
 /// any other).
 pub fn take_host_signals(process: &Process, thread: &mut Thread) {
+    if let Some(sh) = &thread.shared
+        && let Some(inbox) = sh.take_inbox()
+    {
+        for info in inbox.into_iter() {
+            thread.pending.add(info);
+        }
+    }
     while let Some(s) = process.host.take_signal() {
         if (1..=NSIG).contains(&s.signo) {
             send(
@@ -515,8 +527,25 @@ pub fn send(process: &Process, thread: &mut Thread, info: SigInfo, shared: bool)
     }
     if shared {
         table.shared.add(info);
+        drop(table);
+        if thread.sigmask & bit(info.signo) != 0 {
+            wake_taker(process, thread.tid, info.signo);
+        }
     } else {
         thread.pending.add(info);
+    }
+}
+
+/// A process-directed `signo` is pending and the thread that made it so
+/// blocks it: interrupt a thread that does not, so it takes it at its next
+/// stop (as Linux's `complete_signal` wakes one).
+fn wake_taker(process: &Process, except: i32, signo: i32) {
+    if let Some(t) = process
+        .other_threads(except)
+        .into_iter()
+        .find(|t| t.sigmask.load(core::sync::atomic::Ordering::Relaxed) & bit(signo) == 0)
+    {
+        process.host.interrupt_thread(t.tid);
     }
 }
 
@@ -898,17 +927,18 @@ mod tests {
     use crate::memory::{Access, GuestMemory, MemFault};
     use crate::process::Options;
     use crate::testhost::TestHost;
+    use alloc::sync::Arc;
 
     const STACK: u64 = 0x10_0000;
     const STACK_TOP: u64 = 0x11_0000;
     const ALT: u64 = 0x20_0000;
     const HANDLER: u64 = 0x3000;
 
-    fn process() -> Process {
+    fn process() -> Arc<Process> {
         process_on(TestHost::leak())
     }
 
-    fn process_on(host: &'static TestHost) -> Process {
+    fn process_on(host: &'static TestHost) -> Arc<Process> {
         let mem = GuestMemory::new(host, 1 << 24).unwrap();
         mem.map(0x1000, 0x1000, Perm::READ | Perm::WRITE, true)
             .unwrap();

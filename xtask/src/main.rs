@@ -29,7 +29,8 @@ commands:
          set up (apt, when root), cargo build --release, cargo test
          --workspace, then run every guest under qemu-riscv64 and pvm
          (one run per engine; default: interp, jit, jit-64K = the
-         translator with a 64 KiB code cache) and compare.
+         translator with a 64 KiB code cache, jit-1cpu = guest threads
+         in turn on one host thread) and compare.
          --bless rewrites tests/expected/ from qemu-riscv64's output.
   bench  [--engine E]... [--runs N] [--filter S]
          benchmarks under native, qemu-riscv64 and pvm (median of N runs).
@@ -38,9 +39,11 @@ commands:
   setup  install the packages the other commands need.";
 
 /// Engines every guest runs under by default: the interpreter, the
-/// translator, and the translator with a 64 KiB code cache (which makes the
-/// code cache manager flush in the middle of real programs).
-const DEFAULT_TEST_ENGINES: [&str; 3] = ["interp", "jit", "jit-64K"];
+/// translator, the translator with a 64 KiB code cache (which makes the
+/// code cache manager flush in the middle of real programs, while threads
+/// run), and the translator with every guest thread on one host thread
+/// (the core's own scheduler, as on the bare-metal host).
+const DEFAULT_TEST_ENGINES: [&str; 4] = ["interp", "jit", "jit-64K", "jit-1cpu"];
 
 fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))

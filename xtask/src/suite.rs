@@ -26,19 +26,22 @@ pub enum Runner {
     Baremetal,
 }
 
-/// pvm's options for an engine name of the suite: `interp`, `jit`, or
-/// `jit-64K` (the translator with a 64 KiB code cache, which forces the
-/// code cache manager to flush inside real programs).
+/// pvm's options for an engine name of the suite: `interp` or `jit`,
+/// then optional `-` parts: a code cache size (`jit-64K`, the translator
+/// with a 64 KiB code cache, which forces the code cache manager to flush
+/// inside real programs) or `1cpu` (every guest thread in turn on one host
+/// thread, as on the bare-metal host: `--threads one`).
 pub fn engine_args(engine: &str) -> Vec<String> {
-    match engine.split_once('-') {
-        Some((e, cache)) => vec![
-            "--engine".into(),
-            e.into(),
-            "--code-cache-size".into(),
-            cache.into(),
-        ],
-        None => vec!["--engine".into(), engine.into()],
+    let mut parts = engine.split('-');
+    let mut args = vec!["--engine".into(), parts.next().unwrap_or(engine).into()];
+    for p in parts {
+        if p == "1cpu" {
+            args.extend(["--threads".into(), "one".into()]);
+        } else {
+            args.extend(["--code-cache-size".into(), p.into()]);
+        }
     }
+    args
 }
 
 impl Runner {
@@ -75,6 +78,10 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
     (
         "rw2.*",
         "no RWF_* flags for preadv2/pwritev2 on the unikernel",
+    ),
+    (
+        "thr_*",
+        "the unikernel runs one guest thread (no scheduler yet)",
     ),
 ];
 

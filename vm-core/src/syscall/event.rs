@@ -16,10 +16,11 @@
 //! so a host `poll`/`epoll_wait` sees it readable exactly then. The
 //! counter is brought up to date before every wait here and after every
 //! read of the signalfd, and a host signal ending a host wait brings it
-//! up to date before the wait goes on. What is not covered: a signal
-//! made pending while this thread already waits, by something other than
-//! a host signal (another guest thread's `kill`), wakes the wait only at
-//! its next update. The table is keyed by guest descriptor number: `close`,
+//! up to date before the wait goes on (another guest thread's `tgkill`
+//! interrupts the waiting thread that way too). What is not covered: a
+//! process-directed signal that every thread blocks, sent by another
+//! guest thread while this one waits, is seen at the wait's next update
+//! only. The table is keyed by guest descriptor number: `close`,
 //! `dup`, `dup3`, `fcntl(F_DUPFD)` and `close_range` keep it in step.
 //! Signals in a signalfd's mask whose default action the host would
 //! handle by itself (SIGCHLD, SIGWINCH, SIGCONT...) are caught by the
@@ -629,7 +630,7 @@ fn read_signals(cx: &mut Ctx<'_>, fd: i32, len: u64) -> SysResult<Vec<u8>> {
         if fl as i32 & O_NONBLOCK != 0 {
             return Err(Errno::EAGAIN);
         }
-        if deliverable(cx) {
+        if deliverable(cx) || cx.p.ending() {
             return Err(Errno::EINTR);
         }
         cx.p.host.wait_signal();

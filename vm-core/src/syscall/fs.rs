@@ -70,6 +70,7 @@ pub(super) fn read(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         put(cx.mem(), a[1], &b)?;
         return Ok(b.len() as u64);
     }
+    super::wait_readable(cx, a[0] as i32)?;
     let n = fd_first(
         cx,
         a[0] as i32,
@@ -158,6 +159,9 @@ pub(super) fn iovecs(cx: &Ctx<'_>, addr: u64, count: u64) -> SysResult<Vec<(u64,
 }
 
 pub(super) fn readv(cx: &mut Ctx<'_>, a: &[u64; 6], offset: Option<i64>) -> R {
+    if offset.is_none() {
+        super::wait_readable(cx, a[0] as i32)?;
+    }
     let iov = iovecs(cx, a[1], a[2])?;
     if offset.is_some_and(|o| o < 0) {
         return Err(Errno::EINVAL);

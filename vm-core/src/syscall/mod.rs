@@ -24,8 +24,9 @@
 //!   `SA_RESTART` and the call is one Linux restarts) or returns `EINTR`.
 //!   Sleeps, `ppoll` and `futex` waits go on for the time left themselves;
 //!   a restarted `rt_sigtimedwait` starts over with its whole timeout.
-//! * `futex` serves one thread: `FUTEX_WAIT` with a matching value sleeps
-//!   for its timeout (or forever, as Linux would with no other thread).
+//! * `futex` goes to the host's futex on the guest word's host address
+//!   (see [`thread`]); on a host without one, `FUTEX_WAIT` with a matching
+//!   value sleeps for its timeout (no other thread can wake it there).
 
 pub mod abi;
 pub(crate) mod event;
@@ -36,6 +37,7 @@ mod net;
 pub mod nr;
 pub mod strace;
 mod sys;
+pub mod thread;
 
 use crate::host::{Errno, SysResult};
 use crate::memory::{Access, GuestMemory};
@@ -47,8 +49,10 @@ use alloc::vec::Vec;
 pub enum Flow {
     /// Resume the guest (its `pc` is past the `ecall`, `a0` holds the result).
     Continue,
-    /// The process exits with this status.
+    /// The process exits with this status (`exit_group`).
     Exit(i32),
+    /// The calling thread exits with this status (`exit`).
+    ExitThread(i32),
 }
 
 /// Result of one handler: the value for `a0`.
@@ -78,13 +82,12 @@ pub fn dispatch(process: &Process, thread: &mut Thread) -> Flow {
             let line = strace::format_call(&process.mem, nr, &a, None);
             process.host.log(format_args!("{line}"));
         }
-        if nr == nr::EXIT && thread.clear_child_tid != 0 {
-            // What the kernel does for a dying thread (CLONE_CHILD_CLEARTID);
-            // a fault here is ignored, as in Linux.
-            let _ = process.mem.write_u32(thread.clear_child_tid, 0);
-        }
-        // One thread for now: `exit` of the last thread ends the process.
-        return Flow::Exit(a[0] as i32 & 0xff);
+        let code = a[0] as i32 & 0xff;
+        return if nr == nr::EXIT {
+            Flow::ExitThread(code)
+        } else {
+            Flow::Exit(code)
+        };
     }
     let mut cx = Ctx {
         p: process,
@@ -92,6 +95,12 @@ pub fn dispatch(process: &Process, thread: &mut Thread) -> Flow {
     };
     let ret = match call(&mut cx, nr, &a) {
         Ok(v) => v as i64,
+        Err(Errno::PARK) => {
+            // Back to the `ecall`, arguments intact: the call runs again
+            // when the thread gets the CPU back (see `crate::sched`).
+            thread.cpu.pc = thread.cpu.pc.wrapping_sub(4);
+            return Flow::Continue;
+        }
         Err(Errno::EINTR)
             if crate::signal::restart_interrupted(process, thread, restartable(nr)) =>
         {
@@ -207,7 +216,13 @@ fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
             cx.t.robust_list = (a[0], a[1]);
             Ok(0)
         }
+        GET_ROBUST_LIST => thread::get_robust_list(cx, a),
+        CLONE => thread::clone(cx, a),
+        CLONE3 => thread::clone3(cx, a),
+        MEMBARRIER => thread::membarrier(cx, a),
+        SCHED_SETAFFINITY => thread::sched_setaffinity(cx, a),
         RSEQ => Err(Errno::ENOSYS),
+        PRCTL => thread::prctl(cx, a),
         // No call creates a child process yet, so there is never one to
         // wait for (after the kernel's check of the options).
         WAIT4 => {
@@ -231,7 +246,7 @@ fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
         SYSINFO => sys::sysinfo(cx, a),
         TIMES => sys::times(cx, a),
         GETRUSAGE => sys::getrusage(cx, a),
-        SCHED_YIELD => Ok(0),
+        SCHED_YIELD => thread::sched_yield(cx),
         PPOLL => event::ppoll(cx, a),
         PSELECT6 => event::pselect6(cx, a),
         EPOLL_CREATE1 => event::epoll_create1(cx, a),
@@ -286,7 +301,7 @@ fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
         SETITIMER => sys::setitimer(cx, a),
         GETITIMER => sys::getitimer(cx, a),
         SCHED_GETAFFINITY => sys::sched_getaffinity(cx, a),
-        FUTEX => sys::futex(cx, a),
+        FUTEX => thread::futex(cx, a),
         RT_SIGACTION => sys::rt_sigaction(cx, a),
         RT_SIGPROCMASK => sys::rt_sigprocmask(cx, a),
         SIGALTSTACK => sys::sigaltstack(cx, a),
@@ -308,6 +323,38 @@ fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
             Ok(0)
         }
         _ => Err(Errno::ENOSYS),
+    }
+}
+
+/// `clone` of a new process (no `CLONE_THREAD`): not supported yet.
+fn process_clone(cx: &mut Ctx<'_>, args: &thread::CloneArgs) -> R {
+    let _ = (cx, args);
+    Err(Errno::ENOSYS)
+}
+
+/// Before a read from `fd` that may block: where guest threads take turns
+/// on one host thread and `fd` has nothing to read, park the caller until
+/// it has (`Errno::PARK`), so the other threads run meanwhile.
+fn wait_readable(cx: &mut Ctx<'_>, fd: i32) -> SysResult<()> {
+    if !cx.p.green_others() {
+        return Ok(());
+    }
+    const POLLIN: i16 = 1;
+    let mut p = [crate::host::PollFd {
+        fd,
+        events: POLLIN,
+        revents: 0,
+    }];
+    match cx
+        .p
+        .host
+        .poll(&mut p, Some(crate::host::Timespec::default()))
+    {
+        Ok(0) => {
+            cx.t.block = Some(crate::sched::Block::Io { fd, events: POLLIN });
+            Err(Errno::PARK)
+        }
+        _ => Ok(()),
     }
 }
 

@@ -62,7 +62,7 @@ pub(super) fn gettimeofday(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 }
 
 /// A guest `struct timespec` that must be a valid duration or time.
-fn read_timespec(cx: &Ctx<'_>, addr: u64) -> SysResult<Timespec> {
+pub(super) fn read_timespec(cx: &Ctx<'_>, addr: u64) -> SysResult<Timespec> {
     let t = decode_timespec(&get::<16>(cx.mem(), addr)?);
     if t.sec < 0 || !(0..NSEC).contains(&t.nsec) {
         return Err(Errno::EINVAL);
@@ -70,7 +70,7 @@ fn read_timespec(cx: &Ctx<'_>, addr: u64) -> SysResult<Timespec> {
     Ok(t)
 }
 
-fn sub(a: Timespec, b: Timespec) -> Option<Timespec> {
+pub(super) fn sub(a: Timespec, b: Timespec) -> Option<Timespec> {
     let mut sec = a.sec.checked_sub(b.sec)?;
     let mut nsec = a.nsec - b.nsec;
     if nsec < 0 {
@@ -91,8 +91,17 @@ pub(super) fn nanosleep(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 /// the guest blocks only interrupts the host's sleep, which goes on for the
 /// time left (as Linux restarts it): starting over would never end under a
 /// blocked periodic timer.
-fn sleep_rem(cx: &mut Ctx<'_>, d: Timespec, rem: u64) -> SysResult<()> {
+pub(super) fn sleep_rem(cx: &mut Ctx<'_>, d: Timespec, rem: u64) -> SysResult<()> {
     let start = cx.p.host.clock_gettime(CLOCK_MONOTONIC)?;
+    if cx.p.green_others() {
+        // Other guest threads share this host thread: let them run while
+        // this one sleeps (see `crate::sched`).
+        let ns = |t: Timespec| (t.sec as u64).wrapping_mul(NSEC as u64) + t.nsec as u64;
+        cx.t.block = Some(crate::sched::Block::Sleep {
+            deadline: ns(start).saturating_add(ns(d)),
+        });
+        return Ok(());
+    }
     let left = |cx: &Ctx<'_>| -> SysResult<Timespec> {
         let now = cx.p.host.clock_gettime(CLOCK_MONOTONIC)?;
         Ok(sub(d, sub(now, start).unwrap_or_default()).unwrap_or_default())
@@ -247,7 +256,7 @@ pub(super) fn getrusage(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 
 pub(super) fn sched_getaffinity(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let (pid, len, ptr) = (a[0] as i32, a[1], a[2]);
-    if pid != 0 && pid != cx.t.tid && pid != cx.p.host.ids().pid {
+    if pid != 0 && pid != cx.t.tid && pid != cx.p.host.ids().pid && cx.p.thread(pid).is_none() {
         return Err(Errno::ESRCH);
     }
     let n = cx.p.host.cpu_count().max(1) as u64;
@@ -264,7 +273,10 @@ pub(super) fn sched_getaffinity(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     Ok(ret)
 }
 
-pub(super) fn futex(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+/// `futex` on a host without futexes ([`crate::host::HostOs::futex`]
+/// answers `ENOSYS`): that host runs one guest thread, so nothing can wake
+/// a waiter but its timeout.
+pub(super) fn futex_one_thread(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let (uaddr, op, val) = (a[0], a[1], a[2] as u32);
     let cmd = op & FUTEX_CMD_MASK;
     if !uaddr.is_multiple_of(4) {
@@ -482,12 +494,12 @@ fn pending_set(cx: &Ctx<'_>) -> u64 {
     cx.t.pending.set() | cx.p.signals.lock().shared.set()
 }
 
-/// Wait until a signal of `want` is pending for the thread. Only the host
-/// can send one while this thread waits (pvm runs one guest thread).
+/// Wait until a signal of `want` is pending for the thread (from the host
+/// or another thread, which interrupts this one), or the process ends.
 fn wait_for_signal(cx: &mut Ctx<'_>, want: u64) {
     loop {
         signal::take_host_signals(cx.p, cx.t);
-        if pending_set(cx) & want != 0 {
+        if pending_set(cx) & want != 0 || cx.p.ending() {
             return;
         }
         cx.p.host.wait_signal();
@@ -613,25 +625,44 @@ pub(super) fn kill(cx: &mut Ctx<'_>, pid: i32, tid: Option<i32>, sig: u64) -> R 
     }
     let ids = cx.p.host.ids();
     let own = ids.pid;
-    let target_ok = match tid {
-        None => pid == own || pid == 0,
-        Some(t) => t == cx.t.tid && (pid == -1 || pid == own),
-    };
-    if !target_ok {
-        let bad = tid.is_some_and(|t| t <= 0) || (tid.is_some() && pid <= 0 && pid != -1);
-        return Err(if bad { Errno::EINVAL } else { Errno::EPERM });
+    if let Some(t) = tid {
+        if t <= 0 || (pid <= 0 && pid != -1) {
+            return Err(Errno::EINVAL);
+        }
+        if pid != -1 && pid != own {
+            return Err(Errno::ESRCH);
+        }
+        let info = SigInfo::kill(sig, signal::SI_TKILL, own, ids.uid);
+        return to_thread(cx, t, sig, info);
+    }
+    if pid != own && pid != 0 {
+        return Err(Errno::EPERM);
     }
     if sig == 0 {
         return Ok(0);
     }
-    let code = if tid.is_some() {
-        signal::SI_TKILL
-    } else {
-        signal::SI_USER
-    };
-    let info = SigInfo::kill(sig, code, own, ids.uid);
-    signal::send(cx.p, cx.t, info, tid.is_none());
+    let info = SigInfo::kill(sig, signal::SI_USER, own, ids.uid);
+    signal::send(cx.p, cx.t, info, true);
     Ok(0)
+}
+
+/// Send `info` (signal `sig`, 0 only checks) to thread `tid` of this
+/// process: the caller's own pending set, or another thread's inbox.
+fn to_thread(cx: &mut Ctx<'_>, tid: i32, sig: i32, info: SigInfo) -> R {
+    if tid == cx.t.tid {
+        if sig != 0 {
+            signal::send(cx.p, cx.t, info, false);
+        }
+        return Ok(0);
+    }
+    if sig == 0 {
+        return cx.p.thread(tid).map(|_| 0).ok_or(Errno::ESRCH);
+    }
+    if cx.p.send_to_thread(tid, info) {
+        Ok(0)
+    } else {
+        Err(Errno::ESRCH)
+    }
 }
 
 /// `rt_sigqueueinfo(tgid, sig, info)` (`tid` None) and
@@ -651,16 +682,15 @@ pub(super) fn sigqueueinfo(
         return Err(Errno::EINVAL);
     }
     let own = cx.p.host.ids().pid;
-    let target_ok = match tid {
-        None => pid == own,
-        Some(t) => t == cx.t.tid && pid == own,
-    };
-    if !target_ok {
-        let bad = pid <= 0 || tid.is_some_and(|t| t <= 0);
-        return Err(if bad { Errno::EINVAL } else { Errno::EPERM });
+    if pid <= 0 || tid.is_some_and(|t| t <= 0) {
+        return Err(Errno::EINVAL);
     }
-    if sig == 0 {
-        return Ok(0);
+    if pid != own {
+        return Err(if tid.is_some() {
+            Errno::ESRCH
+        } else {
+            Errno::EPERM
+        });
     }
     let mut raw = [0u8; signal::SIGINFO_SIZE - 16];
     raw.copy_from_slice(&b[16..]);
@@ -669,7 +699,12 @@ pub(super) fn sigqueueinfo(
         code: le_u32(&b, 8) as i32,
         fields: signal::SigFields::Raw(raw),
     };
-    signal::send(cx.p, cx.t, info, tid.is_none());
+    if let Some(t) = tid {
+        return to_thread(cx, t, sig, info);
+    }
+    if sig != 0 {
+        signal::send(cx.p, cx.t, info, true);
+    }
     Ok(0)
 }
 

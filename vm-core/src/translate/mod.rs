@@ -53,7 +53,7 @@
 pub mod step;
 pub mod x86_64;
 
-use crate::cache::{CodeCache, SideEntry, Translation};
+use crate::cache::{AppendOnly, CodeCache, SideEntry, Translation};
 use crate::cpu::{Cpu, Trap};
 use crate::decode::{Inst, decode};
 use crate::host::{Errno, HostOs, SysResult};
@@ -61,8 +61,10 @@ use crate::memory::{GuestMemory, MemFault, PAGE_SIZE};
 use crate::process::Engine;
 use crate::profile::Profile;
 use alloc::boxed::Box;
+use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use x86_64::codegen::{self, GuestInst};
 use x86_64::{Ctx, EntryFn, IND_ENTRIES, IndEntry, StepInst, Stubs, exit};
 
@@ -224,56 +226,105 @@ pub struct JitStats {
     /// Fallback instructions translated (as calls to [`step`]).
     pub steps: u64,
     pub translate_ns: u64,
+    /// Times every thread was brought out of translated code so that the
+    /// cache could be flushed or code patched (see [`SharedCode`]).
+    pub stop_the_world: u64,
 }
 
-/// The translating engine.
-pub struct Jit {
-    cache: CodeCache,
+/// What the translators of all threads of a process share: one code
+/// cache and everything whose meaning is tied to its contents.
+///
+/// Concurrency (the mechanism the module documentation refers to):
+/// * Translated code runs without any lock. Everything it reads that can
+///   grow while it runs (the fallback-instruction table, the translation
+///   list a host fault handler searches) is an [`AppendOnly`] list whose
+///   published entries never change or move.
+/// * Looking up, translating, inserting and chaining happen under
+///   [`SharedCode::state`]'s lock, in the dispatcher, outside translated
+///   code. A new translation goes into unused cache memory, so threads
+///   running other code are unaffected. Chaining rewrites the 4-byte
+///   displacement of a `jmp` with one store (see
+///   [`x86_64::store_u32_atomic`]): a thread executing that `jmp` goes to
+///   the old exit or the new target, both valid.
+/// * Whatever could pull code out from under a running thread (a flush,
+///   because the cache is full or guest code changed; overwriting the
+///   start of a first-tier block with a jump when it is promoted while
+///   other threads run) happens in a *stop-the-world* section, as QEMU's
+///   exclusive sections do: holding the lock, the dispatcher sets every
+///   thread's instruction budget to zero (each translation checks it at
+///   its entry and loop heads), then waits until no thread is inside
+///   translated code ([`SharedCode::in_code`] counts them; a thread counts
+///   itself in under the lock, so none can enter meanwhile). A thread
+///   blocked in a system call is not in translated code and does not delay
+///   it. So no thread ever executes freed or half-patched code.
+/// * Each thread keeps its own context block, indirect-jump table (emptied
+///   when it sees the cache generation move) and host-fault state; the
+///   profile's counters are shared (racy decrements only shift when a
+///   block is promoted).
+pub struct SharedCode {
+    host: &'static dyn HostOs,
     entry: EntryFn,
     stubs: Stubs,
-    ctx: Box<Ctx>,
-    ind: Box<[IndEntry]>,
+    /// The cache's translations, for host fault handlers (no lock).
+    blocks: Arc<AppendOnly<Translation>>,
+    /// The fallback instructions of the live translations (no lock).
+    steps: AppendOnly<StepInst>,
+    cache_base: u64,
+    /// Threads between entering translated code and leaving it.
+    in_code: AtomicUsize,
+    state: spin::Mutex<CodeState>,
+}
+
+/// The part of [`SharedCode`] changed under its lock.
+struct CodeState {
+    cache: CodeCache,
+    /// What codegen appends to; mirrored into [`SharedCode::steps`].
+    steps: Vec<StepInst>,
     /// One bit per guest page holding translated code.
     code_pages: Vec<u64>,
     /// Indices of the nonzero words of `code_pages`, so a flush clears
     /// only those (the bitmap is 2 MiB for a 64 GiB address space).
     code_pages_dirty: Vec<u32>,
-    /// Fallback instructions of the live translations (their index is
-    /// baked into the code; cleared with the cache).
-    steps: Vec<StepInst>,
     epoch: u64,
-    host: &'static dyn HostOs,
     stats: JitStats,
     /// What has run, and the first-tier counters.
     profile: Profile,
+    /// Every thread's context block, to stop them (see [`SharedCode`]).
+    ctxs: Vec<*mut Ctx>,
 }
 
-/// What to translate at a pc.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Tier {
-    /// The basic block alone, counting its executions in this slot.
-    Counted(u32),
-    /// The basic block alone (small caches).
-    Block,
-    /// A region along the paths the profile has seen.
-    Region,
-}
+// SAFETY: the raw pointers are the cache memory (owned, freed on drop)
+// and the threads' context blocks, which each thread registers while its
+// `Jit` lives and only uses to store a budget atomically; everything else
+// is behind the lock or is an `AppendOnly` list made for sharing.
+unsafe impl Send for SharedCode {}
+// SAFETY: as above.
+unsafe impl Sync for SharedCode {}
 
-impl core::fmt::Debug for Jit {
+impl core::fmt::Debug for SharedCode {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Jit")
-            .field("cache", &self.cache)
-            .field("stats", &self.stats)
+        f.debug_struct("SharedCode")
+            .field("cache_base", &self.cache_base)
             .finish_non_exhaustive()
     }
 }
 
-impl Jit {
-    /// A translator with a code cache of `cache_size` bytes (rounded up to
-    /// pages) of executable memory from `host`. Fails with `EINVAL` below
+impl Drop for SharedCode {
+    fn drop(&mut self) {
+        // No thread has a `Jit` on it any more (each holds an `Arc`), so
+        // no translated code runs.
+        let st = self.state.get_mut();
+        self.host
+            .free_code(st.cache.base() as *mut u8, st.cache.capacity());
+    }
+}
+
+impl SharedCode {
+    /// A code cache of `cache_size` bytes (rounded up to pages) of
+    /// executable memory from `host`. Fails with `EINVAL` below
     /// [`MIN_CACHE_SIZE`], or with the host's error (`ENOSYS` where the
     /// host has no executable memory: use the interpreter there).
-    pub fn new(host: &'static dyn HostOs, cache_size: usize) -> SysResult<Jit> {
+    pub fn new(host: &'static dyn HostOs, cache_size: usize) -> SysResult<Arc<SharedCode>> {
         if !(MIN_CACHE_SIZE..=1 << 31).contains(&cache_size) {
             return Err(Errno::EINVAL);
         }
@@ -291,98 +342,76 @@ impl Jit {
         // and returns a u64 in rax. Translated code only touches the `Cpu`
         // and `Ctx` it is given and guest memory through checked helpers.
         let entry: EntryFn = unsafe { core::mem::transmute::<usize, EntryFn>(entry_addr as usize) };
-        let ind = vec![IndEntry::EMPTY; IND_ENTRIES].into_boxed_slice();
-        let ctx = Box::new(Ctx {
-            mem_base: 0,
-            instret_limit: 0,
-            exit_site: 0,
-            ind_table: ind.as_ptr(),
-            ind_hits: 0,
-            exit_host: 0,
-            mxcsr_clean: x86_64::MXCSR_DEFAULT,
-            mxcsr_tmp: 0,
-            tlb: [x86_64::TlbEntry::EMPTY; x86_64::TLB_ENTRIES],
-            mem: core::ptr::null(),
-            cpu: core::ptr::null_mut(),
-            steps: core::ptr::null(),
-            lr_value: 0,
-            trap: None,
-            code_pages: core::ptr::null(),
-            code_pages_words: 0,
-            fault: None,
-            mem_limit: 0,
-            cache: core::ptr::null(),
-            fault_exit: stubs.fault_exit,
-            host_fault: None,
-            counters: core::ptr::null_mut(),
-        });
-        Ok(Jit {
-            cache,
+        Ok(Arc::new(SharedCode {
+            host,
             entry,
             stubs,
-            ctx,
-            ind,
-            code_pages: Vec::new(),
-            code_pages_dirty: Vec::new(),
-            steps: Vec::new(),
-            epoch: 0,
-            host,
-            stats: JitStats::default(),
-            profile: Profile::new(),
-        })
+            blocks: cache.blocks(),
+            // At most one fallback per guest instruction, and each takes
+            // more than 16 bytes of host code.
+            steps: AppendOnly::new(cache_size / 16),
+            cache_base: cache.base(),
+            in_code: AtomicUsize::new(0),
+            state: spin::Mutex::new(CodeState {
+                cache,
+                steps: Vec::new(),
+                code_pages: Vec::new(),
+                code_pages_dirty: Vec::new(),
+                epoch: 0,
+                stats: JitStats::default(),
+                profile: Profile::new(),
+                ctxs: Vec::new(),
+            }),
+        }))
     }
 
-    /// Counters so far.
-    pub fn counters(&self) -> JitStats {
-        self.stats
-    }
-
-    /// Regions translated because a first-tier block got hot.
-    pub fn promotions(&self) -> u64 {
-        self.profile.promotions
-    }
-
-    /// Indirect jumps that found their target in the lookup table.
-    pub fn indirect_hits(&self) -> u64 {
-        self.ctx.ind_hits
-    }
-
-    /// The code cache (for inspection and tests).
-    pub fn cache(&self) -> &CodeCache {
-        &self.cache
-    }
-
-    /// Precise guest state for a host pc inside translated code (what a
-    /// host fault handler needs): the guest pc of the instruction whose
-    /// code is at `host_pc`, and its index in its block. Because every
-    /// translated instruction writes the `Cpu` only at its end, the `Cpu`
-    /// then holds exactly the state before that instruction, except
-    /// `instret`, which is behind by the returned index.
-    pub fn guest_at(&self, host_pc: u64) -> Option<(u64, u32)> {
-        self.cache
-            .find_host(host_pc)
-            .map(|(_, e)| (e.guest_pc, e.index))
-    }
-
-    /// The side entry for `ctx.exit_host` after a cold exit. Translated
-    /// code only takes those exits from its own side-tabled code.
-    fn exit_entry(&self) -> SideEntry {
-        *self
-            .cache
-            .find_host(self.ctx.exit_host)
-            .expect("cold exits come from translated code")
-            .1
-    }
-
-    fn flush(&mut self) {
-        self.cache.flush();
-        self.ind.fill(IndEntry::EMPTY);
-        for w in self.code_pages_dirty.drain(..) {
-            self.code_pages[w as usize] = 0;
+    /// Take the lock; while another thread holds it (translating, or
+    /// waiting for every thread to leave translated code), give the CPU
+    /// to the others instead of spinning on it.
+    fn lock(&self) -> spin::MutexGuard<'_, CodeState> {
+        loop {
+            if let Some(g) = self.state.try_lock() {
+                return g;
+            }
+            self.host.yield_now();
         }
-        self.steps.clear();
-        self.profile.reset_slots();
-        self.stats.flushes += 1;
+    }
+
+    /// Bring every thread out of translated code, then run `f` (with the
+    /// lock held and no thread in translated code; see [`SharedCode`]).
+    fn stop_the_world<R>(&self, st: &mut CodeState, f: impl FnOnce(&mut CodeState) -> R) -> R {
+        if self.in_code.load(Ordering::Acquire) != 0 {
+            for &c in &st.ctxs {
+                // SAFETY: registered context blocks live until their Jit
+                // unregisters (under this lock, which we hold); the budget
+                // field is atomic, so storing it races with nothing.
+                unsafe { (*c).instret_limit.store(0, Ordering::SeqCst) };
+            }
+            while self.in_code.load(Ordering::Acquire) != 0 {
+                // The threads to wait for may need this CPU to get out.
+                self.host.yield_now();
+            }
+            st.stats.stop_the_world += 1;
+        }
+        f(st)
+    }
+
+    /// Flush the whole cache (in a stop-the-world section).
+    fn flush(&self, st: &mut CodeState) {
+        self.stop_the_world(st, |st| {
+            // SAFETY: no thread runs translated code or reads the lists
+            // (stopped above; new entries need the lock we hold).
+            unsafe {
+                st.cache.flush();
+                self.steps.clear();
+            }
+            st.steps.clear();
+            for w in st.code_pages_dirty.drain(..) {
+                st.code_pages[w as usize] = 0;
+            }
+            st.profile.reset_slots();
+            st.stats.flushes += 1;
+        });
     }
 
     fn now_ns(&self) -> u64 {
@@ -395,26 +424,32 @@ impl Jit {
 
     /// What to translate at `pc`, reached from the dispatcher for the first
     /// time since the last flush.
-    fn first_tier(&mut self) -> Tier {
-        if self.cache.capacity() < REGION_MIN_CACHE {
+    fn first_tier(st: &mut CodeState) -> Tier {
+        if st.cache.capacity() < REGION_MIN_CACHE {
             return Tier::Block;
         }
-        match self.profile.new_slot() {
+        match st.profile.new_slot() {
             Some(slot) => Tier::Counted(slot),
             None => Tier::Region,
         }
     }
 
     /// Translate at `pc`, as `tier` says.
-    fn translate(&mut self, pc: u64, mem: &GuestMemory, tier: Tier) -> Result<u64, MemFault> {
+    fn translate(
+        &self,
+        st: &mut CodeState,
+        pc: u64,
+        mem: &GuestMemory,
+        tier: Tier,
+    ) -> Result<u64, MemFault> {
         let t0 = self.now_ns();
         let blocks = match tier {
             Tier::Region => {
-                let p = &self.profile;
+                let p = &st.profile;
                 scan_region(mem, pc, MAX_REGION, |t| p.has_seen(t))?
             }
             Tier::Block | Tier::Counted(_) => {
-                self.profile.saw(pc);
+                st.profile.saw(pc);
                 scan_region(mem, pc, MAX_BLOCK, |_| false)?
                     .into_iter()
                     .filter(|b| b[0].pc == pc)
@@ -432,16 +467,21 @@ impl Jit {
         let host = loop {
             // Regions are at most MAX_REGION instructions of bounded size,
             // far below MIN_CACHE_SIZE, so this cannot fail after a flush.
-            let steps_before = self.steps.len();
+            let steps_before = st.steps.len();
             let block = codegen::translate(
-                self.cache.next_addr(),
+                st.cache.next_addr(),
                 &self.stubs,
                 pc,
                 &refs,
                 counter,
-                &mut self.steps,
+                &mut st.steps,
             )
             .expect("translated region within rel32 reach of the cache");
+            let mut published = true;
+            for s in &st.steps[steps_before..] {
+                // SAFETY: we hold the lock: the only writer.
+                published &= unsafe { self.steps.push(*s) }.is_ok();
+            }
             let t = Translation {
                 guest_start: pc,
                 guest_end: end,
@@ -450,16 +490,20 @@ impl Jit {
                 side: block.side,
                 regs: block.regs,
             };
-            match self.cache.insert(&block.code, t) {
+            let inserted = if published {
+                st.cache.insert(&block.code, t)
+            } else {
+                None
+            };
+            match inserted {
                 Some(h) => {
-                    self.stats.host_bytes += block.code.len() as u64;
-                    self.stats.steps += (self.steps.len() - steps_before) as u64;
+                    st.stats.host_bytes += block.code.len() as u64;
+                    st.stats.steps += (st.steps.len() - steps_before) as u64;
                     break h;
                 }
                 None => {
                     assert!(!flushed, "code cache smaller than one region");
-                    self.steps.truncate(steps_before);
-                    self.flush();
+                    self.flush(st);
                     flushed = true;
                 }
             }
@@ -467,15 +511,211 @@ impl Jit {
         for b in &refs {
             let l = b[b.len() - 1];
             let end = l.pc.wrapping_add(l.len as u64);
-            self.mark_code(b[0].pc, end);
+            Self::mark_code(st, b[0].pc, end);
             if self.stubs.host_faults {
                 mem.protect_code(b[0].pc, end);
             }
         }
-        self.stats.blocks += 1;
-        self.stats.guest_insts += refs.iter().map(|b| b.len() as u64).sum::<u64>();
-        self.stats.translate_ns += self.now_ns().wrapping_sub(t0);
+        st.stats.blocks += 1;
+        st.stats.guest_insts += refs.iter().map(|b| b.len() as u64).sum::<u64>();
+        st.stats.translate_ns += self.now_ns().wrapping_sub(t0);
         Ok(host)
+    }
+
+    /// Record that guest `[start, end)` holds translated code.
+    fn mark_code(st: &mut CodeState, start: u64, end: u64) {
+        let mut p = start / PAGE_SIZE;
+        while p <= end.wrapping_sub(1) / PAGE_SIZE {
+            // The new code's pages must not stay directly writable through
+            // any thread's page cache.
+            for &c in &st.ctxs {
+                let slot = x86_64::tlb_slot(p);
+                // SAFETY: registered context blocks live while registered
+                // (under the lock we hold). The page cache is only used on
+                // hosts without host faults, which run one guest thread.
+                unsafe {
+                    if (*c).tlb[slot].page == p {
+                        (*c).tlb[slot] = x86_64::TlbEntry::EMPTY;
+                    }
+                }
+            }
+            let i = (p / 64) as usize;
+            if let Some(w) = st.code_pages.get_mut(i) {
+                if *w == 0 {
+                    st.code_pages_dirty.push(i as u32);
+                }
+                *w |= 1 << (p % 64);
+            }
+            p += 1;
+        }
+    }
+
+    /// Repoint the chainable exit whose `rel32` is at `site` to `target`,
+    /// with one store (see [`SharedCode`]); a field that crosses a cache
+    /// line is left alone (that exit keeps going through the dispatcher).
+    fn chain(st: &mut CodeState, site: u64, target: u64) -> bool {
+        let (lo, hi) = st.cache.live_range();
+        if site % 64 > 60 || site < lo || site + 4 > hi || target < lo || target >= hi {
+            return false;
+        }
+        let Ok(rel) = i32::try_from(target as i64 - (site as i64 + 4)) else {
+            return false;
+        };
+        // SAFETY: `site` is inside the live part of the cache (checked
+        // above; the caller checked the generation it was recorded in) and
+        // does not cross a cache line.
+        unsafe { x86_64::store_u32_atomic(site, rel as u32) };
+        true
+    }
+}
+
+/// The translating engine of one guest thread: its context block and
+/// indirect-jump table, over the process's [`SharedCode`].
+pub struct Jit {
+    shared: Arc<SharedCode>,
+    ctx: Box<Ctx>,
+    ind: Box<[IndEntry]>,
+    /// The cache generation `ind` belongs to.
+    generation: u64,
+    /// Indirect misses and chains made by this thread.
+    indirect_misses: u64,
+}
+
+/// What to translate at a pc.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tier {
+    /// The basic block alone, counting its executions in this slot.
+    Counted(u32),
+    /// The basic block alone (small caches).
+    Block,
+    /// A region along the paths the profile has seen.
+    Region,
+}
+
+// SAFETY: the raw pointers a `Jit` holds (in its context block: its own
+// indirect table, the shared step list and translation list; the guest
+// memory and `Cpu` of the current `run`, reset at every entry) point into
+// memory it owns, memory the `Arc<SharedCode>` it holds keeps alive, or
+// memory that outlives the `run` call that set them; none is used outside
+// `run`. Moving it to another host thread before it runs there (as
+// `clone` does) is therefore sound.
+unsafe impl Send for Jit {}
+
+impl Drop for Jit {
+    fn drop(&mut self) {
+        let me: *mut Ctx = &mut *self.ctx;
+        self.shared.lock().ctxs.retain(|&c| c != me);
+    }
+}
+
+impl core::fmt::Debug for Jit {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Jit")
+            .field("shared", &self.shared)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Jit {
+    /// A translator with a code cache of its own, of `cache_size` bytes
+    /// (see [`SharedCode::new`]).
+    pub fn new(host: &'static dyn HostOs, cache_size: usize) -> SysResult<Jit> {
+        Ok(Jit::with_shared(SharedCode::new(host, cache_size)?))
+    }
+
+    /// A translator for one more thread, sharing `shared`'s code cache.
+    pub fn with_shared(shared: Arc<SharedCode>) -> Jit {
+        let ind = vec![IndEntry::EMPTY; IND_ENTRIES].into_boxed_slice();
+        let mut ctx = Box::new(Ctx {
+            mem_base: 0,
+            instret_limit: AtomicU64::new(0),
+            exit_site: 0,
+            ind_table: ind.as_ptr(),
+            ind_hits: 0,
+            exit_host: 0,
+            mxcsr_clean: x86_64::MXCSR_DEFAULT,
+            mxcsr_tmp: 0,
+            tlb: [x86_64::TlbEntry::EMPTY; x86_64::TLB_ENTRIES],
+            mem: core::ptr::null(),
+            cpu: core::ptr::null_mut(),
+            steps: &shared.steps,
+            lr_value: 0,
+            trap: None,
+            code_pages: core::ptr::null(),
+            code_pages_words: 0,
+            fault: None,
+            mem_limit: 0,
+            blocks: &*shared.blocks,
+            cache_base: shared.cache_base,
+            fault_exit: shared.stubs.fault_exit,
+            host_fault: None,
+            counters: core::ptr::null_mut(),
+        });
+        let generation = {
+            let mut st = shared.lock();
+            ctx.counters = st.profile.counters_ptr();
+            st.ctxs.push(&mut *ctx);
+            st.cache.generation()
+        };
+        Jit {
+            shared,
+            ctx,
+            ind,
+            generation,
+            indirect_misses: 0,
+        }
+    }
+
+    /// The code cache this translator shares.
+    pub fn shared(&self) -> &Arc<SharedCode> {
+        &self.shared
+    }
+
+    /// Counters so far (of the shared cache; indirect misses are this
+    /// thread's).
+    pub fn counters(&self) -> JitStats {
+        let mut s = self.shared.lock().stats;
+        s.indirect_misses = self.indirect_misses;
+        s
+    }
+
+    /// Regions translated because a first-tier block got hot.
+    pub fn promotions(&self) -> u64 {
+        self.shared.lock().profile.promotions
+    }
+
+    /// Indirect jumps that found their target in the lookup table.
+    pub fn indirect_hits(&self) -> u64 {
+        self.ctx.ind_hits
+    }
+
+    /// Run `f` on the code cache (for inspection and tests).
+    pub fn with_cache<R>(&self, f: impl FnOnce(&CodeCache) -> R) -> R {
+        f(&self.shared.lock().cache)
+    }
+
+    /// Precise guest state for a host pc inside translated code (what a
+    /// host fault handler needs): the guest pc of the instruction whose
+    /// code is at `host_pc`, and its index in its block. Because every
+    /// translated instruction writes the `Cpu` only at its end, the `Cpu`
+    /// then holds exactly the state before that instruction, except
+    /// `instret`, which is behind by the returned index.
+    pub fn guest_at(&self, host_pc: u64) -> Option<(u64, u32)> {
+        crate::cache::find_host(&self.shared.blocks, self.shared.cache_base, host_pc)
+            .map(|(_, e)| (e.guest_pc, e.index))
+    }
+
+    /// The translation and side entry for `ctx.exit_host` after a cold
+    /// exit: its host start and the entry. Only valid while this thread
+    /// still counts as in translated code (no flush can intervene).
+    fn exit_entry(&self) -> (u64, SideEntry) {
+        let (t, e) = crate::cache::find_host(
+            &self.shared.blocks,
+            self.shared.cache_base,
+            self.ctx.exit_host,
+        )
+        .expect("cold exits come from translated code");
+        (self.shared.cache_base + t.host_off as u64, *e)
     }
 
     /// A guest access from translated code faulted on the host at guest
@@ -508,44 +748,35 @@ impl Jit {
             mapped: mem.is_mapped(addr),
         }))
     }
+}
 
-    /// Record that guest `[start, end)` holds translated code.
-    fn mark_code(&mut self, start: u64, end: u64) {
-        let mut p = start / PAGE_SIZE;
-        while p <= end.wrapping_sub(1) / PAGE_SIZE {
-            // The new code's pages must not stay directly writable.
-            let slot = x86_64::tlb_slot(p);
-            if self.ctx.tlb[slot].page == p {
-                self.ctx.tlb[slot] = x86_64::TlbEntry::EMPTY;
-            }
-            let i = (p / 64) as usize;
-            if let Some(w) = self.code_pages.get_mut(i) {
-                if *w == 0 {
-                    self.code_pages_dirty.push(i as u32);
-                }
-                *w |= 1 << (p % 64);
-            }
-            p += 1;
-        }
-    }
+/// Why a thread left translated code, with what it needs from the
+/// translation it left (read while still counted as inside).
+struct Left {
+    why: u64,
+    /// Host start of the translation and the side entry at `exit_host`.
+    exit: Option<(u64, SideEntry)>,
 }
 
 impl Engine for Jit {
     fn run(&mut self, cpu: &mut Cpu, mem: &GuestMemory) -> Trap {
-        let words = (mem.size() / PAGE_SIZE).div_ceil(64) as usize;
-        if self.code_pages.len() != words {
-            self.code_pages = vec![0; words];
-            self.code_pages_dirty.clear();
-            self.flush();
-        }
-        let epoch = mem.code_epoch();
-        if epoch != self.epoch {
-            self.epoch = epoch;
-            self.flush();
+        let sh = self.shared.clone();
+        let limit = cpu.instret.saturating_add(BUDGET);
+        {
+            let mut st = sh.lock();
+            let words = (mem.size() / PAGE_SIZE).div_ceil(64) as usize;
+            if st.code_pages.len() != words {
+                // The first run (one guest memory per process).
+                st.code_pages = vec![0; words];
+                st.code_pages_dirty.clear();
+                sh.flush(&mut st);
+            }
+            self.ctx.code_pages = st.code_pages.as_ptr();
+            self.ctx.code_pages_words = st.code_pages.len();
         }
         let ctx = &mut *self.ctx;
         ctx.mem_base = mem.host_base() as u64;
-        ctx.instret_limit = cpu.instret.saturating_add(BUDGET);
+        ctx.instret_limit.store(limit, Ordering::SeqCst);
         ctx.exit_site = 0;
         ctx.ind_table = self.ind.as_ptr();
         ctx.exit_host = 0;
@@ -554,63 +785,102 @@ impl Engine for Jit {
         // Permissions may have changed since the last run (system calls
         // end a run). With host faults, translated code never reads the
         // page cache, so it needs no emptying (16 KiB at every run).
-        if !self.stubs.host_faults {
+        if !sh.stubs.host_faults {
             ctx.tlb.fill(x86_64::TlbEntry::EMPTY);
         }
         ctx.mem = mem;
         ctx.cpu = cpu;
-        ctx.steps = &self.steps;
         ctx.trap = None;
-        ctx.code_pages = self.code_pages.as_ptr();
-        ctx.code_pages_words = self.code_pages.len();
         ctx.fault = None;
         ctx.mem_limit = mem.size() - 8;
-        ctx.cache = &self.cache;
-        ctx.fault_exit = self.stubs.fault_exit;
         ctx.host_fault = None;
-        ctx.counters = self.profile.counters_ptr();
         // A chainable exit taken last time: (rel32 site, cache generation).
         let mut chain_from: Option<(u64, u64)> = None;
         let mut fill_indirect = false;
+        // A first-tier block to promote: (its host start, generation).
+        let mut promote: Option<(u64, u64)> = None;
         loop {
             let pc = cpu.pc;
-            let host = match self.cache.lookup(pc) {
-                Some(h) => h,
-                None => {
-                    let tier = self.first_tier();
-                    match self.translate(pc, mem, tier) {
-                        Ok(h) => h,
-                        Err(f) => return Trap::MemFault(f),
+            let (host, generation) = {
+                let mut st = sh.lock();
+                let epoch = mem.code_epoch();
+                if epoch != st.epoch {
+                    st.epoch = epoch;
+                    sh.flush(&mut st);
+                }
+                if let Some((first, generation)) = promote.take() {
+                    // Another thread may have promoted it first: then the
+                    // map already leads to its region.
+                    if generation == st.cache.generation() && st.cache.lookup(pc) == Some(first) {
+                        let region = match sh.translate(&mut st, pc, mem, Tier::Region) {
+                            Ok(h) => h,
+                            Err(f) => return Trap::MemFault(f),
+                        };
+                        st.profile.promotions += 1;
+                        // Whatever is chained to the first tier goes on to
+                        // the region (unless translating flushed the
+                        // cache). Overwriting the start of code another
+                        // thread may be running needs the world stopped.
+                        if generation == st.cache.generation() {
+                            sh.stop_the_world(&mut st, |st| st.cache.patch_jump(first, region));
+                        }
                     }
                 }
+                let host = match st.cache.lookup(pc) {
+                    Some(h) => h,
+                    None => {
+                        let tier = SharedCode::first_tier(&mut st);
+                        match sh.translate(&mut st, pc, mem, tier) {
+                            Ok(h) => h,
+                            Err(f) => return Trap::MemFault(f),
+                        }
+                    }
+                };
+                let generation = st.cache.generation();
+                if generation != self.generation {
+                    self.generation = generation;
+                    self.ind.fill(IndEntry::EMPTY);
+                }
+                if let Some((site, g)) = chain_from.take()
+                    && g == generation
+                    && SharedCode::chain(&mut st, site, host)
+                {
+                    st.stats.chained += 1;
+                }
+                sh.in_code.fetch_add(1, Ordering::AcqRel);
+                (host, generation)
             };
-            if let Some((site, generation)) = chain_from.take()
-                && generation == self.cache.generation()
-                && self.cache.patch_rel32(site, host)
-            {
-                self.stats.chained += 1;
-            }
             if fill_indirect {
                 fill_indirect = false;
                 self.ind[IndEntry::slot(pc)] = IndEntry { guest: pc, host };
             }
             self.ctx.exit_site = 0;
-            // SAFETY: `entry` is the cache's entry code (see `new`); `host`
-            // is a live translation of the current cache generation, made
-            // for this guest memory (the cache is flushed when the memory's
-            // code epoch moves); `cpu` and `ctx` are valid, exclusively
+            // SAFETY: `entry` is the cache's entry code (see
+            // `SharedCode::new`); `host` is a live translation of the
+            // current cache generation, made for this guest memory, and it
+            // stays live while this thread counts itself in `in_code` (a
+            // flush waits for that); `cpu` and `ctx` are valid, exclusively
             // borrowed for the call, and `ctx.mem` points at `mem`, which
             // outlives it.
-            let why = unsafe { (self.entry)(cpu, &mut *self.ctx, host) };
-            match why {
-                exit::CHAIN => chain_from = Some((self.ctx.exit_site, self.cache.generation())),
+            let why = unsafe { (sh.entry)(cpu, &mut *self.ctx, host) };
+            let left = Left {
+                why,
+                exit: match why {
+                    exit::CHAIN | exit::INDIRECT | exit::NEXT => None,
+                    _ => Some(self.exit_entry()),
+                },
+            };
+            sh.in_code.fetch_sub(1, Ordering::AcqRel);
+            let e = left.exit.map(|(_, e)| e);
+            match left.why {
+                exit::CHAIN => chain_from = Some((self.ctx.exit_site, generation)),
                 exit::INDIRECT => {
-                    self.stats.indirect_misses += 1;
+                    self.indirect_misses += 1;
                     fill_indirect = true;
                 }
                 exit::NEXT => {}
                 exit::FAULT => {
-                    let e = self.exit_entry();
+                    let e = e.expect("fault exits have a side entry");
                     cpu.pc = e.guest_pc;
                     cpu.instret = cpu.instret.wrapping_add(e.index as u64);
                     if let Some((addr, write)) = self.ctx.host_fault.take() {
@@ -623,7 +893,7 @@ impl Engine for Jit {
                     }
                 }
                 exit::TRAP => {
-                    let e = self.exit_entry();
+                    let e = e.expect("trap exits have a side entry");
                     cpu.pc = e.guest_pc;
                     let t = self.ctx.trap.take().expect("trap exit sets the trap");
                     // An ecall counts as retired (the OS-call layer
@@ -634,42 +904,32 @@ impl Engine for Jit {
                 }
                 exit::PROMOTE => {
                     // Nothing of the block ran: `cpu` is at its start.
-                    let pc = self.exit_entry().guest_pc;
-                    cpu.pc = pc;
-                    let first = self.cache.lookup(pc);
-                    let generation = self.cache.generation();
-                    let region = match self.translate(pc, mem, Tier::Region) {
-                        Ok(h) => h,
-                        Err(f) => return Trap::MemFault(f),
-                    };
-                    self.profile.promotions += 1;
-                    // Whatever is chained to the first tier goes on to the
-                    // region (unless translating flushed the cache).
-                    if let Some(first) = first
-                        && generation == self.cache.generation()
-                    {
-                        self.cache.patch_jump(first, region);
-                    }
+                    let (first, e) = left.exit.expect("promotions have a side entry");
+                    cpu.pc = e.guest_pc;
+                    promote = Some((first, generation));
                 }
                 exit::CODE => {
-                    let e = self.exit_entry();
+                    let e = e.expect("code exits have a side entry");
                     cpu.pc = e.guest_pc.wrapping_add(e.len as u64);
                     cpu.instret = cpu.instret.wrapping_add(e.index as u64 + 1);
                 }
                 _ => {
-                    cpu.pc = self.exit_entry().guest_pc;
+                    cpu.pc = e.expect("budget exits have a side entry").guest_pc;
+                    if cpu.instret < limit {
+                        // Stopped for another thread (see `SharedCode`),
+                        // not for the budget: go on.
+                        self.ctx.instret_limit.store(limit, Ordering::SeqCst);
+                        continue;
+                    }
                     return Trap::Budget;
                 }
-            }
-            if mem.code_epoch() != self.epoch {
-                self.epoch = mem.code_epoch();
-                self.flush();
             }
         }
     }
 
     fn stats(&self) -> Vec<(&'static str, u64)> {
-        let s = &self.stats;
+        let st = self.shared.lock();
+        let s = &st.stats;
         vec![
             ("jit_translations", s.blocks),
             ("jit_guest_insts_translated", s.guest_insts),
@@ -677,10 +937,11 @@ impl Engine for Jit {
             ("jit_cache_flushes", s.flushes),
             ("jit_chained_exits", s.chained),
             ("jit_indirect_hits", self.ctx.ind_hits),
-            ("jit_indirect_misses", s.indirect_misses),
+            ("jit_indirect_misses", self.indirect_misses),
             ("jit_fallback_steps", s.steps),
-            ("jit_regions_promoted", self.profile.promotions),
-            ("profile_blocks_seen", self.profile.seen_count() as u64),
+            ("jit_regions_promoted", st.profile.promotions),
+            ("jit_stop_the_world", s.stop_the_world),
+            ("profile_blocks_seen", st.profile.seen_count() as u64),
             ("jit_translate_ns", s.translate_ns),
         ]
     }

@@ -225,11 +225,13 @@ fn fault_at_every_position_is_precise() {
         }
         // The side table maps every instruction's host code back to it.
         // (past the entry code: budget check and cached-register loads)
-        let host = j.cache().lookup(CODE).unwrap();
-        let (tr, _) = j.cache().find_host(host + 200).unwrap();
+        let (base, tr) = j.with_cache(|c| {
+            let host = c.lookup(CODE).unwrap();
+            (c.base(), c.find_host(host + 200).unwrap().0.clone())
+        });
         for e in &tr.side {
             let (pc, idx) = j
-                .guest_at(j.cache().base() + (tr.host_off + e.host_off) as u64)
+                .guest_at(base + (tr.host_off + e.host_off) as u64)
                 .unwrap();
             assert_eq!((pc, idx), (e.guest_pc, e.index));
             assert_eq!(pc, CODE + 4 * idx as u64);

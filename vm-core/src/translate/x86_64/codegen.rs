@@ -1118,9 +1118,16 @@ impl Gen {
             Sllw(r) => self.shift_reg(r, Shift::Shl, W::B32),
             Srlw(r) => self.shift_reg(r, Shift::Shr, W::B32),
             Sraw(r) => self.shift_reg(r, Shift::Sar, W::B32),
-            // One host thread per guest hart and x86-64's strong ordering:
-            // nothing to do.
-            Fence(_) => {}
+            // x86-64 is TSO: loads are not reordered with loads, stores not
+            // with stores, and a store not with an earlier load, so the only
+            // RVWMO fence that needs host code is one ordering earlier stores
+            // before later loads (pred has W, succ has R; `fence rw,rw`,
+            // `fence w,r`); `fence.tso` (fm=8) never does.
+            Fence(f) => {
+                if f.fm != 8 && f.pred & 1 != 0 && f.succ & 2 != 0 {
+                    self.a.mfence();
+                }
+            }
             Mul(r) => self.mul(r, W::B64),
             Mulh(r) => self.mulh(r, 0),
             Mulhu(r) => self.mulh(r, 1),

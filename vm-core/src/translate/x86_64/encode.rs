@@ -635,6 +635,15 @@ impl Asm {
         self.b(0xc3);
     }
 
+    /// `mfence`: orders every earlier load and store before every later one
+    /// (the only reordering x86-64 does is a later load passing an earlier
+    /// store).
+    pub fn mfence(&mut self) {
+        self.b(0x0f);
+        self.b(0xae);
+        self.b(0xf0);
+    }
+
     /// `int3` (padding that traps if ever reached).
     pub fn int3(&mut self) {
         self.b(0xcc);

@@ -122,7 +122,7 @@ pub struct Ctx {
     pub mem_base: u64,
     /// `instret` value at which a block entry returns `exit::BUDGET`
     /// (translated code keeps `instret` in `r14`).
-    pub instret_limit: u64,
+    pub instret_limit: core::sync::atomic::AtomicU64,
     /// See [`exit::CHAIN`].
     pub exit_site: u64,
     /// The indirect-jump table (`IND_ENTRIES` entries).
@@ -148,8 +148,9 @@ pub struct Ctx {
     pub fault: Option<MemFault>,
     /// The guest registers of this run (for the step helper).
     pub cpu: *mut Cpu,
-    /// The fallback instructions of the live translations.
-    pub steps: *const alloc::vec::Vec<StepInst>,
+    /// The fallback instructions of the live translations (shared by the
+    /// threads whose translators share the cache).
+    pub steps: *const crate::cache::AppendOnly<StepInst>,
     /// Value loaded by the last `lr` (kept across runs).
     pub lr_value: u64,
     /// Set by the step helper when the instruction traps.
@@ -158,8 +159,10 @@ pub struct Ctx {
     /// access of up to 8 bytes (the guest memory size minus 8); above it,
     /// the checked helper decides. Only used with host faults.
     pub mem_limit: u64,
-    /// The code cache (for [`host_fault`]).
-    pub cache: *const crate::cache::CodeCache,
+    /// The code cache's translations (for [`host_fault`]) and the
+    /// cache's host address.
+    pub blocks: *const crate::cache::AppendOnly<crate::cache::Translation>,
+    pub cache_base: u64,
     /// Where [`host_fault`] resumes: the shared fault exit.
     pub fault_exit: u64,
     /// The profile's execution counters (see [`crate::profile`]).
@@ -196,18 +199,20 @@ pub unsafe fn host_fault(regs: &mut [u64; 16], rip: u64, addr: u64, write: bool)
     // the dispatcher borrowed for the whole run of translated code; nothing
     // else uses it while that thread is stopped in its fault handler.
     let ctx = unsafe { &mut *ctx };
-    if ctx.cache.is_null() || ctx.mem.is_null() || ctx.cpu.is_null() {
+    if ctx.blocks.is_null() || ctx.mem.is_null() || ctx.cpu.is_null() {
         return None;
     }
-    // SAFETY: the cache, memory and Cpu pointers are the run's (set by the
-    // dispatcher before entering translated code), alive for the run; the
-    // cache is not modified while translated code runs.
-    let (cache, mem, cpu) = unsafe { (&*ctx.cache, &*ctx.mem, &mut *ctx.cpu) };
+    // SAFETY: the translation list, memory and Cpu pointers are the run's
+    // (set by the dispatcher before entering translated code), alive for
+    // the run. Other threads may append translations meanwhile (the list
+    // allows that) but none is removed while this thread runs translated
+    // code (a flush waits until no thread does).
+    let (blocks, mem, cpu) = unsafe { (&*ctx.blocks, &*ctx.mem, &mut *ctx.cpu) };
     let guest = addr.wrapping_sub(ctx.mem_base);
     if guest >= mem.size() {
         return None;
     }
-    let (t, _) = cache.find_host(rip)?;
+    let (t, _) = crate::cache::find_host(blocks, ctx.cache_base, rip)?;
     for (slot, &r) in t.regs.iter().enumerate().take(codegen::ALLOC.len()) {
         if r != 0 {
             cpu.x[r as usize] = regs[codegen::ALLOC[slot] as usize];
@@ -216,6 +221,21 @@ pub unsafe fn host_fault(regs: &mut [u64; 16], rip: u64, addr: u64, write: bool)
     ctx.host_fault = Some((guest, write));
     regs[Reg::Rax as usize] = rip;
     Some(ctx.fault_exit)
+}
+
+/// Store the 4 bytes `v` at host address `p` as one access, so a thread
+/// executing the code around it sees either the old or the new bytes
+/// (x86-64 makes a store that does not cross a cache line atomic, aligned
+/// or not).
+///
+/// # Safety
+/// `p..p+4` is writable memory that does not cross a 64-byte line.
+pub unsafe fn store_u32_atomic(p: u64, v: u32) {
+    debug_assert!(p % 64 <= 60);
+    // SAFETY: the caller's promise; a plain `mov` is one access.
+    unsafe {
+        core::arch::asm!("mov dword ptr [{p}], {v:e}", p = in(reg) p, v = in(reg) v, options(nostack, preserves_flags));
+    }
 }
 
 /// Entries in the translation's page cache (a power of two).
@@ -646,7 +666,9 @@ pub unsafe extern "sysv64" fn step_helper(ctx: *mut Ctx, idx: u64) -> u64 {
     // `Cpu` or the step table while translated code runs.
     let ctx = unsafe { &mut *ctx };
     let (cpu, mem, steps) = unsafe { (&mut *ctx.cpu, &*ctx.mem, &*ctx.steps) };
-    let s = steps[idx as usize];
+    let s = *steps
+        .get(idx as usize)
+        .expect("translated code names a published step");
     let instret = cpu.instret;
     cpu.pc = s.pc;
     cpu.instret = instret.wrapping_add(s.index as u64);

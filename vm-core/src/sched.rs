@@ -1,0 +1,262 @@
+//! Guest threads on a host that runs one thread (the bare-metal host): the
+//! run queue of the threads not running, and what each waits for.
+//!
+//! Where the host gives every guest thread a host thread
+//! ([`crate::host::HostOs::threads`]), the host's scheduler and futexes do
+//! this work and this module is unused. Otherwise [`crate::process`] runs
+//! all guest threads in turn on the one host thread: a thread keeps the
+//! CPU until its engine's instruction budget runs out ([`Trap::Budget`],
+//! preemption), it blocks (a futex wait, a sleep, `sched_yield`), or it
+//! exits; then the next runnable thread of this queue runs. Futex waits
+//! and wakes are matched here by guest address; a wait or sleep with a
+//! deadline becomes runnable when its time has come, and when nothing can
+//! run the host sleeps until the earliest deadline.
+//!
+//! [`Trap::Budget`]: crate::cpu::Trap::Budget
+
+use crate::process::{Engine, Thread};
+use alloc::boxed::Box;
+use alloc::collections::VecDeque;
+
+/// Why a parked thread cannot run yet. The system call that blocked has
+/// already written its success value to `a0`; [`RunQueue::next`] changes it
+/// when the wait ends otherwise (timeout, signal).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Block {
+    /// `FUTEX_WAIT*` on the guest word at `addr`, for wakes whose bitset
+    /// meets `bitset`, until `deadline` (monotonic ns) if any.
+    Futex {
+        addr: u64,
+        bitset: u32,
+        deadline: Option<u64>,
+    },
+    /// `nanosleep` until `deadline` (monotonic ns).
+    Sleep { deadline: u64 },
+    /// `sched_yield`: runnable, after the others.
+    Yield,
+    /// A read from descriptor `fd` that would block: runnable once the
+    /// host says `fd` has `events` (the call then runs again).
+    Io { fd: i32, events: i16 },
+}
+
+/// A thread that is not running, with its engine (`None`: the engine of
+/// the host's first thread, which the run loop borrows).
+pub struct Parked {
+    pub thread: Thread,
+    pub engine: Option<Box<dyn Engine + Send>>,
+    pub block: Option<Block>,
+}
+
+impl core::fmt::Debug for Parked {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Parked")
+            .field("tid", &self.thread.tid)
+            .field("block", &self.block)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How often descriptors that threads wait for are looked at again when
+/// nothing else can run (ns).
+pub const IO_TICK: u64 = 1_000_000;
+
+const ETIMEDOUT: u64 = (-110i64) as u64;
+const EINTR: u64 = (-4i64) as u64;
+
+/// The threads not running, in turn order.
+#[derive(Debug, Default)]
+pub struct RunQueue {
+    q: VecDeque<Parked>,
+}
+
+impl RunQueue {
+    pub fn is_empty(&self) -> bool {
+        self.q.is_empty()
+    }
+
+    /// Queue `p` behind the others.
+    pub fn push(&mut self, p: Parked) {
+        self.q.push_back(p);
+    }
+
+    /// Wake up to `n` threads waiting on the futex at `addr` whose bitset
+    /// meets `bitset` (oldest first); returns how many.
+    pub fn wake(&mut self, addr: u64, n: u32, bitset: u32) -> u32 {
+        let mut woken = 0;
+        for p in &mut self.q {
+            if woken == n {
+                break;
+            }
+            if let Some(Block::Futex {
+                addr: a, bitset: b, ..
+            }) = p.block
+                && a == addr
+                && b & bitset != 0
+            {
+                p.block = None;
+                woken += 1;
+            }
+        }
+        woken
+    }
+
+    /// `FUTEX_REQUEUE`: wake up to `n` waiters of `from`, move up to
+    /// `m` more to wait on `to`; returns woken plus moved.
+    pub fn requeue(&mut self, from: u64, to: u64, n: u32, m: u32) -> u32 {
+        let woken = self.wake(from, n, u32::MAX);
+        let mut moved = 0;
+        for p in &mut self.q {
+            if moved == m {
+                break;
+            }
+            if let Some(Block::Futex { addr, .. }) = &mut p.block
+                && *addr == from
+            {
+                *addr = to;
+                moved += 1;
+            }
+        }
+        woken + moved
+    }
+
+    /// The next thread that may run at monotonic time `now`: a runnable
+    /// one, or one whose wait timed out (its `a0` becomes `-ETIMEDOUT` for
+    /// a futex) or that `signalled` says has a signal to take (`-EINTR`).
+    /// Otherwise the earliest deadline, if any thread has one.
+    /// A thread waiting for a descriptor is runnable when `io_ready` says
+    /// the descriptor is ready, or it has a signal (it runs the call again,
+    /// which delivers the signal first). With such threads waiting, the
+    /// earliest "deadline" is `now + IO_TICK`, so their descriptors are
+    /// looked at again.
+    pub fn next(
+        &mut self,
+        now: u64,
+        signalled: impl Fn(&Thread) -> bool,
+        io_ready: impl Fn(i32, i16) -> bool,
+    ) -> Result<Parked, Option<u64>> {
+        let mut earliest: Option<u64> = None;
+        let mut yielded = None;
+        for i in 0..self.q.len() {
+            let p = &mut self.q[i];
+            let ready = match p.block {
+                None => true,
+                Some(Block::Yield) => {
+                    yielded.get_or_insert(i);
+                    false
+                }
+                Some(Block::Futex { deadline, .. }) => {
+                    if deadline.is_some_and(|d| d <= now) {
+                        p.thread.cpu.x[10] = ETIMEDOUT;
+                        true
+                    } else if signalled(&p.thread) {
+                        p.thread.cpu.x[10] = EINTR;
+                        true
+                    } else {
+                        earliest = min(earliest, deadline);
+                        false
+                    }
+                }
+                Some(Block::Io { fd, events }) => {
+                    if signalled(&p.thread) || io_ready(fd, events) {
+                        true
+                    } else {
+                        earliest = min(earliest, Some(now + IO_TICK));
+                        false
+                    }
+                }
+                Some(Block::Sleep { deadline }) => {
+                    if deadline <= now {
+                        true
+                    } else if signalled(&p.thread) {
+                        p.thread.cpu.x[10] = EINTR;
+                        true
+                    } else {
+                        earliest = min(earliest, Some(deadline));
+                        false
+                    }
+                }
+            };
+            if ready {
+                let mut p = self.q.remove(i).expect("index in range");
+                p.block = None;
+                return Ok(p);
+            }
+        }
+        if let Some(i) = yielded {
+            let mut p = self.q.remove(i).expect("index in range");
+            p.block = None;
+            return Ok(p);
+        }
+        Err(earliest)
+    }
+}
+
+fn min(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parked(tid: i32, block: Option<Block>) -> Parked {
+        Parked {
+            thread: Thread {
+                tid,
+                ..Default::default()
+            },
+            engine: None,
+            block,
+        }
+    }
+
+    fn futex(addr: u64, deadline: Option<u64>) -> Option<Block> {
+        Some(Block::Futex {
+            addr,
+            bitset: u32::MAX,
+            deadline,
+        })
+    }
+
+    #[test]
+    fn wakes_match_address_and_count() {
+        let mut q = RunQueue::default();
+        q.push(parked(1, futex(0x100, None)));
+        q.push(parked(2, futex(0x200, None)));
+        q.push(parked(3, futex(0x100, None)));
+        q.push(parked(4, futex(0x100, None)));
+        assert_eq!(q.next(0, |_| false, |_, _| false).unwrap_err(), None);
+        assert_eq!(q.wake(0x100, 2, u32::MAX), 2);
+        assert_eq!(q.next(0, |_| false, |_, _| false).unwrap().thread.tid, 1);
+        assert_eq!(q.next(0, |_| false, |_, _| false).unwrap().thread.tid, 3);
+        assert!(q.next(0, |_| false, |_, _| false).is_err());
+        // Requeue: none woken, thread 4 moves to 0x200's queue.
+        assert_eq!(q.requeue(0x100, 0x200, 0, 5), 1);
+        assert_eq!(q.wake(0x100, 5, u32::MAX), 0);
+        assert_eq!(q.wake(0x200, 5, u32::MAX), 2);
+    }
+
+    #[test]
+    fn timeouts_signals_and_yields() {
+        let mut q = RunQueue::default();
+        q.push(parked(1, futex(0x100, Some(50))));
+        q.push(parked(2, Some(Block::Sleep { deadline: 30 })));
+        q.push(parked(3, futex(0x300, None)));
+        assert_eq!(q.next(10, |_| false, |_, _| false).unwrap_err(), Some(30));
+        let p = q.next(40, |_| false, |_, _| false).unwrap();
+        assert_eq!((p.thread.tid, p.thread.cpu.x[10]), (2, 0));
+        let p = q.next(60, |_| false, |_, _| false).unwrap();
+        assert_eq!((p.thread.tid, p.thread.cpu.x[10]), (1, ETIMEDOUT));
+        let p = q.next(60, |t| t.tid == 3, |_, _| false).unwrap();
+        assert_eq!((p.thread.tid, p.thread.cpu.x[10]), (3, EINTR));
+        // A yielded thread runs only when nothing else can.
+        q.push(parked(4, Some(Block::Yield)));
+        q.push(parked(5, None));
+        assert_eq!(q.next(0, |_| false, |_, _| false).unwrap().thread.tid, 5);
+        assert_eq!(q.next(0, |_| false, |_, _| false).unwrap().thread.tid, 4);
+    }
+}
