@@ -175,6 +175,10 @@ pub struct Thread {
     /// Set by a system call that must wait for another guest thread on a
     /// host that runs one thread (see [`crate::sched`]).
     pub block: Option<crate::sched::Block>,
+    /// The deadline (monotonic ns) of a wait that parked on
+    /// [`crate::sched::Block::Poll`], with the pc of its `ecall`: the call
+    /// runs again and keeps it.
+    pub poll_deadline: Option<(u64, u64)>,
 }
 
 /// Process-wide `prctl` settings.

@@ -37,6 +37,11 @@ pub enum Block {
     /// A read from descriptor `fd` that would block: runnable once the
     /// host says `fd` has `events` (the call then runs again).
     Io { fd: i32, events: i16 },
+    /// A `poll`, `select`, `epoll_wait` or signalfd read that found nothing
+    /// ready: runnable at `recheck` (monotonic ns) or with a signal, and
+    /// the call runs again, looks again, and keeps its own deadline (see
+    /// `syscall::event`).
+    Poll { recheck: u64 },
 }
 
 /// A thread that is not running, with its engine (`None`: the engine of
@@ -161,6 +166,14 @@ impl RunQueue {
                         true
                     } else {
                         earliest = min(earliest, Some(now + IO_TICK));
+                        false
+                    }
+                }
+                Some(Block::Poll { recheck }) => {
+                    if recheck <= now || signalled(&p.thread) {
+                        true
+                    } else {
+                        earliest = min(earliest, Some(recheck));
                         false
                     }
                 }

@@ -22,6 +22,11 @@
 //! guest thread while this one waits, is seen at the wait's next update
 //! only. The table is keyed by guest descriptor number: `close`,
 //! `dup`, `dup3`, `fcntl(F_DUPFD)` and `close_range` keep it in step.
+//! Where guest threads take turns on one host thread, a wait that finds
+//! nothing ready parks the thread and looks again every
+//! [`IO_TICK`] (or at its deadline, or with a signal) instead of blocking
+//! the host.
+//!
 //! Signals in a signalfd's mask whose default action the host would
 //! handle by itself (SIGCHLD, SIGWINCH, SIGCONT...) are caught by the
 //! host from then on, so they reach the core.
@@ -30,6 +35,7 @@ use super::abi::{self, le_u32, le_u64, set_u32, set_u64};
 use super::{Ctx, R, get, put};
 use crate::host::{EpollEvent, Errno, HostSigAction, ITimer, PollFd, SysResult, Timespec};
 use crate::memory::Access;
+use crate::sched::{Block, IO_TICK};
 use crate::signal::{self, SigFields, SigInfo, UNBLOCKABLE};
 use alloc::vec;
 use alloc::vec::Vec;
@@ -166,6 +172,9 @@ fn wait_loop(
             r => (r, left),
         };
     }
+    if let Some(r) = green_wait(cx, timeout, &mut f) {
+        return r;
+    }
     loop {
         refresh_signalfds(cx);
         let r = f(cx, left);
@@ -177,6 +186,63 @@ fn wait_loop(
             Err(Errno::EINTR) if signal::restart_interrupted(cx.p, cx.t, false) => {}
             r => return (r, left),
         }
+    }
+}
+
+fn mono_ns(cx: &Ctx<'_>) -> u64 {
+    let t =
+        cx.p.host
+            .clock_gettime(abi::CLOCK_MONOTONIC)
+            .unwrap_or_default();
+    (t.sec as u64)
+        .saturating_mul(NSEC as u64)
+        .saturating_add(t.nsec as u64)
+}
+
+fn from_ns(ns: u64) -> Timespec {
+    Timespec {
+        sec: (ns / NSEC as u64) as i64,
+        nsec: (ns % NSEC as u64) as i64,
+    }
+}
+
+/// Where guest threads take turns on one host thread (see
+/// [`crate::sched`]), a wait must not block it: look once without waiting,
+/// and when nothing is ready before the deadline, park the thread
+/// ([`Errno::PARK`]) until the next look ([`Block::Poll`]); the call runs
+/// again then and keeps its first deadline (`Thread::poll_deadline`, keyed
+/// by the call's pc). `None` where threads have host threads of their own.
+fn green_wait(
+    cx: &mut Ctx<'_>,
+    timeout: Option<Timespec>,
+    f: &mut impl FnMut(&Ctx<'_>, Option<Timespec>) -> SysResult<usize>,
+) -> Option<(SysResult<usize>, Option<Timespec>)> {
+    if !cx.p.green_others() {
+        cx.t.poll_deadline = None;
+        return None;
+    }
+    let pc = cx.t.cpu.pc;
+    let now = mono_ns(cx);
+    let deadline = match cx.t.poll_deadline.take() {
+        Some((at, d)) if at == pc => Some(d),
+        _ => timeout.map(|t| {
+            now.saturating_add((t.sec as u64).saturating_mul(NSEC as u64) + t.nsec as u64)
+        }),
+    };
+    refresh_signalfds(cx);
+    let r = f(cx, Some(Timespec::default()));
+    let left = deadline.map(|d| from_ns(d.saturating_sub(now)));
+    match r {
+        Ok(0) if deadline.is_none_or(|d| now < d) => {
+            let mut recheck = now + IO_TICK;
+            if let Some(d) = deadline {
+                cx.t.poll_deadline = Some((pc, d));
+                recheck = recheck.min(d);
+            }
+            cx.t.block = Some(Block::Poll { recheck });
+            Some((Err(Errno::PARK), left))
+        }
+        r => Some((r, left)),
     }
 }
 
@@ -249,7 +315,9 @@ pub(super) fn ppoll(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         })
         .collect();
     let (r, left) = with_mask_wait(cx, mask, timeout, |cx, t| cx.p.host.poll(&mut pfds, t));
-    put_left(cx, tmo, timeout, left);
+    if r != Err(Errno::PARK) {
+        put_left(cx, tmo, timeout, left);
+    }
     let n = r?;
     for (c, p) in raw.chunks_exact_mut(8).zip(&pfds) {
         c[6..8].copy_from_slice(&p.revents.to_le_bytes());
@@ -347,7 +415,9 @@ pub(super) fn pselect6(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
             .map(|p| select_bits(p).count_ones() as usize)
             .sum())
     });
-    put_left(cx, tmo, timeout, left);
+    if r != Err(Errno::PARK) {
+        put_left(cx, tmo, timeout, left);
+    }
     let count = r?;
     let mut out = [vec![0u64; words], vec![0u64; words], vec![0u64; words]];
     for p in &pfds {
@@ -632,6 +702,13 @@ fn read_signals(cx: &mut Ctx<'_>, fd: i32, len: u64) -> SysResult<Vec<u8>> {
         }
         if deliverable(cx) || cx.p.ending() {
             return Err(Errno::EINTR);
+        }
+        if cx.p.green_others() {
+            // Let the other threads run (one may send the signal).
+            cx.t.block = Some(Block::Poll {
+                recheck: mono_ns(cx) + IO_TICK,
+            });
+            return Err(Errno::PARK);
         }
         cx.p.host.wait_signal();
     }
