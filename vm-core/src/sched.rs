@@ -272,4 +272,18 @@ mod tests {
         assert_eq!(q.next(0, |_| false, |_, _| false).unwrap().thread.tid, 5);
         assert_eq!(q.next(0, |_| false, |_, _| false).unwrap().thread.tid, 4);
     }
+
+    #[test]
+    fn polls_look_again_at_their_time_or_with_a_signal() {
+        let mut q = RunQueue::default();
+        q.push(parked(1, Some(Block::Poll { recheck: 30 })));
+        q.push(parked(2, Some(Block::Sleep { deadline: 50 })));
+        assert_eq!(q.next(10, |_| false, |_, _| false).unwrap_err(), Some(30));
+        // The call runs again: its a0 (an argument) is left alone.
+        let p = q.next(10, |t| t.tid == 1, |_, _| false).unwrap();
+        assert_eq!((p.thread.tid, p.thread.cpu.x[10], p.block), (1, 0, None));
+        q.push(parked(1, Some(Block::Poll { recheck: 30 })));
+        let p = q.next(30, |_| false, |_, _| false).unwrap();
+        assert_eq!((p.thread.tid, p.thread.cpu.x[10]), (1, 0));
+    }
 }
