@@ -11,8 +11,9 @@
 //!   generation, so dropping every translation at once unlinks every chain
 //!   by construction; partial eviction (FIFO regions) would need back
 //!   pointers from each translation to the exits that enter it;
-//! * a flush only happens in the dispatcher, never while translated code
-//!   runs (one engine per thread for now), so freed code is never executed;
+//! * a flush only happens in the dispatcher with every thread out of
+//!   translated code (see `translate::SharedCode`), so freed code is never
+//!   executed;
 //! * with a cache of a few MiB, real programs' working sets fit and
 //!   flushes are rare; FIFO regions can come later if a workload thrashes.
 //!

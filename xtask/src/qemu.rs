@@ -359,22 +359,30 @@ fn add_libraries(cpio: &mut Cpio, program: &[u8]) -> Result<(), String> {
         .file_name()
         .ok_or("bad PT_INTERP")?
         .to_owned();
+    // Libraries the program or its libraries may dlopen: sysroot library
+    // names that appear as strings in them (`dlopen("libm.so.6", ...)`,
+    // glibc's `libgcc_s.so.1` for `pthread_cancel`).
+    let names: Vec<String> = fs::read_dir(sysroot.join("lib"))
+        .map(|dir| {
+            dir.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.contains(".so"))
+                .collect()
+        })
+        .unwrap_or_default();
+    let dlopened = |data: &[u8]| -> Vec<String> {
+        names
+            .iter()
+            .filter(|name| {
+                let mut needle = name.as_bytes().to_vec();
+                needle.push(0);
+                data.windows(needle.len()).any(|w| w == needle)
+            })
+            .cloned()
+            .collect()
+    };
     let mut todo: Vec<String> = needed;
-    // Libraries the program may dlopen: sysroot library names that appear
-    // as strings in it (`dlopen("libm.so.6", ...)`).
-    if let Ok(dir) = fs::read_dir(sysroot.join("lib")) {
-        for entry in dir.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if !name.contains(".so") {
-                continue;
-            }
-            let mut needle = name.clone().into_bytes();
-            needle.push(0);
-            if program.windows(needle.len()).any(|w| w == needle) {
-                todo.push(name);
-            }
-        }
-    }
+    todo.extend(dlopened(program));
     let mut seen = BTreeSet::new();
     cpio.file(
         &sysroot.join("lib").join(&interp_name),
@@ -390,6 +398,7 @@ fn add_libraries(cpio: &mut Cpio, program: &[u8]) -> Result<(), String> {
         if let Some((_, more)) = elf::deps(&data) {
             todo.extend(more);
         }
+        todo.extend(dlopened(&data));
         cpio.file(&host, &Path::new("/lib").join(&lib))?;
     }
     Ok(())

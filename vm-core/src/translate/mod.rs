@@ -46,9 +46,13 @@
 //! calls, the step helper) lift the protection the same way. Without host
 //! faults, the store helper notices writes into code pages instead.
 //!
-//! Threads: one `Jit` (and code cache) per guest thread, created on the
-//! host thread that runs it; the code epoch is shared through the guest
-//! memory, so a store into code by any thread flushes every cache.
+//! Threads: one [`Jit`] per guest thread (its context block, indirect-jump
+//! table and host-fault state) over one [`SharedCode`] per process (the
+//! code cache, side tables, fallback table, profile), whose documentation
+//! says how translation, chaining, flushes and promotions stay safe while
+//! other threads run translated code. A store into code by any thread
+//! moves the code epoch, and the next dispatch flushes, with every thread
+//! out of translated code.
 
 pub mod step;
 pub mod x86_64;
