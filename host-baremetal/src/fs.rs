@@ -1500,7 +1500,9 @@ impl Fs {
             }
             F_SETFL => {
                 let mut f = entry.file.lock();
-                let settable = O_APPEND | O_NONBLOCK;
+                // O_ASYNC (0o20000) is kept: no owner for SIGIO can be set
+                // here (F_SETOWN), and Linux sends none without one.
+                let settable = O_APPEND | O_NONBLOCK | 0o20000;
                 f.flags = (f.flags & !settable) | (arg as i32 & settable);
                 Ok(0)
             }
@@ -1639,6 +1641,17 @@ impl Fs {
 
     /// Console and pipes are not terminals; anything else is ENOTTY too,
     /// but a closed descriptor is EBADF.
+    /// `ioctl(fd, FIONREAD)`: the bytes a pipe holds (either end);
+    /// ENOTTY for anything else.
+    pub fn pipe_bytes(&self, fd: i32) -> SysResult<i32> {
+        let file = self.file(fd)?;
+        let f = file.lock();
+        match &f.open {
+            Open::PipeRead(p) | Open::PipeWrite(p) => Ok(p.lock().buf.len() as i32),
+            _ => Err(Errno::ENOTTY),
+        }
+    }
+
     pub fn not_a_tty(&self, fd: i32) -> Errno {
         match self.fd(fd) {
             Ok(_) => Errno::ENOTTY,

@@ -328,6 +328,15 @@ impl HostOs for BareMetal {
     fn winsize(&self, fd: i32) -> SysResult<WinSize> {
         Err(self.fs.lock().not_a_tty(fd))
     }
+    fn ioctl_ptr(&self, fd: i32, req: u32, buf: &mut [u8]) -> SysResult<i32> {
+        const FIONREAD: u32 = 0x541B;
+        if req == FIONREAD && buf.len() == 4 {
+            let n = self.fs.lock().pipe_bytes(fd)?;
+            buf.copy_from_slice(&n.to_le_bytes());
+            return Ok(0);
+        }
+        Err(self.fs.lock().not_a_tty(fd))
+    }
     fn getcwd(&self, buf: &mut [u8]) -> SysResult<usize> {
         self.fs.lock().getcwd(buf)
     }

@@ -17,9 +17,9 @@ use std::ffi::CStr;
 use std::io::Write;
 use std::sync::OnceLock;
 use vm_core::host::{
-    Errno, ExecRequest, FileStat, Flock, FutexArgs, HostOs, HostProt, HostSigAction, HostSignal,
-    HostUname, ITimer, Ids, PollFd, ProcessEnd, StatFs, SysInfo, SysResult, Termios, Timespec,
-    WaitInfo, WinSize,
+    EpollEvent, Errno, ExecRequest, FileStat, Flock, FutexArgs, HostOs, HostProt, HostSigAction,
+    HostSignal, HostUname, ITimer, Ids, PollFd, ProcessEnd, RecvMsg, SendMsg, StatFs, SysInfo,
+    SysResult, Termios, Timespec, WaitInfo, WinSize, XattrTarget,
 };
 
 /// The Linux host: every call goes to the kernel; its only state is the
@@ -181,6 +181,56 @@ fn ts(t: &libc::timespec) -> Timespec {
     Timespec {
         sec: t.tv_sec,
         nsec: t.tv_nsec,
+    }
+}
+
+fn tspec(t: Timespec) -> libc::timespec {
+    libc::timespec {
+        tv_sec: t.sec,
+        tv_nsec: t.nsec,
+    }
+}
+
+fn itimerspec(t: &ITimer) -> libc::itimerspec {
+    libc::itimerspec {
+        it_interval: tspec(t.interval),
+        it_value: tspec(t.value),
+    }
+}
+
+/// A pointer to an optional `i64` offset, for the calls that take `loff_t *`.
+fn off_ptr(o: Option<&mut i64>) -> *mut i64 {
+    o.map_or(std::ptr::null_mut(), |o| o as *mut i64)
+}
+
+/// A `sockaddr` byte image as the pointer and length a socket call takes.
+fn sa(addr: &[u8]) -> (*const libc::sockaddr, libc::socklen_t) {
+    if addr.is_empty() {
+        (std::ptr::null(), 0)
+    } else {
+        (addr.as_ptr().cast(), addr.len() as libc::socklen_t)
+    }
+}
+
+/// An xattr call on a path (following links or not) or on an fd. The
+/// three closures make the `path`, `lpath` and `fd` forms.
+fn xattr_call(
+    t: XattrTarget<'_>,
+    map: impl Fn(&[u8]) -> Vec<u8>,
+    path: impl FnOnce(*const libc::c_char) -> libc::ssize_t,
+    lpath: impl FnOnce(*const libc::c_char) -> libc::ssize_t,
+    fd: impl FnOnce(libc::c_int) -> libc::ssize_t,
+) -> SysResult<usize> {
+    match t {
+        XattrTarget::Path { path: p, follow } => {
+            let c = cpath(&map(p))?;
+            check_size(if follow {
+                path(ptr(&c))
+            } else {
+                lpath(ptr(&c))
+            })
+        }
+        XattrTarget::Fd(f) => check_size(fd(f)),
     }
 }
 
@@ -757,6 +807,438 @@ impl HostOs for LinuxHost {
         unsafe { libc::umask(mask) }
     }
 
+    fn epoll_create1(&self, flags: i32) -> SysResult<i32> {
+        // SAFETY: no memory is involved.
+        check(unsafe { libc::epoll_create1(flags) })
+    }
+
+    fn epoll_ctl(&self, epfd: i32, op: i32, fd: i32, event: Option<EpollEvent>) -> SysResult<()> {
+        let mut ev = event.map(|e| libc::epoll_event {
+            events: e.events,
+            u64: e.data,
+        });
+        let p = ev.as_mut().map_or(std::ptr::null_mut(), |e| e as *mut _);
+        // SAFETY: `p` is null (EPOLL_CTL_DEL) or one epoll_event.
+        check(unsafe { libc::epoll_ctl(epfd, op, fd, p) }).map(|_| ())
+    }
+
+    fn epoll_wait(
+        &self,
+        epfd: i32,
+        events: &mut [EpollEvent],
+        timeout: Option<Timespec>,
+    ) -> SysResult<usize> {
+        let mut evs = vec![libc::epoll_event { events: 0, u64: 0 }; events.len().max(1)];
+        let t = timeout.map(tspec);
+        let tp = t
+            .as_ref()
+            .map_or(std::ptr::null(), |t| t as *const libc::timespec);
+        // SAFETY: `evs` holds `events.len()` epoll_events; `tp` is null or
+        // one timespec; no signal mask.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_epoll_pwait2,
+                epfd,
+                evs.as_mut_ptr(),
+                events.len() as libc::c_int,
+                tp,
+                std::ptr::null::<libc::sigset_t>(),
+                8usize,
+            )
+        };
+        let n = check_long(r)? as usize;
+        for (o, e) in events.iter_mut().zip(&evs[..n]) {
+            let (ev, data) = (e.events, e.u64);
+            *o = EpollEvent { events: ev, data };
+        }
+        Ok(n)
+    }
+
+    fn eventfd2(&self, initval: u32, flags: i32) -> SysResult<i32> {
+        // SAFETY: no memory is involved.
+        check(unsafe { libc::eventfd(initval, flags) })
+    }
+
+    fn timerfd_create(&self, clock: i32, flags: i32) -> SysResult<i32> {
+        // SAFETY: no memory is involved.
+        check(unsafe { libc::timerfd_create(clock, flags) })
+    }
+
+    fn timerfd_settime(&self, fd: i32, flags: i32, new: Option<ITimer>) -> SysResult<ITimer> {
+        // SAFETY: plain C structs the calls read or fill.
+        let mut old: libc::itimerspec = unsafe { std::mem::zeroed() };
+        let r = match new {
+            Some(n) => {
+                let n = itimerspec(&n);
+                unsafe { libc::timerfd_settime(fd, flags, &n, &mut old) }
+            }
+            None => unsafe { libc::timerfd_gettime(fd, &mut old) },
+        };
+        check(r)?;
+        Ok(ITimer {
+            interval: ts(&old.it_interval),
+            value: ts(&old.it_value),
+        })
+    }
+
+    fn socket(&self, domain: i32, ty: i32, protocol: i32) -> SysResult<i32> {
+        // SAFETY: no memory is involved.
+        check(unsafe { libc::socket(domain, ty, protocol) })
+    }
+
+    fn socketpair(&self, domain: i32, ty: i32, protocol: i32) -> SysResult<[i32; 2]> {
+        let mut fds = [0; 2];
+        // SAFETY: `fds` has room for two ints.
+        check(unsafe { libc::socketpair(domain, ty, protocol, fds.as_mut_ptr()) })?;
+        Ok(fds)
+    }
+
+    fn bind(&self, fd: i32, addr: &[u8]) -> SysResult<()> {
+        let (p, l) = sa(addr);
+        // SAFETY: `p` points to `l` readable bytes (or is null).
+        check(unsafe { libc::bind(fd, p, l) }).map(|_| ())
+    }
+
+    fn connect(&self, fd: i32, addr: &[u8]) -> SysResult<()> {
+        let (p, l) = sa(addr);
+        // SAFETY: as `bind`.
+        check(unsafe { libc::connect(fd, p, l) }).map(|_| ())
+    }
+
+    fn listen(&self, fd: i32, backlog: i32) -> SysResult<()> {
+        // SAFETY: no memory is involved.
+        check(unsafe { libc::listen(fd, backlog) }).map(|_| ())
+    }
+
+    fn accept4(&self, fd: i32, addr: &mut [u8], flags: i32) -> SysResult<(i32, usize)> {
+        let mut len = addr.len() as libc::socklen_t;
+        let (p, lp) = if addr.is_empty() {
+            (std::ptr::null_mut(), std::ptr::null_mut())
+        } else {
+            (addr.as_mut_ptr().cast(), &mut len as *mut libc::socklen_t)
+        };
+        // SAFETY: `p` is null or `len` writable bytes; `lp` null or `len`.
+        let nfd = check(unsafe { libc::accept4(fd, p, lp, flags) })?;
+        Ok((nfd, len as usize))
+    }
+
+    fn sockname(&self, fd: i32, peer: bool, addr: &mut [u8]) -> SysResult<usize> {
+        let mut len = addr.len() as libc::socklen_t;
+        let p = addr.as_mut_ptr().cast();
+        // SAFETY: `p` is writable for `len` bytes.
+        let r = unsafe {
+            if peer {
+                libc::getpeername(fd, p, &mut len)
+            } else {
+                libc::getsockname(fd, p, &mut len)
+            }
+        };
+        check(r)?;
+        Ok(len as usize)
+    }
+
+    fn sendmsg(&self, fd: i32, msg: &SendMsg<'_>, flags: i32) -> SysResult<usize> {
+        let mut iov = libc::iovec {
+            iov_base: msg.data.as_ptr() as *mut libc::c_void,
+            iov_len: msg.data.len(),
+        };
+        // SAFETY: a plain C struct, filled below.
+        let mut h: libc::msghdr = unsafe { std::mem::zeroed() };
+        if !msg.name.is_empty() {
+            h.msg_name = msg.name.as_ptr() as *mut libc::c_void;
+            h.msg_namelen = msg.name.len() as libc::socklen_t;
+        }
+        h.msg_iov = &mut iov;
+        h.msg_iovlen = 1;
+        if !msg.control.is_empty() {
+            h.msg_control = msg.control.as_ptr() as *mut libc::c_void;
+            h.msg_controllen = msg.control.len();
+        }
+        // SAFETY: every pointer in `h` refers to a live buffer of the
+        // length given; sendmsg only reads them.
+        check_size(unsafe { libc::sendmsg(fd, &h, flags) })
+    }
+
+    fn recvmsg(&self, fd: i32, msg: &mut RecvMsg<'_>, flags: i32) -> SysResult<usize> {
+        let mut iov = libc::iovec {
+            iov_base: msg.data.as_mut_ptr().cast(),
+            iov_len: msg.data.len(),
+        };
+        // SAFETY: a plain C struct, filled below.
+        let mut h: libc::msghdr = unsafe { std::mem::zeroed() };
+        if !msg.name.is_empty() {
+            h.msg_name = msg.name.as_mut_ptr().cast();
+            h.msg_namelen = msg.name.len() as libc::socklen_t;
+        }
+        h.msg_iov = &mut iov;
+        h.msg_iovlen = 1;
+        if !msg.control.is_empty() {
+            h.msg_control = msg.control.as_mut_ptr().cast();
+            h.msg_controllen = msg.control.len();
+        }
+        // SAFETY: every pointer in `h` refers to a live writable buffer of
+        // the length given.
+        let n = check_size(unsafe { libc::recvmsg(fd, &mut h, flags) })?;
+        msg.name_len = if msg.name.is_empty() {
+            0
+        } else {
+            h.msg_namelen as usize
+        };
+        msg.control_len = if msg.control.is_empty() {
+            0
+        } else {
+            h.msg_controllen
+        };
+        msg.flags = h.msg_flags;
+        Ok(n)
+    }
+
+    fn shutdown(&self, fd: i32, how: i32) -> SysResult<()> {
+        // SAFETY: no memory is involved.
+        check(unsafe { libc::shutdown(fd, how) }).map(|_| ())
+    }
+
+    fn setsockopt(&self, fd: i32, level: i32, name: i32, value: &[u8]) -> SysResult<()> {
+        let p = if value.is_empty() {
+            std::ptr::null()
+        } else {
+            value.as_ptr().cast()
+        };
+        // SAFETY: `p` is null or `value.len()` readable bytes.
+        check(unsafe { libc::setsockopt(fd, level, name, p, value.len() as libc::socklen_t) })
+            .map(|_| ())
+    }
+
+    fn getsockopt(&self, fd: i32, level: i32, name: i32, value: &mut [u8]) -> SysResult<usize> {
+        let mut len = value.len() as libc::socklen_t;
+        // SAFETY: `value` is writable for `len` bytes.
+        check(unsafe { libc::getsockopt(fd, level, name, value.as_mut_ptr().cast(), &mut len) })?;
+        Ok(len as usize)
+    }
+
+    fn ioctl_ptr(&self, fd: i32, req: u32, buf: &mut [u8]) -> SysResult<i32> {
+        // SAFETY: the core passes only commands whose argument is a
+        // structure of `buf.len()` bytes with the same layout here.
+        check(unsafe { libc::ioctl(fd, req as libc::Ioctl, buf.as_mut_ptr()) })
+    }
+
+    fn ioctl_val(&self, fd: i32, req: u32, arg: u64) -> SysResult<i32> {
+        // SAFETY: the core passes only commands whose argument is a value.
+        check(unsafe { libc::ioctl(fd, req as libc::Ioctl, arg as libc::c_ulong) })
+    }
+
+    fn memfd_create(&self, name: &[u8], flags: u32) -> SysResult<i32> {
+        let n = cpath(name)?;
+        // SAFETY: `n` is NUL-terminated.
+        check_long(unsafe { libc::syscall(libc::SYS_memfd_create, ptr(&n), flags) })
+            .map(|f| f as i32)
+    }
+
+    fn flock(&self, fd: i32, op: i32) -> SysResult<()> {
+        // SAFETY: no memory is involved.
+        check(unsafe { libc::flock(fd, op) }).map(|_| ())
+    }
+
+    fn sendfile(
+        &self,
+        out_fd: i32,
+        in_fd: i32,
+        offset: Option<&mut i64>,
+        count: usize,
+    ) -> SysResult<usize> {
+        // SAFETY: the offset is null or one i64.
+        check_size(unsafe { libc::sendfile(out_fd, in_fd, off_ptr(offset), count) })
+    }
+
+    fn copy_range(
+        &self,
+        splice: bool,
+        fd_in: i32,
+        off_in: Option<&mut i64>,
+        fd_out: i32,
+        off_out: Option<&mut i64>,
+        len: usize,
+        flags: u32,
+    ) -> SysResult<usize> {
+        let nr = if splice {
+            libc::SYS_splice
+        } else {
+            libc::SYS_copy_file_range
+        };
+        // SAFETY: both offsets are null or one i64.
+        let r = unsafe {
+            libc::syscall(
+                nr,
+                fd_in,
+                off_ptr(off_in),
+                fd_out,
+                off_ptr(off_out),
+                len,
+                flags,
+            )
+        };
+        check_long(r).map(|n| n as usize)
+    }
+
+    fn tee(&self, fd_in: i32, fd_out: i32, len: usize, flags: u32) -> SysResult<usize> {
+        // SAFETY: no memory is involved.
+        check_size(unsafe { libc::tee(fd_in, fd_out, len, flags) })
+    }
+
+    fn fallocate(&self, fd: i32, mode: i32, offset: i64, len: i64) -> SysResult<()> {
+        // SAFETY: no memory is involved.
+        check(unsafe { libc::fallocate(fd, mode, offset, len) }).map(|_| ())
+    }
+
+    fn close_range(&self, first: u32, last: u32, flags: u32) -> SysResult<()> {
+        // SAFETY: closes descriptors only; pvm's own are 0-2 (shared with
+        // the guest) and those the guest gave it.
+        check_long(unsafe { libc::syscall(libc::SYS_close_range, first, last, flags) }).map(|_| ())
+    }
+
+    fn fchownat(&self, dirfd: i32, path: &[u8], uid: u32, gid: u32, flags: i32) -> SysResult<()> {
+        let p = cpath(path)?;
+        // SAFETY: `p` is NUL-terminated.
+        check(unsafe { libc::fchownat(dirfd, ptr(&p), uid, gid, flags) }).map(|_| ())
+    }
+
+    fn getxattr(&self, t: XattrTarget<'_>, name: &[u8], value: &mut [u8]) -> SysResult<usize> {
+        let n = cpath(name)?;
+        let (v, l) = (value.as_mut_ptr().cast(), value.len());
+        // SAFETY: paths and the name are NUL-terminated; `v` is writable
+        // for `l` bytes.
+        xattr_call(
+            t,
+            |p| self.map(p).into_owned(),
+            |p| unsafe { libc::getxattr(p, ptr(&n), v, l) },
+            |p| unsafe { libc::lgetxattr(p, ptr(&n), v, l) },
+            |f| unsafe { libc::fgetxattr(f, ptr(&n), v, l) },
+        )
+    }
+
+    fn setxattr(&self, t: XattrTarget<'_>, name: &[u8], value: &[u8], flags: i32) -> SysResult<()> {
+        let n = cpath(name)?;
+        let (v, l) = (value.as_ptr().cast(), value.len());
+        // SAFETY: paths and the name are NUL-terminated; `v` is readable
+        // for `l` bytes.
+        xattr_call(
+            t,
+            |p| p.to_vec(),
+            |p| unsafe { libc::setxattr(p, ptr(&n), v, l, flags) as libc::ssize_t },
+            |p| unsafe { libc::lsetxattr(p, ptr(&n), v, l, flags) as libc::ssize_t },
+            |f| unsafe { libc::fsetxattr(f, ptr(&n), v, l, flags) as libc::ssize_t },
+        )
+        .map(|_| ())
+    }
+
+    fn listxattr(&self, t: XattrTarget<'_>, list: &mut [u8]) -> SysResult<usize> {
+        let (v, l) = (list.as_mut_ptr().cast(), list.len());
+        // SAFETY: paths are NUL-terminated; `v` is writable for `l` bytes.
+        xattr_call(
+            t,
+            |p| self.map(p).into_owned(),
+            |p| unsafe { libc::listxattr(p, v, l) },
+            |p| unsafe { libc::llistxattr(p, v, l) },
+            |f| unsafe { libc::flistxattr(f, v, l) },
+        )
+    }
+
+    fn removexattr(&self, t: XattrTarget<'_>, name: &[u8]) -> SysResult<()> {
+        let n = cpath(name)?;
+        // SAFETY: paths and the name are NUL-terminated.
+        xattr_call(
+            t,
+            |p| p.to_vec(),
+            |p| unsafe { libc::removexattr(p, ptr(&n)) as libc::ssize_t },
+            |p| unsafe { libc::lremovexattr(p, ptr(&n)) as libc::ssize_t },
+            |f| unsafe { libc::fremovexattr(f, ptr(&n)) as libc::ssize_t },
+        )
+        .map(|_| ())
+    }
+
+    fn sync(&self) {
+        // SAFETY: no memory is involved.
+        unsafe { libc::sync() }
+    }
+
+    fn syncfs(&self, fd: i32) -> SysResult<()> {
+        // SAFETY: no memory is involved.
+        check(unsafe { libc::syncfs(fd) }).map(|_| ())
+    }
+
+    fn rw2(
+        &self,
+        fd: i32,
+        buf: &mut [u8],
+        offset: i64,
+        flags: i32,
+        write: bool,
+    ) -> SysResult<usize> {
+        let iov = libc::iovec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: buf.len(),
+        };
+        // SAFETY: one iovec over `buf`, read (pwritev2) or filled (preadv2).
+        let r = unsafe {
+            if write {
+                libc::pwritev2(fd, &iov, 1, offset, flags)
+            } else {
+                libc::preadv2(fd, &iov, 1, offset, flags)
+            }
+        };
+        check_size(r)
+    }
+
+    fn setresid(&self, uid: bool, ids: [u32; 3]) -> SysResult<()> {
+        // SAFETY: no memory is involved. glibc's wrappers apply the change
+        // to every thread of pvm, as the guest's own libc does for its
+        // threads.
+        let r = unsafe {
+            if uid {
+                libc::setresuid(ids[0], ids[1], ids[2])
+            } else {
+                libc::setresgid(ids[0], ids[1], ids[2])
+            }
+        };
+        check(r).map(|_| ())
+    }
+
+    fn getresid(&self, uid: bool) -> [u32; 3] {
+        let mut v = [0u32; 3];
+        let [a, b, c] = &mut v;
+        // SAFETY: three writable ids; these calls cannot fail then.
+        unsafe {
+            if uid {
+                libc::getresuid(a, b, c);
+            } else {
+                libc::getresgid(a, b, c);
+            }
+        }
+        v
+    }
+
+    fn getgroups(&self, list: &mut [u32]) -> SysResult<usize> {
+        // SAFETY: `list` is writable for its length (0: only the count).
+        check(unsafe { libc::getgroups(list.len() as libc::c_int, list.as_mut_ptr()) })
+            .map(|n| n as usize)
+    }
+
+    fn setgroups(&self, list: &[u32]) -> SysResult<()> {
+        // SAFETY: `list` is readable for its length.
+        check(unsafe { libc::setgroups(list.len(), list.as_ptr()) }).map(|_| ())
+    }
+
+    fn getpriority(&self, which: i32, who: i32) -> SysResult<i32> {
+        // SAFETY: no memory is involved. The raw call returns 20 - nice.
+        let r = unsafe { libc::syscall(libc::SYS_getpriority, which, who) };
+        check_long(r).map(|v| 20 - v as i32)
+    }
+
+    fn setpriority(&self, which: i32, who: i32, nice: i32) -> SysResult<()> {
+        // SAFETY: no memory is involved.
+        check_long(unsafe { libc::syscall(libc::SYS_setpriority, which, who, nice) }).map(|_| ())
+    }
+
     fn clock_gettime(&self, clock: i32) -> SysResult<Timespec> {
         // SAFETY: `t` is written by the call.
         let mut t: libc::timespec = unsafe { std::mem::zeroed() };
@@ -1052,6 +1534,128 @@ mod tests {
         HOST.protect(p, 4096, HostProt::READ).unwrap();
         // SAFETY: readable again, and discarded to zero.
         assert_eq!(unsafe { p.read() }, 0);
+    }
+
+    #[test]
+    fn epoll_eventfd_timerfd() {
+        let ep = HOST.epoll_create1(libc::EPOLL_CLOEXEC).unwrap();
+        let ev = HOST.eventfd2(0, libc::EFD_NONBLOCK).unwrap();
+        let data = 0x1122_3344_5566_7788;
+        HOST.epoll_ctl(
+            ep,
+            libc::EPOLL_CTL_ADD,
+            ev,
+            Some(EpollEvent {
+                events: libc::EPOLLIN as u32,
+                data,
+            }),
+        )
+        .unwrap();
+        let mut out = [EpollEvent::default(); 4];
+        let zero = Some(Timespec::default());
+        assert_eq!(HOST.epoll_wait(ep, &mut out, zero).unwrap(), 0);
+        HOST.write(ev, &5u64.to_le_bytes()).unwrap();
+        assert_eq!(HOST.epoll_wait(ep, &mut out, zero).unwrap(), 1);
+        // The packed x86-64 layout came back field by field.
+        assert_eq!(out[0].events, libc::EPOLLIN as u32);
+        assert_eq!(out[0].data, data);
+        let tfd = HOST.timerfd_create(libc::CLOCK_MONOTONIC, 0).unwrap();
+        let t = ITimer {
+            interval: Timespec { sec: 2, nsec: 0 },
+            value: Timespec { sec: 100, nsec: 0 },
+        };
+        assert_eq!(
+            HOST.timerfd_settime(tfd, 0, Some(t)).unwrap(),
+            ITimer::default()
+        );
+        let cur = HOST.timerfd_settime(tfd, 0, None).unwrap();
+        assert_eq!(cur.interval, t.interval);
+        assert!(cur.value.sec > 90 && cur.value.sec <= 100);
+        assert_eq!(
+            HOST.epoll_ctl(ep, libc::EPOLL_CTL_DEL, tfd, None),
+            Err(Errno(libc::ENOENT))
+        );
+        for fd in [ep, ev, tfd] {
+            HOST.close(fd).unwrap();
+        }
+    }
+
+    #[test]
+    fn socketpair_passes_descriptors() {
+        let [a, b] = HOST
+            .socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0)
+            .unwrap();
+        let [r, w] = HOST.pipe2(0).unwrap();
+        // One cmsghdr (len 20: 16 + one int), padded to 24.
+        let mut control = [0u8; 24];
+        control[..8].copy_from_slice(&20u64.to_le_bytes());
+        control[8..12].copy_from_slice(&libc::SOL_SOCKET.to_le_bytes());
+        control[12..16].copy_from_slice(&libc::SCM_RIGHTS.to_le_bytes());
+        control[16..20].copy_from_slice(&r.to_le_bytes());
+        let msg = SendMsg {
+            name: &[],
+            data: b"x",
+            control: &control,
+        };
+        assert_eq!(HOST.sendmsg(a, &msg, 0).unwrap(), 1);
+        let (mut data, mut ctl) = ([0u8; 4], [0u8; 64]);
+        let mut rm = RecvMsg {
+            name: &mut [],
+            data: &mut data,
+            control: &mut ctl,
+            name_len: 0,
+            control_len: 0,
+            flags: 0,
+        };
+        assert_eq!(HOST.recvmsg(b, &mut rm, 0).unwrap(), 1);
+        assert_eq!(rm.control_len, 24);
+        let got = i32::from_le_bytes(ctl[16..20].try_into().unwrap());
+        assert!(got >= 0 && got != r);
+        HOST.write(w, b"through").unwrap();
+        let mut buf = [0u8; 7];
+        assert_eq!(HOST.read(got, &mut buf).unwrap(), 7);
+        assert_eq!(&buf, b"through");
+        let mut name = [0u8; 128];
+        assert_eq!(HOST.sockname(a, false, &mut name).unwrap(), 2);
+        assert_eq!(HOST.shutdown(r, 0), Err(Errno::ENOTSOCK));
+        for fd in [a, b, r, w, got] {
+            HOST.close(fd).unwrap();
+        }
+    }
+
+    #[test]
+    fn xattrs_and_ioctls() {
+        let dir = std::env::temp_dir().join(format!("pvm-xattr-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("f");
+        std::fs::write(&f, b"abc").unwrap();
+        let p = f.as_os_str().as_encoded_bytes();
+        let t = XattrTarget::Path {
+            path: p,
+            follow: true,
+        };
+        match HOST.setxattr(t, b"user.pvm", b"v1", 0) {
+            // A file system without user xattrs says so; nothing to test.
+            Err(Errno::ENOTSUP) => {}
+            r => {
+                r.unwrap();
+                let mut v = [0u8; 8];
+                assert_eq!(HOST.getxattr(t, b"user.pvm", &mut []).unwrap(), 2);
+                assert_eq!(HOST.getxattr(t, b"user.pvm", &mut v).unwrap(), 2);
+                assert_eq!(&v[..2], b"v1");
+                let mut list = [0u8; 64];
+                let n = HOST.listxattr(t, &mut list).unwrap();
+                assert!(list[..n].split(|&c| c == 0).any(|x| x == b"user.pvm"));
+                HOST.removexattr(t, b"user.pvm").unwrap();
+                assert_eq!(HOST.getxattr(t, b"user.pvm", &mut v), Err(Errno::ENODATA));
+            }
+        }
+        let fd = HOST.openat(AT_FDCWD, p, libc::O_RDONLY, 0).unwrap();
+        let mut n = [0u8; 4];
+        HOST.ioctl_ptr(fd, libc::FIONREAD as u32, &mut n).unwrap();
+        assert_eq!(i32::from_le_bytes(n), 3);
+        HOST.close(fd).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -64,6 +64,13 @@ impl Errno {
     pub const EOVERFLOW: Errno = Errno(75);
     pub const ENOTSUP: Errno = Errno(95);
     pub const ETIMEDOUT: Errno = Errno(110);
+    pub const ENXIO: Errno = Errno(6);
+    pub const ENOTSOCK: Errno = Errno(88);
+    pub const EMSGSIZE: Errno = Errno(90);
+    pub const ENOPROTOOPT: Errno = Errno(92);
+    pub const EAFNOSUPPORT: Errno = Errno(97);
+    pub const ENOBUFS: Errno = Errno(105);
+    pub const ENOTCONN: Errno = Errno(107);
     /// Not a Linux errno the guest sees: the system call parked the thread
     /// (see [`crate::sched`]) and runs again from its `ecall` when the
     /// thread resumes (the kernel's internal `ERESTARTSYS`).
@@ -110,6 +117,13 @@ impl Errno {
             75 => "EOVERFLOW",
             95 => "EOPNOTSUPP",
             110 => "ETIMEDOUT",
+            6 => "ENXIO",
+            88 => "ENOTSOCK",
+            90 => "EMSGSIZE",
+            92 => "ENOPROTOOPT",
+            97 => "EAFNOSUPPORT",
+            105 => "ENOBUFS",
+            107 => "ENOTCONN",
             _ => "E?",
         }
     }
@@ -297,6 +311,53 @@ pub struct HostSignal {
 pub struct ITimer {
     pub interval: Timespec,
     pub value: Timespec,
+}
+
+/// `struct epoll_event` as values (the guest's riscv64 layout is 16 bytes
+/// with padding after `events`; x86-64's is packed to 12: each side
+/// encodes its own).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EpollEvent {
+    pub events: u32,
+    pub data: u64,
+}
+
+/// A message to send (`sendmsg`): the destination address (empty: none),
+/// the data gathered from the guest's iovecs, and the ancillary data in
+/// the Linux `cmsghdr` format, which is the same on riscv64 and x86-64
+/// (so `SCM_RIGHTS` descriptors and `SCM_CREDENTIALS` pass as they are:
+/// guest fds are host fds).
+#[derive(Clone, Copy, Debug)]
+pub struct SendMsg<'a> {
+    pub name: &'a [u8],
+    pub data: &'a [u8],
+    pub control: &'a [u8],
+}
+
+/// A message to receive (`recvmsg`) into the buffers given; the host sets
+/// the lengths and flags the kernel reports.
+#[derive(Debug)]
+pub struct RecvMsg<'a> {
+    /// Room for the source address (empty: not wanted).
+    pub name: &'a mut [u8],
+    pub data: &'a mut [u8],
+    pub control: &'a mut [u8],
+    /// Full length of the source address (may exceed `name.len()`).
+    pub name_len: usize,
+    /// Bytes of `control` used.
+    pub control_len: usize,
+    /// `msg_flags` (`MSG_TRUNC`, `MSG_CTRUNC`, ...).
+    pub flags: i32,
+}
+
+/// What an extended-attribute call works on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum XattrTarget<'a> {
+    /// A path; `follow`: through a final symbolic link (`getxattr`), or
+    /// not (`lgetxattr`).
+    Path { path: &'a [u8], follow: bool },
+    /// An open descriptor (`fgetxattr`).
+    Fd(i32),
 }
 
 /// The arguments of a `futex` call after the address (see
@@ -547,6 +608,301 @@ pub trait HostOs: Sync {
     fn chdir(&self, path: &[u8]) -> SysResult<()>;
     fn fchdir(&self, fd: i32) -> SysResult<()>;
     fn umask(&self, mask: u32) -> u32;
+
+    // ---- events: epoll, eventfd, timerfd ------------------------------
+
+    /// `epoll_create1(flags)`. Default: `ENOSYS`.
+    fn epoll_create1(&self, flags: i32) -> SysResult<i32> {
+        let _ = flags;
+        Err(Errno::ENOSYS)
+    }
+    /// `epoll_ctl(epfd, op, fd, event)`; `event` is `None` for
+    /// `EPOLL_CTL_DEL`. Default: `ENOSYS`.
+    fn epoll_ctl(&self, epfd: i32, op: i32, fd: i32, event: Option<EpollEvent>) -> SysResult<()> {
+        let _ = (epfd, op, fd, event);
+        Err(Errno::ENOSYS)
+    }
+    /// `epoll_pwait2(epfd, events, timeout)` without a signal mask (as
+    /// [`HostOs::poll`]): fills the front of `events`, returns how many.
+    /// Default: `ENOSYS`.
+    fn epoll_wait(
+        &self,
+        epfd: i32,
+        events: &mut [EpollEvent],
+        timeout: Option<Timespec>,
+    ) -> SysResult<usize> {
+        let _ = (epfd, events, timeout);
+        Err(Errno::ENOSYS)
+    }
+    /// `eventfd2(initval, flags)`. Default: `ENOSYS`.
+    fn eventfd2(&self, initval: u32, flags: i32) -> SysResult<i32> {
+        let _ = (initval, flags);
+        Err(Errno::ENOSYS)
+    }
+    /// `timerfd_create(clock, flags)`. Default: `ENOSYS`.
+    fn timerfd_create(&self, clock: i32, flags: i32) -> SysResult<i32> {
+        let _ = (clock, flags);
+        Err(Errno::ENOSYS)
+    }
+    /// `timerfd_settime(fd, flags, new)` (an `ITimer` is `struct
+    /// itimerspec`), or `timerfd_gettime(fd)` when `new` is `None`:
+    /// returns the previous (current) setting. Default: `ENOSYS`.
+    fn timerfd_settime(&self, fd: i32, flags: i32, new: Option<ITimer>) -> SysResult<ITimer> {
+        let _ = (fd, flags, new);
+        Err(Errno::ENOSYS)
+    }
+
+    // ---- sockets ---------------------------------------------------------
+    // Socket addresses and option values are byte images: `sockaddr_in`,
+    // `sockaddr_in6`, `sockaddr_un`, and the option structures (`int`,
+    // `linger`, `timeval`, `ucred`) have the same layout on riscv64 and
+    // x86-64. A host without sockets keeps the defaults: no address family
+    // is supported, and no descriptor is a socket.
+
+    /// `socket(domain, type, protocol)`. Default: `EAFNOSUPPORT`.
+    fn socket(&self, domain: i32, ty: i32, protocol: i32) -> SysResult<i32> {
+        let _ = (domain, ty, protocol);
+        Err(Errno::EAFNOSUPPORT)
+    }
+    /// `socketpair(domain, type, protocol)`. Default: `EAFNOSUPPORT`.
+    fn socketpair(&self, domain: i32, ty: i32, protocol: i32) -> SysResult<[i32; 2]> {
+        let _ = (domain, ty, protocol);
+        Err(Errno::EAFNOSUPPORT)
+    }
+    /// `bind(fd, addr)`. Default: `EBADF` or `ENOTSOCK`.
+    fn bind(&self, fd: i32, addr: &[u8]) -> SysResult<()> {
+        let _ = addr;
+        self.not_socket(fd)
+    }
+    /// `connect(fd, addr)`. Default: `EBADF` or `ENOTSOCK`.
+    fn connect(&self, fd: i32, addr: &[u8]) -> SysResult<()> {
+        let _ = addr;
+        self.not_socket(fd)
+    }
+    /// `listen(fd, backlog)`. Default: `EBADF` or `ENOTSOCK`.
+    fn listen(&self, fd: i32, backlog: i32) -> SysResult<()> {
+        let _ = backlog;
+        self.not_socket(fd)
+    }
+    /// `accept4(fd, addr, flags)`: the new descriptor and the full length
+    /// of the peer's address (of which the first `addr.len()` bytes are
+    /// in `addr`). Default: `EBADF` or `ENOTSOCK`.
+    fn accept4(&self, fd: i32, addr: &mut [u8], flags: i32) -> SysResult<(i32, usize)> {
+        let _ = (addr, flags);
+        self.not_socket(fd).map(|_| (0, 0))
+    }
+    /// `getsockname(fd)`, or `getpeername(fd)` when `peer`: fills the
+    /// front of `addr`, returns the address's full length. Default: `EBADF`
+    /// or `ENOTSOCK`.
+    fn sockname(&self, fd: i32, peer: bool, addr: &mut [u8]) -> SysResult<usize> {
+        let _ = (peer, addr);
+        self.not_socket(fd).map(|_| 0)
+    }
+    /// `sendmsg(fd, msg, flags)`. Default: `EBADF` or `ENOTSOCK`.
+    fn sendmsg(&self, fd: i32, msg: &SendMsg<'_>, flags: i32) -> SysResult<usize> {
+        let _ = (msg, flags);
+        self.not_socket(fd).map(|_| 0)
+    }
+    /// `recvmsg(fd, msg, flags)`: returns the data length (which may exceed
+    /// `msg.data.len()` with `MSG_TRUNC`). Default: `EBADF` or `ENOTSOCK`.
+    fn recvmsg(&self, fd: i32, msg: &mut RecvMsg<'_>, flags: i32) -> SysResult<usize> {
+        let _ = (msg, flags);
+        self.not_socket(fd).map(|_| 0)
+    }
+    /// `shutdown(fd, how)`. Default: `EBADF` or `ENOTSOCK`.
+    fn shutdown(&self, fd: i32, how: i32) -> SysResult<()> {
+        let _ = how;
+        self.not_socket(fd)
+    }
+    /// `setsockopt(fd, level, name, value)`. Default: `EBADF` or `ENOTSOCK`.
+    fn setsockopt(&self, fd: i32, level: i32, name: i32, value: &[u8]) -> SysResult<()> {
+        let _ = (level, name, value);
+        self.not_socket(fd)
+    }
+    /// `getsockopt(fd, level, name)` into `value`: returns the length the
+    /// kernel reports. Default: `EBADF` or `ENOTSOCK`.
+    fn getsockopt(&self, fd: i32, level: i32, name: i32, value: &mut [u8]) -> SysResult<usize> {
+        let _ = (level, name, value);
+        self.not_socket(fd).map(|_| 0)
+    }
+    /// The answer of a host without sockets for a socket call on `fd`:
+    /// `EBADF` when `fd` is not open, else `ENOTSOCK`. Not for overriding.
+    fn not_socket(&self, fd: i32) -> SysResult<()> {
+        self.fcntl(fd, 1, 0)?; // F_GETFD
+        Err(Errno::ENOTSOCK)
+    }
+
+    // ---- device control -------------------------------------------------
+
+    /// `ioctl(fd, req, buf)` for a command whose argument points to a
+    /// structure that riscv64 and x86-64 lay out alike (an `int`, a
+    /// `struct winsize`...), which the call reads or fills; the core only
+    /// passes commands it knows. Returns the call's non-negative result.
+    /// Default: `EBADF` or `ENOTTY`.
+    fn ioctl_ptr(&self, fd: i32, req: u32, buf: &mut [u8]) -> SysResult<i32> {
+        let _ = (req, buf);
+        self.fcntl(fd, 1, 0)?;
+        Err(Errno::ENOTTY)
+    }
+    /// `ioctl(fd, req, arg)` for a command whose argument is a plain
+    /// value. Default: `EBADF` or `ENOTTY`.
+    fn ioctl_val(&self, fd: i32, req: u32, arg: u64) -> SysResult<i32> {
+        let _ = (req, arg);
+        self.fcntl(fd, 1, 0)?;
+        Err(Errno::ENOTTY)
+    }
+
+    // ---- more file calls --------------------------------------------------
+
+    /// `memfd_create(name, flags)`. Default: `ENOSYS`.
+    fn memfd_create(&self, name: &[u8], flags: u32) -> SysResult<i32> {
+        let _ = (name, flags);
+        Err(Errno::ENOSYS)
+    }
+    /// `flock(fd, op)`. Default: `ENOLCK` after the fd check.
+    fn flock(&self, fd: i32, op: i32) -> SysResult<()> {
+        let _ = op;
+        self.fcntl(fd, 1, 0)?;
+        Err(Errno::ENOLCK)
+    }
+    /// `sendfile(out, in, offset, count)`. Default: `ENOSYS`.
+    fn sendfile(
+        &self,
+        out_fd: i32,
+        in_fd: i32,
+        offset: Option<&mut i64>,
+        count: usize,
+    ) -> SysResult<usize> {
+        let _ = (out_fd, in_fd, offset, count);
+        Err(Errno::ENOSYS)
+    }
+    /// `copy_file_range` (`splice == false`) or `splice` (`true`):
+    /// `(fd_in, off_in, fd_out, off_out, len, flags)`. Default: `ENOSYS`.
+    #[allow(clippy::too_many_arguments)]
+    fn copy_range(
+        &self,
+        splice: bool,
+        fd_in: i32,
+        off_in: Option<&mut i64>,
+        fd_out: i32,
+        off_out: Option<&mut i64>,
+        len: usize,
+        flags: u32,
+    ) -> SysResult<usize> {
+        let _ = (splice, fd_in, off_in, fd_out, off_out, len, flags);
+        Err(Errno::ENOSYS)
+    }
+    /// `tee(fd_in, fd_out, len, flags)`. Default: `ENOSYS`.
+    fn tee(&self, fd_in: i32, fd_out: i32, len: usize, flags: u32) -> SysResult<usize> {
+        let _ = (fd_in, fd_out, len, flags);
+        Err(Errno::ENOSYS)
+    }
+    /// `fallocate(fd, mode, offset, len)`. Default: `EOPNOTSUPP` after
+    /// the fd check.
+    fn fallocate(&self, fd: i32, mode: i32, offset: i64, len: i64) -> SysResult<()> {
+        let _ = (mode, offset, len);
+        self.fcntl(fd, 1, 0)?;
+        Err(Errno::ENOTSUP)
+    }
+    /// `close_range(first, last, flags)`. Default: `ENOSYS`.
+    fn close_range(&self, first: u32, last: u32, flags: u32) -> SysResult<()> {
+        let _ = (first, last, flags);
+        Err(Errno::ENOSYS)
+    }
+    /// `fchownat(dirfd, path, uid, gid, flags)`; with an empty path and
+    /// `AT_EMPTY_PATH` it is `fchown(dirfd)`. Default: `ENOSYS`.
+    fn fchownat(&self, dirfd: i32, path: &[u8], uid: u32, gid: u32, flags: i32) -> SysResult<()> {
+        let _ = (dirfd, path, uid, gid, flags);
+        Err(Errno::ENOSYS)
+    }
+    /// `getxattr`/`lgetxattr`/`fgetxattr` into `value` (empty: only the
+    /// size). Default: `ENOTSUP`.
+    fn getxattr(&self, t: XattrTarget<'_>, name: &[u8], value: &mut [u8]) -> SysResult<usize> {
+        let _ = (t, name, value);
+        Err(Errno::ENOTSUP)
+    }
+    /// `setxattr` and its forms. Default: `ENOTSUP`.
+    fn setxattr(&self, t: XattrTarget<'_>, name: &[u8], value: &[u8], flags: i32) -> SysResult<()> {
+        let _ = (t, name, value, flags);
+        Err(Errno::ENOTSUP)
+    }
+    /// `listxattr` and its forms into `list` (empty: only the size).
+    /// Default: `ENOTSUP`.
+    fn listxattr(&self, t: XattrTarget<'_>, list: &mut [u8]) -> SysResult<usize> {
+        let _ = (t, list);
+        Err(Errno::ENOTSUP)
+    }
+    /// `removexattr` and its forms. Default: `ENOTSUP`.
+    fn removexattr(&self, t: XattrTarget<'_>, name: &[u8]) -> SysResult<()> {
+        let _ = (t, name);
+        Err(Errno::ENOTSUP)
+    }
+    /// `sync()`. Default: nothing to write back.
+    fn sync(&self) {}
+    /// `syncfs(fd)`. Default: the fd check, nothing to write back.
+    fn syncfs(&self, fd: i32) -> SysResult<()> {
+        self.fcntl(fd, 1, 0).map(|_| ())
+    }
+    /// `preadv2`/`pwritev2` with `RWF_*` `flags` on one buffer; `offset`
+    /// -1 uses and moves the file position. `write` selects the direction
+    /// (`buf` is then only read). Default: `EOPNOTSUPP` (flags this host
+    /// does not know, as Linux answers unknown flags).
+    fn rw2(
+        &self,
+        fd: i32,
+        buf: &mut [u8],
+        offset: i64,
+        flags: i32,
+        write: bool,
+    ) -> SysResult<usize> {
+        let _ = (fd, buf, offset, flags, write);
+        Err(Errno::ENOTSUP)
+    }
+
+    // ---- credentials and scheduling --------------------------------------
+
+    /// `setresuid(r, e, s)` (`uid` true) or `setresgid`; -1 (`u32::MAX`)
+    /// keeps one. Default: `EPERM`.
+    fn setresid(&self, uid: bool, ids: [u32; 3]) -> SysResult<()> {
+        let _ = (uid, ids);
+        Err(Errno::EPERM)
+    }
+    /// `getresuid` (`uid` true) or `getresgid`. Default: real, effective,
+    /// and effective again as the saved id, from [`HostOs::ids`].
+    fn getresid(&self, uid: bool) -> [u32; 3] {
+        let i = self.ids();
+        if uid {
+            [i.uid, i.euid, i.euid]
+        } else {
+            [i.gid, i.egid, i.egid]
+        }
+    }
+    /// `getgroups` into `list` (empty: only the count). Default: none.
+    fn getgroups(&self, list: &mut [u32]) -> SysResult<usize> {
+        let _ = list;
+        Ok(0)
+    }
+    /// `setgroups(list)`. Default: `EPERM`.
+    fn setgroups(&self, list: &[u32]) -> SysResult<()> {
+        let _ = list;
+        Err(Errno::EPERM)
+    }
+    /// `getpriority(which, who)`: the nice value (-20..=19). Default: 0
+    /// for the process itself.
+    fn getpriority(&self, which: i32, who: i32) -> SysResult<i32> {
+        match (which, who) {
+            (0..=2, 0) => Ok(0),
+            (0..=2, _) => Err(Errno::ESRCH),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+    /// `setpriority(which, who, nice)`. Default: `EPERM` (no scheduler
+    /// priorities to change).
+    fn setpriority(&self, which: i32, who: i32, nice: i32) -> SysResult<()> {
+        self.getpriority(which, who)?;
+        let _ = nice;
+        Err(Errno::EPERM)
+    }
 
     // ---- time, randomness, identity ------------------------------------
 

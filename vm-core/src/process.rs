@@ -122,6 +122,8 @@ pub struct Process {
     pub signals: spin::Mutex<SignalTable>,
     pub options: Options,
     pub stats: Stats,
+    /// Descriptors the core emulates (signalfds).
+    pub(crate) io: crate::syscall::event::IoState,
     pub prctl: Prctl,
     /// The live threads.
     threads: spin::Mutex<Vec<Arc<ThreadShared>>>,
@@ -173,6 +175,10 @@ pub struct Thread {
     /// Set by a system call that must wait for another guest thread on a
     /// host that runs one thread (see [`crate::sched`]).
     pub block: Option<crate::sched::Block>,
+    /// The deadline (monotonic ns) of a wait that parked on
+    /// [`crate::sched::Block::Poll`], with the pc of its `ecall`: the call
+    /// runs again and keeps it.
+    pub poll_deadline: Option<(u64, u64)>,
 }
 
 /// Process-wide `prctl` settings.
@@ -243,6 +249,7 @@ impl Process {
             signals: spin::Mutex::new(SignalTable::default()),
             options,
             stats: Stats::default(),
+            io: Default::default(),
             prctl: Prctl::default(),
             threads: spin::Mutex::new(Vec::new()),
             end: End::default(),

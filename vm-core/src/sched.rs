@@ -37,6 +37,11 @@ pub enum Block {
     /// A read from descriptor `fd` that would block: runnable once the
     /// host says `fd` has `events` (the call then runs again).
     Io { fd: i32, events: i16 },
+    /// A `poll`, `select`, `epoll_wait` or signalfd read that found nothing
+    /// ready: runnable at `recheck` (monotonic ns) or with a signal, and
+    /// the call runs again, looks again, and keeps its own deadline (see
+    /// `syscall::event`).
+    Poll { recheck: u64 },
 }
 
 /// A thread that is not running, with its engine (`None`: the engine of
@@ -164,6 +169,14 @@ impl RunQueue {
                         false
                     }
                 }
+                Some(Block::Poll { recheck }) => {
+                    if recheck <= now || signalled(&p.thread) {
+                        true
+                    } else {
+                        earliest = min(earliest, Some(recheck));
+                        false
+                    }
+                }
                 Some(Block::Sleep { deadline }) => {
                     if deadline <= now {
                         true
@@ -258,5 +271,19 @@ mod tests {
         q.push(parked(5, None));
         assert_eq!(q.next(0, |_| false, |_, _| false).unwrap().thread.tid, 5);
         assert_eq!(q.next(0, |_| false, |_, _| false).unwrap().thread.tid, 4);
+    }
+
+    #[test]
+    fn polls_look_again_at_their_time_or_with_a_signal() {
+        let mut q = RunQueue::default();
+        q.push(parked(1, Some(Block::Poll { recheck: 30 })));
+        q.push(parked(2, Some(Block::Sleep { deadline: 50 })));
+        assert_eq!(q.next(10, |_| false, |_, _| false).unwrap_err(), Some(30));
+        // The call runs again: its a0 (an argument) is left alone.
+        let p = q.next(10, |t| t.tid == 1, |_, _| false).unwrap();
+        assert_eq!((p.thread.tid, p.thread.cpu.x[10], p.block), (1, 0, None));
+        q.push(parked(1, Some(Block::Poll { recheck: 30 })));
+        let p = q.next(30, |_| false, |_, _| false).unwrap();
+        assert_eq!((p.thread.tid, p.thread.cpu.x[10]), (1, 0));
     }
 }

@@ -62,6 +62,28 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
     ("sig_alarm.*", "the unikernel has no timers"),
     ("sig_eintr.*", "the unikernel has no timers"),
     ("sig_ignore_host.*", "the unikernel has no timers"),
+    ("epoll.*", "no epoll, eventfd or timerfd on the unikernel"),
+    (
+        "signalfd.*",
+        "a signalfd is a host eventfd; the unikernel has none",
+    ),
+    ("sockpair.*", "no sockets on the unikernel"),
+    ("tcp_echo.*", "no network on the unikernel"),
+    ("tcp6.*", "no network on the unikernel"),
+    ("memfd.*", "no memfd_create or /proc on the unikernel"),
+    ("pty.*", "no /dev/ptmx on the unikernel"),
+    (
+        "fileops.*",
+        "no xattrs, chown, flock or in-kernel copies there",
+    ),
+    (
+        "rw2.*",
+        "no RWF_* flags for preadv2/pwritev2 on the unikernel",
+    ),
+    (
+        "thr_epoll.*",
+        "no epoll, eventfd or timerfd on the unikernel",
+    ),
 ];
 
 fn skip_reason(runner: &Runner, case: &str) -> Option<&'static str> {

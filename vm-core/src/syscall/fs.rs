@@ -64,6 +64,12 @@ fn fd_first<T>(cx: &Ctx<'_>, fd: i32, writing: bool, r: SysResult<T>) -> SysResu
 }
 
 pub(super) fn read(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    if let Some(r) = super::event::signalfd_read(cx, a[0] as i32, a[2]) {
+        // The records are taken: a bad buffer loses them, as in Linux.
+        let b = r?;
+        put(cx.mem(), a[1], &b)?;
+        return Ok(b.len() as u64);
+    }
     super::wait_readable(cx, a[0] as i32)?;
     let n = fd_first(
         cx,
@@ -76,6 +82,9 @@ pub(super) fn read(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 }
 
 pub(super) fn write(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    if let Some(r) = super::event::signalfd_write(cx, a[0] as i32) {
+        return r;
+    }
     let n = fd_first(
         cx,
         a[0] as i32,
@@ -127,7 +136,7 @@ const READV_STAGE: usize = 16 << 20;
 const WRITEV_GATHER: usize = 16 << 20;
 
 /// The guest's `struct iovec` array, validated as the kernel does.
-fn iovecs(cx: &Ctx<'_>, addr: u64, count: u64) -> SysResult<Vec<(u64, u64)>> {
+pub(super) fn iovecs(cx: &Ctx<'_>, addr: u64, count: u64) -> SysResult<Vec<(u64, u64)>> {
     let count = count as i32;
     if !(0..=1024).contains(&count) {
         return Err(Errno::EINVAL);
@@ -156,6 +165,19 @@ pub(super) fn readv(cx: &mut Ctx<'_>, a: &[u64; 6], offset: Option<i64>) -> R {
     let iov = iovecs(cx, a[1], a[2])?;
     if offset.is_some_and(|o| o < 0) {
         return Err(Errno::EINVAL);
+    }
+    let total: u64 = iov.iter().map(|&(_, l)| l).sum();
+    if offset.is_none()
+        && let Some(r) = super::event::signalfd_read(cx, a[0] as i32, total)
+    {
+        let b = r?;
+        let mut done = 0;
+        for &(base, len) in &iov {
+            let k = (len as usize).min(b.len() - done);
+            put(cx.mem(), base, &b[done..done + k])?;
+            done += k;
+        }
+        return Ok(b.len() as u64);
     }
     // The usable prefix of the iovecs, then one host read into a staging
     // buffer, so a pipe or terminal sees a single read as with readv.
@@ -244,7 +266,9 @@ pub(super) fn openat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 }
 
 pub(super) fn close(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
-    cx.p.host.close(a[0] as i32).map(|_| 0)
+    cx.p.host.close(a[0] as i32)?;
+    cx.p.io.forget(a[0] as i32);
+    Ok(0)
 }
 
 pub(super) fn lseek(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
@@ -463,7 +487,14 @@ pub(super) fn fcntl(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         // F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_SETOWN, F_GETOWN,
         // F_DUPFD_CLOEXEC, F_SETPIPE_SZ, F_GETPIPE_SZ, F_ADD_SEALS,
         // F_GET_SEALS: integer argument, the same on both sides.
-        0..=4 | 8 | 9 | 1030..=1034 => cx.p.host.fcntl(fd, cmd, a[2] as i64).map(|v| v as u64),
+        0..=4 | 8 | 9 | 1030..=1034 => {
+            let v = cx.p.host.fcntl(fd, cmd, a[2] as i64)?;
+            // F_DUPFD, F_DUPFD_CLOEXEC
+            if cmd == 0 || cmd == 1030 {
+                cx.p.io.dup(fd, v as i32);
+            }
+            Ok(v as u64)
+        }
         abi::F_GETLK
         | abi::F_SETLK
         | abi::F_SETLKW
@@ -499,13 +530,15 @@ pub(super) fn fcntl(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 }
 
 pub(super) fn dup(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
-    cx.p.host.dup(a[0] as i32).map(|v| v as u64)
+    let v = cx.p.host.dup(a[0] as i32)?;
+    cx.p.io.dup(a[0] as i32, v);
+    Ok(v as u64)
 }
 
 pub(super) fn dup3(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
-    cx.p.host
-        .dup3(a[0] as i32, a[1] as i32, a[2] as i32)
-        .map(|v| v as u64)
+    let v = cx.p.host.dup3(a[0] as i32, a[1] as i32, a[2] as i32)?;
+    cx.p.io.dup(a[0] as i32, v);
+    Ok(v as u64)
 }
 
 pub(super) fn pipe2(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
@@ -542,10 +575,7 @@ pub(super) fn ioctl(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
             Ok(0)
         }
         abi::TIOCGPGRP | abi::TIOCSPGRP => super::proc::ioctl_pgrp(cx, fd, req, a[2]),
-        _ => {
-            cx.p.host.fcntl(fd, 1, 0)?;
-            Err(Errno::ENOTTY)
-        }
+        _ => super::fsx::ioctl(cx, a),
     }
 }
 

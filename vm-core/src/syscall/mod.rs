@@ -12,6 +12,15 @@
 //! concern: `fs` (files), `mm` (address space), `proc` (fork, exec, wait,
 //! process groups), `sys` (process identity, time, signals, the rest). An
 //! unknown call returns `-ENOSYS`.
+//! concern: `fs` (files), `fsx` (more file, device-ioctl and id calls),
+//! `event` (poll, select, epoll, eventfd, timerfd, signalfd), `net`
+//! (sockets), `mm` (address space), `proc` (fork, exec, wait, process
+//! groups), `thread` (clone of threads, futex), `sys` (process identity,
+//! time, signals, the rest). An unknown call returns `-ENOSYS`.
+//! concern: `fs` (files), `fsx` (more file, device-ioctl and id calls),
+//! `event` (poll, select, epoll, eventfd, timerfd, signalfd), `net`
+//! (sockets), `mm` (address space), `sys` (process, time, signals, the
+//! rest). An unknown call returns `-ENOSYS`.
 //!
 //! Choices where Linux leaves room or pvm cannot be exact yet:
 //! * `rseq` returns `-ENOSYS`, as qemu-user does; glibc then runs without it.
@@ -28,9 +37,12 @@
 //!   value sleeps for its timeout (no other thread can wake it there).
 
 pub mod abi;
+pub(crate) mod event;
 mod fs;
+mod fsx;
 pub mod hwprobe;
 mod mm;
+mod net;
 pub mod nr;
 mod proc;
 pub mod strace;
@@ -198,8 +210,8 @@ fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
         GETEUID => Ok(cx.p.host.ids().euid as u64),
         GETGID => Ok(cx.p.host.ids().gid as u64),
         GETEGID => Ok(cx.p.host.ids().egid as u64),
-        GETRESUID => sys::getres(cx, a, true),
-        GETRESGID => sys::getres(cx, a, false),
+        GETRESUID => fsx::getres(cx, a, true),
+        GETRESGID => fsx::getres(cx, a, false),
         UNAME => sys::uname(cx, a),
         CLOCK_GETTIME => sys::clock_gettime(cx, a),
         CLOCK_GETRES => sys::clock_getres(cx, a),
@@ -240,7 +252,57 @@ fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
         TIMES => sys::times(cx, a),
         GETRUSAGE => sys::getrusage(cx, a),
         SCHED_YIELD => thread::sched_yield(cx),
-        PPOLL => sys::ppoll(cx, a),
+        PPOLL => event::ppoll(cx, a),
+        PSELECT6 => event::pselect6(cx, a),
+        EPOLL_CREATE1 => event::epoll_create1(cx, a),
+        EPOLL_CTL => event::epoll_ctl(cx, a),
+        EPOLL_PWAIT => event::epoll_pwait(cx, a, false),
+        EPOLL_PWAIT2 => event::epoll_pwait(cx, a, true),
+        EVENTFD2 => event::eventfd2(cx, a),
+        TIMERFD_CREATE => event::timerfd_create(cx, a),
+        TIMERFD_SETTIME => event::timerfd_settime(cx, a),
+        TIMERFD_GETTIME => event::timerfd_gettime(cx, a),
+        SIGNALFD4 => event::signalfd4(cx, a),
+        SOCKET => net::socket(cx, a),
+        SOCKETPAIR => net::socketpair(cx, a),
+        BIND => net::bind(cx, a),
+        LISTEN => net::listen(cx, a),
+        ACCEPT => net::accept4(cx, a, 0),
+        ACCEPT4 => net::accept4(cx, a, a[3] as i32),
+        CONNECT => net::connect(cx, a),
+        GETSOCKNAME => net::sockname(cx, a, false),
+        GETPEERNAME => net::sockname(cx, a, true),
+        SENDTO => net::sendto(cx, a),
+        RECVFROM => net::recvfrom(cx, a),
+        SENDMSG => net::sendmsg(cx, a),
+        RECVMSG => net::recvmsg(cx, a),
+        SHUTDOWN => net::shutdown(cx, a),
+        SETSOCKOPT => net::setsockopt(cx, a),
+        GETSOCKOPT => net::getsockopt(cx, a),
+        MEMFD_CREATE => fsx::memfd_create(cx, a),
+        FLOCK => fsx::flock(cx, a),
+        SENDFILE => fsx::sendfile(cx, a),
+        COPY_FILE_RANGE => fsx::copy_range(cx, a, false),
+        SPLICE => fsx::copy_range(cx, a, true),
+        TEE => fsx::tee(cx, a),
+        FALLOCATE => fsx::fallocate(cx, a),
+        CLOSE_RANGE => fsx::close_range(cx, a),
+        FCHOWNAT => fsx::fchownat(cx, a),
+        FCHOWN => fsx::fchown(cx, a),
+        SETXATTR | LSETXATTR | FSETXATTR => fsx::setxattr(cx, a, n - SETXATTR),
+        GETXATTR | LGETXATTR | FGETXATTR => fsx::getxattr(cx, a, n - GETXATTR),
+        LISTXATTR | LLISTXATTR | FLISTXATTR => fsx::listxattr(cx, a, n - LISTXATTR),
+        REMOVEXATTR | LREMOVEXATTR | FREMOVEXATTR => fsx::removexattr(cx, a, n - REMOVEXATTR),
+        SYNC => fsx::sync(cx),
+        SYNCFS => fsx::syncfs(cx, a),
+        PREADV2 => fsx::rw2(cx, a, false),
+        PWRITEV2 => fsx::rw2(cx, a, true),
+        SETRESUID => fsx::setres(cx, a, true),
+        SETRESGID => fsx::setres(cx, a, false),
+        GETGROUPS => fsx::getgroups(cx, a),
+        SETGROUPS => fsx::setgroups(cx, a),
+        GETPRIORITY => fsx::getpriority(cx, a),
+        SETPRIORITY => fsx::setpriority(cx, a),
         SETITIMER => sys::setitimer(cx, a),
         GETITIMER => sys::getitimer(cx, a),
         SCHED_GETAFFINITY => sys::sched_getaffinity(cx, a),

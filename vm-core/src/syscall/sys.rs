@@ -2,7 +2,7 @@
 
 use super::abi::{self, *};
 use super::{Ctx, R, get, put};
-use crate::host::{Errno, ITimer, PollFd, SysResult, Timespec};
+use crate::host::{Errno, ITimer, SysResult, Timespec};
 use crate::signal::{
     self, AltStack, AltStackError, DefaultAction, SIGKILL, SIGSTOP, SigAction, SigInfo, UNBLOCKABLE,
 };
@@ -10,20 +10,6 @@ use crate::signal::{
 const NSEC: i64 = 1_000_000_000;
 /// `USER_HZ`: the unit of `times` and `clock_t`.
 const CLK_TCK: i64 = 100;
-
-pub(super) fn getres(cx: &mut Ctx<'_>, a: &[u64; 6], user: bool) -> R {
-    let ids = cx.p.host.ids();
-    let (r, e) = if user {
-        (ids.uid, ids.euid)
-    } else {
-        (ids.gid, ids.egid)
-    };
-    // Saved id = effective id: pvm does not change ids.
-    for (ptr, v) in [(a[0], r), (a[1], e), (a[2], e)] {
-        put(cx.mem(), ptr, &v.to_le_bytes())?;
-    }
-    Ok(0)
-}
 
 pub(super) fn uname(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let u = cx.p.host.uname();
@@ -455,55 +441,6 @@ pub(super) fn getitimer(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let cur = cx.p.host.setitimer(which, None)?;
     put(cx.mem(), a[1], &encode_itimer(cur))?;
     Ok(0)
-}
-
-/// `ppoll(fds, nfds, timeout, sigmask, sigsetsize)`.
-pub(super) fn ppoll(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
-    let (fds, nfds, tmo, mask, setsize) = (a[0], a[1], a[2], a[3], a[4]);
-    let nofile = cx.p.host.prlimit(7, None).map_or(1024, |l| l.0);
-    if nfds > nofile || nfds > 1 << 20 {
-        return Err(Errno::EINVAL);
-    }
-    if mask != 0 && setsize != 8 {
-        return Err(Errno::EINVAL);
-    }
-    let timeout = if tmo == 0 {
-        None
-    } else {
-        Some(read_timespec(cx, tmo)?)
-    };
-    let mut raw = alloc::vec![0u8; nfds as usize * 8];
-    cx.mem()
-        .read_bytes(fds, &mut raw)
-        .map_err(|_| Errno::EFAULT)?;
-    let mut pfds: alloc::vec::Vec<PollFd> = raw
-        .chunks_exact(8)
-        .map(|c| PollFd {
-            fd: le_u32(c, 0) as i32,
-            events: i16::from_le_bytes([c[4], c[5]]),
-            revents: 0,
-        })
-        .collect();
-    // A host signal the guest blocks only interrupts the host's wait,
-    // which goes on for the time left.
-    let start = cx.p.host.clock_gettime(CLOCK_MONOTONIC)?;
-    let mut left = timeout;
-    let n = loop {
-        match cx.p.host.poll(&mut pfds, left) {
-            Err(Errno::EINTR) if signal::restart_interrupted(cx.p, cx.t, false) => {
-                if let Some(t) = timeout {
-                    let now = cx.p.host.clock_gettime(CLOCK_MONOTONIC)?;
-                    left = Some(sub(t, sub(now, start).unwrap_or_default()).unwrap_or_default());
-                }
-            }
-            r => break r?,
-        }
-    };
-    for (c, p) in raw.chunks_exact_mut(8).zip(&pfds) {
-        c[6..8].copy_from_slice(&p.revents.to_le_bytes());
-    }
-    put(cx.mem(), fds, &raw)?;
-    Ok(n as u64)
 }
 
 pub(super) fn rt_sigaction(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {

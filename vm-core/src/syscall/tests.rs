@@ -607,3 +607,98 @@ fn readlink_proc_self_exe() {
         EINVAL
     );
 }
+
+/// The checks the core makes itself before the host is asked, for the
+/// event, socket and file calls (the test host has none of them).
+#[test]
+fn io_calls_check_arguments_first() {
+    let (p, _) = process(false);
+    let mut t = thread();
+    let buf = 0x10000u64;
+    const EMSGSIZE: i64 = -90;
+    const E2BIG: i64 = -7;
+    const ERANGE: i64 = -34;
+    // epoll_pwait: maxevents, then the mask size.
+    assert_eq!(sys(&p, &mut t, EPOLL_PWAIT, &[3, buf, 0, 0, 0, 8]), EINVAL);
+    assert_eq!(
+        sys(&p, &mut t, EPOLL_PWAIT, &[3, buf, 1 << 28, 0, 0, 8]),
+        EINVAL
+    );
+    assert_eq!(
+        sys(&p, &mut t, EPOLL_PWAIT, &[3, 0x5000_0000, 4, 0, 0, 8]),
+        EFAULT
+    );
+    assert_eq!(
+        sys(&p, &mut t, EPOLL_PWAIT, &[3, buf, 4, 0, buf, 4]),
+        EINVAL
+    );
+    assert_eq!(sys(&p, &mut t, EPOLL_CREATE1, &[1]), EINVAL);
+    assert_eq!(sys(&p, &mut t, EVENTFD2, &[0, 0x10]), EINVAL);
+    assert_eq!(sys(&p, &mut t, TIMERFD_CREATE, &[3, 0]), EINVAL);
+    assert_eq!(sys(&p, &mut t, TIMERFD_SETTIME, &[3, 4, buf, 0]), EINVAL);
+    // A timespec with nsec out of range.
+    p.mem.write_u64(buf + 8, 1_000_000_000).unwrap();
+    assert_eq!(sys(&p, &mut t, TIMERFD_SETTIME, &[3, 0, buf, 0]), EINVAL);
+    p.mem.write_u64(buf + 8, 0).unwrap();
+    // signalfd4: flags, mask size, mask pointer.
+    assert_eq!(sys(&p, &mut t, SIGNALFD4, &[u64::MAX, buf, 8, 1]), EINVAL);
+    assert_eq!(sys(&p, &mut t, SIGNALFD4, &[u64::MAX, buf, 4, 0]), EINVAL);
+    assert_eq!(sys(&p, &mut t, SIGNALFD4, &[u64::MAX, 0, 8, 0]), EFAULT);
+    // pselect6: negative nfds; the mask structure's size.
+    assert_eq!(
+        sys(&p, &mut t, PSELECT6, &[u64::MAX, 0, 0, 0, 0, 0]),
+        EINVAL
+    );
+    p.mem.write_u64(buf + 64, buf).unwrap();
+    p.mem.write_u64(buf + 72, 16).unwrap();
+    assert_eq!(
+        sys(&p, &mut t, PSELECT6, &[0, 0, 0, 0, 0, buf + 64]),
+        EINVAL
+    );
+    // Sockets on a host without them: no family, no socket.
+    assert_eq!(sys(&p, &mut t, SOCKET, &[2, 1, 0]), -97);
+    assert_eq!(sys(&p, &mut t, LISTEN, &[99, 1]), -9);
+    assert_eq!(sys(&p, &mut t, BIND, &[3, buf, 1000]), EINVAL);
+    // sendmsg with more iovecs than UIO_MAXIOV.
+    p.mem.write_u64(buf + 24, 2000).unwrap();
+    assert_eq!(sys(&p, &mut t, SENDMSG, &[3, buf, 0]), EMSGSIZE);
+    p.mem.write_u64(buf + 24, 0).unwrap();
+    assert_eq!(sys(&p, &mut t, ACCEPT4, &[3, 0, 0, 1]), EINVAL);
+    // xattrs: the name, then the value size.
+    p.mem.write_bytes(buf + 128, b"/f\0user.x\0\0").unwrap();
+    assert_eq!(
+        sys(&p, &mut t, GETXATTR, &[buf + 128, buf + 138, buf, 4]),
+        ERANGE
+    );
+    assert_eq!(
+        sys(
+            &p,
+            &mut t,
+            SETXATTR,
+            &[buf + 128, buf + 131, buf, 1 << 20, 0]
+        ),
+        E2BIG
+    );
+    assert_eq!(
+        sys(&p, &mut t, SETXATTR, &[buf + 128, buf + 131, buf, 1, 4]),
+        EINVAL
+    );
+    assert_eq!(sys(&p, &mut t, CLOSE_RANGE, &[5, 4, 0]), EINVAL);
+    assert_eq!(sys(&p, &mut t, CLOSE_RANGE, &[3, 4, 1]), EINVAL);
+    assert_eq!(sys(&p, &mut t, FCHOWNAT, &[3, buf + 128, 0, 0, 1]), EINVAL);
+    assert_eq!(
+        sys(&p, &mut t, PREADV2, &[3, buf, 0, (-5i64) as u64, 0, 0]),
+        EINVAL
+    );
+    let long = [b'n'; 300];
+    p.mem.write_bytes(buf + 512, &long).unwrap();
+    p.mem.write_u8(buf + 812, 0).unwrap();
+    assert_eq!(sys(&p, &mut t, MEMFD_CREATE, &[buf + 512, 0]), EINVAL);
+    // The descriptor ioctls check the descriptor first.
+    assert_eq!(sys(&p, &mut t, IOCTL, &[99, 0x5421, buf]), -9);
+    assert_eq!(sys(&p, &mut t, GETGROUPS, &[u64::MAX, 0]), EINVAL);
+    assert_eq!(sys(&p, &mut t, SETGROUPS, &[1 << 20, 0]), EINVAL);
+    // getpriority gives the kernel's 20 - nice; the default host has 0.
+    assert_eq!(sys(&p, &mut t, GETPRIORITY, &[0, 0]), 20);
+    assert_eq!(sys(&p, &mut t, GETPRIORITY, &[7, 0]), EINVAL);
+}

@@ -1,0 +1,488 @@
+//! The rest of the file, device and credential calls real programs reach
+//! for: device `ioctl`s beyond the terminal attributes, `memfd_create`,
+//! `flock`, in-kernel copies (`sendfile`, `copy_file_range`, `splice`,
+//! `tee`), `fallocate`, `close_range`, ownership (`fchownat`, `fchown`),
+//! extended attributes, `sync`/`syncfs`, `preadv2`/`pwritev2`, user and
+//! group ids, and scheduling priority. Each forwards to the host after the
+//! argument checks the kernel makes first; the structures involved are the
+//! same on riscv64 and x86-64.
+//!
+//! `ioctl`: `FIONBIO`, `FIOASYNC`, `FIOCLEX` and `FIONCLEX` are file
+//! status and descriptor flags, done here with `fcntl` (so every host has
+//! them); the others in [`IOCTL_PTR`] and [`IOCTL_VAL`] go to the host as
+//! they are (x86-64 uses the asm-generic numbers and layouts for all of
+//! them), the rest are `ENOTTY`.
+
+use super::abi;
+use super::{Ctx, MAX_RW, R, get, guest_mut, guest_ref, path, put, usable};
+use crate::host::{AT_EMPTY_PATH, Errno, SysResult, XattrTarget};
+use crate::memory::Access;
+use crate::signal::SIGPIPE;
+use alloc::vec;
+use alloc::vec::Vec;
+
+const F_SETFD: i32 = 2;
+const F_SETFL: i32 = 4;
+const O_NONBLOCK: i64 = 0o4000;
+const O_ASYNC: i64 = 0o20000;
+
+const FIONBIO: u32 = 0x5421;
+const FIOASYNC: u32 = 0x5452;
+const FIOCLEX: u32 = 0x5451;
+const FIONCLEX: u32 = 0x5450;
+
+/// Whether an `ioctl` argument structure goes to the host, comes back, or
+/// both.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Dir {
+    In,
+    Out,
+}
+
+/// `ioctl`s whose argument points to a structure of this size.
+const IOCTL_PTR: &[(u32, usize, Dir)] = &[
+    (0x541B, 4, Dir::Out),      // FIONREAD / TIOCINQ
+    (0x5411, 4, Dir::Out),      // TIOCOUTQ
+    (0x8004_5430, 4, Dir::Out), // TIOCGPTN
+    (0x4004_5431, 4, Dir::In),  // TIOCSPTLCK
+    (0x8004_5439, 4, Dir::Out), // TIOCGPTLCK
+    (0x8004_5438, 4, Dir::Out), // TIOCGPKT
+    (0x8004_5440, 4, Dir::Out), // TIOCGEXCL
+    (0x5420, 4, Dir::In),       // TIOCPKT
+    (0x540F, 4, Dir::Out),      // TIOCGPGRP
+    (0x5410, 4, Dir::In),       // TIOCSPGRP
+    (0x5429, 4, Dir::Out),      // TIOCGSID
+    (0x5414, 8, Dir::In),       // TIOCSWINSZ
+    (0x5424, 4, Dir::Out),      // TIOCGETD
+    (0x5423, 4, Dir::In),       // TIOCSETD
+    (0x5415, 4, Dir::Out),      // TIOCMGET
+    (0x5416, 4, Dir::In),       // TIOCMBIS
+    (0x5417, 4, Dir::In),       // TIOCMBIC
+    (0x5418, 4, Dir::In),       // TIOCMSET
+    (0x5412, 1, Dir::In),       // TIOCSTI
+];
+
+/// `ioctl`s whose argument is a plain value.
+const IOCTL_VAL: &[u32] = &[
+    0x540E, // TIOCSCTTY
+    0x5422, // TIOCNOTTY
+    0x540C, // TIOCEXCL
+    0x540D, // TIOCNXCL
+    0x5409, // TCSBRK
+    0x5425, // TCSBRKP
+    0x540A, // TCXONC
+    0x540B, // TCFLSH
+    0x5427, // TIOCSBRK
+    0x5428, // TIOCCBRK
+    0x5441, // TIOCGPTPEER
+    0x5437, // TIOCVHANGUP
+];
+
+/// The `ioctl`s `fs::ioctl` leaves to this module.
+pub(super) fn ioctl(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (fd, req) = (a[0] as i32, a[1] as u32);
+    let host = cx.p.host;
+    let status_flag = |cx: &Ctx<'_>, bit: i64| -> R {
+        let on = u32::from_le_bytes(get(cx.mem(), a[2])?) != 0;
+        let fl = host.fcntl(fd, abi::F_GETFL, 0)?;
+        let new = if on { fl | bit } else { fl & !bit };
+        host.fcntl(fd, F_SETFL, new).map(|_| 0)
+    };
+    match req {
+        FIONBIO => {
+            host.fcntl(fd, 1, 0)?;
+            status_flag(cx, O_NONBLOCK)
+        }
+        FIOASYNC => {
+            host.fcntl(fd, 1, 0)?;
+            status_flag(cx, O_ASYNC)
+        }
+        FIOCLEX => host.fcntl(fd, F_SETFD, 1).map(|_| 0),
+        FIONCLEX => host.fcntl(fd, F_SETFD, 0).map(|_| 0),
+        _ => {
+            if let Some(&(_, size, dir)) = IOCTL_PTR.iter().find(|e| e.0 == req) {
+                host.fcntl(fd, 1, 0)?;
+                let mut buf = vec![0u8; size];
+                if dir == Dir::In {
+                    cx.mem()
+                        .read_bytes(a[2], &mut buf)
+                        .map_err(|_| Errno::EFAULT)?;
+                } else {
+                    cx.mem()
+                        .check(a[2], size as u64, Access::Write)
+                        .map_err(|_| Errno::EFAULT)?;
+                }
+                let r = host.ioctl_ptr(fd, req, &mut buf)?;
+                if dir == Dir::Out {
+                    put(cx.mem(), a[2], &buf)?;
+                }
+                Ok(r as u64)
+            } else if IOCTL_VAL.contains(&req) {
+                host.ioctl_val(fd, req, a[2]).map(|r| r as u64)
+            } else {
+                host.fcntl(fd, 1, 0)?;
+                Err(Errno::ENOTTY)
+            }
+        }
+    }
+}
+
+/// `memfd_create(name, flags)`.
+pub(super) fn memfd_create(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    // MFD_NAME_MAX_LEN: 249 bytes (255 less the "memfd:" prefix).
+    let name = cx.mem().read_cstr(a[0], 250).map_err(|_| Errno::EFAULT)?;
+    if name.len() > 249 {
+        return Err(Errno::EINVAL);
+    }
+    cx.p.host
+        .memfd_create(&name, a[1] as u32)
+        .map(|fd| fd as u64)
+}
+
+pub(super) fn flock(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    cx.p.host.flock(a[0] as i32, a[1] as i32).map(|_| 0)
+}
+
+/// A guest `loff_t *` (null: none).
+fn offset_in(cx: &Ctx<'_>, p: u64) -> SysResult<Option<i64>> {
+    if p == 0 {
+        return Ok(None);
+    }
+    Ok(Some(i64::from_le_bytes(get(cx.mem(), p)?)))
+}
+
+fn offset_out(cx: &Ctx<'_>, p: u64, v: Option<i64>) -> SysResult<()> {
+    match v {
+        Some(v) if p != 0 => put(cx.mem(), p, &v.to_le_bytes()),
+        _ => Ok(()),
+    }
+}
+
+/// A broken pipe raises SIGPIPE for the writer, as for `write`.
+fn after_copy(cx: &mut Ctx<'_>, r: SysResult<usize>) -> R {
+    if r == Err(Errno::EPIPE) {
+        super::sys::raise(cx, SIGPIPE);
+    }
+    r.map(|n| n as u64)
+}
+
+/// `sendfile(out_fd, in_fd, offset, count)`.
+pub(super) fn sendfile(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let mut off = offset_in(cx, a[2])?;
+    let r = cx.p.host.sendfile(
+        a[0] as i32,
+        a[1] as i32,
+        off.as_mut(),
+        a[3].min(MAX_RW) as usize,
+    );
+    offset_out(cx, a[2], off)?;
+    after_copy(cx, r)
+}
+
+/// `copy_file_range` (`splice` false) and `splice`: `(fd_in, off_in,
+/// fd_out, off_out, len, flags)`.
+pub(super) fn copy_range(cx: &mut Ctx<'_>, a: &[u64; 6], splice: bool) -> R {
+    let mut oi = offset_in(cx, a[1])?;
+    let mut oo = offset_in(cx, a[3])?;
+    let r = cx.p.host.copy_range(
+        splice,
+        a[0] as i32,
+        oi.as_mut(),
+        a[2] as i32,
+        oo.as_mut(),
+        a[4].min(MAX_RW) as usize,
+        a[5] as u32,
+    );
+    offset_out(cx, a[1], oi)?;
+    offset_out(cx, a[3], oo)?;
+    after_copy(cx, r)
+}
+
+pub(super) fn tee(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let r = cx.p.host.tee(
+        a[0] as i32,
+        a[1] as i32,
+        a[2].min(MAX_RW) as usize,
+        a[3] as u32,
+    );
+    after_copy(cx, r)
+}
+
+pub(super) fn fallocate(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (off, len) = (a[2] as i64, a[3] as i64);
+    if off < 0 || len <= 0 {
+        // The fd is checked first.
+        cx.p.host.fcntl(a[0] as i32, 1, 0)?;
+        return Err(Errno::EINVAL);
+    }
+    cx.p.host
+        .fallocate(a[0] as i32, a[1] as i32, off, len)
+        .map(|_| 0)
+}
+
+/// `close_range(first, last, flags)`: closed descriptors leave the core's
+/// own tables too.
+pub(super) fn close_range(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (first, last, flags) = (a[0] as u32, a[1] as u32, a[2] as u32);
+    // CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC
+    if flags & !6 != 0 || first > last {
+        return Err(Errno::EINVAL);
+    }
+    cx.p.host.close_range(first, last, flags)?;
+    if flags & 4 == 0 {
+        cx.p.io.forget_range(first, last);
+    }
+    Ok(0)
+}
+
+/// `fchownat(dirfd, path, uid, gid, flags)`.
+pub(super) fn fchownat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let flags = a[4] as i32;
+    if flags & !(abi::AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let p = path(cx.mem(), a[1])?;
+    cx.p.host
+        .fchownat(a[0] as i32, &p, a[2] as u32, a[3] as u32, flags)
+        .map(|_| 0)
+}
+
+/// `fchown(fd, uid, gid)`.
+pub(super) fn fchown(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    cx.p.host
+        .fchownat(a[0] as i32, b"", a[1] as u32, a[2] as u32, AT_EMPTY_PATH)
+        .map(|_| 0)
+}
+
+/// `XATTR_NAME_MAX`, `XATTR_SIZE_MAX`, `XATTR_LIST_MAX`.
+const XATTR_NAME_MAX: usize = 255;
+const XATTR_SIZE_MAX: usize = 65536;
+
+/// What the xattr call `nr` works on: a path (first argument) following
+/// links or not, or a descriptor.
+fn xattr_target(cx: &Ctx<'_>, a0: u64, form: u64) -> SysResult<(Vec<u8>, Option<bool>)> {
+    match form {
+        0 => Ok((path(cx.mem(), a0)?, Some(true))),
+        1 => Ok((path(cx.mem(), a0)?, Some(false))),
+        _ => Ok((Vec::new(), None)),
+    }
+}
+
+fn target<'a>(p: &'a [u8], follow: Option<bool>, a0: u64) -> XattrTarget<'a> {
+    match follow {
+        Some(follow) => XattrTarget::Path { path: p, follow },
+        None => XattrTarget::Fd(a0 as i32),
+    }
+}
+
+/// An attribute name: 1 to 255 bytes, else `ERANGE`.
+fn xattr_name(cx: &Ctx<'_>, addr: u64) -> SysResult<Vec<u8>> {
+    let n = cx
+        .mem()
+        .read_cstr(addr, XATTR_NAME_MAX + 1)
+        .map_err(|_| Errno::EFAULT)?;
+    if n.is_empty() || n.len() > XATTR_NAME_MAX {
+        return Err(Errno::ERANGE);
+    }
+    Ok(n)
+}
+
+/// `setxattr`, `lsetxattr`, `fsetxattr` (`form` 0, 1, 2).
+pub(super) fn setxattr(cx: &mut Ctx<'_>, a: &[u64; 6], form: u64) -> R {
+    let (p, follow) = xattr_target(cx, a[0], form)?;
+    let name = xattr_name(cx, a[1])?;
+    let (size, flags) = (a[3] as usize, a[4] as i32);
+    // XATTR_CREATE | XATTR_REPLACE
+    if flags & !3 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if size > XATTR_SIZE_MAX {
+        return Err(Errno::E2BIG);
+    }
+    let value = if size == 0 {
+        Vec::new()
+    } else {
+        guest_ref(cx.mem(), a[2], size)?.to_vec()
+    };
+    cx.p.host
+        .setxattr(target(&p, follow, a[0]), &name, &value, flags)
+        .map(|_| 0)
+}
+
+/// `getxattr`, `lgetxattr`, `fgetxattr`.
+pub(super) fn getxattr(cx: &mut Ctx<'_>, a: &[u64; 6], form: u64) -> R {
+    let (p, follow) = xattr_target(cx, a[0], form)?;
+    let name = xattr_name(cx, a[1])?;
+    let size = (a[3] as usize).min(XATTR_SIZE_MAX);
+    let mut buf = vec![0u8; size];
+    let n =
+        cx.p.host
+            .getxattr(target(&p, follow, a[0]), &name, &mut buf)?;
+    if size != 0 {
+        put(cx.mem(), a[2], &buf[..n.min(size)])?;
+    }
+    Ok(n as u64)
+}
+
+/// `listxattr`, `llistxattr`, `flistxattr`.
+pub(super) fn listxattr(cx: &mut Ctx<'_>, a: &[u64; 6], form: u64) -> R {
+    let (p, follow) = xattr_target(cx, a[0], form)?;
+    let size = (a[2] as usize).min(XATTR_SIZE_MAX);
+    let mut buf = vec![0u8; size];
+    let n = cx.p.host.listxattr(target(&p, follow, a[0]), &mut buf)?;
+    if size != 0 {
+        put(cx.mem(), a[1], &buf[..n.min(size)])?;
+    }
+    Ok(n as u64)
+}
+
+/// `removexattr`, `lremovexattr`, `fremovexattr`.
+pub(super) fn removexattr(cx: &mut Ctx<'_>, a: &[u64; 6], form: u64) -> R {
+    let (p, follow) = xattr_target(cx, a[0], form)?;
+    let name = xattr_name(cx, a[1])?;
+    cx.p.host
+        .removexattr(target(&p, follow, a[0]), &name)
+        .map(|_| 0)
+}
+
+/// `RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND`.
+const RWF_KNOWN: i32 = 0x1f;
+
+/// `preadv2(fd, iov, iovcnt, pos_l, pos_h, flags)` (`write` false) and
+/// `pwritev2`. On a 64-bit kernel the position is `pos_l` alone; -1
+/// means the file position. Without flags they are `preadv`/`readv` and
+/// `pwritev`/`writev`.
+pub(super) fn rw2(cx: &mut Ctx<'_>, a: &[u64; 6], write: bool) -> R {
+    let (fd, pos, flags) = (a[0] as i32, a[3] as i64, a[5] as i32);
+    if pos < -1 {
+        return Err(Errno::EINVAL);
+    }
+    let offset = (pos != -1).then_some(pos);
+    if flags == 0 {
+        return if write {
+            super::fs::writev(cx, a, offset)
+        } else {
+            super::fs::readv(cx, a, offset)
+        };
+    }
+    if flags & !RWF_KNOWN != 0 {
+        return Err(Errno::ENOTSUP);
+    }
+    let iov = super::fs::iovecs(cx, a[1], a[2])?;
+    const STAGE: usize = 16 << 20;
+    let mut parts = Vec::new();
+    let mut total = 0usize;
+    for &(base, len) in &iov {
+        if len == 0 {
+            continue;
+        }
+        let access = if write { Access::Read } else { Access::Write };
+        let n = usable(cx.mem(), base, len.min((STAGE - total) as u64), access)?;
+        parts.push((base, n));
+        total += n;
+        if (n as u64) < len || total >= STAGE {
+            break;
+        }
+    }
+    let mut stage = vec![0u8; total];
+    if write {
+        let mut at = 0;
+        for &(base, n) in &parts {
+            stage[at..at + n].copy_from_slice(guest_ref(cx.mem(), base, n)?);
+            at += n;
+        }
+        let r = cx.p.host.rw2(fd, &mut stage, pos, flags, true);
+        return after_copy(cx, r);
+    }
+    let got = cx.p.host.rw2(fd, &mut stage, pos, flags, false)?.min(total);
+    let mut done = 0;
+    for (base, n) in parts {
+        if done >= got {
+            break;
+        }
+        let k = n.min(got - done);
+        guest_mut(cx.mem(), base, k)?.copy_from_slice(&stage[done..done + k]);
+        done += k;
+    }
+    Ok(got as u64)
+}
+
+/// `setresuid` (`uid` true) and `setresgid`.
+pub(super) fn setres(cx: &mut Ctx<'_>, a: &[u64; 6], uid: bool) -> R {
+    let ids = [a[0] as u32, a[1] as u32, a[2] as u32];
+    cx.p.host.setresid(uid, ids).map(|_| 0)
+}
+
+/// `getresuid` (`uid` true) and `getresgid`.
+pub(super) fn getres(cx: &mut Ctx<'_>, a: &[u64; 6], uid: bool) -> R {
+    let ids = cx.p.host.getresid(uid);
+    for (ptr, v) in [a[0], a[1], a[2]].into_iter().zip(ids) {
+        put(cx.mem(), ptr, &v.to_le_bytes())?;
+    }
+    Ok(0)
+}
+
+/// `NGROUPS_MAX`.
+const NGROUPS_MAX: usize = 65536;
+
+/// `getgroups(size, list)`.
+pub(super) fn getgroups(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let size = a[0] as i32;
+    if size < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let mut list = vec![0u32; (size as usize).min(NGROUPS_MAX)];
+    let n = cx.p.host.getgroups(&mut list)?;
+    if size != 0 {
+        let b: Vec<u8> = list[..n.min(list.len())]
+            .iter()
+            .flat_map(|g| g.to_le_bytes())
+            .collect();
+        put(cx.mem(), a[1], &b)?;
+    }
+    Ok(n as u64)
+}
+
+/// `setgroups(size, list)`.
+pub(super) fn setgroups(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let size = a[0] as usize;
+    if size > NGROUPS_MAX {
+        return Err(Errno::EINVAL);
+    }
+    let raw = if size == 0 {
+        Vec::new()
+    } else {
+        guest_ref(cx.mem(), a[1], size * 4)?.to_vec()
+    };
+    let list: Vec<u32> = raw
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    cx.p.host.setgroups(&list).map(|_| 0)
+}
+
+/// `getpriority(which, who)`: the kernel's answer is `20 - nice`, which
+/// the C library turns back into the nice value.
+pub(super) fn getpriority(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let nice = cx.p.host.getpriority(a[0] as i32, a[1] as i32)?;
+    Ok((20 - nice) as u64)
+}
+
+/// `setpriority(which, who, nice)`; the kernel clamps `nice` to -20..=19.
+pub(super) fn setpriority(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let nice = (a[2] as i32).clamp(-20, 19);
+    cx.p.host
+        .setpriority(a[0] as i32, a[1] as i32, nice)
+        .map(|_| 0)
+}
+
+/// `sync()`.
+pub(super) fn sync(cx: &mut Ctx<'_>) -> R {
+    cx.p.host.sync();
+    Ok(0)
+}
+
+/// `syncfs(fd)`.
+pub(super) fn syncfs(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    cx.p.host.syncfs(a[0] as i32).map(|_| 0)
+}
