@@ -41,16 +41,24 @@ pub struct Cli {
     #[arg(long, value_name = "SIZE", default_value = "32M", value_parser = parse_size)]
     pub code_cache_size: usize,
 
-    /// The RISC-V program to run.
-    #[arg(value_name = "PROGRAM")]
-    pub program: OsString,
-
-    /// Arguments passed to the program.
+    /// The RISC-V program to run, then its arguments: everything after
+    /// PROGRAM is the guest's, even `-E` or `--help`.
+    // One trailing positional, so that clap stops parsing at PROGRAM.
     #[arg(
-        value_name = "ARGS",
+        value_name = "PROGRAM [ARGS]",
+        required = true,
+        num_args = 1..,
         trailing_var_arg = true,
         allow_hyphen_values = true
     )]
+    command: Vec<OsString>,
+
+    /// The RISC-V program to run (`command[0]`).
+    #[arg(skip)]
+    pub program: OsString,
+
+    /// Arguments passed to the program (`command[1..]`).
+    #[arg(skip)]
     pub args: Vec<OsString>,
 }
 
@@ -79,6 +87,30 @@ fn parse_size(s: &str) -> Result<usize, String> {
 }
 
 impl Cli {
+    /// Parses pvm's command line (exits with clap's message on an error).
+    pub fn from_env() -> Cli {
+        Cli::parse().split_command()
+    }
+
+    /// Like [`Cli::from_env`] on the given words, without exiting.
+    #[cfg(test)]
+    pub fn try_from_words<I, T>(words: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        Cli::try_parse_from(words).map(Cli::split_command)
+    }
+
+    /// Moves `command` into `program` and `args`.
+    fn split_command(mut self) -> Cli {
+        let mut it = std::mem::take(&mut self.command).into_iter();
+        // clap requires at least one value.
+        self.program = it.next().unwrap_or_default();
+        self.args = it.collect();
+        self
+    }
+
     /// The sysroot to use: the option, then `$PVM_SYSROOT`, then Debian's
     /// cross sysroot when present.
     pub fn sysroot(&self) -> Option<PathBuf> {
@@ -121,7 +153,7 @@ mod tests {
     use super::*;
 
     fn parse(args: &[&str]) -> Cli {
-        Cli::try_parse_from(args).unwrap()
+        Cli::try_from_words(args).unwrap()
     }
 
     #[test]
@@ -140,6 +172,15 @@ mod tests {
         assert_eq!((c.engine, c.code_cache_size), (EngineKind::Jit, 65536));
         assert!(Cli::try_parse_from(["pvm", "--code-cache-size", "12Q", "p"]).is_err());
         assert!(Cli::try_parse_from(["pvm"]).is_err());
+        // pvm's own option names after PROGRAM are the guest's too.
+        let c = parse(&["pvm", "-E", "A=1", "sed", "-E", "s/(a)/x/", "--version", "-L", "x"]);
+        assert_eq!(c.program, "sed");
+        assert_eq!(c.args, ["-E", "s/(a)/x/", "--version", "-L", "x"]);
+        assert_eq!(c.set_env, ["A=1"]);
+        let c = parse(&["pvm", "esbuild", "--help"]);
+        assert_eq!(c.args, ["--help"]);
+        let c = parse(&["pvm", "prog", "--", "x"]);
+        assert_eq!(c.args, ["--", "x"]);
     }
 
     #[test]

@@ -16,7 +16,6 @@ mod fault;
 mod host;
 mod signals;
 
-use clap::Parser;
 use cli::{Cli, EngineKind};
 use host::{LinuxHost, lossy};
 use std::time::Instant;
@@ -54,7 +53,7 @@ fn install_panic_hook() {
 
 fn main() {
     install_panic_hook();
-    let cli = Cli::parse();
+    let cli = Cli::from_env();
     std::process::exit(run(&cli));
 }
 
