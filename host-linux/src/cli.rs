@@ -173,7 +173,17 @@ mod tests {
         assert!(Cli::try_parse_from(["pvm", "--code-cache-size", "12Q", "p"]).is_err());
         assert!(Cli::try_parse_from(["pvm"]).is_err());
         // pvm's own option names after PROGRAM are the guest's too.
-        let c = parse(&["pvm", "-E", "A=1", "sed", "-E", "s/(a)/x/", "--version", "-L", "x"]);
+        let c = parse(&[
+            "pvm",
+            "-E",
+            "A=1",
+            "sed",
+            "-E",
+            "s/(a)/x/",
+            "--version",
+            "-L",
+            "x",
+        ]);
         assert_eq!(c.program, "sed");
         assert_eq!(c.args, ["-E", "s/(a)/x/", "--version", "-L", "x"]);
         assert_eq!(c.set_env, ["A=1"]);

@@ -62,11 +62,15 @@ fn fetch(d: &Path, platform: &str) -> Result<PathBuf, FetchError> {
         .arg(d.parent().unwrap().join("npm-cache"))
         .args(["--loglevel", "error", "--no-audit", "--no-fund"])
         .current_dir(d);
-    let r = run_captured(&mut c, b"", Duration::from_secs(300)).map_err(|e| failed(e))?;
+    let r = run_captured(&mut c, b"", Duration::from_secs(300)).map_err(FetchError::Failed)?;
     let out = String::from_utf8_lossy(&r.stdout);
     let err = String::from_utf8_lossy(&r.stderr);
     if r.status != 0 {
-        let msg = format!("npm pack {spec} failed (status {}): {}", r.status, err.trim());
+        let msg = format!(
+            "npm pack {spec} failed (status {}): {}",
+            r.status,
+            err.trim()
+        );
         let offline = [
             "ENOTFOUND",
             "EAI_AGAIN",
@@ -102,7 +106,7 @@ fn fetch(d: &Path, platform: &str) -> Result<PathBuf, FetchError> {
     fs::create_dir_all(&tmp).map_err(|e| failed(format!("{}: {e}", tmp.display())))?;
     let mut t = Command::new("tar");
     t.arg("-xzf").arg(&tgz).arg("-C").arg(&tmp);
-    let r = run_captured(&mut t, b"", Duration::from_secs(120)).map_err(|e| failed(e))?;
+    let r = run_captured(&mut t, b"", Duration::from_secs(120)).map_err(FetchError::Failed)?;
     if r.status != 0 {
         return Err(failed(format!(
             "tar -xzf {} failed: {}",

@@ -340,8 +340,8 @@ fn realprogs_cmd(mut a: Args) -> Result<bool, String> {
         return Err("no real-program case matches the filter".into());
     }
     let inp = realprogs::Inputs::fetch(&cases);
-    let verdicts = realprogs::run(&cases, &engines, &inp, jobs);
-    Ok(realprogs::report(&cases, &engines, &verdicts))
+    let runs = realprogs::run(&cases, &engines, &inp, jobs);
+    Ok(realprogs::report(&cases, &engines, &runs))
 }
 
 fn bench_cmd(mut a: Args) -> Result<bool, String> {

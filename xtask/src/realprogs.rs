@@ -85,6 +85,8 @@ pub struct RealCase {
     pub stdin: Vec<u8>,
     /// The status the oracle must give (and so pvm).
     pub status: i32,
+    /// The stdout the oracle must give, where the case knows it.
+    pub want: Option<Vec<u8>>,
     pub needs: Needs,
     pub oracle: Oracle,
     /// The directory under `tests/realprogs/` copied in as the working
@@ -95,7 +97,47 @@ pub struct RealCase {
 
 /// Cases that fail under pvm today, with the reason. The test step fails
 /// when one of these passes (remove it here) or when any other case fails.
-pub const EXPECTED_FAIL: &[(&str, &str)] = &[];
+pub const EXPECTED_FAIL: &[(&str, &str)] = &[
+    // bash's start-up (initialize_job_control) calls getpgrp(), which is
+    // getpgid(0) on riscv64: ENOSYS in pvm, so bash exits 1 before running
+    // anything. Process groups are issue 9's; with getpgid answered, every
+    // one of these passes.
+    ("bash.loops", GETPGID),
+    ("bash.arith", GETPGID),
+    ("bash.strings", GETPGID),
+    ("bash.herestring", GETPGID),
+    ("bash.heredoc-builtins", GETPGID),
+    ("bash.functions", GETPGID),
+    ("bash.patterns", GETPGID),
+    ("bash.printf-files", GETPGID),
+    ("bash.exit", GETPGID),
+    // fork (issue 9).
+    ("bash.subshell", FORK),
+    ("bash.pipe-builtins", FORK),
+    ("busybox.subshell", FORK),
+    ("python.fork", FORK),
+    // fork/vfork/posix_spawn and execve of RISC-V programs (issue 9).
+    ("busybox.pipeline", EXEC),
+    ("busybox.cmdsubst", EXEC),
+    ("busybox.xargs", EXEC),
+    ("busybox.find-exec", EXEC),
+    ("bash.pipeline", EXEC),
+    ("bash.cmdsubst", EXEC),
+    ("bash.heredoc-cat", EXEC),
+    ("make.build", EXEC),
+    ("python.subprocess", EXEC),
+    ("python.system", EXEC),
+    // The Go runtime creates threads before main; clone of a thread is
+    // ENOSYS and the runtime then hangs until the timeout (issue 8).
+    ("esbuild.version", THREADS),
+    ("esbuild.bundle-minify", THREADS),
+    ("esbuild.bundle-esm", THREADS),
+];
+
+const GETPGID: &str = "getpgid is ENOSYS: bash's start-up calls getpgrp (issue 9)";
+const FORK: &str = "fork is ENOSYS (issue 9)";
+const EXEC: &str = "fork/clone(CLONE_VFORK) and execve are ENOSYS (issue 9)";
+const THREADS: &str = "clone of threads is ENOSYS: Go's runtime hangs (issue 8)";
 
 fn expected_fail(name: &str) -> Option<&'static str> {
     EXPECTED_FAIL
@@ -117,6 +159,7 @@ fn case(name: &'static str, prog: &'static str, args: &[&str]) -> RealCase {
         args: strings(args),
         stdin: Vec::new(),
         status: 0,
+        want: None,
         needs: Needs::Nothing,
         oracle: Oracle::Qemu,
         fixture: "files",
@@ -141,9 +184,8 @@ impl RealCase {
     }
     /// Needs fork and exec: the host command `argv` is the oracle.
     fn execs(mut self, argv: &[&str]) -> Self {
-        self.needs = Needs::Processes;
+        self = self.forks();
         self.oracle = Oracle::Host(strings(argv));
-        self.timeout = Duration::from_secs(60);
         self
     }
 }
@@ -205,13 +247,13 @@ pub fn cases() -> Vec<RealCase> {
         case(
             "bb.awk-math",
             BB,
-            &["awk", "BEGIN { for (i = 1; i <= 5; i++) printf \"%d %.4f %s\\n\", i, sqrt(i), substr(\"abcdef\", i, 2) }"],
+            &["awk", "BEGIN { for (i = 1; i <= 5; i++) printf \"%d %d %s %s %s\\n\", i, i * i * i % 7, substr(\"abcdef\", i, 2), toupper(sprintf(\"%x\", i * 255)), 7 / 2 }"],
         ),
         case("bb.tr", BB, &["tr", "a-z", "A-Z"]).stdin("hello, riscv world\n"),
         case("bb.uniq", BB, &["uniq", "-c"]).stdin("a\na\nb\nc\nc\nc\n"),
         case("bb.cut", BB, &["cut", "-d:", "-f1,6", "data.txt"]),
         case("bb.base64", BB, &["base64", "data.txt"]),
-        case("bb.od", BB, &["od", "-A", "x", "-t", "x1z", "words.txt"]),
+        case("bb.od", BB, &["od", "-A", "x", "-t", "x1", "-c", "words.txt"]),
         case("bb.expr", BB, &["expr", "12345", "*", "6789"]),
         case("bb.false", BB, &["false"]).status(1),
         case(
@@ -371,19 +413,34 @@ pub fn cases() -> Vec<RealCase> {
         args: strings(args),
         stdin: Vec::new(),
         status: 0,
+        want: None,
         needs: Needs::Threads,
         oracle: Oracle::EsbuildX64,
         fixture: "js",
-        timeout: Duration::from_secs(60),
+        timeout: Duration::from_secs(30),
     };
-    v.push(esb("esbuild.version", &["--version"]));
+    let mut version = esb("esbuild.version", &["--version"]);
+    version.want = Some(format!("{}\n", esbuild::VERSION).into_bytes());
+    v.push(version);
     v.push(esb(
         "esbuild.bundle-minify",
-        &["src/main.js", "--bundle", "--minify", "--format=iife", "--target=es2020"],
+        &[
+            "src/main.js",
+            "--bundle",
+            "--minify",
+            "--format=iife",
+            "--target=es2020",
+        ],
     ));
     v.push(esb(
         "esbuild.bundle-esm",
-        &["src/main.js", "--bundle", "--format=esm", "--platform=node", "--sourcemap=inline"],
+        &[
+            "src/main.js",
+            "--bundle",
+            "--format=esm",
+            "--platform=node",
+            "--sourcemap=inline",
+        ],
     ));
     v
 }
@@ -573,14 +630,22 @@ fn judge(c: &RealCase, oracle: &Captured, got: &Captured) -> Result<(), String> 
         let last: Vec<&str> = tail.lines().rev().take(3).collect();
         problems.push(format!(
             "pvm's stderr ends: {}",
-            show(last.into_iter().rev().collect::<Vec<_>>().join(" | ").as_bytes(), 300)
+            show(
+                last.into_iter()
+                    .rev()
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+                    .as_bytes(),
+                300
+            )
         ));
     }
     let _ = c;
     Err(problems.join("; "))
 }
 
-/// Checks the oracle's own run: it must give the expected status.
+/// Checks the oracle's own run: it must give the expected status (and
+/// stdout, where the case knows it).
 fn oracle_ok(c: &RealCase, o: &Captured) -> Result<(), String> {
     if o.status != c.status {
         return Err(format!(
@@ -590,13 +655,29 @@ fn oracle_ok(c: &RealCase, o: &Captured) -> Result<(), String> {
             show(&o.stderr, 300).trim_end()
         ));
     }
+    if let Some(w) = &c.want
+        && *w != o.stdout
+    {
+        return Err(format!(
+            "the oracle's stdout is not the expected one: {}",
+            first_diff(w, &o.stdout)
+        ));
+    }
     Ok(())
 }
 
-/// Runs the cases under each engine: one verdict per (case, engine).
-pub fn run(cases: &[RealCase], engines: &[String], inp: &Inputs, jobs: usize) -> Vec<Vec<Verdict>> {
+/// One case's results: a verdict per engine, and the wall times.
+#[derive(Debug, Clone)]
+pub struct CaseRun {
+    pub verdicts: Vec<Verdict>,
+    pub oracle_secs: Option<f64>,
+    pub pvm_secs: Vec<Option<f64>>,
+}
+
+/// Runs the cases under each engine, `jobs` cases at a time.
+pub fn run(cases: &[RealCase], engines: &[String], inp: &Inputs, jobs: usize) -> Vec<CaseRun> {
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<(usize, Vec<Verdict>)>> = Mutex::new(Vec::new());
+    let results: Mutex<Vec<(usize, CaseRun)>> = Mutex::new(Vec::new());
     std::thread::scope(|s| {
         for _ in 0..jobs.max(1) {
             s.spawn(|| {
@@ -614,27 +695,50 @@ pub fn run(cases: &[RealCase], engines: &[String], inp: &Inputs, jobs: usize) ->
     r.into_iter().map(|(_, v)| v).collect()
 }
 
-fn run_case(c: &RealCase, engines: &[String], inp: &Inputs) -> Vec<Verdict> {
-    let all = |v: Verdict| engines.iter().map(|_| v.clone()).collect();
-    if let Some(e) = inp.missing(c) {
-        return all(match e {
-            FetchError::NoRegistry(m) => Verdict::Skip(format!("no registry: {m}")),
-            FetchError::Failed(m) => Verdict::Fail(m.clone()),
-        });
-    }
-    let oracle = match run_side(c, &Side::Oracle, inp).and_then(|o| oracle_ok(c, &o).map(|_| o)) {
-        Ok(o) => o,
-        Err(e) => return all(Verdict::Fail(format!("oracle: {e}"))),
+fn run_case(c: &RealCase, engines: &[String], inp: &Inputs) -> CaseRun {
+    let all = |v: Verdict, oracle_secs| CaseRun {
+        verdicts: engines.iter().map(|_| v.clone()).collect(),
+        oracle_secs,
+        pvm_secs: engines.iter().map(|_| None).collect(),
     };
-    engines
-        .iter()
-        .map(|e| {
-            match run_side(c, &Side::Pvm(e.clone()), inp).and_then(|g| judge(c, &oracle, &g)) {
-                Ok(()) => Verdict::Pass,
-                Err(m) => Verdict::Fail(m),
+    if let Some(e) = inp.missing(c) {
+        return all(
+            match e {
+                FetchError::NoRegistry(m) => Verdict::Skip(format!("no registry: {m}")),
+                FetchError::Failed(m) => Verdict::Fail(m.clone()),
+            },
+            None,
+        );
+    }
+    let oracle = match run_side(c, &Side::Oracle, inp) {
+        Ok(o) => o,
+        Err(e) => return all(Verdict::Fail(format!("oracle: {e}")), None),
+    };
+    let oracle_secs = Some(oracle.elapsed.as_secs_f64());
+    if let Err(e) = oracle_ok(c, &oracle) {
+        return all(Verdict::Fail(format!("oracle: {e}")), oracle_secs);
+    }
+    let mut r = CaseRun {
+        verdicts: Vec::new(),
+        oracle_secs,
+        pvm_secs: Vec::new(),
+    };
+    for e in engines {
+        match run_side(c, &Side::Pvm(e.clone()), inp) {
+            Ok(g) => {
+                r.pvm_secs.push(Some(g.elapsed.as_secs_f64()));
+                r.verdicts.push(match judge(c, &oracle, &g) {
+                    Ok(()) => Verdict::Pass,
+                    Err(m) => Verdict::Fail(m),
+                });
             }
-        })
-        .collect()
+            Err(m) => {
+                r.pvm_secs.push(None);
+                r.verdicts.push(Verdict::Fail(m));
+            }
+        }
+    }
+    r
 }
 
 /// A verdict with the expected failures applied: Ok(label) when it is as
@@ -651,27 +755,34 @@ fn classify(c: &RealCase, v: &Verdict) -> Result<String, String> {
 
 /// Prints the table of cases by engine, then the details of every case
 /// that did not pass; returns true when every verdict is as expected.
-pub fn report(cases: &[RealCase], engines: &[String], verdicts: &[Vec<Verdict>]) -> bool {
+pub fn report(cases: &[RealCase], engines: &[String], runs: &[CaseRun]) -> bool {
+    let secs = |t: Option<f64>| t.map_or("-".to_string(), |t| format!("{t:.2}s"));
     let w = cases.iter().map(|c| c.name.len()).max().unwrap_or(4).max(4);
-    print!("\n{:<w$}  {:<9}", "case", "needs");
+    print!("\n{:<w$}  {:<9}  {:>8}", "case", "needs", "oracle");
     for e in engines {
-        print!("  {:<7}", format!("pvm:{e}"));
+        print!("  {:<15}", format!("pvm:{e}"));
     }
     println!();
     let mut ok = true;
     let mut details = Vec::new();
-    for (c, vs) in cases.iter().zip(verdicts) {
-        print!("{:<w$}  {:<9}", c.name, c.needs.label());
-        for (e, v) in engines.iter().zip(vs) {
+    for (c, r) in cases.iter().zip(runs) {
+        print!(
+            "{:<w$}  {:<9}  {:>8}",
+            c.name,
+            c.needs.label(),
+            secs(r.oracle_secs)
+        );
+        for ((e, v), t) in engines.iter().zip(&r.verdicts).zip(&r.pvm_secs) {
             let cl = classify(c, v);
             ok &= cl.is_ok();
             let label = match &cl {
                 Ok(l) | Err(l) => l.clone(),
             };
-            print!("  {label:<7}");
+            print!("  {:<15}", format!("{label} {}", secs(*t)));
             let why = match v {
                 Verdict::Pass if cl.is_err() => {
-                    "passes but is listed in EXPECTED_FAIL (xtask/src/realprogs.rs): remove it".to_string()
+                    "passes but is listed in EXPECTED_FAIL (xtask/src/realprogs.rs): remove it"
+                        .to_string()
                 }
                 Verdict::Pass => continue,
                 Verdict::Fail(m) => m.clone(),
@@ -690,8 +801,8 @@ pub fn report(cases: &[RealCase], engines: &[String], verdicts: &[Vec<Verdict>])
     let count = |l: &str| {
         cases
             .iter()
-            .zip(verdicts)
-            .flat_map(|(c, vs)| vs.iter().map(move |v| classify(c, v)))
+            .zip(runs)
+            .flat_map(|(c, r)| r.verdicts.iter().map(move |v| classify(c, v)))
             .filter(|r| matches!(r, Ok(x) | Err(x) if x == l))
             .count()
     };
@@ -734,11 +845,11 @@ pub fn test_step(filter: Option<&str>, engines: &[String], jobs: usize) -> Vec<O
             println!("skipping the cases that need the {what}: no package registry ({m})");
         }
     }
-    let verdicts = run(&cases, engines, &inp, jobs);
-    report(&cases, engines, &verdicts);
+    let runs = run(&cases, engines, &inp, jobs);
+    report(&cases, engines, &runs);
     let mut out = Vec::new();
-    for (c, vs) in cases.iter().zip(&verdicts) {
-        for (e, v) in engines.iter().zip(vs) {
+    for (c, r) in cases.iter().zip(&runs) {
+        for (e, v) in engines.iter().zip(&r.verdicts) {
             let result = match (classify(c, v), v) {
                 (Ok(_), Verdict::Pass) => Ok(None),
                 (Ok(_), Verdict::Skip(m)) => Ok(Some(m.clone())),

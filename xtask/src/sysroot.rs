@@ -18,6 +18,12 @@
 //! `/lib/ld-linux-riscv64-lp64d.so.1` resolve, and anything a package still
 //! ships in a top-level directory is moved under `usr/` first.
 //!
+//! What the packages' maintainer scripts would have added and the programs
+//! need is done here: Python's standard library is byte-compiled, as
+//! Debian's `py3compile` does at installation, by the sysroot's own
+//! python3.13 under qemu-riscv64 (without it every Python case compiles
+//! the modules it imports from source on each run, several times slower).
+//!
 //! The result is cached: `tests/build/debian-riscv64/root/` is built once
 //! and rebuilt only when [`cache_key`] changes (the package list, the suite
 //! or the layout of this module's output). A run with no registry in reach
@@ -59,7 +65,7 @@ pub const MAX_DOWNLOAD: u64 = 200 << 20;
 
 /// Bumped when the layout this module produces changes, so old caches are
 /// rebuilt.
-const LAYOUT_VERSION: &str = "1";
+const LAYOUT_VERSION: &str = "2";
 
 /// The dynamic linker every riscv64 program names in `PT_INTERP`.
 pub const LD_SO: &str = "lib/ld-linux-riscv64-lp64d.so.1";
@@ -139,7 +145,10 @@ pub fn ensure() -> Result<PathBuf, FetchError> {
             MAX_DOWNLOAD >> 20
         )));
     }
-    println!("downloading {:.1} MiB of packages", total as f64 / 1048576.0);
+    println!(
+        "downloading {:.1} MiB of packages",
+        total as f64 / 1048576.0
+    );
     apt.download(PACKAGES)?;
     let mut debs: Vec<PathBuf> = read_dir(&apt.archives())
         .map_err(FetchError::Failed)?
@@ -157,6 +166,7 @@ pub fn ensure() -> Result<PathBuf, FetchError> {
             "the unpacked sysroot has no /{LD_SO}"
         )));
     }
+    compile_python(&tmp).map_err(FetchError::Failed)?;
     let _ = fs::remove_file(&stamp);
     if root_dir.exists() {
         fs::remove_dir_all(&root_dir).map_err(|e| FetchError::Failed(format!("{e}")))?;
@@ -177,7 +187,10 @@ pub fn ensure() -> Result<PathBuf, FetchError> {
 fn read_dir(d: &Path) -> Result<Vec<PathBuf>, String> {
     fs::read_dir(d)
         .map_err(|e| format!("{}: {e}", d.display()))?
-        .map(|e| e.map(|e| e.path()).map_err(|e| format!("{}: {e}", d.display())))
+        .map(|e| {
+            e.map(|e| e.path())
+                .map_err(|e| format!("{}: {e}", d.display()))
+        })
         .collect()
 }
 
@@ -366,6 +379,36 @@ fn unpack(debs: &[PathBuf], dest: &Path) -> Result<(), String> {
         }
     }
     merge_usr(dest)
+}
+
+/// Byte-compiles the Python standard library in `root`, as Debian's
+/// `py3compile` does when the packages are installed. The file names in
+/// the code objects are the guest's (`/usr/lib/python3.13/...`).
+fn compile_python(root: &Path) -> Result<(), String> {
+    let python = root.join("usr/bin/python3.13");
+    let lib = root.join("usr/lib/python3.13");
+    if !python.exists() || !lib.is_dir() {
+        return Ok(());
+    }
+    println!("byte-compiling Python's standard library (py3compile's job)");
+    let mut c = Command::new("qemu-riscv64");
+    c.arg("-L")
+        .arg(root)
+        .arg(&python)
+        .args(["-m", "compileall", "-q", "-d", "/usr/lib/python3.13"])
+        .arg(&lib)
+        .env_clear()
+        .env("LC_ALL", "C")
+        .env("PATH", "/usr/bin:/bin");
+    let r = run_captured(&mut c, b"", Duration::from_secs(900))?;
+    if r.status != 0 {
+        return Err(format!(
+            "python3.13 -m compileall failed (status {}): {}",
+            r.status,
+            crate::util::show(&r.stderr, 600)
+        ));
+    }
+    Ok(())
 }
 
 /// Top-level directories that merged /usr makes links to `usr/<name>`.
