@@ -61,6 +61,8 @@ fn fetch(d: &Path, platform: &str) -> Result<PathBuf, FetchError> {
         .arg("--cache")
         .arg(d.parent().unwrap().join("npm-cache"))
         .args(["--loglevel", "error", "--no-audit", "--no-fund"])
+        // Bounded: without a registry this gives up within seconds.
+        .args(["--fetch-retries", "2", "--fetch-retry-maxtimeout", "10000"])
         .current_dir(d);
     let r = run_captured(&mut c, b"", Duration::from_secs(300)).map_err(FetchError::Failed)?;
     let out = String::from_utf8_lossy(&r.stdout);

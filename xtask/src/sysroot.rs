@@ -38,7 +38,15 @@ use std::time::Duration;
 
 /// The Debian release: 13, where riscv64 is an official architecture.
 pub const SUITE: &str = "trixie";
+/// Debian's archive; `PVM_DEBIAN_MIRROR` names another (a local mirror).
 pub const MIRROR: &str = "http://deb.debian.org/debian";
+
+fn mirror() -> String {
+    std::env::var("PVM_DEBIAN_MIRROR")
+        .ok()
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| MIRROR.to_string())
+}
 /// Verifies the archive's signature; the host's `debian-archive-keyring`
 /// (Debian 12's carries the trixie keys).
 pub const KEYRING: &str = "/usr/share/keyrings/debian-archive-keyring.gpg";
@@ -100,11 +108,8 @@ pub fn sysroot_dir() -> PathBuf {
 
 /// What the cached sysroot was built from.
 pub fn cache_key() -> String {
-    let mut parts: Vec<&[u8]> = vec![
-        LAYOUT_VERSION.as_bytes(),
-        SUITE.as_bytes(),
-        MIRROR.as_bytes(),
-    ];
+    // Not the mirror: every mirror serves the same packages.
+    let mut parts: Vec<&[u8]> = vec![LAYOUT_VERSION.as_bytes(), SUITE.as_bytes()];
     parts.extend(PACKAGES.iter().map(|p| p.as_bytes()));
     format!("{:016x}", fnv1a(&parts))
 }
@@ -303,7 +308,7 @@ fn sources_line() -> String {
         // the packages' hashes still come from the Release file.
         "trusted=yes".to_string()
     };
-    format!("deb [arch=riscv64 {trust}] {MIRROR} {SUITE} main\n")
+    format!("deb [arch=riscv64 {trust}] {} {SUITE} main\n", mirror())
 }
 
 fn apt_conf(dir: &Path) -> String {
