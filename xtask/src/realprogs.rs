@@ -45,6 +45,8 @@ pub enum Needs {
     Processes,
     /// clone of threads, futex (issue 8).
     Threads,
+    /// Other system calls pvm lacks today (issues 8 and 9 list them).
+    Syscalls,
 }
 
 impl Needs {
@@ -53,6 +55,7 @@ impl Needs {
             Needs::Nothing => "-",
             Needs::Processes => "processes",
             Needs::Threads => "threads",
+            Needs::Syscalls => "syscalls",
         }
     }
 }
@@ -111,6 +114,23 @@ pub const EXPECTED_FAIL: &[(&str, &str)] = &[
     ("bash.patterns", GETPGID),
     ("bash.printf-files", GETPGID),
     ("bash.exit", GETPGID),
+    // Single-process Python reaching calls pvm lacks.
+    (
+        "python.asyncio",
+        "epoll_create1 is ENOSYS: asyncio's selector is epoll (issue 8)",
+    ),
+    (
+        "python.select",
+        "pselect6 is ENOSYS: select.select fails (issue 8)",
+    ),
+    (
+        "python.set-blocking",
+        "ioctl FIONBIO gives ENOTTY (issue 9)",
+    ),
+    (
+        "python.copy2",
+        "listxattr is ENOSYS: shutil.copy2 raises (issue 9)",
+    ),
     // fork (issue 9).
     ("bash.subshell", FORK),
     ("bash.pipe-builtins", FORK),
@@ -176,6 +196,11 @@ impl RealCase {
         self.status = s;
         self
     }
+    /// Needs system calls pvm lacks today.
+    fn syscalls(mut self) -> Self {
+        self.needs = Needs::Syscalls;
+        self
+    }
     /// Needs fork but never execs a RISC-V program: qemu is still the oracle.
     fn forks(mut self) -> Self {
         self.needs = Needs::Processes;
@@ -199,6 +224,12 @@ const BB: &str = "/usr/bin/busybox";
 const BASH: &str = "/usr/bin/bash";
 const PY: &str = "/usr/bin/python3.13";
 const MAKE: &str = "/usr/bin/make";
+
+/// bash with builtins only: no child process, but bash's start-up calls
+/// getpgrp (getpgid), which pvm lacks today.
+fn bash_builtins(name: &'static str, args: &[&str]) -> RealCase {
+    case(name, BASH, args).syscalls()
+}
 
 /// A `bash -c SCRIPT` case run by the host's bash as the oracle.
 fn bash_exec(name: &'static str, script: &str) -> RealCase {
@@ -293,48 +324,32 @@ pub fn cases() -> Vec<RealCase> {
         case("find.name", "/usr/bin/find", &["tree", "-name", "*.txt", "-type", "f"]),
         case("find.printf", "/usr/bin/find", &["tree", "-mindepth", "1", "-printf", "%d %y %P\\n"]),
         // bash with builtins only: no child process.
-        case(
-            "bash.loops",
-            BASH,
+        bash_builtins("bash.loops",
             &["-c", "for ((i = 0; i < 12; i++)); do printf '%d ' $((i * i)); done; echo; n=0; while ((n < 1000)); do ((n += 37)); done; echo $n"],
         ),
-        case(
-            "bash.arith",
-            BASH,
+        bash_builtins("bash.arith",
             &["-c", "echo $((2**40)) $((-7 / 2)) $((-7 % 2)) $((0x7f ^ 0x0f)) $((1 << 62)) $((~5)) $(( (3 > 2) ? 10 : 20 ))"],
         ),
-        case(
-            "bash.strings",
-            BASH,
+        bash_builtins("bash.strings",
             &["-c", "s='Hello, RISC-V World'; echo \"${s,,}|${s^^}|${#s}|${s/World/pvm}|${s:7:6}|${s#*, }|${s%% *}\"; a=(one two three); a+=(four); echo ${#a[@]} \"${a[*]:1:2}\" \"${a[@]/o/0}\"; declare -A m=([x]=1 [y]=2); echo ${m[y]}${m[x]}"],
         ),
-        case(
-            "bash.herestring",
-            BASH,
+        bash_builtins("bash.herestring",
             &["-c", "read -r a b c <<< 'one two three'; echo \"$c $b $a\"; while IFS=: read -r user _ uid _; do echo \"$user=$uid\"; done <<< $'root:x:0:0\\ndaemon:x:1:1'"],
         ),
-        case(
-            "bash.heredoc-builtins",
-            BASH,
+        bash_builtins("bash.heredoc-builtins",
             &["-c", "x=42\nwhile read -r line; do echo \"<$line>\"; done <<EOF\nfirst $x\nsecond $((x + 1))\nEOF\n"],
         ),
-        case(
-            "bash.functions",
-            BASH,
+        bash_builtins("bash.functions",
             &["-c", "fib() { local n=$1 a=0 b=1 i t; for ((i = 0; i < n; i++)); do ((t = a + b, a = b, b = t)); done; REPLY=$a; }; fib 50; echo $REPLY; fact() { if (($1 <= 1)); then REPLY=1; else fact $(($1 - 1)); REPLY=$((REPLY * $1)); fi; }; fact 20; echo $REPLY; f() { return 3; }; f; echo \"status $?\"; g() { echo \"args: $# $*\"; shift; echo \"$1\"; }; g a b c; exit 5"],
         )
         .status(5),
-        case(
-            "bash.patterns",
-            BASH,
+        bash_builtins("bash.patterns",
             &["-c", "for f in report.txt image.png notes.md; do case $f in *.txt|*.md) echo \"text $f\";; *) echo \"other $f\";; esac; done; if [[ 'v1.22.3' =~ ^v([0-9]+)\\.([0-9]+)\\.([0-9]+)$ ]]; then echo \"${BASH_REMATCH[@]}\"; fi; shopt -s extglob; x=aaab; echo ${x//+(a)/A}"],
         ),
-        case(
-            "bash.printf-files",
-            BASH,
+        bash_builtins("bash.printf-files",
             &["-c", "printf '%s\\n' tree/*.txt; printf -v v '%08.3f' 3.14159; echo $v; [[ -x tree/run.sh ]] && echo exec; read -r first < data.txt; echo \"$first\"; echo written > out.txt; echo $(< out.txt)"],
         ),
-        case("bash.exit", BASH, &["-c", "exit 42"]).status(42),
+        bash_builtins("bash.exit", &["-c", "exit 42"]).status(42),
         // Python 3.13 with its standard library.
         case(
             "python.arith",
@@ -384,6 +399,43 @@ pub fn cases() -> Vec<RealCase> {
         ),
         case("python.exit", PY, &["-c", "import sys; print('bye'); sys.exit(3)"]).status(3),
         case("python.exception", PY, &["-c", "print('before'); raise ValueError('boom')"]).status(1),
+        case(
+            "python.sqlite3",
+            PY,
+            &["-c", "import sqlite3; c = sqlite3.connect(':memory:'); c.execute('create table t(x integer, s text)'); c.executemany('insert into t values (?, ?)', [(i, str(i) * 2) for i in range(100)]); print(c.execute('select sum(x), count(*), max(s) from t where x % 3 = 0').fetchone(), sqlite3.sqlite_version)"],
+        ),
+        case(
+            "python.ctypes-ssl",
+            PY,
+            &["-c", "import ctypes, ssl; libc = ctypes.CDLL(None); print(libc.strlen(b'hello'), ctypes.sizeof(ctypes.c_long), ssl.OPENSSL_VERSION_INFO[:2]); buf = ctypes.create_string_buffer(16); libc.snprintf(buf, 16, b'%d-%s', 42, b'x'); print(buf.value)"],
+        ),
+        case(
+            "python.mmap-signal",
+            PY,
+            &["-c", "import mmap, signal, time\nwith open('data.txt', 'rb') as f:\n    m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)\n    print(m[:9], m.find(b'zebras'), len(m))\nhits = []\nsignal.signal(signal.SIGALRM, lambda *a: hits.append(1))\nsignal.setitimer(signal.ITIMER_REAL, 0.02)\ntime.sleep(0.5)\nprint('alarm', hits)"],
+        ),
+        // Single-process Python that reaches calls pvm lacks today.
+        case(
+            "python.asyncio",
+            PY,
+            &["-c", "import asyncio\nasync def f(i):\n    await asyncio.sleep(0.01 * i)\n    return i * i\nasync def main():\n    return await asyncio.gather(*(f(i) for i in range(5)))\nprint(asyncio.run(main()))"],
+        )
+        .syscalls(),
+        case("python.select", PY, &["-c", "import select, sys; print(select.select([sys.stdin], [], [], 5)[0] == [sys.stdin], sys.stdin.readline().strip())"])
+            .stdin("line\n")
+            .syscalls(),
+        case(
+            "python.set-blocking",
+            PY,
+            &["-c", "import os\nr, w = os.pipe()\nos.set_blocking(r, False)\nprint(os.get_blocking(r))\ntry:\n    os.read(r, 1)\nexcept BlockingIOError:\n    print('would block')"],
+        )
+        .syscalls(),
+        case(
+            "python.copy2",
+            PY,
+            &["-c", "import os, shutil; shutil.copy2('data.txt', 'copy.txt'); a, b = os.stat('data.txt'), os.stat('copy.txt'); print(open('copy.txt').read() == open('data.txt').read(), a.st_mtime_ns == b.st_mtime_ns, oct(b.st_mode))"],
+        )
+        .syscalls(),
         case("python.stdin", PY, &["-c", "import sys; xs = [int(l) for l in sys.stdin]; print(len(xs), sum(xs), sum(x * x for x in xs) % 1000003)"]).stdin(seq(1000)),
         // make without running a recipe.
         case("make.n", MAKE, &["-n", "-f", "build.mk"]),
