@@ -650,7 +650,11 @@ fn sysroot_path(inp: &Inputs, guest: &str) -> Result<PathBuf, String> {
 #[derive(Debug, Clone)]
 pub enum Verdict {
     Pass,
+    /// pvm's run differs from the oracle's.
     Fail(String),
+    /// The harness could not judge: the oracle failed or an input could not
+    /// be fetched. A failure even for a case in [`EXPECTED_FAIL`].
+    Broken(String),
     /// Could not run: no registry.
     Skip(String),
 }
@@ -757,18 +761,18 @@ fn run_case(c: &RealCase, engines: &[String], inp: &Inputs) -> CaseRun {
         return all(
             match e {
                 FetchError::NoRegistry(m) => Verdict::Skip(format!("no registry: {m}")),
-                FetchError::Failed(m) => Verdict::Fail(m.clone()),
+                FetchError::Failed(m) => Verdict::Broken(m.clone()),
             },
             None,
         );
     }
     let oracle = match run_side(c, &Side::Oracle, inp) {
         Ok(o) => o,
-        Err(e) => return all(Verdict::Fail(format!("oracle: {e}")), None),
+        Err(e) => return all(Verdict::Broken(format!("oracle: {e}")), None),
     };
     let oracle_secs = Some(oracle.elapsed.as_secs_f64());
     if let Err(e) = oracle_ok(c, &oracle) {
-        return all(Verdict::Fail(format!("oracle: {e}")), oracle_secs);
+        return all(Verdict::Broken(format!("oracle: {e}")), oracle_secs);
     }
     let mut r = CaseRun {
         verdicts: Vec::new(),
@@ -801,6 +805,7 @@ fn classify(c: &RealCase, v: &Verdict) -> Result<String, String> {
         (Verdict::Pass, Some(_)) => Err("XPASS".into()),
         (Verdict::Fail(_), None) => Err("FAIL".into()),
         (Verdict::Fail(_), Some(_)) => Ok("XFAIL".into()),
+        (Verdict::Broken(_), _) => Err("BROKEN".into()),
         (Verdict::Skip(_), _) => Ok("SKIP".into()),
     }
 }
@@ -837,8 +842,7 @@ pub fn report(cases: &[RealCase], engines: &[String], runs: &[CaseRun]) -> bool 
                         .to_string()
                 }
                 Verdict::Pass => continue,
-                Verdict::Fail(m) => m.clone(),
-                Verdict::Skip(m) => m.clone(),
+                Verdict::Fail(m) | Verdict::Broken(m) | Verdict::Skip(m) => m.clone(),
             };
             details.push(format!("{label} {} [pvm:{e}]\n      {why}", c.name));
         }
@@ -861,7 +865,7 @@ pub fn report(cases: &[RealCase], engines: &[String], runs: &[CaseRun]) -> bool 
     println!(
         "\nreal programs: {} passed, {} failed, {} expected failures, {} unexpectedly passed, {} skipped",
         count("PASS"),
-        count("FAIL"),
+        count("FAIL") + count("BROKEN"),
         count("XFAIL"),
         count("XPASS"),
         count("SKIP")
@@ -905,14 +909,16 @@ pub fn test_step(filter: Option<&str>, engines: &[String], jobs: usize) -> Vec<O
             let result = match (classify(c, v), v) {
                 (Ok(_), Verdict::Pass) => Ok(None),
                 (Ok(_), Verdict::Skip(m)) => Ok(Some(m.clone())),
-                (Ok(_), Verdict::Fail(m)) => Ok(Some(format!(
+                (Ok(_), Verdict::Fail(m) | Verdict::Broken(m)) => Ok(Some(format!(
                     "expected failure ({}): {m}",
                     expected_fail(c.name).unwrap_or("")
                 ))),
                 (Err(l), Verdict::Pass) => Err(format!(
                     "{l}: passes but is listed in EXPECTED_FAIL: remove it"
                 )),
-                (Err(l), Verdict::Fail(m) | Verdict::Skip(m)) => Err(format!("{l}: {m}")),
+                (Err(l), Verdict::Fail(m) | Verdict::Broken(m) | Verdict::Skip(m)) => {
+                    Err(format!("{l}: {m}"))
+                }
             };
             out.push(Outcome {
                 runner: label(e),
@@ -984,10 +990,18 @@ mod tests {
         assert_eq!(classify(&c, &Verdict::Pass), Ok("PASS".into()));
         assert_eq!(classify(&c, &Verdict::Fail("x".into())), Err("FAIL".into()));
         assert_eq!(classify(&c, &Verdict::Skip("x".into())), Ok("SKIP".into()));
+        assert_eq!(
+            classify(&c, &Verdict::Broken("x".into())),
+            Err("BROKEN".into())
+        );
         if let Some((name, _)) = EXPECTED_FAIL.first() {
             let x = cases().into_iter().find(|c| c.name == *name).unwrap();
             assert_eq!(classify(&x, &Verdict::Pass), Err("XPASS".into()));
             assert_eq!(classify(&x, &Verdict::Fail("x".into())), Ok("XFAIL".into()));
+            assert_eq!(
+                classify(&x, &Verdict::Broken("x".into())),
+                Err("BROKEN".into())
+            );
         }
     }
 }
