@@ -196,7 +196,7 @@ mod tests {
     use super::*;
 
     fn parse(args: &[&str]) -> Cli {
-        Cli::try_parse_from(args).unwrap()
+        Cli::try_from_words(args).unwrap()
     }
 
     #[test]
@@ -224,6 +224,25 @@ mod tests {
         assert_eq!((c.engine, c.code_cache_size), (EngineKind::Jit, 65536));
         assert!(Cli::try_parse_from(["pvm", "--code-cache-size", "12Q", "p"]).is_err());
         assert!(Cli::try_parse_from(["pvm"]).is_err());
+        // pvm's own option names after PROGRAM are the guest's too.
+        let c = parse(&[
+            "pvm",
+            "-E",
+            "A=1",
+            "sed",
+            "-E",
+            "s/(a)/x/",
+            "--version",
+            "-L",
+            "x",
+        ]);
+        assert_eq!(c.program(), "sed");
+        assert_eq!(c.args(), ["-E", "s/(a)/x/", "--version", "-L", "x"]);
+        assert_eq!(c.set_env, ["A=1"]);
+        let c = parse(&["pvm", "esbuild", "--help"]);
+        assert_eq!(c.args(), ["--help"]);
+        let c = parse(&["pvm", "prog", "--", "x"]);
+        assert_eq!(c.args(), ["--", "x"]);
     }
 
     #[test]

@@ -6,16 +6,21 @@
 //! - `cargo xtask bench` guest benchmarks: native vs qemu-riscv64 vs pvm.
 //! - `cargo xtask demo`  builds the bundled demo guest and runs it under pvm.
 //! - `cargo xtask qemu`  the bare-metal host (see `qemu.rs`).
+//! - `cargo xtask realprogs` real programs (Debian riscv64 packages,
+//!   esbuild) under pvm against an oracle (see `realprogs.rs`).
 
 mod badinput;
 mod bench;
 mod cli;
 mod coverage;
 mod fpuref;
+mod esbuild;
 mod guests;
 mod qemu;
+mod realprogs;
 mod setup;
 mod suite;
+mod sysroot;
 mod util;
 
 use std::process::{Command, ExitCode};
@@ -36,6 +41,11 @@ commands:
          --bless rewrites tests/expected/ from qemu-riscv64's output.
   bench  [--engine E]... [--runs N] [--filter S]
          benchmarks under native, qemu-riscv64 and pvm (median of N runs).
+  realprogs [--engine E]... [--filter S] [--jobs N]
+         fetch a Debian 13 riscv64 sysroot (busybox, bash, coreutils,
+         make, python3.13) and esbuild, run real programs under pvm and
+         compare with qemu-riscv64 (or a host oracle); prints a table.
+         Also a step of `test` (engine jit).
   demo   [ARGS]...   build tests/demo/hello.c for RISC-V and run it under pvm.
   qemu   PROGRAM [ARGS]...   run a guest on the bare-metal host.
   setup  install the packages the other commands need and add the rustup
@@ -113,6 +123,7 @@ fn main() -> ExitCode {
     let r = match cmd.as_str() {
         "test" => test(Args { v: argv }),
         "bench" => bench_cmd(Args { v: argv }),
+        "realprogs" => realprogs_cmd(Args { v: argv }),
         "demo" => return demo(&argv),
         "qemu" => return qemu::main(&argv),
         "setup" => setup::ensure().map(|_| true),
@@ -352,6 +363,18 @@ fn test(mut a: Args) -> Result<bool, String> {
         phases.start("pvm command-line checks");
         outcomes.extend(cli::run_all(&cases, &runners));
     }
+    if build_ok {
+        let before = outcomes.len();
+        phases.start("real programs (Debian riscv64 packages, esbuild)");
+        let real: Vec<String> = DEFAULT_REALPROGS_ENGINES
+            .iter()
+            .map(|e| e.to_string())
+            .collect();
+        outcomes.extend(realprogs::test_step(filter.as_deref(), &real, jobs));
+        if outcomes.len() > before {
+            labels.extend(real.iter().map(|e| realprogs::label(e)));
+        }
+    }
     if filter.is_none() {
         phases.start("RV64GC instruction coverage of the ISA tests");
         let r = match coverage::missing() {
@@ -422,6 +445,34 @@ impl Phases {
             println!("  {t:7.1} s  {n}");
         }
     }
+}
+
+/// Engines the real programs run under by default (each case is a whole
+/// program: the translator is what users run).
+const DEFAULT_REALPROGS_ENGINES: [&str; 1] = ["jit"];
+
+fn realprogs_cmd(mut a: Args) -> Result<bool, String> {
+    let mut engines = a.values("--engine")?;
+    if engines.is_empty() {
+        engines.extend(DEFAULT_REALPROGS_ENGINES.iter().map(|e| e.to_string()));
+    }
+    let filter = a.value("--filter")?;
+    let jobs: usize = a
+        .value("--jobs")?
+        .map_or(Ok(2), |j| j.parse().map_err(|_| "bad --jobs".to_string()))?;
+    a.done()?;
+    run_inherit(
+        cargo()
+            .args(["build", "--release", "-p", "host-linux"])
+            .current_dir(root()),
+    )?;
+    let cases = realprogs::select(filter.as_deref());
+    if cases.is_empty() {
+        return Err("no real-program case matches the filter".into());
+    }
+    let inp = realprogs::Inputs::fetch(&cases);
+    let runs = realprogs::run(&cases, &engines, &inp, jobs);
+    Ok(realprogs::report(&cases, &engines, &runs))
 }
 
 fn bench_cmd(mut a: Args) -> Result<bool, String> {

@@ -1,0 +1,1007 @@
+//! Real programs no one here wrote: Debian 13's riscv64 `busybox`,
+//! coreutils, `bash`, `make`, `grep`, `sed`, `findutils` and Python 3.13
+//! (from the sysroot `sysroot.rs` builds), and esbuild's riscv64 build from
+//! the npm registry (`esbuild.rs`), each run under pvm and compared with an
+//! oracle: stdout and exit status must be equal.
+//!
+//! The oracle of a case is one of
+//! - `qemu-riscv64 -L SYSROOT` on the same program (the default);
+//! - a host command ([`Oracle::Host`]) where qemu cannot be one: qemu-user
+//!   cannot `execve` a RISC-V child on a host without binfmt_misc, so a
+//!   case whose program runs other programs is compared with the same
+//!   command run by the host's own tools (host `bash`, `sh`, `make`,
+//!   `python3`);
+//! - the x86-64 build of the same esbuild version ([`Oracle::EsbuildX64`]).
+//!
+//! The oracle must itself give the case's expected status, so a broken
+//! oracle fails the case instead of agreeing with a broken pvm.
+//!
+//! Every case runs in a fresh scratch directory holding a copy of its
+//! fixture (`tests/realprogs/files/` or `tests/realprogs/js/`), with a
+//! small fixed environment.
+//!
+//! Cases marked [`Needs::Processes`] or [`Needs::Threads`] need what pvm
+//! does not have yet (issues 9 and 8). They run and report all the same;
+//! [`EXPECTED_FAIL`] lists, with the reason, the cases that fail today. A
+//! case there that passes is an error (so the list is kept honest), and so
+//! is a case not there that fails.
+
+use crate::esbuild::{self, Esbuild};
+use crate::suite::{Outcome, engine_args, pvm_binary};
+use crate::sysroot::{self, FetchError};
+use crate::util::{Captured, first_diff, root, run_captured, show};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// What a case needs from pvm beyond running one single-threaded process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    Nothing,
+    /// fork, execve, wait (issue 9).
+    Processes,
+    /// clone of threads, futex (issue 8).
+    Threads,
+    /// Other system calls pvm lacks today (issues 8 and 9 list them).
+    Syscalls,
+}
+
+impl Needs {
+    fn label(self) -> &'static str {
+        match self {
+            Needs::Nothing => "-",
+            Needs::Processes => "processes",
+            Needs::Threads => "threads",
+            Needs::Syscalls => "syscalls",
+        }
+    }
+}
+
+/// The program a case runs under pvm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Prog {
+    /// A path inside the sysroot, as the guest would see it (`/usr/bin/bash`).
+    Sysroot(&'static str),
+    /// esbuild's riscv64 build.
+    Esbuild,
+}
+
+/// What pvm's run is compared with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Oracle {
+    /// The same program and arguments under `qemu-riscv64 -L SYSROOT`.
+    Qemu,
+    /// A host command (program and all its arguments).
+    Host(Vec<String>),
+    /// esbuild's x86-64 build with the same arguments.
+    EsbuildX64,
+}
+
+#[derive(Debug, Clone)]
+pub struct RealCase {
+    pub name: &'static str,
+    pub prog: Prog,
+    pub args: Vec<String>,
+    pub stdin: Vec<u8>,
+    /// The status the oracle must give (and so pvm).
+    pub status: i32,
+    /// The stdout the oracle must give, where the case knows it.
+    pub want: Option<Vec<u8>>,
+    pub needs: Needs,
+    pub oracle: Oracle,
+    /// The directory under `tests/realprogs/` copied in as the working
+    /// directory.
+    pub fixture: &'static str,
+    pub timeout: Duration,
+}
+
+/// Cases that fail under pvm today, with the reason. The test step fails
+/// when one of these passes (remove it here) or when any other case fails.
+pub const EXPECTED_FAIL: &[(&str, &str)] = &[
+    // bash's start-up (initialize_job_control) calls getpgrp(), which is
+    // getpgid(0) on riscv64: ENOSYS in pvm, so bash exits 1 before running
+    // anything. Process groups are issue 9's; with getpgid answered, every
+    // one of these passes.
+    ("bash.loops", GETPGID),
+    ("bash.arith", GETPGID),
+    ("bash.strings", GETPGID),
+    ("bash.herestring", GETPGID),
+    ("bash.heredoc-builtins", GETPGID),
+    ("bash.functions", GETPGID),
+    ("bash.patterns", GETPGID),
+    ("bash.printf-files", GETPGID),
+    ("bash.exit", GETPGID),
+    // Single-process Python reaching calls pvm lacks.
+    (
+        "python.asyncio",
+        "epoll_create1 is ENOSYS: asyncio's selector is epoll (issue 8)",
+    ),
+    (
+        "python.select",
+        "pselect6 is ENOSYS: select.select fails (issue 8)",
+    ),
+    (
+        "python.set-blocking",
+        "ioctl FIONBIO gives ENOTTY (issue 9)",
+    ),
+    (
+        "python.copy2",
+        "listxattr is ENOSYS: shutil.copy2 raises (issue 9)",
+    ),
+    // fork (issue 9).
+    ("bash.subshell", FORK),
+    ("bash.pipe-builtins", FORK),
+    ("busybox.subshell", FORK),
+    ("python.fork", FORK),
+    // fork/vfork/posix_spawn and execve of RISC-V programs (issue 9).
+    ("busybox.pipeline", EXEC),
+    ("busybox.cmdsubst", EXEC),
+    ("busybox.xargs", EXEC),
+    ("busybox.find-exec", EXEC),
+    ("bash.pipeline", EXEC),
+    ("bash.cmdsubst", EXEC),
+    ("bash.heredoc-cat", EXEC),
+    ("make.build", EXEC),
+    ("python.subprocess", EXEC),
+    ("python.system", EXEC),
+    // The Go runtime creates threads before main; clone of a thread is
+    // ENOSYS and the runtime then hangs until the timeout (issue 8).
+    ("esbuild.version", THREADS),
+    ("esbuild.bundle-minify", THREADS),
+    ("esbuild.bundle-esm", THREADS),
+];
+
+const GETPGID: &str = "getpgid is ENOSYS: bash's start-up calls getpgrp (issue 9)";
+const FORK: &str = "fork is ENOSYS (issue 9)";
+const EXEC: &str = "fork/clone(CLONE_VFORK) and execve are ENOSYS (issue 9)";
+const THREADS: &str = "clone of threads is ENOSYS: Go's runtime hangs (issue 8)";
+
+fn expected_fail(name: &str) -> Option<&'static str> {
+    EXPECTED_FAIL
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, why)| *why)
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+/// A case with the defaults: qemu oracle, status 0, no stdin, the `files`
+/// fixture.
+fn case(name: &'static str, prog: &'static str, args: &[&str]) -> RealCase {
+    RealCase {
+        name,
+        prog: Prog::Sysroot(prog),
+        args: strings(args),
+        stdin: Vec::new(),
+        status: 0,
+        want: None,
+        needs: Needs::Nothing,
+        oracle: Oracle::Qemu,
+        fixture: "files",
+        timeout: Duration::from_secs(120),
+    }
+}
+
+impl RealCase {
+    fn stdin(mut self, s: impl Into<Vec<u8>>) -> Self {
+        self.stdin = s.into();
+        self
+    }
+    fn status(mut self, s: i32) -> Self {
+        self.status = s;
+        self
+    }
+    /// Needs system calls pvm lacks today.
+    fn syscalls(mut self) -> Self {
+        self.needs = Needs::Syscalls;
+        self
+    }
+    /// Needs fork but never execs a RISC-V program: qemu is still the oracle.
+    fn forks(mut self) -> Self {
+        self.needs = Needs::Processes;
+        self.timeout = Duration::from_secs(60);
+        self
+    }
+    /// Needs fork and exec: the host command `argv` is the oracle.
+    fn execs(mut self, argv: &[&str]) -> Self {
+        self = self.forks();
+        self.oracle = Oracle::Host(strings(argv));
+        self
+    }
+}
+
+/// `seq 1 N` as bytes, for stdin.
+fn seq(n: u32) -> Vec<u8> {
+    (1..=n).map(|i| format!("{i}\n")).collect::<String>().into()
+}
+
+const BB: &str = "/usr/bin/busybox";
+const BASH: &str = "/usr/bin/bash";
+const PY: &str = "/usr/bin/python3.13";
+const MAKE: &str = "/usr/bin/make";
+
+/// bash with builtins only: no child process, but bash's start-up calls
+/// getpgrp (getpgid), which pvm lacks today.
+fn bash_builtins(name: &'static str, args: &[&str]) -> RealCase {
+    case(name, BASH, args).syscalls()
+}
+
+/// A `bash -c SCRIPT` case run by the host's bash as the oracle.
+fn bash_exec(name: &'static str, script: &str) -> RealCase {
+    case(name, BASH, &["-c", script]).execs(&["bash", "-c", script])
+}
+
+/// A `busybox sh -c SCRIPT` case run by the host's `sh` as the oracle.
+fn bb_sh_exec(name: &'static str, script: &str) -> RealCase {
+    case(name, BB, &["sh", "-c", script]).execs(&["sh", "-c", script])
+}
+
+/// A `python3 -c CODE` case run by the host's python3 as the oracle.
+fn py_exec(name: &'static str, code: &str) -> RealCase {
+    case(name, PY, &["-c", code]).execs(&["python3", "-c", code])
+}
+
+/// Every case, in report order.
+pub fn cases() -> Vec<RealCase> {
+    let words = fs::read(root().join("tests/realprogs/files/words.txt")).unwrap_or_default();
+    let mut v = vec![
+        // busybox applets, one process each.
+        case("bb.echo", BB, &["echo", "hello", "from", "busybox"]),
+        case("bb.sort", BB, &["sort"]).stdin(words.clone()),
+        case("bb.sort-nru", BB, &["sort", "-n", "-r", "-u"]).stdin(
+            "10\n9\n100\n9\n-3\n2.5\n"
+        ),
+        case("bb.sha256sum", BB, &["sha256sum", "data.txt", "words.txt"]),
+        case("bb.md5sum-stdin", BB, &["md5sum"]).stdin(seq(1000)),
+        case("bb.wc", BB, &["wc", "data.txt"]),
+        case("bb.wc-stdin", BB, &["wc", "-l"]).stdin(seq(1000)),
+        case(
+            "bb.sed",
+            BB,
+            &["sed", "-e", "s/o/0/g", "-e", "2d", "-e", "/^root/s/:.*//", "data.txt"],
+        ),
+        case(
+            "bb.awk",
+            BB,
+            &["awk", "{ n += length($0); w += NF } END { print NR, w, n }", "data.txt"],
+        ),
+        case(
+            "bb.awk-fields",
+            BB,
+            &["awk", "-F:", "NF > 3 { printf \"%s uid=%d shell=%s\\n\", $1, $3, $7 }", "data.txt"],
+        ),
+        case(
+            "bb.awk-math",
+            BB,
+            &["awk", "BEGIN { for (i = 1; i <= 5; i++) printf \"%d %d %s %s %s\\n\", i, i * i * i % 7, substr(\"abcdef\", i, 2), toupper(sprintf(\"%x\", i * 255)), 7 / 2 }"],
+        ),
+        case("bb.tr", BB, &["tr", "a-z", "A-Z"]).stdin("hello, riscv world\n"),
+        case("bb.uniq", BB, &["uniq", "-c"]).stdin("a\na\nb\nc\nc\nc\n"),
+        case("bb.cut", BB, &["cut", "-d:", "-f1,6", "data.txt"]),
+        case("bb.base64", BB, &["base64", "data.txt"]),
+        case("bb.od", BB, &["od", "-A", "x", "-t", "x1", "-c", "words.txt"]),
+        case("bb.expr", BB, &["expr", "12345", "*", "6789"]),
+        case("bb.false", BB, &["false"]).status(1),
+        case(
+            "bb.sh-builtins",
+            BB,
+            &["sh", "-c", "i=0; s=; while [ $i -lt 10 ]; do s=\"$s$i\"; i=$((i + 1)); done; echo \"$s\" ${#s}; set -- a b c; echo $# \"$2\"; exit 4"],
+        )
+        .status(4),
+        // coreutils, grep, sed, findutils, one process each.
+        case("coreutils.ls", "/usr/bin/ls", &["tree", "tree/sub"]),
+        case("coreutils.ls-laF", "/usr/bin/ls", &["-1aF", "tree"]),
+        case("coreutils.ls-R", "/usr/bin/ls", &["-R", "tree"]),
+        case("coreutils.sort", "/usr/bin/sort", &["words.txt"]),
+        case("coreutils.sort-keys", "/usr/bin/sort", &["-t:", "-k3,3n", "-k1,1r", "data.txt"]),
+        case("coreutils.sort-stdin", "/usr/bin/sort", &["-rn"]).stdin(seq(1000)),
+        case("coreutils.sha256sum", "/usr/bin/sha256sum", &["data.txt", "words.txt"]),
+        case("coreutils.sha512sum-stdin", "/usr/bin/sha512sum", &["-"]).stdin(seq(1000)),
+        case("coreutils.md5sum", "/usr/bin/md5sum", &["data.txt"]),
+        case("coreutils.cat", "/usr/bin/cat", &["-n", "-A", "data.txt"]),
+        case("coreutils.tr", "/usr/bin/tr", &["-s", "a-z", "A-Z"]).stdin("aabbcc hello\n"),
+        case("coreutils.tail-stdin", "/usr/bin/tail", &["-n", "3"]).stdin(seq(1000)),
+        case("coreutils.wc-stdin", "/usr/bin/wc", &[]).stdin(seq(1000)),
+        case("coreutils.seq", "/usr/bin/seq", &["-s", ",", "-w", "1", "7", "100"]),
+        case("coreutils.factor", "/usr/bin/factor", &["1234567890", "600851475143", "97"]),
+        case("coreutils.printf", "/usr/bin/printf", &["%05d|%-6s|%x|%.3e\\n", "42", "ab", "255", "12345.678"]),
+        case("coreutils.date", "/usr/bin/date", &["-u", "-d", "@1234567890", "+%Y-%m-%d %H:%M:%S %j %A"]),
+        case("coreutils.numfmt", "/usr/bin/numfmt", &["--to=iec", "1024", "1048576", "123456789"]),
+        case("coreutils.base64-d", "/usr/bin/base64", &["-d"]).stdin("aGVsbG8gcGF0aCBvZiBsZWFzdCByZXNpc3RhbmNlCg==\n"),
+        case("coreutils.stat", "/usr/bin/stat", &["-c", "%n %s %F %a", "data.txt", "tree", "tree/run.sh"]),
+        case("coreutils.cmp-missing", "/usr/bin/cat", &["no-such-file"]).status(1),
+        case("grep.n", "/usr/bin/grep", &["-n", "qu", "data.txt"]),
+        case("grep.E-c", "/usr/bin/grep", &["-E", "-c", "^[A-Z][a-z]+ ", "data.txt"]),
+        case("grep.P", "/usr/bin/grep", &["-oP", "\\d+(?= [a-z]+)", "data.txt"]),
+        case("grep.r", "/usr/bin/grep", &["-r", "-l", "--include=*.txt", "a", "tree"]),
+        case("grep.none", "/usr/bin/grep", &["zzz", "data.txt"]).status(1),
+        case("sed.E", "/usr/bin/sed", &["-E", "-n", "s/^([a-z]+):x:([0-9]+).*/\\2 \\1/p", "data.txt"]),
+        case("find.name", "/usr/bin/find", &["tree", "-name", "*.txt", "-type", "f"]),
+        case("find.printf", "/usr/bin/find", &["tree", "-mindepth", "1", "-printf", "%d %y %P\\n"]),
+        // bash with builtins only: no child process.
+        bash_builtins("bash.loops",
+            &["-c", "for ((i = 0; i < 12; i++)); do printf '%d ' $((i * i)); done; echo; n=0; while ((n < 1000)); do ((n += 37)); done; echo $n"],
+        ),
+        bash_builtins("bash.arith",
+            &["-c", "echo $((2**40)) $((-7 / 2)) $((-7 % 2)) $((0x7f ^ 0x0f)) $((1 << 62)) $((~5)) $(( (3 > 2) ? 10 : 20 ))"],
+        ),
+        bash_builtins("bash.strings",
+            &["-c", "s='Hello, RISC-V World'; echo \"${s,,}|${s^^}|${#s}|${s/World/pvm}|${s:7:6}|${s#*, }|${s%% *}\"; a=(one two three); a+=(four); echo ${#a[@]} \"${a[*]:1:2}\" \"${a[@]/o/0}\"; declare -A m=([x]=1 [y]=2); echo ${m[y]}${m[x]}"],
+        ),
+        bash_builtins("bash.herestring",
+            &["-c", "read -r a b c <<< 'one two three'; echo \"$c $b $a\"; while IFS=: read -r user _ uid _; do echo \"$user=$uid\"; done <<< $'root:x:0:0\\ndaemon:x:1:1'"],
+        ),
+        bash_builtins("bash.heredoc-builtins",
+            &["-c", "x=42\nwhile read -r line; do echo \"<$line>\"; done <<EOF\nfirst $x\nsecond $((x + 1))\nEOF\n"],
+        ),
+        bash_builtins("bash.functions",
+            &["-c", "fib() { local n=$1 a=0 b=1 i t; for ((i = 0; i < n; i++)); do ((t = a + b, a = b, b = t)); done; REPLY=$a; }; fib 50; echo $REPLY; fact() { if (($1 <= 1)); then REPLY=1; else fact $(($1 - 1)); REPLY=$((REPLY * $1)); fi; }; fact 20; echo $REPLY; f() { return 3; }; f; echo \"status $?\"; g() { echo \"args: $# $*\"; shift; echo \"$1\"; }; g a b c; exit 5"],
+        )
+        .status(5),
+        bash_builtins("bash.patterns",
+            &["-c", "for f in report.txt image.png notes.md; do case $f in *.txt|*.md) echo \"text $f\";; *) echo \"other $f\";; esac; done; if [[ 'v1.22.3' =~ ^v([0-9]+)\\.([0-9]+)\\.([0-9]+)$ ]]; then echo \"${BASH_REMATCH[@]}\"; fi; shopt -s extglob; x=aaab; echo ${x//+(a)/A}"],
+        ),
+        bash_builtins("bash.printf-files",
+            &["-c", "printf '%s\\n' tree/*.txt; printf -v v '%08.3f' 3.14159; echo $v; [[ -x tree/run.sh ]] && echo exec; read -r first < data.txt; echo \"$first\"; echo written > out.txt; echo $(< out.txt)"],
+        ),
+        bash_builtins("bash.exit", &["-c", "exit 42"]).status(42),
+        // Python 3.13 with its standard library.
+        case(
+            "python.arith",
+            PY,
+            &["-c", "import math; print(2**200, 10/3, divmod(-7, 2), 0.1 + 0.2, math.factorial(30)); print(math.sqrt(2), math.sin(1.0), math.log(10), math.gcd(462, 1071), 1e308 * 10, -0.0); print(round(2.675, 2), int('ff', 16), (1 << 100) // 3, 7 ** 0.5, float.fromhex('0x1.8p1'))"],
+        ),
+        case(
+            "python.json",
+            PY,
+            &["-c", "import json; d = {'b': [1, 2.5, None, True], 'a': {'x': 'é\\u2603'}, 'n': -3}; s = json.dumps(d, sort_keys=True); print(s); print(json.loads(s) == d, json.dumps(d, indent=2, ensure_ascii=False))"],
+        ),
+        case(
+            "python.re",
+            PY,
+            &["-c", "import re; t = open('data.txt', encoding='utf-8').read(); print(re.findall(r'\\b\\w{6,}\\b', t)); print(re.sub(r'(\\w+):x:(\\d+)', r'\\2<-\\1', t.splitlines()[4])); print([m.span() for m in re.finditer('qu', t)])"],
+        ),
+        case(
+            "python.hashlib",
+            PY,
+            &["-c", "import hashlib, zlib, binascii; b = open('data.txt', 'rb').read(); print(hashlib.sha256(b).hexdigest(), hashlib.md5(b).hexdigest(), hashlib.sha1(b).hexdigest()); print(hashlib.sha3_256(b).hexdigest(), hashlib.blake2b(b, digest_size=16).hexdigest()); print(zlib.crc32(b), binascii.hexlify(zlib.compress(b, 9)[:16]))"],
+        ),
+        case(
+            "python.class",
+            PY,
+            &["-c", "from dataclasses import dataclass, field\nimport functools\n@functools.total_ordering\nclass Money:\n    def __init__(self, cents): self.cents = cents\n    def __add__(self, o): return Money(self.cents + o.cents)\n    def __eq__(self, o): return self.cents == o.cents\n    def __lt__(self, o): return self.cents < o.cents\n    def __repr__(self): return f'Money({self.cents // 100}.{self.cents % 100:02d})'\n@dataclass(order=True)\nclass Item:\n    price: Money\n    name: str = field(compare=False)\nitems = sorted([Item(Money(250), 'tea'), Item(Money(99), 'gum'), Item(Money(1250), 'book')])\nprint(items, sum((i.price for i in items), Money(0)), max(items).name)"],
+        ),
+        case(
+            "python.unicode",
+            PY,
+            &["-c", "s = 'Grüße aus Zürich: naïve café ☃ 𝄞'; print(s.upper(), s.casefold(), len(s), len(s.encode()), s.encode('utf-8').hex()[:40]); print(sorted(set(s.lower()) - set(' :'))); print(ascii(s), s[::-1], 'ß'.upper(), '\\N{GREEK SMALL LETTER ALPHA}')"],
+        ),
+        case("python.platform", PY, &["-c", "import sys; print(sys.platform, sys.byteorder, sys.maxsize, sys.version_info[:2], sys.implementation.name)"]),
+        case(
+            "python.stdlib",
+            PY,
+            &["-c", "import random, collections, itertools, struct, datetime, fractions, decimal, textwrap, base64; random.seed(7); print(random.random(), random.randint(1, 10**9), random.sample(range(100), 5)); print(collections.Counter('mississippi').most_common(3), list(itertools.permutations('abc', 2))[:4]); print(struct.pack('<dIh', 1.5, 7, -2).hex(), datetime.datetime.fromtimestamp(1234567890, datetime.timezone.utc).isoformat()); print(fractions.Fraction(3, 7) + fractions.Fraction(1, 3), decimal.Decimal('1.1') + decimal.Decimal('2.2'), base64.b85encode(b'pvm')); print(textwrap.fill('The quick brown fox jumps over the lazy dog ' * 3, 30))"],
+        ),
+        case(
+            "python.compress",
+            PY,
+            &["-c", "import bz2, lzma, zlib; b = open('data.txt', 'rb').read() * 50; print([(len(m.compress(b)) > 0, m.decompress(m.compress(b)) == b) for m in (bz2, lzma, zlib)])"],
+        ),
+        case(
+            "python.files",
+            PY,
+            &["-c", "import os, pathlib, tempfile; p = pathlib.Path('tree'); print(sorted(str(q) for q in p.rglob('*'))); os.makedirs('made/deep', exist_ok=True); pathlib.Path('made/deep/f.txt').write_text('x' * 10); print(os.path.getsize('made/deep/f.txt'), sorted(os.listdir('made'))); os.rename('made/deep/f.txt', 'made/g.txt'); print(os.path.exists('made/g.txt'), oct(os.stat('tree/run.sh').st_mode & 0o777))"],
+        ),
+        case("python.exit", PY, &["-c", "import sys; print('bye'); sys.exit(3)"]).status(3),
+        case("python.exception", PY, &["-c", "print('before'); raise ValueError('boom')"]).status(1),
+        case(
+            "python.sqlite3",
+            PY,
+            &["-c", "import sqlite3; c = sqlite3.connect(':memory:'); c.execute('create table t(x integer, s text)'); c.executemany('insert into t values (?, ?)', [(i, str(i) * 2) for i in range(100)]); print(c.execute('select sum(x), count(*), max(s) from t where x % 3 = 0').fetchone(), sqlite3.sqlite_version)"],
+        ),
+        case(
+            "python.ctypes-ssl",
+            PY,
+            &["-c", "import ctypes, ssl; libc = ctypes.CDLL(None); print(libc.strlen(b'hello'), ctypes.sizeof(ctypes.c_long), ssl.OPENSSL_VERSION_INFO[:2]); buf = ctypes.create_string_buffer(16); libc.snprintf(buf, 16, b'%d-%s', 42, b'x'); print(buf.value)"],
+        ),
+        case(
+            "python.mmap-signal",
+            PY,
+            &["-c", "import mmap, signal, time\nwith open('data.txt', 'rb') as f:\n    m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)\n    print(m[:9], m.find(b'zebras'), len(m))\nhits = []\nsignal.signal(signal.SIGALRM, lambda *a: hits.append(1))\nsignal.setitimer(signal.ITIMER_REAL, 0.02)\ntime.sleep(0.5)\nprint('alarm', hits)"],
+        ),
+        // Single-process Python that reaches calls pvm lacks today.
+        case(
+            "python.asyncio",
+            PY,
+            &["-c", "import asyncio\nasync def f(i):\n    await asyncio.sleep(0.01 * i)\n    return i * i\nasync def main():\n    return await asyncio.gather(*(f(i) for i in range(5)))\nprint(asyncio.run(main()))"],
+        )
+        .syscalls(),
+        case("python.select", PY, &["-c", "import select, sys; print(select.select([sys.stdin], [], [], 5)[0] == [sys.stdin], sys.stdin.readline().strip())"])
+            .stdin("line\n")
+            .syscalls(),
+        case(
+            "python.set-blocking",
+            PY,
+            &["-c", "import os\nr, w = os.pipe()\nos.set_blocking(r, False)\nprint(os.get_blocking(r))\ntry:\n    os.read(r, 1)\nexcept BlockingIOError:\n    print('would block')"],
+        )
+        .syscalls(),
+        case(
+            "python.copy2",
+            PY,
+            &["-c", "import os, shutil; shutil.copy2('data.txt', 'copy.txt'); a, b = os.stat('data.txt'), os.stat('copy.txt'); print(open('copy.txt').read() == open('data.txt').read(), a.st_mtime_ns == b.st_mtime_ns, oct(b.st_mode))"],
+        )
+        .syscalls(),
+        case("python.stdin", PY, &["-c", "import sys; xs = [int(l) for l in sys.stdin]; print(len(xs), sum(xs), sum(x * x for x in xs) % 1000003)"]).stdin(seq(1000)),
+        // make without running a recipe.
+        case("make.n", MAKE, &["-n", "-f", "build.mk"]),
+        case("make.functions", MAKE, &["-s", "-f", "info.mk"]),
+        case("make.missing-rule", MAKE, &["-f", "build.mk", "no-such-target"]).status(2),
+        // Processes: fork only (qemu can still be the oracle) ...
+        case("bash.subshell", BASH, &["-c", "(exit 3); echo \"sub $?\"; x=$(echo inner; exit 4); echo \"$x $?\"; (echo nested; (echo deeper)) "]).forks(),
+        case("bash.pipe-builtins", BASH, &["-c", "echo 'a b c' | { read -r x y z; echo \"$z $y $x\"; }; printf '%s\\n' 3 1 2 | while read -r n; do echo $((n * 10)); done"]).forks(),
+        case("busybox.subshell", BB, &["sh", "-c", "(exit 3); echo \"sub $?\"; x=$(echo inner); echo \"[$x]\""]).forks(),
+        case("python.fork", PY, &["-c", "import os, sys\nsys.stdout.flush()\npid = os.fork()\nif pid == 0:\n    print('child', flush=True)\n    os._exit(7)\n_, st = os.waitpid(pid, 0)\nprint('parent', os.WIFEXITED(st), os.WEXITSTATUS(st))"]).forks(),
+        // ... and fork with exec of other programs (the host's tools are the oracle).
+        bb_sh_exec("busybox.pipeline", "printf 'b a c\\n' | tr ' ' '\\n' | sort | head -n 2"),
+        bb_sh_exec("busybox.cmdsubst", "x=$(echo hi | tr a-z A-Z); echo \"[$x]\" $(seq 3 | wc -l)"),
+        bb_sh_exec("busybox.xargs", "printf 'one two\\nthree four five\\n' | xargs -n 2 echo item"),
+        bb_sh_exec("busybox.find-exec", "find tree -name '*.txt' -exec cat {} +; find tree -type f -name '*.log' -exec wc -c {} \\;"),
+        bash_exec("bash.pipeline", "seq 1 100 | sort -rn | head -n 3; echo \"${PIPESTATUS[@]}\""),
+        bash_exec("bash.cmdsubst", "echo \"$(echo inner | tr a-z A-Z)\" $(( $(seq 1 10 | wc -l) * 2 ))"),
+        bash_exec("bash.heredoc-cat", "cat <<EOF\nhello $((1 + 2))\n  indented\nEOF\nsort <<'EOF'\nb\n$x\na\nEOF"),
+        case(MAKE_BUILD, MAKE, &["-s", "-f", "build.mk"]).execs(&["make", "-s", "-f", "build.mk"]),
+        py_exec("python.subprocess", "import subprocess; r = subprocess.run(['sort'], input=b'b\\na\\nc\\n', capture_output=True); print(r.returncode, r.stdout); print(subprocess.run(['sh', '-c', 'exit 5']).returncode, subprocess.check_output('echo $((6 * 7))', shell=True))"),
+        py_exec("python.system", "import os; print(os.system('exit 3') >> 8, flush=True); os.system('echo from-sh')"),
+    ];
+    // esbuild: a static Go program (threads from before main).
+    let esb = |name, args: &[&str]| RealCase {
+        name,
+        prog: Prog::Esbuild,
+        args: strings(args),
+        stdin: Vec::new(),
+        status: 0,
+        want: None,
+        needs: Needs::Threads,
+        oracle: Oracle::EsbuildX64,
+        fixture: "js",
+        timeout: Duration::from_secs(30),
+    };
+    let mut version = esb("esbuild.version", &["--version"]);
+    version.want = Some(format!("{}\n", esbuild::VERSION).into_bytes());
+    v.push(version);
+    v.push(esb(
+        "esbuild.bundle-minify",
+        &[
+            "src/main.js",
+            "--bundle",
+            "--minify",
+            "--format=iife",
+            "--target=es2020",
+        ],
+    ));
+    v.push(esb(
+        "esbuild.bundle-esm",
+        &[
+            "src/main.js",
+            "--bundle",
+            "--format=esm",
+            "--platform=node",
+            "--sourcemap=inline",
+        ],
+    ));
+    v
+}
+
+const MAKE_BUILD: &str = "make.build";
+
+/// Where a case's run happens: under pvm with an engine, or the oracle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Side {
+    Oracle,
+    Pvm(String),
+}
+
+impl Side {
+    fn label(&self) -> String {
+        match self {
+            Side::Oracle => "oracle".into(),
+            Side::Pvm(e) => format!("pvm-{e}"),
+        }
+    }
+}
+
+/// What the cases need: the sysroot and, for esbuild's cases, esbuild.
+pub struct Inputs {
+    pub sysroot: Result<PathBuf, FetchError>,
+    pub esbuild: Result<Esbuild, FetchError>,
+}
+
+impl Inputs {
+    /// Fetches what `cases` use (nothing when they use nothing).
+    pub fn fetch(cases: &[RealCase]) -> Inputs {
+        let unused = "not fetched: no selected case needs it";
+        let needs_sysroot = cases.iter().any(|c| matches!(c.prog, Prog::Sysroot(_)));
+        let needs_esbuild = cases.iter().any(|c| c.prog == Prog::Esbuild);
+        Inputs {
+            sysroot: if needs_sysroot {
+                sysroot::ensure()
+            } else {
+                Err(FetchError::Failed(unused.into()))
+            },
+            esbuild: if needs_esbuild {
+                esbuild::ensure()
+            } else {
+                Err(FetchError::Failed(unused.into()))
+            },
+        }
+    }
+
+    /// The input a case needs, or why it is missing.
+    fn missing(&self, c: &RealCase) -> Option<&FetchError> {
+        match c.prog {
+            Prog::Sysroot(_) => self.sysroot.as_ref().err(),
+            // Static, and its oracle is the x86-64 build: no sysroot.
+            Prog::Esbuild => self.esbuild.as_ref().err(),
+        }
+    }
+}
+
+/// The fixed environment of every run (pvm, qemu and host oracles alike).
+fn environment() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("PATH", "/usr/bin:/bin"),
+        ("LANG", "C"),
+        ("LC_ALL", "C"),
+        ("TZ", "UTC"),
+        ("HOME", "/nonexistent"),
+        // Debian's Python ships no .pyc files: never write them into the
+        // sysroot.
+        ("PYTHONDONTWRITEBYTECODE", "1"),
+        ("PYTHONHASHSEED", "0"),
+        ("PYTHONNOUSERSITE", "1"),
+    ]
+}
+
+/// Copies a fixture tree (files, directories, modes) in name order.
+fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
+    fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
+    let mut entries: Vec<PathBuf> = fs::read_dir(from)
+        .map_err(|e| format!("{}: {e}", from.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for src in entries {
+        let dst = to.join(src.file_name().unwrap());
+        if src.is_dir() {
+            copy_tree(&src, &dst)?;
+        } else {
+            fs::copy(&src, &dst).map_err(|e| format!("{}: {e}", src.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs one side of a case in a scratch copy of its fixture.
+fn run_side(c: &RealCase, side: &Side, inp: &Inputs) -> Result<Captured, String> {
+    let prog: PathBuf = match &c.prog {
+        Prog::Sysroot(p) => sysroot_path(inp, p)?,
+        Prog::Esbuild => match (&inp.esbuild, side) {
+            (Ok(e), Side::Pvm(_)) => e.riscv64.clone(),
+            (Ok(e), Side::Oracle) => e.x64.clone(),
+            (Err(e), _) => return Err(e.to_string()),
+        },
+    };
+    let mut cmd = match side {
+        Side::Pvm(engine) => {
+            let mut cmd = Command::new(pvm_binary());
+            cmd.args(engine_args(engine));
+            if let Ok(s) = &inp.sysroot {
+                cmd.arg("-L").arg(s);
+            }
+            cmd.arg(&prog).args(&c.args);
+            cmd
+        }
+        Side::Oracle => match &c.oracle {
+            Oracle::Qemu => {
+                let mut cmd = Command::new("qemu-riscv64");
+                if let Ok(s) = &inp.sysroot {
+                    cmd.arg("-L").arg(s);
+                }
+                cmd.arg(&prog).args(&c.args);
+                cmd
+            }
+            Oracle::Host(argv) => {
+                let mut cmd = Command::new(&argv[0]);
+                cmd.args(&argv[1..]);
+                cmd
+            }
+            Oracle::EsbuildX64 => {
+                let mut cmd = Command::new(&prog);
+                cmd.args(&c.args);
+                cmd
+            }
+        },
+    };
+    let dir = std::env::temp_dir()
+        .join(format!("pvm-realprogs-{}", std::process::id()))
+        .join(format!("{}.{}", c.name, side.label()));
+    let _ = fs::remove_dir_all(&dir);
+    copy_tree(&root().join("tests/realprogs").join(c.fixture), &dir)?;
+    cmd.current_dir(&dir).env_clear();
+    for (k, v) in environment() {
+        cmd.env(k, v);
+    }
+    let r = run_captured(&mut cmd, &c.stdin, c.timeout);
+    let _ = fs::remove_dir_all(&dir);
+    r
+}
+
+fn sysroot_path(inp: &Inputs, guest: &str) -> Result<PathBuf, String> {
+    let root = inp.sysroot.as_ref().map_err(|e| e.to_string())?;
+    Ok(root.join(guest.trim_start_matches('/')))
+}
+
+/// The result of one case on one engine.
+#[derive(Debug, Clone)]
+pub enum Verdict {
+    Pass,
+    /// pvm's run differs from the oracle's.
+    Fail(String),
+    /// The harness could not judge: the oracle failed or an input could not
+    /// be fetched. A failure even for a case in [`EXPECTED_FAIL`].
+    Broken(String),
+    /// Could not run: no registry.
+    Skip(String),
+}
+
+/// Compares pvm's run with the oracle's.
+fn judge(c: &RealCase, oracle: &Captured, got: &Captured) -> Result<(), String> {
+    let mut problems = Vec::new();
+    let err = String::from_utf8_lossy(&got.stderr);
+    if err.contains("pvm: internal error") || err.contains("panicked") {
+        problems.push(format!("pvm failed: {}", show(&got.stderr, 300)));
+    }
+    if got.status != oracle.status {
+        problems.push(format!(
+            "exit status {} but the oracle gave {}",
+            got.status, oracle.status
+        ));
+    }
+    if got.stdout != oracle.stdout {
+        problems.push(format!(
+            "stdout differs from the oracle's: {}",
+            first_diff(&oracle.stdout, &got.stdout)
+        ));
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let tail = err.trim_end();
+    if !tail.is_empty() {
+        let last: Vec<&str> = tail.lines().rev().take(3).collect();
+        problems.push(format!(
+            "pvm's stderr ends: {}",
+            show(
+                last.into_iter()
+                    .rev()
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+                    .as_bytes(),
+                300
+            )
+        ));
+    }
+    let _ = c;
+    Err(problems.join("; "))
+}
+
+/// Checks the oracle's own run: it must give the expected status (and
+/// stdout, where the case knows it).
+fn oracle_ok(c: &RealCase, o: &Captured) -> Result<(), String> {
+    if o.status != c.status {
+        return Err(format!(
+            "the oracle gave status {} (expected {}): {}",
+            o.status,
+            c.status,
+            show(&o.stderr, 300).trim_end()
+        ));
+    }
+    if let Some(w) = &c.want
+        && *w != o.stdout
+    {
+        return Err(format!(
+            "the oracle's stdout is not the expected one: {}",
+            first_diff(w, &o.stdout)
+        ));
+    }
+    Ok(())
+}
+
+/// One case's results: a verdict per engine, and the wall times.
+#[derive(Debug, Clone)]
+pub struct CaseRun {
+    pub verdicts: Vec<Verdict>,
+    pub oracle_secs: Option<f64>,
+    pub pvm_secs: Vec<Option<f64>>,
+}
+
+/// Runs the cases under each engine, `jobs` cases at a time.
+pub fn run(cases: &[RealCase], engines: &[String], inp: &Inputs, jobs: usize) -> Vec<CaseRun> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<(usize, CaseRun)>> = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..jobs.max(1) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(c) = cases.get(i) else { break };
+                    let v = run_case(c, engines, inp);
+                    results.lock().unwrap().push((i, v));
+                }
+            });
+        }
+    });
+    let mut r = results.into_inner().unwrap();
+    r.sort_by_key(|(i, _)| *i);
+    r.into_iter().map(|(_, v)| v).collect()
+}
+
+fn run_case(c: &RealCase, engines: &[String], inp: &Inputs) -> CaseRun {
+    let all = |v: Verdict, oracle_secs| CaseRun {
+        verdicts: engines.iter().map(|_| v.clone()).collect(),
+        oracle_secs,
+        pvm_secs: engines.iter().map(|_| None).collect(),
+    };
+    if let Some(e) = inp.missing(c) {
+        return all(
+            match e {
+                FetchError::NoRegistry(m) => Verdict::Skip(format!("no registry: {m}")),
+                FetchError::Failed(m) => Verdict::Broken(m.clone()),
+            },
+            None,
+        );
+    }
+    let oracle = match run_side(c, &Side::Oracle, inp) {
+        Ok(o) => o,
+        Err(e) => return all(Verdict::Broken(format!("oracle: {e}")), None),
+    };
+    let oracle_secs = Some(oracle.elapsed.as_secs_f64());
+    if let Err(e) = oracle_ok(c, &oracle) {
+        return all(Verdict::Broken(format!("oracle: {e}")), oracle_secs);
+    }
+    let mut r = CaseRun {
+        verdicts: Vec::new(),
+        oracle_secs,
+        pvm_secs: Vec::new(),
+    };
+    for e in engines {
+        match run_side(c, &Side::Pvm(e.clone()), inp) {
+            Ok(g) => {
+                r.pvm_secs.push(Some(g.elapsed.as_secs_f64()));
+                r.verdicts.push(match judge(c, &oracle, &g) {
+                    Ok(()) => Verdict::Pass,
+                    Err(m) => Verdict::Fail(m),
+                });
+            }
+            Err(m) => {
+                r.pvm_secs.push(None);
+                r.verdicts.push(Verdict::Fail(m));
+            }
+        }
+    }
+    r
+}
+
+/// A verdict with the expected failures applied: Ok(label) when it is as
+/// it should be, Err(label) when it counts as a failure.
+fn classify(c: &RealCase, v: &Verdict) -> Result<String, String> {
+    match (v, expected_fail(c.name)) {
+        (Verdict::Pass, None) => Ok("PASS".into()),
+        (Verdict::Pass, Some(_)) => Err("XPASS".into()),
+        (Verdict::Fail(_), None) => Err("FAIL".into()),
+        (Verdict::Fail(_), Some(_)) => Ok("XFAIL".into()),
+        (Verdict::Broken(_), _) => Err("BROKEN".into()),
+        (Verdict::Skip(_), _) => Ok("SKIP".into()),
+    }
+}
+
+/// Prints the table of cases by engine, then the details of every case
+/// that did not pass; returns true when every verdict is as expected.
+pub fn report(cases: &[RealCase], engines: &[String], runs: &[CaseRun]) -> bool {
+    let secs = |t: Option<f64>| t.map_or("-".to_string(), |t| format!("{t:.2}s"));
+    let w = cases.iter().map(|c| c.name.len()).max().unwrap_or(4).max(4);
+    print!("\n{:<w$}  {:<9}  {:>8}", "case", "needs", "oracle");
+    for e in engines {
+        print!("  {:<15}", format!("pvm:{e}"));
+    }
+    println!();
+    let mut ok = true;
+    let mut details = Vec::new();
+    for (c, r) in cases.iter().zip(runs) {
+        print!(
+            "{:<w$}  {:<9}  {:>8}",
+            c.name,
+            c.needs.label(),
+            secs(r.oracle_secs)
+        );
+        for ((e, v), t) in engines.iter().zip(&r.verdicts).zip(&r.pvm_secs) {
+            let cl = classify(c, v);
+            ok &= cl.is_ok();
+            let label = match &cl {
+                Ok(l) | Err(l) => l.clone(),
+            };
+            print!("  {:<15}", format!("{label} {}", secs(*t)));
+            let why = match v {
+                Verdict::Pass if cl.is_err() => {
+                    "passes but is listed in EXPECTED_FAIL (xtask/src/realprogs.rs): remove it"
+                        .to_string()
+                }
+                Verdict::Pass => continue,
+                Verdict::Fail(m) | Verdict::Broken(m) | Verdict::Skip(m) => m.clone(),
+            };
+            details.push(format!("{label} {} [pvm:{e}]\n      {why}", c.name));
+        }
+        println!();
+    }
+    if !details.is_empty() {
+        println!();
+        for d in details {
+            println!("{d}");
+        }
+    }
+    let count = |l: &str| {
+        cases
+            .iter()
+            .zip(runs)
+            .flat_map(|(c, r)| r.verdicts.iter().map(move |v| classify(c, v)))
+            .filter(|r| matches!(r, Ok(x) | Err(x) if x == l))
+            .count()
+    };
+    println!(
+        "\nreal programs: {} passed, {} failed, {} expected failures, {} unexpectedly passed, {} skipped",
+        count("PASS"),
+        count("FAIL") + count("BROKEN"),
+        count("XFAIL"),
+        count("XPASS"),
+        count("SKIP")
+    );
+    ok
+}
+
+/// The cases `filter` selects (all when `None` or when it names this
+/// step).
+pub fn select(filter: Option<&str>) -> Vec<RealCase> {
+    let mut v = cases();
+    if let Some(f) = filter
+        && !"realprogs".contains(f)
+    {
+        v.retain(|c| c.name.contains(f));
+    }
+    v
+}
+
+/// The step of `cargo xtask test`: outcomes for the suite's summary, one
+/// per case and engine, under the runner label `realprogs:ENGINE`.
+pub fn test_step(filter: Option<&str>, engines: &[String], jobs: usize) -> Vec<Outcome> {
+    let cases = select(filter);
+    if cases.is_empty() {
+        return Vec::new();
+    }
+    let inp = Inputs::fetch(&cases);
+    for (what, r) in [
+        ("sysroot", inp.sysroot.as_ref().err()),
+        ("esbuild", inp.esbuild.as_ref().err()),
+    ] {
+        if let Some(FetchError::NoRegistry(m)) = r {
+            println!("skipping the cases that need the {what}: no package registry ({m})");
+        }
+    }
+    let runs = run(&cases, engines, &inp, jobs);
+    report(&cases, engines, &runs);
+    let mut out = Vec::new();
+    for (c, r) in cases.iter().zip(&runs) {
+        for (e, v) in engines.iter().zip(&r.verdicts) {
+            let result = match (classify(c, v), v) {
+                (Ok(_), Verdict::Pass) => Ok(None),
+                (Ok(_), Verdict::Skip(m)) => Ok(Some(m.clone())),
+                (Ok(_), Verdict::Fail(m) | Verdict::Broken(m)) => Ok(Some(format!(
+                    "expected failure ({}): {m}",
+                    expected_fail(c.name).unwrap_or("")
+                ))),
+                (Err(l), Verdict::Pass) => Err(format!(
+                    "{l}: passes but is listed in EXPECTED_FAIL: remove it"
+                )),
+                (Err(l), Verdict::Fail(m) | Verdict::Broken(m) | Verdict::Skip(m)) => {
+                    Err(format!("{l}: {m}"))
+                }
+            };
+            out.push(Outcome {
+                runner: label(e),
+                case: format!("real.{}", c.name),
+                result,
+            });
+        }
+    }
+    out
+}
+
+/// The summary row of an engine.
+pub fn label(engine: &str) -> String {
+    format!("realprogs:{engine}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_expected_failures_exist() {
+        let cs = cases();
+        let mut names: Vec<&str> = cs.iter().map(|c| c.name).collect();
+        names.sort();
+        let n = names.len();
+        names.dedup();
+        assert_eq!(n, names.len(), "duplicate case names");
+        for (name, why) in EXPECTED_FAIL {
+            assert!(names.contains(name), "EXPECTED_FAIL names no case: {name}");
+            assert!(!why.is_empty(), "{name} needs a reason");
+        }
+    }
+
+    #[test]
+    fn host_oracles_only_for_processes() {
+        for c in cases() {
+            if matches!(c.oracle, Oracle::Host(_)) {
+                assert_eq!(c.needs, Needs::Processes, "{}", c.name);
+            }
+        }
+    }
+
+    fn cap(out: &str, status: i32) -> Captured {
+        Captured {
+            stdout: out.into(),
+            stderr: Vec::new(),
+            status,
+            elapsed: Default::default(),
+        }
+    }
+
+    #[test]
+    fn judging() {
+        let c = case("t", BB, &[]);
+        assert!(judge(&c, &cap("a\n", 0), &cap("a\n", 0)).is_ok());
+        assert!(judge(&c, &cap("a\n", 0), &cap("b\n", 0)).is_err());
+        assert!(judge(&c, &cap("a\n", 0), &cap("a\n", 1)).is_err());
+        let mut p = cap("a\n", 0);
+        p.stderr = b"pvm: internal error: x".to_vec();
+        assert!(judge(&c, &cap("a\n", 0), &p).is_err());
+        assert!(oracle_ok(&c, &cap("", 0)).is_ok());
+        assert!(oracle_ok(&c.clone().status(2), &cap("", 0)).is_err());
+    }
+
+    #[test]
+    fn classification() {
+        let c = case("t", BB, &[]);
+        assert_eq!(classify(&c, &Verdict::Pass), Ok("PASS".into()));
+        assert_eq!(classify(&c, &Verdict::Fail("x".into())), Err("FAIL".into()));
+        assert_eq!(classify(&c, &Verdict::Skip("x".into())), Ok("SKIP".into()));
+        assert_eq!(
+            classify(&c, &Verdict::Broken("x".into())),
+            Err("BROKEN".into())
+        );
+        if let Some((name, _)) = EXPECTED_FAIL.first() {
+            let x = cases().into_iter().find(|c| c.name == *name).unwrap();
+            assert_eq!(classify(&x, &Verdict::Pass), Err("XPASS".into()));
+            assert_eq!(classify(&x, &Verdict::Fail("x".into())), Ok("XFAIL".into()));
+            assert_eq!(
+                classify(&x, &Verdict::Broken("x".into())),
+                Err("BROKEN".into())
+            );
+        }
+    }
+}
