@@ -101,63 +101,10 @@ pub struct RealCase {
 /// Cases that fail under pvm today, with the reason. The test step fails
 /// when one of these passes (remove it here) or when any other case fails.
 pub const EXPECTED_FAIL: &[(&str, &str)] = &[
-    // bash's start-up (initialize_job_control) calls getpgrp(), which is
-    // getpgid(0) on riscv64: ENOSYS in pvm, so bash exits 1 before running
-    // anything. Process groups are issue 9's; with getpgid answered, every
-    // one of these passes.
-    ("bash.loops", GETPGID),
-    ("bash.arith", GETPGID),
-    ("bash.strings", GETPGID),
-    ("bash.herestring", GETPGID),
-    ("bash.heredoc-builtins", GETPGID),
-    ("bash.functions", GETPGID),
-    ("bash.patterns", GETPGID),
-    ("bash.printf-files", GETPGID),
-    ("bash.exit", GETPGID),
-    // Single-process Python reaching calls pvm lacks.
-    (
-        "python.asyncio",
-        "epoll_create1 is ENOSYS: asyncio's selector is epoll (issue 8)",
-    ),
-    (
-        "python.select",
-        "pselect6 is ENOSYS: select.select fails (issue 8)",
-    ),
-    (
-        "python.set-blocking",
-        "ioctl FIONBIO gives ENOTTY (issue 9)",
-    ),
-    (
-        "python.copy2",
-        "listxattr is ENOSYS: shutil.copy2 raises (issue 9)",
-    ),
-    // fork (issue 9).
-    ("bash.subshell", FORK),
-    ("bash.pipe-builtins", FORK),
-    ("busybox.subshell", FORK),
-    ("python.fork", FORK),
-    // fork/vfork/posix_spawn and execve of RISC-V programs (issue 9).
-    ("busybox.pipeline", EXEC),
-    ("busybox.cmdsubst", EXEC),
-    ("busybox.xargs", EXEC),
-    ("busybox.find-exec", EXEC),
-    ("bash.pipeline", EXEC),
-    ("bash.cmdsubst", EXEC),
-    ("bash.heredoc-cat", EXEC),
-    ("make.build", EXEC),
-    ("python.subprocess", EXEC),
-    ("python.system", EXEC),
-    // The Go runtime creates threads before main; clone of a thread is
-    // ENOSYS and the runtime then hangs until the timeout (issue 8).
-    ("esbuild.version", THREADS),
-    ("esbuild.bundle-minify", THREADS),
-    ("esbuild.bundle-esm", THREADS),
+    // Empty: every case passes with threads and processes in. A case that
+    // fails for a known, accepted reason goes here with that reason.
 ];
 
-const GETPGID: &str = "getpgid is ENOSYS: bash's start-up calls getpgrp (issue 9)";
-const FORK: &str = "fork is ENOSYS (issue 9)";
-const EXEC: &str = "fork/clone(CLONE_VFORK) and execve are ENOSYS (issue 9)";
-const THREADS: &str = "clone of threads is ENOSYS: Go's runtime hangs (issue 8)";
 
 fn expected_fail(name: &str) -> Option<&'static str> {
     EXPECTED_FAIL
