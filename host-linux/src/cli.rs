@@ -196,7 +196,7 @@ mod tests {
     use super::*;
 
     fn parse(args: &[&str]) -> Cli {
-        Cli::try_from_words(args).unwrap()
+        Cli::try_parse_from(args).unwrap()
     }
 
     #[test]

@@ -366,7 +366,7 @@ impl HostOs for LinuxHost {
                 a.val3,
             )
         };
-        check_long(r).map(|v| v as i64)
+        check_long(r)
     }
 
     fn yield_now(&self) {
@@ -383,7 +383,7 @@ impl HostOs for LinuxHost {
     fn membarrier(&self, cmd: i32, flags: u32, cpu_id: i32) -> SysResult<i64> {
         // SAFETY: membarrier takes no pointers.
         let r = unsafe { libc::syscall(libc::SYS_membarrier, cmd, flags, cpu_id) };
-        check_long(r).map(|v| v as i64)
+        check_long(r)
     }
 
     fn code_faults(&self) -> bool {

@@ -264,7 +264,7 @@ impl Pending {
     }
 
     /// Every pending signal, oldest first.
-    pub fn into_iter(self) -> impl Iterator<Item = SigInfo> {
+    pub fn drain_all(self) -> impl Iterator<Item = SigInfo> {
         self.queue.into_iter()
     }
 
@@ -510,7 +510,7 @@ pub fn take_host_signals(process: &Process, thread: &mut Thread) {
     if let Some(sh) = &thread.shared
         && let Some(inbox) = sh.take_inbox()
     {
-        for info in inbox.into_iter() {
+        for info in inbox.drain_all() {
             thread.pending.add(info);
         }
     }

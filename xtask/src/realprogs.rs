@@ -105,7 +105,6 @@ pub const EXPECTED_FAIL: &[(&str, &str)] = &[
     // fails for a known, accepted reason goes here with that reason.
 ];
 
-
 fn expected_fail(name: &str) -> Option<&'static str> {
     EXPECTED_FAIL
         .iter()
