@@ -59,10 +59,6 @@ impl Runner {
 /// issue 4 asks for. A pattern is a case name, `*.<variant>` or `<stem>.*`.
 pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
     ("proc_*", "no process creation on the unikernel yet"),
-    (
-        "thr_sigwait.*",
-        "sigwait/sigtimedwait block the one CPU there (not parked by vm_core::sched yet)",
-    ),
     ("sig_alarm.*", "the unikernel has no timers"),
     ("sig_eintr.*", "the unikernel has no timers"),
     ("sig_ignore_host.*", "the unikernel has no timers"),

@@ -569,6 +569,29 @@ pub(super) fn rt_sigtimedwait(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     };
     signal::take_host_signals(cx.p, cx.t);
     let mut ready = pending_set(cx) & want;
+    if ready == 0 && cx.p.green_others() {
+        // Guest threads take turns on one host thread (`crate::sched`):
+        // park, and look again at each tick or when a signal arrives,
+        // keeping the first deadline across the re-runs (keyed by pc).
+        let ns = |t: Timespec| (t.sec as u64).wrapping_mul(NSEC as u64) + t.nsec as u64;
+        let now = ns(cx.p.host.clock_gettime(CLOCK_MONOTONIC)?);
+        let pc = cx.t.cpu.pc;
+        let deadline = timeout.map(|t| match cx.t.poll_deadline {
+            Some((p, d)) if p == pc => d,
+            _ => now.saturating_add(ns(t)),
+        });
+        if deadline.is_some_and(|d| d <= now) {
+            cx.t.poll_deadline = None;
+            return Err(Errno::EAGAIN);
+        }
+        cx.t.poll_deadline = deadline.map(|d| (pc, d));
+        let tick = now + crate::sched::IO_TICK;
+        cx.t.block = Some(crate::sched::Block::Poll {
+            recheck: deadline.map_or(tick, |d| d.min(tick)),
+        });
+        return Err(Errno::PARK);
+    }
+    cx.t.poll_deadline = None;
     if ready == 0 {
         match timeout {
             Some(t) => {
