@@ -223,31 +223,14 @@ pub fn interruptible<R>(f: impl FnOnce(&libc::sigset_t) -> R) -> Option<R> {
     }
 }
 
-/// Wait for a caught signal without losing one that arrives just before:
-/// block them all, look, and let `sigsuspend` unblock and wait atomically.
+/// Wait for a caught signal (or an interrupt from another thread) without
+/// losing one that arrives just before: `sigsuspend` under
+/// [`interruptible`].
 pub fn wait() {
-    // SAFETY: plain signal-mask calls on valid, initialised sets.
-    unsafe {
-        let mut all: libc::sigset_t = std::mem::zeroed();
-        let mut old: libc::sigset_t = std::mem::zeroed();
-        libc::sigfillset(&mut all);
-        // Faults must stay deliverable (a blocked fault signal kills).
-        for s in [
-            libc::SIGSEGV,
-            libc::SIGBUS,
-            libc::SIGILL,
-            libc::SIGFPE,
-            libc::SIGTRAP,
-        ] {
-            libc::sigdelset(&mut all, s);
-        }
-        libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut old);
-        if ARRIVED.load(Ordering::Acquire) == 0 && !take_kick() {
-            libc::sigsuspend(&old);
-        }
-        take_kick();
-        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
-    }
+    // SAFETY: `old` is the valid signal mask `interruptible` hands over.
+    interruptible(|old| unsafe { libc::sigsuspend(old) });
+    // An interrupt that arrived while waiting has been seen.
+    take_kick();
 }
 
 fn to_timeval(t: Timespec) -> libc::timeval {

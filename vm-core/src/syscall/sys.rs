@@ -361,24 +361,7 @@ pub(super) fn futex_one_thread(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
             if !uaddr2.is_multiple_of(4) {
                 return Err(Errno::EINVAL);
             }
-            let enc = a[5] as u32;
-            let (fop, cmp) = ((enc >> 28) & 0xf, (enc >> 24) & 0xf);
-            let mut oparg = ((enc << 8) as i32 >> 20) as u32;
-            if fop & 8 != 0 {
-                oparg = 1u32.checked_shl(oparg).unwrap_or(0);
-            }
-            let old = load(uaddr2)?;
-            let new = match fop & 7 {
-                0 => oparg,
-                1 => old.wrapping_add(oparg),
-                2 => old | oparg,
-                3 => old & !oparg,
-                4 => old ^ oparg,
-                _ => return Err(Errno::ENOSYS),
-            };
-            if cmp > 5 {
-                return Err(Errno::ENOSYS);
-            }
+            let (new, _) = super::thread::wake_op(load(uaddr2)?, a[5] as u32)?;
             cx.mem().write_u32(uaddr2, new).map_err(|_| Errno::EFAULT)?;
             Ok(0)
         }

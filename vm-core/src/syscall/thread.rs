@@ -298,31 +298,7 @@ fn futex_green(cx: &mut Ctx<'_>, a: &[u64; 6], args: &FutexArgs) -> R {
         }
         FUTEX_WAKE_OP => {
             let uaddr2 = a[4];
-            let enc = args.val3;
-            let (fop, cmp, cmparg) = ((enc >> 28) & 0xf, (enc >> 24) & 0xf, enc & 0xfff);
-            let mut oparg = ((enc << 8) as i32 >> 20) as u32;
-            if fop & 8 != 0 {
-                oparg = 1u32.checked_shl(oparg).unwrap_or(0);
-            }
-            let old = load(uaddr2)?;
-            let new = match fop & 7 {
-                0 => oparg,
-                1 => old.wrapping_add(oparg),
-                2 => old | oparg,
-                3 => old & !oparg,
-                4 => old ^ oparg,
-                _ => return Err(Errno::ENOSYS),
-            };
-            let (o, c) = (old as i32, cmparg as i32);
-            let hit = match cmp {
-                0 => o == c,
-                1 => o != c,
-                2 => o < c,
-                3 => o <= c,
-                4 => o > c,
-                5 => o >= c,
-                _ => return Err(Errno::ENOSYS),
-            };
+            let (new, hit) = wake_op(load(uaddr2)?, args.val3)?;
             cx.mem().write_u32(uaddr2, new).map_err(|_| Errno::EFAULT)?;
             let mut q = cx.p.green.lock();
             let mut n = q.wake(uaddr, args.val, u32::MAX);
@@ -333,6 +309,36 @@ fn futex_green(cx: &mut Ctx<'_>, a: &[u64; 6], args: &FutexArgs) -> R {
         }
         _ => Err(Errno::ENOSYS),
     }
+}
+
+/// `FUTEX_WAKE_OP`'s encoded operation `enc` on the old value `old` of
+/// the second word: its new value, and whether the comparison with the
+/// old value holds (then waiters of the second word are woken too).
+pub(super) fn wake_op(old: u32, enc: u32) -> SysResult<(u32, bool)> {
+    let (fop, cmp, cmparg) = ((enc >> 28) & 0xf, (enc >> 24) & 0xf, enc & 0xfff);
+    let mut oparg = ((enc << 8) as i32 >> 20) as u32;
+    if fop & 8 != 0 {
+        oparg = 1u32.checked_shl(oparg).unwrap_or(0);
+    }
+    let new = match fop & 7 {
+        0 => oparg,
+        1 => old.wrapping_add(oparg),
+        2 => old | oparg,
+        3 => old & !oparg,
+        4 => old ^ oparg,
+        _ => return Err(Errno::ENOSYS),
+    };
+    let (o, c) = (old as i32, cmparg as i32);
+    let hit = match cmp {
+        0 => o == c,
+        1 => o != c,
+        2 => o < c,
+        3 => o <= c,
+        4 => o > c,
+        5 => o >= c,
+        _ => return Err(Errno::ENOSYS),
+    };
+    Ok((new, hit))
 }
 
 /// Wake up to `n` waiters of the guest futex word at `addr` (host address
