@@ -175,6 +175,9 @@ fn miri() -> Result<(), String> {
             .env_remove("RUSTUP_TOOLCHAIN")
             .env_remove("CARGO")
             .env_remove("RUSTC")
+            // Miri ignores optimisation; the dev profile's opt-level only
+            // makes it say so.
+            .env("CARGO_PROFILE_DEV_OPT_LEVEL", "0")
             .args([
                 &format!("+{nightly}"),
                 "miri",
