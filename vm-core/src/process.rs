@@ -331,11 +331,6 @@ impl Process {
         }
     }
 
-    /// The live threads' ids.
-    pub fn thread_ids(&self) -> Vec<i32> {
-        self.threads.lock().iter().map(|t| t.tid).collect()
-    }
-
     /// The live thread `tid`.
     pub fn thread(&self, tid: i32) -> Option<Arc<ThreadShared>> {
         self.threads.lock().iter().find(|t| t.tid == tid).cloned()

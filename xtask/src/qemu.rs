@@ -822,17 +822,21 @@ fn parse_and_run(args: &[String]) -> Result<i32, String> {
 
 // ---- the kernel's own checks -------------------------------------------------
 
-fn selftest(options: &[String]) -> Result<GuestOutput, String> {
-    let req = Request {
+/// A boot of the kernel with no guest program, for its own checks.
+fn kernel_check<'a>(options: &'a [String], mark: Option<&'a str>) -> Request<'a> {
+    Request {
         program: Path::new(""),
         args: &[],
         env: &[],
         stdin: b"",
         files: &[],
         options,
-        mark: None,
-    };
-    boot(&req, false, Some(SUITE_TIMEOUT))
+        mark,
+    }
+}
+
+fn selftest(options: &[String]) -> Result<GuestOutput, String> {
+    boot(&kernel_check(options, None), false, Some(SUITE_TIMEOUT))
 }
 
 /// Boots the kernel's self-test (`--selftest`): every check passes (the
@@ -887,15 +891,8 @@ pub fn check_selftest() -> Result<(), String> {
 /// the CPU halted (`option=selftest-idle`): once the kernel logs that it
 /// waits, QEMU must use a small fraction of the wall time in CPU.
 pub fn check_idle_wait() -> Result<(), String> {
-    let req = Request {
-        program: Path::new(""),
-        args: &[],
-        env: &[],
-        stdin: b"",
-        files: &[],
-        options: &["selftest".into(), "selftest-idle".into()],
-        mark: Some("selftest-idle: polling"),
-    };
+    let options = ["selftest".to_string(), "selftest-idle".to_string()];
+    let req = kernel_check(&options, Some("selftest-idle: polling"));
     // The run stops MARK_WATCH after the kernel logs that it waits.
     let err = match boot(&req, false, Some(SUITE_TIMEOUT)) {
         Ok(o) => return Err(format!("the wait ended, with status {}", o.status)),

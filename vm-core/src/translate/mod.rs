@@ -681,11 +681,6 @@ impl Jit {
         }
     }
 
-    /// The code cache this translator shares.
-    pub fn shared(&self) -> &Arc<SharedCode> {
-        &self.shared
-    }
-
     /// Counters so far (of the shared cache; indirect misses are this
     /// thread's).
     pub fn counters(&self) -> JitStats {
