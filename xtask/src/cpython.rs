@@ -31,16 +31,25 @@ use std::time::{Duration, Instant};
 
 /// The modules run in `cargo xtask test`, with what each exercises.
 pub const MODULES: &[(&str, &str)] = &[
-    ("test_thread", "the _thread module: locks, thread start and exit"),
+    (
+        "test_thread",
+        "the _thread module: locks, thread start and exit",
+    ),
     ("test_queue", "queue.Queue across threads"),
-    ("test_signal", "handlers, masks, sigwait, timers, signals and threads"),
+    (
+        "test_signal",
+        "handlers, masks, sigwait, timers, signals and threads",
+    ),
     ("test_fork1", "fork from a thread, with threads running"),
     ("test_wait4", "wait4 and its rusage"),
     ("test_select", "select on pipes"),
     ("test_epoll", "epoll on sockets"),
     ("test_poll", "poll on pipes and sockets"),
     ("test_popen", "os.popen through the shell"),
-    ("test_posix", "the posix module: files, ids, scheduling, posix_spawn"),
+    (
+        "test_posix",
+        "the posix module: files, ids, scheduling, posix_spawn",
+    ),
 ];
 
 /// Modules worth running by hand (`cargo xtask cpython --all`): minutes
@@ -242,7 +251,11 @@ pub fn run_all(
         .into_inner()
         .unwrap()
         .into_iter()
-        .map(|row| row.into_iter().map(|r| r.expect("every run done")).collect())
+        .map(|row| {
+            row.into_iter()
+                .map(|r| r.expect("every run done"))
+                .collect()
+        })
         .collect()
 }
 
@@ -315,7 +328,13 @@ pub fn test_step(filter: Option<&str>, engine: &str, jobs: usize) -> Vec<Outcome
 
 /// `cargo xtask cpython [--qemu] [--all] [--engine E] [MODULE...]`: the
 /// side-by-side table.
-pub fn command(modules: &[String], qemu: bool, all: bool, engine: &str, jobs: usize) -> Result<bool, String> {
+pub fn command(
+    modules: &[String],
+    qemu: bool,
+    all: bool,
+    engine: &str,
+    jobs: usize,
+) -> Result<bool, String> {
     let root_dir = sysroot::ensure().map_err(|e| e.to_string())?;
     let mut list: Vec<&str> = if modules.is_empty() {
         MODULES.iter().map(|(m, _)| *m).collect()

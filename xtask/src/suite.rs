@@ -68,6 +68,10 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
         "a signalfd is a host eventfd; the unikernel has none",
     ),
     ("sockpair.*", "no sockets on the unikernel"),
+    (
+        "sched_ids.*",
+        "no FIFOs or other special files (mknodat) on the unikernel's file systems",
+    ),
     ("tcp_echo.*", "no network on the unikernel"),
     ("tcp6.*", "no network on the unikernel"),
     ("memfd.*", "no memfd_create or /proc on the unikernel"),

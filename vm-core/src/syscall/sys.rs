@@ -278,25 +278,6 @@ pub(super) fn getrusage(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     Ok(0)
 }
 
-pub(super) fn sched_getaffinity(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
-    let (pid, len, ptr) = (a[0] as i32, a[1], a[2]);
-    if pid != 0 && pid != cx.t.tid && pid != cx.p.host.ids().pid && cx.p.thread(pid).is_none() {
-        return Err(Errno::ESRCH);
-    }
-    let n = cx.p.host.cpu_count().max(1) as u64;
-    if len.saturating_mul(8) < n || !len.is_multiple_of(8) {
-        return Err(Errno::EINVAL);
-    }
-    let size = n.div_ceil(64) * 8;
-    let ret = len.min(size);
-    let mut mask = alloc::vec![0u8; ret as usize];
-    for cpu in 0..n.min(ret * 8) {
-        mask[(cpu / 8) as usize] |= 1 << (cpu % 8);
-    }
-    put(cx.mem(), ptr, &mask)?;
-    Ok(ret)
-}
-
 /// `futex` on a host without futexes ([`crate::host::HostOs::futex`]
 /// answers `ENOSYS`): that host runs one guest thread, so nothing can wake
 /// a waiter but its timeout.
