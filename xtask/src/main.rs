@@ -361,6 +361,28 @@ fn test(mut a: Args) -> Result<bool, String> {
         }
     ));
     outcomes.extend(suite::run_all(&cases, &runners, jobs, bless));
+    if !bless
+        && cases
+            .iter()
+            .any(|c| suite::STRESS.contains(&c.name.as_str()))
+    {
+        phases.start("thread stress (the same guests again and again)");
+        let stress_engines: Vec<String> = engines
+            .iter()
+            .filter(|e| e.starts_with("jit"))
+            .cloned()
+            .collect();
+        let before = outcomes.len();
+        outcomes.extend(suite::stress(
+            &cases,
+            &stress_engines,
+            std::time::Duration::from_secs(8),
+            jobs,
+        ));
+        if outcomes.len() > before {
+            labels.push("stress".into());
+        }
+    }
     if filter
         .as_ref()
         .is_none_or(|f| "badinput".contains(f.as_str()))
