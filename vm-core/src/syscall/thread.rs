@@ -360,6 +360,23 @@ pub(super) fn sched_yield(cx: &mut Ctx<'_>) -> R {
     Ok(0)
 }
 
+/// `set_tid_address(ptr)`: the word the kernel clears (and wakes) when
+/// this thread exits; returns the caller's tid.
+pub(super) fn set_tid_address(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    cx.t.clear_child_tid = a[0];
+    Ok(cx.t.tid as u64)
+}
+
+/// `set_robust_list(head, len)`: `len` must be the size of Linux's
+/// `struct robust_list_head` (24).
+pub(super) fn set_robust_list(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    if a[1] != 24 {
+        return Err(Errno::EINVAL);
+    }
+    cx.t.robust_list = (a[0], a[1]);
+    Ok(0)
+}
+
 /// `get_robust_list(tid, head_ptr, len_ptr)`: the calling thread's (other
 /// threads' lists are not kept where this thread can read them: ESRCH
 /// for them, as for a thread pvm does not know).
