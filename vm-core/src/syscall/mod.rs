@@ -30,7 +30,7 @@
 //!   (see [`thread`]); on a host without one, `FUTEX_WAIT` with a matching
 //!   value sleeps for its timeout (no other thread can wake it there).
 
-pub mod abi;
+pub use crate::abi;
 pub(crate) mod event;
 mod fs;
 mod fsx;
