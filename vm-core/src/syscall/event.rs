@@ -33,6 +33,10 @@
 
 use super::abi::{self, le_u32, le_u64, set_u32, set_u64};
 use super::{Ctx, R, get, put};
+use crate::abi::{
+    O_CLOEXEC, O_NONBLOCK, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDBAND,
+    POLLRDNORM, POLLWRBAND, POLLWRNORM,
+};
 use crate::host::{EpollEvent, Errno, HostSigAction, ITimer, PollFd, SysResult, Timespec};
 use crate::memory::Access;
 use crate::process::SignalFd;
@@ -43,19 +47,6 @@ use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
 const NSEC: i64 = 1_000_000_000;
-const O_NONBLOCK: i32 = 0o4000;
-const O_CLOEXEC: i32 = 0o2000000;
-
-const POLLIN: i16 = 0x1;
-const POLLPRI: i16 = 0x2;
-const POLLOUT: i16 = 0x4;
-const POLLERR: i16 = 0x8;
-const POLLHUP: i16 = 0x10;
-const POLLNVAL: i16 = 0x20;
-const POLLRDNORM: i16 = 0x40;
-const POLLRDBAND: i16 = 0x80;
-const POLLWRNORM: i16 = 0x100;
-const POLLWRBAND: i16 = 0x200;
 
 /// Size of the riscv64 `struct epoll_event` (`u32 events`, padding,
 /// `u64 data`; x86-64 packs it into 12 bytes).

@@ -171,7 +171,7 @@ fn wait_readable(cx: &mut Ctx<'_>, fd: i32) -> SysResult<()> {
     if !cx.p.green_others() {
         return Ok(());
     }
-    const POLLIN: i16 = 1;
+    use crate::abi::POLLIN;
     let mut p = [crate::host::PollFd {
         fd,
         events: POLLIN,
@@ -192,10 +192,7 @@ fn wait_readable(cx: &mut Ctx<'_>, fd: i32) -> SysResult<()> {
 
 // ---- guest memory helpers shared by the handlers -----------------------
 
-/// Longest path the kernel accepts, NUL included.
-const PATH_MAX: usize = 4096;
-/// Largest byte count one read or write moves (`MAX_RW_COUNT`).
-const MAX_RW: u64 = 0x7fff_f000;
+use crate::abi::{MAX_RW_COUNT as MAX_RW, PATH_MAX};
 
 /// A NUL-terminated guest path.
 fn path(mem: &GuestMemory, addr: u64) -> SysResult<Vec<u8>> {
