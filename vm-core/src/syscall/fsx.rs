@@ -248,8 +248,6 @@ pub(super) fn fchown(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         .map(|_| 0)
 }
 
-/// `XATTR_NAME_MAX`, `XATTR_SIZE_MAX`, `XATTR_LIST_MAX`.
-
 /// What the xattr call `nr` works on: a path (first argument) following
 /// links or not, or a descriptor.
 fn xattr_target(cx: &Ctx<'_>, a0: u64, form: u64) -> SysResult<(Vec<u8>, Option<bool>)> {
@@ -413,8 +411,6 @@ pub(super) fn getres(cx: &mut Ctx<'_>, a: &[u64; 6], uid: bool) -> R {
     }
     Ok(0)
 }
-
-/// `NGROUPS_MAX`.
 
 /// `getgroups(size, list)`.
 pub(super) fn getgroups(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {

@@ -160,7 +160,6 @@ fn vfork(
     r
 }
 
-/// `MAX_ARG_STRLEN`: the longest argument or environment string.
 /// The most strings `execve` takes (`MAX_ARG_STRINGS`).
 const MAX_ARG_STRINGS: usize = 0x7fff_ffff;
 /// The argument area the loader allows (a quarter of the 8 MiB stack).
