@@ -1569,7 +1569,7 @@ mod tests {
         assert_eq!(&b, b"hello");
         let st = HOST.fstatat(fd, b"", vm_core::host::AT_EMPTY_PATH).unwrap();
         assert_eq!((st.size, st.mode & 0o777), (5, 0o600));
-        assert_eq!(st.mode & 0o170000, 0o100000);
+        assert_eq!(st.mode & vm_core::abi::S_IFMT, vm_core::abi::S_IFREG);
         assert_eq!(
             HOST.fcntl(fd, libc::F_GETFL, 0).unwrap() as i32 & 3,
             libc::O_RDWR

@@ -1245,7 +1245,6 @@ pub trait HostOs: Sync {
     fn log(&self, args: fmt::Arguments<'_>);
 }
 
-/// The Linux value of `AT_FDCWD`.
-pub const AT_FDCWD: i32 = -100;
-/// The Linux value of `AT_EMPTY_PATH`.
-pub const AT_EMPTY_PATH: i32 = 0x1000;
+/// The Linux values of `AT_FDCWD` and `AT_EMPTY_PATH` (defined in
+/// [`crate::abi`]), which `HostOs` file calls take.
+pub use crate::abi::{AT_EMPTY_PATH, AT_FDCWD};
