@@ -128,14 +128,14 @@ syscalls! {
     81   SYNC                     "sync"                     => |cx, _| fsx::sync(cx);
     82   FSYNC                    "fsync"                    => fs::fsync;
     83   FDATASYNC                "fdatasync"                => fs::fsync;
-    84   SYNC_FILE_RANGE          "sync_file_range";
+    84   SYNC_FILE_RANGE          "sync_file_range"          => fsx::sync_file_range;
     85   TIMERFD_CREATE           "timerfd_create"           => event::timerfd_create;
     86   TIMERFD_SETTIME          "timerfd_settime"          => event::timerfd_settime;
     87   TIMERFD_GETTIME          "timerfd_gettime"          => event::timerfd_gettime;
     88   UTIMENSAT                "utimensat"                => fs::utimensat;
     89   ACCT                     "acct";
-    90   CAPGET                   "capget";
-    91   CAPSET                   "capset";
+    90   CAPGET                   "capget"                   => sys::capget;
+    91   CAPSET                   "capset"                   => sys::capset;
     92   PERSONALITY              "personality";
     93   EXIT                     "exit";
     94   EXIT_GROUP               "exit_group";
@@ -212,7 +212,7 @@ syscalls! {
     165  GETRUSAGE                "getrusage"                => sys::getrusage;
     166  UMASK                    "umask"                    => |cx, a| Ok(cx.p.host.umask(a[0] as u32 & 0o777) as u64);
     167  PRCTL                    "prctl"                    => thread::prctl;
-    168  GETCPU                   "getcpu";
+    168  GETCPU                   "getcpu"                   => thread::getcpu;
     169  GETTIMEOFDAY             "gettimeofday"             => sys::gettimeofday;
     170  SETTIMEOFDAY             "settimeofday";
     171  ADJTIMEX                 "adjtimex";
@@ -257,7 +257,7 @@ syscalls! {
     210  SHUTDOWN                 "shutdown"                 => net::shutdown;
     211  SENDMSG                  "sendmsg"                  => net::sendmsg;
     212  RECVMSG                  "recvmsg"                  => net::recvmsg;
-    213  READAHEAD                "readahead";
+    213  READAHEAD                "readahead"                => fsx::readahead;
     214  BRK                      "brk"                      => mm::brk;
     215  MUNMAP                   "munmap"                   => mm::munmap;
     216  MREMAP                   "mremap"                   => mm::mremap;
@@ -272,11 +272,11 @@ syscalls! {
     225  SWAPOFF                  "swapoff";
     226  MPROTECT                 "mprotect"                 => mm::mprotect;
     227  MSYNC                    "msync"                    => mm::msync;
-    228  MLOCK                    "mlock";
-    229  MUNLOCK                  "munlock";
-    230  MLOCKALL                 "mlockall";
-    231  MUNLOCKALL               "munlockall";
-    232  MINCORE                  "mincore";
+    228  MLOCK                    "mlock"                    => |cx, a| mm::mlock(cx, a, 0);
+    229  MUNLOCK                  "munlock"                  => |cx, a| mm::mlock(cx, a, 0);
+    230  MLOCKALL                 "mlockall"                 => |_, a| mm::mlockall(a);
+    231  MUNLOCKALL               "munlockall"               => |_, _| Ok(0);
+    232  MINCORE                  "mincore"                  => mm::mincore;
     233  MADVISE                  "madvise"                  => mm::madvise;
     234  REMAP_FILE_PAGES         "remap_file_pages";
     235  MBIND                    "mbind";
@@ -314,7 +314,7 @@ syscalls! {
     281  EXECVEAT                 "execveat"                 => proc::execveat;
     282  USERFAULTFD              "userfaultfd";
     283  MEMBARRIER               "membarrier"               => thread::membarrier;
-    284  MLOCK2                   "mlock2";
+    284  MLOCK2                   "mlock2"                   => |cx, a| mm::mlock(cx, a, a[2]);
     285  COPY_FILE_RANGE          "copy_file_range"          => |cx, a| fsx::copy_range(cx, a, false);
     286  PREADV2                  "preadv2"                  => |cx, a| fsx::rw2(cx, a, false);
     287  PWRITEV2                 "pwritev2"                 => |cx, a| fsx::rw2(cx, a, true);
@@ -325,7 +325,7 @@ syscalls! {
     292  IO_PGETEVENTS            "io_pgetevents";
     293  RSEQ                     "rseq";  // -ENOSYS, as qemu-user: glibc runs without it
     294  KEXEC_FILE_LOAD          "kexec_file_load";
-    424  PIDFD_SEND_SIGNAL        "pidfd_send_signal";
+    424  PIDFD_SEND_SIGNAL        "pidfd_send_signal"        => proc::pidfd_send_signal;
     425  IO_URING_SETUP           "io_uring_setup";
     426  IO_URING_ENTER           "io_uring_enter";
     427  IO_URING_REGISTER        "io_uring_register";
@@ -335,10 +335,10 @@ syscalls! {
     431  FSCONFIG                 "fsconfig";
     432  FSMOUNT                  "fsmount";
     433  FSPICK                   "fspick";
-    434  PIDFD_OPEN               "pidfd_open";
+    434  PIDFD_OPEN               "pidfd_open"               => proc::pidfd_open;
     435  CLONE3                   "clone3"                   => thread::clone3;
     436  CLOSE_RANGE              "close_range"              => fsx::close_range;
-    437  OPENAT2                  "openat2";
+    437  OPENAT2                  "openat2"                  => fsx::openat2;
     438  PIDFD_GETFD              "pidfd_getfd";
     439  FACCESSAT2               "faccessat2"               => |cx, a| fs::faccessat(cx, a, a[3] as i32);
     440  PROCESS_MADVISE          "process_madvise";

@@ -735,3 +735,15 @@ pub(super) fn prctl(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         _ => Err(Errno::EINVAL),
     }
 }
+
+/// `getcpu(cpu, node, cache)`: where the calling thread runs now.
+pub(super) fn getcpu(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (cpu, node) = cx.p.host.getcpu()?;
+    if a[0] != 0 {
+        put(cx.mem(), a[0], &cpu.to_le_bytes())?;
+    }
+    if a[1] != 0 {
+        put(cx.mem(), a[1], &node.to_le_bytes())?;
+    }
+    Ok(0)
+}
