@@ -64,7 +64,7 @@ impl LinuxHost {
     }
 
     /// `path`, or its copy inside the sysroot when that exists.
-    pub(crate) fn map<'a>(&self, path: &'a [u8]) -> Cow<'a, [u8]> {
+    pub fn map<'a>(&self, path: &'a [u8]) -> Cow<'a, [u8]> {
         let Some(root) = self.sysroot.get() else {
             return Cow::Borrowed(path);
         };
@@ -270,6 +270,15 @@ impl HostOs for LinuxHost {
             Err(errno())
         } else {
             Ok(p.cast())
+        }
+    }
+
+    fn release(&self, addr: *mut u8, size: usize) {
+        // SAFETY: `addr..addr+size` is a whole reservation `reserve` made,
+        // given back by its `GuestMemory` as it is dropped: no guest code
+        // runs in it and nothing refers to it.
+        unsafe {
+            libc::munmap(addr.cast(), size);
         }
     }
 

@@ -472,6 +472,14 @@ pub trait HostOs: Sync {
     /// reservation) and make it inaccessible: a later `protect` sees zeroes.
     fn discard(&self, addr: *mut u8, len: usize) -> SysResult<()>;
 
+    /// Give back a whole reservation from [`HostOs::reserve`] (`size` as
+    /// reserved) once nothing refers to it (its `GuestMemory` is dropped).
+    /// Default: keep it, as a host whose reservations live as long as the
+    /// process does (its contents were already `discard`ed).
+    fn release(&self, addr: *mut u8, size: usize) {
+        let _ = (addr, size);
+    }
+
     /// Map `len` bytes of file `fd` from `offset` (page aligned) at
     /// `[addr, addr+len)` inside a reservation with protection `prot`,
     /// `shared` as `MAP_SHARED` (writes reach the file) else private; a

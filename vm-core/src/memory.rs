@@ -843,9 +843,12 @@ impl GuestMemory {
 
 impl Drop for GuestMemory {
     fn drop(&mut self) {
-        // Release the backing; the reservation itself is the host's to free
-        // when the process ends.
+        // Release the backing, then the reservation (a host that cannot
+        // free it keeps it until the process ends). Nothing refers to the
+        // guest memory any more: the engines and threads that ran in it
+        // borrowed it.
         let _ = self.host.discard(self.base, self.size as usize);
+        self.host.release(self.base, self.size as usize);
     }
 }
 

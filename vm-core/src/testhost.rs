@@ -42,6 +42,9 @@ pub struct TestHost {
     /// `discard` zeroes just them instead of a whole (possibly huge)
     /// reservation.
     backed: Mutex<BTreeMap<usize, usize>>,
+    /// Live reservations: aligned base -> (the allocation, its size), for
+    /// `release`.
+    reservations: Mutex<HashMap<usize, (usize, usize)>>,
     /// Host signals `take_signal` hands out, first first.
     pub signals: Mutex<Vec<HostSignal>>,
     /// The latest `set_signal_action` per signal.
@@ -132,13 +135,42 @@ impl HostOs for TestHost {
         // while a plain large `calloc` gets untouched zero pages from mmap.
         let total = size.checked_add(4096).ok_or(Errno::ENOMEM)?;
         let layout = std::alloc::Layout::from_size_align(total, 16).map_err(|_| Errno::EINVAL)?;
-        // SAFETY: layout has non-zero size and the allocation is
-        // intentionally leaked for the test's lifetime.
+        // SAFETY: layout has non-zero size; `release` frees it with the
+        // same layout.
         let p = unsafe { std::alloc::alloc_zeroed(layout) };
         if p.is_null() {
             return Err(Errno::ENOMEM);
         }
-        Ok(p.wrapping_add(p.align_offset(4096)))
+        let base = p.wrapping_add(p.align_offset(4096));
+        self.reservations
+            .lock()
+            .unwrap()
+            .insert(base as usize, (p as usize, total));
+        Ok(base)
+    }
+    fn release(&self, addr: *mut u8, size: usize) {
+        let Some((p, total)) = self.reservations.lock().unwrap().remove(&(addr as usize)) else {
+            return;
+        };
+        debug_assert_eq!(total, size + 4096);
+        let (start, end) = (addr as usize, addr as usize + size);
+        let mut backed = self.backed.lock().unwrap();
+        backed.retain(|s, e| *e <= start || *s >= end);
+        drop(backed);
+        let layout = std::alloc::Layout::from_size_align(total, 16).unwrap();
+        // SAFETY: `p` was allocated in `reserve` with this layout, and its
+        // `GuestMemory` (the only user) is gone.
+        unsafe { std::alloc::dealloc(p as *mut u8, layout) };
+    }
+    fn free_code(&self, addr: *mut u8, size: usize) {
+        unsafe extern "C" {
+            fn munmap(addr: *mut u8, len: usize) -> i32;
+        }
+        // SAFETY: `addr..addr+size` is a mapping `alloc_code` made, which
+        // its translator no longer runs or refers to.
+        unsafe {
+            munmap(addr, size);
+        }
     }
     fn protect(&self, addr: *mut u8, len: usize, prot: HostProt) -> SysResult<()> {
         if !prot.is_empty() && len != 0 {
