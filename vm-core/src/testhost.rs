@@ -45,6 +45,9 @@ pub struct TestHost {
     /// Live reservations: aligned base -> (the allocation, its size), for
     /// `release`.
     reservations: Mutex<HashMap<usize, (usize, usize)>>,
+    /// Set by [`TestHost::confined`]: every path the guest names is looked
+    /// up below this directory (as after a `chroot` there).
+    root: Option<std::path::PathBuf>,
     /// Host signals `take_signal` hands out, first first.
     pub signals: Mutex<Vec<HostSignal>>,
     /// The latest `set_signal_action` per signal.
@@ -55,6 +58,46 @@ impl TestHost {
     /// A fresh host with a `'static` lifetime, as `GuestMemory` wants.
     pub fn leak() -> &'static TestHost {
         Box::leak(Box::new(TestHost::default()))
+    }
+
+    /// A host whose files are those below `root` only: an absolute guest
+    /// path `/a/b` is `root/a/b`, a relative one is taken from `root`, and
+    /// a path with a `..` component is refused (`EACCES`), so no guest
+    /// path reaches a file outside `root` (the fuzz target of the system
+    /// call layer runs its guests on one, in a temporary directory).
+    pub fn confined(root: &std::path::Path) -> &'static TestHost {
+        Box::leak(Box::new(TestHost {
+            root: Some(root.to_path_buf()),
+            ..TestHost::default()
+        }))
+    }
+
+    /// Where the guest's `path` is on the machine.
+    fn path(&self, path: &[u8]) -> SysResult<std::path::PathBuf> {
+        let Some(root) = &self.root else {
+            return Ok(host_path(path).to_path_buf());
+        };
+        let mut p = root.clone();
+        for c in path.split(|&b| b == b'/') {
+            match c {
+                b"" | b"." => {}
+                b".." => return Err(Errno::EACCES),
+                c => p.push(OsStr::from_bytes(c)),
+            }
+        }
+        Ok(p)
+    }
+
+    /// Forget what guests did: close every file, drop collected output,
+    /// log lines, queued host signals and signal actions (a fuzz target
+    /// runs many guests on one host).
+    pub fn reset(&self) {
+        self.files.lock().unwrap().clear();
+        self.status_flags.lock().unwrap().clear();
+        self.out.lock().unwrap().clear();
+        self.log.lock().unwrap().clear();
+        self.signals.lock().unwrap().clear();
+        self.sig_actions.lock().unwrap().clear();
     }
 
     /// Number of descriptors currently open through `openat`/`dup`.
@@ -271,7 +314,7 @@ impl HostOs for TestHost {
             }
         }
         o.mode(mode);
-        let file = o.open(host_path(path)).map_err(errno)?;
+        let file = o.open(self.path(path)?).map_err(errno)?;
         let fd = self.add_file(file);
         let kept = O_ACCMODE | O_APPEND;
         self.status_flags.lock().unwrap().insert(fd, flags & kept);
@@ -320,9 +363,9 @@ impl HostOs for TestHost {
         }
         check_dirfd(dirfd, path)?;
         let m = if flags & AT_SYMLINK_NOFOLLOW != 0 {
-            std::fs::symlink_metadata(host_path(path))
+            std::fs::symlink_metadata(self.path(path)?)
         } else {
-            std::fs::metadata(host_path(path))
+            std::fs::metadata(self.path(path)?)
         };
         m.map(|m| file_stat(&m)).map_err(errno)
     }
@@ -330,7 +373,7 @@ impl HostOs for TestHost {
     /// user; finer permission checks are the real host's).
     fn faccessat(&self, dirfd: i32, path: &[u8], mode: i32, _f: i32) -> SysResult<()> {
         check_dirfd(dirfd, path)?;
-        let m = std::fs::metadata(host_path(path)).map_err(errno)?;
+        let m = std::fs::metadata(self.path(path)?).map_err(errno)?;
         if mode & 1 != 0 && m.mode() & 0o111 == 0 {
             return Err(Errno::EACCES);
         }
