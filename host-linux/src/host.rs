@@ -273,13 +273,11 @@ impl HostOs for LinuxHost {
         }
     }
 
-    fn release(&self, addr: *mut u8, size: usize) {
+    fn release(&self, addr: *mut u8, size: usize) -> bool {
         // SAFETY: `addr..addr+size` is a whole reservation `reserve` made,
         // given back by its `GuestMemory` as it is dropped: no guest code
         // runs in it and nothing refers to it.
-        unsafe {
-            libc::munmap(addr.cast(), size);
-        }
+        unsafe { libc::munmap(addr.cast(), size) == 0 }
     }
 
     fn alloc_code(&self, size: usize) -> SysResult<*mut u8> {

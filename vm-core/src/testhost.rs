@@ -191,9 +191,9 @@ impl HostOs for TestHost {
             .insert(base as usize, (p as usize, total));
         Ok(base)
     }
-    fn release(&self, addr: *mut u8, size: usize) {
+    fn release(&self, addr: *mut u8, size: usize) -> bool {
         let Some((p, total)) = self.reservations.lock().unwrap().remove(&(addr as usize)) else {
-            return;
+            return false;
         };
         debug_assert_eq!(total, size + 4096);
         let (start, end) = (addr as usize, addr as usize + size);
@@ -204,6 +204,7 @@ impl HostOs for TestHost {
         // SAFETY: `p` was allocated in `reserve` with this layout, and its
         // `GuestMemory` (the only user) is gone.
         unsafe { std::alloc::dealloc(p as *mut u8, layout) };
+        true
     }
     fn free_code(&self, addr: *mut u8, size: usize) {
         unsafe extern "C" {
