@@ -231,3 +231,18 @@ pub fn run_guest(
     let status = p.run(&mut t, e.as_mut());
     check(&p, status);
 }
+
+/// `add rd, rs1, rs2`.
+pub fn add(rd: u32, rs1: u32, rs2: u32) -> u32 {
+    (rs2 << 20) | (rs1 << 15) | (rd << 7) | 0x33
+}
+/// A store of width `1 << f3` bytes (`sb`, `sh`, `sw`, `sd`).
+pub fn store(f3: u32, rs2: u32, rs1: u32, off: i32) -> u32 {
+    let imm = off as u32 & 0xfff;
+    ((imm >> 5) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | ((imm & 0x1f) << 7) | 0x23
+}
+/// `csrr rd, csr`.
+pub fn csrr(rd: u32, csr: u32) -> u32 {
+    i_type(0x73, 2, rd, 0, csr as i32)
+}
+pub const EBREAK: u32 = 0x0010_0073;
