@@ -15,6 +15,7 @@ mod cli;
 mod coverage;
 mod esbuild;
 mod fpuref;
+mod fuzz;
 mod guests;
 mod qemu;
 mod realprogs;
@@ -32,6 +33,7 @@ const USAGE: &str = "usage: cargo xtask <command> [options]
 commands:
   test   [--engine E]... [--baremetal-engine E]... [--filter S] [--jobs N]
          [--bless] [--no-setup] [--no-unit] [--no-baremetal]
+         [--fuzz | --fuzz-time SECS]
          set up (apt, when root), cargo build --release, cargo test
          --workspace, then run every guest under qemu-riscv64, pvm
          (one run per engine; default: interp, jit, jit-64K = the
@@ -39,6 +41,11 @@ commands:
          in turn on one host thread) and the bare-metal host
          (default engines: interp, jit) and compare.
          --bless rewrites tests/expected/ from qemu-riscv64's output.
+         The fuzz targets (fuzz/) run 10 s each; --fuzz: 30 s each,
+         --fuzz-time SECS: that long each.
+  fuzz   [--time SECS] [--target T]
+         build the fuzz targets and run each (or those named like T)
+         for SECS seconds (default 30); prints executions and coverage.
   bench  [--engine E]... [--runs N] [--filter S]
          benchmarks under native, qemu-riscv64 and pvm (median of N runs).
   realprogs [--engine E]... [--filter S] [--jobs N]
@@ -124,6 +131,7 @@ fn main() -> ExitCode {
         "test" => test(Args { v: argv }),
         "bench" => bench_cmd(Args { v: argv }),
         "realprogs" => realprogs_cmd(Args { v: argv }),
+        "fuzz" => fuzz_cmd(Args { v: argv }),
         "demo" => return demo(&argv),
         "qemu" => return qemu::main(&argv),
         "setup" => setup::ensure().map(|_| true),
@@ -209,6 +217,12 @@ fn test(mut a: Args) -> Result<bool, String> {
     let no_setup = a.flag("--no-setup");
     let no_unit = a.flag("--no-unit");
     let no_baremetal = a.flag("--no-baremetal");
+    let long_fuzz = a.flag("--fuzz");
+    let fuzz_seconds = match a.value("--fuzz-time")? {
+        Some(s) => s.parse().map_err(|_| "bad --fuzz-time".to_string())?,
+        None if long_fuzz => fuzz::LONG_SECONDS,
+        None => fuzz::CI_SECONDS,
+    };
     a.done()?;
     let start = std::time::Instant::now();
     let mut phases = Phases::default();
@@ -411,6 +425,21 @@ fn test(mut a: Args) -> Result<bool, String> {
         });
         labels.insert(2, "fpu".into());
     }
+    let fuzz_filter = filter
+        .as_deref()
+        .filter(|f| !"fuzz".contains(f))
+        .map(|f| f.strip_prefix("fuzz.").unwrap_or(f));
+    if fuzz_filter.is_none_or(|f| fuzz::TARGETS.iter().any(|(t, _)| t.contains(f))) {
+        phases.start(&format!("fuzz targets, {fuzz_seconds} s each"));
+        for r in fuzz::run_all(fuzz_seconds, fuzz_filter) {
+            outcomes.push(Outcome {
+                runner: "fuzz".into(),
+                case: r.as_ref().map_or("fuzz".into(), |r| r.target.clone()),
+                result: r.map(|_| None),
+            });
+        }
+        labels.push("fuzz".into());
+    }
     phases.start("");
     let ok = suite::summarize(&outcomes, &labels);
     phases.print();
@@ -476,6 +505,16 @@ fn realprogs_cmd(mut a: Args) -> Result<bool, String> {
     let inp = realprogs::Inputs::fetch(&cases);
     let runs = realprogs::run(&cases, &engines, &inp, jobs);
     Ok(realprogs::report(&cases, &engines, &runs))
+}
+
+fn fuzz_cmd(mut a: Args) -> Result<bool, String> {
+    let seconds = a.value("--time")?.map_or(Ok(fuzz::LONG_SECONDS), |s| {
+        s.parse().map_err(|_| "bad --time".to_string())
+    })?;
+    let target = a.value("--target")?;
+    a.done()?;
+    let reports = fuzz::run_all(seconds, target.as_deref());
+    Ok(!reports.is_empty() && reports.iter().all(|r| r.is_ok()))
 }
 
 fn bench_cmd(mut a: Args) -> Result<bool, String> {
