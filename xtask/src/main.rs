@@ -17,6 +17,7 @@ mod esbuild;
 mod fpuref;
 mod fuzz;
 mod guests;
+mod load;
 mod qemu;
 mod realprogs;
 mod setup;
@@ -43,6 +44,12 @@ commands:
          --bless rewrites tests/expected/ from qemu-riscv64's output.
          The fuzz targets (fuzz/) run 10 s each; --fuzz: 30 s each,
          --fuzz-time SECS: that long each.
+  load   [--soak-seconds S]
+         load test (40 pvm processes at once: benchmarks at small sizes
+         and the thread tests; output checked, peak RSS per process) and
+         soak run (a guest writing fresh code for S seconds, default 12,
+         in a 64 KiB code cache: pvm's RSS must stay flat). Also a step
+         of `test`.
   fuzz   [--time SECS] [--target T]
          build the fuzz targets and run each (or those named like T)
          for SECS seconds (default 30); prints executions and coverage.
@@ -132,6 +139,7 @@ fn main() -> ExitCode {
         "bench" => bench_cmd(Args { v: argv }),
         "realprogs" => realprogs_cmd(Args { v: argv }),
         "fuzz" => fuzz_cmd(Args { v: argv }),
+        "load" => load_cmd(Args { v: argv }),
         "demo" => return demo(&argv),
         "qemu" => return qemu::main(&argv),
         "setup" => setup::ensure().map(|_| true),
@@ -425,6 +433,11 @@ fn test(mut a: Args) -> Result<bool, String> {
         });
         labels.insert(2, "fpu".into());
     }
+    if build_ok && filter.as_ref().is_none_or(|f| "load".contains(f.as_str())) {
+        phases.start("load test and soak run");
+        outcomes.extend(load_step(jobs, load::SOAK_SECONDS));
+        labels.push("load".into());
+    }
     let fuzz_filter = filter
         .as_deref()
         .filter(|f| !"fuzz".contains(f))
@@ -505,6 +518,46 @@ fn realprogs_cmd(mut a: Args) -> Result<bool, String> {
     let inp = realprogs::Inputs::fetch(&cases);
     let runs = realprogs::run(&cases, &engines, &inp, jobs);
     Ok(realprogs::report(&cases, &engines, &runs))
+}
+
+/// The load test and the soak run as outcomes (printing their figures).
+fn load_step(jobs: usize, soak_seconds: u64) -> Vec<Outcome> {
+    let l = load::load(jobs).map(|runs| load::print_load(&runs));
+    if let Err(e) = &l {
+        eprintln!("FAIL load\n      {e}");
+    }
+    let s = load::soak(soak_seconds);
+    if let Err(e) = &s {
+        eprintln!("FAIL soak\n      {e}");
+    }
+    vec![
+        Outcome {
+            runner: "load".into(),
+            case: format!("{} processes", load::PROCESSES),
+            result: l.map(|_| None),
+        },
+        Outcome {
+            runner: "load".into(),
+            case: "soak".into(),
+            result: s.map(|_| None),
+        },
+    ]
+}
+
+fn load_cmd(mut a: Args) -> Result<bool, String> {
+    let soak = a
+        .value("--soak-seconds")?
+        .map_or(Ok(load::SOAK_SECONDS), |s| {
+            s.parse().map_err(|_| "bad --soak-seconds".to_string())
+        })?;
+    a.done()?;
+    setup::ensure()?;
+    run_inherit(
+        cargo()
+            .args(["build", "--release", "-p", "host-linux"])
+            .current_dir(root()),
+    )?;
+    Ok(load_step(2, soak).iter().all(|o| o.result.is_ok()))
 }
 
 fn fuzz_cmd(mut a: Args) -> Result<bool, String> {
