@@ -7,7 +7,7 @@
 //! installed), so a dynamic program loads its interpreter too and a
 //! mutated `PT_INTERP` can name no file outside the directory.
 //!
-//! It must either load, with its entry point, stack and break inside the
+//! It must either load, with its stack (and `argc` on it) inside the
 //! guest address space, or be refused with an error whose exit status is
 //! 126 or 127 (what pvm prints and returns); never panic or fault.
 #![no_main]
@@ -72,7 +72,9 @@ fuzz_target!(|data: &[u8]| {
     match r {
         Ok(l) => {
             let size = mem.size();
-            assert!(l.entry < size, "entry {:#x} outside the space", l.entry);
+            // The entry point may lie anywhere: a program whose entry is not
+            // mapped dies of SIGSEGV at its first instruction (as under
+            // qemu-riscv64 and Linux, up to the kernel's TASK_SIZE).
             assert!(l.sp < size && l.sp % 16 == 0, "stack pointer {:#x}", l.sp);
             // argc is where the stack pointer points.
             assert_eq!(mem.read_u64(l.sp).ok(), Some(2), "argc at {:#x}", l.sp);

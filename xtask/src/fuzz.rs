@@ -105,8 +105,14 @@ pub fn run(target: &str, max_len: u32, seconds: u32) -> Result<Report, String> {
     let seconds = start.elapsed().as_secs_f64();
     let log = String::from_utf8_lossy(&out.stderr);
     if !out.status.success() {
-        let tail: Vec<&str> = log.lines().rev().take(40).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        // The panic message (if any), then the end of libFuzzer's report.
+        let mut tail: Vec<&str> = log
+            .lines()
+            .skip_while(|l| !l.contains("panicked at"))
+            .take(2)
+            .collect();
+        let end: Vec<&str> = log.lines().rev().take(12).collect();
+        tail.extend(end.into_iter().rev());
         return Err(format!(
             "fuzz target {target} failed ({}); input in {}/\n{}",
             out.status,
