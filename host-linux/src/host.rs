@@ -18,8 +18,8 @@ use std::io::Write;
 use std::sync::OnceLock;
 use vm_core::host::{
     EpollEvent, Errno, ExecRequest, FileStat, Flock, FutexArgs, HostOs, HostProt, HostSigAction,
-    HostSignal, HostUname, ITimer, Ids, PollFd, ProcessEnd, RecvMsg, SendMsg, StatFs, SysInfo,
-    SysResult, Termios, Timespec, WaitInfo, WinSize, XattrTarget,
+    HostSignal, HostUname, ITimer, Ids, PollFd, ProcessEnd, RecvMsg, SendMsg, SetId, StatFs,
+    SysInfo, SysResult, Termios, Timespec, WaitInfo, WinSize, XattrTarget,
 };
 
 /// The Linux host: every call goes to the kernel; its only state is the
@@ -1196,6 +1196,88 @@ impl HostOs for LinuxHost {
         check_size(r)
     }
 
+    fn set_id(&self, call: SetId) -> SysResult<u64> {
+        // SAFETY: no memory is involved. glibc's wrappers apply the change
+        // to every thread of pvm, as the guest's own libc does for its
+        // threads; the setfs* calls are per thread in Linux and here.
+        let r = unsafe {
+            match call {
+                SetId::Uid(v) => libc::setuid(v) as i64,
+                SetId::Gid(v) => libc::setgid(v) as i64,
+                SetId::ReUid(r, e) => libc::setreuid(r, e) as i64,
+                SetId::ReGid(r, e) => libc::setregid(r, e) as i64,
+                SetId::FsUid(v) => return Ok(libc::setfsuid(v) as u32 as u64),
+                SetId::FsGid(v) => return Ok(libc::setfsgid(v) as u32 as u64),
+            }
+        };
+        check_long(r).map(|_| 0)
+    }
+
+    fn sync_file_range(&self, fd: i32, offset: i64, nbytes: i64, flags: u32) -> SysResult<()> {
+        // SAFETY: no memory is involved.
+        check(unsafe { libc::sync_file_range(fd, offset, nbytes, flags) }).map(|_| ())
+    }
+
+    fn readahead(&self, fd: i32, offset: i64, count: usize) -> SysResult<()> {
+        // SAFETY: no memory is involved.
+        check_long(unsafe { libc::syscall(libc::SYS_readahead, fd, offset, count) }).map(|_| ())
+    }
+
+    fn openat2(
+        &self,
+        dirfd: i32,
+        path: &[u8],
+        flags: i32,
+        mode: u32,
+        resolve: u64,
+    ) -> SysResult<i32> {
+        let p = cpath(path)?;
+        let how: [u64; 3] = [flags as u32 as u64, mode as u64, resolve];
+        // SAFETY: `p` is NUL-terminated and `how` is a 24-byte open_how.
+        check_long(unsafe {
+            libc::syscall(libc::SYS_openat2, dirfd, ptr(&p), how.as_ptr(), 24usize)
+        })
+        .map(|fd| fd as i32)
+    }
+
+    fn pidfd_open(&self, pid: i32, flags: u32) -> SysResult<i32> {
+        // SAFETY: no memory is involved.
+        check_long(unsafe { libc::syscall(libc::SYS_pidfd_open, pid, flags) }).map(|fd| fd as i32)
+    }
+
+    fn pidfd_pid(&self, fd: i32) -> SysResult<i32> {
+        // The kernel tells a pidfd's process only in its fdinfo.
+        let info =
+            std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).map_err(|_| Errno::EBADF)?;
+        let pid = info
+            .lines()
+            .find_map(|l| l.strip_prefix("Pid:"))
+            .ok_or(Errno::EBADF)?;
+        let pid: i32 = pid.trim().parse().map_err(|_| Errno::EBADF)?;
+        // -1: the process is gone (and reaped).
+        Ok(pid.max(0))
+    }
+
+    fn pidfd_send_signal(&self, fd: i32, sig: i32) -> SysResult<()> {
+        // SAFETY: no siginfo is passed.
+        check_long(unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                fd,
+                sig,
+                std::ptr::null_mut::<u8>(),
+                0u32,
+            )
+        })
+        .map(|_| ())
+    }
+
+    fn mknodat(&self, dirfd: i32, path: &[u8], mode: u32, dev: u64) -> SysResult<()> {
+        let p = cpath(path)?;
+        // SAFETY: `p` is NUL-terminated.
+        check(unsafe { libc::mknodat(dirfd, ptr(&p), mode, dev) }).map(|_| ())
+    }
+
     fn setresid(&self, uid: bool, ids: [u32; 3]) -> SysResult<()> {
         // SAFETY: no memory is involved. glibc's wrappers apply the change
         // to every thread of pvm, as the guest's own libc does for its
@@ -1449,7 +1531,112 @@ impl HostOs for LinuxHost {
     }
 
     fn cpu_count(&self) -> usize {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
+        // The host's CPUs, not the ones pvm may run on: a guest's affinity
+        // mask is its own (see `get_affinity`).
+        // SAFETY: sysconf has no memory effects.
+        let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+        if n > 0 {
+            n as usize
+        } else {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        }
+    }
+
+    fn getcpu(&self) -> SysResult<(u32, u32)> {
+        let (mut cpu, mut node) = (0u32, 0u32);
+        // SAFETY: two writable u32s; the third argument is unused.
+        check_long(unsafe {
+            libc::syscall(
+                libc::SYS_getcpu,
+                &mut cpu,
+                &mut node,
+                std::ptr::null_mut::<u8>(),
+            )
+        })?;
+        Ok((cpu, node))
+    }
+
+    fn mincore(&self, host: *mut u8, len: usize, vec: &mut [u8]) -> SysResult<()> {
+        // SAFETY: the core passes a page-aligned range inside the guest
+        // reservation (pvm's own mapping) and a vector of one byte per
+        // page; mincore only reads page-table state.
+        check(unsafe { libc::mincore(host.cast(), len, vec.as_mut_ptr()) }).map(|_| ())
+    }
+
+    fn capget(&self, version: u32, pid: i32) -> SysResult<[[u32; 3]; 2]> {
+        let mut hdr = [version, pid as u32];
+        let mut data = [0u32; 6];
+        // SAFETY: a header of two u32s and two data records of three.
+        check_long(unsafe {
+            libc::syscall(libc::SYS_capget, hdr.as_mut_ptr(), data.as_mut_ptr())
+        })?;
+        Ok([[data[0], data[1], data[2]], [data[3], data[4], data[5]]])
+    }
+
+    fn capset(&self, version: u32, sets: [[u32; 3]; 2]) -> SysResult<()> {
+        let mut hdr = [version, 0u32];
+        let data = [
+            sets[0][0], sets[0][1], sets[0][2], sets[1][0], sets[1][1], sets[1][2],
+        ];
+        // SAFETY: as in capget; the data is only read.
+        check_long(unsafe { libc::syscall(libc::SYS_capset, hdr.as_mut_ptr(), data.as_ptr()) })
+            .map(|_| ())
+    }
+
+    fn set_affinity(&self, tid: i32, mask: &[u8]) -> SysResult<()> {
+        // SAFETY: `mask` is readable for its length.
+        check_long(unsafe {
+            libc::syscall(libc::SYS_sched_setaffinity, tid, mask.len(), mask.as_ptr())
+        })
+        .map(|_| ())
+    }
+
+    fn get_affinity(&self, tid: i32, mask: &mut [u8]) -> SysResult<usize> {
+        // SAFETY: `mask` is writable for its length.
+        check_long(unsafe {
+            libc::syscall(
+                libc::SYS_sched_getaffinity,
+                tid,
+                mask.len(),
+                mask.as_mut_ptr(),
+            )
+        })
+        .map(|n| n as usize)
+    }
+
+    fn sched_policy(&self, tid: i32, set: Option<(i32, i32)>) -> SysResult<(i32, i32)> {
+        if let Some((policy, prio)) = set {
+            let p = libc::sched_param {
+                sched_priority: prio,
+            };
+            // SAFETY: `p` is a valid sched_param.
+            let r = unsafe {
+                if policy == -1 {
+                    libc::syscall(libc::SYS_sched_setparam, tid, &p)
+                } else {
+                    libc::syscall(libc::SYS_sched_setscheduler, tid, policy, &p)
+                }
+            };
+            check_long(r)?;
+        }
+        let mut p = libc::sched_param { sched_priority: 0 };
+        // SAFETY: `p` is writable; no other memory is involved.
+        let policy = check_long(unsafe { libc::syscall(libc::SYS_sched_getscheduler, tid) })?;
+        check_long(unsafe { libc::syscall(libc::SYS_sched_getparam, tid, &mut p) })?;
+        Ok((policy as i32, p.sched_priority))
+    }
+
+    fn rr_interval(&self, tid: i32) -> SysResult<Timespec> {
+        let mut t = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `t` is writable.
+        check_long(unsafe { libc::syscall(libc::SYS_sched_rr_get_interval, tid, &mut t) })?;
+        Ok(Timespec {
+            sec: t.tv_sec,
+            nsec: t.tv_nsec,
+        })
     }
 
     fn log(&self, args: std::fmt::Arguments<'_>) {
@@ -1489,7 +1676,7 @@ mod tests {
         assert_eq!(&b, b"hello");
         let st = HOST.fstatat(fd, b"", vm_core::host::AT_EMPTY_PATH).unwrap();
         assert_eq!((st.size, st.mode & 0o777), (5, 0o600));
-        assert_eq!(st.mode & 0o170000, 0o100000);
+        assert_eq!(st.mode & vm_core::abi::S_IFMT, vm_core::abi::S_IFREG);
         assert_eq!(
             HOST.fcntl(fd, libc::F_GETFL, 0).unwrap() as i32 & 3,
             libc::O_RDWR
