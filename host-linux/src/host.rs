@@ -341,6 +341,9 @@ impl HostOs for LinuxHost {
             .map_err(|e| Errno(e.raw_os_error().unwrap_or(libc::EAGAIN)))
     }
 
+    // The trait's signature: the core passes only words it checked (of the
+    // guest reservation, or its own), and only the kernel touches them.
+    #[allow(clippy::not_unsafe_ptr_arg_deref)]
     fn futex(&self, uaddr: *mut u32, a: &FutexArgs) -> SysResult<i64> {
         if self.one_thread() {
             // The core matches waits and wakes itself (`vm_core::sched`).

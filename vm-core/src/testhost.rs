@@ -200,6 +200,8 @@ impl HostOs for TestHost {
         unsafe { std::alloc::dealloc(p as *mut u8, layout) };
         true
     }
+    // The trait's contract: `addr` is a mapping `alloc_code` made.
+    #[allow(clippy::not_unsafe_ptr_arg_deref)]
     fn free_code(&self, addr: *mut u8, size: usize) {
         unsafe extern "C" {
             fn munmap(addr: *mut u8, len: usize) -> i32;
