@@ -1243,6 +1243,39 @@ impl HostOs for LinuxHost {
         .map(|fd| fd as i32)
     }
 
+    fn inotify_init1(&self, flags: i32) -> SysResult<i32> {
+        // SAFETY: no memory is involved.
+        check(unsafe { libc::inotify_init1(flags) })
+    }
+
+    fn inotify_add_watch(&self, fd: i32, path: &[u8], mask: u32) -> SysResult<i32> {
+        let p = cpath(path)?;
+        // SAFETY: `p` is NUL-terminated.
+        check(unsafe { libc::inotify_add_watch(fd, ptr(&p), mask) })
+    }
+
+    fn inotify_rm_watch(&self, fd: i32, wd: i32) -> SysResult<()> {
+        // SAFETY: no memory is involved.
+        check(unsafe { libc::inotify_rm_watch(fd, wd) }).map(|_| ())
+    }
+
+    fn ioprio(&self, tid: i32, set: Option<i32>) -> SysResult<i32> {
+        const IOPRIO_WHO_PROCESS: i32 = 1;
+        // SAFETY: no memory is involved.
+        unsafe {
+            if let Some(v) = set {
+                check_long(libc::syscall(
+                    libc::SYS_ioprio_set,
+                    IOPRIO_WHO_PROCESS,
+                    tid,
+                    v,
+                ))?;
+            }
+            check_long(libc::syscall(libc::SYS_ioprio_get, IOPRIO_WHO_PROCESS, tid))
+                .map(|v| v as i32)
+        }
+    }
+
     fn pidfd_open(&self, pid: i32, flags: u32) -> SysResult<i32> {
         // SAFETY: no memory is involved.
         check_long(unsafe { libc::syscall(libc::SYS_pidfd_open, pid, flags) }).map(|fd| fd as i32)

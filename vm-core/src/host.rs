@@ -1271,6 +1271,34 @@ pub trait HostOs: Sync {
         let _ = (fd, sig);
         Err(Errno::EBADF)
     }
+    /// `inotify_init1(flags)`: a descriptor whose reads give Linux's
+    /// `struct inotify_event` records (the same layout on every 64-bit
+    /// Linux). Default: `ENOSYS`, as a kernel without inotify answers.
+    fn inotify_init1(&self, flags: i32) -> SysResult<i32> {
+        let _ = flags;
+        Err(Errno::ENOSYS)
+    }
+    /// `inotify_add_watch(fd, path, mask)`: the watch descriptor.
+    fn inotify_add_watch(&self, fd: i32, path: &[u8], mask: u32) -> SysResult<i32> {
+        let _ = (fd, path, mask);
+        Err(Errno::EBADF)
+    }
+    /// `inotify_rm_watch(fd, wd)`.
+    fn inotify_rm_watch(&self, fd: i32, wd: i32) -> SysResult<()> {
+        let _ = (fd, wd);
+        Err(Errno::EBADF)
+    }
+    /// `ioprio_get`/`ioprio_set` of host thread `tid` (0: the caller):
+    /// the priority after setting it to `set`, if given. Default: the
+    /// kernel's default class and level (`IOPRIO_CLASS_NONE`, 0), which
+    /// setting keeps; any other is `EPERM`.
+    fn ioprio(&self, tid: i32, set: Option<i32>) -> SysResult<i32> {
+        let _ = tid;
+        match set {
+            None | Some(0) => Ok(0),
+            Some(_) => Err(Errno::EPERM),
+        }
+    }
     fn kill(&self, pid: i32, sig: i32) -> SysResult<()> {
         let _ = (pid, sig);
         Err(Errno::ESRCH)

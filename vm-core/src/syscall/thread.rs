@@ -747,3 +747,24 @@ pub(super) fn getcpu(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     }
     Ok(0)
 }
+
+/// `ioprio_get(which, who)` (`set` None) and `ioprio_set(which, who,
+/// prio)`: for `IOPRIO_WHO_PROCESS` and this process's own threads (as
+/// the scheduling calls); a process group or user is `EPERM` for
+/// setting (other processes are out of the guest's reach) and this
+/// process's value for getting.
+pub(super) fn ioprio(cx: &mut Ctx<'_>, a: &[u64; 6], set: Option<i32>) -> R {
+    const WHO_PROCESS: u64 = 1;
+    const WHO_PGRP: u64 = 2;
+    const WHO_USER: u64 = 3;
+    let (which, who) = (a[0], a[1] as i32);
+    let tid = match which {
+        WHO_PROCESS => sched_target(cx, who)?,
+        WHO_PGRP | WHO_USER if set.is_none() => 0,
+        WHO_PGRP | WHO_USER => return Err(Errno::EPERM),
+        _ => return Err(Errno::EINVAL),
+    };
+    cx.p.host
+        .ioprio(tid, set)
+        .map(|v| if set.is_some() { 0 } else { v as u64 })
+}
