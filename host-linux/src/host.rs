@@ -64,7 +64,7 @@ impl LinuxHost {
     }
 
     /// `path`, or its copy inside the sysroot when that exists.
-    pub(crate) fn map<'a>(&self, path: &'a [u8]) -> Cow<'a, [u8]> {
+    pub fn map<'a>(&self, path: &'a [u8]) -> Cow<'a, [u8]> {
         let Some(root) = self.sysroot.get() else {
             return Cow::Borrowed(path);
         };
@@ -273,6 +273,13 @@ impl HostOs for LinuxHost {
         }
     }
 
+    fn release(&self, addr: *mut u8, size: usize) -> bool {
+        // SAFETY: `addr..addr+size` is a whole reservation `reserve` made,
+        // given back by its `GuestMemory` as it is dropped: no guest code
+        // runs in it and nothing refers to it.
+        unsafe { libc::munmap(addr.cast(), size) == 0 }
+    }
+
     fn alloc_code(&self, size: usize) -> SysResult<*mut u8> {
         // SAFETY: a fresh anonymous mapping at a kernel-chosen address
         // touches no existing memory. It is RWX because the translator
@@ -334,6 +341,9 @@ impl HostOs for LinuxHost {
             .map_err(|e| Errno(e.raw_os_error().unwrap_or(libc::EAGAIN)))
     }
 
+    // The trait's signature: the core passes only words it checked (of the
+    // guest reservation, or its own), and only the kernel touches them.
+    #[allow(clippy::not_unsafe_ptr_arg_deref)]
     fn futex(&self, uaddr: *mut u32, a: &FutexArgs) -> SysResult<i64> {
         if self.one_thread() {
             // The core matches waits and wakes itself (`vm_core::sched`).

@@ -491,6 +491,15 @@ pub trait HostOs: Sync {
     /// reservation) and make it inaccessible: a later `protect` sees zeroes.
     fn discard(&self, addr: *mut u8, len: usize) -> SysResult<()>;
 
+    /// Give back a whole reservation from [`HostOs::reserve`] (`size` as
+    /// reserved) once nothing refers to it (its `GuestMemory` is dropped):
+    /// true when it did. Default: false, a host whose reservations live as
+    /// long as the process does (the core then `discard`s the contents).
+    fn release(&self, addr: *mut u8, size: usize) -> bool {
+        let _ = (addr, size);
+        false
+    }
+
     /// Map `len` bytes of file `fd` from `offset` (page aligned) at
     /// `[addr, addr+len)` inside a reservation with protection `prot`,
     /// `shared` as `MAP_SHARED` (writes reach the file) else private; a
