@@ -80,6 +80,8 @@ pub struct ThreadShared {
     pub sigmask: AtomicU64,
     inbox: spin::Mutex<Pending>,
     has_inbox: AtomicBool,
+    /// The name `prctl(PR_SET_NAME)` gave, for other threads' `/proc`.
+    pub name: spin::Mutex<Option<[u8; 16]>>,
 }
 
 impl ThreadShared {
@@ -89,6 +91,7 @@ impl ThreadShared {
             sigmask: AtomicU64::new(sigmask),
             inbox: spin::Mutex::new(Pending::default()),
             has_inbox: AtomicBool::new(false),
+            name: spin::Mutex::new(None),
         }
     }
 
@@ -125,6 +128,8 @@ pub struct Process {
     /// Descriptors the core emulates (signalfds).
     pub(crate) io: crate::syscall::event::IoState,
     pub prctl: Prctl,
+    /// The guest's own `/proc` (see [`crate::syscall::procfs`]).
+    pub procfs: crate::syscall::procfs::ProcState,
     /// The live threads.
     threads: spin::Mutex<Vec<Arc<ThreadShared>>>,
     end: End,
@@ -251,6 +256,7 @@ impl Process {
             stats: Stats::default(),
             io: Default::default(),
             prctl: Prctl::default(),
+            procfs: Default::default(),
             threads: spin::Mutex::new(Vec::new()),
             end: End::default(),
             first_tid: AtomicU32::new(0),
@@ -270,6 +276,7 @@ impl Process {
     /// takes the signals now deliverable to it: a fault's, those a system
     /// call raised or unblocked, those that arrived while it ran.
     pub fn run(&self, thread: &mut Thread, engine: &mut dyn Engine) -> ExitStatus {
+        self.procfs.capture(&self.mem, thread.cpu.x[2]);
         self.first_tid.store(thread.tid as u32, Ordering::Relaxed);
         let status = match self.run_thread(thread, engine) {
             ThreadEnd::Process(s) => s,
@@ -366,6 +373,7 @@ impl Process {
 
     fn register(&self, thread: &mut Thread) -> Arc<ThreadShared> {
         let sh = Arc::new(ThreadShared::new(thread.tid, thread.sigmask));
+        *sh.name.lock() = thread.name;
         self.threads.lock().push(sh.clone());
         thread.shared = Some(sh.clone());
         sh
@@ -589,6 +597,7 @@ impl Process {
     /// state goes, and this thread now ends the process itself.
     pub fn forked_child(&self, thread: &mut Thread) {
         let sh = Arc::new(ThreadShared::new(thread.tid, thread.sigmask));
+        *sh.name.lock() = thread.name;
         *self.threads.lock() = alloc::vec![sh.clone()];
         thread.shared = Some(sh);
         *self.green.lock() = crate::sched::RunQueue::default();

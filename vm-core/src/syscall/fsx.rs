@@ -231,6 +231,7 @@ pub(super) fn close_range(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     cx.p.host.close_range(first, last, flags)?;
     if flags & 4 == 0 {
         cx.p.io.forget_range(first, last);
+        cx.p.procfs.forget_range(first, last);
     }
     Ok(0)
 }

@@ -45,6 +45,7 @@ mod mm;
 mod net;
 pub mod nr;
 mod proc;
+pub(crate) mod procfs;
 pub mod strace;
 mod sys;
 pub mod thread;
@@ -236,6 +237,9 @@ fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
         MEMBARRIER => thread::membarrier(cx, a),
         SCHED_SETAFFINITY => thread::sched_setaffinity(cx, a),
         RSEQ => Err(Errno::ENOSYS),
+        PERSONALITY => sys_personality(cx, a),
+        PROCESS_VM_READV => procfs::process_vm(cx, a, false),
+        PROCESS_VM_WRITEV => procfs::process_vm(cx, a, true),
         PRCTL => thread::prctl(cx, a),
         EXECVE => proc::execve(cx, a),
         EXECVEAT => proc::execveat(cx, a),
@@ -329,6 +333,19 @@ fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
         }
         _ => Err(Errno::ENOSYS),
     }
+}
+
+/// `personality`: the guest's own value (PER_LINUX and flags), kept in
+/// the core so nothing of it reaches pvm's host process; 0xffffffff
+/// queries.
+fn sys_personality(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    use core::sync::atomic::Ordering;
+    let st = &cx.p.procfs.personality;
+    let old = st.load(Ordering::Relaxed);
+    if a[0] as u32 != 0xffff_ffff {
+        st.store(a[0] as u32, Ordering::Relaxed);
+    }
+    Ok(old as u64)
 }
 
 /// `clone` of a new process (no `CLONE_THREAD`): see [`proc`].
