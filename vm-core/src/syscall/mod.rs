@@ -15,8 +15,9 @@
 //! concern: `fs` (files), `fsx` (more file, device-ioctl and id calls),
 //! `event` (poll, select, epoll, eventfd, timerfd, signalfd), `net`
 //! (sockets), `mm` (address space), `proc` (fork, exec, wait, process
-//! groups), `thread` (clone of threads, futex), `sys` (process identity,
-//! time, signals, the rest). An unknown call returns `-ENOSYS`.
+//! groups), `thread` (clone of threads, futex), `procfs` (the guest's own
+//! `/proc`, `process_vm_*`), `sys` (process identity, time, signals, the
+//! rest). An unknown call returns `-ENOSYS`.
 //! concern: `fs` (files), `fsx` (more file, device-ioctl and id calls),
 //! `event` (poll, select, epoll, eventfd, timerfd, signalfd), `net`
 //! (sockets), `mm` (address space), `sys` (process, time, signals, the
