@@ -1173,6 +1173,18 @@ fn cpuinfo(cx: &Ctx<'_>) -> Vec<u8> {
     s.into_bytes()
 }
 
+/// `personality`: the guest's own value (PER_LINUX and flags), kept in
+/// the core so nothing of it reaches pvm's host process; 0xffffffff
+/// queries.
+pub(super) fn personality(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let st = &cx.p.procfs.personality;
+    let old = st.load(Ordering::Relaxed);
+    if a[0] as u32 != 0xffff_ffff {
+        st.store(a[0] as u32, Ordering::Relaxed);
+    }
+    Ok(old as u64)
+}
+
 // ---- process_vm_readv / process_vm_writev ---------------------------------
 
 /// `process_vm_readv`/`process_vm_writev`: on the guest's own pid, a copy
