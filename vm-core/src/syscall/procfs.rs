@@ -1259,6 +1259,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn mem_reads_and_writes_through_any_permission() {
+        use crate::testhost::TestHost;
+        let mem = GuestMemory::new(TestHost::leak(), 1 << 24).unwrap();
+        let rw = Perm::READ | Perm::WRITE;
+        mem.map(0x10000, 0x3000, rw, true).unwrap();
+        mem.write_bytes(0x10ff8, b"abcdefghijklmnop").unwrap();
+        mem.protect(0x10000, 0x1000, Perm::READ).unwrap();
+        mem.protect(0x11000, 0x1000, Perm::empty()).unwrap();
+        // Read across a read-only and a PROT_NONE page, then past the end.
+        let mut b = [0u8; 16];
+        assert_eq!(read_force(&mem, 0x10ff8, &mut b), 16);
+        assert_eq!(&b, b"abcdefghijklmnop");
+        let mut tail = [0u8; 32];
+        assert_eq!(read_force(&mem, 0x12ff0, &mut tail), 16);
+        assert_eq!(read_force(&mem, 0x20000, &mut tail), 0);
+        assert_eq!(read_force(&mem, u64::MAX - 4, &mut tail), 0);
+        // Write through the read-only page: the guest's permission stays.
+        assert_eq!(write_force(&mem, 0x10ffc, b"XY"), 2);
+        assert_eq!(mem.perm(0x10000), Perm::READ);
+        assert_eq!(mem.read_u16(0x10ffc).unwrap(), u16::from_le_bytes(*b"XY"));
+        assert!(mem.write_bytes(0x10000, b"z").is_err());
+        assert_eq!(write_force(&mem, 0x20000, b"no"), 0);
+        // pagemap: mapped pages present, holes not, no frame numbers.
+        let pm = pagemap(&mem, 0x10000 / 4096 * 8, 32).unwrap();
+        let e = |i: usize| u64::from_le_bytes(pm[i * 8..i * 8 + 8].try_into().unwrap());
+        assert_eq!((e(0), e(2), e(3)), (1 << 63, 1 << 63, 0));
+        assert_eq!(pagemap(&mem, 4, 8), Err(Errno::EINVAL));
+    }
+
+    #[test]
     fn normalize_paths() {
         assert_eq!(normalize(b"//proc//self/./maps"), b"/proc/self/maps");
         assert_eq!(normalize(b"/proc/self/../self/mem"), b"/proc/self/mem");
