@@ -189,6 +189,15 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
             return Err(EXIT_INTERNAL);
         }
     };
+    // The standard descriptors the guest that exec'd this pvm had closed:
+    // closed again (the Rust runtime put /dev/null there), now that pvm's
+    // own files are open.
+    for fd in 0..3 {
+        if cli.closed_fds.unwrap_or(0) & 1 << fd != 0 {
+            // SAFETY: closing a descriptor pvm does not use itself.
+            unsafe { libc::close(fd) };
+        }
+    }
     let start = Instant::now();
     let status = process.run(&mut thread, engine.as_mut());
     let wall = start.elapsed();
