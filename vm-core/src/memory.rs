@@ -152,6 +152,22 @@ pub struct Mappings {
     pub shared: BTreeMap<u64, u64>,
     /// The guest's memory limits, once it has set them.
     pub limits: MemLimits,
+    /// What file each file-backed range maps (start -> name), for the
+    /// guest's `/proc/self/maps`; ranges never overlap. Kept by the loader
+    /// and `mmap`/`munmap`/`mremap`, not by `mprotect`, as Linux keeps a
+    /// VMA's file across a change of protection.
+    pub names: BTreeMap<u64, MapName>,
+}
+
+/// The file behind a mapped range: `[start, end)` maps `path` from byte
+/// `offset` (the `/proc/self/maps` columns).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MapName {
+    pub end: u64,
+    pub path: alloc::sync::Arc<[u8]>,
+    pub offset: u64,
+    pub dev: u64,
+    pub ino: u64,
 }
 
 /// A resource limit: (soft, hard), `u64::MAX` for none.
@@ -233,6 +249,46 @@ impl Mappings {
                 );
             }
         }
+    }
+
+    /// `[start, end)` maps no file any more (unmapped, or replaced by an
+    /// anonymous mapping); names straddling it keep their outer parts.
+    pub fn clear_name(&mut self, start: u64, end: u64) {
+        let hit: Vec<(u64, MapName)> = self
+            .names
+            .range(..end)
+            .rev()
+            .take_while(|(_, n)| n.end > start)
+            .map(|(s, n)| (*s, n.clone()))
+            .collect();
+        for (s, n) in hit {
+            self.names.remove(&s);
+            if s < start {
+                let mut left = n.clone();
+                left.end = start;
+                self.names.insert(s, left);
+            }
+            if n.end > end {
+                let mut right = n;
+                right.offset += end - s;
+                self.names.insert(end, right);
+            }
+        }
+    }
+
+    /// `[start, name.end)` maps `name`.
+    pub fn set_name(&mut self, start: u64, name: MapName) {
+        self.clear_name(start, name.end);
+        self.names.insert(start, name);
+    }
+
+    /// The name covering `addr`, if any, with its start.
+    pub fn name_at(&self, addr: u64) -> Option<(u64, &MapName)> {
+        self.names
+            .range(..=addr)
+            .next_back()
+            .filter(|(_, n)| n.end > addr)
+            .map(|(s, n)| (*s, n))
     }
 
     /// Is any byte of `[start, end)` mapped?

@@ -65,6 +65,8 @@ pub struct ThreadShared {
     pub sigmask: AtomicU64,
     inbox: spin::Mutex<Pending>,
     pub(crate) has_inbox: AtomicBool,
+    /// The name `prctl(PR_SET_NAME)` gave, for other threads' `/proc`.
+    pub name: spin::Mutex<Option<[u8; 16]>>,
 }
 
 impl ThreadShared {
@@ -74,6 +76,7 @@ impl ThreadShared {
             sigmask: AtomicU64::new(sigmask),
             inbox: spin::Mutex::new(Pending::default()),
             has_inbox: AtomicBool::new(false),
+            name: spin::Mutex::new(None),
         }
     }
 
@@ -110,6 +113,8 @@ pub struct Process {
     /// Descriptors the core emulates (signalfds).
     pub(crate) io: IoState,
     pub prctl: Prctl,
+    /// The guest's own `/proc` (see [`crate::syscall::procfs`]).
+    pub procfs: crate::syscall::procfs::ProcState,
     /// The live threads.
     pub(crate) threads: spin::Mutex<Vec<Arc<ThreadShared>>>,
     pub(crate) end: End,
@@ -227,6 +232,7 @@ impl Process {
             stats: Stats::default(),
             io: Default::default(),
             prctl: Prctl::default(),
+            procfs: Default::default(),
             threads: spin::Mutex::new(Vec::new()),
             end: End::default(),
             first_tid: AtomicU32::new(0),
@@ -295,6 +301,7 @@ impl Process {
     }
     pub(crate) fn register(&self, thread: &mut Thread) -> Arc<ThreadShared> {
         let sh = Arc::new(ThreadShared::new(thread.tid, thread.sigmask));
+        *sh.name.lock() = thread.name;
         self.threads.lock().push(sh.clone());
         thread.shared = Some(sh.clone());
         sh
@@ -323,6 +330,7 @@ impl Process {
     /// state goes, and this thread now ends the process itself.
     pub fn forked_child(&self, thread: &mut Thread) {
         let sh = Arc::new(ThreadShared::new(thread.tid, thread.sigmask));
+        *sh.name.lock() = thread.name;
         *self.threads.lock() = alloc::vec![sh.clone()];
         thread.shared = Some(sh);
         *self.green.lock() = crate::sched::RunQueue::default();

@@ -45,6 +45,7 @@ impl Process {
     /// takes the signals now deliverable to it: a fault's, those a system
     /// call raised or unblocked, those that arrived while it ran.
     pub fn run(&self, thread: &mut Thread, engine: &mut dyn Engine) -> ExitStatus {
+        self.procfs.capture(&self.mem, thread.cpu.x[2]);
         self.first_tid.store(thread.tid as u32, Ordering::Relaxed);
         let status = match self.run_thread(thread, engine) {
             ThreadEnd::Process(s) => s,

@@ -92,6 +92,30 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
         "thr_epoll.*",
         "no epoll, eventfd or timerfd on the unikernel",
     ),
+    ("esc_proc_*", "no /proc on the unikernel"),
+    (
+        "esc_fd_closeall.*",
+        "no process creation on the unikernel yet",
+    ),
+    (
+        "esc_fd_foreign.*",
+        "no memfd_create or /proc on the unikernel",
+    ),
+    (
+        "esc_memfd_exec.*",
+        "no memfd_create or execve on the unikernel",
+    ),
+    ("esc_ptr_misc.*", "no process creation on the unikernel yet"),
+    ("esc_ptr_socket.*", "no sockets on the unikernel"),
+    (
+        "esc_ptr_poll.*",
+        "no epoll, eventfd or timerfd on the unikernel",
+    ),
+    ("esc_ptr_time.*", "the unikernel has no timers"),
+    (
+        "esc_process_vm.*",
+        "process_vm_* asks the host whether another pid exists; the unikernel has no processes",
+    ),
 ];
 
 fn skip_reason(runner: &Runner, case: &str) -> Option<&'static str> {

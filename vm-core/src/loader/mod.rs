@@ -562,6 +562,17 @@ fn map_segments(mem: &GuestMemory, file: &HostFile, pl: &Placement) -> Result<()
             mem.protect(s, e - s, perm).map_err(LoadError::Memory)?;
         }
     }
+    // The file behind each segment's file pages, for /proc/self/maps.
+    for seg in &pl.segs {
+        let start = page_down(seg.start);
+        let end = page_up(seg.start + seg.filesz);
+        if end > start
+            && let Some(n) =
+                crate::syscall::procfs::map_name(file.host, file.fd, end, page_down(seg.offset))
+        {
+            mem.maps.lock().set_name(start, n);
+        }
+    }
     mem.invalidate_code();
     Ok(())
 }

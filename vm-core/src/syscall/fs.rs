@@ -11,20 +11,27 @@ use crate::signal::SIGPIPE;
 use alloc::vec;
 use alloc::vec::Vec;
 
-/// Is `p` the guest's own `/proc/self/exe` (or `/proc/<its pid>/exe`)?
+/// Is `p` the guest's own `exe` link (`/proc/self/exe`, `/proc/<its
+/// pid>/exe`, `/proc/thread-self/exe`, `task/<tid>/exe`, through
+/// `/proc/self/root` or a directory under `/proc`)?
 fn is_own_exe(cx: &Ctx<'_>, p: &[u8]) -> bool {
-    let Some(who) = p
-        .strip_prefix(b"/proc/")
-        .and_then(|r| r.strip_suffix(b"/exe"))
-    else {
-        return false;
-    };
-    who == b"self" || who == alloc::format!("{}", cx.p.host.ids().pid).as_bytes()
+    super::procfs::is_own_exe(cx, AT_FDCWD, p)
 }
+
+const AT_FDCWD: i32 = -100;
 
 /// The host path for a guest path: `/proc/self/exe` is the guest program.
 pub(super) fn host_path(cx: &Ctx<'_>, p: Vec<u8>) -> Vec<u8> {
     if is_own_exe(cx, &p) {
+        cx.p.exe_path.clone()
+    } else {
+        p
+    }
+}
+
+/// [`host_path`] for a path relative to `dirfd`.
+pub(super) fn host_path_at(cx: &Ctx<'_>, dirfd: i32, p: Vec<u8>) -> Vec<u8> {
+    if super::procfs::is_own_exe(cx, dirfd, &p) {
         cx.p.exe_path.clone()
     } else {
         p
@@ -64,6 +71,9 @@ fn fd_first<T>(cx: &Ctx<'_>, fd: i32, writing: bool, r: SysResult<T>) -> SysResu
 }
 
 pub(super) fn read(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    if let Some(r) = super::procfs::read(cx, a[0] as i32, a[1], a[2], None) {
+        return r;
+    }
     if let Some(r) = super::event::signalfd_read(cx, a[0] as i32, a[2]) {
         // The records are taken: a bad buffer loses them, as in Linux.
         let b = r?;
@@ -82,6 +92,9 @@ pub(super) fn read(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 }
 
 pub(super) fn write(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    if let Some(r) = super::procfs::write(cx, a[0] as i32, a[1], a[2], None) {
+        return r;
+    }
     if let Some(r) = super::event::signalfd_write(cx, a[0] as i32) {
         return r;
     }
@@ -100,6 +113,9 @@ pub(super) fn pread(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     if (a[3] as i64) < 0 {
         return Err(Errno::EINVAL);
     }
+    if let Some(r) = super::procfs::read(cx, a[0] as i32, a[1], a[2], Some(a[3])) {
+        return r;
+    }
     let n = fd_first(
         cx,
         a[0] as i32,
@@ -115,6 +131,9 @@ pub(super) fn pread(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 pub(super) fn pwrite(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     if (a[3] as i64) < 0 {
         return Err(Errno::EINVAL);
+    }
+    if let Some(r) = super::procfs::write(cx, a[0] as i32, a[1], a[2], Some(a[3])) {
+        return r;
     }
     let n = fd_first(
         cx,
@@ -149,16 +168,49 @@ pub(super) fn iovecs(cx: &Ctx<'_>, addr: u64, count: u64) -> SysResult<Vec<(u64,
         if len as i64 <= -1 {
             return Err(Errno::EINVAL);
         }
-        total = total.checked_add(len).ok_or(Errno::EINVAL)?;
-        if total > i64::MAX as u64 {
-            return Err(Errno::EINVAL);
-        }
+        // Linux clamps the total to MAX_RW_COUNT, shortening the iovec
+        // that crosses it.
+        let len = len.min(MAX_RW - total);
+        total += len;
         v.push((base, len));
     }
     Ok(v)
 }
 
+/// `readv`/`writev` of an emulated `/proc/self/mem` or `pagemap`: one
+/// call per iovec, stopping at the first short one.
+fn mem_rw_v(cx: &mut Ctx<'_>, a: &[u64; 6], offset: Option<i64>, write: bool) -> R {
+    let iov = iovecs(cx, a[1], a[2])?;
+    if offset.is_some_and(|o| o < 0) {
+        return Err(Errno::EINVAL);
+    }
+    let fd = a[0] as i32;
+    let mut done = 0u64;
+    for (base, len) in iov {
+        let at = offset.map(|o| (o as u64).wrapping_add(done));
+        let r = if write {
+            super::procfs::write(cx, fd, base, len, at)
+        } else {
+            super::procfs::read(cx, fd, base, len, at)
+        };
+        match r.unwrap_or(Err(Errno::EBADF)) {
+            Ok(n) => {
+                done += n;
+                if n < len {
+                    break;
+                }
+            }
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(done)
+}
+
 pub(super) fn readv(cx: &mut Ctx<'_>, a: &[u64; 6], offset: Option<i64>) -> R {
+    if super::procfs::is_mem(cx, a[0] as i32) {
+        return mem_rw_v(cx, a, offset, false);
+    }
     if offset.is_none() {
         super::wait_readable(cx, a[0] as i32)?;
     }
@@ -227,6 +279,9 @@ pub(super) fn readv(cx: &mut Ctx<'_>, a: &[u64; 6], offset: Option<i64>) -> R {
 }
 
 pub(super) fn writev(cx: &mut Ctx<'_>, a: &[u64; 6], offset: Option<i64>) -> R {
+    if super::procfs::is_mem(cx, a[0] as i32) {
+        return mem_rw_v(cx, a, offset, true);
+    }
     let iov = iovecs(cx, a[1], a[2])?;
     if offset.is_some_and(|o| o < 0) {
         return Err(Errno::EINVAL);
@@ -258,27 +313,35 @@ pub(super) fn writev(cx: &mut Ctx<'_>, a: &[u64; 6], offset: Option<i64>) -> R {
 }
 
 pub(super) fn openat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
-    let p = host_path(cx, path(cx.mem(), a[1])?);
+    let p = host_path_at(cx, a[0] as i32, path(cx.mem(), a[1])?);
+    if let Some(r) = super::procfs::open_lexical(cx, &p, a[2] as i32) {
+        return r.map(|fd| fd as u64);
+    }
     let fd =
         cx.p.host
             .openat(a[0] as i32, &p, a[2] as i32, a[3] as u32)?;
-    Ok(fd as u64)
+    // A file of pvm's own /proc, however reached, becomes the guest's.
+    super::procfs::after_open(cx, fd, a[2] as i32).map(|fd| fd as u64)
 }
 
 pub(super) fn close(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     cx.p.host.close(a[0] as i32)?;
     cx.p.io.forget(a[0] as i32);
+    cx.p.procfs.forget_range(a[0] as u32, a[0] as u32);
     Ok(0)
 }
 
 pub(super) fn lseek(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    if let Some(r) = super::procfs::lseek(cx, a[0] as i32, a[1], a[2] as u32) {
+        return r;
+    }
     cx.p.host
         .lseek(a[0] as i32, a[1] as i64, a[2] as i32)
         .map(|o| o as u64)
 }
 
 pub(super) fn newfstatat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
-    let p = host_path(cx, path(cx.mem(), a[1])?);
+    let p = host_path_at(cx, a[0] as i32, path(cx.mem(), a[1])?);
     let st = cx.p.host.fstatat(a[0] as i32, &p, a[3] as i32)?;
     put(cx.mem(), a[2], &abi::encode_stat(&st))?;
     Ok(0)
@@ -303,7 +366,7 @@ pub(super) fn statx(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let p = if a[1] == 0 && flags & AT_EMPTY_PATH != 0 {
         Vec::new()
     } else {
-        host_path(cx, path(cx.mem(), a[1])?)
+        host_path_at(cx, dirfd, path(cx.mem(), a[1])?)
     };
     let host_flags = flags & (abi::AT_SYMLINK_NOFOLLOW | abi::AT_NO_AUTOMOUNT | AT_EMPTY_PATH);
     let st = cx.p.host.fstatat(dirfd, &p, host_flags)?;
@@ -312,7 +375,7 @@ pub(super) fn statx(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 }
 
 pub(super) fn faccessat(cx: &mut Ctx<'_>, a: &[u64; 6], flags: i32) -> R {
-    let p = host_path(cx, path(cx.mem(), a[1])?);
+    let p = host_path_at(cx, a[0] as i32, path(cx.mem(), a[1])?);
     cx.p.host
         .faccessat(a[0] as i32, &p, a[2] as i32, flags)
         .map(|_| 0)
@@ -326,7 +389,7 @@ pub(super) fn readlinkat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     }
     // A link's target is shorter than PATH_MAX: no bigger buffer is needed.
     let mut buf = vec![0u8; (size as usize).min(super::PATH_MAX)];
-    let n = if is_own_exe(cx, &p) {
+    let n = if super::procfs::is_own_exe(cx, a[0] as i32, &p) {
         let exe = &cx.p.exe_path;
         let n = exe.len().min(buf.len());
         buf[..n].copy_from_slice(&exe[..n]);
@@ -505,6 +568,7 @@ pub(super) fn fcntl(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
             // F_DUPFD, F_DUPFD_CLOEXEC
             if cmd == 0 || cmd == 1030 {
                 cx.p.io.dup(fd, v as i32);
+                cx.p.procfs.dup(fd, v as i32);
             }
             Ok(v as u64)
         }
@@ -545,12 +609,14 @@ pub(super) fn fcntl(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 pub(super) fn dup(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let v = cx.p.host.dup(a[0] as i32)?;
     cx.p.io.dup(a[0] as i32, v);
+    cx.p.procfs.dup(a[0] as i32, v);
     Ok(v as u64)
 }
 
 pub(super) fn dup3(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let v = cx.p.host.dup3(a[0] as i32, a[1] as i32, a[2] as i32)?;
     cx.p.io.dup(a[0] as i32, v);
+    cx.p.procfs.dup(a[0] as i32, v);
     Ok(v as u64)
 }
 

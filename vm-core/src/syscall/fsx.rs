@@ -225,6 +225,7 @@ pub(super) fn close_range(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     cx.p.host.close_range(first, last, flags)?;
     if flags & 4 == 0 {
         cx.p.io.forget_range(first, last);
+        cx.p.procfs.forget_range(first, last);
     }
     Ok(0)
 }
@@ -563,10 +564,16 @@ pub(super) fn openat2(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     if resolve == 0 {
         return super::fs::openat(cx, &[dirfd, pathp, flags, mode, 0, 0]);
     }
-    let p = super::fs::host_path(cx, path(cx.mem(), pathp)?);
-    cx.p.host
-        .openat2(dirfd as i32, &p, flags as i32, mode as u32, resolve)
-        .map(|fd| fd as u64)
+    // The same path rules as `openat`: the guest's own /proc files are
+    // the guest's view, never pvm's, however they are reached.
+    let p = super::fs::host_path_at(cx, dirfd as i32, path(cx.mem(), pathp)?);
+    if let Some(r) = super::procfs::open_lexical(cx, &p, flags as i32) {
+        return r.map(|fd| fd as u64);
+    }
+    let fd =
+        cx.p.host
+            .openat2(dirfd as i32, &p, flags as i32, mode as u32, resolve)?;
+    super::procfs::after_open(cx, fd, flags as i32).map(|fd| fd as u64)
 }
 
 /// `inotify_init1(flags)` (`IN_NONBLOCK`, `IN_CLOEXEC`).

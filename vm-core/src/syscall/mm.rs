@@ -99,6 +99,23 @@ fn place(mem: &GuestMemory, hint: u64, len: u64) -> SysResult<u64> {
 }
 
 pub(super) fn mmap(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let target = mmap_inner(cx, a)?;
+    // Remember the file for the guest's /proc/self/maps.
+    let plen = page_up(a[1]);
+    let name = if a[3] & MAP_ANONYMOUS == 0 {
+        super::procfs::map_name(cx.p.host, a[4] as i32, target + plen, a[5])
+    } else {
+        None
+    };
+    let mut m = cx.mem().maps.lock();
+    match name {
+        Some(n) => m.set_name(target, n),
+        None => m.clear_name(target, target + plen),
+    }
+    Ok(target)
+}
+
+fn mmap_inner(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let (addr, len, prot, flags, fd, off) = (a[0], a[1], a[2], a[3], a[4] as i32, a[5]);
     let mem = cx.mem();
     if len == 0 || !aligned(off) {
@@ -143,7 +160,8 @@ pub(super) fn mmap(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         if addr > mem.size() || plen > mem.size() - addr {
             return Err(Errno::ENOMEM);
         }
-        if flags & MAP_FIXED == 0 && mem.maps.lock().overlaps(addr, addr + plen) {
+        // MAP_FIXED_NOREPLACE wins over MAP_FIXED, as in Linux.
+        if flags & MAP_FIXED_NOREPLACE != 0 && mem.maps.lock().overlaps(addr, addr + plen) {
             return Err(Errno::EEXIST);
         }
         addr
@@ -236,6 +254,7 @@ pub(super) fn munmap(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         return Err(Errno::EINVAL);
     }
     mem.unmap(addr, plen)?;
+    mem.maps.lock().clear_name(addr, addr + plen);
     Ok(0)
 }
 
@@ -288,6 +307,28 @@ fn uniform_perm(mem: &GuestMemory, start: u64, end: u64) -> Option<Perm> {
 }
 
 pub(super) fn mremap(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (old, olen, nlen) = (a[0], page_up(a[1]), page_up(a[2]));
+    let name = cx
+        .mem()
+        .maps
+        .lock()
+        .name_at(old)
+        .map(|(s, n)| (s, n.clone()));
+    let target = mremap_inner(cx, a)?;
+    let mut m = cx.mem().maps.lock();
+    if target != old && a[3] & MREMAP_DONTUNMAP == 0 {
+        m.clear_name(old, old + olen);
+    }
+    m.clear_name(target, target + nlen);
+    if let Some((s, mut n)) = name {
+        n.offset += old - s;
+        n.end = target + nlen;
+        m.set_name(target, n);
+    }
+    Ok(target)
+}
+
+fn mremap_inner(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let (old, old_len, new_len, flags, new_addr) = (a[0], a[1], a[2], a[3], a[4]);
     let mem = cx.mem();
     if flags & !(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP) != 0
@@ -387,10 +428,18 @@ pub(super) fn madvise(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     if len != 0 && plen == 0 {
         return Err(Errno::EINVAL);
     }
+    // A range that wraps is EINVAL before anything is looked at.
+    let Some(end) = addr.checked_add(plen) else {
+        return Err(Errno::EINVAL);
+    };
+    // MADV_HWPOISON, MADV_SOFT_OFFLINE: a privileged operation on physical
+    // pages, refused as to a process without CAP_SYS_ADMIN.
+    if advice == 100 || advice == 101 {
+        return Err(Errno::EPERM);
+    }
     if plen == 0 {
         return Ok(0);
     }
-    let end = addr.saturating_add(plen);
     let pieces: alloc::vec::Vec<(u64, u64, Perm)> = {
         let maps = mem.maps.lock();
         maps.map

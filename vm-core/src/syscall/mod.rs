@@ -13,8 +13,9 @@
 //! (more file, device-ioctl and id calls), `event` (poll, select, epoll,
 //! eventfd, timerfd, signalfd), `net` (sockets), `mm` (address space),
 //! `proc` (fork, exec, wait, process groups), `thread` (clone of threads,
-//! futex), `sys` (process identity, time, signals, the rest),
-//! [`hwprobe`]. An unknown call returns `-ENOSYS`.
+//! futex), `procfs` (the guest's own `/proc`, `process_vm_*`), `sys`
+//! (process identity, time, signals, the rest), [`hwprobe`]. An unknown
+//! call returns `-ENOSYS`.
 //!
 //! Choices where Linux leaves room or pvm cannot be exact yet:
 //! * `rseq` returns `-ENOSYS`, as qemu-user does; glibc then runs without it.
@@ -39,6 +40,7 @@ mod mm;
 mod net;
 pub mod nr;
 mod proc;
+pub(crate) mod procfs;
 pub mod strace;
 mod sys;
 pub mod thread;

@@ -9,7 +9,7 @@
 
 #![allow(missing_docs)]
 
-use super::{Ctx, R, event, fs, fsx, hwprobe, mm, net, proc, sys, thread};
+use super::{Ctx, R, event, fs, fsx, hwprobe, mm, net, proc, procfs, sys, thread};
 use crate::host::{Errno, SetId};
 
 /// A system call handler: the caller's context and `a0..a5`.
@@ -150,7 +150,7 @@ syscalls! {
     89   ACCT                     "acct"                     => sys::not_permitted;
     90   CAPGET                   "capget"                   => sys::capget;
     91   CAPSET                   "capset"                   => sys::capset;
-    92   PERSONALITY              "personality";
+    92   PERSONALITY              "personality"              => procfs::personality;
     93   EXIT                     "exit";
     94   EXIT_GROUP               "exit_group";
     95   WAITID                   "waitid"                   => proc::waitid;
@@ -314,8 +314,8 @@ syscalls! {
     267  SYNCFS                   "syncfs"                   => fsx::syncfs;
     268  SETNS                    "setns";
     269  SENDMMSG                 "sendmmsg";
-    270  PROCESS_VM_READV         "process_vm_readv";
-    271  PROCESS_VM_WRITEV        "process_vm_writev";
+    270  PROCESS_VM_READV         "process_vm_readv"         => |cx, a| procfs::process_vm(cx, a, false);
+    271  PROCESS_VM_WRITEV        "process_vm_writev"        => |cx, a| procfs::process_vm(cx, a, true);
     272  KCMP                     "kcmp";
     273  FINIT_MODULE             "finit_module"             => sys::not_permitted;
     274  SCHED_SETATTR            "sched_setattr";

@@ -224,10 +224,13 @@ fn at_path(cx: &Ctx<'_>, dirfd: i32, file: Vec<u8>, flags: i32) -> SysResult<Vec
             .readlinkat(AT_FDCWD, link.as_bytes(), &mut buf)
             .map_err(|_| Errno::EBADF)?;
     buf.truncate(n);
-    if !file.is_empty() {
-        buf.push(b'/');
-        buf.extend_from_slice(&file);
+    if file.is_empty() {
+        // The descriptor itself (fexecve): its /proc/self/fd link opens
+        // the file even when it has no name (a memfd, a deleted file).
+        return Ok(link.into_bytes());
     }
+    buf.push(b'/');
+    buf.extend_from_slice(&file);
     Ok(buf)
 }
 use crate::loader::EM_RISCV;

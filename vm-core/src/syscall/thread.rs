@@ -681,8 +681,14 @@ pub(super) fn prctl(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
             let len = s.len().min(15);
             n[..len].copy_from_slice(&s[..len]);
             cx.t.name = Some(n);
+            if let Some(s) = &cx.t.shared {
+                *s.name.lock() = Some(n);
+            }
             Ok(0)
         }
+        // PR_SET_MM: rewriting the mm's fields needs CAP_SYS_RESOURCE;
+        // pvm's own host mm is not the guest's to change.
+        35 => Err(Errno::EPERM),
         PR_GET_NAME => {
             let n = thread_name(cx);
             put(cx.mem(), a[1], &n)?;

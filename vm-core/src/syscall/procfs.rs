@@ -1,0 +1,1318 @@
+//! The guest's own `/proc`: what Linux shows a process that owns only the
+//! guest's memory, generated from the guest's state, never pvm's.
+//!
+//! Each guest process is one host process, so `/proc/self` on the host is
+//! pvm's own directory: its `maps`, `mem`, `auxv`, `stat` would show (and
+//! `mem` would write) pvm's host memory. Every `open` the guest makes is
+//! therefore checked after the host opened it: when the descriptor is on
+//! the host's procfs, its canonical name (the host's link in
+//! `/proc/self/fd`) says what it is, whichever way the guest reached it
+//! (`/proc/self/...`, `/proc/<pid>/...`, `/proc/thread-self/...`,
+//! `task/<tid>/...`, a directory descriptor, the working directory, a
+//! symbolic link, `/proc/self/root/...`). For pvm's own process:
+//!
+//! * `maps`, `smaps`, `smaps_rollup`: the guest's mappings (guest
+//!   addresses, guest permissions, the file each maps, `[heap]`,
+//!   `[stack]`), in Linux's format;
+//! * `mem`: reads and writes guest memory at guest addresses (through
+//!   read-only pages too, as the kernel's `FOLL_FORCE`), `EIO` outside the
+//!   guest's mappings; `pagemap`: one entry per guest page (present bit,
+//!   no frame numbers, as for an unprivileged process);
+//! * `auxv`, `cmdline`, `environ`: the guest's initial auxiliary vector,
+//!   and its argument and environment areas read from guest memory;
+//! * `stat`, `status`, `statm`, `comm`, `personality`, `syscall`: the
+//!   host's lines with every field that belongs to the guest (name, thread
+//!   count, memory sizes, code/stack/argument addresses, signal masks and
+//!   dispositions, seccomp) replaced by the guest's;
+//! * `map_files/`, `stack`, `numa_maps`: refused (`EACCES`, as Linux
+//!   refuses some of them to an unprivileged process);
+//! * `exe` is the guest program (see `fs::host_path`);
+//! * everything else (`fd/`, `fdinfo/`, `cwd`, `limits`, `task/`...) is
+//!   the host's, which is right because descriptors, directories and ids
+//!   are the guest's own.
+//!
+//! `/proc/cpuinfo` is a RISC-V machine's, consistent with
+//! `riscv_hwprobe` (see [`super::hwprobe`]).
+//!
+//! `/proc/<pid>` of *another* process passes through to the host (that
+//! process is another pvm, or a host program), except the files that
+//! would show or change its host memory (`mem`, `maps`, `smaps`,
+//! `pagemap`, `map_files`, `auxv`, `numa_maps`, `syscall`, `stack`,
+//! `environ`), which are refused with `EACCES`, as Linux refuses them to a
+//! process without ptrace rights over the target.
+//!
+//! Generated files are snapshots taken at `open` (Linux generates them as
+//! they are read): a host memfd holding the text, opened read-only. `mem`
+//! and `pagemap` descriptors are a placeholder memfd (empty: a call this
+//! module does not intercept, such as `sendfile`, reads nothing) plus an
+//! entry in this process's table, which `read`, `write`, `pread`,
+//! `pwrite`, `lseek`, `readv` and `writev` consult; `close`, `dup*`,
+//! `fcntl(F_DUPFD)` and `close_range` keep it in step.
+
+use super::{Ctx, R, put};
+use crate::host::{AT_EMPTY_PATH, Errno, HostOs, SysResult};
+use crate::memory::{Access, GuestMemory, PAGE_SIZE, Perm, page_down, page_up};
+use alloc::format;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::fmt::Write;
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+
+const AT_FDCWD: i32 = -100;
+const O_ACCMODE: i32 = 3;
+const O_RDONLY: i32 = 0;
+const O_WRONLY: i32 = 1;
+const O_CLOEXEC: i32 = 0o2000000;
+const O_PATH: i32 = 0o10000000;
+const MFD_CLOEXEC: u32 = 1;
+const AT_NULL: u64 = 0;
+
+/// What the process's `/proc` emulation keeps: the initial-stack facts
+/// Linux keeps in the `mm`, the open `mem`/`pagemap` descriptors, the
+/// personality.
+#[derive(Debug, Default)]
+pub struct ProcState {
+    info: spin::Mutex<Option<ProcInfo>>,
+    /// Set once a `mem` or `pagemap` descriptor was made.
+    any: AtomicBool,
+    files: spin::Mutex<Vec<(i32, Arc<MemFile>)>>,
+    /// `personality(2)`'s value (PER_LINUX and its flags).
+    pub personality: AtomicU32,
+    /// The host procfs's `st_dev` plus one; 0 until known, 1 for none.
+    proc_dev: AtomicU64,
+}
+
+/// The process's start as Linux records it in the `mm`: where `argv` and
+/// the environment strings lie, the initial stack pointer, and a copy of
+/// the auxiliary vector.
+#[derive(Clone, Debug, Default)]
+pub struct ProcInfo {
+    pub arg_start: u64,
+    pub arg_end: u64,
+    pub env_start: u64,
+    pub env_end: u64,
+    pub start_stack: u64,
+    pub auxv: Vec<u8>,
+}
+
+/// An open `mem` or `pagemap` (an open file description: `dup`s share it).
+#[derive(Debug)]
+struct MemFile {
+    pagemap: bool,
+    pos: spin::Mutex<u64>,
+    readable: bool,
+    writable: bool,
+}
+
+impl ProcState {
+    /// Record the process's start from its initial stack (`argc`, `argv`,
+    /// `envp`, `auxv` at `sp`), once.
+    pub fn capture(&self, mem: &GuestMemory, sp: u64) {
+        let mut info = self.info.lock();
+        if info.is_some() {
+            return;
+        }
+        let word = |a: u64| mem.read_u64(a).unwrap_or(0);
+        let argc = word(sp);
+        let mut at = sp + 8;
+        let strings = |at: &mut u64, n: Option<u64>| -> (u64, u64) {
+            let (mut first, mut end) = (0, 0);
+            let mut i = 0;
+            loop {
+                if n.is_some_and(|n| i >= n) {
+                    *at += 8;
+                    break;
+                }
+                let p = word(*at);
+                *at += 8;
+                if p == 0 {
+                    break;
+                }
+                if i == 0 {
+                    first = p;
+                }
+                let len = mem.read_cstr(p, 1 << 17).map_or(0, |s| s.len() as u64);
+                end = end.max(p + len + 1);
+                i += 1;
+            }
+            (first, end)
+        };
+        let (arg_start, arg_end) = strings(&mut at, Some(argc.min(1 << 20)));
+        let (env_start, env_end) = strings(&mut at, None);
+        let mut auxv = Vec::new();
+        for _ in 0..64 {
+            let (k, v) = (word(at), word(at + 8));
+            auxv.extend_from_slice(&k.to_le_bytes());
+            auxv.extend_from_slice(&v.to_le_bytes());
+            at += 16;
+            if k == AT_NULL {
+                break;
+            }
+        }
+        *info = Some(ProcInfo {
+            arg_start,
+            arg_end,
+            env_start: if env_start == 0 { arg_end } else { env_start },
+            env_end: env_end.max(arg_end),
+            start_stack: sp,
+            auxv,
+        });
+    }
+
+    fn info(&self) -> ProcInfo {
+        self.info.lock().clone().unwrap_or_default()
+    }
+
+    fn find(&self, fd: i32) -> Option<Arc<MemFile>> {
+        if !self.any.load(Ordering::Acquire) {
+            return None;
+        }
+        let t = self.files.lock();
+        t.iter().find(|(f, _)| *f == fd).map(|(_, m)| m.clone())
+    }
+
+    /// Descriptors `first..=last` were closed.
+    pub(crate) fn forget_range(&self, first: u32, last: u32) {
+        if !self.any.load(Ordering::Acquire) {
+            return;
+        }
+        self.files
+            .lock()
+            .retain(|(f, _)| !(first..=last).contains(&(*f as u32)));
+    }
+
+    /// `new` is now a copy of `old`.
+    pub(crate) fn dup(&self, old: i32, new: i32) {
+        if !self.any.load(Ordering::Acquire) || old == new {
+            return;
+        }
+        let mut t = self.files.lock();
+        t.retain(|(f, _)| *f != new);
+        if let Some(m) = t.iter().find(|(f, _)| *f == old).map(|(_, m)| m.clone()) {
+            t.push((new, m));
+        }
+    }
+}
+
+// ---- paths -----------------------------------------------------------------
+
+/// `p` with empty and `.` components dropped and `..` applied, as an
+/// absolute path (`p` must start with `/`).
+pub(super) fn normalize(p: &[u8]) -> Vec<u8> {
+    let mut parts: Vec<&[u8]> = Vec::new();
+    for c in p.split(|&b| b == b'/') {
+        match c {
+            b"" | b"." => {}
+            b".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    let mut out = Vec::with_capacity(p.len());
+    for c in parts {
+        out.push(b'/');
+        out.extend_from_slice(c);
+    }
+    if out.is_empty() {
+        out.push(b'/');
+    }
+    out
+}
+
+/// The absolute, normalized form of the guest path `p` (relative to
+/// `dirfd`), with `/proc/self`, `/proc/thread-self` and `/proc/self/root`
+/// spelled out, when it can be had without following links; `None`
+/// for a relative path whose base is not under `/proc`.
+pub(super) fn lexical(cx: &Ctx<'_>, dirfd: i32, p: &[u8]) -> Option<Vec<u8>> {
+    let host = cx.p.host;
+    let full = if p.first() == Some(&b'/') {
+        p.to_vec()
+    } else {
+        let mut base = vec![0u8; 4096];
+        let n = if dirfd == AT_FDCWD {
+            host.getcwd(&mut base).ok()?
+        } else {
+            host.readlinkat(
+                AT_FDCWD,
+                format!("/proc/self/fd/{dirfd}").as_bytes(),
+                &mut base,
+            )
+            .ok()?
+        };
+        base.truncate(n);
+        if !base.starts_with(b"/proc") {
+            return None;
+        }
+        base.push(b'/');
+        base.extend_from_slice(p);
+        base
+    };
+    let mut n = normalize(&full);
+    let pid = host.ids().pid;
+    // `/proc/self/root` is `/` (pvm runs the guest without chroot).
+    loop {
+        let mut changed = false;
+        for (pre, repl) in [
+            (String::from("/proc/self"), format!("/proc/{pid}")),
+            (
+                String::from("/proc/thread-self"),
+                format!("/proc/{pid}/task/{}", cx.t.tid),
+            ),
+        ] {
+            if n == pre.as_bytes() || n.starts_with(format!("{pre}/").as_bytes()) {
+                let mut v = repl.into_bytes();
+                v.extend_from_slice(&n[pre.len()..]);
+                n = v;
+                changed = true;
+            }
+        }
+        let root = format!("/proc/{pid}/root");
+        if n == root.as_bytes() || n.starts_with(format!("{root}/").as_bytes()) {
+            n = normalize(&n[root.len()..]);
+            if n.is_empty() {
+                n.push(b'/');
+            }
+            changed = true;
+        }
+        if !changed {
+            return Some(n);
+        }
+    }
+}
+
+/// What a canonical `/proc` path names, for the emulation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Node {
+    Maps,
+    Smaps,
+    Rollup,
+    Mem,
+    Pagemap,
+    Auxv,
+    Cmdline,
+    Environ,
+    Stat,
+    Statm,
+    Status,
+    Comm,
+    Personality,
+    Syscall,
+    /// `comm` of this thread id (the caller's when `None`).
+    TaskComm(i32),
+    Exe,
+    Cpuinfo,
+    Refuse,
+}
+
+/// Files of another process that would show or change its host memory.
+const OTHERS_REFUSED: &[&[u8]] = &[
+    b"mem",
+    b"maps",
+    b"smaps",
+    b"smaps_rollup",
+    b"pagemap",
+    b"auxv",
+    b"numa_maps",
+    b"syscall",
+    b"stack",
+    b"environ",
+];
+
+/// Classify the canonical (absolute, normalized, no `self`) path `p`:
+/// `None` when it is not a `/proc` file the guest gets its own view of.
+fn classify(pid: i32, p: &[u8]) -> Option<Node> {
+    let rest = p.strip_prefix(b"/proc/")?;
+    if rest == b"cpuinfo" {
+        return Some(Node::Cpuinfo);
+    }
+    let slash = rest.iter().position(|&b| b == b'/')?;
+    let (who, mut rest) = (&rest[..slash], &rest[slash + 1..]);
+    if who.is_empty() || !who.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut tid = None;
+    if let Some(t) = rest.strip_prefix(b"task/") {
+        let s = t.iter().position(|&b| b == b'/')?;
+        if !t[..s].iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        tid = core::str::from_utf8(&t[..s])
+            .ok()
+            .and_then(|x| x.parse().ok());
+        rest = &t[s + 1..];
+    }
+    let own = who == format!("{pid}").as_bytes();
+    if rest == b"map_files" || rest.starts_with(b"map_files/") {
+        return Some(Node::Refuse);
+    }
+    if !own {
+        return OTHERS_REFUSED.contains(&rest).then_some(Node::Refuse);
+    }
+    Some(match rest {
+        b"maps" => Node::Maps,
+        b"smaps" => Node::Smaps,
+        b"smaps_rollup" => Node::Rollup,
+        b"mem" => Node::Mem,
+        b"pagemap" => Node::Pagemap,
+        b"auxv" => Node::Auxv,
+        b"cmdline" => Node::Cmdline,
+        b"environ" => Node::Environ,
+        b"stat" => Node::Stat,
+        b"statm" => Node::Statm,
+        b"status" => Node::Status,
+        b"comm" => tid.map_or(Node::Comm, Node::TaskComm),
+        b"personality" => Node::Personality,
+        b"syscall" => Node::Syscall,
+        b"exe" => Node::Exe,
+        b"stack" | b"numa_maps" => Node::Refuse,
+        _ => return None,
+    })
+}
+
+/// Is the guest path `p` (relative to `dirfd`) the guest's own `exe` link,
+/// reached any way `lexical` understands?
+pub(super) fn is_own_exe(cx: &Ctx<'_>, dirfd: i32, p: &[u8]) -> bool {
+    if !p.ends_with(b"exe") {
+        return false;
+    }
+    lexical(cx, dirfd, p).is_some_and(|n| classify(cx.p.host.ids().pid, &n) == Some(Node::Exe))
+}
+
+/// What `/proc/self/maps` names for a mapping of host descriptor `fd`
+/// from byte `offset` to guest address `end`: the file's canonical path,
+/// device and inode.
+pub(crate) fn map_name(
+    host: &dyn HostOs,
+    fd: i32,
+    end: u64,
+    offset: u64,
+) -> Option<crate::memory::MapName> {
+    let st = host.fstatat(fd, b"", AT_EMPTY_PATH).ok()?;
+    let path = fd_name(host, fd)?;
+    Some(crate::memory::MapName {
+        end,
+        path: Arc::from(path),
+        offset,
+        dev: st.dev,
+        ino: st.ino,
+    })
+}
+
+/// The thread id in a canonical `/proc/<pid>/task/<tid>/...` path.
+fn task_tid(p: &[u8]) -> Option<i32> {
+    let i = p.windows(6).position(|w| w == b"/task/")?;
+    let t = &p[i + 6..];
+    let end = t.iter().position(|&b| b == b'/').unwrap_or(t.len());
+    core::str::from_utf8(&t[..end]).ok()?.parse().ok()
+}
+
+/// Before the host sees an absolute guest path: a file of the guest's own
+/// `/proc` it names directly is opened here, so that `task/<tid>/` of a
+/// guest thread the host does not know (threads taking turns on one host
+/// thread) works too. `None`: let the host open it (and [`after_open`]
+/// look at the result).
+pub(super) fn open_lexical(cx: &mut Ctx<'_>, p: &[u8], flags: i32) -> Option<SysResult<i32>> {
+    if !p.starts_with(b"/proc") || flags & O_PATH != 0 {
+        return None;
+    }
+    let n = lexical(cx, AT_FDCWD, p)?;
+    let pid = cx.p.host.ids().pid;
+    let node = classify(pid, &n)?;
+    if node == Node::Exe || !n.starts_with(format!("/proc/{pid}/").as_bytes()) {
+        return None;
+    }
+    if let Some(tid) = task_tid(&n)
+        && tid != cx.t.tid
+        && !cx.p.other_threads(cx.t.tid).iter().any(|t| t.tid == tid)
+    {
+        return None;
+    }
+    Some(open_node(cx, node, flags))
+}
+
+/// The host procfs's device number, if the host has one.
+fn proc_dev(cx: &Ctx<'_>) -> Option<u64> {
+    let st = &cx.p.procfs;
+    let mut d = st.proc_dev.load(Ordering::Relaxed);
+    if d == 0 {
+        d = match cx.p.host.fstatat(AT_FDCWD, b"/proc/self", 0) {
+            Ok(s) => s.dev.wrapping_add(2),
+            Err(_) => 1,
+        };
+        st.proc_dev.store(d, Ordering::Relaxed);
+    }
+    (d != 1).then(|| d.wrapping_sub(2))
+}
+
+/// The canonical host name of descriptor `fd`.
+fn fd_name(host: &dyn HostOs, fd: i32) -> Option<Vec<u8>> {
+    let mut b = vec![0u8; 4096];
+    let n = host
+        .readlinkat(AT_FDCWD, format!("/proc/self/fd/{fd}").as_bytes(), &mut b)
+        .ok()?;
+    b.truncate(n);
+    Some(b)
+}
+
+/// After the host opened a guest path as `fd` with `flags`: the descriptor
+/// the guest gets. A file of pvm's own `/proc` is replaced by the guest's
+/// view of it (or refused), whichever way the path reached it.
+pub(super) fn after_open(cx: &mut Ctx<'_>, fd: i32, flags: i32) -> SysResult<i32> {
+    let Some(dev) = proc_dev(cx) else {
+        return Ok(fd);
+    };
+    let host = cx.p.host;
+    match host.fstatat(fd, b"", AT_EMPTY_PATH) {
+        Ok(s) if s.dev == dev => {}
+        _ => return Ok(fd),
+    }
+    let node = fd_name(host, fd).and_then(|n| classify(host.ids().pid, &n));
+    let Some(node) = node else {
+        return Ok(fd);
+    };
+    if flags & O_PATH != 0 && node != Node::Refuse {
+        // Nothing can be read through it; reopening it through
+        // /proc/self/fd comes back here.
+        return Ok(fd);
+    }
+    let _ = host.close(fd);
+    open_node(cx, node, flags)
+}
+
+/// The guest's descriptor for `node`, opened with `flags`.
+fn open_node(cx: &mut Ctx<'_>, node: Node, flags: i32) -> SysResult<i32> {
+    let acc = flags & O_ACCMODE;
+    match node {
+        Node::Refuse => return Err(Errno::EACCES),
+        Node::Mem | Node::Pagemap => {
+            let pagemap = node == Node::Pagemap;
+            if pagemap && acc != O_RDONLY {
+                return Err(Errno::EACCES);
+            }
+            let fd = memfd(cx, &[], flags)?;
+            let st = &cx.p.procfs;
+            let mut t = st.files.lock();
+            t.retain(|(f, _)| *f != fd);
+            t.push((
+                fd,
+                Arc::new(MemFile {
+                    pagemap,
+                    pos: spin::Mutex::new(0),
+                    readable: acc != O_WRONLY,
+                    writable: acc != O_RDONLY,
+                }),
+            ));
+            st.any.store(true, Ordering::Release);
+            return Ok(fd);
+        }
+        Node::Exe => {
+            let exe = cx.p.exe_path.clone();
+            return cx.p.host.openat(AT_FDCWD, &exe, flags, 0);
+        }
+        _ => {}
+    }
+    if acc != O_RDONLY {
+        return Err(Errno::EACCES);
+    }
+    let text = match node {
+        Node::Maps => maps(cx, false),
+        Node::Smaps => maps(cx, true),
+        Node::Rollup => rollup(cx),
+        Node::Auxv => cx.p.procfs.info().auxv,
+        Node::Cmdline => {
+            let i = cx.p.procfs.info();
+            guest_bytes(cx.mem(), i.arg_start, i.arg_end)
+        }
+        Node::Environ => {
+            let i = cx.p.procfs.info();
+            guest_bytes(cx.mem(), i.env_start, i.env_end)
+        }
+        Node::Stat => stat(cx),
+        Node::Statm => statm(cx),
+        Node::Status => status(cx),
+        Node::Comm => {
+            let mut n = comm(cx);
+            n.push(b'\n');
+            n
+        }
+        Node::TaskComm(tid) => {
+            let other =
+                cx.p.other_threads(cx.t.tid)
+                    .into_iter()
+                    .find(|t| t.tid == tid)
+                    .and_then(|t| *t.name.lock());
+            let mut n = match other {
+                Some(n) => n[..n.iter().position(|&b| b == 0).unwrap_or(15)].to_vec(),
+                None if tid != cx.t.tid => comm_of_program(cx),
+                None => comm(cx),
+            };
+            n.push(b'\n');
+            n
+        }
+        Node::Personality => {
+            format!("{:08x}\n", cx.p.procfs.personality.load(Ordering::Relaxed)).into_bytes()
+        }
+        Node::Syscall => syscall_line(cx),
+        Node::Cpuinfo => cpuinfo(cx),
+        _ => unreachable!(),
+    };
+    memfd(cx, &text, flags)
+}
+
+/// A host memfd holding `text`, reopened read-only (or with the access
+/// mode of `flags` for the placeholders), with `O_CLOEXEC` as asked.
+fn memfd(cx: &Ctx<'_>, text: &[u8], flags: i32) -> SysResult<i32> {
+    let host = cx.p.host;
+    let m = host.memfd_create(b"proc", MFD_CLOEXEC)?;
+    let mut done = 0;
+    while done < text.len() {
+        match host.write(m, &text[done..]) {
+            Ok(0) | Err(_) => {
+                let _ = host.close(m);
+                return Err(Errno::ENOMEM);
+            }
+            Ok(n) => done += n,
+        }
+    }
+    let acc = if text.is_empty() {
+        flags & O_ACCMODE
+    } else {
+        O_RDONLY
+    };
+    let r = host.openat(
+        AT_FDCWD,
+        format!("/proc/self/fd/{m}").as_bytes(),
+        acc | (flags & O_CLOEXEC),
+        0,
+    );
+    let _ = host.close(m);
+    r
+}
+
+fn guest_bytes(mem: &GuestMemory, start: u64, end: u64) -> Vec<u8> {
+    let mut v = vec![0u8; end.saturating_sub(start).min(1 << 21) as usize];
+    let n = read_force(mem, start, &mut v);
+    v.truncate(n);
+    v
+}
+
+// ---- mem and pagemap -----------------------------------------------------
+
+/// Read guest memory at `addr` regardless of the guest's page permissions
+/// (as `FOLL_FORCE`): the bytes up to the first unmapped page.
+fn read_force(mem: &GuestMemory, addr: u64, buf: &mut [u8]) -> usize {
+    let mut done = 0usize;
+    while done < buf.len() {
+        let a = addr.wrapping_add(done as u64);
+        if a < addr || a >= mem.size() || !mem.is_mapped(a) {
+            break;
+        }
+        let n = ((page_down(a) + PAGE_SIZE - a) as usize).min(buf.len() - done);
+        let perm = mem.perm(a);
+        if perm.is_empty() {
+            // A PROT_NONE page: its host page is inaccessible; make it
+            // readable for the copy, as the kernel reads it for ptrace.
+            let host_page = mem.host_base().wrapping_add(page_down(a) as usize);
+            let host = mem.host();
+            if host
+                .protect(host_page, PAGE_SIZE as usize, crate::host::HostProt::READ)
+                .is_err()
+            {
+                break;
+            }
+            // SAFETY: the page lies inside the reservation (checked
+            // against `size`) and is host-readable now.
+            unsafe {
+                core::ptr::copy_nonoverlapping(
+                    mem.host_base().add(a as usize),
+                    buf[done..].as_mut_ptr(),
+                    n,
+                )
+            };
+            let _ = host.protect(
+                host_page,
+                PAGE_SIZE as usize,
+                crate::host::HostProt::empty(),
+            );
+        } else if mem.read_bytes(a, &mut buf[done..done + n]).is_err() {
+            break;
+        }
+        done += n;
+    }
+    done
+}
+
+/// Write guest memory at `addr` regardless of the guest's page
+/// permissions (as `FOLL_FORCE`): the bytes up to the first unmapped page.
+fn write_force(mem: &GuestMemory, addr: u64, buf: &[u8]) -> usize {
+    let mut done = 0usize;
+    let mut code = false;
+    while done < buf.len() {
+        let a = addr.wrapping_add(done as u64);
+        if a < addr || a >= mem.size() || !mem.is_mapped(a) {
+            break;
+        }
+        let n = ((page_down(a) + PAGE_SIZE - a) as usize).min(buf.len() - done);
+        let perm = mem.perm(a);
+        code |= perm.contains(Perm::EXEC);
+        let r = if perm.contains(Perm::WRITE) {
+            mem.write_bytes(a, &buf[done..done + n])
+        } else {
+            let _space = mem.lock_space();
+            mem.write_bytes_privileged(a, &buf[done..done + n])
+        };
+        if r.is_err() {
+            break;
+        }
+        done += n;
+    }
+    if code {
+        mem.invalidate_code();
+    }
+    done
+}
+
+/// `read`/`pread` (`at` = `Some(offset)`) of a `mem`/`pagemap` descriptor;
+/// `None` when `fd` is not one.
+pub(super) fn read(cx: &Ctx<'_>, fd: i32, buf: u64, len: u64, at: Option<u64>) -> Option<R> {
+    let f = cx.p.procfs.find(fd)?;
+    Some((|| {
+        if !f.readable {
+            return Err(Errno::EBADF);
+        }
+        let len = len.min(super::MAX_RW).min(1 << 20) as usize;
+        let mut pos = f.pos.lock();
+        let off = at.unwrap_or(*pos);
+        let data = if f.pagemap {
+            pagemap(cx.mem(), off, len)?
+        } else {
+            let mut b = vec![0u8; len];
+            let n = read_force(cx.mem(), off, &mut b);
+            if n == 0 && len > 0 {
+                return Err(Errno::EIO);
+            }
+            b.truncate(n);
+            b
+        };
+        put(cx.mem(), buf, &data)?;
+        if at.is_none() {
+            *pos = off.wrapping_add(data.len() as u64);
+        }
+        Ok(data.len() as u64)
+    })())
+}
+
+/// `write`/`pwrite` of a `mem` descriptor; `None` when `fd` is not one.
+pub(super) fn write(cx: &Ctx<'_>, fd: i32, buf: u64, len: u64, at: Option<u64>) -> Option<R> {
+    let f = cx.p.procfs.find(fd)?;
+    Some((|| {
+        if !f.writable || f.pagemap {
+            return Err(Errno::EBADF);
+        }
+        let len = len.min(super::MAX_RW).min(1 << 20) as usize;
+        let mut data = vec![0u8; len];
+        cx.mem()
+            .read_bytes(buf, &mut data)
+            .map_err(|_| Errno::EFAULT)?;
+        let mut pos = f.pos.lock();
+        let off = at.unwrap_or(*pos);
+        let n = write_force(cx.mem(), off, &data);
+        if n == 0 && len > 0 {
+            return Err(Errno::EIO);
+        }
+        if at.is_none() {
+            *pos = off.wrapping_add(n as u64);
+        }
+        Ok(n as u64)
+    })())
+}
+
+/// `lseek` of a `mem`/`pagemap` descriptor (any 64-bit position, as
+/// Linux's `mem_lseek`); `None` when `fd` is not one.
+pub(super) fn lseek(cx: &Ctx<'_>, fd: i32, off: u64, whence: u32) -> Option<R> {
+    let f = cx.p.procfs.find(fd)?;
+    let mut pos = f.pos.lock();
+    Some(match whence {
+        0 => {
+            *pos = off;
+            Ok(off)
+        }
+        1 => {
+            *pos = pos.wrapping_add(off);
+            Ok(*pos)
+        }
+        _ => Err(Errno::EINVAL),
+    })
+}
+
+/// Is `fd` an emulated `mem`/`pagemap` descriptor?
+pub(super) fn is_mem(cx: &Ctx<'_>, fd: i32) -> bool {
+    cx.p.procfs.find(fd).is_some()
+}
+
+/// `len` bytes of pagemap from byte `off`: one little-endian u64 per guest
+/// page, bit 63 for a mapped page, no frame number.
+fn pagemap(mem: &GuestMemory, off: u64, len: usize) -> SysResult<Vec<u8>> {
+    if !off.is_multiple_of(8) || !len.is_multiple_of(8) {
+        return Err(Errno::EINVAL);
+    }
+    let first = off / 8;
+    let pages = mem.size() / PAGE_SIZE;
+    let mut v = Vec::with_capacity(len);
+    for p in first..(first + len as u64 / 8).min(pages) {
+        let e: u64 = if mem.is_mapped(p * PAGE_SIZE) {
+            1 << 63
+        } else {
+            0
+        };
+        v.extend_from_slice(&e.to_le_bytes());
+    }
+    Ok(v)
+}
+
+// ---- maps ------------------------------------------------------------------
+
+/// One line of `maps`.
+struct Vma {
+    start: u64,
+    end: u64,
+    perm: Perm,
+    shared: bool,
+    offset: u64,
+    dev: u64,
+    ino: u64,
+    name: Vec<u8>,
+}
+
+/// The guest's mappings as Linux's VMAs: split where the file, the heap or
+/// the stack begins or ends, merged where neighbours agree.
+fn vmas(cx: &Ctx<'_>) -> Vec<Vma> {
+    let mem = cx.mem();
+    let info = cx.p.procfs.info();
+    let m = mem.maps.lock();
+    let heap = (m.brk_start, page_up(m.brk));
+    let mut out: Vec<Vma> = Vec::new();
+    for (&s, map) in m.map.iter() {
+        let mut cuts: Vec<u64> = vec![s, map.end];
+        for (&ns, n) in m
+            .names
+            .range(..map.end)
+            .rev()
+            .take_while(|(_, n)| n.end > s)
+        {
+            cuts.push(ns.max(s));
+            cuts.push(n.end.min(map.end));
+        }
+        for b in [heap.0, heap.1] {
+            if b > s && b < map.end {
+                cuts.push(b);
+            }
+        }
+        for (ss, se) in m.shared_parts(s, map.end) {
+            cuts.push(ss);
+            cuts.push(se);
+        }
+        cuts.sort_unstable();
+        cuts.dedup();
+        for w in cuts.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            let shared = !m.shared_parts(a, b).is_empty();
+            let mut v = Vma {
+                start: a,
+                end: b,
+                perm: map.perm,
+                shared,
+                offset: 0,
+                dev: 0,
+                ino: 0,
+                name: Vec::new(),
+            };
+            if let Some((ns, n)) = m.name_at(a) {
+                v.offset = n.offset + (a - ns);
+                v.dev = n.dev;
+                v.ino = n.ino;
+                v.name = n.path.to_vec();
+            } else if a >= heap.0 && b <= heap.1 && heap.1 > heap.0 {
+                v.name = b"[heap]".to_vec();
+            } else if info.start_stack >= a && info.start_stack < b {
+                v.name = b"[stack]".to_vec();
+            }
+            if let Some(p) = out.last_mut()
+                && p.end == v.start
+                && p.perm == v.perm
+                && p.shared == v.shared
+                && p.name == v.name
+                && p.ino == v.ino
+                && (p.ino == 0 || p.offset + (p.end - p.start) == v.offset)
+            {
+                p.end = v.end;
+                continue;
+            }
+            out.push(v);
+        }
+    }
+    out
+}
+
+fn kb(bytes: u64) -> u64 {
+    bytes / 1024
+}
+
+/// `maps`, or `smaps` (each line followed by its sizes).
+fn maps(cx: &Ctx<'_>, smaps: bool) -> Vec<u8> {
+    let mut s = String::new();
+    for v in vmas(cx) {
+        let p = v.perm;
+        let mut line = format!(
+            "{:08x}-{:08x} {}{}{}{} {:08x} {:02x}:{:02x} {} ",
+            v.start,
+            v.end,
+            if p.contains(Perm::READ) { 'r' } else { '-' },
+            if p.contains(Perm::WRITE) { 'w' } else { '-' },
+            if p.contains(Perm::EXEC) { 'x' } else { '-' },
+            if v.shared { 's' } else { 'p' },
+            v.offset,
+            (v.dev >> 8) & 0xfff,
+            (v.dev & 0xff) | ((v.dev >> 12) & 0xfff00),
+            v.ino,
+        );
+        if !v.name.is_empty() {
+            while line.len() < 73 {
+                line.push(' ');
+            }
+            line.push_str(&String::from_utf8_lossy(&v.name));
+        }
+        s.push_str(&line);
+        s.push('\n');
+        if smaps {
+            let size = kb(v.end - v.start);
+            let rss = if p.is_empty() { 0 } else { size };
+            let anon = if v.ino == 0 && !v.shared { rss } else { 0 };
+            let _ = write!(
+                s,
+                "Size:           {size:8} kB\nKernelPageSize: {:8} kB\nMMUPageSize:    {:8} kB\n\
+                 Rss:            {rss:8} kB\nPss:            {rss:8} kB\nPss_Dirty:      {anon:8} kB\n\
+                 Shared_Clean:          0 kB\nShared_Dirty:          0 kB\n\
+                 Private_Clean:  {:8} kB\nPrivate_Dirty:  {anon:8} kB\n\
+                 Referenced:     {rss:8} kB\nAnonymous:      {anon:8} kB\nKSM:                   0 kB\n\
+                 LazyFree:              0 kB\nAnonHugePages:         0 kB\nShmemPmdMapped:        0 kB\n\
+                 FilePmdMapped:         0 kB\nShared_Hugetlb:        0 kB\nPrivate_Hugetlb:       0 kB\n\
+                 Swap:                  0 kB\nSwapPss:               0 kB\nLocked:                0 kB\n\
+                 THPeligible:           0\nVmFlags: {}{}{}mr mw me ac\n",
+                PAGE_SIZE / 1024,
+                PAGE_SIZE / 1024,
+                rss - anon,
+                if p.contains(Perm::READ) { "rd " } else { "" },
+                if p.contains(Perm::WRITE) { "wr " } else { "" },
+                if p.contains(Perm::EXEC) { "ex " } else { "" },
+            );
+        }
+    }
+    s.into_bytes()
+}
+
+/// `smaps_rollup`: the sums of `smaps`.
+fn rollup(cx: &Ctx<'_>) -> Vec<u8> {
+    let (mut rss, mut anon) = (0, 0);
+    let (mut lo, mut hi) = (u64::MAX, 0);
+    for v in vmas(cx) {
+        lo = lo.min(v.start);
+        hi = hi.max(v.end);
+        if !v.perm.is_empty() {
+            rss += v.end - v.start;
+            if v.ino == 0 && !v.shared {
+                anon += v.end - v.start;
+            }
+        }
+    }
+    if lo > hi {
+        lo = 0;
+    }
+    format!(
+        "{lo:08x}-{hi:08x} ---p 00000000 00:00 0                          [rollup]\n\
+         Rss:            {:8} kB\nPss:            {:8} kB\nPss_Anon:       {:8} kB\n\
+         Pss_File:       {:8} kB\nPss_Shmem:             0 kB\nShared_Clean:          0 kB\n\
+         Shared_Dirty:          0 kB\nPrivate_Clean:  {:8} kB\nPrivate_Dirty:  {:8} kB\n\
+         Referenced:     {:8} kB\nAnonymous:      {:8} kB\nSwap:                  0 kB\n",
+        kb(rss),
+        kb(rss),
+        kb(anon),
+        kb(rss - anon),
+        kb(rss - anon),
+        kb(anon),
+        kb(rss),
+        kb(anon)
+    )
+    .into_bytes()
+}
+
+// ---- stat, status, statm ----------------------------------------------------
+
+/// The guest's memory sizes: (all mapped, accessible, data, stack, code).
+fn sizes(cx: &Ctx<'_>) -> (u64, u64, u64, u64, u64) {
+    let (mut total, mut rss, mut stack, mut code) = (0, 0, 0, 0);
+    for v in vmas(cx) {
+        let len = v.end - v.start;
+        total += len;
+        if !v.perm.is_empty() {
+            rss += len;
+        }
+        if v.name == b"[stack]" {
+            stack += len;
+        }
+        if v.perm.contains(Perm::EXEC) && v.ino != 0 {
+            code += len;
+        }
+    }
+    let data = cx.mem().maps.lock().data_vm();
+    (total, rss, data, stack, code)
+}
+
+/// The guest's name (`comm`): the thread's `PR_SET_NAME`, else the
+/// program's file name, at most 15 bytes.
+fn comm(cx: &Ctx<'_>) -> Vec<u8> {
+    if let Some(n) = &cx.t.name {
+        let len = n.iter().position(|&b| b == 0).unwrap_or(16).min(15);
+        return n[..len].to_vec();
+    }
+    comm_of_program(cx)
+}
+
+/// The program's file name, at most 15 bytes (a thread's default name).
+fn comm_of_program(cx: &Ctx<'_>) -> Vec<u8> {
+    let exe = &cx.p.exe_path;
+    let base = exe.rsplit(|&b| b == b'/').next().unwrap_or(exe);
+    base[..base.len().min(15)].to_vec()
+}
+
+/// A file of the host's `/proc/self`, as text.
+fn host_text(host: &dyn HostOs, name: &str) -> String {
+    let Ok(fd) = host.openat(
+        AT_FDCWD,
+        format!("/proc/self/{name}").as_bytes(),
+        O_RDONLY | O_CLOEXEC,
+        0,
+    ) else {
+        return String::new();
+    };
+    let mut v = Vec::new();
+    let mut b = [0u8; 4096];
+    while let Ok(n) = host.read(fd, &mut b) {
+        if n == 0 {
+            break;
+        }
+        v.extend_from_slice(&b[..n]);
+    }
+    let _ = host.close(fd);
+    String::from_utf8_lossy(&v).into_owned()
+}
+
+/// The guest's signal dispositions: (ignored, caught) masks.
+fn dispositions(cx: &Ctx<'_>) -> (u64, u64) {
+    let t = cx.p.signals.lock();
+    let (mut ign, mut cgt) = (0u64, 0u64);
+    for (i, a) in t.actions.iter().enumerate() {
+        match a.handler {
+            crate::signal::SIG_DFL => {}
+            crate::signal::SIG_IGN => ign |= 1 << i,
+            _ => cgt |= 1 << i,
+        }
+    }
+    (ign, cgt)
+}
+
+fn thread_count(cx: &Ctx<'_>) -> usize {
+    cx.p.other_threads(i32::MIN).len().max(1)
+}
+
+/// Where the main program's executable mapping lies (start, end).
+fn code_range(cx: &Ctx<'_>) -> (u64, u64) {
+    let entry = auxv_get(&cx.p.procfs.info().auxv, 9).unwrap_or(0);
+    vmas(cx)
+        .into_iter()
+        .find(|v| v.start <= entry && entry < v.end)
+        .map_or((0, 0), |v| (v.start, v.end))
+}
+
+fn auxv_get(auxv: &[u8], key: u64) -> Option<u64> {
+    auxv.chunks_exact(16).find_map(|c| {
+        let k = u64::from_le_bytes(c[..8].try_into().unwrap());
+        (k == key).then(|| u64::from_le_bytes(c[8..].try_into().unwrap()))
+    })
+}
+
+fn stat(cx: &Ctx<'_>) -> Vec<u8> {
+    let host = host_text(cx.p.host, "stat");
+    let after = host.rfind(')').map_or("", |i| host[i + 1..].trim());
+    // Fields from 3 (state) on.
+    let mut f: Vec<String> = after.split_whitespace().map(String::from).collect();
+    f.resize(50, String::from("0"));
+    let set = |f: &mut Vec<String>, field: usize, v: u64| f[field - 3] = format!("{v}");
+    let info = cx.p.procfs.info();
+    let (total, rss, _, _, _) = sizes(cx);
+    let (code_lo, code_hi) = code_range(cx);
+    let (ign, cgt) = dispositions(cx);
+    let m = cx.mem().maps.lock();
+    let (brk_start, mmap_top) = (m.brk_start, m.mmap_top);
+    drop(m);
+    set(&mut f, 20, thread_count(cx) as u64);
+    set(&mut f, 23, total);
+    set(&mut f, 24, rss / PAGE_SIZE);
+    set(&mut f, 26, code_lo);
+    set(&mut f, 27, code_hi);
+    set(&mut f, 28, info.start_stack);
+    set(&mut f, 29, 0);
+    set(&mut f, 30, 0);
+    set(&mut f, 31, 0);
+    set(&mut f, 32, cx.t.sigmask);
+    set(&mut f, 33, ign);
+    set(&mut f, 34, cgt);
+    set(&mut f, 35, 0);
+    set(&mut f, 45, code_hi);
+    set(&mut f, 46, brk_start.min(mmap_top));
+    set(&mut f, 47, brk_start);
+    set(&mut f, 48, info.arg_start);
+    set(&mut f, 49, info.arg_end);
+    set(&mut f, 50, info.env_start);
+    set(&mut f, 51, info.env_end);
+    set(&mut f, 52, 0);
+    let name = String::from_utf8_lossy(&comm(cx)).into_owned();
+    format!("{} ({name}) {}\n", cx.p.host.ids().pid, f.join(" ")).into_bytes()
+}
+
+fn statm(cx: &Ctx<'_>) -> Vec<u8> {
+    let (total, rss, data, stack, code) = sizes(cx);
+    let pg = |b: u64| b / PAGE_SIZE;
+    format!(
+        "{} {} 0 {} 0 {} 0\n",
+        pg(total),
+        pg(rss),
+        pg(code),
+        pg(data + stack)
+    )
+    .into_bytes()
+}
+
+fn status(cx: &Ctx<'_>) -> Vec<u8> {
+    let host = host_text(cx.p.host, "status");
+    let (total, rss, data, stack, code) = sizes(cx);
+    let (ign, cgt) = dispositions(cx);
+    let pending = {
+        let t = cx.p.signals.lock();
+        t.shared.set()
+    };
+    let nnp = cx.p.prctl.no_new_privs.load(Ordering::Relaxed);
+    let name = String::from_utf8_lossy(&comm(cx)).into_owned();
+    let mut out = String::new();
+    for line in host.lines() {
+        let key = line.split(':').next().unwrap_or("");
+        let v = match key {
+            "Name" => name.clone(),
+            "VmPeak" | "VmSize" => format!("{:8} kB", kb(total)),
+            "VmHWM" | "VmRSS" => format!("{:8} kB", kb(rss)),
+            "RssAnon" => format!("{:8} kB", kb(rss.saturating_sub(code))),
+            "RssFile" => format!("{:8} kB", kb(code)),
+            "RssShmem" | "VmLck" | "VmPin" | "VmLib" | "VmSwap" => format!("{:8} kB", 0),
+            "VmData" => format!("{:8} kB", kb(data)),
+            "VmStk" => format!("{:8} kB", kb(stack)),
+            "VmExe" => format!("{:8} kB", kb(code)),
+            "VmPTE" => format!("{:8} kB", kb(total / 512).max(4)),
+            "Threads" => format!("{}", thread_count(cx)),
+            "SigPnd" => format!("{:016x}", cx.t.pending.set()),
+            "ShdPnd" => format!("{pending:016x}"),
+            "SigBlk" => format!("{:016x}", cx.t.sigmask),
+            "SigIgn" => format!("{ign:016x}"),
+            "SigCgt" => format!("{cgt:016x}"),
+            "NoNewPrivs" => format!("{nnp}"),
+            "Seccomp" | "Seccomp_filters" => String::from("0"),
+            _ => {
+                out.push_str(line);
+                out.push('\n');
+                continue;
+            }
+        };
+        let _ = writeln!(out, "{key}:\t{v}");
+    }
+    out.into_bytes()
+}
+
+/// `syscall`: the call being made (this `openat`) as Linux shows a task
+/// reading its own file: number, six arguments, stack pointer and pc.
+fn syscall_line(cx: &Ctx<'_>) -> Vec<u8> {
+    let x = &cx.t.cpu.x;
+    format!(
+        "{} {:#x} {:#x} {:#x} {:#x} {:#x} {:#x} {:#x} {:#x}\n",
+        x[17],
+        x[10],
+        x[11],
+        x[12],
+        x[13],
+        x[14],
+        x[15],
+        x[2],
+        cx.t.cpu.pc.wrapping_sub(4)
+    )
+    .into_bytes()
+}
+
+/// `/proc/cpuinfo` of an RV64GC machine with the host's number of CPUs,
+/// as Linux 6.x prints it for riscv.
+fn cpuinfo(cx: &Ctx<'_>) -> Vec<u8> {
+    let mut s = String::new();
+    for cpu in 0..cx.p.host.cpu_count().max(1) {
+        let _ = write!(
+            s,
+            "processor\t: {cpu}\nhart\t\t: {cpu}\nisa\t\t: rv64imafdc_zicntr_zicsr_zifencei\n\
+             mmu\t\t: sv39\nmvendorid\t: 0x0\nmarchid\t\t: 0x0\nmimpid\t\t: 0x0\n\
+             hart isa\t: rv64imafdc_zicntr_zicsr_zifencei\n\n"
+        );
+    }
+    s.into_bytes()
+}
+
+/// `personality`: the guest's own value (PER_LINUX and flags), kept in
+/// the core so nothing of it reaches pvm's host process; 0xffffffff
+/// queries.
+pub(super) fn personality(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let st = &cx.p.procfs.personality;
+    let old = st.load(Ordering::Relaxed);
+    if a[0] as u32 != 0xffff_ffff {
+        st.store(a[0] as u32, Ordering::Relaxed);
+    }
+    Ok(old as u64)
+}
+
+// ---- process_vm_readv / process_vm_writev ---------------------------------
+
+/// `process_vm_readv`/`process_vm_writev`: on the guest's own pid, a copy
+/// between its own ranges (as Linux does for a process that targets
+/// itself); another process's memory is a VM's host memory: `EPERM` (or
+/// `ESRCH` when there is no such process).
+pub(super) fn process_vm(cx: &mut Ctx<'_>, a: &[u64; 6], write: bool) -> R {
+    let (pid, liov, lcnt, riov, rcnt, flags) = (a[0] as i32, a[1], a[2], a[3], a[4], a[5]);
+    if flags != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let local = super::fs::iovecs(cx, liov, lcnt)?;
+    let remote = super::fs::iovecs(cx, riov, rcnt)?;
+    if pid != cx.p.host.ids().pid {
+        if pid <= 0 {
+            return Err(Errno::ESRCH);
+        }
+        return match cx.p.host.kill(pid, 0) {
+            Err(Errno::ESRCH) => Err(Errno::ESRCH),
+            _ => Err(Errno::EPERM),
+        };
+    }
+    let mem = cx.mem();
+    // Copy through a staging buffer, remote range by remote range; stop at
+    // the first remote fault (a partial count), fail with EFAULT if
+    // nothing moved.
+    let mut li = local.iter().copied().filter(|&(_, l)| l > 0);
+    let mut cur: Option<(u64, u64)> = li.next();
+    let mut done: u64 = 0;
+    'outer: for (rbase, rlen) in remote {
+        let mut off = 0;
+        while off < rlen {
+            let Some((lb, ll)) = cur else {
+                break 'outer;
+            };
+            let want = (rlen - off).min(ll).min(1 << 16);
+            let (src, dst) = if write {
+                (lb, rbase.wrapping_add(off))
+            } else {
+                (rbase.wrapping_add(off), lb)
+            };
+            // The bytes both sides allow, up to the first bad page.
+            let n = super::usable(mem, src, want, Access::Read)
+                .unwrap_or(0)
+                .min(super::usable(mem, dst, want, Access::Write).unwrap_or(0))
+                as u64;
+            if n > 0 {
+                let mut b = vec![0u8; n as usize];
+                mem.read_bytes(src, &mut b).map_err(|_| Errno::EFAULT)?;
+                mem.write_bytes(dst, &b).map_err(|_| Errno::EFAULT)?;
+            }
+            done += n;
+            if n < want {
+                if done == 0 {
+                    return Err(Errno::EFAULT);
+                }
+                break 'outer;
+            }
+            off += n;
+            cur = if n == ll {
+                li.next()
+            } else {
+                Some((lb + n, ll - n))
+            };
+        }
+    }
+    Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mem_reads_and_writes_through_any_permission() {
+        use crate::testhost::TestHost;
+        let mem = GuestMemory::new(TestHost::leak(), 1 << 24).unwrap();
+        let rw = Perm::READ | Perm::WRITE;
+        mem.map(0x10000, 0x3000, rw, true).unwrap();
+        mem.write_bytes(0x10ff8, b"abcdefghijklmnop").unwrap();
+        mem.protect(0x10000, 0x1000, Perm::READ).unwrap();
+        mem.protect(0x11000, 0x1000, Perm::empty()).unwrap();
+        // Read across a read-only and a PROT_NONE page, then past the end.
+        let mut b = [0u8; 16];
+        assert_eq!(read_force(&mem, 0x10ff8, &mut b), 16);
+        assert_eq!(&b, b"abcdefghijklmnop");
+        let mut tail = [0u8; 32];
+        assert_eq!(read_force(&mem, 0x12ff0, &mut tail), 16);
+        assert_eq!(read_force(&mem, 0x20000, &mut tail), 0);
+        assert_eq!(read_force(&mem, u64::MAX - 4, &mut tail), 0);
+        // Write through the read-only page: the guest's permission stays.
+        assert_eq!(write_force(&mem, 0x10ffc, b"XY"), 2);
+        assert_eq!(mem.perm(0x10000), Perm::READ);
+        assert_eq!(mem.read_u16(0x10ffc).unwrap(), u16::from_le_bytes(*b"XY"));
+        assert!(mem.write_bytes(0x10000, b"z").is_err());
+        assert_eq!(write_force(&mem, 0x20000, b"no"), 0);
+        // pagemap: mapped pages present, holes not, no frame numbers.
+        let pm = pagemap(&mem, 0x10000 / 4096 * 8, 32).unwrap();
+        let e = |i: usize| u64::from_le_bytes(pm[i * 8..i * 8 + 8].try_into().unwrap());
+        assert_eq!((e(0), e(2), e(3)), (1 << 63, 1 << 63, 0));
+        assert_eq!(pagemap(&mem, 4, 8), Err(Errno::EINVAL));
+    }
+
+    #[test]
+    fn normalize_paths() {
+        assert_eq!(normalize(b"//proc//self/./maps"), b"/proc/self/maps");
+        assert_eq!(normalize(b"/proc/self/../self/mem"), b"/proc/self/mem");
+        assert_eq!(normalize(b"/../.."), b"/");
+    }
+
+    #[test]
+    fn classify_own_and_others() {
+        assert_eq!(classify(7, b"/proc/7/maps"), Some(Node::Maps));
+        assert_eq!(classify(7, b"/proc/7/task/8/mem"), Some(Node::Mem));
+        assert_eq!(classify(7, b"/proc/7/task/8/comm"), Some(Node::TaskComm(8)));
+        assert_eq!(classify(7, b"/proc/7/exe"), Some(Node::Exe));
+        assert_eq!(
+            classify(7, b"/proc/7/map_files/1000-2000"),
+            Some(Node::Refuse)
+        );
+        assert_eq!(classify(7, b"/proc/7/fd/3"), None);
+        assert_eq!(classify(7, b"/proc/cpuinfo"), Some(Node::Cpuinfo));
+        // Another process: what would show its (a VM's) host memory is
+        // refused, the rest is the host's.
+        assert_eq!(classify(7, b"/proc/9/mem"), Some(Node::Refuse));
+        assert_eq!(classify(7, b"/proc/9/task/9/maps"), Some(Node::Refuse));
+        assert_eq!(classify(7, b"/proc/9/status"), None);
+        assert_eq!(classify(7, b"/proc/meminfo"), None);
+        assert_eq!(task_tid(b"/proc/7/task/12/maps"), Some(12));
+    }
+}
