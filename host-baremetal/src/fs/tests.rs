@@ -1,0 +1,501 @@
+use super::*;
+use crate::archive::tests::archive;
+use alloc::boxed::Box;
+use std::sync::Mutex;
+
+#[derive(Default)]
+struct TestConsole {
+    out: Mutex<Vec<u8>>,
+    err: Mutex<Vec<u8>>,
+}
+impl Console for TestConsole {
+    fn stdout(&self, data: &[u8]) {
+        self.out.lock().unwrap().extend_from_slice(data);
+    }
+    fn stderr(&self, data: &[u8]) {
+        self.err.lock().unwrap().extend_from_slice(data);
+    }
+}
+
+fn clock() -> Timespec {
+    Timespec {
+        sec: 1_800_000_000,
+        nsec: 5,
+    }
+}
+
+fn entropy(buf: &mut [u8]) {
+    for (i, b) in buf.iter_mut().enumerate() {
+        *b = (i as u8) ^ 0x5a;
+    }
+}
+
+const RDONLY: i32 = 0;
+const RDWR_CREAT: i32 = O_RDWR | O_CREAT;
+
+fn fs_with(stdin: &'static [u8]) -> (Fs, &'static TestConsole) {
+    let a = archive(&[
+        (b"./etc", 0o040755, b""),
+        (b"./etc/motd", 0o100644, b"hello from the ramdisk\n"),
+        (b"work/bin/prog", 0o100755, b"\x7fELF..."),
+        (b"work/link-to-motd", 0o120777, b"../etc/motd"),
+        (b"work/abs-link", 0o120777, b"/etc"),
+        (b"work/loop", 0o120777, b"loop"),
+    ]);
+    let a: &'static [u8] = Box::leak(a.into_boxed_slice());
+    let console: &'static TestConsole = Box::leak(Box::default());
+    (Fs::new(a, stdin, console, clock, entropy).unwrap(), console)
+}
+
+fn fs() -> Fs {
+    fs_with(b"").0
+}
+
+fn read_all(fs: &mut Fs, fd: i32) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 7];
+    loop {
+        let n = fs.read(fd, &mut buf).unwrap();
+        if n == 0 {
+            return out;
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+}
+
+fn names(fs: &mut Fs, path: &[u8]) -> Vec<Vec<u8>> {
+    let fd = fs.openat(AT_FDCWD, path, O_DIRECTORY, 0).unwrap();
+    let mut out = Vec::new();
+    // A small buffer forces several getdents64 calls.
+    let mut buf = [0u8; 48];
+    loop {
+        let n = fs.getdents64(fd, &mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        let mut at = 0;
+        while at < n {
+            let reclen = u16::from_le_bytes([buf[at + 16], buf[at + 17]]) as usize;
+            assert_eq!(reclen % 8, 0);
+            let name = &buf[at + 19..at + reclen];
+            let len = name.iter().position(|&c| c == 0).unwrap();
+            out.push(name[..len].to_vec());
+            at += reclen;
+        }
+    }
+    fs.close(fd).unwrap();
+    out
+}
+
+#[test]
+fn reads_ramdisk_files_and_follows_symlinks() {
+    let mut fs = fs();
+    let fd = fs.openat(AT_FDCWD, b"/etc/motd", RDONLY, 0).unwrap();
+    assert_eq!(fd, 3, "0..=2 are the console");
+    assert_eq!(read_all(&mut fs, fd), b"hello from the ramdisk\n");
+    let fd = fs
+        .openat(AT_FDCWD, b"/work/link-to-motd", RDONLY, 0)
+        .unwrap();
+    assert_eq!(read_all(&mut fs, fd), b"hello from the ramdisk\n");
+    let fd = fs
+        .openat(AT_FDCWD, b"/work/abs-link/motd", RDONLY, 0)
+        .unwrap();
+    assert_eq!(read_all(&mut fs, fd), b"hello from the ramdisk\n");
+    let st = fs.fstatat(AT_FDCWD, b"/work/bin/prog", 0).unwrap();
+    assert_eq!(st.mode, S_IFREG | 0o755);
+    assert_eq!(st.size, 7);
+    let st = fs
+        .fstatat(AT_FDCWD, b"/work/link-to-motd", AT_SYMLINK_NOFOLLOW)
+        .unwrap();
+    assert_eq!(st.mode & S_IFMT, S_IFLNK);
+    let mut buf = [0u8; 64];
+    let n = fs
+        .readlinkat(AT_FDCWD, b"/work/link-to-motd", &mut buf)
+        .unwrap();
+    assert_eq!(&buf[..n], b"../etc/motd");
+    assert_eq!(
+        fs.readlinkat(AT_FDCWD, b"/etc/motd", &mut buf),
+        Err(Errno::EINVAL)
+    );
+}
+
+#[test]
+fn path_errors_match_linux() {
+    let mut fs = fs();
+    let e = |fs: &mut Fs, p: &[u8], f: i32| fs.openat(AT_FDCWD, p, f, 0o644).unwrap_err();
+    assert_eq!(e(&mut fs, b"/nope", RDONLY), Errno::ENOENT);
+    assert_eq!(e(&mut fs, b"", RDONLY), Errno::ENOENT);
+    assert_eq!(e(&mut fs, b"/etc/motd/x", RDONLY), Errno::ENOTDIR);
+    assert_eq!(e(&mut fs, b"/etc/motd/", RDONLY), Errno::ENOTDIR);
+    assert_eq!(e(&mut fs, b"/etc/motd", O_DIRECTORY), Errno::ENOTDIR);
+    assert_eq!(e(&mut fs, b"/work/loop", RDONLY), Errno::ELOOP);
+    assert_eq!(e(&mut fs, b"/work/link-to-motd", O_NOFOLLOW), Errno::ELOOP);
+    assert_eq!(e(&mut fs, b"/etc/motd", O_WRONLY), Errno::EROFS);
+    assert_eq!(e(&mut fs, b"/etc/new", RDWR_CREAT), Errno::EROFS);
+    assert_eq!(e(&mut fs, b"/etc", O_RDWR), Errno::EISDIR);
+    assert_eq!(e(&mut fs, b"/etc/motd", RDWR_CREAT | O_EXCL), Errno::EEXIST);
+    let long = [b'a'; 300];
+    assert_eq!(e(&mut fs, &long, RDONLY), Errno::ENAMETOOLONG);
+    assert_eq!(fs.read(99, &mut [0; 4]), Err(Errno::EBADF));
+    assert_eq!(fs.close(-1), Err(Errno::EBADF));
+    assert_eq!(fs.mkdirat(AT_FDCWD, b"/etc/d", 0o755), Err(Errno::EROFS));
+    assert_eq!(fs.unlinkat(AT_FDCWD, b"/etc/motd", 0), Err(Errno::EROFS));
+}
+
+#[test]
+fn tmp_files_can_be_written_truncated_and_appended() {
+    let mut fs = fs();
+    let fd = fs.openat(AT_FDCWD, b"/tmp/f", RDWR_CREAT, 0o666).unwrap();
+    assert_eq!(fs.write(fd, b"hello world"), Ok(11));
+    assert_eq!(fs.lseek(fd, 0, 0), Ok(0));
+    assert_eq!(read_all(&mut fs, fd), b"hello world");
+    // Writing past the end leaves a zero-filled gap.
+    assert_eq!(fs.lseek(fd, 2, 2), Ok(13));
+    assert_eq!(fs.write(fd, b"!"), Ok(1));
+    let mut buf = [9u8; 20];
+    assert_eq!(fs.pread(fd, &mut buf, 0), Ok(14));
+    assert_eq!(&buf[..14], b"hello world\0\0!");
+    assert_eq!(fs.pwrite(fd, b"J", 0), Ok(1));
+    assert_eq!(fs.lseek(fd, 0, 1), Ok(14), "pwrite keeps the offset");
+    let st = fs.fstatat(fd, b"", AT_EMPTY_PATH).unwrap();
+    assert_eq!(st.mode, S_IFREG | 0o644, "umask 022 applied");
+    assert_eq!(st.size, 14);
+    assert_eq!(st.mtime, clock());
+    assert_eq!(fs.ftruncate(fd, 5), Ok(()));
+    assert_eq!(fs.fstatat(AT_FDCWD, b"/tmp/f", 0).unwrap().size, 5);
+    fs.close(fd).unwrap();
+    let fd = fs
+        .openat(AT_FDCWD, b"/tmp/f", O_WRONLY | O_APPEND, 0)
+        .unwrap();
+    assert_eq!(fs.write(fd, b"!!"), Ok(2));
+    fs.close(fd).unwrap();
+    let fd = fs.openat(AT_FDCWD, b"/tmp/f", RDONLY, 0).unwrap();
+    assert_eq!(read_all(&mut fs, fd), b"Jello!!");
+    assert_eq!(fs.write(fd, b"x"), Err(Errno::EBADF), "opened read-only");
+    let fd = fs
+        .openat(AT_FDCWD, b"/tmp/f", O_WRONLY | O_TRUNC, 0)
+        .unwrap();
+    assert_eq!(
+        fs.read(fd, &mut buf),
+        Err(Errno::EBADF),
+        "opened write-only"
+    );
+    assert_eq!(fs.fstatat(AT_FDCWD, b"/tmp/f", 0).unwrap().size, 0);
+    assert_eq!(fs.lseek(fd, -1, 0), Err(Errno::EINVAL));
+    assert_eq!(fs.lseek(1, 0, 0), Err(Errno::ESPIPE));
+}
+
+#[test]
+fn directories_rename_unlink_and_listing() {
+    let mut fs = fs();
+    fs.mkdirat(AT_FDCWD, b"/tmp/d", 0o755).unwrap();
+    assert_eq!(fs.mkdirat(AT_FDCWD, b"/tmp/d", 0o755), Err(Errno::EEXIST));
+    for name in [&b"/tmp/d/b"[..], b"/tmp/d/a", b"/tmp/d/c"] {
+        let fd = fs.openat(AT_FDCWD, name, RDWR_CREAT, 0o600).unwrap();
+        fs.close(fd).unwrap();
+    }
+    assert_eq!(
+        names(&mut fs, b"/tmp/d"),
+        [&b"."[..], b"..", b"a", b"b", b"c"]
+    );
+    assert_eq!(
+        fs.unlinkat(AT_FDCWD, b"/tmp/d", AT_REMOVEDIR),
+        Err(Errno::ENOTEMPTY)
+    );
+    assert_eq!(fs.unlinkat(AT_FDCWD, b"/tmp/d", 0), Err(Errno::EISDIR));
+    assert_eq!(
+        fs.unlinkat(AT_FDCWD, b"/tmp/d/a", AT_REMOVEDIR),
+        Err(Errno::ENOTDIR)
+    );
+    fs.renameat2(AT_FDCWD, b"/tmp/d/a", AT_FDCWD, b"/tmp/d/z", 0)
+        .unwrap();
+    assert_eq!(
+        fs.renameat2(
+            AT_FDCWD,
+            b"/tmp/d/b",
+            AT_FDCWD,
+            b"/tmp/d/c",
+            RENAME_NOREPLACE
+        ),
+        Err(Errno::EEXIST)
+    );
+    fs.renameat2(AT_FDCWD, b"/tmp/d/b", AT_FDCWD, b"/tmp/d/c", 0)
+        .unwrap();
+    assert_eq!(names(&mut fs, b"/tmp/d"), [&b"."[..], b"..", b"c", b"z"]);
+    assert_eq!(
+        fs.renameat2(AT_FDCWD, b"/tmp/d", AT_FDCWD, b"/tmp/d/inner", 0),
+        Err(Errno::EINVAL)
+    );
+    assert_eq!(
+        fs.renameat2(AT_FDCWD, b"/etc/motd", AT_FDCWD, b"/tmp/m", 0),
+        Err(Errno::EROFS)
+    );
+    // An open file outlives its name.
+    let fd = fs.openat(AT_FDCWD, b"/tmp/d/c", O_RDWR, 0).unwrap();
+    fs.unlinkat(AT_FDCWD, b"/tmp/d/c", 0).unwrap();
+    assert_eq!(fs.write(fd, b"still here"), Ok(10));
+    assert_eq!(fs.fstatat(fd, b"", AT_EMPTY_PATH).unwrap().nlink, 0);
+    fs.unlinkat(AT_FDCWD, b"/tmp/d/z", 0).unwrap();
+    let tmp_links = fs.fstatat(AT_FDCWD, b"/tmp", 0).unwrap().nlink;
+    fs.unlinkat(AT_FDCWD, b"/tmp/d", AT_REMOVEDIR).unwrap();
+    assert_eq!(
+        fs.fstatat(AT_FDCWD, b"/tmp", 0).unwrap().nlink,
+        tmp_links - 1
+    );
+    assert_eq!(names(&mut fs, b"/tmp"), [&b"."[..], b".."]);
+    let root = names(&mut fs, b"/");
+    for n in [&b"dev"[..], b"etc", b"tmp", b"work"] {
+        assert!(root.iter().any(|r| r == n), "{n:?} in {root:?}");
+    }
+}
+
+#[test]
+fn links_and_modes_in_tmp() {
+    let mut fs = fs();
+    let fd = fs.openat(AT_FDCWD, b"/tmp/f", RDWR_CREAT, 0o644).unwrap();
+    fs.write(fd, b"data").unwrap();
+    fs.symlinkat(b"f", AT_FDCWD, b"/tmp/s").unwrap();
+    fs.linkat(AT_FDCWD, b"/tmp/f", AT_FDCWD, b"/tmp/h", 0)
+        .unwrap();
+    assert_eq!(fs.fstatat(AT_FDCWD, b"/tmp/f", 0).unwrap().nlink, 2);
+    let s = fs.openat(AT_FDCWD, b"/tmp/s", RDONLY, 0).unwrap();
+    assert_eq!(read_all(&mut fs, s), b"data");
+    fs.fchmodat(AT_FDCWD, b"/tmp/h", 0o600).unwrap();
+    assert_eq!(
+        fs.fstatat(AT_FDCWD, b"/tmp/f", 0).unwrap().mode,
+        S_IFREG | 0o600
+    );
+    fs.fchmod(fd, 0o640).unwrap();
+    assert_eq!(
+        fs.fstatat(fd, b"", AT_EMPTY_PATH).unwrap().mode & 0o777,
+        0o640
+    );
+    assert_eq!(
+        fs.fchmodat(AT_FDCWD, b"/etc/motd", 0o600),
+        Err(Errno::EROFS)
+    );
+    assert_eq!(
+        fs.faccessat(AT_FDCWD, b"/etc/motd", 2, 0),
+        Err(Errno::EROFS)
+    );
+    assert_eq!(
+        fs.faccessat(AT_FDCWD, b"/etc/motd", 1, 0),
+        Err(Errno::EACCES)
+    );
+    assert_eq!(fs.faccessat(AT_FDCWD, b"/work/bin/prog", 1, 0), Ok(()));
+    let t = Timespec { sec: 7, nsec: 8 };
+    fs.utimensat(
+        AT_FDCWD,
+        b"/tmp/f",
+        Some([
+            t,
+            Timespec {
+                sec: 0,
+                nsec: UTIME_OMIT,
+            },
+        ]),
+        0,
+    )
+    .unwrap();
+    let st = fs.fstatat(AT_FDCWD, b"/tmp/f", 0).unwrap();
+    assert_eq!((st.atime, st.mtime), (t, clock()));
+    assert_eq!(
+        fs.linkat(AT_FDCWD, b"/tmp", AT_FDCWD, b"/tmp/dirlink", 0),
+        Err(Errno::EPERM)
+    );
+}
+
+#[test]
+fn relative_paths_cwd_and_dirfds() {
+    let mut fs = fs();
+    fs.set_initial_cwd(b"/work/new/dir").unwrap();
+    let mut buf = [0u8; 64];
+    let n = fs.getcwd(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"/work/new/dir");
+    assert_eq!(fs.getcwd(&mut [0u8; 4]), Err(Errno::ERANGE));
+    let fd = fs
+        .openat(AT_FDCWD, b"../../link-to-motd", RDONLY, 0)
+        .unwrap();
+    assert_eq!(read_all(&mut fs, fd), b"hello from the ramdisk\n");
+    fs.chdir(b"/work/abs-link").unwrap();
+    let n = fs.getcwd(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"/etc", "symlinks resolve physically");
+    assert_eq!(fs.chdir(b"motd"), Err(Errno::ENOTDIR));
+    // The starting directory takes new entries; its parent does not.
+    assert_eq!(fs.mkdirat(AT_FDCWD, b"/work/new/dir/sub", 0o755), Ok(()));
+    assert_eq!(
+        fs.mkdirat(AT_FDCWD, b"/work/new/sub", 0o755),
+        Err(Errno::EROFS)
+    );
+    let dir = fs.openat(AT_FDCWD, b"/work/bin", O_DIRECTORY, 0).unwrap();
+    assert!(fs.fstatat(dir, b"prog", 0).is_ok());
+    assert!(fs.fstatat(dir, b"../bin/./prog", 0).is_ok());
+    assert_eq!(
+        fs.fstatat(3, b"x", 0),
+        Err(Errno::ENOTDIR),
+        "fd 3 is a file"
+    );
+    fs.fchdir(dir).unwrap();
+    let n = fs.getcwd(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"/work/bin");
+    assert!(fs.fstatat(AT_FDCWD, b"/..", 0).is_ok(), "/.. is /");
+    assert_eq!(fs.umask(0o077), 0o022);
+}
+
+#[test]
+fn console_stdin_dup_and_fcntl() {
+    let (mut fs, console) = fs_with(b"line one\nline two\n");
+    assert_eq!(read_all(&mut fs, 0), b"line one\nline two\n");
+    assert_eq!(fs.write(1, b"out"), Ok(3));
+    assert_eq!(fs.write(2, b"err"), Ok(3));
+    assert_eq!(fs.write(0, b"x"), Err(Errno::EBADF));
+    let d = fs.dup(1).unwrap();
+    assert_eq!(d, 3);
+    fs.write(d, b"!").unwrap();
+    assert_eq!(fs.dup3(2, 10, O_CLOEXEC), Ok(10));
+    fs.write(10, b"?").unwrap();
+    assert_eq!(fs.fcntl(10, F_GETFD, 0), Ok(FD_CLOEXEC));
+    assert_eq!(fs.fcntl(3, F_GETFD, 0), Ok(0));
+    assert_eq!(fs.fcntl(1, F_DUPFD, 20), Ok(20));
+    assert_eq!(fs.fcntl(1, F_GETFL, 0), Ok(i64::from(O_WRONLY)));
+    assert_eq!(fs.dup3(1, 1, 0), Err(Errno::EINVAL));
+    assert_eq!(fs.fcntl(1, 99, 0), Err(Errno::EINVAL));
+    assert_eq!(*console.out.lock().unwrap(), b"out!");
+    assert_eq!(*console.err.lock().unwrap(), b"err?");
+    assert_eq!(fs.not_a_tty(1), Errno::ENOTTY);
+    assert_eq!(fs.not_a_tty(50), Errno::EBADF);
+    assert_eq!(
+        fs.fstatat(1, b"", AT_EMPTY_PATH).unwrap().mode & S_IFMT,
+        S_IFIFO
+    );
+}
+
+#[test]
+fn pipes_and_devices() {
+    let mut fs = fs();
+    let [r, w] = fs.pipe2(O_CLOEXEC).unwrap();
+    assert_eq!(fs.write(w, b"through the pipe"), Ok(16));
+    let mut buf = [0u8; 7];
+    assert_eq!(fs.read(r, &mut buf), Ok(7));
+    assert_eq!(&buf, b"through");
+    assert_eq!(fs.lseek(r, 0, 0), Err(Errno::ESPIPE));
+    let mut rest = [0u8; 32];
+    assert_eq!(fs.read(r, &mut rest), Ok(9));
+    assert_eq!(
+        fs.read(r, &mut rest),
+        Err(Errno::EAGAIN),
+        "empty, writer open"
+    );
+    fs.close(w).unwrap();
+    assert_eq!(fs.read(r, &mut rest), Ok(0), "empty, no writer: EOF");
+    let [r2, w2] = fs.pipe2(0).unwrap();
+    fs.close(r2).unwrap();
+    assert_eq!(fs.write(w2, b"x"), Err(Errno::EPIPE));
+    let null = fs.openat(AT_FDCWD, b"/dev/null", O_RDWR, 0).unwrap();
+    assert_eq!(fs.write(null, b"gone"), Ok(4));
+    assert_eq!(fs.read(null, &mut rest), Ok(0));
+    let zero = fs.openat(AT_FDCWD, b"/dev/zero", RDONLY, 0).unwrap();
+    rest.fill(1);
+    assert_eq!(fs.read(zero, &mut rest), Ok(32));
+    assert_eq!(rest, [0; 32]);
+    let urandom = fs.openat(AT_FDCWD, b"/dev/urandom", RDONLY, 0).unwrap();
+    assert_eq!(fs.read(urandom, &mut rest[..3]), Ok(3));
+    assert_eq!(rest[..3], [0x5a, 0x5b, 0x58]);
+    let st = fs.fstatat(AT_FDCWD, b"/dev/null", 0).unwrap();
+    let [pr, pw] = fs.pipe2(0).unwrap();
+    let mut p = [
+        vm_core::host::PollFd {
+            fd: pr,
+            events: 1,
+            revents: 0,
+        },
+        vm_core::host::PollFd {
+            fd: pw,
+            events: 4,
+            revents: 0,
+        },
+        vm_core::host::PollFd {
+            fd: 77,
+            events: 1,
+            revents: 0,
+        },
+        vm_core::host::PollFd {
+            fd: -1,
+            events: 1,
+            revents: 0,
+        },
+    ];
+    assert_eq!(fs.poll(&mut p), 2, "writable pipe end and a bad fd");
+    assert_eq!(
+        [p[0].revents, p[1].revents, p[2].revents, p[3].revents],
+        [0, 4, 0x20, 0]
+    );
+    fs.write(pw, b"x").unwrap();
+    fs.close(pw).unwrap();
+    assert_eq!(fs.poll(&mut p[..1]), 1);
+    assert_eq!(p[0].revents, 0x11, "data and hang-up");
+    assert_eq!((st.mode & S_IFMT, st.rdev), (S_IFCHR, 0x103));
+}
+
+#[test]
+fn file_refs_read_and_write_within_the_file() {
+    let mut fs = fs();
+    let fd = fs.openat(AT_FDCWD, b"/tmp/m", RDWR_CREAT, 0o644).unwrap();
+    fs.write(fd, b"0123456789").unwrap();
+    let r = fs.file_ref(fd).unwrap();
+    let mut buf = [0u8; 16];
+    assert_eq!(r.read_at(4, &mut buf), 6);
+    assert_eq!(&buf[..6], b"456789");
+    r.write_within(8, b"abcdef");
+    assert_eq!(fs.pread(fd, &mut buf, 0), Ok(10), "no growth");
+    assert_eq!(&buf[..10], b"01234567ab");
+    assert!(matches!(fs.file_ref(1), Err(Errno::EACCES)));
+    let d = fs.openat(AT_FDCWD, b"/tmp", O_DIRECTORY, 0).unwrap();
+    assert!(matches!(fs.file_ref(d), Err(Errno::ENODEV)));
+    // A ramdisk file is copied on first write, the archive untouched.
+    let ro = fs.openat(AT_FDCWD, b"/etc/motd", RDONLY, 0).unwrap();
+    let r = fs.file_ref(ro).unwrap();
+    r.write_within(0, b"J");
+    assert_eq!(fs.pread(ro, &mut buf, 0), Ok(16));
+    assert_eq!(&buf[..5], b"Jello");
+}
+
+#[test]
+fn descriptor_limit() {
+    let mut fs = fs();
+    let mut last = 0;
+    for _ in 3..MAX_FDS {
+        last = fs.openat(AT_FDCWD, b"/etc/motd", RDONLY, 0).unwrap();
+    }
+    assert_eq!(last as usize, MAX_FDS - 1);
+    assert_eq!(
+        fs.openat(AT_FDCWD, b"/etc/motd", RDONLY, 0),
+        Err(Errno::EMFILE)
+    );
+    fs.close(100).unwrap();
+    assert_eq!(fs.dup(0), Ok(100), "lowest free descriptor");
+    fs.set_fd_limit(MAX_FDS + 1).unwrap();
+    assert_eq!(fs.dup(0), Ok(MAX_FDS as i32));
+    fs.set_fd_limit(50).unwrap();
+    assert_eq!(fs.dup(0), Err(Errno::EMFILE));
+    assert_eq!(fs.dup3(0, 60, 0), Err(Errno::EBADF));
+    assert_eq!(fs.set_fd_limit(MAX_FDS_HARD + 1), Err(Errno::EPERM));
+}
+
+#[test]
+fn bad_archives_are_errors() {
+    let console: &'static TestConsole = Box::leak(Box::default());
+    let a = archive(&[(b"file", 0o100644, b"x"), (b"file/under", 0o100644, b"y")]);
+    let a: &'static [u8] = Box::leak(a.into_boxed_slice());
+    assert!(matches!(
+        Fs::new(a, b"", console, clock, entropy),
+        Err(BuildError::NotADirectory(_))
+    ));
+    assert!(matches!(
+        Fs::new(&[b'x'; 200], b"", console, clock, entropy),
+        Err(BuildError::Archive(_))
+    ));
+    let a = archive(&[(b"../escape", 0o100644, b"x")]);
+    let a: &'static [u8] = Box::leak(a.into_boxed_slice());
+    assert!(Fs::new(a, b"", console, clock, entropy).is_err());
+}
