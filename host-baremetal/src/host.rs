@@ -10,6 +10,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt::{self, Write as _};
 use host_baremetal::fs::{Console, FileRef, Fs, MAX_FDS, MAX_FDS_HARD};
+use host_baremetal::signals::{Now, Signals};
 use vm_core::host::*;
 
 /// The serial console: stdout on COM1, stderr on COM2.
@@ -33,6 +34,8 @@ pub struct BareMetal {
     pub limits: spin::Mutex<[(u64, u64); 16]>,
     /// Shared file mappings (`MAP_SHARED`), kept coherent with their files.
     shared: spin::Mutex<Vec<SharedMap>>,
+    /// Signal dispositions, pending signals, interval timers.
+    signals: spin::Mutex<Signals>,
 }
 
 /// `[addr, addr+len)` shows file bytes from `offset`.
@@ -78,7 +81,48 @@ impl BareMetal {
             fs: spin::Mutex::new(fs),
             limits: spin::Mutex::new(limits),
             shared: spin::Mutex::new(Vec::new()),
+            signals: spin::Mutex::new(Signals::new()),
         }
+    }
+
+    /// Is a signal waiting for the core (a timer may just have fired)?
+    fn signalled(&self) -> bool {
+        self.signals.lock().pending(now())
+    }
+
+    /// Block (halted between timer ticks) until `ready()`, a signal for
+    /// the core (`EINTR`), or `deadline` (ns since boot). True when
+    /// `ready()` ended it.
+    fn block(&self, deadline: Option<u64>, mut ready: impl FnMut() -> bool) -> SysResult<bool> {
+        let mut signal = false;
+        let done = crate::clock::wait_until(deadline, || {
+            if ready() {
+                return true;
+            }
+            signal = self.signalled();
+            signal
+        });
+        if signal { Err(Errno::EINTR) } else { Ok(done) }
+    }
+
+    /// Is `fd` ready for `events` now?
+    fn ready(&self, fd: i32, events: i16) -> bool {
+        let mut p = [PollFd {
+            fd,
+            events,
+            revents: 0,
+        }];
+        self.fs.lock().poll(&mut p) > 0
+    }
+
+    /// A read or write on `fd` that found it not ready: with `O_NONBLOCK`
+    /// that is `EAGAIN`, else wait until it is ready for `events` (or a
+    /// signal comes: `EINTR`), for the call to run again.
+    fn wait_ready(&self, fd: i32, events: i16) -> SysResult<()> {
+        if self.fs.lock().nonblocking(fd)? {
+            return Err(Errno::EAGAIN);
+        }
+        self.block(None, || self.ready(fd, events)).map(|_| ())
     }
 
     /// Run a file call with shared mappings flushed to their files first
@@ -91,6 +135,17 @@ impl BareMetal {
         r
     }
 }
+
+/// The timers' clocks now.
+fn now() -> Now {
+    Now {
+        real: crate::clock::uptime_ns(),
+        cpu: crate::clock::cpu_ns(),
+    }
+}
+
+const POLLIN: i16 = 0x1;
+const POLLOUT: i16 = 0x4;
 
 fn field(s: &str) -> [u8; 65] {
     let mut f = [0u8; 65];
@@ -181,10 +236,20 @@ impl HostOs for BareMetal {
         self.fs.lock().close(fd)
     }
     fn read(&self, fd: i32, buf: &mut [u8]) -> SysResult<usize> {
-        self.coherent(|fs| fs.read(fd, buf))
+        loop {
+            match self.coherent(|fs| fs.read(fd, buf)) {
+                Err(Errno::EAGAIN) => self.wait_ready(fd, POLLIN)?,
+                r => return r,
+            }
+        }
     }
     fn write(&self, fd: i32, buf: &[u8]) -> SysResult<usize> {
-        self.coherent(|fs| fs.write(fd, buf))
+        loop {
+            match self.coherent(|fs| fs.write(fd, buf)) {
+                Err(Errno::EAGAIN) => self.wait_ready(fd, POLLOUT)?,
+                r => return r,
+            }
+        }
     }
     fn pread(&self, fd: i32, buf: &mut [u8], offset: i64) -> SysResult<usize> {
         self.coherent(|fs| fs.pread(fd, buf, offset))
@@ -274,18 +339,16 @@ impl HostOs for BareMetal {
         Ok(())
     }
     fn poll(&self, fds: &mut [PollFd], timeout: Option<Timespec>) -> SysResult<usize> {
-        let ready = self.fs.lock().poll(fds);
-        if ready > 0 {
-            return Ok(ready);
-        }
-        match timeout {
-            // Nothing else runs on this machine: what is not ready now
-            // stays so for the whole timeout (spent halted, see `clock`).
-            Some(t) => crate::clock::sleep(t).map(|()| 0),
-            // Nothing can make them ready and no signal can come: Linux
-            // would block the process for good. So does this machine, idle.
-            None => crate::clock::wait_forever(),
-        }
+        // Halted between ticks; a poll that nothing can end (no timeout,
+        // no timer, nothing that becomes ready by itself) idles the CPU
+        // for good, as Linux blocks such a process.
+        let deadline = timeout.map(crate::clock::deadline_after).transpose()?;
+        let mut n = 0;
+        self.block(deadline, || {
+            n = self.fs.lock().poll(fds);
+            n > 0
+        })?;
+        Ok(n)
     }
     fn statfs(&self, fd: i32, path: &[u8]) -> SysResult<StatFs> {
         let st = if path.is_empty() {
@@ -357,7 +420,8 @@ impl HostOs for BareMetal {
         crate::clock::getres(clock)
     }
     fn sleep(&self, duration: Timespec) -> SysResult<()> {
-        crate::clock::sleep(duration)
+        let deadline = crate::clock::deadline_after(duration)?;
+        self.block(Some(deadline), || false).map(|_| ())
     }
     fn random(&self, buf: &mut [u8]) -> SysResult<usize> {
         crate::random::fill(buf);
@@ -425,6 +489,19 @@ impl HostOs for BareMetal {
             *slot = (soft, hard);
         }
         Ok(old)
+    }
+
+    fn set_signal_action(&self, signo: i32, action: HostSigAction) {
+        self.signals.lock().set_action(signo, action);
+    }
+    fn take_signal(&self) -> Option<HostSignal> {
+        self.signals.lock().take(now())
+    }
+    fn wait_signal(&self) {
+        let _ = self.block(None, || false);
+    }
+    fn setitimer(&self, which: i32, new: Option<ITimer>) -> SysResult<ITimer> {
+        self.signals.lock().setitimer(which, new, now())
     }
 
     fn log(&self, args: fmt::Arguments<'_>) {

@@ -59,9 +59,6 @@ impl Runner {
 /// issue 4 asks for. A pattern is a case name, `*.<variant>` or `<stem>.*`.
 pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
     ("proc_*", "no process creation on the unikernel yet"),
-    ("sig_alarm.*", "the unikernel has no timers"),
-    ("sig_eintr.*", "the unikernel has no timers"),
-    ("sig_ignore_host.*", "the unikernel has no timers"),
     ("epoll.*", "no epoll, eventfd or timerfd on the unikernel"),
     (
         "signalfd.*",

@@ -101,6 +101,12 @@ impl Fs {
         self.fd(fd).map(|_| ())
     }
 
+    /// Does a read or write on `fd` that would block fail with `EAGAIN`
+    /// (`O_NONBLOCK`) rather than wait?
+    pub fn nonblocking(&self, fd: i32) -> SysResult<bool> {
+        Ok(self.file(fd)?.lock().flags & O_NONBLOCK != 0)
+    }
+
     pub fn fcntl(&mut self, fd: i32, cmd: i32, arg: i64) -> SysResult<i64> {
         let entry = self.fd(fd)?.clone();
         match cmd {
