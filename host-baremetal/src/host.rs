@@ -382,6 +382,35 @@ impl HostOs for BareMetal {
     fn pipe2(&self, flags: i32) -> SysResult<[i32; 2]> {
         self.fs.lock().pipe2(flags)
     }
+    fn epoll_create1(&self, flags: i32) -> SysResult<i32> {
+        self.fs.lock().epoll_create1(flags)
+    }
+    fn epoll_ctl(&self, epfd: i32, op: i32, fd: i32, event: Option<EpollEvent>) -> SysResult<()> {
+        self.fs.lock().epoll_ctl(epfd, op, fd, event)
+    }
+    fn epoll_wait(
+        &self,
+        epfd: i32,
+        events: &mut [EpollEvent],
+        timeout: Option<Timespec>,
+    ) -> SysResult<usize> {
+        let deadline = timeout.map(crate::clock::deadline_after).transpose()?;
+        let mut r = Ok(0);
+        self.block(deadline, || {
+            r = self.fs.lock().epoll_wait(epfd, events);
+            r != Ok(0)
+        })?;
+        r
+    }
+    fn eventfd2(&self, initval: u32, flags: i32) -> SysResult<i32> {
+        self.fs.lock().eventfd2(initval, flags)
+    }
+    fn timerfd_create(&self, clock: i32, flags: i32) -> SysResult<i32> {
+        self.fs.lock().timerfd_create(clock, flags)
+    }
+    fn timerfd_settime(&self, fd: i32, flags: i32, new: Option<ITimer>) -> SysResult<ITimer> {
+        self.fs.lock().timerfd_settime(fd, flags, new)
+    }
     fn tcgetattr(&self, fd: i32) -> SysResult<Termios> {
         Err(self.fs.lock().not_a_tty(fd))
     }

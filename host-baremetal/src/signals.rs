@@ -152,20 +152,17 @@ impl Signals {
     /// Fire the timers whose time has come.
     pub fn expire(&mut self, now: Now) {
         const SIGNO: [i32; 3] = [SIGALRM, SIGVTALRM, SIGPROF];
-        for w in 0..3 {
+        for (w, signo) in SIGNO.into_iter().enumerate() {
             let at = now.of(w);
             let t = self.timers[w];
             let Some(next) = t.next.filter(|&n| n <= at) else {
                 continue;
             };
-            self.timers[w].next = if t.interval == 0 {
-                None
-            } else {
-                // Expiries missed while nobody looked merge into this one.
-                let behind = (at - next) / t.interval + 1;
-                Some(next.saturating_add(behind.saturating_mul(t.interval)))
-            };
-            self.raise(SIGNO[w]);
+            // Expiries missed while nobody looked merge into this one.
+            self.timers[w].next = (at - next)
+                .checked_div(t.interval)
+                .map(|behind| next.saturating_add((behind + 1).saturating_mul(t.interval)));
+            self.raise(signo);
         }
     }
 

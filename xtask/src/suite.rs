@@ -59,11 +59,6 @@ impl Runner {
 /// issue 4 asks for. A pattern is a case name, `*.<variant>` or `<stem>.*`.
 pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
     ("proc_*", "no process creation on the unikernel yet"),
-    ("epoll.*", "no epoll, eventfd or timerfd on the unikernel"),
-    (
-        "signalfd.*",
-        "a signalfd is a host eventfd; the unikernel has none",
-    ),
     ("sockpair.*", "no sockets on the unikernel"),
     ("tcp_echo.*", "no network on the unikernel"),
     ("tcp6.*", "no network on the unikernel"),
@@ -76,10 +71,6 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
     (
         "rw2.*",
         "no RWF_* flags for preadv2/pwritev2 on the unikernel",
-    ),
-    (
-        "thr_epoll.*",
-        "no epoll, eventfd or timerfd on the unikernel",
     ),
 ];
 

@@ -12,6 +12,8 @@ pub(super) enum Open {
     Stderr,
     PipeRead(Arc<spin::Mutex<Pipe>>),
     PipeWrite(Arc<spin::Mutex<Pipe>>),
+    /// Eventfds, timerfds, epoll instances, sockets.
+    Object(Arc<dyn Object>),
 }
 
 /// An open file description (shared by `dup`ed descriptors).

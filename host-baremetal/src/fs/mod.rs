@@ -13,11 +13,15 @@
 //! The parts: [`node`] (the tree and the ramdisk it is built from),
 //! [`path`] (resolution: every Linux-visible lookup choice), [`dirops`]
 //! (calls that change the tree), [`fdtable`] (descriptors and open file
-//! descriptions), [`pipe`]; this file holds the calls on descriptors.
+//! descriptions), [`pipe`], and the objects without a path behind one
+//! trait ([`object`]: [`event`]'s eventfds, timerfds and epoll
+//! instances); this file holds the calls on descriptors.
 
 mod dirops;
+mod event;
 mod fdtable;
 mod node;
+mod object;
 mod path;
 mod pipe;
 
@@ -28,6 +32,7 @@ use alloc::vec::Vec;
 use fdtable::*;
 pub use node::FileRef;
 use node::*;
+use object::Object;
 use pipe::*;
 use vm_core::host::{AT_EMPTY_PATH, AT_FDCWD, Errno, FileStat, SysResult, Timespec};
 
@@ -103,6 +108,8 @@ pub struct Fs {
     next_ino: u64,
     console: &'static dyn Console,
     clock: Clock,
+    /// Monotonic nanoseconds, for timers (default: from `clock`).
+    monotonic: Option<fn() -> u64>,
     entropy: Entropy,
 }
 
@@ -227,6 +234,7 @@ impl Fs {
         let n = match &f.open {
             Open::Stdin(data) => copy_out(data, offset, buf),
             Open::Stdout | Open::Stderr | Open::PipeWrite(_) => return Err(Errno::EBADF),
+            Open::Object(o) => return o.read(self, buf),
             Open::PipeRead(p) => {
                 let mut p = p.lock();
                 if p.buf.is_empty() {
@@ -281,6 +289,7 @@ impl Fs {
                 return Ok(buf.len());
             }
             Open::Stdin(_) | Open::PipeRead(_) => return Err(Errno::EBADF),
+            Open::Object(o) => return o.write(self, buf),
             Open::PipeWrite(p) => {
                 let mut p = p.lock();
                 if p.readers == 0 {
@@ -454,6 +463,15 @@ impl Fs {
             Open::PipeRead(p) | Open::PipeWrite(p) => {
                 pipe_like(Arc::as_ptr(p) as *const u8 as usize as u64)
             }
+            // Anonymous inodes, as Linux's eventfd, timerfd and epoll.
+            Open::Object(o) => FileStat {
+                dev: 4,
+                ino: Arc::as_ptr(o) as *const u8 as usize as u64,
+                mode: o.mode(),
+                nlink: 1,
+                blksize: 4096,
+                ..FileStat::default()
+            },
         }
     }
 
@@ -602,14 +620,44 @@ impl Fs {
         }
     }
 
+    /// The events `f` has now (`POLLIN`, `POLLOUT`, `POLLHUP`,
+    /// `POLLERR`), before masking. Files, devices and the console never
+    /// block; a pipe is readable with data or without writers (`POLLHUP`),
+    /// writable with room (`POLLERR` without readers).
+    fn poll_file(&self, f: &OpenFile, depth: u32) -> i16 {
+        use object::{POLLERR, POLLHUP, POLLIN, POLLOUT};
+        match &f.open {
+            Open::PipeRead(pipe) => {
+                let pipe = pipe.lock();
+                let mut r = 0;
+                if !pipe.buf.is_empty() {
+                    r |= POLLIN;
+                }
+                if pipe.writers == 0 {
+                    r |= POLLHUP;
+                }
+                r
+            }
+            Open::PipeWrite(pipe) => {
+                let pipe = pipe.lock();
+                if pipe.readers == 0 {
+                    POLLERR
+                } else if pipe.buf.len() < PIPE_CAPACITY {
+                    POLLOUT
+                } else {
+                    0
+                }
+            }
+            Open::Object(o) => o.poll(self, depth),
+            _ => POLLIN | POLLOUT,
+        }
+    }
+
     /// `poll` readiness, filling each `revents`; returns how many entries
-    /// have any. Files, devices and the console never block; a pipe is
-    /// readable with data or without writers, writable with room.
+    /// have any (`POLLHUP`, `POLLERR` and `POLLNVAL` whether asked for or
+    /// not).
     pub fn poll(&self, fds: &mut [vm_core::host::PollFd]) -> usize {
-        const POLLIN: i16 = 0x1;
-        const POLLOUT: i16 = 0x4;
-        const POLLERR: i16 = 0x8;
-        const POLLHUP: i16 = 0x10;
+        use object::{POLLERR, POLLHUP};
         const POLLNVAL: i16 = 0x20;
         let mut ready = 0;
         for p in fds.iter_mut() {
@@ -618,30 +666,7 @@ impl Fs {
             } else {
                 match self.file(p.fd) {
                     Err(_) => POLLNVAL,
-                    Ok(file) => match &file.lock().open {
-                        Open::PipeRead(pipe) => {
-                            let pipe = pipe.lock();
-                            let mut r = 0;
-                            if !pipe.buf.is_empty() {
-                                r |= POLLIN;
-                            }
-                            if pipe.writers == 0 {
-                                r |= POLLHUP;
-                            }
-                            r & (p.events | POLLHUP)
-                        }
-                        Open::PipeWrite(pipe) => {
-                            let pipe = pipe.lock();
-                            if pipe.readers == 0 {
-                                POLLERR
-                            } else if pipe.buf.len() < PIPE_CAPACITY {
-                                p.events & POLLOUT
-                            } else {
-                                0
-                            }
-                        }
-                        _ => p.events & (POLLIN | POLLOUT),
-                    },
+                    Ok(file) => self.poll_file(&file.lock(), 0) & (p.events | POLLHUP | POLLERR),
                 }
             };
             if p.revents != 0 {
@@ -649,6 +674,22 @@ impl Fs {
             }
         }
         ready
+    }
+
+    /// Monotonic nanoseconds now.
+    fn mono_ns(&self) -> u64 {
+        match self.monotonic {
+            Some(f) => f(),
+            None => {
+                let t = (self.clock)();
+                (t.sec as u64).saturating_mul(1_000_000_000) + t.nsec as u64
+            }
+        }
+    }
+
+    /// Use `f` (nanoseconds) as the monotonic clock timers run on.
+    pub fn set_monotonic(&mut self, f: fn() -> u64) {
+        self.monotonic = Some(f);
     }
 
     /// Console and pipes are not terminals; anything else is ENOTTY too,

@@ -121,6 +121,7 @@ impl Fs {
             next_ino: 2,
             console,
             clock,
+            monotonic: None,
             entropy,
         };
         for entry in archive::read(archive) {

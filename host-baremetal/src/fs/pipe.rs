@@ -1,5 +1,5 @@
 //! Pipes: a bounded byte queue (64 KiB, as Linux) with reader and
-//! writer counts for end-of-file, `EPIPE` and `POLLHUP`.
+//! writer counts for end-of-file, `EPIPE` and `POLLHUP`; `FIONREAD`.
 
 use super::*;
 
@@ -44,6 +44,10 @@ impl Fs {
         let f = file.lock();
         match &f.open {
             Open::PipeRead(p) | Open::PipeWrite(p) => Ok(p.lock().buf.len() as i32),
+            Open::Object(o) => o
+                .bytes_ready()
+                .map(|n| n.min(i32::MAX as usize) as i32)
+                .ok_or(Errno::ENOTTY),
             _ => Err(Errno::ENOTTY),
         }
     }

@@ -499,3 +499,135 @@ fn bad_archives_are_errors() {
     let a: &'static [u8] = Box::leak(a.into_boxed_slice());
     assert!(Fs::new(a, b"", console, clock, entropy).is_err());
 }
+
+mod events {
+    use super::*;
+    use core::sync::atomic::{AtomicU64, Ordering};
+    use vm_core::host::{EpollEvent, ITimer, PollFd};
+
+    static MONO: AtomicU64 = AtomicU64::new(0);
+    fn mono() -> u64 {
+        MONO.load(Ordering::Relaxed)
+    }
+    const NONBLOCK: i32 = O_NONBLOCK;
+
+    fn readable(fs: &Fs, fd: i32) -> bool {
+        let mut p = [PollFd {
+            fd,
+            events: 1,
+            revents: 0,
+        }];
+        fs.poll(&mut p) == 1 && p[0].revents == 1
+    }
+
+    #[test]
+    fn eventfd_counts_and_semaphores() {
+        let mut fs = fs();
+        let e = fs.eventfd2(0, NONBLOCK).unwrap();
+        let mut b = [0u8; 8];
+        assert_eq!(fs.read(e, &mut b), Err(Errno::EAGAIN));
+        assert!(!readable(&fs, e));
+        assert_eq!(fs.write(e, &3u64.to_le_bytes()), Ok(8));
+        assert_eq!(fs.write(e, &4u64.to_le_bytes()), Ok(8));
+        assert!(readable(&fs, e));
+        assert_eq!(fs.read(e, &mut b), Ok(8));
+        assert_eq!(u64::from_le_bytes(b), 7);
+        assert_eq!(fs.write(e, &u64::MAX.to_le_bytes()), Err(Errno::EINVAL));
+        assert_eq!(fs.write(e, &[1, 2]), Err(Errno::EINVAL));
+        assert_eq!(fs.write(e, &(u64::MAX - 1).to_le_bytes()), Ok(8));
+        assert_eq!(fs.write(e, &1u64.to_le_bytes()), Err(Errno::EAGAIN));
+        let s = fs.eventfd2(2, 1).unwrap();
+        assert!(!fs.nonblocking(s).unwrap());
+        fs.read(s, &mut b).unwrap();
+        assert_eq!(u64::from_le_bytes(b), 1);
+        fs.read(s, &mut b).unwrap();
+        assert_eq!(fs.read(s, &mut b), Err(Errno::EAGAIN));
+    }
+
+    #[test]
+    fn timerfds_count_expirations() {
+        let mut fs = fs();
+        fs.set_monotonic(mono);
+        MONO.store(1_000, Ordering::Relaxed);
+        let t = fs.timerfd_create(1, NONBLOCK).unwrap();
+        let ms = |n: i64| Timespec {
+            sec: 0,
+            nsec: n * 1_000_000,
+        };
+        let old = fs
+            .timerfd_settime(
+                t,
+                0,
+                Some(ITimer {
+                    interval: ms(5),
+                    value: ms(20),
+                }),
+            )
+            .unwrap();
+        assert_eq!(old, ITimer::default());
+        let mut b = [0u8; 8];
+        assert_eq!(fs.read(t, &mut b), Err(Errno::EAGAIN));
+        MONO.store(1_000 + 30_000_000, Ordering::Relaxed);
+        assert!(readable(&fs, t));
+        assert_eq!(fs.read(t, &mut b), Ok(8));
+        assert_eq!(u64::from_le_bytes(b), 3); // at 20, 25 and 30 ms
+        let cur = fs.timerfd_settime(t, 0, None).unwrap();
+        assert_eq!((cur.interval, cur.value), (ms(5), ms(5)));
+        // Absolute on the monotonic clock; then disarm.
+        fs.timerfd_settime(
+            t,
+            1,
+            Some(ITimer {
+                interval: Timespec::default(),
+                value: ms(40),
+            }),
+        )
+        .unwrap();
+        let left = fs.timerfd_settime(t, 0, None).unwrap().value;
+        assert_eq!(left.nsec, 10_000_000 - 1_000);
+        fs.timerfd_settime(t, 0, Some(ITimer::default())).unwrap();
+        assert_eq!(fs.timerfd_settime(t, 0, None).unwrap(), ITimer::default());
+        let e = fs.eventfd2(0, 0).unwrap();
+        assert_eq!(fs.timerfd_settime(e, 0, None), Err(Errno::EINVAL));
+    }
+
+    #[test]
+    fn epoll_levels_edges_oneshots_and_closed_descriptors() {
+        let mut fs = fs();
+        let ep = fs.epoll_create1(O_CLOEXEC).unwrap();
+        let e = fs.eventfd2(0, NONBLOCK).unwrap();
+        let ev = |events, data| Some(EpollEvent { events, data });
+        let mut out = [EpollEvent::default(); 4];
+        assert_eq!(fs.epoll_ctl(ep, 1, e, ev(1, 7)), Ok(()));
+        assert_eq!(fs.epoll_ctl(ep, 1, e, ev(1, 7)), Err(Errno::EEXIST));
+        assert_eq!(fs.epoll_ctl(ep, 1, ep, ev(1, 7)), Err(Errno::EINVAL));
+        assert_eq!(fs.epoll_ctl(ep, 1, 99, ev(1, 7)), Err(Errno::EBADF));
+        assert_eq!(fs.epoll_ctl(e, 1, ep, ev(1, 7)), Err(Errno::EINVAL));
+        let f = fs.openat(AT_FDCWD, b"/etc/motd", 0, 0).unwrap();
+        assert_eq!(fs.epoll_ctl(ep, 1, f, ev(1, 7)), Err(Errno::EPERM));
+        assert_eq!(fs.epoll_wait(ep, &mut out), Ok(0));
+        fs.write(e, &1u64.to_le_bytes()).unwrap();
+        assert!(readable(&fs, ep));
+        // Level-triggered: reported while ready.
+        assert_eq!(fs.epoll_wait(ep, &mut out), Ok(1));
+        assert_eq!(out[0], EpollEvent { events: 1, data: 7 });
+        assert_eq!(fs.epoll_wait(ep, &mut out), Ok(1));
+        // Edge-triggered: once per becoming ready.
+        fs.epoll_ctl(ep, 3, e, ev(1 | 1 << 31, 8)).unwrap();
+        assert_eq!(fs.epoll_wait(ep, &mut out), Ok(1));
+        assert_eq!(fs.epoll_wait(ep, &mut out), Ok(0));
+        // One-shot: once until modified.
+        fs.epoll_ctl(ep, 3, e, ev(1 | 1 << 30, 9)).unwrap();
+        assert_eq!(fs.epoll_wait(ep, &mut out), Ok(1));
+        assert_eq!(fs.epoll_wait(ep, &mut out), Ok(0));
+        fs.epoll_ctl(ep, 3, e, ev(1, 10)).unwrap();
+        assert_eq!(fs.epoll_wait(ep, &mut out), Ok(1));
+        // A closed descriptor leaves the set.
+        fs.close(e).unwrap();
+        assert_eq!(fs.epoll_wait(ep, &mut out), Ok(0));
+        assert_eq!(fs.epoll_ctl(ep, 2, e, None), Err(Errno::EBADF));
+        let e2 = fs.eventfd2(0, 0).unwrap();
+        assert_eq!(fs.epoll_ctl(ep, 2, e2, None), Err(Errno::ENOENT));
+        assert_eq!(fs.epoll_ctl(ep, 3, e2, ev(1, 1)), Err(Errno::ENOENT));
+    }
+}
