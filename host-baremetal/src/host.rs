@@ -146,6 +146,7 @@ fn now() -> Now {
 
 const POLLIN: i16 = 0x1;
 const POLLOUT: i16 = 0x4;
+const MSG_DONTWAIT: i32 = 0x40;
 
 fn field(s: &str) -> [u8; 65] {
     let mut f = [0u8; 65];
@@ -410,6 +411,49 @@ impl HostOs for BareMetal {
     }
     fn timerfd_settime(&self, fd: i32, flags: i32, new: Option<ITimer>) -> SysResult<ITimer> {
         self.fs.lock().timerfd_settime(fd, flags, new)
+    }
+    fn socketpair(&self, domain: i32, ty: i32, protocol: i32) -> SysResult<[i32; 2]> {
+        self.fs.lock().socketpair(domain, ty, protocol)
+    }
+    fn bind(&self, fd: i32, _addr: &[u8]) -> SysResult<()> {
+        self.fs.lock().sock_only(fd, Errno::EINVAL)
+    }
+    fn connect(&self, fd: i32, _addr: &[u8]) -> SysResult<()> {
+        self.fs.lock().sock_only(fd, host_baremetal::fs::EISCONN)
+    }
+    fn listen(&self, fd: i32, _backlog: i32) -> SysResult<()> {
+        self.fs.lock().sock_only(fd, Errno::EINVAL)
+    }
+    fn accept4(&self, fd: i32, _addr: &mut [u8], _flags: i32) -> SysResult<(i32, usize)> {
+        self.fs.lock().sock_only(fd, Errno::EINVAL).map(|()| (0, 0))
+    }
+    fn sockname(&self, fd: i32, _peer: bool, addr: &mut [u8]) -> SysResult<usize> {
+        self.fs.lock().sockname(fd, addr)
+    }
+    fn sendmsg(&self, fd: i32, msg: &SendMsg<'_>, flags: i32) -> SysResult<usize> {
+        loop {
+            match self.fs.lock().sendmsg(fd, msg, flags) {
+                Err(Errno::EAGAIN) if flags & MSG_DONTWAIT == 0 => self.wait_ready(fd, POLLOUT)?,
+                r => return r,
+            }
+        }
+    }
+    fn recvmsg(&self, fd: i32, msg: &mut RecvMsg<'_>, flags: i32) -> SysResult<usize> {
+        loop {
+            match self.fs.lock().recvmsg(fd, msg, flags) {
+                Err(Errno::EAGAIN) if flags & MSG_DONTWAIT == 0 => self.wait_ready(fd, POLLIN)?,
+                r => return r,
+            }
+        }
+    }
+    fn shutdown(&self, fd: i32, how: i32) -> SysResult<()> {
+        self.fs.lock().shutdown(fd, how)
+    }
+    fn setsockopt(&self, fd: i32, level: i32, name: i32, value: &[u8]) -> SysResult<()> {
+        self.fs.lock().setsockopt(fd, level, name, value)
+    }
+    fn getsockopt(&self, fd: i32, level: i32, name: i32, value: &mut [u8]) -> SysResult<usize> {
+        self.fs.lock().getsockopt(fd, level, name, value)
     }
     fn tcgetattr(&self, fd: i32) -> SysResult<Termios> {
         Err(self.fs.lock().not_a_tty(fd))

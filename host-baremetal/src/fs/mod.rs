@@ -15,7 +15,7 @@
 //! (calls that change the tree), [`fdtable`] (descriptors and open file
 //! descriptions), [`pipe`], and the objects without a path behind one
 //! trait ([`object`]: [`event`]'s eventfds, timerfds and epoll
-//! instances); this file holds the calls on descriptors.
+//! instances, [`socket`] pairs); this file holds the calls on descriptors.
 
 mod dirops;
 mod event;
@@ -24,6 +24,7 @@ mod node;
 mod object;
 mod path;
 mod pipe;
+mod socket;
 
 use crate::archive::ArchiveError;
 use alloc::collections::{BTreeMap, VecDeque};
@@ -34,6 +35,7 @@ pub use node::FileRef;
 use node::*;
 use object::Object;
 use pipe::*;
+pub use socket::EISCONN;
 use vm_core::host::{AT_EMPTY_PATH, AT_FDCWD, Errno, FileStat, SysResult, Timespec};
 
 /// Where console output goes.

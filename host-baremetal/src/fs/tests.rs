@@ -631,3 +631,99 @@ mod events {
         assert_eq!(fs.epoll_ctl(ep, 3, e2, ev(1, 1)), Err(Errno::ENOENT));
     }
 }
+
+mod sockets {
+    use super::*;
+    use vm_core::host::{RecvMsg, SendMsg};
+
+    fn recv(
+        fs: &mut Fs,
+        fd: i32,
+        data: &mut [u8],
+        control: &mut [u8],
+        flags: i32,
+    ) -> SysResult<(usize, usize, i32)> {
+        let mut m = RecvMsg {
+            name: &mut [],
+            data,
+            control,
+            name_len: 0,
+            control_len: 0,
+            flags: 0,
+        };
+        let n = fs.recvmsg(fd, &mut m, flags)?;
+        Ok((n, m.control_len, m.flags))
+    }
+
+    #[test]
+    fn stream_pairs_pass_bytes_descriptors_and_end_of_file() {
+        let mut fs = fs();
+        let [a, b] = fs.socketpair(1, 1 | O_NONBLOCK, 0).unwrap();
+        assert_eq!(fs.write(a, b"hello "), Ok(6));
+        assert_eq!(fs.write(a, b"world"), Ok(5));
+        assert_eq!(fs.pipe_bytes(b), Ok(11));
+        let mut buf = [0u8; 32];
+        assert_eq!(fs.read(b, &mut buf[..4]), Ok(4));
+        assert_eq!(fs.read(b, &mut buf), Ok(7));
+        assert_eq!(&buf[..7], b"o world");
+        assert_eq!(fs.read(b, &mut buf), Err(Errno::EAGAIN));
+        // SCM_RIGHTS: the receiver gets a new descriptor for the file.
+        let [pr, pw] = fs.pipe2(0).unwrap();
+        let mut ctl = [0u8; 24];
+        ctl[..8].copy_from_slice(&20u64.to_le_bytes());
+        ctl[8..12].copy_from_slice(&1i32.to_le_bytes());
+        ctl[12..16].copy_from_slice(&1i32.to_le_bytes());
+        ctl[16..20].copy_from_slice(&pr.to_le_bytes());
+        let msg = SendMsg {
+            name: &[],
+            data: b"fd",
+            control: &ctl,
+        };
+        assert_eq!(fs.sendmsg(a, &msg, 0), Ok(2));
+        fs.close(pr).unwrap();
+        let mut rctl = [0u8; 24];
+        let (n, clen, flags) = recv(&mut fs, b, &mut buf, &mut rctl, 0x4000_0000).unwrap();
+        assert_eq!((n, clen, flags), (2, 24, 0x4000_0000));
+        let got = i32::from_le_bytes(rctl[16..20].try_into().unwrap());
+        assert_eq!(fs.fcntl(got, 1, 0), Ok(1));
+        fs.write(pw, b"x").unwrap();
+        assert_eq!(fs.read(got, &mut buf), Ok(1));
+        // A bad descriptor in SCM_RIGHTS sends nothing.
+        let mut badctl = ctl;
+        badctl[16..20].copy_from_slice(&77i32.to_le_bytes());
+        let bad = SendMsg {
+            control: &badctl,
+            ..msg
+        };
+        assert_eq!(fs.sendmsg(a, &bad, 0), Err(Errno::EBADF));
+        // Shutdown and close: end of file, then EPIPE.
+        fs.shutdown(a, 1).unwrap();
+        assert_eq!(fs.read(b, &mut buf), Ok(0));
+        assert_eq!(fs.write(a, b"x"), Err(Errno::EPIPE));
+        fs.close(b).unwrap();
+        assert_eq!(fs.shutdown(pw, 0), Err(Errno::ENOTSOCK));
+        assert_eq!(fs.shutdown(b, 0), Err(Errno::EBADF));
+    }
+
+    #[test]
+    fn datagrams_keep_boundaries_and_options_answer() {
+        let mut fs = fs();
+        let [a, b] = fs.socketpair(1, 2, 0).unwrap();
+        fs.write(a, b"first message").unwrap();
+        fs.write(a, b"second").unwrap();
+        let mut small = [0u8; 5];
+        let (n, _, flags) = recv(&mut fs, b, &mut small, &mut [], 0).unwrap();
+        assert_eq!((n, &small, flags & 0x20), (5, b"first", 0x20));
+        let mut buf = [0u8; 2];
+        assert_eq!(recv(&mut fs, b, &mut buf, &mut [], 0x20).unwrap().0, 6);
+        let mut v = [0u8; 16];
+        assert_eq!(fs.getsockopt(a, 1, 3, &mut v), Ok(4));
+        assert_eq!(v[0], 2);
+        assert_eq!(fs.getsockopt(a, 1, 17, &mut v), Ok(12));
+        assert_eq!(fs.getsockopt(a, 1, 9999, &mut v), Err(Errno::ENOPROTOOPT));
+        assert_eq!(fs.sockname(a, &mut v), Ok(2));
+        assert_eq!(fs.socketpair(2, 1, 0), Err(Errno::EAFNOSUPPORT));
+        fs.close(b).unwrap();
+        assert_eq!(fs.write(a, b"x"), Err(Errno(111)));
+    }
+}
