@@ -455,6 +455,43 @@ impl HostOs for BareMetal {
     fn getsockopt(&self, fd: i32, level: i32, name: i32, value: &mut [u8]) -> SysResult<usize> {
         self.fs.lock().getsockopt(fd, level, name, value)
     }
+    fn rw2(
+        &self,
+        fd: i32,
+        buf: &mut [u8],
+        offset: i64,
+        flags: i32,
+        write: bool,
+    ) -> SysResult<usize> {
+        // RWF_HIPRI, RWF_DSYNC and RWF_SYNC change nothing in memory;
+        // RWF_NOWAIT: what would block is EAGAIN; RWF_APPEND: at the end
+        // of the file whatever the offset (the position moves only when
+        // the call uses it, offset -1).
+        const RWF_NOWAIT: i32 = 0x8;
+        const RWF_APPEND: i32 = 0x10;
+        if write {
+            if flags & RWF_APPEND != 0 {
+                if offset != -1 {
+                    let end = self.fs.lock().fstatat(fd, b"", AT_EMPTY_PATH)?.size;
+                    return self.pwrite(fd, buf, end);
+                }
+                match self.lseek(fd, 0, 2) {
+                    Ok(_) | Err(Errno::ESPIPE) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            return match (offset, flags & RWF_NOWAIT != 0) {
+                (-1, true) => self.coherent(|fs| fs.write(fd, buf)),
+                (-1, false) => self.write(fd, buf),
+                (at, _) => self.pwrite(fd, buf, at),
+            };
+        }
+        match (offset, flags & RWF_NOWAIT != 0) {
+            (-1, true) => self.coherent(|fs| fs.read(fd, buf)),
+            (-1, false) => self.read(fd, buf),
+            (at, _) => self.pread(fd, buf, at),
+        }
+    }
     fn tcgetattr(&self, fd: i32) -> SysResult<Termios> {
         Err(self.fs.lock().not_a_tty(fd))
     }

@@ -67,10 +67,6 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
         "fileops.*",
         "no xattrs, chown, flock or in-kernel copies there",
     ),
-    (
-        "rw2.*",
-        "no RWF_* flags for preadv2/pwritev2 on the unikernel",
-    ),
 ];
 
 fn skip_reason(runner: &Runner, case: &str) -> Option<&'static str> {
