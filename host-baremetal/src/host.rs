@@ -492,6 +492,9 @@ impl HostOs for BareMetal {
             (at, _) => self.pread(fd, buf, at),
         }
     }
+    fn memfd_create(&self, name: &[u8], flags: u32) -> SysResult<i32> {
+        self.fs.lock().memfd_create(name, flags)
+    }
     fn tcgetattr(&self, fd: i32) -> SysResult<Termios> {
         Err(self.fs.lock().not_a_tty(fd))
     }

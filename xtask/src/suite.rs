@@ -61,7 +61,6 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
     ("proc_*", "no process creation on the unikernel yet"),
     ("tcp_echo.*", "no network on the unikernel"),
     ("tcp6.*", "no network on the unikernel"),
-    ("memfd.*", "no memfd_create or /proc on the unikernel"),
     ("pty.*", "no /dev/ptmx on the unikernel"),
     (
         "fileops.*",

@@ -60,6 +60,9 @@ pub(super) struct EventFd {
 }
 
 impl Object for EventFd {
+    fn kind(&self) -> &'static str {
+        "eventfd"
+    }
     fn read(&self, _fs: &Fs, buf: &mut [u8]) -> SysResult<usize> {
         if buf.len() < 8 {
             return Err(Errno::EINVAL);
@@ -141,6 +144,9 @@ pub(super) struct TimerFd {
 }
 
 impl Object for TimerFd {
+    fn kind(&self) -> &'static str {
+        "timerfd"
+    }
     fn read(&self, fs: &Fs, buf: &mut [u8]) -> SysResult<usize> {
         if buf.len() < 8 {
             return Err(Errno::EINVAL);
@@ -233,6 +239,9 @@ impl Epoll {
 }
 
 impl Object for Epoll {
+    fn kind(&self) -> &'static str {
+        "eventpoll"
+    }
     fn read(&self, _fs: &Fs, _buf: &mut [u8]) -> SysResult<usize> {
         Err(Errno::EINVAL)
     }

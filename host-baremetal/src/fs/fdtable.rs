@@ -23,7 +23,8 @@ pub(super) struct OpenFile {
     /// Access mode and status flags (`O_APPEND`, `O_NONBLOCK`, `O_PATH`).
     pub(super) flags: i32,
     pub(super) offset: u64,
-    /// Absolute path of a directory, for `*at` calls relative to it.
+    /// The absolute path it was opened by: for `*at` calls relative to a
+    /// directory, and what `/proc/self/fd/N` names.
     pub(super) dir_path: Vec<u8>,
 }
 
@@ -140,6 +141,29 @@ impl Fs {
                 // here (F_SETOWN), and Linux sends none without one.
                 let settable = O_APPEND | O_NONBLOCK | 0o20000;
                 f.flags = (f.flags & !settable) | (arg as i32 & settable);
+                Ok(0)
+            }
+            F_ADD_SEALS | F_GET_SEALS => {
+                let f = entry.file.lock();
+                let Open::Node(node) = &f.open else {
+                    return Err(Errno::EINVAL);
+                };
+                let mut n = node.lock();
+                let seals = n.seals.as_mut().ok_or(Errno::EINVAL)?;
+                if cmd == F_GET_SEALS {
+                    return Ok(i64::from(*seals));
+                }
+                if *seals & F_SEAL_SEAL != 0 {
+                    return Err(Errno::EPERM);
+                }
+                if !f.writable() {
+                    return Err(Errno::EPERM);
+                }
+                // F_SEAL_SEAL, SHRINK, GROW, WRITE, FUTURE_WRITE.
+                if arg & !0x1f != 0 {
+                    return Err(Errno::EINVAL);
+                }
+                *seals |= arg as u32;
                 Ok(0)
             }
             _ => Err(Errno::EINVAL),

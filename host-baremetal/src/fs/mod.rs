@@ -82,6 +82,13 @@ const F_SETFD: i32 = 2;
 const F_GETFL: i32 = 3;
 const F_SETFL: i32 = 4;
 const F_DUPFD_CLOEXEC: i32 = 1030;
+const F_ADD_SEALS: i32 = 1033;
+const F_GET_SEALS: i32 = 1034;
+const F_SEAL_SEAL: u32 = 1;
+const F_SEAL_SHRINK: u32 = 2;
+const F_SEAL_GROW: u32 = 4;
+const F_SEAL_WRITE: u32 = 8;
+const F_SEAL_FUTURE_WRITE: u32 = 16;
 const FD_CLOEXEC: i64 = 1;
 
 /// `ENXIO`, which `vm_core::host::Errno` has no name for.
@@ -221,7 +228,7 @@ impl Fs {
                 }
             }
         }
-        let dir_path = if is_dir { r.path() } else { Vec::new() };
+        let dir_path = r.path();
         let kept = flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_PATH | O_DIRECTORY);
         self.install(Open::Node(node), kept, dir_path, flags & O_CLOEXEC != 0)
     }
@@ -314,12 +321,18 @@ impl Fs {
         let mut n = node.lock();
         let now = (self.clock)();
         let append = f.flags & O_APPEND != 0;
+        let seals = n.seals.unwrap_or(0);
         match &mut n.kind {
             Kind::File(d) => {
                 let v = d.owned();
                 let at = if append { v.len() as u64 } else { f.offset };
                 let end = at.checked_add(buf.len() as u64).ok_or(Errno::EFBIG)?;
                 let end = usize::try_from(end).map_err(|_| Errno::EFBIG)?;
+                if seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE) != 0
+                    || (seals & F_SEAL_GROW != 0 && end > v.len())
+                {
+                    return Err(Errno::EPERM);
+                }
                 let at = at as usize;
                 if end > v.len() {
                     v.try_reserve(end - v.len()).map_err(|_| Errno::ENOSPC)?;
@@ -508,6 +521,12 @@ impl Fs {
     }
 
     pub fn readlinkat(&mut self, dirfd: i32, path: &[u8], buf: &mut [u8]) -> SysResult<usize> {
+        if let Some(name) = self.proc_fd_link(path) {
+            let name = name?;
+            let len = name.len().min(buf.len());
+            buf[..len].copy_from_slice(&name[..len]);
+            return Ok(len);
+        }
         let r = self.resolve(dirfd, path, false)?;
         let node = r.existing()?;
         let n = node.lock();
@@ -591,10 +610,16 @@ impl Fs {
             return Err(Errno::EROFS);
         }
         let now = (self.clock)();
+        let seals = n.seals.unwrap_or(0);
         match &mut n.kind {
             Kind::File(d) => {
                 let len = usize::try_from(len).map_err(|_| Errno::EFBIG)?;
                 let v = d.owned();
+                if (seals & F_SEAL_SHRINK != 0 && len < v.len())
+                    || (seals & F_SEAL_GROW != 0 && len > v.len())
+                {
+                    return Err(Errno::EPERM);
+                }
                 if len > v.len() {
                     v.try_reserve(len - v.len()).map_err(|_| Errno::ENOSPC)?;
                 }
@@ -676,6 +701,62 @@ impl Fs {
             }
         }
         ready
+    }
+
+    /// `/proc/self/fd/N` (or `/proc/2/fd/N`: the only process) names
+    /// what descriptor `N` is open on, as Linux's link does; `None` for
+    /// other paths (there is no `/proc` otherwise).
+    fn proc_fd_link(&self, path: &[u8]) -> Option<SysResult<Vec<u8>>> {
+        let n = path
+            .strip_prefix(b"/proc/self/fd/")
+            .or_else(|| path.strip_prefix(b"/proc/2/fd/"))?;
+        let fd: i32 = core::str::from_utf8(n).ok()?.parse().ok()?;
+        Some(self.file(fd).map_err(|_| Errno::ENOENT).map(|file| {
+            let f = file.lock();
+            let anon = |what: &str, p: *const u8| {
+                alloc::format!("{what}:[{}]", p as usize % 1_000_000).into_bytes()
+            };
+            match &f.open {
+                Open::Node(n) => {
+                    let mut p = f.dir_path.clone();
+                    if n.lock().nlink == 0 {
+                        p.extend_from_slice(b" (deleted)");
+                    }
+                    p
+                }
+                Open::Stdin(_) | Open::Stdout | Open::Stderr => b"/dev/ttyS0".to_vec(),
+                Open::PipeRead(p) | Open::PipeWrite(p) => anon("pipe", Arc::as_ptr(p) as *const u8),
+                Open::Object(o) if o.mode() & S_IFMT == 0o140000 => {
+                    anon("socket", Arc::as_ptr(o) as *const u8)
+                }
+                Open::Object(o) => alloc::format!("anon_inode:[{}]", o.kind()).into_bytes(),
+            }
+        }))
+    }
+
+    /// `memfd_create(name, flags)`: a file in memory that no directory
+    /// holds (`MFD_CLOEXEC`, `MFD_ALLOW_SEALING`; the name is checked by
+    /// the core).
+    pub fn memfd_create(&mut self, name: &[u8], flags: u32) -> SysResult<i32> {
+        const MFD_CLOEXEC: u32 = 1;
+        const MFD_ALLOW_SEALING: u32 = 2;
+        if flags & !(MFD_CLOEXEC | MFD_ALLOW_SEALING) != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let now = (self.clock)();
+        let node = self.new_node(0o777, true, now, Kind::File(Data::Owned(Vec::new())));
+        {
+            let mut n = node.lock();
+            n.nlink = 0;
+            n.seals = Some(if flags & MFD_ALLOW_SEALING != 0 {
+                0
+            } else {
+                F_SEAL_SEAL
+            });
+        }
+        let mut path = b"/memfd:".to_vec();
+        path.extend_from_slice(name);
+        self.install(Open::Node(node), O_RDWR, path, flags & MFD_CLOEXEC != 0)
     }
 
     /// Monotonic nanoseconds now.

@@ -61,6 +61,8 @@ pub(super) struct Inode {
     pub(super) mtime: Timespec,
     pub(super) ctime: Timespec,
     pub(super) kind: Kind,
+    /// A memfd's seals (`F_SEAL_*`); `None` for other files.
+    pub(super) seals: Option<u32>,
 }
 
 impl Inode {
@@ -111,6 +113,7 @@ impl Fs {
                 entries: BTreeMap::new(),
                 parent: Weak::new(),
             },
+            seals: None,
         }));
         let mut fs = Fs {
             root,
@@ -186,6 +189,7 @@ impl Fs {
             mtime: t,
             ctime: t,
             kind,
+            seals: None,
         }))
     }
 

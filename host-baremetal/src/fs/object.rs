@@ -33,6 +33,8 @@ pub(super) trait Object: core::fmt::Debug + Send + Sync {
     fn bytes_ready(&self) -> Option<usize> {
         None
     }
+    /// What `/proc/self/fd` calls it: `anon_inode:[kind]`.
+    fn kind(&self) -> &'static str;
     fn as_any(&self) -> &dyn Any;
 }
 

@@ -143,6 +143,9 @@ impl SockEnd {
 }
 
 impl Object for SockEnd {
+    fn kind(&self) -> &'static str {
+        "socket"
+    }
     fn read(&self, fs: &Fs, buf: &mut [u8]) -> SysResult<usize> {
         let _ = fs;
         let mut none = RecvMsg {
