@@ -11,6 +11,7 @@ use alloc::vec::Vec;
 use core::fmt::{self, Write as _};
 use host_baremetal::fs::{Console, FileRef, Fs, MAX_FDS, MAX_FDS_HARD};
 use host_baremetal::signals::{Now, Signals};
+use vm_core::abi::{AT_EMPTY_PATH, FIONREAD, POLLIN, POLLOUT};
 use vm_core::host::*;
 
 /// The serial console: stdout on COM1, stderr on COM2.
@@ -144,8 +145,6 @@ fn now() -> Now {
     }
 }
 
-const POLLIN: i16 = 0x1;
-const POLLOUT: i16 = 0x4;
 const MSG_DONTWAIT: i32 = 0x40;
 
 fn field(s: &str) -> [u8; 65] {
@@ -505,7 +504,6 @@ impl HostOs for BareMetal {
         Err(self.fs.lock().not_a_tty(fd))
     }
     fn ioctl_ptr(&self, fd: i32, req: u32, buf: &mut [u8]) -> SysResult<i32> {
-        const FIONREAD: u32 = 0x541B;
         if req == FIONREAD && buf.len() == 4 {
             let n = self.fs.lock().pipe_bytes(fd)?;
             buf.copy_from_slice(&n.to_le_bytes());

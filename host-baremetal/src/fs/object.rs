@@ -9,10 +9,7 @@
 use super::*;
 use core::any::Any;
 
-pub(super) const POLLIN: i16 = 0x1;
-pub(super) const POLLOUT: i16 = 0x4;
-pub(super) const POLLERR: i16 = 0x8;
-pub(super) const POLLHUP: i16 = 0x10;
+pub(super) use vm_core::abi::{POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT};
 
 /// A file-like object without a path.
 pub(super) trait Object: core::fmt::Debug + Send + Sync {

@@ -73,7 +73,7 @@ impl Fs {
             return Err(Errno::ENAMETOOLONG);
         }
         let base = self.base_path(dirfd, path)?;
-        let mut budget = MAX_SYMLINKS;
+        let mut budget = MAXSYMLINKS;
         // A stack of (name, dir) from the root: ".." pops, like the kernel's
         // walk, so symlinked directories resolve physically.
         let mut stack: Vec<(Vec<u8>, Arc<Node>)> = Vec::new();

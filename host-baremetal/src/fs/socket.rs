@@ -179,7 +179,7 @@ impl Object for SockEnd {
         r
     }
     fn mode(&self) -> u32 {
-        0o140777 // S_IFSOCK
+        S_IFSOCK | 0o777
     }
     fn bytes_ready(&self) -> Option<usize> {
         let c = self.chan.lock();
