@@ -1,10 +1,18 @@
-//! `HostOs` for the unikernel: memory from [`crate::memory`], files from
-//! the in-kernel [`host_baremetal::fs::Fs`], time from [`crate::clock`],
-//! entropy from [`crate::random`], and the serial console.
+//! `HostOs` for the unikernel: memory from [`crate::memory`], files,
+//! pipes, event objects and socket pairs from the in-kernel
+//! [`host_baremetal::fs::Fs`], signals and interval timers from
+//! [`host_baremetal::signals`], time from [`crate::clock`], entropy from
+//! [`crate::random`], and the serial console.
 //!
-//! Nothing guest-visible is decided here: this layer only forwards, and
-//! answers the identity questions (pid, uname) a machine with one process
-//! and no users answers.
+//! Nothing guest-visible is decided here: this layer forwards, answers
+//! the identity questions (pid, uname) a machine with one process and no
+//! users answers, and blocks. A call the file system answers with
+//! `EAGAIN` on a descriptor without `O_NONBLOCK` (a read of an empty pipe,
+//! a full socket), and `poll`, `epoll_wait`, sleeps and signal waits, wait
+//! here ([`BareMetal::block`]): the CPU halts from timer tick to tick, and
+//! after each looks again at the descriptors, the deadline and the signals
+//! (a timer may have fired); a signal for the core ends the wait with
+//! `EINTR`, and the core restarts the call or not, as Linux decides.
 
 use alloc::vec;
 use alloc::vec::Vec;
