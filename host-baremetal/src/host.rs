@@ -45,6 +45,9 @@ pub struct BareMetal {
     shared: spin::Mutex<Vec<SharedMap>>,
     /// Signal dispositions, pending signals, interval timers.
     signals: spin::Mutex<Signals>,
+    /// Supplementary groups (`setgroups`) and the nice value.
+    groups: spin::Mutex<Vec<u32>>,
+    nice: core::sync::atomic::AtomicI32,
 }
 
 /// `[addr, addr+len)` shows file bytes from `offset`.
@@ -91,6 +94,8 @@ impl BareMetal {
             limits: spin::Mutex::new(limits),
             shared: spin::Mutex::new(Vec::new()),
             signals: spin::Mutex::new(Signals::new()),
+            groups: spin::Mutex::new(Vec::new()),
+            nice: core::sync::atomic::AtomicI32::new(0),
         }
     }
 
@@ -498,6 +503,110 @@ impl HostOs for BareMetal {
             (-1, false) => self.read(fd, buf),
             (at, _) => self.pread(fd, buf, at),
         }
+    }
+    fn flock(&self, fd: i32, op: i32) -> SysResult<()> {
+        const LOCK_NB: i32 = 4;
+        let mut r = Ok(());
+        // A conflicting lock without LOCK_NB waits (for a signal: only
+        // this process could release it).
+        self.block(None, || {
+            r = self.fs.lock().flock(fd, op);
+            r != Err(Errno::EAGAIN) || op & LOCK_NB != 0
+        })?;
+        r
+    }
+    fn sendfile(
+        &self,
+        out_fd: i32,
+        in_fd: i32,
+        offset: Option<&mut i64>,
+        count: usize,
+    ) -> SysResult<usize> {
+        self.copy_range(false, in_fd, offset, out_fd, None, count, 0)
+    }
+    fn copy_range(
+        &self,
+        splice: bool,
+        fd_in: i32,
+        off_in: Option<&mut i64>,
+        fd_out: i32,
+        off_out: Option<&mut i64>,
+        len: usize,
+        flags: u32,
+    ) -> SysResult<usize> {
+        // copy_file_range takes no flags; splice's SPLICE_F_* are hints.
+        if !splice && flags != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let mut buf = vec![0u8; len.min(1 << 20)];
+        let n = match &off_in {
+            Some(o) => self.pread(fd_in, &mut buf, **o)?,
+            None => self.read(fd_in, &mut buf)?,
+        };
+        let w = match &off_out {
+            Some(o) => self.pwrite(fd_out, &buf[..n], **o)?,
+            None => self.write(fd_out, &buf[..n])?,
+        };
+        if let Some(o) = off_in {
+            *o += w as i64;
+        }
+        if let Some(o) = off_out {
+            *o += w as i64;
+        }
+        Ok(w)
+    }
+    fn tee(&self, fd_in: i32, fd_out: i32, len: usize, _flags: u32) -> SysResult<usize> {
+        let data = self.fs.lock().pipe_peek(fd_in, len)?;
+        self.write(fd_out, &data)
+    }
+    fn fallocate(&self, fd: i32, mode: i32, offset: i64, len: i64) -> SysResult<()> {
+        self.coherent(|fs| fs.fallocate(fd, mode, offset, len))
+    }
+    fn close_range(&self, first: u32, last: u32, flags: u32) -> SysResult<()> {
+        self.fs.lock().close_range(first, last, flags)
+    }
+    fn fchownat(&self, dirfd: i32, path: &[u8], uid: u32, gid: u32, flags: i32) -> SysResult<()> {
+        self.fs.lock().fchownat(dirfd, path, uid, gid, flags)
+    }
+    fn getxattr(&self, t: XattrTarget<'_>, name: &[u8], value: &mut [u8]) -> SysResult<usize> {
+        self.fs.lock().getxattr(t, name, value)
+    }
+    fn setxattr(&self, t: XattrTarget<'_>, name: &[u8], value: &[u8], flags: i32) -> SysResult<()> {
+        self.fs.lock().setxattr(t, name, value, flags)
+    }
+    fn listxattr(&self, t: XattrTarget<'_>, list: &mut [u8]) -> SysResult<usize> {
+        self.fs.lock().listxattr(t, list)
+    }
+    fn removexattr(&self, t: XattrTarget<'_>, name: &[u8]) -> SysResult<()> {
+        self.fs.lock().removexattr(t, name)
+    }
+    fn getgroups(&self, list: &mut [u32]) -> SysResult<usize> {
+        let g = self.groups.lock();
+        if !list.is_empty() {
+            list.get_mut(..g.len())
+                .ok_or(Errno::EINVAL)?
+                .copy_from_slice(&g);
+        }
+        Ok(g.len())
+    }
+    fn setgroups(&self, list: &[u32]) -> SysResult<()> {
+        // The guest is root.
+        *self.groups.lock() = list.to_vec();
+        Ok(())
+    }
+    fn getpriority(&self, which: i32, who: i32) -> SysResult<i32> {
+        match (which, who) {
+            (0..=2, 0 | 2) => Ok(self.nice.load(core::sync::atomic::Ordering::Relaxed)),
+            (0..=2, _) => Err(Errno::ESRCH),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+    fn setpriority(&self, which: i32, who: i32, nice: i32) -> SysResult<()> {
+        self.getpriority(which, who)?;
+        // Root may also lower it; Linux clamps to -20..=19.
+        self.nice
+            .store(nice.clamp(-20, 19), core::sync::atomic::Ordering::Relaxed);
+        Ok(())
     }
     fn memfd_create(&self, name: &[u8], flags: u32) -> SysResult<i32> {
         self.fs.lock().memfd_create(name, flags)

@@ -30,9 +30,12 @@ pub(super) struct OpenFile {
 
 impl Drop for OpenFile {
     fn drop(&mut self) {
+        let me = self as *const OpenFile as usize;
         match &self.open {
             Open::PipeRead(p) => p.lock().readers -= 1,
             Open::PipeWrite(p) => p.lock().writers -= 1,
+            // Its flock goes with it.
+            Open::Node(n) => n.lock().flock.release(me),
             _ => {}
         }
     }

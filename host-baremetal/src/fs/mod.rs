@@ -13,13 +13,15 @@
 //! The parts: [`node`] (the tree and the ramdisk it is built from),
 //! [`path`] (resolution: every Linux-visible lookup choice), [`dirops`]
 //! (calls that change the tree), [`fdtable`] (descriptors and open file
-//! descriptions), [`pipe`], and the objects without a path behind one
+//! descriptions), [`fileops`] (xattrs, owners, `flock`, `fallocate`,
+//! `close_range`), [`pipe`], and the objects without a path behind one
 //! trait ([`object`]: [`event`]'s eventfds, timerfds and epoll
 //! instances, [`socket`] pairs); this file holds the calls on descriptors.
 
 mod dirops;
 mod event;
 mod fdtable;
+mod fileops;
 mod node;
 mod object;
 mod path;

@@ -63,6 +63,10 @@ pub(super) struct Inode {
     pub(super) kind: Kind,
     /// A memfd's seals (`F_SEAL_*`); `None` for other files.
     pub(super) seals: Option<u32>,
+    pub(super) uid: u32,
+    pub(super) gid: u32,
+    pub(super) xattrs: BTreeMap<Vec<u8>, Vec<u8>>,
+    pub(super) flock: super::fileops::FlockState,
 }
 
 impl Inode {
@@ -114,6 +118,10 @@ impl Fs {
                 parent: Weak::new(),
             },
             seals: None,
+            uid: 0,
+            gid: 0,
+            xattrs: BTreeMap::new(),
+            flock: Default::default(),
         }));
         let mut fs = Fs {
             root,
@@ -190,6 +198,10 @@ impl Fs {
             ctime: t,
             kind,
             seals: None,
+            uid: 0,
+            gid: 0,
+            xattrs: BTreeMap::new(),
+            flock: Default::default(),
         }))
     }
 
@@ -292,8 +304,8 @@ impl Fs {
             ino: n.ino,
             mode: n.type_bits() | n.perm,
             nlink: n.nlink,
-            uid: 0,
-            gid: 0,
+            uid: n.uid,
+            gid: n.gid,
             rdev: match n.kind {
                 Kind::Device(Device::Null) => (1 << 8) | 3,
                 Kind::Device(Device::Zero) => (1 << 8) | 5,

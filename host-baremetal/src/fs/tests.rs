@@ -727,3 +727,63 @@ mod sockets {
         assert_eq!(fs.write(a, b"x"), Err(Errno(111)));
     }
 }
+
+mod fileops {
+    use super::*;
+    use vm_core::host::XattrTarget;
+
+    #[test]
+    fn xattrs_owners_flocks_and_ranges() {
+        let mut fs = fs();
+        let fd = fs.openat(AT_FDCWD, b"/tmp/f", RDWR_CREAT, 0o644).unwrap();
+        let p = XattrTarget::Path {
+            path: b"/tmp/f",
+            follow: true,
+        };
+        assert_eq!(fs.setxattr(p, b"user.a", b"value", 0), Ok(()));
+        assert_eq!(fs.setxattr(p, b"user.a", b"v", 1), Err(Errno::EEXIST));
+        assert_eq!(fs.setxattr(p, b"user.b", b"v", 2), Err(Errno::ENODATA));
+        assert_eq!(fs.setxattr(p, b"other.a", b"v", 0), Err(Errno::ENOTSUP));
+        let mut v = [0u8; 8];
+        assert_eq!(fs.getxattr(XattrTarget::Fd(fd), b"user.a", &mut []), Ok(5));
+        assert_eq!(fs.getxattr(p, b"user.a", &mut v[..2]), Err(Errno::ERANGE));
+        assert_eq!(fs.getxattr(p, b"user.a", &mut v), Ok(5));
+        assert_eq!(fs.getxattr(p, b"", &mut v), Err(Errno::ERANGE));
+        assert_eq!(fs.listxattr(p, &mut []), Ok(7));
+        assert_eq!(fs.removexattr(p, b"user.a"), Ok(()));
+        assert_eq!(fs.removexattr(p, b"user.a"), Err(Errno::ENODATA));
+        let ro = XattrTarget::Path {
+            path: b"/etc/motd",
+            follow: true,
+        };
+        assert_eq!(fs.setxattr(ro, b"user.a", b"v", 0), Err(Errno::EROFS));
+        // Owners.
+        fs.fchownat(AT_FDCWD, b"/tmp/f", 4321, u32::MAX, 0).unwrap();
+        let st = fs.fstatat(fd, b"", AT_EMPTY_PATH).unwrap();
+        assert_eq!((st.uid, st.gid), (4321, 0));
+        assert_eq!(
+            fs.fchownat(AT_FDCWD, b"/tmp/f", 0, 0, 0x8000),
+            Err(Errno::EINVAL)
+        );
+        // flock between descriptions; closing the last descriptor unlocks.
+        let fd2 = fs.openat(AT_FDCWD, b"/tmp/f", RDONLY, 0).unwrap();
+        assert_eq!(fs.flock(fd, 2 | 4), Ok(()));
+        assert_eq!(fs.flock(fd2, 1 | 4), Err(Errno::EAGAIN));
+        let dup = fs.dup(fd).unwrap();
+        fs.close(fd).unwrap();
+        assert_eq!(fs.flock(fd2, 1 | 4), Err(Errno::EAGAIN));
+        fs.close(dup).unwrap();
+        assert_eq!(fs.flock(fd2, 1 | 4), Ok(()));
+        // fallocate, close_range.
+        let fd = fs.openat(AT_FDCWD, b"/tmp/f", O_RDWR, 0).unwrap();
+        assert_eq!(fs.fallocate(fd, 0, 0, 8192), Ok(()));
+        assert_eq!(fs.fstatat(fd, b"", AT_EMPTY_PATH).unwrap().size, 8192);
+        assert_eq!(fs.fallocate(fd, 0, 0, 0), Err(Errno::EINVAL));
+        let (a, b) = (fs.dup(fd).unwrap(), fs.dup(fd).unwrap());
+        fs.close_range(a as u32, a as u32, 4).unwrap();
+        assert_eq!(fs.fcntl(a, 1, 0), Ok(1));
+        fs.close_range(a as u32, b as u32, 0).unwrap();
+        assert_eq!(fs.fcntl(b, 1, 0), Err(Errno::EBADF));
+        assert_eq!(fs.close_range(5, 4, 0), Err(Errno::EINVAL));
+    }
+}
