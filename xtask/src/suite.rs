@@ -66,10 +66,6 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
     ("tcp_echo.*", "no network on the unikernel"),
     ("tcp6.*", "no network on the unikernel"),
     ("pty.*", "no /dev/ptmx on the unikernel"),
-    (
-        "fileops.*",
-        "no xattrs, chown, flock or in-kernel copies there",
-    ),
 ];
 
 fn skip_reason(runner: &Runner, case: &str) -> Option<&'static str> {
