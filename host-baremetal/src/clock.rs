@@ -6,9 +6,10 @@
 //! a percent.
 //!
 //! Waiting idles the CPU: PIT channel 0 ticks at [`TICK_HZ`] (IRQ 0, see
-//! [`crate::interrupts`]) and a sleep halts from tick to tick, spinning on
-//! the TSC only for its last part shorter than a tick; [`wait_forever`]
-//! halts for good.
+//! [`crate::interrupts`]) and a wait ([`wait_until`]) halts from tick to
+//! tick, looking at its condition after each, spinning on the TSC only for
+//! its last part shorter than a tick. Time spent halted is not the guest's
+//! CPU time ([`cpu_ns`]).
 
 use core::sync::atomic::{AtomicU64, Ordering};
 use vm_core::host::{Errno, SysResult, Timespec};
@@ -164,9 +165,11 @@ pub fn gettime(clock: i32) -> SysResult<Timespec> {
     match clock {
         // REALTIME, REALTIME_COARSE, TAI (no leap seconds known here).
         0 | 5 | 11 => Ok(realtime()),
-        // MONOTONIC, PROCESS/THREAD_CPUTIME (the guest is all there is),
-        // MONOTONIC_RAW, MONOTONIC_COARSE, BOOTTIME.
-        1..=4 | 6 | 7 => Ok(from_ns(uptime_ns())),
+        // MONOTONIC, MONOTONIC_RAW, MONOTONIC_COARSE, BOOTTIME.
+        1 | 4 | 6 | 7 => Ok(from_ns(uptime_ns())),
+        // PROCESS/THREAD_CPUTIME: the guest is all that runs, when the
+        // CPU is not halted.
+        2 | 3 => Ok(from_ns(cpu_ns())),
         _ => Err(Errno::EINVAL),
     }
 }
@@ -210,23 +213,34 @@ pub fn start_tick() {
     TICKING.store(true, Ordering::Relaxed);
 }
 
-/// Wait for `d`: halt between timer ticks, spin for the rest.
-pub fn sleep(d: Timespec) -> SysResult<()> {
-    if d.sec < 0 || !(0..1_000_000_000).contains(&d.nsec) {
-        return Err(Errno::EINVAL);
-    }
-    let ns = (d.sec as u128) * 1_000_000_000 + d.nsec as u128;
-    let ticks = (ns * u128::from(tsc_hz()) / 1_000_000_000).min(u128::from(u64::MAX)) as u64;
+/// Nanoseconds the CPU spent halted since boot.
+pub fn idle_ns() -> u64 {
+    let ticks = crate::interrupts::IDLE_TSC.load(Ordering::Relaxed);
+    (u128::from(ticks) * 1_000_000_000 / u128::from(tsc_hz())) as u64
+}
+
+/// The guest's CPU time: time since boot not spent halted.
+pub fn cpu_ns() -> u64 {
+    uptime_ns().saturating_sub(idle_ns())
+}
+
+/// Wait until `done()` (looked at after every timer tick) or until
+/// `deadline` (ns since boot; `None`: no deadline): halt between ticks,
+/// spin only for the last part shorter than two ticks. True when `done()`
+/// ended it.
+pub fn wait_until(deadline: Option<u64>, mut done: impl FnMut() -> bool) -> bool {
     // A tick comes at most this long after a halt starts (with margin).
-    let tick_len = 2 * tsc_hz() / TICK_HZ;
-    let start = rdtsc();
+    let tick_ns = 2 * 1_000_000_000 / TICK_HZ;
     let ticking = TICKING.load(Ordering::Relaxed);
     loop {
-        let done = rdtsc().wrapping_sub(start);
-        if done >= ticks {
-            return Ok(());
+        if done() {
+            return true;
         }
-        if ticking && ticks - done > tick_len {
+        let now = uptime_ns();
+        if deadline.is_some_and(|d| now >= d) {
+            return false;
+        }
+        if ticking && deadline.is_none_or(|d| d - now > tick_ns) {
             crate::interrupts::wait();
         } else {
             core::hint::spin_loop();
@@ -234,11 +248,14 @@ pub fn sleep(d: Timespec) -> SysResult<()> {
     }
 }
 
-/// Wait for an event that nothing on this machine can bring (a `poll`
-/// with no timeout and nothing ready): as Linux blocks such a process for
-/// good, halt, idle, until QEMU is stopped from outside.
-pub fn wait_forever() -> ! {
-    loop {
-        crate::interrupts::wait();
+/// The deadline `d` from now (ns since boot), or `EINVAL` for a bad
+/// duration.
+pub fn deadline_after(d: Timespec) -> SysResult<u64> {
+    if d.sec < 0 || !(0..1_000_000_000).contains(&d.nsec) {
+        return Err(Errno::EINVAL);
     }
+    let ns = (d.sec as u64)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(d.nsec as u64);
+    Ok(uptime_ns().saturating_add(ns))
 }

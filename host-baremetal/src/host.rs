@@ -1,16 +1,25 @@
-//! `HostOs` for the unikernel: memory from [`crate::memory`], files from
-//! the in-kernel [`host_baremetal::fs::Fs`], time from [`crate::clock`],
-//! entropy from [`crate::random`], and the serial console.
+//! `HostOs` for the unikernel: memory from [`crate::memory`], files,
+//! pipes, event objects and socket pairs from the in-kernel
+//! [`host_baremetal::fs::Fs`], signals and interval timers from
+//! [`host_baremetal::signals`], time from [`crate::clock`], entropy from
+//! [`crate::random`], and the serial console.
 //!
-//! Nothing guest-visible is decided here: this layer only forwards, and
-//! answers the identity questions (pid, uname) a machine with one process
-//! and no users answers.
+//! Nothing guest-visible is decided here: this layer forwards, answers
+//! the identity questions (pid, uname) a machine with one process and no
+//! users answers, and blocks. A call the file system answers with
+//! `EAGAIN` on a descriptor without `O_NONBLOCK` (a read of an empty pipe,
+//! a full socket), and `poll`, `epoll_wait`, sleeps and signal waits, wait
+//! here ([`BareMetal::block`]): the CPU halts from timer tick to tick, and
+//! after each looks again at the descriptors, the deadline and the signals
+//! (a timer may have fired); a signal for the core ends the wait with
+//! `EINTR`, and the core restarts the call or not, as Linux decides.
 
 use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt::{self, Write as _};
 use host_baremetal::fs::{Console, FileRef, Fs, MAX_FDS, MAX_FDS_HARD};
-use vm_core::abi::FIONREAD;
+use host_baremetal::signals::{Now, Signals};
+use vm_core::abi::{AT_EMPTY_PATH, FIONREAD, POLLIN, POLLOUT};
 use vm_core::host::*;
 
 /// The serial console: stdout on COM1, stderr on COM2.
@@ -34,6 +43,11 @@ pub struct BareMetal {
     pub limits: spin::Mutex<[(u64, u64); 16]>,
     /// Shared file mappings (`MAP_SHARED`), kept coherent with their files.
     shared: spin::Mutex<Vec<SharedMap>>,
+    /// Signal dispositions, pending signals, interval timers.
+    signals: spin::Mutex<Signals>,
+    /// Supplementary groups (`setgroups`) and the nice value.
+    groups: spin::Mutex<Vec<u32>>,
+    nice: core::sync::atomic::AtomicI32,
 }
 
 /// `[addr, addr+len)` shows file bytes from `offset`.
@@ -79,7 +93,50 @@ impl BareMetal {
             fs: spin::Mutex::new(fs),
             limits: spin::Mutex::new(limits),
             shared: spin::Mutex::new(Vec::new()),
+            signals: spin::Mutex::new(Signals::new()),
+            groups: spin::Mutex::new(Vec::new()),
+            nice: core::sync::atomic::AtomicI32::new(0),
         }
+    }
+
+    /// Is a signal waiting for the core (a timer may just have fired)?
+    fn signalled(&self) -> bool {
+        self.signals.lock().pending(now())
+    }
+
+    /// Block (halted between timer ticks) until `ready()`, a signal for
+    /// the core (`EINTR`), or `deadline` (ns since boot). True when
+    /// `ready()` ended it.
+    fn block(&self, deadline: Option<u64>, mut ready: impl FnMut() -> bool) -> SysResult<bool> {
+        let mut signal = false;
+        let done = crate::clock::wait_until(deadline, || {
+            if ready() {
+                return true;
+            }
+            signal = self.signalled();
+            signal
+        });
+        if signal { Err(Errno::EINTR) } else { Ok(done) }
+    }
+
+    /// Is `fd` ready for `events` now?
+    fn ready(&self, fd: i32, events: i16) -> bool {
+        let mut p = [PollFd {
+            fd,
+            events,
+            revents: 0,
+        }];
+        self.fs.lock().poll(&mut p) > 0
+    }
+
+    /// A read or write on `fd` that found it not ready: with `O_NONBLOCK`
+    /// that is `EAGAIN`, else wait until it is ready for `events` (or a
+    /// signal comes: `EINTR`), for the call to run again.
+    fn wait_ready(&self, fd: i32, events: i16) -> SysResult<()> {
+        if self.fs.lock().nonblocking(fd)? {
+            return Err(Errno::EAGAIN);
+        }
+        self.block(None, || self.ready(fd, events)).map(|_| ())
     }
 
     /// Run a file call with shared mappings flushed to their files first
@@ -92,6 +149,16 @@ impl BareMetal {
         r
     }
 }
+
+/// The timers' clocks now.
+fn now() -> Now {
+    Now {
+        real: crate::clock::uptime_ns(),
+        cpu: crate::clock::cpu_ns(),
+    }
+}
+
+const MSG_DONTWAIT: i32 = 0x40;
 
 fn field(s: &str) -> [u8; 65] {
     let mut f = [0u8; 65];
@@ -182,10 +249,20 @@ impl HostOs for BareMetal {
         self.fs.lock().close(fd)
     }
     fn read(&self, fd: i32, buf: &mut [u8]) -> SysResult<usize> {
-        self.coherent(|fs| fs.read(fd, buf))
+        loop {
+            match self.coherent(|fs| fs.read(fd, buf)) {
+                Err(Errno::EAGAIN) => self.wait_ready(fd, POLLIN)?,
+                r => return r,
+            }
+        }
     }
     fn write(&self, fd: i32, buf: &[u8]) -> SysResult<usize> {
-        self.coherent(|fs| fs.write(fd, buf))
+        loop {
+            match self.coherent(|fs| fs.write(fd, buf)) {
+                Err(Errno::EAGAIN) => self.wait_ready(fd, POLLOUT)?,
+                r => return r,
+            }
+        }
     }
     fn pread(&self, fd: i32, buf: &mut [u8], offset: i64) -> SysResult<usize> {
         self.coherent(|fs| fs.pread(fd, buf, offset))
@@ -275,18 +352,16 @@ impl HostOs for BareMetal {
         Ok(())
     }
     fn poll(&self, fds: &mut [PollFd], timeout: Option<Timespec>) -> SysResult<usize> {
-        let ready = self.fs.lock().poll(fds);
-        if ready > 0 {
-            return Ok(ready);
-        }
-        match timeout {
-            // Nothing else runs on this machine: what is not ready now
-            // stays so for the whole timeout (spent halted, see `clock`).
-            Some(t) => crate::clock::sleep(t).map(|()| 0),
-            // Nothing can make them ready and no signal can come: Linux
-            // would block the process for good. So does this machine, idle.
-            None => crate::clock::wait_forever(),
-        }
+        // Halted between ticks; a poll that nothing can end (no timeout,
+        // no timer, nothing that becomes ready by itself) idles the CPU
+        // for good, as Linux blocks such a process.
+        let deadline = timeout.map(crate::clock::deadline_after).transpose()?;
+        let mut n = 0;
+        self.block(deadline, || {
+            n = self.fs.lock().poll(fds);
+            n > 0
+        })?;
+        Ok(n)
     }
     fn statfs(&self, fd: i32, path: &[u8]) -> SysResult<StatFs> {
         let st = if path.is_empty() {
@@ -319,6 +394,222 @@ impl HostOs for BareMetal {
     }
     fn pipe2(&self, flags: i32) -> SysResult<[i32; 2]> {
         self.fs.lock().pipe2(flags)
+    }
+    fn epoll_create1(&self, flags: i32) -> SysResult<i32> {
+        self.fs.lock().epoll_create1(flags)
+    }
+    fn epoll_ctl(&self, epfd: i32, op: i32, fd: i32, event: Option<EpollEvent>) -> SysResult<()> {
+        self.fs.lock().epoll_ctl(epfd, op, fd, event)
+    }
+    fn epoll_wait(
+        &self,
+        epfd: i32,
+        events: &mut [EpollEvent],
+        timeout: Option<Timespec>,
+    ) -> SysResult<usize> {
+        let deadline = timeout.map(crate::clock::deadline_after).transpose()?;
+        let mut r = Ok(0);
+        self.block(deadline, || {
+            r = self.fs.lock().epoll_wait(epfd, events);
+            r != Ok(0)
+        })?;
+        r
+    }
+    fn eventfd2(&self, initval: u32, flags: i32) -> SysResult<i32> {
+        self.fs.lock().eventfd2(initval, flags)
+    }
+    fn timerfd_create(&self, clock: i32, flags: i32) -> SysResult<i32> {
+        self.fs.lock().timerfd_create(clock, flags)
+    }
+    fn timerfd_settime(&self, fd: i32, flags: i32, new: Option<ITimer>) -> SysResult<ITimer> {
+        self.fs.lock().timerfd_settime(fd, flags, new)
+    }
+    fn socketpair(&self, domain: i32, ty: i32, protocol: i32) -> SysResult<[i32; 2]> {
+        self.fs.lock().socketpair(domain, ty, protocol)
+    }
+    fn bind(&self, fd: i32, _addr: &[u8]) -> SysResult<()> {
+        self.fs.lock().sock_only(fd, Errno::EINVAL)
+    }
+    fn connect(&self, fd: i32, _addr: &[u8]) -> SysResult<()> {
+        self.fs.lock().sock_only(fd, host_baremetal::fs::EISCONN)
+    }
+    fn listen(&self, fd: i32, _backlog: i32) -> SysResult<()> {
+        self.fs.lock().sock_only(fd, Errno::EINVAL)
+    }
+    fn accept4(&self, fd: i32, _addr: &mut [u8], _flags: i32) -> SysResult<(i32, usize)> {
+        self.fs.lock().sock_only(fd, Errno::EINVAL).map(|()| (0, 0))
+    }
+    fn sockname(&self, fd: i32, _peer: bool, addr: &mut [u8]) -> SysResult<usize> {
+        self.fs.lock().sockname(fd, addr)
+    }
+    fn sendmsg(&self, fd: i32, msg: &SendMsg<'_>, flags: i32) -> SysResult<usize> {
+        loop {
+            match self.fs.lock().sendmsg(fd, msg, flags) {
+                Err(Errno::EAGAIN) if flags & MSG_DONTWAIT == 0 => self.wait_ready(fd, POLLOUT)?,
+                r => return r,
+            }
+        }
+    }
+    fn recvmsg(&self, fd: i32, msg: &mut RecvMsg<'_>, flags: i32) -> SysResult<usize> {
+        loop {
+            match self.fs.lock().recvmsg(fd, msg, flags) {
+                Err(Errno::EAGAIN) if flags & MSG_DONTWAIT == 0 => self.wait_ready(fd, POLLIN)?,
+                r => return r,
+            }
+        }
+    }
+    fn shutdown(&self, fd: i32, how: i32) -> SysResult<()> {
+        self.fs.lock().shutdown(fd, how)
+    }
+    fn setsockopt(&self, fd: i32, level: i32, name: i32, value: &[u8]) -> SysResult<()> {
+        self.fs.lock().setsockopt(fd, level, name, value)
+    }
+    fn getsockopt(&self, fd: i32, level: i32, name: i32, value: &mut [u8]) -> SysResult<usize> {
+        self.fs.lock().getsockopt(fd, level, name, value)
+    }
+    fn rw2(
+        &self,
+        fd: i32,
+        buf: &mut [u8],
+        offset: i64,
+        flags: i32,
+        write: bool,
+    ) -> SysResult<usize> {
+        // RWF_HIPRI, RWF_DSYNC and RWF_SYNC change nothing in memory;
+        // RWF_NOWAIT: what would block is EAGAIN; RWF_APPEND: at the end
+        // of the file whatever the offset (the position moves only when
+        // the call uses it, offset -1).
+        const RWF_NOWAIT: i32 = 0x8;
+        const RWF_APPEND: i32 = 0x10;
+        if write {
+            if flags & RWF_APPEND != 0 {
+                if offset != -1 {
+                    let end = self.fs.lock().fstatat(fd, b"", AT_EMPTY_PATH)?.size;
+                    return self.pwrite(fd, buf, end);
+                }
+                match self.lseek(fd, 0, 2) {
+                    Ok(_) | Err(Errno::ESPIPE) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            return match (offset, flags & RWF_NOWAIT != 0) {
+                (-1, true) => self.coherent(|fs| fs.write(fd, buf)),
+                (-1, false) => self.write(fd, buf),
+                (at, _) => self.pwrite(fd, buf, at),
+            };
+        }
+        match (offset, flags & RWF_NOWAIT != 0) {
+            (-1, true) => self.coherent(|fs| fs.read(fd, buf)),
+            (-1, false) => self.read(fd, buf),
+            (at, _) => self.pread(fd, buf, at),
+        }
+    }
+    fn flock(&self, fd: i32, op: i32) -> SysResult<()> {
+        const LOCK_NB: i32 = 4;
+        let mut r = Ok(());
+        // A conflicting lock without LOCK_NB waits (for a signal: only
+        // this process could release it).
+        self.block(None, || {
+            r = self.fs.lock().flock(fd, op);
+            r != Err(Errno::EAGAIN) || op & LOCK_NB != 0
+        })?;
+        r
+    }
+    fn sendfile(
+        &self,
+        out_fd: i32,
+        in_fd: i32,
+        offset: Option<&mut i64>,
+        count: usize,
+    ) -> SysResult<usize> {
+        self.copy_range(false, in_fd, offset, out_fd, None, count, 0)
+    }
+    fn copy_range(
+        &self,
+        splice: bool,
+        fd_in: i32,
+        off_in: Option<&mut i64>,
+        fd_out: i32,
+        off_out: Option<&mut i64>,
+        len: usize,
+        flags: u32,
+    ) -> SysResult<usize> {
+        // copy_file_range takes no flags; splice's SPLICE_F_* are hints.
+        if !splice && flags != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let mut buf = vec![0u8; len.min(1 << 20)];
+        let n = match &off_in {
+            Some(o) => self.pread(fd_in, &mut buf, **o)?,
+            None => self.read(fd_in, &mut buf)?,
+        };
+        let w = match &off_out {
+            Some(o) => self.pwrite(fd_out, &buf[..n], **o)?,
+            None => self.write(fd_out, &buf[..n])?,
+        };
+        if let Some(o) = off_in {
+            *o += w as i64;
+        }
+        if let Some(o) = off_out {
+            *o += w as i64;
+        }
+        Ok(w)
+    }
+    fn tee(&self, fd_in: i32, fd_out: i32, len: usize, _flags: u32) -> SysResult<usize> {
+        let data = self.fs.lock().pipe_peek(fd_in, len)?;
+        self.write(fd_out, &data)
+    }
+    fn fallocate(&self, fd: i32, mode: i32, offset: i64, len: i64) -> SysResult<()> {
+        self.coherent(|fs| fs.fallocate(fd, mode, offset, len))
+    }
+    fn close_range(&self, first: u32, last: u32, flags: u32) -> SysResult<()> {
+        self.fs.lock().close_range(first, last, flags)
+    }
+    fn fchownat(&self, dirfd: i32, path: &[u8], uid: u32, gid: u32, flags: i32) -> SysResult<()> {
+        self.fs.lock().fchownat(dirfd, path, uid, gid, flags)
+    }
+    fn getxattr(&self, t: XattrTarget<'_>, name: &[u8], value: &mut [u8]) -> SysResult<usize> {
+        self.fs.lock().getxattr(t, name, value)
+    }
+    fn setxattr(&self, t: XattrTarget<'_>, name: &[u8], value: &[u8], flags: i32) -> SysResult<()> {
+        self.fs.lock().setxattr(t, name, value, flags)
+    }
+    fn listxattr(&self, t: XattrTarget<'_>, list: &mut [u8]) -> SysResult<usize> {
+        self.fs.lock().listxattr(t, list)
+    }
+    fn removexattr(&self, t: XattrTarget<'_>, name: &[u8]) -> SysResult<()> {
+        self.fs.lock().removexattr(t, name)
+    }
+    fn getgroups(&self, list: &mut [u32]) -> SysResult<usize> {
+        let g = self.groups.lock();
+        if !list.is_empty() {
+            list.get_mut(..g.len())
+                .ok_or(Errno::EINVAL)?
+                .copy_from_slice(&g);
+        }
+        Ok(g.len())
+    }
+    fn setgroups(&self, list: &[u32]) -> SysResult<()> {
+        // The guest is root.
+        *self.groups.lock() = list.to_vec();
+        Ok(())
+    }
+    fn getpriority(&self, which: i32, who: i32) -> SysResult<i32> {
+        match (which, who) {
+            (0..=2, 0 | 2) => Ok(self.nice.load(core::sync::atomic::Ordering::Relaxed)),
+            (0..=2, _) => Err(Errno::ESRCH),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+    fn setpriority(&self, which: i32, who: i32, nice: i32) -> SysResult<()> {
+        self.getpriority(which, who)?;
+        // Root may also lower it; Linux clamps to -20..=19.
+        self.nice
+            .store(nice.clamp(-20, 19), core::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+    fn memfd_create(&self, name: &[u8], flags: u32) -> SysResult<i32> {
+        self.fs.lock().memfd_create(name, flags)
     }
     fn tcgetattr(&self, fd: i32) -> SysResult<Termios> {
         Err(self.fs.lock().not_a_tty(fd))
@@ -357,7 +648,8 @@ impl HostOs for BareMetal {
         crate::clock::getres(clock)
     }
     fn sleep(&self, duration: Timespec) -> SysResult<()> {
-        crate::clock::sleep(duration)
+        let deadline = crate::clock::deadline_after(duration)?;
+        self.block(Some(deadline), || false).map(|_| ())
     }
     fn random(&self, buf: &mut [u8]) -> SysResult<usize> {
         crate::random::fill(buf);
@@ -425,6 +717,19 @@ impl HostOs for BareMetal {
             *slot = (soft, hard);
         }
         Ok(old)
+    }
+
+    fn set_signal_action(&self, signo: i32, action: HostSigAction) {
+        self.signals.lock().set_action(signo, action);
+    }
+    fn take_signal(&self) -> Option<HostSignal> {
+        self.signals.lock().take(now())
+    }
+    fn wait_signal(&self) {
+        let _ = self.block(None, || false);
+    }
+    fn setitimer(&self, which: i32, new: Option<ITimer>) -> SysResult<ITimer> {
+        self.signals.lock().setitimer(which, new, now())
     }
 
     fn log(&self, args: fmt::Arguments<'_>) {

@@ -257,11 +257,21 @@ pub const IRQ_BASE_SLAVE: u8 = 40;
 /// Halt until the next interrupt (the timer tick, once
 /// [`crate::clock::start_tick`] started it), then disable interrupts again.
 pub fn wait() {
+    // SAFETY (both): RDTSC has no side effects.
+    let start = unsafe { core::arch::x86_64::_rdtsc() };
     // `sti` takes effect after the next instruction, so no interrupt can
     // slip in between it and `hlt` and leave the CPU halted past it.
     x86_64::instructions::interrupts::enable_and_hlt();
     x86_64::instructions::interrupts::disable();
+    let end = unsafe { core::arch::x86_64::_rdtsc() };
+    IDLE_TSC.fetch_add(
+        end.wrapping_sub(start),
+        core::sync::atomic::Ordering::Relaxed,
+    );
 }
+
+/// TSC ticks spent halted in [`wait`] since boot.
+pub static IDLE_TSC: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
 
 /// Stub `n` starts `16 * n` bytes after `pvm_isr_stubs`.
 const STUB_SPACING: u64 = 16;

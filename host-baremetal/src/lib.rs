@@ -1,5 +1,6 @@
 //! The hardware-independent half of the pvm unikernel: the ramdisk archive
-//! reader and the in-kernel file system with its descriptor table.
+//! reader, the in-kernel file system with its descriptor table, and the
+//! signals and interval timers the kernel raises.
 //!
 //! It is `no_std` like the kernel (`src/main.rs`), which links it, and it is
 //! also built for the build machine so its unit tests run there:
@@ -12,3 +13,4 @@ extern crate alloc;
 pub mod archive;
 pub mod bootcfg;
 pub mod fs;
+pub mod signals;

@@ -101,7 +101,7 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
         None => fail(format_args!("the ramdisk has no boot record")),
     };
     let stdin = member(STDIN_FILE).unwrap_or(&[]);
-    let fs = match Fs::new(
+    let mut fs = match Fs::new(
         ramdisk,
         stdin,
         &host::SerialConsole,
@@ -111,6 +111,7 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
         Ok(fs) => fs,
         Err(e) => fail(format_args!("ramdisk: {e}")),
     };
+    fs.set_monotonic(clock::uptime_ns);
     let host: &'static host::BareMetal = Box::leak(Box::new(host::BareMetal::new(fs)));
     if let Err(e) = host.fs.lock().set_initial_cwd(&config.cwd) {
         fail(format_args!("cannot enter the starting directory: {e}"));

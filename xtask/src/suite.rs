@@ -59,15 +59,6 @@ impl Runner {
 /// issue 4 asks for. A pattern is a case name, `*.<variant>` or `<stem>.*`.
 pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
     ("proc_*", "no process creation on the unikernel yet"),
-    ("sig_alarm.*", "the unikernel has no timers"),
-    ("sig_eintr.*", "the unikernel has no timers"),
-    ("sig_ignore_host.*", "the unikernel has no timers"),
-    ("epoll.*", "no epoll, eventfd or timerfd on the unikernel"),
-    (
-        "signalfd.*",
-        "a signalfd is a host eventfd; the unikernel has none",
-    ),
-    ("sockpair.*", "no sockets on the unikernel"),
     (
         "misc_calls.*",
         "no RESOLVE_* path walk (openat2) or pidfds on the unikernel",
@@ -78,20 +69,7 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
     ),
     ("tcp_echo.*", "no network on the unikernel"),
     ("tcp6.*", "no network on the unikernel"),
-    ("memfd.*", "no memfd_create or /proc on the unikernel"),
     ("pty.*", "no /dev/ptmx on the unikernel"),
-    (
-        "fileops.*",
-        "no xattrs, chown, flock or in-kernel copies there",
-    ),
-    (
-        "rw2.*",
-        "no RWF_* flags for preadv2/pwritev2 on the unikernel",
-    ),
-    (
-        "thr_epoll.*",
-        "no epoll, eventfd or timerfd on the unikernel",
-    ),
     ("esc_proc_*", "no /proc on the unikernel"),
     (
         "esc_fd_closeall.*",

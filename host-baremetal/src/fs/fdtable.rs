@@ -1,0 +1,218 @@
+//! The descriptor table: open file descriptions ([`OpenFile`], shared by
+//! `dup`ed descriptors) and what they refer to ([`Open`]), descriptor
+//! allocation under `RLIMIT_NOFILE`, `close`, `dup`, `dup3`, `fcntl`.
+
+use super::*;
+
+#[derive(Debug)]
+pub(super) enum Open {
+    Node(Arc<Node>),
+    Stdin(&'static [u8]),
+    Stdout,
+    Stderr,
+    PipeRead(Arc<spin::Mutex<Pipe>>),
+    PipeWrite(Arc<spin::Mutex<Pipe>>),
+    /// Eventfds, timerfds, epoll instances, sockets.
+    Object(Arc<dyn Object>),
+}
+
+/// An open file description (shared by `dup`ed descriptors).
+#[derive(Debug)]
+pub(super) struct OpenFile {
+    pub(super) open: Open,
+    /// Access mode and status flags (`O_APPEND`, `O_NONBLOCK`, `O_PATH`).
+    pub(super) flags: i32,
+    pub(super) offset: u64,
+    /// The absolute path it was opened by: for `*at` calls relative to a
+    /// directory, and what `/proc/self/fd/N` names.
+    pub(super) dir_path: Vec<u8>,
+}
+
+impl Drop for OpenFile {
+    fn drop(&mut self) {
+        let me = self as *const OpenFile as usize;
+        match &self.open {
+            Open::PipeRead(p) => p.lock().readers -= 1,
+            Open::PipeWrite(p) => p.lock().writers -= 1,
+            // Its flock goes with it.
+            Open::Node(n) => n.lock().flock.release(me),
+            _ => {}
+        }
+    }
+}
+
+impl OpenFile {
+    pub(super) fn readable(&self) -> bool {
+        self.flags & O_PATH == 0 && self.flags & O_ACCMODE != O_WRONLY
+    }
+    pub(super) fn writable(&self) -> bool {
+        self.flags & O_PATH == 0 && matches!(self.flags & O_ACCMODE, O_WRONLY | O_RDWR)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct Fd {
+    pub(super) file: Arc<spin::Mutex<OpenFile>>,
+    pub(super) cloexec: bool,
+}
+
+impl Fs {
+    pub(super) fn install(
+        &mut self,
+        open: Open,
+        flags: i32,
+        dir_path: Vec<u8>,
+        cloexec: bool,
+    ) -> SysResult<i32> {
+        let file = Arc::new(spin::Mutex::new(OpenFile {
+            open,
+            flags,
+            offset: 0,
+            dir_path,
+        }));
+        self.install_fd(Fd { file, cloexec }, 0)
+    }
+
+    pub(super) fn install_fd(&mut self, fd: Fd, min: usize) -> SysResult<i32> {
+        let slot = (min..self.fd_limit)
+            .find(|&i| self.fds.get(i).is_none_or(|f| f.is_none()))
+            .ok_or(Errno::EMFILE)?;
+        if slot >= self.fds.len() {
+            self.fds.resize(slot + 1, None);
+        }
+        self.fds[slot] = Some(fd);
+        Ok(slot as i32)
+    }
+
+    pub(super) fn fd(&self, fd: i32) -> SysResult<&Fd> {
+        usize::try_from(fd)
+            .ok()
+            .and_then(|i| self.fds.get(i))
+            .and_then(|f| f.as_ref())
+            .ok_or(Errno::EBADF)
+    }
+
+    pub(super) fn file(&self, fd: i32) -> SysResult<Arc<spin::Mutex<OpenFile>>> {
+        Ok(self.fd(fd)?.file.clone())
+    }
+
+    pub fn close(&mut self, fd: i32) -> SysResult<()> {
+        self.fd(fd)?;
+        self.fds[fd as usize] = None;
+        Ok(())
+    }
+
+    /// `Ok` when `fd` is open, else `EBADF`.
+    pub fn check_fd(&self, fd: i32) -> SysResult<()> {
+        self.fd(fd).map(|_| ())
+    }
+
+    /// Does a read or write on `fd` that would block fail with `EAGAIN`
+    /// (`O_NONBLOCK`) rather than wait?
+    pub fn nonblocking(&self, fd: i32) -> SysResult<bool> {
+        Ok(self.file(fd)?.lock().flags & O_NONBLOCK != 0)
+    }
+
+    pub fn fcntl(&mut self, fd: i32, cmd: i32, arg: i64) -> SysResult<i64> {
+        let entry = self.fd(fd)?.clone();
+        match cmd {
+            F_DUPFD | F_DUPFD_CLOEXEC => {
+                let min = usize::try_from(arg).map_err(|_| Errno::EINVAL)?;
+                if min >= self.fd_limit {
+                    return Err(Errno::EINVAL);
+                }
+                let new = Fd {
+                    file: entry.file,
+                    cloexec: cmd == F_DUPFD_CLOEXEC,
+                };
+                self.install_fd(new, min).map(i64::from)
+            }
+            F_GETFD => Ok(if entry.cloexec { FD_CLOEXEC } else { 0 }),
+            F_SETFD => {
+                if let Some(Some(f)) = self.fds.get_mut(fd as usize) {
+                    f.cloexec = arg & FD_CLOEXEC != 0;
+                }
+                Ok(0)
+            }
+            F_GETFL => {
+                let f = entry.file.lock();
+                Ok(i64::from(f.flags & !O_DIRECTORY))
+            }
+            F_SETFL => {
+                let mut f = entry.file.lock();
+                // O_ASYNC (0o20000) is kept: no owner for SIGIO can be set
+                // here (F_SETOWN), and Linux sends none without one.
+                let settable = O_APPEND | O_NONBLOCK | 0o20000;
+                f.flags = (f.flags & !settable) | (arg as i32 & settable);
+                Ok(0)
+            }
+            F_ADD_SEALS | F_GET_SEALS => {
+                let f = entry.file.lock();
+                let Open::Node(node) = &f.open else {
+                    return Err(Errno::EINVAL);
+                };
+                let mut n = node.lock();
+                let seals = n.seals.as_mut().ok_or(Errno::EINVAL)?;
+                if cmd == F_GET_SEALS {
+                    return Ok(i64::from(*seals));
+                }
+                if *seals & F_SEAL_SEAL != 0 {
+                    return Err(Errno::EPERM);
+                }
+                if !f.writable() {
+                    return Err(Errno::EPERM);
+                }
+                // F_SEAL_SEAL, SHRINK, GROW, WRITE, FUTURE_WRITE.
+                if arg & !0x1f != 0 {
+                    return Err(Errno::EINVAL);
+                }
+                *seals |= arg as u32;
+                Ok(0)
+            }
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    pub fn dup(&mut self, fd: i32) -> SysResult<i32> {
+        let entry = self.fd(fd)?.clone();
+        self.install_fd(
+            Fd {
+                file: entry.file,
+                cloexec: false,
+            },
+            0,
+        )
+    }
+
+    pub fn dup3(&mut self, oldfd: i32, newfd: i32, flags: i32) -> SysResult<i32> {
+        let entry = self.fd(oldfd)?.clone();
+        if flags & !O_CLOEXEC != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let slot = usize::try_from(newfd).map_err(|_| Errno::EBADF)?;
+        if slot >= self.fd_limit {
+            return Err(Errno::EBADF);
+        }
+        if oldfd == newfd {
+            return Err(Errno::EINVAL);
+        }
+        if slot >= self.fds.len() {
+            self.fds.resize(slot + 1, None);
+        }
+        self.fds[slot] = Some(Fd {
+            file: entry.file,
+            cloexec: flags & O_CLOEXEC != 0,
+        });
+        Ok(newfd)
+    }
+
+    /// Set the soft `RLIMIT_NOFILE` (new descriptors stay below it; open
+    /// ones above it stay open, as on Linux).
+    pub fn set_fd_limit(&mut self, limit: usize) -> SysResult<()> {
+        if limit > MAX_FDS_HARD {
+            return Err(Errno::EPERM);
+        }
+        self.fd_limit = limit;
+        Ok(())
+    }
+}

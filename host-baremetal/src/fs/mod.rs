@@ -1,0 +1,823 @@
+//! The unikernel's file system and file-descriptor table.
+//!
+//! One tree of [`Node`]s: the ramdisk's members, read-only and borrowed in
+//! place, plus a writable in-memory `/tmp` (and `/dev/null`, `/dev/zero`).
+//! Descriptors 0, 1 and 2 are the console: stdin reads the optional stdin
+//! file the runner packed, stdout and stderr go to a [`Console`]. Pipes live
+//! here too (single-threaded guests use them to talk to themselves).
+//!
+//! Every method mirrors one `HostOs` file call (same arguments, Linux errno
+//! results, asm-generic flag values), so the kernel's `HostOs` is a thin
+//! lock-and-forward layer and all of this is tested on the build machine.
+//!
+//! The parts: [`node`] (the tree and the ramdisk it is built from),
+//! [`path`] (resolution: every Linux-visible lookup choice), [`dirops`]
+//! (calls that change the tree), [`fdtable`] (descriptors and open file
+//! descriptions), [`fileops`] (xattrs, owners, `flock`, `fallocate`,
+//! `close_range`), [`pipe`], and the objects without a path behind one
+//! trait ([`object`]: [`event`]'s eventfds, timerfds and epoll
+//! instances, [`socket`] pairs); this file holds the calls on descriptors.
+
+mod dirops;
+mod event;
+mod fdtable;
+mod fileops;
+mod node;
+mod object;
+mod path;
+mod pipe;
+mod socket;
+
+use crate::archive::ArchiveError;
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
+use fdtable::*;
+pub use node::FileRef;
+use node::*;
+use object::Object;
+use pipe::*;
+pub use socket::EISCONN;
+use vm_core::abi::{
+    AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD,
+    F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC, MAXSYMLINKS, NAME_MAX, O_ACCMODE, O_APPEND, O_CLOEXEC,
+    O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDWR, O_TMPFILE_BIT, O_TRUNC,
+    O_WRONLY, PATH_MAX, RENAME_NOREPLACE, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG,
+    S_IFSOCK, UTIME_NOW, UTIME_OMIT,
+};
+use vm_core::host::{AT_EMPTY_PATH, AT_FDCWD, Errno, FileStat, SysResult, Timespec};
+
+/// Where console output goes.
+pub trait Console: Sync {
+    fn stdout(&self, data: &[u8]);
+    fn stderr(&self, data: &[u8]);
+}
+
+/// The source of file timestamps.
+pub type Clock = fn() -> Timespec;
+/// The source of `/dev/urandom`'s bytes.
+pub type Entropy = fn(&mut [u8]);
+
+// fcntl seals (memfds), not in `vm_core::abi`.
+const F_ADD_SEALS: i32 = 1033;
+const F_GET_SEALS: i32 = 1034;
+const F_SEAL_SEAL: u32 = 1;
+const F_SEAL_SHRINK: u32 = 2;
+const F_SEAL_GROW: u32 = 4;
+const F_SEAL_WRITE: u32 = 8;
+const F_SEAL_FUTURE_WRITE: u32 = 16;
+
+/// Descriptors a guest may hold at first (`RLIMIT_NOFILE`'s usual soft
+/// limit); `set_fd_limit` moves it up to [`MAX_FDS_HARD`].
+pub const MAX_FDS: usize = 1024;
+/// The hard `RLIMIT_NOFILE`.
+pub const MAX_FDS_HARD: usize = 1 << 20;
+const PIPE_CAPACITY: usize = 65536;
+
+/// The file system plus the process's descriptor table and directory state.
+pub struct Fs {
+    root: Arc<Node>,
+    fds: Vec<Option<Fd>>,
+    fd_limit: usize,
+    cwd: Vec<u8>,
+    umask: u32,
+    next_ino: u64,
+    console: &'static dyn Console,
+    clock: Clock,
+    /// Monotonic nanoseconds, for timers (default: from `clock`).
+    monotonic: Option<fn() -> u64>,
+    entropy: Entropy,
+}
+
+impl core::fmt::Debug for Fs {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Fs")
+            .field("cwd", &self.cwd)
+            .field("fds", &self.fds.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why the ramdisk could not become a file system.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BuildError {
+    Archive(ArchiveError),
+    /// A member's path runs through something that is not a directory.
+    NotADirectory(Vec<u8>),
+}
+
+impl core::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            BuildError::Archive(e) => write!(f, "{e}"),
+            BuildError::NotADirectory(p) => write!(
+                f,
+                "ramdisk member {:?} lies under a non-directory",
+                core::str::from_utf8(p).unwrap_or("?")
+            ),
+        }
+    }
+}
+
+fn ts(sec: i64) -> Timespec {
+    Timespec { sec, nsec: 0 }
+}
+
+impl Fs {
+    // ---- HostOs file calls ---------------------------------------------
+
+    pub fn openat(&mut self, dirfd: i32, path: &[u8], flags: i32, mode: u32) -> SysResult<i32> {
+        if flags & O_TMPFILE_BIT != 0 {
+            return Err(Errno::ENOTSUP);
+        }
+        let follow = flags & O_NOFOLLOW == 0;
+        let r = self.resolve(dirfd, path, follow)?;
+        let now = (self.clock)();
+        let node = match r.node.clone() {
+            Some(n) => {
+                if flags & O_CREAT != 0 && flags & O_EXCL != 0 {
+                    return Err(Errno::EEXIST);
+                }
+                n
+            }
+            None => {
+                if flags & O_CREAT == 0 {
+                    return Err(Errno::ENOENT);
+                }
+                if r.trailing_slash {
+                    return Err(Errno::EISDIR);
+                }
+                if !r.parent.lock().writable {
+                    return Err(Errno::EROFS);
+                }
+                let node = self.new_node(
+                    mode & !self.umask,
+                    true,
+                    now,
+                    Kind::File(Data::Owned(Vec::new())),
+                );
+                self.insert_child(&r.parent, &r.name, node.clone())
+                    .map_err(|_| Errno::ENOTDIR)?;
+                let mut p = r.parent.lock();
+                p.mtime = now;
+                p.ctime = now;
+                node
+            }
+        };
+        let (is_dir, is_link, writable_node) = {
+            let n = node.lock();
+            (n.is_dir(), matches!(n.kind, Kind::Symlink(_)), n.writable)
+        };
+        if is_link && flags & O_PATH == 0 {
+            return Err(Errno::ELOOP); // O_NOFOLLOW on a symlink
+        }
+        if r.trailing_slash && !is_dir {
+            return Err(Errno::ENOTDIR);
+        }
+        if flags & O_DIRECTORY != 0 && !is_dir {
+            return Err(Errno::ENOTDIR);
+        }
+        let wants_write = matches!(flags & O_ACCMODE, O_WRONLY | O_RDWR);
+        if flags & O_PATH == 0 {
+            if is_dir && (wants_write || flags & O_CREAT != 0) {
+                return Err(Errno::EISDIR);
+            }
+            let is_device = matches!(node.lock().kind, Kind::Device(_));
+            if wants_write && !writable_node && !is_device {
+                return Err(Errno::EROFS);
+            }
+            if flags & O_TRUNC != 0 && wants_write {
+                let mut n = node.lock();
+                if let Kind::File(d) = &mut n.kind {
+                    d.owned().clear();
+                    n.mtime = now;
+                    n.ctime = now;
+                }
+            }
+        }
+        let dir_path = r.path();
+        let kept = flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_PATH | O_DIRECTORY);
+        self.install(Open::Node(node), kept, dir_path, flags & O_CLOEXEC != 0)
+    }
+
+    pub fn read(&mut self, fd: i32, buf: &mut [u8]) -> SysResult<usize> {
+        let file = self.file(fd)?;
+        let mut f = file.lock();
+        if !f.readable() {
+            return Err(Errno::EBADF);
+        }
+        let offset = f.offset;
+        let n = match &f.open {
+            Open::Stdin(data) => copy_out(data, offset, buf),
+            Open::Stdout | Open::Stderr | Open::PipeWrite(_) => return Err(Errno::EBADF),
+            Open::Object(o) => return o.read(self, buf),
+            Open::PipeRead(p) => {
+                let mut p = p.lock();
+                if p.buf.is_empty() {
+                    // No other thread can ever fill it while we wait.
+                    return if p.writers == 0 {
+                        Ok(0)
+                    } else {
+                        Err(Errno::EAGAIN)
+                    };
+                }
+                let n = buf.len().min(p.buf.len());
+                for (dst, src) in buf.iter_mut().zip(p.buf.drain(..n)) {
+                    *dst = src;
+                }
+                return Ok(n);
+            }
+            Open::Node(node) => {
+                let n = node.lock();
+                match &n.kind {
+                    Kind::File(d) => copy_out(d.bytes(), offset, buf),
+                    Kind::Dir { .. } => return Err(Errno::EISDIR),
+                    Kind::Device(Device::Null) => 0,
+                    Kind::Device(Device::Zero) => {
+                        buf.fill(0);
+                        return Ok(buf.len());
+                    }
+                    Kind::Device(Device::Random) => {
+                        (self.entropy)(buf);
+                        return Ok(buf.len());
+                    }
+                    Kind::Symlink(_) => return Err(Errno::EBADF),
+                }
+            }
+        };
+        f.offset += n as u64;
+        Ok(n)
+    }
+
+    pub fn write(&mut self, fd: i32, buf: &[u8]) -> SysResult<usize> {
+        let file = self.file(fd)?;
+        let mut f = file.lock();
+        if !f.writable() {
+            return Err(Errno::EBADF);
+        }
+        match &f.open {
+            Open::Stdout => {
+                self.console.stdout(buf);
+                return Ok(buf.len());
+            }
+            Open::Stderr => {
+                self.console.stderr(buf);
+                return Ok(buf.len());
+            }
+            Open::Stdin(_) | Open::PipeRead(_) => return Err(Errno::EBADF),
+            Open::Object(o) => return o.write(self, buf),
+            Open::PipeWrite(p) => {
+                let mut p = p.lock();
+                if p.readers == 0 {
+                    return Err(Errno::EPIPE);
+                }
+                let room = PIPE_CAPACITY - p.buf.len();
+                if room == 0 && !buf.is_empty() {
+                    return Err(Errno::EAGAIN);
+                }
+                let n = buf.len().min(room);
+                p.buf.extend(&buf[..n]);
+                return Ok(n);
+            }
+            Open::Node(_) => {}
+        }
+        let Open::Node(node) = &f.open else {
+            unreachable!("other kinds returned above")
+        };
+        let node = node.clone();
+        let mut n = node.lock();
+        let now = (self.clock)();
+        let append = f.flags & O_APPEND != 0;
+        let seals = n.seals.unwrap_or(0);
+        match &mut n.kind {
+            Kind::File(d) => {
+                let v = d.owned();
+                let at = if append { v.len() as u64 } else { f.offset };
+                let end = at.checked_add(buf.len() as u64).ok_or(Errno::EFBIG)?;
+                let end = usize::try_from(end).map_err(|_| Errno::EFBIG)?;
+                if seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE) != 0
+                    || (seals & F_SEAL_GROW != 0 && end > v.len())
+                {
+                    return Err(Errno::EPERM);
+                }
+                let at = at as usize;
+                if end > v.len() {
+                    v.try_reserve(end - v.len()).map_err(|_| Errno::ENOSPC)?;
+                    v.resize(end, 0);
+                }
+                v[at..end].copy_from_slice(buf);
+                f.offset = end as u64;
+            }
+            Kind::Device(_) => return Ok(buf.len()),
+            Kind::Dir { .. } => return Err(Errno::EISDIR),
+            Kind::Symlink(_) => return Err(Errno::EBADF),
+        }
+        n.mtime = now;
+        n.ctime = now;
+        Ok(buf.len())
+    }
+
+    pub fn pread(&mut self, fd: i32, buf: &mut [u8], offset: i64) -> SysResult<usize> {
+        let file = self.file(fd)?;
+        if offset < 0 {
+            return Err(Errno::EINVAL);
+        }
+        let f = file.lock();
+        if !f.readable() {
+            return Err(Errno::EBADF);
+        }
+        match &f.open {
+            Open::Node(node) => match &node.lock().kind {
+                Kind::File(d) => Ok(copy_out(d.bytes(), offset as u64, buf)),
+                Kind::Dir { .. } => Err(Errno::EISDIR),
+                Kind::Device(Device::Null) => Ok(0),
+                Kind::Device(Device::Zero) => {
+                    buf.fill(0);
+                    Ok(buf.len())
+                }
+                Kind::Device(Device::Random) => {
+                    (self.entropy)(buf);
+                    Ok(buf.len())
+                }
+                Kind::Symlink(_) => Err(Errno::EBADF),
+            },
+            _ => Err(Errno::ESPIPE),
+        }
+    }
+
+    pub fn pwrite(&mut self, fd: i32, buf: &[u8], offset: i64) -> SysResult<usize> {
+        let file = self.file(fd)?;
+        if offset < 0 {
+            return Err(Errno::EINVAL);
+        }
+        let (saved, flags) = {
+            let f = file.lock();
+            if !matches!(f.open, Open::Node(_)) {
+                return Err(Errno::ESPIPE);
+            }
+            (f.offset, f.flags)
+        };
+        // Linux ignores the offset of pwrite on O_APPEND files, as we do by
+        // reusing `write`; otherwise write at `offset` and restore.
+        file.lock().offset = offset as u64;
+        let r = self.write(fd, buf);
+        if flags & O_APPEND == 0 {
+            file.lock().offset = saved;
+        }
+        r
+    }
+
+    pub fn lseek(&mut self, fd: i32, offset: i64, whence: i32) -> SysResult<i64> {
+        let file = self.file(fd)?;
+        let mut f = file.lock();
+        let node = match &f.open {
+            Open::Node(n) => Some(n.clone()),
+            _ => None,
+        };
+        let size = match node {
+            Some(n) => {
+                let n = n.lock();
+                match n.kind {
+                    Kind::Dir { .. } => {
+                        // Only rewinding a directory stream is meaningful.
+                        if whence == 0 && offset == 0 {
+                            f.offset = 0;
+                            return Ok(0);
+                        }
+                        return Err(Errno::EINVAL);
+                    }
+                    Kind::Device(_) => {
+                        f.offset = 0;
+                        return Ok(0);
+                    }
+                    _ => n.size(),
+                }
+            }
+            None => return Err(Errno::ESPIPE),
+        };
+        let base: i64 = match whence {
+            0 => 0,
+            1 => f.offset as i64,
+            2 => size as i64,
+            3 => {
+                // SEEK_DATA: everything is data.
+                if offset < 0 || offset as u64 >= size {
+                    return Err(Errno::ENXIO);
+                }
+                0
+            }
+            4 => {
+                // SEEK_HOLE: the only hole is at the end.
+                if offset < 0 || offset as u64 > size {
+                    return Err(Errno::ENXIO);
+                }
+                f.offset = size;
+                return Ok(size as i64);
+            }
+            _ => return Err(Errno::EINVAL),
+        };
+        let new = base.checked_add(offset).ok_or(Errno::EOVERFLOW)?;
+        if new < 0 {
+            return Err(Errno::EINVAL);
+        }
+        f.offset = new as u64;
+        Ok(new)
+    }
+
+    fn stat_open(&self, f: &OpenFile) -> FileStat {
+        let pipe_like = |ino| FileStat {
+            dev: 3,
+            ino,
+            mode: S_IFIFO | 0o600,
+            nlink: 1,
+            blksize: 4096,
+            ..FileStat::default()
+        };
+        match &f.open {
+            Open::Node(n) => self.stat_node(&n.lock()),
+            // The console looks like the pipes a test harness connects.
+            Open::Stdin(d) => FileStat {
+                size: 0,
+                ..pipe_like(d.len() as u64 ^ 0x5eed)
+            },
+            Open::Stdout => pipe_like(0x1001),
+            Open::Stderr => pipe_like(0x1002),
+            Open::PipeRead(p) | Open::PipeWrite(p) => {
+                pipe_like(Arc::as_ptr(p) as *const u8 as usize as u64)
+            }
+            // Anonymous inodes, as Linux's eventfd, timerfd and epoll.
+            Open::Object(o) => FileStat {
+                dev: 4,
+                ino: Arc::as_ptr(o) as *const u8 as usize as u64,
+                mode: o.mode(),
+                nlink: 1,
+                blksize: 4096,
+                ..FileStat::default()
+            },
+        }
+    }
+
+    pub fn fstatat(&mut self, dirfd: i32, path: &[u8], flags: i32) -> SysResult<FileStat> {
+        if path.is_empty() && flags & AT_EMPTY_PATH != 0 {
+            if dirfd == AT_FDCWD {
+                let r = self.resolve(AT_FDCWD, b".", true)?;
+                return Ok(self.stat_node(&r.existing()?.lock()));
+            }
+            let file = self.file(dirfd)?;
+            let f = file.lock();
+            return Ok(self.stat_open(&f));
+        }
+        let r = self.resolve(dirfd, path, flags & AT_SYMLINK_NOFOLLOW == 0)?;
+        let node = r.existing()?;
+        let n = node.lock();
+        Ok(self.stat_node(&n))
+    }
+
+    pub fn faccessat(&mut self, dirfd: i32, path: &[u8], mode: i32, flags: i32) -> SysResult<()> {
+        let r = self.resolve(dirfd, path, flags & AT_SYMLINK_NOFOLLOW == 0)?;
+        let node = r.existing()?;
+        let n = node.lock();
+        if mode & 2 != 0 && !n.writable && !matches!(n.kind, Kind::Device(_)) {
+            return Err(Errno::EROFS);
+        }
+        // The guest runs as root: execute needs some x bit (or a directory).
+        if mode & 1 != 0 && !n.is_dir() && n.perm & 0o111 == 0 {
+            return Err(Errno::EACCES);
+        }
+        Ok(())
+    }
+
+    pub fn readlinkat(&mut self, dirfd: i32, path: &[u8], buf: &mut [u8]) -> SysResult<usize> {
+        if let Some(name) = self.proc_fd_link(path) {
+            let name = name?;
+            let len = name.len().min(buf.len());
+            buf[..len].copy_from_slice(&name[..len]);
+            return Ok(len);
+        }
+        let r = self.resolve(dirfd, path, false)?;
+        let node = r.existing()?;
+        let n = node.lock();
+        match &n.kind {
+            Kind::Symlink(t) => {
+                let len = t.len().min(buf.len());
+                buf[..len].copy_from_slice(&t[..len]);
+                Ok(len)
+            }
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    pub fn getdents64(&mut self, fd: i32, buf: &mut [u8]) -> SysResult<usize> {
+        let file = self.file(fd)?;
+        let mut f = file.lock();
+        let Open::Node(node) = &f.open else {
+            return Err(Errno::ENOTDIR);
+        };
+        let node = node.clone();
+        let n = node.lock();
+        let Kind::Dir { entries, parent } = &n.kind else {
+            return Err(Errno::ENOTDIR);
+        };
+        let parent_ino = parent.upgrade().map_or(n.ino, |p| p.lock().ino);
+        let mut used = 0;
+        let mut index = f.offset as usize;
+        loop {
+            let (ino, dtype, name): (u64, u8, &[u8]) = match index {
+                0 => (n.ino, 4, b"."),
+                1 => (parent_ino, 4, b".."),
+                i => match entries.iter().nth(i - 2) {
+                    Some((name, child)) => {
+                        let c = child.lock();
+                        let dtype = match c.kind {
+                            Kind::Dir { .. } => 4,
+                            Kind::File(_) => 8,
+                            Kind::Symlink(_) => 10,
+                            Kind::Device(_) => 2,
+                        };
+                        (c.ino, dtype, &name[..])
+                    }
+                    None => break,
+                },
+            };
+            let reclen = (19 + name.len() + 1).next_multiple_of(8);
+            if used + reclen > buf.len() {
+                if used == 0 {
+                    return Err(Errno::EINVAL);
+                }
+                break;
+            }
+            let rec = &mut buf[used..used + reclen];
+            rec.fill(0);
+            rec[0..8].copy_from_slice(&ino.to_le_bytes());
+            rec[8..16].copy_from_slice(&(index as i64 + 1).to_le_bytes());
+            rec[16..18].copy_from_slice(&(reclen as u16).to_le_bytes());
+            rec[18] = dtype;
+            rec[19..19 + name.len()].copy_from_slice(name);
+            used += reclen;
+            index += 1;
+        }
+        f.offset = index as u64;
+        Ok(used)
+    }
+
+    pub fn ftruncate(&mut self, fd: i32, len: i64) -> SysResult<()> {
+        if len < 0 {
+            return Err(Errno::EINVAL);
+        }
+        let file = self.file(fd)?;
+        let f = file.lock();
+        let Open::Node(node) = &f.open else {
+            return Err(Errno::EINVAL);
+        };
+        if !f.writable() {
+            return Err(Errno::EINVAL);
+        }
+        let mut n = node.lock();
+        if !n.writable {
+            return Err(Errno::EROFS);
+        }
+        let now = (self.clock)();
+        let seals = n.seals.unwrap_or(0);
+        match &mut n.kind {
+            Kind::File(d) => {
+                let len = usize::try_from(len).map_err(|_| Errno::EFBIG)?;
+                let v = d.owned();
+                if (seals & F_SEAL_SHRINK != 0 && len < v.len())
+                    || (seals & F_SEAL_GROW != 0 && len > v.len())
+                {
+                    return Err(Errno::EPERM);
+                }
+                if len > v.len() {
+                    v.try_reserve(len - v.len()).map_err(|_| Errno::ENOSPC)?;
+                }
+                v.resize(len, 0);
+            }
+            _ => return Err(Errno::EINVAL),
+        }
+        n.mtime = now;
+        n.ctime = now;
+        Ok(())
+    }
+
+    pub fn fsync(&mut self, fd: i32) -> SysResult<()> {
+        self.check_fd(fd)
+    }
+
+    /// The regular file open as `fd`, for a shared mapping of it.
+    pub fn file_ref(&self, fd: i32) -> SysResult<FileRef> {
+        let file = self.file(fd)?;
+        let f = file.lock();
+        match &f.open {
+            Open::Node(n) if matches!(n.lock().kind, Kind::File(_)) => Ok(FileRef(n.clone())),
+            Open::Node(_) => Err(Errno::ENODEV),
+            _ => Err(Errno::EACCES),
+        }
+    }
+
+    /// The events `f` has now (`POLLIN`, `POLLOUT`, `POLLHUP`,
+    /// `POLLERR`), before masking. Files, devices and the console never
+    /// block; a pipe is readable with data or without writers (`POLLHUP`),
+    /// writable with room (`POLLERR` without readers).
+    fn poll_file(&self, f: &OpenFile, depth: u32) -> i16 {
+        use object::{POLLERR, POLLHUP, POLLIN, POLLOUT};
+        match &f.open {
+            Open::PipeRead(pipe) => {
+                let pipe = pipe.lock();
+                let mut r = 0;
+                if !pipe.buf.is_empty() {
+                    r |= POLLIN;
+                }
+                if pipe.writers == 0 {
+                    r |= POLLHUP;
+                }
+                r
+            }
+            Open::PipeWrite(pipe) => {
+                let pipe = pipe.lock();
+                if pipe.readers == 0 {
+                    POLLERR
+                } else if pipe.buf.len() < PIPE_CAPACITY {
+                    POLLOUT
+                } else {
+                    0
+                }
+            }
+            Open::Object(o) => o.poll(self, depth),
+            _ => POLLIN | POLLOUT,
+        }
+    }
+
+    /// `poll` readiness, filling each `revents`; returns how many entries
+    /// have any (`POLLHUP`, `POLLERR` and `POLLNVAL` whether asked for or
+    /// not).
+    pub fn poll(&self, fds: &mut [vm_core::host::PollFd]) -> usize {
+        use object::{POLLERR, POLLHUP, POLLNVAL};
+        let mut ready = 0;
+        for p in fds.iter_mut() {
+            p.revents = if p.fd < 0 {
+                0
+            } else {
+                match self.file(p.fd) {
+                    Err(_) => POLLNVAL,
+                    Ok(file) => self.poll_file(&file.lock(), 0) & (p.events | POLLHUP | POLLERR),
+                }
+            };
+            if p.revents != 0 {
+                ready += 1;
+            }
+        }
+        ready
+    }
+
+    /// `/proc/self/fd/N` (or `/proc/2/fd/N`: the only process) names
+    /// what descriptor `N` is open on, as Linux's link does; `None` for
+    /// other paths (there is no `/proc` otherwise).
+    fn proc_fd_link(&self, path: &[u8]) -> Option<SysResult<Vec<u8>>> {
+        let n = path
+            .strip_prefix(b"/proc/self/fd/")
+            .or_else(|| path.strip_prefix(b"/proc/2/fd/"))?;
+        let fd: i32 = core::str::from_utf8(n).ok()?.parse().ok()?;
+        Some(self.file(fd).map_err(|_| Errno::ENOENT).map(|file| {
+            let f = file.lock();
+            let anon = |what: &str, p: *const u8| {
+                alloc::format!("{what}:[{}]", p as usize % 1_000_000).into_bytes()
+            };
+            match &f.open {
+                Open::Node(n) => {
+                    let mut p = f.dir_path.clone();
+                    if n.lock().nlink == 0 {
+                        p.extend_from_slice(b" (deleted)");
+                    }
+                    p
+                }
+                Open::Stdin(_) | Open::Stdout | Open::Stderr => b"/dev/ttyS0".to_vec(),
+                Open::PipeRead(p) | Open::PipeWrite(p) => anon("pipe", Arc::as_ptr(p) as *const u8),
+                Open::Object(o) if o.mode() & S_IFMT == S_IFSOCK => {
+                    anon("socket", Arc::as_ptr(o) as *const u8)
+                }
+                Open::Object(o) => alloc::format!("anon_inode:[{}]", o.kind()).into_bytes(),
+            }
+        }))
+    }
+
+    /// `memfd_create(name, flags)`: a file in memory that no directory
+    /// holds (`MFD_CLOEXEC`, `MFD_ALLOW_SEALING`; the name is checked by
+    /// the core).
+    pub fn memfd_create(&mut self, name: &[u8], flags: u32) -> SysResult<i32> {
+        const MFD_CLOEXEC: u32 = 1;
+        const MFD_ALLOW_SEALING: u32 = 2;
+        if flags & !(MFD_CLOEXEC | MFD_ALLOW_SEALING) != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let now = (self.clock)();
+        let node = self.new_node(0o777, true, now, Kind::File(Data::Owned(Vec::new())));
+        {
+            let mut n = node.lock();
+            n.nlink = 0;
+            n.seals = Some(if flags & MFD_ALLOW_SEALING != 0 {
+                0
+            } else {
+                F_SEAL_SEAL
+            });
+        }
+        let mut path = b"/memfd:".to_vec();
+        path.extend_from_slice(name);
+        self.install(Open::Node(node), O_RDWR, path, flags & MFD_CLOEXEC != 0)
+    }
+
+    /// Monotonic nanoseconds now.
+    fn mono_ns(&self) -> u64 {
+        match self.monotonic {
+            Some(f) => f(),
+            None => {
+                let t = (self.clock)();
+                (t.sec as u64).saturating_mul(1_000_000_000) + t.nsec as u64
+            }
+        }
+    }
+
+    /// Use `f` (nanoseconds) as the monotonic clock timers run on.
+    pub fn set_monotonic(&mut self, f: fn() -> u64) {
+        self.monotonic = Some(f);
+    }
+
+    /// Console and pipes are not terminals; anything else is ENOTTY too,
+    /// but a closed descriptor is EBADF.
+    pub fn not_a_tty(&self, fd: i32) -> Errno {
+        match self.fd(fd) {
+            Ok(_) => Errno::ENOTTY,
+            Err(e) => e,
+        }
+    }
+
+    pub fn getcwd(&self, buf: &mut [u8]) -> SysResult<usize> {
+        if self.cwd.len() > buf.len() {
+            return Err(Errno::ERANGE);
+        }
+        buf[..self.cwd.len()].copy_from_slice(&self.cwd);
+        Ok(self.cwd.len())
+    }
+
+    pub fn chdir(&mut self, path: &[u8]) -> SysResult<()> {
+        let r = self.resolve(AT_FDCWD, path, true)?;
+        let node = r.existing()?;
+        if !node.lock().is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
+        self.cwd = r.path();
+        Ok(())
+    }
+
+    pub fn fchdir(&mut self, fd: i32) -> SysResult<()> {
+        let file = self.file(fd)?;
+        let f = file.lock();
+        match &f.open {
+            Open::Node(n) if n.lock().is_dir() => {
+                self.cwd = f.dir_path.clone();
+                Ok(())
+            }
+            _ => Err(Errno::ENOTDIR),
+        }
+    }
+
+    pub fn umask(&mut self, mask: u32) -> u32 {
+        core::mem::replace(&mut self.umask, mask & 0o777)
+    }
+
+    /// Set the starting directory, creating it if the ramdisk does not
+    /// have it, so relative paths behave as on the build machine. Like a
+    /// scratch directory, it is writable (in memory, as `/tmp` is): new
+    /// entries may be made there, while ramdisk files stay read-only.
+    pub fn set_initial_cwd(&mut self, path: &[u8]) -> SysResult<()> {
+        let mut dir = self.root.clone();
+        let now = (self.clock)();
+        for comp in path
+            .split(|&c| c == b'/')
+            .filter(|c| !c.is_empty() && *c != b".")
+        {
+            if comp == b".." {
+                return Err(Errno::EINVAL);
+            }
+            dir = self
+                .child_dir(&dir, comp, 0o755, now)
+                .map_err(|_| Errno::ENOTDIR)?;
+        }
+        dir.lock().writable = true;
+        self.chdir(path)
+    }
+
+    /// Whole contents of a regular file (for the kernel's own start-up
+    /// files, read before the guest runs).
+    pub fn read_whole(&self, path: &[u8]) -> SysResult<Vec<u8>> {
+        let node = self.resolve(AT_FDCWD, path, true)?.existing()?;
+        let n = node.lock();
+        match &n.kind {
+            Kind::File(d) => Ok(d.bytes().to_vec()),
+            Kind::Dir { .. } => Err(Errno::EISDIR),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,368 @@
+//! The tree: inodes (directories, files, symlinks, devices), building it
+//! from the ramdisk archive at boot, `stat` of a node, and [`FileRef`],
+//! a regular file held by a shared mapping.
+
+use super::*;
+use crate::archive;
+
+/// File contents: borrowed from the ramdisk, or owned (in `/tmp`).
+#[derive(Debug)]
+pub(super) enum Data {
+    Static(&'static [u8]),
+    Owned(Vec<u8>),
+}
+
+impl Data {
+    pub(super) fn bytes(&self) -> &[u8] {
+        match self {
+            Data::Static(s) => s,
+            Data::Owned(v) => v,
+        }
+    }
+    pub(super) fn owned(&mut self) -> &mut Vec<u8> {
+        if let Data::Static(s) = self {
+            *self = Data::Owned(s.to_vec());
+        }
+        match self {
+            Data::Owned(v) => v,
+            Data::Static(_) => unreachable!("converted above"),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Device {
+    Null,
+    Zero,
+    /// `/dev/urandom` and `/dev/random` (which no longer blocks on Linux).
+    Random,
+}
+
+#[derive(Debug)]
+pub(super) enum Kind {
+    Dir {
+        entries: BTreeMap<Vec<u8>, Arc<Node>>,
+        parent: Weak<Node>,
+    },
+    File(Data),
+    Symlink(Vec<u8>),
+    Device(Device),
+}
+
+#[derive(Debug)]
+pub(super) struct Inode {
+    pub(super) ino: u64,
+    /// Permission bits only; the type comes from `kind`.
+    pub(super) perm: u32,
+    pub(super) nlink: u32,
+    /// May this node (and, for a directory, its entry list) change?
+    pub(super) writable: bool,
+    pub(super) atime: Timespec,
+    pub(super) mtime: Timespec,
+    pub(super) ctime: Timespec,
+    pub(super) kind: Kind,
+    /// A memfd's seals (`F_SEAL_*`); `None` for other files.
+    pub(super) seals: Option<u32>,
+    pub(super) uid: u32,
+    pub(super) gid: u32,
+    pub(super) xattrs: BTreeMap<Vec<u8>, Vec<u8>>,
+    pub(super) flock: super::fileops::FlockState,
+}
+
+impl Inode {
+    pub(super) fn type_bits(&self) -> u32 {
+        match self.kind {
+            Kind::Dir { .. } => S_IFDIR,
+            Kind::File(_) => S_IFREG,
+            Kind::Symlink(_) => S_IFLNK,
+            Kind::Device(_) => S_IFCHR,
+        }
+    }
+    pub(super) fn is_dir(&self) -> bool {
+        matches!(self.kind, Kind::Dir { .. })
+    }
+    pub(super) fn size(&self) -> u64 {
+        match &self.kind {
+            Kind::File(d) => d.bytes().len() as u64,
+            Kind::Symlink(t) => t.len() as u64,
+            Kind::Dir { entries, .. } => 4096.max(entries.len() as u64 * 32),
+            Kind::Device(_) => 0,
+        }
+    }
+}
+
+/// A file system object.
+pub(super) type Node = spin::Mutex<Inode>;
+
+impl Fs {
+    /// Build the tree from a newc archive. `/tmp` (writable) and `/dev` are
+    /// added; fds 0..=2 are the console, stdin reading `stdin`.
+    pub fn new(
+        archive: &'static [u8],
+        stdin: &'static [u8],
+        console: &'static dyn Console,
+        clock: Clock,
+        entropy: Entropy,
+    ) -> Result<Fs, BuildError> {
+        let now = clock();
+        let root = Arc::new(spin::Mutex::new(Inode {
+            ino: 1,
+            perm: 0o755,
+            nlink: 2,
+            writable: false,
+            atime: now,
+            mtime: now,
+            ctime: now,
+            kind: Kind::Dir {
+                entries: BTreeMap::new(),
+                parent: Weak::new(),
+            },
+            seals: None,
+            uid: 0,
+            gid: 0,
+            xattrs: BTreeMap::new(),
+            flock: Default::default(),
+        }));
+        let mut fs = Fs {
+            root,
+            fds: Vec::new(),
+            fd_limit: MAX_FDS,
+            cwd: b"/".to_vec(),
+            umask: 0o022,
+            next_ino: 2,
+            console,
+            clock,
+            monotonic: None,
+            entropy,
+        };
+        for entry in archive::read(archive) {
+            let e = entry.map_err(BuildError::Archive)?;
+            fs.add_member(e)?;
+        }
+        let tmp = fs
+            .ensure_dir(b"tmp")
+            .map_err(|_| BuildError::NotADirectory(b"/tmp".to_vec()))?;
+        {
+            let mut t = tmp.lock();
+            t.writable = true;
+            t.perm = 0o1777;
+        }
+        let dev = fs
+            .ensure_dir(b"dev")
+            .map_err(|_| BuildError::NotADirectory(b"/dev".to_vec()))?;
+        let devices = [
+            (&b"null"[..], Device::Null),
+            (b"zero", Device::Zero),
+            (b"urandom", Device::Random),
+            (b"random", Device::Random),
+        ];
+        for (name, d) in devices {
+            let node = fs.new_node(0o666, false, now, Kind::Device(d));
+            if let Kind::Dir { entries, .. } = &mut dev.lock().kind {
+                entries.entry(name.to_vec()).or_insert(node);
+            }
+        }
+        for open in [Open::Stdin(stdin), Open::Stdout, Open::Stderr] {
+            let flags = if matches!(open, Open::Stdin(_)) {
+                0
+            } else {
+                O_WRONLY
+            };
+            fs.install(open, flags, Vec::new(), false)
+                .map_err(|_| BuildError::NotADirectory(Vec::new()))?;
+        }
+        Ok(fs)
+    }
+
+    pub(super) fn new_node(
+        &mut self,
+        perm: u32,
+        writable: bool,
+        t: Timespec,
+        kind: Kind,
+    ) -> Arc<Node> {
+        let ino = self.next_ino;
+        self.next_ino += 1;
+        let nlink = if matches!(kind, Kind::Dir { .. }) {
+            2
+        } else {
+            1
+        };
+        Arc::new(spin::Mutex::new(Inode {
+            ino,
+            perm: perm & 0o7777,
+            nlink,
+            writable,
+            atime: t,
+            mtime: t,
+            ctime: t,
+            kind,
+            seals: None,
+            uid: 0,
+            gid: 0,
+            xattrs: BTreeMap::new(),
+            flock: Default::default(),
+        }))
+    }
+
+    /// `/name`, creating it as a read-only directory if missing.
+    pub(super) fn ensure_dir(&mut self, name: &[u8]) -> Result<Arc<Node>, ()> {
+        let root = self.root.clone();
+        self.child_dir(&root, name, 0o755, (self.clock)())
+    }
+
+    pub(super) fn child_dir(
+        &mut self,
+        dir: &Arc<Node>,
+        name: &[u8],
+        perm: u32,
+        t: Timespec,
+    ) -> Result<Arc<Node>, ()> {
+        let existing = match &dir.lock().kind {
+            Kind::Dir { entries, .. } => entries.get(name).cloned(),
+            _ => return Err(()),
+        };
+        if let Some(n) = existing {
+            return if n.lock().is_dir() { Ok(n) } else { Err(()) };
+        }
+        let node = self.new_node(
+            perm,
+            false,
+            t,
+            Kind::Dir {
+                entries: BTreeMap::new(),
+                parent: Arc::downgrade(dir),
+            },
+        );
+        let mut d = dir.lock();
+        if let Kind::Dir { entries, .. } = &mut d.kind {
+            entries.insert(name.to_vec(), node.clone());
+        }
+        d.nlink += 1;
+        Ok(node)
+    }
+
+    pub(super) fn add_member(&mut self, e: archive::Entry<'static>) -> Result<(), BuildError> {
+        let not_dir = || BuildError::NotADirectory(e.name.to_vec());
+        let parts: Vec<&[u8]> = e
+            .name
+            .split(|&c| c == b'/')
+            .filter(|p| !p.is_empty() && *p != b".")
+            .collect();
+        let Some((last, dirs)) = parts.split_last() else {
+            return Ok(()); // "." or "/": the root itself
+        };
+        if parts.iter().any(|p| *p == b"..") {
+            return Err(not_dir());
+        }
+        let t = ts(i64::from(e.mtime));
+        let mut dir = self.root.clone();
+        for d in dirs {
+            dir = self.child_dir(&dir, d, 0o755, t).map_err(|_| not_dir())?;
+        }
+        let perm = e.mode & 0o7777;
+        match e.mode & S_IFMT {
+            S_IFDIR => {
+                let n = self.child_dir(&dir, last, perm, t).map_err(|_| not_dir())?;
+                let mut n = n.lock();
+                n.perm = perm;
+                n.mtime = t;
+            }
+            S_IFLNK => {
+                let node = self.new_node(perm, false, t, Kind::Symlink(e.data.to_vec()));
+                self.insert_child(&dir, last, node).map_err(|_| not_dir())?;
+            }
+            // Regular files and anything else (devices, fifos in an archive)
+            // become plain read-only files.
+            _ => {
+                let node = self.new_node(perm, false, t, Kind::File(Data::Static(e.data)));
+                self.insert_child(&dir, last, node).map_err(|_| not_dir())?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn insert_child(
+        &self,
+        dir: &Arc<Node>,
+        name: &[u8],
+        node: Arc<Node>,
+    ) -> Result<(), ()> {
+        match &mut dir.lock().kind {
+            Kind::Dir { entries, .. } => {
+                entries.insert(name.to_vec(), node);
+                Ok(())
+            }
+            _ => Err(()),
+        }
+    }
+
+    pub(super) fn stat_node(&self, n: &Inode) -> FileStat {
+        let size = n.size();
+        FileStat {
+            dev: if n.writable { 2 } else { 1 },
+            ino: n.ino,
+            mode: n.type_bits() | n.perm,
+            nlink: n.nlink,
+            uid: n.uid,
+            gid: n.gid,
+            rdev: match n.kind {
+                Kind::Device(Device::Null) => (1 << 8) | 3,
+                Kind::Device(Device::Zero) => (1 << 8) | 5,
+                Kind::Device(Device::Random) => (1 << 8) | 9,
+                _ => 0,
+            },
+            size: size as i64,
+            blksize: 4096,
+            blocks: size.div_ceil(512) as i64,
+            atime: n.atime,
+            mtime: n.mtime,
+            ctime: n.ctime,
+        }
+    }
+}
+
+/// A regular file held by a shared memory mapping: the kernel copies
+/// between the mapping and the file around every file call, so the guest
+/// sees one set of bytes through both (it is the only thread there is).
+#[derive(Clone, Debug)]
+pub struct FileRef(pub(super) Arc<Node>);
+
+impl FileRef {
+    /// Bytes of the file from `offset` into `buf`; returns how many.
+    pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> usize {
+        match &self.0.lock().kind {
+            Kind::File(d) => copy_out(d.bytes(), offset, buf),
+            _ => 0,
+        }
+    }
+
+    /// Overwrite the file from `offset` with `data`, but never past its
+    /// end: what a mapping holds beyond end-of-file is not file data.
+    pub fn write_within(&self, offset: u64, data: &[u8]) {
+        let mut n = self.0.lock();
+        if let Kind::File(d) = &mut n.kind {
+            let size = d.bytes().len() as u64;
+            if offset >= size {
+                return;
+            }
+            let len = (size - offset).min(data.len() as u64) as usize;
+            let at = offset as usize;
+            if d.bytes()[at..at + len] != data[..len] {
+                d.owned()[at..at + len].copy_from_slice(&data[..len]);
+            }
+        }
+    }
+}
+
+pub(super) fn copy_out(data: &[u8], offset: u64, buf: &mut [u8]) -> usize {
+    let Ok(start) = usize::try_from(offset) else {
+        return 0;
+    };
+    if start >= data.len() {
+        return 0;
+    }
+    let n = buf.len().min(data.len() - start);
+    buf[..n].copy_from_slice(&data[start..start + n]);
+    n
+}

@@ -1,0 +1,789 @@
+use super::*;
+use crate::archive::tests::archive;
+use alloc::boxed::Box;
+use std::sync::Mutex;
+
+#[derive(Default)]
+struct TestConsole {
+    out: Mutex<Vec<u8>>,
+    err: Mutex<Vec<u8>>,
+}
+impl Console for TestConsole {
+    fn stdout(&self, data: &[u8]) {
+        self.out.lock().unwrap().extend_from_slice(data);
+    }
+    fn stderr(&self, data: &[u8]) {
+        self.err.lock().unwrap().extend_from_slice(data);
+    }
+}
+
+fn clock() -> Timespec {
+    Timespec {
+        sec: 1_800_000_000,
+        nsec: 5,
+    }
+}
+
+fn entropy(buf: &mut [u8]) {
+    for (i, b) in buf.iter_mut().enumerate() {
+        *b = (i as u8) ^ 0x5a;
+    }
+}
+
+const RDONLY: i32 = 0;
+const RDWR_CREAT: i32 = O_RDWR | O_CREAT;
+
+fn fs_with(stdin: &'static [u8]) -> (Fs, &'static TestConsole) {
+    let a = archive(&[
+        (b"./etc", 0o040755, b""),
+        (b"./etc/motd", 0o100644, b"hello from the ramdisk\n"),
+        (b"work/bin/prog", 0o100755, b"\x7fELF..."),
+        (b"work/link-to-motd", 0o120777, b"../etc/motd"),
+        (b"work/abs-link", 0o120777, b"/etc"),
+        (b"work/loop", 0o120777, b"loop"),
+    ]);
+    let a: &'static [u8] = Box::leak(a.into_boxed_slice());
+    let console: &'static TestConsole = Box::leak(Box::default());
+    (Fs::new(a, stdin, console, clock, entropy).unwrap(), console)
+}
+
+fn fs() -> Fs {
+    fs_with(b"").0
+}
+
+fn read_all(fs: &mut Fs, fd: i32) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 7];
+    loop {
+        let n = fs.read(fd, &mut buf).unwrap();
+        if n == 0 {
+            return out;
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+}
+
+fn names(fs: &mut Fs, path: &[u8]) -> Vec<Vec<u8>> {
+    let fd = fs.openat(AT_FDCWD, path, O_DIRECTORY, 0).unwrap();
+    let mut out = Vec::new();
+    // A small buffer forces several getdents64 calls.
+    let mut buf = [0u8; 48];
+    loop {
+        let n = fs.getdents64(fd, &mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        let mut at = 0;
+        while at < n {
+            let reclen = u16::from_le_bytes([buf[at + 16], buf[at + 17]]) as usize;
+            assert_eq!(reclen % 8, 0);
+            let name = &buf[at + 19..at + reclen];
+            let len = name.iter().position(|&c| c == 0).unwrap();
+            out.push(name[..len].to_vec());
+            at += reclen;
+        }
+    }
+    fs.close(fd).unwrap();
+    out
+}
+
+#[test]
+fn reads_ramdisk_files_and_follows_symlinks() {
+    let mut fs = fs();
+    let fd = fs.openat(AT_FDCWD, b"/etc/motd", RDONLY, 0).unwrap();
+    assert_eq!(fd, 3, "0..=2 are the console");
+    assert_eq!(read_all(&mut fs, fd), b"hello from the ramdisk\n");
+    let fd = fs
+        .openat(AT_FDCWD, b"/work/link-to-motd", RDONLY, 0)
+        .unwrap();
+    assert_eq!(read_all(&mut fs, fd), b"hello from the ramdisk\n");
+    let fd = fs
+        .openat(AT_FDCWD, b"/work/abs-link/motd", RDONLY, 0)
+        .unwrap();
+    assert_eq!(read_all(&mut fs, fd), b"hello from the ramdisk\n");
+    let st = fs.fstatat(AT_FDCWD, b"/work/bin/prog", 0).unwrap();
+    assert_eq!(st.mode, S_IFREG | 0o755);
+    assert_eq!(st.size, 7);
+    let st = fs
+        .fstatat(AT_FDCWD, b"/work/link-to-motd", AT_SYMLINK_NOFOLLOW)
+        .unwrap();
+    assert_eq!(st.mode & S_IFMT, S_IFLNK);
+    let mut buf = [0u8; 64];
+    let n = fs
+        .readlinkat(AT_FDCWD, b"/work/link-to-motd", &mut buf)
+        .unwrap();
+    assert_eq!(&buf[..n], b"../etc/motd");
+    assert_eq!(
+        fs.readlinkat(AT_FDCWD, b"/etc/motd", &mut buf),
+        Err(Errno::EINVAL)
+    );
+}
+
+#[test]
+fn path_errors_match_linux() {
+    let mut fs = fs();
+    let e = |fs: &mut Fs, p: &[u8], f: i32| fs.openat(AT_FDCWD, p, f, 0o644).unwrap_err();
+    assert_eq!(e(&mut fs, b"/nope", RDONLY), Errno::ENOENT);
+    assert_eq!(e(&mut fs, b"", RDONLY), Errno::ENOENT);
+    assert_eq!(e(&mut fs, b"/etc/motd/x", RDONLY), Errno::ENOTDIR);
+    assert_eq!(e(&mut fs, b"/etc/motd/", RDONLY), Errno::ENOTDIR);
+    assert_eq!(e(&mut fs, b"/etc/motd", O_DIRECTORY), Errno::ENOTDIR);
+    assert_eq!(e(&mut fs, b"/work/loop", RDONLY), Errno::ELOOP);
+    assert_eq!(e(&mut fs, b"/work/link-to-motd", O_NOFOLLOW), Errno::ELOOP);
+    assert_eq!(e(&mut fs, b"/etc/motd", O_WRONLY), Errno::EROFS);
+    assert_eq!(e(&mut fs, b"/etc/new", RDWR_CREAT), Errno::EROFS);
+    assert_eq!(e(&mut fs, b"/etc", O_RDWR), Errno::EISDIR);
+    assert_eq!(e(&mut fs, b"/etc/motd", RDWR_CREAT | O_EXCL), Errno::EEXIST);
+    let long = [b'a'; 300];
+    assert_eq!(e(&mut fs, &long, RDONLY), Errno::ENAMETOOLONG);
+    assert_eq!(fs.read(99, &mut [0; 4]), Err(Errno::EBADF));
+    assert_eq!(fs.close(-1), Err(Errno::EBADF));
+    assert_eq!(fs.mkdirat(AT_FDCWD, b"/etc/d", 0o755), Err(Errno::EROFS));
+    assert_eq!(fs.unlinkat(AT_FDCWD, b"/etc/motd", 0), Err(Errno::EROFS));
+}
+
+#[test]
+fn tmp_files_can_be_written_truncated_and_appended() {
+    let mut fs = fs();
+    let fd = fs.openat(AT_FDCWD, b"/tmp/f", RDWR_CREAT, 0o666).unwrap();
+    assert_eq!(fs.write(fd, b"hello world"), Ok(11));
+    assert_eq!(fs.lseek(fd, 0, 0), Ok(0));
+    assert_eq!(read_all(&mut fs, fd), b"hello world");
+    // Writing past the end leaves a zero-filled gap.
+    assert_eq!(fs.lseek(fd, 2, 2), Ok(13));
+    assert_eq!(fs.write(fd, b"!"), Ok(1));
+    let mut buf = [9u8; 20];
+    assert_eq!(fs.pread(fd, &mut buf, 0), Ok(14));
+    assert_eq!(&buf[..14], b"hello world\0\0!");
+    assert_eq!(fs.pwrite(fd, b"J", 0), Ok(1));
+    assert_eq!(fs.lseek(fd, 0, 1), Ok(14), "pwrite keeps the offset");
+    let st = fs.fstatat(fd, b"", AT_EMPTY_PATH).unwrap();
+    assert_eq!(st.mode, S_IFREG | 0o644, "umask 022 applied");
+    assert_eq!(st.size, 14);
+    assert_eq!(st.mtime, clock());
+    assert_eq!(fs.ftruncate(fd, 5), Ok(()));
+    assert_eq!(fs.fstatat(AT_FDCWD, b"/tmp/f", 0).unwrap().size, 5);
+    fs.close(fd).unwrap();
+    let fd = fs
+        .openat(AT_FDCWD, b"/tmp/f", O_WRONLY | O_APPEND, 0)
+        .unwrap();
+    assert_eq!(fs.write(fd, b"!!"), Ok(2));
+    fs.close(fd).unwrap();
+    let fd = fs.openat(AT_FDCWD, b"/tmp/f", RDONLY, 0).unwrap();
+    assert_eq!(read_all(&mut fs, fd), b"Jello!!");
+    assert_eq!(fs.write(fd, b"x"), Err(Errno::EBADF), "opened read-only");
+    let fd = fs
+        .openat(AT_FDCWD, b"/tmp/f", O_WRONLY | O_TRUNC, 0)
+        .unwrap();
+    assert_eq!(
+        fs.read(fd, &mut buf),
+        Err(Errno::EBADF),
+        "opened write-only"
+    );
+    assert_eq!(fs.fstatat(AT_FDCWD, b"/tmp/f", 0).unwrap().size, 0);
+    assert_eq!(fs.lseek(fd, -1, 0), Err(Errno::EINVAL));
+    assert_eq!(fs.lseek(1, 0, 0), Err(Errno::ESPIPE));
+}
+
+#[test]
+fn directories_rename_unlink_and_listing() {
+    let mut fs = fs();
+    fs.mkdirat(AT_FDCWD, b"/tmp/d", 0o755).unwrap();
+    assert_eq!(fs.mkdirat(AT_FDCWD, b"/tmp/d", 0o755), Err(Errno::EEXIST));
+    for name in [&b"/tmp/d/b"[..], b"/tmp/d/a", b"/tmp/d/c"] {
+        let fd = fs.openat(AT_FDCWD, name, RDWR_CREAT, 0o600).unwrap();
+        fs.close(fd).unwrap();
+    }
+    assert_eq!(
+        names(&mut fs, b"/tmp/d"),
+        [&b"."[..], b"..", b"a", b"b", b"c"]
+    );
+    assert_eq!(
+        fs.unlinkat(AT_FDCWD, b"/tmp/d", AT_REMOVEDIR),
+        Err(Errno::ENOTEMPTY)
+    );
+    assert_eq!(fs.unlinkat(AT_FDCWD, b"/tmp/d", 0), Err(Errno::EISDIR));
+    assert_eq!(
+        fs.unlinkat(AT_FDCWD, b"/tmp/d/a", AT_REMOVEDIR),
+        Err(Errno::ENOTDIR)
+    );
+    fs.renameat2(AT_FDCWD, b"/tmp/d/a", AT_FDCWD, b"/tmp/d/z", 0)
+        .unwrap();
+    assert_eq!(
+        fs.renameat2(
+            AT_FDCWD,
+            b"/tmp/d/b",
+            AT_FDCWD,
+            b"/tmp/d/c",
+            RENAME_NOREPLACE
+        ),
+        Err(Errno::EEXIST)
+    );
+    fs.renameat2(AT_FDCWD, b"/tmp/d/b", AT_FDCWD, b"/tmp/d/c", 0)
+        .unwrap();
+    assert_eq!(names(&mut fs, b"/tmp/d"), [&b"."[..], b"..", b"c", b"z"]);
+    assert_eq!(
+        fs.renameat2(AT_FDCWD, b"/tmp/d", AT_FDCWD, b"/tmp/d/inner", 0),
+        Err(Errno::EINVAL)
+    );
+    assert_eq!(
+        fs.renameat2(AT_FDCWD, b"/etc/motd", AT_FDCWD, b"/tmp/m", 0),
+        Err(Errno::EROFS)
+    );
+    // An open file outlives its name.
+    let fd = fs.openat(AT_FDCWD, b"/tmp/d/c", O_RDWR, 0).unwrap();
+    fs.unlinkat(AT_FDCWD, b"/tmp/d/c", 0).unwrap();
+    assert_eq!(fs.write(fd, b"still here"), Ok(10));
+    assert_eq!(fs.fstatat(fd, b"", AT_EMPTY_PATH).unwrap().nlink, 0);
+    fs.unlinkat(AT_FDCWD, b"/tmp/d/z", 0).unwrap();
+    let tmp_links = fs.fstatat(AT_FDCWD, b"/tmp", 0).unwrap().nlink;
+    fs.unlinkat(AT_FDCWD, b"/tmp/d", AT_REMOVEDIR).unwrap();
+    assert_eq!(
+        fs.fstatat(AT_FDCWD, b"/tmp", 0).unwrap().nlink,
+        tmp_links - 1
+    );
+    assert_eq!(names(&mut fs, b"/tmp"), [&b"."[..], b".."]);
+    let root = names(&mut fs, b"/");
+    for n in [&b"dev"[..], b"etc", b"tmp", b"work"] {
+        assert!(root.iter().any(|r| r == n), "{n:?} in {root:?}");
+    }
+}
+
+#[test]
+fn links_and_modes_in_tmp() {
+    let mut fs = fs();
+    let fd = fs.openat(AT_FDCWD, b"/tmp/f", RDWR_CREAT, 0o644).unwrap();
+    fs.write(fd, b"data").unwrap();
+    fs.symlinkat(b"f", AT_FDCWD, b"/tmp/s").unwrap();
+    fs.linkat(AT_FDCWD, b"/tmp/f", AT_FDCWD, b"/tmp/h", 0)
+        .unwrap();
+    assert_eq!(fs.fstatat(AT_FDCWD, b"/tmp/f", 0).unwrap().nlink, 2);
+    let s = fs.openat(AT_FDCWD, b"/tmp/s", RDONLY, 0).unwrap();
+    assert_eq!(read_all(&mut fs, s), b"data");
+    fs.fchmodat(AT_FDCWD, b"/tmp/h", 0o600).unwrap();
+    assert_eq!(
+        fs.fstatat(AT_FDCWD, b"/tmp/f", 0).unwrap().mode,
+        S_IFREG | 0o600
+    );
+    fs.fchmod(fd, 0o640).unwrap();
+    assert_eq!(
+        fs.fstatat(fd, b"", AT_EMPTY_PATH).unwrap().mode & 0o777,
+        0o640
+    );
+    assert_eq!(
+        fs.fchmodat(AT_FDCWD, b"/etc/motd", 0o600),
+        Err(Errno::EROFS)
+    );
+    assert_eq!(
+        fs.faccessat(AT_FDCWD, b"/etc/motd", 2, 0),
+        Err(Errno::EROFS)
+    );
+    assert_eq!(
+        fs.faccessat(AT_FDCWD, b"/etc/motd", 1, 0),
+        Err(Errno::EACCES)
+    );
+    assert_eq!(fs.faccessat(AT_FDCWD, b"/work/bin/prog", 1, 0), Ok(()));
+    let t = Timespec { sec: 7, nsec: 8 };
+    fs.utimensat(
+        AT_FDCWD,
+        b"/tmp/f",
+        Some([
+            t,
+            Timespec {
+                sec: 0,
+                nsec: UTIME_OMIT,
+            },
+        ]),
+        0,
+    )
+    .unwrap();
+    let st = fs.fstatat(AT_FDCWD, b"/tmp/f", 0).unwrap();
+    assert_eq!((st.atime, st.mtime), (t, clock()));
+    assert_eq!(
+        fs.linkat(AT_FDCWD, b"/tmp", AT_FDCWD, b"/tmp/dirlink", 0),
+        Err(Errno::EPERM)
+    );
+}
+
+#[test]
+fn relative_paths_cwd_and_dirfds() {
+    let mut fs = fs();
+    fs.set_initial_cwd(b"/work/new/dir").unwrap();
+    let mut buf = [0u8; 64];
+    let n = fs.getcwd(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"/work/new/dir");
+    assert_eq!(fs.getcwd(&mut [0u8; 4]), Err(Errno::ERANGE));
+    let fd = fs
+        .openat(AT_FDCWD, b"../../link-to-motd", RDONLY, 0)
+        .unwrap();
+    assert_eq!(read_all(&mut fs, fd), b"hello from the ramdisk\n");
+    fs.chdir(b"/work/abs-link").unwrap();
+    let n = fs.getcwd(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"/etc", "symlinks resolve physically");
+    assert_eq!(fs.chdir(b"motd"), Err(Errno::ENOTDIR));
+    // The starting directory takes new entries; its parent does not.
+    assert_eq!(fs.mkdirat(AT_FDCWD, b"/work/new/dir/sub", 0o755), Ok(()));
+    assert_eq!(
+        fs.mkdirat(AT_FDCWD, b"/work/new/sub", 0o755),
+        Err(Errno::EROFS)
+    );
+    let dir = fs.openat(AT_FDCWD, b"/work/bin", O_DIRECTORY, 0).unwrap();
+    assert!(fs.fstatat(dir, b"prog", 0).is_ok());
+    assert!(fs.fstatat(dir, b"../bin/./prog", 0).is_ok());
+    assert_eq!(
+        fs.fstatat(3, b"x", 0),
+        Err(Errno::ENOTDIR),
+        "fd 3 is a file"
+    );
+    fs.fchdir(dir).unwrap();
+    let n = fs.getcwd(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"/work/bin");
+    assert!(fs.fstatat(AT_FDCWD, b"/..", 0).is_ok(), "/.. is /");
+    assert_eq!(fs.umask(0o077), 0o022);
+}
+
+#[test]
+fn console_stdin_dup_and_fcntl() {
+    let (mut fs, console) = fs_with(b"line one\nline two\n");
+    assert_eq!(read_all(&mut fs, 0), b"line one\nline two\n");
+    assert_eq!(fs.write(1, b"out"), Ok(3));
+    assert_eq!(fs.write(2, b"err"), Ok(3));
+    assert_eq!(fs.write(0, b"x"), Err(Errno::EBADF));
+    let d = fs.dup(1).unwrap();
+    assert_eq!(d, 3);
+    fs.write(d, b"!").unwrap();
+    assert_eq!(fs.dup3(2, 10, O_CLOEXEC), Ok(10));
+    fs.write(10, b"?").unwrap();
+    assert_eq!(fs.fcntl(10, F_GETFD, 0), Ok(FD_CLOEXEC));
+    assert_eq!(fs.fcntl(3, F_GETFD, 0), Ok(0));
+    assert_eq!(fs.fcntl(1, F_DUPFD, 20), Ok(20));
+    assert_eq!(fs.fcntl(1, F_GETFL, 0), Ok(i64::from(O_WRONLY)));
+    assert_eq!(fs.dup3(1, 1, 0), Err(Errno::EINVAL));
+    assert_eq!(fs.fcntl(1, 99, 0), Err(Errno::EINVAL));
+    assert_eq!(*console.out.lock().unwrap(), b"out!");
+    assert_eq!(*console.err.lock().unwrap(), b"err?");
+    assert_eq!(fs.not_a_tty(1), Errno::ENOTTY);
+    assert_eq!(fs.not_a_tty(50), Errno::EBADF);
+    assert_eq!(
+        fs.fstatat(1, b"", AT_EMPTY_PATH).unwrap().mode & S_IFMT,
+        S_IFIFO
+    );
+}
+
+#[test]
+fn pipes_and_devices() {
+    let mut fs = fs();
+    let [r, w] = fs.pipe2(O_CLOEXEC).unwrap();
+    assert_eq!(fs.write(w, b"through the pipe"), Ok(16));
+    let mut buf = [0u8; 7];
+    assert_eq!(fs.read(r, &mut buf), Ok(7));
+    assert_eq!(&buf, b"through");
+    assert_eq!(fs.lseek(r, 0, 0), Err(Errno::ESPIPE));
+    let mut rest = [0u8; 32];
+    assert_eq!(fs.read(r, &mut rest), Ok(9));
+    assert_eq!(
+        fs.read(r, &mut rest),
+        Err(Errno::EAGAIN),
+        "empty, writer open"
+    );
+    fs.close(w).unwrap();
+    assert_eq!(fs.read(r, &mut rest), Ok(0), "empty, no writer: EOF");
+    let [r2, w2] = fs.pipe2(0).unwrap();
+    fs.close(r2).unwrap();
+    assert_eq!(fs.write(w2, b"x"), Err(Errno::EPIPE));
+    let null = fs.openat(AT_FDCWD, b"/dev/null", O_RDWR, 0).unwrap();
+    assert_eq!(fs.write(null, b"gone"), Ok(4));
+    assert_eq!(fs.read(null, &mut rest), Ok(0));
+    let zero = fs.openat(AT_FDCWD, b"/dev/zero", RDONLY, 0).unwrap();
+    rest.fill(1);
+    assert_eq!(fs.read(zero, &mut rest), Ok(32));
+    assert_eq!(rest, [0; 32]);
+    let urandom = fs.openat(AT_FDCWD, b"/dev/urandom", RDONLY, 0).unwrap();
+    assert_eq!(fs.read(urandom, &mut rest[..3]), Ok(3));
+    assert_eq!(rest[..3], [0x5a, 0x5b, 0x58]);
+    let st = fs.fstatat(AT_FDCWD, b"/dev/null", 0).unwrap();
+    let [pr, pw] = fs.pipe2(0).unwrap();
+    let mut p = [
+        vm_core::host::PollFd {
+            fd: pr,
+            events: 1,
+            revents: 0,
+        },
+        vm_core::host::PollFd {
+            fd: pw,
+            events: 4,
+            revents: 0,
+        },
+        vm_core::host::PollFd {
+            fd: 77,
+            events: 1,
+            revents: 0,
+        },
+        vm_core::host::PollFd {
+            fd: -1,
+            events: 1,
+            revents: 0,
+        },
+    ];
+    assert_eq!(fs.poll(&mut p), 2, "writable pipe end and a bad fd");
+    assert_eq!(
+        [p[0].revents, p[1].revents, p[2].revents, p[3].revents],
+        [0, 4, 0x20, 0]
+    );
+    fs.write(pw, b"x").unwrap();
+    fs.close(pw).unwrap();
+    assert_eq!(fs.poll(&mut p[..1]), 1);
+    assert_eq!(p[0].revents, 0x11, "data and hang-up");
+    assert_eq!((st.mode & S_IFMT, st.rdev), (S_IFCHR, 0x103));
+}
+
+#[test]
+fn file_refs_read_and_write_within_the_file() {
+    let mut fs = fs();
+    let fd = fs.openat(AT_FDCWD, b"/tmp/m", RDWR_CREAT, 0o644).unwrap();
+    fs.write(fd, b"0123456789").unwrap();
+    let r = fs.file_ref(fd).unwrap();
+    let mut buf = [0u8; 16];
+    assert_eq!(r.read_at(4, &mut buf), 6);
+    assert_eq!(&buf[..6], b"456789");
+    r.write_within(8, b"abcdef");
+    assert_eq!(fs.pread(fd, &mut buf, 0), Ok(10), "no growth");
+    assert_eq!(&buf[..10], b"01234567ab");
+    assert!(matches!(fs.file_ref(1), Err(Errno::EACCES)));
+    let d = fs.openat(AT_FDCWD, b"/tmp", O_DIRECTORY, 0).unwrap();
+    assert!(matches!(fs.file_ref(d), Err(Errno::ENODEV)));
+    // A ramdisk file is copied on first write, the archive untouched.
+    let ro = fs.openat(AT_FDCWD, b"/etc/motd", RDONLY, 0).unwrap();
+    let r = fs.file_ref(ro).unwrap();
+    r.write_within(0, b"J");
+    assert_eq!(fs.pread(ro, &mut buf, 0), Ok(16));
+    assert_eq!(&buf[..5], b"Jello");
+}
+
+#[test]
+fn descriptor_limit() {
+    let mut fs = fs();
+    let mut last = 0;
+    for _ in 3..MAX_FDS {
+        last = fs.openat(AT_FDCWD, b"/etc/motd", RDONLY, 0).unwrap();
+    }
+    assert_eq!(last as usize, MAX_FDS - 1);
+    assert_eq!(
+        fs.openat(AT_FDCWD, b"/etc/motd", RDONLY, 0),
+        Err(Errno::EMFILE)
+    );
+    fs.close(100).unwrap();
+    assert_eq!(fs.dup(0), Ok(100), "lowest free descriptor");
+    fs.set_fd_limit(MAX_FDS + 1).unwrap();
+    assert_eq!(fs.dup(0), Ok(MAX_FDS as i32));
+    fs.set_fd_limit(50).unwrap();
+    assert_eq!(fs.dup(0), Err(Errno::EMFILE));
+    assert_eq!(fs.dup3(0, 60, 0), Err(Errno::EBADF));
+    assert_eq!(fs.set_fd_limit(MAX_FDS_HARD + 1), Err(Errno::EPERM));
+}
+
+#[test]
+fn bad_archives_are_errors() {
+    let console: &'static TestConsole = Box::leak(Box::default());
+    let a = archive(&[(b"file", 0o100644, b"x"), (b"file/under", 0o100644, b"y")]);
+    let a: &'static [u8] = Box::leak(a.into_boxed_slice());
+    assert!(matches!(
+        Fs::new(a, b"", console, clock, entropy),
+        Err(BuildError::NotADirectory(_))
+    ));
+    assert!(matches!(
+        Fs::new(&[b'x'; 200], b"", console, clock, entropy),
+        Err(BuildError::Archive(_))
+    ));
+    let a = archive(&[(b"../escape", 0o100644, b"x")]);
+    let a: &'static [u8] = Box::leak(a.into_boxed_slice());
+    assert!(Fs::new(a, b"", console, clock, entropy).is_err());
+}
+
+mod events {
+    use super::*;
+    use core::sync::atomic::{AtomicU64, Ordering};
+    use vm_core::host::{EpollEvent, ITimer, PollFd};
+
+    static MONO: AtomicU64 = AtomicU64::new(0);
+    fn mono() -> u64 {
+        MONO.load(Ordering::Relaxed)
+    }
+    const NONBLOCK: i32 = O_NONBLOCK;
+
+    fn readable(fs: &Fs, fd: i32) -> bool {
+        let mut p = [PollFd {
+            fd,
+            events: 1,
+            revents: 0,
+        }];
+        fs.poll(&mut p) == 1 && p[0].revents == 1
+    }
+
+    #[test]
+    fn eventfd_counts_and_semaphores() {
+        let mut fs = fs();
+        let e = fs.eventfd2(0, NONBLOCK).unwrap();
+        let mut b = [0u8; 8];
+        assert_eq!(fs.read(e, &mut b), Err(Errno::EAGAIN));
+        assert!(!readable(&fs, e));
+        assert_eq!(fs.write(e, &3u64.to_le_bytes()), Ok(8));
+        assert_eq!(fs.write(e, &4u64.to_le_bytes()), Ok(8));
+        assert!(readable(&fs, e));
+        assert_eq!(fs.read(e, &mut b), Ok(8));
+        assert_eq!(u64::from_le_bytes(b), 7);
+        assert_eq!(fs.write(e, &u64::MAX.to_le_bytes()), Err(Errno::EINVAL));
+        assert_eq!(fs.write(e, &[1, 2]), Err(Errno::EINVAL));
+        assert_eq!(fs.write(e, &(u64::MAX - 1).to_le_bytes()), Ok(8));
+        assert_eq!(fs.write(e, &1u64.to_le_bytes()), Err(Errno::EAGAIN));
+        let s = fs.eventfd2(2, 1).unwrap();
+        assert!(!fs.nonblocking(s).unwrap());
+        fs.read(s, &mut b).unwrap();
+        assert_eq!(u64::from_le_bytes(b), 1);
+        fs.read(s, &mut b).unwrap();
+        assert_eq!(fs.read(s, &mut b), Err(Errno::EAGAIN));
+    }
+
+    #[test]
+    fn timerfds_count_expirations() {
+        let mut fs = fs();
+        fs.set_monotonic(mono);
+        MONO.store(1_000, Ordering::Relaxed);
+        let t = fs.timerfd_create(1, NONBLOCK).unwrap();
+        let ms = |n: i64| Timespec {
+            sec: 0,
+            nsec: n * 1_000_000,
+        };
+        let old = fs
+            .timerfd_settime(
+                t,
+                0,
+                Some(ITimer {
+                    interval: ms(5),
+                    value: ms(20),
+                }),
+            )
+            .unwrap();
+        assert_eq!(old, ITimer::default());
+        let mut b = [0u8; 8];
+        assert_eq!(fs.read(t, &mut b), Err(Errno::EAGAIN));
+        MONO.store(1_000 + 30_000_000, Ordering::Relaxed);
+        assert!(readable(&fs, t));
+        assert_eq!(fs.read(t, &mut b), Ok(8));
+        assert_eq!(u64::from_le_bytes(b), 3); // at 20, 25 and 30 ms
+        let cur = fs.timerfd_settime(t, 0, None).unwrap();
+        assert_eq!((cur.interval, cur.value), (ms(5), ms(5)));
+        // Absolute on the monotonic clock; then disarm.
+        fs.timerfd_settime(
+            t,
+            1,
+            Some(ITimer {
+                interval: Timespec::default(),
+                value: ms(40),
+            }),
+        )
+        .unwrap();
+        let left = fs.timerfd_settime(t, 0, None).unwrap().value;
+        assert_eq!(left.nsec, 10_000_000 - 1_000);
+        fs.timerfd_settime(t, 0, Some(ITimer::default())).unwrap();
+        assert_eq!(fs.timerfd_settime(t, 0, None).unwrap(), ITimer::default());
+        let e = fs.eventfd2(0, 0).unwrap();
+        assert_eq!(fs.timerfd_settime(e, 0, None), Err(Errno::EINVAL));
+    }
+
+    #[test]
+    fn epoll_levels_edges_oneshots_and_closed_descriptors() {
+        let mut fs = fs();
+        let ep = fs.epoll_create1(O_CLOEXEC).unwrap();
+        let e = fs.eventfd2(0, NONBLOCK).unwrap();
+        let ev = |events, data| Some(EpollEvent { events, data });
+        let mut out = [EpollEvent::default(); 4];
+        assert_eq!(fs.epoll_ctl(ep, 1, e, ev(1, 7)), Ok(()));
+        assert_eq!(fs.epoll_ctl(ep, 1, e, ev(1, 7)), Err(Errno::EEXIST));
+        assert_eq!(fs.epoll_ctl(ep, 1, ep, ev(1, 7)), Err(Errno::EINVAL));
+        assert_eq!(fs.epoll_ctl(ep, 1, 99, ev(1, 7)), Err(Errno::EBADF));
+        assert_eq!(fs.epoll_ctl(e, 1, ep, ev(1, 7)), Err(Errno::EINVAL));
+        let f = fs.openat(AT_FDCWD, b"/etc/motd", 0, 0).unwrap();
+        assert_eq!(fs.epoll_ctl(ep, 1, f, ev(1, 7)), Err(Errno::EPERM));
+        assert_eq!(fs.epoll_wait(ep, &mut out), Ok(0));
+        fs.write(e, &1u64.to_le_bytes()).unwrap();
+        assert!(readable(&fs, ep));
+        // Level-triggered: reported while ready.
+        assert_eq!(fs.epoll_wait(ep, &mut out), Ok(1));
+        assert_eq!(out[0], EpollEvent { events: 1, data: 7 });
+        assert_eq!(fs.epoll_wait(ep, &mut out), Ok(1));
+        // Edge-triggered: once per becoming ready.
+        fs.epoll_ctl(ep, 3, e, ev(1 | 1 << 31, 8)).unwrap();
+        assert_eq!(fs.epoll_wait(ep, &mut out), Ok(1));
+        assert_eq!(fs.epoll_wait(ep, &mut out), Ok(0));
+        // One-shot: once until modified.
+        fs.epoll_ctl(ep, 3, e, ev(1 | 1 << 30, 9)).unwrap();
+        assert_eq!(fs.epoll_wait(ep, &mut out), Ok(1));
+        assert_eq!(fs.epoll_wait(ep, &mut out), Ok(0));
+        fs.epoll_ctl(ep, 3, e, ev(1, 10)).unwrap();
+        assert_eq!(fs.epoll_wait(ep, &mut out), Ok(1));
+        // A closed descriptor leaves the set.
+        fs.close(e).unwrap();
+        assert_eq!(fs.epoll_wait(ep, &mut out), Ok(0));
+        assert_eq!(fs.epoll_ctl(ep, 2, e, None), Err(Errno::EBADF));
+        let e2 = fs.eventfd2(0, 0).unwrap();
+        assert_eq!(fs.epoll_ctl(ep, 2, e2, None), Err(Errno::ENOENT));
+        assert_eq!(fs.epoll_ctl(ep, 3, e2, ev(1, 1)), Err(Errno::ENOENT));
+    }
+}
+
+mod sockets {
+    use super::*;
+    use vm_core::host::{RecvMsg, SendMsg};
+
+    fn recv(
+        fs: &mut Fs,
+        fd: i32,
+        data: &mut [u8],
+        control: &mut [u8],
+        flags: i32,
+    ) -> SysResult<(usize, usize, i32)> {
+        let mut m = RecvMsg {
+            name: &mut [],
+            data,
+            control,
+            name_len: 0,
+            control_len: 0,
+            flags: 0,
+        };
+        let n = fs.recvmsg(fd, &mut m, flags)?;
+        Ok((n, m.control_len, m.flags))
+    }
+
+    #[test]
+    fn stream_pairs_pass_bytes_descriptors_and_end_of_file() {
+        let mut fs = fs();
+        let [a, b] = fs.socketpair(1, 1 | O_NONBLOCK, 0).unwrap();
+        assert_eq!(fs.write(a, b"hello "), Ok(6));
+        assert_eq!(fs.write(a, b"world"), Ok(5));
+        assert_eq!(fs.pipe_bytes(b), Ok(11));
+        let mut buf = [0u8; 32];
+        assert_eq!(fs.read(b, &mut buf[..4]), Ok(4));
+        assert_eq!(fs.read(b, &mut buf), Ok(7));
+        assert_eq!(&buf[..7], b"o world");
+        assert_eq!(fs.read(b, &mut buf), Err(Errno::EAGAIN));
+        // SCM_RIGHTS: the receiver gets a new descriptor for the file.
+        let [pr, pw] = fs.pipe2(0).unwrap();
+        let mut ctl = [0u8; 24];
+        ctl[..8].copy_from_slice(&20u64.to_le_bytes());
+        ctl[8..12].copy_from_slice(&1i32.to_le_bytes());
+        ctl[12..16].copy_from_slice(&1i32.to_le_bytes());
+        ctl[16..20].copy_from_slice(&pr.to_le_bytes());
+        let msg = SendMsg {
+            name: &[],
+            data: b"fd",
+            control: &ctl,
+        };
+        assert_eq!(fs.sendmsg(a, &msg, 0), Ok(2));
+        fs.close(pr).unwrap();
+        let mut rctl = [0u8; 24];
+        let (n, clen, flags) = recv(&mut fs, b, &mut buf, &mut rctl, 0x4000_0000).unwrap();
+        assert_eq!((n, clen, flags), (2, 24, 0x4000_0000));
+        let got = i32::from_le_bytes(rctl[16..20].try_into().unwrap());
+        assert_eq!(fs.fcntl(got, 1, 0), Ok(1));
+        fs.write(pw, b"x").unwrap();
+        assert_eq!(fs.read(got, &mut buf), Ok(1));
+        // A bad descriptor in SCM_RIGHTS sends nothing.
+        let mut badctl = ctl;
+        badctl[16..20].copy_from_slice(&77i32.to_le_bytes());
+        let bad = SendMsg {
+            control: &badctl,
+            ..msg
+        };
+        assert_eq!(fs.sendmsg(a, &bad, 0), Err(Errno::EBADF));
+        // Shutdown and close: end of file, then EPIPE.
+        fs.shutdown(a, 1).unwrap();
+        assert_eq!(fs.read(b, &mut buf), Ok(0));
+        assert_eq!(fs.write(a, b"x"), Err(Errno::EPIPE));
+        fs.close(b).unwrap();
+        assert_eq!(fs.shutdown(pw, 0), Err(Errno::ENOTSOCK));
+        assert_eq!(fs.shutdown(b, 0), Err(Errno::EBADF));
+    }
+
+    #[test]
+    fn datagrams_keep_boundaries_and_options_answer() {
+        let mut fs = fs();
+        let [a, b] = fs.socketpair(1, 2, 0).unwrap();
+        fs.write(a, b"first message").unwrap();
+        fs.write(a, b"second").unwrap();
+        let mut small = [0u8; 5];
+        let (n, _, flags) = recv(&mut fs, b, &mut small, &mut [], 0).unwrap();
+        assert_eq!((n, &small, flags & 0x20), (5, b"first", 0x20));
+        let mut buf = [0u8; 2];
+        assert_eq!(recv(&mut fs, b, &mut buf, &mut [], 0x20).unwrap().0, 6);
+        let mut v = [0u8; 16];
+        assert_eq!(fs.getsockopt(a, 1, 3, &mut v), Ok(4));
+        assert_eq!(v[0], 2);
+        assert_eq!(fs.getsockopt(a, 1, 17, &mut v), Ok(12));
+        assert_eq!(fs.getsockopt(a, 1, 9999, &mut v), Err(Errno::ENOPROTOOPT));
+        assert_eq!(fs.sockname(a, &mut v), Ok(2));
+        assert_eq!(fs.socketpair(2, 1, 0), Err(Errno::EAFNOSUPPORT));
+        fs.close(b).unwrap();
+        assert_eq!(fs.write(a, b"x"), Err(Errno(111)));
+    }
+}
+
+mod fileops {
+    use super::*;
+    use vm_core::host::XattrTarget;
+
+    #[test]
+    fn xattrs_owners_flocks_and_ranges() {
+        let mut fs = fs();
+        let fd = fs.openat(AT_FDCWD, b"/tmp/f", RDWR_CREAT, 0o644).unwrap();
+        let p = XattrTarget::Path {
+            path: b"/tmp/f",
+            follow: true,
+        };
+        assert_eq!(fs.setxattr(p, b"user.a", b"value", 0), Ok(()));
+        assert_eq!(fs.setxattr(p, b"user.a", b"v", 1), Err(Errno::EEXIST));
+        assert_eq!(fs.setxattr(p, b"user.b", b"v", 2), Err(Errno::ENODATA));
+        assert_eq!(fs.setxattr(p, b"other.a", b"v", 0), Err(Errno::ENOTSUP));
+        let mut v = [0u8; 8];
+        assert_eq!(fs.getxattr(XattrTarget::Fd(fd), b"user.a", &mut []), Ok(5));
+        assert_eq!(fs.getxattr(p, b"user.a", &mut v[..2]), Err(Errno::ERANGE));
+        assert_eq!(fs.getxattr(p, b"user.a", &mut v), Ok(5));
+        assert_eq!(fs.getxattr(p, b"", &mut v), Err(Errno::ERANGE));
+        assert_eq!(fs.listxattr(p, &mut []), Ok(7));
+        assert_eq!(fs.removexattr(p, b"user.a"), Ok(()));
+        assert_eq!(fs.removexattr(p, b"user.a"), Err(Errno::ENODATA));
+        let ro = XattrTarget::Path {
+            path: b"/etc/motd",
+            follow: true,
+        };
+        assert_eq!(fs.setxattr(ro, b"user.a", b"v", 0), Err(Errno::EROFS));
+        // Owners.
+        fs.fchownat(AT_FDCWD, b"/tmp/f", 4321, u32::MAX, 0).unwrap();
+        let st = fs.fstatat(fd, b"", AT_EMPTY_PATH).unwrap();
+        assert_eq!((st.uid, st.gid), (4321, 0));
+        assert_eq!(
+            fs.fchownat(AT_FDCWD, b"/tmp/f", 0, 0, 0x8000),
+            Err(Errno::EINVAL)
+        );
+        // flock between descriptions; closing the last descriptor unlocks.
+        let fd2 = fs.openat(AT_FDCWD, b"/tmp/f", RDONLY, 0).unwrap();
+        assert_eq!(fs.flock(fd, 2 | 4), Ok(()));
+        assert_eq!(fs.flock(fd2, 1 | 4), Err(Errno::EAGAIN));
+        let dup = fs.dup(fd).unwrap();
+        fs.close(fd).unwrap();
+        assert_eq!(fs.flock(fd2, 1 | 4), Err(Errno::EAGAIN));
+        fs.close(dup).unwrap();
+        assert_eq!(fs.flock(fd2, 1 | 4), Ok(()));
+        // fallocate, close_range.
+        let fd = fs.openat(AT_FDCWD, b"/tmp/f", O_RDWR, 0).unwrap();
+        assert_eq!(fs.fallocate(fd, 0, 0, 8192), Ok(()));
+        assert_eq!(fs.fstatat(fd, b"", AT_EMPTY_PATH).unwrap().size, 8192);
+        assert_eq!(fs.fallocate(fd, 0, 0, 0), Err(Errno::EINVAL));
+        let (a, b) = (fs.dup(fd).unwrap(), fs.dup(fd).unwrap());
+        fs.close_range(a as u32, a as u32, 4).unwrap();
+        assert_eq!(fs.fcntl(a, 1, 0), Ok(1));
+        fs.close_range(a as u32, b as u32, 0).unwrap();
+        assert_eq!(fs.fcntl(b, 1, 0), Err(Errno::EBADF));
+        assert_eq!(fs.close_range(5, 4, 0), Err(Errno::EINVAL));
+    }
+}
