@@ -1,6 +1,6 @@
 //! `cargo xtask bench`: guest benchmarks under native, qemu-riscv64 and pvm.
 //!
-//! Each `tests/bench/*.c` is built twice (RISC-V static -O2 and native
+//! Each `tests/bench/*.c` (and `*.cc`, C++) is built twice (RISC-V static -O2 and native
 //! x86-64 -O2), run `runs` times per runner, and the median wall time is
 //! reported with ratios. All runners must print the same output (each
 //! benchmark prints a checksum), otherwise the row is marked wrong: a fast
@@ -16,7 +16,7 @@
 //! the most threads next to its single-threaded geomean over qemu. It is
 //! built with `-pthread` and stays out of that geomean.
 
-use crate::guests::{CC, build_cached};
+use crate::guests::{CC, CXX, build_cached};
 use crate::suite::pvm_binary;
 use crate::util::{children_cpu_seconds, median, root, run_captured};
 use std::fs;
@@ -139,7 +139,7 @@ pub fn run(opts: &Options) -> Result<bool, String> {
     let mut srcs: Vec<PathBuf> = fs::read_dir(&dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "c"))
+        .filter(|p| p.extension().is_some_and(|e| e == "c" || e == "cc"))
         .filter(|p| {
             opts.filter.as_ref().is_none_or(|f| {
                 p.file_name()
@@ -168,10 +168,11 @@ pub fn run(opts: &Options) -> Result<bool, String> {
         if threads.is_some() {
             flags.push("-pthread".into());
         }
-        let mut rv_cmd = vec![CC.to_string()];
+        let cxx = src.extension().is_some_and(|e| e == "cc");
+        let mut rv_cmd = vec![if cxx { CXX } else { CC }.to_string()];
         rv_cmd.extend(flags.iter().cloned());
         rv_cmd.extend(["-static".into(), src.display().to_string(), "-lm".into()]);
-        let mut nat_cmd = vec!["gcc".to_string()];
+        let mut nat_cmd = vec![if cxx { "g++" } else { "gcc" }.to_string()];
         nat_cmd.extend(flags.iter().cloned());
         nat_cmd.extend([src.display().to_string(), "-lm".into()]);
         build_cached(&rv_cmd, src, &[], &rv)?;
