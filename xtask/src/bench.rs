@@ -31,14 +31,14 @@ pub struct Options {
 }
 
 #[derive(Clone)]
-enum Who {
+pub(crate) enum Who {
     Native,
     Qemu,
     Pvm(String),
 }
 
 impl Who {
-    fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match self {
             Who::Native => "native".into(),
             Who::Qemu => "qemu".into(),
@@ -229,7 +229,10 @@ pub fn run(opts: &Options) -> Result<bool, String> {
     if opts.filter.is_none() {
         all_ok &= startup(opts, &whos[1..])?;
     }
-    if opts.engines.iter().any(|e| e.starts_with("jit")) {
+    if opts.filter.is_none() || opts.filter.as_deref() == Some("startup") {
+        all_ok &= crate::bench_startup::run(opts.runs, &whos)?;
+    }
+    if !srcs.is_empty() && opts.engines.iter().any(|e| e.starts_with("jit")) {
         translation_overhead(&srcs, &out_dir)?;
     }
     Ok(all_ok)
@@ -450,7 +453,7 @@ fn print_table(whos: &[Who], rows: &[(String, Vec<Option<f64>>)]) {
 }
 
 /// Prints a table (first row the header) as Markdown, columns aligned.
-fn print_rows(table: &[Vec<String>]) {
+pub(crate) fn print_rows(table: &[Vec<String>]) {
     let widths: Vec<usize> = (0..table[0].len())
         .map(|c| table.iter().map(|r| r[c].len()).max().unwrap_or(0))
         .collect();

@@ -11,6 +11,7 @@
 
 mod badinput;
 mod bench;
+mod bench_startup;
 mod cli;
 mod coverage;
 mod esbuild;
@@ -40,7 +41,9 @@ commands:
          (default engines: interp, jit) and compare.
          --bless rewrites tests/expected/ from qemu-riscv64's output.
   bench  [--engine E]... [--runs N] [--filter S]
-         benchmarks under native, qemu-riscv64 and pvm (median of N runs).
+         benchmarks under native, qemu-riscv64 and pvm (median of N runs),
+         then start-up rows (hello world; python3.13 -c pass and a bash
+         pipeline from the realprogs sysroot; --filter startup: only those).
   realprogs [--engine E]... [--filter S] [--jobs N]
          fetch a Debian 13 riscv64 sysroot (busybox, bash, coreutils,
          make, python3.13) and esbuild, run real programs under pvm and
