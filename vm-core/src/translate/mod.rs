@@ -44,8 +44,12 @@
 //!
 //! Staged emulation: a block the dispatcher reaches is interpreted (one
 //! instruction at a time through [`step`]) its first [`COLD_RUNS`] times
-//! and only then translated, so code that runs once or twice, most of
-//! start-up, costs no translation and no cache space.
+//! and only then translated, as a region along the paths the interpreted
+//! runs took, so code that runs only a few times (most of start-up) costs
+//! no translation and no cache space, and warm code is translated once
+//! instead of as a counted block first and a region later. With
+//! `cold_runs` 0 (tests, the differential test's default) the first tier
+//! is a counted translated block, as described in [`crate::profile`].
 //! Guest-writable pages holding translated code are write-protected on the
 //! host ([`GuestMemory::protect_code`]): a translated store into one
 //! faults, the dispatcher lifts the protection (moving the epoch), runs
@@ -462,6 +466,11 @@ impl SharedCode {
         if st.cache.capacity() < REGION_MIN_CACHE {
             return Tier::Block;
         }
+        // Staged: the interpreter was the first tier, and the profile has
+        // seen the paths a region needs.
+        if st.cold_runs > 0 {
+            return Tier::Region;
+        }
         match st.profile.new_slot() {
             Some(slot) => Tier::Counted(slot),
             None => Tier::Region,
@@ -694,9 +703,18 @@ impl Jit {
     /// and stores into translated code go through [`GuestMemory`], which
     /// moves the code epoch as a translated store would.
     fn run_cold(&mut self, cpu: &mut Cpu, mem: &GuestMemory) -> Result<(), Trap> {
-        let insts = scan(mem, cpu.pc, codegen::is_terminator).map_err(Trap::MemFault)?;
-        for gi in &insts {
-            step::step(cpu, mem, gi.inst, gi.len, &mut self.ctx.lr_value)?;
+        for n in 0..MAX_BLOCK {
+            let bits = match fetch(mem, cpu.pc) {
+                Ok(b) => b,
+                Err(f) if n == 0 => return Err(Trap::MemFault(f)),
+                // Raised when the dispatcher gets there.
+                Err(_) => return Ok(()),
+            };
+            let (inst, len) = decode(bits);
+            step::step(cpu, mem, inst, len, &mut self.ctx.lr_value)?;
+            if codegen::is_terminator(&inst) {
+                break;
+            }
         }
         Ok(())
     }
