@@ -107,9 +107,9 @@ impl Profile {
         self.seen.insert(pc);
     }
 
-    /// Has the block at `pc` run?
+    /// Has the block at `pc` run (translated, or interpreted while cold)?
     pub fn has_seen(&self, pc: u64) -> bool {
-        self.seen.contains(&pc)
+        self.seen.contains(&pc) || self.cold.contains_key(&pc)
     }
 
     /// Should the block at `pc` be interpreted this time, because it has
@@ -125,7 +125,6 @@ impl Profile {
         }
         *n += 1;
         self.cold_runs += 1;
-        self.seen.insert(pc);
         true
     }
 
@@ -144,6 +143,11 @@ impl Profile {
     /// Distinct block start pcs seen run.
     pub fn seen_count(&self) -> usize {
         self.seen.len()
+            + self
+                .cold
+                .keys()
+                .filter(|pc| !self.seen.contains(*pc))
+                .count()
     }
 }
 

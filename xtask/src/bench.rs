@@ -153,6 +153,8 @@ pub fn run(opts: &Options) -> Result<bool, String> {
     whos.extend(opts.engines.iter().map(|e| Who::Pvm(e.clone())));
     // rows: name, then per runner Some(median seconds) or None (failed).
     let mut rows: Vec<(String, Vec<Option<f64>>)> = Vec::new();
+    // The same with the median CPU time (user + system) of the runs.
+    let mut cpu_rows: Vec<(String, Vec<Option<f64>>)> = Vec::new();
     let mut thread_rows: Vec<ThreadRow> = Vec::new();
     let mut all_ok = true;
     for src in &srcs {
@@ -217,11 +219,20 @@ pub fn run(opts: &Options) -> Result<bool, String> {
                 cells: per_args,
                 cpu: cpu_per_args,
             }),
-            None => rows.push((name, per_args.pop().unwrap())),
+            None => {
+                cpu_rows.push((name.clone(), cpu_per_args.pop().unwrap()));
+                rows.push((name, per_args.pop().unwrap()));
+            }
         }
     }
     if !rows.is_empty() {
         print_table(&whos, &rows);
+        println!();
+        println!(
+            "CPU time (user + system, median of the runs): what each runner costs, \
+             less disturbed than wall time on a busy machine"
+        );
+        print_table(&whos, &cpu_rows);
     }
     for t in &thread_rows {
         print_threads(&whos, t, &rows);
