@@ -573,7 +573,7 @@ impl SharedCode {
         let mut p = first;
         while p <= last {
             let w = words[(p / 64) as usize];
-            if p % 64 == 0 && last - p >= 63 {
+            if p.is_multiple_of(64) && last - p >= 63 {
                 if w != 0 {
                     return true;
                 }
