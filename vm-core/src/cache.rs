@@ -19,7 +19,8 @@
 //!
 //! The same flush also serves invalidation: when guest code changes
 //! (`fence.i`, unmap/mprotect of code, a store into a page holding code)
-//! the engine flushes the whole cache.
+//! over a page that holds translated code, the engine flushes the whole
+//! cache (changes elsewhere keep it, see `translate`).
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;

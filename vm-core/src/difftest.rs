@@ -1158,6 +1158,13 @@ impl Harness {
         }
     }
 
+    /// Let the translator interpret each block `n` times before
+    /// translating it (staged emulation, as pvm runs; the harness starts
+    /// at 0, translating everything at once).
+    pub fn set_cold_runs(&mut self, n: u32) {
+        self.jit.set_cold_runs(n);
+    }
+
     /// One of the translator's `--stats` counters so far, by name.
     pub fn jit_stat(&self, name: &str) -> Option<u64> {
         self.jit

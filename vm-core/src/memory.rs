@@ -110,7 +110,21 @@ pub struct GuestMemory {
     /// (`fence.i`, `riscv_flush_icache`, unmapping or re-protecting
     /// executable pages); engines drop cached decodings when it moves.
     code_epoch: AtomicU64,
+    /// What each recent move of `code_epoch` covered (see
+    /// [`GuestMemory::code_changes`]); moves happen under this lock.
+    code_log: spin::Mutex<CodeLog>,
 }
+
+/// The last [`CODE_LOG`] moves of the code epoch: `(epoch after the move,
+/// first page, last page)`, whole address space for `fence.i` and the like.
+#[derive(Debug, Default)]
+struct CodeLog {
+    ring: Vec<(u64, u64, u64)>,
+    next: usize,
+}
+
+/// Code-epoch moves remembered with their page range.
+const CODE_LOG: usize = 64;
 
 impl core::fmt::Debug for GuestMemory {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -431,6 +445,7 @@ impl GuestMemory {
             maps: spin::Mutex::new(Mappings::default()),
             space: spin::Mutex::new(()),
             code_epoch: AtomicU64::new(0),
+            code_log: spin::Mutex::new(CodeLog::default()),
         })
     }
 
@@ -470,7 +485,51 @@ impl GuestMemory {
 
     /// Tell engines that guest code may have changed.
     pub fn invalidate_code(&self) {
-        self.code_epoch.fetch_add(1, Ordering::AcqRel);
+        self.invalidate_pages(0, u64::MAX);
+    }
+
+    /// Tell engines that the guest code of pages `first..=last` may have
+    /// changed (an engine whose cached code holds none of them keeps it).
+    fn invalidate_pages(&self, first: u64, last: u64) {
+        let mut log = self.code_log.lock();
+        let epoch = self.code_epoch.load(Ordering::Acquire) + 1;
+        let entry = (epoch, first, last);
+        let at = log.next;
+        if log.ring.len() < CODE_LOG {
+            log.ring.push(entry);
+        } else {
+            log.ring[at] = entry;
+        }
+        log.next = (at + 1) % CODE_LOG;
+        self.code_epoch.store(epoch, Ordering::Release);
+    }
+
+    /// [`GuestMemory::invalidate_pages`] for the pages of `[addr, addr+len)`.
+    fn invalidate_range(&self, addr: u64, len: u64) {
+        if len != 0 {
+            self.invalidate_pages(addr >> PAGE_SHIFT, (addr + len - 1) >> PAGE_SHIFT);
+        }
+    }
+
+    /// Call `f(first, last)` with the page range of every move of the code
+    /// epoch after `since` up to `now` (see [`GuestMemory::code_epoch`]);
+    /// false, without calling `f`, when those moves are no longer all
+    /// remembered (treat everything as changed then).
+    pub fn code_changes(&self, since: u64, now: u64, mut f: impl FnMut(u64, u64)) -> bool {
+        let log = self.code_log.lock();
+        let wanted = now.saturating_sub(since);
+        let found = log
+            .ring
+            .iter()
+            .filter(|e| e.0 > since && e.0 <= now)
+            .count() as u64;
+        if found != wanted {
+            return false;
+        }
+        for e in log.ring.iter().filter(|e| e.0 > since && e.0 <= now) {
+            f(e.1, e.2);
+        }
+        true
     }
 
     /// Does any page of `[addr, addr+len)` hold executable code?
@@ -512,7 +571,7 @@ impl GuestMemory {
         let host_addr = unsafe { self.base.add(addr as usize) };
         if fresh {
             if self.any_exec(addr, len) {
-                self.invalidate_code();
+                self.invalidate_range(addr, len);
             }
             self.host.discard(host_addr, len as usize)?;
         }
@@ -546,7 +605,7 @@ impl GuestMemory {
         let host_addr = unsafe { self.base.add(addr as usize) };
         self.host.protect(host_addr, len as usize, perm.host())?;
         if was_exec {
-            self.invalidate_code();
+            self.invalidate_range(addr, len);
         }
         self.set_perms(addr, len, Some(perm));
         maps.insert(addr, addr + len, perm);
@@ -567,7 +626,7 @@ impl GuestMemory {
         }
         let len = len.min(self.size - addr);
         if self.any_exec(addr, len) {
-            self.invalidate_code();
+            self.invalidate_range(addr, len);
         }
         // SAFETY: the range was clipped to the reservation above.
         let host_addr = unsafe { self.base.add(addr as usize) };
@@ -696,7 +755,7 @@ impl GuestMemory {
             }
         }
         if any {
-            self.invalidate_code();
+            self.invalidate_pages(first, last);
         }
     }
 

@@ -16,10 +16,18 @@
 //! they run out, after which new code is translated as regions directly
 //! (as it also is in caches too small for two tiers). Seen pcs outlive
 //! cache flushes: they describe the program, not the cache.
+//!
+//! Before all that, code starts cold (staged emulation): the first
+//! [`crate::translate::SharedCode`]'s `cold_runs` times the dispatcher
+//! reaches a block, it interprets it instead of translating it
+//! ([`Profile::run_cold`] counts), so code that runs only a few times
+//! (start-up code, most of a dynamic linker's and an interpreter's
+//! initialisation) never costs a translation or cache space. Those counts
+//! survive flushes too.
 
 use alloc::boxed::Box;
 use alloc::vec;
-use hashbrown::HashSet;
+use hashbrown::{HashMap, HashSet};
 
 /// Executions of a first-tier block before its region is translated.
 pub const HOT: i32 = 50;
@@ -38,6 +46,16 @@ pub struct Profile {
     seen: HashSet<u64>,
     /// Regions made from hot first-tier blocks.
     pub promotions: u64,
+    /// Times each block was interpreted while cold.
+    cold: HashMap<u64, u32>,
+    /// Cold block executions (interpreted by the dispatcher).
+    pub cold_runs: u64,
+    /// The kinds of translation (bit 0: single block, bit 1: region) ever
+    /// made at each guest pc, to count retranslations.
+    translated: HashMap<u64, u8>,
+    /// Translations of a pc and kind made before (the earlier one was
+    /// flushed): the work a cache manager costs.
+    pub retranslations: u64,
 }
 
 impl Default for Profile {
@@ -54,6 +72,10 @@ impl Profile {
             used: 0,
             seen: HashSet::new(),
             promotions: 0,
+            cold: HashMap::new(),
+            cold_runs: 0,
+            translated: HashMap::new(),
+            retranslations: 0,
         }
     }
 
@@ -85,14 +107,47 @@ impl Profile {
         self.seen.insert(pc);
     }
 
-    /// Has the block at `pc` run?
+    /// Has the block at `pc` run (translated, or interpreted while cold)?
     pub fn has_seen(&self, pc: u64) -> bool {
-        self.seen.contains(&pc)
+        self.seen.contains(&pc) || self.cold.contains_key(&pc)
+    }
+
+    /// Should the block at `pc` be interpreted this time, because it has
+    /// been reached fewer than `limit` times? Counts the run if so (and
+    /// records the block as seen).
+    pub fn run_cold(&mut self, pc: u64, limit: u32) -> bool {
+        if limit == 0 {
+            return false;
+        }
+        let n = self.cold.entry(pc).or_insert(0);
+        if *n >= limit {
+            return false;
+        }
+        *n += 1;
+        self.cold_runs += 1;
+        true
+    }
+
+    /// Record a translation at `pc` (`region`: a region, else a single
+    /// block), counting it in [`Profile::retranslations`] when one of that
+    /// kind was made there before.
+    pub fn translated(&mut self, pc: u64, region: bool) {
+        let bit = 1u8 << region as u8;
+        let kinds = self.translated.entry(pc).or_insert(0);
+        if *kinds & bit != 0 {
+            self.retranslations += 1;
+        }
+        *kinds |= bit;
     }
 
     /// Distinct block start pcs seen run.
     pub fn seen_count(&self) -> usize {
         self.seen.len()
+            + self
+                .cold
+                .keys()
+                .filter(|pc| !self.seen.contains(*pc))
+                .count()
     }
 }
 
@@ -112,6 +167,32 @@ mod tests {
         assert_eq!(p.new_slot(), None);
         p.reset_slots();
         assert_eq!(p.new_slot(), Some(0));
+    }
+
+    #[test]
+    fn cold_blocks_run_limit_times_then_translate() {
+        let mut p = Profile::new();
+        assert!(!p.run_cold(0x1000, 0));
+        for _ in 0..3 {
+            assert!(p.run_cold(0x1000, 3));
+        }
+        assert!(!p.run_cold(0x1000, 3));
+        assert!(p.has_seen(0x1000));
+        assert_eq!(p.cold_runs, 3);
+        p.reset_slots();
+        assert!(!p.run_cold(0x1000, 3), "counts survive flushes");
+    }
+
+    #[test]
+    fn retranslations_count_repeats_per_kind() {
+        let mut p = Profile::new();
+        p.translated(0x1000, false);
+        p.translated(0x1000, true);
+        assert_eq!(p.retranslations, 0);
+        p.translated(0x1000, true);
+        p.translated(0x2000, false);
+        p.translated(0x1000, false);
+        assert_eq!(p.retranslations, 2);
     }
 
     #[test]

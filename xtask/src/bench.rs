@@ -1,6 +1,6 @@
 //! `cargo xtask bench`: guest benchmarks under native, qemu-riscv64 and pvm.
 //!
-//! Each `tests/bench/*.c` is built twice (RISC-V static -O2 and native
+//! Each `tests/bench/*.c` (and `*.cc`, C++) is built twice (RISC-V static -O2 and native
 //! x86-64 -O2), run `runs` times per runner, and the median wall time is
 //! reported with ratios. All runners must print the same output (each
 //! benchmark prints a checksum), otherwise the row is marked wrong: a fast
@@ -16,7 +16,7 @@
 //! the most threads next to its single-threaded geomean over qemu. It is
 //! built with `-pthread` and stays out of that geomean.
 
-use crate::guests::{CC, build_cached};
+use crate::guests::{CC, CXX, build_cached};
 use crate::suite::pvm_binary;
 use crate::util::{children_cpu_seconds, median, root, run_captured};
 use std::fs;
@@ -31,14 +31,14 @@ pub struct Options {
 }
 
 #[derive(Clone)]
-enum Who {
+pub(crate) enum Who {
     Native,
     Qemu,
     Pvm(String),
 }
 
 impl Who {
-    fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match self {
             Who::Native => "native".into(),
             Who::Qemu => "qemu".into(),
@@ -139,7 +139,7 @@ pub fn run(opts: &Options) -> Result<bool, String> {
     let mut srcs: Vec<PathBuf> = fs::read_dir(&dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "c"))
+        .filter(|p| p.extension().is_some_and(|e| e == "c" || e == "cc"))
         .filter(|p| {
             opts.filter.as_ref().is_none_or(|f| {
                 p.file_name()
@@ -153,6 +153,8 @@ pub fn run(opts: &Options) -> Result<bool, String> {
     whos.extend(opts.engines.iter().map(|e| Who::Pvm(e.clone())));
     // rows: name, then per runner Some(median seconds) or None (failed).
     let mut rows: Vec<(String, Vec<Option<f64>>)> = Vec::new();
+    // The same with the median CPU time (user + system) of the runs.
+    let mut cpu_rows: Vec<(String, Vec<Option<f64>>)> = Vec::new();
     let mut thread_rows: Vec<ThreadRow> = Vec::new();
     let mut all_ok = true;
     for src in &srcs {
@@ -168,10 +170,11 @@ pub fn run(opts: &Options) -> Result<bool, String> {
         if threads.is_some() {
             flags.push("-pthread".into());
         }
-        let mut rv_cmd = vec![CC.to_string()];
+        let cxx = src.extension().is_some_and(|e| e == "cc");
+        let mut rv_cmd = vec![if cxx { CXX } else { CC }.to_string()];
         rv_cmd.extend(flags.iter().cloned());
         rv_cmd.extend(["-static".into(), src.display().to_string(), "-lm".into()]);
-        let mut nat_cmd = vec!["gcc".to_string()];
+        let mut nat_cmd = vec![if cxx { "g++" } else { "gcc" }.to_string()];
         nat_cmd.extend(flags.iter().cloned());
         nat_cmd.extend([src.display().to_string(), "-lm".into()]);
         build_cached(&rv_cmd, src, &[], &rv)?;
@@ -216,11 +219,20 @@ pub fn run(opts: &Options) -> Result<bool, String> {
                 cells: per_args,
                 cpu: cpu_per_args,
             }),
-            None => rows.push((name, per_args.pop().unwrap())),
+            None => {
+                cpu_rows.push((name.clone(), cpu_per_args.pop().unwrap()));
+                rows.push((name, per_args.pop().unwrap()));
+            }
         }
     }
     if !rows.is_empty() {
         print_table(&whos, &rows);
+        println!();
+        println!(
+            "CPU time (user + system, median of the runs): what each runner costs, \
+             less disturbed than wall time on a busy machine"
+        );
+        print_table(&whos, &cpu_rows);
     }
     for t in &thread_rows {
         print_threads(&whos, t, &rows);
@@ -228,7 +240,10 @@ pub fn run(opts: &Options) -> Result<bool, String> {
     if opts.filter.is_none() {
         all_ok &= startup(opts, &whos[1..])?;
     }
-    if opts.engines.iter().any(|e| e.starts_with("jit")) {
+    if opts.filter.is_none() || opts.filter.as_deref() == Some("startup") {
+        all_ok &= crate::bench_startup::run(opts.runs, &whos)?;
+    }
+    if !srcs.is_empty() && opts.engines.iter().any(|e| e.starts_with("jit")) {
         translation_overhead(&srcs, &out_dir)?;
     }
     Ok(all_ok)
@@ -449,7 +464,7 @@ fn print_table(whos: &[Who], rows: &[(String, Vec<Option<f64>>)]) {
 }
 
 /// Prints a table (first row the header) as Markdown, columns aligned.
-fn print_rows(table: &[Vec<String>]) {
+pub(crate) fn print_rows(table: &[Vec<String>]) {
     let widths: Vec<usize> = (0..table[0].len())
         .map(|c| table.iter().map(|r| r[c].len()).max().unwrap_or(0))
         .collect();

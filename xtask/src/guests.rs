@@ -341,6 +341,13 @@ pub fn build(case: &Case) -> Result<bool, String> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "h"))
         .collect();
+    // The `bench_*` guests include a benchmark's source from tests/bench/.
+    headers.extend(
+        fs::read_dir(root().join("tests/bench"))
+            .map_err(|e| e.to_string())?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "c" || e == "cc")),
+    );
     headers.sort();
     let salt = if is_rust(case) {
         rust_toolchain().map_err(|e| format!("building {} failed: {e}", case.name))?

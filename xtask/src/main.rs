@@ -11,6 +11,7 @@
 
 mod badinput;
 mod bench;
+mod bench_startup;
 mod cli;
 mod coverage;
 mod cpython;
@@ -55,7 +56,9 @@ commands:
          build the fuzz targets and run each (or those named like T)
          for SECS seconds (default 30); prints executions and coverage.
   bench  [--engine E]... [--runs N] [--filter S]
-         benchmarks under native, qemu-riscv64 and pvm (median of N runs).
+         benchmarks under native, qemu-riscv64 and pvm (median of N runs),
+         then start-up rows (hello world; python3.13 -c pass and a bash
+         pipeline from the realprogs sysroot; --filter startup: only those).
   realprogs [--engine E]... [--filter S] [--jobs N]
          fetch a Debian 13 riscv64 sysroot (busybox, bash, coreutils,
          make, python3.13) and esbuild, run real programs under pvm and

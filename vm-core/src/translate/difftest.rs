@@ -62,6 +62,29 @@ fn random_hot_loops_agree_with_the_interpreter() {
     assert!(h.jit_stat("jit_regions_promoted") > Some(100));
 }
 
+/// Staged emulation: each block is interpreted by the dispatcher a few
+/// times before it is translated, so runs mix interpreted blocks, first
+/// tier blocks and regions, on a cache that also gets flushed.
+#[test]
+fn random_staged_programs_agree_with_the_interpreter() {
+    let mut h = Harness::with_cache(crate::testhost::TestHost::leak(), 4 << 20);
+    h.set_cold_runs(3);
+    for fp in [false, true] {
+        let cases = if cfg!(debug_assertions) { 300 } else { 1500 };
+        run_hot_seeds(&mut h, fp, cases)
+            .unwrap_or_else(|(seed, m)| panic!("staged hot seed {seed} (fp: {fp}): {m}"));
+    }
+    assert!(h.jit_stat("jit_cold_blocks_interpreted") > Some(1000));
+    assert!(h.jit_stat("jit_translations") > Some(1000));
+    let mut h = Harness::with_host(crate::testhost::TestHost::leak());
+    h.set_cold_runs(2);
+    for fp in [false, true] {
+        let cases = if cfg!(debug_assertions) { 1000 } else { 5000 };
+        run_seeds(&mut h, fp, cases)
+            .unwrap_or_else(|(seed, m)| panic!("staged seed {seed} (fp: {fp}): {m}"));
+    }
+}
+
 /// The fuzz target's entry point on random inputs of random length (what
 /// `cargo fuzz run difftest` does without bound, on nightly), so the
 /// path from bytes to programs is exercised on stable too.

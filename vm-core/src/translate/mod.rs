@@ -37,7 +37,19 @@
 //! checks a per-run page cache filled by the checked helpers instead.
 //!
 //! Invalidation: the whole cache is flushed when [`GuestMemory::code_epoch`]
-//! moves (`fence.i`, `riscv_flush_icache`, unmap or mprotect of code).
+//! moves (`fence.i`, `riscv_flush_icache`, unmap or mprotect of code) over
+//! a page that holds translated code ([`GuestMemory::code_changes`] says
+//! which pages each move covered); a library mapped, unmapped or
+//! re-protected elsewhere leaves the cache alone (`jit_flushes_avoided`).
+//!
+//! Staged emulation: a block the dispatcher reaches is interpreted (one
+//! instruction at a time through [`step`]) its first [`COLD_RUNS`] times
+//! and only then translated, as a region along the paths the interpreted
+//! runs took, so code that runs only a few times (most of start-up) costs
+//! no translation and no cache space, and warm code is translated once
+//! instead of as a counted block first and a region later. With
+//! `cold_runs` 0 (tests, the differential test's default) the first tier
+//! is a counted translated block, as described in [`crate::profile`].
 //! Guest-writable pages holding translated code are write-protected on the
 //! host ([`GuestMemory::protect_code`]): a translated store into one
 //! faults, the dispatcher lifts the protection (moving the epoch), runs
@@ -78,6 +90,11 @@ pub const MAX_BLOCK: usize = 64;
 pub const DEFAULT_CACHE_SIZE: usize = 32 << 20;
 /// Smallest code cache accepted (a few maximal blocks must fit).
 pub const MIN_CACHE_SIZE: usize = 64 << 10;
+/// Times a block is interpreted by the dispatcher before it is translated
+/// (staged emulation, see [`crate::profile`]): code run only this often is
+/// never translated. [`Jit::new`] (tests and the differential test) starts
+/// at 0, translating everything; [`Jit::set_cold_runs`] changes it.
+pub const COLD_RUNS: u32 = 16;
 /// Guest instructions (about) run before `run` returns [`Trap::Budget`],
 /// so the run loop looks at signals now and then. Checked at block entry.
 const BUDGET: u64 = 1 << 22;
@@ -230,6 +247,9 @@ pub struct JitStats {
     /// Fallback instructions translated (as calls to [`step`]).
     pub steps: u64,
     pub translate_ns: u64,
+    /// Moves of the code epoch that touched no page holding translated
+    /// code, so the cache was kept.
+    pub flushes_avoided: u64,
     /// Times every thread was brought out of translated code so that the
     /// cache could be flushed or code patched (see [`SharedCode`]).
     pub stop_the_world: u64,
@@ -295,6 +315,8 @@ struct CodeState {
     profile: Profile,
     /// Every thread's context block, to stop them (see [`SharedCode`]).
     ctxs: Vec<*mut Ctx>,
+    /// Interpret a block this many times before translating it.
+    cold_runs: u32,
 }
 
 // SAFETY: the raw pointers are the cache memory (owned, freed on drop)
@@ -365,6 +387,7 @@ impl SharedCode {
                 stats: JitStats::default(),
                 profile: Profile::new(),
                 ctxs: Vec::new(),
+                cold_runs: COLD_RUNS,
             }),
         }))
     }
@@ -442,6 +465,11 @@ impl SharedCode {
     fn first_tier(st: &mut CodeState) -> Tier {
         if st.cache.capacity() < REGION_MIN_CACHE {
             return Tier::Block;
+        }
+        // Staged: the interpreter was the first tier, and the profile has
+        // seen the paths a region needs.
+        if st.cold_runs > 0 {
+            return Tier::Region;
         }
         match st.profile.new_slot() {
             Some(slot) => Tier::Counted(slot),
@@ -532,9 +560,32 @@ impl SharedCode {
             }
         }
         st.stats.blocks += 1;
+        st.profile.translated(pc, tier == Tier::Region);
         st.stats.guest_insts += refs.iter().map(|b| b.len() as u64).sum::<u64>();
         st.stats.translate_ns += self.now_ns().wrapping_sub(t0);
         Ok(host)
+    }
+
+    /// Does any page of `first..=last` hold translated code?
+    fn holds_code(st: &CodeState, first: u64, last: u64) -> bool {
+        let words = &st.code_pages;
+        let last = last.min((words.len() as u64 * 64).saturating_sub(1));
+        let mut p = first;
+        while p <= last {
+            let w = words[(p / 64) as usize];
+            if p.is_multiple_of(64) && last - p >= 63 {
+                if w != 0 {
+                    return true;
+                }
+                p += 64;
+            } else {
+                if w >> (p % 64) & 1 != 0 {
+                    return true;
+                }
+                p += 1;
+            }
+        }
+        false
     }
 
     /// Record that guest `[start, end)` holds translated code.
@@ -635,7 +686,37 @@ impl Jit {
     /// A translator with a code cache of its own, of `cache_size` bytes
     /// (see [`SharedCode::new`]).
     pub fn new(host: &'static dyn HostOs, cache_size: usize) -> SysResult<Jit> {
-        Ok(Jit::with_shared(SharedCode::new(host, cache_size)?))
+        let jit = Jit::with_shared(SharedCode::new(host, cache_size)?);
+        jit.set_cold_runs(0);
+        Ok(jit)
+    }
+
+    /// Interpret each block `n` times before translating it (0: translate
+    /// at once), for every thread of the cache.
+    pub fn set_cold_runs(&self, n: u32) {
+        self.shared.lock().cold_runs = n;
+    }
+
+    /// Interpret the basic block at `cpu.pc` (cold code, see
+    /// [`COLD_RUNS`]) through the interpreter's single-step entry, outside
+    /// the lock: each instruction either retires or stops with its trap,
+    /// and stores into translated code go through [`GuestMemory`], which
+    /// moves the code epoch as a translated store would.
+    fn run_cold(&mut self, cpu: &mut Cpu, mem: &GuestMemory) -> Result<(), Trap> {
+        for n in 0..MAX_BLOCK {
+            let bits = match fetch(mem, cpu.pc) {
+                Ok(b) => b,
+                Err(f) if n == 0 => return Err(Trap::MemFault(f)),
+                // Raised when the dispatcher gets there.
+                Err(_) => return Ok(()),
+            };
+            let (inst, len) = decode(bits);
+            step::step(cpu, mem, inst, len, &mut self.ctx.lr_value)?;
+            if codegen::is_terminator(&inst) {
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// A translator for one more thread, sharing `shared`'s code cache.
@@ -815,8 +896,19 @@ impl Engine for Jit {
                 let mut st = sh.lock();
                 let epoch = mem.code_epoch();
                 if epoch != st.epoch {
-                    st.epoch = epoch;
-                    sh.flush(&mut st);
+                    let since = core::mem::replace(&mut st.epoch, epoch);
+                    // Only pages holding translated code matter: a library
+                    // mapped, unmapped or re-protected elsewhere leaves
+                    // the cache as it is.
+                    let mut stale = false;
+                    let known = mem.code_changes(since, epoch, |first, last| {
+                        stale |= SharedCode::holds_code(&st, first, last);
+                    });
+                    if !known || stale {
+                        sh.flush(&mut st);
+                    } else {
+                        st.stats.flushes_avoided += 1;
+                    }
                 }
                 if let Some((first, generation)) = promote.take() {
                     // Another thread may have promoted it first: then the
@@ -836,12 +928,14 @@ impl Engine for Jit {
                         }
                     }
                 }
+                let cold = st.cold_runs;
                 let host = match st.cache.lookup(pc) {
-                    Some(h) => h,
+                    Some(h) => Some(h),
+                    None if st.profile.run_cold(pc, cold) => None,
                     None => {
                         let tier = SharedCode::first_tier(&mut st);
                         match sh.translate(&mut st, pc, mem, tier) {
-                            Ok(h) => h,
+                            Ok(h) => Some(h),
                             Err(f) => return Trap::MemFault(f),
                         }
                     }
@@ -851,6 +945,19 @@ impl Engine for Jit {
                     self.generation = generation;
                     self.ind.fill(IndEntry::EMPTY);
                 }
+                let Some(host) = host else {
+                    // Cold: nothing to chain to or to put in the table.
+                    chain_from = None;
+                    fill_indirect = false;
+                    drop(st);
+                    if let Err(t) = self.run_cold(cpu, mem) {
+                        return t;
+                    }
+                    if cpu.instret >= limit {
+                        return Trap::Budget;
+                    }
+                    continue;
+                };
                 if let Some((site, g)) = chain_from.take()
                     && g == generation
                     && SharedCode::chain(&mut st, site, host)
@@ -945,11 +1052,14 @@ impl Engine for Jit {
             ("jit_guest_insts_translated", s.guest_insts),
             ("jit_host_code_bytes", s.host_bytes),
             ("jit_cache_flushes", s.flushes),
+            ("jit_flushes_avoided", s.flushes_avoided),
             ("jit_chained_exits", s.chained),
             ("jit_indirect_hits", self.ctx.ind_hits),
             ("jit_indirect_misses", self.indirect_misses),
             ("jit_fallback_steps", s.steps),
             ("jit_regions_promoted", st.profile.promotions),
+            ("jit_cold_blocks_interpreted", st.profile.cold_runs),
+            ("jit_retranslations", st.profile.retranslations),
             ("jit_stop_the_world", s.stop_the_world),
             ("profile_blocks_seen", st.profile.seen_count() as u64),
             ("jit_translate_ns", s.translate_ns),

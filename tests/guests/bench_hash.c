@@ -1,0 +1,4 @@
+// The hash benchmark (tests/bench/hash.c) at a small size, so that its
+// checksum is checked under every engine by the guest suite.
+//@ args: 100000
+#include "../bench/hash.c"
