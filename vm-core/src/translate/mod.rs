@@ -199,7 +199,7 @@ pub fn scan_region(
             let (inst, len) = decode(bits);
             insts.push(GuestInst { pc: at, inst, len });
             at = at.wrapping_add(len as u64);
-            if codegen::is_terminator(&inst) {
+            if inst.facts().ends_region() {
                 cut_short = false;
                 break;
             }
