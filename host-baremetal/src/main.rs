@@ -26,7 +26,6 @@ mod selftest;
 mod serial;
 
 use alloc::boxed::Box;
-use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use bootloader_api::config::{BootloaderConfig, Mapping};
@@ -35,10 +34,8 @@ use host_baremetal::archive;
 use host_baremetal::bootcfg::{BOOT_RECORD, BootConfig, STDIN_FILE};
 use host_baremetal::fs::Fs;
 use vm_core::host::HostOs;
-use vm_core::loader::{self, LoadConfig};
-use vm_core::memory::GuestMemory;
-use vm_core::process::{EngineKind, ExitStatus, Options, Process, Thread};
-use vm_core::signal;
+use vm_core::launch::{Launch, LaunchError};
+use vm_core::process::{EngineKind, Options};
 use vm_core::translate;
 
 /// What the bootloader must set up: the physical memory window (page
@@ -124,36 +121,14 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
 }
 
 /// Exit status for failures of pvm itself, as `host-linux` uses.
-const EXIT_INTERNAL: i32 = 125;
+const EXIT_INTERNAL: i32 = vm_core::launch::EXIT_INTERNAL;
 
-/// Run the guest process to its end and leave QEMU with its status, the
-/// same steps `host-linux` takes: reserve, load, run, report.
+/// Run the guest process to its end and leave QEMU with its status,
+/// through the launch path `host-linux` takes too (`vm_core::launch`).
 fn run_guest(host: &'static host::BareMetal, config: &BootConfig) -> ! {
     let program = &config.program[..];
-    let shown = String::from_utf8_lossy(program);
-    let mem = match GuestMemory::new(host, loader::ADDRESS_SPACE_SIZE) {
-        Ok(m) => m,
-        Err(e) => {
-            klog!("cannot reserve the guest address space: {e}");
-            exit::exit_guest(EXIT_INTERNAL)
-        }
-    };
     let argv: Vec<&[u8]> = config.argv.iter().map(|a| &a[..]).collect();
     let envp: Vec<&[u8]> = config.env.iter().map(|e| &e[..]).collect();
-    let cfg = LoadConfig {
-        path: program,
-        argv: &argv,
-        envp: &envp,
-        sysroot: config.sysroot.as_deref(),
-        execfn: program,
-    };
-    let loaded = match loader::load(&mem, &cfg) {
-        Ok(l) => l,
-        Err(e) => {
-            host.log(format_args!("pvm: {shown}: {e}"));
-            exit::exit_guest(e.exit_code())
-        }
-    };
     // /proc/self/exe: the absolute path (the ramdisk holds the program at
     // its absolute build-machine path, and the runner gives that cwd).
     let exe_path = if program.first() == Some(&b'/') {
@@ -177,51 +152,27 @@ fn run_guest(host: &'static host::BareMetal, config: &BootConfig) -> ! {
             exit::exit_guest(EXIT_INTERNAL)
         }
     };
-    let process = Process::new(host, mem, exe_path, Options { strace, engine });
-    let mut thread = Thread {
-        tid: host.gettid(),
-        ..Default::default()
+    let launch = Launch {
+        program,
+        argv: &argv,
+        envp: &envp,
+        sysroot: config.sysroot.as_deref(),
+        exe_path,
+        options: Options { strace, engine },
+        ignored: 0,
+        sigmask: 0,
     };
-    thread.cpu.pc = loaded.entry;
-    thread.cpu.x[2] = loaded.sp;
-    // Every guest thread gets an engine of this kind (the translator's
-    // share one code cache); they take turns on this CPU (vm_core::sched).
-    let mut engine = match process.engine() {
-        Ok(e) => e,
+    // Guest threads take turns on this CPU (vm_core::sched).
+    match vm_core::launch::launch(host, launch, |_| {}) {
+        Ok(ended) => exit::exit_guest(ended.report(program, false)),
+        Err(e @ LaunchError::Load(..)) => {
+            host.log(format_args!("pvm: {e}"));
+            exit::exit_guest(e.exit_code())
+        }
         Err(e) => {
-            klog!("cannot start the translator: {e}");
-            exit::exit_guest(EXIT_INTERNAL)
+            klog!("{e}");
+            exit::exit_guest(e.exit_code())
         }
-    };
-    let status = process.run(&mut thread, engine.as_mut());
-    let killed = match status {
-        ExitStatus::Signaled(r) => Some(r),
-        ExitStatus::Exited(_) => None,
-    };
-    if strace {
-        match &killed {
-            Some(r) => host.log(format_args!(
-                "+++ killed by {} +++",
-                signal::name(r.signo).unwrap_or("SIG?")
-            )),
-            None => host.log(format_args!("+++ exited with {} +++", status.code())),
-        }
-    }
-    match killed {
-        Some(r) => {
-            let name = signal::name(r.signo).unwrap_or("SIG?");
-            let addr = match r.addr {
-                Some(a) => format!(" fault address {a:#x}"),
-                None => String::new(),
-            };
-            host.log(format_args!(
-                "pvm: {shown}: guest terminated by signal {name} ({}) at pc {:#x}{addr}",
-                signal::description(r.signo),
-                r.pc
-            ));
-            exit::exit_guest(128 + r.signo)
-        }
-        None => exit::exit_guest(status.code()),
     }
 }
 

@@ -12,18 +12,9 @@ pub mod signals;
 #[cfg(test)]
 mod difftest;
 
-use vm_core::signal::{self, Report};
+use vm_core::signal::Report;
 
 /// The one-line report of a guest killed by a signal.
 pub fn report_signal(program: &str, r: &Report) {
-    let name = signal::name(r.signo).unwrap_or("SIG?");
-    let mut line = format!(
-        "pvm: {program}: guest terminated by signal {name} ({}) at pc {:#x}",
-        signal::description(r.signo),
-        r.pc
-    );
-    if let Some(a) = r.addr {
-        line.push_str(&format!(" fault address {a:#x}"));
-    }
-    eprintln!("{line}");
+    eprintln!("{}", vm_core::launch::signal_line(program.as_bytes(), r));
 }

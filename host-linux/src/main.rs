@@ -19,21 +19,18 @@ mod cli;
 
 use clap::Parser;
 use cli::{Cli, EngineKind};
-use host_linux::host::{LinuxHost, lossy};
-use host_linux::{proc, report_signal, signals};
+use host_linux::host::LinuxHost;
+use host_linux::{proc, signals};
 use std::os::unix::ffi::OsStrExt;
-use std::time::Instant;
 use vm_core::host::ProcessEnd;
-use vm_core::loader::{self, LoadConfig};
-use vm_core::memory::GuestMemory;
-use vm_core::process::{Engine, ExitStatus, Options, Process, Thread};
-use vm_core::signal;
+use vm_core::launch::{Ended, Launch};
+use vm_core::process::{ExitStatus, Options};
 
 /// The one host of this process.
 static HOST: LinuxHost = LinuxHost::new();
 
 /// Exit status for pvm's own failures (not the guest's).
-const EXIT_INTERNAL: i32 = 125;
+const EXIT_INTERNAL: i32 = vm_core::launch::EXIT_INTERNAL;
 
 /// A panic is a pvm bug: say so in one line and exit with a defined status
 /// instead of a backtrace (release builds abort on panic; the hook runs
@@ -84,17 +81,10 @@ fn run(cli: &Cli) -> ProcessEnd {
     }
 }
 
-/// Load and run the guest: `Err` with pvm's exit status when it cannot.
+/// Load and run the guest (`vm_core::launch`): `Err` with pvm's exit
+/// status when it cannot.
 fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
     let program = cli.program().as_encoded_bytes();
-    let shown = lossy(program);
-    let mem = match GuestMemory::new(&HOST, loader::ADDRESS_SPACE_SIZE) {
-        Ok(m) => m,
-        Err(e) => {
-            eprintln!("pvm: cannot reserve the guest address space: {e}");
-            return Err(EXIT_INTERNAL);
-        }
-    };
     let argv0 = cli.argv0.as_ref().map_or(program, |a| a.as_encoded_bytes());
     let mut argv: Vec<&[u8]> = vec![argv0];
     argv.extend(cli.args().iter().map(|a| a.as_encoded_bytes()));
@@ -109,119 +99,78 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
     if let Some(s) = &sysroot {
         HOST.set_sysroot(s.as_os_str().as_encoded_bytes());
     }
-    let cfg = LoadConfig {
-        path: program,
-        argv: &argv,
-        envp: &envp,
-        sysroot: sysroot.as_ref().map(|s| s.as_os_str().as_encoded_bytes()),
-        execfn: program,
-    };
-    let loaded = match loader::load(&mem, &cfg) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("pvm: {shown}: {e}");
-            return Err(e.exit_code());
-        }
-    };
     // /proc/self/exe: the program's absolute path, symlinks resolved, as
     // the kernel reports it (of the file loaded: the sysroot's, if there).
     let loaded_path = std::ffi::OsStr::from_bytes(&HOST.map(program)).to_os_string();
     let exe_path = std::fs::canonicalize(loaded_path)
         .map(|p| p.into_os_string().into_encoded_bytes())
         .unwrap_or_else(|_| program.to_vec());
-    let engine_kind = match cli.engine {
+    let engine = match cli.engine {
         EngineKind::Interp => vm_core::process::EngineKind::Interp,
         EngineKind::Jit => vm_core::process::EngineKind::Jit {
             cache_size: cli.code_cache_size,
         },
     };
-    let options = Options {
-        strace: cli.strace,
-        engine: engine_kind,
-    };
     signals::install_kick();
     if cli.threads == cli::Threads::One {
         HOST.set_one_thread();
     }
-    let process = Process::new(&HOST, mem, exe_path, options);
-    // What execve keeps: ignored signals stay ignored (those pvm inherited
-    // as ignored, and those a guest that exec'd this pvm ignored), and the
-    // mask pvm started with is the guest's. Only now, with pvm's handlers
-    // in place, may the host deliver signals that were blocked.
-    let ignored = signals::inherited_ignored() | cli.ignored_signals.unwrap_or(0);
-    for signo in 1..=signal::NSIG {
-        if ignored & signal::bit(signo) != 0 && signo != signal::SIGKILL && signo != signal::SIGSTOP
-        {
-            process.signals.lock().actions[(signo - 1) as usize].handler = signal::SIG_IGN;
-            signal::sync_host(&process, signo);
-        }
-    }
-    let mut thread = Thread {
-        tid: vm_core::host::HostOs::gettid(&HOST),
-        sigmask: signals::initial_mask() & !signal::UNBLOCKABLE,
-        ..Default::default()
+    let launch = Launch {
+        program,
+        argv: &argv,
+        envp: &envp,
+        sysroot: sysroot.as_ref().map(|s| s.as_os_str().as_encoded_bytes()),
+        exe_path,
+        options: Options {
+            strace: cli.strace,
+            engine,
+        },
+        // What execve keeps: ignored signals stay ignored (those pvm
+        // inherited as ignored, and those a guest that exec'd this pvm
+        // ignored), and the mask pvm started with is the guest's.
+        ignored: signals::inherited_ignored() | cli.ignored_signals.unwrap_or(0),
+        sigmask: signals::initial_mask(),
     };
-    signals::unblock_all();
-    thread.cpu.pc = loaded.entry;
-    thread.cpu.x[2] = loaded.sp;
-    let mut engine: Box<dyn Engine + Send> = match process.engine() {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!(
-                "pvm: cannot start the translator with a {}-byte code cache: {e}",
-                cli.code_cache_size
-            );
-            return Err(EXIT_INTERNAL);
+    // Only once the process exists, with pvm's handlers in place, may the
+    // host deliver signals that were blocked.
+    let ended = vm_core::launch::launch(&HOST, launch, |_| {
+        signals::unblock_all();
+        // The standard descriptors the guest that exec'd this pvm had
+        // closed: closed again (the Rust runtime put /dev/null there),
+        // now that pvm's own files are open.
+        for fd in 0..3 {
+            if cli.closed_fds.unwrap_or(0) & 1 << fd != 0 {
+                // SAFETY: closing a descriptor pvm does not use itself.
+                unsafe { libc::close(fd) };
+            }
         }
-    };
-    // The standard descriptors the guest that exec'd this pvm had closed:
-    // closed again (the Rust runtime put /dev/null there), now that pvm's
-    // own files are open.
-    for fd in 0..3 {
-        if cli.closed_fds.unwrap_or(0) & 1 << fd != 0 {
-            // SAFETY: closing a descriptor pvm does not use itself.
-            unsafe { libc::close(fd) };
-        }
-    }
-    let start = Instant::now();
-    let status = process.run(&mut thread, engine.as_mut());
-    let wall = start.elapsed();
-    let killed = match status {
-        ExitStatus::Signaled(r) => Some(r),
-        ExitStatus::Exited(_) => None,
-    };
-    if cli.strace {
-        match &killed {
-            Some(r) => eprintln!(
-                "+++ killed by {} +++",
-                signal::name(r.signo).unwrap_or("SIG?")
-            ),
-            None => eprintln!("+++ exited with {} +++", status.code()),
-        }
-    }
+    })
+    .map_err(|e| {
+        eprintln!("pvm: {e}");
+        e.exit_code()
+    })?;
+    // A pvm whose parent is a guest dies of its guest's signal, silently:
+    // the parent (a shell) reports it, as for a native process.
+    let code = ended.report(program, proc::is_child());
     if cli.stats {
-        print_stats(&process, &thread, engine.as_ref(), wall);
+        print_stats(&ended);
     }
-    Ok(match killed {
-        // The parent (a shell) reports it, as for a native process.
-        Some(r) if proc::is_child() => ProcessEnd::Signal(r.signo),
-        Some(r) => {
-            report_signal(&shown, &r);
-            ProcessEnd::Exit(128 + r.signo)
-        }
-        None => ProcessEnd::Exit(status.code()),
+    Ok(match ended.status {
+        ExitStatus::Signaled(r) if proc::is_child() => ProcessEnd::Signal(r.signo),
+        _ => ProcessEnd::Exit(code),
     })
 }
 
-fn print_stats(process: &Process, thread: &Thread, engine: &dyn Engine, wall: std::time::Duration) {
-    let insts = thread.cpu.instret;
-    let secs = wall.as_secs_f64();
+fn print_stats(ended: &Ended) {
+    let insts = ended.thread.cpu.instret;
+    let secs = ended.wall_ns as f64 / 1e9;
     let mips = if secs > 0.0 {
         insts as f64 / secs / 1e6
     } else {
         0.0
     };
-    let syscalls = process
+    let syscalls = ended
+        .process
         .stats
         .syscalls
         .load(std::sync::atomic::Ordering::Relaxed);
@@ -229,7 +178,7 @@ fn print_stats(process: &Process, thread: &Thread, engine: &dyn Engine, wall: st
     eprintln!("pvm: wall time: {secs:.3} s");
     eprintln!("pvm: MIPS: {mips:.1}");
     eprintln!("pvm: syscalls: {syscalls}");
-    for (name, value) in engine.stats() {
+    for (name, value) in ended.engine.stats() {
         eprintln!("pvm: {name}: {value}");
     }
 }

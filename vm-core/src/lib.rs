@@ -34,6 +34,7 @@ pub mod difftest;
 pub mod fpu;
 pub mod host;
 pub mod interp;
+pub mod launch;
 pub mod loader;
 pub mod memory;
 pub mod process;

@@ -19,10 +19,13 @@ mod disasm;
 #[cfg(test)]
 mod roundtrip;
 mod rvc;
+mod table;
 #[cfg(test)]
 mod tests;
 
 pub use disasm::{At, csr_name};
+pub(crate) use table::not_inline;
+pub use table::{ALL, Access, Ext, Facts, Flow, Lower};
 
 /// Register-register operands (`rd`, `rs1`, `rs2`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -331,3 +331,51 @@ proptest! {
         }
     }
 }
+
+/// The instruction table against the binutils vectors: every instruction
+/// of the table decodes from some vector, with the table's facts.
+#[test]
+fn table_rows_all_decode_from_binutils_vectors() {
+    use super::{ALL, Access, Ext, Flow};
+    use alloc::collections::BTreeSet;
+    let mut seen = BTreeSet::new();
+    for line in VECTORS.lines().filter(|l| !l.starts_with('#')) {
+        let (word, text) = line.split_once('\t').unwrap();
+        let (inst, _) = decode(u32::from_str_radix(word, 16).unwrap());
+        let f = inst.facts();
+        if f.ext == Ext::Reserved {
+            continue;
+        }
+        // objdump's mnemonic, ordering suffixes stripped.
+        let m = text.split([' ', '\t']).next().unwrap();
+        let m = [".aqrl", ".aq", ".rl"]
+            .iter()
+            .find_map(|s| m.strip_suffix(s))
+            .unwrap_or(m);
+        let m = if m == "fence.tso" { "fence" } else { m };
+        assert_eq!(f.mnemonic, m, "{line}");
+        seen.insert(f.mnemonic);
+    }
+    let all: BTreeSet<&str> = ALL
+        .iter()
+        .filter(|f| f.ext != Ext::Reserved)
+        .map(|f| f.mnemonic)
+        .collect();
+    assert_eq!(all.len(), ALL.len() - 1, "a mnemonic twice in the table");
+    let missing: alloc::vec::Vec<_> = all.difference(&seen).collect();
+    assert!(missing.is_empty(), "no vector for {missing:?}");
+    // Spot checks of the facts.
+    let lw = decode(0x0005_a503).0.facts(); // lw a0,0(a1)
+    assert_eq!(
+        (lw.access, lw.width, lw.flow),
+        (Access::Load, 4, Flow::Next)
+    );
+    assert!(decode(0x0000_0073).0.facts().ends_block()); // ecall
+    let beq = decode(0xfeb50ee3).0.facts();
+    assert!(beq.ends_region() && !beq.ends_block());
+    assert!(
+        ALL.iter()
+            .filter(|f| f.fp())
+            .all(|f| f.mnemonic.starts_with('f'))
+    );
+}

@@ -489,12 +489,9 @@ fn fetch(mem: &GuestMemory, pc: u64) -> Result<u32, MemFault> {
     Ok(lo | hi << 16)
 }
 
+/// Does `inst` end an interpreter block (see [`crate::decode::Facts::ends_block`])?
 fn ends_block(inst: &Inst) -> bool {
-    use Inst::*;
-    matches!(
-        inst,
-        Jal(_) | Jalr(_) | Ecall | Ebreak | FenceI | Illegal(_)
-    )
+    inst.facts().ends_block()
 }
 
 impl crate::process::Engine for Interpreter {

@@ -216,7 +216,7 @@ pub fn scan_region(
             let (inst, len) = decode(bits);
             insts.push(GuestInst { pc: at, inst, len });
             at = at.wrapping_add(len as u64);
-            if codegen::is_terminator(&inst) {
+            if inst.facts().ends_region() {
                 cut_short = false;
                 break;
             }
@@ -712,7 +712,7 @@ impl Jit {
             };
             let (inst, len) = decode(bits);
             step::step(cpu, mem, inst, len, &mut self.ctx.lr_value)?;
-            if codegen::is_terminator(&inst) {
+            if inst.facts().ends_region() {
                 break;
             }
         }

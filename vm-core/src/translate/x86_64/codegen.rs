@@ -40,99 +40,6 @@ use alloc::vec::Vec;
 
 mod float;
 
-/// Is this instruction translated inline (anything else becomes a call to
-/// the single-step fallback)?
-pub fn is_inline(inst: &Inst) -> bool {
-    use Inst::*;
-    matches!(
-        inst,
-        Lui(_)
-            | Auipc(_)
-            | Jal(_)
-            | Jalr(_)
-            | Beq(_)
-            | Bne(_)
-            | Blt(_)
-            | Bge(_)
-            | Bltu(_)
-            | Bgeu(_)
-            | Lb(_)
-            | Lh(_)
-            | Lw(_)
-            | Ld(_)
-            | Lbu(_)
-            | Lhu(_)
-            | Lwu(_)
-            | Sb(_)
-            | Sh(_)
-            | Sw(_)
-            | Sd(_)
-            | Addi(_)
-            | Slti(_)
-            | Sltiu(_)
-            | Xori(_)
-            | Ori(_)
-            | Andi(_)
-            | Slli(_)
-            | Srli(_)
-            | Srai(_)
-            | Addiw(_)
-            | Slliw(_)
-            | Srliw(_)
-            | Sraiw(_)
-            | Add(_)
-            | Sub(_)
-            | Sll(_)
-            | Slt(_)
-            | Sltu(_)
-            | Xor(_)
-            | Srl(_)
-            | Sra(_)
-            | Or(_)
-            | And(_)
-            | Addw(_)
-            | Subw(_)
-            | Sllw(_)
-            | Srlw(_)
-            | Sraw(_)
-            | Fence(_)
-            | Mul(_)
-            | Mulh(_)
-            | Mulhsu(_)
-            | Mulhu(_)
-            | Div(_)
-            | Divu(_)
-            | Rem(_)
-            | Remu(_)
-            | Mulw(_)
-            | Divw(_)
-            | Divuw(_)
-            | Remw(_)
-            | Remuw(_)
-    )
-}
-
-/// Does this instruction end a block: a control transfer, or a system
-/// instruction that always traps or changes code (`fence.i`)?
-pub fn is_terminator(inst: &Inst) -> bool {
-    use Inst::*;
-    matches!(
-        inst,
-        Jal(_)
-            | Jalr(_)
-            | Beq(_)
-            | Bne(_)
-            | Blt(_)
-            | Bge(_)
-            | Bltu(_)
-            | Bgeu(_)
-            | Ecall
-            | Ebreak
-            | FenceI
-            | Illegal(_)
-    )
-}
-
 /// Guest permission bits (`Perm::READ`, `Perm::WRITE`) as the TLB holds them.
 const READ: i32 = 1;
 const WRITE: i32 = 2;
@@ -418,13 +325,14 @@ pub fn translate(
                     index: i as u32,
                     len: gi.len,
                 });
-                ended = if is_inline(&gi.inst) {
-                    g.inst(gi, i as u32)?
-                } else {
-                    if !g.float(gi, i as u32, steps)? {
-                        g.step(gi, i as u32, steps)?;
+                ended = match g.inst(gi, i as u32)? {
+                    Some(ended) => ended,
+                    None => {
+                        if !g.float(gi, i as u32, steps)? {
+                            g.step(gi, i as u32, steps)?;
+                        }
+                        false
                     }
-                    false
                 };
             }
             if !ended {
@@ -1042,8 +950,10 @@ impl Gen {
         }
     }
 
-    /// Emit one instruction; returns whether it ended the block.
-    fn inst(&mut self, gi: &GuestInst, index: u32) -> Result<bool, AsmError> {
+    /// Emit one instruction of the table's `inline` rows; returns whether
+    /// it ended the block, or `None` for the others (`float` and `step`
+    /// rows, which the caller hands to [`Gen::float`] or the step helper).
+    fn inst(&mut self, gi: &GuestInst, index: u32) -> Result<Option<bool>, AsmError> {
         use Inst::*;
         let pc = gi.pc;
         let next = pc + gi.len as u64;
@@ -1057,7 +967,7 @@ impl Gen {
             Jal(u) => {
                 self.put_imm(u.rd, next);
                 self.goto(pc.wrapping_add(u.imm as i64 as u64), index + 1)?;
-                return Ok(true);
+                return Ok(Some(true));
             }
             Jalr(i) => {
                 // The target uses the old rs1 (rd may equal rs1).
@@ -1071,14 +981,14 @@ impl Gen {
                     self.put(i.rd, Reg::Rcx);
                 }
                 self.exit_indirect(index + 1)?;
-                return Ok(true);
+                return Ok(Some(true));
             }
-            Beq(s) => return self.branch(s, Cond::E, gi, index).map(|()| true),
-            Bne(s) => return self.branch(s, Cond::Ne, gi, index).map(|()| true),
-            Blt(s) => return self.branch(s, Cond::L, gi, index).map(|()| true),
-            Bge(s) => return self.branch(s, Cond::Ge, gi, index).map(|()| true),
-            Bltu(s) => return self.branch(s, Cond::B, gi, index).map(|()| true),
-            Bgeu(s) => return self.branch(s, Cond::Ae, gi, index).map(|()| true),
+            Beq(s) => return self.branch(s, Cond::E, gi, index).map(|()| Some(true)),
+            Bne(s) => return self.branch(s, Cond::Ne, gi, index).map(|()| Some(true)),
+            Blt(s) => return self.branch(s, Cond::L, gi, index).map(|()| Some(true)),
+            Bge(s) => return self.branch(s, Cond::Ge, gi, index).map(|()| Some(true)),
+            Bltu(s) => return self.branch(s, Cond::B, gi, index).map(|()| Some(true)),
+            Bgeu(s) => return self.branch(s, Cond::Ae, gi, index).map(|()| Some(true)),
             Lb(i) => self.load(i, Helper::LoadI8, gi, index)?,
             Lh(i) => self.load(i, Helper::LoadI16, gi, index)?,
             Lw(i) => self.load(i, Helper::LoadI32, gi, index)?,
@@ -1141,10 +1051,9 @@ impl Gen {
             Divuw(r) => self.div(r, false, false, W::B32),
             Remw(r) => self.div(r, true, true, W::B32),
             Remuw(r) => self.div(r, false, true, W::B32),
-            // The front end only hands over inline instructions.
-            _ => unreachable!("not an inline instruction: {:?}", gi.inst),
+            crate::decode::not_inline!() => return Ok(None),
         }
-        Ok(false)
+        Ok(Some(false))
     }
 
     /// A call to the single-step fallback for a non-inline instruction.
