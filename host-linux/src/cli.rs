@@ -56,6 +56,11 @@ pub struct Cli {
     )]
     pub argv0: Option<OsString>,
 
+    /// Wait for a GDB client before the first guest instruction: a TCP
+    /// port on 127.0.0.1 (`1234`), `HOST:PORT`, or `unix:PATH`.
+    #[arg(short = 'g', long = "gdb", value_name = "PORT|unix:PATH")]
+    pub gdb: Option<String>,
+
     /// Internal (pvm's own execve): this pvm's parent is a guest, so it
     /// dies of the signal that kills its guest.
     #[arg(long, hide = true)]

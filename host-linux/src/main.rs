@@ -15,6 +15,7 @@ mod cli;
 #[cfg(test)]
 mod difftest;
 mod fault;
+mod gdb;
 mod host;
 mod proc;
 mod signals;
@@ -155,10 +156,34 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
         engine: engine_kind,
     };
     signals::install_kick();
-    if cli.threads == cli::Threads::One {
+    let gdb_at = match cli.gdb.as_deref().map(gdb::Listen::parse).transpose() {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("pvm: --gdb: {e}");
+            return Err(EXIT_INTERNAL);
+        }
+    };
+    if cli.threads == cli::Threads::One || gdb_at.is_some() {
+        // Under a debugger every guest thread takes turns on this one, so
+        // a stop stops them all.
         HOST.set_one_thread();
     }
+    let stub_exe = exe_path.clone();
     let process = Process::new(&HOST, mem, exe_path, options);
+    let stub = match &gdb_at {
+        None => None,
+        Some(at) => match gdb::accept(at) {
+            Ok(conn) => {
+                let stub = gdb::Stub::new(conn, stub_exe);
+                process.attach_debugger(vm_core::debug::Debugger::new(stub.hook()));
+                Some(stub)
+            }
+            Err(e) => {
+                eprintln!("pvm: gdb: {e}");
+                return Err(EXIT_INTERNAL);
+            }
+        },
+    };
     // What execve keeps: ignored signals stay ignored (those pvm inherited
     // as ignored, and those a guest that exec'd this pvm ignored), and the
     // mask pvm started with is the guest's. Only now, with pvm's handlers
@@ -192,6 +217,9 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
     let start = Instant::now();
     let status = process.run(&mut thread, engine.as_mut());
     let wall = start.elapsed();
+    if let Some(stub) = &stub {
+        stub.exited(&status);
+    }
     let killed = match status {
         ExitStatus::Signaled(r) => Some(r),
         ExitStatus::Exited(_) => None,

@@ -20,6 +20,7 @@ extern crate alloc;
 
 pub mod cache;
 pub mod cpu;
+pub mod debug;
 pub mod decode;
 #[cfg(any(test, feature = "difftest"))]
 #[doc(hidden)]

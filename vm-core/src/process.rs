@@ -138,6 +138,8 @@ pub struct Process {
     /// Tid of the thread the host started the process on (the one
     /// [`Process::run`] returns on).
     first_tid: AtomicU32,
+    /// The debugger, once one is attached ([`Process::attach_debugger`]).
+    debug: spin::Once<crate::debug::Debugger>,
     me: Weak<Process>,
 }
 
@@ -257,6 +259,7 @@ impl Process {
             code: spin::Mutex::new(None),
             green: spin::Mutex::new(crate::sched::RunQueue::default()),
             green_tid: AtomicU32::new(0),
+            debug: spin::Once::new(),
             me: me.clone(),
         });
         for signo in 1..=signal::NSIG {
@@ -297,6 +300,26 @@ impl Process {
         })
     }
 
+    /// Attach a debugger before the first thread runs (the host makes
+    /// every guest thread take turns on one host thread first).
+    pub fn attach_debugger(&self, d: crate::debug::Debugger) {
+        self.debug.call_once(|| d);
+    }
+
+    /// The attached debugger, if any.
+    pub fn debugger(&self) -> Option<&crate::debug::Debugger> {
+        self.debug.get()
+    }
+
+    /// Run guest code on `thread` until a trap: the engine itself, or the
+    /// debugger driving it when one is attached.
+    fn run_engine(&self, thread: &mut Thread, engine: &mut dyn Engine) -> Trap {
+        match self.debug.get() {
+            None => engine.run(&mut thread.cpu, &self.mem),
+            Some(d) => d.run(self, thread, engine),
+        }
+    }
+
     /// Are guest threads taking turns on this host's one thread, and is
     /// there another one than the caller? Then blocking calls park the
     /// caller instead of blocking the host.
@@ -312,7 +335,10 @@ impl Process {
     pub fn run_vfork_child(&self, thread: &mut Thread, engine: &mut dyn Engine) -> ExitStatus {
         thread.shared = None;
         loop {
-            let trap = engine.run(&mut thread.cpu, &self.mem);
+            let trap = match self.debug.get() {
+                None => engine.run(&mut thread.cpu, &self.mem),
+                Some(d) => d.run_quiet(self, thread, engine),
+            };
             let at = thread.cpu.pc;
             let killed = match trap {
                 Trap::Budget => signal::deliver_pending(self, thread, at),
@@ -390,7 +416,7 @@ impl Process {
                 Some(e) => e.as_mut(),
                 None => &mut *engine,
             };
-            let trap = eng.run(&mut thread.cpu, &self.mem);
+            let trap = self.run_engine(thread, eng);
             // A fatal signal names the faulting instruction or the `ecall`.
             let at = thread.cpu.pc;
             let killed = match trap {
@@ -595,6 +621,9 @@ impl Process {
         self.first_tid.store(thread.tid as u32, Ordering::Relaxed);
         if let Some(c) = &*self.code.lock() {
             c.forked_child();
+        }
+        if let Some(d) = self.debug.get() {
+            d.forked_child(&self.mem);
         }
     }
 
