@@ -29,7 +29,7 @@
 
 use crate::cpu::{Cpu, Trap};
 use crate::decode::{self, Inst};
-use crate::memory::{GuestMemory, MemFault, PAGE_SIZE};
+use crate::memory::{GuestMemory, MemFault};
 use crate::process::{Engine, Process, Thread};
 use crate::signal;
 use alloc::boxed::Box;
@@ -107,6 +107,9 @@ struct State {
     /// The thread and pc last reported at a breakpoint: resuming there
     /// runs the original instruction first.
     resume_from: Option<(i32, u64)>,
+    /// The thread and pc last reported at a watchpoint (before the
+    /// store): resuming there runs the store.
+    watch_from: Option<(i32, u64)>,
     /// The `lr` value for steps (see [`crate::interp::step`]).
     lr_value: u64,
 }
@@ -148,6 +151,7 @@ impl Debugger {
                 mode: Mode::Continue,
                 owed: Some(Stop::Start),
                 resume_from: None,
+                watch_from: None,
                 lr_value: 0,
             }),
         }
@@ -278,10 +282,16 @@ impl Debugger {
         why: Stop,
         trap: Option<Trap>,
     ) -> Option<Trap> {
-        self.state.lock().resume_from = match why {
-            Stop::Breakpoint => Some((thread.tid, thread.cpu.pc)),
-            _ => None,
-        };
+        {
+            let mut st = self.state.lock();
+            let here = Some((thread.tid, thread.cpu.pc));
+            st.resume_from = if why == Stop::Breakpoint { here } else { None };
+            st.watch_from = if matches!(why, Stop::Watch(_)) {
+                here
+            } else {
+                None
+            };
+        }
         let resume = self.hook.stopped(p, thread, why);
         let (mode, sig) = match resume {
             Resume::Continue(s) => (Mode::Continue, s),
@@ -362,8 +372,8 @@ impl Debugger {
             };
             if over || watching {
                 let slice = if watching { WATCH_SLICE } else { 1 };
-                for _ in 0..slice {
-                    if self.at_breakpoint(thread.cpu.pc) && !over {
+                for i in 0..slice {
+                    if self.at_breakpoint(thread.cpu.pc) && !(over && i == 0) {
                         break;
                     }
                     match self.step(p, thread) {
@@ -439,6 +449,7 @@ impl Debugger {
     /// Run one instruction, decoded from the program's own bytes (not a
     /// breakpoint's), through the interpreter.
     fn step(&self, p: &Process, thread: &mut Thread) -> Result<Stepped, Trap> {
+        let tid = thread.tid;
         let cpu = &mut thread.cpu;
         let mut raw = [0u8; 4];
         let pc = cpu.pc;
@@ -461,23 +472,26 @@ impl Debugger {
         // The fetch must be allowed (executable page) as for the engines.
         p.mem.fetch_u16(pc).map_err(Trap::MemFault)?;
         let (inst, len) = decode::decode(bits);
-        let watches = self.state.lock().watches.clone();
-        let target = store_range(cpu, &inst);
-        let before = snapshot(&p.mem, &watches);
+        // A store into a watched range stops before it runs (gdb steps
+        // over it itself, as on RISC-V hardware), unless the thread
+        // resumes from that very stop.
+        if let Some((s, l)) = store_range(cpu, &inst) {
+            let mut st = self.state.lock();
+            let resuming = st.watch_from.take() == Some((tid, pc));
+            let hit = st
+                .watches
+                .iter()
+                .find(|&&(a, n)| s < a.saturating_add(n) && a < s.saturating_add(l));
+            if let Some(&(a, _)) = hit
+                && !resuming
+            {
+                return Ok(Stepped::Watch(s.max(a)));
+            }
+        }
         let mut lr = self.state.lock().lr_value;
         let r = crate::interp::step(cpu, &p.mem, inst, len, &mut lr);
         self.state.lock().lr_value = lr;
         r?;
-        for (i, &(a, n)) in watches.iter().enumerate() {
-            let hit_store = target.is_some_and(|(s, l)| s < a.saturating_add(n) && a < s + l);
-            let changed = before[i].as_ref().is_some_and(|b| {
-                let mut now = alloc::vec![0u8; b.len()];
-                p.mem.read_bytes(a, &mut now).is_ok() && now != *b
-            });
-            if hit_store || changed {
-                return Ok(Stepped::Watch(target.map_or(a, |(s, _)| s.max(a))));
-            }
-        }
         Ok(Stepped::Done)
     }
 }
@@ -509,18 +523,6 @@ fn read_exec(mem: &GuestMemory, addr: u64, buf: &mut [u8]) -> Result<(), MemFaul
         };
     }
     Ok(())
-}
-
-/// The watched bytes now (None where unreadable), to see what a step
-/// changed.
-fn snapshot(mem: &GuestMemory, watches: &[(u64, u64)]) -> Vec<Option<Vec<u8>>> {
-    watches
-        .iter()
-        .map(|&(a, n)| {
-            let mut b = alloc::vec![0u8; n.min(PAGE_SIZE) as usize];
-            mem.read_bytes(a, &mut b).ok().map(|_| b)
-        })
-        .collect()
 }
 
 /// The bytes a store, AMO or `sc` writes: (address, length).

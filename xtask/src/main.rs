@@ -15,6 +15,7 @@ mod cli;
 mod coverage;
 mod esbuild;
 mod fpuref;
+mod gdbtest;
 mod guests;
 mod qemu;
 mod realprogs;
@@ -365,6 +366,11 @@ fn test(mut a: Args) -> Result<bool, String> {
     if filter.as_ref().is_none_or(|f| "cli".contains(f.as_str())) {
         phases.start("pvm command-line checks");
         outcomes.extend(cli::run_all(&cases, &runners));
+    }
+    if build_ok && filter.as_ref().is_none_or(|f| "gdb".contains(f.as_str())) {
+        phases.start("gdb-multiarch against the GDB stub");
+        outcomes.extend(gdbtest::run(!no_setup));
+        labels.push("gdb".into());
     }
     if build_ok {
         let before = outcomes.len();

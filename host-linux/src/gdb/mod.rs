@@ -829,13 +829,12 @@ fn vfile(g: &mut Inner, f: &[u8]) -> Vec<u8> {
 
 /// gdb's file-I/O errno for a host error.
 fn fileio_errno(e: &io::Error) -> i32 {
-    match e.raw_os_error() {
-        Some(
-            n @ (1 | 2 | 4 | 5 | 9 | 13 | 14 | 16 | 17 | 19 | 20 | 21 | 22 | 23 | 24 | 27 | 28 | 29
-            | 30 | 36),
-        ) => n,
-        _ => 9999,
-    }
+    const KNOWN: [i32; 20] = [
+        1, 2, 4, 5, 9, 13, 14, 16, 17, 19, 20, 21, 22, 23, 24, 27, 28, 29, 30, 36,
+    ];
+    e.raw_os_error()
+        .filter(|n| KNOWN.contains(n))
+        .unwrap_or(9999)
 }
 
 #[cfg(test)]

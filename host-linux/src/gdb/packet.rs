@@ -228,7 +228,7 @@ pub fn hex_val(c: u8) -> Option<u8> {
 
 /// Bytes from hex pairs (`None` for anything else, or an odd count).
 pub fn from_hex(s: &[u8]) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     s.chunks(2)
