@@ -11,12 +11,14 @@
 //! pvm's own failures exit with [`EXIT_INTERNAL`] after one line on stderr;
 //! that includes a panic anywhere (see [`install_panic_hook`]).
 
+mod binfmt;
 mod cli;
 #[cfg(test)]
 mod difftest;
 mod fault;
 mod gdb;
 mod host;
+mod logging;
 mod proc;
 mod signals;
 
@@ -64,11 +66,42 @@ fn install_panic_hook() {
 
 fn main() {
     install_panic_hook();
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // pvm's own commands: only as the first word, exactly (a program of
+    // that name runs as ./NAME).
+    match args.get(1).and_then(|a| a.to_str()) {
+        Some("completions") => std::process::exit(completions(&args[2..])),
+        Some("binfmt") => std::process::exit(binfmt::main(&args[2..])),
+        _ => {}
+    }
+    let args = cli::qemu_spellings(args);
+    if cli::wants_cpu_help(&args) {
+        println!("{}", cli::cpu_help());
+        return;
+    }
+    let cli = Cli::parse_from(args);
     match run(&cli) {
         ProcessEnd::Exit(code) if !proc::is_child() => std::process::exit(code),
         end => proc::end_process(end),
     }
+}
+
+/// `pvm completions bash|zsh|fish`: the shell's completion script for
+/// pvm's options, on stdout.
+fn completions(args: &[std::ffi::OsString]) -> i32 {
+    use clap::CommandFactory;
+    use clap_complete::Shell;
+    let shell = match args.iter().map(|a| a.to_str()).collect::<Vec<_>>()[..] {
+        [Some("bash")] => Shell::Bash,
+        [Some("zsh")] => Shell::Zsh,
+        [Some("fish")] => Shell::Fish,
+        _ => {
+            eprintln!("usage: pvm completions bash|zsh|fish");
+            return 2;
+        }
+    };
+    clap_complete::generate(shell, &mut Cli::command(), "pvm", &mut std::io::stdout());
+    0
 }
 
 /// The one-line report of a guest killed by a signal.
@@ -92,6 +125,15 @@ fn run(cli: &Cli) -> ProcessEnd {
     if cli.guest_child {
         proc::mark_child();
     }
+    if let Some(f) = &cli.log_file
+        && let Err(e) = logging::set_file(f, cli.guest_child)
+    {
+        eprintln!("pvm: -D {}: {e}", f.display());
+        return ProcessEnd::Exit(EXIT_INTERNAL);
+    }
+    if let Some(items) = cli.log {
+        vm_core::log::enable(items);
+    }
     proc::set_relaunch(cli.relaunch_options());
     let code = run_guest(cli);
     match code {
@@ -114,12 +156,18 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
     let argv0 = cli.argv0.as_ref().map_or(program, |a| a.as_encoded_bytes());
     let mut argv: Vec<&[u8]> = vec![argv0];
     argv.extend(cli.args().iter().map(|a| a.as_encoded_bytes()));
-    let env = cli.environment(std::env::vars_os().map(|(k, v)| {
-        let mut e = k.into_encoded_bytes();
-        e.push(b'=');
-        e.extend_from_slice(v.as_encoded_bytes());
-        e
-    }));
+    // PVM_GDB is for this pvm only: a program the guest execs must not
+    // wait for a debugger too.
+    let env = cli.environment(
+        std::env::vars_os()
+            .filter(|(k, _)| k != "PVM_GDB")
+            .map(|(k, v)| {
+                let mut e = k.into_encoded_bytes();
+                e.push(b'=');
+                e.extend_from_slice(v.as_encoded_bytes());
+                e
+            }),
+    );
     let envp: Vec<&[u8]> = env.iter().map(|e| &e[..]).collect();
     let sysroot = cli.sysroot();
     if let Some(s) = &sysroot {
@@ -152,7 +200,7 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
         },
     };
     let options = Options {
-        strace: cli.strace,
+        strace: cli.strace || vm_core::log::on(vm_core::log::STRACE),
         engine: engine_kind,
     };
     signals::install_kick();

@@ -29,6 +29,7 @@ pub mod fpu;
 pub mod host;
 pub mod interp;
 pub mod loader;
+pub mod log;
 pub mod memory;
 pub mod process;
 pub mod profile;

@@ -273,6 +273,9 @@ mod tests {
     fn link_with(input: &[u8]) -> (Link, UnixStream) {
         let (a, mut b) = UnixStream::pair().unwrap();
         b.write_all(input).unwrap();
+        // No more input: a read past it fails instead of waiting.
+        a.set_read_timeout(Some(std::time::Duration::from_millis(200)))
+            .unwrap();
         (Link::new(Conn::Unix(a)), b)
     }
 
