@@ -15,21 +15,15 @@
 
 use super::abi;
 use super::{Ctx, MAX_RW, R, get, guest_mut, guest_ref, path, put, usable};
+use crate::abi::{
+    F_SETFD, F_SETFL, FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX, NGROUPS_MAX, O_ASYNC, O_NONBLOCK,
+    XATTR_NAME_MAX, XATTR_SIZE_MAX,
+};
 use crate::host::{AT_EMPTY_PATH, Errno, SysResult, XattrTarget};
 use crate::memory::Access;
 use crate::signal::SIGPIPE;
 use alloc::vec;
 use alloc::vec::Vec;
-
-const F_SETFD: i32 = 2;
-const F_SETFL: i32 = 4;
-const O_NONBLOCK: i64 = 0o4000;
-const O_ASYNC: i64 = 0o20000;
-
-const FIONBIO: u32 = 0x5421;
-const FIOASYNC: u32 = 0x5452;
-const FIOCLEX: u32 = 0x5451;
-const FIONCLEX: u32 = 0x5450;
 
 /// Whether an `ioctl` argument structure goes to the host, comes back, or
 /// both.
@@ -91,11 +85,11 @@ pub(super) fn ioctl(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     match req {
         FIONBIO => {
             host.fcntl(fd, 1, 0)?;
-            status_flag(cx, O_NONBLOCK)
+            status_flag(cx, O_NONBLOCK as i64)
         }
         FIOASYNC => {
             host.fcntl(fd, 1, 0)?;
-            status_flag(cx, O_ASYNC)
+            status_flag(cx, O_ASYNC as i64)
         }
         FIOCLEX => host.fcntl(fd, F_SETFD, 1).map(|_| 0),
         FIONCLEX => host.fcntl(fd, F_SETFD, 0).map(|_| 0),
@@ -254,10 +248,6 @@ pub(super) fn fchown(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         .map(|_| 0)
 }
 
-/// `XATTR_NAME_MAX`, `XATTR_SIZE_MAX`, `XATTR_LIST_MAX`.
-const XATTR_NAME_MAX: usize = 255;
-const XATTR_SIZE_MAX: usize = 65536;
-
 /// What the xattr call `nr` works on: a path (first argument) following
 /// links or not, or a descriptor.
 fn xattr_target(cx: &Ctx<'_>, a0: u64, form: u64) -> SysResult<(Vec<u8>, Option<bool>)> {
@@ -413,6 +403,11 @@ pub(super) fn setres(cx: &mut Ctx<'_>, a: &[u64; 6], uid: bool) -> R {
     cx.p.host.setresid(uid, ids).map(|_| 0)
 }
 
+/// `setuid`, `setgid`, `setreuid`, `setregid`, `setfsuid`, `setfsgid`.
+pub(super) fn set_id(cx: &mut Ctx<'_>, call: crate::host::SetId) -> R {
+    cx.p.host.set_id(call)
+}
+
 /// `getresuid` (`uid` true) and `getresgid`.
 pub(super) fn getres(cx: &mut Ctx<'_>, a: &[u64; 6], uid: bool) -> R {
     let ids = cx.p.host.getresid(uid);
@@ -421,9 +416,6 @@ pub(super) fn getres(cx: &mut Ctx<'_>, a: &[u64; 6], uid: bool) -> R {
     }
     Ok(0)
 }
-
-/// `NGROUPS_MAX`.
-const NGROUPS_MAX: usize = 65536;
 
 /// `getgroups(size, list)`.
 pub(super) fn getgroups(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {

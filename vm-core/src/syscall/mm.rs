@@ -440,3 +440,14 @@ pub(super) fn msync(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     // the host's page cache already, which is what other readers see.
     Ok(0)
 }
+
+/// `riscv_flush_icache(start, end, flags)`: every translation may be
+/// stale (pvm drops them all); `flags` may only hold
+/// `SYS_RISCV_FLUSH_ICACHE_LOCAL`.
+pub(super) fn riscv_flush_icache(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    if a[2] & !1 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    cx.mem().invalidate_code();
+    Ok(0)
+}
