@@ -18,6 +18,7 @@ mod esbuild;
 mod fpuref;
 mod gdbtest;
 mod guests;
+mod integration;
 mod qemu;
 mod realprogs;
 mod setup;
@@ -395,10 +396,18 @@ fn test(mut a: Args) -> Result<bool, String> {
         phases.start("pvm command-line checks");
         outcomes.extend(cli::run_all(&cases, &runners));
     }
-    if build_ok && filter.as_ref().is_none_or(|f| "gdb".contains(f.as_str())) {
+    if build_ok
+        && filter
+            .as_ref()
+            .is_none_or(|f| "gdb".contains(f.as_str()) || "integration".contains(f.as_str()))
+    {
         phases.start("gdb-multiarch against the GDB stub");
         outcomes.extend(gdbtest::run(!no_setup));
         labels.push("gdb".into());
+        // Uses the guests gdbtest built.
+        phases.start("pvm as a qemu-user replacement (binfmt, logs, environment)");
+        outcomes.extend(integration::run());
+        labels.push("integration".into());
     }
     if build_ok {
         let before = outcomes.len();
