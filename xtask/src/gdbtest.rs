@@ -74,7 +74,95 @@ pub fn run(setup_ran: bool) -> Vec<Outcome> {
             out.push(outcome(case, r));
         }
     }
+    let tsrc = root().join("tests/gdb/gdbthreads.c");
+    let tbin = dir.join("gdbthreads.dynamic");
+    let built = build(&tsrc, &tbin, false);
+    for engine in ENGINES {
+        let case = format!("gdbthreads.dynamic.{engine}");
+        let r = match &built {
+            Err(e) => Err(e.clone()),
+            Ok(()) => threads(&tbin, engine).map(|_| None),
+        };
+        match &r {
+            Err(e) => eprintln!("FAIL {case} [gdb]\n      {e}"),
+            Ok(_) => println!("ok   {case} [gdb]"),
+        }
+        out.push(outcome(case, r));
+    }
     out
+}
+
+/// Run gdb in batch mode with `commands` against pvm serving `bin`; gdb's
+/// stdout and pvm's output.
+fn batch(
+    bin: &Path,
+    engine: &str,
+    tag: &str,
+    commands: &[String],
+) -> Result<(String, std::process::Output), String> {
+    let (pvm, sock) = start_pvm(bin, engine, tag)?;
+    let script_path = sock.with_extension("gdb");
+    let mut script = format!(
+        "set pagination off\nset confirm off\ntarget remote {}\n",
+        sock.display()
+    );
+    for c in commands {
+        script.push_str(c);
+        script.push('\n');
+    }
+    std::fs::write(&script_path, &script).map_err(|e| e.to_string())?;
+    let gdb = run_captured(
+        Command::new("gdb-multiarch")
+            .args(["-nx", "-batch", "-x"])
+            .arg(&script_path)
+            .arg(bin),
+        b"",
+        Duration::from_secs(120),
+    );
+    let _ = std::fs::remove_file(&script_path);
+    let out = finish_pvm(pvm)?;
+    Ok((String::from_utf8_lossy(&gdb?.stdout).into_owned(), out))
+}
+
+/// Guest threads are gdb threads: a breakpoint in the second one stops
+/// it (and the first), `info threads` lists both, `thread 1` switches.
+fn threads(bin: &Path, engine: &str) -> Result<(), String> {
+    let cmds = [
+        "break thread_fn",
+        "continue",
+        "info threads",
+        "bt",
+        "thread 1",
+        "continue",
+    ]
+    .map(String::from);
+    let (log, out) = batch(bin, engine, "threads", &cmds)?;
+    let mut at = 0;
+    for want in [
+        "Thread 2 hit Breakpoint 1, thread_fn (",
+        "  1    Thread ",
+        "* 2    Thread ",
+        "#0  thread_fn (",
+        "Switching to thread 1",
+        "exited with code 04",
+    ] {
+        match log[at..].find(want) {
+            Some(k) => at += k + want.len(),
+            None => {
+                return Err(format!(
+                    "gdb did not print {want:?} (in order); it printed {log:?}"
+                ));
+            }
+        }
+    }
+    if out.stdout != b"flag=1\n" || out.status.code() != Some(4) {
+        return Err(format!(
+            "the threaded guest printed {:?} and ended with {:?}",
+            show(&out.stdout, 200),
+            out.status.code()
+        ));
+    }
+    Ok(())
 }
 
 fn build(src: &Path, bin: &Path, static_: bool) -> Result<(), String> {
