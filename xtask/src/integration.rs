@@ -36,8 +36,11 @@ fn ran(c: &crate::util::Captured) -> Result<(), String> {
     Ok(())
 }
 
+/// One check: pass (`None`), skipped with a reason, or failed.
+type Check = fn() -> Result<Option<String>, String>;
+
 pub fn run() -> Vec<Outcome> {
-    let checks: Vec<(&str, fn() -> Result<Option<String>, String>)> = vec![
+    let checks: Vec<(&str, Check)> = vec![
         ("binfmt-print", binfmt_print),
         ("binfmt-install", binfmt_install),
         ("completions", completions),

@@ -413,7 +413,7 @@ impl SharedCode {
 
     /// Flush the whole cache (in a stop-the-world section).
     fn flush(&self, st: &mut CodeState) {
-        if crate::log::on(crate::log::CACHE) && st.cache.len() > 0 {
+        if crate::log::on(crate::log::CACHE) && !st.cache.is_empty() {
             self.host.log(format_args!(
                 "cache: code cache flushed ({} translations, {} of {} bytes used)",
                 st.cache.len(),
