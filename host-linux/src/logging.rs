@@ -11,11 +11,14 @@ static FILE: OnceLock<std::fs::File> = OnceLock::new();
 /// Send log lines to `path` (created or truncated) from now on. A pvm
 /// started for a guest's `execve` appends to the same file.
 pub fn set_file(path: &std::path::Path, append: bool) -> std::io::Result<()> {
+    if !append {
+        std::fs::File::create(path)?;
+    }
+    // Always appending, so the lines of this pvm and of those it starts
+    // for the guest's execve all land at the end.
     let f = std::fs::OpenOptions::new()
         .create(true)
-        .write(true)
-        .append(append)
-        .truncate(!append)
+        .append(true)
         .open(path)?;
     let _ = FILE.set(f);
     Ok(())
