@@ -63,7 +63,7 @@ impl LinuxHost {
     }
 
     /// `path`, or its copy inside the sysroot when that exists.
-    pub(crate) fn map<'a>(&self, path: &'a [u8]) -> Cow<'a, [u8]> {
+    pub fn map<'a>(&self, path: &'a [u8]) -> Cow<'a, [u8]> {
         let Some(root) = self.sysroot.get() else {
             return Cow::Borrowed(path);
         };
@@ -272,6 +272,13 @@ impl HostOs for LinuxHost {
         }
     }
 
+    fn release(&self, addr: *mut u8, size: usize) -> bool {
+        // SAFETY: `addr..addr+size` is a whole reservation `reserve` made,
+        // given back by its `GuestMemory` as it is dropped: no guest code
+        // runs in it and nothing refers to it.
+        unsafe { libc::munmap(addr.cast(), size) == 0 }
+    }
+
     fn alloc_code(&self, size: usize) -> SysResult<*mut u8> {
         // SAFETY: a fresh anonymous mapping at a kernel-chosen address
         // touches no existing memory. It is RWX because the translator
@@ -333,6 +340,9 @@ impl HostOs for LinuxHost {
             .map_err(|e| Errno(e.raw_os_error().unwrap_or(libc::EAGAIN)))
     }
 
+    // The trait's signature: the core passes only words it checked (of the
+    // guest reservation, or its own), and only the kernel touches them.
+    #[allow(clippy::not_unsafe_ptr_arg_deref)]
     fn futex(&self, uaddr: *mut u32, a: &FutexArgs) -> SysResult<i64> {
         if self.one_thread() {
             // The core matches waits and wakes itself (`vm_core::sched`).
@@ -1205,6 +1215,98 @@ impl HostOs for LinuxHost {
         check_long(r).map(|_| 0)
     }
 
+    fn sync_file_range(&self, fd: i32, offset: i64, nbytes: i64, flags: u32) -> SysResult<()> {
+        // SAFETY: no memory is involved.
+        check(unsafe { libc::sync_file_range(fd, offset, nbytes, flags) }).map(|_| ())
+    }
+
+    fn readahead(&self, fd: i32, offset: i64, count: usize) -> SysResult<()> {
+        // SAFETY: no memory is involved.
+        check_long(unsafe { libc::syscall(libc::SYS_readahead, fd, offset, count) }).map(|_| ())
+    }
+
+    fn openat2(
+        &self,
+        dirfd: i32,
+        path: &[u8],
+        flags: i32,
+        mode: u32,
+        resolve: u64,
+    ) -> SysResult<i32> {
+        let p = cpath(path)?;
+        let how: [u64; 3] = [flags as u32 as u64, mode as u64, resolve];
+        // SAFETY: `p` is NUL-terminated and `how` is a 24-byte open_how.
+        check_long(unsafe {
+            libc::syscall(libc::SYS_openat2, dirfd, ptr(&p), how.as_ptr(), 24usize)
+        })
+        .map(|fd| fd as i32)
+    }
+
+    fn inotify_init1(&self, flags: i32) -> SysResult<i32> {
+        // SAFETY: no memory is involved.
+        check(unsafe { libc::inotify_init1(flags) })
+    }
+
+    fn inotify_add_watch(&self, fd: i32, path: &[u8], mask: u32) -> SysResult<i32> {
+        let p = cpath(path)?;
+        // SAFETY: `p` is NUL-terminated.
+        check(unsafe { libc::inotify_add_watch(fd, ptr(&p), mask) })
+    }
+
+    fn inotify_rm_watch(&self, fd: i32, wd: i32) -> SysResult<()> {
+        // SAFETY: no memory is involved.
+        check(unsafe { libc::inotify_rm_watch(fd, wd) }).map(|_| ())
+    }
+
+    fn ioprio(&self, tid: i32, set: Option<i32>) -> SysResult<i32> {
+        const IOPRIO_WHO_PROCESS: i32 = 1;
+        // SAFETY: no memory is involved.
+        unsafe {
+            if let Some(v) = set {
+                check_long(libc::syscall(
+                    libc::SYS_ioprio_set,
+                    IOPRIO_WHO_PROCESS,
+                    tid,
+                    v,
+                ))?;
+            }
+            check_long(libc::syscall(libc::SYS_ioprio_get, IOPRIO_WHO_PROCESS, tid))
+                .map(|v| v as i32)
+        }
+    }
+
+    fn pidfd_open(&self, pid: i32, flags: u32) -> SysResult<i32> {
+        // SAFETY: no memory is involved.
+        check_long(unsafe { libc::syscall(libc::SYS_pidfd_open, pid, flags) }).map(|fd| fd as i32)
+    }
+
+    fn pidfd_pid(&self, fd: i32) -> SysResult<i32> {
+        // The kernel tells a pidfd's process only in its fdinfo.
+        let info =
+            std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).map_err(|_| Errno::EBADF)?;
+        let pid = info
+            .lines()
+            .find_map(|l| l.strip_prefix("Pid:"))
+            .ok_or(Errno::EBADF)?;
+        let pid: i32 = pid.trim().parse().map_err(|_| Errno::EBADF)?;
+        // -1: the process is gone (and reaped).
+        Ok(pid.max(0))
+    }
+
+    fn pidfd_send_signal(&self, fd: i32, sig: i32) -> SysResult<()> {
+        // SAFETY: no siginfo is passed.
+        check_long(unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                fd,
+                sig,
+                std::ptr::null_mut::<u8>(),
+                0u32,
+            )
+        })
+        .map(|_| ())
+    }
+
     fn mknodat(&self, dirfd: i32, path: &[u8], mode: u32, dev: u64) -> SysResult<()> {
         let p = cpath(path)?;
         // SAFETY: `p` is NUL-terminated.
@@ -1473,6 +1575,47 @@ impl HostOs for LinuxHost {
         } else {
             std::thread::available_parallelism().map_or(1, |n| n.get())
         }
+    }
+
+    fn getcpu(&self) -> SysResult<(u32, u32)> {
+        let (mut cpu, mut node) = (0u32, 0u32);
+        // SAFETY: two writable u32s; the third argument is unused.
+        check_long(unsafe {
+            libc::syscall(
+                libc::SYS_getcpu,
+                &mut cpu,
+                &mut node,
+                std::ptr::null_mut::<u8>(),
+            )
+        })?;
+        Ok((cpu, node))
+    }
+
+    fn mincore(&self, host: *mut u8, len: usize, vec: &mut [u8]) -> SysResult<()> {
+        // SAFETY: the core passes a page-aligned range inside the guest
+        // reservation (pvm's own mapping) and a vector of one byte per
+        // page; mincore only reads page-table state.
+        check(unsafe { libc::mincore(host.cast(), len, vec.as_mut_ptr()) }).map(|_| ())
+    }
+
+    fn capget(&self, version: u32, pid: i32) -> SysResult<[[u32; 3]; 2]> {
+        let mut hdr = [version, pid as u32];
+        let mut data = [0u32; 6];
+        // SAFETY: a header of two u32s and two data records of three.
+        check_long(unsafe {
+            libc::syscall(libc::SYS_capget, hdr.as_mut_ptr(), data.as_mut_ptr())
+        })?;
+        Ok([[data[0], data[1], data[2]], [data[3], data[4], data[5]]])
+    }
+
+    fn capset(&self, version: u32, sets: [[u32; 3]; 2]) -> SysResult<()> {
+        let mut hdr = [version, 0u32];
+        let data = [
+            sets[0][0], sets[0][1], sets[0][2], sets[1][0], sets[1][1], sets[1][2],
+        ];
+        // SAFETY: as in capget; the data is only read.
+        check_long(unsafe { libc::syscall(libc::SYS_capset, hdr.as_mut_ptr(), data.as_ptr()) })
+            .map(|_| ())
     }
 
     fn set_affinity(&self, tid: i32, mask: &[u8]) -> SysResult<()> {

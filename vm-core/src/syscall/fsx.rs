@@ -478,3 +478,117 @@ pub(super) fn sync(cx: &mut Ctx<'_>) -> R {
 pub(super) fn syncfs(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     cx.p.host.syncfs(a[0] as i32).map(|_| 0)
 }
+
+/// `sync_file_range(fd, offset, nbytes, flags)`.
+pub(super) fn sync_file_range(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (off, n, flags) = (a[1] as i64, a[2] as i64, a[3] as u32);
+    // SYNC_FILE_RANGE_WAIT_BEFORE 1, _WRITE 2, _WAIT_AFTER 4.
+    if flags & !7 != 0 || off < 0 || n < 0 || off.checked_add(n).is_none() {
+        return Err(Errno::EINVAL);
+    }
+    cx.p.host
+        .sync_file_range(a[0] as i32, off, n, flags)
+        .map(|_| 0)
+}
+
+/// `readahead(fd, offset, count)`.
+pub(super) fn readahead(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    cx.p.host
+        .readahead(a[0] as i32, a[1] as i64, a[2] as usize)
+        .map(|_| 0)
+}
+
+/// `RESOLVE_*` flags of `openat2` Linux 6.x knows.
+const RESOLVE_KNOWN: u64 = 0x3f;
+/// The `O_*` flags Linux knows (`VALID_OPEN_FLAGS`), which `openat2`
+/// checks strictly: the access mode, `O_CREAT`, `O_EXCL`, `O_NOCTTY`,
+/// `O_TRUNC`, `O_APPEND`, `O_NONBLOCK`, `O_DSYNC`, `FASYNC`, `O_DIRECT`,
+/// `O_LARGEFILE`, `O_DIRECTORY`, `O_NOFOLLOW`, `O_NOATIME`, `O_CLOEXEC`,
+/// `__O_SYNC`, `O_PATH` and `__O_TMPFILE`.
+const OPEN_FLAGS_KNOWN: u64 = 0o3
+    | 0o100
+    | 0o200
+    | 0o400
+    | 0o1000
+    | 0o2000
+    | 0o4000
+    | 0o10000
+    | 0o20000
+    | 0o40000
+    | 0o100000
+    | 0o200000
+    | 0o400000
+    | 0o1000000
+    | 0o2000000
+    | 0o4000000
+    | 0o10000000
+    | 0o20000000;
+
+/// `openat2(dirfd, path, how, size)`: `struct open_how { u64 flags, mode,
+/// resolve }`, checked strictly as Linux does (unknown flags, a mode
+/// without `O_CREAT`/`O_TMPFILE`, a short or oversized struct with
+/// non-zero tail). Without `RESOLVE_*` flags it is `openat` (the same
+/// path rules); with them the host resolves.
+pub(super) fn openat2(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (dirfd, pathp, howp, size) = (a[0], a[1], a[2], a[3]);
+    const VER0: u64 = 24;
+    if size < VER0 {
+        return Err(Errno::EINVAL);
+    }
+    if size > 4096 {
+        return Err(Errno::E2BIG);
+    }
+    let mut how = vec![0u8; size as usize];
+    cx.mem()
+        .read_bytes(howp, &mut how)
+        .map_err(|_| Errno::EFAULT)?;
+    if how[VER0 as usize..].iter().any(|&b| b != 0) {
+        return Err(Errno::E2BIG);
+    }
+    let word = |i: usize| u64::from_le_bytes(how[i * 8..i * 8 + 8].try_into().unwrap());
+    let (flags, mode, resolve) = (word(0), word(1), word(2));
+    const O_CREAT: u64 = 0o100;
+    const O_TMPFILE: u64 = 0o20200000;
+    if flags & !OPEN_FLAGS_KNOWN != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let creating = flags & O_CREAT != 0 || flags & O_TMPFILE == O_TMPFILE;
+    if mode & !0o7777 != 0 || (mode != 0 && !creating) {
+        return Err(Errno::EINVAL);
+    }
+    if resolve & !RESOLVE_KNOWN != 0 || resolve & 0x30 == 0x30 {
+        // RESOLVE_BENEATH | RESOLVE_IN_ROOT together is refused.
+        return Err(Errno::EINVAL);
+    }
+    if resolve == 0 {
+        return super::fs::openat(cx, &[dirfd, pathp, flags, mode, 0, 0]);
+    }
+    let p = super::fs::host_path(cx, path(cx.mem(), pathp)?);
+    cx.p.host
+        .openat2(dirfd as i32, &p, flags as i32, mode as u32, resolve)
+        .map(|fd| fd as u64)
+}
+
+/// `inotify_init1(flags)` (`IN_NONBLOCK`, `IN_CLOEXEC`).
+pub(super) fn inotify_init1(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let flags = a[0] as i32;
+    if flags & !(crate::abi::O_NONBLOCK | crate::abi::O_CLOEXEC) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    cx.p.host.inotify_init1(flags).map(|fd| fd as u64)
+}
+
+/// `inotify_add_watch(fd, path, mask)`.
+pub(super) fn inotify_add_watch(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let p = super::fs::host_path(cx, path(cx.mem(), a[1])?);
+    cx.p.host
+        .inotify_add_watch(a[0] as i32, &p, a[2] as u32)
+        .map(|wd| wd as u64)
+}
+
+/// `inotify_rm_watch(fd, wd)`.
+pub(super) fn inotify_rm_watch(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    cx.p.host
+        .inotify_rm_watch(a[0] as i32, a[1] as i32)
+        .map(|_| 0)
+}
