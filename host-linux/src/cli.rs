@@ -2,17 +2,35 @@
 //!
 //! Option parsing stops at PROGRAM, so everything after it (`-l`, `--help`)
 //! belongs to the guest.
+//!
+//! As for qemu-user, a binfmt_misc launch gets no options, so the options
+//! that matter there have environment equivalents (`PVM_SYSROOT`,
+//! `PVM_ENGINE`, `PVM_STRACE`, `PVM_LOG`, `PVM_LOG_FILE`, `PVM_GDB`,
+//! `PVM_CPU`, `PVM_CODE_CACHE_SIZE`, `PVM_THREADS`); the command line wins.
+//! qemu's single-dash spellings `-cpu`, `-strace`, `-version` and `-help`
+//! are taken before PROGRAM too ([`qemu_spellings`]).
 
-use clap::{Parser, ValueEnum};
+use clap::{ArgAction, Parser, ValueEnum};
 use std::ffi::OsString;
 use std::path::PathBuf;
 
 /// Run a RISC-V 64 Linux program on this machine.
 #[derive(Debug, Parser)]
-#[command(name = "pvm", version, about)]
+#[command(
+    name = "pvm",
+    version,
+    about,
+    disable_help_flag = true,
+    after_help = "Also: `pvm completions bash|zsh|fish` (shell completions) and \
+                  `pvm binfmt --print|--install|--uninstall` (binfmt_misc); those words are \
+                  pvm's own only as the first argument (run a program of that name as ./NAME)."
+)]
 pub struct Cli {
-    /// Directory holding the guest's dynamic linker and libraries
-    /// (default: $PVM_SYSROOT, else /usr/riscv64-linux-gnu if it exists).
+    /// Print this help (one line per option).
+    #[arg(short = 'h', long = "help", action = ArgAction::HelpShort)]
+    pub help: Option<bool>,
+
+    /// Root of the guest's dynamic linker and libraries (default: $PVM_SYSROOT, else /usr/riscv64-linux-gnu).
     #[arg(short = 'L', long = "sysroot", value_name = "DIR")]
     pub sysroot: Option<PathBuf>,
 
@@ -25,26 +43,41 @@ pub struct Cli {
     pub unset_env: Vec<OsString>,
 
     /// Log each guest system call to stderr, strace-style.
-    #[arg(long)]
+    #[arg(long, env = "PVM_STRACE", action = ArgAction::SetTrue,
+          value_parser = clap::builder::BoolishValueParser::new())]
     pub strace: bool,
 
-    /// Print statistics (instructions, time, MIPS, syscalls) to stderr at exit.
+    /// Log what the engines do: in_asm,out_asm,exec,cache,page,strace,unimp or all (qemu's -d).
+    #[arg(short = 'd', long = "log", value_name = "ITEMS", env = "PVM_LOG", value_parser = parse_log)]
+    pub log: Option<u32>,
+
+    /// Write the -d log (and --strace) to FILE instead of stderr (qemu's -D).
+    #[arg(
+        short = 'D',
+        long = "log-file",
+        value_name = "FILE",
+        env = "PVM_LOG_FILE"
+    )]
+    pub log_file: Option<PathBuf>,
+
+    /// CPU model: rv64 (RV64GC, as riscv_hwprobe reports it); `help` lists it with its extensions.
+    #[arg(long = "cpu", value_name = "MODEL", env = "PVM_CPU", value_parser = parse_cpu)]
+    pub cpu: Option<String>,
+
+    /// Print instructions, time, MIPS and system calls to stderr at exit.
     #[arg(long)]
     pub stats: bool,
 
-    /// Execution engine: the binary translator (default) or the interpreter.
-    #[arg(long, value_enum, default_value_t = EngineKind::Jit)]
+    /// Execution engine: jit (the binary translator, default) or interp (the interpreter).
+    #[arg(long, value_enum, default_value_t = EngineKind::Jit, env = "PVM_ENGINE")]
     pub engine: EngineKind,
 
-    /// Size of the translator's code cache (with `--engine jit`), in bytes;
-    /// a `K`, `M` or `G` suffix multiplies by 1024, 1024², 1024³.
-    #[arg(long, value_name = "SIZE", default_value = "32M", value_parser = parse_size)]
+    /// Size of the translator's code cache, in bytes (K, M, G suffixes).
+    #[arg(long, value_name = "SIZE", default_value = "32M", value_parser = parse_size, env = "PVM_CODE_CACHE_SIZE")]
     pub code_cache_size: usize,
 
-    /// How guest threads run: each on a host thread of its own (`host`,
-    /// the default), or all in turn on one host thread (`one`, pvm's own
-    /// scheduler, as on the bare-metal host).
-    #[arg(long, value_enum, default_value_t = Threads::Host)]
+    /// Guest threads each on a host thread (host) or all in turn on one (one).
+    #[arg(long, value_enum, default_value_t = Threads::Host, env = "PVM_THREADS")]
     pub threads: Threads,
 
     /// The guest's argv[0] (default: PROGRAM as given).
@@ -55,6 +88,15 @@ pub struct Cli {
         allow_hyphen_values = true
     )]
     pub argv0: Option<OsString>,
+
+    /// Wait for gdb before the first instruction: PORT (127.0.0.1), HOST:PORT or unix:PATH.
+    #[arg(
+        short = 'g',
+        long = "gdb",
+        value_name = "PORT|unix:PATH",
+        env = "PVM_GDB"
+    )]
+    pub gdb: Option<String>,
 
     /// Internal (pvm's own execve): this pvm's parent is a guest, so it
     /// dies of the signal that kills its guest.
@@ -94,12 +136,11 @@ pub enum Threads {
     One,
 }
 
-/// The engines pvm offers.
+/// The engines pvm offers: the interpreter, or the binary translator
+/// (RISC-V to x86-64) with its code cache.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum EngineKind {
-    /// The interpreter.
     Interp,
-    /// The binary translator (RISC-V to x86-64) with its code cache.
     Jit,
 }
 
@@ -116,6 +157,148 @@ fn parse_size(s: &str) -> Result<usize, String> {
         .ok()
         .and_then(|n| n.checked_mul(mult))
         .ok_or_else(|| format!("not a size: {s:?} (use e.g. 65536, 512K or 64M)"))
+}
+
+/// `-d ITEMS`.
+fn parse_log(s: &str) -> Result<u32, String> {
+    vm_core::log::parse(s)
+}
+
+/// The one CPU model: RV64GC. `rv64gc` is a synonym; `help` is kept for
+/// the caller to list the model.
+fn parse_cpu(s: &str) -> Result<String, String> {
+    match s {
+        "rv64" | "rv64gc" | "help" => Ok(s.to_string()),
+        _ => Err(format!(
+            "unknown CPU model {s:?} (pvm emulates rv64: see -cpu help)"
+        )),
+    }
+}
+
+/// The extensions of the `rv64` model, named as `riscv_hwprobe`'s
+/// `IMA_EXT_0` bits that pvm's hwprobe answers (the same table, so the two
+/// cannot disagree).
+pub fn cpu_extensions() -> Vec<&'static str> {
+    use vm_core::syscall::hwprobe::{RV64GC_IMA_EXT_0, ext};
+    let names: [(u64, &str); 8] = [
+        (ext::IMA_FD, "F and D"),
+        (ext::IMA_C, "C"),
+        (ext::ZCA, "Zca"),
+        (ext::ZCD, "Zcd"),
+        (ext::ZICNTR, "Zicntr"),
+        (ext::ZIHPM, "Zihpm"),
+        (ext::ZAAMO, "Zaamo"),
+        (ext::ZALRSC, "Zalrsc"),
+    ];
+    let mut v = vec!["I", "M", "A"];
+    v.extend(
+        names
+            .iter()
+            .filter(|(b, _)| RV64GC_IMA_EXT_0 & b != 0)
+            .map(|(_, n)| *n),
+    );
+    v.extend(["Zicsr", "Zifencei"]);
+    v
+}
+
+/// The `-cpu help` text.
+pub fn cpu_help() -> String {
+    format!(
+        "Available CPUs:\n  rv64    RV64GC (rv64imafdc_zicsr_zifencei): {}",
+        cpu_extensions().join(", ")
+    )
+}
+
+/// pvm's options that take a value (the next word).
+const WITH_VALUE: &[&str] = &[
+    "-L",
+    "--sysroot",
+    "-E",
+    "-U",
+    "-0",
+    "--argv0",
+    "-g",
+    "--gdb",
+    "-d",
+    "--log",
+    "-D",
+    "--log-file",
+    "--cpu",
+    "-cpu",
+    "--engine",
+    "--code-cache-size",
+    "--threads",
+    "--ignored-signals",
+];
+
+/// Index of PROGRAM in `args` (`args.len()` if there is none).
+fn program_index(args: &[OsString]) -> usize {
+    let mut i = 1;
+    while i < args.len() {
+        let s = args[i].to_str().unwrap_or("");
+        if s == "--" {
+            return i + 1;
+        }
+        if !s.starts_with('-') || s == "-" {
+            return i;
+        }
+        i += if WITH_VALUE.contains(&s) { 2 } else { 1 };
+    }
+    args.len()
+}
+
+/// qemu-user's single-dash spellings before PROGRAM (`-cpu rv64`,
+/// `-strace`, `-version`, `-help`) as pvm's (`--cpu`, ...); everything
+/// from PROGRAM on is left alone.
+pub fn qemu_spellings(mut args: Vec<OsString>) -> Vec<OsString> {
+    let end = program_index(&args).min(args.len());
+    let mut i = 1;
+    while i < end {
+        let s = args[i].to_str().unwrap_or("").to_string();
+        if matches!(&s[..], "-cpu" | "-strace" | "-version" | "-help") {
+            args[i] = format!("-{s}").into();
+        }
+        i += if WITH_VALUE.contains(&&s[..]) { 2 } else { 1 };
+    }
+    args
+}
+
+/// Does the command line (after [`qemu_spellings`]) ask for `--cpu help`
+/// before PROGRAM?
+pub fn wants_cpu_help(args: &[OsString]) -> bool {
+    let end = program_index(args).min(args.len());
+    let words: Vec<&str> = args[1..end]
+        .iter()
+        .map(|a| a.to_str().unwrap_or(""))
+        .collect();
+    words.windows(2).any(|w| w[0] == "--cpu" && w[1] == "help") || words.contains(&"--cpu=help")
+}
+
+/// The sysroot in a config file: a `sysroot = DIR` line in
+/// `$XDG_CONFIG_HOME/pvm/config` (or `~/.config/pvm/config`), else in
+/// `/etc/pvm.conf`. For binfmt_misc launches, which get no options.
+pub fn config_sysroot() -> Option<PathBuf> {
+    let user = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|s| !s.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
+        .map(|d| d.join("pvm/config"));
+    let files = user.into_iter().chain([PathBuf::from("/etc/pvm.conf")]);
+    for f in files {
+        let Ok(text) = std::fs::read_to_string(&f) else {
+            continue;
+        };
+        for line in text.lines() {
+            let line = line.trim();
+            if let Some((k, v)) = line.split_once('=')
+                && k.trim() == "sysroot"
+                && !v.trim().is_empty()
+            {
+                return Some(PathBuf::from(v.trim()));
+            }
+        }
+    }
+    None
 }
 
 /// A signal mask in hexadecimal (`0x1000`).
@@ -155,6 +338,19 @@ impl Cli {
         if self.strace {
             o.push("--strace".into());
         }
+        if let Some(m) = self.log {
+            let items: Vec<&str> = vm_core::log::ITEMS
+                .iter()
+                .filter(|i| m & i.1 != 0)
+                .map(|i| i.0)
+                .collect();
+            o.push("-d".into());
+            o.push(items.join(",").into());
+        }
+        if let Some(f) = &self.log_file {
+            o.push("-D".into());
+            o.push(f.clone().into_os_string());
+        }
         if self.threads == Threads::One {
             o.push("--threads".into());
             o.push("one".into());
@@ -162,14 +358,17 @@ impl Cli {
         o
     }
 
-    /// The sysroot to use: the option, then `$PVM_SYSROOT`, then Debian's
-    /// cross sysroot when present.
+    /// The sysroot to use: the option, then `$PVM_SYSROOT`, then a config
+    /// file's ([`config_sysroot`]), then Debian's cross sysroot when present.
     pub fn sysroot(&self) -> Option<PathBuf> {
         if let Some(s) = &self.sysroot {
             return Some(s.clone());
         }
         if let Some(s) = std::env::var_os("PVM_SYSROOT").filter(|s| !s.is_empty()) {
             return Some(PathBuf::from(s));
+        }
+        if let Some(s) = config_sysroot() {
+            return Some(s);
         }
         let debian = PathBuf::from("/usr/riscv64-linux-gnu");
         debian.is_dir().then_some(debian)
@@ -287,6 +486,82 @@ mod tests {
                 "33554432"
             ]
         );
+    }
+
+    #[test]
+    fn every_option_after_program_is_the_guests() {
+        // Each of pvm's options, spelled as given, after PROGRAM: all of
+        // them reach the guest unchanged, and none is taken by pvm.
+        let opts = [
+            "-L",
+            "--sysroot",
+            "-E",
+            "-U",
+            "--strace",
+            "--stats",
+            "--engine",
+            "--code-cache-size",
+            "--threads",
+            "-0",
+            "--argv0",
+            "-g",
+            "--gdb",
+            "-d",
+            "--log",
+            "-D",
+            "--log-file",
+            "--cpu",
+            "-cpu",
+            "-strace",
+            "-version",
+            "-help",
+            "--guest-child",
+            "--ignored-signals",
+            "-h",
+            "--help",
+            "-V",
+            "--version",
+            "completions",
+            "binfmt",
+        ];
+        for o in opts {
+            let argv: Vec<OsString> = ["pvm", "prog", o, "1"].map(OsString::from).into();
+            let c = Cli::try_parse_from(qemu_spellings(argv)).unwrap();
+            assert_eq!(c.program(), "prog");
+            assert_eq!(c.args(), [o, "1"], "{o}");
+            assert!(!c.strace && c.log.is_none() && c.gdb.is_none() && c.cpu.is_none());
+        }
+    }
+
+    #[test]
+    fn qemu_style_options() {
+        let argv = [
+            "pvm",
+            "-cpu",
+            "rv64",
+            "-strace",
+            "-d",
+            "in_asm,exec",
+            "-D",
+            "/tmp/l",
+            "-g",
+            "1234",
+            "p",
+            "-cpu",
+        ];
+        let c = Cli::try_parse_from(qemu_spellings(argv.map(OsString::from).into())).unwrap();
+        assert_eq!(c.cpu.as_deref(), Some("rv64"));
+        assert!(c.strace);
+        assert_eq!(c.log, Some(vm_core::log::IN_ASM | vm_core::log::EXEC));
+        assert_eq!(c.log_file, Some(PathBuf::from("/tmp/l")));
+        assert_eq!(c.gdb.as_deref(), Some("1234"));
+        assert_eq!(c.args(), ["-cpu"]);
+        assert!(Cli::try_parse_from(["pvm", "--cpu", "rv32", "p"]).is_err());
+        assert!(Cli::try_parse_from(["pvm", "-d", "nope", "p"]).is_err());
+        let ext = cpu_extensions();
+        for e in ["I", "M", "A", "F and D", "C", "Zicsr", "Zifencei"] {
+            assert!(ext.contains(&e), "{e}");
+        }
     }
 
     #[test]

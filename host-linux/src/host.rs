@@ -14,7 +14,6 @@
 
 use std::borrow::Cow;
 use std::ffi::CStr;
-use std::io::Write;
 use std::sync::OnceLock;
 use vm_core::host::{
     EpollEvent, Errno, ExecRequest, FileStat, Flock, FutexArgs, HostOs, HostProt, HostSigAction,
@@ -1676,10 +1675,11 @@ impl HostOs for LinuxHost {
     }
 
     fn log(&self, args: std::fmt::Arguments<'_>) {
-        let mut line = args.to_string();
-        line.push('\n');
-        // One write per line, so lines from several threads never mix.
-        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        crate::logging::line(args.to_string());
+    }
+
+    fn log_host_code(&self, addr: u64, code: &[u8]) {
+        crate::logging::host_code(addr, code);
     }
 }
 

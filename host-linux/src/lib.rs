@@ -6,6 +6,7 @@
 
 pub mod fault;
 pub mod host;
+pub mod logging;
 pub mod proc;
 pub mod signals;
 

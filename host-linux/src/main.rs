@@ -15,7 +15,9 @@
 //! pvm's own failures exit with [`EXIT_INTERNAL`] after one line on stderr;
 //! that includes a panic anywhere (see [`install_panic_hook`]).
 
+mod binfmt;
 mod cli;
+mod gdb;
 
 use clap::Parser;
 use cli::{Cli, EngineKind};
@@ -59,11 +61,42 @@ fn install_panic_hook() {
 
 fn main() {
     install_panic_hook();
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // pvm's own commands: only as the first word, exactly (a program of
+    // that name runs as ./NAME).
+    match args.get(1).and_then(|a| a.to_str()) {
+        Some("completions") => std::process::exit(completions(&args[2..])),
+        Some("binfmt") => std::process::exit(binfmt::main(&args[2..])),
+        _ => {}
+    }
+    let args = cli::qemu_spellings(args);
+    if cli::wants_cpu_help(&args) {
+        println!("{}", cli::cpu_help());
+        return;
+    }
+    let cli = Cli::parse_from(args);
     match run(&cli) {
         ProcessEnd::Exit(code) if !proc::is_child() => std::process::exit(code),
         end => proc::end_process(end),
     }
+}
+
+/// `pvm completions bash|zsh|fish`: the shell's completion script for
+/// pvm's options, on stdout.
+fn completions(args: &[std::ffi::OsString]) -> i32 {
+    use clap::CommandFactory;
+    use clap_complete::Shell;
+    let shell = match args.iter().map(|a| a.to_str()).collect::<Vec<_>>()[..] {
+        [Some("bash")] => Shell::Bash,
+        [Some("zsh")] => Shell::Zsh,
+        [Some("fish")] => Shell::Fish,
+        _ => {
+            eprintln!("usage: pvm completions bash|zsh|fish");
+            return 2;
+        }
+    };
+    clap_complete::generate(shell, &mut Cli::command(), "pvm", &mut std::io::stdout());
+    0
 }
 
 /// Run the guest; how pvm must end. A pvm whose parent is a guest
@@ -72,6 +105,15 @@ fn main() {
 fn run(cli: &Cli) -> ProcessEnd {
     if cli.guest_child {
         proc::mark_child();
+    }
+    if let Some(f) = &cli.log_file
+        && let Err(e) = host_linux::logging::set_file(f, cli.guest_child)
+    {
+        eprintln!("pvm: -D {}: {e}", f.display());
+        return ProcessEnd::Exit(EXIT_INTERNAL);
+    }
+    if let Some(items) = cli.log {
+        vm_core::log::enable(items);
     }
     proc::set_relaunch(cli.relaunch_options());
     let code = run_guest(cli);
@@ -88,12 +130,18 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
     let argv0 = cli.argv0.as_ref().map_or(program, |a| a.as_encoded_bytes());
     let mut argv: Vec<&[u8]> = vec![argv0];
     argv.extend(cli.args().iter().map(|a| a.as_encoded_bytes()));
-    let env = cli.environment(std::env::vars_os().map(|(k, v)| {
-        let mut e = k.into_encoded_bytes();
-        e.push(b'=');
-        e.extend_from_slice(v.as_encoded_bytes());
-        e
-    }));
+    // PVM_GDB is for this pvm only: a program the guest execs must not
+    // wait for a debugger too.
+    let env = cli.environment(
+        std::env::vars_os()
+            .filter(|(k, _)| k != "PVM_GDB")
+            .map(|(k, v)| {
+                let mut e = k.into_encoded_bytes();
+                e.push(b'=');
+                e.extend_from_slice(v.as_encoded_bytes());
+                e
+            }),
+    );
     let envp: Vec<&[u8]> = env.iter().map(|e| &e[..]).collect();
     let sysroot = cli.sysroot();
     if let Some(s) = &sysroot {
@@ -112,9 +160,30 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
         },
     };
     signals::install_kick();
-    if cli.threads == cli::Threads::One {
+    let gdb_at = match cli.gdb.as_deref().map(gdb::Listen::parse).transpose() {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("pvm: --gdb: {e}");
+            return Err(EXIT_INTERNAL);
+        }
+    };
+    if cli.threads == cli::Threads::One || gdb_at.is_some() {
+        // Under a debugger every guest thread takes turns on this one, so
+        // a stop stops them all.
         HOST.set_one_thread();
     }
+    // pvm waits for the debugger before the guest's first instruction.
+    let conn = match &gdb_at {
+        None => None,
+        Some(at) => match gdb::accept(at) {
+            Ok(conn) => Some(conn),
+            Err(e) => {
+                eprintln!("pvm: gdb: {e}");
+                return Err(EXIT_INTERNAL);
+            }
+        },
+    };
+    let stub = conn.map(|c| gdb::Stub::new(c, exe_path.clone()));
     let launch = Launch {
         program,
         argv: &argv,
@@ -122,7 +191,7 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
         sysroot: sysroot.as_ref().map(|s| s.as_os_str().as_encoded_bytes()),
         exe_path,
         options: Options {
-            strace: cli.strace,
+            strace: cli.strace || vm_core::log::on(vm_core::log::STRACE),
             engine,
         },
         // What execve keeps: ignored signals stay ignored (those pvm
@@ -133,7 +202,10 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
     };
     // Only once the process exists, with pvm's handlers in place, may the
     // host deliver signals that were blocked.
-    let ended = vm_core::launch::launch(&HOST, launch, |_| {
+    let ended = vm_core::launch::launch(&HOST, launch, |process| {
+        if let Some(stub) = &stub {
+            process.attach_debugger(vm_core::debug::Debugger::new(stub.hook()));
+        }
         signals::unblock_all();
         // The standard descriptors the guest that exec'd this pvm had
         // closed: closed again (the Rust runtime put /dev/null there),
@@ -149,6 +221,9 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
         eprintln!("pvm: {e}");
         e.exit_code()
     })?;
+    if let Some(stub) = &stub {
+        stub.exited(&ended.status);
+    }
     // A pvm whose parent is a guest dies of its guest's signal, silently:
     // the parent (a shell) reports it, as for a native process.
     let code = ended.report(program, proc::is_child());

@@ -1352,6 +1352,18 @@ pub trait HostOs: Sync {
     /// Write a diagnostic line (strace output, fatal messages) to the
     /// host's error console. Never fails visibly.
     fn log(&self, args: fmt::Arguments<'_>);
+
+    /// Log translated host code at `addr` (`-d out_asm`): disassembled
+    /// where the host can, else as hex bytes.
+    fn log_host_code(&self, addr: u64, code: &[u8]) {
+        for (i, chunk) in code.chunks(16).enumerate() {
+            let mut line = alloc::string::String::new();
+            for b in chunk {
+                let _ = fmt::Write::write_fmt(&mut line, format_args!("{b:02x} "));
+            }
+            self.log(format_args!("  {:#x}:  {line}", addr + 16 * i as u64));
+        }
+    }
 }
 
 /// The Linux values of `AT_FDCWD` and `AT_EMPTY_PATH` (defined in

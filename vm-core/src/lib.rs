@@ -27,6 +27,7 @@ extern crate alloc;
 pub mod abi;
 pub mod cache;
 pub mod cpu;
+pub mod debug;
 pub mod decode;
 #[cfg(any(test, feature = "difftest"))]
 #[doc(hidden)]
@@ -36,6 +37,7 @@ pub mod host;
 pub mod interp;
 pub mod launch;
 pub mod loader;
+pub mod log;
 pub mod memory;
 pub mod process;
 pub mod profile;

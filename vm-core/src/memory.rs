@@ -582,6 +582,9 @@ impl GuestMemory {
         let mut maps = self.maps.lock();
         maps.insert(addr, addr + len, perm);
         range_remove(&mut maps.shared, addr, addr + len);
+        if crate::log::on(crate::log::PAGE) {
+            crate::log::page(self.host, "map", addr, len, Some(perm));
+        }
         Ok(())
     }
 
@@ -609,6 +612,9 @@ impl GuestMemory {
         }
         self.set_perms(addr, len, Some(perm));
         maps.insert(addr, addr + len, perm);
+        if crate::log::on(crate::log::PAGE) {
+            crate::log::page(self.host, "protect", addr, len, Some(perm));
+        }
         Ok(())
     }
 
@@ -619,6 +625,9 @@ impl GuestMemory {
             return Err(Errno::EINVAL);
         }
         let len = page_up(len);
+        if crate::log::on(crate::log::PAGE) {
+            crate::log::page(self.host, "unmap", addr, len, None);
+        }
         // Linux accepts ranges that are partly or wholly unmapped; clip to
         // the address space.
         if addr >= self.size {

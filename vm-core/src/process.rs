@@ -128,6 +128,8 @@ pub struct Process {
     /// Tid of the thread the host started the process on (the one
     /// [`Process::run`] returns on).
     pub(crate) first_tid: AtomicU32,
+    /// The debugger, once one is attached ([`Process::attach_debugger`]).
+    pub(crate) debug: spin::Once<crate::debug::Debugger>,
     pub(crate) me: Weak<Process>,
 }
 
@@ -239,6 +241,7 @@ impl Process {
             code: spin::Mutex::new(None),
             green: spin::Mutex::new(crate::sched::RunQueue::default()),
             green_tid: AtomicU32::new(0),
+            debug: spin::Once::new(),
             me: me.clone(),
         });
         let act = crate::sigstate::SigAction::default();
@@ -264,6 +267,27 @@ impl Process {
             }
         })
     }
+
+    /// Attach a debugger before the first thread runs (the host makes
+    /// every guest thread take turns on one host thread first).
+    pub fn attach_debugger(&self, d: crate::debug::Debugger) {
+        self.debug.call_once(|| d);
+    }
+
+    /// The attached debugger, if any.
+    pub fn debugger(&self) -> Option<&crate::debug::Debugger> {
+        self.debug.get()
+    }
+
+    /// Run guest code on `thread` until a trap: the engine itself, or the
+    /// debugger driving it when one is attached.
+    pub(crate) fn run_engine(&self, thread: &mut Thread, engine: &mut dyn Engine) -> Trap {
+        match self.debug.get() {
+            None => engine.run(&mut thread.cpu, &self.mem),
+            Some(d) => d.run(self, thread, engine),
+        }
+    }
+
     /// Are guest threads taking turns on this host's one thread, and is
     /// there another one than the caller? Then blocking calls park the
     /// caller instead of blocking the host.
@@ -337,6 +361,9 @@ impl Process {
         self.first_tid.store(thread.tid as u32, Ordering::Relaxed);
         if let Some(c) = &*self.code.lock() {
             c.forked_child();
+        }
+        if let Some(d) = self.debug.get() {
+            d.forked_child(&self.mem);
         }
     }
 }

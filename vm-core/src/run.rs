@@ -63,7 +63,10 @@ impl Process {
     pub fn run_vfork_child(&self, thread: &mut Thread, engine: &mut dyn Engine) -> ExitStatus {
         thread.shared = None;
         loop {
-            let trap = engine.run(&mut thread.cpu, &self.mem);
+            let trap = match self.debug.get() {
+                None => engine.run(&mut thread.cpu, &self.mem),
+                Some(d) => d.run_quiet(self, thread, engine),
+            };
             let at = thread.cpu.pc;
             let killed = match trap {
                 Trap::Budget => signal::deliver_pending(self, thread, at),
@@ -101,7 +104,7 @@ impl Process {
                 Some(e) => e.as_mut(),
                 None => &mut *engine,
             };
-            let trap = eng.run(&mut thread.cpu, &self.mem);
+            let trap = self.run_engine(thread, eng);
             // A fatal signal names the faulting instruction or the `ecall`.
             let at = thread.cpu.pc;
             let killed = match trap {

@@ -83,6 +83,12 @@ impl RunQueue {
         self.q.is_empty()
     }
 
+    /// The waiting threads (for a debugger, which reads and writes their
+    /// registers while all are stopped).
+    pub fn threads_mut(&mut self) -> impl Iterator<Item = &mut Thread> {
+        self.q.iter_mut().map(|p| &mut p.thread)
+    }
+
     /// Queue `p` behind the others.
     pub fn push(&mut self, p: Parked) {
         self.q.push_back(p);

@@ -198,6 +198,14 @@ fn force_sigsegv(process: &Process, thread: &mut Thread, signo: i32) {
 /// now deliverable). Returns `Some` when a signal kills the process,
 /// `None` when the guest goes on (in a handler, if one was installed).
 pub fn deliver_trap(process: &Process, thread: &mut Thread, trap: Trap) -> Option<Report> {
+    if let Trap::IllegalInstruction(bits) = trap
+        && crate::log::on(crate::log::UNIMP)
+    {
+        process.host.log(format_args!(
+            "unimp: illegal instruction {bits:#x} at pc {:#x}",
+            thread.cpu.pc
+        ));
+    }
     let info = trap_info(process, thread.cpu.pc, trap)?;
     force(process, thread, info);
     let at = thread.cpu.pc;

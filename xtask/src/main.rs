@@ -18,7 +18,9 @@ mod cpython;
 mod esbuild;
 mod fpuref;
 mod fuzz;
+mod gdbtest;
 mod guests;
+mod integration;
 mod load;
 mod qemu;
 mod realprogs;
@@ -418,6 +420,19 @@ fn test(mut a: Args) -> Result<bool, String> {
     if filter.as_ref().is_none_or(|f| "cli".contains(f.as_str())) {
         phases.start("pvm command-line checks");
         outcomes.extend(cli::run_all(&cases, &runners));
+    }
+    if build_ok
+        && filter
+            .as_ref()
+            .is_none_or(|f| "gdb".contains(f.as_str()) || "integration".contains(f.as_str()))
+    {
+        phases.start("gdb-multiarch against the GDB stub");
+        outcomes.extend(gdbtest::run(!no_setup));
+        labels.push("gdb".into());
+        // Uses the guests gdbtest built.
+        phases.start("pvm as a qemu-user replacement (binfmt, logs, environment)");
+        outcomes.extend(integration::run());
+        labels.push("integration".into());
     }
     if build_ok {
         let before = outcomes.len();

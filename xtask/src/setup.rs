@@ -25,6 +25,8 @@ const NEEDS: &[(&str, &str)] = &[
         "libc6-riscv64-cross",
     ),
     ("gcc", "gcc"),
+    // The GDB stub's test (`crate::gdbtest`).
+    ("gdb-multiarch", "gdb-multiarch"),
 ];
 
 fn present(what: &str) -> bool {

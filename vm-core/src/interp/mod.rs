@@ -378,7 +378,18 @@ impl Interpreter {
         }
     }
 
-    fn flush(&mut self, epoch: u64) {
+    fn flush(&mut self, epoch: u64, mem: &GuestMemory) {
+        if crate::log::on(crate::log::CACHE) && !self.map.is_empty() {
+            mem.host().log(format_args!(
+                "cache: interpreter block cache flushed ({} blocks; {})",
+                self.map.len(),
+                if epoch != self.epoch {
+                    "guest code changed"
+                } else {
+                    "full"
+                }
+            ));
+        }
         self.epoch = epoch;
         self.map.clear();
         self.chunks.clear();
@@ -409,7 +420,7 @@ impl Interpreter {
     /// the fault is raised (and never cached) when execution gets there.
     fn build(&mut self, pc: u64, mem: &GuestMemory) -> Result<*const Uop, Trap> {
         if self.nops >= MAX_OPS {
-            self.flush(self.epoch);
+            self.flush(self.epoch, mem);
         }
         let mut at = pc;
         let mut n = 0;
@@ -473,6 +484,13 @@ impl Interpreter {
         let b = unsafe { chunk.as_ptr().add(start) };
         self.map.insert(pc, b);
         self.decoded += 1;
+        if crate::log::on(crate::log::IN_ASM) {
+            mem.host()
+                .log(format_args!("IN: interpreter block {pc:#x}"));
+            for &(inst, at, len, _) in &insts {
+                crate::log::inst(mem.host(), at, inst, len);
+            }
+        }
         Ok(b)
     }
 }
@@ -498,12 +516,16 @@ impl crate::process::Engine for Interpreter {
     fn run(&mut self, cpu: &mut Cpu, mem: &GuestMemory) -> Trap {
         let epoch = mem.code_epoch();
         if epoch != self.epoch {
-            self.flush(epoch);
+            self.flush(epoch, mem);
         }
         let stop_at = cpu.instret.wrapping_add(BUDGET);
         let mut lr_value = self.lr_value;
+        let log_exec = crate::log::on(crate::log::EXEC);
         let trap = loop {
             let pc = cpu.pc;
+            if log_exec {
+                mem.host().log(format_args!("Trace: {pc:#x}"));
+            }
             let mut s = self.fast[Self::slot(pc)];
             if s.pc != pc {
                 s = match self.lookup_slow(pc, mem) {
@@ -516,7 +538,9 @@ impl crate::process::Engine for Interpreter {
                 trap: None,
                 lr_value,
                 fast: &self.fast,
-                limit: cpu.instret.wrapping_add(CHAIN),
+                // Logging each block entered (`exec`) needs every block
+                // to come back here: no chaining then.
+                limit: cpu.instret.wrapping_add(if log_exec { 0 } else { CHAIN }),
             };
             // SAFETY: the slot matched `pc`, so it holds a block start of
             // the current arena generation, which is not flushed before
@@ -529,7 +553,7 @@ impl crate::process::Engine for Interpreter {
             }
             let epoch = mem.code_epoch();
             if epoch != self.epoch {
-                self.flush(epoch);
+                self.flush(epoch, mem);
             }
             if cpu.instret.wrapping_sub(stop_at) as i64 >= 0 {
                 break Trap::Budget;

@@ -118,6 +118,11 @@ pub fn dispatch(process: &Process, thread: &mut Thread) -> Flow {
         Err(e) => -(e.0 as i64),
     };
     thread.cpu.x[10] = ret as u64;
+    if ret == -(Errno::ENOSYS.0 as i64) && crate::log::on(crate::log::UNIMP) {
+        process
+            .host
+            .log(format_args!("unimp: system call {nr} returns ENOSYS"));
+    }
     if process.options.strace {
         let line = strace::format_call(&process.mem, nr, &a, Some(ret));
         process.host.log(format_args!("{line}"));

@@ -436,6 +436,14 @@ impl SharedCode {
 
     /// Flush the whole cache (in a stop-the-world section).
     fn flush(&self, st: &mut CodeState) {
+        if crate::log::on(crate::log::CACHE) && !st.cache.is_empty() {
+            self.host.log(format_args!(
+                "cache: code cache flushed ({} translations, {} of {} bytes used)",
+                st.cache.len(),
+                st.cache.used(),
+                st.cache.capacity()
+            ));
+        }
         self.stop_the_world(st, |st| {
             // SAFETY: no thread runs translated code or reads the lists
             // (stopped above; new entries need the lock we hold).
@@ -452,6 +460,34 @@ impl SharedCode {
         });
     }
 
+    /// `in_asm` and `out_asm` lines of a new translation.
+    fn log_translation(
+        &self,
+        pc: u64,
+        tier: Tier,
+        blocks: &[&[GuestInst]],
+        host: u64,
+        code: &[u8],
+    ) {
+        let kind = match tier {
+            Tier::Region => "region",
+            Tier::Block | Tier::Counted(_) => "block",
+        };
+        if crate::log::on(crate::log::IN_ASM) {
+            self.host.log(format_args!("IN: translated {kind} {pc:#x}"));
+            for b in blocks {
+                for g in b.iter() {
+                    crate::log::inst(self.host, g.pc, g.inst, g.len);
+                }
+            }
+        }
+        if crate::log::on(crate::log::OUT_ASM) {
+            self.host
+                .log(format_args!("OUT: [size={}] for guest {pc:#x}", code.len()));
+            self.host.log_host_code(host, code);
+        }
+    }
+
     fn now_ns(&self) -> u64 {
         // CLOCK_MONOTONIC
         self.host
@@ -463,7 +499,8 @@ impl SharedCode {
     /// What to translate at `pc`, reached from the dispatcher for the first
     /// time since the last flush.
     fn first_tier(st: &mut CodeState) -> Tier {
-        if st.cache.capacity() < REGION_MIN_CACHE {
+        // With `exec` logged, every block comes back to the dispatcher.
+        if st.cache.capacity() < REGION_MIN_CACHE || crate::log::on(crate::log::EXEC) {
             return Tier::Block;
         }
         // Staged: the interpreter was the first tier, and the profile has
@@ -540,6 +577,9 @@ impl SharedCode {
             };
             match inserted {
                 Some(h) => {
+                    if crate::log::on(crate::log::IN_ASM | crate::log::OUT_ASM) {
+                        self.log_translation(pc, tier, &refs, h, &block.code);
+                    }
                     st.stats.host_bytes += block.code.len() as u64;
                     st.stats.steps += (st.steps.len() - steps_before) as u64;
                     break h;
@@ -885,6 +925,7 @@ impl Engine for Jit {
         ctx.fault = None;
         ctx.mem_limit = mem.size() - 8;
         ctx.host_fault = None;
+        let log_exec = crate::log::on(crate::log::EXEC);
         // A chainable exit taken last time: (rel32 site, cache generation).
         let mut chain_from: Option<(u64, u64)> = None;
         let mut fill_indirect = false;
@@ -967,6 +1008,12 @@ impl Engine for Jit {
                 sh.in_code.fetch_add(1, Ordering::AcqRel);
                 (host, generation)
             };
+            if log_exec {
+                self.shared
+                    .host
+                    .log(format_args!("Trace: {pc:#x} [host {host:#x}]"));
+                fill_indirect = false;
+            }
             if fill_indirect {
                 fill_indirect = false;
                 self.ind[IndEntry::slot(pc)] = IndEntry { guest: pc, host };
@@ -990,7 +1037,8 @@ impl Engine for Jit {
             sh.in_code.fetch_sub(1, Ordering::AcqRel);
             let e = left.exit.map(|(_, e)| e);
             match left.why {
-                exit::CHAIN => chain_from = Some((self.ctx.exit_site, generation)),
+                exit::CHAIN if !log_exec => chain_from = Some((self.ctx.exit_site, generation)),
+                exit::CHAIN => {}
                 exit::INDIRECT => {
                     self.indirect_misses += 1;
                     fill_indirect = true;

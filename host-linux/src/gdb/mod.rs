@@ -1,0 +1,882 @@
+//! pvm's GDB remote stub (`-g PORT`, `--gdb PORT`, `--gdb unix:PATH`):
+//! the remote serial protocol on top of the core's debugger hooks
+//! (`vm_core::debug`), which do the breakpoints, watchpoints and steps.
+//!
+//! pvm listens before loading runs any guest instruction, takes one
+//! client, and reports the first stop when asked (`?`). What it speaks:
+//! `qSupported`, the `riscv:rv64` target description (general registers
+//! and pc, the 32 FP registers, `fflags`/`frm`/`fcsr`), `g`/`G`/`p`/`P`,
+//! `m`/`M`/`X` (guest memory only: anything outside answers `E14`),
+//! `Z0`/`Z1` breakpoints of 2 or 4 bytes, `Z2` write watchpoints, `c`,
+//! `C`, `s`, `S`, `vCont`, the interrupt byte, stop replies with gdb's
+//! signal numbers and `thread:`, `W`/`X` at the end, `qXfer` of the auxv
+//! and the exec file (so gdb finds the dynamic linker and, through
+//! `_r_debug`, the libraries), `vFile` reads through pvm's sysroot rule
+//! (so gdb reads `ld.so` and `libc.so.6` from the sysroot without being
+//! told), and the guest threads (`qfThreadInfo`, `Hg`/`Hc`, `T`).
+//!
+//! All guest threads take turns on one host thread while debugging, so a
+//! stop stops them all (gdb's all-stop mode); steps and continues apply to
+//! the thread that stopped. The interrupt byte is seen each time the
+//! engine returns (system calls, and at least every few million
+//! instructions), not during a blocking system call.
+//!
+//! A client that disconnects lets the guest run on without breakpoints; a
+//! bad packet gets an error reply (`E01`), an unknown one the empty reply.
+
+mod packet;
+
+use packet::{Conn, Incoming, Link, from_hex, parse_hex, to_hex, unescape};
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::sync::{Arc, Mutex};
+use vm_core::cpu::Cpu;
+use vm_core::debug::{DebugHook, Resume, Stop};
+use vm_core::process::{ExitStatus, Process, Thread};
+
+/// The target description.
+const TARGET_XML: &str = include_str!("target.xml");
+
+/// Where to listen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Listen {
+    /// TCP on this address (`PORT` alone is 127.0.0.1:PORT).
+    Tcp(String),
+    /// A Unix socket at this path.
+    Unix(std::path::PathBuf),
+}
+
+impl Listen {
+    /// `PORT`, `HOST:PORT` or `unix:PATH`.
+    pub fn parse(s: &str) -> Result<Listen, String> {
+        if let Some(p) = s.strip_prefix("unix:") {
+            if p.is_empty() {
+                return Err("unix: needs a path".into());
+            }
+            return Ok(Listen::Unix(p.into()));
+        }
+        if s.parse::<u16>().is_ok() {
+            return Ok(Listen::Tcp(format!("127.0.0.1:{s}")));
+        }
+        match s.rsplit_once(':') {
+            Some((_, port)) if port.parse::<u16>().is_ok() => Ok(Listen::Tcp(s.into())),
+            _ => Err(format!("not a port, HOST:PORT or unix:PATH: {s:?}")),
+        }
+    }
+}
+
+/// Wait for one client on `at` (saying where on stderr).
+pub fn accept(at: &Listen) -> io::Result<Conn> {
+    match at {
+        Listen::Tcp(addr) => {
+            let l = std::net::TcpListener::bind(addr)?;
+            eprintln!("pvm: waiting for gdb on {}", l.local_addr()?);
+            let (s, _) = l.accept()?;
+            let _ = s.set_nodelay(true);
+            Ok(Conn::Tcp(s))
+        }
+        Listen::Unix(path) => {
+            let _ = std::fs::remove_file(path);
+            let l = std::os::unix::net::UnixListener::bind(path)?;
+            eprintln!("pvm: waiting for gdb on {}", path.display());
+            let (s, _) = l.accept()?;
+            let _ = std::fs::remove_file(path);
+            Ok(Conn::Unix(s))
+        }
+    }
+}
+
+/// gdb's number for Linux signal `s` (the remote protocol speaks gdb's
+/// own numbering).
+pub fn to_gdb_signal(s: i32) -> u8 {
+    match s {
+        1..=6 | 8 | 9 | 11 | 13..=15 => s as u8,
+        7 => 10,   // SIGBUS
+        10 => 30,  // SIGUSR1
+        12 => 31,  // SIGUSR2
+        16 => 143, // SIGSTKFLT: no gdb name (GDB_SIGNAL_UNKNOWN)
+        17 => 20,  // SIGCHLD
+        18 => 19,  // SIGCONT
+        19 => 17,  // SIGSTOP
+        20 => 18,  // SIGTSTP
+        21 => 21,
+        22 => 22,
+        23 => 16, // SIGURG
+        24..=28 => s as u8,
+        29 => 23, // SIGIO
+        30 => 32, // SIGPWR
+        31 => 12, // SIGSYS
+        32 => 77,
+        33..=63 => (s + 12) as u8,
+        64 => 78,
+        _ => 143,
+    }
+}
+
+/// The Linux signal for gdb's number (`None` for gdb's "no signal").
+pub fn from_gdb_signal(g: u8) -> Option<i32> {
+    if g == 0 {
+        return None;
+    }
+    (1..=64).find(|&s| to_gdb_signal(s) == g)
+}
+
+/// The stub: the connection and what the protocol remembers.
+#[derive(Debug)]
+pub struct Stub {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    link: Option<Link>,
+    /// The last stop reply (for `?`).
+    last_stop: String,
+    /// Thread for register access (`Hg`); 0 is the stopped one.
+    reg_thread: i32,
+    /// The client understands `swbreak:` in stop replies.
+    swbreak: bool,
+    /// The auxiliary vector, read off the initial stack at the start.
+    auxv: Vec<u8>,
+    /// Files gdb opened with `vFile:open`.
+    files: Vec<Option<std::fs::File>>,
+    /// Path of the program (for `qXfer:exec-file`).
+    exe: Vec<u8>,
+}
+
+impl Stub {
+    /// A stub talking on `conn` about the program at `exe`.
+    pub fn new(conn: Conn, exe: Vec<u8>) -> Arc<Stub> {
+        Arc::new(Stub {
+            inner: Mutex::new(Inner {
+                link: Some(Link::new(conn)),
+                last_stop: "S05".into(),
+                reg_thread: 0,
+                swbreak: false,
+                auxv: Vec::new(),
+                files: Vec::new(),
+                exe,
+            }),
+        })
+    }
+
+    /// The hook to attach to the process.
+    pub fn hook(self: &Arc<Stub>) -> Box<dyn DebugHook> {
+        Box::new(Hook(self.clone()))
+    }
+
+    /// The process ended: tell the client (`W` exit status, or `X` and
+    /// the signal), and let it go.
+    pub fn exited(&self, status: &ExitStatus) {
+        let mut g = self.lock();
+        let reply = match status {
+            ExitStatus::Exited(c) => format!("W{:02x}", c & 0xff),
+            ExitStatus::Signaled(r) => format!("X{:02x}", to_gdb_signal(r.signo)),
+        };
+        if let Some(link) = g.link.as_mut() {
+            let _ = link.send(reply.as_bytes());
+        }
+        g.link = None;
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+struct Hook(Arc<Stub>);
+
+impl DebugHook for Hook {
+    fn stopped(&self, p: &Process, thread: &mut Thread, why: Stop) -> Resume {
+        let mut g = self.0.lock();
+        if g.link.is_none() {
+            return Resume::Detach;
+        }
+        if why == Stop::Start {
+            g.auxv = read_auxv(p, thread.cpu.x[2]);
+        }
+        let reply = stop_reply(&g, thread.tid, why);
+        g.last_stop = reply.clone();
+        g.reg_thread = 0;
+        if why != Stop::Start
+            && let Err(e) = g.link.as_mut().map_or(Ok(()), |l| l.send(reply.as_bytes()))
+        {
+            return gone(&mut g, e);
+        }
+        loop {
+            let incoming = match g.link.as_mut().map(|l| l.receive()) {
+                Some(Ok(i)) => i,
+                Some(Err(e)) => return gone(&mut g, e),
+                None => return Resume::Detach,
+            };
+            let data = match incoming {
+                Incoming::Packet(d) => d,
+                Incoming::Interrupt => continue,
+                Incoming::TooLong => {
+                    if let Err(e) = send(&mut g, b"E01") {
+                        return gone(&mut g, e);
+                    }
+                    continue;
+                }
+            };
+            let (answer, resume) = handle(&mut g, p, thread, &data);
+            if let Some(a) = answer
+                && let Err(e) = send(&mut g, &a)
+            {
+                return gone(&mut g, e);
+            }
+            if let Some(r) = resume {
+                return r;
+            }
+        }
+    }
+
+    fn interrupt_requested(&self) -> bool {
+        let mut g = self.0.lock();
+        match g.link.as_mut().map(|l| l.poll_interrupt()) {
+            Some(Ok(i)) => i,
+            // Gone: stop, and the stop finds no client and detaches.
+            Some(Err(_)) => {
+                g.link = None;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn forked_child(&self) {
+        // The parent keeps talking to the client; the child's copy of the
+        // socket closes with the link.
+        self.0.lock().link = None;
+    }
+}
+
+fn send(g: &mut Inner, data: &[u8]) -> io::Result<()> {
+    match g.link.as_mut() {
+        Some(l) => l.send(data),
+        None => Ok(()),
+    }
+}
+
+/// The client went away: the guest runs on alone.
+fn gone(g: &mut Inner, e: io::Error) -> Resume {
+    eprintln!("pvm: gdb connection lost ({e}); the program runs on");
+    g.link = None;
+    Resume::Detach
+}
+
+fn stop_reply(g: &Inner, tid: i32, why: Stop) -> String {
+    let (sig, extra) = match why {
+        Stop::Start | Stop::Step => (5, String::new()),
+        Stop::Breakpoint => (
+            5,
+            if g.swbreak {
+                "swbreak:;".into()
+            } else {
+                String::new()
+            },
+        ),
+        Stop::Watch(a) => (5, format!("watch:{a:x};")),
+        Stop::Signal(s) => (to_gdb_signal(s), String::new()),
+        Stop::Interrupt => (2, String::new()),
+    };
+    format!("T{sig:02x}thread:{tid:x};{extra}")
+}
+
+/// The auxv from the initial stack at `sp` (argc, argv, envp, then the
+/// pairs up to and with `AT_NULL`).
+fn read_auxv(p: &Process, sp: u64) -> Vec<u8> {
+    let rd = |a: u64| p.mem.read_u64(a).ok();
+    let Some(argc) = rd(sp) else {
+        return Vec::new();
+    };
+    let mut a = sp + 8 * (argc + 2);
+    while let Some(v) = rd(a) {
+        a += 8;
+        if v == 0 {
+            break;
+        }
+    }
+    let mut out = Vec::new();
+    for _ in 0..64 {
+        let (Some(k), Some(v)) = (rd(a), rd(a + 8)) else {
+            break;
+        };
+        out.extend_from_slice(&k.to_le_bytes());
+        out.extend_from_slice(&v.to_le_bytes());
+        a += 16;
+        if k == 0 {
+            break;
+        }
+    }
+    out
+}
+
+/// Apply `f` to the registers of thread `tid` (0: the stopped one).
+fn with_cpu<R>(
+    p: &Process,
+    thread: &mut Thread,
+    tid: i32,
+    f: impl FnOnce(&mut Cpu) -> R,
+) -> Option<R> {
+    if tid <= 0 || tid == thread.tid {
+        return Some(f(&mut thread.cpu));
+    }
+    let mut q = p.green.lock();
+    q.threads_mut()
+        .find(|t| t.tid == tid)
+        .map(|t| f(&mut t.cpu))
+}
+
+/// Every thread id, the stopped one first.
+fn thread_ids(p: &Process, thread: &Thread) -> Vec<i32> {
+    let mut ids = vec![thread.tid];
+    ids.extend(p.green.lock().threads_mut().map(|t| t.tid));
+    ids
+}
+
+/// Register `n` of `cpu` as gdb numbers them, little-endian.
+fn reg_bytes(cpu: &Cpu, n: u64) -> Option<Vec<u8>> {
+    Some(match n {
+        0..=31 => cpu.x[n as usize].to_le_bytes().to_vec(),
+        32 => cpu.pc.to_le_bytes().to_vec(),
+        33..=64 => cpu.f[n as usize - 33].to_le_bytes().to_vec(),
+        66 => cpu.fflags.to_le_bytes().to_vec(),
+        67 => cpu.frm.to_le_bytes().to_vec(),
+        68 => (cpu.frm << 5 | cpu.fflags).to_le_bytes().to_vec(),
+        _ => return None,
+    })
+}
+
+/// Set register `n` from little-endian bytes of its size.
+fn set_reg(cpu: &mut Cpu, n: u64, b: &[u8]) -> bool {
+    let v64 = || b.try_into().ok().map(u64::from_le_bytes);
+    let v32 = || b.try_into().ok().map(u32::from_le_bytes);
+    match n {
+        0 => v64().is_some(),
+        1..=31 => v64().map(|v| cpu.x[n as usize] = v).is_some(),
+        32 => v64().map(|v| cpu.pc = v).is_some(),
+        33..=64 => v64().map(|v| cpu.f[n as usize - 33] = v).is_some(),
+        66 => v32().map(|v| cpu.fflags = v & 0x1f).is_some(),
+        67 => v32().map(|v| cpu.frm = v & 7).is_some(),
+        68 => v32()
+            .map(|v| {
+                cpu.fflags = v & 0x1f;
+                cpu.frm = (v >> 5) & 7;
+            })
+            .is_some(),
+        _ => false,
+    }
+}
+
+/// Registers in `g` packet order.
+const G_REGS: [u64; 68] = {
+    let mut r = [0u64; 68];
+    let mut i = 0;
+    while i < 65 {
+        r[i] = i as u64;
+        i += 1;
+    }
+    r[65] = 66;
+    r[66] = 67;
+    r[67] = 68;
+    r
+};
+
+/// A `qXfer` read of `data` at `off,len`.
+fn xfer(data: &[u8], args: &[u8]) -> Vec<u8> {
+    let Some((off, len)) = split2(args, b',') else {
+        return b"E01".to_vec();
+    };
+    let (Some(off), Some(len)) = (parse_hex(off), parse_hex(len)) else {
+        return b"E01".to_vec();
+    };
+    let len = len.min(packet::MAX_PACKET as u64 / 2);
+    if off >= data.len() as u64 {
+        return b"l".to_vec();
+    }
+    let end = (off + len).min(data.len() as u64);
+    let mut out = vec![if end == data.len() as u64 { b'l' } else { b'm' }];
+    out.extend_from_slice(&data[off as usize..end as usize]);
+    out
+}
+
+fn split2(s: &[u8], sep: u8) -> Option<(&[u8], &[u8])> {
+    let i = s.iter().position(|&c| c == sep)?;
+    Some((&s[..i], &s[i + 1..]))
+}
+
+/// `addr,len` (and what follows a `:`).
+fn addr_len(s: &[u8]) -> Option<(u64, u64, &[u8])> {
+    let (head, rest) = match split2(s, b':') {
+        Some((h, r)) => (h, r),
+        None => (s, &b""[..]),
+    };
+    let (a, l) = split2(head, b',')?;
+    Some((parse_hex(a)?, parse_hex(l)?, rest))
+}
+
+/// One packet: the answer (none for a resume) and the resume, if any.
+fn handle(
+    g: &mut Inner,
+    p: &Process,
+    thread: &mut Thread,
+    data: &[u8],
+) -> (Option<Vec<u8>>, Option<Resume>) {
+    let ok = || Some(b"OK".to_vec());
+    let err = |n: u8| Some(format!("E{n:02x}").into_bytes());
+    let Some(&kind) = data.first() else {
+        return (Some(Vec::new()), None);
+    };
+    let body = &data[1..];
+    let dbg = p
+        .debugger()
+        .expect("the stub runs with a debugger attached");
+    let answer = match kind {
+        b'?' => Some(g.last_stop.clone().into_bytes()),
+        b'g' => with_cpu(p, thread, g.reg_thread, |cpu| {
+            G_REGS
+                .iter()
+                .map(|&n| to_hex(&reg_bytes(cpu, n).unwrap_or_default()))
+                .collect::<String>()
+                .into_bytes()
+        })
+        .or_else(|| err(1)),
+        b'G' => {
+            let Some(bytes) = from_hex(body) else {
+                return (err(1), None);
+            };
+            with_cpu(p, thread, g.reg_thread, |cpu| {
+                let mut at = 0;
+                for &n in &G_REGS {
+                    let size = if n >= 66 { 4 } else { 8 };
+                    if at + size > bytes.len() {
+                        break;
+                    }
+                    set_reg(cpu, n, &bytes[at..at + size]);
+                    at += size;
+                }
+            })
+            .map_or_else(|| err(1), |_| ok())
+        }
+        b'p' => match parse_hex(body) {
+            Some(n) => with_cpu(p, thread, g.reg_thread, |cpu| reg_bytes(cpu, n))
+                .flatten()
+                .map(|b| to_hex(&b).into_bytes())
+                .or_else(|| err(1)),
+            None => err(1),
+        },
+        b'P' => match split2(body, b'=').and_then(|(n, v)| Some((parse_hex(n)?, from_hex(v)?))) {
+            Some((n, v)) => match with_cpu(p, thread, g.reg_thread, |cpu| set_reg(cpu, n, &v)) {
+                Some(true) => ok(),
+                _ => err(1),
+            },
+            None => err(1),
+        },
+        b'm' => match addr_len(body) {
+            Some((a, l, _)) => {
+                let l = l.min(packet::MAX_PACKET as u64 / 2) as usize;
+                let mut buf = vec![0u8; l];
+                // The readable prefix, else EFAULT.
+                let mut n = l;
+                while n > 0 && dbg.read_memory(&p.mem, a, &mut buf[..n]).is_err() {
+                    n = if n > 8 { n / 2 } else { n - 1 };
+                }
+                if n == 0 && l > 0 {
+                    err(0x14)
+                } else {
+                    Some(to_hex(&buf[..n]).into_bytes())
+                }
+            }
+            None => err(1),
+        },
+        b'M' | b'X' => match addr_len(body) {
+            Some((a, l, rest)) => {
+                let bytes = if kind == b'M' {
+                    from_hex(rest)
+                } else {
+                    Some(unescape(rest))
+                };
+                match bytes {
+                    Some(b) if b.len() as u64 == l => {
+                        if b.is_empty() || dbg.write_memory(&p.mem, a, &b).is_ok() {
+                            ok()
+                        } else {
+                            err(0x14)
+                        }
+                    }
+                    _ => err(1),
+                }
+            }
+            None => err(1),
+        },
+        b'Z' | b'z' => {
+            let insert = kind == b'Z';
+            let Some((t, rest)) = split2(body, b',') else {
+                return (err(1), None);
+            };
+            let Some((a, l, _)) = addr_len(rest) else {
+                return (err(1), None);
+            };
+            match t {
+                b"0" | b"1" if insert => {
+                    if l != 2 && l != 4 {
+                        err(1)
+                    } else if dbg.insert_breakpoint(&p.mem, a, l as u8).is_ok() {
+                        ok()
+                    } else {
+                        err(0x14)
+                    }
+                }
+                b"0" | b"1" => {
+                    dbg.remove_breakpoint(&p.mem, a);
+                    ok()
+                }
+                b"2" if l == 0 || l > 4096 => err(1),
+                b"2" if insert => {
+                    dbg.insert_watchpoint(a, l);
+                    ok()
+                }
+                b"2" => {
+                    dbg.remove_watchpoint(a, l);
+                    ok()
+                }
+                // Read and access watchpoints: not supported.
+                _ => Some(Vec::new()),
+            }
+        }
+        b'c' | b's' | b'C' | b'S' => {
+            let (sig, addr) = if kind == b'C' || kind == b'S' {
+                let (s, a) = split2(body, b';').unwrap_or((body, b""));
+                (parse_hex(s).and_then(|s| from_gdb_signal(s as u8)), a)
+            } else {
+                (None, body)
+            };
+            if let Some(a) = parse_hex(addr) {
+                thread.cpu.pc = a;
+            }
+            let r = if kind == b'c' || kind == b'C' {
+                Resume::Continue(sig)
+            } else {
+                Resume::Step(sig)
+            };
+            return (None, Some(r));
+        }
+        b'H' => {
+            let (op, t) = body.split_first().unwrap_or((&b'g', b""));
+            let tid = if t == b"-1" {
+                -1
+            } else {
+                parse_hex(t).map_or(-2, |v| v as i32)
+            };
+            if tid == -2 || (tid > 0 && !thread_ids(p, thread).contains(&tid)) {
+                err(1)
+            } else {
+                if *op == b'g' {
+                    g.reg_thread = tid;
+                }
+                ok()
+            }
+        }
+        b'T' => match parse_hex(body) {
+            Some(t) if thread_ids(p, thread).contains(&(t as i32)) => ok(),
+            _ => err(1),
+        },
+        b'k' => kill(g),
+        b'D' => {
+            let _ = send(g, b"OK");
+            g.link = None;
+            return (None, Some(Resume::Detach));
+        }
+        b'q' | b'Q' => query(g, p, thread, data),
+        b'v' => return v_packet(g, thread, data),
+        _ => Some(Vec::new()),
+    };
+    (answer, None)
+}
+
+/// `k`/`vKill`: the guest dies of SIGKILL, as under gdb on Linux.
+fn kill(g: &mut Inner) -> ! {
+    let _ = send(g, b"OK");
+    g.link = None;
+    std::process::exit(128 + 9);
+}
+
+fn query(g: &mut Inner, p: &Process, thread: &mut Thread, data: &[u8]) -> Option<Vec<u8>> {
+    let s = |x: &str| Some(x.as_bytes().to_vec());
+    if let Some(features) = data.strip_prefix(b"qSupported") {
+        g.swbreak = features
+            .split(|&c| c == b';' || c == b':')
+            .any(|f| f == b"swbreak+");
+        return s(&format!(
+            "PacketSize={:x};QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;\
+             qXfer:exec-file:read+;swbreak+;vContSupported+",
+            packet::MAX_PACKET
+        ));
+    }
+    if data == b"QStartNoAckMode" {
+        let _ = send(g, b"OK");
+        if let Some(l) = g.link.as_mut() {
+            l.no_ack = true;
+        }
+        return None;
+    }
+    if let Some(rest) = data.strip_prefix(b"qXfer:features:read:") {
+        return Some(match split2(rest, b':') {
+            Some((b"target.xml", args)) => xfer(TARGET_XML.as_bytes(), args),
+            _ => b"E00".to_vec(),
+        });
+    }
+    if let Some(rest) = data.strip_prefix(b"qXfer:auxv:read::") {
+        return Some(xfer(&g.auxv, rest));
+    }
+    if let Some(rest) = data.strip_prefix(b"qXfer:exec-file:read:") {
+        let args = split2(rest, b':').map_or(&b""[..], |(_, a)| a);
+        return Some(xfer(&g.exe.clone(), args));
+    }
+    if data == b"qfThreadInfo" {
+        let ids: Vec<String> = thread_ids(p, thread)
+            .iter()
+            .map(|t| format!("{t:x}"))
+            .collect();
+        return s(&format!("m{}", ids.join(",")));
+    }
+    if data == b"qsThreadInfo" {
+        return s("l");
+    }
+    if data == b"qC" {
+        return s(&format!("QC{:x}", thread.tid));
+    }
+    if data == b"qAttached" {
+        // pvm started the program: gdb kills it when done.
+        return s("0");
+    }
+    if data.starts_with(b"qSymbol") {
+        return s("OK");
+    }
+    if let Some(t) = data.strip_prefix(b"qThreadExtraInfo,") {
+        return match parse_hex(t) {
+            Some(t) if thread_ids(p, thread).contains(&(t as i32)) => Some(
+                to_hex(if t as i32 == thread.tid {
+                    b"running"
+                } else {
+                    b"waiting"
+                })
+                .into_bytes(),
+            ),
+            _ => s("E01"),
+        };
+    }
+    Some(Vec::new())
+}
+
+fn v_packet(g: &mut Inner, thread: &mut Thread, data: &[u8]) -> (Option<Vec<u8>>, Option<Resume>) {
+    if data == b"vCont?" {
+        return (Some(b"vCont;c;C;s;S".to_vec()), None);
+    }
+    if let Some(actions) = data.strip_prefix(b"vCont;") {
+        // The action for the stopped thread: the first naming it, else
+        // the first naming no thread.
+        let me = format!("{:x}", thread.tid);
+        let mut chosen: Option<&[u8]> = None;
+        for a in actions.split(|&c| c == b';') {
+            match split2(a, b':') {
+                Some((act, t)) if t == me.as_bytes() || t == b"-1" => {
+                    chosen = Some(act);
+                    break;
+                }
+                Some(_) => {}
+                None => {
+                    chosen.get_or_insert(a);
+                }
+            }
+        }
+        let Some(act) = chosen else {
+            return (Some(b"E01".to_vec()), None);
+        };
+        let sig = |s: &[u8]| parse_hex(s).and_then(|v| from_gdb_signal(v as u8));
+        let r = match act.split_first() {
+            Some((b'c', _)) => Resume::Continue(None),
+            Some((b's', _)) => Resume::Step(None),
+            Some((b'C', s)) => Resume::Continue(sig(s)),
+            Some((b'S', s)) => Resume::Step(sig(s)),
+            _ => return (Some(b"E01".to_vec()), None),
+        };
+        return (None, Some(r));
+    }
+    if data.starts_with(b"vKill") {
+        kill(g);
+    }
+    if data == b"vMustReplyEmpty" {
+        return (Some(Vec::new()), None);
+    }
+    if let Some(f) = data.strip_prefix(b"vFile:") {
+        return (Some(vfile(g, f)), None);
+    }
+    (Some(Vec::new()), None)
+}
+
+/// Host I/O (`vFile:`), read-only, through pvm's sysroot rule: an
+/// absolute path that exists in the sysroot is read from there.
+fn vfile(g: &mut Inner, f: &[u8]) -> Vec<u8> {
+    use std::io::{Read, Seek, SeekFrom};
+    let fail = |errno: i32| format!("F-1,{errno:x}").into_bytes();
+    let Some((op, args)) = split2(f, b':') else {
+        return Vec::new();
+    };
+    let args: Vec<&[u8]> = args.split(|&c| c == b',').collect();
+    match op {
+        b"setfs" => b"F0".to_vec(),
+        b"open" => {
+            let Some(path) = args.first().and_then(|p| from_hex(p)) else {
+                return fail(22);
+            };
+            let flags = args.get(1).and_then(|f| parse_hex(f)).unwrap_or(0);
+            if flags & 3 != 0 {
+                // Read-only host I/O (gdb's EACCES).
+                return fail(13);
+            }
+            let mapped = crate::HOST.map(&path).into_owned();
+            match std::fs::File::open(std::ffi::OsStr::from_bytes(&mapped)) {
+                Ok(file) => {
+                    let fd = match g.files.iter().position(Option::is_none) {
+                        Some(i) => {
+                            g.files[i] = Some(file);
+                            i
+                        }
+                        None => {
+                            g.files.push(Some(file));
+                            g.files.len() - 1
+                        }
+                    };
+                    format!("F{fd:x}").into_bytes()
+                }
+                Err(e) => fail(fileio_errno(&e)),
+            }
+        }
+        b"pread" => {
+            let (Some(fd), Some(count), Some(off)) = (
+                args.first().and_then(|v| parse_hex(v)),
+                args.get(1).and_then(|v| parse_hex(v)),
+                args.get(2).and_then(|v| parse_hex(v)),
+            ) else {
+                return fail(22);
+            };
+            let Some(Some(file)) = g.files.get_mut(fd as usize) else {
+                return fail(9);
+            };
+            let count = count.min(packet::MAX_PACKET as u64 / 2) as usize;
+            let mut buf = vec![0u8; count];
+            let n = file
+                .seek(SeekFrom::Start(off))
+                .and_then(|_| file.read(&mut buf));
+            match n {
+                Ok(n) => {
+                    let mut out = format!("F{n:x};").into_bytes();
+                    out.extend_from_slice(&buf[..n]);
+                    out
+                }
+                Err(e) => fail(fileio_errno(&e)),
+            }
+        }
+        b"close" => match args.first().and_then(|v| parse_hex(v)) {
+            Some(fd) if g.files.get(fd as usize).is_some_and(Option::is_some) => {
+                g.files[fd as usize] = None;
+                b"F0".to_vec()
+            }
+            _ => fail(9),
+        },
+        b"fstat" => {
+            let Some(Some(file)) = args
+                .first()
+                .and_then(|v| parse_hex(v))
+                .and_then(|fd| g.files.get(fd as usize))
+            else {
+                return fail(9);
+            };
+            match file.metadata() {
+                Ok(m) => {
+                    use std::os::unix::fs::MetadataExt;
+                    // gdb's fileio stat: big-endian fields.
+                    let mut st = Vec::with_capacity(64);
+                    for v in [
+                        m.dev() as u32,
+                        m.ino() as u32,
+                        m.mode(),
+                        m.nlink() as u32,
+                        m.uid(),
+                        m.gid(),
+                        m.rdev() as u32,
+                    ] {
+                        st.extend_from_slice(&v.to_be_bytes());
+                    }
+                    for v in [m.size(), m.blksize(), m.blocks()] {
+                        st.extend_from_slice(&v.to_be_bytes());
+                    }
+                    for v in [m.atime() as u32, m.mtime() as u32, m.ctime() as u32] {
+                        st.extend_from_slice(&v.to_be_bytes());
+                    }
+                    let mut out = format!("F{:x};", st.len()).into_bytes();
+                    out.extend_from_slice(&st);
+                    out
+                }
+                Err(e) => fail(fileio_errno(&e)),
+            }
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// gdb's file-I/O errno for a host error.
+fn fileio_errno(e: &io::Error) -> i32 {
+    const KNOWN: [i32; 20] = [
+        1, 2, 4, 5, 9, 13, 14, 16, 17, 19, 20, 21, 22, 23, 24, 27, 28, 29, 30, 36,
+    ];
+    e.raw_os_error()
+        .filter(|n| KNOWN.contains(n))
+        .unwrap_or(9999)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signals_round_trip() {
+        for s in 1..=64 {
+            if s != 16 {
+                assert_eq!(from_gdb_signal(to_gdb_signal(s)), Some(s), "signal {s}");
+            }
+        }
+        assert_eq!(to_gdb_signal(11), 11);
+        assert_eq!(to_gdb_signal(10), 30);
+        assert_eq!(from_gdb_signal(0), None);
+    }
+
+    #[test]
+    fn listen_spellings() {
+        assert_eq!(
+            Listen::parse("1234"),
+            Ok(Listen::Tcp("127.0.0.1:1234".into()))
+        );
+        assert_eq!(
+            Listen::parse("0.0.0.0:99"),
+            Ok(Listen::Tcp("0.0.0.0:99".into()))
+        );
+        assert_eq!(
+            Listen::parse("unix:/tmp/s"),
+            Ok(Listen::Unix("/tmp/s".into()))
+        );
+        assert!(Listen::parse("unix:").is_err());
+        assert!(Listen::parse("nope").is_err());
+    }
+
+    #[test]
+    fn xfer_windows() {
+        assert_eq!(xfer(b"abcdef", b"0,4"), b"mabcd");
+        assert_eq!(xfer(b"abcdef", b"4,10"), b"lef");
+        assert_eq!(xfer(b"abcdef", b"6,10"), b"l");
+        assert_eq!(xfer(b"abcdef", b"zz"), b"E01");
+        assert!(TARGET_XML.contains("riscv:rv64"));
+    }
+}

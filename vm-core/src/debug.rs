@@ -1,0 +1,543 @@
+//! The core's side of a debugger: software breakpoints, write
+//! watchpoints, single steps and stop reports, for a debugger stub in the
+//! host (pvm's GDB remote stub is `host-linux/src/gdb/`).
+//!
+//! How it works, under both engines:
+//! * A software breakpoint is an `ebreak` (`c.ebreak` for a 2-byte one)
+//!   written over the guest's instruction, its original bytes kept here.
+//!   Writing it moves the code epoch ([`GuestMemory::invalidate_code`]),
+//!   so both engines drop every decoding or translation made before and
+//!   the breakpoint stops the thread at that exact instruction, whatever
+//!   block or region it falls in. Reads through [`Debugger::read_memory`]
+//!   see the original bytes.
+//! * A single step runs one instruction through the interpreter
+//!   ([`crate::interp::step`]), decoded from the original bytes, so
+//!   stepping never touches the code cache or the profile: the next
+//!   continue finds them as they were. Moving past a breakpoint the thread
+//!   stopped at is such a step.
+//! * While a write watchpoint is set, the thread runs one instruction at a
+//!   time this way and stops after a store, AMO, `sc` or system call that
+//!   wrote into a watched range (or changed its bytes).
+//! * All guest threads take turns on one host thread while a debugger is
+//!   attached (the host makes sure of it), so a stop stops them all, as
+//!   gdb's all-stop mode expects, and the others' registers are in the
+//!   run queue ([`crate::sched::RunQueue::threads_mut`]).
+//!
+//! The run loop calls [`Debugger::run`] instead of `Engine::run` when a
+//! debugger is attached ([`Process::debugger`]); with none attached the
+//! only cost is one check per return of the engine.
+
+use crate::cpu::{Cpu, Trap};
+use crate::decode::{self, Inst};
+use crate::memory::{GuestMemory, MemFault};
+use crate::process::{Engine, Process, Thread};
+use crate::signal;
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+
+/// Why a thread stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// Before the first guest instruction.
+    Start,
+    /// At a software breakpoint (not yet executed).
+    Breakpoint,
+    /// After a single step.
+    Step,
+    /// After a write into the watched range holding this address.
+    Watch(u64),
+    /// The thread would get this (Linux) signal: a fault, an illegal
+    /// instruction, an `ebreak` of the guest's own.
+    Signal(i32),
+    /// The client asked to stop the running guest.
+    Interrupt,
+}
+
+/// How the stopped guest goes on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resume {
+    /// Run until the next stop; with a signal to deliver first.
+    Continue(Option<i32>),
+    /// Run one instruction; with a signal to deliver first.
+    Step(Option<i32>),
+    /// Forget the debugger: breakpoints and watchpoints go, the guest
+    /// runs on freely.
+    Detach,
+}
+
+/// The host's debugger stub.
+pub trait DebugHook: Send + Sync {
+    /// `thread` stopped for `why` (every other guest thread is stopped
+    /// too). Talk to the client until it says how to go on.
+    fn stopped(&self, process: &Process, thread: &mut Thread, why: Stop) -> Resume;
+    /// Has the client asked to interrupt the running guest? Asked each
+    /// time the engine returns (at least every few million instructions).
+    fn interrupt_requested(&self) -> bool {
+        false
+    }
+    /// This is a forked child: let go of the client (the parent keeps it).
+    fn forked_child(&self) {}
+}
+
+/// A software breakpoint: the instruction bytes it replaced.
+#[derive(Clone, Copy, Debug)]
+struct Breakpoint {
+    len: u8,
+    orig: [u8; 4],
+}
+
+/// How the guest runs between stops.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Continue,
+    Step,
+    Detached,
+}
+
+#[derive(Debug)]
+struct State {
+    bps: BTreeMap<u64, Breakpoint>,
+    /// Write watchpoints: (start, length).
+    watches: Vec<(u64, u64)>,
+    mode: Mode,
+    /// A stop to report before running on (the first one, or a step
+    /// that ended in a system call the run loop completed).
+    owed: Option<Stop>,
+    /// The thread and pc last reported at a breakpoint: resuming there
+    /// runs the original instruction first.
+    resume_from: Option<(i32, u64)>,
+    /// The thread and pc last reported at a watchpoint (before the
+    /// store): resuming there runs the store.
+    watch_from: Option<(i32, u64)>,
+    /// The `lr` value for steps (see [`crate::interp::step`]).
+    lr_value: u64,
+}
+
+/// An attached debugger (see the module documentation).
+pub struct Debugger {
+    hook: Box<dyn DebugHook>,
+    state: spin::Mutex<State>,
+}
+
+impl core::fmt::Debug for Debugger {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Debugger")
+            .field("state", &*self.state.lock())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a stepped instruction did.
+enum Stepped {
+    Done,
+    /// It wrote into a watched range at this address.
+    Watch(u64),
+}
+
+/// Instructions run one at a time under a watchpoint before the run loop
+/// gets a look (signals, other threads, an interrupt).
+const WATCH_SLICE: u32 = 1 << 16;
+
+impl Debugger {
+    /// A debugger around the host's stub; the first thread reports
+    /// [`Stop::Start`] before its first instruction.
+    pub fn new(hook: Box<dyn DebugHook>) -> Debugger {
+        Debugger {
+            hook,
+            state: spin::Mutex::new(State {
+                bps: BTreeMap::new(),
+                watches: Vec::new(),
+                mode: Mode::Continue,
+                owed: Some(Stop::Start),
+                resume_from: None,
+                watch_from: None,
+                lr_value: 0,
+            }),
+        }
+    }
+
+    /// Insert a software breakpoint of `len` (2 or 4) bytes at `addr`.
+    pub fn insert_breakpoint(&self, mem: &GuestMemory, addr: u64, len: u8) -> Result<(), MemFault> {
+        let len = if len == 2 { 2 } else { 4 };
+        let mut st = self.state.lock();
+        if st.bps.contains_key(&addr) {
+            return Ok(());
+        }
+        let mut orig = [0u8; 4];
+        read_exec(mem, addr, &mut orig[..len as usize])?;
+        let bits: &[u8] = if len == 2 {
+            &0x9002u16.to_le_bytes()
+        } else {
+            &0x0010_0073u32.to_le_bytes()
+        };
+        mem.write_bytes_privileged(addr, bits)?;
+        mem.invalidate_code();
+        st.bps.insert(addr, Breakpoint { len, orig });
+        Ok(())
+    }
+
+    /// Remove the breakpoint at `addr` (false if there was none).
+    pub fn remove_breakpoint(&self, mem: &GuestMemory, addr: u64) -> bool {
+        let Some(bp) = self.state.lock().bps.remove(&addr) else {
+            return false;
+        };
+        let _ = mem.write_bytes_privileged(addr, &bp.orig[..bp.len as usize]);
+        mem.invalidate_code();
+        true
+    }
+
+    /// Watch `[addr, addr+len)` for writes.
+    pub fn insert_watchpoint(&self, addr: u64, len: u64) {
+        let mut st = self.state.lock();
+        if !st.watches.contains(&(addr, len)) {
+            st.watches.push((addr, len));
+        }
+    }
+
+    /// Stop watching `[addr, addr+len)` (false if it was not watched).
+    pub fn remove_watchpoint(&self, addr: u64, len: u64) -> bool {
+        let mut st = self.state.lock();
+        let n = st.watches.len();
+        st.watches.retain(|&w| w != (addr, len));
+        st.watches.len() != n
+    }
+
+    /// Read guest memory as the program has it (breakpoints show their
+    /// original bytes). Any mapped, readable or executable page; `Err` at
+    /// the first byte that is not.
+    pub fn read_memory(
+        &self,
+        mem: &GuestMemory,
+        addr: u64,
+        buf: &mut [u8],
+    ) -> Result<(), MemFault> {
+        read_exec(mem, addr, buf)?;
+        let st = self.state.lock();
+        let end = addr.saturating_add(buf.len() as u64);
+        for (&a, bp) in st.bps.range(addr.saturating_sub(3)..end) {
+            for i in 0..bp.len as u64 {
+                let at = a + i;
+                if at >= addr && at < end {
+                    buf[(at - addr) as usize] = bp.orig[i as usize];
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Write guest memory for the client, whatever the page's guest
+    /// permission (mapped pages only). Bytes under a breakpoint change the
+    /// saved original; the breakpoint stays.
+    pub fn write_memory(&self, mem: &GuestMemory, addr: u64, data: &[u8]) -> Result<(), MemFault> {
+        let mut st = self.state.lock();
+        let end = addr.saturating_add(data.len() as u64);
+        let mut out = data.to_vec();
+        let lo = addr.saturating_sub(3);
+        for (&a, bp) in st.bps.range_mut(lo..end) {
+            for i in 0..bp.len as u64 {
+                let at = a + i;
+                if at >= addr && at < end {
+                    let k = (at - addr) as usize;
+                    bp.orig[i as usize] = data[k];
+                    // Keep the breakpoint's own byte in memory.
+                    out[k] = breakpoint_byte(bp.len, i as usize);
+                }
+            }
+        }
+        mem.write_bytes_privileged(addr, &out)?;
+        mem.invalidate_code();
+        Ok(())
+    }
+
+    /// In a forked child: the child runs without the debugger (as with a
+    /// fork under gdb on Linux): its copy of the breakpoints goes.
+    pub fn forked_child(&self, mem: &GuestMemory) {
+        self.detach(mem);
+        self.hook.forked_child();
+    }
+
+    /// Is the debugger still in control?
+    pub fn attached(&self) -> bool {
+        self.state.lock().mode != Mode::Detached
+    }
+
+    fn detach(&self, mem: &GuestMemory) {
+        let bps: Vec<u64> = self.state.lock().bps.keys().copied().collect();
+        for a in bps {
+            self.remove_breakpoint(mem, a);
+        }
+        let mut st = self.state.lock();
+        st.watches.clear();
+        st.owed = None;
+        st.mode = Mode::Detached;
+    }
+
+    /// Report `why`, take the client's answer. `Some(trap)` when the run
+    /// loop must see a trap (a signal to deliver).
+    fn stop(
+        &self,
+        p: &Process,
+        thread: &mut Thread,
+        why: Stop,
+        trap: Option<Trap>,
+    ) -> Option<Trap> {
+        {
+            let mut st = self.state.lock();
+            let here = Some((thread.tid, thread.cpu.pc));
+            st.resume_from = if why == Stop::Breakpoint { here } else { None };
+            st.watch_from = if matches!(why, Stop::Watch(_)) {
+                here
+            } else {
+                None
+            };
+        }
+        let resume = self.hook.stopped(p, thread, why);
+        let (mode, sig) = match resume {
+            Resume::Continue(s) => (Mode::Continue, s),
+            Resume::Step(s) => (Mode::Step, s),
+            Resume::Detach => {
+                self.detach(&p.mem);
+                return trap;
+            }
+        };
+        {
+            let mut st = self.state.lock();
+            st.mode = mode;
+            // The pc may have moved (the client wrote it).
+            if st.resume_from != Some((thread.tid, thread.cpu.pc)) {
+                st.resume_from = None;
+            }
+        }
+        let sig = sig?;
+        match (why, trap) {
+            // The signal the trap raises: deliver it by the trap (with its
+            // fault address).
+            (Stop::Signal(s), Some(t)) if s == sig => Some(t),
+            _ => {
+                signal::force(p, thread, signal::SigInfo::kill(sig, signal::SI_USER, 0, 0));
+                Some(Trap::Budget)
+            }
+        }
+    }
+
+    /// Run `thread` as the debugger directs until the run loop must
+    /// handle a trap (a system call, a signal to deliver, a budget end to
+    /// look at other threads). Used by the run loop in place of
+    /// `engine.run` while a debugger is attached.
+    pub fn run(&self, p: &Process, thread: &mut Thread, engine: &mut dyn Engine) -> Trap {
+        loop {
+            let (owed, mode, watching) = {
+                let mut st = self.state.lock();
+                (st.owed.take(), st.mode, !st.watches.is_empty())
+            };
+            if let Some(why) = owed {
+                if let Some(t) = self.stop(p, thread, why, None) {
+                    return t;
+                }
+                continue;
+            }
+            if mode == Mode::Detached {
+                return engine.run(&mut thread.cpu, &p.mem);
+            }
+            if self.hook.interrupt_requested() {
+                self.state.lock().owed = Some(Stop::Interrupt);
+                continue;
+            }
+            if mode == Mode::Step {
+                match self.step(p, thread) {
+                    Ok(Stepped::Done) => self.state.lock().owed = Some(Stop::Step),
+                    Ok(Stepped::Watch(a)) => self.state.lock().owed = Some(Stop::Watch(a)),
+                    Err(Trap::Ecall) => {
+                        // Reported once the run loop completed the call.
+                        self.state.lock().owed = Some(Stop::Step);
+                        return Trap::Ecall;
+                    }
+                    Err(t) => {
+                        if let Some(t) = self.trap_stop(p, thread, t) {
+                            return t;
+                        }
+                    }
+                }
+                continue;
+            }
+            // Continue: past the breakpoint the thread stopped at, then
+            // one instruction at a time while watching, else the engine.
+            let over = {
+                let mut st = self.state.lock();
+                let here = Some((thread.tid, thread.cpu.pc));
+                let over = st.resume_from == here && st.bps.contains_key(&thread.cpu.pc);
+                st.resume_from = None;
+                over
+            };
+            if over || watching {
+                let slice = if watching { WATCH_SLICE } else { 1 };
+                for i in 0..slice {
+                    if self.at_breakpoint(thread.cpu.pc) && !(over && i == 0) {
+                        break;
+                    }
+                    match self.step(p, thread) {
+                        Ok(Stepped::Done) => {}
+                        Ok(Stepped::Watch(a)) => {
+                            self.state.lock().owed = Some(Stop::Watch(a));
+                            break;
+                        }
+                        Err(Trap::Ecall) => return Trap::Ecall,
+                        Err(t) => return self.trap_stop(p, thread, t).unwrap_or(Trap::Budget),
+                    }
+                    if !watching {
+                        break;
+                    }
+                }
+                if self.state.lock().owed.is_some() {
+                    continue;
+                }
+                if watching {
+                    if self.at_breakpoint(thread.cpu.pc) {
+                        self.state.lock().owed = Some(Stop::Breakpoint);
+                        continue;
+                    }
+                    return Trap::Budget;
+                }
+            }
+            let trap = engine.run(&mut thread.cpu, &p.mem);
+            match trap {
+                Trap::Ebreak if self.at_breakpoint(thread.cpu.pc) => {
+                    self.state.lock().owed = Some(Stop::Breakpoint);
+                }
+                Trap::Budget if self.hook.interrupt_requested() => {
+                    self.state.lock().owed = Some(Stop::Interrupt);
+                }
+                Trap::Budget | Trap::Ecall => return trap,
+                t => {
+                    if let Some(t) = self.trap_stop(p, thread, t) {
+                        return t;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Run `thread` with the debugger's breakpoints in memory but no
+    /// reports (a `vfork` child, which shares the parent's memory):
+    /// breakpoints are stepped over.
+    pub fn run_quiet(&self, p: &Process, thread: &mut Thread, engine: &mut dyn Engine) -> Trap {
+        loop {
+            let trap = engine.run(&mut thread.cpu, &p.mem);
+            if trap != Trap::Ebreak || !self.at_breakpoint(thread.cpu.pc) {
+                return trap;
+            }
+            if let Err(t) = self.step(p, thread) {
+                return t;
+            }
+        }
+    }
+
+    fn at_breakpoint(&self, pc: u64) -> bool {
+        self.state.lock().bps.contains_key(&pc)
+    }
+
+    /// A trap that raises a signal: report it; the signal is delivered if
+    /// the client passes it on.
+    fn trap_stop(&self, p: &Process, thread: &mut Thread, t: Trap) -> Option<Trap> {
+        match signal::trap_info(p, thread.cpu.pc, t) {
+            Some(info) => self.stop(p, thread, Stop::Signal(info.signo), Some(t)),
+            None => Some(t),
+        }
+    }
+
+    /// Run one instruction, decoded from the program's own bytes (not a
+    /// breakpoint's), through the interpreter.
+    fn step(&self, p: &Process, thread: &mut Thread) -> Result<Stepped, Trap> {
+        let tid = thread.tid;
+        let cpu = &mut thread.cpu;
+        let mut raw = [0u8; 4];
+        let pc = cpu.pc;
+        self.read_memory(&p.mem, pc, &mut raw[..2])
+            .map_err(|mut f| {
+                f.access = crate::memory::Access::Exec;
+                Trap::MemFault(f)
+            })?;
+        let lo = u16::from_le_bytes([raw[0], raw[1]]) as u32;
+        let bits = if lo & 3 == 3 {
+            self.read_memory(&p.mem, pc + 2, &mut raw[2..])
+                .map_err(|mut f| {
+                    f.access = crate::memory::Access::Exec;
+                    Trap::MemFault(f)
+                })?;
+            u32::from_le_bytes(raw)
+        } else {
+            lo
+        };
+        // The fetch must be allowed (executable page) as for the engines.
+        p.mem.fetch_u16(pc).map_err(Trap::MemFault)?;
+        let (inst, len) = decode::decode(bits);
+        // A store into a watched range stops before it runs (gdb steps
+        // over it itself, as on RISC-V hardware), unless the thread
+        // resumes from that very stop.
+        if let Some((s, l)) = store_range(cpu, &inst) {
+            let mut st = self.state.lock();
+            let resuming = st.watch_from.take() == Some((tid, pc));
+            let hit = st
+                .watches
+                .iter()
+                .find(|&&(a, n)| s < a.saturating_add(n) && a < s.saturating_add(l));
+            if let Some(&(a, _)) = hit
+                && !resuming
+            {
+                return Ok(Stepped::Watch(s.max(a)));
+            }
+        }
+        let mut lr = self.state.lock().lr_value;
+        let r = crate::interp::step(cpu, &p.mem, inst, len, &mut lr);
+        self.state.lock().lr_value = lr;
+        r?;
+        Ok(Stepped::Done)
+    }
+}
+
+/// Byte `i` of the breakpoint instruction of `len` bytes.
+fn breakpoint_byte(len: u8, i: usize) -> u8 {
+    if len == 2 {
+        0x9002u16.to_le_bytes()[i]
+    } else {
+        0x0010_0073u32.to_le_bytes()[i]
+    }
+}
+
+/// Read mapped guest memory that is readable or executable (code pages
+/// the guest may only execute are still the debugger's to read).
+fn read_exec(mem: &GuestMemory, addr: u64, buf: &mut [u8]) -> Result<(), MemFault> {
+    if mem.read_bytes(addr, buf).is_ok() {
+        return Ok(());
+    }
+    for (i, b) in buf.iter_mut().enumerate() {
+        let a = addr.wrapping_add(i as u64);
+        *b = match mem.read_u8(a) {
+            Ok(v) => v,
+            Err(f) => {
+                // An execute-only page: read it as fetches do.
+                let parcel = mem.fetch_u16(a & !1).map_err(|_| f)?;
+                parcel.to_le_bytes()[(a & 1) as usize]
+            }
+        };
+    }
+    Ok(())
+}
+
+/// The bytes a store, AMO or `sc` writes: (address, length).
+fn store_range(cpu: &Cpu, inst: &Inst) -> Option<(u64, u64)> {
+    use Inst::*;
+    let at = |rs1: u8, imm: i32| cpu.x[rs1 as usize].wrapping_add(imm as i64 as u64);
+    Some(match *inst {
+        Sb(s) => (at(s.rs1, s.imm), 1),
+        Sh(s) => (at(s.rs1, s.imm), 2),
+        Sw(s) | Fsw(s) => (at(s.rs1, s.imm), 4),
+        Sd(s) | Fsd(s) => (at(s.rs1, s.imm), 8),
+        ScW(a) | AmoswapW(a) | AmoaddW(a) | AmoxorW(a) | AmoandW(a) | AmoorW(a) | AmominW(a)
+        | AmomaxW(a) | AmominuW(a) | AmomaxuW(a) => (cpu.x[a.rs1 as usize], 4),
+        ScD(a) | AmoswapD(a) | AmoaddD(a) | AmoxorD(a) | AmoandD(a) | AmoorD(a) | AmominD(a)
+        | AmomaxD(a) | AmominuD(a) | AmomaxuD(a) => (cpu.x[a.rs1 as usize], 8),
+        _ => return None,
+    })
+}

@@ -1,0 +1,434 @@
+//! pvm's GDB stub against a real client: Debian's `gdb-multiarch` in batch
+//! mode, on `tests/gdb/gdbprog.c` built static and dynamic with debug
+//! information, under the interpreter and the translator.
+//!
+//! The session breaks at the program's first instruction of `work` and
+//! steps over it (a compressed instruction: the pc must move by 2), breaks
+//! inside `work` (`info registers`, `print` of an argument, `bt`) and at a
+//! later line (`print` of a local), sets a watchpoint on a global (gdb must
+//! report the old and new value, stopped right after the store's line), breaks in libc's `puts` (in `libc.so.6`
+//! for the dynamic build, found through the auxv and `_r_debug`), lists the
+//! threads, and continues to the exit status (3). The guest's own output
+//! and exit status must be unchanged.
+//!
+//! `gdb-multiarch` is installed by `cargo xtask test`'s set-up step; with
+//! `--no-setup` and no gdb-multiarch the cases are skipped with a message.
+
+use crate::guests::CC;
+use crate::suite::{Outcome, pvm_binary};
+use crate::util::{root, run_captured, show, which};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ENGINES: [&str; 2] = ["interp", "jit"];
+
+/// Run the cases; `setup_ran` says whether gdb-multiarch should be there.
+pub fn run(setup_ran: bool) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    let outcome = |case: String, result| Outcome {
+        runner: "gdb".into(),
+        case,
+        result,
+    };
+    if which("gdb-multiarch").is_none() {
+        let r = if setup_ran {
+            Err("gdb-multiarch is missing although set-up ran".into())
+        } else {
+            Ok(Some("gdb-multiarch not installed (--no-setup)".into()))
+        };
+        if let Err(e) = &r {
+            eprintln!("FAIL gdb [gdb]\n      {e}");
+        }
+        out.push(outcome("all".into(), r));
+        return out;
+    }
+    let src = root().join("tests/gdb/gdbprog.c");
+    let dir = root().join("tests/build/gdb");
+    let _ = std::fs::create_dir_all(&dir);
+    for link in ["static", "dynamic"] {
+        let bin = dir.join(format!("gdbprog.{link}"));
+        let built = build(&src, &bin, link == "static");
+        if link == "static" {
+            let case = "badclient".to_string();
+            let r = match &built {
+                Err(e) => Err(e.clone()),
+                Ok(()) => bad_client(&bin).map(|_| None),
+            };
+            match &r {
+                Err(e) => eprintln!("FAIL {case} [gdb]\n      {e}"),
+                Ok(_) => println!("ok   {case} [gdb]"),
+            }
+            out.push(outcome(case, r));
+        }
+        for engine in ENGINES {
+            let case = format!("gdbprog.{link}.{engine}");
+            let r = match &built {
+                Err(e) => Err(e.clone()),
+                Ok(()) => session(&src, &bin, engine).map(|_| None),
+            };
+            match &r {
+                Err(e) => eprintln!("FAIL {case} [gdb]\n      {e}"),
+                Ok(_) => println!("ok   {case} [gdb]"),
+            }
+            out.push(outcome(case, r));
+        }
+    }
+    let tsrc = root().join("tests/gdb/gdbthreads.c");
+    let tbin = dir.join("gdbthreads.dynamic");
+    let built = build(&tsrc, &tbin, false);
+    for engine in ENGINES {
+        let case = format!("gdbthreads.dynamic.{engine}");
+        let r = match &built {
+            Err(e) => Err(e.clone()),
+            Ok(()) => threads(&tbin, engine).map(|_| None),
+        };
+        match &r {
+            Err(e) => eprintln!("FAIL {case} [gdb]\n      {e}"),
+            Ok(_) => println!("ok   {case} [gdb]"),
+        }
+        out.push(outcome(case, r));
+    }
+    out
+}
+
+/// Run gdb in batch mode with `commands` against pvm serving `bin`; gdb's
+/// stdout and pvm's output.
+fn batch(
+    bin: &Path,
+    engine: &str,
+    tag: &str,
+    commands: &[String],
+) -> Result<(String, std::process::Output), String> {
+    let (pvm, sock) = start_pvm(bin, engine, tag)?;
+    let script_path = sock.with_extension("gdb");
+    let mut script = format!(
+        "set pagination off\nset confirm off\ntarget remote {}\n",
+        sock.display()
+    );
+    for c in commands {
+        script.push_str(c);
+        script.push('\n');
+    }
+    std::fs::write(&script_path, &script).map_err(|e| e.to_string())?;
+    let gdb = run_captured(
+        Command::new("gdb-multiarch")
+            .args(["-nx", "-batch", "-x"])
+            .arg(&script_path)
+            .arg(bin),
+        b"",
+        Duration::from_secs(120),
+    );
+    let _ = std::fs::remove_file(&script_path);
+    let out = finish_pvm(pvm)?;
+    Ok((String::from_utf8_lossy(&gdb?.stdout).into_owned(), out))
+}
+
+/// Guest threads are gdb threads: a breakpoint in the second one stops
+/// it (and the first), `info threads` lists both, `thread 1` switches.
+fn threads(bin: &Path, engine: &str) -> Result<(), String> {
+    let cmds = [
+        "break thread_fn",
+        "continue",
+        "info threads",
+        "bt",
+        "thread 1",
+        "continue",
+    ]
+    .map(String::from);
+    let (log, out) = batch(bin, engine, "threads", &cmds)?;
+    let mut at = 0;
+    for want in [
+        "Thread 2 hit Breakpoint 1, thread_fn (",
+        "  1    Thread ",
+        "* 2    Thread ",
+        "#0  thread_fn (",
+        "Switching to thread 1",
+        "exited with code 04",
+    ] {
+        match log[at..].find(want) {
+            Some(k) => at += k + want.len(),
+            None => {
+                return Err(format!(
+                    "gdb did not print {want:?} (in order); it printed {log:?}"
+                ));
+            }
+        }
+    }
+    if out.stdout != b"flag=1\n" || out.status.code() != Some(4) {
+        return Err(format!(
+            "the threaded guest printed {:?} and ended with {:?}",
+            show(&out.stdout, 200),
+            out.status.code()
+        ));
+    }
+    Ok(())
+}
+
+fn build(src: &Path, bin: &Path, static_: bool) -> Result<(), String> {
+    let mut cmd = Command::new(CC);
+    cmd.args(["-O0", "-g", "-Wall", "-o"]).arg(bin).arg(src);
+    if static_ {
+        cmd.arg("-static");
+    }
+    let c = run_captured(&mut cmd, b"", Duration::from_secs(120))?;
+    if c.status != 0 {
+        return Err(format!("{CC} failed: {}", show(&c.stderr, 2000)));
+    }
+    Ok(())
+}
+
+/// The line of `needle` in the source (1-based).
+fn line_of(src: &str, needle: &str) -> Option<usize> {
+    src.lines().position(|l| l.contains(needle)).map(|i| i + 1)
+}
+
+/// One session: pvm waiting on a Unix socket, gdb driving it.
+fn session(src: &Path, bin: &Path, engine: &str) -> Result<(), String> {
+    let text = std::fs::read_to_string(src).map_err(|e| format!("{}: {e}", src.display()))?;
+    let line = line_of(&text, "counter = local_sum").ok_or("gdbprog.c changed")?;
+    let sock = std::env::temp_dir().join(format!(
+        "pvm-gdbtest-{}-{engine}-{}.sock",
+        std::process::id(),
+        bin.file_name().and_then(|n| n.to_str()).unwrap_or("x")
+    ));
+    let _ = std::fs::remove_file(&sock);
+    // (command, what its output must contain, in order)
+    let after_store = format!("gdbprog.c:{}", line + 1);
+    let steps: Vec<(String, Vec<&str>)> = vec![
+        ("set pagination off".into(), vec![]),
+        ("set confirm off".into(), vec![]),
+        (format!("target remote {}", sock.display()), vec![]),
+        ("break *work".into(), vec![]),
+        ("break work".into(), vec![]),
+        (format!("break gdbprog.c:{line}"), vec![]),
+        ("break puts".into(), vec![]),
+        ("continue".into(), vec!["Breakpoint 1, work ("]),
+        ("set $a = $pc".into(), vec![]),
+        ("print (*(unsigned char *)$a & 3) != 3".into(), vec![" = 1"]),
+        ("stepi".into(), vec![]),
+        ("print $pc - $a".into(), vec![" = 2"]),
+        ("continue".into(), vec!["Breakpoint 2, work (n=10)"]),
+        (
+            "info registers pc sp a0".into(),
+            vec!["pc ", "<work+", "sp ", "a0 ", "0xa\t10"],
+        ),
+        ("print n".into(), vec![" = 10"]),
+        ("bt".into(), vec!["#0  work (n=10)", "in main (argc=1"]),
+        ("continue".into(), vec!["Breakpoint 3, work (n=10)"]),
+        ("print local_sum".into(), vec![" = 55"]),
+        ("watch counter".into(), vec!["atchpoint 5: counter"]),
+        (
+            "continue".into(),
+            vec!["Old value = 0", "New value = 55", &after_store],
+        ),
+        ("continue".into(), vec!["Breakpoint 4, ", "in puts ()"]),
+        ("bt".into(), vec!["in puts ()", "in main (argc=1"]),
+        ("info threads".into(), vec!["* 1    Thread "]),
+        ("delete".into(), vec![]),
+        ("continue".into(), vec!["exited with code 03"]),
+    ];
+    let mut script = String::new();
+    for (i, (cmd, _)) in steps.iter().enumerate() {
+        // A marker before each command, to find its output.
+        script.push_str(&format!("echo @@step {i}\\n\n{cmd}\n"));
+    }
+    let script_path = sock.with_extension("gdb");
+    std::fs::write(&script_path, &script).map_err(|e| e.to_string())?;
+    let mut pvm = Command::new(pvm_binary())
+        .args(["--engine", engine, "--gdb"])
+        .arg(format!("unix:{}", sock.display()))
+        .arg(bin)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start pvm: {e}"))?;
+    let start = Instant::now();
+    while !sock.exists() {
+        if start.elapsed() > Duration::from_secs(20) || pvm.try_wait().ok().flatten().is_some() {
+            let _ = pvm.kill();
+            let _ = pvm.wait();
+            return Err("pvm did not open its gdb socket".into());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let gdb = run_captured(
+        Command::new("gdb-multiarch")
+            .args(["-nx", "-batch", "-x"])
+            .arg(&script_path)
+            .arg(bin),
+        b"",
+        Duration::from_secs(120),
+    );
+    let _ = std::fs::remove_file(&script_path);
+    // pvm ends with the guest; give it a moment, then stop it.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while pvm.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = pvm.kill();
+    let pvm_out = pvm.wait_with_output().map_err(|e| e.to_string())?;
+    let gdb = gdb?;
+    let log = String::from_utf8_lossy(&gdb.stdout).into_owned();
+    let mut pieces = log.split("@@step ");
+    pieces.next();
+    let mut by_step: Vec<&str> = vec![""; steps.len()];
+    for p in pieces {
+        let (n, rest) = p.split_once('\n').unwrap_or((p, ""));
+        if let Ok(n) = n.trim().parse::<usize>()
+            && n < steps.len()
+        {
+            by_step[n] = rest;
+        }
+    }
+    for (i, (cmd, want)) in steps.iter().enumerate() {
+        let mut at = 0;
+        for w in want {
+            match by_step[i][at..].find(w) {
+                Some(k) => at += k + w.len(),
+                None => {
+                    return Err(format!(
+                        "after `{cmd}` gdb did not print {w:?}; it printed {:?}\n      gdb stderr: {}",
+                        by_step[i],
+                        show(&gdb.stderr, 2000)
+                    ));
+                }
+            }
+        }
+    }
+    let stdout = String::from_utf8_lossy(&pvm_out.stdout);
+    let status = pvm_out.status.code();
+    if stdout != "sum=55\n" || status != Some(3) {
+        return Err(format!(
+            "the guest under gdb printed {stdout:?} and ended with {status:?} (want \"sum=55\\n\" and 3); pvm stderr: {}",
+            show(&pvm_out.stderr, 2000)
+        ));
+    }
+    Ok(())
+}
+
+/// Start pvm waiting for a client on a fresh Unix socket.
+fn start_pvm(
+    bin: &Path,
+    engine: &str,
+    tag: &str,
+) -> Result<(std::process::Child, PathBuf), String> {
+    let sock = std::env::temp_dir().join(format!(
+        "pvm-gdbtest-{}-{engine}-{tag}.sock",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&sock);
+    let mut pvm = Command::new(pvm_binary())
+        .args(["--engine", engine, "--gdb"])
+        .arg(format!("unix:{}", sock.display()))
+        .arg(bin)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start pvm: {e}"))?;
+    let start = Instant::now();
+    while !sock.exists() {
+        if start.elapsed() > Duration::from_secs(20) || pvm.try_wait().ok().flatten().is_some() {
+            let _ = pvm.kill();
+            let _ = pvm.wait();
+            return Err("pvm did not open its gdb socket".into());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok((pvm, sock))
+}
+
+/// Wait for pvm to end (killing it after 20 s).
+fn finish_pvm(mut pvm: std::process::Child) -> Result<std::process::Output, String> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while pvm.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = pvm.kill();
+    pvm.wait_with_output().map_err(|e| e.to_string())
+}
+
+/// A packet with its checksum.
+fn frame(data: &[u8]) -> Vec<u8> {
+    let sum = data.iter().fold(0u8, |s, &c| s.wrapping_add(c));
+    let mut v = b"$".to_vec();
+    v.extend_from_slice(data);
+    v.extend_from_slice(format!("#{sum:02x}").as_bytes());
+    v
+}
+
+/// A client that sends garbage, a bad checksum, an oversize packet,
+/// reads outside the guest, then hangs up: each gets a protocol answer,
+/// and once it is gone the guest runs to its normal end.
+fn bad_client(bin: &Path) -> Result<(), String> {
+    use std::io::{Read, Write};
+    use std::os::unix::net::UnixStream;
+    let (pvm, sock) = start_pvm(bin, "jit", "bad")?;
+    let talk = || -> Result<(), String> {
+        let mut s = UnixStream::connect(&sock).map_err(|e| e.to_string())?;
+        s.set_read_timeout(Some(Duration::from_secs(10)))
+            .map_err(|e| e.to_string())?;
+        let reply = |s: &mut UnixStream, send: &[u8]| -> Result<String, String> {
+            s.write_all(send).map_err(|e| e.to_string())?;
+            let mut got = Vec::new();
+            let mut b = [0u8; 1];
+            // Up to the end of one reply packet ('#' and two digits).
+            loop {
+                s.read_exact(&mut b)
+                    .map_err(|e| format!("no reply to {:?}: {e}", show(send, 80)))?;
+                got.push(b[0]);
+                if got.len() >= 3 && got[got.len() - 3] == b'#' && got.contains(&b'$') {
+                    break;
+                }
+            }
+            s.write_all(b"+").map_err(|e| e.to_string())?;
+            Ok(String::from_utf8_lossy(&got).into_owned())
+        };
+        let mut big = b"m".to_vec();
+        big.extend(std::iter::repeat_n(b'0', 100_000));
+        let mut bad_sum = frame(b"g");
+        let n = bad_sum.len();
+        bad_sum[n - 1] ^= 1;
+        let mut garbage = b"\x00\xffnot a packet".to_vec();
+        garbage.extend(frame(b"?"));
+        bad_sum.extend(frame(b"?"));
+        let checks: Vec<(Vec<u8>, &str)> = vec![
+            (garbage, "$T05thread:"),
+            (bad_sum, "-"),
+            (frame(&big), "$E01#"),
+            (frame(b"mffffffffffff0000,10"), "$E14#"),
+            (frame(b"m0,8"), "$E14#"),
+            (frame(b"Mffffffffffff0000,1:00"), "$E14#"),
+            (frame(b"Z0,10,3"), "$E01#"),
+            (frame(b"Hgffff"), "$E01#"),
+            (frame(b"p1234"), "$E01#"),
+            (frame(b"qXfer:features:read:target.xml:0,zz"), "$E01#"),
+            (frame(b"vFile:open:2f6e6f2f73756368,0,0"), "$F-1,2#"),
+            (frame(b"xyzzy"), "$#00"),
+        ];
+        for (send, want) in checks {
+            let got = reply(&mut s, &send)?;
+            if !got.contains(want) {
+                return Err(format!(
+                    "sent {:?}: got {got:?}, want {want:?}",
+                    show(&send, 60)
+                ));
+            }
+        }
+        Ok(())
+    };
+    let r = talk();
+    let out = finish_pvm(pvm)?;
+    r?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if stdout != "sum=55\n" || out.status.code() != Some(3) {
+        return Err(format!(
+            "after the client hung up the guest printed {stdout:?} and ended with {:?}; pvm stderr: {}",
+            out.status.code(),
+            show(&out.stderr, 2000)
+        ));
+    }
+    Ok(())
+}
