@@ -176,7 +176,16 @@ fn run_guest(host: &'static host::BareMetal, config: &BootConfig) -> ! {
             exit::exit_guest(EXIT_INTERNAL)
         }
     };
-    let process = Process::new(host, mem, exe_path, Options { strace, engine });
+    let process = Process::new(
+        host,
+        mem,
+        exe_path,
+        Options {
+            strace,
+            engine,
+            ..Default::default()
+        },
+    );
     let mut thread = Thread {
         tid: host.gettid(),
         ..Default::default()

@@ -17,7 +17,9 @@ mod difftest;
 mod fault;
 mod host;
 mod proc;
+mod sandbox;
 mod signals;
+mod tree;
 
 use clap::Parser;
 use cli::{Cli, EngineKind};
@@ -65,7 +67,10 @@ fn main() {
     install_panic_hook();
     let cli = Cli::parse();
     match run(&cli) {
-        ProcessEnd::Exit(code) if !proc::is_child() => std::process::exit(code),
+        ProcessEnd::Exit(code) if !proc::is_child() => {
+            tree::leave();
+            std::process::exit(code)
+        }
         end => proc::end_process(end),
     }
 }
@@ -92,10 +97,79 @@ fn run(cli: &Cli) -> ProcessEnd {
         proc::mark_child();
     }
     proc::set_relaunch(cli.relaunch_options());
+    let tree = match cli.limit_tree {
+        Some(id) => tree::join(id),
+        None if cli.needs_tree() => tree::create(tree::Config {
+            max_processes: cli.process_limit(),
+            timeout: cli.timeout,
+        })
+        .map(drop),
+        None => Ok(()),
+    };
+    if let Err(e) = tree {
+        eprintln!("pvm: {e}");
+        return ProcessEnd::Exit(EXIT_INTERNAL);
+    }
     let code = run_guest(cli);
+    // A limit the tree hit decides how every process of it ends.
+    if let Some(status) = tree::hit_status() {
+        return ProcessEnd::Exit(status);
+    }
     match code {
         Err(code) => ProcessEnd::Exit(code),
         Ok(end) => end,
+    }
+}
+
+/// `--sandbox`: the places the guest may reach (see `sandbox`).
+fn sandbox_places(cli: &cli::Cli, sysroot: Option<&std::path::Path>) -> Vec<sandbox::Allow> {
+    let allow = |p: &std::path::Path, write: bool, optional: bool| sandbox::Allow {
+        path: p.to_path_buf(),
+        write,
+        optional,
+    };
+    let mut v: Vec<sandbox::Allow> = Vec::new();
+    v.extend(cli.allow_read.iter().map(|d| allow(d, false, false)));
+    v.extend(cli.allow_write.iter().map(|d| allow(d, true, false)));
+    if let Some(s) = sysroot {
+        v.push(allow(s, false, true));
+    }
+    let program = HOST.map(cli.program().as_encoded_bytes()).into_owned();
+    v.push(allow(
+        std::path::Path::new(std::ffi::OsStr::from_bytes(&program)),
+        false,
+        true,
+    ));
+    for d in ["/dev/null", "/dev/zero", "/dev/full"] {
+        v.push(allow(d.as_ref(), true, true));
+    }
+    for d in ["/dev/random", "/dev/urandom"] {
+        v.push(allow(d.as_ref(), false, true));
+    }
+    v
+}
+
+/// `--sandbox`, after loading and before the first guest instruction:
+/// Landlock and seccomp on pvm itself (once per tree: a pvm started by a
+/// guest's `execve` inherits both). Says so when the kernel cannot.
+fn harden(cli: &cli::Cli) {
+    if cli.limit_tree.is_none() {
+        if let Some(sb) = sandbox::get() {
+            let ll = sandbox::landlock(sb);
+            if !ll.ends_with("enforced") || ll.contains("not") || ll.contains("partly") {
+                eprintln!("pvm: --sandbox: {ll}; pvm's own checks still apply");
+            } else if cli.strace {
+                eprintln!("pvm: --sandbox: {ll}");
+            }
+        }
+    }
+    if !sandbox::seccomp_active() {
+        let sc = sandbox::seccomp(cli.allow_net);
+        if sc.contains("not installed") {
+            eprintln!("pvm: --sandbox: {sc}; pvm's own checks still apply");
+        } else if cli.strace {
+            eprintln!("pvm: --sandbox: {sc}");
+        }
     }
 }
 
@@ -123,6 +197,25 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
     let sysroot = cli.sysroot();
     if let Some(s) = &sysroot {
         HOST.set_sysroot(s.as_os_str().as_encoded_bytes());
+    }
+    if cli.sandbox {
+        if let Err(e) = sandbox::install(&sandbox_places(cli, sysroot.as_deref()), cli.allow_net) {
+            eprintln!("pvm: --sandbox: {e}");
+            return Err(EXIT_INTERNAL);
+        }
+        if cli.strace
+            && let Some(sb) = sandbox::get()
+        {
+            for l in sb.describe() {
+                eprintln!("pvm: --sandbox: {l}");
+            }
+        }
+    }
+    if let Some(n) = cli.max_open_files
+        && let Err(e) = HOST.set_nofile_cap(n)
+    {
+        eprintln!("pvm: --max-open-files {n}: {e}");
+        return Err(EXIT_INTERNAL);
     }
     let cfg = LoadConfig {
         path: program,
@@ -153,6 +246,15 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
     let options = Options {
         strace: cli.strace,
         engine: engine_kind,
+        limits: vm_core::limits::Limits {
+            max_memory: cli.max_memory.map(|v| v as u64),
+            max_instructions: cli.max_instructions,
+            max_output: cli.max_output.map(|v| v as u64),
+        },
+        policy: vm_core::limits::Policy {
+            sandbox: cli.sandbox,
+            allow_net: cli.allow_net,
+        },
     };
     signals::install_kick();
     if cli.threads == cli::Threads::One {
@@ -176,6 +278,10 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
         sigmask: signals::initial_mask() & !signal::UNBLOCKABLE,
         ..Default::default()
     };
+    if cli.sandbox {
+        harden(cli);
+    }
+    tree::start_watchdog(Some(program));
     signals::unblock_all();
     thread.cpu.pc = loaded.entry;
     thread.cpu.x[2] = loaded.sp;

@@ -27,6 +27,7 @@ pub mod difftest;
 pub mod fpu;
 pub mod host;
 pub mod interp;
+pub mod limits;
 pub mod loader;
 pub mod memory;
 pub mod process;

@@ -152,6 +152,9 @@ pub struct Mappings {
     pub shared: BTreeMap<u64, u64>,
     /// The guest's memory limits, once it has set them.
     pub limits: MemLimits,
+    /// pvm's own cap on mapped bytes (`--max-memory`), which ends the
+    /// guest when a mapping would pass it (see [`crate::limits`]).
+    pub cap: Option<u64>,
 }
 
 /// A resource limit: (soft, hard), `u64::MAX` for none.
@@ -315,6 +318,12 @@ impl Mappings {
             .address_space
             .is_none_or(|(soft, _)| self.total_vm().saturating_add(bytes) <= soft);
         total_ok && (!data || self.data_may_grow(bytes))
+    }
+
+    /// May `bytes` more be mapped under pvm's `--max-memory` cap?
+    pub fn cap_allows(&self, bytes: u64) -> bool {
+        self.cap
+            .is_none_or(|cap| self.total_vm().saturating_add(bytes) <= cap)
     }
 
     /// May `bytes` more count against `RLIMIT_DATA`?
