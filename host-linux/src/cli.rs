@@ -262,7 +262,10 @@ impl Cli {
             "--timeout",
             self.timeout.map(|v| v.as_secs_f64().to_string()),
         );
-        num("--max-open-files", self.max_open_files.map(|v| v.to_string()));
+        num(
+            "--max-open-files",
+            self.max_open_files.map(|v| v.to_string()),
+        );
         num("--max-processes", self.max_processes.map(|v| v.to_string()));
         num("--max-output", self.max_output.map(|v| v.to_string()));
         o
@@ -434,15 +437,7 @@ mod tests {
         assert_eq!(c.process_limit(), Some(DEFAULT_SANDBOX_PROCESSES));
         let o = c.relaunch_options();
         let o: Vec<&str> = o.iter().map(|s| s.to_str().unwrap()).collect();
-        for w in [
-            "--sandbox",
-            "/a",
-            "/b",
-            "67108864",
-            "1000",
-            "1.5",
-            "10240",
-        ] {
+        for w in ["--sandbox", "/a", "/b", "67108864", "1000", "1.5", "10240"] {
             assert!(o.contains(&w), "{w} missing from {o:?}");
         }
         // A relaunch parses back to the same limits.

@@ -239,9 +239,9 @@ impl LinuxHost {
     /// Under `--sandbox`, the resolved object of an xattr call on a path.
     fn xattr_target(&self, t: XattrTarget<'_>, need: Need) -> SysResult<Option<Named>> {
         match t {
-            XattrTarget::Path { path, follow } if sandbox::get().is_some() => {
-                self.target_path(libc::AT_FDCWD, path, follow, need).map(Some)
-            }
+            XattrTarget::Path { path, follow } if sandbox::get().is_some() => self
+                .target_path(libc::AT_FDCWD, path, follow, need)
+                .map(Some),
             _ => Ok(None),
         }
     }
@@ -579,7 +579,11 @@ impl HostOs for LinuxHost {
     }
 
     fn close(&self, fd: i32) -> SysResult<()> {
-        // SAFETY: closing a number; pvm keeps no fd of its own besides 0-2.
+        if sandbox::is_own_fd(fd) {
+            return Err(Errno::EBADF);
+        }
+        // SAFETY: closing a number; pvm's own (the sandbox's) are kept
+        // out of reach above.
         check(unsafe { libc::close(fd) }).map(|_| ())
     }
 
@@ -825,6 +829,9 @@ impl HostOs for LinuxHost {
     }
 
     fn fcntl(&self, fd: i32, cmd: i32, arg: i64) -> SysResult<i64> {
+        if sandbox::is_own_fd(fd) {
+            return Err(Errno::EBADF);
+        }
         // SAFETY: the core only passes integer-argument commands.
         check_long(unsafe { libc::syscall(libc::SYS_fcntl, fd, cmd, arg) })
     }
@@ -907,11 +914,17 @@ impl HostOs for LinuxHost {
     }
 
     fn dup(&self, fd: i32) -> SysResult<i32> {
+        if sandbox::is_own_fd(fd) {
+            return Err(Errno::EBADF);
+        }
         // SAFETY: no memory is involved.
         check(unsafe { libc::dup(fd) })
     }
 
     fn dup3(&self, oldfd: i32, newfd: i32, flags: i32) -> SysResult<i32> {
+        if sandbox::is_own_fd(oldfd) || sandbox::is_own_fd(newfd) {
+            return Err(Errno::EBADF);
+        }
         // SAFETY: no memory is involved.
         check(unsafe { libc::dup3(oldfd, newfd, flags) })
     }
@@ -988,6 +1001,9 @@ impl HostOs for LinuxHost {
     }
 
     fn fchdir(&self, fd: i32) -> SysResult<()> {
+        if sandbox::is_own_fd(fd) {
+            return Err(Errno::EBADF);
+        }
         // SAFETY: no memory is involved.
         check(unsafe { libc::fchdir(fd) }).map(|_| ())
     }
@@ -1281,9 +1297,26 @@ impl HostOs for LinuxHost {
     }
 
     fn close_range(&self, first: u32, last: u32, flags: u32) -> SysResult<()> {
-        // SAFETY: closes descriptors only; pvm's own are 0-2 (shared with
-        // the guest) and those the guest gave it.
-        check_long(unsafe { libc::syscall(libc::SYS_close_range, first, last, flags) }).map(|_| ())
+        // The sandbox's own descriptors stay: the range is closed around
+        // them.
+        if first > last {
+            return Err(Errno::EINVAL);
+        }
+        let close = |a: u64, b: u64| {
+            // SAFETY: closes descriptors only, none of pvm's own.
+            check_long(unsafe { libc::syscall(libc::SYS_close_range, a as u32, b as u32, flags) })
+        };
+        let mut from = first as u64;
+        for o in sandbox::own_fds_in(first, last) {
+            if o as u64 > from {
+                close(from, o as u64 - 1)?;
+            }
+            from = o as u64 + 1;
+        }
+        if from <= last as u64 {
+            close(from, last as u64)?;
+        }
+        Ok(())
     }
 
     fn fchownat(&self, dirfd: i32, path: &[u8], uid: u32, gid: u32, flags: i32) -> SysResult<()> {

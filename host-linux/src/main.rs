@@ -55,6 +55,7 @@ fn install_panic_hook() {
             .unwrap_or_default();
         let msg = msg.replace('\n', " ");
         eprintln!("pvm: internal error: {msg}{at}");
+        tree::leave();
         if proc::is_child() {
             // No exit handlers: a vfork child shares the parent's memory.
             proc::end_process(ProcessEnd::Exit(EXIT_INTERNAL));

@@ -388,6 +388,7 @@ fn run_exec(b: ExecBuffers) -> Errno {
                 raised.push(s);
             }
         }
+        let native = req.kind == ExecKind::Native && crate::tree::release_for_native_exec();
         let garbage = IN_VFORK_CHILD.with(|c| c.get());
         let b = if garbage {
             VFORK_GARBAGE.with(|g| g.borrow_mut().push(b));
@@ -397,6 +398,9 @@ fn run_exec(b: ExecBuffers) -> Errno {
         };
         libc::execve(path, argv, envp);
         let err = errno();
+        if native {
+            crate::tree::rejoin();
+        }
         if garbage {
             VFORK_GARBAGE.with(|g| g.borrow_mut().pop());
         }
@@ -492,7 +496,11 @@ pub fn sandbox_kill_check(pid: i32) -> SysResult<()> {
         return Err(Errno::EPERM);
     }
     // SAFETY: no memory is involved.
-    let pgid = if pid == 0 { unsafe { libc::getpgrp() } } else { -pid };
+    let pgid = if pid == 0 {
+        unsafe { libc::getpgrp() }
+    } else {
+        -pid
+    };
     if crate::sandbox::signal_scoped() {
         // The kernel refuses signals to processes outside this tree.
         return Ok(());
@@ -508,7 +516,10 @@ pub fn sandbox_kill_check(pid: i32) -> SysResult<()> {
         // Fields after the command name (which may hold spaces): state,
         // ppid, pgrp.
         let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
-        let group = after.split_whitespace().nth(2).and_then(|g| g.parse::<i32>().ok());
+        let group = after
+            .split_whitespace()
+            .nth(2)
+            .and_then(|g| g.parse::<i32>().ok());
         if group == Some(pgid) && !crate::tree::is_member(p) {
             return Err(Errno::EPERM);
         }

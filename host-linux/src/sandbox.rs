@@ -442,6 +442,29 @@ impl Sandbox {
     }
 }
 
+/// Is `fd` one of the sandbox's own descriptors (a root)? The guest
+/// cannot see, close, replace or duplicate those: calls on them fail
+/// with `EBADF`, as on a descriptor that is not open.
+pub fn is_own_fd(fd: i32) -> bool {
+    fd >= HIGH_FD && get().is_some_and(|sb| sb.roots.iter().any(|r| r.dir.as_raw_fd() == fd))
+}
+
+/// The sandbox's own descriptors in `[first, last]`, in order.
+pub fn own_fds_in(first: u32, last: u32) -> Vec<u32> {
+    let mut v: Vec<u32> = get()
+        .map(|sb| {
+            sb.roots
+                .iter()
+                .map(|r| r.dir.as_raw_fd() as u32)
+                .filter(|&f| f >= first && f <= last)
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
 /// Is `path` `/proc/self/fd/N`? (The core reads those links to name a
 /// descriptor's directory; they show only where the guest's own
 /// descriptors point.)
@@ -624,7 +647,10 @@ pub fn seccomp(allow_net: bool) -> String {
         Ok(())
     };
     match run() {
-        Ok(()) => format!("seccomp: {} system calls refused", DENIED.len() + !allow_net as usize),
+        Ok(()) => format!(
+            "seccomp: {} system calls refused",
+            DENIED.len() + !allow_net as usize
+        ),
         Err(e) => format!("seccomp: not installed: {e}"),
     }
 }

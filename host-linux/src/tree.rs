@@ -84,7 +84,9 @@ fn attach(id: i32) -> Result<&'static Shared, String> {
     if unsafe { libc::shmctl(id, libc::IPC_STAT, &mut ds) } != 0
         || ds.shm_segsz < std::mem::size_of::<Shared>()
     {
-        return Err(format!("the limit state of the process tree (id {id}) is not pvm's"));
+        return Err(format!(
+            "the limit state of the process tree (id {id}) is not pvm's"
+        ));
     }
     // SAFETY: the segment is at least `Shared`'s size, page aligned,
     // zero-filled at creation and only ever changed through atomics.
@@ -104,9 +106,10 @@ pub fn create(cfg: Config) -> Result<i32, String> {
     }
     let shared = attach(id)?;
     if let Some(t) = cfg.timeout {
-        shared
-            .deadline_ns
-            .store(now_ns().saturating_add(t.as_nanos() as u64), Ordering::Relaxed);
+        shared.deadline_ns.store(
+            now_ns().saturating_add(t.as_nanos() as u64),
+            Ordering::Relaxed,
+        );
         shared
             .timeout_ms
             .store(t.as_millis() as u64, Ordering::Relaxed);
@@ -193,7 +196,11 @@ pub fn reserve_child() -> SysResult<Option<usize>> {
         }
     }
     let Some(i) = taken else {
-        return if max == 0 { Ok(None) } else { Err(Errno::EAGAIN) };
+        return if max == 0 {
+            Ok(None)
+        } else {
+            Err(Errno::EAGAIN)
+        };
     };
     if max != 0 && used(s) > max {
         sweep(s);
@@ -219,9 +226,12 @@ pub fn child_forked(slot: Option<usize>, pid: Option<i32>) {
 /// Is `pid` a process of this tree?
 pub fn is_member(pid: i32) -> bool {
     pid > 0
-        && TREE
-            .get()
-            .is_some_and(|t| t.shared.slots.iter().any(|x| x.load(Ordering::Acquire) == pid))
+        && TREE.get().is_some_and(|t| {
+            t.shared
+                .slots
+                .iter()
+                .any(|x| x.load(Ordering::Acquire) == pid)
+        })
 }
 
 /// This pvm process ends: free its slot; the last one removes the state.
@@ -238,6 +248,28 @@ pub fn leave() {
     if used(t.shared) == 0 {
         // SAFETY: marks the segment for removal once detached everywhere.
         unsafe { libc::shmctl(t.id, libc::IPC_RMID, std::ptr::null_mut()) };
+    }
+}
+
+/// Before `execve` of a host program: it is not pvm and will not leave
+/// the tree, so this process's slot is freed now (the last one out
+/// removes the state). Returns whether there was one, for [`rejoin`].
+pub fn release_for_native_exec() -> bool {
+    let present = is_member(std::process::id() as i32);
+    if present {
+        leave();
+    }
+    present
+}
+
+/// After a failed `execve` of a host program: take the slot back.
+pub fn rejoin() {
+    if let Some(t) = TREE.get() {
+        let me = std::process::id() as i32;
+        let _ = t.shared.slots.iter().find(|x| {
+            x.compare_exchange(0, me, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        });
     }
 }
 

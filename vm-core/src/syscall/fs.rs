@@ -48,11 +48,10 @@ pub(super) fn output_room(cx: &Ctx<'_>, fd: i32, len: usize) -> (usize, bool) {
         return (len, false);
     };
     let c = cx.p.counters();
-    let counted = cx
-        .p
-        .host
-        .fstatat(fd, b"", crate::host::AT_EMPTY_PATH)
-        .is_ok_and(|st| c.is_output(st.dev, st.ino));
+    let counted =
+        cx.p.host
+            .fstatat(fd, b"", crate::host::AT_EMPTY_PATH)
+            .is_ok_and(|st| c.is_output(st.dev, st.ino));
     if !counted {
         return (len, false);
     }

@@ -171,7 +171,9 @@ pub(super) fn sendfile(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let mut off = offset_in(cx, a[2])?;
     let want = a[3].min(MAX_RW) as usize;
     let (room, counted) = super::fs::output_room(cx, a[0] as i32, want);
-    let r = cx.p.host.sendfile(a[0] as i32, a[1] as i32, off.as_mut(), room);
+    let r =
+        cx.p.host
+            .sendfile(a[0] as i32, a[1] as i32, off.as_mut(), room);
     super::fs::output_done(cx, counted, want, room, *r.as_ref().unwrap_or(&0));
     offset_out(cx, a[2], off)?;
     after_copy(cx, r)
