@@ -1694,7 +1694,7 @@ impl HostOs for LinuxHost {
         // --max-open-files holds even for a guest with the privilege to
         // raise a hard limit.
         if let (Some(cap), Some((cur, max))) = (self.nofile_cap(), new)
-            && resource == libc::RLIMIT_NOFILE as u32
+            && resource == libc::RLIMIT_NOFILE
             && (cur > cap || max > cap)
         {
             return Err(Errno::EPERM);

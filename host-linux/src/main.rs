@@ -154,22 +154,20 @@ fn sandbox_places(cli: &cli::Cli, sysroot: Option<&std::path::Path>) -> Vec<sand
 /// Landlock and seccomp on pvm itself (once per tree: a pvm started by a
 /// guest's `execve` inherits both). Says so when the kernel cannot.
 fn harden(cli: &cli::Cli) {
-    if cli.limit_tree.is_none() {
-        if let Some(sb) = sandbox::get() {
-            let ll = sandbox::landlock(sb);
-            if !ll.ends_with("enforced") || ll.contains("not") || ll.contains("partly") {
-                eprintln!("pvm: --sandbox: {ll}; pvm's own checks still apply");
-            } else if cli.strace {
-                eprintln!("pvm: --sandbox: {ll}");
-            }
-        }
+    let mut report = Vec::new();
+    if cli.limit_tree.is_none()
+        && let Some(sb) = sandbox::get()
+    {
+        report.push(sandbox::landlock(sb));
     }
     if !sandbox::seccomp_active() {
-        let sc = sandbox::seccomp(cli.allow_net);
-        if sc.contains("not installed") {
-            eprintln!("pvm: --sandbox: {sc}; pvm's own checks still apply");
+        report.push(sandbox::seccomp(cli.allow_net));
+    }
+    for (full, what) in report {
+        if !full {
+            eprintln!("pvm: --sandbox: {what}; pvm's own checks still apply");
         } else if cli.strace {
-            eprintln!("pvm: --sandbox: {sc}");
+            eprintln!("pvm: --sandbox: {what}");
         }
     }
 }

@@ -114,6 +114,12 @@ pub struct Allow {
 /// matched under its canonical path and, if that differs, under the path
 /// as given (made absolute): a guest that names it either way reaches it.
 pub fn install(allow: &[Allow], allow_net: bool) -> Result<(), String> {
+    SANDBOX
+        .set(build(allow, allow_net)?)
+        .map_err(|_| "sandbox set up twice".to_string())
+}
+
+fn build(allow: &[Allow], allow_net: bool) -> Result<Sandbox, String> {
     let mut roots = Vec::new();
     for a in allow {
         let canon = match std::fs::canonicalize(&a.path) {
@@ -151,9 +157,7 @@ pub fn install(allow: &[Allow], allow_net: bool) -> Result<(), String> {
         });
     }
     roots.sort_by_key(|r| std::cmp::Reverse(r.path.len()));
-    SANDBOX
-        .set(Sandbox { roots, allow_net })
-        .map_err(|_| "sandbox set up twice".to_string())
+    Ok(Sandbox { roots, allow_net })
 }
 
 trait FromEncoded {
@@ -516,8 +520,9 @@ fn own_files() -> Vec<std::path::PathBuf> {
 /// read-write, as given), its own binary and libraries (read, execute),
 /// no TCP unless `--allow-net`, and no signals to processes outside this
 /// tree. Best effort: a kernel without Landlock (before 5.13) or with an
-/// older ABI enforces what it can; the returned text says what.
-pub fn landlock(sb: &Sandbox) -> String {
+/// older ABI enforces what it can; the returned text says what (and the
+/// flag whether all of it holds).
+pub fn landlock(sb: &Sandbox) -> (bool, String) {
     use landlock::{
         ABI, Access, AccessFs, AccessNet, CompatLevel, Compatible, PathBeneath, PathFd, Ruleset,
         RulesetAttr, RulesetCreatedAttr, RulesetStatus, Scope,
@@ -552,14 +557,16 @@ pub fn landlock(sb: &Sandbox) -> String {
         Ok(created.restrict_self()?.ruleset)
     };
     match run() {
-        Ok(RulesetStatus::FullyEnforced) => "Landlock: enforced".into(),
-        Ok(RulesetStatus::PartiallyEnforced) => {
-            "Landlock: partly enforced (this kernel's Landlock lacks some rights)".into()
-        }
-        Ok(RulesetStatus::NotEnforced) => {
-            "Landlock: not available on this kernel (Linux 5.13+ with Landlock enabled)".into()
-        }
-        Err(e) => format!("Landlock: not enforced: {e}"),
+        Ok(RulesetStatus::FullyEnforced) => (true, "Landlock: enforced".into()),
+        Ok(RulesetStatus::PartiallyEnforced) => (
+            false,
+            "Landlock: partly enforced (this kernel's Landlock lacks some rights)".into(),
+        ),
+        Ok(RulesetStatus::NotEnforced) => (
+            false,
+            "Landlock: not available on this kernel (Linux 5.13+ with Landlock enabled)".into(),
+        ),
+        Err(e) => (false, format!("Landlock: not enforced: {e}")),
     }
 }
 
@@ -622,7 +629,7 @@ const DENIED: &[i64] = &[
 /// Install the seccomp filter on every thread of pvm (and so on every
 /// process of the tree: it is inherited). `socket` is refused too
 /// (`EACCES`) without `--allow-net` (pvm makes no socket of its own).
-pub fn seccomp(allow_net: bool) -> String {
+pub fn seccomp(allow_net: bool) -> (bool, String) {
     use seccompiler::{BpfProgram, SeccompAction, SeccompFilter, TargetArch};
     use std::collections::BTreeMap;
     let build = |nrs: &[i64], errno: i32| -> Result<BpfProgram, seccompiler::BackendError> {
@@ -647,11 +654,14 @@ pub fn seccomp(allow_net: bool) -> String {
         Ok(())
     };
     match run() {
-        Ok(()) => format!(
-            "seccomp: {} system calls refused",
-            DENIED.len() + !allow_net as usize
+        Ok(()) => (
+            true,
+            format!(
+                "seccomp: {} system calls refused",
+                DENIED.len() + !allow_net as usize
+            ),
         ),
-        Err(e) => format!("seccomp: not installed: {e}"),
+        Err(e) => (false, format!("seccomp: not installed: {e}")),
     }
 }
 
@@ -660,4 +670,177 @@ pub fn seccomp(allow_net: bool) -> String {
 pub fn seccomp_active() -> bool {
     // SAFETY: no memory is involved; 2 is filter mode.
     unsafe { libc::prctl(libc::PR_GET_SECCOMP) == 2 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    /// A scratch tree: `ro/` (read-only root) with `ro/f` and `ro/up`
+    /// (a link out), `rw/` (read-write root), `out/secret` outside both.
+    fn scratch(name: &str) -> (std::path::PathBuf, Sandbox) {
+        let d = std::env::temp_dir().join(format!("pvm-sbx-unit-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        for sub in ["ro", "rw", "out"] {
+            std::fs::create_dir_all(d.join(sub)).unwrap();
+        }
+        std::fs::write(d.join("ro/f"), "ro").unwrap();
+        std::fs::write(d.join("out/secret"), "s").unwrap();
+        symlink("../out/secret", d.join("ro/up")).unwrap();
+        symlink(d.join("out/secret"), d.join("rw/abs")).unwrap();
+        let allow = [
+            Allow {
+                path: d.join("ro"),
+                write: false,
+                optional: false,
+            },
+            Allow {
+                path: d.join("rw"),
+                write: true,
+                optional: false,
+            },
+        ];
+        (d.clone(), build(&allow, false).unwrap())
+    }
+
+    fn p(d: &std::path::Path, rel: &str) -> Vec<u8> {
+        d.join(rel).into_os_string().into_encoded_bytes()
+    }
+
+    #[test]
+    fn paths_stay_below_their_roots() {
+        let (d, sb) = scratch("paths");
+        let rd = libc::O_RDONLY | libc::O_CLOEXEC;
+        let wr = libc::O_WRONLY | libc::O_CREAT | libc::O_CLOEXEC;
+        let ok = |r: SysResult<RawFd>| r.map(|fd| unsafe { libc::close(fd) }).is_ok();
+        assert!(ok(sb.open(libc::AT_FDCWD, &p(&d, "ro/f"), rd, 0)));
+        assert_eq!(
+            sb.open(libc::AT_FDCWD, &p(&d, "ro/f"), wr, 0o600),
+            Err(Errno::EACCES)
+        );
+        assert_eq!(
+            sb.open(libc::AT_FDCWD, &p(&d, "out/secret"), rd, 0),
+            Err(Errno::EACCES)
+        );
+        // Links out (relative, absolute) and `..` out.
+        assert_eq!(
+            sb.open(libc::AT_FDCWD, &p(&d, "ro/up"), rd, 0),
+            Err(Errno::EACCES)
+        );
+        assert_eq!(
+            sb.open(libc::AT_FDCWD, &p(&d, "rw/abs"), rd, 0),
+            Err(Errno::EACCES)
+        );
+        assert_eq!(
+            sb.open(libc::AT_FDCWD, &p(&d, "ro/../out/secret"), rd, 0),
+            Err(Errno::EACCES)
+        );
+        // `..` that stays inside another root is fine.
+        assert!(ok(sb.open(libc::AT_FDCWD, &p(&d, "rw/../ro/f"), rd, 0)));
+        assert!(ok(sb.open(libc::AT_FDCWD, &p(&d, "rw/new"), wr, 0o600)));
+        assert!(d.join("rw/new").exists());
+        // Names: creating in the read-only root, or naming a root itself.
+        assert_eq!(
+            sb.parent(libc::AT_FDCWD, &p(&d, "ro/x"), Need::Write).err(),
+            Some(Errno::EACCES)
+        );
+        assert!(
+            sb.parent(libc::AT_FDCWD, &p(&d, "rw/x"), Need::Write)
+                .is_ok()
+        );
+        assert_eq!(
+            sb.parent(libc::AT_FDCWD, &p(&d, "rw"), Need::Write).err(),
+            Some(Errno::EACCES)
+        );
+        // The link itself (no follow) is inside and may be looked at.
+        assert!(
+            sb.object(libc::AT_FDCWD, &p(&d, "ro/up"), Need::Read, false)
+                .is_ok()
+        );
+        assert!(
+            sb.object(libc::AT_FDCWD, &p(&d, "ro/up"), Need::Read, true)
+                .is_err()
+        );
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn relative_paths_use_the_directory_descriptor() {
+        let (d, sb) = scratch("rel");
+        let dir = open_path(&p(&d, "rw"), true).unwrap();
+        let rd = libc::O_RDONLY | libc::O_CLOEXEC;
+        let fd = dir.as_raw_fd();
+        assert_eq!(sb.open(fd, b"../out/secret", rd, 0), Err(Errno::EACCES));
+        let r = sb.open(fd, b"../ro/f", rd, 0);
+        assert!(r.is_ok());
+        unsafe { libc::close(r.unwrap()) };
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn fd_links() {
+        assert!(is_fd_link(b"/proc/self/fd/12"));
+        assert!(!is_fd_link(b"/proc/self/fd/"));
+        assert!(!is_fd_link(b"/proc/self/fd/1/../../mem"));
+        assert!(!is_fd_link(b"/proc/self/mem"));
+    }
+
+    /// Run `f` in a forked child (the restrictions below stay there);
+    /// its exit status.
+    fn in_child(f: impl FnOnce() -> i32) -> i32 {
+        // SAFETY: the child only makes plain system calls and exits.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            let code = f();
+            unsafe { libc::_exit(code) };
+        }
+        let mut st = 0;
+        unsafe { libc::waitpid(pid, &mut st, 0) };
+        libc::WEXITSTATUS(st)
+    }
+
+    /// The host's layers hold by themselves: with pvm's own checks out of
+    /// the way (direct system calls), Landlock refuses files outside the
+    /// roots and seccomp refuses the calls on its list.
+    #[test]
+    fn host_layers_refuse_by_themselves() {
+        let (d, sb) = scratch("layers");
+        let landlock_abi = landlock_abi();
+        let secret = std::ffi::CString::new(p(&d, "out/secret")).unwrap();
+        let inside = std::ffi::CString::new(p(&d, "ro/f")).unwrap();
+        let code = in_child(|| {
+            let (full, _) = landlock(&sb);
+            let (sc, _) = seccomp(false);
+            let open = |c: &std::ffi::CString| unsafe { libc::open(c.as_ptr(), libc::O_RDONLY) };
+            let mut bad = 0;
+            if full && open(&secret) >= 0 {
+                bad |= 1;
+            }
+            if open(&inside) < 0 {
+                bad |= 2;
+            }
+            if sc {
+                let r = unsafe { libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0) };
+                if r != -1 || std::io::Error::last_os_error().raw_os_error() != Some(libc::EPERM) {
+                    bad |= 4;
+                }
+                let s = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0) };
+                if s != -1 {
+                    bad |= 8;
+                }
+            } else {
+                bad |= 16;
+            }
+            if landlock_abi >= 1 && !full {
+                bad |= 32;
+            }
+            bad
+        });
+        assert_eq!(
+            code, 0,
+            "bits: 1 Landlock let a file out, 2 refused one in, 4/8 seccomp let a call through, 16 no seccomp, 32 Landlock not enforced"
+        );
+        let _ = std::fs::remove_dir_all(&d);
+    }
 }
