@@ -18,7 +18,7 @@ failure; 126/127 a program that cannot run. A limit that ends the guest: 201 \
 --max-memory, 202 --max-instructions, 203 --timeout, 204 --max-output (one line on \
 stderr says which). --max-processes and --max-open-files make the guest's fork/clone \
 fail with EAGAIN and its open/dup/socket... with EMFILE, as RLIMIT_NPROC and \
-RLIMIT_NOFILE do. --sandbox: see README \"Sandbox mode\"."
+RLIMIT_NOFILE do. --sandbox: see README \"Sandbox mode and limits\"."
 )]
 pub struct Cli {
     /// Directory holding the guest's dynamic linker and libraries

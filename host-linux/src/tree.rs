@@ -12,7 +12,9 @@
 //! write it (the core emulates none of the `shm*` calls). Each pvm frees
 //! its slot when it ends ([`leave`]); the last one removes the segment.
 //! A process that dies without leaving (SIGKILL) keeps its slot until a
-//! `fork` that finds the table full checks which pids are gone.
+//! `fork` that finds the table full checks which pids are gone; a segment
+//! whose last process was killed so is removed by the next outermost pvm
+//! that starts ([`collect_stale`]).
 //!
 //! Each pvm of a tree runs a watchdog thread ([`start_watchdog`]) that
 //! ends it at the deadline (`--timeout`) or shortly after another process
@@ -93,9 +95,36 @@ fn attach(id: i32) -> Result<&'static Shared, String> {
     Ok(unsafe { &*(p as *const Shared) })
 }
 
+/// Remove what trees whose last process was killed (SIGKILL) left: this
+/// user's private segments of exactly pvm's size that no process has
+/// attached and whose creator is gone.
+fn collect_stale(size: usize) {
+    let Ok(table) = std::fs::read_to_string("/proc/sysvipc/shm") else {
+        return;
+    };
+    // SAFETY: no memory is involved.
+    let uid = unsafe { libc::getuid() };
+    for line in table.lines().skip(1) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        // key shmid perms size cpid lpid nattch uid gid cuid ...
+        let num = |i: usize| f.get(i).and_then(|v| v.parse::<i64>().ok());
+        let (Some(key), Some(id), Some(sz), Some(cpid), Some(nattch), Some(cuid)) =
+            (num(0), num(1), num(3), num(4), num(6), num(9))
+        else {
+            continue;
+        };
+        if key == 0 && sz == size as i64 && nattch == 0 && cuid == uid as i64 && !alive(cpid as i32)
+        {
+            // SAFETY: marks an orphaned segment for removal.
+            unsafe { libc::shmctl(id as i32, libc::IPC_RMID, std::ptr::null_mut()) };
+        }
+    }
+}
+
 /// Create the tree's state (the outermost pvm): returns its id.
 pub fn create(cfg: Config) -> Result<i32, String> {
     let size = std::mem::size_of::<Shared>();
+    collect_stale(size);
     // SAFETY: no memory is involved.
     let id = unsafe { libc::shmget(libc::IPC_PRIVATE, size, libc::IPC_CREAT | 0o600) };
     if id < 0 {
