@@ -18,8 +18,8 @@ use std::io::Write;
 use std::sync::OnceLock;
 use vm_core::host::{
     EpollEvent, Errno, ExecRequest, FileStat, Flock, FutexArgs, HostOs, HostProt, HostSigAction,
-    HostSignal, HostUname, ITimer, Ids, PollFd, ProcessEnd, RecvMsg, SendMsg, StatFs, SysInfo,
-    SysResult, Termios, Timespec, WaitInfo, WinSize, XattrTarget,
+    HostSignal, HostUname, ITimer, Ids, PollFd, ProcessEnd, RecvMsg, SendMsg, SetId, StatFs,
+    SysInfo, SysResult, Termios, Timespec, WaitInfo, WinSize, XattrTarget,
 };
 
 /// The Linux host: every call goes to the kernel; its only state is the
@@ -1444,6 +1444,29 @@ impl HostOs for LinuxHost {
         check_size(r)
     }
 
+    fn set_id(&self, call: SetId) -> SysResult<u64> {
+        // SAFETY: no memory is involved. glibc's wrappers apply the change
+        // to every thread of pvm, as the guest's own libc does for its
+        // threads; the setfs* calls are per thread in Linux and here.
+        let r = unsafe {
+            match call {
+                SetId::Uid(v) => libc::setuid(v) as i64,
+                SetId::Gid(v) => libc::setgid(v) as i64,
+                SetId::ReUid(r, e) => libc::setreuid(r, e) as i64,
+                SetId::ReGid(r, e) => libc::setregid(r, e) as i64,
+                SetId::FsUid(v) => return Ok(libc::setfsuid(v) as u32 as u64),
+                SetId::FsGid(v) => return Ok(libc::setfsgid(v) as u32 as u64),
+            }
+        };
+        check_long(r).map(|_| 0)
+    }
+
+    fn mknodat(&self, dirfd: i32, path: &[u8], mode: u32, dev: u64) -> SysResult<()> {
+        let p = cpath(path)?;
+        // SAFETY: `p` is NUL-terminated.
+        check(unsafe { libc::mknodat(dirfd, ptr(&p), mode, dev) }).map(|_| ())
+    }
+
     fn setresid(&self, uid: bool, ids: [u32; 3]) -> SysResult<()> {
         // SAFETY: no memory is involved. glibc's wrappers apply the change
         // to every thread of pvm, as the guest's own libc does for its
@@ -1712,7 +1735,71 @@ impl HostOs for LinuxHost {
     }
 
     fn cpu_count(&self) -> usize {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
+        // The host's CPUs, not the ones pvm may run on: a guest's affinity
+        // mask is its own (see `get_affinity`).
+        // SAFETY: sysconf has no memory effects.
+        let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+        if n > 0 {
+            n as usize
+        } else {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        }
+    }
+
+    fn set_affinity(&self, tid: i32, mask: &[u8]) -> SysResult<()> {
+        // SAFETY: `mask` is readable for its length.
+        check_long(unsafe {
+            libc::syscall(libc::SYS_sched_setaffinity, tid, mask.len(), mask.as_ptr())
+        })
+        .map(|_| ())
+    }
+
+    fn get_affinity(&self, tid: i32, mask: &mut [u8]) -> SysResult<usize> {
+        // SAFETY: `mask` is writable for its length.
+        check_long(unsafe {
+            libc::syscall(
+                libc::SYS_sched_getaffinity,
+                tid,
+                mask.len(),
+                mask.as_mut_ptr(),
+            )
+        })
+        .map(|n| n as usize)
+    }
+
+    fn sched_policy(&self, tid: i32, set: Option<(i32, i32)>) -> SysResult<(i32, i32)> {
+        if let Some((policy, prio)) = set {
+            let p = libc::sched_param {
+                sched_priority: prio,
+            };
+            // SAFETY: `p` is a valid sched_param.
+            let r = unsafe {
+                if policy == -1 {
+                    libc::syscall(libc::SYS_sched_setparam, tid, &p)
+                } else {
+                    libc::syscall(libc::SYS_sched_setscheduler, tid, policy, &p)
+                }
+            };
+            check_long(r)?;
+        }
+        let mut p = libc::sched_param { sched_priority: 0 };
+        // SAFETY: `p` is writable; no other memory is involved.
+        let policy = check_long(unsafe { libc::syscall(libc::SYS_sched_getscheduler, tid) })?;
+        check_long(unsafe { libc::syscall(libc::SYS_sched_getparam, tid, &mut p) })?;
+        Ok((policy as i32, p.sched_priority))
+    }
+
+    fn rr_interval(&self, tid: i32) -> SysResult<Timespec> {
+        let mut t = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `t` is writable.
+        check_long(unsafe { libc::syscall(libc::SYS_sched_rr_get_interval, tid, &mut t) })?;
+        Ok(Timespec {
+            sec: t.tv_sec,
+            nsec: t.tv_nsec,
+        })
     }
 
     fn log(&self, args: std::fmt::Arguments<'_>) {

@@ -450,10 +450,29 @@ pub struct WaitInfo {
     pub rusage: [i64; 18],
 }
 
+/// An id change other than `setresuid`/`setresgid` ([`HostOs::set_id`]);
+/// `u32::MAX` (-1) keeps an id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetId {
+    Uid(u32),
+    Gid(u32),
+    ReUid(u32, u32),
+    ReGid(u32, u32),
+    FsUid(u32),
+    FsGid(u32),
+}
+
+impl SetId {
+    /// Is this a user-id (not a group-id) call?
+    pub fn is_uid(self) -> bool {
+        matches!(self, SetId::Uid(_) | SetId::ReUid(..) | SetId::FsUid(_))
+    }
+}
+
 /// Everything `vm-core` needs from the host. See the module documentation
 /// for the conventions every method follows.
 ///
-/// The trait is `Sync`: guest threads (a later issue) call into one host
+/// The trait is `Sync`: guest threads call into one host
 /// from several host threads.
 pub trait HostOs: Sync {
     // ---- memory -------------------------------------------------------
@@ -540,6 +559,13 @@ pub trait HostOs: Sync {
     /// layout) and returns the number of bytes used; 0 at the end.
     fn getdents64(&self, fd: i32, buf: &mut [u8]) -> SysResult<usize>;
     fn mkdirat(&self, dirfd: i32, path: &[u8], mode: u32) -> SysResult<()>;
+    /// `mknodat`: a regular file, FIFO or socket node (devices need a
+    /// privilege the host checks). Default: `EPERM`, as for a process
+    /// without it on a file system that allows no special files.
+    fn mknodat(&self, dirfd: i32, path: &[u8], mode: u32, dev: u64) -> SysResult<()> {
+        let _ = (dirfd, path, mode, dev);
+        Err(Errno::EPERM)
+    }
     fn unlinkat(&self, dirfd: i32, path: &[u8], flags: i32) -> SysResult<()>;
     fn renameat2(
         &self,
@@ -862,10 +888,46 @@ pub trait HostOs: Sync {
     // ---- credentials and scheduling --------------------------------------
 
     /// `setresuid(r, e, s)` (`uid` true) or `setresgid`; -1 (`u32::MAX`)
-    /// keeps one. Default: `EPERM`.
+    /// keeps one. Default: ids that cannot change, so a call that keeps
+    /// every id (-1, or an id's present value) succeeds, as it does for an
+    /// unprivileged Linux process, and any real change is `EPERM`.
     fn setresid(&self, uid: bool, ids: [u32; 3]) -> SysResult<()> {
-        let _ = (uid, ids);
-        Err(Errno::EPERM)
+        let now = self.getresid(uid);
+        if ids.iter().zip(now).all(|(&v, n)| v == u32::MAX || v == n) {
+            Ok(())
+        } else {
+            Err(Errno::EPERM)
+        }
+    }
+    /// `setuid`, `setgid`, `setreuid`, `setregid`, `setfsuid` or
+    /// `setfsgid`, with Linux's rules for who may change what; the result
+    /// is the call's (0, or the previous id for the `setfs*` calls).
+    /// Default: the same change made through [`HostOs::setresid`], as
+    /// Linux defines each call in terms of the three ids (and the
+    /// file-system id is the effective one).
+    fn set_id(&self, call: SetId) -> SysResult<u64> {
+        const KEEP: u32 = u32::MAX;
+        let uid = call.is_uid();
+        let [r, e, _] = self.getresid(uid);
+        let root = self.ids().euid == 0;
+        match call {
+            SetId::Uid(v) | SetId::Gid(v) => {
+                let ids = if root { [v, v, v] } else { [KEEP, v, KEEP] };
+                self.setresid(uid, ids).map(|_| 0)
+            }
+            SetId::ReUid(nr, ne) | SetId::ReGid(nr, ne) => {
+                // The saved id follows the new effective one when the real
+                // one is set or the effective one changes away from it.
+                let new_e = if ne == KEEP { e } else { ne };
+                let saved = if nr != KEEP || (ne != KEEP && ne != r) {
+                    new_e
+                } else {
+                    KEEP
+                };
+                self.setresid(uid, [nr, ne, saved]).map(|_| 0)
+            }
+            SetId::FsUid(_) | SetId::FsGid(_) => Ok(e as u64),
+        }
     }
     /// `getresuid` (`uid` true) or `getresgid`. Default: real, effective,
     /// and effective again as the saved id, from [`HostOs::ids`].
@@ -921,6 +983,41 @@ pub trait HostOs: Sync {
     fn sysinfo(&self) -> SysInfo;
     /// Number of CPUs the guest may see (`sched_getaffinity`).
     fn cpu_count(&self) -> usize;
+
+    /// Pin host thread `tid` (0: the caller) to the CPUs in `mask`
+    /// (`cpu_set_t` bytes). The core passes only the process's own
+    /// threads. Default: accepted and not applied (one CPU or no pinning).
+    fn set_affinity(&self, tid: i32, mask: &[u8]) -> SysResult<()> {
+        let _ = (tid, mask);
+        Ok(())
+    }
+    /// Host thread `tid`'s CPU mask into `mask`; the bytes written.
+    /// Default: `ENOSYS`, and the core reports every CPU.
+    fn get_affinity(&self, tid: i32, mask: &mut [u8]) -> SysResult<usize> {
+        let _ = (tid, mask);
+        Err(Errno::ENOSYS)
+    }
+    /// Host thread `tid`'s scheduling policy and static priority, after
+    /// setting them when `set` is given (`sched_setscheduler`,
+    /// `sched_setparam` with policy -1 meaning unchanged). Default: the
+    /// normal policy, which is the only one there is; setting it (with
+    /// priority 0) is accepted, anything else is `EPERM`.
+    fn sched_policy(&self, tid: i32, set: Option<(i32, i32)>) -> SysResult<(i32, i32)> {
+        let _ = tid;
+        match set {
+            Some((-1 | 0 | 3 | 5, 0)) | None => Ok((0, 0)),
+            Some(_) => Err(Errno::EPERM),
+        }
+    }
+    /// `sched_rr_get_interval` of host thread `tid`. Default: the
+    /// scheduler's 10 ms turn.
+    fn rr_interval(&self, tid: i32) -> SysResult<Timespec> {
+        let _ = tid;
+        Ok(Timespec {
+            sec: 0,
+            nsec: 10_000_000,
+        })
+    }
 
     /// `prlimit` on the whole process for Linux resource `resource`
     /// (0..16): set `new` (soft, hard) if given, return the previous

@@ -13,6 +13,7 @@ mod badinput;
 mod bench;
 mod cli;
 mod coverage;
+mod cpython;
 mod esbuild;
 mod fpuref;
 mod guests;
@@ -46,6 +47,10 @@ commands:
          make, python3.13) and esbuild, run real programs under pvm and
          compare with qemu-riscv64 (or a host oracle); prints a table.
          Also a step of `test` (engine jit).
+  cpython [--qemu] [--all] [--engine E] [--jobs N] [MODULE]...
+         run CPython's own regression tests (Debian's test package) under
+         pvm (and qemu-riscv64 with --qemu, side by side); --all adds the
+         long modules. Also a step of `test` (engine jit, the short list).
   demo   [ARGS]...   build tests/demo/hello.c for RISC-V and run it under pvm.
   qemu   PROGRAM [ARGS]...   run a guest on the bare-metal host.
   setup  install the packages the other commands need and add the rustup
@@ -124,6 +129,7 @@ fn main() -> ExitCode {
         "test" => test(Args { v: argv }),
         "bench" => bench_cmd(Args { v: argv }),
         "realprogs" => realprogs_cmd(Args { v: argv }),
+        "cpython" => cpython_cmd(Args { v: argv }),
         "demo" => return demo(&argv),
         "qemu" => return qemu::main(&argv),
         "setup" => setup::ensure().map(|_| true),
@@ -355,6 +361,28 @@ fn test(mut a: Args) -> Result<bool, String> {
         }
     ));
     outcomes.extend(suite::run_all(&cases, &runners, jobs, bless));
+    if !bless
+        && cases
+            .iter()
+            .any(|c| suite::STRESS.contains(&c.name.as_str()))
+    {
+        phases.start("thread stress (the same guests again and again)");
+        let stress_engines: Vec<String> = engines
+            .iter()
+            .filter(|e| e.starts_with("jit"))
+            .cloned()
+            .collect();
+        let before = outcomes.len();
+        outcomes.extend(suite::stress(
+            &cases,
+            &stress_engines,
+            std::time::Duration::from_secs(8),
+            jobs,
+        ));
+        if outcomes.len() > before {
+            labels.push("stress".into());
+        }
+    }
     if filter
         .as_ref()
         .is_none_or(|f| "badinput".contains(f.as_str()))
@@ -376,6 +404,12 @@ fn test(mut a: Args) -> Result<bool, String> {
         outcomes.extend(realprogs::test_step(filter.as_deref(), &real, jobs));
         if outcomes.len() > before {
             labels.extend(real.iter().map(|e| realprogs::label(e)));
+        }
+        let before = outcomes.len();
+        phases.start("CPython's regression tests (threads, signals, processes)");
+        outcomes.extend(cpython::test_step(filter.as_deref(), "jit", jobs));
+        if outcomes.len() > before {
+            labels.push(cpython::Runner::Pvm("jit".into()).label());
         }
     }
     if filter.is_none() {
@@ -476,6 +510,25 @@ fn realprogs_cmd(mut a: Args) -> Result<bool, String> {
     let inp = realprogs::Inputs::fetch(&cases);
     let runs = realprogs::run(&cases, &engines, &inp, jobs);
     Ok(realprogs::report(&cases, &engines, &runs))
+}
+
+fn cpython_cmd(mut a: Args) -> Result<bool, String> {
+    let qemu = a.flag("--qemu");
+    let all = a.flag("--all");
+    let engine = a.value("--engine")?.unwrap_or_else(|| "jit".into());
+    let jobs: usize = a
+        .value("--jobs")?
+        .map_or(Ok(2), |j| j.parse().map_err(|_| "bad --jobs".to_string()))?;
+    let modules = std::mem::take(&mut a.v);
+    if let Some(m) = modules.iter().find(|m| m.starts_with('-')) {
+        return Err(format!("unknown option {m:?}\n\n{USAGE}"));
+    }
+    run_inherit(
+        cargo()
+            .args(["build", "--release", "-p", "host-linux"])
+            .current_dir(root()),
+    )?;
+    cpython::command(&modules, qemu, all, &engine, jobs)
 }
 
 fn bench_cmd(mut a: Args) -> Result<bool, String> {

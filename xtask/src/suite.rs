@@ -68,6 +68,10 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
         "a signalfd is a host eventfd; the unikernel has none",
     ),
     ("sockpair.*", "no sockets on the unikernel"),
+    (
+        "sched_ids.*",
+        "no FIFOs or other special files (mknodat) on the unikernel's file systems",
+    ),
     ("tcp_echo.*", "no network on the unikernel"),
     ("tcp6.*", "no network on the unikernel"),
     ("memfd.*", "no memfd_create or /proc on the unikernel"),
@@ -574,4 +578,66 @@ mod tests {
             assert!(skip_reason(&Runner::Pvm("interp".into()), &name).is_none());
         }
     }
+}
+
+/// Guests run again and again by the stress step: races between guest
+/// threads and the shared code cache (rewritten code, flushes, signals to
+/// parked threads) show up in some runs only.
+pub const STRESS: &[&str] = &["thr_smc.static", "thr_many.static", "thr_sigsuspend.static"];
+
+/// The stress step of `cargo xtask test`: each of [`STRESS`] under each
+/// engine, run until `budget` has passed (at least once), every run
+/// checked against the expectation as in the suite. One outcome per case
+/// and engine, under the runner label `stress`, naming the runs made.
+pub fn stress(
+    cases: &[Case],
+    engines: &[String],
+    budget: std::time::Duration,
+    workers: usize,
+) -> Vec<Outcome> {
+    let work: Vec<(&Case, &String)> = cases
+        .iter()
+        .filter(|c| STRESS.contains(&c.name.as_str()))
+        .flat_map(|c| engines.iter().map(move |e| (c, e)))
+        .collect();
+    let next = AtomicUsize::new(0);
+    let out = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..workers.max(1) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&(case, engine)) = work.get(i) else {
+                        break;
+                    };
+                    let runner = Runner::Pvm(engine.clone());
+                    let exp = expectation(case);
+                    let start = std::time::Instant::now();
+                    let mut runs = 0u32;
+                    let mut result = Ok(None);
+                    while runs == 0 || start.elapsed() < budget {
+                        runs += 1;
+                        let r =
+                            run_case(case, &runner).and_then(|got| check(case, &exp, &got, None));
+                        if let Err(e) = r {
+                            result = Err(format!("run {runs}: {e}"));
+                            break;
+                        }
+                    }
+                    println!(
+                        "{:<6} {} [{}] x{runs}",
+                        if result.is_ok() { "ok" } else { "FAIL" },
+                        case.name,
+                        runner.label()
+                    );
+                    out.lock().unwrap().push(Outcome {
+                        runner: "stress".into(),
+                        case: format!("{} [{}] x{runs}", case.name, runner.label()),
+                        result,
+                    });
+                }
+            });
+        }
+    });
+    out.into_inner().unwrap()
 }

@@ -66,6 +66,8 @@ pub const PACKAGES: &[&str] = &[
     "libpython3.13-minimal",
     "libpython3.13-stdlib",
     "python3-minimal",
+    // CPython's own regression tests (see `cpython`).
+    "libpython3.13-testsuite",
 ];
 
 /// The most the sysroot may download (the closure is about 26 MB today).
@@ -401,6 +403,9 @@ fn compile_python(root: &Path) -> Result<(), String> {
         .arg(root)
         .arg(&python)
         .args(["-m", "compileall", "-q", "-d", "/usr/lib/python3.13"])
+        // The test package is compiled by `cpython::prepare`, only the
+        // modules it runs.
+        .args(["-x", r"/python3\.13/test/"])
         .arg(&lib)
         .env_clear()
         .env("LC_ALL", "C")

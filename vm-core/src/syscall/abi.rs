@@ -29,6 +29,10 @@ pub const AT_STATX_SYNC_TYPE: i32 = 0x6000;
 pub const S_IFMT: u32 = 0o170000;
 pub const S_IFREG: u32 = 0o100000;
 pub const S_IFBLK: u32 = 0o060000;
+pub const S_IFSOCK: u32 = 0o140000;
+pub const S_IFCHR: u32 = 0o020000;
+pub const S_IFIFO: u32 = 0o010000;
+pub const S_IFDIR: u32 = 0o040000;
 
 pub const PROT_READ: u64 = 1;
 pub const PROT_WRITE: u64 = 2;

@@ -405,6 +405,19 @@ pub(super) fn mkdirat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     cx.p.host.mkdirat(a[0] as i32, &p, a[2] as u32).map(|_| 0)
 }
 
+/// `mknodat(dirfd, path, mode, dev)`: the file type in `mode` must be
+/// one Linux knows (0 means a regular file).
+pub(super) fn mknodat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let mode = a[2] as u32;
+    match mode & abi::S_IFMT {
+        0 | abi::S_IFREG | abi::S_IFIFO | abi::S_IFSOCK | abi::S_IFCHR | abi::S_IFBLK => {}
+        abi::S_IFDIR => return Err(Errno::EPERM),
+        _ => return Err(Errno::EINVAL),
+    }
+    let p = path(cx.mem(), a[1])?;
+    cx.p.host.mknodat(a[0] as i32, &p, mode, a[3]).map(|_| 0)
+}
+
 pub(super) fn unlinkat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     if a[2] as i32 & !abi::AT_REMOVEDIR != 0 {
         return Err(Errno::EINVAL);

@@ -416,6 +416,11 @@ pub(super) fn setres(cx: &mut Ctx<'_>, a: &[u64; 6], uid: bool) -> R {
     cx.p.host.setresid(uid, ids).map(|_| 0)
 }
 
+/// `setuid`, `setgid`, `setreuid`, `setregid`, `setfsuid`, `setfsgid`.
+pub(super) fn set_id(cx: &mut Ctx<'_>, call: crate::host::SetId) -> R {
+    cx.p.host.set_id(call)
+}
+
 /// `getresuid` (`uid` true) and `getresgid`.
 pub(super) fn getres(cx: &mut Ctx<'_>, a: &[u64; 6], uid: bool) -> R {
     let ids = cx.p.host.getresid(uid);

@@ -49,7 +49,7 @@ pub mod strace;
 mod sys;
 pub mod thread;
 
-use crate::host::{Errno, SysResult};
+use crate::host::{Errno, SetId, SysResult};
 use crate::memory::{Access, GuestMemory};
 use crate::process::{Process, Thread};
 use alloc::vec::Vec;
@@ -305,7 +305,21 @@ fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
         SETPRIORITY => fsx::setpriority(cx, a),
         SETITIMER => sys::setitimer(cx, a),
         GETITIMER => sys::getitimer(cx, a),
-        SCHED_GETAFFINITY => sys::sched_getaffinity(cx, a),
+        SCHED_GETAFFINITY => thread::sched_getaffinity(cx, a),
+        SCHED_GET_PRIORITY_MAX => thread::sched_priority_range(a, true),
+        SCHED_GET_PRIORITY_MIN => thread::sched_priority_range(a, false),
+        SCHED_GETSCHEDULER => thread::sched_getscheduler(cx, a),
+        SCHED_GETPARAM => thread::sched_getparam(cx, a),
+        SCHED_SETSCHEDULER => thread::sched_setscheduler(cx, a, Some(a[1] as i32)),
+        SCHED_SETPARAM => thread::sched_setscheduler(cx, a, None),
+        SCHED_RR_GET_INTERVAL => thread::sched_rr_get_interval(cx, a),
+        SETUID => fsx::set_id(cx, SetId::Uid(a[0] as u32)),
+        SETGID => fsx::set_id(cx, SetId::Gid(a[0] as u32)),
+        SETREUID => fsx::set_id(cx, SetId::ReUid(a[0] as u32, a[1] as u32)),
+        SETREGID => fsx::set_id(cx, SetId::ReGid(a[0] as u32, a[1] as u32)),
+        SETFSUID => fsx::set_id(cx, SetId::FsUid(a[0] as u32)),
+        SETFSGID => fsx::set_id(cx, SetId::FsGid(a[0] as u32)),
+        MKNODAT => fs::mknodat(cx, a),
         FUTEX => thread::futex(cx, a),
         RT_SIGACTION => sys::rt_sigaction(cx, a),
         RT_SIGPROCMASK => sys::rt_sigprocmask(cx, a),

@@ -278,25 +278,6 @@ pub(super) fn getrusage(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     Ok(0)
 }
 
-pub(super) fn sched_getaffinity(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
-    let (pid, len, ptr) = (a[0] as i32, a[1], a[2]);
-    if pid != 0 && pid != cx.t.tid && pid != cx.p.host.ids().pid && cx.p.thread(pid).is_none() {
-        return Err(Errno::ESRCH);
-    }
-    let n = cx.p.host.cpu_count().max(1) as u64;
-    if len.saturating_mul(8) < n || !len.is_multiple_of(8) {
-        return Err(Errno::EINVAL);
-    }
-    let size = n.div_ceil(64) * 8;
-    let ret = len.min(size);
-    let mut mask = alloc::vec![0u8; ret as usize];
-    for cpu in 0..n.min(ret * 8) {
-        mask[(cpu / 8) as usize] |= 1 << (cpu % 8);
-    }
-    put(cx.mem(), ptr, &mask)?;
-    Ok(ret)
-}
-
 /// `futex` on a host without futexes ([`crate::host::HostOs::futex`]
 /// answers `ENOSYS`): that host runs one guest thread, so nothing can wake
 /// a waiter but its timeout.
@@ -521,8 +502,27 @@ pub(super) fn rt_sigsuspend(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         return Err(Errno::EINVAL);
     }
     let mask = u64::from_le_bytes(get(cx.mem(), a[0])?) & !UNBLOCKABLE;
-    cx.t.saved_mask = Some(cx.t.sigmask);
+    // A re-run after parking (below) keeps the mask saved the first time.
+    if cx.t.saved_mask.is_none() {
+        cx.t.saved_mask = Some(cx.t.sigmask);
+    }
     cx.t.sigmask = mask;
+    if cx.p.green_others() {
+        // Guest threads take turns on one host thread (`crate::sched`):
+        // park with the temporary mask in force, so that a signal sent to
+        // the process finds this thread able to take it, and look again at
+        // each tick or when a signal arrives.
+        signal::take_host_signals(cx.p, cx.t);
+        if pending_set(cx) & !mask == 0 && !cx.p.ending() {
+            let now = cx.p.host.clock_gettime(CLOCK_MONOTONIC)?;
+            let now = (now.sec as u64).wrapping_mul(NSEC as u64) + now.nsec as u64;
+            cx.t.block = Some(crate::sched::Block::Poll {
+                recheck: now + crate::sched::IO_TICK,
+            });
+            return Err(Errno::PARK);
+        }
+        return Err(Errno::EINTR);
+    }
     wait_for_signal(cx, !mask);
     Err(Errno::EINTR)
 }

@@ -475,18 +475,31 @@ fn own_task(cx: &Ctx<'_>, pid: i32) -> bool {
     pid == 0 || pid == cx.p.host.ids().pid || cx.p.thread(pid).is_some()
 }
 
-/// `sched_setaffinity(pid, len, mask)`: accepted for the process's own
-/// threads when the mask names at least one of the host's CPUs (the
-/// CPUs a guest sees, see `sched_getaffinity`). pvm does not pin its
-/// host threads: the host schedules them.
-pub(super) fn sched_setaffinity(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
-    let (pid, len, ptr) = (a[0] as i32, a[1], a[2]);
+/// The host thread the scheduling calls act on for task `pid` of this
+/// process: itself where each guest thread is a host thread (guest tid =
+/// host tid), else the one host thread every guest thread takes turns on
+/// (0: the caller), so a mask or policy set there holds for all of them.
+/// Another process's task is `ESRCH`: a guest reaches no process outside
+/// its own through these calls.
+fn sched_target(cx: &Ctx<'_>, pid: i32) -> SysResult<i32> {
     if pid < 0 {
         return Err(Errno::EINVAL);
     }
     if !own_task(cx, pid) {
         return Err(Errno::ESRCH);
     }
+    Ok(if pid == 0 || !cx.p.host.threads() {
+        0
+    } else {
+        pid
+    })
+}
+
+/// `sched_setaffinity(pid, len, mask)`: the mask must name at least one of
+/// the host's CPUs (the CPUs a guest sees); the host pins the thread.
+pub(super) fn sched_setaffinity(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (pid, len, ptr) = (a[0] as i32, a[1], a[2]);
+    let tid = sched_target(cx, pid)?;
     let n = cx.p.host.cpu_count().max(1) as u64;
     let bytes = len.min(n.div_ceil(8)) as usize;
     let mut mask = alloc::vec![0u8; bytes];
@@ -497,6 +510,113 @@ pub(super) fn sched_setaffinity(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     if !any {
         return Err(Errno::EINVAL);
     }
+    cx.p.host.set_affinity(tid, &mask).map(|_| 0)
+}
+
+/// `sched_getaffinity(pid, len, mask)`: the host thread's mask, or every
+/// CPU where the host pins nothing; the size written is the kernel's
+/// (whole 8-byte words covering the CPUs).
+pub(super) fn sched_getaffinity(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (pid, len, ptr) = (a[0] as i32, a[1], a[2]);
+    let tid = sched_target(cx, pid)?;
+    let n = cx.p.host.cpu_count().max(1) as u64;
+    if len.saturating_mul(8) < n || !len.is_multiple_of(8) {
+        return Err(Errno::EINVAL);
+    }
+    let size = n.div_ceil(64) * 8;
+    let ret = len.min(size);
+    let mut mask = alloc::vec![0u8; ret as usize];
+    match cx.p.host.get_affinity(tid, &mut mask) {
+        Ok(_) => {}
+        Err(Errno::ENOSYS) => {
+            for cpu in 0..n.min(ret * 8) {
+                mask[(cpu / 8) as usize] |= 1 << (cpu % 8);
+            }
+        }
+        Err(e) => return Err(e),
+    }
+    put(cx.mem(), ptr, &mask)?;
+    Ok(ret)
+}
+
+/// Linux's scheduling policies.
+const SCHED_OTHER: i32 = 0;
+const SCHED_FIFO: i32 = 1;
+const SCHED_RR: i32 = 2;
+const SCHED_BATCH: i32 = 3;
+const SCHED_IDLE: i32 = 5;
+const SCHED_DEADLINE: i32 = 6;
+/// `SCHED_RESET_ON_FORK`, or-ed into a policy.
+const SCHED_RESET_ON_FORK: i32 = 0x4000_0000;
+
+/// `sched_get_priority_max(policy)` (`max` true) and `..._min`: Linux's
+/// fixed ranges (1..99 for the real-time policies, 0 for the others).
+pub(super) fn sched_priority_range(a: &[u64; 6], max: bool) -> R {
+    match a[0] as i32 {
+        SCHED_FIFO | SCHED_RR => Ok(if max { 99 } else { 1 }),
+        SCHED_OTHER | SCHED_BATCH | SCHED_IDLE | SCHED_DEADLINE => Ok(0),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// `sched_getscheduler(pid)`.
+pub(super) fn sched_getscheduler(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let tid = sched_target(cx, a[0] as i32)?;
+    cx.p.host
+        .sched_policy(tid, None)
+        .map(|(p, _)| p as u32 as u64)
+}
+
+/// `sched_getparam(pid, param)`: the static priority.
+pub(super) fn sched_getparam(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let tid = sched_target(cx, a[0] as i32)?;
+    if a[1] == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let (_, prio) = cx.p.host.sched_policy(tid, None)?;
+    put(cx.mem(), a[1], &prio.to_le_bytes())?;
+    Ok(0)
+}
+
+/// `sched_setscheduler(pid, policy, param)` (`policy` given) and
+/// `sched_setparam(pid, param)` (`None`: the policy stays).
+pub(super) fn sched_setscheduler(cx: &mut Ctx<'_>, a: &[u64; 6], policy: Option<i32>) -> R {
+    let tid = sched_target(cx, a[0] as i32)?;
+    let param = if policy.is_some() { a[2] } else { a[1] };
+    if param == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let mut b = [0u8; 4];
+    cx.mem()
+        .read_bytes(param, &mut b)
+        .map_err(|_| Errno::EFAULT)?;
+    let prio = i32::from_le_bytes(b);
+    let policy = policy.unwrap_or(-1);
+    let base = if policy == -1 {
+        -1
+    } else {
+        policy & !SCHED_RESET_ON_FORK
+    };
+    let range = match base {
+        -1 => None,
+        SCHED_FIFO | SCHED_RR => Some(1..=99),
+        SCHED_OTHER | SCHED_BATCH | SCHED_IDLE => Some(0..=0),
+        _ => return Err(Errno::EINVAL),
+    };
+    if range.is_some_and(|r| !r.contains(&prio)) {
+        return Err(Errno::EINVAL);
+    }
+    cx.p.host.sched_policy(tid, Some((policy, prio))).map(|_| 0)
+}
+
+/// `sched_rr_get_interval(pid, tp)`.
+pub(super) fn sched_rr_get_interval(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let tid = sched_target(cx, a[0] as i32)?;
+    let t = cx.p.host.rr_interval(tid)?;
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&t.sec.to_le_bytes());
+    b[8..].copy_from_slice(&t.nsec.to_le_bytes());
+    put(cx.mem(), a[1], &b)?;
     Ok(0)
 }
 
