@@ -212,7 +212,7 @@ impl Cli {
         let mut o: Vec<OsString> = Vec::new();
         if let Some(s) = self.sysroot() {
             o.push("-L".into());
-            o.push(s.into_os_string());
+            o.push(std::path::absolute(&s).unwrap_or(s).into_os_string());
         }
         o.push("--engine".into());
         o.push(
@@ -236,13 +236,15 @@ impl Cli {
         if self.sandbox {
             o.push("--sandbox".into());
         }
+        // Absolute: the guest may chdir before it execs.
+        let abs = |d: &PathBuf| std::path::absolute(d).unwrap_or_else(|_| d.clone());
         for d in &self.allow_read {
             o.push("--allow-read".into());
-            o.push(d.clone().into_os_string());
+            o.push(abs(d).into_os_string());
         }
         for d in &self.allow_write {
             o.push("--allow-write".into());
-            o.push(d.clone().into_os_string());
+            o.push(abs(d).into_os_string());
         }
         if self.allow_net {
             o.push("--allow-net".into());

@@ -1462,7 +1462,8 @@ impl HostOs for LinuxHost {
     }
 
     fn mknodat(&self, dirfd: i32, path: &[u8], mode: u32, dev: u64) -> SysResult<()> {
-        let p = cpath(path)?;
+        let n = self.named(dirfd, path, Need::Write)?;
+        let (dirfd, p) = (n.dirfd, cpath(&n.path)?);
         // SAFETY: `p` is NUL-terminated.
         check(unsafe { libc::mknodat(dirfd, ptr(&p), mode, dev) }).map(|_| ())
     }

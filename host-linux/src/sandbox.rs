@@ -622,8 +622,6 @@ const DENIED: &[i64] = &[
     libc::SYS_fspick,
     libc::SYS_move_mount,
     libc::SYS_open_tree,
-    libc::SYS_mknodat,
-    libc::SYS_mknod,
 ];
 
 /// Install the seccomp filter on every thread of pvm (and so on every
