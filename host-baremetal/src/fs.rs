@@ -14,6 +14,13 @@ use crate::archive::{self, ArchiveError};
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
+use vm_core::abi::{
+    AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD,
+    F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC, MAXSYMLINKS, NAME_MAX, O_ACCMODE, O_APPEND, O_CLOEXEC,
+    O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDWR, O_TMPFILE_BIT, O_TRUNC,
+    O_WRONLY, PATH_MAX, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, RENAME_NOREPLACE, S_IFCHR,
+    S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, UTIME_NOW, UTIME_OMIT,
+};
 use vm_core::host::{AT_EMPTY_PATH, AT_FDCWD, Errno, FileStat, SysResult, Timespec};
 
 /// Where console output goes.
@@ -27,56 +34,12 @@ pub type Clock = fn() -> Timespec;
 /// The source of `/dev/urandom`'s bytes.
 pub type Entropy = fn(&mut [u8]);
 
-// asm-generic open flags.
-const O_ACCMODE: i32 = 3;
-const O_WRONLY: i32 = 1;
-const O_RDWR: i32 = 2;
-const O_CREAT: i32 = 0o100;
-const O_EXCL: i32 = 0o200;
-const O_TRUNC: i32 = 0o1000;
-const O_APPEND: i32 = 0o2000;
-const O_NONBLOCK: i32 = 0o4000;
-const O_DIRECTORY: i32 = 0o200000;
-const O_NOFOLLOW: i32 = 0o400000;
-const O_CLOEXEC: i32 = 0o2000000;
-const O_PATH: i32 = 0o10000000;
-const O_TMPFILE_BIT: i32 = 0o20000000;
-
-const AT_SYMLINK_NOFOLLOW: i32 = 0x100;
-const AT_REMOVEDIR: i32 = 0x200;
-const AT_SYMLINK_FOLLOW: i32 = 0x400;
-const RENAME_NOREPLACE: u32 = 1;
-
-const S_IFMT: u32 = 0o170000;
-const S_IFDIR: u32 = 0o040000;
-const S_IFREG: u32 = 0o100000;
-const S_IFLNK: u32 = 0o120000;
-const S_IFCHR: u32 = 0o020000;
-const S_IFIFO: u32 = 0o010000;
-
-const F_DUPFD: i32 = 0;
-const F_GETFD: i32 = 1;
-const F_SETFD: i32 = 2;
-const F_GETFL: i32 = 3;
-const F_SETFL: i32 = 4;
-const F_DUPFD_CLOEXEC: i32 = 1030;
-const FD_CLOEXEC: i64 = 1;
-
-/// `ENXIO`, which `vm_core::host::Errno` has no name for.
-const ENXIO: Errno = Errno(6);
-
-const UTIME_NOW: i64 = (1 << 30) - 1;
-const UTIME_OMIT: i64 = (1 << 30) - 2;
-
 /// Descriptors a guest may hold at first (`RLIMIT_NOFILE`'s usual soft
 /// limit); `set_fd_limit` moves it up to [`MAX_FDS_HARD`].
 pub const MAX_FDS: usize = 1024;
 /// The hard `RLIMIT_NOFILE`.
 pub const MAX_FDS_HARD: usize = 1 << 20;
 const PIPE_CAPACITY: usize = 65536;
-const MAX_SYMLINKS: u32 = 40;
-const PATH_MAX: usize = 4096;
-const NAME_MAX: usize = 255;
 
 /// File contents: borrowed from the ramdisk, or owned (in `/tmp`).
 #[derive(Debug)]
@@ -548,7 +511,7 @@ impl Fs {
             return Err(Errno::ENAMETOOLONG);
         }
         let base = self.base_path(dirfd, path)?;
-        let mut budget = MAX_SYMLINKS;
+        let mut budget = MAXSYMLINKS;
         // A stack of (name, dir) from the root: ".." pops, like the kernel's
         // walk, so symlinked directories resolve physically.
         let mut stack: Vec<(Vec<u8>, Arc<Node>)> = Vec::new();
@@ -989,14 +952,14 @@ impl Fs {
             3 => {
                 // SEEK_DATA: everything is data.
                 if offset < 0 || offset as u64 >= size {
-                    return Err(ENXIO);
+                    return Err(Errno::ENXIO);
                 }
                 0
             }
             4 => {
                 // SEEK_HOLE: the only hole is at the end.
                 if offset < 0 || offset as u64 > size {
-                    return Err(ENXIO);
+                    return Err(Errno::ENXIO);
                 }
                 f.offset = size;
                 return Ok(size as i64);
@@ -1594,11 +1557,6 @@ impl Fs {
     /// have any. Files, devices and the console never block; a pipe is
     /// readable with data or without writers, writable with room.
     pub fn poll(&self, fds: &mut [vm_core::host::PollFd]) -> usize {
-        const POLLIN: i16 = 0x1;
-        const POLLOUT: i16 = 0x4;
-        const POLLERR: i16 = 0x8;
-        const POLLHUP: i16 = 0x10;
-        const POLLNVAL: i16 = 0x20;
         let mut ready = 0;
         for p in fds.iter_mut() {
             p.revents = if p.fd < 0 {

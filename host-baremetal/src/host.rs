@@ -10,6 +10,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt::{self, Write as _};
 use host_baremetal::fs::{Console, FileRef, Fs, MAX_FDS, MAX_FDS_HARD};
+use vm_core::abi::FIONREAD;
 use vm_core::host::*;
 
 /// The serial console: stdout on COM1, stderr on COM2.
@@ -329,7 +330,6 @@ impl HostOs for BareMetal {
         Err(self.fs.lock().not_a_tty(fd))
     }
     fn ioctl_ptr(&self, fd: i32, req: u32, buf: &mut [u8]) -> SysResult<i32> {
-        const FIONREAD: u32 = 0x541B;
         if req == FIONREAD && buf.len() == 4 {
             let n = self.fs.lock().pipe_bytes(fd)?;
             buf.copy_from_slice(&n.to_le_bytes());

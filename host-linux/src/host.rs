@@ -1461,6 +1461,72 @@ impl HostOs for LinuxHost {
         check_long(r).map(|_| 0)
     }
 
+    fn sync_file_range(&self, fd: i32, offset: i64, nbytes: i64, flags: u32) -> SysResult<()> {
+        // SAFETY: no memory is involved.
+        check(unsafe { libc::sync_file_range(fd, offset, nbytes, flags) }).map(|_| ())
+    }
+
+    fn readahead(&self, fd: i32, offset: i64, count: usize) -> SysResult<()> {
+        // SAFETY: no memory is involved.
+        check_long(unsafe { libc::syscall(libc::SYS_readahead, fd, offset, count) }).map(|_| ())
+    }
+
+    fn openat2(
+        &self,
+        dirfd: i32,
+        path: &[u8],
+        flags: i32,
+        mode: u32,
+        resolve: u64,
+    ) -> SysResult<i32> {
+        if let Some(sb) = sandbox::get() {
+            return sb.open2(dirfd, &self.map(path), flags, mode, resolve);
+        }
+        let p = cpath(path)?;
+        let how: [u64; 3] = [flags as u32 as u64, mode as u64, resolve];
+        // SAFETY: `p` is NUL-terminated and `how` is a 24-byte open_how.
+        check_long(unsafe {
+            libc::syscall(libc::SYS_openat2, dirfd, ptr(&p), how.as_ptr(), 24usize)
+        })
+        .map(|fd| fd as i32)
+    }
+
+    fn pidfd_open(&self, pid: i32, flags: u32) -> SysResult<i32> {
+        // SAFETY: no memory is involved.
+        check_long(unsafe { libc::syscall(libc::SYS_pidfd_open, pid, flags) }).map(|fd| fd as i32)
+    }
+
+    fn pidfd_pid(&self, fd: i32) -> SysResult<i32> {
+        // The kernel tells a pidfd's process only in its fdinfo.
+        let info =
+            std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).map_err(|_| Errno::EBADF)?;
+        let pid = info
+            .lines()
+            .find_map(|l| l.strip_prefix("Pid:"))
+            .ok_or(Errno::EBADF)?;
+        let pid: i32 = pid.trim().parse().map_err(|_| Errno::EBADF)?;
+        // -1: the process is gone (and reaped).
+        Ok(pid.max(0))
+    }
+
+    fn pidfd_send_signal(&self, fd: i32, sig: i32) -> SysResult<()> {
+        if sandbox::get().is_some() {
+            // As `kill`: only processes of the guest's own tree.
+            crate::proc::sandbox_kill_check(self.pidfd_pid(fd)?)?;
+        }
+        // SAFETY: no siginfo is passed.
+        check_long(unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                fd,
+                sig,
+                std::ptr::null_mut::<u8>(),
+                0u32,
+            )
+        })
+        .map(|_| ())
+    }
+
     fn mknodat(&self, dirfd: i32, path: &[u8], mode: u32, dev: u64) -> SysResult<()> {
         let n = self.named(dirfd, path, Need::Write)?;
         let (dirfd, p) = (n.dirfd, cpath(&n.path)?);
@@ -1747,6 +1813,47 @@ impl HostOs for LinuxHost {
         }
     }
 
+    fn getcpu(&self) -> SysResult<(u32, u32)> {
+        let (mut cpu, mut node) = (0u32, 0u32);
+        // SAFETY: two writable u32s; the third argument is unused.
+        check_long(unsafe {
+            libc::syscall(
+                libc::SYS_getcpu,
+                &mut cpu,
+                &mut node,
+                std::ptr::null_mut::<u8>(),
+            )
+        })?;
+        Ok((cpu, node))
+    }
+
+    fn mincore(&self, host: *mut u8, len: usize, vec: &mut [u8]) -> SysResult<()> {
+        // SAFETY: the core passes a page-aligned range inside the guest
+        // reservation (pvm's own mapping) and a vector of one byte per
+        // page; mincore only reads page-table state.
+        check(unsafe { libc::mincore(host.cast(), len, vec.as_mut_ptr()) }).map(|_| ())
+    }
+
+    fn capget(&self, version: u32, pid: i32) -> SysResult<[[u32; 3]; 2]> {
+        let mut hdr = [version, pid as u32];
+        let mut data = [0u32; 6];
+        // SAFETY: a header of two u32s and two data records of three.
+        check_long(unsafe {
+            libc::syscall(libc::SYS_capget, hdr.as_mut_ptr(), data.as_mut_ptr())
+        })?;
+        Ok([[data[0], data[1], data[2]], [data[3], data[4], data[5]]])
+    }
+
+    fn capset(&self, version: u32, sets: [[u32; 3]; 2]) -> SysResult<()> {
+        let mut hdr = [version, 0u32];
+        let data = [
+            sets[0][0], sets[0][1], sets[0][2], sets[1][0], sets[1][1], sets[1][2],
+        ];
+        // SAFETY: as in capget; the data is only read.
+        check_long(unsafe { libc::syscall(libc::SYS_capset, hdr.as_mut_ptr(), data.as_ptr()) })
+            .map(|_| ())
+    }
+
     fn set_affinity(&self, tid: i32, mask: &[u8]) -> SysResult<()> {
         // SAFETY: `mask` is readable for its length.
         check_long(unsafe {
@@ -1840,7 +1947,7 @@ mod tests {
         assert_eq!(&b, b"hello");
         let st = HOST.fstatat(fd, b"", vm_core::host::AT_EMPTY_PATH).unwrap();
         assert_eq!((st.size, st.mode & 0o777), (5, 0o600));
-        assert_eq!(st.mode & 0o170000, 0o100000);
+        assert_eq!(st.mode & vm_core::abi::S_IFMT, vm_core::abi::S_IFREG);
         assert_eq!(
             HOST.fcntl(fd, libc::F_GETFL, 0).unwrap() as i32 & 3,
             libc::O_RDWR

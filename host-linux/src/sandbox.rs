@@ -332,6 +332,53 @@ impl Sandbox {
 
     /// `openat(dirfd, path, flags, mode)` inside the allowed roots.
     pub fn open(&self, dirfd: i32, path: &[u8], flags: i32, mode: u32) -> SysResult<RawFd> {
+        self.open2(dirfd, path, flags, mode, 0)
+    }
+
+    /// `openat2(dirfd, path, how)` inside the allowed roots: the guest's
+    /// own `RESOLVE_*` flags hold on top of the sandbox's. `RESOLVE_BENEATH`
+    /// and `RESOLVE_IN_ROOT` are taken lexically against `dirfd` (an
+    /// absolute path or a `..` above it is `EXDEV`, or stays at it), the
+    /// others are passed to the kernel.
+    pub fn open2(
+        &self,
+        dirfd: i32,
+        path: &[u8],
+        flags: i32,
+        mode: u32,
+        resolve: u64,
+    ) -> SysResult<RawFd> {
+        const RESOLVE_IN_ROOT: u64 = 0x10;
+        let mut path = path.to_vec();
+        if resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT) != 0 {
+            let in_root = resolve & RESOLVE_IN_ROOT != 0;
+            if path.starts_with(b"/") && !in_root {
+                return Err(Errno::EXDEV);
+            }
+            let mut kept: Vec<&[u8]> = Vec::new();
+            for c in path.split(|&c| c == b'/') {
+                match c {
+                    b"" | b"." => {}
+                    b".." if kept.is_empty() && in_root => {}
+                    b".." if kept.is_empty() => return Err(Errno::EXDEV),
+                    b".." => {
+                        kept.pop();
+                    }
+                    c => kept.push(c),
+                }
+            }
+            let slash = path.ends_with(b"/");
+            let mut p = kept.join(&b'/');
+            if p.is_empty() {
+                p.push(b'.');
+            }
+            if slash {
+                p.push(b'/');
+            }
+            path = p;
+        }
+        let extra = resolve & !(RESOLVE_BENEATH | RESOLVE_IN_ROOT);
+        let path = &path[..];
         let write = flags & libc::O_ACCMODE != libc::O_RDONLY
             || flags & (libc::O_CREAT | libc::O_TRUNC) != 0
             || flags & libc::O_TMPFILE == libc::O_TMPFILE;
@@ -344,14 +391,14 @@ impl Sandbox {
                 name.as_bytes(),
                 flags,
                 mode,
-                RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS,
+                extra | RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS,
             ),
             None => openat2(
                 root.dir.as_raw_fd(),
                 &join(rest, slash),
                 flags,
                 mode,
-                RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+                extra | RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
             ),
         }
     }

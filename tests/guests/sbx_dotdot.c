@@ -9,7 +9,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/openat2.h>
 
 int main(void) {
     char cwd[4096], p[8192];
@@ -32,5 +34,14 @@ int main(void) {
     SHOW("chdir ../..", chdir("../.."));
     SHOW("chdir ..", chdir(".."));
     SHOW("stat ok", stat("ok", &st));
+    // openat2: the guest's own RESOLVE_* flags hold on top of the sandbox.
+    struct open_how how = {.flags = O_RDONLY, .resolve = RESOLVE_BENEATH};
+    SHOW("openat2 ok beneath", syscall(SYS_openat2, AT_FDCWD, "ok", &how, sizeof how));
+    SHOW("openat2 sub/../ok beneath", syscall(SYS_openat2, AT_FDCWD, "sub/../ok", &how, sizeof how));
+    SHOW("openat2 ../x beneath", syscall(SYS_openat2, AT_FDCWD, "../x", &how, sizeof how));
+    how.resolve = 0;
+    SHOW("openat2 ../../etc/passwd", syscall(SYS_openat2, AT_FDCWD, "../../etc/passwd", &how, sizeof how));
+    how.resolve = RESOLVE_IN_ROOT;
+    SHOW("openat2 /ok in root", syscall(SYS_openat2, AT_FDCWD, "/ok", &how, sizeof how));
     return 0;
 }

@@ -596,6 +596,31 @@ pub trait HostOs: Sync {
     ) -> SysResult<()>;
     fn ftruncate(&self, fd: i32, len: i64) -> SysResult<()>;
     fn fsync(&self, fd: i32) -> SysResult<()>;
+    /// `sync_file_range(fd, offset, nbytes, flags)`. Default: the whole
+    /// file through [`HostOs::fsync`] (more than was asked, never less).
+    fn sync_file_range(&self, fd: i32, offset: i64, nbytes: i64, flags: u32) -> SysResult<()> {
+        let _ = (offset, nbytes, flags);
+        self.fsync(fd)
+    }
+    /// `readahead(fd, offset, count)`: a hint. Default: check `fd` only.
+    fn readahead(&self, fd: i32, offset: i64, count: usize) -> SysResult<()> {
+        let _ = (offset, count);
+        self.fcntl(fd, crate::abi::F_GETFD, 0).map(|_| ())
+    }
+    /// `openat2(dirfd, path, how)` with `RESOLVE_*` flags in `resolve`
+    /// (the core sends a call without them to [`HostOs::openat`]).
+    /// Default: `ENOSYS`, as a kernel before 5.6 answers.
+    fn openat2(
+        &self,
+        dirfd: i32,
+        path: &[u8],
+        flags: i32,
+        mode: u32,
+        resolve: u64,
+    ) -> SysResult<i32> {
+        let _ = (dirfd, path, flags, mode, resolve);
+        Err(Errno::ENOSYS)
+    }
     /// `fcntl` for the integer-argument commands (F_DUPFD, F_GETFD, F_SETFD,
     /// F_GETFL, F_SETFL, F_DUPFD_CLOEXEC); the core rejects the others.
     fn fcntl(&self, fd: i32, cmd: i32, arg: i64) -> SysResult<i64>;
@@ -983,6 +1008,36 @@ pub trait HostOs: Sync {
     fn sysinfo(&self) -> SysInfo;
     /// Number of CPUs the guest may see (`sched_getaffinity`).
     fn cpu_count(&self) -> usize;
+    /// `getcpu`: the CPU and NUMA node the calling host thread runs on.
+    /// Default: CPU 0, node 0 (a host with one CPU).
+    fn getcpu(&self) -> SysResult<(u32, u32)> {
+        Ok((0, 0))
+    }
+    /// Which of the `len` bytes of host memory at `host` (page-aligned, a
+    /// range of guest memory the core checked) are resident, one byte per
+    /// page into `vec` (`mincore`). Default: all of them (no paging).
+    fn mincore(&self, host: *mut u8, len: usize, vec: &mut [u8]) -> SysResult<()> {
+        let _ = (host, len);
+        vec.fill(1);
+        Ok(())
+    }
+    /// `capget`: the capability sets of the process (`pid` 0: this one)
+    /// as `[effective, permitted, inheritable]` words, low then high, for
+    /// header version `version`. Default: none at all.
+    fn capget(&self, version: u32, pid: i32) -> SysResult<[[u32; 3]; 2]> {
+        let _ = (version, pid);
+        Ok([[0; 3]; 2])
+    }
+    /// `capset` of this process's sets. Default: only dropping to the
+    /// empty sets it has is allowed (`EPERM` otherwise).
+    fn capset(&self, version: u32, sets: [[u32; 3]; 2]) -> SysResult<()> {
+        let _ = version;
+        if sets == [[0; 3]; 2] {
+            Ok(())
+        } else {
+            Err(Errno::EPERM)
+        }
+    }
 
     /// Pin host thread `tid` (0: the caller) to the CPUs in `mask`
     /// (`cpu_set_t` bytes). The core passes only the process's own
@@ -1190,6 +1245,23 @@ pub trait HostOs: Sync {
 
     /// `kill(pid, sig)` for another process or a process group. Default:
     /// there is no other process (`ESRCH`).
+    /// `pidfd_open(pid, flags)`: a descriptor for process `pid`.
+    /// Default: `ENOSYS` (no other process to name).
+    fn pidfd_open(&self, pid: i32, flags: u32) -> SysResult<i32> {
+        let _ = (pid, flags);
+        Err(Errno::ENOSYS)
+    }
+    /// The pid a pidfd names (0 if it has exited; `EBADF` if `fd` is not
+    /// one). Default: `EBADF`.
+    fn pidfd_pid(&self, fd: i32) -> SysResult<i32> {
+        let _ = fd;
+        Err(Errno::EBADF)
+    }
+    /// `pidfd_send_signal(fd, sig, NULL, 0)` to another process.
+    fn pidfd_send_signal(&self, fd: i32, sig: i32) -> SysResult<()> {
+        let _ = (fd, sig);
+        Err(Errno::EBADF)
+    }
     fn kill(&self, pid: i32, sig: i32) -> SysResult<()> {
         let _ = (pid, sig);
         Err(Errno::ESRCH)
@@ -1254,7 +1326,6 @@ pub trait HostOs: Sync {
     fn log(&self, args: fmt::Arguments<'_>);
 }
 
-/// The Linux value of `AT_FDCWD`.
-pub const AT_FDCWD: i32 = -100;
-/// The Linux value of `AT_EMPTY_PATH`.
-pub const AT_EMPTY_PATH: i32 = 0x1000;
+/// The Linux values of `AT_FDCWD` and `AT_EMPTY_PATH` (defined in
+/// [`crate::abi`]), which `HostOs` file calls take.
+pub use crate::abi::{AT_EMPTY_PATH, AT_FDCWD};

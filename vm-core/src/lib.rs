@@ -5,7 +5,8 @@
 //! 1. [`loader`] reads the ELF (and its dynamic linker) through the
 //!    [`host::HostOs`] and writes code and data into a [`memory::GuestMemory`],
 //!    then builds the initial stack (argv, envp, auxv).
-//! 2. [`process`] owns the address space and runs the emulation loop.
+//! 2. [`process`] holds the process and thread state (the data; signal
+//!    state as data is [`sigstate`]); [`run`] runs the emulation loop on it.
 //! 3. [`decode`] turns instruction bits into one [`decode::Inst`] enum, shared
 //!    by the [`interp`]reter (and the translator and disassembly).
 //! 4. [`interp`] executes decoded instructions on a [`cpu::Cpu`], using
@@ -13,11 +14,17 @@
 //! 5. [`syscall`] emulates Linux riscv64 system calls on the host.
 //! 6. [`signal`] records signal dispositions and turns traps into guest
 //!    signals.
+//!
+//! [`abi`] holds the Linux riscv64 constants and structure layouts every
+//! part (and both hosts) use. Modules depend downwards: `run` on `syscall`
+//! and `signal`, `syscall` on `signal`, both on `process`, which uses
+//! neither.
 #![no_std]
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 
 extern crate alloc;
 
+pub mod abi;
 pub mod cache;
 pub mod cpu;
 pub mod decode;
@@ -32,8 +39,10 @@ pub mod loader;
 pub mod memory;
 pub mod process;
 pub mod profile;
+pub mod run;
 pub mod sched;
 pub mod signal;
+pub mod sigstate;
 pub mod syscall;
 #[cfg(any(test, feature = "difftest"))]
 #[doc(hidden)]

@@ -1,29 +1,14 @@
-//! A guest process: its address space, its threads' state, and the run loop
-//! that drives an emulation engine and hands traps to the OS-call emulator
-//! and the exception emulator.
-//!
-//! The loop is the whole control path of pvm after loading:
-//! `Engine::run` executes guest code until a [`Trap`]; an `ecall` goes to
-//! [`crate::syscall::dispatch`]; a fault becomes a guest signal through
-//! [`crate::signal`]. Nothing here is global: each guest thread runs this
-//! loop on its own host thread ([`HostOs::spawn_thread`]), with its own
-//! [`Thread`] and its own engine, against one shared [`Process`] (one
-//! guest memory, one signal table, one descriptor table: the host's).
-//!
-//! Threads and the end of the process: `exit` ends one thread (the last
-//! one's ends the process); `exit_group` or a fatal signal in any thread
-//! ends the process at once: [`Process::finish`] records the status, and
-//! every other thread is interrupted ([`HostOs::interrupt_thread`]) so
-//! that its run loop, which looks at [`Process::ending`] at every stop,
-//! returns. [`Process::run`], on the thread the host started, returns the
-//! status; the host then reports it and ends its whole process, which
-//! stops any guest thread still on its way out.
+//! A guest process as data: its address space, its threads' state, its
+//! signal table, how it ended ([`ExitStatus`]), and the engines its threads
+//! run on. A leaf of the core's emulation modules: [`crate::signal`] and
+//! [`crate::syscall`] work on a [`Process`] and a [`Thread`], and
+//! [`crate::run`], above all three, runs the loop that drives them
+//! (`Process::run`, `Process::spawn`, the end of the process).
 
 use crate::cpu::{Cpu, Trap};
-use crate::host::{Errno, FutexArgs, HostOs, SysResult};
+use crate::host::{HostOs, SysResult};
 use crate::memory::GuestMemory;
-use crate::signal::{self, AltStack, Pending, SignalTable};
-use crate::syscall::{self, Flow};
+use crate::sigstate::{self, AltStack, Pending, SignalTable};
 use alloc::boxed::Box;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
@@ -83,11 +68,11 @@ pub struct ThreadShared {
     pub tid: i32,
     pub sigmask: AtomicU64,
     inbox: spin::Mutex<Pending>,
-    has_inbox: AtomicBool,
+    pub(crate) has_inbox: AtomicBool,
 }
 
 impl ThreadShared {
-    fn new(tid: i32, sigmask: u64) -> ThreadShared {
+    pub(crate) fn new(tid: i32, sigmask: u64) -> ThreadShared {
         ThreadShared {
             tid,
             sigmask: AtomicU64::new(sigmask),
@@ -109,12 +94,12 @@ impl ThreadShared {
 /// it records the status; the others return from their run loops at their
 /// next stop (they are interrupted if blocked in a host call).
 #[derive(Debug, Default)]
-struct End {
-    status: spin::Mutex<Option<ExitStatus>>,
+pub(crate) struct End {
+    pub(crate) status: spin::Mutex<Option<ExitStatus>>,
     /// Futex word: 0 while running, 1 once `status` is set.
-    done: AtomicU32,
+    pub(crate) done: AtomicU32,
     /// Set by the host's first thread once it saw the end.
-    seen: AtomicBool,
+    pub(crate) seen: AtomicBool,
 }
 
 /// One guest process.
@@ -127,25 +112,25 @@ pub struct Process {
     pub options: Options,
     pub stats: Stats,
     /// Descriptors the core emulates (signalfds).
-    pub(crate) io: crate::syscall::event::IoState,
+    pub(crate) io: IoState,
     pub prctl: Prctl,
     /// The live threads.
-    threads: spin::Mutex<Vec<Arc<ThreadShared>>>,
-    end: End,
+    pub(crate) threads: spin::Mutex<Vec<Arc<ThreadShared>>>,
+    pub(crate) end: End,
     /// The translator's code cache, shared by every thread's engine
     /// (made by the first).
-    code: spin::Mutex<Option<Arc<crate::translate::SharedCode>>>,
+    pub(crate) code: spin::Mutex<Option<Arc<crate::translate::SharedCode>>>,
     /// Guest threads waiting their turn, on a host that runs one thread.
     pub green: spin::Mutex<crate::sched::RunQueue>,
     /// The last tid given to such a thread.
-    green_tid: AtomicU32,
+    pub(crate) green_tid: AtomicU32,
     /// Tid of the thread the host started the process on (the one
     /// [`Process::run`] returns on).
-    first_tid: AtomicU32,
+    pub(crate) first_tid: AtomicU32,
     /// This process's limit counters when the host shares none
     /// ([`HostOs::tree_counters`]).
     own_counters: crate::limits::TreeCounters,
-    me: Weak<Process>,
+    pub(crate) me: Weak<Process>,
 }
 
 impl core::fmt::Debug for Process {
@@ -220,7 +205,7 @@ pub enum ExitStatus {
     /// `exit`/`exit_group` with this status (0..=255).
     Exited(i32),
     /// Killed by a signal.
-    Signaled(signal::Report),
+    Signaled(sigstate::Report),
 }
 
 impl ExitStatus {
@@ -231,15 +216,6 @@ impl ExitStatus {
             ExitStatus::Signaled(r) => 128 + r.signo,
         }
     }
-}
-
-/// How one thread's run loop ended.
-enum ThreadEnd {
-    /// This thread ended the process with this status.
-    Process(ExitStatus),
-    /// Only this thread ended (`exit`), or another thread ended the
-    /// process.
-    Thread,
 }
 
 impl Process {
@@ -271,26 +247,12 @@ impl Process {
             me: me.clone(),
         });
         p.mem.maps.lock().cap = p.options.limits.max_memory;
-        for signo in 1..=signal::NSIG {
-            signal::sync_host(&p, signo);
+        let act = crate::sigstate::SigAction::default();
+        for signo in 1..=sigstate::NSIG {
+            sigstate::tell_host(host, signo, &act);
         }
         p
     }
-
-    /// Run the process's first `thread` until the process exits or is
-    /// killed, whichever of its threads ends it. After every stop a thread
-    /// takes the signals now deliverable to it: a fault's, those a system
-    /// call raised or unblocked, those that arrived while it ran.
-    pub fn run(&self, thread: &mut Thread, engine: &mut dyn Engine) -> ExitStatus {
-        self.first_tid.store(thread.tid as u32, Ordering::Relaxed);
-        let status = match self.run_thread(thread, engine) {
-            ThreadEnd::Process(s) => s,
-            ThreadEnd::Thread => self.wait_end(),
-        };
-        self.end.seen.store(true, Ordering::Release);
-        status
-    }
-
     /// An engine of the kind [`Options::engine`] names, for a thread of
     /// this process: all the translator engines share one code cache.
     pub fn engine(&self) -> SysResult<Box<dyn Engine + Send>> {
@@ -308,42 +270,11 @@ impl Process {
             }
         })
     }
-
     /// Are guest threads taking turns on this host's one thread, and is
     /// there another one than the caller? Then blocking calls park the
     /// caller instead of blocking the host.
     pub fn green_others(&self) -> bool {
         !self.host.threads() && self.threads.lock().len() > 1
-    }
-
-    /// Run the child of `vfork` (`clone(CLONE_VM | CLONE_VFORK)`), which
-    /// shares this process's memory, including this `Process`, until it
-    /// execs or exits: a loop of its own that leaves the parent's threads,
-    /// their registry and the parent's end state alone, and returns how
-    /// the child ended.
-    pub fn run_vfork_child(&self, thread: &mut Thread, engine: &mut dyn Engine) -> ExitStatus {
-        thread.shared = None;
-        loop {
-            let trap = engine.run(&mut thread.cpu, &self.mem);
-            let at = thread.cpu.pc;
-            if let Some(status) = self.check_limits(thread) {
-                return status;
-            }
-            let killed = match trap {
-                Trap::Budget => signal::deliver_pending(self, thread, at),
-                Trap::Ecall => match syscall::dispatch(self, thread) {
-                    Flow::Continue => signal::deliver_pending(self, thread, at),
-                    Flow::Exit(code) | Flow::ExitThread(code) => {
-                        return ExitStatus::Exited(code);
-                    }
-                },
-                other => signal::deliver_trap(self, thread, other),
-            };
-            if let Some(report) = killed {
-                return ExitStatus::Signaled(report);
-            }
-            thread.block = None;
-        }
     }
 
     /// The limit counters of this process's tree.
@@ -395,7 +326,6 @@ impl Process {
     pub fn thread(&self, tid: i32) -> Option<Arc<ThreadShared>> {
         self.threads.lock().iter().find(|t| t.tid == tid).cloned()
     }
-
     /// Each live thread but `except`, for signal routing.
     pub fn other_threads(&self, except: i32) -> Vec<Arc<ThreadShared>> {
         self.threads
@@ -405,16 +335,14 @@ impl Process {
             .cloned()
             .collect()
     }
-
     /// Has a thread ended the process?
     pub fn ending(&self) -> bool {
         self.end.done.load(Ordering::Acquire) != 0
     }
-
     /// Make `info` pending for thread `tid` of this process from another
     /// thread, and interrupt it so it looks soon. `false` when there is
     /// no such thread.
-    pub fn send_to_thread(&self, tid: i32, info: signal::SigInfo) -> bool {
+    pub fn send_to_thread(&self, tid: i32, info: sigstate::SigInfo) -> bool {
         let Some(t) = self.thread(tid) else {
             return false;
         };
@@ -423,219 +351,17 @@ impl Process {
         self.host.interrupt_thread(tid);
         true
     }
-
-    fn register(&self, thread: &mut Thread) -> Arc<ThreadShared> {
+    pub(crate) fn register(&self, thread: &mut Thread) -> Arc<ThreadShared> {
         let sh = Arc::new(ThreadShared::new(thread.tid, thread.sigmask));
         self.threads.lock().push(sh.clone());
         thread.shared = Some(sh.clone());
         sh
     }
-
-    /// Run one thread's loop until it or the process ends. On a host that
-    /// runs one thread, this loop runs every guest thread in turn (see
-    /// [`crate::sched`]): `thread` and the engine change as they take the
-    /// CPU (`engine` is the first thread's).
-    fn run_thread(&self, thread: &mut Thread, engine: &mut dyn Engine) -> ThreadEnd {
-        if thread.shared.is_none() {
-            self.register(thread);
-        }
-        // The running thread's engine when it is not `engine`.
-        let mut own: Option<Box<dyn Engine + Send>> = None;
-        loop {
-            if self.ending() {
-                self.unregister(thread.tid);
-                return ThreadEnd::Thread;
-            }
-            let eng: &mut dyn Engine = match &mut own {
-                Some(e) => e.as_mut(),
-                None => &mut *engine,
-            };
-            let trap = eng.run(&mut thread.cpu, &self.mem);
-            // A fatal signal names the faulting instruction or the `ecall`.
-            let at = thread.cpu.pc;
-            if let Some(status) = self.check_limits(thread) {
-                return self.finish(status);
-            }
-            let killed = match trap {
-                Trap::Budget => signal::deliver_pending(self, thread, at),
-                Trap::Ecall => {
-                    self.stats.syscalls.fetch_add(1, Ordering::Relaxed);
-                    let flow = syscall::dispatch(self, thread);
-                    if let Some(status) = self.check_limits(thread) {
-                        return self.finish(status);
-                    }
-                    match flow {
-                        Flow::Continue => {
-                            let r = signal::deliver_pending(self, thread, at);
-                            if matches!(thread.block, Some(crate::sched::Block::Io { .. }))
-                                && thread.cpu.pc != at
-                            {
-                                // A handler runs first: the call waits
-                                // (runs again) once it returns.
-                                thread.block = None;
-                            }
-                            r
-                        }
-                        Flow::Exit(code) => return self.finish(ExitStatus::Exited(code)),
-                        Flow::ExitThread(code) => match self.exit_thread(thread, code) {
-                            ThreadEnd::Thread if !self.host.threads() => {
-                                // Another guest thread takes the CPU.
-                                if !self.switch(thread, &mut own, false) {
-                                    return ThreadEnd::Thread;
-                                }
-                                continue;
-                            }
-                            end => return end,
-                        },
-                    }
-                }
-                other => signal::deliver_trap(self, thread, other),
-            };
-            if let Some(sh) = &thread.shared {
-                sh.sigmask.store(thread.sigmask, Ordering::Relaxed);
-            }
-            if let Some(report) = killed {
-                return self.finish(ExitStatus::Signaled(report));
-            }
-            if !self.host.threads() && (thread.block.is_some() || trap == Trap::Budget) {
-                self.switch(thread, &mut own, true);
-            }
-        }
-    }
-
-    /// On a host that runs one thread: put the running thread (`thread`,
-    /// its engine in `own`) in the run queue if `park`, and load the next
-    /// one that can run, sleeping until a deadline if none can yet.
-    /// False when no thread is left to run.
-    fn switch(
-        &self,
-        thread: &mut Thread,
-        own: &mut Option<Box<dyn Engine + Send>>,
-        park: bool,
-    ) -> bool {
-        let mut q = self.green.lock();
-        if park {
-            if q.is_empty() && thread.block.is_none() {
-                return true;
-            }
-            let block = thread.block.take();
-            q.push(crate::sched::Parked {
-                thread: core::mem::take(thread),
-                engine: own.take(),
-                block,
-            });
-        }
-        loop {
-            let now = self
-                .host
-                .clock_gettime(1)
-                .map(|t| (t.sec as u64).wrapping_mul(1_000_000_000) + t.nsec as u64)
-                .unwrap_or(0);
-            let signalled = |t: &Thread| {
-                t.shared
-                    .as_ref()
-                    .is_some_and(|s| s.has_inbox.load(Ordering::Acquire))
-            };
-            let io_ready = |fd: i32, events: i16| {
-                let mut p = [crate::host::PollFd {
-                    fd,
-                    events,
-                    revents: 0,
-                }];
-                let zero = crate::host::Timespec::default();
-                !matches!(self.host.poll(&mut p, Some(zero)), Ok(0))
-            };
-            match q.next(now, signalled, io_ready) {
-                Ok(p) => {
-                    *thread = p.thread;
-                    *own = p.engine;
-                    return true;
-                }
-                Err(_) if q.is_empty() => return false,
-                Err(deadline) => {
-                    drop(q);
-                    // Nothing can run: wait for the earliest deadline (or,
-                    // with none, for ever: every thread waits on another,
-                    // as a deadlocked process does on Linux).
-                    let ns = deadline.map_or(1_000_000_000, |d| d.saturating_sub(now));
-                    let _ = self.host.sleep(crate::host::Timespec {
-                        sec: (ns / 1_000_000_000) as i64,
-                        nsec: (ns % 1_000_000_000) as i64,
-                    });
-                    q = self.green.lock();
-                }
-            }
-        }
-    }
-
-    fn unregister(&self, tid: i32) -> usize {
+    pub(crate) fn unregister(&self, tid: i32) -> usize {
         let mut threads = self.threads.lock();
         threads.retain(|t| t.tid != tid);
         threads.len()
     }
-
-    /// `exit` of one thread: what the kernel does for a dying thread
-    /// (robust futexes, `CLONE_CHILD_CLEARTID`), then the process ends if
-    /// it was the last.
-    fn exit_thread(&self, thread: &mut Thread, code: i32) -> ThreadEnd {
-        crate::syscall::thread::exit_cleanup(self, thread);
-        if self.unregister(thread.tid) == 0 {
-            return self.finish(ExitStatus::Exited(code));
-        }
-        ThreadEnd::Thread
-    }
-
-    /// End the process with `status`, unless another thread ended it
-    /// first. The other threads return from their loops at their next
-    /// stop; the host's first thread, if this is not it, is woken (from
-    /// [`Process::wait_end`]) or interrupted until it has seen the end.
-    fn finish(&self, status: ExitStatus) -> ThreadEnd {
-        {
-            let mut s = self.end.status.lock();
-            if s.is_some() {
-                return ThreadEnd::Thread;
-            }
-            *s = Some(status);
-        }
-        self.end.done.store(1, Ordering::Release);
-        let first = self.first_tid.load(Ordering::Relaxed) as i32;
-        let me = self.host.gettid();
-        for t in self.other_threads(me) {
-            self.host.interrupt_thread(t.tid);
-        }
-        if me == first {
-            return ThreadEnd::Process(status);
-        }
-        let word = &self.end.done as *const AtomicU32 as *mut u32;
-        let _ = self.host.futex(word, &FutexArgs::wake(u32::MAX));
-        // An interrupt can arrive just before the first thread blocks in
-        // a host call and be lost: repeat it until the end was seen (the
-        // host then ends the whole process, this thread with it).
-        while !self.end.seen.load(Ordering::Acquire) {
-            self.host.interrupt_thread(first);
-            let _ = self.host.sleep(crate::host::Timespec {
-                sec: 0,
-                nsec: 5_000_000,
-            });
-        }
-        ThreadEnd::Thread
-    }
-
-    /// Wait (on the host's first thread, whose guest thread has exited)
-    /// for the process to end.
-    fn wait_end(&self) -> ExitStatus {
-        loop {
-            if let Some(s) = *self.end.status.lock() {
-                return s;
-            }
-            let word = &self.end.done as *const AtomicU32 as *mut u32;
-            if let Err(Errno::ENOSYS) = self.host.futex(word, &FutexArgs::wait(0)) {
-                // A host without futexes has no other thread to end it.
-                return ExitStatus::Exited(0);
-            }
-        }
-    }
-
     /// Run `fork` (the host's process fork, in `f`) so that the child,
     /// which has only the calling thread, inherits no lock another thread
     /// held: every lock the core's threads share is taken first, in the
@@ -650,7 +376,6 @@ impl Process {
         let _signals = self.signals.lock();
         f()
     }
-
     /// In a forked child: `thread` (with its new `tid`) is the process's
     /// only thread, as Linux keeps only the thread that forked. The others'
     /// state goes, and this thread now ends the process itself.
@@ -664,91 +389,63 @@ impl Process {
             c.forked_child();
         }
     }
-
-    /// Start a guest thread: `thread` (its registers already set up by
-    /// `clone`) runs with its own engine on a new host thread. `setup`
-    /// runs once the new thread's id is known, before either thread goes
-    /// on (for `CLONE_PARENT_SETTID` and `CLONE_CHILD_SETTID`). Returns
-    /// the new thread's id.
-    pub fn spawn(
-        &self,
-        mut thread: Thread,
-        setup: impl FnOnce(i32) -> SysResult<()>,
-    ) -> SysResult<i32> {
-        let me = self.me.upgrade().ok_or(Errno::EAGAIN)?;
-        let sigmask = thread.sigmask;
-        let mut engine = self.engine().map_err(|e| match e {
-            Errno::ENOMEM => Errno::ENOMEM,
-            _ => Errno::EAGAIN,
-        })?;
-        if !self.host.threads() {
-            // One host thread: the new thread waits its turn (see
-            // `crate::sched`), with a tid of its own above every other.
-            let floor = self.host.ids().pid.max(self.host.gettid()) as u32;
-            let _ = self
-                .green_tid
-                .compare_exchange(0, floor, Ordering::AcqRel, Ordering::Acquire);
-            let tid = self.green_tid.fetch_add(1, Ordering::AcqRel) as i32 + 1;
-            setup(tid)?;
-            thread.tid = tid;
-            self.register(&mut thread);
-            self.green.lock().push(crate::sched::Parked {
-                thread,
-                engine: Some(engine),
-                block: None,
-            });
-            return Ok(tid);
-        }
-        // Handshake: the child publishes its host tid, the parent registers
-        // it and releases it (`go`).
-        let hs = Arc::new(Handshake::default());
-        let child_hs = hs.clone();
-        let host = self.host;
-        self.host.spawn_thread(Box::new(move || {
-            let tid = host.gettid();
-            child_hs.tid.store(tid as u32, Ordering::Release);
-            let _ = host.futex(child_hs.tid.as_ptr(), &FutexArgs::wake(1));
-            while child_hs.go.load(Ordering::Acquire) == 0 {
-                let _ = host.futex(child_hs.go.as_ptr(), &FutexArgs::wait(0));
-            }
-            if child_hs.go.load(Ordering::Acquire) == 2 {
-                return;
-            }
-            thread.tid = tid;
-            thread.shared = child_hs.shared.lock().take();
-            if let ThreadEnd::Process(status) = me.run_thread(&mut thread, engine.as_mut()) {
-                // Only in a forked child, where this thread is the first.
-                me.host.exit(&me.exe_path, status);
-            }
-            drop(engine);
-        }))?;
-        let tid = loop {
-            let t = hs.tid.load(Ordering::Acquire);
-            if t != 0 {
-                break t as i32;
-            }
-            let _ = self.host.futex(hs.tid.as_ptr(), &FutexArgs::wait(0));
-        };
-        let go = |v: u32| {
-            hs.go.store(v, Ordering::Release);
-            let _ = self.host.futex(hs.go.as_ptr(), &FutexArgs::wake(1));
-        };
-        if let Err(e) = setup(tid) {
-            go(2);
-            return Err(e);
-        }
-        let sh = Arc::new(ThreadShared::new(tid, sigmask));
-        self.threads.lock().push(sh.clone());
-        *hs.shared.lock() = Some(sh);
-        go(1);
-        Ok(tid)
-    }
 }
 
-/// The start-up handshake between `clone` and the new host thread.
+/// Per-process state of the descriptors the core emulates (signalfds;
+/// `crate::syscall::event` works on it).
 #[derive(Debug, Default)]
-struct Handshake {
-    tid: AtomicU32,
-    go: AtomicU32,
-    shared: spin::Mutex<Option<Arc<ThreadShared>>>,
+pub struct IoState {
+    /// Set once a signalfd was made: until then `read`, `write` and
+    /// `close` skip the table.
+    pub(crate) any: AtomicBool,
+    pub(crate) signalfds: spin::Mutex<Vec<SignalFd>>,
+}
+
+/// One signalfd (an open file description): the guest descriptors that
+/// name it, its mask, and whether its host eventfd's counter is 1.
+#[derive(Debug)]
+pub(crate) struct SignalFd {
+    pub(crate) fds: Vec<i32>,
+    pub(crate) mask: u64,
+    pub(crate) armed: bool,
+}
+
+impl IoState {
+    pub(crate) fn find(&self, fd: i32) -> Option<u64> {
+        if !self.any.load(Ordering::Acquire) {
+            return None;
+        }
+        let t = self.signalfds.lock();
+        t.iter().find(|s| s.fds.contains(&fd)).map(|s| s.mask)
+    }
+
+    /// Forget descriptor `fd` (closed).
+    pub(crate) fn forget(&self, fd: i32) {
+        self.forget_range(fd as u32, fd as u32);
+    }
+
+    /// Forget descriptors `first..=last`.
+    pub(crate) fn forget_range(&self, first: u32, last: u32) {
+        if !self.any.load(Ordering::Acquire) {
+            return;
+        }
+        let mut t = self.signalfds.lock();
+        for s in t.iter_mut() {
+            s.fds.retain(|&f| !(first..=last).contains(&(f as u32)));
+        }
+        t.retain(|s| !s.fds.is_empty());
+    }
+
+    /// `new` is now a copy of `old` (`dup`): it names the same signalfd,
+    /// if `old` names one, and no longer what it named before.
+    pub(crate) fn dup(&self, old: i32, new: i32) {
+        if !self.any.load(Ordering::Acquire) || old == new {
+            return;
+        }
+        self.forget(new);
+        let mut t = self.signalfds.lock();
+        if let Some(s) = t.iter_mut().find(|s| s.fds.contains(&old)) {
+            s.fds.push(new);
+        }
+    }
 }

@@ -65,8 +65,12 @@ impl core::fmt::Debug for Parked {
 /// nothing else can run (ns).
 pub const IO_TICK: u64 = 1_000_000;
 
-const ETIMEDOUT: u64 = (-110i64) as u64;
-const EINTR: u64 = (-4i64) as u64;
+/// `a0` of a call that failed with `e`.
+const fn failed(e: crate::host::Errno) -> u64 {
+    -(e.0 as i64) as u64
+}
+const ETIMEDOUT: u64 = failed(crate::host::Errno::ETIMEDOUT);
+const EINTR: u64 = failed(crate::host::Errno::EINTR);
 
 /// The threads not running, in turn order.
 #[derive(Debug, Default)]

@@ -12,6 +12,9 @@
 
 extern crate std;
 
+use crate::abi::{
+    AT_SYMLINK_NOFOLLOW, F_GETFL, O_ACCMODE, O_APPEND, O_CREAT, O_EXCL, O_RDWR, O_TRUNC, O_WRONLY,
+};
 use crate::host::*;
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
@@ -115,15 +118,6 @@ fn file_stat(m: &std::fs::Metadata) -> FileStat {
         ctime: timespec(m.ctime(), m.ctime_nsec()),
     }
 }
-
-const O_ACCMODE: i32 = 3;
-const O_WRONLY: i32 = 1;
-const O_RDWR: i32 = 2;
-const O_CREAT: i32 = 0o100;
-const O_EXCL: i32 = 0o200;
-const O_TRUNC: i32 = 0o1000;
-const O_APPEND: i32 = 0o2000;
-const AT_SYMLINK_NOFOLLOW: i32 = 0x100;
 
 impl HostOs for TestHost {
     fn reserve(&self, size: usize) -> SysResult<*mut u8> {
@@ -343,7 +337,6 @@ impl HostOs for TestHost {
     }
     fn fcntl(&self, fd: i32, cmd: i32, _a: i64) -> SysResult<i64> {
         // F_GETFL only: what mmap needs to check a file's access mode.
-        const F_GETFL: i32 = 3;
         // 1 and 2 are the collecting sinks: write-only.
         if cmd == F_GETFL && (fd == 1 || fd == 2) {
             return Ok(O_WRONLY as i64);

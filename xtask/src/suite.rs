@@ -69,6 +69,10 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
     ),
     ("sockpair.*", "no sockets on the unikernel"),
     (
+        "misc_calls.*",
+        "no RESOLVE_* path walk (openat2) or pidfds on the unikernel",
+    ),
+    (
         "sched_ids.*",
         "no FIFOs or other special files (mknodat) on the unikernel's file systems",
     ),

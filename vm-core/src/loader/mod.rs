@@ -36,8 +36,10 @@
 //!   expected to give up on it (the host exits).
 
 mod elf;
+pub use elf::EM_RISCV;
 mod stack;
 
+use crate::abi::{O_CLOEXEC, O_RDONLY, S_IFDIR, S_IFMT, S_IFREG};
 use crate::host::{AT_EMPTY_PATH, AT_FDCWD, Errno, HostOs};
 use crate::memory::{GuestMemory, PAGE_SIZE, Perm, page_down, page_up};
 use alloc::boxed::Box;
@@ -333,12 +335,6 @@ impl Layout {
         }
     }
 }
-
-const O_RDONLY: i32 = 0;
-const O_CLOEXEC: i32 = 0o2000000;
-const S_IFMT: u32 = 0o170000;
-const S_IFDIR: u32 = 0o040000;
-const S_IFREG: u32 = 0o100000;
 
 /// An open file on the host, closed on drop.
 struct HostFile {

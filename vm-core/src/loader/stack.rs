@@ -39,7 +39,7 @@ pub const AT_EXECFN: u64 = 31;
 
 /// Linux's `MAX_ARG_STRLEN`: the longest single argument or environment
 /// string `execve` accepts (32 pages).
-pub const MAX_ARG_STRLEN: usize = 32 * 4096;
+pub use crate::abi::MAX_ARG_STRLEN;
 
 /// The finished stack: `bytes` go at guest address `sp` and end at the
 /// stack top.

@@ -33,92 +33,26 @@
 
 use super::abi::{self, le_u32, le_u64, set_u32, set_u64};
 use super::{Ctx, R, get, put};
+use crate::abi::{
+    O_CLOEXEC, O_NONBLOCK, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDBAND,
+    POLLRDNORM, POLLWRBAND, POLLWRNORM,
+};
 use crate::host::{EpollEvent, Errno, HostSigAction, ITimer, PollFd, SysResult, Timespec};
 use crate::memory::Access;
+use crate::process::SignalFd;
 use crate::sched::{Block, IO_TICK};
 use crate::signal::{self, SigFields, SigInfo, UNBLOCKABLE};
 use alloc::vec;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::Ordering;
 
 const NSEC: i64 = 1_000_000_000;
-const O_NONBLOCK: i32 = 0o4000;
-const O_CLOEXEC: i32 = 0o2000000;
-
-const POLLIN: i16 = 0x1;
-const POLLPRI: i16 = 0x2;
-const POLLOUT: i16 = 0x4;
-const POLLERR: i16 = 0x8;
-const POLLHUP: i16 = 0x10;
-const POLLNVAL: i16 = 0x20;
-const POLLRDNORM: i16 = 0x40;
-const POLLRDBAND: i16 = 0x80;
-const POLLWRNORM: i16 = 0x100;
-const POLLWRBAND: i16 = 0x200;
 
 /// Size of the riscv64 `struct epoll_event` (`u32 events`, padding,
 /// `u64 data`; x86-64 packs it into 12 bytes).
 pub const EPOLL_EVENT_SIZE: usize = 16;
 /// Size of `struct signalfd_siginfo`.
 pub const SIGNALFD_SIGINFO_SIZE: usize = 128;
-
-/// Per-process state of the emulated descriptors (signalfds).
-#[derive(Debug, Default)]
-pub struct IoState {
-    /// Set once a signalfd was made: until then `read`, `write` and
-    /// `close` skip the table.
-    any: AtomicBool,
-    signalfds: spin::Mutex<Vec<SignalFd>>,
-}
-
-/// One signalfd (an open file description): the guest descriptors that
-/// name it, its mask, and whether its host eventfd's counter is 1.
-#[derive(Debug)]
-struct SignalFd {
-    fds: Vec<i32>,
-    mask: u64,
-    armed: bool,
-}
-
-impl IoState {
-    fn find(&self, fd: i32) -> Option<u64> {
-        if !self.any.load(Ordering::Acquire) {
-            return None;
-        }
-        let t = self.signalfds.lock();
-        t.iter().find(|s| s.fds.contains(&fd)).map(|s| s.mask)
-    }
-
-    /// Forget descriptor `fd` (closed).
-    pub(crate) fn forget(&self, fd: i32) {
-        self.forget_range(fd as u32, fd as u32);
-    }
-
-    /// Forget descriptors `first..=last`.
-    pub(crate) fn forget_range(&self, first: u32, last: u32) {
-        if !self.any.load(Ordering::Acquire) {
-            return;
-        }
-        let mut t = self.signalfds.lock();
-        for s in t.iter_mut() {
-            s.fds.retain(|&f| !(first..=last).contains(&(f as u32)));
-        }
-        t.retain(|s| !s.fds.is_empty());
-    }
-
-    /// `new` is now a copy of `old` (`dup`): it names the same signalfd,
-    /// if `old` names one, and no longer what it named before.
-    pub(crate) fn dup(&self, old: i32, new: i32) {
-        if !self.any.load(Ordering::Acquire) || old == new {
-            return;
-        }
-        self.forget(new);
-        let mut t = self.signalfds.lock();
-        if let Some(s) = t.iter_mut().find(|s| s.fds.contains(&old)) {
-            s.fds.push(new);
-        }
-    }
-}
 
 // ---- waiting ---------------------------------------------------------------
 
@@ -744,6 +678,7 @@ pub fn encode_signalfd_siginfo(info: &SigInfo) -> [u8; SIGNALFD_SIGINFO_SIZE] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::process::IoState;
 
     #[test]
     fn signalfd_siginfo_layout() {

@@ -508,10 +508,10 @@ pub(super) fn truncate(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let st = cx.p.host.fstatat(crate::host::AT_FDCWD, &p, 0)?;
     match st.mode & abi::S_IFMT {
         abi::S_IFREG => {}
-        0o040000 => return Err(Errno::EISDIR),
+        abi::S_IFDIR => return Err(Errno::EISDIR),
         _ => return Err(Errno::EINVAL),
     }
-    let flags = abi::O_WRONLY | 0o2000000 | 0o400 | 0o4000; // CLOEXEC|NOCTTY|NONBLOCK
+    let flags = abi::O_WRONLY | abi::O_CLOEXEC | abi::O_NOCTTY | abi::O_NONBLOCK;
     let fd = cx.p.host.openat(crate::host::AT_FDCWD, &p, flags, 0)?;
     let r = cx.p.host.ftruncate(fd, a[1] as i64);
     let _ = cx.p.host.close(fd);

@@ -15,21 +15,15 @@
 
 use super::abi;
 use super::{Ctx, MAX_RW, R, get, guest_mut, guest_ref, path, put, usable};
+use crate::abi::{
+    F_SETFD, F_SETFL, FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX, NGROUPS_MAX, O_ASYNC, O_NONBLOCK,
+    XATTR_NAME_MAX, XATTR_SIZE_MAX,
+};
 use crate::host::{AT_EMPTY_PATH, Errno, SysResult, XattrTarget};
 use crate::memory::Access;
 use crate::signal::SIGPIPE;
 use alloc::vec;
 use alloc::vec::Vec;
-
-const F_SETFD: i32 = 2;
-const F_SETFL: i32 = 4;
-const O_NONBLOCK: i64 = 0o4000;
-const O_ASYNC: i64 = 0o20000;
-
-const FIONBIO: u32 = 0x5421;
-const FIOASYNC: u32 = 0x5452;
-const FIOCLEX: u32 = 0x5451;
-const FIONCLEX: u32 = 0x5450;
 
 /// Whether an `ioctl` argument structure goes to the host, comes back, or
 /// both.
@@ -91,11 +85,11 @@ pub(super) fn ioctl(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     match req {
         FIONBIO => {
             host.fcntl(fd, 1, 0)?;
-            status_flag(cx, O_NONBLOCK)
+            status_flag(cx, O_NONBLOCK as i64)
         }
         FIOASYNC => {
             host.fcntl(fd, 1, 0)?;
-            status_flag(cx, O_ASYNC)
+            status_flag(cx, O_ASYNC as i64)
         }
         FIOCLEX => host.fcntl(fd, F_SETFD, 1).map(|_| 0),
         FIONCLEX => host.fcntl(fd, F_SETFD, 0).map(|_| 0),
@@ -254,10 +248,6 @@ pub(super) fn fchown(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         .fchownat(a[0] as i32, b"", a[1] as u32, a[2] as u32, AT_EMPTY_PATH)
         .map(|_| 0)
 }
-
-/// `XATTR_NAME_MAX`, `XATTR_SIZE_MAX`, `XATTR_LIST_MAX`.
-const XATTR_NAME_MAX: usize = 255;
-const XATTR_SIZE_MAX: usize = 65536;
 
 /// What the xattr call `nr` works on: a path (first argument) following
 /// links or not, or a descriptor.
@@ -430,9 +420,6 @@ pub(super) fn getres(cx: &mut Ctx<'_>, a: &[u64; 6], uid: bool) -> R {
     Ok(0)
 }
 
-/// `NGROUPS_MAX`.
-const NGROUPS_MAX: usize = 65536;
-
 /// `getgroups(size, list)`.
 pub(super) fn getgroups(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let size = a[0] as i32;
@@ -493,4 +480,94 @@ pub(super) fn sync(cx: &mut Ctx<'_>) -> R {
 /// `syncfs(fd)`.
 pub(super) fn syncfs(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     cx.p.host.syncfs(a[0] as i32).map(|_| 0)
+}
+
+/// `sync_file_range(fd, offset, nbytes, flags)`.
+pub(super) fn sync_file_range(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (off, n, flags) = (a[1] as i64, a[2] as i64, a[3] as u32);
+    // SYNC_FILE_RANGE_WAIT_BEFORE 1, _WRITE 2, _WAIT_AFTER 4.
+    if flags & !7 != 0 || off < 0 || n < 0 || off.checked_add(n).is_none() {
+        return Err(Errno::EINVAL);
+    }
+    cx.p.host
+        .sync_file_range(a[0] as i32, off, n, flags)
+        .map(|_| 0)
+}
+
+/// `readahead(fd, offset, count)`.
+pub(super) fn readahead(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    cx.p.host
+        .readahead(a[0] as i32, a[1] as i64, a[2] as usize)
+        .map(|_| 0)
+}
+
+/// `RESOLVE_*` flags of `openat2` Linux 6.x knows.
+const RESOLVE_KNOWN: u64 = 0x3f;
+/// The `O_*` flags Linux knows (`VALID_OPEN_FLAGS`), which `openat2`
+/// checks strictly: the access mode, `O_CREAT`, `O_EXCL`, `O_NOCTTY`,
+/// `O_TRUNC`, `O_APPEND`, `O_NONBLOCK`, `O_DSYNC`, `FASYNC`, `O_DIRECT`,
+/// `O_LARGEFILE`, `O_DIRECTORY`, `O_NOFOLLOW`, `O_NOATIME`, `O_CLOEXEC`,
+/// `__O_SYNC`, `O_PATH` and `__O_TMPFILE`.
+const OPEN_FLAGS_KNOWN: u64 = 0o3
+    | 0o100
+    | 0o200
+    | 0o400
+    | 0o1000
+    | 0o2000
+    | 0o4000
+    | 0o10000
+    | 0o20000
+    | 0o40000
+    | 0o100000
+    | 0o200000
+    | 0o400000
+    | 0o1000000
+    | 0o2000000
+    | 0o4000000
+    | 0o10000000
+    | 0o20000000;
+
+/// `openat2(dirfd, path, how, size)`: `struct open_how { u64 flags, mode,
+/// resolve }`, checked strictly as Linux does (unknown flags, a mode
+/// without `O_CREAT`/`O_TMPFILE`, a short or oversized struct with
+/// non-zero tail). Without `RESOLVE_*` flags it is `openat` (the same
+/// path rules); with them the host resolves.
+pub(super) fn openat2(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (dirfd, pathp, howp, size) = (a[0], a[1], a[2], a[3]);
+    const VER0: u64 = 24;
+    if size < VER0 {
+        return Err(Errno::EINVAL);
+    }
+    if size > 4096 {
+        return Err(Errno::E2BIG);
+    }
+    let mut how = vec![0u8; size as usize];
+    cx.mem()
+        .read_bytes(howp, &mut how)
+        .map_err(|_| Errno::EFAULT)?;
+    if how[VER0 as usize..].iter().any(|&b| b != 0) {
+        return Err(Errno::E2BIG);
+    }
+    let word = |i: usize| u64::from_le_bytes(how[i * 8..i * 8 + 8].try_into().unwrap());
+    let (flags, mode, resolve) = (word(0), word(1), word(2));
+    const O_CREAT: u64 = 0o100;
+    const O_TMPFILE: u64 = 0o20200000;
+    if flags & !OPEN_FLAGS_KNOWN != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let creating = flags & O_CREAT != 0 || flags & O_TMPFILE == O_TMPFILE;
+    if mode & !0o7777 != 0 || (mode != 0 && !creating) {
+        return Err(Errno::EINVAL);
+    }
+    if resolve & !RESOLVE_KNOWN != 0 || resolve & 0x30 == 0x30 {
+        // RESOLVE_BENEATH | RESOLVE_IN_ROOT together is refused.
+        return Err(Errno::EINVAL);
+    }
+    if resolve == 0 {
+        return super::fs::openat(cx, &[dirfd, pathp, flags, mode, 0, 0]);
+    }
+    let p = super::fs::host_path(cx, path(cx.mem(), pathp)?);
+    cx.p.host
+        .openat2(dirfd as i32, &p, flags as i32, mode as u32, resolve)
+        .map(|fd| fd as u64)
 }

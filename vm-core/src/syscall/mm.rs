@@ -455,3 +455,73 @@ pub(super) fn msync(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     // the host's page cache already, which is what other readers see.
     Ok(0)
 }
+
+/// `riscv_flush_icache(start, end, flags)`: every translation may be
+/// stale (pvm drops them all); `flags` may only hold
+/// `SYS_RISCV_FLUSH_ICACHE_LOCAL`.
+pub(super) fn riscv_flush_icache(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    if a[2] & !1 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    cx.mem().invalidate_code();
+    Ok(0)
+}
+
+/// The pages `[addr, addr + len)` rounded out to whole pages, if they lie
+/// in the reservation and are all mapped (else `ENOMEM`, as Linux answers
+/// for a hole).
+fn mapped_pages(cx: &Ctx<'_>, addr: u64, len: u64) -> SysResult<(u64, u64)> {
+    let start = addr & !(PAGE_SIZE - 1);
+    let end = addr
+        .checked_add(len)
+        .map(page_up)
+        .filter(|&e| e != 0 || len == 0)
+        .ok_or(Errno::ENOMEM)?;
+    let mem = cx.mem();
+    if end > mem.size() || (end > start && !mem.maps.lock().covers(start, end)) {
+        return Err(Errno::ENOMEM);
+    }
+    Ok((start, end))
+}
+
+/// `mlock`, `munlock` and `mlock2(addr, len, flags)` (`flags`: only
+/// `MLOCK_ONFAULT`). pvm does not pin guest pages in host RAM: the range
+/// is checked as Linux checks it and the call succeeds, as it would on a
+/// machine without swap, where every page stays resident anyway.
+pub(super) fn mlock(cx: &mut Ctx<'_>, a: &[u64; 6], flags: u64) -> R {
+    if flags & !1 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    mapped_pages(cx, a[0], a[1]).map(|_| 0)
+}
+
+/// `mlockall(flags)`: `MCL_CURRENT` 1, `MCL_FUTURE` 2, `MCL_ONFAULT` 4
+/// (which needs one of the others); see [`mlock`].
+pub(super) fn mlockall(a: &[u64; 6]) -> R {
+    let f = a[0];
+    if f == 0 || f & !7 != 0 || f == 4 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(0)
+}
+
+/// `mincore(addr, len, vec)`: one byte per page, bit 0 set when the page
+/// is resident (the host's answer for the guest's pages).
+pub(super) fn mincore(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (addr, len, out) = (a[0], a[1], a[2]);
+    if !aligned(addr) {
+        return Err(Errno::EINVAL);
+    }
+    let (start, end) = mapped_pages(cx, addr, len)?;
+    let pages = ((end - start) / PAGE_SIZE) as usize;
+    let mut v = alloc::vec![0u8; pages];
+    if pages > 0 {
+        let mem = cx.mem();
+        // SAFETY of the pointer arithmetic: `start..end` lies inside the
+        // reservation (checked above); the host only reads page state.
+        let host = mem.host_base().wrapping_add(start as usize);
+        mem.host().mincore(host, (end - start) as usize, &mut v)?;
+    }
+    cx.mem().write_bytes(out, &v).map_err(|_| Errno::EFAULT)?;
+    Ok(0)
+}

@@ -7,20 +7,14 @@
 //! [`crate::memory::GuestMemory`] accessors, so a bad pointer is `-EFAULT`
 //! for the guest, never a host fault.
 //!
-//! Submodules: [`nr`] (numbers and names, the one table), [`abi`] (guest
-//! structure layouts), [`strace`] (`--strace` lines), and the handlers by
-//! concern: `fs` (files), `mm` (address space), `proc` (fork, exec, wait,
-//! process groups), `sys` (process identity, time, signals, the rest). An
-//! unknown call returns `-ENOSYS`.
-//! concern: `fs` (files), `fsx` (more file, device-ioctl and id calls),
-//! `event` (poll, select, epoll, eventfd, timerfd, signalfd), `net`
-//! (sockets), `mm` (address space), `proc` (fork, exec, wait, process
-//! groups), `thread` (clone of threads, futex), `sys` (process identity,
-//! time, signals, the rest). An unknown call returns `-ENOSYS`.
-//! concern: `fs` (files), `fsx` (more file, device-ioctl and id calls),
-//! `event` (poll, select, epoll, eventfd, timerfd, signalfd), `net`
-//! (sockets), `mm` (address space), `sys` (process, time, signals, the
-//! rest). An unknown call returns `-ENOSYS`.
+//! Submodules: [`nr`] (the one table of numbers, names and handlers),
+//! [`abi`] (guest structure layouts and constants), [`strace`]
+//! (`--strace` lines), and the handlers by concern: `fs` (files), `fsx`
+//! (more file, device-ioctl and id calls), `event` (poll, select, epoll,
+//! eventfd, timerfd, signalfd), `net` (sockets), `mm` (address space),
+//! `proc` (fork, exec, wait, process groups), `thread` (clone of threads,
+//! futex), `sys` (process identity, time, signals, the rest),
+//! [`hwprobe`]. An unknown call returns `-ENOSYS`.
 //!
 //! Choices where Linux leaves room or pvm cannot be exact yet:
 //! * `rseq` returns `-ENOSYS`, as qemu-user does; glibc then runs without it.
@@ -36,7 +30,7 @@
 //!   (see [`thread`]); on a host without one, `FUTEX_WAIT` with a matching
 //!   value sleeps for its timeout (no other thread can wake it there).
 
-pub mod abi;
+pub use crate::abi;
 pub(crate) mod event;
 mod fs;
 mod fsx;
@@ -49,7 +43,7 @@ pub mod strace;
 mod sys;
 pub mod thread;
 
-use crate::host::{Errno, SetId, SysResult};
+use crate::host::{Errno, SysResult};
 use crate::memory::{Access, GuestMemory};
 use crate::process::{Process, Thread};
 use alloc::vec::Vec;
@@ -154,195 +148,7 @@ fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
     // mmap_lock): finding a free range and mapping it is not one step.
     let _space = matches!(n, BRK | MMAP | MUNMAP | MPROTECT | MREMAP | MADVISE | MSYNC)
         .then(|| cx.p.mem.lock_space());
-    match n {
-        READ => fs::read(cx, a),
-        WRITE => fs::write(cx, a),
-        READV => fs::readv(cx, a, None),
-        WRITEV => fs::writev(cx, a, None),
-        PREAD64 => fs::pread(cx, a),
-        PWRITE64 => fs::pwrite(cx, a),
-        PREADV => fs::readv(cx, a, Some(a[3] as i64)),
-        PWRITEV => fs::writev(cx, a, Some(a[3] as i64)),
-        OPENAT => fs::openat(cx, a),
-        CLOSE => fs::close(cx, a),
-        LSEEK => fs::lseek(cx, a),
-        NEWFSTATAT => fs::newfstatat(cx, a),
-        FSTAT => fs::fstat(cx, a),
-        STATX => fs::statx(cx, a),
-        FACCESSAT => fs::faccessat(cx, a, 0),
-        FACCESSAT2 => fs::faccessat(cx, a, a[3] as i32),
-        READLINKAT => fs::readlinkat(cx, a),
-        GETDENTS64 => fs::getdents64(cx, a),
-        MKDIRAT => fs::mkdirat(cx, a),
-        UNLINKAT => fs::unlinkat(cx, a),
-        RENAMEAT2 => fs::renameat2(cx, a),
-        SYMLINKAT => fs::symlinkat(cx, a),
-        LINKAT => fs::linkat(cx, a),
-        FCHMODAT => fs::fchmodat(cx, a),
-        FCHMOD => fs::fchmod(cx, a),
-        UTIMENSAT => fs::utimensat(cx, a),
-        FTRUNCATE => fs::ftruncate(cx, a),
-        TRUNCATE => fs::truncate(cx, a),
-        FADVISE64 => fs::fadvise(cx, a),
-        STATFS => fs::statfs(cx, a),
-        FSTATFS => fs::fstatfs(cx, a),
-        FSYNC | FDATASYNC => fs::fsync(cx, a),
-        FCNTL => fs::fcntl(cx, a),
-        DUP => fs::dup(cx, a),
-        DUP3 => fs::dup3(cx, a),
-        PIPE2 => fs::pipe2(cx, a),
-        IOCTL => fs::ioctl(cx, a),
-        GETCWD => fs::getcwd(cx, a),
-        CHDIR => fs::chdir(cx, a),
-        FCHDIR => fs::fchdir(cx, a),
-        UMASK => Ok(cx.p.host.umask(a[0] as u32 & 0o777) as u64),
-        BRK => mm::brk(cx, a),
-        MMAP => mm::mmap(cx, a),
-        MUNMAP => mm::munmap(cx, a),
-        MPROTECT => mm::mprotect(cx, a),
-        MREMAP => mm::mremap(cx, a),
-        MADVISE => mm::madvise(cx, a),
-        MSYNC => mm::msync(cx, a),
-        GETPID => Ok(cx.p.host.ids().pid as u64),
-        GETPPID => Ok(cx.p.host.ids().ppid as u64),
-        GETTID => Ok(cx.t.tid as u64),
-        GETUID => Ok(cx.p.host.ids().uid as u64),
-        GETEUID => Ok(cx.p.host.ids().euid as u64),
-        GETGID => Ok(cx.p.host.ids().gid as u64),
-        GETEGID => Ok(cx.p.host.ids().egid as u64),
-        GETRESUID => fsx::getres(cx, a, true),
-        GETRESGID => fsx::getres(cx, a, false),
-        UNAME => sys::uname(cx, a),
-        CLOCK_GETTIME => sys::clock_gettime(cx, a),
-        CLOCK_GETRES => sys::clock_getres(cx, a),
-        GETTIMEOFDAY => sys::gettimeofday(cx, a),
-        NANOSLEEP => sys::nanosleep(cx, a),
-        CLOCK_NANOSLEEP => sys::clock_nanosleep(cx, a),
-        GETRANDOM => sys::getrandom(cx, a),
-        SET_TID_ADDRESS => {
-            cx.t.clear_child_tid = a[0];
-            Ok(cx.t.tid as u64)
-        }
-        SET_ROBUST_LIST => {
-            if a[1] != 24 {
-                return Err(Errno::EINVAL);
-            }
-            cx.t.robust_list = (a[0], a[1]);
-            Ok(0)
-        }
-        GET_ROBUST_LIST => thread::get_robust_list(cx, a),
-        CLONE => thread::clone(cx, a),
-        CLONE3 => thread::clone3(cx, a),
-        MEMBARRIER => thread::membarrier(cx, a),
-        SCHED_SETAFFINITY => thread::sched_setaffinity(cx, a),
-        RSEQ => Err(Errno::ENOSYS),
-        PRCTL => thread::prctl(cx, a),
-        EXECVE => proc::execve(cx, a),
-        EXECVEAT => proc::execveat(cx, a),
-        WAIT4 => proc::wait4(cx, a),
-        WAITID => proc::waitid(cx, a),
-        SETPGID => proc::setpgid(cx, a),
-        GETPGID => proc::getpgid(cx, a),
-        SETSID => proc::setsid(cx),
-        GETSID => proc::getsid(cx, a),
-        PRLIMIT64 => sys::prlimit(cx, a[0] as i32, a[1], a[2], a[3]),
-        GETRLIMIT => sys::prlimit(cx, 0, a[0], 0, a[1]),
-        SETRLIMIT => sys::prlimit(cx, 0, a[0], a[1], 0),
-        SYSINFO => sys::sysinfo(cx, a),
-        TIMES => sys::times(cx, a),
-        GETRUSAGE => sys::getrusage(cx, a),
-        SCHED_YIELD => thread::sched_yield(cx),
-        PPOLL => event::ppoll(cx, a),
-        PSELECT6 => event::pselect6(cx, a),
-        EPOLL_CREATE1 => event::epoll_create1(cx, a),
-        EPOLL_CTL => event::epoll_ctl(cx, a),
-        EPOLL_PWAIT => event::epoll_pwait(cx, a, false),
-        EPOLL_PWAIT2 => event::epoll_pwait(cx, a, true),
-        EVENTFD2 => event::eventfd2(cx, a),
-        TIMERFD_CREATE => event::timerfd_create(cx, a),
-        TIMERFD_SETTIME => event::timerfd_settime(cx, a),
-        TIMERFD_GETTIME => event::timerfd_gettime(cx, a),
-        SIGNALFD4 => event::signalfd4(cx, a),
-        SOCKET => net::socket(cx, a),
-        SOCKETPAIR => net::socketpair(cx, a),
-        BIND => net::bind(cx, a),
-        LISTEN => net::listen(cx, a),
-        ACCEPT => net::accept4(cx, a, 0),
-        ACCEPT4 => net::accept4(cx, a, a[3] as i32),
-        CONNECT => net::connect(cx, a),
-        GETSOCKNAME => net::sockname(cx, a, false),
-        GETPEERNAME => net::sockname(cx, a, true),
-        SENDTO => net::sendto(cx, a),
-        RECVFROM => net::recvfrom(cx, a),
-        SENDMSG => net::sendmsg(cx, a),
-        RECVMSG => net::recvmsg(cx, a),
-        SHUTDOWN => net::shutdown(cx, a),
-        SETSOCKOPT => net::setsockopt(cx, a),
-        GETSOCKOPT => net::getsockopt(cx, a),
-        MEMFD_CREATE => fsx::memfd_create(cx, a),
-        FLOCK => fsx::flock(cx, a),
-        SENDFILE => fsx::sendfile(cx, a),
-        COPY_FILE_RANGE => fsx::copy_range(cx, a, false),
-        SPLICE => fsx::copy_range(cx, a, true),
-        TEE => fsx::tee(cx, a),
-        FALLOCATE => fsx::fallocate(cx, a),
-        CLOSE_RANGE => fsx::close_range(cx, a),
-        FCHOWNAT => fsx::fchownat(cx, a),
-        FCHOWN => fsx::fchown(cx, a),
-        SETXATTR | LSETXATTR | FSETXATTR => fsx::setxattr(cx, a, n - SETXATTR),
-        GETXATTR | LGETXATTR | FGETXATTR => fsx::getxattr(cx, a, n - GETXATTR),
-        LISTXATTR | LLISTXATTR | FLISTXATTR => fsx::listxattr(cx, a, n - LISTXATTR),
-        REMOVEXATTR | LREMOVEXATTR | FREMOVEXATTR => fsx::removexattr(cx, a, n - REMOVEXATTR),
-        SYNC => fsx::sync(cx),
-        SYNCFS => fsx::syncfs(cx, a),
-        PREADV2 => fsx::rw2(cx, a, false),
-        PWRITEV2 => fsx::rw2(cx, a, true),
-        SETRESUID => fsx::setres(cx, a, true),
-        SETRESGID => fsx::setres(cx, a, false),
-        GETGROUPS => fsx::getgroups(cx, a),
-        SETGROUPS => fsx::setgroups(cx, a),
-        GETPRIORITY => fsx::getpriority(cx, a),
-        SETPRIORITY => fsx::setpriority(cx, a),
-        SETITIMER => sys::setitimer(cx, a),
-        GETITIMER => sys::getitimer(cx, a),
-        SCHED_GETAFFINITY => thread::sched_getaffinity(cx, a),
-        SCHED_GET_PRIORITY_MAX => thread::sched_priority_range(a, true),
-        SCHED_GET_PRIORITY_MIN => thread::sched_priority_range(a, false),
-        SCHED_GETSCHEDULER => thread::sched_getscheduler(cx, a),
-        SCHED_GETPARAM => thread::sched_getparam(cx, a),
-        SCHED_SETSCHEDULER => thread::sched_setscheduler(cx, a, Some(a[1] as i32)),
-        SCHED_SETPARAM => thread::sched_setscheduler(cx, a, None),
-        SCHED_RR_GET_INTERVAL => thread::sched_rr_get_interval(cx, a),
-        SETUID => fsx::set_id(cx, SetId::Uid(a[0] as u32)),
-        SETGID => fsx::set_id(cx, SetId::Gid(a[0] as u32)),
-        SETREUID => fsx::set_id(cx, SetId::ReUid(a[0] as u32, a[1] as u32)),
-        SETREGID => fsx::set_id(cx, SetId::ReGid(a[0] as u32, a[1] as u32)),
-        SETFSUID => fsx::set_id(cx, SetId::FsUid(a[0] as u32)),
-        SETFSGID => fsx::set_id(cx, SetId::FsGid(a[0] as u32)),
-        MKNODAT => fs::mknodat(cx, a),
-        FUTEX => thread::futex(cx, a),
-        RT_SIGACTION => sys::rt_sigaction(cx, a),
-        RT_SIGPROCMASK => sys::rt_sigprocmask(cx, a),
-        SIGALTSTACK => sys::sigaltstack(cx, a),
-        RT_SIGRETURN => Ok(crate::signal::sigreturn(cx.p, cx.t)),
-        RT_SIGSUSPEND => sys::rt_sigsuspend(cx, a),
-        RT_SIGPENDING => sys::rt_sigpending(cx, a),
-        RT_SIGTIMEDWAIT => sys::rt_sigtimedwait(cx, a),
-        RT_SIGQUEUEINFO => sys::sigqueueinfo(cx, a[0] as i32, None, a[1], a[2]),
-        RT_TGSIGQUEUEINFO => sys::sigqueueinfo(cx, a[0] as i32, Some(a[1] as i32), a[2], a[3]),
-        KILL => proc::kill(cx, a),
-        TKILL => sys::kill(cx, -1, Some(a[0] as i32), a[1]),
-        TGKILL => sys::kill(cx, a[0] as i32, Some(a[1] as i32), a[2]),
-        RISCV_HWPROBE => hwprobe::riscv_hwprobe(cx, a),
-        RISCV_FLUSH_ICACHE => {
-            if a[2] & !1 != 0 {
-                return Err(Errno::EINVAL);
-            }
-            cx.mem().invalidate_code();
-            Ok(0)
-        }
-        _ => Err(Errno::ENOSYS),
-    }
+    nr::call(cx, n, a)
 }
 
 /// `clone` of a new process (no `CLONE_THREAD`): see [`proc`].
@@ -365,7 +171,7 @@ fn wait_readable(cx: &mut Ctx<'_>, fd: i32) -> SysResult<()> {
     if !cx.p.green_others() {
         return Ok(());
     }
-    const POLLIN: i16 = 1;
+    use crate::abi::POLLIN;
     let mut p = [crate::host::PollFd {
         fd,
         events: POLLIN,
@@ -386,10 +192,7 @@ fn wait_readable(cx: &mut Ctx<'_>, fd: i32) -> SysResult<()> {
 
 // ---- guest memory helpers shared by the handlers -----------------------
 
-/// Longest path the kernel accepts, NUL included.
-const PATH_MAX: usize = 4096;
-/// Largest byte count one read or write moves (`MAX_RW_COUNT`).
-const MAX_RW: u64 = 0x7fff_f000;
+use crate::abi::{MAX_RW_COUNT as MAX_RW, PATH_MAX};
 
 /// A NUL-terminated guest path.
 fn path(mem: &GuestMemory, addr: u64) -> SysResult<Vec<u8>> {

@@ -104,7 +104,7 @@ pub(super) fn listen(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 pub(super) fn accept4(cx: &mut Ctx<'_>, a: &[u64; 6], flags: i32) -> R {
     let (fd, addr, lenp) = (a[0] as i32, a[1], a[2]);
     // SOCK_NONBLOCK | SOCK_CLOEXEC
-    if flags & !(0o4000 | 0o2000000) != 0 {
+    if flags & !(crate::abi::O_NONBLOCK | crate::abi::O_CLOEXEC) != 0 {
         return Err(Errno::EINVAL);
     }
     let room = if addr != 0 { addr_room(cx, lenp)? } else { 0 };

@@ -1,626 +1,355 @@
-//! The system call numbers of Linux riscv64 (asm-generic) and their
-//! names: the one table the dispatcher and `--strace` share.
+//! The system calls of Linux riscv64 (asm-generic): the one table of
+//! numbers, names and handlers. The constants (`nr::READ`...), [`name`]
+//! (used by `--strace`) and the dispatcher's [`call`] all come from it, so
+//! adding a call is one row: `NR NAME "name" => handler;`, where the
+//! handler is a `fn(&mut Ctx, &[u64; 6]) -> R` of a sibling module (or a
+//! closure around one). A row without a handler is a call pvm knows by
+//! name but does not implement: `-ENOSYS`. `exit` and `exit_group` end
+//! the thread or process in [`super::dispatch`] itself.
 
 #![allow(missing_docs)]
 
-pub const IO_SETUP: u64 = 0;
-pub const IO_DESTROY: u64 = 1;
-pub const IO_SUBMIT: u64 = 2;
-pub const IO_CANCEL: u64 = 3;
-pub const IO_GETEVENTS: u64 = 4;
-pub const SETXATTR: u64 = 5;
-pub const LSETXATTR: u64 = 6;
-pub const FSETXATTR: u64 = 7;
-pub const GETXATTR: u64 = 8;
-pub const LGETXATTR: u64 = 9;
-pub const FGETXATTR: u64 = 10;
-pub const LISTXATTR: u64 = 11;
-pub const LLISTXATTR: u64 = 12;
-pub const FLISTXATTR: u64 = 13;
-pub const REMOVEXATTR: u64 = 14;
-pub const LREMOVEXATTR: u64 = 15;
-pub const FREMOVEXATTR: u64 = 16;
-pub const GETCWD: u64 = 17;
-pub const LOOKUP_DCOOKIE: u64 = 18;
-pub const EVENTFD2: u64 = 19;
-pub const EPOLL_CREATE1: u64 = 20;
-pub const EPOLL_CTL: u64 = 21;
-pub const EPOLL_PWAIT: u64 = 22;
-pub const DUP: u64 = 23;
-pub const DUP3: u64 = 24;
-pub const FCNTL: u64 = 25;
-pub const INOTIFY_INIT1: u64 = 26;
-pub const INOTIFY_ADD_WATCH: u64 = 27;
-pub const INOTIFY_RM_WATCH: u64 = 28;
-pub const IOCTL: u64 = 29;
-pub const IOPRIO_SET: u64 = 30;
-pub const IOPRIO_GET: u64 = 31;
-pub const FLOCK: u64 = 32;
-pub const MKNODAT: u64 = 33;
-pub const MKDIRAT: u64 = 34;
-pub const UNLINKAT: u64 = 35;
-pub const SYMLINKAT: u64 = 36;
-pub const LINKAT: u64 = 37;
-pub const UMOUNT2: u64 = 39;
-pub const MOUNT: u64 = 40;
-pub const PIVOT_ROOT: u64 = 41;
-pub const NFSSERVCTL: u64 = 42;
-pub const STATFS: u64 = 43;
-pub const FSTATFS: u64 = 44;
-pub const TRUNCATE: u64 = 45;
-pub const FTRUNCATE: u64 = 46;
-pub const FALLOCATE: u64 = 47;
-pub const FACCESSAT: u64 = 48;
-pub const CHDIR: u64 = 49;
-pub const FCHDIR: u64 = 50;
-pub const CHROOT: u64 = 51;
-pub const FCHMOD: u64 = 52;
-pub const FCHMODAT: u64 = 53;
-pub const FCHOWNAT: u64 = 54;
-pub const FCHOWN: u64 = 55;
-pub const OPENAT: u64 = 56;
-pub const CLOSE: u64 = 57;
-pub const VHANGUP: u64 = 58;
-pub const PIPE2: u64 = 59;
-pub const QUOTACTL: u64 = 60;
-pub const GETDENTS64: u64 = 61;
-pub const LSEEK: u64 = 62;
-pub const READ: u64 = 63;
-pub const WRITE: u64 = 64;
-pub const READV: u64 = 65;
-pub const WRITEV: u64 = 66;
-pub const PREAD64: u64 = 67;
-pub const PWRITE64: u64 = 68;
-pub const PREADV: u64 = 69;
-pub const PWRITEV: u64 = 70;
-pub const SENDFILE: u64 = 71;
-pub const PSELECT6: u64 = 72;
-pub const PPOLL: u64 = 73;
-pub const SIGNALFD4: u64 = 74;
-pub const VMSPLICE: u64 = 75;
-pub const SPLICE: u64 = 76;
-pub const TEE: u64 = 77;
-pub const READLINKAT: u64 = 78;
-pub const NEWFSTATAT: u64 = 79;
-pub const FSTAT: u64 = 80;
-pub const SYNC: u64 = 81;
-pub const FSYNC: u64 = 82;
-pub const FDATASYNC: u64 = 83;
-pub const SYNC_FILE_RANGE: u64 = 84;
-pub const TIMERFD_CREATE: u64 = 85;
-pub const TIMERFD_SETTIME: u64 = 86;
-pub const TIMERFD_GETTIME: u64 = 87;
-pub const UTIMENSAT: u64 = 88;
-pub const ACCT: u64 = 89;
-pub const CAPGET: u64 = 90;
-pub const CAPSET: u64 = 91;
-pub const PERSONALITY: u64 = 92;
-pub const EXIT: u64 = 93;
-pub const EXIT_GROUP: u64 = 94;
-pub const WAITID: u64 = 95;
-pub const SET_TID_ADDRESS: u64 = 96;
-pub const UNSHARE: u64 = 97;
-pub const FUTEX: u64 = 98;
-pub const SET_ROBUST_LIST: u64 = 99;
-pub const GET_ROBUST_LIST: u64 = 100;
-pub const NANOSLEEP: u64 = 101;
-pub const GETITIMER: u64 = 102;
-pub const SETITIMER: u64 = 103;
-pub const KEXEC_LOAD: u64 = 104;
-pub const INIT_MODULE: u64 = 105;
-pub const DELETE_MODULE: u64 = 106;
-pub const TIMER_CREATE: u64 = 107;
-pub const TIMER_GETTIME: u64 = 108;
-pub const TIMER_GETOVERRUN: u64 = 109;
-pub const TIMER_SETTIME: u64 = 110;
-pub const TIMER_DELETE: u64 = 111;
-pub const CLOCK_SETTIME: u64 = 112;
-pub const CLOCK_GETTIME: u64 = 113;
-pub const CLOCK_GETRES: u64 = 114;
-pub const CLOCK_NANOSLEEP: u64 = 115;
-pub const SYSLOG: u64 = 116;
-pub const PTRACE: u64 = 117;
-pub const SCHED_SETPARAM: u64 = 118;
-pub const SCHED_SETSCHEDULER: u64 = 119;
-pub const SCHED_GETSCHEDULER: u64 = 120;
-pub const SCHED_GETPARAM: u64 = 121;
-pub const SCHED_SETAFFINITY: u64 = 122;
-pub const SCHED_GETAFFINITY: u64 = 123;
-pub const SCHED_YIELD: u64 = 124;
-pub const SCHED_GET_PRIORITY_MAX: u64 = 125;
-pub const SCHED_GET_PRIORITY_MIN: u64 = 126;
-pub const SCHED_RR_GET_INTERVAL: u64 = 127;
-pub const RESTART_SYSCALL: u64 = 128;
-pub const KILL: u64 = 129;
-pub const TKILL: u64 = 130;
-pub const TGKILL: u64 = 131;
-pub const SIGALTSTACK: u64 = 132;
-pub const RT_SIGSUSPEND: u64 = 133;
-pub const RT_SIGACTION: u64 = 134;
-pub const RT_SIGPROCMASK: u64 = 135;
-pub const RT_SIGPENDING: u64 = 136;
-pub const RT_SIGTIMEDWAIT: u64 = 137;
-pub const RT_SIGQUEUEINFO: u64 = 138;
-pub const RT_SIGRETURN: u64 = 139;
-pub const SETPRIORITY: u64 = 140;
-pub const GETPRIORITY: u64 = 141;
-pub const REBOOT: u64 = 142;
-pub const SETREGID: u64 = 143;
-pub const SETGID: u64 = 144;
-pub const SETREUID: u64 = 145;
-pub const SETUID: u64 = 146;
-pub const SETRESUID: u64 = 147;
-pub const GETRESUID: u64 = 148;
-pub const SETRESGID: u64 = 149;
-pub const GETRESGID: u64 = 150;
-pub const SETFSUID: u64 = 151;
-pub const SETFSGID: u64 = 152;
-pub const TIMES: u64 = 153;
-pub const SETPGID: u64 = 154;
-pub const GETPGID: u64 = 155;
-pub const GETSID: u64 = 156;
-pub const SETSID: u64 = 157;
-pub const GETGROUPS: u64 = 158;
-pub const SETGROUPS: u64 = 159;
-pub const UNAME: u64 = 160;
-pub const SETHOSTNAME: u64 = 161;
-pub const SETDOMAINNAME: u64 = 162;
-pub const GETRLIMIT: u64 = 163;
-pub const SETRLIMIT: u64 = 164;
-pub const GETRUSAGE: u64 = 165;
-pub const UMASK: u64 = 166;
-pub const PRCTL: u64 = 167;
-pub const GETCPU: u64 = 168;
-pub const GETTIMEOFDAY: u64 = 169;
-pub const SETTIMEOFDAY: u64 = 170;
-pub const ADJTIMEX: u64 = 171;
-pub const GETPID: u64 = 172;
-pub const GETPPID: u64 = 173;
-pub const GETUID: u64 = 174;
-pub const GETEUID: u64 = 175;
-pub const GETGID: u64 = 176;
-pub const GETEGID: u64 = 177;
-pub const GETTID: u64 = 178;
-pub const SYSINFO: u64 = 179;
-pub const MQ_OPEN: u64 = 180;
-pub const MQ_UNLINK: u64 = 181;
-pub const MQ_TIMEDSEND: u64 = 182;
-pub const MQ_TIMEDRECEIVE: u64 = 183;
-pub const MQ_NOTIFY: u64 = 184;
-pub const MQ_GETSETATTR: u64 = 185;
-pub const MSGGET: u64 = 186;
-pub const MSGCTL: u64 = 187;
-pub const MSGRCV: u64 = 188;
-pub const MSGSND: u64 = 189;
-pub const SEMGET: u64 = 190;
-pub const SEMCTL: u64 = 191;
-pub const SEMTIMEDOP: u64 = 192;
-pub const SEMOP: u64 = 193;
-pub const SHMGET: u64 = 194;
-pub const SHMCTL: u64 = 195;
-pub const SHMAT: u64 = 196;
-pub const SHMDT: u64 = 197;
-pub const SOCKET: u64 = 198;
-pub const SOCKETPAIR: u64 = 199;
-pub const BIND: u64 = 200;
-pub const LISTEN: u64 = 201;
-pub const ACCEPT: u64 = 202;
-pub const CONNECT: u64 = 203;
-pub const GETSOCKNAME: u64 = 204;
-pub const GETPEERNAME: u64 = 205;
-pub const SENDTO: u64 = 206;
-pub const RECVFROM: u64 = 207;
-pub const SETSOCKOPT: u64 = 208;
-pub const GETSOCKOPT: u64 = 209;
-pub const SHUTDOWN: u64 = 210;
-pub const SENDMSG: u64 = 211;
-pub const RECVMSG: u64 = 212;
-pub const READAHEAD: u64 = 213;
-pub const BRK: u64 = 214;
-pub const MUNMAP: u64 = 215;
-pub const MREMAP: u64 = 216;
-pub const ADD_KEY: u64 = 217;
-pub const REQUEST_KEY: u64 = 218;
-pub const KEYCTL: u64 = 219;
-pub const CLONE: u64 = 220;
-pub const EXECVE: u64 = 221;
-pub const MMAP: u64 = 222;
-pub const FADVISE64: u64 = 223;
-pub const SWAPON: u64 = 224;
-pub const SWAPOFF: u64 = 225;
-pub const MPROTECT: u64 = 226;
-pub const MSYNC: u64 = 227;
-pub const MLOCK: u64 = 228;
-pub const MUNLOCK: u64 = 229;
-pub const MLOCKALL: u64 = 230;
-pub const MUNLOCKALL: u64 = 231;
-pub const MINCORE: u64 = 232;
-pub const MADVISE: u64 = 233;
-pub const REMAP_FILE_PAGES: u64 = 234;
-pub const MBIND: u64 = 235;
-pub const GET_MEMPOLICY: u64 = 236;
-pub const SET_MEMPOLICY: u64 = 237;
-pub const MIGRATE_PAGES: u64 = 238;
-pub const MOVE_PAGES: u64 = 239;
-pub const RT_TGSIGQUEUEINFO: u64 = 240;
-pub const PERF_EVENT_OPEN: u64 = 241;
-pub const ACCEPT4: u64 = 242;
-pub const RECVMMSG: u64 = 243;
-pub const RISCV_HWPROBE: u64 = 258;
-pub const RISCV_FLUSH_ICACHE: u64 = 259;
-pub const WAIT4: u64 = 260;
-pub const PRLIMIT64: u64 = 261;
-pub const FANOTIFY_INIT: u64 = 262;
-pub const FANOTIFY_MARK: u64 = 263;
-pub const NAME_TO_HANDLE_AT: u64 = 264;
-pub const OPEN_BY_HANDLE_AT: u64 = 265;
-pub const CLOCK_ADJTIME: u64 = 266;
-pub const SYNCFS: u64 = 267;
-pub const SETNS: u64 = 268;
-pub const SENDMMSG: u64 = 269;
-pub const PROCESS_VM_READV: u64 = 270;
-pub const PROCESS_VM_WRITEV: u64 = 271;
-pub const KCMP: u64 = 272;
-pub const FINIT_MODULE: u64 = 273;
-pub const SCHED_SETATTR: u64 = 274;
-pub const SCHED_GETATTR: u64 = 275;
-pub const RENAMEAT2: u64 = 276;
-pub const SECCOMP: u64 = 277;
-pub const GETRANDOM: u64 = 278;
-pub const MEMFD_CREATE: u64 = 279;
-pub const BPF: u64 = 280;
-pub const EXECVEAT: u64 = 281;
-pub const USERFAULTFD: u64 = 282;
-pub const MEMBARRIER: u64 = 283;
-pub const MLOCK2: u64 = 284;
-pub const COPY_FILE_RANGE: u64 = 285;
-pub const PREADV2: u64 = 286;
-pub const PWRITEV2: u64 = 287;
-pub const PKEY_MPROTECT: u64 = 288;
-pub const PKEY_ALLOC: u64 = 289;
-pub const PKEY_FREE: u64 = 290;
-pub const STATX: u64 = 291;
-pub const IO_PGETEVENTS: u64 = 292;
-pub const RSEQ: u64 = 293;
-pub const KEXEC_FILE_LOAD: u64 = 294;
-pub const PIDFD_SEND_SIGNAL: u64 = 424;
-pub const IO_URING_SETUP: u64 = 425;
-pub const IO_URING_ENTER: u64 = 426;
-pub const IO_URING_REGISTER: u64 = 427;
-pub const OPEN_TREE: u64 = 428;
-pub const MOVE_MOUNT: u64 = 429;
-pub const FSOPEN: u64 = 430;
-pub const FSCONFIG: u64 = 431;
-pub const FSMOUNT: u64 = 432;
-pub const FSPICK: u64 = 433;
-pub const PIDFD_OPEN: u64 = 434;
-pub const CLONE3: u64 = 435;
-pub const CLOSE_RANGE: u64 = 436;
-pub const OPENAT2: u64 = 437;
-pub const PIDFD_GETFD: u64 = 438;
-pub const FACCESSAT2: u64 = 439;
-pub const PROCESS_MADVISE: u64 = 440;
-pub const EPOLL_PWAIT2: u64 = 441;
-pub const MOUNT_SETATTR: u64 = 442;
-pub const QUOTACTL_FD: u64 = 443;
-pub const LANDLOCK_CREATE_RULESET: u64 = 444;
-pub const LANDLOCK_ADD_RULE: u64 = 445;
-pub const LANDLOCK_RESTRICT_SELF: u64 = 446;
-pub const MEMFD_SECRET: u64 = 447;
-pub const PROCESS_MRELEASE: u64 = 448;
-pub const FUTEX_WAITV: u64 = 449;
-pub const SET_MEMPOLICY_HOME_NODE: u64 = 450;
+use super::{Ctx, R, event, fs, fsx, hwprobe, mm, net, proc, sys, thread};
+use crate::host::{Errno, SetId};
 
-/// The name of syscall `nr`, if Linux riscv64 has one.
-pub fn name(nr: u64) -> Option<&'static str> {
-    Some(match nr {
-        IO_SETUP => "io_setup",
-        IO_DESTROY => "io_destroy",
-        IO_SUBMIT => "io_submit",
-        IO_CANCEL => "io_cancel",
-        IO_GETEVENTS => "io_getevents",
-        SETXATTR => "setxattr",
-        LSETXATTR => "lsetxattr",
-        FSETXATTR => "fsetxattr",
-        GETXATTR => "getxattr",
-        LGETXATTR => "lgetxattr",
-        FGETXATTR => "fgetxattr",
-        LISTXATTR => "listxattr",
-        LLISTXATTR => "llistxattr",
-        FLISTXATTR => "flistxattr",
-        REMOVEXATTR => "removexattr",
-        LREMOVEXATTR => "lremovexattr",
-        FREMOVEXATTR => "fremovexattr",
-        GETCWD => "getcwd",
-        LOOKUP_DCOOKIE => "lookup_dcookie",
-        EVENTFD2 => "eventfd2",
-        EPOLL_CREATE1 => "epoll_create1",
-        EPOLL_CTL => "epoll_ctl",
-        EPOLL_PWAIT => "epoll_pwait",
-        DUP => "dup",
-        DUP3 => "dup3",
-        FCNTL => "fcntl",
-        INOTIFY_INIT1 => "inotify_init1",
-        INOTIFY_ADD_WATCH => "inotify_add_watch",
-        INOTIFY_RM_WATCH => "inotify_rm_watch",
-        IOCTL => "ioctl",
-        IOPRIO_SET => "ioprio_set",
-        IOPRIO_GET => "ioprio_get",
-        FLOCK => "flock",
-        MKNODAT => "mknodat",
-        MKDIRAT => "mkdirat",
-        UNLINKAT => "unlinkat",
-        SYMLINKAT => "symlinkat",
-        LINKAT => "linkat",
-        UMOUNT2 => "umount2",
-        MOUNT => "mount",
-        PIVOT_ROOT => "pivot_root",
-        NFSSERVCTL => "nfsservctl",
-        STATFS => "statfs",
-        FSTATFS => "fstatfs",
-        TRUNCATE => "truncate",
-        FTRUNCATE => "ftruncate",
-        FALLOCATE => "fallocate",
-        FACCESSAT => "faccessat",
-        CHDIR => "chdir",
-        FCHDIR => "fchdir",
-        CHROOT => "chroot",
-        FCHMOD => "fchmod",
-        FCHMODAT => "fchmodat",
-        FCHOWNAT => "fchownat",
-        FCHOWN => "fchown",
-        OPENAT => "openat",
-        CLOSE => "close",
-        VHANGUP => "vhangup",
-        PIPE2 => "pipe2",
-        QUOTACTL => "quotactl",
-        GETDENTS64 => "getdents64",
-        LSEEK => "lseek",
-        READ => "read",
-        WRITE => "write",
-        READV => "readv",
-        WRITEV => "writev",
-        PREAD64 => "pread64",
-        PWRITE64 => "pwrite64",
-        PREADV => "preadv",
-        PWRITEV => "pwritev",
-        SENDFILE => "sendfile",
-        PSELECT6 => "pselect6",
-        PPOLL => "ppoll",
-        SIGNALFD4 => "signalfd4",
-        VMSPLICE => "vmsplice",
-        SPLICE => "splice",
-        TEE => "tee",
-        READLINKAT => "readlinkat",
-        NEWFSTATAT => "newfstatat",
-        FSTAT => "fstat",
-        SYNC => "sync",
-        FSYNC => "fsync",
-        FDATASYNC => "fdatasync",
-        SYNC_FILE_RANGE => "sync_file_range",
-        TIMERFD_CREATE => "timerfd_create",
-        TIMERFD_SETTIME => "timerfd_settime",
-        TIMERFD_GETTIME => "timerfd_gettime",
-        UTIMENSAT => "utimensat",
-        ACCT => "acct",
-        CAPGET => "capget",
-        CAPSET => "capset",
-        PERSONALITY => "personality",
-        EXIT => "exit",
-        EXIT_GROUP => "exit_group",
-        WAITID => "waitid",
-        SET_TID_ADDRESS => "set_tid_address",
-        UNSHARE => "unshare",
-        FUTEX => "futex",
-        SET_ROBUST_LIST => "set_robust_list",
-        GET_ROBUST_LIST => "get_robust_list",
-        NANOSLEEP => "nanosleep",
-        GETITIMER => "getitimer",
-        SETITIMER => "setitimer",
-        KEXEC_LOAD => "kexec_load",
-        INIT_MODULE => "init_module",
-        DELETE_MODULE => "delete_module",
-        TIMER_CREATE => "timer_create",
-        TIMER_GETTIME => "timer_gettime",
-        TIMER_GETOVERRUN => "timer_getoverrun",
-        TIMER_SETTIME => "timer_settime",
-        TIMER_DELETE => "timer_delete",
-        CLOCK_SETTIME => "clock_settime",
-        CLOCK_GETTIME => "clock_gettime",
-        CLOCK_GETRES => "clock_getres",
-        CLOCK_NANOSLEEP => "clock_nanosleep",
-        SYSLOG => "syslog",
-        PTRACE => "ptrace",
-        SCHED_SETPARAM => "sched_setparam",
-        SCHED_SETSCHEDULER => "sched_setscheduler",
-        SCHED_GETSCHEDULER => "sched_getscheduler",
-        SCHED_GETPARAM => "sched_getparam",
-        SCHED_SETAFFINITY => "sched_setaffinity",
-        SCHED_GETAFFINITY => "sched_getaffinity",
-        SCHED_YIELD => "sched_yield",
-        SCHED_GET_PRIORITY_MAX => "sched_get_priority_max",
-        SCHED_GET_PRIORITY_MIN => "sched_get_priority_min",
-        SCHED_RR_GET_INTERVAL => "sched_rr_get_interval",
-        RESTART_SYSCALL => "restart_syscall",
-        KILL => "kill",
-        TKILL => "tkill",
-        TGKILL => "tgkill",
-        SIGALTSTACK => "sigaltstack",
-        RT_SIGSUSPEND => "rt_sigsuspend",
-        RT_SIGACTION => "rt_sigaction",
-        RT_SIGPROCMASK => "rt_sigprocmask",
-        RT_SIGPENDING => "rt_sigpending",
-        RT_SIGTIMEDWAIT => "rt_sigtimedwait",
-        RT_SIGQUEUEINFO => "rt_sigqueueinfo",
-        RT_SIGRETURN => "rt_sigreturn",
-        SETPRIORITY => "setpriority",
-        GETPRIORITY => "getpriority",
-        REBOOT => "reboot",
-        SETREGID => "setregid",
-        SETGID => "setgid",
-        SETREUID => "setreuid",
-        SETUID => "setuid",
-        SETRESUID => "setresuid",
-        GETRESUID => "getresuid",
-        SETRESGID => "setresgid",
-        GETRESGID => "getresgid",
-        SETFSUID => "setfsuid",
-        SETFSGID => "setfsgid",
-        TIMES => "times",
-        SETPGID => "setpgid",
-        GETPGID => "getpgid",
-        GETSID => "getsid",
-        SETSID => "setsid",
-        GETGROUPS => "getgroups",
-        SETGROUPS => "setgroups",
-        UNAME => "uname",
-        SETHOSTNAME => "sethostname",
-        SETDOMAINNAME => "setdomainname",
-        GETRLIMIT => "getrlimit",
-        SETRLIMIT => "setrlimit",
-        GETRUSAGE => "getrusage",
-        UMASK => "umask",
-        PRCTL => "prctl",
-        GETCPU => "getcpu",
-        GETTIMEOFDAY => "gettimeofday",
-        SETTIMEOFDAY => "settimeofday",
-        ADJTIMEX => "adjtimex",
-        GETPID => "getpid",
-        GETPPID => "getppid",
-        GETUID => "getuid",
-        GETEUID => "geteuid",
-        GETGID => "getgid",
-        GETEGID => "getegid",
-        GETTID => "gettid",
-        SYSINFO => "sysinfo",
-        MQ_OPEN => "mq_open",
-        MQ_UNLINK => "mq_unlink",
-        MQ_TIMEDSEND => "mq_timedsend",
-        MQ_TIMEDRECEIVE => "mq_timedreceive",
-        MQ_NOTIFY => "mq_notify",
-        MQ_GETSETATTR => "mq_getsetattr",
-        MSGGET => "msgget",
-        MSGCTL => "msgctl",
-        MSGRCV => "msgrcv",
-        MSGSND => "msgsnd",
-        SEMGET => "semget",
-        SEMCTL => "semctl",
-        SEMTIMEDOP => "semtimedop",
-        SEMOP => "semop",
-        SHMGET => "shmget",
-        SHMCTL => "shmctl",
-        SHMAT => "shmat",
-        SHMDT => "shmdt",
-        SOCKET => "socket",
-        SOCKETPAIR => "socketpair",
-        BIND => "bind",
-        LISTEN => "listen",
-        ACCEPT => "accept",
-        CONNECT => "connect",
-        GETSOCKNAME => "getsockname",
-        GETPEERNAME => "getpeername",
-        SENDTO => "sendto",
-        RECVFROM => "recvfrom",
-        SETSOCKOPT => "setsockopt",
-        GETSOCKOPT => "getsockopt",
-        SHUTDOWN => "shutdown",
-        SENDMSG => "sendmsg",
-        RECVMSG => "recvmsg",
-        READAHEAD => "readahead",
-        BRK => "brk",
-        MUNMAP => "munmap",
-        MREMAP => "mremap",
-        ADD_KEY => "add_key",
-        REQUEST_KEY => "request_key",
-        KEYCTL => "keyctl",
-        CLONE => "clone",
-        EXECVE => "execve",
-        MMAP => "mmap",
-        FADVISE64 => "fadvise64",
-        SWAPON => "swapon",
-        SWAPOFF => "swapoff",
-        MPROTECT => "mprotect",
-        MSYNC => "msync",
-        MLOCK => "mlock",
-        MUNLOCK => "munlock",
-        MLOCKALL => "mlockall",
-        MUNLOCKALL => "munlockall",
-        MINCORE => "mincore",
-        MADVISE => "madvise",
-        REMAP_FILE_PAGES => "remap_file_pages",
-        MBIND => "mbind",
-        GET_MEMPOLICY => "get_mempolicy",
-        SET_MEMPOLICY => "set_mempolicy",
-        MIGRATE_PAGES => "migrate_pages",
-        MOVE_PAGES => "move_pages",
-        RT_TGSIGQUEUEINFO => "rt_tgsigqueueinfo",
-        PERF_EVENT_OPEN => "perf_event_open",
-        ACCEPT4 => "accept4",
-        RECVMMSG => "recvmmsg",
-        RISCV_HWPROBE => "riscv_hwprobe",
-        RISCV_FLUSH_ICACHE => "riscv_flush_icache",
-        WAIT4 => "wait4",
-        PRLIMIT64 => "prlimit64",
-        FANOTIFY_INIT => "fanotify_init",
-        FANOTIFY_MARK => "fanotify_mark",
-        NAME_TO_HANDLE_AT => "name_to_handle_at",
-        OPEN_BY_HANDLE_AT => "open_by_handle_at",
-        CLOCK_ADJTIME => "clock_adjtime",
-        SYNCFS => "syncfs",
-        SETNS => "setns",
-        SENDMMSG => "sendmmsg",
-        PROCESS_VM_READV => "process_vm_readv",
-        PROCESS_VM_WRITEV => "process_vm_writev",
-        KCMP => "kcmp",
-        FINIT_MODULE => "finit_module",
-        SCHED_SETATTR => "sched_setattr",
-        SCHED_GETATTR => "sched_getattr",
-        RENAMEAT2 => "renameat2",
-        SECCOMP => "seccomp",
-        GETRANDOM => "getrandom",
-        MEMFD_CREATE => "memfd_create",
-        BPF => "bpf",
-        EXECVEAT => "execveat",
-        USERFAULTFD => "userfaultfd",
-        MEMBARRIER => "membarrier",
-        MLOCK2 => "mlock2",
-        COPY_FILE_RANGE => "copy_file_range",
-        PREADV2 => "preadv2",
-        PWRITEV2 => "pwritev2",
-        PKEY_MPROTECT => "pkey_mprotect",
-        PKEY_ALLOC => "pkey_alloc",
-        PKEY_FREE => "pkey_free",
-        STATX => "statx",
-        IO_PGETEVENTS => "io_pgetevents",
-        RSEQ => "rseq",
-        KEXEC_FILE_LOAD => "kexec_file_load",
-        PIDFD_SEND_SIGNAL => "pidfd_send_signal",
-        IO_URING_SETUP => "io_uring_setup",
-        IO_URING_ENTER => "io_uring_enter",
-        IO_URING_REGISTER => "io_uring_register",
-        OPEN_TREE => "open_tree",
-        MOVE_MOUNT => "move_mount",
-        FSOPEN => "fsopen",
-        FSCONFIG => "fsconfig",
-        FSMOUNT => "fsmount",
-        FSPICK => "fspick",
-        PIDFD_OPEN => "pidfd_open",
-        CLONE3 => "clone3",
-        CLOSE_RANGE => "close_range",
-        OPENAT2 => "openat2",
-        PIDFD_GETFD => "pidfd_getfd",
-        FACCESSAT2 => "faccessat2",
-        PROCESS_MADVISE => "process_madvise",
-        EPOLL_PWAIT2 => "epoll_pwait2",
-        MOUNT_SETATTR => "mount_setattr",
-        QUOTACTL_FD => "quotactl_fd",
-        LANDLOCK_CREATE_RULESET => "landlock_create_ruleset",
-        LANDLOCK_ADD_RULE => "landlock_add_rule",
-        LANDLOCK_RESTRICT_SELF => "landlock_restrict_self",
-        MEMFD_SECRET => "memfd_secret",
-        PROCESS_MRELEASE => "process_mrelease",
-        FUTEX_WAITV => "futex_waitv",
-        SET_MEMPOLICY_HOME_NODE => "set_mempolicy_home_node",
-        _ => return None,
-    })
+/// A system call handler: the caller's context and `a0..a5`.
+type Handler = for<'a, 'b> fn(&'a mut Ctx<'b>, &'a [u64; 6]) -> R;
+
+macro_rules! syscalls {
+    ($($nr:literal $name:ident $s:literal $(=> $h:expr)?;)*) => {
+        $(pub const $name: u64 = $nr;)*
+
+        /// Every call Linux riscv64 has, `(number, name)`, by number.
+        pub const TABLE: &[(u64, &str)] = &[$(($nr, $s)),*];
+
+        /// The name of syscall `nr`, if Linux riscv64 has one.
+        pub fn name(nr: u64) -> Option<&'static str> {
+            match nr {
+                $($nr => Some($s),)*
+                _ => None,
+            }
+        }
+
+        /// Run the handler of call `n` (`-ENOSYS` for one without).
+        pub(super) fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
+            match n {
+                $($($nr => {
+                    let h: Handler = $h;
+                    h(cx, a)
+                })?)*
+                _ => Err(Errno::ENOSYS),
+            }
+        }
+    };
+}
+
+syscalls! {
+//  nr   constant                 name                       handler
+    0    IO_SETUP                 "io_setup";
+    1    IO_DESTROY               "io_destroy";
+    2    IO_SUBMIT                "io_submit";
+    3    IO_CANCEL                "io_cancel";
+    4    IO_GETEVENTS             "io_getevents";
+    5    SETXATTR                 "setxattr"                 => |cx, a| fsx::setxattr(cx, a, 0);
+    6    LSETXATTR                "lsetxattr"                => |cx, a| fsx::setxattr(cx, a, 1);
+    7    FSETXATTR                "fsetxattr"                => |cx, a| fsx::setxattr(cx, a, 2);
+    8    GETXATTR                 "getxattr"                 => |cx, a| fsx::getxattr(cx, a, 0);
+    9    LGETXATTR                "lgetxattr"                => |cx, a| fsx::getxattr(cx, a, 1);
+    10   FGETXATTR                "fgetxattr"                => |cx, a| fsx::getxattr(cx, a, 2);
+    11   LISTXATTR                "listxattr"                => |cx, a| fsx::listxattr(cx, a, 0);
+    12   LLISTXATTR               "llistxattr"               => |cx, a| fsx::listxattr(cx, a, 1);
+    13   FLISTXATTR               "flistxattr"               => |cx, a| fsx::listxattr(cx, a, 2);
+    14   REMOVEXATTR              "removexattr"              => |cx, a| fsx::removexattr(cx, a, 0);
+    15   LREMOVEXATTR             "lremovexattr"             => |cx, a| fsx::removexattr(cx, a, 1);
+    16   FREMOVEXATTR             "fremovexattr"             => |cx, a| fsx::removexattr(cx, a, 2);
+    17   GETCWD                   "getcwd"                   => fs::getcwd;
+    18   LOOKUP_DCOOKIE           "lookup_dcookie";
+    19   EVENTFD2                 "eventfd2"                 => event::eventfd2;
+    20   EPOLL_CREATE1            "epoll_create1"            => event::epoll_create1;
+    21   EPOLL_CTL                "epoll_ctl"                => event::epoll_ctl;
+    22   EPOLL_PWAIT              "epoll_pwait"              => |cx, a| event::epoll_pwait(cx, a, false);
+    23   DUP                      "dup"                      => fs::dup;
+    24   DUP3                     "dup3"                     => fs::dup3;
+    25   FCNTL                    "fcntl"                    => fs::fcntl;
+    26   INOTIFY_INIT1            "inotify_init1";
+    27   INOTIFY_ADD_WATCH        "inotify_add_watch";
+    28   INOTIFY_RM_WATCH         "inotify_rm_watch";
+    29   IOCTL                    "ioctl"                    => fs::ioctl;
+    30   IOPRIO_SET               "ioprio_set";
+    31   IOPRIO_GET               "ioprio_get";
+    32   FLOCK                    "flock"                    => fsx::flock;
+    33   MKNODAT                  "mknodat"                  => fs::mknodat;
+    34   MKDIRAT                  "mkdirat"                  => fs::mkdirat;
+    35   UNLINKAT                 "unlinkat"                 => fs::unlinkat;
+    36   SYMLINKAT                "symlinkat"                => fs::symlinkat;
+    37   LINKAT                   "linkat"                   => fs::linkat;
+    39   UMOUNT2                  "umount2";
+    40   MOUNT                    "mount";
+    41   PIVOT_ROOT               "pivot_root";
+    42   NFSSERVCTL               "nfsservctl";
+    43   STATFS                   "statfs"                   => fs::statfs;
+    44   FSTATFS                  "fstatfs"                  => fs::fstatfs;
+    45   TRUNCATE                 "truncate"                 => fs::truncate;
+    46   FTRUNCATE                "ftruncate"                => fs::ftruncate;
+    47   FALLOCATE                "fallocate"                => fsx::fallocate;
+    48   FACCESSAT                "faccessat"                => |cx, a| fs::faccessat(cx, a, 0);
+    49   CHDIR                    "chdir"                    => fs::chdir;
+    50   FCHDIR                   "fchdir"                   => fs::fchdir;
+    51   CHROOT                   "chroot";
+    52   FCHMOD                   "fchmod"                   => fs::fchmod;
+    53   FCHMODAT                 "fchmodat"                 => fs::fchmodat;
+    54   FCHOWNAT                 "fchownat"                 => fsx::fchownat;
+    55   FCHOWN                   "fchown"                   => fsx::fchown;
+    56   OPENAT                   "openat"                   => fs::openat;
+    57   CLOSE                    "close"                    => fs::close;
+    58   VHANGUP                  "vhangup";
+    59   PIPE2                    "pipe2"                    => fs::pipe2;
+    60   QUOTACTL                 "quotactl";
+    61   GETDENTS64               "getdents64"               => fs::getdents64;
+    62   LSEEK                    "lseek"                    => fs::lseek;
+    63   READ                     "read"                     => fs::read;
+    64   WRITE                    "write"                    => fs::write;
+    65   READV                    "readv"                    => |cx, a| fs::readv(cx, a, None);
+    66   WRITEV                   "writev"                   => |cx, a| fs::writev(cx, a, None);
+    67   PREAD64                  "pread64"                  => fs::pread;
+    68   PWRITE64                 "pwrite64"                 => fs::pwrite;
+    69   PREADV                   "preadv"                   => |cx, a| fs::readv(cx, a, Some(a[3] as i64));
+    70   PWRITEV                  "pwritev"                  => |cx, a| fs::writev(cx, a, Some(a[3] as i64));
+    71   SENDFILE                 "sendfile"                 => fsx::sendfile;
+    72   PSELECT6                 "pselect6"                 => event::pselect6;
+    73   PPOLL                    "ppoll"                    => event::ppoll;
+    74   SIGNALFD4                "signalfd4"                => event::signalfd4;
+    75   VMSPLICE                 "vmsplice";
+    76   SPLICE                   "splice"                   => |cx, a| fsx::copy_range(cx, a, true);
+    77   TEE                      "tee"                      => fsx::tee;
+    78   READLINKAT               "readlinkat"               => fs::readlinkat;
+    79   NEWFSTATAT               "newfstatat"               => fs::newfstatat;
+    80   FSTAT                    "fstat"                    => fs::fstat;
+    81   SYNC                     "sync"                     => |cx, _| fsx::sync(cx);
+    82   FSYNC                    "fsync"                    => fs::fsync;
+    83   FDATASYNC                "fdatasync"                => fs::fsync;
+    84   SYNC_FILE_RANGE          "sync_file_range"          => fsx::sync_file_range;
+    85   TIMERFD_CREATE           "timerfd_create"           => event::timerfd_create;
+    86   TIMERFD_SETTIME          "timerfd_settime"          => event::timerfd_settime;
+    87   TIMERFD_GETTIME          "timerfd_gettime"          => event::timerfd_gettime;
+    88   UTIMENSAT                "utimensat"                => fs::utimensat;
+    89   ACCT                     "acct";
+    90   CAPGET                   "capget"                   => sys::capget;
+    91   CAPSET                   "capset"                   => sys::capset;
+    92   PERSONALITY              "personality";
+    93   EXIT                     "exit";
+    94   EXIT_GROUP               "exit_group";
+    95   WAITID                   "waitid"                   => proc::waitid;
+    96   SET_TID_ADDRESS          "set_tid_address"          => thread::set_tid_address;
+    97   UNSHARE                  "unshare";
+    98   FUTEX                    "futex"                    => thread::futex;
+    99   SET_ROBUST_LIST          "set_robust_list"          => thread::set_robust_list;
+    100  GET_ROBUST_LIST          "get_robust_list"          => thread::get_robust_list;
+    101  NANOSLEEP                "nanosleep"                => sys::nanosleep;
+    102  GETITIMER                "getitimer"                => sys::getitimer;
+    103  SETITIMER                "setitimer"                => sys::setitimer;
+    104  KEXEC_LOAD               "kexec_load";
+    105  INIT_MODULE              "init_module";
+    106  DELETE_MODULE            "delete_module";
+    107  TIMER_CREATE             "timer_create";
+    108  TIMER_GETTIME            "timer_gettime";
+    109  TIMER_GETOVERRUN         "timer_getoverrun";
+    110  TIMER_SETTIME            "timer_settime";
+    111  TIMER_DELETE             "timer_delete";
+    112  CLOCK_SETTIME            "clock_settime";
+    113  CLOCK_GETTIME            "clock_gettime"            => sys::clock_gettime;
+    114  CLOCK_GETRES             "clock_getres"             => sys::clock_getres;
+    115  CLOCK_NANOSLEEP          "clock_nanosleep"          => sys::clock_nanosleep;
+    116  SYSLOG                   "syslog";
+    117  PTRACE                   "ptrace";
+    118  SCHED_SETPARAM           "sched_setparam"           => |cx, a| thread::sched_setscheduler(cx, a, None);
+    119  SCHED_SETSCHEDULER       "sched_setscheduler"       => |cx, a| thread::sched_setscheduler(cx, a, Some(a[1] as i32));
+    120  SCHED_GETSCHEDULER       "sched_getscheduler"       => thread::sched_getscheduler;
+    121  SCHED_GETPARAM           "sched_getparam"           => thread::sched_getparam;
+    122  SCHED_SETAFFINITY        "sched_setaffinity"        => thread::sched_setaffinity;
+    123  SCHED_GETAFFINITY        "sched_getaffinity"        => thread::sched_getaffinity;
+    124  SCHED_YIELD              "sched_yield"              => |cx, _| thread::sched_yield(cx);
+    125  SCHED_GET_PRIORITY_MAX   "sched_get_priority_max"   => |_, a| thread::sched_priority_range(a, true);
+    126  SCHED_GET_PRIORITY_MIN   "sched_get_priority_min"   => |_, a| thread::sched_priority_range(a, false);
+    127  SCHED_RR_GET_INTERVAL    "sched_rr_get_interval"    => thread::sched_rr_get_interval;
+    128  RESTART_SYSCALL          "restart_syscall";
+    129  KILL                     "kill"                     => proc::kill;
+    130  TKILL                    "tkill"                    => |cx, a| sys::kill(cx, -1, Some(a[0] as i32), a[1]);
+    131  TGKILL                   "tgkill"                   => |cx, a| sys::kill(cx, a[0] as i32, Some(a[1] as i32), a[2]);
+    132  SIGALTSTACK              "sigaltstack"              => sys::sigaltstack;
+    133  RT_SIGSUSPEND            "rt_sigsuspend"            => sys::rt_sigsuspend;
+    134  RT_SIGACTION             "rt_sigaction"             => sys::rt_sigaction;
+    135  RT_SIGPROCMASK           "rt_sigprocmask"           => sys::rt_sigprocmask;
+    136  RT_SIGPENDING            "rt_sigpending"            => sys::rt_sigpending;
+    137  RT_SIGTIMEDWAIT          "rt_sigtimedwait"          => sys::rt_sigtimedwait;
+    138  RT_SIGQUEUEINFO          "rt_sigqueueinfo"          => |cx, a| sys::sigqueueinfo(cx, a[0] as i32, None, a[1], a[2]);
+    139  RT_SIGRETURN             "rt_sigreturn"             => |cx, _| Ok(crate::signal::sigreturn(cx.p, cx.t));
+    140  SETPRIORITY              "setpriority"              => fsx::setpriority;
+    141  GETPRIORITY              "getpriority"              => fsx::getpriority;
+    142  REBOOT                   "reboot";
+    143  SETREGID                 "setregid"                 => |cx, a| fsx::set_id(cx, SetId::ReGid(a[0] as u32, a[1] as u32));
+    144  SETGID                   "setgid"                   => |cx, a| fsx::set_id(cx, SetId::Gid(a[0] as u32));
+    145  SETREUID                 "setreuid"                 => |cx, a| fsx::set_id(cx, SetId::ReUid(a[0] as u32, a[1] as u32));
+    146  SETUID                   "setuid"                   => |cx, a| fsx::set_id(cx, SetId::Uid(a[0] as u32));
+    147  SETRESUID                "setresuid"                => |cx, a| fsx::setres(cx, a, true);
+    148  GETRESUID                "getresuid"                => |cx, a| fsx::getres(cx, a, true);
+    149  SETRESGID                "setresgid"                => |cx, a| fsx::setres(cx, a, false);
+    150  GETRESGID                "getresgid"                => |cx, a| fsx::getres(cx, a, false);
+    151  SETFSUID                 "setfsuid"                 => |cx, a| fsx::set_id(cx, SetId::FsUid(a[0] as u32));
+    152  SETFSGID                 "setfsgid"                 => |cx, a| fsx::set_id(cx, SetId::FsGid(a[0] as u32));
+    153  TIMES                    "times"                    => sys::times;
+    154  SETPGID                  "setpgid"                  => proc::setpgid;
+    155  GETPGID                  "getpgid"                  => proc::getpgid;
+    156  GETSID                   "getsid"                   => proc::getsid;
+    157  SETSID                   "setsid"                   => |cx, _| proc::setsid(cx);
+    158  GETGROUPS                "getgroups"                => fsx::getgroups;
+    159  SETGROUPS                "setgroups"                => fsx::setgroups;
+    160  UNAME                    "uname"                    => sys::uname;
+    161  SETHOSTNAME              "sethostname";
+    162  SETDOMAINNAME            "setdomainname";
+    163  GETRLIMIT                "getrlimit"                => |cx, a| sys::prlimit(cx, 0, a[0], 0, a[1]);
+    164  SETRLIMIT                "setrlimit"                => |cx, a| sys::prlimit(cx, 0, a[0], a[1], 0);
+    165  GETRUSAGE                "getrusage"                => sys::getrusage;
+    166  UMASK                    "umask"                    => |cx, a| Ok(cx.p.host.umask(a[0] as u32 & 0o777) as u64);
+    167  PRCTL                    "prctl"                    => thread::prctl;
+    168  GETCPU                   "getcpu"                   => thread::getcpu;
+    169  GETTIMEOFDAY             "gettimeofday"             => sys::gettimeofday;
+    170  SETTIMEOFDAY             "settimeofday";
+    171  ADJTIMEX                 "adjtimex";
+    172  GETPID                   "getpid"                   => |cx, _| Ok(cx.p.host.ids().pid as u64);
+    173  GETPPID                  "getppid"                  => |cx, _| Ok(cx.p.host.ids().ppid as u64);
+    174  GETUID                   "getuid"                   => |cx, _| Ok(cx.p.host.ids().uid as u64);
+    175  GETEUID                  "geteuid"                  => |cx, _| Ok(cx.p.host.ids().euid as u64);
+    176  GETGID                   "getgid"                   => |cx, _| Ok(cx.p.host.ids().gid as u64);
+    177  GETEGID                  "getegid"                  => |cx, _| Ok(cx.p.host.ids().egid as u64);
+    178  GETTID                   "gettid"                   => |cx, _| Ok(cx.t.tid as u64);
+    179  SYSINFO                  "sysinfo"                  => sys::sysinfo;
+    180  MQ_OPEN                  "mq_open";
+    181  MQ_UNLINK                "mq_unlink";
+    182  MQ_TIMEDSEND             "mq_timedsend";
+    183  MQ_TIMEDRECEIVE          "mq_timedreceive";
+    184  MQ_NOTIFY                "mq_notify";
+    185  MQ_GETSETATTR            "mq_getsetattr";
+    186  MSGGET                   "msgget";
+    187  MSGCTL                   "msgctl";
+    188  MSGRCV                   "msgrcv";
+    189  MSGSND                   "msgsnd";
+    190  SEMGET                   "semget";
+    191  SEMCTL                   "semctl";
+    192  SEMTIMEDOP               "semtimedop";
+    193  SEMOP                    "semop";
+    194  SHMGET                   "shmget";
+    195  SHMCTL                   "shmctl";
+    196  SHMAT                    "shmat";
+    197  SHMDT                    "shmdt";
+    198  SOCKET                   "socket"                   => net::socket;
+    199  SOCKETPAIR               "socketpair"               => net::socketpair;
+    200  BIND                     "bind"                     => net::bind;
+    201  LISTEN                   "listen"                   => net::listen;
+    202  ACCEPT                   "accept"                   => |cx, a| net::accept4(cx, a, 0);
+    203  CONNECT                  "connect"                  => net::connect;
+    204  GETSOCKNAME              "getsockname"              => |cx, a| net::sockname(cx, a, false);
+    205  GETPEERNAME              "getpeername"              => |cx, a| net::sockname(cx, a, true);
+    206  SENDTO                   "sendto"                   => net::sendto;
+    207  RECVFROM                 "recvfrom"                 => net::recvfrom;
+    208  SETSOCKOPT               "setsockopt"               => net::setsockopt;
+    209  GETSOCKOPT               "getsockopt"               => net::getsockopt;
+    210  SHUTDOWN                 "shutdown"                 => net::shutdown;
+    211  SENDMSG                  "sendmsg"                  => net::sendmsg;
+    212  RECVMSG                  "recvmsg"                  => net::recvmsg;
+    213  READAHEAD                "readahead"                => fsx::readahead;
+    214  BRK                      "brk"                      => mm::brk;
+    215  MUNMAP                   "munmap"                   => mm::munmap;
+    216  MREMAP                   "mremap"                   => mm::mremap;
+    217  ADD_KEY                  "add_key";
+    218  REQUEST_KEY              "request_key";
+    219  KEYCTL                   "keyctl";
+    220  CLONE                    "clone"                    => thread::clone;
+    221  EXECVE                   "execve"                   => proc::execve;
+    222  MMAP                     "mmap"                     => mm::mmap;
+    223  FADVISE64                "fadvise64"                => fs::fadvise;
+    224  SWAPON                   "swapon";
+    225  SWAPOFF                  "swapoff";
+    226  MPROTECT                 "mprotect"                 => mm::mprotect;
+    227  MSYNC                    "msync"                    => mm::msync;
+    228  MLOCK                    "mlock"                    => |cx, a| mm::mlock(cx, a, 0);
+    229  MUNLOCK                  "munlock"                  => |cx, a| mm::mlock(cx, a, 0);
+    230  MLOCKALL                 "mlockall"                 => |_, a| mm::mlockall(a);
+    231  MUNLOCKALL               "munlockall"               => |_, _| Ok(0);
+    232  MINCORE                  "mincore"                  => mm::mincore;
+    233  MADVISE                  "madvise"                  => mm::madvise;
+    234  REMAP_FILE_PAGES         "remap_file_pages";
+    235  MBIND                    "mbind";
+    236  GET_MEMPOLICY            "get_mempolicy";
+    237  SET_MEMPOLICY            "set_mempolicy";
+    238  MIGRATE_PAGES            "migrate_pages";
+    239  MOVE_PAGES               "move_pages";
+    240  RT_TGSIGQUEUEINFO        "rt_tgsigqueueinfo"        => |cx, a| sys::sigqueueinfo(cx, a[0] as i32, Some(a[1] as i32), a[2], a[3]);
+    241  PERF_EVENT_OPEN          "perf_event_open";
+    242  ACCEPT4                  "accept4"                  => |cx, a| net::accept4(cx, a, a[3] as i32);
+    243  RECVMMSG                 "recvmmsg";
+    258  RISCV_HWPROBE            "riscv_hwprobe"            => hwprobe::riscv_hwprobe;
+    259  RISCV_FLUSH_ICACHE       "riscv_flush_icache"       => mm::riscv_flush_icache;
+    260  WAIT4                    "wait4"                    => proc::wait4;
+    261  PRLIMIT64                "prlimit64"                => |cx, a| sys::prlimit(cx, a[0] as i32, a[1], a[2], a[3]);
+    262  FANOTIFY_INIT            "fanotify_init";
+    263  FANOTIFY_MARK            "fanotify_mark";
+    264  NAME_TO_HANDLE_AT        "name_to_handle_at";
+    265  OPEN_BY_HANDLE_AT        "open_by_handle_at";
+    266  CLOCK_ADJTIME            "clock_adjtime";
+    267  SYNCFS                   "syncfs"                   => fsx::syncfs;
+    268  SETNS                    "setns";
+    269  SENDMMSG                 "sendmmsg";
+    270  PROCESS_VM_READV         "process_vm_readv";
+    271  PROCESS_VM_WRITEV        "process_vm_writev";
+    272  KCMP                     "kcmp";
+    273  FINIT_MODULE             "finit_module";
+    274  SCHED_SETATTR            "sched_setattr";
+    275  SCHED_GETATTR            "sched_getattr";
+    276  RENAMEAT2                "renameat2"                => fs::renameat2;
+    277  SECCOMP                  "seccomp";
+    278  GETRANDOM                "getrandom"                => sys::getrandom;
+    279  MEMFD_CREATE             "memfd_create"             => fsx::memfd_create;
+    280  BPF                      "bpf";
+    281  EXECVEAT                 "execveat"                 => proc::execveat;
+    282  USERFAULTFD              "userfaultfd";
+    283  MEMBARRIER               "membarrier"               => thread::membarrier;
+    284  MLOCK2                   "mlock2"                   => |cx, a| mm::mlock(cx, a, a[2]);
+    285  COPY_FILE_RANGE          "copy_file_range"          => |cx, a| fsx::copy_range(cx, a, false);
+    286  PREADV2                  "preadv2"                  => |cx, a| fsx::rw2(cx, a, false);
+    287  PWRITEV2                 "pwritev2"                 => |cx, a| fsx::rw2(cx, a, true);
+    288  PKEY_MPROTECT            "pkey_mprotect";
+    289  PKEY_ALLOC               "pkey_alloc";
+    290  PKEY_FREE                "pkey_free";
+    291  STATX                    "statx"                    => fs::statx;
+    292  IO_PGETEVENTS            "io_pgetevents";
+    293  RSEQ                     "rseq";  // -ENOSYS, as qemu-user: glibc runs without it
+    294  KEXEC_FILE_LOAD          "kexec_file_load";
+    424  PIDFD_SEND_SIGNAL        "pidfd_send_signal"        => proc::pidfd_send_signal;
+    425  IO_URING_SETUP           "io_uring_setup";
+    426  IO_URING_ENTER           "io_uring_enter";
+    427  IO_URING_REGISTER        "io_uring_register";
+    428  OPEN_TREE                "open_tree";
+    429  MOVE_MOUNT               "move_mount";
+    430  FSOPEN                   "fsopen";
+    431  FSCONFIG                 "fsconfig";
+    432  FSMOUNT                  "fsmount";
+    433  FSPICK                   "fspick";
+    434  PIDFD_OPEN               "pidfd_open"               => proc::pidfd_open;
+    435  CLONE3                   "clone3"                   => thread::clone3;
+    436  CLOSE_RANGE              "close_range"              => fsx::close_range;
+    437  OPENAT2                  "openat2"                  => fsx::openat2;
+    438  PIDFD_GETFD              "pidfd_getfd";
+    439  FACCESSAT2               "faccessat2"               => |cx, a| fs::faccessat(cx, a, a[3] as i32);
+    440  PROCESS_MADVISE          "process_madvise";
+    441  EPOLL_PWAIT2             "epoll_pwait2"             => |cx, a| event::epoll_pwait(cx, a, true);
+    442  MOUNT_SETATTR            "mount_setattr";
+    443  QUOTACTL_FD              "quotactl_fd";
+    444  LANDLOCK_CREATE_RULESET  "landlock_create_ruleset";
+    445  LANDLOCK_ADD_RULE        "landlock_add_rule";
+    446  LANDLOCK_RESTRICT_SELF   "landlock_restrict_self";
+    447  MEMFD_SECRET             "memfd_secret";
+    448  PROCESS_MRELEASE         "process_mrelease";
+    449  FUTEX_WAITV              "futex_waitv";
+    450  SET_MEMPOLICY_HOME_NODE  "set_mempolicy_home_node";
 }

@@ -53,19 +53,16 @@
 //! cannot be executed through a descriptor.
 
 use super::{Ctx, R, path, put};
+use crate::abi::{AT_EACCESS, MAX_ARG_STRLEN, O_CLOEXEC, O_RDONLY, S_IFMT, S_IFREG, X_OK};
+pub use crate::abi::{
+    CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_DETACHED, CLONE_PARENT_SETTID, CLONE_SETTLS,
+    CLONE_VFORK, CLONE_VM,
+};
 use crate::host::{AT_EMPTY_PATH, AT_FDCWD, Errno, ExecKind, ExecRequest, ProcessEnd, SysResult};
 use crate::process::ExitStatus;
 use crate::signal::{self, Pending, SIG_IGN};
 use alloc::vec;
 use alloc::vec::Vec;
-
-pub const CLONE_VM: u64 = 0x100;
-pub const CLONE_VFORK: u64 = 0x4000;
-pub const CLONE_SETTLS: u64 = 0x80000;
-pub const CLONE_PARENT_SETTID: u64 = 0x100000;
-pub const CLONE_CHILD_CLEARTID: u64 = 0x200000;
-pub const CLONE_DETACHED: u64 = 0x400000;
-pub const CLONE_CHILD_SETTID: u64 = 0x1000000;
 
 /// A new process: `clone` (or `clone3`) without `CLONE_THREAD`, its
 /// arguments decoded and checked against the kernel's consistency rules
@@ -163,8 +160,6 @@ fn vfork(
     r
 }
 
-/// `MAX_ARG_STRLEN`: the longest argument or environment string.
-const MAX_ARG_STRLEN: usize = 32 * 4096;
 /// The most strings `execve` takes (`MAX_ARG_STRINGS`).
 const MAX_ARG_STRINGS: usize = 0x7fff_ffff;
 /// The argument area the loader allows (a quarter of the 8 MiB stack).
@@ -235,14 +230,7 @@ fn at_path(cx: &Ctx<'_>, dirfd: i32, file: Vec<u8>, flags: i32) -> SysResult<Vec
     }
     Ok(buf)
 }
-
-const O_RDONLY: i32 = 0;
-const O_CLOEXEC: i32 = 0o2000000;
-const X_OK: i32 = 1;
-const AT_EACCESS: i32 = 0x200;
-const S_IFMT: u32 = 0o170000;
-const S_IFREG: u32 = 0o100000;
-const EM_RISCV: u16 = 243;
+use crate::loader::EM_RISCV;
 /// How much of a file the kernel looks at to recognise it
 /// (`BINPRM_BUF_SIZE`).
 const BINPRM_BUF: usize = 256;
@@ -611,4 +599,36 @@ mod tests {
             Ok((b"/bin/sh".to_vec(), Some(b"-e".to_vec())))
         );
     }
+}
+
+/// `pidfd_open(pid, flags)` (`flags`: `PIDFD_NONBLOCK` or
+/// `PIDFD_THREAD`).
+pub(super) fn pidfd_open(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (pid, flags) = (a[0] as i32, a[1] as u32);
+    if pid <= 0 || flags & !(crate::abi::O_NONBLOCK as u32 | 0o200) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    cx.p.host.pidfd_open(pid, flags).map(|fd| fd as u64)
+}
+
+/// `pidfd_send_signal(pidfd, sig, info, flags)`: to this process, the
+/// guest's own delivery (as `kill`); to another, the host's.
+pub(super) fn pidfd_send_signal(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (fd, sig, info, flags) = (a[0] as i32, a[1], a[2], a[3]);
+    if flags != 0 || sig > signal::NSIG as u64 {
+        return Err(Errno::EINVAL);
+    }
+    if info != 0 {
+        // A caller-made siginfo would need its pid and uid checked as the
+        // kernel does; glibc and Go pass none.
+        return Err(Errno::EINVAL);
+    }
+    let pid = cx.p.host.pidfd_pid(fd)?;
+    if pid == 0 {
+        return Err(Errno::ESRCH);
+    }
+    if pid == cx.p.host.ids().pid {
+        return super::sys::kill(cx, pid, None, sig);
+    }
+    cx.p.host.pidfd_send_signal(fd, sig as i32).map(|_| 0)
 }

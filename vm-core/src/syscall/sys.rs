@@ -737,3 +737,65 @@ pub(super) fn sigqueueinfo(
     }
     Ok(0)
 }
+
+/// `_LINUX_CAPABILITY_VERSION_1`, `_2` and `_3`: how many 32-bit words
+/// each set has (1, 2, 2).
+fn cap_words(version: u32) -> Option<usize> {
+    match version {
+        0x1998_0330 => Some(1),
+        0x2007_1026 | 0x2008_0522 => Some(2),
+        _ => None,
+    }
+}
+
+/// `capget(hdr, data)`: an unknown header version is answered with the
+/// preferred one written back and `EINVAL` (or 0 when `data` is NULL, the
+/// probe libcap makes).
+pub(super) fn capget(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let hdr: [u8; 8] = get(cx.mem(), a[0])?;
+    let version = u32::from_le_bytes(hdr[..4].try_into().unwrap());
+    let pid = i32::from_le_bytes(hdr[4..].try_into().unwrap());
+    let Some(words) = cap_words(version) else {
+        put(cx.mem(), a[0], &0x2008_0522u32.to_le_bytes())?;
+        return if a[1] == 0 { Ok(0) } else { Err(Errno::EINVAL) };
+    };
+    if pid < 0 {
+        return Err(Errno::EINVAL);
+    }
+    if pid != 0 && pid != cx.p.host.ids().pid && cx.p.thread(pid).is_none() {
+        return Err(Errno::ESRCH);
+    }
+    let sets = cx.p.host.capget(version, 0)?;
+    if a[1] != 0 {
+        let mut out = alloc::vec::Vec::new();
+        for w in sets.iter().take(words) {
+            for v in w {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        put(cx.mem(), a[1], &out)?;
+    }
+    Ok(0)
+}
+
+/// `capset(hdr, data)` of the calling process.
+pub(super) fn capset(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let hdr: [u8; 8] = get(cx.mem(), a[0])?;
+    let version = u32::from_le_bytes(hdr[..4].try_into().unwrap());
+    let pid = i32::from_le_bytes(hdr[4..].try_into().unwrap());
+    let Some(words) = cap_words(version) else {
+        put(cx.mem(), a[0], &0x2008_0522u32.to_le_bytes())?;
+        return Err(Errno::EINVAL);
+    };
+    if pid != 0 && pid != cx.p.host.ids().pid && pid != cx.t.tid {
+        return Err(Errno::EPERM);
+    }
+    let mut sets = [[0u32; 3]; 2];
+    for (i, set) in sets.iter_mut().enumerate().take(words) {
+        let b: [u8; 12] = get(cx.mem(), a[1] + 12 * i as u64)?;
+        for (j, v) in set.iter_mut().enumerate() {
+            *v = u32::from_le_bytes(b[j * 4..j * 4 + 4].try_into().unwrap());
+        }
+    }
+    cx.p.host.capset(version, sets).map(|_| 0)
+}

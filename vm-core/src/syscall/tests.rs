@@ -702,3 +702,28 @@ fn io_calls_check_arguments_first() {
     assert_eq!(sys(&p, &mut t, GETPRIORITY, &[0, 0]), 20);
     assert_eq!(sys(&p, &mut t, GETPRIORITY, &[7, 0]), EINVAL);
 }
+
+#[test]
+fn syscall_table_is_sorted_and_names_are_unique() {
+    for w in TABLE.windows(2) {
+        assert!(w[0].0 < w[1].0, "{:?} before {:?}", w[0], w[1]);
+    }
+    let mut names: Vec<&str> = TABLE.iter().map(|&(_, s)| s).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), TABLE.len());
+    for &(n, s) in TABLE {
+        assert_eq!(name(n), Some(s));
+    }
+    assert_eq!(name(38), None);
+    assert_eq!((READ, OPENAT, CLONE3), (63, 56, 435));
+}
+
+#[test]
+fn a_call_without_a_handler_is_enosys() {
+    let (p, _) = process(false);
+    let mut t = thread();
+    assert_eq!(sys(&p, &mut t, LOOKUP_DCOOKIE, &[]), -38);
+    assert_eq!(sys(&p, &mut t, RSEQ, &[0, 0, 0, 0]), -38);
+    assert_eq!(sys(&p, &mut t, 9999, &[]), -38);
+}

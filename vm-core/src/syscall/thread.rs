@@ -16,24 +16,16 @@
 
 use super::sys::{futex_one_thread, read_timespec};
 use super::{Ctx, R, get, put};
+pub use crate::abi::{
+    CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_FS, CLONE_NEWNS,
+    CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS, CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK,
+    CLONE_VM,
+};
 use crate::host::{Errno, FutexArgs, SysResult};
 use crate::memory::Access;
 use crate::process::{Process, Thread};
 use crate::sched::Block;
 use core::sync::atomic::{AtomicU32, Ordering};
-
-pub const CLONE_VM: u64 = 0x100;
-pub const CLONE_FS: u64 = 0x200;
-pub const CLONE_FILES: u64 = 0x400;
-pub const CLONE_SIGHAND: u64 = 0x800;
-pub const CLONE_PIDFD: u64 = 0x1000;
-pub const CLONE_VFORK: u64 = 0x4000;
-pub const CLONE_THREAD: u64 = 0x10000;
-pub const CLONE_NEWNS: u64 = 0x20000;
-pub const CLONE_SETTLS: u64 = 0x80000;
-pub const CLONE_PARENT_SETTID: u64 = 0x100000;
-pub const CLONE_CHILD_CLEARTID: u64 = 0x200000;
-pub const CLONE_CHILD_SETTID: u64 = 0x1000000;
 /// The namespace flags: pvm cannot make namespaces (EPERM, as for an
 /// unprivileged caller).
 const CLONE_NEWALL: u64 = 0x7e02_0000 | 0x0200_0000 | CLONE_NEWNS;
@@ -359,6 +351,23 @@ pub(super) fn sched_yield(cx: &mut Ctx<'_>) -> R {
     } else {
         cx.p.host.yield_now();
     }
+    Ok(0)
+}
+
+/// `set_tid_address(ptr)`: the word the kernel clears (and wakes) when
+/// this thread exits; returns the caller's tid.
+pub(super) fn set_tid_address(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    cx.t.clear_child_tid = a[0];
+    Ok(cx.t.tid as u64)
+}
+
+/// `set_robust_list(head, len)`: `len` must be the size of Linux's
+/// `struct robust_list_head` (24).
+pub(super) fn set_robust_list(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    if a[1] != 24 {
+        return Err(Errno::EINVAL);
+    }
+    cx.t.robust_list = (a[0], a[1]);
     Ok(0)
 }
 
@@ -727,4 +736,16 @@ pub(super) fn prctl(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         }
         _ => Err(Errno::EINVAL),
     }
+}
+
+/// `getcpu(cpu, node, cache)`: where the calling thread runs now.
+pub(super) fn getcpu(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (cpu, node) = cx.p.host.getcpu()?;
+    if a[0] != 0 {
+        put(cx.mem(), a[0], &cpu.to_le_bytes())?;
+    }
+    if a[1] != 0 {
+        put(cx.mem(), a[1], &node.to_le_bytes())?;
+    }
+    Ok(0)
 }

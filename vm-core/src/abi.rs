@@ -12,27 +12,96 @@ pub const STAT_SIZE: usize = 128;
 /// Size of `struct statx`.
 pub const STATX_SIZE: usize = 256;
 
-// File status flags, identical on asm-generic and x86-64.
-pub const O_ACCMODE: i32 = 0o3;
+// File status flags (`open`, `fcntl(F_SETFL)`), identical on asm-generic
+// and x86-64.
+pub const O_RDONLY: i32 = 0;
 pub const O_WRONLY: i32 = 0o1;
 pub const O_RDWR: i32 = 0o2;
+pub const O_ACCMODE: i32 = 0o3;
 pub const O_CREAT: i32 = 0o100;
-pub const O_TMPFILE: i32 = 0o20200000;
+pub const O_EXCL: i32 = 0o200;
+pub const O_NOCTTY: i32 = 0o400;
+pub const O_TRUNC: i32 = 0o1000;
+pub const O_APPEND: i32 = 0o2000;
+pub const O_NONBLOCK: i32 = 0o4000;
+pub const O_ASYNC: i32 = 0o20000;
+pub const O_DIRECTORY: i32 = 0o200000;
+pub const O_NOFOLLOW: i32 = 0o400000;
+pub const O_CLOEXEC: i32 = 0o2000000;
 pub const O_PATH: i32 = 0o10000000;
+/// `__O_TMPFILE`, the bit that with `O_DIRECTORY` makes [`O_TMPFILE`].
+pub const O_TMPFILE_BIT: i32 = 0o20000000;
+pub const O_TMPFILE: i32 = O_TMPFILE_BIT | O_DIRECTORY;
 
+// `*at` calls.
+pub const AT_FDCWD: i32 = -100;
 pub const AT_SYMLINK_NOFOLLOW: i32 = 0x100;
+pub const AT_EACCESS: i32 = 0x200;
 pub const AT_REMOVEDIR: i32 = 0x200;
 pub const AT_SYMLINK_FOLLOW: i32 = 0x400;
 pub const AT_NO_AUTOMOUNT: i32 = 0x800;
+pub const AT_EMPTY_PATH: i32 = 0x1000;
 pub const AT_STATX_SYNC_TYPE: i32 = 0x6000;
+/// `renameat2` flag.
+pub const RENAME_NOREPLACE: u32 = 1;
+/// `access` mode.
+pub const X_OK: i32 = 1;
+/// `utimensat` special nanosecond values.
+pub const UTIME_NOW: i64 = (1 << 30) - 1;
+pub const UTIME_OMIT: i64 = (1 << 30) - 2;
 
+// File types (`st_mode`).
 pub const S_IFMT: u32 = 0o170000;
+pub const S_IFSOCK: u32 = 0o140000;
+pub const S_IFLNK: u32 = 0o120000;
 pub const S_IFREG: u32 = 0o100000;
 pub const S_IFBLK: u32 = 0o060000;
-pub const S_IFSOCK: u32 = 0o140000;
+pub const S_IFDIR: u32 = 0o040000;
 pub const S_IFCHR: u32 = 0o020000;
 pub const S_IFIFO: u32 = 0o010000;
-pub const S_IFDIR: u32 = 0o040000;
+
+// Limits.
+/// Longest path the kernel accepts, NUL included.
+pub const PATH_MAX: usize = 4096;
+/// Longest file name.
+pub const NAME_MAX: usize = 255;
+/// Symbolic links one path walk follows (`MAXSYMLINKS`).
+pub const MAXSYMLINKS: u32 = 40;
+/// Largest byte count one read or write moves (`MAX_RW_COUNT`).
+pub const MAX_RW_COUNT: u64 = 0x7fff_f000;
+/// Longest single argument or environment string of `execve`.
+pub const MAX_ARG_STRLEN: usize = 32 * 4096;
+/// Largest `getgroups`/`setgroups` list.
+pub const NGROUPS_MAX: usize = 65536;
+pub const XATTR_NAME_MAX: usize = 255;
+pub const XATTR_SIZE_MAX: usize = 65536;
+
+// `poll` events.
+pub const POLLIN: i16 = 0x1;
+pub const POLLPRI: i16 = 0x2;
+pub const POLLOUT: i16 = 0x4;
+pub const POLLERR: i16 = 0x8;
+pub const POLLHUP: i16 = 0x10;
+pub const POLLNVAL: i16 = 0x20;
+pub const POLLRDNORM: i16 = 0x40;
+pub const POLLRDBAND: i16 = 0x80;
+pub const POLLWRNORM: i16 = 0x100;
+pub const POLLWRBAND: i16 = 0x200;
+
+// `clone` flags.
+pub const CLONE_VM: u64 = 0x100;
+pub const CLONE_FS: u64 = 0x200;
+pub const CLONE_FILES: u64 = 0x400;
+pub const CLONE_SIGHAND: u64 = 0x800;
+pub const CLONE_PIDFD: u64 = 0x1000;
+pub const CLONE_VFORK: u64 = 0x4000;
+pub const CLONE_THREAD: u64 = 0x10000;
+pub const CLONE_NEWNS: u64 = 0x20000;
+pub const CLONE_SETTLS: u64 = 0x80000;
+pub const CLONE_PARENT_SETTID: u64 = 0x100000;
+pub const CLONE_CHILD_CLEARTID: u64 = 0x200000;
+pub const CLONE_DETACHED: u64 = 0x400000;
+pub const CLONE_CHILD_SETTID: u64 = 0x1000000;
 
 pub const PROT_READ: u64 = 1;
 pub const PROT_WRITE: u64 = 2;
@@ -56,13 +125,19 @@ pub const MREMAP_DONTUNMAP: u64 = 4;
 
 pub const MADV_DONTNEED: u64 = 4;
 
+pub const F_DUPFD: i32 = 0;
+pub const F_GETFD: i32 = 1;
+pub const F_SETFD: i32 = 2;
 pub const F_GETFL: i32 = 3;
+pub const F_SETFL: i32 = 4;
 pub const F_GETLK: i32 = 5;
 pub const F_SETLK: i32 = 6;
 pub const F_SETLKW: i32 = 7;
 pub const F_OFD_GETLK: i32 = 36;
 pub const F_OFD_SETLK: i32 = 37;
 pub const F_OFD_SETLKW: i32 = 38;
+pub const F_DUPFD_CLOEXEC: i32 = 1030;
+pub const FD_CLOEXEC: i64 = 1;
 /// Size of `struct flock` (riscv64 and x86-64 alike).
 pub const FLOCK_SIZE: usize = 32;
 
@@ -73,6 +148,11 @@ pub const TCSETSF: u64 = 0x5404;
 pub const TIOCGWINSZ: u64 = 0x5413;
 pub const TIOCGPGRP: u64 = 0x540f;
 pub const TIOCSPGRP: u64 = 0x5410;
+pub const FIONREAD: u32 = 0x541b;
+pub const FIONBIO: u32 = 0x5421;
+pub const FIONCLEX: u32 = 0x5450;
+pub const FIOCLEX: u32 = 0x5451;
+pub const FIOASYNC: u32 = 0x5452;
 /// Size of the kernel `struct termios` (asm-generic).
 pub const TERMIOS_SIZE: usize = 36;
 

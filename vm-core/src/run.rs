@@ -1,0 +1,373 @@
+//! The run loop, above [`crate::process`] (the data), [`crate::signal`]
+//! and [`crate::syscall`]: it drives an emulation engine and hands traps
+//! to the OS-call emulator and the exception emulator.
+//!
+//! The loop is the whole control path of pvm after loading:
+//! `Engine::run` executes guest code until a [`Trap`]; an `ecall` goes to
+//! [`crate::syscall::dispatch`]; a fault becomes a guest signal through
+//! [`crate::signal`]. Nothing here is global: each guest thread runs this
+//! loop on its own host thread ([`crate::host::HostOs::spawn_thread`]),
+//! with its own [`Thread`] and its own engine, against one shared
+//! [`Process`] (one guest memory, one signal table, one descriptor table:
+//! the host's).
+//!
+//! Threads and the end of the process: `exit` ends one thread (the last
+//! one's ends the process); `exit_group` or a fatal signal in any thread
+//! ends the process at once: `Process::finish` records the status, and
+//! every other thread is interrupted
+//! ([`crate::host::HostOs::interrupt_thread`]) so that its run loop, which
+//! looks at [`Process::ending`] at every stop, returns. [`Process::run`],
+//! on the thread the host started, returns the status; the host then
+//! reports it and ends its whole process, which stops any guest thread
+//! still on its way out.
+
+use crate::cpu::Trap;
+use crate::host::{Errno, FutexArgs, SysResult};
+use crate::process::{Engine, ExitStatus, Process, Thread, ThreadShared};
+use crate::signal;
+use crate::syscall::{self, Flow};
+use alloc::boxed::Box;
+use alloc::sync::Arc;
+use core::sync::atomic::{AtomicU32, Ordering};
+
+/// How one thread's run loop ended.
+pub(crate) enum ThreadEnd {
+    /// This thread ended the process with this status.
+    Process(ExitStatus),
+    /// Only this thread ended (`exit`), or another thread ended the
+    /// process.
+    Thread,
+}
+
+impl Process {
+    /// Run the process's first `thread` until the process exits or is
+    /// killed, whichever of its threads ends it. After every stop a thread
+    /// takes the signals now deliverable to it: a fault's, those a system
+    /// call raised or unblocked, those that arrived while it ran.
+    pub fn run(&self, thread: &mut Thread, engine: &mut dyn Engine) -> ExitStatus {
+        self.first_tid.store(thread.tid as u32, Ordering::Relaxed);
+        let status = match self.run_thread(thread, engine) {
+            ThreadEnd::Process(s) => s,
+            ThreadEnd::Thread => self.wait_end(),
+        };
+        self.end.seen.store(true, Ordering::Release);
+        status
+    }
+
+    /// Run the child of `vfork` (`clone(CLONE_VM | CLONE_VFORK)`), which
+    /// shares this process's memory, including this `Process`, until it
+    /// execs or exits: a loop of its own that leaves the parent's threads,
+    /// their registry and the parent's end state alone, and returns how
+    /// the child ended.
+    pub fn run_vfork_child(&self, thread: &mut Thread, engine: &mut dyn Engine) -> ExitStatus {
+        thread.shared = None;
+        loop {
+            let trap = engine.run(&mut thread.cpu, &self.mem);
+            let at = thread.cpu.pc;
+            if let Some(status) = self.check_limits(thread) {
+                return status;
+            }
+            let killed = match trap {
+                Trap::Budget => signal::deliver_pending(self, thread, at),
+                Trap::Ecall => match syscall::dispatch(self, thread) {
+                    Flow::Continue => signal::deliver_pending(self, thread, at),
+                    Flow::Exit(code) | Flow::ExitThread(code) => {
+                        return ExitStatus::Exited(code);
+                    }
+                },
+                other => signal::deliver_trap(self, thread, other),
+            };
+            if let Some(report) = killed {
+                return ExitStatus::Signaled(report);
+            }
+            thread.block = None;
+        }
+    }
+
+    /// Run one thread's loop until it or the process ends. On a host that
+    /// runs one thread, this loop runs every guest thread in turn (see
+    /// [`crate::sched`]): `thread` and the engine change as they take the
+    /// CPU (`engine` is the first thread's).
+    pub(crate) fn run_thread(&self, thread: &mut Thread, engine: &mut dyn Engine) -> ThreadEnd {
+        if thread.shared.is_none() {
+            self.register(thread);
+        }
+        // The running thread's engine when it is not `engine`.
+        let mut own: Option<Box<dyn Engine + Send>> = None;
+        loop {
+            if self.ending() {
+                self.unregister(thread.tid);
+                return ThreadEnd::Thread;
+            }
+            let eng: &mut dyn Engine = match &mut own {
+                Some(e) => e.as_mut(),
+                None => &mut *engine,
+            };
+            let trap = eng.run(&mut thread.cpu, &self.mem);
+            // A fatal signal names the faulting instruction or the `ecall`.
+            let at = thread.cpu.pc;
+            // A limit the tree hit (see `crate::limits`) ends the process.
+            if let Some(status) = self.check_limits(thread) {
+                return self.finish(status);
+            }
+            let killed = match trap {
+                Trap::Budget => signal::deliver_pending(self, thread, at),
+                Trap::Ecall => {
+                    self.stats.syscalls.fetch_add(1, Ordering::Relaxed);
+                    let flow = syscall::dispatch(self, thread);
+                    if let Some(status) = self.check_limits(thread) {
+                        return self.finish(status);
+                    }
+                    match flow {
+                        Flow::Continue => {
+                            let r = signal::deliver_pending(self, thread, at);
+                            if matches!(thread.block, Some(crate::sched::Block::Io { .. }))
+                                && thread.cpu.pc != at
+                            {
+                                // A handler runs first: the call waits
+                                // (runs again) once it returns.
+                                thread.block = None;
+                            }
+                            r
+                        }
+                        Flow::Exit(code) => return self.finish(ExitStatus::Exited(code)),
+                        Flow::ExitThread(code) => match self.exit_thread(thread, code) {
+                            ThreadEnd::Thread if !self.host.threads() => {
+                                // Another guest thread takes the CPU.
+                                if !self.switch(thread, &mut own, false) {
+                                    return ThreadEnd::Thread;
+                                }
+                                continue;
+                            }
+                            end => return end,
+                        },
+                    }
+                }
+                other => signal::deliver_trap(self, thread, other),
+            };
+            if let Some(sh) = &thread.shared {
+                sh.sigmask.store(thread.sigmask, Ordering::Relaxed);
+            }
+            if let Some(report) = killed {
+                return self.finish(ExitStatus::Signaled(report));
+            }
+            if !self.host.threads() && (thread.block.is_some() || trap == Trap::Budget) {
+                self.switch(thread, &mut own, true);
+            }
+        }
+    }
+
+    /// On a host that runs one thread: put the running thread (`thread`,
+    /// its engine in `own`) in the run queue if `park`, and load the next
+    /// one that can run, sleeping until a deadline if none can yet.
+    /// False when no thread is left to run.
+    pub(crate) fn switch(
+        &self,
+        thread: &mut Thread,
+        own: &mut Option<Box<dyn Engine + Send>>,
+        park: bool,
+    ) -> bool {
+        let mut q = self.green.lock();
+        if park {
+            if q.is_empty() && thread.block.is_none() {
+                return true;
+            }
+            let block = thread.block.take();
+            q.push(crate::sched::Parked {
+                thread: core::mem::take(thread),
+                engine: own.take(),
+                block,
+            });
+        }
+        loop {
+            let now = self
+                .host
+                .clock_gettime(1)
+                .map(|t| (t.sec as u64).wrapping_mul(1_000_000_000) + t.nsec as u64)
+                .unwrap_or(0);
+            let signalled = |t: &Thread| {
+                t.shared
+                    .as_ref()
+                    .is_some_and(|s| s.has_inbox.load(Ordering::Acquire))
+            };
+            let io_ready = |fd: i32, events: i16| {
+                let mut p = [crate::host::PollFd {
+                    fd,
+                    events,
+                    revents: 0,
+                }];
+                let zero = crate::host::Timespec::default();
+                !matches!(self.host.poll(&mut p, Some(zero)), Ok(0))
+            };
+            match q.next(now, signalled, io_ready) {
+                Ok(p) => {
+                    *thread = p.thread;
+                    *own = p.engine;
+                    return true;
+                }
+                Err(_) if q.is_empty() => return false,
+                Err(deadline) => {
+                    drop(q);
+                    // Nothing can run: wait for the earliest deadline (or,
+                    // with none, for ever: every thread waits on another,
+                    // as a deadlocked process does on Linux).
+                    let ns = deadline.map_or(1_000_000_000, |d| d.saturating_sub(now));
+                    let _ = self.host.sleep(crate::host::Timespec {
+                        sec: (ns / 1_000_000_000) as i64,
+                        nsec: (ns % 1_000_000_000) as i64,
+                    });
+                    q = self.green.lock();
+                }
+            }
+        }
+    }
+
+    /// `exit` of one thread: what the kernel does for a dying thread
+    /// (robust futexes, `CLONE_CHILD_CLEARTID`), then the process ends if
+    /// it was the last.
+    pub(crate) fn exit_thread(&self, thread: &mut Thread, code: i32) -> ThreadEnd {
+        crate::syscall::thread::exit_cleanup(self, thread);
+        if self.unregister(thread.tid) == 0 {
+            return self.finish(ExitStatus::Exited(code));
+        }
+        ThreadEnd::Thread
+    }
+
+    /// End the process with `status`, unless another thread ended it
+    /// first. The other threads return from their loops at their next
+    /// stop; the host's first thread, if this is not it, is woken (from
+    /// [`Process::wait_end`]) or interrupted until it has seen the end.
+    pub(crate) fn finish(&self, status: ExitStatus) -> ThreadEnd {
+        {
+            let mut s = self.end.status.lock();
+            if s.is_some() {
+                return ThreadEnd::Thread;
+            }
+            *s = Some(status);
+        }
+        self.end.done.store(1, Ordering::Release);
+        let first = self.first_tid.load(Ordering::Relaxed) as i32;
+        let me = self.host.gettid();
+        for t in self.other_threads(me) {
+            self.host.interrupt_thread(t.tid);
+        }
+        if me == first {
+            return ThreadEnd::Process(status);
+        }
+        let word = &self.end.done as *const AtomicU32 as *mut u32;
+        let _ = self.host.futex(word, &FutexArgs::wake(u32::MAX));
+        // An interrupt can arrive just before the first thread blocks in
+        // a host call and be lost: repeat it until the end was seen (the
+        // host then ends the whole process, this thread with it).
+        while !self.end.seen.load(Ordering::Acquire) {
+            self.host.interrupt_thread(first);
+            let _ = self.host.sleep(crate::host::Timespec {
+                sec: 0,
+                nsec: 5_000_000,
+            });
+        }
+        ThreadEnd::Thread
+    }
+
+    /// Wait (on the host's first thread, whose guest thread has exited)
+    /// for the process to end.
+    pub(crate) fn wait_end(&self) -> ExitStatus {
+        loop {
+            if let Some(s) = *self.end.status.lock() {
+                return s;
+            }
+            let word = &self.end.done as *const AtomicU32 as *mut u32;
+            if let Err(Errno::ENOSYS) = self.host.futex(word, &FutexArgs::wait(0)) {
+                // A host without futexes has no other thread to end it.
+                return ExitStatus::Exited(0);
+            }
+        }
+    }
+
+    /// Start a guest thread: `thread` (its registers already set up by
+    /// `clone`) runs with its own engine on a new host thread. `setup`
+    /// runs once the new thread's id is known, before either thread goes
+    /// on (for `CLONE_PARENT_SETTID` and `CLONE_CHILD_SETTID`). Returns
+    /// the new thread's id.
+    pub fn spawn(
+        &self,
+        mut thread: Thread,
+        setup: impl FnOnce(i32) -> SysResult<()>,
+    ) -> SysResult<i32> {
+        let me = self.me.upgrade().ok_or(Errno::EAGAIN)?;
+        let sigmask = thread.sigmask;
+        let mut engine = self.engine().map_err(|e| match e {
+            Errno::ENOMEM => Errno::ENOMEM,
+            _ => Errno::EAGAIN,
+        })?;
+        if !self.host.threads() {
+            // One host thread: the new thread waits its turn (see
+            // `crate::sched`), with a tid of its own above every other.
+            let floor = self.host.ids().pid.max(self.host.gettid()) as u32;
+            let _ = self
+                .green_tid
+                .compare_exchange(0, floor, Ordering::AcqRel, Ordering::Acquire);
+            let tid = self.green_tid.fetch_add(1, Ordering::AcqRel) as i32 + 1;
+            setup(tid)?;
+            thread.tid = tid;
+            self.register(&mut thread);
+            self.green.lock().push(crate::sched::Parked {
+                thread,
+                engine: Some(engine),
+                block: None,
+            });
+            return Ok(tid);
+        }
+        // Handshake: the child publishes its host tid, the parent registers
+        // it and releases it (`go`).
+        let hs = Arc::new(Handshake::default());
+        let child_hs = hs.clone();
+        let host = self.host;
+        self.host.spawn_thread(Box::new(move || {
+            let tid = host.gettid();
+            child_hs.tid.store(tid as u32, Ordering::Release);
+            let _ = host.futex(child_hs.tid.as_ptr(), &FutexArgs::wake(1));
+            while child_hs.go.load(Ordering::Acquire) == 0 {
+                let _ = host.futex(child_hs.go.as_ptr(), &FutexArgs::wait(0));
+            }
+            if child_hs.go.load(Ordering::Acquire) == 2 {
+                return;
+            }
+            thread.tid = tid;
+            thread.shared = child_hs.shared.lock().take();
+            if let ThreadEnd::Process(status) = me.run_thread(&mut thread, engine.as_mut()) {
+                // Only in a forked child, where this thread is the first.
+                me.host.exit(&me.exe_path, status);
+            }
+            drop(engine);
+        }))?;
+        let tid = loop {
+            let t = hs.tid.load(Ordering::Acquire);
+            if t != 0 {
+                break t as i32;
+            }
+            let _ = self.host.futex(hs.tid.as_ptr(), &FutexArgs::wait(0));
+        };
+        let go = |v: u32| {
+            hs.go.store(v, Ordering::Release);
+            let _ = self.host.futex(hs.go.as_ptr(), &FutexArgs::wake(1));
+        };
+        if let Err(e) = setup(tid) {
+            go(2);
+            return Err(e);
+        }
+        let sh = Arc::new(ThreadShared::new(tid, sigmask));
+        self.threads.lock().push(sh.clone());
+        *hs.shared.lock() = Some(sh);
+        go(1);
+        Ok(tid)
+    }
+}
+
+/// The start-up handshake between `clone` and the new host thread.
+#[derive(Debug, Default)]
+struct Handshake {
+    tid: AtomicU32,
+    go: AtomicU32,
+    shared: spin::Mutex<Option<Arc<ThreadShared>>>,
+}
