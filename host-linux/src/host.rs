@@ -1497,7 +1497,11 @@ impl HostOs for LinuxHost {
     }
 
     fn pidfd_pid(&self, fd: i32) -> SysResult<i32> {
-        // The kernel tells a pidfd's process only in its fdinfo.
+        if let Some(pid) = pidfd_info_pid(fd) {
+            return Ok(pid);
+        }
+        // The kernel tells a pidfd's process only in its fdinfo (before
+        // Linux 6.13's PIDFD_GET_INFO).
         let info =
             std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).map_err(|_| Errno::EBADF)?;
         let pid = info
@@ -1916,6 +1920,38 @@ impl HostOs for LinuxHost {
         // One write per line, so lines from several threads never mix.
         let _ = std::io::stderr().lock().write_all(line.as_bytes());
     }
+}
+
+/// The pid a pidfd names through `ioctl(PIDFD_GET_INFO)` (Linux 6.13+;
+/// it needs no `/proc`, which Landlock hides under `--sandbox`): `None`
+/// where the kernel lacks it or `fd` is no pidfd, 0 for a reaped process.
+fn pidfd_info_pid(fd: i32) -> Option<i32> {
+    /// `struct pidfd_info`, version 0 (64 bytes).
+    #[repr(C)]
+    #[derive(Default)]
+    struct PidfdInfo {
+        mask: u64,
+        cgroupid: u64,
+        pid: u32,
+        tgid: u32,
+        ppid: u32,
+        ids: [u32; 8],
+        exit_code: i32,
+    }
+    const PIDFD_INFO_PID: u64 = 1;
+    // _IOWR(0xFF, 11, struct pidfd_info)
+    const PIDFD_GET_INFO: libc::c_ulong = 0xC040_FF0B;
+    let mut info = PidfdInfo {
+        mask: PIDFD_INFO_PID,
+        ..Default::default()
+    };
+    // SAFETY: the kernel fills at most the 64 bytes of `info`.
+    let r = unsafe { libc::ioctl(fd, PIDFD_GET_INFO, &mut info as *mut PidfdInfo) };
+    if r == 0 && info.mask & PIDFD_INFO_PID != 0 {
+        return Some(info.pid as i32);
+    }
+    // ESRCH: the process is gone (and reaped).
+    (r != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)).then_some(0)
 }
 
 /// A NUL-free byte string for messages.

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "sbx.h"
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,12 +17,18 @@ int main(void) {
     SHOW("kill parent sig 0", kill(getppid(), 0));
     SHOW("kill -1 sig 0", kill(-1, 0));
     SHOW("kill self sig 0", kill(getpid(), 0));
+    // pidfd_send_signal follows the same rule.
+    int init = syscall(SYS_pidfd_open, 1, 0);
+    SHOW("pidfd_open 1", init);
+    SHOW("pidfd_send_signal 1 sig 0", syscall(SYS_pidfd_send_signal, init, 0, NULL, 0));
     pid_t pid = fork();
     if (pid == 0) {
         pause();
         _exit(0);
     }
     SHOW("kill child sig 0", kill(pid, 0));
+    int child = syscall(SYS_pidfd_open, pid, 0);
+    SHOW("pidfd_send_signal child sig 0", syscall(SYS_pidfd_send_signal, child, 0, NULL, 0));
     SHOW("kill child SIGTERM", kill(pid, SIGTERM));
     int status = 0;
     waitpid(pid, &status, 0);
