@@ -1,39 +1,33 @@
 //! Fuzz target: the interpreter-versus-translator differential test
 //! (`vm_core::difftest`) on programs derived from the fuzz input, run on
 //! two hosts: vm-core's heap-backed test host, where the translator checks
-//! every guest access in software, and pvm's own Linux host, where it
-//! accesses guest memory directly and bad accesses come back through the
-//! `SIGSEGV` handler. Any disagreement panics with both end states and the
-//! program's listing.
+//! every guest access in software, and pvm's own Linux host
+//! (`host_linux::host::LinuxHost`), where it accesses guest memory directly
+//! and bad accesses come back through the `SIGSEGV` handler. Any
+//! disagreement panics with both end states and the program's listing.
+//!
+//! Each input gets fresh guest memories and engines: the translator's code
+//! cache goes back to the host when its `Jit` is dropped
+//! (`HostOs::free_code`), and the guest memories' reservations when they
+//! are (`HostOs::release`), so nothing accumulates over a long run.
 //!
 //! `cargo +nightly fuzz run difftest` (from the repository root).
 #![no_main]
 
+use host_linux::host::LinuxHost;
 use libfuzzer_sys::fuzz_target;
-use std::cell::RefCell;
+use std::sync::OnceLock;
 use vm_core::difftest::{Harness, fuzz_one};
 use vm_core::host::HostOs;
+use vm_core::testhost::TestHost;
 
-// pvm's Linux host and its fault handler, compiled in from host-linux
-// (a binary crate, so not a library this crate could depend on).
-#[path = "../../host-linux/src/fault.rs"]
-#[allow(dead_code)]
-mod fault;
-#[path = "../../host-linux/src/host.rs"]
-#[allow(dead_code)]
-mod host;
+static LINUX: LinuxHost = LinuxHost::new();
 
-static LINUX: host::LinuxHost = host::LinuxHost::new();
-
-thread_local! {
-    // One set of guest memories and engines per host for the whole run, as
-    // the CI test does: every case remaps its code, so both engines start
-    // from a flushed cache (a fresh translator per input would leak its
-    // code cache, which no host takes back).
-    static HARNESSES: RefCell<[(&'static str, Harness); 2]> = RefCell::new([
-        ("test host (checked accesses)", Harness::new()),
-        ("Linux host (host faults)", linux_harness()),
-    ]);
+/// One test host for the whole run (a `GuestMemory` wants a `'static`
+/// host; a fresh one per input would be leaked).
+fn test_host() -> &'static TestHost {
+    static HOST: OnceLock<&'static TestHost> = OnceLock::new();
+    HOST.get_or_init(TestHost::leak)
 }
 
 fn linux_harness() -> Harness {
@@ -48,11 +42,16 @@ fn linux_harness() -> Harness {
 }
 
 fuzz_target!(|data: &[u8]| {
-    HARNESSES.with_borrow_mut(|hs| {
-        for (name, h) in hs.iter_mut() {
-            if let Err(m) = fuzz_one(h, data) {
-                panic!("on the {name}: {m}");
-            }
+    let hosts: [(&str, fn() -> Harness); 2] = [
+        ("test host (checked accesses)", || {
+            Harness::with_host(test_host())
+        }),
+        ("Linux host (host faults)", linux_harness),
+    ];
+    for (name, make) in hosts {
+        let mut h = make();
+        if let Err(m) = fuzz_one(&mut h, data) {
+            panic!("on the {name}: {m}");
         }
-    });
+    }
 });

@@ -134,6 +134,14 @@ pub struct Cli {
     #[arg(long, hide = true, value_name = "MASK", value_parser = parse_mask)]
     pub ignored_signals: Option<u64>,
 
+    /// Internal (pvm's own execve): which of descriptors 0, 1 and 2 the
+    /// guest had closed (bit n for descriptor n). The Rust runtime opens
+    /// /dev/null on a closed standard descriptor before pvm's `main`; pvm
+    /// closes it again so that the new guest sees it closed, as after a
+    /// native execve.
+    #[arg(long, hide = true, value_name = "MASK", value_parser = parse_mask)]
+    pub closed_fds: Option<u64>,
+
     /// The RISC-V program to run, then its arguments: everything from
     /// PROGRAM on is the guest's, even words that look like pvm's options
     /// (`pvm prog --version` runs `prog --version`).
@@ -387,6 +395,8 @@ mod tests {
             "--guest-child",
             "--ignored-signals",
             "0x1001",
+            "--closed-fds",
+            "1",
             "--argv0=-sh",
             "--",
             "-prog",
@@ -394,6 +404,7 @@ mod tests {
         ]);
         assert!(c.guest_child);
         assert_eq!(c.ignored_signals, Some(0x1001));
+        assert_eq!(c.closed_fds, Some(1));
         assert_eq!(c.argv0.as_deref(), Some(std::ffi::OsStr::new("-sh")));
         assert_eq!((c.program().to_str(), c.args().len()), (Some("-prog"), 1));
         let c = parse(&["pvm", "-0", "name", "--engine", "interp", "-L", "/s", "p"]);

@@ -86,7 +86,7 @@ impl LinuxHost {
     }
 
     /// `path`, or its copy inside the sysroot when that exists.
-    pub(crate) fn map<'a>(&self, path: &'a [u8]) -> Cow<'a, [u8]> {
+    pub fn map<'a>(&self, path: &'a [u8]) -> Cow<'a, [u8]> {
         let Some(root) = self.sysroot.get() else {
             return Cow::Borrowed(path);
         };
@@ -392,6 +392,13 @@ impl HostOs for LinuxHost {
         }
     }
 
+    fn release(&self, addr: *mut u8, size: usize) -> bool {
+        // SAFETY: `addr..addr+size` is a whole reservation `reserve` made,
+        // given back by its `GuestMemory` as it is dropped: no guest code
+        // runs in it and nothing refers to it.
+        unsafe { libc::munmap(addr.cast(), size) == 0 }
+    }
+
     fn alloc_code(&self, size: usize) -> SysResult<*mut u8> {
         // SAFETY: a fresh anonymous mapping at a kernel-chosen address
         // touches no existing memory. It is RWX because the translator
@@ -453,6 +460,9 @@ impl HostOs for LinuxHost {
             .map_err(|e| Errno(e.raw_os_error().unwrap_or(libc::EAGAIN)))
     }
 
+    // The trait's signature: the core passes only words it checked (of the
+    // guest reservation, or its own), and only the kernel touches them.
+    #[allow(clippy::not_unsafe_ptr_arg_deref)]
     fn futex(&self, uaddr: *mut u32, a: &FutexArgs) -> SysResult<i64> {
         if self.one_thread() {
             // The core matches waits and wakes itself (`vm_core::sched`).
@@ -1489,6 +1499,39 @@ impl HostOs for LinuxHost {
             libc::syscall(libc::SYS_openat2, dirfd, ptr(&p), how.as_ptr(), 24usize)
         })
         .map(|fd| fd as i32)
+    }
+
+    fn inotify_init1(&self, flags: i32) -> SysResult<i32> {
+        // SAFETY: no memory is involved.
+        check(unsafe { libc::inotify_init1(flags) })
+    }
+
+    fn inotify_add_watch(&self, fd: i32, path: &[u8], mask: u32) -> SysResult<i32> {
+        let p = cpath(path)?;
+        // SAFETY: `p` is NUL-terminated.
+        check(unsafe { libc::inotify_add_watch(fd, ptr(&p), mask) })
+    }
+
+    fn inotify_rm_watch(&self, fd: i32, wd: i32) -> SysResult<()> {
+        // SAFETY: no memory is involved.
+        check(unsafe { libc::inotify_rm_watch(fd, wd) }).map(|_| ())
+    }
+
+    fn ioprio(&self, tid: i32, set: Option<i32>) -> SysResult<i32> {
+        const IOPRIO_WHO_PROCESS: i32 = 1;
+        // SAFETY: no memory is involved.
+        unsafe {
+            if let Some(v) = set {
+                check_long(libc::syscall(
+                    libc::SYS_ioprio_set,
+                    IOPRIO_WHO_PROCESS,
+                    tid,
+                    v,
+                ))?;
+            }
+            check_long(libc::syscall(libc::SYS_ioprio_get, IOPRIO_WHO_PROCESS, tid))
+                .map(|v| v as i32)
+        }
     }
 
     fn pidfd_open(&self, pid: i32, flags: u32) -> SysResult<i32> {

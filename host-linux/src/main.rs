@@ -6,31 +6,28 @@
 //! `vm_core::process`, then leave with the guest's exit status (or
 //! 128 + signal number, after a one-line report, when a signal killed it;
 //! a pvm whose parent is a guest dies of that signal instead, see
-//! [`proc`]).
+//! `host_linux::proc`).
+//!
+//! The host itself (`LinuxHost`, its fault handler, processes and
+//! signals) is the `host_linux` library (`src/lib.rs`), which the fuzz
+//! targets and tests use too.
 //!
 //! pvm's own failures exit with [`EXIT_INTERNAL`] after one line on stderr;
 //! that includes a panic anywhere (see [`install_panic_hook`]).
 
 mod cli;
-#[cfg(test)]
-mod difftest;
-mod fault;
-mod host;
-mod proc;
-mod sandbox;
-mod signals;
-mod tree;
 
 use clap::Parser;
 use cli::{Cli, EngineKind};
-use host::{LinuxHost, lossy};
+use host_linux::host::{LinuxHost, lossy};
+use host_linux::{proc, report_signal, sandbox, signals, tree};
 use std::os::unix::ffi::OsStrExt;
 use std::time::Instant;
 use vm_core::host::ProcessEnd;
 use vm_core::loader::{self, LoadConfig};
 use vm_core::memory::GuestMemory;
 use vm_core::process::{Engine, ExitStatus, Options, Process, Thread};
-use vm_core::signal::{self, Report};
+use vm_core::signal;
 
 /// The one host of this process.
 static HOST: LinuxHost = LinuxHost::new();
@@ -74,20 +71,6 @@ fn main() {
         }
         end => proc::end_process(end),
     }
-}
-
-/// The one-line report of a guest killed by a signal.
-pub(crate) fn report_signal(program: &str, r: &Report) {
-    let name = signal::name(r.signo).unwrap_or("SIG?");
-    let mut line = format!(
-        "pvm: {program}: guest terminated by signal {name} ({}) at pc {:#x}",
-        signal::description(r.signo),
-        r.pc
-    );
-    if let Some(a) = r.addr {
-        line.push_str(&format!(" fault address {a:#x}"));
-    }
-    eprintln!("{line}");
 }
 
 /// Run the guest; how pvm must end. A pvm whose parent is a guest
@@ -294,6 +277,15 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
             return Err(EXIT_INTERNAL);
         }
     };
+    // The standard descriptors the guest that exec'd this pvm had closed:
+    // closed again (the Rust runtime put /dev/null there), now that pvm's
+    // own files are open.
+    for fd in 0..3 {
+        if cli.closed_fds.unwrap_or(0) & 1 << fd != 0 {
+            // SAFETY: closing a descriptor pvm does not use itself.
+            unsafe { libc::close(fd) };
+        }
+    }
     let start = Instant::now();
     let status = process.run(&mut thread, engine.as_mut());
     let wall = start.elapsed();

@@ -282,6 +282,18 @@ fn pointers(strings: &[CString]) -> Vec<*const libc::c_char> {
         .collect()
 }
 
+/// Which of descriptors 0, 1 and 2 the new image will not have (closed,
+/// or close-on-exec): bit n for descriptor n (see `--closed-fds`).
+fn closed_std_fds() -> u64 {
+    (0..3)
+        .filter(|&fd| {
+            // SAFETY: F_GETFD reads descriptor flags only.
+            let f = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+            f == -1 || f & libc::FD_CLOEXEC != 0
+        })
+        .fold(0, |m, fd| m | 1 << fd)
+}
+
 /// The hexadecimal form of a signal set for `--ignored-signals`.
 fn hex(set: u64) -> OsString {
     OsString::from(format!("{set:#x}"))
@@ -312,6 +324,11 @@ fn prepare(host: &crate::host::LinuxHost, req: ExecRequest) -> SysResult<ExecBuf
             }
             args.push(b"--ignored-signals".to_vec());
             args.push(hex(req.ignored).into_vec());
+            let closed = closed_std_fds();
+            if closed != 0 {
+                args.push(b"--closed-fds".to_vec());
+                args.push(hex(closed).into_vec());
+            }
             // The host's dynamic linker reads LD_* from pvm's environment:
             // the guest's (RISC-V libraries to preload, a RISC-V library
             // path) reach the guest through -E instead.

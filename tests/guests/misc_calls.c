@@ -1,6 +1,7 @@
 // Calls real programs make that are easy to forget: getcpu, the mlock
 // family, mincore, sync_file_range, readahead, openat2 (with RESOLVE_
-// flags and its strict checks), capget (libcap's version probe), and
+// flags and its strict checks), capget (libcap's version probe), inotify,
+// ioprio_get/ioprio_set, and
 // pidfd_open / pidfd_send_signal to a child and to this process.
 // The expected output is this program built for x86-64 and run natively.
 //@ no-qemu: qemu-riscv64 7.2 has no mlock2 or openat2 (ENOSYS)
@@ -13,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -102,6 +104,35 @@ int main(void) {
     hdr.version = _LINUX_CAPABILITY_VERSION_3;
     hdr.pid = 0;
     printf("capget v3 %s\n", err(syscall(SYS_capget, &hdr, data)));
+
+    int ino = inotify_init1(IN_CLOEXEC);
+    printf("inotify_init1 %s\n", err(ino));
+    int wd = inotify_add_watch(ino, ".", IN_CREATE | IN_DELETE);
+    printf("add_watch %s\n", err(wd));
+    close(open("watched", O_CREAT | O_WRONLY, 0600));
+    unlink("watched");
+    char evbuf[4096];
+    long n = read(ino, evbuf, sizeof evbuf);
+    for (long off = 0; off < n;) {
+        struct inotify_event *e = (struct inotify_event *)(evbuf + off);
+        printf("event %s %s\n", e->mask & IN_CREATE ? "create" : e->mask & IN_DELETE ? "delete" : "other",
+               e->len ? e->name : "");
+        off += (long)sizeof *e + e->len;
+    }
+    printf("rm_watch %s\n", err(inotify_rm_watch(ino, wd)));
+    errno = 0;
+    printf("rm_watch again %s\n", err(inotify_rm_watch(ino, wd)));
+    close(ino);
+    errno = 0;
+    printf("inotify_init1 bad flags %s\n", err(inotify_init1(1)));
+
+    long prio = syscall(SYS_ioprio_get, 1, 0);
+    printf("ioprio_get %s\n", err(prio));
+    long want = (2L << 13) | 4; /* best effort, level 4 */
+    printf("ioprio_set %s\n", err(syscall(SYS_ioprio_set, 1, 0, want)));
+    printf("ioprio now %ld\n", syscall(SYS_ioprio_get, 1, 0));
+    errno = 0;
+    printf("ioprio bad which %s\n", err(syscall(SYS_ioprio_get, 9, 0)));
 
     fflush(stdout);
     pid_t child = fork();

@@ -46,8 +46,13 @@ int main(void) {
     printf("setscheduler other prio 3: %d %s\n", sched_setscheduler(0, SCHED_OTHER, &sp),
            strerror(errno));
 
+    printf("getscheduler of the parent %d\n", sched_getscheduler(getppid()) >= 0);
+    errno = 0;
+    printf("getscheduler(-1) %d %s\n", sched_getscheduler(-1), strerror(errno));
     cpu_set_t all, one;
     CPU_ZERO(&all);
+    errno = 0;
+    printf("getaffinity(-1) %d %s\n", sched_getaffinity(-1, sizeof all, &all), strerror(errno));
     printf("getaffinity %d\n", sched_getaffinity(0, sizeof all, &all));
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     printf("all online cpus in the mask: %d\n", count(&all) == n);

@@ -491,6 +491,15 @@ pub trait HostOs: Sync {
     /// reservation) and make it inaccessible: a later `protect` sees zeroes.
     fn discard(&self, addr: *mut u8, len: usize) -> SysResult<()>;
 
+    /// Give back a whole reservation from [`HostOs::reserve`] (`size` as
+    /// reserved) once nothing refers to it (its `GuestMemory` is dropped):
+    /// true when it did. Default: false, a host whose reservations live as
+    /// long as the process does (the core then `discard`s the contents).
+    fn release(&self, addr: *mut u8, size: usize) -> bool {
+        let _ = (addr, size);
+        false
+    }
+
     /// Map `len` bytes of file `fd` from `offset` (page aligned) at
     /// `[addr, addr+len)` inside a reservation with protection `prot`,
     /// `shared` as `MAP_SHARED` (writes reach the file) else private; a
@@ -1261,6 +1270,34 @@ pub trait HostOs: Sync {
     fn pidfd_send_signal(&self, fd: i32, sig: i32) -> SysResult<()> {
         let _ = (fd, sig);
         Err(Errno::EBADF)
+    }
+    /// `inotify_init1(flags)`: a descriptor whose reads give Linux's
+    /// `struct inotify_event` records (the same layout on every 64-bit
+    /// Linux). Default: `ENOSYS`, as a kernel without inotify answers.
+    fn inotify_init1(&self, flags: i32) -> SysResult<i32> {
+        let _ = flags;
+        Err(Errno::ENOSYS)
+    }
+    /// `inotify_add_watch(fd, path, mask)`: the watch descriptor.
+    fn inotify_add_watch(&self, fd: i32, path: &[u8], mask: u32) -> SysResult<i32> {
+        let _ = (fd, path, mask);
+        Err(Errno::EBADF)
+    }
+    /// `inotify_rm_watch(fd, wd)`.
+    fn inotify_rm_watch(&self, fd: i32, wd: i32) -> SysResult<()> {
+        let _ = (fd, wd);
+        Err(Errno::EBADF)
+    }
+    /// `ioprio_get`/`ioprio_set` of host thread `tid` (0: the caller):
+    /// the priority after setting it to `set`, if given. Default: the
+    /// kernel's default class and level (`IOPRIO_CLASS_NONE`, 0), which
+    /// setting keeps; any other is `EPERM`.
+    fn ioprio(&self, tid: i32, set: Option<i32>) -> SysResult<i32> {
+        let _ = tid;
+        match set {
+            None | Some(0) => Ok(0),
+            Some(_) => Err(Errno::EPERM),
+        }
     }
     fn kill(&self, pid: i32, sig: i32) -> SysResult<()> {
         let _ = (pid, sig);

@@ -852,9 +852,13 @@ impl GuestMemory {
 
 impl Drop for GuestMemory {
     fn drop(&mut self) {
-        // Release the backing; the reservation itself is the host's to free
-        // when the process ends.
-        let _ = self.host.discard(self.base, self.size as usize);
+        // Give the reservation back; a host that cannot keeps it until
+        // the process ends, and only its backing goes. Nothing refers to
+        // the guest memory any more: the engines and threads that ran in
+        // it borrowed it.
+        if !self.host.release(self.base, self.size as usize) {
+            let _ = self.host.discard(self.base, self.size as usize);
+        }
     }
 }
 

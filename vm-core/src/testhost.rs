@@ -45,6 +45,12 @@ pub struct TestHost {
     /// `discard` zeroes just them instead of a whole (possibly huge)
     /// reservation.
     backed: Mutex<BTreeMap<usize, usize>>,
+    /// Live reservations: aligned base -> (the allocation, its size), for
+    /// `release`.
+    reservations: Mutex<HashMap<usize, (usize, usize)>>,
+    /// Set by [`TestHost::confined`]: every path the guest names is looked
+    /// up below this directory (as after a `chroot` there).
+    root: Option<std::path::PathBuf>,
     /// Host signals `take_signal` hands out, first first.
     pub signals: Mutex<Vec<HostSignal>>,
     /// The latest `set_signal_action` per signal.
@@ -55,6 +61,46 @@ impl TestHost {
     /// A fresh host with a `'static` lifetime, as `GuestMemory` wants.
     pub fn leak() -> &'static TestHost {
         Box::leak(Box::new(TestHost::default()))
+    }
+
+    /// A host whose files are those below `root` only: an absolute guest
+    /// path `/a/b` is `root/a/b`, a relative one is taken from `root`, and
+    /// a path with a `..` component is refused (`EACCES`), so no guest
+    /// path reaches a file outside `root` (the fuzz target of the system
+    /// call layer runs its guests on one, in a temporary directory).
+    pub fn confined(root: &std::path::Path) -> &'static TestHost {
+        Box::leak(Box::new(TestHost {
+            root: Some(root.to_path_buf()),
+            ..TestHost::default()
+        }))
+    }
+
+    /// Where the guest's `path` is on the machine.
+    fn path(&self, path: &[u8]) -> SysResult<std::path::PathBuf> {
+        let Some(root) = &self.root else {
+            return Ok(host_path(path).to_path_buf());
+        };
+        let mut p = root.clone();
+        for c in path.split(|&b| b == b'/') {
+            match c {
+                b"" | b"." => {}
+                b".." => return Err(Errno::EACCES),
+                c => p.push(OsStr::from_bytes(c)),
+            }
+        }
+        Ok(p)
+    }
+
+    /// Forget what guests did: close every file, drop collected output,
+    /// log lines, queued host signals and signal actions (a fuzz target
+    /// runs many guests on one host).
+    pub fn reset(&self) {
+        self.files.lock().unwrap().clear();
+        self.status_flags.lock().unwrap().clear();
+        self.out.lock().unwrap().clear();
+        self.log.lock().unwrap().clear();
+        self.signals.lock().unwrap().clear();
+        self.sig_actions.lock().unwrap().clear();
     }
 
     /// Number of descriptors currently open through `openat`/`dup`.
@@ -126,13 +172,45 @@ impl HostOs for TestHost {
         // while a plain large `calloc` gets untouched zero pages from mmap.
         let total = size.checked_add(4096).ok_or(Errno::ENOMEM)?;
         let layout = std::alloc::Layout::from_size_align(total, 16).map_err(|_| Errno::EINVAL)?;
-        // SAFETY: layout has non-zero size and the allocation is
-        // intentionally leaked for the test's lifetime.
+        // SAFETY: layout has non-zero size; `release` frees it with the
+        // same layout.
         let p = unsafe { std::alloc::alloc_zeroed(layout) };
         if p.is_null() {
             return Err(Errno::ENOMEM);
         }
-        Ok(p.wrapping_add(p.align_offset(4096)))
+        let base = p.wrapping_add(p.align_offset(4096));
+        self.reservations
+            .lock()
+            .unwrap()
+            .insert(base as usize, (p as usize, total));
+        Ok(base)
+    }
+    fn release(&self, addr: *mut u8, size: usize) -> bool {
+        let Some((p, total)) = self.reservations.lock().unwrap().remove(&(addr as usize)) else {
+            return false;
+        };
+        debug_assert_eq!(total, size + 4096);
+        let (start, end) = (addr as usize, addr as usize + size);
+        let mut backed = self.backed.lock().unwrap();
+        backed.retain(|s, e| *e <= start || *s >= end);
+        drop(backed);
+        let layout = std::alloc::Layout::from_size_align(total, 16).unwrap();
+        // SAFETY: `p` was allocated in `reserve` with this layout, and its
+        // `GuestMemory` (the only user) is gone.
+        unsafe { std::alloc::dealloc(p as *mut u8, layout) };
+        true
+    }
+    // The trait's contract: `addr` is a mapping `alloc_code` made.
+    #[allow(clippy::not_unsafe_ptr_arg_deref)]
+    fn free_code(&self, addr: *mut u8, size: usize) {
+        unsafe extern "C" {
+            fn munmap(addr: *mut u8, len: usize) -> i32;
+        }
+        // SAFETY: `addr..addr+size` is a mapping `alloc_code` made, which
+        // its translator no longer runs or refers to.
+        unsafe {
+            munmap(addr, size);
+        }
     }
     fn protect(&self, addr: *mut u8, len: usize, prot: HostProt) -> SysResult<()> {
         if !prot.is_empty() && len != 0 {
@@ -233,7 +311,7 @@ impl HostOs for TestHost {
             }
         }
         o.mode(mode);
-        let file = o.open(host_path(path)).map_err(errno)?;
+        let file = o.open(self.path(path)?).map_err(errno)?;
         let fd = self.add_file(file);
         let kept = O_ACCMODE | O_APPEND;
         self.status_flags.lock().unwrap().insert(fd, flags & kept);
@@ -282,9 +360,9 @@ impl HostOs for TestHost {
         }
         check_dirfd(dirfd, path)?;
         let m = if flags & AT_SYMLINK_NOFOLLOW != 0 {
-            std::fs::symlink_metadata(host_path(path))
+            std::fs::symlink_metadata(self.path(path)?)
         } else {
-            std::fs::metadata(host_path(path))
+            std::fs::metadata(self.path(path)?)
         };
         m.map(|m| file_stat(&m)).map_err(errno)
     }
@@ -292,7 +370,7 @@ impl HostOs for TestHost {
     /// user; finer permission checks are the real host's).
     fn faccessat(&self, dirfd: i32, path: &[u8], mode: i32, _f: i32) -> SysResult<()> {
         check_dirfd(dirfd, path)?;
-        let m = std::fs::metadata(host_path(path)).map_err(errno)?;
+        let m = std::fs::metadata(self.path(path)?).map_err(errno)?;
         if mode & 1 != 0 && m.mode() & 0o111 == 0 {
             return Err(Errno::EACCES);
         }

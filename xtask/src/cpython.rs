@@ -43,6 +43,10 @@ pub const MODULES: &[(&str, &str)] = &[
     ("test_fork1", "fork from a thread, with threads running"),
     ("test_wait4", "wait4 and its rusage"),
     ("test_select", "select on pipes"),
+    (
+        "test_selectors",
+        "every selector class (select, poll, epoll)",
+    ),
     ("test_epoll", "epoll on sockets"),
     ("test_poll", "poll on pipes and sockets"),
     ("test_popen", "os.popen through the shell"),
@@ -50,16 +54,30 @@ pub const MODULES: &[(&str, &str)] = &[
         "test_posix",
         "the posix module: files, ids, scheduling, posix_spawn",
     ),
+    (
+        "test_os",
+        "the os module: files, descriptors, processes, environment",
+    ),
+    (
+        "test_pty",
+        "pseudo-terminals, fork with a controlling terminal",
+    ),
+    (
+        "test_shutil",
+        "copying, moving, archives, permissions, xattrs",
+    ),
+    ("test_fcntl", "fcntl, flock, lockf, F_SETPIPE_SZ"),
+    ("test_tempfile", "temporary files and directories"),
 ];
 
 /// Modules worth running by hand (`cargo xtask cpython --all`): minutes
-/// each under emulation.
+/// each under emulation on two cores.
 pub const LONG_MODULES: &[&str] = &[
+    "test_subprocess",
+    "test_socket",
+    "test_tarfile",
     "test_threading",
     "test_concurrent_futures",
-    "test_subprocess",
-    "test_os",
-    "test_socket",
 ];
 
 /// The guest's path of the interpreter.

@@ -16,7 +16,9 @@ mod coverage;
 mod cpython;
 mod esbuild;
 mod fpuref;
+mod fuzz;
 mod guests;
+mod load;
 mod qemu;
 mod realprogs;
 mod setup;
@@ -33,6 +35,7 @@ const USAGE: &str = "usage: cargo xtask <command> [options]
 commands:
   test   [--engine E]... [--baremetal-engine E]... [--filter S] [--jobs N]
          [--bless] [--no-setup] [--no-unit] [--no-baremetal]
+         [--fuzz | --fuzz-time SECS]
          set up (apt, when root), cargo build --release, cargo test
          --workspace, then run every guest under qemu-riscv64, pvm
          (one run per engine; default: interp, jit, jit-64K = the
@@ -40,6 +43,17 @@ commands:
          in turn on one host thread) and the bare-metal host
          (default engines: interp, jit) and compare.
          --bless rewrites tests/expected/ from qemu-riscv64's output.
+         The fuzz targets (fuzz/) run 10 s each; --fuzz: 30 s each,
+         --fuzz-time SECS: that long each.
+  load   [--soak-seconds S]
+         load test (40 pvm processes at once: benchmarks at small sizes
+         and the thread tests; output checked, peak RSS per process) and
+         soak run (a guest writing fresh code for S seconds, default 12,
+         in a 64 KiB code cache: pvm's RSS must stay flat). Also a step
+         of `test`.
+  fuzz   [--time SECS] [--target T]
+         build the fuzz targets and run each (or those named like T)
+         for SECS seconds (default 30); prints executions and coverage.
   bench  [--engine E]... [--runs N] [--filter S]
          benchmarks under native, qemu-riscv64 and pvm (median of N runs).
   realprogs [--engine E]... [--filter S] [--jobs N]
@@ -130,6 +144,8 @@ fn main() -> ExitCode {
         "bench" => bench_cmd(Args { v: argv }),
         "realprogs" => realprogs_cmd(Args { v: argv }),
         "cpython" => cpython_cmd(Args { v: argv }),
+        "fuzz" => fuzz_cmd(Args { v: argv }),
+        "load" => load_cmd(Args { v: argv }),
         "demo" => return demo(&argv),
         "qemu" => return qemu::main(&argv),
         "setup" => setup::ensure().map(|_| true),
@@ -215,6 +231,12 @@ fn test(mut a: Args) -> Result<bool, String> {
     let no_setup = a.flag("--no-setup");
     let no_unit = a.flag("--no-unit");
     let no_baremetal = a.flag("--no-baremetal");
+    let long_fuzz = a.flag("--fuzz");
+    let fuzz_seconds = match a.value("--fuzz-time")? {
+        Some(s) => s.parse().map_err(|_| "bad --fuzz-time".to_string())?,
+        None if long_fuzz => fuzz::LONG_SECONDS,
+        None => fuzz::CI_SECONDS,
+    };
     a.done()?;
     let start = std::time::Instant::now();
     let mut phases = Phases::default();
@@ -445,6 +467,26 @@ fn test(mut a: Args) -> Result<bool, String> {
         });
         labels.insert(2, "fpu".into());
     }
+    if build_ok && filter.as_ref().is_none_or(|f| "load".contains(f.as_str())) {
+        phases.start("load test and soak run");
+        outcomes.extend(load_step(jobs, load::SOAK_SECONDS));
+        labels.push("load".into());
+    }
+    let fuzz_filter = filter
+        .as_deref()
+        .filter(|f| !"fuzz".contains(f))
+        .map(|f| f.strip_prefix("fuzz.").unwrap_or(f));
+    if fuzz_filter.is_none_or(|f| fuzz::TARGETS.iter().any(|(t, _)| t.contains(f))) {
+        phases.start(&format!("fuzz targets, {fuzz_seconds} s each"));
+        for r in fuzz::run_all(fuzz_seconds, fuzz_filter) {
+            outcomes.push(Outcome {
+                runner: "fuzz".into(),
+                case: r.as_ref().map_or("fuzz".into(), |r| r.target.clone()),
+                result: r.map(|_| None),
+            });
+        }
+        labels.push("fuzz".into());
+    }
     phases.start("");
     let ok = suite::summarize(&outcomes, &labels);
     phases.print();
@@ -510,6 +552,56 @@ fn realprogs_cmd(mut a: Args) -> Result<bool, String> {
     let inp = realprogs::Inputs::fetch(&cases);
     let runs = realprogs::run(&cases, &engines, &inp, jobs);
     Ok(realprogs::report(&cases, &engines, &runs))
+}
+
+/// The load test and the soak run as outcomes (printing their figures).
+fn load_step(jobs: usize, soak_seconds: u64) -> Vec<Outcome> {
+    let l = load::load(jobs).map(|runs| load::print_load(&runs));
+    if let Err(e) = &l {
+        eprintln!("FAIL load\n      {e}");
+    }
+    let s = load::soak(soak_seconds);
+    if let Err(e) = &s {
+        eprintln!("FAIL soak\n      {e}");
+    }
+    vec![
+        Outcome {
+            runner: "load".into(),
+            case: format!("{} processes", load::PROCESSES),
+            result: l.map(|_| None),
+        },
+        Outcome {
+            runner: "load".into(),
+            case: "soak".into(),
+            result: s.map(|_| None),
+        },
+    ]
+}
+
+fn load_cmd(mut a: Args) -> Result<bool, String> {
+    let soak = a
+        .value("--soak-seconds")?
+        .map_or(Ok(load::SOAK_SECONDS), |s| {
+            s.parse().map_err(|_| "bad --soak-seconds".to_string())
+        })?;
+    a.done()?;
+    setup::ensure()?;
+    run_inherit(
+        cargo()
+            .args(["build", "--release", "-p", "host-linux"])
+            .current_dir(root()),
+    )?;
+    Ok(load_step(2, soak).iter().all(|o| o.result.is_ok()))
+}
+
+fn fuzz_cmd(mut a: Args) -> Result<bool, String> {
+    let seconds = a.value("--time")?.map_or(Ok(fuzz::LONG_SECONDS), |s| {
+        s.parse().map_err(|_| "bad --time".to_string())
+    })?;
+    let target = a.value("--target")?;
+    a.done()?;
+    let reports = fuzz::run_all(seconds, target.as_deref());
+    Ok(!reports.is_empty() && reports.iter().all(|r| r.is_ok()))
 }
 
 fn cpython_cmd(mut a: Args) -> Result<bool, String> {

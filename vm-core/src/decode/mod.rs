@@ -16,6 +16,8 @@
 //! rounding mode, an unknown CSR number) are the engine's to check.
 
 mod disasm;
+#[cfg(test)]
+mod roundtrip;
 mod rvc;
 #[cfg(test)]
 mod tests;

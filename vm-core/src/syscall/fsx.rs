@@ -571,3 +571,27 @@ pub(super) fn openat2(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         .openat2(dirfd as i32, &p, flags as i32, mode as u32, resolve)
         .map(|fd| fd as u64)
 }
+
+/// `inotify_init1(flags)` (`IN_NONBLOCK`, `IN_CLOEXEC`).
+pub(super) fn inotify_init1(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let flags = a[0] as i32;
+    if flags & !(crate::abi::O_NONBLOCK | crate::abi::O_CLOEXEC) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    cx.p.host.inotify_init1(flags).map(|fd| fd as u64)
+}
+
+/// `inotify_add_watch(fd, path, mask)`.
+pub(super) fn inotify_add_watch(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let p = super::fs::host_path(cx, path(cx.mem(), a[1])?);
+    cx.p.host
+        .inotify_add_watch(a[0] as i32, &p, a[2] as u32)
+        .map(|wd| wd as u64)
+}
+
+/// `inotify_rm_watch(fd, wd)`.
+pub(super) fn inotify_rm_watch(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    cx.p.host
+        .inotify_rm_watch(a[0] as i32, a[1] as i32)
+        .map(|_| 0)
+}

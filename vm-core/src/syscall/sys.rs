@@ -799,3 +799,13 @@ pub(super) fn capset(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     }
     cx.p.host.capset(version, sets).map(|_| 0)
 }
+
+/// Calls that administer the machine (load or remove kernel code, reboot,
+/// swap, set the clock, the host name, mounts, process accounting, the
+/// terminal's hang-up): a guest never holds the host's administrative
+/// capabilities, so each answers `EPERM`, as Linux answers a process
+/// without `CAP_SYS_ADMIN`, `CAP_SYS_BOOT`, `CAP_SYS_MODULE`,
+/// `CAP_SYS_TIME` or `CAP_SYS_PACCT`, even when pvm itself runs as root.
+pub(super) fn not_permitted(_: &mut Ctx<'_>, _: &[u64; 6]) -> R {
+    Err(Errno::EPERM)
+}

@@ -727,3 +727,44 @@ fn a_call_without_a_handler_is_enosys() {
     assert_eq!(sys(&p, &mut t, RSEQ, &[0, 0, 0, 0]), -38);
     assert_eq!(sys(&p, &mut t, 9999, &[]), -38);
 }
+
+/// `docs/syscalls.md` lists exactly the calls without a handler, each
+/// with a reason.
+#[test]
+fn enosys_list_is_documented() {
+    let doc = include_str!("../../../docs/syscalls.md");
+    let mut listed: Vec<&str> = Vec::new();
+    for line in doc.lines() {
+        if let Some(rest) = line.strip_prefix("| `") {
+            let (name, tail) = rest.split_once("` |").expect("a row: | `name` | reason |");
+            assert!(
+                tail.trim().trim_end_matches('|').trim().len() > 3,
+                "{name} needs a reason"
+            );
+            listed.push(name);
+        }
+    }
+    let missing: Vec<&str> = super::nr::TABLE
+        .iter()
+        .filter(|(nr, name)| !super::nr::implemented(*nr) && !listed.contains(name))
+        .map(|(_, name)| *name)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "ENOSYS calls not in docs/syscalls.md: {missing:?}"
+    );
+    let stale: Vec<&str> = listed
+        .iter()
+        .filter(|name| {
+            super::nr::TABLE
+                .iter()
+                .find(|(_, n)| n == *name)
+                .is_none_or(|(nr, _)| super::nr::implemented(*nr))
+        })
+        .copied()
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "docs/syscalls.md lists calls that are implemented (or unknown): {stale:?}"
+    );
+}

@@ -484,18 +484,21 @@ fn own_task(cx: &Ctx<'_>, pid: i32) -> bool {
     pid == 0 || pid == cx.p.host.ids().pid || cx.p.thread(pid).is_some()
 }
 
-/// The host thread the scheduling calls act on for task `pid` of this
-/// process: itself where each guest thread is a host thread (guest tid =
-/// host tid), else the one host thread every guest thread takes turns on
-/// (0: the caller), so a mask or policy set there holds for all of them.
-/// Another process's task is `ESRCH`: a guest reaches no process outside
-/// its own through these calls.
-fn sched_target(cx: &Ctx<'_>, pid: i32) -> SysResult<i32> {
+/// The host thread the scheduling calls act on for task `pid` (0: the
+/// caller): for this process's tasks, the task itself where each guest
+/// thread is a host thread (guest tid = host tid), else the one host
+/// thread every guest thread takes turns on (0), so a mask or policy set
+/// there holds for all of them. Another process can be read (`write`
+/// false) as Linux lets any process read these, under its own pid; it
+/// cannot be changed from a guest (`ESRCH`, as if it were not there).
+/// A negative pid is `negative` (Linux answers `EINVAL` for most of these
+/// calls and `ESRCH` for the affinity ones).
+fn sched_target_for(cx: &Ctx<'_>, pid: i32, write: bool, negative: Errno) -> SysResult<i32> {
     if pid < 0 {
-        return Err(Errno::EINVAL);
+        return Err(negative);
     }
     if !own_task(cx, pid) {
-        return Err(Errno::ESRCH);
+        return if write { Err(Errno::ESRCH) } else { Ok(pid) };
     }
     Ok(if pid == 0 || !cx.p.host.threads() {
         0
@@ -504,11 +507,22 @@ fn sched_target(cx: &Ctx<'_>, pid: i32) -> SysResult<i32> {
     })
 }
 
+/// [`sched_target_for`] of a call that changes the task, `EINVAL` for a
+/// negative pid.
+fn sched_target(cx: &Ctx<'_>, pid: i32) -> SysResult<i32> {
+    sched_target_for(cx, pid, true, Errno::EINVAL)
+}
+
+/// [`sched_target_for`] of a call that only reads.
+fn sched_reader(cx: &Ctx<'_>, pid: i32) -> SysResult<i32> {
+    sched_target_for(cx, pid, false, Errno::EINVAL)
+}
+
 /// `sched_setaffinity(pid, len, mask)`: the mask must name at least one of
 /// the host's CPUs (the CPUs a guest sees); the host pins the thread.
 pub(super) fn sched_setaffinity(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let (pid, len, ptr) = (a[0] as i32, a[1], a[2]);
-    let tid = sched_target(cx, pid)?;
+    let tid = sched_target_for(cx, pid, true, Errno::ESRCH)?;
     let n = cx.p.host.cpu_count().max(1) as u64;
     let bytes = len.min(n.div_ceil(8)) as usize;
     let mut mask = alloc::vec![0u8; bytes];
@@ -527,7 +541,7 @@ pub(super) fn sched_setaffinity(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 /// (whole 8-byte words covering the CPUs).
 pub(super) fn sched_getaffinity(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let (pid, len, ptr) = (a[0] as i32, a[1], a[2]);
-    let tid = sched_target(cx, pid)?;
+    let tid = sched_target_for(cx, pid, false, Errno::ESRCH)?;
     let n = cx.p.host.cpu_count().max(1) as u64;
     if len.saturating_mul(8) < n || !len.is_multiple_of(8) {
         return Err(Errno::EINVAL);
@@ -570,7 +584,7 @@ pub(super) fn sched_priority_range(a: &[u64; 6], max: bool) -> R {
 
 /// `sched_getscheduler(pid)`.
 pub(super) fn sched_getscheduler(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
-    let tid = sched_target(cx, a[0] as i32)?;
+    let tid = sched_reader(cx, a[0] as i32)?;
     cx.p.host
         .sched_policy(tid, None)
         .map(|(p, _)| p as u32 as u64)
@@ -578,7 +592,7 @@ pub(super) fn sched_getscheduler(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 
 /// `sched_getparam(pid, param)`: the static priority.
 pub(super) fn sched_getparam(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
-    let tid = sched_target(cx, a[0] as i32)?;
+    let tid = sched_reader(cx, a[0] as i32)?;
     if a[1] == 0 {
         return Err(Errno::EINVAL);
     }
@@ -620,7 +634,7 @@ pub(super) fn sched_setscheduler(cx: &mut Ctx<'_>, a: &[u64; 6], policy: Option<
 
 /// `sched_rr_get_interval(pid, tp)`.
 pub(super) fn sched_rr_get_interval(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
-    let tid = sched_target(cx, a[0] as i32)?;
+    let tid = sched_reader(cx, a[0] as i32)?;
     let t = cx.p.host.rr_interval(tid)?;
     let mut b = [0u8; 16];
     b[..8].copy_from_slice(&t.sec.to_le_bytes());
@@ -748,4 +762,26 @@ pub(super) fn getcpu(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         put(cx.mem(), a[1], &node.to_le_bytes())?;
     }
     Ok(0)
+}
+
+/// `ioprio_get(which, who)` (`set` None) and `ioprio_set(which, who,
+/// prio)`: for `IOPRIO_WHO_PROCESS` and this process's own threads (as
+/// the scheduling calls); a process group or user is `EPERM` for
+/// setting (other processes are out of the guest's reach) and this
+/// process's value for getting.
+pub(super) fn ioprio(cx: &mut Ctx<'_>, a: &[u64; 6], set: Option<i32>) -> R {
+    const WHO_PROCESS: u64 = 1;
+    const WHO_PGRP: u64 = 2;
+    const WHO_USER: u64 = 3;
+    let (which, who) = (a[0], a[1] as i32);
+    let tid = match which {
+        WHO_PROCESS if set.is_some() => sched_target(cx, who)?,
+        WHO_PROCESS => sched_reader(cx, who)?,
+        WHO_PGRP | WHO_USER if set.is_none() => 0,
+        WHO_PGRP | WHO_USER => return Err(Errno::EPERM),
+        _ => return Err(Errno::EINVAL),
+    };
+    cx.p.host
+        .ioprio(tid, set)
+        .map(|v| if set.is_some() { 0 } else { v as u64 })
 }

@@ -1,0 +1,31 @@
+//! pvm's Linux host as a library: [`host::LinuxHost`] (the `HostOs` of
+//! pvm on Linux), the fault handler of translated code ([`fault`]), guest
+//! processes ([`proc`]) and host signals ([`signals`]). The `pvm` binary
+//! (`src/main.rs`: the command line and the launch) is built on it, and so
+//! are the fuzz targets in `fuzz/` and the tests that need the real host.
+
+pub mod fault;
+pub mod host;
+pub mod proc;
+pub mod sandbox;
+pub mod signals;
+pub mod tree;
+
+#[cfg(test)]
+mod difftest;
+
+use vm_core::signal::{self, Report};
+
+/// The one-line report of a guest killed by a signal.
+pub fn report_signal(program: &str, r: &Report) {
+    let name = signal::name(r.signo).unwrap_or("SIG?");
+    let mut line = format!(
+        "pvm: {program}: guest terminated by signal {name} ({}) at pc {:#x}",
+        signal::description(r.signo),
+        r.pc
+    );
+    if let Some(a) = r.addr {
+        line.push_str(&format!(" fault address {a:#x}"));
+    }
+    eprintln!("{line}");
+}
