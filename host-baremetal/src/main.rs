@@ -158,7 +158,11 @@ fn run_guest(host: &'static host::BareMetal, config: &BootConfig) -> ! {
         envp: &envp,
         sysroot: config.sysroot.as_deref(),
         exe_path,
-        options: Options { strace, engine },
+        options: Options {
+            strace,
+            engine,
+            ..Default::default()
+        },
         ignored: 0,
         sigmask: 0,
     };

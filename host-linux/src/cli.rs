@@ -23,7 +23,13 @@ use std::path::PathBuf;
     disable_help_flag = true,
     after_help = "Also: `pvm completions bash|zsh|fish` (shell completions) and \
                   `pvm binfmt --print|--install|--uninstall` (binfmt_misc); those words are \
-                  pvm's own only as the first argument (run a program of that name as ./NAME)."
+                  pvm's own only as the first argument (run a program of that name as ./NAME). \
+Exit status: the guest's; 128+N when signal N killed it; 125 pvm's own \
+failure; 126/127 a program that cannot run. A limit that ends the guest: 201 \
+--max-memory, 202 --max-instructions, 203 --timeout, 204 --max-output (one line on \
+stderr says which). --max-processes and --max-open-files make the guest's fork/clone \
+fail with EAGAIN and its open/dup/socket... with EMFILE, as RLIMIT_NPROC and \
+RLIMIT_NOFILE do. --sandbox: see README \"Sandbox mode and limits\"."
 )]
 pub struct Cli {
     /// Print this help (one line per option).
@@ -97,6 +103,63 @@ pub struct Cli {
         env = "PVM_GDB"
     )]
     pub gdb: Option<String>,
+    /// Sandbox mode for untrusted programs: files only below --allow-read
+    /// and --allow-write directories (and the sysroot, the program,
+    /// /dev/null and friends), no sockets without --allow-net, no host
+    /// programs, no signals outside the guest's own processes, and
+    /// --max-processes 64 unless given.
+    #[arg(long)]
+    pub sandbox: bool,
+
+    /// With --sandbox: the guest may read below DIR (repeatable).
+    #[arg(long = "allow-read", value_name = "DIR")]
+    pub allow_read: Vec<PathBuf>,
+
+    /// With --sandbox: the guest may read and write below DIR (repeatable).
+    #[arg(long = "allow-write", value_name = "DIR")]
+    pub allow_write: Vec<PathBuf>,
+
+    /// With --sandbox: the guest may create sockets (any family). Without
+    /// it, only descriptors pvm inherited and socketpair() are sockets.
+    #[arg(long = "allow-net")]
+    pub allow_net: bool,
+
+    /// Most guest memory one process may map (brk, mmap; K/M/G suffixes);
+    /// more ends the guest (status 201).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_memory: Option<usize>,
+
+    /// Most guest instructions all the guest's processes together may
+    /// run (checked every few million); more ends the guest (status 202).
+    #[arg(long, value_name = "N")]
+    pub max_instructions: Option<u64>,
+
+    /// Wall-clock seconds the guest (all its processes) may run; then it
+    /// ends (status 203).
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub timeout: Option<std::time::Duration>,
+
+    /// Most descriptors a guest process may have open (RLIMIT_NOFILE,
+    /// which the guest cannot raise): past it, calls fail with EMFILE.
+    #[arg(long, value_name = "N")]
+    pub max_open_files: Option<u32>,
+
+    /// Most processes the guest may have at once, counting all of its
+    /// tree (a fork bomb's limit; 64 under --sandbox unless given): past
+    /// it, fork/clone fail with EAGAIN. At most 4096.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub max_processes: Option<u32>,
+
+    /// Most bytes the guest (all its processes) may write to pvm's
+    /// standard output and error (K/M/G suffixes); more ends the guest
+    /// (status 204).
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    pub max_output: Option<usize>,
+
+    /// Internal (pvm's own execve): join the limits of the process tree
+    /// whose shared state is this System V segment.
+    #[arg(long, hide = true, value_name = "ID")]
+    pub limit_tree: Option<i32>,
 
     /// Internal (pvm's own execve): this pvm's parent is a guest, so it
     /// dies of the signal that kills its guest.
@@ -128,6 +191,9 @@ pub struct Cli {
     )]
     pub command: Vec<OsString>,
 }
+
+/// `--max-processes` under `--sandbox` when not given.
+pub const DEFAULT_SANDBOX_PROCESSES: u32 = 64;
 
 /// How guest threads run (`--threads`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -301,6 +367,15 @@ pub fn config_sysroot() -> Option<PathBuf> {
     None
 }
 
+/// Seconds, possibly fractional (`2`, `0.5`).
+fn parse_secs(s: &str) -> Result<std::time::Duration, String> {
+    s.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v > 0.0 && *v < 1e9)
+        .map(std::time::Duration::from_secs_f64)
+        .ok_or_else(|| format!("not a number of seconds: {s:?}"))
+}
+
 /// A signal mask in hexadecimal (`0x1000`).
 fn parse_mask(s: &str) -> Result<u64, String> {
     u64::from_str_radix(s.trim_start_matches("0x"), 16).map_err(|_| format!("not a mask: {s:?}"))
@@ -323,7 +398,7 @@ impl Cli {
         let mut o: Vec<OsString> = Vec::new();
         if let Some(s) = self.sysroot() {
             o.push("-L".into());
-            o.push(s.into_os_string());
+            o.push(std::path::absolute(&s).unwrap_or(s).into_os_string());
         }
         o.push("--engine".into());
         o.push(
@@ -355,7 +430,62 @@ impl Cli {
             o.push("--threads".into());
             o.push("one".into());
         }
+        // The limits and the sandbox go on (the tree's counters and
+        // deadline are shared: see `tree`).
+        if self.sandbox {
+            o.push("--sandbox".into());
+        }
+        // Absolute: the guest may chdir before it execs.
+        let abs = |d: &PathBuf| std::path::absolute(d).unwrap_or_else(|_| d.clone());
+        for d in &self.allow_read {
+            o.push("--allow-read".into());
+            o.push(abs(d).into_os_string());
+        }
+        for d in &self.allow_write {
+            o.push("--allow-write".into());
+            o.push(abs(d).into_os_string());
+        }
+        if self.allow_net {
+            o.push("--allow-net".into());
+        }
+        let mut num = |name: &str, v: Option<String>| {
+            if let Some(v) = v {
+                o.push(name.into());
+                o.push(v.into());
+            }
+        };
+        num("--max-memory", self.max_memory.map(|v| v.to_string()));
+        num(
+            "--max-instructions",
+            self.max_instructions.map(|v| v.to_string()),
+        );
+        num(
+            "--timeout",
+            self.timeout.map(|v| v.as_secs_f64().to_string()),
+        );
+        num(
+            "--max-open-files",
+            self.max_open_files.map(|v| v.to_string()),
+        );
+        num("--max-processes", self.max_processes.map(|v| v.to_string()));
+        num("--max-output", self.max_output.map(|v| v.to_string()));
         o
+    }
+
+    /// The process limit in force: the option, else 64 under --sandbox.
+    pub fn process_limit(&self) -> Option<u32> {
+        self.max_processes
+            .or(self.sandbox.then_some(DEFAULT_SANDBOX_PROCESSES))
+    }
+
+    /// Does this pvm need a tree state (limits shared by its processes)?
+    pub fn needs_tree(&self) -> bool {
+        self.sandbox
+            || self.max_memory.is_some()
+            || self.max_instructions.is_some()
+            || self.timeout.is_some()
+            || self.max_processes.is_some()
+            || self.max_output.is_some()
     }
 
     /// The sysroot to use: the option, then `$PVM_SYSROOT`, then a config
@@ -562,6 +692,52 @@ mod tests {
         for e in ["I", "M", "A", "F and D", "C", "Zicsr", "Zifencei"] {
             assert!(ext.contains(&e), "{e}");
         }
+    }
+
+    #[test]
+    fn sandbox_and_limits() {
+        let c = parse(&[
+            "pvm",
+            "--sandbox",
+            "--allow-read",
+            "/a",
+            "--allow-write",
+            "/b",
+            "--max-memory",
+            "64M",
+            "--max-instructions",
+            "1000",
+            "--timeout",
+            "1.5",
+            "--max-output",
+            "10K",
+            "p",
+        ]);
+        assert!(c.sandbox && !c.allow_net && c.needs_tree());
+        assert_eq!(c.max_memory, Some(64 << 20));
+        assert_eq!(c.max_output, Some(10 << 10));
+        assert_eq!(c.timeout, Some(std::time::Duration::from_millis(1500)));
+        assert_eq!(c.process_limit(), Some(DEFAULT_SANDBOX_PROCESSES));
+        let o = c.relaunch_options();
+        let o: Vec<&str> = o.iter().map(|s| s.to_str().unwrap()).collect();
+        for w in ["--sandbox", "/a", "/b", "67108864", "1000", "1.5", "10240"] {
+            assert!(o.contains(&w), "{w} missing from {o:?}");
+        }
+        // A relaunch parses back to the same limits.
+        let mut again = vec!["pvm"];
+        again.extend(o.iter().copied());
+        again.push("p");
+        let d = parse(&again);
+        assert_eq!(
+            (d.max_memory, d.max_instructions, d.timeout, d.max_output),
+            (c.max_memory, c.max_instructions, c.timeout, c.max_output)
+        );
+        assert_eq!((d.allow_read, d.allow_write), (c.allow_read, c.allow_write));
+        assert!(!parse(&["pvm", "p"]).needs_tree());
+        assert!(Cli::try_parse_from(["pvm", "--max-processes", "0", "p"]).is_err());
+        assert!(Cli::try_parse_from(["pvm", "--timeout", "-1", "p"]).is_err());
+        let c = parse(&["pvm", "--max-processes", "3", "--limit-tree=7", "p"]);
+        assert_eq!((c.process_limit(), c.limit_tree), (Some(3), Some(7)));
     }
 
     #[test]

@@ -30,6 +30,8 @@ pub struct LinuxHost {
     code_faults: std::sync::atomic::AtomicBool,
     /// Guest threads take turns on one host thread (`--threads one`).
     one_thread: std::sync::atomic::AtomicBool,
+    /// `--max-open-files`.
+    nofile_cap: OnceLock<u64>,
 }
 
 impl LinuxHost {
@@ -39,6 +41,7 @@ impl LinuxHost {
             sysroot: OnceLock::new(),
             code_faults: std::sync::atomic::AtomicBool::new(false),
             one_thread: std::sync::atomic::AtomicBool::new(false),
+            nofile_cap: OnceLock::new(),
         }
     }
 
@@ -51,6 +54,25 @@ impl LinuxHost {
 
     fn one_thread(&self) -> bool {
         self.one_thread.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// `--max-open-files`: set `RLIMIT_NOFILE` (soft and hard) to `n`,
+    /// which the guest may lower but never raise past `n`.
+    pub fn set_nofile_cap(&self, n: u32) -> std::io::Result<()> {
+        let _ = self.nofile_cap.set(n as u64);
+        let rl = libc::rlimit {
+            rlim_cur: n as u64,
+            rlim_max: n as u64,
+        };
+        // SAFETY: `rl` is one initialised rlimit.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &rl) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    fn nofile_cap(&self) -> Option<u64> {
+        self.nofile_cap.get().copied()
     }
 
     /// Use `dir` as the sysroot for absolute guest paths (first call wins).
@@ -144,6 +166,103 @@ fn cpath(p: &[u8]) -> SysResult<Vec<u8>> {
 
 fn ptr(p: &[u8]) -> *const libc::c_char {
     p.as_ptr().cast()
+}
+
+use crate::sandbox::{self, Need, Resolved};
+use std::os::fd::AsRawFd;
+
+/// A path call's target after the sandbox's resolution (`--sandbox`):
+/// the object as a descriptor with an empty path (`AT_EMPTY_PATH`), which
+/// `_keep` holds open; without the sandbox, the path as given.
+struct Target {
+    _keep: Option<Resolved>,
+    dirfd: i32,
+    path: Vec<u8>,
+    flags: i32,
+}
+
+/// A name-based call's target (`--sandbox`: the parent directory's
+/// descriptor and the last component).
+struct Named {
+    _keep: Option<Resolved>,
+    dirfd: i32,
+    path: Vec<u8>,
+}
+
+impl LinuxHost {
+    /// The object `path` names for a call that accepts `AT_EMPTY_PATH`.
+    fn target(&self, dirfd: i32, path: &[u8], flags: i32, need: Need) -> SysResult<Target> {
+        let mapped = self.map(path);
+        match sandbox::get() {
+            Some(sb) if !(path.is_empty() && flags & libc::AT_EMPTY_PATH != 0) => {
+                let follow = flags & libc::AT_SYMLINK_NOFOLLOW == 0;
+                let o = sb.object(dirfd, &mapped, need, follow)?;
+                Ok(Target {
+                    dirfd: o.fd.as_raw_fd(),
+                    _keep: Some(o),
+                    path: Vec::new(),
+                    flags: (flags & !libc::AT_SYMLINK_NOFOLLOW) | libc::AT_EMPTY_PATH,
+                })
+            }
+            _ => Ok(Target {
+                _keep: None,
+                dirfd,
+                path: mapped.into_owned(),
+                flags,
+            }),
+        }
+    }
+
+    /// The object `path` names as a path for calls that take only paths
+    /// (`/proc/self/fd/N` of the resolved object under `--sandbox`).
+    fn target_path(&self, dirfd: i32, path: &[u8], follow: bool, need: Need) -> SysResult<Named> {
+        match sandbox::get() {
+            Some(sb) => {
+                let o = sb.object(dirfd, &self.map(path), need, follow)?;
+                let mut p = o.proc_path();
+                p.pop();
+                Ok(Named {
+                    _keep: Some(o),
+                    dirfd: libc::AT_FDCWD,
+                    path: p,
+                })
+            }
+            None => Ok(Named {
+                _keep: None,
+                dirfd,
+                path: path.to_vec(),
+            }),
+        }
+    }
+
+    /// Under `--sandbox`, the resolved object of an xattr call on a path.
+    fn xattr_target(&self, t: XattrTarget<'_>, need: Need) -> SysResult<Option<Named>> {
+        match t {
+            XattrTarget::Path { path, follow } if sandbox::get().is_some() => self
+                .target_path(libc::AT_FDCWD, path, follow, need)
+                .map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// The name `path` gives, for calls that create, remove or rename it.
+    fn named(&self, dirfd: i32, path: &[u8], need: Need) -> SysResult<Named> {
+        match sandbox::get() {
+            Some(sb) => {
+                let (dir, name) = sb.parent(dirfd, path, need)?;
+                Ok(Named {
+                    dirfd: dir.fd.as_raw_fd(),
+                    _keep: Some(dir),
+                    path: name.into_bytes(),
+                })
+            }
+            None => Ok(Named {
+                _keep: None,
+                dirfd,
+                path: path.to_vec(),
+            }),
+        }
+    }
 }
 
 /// The kernel's `struct termios` (what `TCGETS` uses), not glibc's.
@@ -460,13 +579,20 @@ impl HostOs for LinuxHost {
     }
 
     fn openat(&self, dirfd: i32, path: &[u8], flags: i32, mode: u32) -> SysResult<i32> {
+        if let Some(sb) = sandbox::get() {
+            return sb.open(dirfd, &self.map(path), flags, mode);
+        }
         let p = cpath(&self.map(path))?;
         // SAFETY: `p` is NUL-terminated.
         check(unsafe { libc::openat(dirfd, ptr(&p), flags, mode as libc::c_uint) })
     }
 
     fn close(&self, fd: i32) -> SysResult<()> {
-        // SAFETY: closing a number; pvm keeps no fd of its own besides 0-2.
+        if sandbox::is_own_fd(fd) {
+            return Err(Errno::EBADF);
+        }
+        // SAFETY: closing a number; pvm's own (the sandbox's) are kept
+        // out of reach above.
         check(unsafe { libc::close(fd) }).map(|_| ())
     }
 
@@ -497,11 +623,12 @@ impl HostOs for LinuxHost {
     }
 
     fn fstatat(&self, dirfd: i32, path: &[u8], flags: i32) -> SysResult<FileStat> {
-        let p = cpath(&self.map(path))?;
+        let t = self.target(dirfd, path, flags, Need::Read)?;
+        let p = cpath(&t.path)?;
         // SAFETY: `st` is a plain C struct the call fills; `p` is
         // NUL-terminated.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        check(unsafe { libc::fstatat(dirfd, ptr(&p), &mut st, flags) })?;
+        check(unsafe { libc::fstatat(t.dirfd, ptr(&p), &mut st, t.flags) })?;
         Ok(FileStat {
             dev: st.st_dev,
             ino: st.st_ino,
@@ -529,7 +656,15 @@ impl HostOs for LinuxHost {
     }
 
     fn faccessat(&self, dirfd: i32, path: &[u8], mode: i32, flags: i32) -> SysResult<()> {
-        let p = cpath(&self.map(path))?;
+        // W_OK: the sandbox allows writing there.
+        let need = if mode & libc::W_OK != 0 {
+            Need::Write
+        } else {
+            Need::Read
+        };
+        let t = self.target(dirfd, path, flags, need)?;
+        let (dirfd, flags) = (t.dirfd, t.flags);
+        let p = cpath(&t.path)?;
         // SAFETY: `p` is NUL-terminated. The raw syscall keeps the kernel's
         // answer (glibc's faccessat emulates flags differently).
         let r = unsafe {
@@ -543,7 +678,16 @@ impl HostOs for LinuxHost {
     }
 
     fn readlinkat(&self, dirfd: i32, path: &[u8], buf: &mut [u8]) -> SysResult<usize> {
-        let p = cpath(&self.map(path))?;
+        let n = if path.is_empty() || sandbox::is_fd_link(path) {
+            Named {
+                _keep: None,
+                dirfd,
+                path: path.to_vec(),
+            }
+        } else {
+            self.named(dirfd, &self.map(path), Need::Read)?
+        };
+        let (dirfd, p) = (n.dirfd, cpath(&n.path)?);
         // SAFETY: `p` is NUL-terminated, `buf` writable for its length.
         check_size(unsafe { libc::readlinkat(dirfd, ptr(&p), buf.as_mut_ptr().cast(), buf.len()) })
     }
@@ -555,13 +699,15 @@ impl HostOs for LinuxHost {
     }
 
     fn mkdirat(&self, dirfd: i32, path: &[u8], mode: u32) -> SysResult<()> {
-        let p = cpath(path)?;
+        let n = self.named(dirfd, path, Need::Write)?;
+        let (dirfd, p) = (n.dirfd, cpath(&n.path)?);
         // SAFETY: `p` is NUL-terminated.
         check(unsafe { libc::mkdirat(dirfd, ptr(&p), mode) }).map(|_| ())
     }
 
     fn unlinkat(&self, dirfd: i32, path: &[u8], flags: i32) -> SysResult<()> {
-        let p = cpath(path)?;
+        let n = self.named(dirfd, path, Need::Write)?;
+        let (dirfd, p) = (n.dirfd, cpath(&n.path)?);
         // SAFETY: `p` is NUL-terminated.
         check(unsafe { libc::unlinkat(dirfd, ptr(&p), flags) }).map(|_| ())
     }
@@ -574,7 +720,10 @@ impl HostOs for LinuxHost {
         newpath: &[u8],
         flags: u32,
     ) -> SysResult<()> {
-        let (o, n) = (cpath(oldpath)?, cpath(newpath)?);
+        let on = self.named(olddirfd, oldpath, Need::Write)?;
+        let nn = self.named(newdirfd, newpath, Need::Write)?;
+        let (olddirfd, newdirfd) = (on.dirfd, nn.dirfd);
+        let (o, n) = (cpath(&on.path)?, cpath(&nn.path)?);
         // SAFETY: both paths are NUL-terminated.
         let r = unsafe {
             libc::syscall(
@@ -590,7 +739,11 @@ impl HostOs for LinuxHost {
     }
 
     fn symlinkat(&self, target: &[u8], newdirfd: i32, linkpath: &[u8]) -> SysResult<()> {
-        let (t, l) = (cpath(target)?, cpath(linkpath)?);
+        // The link's text is not looked up here; under --sandbox every
+        // later lookup through it stays below its root.
+        let ln = self.named(newdirfd, linkpath, Need::Write)?;
+        let newdirfd = ln.dirfd;
+        let (t, l) = (cpath(target)?, cpath(&ln.path)?);
         // SAFETY: both paths are NUL-terminated.
         check(unsafe { libc::symlinkat(ptr(&t), newdirfd, ptr(&l)) }).map(|_| ())
     }
@@ -603,13 +756,35 @@ impl HostOs for LinuxHost {
         newpath: &[u8],
         flags: i32,
     ) -> SysResult<()> {
-        let (o, n) = (cpath(oldpath)?, cpath(newpath)?);
+        // A new name for a file is a way to write it: the sandbox needs
+        // write access to both places.
+        let (on, flags) = if oldpath.is_empty() && flags & libc::AT_EMPTY_PATH != 0 {
+            (
+                Named {
+                    _keep: None,
+                    dirfd: olddirfd,
+                    path: Vec::new(),
+                },
+                flags,
+            )
+        } else if flags & libc::AT_SYMLINK_FOLLOW != 0 {
+            (
+                self.target_path(olddirfd, oldpath, true, Need::Write)?,
+                flags,
+            )
+        } else {
+            (self.named(olddirfd, oldpath, Need::Write)?, flags)
+        };
+        let nn = self.named(newdirfd, newpath, Need::Write)?;
+        let (olddirfd, newdirfd) = (on.dirfd, nn.dirfd);
+        let (o, n) = (cpath(&on.path)?, cpath(&nn.path)?);
         // SAFETY: both paths are NUL-terminated.
         check(unsafe { libc::linkat(olddirfd, ptr(&o), newdirfd, ptr(&n), flags) }).map(|_| ())
     }
 
     fn fchmodat(&self, dirfd: i32, path: &[u8], mode: u32) -> SysResult<()> {
-        let p = cpath(path)?;
+        let t = self.target_path(dirfd, path, true, Need::Write)?;
+        let (dirfd, p) = (t.dirfd, cpath(&t.path)?);
         // SAFETY: `p` is NUL-terminated.
         let r = unsafe { libc::syscall(libc::SYS_fchmodat, dirfd, ptr(&p), mode) };
         check_long(r).map(|_| ())
@@ -627,7 +802,19 @@ impl HostOs for LinuxHost {
         times: Option<[Timespec; 2]>,
         flags: i32,
     ) -> SysResult<()> {
-        let p = cpath(path)?;
+        let named = if path.is_empty() {
+            Named {
+                _keep: None,
+                dirfd,
+                path: Vec::new(),
+            }
+        } else {
+            let follow = flags & libc::AT_SYMLINK_NOFOLLOW == 0;
+            self.target_path(dirfd, path, follow, Need::Write)?
+        };
+        let flags = if named._keep.is_some() { 0 } else { flags };
+        let dirfd = named.dirfd;
+        let p = cpath(&named.path)?;
         let t = times.map(|t| {
             t.map(|x| libc::timespec {
                 tv_sec: x.sec,
@@ -651,6 +838,9 @@ impl HostOs for LinuxHost {
     }
 
     fn fcntl(&self, fd: i32, cmd: i32, arg: i64) -> SysResult<i64> {
+        if sandbox::is_own_fd(fd) {
+            return Err(Errno::EBADF);
+        }
         // SAFETY: the core only passes integer-argument commands.
         check_long(unsafe { libc::syscall(libc::SYS_fcntl, fd, cmd, arg) })
     }
@@ -709,6 +899,9 @@ impl HostOs for LinuxHost {
         // is NUL-terminated.
         let r = if path.is_empty() {
             unsafe { libc::syscall(libc::SYS_fstatfs, fd, &mut s as *mut KernelStatfs) }
+        } else if sandbox::get().is_some() {
+            let t = self.target(libc::AT_FDCWD, path, 0, Need::Read)?;
+            unsafe { libc::syscall(libc::SYS_fstatfs, t.dirfd, &mut s as *mut KernelStatfs) }
         } else {
             let p = cpath(&self.map(path))?;
             unsafe { libc::syscall(libc::SYS_statfs, ptr(&p), &mut s as *mut KernelStatfs) }
@@ -730,11 +923,17 @@ impl HostOs for LinuxHost {
     }
 
     fn dup(&self, fd: i32) -> SysResult<i32> {
+        if sandbox::is_own_fd(fd) {
+            return Err(Errno::EBADF);
+        }
         // SAFETY: no memory is involved.
         check(unsafe { libc::dup(fd) })
     }
 
     fn dup3(&self, oldfd: i32, newfd: i32, flags: i32) -> SysResult<i32> {
+        if sandbox::is_own_fd(oldfd) || sandbox::is_own_fd(newfd) {
+            return Err(Errno::EBADF);
+        }
         // SAFETY: no memory is involved.
         check(unsafe { libc::dup3(oldfd, newfd, flags) })
     }
@@ -801,12 +1000,19 @@ impl HostOs for LinuxHost {
     }
 
     fn chdir(&self, path: &[u8]) -> SysResult<()> {
+        if sandbox::get().is_some() {
+            let t = self.target(libc::AT_FDCWD, path, 0, Need::Read)?;
+            return self.fchdir(t.dirfd);
+        }
         let p = cpath(path)?;
         // SAFETY: `p` is NUL-terminated.
         check(unsafe { libc::chdir(ptr(&p)) }).map(|_| ())
     }
 
     fn fchdir(&self, fd: i32) -> SysResult<()> {
+        if sandbox::is_own_fd(fd) {
+            return Err(Errno::EBADF);
+        }
         // SAFETY: no memory is involved.
         check(unsafe { libc::fchdir(fd) }).map(|_| ())
     }
@@ -1100,18 +1306,52 @@ impl HostOs for LinuxHost {
     }
 
     fn close_range(&self, first: u32, last: u32, flags: u32) -> SysResult<()> {
-        // SAFETY: closes descriptors only; pvm's own are 0-2 (shared with
-        // the guest) and those the guest gave it.
-        check_long(unsafe { libc::syscall(libc::SYS_close_range, first, last, flags) }).map(|_| ())
+        // The sandbox's own descriptors stay: the range is closed around
+        // them.
+        if first > last {
+            return Err(Errno::EINVAL);
+        }
+        let close = |a: u64, b: u64| {
+            // SAFETY: closes descriptors only, none of pvm's own.
+            check_long(unsafe { libc::syscall(libc::SYS_close_range, a as u32, b as u32, flags) })
+        };
+        let mut from = first as u64;
+        for o in sandbox::own_fds_in(first, last) {
+            if o as u64 > from {
+                close(from, o as u64 - 1)?;
+            }
+            from = o as u64 + 1;
+        }
+        if from <= last as u64 {
+            close(from, last as u64)?;
+        }
+        Ok(())
     }
 
     fn fchownat(&self, dirfd: i32, path: &[u8], uid: u32, gid: u32, flags: i32) -> SysResult<()> {
-        let p = cpath(path)?;
+        let named = if path.is_empty() && flags & libc::AT_EMPTY_PATH != 0 {
+            Named {
+                _keep: None,
+                dirfd,
+                path: Vec::new(),
+            }
+        } else {
+            let follow = flags & libc::AT_SYMLINK_NOFOLLOW == 0;
+            self.target_path(dirfd, path, follow, Need::Write)?
+        };
+        let flags = if named._keep.is_some() { 0 } else { flags };
+        let dirfd = named.dirfd;
+        let p = cpath(&named.path)?;
         // SAFETY: `p` is NUL-terminated.
         check(unsafe { libc::fchownat(dirfd, ptr(&p), uid, gid, flags) }).map(|_| ())
     }
 
     fn getxattr(&self, t: XattrTarget<'_>, name: &[u8], value: &mut [u8]) -> SysResult<usize> {
+        let held = self.xattr_target(t, Need::Read)?;
+        let t = held.as_ref().map_or(t, |h| XattrTarget::Path {
+            path: &h.path,
+            follow: true,
+        });
         let n = cpath(name)?;
         let (v, l) = (value.as_mut_ptr().cast(), value.len());
         // SAFETY: paths and the name are NUL-terminated; `v` is writable
@@ -1126,6 +1366,11 @@ impl HostOs for LinuxHost {
     }
 
     fn setxattr(&self, t: XattrTarget<'_>, name: &[u8], value: &[u8], flags: i32) -> SysResult<()> {
+        let held = self.xattr_target(t, Need::Write)?;
+        let t = held.as_ref().map_or(t, |h| XattrTarget::Path {
+            path: &h.path,
+            follow: true,
+        });
         let n = cpath(name)?;
         let (v, l) = (value.as_ptr().cast(), value.len());
         // SAFETY: paths and the name are NUL-terminated; `v` is readable
@@ -1141,6 +1386,11 @@ impl HostOs for LinuxHost {
     }
 
     fn listxattr(&self, t: XattrTarget<'_>, list: &mut [u8]) -> SysResult<usize> {
+        let held = self.xattr_target(t, Need::Read)?;
+        let t = held.as_ref().map_or(t, |h| XattrTarget::Path {
+            path: &h.path,
+            follow: true,
+        });
         let (v, l) = (list.as_mut_ptr().cast(), list.len());
         // SAFETY: paths are NUL-terminated; `v` is writable for `l` bytes.
         xattr_call(
@@ -1153,6 +1403,11 @@ impl HostOs for LinuxHost {
     }
 
     fn removexattr(&self, t: XattrTarget<'_>, name: &[u8]) -> SysResult<()> {
+        let held = self.xattr_target(t, Need::Write)?;
+        let t = held.as_ref().map_or(t, |h| XattrTarget::Path {
+            path: &h.path,
+            follow: true,
+        });
         let n = cpath(name)?;
         // SAFETY: paths and the name are NUL-terminated.
         xattr_call(
@@ -1233,6 +1488,9 @@ impl HostOs for LinuxHost {
         mode: u32,
         resolve: u64,
     ) -> SysResult<i32> {
+        if let Some(sb) = sandbox::get() {
+            return sb.open2(dirfd, &self.map(path), flags, mode, resolve);
+        }
         let p = cpath(path)?;
         let how: [u64; 3] = [flags as u32 as u64, mode as u64, resolve];
         // SAFETY: `p` is NUL-terminated and `how` is a 24-byte open_how.
@@ -1281,7 +1539,11 @@ impl HostOs for LinuxHost {
     }
 
     fn pidfd_pid(&self, fd: i32) -> SysResult<i32> {
-        // The kernel tells a pidfd's process only in its fdinfo.
+        if let Some(pid) = pidfd_info_pid(fd) {
+            return Ok(pid);
+        }
+        // The kernel tells a pidfd's process only in its fdinfo (before
+        // Linux 6.13's PIDFD_GET_INFO).
         let info =
             std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).map_err(|_| Errno::EBADF)?;
         let pid = info
@@ -1294,6 +1556,10 @@ impl HostOs for LinuxHost {
     }
 
     fn pidfd_send_signal(&self, fd: i32, sig: i32) -> SysResult<()> {
+        if sandbox::get().is_some() {
+            // As `kill`: only processes of the guest's own tree.
+            crate::proc::sandbox_kill_check(self.pidfd_pid(fd)?)?;
+        }
         // SAFETY: no siginfo is passed.
         check_long(unsafe {
             libc::syscall(
@@ -1308,7 +1574,8 @@ impl HostOs for LinuxHost {
     }
 
     fn mknodat(&self, dirfd: i32, path: &[u8], mode: u32, dev: u64) -> SysResult<()> {
-        let p = cpath(path)?;
+        let n = self.named(dirfd, path, Need::Write)?;
+        let (dirfd, p) = (n.dirfd, cpath(&n.path)?);
         // SAFETY: `p` is NUL-terminated.
         check(unsafe { libc::mknodat(dirfd, ptr(&p), mode, dev) }).map(|_| ())
     }
@@ -1448,7 +1715,14 @@ impl HostOs for LinuxHost {
     }
 
     fn kill(&self, pid: i32, sig: i32) -> SysResult<()> {
+        if sandbox::get().is_some() {
+            crate::proc::sandbox_kill_check(pid)?;
+        }
         crate::proc::kill(pid, sig)
+    }
+
+    fn tree_counters(&self) -> Option<&vm_core::limits::TreeCounters> {
+        crate::tree::counters()
     }
 
     fn setpgid(&self, pid: i32, pgid: i32) -> SysResult<()> {
@@ -1553,6 +1827,14 @@ impl HostOs for LinuxHost {
     }
 
     fn prlimit(&self, resource: u32, new: Option<(u64, u64)>) -> SysResult<(u64, u64)> {
+        // --max-open-files holds even for a guest with the privilege to
+        // raise a hard limit.
+        if let (Some(cap), Some((cur, max))) = (self.nofile_cap(), new)
+            && resource == libc::RLIMIT_NOFILE
+            && (cur > cap || max > cap)
+        {
+            return Err(Errno::EPERM);
+        }
         let n = new.map(|(cur, max)| libc::rlimit64 {
             rlim_cur: cur,
             rlim_max: max,
@@ -1681,6 +1963,38 @@ impl HostOs for LinuxHost {
     fn log_host_code(&self, addr: u64, code: &[u8]) {
         crate::logging::host_code(addr, code);
     }
+}
+
+/// The pid a pidfd names through `ioctl(PIDFD_GET_INFO)` (Linux 6.13+;
+/// it needs no `/proc`, which Landlock hides under `--sandbox`): `None`
+/// where the kernel lacks it or `fd` is no pidfd, 0 for a reaped process.
+fn pidfd_info_pid(fd: i32) -> Option<i32> {
+    /// `struct pidfd_info`, version 0 (64 bytes).
+    #[repr(C)]
+    #[derive(Default)]
+    struct PidfdInfo {
+        mask: u64,
+        cgroupid: u64,
+        pid: u32,
+        tgid: u32,
+        ppid: u32,
+        ids: [u32; 8],
+        exit_code: i32,
+    }
+    const PIDFD_INFO_PID: u64 = 1;
+    // _IOWR(0xFF, 11, struct pidfd_info)
+    const PIDFD_GET_INFO: libc::c_ulong = 0xC040_FF0B;
+    let mut info = PidfdInfo {
+        mask: PIDFD_INFO_PID,
+        ..Default::default()
+    };
+    // SAFETY: the kernel fills at most the 64 bytes of `info`.
+    let r = unsafe { libc::ioctl(fd, PIDFD_GET_INFO, &mut info as *mut PidfdInfo) };
+    if r == 0 && info.mask & PIDFD_INFO_PID != 0 {
+        return Some(info.pid as i32);
+    }
+    // ESRCH: the process is gone (and reaped).
+    (r != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)).then_some(0)
 }
 
 /// A NUL-free byte string for messages.

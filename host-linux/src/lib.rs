@@ -8,7 +8,9 @@ pub mod fault;
 pub mod host;
 pub mod logging;
 pub mod proc;
+pub mod sandbox;
 pub mod signals;
+pub mod tree;
 
 #[cfg(test)]
 mod difftest;

@@ -22,7 +22,7 @@ mod gdb;
 use clap::Parser;
 use cli::{Cli, EngineKind};
 use host_linux::host::LinuxHost;
-use host_linux::{proc, signals};
+use host_linux::{proc, sandbox, signals, tree};
 use std::os::unix::ffi::OsStrExt;
 use vm_core::host::ProcessEnd;
 use vm_core::launch::{Ended, Launch};
@@ -51,6 +51,7 @@ fn install_panic_hook() {
             .unwrap_or_default();
         let msg = msg.replace('\n', " ");
         eprintln!("pvm: internal error: {msg}{at}");
+        tree::leave();
         if proc::is_child() {
             // No exit handlers: a vfork child shares the parent's memory.
             proc::end_process(ProcessEnd::Exit(EXIT_INTERNAL));
@@ -76,7 +77,10 @@ fn main() {
     }
     let cli = Cli::parse_from(args);
     match run(&cli) {
-        ProcessEnd::Exit(code) if !proc::is_child() => std::process::exit(code),
+        ProcessEnd::Exit(code) if !proc::is_child() => {
+            tree::leave();
+            std::process::exit(code)
+        }
         end => proc::end_process(end),
     }
 }
@@ -116,10 +120,77 @@ fn run(cli: &Cli) -> ProcessEnd {
         vm_core::log::enable(items);
     }
     proc::set_relaunch(cli.relaunch_options());
+    let tree = match cli.limit_tree {
+        Some(id) => tree::join(id),
+        None if cli.needs_tree() => tree::create(tree::Config {
+            max_processes: cli.process_limit(),
+            timeout: cli.timeout,
+        })
+        .map(drop),
+        None => Ok(()),
+    };
+    if let Err(e) = tree {
+        eprintln!("pvm: {e}");
+        return ProcessEnd::Exit(EXIT_INTERNAL);
+    }
     let code = run_guest(cli);
+    // A limit the tree hit decides how every process of it ends.
+    if let Some(status) = tree::hit_status() {
+        return ProcessEnd::Exit(status);
+    }
     match code {
         Err(code) => ProcessEnd::Exit(code),
         Ok(end) => end,
+    }
+}
+
+/// `--sandbox`: the places the guest may reach (see `sandbox`).
+fn sandbox_places(cli: &cli::Cli, sysroot: Option<&std::path::Path>) -> Vec<sandbox::Allow> {
+    let allow = |p: &std::path::Path, write: bool, optional: bool| sandbox::Allow {
+        path: p.to_path_buf(),
+        write,
+        optional,
+    };
+    let mut v: Vec<sandbox::Allow> = Vec::new();
+    v.extend(cli.allow_read.iter().map(|d| allow(d, false, false)));
+    v.extend(cli.allow_write.iter().map(|d| allow(d, true, false)));
+    if let Some(s) = sysroot {
+        v.push(allow(s, false, true));
+    }
+    let program = HOST.map(cli.program().as_encoded_bytes()).into_owned();
+    v.push(allow(
+        std::path::Path::new(std::ffi::OsStr::from_bytes(&program)),
+        false,
+        true,
+    ));
+    for d in ["/dev/null", "/dev/zero", "/dev/full"] {
+        v.push(allow(d.as_ref(), true, true));
+    }
+    for d in ["/dev/random", "/dev/urandom"] {
+        v.push(allow(d.as_ref(), false, true));
+    }
+    v
+}
+
+/// `--sandbox`, after loading and before the first guest instruction:
+/// Landlock and seccomp on pvm itself (once per tree: a pvm started by a
+/// guest's `execve` inherits both). Says so when the kernel cannot.
+fn harden(cli: &cli::Cli) {
+    let mut report = Vec::new();
+    if cli.limit_tree.is_none()
+        && let Some(sb) = sandbox::get()
+    {
+        report.push(sandbox::landlock(sb));
+    }
+    if !sandbox::seccomp_active() {
+        report.push(sandbox::seccomp(cli.allow_net));
+    }
+    for (full, what) in report {
+        if !full {
+            eprintln!("pvm: --sandbox: {what}; pvm's own checks still apply");
+        } else if cli.strace {
+            eprintln!("pvm: --sandbox: {what}");
+        }
     }
 }
 
@@ -146,6 +217,25 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
     let sysroot = cli.sysroot();
     if let Some(s) = &sysroot {
         HOST.set_sysroot(s.as_os_str().as_encoded_bytes());
+    }
+    if cli.sandbox {
+        if let Err(e) = sandbox::install(&sandbox_places(cli, sysroot.as_deref()), cli.allow_net) {
+            eprintln!("pvm: --sandbox: {e}");
+            return Err(EXIT_INTERNAL);
+        }
+        if cli.strace
+            && let Some(sb) = sandbox::get()
+        {
+            for l in sb.describe() {
+                eprintln!("pvm: --sandbox: {l}");
+            }
+        }
+    }
+    if let Some(n) = cli.max_open_files
+        && let Err(e) = HOST.set_nofile_cap(n)
+    {
+        eprintln!("pvm: --max-open-files {n}: {e}");
+        return Err(EXIT_INTERNAL);
     }
     // /proc/self/exe: the program's absolute path, symlinks resolved, as
     // the kernel reports it (of the file loaded: the sysroot's, if there).
@@ -193,6 +283,15 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
         options: Options {
             strace: cli.strace || vm_core::log::on(vm_core::log::STRACE),
             engine,
+            limits: vm_core::limits::Limits {
+                max_memory: cli.max_memory.map(|v| v as u64),
+                max_instructions: cli.max_instructions,
+                max_output: cli.max_output.map(|v| v as u64),
+            },
+            policy: vm_core::limits::Policy {
+                sandbox: cli.sandbox,
+                allow_net: cli.allow_net,
+            },
         },
         // What execve keeps: ignored signals stay ignored (those pvm
         // inherited as ignored, and those a guest that exec'd this pvm
@@ -206,6 +305,12 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
         if let Some(stub) = &stub {
             process.attach_debugger(vm_core::debug::Debugger::new(stub.hook()));
         }
+        // Loaded, and before the first guest instruction: the host's own
+        // defences, then the limits' watchdog.
+        if cli.sandbox {
+            harden(cli);
+        }
+        tree::start_watchdog(Some(program));
         signals::unblock_all();
         // The standard descriptors the guest that exec'd this pvm had
         // closed: closed again (the Rust runtime put /dev/null there),

@@ -100,6 +100,7 @@ fn check(r: libc::c_long) -> SysResult<libc::c_long> {
 /// vfork child shares the parent's memory, and a forked one has nothing
 /// of pvm's to flush.
 pub fn end_process(end: ProcessEnd) -> ! {
+    crate::tree::leave();
     match end {
         ProcessEnd::Exit(code) => {
             // SAFETY: ends the process.
@@ -138,6 +139,8 @@ pub fn fork(exit_signal: i32, wait_exec: bool) -> SysResult<i32> {
     // forget them, but not one sent to it right after its birth: hold
     // every host signal back across the fork.
     // SAFETY: plain mask calls on initialised sets.
+    // --max-processes: a slot for the child first (EAGAIN when none).
+    let slot = crate::tree::reserve_child()?;
     let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
     unsafe {
         let mut all: libc::sigset_t = std::mem::zeroed();
@@ -161,6 +164,11 @@ pub fn fork(exit_signal: i32, wait_exec: bool) -> SysResult<i32> {
     if pid == 0 {
         let _ = crate::signals::clear();
         mark_child();
+        // SAFETY: no memory is involved.
+        crate::tree::child_forked(slot, Some(unsafe { libc::getpid() }));
+        crate::tree::start_watchdog(None);
+    } else {
+        crate::tree::child_forked(slot, (pid > 0).then_some(pid as i32));
     }
     // SAFETY: restores the mask saved above.
     unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
@@ -194,6 +202,7 @@ const VFORK_STACK: usize = 8 << 20;
 /// `clone(CLONE_VM | CLONE_VFORK)`: run `child` in a new process sharing
 /// this address space; returns its pid once it has exec'd or exited.
 pub fn vfork(child: &mut dyn FnMut() -> ProcessEnd) -> SysResult<i32> {
+    let slot = crate::tree::reserve_child()?;
     let page = 4096;
     // SAFETY: a fresh anonymous mapping touches no existing memory.
     let base = unsafe {
@@ -207,6 +216,7 @@ pub fn vfork(child: &mut dyn FnMut() -> ProcessEnd) -> SysResult<i32> {
         )
     };
     if base == libc::MAP_FAILED {
+        crate::tree::child_forked(slot, None);
         return Err(Errno::EAGAIN);
     }
     // SAFETY: the lowest page of our own mapping becomes a guard page.
@@ -235,6 +245,7 @@ pub fn vfork(child: &mut dyn FnMut() -> ProcessEnd) -> SysResult<i32> {
         )
     };
     let err = errno();
+    crate::tree::child_forked(slot, (pid > 0).then_some(pid));
     // The child has exec'd or exited: nothing uses its stack or its
     // parked buffers any more.
     IN_VFORK_CHILD.with(|c| c.set(false));
@@ -306,6 +317,10 @@ fn prepare(host: &crate::host::LinuxHost, req: ExecRequest) -> SysResult<ExecBuf
             }
             if is_child() {
                 args.push(b"--guest-child".to_vec());
+            }
+            if let Some(id) = crate::tree::id() {
+                // The new pvm joins this tree's limits (see `tree`).
+                args.push(format!("--limit-tree={id}").into_bytes());
             }
             args.push(b"--ignored-signals".to_vec());
             args.push(hex(req.ignored).into_vec());
@@ -390,6 +405,7 @@ fn run_exec(b: ExecBuffers) -> Errno {
                 raised.push(s);
             }
         }
+        let native = req.kind == ExecKind::Native && crate::tree::release_for_native_exec();
         let garbage = IN_VFORK_CHILD.with(|c| c.get());
         let b = if garbage {
             VFORK_GARBAGE.with(|g| g.borrow_mut().push(b));
@@ -399,6 +415,9 @@ fn run_exec(b: ExecBuffers) -> Errno {
         };
         libc::execve(path, argv, envp);
         let err = errno();
+        if native {
+            crate::tree::rejoin();
+        }
         if garbage {
             VFORK_GARBAGE.with(|g| g.borrow_mut().pop());
         }
@@ -476,6 +495,53 @@ pub fn waitid(idtype: i32, id: i32, options: i32) -> SysResult<Option<WaitInfo>>
         rusage: rusage_words(&ru),
         ..Default::default()
     }))
+}
+
+/// `--sandbox`: may the guest signal `pid` (as `kill` takes it)? Only
+/// processes of its own tree: `-1` (everyone) never; a process group
+/// only when all its members are in the tree. Landlock's signal scope,
+/// where the kernel has it, enforces the same below pvm.
+pub fn sandbox_kill_check(pid: i32) -> SysResult<()> {
+    if pid > 0 {
+        return if crate::tree::is_member(pid) {
+            Ok(())
+        } else {
+            Err(Errno::EPERM)
+        };
+    }
+    if pid == -1 {
+        return Err(Errno::EPERM);
+    }
+    // SAFETY: no memory is involved.
+    let pgid = if pid == 0 {
+        unsafe { libc::getpgrp() }
+    } else {
+        -pid
+    };
+    if crate::sandbox::signal_scoped() {
+        // The kernel refuses signals to processes outside this tree.
+        return Ok(());
+    }
+    let dir = std::fs::read_dir("/proc").map_err(|_| Errno::EPERM)?;
+    for e in dir.flatten() {
+        let Some(p) = e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else {
+            continue;
+        };
+        // Fields after the command name (which may hold spaces): state,
+        // ppid, pgrp.
+        let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
+        let group = after
+            .split_whitespace()
+            .nth(2)
+            .and_then(|g| g.parse::<i32>().ok());
+        if group == Some(pgid) && !crate::tree::is_member(p) {
+            return Err(Errno::EPERM);
+        }
+    }
+    Ok(())
 }
 
 pub fn kill(pid: i32, sig: i32) -> SysResult<()> {

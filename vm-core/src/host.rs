@@ -1347,6 +1347,15 @@ pub trait HostOs: Sync {
         let _ = (nocldstop, nocldwait);
     }
 
+    // ---- limits -----------------------------------------------------------
+
+    /// The limit counters this guest process shares with the rest of its
+    /// process tree (see [`crate::limits`]), in memory every process of
+    /// the tree sees. Default: none (each process counts for itself).
+    fn tree_counters(&self) -> Option<&crate::limits::TreeCounters> {
+        None
+    }
+
     // ---- diagnostics ----------------------------------------------------
 
     /// Write a diagnostic line (strace output, fatal messages) to the

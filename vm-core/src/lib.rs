@@ -36,6 +36,7 @@ pub mod fpu;
 pub mod host;
 pub mod interp;
 pub mod launch;
+pub mod limits;
 pub mod loader;
 pub mod log;
 pub mod memory;

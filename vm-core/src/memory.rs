@@ -171,6 +171,9 @@ pub struct Mappings {
     /// and `mmap`/`munmap`/`mremap`, not by `mprotect`, as Linux keeps a
     /// VMA's file across a change of protection.
     pub names: BTreeMap<u64, MapName>,
+    /// pvm's own cap on mapped bytes (`--max-memory`), which ends the
+    /// guest when a mapping would pass it (see [`crate::limits`]).
+    pub cap: Option<u64>,
 }
 
 /// The file behind a mapped range: `[start, end)` maps `path` from byte
@@ -385,6 +388,12 @@ impl Mappings {
             .address_space
             .is_none_or(|(soft, _)| self.total_vm().saturating_add(bytes) <= soft);
         total_ok && (!data || self.data_may_grow(bytes))
+    }
+
+    /// May `bytes` more be mapped under pvm's `--max-memory` cap?
+    pub fn cap_allows(&self, bytes: u64) -> bool {
+        self.cap
+            .is_none_or(|cap| self.total_vm().saturating_add(bytes) <= cap)
     }
 
     /// May `bytes` more count against `RLIMIT_DATA`?

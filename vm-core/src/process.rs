@@ -46,6 +46,10 @@ pub struct Options {
     /// The engine for threads the guest creates (the first thread's is
     /// chosen by the host that starts it).
     pub engine: EngineKind,
+    /// Resource limits (see [`crate::limits`]).
+    pub limits: crate::limits::Limits,
+    /// The sandbox rules the core checks (see [`crate::limits`]).
+    pub policy: crate::limits::Policy,
 }
 
 /// Counters for `--stats`.
@@ -130,6 +134,9 @@ pub struct Process {
     pub(crate) first_tid: AtomicU32,
     /// The debugger, once one is attached ([`Process::attach_debugger`]).
     pub(crate) debug: spin::Once<crate::debug::Debugger>,
+    /// This process's limit counters when the host shares none
+    /// ([`HostOs::tree_counters`]).
+    own_counters: crate::limits::TreeCounters,
     pub(crate) me: Weak<Process>,
 }
 
@@ -171,6 +178,9 @@ pub struct Thread {
     /// [`crate::sched::Block::Poll`], with the pc of its `ecall`: the call
     /// runs again and keeps it.
     pub poll_deadline: Option<(u64, u64)>,
+    /// `cpu.instret` when this thread's instructions were last added to
+    /// the tree's count (see [`Process::check_limits`]).
+    pub instret_counted: u64,
 }
 
 /// Process-wide `prctl` settings.
@@ -242,8 +252,10 @@ impl Process {
             green: spin::Mutex::new(crate::sched::RunQueue::default()),
             green_tid: AtomicU32::new(0),
             debug: spin::Once::new(),
+            own_counters: Default::default(),
             me: me.clone(),
         });
+        p.mem.maps.lock().cap = p.options.limits.max_memory;
         let act = crate::sigstate::SigAction::default();
         for signo in 1..=sigstate::NSIG {
             sigstate::tell_host(host, signo, &act);
@@ -294,6 +306,52 @@ impl Process {
     pub fn green_others(&self) -> bool {
         !self.host.threads() && self.threads.lock().len() > 1
     }
+
+    /// The limit counters of this process's tree.
+    pub fn counters(&self) -> &crate::limits::TreeCounters {
+        self.host.tree_counters().unwrap_or(&self.own_counters)
+    }
+
+    /// Record that this process hit `limit`; the first process of the
+    /// tree to hit one reports it (one line on the host's console). The
+    /// run loop ends the process at its next look ([`Process::check_limits`]).
+    pub fn hit_limit(&self, limit: crate::limits::Limit) {
+        if self.counters().set_hit(limit) {
+            let l = &self.options.limits;
+            let value = match limit {
+                crate::limits::Limit::Memory => l.max_memory,
+                crate::limits::Limit::Instructions => l.max_instructions,
+                crate::limits::Limit::Output => l.max_output,
+                crate::limits::Limit::Timeout => None,
+            };
+            let m = crate::limits::Message {
+                program: &self.exe_path,
+                limit,
+                value: value.unwrap_or(0),
+            };
+            self.host.log(format_args!("{m}"));
+        }
+    }
+
+    /// At a stop of `thread`'s run loop: add the instructions it retired
+    /// since the last look to the tree's count, and say how the process
+    /// ends if the tree hit a limit (here or in another process).
+    pub fn check_limits(&self, thread: &mut Thread) -> Option<ExitStatus> {
+        let tree = self.host.tree_counters();
+        let l = &self.options.limits;
+        if tree.is_none() && !l.any() {
+            return None;
+        }
+        let c = self.counters();
+        let ran = thread.cpu.instret.wrapping_sub(thread.instret_counted);
+        thread.instret_counted = thread.cpu.instret;
+        let total = c.instructions.fetch_add(ran, Ordering::Relaxed) + ran;
+        if l.max_instructions.is_some_and(|max| total > max) {
+            self.hit_limit(crate::limits::Limit::Instructions);
+        }
+        c.hit().map(|h| ExitStatus::Exited(h.exit_status()))
+    }
+
     /// The live thread `tid`.
     pub fn thread(&self, tid: i32) -> Option<Arc<ThreadShared>> {
         self.threads.lock().iter().find(|t| t.tid == tid).cloned()

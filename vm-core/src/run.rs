@@ -68,6 +68,9 @@ impl Process {
                 Some(d) => d.run_quiet(self, thread, engine),
             };
             let at = thread.cpu.pc;
+            if let Some(status) = self.check_limits(thread) {
+                return status;
+            }
             let killed = match trap {
                 Trap::Budget => signal::deliver_pending(self, thread, at),
                 Trap::Ecall => match syscall::dispatch(self, thread) {
@@ -107,11 +110,19 @@ impl Process {
             let trap = self.run_engine(thread, eng);
             // A fatal signal names the faulting instruction or the `ecall`.
             let at = thread.cpu.pc;
+            // A limit the tree hit (see `crate::limits`) ends the process.
+            if let Some(status) = self.check_limits(thread) {
+                return self.finish(status);
+            }
             let killed = match trap {
                 Trap::Budget => signal::deliver_pending(self, thread, at),
                 Trap::Ecall => {
                     self.stats.syscalls.fetch_add(1, Ordering::Relaxed);
-                    match syscall::dispatch(self, thread) {
+                    let flow = syscall::dispatch(self, thread);
+                    if let Some(status) = self.check_limits(thread) {
+                        return self.finish(status);
+                    }
+                    match flow {
                         Flow::Continue => {
                             let r = signal::deliver_pending(self, thread, at);
                             if matches!(thread.block, Some(crate::sched::Block::Io { .. }))

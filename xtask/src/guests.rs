@@ -19,6 +19,9 @@
 //! //@ stderr                     (stderr is deterministic: compare it too)
 //! //@ timeout: 60                (seconds per run; default 60)
 //! //@ vmargs: -E X=1 -U Y         (options for qemu-riscv64 and pvm alike)
+//! //@ pvm-args: --sandbox --allow-write {dir}
+//!                                (options for pvm only; `{dir}` is the
+//!                                run's scratch directory, its cwd)
 //! //@ no-qemu: reason            (qemu-riscv64 cannot be the oracle: compare
 //!                                with the hand-written expectation only)
 //! ```
@@ -77,6 +80,9 @@ pub struct Case {
     pub timeout: Duration,
     /// Emulator options (`-E`, `-U`) given to qemu-riscv64 and pvm alike.
     pub vm_args: Vec<String>,
+    /// Options for pvm only (`//@ pvm-args:`), `{dir}` standing for the
+    /// run's scratch directory.
+    pub pvm_args: Vec<String>,
     /// Why qemu-riscv64 is not used as the oracle for this case, if so.
     pub no_qemu: Option<String>,
     cflags: Vec<String>,
@@ -102,6 +108,7 @@ impl Case {
             compare_stderr: false,
             timeout: Duration::from_secs(1),
             vm_args: Vec::new(),
+            pvm_args: Vec::new(),
             no_qemu: None,
             cflags: Vec::new(),
         }
@@ -164,6 +171,7 @@ fn parse(source: &Path) -> Result<Vec<Case>, String> {
     let (mut args, mut stdin, mut env, mut status) = (Vec::new(), Vec::new(), Vec::new(), 0);
     let (mut compare_stderr, mut timeout, mut cflags) = (false, 60u64, Vec::new());
     let mut vm_args = Vec::new();
+    let mut pvm_args = Vec::new();
     let mut no_qemu = None;
     for (lineno, line) in text.lines().enumerate() {
         let Some(rest) = line.trim_start().strip_prefix("//@") else {
@@ -202,6 +210,7 @@ fn parse(source: &Path) -> Result<Vec<Case>, String> {
             "stderr" => compare_stderr = true,
             "timeout" => timeout = val.parse().map_err(|_| bad(val))?,
             "vmargs" => vm_args = split_words(val),
+            "pvm-args" => pvm_args = split_words(val),
             "no-qemu" => no_qemu = Some(val.to_string()),
             _ => return Err(bad(key)),
         }
@@ -222,6 +231,7 @@ fn parse(source: &Path) -> Result<Vec<Case>, String> {
             compare_stderr,
             timeout: Duration::from_secs(timeout),
             vm_args: vm_args.clone(),
+            pvm_args: pvm_args.clone(),
             no_qemu: no_qemu.clone(),
             cflags: cflags.clone(),
         })

@@ -94,6 +94,14 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
         "esc_process_vm.*",
         "process_vm_* asks the host whether another pid exists; the unikernel has no processes",
     ),
+    (
+        "sbx_*",
+        "--sandbox is pvm's on Linux (host paths, Landlock, seccomp): the unikernel has no host files to guard",
+    ),
+    (
+        "lim_*",
+        "the limits are options of pvm on Linux; the unikernel's boot line has none",
+    ),
 ];
 
 fn skip_reason(runner: &Runner, case: &str) -> Option<&'static str> {
@@ -177,6 +185,8 @@ pub fn run_case(case: &Case, runner: &Runner) -> Result<Captured, String> {
             }
             let mut c = Command::new(pvm);
             c.args(engine_args(engine));
+            let d = dir.display().to_string();
+            c.args(case.pvm_args.iter().map(|a| a.replace("{dir}", &d)));
             if case.is_dynamic() {
                 c.args(["-L", SYSROOT]);
             }

@@ -47,6 +47,58 @@ fn after_write(cx: &mut Ctx<'_>, r: SysResult<usize>) -> R {
     r.map(|n| n as u64)
 }
 
+/// `--max-output`: of `len` bytes for `fd`, how many may be written, and
+/// whether they count (`fd` is the tree's standard output or error, by
+/// device and inode, so a `dup` or `/dev/stdout` counts too).
+pub(super) fn output_room(cx: &Ctx<'_>, fd: i32, len: usize) -> (usize, bool) {
+    let Some(max) = cx.p.options.limits.max_output else {
+        return (len, false);
+    };
+    let c = cx.p.counters();
+    let counted =
+        cx.p.host
+            .fstatat(fd, b"", crate::host::AT_EMPTY_PATH)
+            .is_ok_and(|st| c.is_output(st.dev, st.ino));
+    if !counted {
+        return (len, false);
+    }
+    let used = c.output.load(core::sync::atomic::Ordering::Relaxed);
+    let room = max.saturating_sub(used);
+    (len.min(room.min(usize::MAX as u64) as usize), true)
+}
+
+/// After a write of `wanted` bytes that [`output_room`] cut to what the
+/// limit leaves: count `written`; a write the limit cut short (or found
+/// no room for) ends the guest.
+pub(super) fn output_done(cx: &Ctx<'_>, counted: bool, wanted: usize, room: usize, written: usize) {
+    if !counted {
+        return;
+    }
+    let c = cx.p.counters();
+    c.output
+        .fetch_add(written as u64, core::sync::atomic::Ordering::Relaxed);
+    if room < wanted {
+        cx.p.hit_limit(crate::limits::Limit::Output);
+    }
+}
+
+/// A write of `buf` to `fd` through `op`, under `--max-output`.
+fn limited_write(
+    cx: &mut Ctx<'_>,
+    fd: i32,
+    buf: &[u8],
+    op: impl FnOnce(&[u8]) -> SysResult<usize>,
+) -> R {
+    let (room, counted) = output_room(cx, fd, buf.len());
+    if room == 0 && !buf.is_empty() {
+        output_done(cx, counted, buf.len(), room, 0);
+        return Err(Errno::EIO);
+    }
+    let r = op(&buf[..room]);
+    output_done(cx, counted, buf.len(), room, *r.as_ref().unwrap_or(&0));
+    after_write(cx, r)
+}
+
 /// The kernel checks the fd (and its access mode) before the buffer: a
 /// bad fd with a bad buffer is EBADF, not EFAULT.
 fn fd_first<T>(cx: &Ctx<'_>, fd: i32, writing: bool, r: SysResult<T>) -> SysResult<T> {
@@ -104,9 +156,9 @@ pub(super) fn write(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         true,
         usable(cx.mem(), a[1], a[2], Access::Read),
     )?;
-    let buf = guest_ref(cx.mem(), a[1], n)?;
-    let r = cx.p.host.write(a[0] as i32, buf);
-    after_write(cx, r)
+    let p = cx.p;
+    let buf = guest_ref(&p.mem, a[1], n)?;
+    limited_write(cx, a[0] as i32, buf, |b| p.host.write(a[0] as i32, b))
 }
 
 pub(super) fn pread(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
@@ -141,9 +193,11 @@ pub(super) fn pwrite(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         true,
         usable(cx.mem(), a[1], a[2], Access::Read),
     )?;
-    let buf = guest_ref(cx.mem(), a[1], n)?;
-    let r = cx.p.host.pwrite(a[0] as i32, buf, a[3] as i64);
-    after_write(cx, r)
+    let p = cx.p;
+    let buf = guest_ref(&p.mem, a[1], n)?;
+    limited_write(cx, a[0] as i32, buf, |b| {
+        p.host.pwrite(a[0] as i32, b, a[3] as i64)
+    })
 }
 
 /// Largest temporary buffer `readv` stages through; a shorter read is
@@ -305,11 +359,11 @@ pub(super) fn writev(cx: &mut Ctx<'_>, a: &[u64; 6], offset: Option<i64>) -> R {
         }
     }
     let fd = a[0] as i32;
-    let r = match offset {
-        Some(o) => cx.p.host.pwrite(fd, &data, o),
-        None => cx.p.host.write(fd, &data),
-    };
-    after_write(cx, r)
+    let host = cx.p.host;
+    limited_write(cx, fd, &data, |b| match offset {
+        Some(o) => host.pwrite(fd, b, o),
+        None => host.write(fd, b),
+    })
 }
 
 pub(super) fn openat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {

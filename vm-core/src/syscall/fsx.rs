@@ -163,12 +163,12 @@ fn after_copy(cx: &mut Ctx<'_>, r: SysResult<usize>) -> R {
 /// `sendfile(out_fd, in_fd, offset, count)`.
 pub(super) fn sendfile(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let mut off = offset_in(cx, a[2])?;
-    let r = cx.p.host.sendfile(
-        a[0] as i32,
-        a[1] as i32,
-        off.as_mut(),
-        a[3].min(MAX_RW) as usize,
-    );
+    let want = a[3].min(MAX_RW) as usize;
+    let (room, counted) = super::fs::output_room(cx, a[0] as i32, want);
+    let r =
+        cx.p.host
+            .sendfile(a[0] as i32, a[1] as i32, off.as_mut(), room);
+    super::fs::output_done(cx, counted, want, room, *r.as_ref().unwrap_or(&0));
     offset_out(cx, a[2], off)?;
     after_copy(cx, r)
 }
@@ -178,27 +178,28 @@ pub(super) fn sendfile(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 pub(super) fn copy_range(cx: &mut Ctx<'_>, a: &[u64; 6], splice: bool) -> R {
     let mut oi = offset_in(cx, a[1])?;
     let mut oo = offset_in(cx, a[3])?;
+    let want = a[4].min(MAX_RW) as usize;
+    let (room, counted) = super::fs::output_room(cx, a[2] as i32, want);
     let r = cx.p.host.copy_range(
         splice,
         a[0] as i32,
         oi.as_mut(),
         a[2] as i32,
         oo.as_mut(),
-        a[4].min(MAX_RW) as usize,
+        room,
         a[5] as u32,
     );
+    super::fs::output_done(cx, counted, want, room, *r.as_ref().unwrap_or(&0));
     offset_out(cx, a[1], oi)?;
     offset_out(cx, a[3], oo)?;
     after_copy(cx, r)
 }
 
 pub(super) fn tee(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
-    let r = cx.p.host.tee(
-        a[0] as i32,
-        a[1] as i32,
-        a[2].min(MAX_RW) as usize,
-        a[3] as u32,
-    );
+    let want = a[2].min(MAX_RW) as usize;
+    let (room, counted) = super::fs::output_room(cx, a[1] as i32, want);
+    let r = cx.p.host.tee(a[0] as i32, a[1] as i32, room, a[3] as u32);
+    super::fs::output_done(cx, counted, want, room, *r.as_ref().unwrap_or(&0));
     after_copy(cx, r)
 }
 
@@ -382,7 +383,9 @@ pub(super) fn rw2(cx: &mut Ctx<'_>, a: &[u64; 6], write: bool) -> R {
             stage[at..at + n].copy_from_slice(guest_ref(cx.mem(), base, n)?);
             at += n;
         }
-        let r = cx.p.host.rw2(fd, &mut stage, pos, flags, true);
+        let (room, counted) = super::fs::output_room(cx, fd, total);
+        let r = cx.p.host.rw2(fd, &mut stage[..room], pos, flags, true);
+        super::fs::output_done(cx, counted, total, room, *r.as_ref().unwrap_or(&0));
         return after_copy(cx, r);
     }
     let got = cx.p.host.rw2(fd, &mut stage, pos, flags, false)?.min(total);

@@ -67,6 +67,11 @@ pub(super) fn brk(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
             // `check_data_rlimit` (without the data segment's size, which
             // `data_vm` counts) and `may_expand_vm`.
             let over_data = m.limits.data.is_some_and(|(soft, _)| want - start > soft);
+            if !m.cap_allows(new_top - old_top) {
+                drop(m);
+                cx.p.hit_limit(crate::limits::Limit::Memory);
+                return Ok(cur);
+            }
             if m.overlaps(old_top, new_top) || over_data || !m.may_expand(new_top - old_top, true) {
                 return Ok(cur);
             }
@@ -175,6 +180,11 @@ fn mmap_inner(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         let m = mem.maps.lock();
         let replaced = m.bytes_where(target, target + plen, |_, _, _| true);
         let data = !shared && perm.contains(Perm::WRITE) && target < m.mmap_top;
+        if !m.cap_allows(plen - replaced) {
+            drop(m);
+            cx.p.hit_limit(crate::limits::Limit::Memory);
+            return Err(Errno::ENOMEM);
+        }
         if !m.may_expand(plen - replaced, data) {
             return Err(Errno::ENOMEM);
         }
@@ -354,6 +364,11 @@ fn mremap_inner(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         // Growing (in place or moved) maps `nlen - olen` more bytes.
         let m = mem.maps.lock();
         let data = m.is_data(old, old + olen, perm);
+        if !m.cap_allows(nlen - olen) {
+            drop(m);
+            cx.p.hit_limit(crate::limits::Limit::Memory);
+            return Err(Errno::ENOMEM);
+        }
         if !m.may_expand(nlen - olen, data) {
             return Err(Errno::ENOMEM);
         }

@@ -62,6 +62,10 @@ fn addr_room(cx: &Ctx<'_>, lenp: u64) -> SysResult<usize> {
 }
 
 pub(super) fn socket(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    if !cx.p.options.policy.sockets() {
+        // --sandbox without --allow-net: as a security module refusing it.
+        return Err(Errno::EACCES);
+    }
     cx.p.host
         .socket(a[0] as i32, a[1] as i32, a[2] as i32)
         .map(|fd| fd as u64)

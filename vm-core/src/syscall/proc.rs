@@ -362,6 +362,10 @@ fn exec(cx: &mut Ctx<'_>, dirfd: i32, file: Vec<u8>, argv: u64, envp: u64, flags
         break;
     }
     let kind = kind.ok_or(Errno::ELOOP)?;
+    if kind == ExecKind::Native && !cx.p.options.policy.host_programs() {
+        // --sandbox: no host program runs outside pvm's control.
+        return Err(Errno::EACCES);
+    }
     let table = cx.p.signals.lock();
     let ignored = table
         .actions

@@ -138,6 +138,8 @@ fn clone_thread(cx: &mut Ctx<'_>, args: &CloneArgs) -> R {
     let mut child = Thread {
         cpu: parent.cpu.clone(),
         sigmask: parent.sigmask,
+        // The parent's instructions are counted already.
+        instret_counted: parent.cpu.instret,
         ..Default::default()
     };
     // The child returns 0 from the call, past the `ecall` (dispatch moved

@@ -1,0 +1,891 @@
+//! `--sandbox`: which host files the guest may reach, how its paths are
+//! resolved so that none leads out of them, and the host's defence in
+//! depth on pvm itself (Landlock, seccomp). See README "Sandbox mode".
+//!
+//! The allowed set is a list of roots: the `--allow-read` and
+//! `--allow-write` directories, the sysroot (read), the program (read),
+//! and a few harmless devices (`/dev/null`, `/dev/zero`, `/dev/full`
+//! read-write; `/dev/random`, `/dev/urandom` read). Each root is held open
+//! as an `O_PATH` descriptor (of the directory, or of a file root's
+//! directory) from the start, at a high number.
+//!
+//! A guest path (after the sysroot rule of `host::LinuxHost::map`) is made
+//! absolute (against the current directory, or the directory `dirfd`
+//! names) and normalised (`.` and `..` taken lexically, which can only
+//! keep it inside or move it to another allowed place); the longest root
+//! that contains it and grants the access is chosen, and the rest of the
+//! path is resolved *from that root's descriptor* by the kernel with
+//! `openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)`: a symbolic link or
+//! `..` that would leave the root (or an absolute link) fails, which the
+//! guest sees as `EACCES`. Calls that work on a name (create, remove,
+//! rename, link, read a link) resolve its parent directory that way and
+//! then act on the last component relative to that descriptor. Calls
+//! without a `*at`-on-descriptor form (chmod, chown, utimes, xattrs)
+//! reach the resolved object through its `/proc/self/fd/N` name.
+
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::OnceLock;
+use vm_core::host::{Errno, SysResult};
+
+/// What a call needs of a root.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    Read,
+    Write,
+}
+
+/// One allowed place.
+#[derive(Debug)]
+struct Root {
+    /// Canonical absolute path, no trailing slash ("/" for the root).
+    path: Vec<u8>,
+    /// `O_PATH` descriptor of the directory (of the file's directory for
+    /// a file root).
+    dir: OwnedFd,
+    /// A file root: its name in `dir`.
+    file: Option<CString>,
+    write: bool,
+}
+
+/// The sandbox's file rules.
+#[derive(Debug)]
+pub struct Sandbox {
+    /// Longest path first.
+    roots: Vec<Root>,
+    pub allow_net: bool,
+}
+
+static SANDBOX: OnceLock<Sandbox> = OnceLock::new();
+
+/// The sandbox, when `--sandbox` is on.
+pub fn get() -> Option<&'static Sandbox> {
+    SANDBOX.get()
+}
+
+/// Lowest descriptor number the roots are moved to, out of the guest's
+/// usual range.
+const HIGH_FD: RawFd = 900;
+
+fn os_err() -> Errno {
+    Errno(
+        std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EIO),
+    )
+}
+
+fn cstr(b: &[u8]) -> SysResult<CString> {
+    CString::new(b).map_err(|_| Errno::ENOENT)
+}
+
+fn open_path(path: &[u8], dir: bool) -> Result<OwnedFd, String> {
+    let c = cstr(path).map_err(|_| "bad path".to_string())?;
+    let flags = libc::O_PATH | libc::O_CLOEXEC | if dir { libc::O_DIRECTORY } else { 0 };
+    // SAFETY: `c` is NUL-terminated.
+    let fd = unsafe { libc::open(c.as_ptr(), flags) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error().to_string());
+    }
+    // Out of the guest's way.
+    // SAFETY: duplicates our own descriptor.
+    let high = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, HIGH_FD) };
+    // SAFETY: `fd` is ours, `high` (if valid) a new descriptor we own.
+    unsafe {
+        if high >= 0 {
+            libc::close(fd);
+            Ok(OwnedFd::from_raw_fd(high))
+        } else {
+            Ok(OwnedFd::from_raw_fd(fd))
+        }
+    }
+}
+
+/// One place to allow, as given.
+#[derive(Clone, Debug)]
+pub struct Allow {
+    pub path: std::path::PathBuf,
+    pub write: bool,
+    /// A missing path is skipped (the defaults) instead of an error.
+    pub optional: bool,
+}
+
+/// Set the sandbox up (once, before the guest runs). Each place is
+/// matched under its canonical path and, if that differs, under the path
+/// as given (made absolute): a guest that names it either way reaches it.
+pub fn install(allow: &[Allow], allow_net: bool) -> Result<(), String> {
+    SANDBOX
+        .set(build(allow, allow_net)?)
+        .map_err(|_| "sandbox set up twice".to_string())
+}
+
+fn build(allow: &[Allow], allow_net: bool) -> Result<Sandbox, String> {
+    let mut roots = Vec::new();
+    for a in allow {
+        let canon = match std::fs::canonicalize(&a.path) {
+            Ok(c) => c,
+            Err(_) if a.optional => continue,
+            Err(e) => return Err(format!("{}: {e}", a.path.display())),
+        };
+        let shown = |e: String| format!("{}: {e}", a.path.display());
+        let path = canon.clone().into_os_string().into_encoded_bytes();
+        let given = a.path.as_os_str().as_encoded_bytes();
+        let (parts, _) = absolute(libc::AT_FDCWD, given).map_err(|e| shown(e.to_string()))?;
+        let mut lexical = b"/".to_vec();
+        lexical.extend_from_slice(&join(&parts, false));
+        let (dir, file) = if canon.is_dir() {
+            (open_path(&path, true).map_err(shown)?, None)
+        } else {
+            let cut = path.iter().rposition(|&c| c == b'/').unwrap_or(0);
+            let parent = if cut == 0 { &b"/"[..] } else { &path[..cut] };
+            let name = cstr(&path[cut + 1..]).map_err(|_| shown("bad path".into()))?;
+            (open_path(parent, true).map_err(shown)?, Some(name))
+        };
+        if lexical != path {
+            roots.push(Root {
+                path: lexical,
+                dir: dir.try_clone().map_err(|e| shown(e.to_string()))?,
+                file: file.clone(),
+                write: a.write,
+            });
+        }
+        roots.push(Root {
+            path,
+            dir,
+            file,
+            write: a.write,
+        });
+    }
+    roots.sort_by_key(|r| std::cmp::Reverse(r.path.len()));
+    Ok(Sandbox { roots, allow_net })
+}
+
+trait FromEncoded {
+    fn from_encoded_bytes_checked(b: &[u8]) -> &std::ffi::OsStr;
+}
+impl FromEncoded for std::ffi::OsStr {
+    fn from_encoded_bytes_checked(b: &[u8]) -> &std::ffi::OsStr {
+        use std::os::unix::ffi::OsStrExt;
+        std::ffi::OsStr::from_bytes(b)
+    }
+}
+
+/// The host path of what descriptor `fd` names.
+fn fd_path(fd: i32) -> SysResult<Vec<u8>> {
+    let link = format!("/proc/self/fd/{fd}\0");
+    let mut buf = vec![0u8; 4096];
+    // SAFETY: `link` is NUL-terminated, `buf` writable for its length.
+    let n = unsafe { libc::readlink(link.as_ptr().cast(), buf.as_mut_ptr().cast(), buf.len()) };
+    if n < 0 {
+        return Err(Errno::EBADF);
+    }
+    buf.truncate(n as usize);
+    if !buf.starts_with(b"/") {
+        // A pipe, a socket, a deleted directory: no path below any root.
+        return Err(Errno::EACCES);
+    }
+    Ok(buf)
+}
+
+fn cwd() -> SysResult<Vec<u8>> {
+    std::env::current_dir()
+        .map(|p| p.into_os_string().into_encoded_bytes())
+        .map_err(|e| Errno(e.raw_os_error().unwrap_or(libc::EIO)))
+}
+
+/// `path` made absolute against `dirfd` and normalised lexically: the
+/// components, and whether it ended with a slash.
+fn absolute(dirfd: i32, path: &[u8]) -> SysResult<(Vec<Vec<u8>>, bool)> {
+    let mut full = if path.starts_with(b"/") {
+        Vec::new()
+    } else if dirfd == libc::AT_FDCWD {
+        cwd()?
+    } else {
+        fd_path(dirfd)?
+    };
+    full.push(b'/');
+    full.extend_from_slice(path);
+    let mut parts: Vec<Vec<u8>> = Vec::new();
+    for c in full.split(|&c| c == b'/') {
+        match c {
+            b"" | b"." => {}
+            b".." => {
+                parts.pop();
+            }
+            c => parts.push(c.to_vec()),
+        }
+    }
+    let slash = path.ends_with(b"/") && !parts.is_empty();
+    Ok((parts, slash))
+}
+
+/// Does root path `root` contain `parts` (component-wise)? The rest.
+fn below<'a>(root: &[u8], parts: &'a [Vec<u8>]) -> Option<&'a [Vec<u8>]> {
+    let mut n = 0;
+    for c in root.split(|&c| c == b'/').filter(|c| !c.is_empty()) {
+        if parts.get(n).map(|p| &p[..]) != Some(c) {
+            return None;
+        }
+        n += 1;
+    }
+    Some(&parts[n..])
+}
+
+fn join(parts: &[Vec<u8>], slash: bool) -> Vec<u8> {
+    let mut v = parts.join(&b'/');
+    if slash && !v.is_empty() {
+        v.push(b'/');
+    }
+    v
+}
+
+/// `struct open_how` of `openat2`.
+#[repr(C)]
+struct OpenHow {
+    flags: u64,
+    mode: u64,
+    resolve: u64,
+}
+
+const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
+const RESOLVE_NO_SYMLINKS: u64 = 0x04;
+const RESOLVE_BENEATH: u64 = 0x08;
+/// The open flags `openat2` accepts (it refuses unknown bits, which
+/// `openat` ignores).
+const OPEN_FLAGS: i32 = libc::O_ACCMODE
+    | libc::O_CREAT
+    | libc::O_EXCL
+    | libc::O_NOCTTY
+    | libc::O_TRUNC
+    | libc::O_APPEND
+    | libc::O_NONBLOCK
+    | libc::O_DSYNC
+    | libc::O_ASYNC
+    | libc::O_DIRECT
+    | libc::O_LARGEFILE
+    | libc::O_DIRECTORY
+    | libc::O_NOFOLLOW
+    | libc::O_NOATIME
+    | libc::O_CLOEXEC
+    | libc::O_PATH
+    | libc::O_TMPFILE
+    | libc::O_SYNC;
+
+fn openat2(dir: RawFd, rest: &[u8], flags: i32, mode: u32, resolve: u64) -> SysResult<RawFd> {
+    let rest = if rest.is_empty() { &b"."[..] } else { rest };
+    let c = cstr(rest)?;
+    let creates = flags & libc::O_CREAT != 0 || flags & libc::O_TMPFILE == libc::O_TMPFILE;
+    let how = OpenHow {
+        flags: (flags & OPEN_FLAGS) as u32 as u64,
+        mode: if creates { (mode & 0o7777) as u64 } else { 0 },
+        resolve,
+    };
+    // SAFETY: `c` is NUL-terminated; `how` is a valid open_how of the
+    // size given.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            dir,
+            c.as_ptr(),
+            &how as *const OpenHow,
+            std::mem::size_of::<OpenHow>(),
+        )
+    };
+    if r < 0 {
+        let e = os_err();
+        // Leaving the root: as a security module refusing it.
+        return Err(if e == Errno::EXDEV { Errno::EACCES } else { e });
+    }
+    Ok(r as RawFd)
+}
+
+/// An object the guest names, resolved inside an allowed root.
+#[derive(Debug)]
+pub struct Resolved {
+    pub fd: OwnedFd,
+}
+
+impl Resolved {
+    /// Its `/proc/self/fd/N` name (NUL-terminated), for calls that take
+    /// only paths.
+    pub fn proc_path(&self) -> Vec<u8> {
+        format!("/proc/self/fd/{}\0", self.fd.as_raw_fd()).into_bytes()
+    }
+}
+
+impl Sandbox {
+    /// The root for `parts` that grants `need`, and the rest of the path.
+    fn locate<'a>(&self, parts: &'a [Vec<u8>], need: Need) -> SysResult<(&Root, &'a [Vec<u8>])> {
+        for r in &self.roots {
+            if need == Need::Write && !r.write {
+                continue;
+            }
+            if let Some(rest) = below(&r.path, parts) {
+                if r.file.is_some() && !rest.is_empty() {
+                    continue;
+                }
+                return Ok((r, rest));
+            }
+        }
+        Err(Errno::EACCES)
+    }
+
+    /// `openat(dirfd, path, flags, mode)` inside the allowed roots.
+    pub fn open(&self, dirfd: i32, path: &[u8], flags: i32, mode: u32) -> SysResult<RawFd> {
+        self.open2(dirfd, path, flags, mode, 0)
+    }
+
+    /// `openat2(dirfd, path, how)` inside the allowed roots: the guest's
+    /// own `RESOLVE_*` flags hold on top of the sandbox's. `RESOLVE_BENEATH`
+    /// and `RESOLVE_IN_ROOT` are taken lexically against `dirfd` (an
+    /// absolute path or a `..` above it is `EXDEV`, or stays at it), the
+    /// others are passed to the kernel.
+    pub fn open2(
+        &self,
+        dirfd: i32,
+        path: &[u8],
+        flags: i32,
+        mode: u32,
+        resolve: u64,
+    ) -> SysResult<RawFd> {
+        const RESOLVE_IN_ROOT: u64 = 0x10;
+        let mut path = path.to_vec();
+        if resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT) != 0 {
+            let in_root = resolve & RESOLVE_IN_ROOT != 0;
+            if path.starts_with(b"/") && !in_root {
+                return Err(Errno::EXDEV);
+            }
+            let mut kept: Vec<&[u8]> = Vec::new();
+            for c in path.split(|&c| c == b'/') {
+                match c {
+                    b"" | b"." => {}
+                    b".." if kept.is_empty() && in_root => {}
+                    b".." if kept.is_empty() => return Err(Errno::EXDEV),
+                    b".." => {
+                        kept.pop();
+                    }
+                    c => kept.push(c),
+                }
+            }
+            let slash = path.ends_with(b"/");
+            let mut p = kept.join(&b'/');
+            if p.is_empty() {
+                p.push(b'.');
+            }
+            if slash {
+                p.push(b'/');
+            }
+            path = p;
+        }
+        let extra = resolve & !(RESOLVE_BENEATH | RESOLVE_IN_ROOT);
+        let path = &path[..];
+        let write = flags & libc::O_ACCMODE != libc::O_RDONLY
+            || flags & (libc::O_CREAT | libc::O_TRUNC) != 0
+            || flags & libc::O_TMPFILE == libc::O_TMPFILE;
+        let need = if write { Need::Write } else { Need::Read };
+        let (parts, slash) = absolute(dirfd, path)?;
+        let (root, rest) = self.locate(&parts, need)?;
+        match &root.file {
+            Some(name) => openat2(
+                root.dir.as_raw_fd(),
+                name.as_bytes(),
+                flags,
+                mode,
+                extra | RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS,
+            ),
+            None => openat2(
+                root.dir.as_raw_fd(),
+                &join(rest, slash),
+                flags,
+                mode,
+                extra | RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+            ),
+        }
+    }
+
+    /// The object `path` names (through a last symbolic link if
+    /// `follow`), as an `O_PATH` descriptor.
+    pub fn object(&self, dirfd: i32, path: &[u8], need: Need, follow: bool) -> SysResult<Resolved> {
+        let mut flags = libc::O_PATH | libc::O_CLOEXEC;
+        if !follow {
+            flags |= libc::O_NOFOLLOW;
+        }
+        let (parts, slash) = absolute(dirfd, path)?;
+        let (root, rest) = self.locate(&parts, need)?;
+        let fd = match &root.file {
+            Some(name) => openat2(
+                root.dir.as_raw_fd(),
+                name.as_bytes(),
+                flags,
+                0,
+                RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS,
+            )?,
+            None => openat2(
+                root.dir.as_raw_fd(),
+                &join(rest, slash),
+                flags,
+                0,
+                RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+            )?,
+        };
+        // SAFETY: a new descriptor we own.
+        Ok(Resolved {
+            fd: unsafe { OwnedFd::from_raw_fd(fd) },
+        })
+    }
+
+    /// The directory that holds the last component of `path` (resolved
+    /// inside a root granting `need`) and that component, for calls that
+    /// work on a name: create, remove, rename, link, read a link.
+    pub fn parent(&self, dirfd: i32, path: &[u8], need: Need) -> SysResult<(Resolved, CString)> {
+        let (parts, _) = absolute(dirfd, path)?;
+        let (root, rest) = self.locate(&parts, need)?;
+        let (dir, name) = match (&root.file, rest.split_last()) {
+            (Some(name), _) => (
+                openat2(
+                    root.dir.as_raw_fd(),
+                    b".",
+                    libc::O_PATH | libc::O_CLOEXEC | libc::O_DIRECTORY,
+                    0,
+                    RESOLVE_BENEATH,
+                )?,
+                name.clone(),
+            ),
+            // The root itself: not a name inside it.
+            (None, None) => return Err(Errno::EACCES),
+            (None, Some((last, dirs))) => (
+                openat2(
+                    root.dir.as_raw_fd(),
+                    &join(dirs, false),
+                    libc::O_PATH | libc::O_CLOEXEC | libc::O_DIRECTORY,
+                    0,
+                    RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+                )?,
+                cstr(last)?,
+            ),
+        };
+        // SAFETY: a new descriptor we own.
+        Ok((
+            Resolved {
+                fd: unsafe { OwnedFd::from_raw_fd(dir) },
+            },
+            name,
+        ))
+    }
+
+    /// The roots, for the Landlock rules: (path, write).
+    fn places(&self) -> impl Iterator<Item = (&[u8], bool)> {
+        self.roots.iter().map(|r| (&r.path[..], r.write))
+    }
+
+    /// Lines describing the allowed places, for `--strace`.
+    pub fn describe(&self) -> Vec<String> {
+        self.roots
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {}",
+                    if r.write { "read-write" } else { "read-only" },
+                    String::from_utf8_lossy(&r.path)
+                )
+            })
+            .collect()
+    }
+}
+
+/// Is `fd` one of the sandbox's own descriptors (a root)? The guest
+/// cannot see, close, replace or duplicate those: calls on them fail
+/// with `EBADF`, as on a descriptor that is not open.
+pub fn is_own_fd(fd: i32) -> bool {
+    fd >= HIGH_FD && get().is_some_and(|sb| sb.roots.iter().any(|r| r.dir.as_raw_fd() == fd))
+}
+
+/// The sandbox's own descriptors in `[first, last]`, in order.
+pub fn own_fds_in(first: u32, last: u32) -> Vec<u32> {
+    let mut v: Vec<u32> = get()
+        .map(|sb| {
+            sb.roots
+                .iter()
+                .map(|r| r.dir.as_raw_fd() as u32)
+                .filter(|&f| f >= first && f <= last)
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// Is `path` `/proc/self/fd/N`? (The core reads those links to name a
+/// descriptor's directory; they show only where the guest's own
+/// descriptors point.)
+pub fn is_fd_link(path: &[u8]) -> bool {
+    path.strip_prefix(b"/proc/self/fd/")
+        .is_some_and(|n| !n.is_empty() && n.iter().all(u8::is_ascii_digit))
+}
+
+/// The Landlock ABI version of this kernel (0: none).
+pub fn landlock_abi() -> i64 {
+    const LANDLOCK_CREATE_RULESET_VERSION: u32 = 1;
+    // SAFETY: the version query takes no memory.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_landlock_create_ruleset,
+            std::ptr::null::<u8>(),
+            0usize,
+            LANDLOCK_CREATE_RULESET_VERSION,
+        )
+    };
+    r.max(0)
+}
+
+/// Does the kernel keep this sandboxed tree's signals inside it
+/// (Landlock's signal scope, ABI 6, Linux 6.12+)? pvm restricts itself
+/// with it in sandbox mode, and the tree inherits it.
+pub fn signal_scoped() -> bool {
+    get().is_some() && landlock_abi() >= 6
+}
+
+/// The host files pvm itself needs after the guest started: its own
+/// binary and shared libraries (a guest `execve` runs pvm again), which
+/// `/proc/self/maps` lists.
+fn own_files() -> Vec<std::path::PathBuf> {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
+    let mut v: Vec<std::path::PathBuf> = maps
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(5))
+        .filter(|p| p.starts_with('/'))
+        .map(std::path::PathBuf::from)
+        .collect();
+    v.push("/etc/ld.so.cache".into());
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Restrict pvm itself with Landlock to the allowed roots (read-only or
+/// read-write, as given), its own binary and libraries (read, execute),
+/// no TCP unless `--allow-net`, and no signals to processes outside this
+/// tree. Best effort: a kernel without Landlock (before 5.13) or with an
+/// older ABI enforces what it can; the returned text says what (and the
+/// flag whether all of it holds).
+pub fn landlock(sb: &Sandbox) -> (bool, String) {
+    use landlock::{
+        ABI, Access, AccessFs, AccessNet, CompatLevel, Compatible, PathBeneath, PathFd, Ruleset,
+        RulesetAttr, RulesetCreatedAttr, RulesetStatus, Scope,
+    };
+    let abi = ABI::V6;
+    let run = || -> Result<RulesetStatus, landlock::RulesetError> {
+        let mut rs = Ruleset::default()
+            .set_compatibility(CompatLevel::BestEffort)
+            .handle_access(AccessFs::from_all(abi))?
+            .scope(Scope::from_all(abi))?;
+        if !sb.allow_net {
+            rs = rs.handle_access(AccessNet::from_all(abi))?;
+        }
+        let mut created = rs.create()?;
+        let read = AccessFs::from_read(abi);
+        let all = AccessFs::from_all(abi);
+        for (p, write) in sb.places() {
+            let path = std::path::Path::new(std::ffi::OsStr::from_encoded_bytes_checked(p));
+            let Ok(fd) = PathFd::new(path) else { continue };
+            let is_dir = path.is_dir();
+            let mut access = if write { all } else { read };
+            if !is_dir {
+                access &= AccessFs::from_file(abi);
+            }
+            created = created.add_rule(PathBeneath::new(fd, access))?;
+        }
+        for f in own_files() {
+            let Ok(fd) = PathFd::new(&f) else { continue };
+            let access = (AccessFs::ReadFile | AccessFs::Execute) & AccessFs::from_file(abi);
+            created = created.add_rule(PathBeneath::new(fd, access))?;
+        }
+        Ok(created.restrict_self()?.ruleset)
+    };
+    match run() {
+        Ok(RulesetStatus::FullyEnforced) => (true, "Landlock: enforced".into()),
+        Ok(RulesetStatus::PartiallyEnforced) => (
+            false,
+            "Landlock: partly enforced (this kernel's Landlock lacks some rights)".into(),
+        ),
+        Ok(RulesetStatus::NotEnforced) => (
+            false,
+            "Landlock: not available on this kernel (Linux 5.13+ with Landlock enabled)".into(),
+        ),
+        Err(e) => (false, format!("Landlock: not enforced: {e}")),
+    }
+}
+
+/// System calls pvm never makes while it runs a guest: each fails with
+/// `EPERM` under the filter, so a bug in pvm cannot reach them.
+const DENIED: &[i64] = &[
+    libc::SYS_ptrace,
+    libc::SYS_process_vm_readv,
+    libc::SYS_process_vm_writev,
+    libc::SYS_kexec_load,
+    libc::SYS_kexec_file_load,
+    libc::SYS_mount,
+    libc::SYS_umount2,
+    libc::SYS_pivot_root,
+    libc::SYS_chroot,
+    libc::SYS_bpf,
+    libc::SYS_init_module,
+    libc::SYS_finit_module,
+    libc::SYS_delete_module,
+    libc::SYS_reboot,
+    libc::SYS_swapon,
+    libc::SYS_swapoff,
+    libc::SYS_perf_event_open,
+    libc::SYS_userfaultfd,
+    libc::SYS_keyctl,
+    libc::SYS_add_key,
+    libc::SYS_request_key,
+    libc::SYS_setns,
+    libc::SYS_unshare,
+    libc::SYS_open_by_handle_at,
+    libc::SYS_name_to_handle_at,
+    libc::SYS_iopl,
+    libc::SYS_ioperm,
+    libc::SYS_quotactl,
+    libc::SYS_acct,
+    libc::SYS_settimeofday,
+    libc::SYS_clock_settime,
+    libc::SYS_clock_adjtime,
+    libc::SYS_adjtimex,
+    libc::SYS_syslog,
+    libc::SYS_vhangup,
+    libc::SYS_io_uring_setup,
+    libc::SYS_io_uring_enter,
+    libc::SYS_io_uring_register,
+    libc::SYS_fanotify_init,
+    libc::SYS_lookup_dcookie,
+    libc::SYS_personality,
+    libc::SYS_seccomp,
+    libc::SYS_pidfd_getfd,
+    libc::SYS_fsopen,
+    libc::SYS_fsmount,
+    libc::SYS_fsconfig,
+    libc::SYS_fspick,
+    libc::SYS_move_mount,
+    libc::SYS_open_tree,
+];
+
+/// Install the seccomp filter on every thread of pvm (and so on every
+/// process of the tree: it is inherited). `socket` is refused too
+/// (`EACCES`) without `--allow-net` (pvm makes no socket of its own).
+pub fn seccomp(allow_net: bool) -> (bool, String) {
+    use seccompiler::{BpfProgram, SeccompAction, SeccompFilter, TargetArch};
+    use std::collections::BTreeMap;
+    let build = |nrs: &[i64], errno: i32| -> Result<BpfProgram, seccompiler::BackendError> {
+        let rules: BTreeMap<i64, Vec<seccompiler::SeccompRule>> =
+            nrs.iter().map(|&n| (n, Vec::new())).collect();
+        SeccompFilter::new(
+            rules,
+            SeccompAction::Allow,
+            SeccompAction::Errno(errno as u32),
+            TargetArch::x86_64,
+        )?
+        .try_into()
+    };
+    let run = || -> Result<(), String> {
+        // The refusal of `seccomp` itself comes last.
+        if !allow_net {
+            let net = build(&[libc::SYS_socket], libc::EACCES).map_err(|e| e.to_string())?;
+            seccompiler::apply_filter_all_threads(&net).map_err(|e| e.to_string())?;
+        }
+        let deny = build(DENIED, libc::EPERM).map_err(|e| e.to_string())?;
+        seccompiler::apply_filter_all_threads(&deny).map_err(|e| e.to_string())?;
+        Ok(())
+    };
+    match run() {
+        Ok(()) => (
+            true,
+            format!(
+                "seccomp: {} system calls refused",
+                DENIED.len() + !allow_net as usize
+            ),
+        ),
+        Err(e) => (false, format!("seccomp: not installed: {e}")),
+    }
+}
+
+/// Is a seccomp filter on this process already (inherited from the
+/// pvm that started this one)? Then it is not stacked again.
+pub fn seccomp_active() -> bool {
+    // SAFETY: no memory is involved; 2 is filter mode.
+    unsafe { libc::prctl(libc::PR_GET_SECCOMP) == 2 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    /// A scratch tree: `ro/` (read-only root) with `ro/f` and `ro/up`
+    /// (a link out), `rw/` (read-write root), `out/secret` outside both.
+    fn scratch(name: &str) -> (std::path::PathBuf, Sandbox) {
+        let d = std::env::temp_dir().join(format!("pvm-sbx-unit-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        for sub in ["ro", "rw", "out"] {
+            std::fs::create_dir_all(d.join(sub)).unwrap();
+        }
+        std::fs::write(d.join("ro/f"), "ro").unwrap();
+        std::fs::write(d.join("out/secret"), "s").unwrap();
+        symlink("../out/secret", d.join("ro/up")).unwrap();
+        symlink(d.join("out/secret"), d.join("rw/abs")).unwrap();
+        let allow = [
+            Allow {
+                path: d.join("ro"),
+                write: false,
+                optional: false,
+            },
+            Allow {
+                path: d.join("rw"),
+                write: true,
+                optional: false,
+            },
+        ];
+        (d.clone(), build(&allow, false).unwrap())
+    }
+
+    fn p(d: &std::path::Path, rel: &str) -> Vec<u8> {
+        d.join(rel).into_os_string().into_encoded_bytes()
+    }
+
+    #[test]
+    fn paths_stay_below_their_roots() {
+        let (d, sb) = scratch("paths");
+        let rd = libc::O_RDONLY | libc::O_CLOEXEC;
+        let wr = libc::O_WRONLY | libc::O_CREAT | libc::O_CLOEXEC;
+        let ok = |r: SysResult<RawFd>| r.map(|fd| unsafe { libc::close(fd) }).is_ok();
+        assert!(ok(sb.open(libc::AT_FDCWD, &p(&d, "ro/f"), rd, 0)));
+        assert_eq!(
+            sb.open(libc::AT_FDCWD, &p(&d, "ro/f"), wr, 0o600),
+            Err(Errno::EACCES)
+        );
+        assert_eq!(
+            sb.open(libc::AT_FDCWD, &p(&d, "out/secret"), rd, 0),
+            Err(Errno::EACCES)
+        );
+        // Links out (relative, absolute) and `..` out.
+        assert_eq!(
+            sb.open(libc::AT_FDCWD, &p(&d, "ro/up"), rd, 0),
+            Err(Errno::EACCES)
+        );
+        assert_eq!(
+            sb.open(libc::AT_FDCWD, &p(&d, "rw/abs"), rd, 0),
+            Err(Errno::EACCES)
+        );
+        assert_eq!(
+            sb.open(libc::AT_FDCWD, &p(&d, "ro/../out/secret"), rd, 0),
+            Err(Errno::EACCES)
+        );
+        // `..` that stays inside another root is fine.
+        assert!(ok(sb.open(libc::AT_FDCWD, &p(&d, "rw/../ro/f"), rd, 0)));
+        assert!(ok(sb.open(libc::AT_FDCWD, &p(&d, "rw/new"), wr, 0o600)));
+        assert!(d.join("rw/new").exists());
+        // Names: creating in the read-only root, or naming a root itself.
+        assert_eq!(
+            sb.parent(libc::AT_FDCWD, &p(&d, "ro/x"), Need::Write).err(),
+            Some(Errno::EACCES)
+        );
+        assert!(
+            sb.parent(libc::AT_FDCWD, &p(&d, "rw/x"), Need::Write)
+                .is_ok()
+        );
+        assert_eq!(
+            sb.parent(libc::AT_FDCWD, &p(&d, "rw"), Need::Write).err(),
+            Some(Errno::EACCES)
+        );
+        // The link itself (no follow) is inside and may be looked at.
+        assert!(
+            sb.object(libc::AT_FDCWD, &p(&d, "ro/up"), Need::Read, false)
+                .is_ok()
+        );
+        assert!(
+            sb.object(libc::AT_FDCWD, &p(&d, "ro/up"), Need::Read, true)
+                .is_err()
+        );
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn relative_paths_use_the_directory_descriptor() {
+        let (d, sb) = scratch("rel");
+        let dir = open_path(&p(&d, "rw"), true).unwrap();
+        let rd = libc::O_RDONLY | libc::O_CLOEXEC;
+        let fd = dir.as_raw_fd();
+        assert_eq!(sb.open(fd, b"../out/secret", rd, 0), Err(Errno::EACCES));
+        let r = sb.open(fd, b"../ro/f", rd, 0);
+        assert!(r.is_ok());
+        unsafe { libc::close(r.unwrap()) };
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn fd_links() {
+        assert!(is_fd_link(b"/proc/self/fd/12"));
+        assert!(!is_fd_link(b"/proc/self/fd/"));
+        assert!(!is_fd_link(b"/proc/self/fd/1/../../mem"));
+        assert!(!is_fd_link(b"/proc/self/mem"));
+    }
+
+    /// Run `f` in a forked child (the restrictions below stay there);
+    /// its exit status.
+    fn in_child(f: impl FnOnce() -> i32) -> i32 {
+        // SAFETY: the child only makes plain system calls and exits.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            let code = f();
+            unsafe { libc::_exit(code) };
+        }
+        let mut st = 0;
+        unsafe { libc::waitpid(pid, &mut st, 0) };
+        libc::WEXITSTATUS(st)
+    }
+
+    /// The host's layers hold by themselves: with pvm's own checks out of
+    /// the way (direct system calls), Landlock refuses files outside the
+    /// roots and seccomp refuses the calls on its list.
+    #[test]
+    fn host_layers_refuse_by_themselves() {
+        let (d, sb) = scratch("layers");
+        let landlock_abi = landlock_abi();
+        let secret = std::ffi::CString::new(p(&d, "out/secret")).unwrap();
+        let inside = std::ffi::CString::new(p(&d, "ro/f")).unwrap();
+        let code = in_child(|| {
+            let (full, _) = landlock(&sb);
+            let (sc, _) = seccomp(false);
+            let open = |c: &std::ffi::CString| unsafe { libc::open(c.as_ptr(), libc::O_RDONLY) };
+            let mut bad = 0;
+            if full && open(&secret) >= 0 {
+                bad |= 1;
+            }
+            if open(&inside) < 0 {
+                bad |= 2;
+            }
+            if sc {
+                let r = unsafe { libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0) };
+                if r != -1 || std::io::Error::last_os_error().raw_os_error() != Some(libc::EPERM) {
+                    bad |= 4;
+                }
+                let s = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0) };
+                if s != -1 {
+                    bad |= 8;
+                }
+            } else {
+                bad |= 16;
+            }
+            if landlock_abi >= 1 && !full {
+                bad |= 32;
+            }
+            bad
+        });
+        assert_eq!(
+            code, 0,
+            "bits: 1 Landlock let a file out, 2 refused one in, 4/8 seccomp let a call through, 16 no seccomp, 32 Landlock not enforced"
+        );
+        let _ = std::fs::remove_dir_all(&d);
+    }
+}

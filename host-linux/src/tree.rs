@@ -1,0 +1,359 @@
+//! What one guest process tree shares for its limits (`--max-*`,
+//! `--timeout`, `--sandbox`): a System V shared memory segment holding the
+//! core's [`TreeCounters`], the tree's deadline, and one slot per live
+//! process (its pid), which `--max-processes` counts and the sandbox's
+//! `kill` check asks.
+//!
+//! The outermost pvm creates the segment ([`create`]); `fork` and `vfork`
+//! children share its mapping; a pvm that a guest's `execve` starts is
+//! told its id (`--limit-tree ID`, see `proc`) and attaches it again
+//! ([`join`]). System V memory is used because it needs no descriptor:
+//! the guest, whose descriptors are the host's, cannot see, close or
+//! write it (the core emulates none of the `shm*` calls). Each pvm frees
+//! its slot when it ends ([`leave`]); the last one removes the segment.
+//! A process that dies without leaving (SIGKILL) keeps its slot until a
+//! `fork` that finds the table full checks which pids are gone; a segment
+//! whose last process was killed so is removed by the next outermost pvm
+//! that starts ([`collect_stale`]).
+//!
+//! Each pvm of a tree runs a watchdog thread ([`start_watchdog`]) that
+//! ends it at the deadline (`--timeout`) or shortly after another process
+//! of the tree hit a limit, even while its guest is blocked in a system
+//! call; a running guest notices sooner, in the core's run loop.
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
+use std::time::Duration;
+use vm_core::host::{Errno, SysResult};
+use vm_core::limits::{Limit, Message, TreeCounters};
+
+/// Process slots, the most `--max-processes` can be.
+pub const SLOTS: usize = 4096;
+/// A slot taken by a `fork` in progress (the child's pid is not known yet).
+const RESERVED: i32 = -1;
+
+#[repr(C)]
+struct Shared {
+    counters: TreeCounters,
+    /// `CLOCK_MONOTONIC` nanoseconds (the same clock in every process), 0
+    /// for none.
+    deadline_ns: AtomicU64,
+    /// `--timeout` in milliseconds, for the message.
+    timeout_ms: AtomicU64,
+    /// `--max-processes`, 0 for none.
+    max_processes: AtomicU32,
+    _pad: AtomicU32,
+    slots: [AtomicI32; SLOTS],
+}
+
+struct Tree {
+    shared: &'static Shared,
+    id: i32,
+}
+
+static TREE: OnceLock<Tree> = OnceLock::new();
+/// The program name for the watchdog's message.
+static PROGRAM: OnceLock<Vec<u8>> = OnceLock::new();
+
+/// The limits the tree starts with.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Config {
+    pub max_processes: Option<u32>,
+    pub timeout: Option<Duration>,
+}
+
+fn now_ns() -> u64 {
+    // SAFETY: `t` is written by the call.
+    let mut t: libc::timespec = unsafe { std::mem::zeroed() };
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut t) };
+    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
+}
+
+fn attach(id: i32) -> Result<&'static Shared, String> {
+    // SAFETY: attaches a segment at an address the kernel picks; it stays
+    // mapped for the life of the process (never detached), so the
+    // reference is 'static. Its size was checked by `shmget` (the
+    // creator's) or below.
+    let p = unsafe { libc::shmat(id, std::ptr::null(), 0) };
+    if p as isize == -1 {
+        return Err(format!(
+            "cannot attach the limit state of the process tree (id {id}): {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    // SAFETY: IPC_STAT fills one shmid_ds.
+    let mut ds: libc::shmid_ds = unsafe { std::mem::zeroed() };
+    if unsafe { libc::shmctl(id, libc::IPC_STAT, &mut ds) } != 0
+        || ds.shm_segsz < std::mem::size_of::<Shared>()
+    {
+        return Err(format!(
+            "the limit state of the process tree (id {id}) is not pvm's"
+        ));
+    }
+    // SAFETY: the segment is at least `Shared`'s size, page aligned,
+    // zero-filled at creation and only ever changed through atomics.
+    Ok(unsafe { &*(p as *const Shared) })
+}
+
+/// Remove what trees whose last process was killed (SIGKILL) left: this
+/// user's private segments of exactly pvm's size that no process has
+/// attached and whose creator is gone.
+fn collect_stale(size: usize) {
+    let Ok(table) = std::fs::read_to_string("/proc/sysvipc/shm") else {
+        return;
+    };
+    // SAFETY: no memory is involved.
+    let uid = unsafe { libc::getuid() };
+    for line in table.lines().skip(1) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        // key shmid perms size cpid lpid nattch uid gid cuid ...
+        let num = |i: usize| f.get(i).and_then(|v| v.parse::<i64>().ok());
+        let (Some(key), Some(id), Some(sz), Some(cpid), Some(nattch), Some(cuid)) =
+            (num(0), num(1), num(3), num(4), num(6), num(9))
+        else {
+            continue;
+        };
+        if key == 0 && sz == size as i64 && nattch == 0 && cuid == uid as i64 && !alive(cpid as i32)
+        {
+            // SAFETY: marks an orphaned segment for removal.
+            unsafe { libc::shmctl(id as i32, libc::IPC_RMID, std::ptr::null_mut()) };
+        }
+    }
+}
+
+/// Create the tree's state (the outermost pvm): returns its id.
+pub fn create(cfg: Config) -> Result<i32, String> {
+    let size = std::mem::size_of::<Shared>();
+    collect_stale(size);
+    // SAFETY: no memory is involved.
+    let id = unsafe { libc::shmget(libc::IPC_PRIVATE, size, libc::IPC_CREAT | 0o600) };
+    if id < 0 {
+        return Err(format!(
+            "cannot create the limit state of the process tree: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    let shared = attach(id)?;
+    if let Some(t) = cfg.timeout {
+        shared.deadline_ns.store(
+            now_ns().saturating_add(t.as_nanos() as u64),
+            Ordering::Relaxed,
+        );
+        shared
+            .timeout_ms
+            .store(t.as_millis() as u64, Ordering::Relaxed);
+    }
+    shared.max_processes.store(
+        cfg.max_processes.unwrap_or(0).min(SLOTS as u32),
+        Ordering::Relaxed,
+    );
+    for fd in [1, 2] {
+        // SAFETY: `st` is written by the call.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        if unsafe { libc::fstat(fd, &mut st) } == 0 {
+            shared
+                .counters
+                .set_output(fd as usize - 1, st.st_dev, st.st_ino);
+        }
+    }
+    // SAFETY: no memory is involved.
+    shared.slots[0].store(unsafe { libc::getpid() }, Ordering::Relaxed);
+    let _ = TREE.set(Tree { shared, id });
+    Ok(id)
+}
+
+/// Join the tree whose state is segment `id` (a pvm a guest's `execve`
+/// started: its slot, under the same pid, is in the table already).
+pub fn join(id: i32) -> Result<(), String> {
+    let shared = attach(id)?;
+    let _ = TREE.set(Tree { shared, id });
+    Ok(())
+}
+
+/// The segment id, for a pvm started by `execve`.
+pub fn id() -> Option<i32> {
+    TREE.get().map(|t| t.id)
+}
+
+/// The core's counters, shared by the tree.
+pub fn counters() -> Option<&'static TreeCounters> {
+    TREE.get().map(|t| &t.shared.counters)
+}
+
+fn alive(pid: i32) -> bool {
+    // SAFETY: signal 0 only checks.
+    unsafe { libc::kill(pid, 0) == 0 || *libc::__errno_location() != libc::ESRCH }
+}
+
+/// Free the slots of processes that are gone.
+fn sweep(s: &Shared) {
+    for slot in &s.slots {
+        let pid = slot.load(Ordering::Acquire);
+        if pid > 0 && !alive(pid) {
+            let _ = slot.compare_exchange(pid, 0, Ordering::AcqRel, Ordering::Relaxed);
+        }
+    }
+}
+
+fn used(s: &Shared) -> usize {
+    s.slots
+        .iter()
+        .filter(|x| x.load(Ordering::Acquire) != 0)
+        .count()
+}
+
+/// Before a `fork`: take a slot for the child, or `EAGAIN` when the tree
+/// has `--max-processes` processes (as `RLIMIT_NPROC` answers). `None`:
+/// nothing to count.
+pub fn reserve_child() -> SysResult<Option<usize>> {
+    let Some(t) = TREE.get() else {
+        return Ok(None);
+    };
+    let s = t.shared;
+    let max = s.max_processes.load(Ordering::Relaxed) as usize;
+    let mut taken = None;
+    for pass in 0..2 {
+        taken = s.slots.iter().position(|x| {
+            x.compare_exchange(0, RESERVED, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        });
+        if taken.is_some() {
+            break;
+        }
+        if pass == 0 {
+            sweep(s);
+        }
+    }
+    let Some(i) = taken else {
+        return if max == 0 {
+            Ok(None)
+        } else {
+            Err(Errno::EAGAIN)
+        };
+    };
+    if max != 0 && used(s) > max {
+        sweep(s);
+        if used(s) > max {
+            s.slots[i].store(0, Ordering::Release);
+            return Err(Errno::EAGAIN);
+        }
+    }
+    Ok(Some(i))
+}
+
+/// After the `fork` of a [`reserve_child`]: record the child's pid (in
+/// the parent and in the child, whichever comes first), or free the slot
+/// if there is no child.
+pub fn child_forked(slot: Option<usize>, pid: Option<i32>) {
+    let (Some(t), Some(i)) = (TREE.get(), slot) else {
+        return;
+    };
+    let new = pid.unwrap_or(0);
+    let _ = t.shared.slots[i].compare_exchange(RESERVED, new, Ordering::AcqRel, Ordering::Relaxed);
+}
+
+/// Is `pid` a process of this tree?
+pub fn is_member(pid: i32) -> bool {
+    pid > 0
+        && TREE.get().is_some_and(|t| {
+            t.shared
+                .slots
+                .iter()
+                .any(|x| x.load(Ordering::Acquire) == pid)
+        })
+}
+
+/// This pvm process ends: free its slot; the last one removes the state.
+pub fn leave() {
+    let Some(t) = TREE.get() else {
+        return;
+    };
+    // SAFETY: no memory is involved.
+    let me = unsafe { libc::getpid() };
+    for slot in &t.shared.slots {
+        let _ = slot.compare_exchange(me, 0, Ordering::AcqRel, Ordering::Relaxed);
+    }
+    sweep(t.shared);
+    if used(t.shared) == 0 {
+        // SAFETY: marks the segment for removal once detached everywhere.
+        unsafe { libc::shmctl(t.id, libc::IPC_RMID, std::ptr::null_mut()) };
+    }
+}
+
+/// Before `execve` of a host program: it is not pvm and will not leave
+/// the tree, so this process's slot is freed now (the last one out
+/// removes the state). Returns whether there was one, for [`rejoin`].
+pub fn release_for_native_exec() -> bool {
+    let present = is_member(std::process::id() as i32);
+    if present {
+        leave();
+    }
+    present
+}
+
+/// After a failed `execve` of a host program: take the slot back.
+pub fn rejoin() {
+    if let Some(t) = TREE.get() {
+        let me = std::process::id() as i32;
+        let _ = t.shared.slots.iter().find(|x| {
+            x.compare_exchange(0, me, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        });
+    }
+}
+
+/// The exit status of a limit the tree hit, if one did.
+pub fn hit_status() -> Option<i32> {
+    counters().and_then(|c| c.hit()).map(Limit::exit_status)
+}
+
+/// Start this process's watchdog thread (once per process: again in a
+/// forked child, which has only the forking thread).
+pub fn start_watchdog(program: Option<&[u8]>) {
+    let Some(t) = TREE.get() else {
+        return;
+    };
+    if let Some(p) = program {
+        let _ = PROGRAM.set(p.to_vec());
+    }
+    let s = t.shared;
+    let _ = std::thread::Builder::new()
+        .name("pvm-watchdog".into())
+        .stack_size(64 << 10)
+        .spawn(move || {
+            // Host signals are for the guest's threads.
+            // SAFETY: plain mask calls on an initialised set.
+            unsafe {
+                let mut all: libc::sigset_t = std::mem::zeroed();
+                libc::sigfillset(&mut all);
+                libc::pthread_sigmask(libc::SIG_BLOCK, &all, std::ptr::null_mut());
+            }
+            let mut seen = 0;
+            loop {
+                std::thread::sleep(Duration::from_millis(20));
+                let deadline = s.deadline_ns.load(Ordering::Relaxed);
+                if deadline != 0 && now_ns() >= deadline && s.counters.set_hit(Limit::Timeout) {
+                    let m = Message {
+                        program: PROGRAM.get().map_or(&b"guest"[..], |p| &p[..]),
+                        limit: Limit::Timeout,
+                        value: s.timeout_ms.load(Ordering::Relaxed).div_ceil(1000),
+                    };
+                    eprintln!("{m}");
+                }
+                // Another process (or thread) hit a limit: its run loop
+                // ends it at once if running; give it a moment to report,
+                // then end this process whatever its guest is doing.
+                match s.counters.hit() {
+                    Some(l) => {
+                        seen += 1;
+                        if seen >= 3 {
+                            leave();
+                            // SAFETY: ends the process.
+                            unsafe { libc::_exit(l.exit_status()) }
+                        }
+                    }
+                    None => seen = 0,
+                }
+            }
+        });
+}
