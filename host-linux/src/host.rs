@@ -1546,10 +1546,18 @@ impl HostOs for LinuxHost {
         // Linux 6.13's PIDFD_GET_INFO).
         let info =
             std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).map_err(|_| Errno::EBADF)?;
-        let pid = info
-            .lines()
-            .find_map(|l| l.strip_prefix("Pid:"))
-            .ok_or(Errno::EBADF)?;
+        let Some(pid) = info.lines().find_map(|l| l.strip_prefix("Pid:")) else {
+            // A descriptor of a /proc/PID directory is a pidfd too (the
+            // form before pidfd_open).
+            let link =
+                std::fs::read_link(format!("/proc/self/fd/{fd}")).map_err(|_| Errno::EBADF)?;
+            return link
+                .to_str()
+                .and_then(|l| l.strip_prefix("/proc/"))
+                .and_then(|p| p.parse::<i32>().ok())
+                .filter(|&p| p > 0)
+                .ok_or(Errno::EBADF);
+        };
         let pid: i32 = pid.trim().parse().map_err(|_| Errno::EBADF)?;
         // -1: the process is gone (and reaped).
         Ok(pid.max(0))
