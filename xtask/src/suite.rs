@@ -68,6 +68,10 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
         "no FIFOs or other special files (mknodat) on the unikernel's file systems",
     ),
     ("tcp_echo.*", "no network on the unikernel"),
+    (
+        "ifindex.*",
+        "no network interfaces (AF_INET sockets) on the unikernel",
+    ),
     ("tcp6.*", "no network on the unikernel"),
     ("pty.*", "no /dev/ptmx on the unikernel"),
     ("esc_proc_*", "no /proc on the unikernel"),

@@ -31,6 +31,9 @@ use alloc::vec::Vec;
 enum Dir {
     In,
     Out,
+    /// Read from the guest, then written back (the `SIOCGIF*` requests
+    /// name the interface in the same `struct ifreq` they fill).
+    InOut,
 }
 
 /// `ioctl`s whose argument points to a structure of this size.
@@ -54,6 +57,15 @@ const IOCTL_PTR: &[(u32, usize, Dir)] = &[
     (0x5417, 4, Dir::In),       // TIOCMBIC
     (0x5418, 4, Dir::In),       // TIOCMSET
     (0x5412, 1, Dir::In),       // TIOCSTI
+    // Network interface queries on a socket: `struct ifreq` (40 bytes,
+    // the same layout on riscv64 and x86-64), what `if_nametoindex`,
+    // `if_indextoname` and `ip link`-style tools ask.
+    (0x8910, 40, Dir::InOut), // SIOCGIFNAME
+    (0x8913, 40, Dir::InOut), // SIOCGIFFLAGS
+    (0x8915, 40, Dir::InOut), // SIOCGIFADDR
+    (0x8921, 40, Dir::InOut), // SIOCGIFMTU
+    (0x8927, 40, Dir::InOut), // SIOCGIFHWADDR
+    (0x8933, 40, Dir::InOut), // SIOCGIFINDEX
 ];
 
 /// `ioctl`s whose argument is a plain value.
@@ -97,17 +109,18 @@ pub(super) fn ioctl(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
             if let Some(&(_, size, dir)) = IOCTL_PTR.iter().find(|e| e.0 == req) {
                 host.fcntl(fd, 1, 0)?;
                 let mut buf = vec![0u8; size];
-                if dir == Dir::In {
+                if dir == Dir::In || dir == Dir::InOut {
                     cx.mem()
                         .read_bytes(a[2], &mut buf)
                         .map_err(|_| Errno::EFAULT)?;
-                } else {
+                }
+                if dir != Dir::In {
                     cx.mem()
                         .check(a[2], size as u64, Access::Write)
                         .map_err(|_| Errno::EFAULT)?;
                 }
                 let r = host.ioctl_ptr(fd, req, &mut buf)?;
-                if dir == Dir::Out {
+                if dir != Dir::In {
                     put(cx.mem(), a[2], &buf)?;
                 }
                 Ok(r as u64)
