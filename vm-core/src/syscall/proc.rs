@@ -225,8 +225,19 @@ fn at_path(cx: &Ctx<'_>, dirfd: i32, file: Vec<u8>, flags: i32) -> SysResult<Vec
             .map_err(|_| Errno::EBADF)?;
     buf.truncate(n);
     if file.is_empty() {
-        // The descriptor itself (fexecve): its /proc/self/fd link opens
-        // the file even when it has no name (a memfd, a deleted file).
+        // The descriptor itself (fexecve). A file with a name is run by
+        // that name: the descriptor is usually close-on-exec (CPython's
+        // are), and the kernel opens the file before it closes those.
+        let named = buf.first() == Some(&b'/')
+            && !buf.ends_with(b" (deleted)")
+            && cx.p.host.fstatat(AT_FDCWD, &buf, 0).is_ok();
+        if named {
+            return Ok(buf);
+        }
+        // A file without one (a memfd, a deleted file) opens only through
+        // the descriptor's /proc/self/fd link, which must then survive the
+        // exec.
+        let _ = cx.p.host.fcntl(dirfd, crate::abi::F_SETFD, 0);
         return Ok(link.into_bytes());
     }
     buf.push(b'/');
