@@ -7,7 +7,7 @@
 //! panic, is one line of printable ASCII starting with the mnemonic (then
 //! operands, or the `.aq`/`.rl` ordering suffixes), and
 //! is the same `Inst`'s text for equal `Inst`s; the translator's
-//! predicates (`is_inline`, `is_terminator`) answer without panicking.
+//! facts (`Inst::facts`: region and block ends) answer without panicking.
 //!
 //! That disassembly re-assembles to the same word is checked against GNU
 //! as (`vm-core/src/decode/roundtrip.rs`, in `cargo test`): every valid
@@ -17,7 +17,6 @@
 use libfuzzer_sys::fuzz_target;
 use std::fmt::Write;
 use vm_core::decode::{Inst, decode, decode32};
-use vm_core::translate::x86_64::codegen::{is_inline, is_terminator};
 
 fuzz_target!(|data: &[u8]| {
     let mut text = String::new();
@@ -50,6 +49,7 @@ fuzz_target!(|data: &[u8]| {
                 "{w:#010x}: `{text}` does not start with `{m}`"
             );
         }
-        let _ = (is_inline(&inst), is_terminator(&inst));
+        let f = inst.facts();
+        let _ = (f.ends_region(), f.ends_block());
     }
 });

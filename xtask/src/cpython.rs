@@ -73,6 +73,9 @@ pub const MODULES: &[(&str, &str)] = &[
 /// Modules worth running by hand (`cargo xtask cpython --all`): minutes
 /// each under emulation on two cores.
 pub const LONG_MODULES: &[&str] = &[
+    // Passes alone (57 run, 5 skipped); three of its timer tests fail when
+    // another module runs beside it on two cores.
+    "test_signal",
     "test_subprocess",
     "test_socket",
     "test_tarfile",
