@@ -74,7 +74,12 @@ fn random_staged_programs_agree_with_the_interpreter() {
         run_hot_seeds(&mut h, fp, cases)
             .unwrap_or_else(|(seed, m)| panic!("staged hot seed {seed} (fp: {fp}): {m}"));
     }
-    assert!(h.jit_stat("jit_cold_blocks_interpreted") > Some(1000));
+    // Cold counts are per pc and survive invalidation, and every case's
+    // code sits at the same addresses: the count saturates near
+    // cold_runs x the distinct block starts (about 900 in a debug run's
+    // 600 cases, 1260 in release's 3000), so the bound asks that the cold
+    // path ran for hundreds of blocks, not for every case.
+    assert!(h.jit_stat("jit_cold_blocks_interpreted") > Some(500));
     assert!(h.jit_stat("jit_translations") > Some(1000));
     let mut h = Harness::with_host(crate::testhost::TestHost::leak());
     h.set_cold_runs(2);
