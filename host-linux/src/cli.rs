@@ -74,6 +74,10 @@ pub struct Cli {
     #[arg(long)]
     pub stats: bool,
 
+    /// Sample where the guest's time goes and write the profile to FILE at exit (`-`: print the report on stderr instead); read it with `pvm report FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+
     /// Execution engine: jit (the binary translator, default) or interp (the interpreter).
     #[arg(long, value_enum, default_value_t = EngineKind::Jit, env = "PVM_ENGINE")]
     pub engine: EngineKind,

@@ -452,11 +452,25 @@ impl HostOs for LinuxHost {
         if self.one_thread() {
             return Err(Errno::EAGAIN);
         }
+        let f: Box<dyn FnOnce() + Send + 'static> = if crate::profiler::on() {
+            Box::new(move || {
+                // A thread whose timer cannot be made is not sampled.
+                let _ = crate::profiler::arm_thread();
+                f();
+                crate::profiler::disarm_thread();
+            })
+        } else {
+            f
+        };
         std::thread::Builder::new()
             .stack_size(THREAD_STACK)
             .spawn(f)
             .map(drop)
             .map_err(|e| Errno(e.raw_os_error().unwrap_or(libc::EAGAIN)))
+    }
+
+    fn guest_thread(&self, pc: *const u64) {
+        crate::profiler::set_guest_pc(pc);
     }
 
     // The trait's signature: the core passes only words it checked (of the

@@ -8,6 +8,8 @@ pub mod fault;
 pub mod host;
 pub mod logging;
 pub mod proc;
+pub mod profile_file;
+pub mod profiler;
 pub mod sandbox;
 pub mod signals;
 pub mod tree;

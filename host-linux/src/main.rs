@@ -22,7 +22,7 @@ mod gdb;
 use clap::Parser;
 use cli::{Cli, EngineKind};
 use host_linux::host::LinuxHost;
-use host_linux::{proc, sandbox, signals, tree};
+use host_linux::{proc, profile_file, profiler, sandbox, signals, tree};
 use std::os::unix::ffi::OsStrExt;
 use vm_core::host::ProcessEnd;
 use vm_core::launch::{Ended, Launch};
@@ -68,6 +68,7 @@ fn main() {
     match args.get(1).and_then(|a| a.to_str()) {
         Some("completions") => std::process::exit(completions(&args[2..])),
         Some("binfmt") => std::process::exit(binfmt::main(&args[2..])),
+        Some("report") => std::process::exit(report(&args[2..])),
         _ => {}
     }
     let args = cli::qemu_spellings(args);
@@ -101,6 +102,83 @@ fn completions(args: &[std::ffi::OsString]) -> i32 {
     };
     clap_complete::generate(shell, &mut Cli::command(), "pvm", &mut std::io::stdout());
     0
+}
+
+/// `pvm report FILE [--top N]`: print a `--profile` file as tables.
+/// Exit status 0, 1 when the file cannot be read or is not a profile
+/// (after one line on stderr), 2 for a usage error.
+fn report(args: &[std::ffi::OsString]) -> i32 {
+    const USAGE: &str = "usage: pvm report FILE [--top N]";
+    let mut file = None;
+    let mut top = 20;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.to_str() {
+            Some("--top") => match it.next().and_then(|n| n.to_str()?.parse().ok()) {
+                Some(n) => top = n,
+                None => {
+                    eprintln!("{USAGE}");
+                    return 2;
+                }
+            },
+            Some("-h" | "--help") => {
+                println!("{USAGE}");
+                return 0;
+            }
+            _ if file.is_none() => file = Some(std::path::PathBuf::from(a)),
+            _ => {
+                eprintln!("{USAGE}");
+                return 2;
+            }
+        }
+    }
+    let Some(file) = file else {
+        eprintln!("{USAGE}");
+        return 2;
+    };
+    let text = match std::fs::read(&file) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("pvm: report: {}: {e}", file.display());
+            return 1;
+        }
+    };
+    let profile = std::str::from_utf8(&text)
+        .map_err(|_| "not a pvm profile (not UTF-8 text)".to_string())
+        .and_then(profile_file::Profile::from_json);
+    match profile {
+        Ok(p) => {
+            print!("{}", profile_file::render(&p, top));
+            0
+        }
+        Err(e) => {
+            eprintln!("pvm: report: {}: {e}", file.display());
+            1
+        }
+    }
+}
+
+/// `--profile`: write what the run learned to `path` (`-`: the report on
+/// stderr). Only the process that started profiling writes.
+fn write_profile(cli: &Cli, ended: &Ended, path: &std::path::Path) {
+    if !profiler::is_owner() {
+        return;
+    }
+    profiler::disarm_thread();
+    let engine = match cli.engine {
+        EngineKind::Jit => "jit",
+        EngineKind::Interp => "interp",
+    };
+    let host_path = |p: &[u8]| {
+        std::path::PathBuf::from(std::ffi::OsStr::from_bytes(&HOST.map(p)).to_os_string())
+    };
+    let program = cli.program().to_string_lossy();
+    let p = profile_file::collect(ended, &program, engine, &host_path);
+    if path.as_os_str() == "-" {
+        eprint!("{}", profile_file::render(&p, 10));
+    } else if let Err(e) = std::fs::write(path, p.to_json()) {
+        eprintln!("pvm: --profile {}: {e}", path.display());
+    }
 }
 
 /// Run the guest; how pvm must end. A pvm whose parent is a guest
@@ -250,6 +328,12 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
         },
     };
     signals::install_kick();
+    if cli.profile.is_some()
+        && let Err(e) = profiler::enable()
+    {
+        eprintln!("pvm: --profile: {e}");
+        return Err(EXIT_INTERNAL);
+    }
     let gdb_at = match cli.gdb.as_deref().map(gdb::Listen::parse).transpose() {
         Ok(g) => g,
         Err(e) => {
@@ -334,6 +418,9 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
     let code = ended.report(program, proc::is_child());
     if cli.stats {
         print_stats(&ended);
+    }
+    if let Some(path) = &cli.profile {
+        write_profile(cli, &ended, path);
     }
     Ok(match ended.status {
         ExitStatus::Signaled(r) if proc::is_child() => ProcessEnd::Signal(r.signo),

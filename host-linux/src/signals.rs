@@ -24,8 +24,19 @@ thread_local! {
 }
 
 /// The kick handler: it only marks the thread; that the signal arrived
-/// is what makes a blocking call fail with `EINTR`.
-extern "C" fn on_kick(_: i32) {
+/// is what makes a blocking call fail with `EINTR`. A tick of a
+/// `--profile` timer (same signal, see `crate::profiler`) is a sample
+/// instead, and marks nothing.
+extern "C" fn on_kick(_: i32, info: *mut libc::siginfo_t, uc: *mut libc::c_void) {
+    // SAFETY: the kernel passes a valid siginfo and ucontext to an
+    // SA_SIGINFO handler, on the interrupted thread; `tick` is
+    // async-signal-safe.
+    unsafe {
+        if crate::profiler::is_tick(info) {
+            crate::profiler::tick(uc);
+            return;
+        }
+    }
     // A `const`-initialised thread-local without destructor is plain TLS
     // memory: async-signal-safe.
     KICKED.with(|k| k.set(true));
@@ -38,6 +49,7 @@ pub fn install_kick() {
     unsafe {
         let mut sa: libc::sigaction = std::mem::zeroed();
         sa.sa_sigaction = on_kick as *const () as usize;
+        sa.sa_flags = libc::SA_SIGINFO;
         libc::sigemptyset(&mut sa.sa_mask);
         libc::sigaction(KICK, &sa, std::ptr::null_mut());
     }

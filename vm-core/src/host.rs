@@ -1189,6 +1189,15 @@ pub trait HostOs: Sync {
         let _ = tid;
     }
 
+    /// The calling host thread runs a guest thread whose current pc the
+    /// core keeps at `pc` (valid until the thread's run loop returns):
+    /// the profiler's sampler (see [`crate::sampling`]) reads it when it
+    /// interrupts the thread outside translated code. Called once per run
+    /// loop, profiling or not. Default: nothing.
+    fn guest_thread(&self, pc: *const u64) {
+        let _ = pc;
+    }
+
     /// Let other host threads run (`sched_yield`): what a thread waiting
     /// for another to reach a point does between looks. Default: a spin
     /// hint (one CPU: the scheduler preempts).

@@ -43,6 +43,7 @@ pub mod memory;
 pub mod process;
 pub mod profile;
 pub mod run;
+pub mod sampling;
 pub mod sched;
 pub mod signal;
 pub mod sigstate;

@@ -25,6 +25,11 @@ pub trait Engine {
     fn stats(&self) -> Vec<(&'static str, u64)> {
         Vec::new()
     }
+    /// What the engine's profile database learned (translations, cold
+    /// blocks), for `--profile`; `None` for engines without one.
+    fn profile(&self) -> Option<crate::profile::Snapshot> {
+        None
+    }
 }
 
 /// Which engine runs the process's threads (each thread gets its own).

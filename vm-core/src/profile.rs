@@ -27,6 +27,7 @@
 
 use alloc::boxed::Box;
 use alloc::vec;
+use alloc::vec::Vec;
 use hashbrown::{HashMap, HashSet};
 
 /// Executions of a first-tier block before its region is translated.
@@ -56,6 +57,36 @@ pub struct Profile {
     /// Translations of a pc and kind made before (the earlier one was
     /// flushed): the work a cache manager costs.
     pub retranslations: u64,
+    /// With `--profile` on ([`crate::sampling::on`]): every translation
+    /// made, by guest pc and kind (region or not).
+    records: HashMap<(u64, bool), TranslationRecord>,
+}
+
+/// What the translator made at one guest pc, of one kind, over the run
+/// (for `--profile`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TranslationRecord {
+    /// Guest entry pc and the end of the highest block (`[pc, end)` holds
+    /// every instruction translated, not necessarily contiguous).
+    pub pc: u64,
+    pub end: u64,
+    /// A region (else a single basic block).
+    pub region: bool,
+    /// Times translated (more than one: retranslated after a flush).
+    pub times: u32,
+    /// Guest instructions in the last translation.
+    pub guest_insts: u32,
+    /// Host code bytes and translation time, summed over every time.
+    pub host_bytes: u64,
+    pub ns: u64,
+}
+
+/// What an engine's profile database learned, for `--profile`.
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    pub translations: Vec<TranslationRecord>,
+    /// Blocks the dispatcher interpreted while cold, and how many times.
+    pub cold: Vec<(u64, u32)>,
 }
 
 impl Default for Profile {
@@ -76,6 +107,27 @@ impl Profile {
             cold_runs: 0,
             translated: HashMap::new(),
             retranslations: 0,
+            records: HashMap::new(),
+        }
+    }
+
+    /// Record a translation for `--profile` (see [`TranslationRecord`]).
+    pub fn record(&mut self, pc: u64, end: u64, region: bool, insts: u32, bytes: u64, ns: u64) {
+        let r = self.records.entry((pc, region)).or_default();
+        r.pc = pc;
+        r.end = r.end.max(end);
+        r.region = region;
+        r.times += 1;
+        r.guest_insts = insts;
+        r.host_bytes += bytes;
+        r.ns += ns;
+    }
+
+    /// The translations recorded and the cold blocks, for `--profile`.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            translations: self.records.values().copied().collect(),
+            cold: self.cold.iter().map(|(&pc, &n)| (pc, n)).collect(),
         }
     }
 
@@ -193,6 +245,20 @@ mod tests {
         p.translated(0x2000, false);
         p.translated(0x1000, false);
         assert_eq!(p.retranslations, 2);
+    }
+
+    #[test]
+    fn records_sum_retranslations() {
+        let mut p = Profile::new();
+        p.record(0x1000, 0x1010, true, 4, 100, 7);
+        p.record(0x1000, 0x1020, true, 6, 120, 5);
+        p.record(0x1000, 0x1008, false, 2, 30, 1);
+        let mut t = p.snapshot().translations;
+        t.sort_by_key(|r| r.region);
+        assert_eq!(t.len(), 2);
+        assert_eq!((t[1].times, t[1].end, t[1].guest_insts), (2, 0x1020, 6));
+        assert_eq!((t[1].host_bytes, t[1].ns), (220, 12));
+        assert_eq!((t[0].times, t[0].host_bytes), (1, 30));
     }
 
     #[test]

@@ -47,7 +47,10 @@ impl Process {
     pub fn run(&self, thread: &mut Thread, engine: &mut dyn Engine) -> ExitStatus {
         self.procfs.capture(&self.mem, thread.cpu.x[2]);
         self.first_tid.store(thread.tid as u32, Ordering::Relaxed);
-        let status = match self.run_thread(thread, engine) {
+        let end = self.run_thread(thread, engine);
+        // `thread` may move once this returns.
+        self.host.guest_thread(core::ptr::null());
+        let status = match end {
             ThreadEnd::Process(s) => s,
             ThreadEnd::Thread => self.wait_end(),
         };
@@ -96,6 +99,7 @@ impl Process {
         if thread.shared.is_none() {
             self.register(thread);
         }
+        self.host.guest_thread(&thread.cpu.pc);
         // The running thread's engine when it is not `engine`.
         let mut own: Option<Box<dyn Engine + Send>> = None;
         loop {
@@ -118,7 +122,11 @@ impl Process {
                 Trap::Budget => signal::deliver_pending(self, thread, at),
                 Trap::Ecall => {
                     self.stats.syscalls.fetch_add(1, Ordering::Relaxed);
-                    let flow = syscall::dispatch(self, thread);
+                    let flow = if crate::sampling::on() {
+                        self.timed_dispatch(thread)
+                    } else {
+                        syscall::dispatch(self, thread)
+                    };
                     if let Some(status) = self.check_limits(thread) {
                         return self.finish(status);
                     }
@@ -159,6 +167,22 @@ impl Process {
                 self.switch(thread, &mut own, true);
             }
         }
+    }
+
+    /// [`syscall::dispatch`], its number and time recorded for the
+    /// profile (see [`crate::sampling`]).
+    fn timed_dispatch(&self, thread: &mut Thread) -> Flow {
+        let nr = thread.cpu.x[17];
+        let now = || {
+            self.host
+                .clock_gettime(1)
+                .map(|t| (t.sec as u64).wrapping_mul(1_000_000_000) + t.nsec as u64)
+                .unwrap_or(0)
+        };
+        let t0 = now();
+        let flow = syscall::dispatch(self, thread);
+        crate::sampling::syscall(nr, now().wrapping_sub(t0));
+        flow
     }
 
     /// On a host that runs one thread: put the running thread (`thread`,

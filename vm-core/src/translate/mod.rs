@@ -340,6 +340,9 @@ impl Drop for SharedCode {
         // No thread has a `Jit` on it any more (each holds an `Arc`), so
         // no translated code runs.
         let st = self.state.get_mut();
+        if crate::sampling::on() {
+            crate::sampling::unregister_area(st.cache.live_range().0);
+        }
         self.host
             .free_code(st.cache.base() as *mut u8, st.cache.capacity());
     }
@@ -368,6 +371,10 @@ impl SharedCode {
         // and returns a u64 in rax. Translated code only touches the `Cpu`
         // and `Ctx` it is given and guest memory through checked helpers.
         let entry: EntryFn = unsafe { core::mem::transmute::<usize, EntryFn>(entry_addr as usize) };
+        if crate::sampling::on() {
+            let (lo, _) = cache.live_range();
+            crate::sampling::register_area(lo, cache.base() + cache.capacity() as u64);
+        }
         Ok(Arc::new(SharedCode {
             host,
             entry,
@@ -544,6 +551,7 @@ impl SharedCode {
         let last = *refs[refs.len() - 1].last().expect("blocks are non-empty");
         let end = last.pc.wrapping_add(last.len as u64);
         let mut flushed = false;
+        let host_bytes: u64;
         let host = loop {
             // Regions are at most MAX_REGION instructions of bounded size,
             // far below MIN_CACHE_SIZE, so this cannot fail after a flush.
@@ -580,6 +588,7 @@ impl SharedCode {
                     if crate::log::on(crate::log::IN_ASM | crate::log::OUT_ASM) {
                         self.log_translation(pc, tier, &refs, h, &block.code);
                     }
+                    host_bytes = block.code.len() as u64;
                     st.stats.host_bytes += block.code.len() as u64;
                     st.stats.steps += (st.steps.len() - steps_before) as u64;
                     break h;
@@ -601,8 +610,15 @@ impl SharedCode {
         }
         st.stats.blocks += 1;
         st.profile.translated(pc, tier == Tier::Region);
-        st.stats.guest_insts += refs.iter().map(|b| b.len() as u64).sum::<u64>();
-        st.stats.translate_ns += self.now_ns().wrapping_sub(t0);
+        let insts = refs.iter().map(|b| b.len() as u64).sum::<u64>();
+        st.stats.guest_insts += insts;
+        let ns = self.now_ns().wrapping_sub(t0);
+        st.stats.translate_ns += ns;
+        if crate::sampling::on() {
+            let region = tier == Tier::Region;
+            st.profile
+                .record(pc, end, region, insts as u32, host_bytes, ns);
+        }
         Ok(host)
     }
 
@@ -1112,6 +1128,10 @@ impl Engine for Jit {
             ("profile_blocks_seen", st.profile.seen_count() as u64),
             ("jit_translate_ns", s.translate_ns),
         ]
+    }
+
+    fn profile(&self) -> Option<crate::profile::Snapshot> {
+        Some(self.shared.lock().profile.snapshot())
     }
 }
 
