@@ -22,6 +22,7 @@ mod gdbtest;
 mod guests;
 mod integration;
 mod load;
+mod profile;
 mod qemu;
 mod realprogs;
 mod setup;
@@ -433,6 +434,15 @@ fn test(mut a: Args) -> Result<bool, String> {
         phases.start("pvm as a qemu-user replacement (binfmt, logs, environment)");
         outcomes.extend(integration::run());
         labels.push("integration".into());
+    }
+    if build_ok
+        && filter
+            .as_ref()
+            .is_none_or(|f| "profile".contains(f.as_str()))
+    {
+        phases.start("pvm --profile and pvm report");
+        outcomes.extend(profile::run());
+        labels.push("profile".into());
     }
     if build_ok {
         let before = outcomes.len();
