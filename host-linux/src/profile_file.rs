@@ -52,6 +52,16 @@ pub struct Profile {
     pub syscalls: Vec<Syscall>,
     /// Samples by host thread id (one per guest thread).
     pub threads: Vec<ThreadSamples>,
+    /// Samples outside translated code, by pvm's own function (the
+    /// engine's overhead: dispatcher, interpreter, helpers, translator,
+    /// system call emulation).
+    pub runtime: Vec<HostFunction>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct HostFunction {
+    pub name: String,
+    pub samples: u32,
 }
 
 /// Sample totals (see `vm_core::sampling::Totals`).
@@ -282,6 +292,55 @@ fn cpu_ns() -> u64 {
     t(ru.ru_utime) + t(ru.ru_stime)
 }
 
+/// pvm's own functions: (address, size, demangled name), by address,
+/// at their run-time addresses.
+fn host_symbols() -> Vec<(u64, u64, String)> {
+    let Ok(exe) = std::fs::read_link("/proc/self/exe") else {
+        return Vec::new();
+    };
+    // The load address: the start of the executable's mapping at file
+    // offset 0 (its first PT_LOAD's address is 0 in a PIE).
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
+    let start = maps.lines().find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        (f.len() >= 6 && f[2] == "00000000" && std::path::Path::new(f[5]) == exe)
+            .then(|| u64::from_str_radix(f[0].split('-').next()?, 16).ok())
+            .flatten()
+    });
+    let Some(e) = ElfSyms::read(&exe) else {
+        return Vec::new();
+    };
+    let first = e.loads.iter().map(|l| l.2).min().unwrap_or(0);
+    let bias = start.unwrap_or(first).wrapping_sub(first);
+    e.syms
+        .into_iter()
+        .map(|(v, size, name)| {
+            let name = format!("{:#}", rustc_demangle::demangle(&name));
+            (v.wrapping_add(bias), size, name)
+        })
+        .collect()
+}
+
+/// Runtime samples by pvm function, hottest first.
+fn runtime_functions(by_host: &[(u64, u32)]) -> Vec<HostFunction> {
+    let syms = host_symbols();
+    let mut by: HashMap<String, u32> = HashMap::new();
+    for &(rip, n) in by_host {
+        let i = syms.partition_point(|s| s.0 <= rip);
+        let name = match i.checked_sub(1).map(|i| &syms[i]) {
+            Some((v, size, name)) if *size == 0 || rip < v + size => name.clone(),
+            _ => "[outside pvm: the C library, the kernel's vDSO]".to_string(),
+        };
+        *by.entry(name).or_default() += n;
+    }
+    let mut v: Vec<HostFunction> = by
+        .into_iter()
+        .map(|(name, samples)| HostFunction { name, samples })
+        .collect();
+    v.sort_by(|a, b| b.samples.cmp(&a.samples).then_with(|| a.name.cmp(&b.name)));
+    v
+}
+
 /// What a profiled run learned, at its end.
 pub fn collect(
     ended: &Ended,
@@ -384,6 +443,7 @@ pub fn collect(
             .iter()
             .map(|&(tid, samples)| ThreadSamples { tid, samples })
             .collect(),
+        runtime: runtime_functions(&s.by_host),
     }
 }
 
@@ -582,6 +642,22 @@ pub fn render(p: &Profile, top: usize) -> String {
             let _ = writeln!(o, "  most interpreted: {}", list.join(", "));
         }
     }
+    if !p.runtime.is_empty() {
+        let _ = writeln!(
+            o,
+            "\nOutside translated code, by pvm function ({:.1}% of the samples):",
+            pct(p.samples.runtime, total)
+        );
+        for f in p.runtime.iter().take(top.min(10)) {
+            let _ = writeln!(
+                o,
+                "{:>6.2}%  {:>8}  {}",
+                pct(f.samples as u64, total),
+                f.samples,
+                f.name
+            );
+        }
+    }
     let mut sys: Vec<&Syscall> = p.syscalls.iter().collect();
     sys.sort_by(|a, b| b.ns.cmp(&a.ns).then(a.nr.cmp(&b.nr)));
     let calls: u64 = sys.iter().map(|s| s.calls).sum();
@@ -685,6 +761,10 @@ mod tests {
             threads: vec![ThreadSamples {
                 tid: 42,
                 samples: 100,
+            }],
+            runtime: vec![HostFunction {
+                name: "vm_core::translate::step::step".into(),
+                samples: 10,
             }],
         }
     }

@@ -126,6 +126,8 @@ static BY_PC: Table = Table::new();
 static BY_TRANSLATION: Table = Table::new();
 /// Samples by host thread id.
 static BY_THREAD: Table = Table::new();
+/// Runtime samples by host pc (where in pvm the time went).
+static BY_HOST: Table = Table::new();
 static TRANSLATED: AtomicU64 = AtomicU64::new(0);
 static RUNTIME: AtomicU64 = AtomicU64::new(0);
 static NO_PC: AtomicU64 = AtomicU64::new(0);
@@ -205,6 +207,7 @@ pub unsafe fn sample(rip: u64, rbp: u64, last_pc: Option<u64>, tid: i32) {
     match last_pc {
         Some(pc) => {
             RUNTIME.fetch_add(1, Ordering::Relaxed);
+            BY_HOST.add(TAG | rip);
             if !BY_PC.add(pc_key(pc, true)) {
                 DROPPED.fetch_add(1, Ordering::Relaxed);
             }
@@ -238,6 +241,8 @@ pub struct Samples {
     pub by_translation: Vec<(u64, u32)>,
     /// (host thread id, samples).
     pub by_thread: Vec<(i32, u32)>,
+    /// Runtime samples: (host pc, samples).
+    pub by_host: Vec<(u64, u32)>,
 }
 
 /// Read the samples (while threads may still add some).
@@ -263,6 +268,11 @@ pub fn samples() -> Samples {
             .entries()
             .into_iter()
             .map(|(k, c)| (k as u32 as i32, c))
+            .collect(),
+        by_host: BY_HOST
+            .entries()
+            .into_iter()
+            .map(|(k, c)| (k & !TAG, c))
             .collect(),
     }
 }
@@ -317,6 +327,7 @@ mod tests {
         unsafe { sample(1, 0, Some(0x4000_1234), 7) };
         let s = samples();
         assert!(s.by_pc.contains(&(0x4000_1234, true, 1)));
+        assert!(s.by_host.contains(&(1, 1)));
         assert!(s.by_thread.iter().any(|&(t, n)| t == 7 && n >= 1));
         assert!(s.totals.runtime >= 1);
     }
