@@ -108,9 +108,10 @@ fn completions(args: &[std::ffi::OsString]) -> i32 {
 /// Exit status 0, 1 when the file cannot be read or is not a profile
 /// (after one line on stderr), 2 for a usage error.
 fn report(args: &[std::ffi::OsString]) -> i32 {
-    const USAGE: &str = "usage: pvm report FILE [--top N]";
+    const USAGE: &str = "usage: pvm report FILE [--top N] [--block ADDR]";
     let mut file = None;
     let mut top = 20;
+    let mut block = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.to_str() {
@@ -121,6 +122,20 @@ fn report(args: &[std::ffi::OsString]) -> i32 {
                     return 2;
                 }
             },
+            Some("--block") => {
+                let addr = it.next().and_then(|a| {
+                    let a = a.to_str()?;
+                    let hex = a.strip_prefix("0x").or_else(|| a.strip_prefix("0X"))?;
+                    u64::from_str_radix(hex, 16).ok()
+                });
+                match addr {
+                    Some(a) => block = Some(a),
+                    None => {
+                        eprintln!("{USAGE} (ADDR in hex, 0x...)");
+                        return 2;
+                    }
+                }
+            }
             Some("-h" | "--help") => {
                 println!("{USAGE}");
                 return 0;
@@ -147,10 +162,20 @@ fn report(args: &[std::ffi::OsString]) -> i32 {
         .map_err(|_| "not a pvm profile (not UTF-8 text)".to_string())
         .and_then(profile_file::Profile::from_json);
     match profile {
-        Ok(p) => {
-            print!("{}", profile_file::render(&p, top));
-            0
-        }
+        Ok(p) => match block.map(|a| profile_file::render_block(&p, a)) {
+            None => {
+                print!("{}", profile_file::render(&p, top));
+                0
+            }
+            Some(Ok(text)) => {
+                print!("{text}");
+                0
+            }
+            Some(Err(e)) => {
+                eprintln!("pvm: report: {e}");
+                1
+            }
+        },
         Err(e) => {
             eprintln!("pvm: report: {}: {e}", file.display());
             1

@@ -114,6 +114,47 @@ pub struct Block {
     /// Samples taken in this translation's code.
     pub samples: u32,
     pub symbol: Option<Symbol>,
+    /// For the hottest translations ([`CODE_BLOCKS`]): the guest
+    /// instructions of `[pc, end)` and the host code they became, one
+    /// disassembled instruction per line (`pvm report --block`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub guest_code: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub host_code: Vec<String>,
+}
+
+/// How many of the hottest translations keep their code in the file.
+pub const CODE_BLOCKS: usize = 32;
+
+/// The guest instructions of `[pc, end)`, disassembled (at most 512).
+fn guest_code(mem: &vm_core::memory::GuestMemory, pc: u64, end: u64) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut at = pc;
+    while at < end && out.len() < 512 {
+        let Ok(bits) = vm_core::translate::fetch(mem, at) else {
+            break;
+        };
+        let (inst, len) = vm_core::decode::decode(bits);
+        out.push(format!("{at:#x}:  {inst}"));
+        at += len as u64;
+    }
+    out
+}
+
+/// `code`, which ran at host address `addr`, in Intel syntax.
+fn host_code(addr: u64, code: &[u8]) -> Vec<String> {
+    use iced_x86::{Decoder, DecoderOptions, Formatter, Instruction, IntelFormatter};
+    let mut decoder = Decoder::with_ip(64, code, addr, DecoderOptions::NONE);
+    let mut fmt = IntelFormatter::new();
+    let mut inst = Instruction::default();
+    let mut out = Vec::new();
+    while decoder.can_decode() {
+        decoder.decode_out(&mut inst);
+        let mut text = String::new();
+        fmt.format(&inst, &mut text);
+        out.push(format!("{:#x}:  {text}", inst.ip()));
+    }
+    out
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -372,6 +413,8 @@ pub fn collect(
             translate_ns: t.ns,
             samples: 0,
             symbol: None,
+            guest_code: Vec::new(),
+            host_code: Vec::new(),
         })
         .collect();
     // A pc translated as a block and later as a region: its samples are
@@ -384,6 +427,19 @@ pub fn collect(
         }
         last = Some(b.pc);
         b.symbol = sym.lookup(b.pc);
+    }
+    // The hottest translations' code, guest and host (the live
+    // translation at that pc: the last one made there).
+    let mut hot: Vec<usize> = (0..blocks.len())
+        .filter(|&i| blocks[i].samples > 0)
+        .collect();
+    hot.sort_by_key(|&i| std::cmp::Reverse(blocks[i].samples));
+    for &i in hot.iter().take(CODE_BLOCKS) {
+        let b = &mut blocks[i];
+        b.guest_code = guest_code(&ended.process.mem, b.pc, b.end);
+        if let Some((addr, code)) = ended.engine.host_code(b.pc) {
+            b.host_code = host_code(addr, &code);
+        }
     }
     let pcs = s
         .by_pc
@@ -515,6 +571,57 @@ pub fn functions(p: &Profile) -> Vec<(u64, u64, String, String)> {
         .collect();
     v.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.2.cmp(&b.2)));
     v
+}
+
+/// `pvm report --block ADDR`: the translations entered at guest `addr`
+/// (else those whose range holds it), with their guest instructions and
+/// the host code they became.
+pub fn render_block(p: &Profile, addr: u64) -> Result<String, String> {
+    let mut found: Vec<&Block> = p.blocks.iter().filter(|b| b.pc == addr).collect();
+    if found.is_empty() {
+        found = p
+            .blocks
+            .iter()
+            .filter(|b| (b.pc..b.end).contains(&addr))
+            .collect();
+    }
+    if found.is_empty() {
+        return Err(format!("no translation at {addr:#x} in the profile"));
+    }
+    let total = p.samples.all();
+    let mut o = String::new();
+    for b in found {
+        let _ = writeln!(
+            o,
+            "{} {:#x}-{:#x} ({}): {} guest instructions, {} bytes of host code, translated {} time(s) in {:.3} ms, {} samples ({:.2}%)",
+            b.kind,
+            b.pc,
+            b.end,
+            sym_text(&b.symbol, true),
+            b.guest_insts,
+            b.host_bytes,
+            b.times,
+            ms(b.translate_ns),
+            b.samples,
+            pct(b.samples as u64, total)
+        );
+        if b.guest_code.is_empty() {
+            let _ = writeln!(
+                o,
+                "  (code not kept: only the {CODE_BLOCKS} hottest translations keep theirs)"
+            );
+            continue;
+        }
+        let _ = writeln!(o, "guest:");
+        for l in &b.guest_code {
+            let _ = writeln!(o, "  {l}");
+        }
+        let _ = writeln!(o, "host:");
+        for l in &b.host_code {
+            let _ = writeln!(o, "  {l}");
+        }
+    }
+    Ok(o)
 }
 
 /// The report `pvm report` prints, with the `top` hottest rows per table.
@@ -746,6 +853,8 @@ mod tests {
                 translate_ns: 5000,
                 samples: 90,
                 symbol: sym("hot", 0),
+                guest_code: vec!["0x103f0:  addi a0, a0, 1".into()],
+                host_code: vec!["0x7f0000001000:  add rbx,1".into()],
             }],
             cold: vec![Cold {
                 pc: 0x10800,
@@ -806,6 +915,18 @@ mod tests {
             .unwrap();
         assert!(line.contains("90.00%") && line.contains("hot"), "{r}");
         assert!(r.contains("write"), "{r}");
+    }
+
+    #[test]
+    fn block_listing() {
+        let p = sample();
+        let b = render_block(&p, 0x103f0).unwrap();
+        assert!(
+            b.contains("addi a0, a0, 1") && b.contains("add rbx,1"),
+            "{b}"
+        );
+        assert_eq!(render_block(&p, 0x10400).unwrap(), b, "inside the range");
+        assert!(render_block(&p, 0x20000).is_err());
     }
 
     #[test]

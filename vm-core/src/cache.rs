@@ -326,6 +326,12 @@ impl CodeCache {
             .map(|&i| self.base as u64 + self.blocks.as_slice()[i].host_off as u64)
     }
 
+    /// The translation entered at guest `pc` and its host address.
+    pub fn translation(&self, pc: u64) -> Option<(u64, &Translation)> {
+        let t = &self.blocks.as_slice()[*self.map.get(&pc)?];
+        Some((self.base as u64 + t.host_off as u64, t))
+    }
+
     /// The translation containing host address `addr`, and the side-table
     /// entry of the guest instruction there.
     pub fn find_host(&self, addr: u64) -> Option<(&Translation, &SideEntry)> {

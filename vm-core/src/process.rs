@@ -30,6 +30,13 @@ pub trait Engine {
     fn profile(&self) -> Option<crate::profile::Snapshot> {
         None
     }
+    /// The host code of the live translation entered at guest `pc`, and
+    /// its host address (for `pvm report --block`); `None` when there is
+    /// none.
+    fn host_code(&self, pc: u64) -> Option<(u64, Vec<u8>)> {
+        let _ = pc;
+        None
+    }
 }
 
 /// Which engine runs the process's threads (each thread gets its own).

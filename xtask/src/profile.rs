@@ -3,7 +3,8 @@
 //! under the translator (dynamic, so symbols come from the program's ELF
 //! mapped by the dynamic linker) and the interpreter (static), the report
 //! must name `spin_hot` as the hottest function, and the hottest
-//! translation must lie in it; `--profile -` prints the same report on
+//! translation must lie in it and list its guest and host code with
+//! `--block`; `--profile -` prints the same report on
 //! stderr; a corrupt profile is one line on stderr and exit status 1.
 //! A few seconds in all.
 
@@ -139,6 +140,36 @@ fn check(bin: &Path, engine: &str, n: &str, dir: &Path) -> Result<(), String> {
             if !text.contains(what) {
                 return Err(format!("no {what:?} in the report:\n{text}"));
             }
+        }
+        // The hottest translation, guest instructions beside host code.
+        let pc = text
+            .lines()
+            .skip_while(|l| !l.starts_with("Hottest translations"))
+            .nth(2)
+            .and_then(|l| {
+                l.split_whitespace()
+                    .nth(2)?
+                    .split('-')
+                    .next()
+                    .map(str::to_string)
+            })
+            .ok_or_else(|| format!("no translation row:\n{text}"))?;
+        let blk = pvm(&[
+            "report".as_ref(),
+            file.as_os_str(),
+            "--block".as_ref(),
+            pc.as_ref(),
+        ])?;
+        let b = String::from_utf8_lossy(&blk.stdout);
+        if blk.status != 0
+            || !b.contains(FUNCTION)
+            || !b.contains("\nguest:\n")
+            || !b.contains("\nhost:\n")
+        {
+            return Err(format!(
+                "pvm report --block {pc} ended with {} and printed:\n{b}",
+                blk.status
+            ));
         }
     }
     // The same run's summary on stderr, without a file.

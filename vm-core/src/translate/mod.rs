@@ -1133,6 +1133,16 @@ impl Engine for Jit {
     fn profile(&self) -> Option<crate::profile::Snapshot> {
         Some(self.shared.lock().profile.snapshot())
     }
+
+    fn host_code(&self, pc: u64) -> Option<(u64, Vec<u8>)> {
+        let st = self.shared.lock();
+        let (host, t) = st.cache.translation(pc)?;
+        // SAFETY: `[host, host + host_len)` is the live translation's code,
+        // inside the cache memory, and nothing rewrites it while we hold
+        // the lock (chaining and patching take it).
+        let code = unsafe { core::slice::from_raw_parts(host as *const u8, t.host_len as usize) };
+        Some((host, code.to_vec()))
+    }
 }
 
 #[cfg(test)]
