@@ -1146,6 +1146,4 @@ impl<B: Backend> Engine for JitOn<B> {
 }
 
 #[cfg(test)]
-mod difftest;
-#[cfg(test)]
 mod tests;
