@@ -1,13 +1,17 @@
 //! The x86-64 back end: the assembler ([`encode`]), the RISC-V to x86-64
 //! code generator ([`codegen`]), and the run-time glue they share: the
-//! context block generated code reaches through `rbp`, the exit codes it
-//! returns to the dispatcher, the fixed entry/exit code at the start of the
-//! code cache, and the memory-access helpers.
+//! x86-64 part of the context block ([`Part`]; the block itself and the
+//! exit codes are the front end's, see [`crate::translate::backend`]), the
+//! fixed entry/exit code at the start of the code cache, the
+//! memory-access helpers, chaining and the host fault handler. [`X86_64`]
+//! implements [`Backend`] with them; nothing else names this module's
+//! items (but the bare-metal host's self-test, which asks
+//! [`host_has_fma`]).
 //!
 //! Register convention inside translated code:
 //! * `rbx` = `*mut Cpu` + [`CPU_BIAS`] (the bias puts all 32 integer
 //!   registers in reach of a one-byte displacement);
-//! * `rbp` = `*mut Ctx` (the context block below);
+//! * `rbp` = `*mut Ctx` (the context block, [`Ctx`]);
 //! * `r12` = host address of guest address 0;
 //! * `r14` = the guest's `instret` (the `Cpu` copy is stored by the exit
 //!   code and by the helper trampolines);
