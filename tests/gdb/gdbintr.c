@@ -31,10 +31,10 @@ int main(void) {
     printf("sleeping\n");
     fflush(stdout);
     double t0 = now();
-    struct timespec d = {1, 200000000};
+    struct timespec d = {2, 500000000};
     int r = nanosleep(&d, 0);  // interrupted by gdb, sleeps on to the end
     double dt = now() - t0;
-    printf("slept %d %s\n", r, dt >= 1.2 ? "long enough" : "too short");
+    printf("slept %d %s\n", r, dt >= 2.5 ? "long enough" : "too short");
     printf("waiting\n");
     fflush(stdout);
     pthread_t t;
