@@ -399,7 +399,15 @@ impl Debugger {
         match self.stop(p, thread, Stop::Signal(info.signo))? {
             s if s == info.signo => Some(info),
             s if (1..=signal::NSIG).contains(&s) => {
-                Some(signal::SigInfo::kill(s, signal::SI_USER, 0, 0))
+                let info = signal::SigInfo::kill(s, signal::SI_USER, 0, 0);
+                if thread.sigmask & signal::bit(s) != 0 {
+                    // Blocked: pending until unblocked (as Linux's
+                    // `ptrace_signal` requeues it), chosen already.
+                    self.state.lock().approved.push((thread.tid, s));
+                    thread.pending.add(info);
+                    return None;
+                }
+                Some(info)
             }
             _ => None,
         }
@@ -680,4 +688,164 @@ fn store_range(cpu: &Cpu, inst: &Inst) -> Option<(u64, u64)> {
         | AmomaxD(a) | AmominuD(a) | AmomaxuD(a) => (cpu.x[a.rs1 as usize], 8),
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::Perm;
+    use crate::process::Options;
+    use crate::signal::{SIGALRM, SIGINT, SIGUSR1, SIGUSR2, SigAction, SigInfo, deliver_pending};
+    use crate::testhost::TestHost;
+    use alloc::sync::Arc;
+    extern crate std;
+    use std::sync::Mutex;
+
+    const HANDLER: u64 = 0x3000;
+
+    /// A client that answers each stop from a script, records the stops,
+    /// passes SIGALRM without a stop and asks for one interrupt when told.
+    #[derive(Default)]
+    struct Script {
+        answers: Mutex<Vec<Resume>>,
+        stops: Mutex<Vec<Stop>>,
+        interrupt: core::sync::atomic::AtomicBool,
+    }
+
+    struct Client(Arc<Script>);
+
+    impl DebugHook for Client {
+        fn stopped(&self, _: &Process, _: &mut Thread, why: Stop) -> Resume {
+            self.0.stops.lock().unwrap().push(why);
+            self.0.answers.lock().unwrap().remove(0)
+        }
+        fn interrupt_requested(&self) -> bool {
+            self.0
+                .interrupt
+                .swap(false, core::sync::atomic::Ordering::Relaxed)
+        }
+        fn passes_signal(&self, signo: i32) -> bool {
+            signo == SIGALRM
+        }
+    }
+
+    fn setup() -> (Arc<Process>, Thread, Arc<Script>) {
+        let host = TestHost::leak();
+        let mem = GuestMemory::new(host, 1 << 24).unwrap();
+        mem.map(0x10_0000, 0x1_0000, Perm::READ | Perm::WRITE, true)
+            .unwrap();
+        {
+            let mut m = mem.maps.lock();
+            m.mmap_top = 0x80_0000;
+            m.mmap_min = 0x40_0000;
+        }
+        let p = Process::new(host, mem, Vec::new(), Options::default());
+        let script = Arc::new(Script::default());
+        p.attach_debugger(Debugger::new(Box::new(Client(script.clone()))));
+        let mut t = Thread {
+            tid: 7,
+            ..Default::default()
+        };
+        t.cpu.x[2] = 0x10_f000;
+        t.cpu.pc = 0x2000;
+        p.register(&mut t);
+        for s in [SIGUSR1, SIGALRM] {
+            p.signals.lock().actions[(s - 1) as usize] = SigAction {
+                handler: HANDLER,
+                flags: 0,
+                mask: 0,
+            };
+        }
+        (p, t, script)
+    }
+
+    fn usr(s: i32) -> SigInfo {
+        SigInfo::kill(s, crate::signal::SI_USER, 1, 0)
+    }
+
+    #[test]
+    fn signals_stop_before_delivery_and_the_client_decides() {
+        let (p, mut t, script) = setup();
+        script.answers.lock().unwrap().extend([
+            Resume::Continue(None),
+            Resume::Continue(Some(SIGUSR1)),
+            Resume::Continue(None),
+            Resume::Continue(Some(SIGUSR1)),
+        ]);
+        // Discarded: no handler runs.
+        t.pending.add(usr(SIGUSR1));
+        assert_eq!(deliver_pending(&p, &mut t, 0x2000), None);
+        assert_eq!(t.cpu.pc, 0x2000);
+        // Passed on: the handler runs.
+        t.pending.add(usr(SIGUSR1));
+        assert_eq!(deliver_pending(&p, &mut t, 0x2000), None);
+        assert_eq!(t.cpu.pc, HANDLER);
+        // A fatal one discarded: the process lives.
+        t.cpu.pc = 0x2000;
+        t.pending.add(usr(SIGUSR2));
+        assert_eq!(deliver_pending(&p, &mut t, 0x2000), None);
+        // Replaced by another signal, blocked (the handler runs with
+        // SIGUSR1 blocked): it waits, already chosen.
+        assert_ne!(t.sigmask & crate::signal::bit(SIGUSR1), 0);
+        t.pending.add(usr(SIGUSR2));
+        assert_eq!(deliver_pending(&p, &mut t, 0x2000), None);
+        assert_eq!(t.cpu.pc, 0x2000);
+        assert_eq!(t.pending.set(), crate::signal::bit(SIGUSR1));
+        // Unblocked: delivered without another stop.
+        t.sigmask = 0;
+        assert_eq!(deliver_pending(&p, &mut t, 0x2000), None);
+        assert_eq!((t.cpu.pc, t.cpu.x[10]), (HANDLER, SIGUSR1 as u64));
+        // Passed without a stop.
+        t.cpu.pc = 0x2000;
+        t.pending.add(usr(SIGALRM));
+        assert_eq!(deliver_pending(&p, &mut t, 0x2000), None);
+        assert_eq!((t.cpu.pc, t.cpu.x[10]), (HANDLER, SIGALRM as u64));
+        assert_eq!(
+            *script.stops.lock().unwrap(),
+            [
+                Stop::Signal(SIGUSR1),
+                Stop::Signal(SIGUSR1),
+                Stop::Signal(SIGUSR2),
+                Stop::Signal(SIGUSR2)
+            ]
+        );
+        // A vfork child (no thread entry) is not reported.
+        t.shared = None;
+        t.cpu.pc = 0x2000;
+        t.sigmask = 0;
+        t.pending.add(usr(SIGUSR1));
+        assert_eq!(deliver_pending(&p, &mut t, 0x2000), None);
+        assert_eq!(t.cpu.pc, HANDLER);
+        assert_eq!(script.stops.lock().unwrap().len(), 4);
+    }
+
+    #[test]
+    fn an_interrupted_call_stops_then_restarts_or_takes_the_clients_signal() {
+        let (p, mut t, script) = setup();
+        script
+            .answers
+            .lock()
+            .unwrap()
+            .extend([Resume::Continue(None), Resume::Continue(Some(SIGINT))]);
+        // Not the client's interrupt: no stop, the call runs again.
+        assert!(crate::signal::restart_interrupted(&p, &mut t, true));
+        assert!(script.stops.lock().unwrap().is_empty());
+        // The client's: a stop, then the call runs again.
+        script
+            .interrupt
+            .store(true, core::sync::atomic::Ordering::Relaxed);
+        assert!(crate::signal::restart_interrupted(&p, &mut t, true));
+        // The client sends SIGINT: the call fails (EINTR) and SIGINT,
+        // chosen already, kills without another stop.
+        script
+            .interrupt
+            .store(true, core::sync::atomic::Ordering::Relaxed);
+        assert!(!crate::signal::restart_interrupted(&p, &mut t, true));
+        let r = deliver_pending(&p, &mut t, 0x2000).unwrap();
+        assert_eq!(r.signo, SIGINT);
+        assert_eq!(
+            *script.stops.lock().unwrap(),
+            [Stop::Interrupt, Stop::Interrupt]
+        );
+    }
 }

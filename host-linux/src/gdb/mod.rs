@@ -747,8 +747,7 @@ fn query(g: &mut Inner, p: &Process, thread: &mut Thread, data: &[u8]) -> Option
 /// applies to it. A step for some thread steps it while the others
 /// continue (gdb's `vCont;s:TID;c`); else the stopped thread's action
 /// decides. `None` for a malformed list.
-fn v_cont(p: &Process, thread: &Thread, actions: &[u8]) -> Option<Resume> {
-    let ids = thread_ids(p, thread);
+fn v_cont(ids: &[i32], me: i32, actions: &[u8]) -> Option<Resume> {
     let sig = |s: &[u8]| -> Option<Option<i32>> {
         let v = parse_hex(s).filter(|&v| v <= 0xff)?;
         Some(from_gdb_signal(v as u8))
@@ -782,14 +781,14 @@ fn v_cont(p: &Process, thread: &Thread, actions: &[u8]) -> Option<Resume> {
     for &(k, s, t) in &parsed {
         if k == b's'
             && let Some(t) = t
-            && t != thread.tid
+            && t != me
             && ids.contains(&t)
             && action_for(t).is_some_and(|(k, ..)| k == b's')
         {
             return Some(Resume::StepThread(t, s));
         }
     }
-    match action_for(thread.tid) {
+    match action_for(me) {
         Some((b's', s, _)) => Some(Resume::Step(s)),
         Some((_, s, _)) => Some(Resume::Continue(s)),
         // No action for the stopped thread (another one named alone):
@@ -809,7 +808,7 @@ fn v_packet(
         return (Some(b"vCont;c;C;s;S".to_vec()), None);
     }
     if let Some(actions) = data.strip_prefix(b"vCont;") {
-        return match v_cont(p, thread, actions) {
+        return match v_cont(&thread_ids(p, thread), thread.tid, actions) {
             Some(r) => (None, Some(r)),
             None => (Some(b"E01".to_vec()), None),
         };
@@ -961,6 +960,24 @@ mod tests {
         assert_eq!(to_gdb_signal(11), 11);
         assert_eq!(to_gdb_signal(10), 30);
         assert_eq!(from_gdb_signal(0), None);
+    }
+
+    #[test]
+    fn vcont_actions() {
+        let ids = [5, 6];
+        let r = |a: &[u8]| v_cont(&ids, 5, a);
+        assert_eq!(r(b"c"), Some(Resume::Continue(None)));
+        assert_eq!(r(b"s:5;c"), Some(Resume::Step(None)));
+        assert_eq!(r(b"s:6;c"), Some(Resume::StepThread(6, None)));
+        assert_eq!(r(b"S1e:6;c"), Some(Resume::StepThread(6, Some(10))));
+        assert_eq!(r(b"C0b:5;c"), Some(Resume::Continue(Some(11))));
+        assert_eq!(r(b"C00:5;c"), Some(Resume::Continue(None)));
+        // A thread that is not there: the stopped one continues.
+        assert_eq!(r(b"s:9;c"), Some(Resume::Continue(None)));
+        assert_eq!(r(b"c:6"), Some(Resume::Continue(None)));
+        for bad in [&b""[..], b"x", b"C", b"Czz", b"C123", b"s:zz", b"c;;"] {
+            assert_eq!(r(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
     }
 
     #[test]
