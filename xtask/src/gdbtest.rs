@@ -83,12 +83,13 @@ pub fn run(setup_ran: bool) -> Vec<Outcome> {
     }
     // (guest, engines, the session)
     type Case = fn(&Path, &str) -> Result<(), String>;
-    let more: [(&str, &[&str], Case); 3] = [
+    let more: [(&str, &[&str], Case); 4] = [
         ("gdbthreads", &ENGINES, threads),
         ("gdbsignals", &ENGINES, signals),
         // Its interrupts wait for the guest to block: one engine is enough
         // (the stop is made in the run loop, not by the engine).
         ("gdbintr", &["jit"], interrupts),
+        ("gdbexec", &["jit"], exec),
     ];
     for (name, engines, session) in more {
         let src = root().join(format!("tests/gdb/{name}.c"));
@@ -345,7 +346,34 @@ fn batch(
     );
     let _ = std::fs::remove_file(&script_path);
     let out = finish_pvm(pvm)?;
-    Ok((String::from_utf8_lossy(&gdb?.stdout).into_owned(), out))
+    let gdb = gdb?;
+    // gdb's errors (a closed connection) go to its stderr: after the rest.
+    let mut log = String::from_utf8_lossy(&gdb.stdout).into_owned();
+    log.push_str(&String::from_utf8_lossy(&gdb.stderr));
+    Ok((log, out))
+}
+
+/// `execve` under gdb: gdb is told on its console, the connection closes
+/// (pvm does not follow the exec), and the new program runs to its end.
+fn exec(bin: &Path, engine: &str) -> Result<(), String> {
+    let cmds = ["break main", "continue", "continue"].map(String::from);
+    let (log, out) = batch(bin, engine, "exec", &cmds)?;
+    in_order(
+        &log,
+        &[
+            "Breakpoint 1, main (argc=1",
+            "pvm: the program execs ",
+            "Remote connection closed",
+        ],
+    )?;
+    if out.stdout != b"before exec\nafter exec x\n" || out.status.code() != Some(6) {
+        return Err(format!(
+            "the exec guest printed {:?} and ended with {:?} (want both lines and 6)",
+            show(&out.stdout, 200),
+            out.status.code()
+        ));
+    }
+    Ok(())
 }
 
 /// Guest threads are gdb threads: a breakpoint in the second one stops

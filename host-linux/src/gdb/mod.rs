@@ -171,6 +171,13 @@ impl Stub {
         })
     }
 
+    /// Make this the stub [`before_exec`] tells about an `execve`.
+    pub fn watch_exec(self: &Arc<Stub>) {
+        if ACTIVE.set(self.clone()).is_ok() {
+            let _ = host_linux::proc::BEFORE_EXEC.set(before_exec);
+        }
+    }
+
     /// The hook to attach to the process.
     pub fn hook(self: &Arc<Stub>) -> Box<dyn DebugHook> {
         Box::new(Hook(self.clone()))
@@ -227,6 +234,32 @@ fn signal_on_input(conn: &Conn) {
             libc::fcntl(fd, libc::F_SETFL, fl | libc::O_ASYNC);
         }
     }
+}
+
+/// The stub of this pvm, for [`before_exec`].
+static ACTIVE: std::sync::OnceLock<Arc<Stub>> = std::sync::OnceLock::new();
+
+/// The guest is about to exec `path` (a new pvm, or a host program, takes
+/// this process's place; the client's socket closes with the exec): tell
+/// the client on its console (an `O` packet: it waits for a stop reply,
+/// the guest runs), then gdb sees the connection close and the new
+/// program runs on without a debugger. Following the exec (gdb's exec
+/// events) is not done.
+fn before_exec(path: &[u8]) {
+    let Some(stub) = ACTIVE.get() else {
+        return;
+    };
+    let mut g = stub.lock();
+    let Some(link) = g.link.as_mut() else {
+        return;
+    };
+    let msg = format!(
+        "pvm: the program execs {}; it runs on without the debugger\n",
+        String::from_utf8_lossy(path)
+    );
+    let mut packet = b"O".to_vec();
+    packet.extend_from_slice(to_hex(msg.as_bytes()).as_bytes());
+    let _ = link.send(&packet);
 }
 
 struct Hook(Arc<Stub>);
