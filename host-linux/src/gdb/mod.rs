@@ -13,13 +13,17 @@
 //! and the exec file (so gdb finds the dynamic linker and, through
 //! `_r_debug`, the libraries), `vFile` reads through pvm's sysroot rule
 //! (so gdb reads `ld.so` and `libc.so.6` from the sysroot without being
-//! told), and the guest threads (`qfThreadInfo`, `Hg`/`Hc`, `T`).
+//! told), the guest threads (`qfThreadInfo`, `Hg`/`Hc`, `T`, per-thread
+//! `vCont` steps), `QPassSignals`, and an `O` console line before an
+//! `execve` (the connection then closes with the exec).
 //!
 //! All guest threads take turns on one host thread while debugging, so a
-//! stop stops them all (gdb's all-stop mode); steps and continues apply to
-//! the thread that stopped. The interrupt byte is seen each time the
-//! engine returns (system calls, and at least every few million
-//! instructions), not during a blocking system call.
+//! stop stops them all (gdb's all-stop mode); a continue applies to all, a
+//! step to the thread gdb names. Every signal about to reach the guest is
+//! reported first (`T` with gdb's number) unless gdb passes it without a
+//! stop; the resume packet's signal decides what is delivered. Bytes from
+//! the client interrupt the host thread ([`signal_on_input`]), so the
+//! interrupt byte reaches a guest blocked in a system call too.
 //!
 //! A client that disconnects lets the guest run on without breakpoints; a
 //! bad packet gets an error reply (`E01`), an unknown one the empty reply.
