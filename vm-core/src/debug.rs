@@ -23,6 +23,20 @@
 //!   gdb's all-stop mode expects, and the others' registers are in the
 //!   run queue ([`crate::sched::RunQueue::threads_mut`]).
 //!
+//! * Every signal about to be delivered is reported first
+//!   ([`Debugger::signal_stop`], from [`crate::signal::deliver_pending`]),
+//!   as Linux's ptrace signal-delivery stop: the client's answer delivers,
+//!   replaces or discards it. Faults reach it that way too (the trap goes
+//!   back to the run loop, whose delivery reports the signal).
+//! * An interrupt from the client is looked for each time the engine
+//!   returns, when a blocking system call is cut short by a host signal
+//!   ([`crate::signal::restart_interrupted`]: the stop is made inside the
+//!   call, which then restarts as if never interrupted), and when every
+//!   thread waits (the run loop's scheduler).
+//! * A step applies to one thread ([`Resume::StepThread`] names one other
+//!   than the stopped one): the scheduler gives it the CPU first, and the
+//!   other threads run as for a continue meanwhile.
+//!
 //! The run loop calls [`Debugger::run`] instead of `Engine::run` when a
 //! debugger is attached ([`Process::debugger`]); with none attached the
 //! only cost is one check per return of the engine.
