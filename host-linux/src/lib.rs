@@ -11,6 +11,7 @@ pub mod proc;
 pub mod sandbox;
 pub mod signals;
 pub mod tree;
+pub mod wakeup;
 
 #[cfg(test)]
 mod difftest;

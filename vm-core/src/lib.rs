@@ -42,6 +42,7 @@ pub mod log;
 pub mod memory;
 pub mod process;
 pub mod profile;
+pub mod ptimer;
 pub mod run;
 pub mod sched;
 pub mod signal;

@@ -13,7 +13,8 @@
 //! (more file, device-ioctl and id calls), `event` (poll, select, epoll,
 //! eventfd, timerfd, signalfd), `net` (sockets), `mm` (address space),
 //! `proc` (fork, exec, wait, process groups), `thread` (clone of threads,
-//! futex), `procfs` (the guest's own `/proc`, `process_vm_*`), `sys`
+//! futex), `procfs` (the guest's own `/proc`, `process_vm_*`), `ptimer`
+//! (POSIX timers, on [`crate::ptimer`]), `sys`
 //! (process identity, time, signals, the rest), [`hwprobe`]. An unknown
 //! call returns `-ENOSYS`.
 //!
@@ -41,6 +42,7 @@ mod net;
 pub mod nr;
 mod proc;
 pub(crate) mod procfs;
+mod ptimer;
 pub mod strace;
 mod sys;
 pub mod thread;
