@@ -89,7 +89,10 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
     ),
     ("esc_ptr_misc.*", "no process creation on the unikernel yet"),
     ("tmr_timeout.*", "no process creation on the unikernel yet"),
-    ("tmr_exec.*", "no process creation (execve) on the unikernel yet"),
+    (
+        "tmr_exec.*",
+        "no process creation (execve) on the unikernel yet",
+    ),
     ("esc_ptr_socket.*", "no sockets on the unikernel"),
     (
         "esc_ptr_poll.*",
