@@ -31,8 +31,9 @@
 //! `si_overrun` and [`timer_getoverrun`]; a signal whose timer was deleted
 //! or set again before it was taken is dropped; a periodic timer whose
 //! signal is ignored waits on an "ignored list" and is queued again when
-//! the signal stops being ignored; `timer_gettime` of an expired timer
-//! whose signal is pending reports 1 ns; `fork` does not inherit timers
+//! the signal stops being ignored; `timer_gettime` moves a periodic timer
+//! whose signal waits past now, and reports 1 ns for a timer whose time
+//! has come but that has not fired yet; `fork` does not inherit timers
 //! (and `execve` ends them with the process). Not kept: a wall-clock timer
 //! is converted to a monotonic wake-up when armed, so a jump of the host's
 //! `CLOCK_REALTIME` (which the guest cannot make) is noticed only at the
@@ -490,9 +491,9 @@ fn earliest(host: &dyn HostOs, t: &Table) -> Option<u64> {
     best
 }
 
-/// `common_timer_get`: interval and time left; an expired timer whose
-/// signal was not taken yet reports 1 ns, a periodic one is moved past
-/// now first (its missed intervals counted).
+/// `common_timer_get`: interval and time left; a periodic timer whose
+/// signal waits is moved past now first (its missed intervals counted);
+/// a timer whose time came but that did not fire yet reports 1 ns.
 fn current(host: &dyn HostOs, tm: &mut Timer) -> Setting {
     let sig_none = tm.notify == Notify::None;
     let mut s = Setting {

@@ -79,3 +79,7 @@ pub(super) fn timer_delete(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     cx.p.timers.delete(cx.p, a[0] as i32)?;
     Ok(0)
 }
+
+#[cfg(test)]
+#[path = "ptimer_tests.rs"]
+mod tests;
