@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -381,6 +382,69 @@ static void cpu_clocks(void) {
     }
 }
 
+// The first thread ends (pthread_exit) while another waits for a
+// process-directed timer signal: the timer still wakes it. A timer aimed
+// at a thread that has ended since sends nothing. (The last thread ends the
+// process with exit: glibc's SIGEV_THREAD helper thread never ends.)
+static timer_t late_timer, orphan_timer;
+
+static void *last_thread(void *arg) {
+    (void)arg;
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGRTMIN + 5);
+    siginfo_t si;
+    int sig = sigwaitinfo(&s, &si);
+    printf("after the first thread ended: SIGRTMIN+%d value %d\n", sig - SIGRTMIN,
+           si.si_value.sival_int);
+    sigset_t pend;
+    sigpending(&pend);
+    printf("  nothing from the ended thread's timer: %s\n",
+           sigismember(&pend, SIGRTMIN + 6) ? "no" : "yes");
+    exit(0);
+}
+
+static int go[2];
+
+static void *short_thread(void *arg) {
+    *(volatile pid_t *)arg = gettid();
+    char c;
+    read(go[0], &c, 1);
+    return NULL;
+}
+
+static void leader_exits(void) {
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGRTMIN + 5);
+    sigaddset(&s, SIGRTMIN + 6);
+    sigprocmask(SIG_BLOCK, &s, NULL);
+    volatile pid_t tid = 0;
+    pthread_t th;
+    pipe(go);
+    pthread_create(&th, NULL, short_thread, (void *)&tid);
+    while (!tid)
+        usleep(1000);
+    struct sigevent ev;
+    memset(&ev, 0, sizeof ev);
+    ev.sigev_notify = SIGEV_SIGNAL | SIGEV_THREAD_ID;
+    ev.sigev_signo = SIGRTMIN + 6;
+    ev._sigev_un._tid = tid;
+    printf("timer for a thread: %s\n", err(timer_create(CLOCK_MONOTONIC, &ev, &orphan_timer)));
+    write(go[1], "g", 1);
+    pthread_join(th, NULL);
+    struct itimerspec v = its(1 * MS, 0);
+    timer_settime(orphan_timer, 0, &v, NULL);
+    ev.sigev_notify = SIGEV_SIGNAL;
+    ev.sigev_signo = SIGRTMIN + 5;
+    ev.sigev_value.sival_int = 55;
+    timer_create(CLOCK_MONOTONIC, &ev, &late_timer);
+    pthread_create(&th, NULL, last_thread, NULL);
+    v = its(20 * MS, 0);
+    timer_settime(late_timer, 0, &v, NULL);
+    pthread_exit(NULL);
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     default_notification();
@@ -391,5 +455,5 @@ int main(void) {
     thread_id();
     sigev_thread();
     cpu_clocks();
-    return 0;
+    leader_exits();
 }

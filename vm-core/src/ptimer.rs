@@ -163,20 +163,9 @@ pub enum Notify {
 }
 
 impl Notify {
-    /// The notification a riscv64 `struct sigevent` asks for (`None`: the
-    /// default, `SIGALRM` with the timer id as value), checked as the
-    /// kernel's `good_sigevent` does; `id` is the new timer's.
-    pub fn parse(
-        process: &Process,
-        ev: Option<&[u8; SIGEVENT_SIZE]>,
-        id: i32,
-    ) -> SysResult<Notify> {
-        let Some(b) = ev else {
-            return Ok(Notify::Process {
-                signo: sigstate::SIGALRM,
-                value: id as u64,
-            });
-        };
+    /// The notification a riscv64 `struct sigevent` asks for, checked as
+    /// the kernel's `good_sigevent` does.
+    pub fn parse(process: &Process, b: &[u8; SIGEVENT_SIZE]) -> SysResult<Notify> {
         let value = u64::from_le_bytes(b[0..8].try_into().unwrap());
         let signo = i32::from_le_bytes(b[8..12].try_into().unwrap());
         let notify = i32::from_le_bytes(b[12..16].try_into().unwrap());
@@ -236,6 +225,8 @@ struct Timer {
     /// Its signal was ignored at expiry (periodic timers only): queued
     /// again when it no longer is.
     ignored: bool,
+    /// Its `SIGEV_THREAD_ID` target ended: its signals go nowhere.
+    target_gone: bool,
 }
 
 impl Timer {
@@ -294,10 +285,15 @@ struct Table {
     next_id: i32,
     /// The host wake-up last asked for: monotonic ns and thread.
     wake: Option<(u64, i32)>,
+    /// The thread process-directed wake-ups go to once the first thread
+    /// ended (0: the first thread).
+    waker: i32,
 }
 
-/// A process's POSIX timers. Lock order: the process's signal table
-/// first, then this.
+/// A process's POSIX timers. Lock order: the thread list, the process's
+/// signal table, then this table; nothing here takes the thread list's
+/// lock while holding the other two (threads and their masks are read
+/// before, [`live`]).
 #[derive(Debug, Default)]
 pub struct Timers {
     table: spin::Mutex<Table>,
@@ -313,12 +309,9 @@ enum Send {
 }
 
 impl Timers {
-    /// `timer_create`: a new timer on `clock`, its id.
-    pub fn create(
-        &self,
-        clock: Clock,
-        notify: impl FnOnce(i32) -> SysResult<Notify>,
-    ) -> SysResult<i32> {
+    /// `timer_create`: a new timer on `clock` notifying as `notify` says
+    /// (`None`: the default, `SIGALRM` with the timer id as value); its id.
+    pub fn create(&self, clock: Clock, notify: Option<Notify>) -> SysResult<i32> {
         let mut t = self.table.lock();
         if t.timers.len() >= i32::MAX as usize {
             return Err(Errno::EAGAIN);
@@ -327,7 +320,10 @@ impl Timers {
         while t.timers.iter().any(|x| x.id == id) {
             id = (id + 1) & i32::MAX;
         }
-        let notify = notify(id)?;
+        let notify = notify.unwrap_or(Notify::Process {
+            signo: sigstate::SIGALRM,
+            value: id as u64,
+        });
         t.next_id = (id + 1) & i32::MAX;
         t.timers.push(Timer {
             id,
@@ -342,6 +338,7 @@ impl Timers {
             sigqueue_seq: 0,
             queued: false,
             ignored: false,
+            target_gone: false,
         });
         Ok(id)
     }
@@ -355,7 +352,7 @@ impl Timers {
             .position(|x| x.id == id)
             .ok_or(Errno::EINVAL)?;
         t.timers.remove(at);
-        self.rearm_host(process, &mut t, 0);
+        self.rearm_host(process, &mut t);
         Ok(())
     }
 
@@ -406,7 +403,7 @@ impl Timers {
         if tm.status == Status::Armed {
             self.armed.store(true, Ordering::Release);
         }
-        self.rearm_host(process, &mut t, 0);
+        self.rearm_host(process, &mut t);
         Ok(old)
     }
 
@@ -426,47 +423,50 @@ impl Timers {
         if !self.armed.load(Ordering::Acquire) {
             return None;
         }
-        earliest(host, &self.table.lock())
+        earliest(host, &self.table.lock()).map(|(at, _)| at)
     }
 
-    /// Thread `tid` is ending: a wake-up aimed at it goes to another.
+    /// Thread `tid` is ending: wake-ups aimed at it go to another thread,
+    /// and the signals of timers aimed at it go nowhere (as in Linux).
     pub fn thread_exiting(&self, process: &Process, tid: i32) {
-        if !self.armed.load(Ordering::Acquire) {
+        if self.table.lock().timers.is_empty() {
             return;
         }
+        // The thread list's lock comes before this table's.
+        let other = process.other_threads(tid).first().map(|s| s.tid);
         let mut t = self.table.lock();
+        let leader = process.first_tid.load(Ordering::Relaxed) as i32;
+        if t.waker == tid || (t.waker == 0 && leader == tid) {
+            t.waker = other.unwrap_or(0);
+        }
+        for tm in t.timers.iter_mut() {
+            if matches!(tm.notify, Notify::Thread { tid: x, .. } if x == tid) {
+                tm.target_gone = true;
+            }
+        }
         if t.wake.is_some_and(|(_, w)| w == tid) {
             t.wake = None;
-            self.rearm_host(process, &mut t, tid);
         }
+        self.rearm_host(process, &mut t);
     }
 
     /// Ask the host for a wake-up at the earliest wall-clock expiry, aimed
-    /// at the thread that will want it (never `except`, a thread ending).
-    fn rearm_host(&self, process: &Process, t: &mut Table, except: i32) {
+    /// at the thread that will want it: the target of a `SIGEV_THREAD_ID`
+    /// timer, else the process's waker (its first thread, or one that
+    /// lives on after it). Takes no other lock (see [`Timers`]).
+    fn rearm_host(&self, process: &Process, t: &mut Table) {
         let any = t.timers.iter().any(|x| x.status == Status::Armed);
         self.armed.store(any, Ordering::Release);
         let host = process.host;
-        let wake = earliest(host, t).map(|at| {
-            let first = t
-                .timers
-                .iter()
-                .filter(|x| x.status == Status::Armed && matches!(x.clock, Clock::Wall(_)))
-                .min_by_key(|x| x.expiry);
+        let wake = earliest(host, t).map(|(at, first)| {
             let tid = if !host.threads() {
                 host.gettid()
             } else {
-                let wanted = match first.map(|x| x.notify) {
-                    Some(Notify::Thread { tid, .. }) if tid != except => Some(tid),
-                    _ => None,
-                };
-                wanted
-                    .or_else(|| {
-                        let leader = process.first_tid.load(Ordering::Relaxed) as i32;
-                        (leader != except && process.thread(leader).is_some()).then_some(leader)
-                    })
-                    .or_else(|| process.other_threads(except).first().map(|s| s.tid))
-                    .unwrap_or_else(|| host.gettid())
+                match t.timers[first].notify {
+                    Notify::Thread { tid, .. } if !t.timers[first].target_gone => tid,
+                    _ if t.waker != 0 => t.waker,
+                    _ => process.first_tid.load(Ordering::Relaxed) as i32,
+                }
             };
             (at, tid)
         });
@@ -477,15 +477,18 @@ impl Timers {
     }
 }
 
-/// The earliest expiry of an armed wall-clock timer, as monotonic ns.
-fn earliest(host: &dyn HostOs, t: &Table) -> Option<u64> {
-    let mut best: Option<u64> = None;
+/// The earliest expiry of an armed wall-clock timer, as monotonic ns,
+/// and that timer's index.
+fn earliest(host: &dyn HostOs, t: &Table) -> Option<(u64, usize)> {
+    let mut best: Option<(u64, usize)> = None;
     let mono = Clock::Wall(1).now(host);
-    for tm in &t.timers {
+    for (i, tm) in t.timers.iter().enumerate() {
         if let (Status::Armed, Clock::Wall(_)) = (tm.status, tm.clock) {
             let left = tm.expiry.saturating_sub(tm.clock.now(host)).max(0);
             let at = mono.saturating_add(left).max(0) as u64;
-            best = Some(best.map_or(at, |b| b.min(at)));
+            if best.is_none_or(|(b, _)| at < b) {
+                best = Some((at, i));
+            }
         }
     }
     best
@@ -522,6 +525,20 @@ fn current(host: &dyn HostOs, tm: &mut Timer) -> Setting {
     s
 }
 
+/// The live threads with their signal masks (the current thread's as it
+/// is now), read before the signal table and timer locks.
+fn live(process: &Process, me: Option<&Thread>) -> Vec<(i32, u64)> {
+    process
+        .threads
+        .lock()
+        .iter()
+        .map(|s| match me {
+            Some(t) if t.tid == s.tid => (t.tid, t.sigmask),
+            _ => (s.tid, s.sigmask.load(Ordering::Relaxed)),
+        })
+        .collect()
+}
+
 /// Fire the timers whose time has come: queue their signals (for
 /// `thread`, the thread at a stop of its run loop, if the signal is its
 /// own; `None` between threads), and ask the host for the next wake-up.
@@ -531,50 +548,67 @@ pub fn poll(process: &Process, mut thread: Option<&mut Thread>) {
         return;
     }
     let host = process.host;
+    let mono = Clock::Wall(1).now(host);
+    let now_of = |c: Clock| {
+        if c == Clock::Wall(1) {
+            mono
+        } else {
+            c.now(host)
+        }
+    };
+    let due = |t: &Table| {
+        t.timers
+            .iter()
+            .any(|tm| tm.status == Status::Armed && now_of(tm.clock) >= tm.expiry)
+    };
+    let late = |t: &Table| t.wake.is_some_and(|(at, _)| mono >= 0 && mono as u64 >= at);
+    {
+        let t = timers.table.lock();
+        if !due(&t) && !late(&t) {
+            return;
+        }
+    }
+    let live = live(process, thread.as_deref());
     let mut sends: Vec<Send> = Vec::new();
     {
         let mut table = process.signals.lock();
         let mut t = timers.table.lock();
-        let mono = Clock::Wall(1).now(host);
-        let now_of = |c: Clock| {
-            if c == Clock::Wall(1) {
-                mono
-            } else {
-                c.now(host)
-            }
-        };
-        let mut fired = false;
         for tm in t.timers.iter_mut() {
             if tm.status != Status::Armed || now_of(tm.clock) < tm.expiry {
                 continue;
             }
-            fired = true;
             tm.status = if tm.interval != 0 {
                 Status::RequeuePending
             } else {
                 Status::Disarmed
             };
-            queue(process, thread.as_deref_mut(), &mut table, tm, &mut sends);
+            queue(
+                process,
+                thread.as_deref_mut(),
+                &mut table,
+                tm,
+                &live,
+                &mut sends,
+            );
         }
-        let late = t.wake.is_some_and(|(at, _)| mono >= 0 && mono as u64 >= at);
-        if fired || late {
-            if late {
-                t.wake = None;
-            }
-            timers.rearm_host(process, &mut t, 0);
+        if late(&t) {
+            // Used up (the host's timer fired, or is about to).
+            t.wake = None;
         }
+        timers.rearm_host(process, &mut t);
     }
     send_all(process, thread.map(|t| (t.tid, t.sigmask)), sends);
 }
 
 /// Queue `tm`'s signal (`posixtimer_send_sigqueue`), with the signal table
 /// locked; thread-directed signals for another thread, and wake-ups, go in
-/// `sends`.
+/// `sends`. `live` are the threads and their masks.
 fn queue(
     process: &Process,
     thread: Option<&mut Thread>,
     table: &mut SignalTable,
     tm: &mut Timer,
+    live: &[(i32, u64)],
     sends: &mut Vec<Send>,
 ) {
     let Some(info) = tm.info() else {
@@ -589,16 +623,16 @@ fn queue(
         Notify::Thread { tid, .. } => Some(tid),
         _ => None,
     };
-    // The mask of the thread that would take it (for a process-directed
-    // signal, the leader's, as Linux looks at the group leader).
-    let mask_of = |tid: i32, thread: &Option<&mut Thread>| match thread {
-        Some(t) if t.tid == tid => Some(t.sigmask),
-        _ => process
-            .thread(tid)
-            .map(|s| s.sigmask.load(Ordering::Relaxed)),
-    };
+    let mask_of = |tid: i32| live.iter().find(|(t, _)| *t == tid).map(|&(_, m)| m);
+    if target.is_some_and(|tid| tm.target_gone || mask_of(tid).is_none()) {
+        // The thread ended: the signal goes nowhere.
+        tm.target_gone = true;
+        return;
+    }
+    // Is it blocked where it would go (for a process-directed signal, the
+    // first thread's mask, as Linux looks at the group leader's)?
     let who = target.unwrap_or(process.first_tid.load(Ordering::Relaxed) as i32);
-    let blocked = mask_of(who, &thread).is_some_and(|m| m & sigstate::bit(signo) != 0);
+    let blocked = mask_of(who).is_some_and(|m| m & sigstate::bit(signo) != 0);
     let act = table.actions[(signo - 1) as usize];
     if !blocked && sigstate::ignored(&act, signo) {
         // A periodic timer waits on the ignored list; a one-shot one's
@@ -609,21 +643,11 @@ fn queue(
         return;
     }
     tm.ignored = false;
-    match target {
-        Some(tid) => match thread {
-            Some(t) if t.tid == tid => {
-                tm.queued = true;
-                t.pending.add(info);
-            }
-            _ => {
-                if process.thread(tid).is_some() {
-                    tm.queued = true;
-                    sends.push(Send::Thread(tid, info));
-                }
-            }
-        },
-        None => {
-            tm.queued = true;
+    tm.queued = true;
+    match (target, thread) {
+        (Some(tid), Some(t)) if t.tid == tid => t.pending.add(info),
+        (Some(tid), _) => sends.push(Send::Thread(tid, info)),
+        (None, _) => {
             table.shared.add(info);
             sends.push(Send::Wake(signo));
         }
@@ -677,7 +701,7 @@ pub fn deliverable(process: &Process, info: SigInfo) -> Option<SigInfo> {
             value,
         };
         timers.armed.store(true, Ordering::Release);
-        timers.rearm_host(process, &mut t, 0);
+        timers.rearm_host(process, &mut t);
     }
     Some(info)
 }
@@ -731,6 +755,7 @@ pub fn unignored(process: &Process, thread: &mut Thread, signo: i32) {
     {
         return;
     }
+    let live = live(process, Some(thread));
     let mut sends = Vec::new();
     {
         let mut table = process.signals.lock();
@@ -738,7 +763,14 @@ pub fn unignored(process: &Process, thread: &mut Thread, signo: i32) {
         for tm in t.timers.iter_mut() {
             if tm.ignored && tm.notify.signo() == Some(signo) {
                 tm.ignored = false;
-                queue(process, Some(&mut *thread), &mut table, tm, &mut sends);
+                queue(
+                    process,
+                    Some(&mut *thread),
+                    &mut table,
+                    tm,
+                    &live,
+                    &mut sends,
+                );
             }
         }
     }
@@ -763,6 +795,7 @@ mod tests {
             sigqueue_seq: 0,
             queued: false,
             ignored: false,
+            target_gone: false,
         }
     }
 

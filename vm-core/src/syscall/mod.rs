@@ -191,7 +191,10 @@ fn wait_readable(cx: &mut Ctx<'_>, fd: i32) -> SysResult<()> {
         .host
         .poll(&mut p, Some(crate::host::Timespec::default()))
     {
-        Ok(0) => {
+        // A look cut short (an interrupt of this host thread: a timer's
+        // wake-up, a kick from a guest thread) is no answer either: a
+        // blocking read now would stall every guest thread.
+        Ok(0) | Err(Errno::EINTR) => {
             cx.t.block = Some(crate::sched::Block::Io { fd, events: POLLIN });
             Err(Errno::PARK)
         }

@@ -34,9 +34,8 @@ pub(super) fn timer_create(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     };
     let clock = Clock::of(cx.p, clock, cx.t.tid)?;
     let p = cx.p;
-    let id = p
-        .timers
-        .create(clock, |id| Notify::parse(p, ev.as_ref(), id))?;
+    let notify = ev.map(|b| Notify::parse(p, &b)).transpose()?;
+    let id = p.timers.create(clock, notify)?;
     if let Err(e) = put(cx.mem(), out, &id.to_le_bytes()) {
         let _ = p.timers.delete(p, id);
         return Err(e);
