@@ -547,6 +547,11 @@ pub fn poll(process: &Process, mut thread: Option<&mut Thread>) {
     if !timers.armed.load(Ordering::Acquire) {
         return;
     }
+    if thread.as_ref().is_some_and(|t| t.shared.is_none()) {
+        // The child of a vfork, which shares this `Process` until it
+        // execs: the timers are its parent's.
+        return;
+    }
     let host = process.host;
     let mono = Clock::Wall(1).now(host);
     let now_of = |c: Clock| {

@@ -1,10 +1,12 @@
 //! Exception emulator: guest signal dispositions, pending signals, and
 //! delivery as Linux riscv64 does it.
 //!
-//! Signals come from three places: engine traps (illegal instruction,
+//! Signals come from four places: engine traps (illegal instruction,
 //! memory fault, `ebreak`), which [`deliver_trap`] turns into a forced
 //! synchronous signal; system calls (`kill`, `tgkill`, a broken pipe),
-//! which [`send`] makes pending; and `rt_sigreturn` with a bad frame. The
+//! which [`send`] makes pending; `rt_sigreturn` with a bad frame; and the
+//! guest's POSIX timers ([`crate::ptimer`], looked at with the host's
+//! signals). The
 //! run loop in [`crate::process`] calls [`deliver_pending`] after every
 //! trap, which takes each pending signal the thread does not block and
 //! either ignores it, ends the process (default action: a [`Report`]), or
