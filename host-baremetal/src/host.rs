@@ -81,6 +81,28 @@ impl SharedMap {
 
 impl BareMetal {
     /// A host around the file system, with Linux's default limits.
+    /// Make this host new again with `fs` (the next job of a batch boot,
+    /// see `main.rs`): every field as [`BareMetal::new`] sets it, the old
+    /// file system and its open files dropped.
+    pub fn reset(&self, fs: Fs) {
+        // Destructured so that a new field cannot be forgotten here.
+        let BareMetal {
+            fs,
+            limits,
+            shared,
+            signals,
+            groups,
+            nice,
+        } = BareMetal::new(fs);
+        *self.fs.lock() = fs.into_inner();
+        *self.limits.lock() = limits.into_inner();
+        *self.shared.lock() = shared.into_inner();
+        *self.signals.lock() = signals.into_inner();
+        *self.groups.lock() = groups.into_inner();
+        self.nice
+            .store(nice.into_inner(), core::sync::atomic::Ordering::Relaxed);
+    }
+
     pub fn new(fs: Fs) -> BareMetal {
         const INF: u64 = u64::MAX;
         let mut limits = [(INF, INF); 16];
@@ -257,6 +279,12 @@ impl HostOs for BareMetal {
 
     fn alloc_code(&self, size: usize) -> SysResult<*mut u8> {
         crate::memory::alloc_code(size)
+    }
+    fn free_code(&self, addr: *mut u8, size: usize) {
+        // The frames go back (a batch boot runs many guests, each with its
+        // own cache); the virtual range is not reused.
+        let len = (size + 4095) & !4095;
+        let _ = crate::memory::discard(addr, len);
     }
 
     fn openat(&self, dirfd: i32, path: &[u8], flags: i32, mode: u32) -> SysResult<i32> {
