@@ -48,6 +48,10 @@ pub struct BareMetal {
     /// Supplementary groups (`setgroups`) and the nice value.
     groups: spin::Mutex<Vec<u32>>,
     nice: core::sync::atomic::AtomicI32,
+    /// `HostOs::set_wakeup`: ns since boot (the monotonic clock) at which
+    /// a wait ends as if a signal came, for the core's POSIX timers;
+    /// `u64::MAX`: none.
+    wakeup: core::sync::atomic::AtomicU64,
 }
 
 /// `[addr, addr+len)` shows file bytes from `offset`.
@@ -118,12 +122,26 @@ impl BareMetal {
             signals: spin::Mutex::new(Signals::new()),
             groups: spin::Mutex::new(Vec::new()),
             nice: core::sync::atomic::AtomicI32::new(0),
+            wakeup: core::sync::atomic::AtomicU64::new(u64::MAX),
         }
     }
 
     /// Is a signal waiting for the core (a timer may just have fired)?
     fn signalled(&self) -> bool {
-        self.signals.lock().pending(now())
+        self.signals.lock().pending(now()) || self.woken()
+    }
+
+    /// Has the core's wake-up time come? It is used up: the core asks
+    /// again for the next one once it has looked at its timers.
+    fn woken(&self) -> bool {
+        use core::sync::atomic::Ordering;
+        let at = self.wakeup.load(Ordering::Acquire);
+        at != u64::MAX
+            && crate::clock::uptime_ns() >= at
+            && self
+                .wakeup
+                .compare_exchange(at, u64::MAX, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
     }
 
     /// Block (halted between timer ticks) until `ready()`, a signal for
@@ -758,6 +776,13 @@ impl HostOs for BareMetal {
     }
     fn setitimer(&self, which: i32, new: Option<ITimer>) -> SysResult<ITimer> {
         self.signals.lock().setitimer(which, new, now())
+    }
+    fn set_wakeup(&self, at: Option<u64>, _tid: i32) {
+        // One CPU, one thread: whatever waits is the one to wake.
+        self.wakeup.store(
+            at.unwrap_or(u64::MAX),
+            core::sync::atomic::Ordering::Release,
+        );
     }
 
     fn log(&self, args: fmt::Arguments<'_>) {

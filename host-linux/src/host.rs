@@ -1716,6 +1716,10 @@ impl HostOs for LinuxHost {
         crate::signals::setitimer(which, new)
     }
 
+    fn set_wakeup(&self, at: Option<u64>, tid: i32) {
+        crate::wakeup::set(at, tid);
+    }
+
     fn fork(&self, exit_signal: i32, wait_exec: bool) -> SysResult<i32> {
         crate::proc::fork(exit_signal, wait_exec)
     }

@@ -13,6 +13,7 @@ pub mod profiler;
 pub mod sandbox;
 pub mod signals;
 pub mod tree;
+pub mod wakeup;
 
 #[cfg(test)]
 mod difftest;

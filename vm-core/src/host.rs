@@ -1140,6 +1140,17 @@ pub trait HostOs: Sync {
         Err(Errno::ENOSYS)
     }
 
+    /// Interrupt guest thread `tid` (as [`HostOs::interrupt_thread`])
+    /// when `CLOCK_MONOTONIC` reaches `at` (ns), or never (`None`); each
+    /// call replaces the process's previous wake-up, and a forked child
+    /// starts with none. The core's POSIX timers ([`crate::ptimer`]) ask
+    /// for it so that a thread blocked in a host call looks at them when
+    /// one expires. Default: nothing (timers then expire only when a
+    /// thread stops on its own).
+    fn set_wakeup(&self, at: Option<u64>, tid: i32) {
+        let _ = (at, tid);
+    }
+
     // ---- threads ----------------------------------------------------------
 
     /// Does this host run each guest thread on a host thread of its own

@@ -39,6 +39,7 @@ pub mod log;
 pub mod memory;
 pub mod process;
 pub mod profile;
+pub mod ptimer;
 pub mod run;
 pub mod sampling;
 pub mod sched;

@@ -131,6 +131,8 @@ pub struct Process {
     pub prctl: Prctl,
     /// The guest's own `/proc` (see [`crate::syscall::procfs`]).
     pub procfs: crate::syscall::procfs::ProcState,
+    /// POSIX timers (`timer_create`; see [`crate::ptimer`]).
+    pub timers: crate::ptimer::Timers,
     /// The live threads.
     pub(crate) threads: spin::Mutex<Vec<Arc<ThreadShared>>>,
     pub(crate) end: End,
@@ -257,6 +259,7 @@ impl Process {
             io: Default::default(),
             prctl: Prctl::default(),
             procfs: Default::default(),
+            timers: Default::default(),
             threads: spin::Mutex::new(Vec::new()),
             end: End::default(),
             first_tid: AtomicU32::new(0),
@@ -417,6 +420,8 @@ impl Process {
         let _threads = self.threads.lock();
         let _green = self.green.lock();
         let _signals = self.signals.lock();
+        // The host's wake-up for the timers changes under this one.
+        let _timers = self.timers.lock_for_fork();
         f()
     }
     /// In a forked child: `thread` (with its new `tid`) is the process's
@@ -429,6 +434,8 @@ impl Process {
         thread.shared = Some(sh);
         *self.green.lock() = crate::sched::RunQueue::default();
         self.first_tid.store(thread.tid as u32, Ordering::Relaxed);
+        // Timers are not inherited (nor the parent's host wake-up).
+        self.timers.forked_child();
         if let Some(c) = &*self.code.lock() {
             c.forked_child();
         }

@@ -221,10 +221,16 @@ impl Process {
                 .clock_gettime(1)
                 .map(|t| (t.sec as u64).wrapping_mul(1_000_000_000) + t.nsec as u64)
                 .unwrap_or(0);
+            // POSIX timers that expired while every thread waits.
+            drop(q);
+            crate::ptimer::poll(self, None);
+            q = self.green.lock();
+            let shared = self.signals.lock().shared.set();
             let signalled = |t: &Thread| {
                 t.shared
                     .as_ref()
                     .is_some_and(|s| s.has_inbox.load(Ordering::Acquire))
+                    || shared & !t.sigmask != 0
             };
             let io_ready = |fd: i32, events: i16| {
                 let mut p = [crate::host::PollFd {
@@ -256,6 +262,11 @@ impl Process {
                         continue;
                     }
                     drop(q);
+                    let timer = self.timers.next_deadline(self.host);
+                    let deadline = match (deadline, timer) {
+                        (Some(d), Some(t)) => Some(d.min(t)),
+                        (d, t) => d.or(t),
+                    };
                     // Nothing can run: wait for the earliest deadline (or,
                     // with none, for ever: every thread waits on another,
                     // as a deadlocked process does on Linux).

@@ -1,10 +1,12 @@
 //! Exception emulator: guest signal dispositions, pending signals, and
 //! delivery as Linux riscv64 does it.
 //!
-//! Signals come from three places: engine traps (illegal instruction,
+//! Signals come from four places: engine traps (illegal instruction,
 //! memory fault, `ebreak`), which [`deliver_trap`] turns into a forced
 //! synchronous signal; system calls (`kill`, `tgkill`, a broken pipe),
-//! which [`send`] makes pending; and `rt_sigreturn` with a bad frame. The
+//! which [`send`] makes pending; `rt_sigreturn` with a bad frame; and the
+//! guest's POSIX timers ([`crate::ptimer`], looked at with the host's
+//! signals). The
 //! run loop in [`crate::process`] calls [`deliver_pending`] after every
 //! trap, which takes each pending signal the thread does not block and
 //! either ignores it, ends the process (default action: a [`Report`]), or
@@ -87,6 +89,7 @@ pub fn sync_host(process: &Process, signo: i32) {
 /// the process, as if sent to it (through the masks and dispositions, like
 /// any other).
 pub fn take_host_signals(process: &Process, thread: &mut Thread) {
+    crate::ptimer::poll(process, Some(&mut *thread));
     if let Some(sh) = &thread.shared
         && let Some(inbox) = sh.take_inbox()
     {
@@ -155,7 +158,7 @@ pub fn send(process: &Process, thread: &mut Thread, info: SigInfo, shared: bool)
 /// stop (as Linux's `complete_signal` wakes one). When every thread blocks
 /// it, interrupt them all: one may be waiting for it (`sigwait`, a
 /// signalfd), and the others only look again.
-fn wake_taker(process: &Process, except: i32, signo: i32) {
+pub(crate) fn wake_taker(process: &Process, except: i32, signo: i32) {
     let others = process.other_threads(except);
     let takers: alloc::vec::Vec<_> = others
         .iter()
@@ -234,10 +237,14 @@ fn dequeue(process: &Process, thread: &mut Thread) -> Option<SigInfo> {
         return None;
     }
     let signo = first.trailing_zeros() as i32 + 1;
-    thread
-        .pending
-        .take(signo)
-        .or_else(|| table.shared.take(signo))
+    match crate::ptimer::take(process, &mut thread.pending, &mut table, signo) {
+        Some(info) => Some(info),
+        // A stale timer signal was dropped: look again.
+        None => {
+            drop(table);
+            dequeue(process, thread)
+        }
+    }
 }
 
 /// The report for a fatal `info`; `at` is the pc to name.
@@ -529,6 +536,7 @@ fn code_name(info: &SigInfo) -> Option<&'static str> {
         (_, SI_KERNEL) => "SI_KERNEL",
         (_, SI_TKILL) => "SI_TKILL",
         (_, SI_QUEUE) => "SI_QUEUE",
+        (_, crate::ptimer::SI_TIMER) => "SI_TIMER",
         (SIGSEGV, SEGV_MAPERR) => "SEGV_MAPERR",
         (SIGSEGV, SEGV_ACCERR) => "SEGV_ACCERR",
         (SIGBUS, BUS_ADRALN) => "BUS_ADRALN",
@@ -550,6 +558,9 @@ fn log_signal(process: &Process, info: &SigInfo) {
             i32::from_le_bytes([r[0], r[1], r[2], r[3]]),
             u32::from_le_bytes([r[4], r[5], r[6], r[7]])
         ),
+        SigFields::Timer { id, overrun, value } => {
+            alloc::format!("si_timerid={id:#x}, si_overrun={overrun}, si_int={value}")
+        }
     };
     match code {
         Some(c) => process.host.log(format_args!(

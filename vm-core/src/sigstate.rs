@@ -138,6 +138,9 @@ pub enum SigFields {
     /// Given by the sender (`rt_sigqueueinfo`): the bytes after si_code's
     /// padding, kept as they were.
     Raw([u8; SIGINFO_SIZE - 16]),
+    /// Queued by a POSIX timer ([`crate::ptimer`]): `si_timerid`,
+    /// `si_overrun`, `si_value`.
+    Timer { id: i32, overrun: i32, value: u64 },
 }
 
 /// A signal with the information its handler gets (`siginfo_t`).
@@ -198,6 +201,11 @@ impl SigInfo {
             }
             SigFields::Fault { addr } => b[16..24].copy_from_slice(&addr.to_le_bytes()),
             SigFields::Raw(r) => b[16..].copy_from_slice(&r),
+            SigFields::Timer { id, overrun, value } => {
+                b[16..20].copy_from_slice(&id.to_le_bytes());
+                b[20..24].copy_from_slice(&overrun.to_le_bytes());
+                b[24..32].copy_from_slice(&value.to_le_bytes());
+            }
         }
         b
     }
@@ -220,9 +228,13 @@ impl Pending {
     }
 
     /// Make `info` pending: a standard signal already pending is not
-    /// queued twice (its first siginfo wins), a real-time one is.
+    /// queued twice (its first siginfo wins), a real-time one is, and so
+    /// is a timer's (Linux queues a timer's own preallocated entry).
     pub fn add(&mut self, info: SigInfo) {
-        if info.signo < SIGRTMIN && self.queue.iter().any(|i| i.signo == info.signo) {
+        if info.signo < SIGRTMIN
+            && !matches!(info.fields, SigFields::Timer { .. })
+            && self.queue.iter().any(|i| i.signo == info.signo)
+        {
             return;
         }
         self.queue.push(info);
@@ -239,9 +251,17 @@ impl Pending {
         self.queue.into_iter()
     }
 
-    /// Drop every pending instance of `signo`.
-    pub fn discard(&mut self, signo: i32) {
+    /// Drop every pending instance of `signo`; returns the timers'
+    /// (see [`crate::ptimer::discarded`]).
+    pub fn discard(&mut self, signo: i32) -> Vec<SigInfo> {
+        let timers = self
+            .queue
+            .iter()
+            .filter(|i| i.signo == signo && matches!(i.fields, SigFields::Timer { .. }))
+            .copied()
+            .collect();
         self.queue.retain(|i| i.signo != signo);
+        timers
     }
 }
 

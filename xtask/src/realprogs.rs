@@ -399,6 +399,8 @@ pub fn cases() -> Vec<RealCase> {
         bb_sh_exec("busybox.find-exec", "find tree -name '*.txt' -exec cat {} +; find tree -type f -name '*.log' -exec wc -c {} \\;"),
         bash_exec("bash.pipeline", "seq 1 100 | sort -rn | head -n 3; echo \"${PIPESTATUS[@]}\""),
         bash_exec("bash.cmdsubst", "echo \"$(echo inner | tr a-z A-Z)\" $(( $(seq 1 10 | wc -l) * 2 ))"),
+        // coreutils' timeout: a POSIX timer (timer_create) ends the command.
+        bash_exec("bash.timeout", "timeout 0.2 sleep 5; echo $?; timeout 5 true; echo $?; timeout -s INT 0.1 sleep 5; echo $?"),
         bash_exec("bash.heredoc-cat", "cat <<EOF\nhello $((1 + 2))\n  indented\nEOF\nsort <<'EOF'\nb\n$x\na\nEOF"),
         case(MAKE_BUILD, MAKE, &["-s", "-f", "build.mk"]).execs(&["make", "-s", "-f", "build.mk"]),
         py_exec("python.subprocess", "import subprocess; r = subprocess.run(['sort'], input=b'b\\na\\nc\\n', capture_output=True); print(r.returncode, r.stdout); print(subprocess.run(['sh', '-c', 'exit 5']).returncode, subprocess.check_output('echo $((6 * 7))', shell=True))"),

@@ -84,6 +84,11 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
         "no execve on the unikernel yet (the memfd part works there)",
     ),
     ("esc_ptr_misc.*", "no process creation on the unikernel yet"),
+    ("tmr_timeout.*", "no process creation on the unikernel yet"),
+    (
+        "tmr_exec.*",
+        "no process creation (execve) on the unikernel yet",
+    ),
     (
         "esc_process_vm.*",
         "process_vm_* asks the host whether another pid exists; the unikernel has no processes",

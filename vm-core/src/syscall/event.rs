@@ -617,12 +617,13 @@ fn read_signals(cx: &mut Ctx<'_>, fd: i32, len: u64) -> SysResult<Vec<u8>> {
                 break;
             }
             let signo = ready.trailing_zeros() as i32 + 1;
-            let info = match cx.t.pending.take(signo) {
-                Some(i) => i,
-                None => match cx.p.signals.lock().shared.take(signo) {
-                    Some(i) => i,
-                    None => break,
-                },
+            let taken = {
+                let mut table = cx.p.signals.lock();
+                crate::ptimer::take(cx.p, &mut cx.t.pending, &mut table, signo)
+            };
+            let Some(info) = taken else {
+                // Only a stale timer signal: look again.
+                continue;
             };
             out.extend_from_slice(&encode_signalfd_siginfo(&info));
         }
@@ -660,6 +661,13 @@ pub fn encode_signalfd_siginfo(info: &SigInfo) -> [u8; SIGNALFD_SIGINFO_SIZE] {
             set_u32(&mut b, 16, uid);
         }
         SigFields::Fault { addr } => set_u64(&mut b, 72, addr),
+        SigFields::Timer { id, overrun, value } => {
+            // ssi_tid, ssi_overrun, ssi_int, ssi_ptr.
+            set_u32(&mut b, 24, id as u32);
+            set_u32(&mut b, 32, overrun as u32);
+            set_u32(&mut b, 44, value as u32);
+            set_u64(&mut b, 48, value);
+        }
         SigFields::Raw(r) => {
             // r is the siginfo from offset 16: pid, uid, then si_value.
             set_u32(&mut b, 12, le_u32(&r, 0));

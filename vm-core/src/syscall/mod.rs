@@ -13,7 +13,8 @@
 //! (more file, device-ioctl and id calls), `event` (poll, select, epoll,
 //! eventfd, timerfd, signalfd), `net` (sockets), `mm` (address space),
 //! `proc` (fork, exec, wait, process groups), `thread` (clone of threads,
-//! futex), `procfs` (the guest's own `/proc`, `process_vm_*`), `sys`
+//! futex), `procfs` (the guest's own `/proc`, `process_vm_*`), `ptimer`
+//! (POSIX timers, on [`crate::ptimer`]), `sys`
 //! (process identity, time, signals, the rest), [`hwprobe`]. An unknown
 //! call returns `-ENOSYS`.
 //!
@@ -41,6 +42,7 @@ mod net;
 pub mod nr;
 mod proc;
 pub(crate) mod procfs;
+mod ptimer;
 pub mod strace;
 mod sys;
 pub mod thread;
@@ -189,7 +191,10 @@ fn wait_readable(cx: &mut Ctx<'_>, fd: i32) -> SysResult<()> {
         .host
         .poll(&mut p, Some(crate::host::Timespec::default()))
     {
-        Ok(0) => {
+        // A look cut short (an interrupt of this host thread: a timer's
+        // wake-up, a kick from a guest thread) is no answer either: a
+        // blocking read now would stall every guest thread.
+        Ok(0) | Err(Errno::EINTR) => {
             cx.t.block = Some(crate::sched::Block::Io { fd, events: POLLIN });
             Err(Errno::PARK)
         }

@@ -9,7 +9,7 @@
 
 #![allow(missing_docs)]
 
-use super::{Ctx, R, event, fs, fsx, hwprobe, mm, net, proc, procfs, sys, thread};
+use super::{Ctx, R, event, fs, fsx, hwprobe, mm, net, proc, procfs, ptimer, sys, thread};
 use crate::host::{Errno, SetId};
 
 /// A system call handler: the caller's context and `a0..a5`.
@@ -165,11 +165,11 @@ syscalls! {
     104  KEXEC_LOAD               "kexec_load"               => sys::not_permitted;
     105  INIT_MODULE              "init_module"              => sys::not_permitted;
     106  DELETE_MODULE            "delete_module"            => sys::not_permitted;
-    107  TIMER_CREATE             "timer_create";
-    108  TIMER_GETTIME            "timer_gettime";
-    109  TIMER_GETOVERRUN         "timer_getoverrun";
-    110  TIMER_SETTIME            "timer_settime";
-    111  TIMER_DELETE             "timer_delete";
+    107  TIMER_CREATE             "timer_create"             => ptimer::timer_create;
+    108  TIMER_GETTIME            "timer_gettime"            => ptimer::timer_gettime;
+    109  TIMER_GETOVERRUN         "timer_getoverrun"         => ptimer::timer_getoverrun;
+    110  TIMER_SETTIME            "timer_settime"            => ptimer::timer_settime;
+    111  TIMER_DELETE             "timer_delete"             => ptimer::timer_delete;
     112  CLOCK_SETTIME            "clock_settime"            => sys::not_permitted;
     113  CLOCK_GETTIME            "clock_gettime"            => sys::clock_gettime;
     114  CLOCK_GETRES             "clock_getres"             => sys::clock_getres;

@@ -440,12 +440,18 @@ pub(super) fn rt_sigaction(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         let ignored = new.handler == signal::SIG_IGN
             || (new.handler == signal::SIG_DFL
                 && signal::default_action(signo) != DefaultAction::Terminate);
+        let mut dropped = alloc::vec::Vec::new();
         if ignored {
-            table.shared.discard(signo);
-            cx.t.pending.discard(signo);
+            dropped = table.shared.discard(signo);
+            dropped.extend(cx.t.pending.discard(signo));
         }
         drop(table);
         signal::sync_host(cx.p, signo);
+        // POSIX timers' signals wait for the end of an ignore.
+        crate::ptimer::discarded(cx.p, &dropped);
+        if !ignored {
+            crate::ptimer::unignored(cx.p, cx.t, signo);
+        }
     }
     Ok(0)
 }
@@ -592,12 +598,9 @@ pub(super) fn rt_sigtimedwait(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         }
     }
     let signo = ready.trailing_zeros() as i32 + 1;
-    let taken = match cx.t.pending.take(signo) {
-        Some(i) => i,
-        None => {
-            let mut table = cx.p.signals.lock();
-            table.shared.take(signo).ok_or(Errno::EAGAIN)?
-        }
+    let taken = {
+        let mut table = cx.p.signals.lock();
+        crate::ptimer::take(cx.p, &mut cx.t.pending, &mut table, signo).ok_or(Errno::EAGAIN)?
     };
     if info != 0 {
         put(cx.mem(), info, &taken.to_bytes())?;

@@ -400,6 +400,7 @@ const ROBUST_LIST_LIMIT: usize = 2048;
 /// wake its `CLONE_CHILD_CLEARTID` word (what `pthread_join` waits on).
 /// Faults are ignored, as in Linux.
 pub fn exit_cleanup(p: &Process, t: &mut Thread) {
+    p.timers.thread_exiting(p, t.tid);
     exit_robust_list(p, t);
     if t.clear_child_tid != 0 {
         let addr = t.clear_child_tid;
