@@ -19,13 +19,15 @@ mod clock;
 mod cpu;
 mod exit;
 mod host;
+mod hostproc;
 mod interrupts;
 mod memory;
+mod procs;
 mod random;
 mod selftest;
 mod serial;
+mod task;
 
-use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use bootloader_api::config::{BootloaderConfig, Mapping};
@@ -33,7 +35,7 @@ use bootloader_api::{BootInfo, entry_point};
 use host_baremetal::archive;
 use host_baremetal::bootcfg::{BOOT_RECORD, BootConfig, STDIN_FILE};
 use host_baremetal::fs::Fs;
-use vm_core::host::HostOs;
+use vm_core::host::{HostOs, ProcessEnd};
 use vm_core::launch::{Launch, LaunchError};
 use vm_core::process::{EngineKind, Options};
 use vm_core::translate;
@@ -109,8 +111,16 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
         Err(e) => fail(format_args!("ramdisk: {e}")),
     };
     fs.set_monotonic(clock::uptime_ns);
-    let host: &'static host::BareMetal = Box::leak(Box::new(host::BareMetal::new(fs)));
-    if let Err(e) = host.fs.lock().set_initial_cwd(&config.cwd) {
+    let run = host::RunConfig {
+        sysroot: config.sysroot.clone(),
+        options: Options {
+            strace: config.has_option(b"strace"),
+            engine: engine_of(&config),
+            ..Default::default()
+        },
+    };
+    let host = host::BareMetal::new(fs, run).install();
+    if let Err(e) = host.p().fs.lock().set_initial_cwd(&config.cwd) {
         fail(format_args!("cannot enter the starting directory: {e}"));
     }
 
@@ -141,34 +151,28 @@ fn run_guest(host: &'static host::BareMetal, config: &BootConfig) -> ! {
         p.extend_from_slice(program.strip_prefix(b"./").unwrap_or(program));
         p
     };
-    let strace = config.has_option(b"strace");
-    let engine = match config.option_value(b"engine") {
-        None | Some(b"interp") => EngineKind::Interp,
-        Some(b"jit") => EngineKind::Jit {
-            cache_size: translate::DEFAULT_CACHE_SIZE,
-        },
-        Some(other) => {
-            klog!("unknown engine {:?}", String::from_utf8_lossy(other));
-            exit::exit_guest(EXIT_INTERNAL)
-        }
-    };
     let launch = Launch {
         program,
         argv: &argv,
         envp: &envp,
         sysroot: config.sysroot.as_deref(),
         exe_path,
-        options: Options {
-            strace,
-            engine,
-            ..Default::default()
-        },
+        options: host.run.options.clone(),
         ignored: 0,
         sigmask: 0,
     };
-    // Guest threads take turns on this CPU (vm_core::sched).
-    match vm_core::launch::launch(host, launch, |_| {}) {
-        Ok(ended) => exit::exit_guest(ended.report(program, false)),
+    // Guest threads take turns on this CPU (vm_core::sched), and so do
+    // the processes it forks (crate::task).
+    let end = match vm_core::launch::launch(host, launch, |_| {}) {
+        Ok(ended) if host.p().exec.lock().is_some() => {
+            // It exec'd: the new image runs below.
+            drop(ended);
+            ProcessEnd::Exit(0)
+        }
+        Ok(ended) => {
+            let code = ended.report(program, false);
+            exit::exit_guest(code)
+        }
         Err(e @ LaunchError::Load(..)) => {
             host.log(format_args!("pvm: {e}"));
             exit::exit_guest(e.exit_code())
@@ -176,6 +180,22 @@ fn run_guest(host: &'static host::BareMetal, config: &BootConfig) -> ! {
         Err(e) => {
             klog!("{e}");
             exit::exit_guest(e.exit_code())
+        }
+    };
+    let end = host.follow_execs(end, false);
+    exit::exit_guest(hostproc::shell_status(end))
+}
+
+/// The engine the boot options name.
+fn engine_of(config: &BootConfig) -> EngineKind {
+    match config.option_value(b"engine") {
+        None | Some(b"interp") => EngineKind::Interp,
+        Some(b"jit") => EngineKind::Jit {
+            cache_size: translate::DEFAULT_CACHE_SIZE,
+        },
+        Some(other) => {
+            klog!("unknown engine {:?}", String::from_utf8_lossy(other));
+            exit::exit_guest(EXIT_INTERNAL)
         }
     }
 }

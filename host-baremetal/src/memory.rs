@@ -356,6 +356,74 @@ pub fn discard(addr: *mut u8, len: usize) -> SysResult<()> {
     Ok(())
 }
 
+/// `HostOs::release`: free every frame of the reservation `[addr,
+/// addr+len)` (a process's address space that nothing uses any more);
+/// returns the bytes that were backed (its resident size at the end).
+/// The virtual range is not handed out again.
+pub fn release(addr: *mut u8, len: usize) -> SysResult<u64> {
+    let (start, end) = check_range(addr, len)?;
+    let mut guard = PAGING.lock();
+    let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    let mut backed = 0;
+    let mut at = start;
+    while at < end {
+        let Some(leaf) = p.leaf(at, false)? else {
+            at = next_table_boundary(at).min(end);
+            continue;
+        };
+        // SAFETY: `leaf` points into a live page table.
+        let entry = unsafe { &mut *leaf };
+        if *entry & SW_FRAME != 0 {
+            p.frames.free(p.phys_offset, *entry & ADDR_MASK);
+            backed += PAGE;
+        }
+        *entry = 0;
+        at += PAGE;
+    }
+    tlb::flush_all();
+    Ok(backed)
+}
+
+/// `HostOs::copy_pages`: copy each backed page of `[from, from+len)` into
+/// a new frame at the same offset from `to` (whose pages have none yet),
+/// hidden (inaccessible, contents kept) until `protect` opens them.
+pub fn copy_pages(from: u64, to: u64, len: u64) -> SysResult<()> {
+    let (start, end) = check_range(from as *mut u8, len as usize)?;
+    check_range(to as *mut u8, len as usize)?;
+    let mut guard = PAGING.lock();
+    let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    let mut at = start;
+    while at < end {
+        let src = match p.leaf(at, false)? {
+            // SAFETY: `leaf` points into a live page table.
+            Some(leaf) => unsafe { *leaf },
+            None => {
+                at = next_table_boundary(at).min(end);
+                continue;
+            }
+        };
+        if src & SW_FRAME != 0 {
+            let frame = p.frames.alloc_dirty(p.phys_offset).ok_or(Errno::ENOMEM)?;
+            let dst = to + (at - start);
+            let leaf = p.leaf(dst, true)?.ok_or(Errno::ENOMEM)?;
+            // SAFETY: both frames are mapped by the physical window; the
+            // new one is ours alone; `leaf` points into a live page table
+            // whose entry was empty (a fresh reservation), so no stale
+            // translation is cached.
+            unsafe {
+                core::ptr::copy_nonoverlapping(
+                    (p.phys_offset + (src & ADDR_MASK)) as *const u8,
+                    (p.phys_offset + frame) as *mut u8,
+                    PAGE as usize,
+                );
+                *leaf = frame | SW_FRAME;
+            }
+        }
+        at += PAGE;
+    }
+    Ok(())
+}
+
 /// `HostOs::alloc_code`: `size` bytes of zeroed read-write-execute memory
 /// for the translator's code cache, backed now (the translator writes and
 /// runs it at once) and kept for the life of the machine.

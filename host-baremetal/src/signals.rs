@@ -57,6 +57,9 @@ pub struct Signals {
     actions: [HostSigAction; NSIG],
     /// Bit `signo - 1`: raised and not yet taken by the core.
     pending: u64,
+    /// The sender's fields of a pending signal another process sent
+    /// (`kill`, a child's `SIGCHLD`); `None`: the kernel's own.
+    info: [Option<HostSignal>; NSIG],
     timers: [Timer; 3],
 }
 
@@ -84,6 +87,7 @@ impl Signals {
         Signals {
             actions: [HostSigAction::Default; NSIG],
             pending: 0,
+            info: [None; NSIG],
             timers: [Timer {
                 next: None,
                 interval: 0,
@@ -120,7 +124,31 @@ impl Signals {
     pub fn raise(&mut self, signo: i32) {
         if (1..=NSIG as i32).contains(&signo) && self.wanted(signo) {
             self.pending |= 1 << (signo - 1);
+            self.info[(signo - 1) as usize] = None;
         }
+    }
+
+    /// Raise `s.signo` as another process sent it (`kill`, `SIGCHLD`),
+    /// with its `siginfo` fields; like the others it does not queue (the
+    /// last sender's fields win).
+    pub fn raise_from(&mut self, s: HostSignal) {
+        if (1..=NSIG as i32).contains(&s.signo) && self.wanted(s.signo) {
+            self.pending |= 1 << (s.signo - 1);
+            self.info[(s.signo - 1) as usize] = Some(s);
+        }
+    }
+
+    /// Is `signo` raised and not yet taken?
+    pub fn is_pending(&self, signo: i32) -> bool {
+        (1..=NSIG as i32).contains(&signo) && self.pending & (1 << (signo - 1)) != 0
+    }
+
+    /// What the process does with `signo` (`HostOs::set_signal_action`).
+    pub fn action(&self, signo: i32) -> HostSigAction {
+        usize::try_from(signo - 1)
+            .ok()
+            .and_then(|i| self.actions.get(i).copied())
+            .unwrap_or(HostSigAction::Default)
     }
 
     /// `setitimer(which, new)` (`None`: `getitimer`): the previous setting,
@@ -180,6 +208,9 @@ impl Signals {
         }
         let signo = self.pending.trailing_zeros() as i32 + 1;
         self.pending &= !(1 << (signo - 1));
+        if let Some(info) = self.info[(signo - 1) as usize].take() {
+            return Some(info);
+        }
         Some(HostSignal {
             signo,
             code: SI_KERNEL,

@@ -111,6 +111,9 @@ pub(super) fn new_process(
     let host = cx.p.host;
     let pid = if flags & CLONE_VM != 0 {
         vfork(cx, child, flags, ctid)?
+    } else if host.builds_children() {
+        let settid = (flags & CLONE_CHILD_SETTID != 0).then_some(ctid);
+        super::fork_copy::fork(cx, child, exit_signal, flags & CLONE_VFORK != 0, settid)?
     } else {
         let pid =
             cx.p.fork_with(|| host.fork(exit_signal, flags & CLONE_VFORK != 0))?;
