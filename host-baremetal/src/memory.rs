@@ -222,9 +222,10 @@ pub fn init(boot_info: &BootInfo) -> Result<(), &'static str> {
         Cr0::update(|f| f.insert(Cr0Flags::WRITE_PROTECT));
     }
     let total = frames.total * PAGE;
-    // A quarter of memory for the kernel heap (guest metadata, /tmp files,
-    // loader buffers); the rest backs guest pages on demand.
-    let heap_size = (total / 4).clamp(16 << 20, 1 << 30) & !(PAGE - 1);
+    // Half of memory for the kernel heap (guest metadata, of which each
+    // process has its own, translator tables, /tmp files, loader
+    // buffers); the rest backs guest pages on demand.
+    let heap_size = (total / 2).clamp(16 << 20, 1 << 30) & !(PAGE - 1);
     let mut paging = Paging {
         phys_offset,
         frames,
@@ -249,6 +250,11 @@ pub fn usage() -> (u64, u64) {
     let heap_free = HEAP.lock().free() as u64;
     let frames_free = p.frames.total - p.frames.used;
     (p.frames.total * PAGE, frames_free * PAGE + heap_free)
+}
+
+/// Free bytes in the kernel heap.
+pub fn heap_free() -> u64 {
+    HEAP.lock().free() as u64
 }
 
 /// `HostOs::reserve`: a fresh, inaccessible, 1 GiB aligned virtual range.

@@ -143,8 +143,9 @@ static TABLE: spin::Mutex<Table> = spin::Mutex::new(Table {
 /// Bumped at every change a waiting parent may look for.
 static CHANGES: AtomicU64 = AtomicU64::new(0);
 
-/// The first process (pid 2, child of the notional init, leader of its
-/// own group and session).
+/// The first process: pid 2, started by the notional init (pid 1) in
+/// init's own process group and session (1), as a program a shell or a
+/// test runner starts is in its starter's group, not a leader.
 pub fn init(fs: Fs, limits: [(u64, u64); 16]) -> Arc<Proc> {
     let mut t = TABLE.lock();
     let pid = t.next_pid;
@@ -154,8 +155,8 @@ pub fn init(fs: Fs, limits: [(u64, u64); 16]) -> Arc<Proc> {
         pid,
         Entry {
             ppid: 1,
-            pgid: pid,
-            sid: pid,
+            pgid: 1,
+            sid: 1,
             proc: Some(p.clone()),
             end: None,
             event: None,
@@ -185,6 +186,17 @@ pub fn new_child(parent: &Proc, exit_signal: i32) -> SysResult<Arc<Proc>> {
     let mut t = TABLE.lock();
     let nproc = t.procs.values().filter(|e| e.proc.is_some()).count() as u64;
     if nproc >= parent.limits.lock()[6].0 {
+        return Err(Errno::EAGAIN);
+    }
+    // A process's own kernel metadata (the page-permission table of its
+    // 64 GiB address space, the translator's tables) comes from the heap:
+    // refuse the fork, as the kernel does when out of memory, rather than
+    // fail half-way.
+    let need = match crate::host::global().run.options.engine {
+        vm_core::process::EngineKind::Jit { cache_size } => (32 << 20) + cache_size as u64 * 3,
+        vm_core::process::EngineKind::Interp => 32 << 20,
+    };
+    if crate::memory::heap_free() < need {
         return Err(Errno::EAGAIN);
     }
     let pid = t.next_pid;
