@@ -290,6 +290,31 @@ mod tests {
     }
 
     #[test]
+    fn signals_from_processes_carry_the_sender() {
+        let mut s = Signals::new();
+        let chld = HostSignal {
+            signo: 17,
+            code: 1,
+            pid: 5,
+            uid: 0,
+            status: 3,
+        };
+        // SIGCHLD's default does nothing: not kept.
+        s.raise_from(chld);
+        assert!(!s.is_pending(17));
+        s.set_action(17, HostSigAction::Catch);
+        s.raise_from(chld);
+        assert!(s.is_pending(17));
+        assert_eq!(s.action(17), HostSigAction::Catch);
+        assert_eq!(s.take(Now::default()), Some(chld));
+        // A kernel-raised one after a sender's has the kernel's fields.
+        s.raise_from(HostSignal { signo: 15, ..chld });
+        s.raise(15);
+        let t = s.take(Now::default()).unwrap();
+        assert_eq!((t.signo, t.code, t.pid), (15, SI_KERNEL, 0));
+    }
+
+    #[test]
     fn dispositions_decide_what_stays_pending() {
         let mut s = Signals::new();
         // Default for SIGALRM kills: the core must see it.
