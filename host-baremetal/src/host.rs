@@ -126,7 +126,11 @@ impl BareMetal {
     /// Block (halted between timer ticks) until `ready()`, a signal for
     /// the core (`EINTR`), or `deadline` (ns since boot). True when
     /// `ready()` ended it.
-    pub(crate) fn block(&self, deadline: Option<u64>, mut ready: impl FnMut() -> bool) -> SysResult<bool> {
+    pub(crate) fn block(
+        &self,
+        deadline: Option<u64>,
+        mut ready: impl FnMut() -> bool,
+    ) -> SysResult<bool> {
         let mut signal = false;
         let done = crate::clock::wait_until(deadline, || {
             if ready() {
@@ -455,13 +459,20 @@ impl HostOs for BareMetal {
         self.p().fs.lock().sock_only(fd, Errno::EINVAL)
     }
     fn connect(&self, fd: i32, _addr: &[u8]) -> SysResult<()> {
-        self.p().fs.lock().sock_only(fd, host_baremetal::fs::EISCONN)
+        self.p()
+            .fs
+            .lock()
+            .sock_only(fd, host_baremetal::fs::EISCONN)
     }
     fn listen(&self, fd: i32, _backlog: i32) -> SysResult<()> {
         self.p().fs.lock().sock_only(fd, Errno::EINVAL)
     }
     fn accept4(&self, fd: i32, _addr: &mut [u8], _flags: i32) -> SysResult<(i32, usize)> {
-        self.p().fs.lock().sock_only(fd, Errno::EINVAL).map(|()| (0, 0))
+        self.p()
+            .fs
+            .lock()
+            .sock_only(fd, Errno::EINVAL)
+            .map(|()| (0, 0))
     }
     fn sockname(&self, fd: i32, _peer: bool, addr: &mut [u8]) -> SysResult<usize> {
         self.p().fs.lock().sockname(fd, addr)
@@ -786,7 +797,7 @@ impl HostOs for BareMetal {
         }
     }
     fn free_code(&self, addr: *mut u8, size: usize) {
-        let _ = crate::memory::discard(addr, size);
+        let _ = crate::memory::release(addr, size);
     }
     fn copy_pages(&self, from: *const u8, to: *mut u8, len: usize) -> SysResult<()> {
         crate::memory::copy_pages(from as u64, to as u64, len as u64)
@@ -801,7 +812,10 @@ impl HostOs for BareMetal {
         &self,
         exit_signal: i32,
         wait_exec: bool,
-        make: &mut dyn FnMut(i32) -> SysResult<alloc::boxed::Box<dyn FnOnce() -> ProcessEnd + Send>>,
+        make: &mut dyn FnMut(
+            i32,
+        )
+            -> SysResult<alloc::boxed::Box<dyn FnOnce() -> ProcessEnd + Send>>,
     ) -> SysResult<i32> {
         self.fork_child(exit_signal, wait_exec, make)
     }
@@ -861,7 +875,8 @@ impl HostOs for BareMetal {
     fn pdeathsig(&self, set: Option<i32>) -> SysResult<i32> {
         let p = self.p();
         if let Some(sig) = set {
-            p.pdeathsig.store(sig, core::sync::atomic::Ordering::Relaxed);
+            p.pdeathsig
+                .store(sig, core::sync::atomic::Ordering::Relaxed);
         }
         Ok(p.pdeathsig.load(core::sync::atomic::Ordering::Relaxed))
     }

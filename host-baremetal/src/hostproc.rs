@@ -56,10 +56,7 @@ impl BareMetal {
         Ok(pid)
     }
 
-    pub(crate) fn vfork_child(
-        &self,
-        child: &mut dyn FnMut() -> ProcessEnd,
-    ) -> SysResult<i32> {
+    pub(crate) fn vfork_child(&self, child: &mut dyn FnMut() -> ProcessEnd) -> SysResult<i32> {
         let parent = self.p();
         let cp = procs::new_child(&parent, procs::SIGCHLD)?;
         let pid = cp.pid;

@@ -66,6 +66,9 @@ struct Paging {
     frames: Frames,
     /// Next free address for a reservation.
     reserve_next: u64,
+    /// Reservations given back ([`release`]), (start, size), empty: handed
+    /// out again to a reservation of the same size.
+    released: alloc::vec::Vec<(u64, u64)>,
 }
 
 static PAGING: spin::Mutex<Option<Paging>> = spin::Mutex::new(None);
@@ -230,6 +233,7 @@ pub fn init(boot_info: &BootInfo) -> Result<(), &'static str> {
         phys_offset,
         frames,
         reserve_next: RESERVE_START,
+        released: alloc::vec::Vec::new(),
     };
     paging
         .map_eager(HEAP_START, heap_size)
@@ -262,6 +266,9 @@ pub fn reserve(size: usize) -> SysResult<*mut u8> {
     let mut guard = PAGING.lock();
     let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
     let size = (size as u64).checked_add(PAGE - 1).ok_or(Errno::ENOMEM)? & !(PAGE - 1);
+    if let Some(i) = p.released.iter().position(|&(_, s)| s == size) {
+        return Ok(p.released.swap_remove(i).0 as *mut u8);
+    }
     let start = p.reserve_next;
     let end = start.checked_add(size).ok_or(Errno::ENOMEM)?;
     if end > RESERVE_END {
@@ -365,7 +372,7 @@ pub fn discard(addr: *mut u8, len: usize) -> SysResult<()> {
 /// `HostOs::release`: free every frame of the reservation `[addr,
 /// addr+len)` (a process's address space that nothing uses any more);
 /// returns the bytes that were backed (its resident size at the end).
-/// The virtual range is not handed out again.
+/// The range, all inaccessible now, is handed out again by [`reserve`].
 pub fn release(addr: *mut u8, len: usize) -> SysResult<u64> {
     let (start, end) = check_range(addr, len)?;
     let mut guard = PAGING.lock();
@@ -387,6 +394,7 @@ pub fn release(addr: *mut u8, len: usize) -> SysResult<u64> {
         at += PAGE;
     }
     tlb::flush_all();
+    p.released.push((start, end - start));
     Ok(backed)
 }
 

@@ -25,7 +25,9 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use host_baremetal::fs::Fs;
 use host_baremetal::signals::Signals;
-use vm_core::host::{Errno, ExecRequest, HostSigAction, HostSignal, ProcessEnd, SysResult, WaitInfo};
+use vm_core::host::{
+    Errno, ExecRequest, HostSigAction, HostSignal, ProcessEnd, SysResult, WaitInfo,
+};
 
 pub const SIGKILL: i32 = 9;
 pub const SIGCHLD: i32 = 17;
@@ -258,7 +260,11 @@ pub fn mark_exec(pid: i32) {
 
 /// Parent, group and session of `pid`.
 pub fn ids(pid: i32) -> Option<(i32, i32, i32)> {
-    TABLE.lock().procs.get(&pid).map(|e| (e.ppid, e.pgid, e.sid))
+    TABLE
+        .lock()
+        .procs
+        .get(&pid)
+        .map(|e| (e.ppid, e.pgid, e.sid))
 }
 
 /// The process `pid` ended as `how`.
@@ -476,8 +482,7 @@ pub fn kill(me: i32, pid: i32, sig: i32) -> SysResult<()> {
     for (tpid, p) in hit {
         let Some(p) = p else { continue };
         let action = p.signals.lock().action(sig);
-        let stop = sig == SIGSTOP
-            || (matches!(sig, 20..=22) && action == HostSigAction::Default);
+        let stop = sig == SIGSTOP || (matches!(sig, 20..=22) && action == HostSigAction::Default);
         if stop {
             if !p.stopped.swap(true, Ordering::Relaxed) {
                 changed(&mut t, tpid, Event::Stopped(sig));
@@ -574,5 +579,10 @@ pub fn setsid(me: i32) -> SysResult<i32> {
 
 /// Number of live processes (`sysinfo`).
 pub fn count() -> usize {
-    TABLE.lock().procs.values().filter(|e| e.proc.is_some()).count()
+    TABLE
+        .lock()
+        .procs
+        .values()
+        .filter(|e| e.proc.is_some())
+        .count()
 }

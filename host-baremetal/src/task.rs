@@ -36,6 +36,9 @@ struct Task {
 }
 
 struct Sched {
+    /// Boxed so that a task's `rsp`, whose address a switch keeps, stays
+    /// put while the table grows.
+    #[allow(clippy::vec_box)]
     tasks: Vec<Box<Task>>,
     current: usize,
     /// `crate::clock::cpu_ns` when the running task got the CPU.
@@ -144,13 +147,16 @@ pub fn spawn(proc: Arc<Proc>, f: Box<dyn FnOnce() + Send>) {
         p.add(7).write(pvm_task_entry as *const () as u64);
     }
     let mut s = SCHED.lock();
-    s.as_mut().expect("tasks initialised").tasks.push(Box::new(Task {
-        rsp,
-        _stack: Some(stack),
-        proc,
-        entry: Some(f),
-        done: false,
-    }));
+    s.as_mut()
+        .expect("tasks initialised")
+        .tasks
+        .push(Box::new(Task {
+            rsp,
+            _stack: Some(stack),
+            proc,
+            entry: Some(f),
+            done: false,
+        }));
 }
 
 extern "C" fn task_start() -> ! {

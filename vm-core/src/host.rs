@@ -1253,7 +1253,10 @@ pub trait HostOs: Sync {
         &self,
         exit_signal: i32,
         wait_exec: bool,
-        make: &mut dyn FnMut(i32) -> SysResult<alloc::boxed::Box<dyn FnOnce() -> ProcessEnd + Send>>,
+        make: &mut dyn FnMut(
+            i32,
+        )
+            -> SysResult<alloc::boxed::Box<dyn FnOnce() -> ProcessEnd + Send>>,
     ) -> SysResult<i32> {
         let _ = (exit_signal, wait_exec, make);
         Err(Errno::ENOSYS)

@@ -472,7 +472,12 @@ impl GuestMemory {
             let len = (m.end - start) as usize;
             // SAFETY: every mapping lies inside this reservation, and the
             // child's has the same size.
-            let (from, to) = unsafe { (self.base.add(start as usize), child.base.add(start as usize)) };
+            let (from, to) = unsafe {
+                (
+                    self.base.add(start as usize),
+                    child.base.add(start as usize),
+                )
+            };
             host.copy_pages(from, to, len)?;
             host.protect(to, len, m.perm.host())?;
             child.set_perms(start, m.end - start, Some(m.perm));
