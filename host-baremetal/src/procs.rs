@@ -182,8 +182,8 @@ pub fn new_id() -> i32 {
 }
 
 /// A child of `parent` (`fork`): a copy of its descriptor table (sharing
-/// the open files), working directory, limits, groups and nice value;
-/// fresh signals (the core tells it the dispositions) without timers.
+/// the open files), working directory, limits, groups, nice value and
+/// signal dispositions; nothing pending, no timers.
 pub fn new_child(parent: &Proc, exit_signal: i32) -> SysResult<Arc<Proc>> {
     let mut t = TABLE.lock();
     let nproc = t.procs.values().filter(|e| e.proc.is_some()).count() as u64;
@@ -206,6 +206,13 @@ pub fn new_child(parent: &Proc, exit_signal: i32) -> SysResult<Arc<Proc>> {
     let fs = parent.fs.lock().fork();
     let p = Proc::new(pid, fs, *parent.limits.lock());
     *p.groups.lock() = parent.groups.lock().clone();
+    *p.signals.lock() = parent.signals.lock().forked();
+    for (to, from) in [
+        (&p.nocldstop, &parent.nocldstop),
+        (&p.nocldwait, &parent.nocldwait),
+    ] {
+        to.store(from.load(Ordering::Relaxed), Ordering::Relaxed);
+    }
     p.nice
         .store(parent.nice.load(Ordering::Relaxed), Ordering::Relaxed);
     let p = Arc::new(p);

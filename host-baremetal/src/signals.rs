@@ -95,6 +95,15 @@ impl Signals {
         }
     }
 
+    /// A forked child's: the same dispositions, nothing pending, no
+    /// timers armed (as `fork` gives).
+    pub fn forked(&self) -> Signals {
+        Signals {
+            actions: self.actions,
+            ..Signals::new()
+        }
+    }
+
     /// `HostOs::set_signal_action`. Ignoring a signal discards it if
     /// pending.
     pub fn set_action(&mut self, signo: i32, action: HostSigAction) {
@@ -307,6 +316,14 @@ mod tests {
         assert!(s.is_pending(17));
         assert_eq!(s.action(17), HostSigAction::Catch);
         assert_eq!(s.take(Now::default()), Some(chld));
+        // A child keeps the dispositions, not what is pending or armed.
+        s.raise_from(chld);
+        s.setitimer(0, Some(it(0, 1000)), at(0, 0)).unwrap();
+        let mut child = s.forked();
+        assert_eq!(child.action(17), HostSigAction::Catch);
+        assert_eq!(child.take(at(5_000_000, 0)), None);
+        assert_eq!(child.next_real(), None);
+        s.take(Now::default());
         // A kernel-raised one after a sender's has the kernel's fields.
         s.raise_from(HostSignal { signo: 15, ..chld });
         s.raise(15);
