@@ -13,7 +13,12 @@
 //!   host fork ([`HostOs::fork`]): the child continues from the same
 //!   `ecall` with `a0 = 0`, a copy-on-write copy of the memory, no pending
 //!   signals, and the thread id the host gave it. With `CLONE_VFORK` the
-//!   parent waits, as Linux's, until the child has exec'd or exited.
+//!   parent waits, as Linux's, until the child has exec'd or exited. A
+//!   host that cannot duplicate itself ([`HostOs::builds_children`], the
+//!   bare-metal host) gets a child the core builds instead
+//!   (`fork_copy.rs`).
+//!
+//! [`HostOs::builds_children`]: crate::host::HostOs::builds_children
 //! * `clone(CLONE_VM | CLONE_VFORK)` (glibc's `posix_spawn` with its own
 //!   child stack, and `vfork` on the caller's stack) runs the guest child
 //!   in [`HostOs::vfork`]: a host process sharing this address space,
