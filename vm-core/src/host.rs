@@ -1196,10 +1196,10 @@ pub trait HostOs: Sync {
 
     /// Let other host threads run (`sched_yield`): what a thread waiting
     /// for another to reach a point does between looks. On a host that
-    /// runs one thread ([`HostOs::threads`] false) the core also calls it
-    /// at the end of every instruction budget, so that a host running
-    /// several guest processes on one CPU lets the others run. Default: a
-    /// spin hint (one CPU: the scheduler preempts).
+    /// runs the processes itself ([`HostOs::builds_children`]) the core
+    /// also calls it at the end of every instruction budget, so that the
+    /// other processes on its CPU get their turn. Default: a spin hint
+    /// (one CPU: the scheduler preempts).
     fn yield_now(&self) {
         core::hint::spin_loop();
     }

@@ -71,7 +71,7 @@ impl Process {
             if let Some(status) = self.check_limits(thread) {
                 return status;
             }
-            if trap == Trap::Budget && !self.host.threads() {
+            if trap == Trap::Budget && self.host.builds_children() {
                 self.host.yield_now();
             }
             let killed = match trap {
@@ -158,7 +158,7 @@ impl Process {
             if let Some(report) = killed {
                 return self.finish(ExitStatus::Signaled(report));
             }
-            if !self.host.threads() && trap == Trap::Budget {
+            if trap == Trap::Budget && self.host.builds_children() {
                 // Other processes on this one CPU get their turn.
                 self.host.yield_now();
             }
