@@ -1,5 +1,5 @@
 //! Fuzz target: the interpreter-versus-translator differential test
-//! (`vm_core::difftest`) on programs derived from the fuzz input, run on
+//! (`vm_testkit::difftest`) on programs derived from the fuzz input, run on
 //! two hosts: vm-core's heap-backed test host, where the translator checks
 //! every guest access in software, and pvm's own Linux host
 //! (`host_linux::host::LinuxHost`), where it accesses guest memory directly
@@ -17,9 +17,9 @@
 use host_linux::host::LinuxHost;
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
-use vm_core::difftest::{Harness, fuzz_one};
+use vm_testkit::difftest::{Harness, fuzz_one};
 use vm_core::host::HostOs;
-use vm_core::testhost::TestHost;
+use vm_testkit::testhost::TestHost;
 
 static LINUX: LinuxHost = LinuxHost::new();
 

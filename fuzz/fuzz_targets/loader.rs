@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use vm_core::loader::{self, LoadConfig};
 use vm_core::memory::GuestMemory;
-use vm_core::testhost::TestHost;
+use vm_testkit::testhost::TestHost;
 
 const SPACE: u64 = 1 << 30;
 const INTERP: &str = "lib/ld-linux-riscv64-lp64d.so.1";

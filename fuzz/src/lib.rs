@@ -22,7 +22,7 @@ use std::sync::OnceLock;
 use vm_core::host::HostOs;
 use vm_core::memory::{GuestMemory, Perm};
 use vm_core::process::{ExitStatus, Options, Process, Thread};
-use vm_core::testhost::TestHost;
+use vm_testkit::testhost::TestHost;
 
 /// Reads choices from the fuzz input; zeroes once it runs out.
 pub struct Reader<'a> {

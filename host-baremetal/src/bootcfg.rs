@@ -12,6 +12,10 @@ use alloc::vec::Vec;
 
 /// Where the boot record lives in the ramdisk.
 pub const BOOT_RECORD: &[u8] = b".pvm/boot";
+/// In a batch boot (several guests, one after the other), the member
+/// whose bytes are the mark written after each job's output; the jobs'
+/// records are `.pvm/boot.K` and their stdin `.pvm/stdin.K`.
+pub const BATCH_RECORD: &[u8] = b".pvm/batch";
 /// Optional file whose bytes are the guest's stdin.
 pub const STDIN_FILE: &[u8] = b".pvm/stdin";
 

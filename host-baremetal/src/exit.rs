@@ -33,6 +33,24 @@ pub fn exit_guest(status: i32) -> ! {
     debug_exit(status)
 }
 
+/// The end of one job of a batch boot: `mark` after its output on COM1
+/// and COM2 (xtask splits the streams there), its status on COM3.
+pub fn job_done(status: i32, mark: &[u8]) {
+    crate::serial::COM1.lock().write_bytes(mark);
+    crate::serial::COM2.lock().write_bytes(mark);
+    let mut com3 = crate::serial::COM3.lock();
+    let _ = writeln!(com3, "pvm-exit {}", status & 0xff);
+}
+
+/// End the machine after every job of a batch boot ran.
+pub fn batch_done() -> ! {
+    {
+        let mut com3 = crate::serial::COM3.lock();
+        let _ = writeln!(com3, "pvm-batch-done");
+    }
+    debug_exit(0)
+}
+
 /// End the machine after a kernel failure (the report is already on COM2).
 pub fn exit_failure() -> ! {
     // The lock may be held by the code that failed: write around it.

@@ -43,7 +43,7 @@ impl Console for SerialConsole {
 #[derive(Debug)]
 pub struct BareMetal {
     /// How exec'd programs are run (the boot options).
-    pub run: RunConfig,
+    run: spin::Mutex<RunConfig>,
 }
 
 static GLOBAL: spin::Once<&'static BareMetal> = spin::Once::new();
@@ -59,6 +59,15 @@ pub fn global() -> &'static BareMetal {
 pub struct RunConfig {
     pub sysroot: Option<Vec<u8>>,
     pub options: vm_core::process::Options,
+    /// False when the boot named an engine there is none of.
+    pub engine_ok: bool,
+}
+
+impl RunConfig {
+    /// `Some(self)` unless the boot named an unknown engine.
+    pub fn engine_ok(self) -> Option<RunConfig> {
+        self.engine_ok.then_some(self)
+    }
 }
 
 /// `[addr, addr+len)` shows file bytes from `offset`.
@@ -87,9 +96,8 @@ impl SharedMap {
 }
 
 impl BareMetal {
-    /// A host around the file system, whose first process gets Linux's
-    /// default limits and runs on the boot task.
-    pub fn new(fs: Fs, run: RunConfig) -> BareMetal {
+    /// Linux's default limits for a first process.
+    fn default_limits() -> [(u64, u64); 16] {
         const INF: u64 = u64::MAX;
         let mut limits = [(INF, INF); 16];
         limits[3] = (8 << 20, INF); // RLIMIT_STACK
@@ -101,9 +109,32 @@ impl BareMetal {
         limits[12] = (819_200, 819_200); // RLIMIT_MSGQUEUE
         limits[13] = (0, 0); // RLIMIT_NICE
         limits[14] = (0, 0); // RLIMIT_RTPRIO
-        let root = crate::procs::init(fs, limits);
+        limits
+    }
+
+    /// Make this host new again with `fs` and `run` (the next job of a
+    /// batch boot, see `main.rs`): a new process table whose first
+    /// process runs on the boot task, every other task of the last job
+    /// gone, the old file system and its open files dropped.
+    pub fn reset(&self, fs: Fs, run: RunConfig) {
+        let root = crate::procs::reset(fs, Self::default_limits());
+        crate::task::reset(root);
+        *self.run.lock() = run;
+    }
+
+    /// A host around the file system, whose first process gets Linux's
+    /// default limits and runs on the boot task.
+    pub fn new(fs: Fs, run: RunConfig) -> BareMetal {
+        let root = crate::procs::init(fs, Self::default_limits());
         crate::task::init(root);
-        BareMetal { run }
+        BareMetal {
+            run: spin::Mutex::new(run),
+        }
+    }
+
+    /// How this job's programs run (sysroot, engine, strace).
+    pub fn run(&self) -> RunConfig {
+        self.run.lock().clone()
     }
 
     /// Make `self` the host every task finds with [`global`].
@@ -797,7 +828,10 @@ impl HostOs for BareMetal {
         }
     }
     fn free_code(&self, addr: *mut u8, size: usize) {
-        let _ = crate::memory::release(addr, size);
+        // The frames go back, and the range is handed out again (many
+        // processes, and a batch boot's many guests, each have a cache).
+        let len = (size + 4095) & !4095;
+        let _ = crate::memory::release(addr, len);
     }
     fn copy_pages(&self, from: *const u8, to: *mut u8, len: usize) -> SysResult<()> {
         crate::memory::copy_pages(from as u64, to as u64, len as u64)

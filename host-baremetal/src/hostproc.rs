@@ -115,7 +115,7 @@ impl BareMetal {
 
     /// strace's `+++` line for an image the core built (a forked child).
     fn report_end(&self, end: ProcessEnd, _quiet: bool) {
-        if !self.run.options.strace || self.p().exec.lock().is_some() {
+        if !self.run().options.strace || self.p().exec.lock().is_some() {
             return;
         }
         match end {
@@ -143,13 +143,14 @@ impl BareMetal {
                 exe_path = cwd;
             }
         }
+        let run = self.run();
         let launch = Launch {
             program: &req.path,
             argv: &argv,
             envp: &envp,
-            sysroot: self.run.sysroot.as_deref(),
+            sysroot: run.sysroot.as_deref(),
             exe_path,
-            options: self.run.options.clone(),
+            options: run.options.clone(),
             ignored: req.ignored,
             sigmask: req.sigmask,
         };

@@ -28,12 +28,13 @@ mod selftest;
 mod serial;
 mod task;
 
+use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use bootloader_api::config::{BootloaderConfig, Mapping};
 use bootloader_api::{BootInfo, entry_point};
 use host_baremetal::archive;
-use host_baremetal::bootcfg::{BOOT_RECORD, BootConfig, STDIN_FILE};
+use host_baremetal::bootcfg::{BATCH_RECORD, BOOT_RECORD, BootConfig, STDIN_FILE};
 use host_baremetal::fs::Fs;
 use vm_core::host::{HostOs, ProcessEnd};
 use vm_core::launch::{Launch, LaunchError};
@@ -94,12 +95,25 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
             .find(|e| e.name == name)
             .map(|e| e.data)
     };
+    if let Some(mark) = member(BATCH_RECORD) {
+        run_batch(ramdisk, mark, member)
+    }
     let config = match member(BOOT_RECORD).map(BootConfig::parse) {
         Some(Ok(c)) => c,
         Some(Err(e)) => fail(format_args!("{e}")),
         None => fail(format_args!("the ramdisk has no boot record")),
     };
     let stdin = member(STDIN_FILE).unwrap_or(&[]);
+    let host = host::BareMetal::new(new_fs(ramdisk, stdin, &config), run_config(&config)).install();
+    if config.has_option(b"selftest") {
+        selftest::run(host, &config);
+    }
+    exit::exit_guest(run_guest(host, &config))
+}
+
+/// The ramdisk's file system for one guest: `stdin` its standard input,
+/// `config.cwd` its starting directory.
+fn new_fs(ramdisk: &'static [u8], stdin: &'static [u8], config: &BootConfig) -> Fs {
     let mut fs = match Fs::new(
         ramdisk,
         stdin,
@@ -111,31 +125,56 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
         Err(e) => fail(format_args!("ramdisk: {e}")),
     };
     fs.set_monotonic(clock::uptime_ns);
-    let run = host::RunConfig {
-        sysroot: config.sysroot.clone(),
-        options: Options {
-            strace: config.has_option(b"strace"),
-            engine: engine_of(&config),
-            ..Default::default()
-        },
-    };
-    let host = host::BareMetal::new(fs, run).install();
-    if let Err(e) = host.p().fs.lock().set_initial_cwd(&config.cwd) {
+    if let Err(e) = fs.set_initial_cwd(&config.cwd) {
         fail(format_args!("cannot enter the starting directory: {e}"));
     }
+    fs
+}
 
-    if config.has_option(b"selftest") {
-        selftest::run(host, &config);
+/// A batch boot (the ramdisk has [`BATCH_RECORD`], whose bytes are the
+/// mark): jobs `.pvm/boot.K` with stdin `.pvm/stdin.K`, K = 0, 1, ...,
+/// run one after the other, each on a fresh file system and host state,
+/// each followed by the mark on COM1 and COM2 and its status on COM3.
+/// Booting costs seconds under QEMU (the BIOS loads kernel and ramdisk
+/// slowly), so `cargo xtask test` boots once per batch, not per guest;
+/// a job that ends the machine (a kernel fault, memory exhausted) ends
+/// the batch, and xtask runs the rest in a new one.
+fn run_batch(
+    ramdisk: &'static [u8],
+    mark: &'static [u8],
+    member: impl Fn(&[u8]) -> Option<&'static [u8]>,
+) -> ! {
+    let mut host: Option<&'static host::BareMetal> = None;
+    for k in 0usize.. {
+        let Some(record) = member(format!(".pvm/boot.{k}").as_bytes()) else {
+            break;
+        };
+        let config = match BootConfig::parse(record) {
+            Ok(c) => c,
+            Err(e) => fail(format_args!("job {k}: {e}")),
+        };
+        let stdin = member(format!(".pvm/stdin.{k}").as_bytes()).unwrap_or(&[]);
+        let fs = new_fs(ramdisk, stdin, &config);
+        let h = match host {
+            Some(h) => {
+                h.reset(fs, run_config(&config));
+                h
+            }
+            None => host::BareMetal::new(fs, run_config(&config)).install(),
+        };
+        host = Some(h);
+        let status = run_guest(h, &config);
+        exit::job_done(status, mark);
     }
-    run_guest(host, &config)
+    exit::batch_done()
 }
 
 /// Exit status for failures of pvm itself, as `host-linux` uses.
 const EXIT_INTERNAL: i32 = vm_core::launch::EXIT_INTERNAL;
 
-/// Run the guest process to its end and leave QEMU with its status,
-/// through the launch path `host-linux` takes too (`vm_core::launch`).
-fn run_guest(host: &'static host::BareMetal, config: &BootConfig) -> ! {
+/// Run the guest process to its end and return its status, through the
+/// launch path `host-linux` takes too (`vm_core::launch`).
+fn run_guest(host: &'static host::BareMetal, config: &BootConfig) -> i32 {
     let program = &config.program[..];
     let argv: Vec<&[u8]> = config.argv.iter().map(|a| &a[..]).collect();
     let envp: Vec<&[u8]> = config.env.iter().map(|e| &e[..]).collect();
@@ -151,13 +190,16 @@ fn run_guest(host: &'static host::BareMetal, config: &BootConfig) -> ! {
         p.extend_from_slice(program.strip_prefix(b"./").unwrap_or(program));
         p
     };
+    let Some(run) = host.run().engine_ok() else {
+        return EXIT_INTERNAL;
+    };
     let launch = Launch {
         program,
         argv: &argv,
         envp: &envp,
         sysroot: config.sysroot.as_deref(),
         exe_path,
-        options: host.run.options.clone(),
+        options: run.options.clone(),
         ignored: 0,
         sigmask: 0,
     };
@@ -169,34 +211,40 @@ fn run_guest(host: &'static host::BareMetal, config: &BootConfig) -> ! {
             drop(ended);
             ProcessEnd::Exit(0)
         }
-        Ok(ended) => {
-            let code = ended.report(program, false);
-            exit::exit_guest(code)
-        }
+        Ok(ended) => return ended.report(program, false),
         Err(e @ LaunchError::Load(..)) => {
             host.log(format_args!("pvm: {e}"));
-            exit::exit_guest(e.exit_code())
+            return e.exit_code();
         }
         Err(e) => {
             klog!("{e}");
-            exit::exit_guest(e.exit_code())
+            return e.exit_code();
         }
     };
-    let end = host.follow_execs(end, false);
-    exit::exit_guest(hostproc::shell_status(end))
+    hostproc::shell_status(host.follow_execs(end, false))
 }
 
-/// The engine the boot options name.
-fn engine_of(config: &BootConfig) -> EngineKind {
-    match config.option_value(b"engine") {
-        None | Some(b"interp") => EngineKind::Interp,
-        Some(b"jit") => EngineKind::Jit {
+/// How a job's programs run: its sysroot, `strace` and engine options (an
+/// unknown engine is reported when the job starts).
+fn run_config(config: &BootConfig) -> host::RunConfig {
+    let engine = match config.option_value(b"engine") {
+        None | Some(b"interp") => Some(EngineKind::Interp),
+        Some(b"jit") => Some(EngineKind::Jit {
             cache_size: translate::DEFAULT_CACHE_SIZE,
-        },
+        }),
         Some(other) => {
             klog!("unknown engine {:?}", String::from_utf8_lossy(other));
-            exit::exit_guest(EXIT_INTERNAL)
+            None
         }
+    };
+    host::RunConfig {
+        sysroot: config.sysroot.clone(),
+        options: Options {
+            strace: config.has_option(b"strace"),
+            engine: engine.unwrap_or_default(),
+            ..Default::default()
+        },
+        engine_ok: engine.is_some(),
     }
 }
 

@@ -172,6 +172,25 @@ pub fn init(fs: Fs, limits: [(u64, u64); 16]) -> Arc<Proc> {
     p
 }
 
+/// A new table for the next job of a batch boot: the processes of the
+/// last job are forgotten (their descriptors closed) and its first
+/// process is pid 2 again.
+pub fn reset(fs: Fs, limits: [(u64, u64); 16]) -> Arc<Proc> {
+    let old = {
+        let mut t = TABLE.lock();
+        t.next_pid = 2;
+        core::mem::take(&mut t.procs)
+    };
+    for e in old.into_values() {
+        if let Some(p) = e.proc {
+            p.fs.lock().close_all();
+            p.shared.lock().clear();
+        }
+    }
+    CHANGES.fetch_add(1, Ordering::Release);
+    init(fs, limits)
+}
+
 /// A new id from the pid space (for a guest thread, so threads and
 /// processes never share one).
 pub fn new_id() -> i32 {
@@ -194,7 +213,7 @@ pub fn new_child(parent: &Proc, exit_signal: i32) -> SysResult<Arc<Proc>> {
     // 64 GiB address space, the translator's tables) comes from the heap:
     // refuse the fork, as the kernel does when out of memory, rather than
     // fail half-way.
-    let need = match crate::host::global().run.options.engine {
+    let need = match crate::host::global().run().options.engine {
         vm_core::process::EngineKind::Jit { cache_size } => (32 << 20) + cache_size as u64 * 3,
         vm_core::process::EngineKind::Interp => 32 << 20,
     };

@@ -77,6 +77,7 @@ fn paging(host: &BareMetal, r: &mut Report) {
 
 fn clock(host: &BareMetal, r: &mut Report) {
     let ticks0 = crate::interrupts::TICKS.load(core::sync::atomic::Ordering::Relaxed);
+    let idle0 = crate::clock::idle_ns();
     let t0 = host.clock_gettime(1).unwrap_or_default();
     let slept = host
         .sleep(Timespec {
@@ -90,12 +91,15 @@ fn clock(host: &BareMetal, r: &mut Report) {
         "nanosleep 20ms",
         slept && (20_000_000..2_000_000_000).contains(&ns),
     );
-    // The sleep halted between timer ticks (about 20 of them) instead of
-    // spinning.
+    // The sleep halted between timer ticks instead of spinning: most of
+    // it was spent halted, and ticks woke it. (Ticks are not counted
+    // against the 20 ms: when the host is loaded QEMU delivers the PIT's
+    // ticks late and merged, so a few may stand for many.)
     let ticks = crate::interrupts::TICKS.load(core::sync::atomic::Ordering::Relaxed) - ticks0;
+    let idle = crate::clock::idle_ns() - idle0;
     r.check(
         "sleep halts between timer ticks",
-        (10..200).contains(&ticks),
+        ticks >= 1 && idle >= 10_000_000,
     );
     let wall = host.clock_gettime(0).unwrap_or_default();
     // After 2020 and before 2100: the RTC was read and converted.

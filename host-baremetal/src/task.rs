@@ -105,6 +105,31 @@ pub fn init(proc: Arc<Proc>) {
     });
 }
 
+/// The next job of a batch boot, on the boot task (the running one):
+/// every other task of the last job is dropped without running again
+/// (the memory its process held stays taken), and the boot task runs
+/// `proc`.
+pub fn reset(proc: Arc<Proc>) {
+    let dropped: Vec<Box<Task>> = {
+        let mut guard = SCHED.lock();
+        let s = guard.as_mut().expect("tasks initialised");
+        let cur = s.current;
+        let mut me = s.tasks.remove(cur);
+        me.proc = proc;
+        let others = core::mem::take(&mut s.tasks);
+        s.tasks.push(me);
+        s.current = 0;
+        s.since = crate::clock::cpu_ns();
+        others
+    };
+    // Their stacks hold the last job's frames, which never run again:
+    // forget them rather than run their destructors.
+    for t in dropped {
+        core::mem::forget(t);
+    }
+    IDLE.store(0, Ordering::Relaxed);
+}
+
 /// The process the running task works for.
 pub fn current() -> Arc<Proc> {
     let s = SCHED.lock();

@@ -1,15 +1,15 @@
-//! The engine differential test (`vm_core::difftest`) on the real Linux
+//! The engine differential test (`vm_testkit::difftest`) on the real Linux
 //! host: here the translator accesses guest memory directly and guest
 //! faults come back through the `SIGSEGV` handler in [`crate::fault`],
-//! which must leave the same precise state as the interpreter. (vm-core's
-//! own copy of this test runs on its heap-backed test host, where every
-//! access is checked in software.) The unbounded version is the fuzz
+//! which must leave the same precise state as the interpreter. (The
+//! fixed-seed copy of this test, `vm-testkit/tests/difftest.rs`, runs on
+//! the heap-backed test host, where every access is checked in software.) The unbounded version is the fuzz
 //! target in `fuzz/`, which runs each input on both hosts.
 
 use crate::host::LinuxHost;
 use vm_core::cpu::Trap;
-use vm_core::difftest::{Harness, Rng, Source, fuzz_one, run_hot_seeds, run_seeds};
 use vm_core::host::HostOs;
+use vm_testkit::difftest::{Harness, Rng, Source, fuzz_one, run_hot_seeds, run_seeds};
 
 static HOST: LinuxHost = LinuxHost::new();
 

@@ -1,11 +1,11 @@
 //! The host fault handler for translated code.
 //!
 //! Translated code accesses guest memory directly (see
-//! `vm_core::translate::x86_64`): the host protection of the guest
+//! `vm_core::translate`): the host protection of the guest
 //! reservation follows the guest's page permissions, so a bad guest access
 //! raises `SIGSEGV` here. When the faulting instruction lies in a code cache
 //! (one of the ranges registered by [`register_code`]), the handler hands
-//! the interrupted registers to `vm_core::translate::x86_64::host_fault`,
+//! the interrupted registers to `vm_core::translate::host_fault`,
 //! which makes the guest state precise and points the thread at the
 //! translator's fault exit; returning from the handler resumes there. Any
 //! other fault is pvm's own: the previous disposition (Rust's stack
@@ -118,9 +118,7 @@ extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, uc: *mut li
             let addr = (*info).si_addr() as u64;
             // Page-fault error code bit 1: the access was a write.
             let write = g[libc::REG_ERR as usize] & 2 != 0;
-            if let Some(resume) =
-                vm_core::translate::x86_64::host_fault(&mut regs, rip, addr, write)
-            {
+            if let Some(resume) = vm_core::translate::host_fault(&mut regs, rip, addr, write) {
                 for (r, &i) in regs.iter().zip(GREGS.iter()) {
                     g[i as usize] = *r as i64;
                 }

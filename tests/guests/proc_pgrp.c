@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 static void show(const char *what, int st) {
@@ -19,11 +18,6 @@ static void show(const char *what, int st) {
         printf("%s: killed by %s\n", what, strsignal(WTERMSIG(st)));
     else if (WIFSTOPPED(st))
         printf("%s: stopped by %s\n", what, strsignal(WSTOPSIG(st)));
-}
-
-static void nap(long ms) {
-    struct timespec t = {ms / 1000, (ms % 1000) * 1000000};
-    nanosleep(&t, NULL);
 }
 
 static volatile sig_atomic_t chld_count, chld_code, chld_status, chld_pid_ok;
@@ -120,8 +114,11 @@ int main(void) {
     printf("tcgetpgrp of a pipe: %d %s\n", r, strerror(errno));
 
     // The parent-death signal: a grandchild learns that its parent died.
-    int pipe2fd[2];
+    // The parent waits until the grandchild has asked for the signal
+    // (armed), else under load it could exit first and no signal comes.
+    int pipe2fd[2], armed[2];
     pipe(pipe2fd);
+    pipe(armed);
     p = fork();
     if (p == 0) {
         pid_t g = fork();
@@ -133,18 +130,19 @@ int main(void) {
             char msg[64];
             int n = snprintf(msg, sizeof msg, "  grandchild: pdeathsig %s\n", strsignal(v));
             write(pipe2fd[1], msg, n);
-            sigset_t none;
-            sigemptyset(&none);
             struct sigaction sa = {0};
             sa.sa_handler = SIG_DFL;
             sigaction(SIGHUP, &sa, NULL);
+            write(armed[1], "a", 1);
             for (;;)
                 pause();
         }
-        nap(100);
+        read(armed[0], &c, 1);
         _exit(0);
     }
     close(pipe2fd[1]);
+    close(armed[0]);
+    close(armed[1]);
     char msg[64];
     int n = read(pipe2fd[0], msg, sizeof msg);
     fwrite(msg, 1, n, stdout);

@@ -352,50 +352,6 @@ impl CodeCache {
         let b = self.base as u64;
         (b + self.reserved as u64, b + self.used as u64)
     }
-
-    /// Overwrite the start of the live translation at host address `at`
-    /// with `jmp target` (5 bytes): whatever enters it (chained exits, the
-    /// indirect-jump table) goes on to `target`, a newer translation of the
-    /// same guest pc. False (nothing changed) when out of the used part.
-    pub fn patch_jump(&mut self, at: u64, target: u64) -> bool {
-        let lo = self.base as u64 + self.reserved as u64;
-        let hi = self.base as u64 + self.used as u64;
-        if at < lo || at + 5 > hi {
-            return false;
-        }
-        if !self.patch_rel32(at + 1, target) {
-            return false;
-        }
-        // SAFETY: `at` lies inside the used part of the region (checked
-        // above) and no translated code runs while the dispatcher patches.
-        unsafe { (at as *mut u8).write(0xe9) };
-        true
-    }
-
-    /// Repoint the `rel32` field at host address `site` (inside a live
-    /// translation of the current generation) to jump to `target`.
-    /// Returns false (and changes nothing) when either address is not in
-    /// the used part of the cache.
-    pub fn patch_rel32(&mut self, site: u64, target: u64) -> bool {
-        let lo = self.base as u64 + self.reserved as u64;
-        let hi = self.base as u64 + self.used as u64;
-        if site < lo || site + 4 > hi || target < lo || target >= hi {
-            return false;
-        }
-        let rel = target as i64 - (site as i64 + 4);
-        let Ok(rel) = i32::try_from(rel) else {
-            return false;
-        };
-        // SAFETY: the field lies inside the used part of the region
-        // (checked above), and no translated code runs while the dispatcher
-        // patches. The write is unaligned-safe.
-        unsafe {
-            (site as *mut u8)
-                .cast::<[u8; 4]>()
-                .write_unaligned(rel.to_le_bytes());
-        }
-        true
-    }
 }
 
 /// The translation among `blocks` (of a cache at host address `base`)
@@ -509,13 +465,10 @@ mod tests {
         assert!(!c.fits(4000));
         assert!(c.insert(&[0x90; 4000], t(0x3000, 1)).is_none());
         assert_eq!(c.lookup(0x3000), None);
-        // patching stays inside the live part
-        assert!(c.patch_rel32(a + 1, b));
-        // SAFETY: a+1..a+5 is inside the region we just wrote.
-        let rel = unsafe { ((a + 1) as *const i32).read_unaligned() };
-        assert_eq!(a as i64 + 5 + rel as i64, b as i64);
-        assert!(!c.patch_rel32(b + 998, a));
-        assert!(!c.patch_rel32(base as u64, a));
+        // the live part: from after the fixed code to the last translation
+        let (lo, hi) = c.live_range();
+        assert!(lo > base as u64 && lo <= a);
+        assert_eq!(hi, b + 1000);
         let g = c.generation();
         // SAFETY: no code of this cache runs; nothing reads its blocks.
         unsafe { c.flush() };
@@ -525,6 +478,6 @@ mod tests {
         assert_eq!(c.next_addr(), base as u64 + 32);
         let a2 = c.insert(&[0x90; 10], t(0x1000, 1)).unwrap();
         assert_eq!(a2, a);
-        assert!(!c.patch_rel32(a2 + 20, a2));
+        assert_eq!(c.live_range(), (lo, a2 + 10));
     }
 }

@@ -545,7 +545,7 @@ pub trait HostOs: Sync {
     }
 
     /// Does this host hand a memory fault raised inside code from
-    /// `alloc_code` to [`crate::translate::x86_64::host_fault`]? Then translated
+    /// `alloc_code` to [`crate::translate::host_fault`]? Then translated
     /// code accesses guest memory directly and lets the host's protection
     /// (which follows the guest's, see `GuestMemory`) catch bad accesses;
     /// otherwise every access checks the guest permissions in software.

@@ -547,27 +547,20 @@ fn cpu_seconds(pid: u32) -> Option<f64> {
     Some(ticks as f64 / 100.0)
 }
 
-/// Boot the request; with `stream`, forward output as it comes.
-fn boot(req: &Request<'_>, stream: bool, timeout: Option<Duration>) -> Result<GuestOutput, String> {
-    let tools = tools()?;
-    let dir = RunDir::new()?;
-    let ramdisk_path = dir.0.join("ramdisk.cpio");
-    fs::write(&ramdisk_path, ramdisk(req)?).map_err(|e| format!("writing the ramdisk: {e}"))?;
-    let image = dir.0.join("disk.img");
-    quiet(
-        Command::new(&tools.image_builder)
-            .arg(&tools.kernel)
-            .arg(&ramdisk_path)
-            .arg(&image),
-        "building the disk image",
-    )?;
-    let [out, err, status] = ["stdout", "stderr", "status"].map(|n| dir.0.join(n));
+/// QEMU on `image`, the three serial ports going to `out`, `err` and
+/// `status`.
+fn start_qemu(
+    image: &Path,
+    out: &Path,
+    err: &Path,
+    status: &Path,
+) -> Result<std::process::Child, String> {
     let serial = |p: &Path| format!("file:{}", p.display());
-    let mut qemu = Command::new("qemu-system-x86_64")
+    Command::new("qemu-system-x86_64")
         .arg("-drive")
         .arg(format!("format=raw,file={}", image.display()))
-        .args(["-serial", &serial(&out), "-serial", &serial(&err)])
-        .args(["-serial", &serial(&status)])
+        .args(["-serial", &serial(out), "-serial", &serial(err)])
+        .args(["-serial", &serial(status)])
         .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"])
         .args([
             "-display",
@@ -585,7 +578,25 @@ fn boot(req: &Request<'_>, stream: bool, timeout: Option<Duration>) -> Result<Gu
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("cannot start qemu-system-x86_64: {e}"))?;
+        .map_err(|e| format!("cannot start qemu-system-x86_64: {e}"))
+}
+
+/// Boot the request; with `stream`, forward output as it comes.
+fn boot(req: &Request<'_>, stream: bool, timeout: Option<Duration>) -> Result<GuestOutput, String> {
+    let tools = tools()?;
+    let dir = RunDir::new()?;
+    let ramdisk_path = dir.0.join("ramdisk.cpio");
+    fs::write(&ramdisk_path, ramdisk(req)?).map_err(|e| format!("writing the ramdisk: {e}"))?;
+    let image = dir.0.join("disk.img");
+    quiet(
+        Command::new(&tools.image_builder)
+            .arg(&tools.kernel)
+            .arg(&ramdisk_path)
+            .arg(&image),
+        "building the disk image",
+    )?;
+    let [out, err, status] = ["stdout", "stderr", "status"].map(|n| dir.0.join(n));
+    let mut qemu = start_qemu(&image, &out, &err, &status)?;
     let mut qemu_err = qemu.stderr.take();
     let err_reader = std::thread::spawn(move || {
         let mut s = Vec::new();
@@ -707,6 +718,223 @@ pub fn run_guest(
         mark: None,
     };
     boot(&req, false, timeout_from_env(Some(SUITE_TIMEOUT)))
+}
+
+// ---- batch boots ------------------------------------------------------------
+
+/// One guest of a batch boot (see [`run_batch`]).
+pub struct BatchJob<'a> {
+    pub program: &'a Path,
+    pub args: &'a [String],
+    /// "NAME=value"
+    pub env: &'a [String],
+    pub stdin: &'a [u8],
+}
+
+/// Runs `jobs` with `engine`, one after the other in as few boots as
+/// possible: one ramdisk holds them all (libraries shared), the kernel
+/// runs each on a fresh file system and host state (`run_batch` in
+/// host-baremetal's `main.rs`) and writes a mark after each job's output.
+/// Booting takes seconds under QEMU's TCG (the BIOS reads the disk slowly,
+/// about 0.6 s per MB here), so one boot per guest cost most of the
+/// suite's time. A job that ends the machine (kernel failure, timeout)
+/// gets that as its result and the jobs after it run in a new boot.
+pub fn run_batch(jobs: &[BatchJob<'_>], engine: &str) -> Vec<Result<GuestOutput, String>> {
+    let mut results = Vec::with_capacity(jobs.len());
+    while results.len() < jobs.len() {
+        let rest = &jobs[results.len()..];
+        match boot_batch(rest, engine) {
+            Ok(done) => results.extend(done),
+            // The batch could not even start: every job gets the reason.
+            Err(e) => results.extend(rest.iter().map(|_| Err(e.clone()))),
+        }
+    }
+    results
+}
+
+fn batch_ramdisk(jobs: &[BatchJob<'_>], engine: &str, mark: &str) -> Result<Vec<u8>, String> {
+    let cwd = std::env::current_dir().map_err(|e| format!("current directory: {e}"))?;
+    let mut cpio = Cpio::new();
+    cpio.member(b".pvm/batch", 0o100444, mark.as_bytes())?;
+    for (k, job) in jobs.iter().enumerate() {
+        let mut boot = Vec::new();
+        let mut record = |key: &str, value: &[u8]| {
+            boot.extend_from_slice(key.as_bytes());
+            boot.push(b'=');
+            boot.extend_from_slice(value);
+            boot.push(0);
+        };
+        let program =
+            fs::read(job.program).map_err(|e| format!("{}: {e}", job.program.display()))?;
+        let abs = std::path::absolute(job.program).map_err(|e| e.to_string())?;
+        cpio.file(job.program, &abs)?;
+        add_libraries(&mut cpio, &program)?;
+        record("program", job.program.as_os_str().as_encoded_bytes());
+        record("arg", job.program.as_os_str().as_encoded_bytes());
+        for a in job.args {
+            record("arg", a.as_bytes());
+            let p = Path::new(a);
+            if p.is_file() && fs::metadata(p).is_ok_and(|m| m.len() < 64 << 20) {
+                let abs = std::path::absolute(p).map_err(|e| e.to_string())?;
+                cpio.file(p, &abs)?;
+            }
+        }
+        for e in job.env {
+            record("env", e.as_bytes());
+        }
+        record("cwd", cwd.as_os_str().as_encoded_bytes());
+        record("option", format!("engine={engine}").as_bytes());
+        cpio.member(format!(".pvm/boot.{k}").as_bytes(), 0o100444, &boot)?;
+        if !job.stdin.is_empty() {
+            cpio.member(format!(".pvm/stdin.{k}").as_bytes(), 0o100444, job.stdin)?;
+        }
+    }
+    Ok(cpio.finish())
+}
+
+/// Splits `data` at each `mark`: the finished jobs' outputs, then what
+/// follows the last mark (the job in progress when the machine stopped).
+fn split_marks(data: &[u8], mark: &[u8]) -> (Vec<Vec<u8>>, Vec<u8>) {
+    let mut done = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i + mark.len() <= data.len() {
+        if &data[i..i + mark.len()] == mark {
+            done.push(data[start..i].to_vec());
+            i += mark.len();
+            start = i;
+        } else {
+            i += 1;
+        }
+    }
+    (done, data[start..].to_vec())
+}
+
+/// One boot of a batch: the results of the jobs it got through (at least
+/// one: the job in progress when it stopped, if any, gets why).
+fn boot_batch(
+    jobs: &[BatchJob<'_>],
+    engine: &str,
+) -> Result<Vec<Result<GuestOutput, String>>, String> {
+    let tools = tools()?;
+    let dir = RunDir::new()?;
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+        ^ ((std::process::id() as u64) << 32);
+    let mark = format!("\x1epvm-batch-{nonce:016x}\x1e");
+    let ramdisk_path = dir.0.join("ramdisk.cpio");
+    fs::write(&ramdisk_path, batch_ramdisk(jobs, engine, &mark)?)
+        .map_err(|e| format!("writing the ramdisk: {e}"))?;
+    let image = dir.0.join("disk.img");
+    quiet(
+        Command::new(&tools.image_builder)
+            .arg(&tools.kernel)
+            .arg(&ramdisk_path)
+            .arg(&image),
+        "building the disk image",
+    )?;
+    let [out, err, status] = ["stdout", "stderr", "status"].map(|n| dir.0.join(n));
+    let mut qemu = start_qemu(&image, &out, &err, &status)?;
+    let mut qemu_err = qemu.stderr.take();
+    let err_reader = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        if let Some(e) = qemu_err.as_mut() {
+            let _ = e.read_to_end(&mut s);
+        }
+        s
+    });
+    let (mut tout, mut terr, mut tstatus) = (Tail::new(out), Tail::new(err), Tail::new(status));
+    let limit = timeout_from_env(Some(SUITE_TIMEOUT)).unwrap_or(SUITE_TIMEOUT);
+    let mut job_start = Instant::now();
+    let mut finished = 0;
+    let mut timed_out = false;
+    let exit = loop {
+        let done = qemu.try_wait().map_err(|e| e.to_string())?;
+        tout.poll(None);
+        terr.poll(None);
+        tstatus.poll(None);
+        if let Some(s) = done {
+            break s;
+        }
+        let n = String::from_utf8_lossy(&tstatus.data)
+            .lines()
+            .filter(|l| l.starts_with("pvm-exit "))
+            .count();
+        if n != finished {
+            finished = n;
+            job_start = Instant::now();
+        }
+        if job_start.elapsed() > limit {
+            timed_out = true;
+            let _ = qemu.kill();
+            break qemu.wait().map_err(|e| e.to_string())?;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    tout.poll(None);
+    terr.poll(None);
+    tstatus.poll(None);
+    let qemu_stderr = err_reader.join().unwrap_or_default();
+    let record = String::from_utf8_lossy(&tstatus.data).into_owned();
+    let statuses: Vec<i32> = record
+        .lines()
+        .filter_map(|l| l.strip_prefix("pvm-exit "))
+        .filter_map(|v| v.trim().parse().ok())
+        .collect();
+    let (outs, out_rest) = split_marks(&tout.data, mark.as_bytes());
+    let (errs, err_rest) = split_marks(&terr.data, mark.as_bytes());
+    let complete = outs
+        .len()
+        .min(errs.len())
+        .min(statuses.len())
+        .min(jobs.len());
+    let mut results: Vec<Result<GuestOutput, String>> = (0..complete)
+        .map(|k| {
+            Ok(GuestOutput {
+                stdout: outs[k].clone(),
+                stderr: errs[k].clone(),
+                status: statuses[k],
+            })
+        })
+        .collect();
+    if complete < jobs.len() && !record.contains("pvm-batch-done") {
+        // The job in progress ended the machine (or was stopped).
+        let code = exit.code().unwrap_or(-1);
+        let stderr = format!(
+            "{}{}",
+            String::from_utf8_lossy(&err_rest).trim_end(),
+            String::from_utf8_lossy(&qemu_stderr).trim_end()
+        );
+        results.push(if timed_out {
+            Err(format!(
+                "timed out after {} s on the bare-metal host (batch boot)\n{stderr}",
+                limit.as_secs()
+            ))
+        } else if record.contains("pvm-panic") || code == KERNEL_FAILURE_CODE {
+            Err(format!("the pvm kernel failed (QEMU exit code {code})\n{stderr}"))
+        } else if let Some(&st) = statuses.get(complete) {
+            if code != ((st << 1) | 1) & 0xff {
+                Err(format!("exit status {st} does not match (QEMU exit code {code})"))
+            } else {
+                Ok(GuestOutput {
+                    stdout: out_rest,
+                    stderr: err_rest,
+                    status: st,
+                })
+            }
+        } else {
+            Err(format!(
+                "QEMU stopped without an exit status from the kernel (QEMU exit code {code})\n{stderr}"
+            ))
+        });
+    } else if complete < jobs.len() {
+        return Err(format!(
+            "the batch boot ended after {complete} of {} jobs without saying why",
+            jobs.len()
+        ));
+    }
+    Ok(results)
 }
 
 const USAGE: &str = "usage: cargo xtask qemu [OPTIONS] PROGRAM [ARGS]...

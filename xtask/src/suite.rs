@@ -80,14 +80,8 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
     ("esc_proc_*", "no /proc on the unikernel"),
     (
         "esc_memfd_exec.*",
-        "execve of a memfd goes through /proc/self/fd/N, which the unikernel's file system does not resolve",
+        "execve of a memfd goes through /proc/self/fd/N, which the unikernel's file system does not resolve (the memfd part works there)",
     ),
-    ("esc_ptr_socket.*", "no sockets on the unikernel"),
-    (
-        "esc_ptr_poll.*",
-        "no epoll, eventfd or timerfd on the unikernel",
-    ),
-    ("esc_ptr_time.*", "the unikernel has no timers"),
     (
         "sbx_*",
         "--sandbox is pvm's on Linux (host paths, Landlock, seccomp): the unikernel has no host files to guard",
@@ -158,6 +152,18 @@ fn apply_vm_args(mut env: Vec<(String, String)>, vm_args: &[String]) -> Vec<(Str
     env
 }
 
+/// The environment a case's guest gets on the bare-metal host.
+fn baremetal_env(case: &Case) -> Vec<String> {
+    let env = base_env()
+        .into_iter()
+        .chain(case.env.iter().cloned())
+        .collect();
+    apply_vm_args(env, &case.vm_args)
+        .into_iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect()
+}
+
 /// Runs one case under one runner.
 pub fn run_case(case: &Case, runner: &Runner) -> Result<Captured, String> {
     let dir = scratch_dir(&case.name, runner)?;
@@ -187,14 +193,7 @@ pub fn run_case(case: &Case, runner: &Runner) -> Result<Captured, String> {
             c
         }
         Runner::Baremetal(engine) => {
-            let env = base_env()
-                .into_iter()
-                .chain(case.env.iter().cloned())
-                .collect();
-            let env: Vec<String> = apply_vm_args(env, &case.vm_args)
-                .into_iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
+            let env = baremetal_env(case);
             let r =
                 crate::qemu::run_guest(&case.binary, &case.args, &env, &case.stdin, &[], engine)
                     .map(|o| Captured {
@@ -340,23 +339,115 @@ pub struct Outcome {
     pub result: Result<Option<String>, String>,
 }
 
+/// Guests per boot of the bare-metal host (see `qemu::run_batch`): big
+/// enough that booting stops dominating, small enough that both workers
+/// stay busy to the end and a failing boot reruns little.
+const BAREMETAL_BATCH: usize = 12;
+
 /// Runs every case under qemu and every runner with `workers` threads.
-/// With `bless`, qemu's output becomes the new expectation.
+/// With `bless`, qemu's output becomes the new expectation. The bare-metal
+/// runners go last, in batches (one boot runs several guests), checked
+/// against the same qemu runs.
 pub fn run_all(cases: &[Case], runners: &[Runner], workers: usize, bless: bool) -> Vec<Outcome> {
+    let (baremetal, hosted): (Vec<Runner>, Vec<Runner>) = runners
+        .iter()
+        .cloned()
+        .partition(|r| matches!(r, Runner::Baremetal(_)));
     let next = AtomicUsize::new(0);
     let results = Mutex::new(Vec::new());
+    let oracles: Mutex<Vec<Option<Captured>>> = Mutex::new(vec![None; cases.len()]);
+    let report = |out: &[Outcome]| {
+        for o in out {
+            if let Err(e) = &o.result {
+                eprintln!("FAIL {} [{}]\n      {e}", o.case, o.runner);
+            }
+        }
+    };
     std::thread::scope(|s| {
         for _ in 0..workers.max(1) {
             s.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(case) = cases.get(i) else { break };
-                    let out = run_one(case, runners, bless);
-                    for o in &out {
-                        if let Err(e) = &o.result {
-                            eprintln!("FAIL {} [{}]\n      {e}", o.case, o.runner);
-                        }
-                    }
+                    let (out, oracle) = run_one(case, &hosted, bless);
+                    report(&out);
+                    oracles.lock().unwrap()[i] = oracle;
+                    results.lock().unwrap().extend(out);
+                }
+            });
+        }
+    });
+    let oracles = oracles.into_inner().unwrap();
+    let mut batches: Vec<(&Runner, Vec<usize>)> = Vec::new();
+    for r in &baremetal {
+        let mut run = Vec::new();
+        for (i, case) in cases.iter().enumerate() {
+            match skip_reason(r, &case.name) {
+                Some(why) => results.lock().unwrap().push(Outcome {
+                    runner: r.label(),
+                    case: case.name.clone(),
+                    result: Ok(Some(why.to_string())),
+                }),
+                None => run.push(i),
+            }
+        }
+        // PVM_BAREMETAL_BATCH=1 boots once per guest (to compare, or to
+        // isolate a guest that disturbs the ones after it).
+        let per_boot = std::env::var("PVM_BAREMETAL_BATCH")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|&n: &usize| n > 0)
+            .unwrap_or(BAREMETAL_BATCH);
+        batches.extend(run.chunks(per_boot).map(|c| (r, c.to_vec())));
+    }
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..workers.max(1) {
+            s.spawn(|| {
+                loop {
+                    let b = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((runner, idx)) = batches.get(b) else {
+                        break;
+                    };
+                    let Runner::Baremetal(engine) = runner else {
+                        break;
+                    };
+                    let envs: Vec<Vec<String>> =
+                        idx.iter().map(|&i| baremetal_env(&cases[i])).collect();
+                    let jobs: Vec<crate::qemu::BatchJob<'_>> = idx
+                        .iter()
+                        .zip(&envs)
+                        .map(|(&i, env)| crate::qemu::BatchJob {
+                            program: &cases[i].binary,
+                            args: &cases[i].args,
+                            env,
+                            stdin: &cases[i].stdin,
+                        })
+                        .collect();
+                    let got = crate::qemu::run_batch(&jobs, engine);
+                    let out: Vec<Outcome> = idx
+                        .iter()
+                        .zip(got)
+                        .map(|(&i, g)| {
+                            let case = &cases[i];
+                            let res = g
+                                .map(|o| Captured {
+                                    stdout: o.stdout,
+                                    stderr: o.stderr,
+                                    status: o.status,
+                                    elapsed: Default::default(),
+                                })
+                                .and_then(|got| {
+                                    check(case, &expectation(case), &got, oracles[i].as_ref())
+                                });
+                            Outcome {
+                                runner: runner.label(),
+                                case: case.name.clone(),
+                                result: res.map(|_| None),
+                            }
+                        })
+                        .collect();
+                    report(&out);
                     results.lock().unwrap().extend(out);
                 }
             });
@@ -367,7 +458,8 @@ pub fn run_all(cases: &[Case], runners: &[Runner], workers: usize, bless: bool) 
     v
 }
 
-fn run_one(case: &Case, runners: &[Runner], bless: bool) -> Vec<Outcome> {
+/// One case under qemu (the oracle, also returned) and `runners`.
+fn run_one(case: &Case, runners: &[Runner], bless: bool) -> (Vec<Outcome>, Option<Captured>) {
     let mut out = Vec::new();
     let q = match &case.no_qemu {
         Some(why) => Err(format!("not run: {why}")),
@@ -422,7 +514,8 @@ fn run_one(case: &Case, runners: &[Runner], bless: bool) -> Vec<Outcome> {
             result: res.map(|_| None),
         });
     }
-    out
+    let oracle = oracle.cloned();
+    (out, oracle)
 }
 
 /// Prints the per-runner summary; returns true when nothing failed.

@@ -12,9 +12,14 @@
 //!   indirect-jump table, handles host faults, or hands a trap to the run
 //!   loop.
 //!
-//! The back end for x86-64 hosts is [`x86_64`] (`codegen` emits a region;
-//! the most-used guest registers live in host registers there and are
-//! stored back at exits and before helper calls).
+//! The front end (this file, [`crate::profile`], [`crate::cache`]) reaches
+//! the code generator and the run-time glue only through the [`Backend`]
+//! trait ([`backend`]); it is generic over it ([`JitOn`], [`SharedCodeOn`])
+//! and monomorphized for the one back end [`Native`] names, the only place
+//! outside its folder that names one. The back end for x86-64 hosts is
+//! [`x86_64`] (`codegen` emits a region; the most-used guest registers live
+//! in host registers there and are stored back at exits and before helper
+//! calls).
 //!
 //! Inline: RV64I, M, loads and stores, most of F and D (arithmetic, fused
 //! multiply-adds, compares, sign injection, moves and conversions, with an
@@ -29,9 +34,9 @@
 //! host access stays inside the reservation whatever the guest computed.
 //! The page permissions are then enforced by the host, whose protection
 //! of the reservation follows the guest's (see [`crate::memory`]): a bad
-//! access faults on the host, the host's handler calls
-//! [`x86_64::host_fault`], which stores the cached guest registers back,
-//! and the side table maps the faulting host pc to the guest pc and
+//! access faults on the host, the host's handler calls [`host_fault`]
+//! (the back end's), which stores the cached guest registers back, and
+//! the side table maps the faulting host pc to the guest pc and
 //! instruction index, so the guest sees a precise [`Trap::MemFault`]. On
 //! hosts without that handler (`HostOs::code_faults` false), every access
 //! checks a per-run page cache filled by the checked helpers instead.
@@ -66,8 +71,41 @@
 //! moves the code epoch, and the next dispatch flushes, with every thread
 //! out of translated code.
 
+pub mod backend;
 pub mod step;
 pub mod x86_64;
+
+/// The back end this build translates with: the one place the front end
+/// names a back end (see [`backend`]).
+pub type Native = x86_64::X86_64;
+
+/// The translating engine with the [`Native`] back end.
+pub type Jit = JitOn<Native>;
+
+/// The shared code cache of a process's translators, with the [`Native`]
+/// back end.
+pub type SharedCode = SharedCodeOn<Native>;
+
+/// Handle a host memory fault raised by translated code: the host's fault
+/// handler calls this when the faulting instruction pointer `rip` lies in
+/// a code cache (memory from `HostOs::alloc_code`), with the interrupted
+/// registers (for x86-64: the general registers by hardware number), the
+/// faulting host address and whether the access was a write. Returns the
+/// host address to resume at (with `regs` changed), or `None` when the
+/// fault is not a guest access (a real crash). See [`Backend::host_fault`].
+///
+/// # Safety
+/// `rip` is inside a code cache of this process and `regs` are the
+/// registers of the thread that faulted there.
+pub unsafe fn host_fault(
+    regs: &mut <Native as Backend>::HostRegs,
+    rip: u64,
+    addr: u64,
+    write: bool,
+) -> Option<u64> {
+    // SAFETY: the caller's promise, which is the back end's contract.
+    unsafe { Native::host_fault(regs, rip, addr, write) }
+}
 
 use crate::cache::{AppendOnly, CodeCache, SideEntry, Translation};
 use crate::cpu::{Cpu, Trap};
@@ -80,9 +118,8 @@ use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
+use backend::{Backend, Ctx, GuestInst, IND_ENTRIES, IndEntry, StepInst, exit};
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use x86_64::codegen::{self, GuestInst};
-use x86_64::{Ctx, EntryFn, IND_ENTRIES, IndEntry, StepInst, Stubs, exit};
 
 /// Longest block, in guest instructions.
 pub const MAX_BLOCK: usize = 64;
@@ -264,12 +301,11 @@ pub struct JitStats {
 ///   list a host fault handler searches) is an [`AppendOnly`] list whose
 ///   published entries never change or move.
 /// * Looking up, translating, inserting and chaining happen under
-///   [`SharedCode::state`]'s lock, in the dispatcher, outside translated
+///   [`SharedCodeOn::state`]'s lock, in the dispatcher, outside translated
 ///   code. A new translation goes into unused cache memory, so threads
-///   running other code are unaffected. Chaining rewrites the 4-byte
-///   displacement of a `jmp` with one store (see
-///   [`x86_64::store_u32_atomic`]): a thread executing that `jmp` goes to
-///   the old exit or the new target, both valid.
+///   running other code are unaffected. Chaining rewrites the target of a
+///   jump with one store (see [`Backend::chain`]): a thread executing that
+///   jump goes to the old exit or the new target, both valid.
 /// * Whatever could pull code out from under a running thread (a flush,
 ///   because the cache is full or guest code changed; overwriting the
 ///   start of a first-tier block with a jump when it is promoted while
@@ -277,7 +313,7 @@ pub struct JitStats {
 ///   exclusive sections do: holding the lock, the dispatcher sets every
 ///   thread's instruction budget to zero (each translation checks it at
 ///   its entry and loop heads), then waits until no thread is inside
-///   translated code ([`SharedCode::in_code`] counts them; a thread counts
+///   translated code ([`SharedCodeOn::in_code`] counts them; a thread counts
 ///   itself in under the lock, so none can enter meanwhile). A thread
 ///   blocked in a system call is not in translated code and does not delay
 ///   it. So no thread ever executes freed or half-patched code.
@@ -285,10 +321,11 @@ pub struct JitStats {
 ///   when it sees the cache generation move) and host-fault state; the
 ///   profile's counters are shared (racy decrements only shift when a
 ///   block is promoted).
-pub struct SharedCode {
+pub struct SharedCodeOn<B: Backend> {
     host: &'static dyn HostOs,
-    entry: EntryFn,
-    stubs: Stubs,
+    stubs: B::Stubs,
+    /// The host reports faults in translated code (`HostOs::code_faults`).
+    host_faults: bool,
     /// The cache's translations, for host fault handlers (no lock).
     blocks: Arc<AppendOnly<Translation>>,
     /// The fallback instructions of the live translations (no lock).
@@ -296,13 +333,13 @@ pub struct SharedCode {
     cache_base: u64,
     /// Threads between entering translated code and leaving it.
     in_code: AtomicUsize,
-    state: spin::Mutex<CodeState>,
+    state: spin::Mutex<CodeState<B>>,
 }
 
 /// The part of [`SharedCode`] changed under its lock.
-struct CodeState {
+struct CodeState<B: Backend> {
     cache: CodeCache,
-    /// What codegen appends to; mirrored into [`SharedCode::steps`].
+    /// What codegen appends to; mirrored into [`SharedCodeOn::steps`].
     steps: Vec<StepInst>,
     /// One bit per guest page holding translated code.
     code_pages: Vec<u64>,
@@ -314,7 +351,7 @@ struct CodeState {
     /// What has run, and the first-tier counters.
     profile: Profile,
     /// Every thread's context block, to stop them (see [`SharedCode`]).
-    ctxs: Vec<*mut Ctx>,
+    ctxs: Vec<*mut Ctx<B>>,
     /// Interpret a block this many times before translating it.
     cold_runs: u32,
 }
@@ -323,11 +360,11 @@ struct CodeState {
 // and the threads' context blocks, which each thread registers while its
 // `Jit` lives and only uses to store a budget atomically; everything else
 // is behind the lock or is an `AppendOnly` list made for sharing.
-unsafe impl Send for SharedCode {}
+unsafe impl<B: Backend> Send for SharedCodeOn<B> {}
 // SAFETY: as above.
-unsafe impl Sync for SharedCode {}
+unsafe impl<B: Backend> Sync for SharedCodeOn<B> {}
 
-impl core::fmt::Debug for SharedCode {
+impl<B: Backend> core::fmt::Debug for SharedCodeOn<B> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("SharedCode")
             .field("cache_base", &self.cache_base)
@@ -335,7 +372,7 @@ impl core::fmt::Debug for SharedCode {
     }
 }
 
-impl Drop for SharedCode {
+impl<B: Backend> Drop for SharedCodeOn<B> {
     fn drop(&mut self) {
         // No thread has a `Jit` on it any more (each holds an `Arc`), so
         // no translated code runs.
@@ -345,33 +382,26 @@ impl Drop for SharedCode {
     }
 }
 
-impl SharedCode {
+impl<B: Backend> SharedCodeOn<B> {
     /// A code cache of `cache_size` bytes (rounded up to pages) of
     /// executable memory from `host`. Fails with `EINVAL` below
     /// [`MIN_CACHE_SIZE`], or with the host's error (`ENOSYS` where the
     /// host has no executable memory: use the interpreter there).
-    pub fn new(host: &'static dyn HostOs, cache_size: usize) -> SysResult<Arc<SharedCode>> {
+    pub fn new(host: &'static dyn HostOs, cache_size: usize) -> SysResult<Arc<Self>> {
         if !(MIN_CACHE_SIZE..=1 << 31).contains(&cache_size) {
             return Err(Errno::EINVAL);
         }
         let cache_size = cache_size.next_multiple_of(PAGE_SIZE as usize);
         let base = host.alloc_code(cache_size)?;
         let mut cache = CodeCache::new(base, cache_size);
-        let (fixed, stubs) = x86_64::fixed_code(cache.base(), host.code_faults());
+        let host_faults = host.code_faults();
+        let (fixed, stubs) = B::fixed_code(cache.base(), host_faults);
         let entry_addr = cache.install_fixed(&fixed).map_err(|_| Errno::ENOMEM)?;
-        debug_assert_eq!(entry_addr, stubs.entry);
-        // SAFETY: `entry_addr` is the start of the entry code just written
-        // into executable memory that lives as long as the cache. That code
-        // follows the sysv64 ABI exactly as `EntryFn` declares it: it saves
-        // and restores every callee-saved register it uses (rbx, rbp,
-        // r12-r15), keeps the stack 16-byte aligned across helper calls,
-        // and returns a u64 in rax. Translated code only touches the `Cpu`
-        // and `Ctx` it is given and guest memory through checked helpers.
-        let entry: EntryFn = unsafe { core::mem::transmute::<usize, EntryFn>(entry_addr as usize) };
-        Ok(Arc::new(SharedCode {
+        debug_assert_eq!(entry_addr, B::entry(&stubs));
+        Ok(Arc::new(SharedCodeOn {
             host,
-            entry,
             stubs,
+            host_faults,
             blocks: cache.blocks(),
             // At most one fallback per guest instruction, and each takes
             // more than 16 bytes of host code.
@@ -406,7 +436,7 @@ impl SharedCode {
     /// Take the lock; while another thread holds it (translating, or
     /// waiting for every thread to leave translated code), give the CPU
     /// to the others instead of spinning on it.
-    fn lock(&self) -> spin::MutexGuard<'_, CodeState> {
+    fn lock(&self) -> spin::MutexGuard<'_, CodeState<B>> {
         loop {
             if let Some(g) = self.state.try_lock() {
                 return g;
@@ -417,7 +447,11 @@ impl SharedCode {
 
     /// Bring every thread out of translated code, then run `f` (with the
     /// lock held and no thread in translated code; see [`SharedCode`]).
-    fn stop_the_world<R>(&self, st: &mut CodeState, f: impl FnOnce(&mut CodeState) -> R) -> R {
+    fn stop_the_world<R>(
+        &self,
+        st: &mut CodeState<B>,
+        f: impl FnOnce(&mut CodeState<B>) -> R,
+    ) -> R {
         if self.in_code.load(Ordering::Acquire) != 0 {
             for &c in &st.ctxs {
                 // SAFETY: registered context blocks live until their Jit
@@ -435,7 +469,7 @@ impl SharedCode {
     }
 
     /// Flush the whole cache (in a stop-the-world section).
-    fn flush(&self, st: &mut CodeState) {
+    fn flush(&self, st: &mut CodeState<B>) {
         if crate::log::on(crate::log::CACHE) && !st.cache.is_empty() {
             self.host.log(format_args!(
                 "cache: code cache flushed ({} translations, {} of {} bytes used)",
@@ -498,7 +532,7 @@ impl SharedCode {
 
     /// What to translate at `pc`, reached from the dispatcher for the first
     /// time since the last flush.
-    fn first_tier(st: &mut CodeState) -> Tier {
+    fn first_tier(st: &mut CodeState<B>) -> Tier {
         // With `exec` logged, every block comes back to the dispatcher.
         if st.cache.capacity() < REGION_MIN_CACHE || crate::log::on(crate::log::EXEC) {
             return Tier::Block;
@@ -517,7 +551,7 @@ impl SharedCode {
     /// Translate at `pc`, as `tier` says.
     fn translate(
         &self,
-        st: &mut CodeState,
+        st: &mut CodeState<B>,
         pc: u64,
         mem: &GuestMemory,
         tier: Tier,
@@ -548,7 +582,7 @@ impl SharedCode {
             // Regions are at most MAX_REGION instructions of bounded size,
             // far below MIN_CACHE_SIZE, so this cannot fail after a flush.
             let steps_before = st.steps.len();
-            let block = codegen::translate(
+            let block = B::translate(
                 st.cache.next_addr(),
                 &self.stubs,
                 pc,
@@ -595,7 +629,7 @@ impl SharedCode {
             let l = b[b.len() - 1];
             let end = l.pc.wrapping_add(l.len as u64);
             Self::mark_code(st, b[0].pc, end);
-            if self.stubs.host_faults {
+            if self.host_faults {
                 mem.protect_code(b[0].pc, end);
             }
         }
@@ -607,7 +641,7 @@ impl SharedCode {
     }
 
     /// Does any page of `first..=last` hold translated code?
-    fn holds_code(st: &CodeState, first: u64, last: u64) -> bool {
+    fn holds_code(st: &CodeState<B>, first: u64, last: u64) -> bool {
         let words = &st.code_pages;
         let last = last.min((words.len() as u64 * 64).saturating_sub(1));
         let mut p = first;
@@ -629,21 +663,17 @@ impl SharedCode {
     }
 
     /// Record that guest `[start, end)` holds translated code.
-    fn mark_code(st: &mut CodeState, start: u64, end: u64) {
+    fn mark_code(st: &mut CodeState<B>, start: u64, end: u64) {
         let mut p = start / PAGE_SIZE;
         while p <= end.wrapping_sub(1) / PAGE_SIZE {
             // The new code's pages must not stay directly writable through
             // any thread's page cache.
             for &c in &st.ctxs {
-                let slot = x86_64::tlb_slot(p);
                 // SAFETY: registered context blocks live while registered
-                // (under the lock we hold). The page cache is only used on
-                // hosts without host faults, which run one guest thread.
-                unsafe {
-                    if (*c).tlb[slot].page == p {
-                        (*c).tlb[slot] = x86_64::TlbEntry::EMPTY;
-                    }
-                }
+                // (under the lock we hold). The back end's part is only
+                // used this way on hosts without host faults, which run one
+                // guest thread.
+                B::forget_page(unsafe { &mut (*c).arch }, p);
             }
             let i = (p / 64) as usize;
             if let Some(w) = st.code_pages.get_mut(i) {
@@ -656,30 +686,38 @@ impl SharedCode {
         }
     }
 
-    /// Repoint the chainable exit whose `rel32` is at `site` to `target`,
-    /// with one store (see [`SharedCode`]); a field that crosses a cache
-    /// line is left alone (that exit keeps going through the dispatcher).
-    fn chain(st: &mut CodeState, site: u64, target: u64) -> bool {
+    /// Repoint the chainable exit at `site` to `target`, with one store
+    /// (see [`SharedCodeOn`]); one the back end cannot repoint atomically
+    /// is left alone (that exit keeps going through the dispatcher).
+    fn chain(st: &mut CodeState<B>, site: u64, target: u64) -> bool {
         let (lo, hi) = st.cache.live_range();
-        if site % 64 > 60 || site < lo || site + 4 > hi || target < lo || target >= hi {
+        if site < lo || site + B::CHAIN_LEN > hi || target < lo || target >= hi {
             return false;
         }
-        let Ok(rel) = i32::try_from(target as i64 - (site as i64 + 4)) else {
+        // SAFETY: `site` and `target` are inside the live part of the
+        // cache (checked above; the caller checked the generation `site`
+        // was recorded in).
+        unsafe { B::chain(site, target) }
+    }
+
+    /// Overwrite the start of the translation at `at` with a jump to
+    /// `target` (in a stop-the-world section, see [`SharedCodeOn`]).
+    fn redirect(st: &mut CodeState<B>, at: u64, target: u64) -> bool {
+        let (lo, hi) = st.cache.live_range();
+        if at < lo || at + B::REDIRECT_LEN > hi || target < lo || target >= hi {
             return false;
-        };
-        // SAFETY: `site` is inside the live part of the cache (checked
-        // above; the caller checked the generation it was recorded in) and
-        // does not cross a cache line.
-        unsafe { x86_64::store_u32_atomic(site, rel as u32) };
-        true
+        }
+        // SAFETY: both are inside the live part of the cache (checked
+        // above); the caller stopped every thread.
+        unsafe { B::redirect(at, target) }
     }
 }
 
 /// The translating engine of one guest thread: its context block and
 /// indirect-jump table, over the process's [`SharedCode`].
-pub struct Jit {
-    shared: Arc<SharedCode>,
-    ctx: Box<Ctx>,
+pub struct JitOn<B: Backend> {
+    shared: Arc<SharedCodeOn<B>>,
+    ctx: Box<Ctx<B>>,
     ind: Box<[IndEntry]>,
     /// The cache generation `ind` belongs to.
     generation: u64,
@@ -705,16 +743,16 @@ enum Tier {
 // memory that outlives the `run` call that set them; none is used outside
 // `run`. Moving it to another host thread before it runs there (as
 // `clone` does) is therefore sound.
-unsafe impl Send for Jit {}
+unsafe impl<B: Backend> Send for JitOn<B> {}
 
-impl Drop for Jit {
+impl<B: Backend> Drop for JitOn<B> {
     fn drop(&mut self) {
-        let me: *mut Ctx = &mut *self.ctx;
+        let me: *mut Ctx<B> = &mut *self.ctx;
         self.shared.lock().ctxs.retain(|&c| c != me);
     }
 }
 
-impl core::fmt::Debug for Jit {
+impl<B: Backend> core::fmt::Debug for JitOn<B> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Jit")
             .field("shared", &self.shared)
@@ -722,11 +760,11 @@ impl core::fmt::Debug for Jit {
     }
 }
 
-impl Jit {
+impl<B: Backend> JitOn<B> {
     /// A translator with a code cache of its own, of `cache_size` bytes
-    /// (see [`SharedCode::new`]).
-    pub fn new(host: &'static dyn HostOs, cache_size: usize) -> SysResult<Jit> {
-        let jit = Jit::with_shared(SharedCode::new(host, cache_size)?);
+    /// (see [`SharedCodeOn::new`]).
+    pub fn new(host: &'static dyn HostOs, cache_size: usize) -> SysResult<Self> {
+        let jit = Self::with_shared(SharedCodeOn::new(host, cache_size)?);
         jit.set_cold_runs(0);
         Ok(jit)
     }
@@ -760,7 +798,7 @@ impl Jit {
     }
 
     /// A translator for one more thread, sharing `shared`'s code cache.
-    pub fn with_shared(shared: Arc<SharedCode>) -> Jit {
+    pub fn with_shared(shared: Arc<SharedCodeOn<B>>) -> Self {
         let ind = vec![IndEntry::EMPTY; IND_ENTRIES].into_boxed_slice();
         let mut ctx = Box::new(Ctx {
             mem_base: 0,
@@ -769,9 +807,7 @@ impl Jit {
             ind_table: ind.as_ptr(),
             ind_hits: 0,
             exit_host: 0,
-            mxcsr_clean: x86_64::MXCSR_DEFAULT,
-            mxcsr_tmp: 0,
-            tlb: [x86_64::TlbEntry::EMPTY; x86_64::TLB_ENTRIES],
+            arch: B::new_part(&shared.stubs),
             mem: core::ptr::null(),
             cpu: core::ptr::null_mut(),
             steps: &shared.steps,
@@ -783,7 +819,6 @@ impl Jit {
             mem_limit: 0,
             blocks: &*shared.blocks,
             cache_base: shared.cache_base,
-            fault_exit: shared.stubs.fault_exit,
             host_fault: None,
             counters: core::ptr::null_mut(),
         });
@@ -793,7 +828,7 @@ impl Jit {
             st.ctxs.push(&mut *ctx);
             st.cache.generation()
         };
-        Jit {
+        JitOn {
             shared,
             ctx,
             ind,
@@ -889,7 +924,7 @@ struct Left {
     exit: Option<(u64, SideEntry)>,
 }
 
-impl Engine for Jit {
+impl<B: Backend> Engine for JitOn<B> {
     fn run(&mut self, cpu: &mut Cpu, mem: &GuestMemory) -> Trap {
         let sh = self.shared.clone();
         let limit = cpu.instret.saturating_add(BUDGET);
@@ -911,14 +946,7 @@ impl Engine for Jit {
         ctx.exit_site = 0;
         ctx.ind_table = self.ind.as_ptr();
         ctx.exit_host = 0;
-        ctx.mxcsr_clean = x86_64::MXCSR_DEFAULT;
-        ctx.mxcsr_tmp = 0;
-        // Permissions may have changed since the last run (system calls
-        // end a run). With host faults, translated code never reads the
-        // page cache, so it needs no emptying (16 KiB at every run).
-        if !sh.stubs.host_faults {
-            ctx.tlb.fill(x86_64::TlbEntry::EMPTY);
-        }
+        B::prepare_run(&mut ctx.arch, &sh.stubs);
         ctx.mem = mem;
         ctx.cpu = cpu;
         ctx.trap = None;
@@ -943,7 +971,7 @@ impl Engine for Jit {
                     // the cache as it is.
                     let mut stale = false;
                     let known = mem.code_changes(since, epoch, |first, last| {
-                        stale |= SharedCode::holds_code(&st, first, last);
+                        stale |= SharedCodeOn::holds_code(&st, first, last);
                     });
                     if !known || stale {
                         sh.flush(&mut st);
@@ -965,7 +993,9 @@ impl Engine for Jit {
                         // cache). Overwriting the start of code another
                         // thread may be running needs the world stopped.
                         if generation == st.cache.generation() {
-                            sh.stop_the_world(&mut st, |st| st.cache.patch_jump(first, region));
+                            sh.stop_the_world(&mut st, |st| {
+                                SharedCodeOn::redirect(st, first, region)
+                            });
                         }
                     }
                 }
@@ -974,7 +1004,7 @@ impl Engine for Jit {
                     Some(h) => Some(h),
                     None if st.profile.run_cold(pc, cold) => None,
                     None => {
-                        let tier = SharedCode::first_tier(&mut st);
+                        let tier = SharedCodeOn::first_tier(&mut st);
                         match sh.translate(&mut st, pc, mem, tier) {
                             Ok(h) => Some(h),
                             Err(f) => return Trap::MemFault(f),
@@ -1001,7 +1031,7 @@ impl Engine for Jit {
                 };
                 if let Some((site, g)) = chain_from.take()
                     && g == generation
-                    && SharedCode::chain(&mut st, site, host)
+                    && SharedCodeOn::chain(&mut st, site, host)
                 {
                     st.stats.chained += 1;
                 }
@@ -1019,14 +1049,14 @@ impl Engine for Jit {
                 self.ind[IndEntry::slot(pc)] = IndEntry { guest: pc, host };
             }
             self.ctx.exit_site = 0;
-            // SAFETY: `entry` is the cache's entry code (see
-            // `SharedCode::new`); `host` is a live translation of the
+            // SAFETY: `stubs` are the fixed code of this cache (see
+            // `SharedCodeOn::new`); `host` is a live translation of the
             // current cache generation, made for this guest memory, and it
             // stays live while this thread counts itself in `in_code` (a
             // flush waits for that); `cpu` and `ctx` are valid, exclusively
             // borrowed for the call, and `ctx.mem` points at `mem`, which
             // outlives it.
-            let why = unsafe { (sh.entry)(cpu, &mut *self.ctx, host) };
+            let why = unsafe { B::enter(&sh.stubs, cpu, &mut *self.ctx, host) };
             let left = Left {
                 why,
                 exit: match why {
@@ -1115,7 +1145,5 @@ impl Engine for Jit {
     }
 }
 
-#[cfg(test)]
-mod difftest;
 #[cfg(test)]
 mod tests;

@@ -3,10 +3,11 @@
 //! time through the interpreter's single-instruction entry point, so their
 //! semantics are written once, in [`crate::interp`].
 //!
-//! The glue translated code calls is `x86_64::step_helper`: it puts `pc`
-//! and `instret` in the `Cpu` for the instruction (translated code keeps
-//! them in its exits), calls [`step`], and encodes the outcome as a status
-//! for the generated code (trap, or code changed by `fence.i`).
+//! The glue translated code calls is the back end's step helper (on x86-64,
+//! `step_helper` in its folder): it puts `pc` and `instret` in the `Cpu`
+//! for the instruction (translated code keeps them in its exits), calls
+//! [`step`], and encodes the outcome as a status for the generated code
+//! (trap, or code changed by `fence.i`).
 //!
 //! Contract (see [`crate::interp::step`]): `Ok(())` means the instruction
 //! retired (`pc` advanced, `instret` + 1); `Err(trap)` leaves `pc` at the

@@ -6,10 +6,10 @@ use super::*;
 use crate::memory::Perm;
 use crate::testhost::TestHost;
 
-/// The differential test's RISC-V encoders, plus the few forms these
+/// The RISC-V encoders (`vm-testkit/src/rv.rs`), plus the few forms these
 /// hand-written programs use besides.
 pub(crate) mod rv {
-    pub use crate::difftest::rv::*;
+    pub use crate::rv::*;
     pub fn jalr(rd: u8, rs1: u8, imm: i32) -> u32 {
         i(0x67, 0, rd, rs1, imm)
     }

@@ -32,9 +32,10 @@
 //! index (within its basic block) from the side table.
 
 use super::encode::{Alu, Asm, AsmError, Cond, Label, Mem, Reg, Shift, Unary, W, Xmm};
-use super::{Helper, StepInst, Stubs, exit, off};
+use super::{Helper, Stubs, off};
 use crate::cache::SideEntry;
 use crate::decode::{I, Inst, R, S};
+use crate::translate::backend::{GuestInst, StepInst, exit};
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
@@ -43,14 +44,6 @@ mod float;
 /// Guest permission bits (`Perm::READ`, `Perm::WRITE`) as the TLB holds them.
 const READ: i32 = 1;
 const WRITE: i32 = 2;
-
-/// One guest instruction of a block: its pc, decoding and length.
-#[derive(Clone, Copy, Debug)]
-pub struct GuestInst {
-    pub pc: u64,
-    pub inst: Inst,
-    pub len: u8,
-}
 
 /// The host code of one block.
 #[derive(Debug)]
@@ -559,8 +552,12 @@ impl Gen {
         self.retire(retired);
         self.a.mov_rr(W::B32, Reg::Rcx, Reg::Rax);
         self.a.shift_ri(W::B32, Shift::Shr, Reg::Rcx, 1);
-        self.a
-            .alu_ri(W::B32, Alu::And, Reg::Rcx, (super::IND_ENTRIES - 1) as i32);
+        self.a.alu_ri(
+            W::B32,
+            Alu::And,
+            Reg::Rcx,
+            (crate::translate::backend::IND_ENTRIES - 1) as i32,
+        );
         self.a.shift_ri(W::B64, Shift::Shl, Reg::Rcx, 4);
         self.a.alu_rm(
             W::B64,

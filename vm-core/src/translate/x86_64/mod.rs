@@ -1,13 +1,17 @@
 //! The x86-64 back end: the assembler ([`encode`]), the RISC-V to x86-64
 //! code generator ([`codegen`]), and the run-time glue they share: the
-//! context block generated code reaches through `rbp`, the exit codes it
-//! returns to the dispatcher, the fixed entry/exit code at the start of the
-//! code cache, and the memory-access helpers.
+//! x86-64 part of the context block ([`Part`]; the block itself and the
+//! exit codes are the front end's, see [`crate::translate::backend`]), the
+//! fixed entry/exit code at the start of the code cache, the
+//! memory-access helpers, chaining and the host fault handler. [`X86_64`]
+//! implements [`Backend`] with them; nothing else names this module's
+//! items (but the bare-metal host's self-test, which asks
+//! [`host_has_fma`]).
 //!
 //! Register convention inside translated code:
 //! * `rbx` = `*mut Cpu` + [`CPU_BIAS`] (the bias puts all 32 integer
 //!   registers in reach of a one-byte displacement);
-//! * `rbp` = `*mut Ctx` (the context block below);
+//! * `rbp` = `*mut Ctx` (the context block, [`Ctx`]);
 //! * `r12` = host address of guest address 0;
 //! * `r14` = the guest's `instret` (the `Cpu` copy is stored by the exit
 //!   code and by the helper trampolines);
@@ -19,38 +23,10 @@
 pub mod codegen;
 pub mod encode;
 
-use crate::cpu::{Cpu, Trap, fflags};
-use crate::decode::Inst;
-use crate::memory::{GuestMemory, MemFault, PAGE_SIZE};
+use crate::cpu::{Cpu, fflags};
+use crate::memory::{GuestMemory, PAGE_SIZE};
+use crate::translate::backend::{Backend, Emitted, GuestInst, StepInst, exit};
 use encode::{Asm, Mem, Reg, W};
-
-/// Why translated code returned to the dispatcher (the value in `rax`).
-pub mod exit {
-    /// `Cpu::pc` holds the next guest pc; nothing to chain.
-    pub const NEXT: u64 = 0;
-    /// `Cpu::pc` holds the target of a direct jump, and `Ctx::exit_site`
-    /// the host address of the `rel32` field that can be chained to it.
-    pub const CHAIN: u64 = 1;
-    /// `Cpu::pc` holds the target of an indirect jump that missed the
-    /// lookup table.
-    pub const INDIRECT: u64 = 2;
-    /// A guest memory access faulted: `Ctx::exit_host` is a host address
-    /// in the faulting instruction's code (the side table gives its pc and
-    /// index, and `instret` lacks that index); `Ctx::fault` says why.
-    pub const FAULT: u64 = 3;
-    /// The block budget ran out before the block at `Ctx::exit_host` ran.
-    pub const BUDGET: u64 = 4;
-    /// A store wrote into a page holding translated code: the instruction
-    /// at `Ctx::exit_host` completed but is not yet counted in `instret`
-    /// and `pc` is not yet past it.
-    pub const CODE: u64 = 5;
-    /// A single-stepped instruction trapped (`Ctx::trap`): `Ctx::exit_host`
-    /// is in its code, as for [`FAULT`].
-    pub const TRAP: u64 = 6;
-    /// A first-tier block at `Ctx::exit_host` got hot before running:
-    /// translate its region (see [`crate::profile`]).
-    pub const PROMOTE: u64 = 7;
-}
 
 /// MXCSR with every exception masked, round to nearest, no flags: the
 /// x86-64 ABI default, which the inline F/D code runs under. Its sticky
@@ -89,48 +65,17 @@ fn clean_mxcsr() {
 /// `rbx` points this far into the `Cpu`.
 pub const CPU_BIAS: i32 = 128;
 
-/// One entry of the indirect-jump lookup table (guest pc -> host code).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(C)]
-pub struct IndEntry {
-    pub guest: u64,
-    pub host: u64,
-}
+/// The x86-64 back end (see the module documentation).
+#[derive(Clone, Copy, Debug)]
+pub struct X86_64;
 
-/// Entries in the indirect-jump table (a power of two).
-pub const IND_ENTRIES: usize = 4096;
+/// The context block as x86-64 translated code sees it (through `rbp`).
+pub type Ctx = crate::translate::backend::Ctx<X86_64>;
 
-impl IndEntry {
-    /// An entry no guest pc matches (guest jump targets are even).
-    pub const EMPTY: IndEntry = IndEntry {
-        guest: u64::MAX,
-        host: 0,
-    };
-    /// Table slot of guest pc `pc` (the generated probe computes the same).
-    pub fn slot(pc: u64) -> usize {
-        ((pc as u32 >> 1) as usize) & (IND_ENTRIES - 1)
-    }
-}
-
-/// The context block: what translated code and helpers need besides the
-/// `Cpu`. Generated code uses the fields up to `code_pages_words` by
-/// offset; the rest only Rust touches.
+/// The x86-64 part of the context block ([`Backend::CtxPart`]).
 #[derive(Debug)]
 #[repr(C)]
-pub struct Ctx {
-    /// Host address of guest address 0.
-    pub mem_base: u64,
-    /// `instret` value at which a block entry returns `exit::BUDGET`
-    /// (translated code keeps `instret` in `r14`).
-    pub instret_limit: core::sync::atomic::AtomicU64,
-    /// See [`exit::CHAIN`].
-    pub exit_site: u64,
-    /// The indirect-jump table (`IND_ENTRIES` entries).
-    pub ind_table: *const IndEntry,
-    /// Indirect jumps that hit the table.
-    pub ind_hits: u64,
-    /// See [`exit::FAULT`], [`exit::BUDGET`], [`exit::CODE`].
-    pub exit_host: u64,
+pub struct Part {
     /// The default MXCSR with no exception flags (`0x1f80`), loaded by
     /// the entry code and wherever accrued host flags must go.
     pub mxcsr_clean: u32,
@@ -138,38 +83,8 @@ pub struct Ctx {
     pub mxcsr_tmp: u32,
     /// Pages recently checked by a helper (see [`TlbEntry`]).
     pub tlb: [TlbEntry; TLB_ENTRIES],
-    /// The guest memory (for helpers).
-    pub mem: *const GuestMemory,
-    /// Bitmap of guest pages holding translated code (one bit a page).
-    pub code_pages: *const u64,
-    /// Words in `code_pages`.
-    pub code_pages_words: usize,
-    /// Set by a helper that returns a fault status.
-    pub fault: Option<MemFault>,
-    /// The guest registers of this run (for the step helper).
-    pub cpu: *mut Cpu,
-    /// The fallback instructions of the live translations (shared by the
-    /// threads whose translators share the cache).
-    pub steps: *const crate::cache::AppendOnly<StepInst>,
-    /// Value loaded by the last `lr` (kept across runs).
-    pub lr_value: u64,
-    /// Set by the step helper when the instruction traps.
-    pub trap: Option<Trap>,
-    /// Largest guest address translated code may access directly with an
-    /// access of up to 8 bytes (the guest memory size minus 8); above it,
-    /// the checked helper decides. Only used with host faults.
-    pub mem_limit: u64,
-    /// The code cache's translations (for [`host_fault`]) and the
-    /// cache's host address.
-    pub blocks: *const crate::cache::AppendOnly<crate::cache::Translation>,
-    pub cache_base: u64,
     /// Where [`host_fault`] resumes: the shared fault exit.
     pub fault_exit: u64,
-    /// The profile's execution counters (see [`crate::profile`]).
-    pub counters: *mut i32,
-    /// Set by [`host_fault`]: the guest address and kind (write or not)
-    /// of the access that faulted on the host.
-    pub host_fault: Option<(u64, bool)>,
 }
 
 /// Handle a host memory fault raised by translated code: the host's fault
@@ -220,7 +135,7 @@ pub unsafe fn host_fault(regs: &mut [u64; 16], rip: u64, addr: u64, write: bool)
     }
     ctx.host_fault = Some((guest, write));
     regs[Reg::Rax as usize] = rip;
-    Some(ctx.fault_exit)
+    Some(ctx.arch.fault_exit)
 }
 
 /// Store the 4 bytes `v` at host address `p` as one access, so a thread
@@ -278,17 +193,6 @@ pub fn tlb_slot(page: u64) -> usize {
     (page as usize) & (TLB_ENTRIES - 1)
 }
 
-/// A fallback instruction inside a translation: what the step helper
-/// needs to run it with precise state.
-#[derive(Clone, Copy, Debug)]
-pub struct StepInst {
-    pub inst: Inst,
-    pub len: u8,
-    pub pc: u64,
-    /// Its index in its block (instructions the block retired before it).
-    pub index: u32,
-}
-
 /// Byte offsets used by the generated code.
 pub(crate) mod off {
     use super::CPU_BIAS;
@@ -298,9 +202,9 @@ pub(crate) mod off {
     pub const PC: i32 = offset_of!(Cpu, pc) as i32 - CPU_BIAS;
     pub const INSTRET: i32 = offset_of!(Cpu, instret) as i32 - CPU_BIAS;
     pub const EXIT_HOST: i32 = offset_of!(Ctx, exit_host) as i32;
-    pub const MXCSR_CLEAN: i32 = offset_of!(Ctx, mxcsr_clean) as i32;
-    pub const MXCSR_TMP: i32 = offset_of!(Ctx, mxcsr_tmp) as i32;
-    pub const TLB: i32 = offset_of!(Ctx, tlb) as i32;
+    pub const MXCSR_CLEAN: i32 = offset_of!(Ctx, arch.mxcsr_clean) as i32;
+    pub const MXCSR_TMP: i32 = offset_of!(Ctx, arch.mxcsr_tmp) as i32;
+    pub const TLB: i32 = offset_of!(Ctx, arch.tlb) as i32;
     pub const FFLAGS: i32 = offset_of!(Cpu, fflags) as i32 - CPU_BIAS;
     pub const FRM: i32 = offset_of!(Cpu, frm) as i32 - CPU_BIAS;
     /// Guest register `f[r]`.
@@ -613,7 +517,7 @@ fn fill_tlb(ctx: &mut Ctx, mem: &GuestMemory, addr: u64, len: u64) {
     if touches_code(ctx, addr, 1) {
         perm &= !(crate::memory::Perm::WRITE.bits() as u64);
     }
-    ctx.tlb[tlb_slot(page)] = TlbEntry { page, perm };
+    ctx.arch.tlb[tlb_slot(page)] = TlbEntry { page, perm };
 }
 
 macro_rules! store_helper {
@@ -689,6 +593,146 @@ pub unsafe extern "sysv64" fn step_helper(ctx: *mut Ctx, idx: u64) -> u64 {
         Err(t) => {
             ctx.trap = Some(t);
             store::FAULT
+        }
+    }
+}
+
+impl Backend for X86_64 {
+    type CtxPart = Part;
+    type Stubs = Stubs;
+    type HostRegs = [u64; 16];
+    type Error = encode::AsmError;
+    /// The `rel32` field of a `jmp rel32` slot.
+    const CHAIN_LEN: u64 = 4;
+    /// A `jmp rel32`.
+    const REDIRECT_LEN: u64 = 5;
+
+    fn fixed_code(base: u64, host_faults: bool) -> (alloc::vec::Vec<u8>, Stubs) {
+        fixed_code(base, host_faults)
+    }
+
+    fn entry(stubs: &Stubs) -> u64 {
+        stubs.entry
+    }
+
+    fn translate(
+        base: u64,
+        stubs: &Stubs,
+        entry: u64,
+        blocks: &[&[GuestInst]],
+        counter: Option<u32>,
+        steps: &mut alloc::vec::Vec<StepInst>,
+    ) -> Result<Emitted, encode::AsmError> {
+        let b = codegen::translate(base, stubs, entry, blocks, counter, steps)?;
+        Ok(Emitted {
+            code: b.code,
+            side: b.side,
+            regs: b.regs,
+        })
+    }
+
+    fn new_part(stubs: &Stubs) -> Part {
+        Part {
+            mxcsr_clean: MXCSR_DEFAULT,
+            mxcsr_tmp: 0,
+            tlb: [TlbEntry::EMPTY; TLB_ENTRIES],
+            fault_exit: stubs.fault_exit,
+        }
+    }
+
+    #[inline]
+    fn prepare_run(part: &mut Part, stubs: &Stubs) {
+        part.mxcsr_clean = MXCSR_DEFAULT;
+        part.mxcsr_tmp = 0;
+        // Permissions may have changed since the last run (system calls
+        // end a run). With host faults, translated code never reads the
+        // page cache, so it needs no emptying (16 KiB at every run).
+        if !stubs.host_faults {
+            part.tlb.fill(TlbEntry::EMPTY);
+        }
+    }
+
+    fn forget_page(part: &mut Part, page: u64) {
+        let slot = tlb_slot(page);
+        if part.tlb[slot].page == page {
+            part.tlb[slot] = TlbEntry::EMPTY;
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn enter(stubs: &Stubs, cpu: *mut Cpu, ctx: *mut Ctx, code: u64) -> u64 {
+        // SAFETY: `stubs.entry` is the start of the entry code written by
+        // `fixed_code` into the executable cache memory, which lives as
+        // long as the cache (the caller's promise). That code follows the
+        // sysv64 ABI exactly as `EntryFn` declares it: it saves and
+        // restores every callee-saved register it uses (rbx, rbp,
+        // r12-r15), keeps the stack 16-byte aligned across helper calls,
+        // and returns a u64 in rax. Translated code only touches the `Cpu`
+        // and `Ctx` it is given and guest memory inside the sandbox (see
+        // `crate::translate`). The arguments are valid per the caller.
+        unsafe {
+            let entry = core::mem::transmute::<usize, EntryFn>(stubs.entry as usize);
+            entry(cpu, ctx, code)
+        }
+    }
+
+    unsafe fn chain(site: u64, target: u64) -> bool {
+        // One store only if the field does not cross a cache line.
+        if site % 64 > 60 {
+            return false;
+        }
+        let Ok(rel) = i32::try_from(target as i64 - (site as i64 + 4)) else {
+            return false;
+        };
+        // SAFETY: `site..site+4` is live cache memory (the caller's
+        // promise) inside one cache line (checked above).
+        unsafe { store_u32_atomic(site, rel as u32) };
+        true
+    }
+
+    unsafe fn redirect(at: u64, target: u64) -> bool {
+        let Ok(rel) = i32::try_from(target as i64 - (at as i64 + 5)) else {
+            return false;
+        };
+        let mut jmp = [0xe9, 0, 0, 0, 0];
+        jmp[1..].copy_from_slice(&rel.to_le_bytes());
+        // SAFETY: `at..at+5` is live cache memory and no translated code
+        // runs (the caller's promise).
+        unsafe { (at as *mut [u8; 5]).write_unaligned(jmp) };
+        true
+    }
+
+    unsafe fn host_fault(regs: &mut [u64; 16], rip: u64, addr: u64, write: bool) -> Option<u64> {
+        // SAFETY: the same contract.
+        unsafe { host_fault(regs, rip, addr, write) }
+    }
+}
+
+#[cfg(test)]
+mod patch_tests {
+    use super::*;
+
+    /// Chaining and redirecting write a `jmp rel32` that reaches the
+    /// target, and refuse what one store cannot do.
+    #[test]
+    fn chain_and_redirect_write_rel32_jumps() {
+        let mut buf = alloc::vec![0x90u8; 256];
+        let base = buf.as_mut_ptr() as u64;
+        // A 64-byte-aligned line start inside the buffer.
+        let line = base.next_multiple_of(64);
+        let (site, target) = (line + 8, line + 100);
+        // SAFETY: all the addresses are inside `buf`; nothing executes it.
+        unsafe {
+            assert!(X86_64::chain(site, target));
+            let rel = (site as *const i32).read_unaligned();
+            assert_eq!(site as i64 + 4 + rel as i64, target as i64);
+            // Crosses a cache line: left alone.
+            assert!(!X86_64::chain(line + 62, target));
+            assert!(X86_64::redirect(line + 20, line));
+            let at = (line + 20) as *const u8;
+            assert_eq!(*at, 0xe9);
+            let rel = (at.add(1) as *const i32).read_unaligned();
+            assert_eq!(line as i64 + 20 + 5 + rel as i64, line as i64);
         }
     }
 }

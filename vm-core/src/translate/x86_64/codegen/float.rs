@@ -43,9 +43,10 @@
 //! where RISC-V raises NV alone.
 
 use super::super::encode::{Alu, AsmError, Cond, Label, Mem, Reg, Shift, SseOp, Unary, W, Xmm};
-use super::super::{Helper, StepInst, off};
+use super::super::{Helper, off};
 use super::{Cold, Gen, GuestInst};
 use crate::decode::{CsrOp, Inst};
+use crate::translate::backend::StepInst;
 use alloc::vec::Vec;
 
 /// The upper half of a NaN-boxed single.

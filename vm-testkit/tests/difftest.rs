@@ -3,14 +3,12 @@
 //! fuzz entry point, under the interpreter and the translator, which must
 //! agree on the trap, every register, `instret`, `fflags`, the LR/SC
 //! reservation and the data memory. The generator and the comparison live
-//! in [`crate::difftest`]; the unbounded version is the `cargo fuzz`
+//! in [`vm_testkit::difftest`]; the unbounded version is the `cargo fuzz`
 //! target in `fuzz/`.
 
-extern crate std;
-
-use crate::cpu::Trap;
-use crate::decode::{Inst, decode};
-use crate::difftest::{Case, Harness, Rng, Source, fuzz_one, run_hot_seeds, run_seeds, rv};
+use vm_core::cpu::Trap;
+use vm_core::decode::{Inst, decode};
+use vm_testkit::difftest::{Case, Harness, Rng, Source, fuzz_one, run_hot_seeds, run_seeds, rv};
 
 /// Run `cases` seeded cases; returns how many ended in an `ecall` and in
 /// a memory fault.
@@ -52,7 +50,7 @@ fn random_fp_programs_agree_with_the_interpreter() {
 /// edges) take over mid-run; they must agree with the interpreter too.
 #[test]
 fn random_hot_loops_agree_with_the_interpreter() {
-    let mut h = Harness::with_cache(crate::testhost::TestHost::leak(), 4 << 20);
+    let mut h = Harness::with_cache(vm_testkit::testhost::TestHost::leak(), 4 << 20);
     for fp in [false, true] {
         let cases = if cfg!(debug_assertions) { 600 } else { 3000 };
         let t = run_hot_seeds(&mut h, fp, cases)
@@ -67,7 +65,7 @@ fn random_hot_loops_agree_with_the_interpreter() {
 /// tier blocks and regions, on a cache that also gets flushed.
 #[test]
 fn random_staged_programs_agree_with_the_interpreter() {
-    let mut h = Harness::with_cache(crate::testhost::TestHost::leak(), 4 << 20);
+    let mut h = Harness::with_cache(vm_testkit::testhost::TestHost::leak(), 4 << 20);
     h.set_cold_runs(3);
     for fp in [false, true] {
         let cases = if cfg!(debug_assertions) { 300 } else { 1500 };
@@ -81,7 +79,7 @@ fn random_staged_programs_agree_with_the_interpreter() {
     // path ran for hundreds of blocks, not for every case.
     assert!(h.jit_stat("jit_cold_blocks_interpreted") > Some(500));
     assert!(h.jit_stat("jit_translations") > Some(1000));
-    let mut h = Harness::with_host(crate::testhost::TestHost::leak());
+    let mut h = Harness::with_host(vm_testkit::testhost::TestHost::leak());
     h.set_cold_runs(2);
     for fp in [false, true] {
         let cases = if cfg!(debug_assertions) { 1000 } else { 5000 };
@@ -150,7 +148,7 @@ fn generated_programs_cover_what_they_should() {
                 Inst::AmoaddW(_) | Inst::AmoswapD(_) | Inst::AmomaxuD(_) => "amo",
                 Inst::Jalr(_) => "jalr",
                 // the self-modifying store, through x27 into the code
-                Inst::Sw(crate::decode::S { rs1: 27, .. }) => "smc",
+                Inst::Sw(vm_core::decode::S { rs1: 27, .. }) => "smc",
                 _ if len == 2 => "compressed",
                 _ => continue,
             };
@@ -179,8 +177,8 @@ fn generated_programs_cover_what_they_should() {
 /// The compressed encoders produce what the decoder expands them to.
 #[test]
 fn compressed_encoders_match_the_decoder() {
-    use crate::decode::{I, R, S};
     use rv::c;
+    use vm_core::decode::{I, R, S};
     let dec = |h: u16| {
         let (inst, len) = decode(h as u32);
         assert_eq!(len, 2);
@@ -193,7 +191,7 @@ fn compressed_encoders_match_the_decoder() {
             assert_eq!(dec(c::addiw(rd, imm)), Inst::Addiw(i(rd, rd, imm)));
             assert_eq!(dec(c::li(rd, imm)), Inst::Addi(i(rd, 0, imm)));
             if rd != 2 {
-                let want = crate::decode::U { rd, imm: imm << 12 };
+                let want = vm_core::decode::U { rd, imm: imm << 12 };
                 assert_eq!(dec(c::lui(rd, imm)), Inst::Lui(want));
             }
         }
@@ -291,7 +289,7 @@ fn compressed_encoders_match_the_decoder() {
         }
     }
     for off in [-2048, -2, 2, 6, 32, 254, 1024, 2046] {
-        let u = crate::decode::U { rd: 0, imm: off };
+        let u = vm_core::decode::U { rd: 0, imm: off };
         assert_eq!(dec(c::j(off)), Inst::Jal(u));
     }
 }
