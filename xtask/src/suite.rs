@@ -438,7 +438,9 @@ pub fn run_all(cases: &[Case], runners: &[Runner], workers: usize, bless: bool) 
                                     elapsed: Default::default(),
                                 })
                                 .and_then(|got| {
-                                    check(case, &expectation(case), &got, oracles[i].as_ref())
+                                    let exp = baremetal_expectation(case, runner)
+                                        .unwrap_or_else(|| expectation(case));
+                                    check(case, &exp, &got, oracles[i].as_ref())
                                 });
                             Outcome {
                                 runner: runner.label(),
