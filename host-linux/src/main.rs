@@ -274,6 +274,9 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
         },
     };
     let stub = conn.map(|c| gdb::Stub::new(c, exe_path.clone()));
+    if let Some(s) = &stub {
+        s.watch_exec();
+    }
     let launch = Launch {
         program,
         argv: &argv,

@@ -299,10 +299,21 @@ fn hex(set: u64) -> OsString {
     OsString::from(format!("{set:#x}"))
 }
 
+/// Called with the program's path just before a process (not a vfork
+/// child) execs: pvm's GDB stub tells its client (the binary sets it).
+pub static BEFORE_EXEC: std::sync::OnceLock<fn(&[u8])> = std::sync::OnceLock::new();
+
 /// Replace this process with `req`; returns the errno on failure.
 pub fn execve(host: &crate::host::LinuxHost, req: ExecRequest) -> Errno {
     match prepare(host, req) {
-        Ok(b) => run_exec(b),
+        Ok(b) => {
+            if !IN_VFORK_CHILD.with(|c| c.get())
+                && let Some(f) = BEFORE_EXEC.get()
+            {
+                f(&b._req.path);
+            }
+            run_exec(b)
+        }
         Err(e) => e,
     }
 }

@@ -23,6 +23,20 @@
 //!   gdb's all-stop mode expects, and the others' registers are in the
 //!   run queue ([`crate::sched::RunQueue::threads_mut`]).
 //!
+//! * Every signal about to be delivered is reported first
+//!   ([`Debugger::signal_stop`], from [`crate::signal::deliver_pending`]),
+//!   as Linux's ptrace signal-delivery stop: the client's answer delivers,
+//!   replaces or discards it. Faults reach it that way too (the trap goes
+//!   back to the run loop, whose delivery reports the signal).
+//! * An interrupt from the client is looked for each time the engine
+//!   returns, when a blocking system call is cut short by a host signal
+//!   ([`crate::signal::restart_interrupted`]: the stop is made inside the
+//!   call, which then restarts as if never interrupted), and when every
+//!   thread waits (the run loop's scheduler).
+//! * A step applies to one thread ([`Resume::StepThread`] names one other
+//!   than the stopped one): the scheduler gives it the CPU first, and the
+//!   other threads run as for a continue meanwhile.
+//!
 //! The run loop calls [`Debugger::run`] instead of `Engine::run` when a
 //! debugger is attached ([`Process::debugger`]); with none attached the
 //! only cost is one check per return of the engine.
@@ -47,8 +61,11 @@ pub enum Stop {
     Step,
     /// After a write into the watched range holding this address.
     Watch(u64),
-    /// The thread would get this (Linux) signal: a fault, an illegal
-    /// instruction, an `ebreak` of the guest's own.
+    /// This (Linux) signal is about to be delivered to the thread (a
+    /// fault, an illegal instruction, an `ebreak` of the guest's own, a
+    /// `kill`, `tgkill` or `abort`, a signal from outside): the client's
+    /// answer decides whether it is delivered, replaced or discarded
+    /// (Linux's signal-delivery-stop under ptrace).
     Signal(i32),
     /// The client asked to stop the running guest.
     Interrupt,
@@ -61,6 +78,9 @@ pub enum Resume {
     Continue(Option<i32>),
     /// Run one instruction; with a signal to deliver first.
     Step(Option<i32>),
+    /// Run one instruction of thread `tid` (not the stopped one) while
+    /// the others continue; with a signal for that thread.
+    StepThread(i32, Option<i32>),
     /// Forget the debugger: breakpoints and watchpoints go, the guest
     /// runs on freely.
     Detach,
@@ -78,6 +98,11 @@ pub trait DebugHook: Send + Sync {
     }
     /// This is a forked child: let go of the client (the parent keeps it).
     fn forked_child(&self) {}
+    /// Does the client want (Linux) signal `signo` delivered without a
+    /// stop (gdb's `handle SIG nostop`, sent as `QPassSignals`)?
+    fn passes_signal(&self, _signo: i32) -> bool {
+        false
+    }
 }
 
 /// A software breakpoint: the instruction bytes it replaced.
@@ -91,7 +116,8 @@ struct Breakpoint {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Mode {
     Continue,
-    Step,
+    /// Thread `.0` runs one instruction; the others continue.
+    Step(i32),
     Detached,
 }
 
@@ -103,7 +129,7 @@ struct State {
     mode: Mode,
     /// A stop to report before running on (the first one, or a step
     /// that ended in a system call the run loop completed).
-    owed: Option<Stop>,
+    owed: Option<(i32, Stop)>,
     /// The thread and pc last reported at a breakpoint: resuming there
     /// runs the original instruction first.
     resume_from: Option<(i32, u64)>,
@@ -112,6 +138,14 @@ struct State {
     watch_from: Option<(i32, u64)>,
     /// The `lr` value for steps (see [`crate::interp::step`]).
     lr_value: u64,
+    /// The thread and pc a step was asked at: if the thread is elsewhere
+    /// when it runs again, a signal handler was entered (or the client
+    /// moved it), and the step ends there before running anything, as
+    /// Linux's single-step into a handler does.
+    step_from: Option<(i32, u64)>,
+    /// Signals the client passed (`C`/`S` after another stop) that are
+    /// pending now for (thread, signal): delivered without another stop.
+    approved: Vec<(i32, i32)>,
 }
 
 /// An attached debugger (see the module documentation).
@@ -149,10 +183,12 @@ impl Debugger {
                 bps: BTreeMap::new(),
                 watches: Vec::new(),
                 mode: Mode::Continue,
-                owed: Some(Stop::Start),
+                owed: Some((0, Stop::Start)),
                 resume_from: None,
                 watch_from: None,
                 lr_value: 0,
+                step_from: None,
+                approved: Vec::new(),
             }),
         }
     }
@@ -273,15 +309,11 @@ impl Debugger {
         st.mode = Mode::Detached;
     }
 
-    /// Report `why`, take the client's answer. `Some(trap)` when the run
-    /// loop must see a trap (a signal to deliver).
-    fn stop(
-        &self,
-        p: &Process,
-        thread: &mut Thread,
-        why: Stop,
-        trap: Option<Trap>,
-    ) -> Option<Trap> {
+    /// Report `why`, take the client's answer: the signal it passes, if
+    /// any. For a [`Stop::Signal`] that is the signal to deliver in place
+    /// of the reported one (`None`: it is discarded); after any other stop
+    /// it is a signal to send the thread ([`Debugger::inject`]).
+    fn stop(&self, p: &Process, thread: &mut Thread, why: Stop) -> Option<i32> {
         {
             let mut st = self.state.lock();
             let here = Some((thread.tid, thread.cpu.pc));
@@ -291,49 +323,179 @@ impl Debugger {
             } else {
                 None
             };
+            // This stop replaces one the thread still owed (a step that
+            // ended in a system call that raised a signal).
+            if st.owed.is_some_and(|(t, _)| t == thread.tid) {
+                st.owed = None;
+            }
         }
         let resume = self.hook.stopped(p, thread, why);
         let (mode, sig) = match resume {
             Resume::Continue(s) => (Mode::Continue, s),
-            Resume::Step(s) => (Mode::Step, s),
+            Resume::Step(s) => (Mode::Step(thread.tid), s),
+            Resume::StepThread(t, s) => {
+                if let Some(s) = s {
+                    self.inject(p, t, None, s);
+                }
+                (Mode::Step(t), None)
+            }
             Resume::Detach => {
                 self.detach(&p.mem);
-                return trap;
+                // A signal the thread stopped for is delivered.
+                return match why {
+                    Stop::Signal(s) => Some(s),
+                    _ => None,
+                };
             }
         };
+        let mut st = self.state.lock();
+        st.mode = mode;
+        let here = Some((thread.tid, thread.cpu.pc));
+        // The pc may have moved (the client wrote it).
+        if st.resume_from != here {
+            st.resume_from = None;
+        }
+        st.step_from = match mode {
+            Mode::Step(t) if t == thread.tid => here,
+            _ => None,
+        };
+        sig
+    }
+
+    /// Send `sig` to thread `tid` (`thread`, when it is the one in hand)
+    /// for the client, which already chose it: it is delivered without
+    /// another stop.
+    fn inject(&self, p: &Process, tid: i32, thread: Option<&mut Thread>, sig: i32) {
+        if !(1..=signal::NSIG).contains(&sig) {
+            return;
+        }
+        self.state.lock().approved.push((tid, sig));
+        let info = signal::SigInfo::kill(sig, signal::SI_USER, 0, 0);
+        match thread {
+            Some(t) => t.pending.add(info),
+            // A waiting thread: its inbox, which ends its wait.
+            None => {
+                p.send_to_thread(tid, info);
+            }
+        }
+    }
+
+    /// Linux's signal-delivery-stop: `info` is about to be delivered to
+    /// `thread` (called by [`signal::deliver_pending`] for each signal it
+    /// takes). Reports it unless the client said to pass it without a
+    /// stop (or already chose it); returns what to deliver: `info`,
+    /// another signal the client chose, or nothing (discarded, as gdb's
+    /// `signal 0` or `handle nopass`).
+    pub(crate) fn signal_stop(
+        &self,
+        p: &Process,
+        thread: &mut Thread,
+        info: signal::SigInfo,
+    ) -> Option<signal::SigInfo> {
+        // A vfork child (no thread entry) runs unreported.
+        if thread.shared.is_none() {
+            return Some(info);
+        }
         {
             let mut st = self.state.lock();
-            st.mode = mode;
-            // The pc may have moved (the client wrote it).
-            if st.resume_from != Some((thread.tid, thread.cpu.pc)) {
-                st.resume_from = None;
+            if st.mode == Mode::Detached {
+                return Some(info);
+            }
+            let key = (thread.tid, info.signo);
+            if let Some(i) = st.approved.iter().position(|&a| a == key) {
+                st.approved.swap_remove(i);
+                return Some(info);
             }
         }
-        let sig = sig?;
-        match (why, trap) {
-            // The signal the trap raises: deliver it by the trap (with its
-            // fault address).
-            (Stop::Signal(s), Some(t)) if s == sig => Some(t),
-            _ => {
-                signal::force(p, thread, signal::SigInfo::kill(sig, signal::SI_USER, 0, 0));
-                Some(Trap::Budget)
-            }
+        if self.hook.passes_signal(info.signo) {
+            return Some(info);
         }
+        match self.stop(p, thread, Stop::Signal(info.signo))? {
+            s if s == info.signo => Some(info),
+            s if (1..=signal::NSIG).contains(&s) => {
+                let info = signal::SigInfo::kill(s, signal::SI_USER, 0, 0);
+                if thread.sigmask & signal::bit(s) != 0 {
+                    // Blocked: pending until unblocked (as Linux's
+                    // `ptrace_signal` requeues it), chosen already.
+                    self.state.lock().approved.push((thread.tid, s));
+                    thread.pending.add(info);
+                    return None;
+                }
+                Some(info)
+            }
+            _ => None,
+        }
+    }
+
+    /// A blocking system call of `thread` was cut short by a host signal
+    /// (called by [`signal::restart_interrupted`]): if the client asked
+    /// for an interrupt, stop here, inside the call (the pc past its
+    /// `ecall`, as under ptrace on Linux). Without a signal from the
+    /// client the call then goes on as if never interrupted.
+    pub(crate) fn interrupted_call(&self, p: &Process, thread: &mut Thread) {
+        if thread.shared.is_none() || !self.attached() || !self.hook.interrupt_requested() {
+            return;
+        }
+        if let Some(sig) = self.stop(p, thread, Stop::Interrupt) {
+            let tid = thread.tid;
+            self.inject(p, tid, Some(thread), sig);
+        }
+    }
+
+    /// Every guest thread waits (on a host that runs one thread) and the
+    /// client asked for an interrupt (called by the run loop before it
+    /// sleeps): true when it did; one of the waiting threads must then
+    /// be reported stopped ([`Debugger::stop_waiting`]).
+    pub(crate) fn interrupt_while_waiting(&self) -> bool {
+        self.attached() && self.hook.interrupt_requested()
+    }
+
+    /// Report waiting `thread` stopped for the client's interrupt; it
+    /// waits on afterwards, unless the client sends it a signal.
+    pub(crate) fn stop_waiting(&self, p: &Process, thread: &mut Thread) {
+        if let Some(sig) = self.stop(p, thread, Stop::Interrupt) {
+            self.inject(p, thread.tid, None, sig);
+        }
+    }
+
+    /// The thread the client steps while the others continue, if any: the
+    /// run loop gives it the CPU first.
+    pub(crate) fn stepping_thread(&self) -> Option<i32> {
+        match self.state.lock().mode {
+            Mode::Step(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// Owe `thread` the report `why` (made at its next look).
+    fn owe(&self, thread: &Thread, why: Stop) {
+        self.state.lock().owed = Some((thread.tid, why));
     }
 
     /// Run `thread` as the debugger directs until the run loop must
     /// handle a trap (a system call, a signal to deliver, a budget end to
     /// look at other threads). Used by the run loop in place of
-    /// `engine.run` while a debugger is attached.
+    /// `engine.run` while a debugger is attached. A fault goes back to the
+    /// run loop, whose delivery reports the signal ([`Debugger::signal_stop`]).
     pub fn run(&self, p: &Process, thread: &mut Thread, engine: &mut dyn Engine) -> Trap {
         loop {
             let (owed, mode, watching) = {
                 let mut st = self.state.lock();
-                (st.owed.take(), st.mode, !st.watches.is_empty())
+                // A stop owed to this thread (0: the first one, whichever).
+                let owed = match st.owed {
+                    Some((t, why)) if t == thread.tid || t == 0 => {
+                        st.owed = None;
+                        Some(why)
+                    }
+                    _ => None,
+                };
+                (owed, st.mode, !st.watches.is_empty())
             };
             if let Some(why) = owed {
-                if let Some(t) = self.stop(p, thread, why, None) {
-                    return t;
+                if let Some(sig) = self.stop(p, thread, why) {
+                    let tid = thread.tid;
+                    self.inject(p, tid, Some(thread), sig);
+                    return Trap::Budget;
                 }
                 continue;
             }
@@ -341,25 +503,40 @@ impl Debugger {
                 return engine.run(&mut thread.cpu, &p.mem);
             }
             if self.hook.interrupt_requested() {
-                self.state.lock().owed = Some(Stop::Interrupt);
+                self.owe(thread, Stop::Interrupt);
                 continue;
             }
-            if mode == Mode::Step {
-                match self.step(p, thread) {
-                    Ok(Stepped::Done) => self.state.lock().owed = Some(Stop::Step),
-                    Ok(Stepped::Watch(a)) => self.state.lock().owed = Some(Stop::Watch(a)),
-                    Err(Trap::Ecall) => {
-                        // Reported once the run loop completed the call.
-                        self.state.lock().owed = Some(Stop::Step);
-                        return Trap::Ecall;
+            if let Mode::Step(t) = mode {
+                if t == thread.tid {
+                    // Already somewhere else: a handler was entered.
+                    let moved = self
+                        .state
+                        .lock()
+                        .step_from
+                        .take()
+                        .is_some_and(|(_, pc)| pc != thread.cpu.pc);
+                    if moved {
+                        self.owe(thread, Stop::Step);
+                        continue;
                     }
-                    Err(t) => {
-                        if let Some(t) = self.trap_stop(p, thread, t) {
-                            return t;
+                    match self.step(p, thread) {
+                        Ok(Stepped::Done) => self.owe(thread, Stop::Step),
+                        Ok(Stepped::Watch(a)) => self.owe(thread, Stop::Watch(a)),
+                        Err(Trap::Ecall) => {
+                            // Reported once the run loop completed the call.
+                            self.owe(thread, Stop::Step);
+                            return Trap::Ecall;
                         }
+                        // A fault: its signal's stop is the report.
+                        Err(t) => return t,
                     }
+                    continue;
                 }
-                continue;
+                // Another thread steps: it gets the CPU if it can run;
+                // else this one continues.
+                if p.green.lock().runnable(t) {
+                    return Trap::Budget;
+                }
             }
             // Continue: past the breakpoint the thread stopped at, then
             // one instruction at a time while watching, else the engine.
@@ -379,11 +556,10 @@ impl Debugger {
                     match self.step(p, thread) {
                         Ok(Stepped::Done) => {}
                         Ok(Stepped::Watch(a)) => {
-                            self.state.lock().owed = Some(Stop::Watch(a));
+                            self.owe(thread, Stop::Watch(a));
                             break;
                         }
-                        Err(Trap::Ecall) => return Trap::Ecall,
-                        Err(t) => return self.trap_stop(p, thread, t).unwrap_or(Trap::Budget),
+                        Err(t) => return t,
                     }
                     if !watching {
                         break;
@@ -394,7 +570,7 @@ impl Debugger {
                 }
                 if watching {
                     if self.at_breakpoint(thread.cpu.pc) {
-                        self.state.lock().owed = Some(Stop::Breakpoint);
+                        self.owe(thread, Stop::Breakpoint);
                         continue;
                     }
                     return Trap::Budget;
@@ -403,17 +579,12 @@ impl Debugger {
             let trap = engine.run(&mut thread.cpu, &p.mem);
             match trap {
                 Trap::Ebreak if self.at_breakpoint(thread.cpu.pc) => {
-                    self.state.lock().owed = Some(Stop::Breakpoint);
+                    self.owe(thread, Stop::Breakpoint);
                 }
                 Trap::Budget if self.hook.interrupt_requested() => {
-                    self.state.lock().owed = Some(Stop::Interrupt);
+                    self.owe(thread, Stop::Interrupt);
                 }
-                Trap::Budget | Trap::Ecall => return trap,
-                t => {
-                    if let Some(t) = self.trap_stop(p, thread, t) {
-                        return t;
-                    }
-                }
+                t => return t,
             }
         }
     }
@@ -435,15 +606,6 @@ impl Debugger {
 
     fn at_breakpoint(&self, pc: u64) -> bool {
         self.state.lock().bps.contains_key(&pc)
-    }
-
-    /// A trap that raises a signal: report it; the signal is delivered if
-    /// the client passes it on.
-    fn trap_stop(&self, p: &Process, thread: &mut Thread, t: Trap) -> Option<Trap> {
-        match signal::trap_info(p, thread.cpu.pc, t) {
-            Some(info) => self.stop(p, thread, Stop::Signal(info.signo), Some(t)),
-            None => Some(t),
-        }
     }
 
     /// Run one instruction, decoded from the program's own bytes (not a
@@ -540,4 +702,164 @@ fn store_range(cpu: &Cpu, inst: &Inst) -> Option<(u64, u64)> {
         | AmomaxD(a) | AmominuD(a) | AmomaxuD(a) => (cpu.x[a.rs1 as usize], 8),
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::Perm;
+    use crate::process::Options;
+    use crate::signal::{SIGALRM, SIGINT, SIGUSR1, SIGUSR2, SigAction, SigInfo, deliver_pending};
+    use crate::testhost::TestHost;
+    use alloc::sync::Arc;
+    extern crate std;
+    use std::sync::Mutex;
+
+    const HANDLER: u64 = 0x3000;
+
+    /// A client that answers each stop from a script, records the stops,
+    /// passes SIGALRM without a stop and asks for one interrupt when told.
+    #[derive(Default)]
+    struct Script {
+        answers: Mutex<Vec<Resume>>,
+        stops: Mutex<Vec<Stop>>,
+        interrupt: core::sync::atomic::AtomicBool,
+    }
+
+    struct Client(Arc<Script>);
+
+    impl DebugHook for Client {
+        fn stopped(&self, _: &Process, _: &mut Thread, why: Stop) -> Resume {
+            self.0.stops.lock().unwrap().push(why);
+            self.0.answers.lock().unwrap().remove(0)
+        }
+        fn interrupt_requested(&self) -> bool {
+            self.0
+                .interrupt
+                .swap(false, core::sync::atomic::Ordering::Relaxed)
+        }
+        fn passes_signal(&self, signo: i32) -> bool {
+            signo == SIGALRM
+        }
+    }
+
+    fn setup() -> (Arc<Process>, Thread, Arc<Script>) {
+        let host = TestHost::leak();
+        let mem = GuestMemory::new(host, 1 << 24).unwrap();
+        mem.map(0x10_0000, 0x1_0000, Perm::READ | Perm::WRITE, true)
+            .unwrap();
+        {
+            let mut m = mem.maps.lock();
+            m.mmap_top = 0x80_0000;
+            m.mmap_min = 0x40_0000;
+        }
+        let p = Process::new(host, mem, Vec::new(), Options::default());
+        let script = Arc::new(Script::default());
+        p.attach_debugger(Debugger::new(Box::new(Client(script.clone()))));
+        let mut t = Thread {
+            tid: 7,
+            ..Default::default()
+        };
+        t.cpu.x[2] = 0x10_f000;
+        t.cpu.pc = 0x2000;
+        p.register(&mut t);
+        for s in [SIGUSR1, SIGALRM] {
+            p.signals.lock().actions[(s - 1) as usize] = SigAction {
+                handler: HANDLER,
+                flags: 0,
+                mask: 0,
+            };
+        }
+        (p, t, script)
+    }
+
+    fn usr(s: i32) -> SigInfo {
+        SigInfo::kill(s, crate::signal::SI_USER, 1, 0)
+    }
+
+    #[test]
+    fn signals_stop_before_delivery_and_the_client_decides() {
+        let (p, mut t, script) = setup();
+        script.answers.lock().unwrap().extend([
+            Resume::Continue(None),
+            Resume::Continue(Some(SIGUSR1)),
+            Resume::Continue(None),
+            Resume::Continue(Some(SIGUSR1)),
+        ]);
+        // Discarded: no handler runs.
+        t.pending.add(usr(SIGUSR1));
+        assert_eq!(deliver_pending(&p, &mut t, 0x2000), None);
+        assert_eq!(t.cpu.pc, 0x2000);
+        // Passed on: the handler runs.
+        t.pending.add(usr(SIGUSR1));
+        assert_eq!(deliver_pending(&p, &mut t, 0x2000), None);
+        assert_eq!(t.cpu.pc, HANDLER);
+        // A fatal one discarded: the process lives.
+        t.cpu.pc = 0x2000;
+        t.pending.add(usr(SIGUSR2));
+        assert_eq!(deliver_pending(&p, &mut t, 0x2000), None);
+        // Replaced by another signal, blocked (the handler runs with
+        // SIGUSR1 blocked): it waits, already chosen.
+        assert_ne!(t.sigmask & crate::signal::bit(SIGUSR1), 0);
+        t.pending.add(usr(SIGUSR2));
+        assert_eq!(deliver_pending(&p, &mut t, 0x2000), None);
+        assert_eq!(t.cpu.pc, 0x2000);
+        assert_eq!(t.pending.set(), crate::signal::bit(SIGUSR1));
+        // Unblocked: delivered without another stop.
+        t.sigmask = 0;
+        assert_eq!(deliver_pending(&p, &mut t, 0x2000), None);
+        assert_eq!((t.cpu.pc, t.cpu.x[10]), (HANDLER, SIGUSR1 as u64));
+        // Passed without a stop.
+        t.cpu.pc = 0x2000;
+        t.pending.add(usr(SIGALRM));
+        assert_eq!(deliver_pending(&p, &mut t, 0x2000), None);
+        assert_eq!((t.cpu.pc, t.cpu.x[10]), (HANDLER, SIGALRM as u64));
+        assert_eq!(
+            *script.stops.lock().unwrap(),
+            [
+                Stop::Signal(SIGUSR1),
+                Stop::Signal(SIGUSR1),
+                Stop::Signal(SIGUSR2),
+                Stop::Signal(SIGUSR2)
+            ]
+        );
+        // A vfork child (no thread entry) is not reported.
+        t.shared = None;
+        t.cpu.pc = 0x2000;
+        t.sigmask = 0;
+        t.pending.add(usr(SIGUSR1));
+        assert_eq!(deliver_pending(&p, &mut t, 0x2000), None);
+        assert_eq!(t.cpu.pc, HANDLER);
+        assert_eq!(script.stops.lock().unwrap().len(), 4);
+    }
+
+    #[test]
+    fn an_interrupted_call_stops_then_restarts_or_takes_the_clients_signal() {
+        let (p, mut t, script) = setup();
+        script
+            .answers
+            .lock()
+            .unwrap()
+            .extend([Resume::Continue(None), Resume::Continue(Some(SIGINT))]);
+        // Not the client's interrupt: no stop, the call runs again.
+        assert!(crate::signal::restart_interrupted(&p, &mut t, true));
+        assert!(script.stops.lock().unwrap().is_empty());
+        // The client's: a stop, then the call runs again.
+        script
+            .interrupt
+            .store(true, core::sync::atomic::Ordering::Relaxed);
+        assert!(crate::signal::restart_interrupted(&p, &mut t, true));
+        // The client sends SIGINT: the call fails (EINTR) and SIGINT,
+        // chosen already, kills without another stop.
+        script
+            .interrupt
+            .store(true, core::sync::atomic::Ordering::Relaxed);
+        assert!(!crate::signal::restart_interrupted(&p, &mut t, true));
+        let r = deliver_pending(&p, &mut t, 0x2000).unwrap();
+        assert_eq!(r.signo, SIGINT);
+        assert_eq!(
+            *script.stops.lock().unwrap(),
+            [Stop::Interrupt, Stop::Interrupt]
+        );
+    }
 }

@@ -191,6 +191,14 @@ impl Process {
             });
         }
         loop {
+            // A thread the debugger steps runs first.
+            if let Some(t) = self.debug.get().and_then(|d| d.stepping_thread())
+                && let Some(p) = q.take_runnable(t)
+            {
+                *thread = p.thread;
+                *own = p.engine;
+                return true;
+            }
             let now = self
                 .host
                 .clock_gettime(1)
@@ -218,6 +226,18 @@ impl Process {
                 }
                 Err(_) if q.is_empty() => return false,
                 Err(deadline) => {
+                    // Every thread waits: a debugger's interrupt stops the
+                    // first in turn, which then waits on.
+                    if let Some(d) = self.debug.get()
+                        && d.interrupt_while_waiting()
+                        && let Some(mut w) = q.pop_front()
+                    {
+                        drop(q);
+                        d.stop_waiting(self, &mut w.thread);
+                        q = self.green.lock();
+                        q.push_front(w);
+                        continue;
+                    }
                     drop(q);
                     // Nothing can run: wait for the earliest deadline (or,
                     // with none, for ever: every thread waits on another,

@@ -89,6 +89,36 @@ impl RunQueue {
         self.q.iter_mut().map(|p| &mut p.thread)
     }
 
+    /// Is thread `tid` waiting here with nothing to wait for (it runs as
+    /// soon as it gets the CPU)?
+    pub fn runnable(&self, tid: i32) -> bool {
+        self.q
+            .iter()
+            .any(|p| p.thread.tid == tid && p.block.is_none())
+    }
+
+    /// Take thread `tid` if it is [`RunQueue::runnable`] (a debugger
+    /// steps it: it runs next).
+    pub fn take_runnable(&mut self, tid: i32) -> Option<Parked> {
+        let i = self
+            .q
+            .iter()
+            .position(|p| p.thread.tid == tid && p.block.is_none())?;
+        self.q.remove(i)
+    }
+
+    /// Take the first thread in turn order, whatever it waits for (a
+    /// debugger reports it stopped, then it goes back with
+    /// [`RunQueue::push_front`]).
+    pub fn pop_front(&mut self) -> Option<Parked> {
+        self.q.pop_front()
+    }
+
+    /// Put `p` back first in turn order.
+    pub fn push_front(&mut self, p: Parked) {
+        self.q.push_front(p);
+    }
+
     /// Queue `p` behind the others.
     pub fn push(&mut self, p: Parked) {
         self.q.push_back(p);

@@ -114,6 +114,11 @@ pub fn take_host_signals(process: &Process, thread: &mut Thread) {
 /// `SA_RESTART` and the call is one that may be restarted; no when it
 /// kills or its handler lacks `SA_RESTART`.
 pub fn restart_interrupted(process: &Process, thread: &mut Thread, restartable: bool) -> bool {
+    // The host signal may have been a debugger's interrupt: it stops the
+    // thread here first, and decides which signal, if any, is pending.
+    if let Some(d) = process.debugger() {
+        d.interrupted_call(process, thread);
+    }
     take_host_signals(process, thread);
     let table = process.signals.lock();
     let ready = (thread.pending.set() | table.shared.set()) & !(thread.sigmask & !UNBLOCKABLE);
@@ -260,7 +265,17 @@ fn report(info: &SigInfo, at: u64) -> Report {
 /// handler took it into its frame.
 pub fn deliver_pending(process: &Process, thread: &mut Thread, at: u64) -> Option<Report> {
     take_host_signals(process, thread);
-    while let Some(info) = dequeue(process, thread) {
+    while let Some(mut info) = dequeue(process, thread) {
+        // Under a debugger, the client sees the signal first and may
+        // discard or replace it (SIGKILL excepted, as under ptrace).
+        if info.signo != SIGKILL
+            && let Some(d) = process.debugger()
+        {
+            match d.signal_stop(process, thread, info) {
+                Some(i) => info = i,
+                None => continue,
+            }
+        }
         let signo = info.signo;
         if process.options.strace {
             log_signal(process, &info);

@@ -11,6 +11,13 @@
 //! threads, and continues to the exit status (3). The guest's own output
 //! and exit status must be unchanged.
 //!
+//! More sessions, each on a guest of `tests/gdb/`: `gdbthreads` (a
+//! breakpoint in a second thread, `info threads`, each thread's own
+//! registers, `stepi` of a thread other than the one that stopped),
+//! `gdbsignals` (signals stop before delivery; gdb delivers or discards
+//! them, passes those it does not stop for), `gdbintr` (gdb's Ctrl-C
+//! while the guest blocks in a system call; the call resumes unchanged).
+//!
 //! `gdb-multiarch` is installed by `cargo xtask test`'s set-up step; with
 //! `--no-setup` and no gdb-multiarch the cases are skipped with a message.
 
@@ -74,22 +81,240 @@ pub fn run(setup_ran: bool) -> Vec<Outcome> {
             out.push(outcome(case, r));
         }
     }
-    let tsrc = root().join("tests/gdb/gdbthreads.c");
-    let tbin = dir.join("gdbthreads.dynamic");
-    let built = build(&tsrc, &tbin, false);
-    for engine in ENGINES {
-        let case = format!("gdbthreads.dynamic.{engine}");
-        let r = match &built {
-            Err(e) => Err(e.clone()),
-            Ok(()) => threads(&tbin, engine).map(|_| None),
-        };
-        match &r {
-            Err(e) => eprintln!("FAIL {case} [gdb]\n      {e}"),
-            Ok(_) => println!("ok   {case} [gdb]"),
+    // (guest, engines, the session)
+    type Case = fn(&Path, &str) -> Result<(), String>;
+    let more: [(&str, &[&str], Case); 4] = [
+        ("gdbthreads", &ENGINES, threads),
+        ("gdbsignals", &ENGINES, signals),
+        // Its interrupts wait for the guest to block: one engine is enough
+        // (the stop is made in the run loop, not by the engine).
+        ("gdbintr", &["jit"], interrupts),
+        ("gdbexec", &["jit"], exec),
+    ];
+    for (name, engines, session) in more {
+        let src = root().join(format!("tests/gdb/{name}.c"));
+        let bin = dir.join(format!("{name}.dynamic"));
+        let built = build(&src, &bin, false);
+        for &engine in engines {
+            let case = format!("{name}.dynamic.{engine}");
+            let r = match &built {
+                Err(e) => Err(e.clone()),
+                Ok(()) => session(&bin, engine).map(|_| None),
+            };
+            match &r {
+                Err(e) => eprintln!("FAIL {case} [gdb]\n      {e}"),
+                Ok(_) => println!("ok   {case} [gdb]"),
+            }
+            out.push(outcome(case, r));
         }
-        out.push(outcome(case, r));
     }
     out
+}
+
+/// Does `log` hold each of `wants`, in order? The error names the first
+/// missing one.
+fn in_order(log: &str, wants: &[&str]) -> Result<(), String> {
+    let mut at = 0;
+    for want in wants {
+        match log[at..].find(want) {
+            Some(k) => at += k + want.len(),
+            None => {
+                return Err(format!(
+                    "gdb did not print {want:?} (in order); it printed {log:?}"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Guest signals stop the guest before delivery and gdb decides: SIGUSR1
+/// is delivered (by a `stepi`, which gdb makes run the handler), SIGUSR2
+/// discarded (`signal 0`), a bad store's SIGSEGV reaches the guest's
+/// handler, SIGALRM (gdb's `nostop pass`, sent as `QPassSignals`) is
+/// delivered without a stop, and `abort`'s SIGABRT ends the program with
+/// gdb told so.
+fn signals(bin: &Path, engine: &str) -> Result<(), String> {
+    let cmds = [
+        "continue",
+        "stepi",
+        "print usr1",
+        "continue",
+        "signal 0",
+        "continue",
+        "continue",
+    ]
+    .map(String::from);
+    let (log, out) = batch(bin, engine, "signals", &cmds)?;
+    in_order(
+        &log,
+        &[
+            "received signal SIGUSR1",
+            "$1 = 1",
+            "received signal SIGUSR2",
+            "received signal SIGSEGV",
+            "gdbsignals.c:",
+            "received signal SIGABRT",
+            "terminated with signal SIGABRT",
+        ],
+    )?;
+    if out.stdout != b"usr1=1 usr2=0 segv=1 alrm=1\n" || out.status.code() != Some(134) {
+        return Err(format!(
+            "the signal guest printed {:?} and ended with {:?} (want usr1=1 usr2=0 segv=1 alrm=1 and 134)",
+            show(&out.stdout, 200),
+            out.status.code()
+        ));
+    }
+    Ok(())
+}
+
+/// gdb's Ctrl-C (SIGINT to gdb, which sends the interrupt byte) while the
+/// guest blocks in `read` of its stdin, in `nanosleep`, and with its two
+/// threads waiting (a futex and a read): each stops the guest (gdb's
+/// `bt` shows the call) and `continue` resumes the call unchanged: the
+/// read gets the line written later, the sleep lasts its whole time.
+fn interrupts(bin: &Path, engine: &str) -> Result<(), String> {
+    use std::io::{BufRead, Write};
+    use std::sync::mpsc;
+    let (mut pvm, sock) = start_pvm_with(bin, engine, "intr", Stdio::piped())?;
+    let script_path = sock.with_extension("gdb");
+    let script = format!(
+        "set pagination off\nset confirm off\ntarget remote {}\n\
+         continue\nbt\ncontinue\nbt\ncontinue\ninfo threads\ncontinue\n",
+        sock.display()
+    );
+    std::fs::write(&script_path, &script).map_err(|e| e.to_string())?;
+    let mut gdb = Command::new("gdb-multiarch")
+        .args(["-nx", "-batch", "-x"])
+        .arg(&script_path)
+        .arg(bin)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start gdb-multiarch: {e}"))?;
+    let mut gdb_out = gdb.stdout.take().expect("piped");
+    let gdb_text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let text = gdb_text.clone();
+    let gdb_log = std::thread::spawn(move || {
+        let mut b = [0u8; 4096];
+        while let Ok(n) = std::io::Read::read(&mut gdb_out, &mut b) {
+            if n == 0 {
+                break;
+            }
+            if let Ok(mut t) = text.lock() {
+                t.push_str(&String::from_utf8_lossy(&b[..n]));
+            }
+        }
+    });
+    let (tx, rx) = mpsc::channel();
+    let pvm_out = pvm.stdout.take().expect("piped");
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(pvm_out).lines() {
+            let Ok(l) = l else { break };
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
+    });
+    let mut stdin = pvm.stdin.take();
+    let mut lines = Vec::new();
+    let gdb_pid = gdb.id();
+    let mut drive = || -> Result<(), String> {
+        let mut expect = |want: &str| -> Result<(), String> {
+            let l = rx
+                .recv_timeout(Duration::from_secs(30))
+                .map_err(|_| format!("the guest did not print {want:?}; it printed {lines:?}"))?;
+            lines.push(l.clone());
+            if l.starts_with(want) {
+                Ok(())
+            } else {
+                Err(format!("the guest printed {l:?}, want {want:?}"))
+            }
+        };
+        // Interrupt the `n`th time, once the guest blocks, and see gdb
+        // report the stop within `within` (the guest still blocked).
+        let interrupt = |n: usize, within: Duration| -> Result<(), String> {
+            std::thread::sleep(Duration::from_millis(400));
+            let _ = Command::new("kill")
+                .args(["-INT", &gdb_pid.to_string()])
+                .status();
+            let sent = Instant::now();
+            loop {
+                let seen = gdb_text
+                    .lock()
+                    .map(|t| t.matches("received signal SIGINT").count())
+                    .unwrap_or(0);
+                if seen >= n {
+                    return Ok(());
+                }
+                if sent.elapsed() > within {
+                    return Err(format!(
+                        "interrupt {n}: gdb reported no stop within {within:?} (the guest stayed blocked)"
+                    ));
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        };
+        let mut write = |s: &[u8]| {
+            if let Some(w) = stdin.as_mut() {
+                let _ = w.write_all(s);
+                let _ = w.flush();
+            }
+        };
+        // The reads get their line only after the stop: it must come
+        // while they block. The sleep (2.5 s) would end 2.1 s after the
+        // interrupt: the stop must come well before.
+        expect("reading")?;
+        interrupt(1, Duration::from_secs(20))?;
+        write(b"hello\n");
+        expect("read 6 hello")?;
+        expect("sleeping")?;
+        interrupt(2, Duration::from_millis(1500))?;
+        expect("slept 0 long enough")?;
+        expect("waiting")?;
+        interrupt(3, Duration::from_secs(20))?;
+        write(b"world\n");
+        expect("thread read 6 world")?;
+        Ok(())
+    };
+    let r = drive();
+    drop(stdin);
+    let _ = std::fs::remove_file(&script_path);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while gdb.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = gdb.kill();
+    let _ = gdb.wait();
+    let out = finish_pvm(pvm)?;
+    let _ = gdb_log.join();
+    let log = gdb_text.lock().map(|t| t.clone()).unwrap_or_default();
+    r.map_err(|e| format!("{e}; gdb printed {log:?}"))?;
+    in_order(
+        &log,
+        &[
+            "received signal SIGINT",
+            "in read ()",
+            "in main () at",
+            "received signal SIGINT",
+            "in nanosleep ()",
+            "in main () at",
+            "received signal SIGINT",
+            "1    Thread ",
+            "2    Thread ",
+            "in read ()",
+            "exited with code 05",
+        ],
+    )?;
+    if out.status.code() != Some(5) {
+        return Err(format!(
+            "the interrupted guest ended with {:?} (want 5); pvm stderr: {}",
+            out.status.code(),
+            show(&out.stderr, 2000)
+        ));
+    }
+    Ok(())
 }
 
 /// Run gdb in batch mode with `commands` against pvm serving `bin`; gdb's
@@ -121,7 +346,34 @@ fn batch(
     );
     let _ = std::fs::remove_file(&script_path);
     let out = finish_pvm(pvm)?;
-    Ok((String::from_utf8_lossy(&gdb?.stdout).into_owned(), out))
+    let gdb = gdb?;
+    // gdb's errors (a closed connection) go to its stderr: after the rest.
+    let mut log = String::from_utf8_lossy(&gdb.stdout).into_owned();
+    log.push_str(&String::from_utf8_lossy(&gdb.stderr));
+    Ok((log, out))
+}
+
+/// `execve` under gdb: gdb is told on its console, the connection closes
+/// (pvm does not follow the exec), and the new program runs to its end.
+fn exec(bin: &Path, engine: &str) -> Result<(), String> {
+    let cmds = ["break main", "continue", "continue"].map(String::from);
+    let (log, out) = batch(bin, engine, "exec", &cmds)?;
+    in_order(
+        &log,
+        &[
+            "Breakpoint 1, main (argc=1",
+            "pvm: the program execs ",
+            "Remote connection closed",
+        ],
+    )?;
+    if out.stdout != b"before exec\nafter exec x\n" || out.status.code() != Some(6) {
+        return Err(format!(
+            "the exec guest printed {:?} and ended with {:?} (want both lines and 6)",
+            show(&out.stdout, 200),
+            out.status.code()
+        ));
+    }
+    Ok(())
 }
 
 /// Guest threads are gdb threads: a breakpoint in the second one stops
@@ -132,28 +384,61 @@ fn threads(bin: &Path, engine: &str) -> Result<(), String> {
         "continue",
         "info threads",
         "bt",
+        "info registers pc",
         "thread 1",
+        "info registers pc",
+        "thread 2",
+        "info registers pc",
+        "thread 1",
+        "stepi",
+        "info threads",
+        "print flag",
         "continue",
     ]
     .map(String::from);
     let (log, out) = batch(bin, engine, "threads", &cmds)?;
-    let mut at = 0;
-    for want in [
-        "Thread 2 hit Breakpoint 1, thread_fn (",
-        "  1    Thread ",
-        "* 2    Thread ",
-        "#0  thread_fn (",
-        "Switching to thread 1",
-        "exited with code 04",
-    ] {
-        match log[at..].find(want) {
-            Some(k) => at += k + want.len(),
-            None => {
-                return Err(format!(
-                    "gdb did not print {want:?} (in order); it printed {log:?}"
-                ));
-            }
-        }
+    in_order(
+        &log,
+        &[
+            "Thread 2 hit Breakpoint 1, thread_fn (",
+            "  1    Thread ",
+            "* 2    Thread ",
+            "#0  thread_fn (",
+            // The registers are the selected thread's.
+            "<thread_fn+",
+            "Switching to thread 1",
+            "pc ",
+            "Switching to thread 2",
+            "<thread_fn+",
+            "Switching to thread 1",
+            // Thread 1 steps (once its wait for thread 2 ends: thread 2
+            // runs meanwhile, to its end); gdb stays on thread 1.
+            "* 1    Thread ",
+            " = 1",
+            "exited with code 04",
+        ],
+    )?;
+    // Thread 1's registers are not thread 2's.
+    let pcs: Vec<&str> = log.lines().filter(|l| l.starts_with("pc ")).collect();
+    if pcs.len() < 3 || pcs[0] == pcs[1] || pcs[0] != pcs[2] {
+        return Err(format!(
+            "info registers pc showed {pcs:?} for threads 2, 1, 2; gdb printed {log:?}"
+        ));
+    }
+    // The step stopped thread 1, not the program's end.
+    let step = log
+        .split("Switching to thread 1")
+        .nth(2)
+        .unwrap_or_default();
+    if step
+        .split("  Id")
+        .next()
+        .unwrap_or_default()
+        .contains("exited")
+    {
+        return Err(format!(
+            "stepi of thread 1 ran to the end; gdb printed {log:?}"
+        ));
     }
     if out.stdout != b"flag=1\n" || out.status.code() != Some(4) {
         return Err(format!(
@@ -314,6 +599,16 @@ fn start_pvm(
     engine: &str,
     tag: &str,
 ) -> Result<(std::process::Child, PathBuf), String> {
+    start_pvm_with(bin, engine, tag, Stdio::null())
+}
+
+/// [`start_pvm`] with the guest's stdin.
+fn start_pvm_with(
+    bin: &Path,
+    engine: &str,
+    tag: &str,
+    stdin: Stdio,
+) -> Result<(std::process::Child, PathBuf), String> {
     let sock = std::env::temp_dir().join(format!(
         "pvm-gdbtest-{}-{engine}-{tag}.sock",
         std::process::id()
@@ -323,7 +618,7 @@ fn start_pvm(
         .args(["--engine", engine, "--gdb"])
         .arg(format!("unix:{}", sock.display()))
         .arg(bin)
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

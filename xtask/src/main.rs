@@ -48,6 +48,9 @@ commands:
          --bless rewrites tests/expected/ from qemu-riscv64's output.
          The fuzz targets (fuzz/) run 10 s each; --fuzz: 30 s each,
          --fuzz-time SECS: that long each.
+  gdbtest
+         only gdb-multiarch against pvm's GDB stub (pvm must be built:
+         cargo build --release -p host-linux); also a step of `test`.
   load   [--soak-seconds S]
          load test (40 pvm processes at once: benchmarks at small sizes
          and the thread tests; output checked, peak RSS per process) and
@@ -154,6 +157,7 @@ fn main() -> ExitCode {
         "demo" => return demo(&argv),
         "qemu" => return qemu::main(&argv),
         "setup" => setup::ensure().map(|_| true),
+        "gdbtest" => Ok(gdbtest::run(false).iter().all(|o| o.result.is_ok())),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(true)

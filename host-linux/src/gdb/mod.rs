@@ -13,13 +13,17 @@
 //! and the exec file (so gdb finds the dynamic linker and, through
 //! `_r_debug`, the libraries), `vFile` reads through pvm's sysroot rule
 //! (so gdb reads `ld.so` and `libc.so.6` from the sysroot without being
-//! told), and the guest threads (`qfThreadInfo`, `Hg`/`Hc`, `T`).
+//! told), the guest threads (`qfThreadInfo`, `Hg`/`Hc`, `T`, per-thread
+//! `vCont` steps), `QPassSignals`, and an `O` console line before an
+//! `execve` (the connection then closes with the exec).
 //!
 //! All guest threads take turns on one host thread while debugging, so a
-//! stop stops them all (gdb's all-stop mode); steps and continues apply to
-//! the thread that stopped. The interrupt byte is seen each time the
-//! engine returns (system calls, and at least every few million
-//! instructions), not during a blocking system call.
+//! stop stops them all (gdb's all-stop mode); a continue applies to all, a
+//! step to the thread gdb names. Every signal about to reach the guest is
+//! reported first (`T` with gdb's number) unless gdb passes it without a
+//! stop; the resume packet's signal decides what is delivered. Bytes from
+//! the client interrupt the host thread ([`signal_on_input`]), so the
+//! interrupt byte reaches a guest blocked in a system call too.
 //!
 //! A client that disconnects lets the guest run on without breakpoints; a
 //! bad packet gets an error reply (`E01`), an unknown one the empty reply.
@@ -134,6 +138,11 @@ struct Inner {
     last_stop: String,
     /// Thread for register access (`Hg`); 0 is the stopped one.
     reg_thread: i32,
+    /// Thread for `c`/`s` (`Hc`); 0 or -1: the stopped one.
+    cont_thread: i32,
+    /// Signals to deliver without a stop (`QPassSignals`): bit `n-1`
+    /// for Linux signal `n`.
+    pass: u64,
     /// The client understands `swbreak:` in stop replies.
     swbreak: bool,
     /// The auxiliary vector, read off the initial stack at the start.
@@ -145,19 +154,32 @@ struct Inner {
 }
 
 impl Stub {
-    /// A stub talking on `conn` about the program at `exe`.
+    /// A stub talking on `conn` about the program at `exe`. Bytes from
+    /// the client interrupt this host thread (the one that runs every
+    /// guest thread under the debugger), so an interrupt reaches a guest
+    /// blocked in a system call.
     pub fn new(conn: Conn, exe: Vec<u8>) -> Arc<Stub> {
+        signal_on_input(&conn);
         Arc::new(Stub {
             inner: Mutex::new(Inner {
                 link: Some(Link::new(conn)),
                 last_stop: "S05".into(),
                 reg_thread: 0,
+                cont_thread: 0,
+                pass: 0,
                 swbreak: false,
                 auxv: Vec::new(),
                 files: Vec::new(),
                 exe,
             }),
         })
+    }
+
+    /// Make this the stub [`before_exec`] tells about an `execve`.
+    pub fn watch_exec(self: &Arc<Stub>) {
+        if ACTIVE.set(self.clone()).is_ok() {
+            let _ = host_linux::proc::BEFORE_EXEC.set(before_exec);
+        }
     }
 
     /// The hook to attach to the process.
@@ -184,6 +206,66 @@ impl Stub {
     }
 }
 
+/// Have the kernel send [`crate::signals::KICK`] to this host thread
+/// whenever bytes arrive on `conn` (`O_ASYNC` with `F_SETOWN_EX` and
+/// `F_SETSIG`): a blocking host call of the guest fails with `EINTR` and
+/// the core asks the stub whether it was the interrupt byte. The kick's
+/// handler only marks the thread; a kick that arrives while the stub
+/// reads a packet makes that read retry.
+fn signal_on_input(conn: &Conn) {
+    use std::os::fd::AsRawFd;
+    const F_SETSIG: i32 = 10;
+    const F_SETOWN_EX: i32 = 15;
+    const F_OWNER_TID: i32 = 0;
+    #[repr(C)]
+    struct FOwnerEx {
+        kind: i32,
+        pid: i32,
+    }
+    let fd = conn.as_raw_fd();
+    let owner = FOwnerEx {
+        kind: F_OWNER_TID,
+        // SAFETY: gettid cannot fail.
+        pid: unsafe { libc::gettid() },
+    };
+    // SAFETY: fcntl on a descriptor the connection owns; `owner` is a
+    // valid `struct f_owner_ex` for F_SETOWN_EX.
+    unsafe {
+        libc::fcntl(fd, F_SETSIG, crate::signals::KICK);
+        libc::fcntl(fd, F_SETOWN_EX, &owner as *const FOwnerEx);
+        let fl = libc::fcntl(fd, libc::F_GETFL);
+        if fl >= 0 {
+            libc::fcntl(fd, libc::F_SETFL, fl | libc::O_ASYNC);
+        }
+    }
+}
+
+/// The stub of this pvm, for [`before_exec`].
+static ACTIVE: std::sync::OnceLock<Arc<Stub>> = std::sync::OnceLock::new();
+
+/// The guest is about to exec `path` (a new pvm, or a host program, takes
+/// this process's place; the client's socket closes with the exec): tell
+/// the client on its console (an `O` packet: it waits for a stop reply,
+/// the guest runs), then gdb sees the connection close and the new
+/// program runs on without a debugger. Following the exec (gdb's exec
+/// events) is not done.
+fn before_exec(path: &[u8]) {
+    let Some(stub) = ACTIVE.get() else {
+        return;
+    };
+    let mut g = stub.lock();
+    let Some(link) = g.link.as_mut() else {
+        return;
+    };
+    let msg = format!(
+        "pvm: the program execs {}; it runs on without the debugger\n",
+        String::from_utf8_lossy(path)
+    );
+    let mut packet = b"O".to_vec();
+    packet.extend_from_slice(to_hex(msg.as_bytes()).as_bytes());
+    let _ = link.send(&packet);
+}
+
 struct Hook(Arc<Stub>);
 
 impl DebugHook for Hook {
@@ -198,6 +280,7 @@ impl DebugHook for Hook {
         let reply = stop_reply(&g, thread.tid, why);
         g.last_stop = reply.clone();
         g.reg_thread = 0;
+        g.cont_thread = 0;
         if why != Stop::Start
             && let Err(e) = g.link.as_mut().map_or(Ok(()), |l| l.send(reply.as_bytes()))
         {
@@ -248,6 +331,10 @@ impl DebugHook for Hook {
         // The parent keeps talking to the client; the child's copy of the
         // socket closes with the link.
         self.0.lock().link = None;
+    }
+
+    fn passes_signal(&self, signo: i32) -> bool {
+        (1..=64).contains(&signo) && self.0.lock().pass & 1 << (signo - 1) != 0
     }
 }
 
@@ -552,13 +639,18 @@ fn handle(
             } else {
                 (None, body)
             };
+            let other = g.cont_thread > 0 && g.cont_thread != thread.tid;
             if let Some(a) = parse_hex(addr) {
-                thread.cpu.pc = a;
+                if other {
+                    with_cpu(p, thread, g.cont_thread, |cpu| cpu.pc = a);
+                } else {
+                    thread.cpu.pc = a;
+                }
             }
-            let r = if kind == b'c' || kind == b'C' {
-                Resume::Continue(sig)
-            } else {
-                Resume::Step(sig)
+            let r = match (kind == b'c' || kind == b'C', other) {
+                (true, _) => Resume::Continue(sig),
+                (false, false) => Resume::Step(sig),
+                (false, true) => Resume::StepThread(g.cont_thread, sig),
             };
             return (None, Some(r));
         }
@@ -572,8 +664,10 @@ fn handle(
             if tid == -2 || (tid > 0 && !thread_ids(p, thread).contains(&tid)) {
                 err(1)
             } else {
-                if *op == b'g' {
-                    g.reg_thread = tid;
+                match op {
+                    b'g' => g.reg_thread = tid,
+                    b'c' => g.cont_thread = tid,
+                    _ => {}
                 }
                 ok()
             }
@@ -589,7 +683,7 @@ fn handle(
             return (None, Some(Resume::Detach));
         }
         b'q' | b'Q' => query(g, p, thread, data),
-        b'v' => return v_packet(g, thread, data),
+        b'v' => return v_packet(g, p, thread, data),
         _ => Some(Vec::new()),
     };
     (answer, None)
@@ -610,9 +704,25 @@ fn query(g: &mut Inner, p: &Process, thread: &mut Thread, data: &[u8]) -> Option
             .any(|f| f == b"swbreak+");
         return s(&format!(
             "PacketSize={:x};QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;\
-             qXfer:exec-file:read+;swbreak+;vContSupported+",
+             qXfer:exec-file:read+;swbreak+;vContSupported+;QPassSignals+",
             packet::MAX_PACKET
         ));
+    }
+    if let Some(list) = data.strip_prefix(b"QPassSignals:") {
+        // gdb's numbers, hex, separated by `;`: each replaces the set.
+        let mut pass = 0u64;
+        for n in list.split(|&c| c == b';').filter(|n| !n.is_empty()) {
+            match parse_hex(n).filter(|&v| v <= 0xff) {
+                Some(v) => {
+                    if let Some(s) = from_gdb_signal(v as u8) {
+                        pass |= 1 << (s - 1);
+                    }
+                }
+                None => return s("E01"),
+            }
+        }
+        g.pass = pass;
+        return s("OK");
     }
     if data == b"QStartNoAckMode" {
         let _ = send(g, b"OK");
@@ -670,39 +780,75 @@ fn query(g: &mut Inner, p: &Process, thread: &mut Thread, data: &[u8]) -> Option
     Some(Vec::new())
 }
 
-fn v_packet(g: &mut Inner, thread: &mut Thread, data: &[u8]) -> (Option<Vec<u8>>, Option<Resume>) {
+/// `vCont;ACTION[:TID];...`: the first action naming a thread (or none)
+/// applies to it. A step for some thread steps it while the others
+/// continue (gdb's `vCont;s:TID;c`); else the stopped thread's action
+/// decides. `None` for a malformed list.
+fn v_cont(ids: &[i32], me: i32, actions: &[u8]) -> Option<Resume> {
+    let sig = |s: &[u8]| -> Option<Option<i32>> {
+        let v = parse_hex(s).filter(|&v| v <= 0xff)?;
+        Some(from_gdb_signal(v as u8))
+    };
+    // (action, signal, thread: None for all)
+    let mut parsed = Vec::new();
+    for a in actions.split(|&c| c == b';') {
+        let (act, t) = match split2(a, b':') {
+            Some((act, t)) if t == b"-1" => (act, None),
+            Some((act, t)) => (act, Some(parse_hex(t)? as i32)),
+            None => (a, None),
+        };
+        let (&k, rest) = act.split_first()?;
+        let s = match k {
+            b'c' | b's' if rest.is_empty() => None,
+            b'C' | b'S' => sig(rest)?,
+            _ => return None,
+        };
+        parsed.push((k.to_ascii_lowercase(), s, t));
+    }
+    // The action for thread `tid`: the first naming it, else the first
+    // naming none.
+    let action_for = |tid: i32| {
+        parsed
+            .iter()
+            .find(|(_, _, t)| *t == Some(tid))
+            .or_else(|| parsed.iter().find(|(_, _, t)| t.is_none()))
+            .copied()
+    };
+    // A thread named to step (other than the stopped one).
+    for &(k, s, t) in &parsed {
+        if k == b's'
+            && let Some(t) = t
+            && t != me
+            && ids.contains(&t)
+            && action_for(t).is_some_and(|(k, ..)| k == b's')
+        {
+            return Some(Resume::StepThread(t, s));
+        }
+    }
+    match action_for(me) {
+        Some((b's', s, _)) => Some(Resume::Step(s)),
+        Some((_, s, _)) => Some(Resume::Continue(s)),
+        // No action for the stopped thread (another one named alone):
+        // it continues.
+        None if !parsed.is_empty() => Some(Resume::Continue(None)),
+        None => None,
+    }
+}
+
+fn v_packet(
+    g: &mut Inner,
+    p: &Process,
+    thread: &mut Thread,
+    data: &[u8],
+) -> (Option<Vec<u8>>, Option<Resume>) {
     if data == b"vCont?" {
         return (Some(b"vCont;c;C;s;S".to_vec()), None);
     }
     if let Some(actions) = data.strip_prefix(b"vCont;") {
-        // The action for the stopped thread: the first naming it, else
-        // the first naming no thread.
-        let me = format!("{:x}", thread.tid);
-        let mut chosen: Option<&[u8]> = None;
-        for a in actions.split(|&c| c == b';') {
-            match split2(a, b':') {
-                Some((act, t)) if t == me.as_bytes() || t == b"-1" => {
-                    chosen = Some(act);
-                    break;
-                }
-                Some(_) => {}
-                None => {
-                    chosen.get_or_insert(a);
-                }
-            }
-        }
-        let Some(act) = chosen else {
-            return (Some(b"E01".to_vec()), None);
+        return match v_cont(&thread_ids(p, thread), thread.tid, actions) {
+            Some(r) => (None, Some(r)),
+            None => (Some(b"E01".to_vec()), None),
         };
-        let sig = |s: &[u8]| parse_hex(s).and_then(|v| from_gdb_signal(v as u8));
-        let r = match act.split_first() {
-            Some((b'c', _)) => Resume::Continue(None),
-            Some((b's', _)) => Resume::Step(None),
-            Some((b'C', s)) => Resume::Continue(sig(s)),
-            Some((b'S', s)) => Resume::Step(sig(s)),
-            _ => return (Some(b"E01".to_vec()), None),
-        };
-        return (None, Some(r));
     }
     if data.starts_with(b"vKill") {
         kill(g);
@@ -851,6 +997,24 @@ mod tests {
         assert_eq!(to_gdb_signal(11), 11);
         assert_eq!(to_gdb_signal(10), 30);
         assert_eq!(from_gdb_signal(0), None);
+    }
+
+    #[test]
+    fn vcont_actions() {
+        let ids = [5, 6];
+        let r = |a: &[u8]| v_cont(&ids, 5, a);
+        assert_eq!(r(b"c"), Some(Resume::Continue(None)));
+        assert_eq!(r(b"s:5;c"), Some(Resume::Step(None)));
+        assert_eq!(r(b"s:6;c"), Some(Resume::StepThread(6, None)));
+        assert_eq!(r(b"S1e:6;c"), Some(Resume::StepThread(6, Some(10))));
+        assert_eq!(r(b"C0b:5;c"), Some(Resume::Continue(Some(11))));
+        assert_eq!(r(b"C00:5;c"), Some(Resume::Continue(None)));
+        // A thread that is not there: the stopped one continues.
+        assert_eq!(r(b"s:9;c"), Some(Resume::Continue(None)));
+        assert_eq!(r(b"c:6"), Some(Resume::Continue(None)));
+        for bad in [&b""[..], b"x", b"C", b"Czz", b"C123", b"s:zz", b"c;;"] {
+            assert_eq!(r(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
     }
 
     #[test]
