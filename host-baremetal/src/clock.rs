@@ -224,21 +224,27 @@ pub fn cpu_ns() -> u64 {
     uptime_ns().saturating_sub(idle_ns())
 }
 
-/// Wait until `done()` (looked at after every timer tick) or until
-/// `deadline` (ns since boot; `None`: no deadline): halt between ticks,
-/// spin only for the last part shorter than two ticks. True when `done()`
-/// ended it.
+/// Wait until `done()` (looked at after every timer tick, and whenever
+/// this task gets the CPU back) or until `deadline` (ns since boot;
+/// `None`: no deadline): let the other tasks run ([`crate::task`]); once
+/// none has anything to do, halt between ticks, spin only for the last
+/// part shorter than two ticks. True when `done()` ended it.
 pub fn wait_until(deadline: Option<u64>, mut done: impl FnMut() -> bool) -> bool {
     // A tick comes at most this long after a halt starts (with margin).
     let tick_ns = 2 * 1_000_000_000 / TICK_HZ;
     let ticking = TICKING.load(Ordering::Relaxed);
     loop {
         if done() {
+            crate::task::busy();
             return true;
         }
         let now = uptime_ns();
         if deadline.is_some_and(|d| now >= d) {
+            crate::task::busy();
             return false;
+        }
+        if crate::task::idle_turn() {
+            continue;
         }
         if ticking && deadline.is_none_or(|d| d - now > tick_ns) {
             crate::interrupts::wait();

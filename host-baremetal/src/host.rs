@@ -14,11 +14,13 @@
 //! (a timer may have fired); a signal for the core ends the wait with
 //! `EINTR`, and the core restarts the call or not, as Linux decides.
 
+use crate::procs::Proc;
+use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt::{self, Write as _};
 use host_baremetal::fs::{Console, FileRef, Fs, MAX_FDS, MAX_FDS_HARD};
-use host_baremetal::signals::{Now, Signals};
+use host_baremetal::signals::Now;
 use vm_core::abi::{AT_EMPTY_PATH, FIONREAD, POLLIN, POLLOUT};
 use vm_core::host::*;
 
@@ -35,28 +37,42 @@ impl Console for SerialConsole {
     }
 }
 
-/// The unikernel host.
+/// The unikernel host: one value for every guest process, which finds
+/// the calling process's state ([`crate::procs::Proc`]) through the
+/// running task ([`crate::task::current`]).
 #[derive(Debug)]
 pub struct BareMetal {
-    pub fs: spin::Mutex<Fs>,
-    /// (soft, hard) per Linux resource number, for `prlimit`.
-    pub limits: spin::Mutex<[(u64, u64); 16]>,
-    /// Shared file mappings (`MAP_SHARED`), kept coherent with their files.
-    shared: spin::Mutex<Vec<SharedMap>>,
-    /// Signal dispositions, pending signals, interval timers.
-    signals: spin::Mutex<Signals>,
-    /// Supplementary groups (`setgroups`) and the nice value.
-    groups: spin::Mutex<Vec<u32>>,
-    nice: core::sync::atomic::AtomicI32,
-    /// `HostOs::set_wakeup`: ns since boot (the monotonic clock) at which
-    /// a wait ends as if a signal came, for the core's POSIX timers;
-    /// `u64::MAX`: none.
-    wakeup: core::sync::atomic::AtomicU64,
+    /// How exec'd programs are run (the boot options).
+    run: spin::Mutex<RunConfig>,
+}
+
+static GLOBAL: spin::Once<&'static BareMetal> = spin::Once::new();
+
+/// The host, once [`BareMetal::install`] made it.
+pub fn global() -> &'static BareMetal {
+    GLOBAL.get().expect("the host is installed")
+}
+
+/// What every program a process execs is run with: the boot's sysroot and
+/// engine options.
+#[derive(Clone, Debug, Default)]
+pub struct RunConfig {
+    pub sysroot: Option<Vec<u8>>,
+    pub options: vm_core::process::Options,
+    /// False when the boot named an engine there is none of.
+    pub engine_ok: bool,
+}
+
+impl RunConfig {
+    /// `Some(self)` unless the boot named an unknown engine.
+    pub fn engine_ok(self) -> Option<RunConfig> {
+        self.engine_ok.then_some(self)
+    }
 }
 
 /// `[addr, addr+len)` shows file bytes from `offset`.
 #[derive(Debug)]
-struct SharedMap {
+pub struct SharedMap {
     file: FileRef,
     addr: u64,
     len: u64,
@@ -80,30 +96,8 @@ impl SharedMap {
 }
 
 impl BareMetal {
-    /// A host around the file system, with Linux's default limits.
-    /// Make this host new again with `fs` (the next job of a batch boot,
-    /// see `main.rs`): every field as [`BareMetal::new`] sets it, the old
-    /// file system and its open files dropped.
-    pub fn reset(&self, fs: Fs) {
-        // Destructured so that a new field cannot be forgotten here.
-        let BareMetal {
-            fs,
-            limits,
-            shared,
-            signals,
-            groups,
-            nice,
-        } = BareMetal::new(fs);
-        *self.fs.lock() = fs.into_inner();
-        *self.limits.lock() = limits.into_inner();
-        *self.shared.lock() = shared.into_inner();
-        *self.signals.lock() = signals.into_inner();
-        *self.groups.lock() = groups.into_inner();
-        self.nice
-            .store(nice.into_inner(), core::sync::atomic::Ordering::Relaxed);
-    }
-
-    pub fn new(fs: Fs) -> BareMetal {
+    /// Linux's default limits for a first process.
+    fn default_limits() -> [(u64, u64); 16] {
         const INF: u64 = u64::MAX;
         let mut limits = [(INF, INF); 16];
         limits[3] = (8 << 20, INF); // RLIMIT_STACK
@@ -115,31 +109,61 @@ impl BareMetal {
         limits[12] = (819_200, 819_200); // RLIMIT_MSGQUEUE
         limits[13] = (0, 0); // RLIMIT_NICE
         limits[14] = (0, 0); // RLIMIT_RTPRIO
+        limits
+    }
+
+    /// Make this host new again with `fs` and `run` (the next job of a
+    /// batch boot, see `main.rs`): a new process table whose first
+    /// process runs on the boot task, every other task of the last job
+    /// gone, the old file system and its open files dropped.
+    pub fn reset(&self, fs: Fs, run: RunConfig) {
+        let root = crate::procs::reset(fs, Self::default_limits());
+        crate::task::reset(root);
+        *self.run.lock() = run;
+    }
+
+    /// A host around the file system, whose first process gets Linux's
+    /// default limits and runs on the boot task.
+    pub fn new(fs: Fs, run: RunConfig) -> BareMetal {
+        let root = crate::procs::init(fs, Self::default_limits());
+        crate::task::init(root);
         BareMetal {
-            fs: spin::Mutex::new(fs),
-            limits: spin::Mutex::new(limits),
-            shared: spin::Mutex::new(Vec::new()),
-            signals: spin::Mutex::new(Signals::new()),
-            groups: spin::Mutex::new(Vec::new()),
-            nice: core::sync::atomic::AtomicI32::new(0),
-            wakeup: core::sync::atomic::AtomicU64::new(u64::MAX),
+            run: spin::Mutex::new(run),
         }
+    }
+
+    /// How this job's programs run (sysroot, engine, strace).
+    pub fn run(&self) -> RunConfig {
+        self.run.lock().clone()
+    }
+
+    /// Make `self` the host every task finds with [`global`].
+    pub fn install(self) -> &'static BareMetal {
+        let host: &'static BareMetal = alloc::boxed::Box::leak(alloc::boxed::Box::new(self));
+        GLOBAL.call_once(|| host);
+        host
+    }
+
+    /// The calling process's state.
+    pub fn p(&self) -> Arc<Proc> {
+        crate::task::current()
     }
 
     /// Is a signal waiting for the core (a timer may just have fired)?
     fn signalled(&self) -> bool {
-        self.signals.lock().pending(now()) || self.woken()
+        let p = self.p();
+        p.signals.lock().pending(now()) || Self::woken(&p)
     }
 
-    /// Has the core's wake-up time come? It is used up: the core asks
-    /// again for the next one once it has looked at its timers.
-    fn woken(&self) -> bool {
+    /// Has the process's wake-up time (`HostOs::set_wakeup`, for the
+    /// core's POSIX timers) come? It is used up: the core asks again for
+    /// the next one once it has looked at its timers.
+    fn woken(p: &Proc) -> bool {
         use core::sync::atomic::Ordering;
-        let at = self.wakeup.load(Ordering::Acquire);
+        let at = p.wakeup.load(Ordering::Acquire);
         at != u64::MAX
             && crate::clock::uptime_ns() >= at
-            && self
-                .wakeup
+            && p.wakeup
                 .compare_exchange(at, u64::MAX, Ordering::AcqRel, Ordering::Acquire)
                 .is_ok()
     }
@@ -147,7 +171,11 @@ impl BareMetal {
     /// Block (halted between timer ticks) until `ready()`, a signal for
     /// the core (`EINTR`), or `deadline` (ns since boot). True when
     /// `ready()` ended it.
-    fn block(&self, deadline: Option<u64>, mut ready: impl FnMut() -> bool) -> SysResult<bool> {
+    pub(crate) fn block(
+        &self,
+        deadline: Option<u64>,
+        mut ready: impl FnMut() -> bool,
+    ) -> SysResult<bool> {
         let mut signal = false;
         let done = crate::clock::wait_until(deadline, || {
             if ready() {
@@ -166,14 +194,14 @@ impl BareMetal {
             events,
             revents: 0,
         }];
-        self.fs.lock().poll(&mut p) > 0
+        self.p().fs.lock().poll(&mut p) > 0
     }
 
     /// A read or write on `fd` that found it not ready: with `O_NONBLOCK`
     /// that is `EAGAIN`, else wait until it is ready for `events` (or a
     /// signal comes: `EINTR`), for the call to run again.
     fn wait_ready(&self, fd: i32, events: i16) -> SysResult<()> {
-        if self.fs.lock().nonblocking(fd)? {
+        if self.p().fs.lock().nonblocking(fd)? {
             return Err(Errno::EAGAIN);
         }
         self.block(None, || self.ready(fd, events)).map(|_| ())
@@ -182,9 +210,10 @@ impl BareMetal {
     /// Run a file call with shared mappings flushed to their files first
     /// and refreshed from them after (a no-op without shared mappings).
     fn coherent<T>(&self, call: impl FnOnce(&mut Fs) -> T) -> T {
-        let shared = self.shared.lock();
+        let p = self.p();
+        let shared = p.shared.lock();
         shared.iter().for_each(SharedMap::flush);
-        let r = call(&mut self.fs.lock());
+        let r = call(&mut p.fs.lock());
         shared.iter().for_each(SharedMap::refresh);
         r
     }
@@ -218,7 +247,8 @@ impl HostOs for BareMetal {
         // Unmapping part of a shared file mapping: its bytes reach the file
         // first, then the rest of the mapping stays (split if needed).
         let (start, end) = (addr as u64, addr as u64 + len as u64);
-        let mut shared = self.shared.lock();
+        let p = self.p();
+        let mut shared = p.shared.lock();
         let mut kept = Vec::new();
         for m in shared.drain(..) {
             let (ms, me) = (m.addr, m.addr + m.len);
@@ -260,10 +290,11 @@ impl HostOs for BareMetal {
             // Private mappings are copies: the core fills them itself.
             return Err(Errno::ENODEV);
         }
-        let file = self.fs.lock().file_ref(fd)?;
+        let file = self.p().fs.lock().file_ref(fd)?;
         let offset = u64::try_from(offset).map_err(|_| Errno::EINVAL)?;
         crate::memory::protect(addr, len, prot)?;
-        let mut all = self.shared.lock();
+        let p = self.p();
+        let mut all = p.shared.lock();
         // Other mappings may hold newer bytes of the same file.
         all.iter().for_each(SharedMap::flush);
         let m = SharedMap {
@@ -280,19 +311,13 @@ impl HostOs for BareMetal {
     fn alloc_code(&self, size: usize) -> SysResult<*mut u8> {
         crate::memory::alloc_code(size)
     }
-    fn free_code(&self, addr: *mut u8, size: usize) {
-        // The frames go back (a batch boot runs many guests, each with its
-        // own cache); the virtual range is not reused.
-        let len = (size + 4095) & !4095;
-        let _ = crate::memory::discard(addr, len);
-    }
 
     fn openat(&self, dirfd: i32, path: &[u8], flags: i32, mode: u32) -> SysResult<i32> {
         // O_TRUNC may empty a mapped file.
         self.coherent(|fs| fs.openat(dirfd, path, flags, mode))
     }
     fn close(&self, fd: i32) -> SysResult<()> {
-        self.fs.lock().close(fd)
+        self.p().fs.lock().close(fd)
     }
     fn read(&self, fd: i32, buf: &mut [u8]) -> SysResult<usize> {
         loop {
@@ -317,25 +342,25 @@ impl HostOs for BareMetal {
         self.coherent(|fs| fs.pwrite(fd, buf, offset))
     }
     fn lseek(&self, fd: i32, offset: i64, whence: i32) -> SysResult<i64> {
-        self.fs.lock().lseek(fd, offset, whence)
+        self.p().fs.lock().lseek(fd, offset, whence)
     }
     fn fstatat(&self, dirfd: i32, path: &[u8], flags: i32) -> SysResult<FileStat> {
-        self.fs.lock().fstatat(dirfd, path, flags)
+        self.p().fs.lock().fstatat(dirfd, path, flags)
     }
     fn faccessat(&self, dirfd: i32, path: &[u8], mode: i32, flags: i32) -> SysResult<()> {
-        self.fs.lock().faccessat(dirfd, path, mode, flags)
+        self.p().fs.lock().faccessat(dirfd, path, mode, flags)
     }
     fn readlinkat(&self, dirfd: i32, path: &[u8], buf: &mut [u8]) -> SysResult<usize> {
-        self.fs.lock().readlinkat(dirfd, path, buf)
+        self.p().fs.lock().readlinkat(dirfd, path, buf)
     }
     fn getdents64(&self, fd: i32, buf: &mut [u8]) -> SysResult<usize> {
-        self.fs.lock().getdents64(fd, buf)
+        self.p().fs.lock().getdents64(fd, buf)
     }
     fn mkdirat(&self, dirfd: i32, path: &[u8], mode: u32) -> SysResult<()> {
-        self.fs.lock().mkdirat(dirfd, path, mode)
+        self.p().fs.lock().mkdirat(dirfd, path, mode)
     }
     fn unlinkat(&self, dirfd: i32, path: &[u8], flags: i32) -> SysResult<()> {
-        self.fs.lock().unlinkat(dirfd, path, flags)
+        self.p().fs.lock().unlinkat(dirfd, path, flags)
     }
     fn renameat2(
         &self,
@@ -345,12 +370,13 @@ impl HostOs for BareMetal {
         newpath: &[u8],
         flags: u32,
     ) -> SysResult<()> {
-        self.fs
+        self.p()
+            .fs
             .lock()
             .renameat2(olddirfd, oldpath, newdirfd, newpath, flags)
     }
     fn symlinkat(&self, target: &[u8], newdirfd: i32, linkpath: &[u8]) -> SysResult<()> {
-        self.fs.lock().symlinkat(target, newdirfd, linkpath)
+        self.p().fs.lock().symlinkat(target, newdirfd, linkpath)
     }
     fn linkat(
         &self,
@@ -360,15 +386,16 @@ impl HostOs for BareMetal {
         newpath: &[u8],
         flags: i32,
     ) -> SysResult<()> {
-        self.fs
+        self.p()
+            .fs
             .lock()
             .linkat(olddirfd, oldpath, newdirfd, newpath, flags)
     }
     fn fchmodat(&self, dirfd: i32, path: &[u8], mode: u32) -> SysResult<()> {
-        self.fs.lock().fchmodat(dirfd, path, mode)
+        self.p().fs.lock().fchmodat(dirfd, path, mode)
     }
     fn fchmod(&self, fd: i32, mode: u32) -> SysResult<()> {
-        self.fs.lock().fchmod(fd, mode)
+        self.p().fs.lock().fchmod(fd, mode)
     }
     fn utimensat(
         &self,
@@ -377,21 +404,21 @@ impl HostOs for BareMetal {
         times: Option<[Timespec; 2]>,
         flags: i32,
     ) -> SysResult<()> {
-        self.fs.lock().utimensat(dirfd, path, times, flags)
+        self.p().fs.lock().utimensat(dirfd, path, times, flags)
     }
     fn ftruncate(&self, fd: i32, len: i64) -> SysResult<()> {
         self.coherent(|fs| fs.ftruncate(fd, len))
     }
     fn fsync(&self, fd: i32) -> SysResult<()> {
-        self.fs.lock().fsync(fd)
+        self.p().fs.lock().fsync(fd)
     }
     fn fcntl(&self, fd: i32, cmd: i32, arg: i64) -> SysResult<i64> {
-        self.fs.lock().fcntl(fd, cmd, arg)
+        self.p().fs.lock().fcntl(fd, cmd, arg)
     }
     fn fcntl_lock(&self, fd: i32, cmd: i32, lock: &mut Flock) -> SysResult<()> {
         // One process: no lock can conflict with another's. F_GETLK and
         // F_OFD_GETLK answer "nothing would block" as Linux does then.
-        self.fs.lock().check_fd(fd)?;
+        self.p().fs.lock().check_fd(fd)?;
         if cmd == 5 || cmd == 36 {
             lock.l_type = 2; // F_UNLCK
         }
@@ -404,16 +431,16 @@ impl HostOs for BareMetal {
         let deadline = timeout.map(crate::clock::deadline_after).transpose()?;
         let mut n = 0;
         self.block(deadline, || {
-            n = self.fs.lock().poll(fds);
+            n = self.p().fs.lock().poll(fds);
             n > 0
         })?;
         Ok(n)
     }
     fn statfs(&self, fd: i32, path: &[u8]) -> SysResult<StatFs> {
         let st = if path.is_empty() {
-            self.fs.lock().fstatat(fd, b"", AT_EMPTY_PATH)?
+            self.p().fs.lock().fstatat(fd, b"", AT_EMPTY_PATH)?
         } else {
-            self.fs.lock().fstatat(AT_FDCWD, path, 0)?
+            self.p().fs.lock().fstatat(AT_FDCWD, path, 0)?
         };
         let (total, free) = crate::memory::usage();
         // The ramdisk and /tmp both live in RAM: report a ramfs, read-only
@@ -433,19 +460,19 @@ impl HostOs for BareMetal {
         })
     }
     fn dup(&self, fd: i32) -> SysResult<i32> {
-        self.fs.lock().dup(fd)
+        self.p().fs.lock().dup(fd)
     }
     fn dup3(&self, oldfd: i32, newfd: i32, flags: i32) -> SysResult<i32> {
-        self.fs.lock().dup3(oldfd, newfd, flags)
+        self.p().fs.lock().dup3(oldfd, newfd, flags)
     }
     fn pipe2(&self, flags: i32) -> SysResult<[i32; 2]> {
-        self.fs.lock().pipe2(flags)
+        self.p().fs.lock().pipe2(flags)
     }
     fn epoll_create1(&self, flags: i32) -> SysResult<i32> {
-        self.fs.lock().epoll_create1(flags)
+        self.p().fs.lock().epoll_create1(flags)
     }
     fn epoll_ctl(&self, epfd: i32, op: i32, fd: i32, event: Option<EpollEvent>) -> SysResult<()> {
-        self.fs.lock().epoll_ctl(epfd, op, fd, event)
+        self.p().fs.lock().epoll_ctl(epfd, op, fd, event)
     }
     fn epoll_wait(
         &self,
@@ -456,41 +483,48 @@ impl HostOs for BareMetal {
         let deadline = timeout.map(crate::clock::deadline_after).transpose()?;
         let mut r = Ok(0);
         self.block(deadline, || {
-            r = self.fs.lock().epoll_wait(epfd, events);
+            r = self.p().fs.lock().epoll_wait(epfd, events);
             r != Ok(0)
         })?;
         r
     }
     fn eventfd2(&self, initval: u32, flags: i32) -> SysResult<i32> {
-        self.fs.lock().eventfd2(initval, flags)
+        self.p().fs.lock().eventfd2(initval, flags)
     }
     fn timerfd_create(&self, clock: i32, flags: i32) -> SysResult<i32> {
-        self.fs.lock().timerfd_create(clock, flags)
+        self.p().fs.lock().timerfd_create(clock, flags)
     }
     fn timerfd_settime(&self, fd: i32, flags: i32, new: Option<ITimer>) -> SysResult<ITimer> {
-        self.fs.lock().timerfd_settime(fd, flags, new)
+        self.p().fs.lock().timerfd_settime(fd, flags, new)
     }
     fn socketpair(&self, domain: i32, ty: i32, protocol: i32) -> SysResult<[i32; 2]> {
-        self.fs.lock().socketpair(domain, ty, protocol)
+        self.p().fs.lock().socketpair(domain, ty, protocol)
     }
     fn bind(&self, fd: i32, _addr: &[u8]) -> SysResult<()> {
-        self.fs.lock().sock_only(fd, Errno::EINVAL)
+        self.p().fs.lock().sock_only(fd, Errno::EINVAL)
     }
     fn connect(&self, fd: i32, _addr: &[u8]) -> SysResult<()> {
-        self.fs.lock().sock_only(fd, host_baremetal::fs::EISCONN)
+        self.p()
+            .fs
+            .lock()
+            .sock_only(fd, host_baremetal::fs::EISCONN)
     }
     fn listen(&self, fd: i32, _backlog: i32) -> SysResult<()> {
-        self.fs.lock().sock_only(fd, Errno::EINVAL)
+        self.p().fs.lock().sock_only(fd, Errno::EINVAL)
     }
     fn accept4(&self, fd: i32, _addr: &mut [u8], _flags: i32) -> SysResult<(i32, usize)> {
-        self.fs.lock().sock_only(fd, Errno::EINVAL).map(|()| (0, 0))
+        self.p()
+            .fs
+            .lock()
+            .sock_only(fd, Errno::EINVAL)
+            .map(|()| (0, 0))
     }
     fn sockname(&self, fd: i32, _peer: bool, addr: &mut [u8]) -> SysResult<usize> {
-        self.fs.lock().sockname(fd, addr)
+        self.p().fs.lock().sockname(fd, addr)
     }
     fn sendmsg(&self, fd: i32, msg: &SendMsg<'_>, flags: i32) -> SysResult<usize> {
         loop {
-            match self.fs.lock().sendmsg(fd, msg, flags) {
+            match self.p().fs.lock().sendmsg(fd, msg, flags) {
                 Err(Errno::EAGAIN) if flags & MSG_DONTWAIT == 0 => self.wait_ready(fd, POLLOUT)?,
                 r => return r,
             }
@@ -498,20 +532,20 @@ impl HostOs for BareMetal {
     }
     fn recvmsg(&self, fd: i32, msg: &mut RecvMsg<'_>, flags: i32) -> SysResult<usize> {
         loop {
-            match self.fs.lock().recvmsg(fd, msg, flags) {
+            match self.p().fs.lock().recvmsg(fd, msg, flags) {
                 Err(Errno::EAGAIN) if flags & MSG_DONTWAIT == 0 => self.wait_ready(fd, POLLIN)?,
                 r => return r,
             }
         }
     }
     fn shutdown(&self, fd: i32, how: i32) -> SysResult<()> {
-        self.fs.lock().shutdown(fd, how)
+        self.p().fs.lock().shutdown(fd, how)
     }
     fn setsockopt(&self, fd: i32, level: i32, name: i32, value: &[u8]) -> SysResult<()> {
-        self.fs.lock().setsockopt(fd, level, name, value)
+        self.p().fs.lock().setsockopt(fd, level, name, value)
     }
     fn getsockopt(&self, fd: i32, level: i32, name: i32, value: &mut [u8]) -> SysResult<usize> {
-        self.fs.lock().getsockopt(fd, level, name, value)
+        self.p().fs.lock().getsockopt(fd, level, name, value)
     }
     fn rw2(
         &self,
@@ -530,7 +564,7 @@ impl HostOs for BareMetal {
         if write {
             if flags & RWF_APPEND != 0 {
                 if offset != -1 {
-                    let end = self.fs.lock().fstatat(fd, b"", AT_EMPTY_PATH)?.size;
+                    let end = self.p().fs.lock().fstatat(fd, b"", AT_EMPTY_PATH)?.size;
                     return self.pwrite(fd, buf, end);
                 }
                 match self.lseek(fd, 0, 2) {
@@ -556,7 +590,7 @@ impl HostOs for BareMetal {
         // A conflicting lock without LOCK_NB waits (for a signal: only
         // this process could release it).
         self.block(None, || {
-            r = self.fs.lock().flock(fd, op);
+            r = self.p().fs.lock().flock(fd, op);
             r != Err(Errno::EAGAIN) || op & LOCK_NB != 0
         })?;
         r
@@ -602,32 +636,33 @@ impl HostOs for BareMetal {
         Ok(w)
     }
     fn tee(&self, fd_in: i32, fd_out: i32, len: usize, _flags: u32) -> SysResult<usize> {
-        let data = self.fs.lock().pipe_peek(fd_in, len)?;
+        let data = self.p().fs.lock().pipe_peek(fd_in, len)?;
         self.write(fd_out, &data)
     }
     fn fallocate(&self, fd: i32, mode: i32, offset: i64, len: i64) -> SysResult<()> {
         self.coherent(|fs| fs.fallocate(fd, mode, offset, len))
     }
     fn close_range(&self, first: u32, last: u32, flags: u32) -> SysResult<()> {
-        self.fs.lock().close_range(first, last, flags)
+        self.p().fs.lock().close_range(first, last, flags)
     }
     fn fchownat(&self, dirfd: i32, path: &[u8], uid: u32, gid: u32, flags: i32) -> SysResult<()> {
-        self.fs.lock().fchownat(dirfd, path, uid, gid, flags)
+        self.p().fs.lock().fchownat(dirfd, path, uid, gid, flags)
     }
     fn getxattr(&self, t: XattrTarget<'_>, name: &[u8], value: &mut [u8]) -> SysResult<usize> {
-        self.fs.lock().getxattr(t, name, value)
+        self.p().fs.lock().getxattr(t, name, value)
     }
     fn setxattr(&self, t: XattrTarget<'_>, name: &[u8], value: &[u8], flags: i32) -> SysResult<()> {
-        self.fs.lock().setxattr(t, name, value, flags)
+        self.p().fs.lock().setxattr(t, name, value, flags)
     }
     fn listxattr(&self, t: XattrTarget<'_>, list: &mut [u8]) -> SysResult<usize> {
-        self.fs.lock().listxattr(t, list)
+        self.p().fs.lock().listxattr(t, list)
     }
     fn removexattr(&self, t: XattrTarget<'_>, name: &[u8]) -> SysResult<()> {
-        self.fs.lock().removexattr(t, name)
+        self.p().fs.lock().removexattr(t, name)
     }
     fn getgroups(&self, list: &mut [u32]) -> SysResult<usize> {
-        let g = self.groups.lock();
+        let p = self.p();
+        let g = p.groups.lock();
         if !list.is_empty() {
             list.get_mut(..g.len())
                 .ok_or(Errno::EINVAL)?
@@ -637,12 +672,12 @@ impl HostOs for BareMetal {
     }
     fn setgroups(&self, list: &[u32]) -> SysResult<()> {
         // The guest is root.
-        *self.groups.lock() = list.to_vec();
+        *self.p().groups.lock() = list.to_vec();
         Ok(())
     }
     fn getpriority(&self, which: i32, who: i32) -> SysResult<i32> {
         match (which, who) {
-            (0..=2, 0 | 2) => Ok(self.nice.load(core::sync::atomic::Ordering::Relaxed)),
+            (0..=2, 0 | 2) => Ok(self.p().nice.load(core::sync::atomic::Ordering::Relaxed)),
             (0..=2, _) => Err(Errno::ESRCH),
             _ => Err(Errno::EINVAL),
         }
@@ -650,45 +685,57 @@ impl HostOs for BareMetal {
     fn setpriority(&self, which: i32, who: i32, nice: i32) -> SysResult<()> {
         self.getpriority(which, who)?;
         // Root may also lower it; Linux clamps to -20..=19.
-        self.nice
+        self.p()
+            .nice
             .store(nice.clamp(-20, 19), core::sync::atomic::Ordering::Relaxed);
         Ok(())
     }
     fn memfd_create(&self, name: &[u8], flags: u32) -> SysResult<i32> {
-        self.fs.lock().memfd_create(name, flags)
+        self.p().fs.lock().memfd_create(name, flags)
     }
     fn tcgetattr(&self, fd: i32) -> SysResult<Termios> {
-        Err(self.fs.lock().not_a_tty(fd))
+        Err(self.p().fs.lock().not_a_tty(fd))
     }
     fn tcsetattr(&self, fd: i32, _action: u32, _termios: &Termios) -> SysResult<()> {
-        Err(self.fs.lock().not_a_tty(fd))
+        Err(self.p().fs.lock().not_a_tty(fd))
     }
     fn winsize(&self, fd: i32) -> SysResult<WinSize> {
-        Err(self.fs.lock().not_a_tty(fd))
+        Err(self.p().fs.lock().not_a_tty(fd))
     }
     fn ioctl_ptr(&self, fd: i32, req: u32, buf: &mut [u8]) -> SysResult<i32> {
         if req == FIONREAD && buf.len() == 4 {
-            let n = self.fs.lock().pipe_bytes(fd)?;
+            let n = self.p().fs.lock().pipe_bytes(fd)?;
             buf.copy_from_slice(&n.to_le_bytes());
             return Ok(0);
         }
-        Err(self.fs.lock().not_a_tty(fd))
+        Err(self.p().fs.lock().not_a_tty(fd))
     }
     fn getcwd(&self, buf: &mut [u8]) -> SysResult<usize> {
-        self.fs.lock().getcwd(buf)
+        self.p().fs.lock().getcwd(buf)
     }
     fn chdir(&self, path: &[u8]) -> SysResult<()> {
-        self.fs.lock().chdir(path)
+        self.p().fs.lock().chdir(path)
     }
     fn fchdir(&self, fd: i32) -> SysResult<()> {
-        self.fs.lock().fchdir(fd)
+        self.p().fs.lock().fchdir(fd)
     }
     fn umask(&self, mask: u32) -> u32 {
-        self.fs.lock().umask(mask)
+        self.p().fs.lock().umask(mask)
     }
 
     fn clock_gettime(&self, clock: i32) -> SysResult<Timespec> {
-        crate::clock::gettime(clock)
+        match clock {
+            // CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID: this
+            // process's task's time.
+            2 | 3 => {
+                let ns = self.p().cpu_ns();
+                Ok(Timespec {
+                    sec: (ns / 1_000_000_000) as i64,
+                    nsec: (ns % 1_000_000_000) as i64,
+                })
+            }
+            _ => crate::clock::gettime(clock),
+        }
     }
     fn clock_getres(&self, clock: i32) -> SysResult<Timespec> {
         crate::clock::getres(clock)
@@ -702,11 +749,12 @@ impl HostOs for BareMetal {
         Ok(buf.len())
     }
     fn ids(&self) -> Ids {
-        // The only process on the machine, run by its only user; its
+        // The machine's only user runs every process; the first one's
         // parent is the kernel's notional init.
+        let pid = self.p().pid;
         Ids {
-            pid: 2,
-            ppid: 1,
+            pid,
+            ppid: crate::procs::ids(pid).map_or(1, |(ppid, _, _)| ppid),
             uid: 0,
             euid: 0,
             gid: 0,
@@ -714,7 +762,7 @@ impl HostOs for BareMetal {
         }
     }
     fn gettid(&self) -> i32 {
-        2
+        self.p().pid
     }
     fn uname(&self) -> HostUname {
         HostUname {
@@ -736,7 +784,7 @@ impl HostOs for BareMetal {
             bufferram: 0,
             totalswap: 0,
             freeswap: 0,
-            procs: 1,
+            procs: crate::procs::count() as u16,
             mem_unit: 1,
         }
     }
@@ -745,7 +793,8 @@ impl HostOs for BareMetal {
     }
 
     fn prlimit(&self, resource: u32, new: Option<(u64, u64)>) -> SysResult<(u64, u64)> {
-        let mut limits = self.limits.lock();
+        let p = self.p();
+        let mut limits = p.limits.lock();
         let slot = limits.get_mut(resource as usize).ok_or(Errno::EINVAL)?;
         let old = *slot;
         if let Some((soft, hard)) = new {
@@ -758,7 +807,7 @@ impl HostOs for BareMetal {
                 if hard > MAX_FDS_HARD as u64 {
                     return Err(Errno::EPERM);
                 }
-                self.fs.lock().set_fd_limit(soft as usize)?;
+                self.p().fs.lock().set_fd_limit(soft as usize)?;
             }
             *slot = (soft, hard);
         }
@@ -766,20 +815,137 @@ impl HostOs for BareMetal {
     }
 
     fn set_signal_action(&self, signo: i32, action: HostSigAction) {
-        self.signals.lock().set_action(signo, action);
+        self.p().signals.lock().set_action(signo, action);
     }
     fn take_signal(&self) -> Option<HostSignal> {
-        self.signals.lock().take(now())
+        self.p().signals.lock().take(now())
     }
     fn wait_signal(&self) {
         let _ = self.block(None, || false);
     }
     fn setitimer(&self, which: i32, new: Option<ITimer>) -> SysResult<ITimer> {
-        self.signals.lock().setitimer(which, new, now())
+        self.p().signals.lock().setitimer(which, new, now())
+    }
+
+    fn yield_now(&self) {
+        crate::task::yield_now();
+    }
+    fn release(&self, addr: *mut u8, size: usize) -> bool {
+        let p = self.p();
+        match crate::memory::release(addr, size) {
+            Ok(bytes) => {
+                p.maxrss
+                    .fetch_max(bytes, core::sync::atomic::Ordering::Relaxed);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+    fn free_code(&self, addr: *mut u8, size: usize) {
+        // The frames go back, and the range is handed out again (many
+        // processes, and a batch boot's many guests, each have a cache).
+        let len = (size + 4095) & !4095;
+        let _ = crate::memory::release(addr, len);
+    }
+    fn copy_pages(&self, from: *const u8, to: *mut u8, len: usize) -> SysResult<()> {
+        crate::memory::copy_pages(from as u64, to as u64, len as u64)
+    }
+    fn builds_children(&self) -> bool {
+        true
+    }
+    fn new_tid(&self) -> Option<i32> {
+        Some(crate::procs::new_id())
+    }
+    fn spawn_process(
+        &self,
+        exit_signal: i32,
+        wait_exec: bool,
+        make: &mut dyn FnMut(
+            i32,
+        )
+            -> SysResult<alloc::boxed::Box<dyn FnOnce() -> ProcessEnd + Send>>,
+    ) -> SysResult<i32> {
+        self.fork_child(exit_signal, wait_exec, make)
+    }
+    fn vfork(&self, child: &mut dyn FnMut() -> ProcessEnd) -> SysResult<i32> {
+        self.vfork_child(child)
+    }
+    fn execve(&self, req: ExecRequest) -> Errno {
+        self.exec_request(req)
+    }
+    fn wait4(&self, pid: i32, options: i32) -> SysResult<Option<WaitInfo>> {
+        let which = match pid {
+            -1 => crate::procs::Which::Any,
+            0 => crate::procs::Which::Group(0),
+            p if p < 0 => crate::procs::Which::Group(-p),
+            p => crate::procs::Which::Pid(p),
+        };
+        let want = crate::procs::Want {
+            exited: true,
+            stopped: options & 2 != 0,
+            continued: options & 8 != 0,
+            keep: false,
+        };
+        self.wait_child(which, want, options & 1 != 0)
+    }
+    fn waitid(&self, idtype: i32, id: i32, options: i32) -> SysResult<Option<WaitInfo>> {
+        let which = match idtype {
+            0 => crate::procs::Which::Any,
+            1 if id > 0 => crate::procs::Which::Pid(id),
+            2 if id >= 0 => crate::procs::Which::Group(id),
+            // P_PIDFD: there are no pidfds here.
+            3 => return Err(Errno::EBADF),
+            _ => return Err(Errno::EINVAL),
+        };
+        let want = crate::procs::Want {
+            exited: options & 4 != 0,
+            stopped: options & 2 != 0,
+            continued: options & 8 != 0,
+            keep: options & 0x0100_0000 != 0,
+        };
+        self.wait_child(which, want, options & 1 != 0)
+    }
+    fn kill(&self, pid: i32, sig: i32) -> SysResult<()> {
+        crate::procs::kill(self.p().pid, pid, sig)
+    }
+    fn setpgid(&self, pid: i32, pgid: i32) -> SysResult<()> {
+        crate::procs::setpgid(self.p().pid, pid, pgid)
+    }
+    fn getpgid(&self, pid: i32) -> SysResult<i32> {
+        crate::procs::group_of(self.p().pid, pid, false)
+    }
+    fn setsid(&self) -> SysResult<i32> {
+        crate::procs::setsid(self.p().pid)
+    }
+    fn getsid(&self, pid: i32) -> SysResult<i32> {
+        crate::procs::group_of(self.p().pid, pid, true)
+    }
+    fn pdeathsig(&self, set: Option<i32>) -> SysResult<i32> {
+        let p = self.p();
+        if let Some(sig) = set {
+            p.pdeathsig
+                .store(sig, core::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(p.pdeathsig.load(core::sync::atomic::Ordering::Relaxed))
+    }
+    fn children_cpu_time(&self) -> SysResult<Timespec> {
+        let ns = crate::procs::children_cpu(self.p().pid);
+        Ok(Timespec {
+            sec: (ns / 1_000_000_000) as i64,
+            nsec: (ns % 1_000_000_000) as i64,
+        })
+    }
+    fn set_child_signal_flags(&self, nocldstop: bool, nocldwait: bool) {
+        let p = self.p();
+        p.nocldstop
+            .store(nocldstop, core::sync::atomic::Ordering::Relaxed);
+        p.nocldwait
+            .store(nocldwait, core::sync::atomic::Ordering::Relaxed);
     }
     fn set_wakeup(&self, at: Option<u64>, _tid: i32) {
-        // One CPU, one thread: whatever waits is the one to wake.
-        self.wakeup.store(
+        // The process's threads take turns on its task: whichever of them
+        // waits is the one to wake.
+        self.p().wakeup.store(
             at.unwrap_or(u64::MAX),
             core::sync::atomic::Ordering::Release,
         );

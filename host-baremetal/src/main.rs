@@ -19,13 +19,15 @@ mod clock;
 mod cpu;
 mod exit;
 mod host;
+mod hostproc;
 mod interrupts;
 mod memory;
+mod procs;
 mod random;
 mod selftest;
 mod serial;
+mod task;
 
-use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -34,7 +36,7 @@ use bootloader_api::{BootInfo, entry_point};
 use host_baremetal::archive;
 use host_baremetal::bootcfg::{BATCH_RECORD, BOOT_RECORD, BootConfig, STDIN_FILE};
 use host_baremetal::fs::Fs;
-use vm_core::host::HostOs;
+use vm_core::host::{HostOs, ProcessEnd};
 use vm_core::launch::{Launch, LaunchError};
 use vm_core::process::{EngineKind, Options};
 use vm_core::translate;
@@ -102,9 +104,7 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
         None => fail(format_args!("the ramdisk has no boot record")),
     };
     let stdin = member(STDIN_FILE).unwrap_or(&[]);
-    let host: &'static host::BareMetal = Box::leak(Box::new(host::BareMetal::new(new_fs(
-        ramdisk, stdin, &config,
-    ))));
+    let host = host::BareMetal::new(new_fs(ramdisk, stdin, &config), run_config(&config)).install();
     if config.has_option(b"selftest") {
         selftest::run(host, &config);
     }
@@ -157,10 +157,10 @@ fn run_batch(
         let fs = new_fs(ramdisk, stdin, &config);
         let h = match host {
             Some(h) => {
-                h.reset(fs);
+                h.reset(fs, run_config(&config));
                 h
             }
-            None => Box::leak(Box::new(host::BareMetal::new(fs))),
+            None => host::BareMetal::new(fs, run_config(&config)).install(),
         };
         host = Some(h);
         let status = run_guest(h, &config);
@@ -190,16 +190,8 @@ fn run_guest(host: &'static host::BareMetal, config: &BootConfig) -> i32 {
         p.extend_from_slice(program.strip_prefix(b"./").unwrap_or(program));
         p
     };
-    let strace = config.has_option(b"strace");
-    let engine = match config.option_value(b"engine") {
-        None | Some(b"interp") => EngineKind::Interp,
-        Some(b"jit") => EngineKind::Jit {
-            cache_size: translate::DEFAULT_CACHE_SIZE,
-        },
-        Some(other) => {
-            klog!("unknown engine {:?}", String::from_utf8_lossy(other));
-            return EXIT_INTERNAL;
-        }
+    let Some(run) = host.run().engine_ok() else {
+        return EXIT_INTERNAL;
     };
     let launch = Launch {
         program,
@@ -207,25 +199,52 @@ fn run_guest(host: &'static host::BareMetal, config: &BootConfig) -> i32 {
         envp: &envp,
         sysroot: config.sysroot.as_deref(),
         exe_path,
-        options: Options {
-            strace,
-            engine,
-            ..Default::default()
-        },
+        options: run.options.clone(),
         ignored: 0,
         sigmask: 0,
     };
-    // Guest threads take turns on this CPU (vm_core::sched).
-    match vm_core::launch::launch(host, launch, |_| {}) {
-        Ok(ended) => ended.report(program, false),
+    // Guest threads take turns on this CPU (vm_core::sched), and so do
+    // the processes it forks (crate::task).
+    let end = match vm_core::launch::launch(host, launch, |_| {}) {
+        Ok(ended) if host.p().exec.lock().is_some() => {
+            // It exec'd: the new image runs below.
+            drop(ended);
+            ProcessEnd::Exit(0)
+        }
+        Ok(ended) => return ended.report(program, false),
         Err(e @ LaunchError::Load(..)) => {
             host.log(format_args!("pvm: {e}"));
-            e.exit_code()
+            return e.exit_code();
         }
         Err(e) => {
             klog!("{e}");
-            e.exit_code()
+            return e.exit_code();
         }
+    };
+    hostproc::shell_status(host.follow_execs(end, false))
+}
+
+/// How a job's programs run: its sysroot, `strace` and engine options (an
+/// unknown engine is reported when the job starts).
+fn run_config(config: &BootConfig) -> host::RunConfig {
+    let engine = match config.option_value(b"engine") {
+        None | Some(b"interp") => Some(EngineKind::Interp),
+        Some(b"jit") => Some(EngineKind::Jit {
+            cache_size: translate::DEFAULT_CACHE_SIZE,
+        }),
+        Some(other) => {
+            klog!("unknown engine {:?}", String::from_utf8_lossy(other));
+            None
+        }
+    };
+    host::RunConfig {
+        sysroot: config.sysroot.clone(),
+        options: Options {
+            strace: config.has_option(b"strace"),
+            engine: engine.unwrap_or_default(),
+            ..Default::default()
+        },
+        engine_ok: engine.is_some(),
     }
 }
 

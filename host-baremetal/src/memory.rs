@@ -66,6 +66,9 @@ struct Paging {
     frames: Frames,
     /// Next free address for a reservation.
     reserve_next: u64,
+    /// Reservations given back ([`release`]), (start, size), empty: handed
+    /// out again to a reservation of the same size.
+    released: alloc::vec::Vec<(u64, u64)>,
 }
 
 static PAGING: spin::Mutex<Option<Paging>> = spin::Mutex::new(None);
@@ -222,13 +225,15 @@ pub fn init(boot_info: &BootInfo) -> Result<(), &'static str> {
         Cr0::update(|f| f.insert(Cr0Flags::WRITE_PROTECT));
     }
     let total = frames.total * PAGE;
-    // A quarter of memory for the kernel heap (guest metadata, /tmp files,
-    // loader buffers); the rest backs guest pages on demand.
-    let heap_size = (total / 4).clamp(16 << 20, 1 << 30) & !(PAGE - 1);
+    // Half of memory for the kernel heap (guest metadata, of which each
+    // process has its own, translator tables, /tmp files, loader
+    // buffers); the rest backs guest pages on demand.
+    let heap_size = (total / 2).clamp(16 << 20, 1 << 30) & !(PAGE - 1);
     let mut paging = Paging {
         phys_offset,
         frames,
         reserve_next: RESERVE_START,
+        released: alloc::vec::Vec::new(),
     };
     paging
         .map_eager(HEAP_START, heap_size)
@@ -251,11 +256,19 @@ pub fn usage() -> (u64, u64) {
     (p.frames.total * PAGE, frames_free * PAGE + heap_free)
 }
 
+/// Free bytes in the kernel heap.
+pub fn heap_free() -> u64 {
+    HEAP.lock().free() as u64
+}
+
 /// `HostOs::reserve`: a fresh, inaccessible, 1 GiB aligned virtual range.
 pub fn reserve(size: usize) -> SysResult<*mut u8> {
     let mut guard = PAGING.lock();
     let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
     let size = (size as u64).checked_add(PAGE - 1).ok_or(Errno::ENOMEM)? & !(PAGE - 1);
+    if let Some(i) = p.released.iter().position(|&(_, s)| s == size) {
+        return Ok(p.released.swap_remove(i).0 as *mut u8);
+    }
     let start = p.reserve_next;
     let end = start.checked_add(size).ok_or(Errno::ENOMEM)?;
     if end > RESERVE_END {
@@ -353,6 +366,75 @@ pub fn discard(addr: *mut u8, len: usize) -> SysResult<()> {
         at += PAGE;
     }
     flush(start, end);
+    Ok(())
+}
+
+/// `HostOs::release`: free every frame of the reservation `[addr,
+/// addr+len)` (a process's address space that nothing uses any more);
+/// returns the bytes that were backed (its resident size at the end).
+/// The range, all inaccessible now, is handed out again by [`reserve`].
+pub fn release(addr: *mut u8, len: usize) -> SysResult<u64> {
+    let (start, end) = check_range(addr, len)?;
+    let mut guard = PAGING.lock();
+    let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    let mut backed = 0;
+    let mut at = start;
+    while at < end {
+        let Some(leaf) = p.leaf(at, false)? else {
+            at = next_table_boundary(at).min(end);
+            continue;
+        };
+        // SAFETY: `leaf` points into a live page table.
+        let entry = unsafe { &mut *leaf };
+        if *entry & SW_FRAME != 0 {
+            p.frames.free(p.phys_offset, *entry & ADDR_MASK);
+            backed += PAGE;
+        }
+        *entry = 0;
+        at += PAGE;
+    }
+    tlb::flush_all();
+    p.released.push((start, end - start));
+    Ok(backed)
+}
+
+/// `HostOs::copy_pages`: copy each backed page of `[from, from+len)` into
+/// a new frame at the same offset from `to` (whose pages have none yet),
+/// hidden (inaccessible, contents kept) until `protect` opens them.
+pub fn copy_pages(from: u64, to: u64, len: u64) -> SysResult<()> {
+    let (start, end) = check_range(from as *mut u8, len as usize)?;
+    check_range(to as *mut u8, len as usize)?;
+    let mut guard = PAGING.lock();
+    let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    let mut at = start;
+    while at < end {
+        let src = match p.leaf(at, false)? {
+            // SAFETY: `leaf` points into a live page table.
+            Some(leaf) => unsafe { *leaf },
+            None => {
+                at = next_table_boundary(at).min(end);
+                continue;
+            }
+        };
+        if src & SW_FRAME != 0 {
+            let frame = p.frames.alloc_dirty(p.phys_offset).ok_or(Errno::ENOMEM)?;
+            let dst = to + (at - start);
+            let leaf = p.leaf(dst, true)?.ok_or(Errno::ENOMEM)?;
+            // SAFETY: both frames are mapped by the physical window; the
+            // new one is ours alone; `leaf` points into a live page table
+            // whose entry was empty (a fresh reservation), so no stale
+            // translation is cached.
+            unsafe {
+                core::ptr::copy_nonoverlapping(
+                    (p.phys_offset + (src & ADDR_MASK)) as *const u8,
+                    (p.phys_offset + frame) as *mut u8,
+                    PAGE as usize,
+                );
+                *leaf = frame | SW_FRAME;
+            }
+        }
+        at += PAGE;
+    }
     Ok(())
 }
 

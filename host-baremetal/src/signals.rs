@@ -57,6 +57,9 @@ pub struct Signals {
     actions: [HostSigAction; NSIG],
     /// Bit `signo - 1`: raised and not yet taken by the core.
     pending: u64,
+    /// The sender's fields of a pending signal another process sent
+    /// (`kill`, a child's `SIGCHLD`); `None`: the kernel's own.
+    info: [Option<HostSignal>; NSIG],
     timers: [Timer; 3],
 }
 
@@ -84,10 +87,20 @@ impl Signals {
         Signals {
             actions: [HostSigAction::Default; NSIG],
             pending: 0,
+            info: [None; NSIG],
             timers: [Timer {
                 next: None,
                 interval: 0,
             }; 3],
+        }
+    }
+
+    /// A forked child's: the same dispositions, nothing pending, no
+    /// timers armed (as `fork` gives).
+    pub fn forked(&self) -> Signals {
+        Signals {
+            actions: self.actions,
+            ..Signals::new()
         }
     }
 
@@ -120,7 +133,31 @@ impl Signals {
     pub fn raise(&mut self, signo: i32) {
         if (1..=NSIG as i32).contains(&signo) && self.wanted(signo) {
             self.pending |= 1 << (signo - 1);
+            self.info[(signo - 1) as usize] = None;
         }
+    }
+
+    /// Raise `s.signo` as another process sent it (`kill`, `SIGCHLD`),
+    /// with its `siginfo` fields; like the others it does not queue (the
+    /// last sender's fields win).
+    pub fn raise_from(&mut self, s: HostSignal) {
+        if (1..=NSIG as i32).contains(&s.signo) && self.wanted(s.signo) {
+            self.pending |= 1 << (s.signo - 1);
+            self.info[(s.signo - 1) as usize] = Some(s);
+        }
+    }
+
+    /// Is `signo` raised and not yet taken?
+    pub fn is_pending(&self, signo: i32) -> bool {
+        (1..=NSIG as i32).contains(&signo) && self.pending & (1 << (signo - 1)) != 0
+    }
+
+    /// What the process does with `signo` (`HostOs::set_signal_action`).
+    pub fn action(&self, signo: i32) -> HostSigAction {
+        usize::try_from(signo - 1)
+            .ok()
+            .and_then(|i| self.actions.get(i).copied())
+            .unwrap_or(HostSigAction::Default)
     }
 
     /// `setitimer(which, new)` (`None`: `getitimer`): the previous setting,
@@ -180,6 +217,9 @@ impl Signals {
         }
         let signo = self.pending.trailing_zeros() as i32 + 1;
         self.pending &= !(1 << (signo - 1));
+        if let Some(info) = self.info[(signo - 1) as usize].take() {
+            return Some(info);
+        }
         Some(HostSignal {
             signo,
             code: SI_KERNEL,
@@ -256,6 +296,39 @@ mod tests {
         assert_eq!(s.take(at(0, 30_000)).map(|s| s.signo), Some(SIGPROF));
         assert_eq!(s.setitimer(3, None, at(0, 0)), Err(Errno::EINVAL));
         assert_eq!(s.setitimer(-1, None, at(0, 0)), Err(Errno::EINVAL));
+    }
+
+    #[test]
+    fn signals_from_processes_carry_the_sender() {
+        let mut s = Signals::new();
+        let chld = HostSignal {
+            signo: 17,
+            code: 1,
+            pid: 5,
+            uid: 0,
+            status: 3,
+        };
+        // SIGCHLD's default does nothing: not kept.
+        s.raise_from(chld);
+        assert!(!s.is_pending(17));
+        s.set_action(17, HostSigAction::Catch);
+        s.raise_from(chld);
+        assert!(s.is_pending(17));
+        assert_eq!(s.action(17), HostSigAction::Catch);
+        assert_eq!(s.take(Now::default()), Some(chld));
+        // A child keeps the dispositions, not what is pending or armed.
+        s.raise_from(chld);
+        s.setitimer(0, Some(it(0, 1000)), at(0, 0)).unwrap();
+        let mut child = s.forked();
+        assert_eq!(child.action(17), HostSigAction::Catch);
+        assert_eq!(child.take(at(5_000_000, 0)), None);
+        assert_eq!(child.next_real(), None);
+        s.take(Now::default());
+        // A kernel-raised one after a sender's has the kernel's fields.
+        s.raise_from(HostSignal { signo: 15, ..chld });
+        s.raise(15);
+        let t = s.take(Now::default()).unwrap();
+        assert_eq!((t.signo, t.code, t.pid), (15, SI_KERNEL, 0));
     }
 
     #[test]

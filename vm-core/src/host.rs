@@ -75,6 +75,11 @@ impl Errno {
     /// (see [`crate::sched`]) and runs again from its `ecall` when the
     /// thread resumes (the kernel's internal `ERESTARTSYS`).
     pub const PARK: Errno = Errno(512);
+    /// Not a Linux errno the guest sees: [`HostOs::execve`] on a host that
+    /// runs the new program itself once this process's run loop has ended
+    /// ([`HostOs::builds_children`]); the run loop ends as at `exit_group`,
+    /// and the host starts the new image in its place.
+    pub const REPLACED: Errno = Errno(513);
 
     /// The symbolic name, for `--strace`.
     pub fn name(self) -> &'static str {
@@ -1210,8 +1215,11 @@ pub trait HostOs: Sync {
     }
 
     /// Let other host threads run (`sched_yield`): what a thread waiting
-    /// for another to reach a point does between looks. Default: a spin
-    /// hint (one CPU: the scheduler preempts).
+    /// for another to reach a point does between looks. On a host that
+    /// runs the processes itself ([`HostOs::builds_children`]) the core
+    /// also calls it at the end of every instruction budget, so that the
+    /// other processes on its CPU get their turn. Default: a spin hint
+    /// (one CPU: the scheduler preempts).
     fn yield_now(&self) {
         core::hint::spin_loop();
     }
@@ -1239,6 +1247,56 @@ pub trait HostOs: Sync {
     fn fork(&self, exit_signal: i32, wait_exec: bool) -> SysResult<i32> {
         let _ = (exit_signal, wait_exec);
         Err(Errno::ENOSYS)
+    }
+
+    /// Does this host start child processes the core builds
+    /// ([`HostOs::spawn_process`]) rather than duplicate itself
+    /// ([`HostOs::fork`])? Default: no. Such a host answers a successful
+    /// [`HostOs::execve`] with [`Errno::REPLACED`].
+    fn builds_children(&self) -> bool {
+        false
+    }
+
+    /// `fork` on a host that [`HostOs::builds_children`]: make a new
+    /// process context (a new pid whose parent is the caller, a copy of
+    /// the caller's descriptor table sharing its open files, its working
+    /// directory, limits and signal dispositions, no pending signals or
+    /// timers), call `make` with its pid while that context is the
+    /// current one (so what `make` asks of the host is the child's), and
+    /// run the closure `make` returns as that process, beside this one;
+    /// its result is the child's end. Returns the child's pid. The child's
+    /// end raises `exit_signal` (0: none) in the parent; with `wait_exec`
+    /// (`CLONE_VFORK`) the caller returns only once the child has exec'd
+    /// or ended. Default: `ENOSYS`.
+    #[allow(clippy::type_complexity)]
+    fn spawn_process(
+        &self,
+        exit_signal: i32,
+        wait_exec: bool,
+        make: &mut dyn FnMut(
+            i32,
+        )
+            -> SysResult<alloc::boxed::Box<dyn FnOnce() -> ProcessEnd + Send>>,
+    ) -> SysResult<i32> {
+        let _ = (exit_signal, wait_exec, make);
+        Err(Errno::ENOSYS)
+    }
+
+    /// Copy the backed pages of `[from, from+len)` (page aligned, inside a
+    /// reservation) to `[to, to+len)` (inside another, inaccessible and
+    /// never backed there yet), whatever their protection; pages never
+    /// backed stay so. The copy stays inaccessible until
+    /// [`HostOs::protect`]. For [`HostOs::spawn_process`]. Default: `ENOSYS`.
+    fn copy_pages(&self, from: *const u8, to: *mut u8, len: usize) -> SysResult<()> {
+        let _ = (from, to, len);
+        Err(Errno::ENOSYS)
+    }
+
+    /// A thread id for a new guest thread on a host that runs one thread
+    /// and gives out ids of its own (so threads and processes never share
+    /// one). Default: `None`, the core numbers threads above the pid.
+    fn new_tid(&self) -> Option<i32> {
+        None
     }
 
     /// Run `child` in a new host process that shares this one's memory

@@ -149,7 +149,7 @@ pub struct Mapping {
 }
 
 /// The list of mappings plus the heap (`brk`) state.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Mappings {
     /// start -> mapping; ranges never overlap.
     pub map: BTreeMap<u64, Mapping>,
@@ -456,6 +456,34 @@ impl GuestMemory {
             code_epoch: AtomicU64::new(0),
             code_log: spin::Mutex::new(CodeLog::default()),
         })
+    }
+
+    /// A copy of this address space on `host` for a forked child (a host
+    /// that [`HostOs::builds_children`]): the same mappings, permissions,
+    /// contents and `brk`/`mmap` state in a new reservation. Pages never
+    /// touched stay untouched in the copy ([`HostOs::copy_pages`]).
+    /// `MAP_SHARED` ranges become private copies (their sharing with the
+    /// parent is not kept).
+    pub fn copy_for_fork(&self, host: &'static dyn HostOs) -> SysResult<GuestMemory> {
+        let child = GuestMemory::new(host, self.size)?;
+        let _space = self.lock_space();
+        let maps = self.maps.lock();
+        for (&start, m) in &maps.map {
+            let len = (m.end - start) as usize;
+            // SAFETY: every mapping lies inside this reservation, and the
+            // child's has the same size.
+            let (from, to) = unsafe {
+                (
+                    self.base.add(start as usize),
+                    child.base.add(start as usize),
+                )
+            };
+            host.copy_pages(from, to, len)?;
+            host.protect(to, len, m.perm.host())?;
+            child.set_perms(start, m.end - start, Some(m.perm));
+        }
+        *child.maps.lock() = maps.clone();
+        Ok(child)
     }
 
     /// Size of the guest address space in bytes.

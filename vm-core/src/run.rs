@@ -74,6 +74,9 @@ impl Process {
             if let Some(status) = self.check_limits(thread) {
                 return status;
             }
+            if trap == Trap::Budget && self.host.builds_children() {
+                self.host.yield_now();
+            }
             let killed = match trap {
                 Trap::Budget => signal::deliver_pending(self, thread, at),
                 Trap::Ecall => match syscall::dispatch(self, thread) {
@@ -162,6 +165,10 @@ impl Process {
             }
             if let Some(report) = killed {
                 return self.finish(ExitStatus::Signaled(report));
+            }
+            if trap == Trap::Budget && self.host.builds_children() {
+                // Other processes on this one CPU get their turn.
+                self.host.yield_now();
             }
             if !self.host.threads() && (thread.block.is_some() || trap == Trap::Budget) {
                 self.switch(thread, &mut own, true);
@@ -362,11 +369,19 @@ impl Process {
         if !self.host.threads() {
             // One host thread: the new thread waits its turn (see
             // `crate::sched`), with a tid of its own above every other.
-            let floor = self.host.ids().pid.max(self.host.gettid()) as u32;
-            let _ = self
-                .green_tid
-                .compare_exchange(0, floor, Ordering::AcqRel, Ordering::Acquire);
-            let tid = self.green_tid.fetch_add(1, Ordering::AcqRel) as i32 + 1;
+            let tid = match self.host.new_tid() {
+                Some(tid) => tid,
+                None => {
+                    let floor = self.host.ids().pid.max(self.host.gettid()) as u32;
+                    let _ = self.green_tid.compare_exchange(
+                        0,
+                        floor,
+                        Ordering::AcqRel,
+                        Ordering::Acquire,
+                    );
+                    self.green_tid.fetch_add(1, Ordering::AcqRel) as i32 + 1
+                }
+            };
             setup(tid)?;
             thread.tid = tid;
             self.register(&mut thread);

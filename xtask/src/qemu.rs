@@ -573,7 +573,7 @@ fn start_qemu(
         ])
         // `max`: RDRAND for getrandom, and AVX/FMA3 for the translator's
         // fused multiply-adds (it falls back to the interpreter's without).
-        .args(["-cpu", "max", "-m", "1G"])
+        .args(["-cpu", "max", "-m", "2G"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

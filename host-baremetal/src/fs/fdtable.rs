@@ -96,6 +96,40 @@ impl Fs {
         Ok(self.fd(fd)?.file.clone())
     }
 
+    /// A forked child's view: the same tree, a copy of this descriptor
+    /// table whose descriptors share their open file descriptions (offsets,
+    /// status flags, pipe ends) with this one's, as `fork` gives; the same
+    /// working directory, umask and descriptor limit.
+    pub fn fork(&self) -> Fs {
+        Fs {
+            root: self.root.clone(),
+            fds: self.fds.clone(),
+            fd_limit: self.fd_limit,
+            cwd: self.cwd.clone(),
+            umask: self.umask,
+            next_ino: self.next_ino.clone(),
+            console: self.console,
+            clock: self.clock,
+            monotonic: self.monotonic,
+            entropy: self.entropy,
+        }
+    }
+
+    /// `execve`: close the descriptors marked close-on-exec.
+    pub fn close_on_exec(&mut self) {
+        for slot in &mut self.fds {
+            if slot.as_ref().is_some_and(|f| f.cloexec) {
+                *slot = None;
+            }
+        }
+    }
+
+    /// The end of the process: every descriptor closes (pipe ends go, so
+    /// readers see end-of-file).
+    pub fn close_all(&mut self) {
+        self.fds.clear();
+    }
+
     pub fn close(&mut self, fd: i32) -> SysResult<()> {
         self.fd(fd)?;
         self.fds[fd as usize] = None;

@@ -74,14 +74,16 @@ pub const MAX_FDS: usize = 1024;
 pub const MAX_FDS_HARD: usize = 1 << 20;
 const PIPE_CAPACITY: usize = 65536;
 
-/// The file system plus the process's descriptor table and directory state.
+/// The file system plus one process's descriptor table and directory
+/// state. Each process has its own `Fs` ([`Fs::fork`]) over the one tree.
 pub struct Fs {
     root: Arc<Node>,
     fds: Vec<Option<Fd>>,
     fd_limit: usize,
     cwd: Vec<u8>,
     umask: u32,
-    next_ino: u64,
+    /// Shared by every process's view of the tree (see [`Fs::fork`]).
+    next_ino: Arc<core::sync::atomic::AtomicU64>,
     console: &'static dyn Console,
     clock: Clock,
     /// Monotonic nanoseconds, for timers (default: from `clock`).

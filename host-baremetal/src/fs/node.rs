@@ -129,7 +129,7 @@ impl Fs {
             fd_limit: MAX_FDS,
             cwd: b"/".to_vec(),
             umask: 0o022,
-            next_ino: 2,
+            next_ino: Arc::new(core::sync::atomic::AtomicU64::new(2)),
             console,
             clock,
             monotonic: None,
@@ -181,8 +181,9 @@ impl Fs {
         t: Timespec,
         kind: Kind,
     ) -> Arc<Node> {
-        let ino = self.next_ino;
-        self.next_ino += 1;
+        let ino = self
+            .next_ino
+            .fetch_add(1, core::sync::atomic::Ordering::Relaxed);
         let nlink = if matches!(kind, Kind::Dir { .. }) {
             2
         } else {

@@ -438,6 +438,46 @@ fn pipes_and_devices() {
 }
 
 #[test]
+fn a_forked_table_shares_open_files_and_pipes() {
+    let mut parent = fs();
+    let [r, w] = parent.pipe2(0).unwrap();
+    let [cr, cw] = parent.pipe2(O_CLOEXEC).unwrap();
+    let f = parent
+        .openat(AT_FDCWD, b"/tmp/shared", O_CREAT | O_RDWR, 0o644)
+        .unwrap();
+    let mut child = parent.fork();
+    // The child writes, the parent reads: one pipe, two tables.
+    child.close(r).unwrap();
+    assert_eq!(child.write(w, b"from the child"), Ok(14));
+    let mut buf = [0u8; 32];
+    assert_eq!(parent.read(r, &mut buf), Ok(14));
+    assert_eq!(&buf[..14], b"from the child");
+    // End of file only once every table closed the write end.
+    parent.close(w).unwrap();
+    assert_eq!(parent.read(r, &mut buf), Err(Errno::EAGAIN));
+    child.close_all();
+    assert_eq!(parent.read(r, &mut buf), Ok(0));
+    // The file offset is shared too, and so is the tree.
+    let mut child = parent.fork();
+    assert_eq!(child.write(f, b"abc"), Ok(3));
+    assert_eq!(parent.lseek(f, 0, 1), Ok(3));
+    assert!(child.fstatat(AT_FDCWD, b"/tmp/shared", 0).is_ok());
+    let made = child
+        .openat(AT_FDCWD, b"/tmp/made-by-child", O_CREAT | O_RDWR, 0o644)
+        .unwrap();
+    let ino_child = child.fstatat(made, b"", AT_EMPTY_PATH).unwrap().ino;
+    let ino_file = parent.fstatat(f, b"", AT_EMPTY_PATH).unwrap().ino;
+    assert_ne!(ino_child, ino_file, "one inode counter for every table");
+    assert!(parent.fstatat(AT_FDCWD, b"/tmp/made-by-child", 0).is_ok());
+    // execve closes the close-on-exec descriptors of that table only.
+    child.close_on_exec();
+    assert_eq!(child.check_fd(cr), Err(Errno::EBADF));
+    assert_eq!(child.check_fd(cw), Err(Errno::EBADF));
+    assert_eq!(child.check_fd(f), Ok(()));
+    assert_eq!(parent.check_fd(cr), Ok(()));
+}
+
+#[test]
 fn file_refs_read_and_write_within_the_file() {
     let mut fs = fs();
     let fd = fs.openat(AT_FDCWD, b"/tmp/m", RDWR_CREAT, 0o644).unwrap();

@@ -34,6 +34,7 @@
 
 pub use crate::abi;
 pub(crate) mod event;
+mod fork_copy;
 mod fs;
 mod fsx;
 pub mod hwprobe;
@@ -108,6 +109,11 @@ pub fn dispatch(process: &Process, thread: &mut Thread) -> Flow {
             // when the thread gets the CPU back (see `crate::sched`).
             thread.cpu.pc = thread.cpu.pc.wrapping_sub(4);
             return Flow::Continue;
+        }
+        Err(Errno::REPLACED) => {
+            // execve on a host that runs the new image itself once this
+            // run loop has ended (`HostOs::builds_children`).
+            return Flow::Exit(0);
         }
         Err(Errno::EINTR)
             if crate::signal::restart_interrupted(process, thread, restartable(nr)) =>

@@ -13,7 +13,12 @@
 //!   host fork ([`HostOs::fork`]): the child continues from the same
 //!   `ecall` with `a0 = 0`, a copy-on-write copy of the memory, no pending
 //!   signals, and the thread id the host gave it. With `CLONE_VFORK` the
-//!   parent waits, as Linux's, until the child has exec'd or exited.
+//!   parent waits, as Linux's, until the child has exec'd or exited. A
+//!   host that cannot duplicate itself ([`HostOs::builds_children`], the
+//!   bare-metal host) gets a child the core builds instead
+//!   (`fork_copy.rs`).
+//!
+//! [`HostOs::builds_children`]: crate::host::HostOs::builds_children
 //! * `clone(CLONE_VM | CLONE_VFORK)` (glibc's `posix_spawn` with its own
 //!   child stack, and `vfork` on the caller's stack) runs the guest child
 //!   in [`HostOs::vfork`]: a host process sharing this address space,
@@ -111,6 +116,9 @@ pub(super) fn new_process(
     let host = cx.p.host;
     let pid = if flags & CLONE_VM != 0 {
         vfork(cx, child, flags, ctid)?
+    } else if host.builds_children() {
+        let settid = (flags & CLONE_CHILD_SETTID != 0).then_some(ctid);
+        super::fork_copy::fork(cx, child, exit_signal, flags & CLONE_VFORK != 0, settid)?
     } else {
         let pid =
             cx.p.fork_with(|| host.fork(exit_signal, flags & CLONE_VFORK != 0))?;

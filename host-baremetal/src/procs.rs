@@ -1,0 +1,618 @@
+//! Guest processes on the unikernel: each one's host state ([`Proc`]: its
+//! descriptor table over the one file system, its signals and timers, its
+//! limits) and the process table (pids, parents, groups, sessions, stopped
+//! processes and the exit statuses parents have not collected yet).
+//!
+//! A process runs on a kernel task of its own ([`crate::task`]). `fork`
+//! makes a new [`Proc`] from its parent's ([`new_child`]); when the
+//! process's last image ends, [`end`] closes its descriptors, makes it a
+//! zombie for its parent's `wait4`/`waitid` (or reaps it at once when the
+//! parent ignores `SIGCHLD` or set `SA_NOCLDWAIT`), raises the parent's
+//! exit signal with the child's `siginfo` fields, gives its own children
+//! to the notional init (pid 1, which reaps them), and sends them their
+//! parent-death signal. `kill` from one process to another raises the
+//! signal in the target's [`Signals`] (where its core takes it, as from
+//! any host), except the stop and continue signals, which the table
+//! carries out itself: a stopped process's task is passed over by the
+//! scheduler until `SIGCONT` or `SIGKILL`.
+//!
+//! Status words and `siginfo` codes are Linux's (see [`wait_report`]).
+
+use crate::host::SharedMap;
+use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+use host_baremetal::fs::Fs;
+use host_baremetal::signals::Signals;
+use vm_core::host::{
+    Errno, ExecRequest, HostSigAction, HostSignal, ProcessEnd, SysResult, WaitInfo,
+};
+
+pub const SIGKILL: i32 = 9;
+pub const SIGCHLD: i32 = 17;
+pub const SIGCONT: i32 = 18;
+pub const SIGSTOP: i32 = 19;
+const CLD_EXITED: i32 = 1;
+const CLD_KILLED: i32 = 2;
+const CLD_STOPPED: i32 = 5;
+const CLD_CONTINUED: i32 = 6;
+/// `si_code` of a signal `kill` sent.
+const SI_USER: i32 = 0;
+
+/// The host state of one guest process.
+#[derive(Debug)]
+pub struct Proc {
+    pub pid: i32,
+    pub fs: spin::Mutex<Fs>,
+    /// (soft, hard) per Linux resource number, for `prlimit`.
+    pub limits: spin::Mutex<[(u64, u64); 16]>,
+    /// Shared file mappings (`MAP_SHARED`), kept coherent with their files.
+    pub shared: spin::Mutex<Vec<SharedMap>>,
+    /// Signal dispositions, pending signals, interval timers.
+    pub signals: spin::Mutex<Signals>,
+    /// Supplementary groups (`setgroups`) and the nice value.
+    pub groups: spin::Mutex<Vec<u32>>,
+    pub nice: AtomicI32,
+    /// A successful `execve` waiting for the run loop to end.
+    pub exec: spin::Mutex<Option<ExecRequest>>,
+    /// `SA_NOCLDSTOP` and `SA_NOCLDWAIT` of its `SIGCHLD` action.
+    pub nocldstop: AtomicBool,
+    pub nocldwait: AtomicBool,
+    pub pdeathsig: AtomicI32,
+    /// CPU time its task has used (ns), up to its last switch.
+    cpu_ns: AtomicU64,
+    /// Set while the process is stopped.
+    stopped: AtomicBool,
+    /// Resident memory (bytes) of its largest address space when given back.
+    pub maxrss: AtomicU64,
+    /// `HostOs::set_wakeup`: ns since boot at which a wait ends as if a
+    /// signal came (the core's POSIX timers); `u64::MAX`: none.
+    pub wakeup: AtomicU64,
+}
+
+impl Proc {
+    pub fn new(pid: i32, fs: Fs, limits: [(u64, u64); 16]) -> Proc {
+        Proc {
+            pid,
+            fs: spin::Mutex::new(fs),
+            limits: spin::Mutex::new(limits),
+            shared: spin::Mutex::new(Vec::new()),
+            signals: spin::Mutex::new(Signals::new()),
+            groups: spin::Mutex::new(Vec::new()),
+            nice: AtomicI32::new(0),
+            exec: spin::Mutex::new(None),
+            nocldstop: AtomicBool::new(false),
+            nocldwait: AtomicBool::new(false),
+            pdeathsig: AtomicI32::new(0),
+            cpu_ns: AtomicU64::new(0),
+            stopped: AtomicBool::new(false),
+            maxrss: AtomicU64::new(0),
+            wakeup: AtomicU64::new(u64::MAX),
+        }
+    }
+
+    /// Stopped, and no `SIGKILL` waits for it?
+    pub fn stopped(&self) -> bool {
+        self.stopped.load(Ordering::Relaxed)
+    }
+
+    pub fn add_cpu(&self, ns: u64) {
+        self.cpu_ns.fetch_add(ns, Ordering::Relaxed);
+    }
+
+    /// CPU time used so far, the running stretch included if it runs now.
+    pub fn cpu_ns(&self) -> u64 {
+        let mut t = self.cpu_ns.load(Ordering::Relaxed);
+        if core::ptr::eq(&*crate::task::current(), self) {
+            t += crate::task::running_ns();
+        }
+        t
+    }
+}
+
+/// A state change a parent has not collected yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Event {
+    Stopped(i32),
+    Continued,
+}
+
+#[derive(Debug)]
+struct Entry {
+    ppid: i32,
+    pgid: i32,
+    sid: i32,
+    /// `None` once it ended (a zombie).
+    proc: Option<Arc<Proc>>,
+    end: Option<ProcessEnd>,
+    event: Option<Event>,
+    exit_signal: i32,
+    execed: bool,
+    /// CPU time (ns) and resident bytes at the end, for `rusage`.
+    cpu_ns: u64,
+    maxrss: u64,
+    /// CPU time of the children it waited for.
+    children_cpu: u64,
+}
+
+struct Table {
+    procs: BTreeMap<i32, Entry>,
+    next_pid: i32,
+}
+
+static TABLE: spin::Mutex<Table> = spin::Mutex::new(Table {
+    procs: BTreeMap::new(),
+    next_pid: 2,
+});
+
+/// Bumped at every change a waiting parent may look for.
+static CHANGES: AtomicU64 = AtomicU64::new(0);
+
+/// The first process: pid 2, started by the notional init (pid 1) in
+/// init's own process group and session (1), as a program a shell or a
+/// test runner starts is in its starter's group, not a leader.
+pub fn init(fs: Fs, limits: [(u64, u64); 16]) -> Arc<Proc> {
+    let mut t = TABLE.lock();
+    let pid = t.next_pid;
+    t.next_pid += 1;
+    let p = Arc::new(Proc::new(pid, fs, limits));
+    t.procs.insert(
+        pid,
+        Entry {
+            ppid: 1,
+            pgid: 1,
+            sid: 1,
+            proc: Some(p.clone()),
+            end: None,
+            event: None,
+            exit_signal: 0,
+            execed: false,
+            cpu_ns: 0,
+            maxrss: 0,
+            children_cpu: 0,
+        },
+    );
+    p
+}
+
+/// A new table for the next job of a batch boot: the processes of the
+/// last job are forgotten (their descriptors closed) and its first
+/// process is pid 2 again.
+pub fn reset(fs: Fs, limits: [(u64, u64); 16]) -> Arc<Proc> {
+    let old = {
+        let mut t = TABLE.lock();
+        t.next_pid = 2;
+        core::mem::take(&mut t.procs)
+    };
+    for e in old.into_values() {
+        if let Some(p) = e.proc {
+            p.fs.lock().close_all();
+            p.shared.lock().clear();
+        }
+    }
+    CHANGES.fetch_add(1, Ordering::Release);
+    init(fs, limits)
+}
+
+/// A new id from the pid space (for a guest thread, so threads and
+/// processes never share one).
+pub fn new_id() -> i32 {
+    let mut t = TABLE.lock();
+    let id = t.next_pid;
+    t.next_pid += 1;
+    id
+}
+
+/// A child of `parent` (`fork`): a copy of its descriptor table (sharing
+/// the open files), working directory, limits, groups, nice value and
+/// signal dispositions; nothing pending, no timers.
+pub fn new_child(parent: &Proc, exit_signal: i32) -> SysResult<Arc<Proc>> {
+    let mut t = TABLE.lock();
+    let nproc = t.procs.values().filter(|e| e.proc.is_some()).count() as u64;
+    if nproc >= parent.limits.lock()[6].0 {
+        return Err(Errno::EAGAIN);
+    }
+    // A process's own kernel metadata (the page-permission table of its
+    // 64 GiB address space, the translator's tables) comes from the heap:
+    // refuse the fork, as the kernel does when out of memory, rather than
+    // fail half-way.
+    let need = match crate::host::global().run().options.engine {
+        vm_core::process::EngineKind::Jit { cache_size } => (32 << 20) + cache_size as u64 * 3,
+        vm_core::process::EngineKind::Interp => 32 << 20,
+    };
+    if crate::memory::heap_free() < need {
+        return Err(Errno::EAGAIN);
+    }
+    let pid = t.next_pid;
+    t.next_pid += 1;
+    let fs = parent.fs.lock().fork();
+    let p = Proc::new(pid, fs, *parent.limits.lock());
+    *p.groups.lock() = parent.groups.lock().clone();
+    *p.signals.lock() = parent.signals.lock().forked();
+    for (to, from) in [
+        (&p.nocldstop, &parent.nocldstop),
+        (&p.nocldwait, &parent.nocldwait),
+    ] {
+        to.store(from.load(Ordering::Relaxed), Ordering::Relaxed);
+    }
+    p.nice
+        .store(parent.nice.load(Ordering::Relaxed), Ordering::Relaxed);
+    let p = Arc::new(p);
+    let (pgid, sid) = t
+        .procs
+        .get(&parent.pid)
+        .map_or((parent.pid, parent.pid), |e| (e.pgid, e.sid));
+    t.procs.insert(
+        pid,
+        Entry {
+            ppid: parent.pid,
+            pgid,
+            sid,
+            proc: Some(p.clone()),
+            end: None,
+            event: None,
+            exit_signal,
+            execed: false,
+            cpu_ns: 0,
+            maxrss: 0,
+            children_cpu: 0,
+        },
+    );
+    Ok(p)
+}
+
+/// Forget a child that never ran (its making failed).
+pub fn discard(pid: i32) {
+    if let Some(e) = TABLE.lock().procs.remove(&pid)
+        && let Some(p) = e.proc
+    {
+        p.fs.lock().close_all();
+    }
+}
+
+/// Has `pid` exec'd or ended (what a `CLONE_VFORK` parent waits for)?
+pub fn execed_or_ended(pid: i32) -> bool {
+    TABLE
+        .lock()
+        .procs
+        .get(&pid)
+        .is_none_or(|e| e.execed || e.end.is_some())
+}
+
+/// `execve` succeeded in `pid`.
+pub fn mark_exec(pid: i32) {
+    if let Some(e) = TABLE.lock().procs.get_mut(&pid) {
+        e.execed = true;
+    }
+    CHANGES.fetch_add(1, Ordering::Release);
+}
+
+/// Parent, group and session of `pid`.
+pub fn ids(pid: i32) -> Option<(i32, i32, i32)> {
+    TABLE
+        .lock()
+        .procs
+        .get(&pid)
+        .map(|e| (e.ppid, e.pgid, e.sid))
+}
+
+/// The process `pid` ended as `how`.
+pub fn end(pid: i32, how: ProcessEnd) {
+    let mut t = TABLE.lock();
+    let Some(e) = t.procs.get_mut(&pid) else {
+        return;
+    };
+    let Some(p) = e.proc.take() else {
+        return;
+    };
+    p.fs.lock().close_all();
+    p.shared.lock().clear();
+    p.stopped.store(false, Ordering::Relaxed);
+    e.end = Some(how);
+    e.event = None;
+    e.cpu_ns = p.cpu_ns();
+    e.maxrss = p.maxrss.load(Ordering::Relaxed);
+    let (ppid, exit_signal) = (e.ppid, e.exit_signal);
+    // Its children go to init, which reaps the ended ones; the living get
+    // their parent-death signal.
+    let mut orphans = Vec::new();
+    t.procs.retain(|&cpid, c| {
+        if c.ppid != pid {
+            return true;
+        }
+        c.ppid = 1;
+        if let Some(cp) = &c.proc {
+            orphans.push((cpid, cp.clone()));
+            true
+        } else {
+            false
+        }
+    });
+    for (_, cp) in orphans {
+        let sig = cp.pdeathsig.load(Ordering::Relaxed);
+        if sig != 0 {
+            raise(&cp, sig, SI_USER, pid, 0);
+        }
+    }
+    let (code, status) = match how {
+        ProcessEnd::Exit(c) => (CLD_EXITED, c & 0xff),
+        ProcessEnd::Signal(s) => (CLD_KILLED, s),
+    };
+    let parent = t.procs.get(&ppid).and_then(|e| e.proc.clone());
+    match parent {
+        Some(pp) => {
+            let ignores = pp.signals.lock().action(SIGCHLD) == HostSigAction::Ignore;
+            if ignores || pp.nocldwait.load(Ordering::Relaxed) {
+                // Reaped at once (SIG_IGN or SA_NOCLDWAIT), as Linux does.
+                t.procs.remove(&pid);
+            }
+            if exit_signal != 0 {
+                raise(&pp, exit_signal, code, pid, status);
+            }
+        }
+        // An orphan's parent is init, which reaps it.
+        None => {
+            t.procs.remove(&pid);
+        }
+    }
+    drop(t);
+    CHANGES.fetch_add(1, Ordering::Release);
+}
+
+fn raise(p: &Proc, signo: i32, code: i32, pid: i32, status: i32) {
+    p.signals.lock().raise_from(HostSignal {
+        signo,
+        code,
+        pid,
+        uid: 0,
+        status,
+    });
+}
+
+/// Which children a wait looks at.
+#[derive(Clone, Copy, Debug)]
+pub enum Which {
+    Any,
+    Pid(i32),
+    Group(i32),
+}
+
+/// What a wait wants: `WEXITED`, `WUNTRACED`/`WSTOPPED`, `WCONTINUED`,
+/// and whether it leaves the child waitable (`WNOWAIT`).
+#[derive(Clone, Copy, Debug)]
+pub struct Want {
+    pub exited: bool,
+    pub stopped: bool,
+    pub continued: bool,
+    pub keep: bool,
+}
+
+/// The change counter a blocked wait watches.
+pub fn changes() -> u64 {
+    CHANGES.load(Ordering::Acquire)
+}
+
+/// One look for a child of `me` to report: `Err(ECHILD)` when there is
+/// none that matches, `Ok(None)` when none has anything to report yet.
+pub fn try_wait(me: i32, which: Which, want: Want) -> SysResult<Option<WaitInfo>> {
+    let mut t = TABLE.lock();
+    let my_pgid = t.procs.get(&me).map_or(me, |e| e.pgid);
+    let which = match which {
+        Which::Group(0) => Which::Group(my_pgid),
+        w => w,
+    };
+    let kids: Vec<i32> = t
+        .procs
+        .iter()
+        .filter(|(pid, e)| {
+            e.ppid == me
+                && match which {
+                    Which::Any => true,
+                    Which::Pid(p) => **pid == p,
+                    Which::Group(g) => e.pgid == g,
+                }
+        })
+        .map(|(pid, _)| *pid)
+        .collect();
+    if kids.is_empty() {
+        return Err(Errno::ECHILD);
+    }
+    for pid in kids {
+        let e = t.procs.get_mut(&pid).expect("listed");
+        if let Some(end) = e.end {
+            if !want.exited {
+                continue;
+            }
+            let (cpu, rss) = (e.cpu_ns, e.maxrss);
+            let info = wait_report(pid, Some(end), None, cpu, rss);
+            if !want.keep {
+                t.procs.remove(&pid);
+                if let Some(me) = t.procs.get_mut(&me) {
+                    me.children_cpu += cpu;
+                }
+            }
+            return Ok(Some(info));
+        }
+        let ev = match e.event {
+            Some(Event::Stopped(s)) if want.stopped => Event::Stopped(s),
+            Some(Event::Continued) if want.continued => Event::Continued,
+            _ => continue,
+        };
+        if !want.keep {
+            e.event = None;
+        }
+        let cpu = e.proc.as_ref().map_or(0, |p| p.cpu_ns());
+        return Ok(Some(wait_report(pid, None, Some(ev), cpu, 0)));
+    }
+    Ok(None)
+}
+
+/// CPU time (ns) of the children `me` waited for.
+pub fn children_cpu(me: i32) -> u64 {
+    TABLE.lock().procs.get(&me).map_or(0, |e| e.children_cpu)
+}
+
+/// What `wait4` and `waitid` report for a child that ended or changed.
+fn wait_report(
+    pid: i32,
+    end: Option<ProcessEnd>,
+    ev: Option<Event>,
+    cpu_ns: u64,
+    maxrss: u64,
+) -> WaitInfo {
+    let (status, code, si_status) = match (end, ev) {
+        (Some(ProcessEnd::Exit(c)), _) => ((c & 0xff) << 8, CLD_EXITED, c & 0xff),
+        (Some(ProcessEnd::Signal(s)), _) => (s & 0x7f, CLD_KILLED, s),
+        (None, Some(Event::Stopped(s))) => ((s << 8) | 0x7f, CLD_STOPPED, s),
+        (None, _) => (0xffff, CLD_CONTINUED, SIGCONT),
+    };
+    let mut rusage = [0i64; 18];
+    // All of a guest's time is user time here.
+    rusage[0] = (cpu_ns / 1_000_000_000) as i64;
+    rusage[1] = (cpu_ns % 1_000_000_000 / 1000) as i64;
+    rusage[4] = (maxrss / 1024) as i64;
+    WaitInfo {
+        pid,
+        status,
+        code,
+        si_status,
+        uid: 0,
+        rusage,
+    }
+}
+
+/// The live processes `kill(pid, ...)` from `me` reaches (zombies count
+/// as existing, as on Linux, but take no signal).
+fn targets(t: &Table, me: i32, pid: i32) -> Vec<(i32, Option<Arc<Proc>>)> {
+    let my_pgid = t.procs.get(&me).map_or(me, |e| e.pgid);
+    t.procs
+        .iter()
+        .filter(|(p, e)| match pid {
+            -1 => **p != me,
+            0 => e.pgid == my_pgid,
+            p2 if p2 < 0 => e.pgid == -p2,
+            p2 => **p == p2,
+        })
+        .map(|(p, e)| (*p, e.proc.clone()))
+        .collect()
+}
+
+/// `kill(pid, sig)` from process `me` (the core handles a process's
+/// signals to itself; a group that includes `me` reaches it here too).
+pub fn kill(me: i32, pid: i32, sig: i32) -> SysResult<()> {
+    let mut t = TABLE.lock();
+    let hit = targets(&t, me, pid);
+    if hit.is_empty() {
+        return Err(Errno::ESRCH);
+    }
+    if sig == 0 {
+        return Ok(());
+    }
+    for (tpid, p) in hit {
+        let Some(p) = p else { continue };
+        let action = p.signals.lock().action(sig);
+        let stop = sig == SIGSTOP || (matches!(sig, 20..=22) && action == HostSigAction::Default);
+        if stop {
+            if !p.stopped.swap(true, Ordering::Relaxed) {
+                changed(&mut t, tpid, Event::Stopped(sig));
+            }
+            continue;
+        }
+        if sig == SIGCONT || sig == SIGKILL {
+            let was = p.stopped.swap(false, Ordering::Relaxed);
+            if was && sig == SIGCONT {
+                changed(&mut t, tpid, Event::Continued);
+            }
+        }
+        raise(&p, sig, SI_USER, me, 0);
+    }
+    drop(t);
+    CHANGES.fetch_add(1, Ordering::Release);
+    Ok(())
+}
+
+/// Record a stop or continue of `pid` for its parent, and raise its
+/// `SIGCHLD` unless the parent set `SA_NOCLDSTOP`.
+fn changed(t: &mut Table, pid: i32, ev: Event) {
+    let Some(e) = t.procs.get_mut(&pid) else {
+        return;
+    };
+    e.event = Some(ev);
+    let ppid = e.ppid;
+    if let Some(pp) = t.procs.get(&ppid).and_then(|e| e.proc.clone())
+        && !pp.nocldstop.load(Ordering::Relaxed)
+    {
+        let (code, status) = match ev {
+            Event::Stopped(s) => (CLD_STOPPED, s),
+            Event::Continued => (CLD_CONTINUED, SIGCONT),
+        };
+        raise(&pp, SIGCHLD, code, pid, status);
+    }
+}
+
+/// `setpgid(pid, pgid)` from `me`.
+pub fn setpgid(me: i32, pid: i32, pgid: i32) -> SysResult<()> {
+    if pgid < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let mut t = TABLE.lock();
+    let pid = if pid == 0 { me } else { pid };
+    let pgid = if pgid == 0 { pid } else { pgid };
+    let my_sid = t.procs.get(&me).map_or(me, |e| e.sid);
+    let e = t.procs.get(&pid).ok_or(Errno::ESRCH)?;
+    if pid != me && (e.ppid != me || e.proc.is_none()) {
+        return Err(Errno::ESRCH);
+    }
+    if e.sid != my_sid {
+        return Err(Errno::EPERM);
+    }
+    if pid != me && e.execed {
+        return Err(Errno::EACCES);
+    }
+    if e.sid == pid {
+        // A session leader keeps its group.
+        return Err(Errno::EPERM);
+    }
+    if pgid != pid
+        && !t
+            .procs
+            .values()
+            .any(|o| o.pgid == pgid && o.sid == my_sid && o.proc.is_some())
+    {
+        return Err(Errno::EPERM);
+    }
+    t.procs.get_mut(&pid).expect("looked up").pgid = pgid;
+    Ok(())
+}
+
+/// `getpgid(pid)` / `getsid(pid)` (0: the caller).
+pub fn group_of(me: i32, pid: i32, session: bool) -> SysResult<i32> {
+    let pid = if pid == 0 { me } else { pid };
+    let t = TABLE.lock();
+    let e = t.procs.get(&pid).ok_or(Errno::ESRCH)?;
+    Ok(if session { e.sid } else { e.pgid })
+}
+
+/// `setsid()`: a new session and group led by `me`, unless it already
+/// leads a group.
+pub fn setsid(me: i32) -> SysResult<i32> {
+    let mut t = TABLE.lock();
+    if t.procs.values().any(|e| e.pgid == me && e.proc.is_some()) {
+        return Err(Errno::EPERM);
+    }
+    let e = t.procs.get_mut(&me).ok_or(Errno::ESRCH)?;
+    e.pgid = me;
+    e.sid = me;
+    Ok(me)
+}
+
+/// Number of live processes (`sysinfo`).
+pub fn count() -> usize {
+    TABLE
+        .lock()
+        .procs
+        .values()
+        .filter(|e| e.proc.is_some())
+        .count()
+}
