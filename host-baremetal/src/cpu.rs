@@ -12,7 +12,8 @@
 //! FPU is present), CR4.OSFXSR and CR4.OSXMMEXCPT on (SSE, with unmasked SIMD
 //! exceptions as #XM rather than #UD; translated code masks them all), and,
 //! when the CPU has XSAVE and AVX, CR4.OSXSAVE with XCR0 = x87 | SSE | AVX
-//! so that `translate::x86_64::host_has_fma` sees the state enabled.
+//! so that the translator's back end sees the state enabled
+//! (`translate::host_features` reports `fma3` usable).
 //!
 //! Saving the vector state is not needed: there is one guest thread and
 //! no task switch, and the kernel's own code (interrupt handlers included)

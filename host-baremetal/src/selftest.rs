@@ -211,7 +211,7 @@ fn simd(r: &mut Report) {
     if c1.ecx & (fma | avx) == fma | avx {
         r.check(
             "avx state enabled: fma3 inline in translated code",
-            vm_core::translate::x86_64::host_has_fma(),
+            vm_core::translate::host_features().contains(&("fma3", true)),
         );
     }
 }

@@ -43,6 +43,7 @@ pub mod ptimer;
 pub mod run;
 pub mod sampling;
 pub mod sched;
+pub mod semantics;
 pub mod signal;
 pub mod sigstate;
 pub mod syscall;

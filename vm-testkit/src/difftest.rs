@@ -1019,6 +1019,12 @@ impl Harness {
 
     /// Run `case` under both engines and compare.
     pub fn run(&mut self, case: &Case) -> Result<Outcome, Box<Mismatch>> {
+        self.run_state(case).map(|(o, _, _)| o)
+    }
+
+    /// [`Harness::run`], also giving the end state both engines agreed
+    /// on: the registers and the data area.
+    pub fn run_state(&mut self, case: &Case) -> Result<(Outcome, Cpu, Vec<u8>), Box<Mismatch>> {
         for mem in [&self.mem_i, &self.mem_j] {
             // Fresh mappings: zeroed, and the code change bumps the code
             // epoch.
@@ -1044,10 +1050,14 @@ impl Harness {
         self.mem_i.read_bytes(DATA, &mut di).expect("data mapped");
         self.mem_j.read_bytes(DATA, &mut dj).expect("data mapped");
         match ti {
-            Some(trap) if ti == tj && ci == cj && di == dj => Ok(Outcome {
-                trap,
-                instret: ci.instret,
-            }),
+            Some(trap) if ti == tj && ci == cj && di == dj => Ok((
+                Outcome {
+                    trap,
+                    instret: ci.instret,
+                },
+                ci,
+                di,
+            )),
             _ => Err(Box::new(Mismatch {
                 case: case.clone(),
                 interp: (ti, ci),

@@ -3,8 +3,9 @@
 //! extension, whether it has a rounding-mode field, and how the x86-64
 //! translator emits it). [`Inst::mnemonic`], [`Inst::facts`], [`ALL`], the
 //! translator's choice between inline code and `interp::step`, the block
-//! ends of both engines, and the instruction list of the coverage check
-//! in `xtask` all come from this table; the [`Inst`] enum (with operand
+//! ends of both engines, the interpreter's hot path
+//! ([`Facts::interp_fast`]) and the instruction list of the coverage
+//! check in `xtask` all come from this table; the [`Inst`] enum (with operand
 //! types) is in the parent module, and a variant missing here does not
 //! compile.
 //!
@@ -102,6 +103,15 @@ impl Facts {
     /// `fence.i`; conditional branches stay inside)?
     pub const fn ends_block(&self) -> bool {
         matches!(self.flow, Flow::Jump | Flow::Trap | Flow::Sync)
+    }
+
+    /// Is the instruction on the interpreter's hot path: does it get a
+    /// specialised handler of its own (`interp::fast`) instead of the
+    /// generic executor? Exactly the integer (I and M) rows the translator
+    /// always emits inline, the instructions most guest code is made of;
+    /// a unit test (`interp::tests`) holds the selector to this.
+    pub const fn interp_fast(&self) -> bool {
+        matches!(self.lower, Lower::Inline) && matches!(self.ext, Ext::I | Ext::M)
     }
 }
 

@@ -11,11 +11,11 @@
 //! Semantics must match [`super::exec_one`] exactly; the unit tests run
 //! both paths.
 
-use super::{Cx, Handler, Inst, Op, Uop, goto, goto_indirect, next, sext32};
-use super::{div32, div64, divu32, divu64, rem32, rem64, remu32, remu64};
+use super::{Cx, Handler, Inst, Op, Uop, goto, goto_indirect, next};
 use crate::cpu::{Cpu, Trap};
 use crate::decode::{I, R, S, U};
 use crate::memory::{GuestMemory, MemFault, Perm};
+use crate::semantics as sem;
 
 #[inline(always)]
 pub(super) fn x(cpu: &Cpu, r: u8) -> u64 {
@@ -41,22 +41,18 @@ fn h_nop(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
 }
 
 macro_rules! alu_rr {
-    ($name:ident, |$a:ident, $b:ident| $e:expr) => {
+    ($name:ident, $f:path) => {
         fn $name(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
-            let $a = x(cpu, u.rs1);
-            let $b = x(cpu, u.rs2);
-            set(cpu, u.rd, $e);
+            set(cpu, u.rd, $f(x(cpu, u.rs1), x(cpu, u.rs2)));
             next(cpu, cx, u, n)
         }
     };
 }
 
 macro_rules! alu_ri {
-    ($name:ident, |$a:ident, $b:ident| $e:expr) => {
+    ($name:ident, $f:path) => {
         fn $name(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
-            let $a = x(cpu, u.rs1);
-            let $b = u.imm;
-            set(cpu, u.rd, $e);
+            set(cpu, u.rd, $f(x(cpu, u.rs1), u.imm));
             next(cpu, cx, u, n)
         }
     };
@@ -72,14 +68,14 @@ pub(super) fn fast_ptr(mem: &GuestMemory, a: u64, n: u64, need: Perm) -> Option<
 }
 
 macro_rules! load {
-    ($name:ident, $slow:ident, $read:ident, $t:ty, |$v:ident| $e:expr) => {
+    ($name:ident, $slow:ident, $read:ident, $t:ty, $f:path) => {
         fn $name(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
             let a = x(cpu, u.rs1).wrapping_add(u.imm);
             match fast_ptr(cx.mem, a, size_of::<$t>() as u64, Perm::READ) {
                 Some(p) => {
                     // SAFETY: fast_ptr vouched for these bytes.
-                    let $v = <$t>::from_le(unsafe { (p as *const $t).read_unaligned() });
-                    set(cpu, u.rd, $e);
+                    let v = <$t>::from_le(unsafe { (p as *const $t).read_unaligned() });
+                    set(cpu, u.rd, $f(v));
                     next(cpu, cx, u, n)
                 }
                 None => $slow(cpu, cx, u, n, a),
@@ -89,8 +85,8 @@ macro_rules! load {
         #[inline(never)]
         fn $slow(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64, a: u64) {
             match cx.mem.$read(a) {
-                Ok($v) => {
-                    set(cpu, u.rd, $e);
+                Ok(v) => {
+                    set(cpu, u.rd, $f(v));
                     next(cpu, cx, u, n)
                 }
                 Err(f) => fault(cpu, cx, u, n, f),
@@ -125,11 +121,9 @@ macro_rules! store {
 }
 
 macro_rules! branch {
-    ($name:ident, |$a:ident, $b:ident| $e:expr) => {
+    ($name:ident, $f:path) => {
         fn $name(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
-            let $a = x(cpu, u.rs1);
-            let $b = x(cpu, u.rs2);
-            if $e {
+            if $f(x(cpu, u.rs1), x(cpu, u.rs2)) {
                 goto(cpu, cx, u, u.imm, n.wrapping_add(u.idx as u64 + 1))
             } else {
                 // Blocks go on past conditional branches (superblocks).
@@ -139,66 +133,68 @@ macro_rules! branch {
     };
 }
 
-alu_rr!(h_add, |a, b| a.wrapping_add(b));
-alu_rr!(h_sub, |a, b| a.wrapping_sub(b));
-alu_rr!(h_sll, |a, b| a << (b & 63));
-alu_rr!(h_slt, |a, b| ((a as i64) < (b as i64)) as u64);
-alu_rr!(h_sltu, |a, b| (a < b) as u64);
-alu_rr!(h_xor, |a, b| a ^ b);
-alu_rr!(h_srl, |a, b| a >> (b & 63));
-alu_rr!(h_sra, |a, b| ((a as i64) >> (b & 63)) as u64);
-alu_rr!(h_or, |a, b| a | b);
-alu_rr!(h_and, |a, b| a & b);
-alu_rr!(h_addw, |a, b| sext32(a.wrapping_add(b) as u32));
-alu_rr!(h_subw, |a, b| sext32(a.wrapping_sub(b) as u32));
-alu_rr!(h_sllw, |a, b| sext32((a as u32) << (b & 31)));
-alu_rr!(h_srlw, |a, b| sext32((a as u32) >> (b & 31)));
-alu_rr!(h_sraw, |a, b| ((a as i32) >> (b & 31)) as i64 as u64);
-alu_rr!(h_mul, |a, b| a.wrapping_mul(b));
-alu_rr!(h_mulhu, |a, b| ((a as u128 * b as u128) >> 64) as u64);
-alu_rr!(h_mulw, |a, b| sext32((a as u32).wrapping_mul(b as u32)));
-alu_rr!(h_div, |a, b| div64(a as i64, b as i64) as u64);
-alu_rr!(h_divu, |a, b| divu64(a, b));
-alu_rr!(h_rem, |a, b| rem64(a as i64, b as i64) as u64);
-alu_rr!(h_remu, |a, b| remu64(a, b));
-alu_rr!(h_divw, |a, b| div32(a as i32, b as i32) as i64 as u64);
-alu_rr!(h_divuw, |a, b| sext32(divu32(a as u32, b as u32)));
-alu_rr!(h_remw, |a, b| rem32(a as i32, b as i32) as i64 as u64);
-alu_rr!(h_remuw, |a, b| sext32(remu32(a as u32, b as u32)));
+alu_rr!(h_add, sem::add);
+alu_rr!(h_sub, sem::sub);
+alu_rr!(h_sll, sem::sll);
+alu_rr!(h_slt, sem::slt);
+alu_rr!(h_sltu, sem::sltu);
+alu_rr!(h_xor, sem::xor);
+alu_rr!(h_srl, sem::srl);
+alu_rr!(h_sra, sem::sra);
+alu_rr!(h_or, sem::or);
+alu_rr!(h_and, sem::and);
+alu_rr!(h_addw, sem::addw);
+alu_rr!(h_subw, sem::subw);
+alu_rr!(h_sllw, sem::sllw);
+alu_rr!(h_srlw, sem::srlw);
+alu_rr!(h_sraw, sem::sraw);
+alu_rr!(h_mul, sem::mul);
+alu_rr!(h_mulh, sem::mulh);
+alu_rr!(h_mulhsu, sem::mulhsu);
+alu_rr!(h_mulhu, sem::mulhu);
+alu_rr!(h_mulw, sem::mulw);
+alu_rr!(h_div, sem::div);
+alu_rr!(h_divu, sem::divu);
+alu_rr!(h_rem, sem::rem);
+alu_rr!(h_remu, sem::remu);
+alu_rr!(h_divw, sem::divw);
+alu_rr!(h_divuw, sem::divuw);
+alu_rr!(h_remw, sem::remw);
+alu_rr!(h_remuw, sem::remuw);
 
-alu_ri!(h_addi, |a, b| a.wrapping_add(b));
-alu_ri!(h_slti, |a, b| ((a as i64) < (b as i64)) as u64);
-alu_ri!(h_sltiu, |a, b| (a < b) as u64);
-alu_ri!(h_xori, |a, b| a ^ b);
-alu_ri!(h_ori, |a, b| a | b);
-alu_ri!(h_andi, |a, b| a & b);
-alu_ri!(h_slli, |a, b| a << (b & 63));
-alu_ri!(h_srli, |a, b| a >> (b & 63));
-alu_ri!(h_srai, |a, b| ((a as i64) >> (b & 63)) as u64);
-alu_ri!(h_addiw, |a, b| sext32(a.wrapping_add(b) as u32));
-alu_ri!(h_slliw, |a, b| sext32((a as u32) << (b & 31)));
-alu_ri!(h_srliw, |a, b| sext32((a as u32) >> (b & 31)));
-alu_ri!(h_sraiw, |a, b| ((a as i32) >> (b & 31)) as i64 as u64);
+alu_ri!(h_addi, sem::add);
+alu_ri!(h_slti, sem::slt);
+alu_ri!(h_sltiu, sem::sltu);
+alu_ri!(h_xori, sem::xor);
+alu_ri!(h_ori, sem::or);
+alu_ri!(h_andi, sem::and);
+alu_ri!(h_slli, sem::sll);
+alu_ri!(h_srli, sem::srl);
+alu_ri!(h_srai, sem::sra);
+alu_ri!(h_addiw, sem::addw);
+alu_ri!(h_slliw, sem::sllw);
+alu_ri!(h_srliw, sem::srlw);
+alu_ri!(h_sraiw, sem::sraw);
 
-load!(h_lb, s_lb, read_u8, u8, |v| v as i8 as i64 as u64);
-load!(h_lh, s_lh, read_u16, u16, |v| v as i16 as i64 as u64);
-load!(h_lw, s_lw, read_u32, u32, |v| sext32(v));
-load!(h_ld, s_ld, read_u64, u64, |v| v);
-load!(h_lbu, s_lbu, read_u8, u8, |v| v as u64);
-load!(h_lhu, s_lhu, read_u16, u16, |v| v as u64);
-load!(h_lwu, s_lwu, read_u32, u32, |v| v as u64);
+load!(h_lb, s_lb, read_u8, u8, sem::lb);
+load!(h_lh, s_lh, read_u16, u16, sem::lh);
+load!(h_lw, s_lw, read_u32, u32, sem::lw);
+load!(h_ld, s_ld, read_u64, u64, sem::ld);
+load!(h_lbu, s_lbu, read_u8, u8, sem::lbu);
+load!(h_lhu, s_lhu, read_u16, u16, sem::lhu);
+load!(h_lwu, s_lwu, read_u32, u32, sem::lwu);
 
 store!(h_sb, s_sb, write_u8, u8);
 store!(h_sh, s_sh, write_u16, u16);
 store!(h_sw, s_sw, write_u32, u32);
 store!(h_sd, s_sd, write_u64, u64);
 
-branch!(h_beq, |a, b| a == b);
-branch!(h_bne, |a, b| a != b);
-branch!(h_blt, |a, b| (a as i64) < (b as i64));
-branch!(h_bge, |a, b| (a as i64) >= (b as i64));
-branch!(h_bltu, |a, b| a < b);
-branch!(h_bgeu, |a, b| a >= b);
+branch!(h_beq, sem::beq);
+branch!(h_bne, sem::bne);
+branch!(h_blt, sem::blt);
+branch!(h_bge, sem::bge);
+branch!(h_bltu, sem::bltu);
+branch!(h_bgeu, sem::bgeu);
 
 fn h_lui(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
     set(cpu, u.rd, u.imm);
@@ -226,10 +222,17 @@ fn h_jal_follow(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
 }
 
 fn h_jalr(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
-    let target = x(cpu, u.rs1).wrapping_add(u.imm) & !1;
+    let target = sem::jalr_target(x(cpu, u.rs1), u.imm as i32);
     set(cpu, u.rd, u.pc.wrapping_add(u.len as u64));
     cpu.x[0] = 0;
     goto_indirect(cpu, cx, target, n.wrapping_add(u.idx as u64 + 1))
+}
+
+/// `fence`: x86-64 is TSO, but the interpreter keeps to the strongest
+/// ordering for every fence (as the generic executor does).
+fn h_fence(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
+    core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
+    next(cpu, cx, u, n)
 }
 
 /// Lower the decoded instructions of one block (instruction, its pc, its
@@ -255,10 +258,16 @@ pub(super) fn lower(insts: &[(Inst, u64, u8, bool)], ops: &mut alloc::vec::Vec<U
     }
 }
 
-/// Build the uop for `inst` at `pc`, the `idx`th of its block.
-fn uop(inst: Inst, pc: u64, idx: u16, len: u8) -> Uop {
+/// Build the uop for `inst` at `pc`, the `idx`th of its block: a
+/// specialised handler for the instructions of the hot path
+/// ([`crate::decode::Facts::interp_fast`], from the instruction table),
+/// the generic one for the rest.
+pub(super) fn uop(inst: Inst, pc: u64, idx: u16, len: u8) -> Uop {
     use Inst::*;
     let mut u = Uop::generic(inst, pc, idx, len);
+    if !inst.facts().interp_fast() {
+        return u;
+    }
     // Pure register writes: nothing happens when rd is x0.
     let pure: Option<(Handler, u8)> = match inst {
         Add(R { rd, rs1, rs2 })
@@ -277,6 +286,8 @@ fn uop(inst: Inst, pc: u64, idx: u16, len: u8) -> Uop {
         | Srlw(R { rd, rs1, rs2 })
         | Sraw(R { rd, rs1, rs2 })
         | Mul(R { rd, rs1, rs2 })
+        | Mulh(R { rd, rs1, rs2 })
+        | Mulhsu(R { rd, rs1, rs2 })
         | Mulhu(R { rd, rs1, rs2 })
         | Mulw(R { rd, rs1, rs2 })
         | Div(R { rd, rs1, rs2 })
@@ -307,6 +318,8 @@ fn uop(inst: Inst, pc: u64, idx: u16, len: u8) -> Uop {
                 Srlw(_) => h_srlw,
                 Sraw(_) => h_sraw,
                 Mul(_) => h_mul,
+                Mulh(_) => h_mulh,
+                Mulhsu(_) => h_mulhsu,
                 Mulhu(_) => h_mulhu,
                 Mulw(_) => h_mulw,
                 Div(_) => h_div,
@@ -435,6 +448,7 @@ fn uop(inst: Inst, pc: u64, idx: u16, len: u8) -> Uop {
             u.imm = imm as i64 as u64;
             u.h = h_jalr;
         }
+        Fence(_) => u.h = h_fence,
         _ => {}
     }
     u

@@ -19,10 +19,11 @@
 //! single uops).
 
 use super::fast::{fast_ptr, fault, set, x};
-use super::{Cx, Handler, Inst, Op, Uop, goto, next, sext32};
+use super::{Cx, Handler, Inst, Op, Uop, goto, next};
 use crate::cpu::{Cpu, Trap};
 use crate::decode::{I, R, S, U};
 use crate::memory::{GuestMemory, MemFault, Perm};
+use crate::semantics as sem;
 
 /// The ALU operations that fuse: `(operation, second operand is the
 /// immediate)`. The kind number is the index here.
@@ -73,31 +74,31 @@ const BLTU: u8 = 4;
 #[inline(always)]
 fn alu(k: u8, a: u64, b: u64) -> u64 {
     match KINDS[k as usize % KINDS.len()].0 {
-        Alu::Add => a.wrapping_add(b),
-        Alu::Sub => a.wrapping_sub(b),
-        Alu::Sll => a << (b & 63),
-        Alu::Srl => a >> (b & 63),
-        Alu::Sra => ((a as i64) >> (b & 63)) as u64,
-        Alu::And => a & b,
-        Alu::Or => a | b,
-        Alu::Xor => a ^ b,
-        Alu::Addw => sext32(a.wrapping_add(b) as u32),
-        Alu::Subw => sext32(a.wrapping_sub(b) as u32),
-        Alu::Sllw => sext32((a as u32) << (b & 31)),
-        Alu::Srlw => sext32((a as u32) >> (b & 31)),
-        Alu::Mul => a.wrapping_mul(b),
+        Alu::Add => sem::add(a, b),
+        Alu::Sub => sem::sub(a, b),
+        Alu::Sll => sem::sll(a, b),
+        Alu::Srl => sem::srl(a, b),
+        Alu::Sra => sem::sra(a, b),
+        Alu::And => sem::and(a, b),
+        Alu::Or => sem::or(a, b),
+        Alu::Xor => sem::xor(a, b),
+        Alu::Addw => sem::addw(a, b),
+        Alu::Subw => sem::subw(a, b),
+        Alu::Sllw => sem::sllw(a, b),
+        Alu::Srlw => sem::srlw(a, b),
+        Alu::Mul => sem::mul(a, b),
     }
 }
 
 #[inline(always)]
 fn cond(c: u8, a: u64, b: u64) -> bool {
     match c {
-        BEQ => a == b,
-        BNE => a != b,
-        BLT => (a as i64) < (b as i64),
-        BGE => (a as i64) >= (b as i64),
-        BLTU => a < b,
-        _ => a >= b,
+        BEQ => sem::beq(a, b),
+        BNE => sem::bne(a, b),
+        BLT => sem::blt(a, b),
+        BGE => sem::bge(a, b),
+        BLTU => sem::bltu(a, b),
+        _ => sem::bgeu(a, b),
     }
 }
 
@@ -150,13 +151,13 @@ fn load_fast(k: u8, mem: &GuestMemory, a: u64) -> Option<u64> {
     // SAFETY: fast_ptr vouched for `size` bytes at `p`.
     Some(unsafe {
         match (size, signed) {
-            (1, true) => p.read() as i8 as i64 as u64,
-            (1, false) => p.read() as u64,
-            (2, true) => u16::from_le((p as *const u16).read_unaligned()) as i16 as i64 as u64,
-            (2, false) => u16::from_le((p as *const u16).read_unaligned()) as u64,
-            (4, true) => sext32(u32::from_le((p as *const u32).read_unaligned())),
-            (4, false) => u32::from_le((p as *const u32).read_unaligned()) as u64,
-            _ => u64::from_le((p as *const u64).read_unaligned()),
+            (1, true) => sem::lb(p.read()),
+            (1, false) => sem::lbu(p.read()),
+            (2, true) => sem::lh(u16::from_le((p as *const u16).read_unaligned())),
+            (2, false) => sem::lhu(u16::from_le((p as *const u16).read_unaligned())),
+            (4, true) => sem::lw(u32::from_le((p as *const u32).read_unaligned())),
+            (4, false) => sem::lwu(u32::from_le((p as *const u32).read_unaligned())),
+            _ => sem::ld(u64::from_le((p as *const u64).read_unaligned())),
         }
     })
 }
@@ -166,13 +167,13 @@ fn load_fast(k: u8, mem: &GuestMemory, a: u64) -> Option<u64> {
 #[inline(never)]
 fn load_full(k: u8, mem: &GuestMemory, a: u64) -> Result<u64, MemFault> {
     Ok(match LOADS[k.wrapping_sub(LOAD0) as usize % LOADS.len()] {
-        (1, true) => mem.read_u8(a)? as i8 as i64 as u64,
-        (1, false) => mem.read_u8(a)? as u64,
-        (2, true) => mem.read_u16(a)? as i16 as i64 as u64,
-        (2, false) => mem.read_u16(a)? as u64,
-        (4, true) => sext32(mem.read_u32(a)?),
-        (4, false) => mem.read_u32(a)? as u64,
-        _ => mem.read_u64(a)?,
+        (1, true) => sem::lb(mem.read_u8(a)?),
+        (1, false) => sem::lbu(mem.read_u8(a)?),
+        (2, true) => sem::lh(mem.read_u16(a)?),
+        (2, false) => sem::lhu(mem.read_u16(a)?),
+        (4, true) => sem::lw(mem.read_u32(a)?),
+        (4, false) => sem::lwu(mem.read_u32(a)?),
+        _ => sem::ld(mem.read_u64(a)?),
     })
 }
 

@@ -39,8 +39,9 @@
 
 use crate::cpu::{Cpu, Trap};
 use crate::decode::{A, Csr, CsrOp, F, F4, I, Inst, R, S, U, decode};
-use crate::fpu::{self, Rm};
+use crate::fpu;
 use crate::memory::{Access, GuestMemory, MemFault};
+use crate::semantics::{self as sem, nanbox, resolve_rm, sext32, unbox};
 use alloc::vec::Vec;
 use core::cell::Cell;
 use core::marker::PhantomData;
@@ -573,33 +574,6 @@ impl crate::process::Engine for Interpreter {
 
 // ---- helpers ------------------------------------------------------------
 
-/// Unbox a single from an f register: anything not NaN-boxed reads as the
-/// canonical NaN.
-#[inline(always)]
-fn unbox(v: u64) -> u32 {
-    if v >> 32 == 0xffff_ffff {
-        v as u32
-    } else {
-        fpu::CANONICAL_NAN_32
-    }
-}
-
-#[inline(always)]
-fn nanbox(v: u32) -> u64 {
-    0xffff_ffff_0000_0000 | v as u64
-}
-
-/// Resolve an instruction's rounding mode; `None` is an illegal
-/// instruction (reserved rm, or DYN with a reserved `frm`).
-#[inline(always)]
-fn resolve_rm(rm: u8, frm: u32) -> Option<Rm> {
-    if rm == 7 {
-        Rm::from_bits(frm)
-    } else {
-        Rm::from_bits(rm as u32)
-    }
-}
-
 /// The raw bits of the instruction at `pc`, for an illegal-instruction
 /// report (it was fetchable when its block was decoded).
 #[cold]
@@ -669,40 +643,6 @@ fn amo64(a: &AtomicU64, v: u64, f: impl Fn(u64, u64) -> u64) -> u64 {
         }
     }
 }
-
-fn div64(a: i64, b: i64) -> i64 {
-    if b == 0 { -1 } else { a.wrapping_div(b) }
-}
-fn rem64(a: i64, b: i64) -> i64 {
-    if b == 0 { a } else { a.wrapping_rem(b) }
-}
-fn divu64(a: u64, b: u64) -> u64 {
-    a.checked_div(b).unwrap_or(u64::MAX)
-}
-fn remu64(a: u64, b: u64) -> u64 {
-    if b == 0 { a } else { a % b }
-}
-fn div32(a: i32, b: i32) -> i32 {
-    if b == 0 { -1 } else { a.wrapping_div(b) }
-}
-fn rem32(a: i32, b: i32) -> i32 {
-    if b == 0 { a } else { a.wrapping_rem(b) }
-}
-fn divu32(a: u32, b: u32) -> u32 {
-    a.checked_div(b).unwrap_or(u32::MAX)
-}
-fn remu32(a: u32, b: u32) -> u32 {
-    if b == 0 { a } else { a % b }
-}
-
-/// Sign-extend a 32-bit result to a register value.
-#[inline(always)]
-fn sext32(v: u32) -> u64 {
-    v as i32 as i64 as u64
-}
-
-const SIGN32: u32 = 0x8000_0000;
-const SIGN64: u64 = 0x8000_0000_0000_0000;
 
 /// The frequency of the `time` CSR (Linux on QEMU's virt machine reports
 /// a 10 MHz timebase; `riscv_hwprobe` tells it).
@@ -986,7 +926,7 @@ fn exec_one(op: &Uop, cpu: &mut Cpu, cx: &mut Cx<'_>) -> bool {
     }
     // Fused multiply-add: negate the product and/or the addend.
     macro_rules! fma_s {
-        ($q:expr, $np:expr, $nc:expr) => {{
+        ($q:expr, $neg:expr) => {{
             let F4 {
                 rd,
                 rs1,
@@ -995,14 +935,12 @@ fn exec_one(op: &Uop, cpu: &mut Cpu, cx: &mut Cx<'_>) -> bool {
                 rm,
             } = $q;
             let rm = rm!(rm);
-            let a = fs!(rs1) ^ if $np { SIGN32 } else { 0 };
-            let c = fs!(rs3) ^ if $nc { SIGN32 } else { 0 };
-            let v = fpu::f32_fma(a, fs!(rs2), c, rm, &mut cpu.fflags);
+            let v = sem::fma_s($neg, fs!(rs1), fs!(rs2), fs!(rs3), rm, &mut cpu.fflags);
             set_fs!(rd, v)
         }};
     }
     macro_rules! fma_d {
-        ($q:expr, $np:expr, $nc:expr) => {{
+        ($q:expr, $neg:expr) => {{
             let F4 {
                 rd,
                 rs1,
@@ -1011,9 +949,7 @@ fn exec_one(op: &Uop, cpu: &mut Cpu, cx: &mut Cx<'_>) -> bool {
                 rm,
             } = $q;
             let rm = rm!(rm);
-            let a = fd!(rs1) ^ if $np { SIGN64 } else { 0 };
-            let c = fd!(rs3) ^ if $nc { SIGN64 } else { 0 };
-            let v = fpu::f64_fma(a, fd!(rs2), c, rm, &mut cpu.fflags);
+            let v = sem::fma_d($neg, fd!(rs1), fd!(rs2), fd!(rs3), rm, &mut cpu.fflags);
             set_fd!(rd, v)
         }};
     }
@@ -1067,72 +1003,72 @@ fn exec_one(op: &Uop, cpu: &mut Cpu, cx: &mut Cx<'_>) -> bool {
             set!(rd, next!());
             jump!(target);
         }
-        Beq(s) => branch!(s, |a, b| a == b),
-        Bne(s) => branch!(s, |a, b| a != b),
-        Blt(s) => branch!(s, |a: u64, b: u64| (a as i64) < (b as i64)),
-        Bge(s) => branch!(s, |a: u64, b: u64| (a as i64) >= (b as i64)),
-        Bltu(s) => branch!(s, |a, b| a < b),
-        Bgeu(s) => branch!(s, |a, b| a >= b),
+        Beq(s) => branch!(s, sem::beq),
+        Bne(s) => branch!(s, sem::bne),
+        Blt(s) => branch!(s, sem::blt),
+        Bge(s) => branch!(s, sem::bge),
+        Bltu(s) => branch!(s, sem::bltu),
+        Bgeu(s) => branch!(s, sem::bgeu),
         Lb(I { rd, rs1, imm }) => {
             let v = mem!(cx.mem.read_u8(addr!(rs1, imm)));
-            set!(rd, v as i8 as i64 as u64)
+            set!(rd, sem::lb(v))
         }
         Lh(I { rd, rs1, imm }) => {
             let v = mem!(cx.mem.read_u16(addr!(rs1, imm)));
-            set!(rd, v as i16 as i64 as u64)
+            set!(rd, sem::lh(v))
         }
         Lw(I { rd, rs1, imm }) => {
             let v = mem!(cx.mem.read_u32(addr!(rs1, imm)));
-            set!(rd, sext32(v))
+            set!(rd, sem::lw(v))
         }
         Ld(I { rd, rs1, imm }) => {
             let v = mem!(cx.mem.read_u64(addr!(rs1, imm)));
-            set!(rd, v)
+            set!(rd, sem::ld(v))
         }
         Lbu(I { rd, rs1, imm }) => {
             let v = mem!(cx.mem.read_u8(addr!(rs1, imm)));
-            set!(rd, v as u64)
+            set!(rd, sem::lbu(v))
         }
         Lhu(I { rd, rs1, imm }) => {
             let v = mem!(cx.mem.read_u16(addr!(rs1, imm)));
-            set!(rd, v as u64)
+            set!(rd, sem::lhu(v))
         }
         Lwu(I { rd, rs1, imm }) => {
             let v = mem!(cx.mem.read_u32(addr!(rs1, imm)));
-            set!(rd, v as u64)
+            set!(rd, sem::lwu(v))
         }
         Sb(S { rs1, rs2, imm }) => mem!(cx.mem.write_u8(addr!(rs1, imm), x!(rs2) as u8)),
         Sh(S { rs1, rs2, imm }) => mem!(cx.mem.write_u16(addr!(rs1, imm), x!(rs2) as u16)),
         Sw(S { rs1, rs2, imm }) => mem!(cx.mem.write_u32(addr!(rs1, imm), x!(rs2) as u32)),
         Sd(S { rs1, rs2, imm }) => mem!(cx.mem.write_u64(addr!(rs1, imm), x!(rs2))),
-        Addi(q) => ri!(q, |a: u64, b: u64| a.wrapping_add(b)),
-        Slti(q) => ri!(q, |a: u64, b: u64| ((a as i64) < (b as i64)) as u64),
-        Sltiu(q) => ri!(q, |a: u64, b: u64| (a < b) as u64),
-        Xori(q) => ri!(q, |a: u64, b: u64| a ^ b),
-        Ori(q) => ri!(q, |a: u64, b: u64| a | b),
-        Andi(q) => ri!(q, |a: u64, b: u64| a & b),
-        Slli(q) => ri!(q, |a: u64, b: u64| a << (b & 63)),
-        Srli(q) => ri!(q, |a: u64, b: u64| a >> (b & 63)),
-        Srai(q) => ri!(q, |a: u64, b: u64| ((a as i64) >> (b & 63)) as u64),
-        Addiw(q) => ri!(q, |a: u64, b: u64| sext32(a.wrapping_add(b) as u32)),
-        Slliw(q) => ri!(q, |a: u64, b: u64| sext32((a as u32) << (b & 31))),
-        Srliw(q) => ri!(q, |a: u64, b: u64| sext32((a as u32) >> (b & 31))),
-        Sraiw(q) => ri!(q, |a: u64, b: u64| ((a as i32) >> (b & 31)) as i64 as u64),
-        Add(r) => rr!(r, |a: u64, b: u64| a.wrapping_add(b)),
-        Sub(r) => rr!(r, |a: u64, b: u64| a.wrapping_sub(b)),
-        Sll(r) => rr!(r, |a: u64, b: u64| a << (b & 63)),
-        Slt(r) => rr!(r, |a: u64, b: u64| ((a as i64) < (b as i64)) as u64),
-        Sltu(r) => rr!(r, |a: u64, b: u64| (a < b) as u64),
-        Xor(r) => rr!(r, |a: u64, b: u64| a ^ b),
-        Srl(r) => rr!(r, |a: u64, b: u64| a >> (b & 63)),
-        Sra(r) => rr!(r, |a: u64, b: u64| ((a as i64) >> (b & 63)) as u64),
-        Or(r) => rr!(r, |a: u64, b: u64| a | b),
-        And(r) => rr!(r, |a: u64, b: u64| a & b),
-        Addw(r) => rr!(r, |a: u64, b: u64| sext32(a.wrapping_add(b) as u32)),
-        Subw(r) => rr!(r, |a: u64, b: u64| sext32(a.wrapping_sub(b) as u32)),
-        Sllw(r) => rr!(r, |a: u64, b: u64| sext32((a as u32) << (b & 31))),
-        Srlw(r) => rr!(r, |a: u64, b: u64| sext32((a as u32) >> (b & 31))),
-        Sraw(r) => rr!(r, |a: u64, b: u64| ((a as i32) >> (b & 31)) as i64 as u64),
+        Addi(q) => ri!(q, sem::add),
+        Slti(q) => ri!(q, sem::slt),
+        Sltiu(q) => ri!(q, sem::sltu),
+        Xori(q) => ri!(q, sem::xor),
+        Ori(q) => ri!(q, sem::or),
+        Andi(q) => ri!(q, sem::and),
+        Slli(q) => ri!(q, sem::sll),
+        Srli(q) => ri!(q, sem::srl),
+        Srai(q) => ri!(q, sem::sra),
+        Addiw(q) => ri!(q, sem::addw),
+        Slliw(q) => ri!(q, sem::sllw),
+        Srliw(q) => ri!(q, sem::srlw),
+        Sraiw(q) => ri!(q, sem::sraw),
+        Add(r) => rr!(r, sem::add),
+        Sub(r) => rr!(r, sem::sub),
+        Sll(r) => rr!(r, sem::sll),
+        Slt(r) => rr!(r, sem::slt),
+        Sltu(r) => rr!(r, sem::sltu),
+        Xor(r) => rr!(r, sem::xor),
+        Srl(r) => rr!(r, sem::srl),
+        Sra(r) => rr!(r, sem::sra),
+        Or(r) => rr!(r, sem::or),
+        And(r) => rr!(r, sem::and),
+        Addw(r) => rr!(r, sem::addw),
+        Subw(r) => rr!(r, sem::subw),
+        Sllw(r) => rr!(r, sem::sllw),
+        Srlw(r) => rr!(r, sem::srlw),
+        Sraw(r) => rr!(r, sem::sraw),
         Fence(_) => core::sync::atomic::fence(Ordering::SeqCst),
         FenceI => {
             cx.mem.invalidate_code();
@@ -1148,25 +1084,19 @@ fn exec_one(op: &Uop, cpu: &mut Cpu, cx: &mut Cx<'_>) -> bool {
         Ebreak => trap!(Trap::Ebreak),
 
         // ---- M ----
-        Mul(r) => rr!(r, |a: u64, b: u64| a.wrapping_mul(b)),
-        Mulh(r) => rr!(r, |a: u64, b: u64| {
-            ((a as i64 as i128 * b as i64 as i128) >> 64) as u64
-        }),
-        Mulhsu(r) => rr!(r, |a: u64, b: u64| {
-            ((a as i64 as i128).wrapping_mul(b as i128) >> 64) as u64
-        }),
-        Mulhu(r) => rr!(r, |a: u64, b: u64| ((a as u128 * b as u128) >> 64) as u64),
-        Div(r) => rr!(r, |a: u64, b: u64| div64(a as i64, b as i64) as u64),
-        Divu(r) => rr!(r, divu64),
-        Rem(r) => rr!(r, |a: u64, b: u64| rem64(a as i64, b as i64) as u64),
-        Remu(r) => rr!(r, remu64),
-        Mulw(r) => rr!(r, |a: u64, b: u64| sext32(
-            (a as u32).wrapping_mul(b as u32)
-        )),
-        Divw(r) => rr!(r, |a: u64, b: u64| div32(a as i32, b as i32) as i64 as u64),
-        Divuw(r) => rr!(r, |a: u64, b: u64| sext32(divu32(a as u32, b as u32))),
-        Remw(r) => rr!(r, |a: u64, b: u64| rem32(a as i32, b as i32) as i64 as u64),
-        Remuw(r) => rr!(r, |a: u64, b: u64| sext32(remu32(a as u32, b as u32))),
+        Mul(r) => rr!(r, sem::mul),
+        Mulh(r) => rr!(r, sem::mulh),
+        Mulhsu(r) => rr!(r, sem::mulhsu),
+        Mulhu(r) => rr!(r, sem::mulhu),
+        Div(r) => rr!(r, sem::div),
+        Divu(r) => rr!(r, sem::divu),
+        Rem(r) => rr!(r, sem::rem),
+        Remu(r) => rr!(r, sem::remu),
+        Mulw(r) => rr!(r, sem::mulw),
+        Divw(r) => rr!(r, sem::divw),
+        Divuw(r) => rr!(r, sem::divuw),
+        Remw(r) => rr!(r, sem::remw),
+        Remuw(r) => rr!(r, sem::remuw),
 
         // ---- A ----
         LrW(A { rd, rs1, .. }) => {
@@ -1207,7 +1137,7 @@ fn exec_one(op: &Uop, cpu: &mut Cpu, cx: &mut Cx<'_>) -> bool {
                 false
             };
             cpu.reservation = None;
-            set!(rd, !ok as u64)
+            set!(rd, sem::sc_result(ok))
         }
         ScD(A { rd, rs1, rs2, .. }) => {
             let a = x!(rs1);
@@ -1222,7 +1152,7 @@ fn exec_one(op: &Uop, cpu: &mut Cpu, cx: &mut Cx<'_>) -> bool {
                 false
             };
             cpu.reservation = None;
-            set!(rd, !ok as u64)
+            set!(rd, sem::sc_result(ok))
         }
         AmoswapW(q) | AmoaddW(q) | AmoxorW(q) | AmoandW(q) | AmoorW(q) | AmominW(q)
         | AmomaxW(q) | AmominuW(q) | AmomaxuW(q) => {
@@ -1234,8 +1164,8 @@ fn exec_one(op: &Uop, cpu: &mut Cpu, cx: &mut Cx<'_>) -> bool {
                 AmoxorW(_) => m.fetch_xor(v, Ordering::SeqCst),
                 AmoandW(_) => m.fetch_and(v, Ordering::SeqCst),
                 AmoorW(_) => m.fetch_or(v, Ordering::SeqCst),
-                AmominW(_) => amo32(m, v, |o, v| (o as i32).min(v as i32) as u32),
-                AmomaxW(_) => amo32(m, v, |o, v| (o as i32).max(v as i32) as u32),
+                AmominW(_) => amo32(m, v, sem::amomin_w),
+                AmomaxW(_) => amo32(m, v, sem::amomax_w),
                 AmominuW(_) => m.fetch_min(v, Ordering::SeqCst),
                 _ => m.fetch_max(v, Ordering::SeqCst),
             };
@@ -1251,8 +1181,8 @@ fn exec_one(op: &Uop, cpu: &mut Cpu, cx: &mut Cx<'_>) -> bool {
                 AmoxorD(_) => m.fetch_xor(v, Ordering::SeqCst),
                 AmoandD(_) => m.fetch_and(v, Ordering::SeqCst),
                 AmoorD(_) => m.fetch_or(v, Ordering::SeqCst),
-                AmominD(_) => amo64(m, v, |o, v| (o as i64).min(v as i64) as u64),
-                AmomaxD(_) => amo64(m, v, |o, v| (o as i64).max(v as i64) as u64),
+                AmominD(_) => amo64(m, v, sem::amomin_d),
+                AmomaxD(_) => amo64(m, v, sem::amomax_d),
                 AmominuD(_) => m.fetch_min(v, Ordering::SeqCst),
                 _ => m.fetch_max(v, Ordering::SeqCst),
             };
@@ -1271,24 +1201,16 @@ fn exec_one(op: &Uop, cpu: &mut Cpu, cx: &mut Cx<'_>) -> bool {
         // Stores and moves out transfer the raw low bits, boxed or not.
         Fsw(S { rs1, rs2, imm }) => mem!(cx.mem.write_u32(addr!(rs1, imm), fd!(rs2) as u32)),
         Fsd(S { rs1, rs2, imm }) => mem!(cx.mem.write_u64(addr!(rs1, imm), fd!(rs2))),
-        FmvXW(R { rd, rs1, .. }) => set!(rd, sext32(fd!(rs1) as u32)),
-        FmvWX(R { rd, rs1, .. }) => set_fs!(rd, x!(rs1) as u32),
+        FmvXW(R { rd, rs1, .. }) => set!(rd, sem::fmv_x_w(fd!(rs1))),
+        FmvWX(R { rd, rs1, .. }) => set_fd!(rd, sem::fmv_w_x(x!(rs1))),
         FmvXD(R { rd, rs1, .. }) => set!(rd, fd!(rs1)),
         FmvDX(R { rd, rs1, .. }) => set_fd!(rd, x!(rs1)),
-        FsgnjS(R { rd, rs1, rs2 }) => {
-            set_fs!(rd, (fs!(rs1) & !SIGN32) | (fs!(rs2) & SIGN32))
-        }
-        FsgnjnS(R { rd, rs1, rs2 }) => {
-            set_fs!(rd, (fs!(rs1) & !SIGN32) | (!fs!(rs2) & SIGN32))
-        }
-        FsgnjxS(R { rd, rs1, rs2 }) => set_fs!(rd, fs!(rs1) ^ (fs!(rs2) & SIGN32)),
-        FsgnjD(R { rd, rs1, rs2 }) => {
-            set_fd!(rd, (fd!(rs1) & !SIGN64) | (fd!(rs2) & SIGN64))
-        }
-        FsgnjnD(R { rd, rs1, rs2 }) => {
-            set_fd!(rd, (fd!(rs1) & !SIGN64) | (!fd!(rs2) & SIGN64))
-        }
-        FsgnjxD(R { rd, rs1, rs2 }) => set_fd!(rd, fd!(rs1) ^ (fd!(rs2) & SIGN64)),
+        FsgnjS(R { rd, rs1, rs2 }) => set_fs!(rd, sem::fsgnj_s(fs!(rs1), fs!(rs2))),
+        FsgnjnS(R { rd, rs1, rs2 }) => set_fs!(rd, sem::fsgnjn_s(fs!(rs1), fs!(rs2))),
+        FsgnjxS(R { rd, rs1, rs2 }) => set_fs!(rd, sem::fsgnjx_s(fs!(rs1), fs!(rs2))),
+        FsgnjD(R { rd, rs1, rs2 }) => set_fd!(rd, sem::fsgnj_d(fd!(rs1), fd!(rs2))),
+        FsgnjnD(R { rd, rs1, rs2 }) => set_fd!(rd, sem::fsgnjn_d(fd!(rs1), fd!(rs2))),
+        FsgnjxD(R { rd, rs1, rs2 }) => set_fd!(rd, sem::fsgnjx_d(fd!(rs1), fd!(rs2))),
         FclassS(R { rd, rs1, .. }) => set!(rd, fpu::f32_class(fs!(rs1))),
         FclassD(R { rd, rs1, .. }) => set!(rd, fpu::f64_class(fd!(rs1))),
 
@@ -1311,14 +1233,14 @@ fn exec_one(op: &Uop, cpu: &mut Cpu, cx: &mut Cx<'_>) -> bool {
             let v = fpu::f64_sqrt(fd!(rs1), rm, &mut cpu.fflags);
             set_fd!(rd, v)
         }
-        FmaddS(q) => fma_s!(q, false, false),
-        FmsubS(q) => fma_s!(q, false, true),
-        FnmsubS(q) => fma_s!(q, true, false),
-        FnmaddS(q) => fma_s!(q, true, true),
-        FmaddD(q) => fma_d!(q, false, false),
-        FmsubD(q) => fma_d!(q, false, true),
-        FnmsubD(q) => fma_d!(q, true, false),
-        FnmaddD(q) => fma_d!(q, true, true),
+        FmaddS(q) => fma_s!(q, sem::FMADD),
+        FmsubS(q) => fma_s!(q, sem::FMSUB),
+        FnmsubS(q) => fma_s!(q, sem::FNMSUB),
+        FnmaddS(q) => fma_s!(q, sem::FNMADD),
+        FmaddD(q) => fma_d!(q, sem::FMADD),
+        FmsubD(q) => fma_d!(q, sem::FMSUB),
+        FnmsubD(q) => fma_d!(q, sem::FNMSUB),
+        FnmaddD(q) => fma_d!(q, sem::FNMADD),
         FminS(R { rd, rs1, rs2 }) => {
             let v = fpu::f32_min(fs!(rs1), fs!(rs2), &mut cpu.fflags);
             set_fs!(rd, v)

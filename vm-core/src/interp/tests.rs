@@ -1378,3 +1378,44 @@ fn fused_pairs_agree_with_generic_and_step() {
     // handlers.
     assert!(fused * 3 > 36 * 60, "{fused}");
 }
+
+/// The hot-path selector follows the instruction table: every
+/// instruction the table puts on the interpreter's hot path
+/// (`Facts::interp_fast`) gets a specialised handler (a load into `x0`
+/// excepted: it only checks its access, which the generic executor
+/// does), every other instruction the generic one. One instruction of
+/// each row at least (the binutils vectors hold every row).
+#[test]
+fn hot_path_selector_follows_the_instruction_table() {
+    let vectors = include_str!("../../tests/data/decode_vectors.txt");
+    let mut fast_rows = alloc::collections::BTreeSet::new();
+    for line in vectors.lines().filter(|l| !l.starts_with('#')) {
+        let (word, _) = line.split_once('\t').unwrap();
+        let (inst, len) = decode(u32::from_str_radix(word, 16).unwrap());
+        let u = fast::uop(inst, CODE, 0, len);
+        let generic = core::ptr::fn_addr_eq(u.h, h_generic as Handler);
+        let load_x0 = inst.facts().access == crate::decode::Access::Load
+            && matches!(
+                inst,
+                Inst::Lb(I { rd: 0, .. })
+                    | Inst::Lh(I { rd: 0, .. })
+                    | Inst::Lw(I { rd: 0, .. })
+                    | Inst::Ld(I { rd: 0, .. })
+                    | Inst::Lbu(I { rd: 0, .. })
+                    | Inst::Lhu(I { rd: 0, .. })
+                    | Inst::Lwu(I { rd: 0, .. })
+            );
+        let fast = inst.facts().interp_fast();
+        assert_eq!(generic, !fast || load_x0, "{line}: {inst}");
+        if fast {
+            fast_rows.insert(inst.mnemonic());
+        }
+    }
+    let want: alloc::collections::BTreeSet<_> = crate::decode::ALL
+        .iter()
+        .filter(|f| f.interp_fast())
+        .map(|f| f.mnemonic)
+        .collect();
+    assert_eq!(fast_rows, want);
+    assert!(want.contains("mulhsu") && want.contains("fence") && !want.contains("flw"));
+}

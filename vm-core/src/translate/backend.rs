@@ -277,4 +277,13 @@ pub trait Backend: Sized + 'static {
         addr: u64,
         write: bool,
     ) -> Option<u64>;
+
+    /// The optional host features the back end's code uses when it can,
+    /// by name, each with whether this host (its processor, and the state
+    /// its OS enabled) lets translated code use it now. For a host's
+    /// self-test, which checks that what it enabled is seen; none by
+    /// default.
+    fn host_features() -> Vec<(&'static str, bool)> {
+        Vec::new()
+    }
 }

@@ -79,6 +79,13 @@ pub mod x86_64;
 /// names a back end (see [`backend`]).
 pub type Native = x86_64::X86_64;
 
+/// The optional host features the [`Native`] back end uses when the host
+/// allows them, each with whether it does now (see
+/// [`Backend::host_features`]).
+pub fn host_features() -> alloc::vec::Vec<(&'static str, bool)> {
+    <Native as Backend>::host_features()
+}
+
 /// The translating engine with the [`Native`] back end.
 pub type Jit = JitOn<Native>;
 

@@ -607,6 +607,11 @@ impl Backend for X86_64 {
     /// A `jmp rel32`.
     const REDIRECT_LEN: u64 = 5;
 
+    /// `fma3`: fused multiply-adds inline ([`host_has_fma`]).
+    fn host_features() -> alloc::vec::Vec<(&'static str, bool)> {
+        alloc::vec![("fma3", host_has_fma())]
+    }
+
     fn fixed_code(base: u64, host_faults: bool) -> (alloc::vec::Vec<u8>, Stubs) {
         fixed_code(base, host_faults)
     }
