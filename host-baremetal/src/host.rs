@@ -227,7 +227,7 @@ fn now() -> Now {
     }
 }
 
-const MSG_DONTWAIT: i32 = 0x40;
+use vm_core::abi::MSG_DONTWAIT;
 
 fn field(s: &str) -> [u8; 65] {
     let mut f = [0u8; 65];
@@ -559,8 +559,7 @@ impl HostOs for BareMetal {
         // RWF_NOWAIT: what would block is EAGAIN; RWF_APPEND: at the end
         // of the file whatever the offset (the position moves only when
         // the call uses it, offset -1).
-        const RWF_NOWAIT: i32 = 0x8;
-        const RWF_APPEND: i32 = 0x10;
+        use vm_core::abi::{RWF_APPEND, RWF_NOWAIT};
         if write {
             if flags & RWF_APPEND != 0 {
                 if offset != -1 {
@@ -585,7 +584,7 @@ impl HostOs for BareMetal {
         }
     }
     fn flock(&self, fd: i32, op: i32) -> SysResult<()> {
-        const LOCK_NB: i32 = 4;
+        use vm_core::abi::LOCK_NB;
         let mut r = Ok(());
         // A conflicting lock without LOCK_NB waits (for a signal: only
         // this process could release it).

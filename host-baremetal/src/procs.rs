@@ -29,16 +29,9 @@ use vm_core::host::{
     Errno, ExecRequest, HostSigAction, HostSignal, ProcessEnd, SysResult, WaitInfo,
 };
 
-pub const SIGKILL: i32 = 9;
-pub const SIGCHLD: i32 = 17;
-pub const SIGCONT: i32 = 18;
-pub const SIGSTOP: i32 = 19;
-const CLD_EXITED: i32 = 1;
-const CLD_KILLED: i32 = 2;
-const CLD_STOPPED: i32 = 5;
-const CLD_CONTINUED: i32 = 6;
-/// `si_code` of a signal `kill` sent.
-const SI_USER: i32 = 0;
+pub use vm_core::sigstate::{SIGCHLD, SIGCONT, SIGKILL, SIGSTOP};
+// `SI_USER`: the `si_code` of a signal `kill` sent.
+use vm_core::sigstate::{CLD_CONTINUED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, SI_USER};
 
 /// The host state of one guest process.
 #[derive(Debug)]

@@ -21,12 +21,9 @@
 use vm_core::host::{Errno, HostSigAction, HostSignal, ITimer, SysResult, Timespec};
 use vm_core::signal::{DefaultAction, default_action};
 
-const NSIG: usize = 64;
-const SIGALRM: i32 = 14;
-const SIGVTALRM: i32 = 26;
-const SIGPROF: i32 = 27;
-/// `si_code` of a signal the kernel sends (itimer expiry).
-const SI_KERNEL: i32 = 0x80;
+const NSIG: usize = vm_core::sigstate::NSIG as usize;
+// `SI_KERNEL`: the `si_code` of a signal the kernel sends (itimer expiry).
+use vm_core::sigstate::{SI_KERNEL, SIGALRM, SIGPROF, SIGVTALRM};
 const NSEC: u64 = 1_000_000_000;
 
 /// The clocks the timers run on, now (ns).

@@ -140,6 +140,87 @@ pub const F_DUPFD_CLOEXEC: i32 = 1030;
 pub const FD_CLOEXEC: i64 = 1;
 /// Size of `struct flock` (riscv64 and x86-64 alike).
 pub const FLOCK_SIZE: usize = 32;
+// `fcntl` owner and seals (`memfd`), `memfd_create` flags.
+pub const F_SETSIG: i32 = 10;
+pub const F_SETOWN_EX: i32 = 15;
+pub const F_OWNER_TID: i32 = 0;
+pub const F_ADD_SEALS: i32 = 1033;
+pub const F_GET_SEALS: i32 = 1034;
+pub const F_SEAL_SEAL: u32 = 1;
+pub const F_SEAL_SHRINK: u32 = 2;
+pub const F_SEAL_GROW: u32 = 4;
+pub const F_SEAL_WRITE: u32 = 8;
+pub const F_SEAL_FUTURE_WRITE: u32 = 16;
+pub const MFD_CLOEXEC: u32 = 1;
+pub const MFD_ALLOW_SEALING: u32 = 2;
+
+// `flock` operations, `setxattr` flags, `preadv2`/`pwritev2` flags.
+pub const LOCK_SH: i32 = 1;
+pub const LOCK_EX: i32 = 2;
+pub const LOCK_NB: i32 = 4;
+pub const LOCK_UN: i32 = 8;
+pub const XATTR_CREATE: i32 = 1;
+pub const XATTR_REPLACE: i32 = 2;
+pub const RWF_NOWAIT: i32 = 0x8;
+pub const RWF_APPEND: i32 = 0x10;
+pub const CLOSE_RANGE_UNSHARE: u32 = 2;
+pub const CLOSE_RANGE_CLOEXEC: u32 = 4;
+
+// `eventfd`, `timerfd` and `epoll`.
+pub const EFD_SEMAPHORE: i32 = 1;
+pub const TFD_TIMER_ABSTIME: i32 = 1;
+pub const EPOLL_CTL_ADD: i32 = 1;
+pub const EPOLL_CTL_DEL: i32 = 2;
+pub const EPOLL_CTL_MOD: i32 = 3;
+pub const EPOLLERR: u32 = 0x8;
+pub const EPOLLHUP: u32 = 0x10;
+pub const EPOLLONESHOT: u32 = 1 << 30;
+pub const EPOLLET: u32 = 1 << 31;
+
+// Sockets.
+pub const AF_UNIX: i32 = 1;
+pub const SOCK_STREAM: i32 = 1;
+pub const SOCK_DGRAM: i32 = 2;
+pub const SOCK_SEQPACKET: i32 = 5;
+pub const SOL_SOCKET: i32 = 1;
+pub const SCM_RIGHTS: i32 = 1;
+pub const SCM_CREDENTIALS: i32 = 2;
+/// Most descriptors one `SCM_RIGHTS` message carries.
+pub const SCM_MAX_FD: usize = 253;
+pub const SO_TYPE: i32 = 3;
+pub const SO_ERROR: i32 = 4;
+pub const SO_SNDBUF: i32 = 7;
+pub const SO_RCVBUF: i32 = 8;
+pub const SO_PASSCRED: i32 = 16;
+pub const SO_PEERCRED: i32 = 17;
+pub const SO_ACCEPTCONN: i32 = 30;
+pub const SO_PROTOCOL: i32 = 38;
+pub const SO_DOMAIN: i32 = 39;
+pub const MSG_PEEK: i32 = 0x2;
+pub const MSG_CTRUNC: i32 = 0x8;
+pub const MSG_TRUNC: i32 = 0x20;
+pub const MSG_DONTWAIT: i32 = 0x40;
+pub const MSG_NOSIGNAL: i32 = 0x4000;
+pub const MSG_CMSG_CLOEXEC: i32 = 0x4000_0000;
+
+// Auxiliary vector entry types.
+pub const AT_NULL: u64 = 0;
+pub const AT_PHDR: u64 = 3;
+pub const AT_PHENT: u64 = 4;
+pub const AT_PHNUM: u64 = 5;
+pub const AT_PAGESZ: u64 = 6;
+pub const AT_BASE: u64 = 7;
+pub const AT_FLAGS: u64 = 8;
+pub const AT_ENTRY: u64 = 9;
+pub const AT_UID: u64 = 11;
+pub const AT_EUID: u64 = 12;
+pub const AT_GID: u64 = 13;
+pub const AT_EGID: u64 = 14;
+pub const AT_HWCAP: u64 = 16;
+pub const AT_CLKTCK: u64 = 17;
+pub const AT_SECURE: u64 = 23;
+pub const AT_RANDOM: u64 = 25;
+pub const AT_EXECFN: u64 = 31;
 
 pub const TCGETS: u64 = 0x5401;
 pub const TCSETS: u64 = 0x5402;

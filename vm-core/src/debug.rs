@@ -45,7 +45,9 @@ use crate::cpu::{Cpu, Trap};
 use crate::decode::{self, Inst};
 use crate::memory::{GuestMemory, MemFault};
 use crate::process::{Engine, Process, Thread};
-use crate::signal;
+// The signal numbers and `siginfo` are data (`sigstate`); delivery
+// (`signal`) calls in here, never the other way.
+use crate::sigstate as signal;
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;

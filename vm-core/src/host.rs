@@ -71,6 +71,10 @@ impl Errno {
     pub const EAFNOSUPPORT: Errno = Errno(97);
     pub const ENOBUFS: Errno = Errno(105);
     pub const ENOTCONN: Errno = Errno(107);
+    pub const EPROTONOSUPPORT: Errno = Errno(93);
+    pub const ESOCKTNOSUPPORT: Errno = Errno(94);
+    pub const EISCONN: Errno = Errno(106);
+    pub const ECONNREFUSED: Errno = Errno(111);
     /// Not a Linux errno the guest sees: the system call parked the thread
     /// (see [`crate::sched`]) and runs again from its `ecall` when the
     /// thread resumes (the kernel's internal `ERESTARTSYS`).

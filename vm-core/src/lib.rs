@@ -18,7 +18,9 @@
 //! [`abi`] holds the Linux riscv64 constants and structure layouts every
 //! part (and both hosts) use. Modules depend downwards: `run` on `syscall`
 //! and `signal`, `syscall` on `signal`, both on `process`, which uses
-//! neither.
+//! neither (the state it holds for them is data in leaf modules:
+//! `sigstate`, `procfs_state`, `ptimer`'s timers); xtask's `layering`
+//! test checks this.
 #![no_std]
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 
@@ -38,6 +40,7 @@ pub mod loader;
 pub mod log;
 pub mod memory;
 pub mod process;
+pub mod procfs_state;
 pub mod profile;
 pub mod ptimer;
 pub mod run;

@@ -130,7 +130,7 @@ pub struct Process {
     pub(crate) io: IoState,
     pub prctl: Prctl,
     /// The guest's own `/proc` (see [`crate::syscall::procfs`]).
-    pub procfs: crate::syscall::procfs::ProcState,
+    pub procfs: crate::procfs_state::ProcState,
     /// POSIX timers (`timer_create`; see [`crate::ptimer`]).
     pub timers: crate::ptimer::Timers,
     /// The live threads.
@@ -395,6 +395,26 @@ impl Process {
         t.has_inbox.store(true, Ordering::Release);
         self.host.interrupt_thread(tid);
         true
+    }
+    /// A process-directed `signo` is pending and thread `except` (-1:
+    /// none) blocks it: interrupt a thread that does not, so it takes it
+    /// at its next stop (as Linux's `complete_signal` wakes one). When
+    /// every thread blocks it, interrupt them all: one may be waiting for
+    /// it (`sigwait`, a signalfd), and the others only look again.
+    pub(crate) fn wake_taker(&self, except: i32, signo: i32) {
+        let others = self.other_threads(except);
+        let takers: Vec<_> = others
+            .iter()
+            .filter(|t| t.sigmask.load(Ordering::Relaxed) & sigstate::bit(signo) == 0)
+            .collect();
+        match takers.first() {
+            Some(t) => self.host.interrupt_thread(t.tid),
+            None => {
+                for t in &others {
+                    self.host.interrupt_thread(t.tid);
+                }
+            }
+        }
     }
     pub(crate) fn register(&self, thread: &mut Thread) -> Arc<ThreadShared> {
         let sh = Arc::new(ThreadShared::new(thread.tid, thread.sigmask));

@@ -668,8 +668,8 @@ fn send_all(process: &Process, me: Option<(i32, u64)>, sends: Vec<Send>) {
             }
             Send::Wake(signo) => match me {
                 Some((_, mask)) if mask & sigstate::bit(signo) == 0 => {}
-                Some((tid, _)) => crate::signal::wake_taker(process, tid, signo),
-                None => crate::signal::wake_taker(process, -1, signo),
+                Some((tid, _)) => process.wake_taker(tid, signo),
+                None => process.wake_taker(-1, signo),
             },
         }
     }

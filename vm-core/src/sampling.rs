@@ -21,9 +21,10 @@
 //! Resolving a sample: when `rip` lies inside the live part of a code
 //! cache (registered by the translator with [`register_area`]), the
 //! thread is running translated code, which keeps its context block in
-//! `rbp` throughout (the contract `translate::x86_64::host_fault` relies
+//! `rbp` throughout (the contract the back end's `host_fault` relies
 //! on too), and the translation's side table maps `rip` to the exact
-//! guest pc. Anywhere else (the interpreter, the dispatcher, helpers,
+//! guest pc. The context block is the front end's [`Ctx`] of the
+//! [`Native`] back end: nothing here names a back end's own types. Anywhere else (the interpreter, the dispatcher, helpers,
 //! system call emulation, the translator itself) the sample goes to the
 //! thread's last known guest pc (`Cpu::pc`, which the host reads through
 //! the pointer [`crate::host::HostOs::guest_thread`] gave it): for the
@@ -38,7 +39,8 @@
 //! lock. A full table drops samples and counts them ([`Totals::dropped`]).
 
 use crate::cache::find_host;
-use crate::translate::x86_64::Ctx;
+use crate::translate::Native;
+use crate::translate::backend::Ctx;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
@@ -187,7 +189,7 @@ pub unsafe fn sample(rip: u64, rbp: u64, last_pc: Option<u64>, tid: i32) {
         // code we interrupted; no flush runs while a thread is inside
         // translated code, and the list is append-only.
         let hit = unsafe {
-            let ctx = &*(rbp as *const Ctx);
+            let ctx = &*(rbp as *const Ctx<Native>);
             if ctx.blocks.is_null() {
                 None
             } else {

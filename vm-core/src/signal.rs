@@ -154,24 +154,9 @@ pub fn send(process: &Process, thread: &mut Thread, info: SigInfo, shared: bool)
 }
 
 /// A process-directed `signo` is pending and the thread that made it so
-/// blocks it: interrupt a thread that does not, so it takes it at its next
-/// stop (as Linux's `complete_signal` wakes one). When every thread blocks
-/// it, interrupt them all: one may be waiting for it (`sigwait`, a
-/// signalfd), and the others only look again.
+/// blocks it: wake a thread that takes it ([`Process::wake_taker`]).
 pub(crate) fn wake_taker(process: &Process, except: i32, signo: i32) {
-    let others = process.other_threads(except);
-    let takers: alloc::vec::Vec<_> = others
-        .iter()
-        .filter(|t| t.sigmask.load(core::sync::atomic::Ordering::Relaxed) & bit(signo) == 0)
-        .collect();
-    match takers.first() {
-        Some(t) => process.host.interrupt_thread(t.tid),
-        None => {
-            for t in &others {
-                process.host.interrupt_thread(t.tid);
-            }
-        }
-    }
+    process.wake_taker(except, signo)
 }
 
 /// Generate a signal the thread cannot refuse (a fault, a bad signal

@@ -31,6 +31,8 @@ pub const SIGTSTP: i32 = 20;
 pub const SIGTTIN: i32 = 21;
 pub const SIGTTOU: i32 = 22;
 pub const SIGURG: i32 = 23;
+pub const SIGVTALRM: i32 = 26;
+pub const SIGPROF: i32 = 27;
 pub const SIGWINCH: i32 = 28;
 pub const SIGSYS: i32 = 31;
 /// First real-time signal (the kernel's; glibc reserves a few above it).

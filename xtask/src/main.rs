@@ -21,6 +21,7 @@ mod fuzz;
 mod gdbtest;
 mod guests;
 mod integration;
+mod layering;
 mod load;
 mod profile;
 mod qemu;

@@ -23,17 +23,11 @@ use super::*;
 use core::any::Any;
 use vm_core::host::{EpollEvent, ITimer};
 
-const EFD_SEMAPHORE: i32 = 1;
-const TFD_TIMER_ABSTIME: i32 = 1;
+use vm_core::abi::{
+    EFD_SEMAPHORE, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLERR, EPOLLET, EPOLLHUP,
+    EPOLLONESHOT, TFD_TIMER_ABSTIME,
+};
 const NSEC: u64 = 1_000_000_000;
-
-const EPOLL_CTL_ADD: i32 = 1;
-const EPOLL_CTL_DEL: i32 = 2;
-const EPOLL_CTL_MOD: i32 = 3;
-const EPOLLERR: u32 = 0x8;
-const EPOLLHUP: u32 = 0x10;
-const EPOLLONESHOT: u32 = 1 << 30;
-const EPOLLET: u32 = 1 << 31;
 /// Epoll instances watching each other deeper than this are not looked
 /// into (Linux refuses to build such chains: `EPOLL_MAX_NESTS`).
 const MAX_NEST: u32 = 4;

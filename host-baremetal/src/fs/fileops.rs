@@ -8,15 +8,10 @@
 use super::*;
 use vm_core::host::XattrTarget;
 
-const XATTR_CREATE: i32 = 1;
-const XATTR_REPLACE: i32 = 2;
-const XATTR_SIZE_MAX: usize = 65536;
-const LOCK_SH: i32 = 1;
-const LOCK_EX: i32 = 2;
-const LOCK_NB: i32 = 4;
-const LOCK_UN: i32 = 8;
-const CLOSE_RANGE_UNSHARE: u32 = 2;
-const CLOSE_RANGE_CLOEXEC: u32 = 4;
+use vm_core::abi::{
+    CLOSE_RANGE_CLOEXEC, CLOSE_RANGE_UNSHARE, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN, XATTR_CREATE,
+    XATTR_REPLACE, XATTR_SIZE_MAX,
+};
 
 /// Who holds a node's `flock`: open file descriptions by address.
 #[derive(Debug, Default)]

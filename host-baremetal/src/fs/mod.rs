@@ -58,14 +58,10 @@ pub type Clock = fn() -> Timespec;
 /// The source of `/dev/urandom`'s bytes.
 pub type Entropy = fn(&mut [u8]);
 
-// fcntl seals (memfds), not in `vm_core::abi`.
-const F_ADD_SEALS: i32 = 1033;
-const F_GET_SEALS: i32 = 1034;
-const F_SEAL_SEAL: u32 = 1;
-const F_SEAL_SHRINK: u32 = 2;
-const F_SEAL_GROW: u32 = 4;
-const F_SEAL_WRITE: u32 = 8;
-const F_SEAL_FUTURE_WRITE: u32 = 16;
+use vm_core::abi::{
+    F_ADD_SEALS, F_GET_SEALS, F_SEAL_FUTURE_WRITE, F_SEAL_GROW, F_SEAL_SEAL, F_SEAL_SHRINK,
+    F_SEAL_WRITE,
+};
 
 /// Descriptors a guest may hold at first (`RLIMIT_NOFILE`'s usual soft
 /// limit); `set_fd_limit` moves it up to [`MAX_FDS_HARD`].
@@ -706,8 +702,7 @@ impl Fs {
     /// holds (`MFD_CLOEXEC`, `MFD_ALLOW_SEALING`; the name is checked by
     /// the core).
     pub fn memfd_create(&mut self, name: &[u8], flags: u32) -> SysResult<i32> {
-        const MFD_CLOEXEC: u32 = 1;
-        const MFD_ALLOW_SEALING: u32 = 2;
+        use vm_core::abi::{MFD_ALLOW_SEALING, MFD_CLOEXEC};
         if flags & !(MFD_CLOEXEC | MFD_ALLOW_SEALING) != 0 {
             return Err(Errno::EINVAL);
         }

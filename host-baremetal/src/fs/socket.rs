@@ -19,35 +19,17 @@ use core::any::Any;
 use core::sync::atomic::{AtomicBool, Ordering};
 use vm_core::host::{RecvMsg, SendMsg};
 
-// Errnos vm-core's `Errno` has no name for (yet).
-const EPROTONOSUPPORT: Errno = Errno(93);
-const ESOCKTNOSUPPORT: Errno = Errno(94);
+const EPROTONOSUPPORT: Errno = Errno::EPROTONOSUPPORT;
+const ESOCKTNOSUPPORT: Errno = Errno::ESOCKTNOSUPPORT;
 /// Also the kernel's answer to `connect` on a connected pair.
-pub const EISCONN: Errno = Errno(106);
-const ECONNREFUSED: Errno = Errno(111);
+pub const EISCONN: Errno = Errno::EISCONN;
+const ECONNREFUSED: Errno = Errno::ECONNREFUSED;
 
-const AF_UNIX: i32 = 1;
-const SOCK_STREAM: i32 = 1;
-const SOCK_DGRAM: i32 = 2;
-const SOCK_SEQPACKET: i32 = 5;
-const SOL_SOCKET: i32 = 1;
-const SCM_RIGHTS: i32 = 1;
-const SCM_CREDENTIALS: i32 = 2;
-const SO_TYPE: i32 = 3;
-const SO_ERROR: i32 = 4;
-const SO_SNDBUF: i32 = 7;
-const SO_RCVBUF: i32 = 8;
-const SO_PASSCRED: i32 = 16;
-const SO_PEERCRED: i32 = 17;
-const SO_ACCEPTCONN: i32 = 30;
-const SO_PROTOCOL: i32 = 38;
-const SO_DOMAIN: i32 = 39;
-const MSG_PEEK: i32 = 0x2;
-const MSG_CTRUNC: i32 = 0x8;
-const MSG_TRUNC: i32 = 0x20;
-const MSG_CMSG_CLOEXEC: i32 = 0x4000_0000;
-/// Most descriptors one `SCM_RIGHTS` message carries (`SCM_MAX_FD`).
-const SCM_MAX_FD: usize = 253;
+use vm_core::abi::{
+    AF_UNIX, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_PEEK, MSG_TRUNC, SCM_CREDENTIALS, SCM_MAX_FD,
+    SCM_RIGHTS, SO_ACCEPTCONN, SO_DOMAIN, SO_ERROR, SO_PASSCRED, SO_PEERCRED, SO_PROTOCOL,
+    SO_RCVBUF, SO_SNDBUF, SO_TYPE, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM, SOL_SOCKET,
+};
 /// Bytes one direction of a pair holds.
 pub const SOCK_BUF: usize = 212_992;
 /// The only process's credentials: pid 2, uid 0, gid 0.

@@ -214,9 +214,8 @@ impl Stub {
 /// reads a packet makes that read retry.
 fn signal_on_input(conn: &Conn) {
     use std::os::fd::AsRawFd;
-    const F_SETSIG: i32 = 10;
-    const F_SETOWN_EX: i32 = 15;
-    const F_OWNER_TID: i32 = 0;
+    // The same numbers on the x86-64 host as in the guest ABI.
+    use vm_core::abi::{F_OWNER_TID, F_SETOWN_EX, F_SETSIG};
     #[repr(C)]
     struct FOwnerEx {
         kind: i32,

@@ -18,7 +18,7 @@ fn is_own_exe(cx: &Ctx<'_>, p: &[u8]) -> bool {
     super::procfs::is_own_exe(cx, AT_FDCWD, p)
 }
 
-const AT_FDCWD: i32 = -100;
+use crate::abi::AT_FDCWD;
 
 /// The host path for a guest path: `/proc/self/exe` is the guest program.
 pub(super) fn host_path(cx: &Ctx<'_>, p: Vec<u8>) -> Vec<u8> {

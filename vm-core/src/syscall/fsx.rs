@@ -564,12 +564,11 @@ pub(super) fn openat2(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     }
     let word = |i: usize| u64::from_le_bytes(how[i * 8..i * 8 + 8].try_into().unwrap());
     let (flags, mode, resolve) = (word(0), word(1), word(2));
-    const O_CREAT: u64 = 0o100;
-    const O_TMPFILE: u64 = 0o20200000;
+    let (o_creat, o_tmpfile) = (crate::abi::O_CREAT as u64, crate::abi::O_TMPFILE as u64);
     if flags & !OPEN_FLAGS_KNOWN != 0 {
         return Err(Errno::EINVAL);
     }
-    let creating = flags & O_CREAT != 0 || flags & O_TMPFILE == O_TMPFILE;
+    let creating = flags & o_creat != 0 || flags & o_tmpfile == o_tmpfile;
     if mode & !0o7777 != 0 || (mode != 0 && !creating) {
         return Err(Errno::EINVAL);
     }

@@ -28,7 +28,7 @@ const CONTROL_MAX: usize = 20480;
 const STAGE_MAX: usize = 16 << 20;
 /// `struct msghdr` size.
 const MSGHDR_SIZE: usize = 56;
-const MSG_NOSIGNAL: i32 = 0x4000;
+use crate::abi::MSG_NOSIGNAL;
 
 /// A guest socket address of `len` bytes (`EINVAL` if too long).
 fn sockaddr(cx: &Ctx<'_>, addr: u64, len: u64) -> SysResult<Vec<u8>> {

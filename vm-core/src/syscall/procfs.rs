@@ -58,53 +58,14 @@ use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt::Write;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::Ordering;
 
-const AT_FDCWD: i32 = -100;
-const O_ACCMODE: i32 = 3;
-const O_RDONLY: i32 = 0;
-const O_WRONLY: i32 = 1;
-const O_CLOEXEC: i32 = 0o2000000;
-const O_PATH: i32 = 0o10000000;
-const MFD_CLOEXEC: u32 = 1;
-const AT_NULL: u64 = 0;
+use crate::abi::{
+    AT_FDCWD, AT_NULL, MFD_CLOEXEC, O_ACCMODE, O_CLOEXEC, O_PATH, O_RDONLY, O_WRONLY,
+};
 
-/// What the process's `/proc` emulation keeps: the initial-stack facts
-/// Linux keeps in the `mm`, the open `mem`/`pagemap` descriptors, the
-/// personality.
-#[derive(Debug, Default)]
-pub struct ProcState {
-    info: spin::Mutex<Option<ProcInfo>>,
-    /// Set once a `mem` or `pagemap` descriptor was made.
-    any: AtomicBool,
-    files: spin::Mutex<Vec<(i32, Arc<MemFile>)>>,
-    /// `personality(2)`'s value (PER_LINUX and its flags).
-    pub personality: AtomicU32,
-    /// The host procfs's `st_dev` plus one; 0 until known, 1 for none.
-    proc_dev: AtomicU64,
-}
-
-/// The process's start as Linux records it in the `mm`: where `argv` and
-/// the environment strings lie, the initial stack pointer, and a copy of
-/// the auxiliary vector.
-#[derive(Clone, Debug, Default)]
-pub struct ProcInfo {
-    pub arg_start: u64,
-    pub arg_end: u64,
-    pub env_start: u64,
-    pub env_end: u64,
-    pub start_stack: u64,
-    pub auxv: Vec<u8>,
-}
-
-/// An open `mem` or `pagemap` (an open file description: `dup`s share it).
-#[derive(Debug)]
-struct MemFile {
-    pagemap: bool,
-    pos: spin::Mutex<u64>,
-    readable: bool,
-    writable: bool,
-}
+use crate::procfs_state::MemFile;
+pub use crate::procfs_state::{ProcInfo, ProcState};
 
 impl ProcState {
     /// Record the process's start from its initial stack (`argc`, `argv`,
