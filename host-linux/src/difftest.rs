@@ -21,6 +21,13 @@ fn harness() -> Harness {
     h
 }
 
+/// Each operation against its semantic function ([`vm_testkit::ops`]),
+/// with the translator's direct guest accesses.
+#[test]
+fn operations_match_their_semantics_with_host_faults() {
+    vm_testkit::ops::check_every_operation(&mut harness(), 4);
+}
+
 #[test]
 fn engines_agree_with_host_faults() {
     let mut h = harness();

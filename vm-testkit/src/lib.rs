@@ -4,6 +4,8 @@
 //! * [`difftest`]: the engine differential test, a generator of random
 //!   valid RV64GC programs run under the interpreter and the translator,
 //!   with the comparison of their end states;
+//! * [`ops`]: each operation run alone under both engines against its
+//!   semantic function (`vm_core::semantics`, `vm_core::fpu`);
 //! * [`rv`]: RISC-V instruction encoders.
 //!
 //! Users: the fixed-seed differential test (`tests/difftest.rs`), the Linux
@@ -16,5 +18,6 @@
 extern crate alloc;
 
 pub mod difftest;
+pub mod ops;
 pub mod rv;
 pub mod testhost;
