@@ -497,18 +497,15 @@ impl HostOs for LinuxHost {
         // guest reservation or are its own words; the kernel reads and
         // writes only those (EFAULT where the page is inaccessible); the
         // timespec outlives the call.
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_futex,
-                uaddr,
-                a.op,
-                a.val,
-                fourth,
-                a.uaddr2,
-                a.val3,
-            )
-        };
-        check_long(r)
+        let args = [
+            uaddr as usize,
+            a.op as usize,
+            a.val as usize,
+            fourth,
+            a.uaddr2 as usize,
+            a.val3 as usize,
+        ];
+        unsafe { crate::signals::blocking(libc::SYS_futex, args) }
     }
 
     fn yield_now(&self) {
@@ -612,12 +609,14 @@ impl HostOs for LinuxHost {
 
     fn read(&self, fd: i32, buf: &mut [u8]) -> SysResult<usize> {
         // SAFETY: `buf` is valid for writes of its length.
-        check_size(unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) })
+        let a = [fd as usize, buf.as_mut_ptr() as usize, buf.len(), 0, 0, 0];
+        unsafe { crate::signals::blocking(libc::SYS_read, a) }.map(|n| n as usize)
     }
 
     fn write(&self, fd: i32, buf: &[u8]) -> SysResult<usize> {
         // SAFETY: `buf` is valid for reads of its length.
-        check_size(unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) })
+        let a = [fd as usize, buf.as_ptr() as usize, buf.len(), 0, 0, 0];
+        unsafe { crate::signals::blocking(libc::SYS_write, a) }.map(|n| n as usize)
     }
 
     fn pread(&self, fd: i32, buf: &mut [u8], offset: i64) -> SysResult<usize> {
@@ -869,7 +868,8 @@ impl HostOs for LinuxHost {
         fl.l_pid = lock.pid;
         // SAFETY: `fl` outlives the call; lock commands read and (F_GETLK)
         // write one struct flock.
-        check_long(unsafe { libc::syscall(libc::SYS_fcntl, fd, cmd, &mut fl as *mut _) })?;
+        let a = [fd as usize, cmd as usize, &raw mut fl as usize, 0, 0, 0];
+        unsafe { crate::signals::blocking(libc::SYS_fcntl, a) }?;
         *lock = Flock {
             l_type: fl.l_type,
             whence: fl.l_whence,
@@ -1064,18 +1064,15 @@ impl HostOs for LinuxHost {
             .map_or(std::ptr::null(), |t| t as *const libc::timespec);
         // SAFETY: `evs` holds `events.len()` epoll_events; `tp` is null or
         // one timespec; no signal mask.
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_epoll_pwait2,
-                epfd,
-                evs.as_mut_ptr(),
-                events.len() as libc::c_int,
-                tp,
-                std::ptr::null::<libc::sigset_t>(),
-                8usize,
-            )
-        };
-        let n = check_long(r)? as usize;
+        let args = [
+            epfd as usize,
+            evs.as_mut_ptr() as usize,
+            events.len(),
+            tp as usize,
+            0,
+            8,
+        ];
+        let n = unsafe { crate::signals::blocking(libc::SYS_epoll_pwait2, args) }? as usize;
         for (o, e) in events.iter_mut().zip(&evs[..n]) {
             let (ev, data) = (e.events, e.u64);
             *o = EpollEvent { events: ev, data };
@@ -1131,7 +1128,8 @@ impl HostOs for LinuxHost {
     fn connect(&self, fd: i32, addr: &[u8]) -> SysResult<()> {
         let (p, l) = sa(addr);
         // SAFETY: as `bind`.
-        check(unsafe { libc::connect(fd, p, l) }).map(|_| ())
+        let a = [fd as usize, p as usize, l as usize, 0, 0, 0];
+        unsafe { crate::signals::blocking(libc::SYS_connect, a) }.map(|_| ())
     }
 
     fn listen(&self, fd: i32, backlog: i32) -> SysResult<()> {
@@ -1141,13 +1139,14 @@ impl HostOs for LinuxHost {
 
     fn accept4(&self, fd: i32, addr: &mut [u8], flags: i32) -> SysResult<(i32, usize)> {
         let mut len = addr.len() as libc::socklen_t;
-        let (p, lp) = if addr.is_empty() {
+        let (p, lp): (*mut libc::sockaddr, *mut libc::socklen_t) = if addr.is_empty() {
             (std::ptr::null_mut(), std::ptr::null_mut())
         } else {
             (addr.as_mut_ptr().cast(), &mut len as *mut libc::socklen_t)
         };
         // SAFETY: `p` is null or `len` writable bytes; `lp` null or `len`.
-        let nfd = check(unsafe { libc::accept4(fd, p, lp, flags) })?;
+        let a = [fd as usize, p as usize, lp as usize, flags as usize, 0, 0];
+        let nfd = unsafe { crate::signals::blocking(libc::SYS_accept4, a) }? as i32;
         Ok((nfd, len as usize))
     }
 
@@ -1185,7 +1184,8 @@ impl HostOs for LinuxHost {
         }
         // SAFETY: every pointer in `h` refers to a live buffer of the
         // length given; sendmsg only reads them.
-        check_size(unsafe { libc::sendmsg(fd, &h, flags) })
+        let a = [fd as usize, &raw const h as usize, flags as usize, 0, 0, 0];
+        unsafe { crate::signals::blocking(libc::SYS_sendmsg, a) }.map(|n| n as usize)
     }
 
     fn recvmsg(&self, fd: i32, msg: &mut RecvMsg<'_>, flags: i32) -> SysResult<usize> {
@@ -1207,7 +1207,8 @@ impl HostOs for LinuxHost {
         }
         // SAFETY: every pointer in `h` refers to a live writable buffer of
         // the length given.
-        let n = check_size(unsafe { libc::recvmsg(fd, &mut h, flags) })?;
+        let a = [fd as usize, &raw mut h as usize, flags as usize, 0, 0, 0];
+        let n = unsafe { crate::signals::blocking(libc::SYS_recvmsg, a) }? as usize;
         msg.name_len = if msg.name.is_empty() {
             0
         } else {
@@ -1265,7 +1266,8 @@ impl HostOs for LinuxHost {
 
     fn flock(&self, fd: i32, op: i32) -> SysResult<()> {
         // SAFETY: no memory is involved.
-        check(unsafe { libc::flock(fd, op) }).map(|_| ())
+        let a = [fd as usize, op as usize, 0, 0, 0, 0];
+        unsafe { crate::signals::blocking(libc::SYS_flock, a) }.map(|_| ())
     }
 
     fn sendfile(

@@ -4,6 +4,7 @@
 //! (`src/main.rs`: the command line and the launch) is built on it, and so
 //! are the fuzz targets in `fuzz/` and the tests that need the real host.
 
+pub mod cancel;
 pub mod fault;
 pub mod host;
 pub mod logging;

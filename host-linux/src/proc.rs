@@ -464,8 +464,15 @@ pub fn wait4(pid: i32, options: i32) -> SysResult<Option<WaitInfo>> {
     let mut status = 0;
     // SAFETY: both out-pointers are valid for the call.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    let r = unsafe { libc::wait4(pid, &mut status, options, &mut ru) };
-    let r = check(r as libc::c_long)? as i32;
+    let a = [
+        pid as usize,
+        &raw mut status as usize,
+        options as usize,
+        &raw mut ru as usize,
+        0,
+        0,
+    ];
+    let r = unsafe { crate::signals::blocking(libc::SYS_wait4, a) }? as i32;
     if r == 0 {
         return Ok(None);
     }
@@ -482,17 +489,15 @@ pub fn waitid(idtype: i32, id: i32, options: i32) -> SysResult<Option<WaitInfo>>
     // SAFETY: the raw call fills one siginfo and one rusage.
     let mut si: libc::siginfo_t = unsafe { std::mem::zeroed() };
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_waitid,
-            idtype,
-            id,
-            &mut si as *mut libc::siginfo_t,
-            options,
-            &mut ru as *mut libc::rusage,
-        )
-    };
-    check(r)?;
+    let a = [
+        idtype as usize,
+        id as usize,
+        &raw mut si as usize,
+        options as usize,
+        &raw mut ru as usize,
+        0,
+    ];
+    unsafe { crate::signals::blocking(libc::SYS_waitid, a) }?;
     // SAFETY: the kernel filled the SIGCHLD layout (or zeroes).
     let (pid, uid, status) = unsafe { (si.si_pid(), si.si_uid(), si.si_status()) };
     if pid == 0 {

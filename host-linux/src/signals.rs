@@ -40,6 +40,9 @@ extern "C" fn on_kick(_: i32, info: *mut libc::siginfo_t, uc: *mut libc::c_void)
     // A `const`-initialised thread-local without destructor is plain TLS
     // memory: async-signal-safe.
     KICKED.with(|k| k.set(true));
+    // SAFETY: `uc` is this handler's ucontext; `redirect` only moves a
+    // thread that has not yet entered a blocking call.
+    unsafe { crate::cancel::redirect(uc) };
 }
 
 /// Install the kick handler (without `SA_RESTART`), once, before any
@@ -68,6 +71,29 @@ pub fn kick(tid: i32) {
 pub fn take_kick() -> bool {
     KICKED.with(|k| k.replace(false))
 }
+
+/// Make blocking system call `nr` so that a signal caught, or a kick
+/// received, at any moment before it blocks still ends it with `EINTR`
+/// (see [`crate::cancel`]). The kick is answered by that `EINTR`: the run
+/// loop looks at the thread's state before running the call again.
+///
+/// # Safety
+/// As for `libc::syscall(nr, args...)`: every pointer among `args` must be
+/// valid for what call `nr` does with it.
+pub unsafe fn blocking(nr: libc::c_long, args: [usize; 6]) -> SysResult<i64> {
+    let kicked = KICKED.with(|k| k.as_ptr() as *const bool);
+    // SAFETY: the caller's promise; the flags are a static and this
+    // thread's TLS, alive for the call.
+    let r = unsafe { crate::cancel::call(nr, args, &ARRIVED, kicked) };
+    if r < 0 && r > -4096 {
+        if r == -(libc::EINTR as isize) {
+            take_kick();
+        }
+        Err(Errno(-r as i32))
+    } else {
+        Ok(r as i64)
+    }
+}
 use vm_core::host::{Errno, HostSigAction, HostSignal, ITimer, SysResult, Timespec};
 
 /// Caught signals not taken yet: bit `n-1` for signal `n`.
@@ -83,7 +109,7 @@ static CHILD_STATUS: AtomicI32 = AtomicI32::new(0);
 static CHILD_FLAGS: AtomicI32 = AtomicI32::new(0);
 
 /// The handler: async-signal-safe, it only stores atomics.
-extern "C" fn on_signal(signo: i32, info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {
+extern "C" fn on_signal(signo: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
     if !(1..=64).contains(&signo) {
         return;
     }
@@ -104,6 +130,9 @@ extern "C" fn on_signal(signo: i32, info: *mut libc::siginfo_t, _ctx: *mut libc:
         }
     }
     ARRIVED.fetch_or(1 << i, Ordering::Release);
+    // SAFETY: `ctx` is this handler's ucontext; `redirect` only moves a
+    // thread that has not yet entered a blocking call.
+    unsafe { crate::cancel::redirect(ctx) };
 }
 
 /// Treat `signo` as `action`. Errors (a signal the C library reserves) are

@@ -135,12 +135,23 @@ impl Process {
                     }
                     match flow {
                         Flow::Continue => {
-                            let r = signal::deliver_pending(self, thread, at);
-                            if matches!(thread.block, Some(crate::sched::Block::Io { .. }))
-                                && thread.cpu.pc != at
+                            use crate::sched::Block;
+                            if matches!(thread.block, Some(Block::Io { .. } | Block::Poll { .. }))
+                                && signal::deliverable(self, thread)
                             {
-                                // A handler runs first: the call waits
-                                // (runs again) once it returns.
+                                // A signal came after the call looked.
+                                thread.block = None;
+                                self.interrupt_parked_call(thread);
+                            }
+                            let r = signal::deliver_pending(self, thread, at);
+                            if matches!(
+                                thread.block,
+                                Some(Block::Futex { .. } | Block::Sleep { .. })
+                            ) && thread.cpu.pc != at.wrapping_add(4)
+                            {
+                                // A handler runs first (a signal that came
+                                // after the wait looked): the futex wait or
+                                // sleep ends, as if woken.
                                 thread.block = None;
                             }
                             r
@@ -209,6 +220,7 @@ impl Process {
             }
             let block = thread.block.take();
             q.push(crate::sched::Parked {
+                interrupted: false,
                 thread: core::mem::take(thread),
                 engine: own.take(),
                 block,
@@ -250,8 +262,12 @@ impl Process {
             };
             match q.next(now, signalled, io_ready) {
                 Ok(p) => {
+                    drop(q);
                     *thread = p.thread;
                     *own = p.engine;
+                    if p.interrupted {
+                        self.interrupt_parked_call(thread);
+                    }
                     return true;
                 }
                 Err(_) if q.is_empty() => return false,
@@ -285,6 +301,19 @@ impl Process {
                     q = self.green.lock();
                 }
             }
+        }
+    }
+
+    /// `thread` was parked at the `ecall` of a call that runs again (a
+    /// [`crate::sched::Block::Io`] or `Poll` wait) and a signal ends the
+    /// wait: as for a host call a signal cut short, the call runs again
+    /// after the handler only where Linux would restart it; otherwise it
+    /// returns `EINTR`.
+    fn interrupt_parked_call(&self, thread: &mut Thread) {
+        let nr = thread.cpu.x[17];
+        if !signal::restart_interrupted(self, thread, syscall::restartable(nr)) {
+            thread.cpu.pc = thread.cpu.pc.wrapping_add(4);
+            thread.cpu.x[10] = (-(crate::host::Errno::EINTR.0 as i64)) as u64;
         }
     }
 
@@ -386,6 +415,7 @@ impl Process {
             thread.tid = tid;
             self.register(&mut thread);
             self.green.lock().push(crate::sched::Parked {
+                interrupted: false,
                 thread,
                 engine: Some(engine),
                 block: None,

@@ -50,6 +50,12 @@ pub struct Parked {
     pub thread: Thread,
     pub engine: Option<Box<dyn Engine + Send>>,
     pub block: Option<Block>,
+    /// Set by [`RunQueue::next`] when a thread parked at its `ecall` (an
+    /// [`Block::Io`] or [`Block::Poll`] wait) runs again because of a
+    /// signal rather than its descriptor: the run loop then decides, as
+    /// for a host call a signal cut short, whether the call runs again or
+    /// fails with `EINTR` (see `Process::switch`).
+    pub interrupted: bool,
 }
 
 impl core::fmt::Debug for Parked {
@@ -202,7 +208,10 @@ impl RunQueue {
                     }
                 }
                 Some(Block::Io { fd, events }) => {
-                    if signalled(&p.thread) || io_ready(fd, events) {
+                    if io_ready(fd, events) {
+                        true
+                    } else if signalled(&p.thread) {
+                        p.interrupted = true;
                         true
                     } else {
                         earliest = min(earliest, Some(now + IO_TICK));
@@ -210,7 +219,10 @@ impl RunQueue {
                     }
                 }
                 Some(Block::Poll { recheck }) => {
-                    if recheck <= now || signalled(&p.thread) {
+                    if recheck <= now {
+                        true
+                    } else if signalled(&p.thread) {
+                        p.interrupted = true;
                         true
                     } else {
                         earliest = min(earliest, Some(recheck));
@@ -258,6 +270,7 @@ mod tests {
 
     fn parked(tid: i32, block: Option<Block>) -> Parked {
         Parked {
+            interrupted: false,
             thread: Thread {
                 tid,
                 ..Default::default()

@@ -133,6 +133,16 @@ pub fn restart_interrupted(process: &Process, thread: &mut Thread, restartable: 
     restartable && act.handler != SIG_DFL && act.handler != SIG_IGN && act.flags & SA_RESTART != 0
 }
 
+/// Has `thread` a signal it does not block, pending for it or for the
+/// process (host signals and other threads' sends taken first)? A wait
+/// that parks the thread on a host running one thread looks first, as
+/// Linux's waits do, and fails with `EINTR` instead of parking.
+pub fn deliverable(process: &Process, thread: &mut Thread) -> bool {
+    take_host_signals(process, thread);
+    let table = process.signals.lock();
+    (thread.pending.set() | table.shared.set()) & !(thread.sigmask & !UNBLOCKABLE) != 0
+}
+
 /// Generate a signal for `thread` (`shared`: for the whole process, as
 /// `kill` does). As in Linux an ignored signal is dropped at once unless
 /// blocked: the disposition may change before it is unblocked.

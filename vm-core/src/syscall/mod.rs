@@ -142,7 +142,7 @@ pub fn dispatch(process: &Process, thread: &mut Thread) -> Flow {
 /// run again? Not the waits Linux never restarts after a handler (sleeps,
 /// `ppoll`, `rt_sigsuspend`, `rt_sigtimedwait`: `-ERESTARTNOHAND` or
 /// `-ERESTART_RESTARTBLOCK` in the kernel, EINTR for the guest).
-fn restartable(n: u64) -> bool {
+pub(crate) fn restartable(n: u64) -> bool {
     use nr::*;
     !matches!(
         n,

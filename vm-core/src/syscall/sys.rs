@@ -96,6 +96,12 @@ pub(super) fn sleep_rem(cx: &mut Ctx<'_>, d: Timespec, rem: u64) -> SysResult<()
     if cx.p.green_others() {
         // Other guest threads share this host thread: let them run while
         // this one sleeps (see `crate::sched`).
+        if signal::deliverable(cx.p, cx.t) {
+            if rem != 0 {
+                put(cx.mem(), rem, &encode_timespec(d))?;
+            }
+            return Err(Errno::EINTR);
+        }
         let ns = |t: Timespec| (t.sec as u64).wrapping_mul(NSEC as u64) + t.nsec as u64;
         cx.t.block = Some(crate::sched::Block::Sleep {
             deadline: ns(start).saturating_add(ns(d)),

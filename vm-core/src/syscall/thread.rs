@@ -270,6 +270,9 @@ fn futex_green(cx: &mut Ctx<'_>, a: &[u64; 6], args: &FutexArgs) -> R {
                     })
                 }
             };
+            if crate::signal::deliverable(cx.p, cx.t) {
+                return Err(Errno::EINTR);
+            }
             cx.t.block = Some(Block::Futex {
                 addr: uaddr,
                 bitset,
