@@ -373,14 +373,27 @@ fn atomic_offset(r: &mut impl Source, size: u32) -> i32 {
     }
 }
 
+/// `addi ADDR, base, off` for an atomic of `size` bytes: mostly into the
+/// data area, sometimes through the bad base (an aligned address that is
+/// unmapped or read-only, so the atomic faults as a read or as a write).
+/// Returns the instruction and the offset.
+fn atomic_addr(r: &mut impl Source, size: u32) -> (Parcel, i32) {
+    let off = atomic_offset(r, size);
+    if r.chance(6) {
+        let off = off & !(size as i32 - 1);
+        (Parcel::W(rv::addi(ADDR, BAD, off)), off)
+    } else {
+        (Parcel::W(rv::addi(ADDR, BASE, off)), off)
+    }
+}
+
 /// An AMO (not LR/SC) at `ADDR`, set up first most of the time.
 fn amo_item(r: &mut impl Source) -> Vec<Parcel> {
     const F5: [u32; 9] = [0x00, 0x01, 0x04, 0x08, 0x0c, 0x10, 0x14, 0x18, 0x1c];
     let d = r.chance(50);
     let mut ps = Vec::new();
     if r.chance(80) {
-        let off = atomic_offset(r, if d { 8 } else { 4 });
-        ps.push(Parcel::W(rv::addi(ADDR, BASE, off)));
+        ps.push(atomic_addr(r, if d { 8 } else { 4 }).0);
     }
     let f5 = F5[r.below(F5.len() as u64) as usize];
     let (aq, rl) = (r.chance(25), r.chance(25));
@@ -398,8 +411,8 @@ fn lrsc_item(r: &mut impl Source) -> Vec<Parcel> {
     const SC: u32 = 0x03;
     let d = r.chance(50);
     let size = if d { 8 } else { 4 };
-    let off = atomic_offset(r, size);
-    let mut ps = vec![Parcel::W(rv::addi(ADDR, BASE, off))];
+    let (first, off) = atomic_addr(r, size);
+    let mut ps = vec![first];
     let lr_rd = dst(r);
     let (aq, rl) = (r.chance(25), r.chance(25));
     let kind = r.below(8);
@@ -415,8 +428,7 @@ fn lrsc_item(r: &mut impl Source) -> Vec<Parcel> {
         1 => return ps,
         // to another (maybe the same) address
         2 => {
-            let off2 = atomic_offset(r, size);
-            ps.push(Parcel::W(rv::addi(ADDR, BASE, off2)));
+            ps.push(atomic_addr(r, size).0);
         }
         // other width (an aligned address still)
         3 => sc_d = !d,

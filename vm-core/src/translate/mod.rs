@@ -21,13 +21,15 @@
 //! in host registers there and are stored back at exits and before helper
 //! calls).
 //!
-//! Inline: RV64I, M, loads and stores, most of F and D (arithmetic, fused
+//! Inline: RV64I, M, loads and stores, A (host locked instructions; LR/SC
+//! as under Threads below; see `codegen/atomic.rs`), most of F and D
+//! (arithmetic, fused
 //! multiply-adds, compares, sign injection, moves and conversions, with an
 //! exact out-of-line path whenever the host result could differ, see
 //! `codegen/float.rs`) and the floating-point CSRs. Through the step helper
 //! ([`step`], the interpreter's own single-instruction executor, so each
-//! instruction's meaning is written once): A, the other CSRs, the rare
-//! F/D cases, and the system instructions.
+//! instruction's meaning is written once): the other CSRs, the rare
+//! F/D cases, misaligned or unusual atomics, and the system instructions.
 //!
 //! Sandbox: a translated access goes straight to `host base + address`
 //! only when the address is below the guest memory size (minus 8): the
@@ -69,7 +71,13 @@
 //! says how translation, chaining, flushes and promotions stay safe while
 //! other threads run translated code. A store into code by any thread
 //! moves the code epoch, and the next dispatch flushes, with every thread
-//! out of translated code.
+//! out of translated code. Atomics are the host's locked instructions in
+//! translated code and host atomics in the interpreter, on the same
+//! memory; `lr` records its address (`Cpu::reservation`) and the value it
+//! read (`Ctx::lr_value`), and `sc` is a compare-and-swap against that
+//! value (an ABA change in between goes unnoticed, as in QEMU), in both
+//! engines alike, so interpreted and translated code, and threads running
+//! either, interoperate.
 
 pub mod backend;
 pub mod step;
@@ -926,6 +934,16 @@ impl<B: Backend> JitOn<B> {
             let bits = fetch(mem, cpu.pc).map_err(Trap::MemFault)?;
             let (inst, len) = decode(bits);
             return step::step(cpu, mem, inst, len, &mut self.ctx.lr_value);
+        }
+        // The host reports an atomic's locked access as a write even where
+        // the guest's fault is a read (a page that is not readable): the
+        // single-step executor raises the interpreter's exact fault (the
+        // state is precise, nothing of the instruction happened).
+        if let Ok(bits) = fetch(mem, cpu.pc) {
+            let (inst, len) = decode(bits);
+            if inst.facts().access == crate::decode::Access::Amo {
+                return step::step(cpu, mem, inst, len, &mut self.ctx.lr_value);
+            }
         }
         Err(Trap::MemFault(MemFault {
             addr,

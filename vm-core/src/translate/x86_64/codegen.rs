@@ -39,6 +39,7 @@ use crate::translate::backend::{GuestInst, StepInst, exit};
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
+mod atomic;
 mod float;
 
 /// Guest permission bits (`Perm::READ`, `Perm::WRITE`) as the TLB holds them.
@@ -111,6 +112,15 @@ enum Cold {
         step: u64,
         xmm0: Option<u8>,
     },
+    /// The out-of-line path of an inline instruction: run it with the step
+    /// helper (fallback instruction `step`) and go `back`.
+    StepBack {
+        label: Label,
+        back: Label,
+        gi: GuestInst,
+        index: u32,
+        step: u64,
+    },
 }
 
 /// Host registers that hold guest registers inside a block, in the order
@@ -153,6 +163,10 @@ fn int_regs(inst: &Inst) -> [u8; 3] {
         | FcvtSLu(f) => [f.rs1, 0, 0],
         Csrrw(c) | Csrrs(c) | Csrrc(c) => [c.rd, c.rs1, 0],
         Csrrwi(c) | Csrrsi(c) | Csrrci(c) => [c.rd, 0, 0],
+        LrW(a) | ScW(a) | AmoswapW(a) | AmoaddW(a) | AmoxorW(a) | AmoandW(a) | AmoorW(a)
+        | AmominW(a) | AmomaxW(a) | AmominuW(a) | AmomaxuW(a) | LrD(a) | ScD(a) | AmoswapD(a)
+        | AmoaddD(a) | AmoxorD(a) | AmoandD(a) | AmoorD(a) | AmominD(a) | AmomaxD(a)
+        | AmominuD(a) | AmomaxuD(a) => [a.rd, a.rs1, a.rs2],
         _ => [0; 3],
     }
 }
@@ -318,7 +332,7 @@ pub fn translate(
                     index: i as u32,
                     len: gi.len,
                 });
-                ended = match g.inst(gi, i as u32)? {
+                ended = match g.inst(gi, i as u32, steps)? {
                     Some(ended) => ended,
                     None => {
                         if !g.float(gi, i as u32, steps)? {
@@ -950,7 +964,12 @@ impl Gen {
     /// Emit one instruction of the table's `inline` rows; returns whether
     /// it ended the block, or `None` for the others (`float` and `step`
     /// rows, which the caller hands to [`Gen::float`] or the step helper).
-    fn inst(&mut self, gi: &GuestInst, index: u32) -> Result<Option<bool>, AsmError> {
+    fn inst(
+        &mut self,
+        gi: &GuestInst,
+        index: u32,
+        steps: &mut Vec<StepInst>,
+    ) -> Result<Option<bool>, AsmError> {
         use Inst::*;
         let pc = gi.pc;
         let next = pc + gi.len as u64;
@@ -1048,6 +1067,10 @@ impl Gen {
             Divuw(r) => self.div(r, false, false, W::B32),
             Remw(r) => self.div(r, true, true, W::B32),
             Remuw(r) => self.div(r, false, true, W::B32),
+            LrW(_) | ScW(_) | AmoswapW(_) | AmoaddW(_) | AmoxorW(_) | AmoandW(_) | AmoorW(_)
+            | AmominW(_) | AmomaxW(_) | AmominuW(_) | AmomaxuW(_) | LrD(_) | ScD(_)
+            | AmoswapD(_) | AmoaddD(_) | AmoxorD(_) | AmoandD(_) | AmoorD(_) | AmominD(_)
+            | AmomaxD(_) | AmominuD(_) | AmomaxuD(_) => self.atomic(gi, index, steps)?,
             crate::decode::not_inline!() => return Ok(None),
         }
         Ok(Some(false))
@@ -1112,6 +1135,18 @@ impl Gen {
                     if let Some(r) = xmm0 {
                         self.a.movq_load(Xmm(0), Mem::base(Reg::Rbx, off::f(r)));
                     }
+                    self.a.jmp(back);
+                }
+                Cold::StepBack {
+                    label,
+                    back,
+                    gi,
+                    index,
+                    step,
+                } => {
+                    self.a.bind(label);
+                    self.side_cold(&gi, index);
+                    self.step_call(&gi, index, step)?;
                     self.a.jmp(back);
                 }
                 Cold::SlowLoad {

@@ -644,6 +644,43 @@ impl Asm {
         self.b(0xf0);
     }
 
+    // ---- atomics (32 or 64 bits; `xchg` with memory is always locked) ---
+
+    /// `xchg [m], r`.
+    pub fn xchg_mr(&mut self, w: W, m: Mem, r: Reg) {
+        self.op(None, w == W::B64, &[0x87], r.n(), Rm::M(m), false);
+    }
+
+    /// `lock xadd [m], r`.
+    pub fn lock_xadd(&mut self, w: W, m: Mem, r: Reg) {
+        self.op(
+            Some(0xf0),
+            w == W::B64,
+            &[0x0f, 0xc1],
+            r.n(),
+            Rm::M(m),
+            false,
+        );
+    }
+
+    /// `lock cmpxchg [m], r` (compares with `rax`/`eax`).
+    pub fn lock_cmpxchg(&mut self, w: W, m: Mem, r: Reg) {
+        self.op(
+            Some(0xf0),
+            w == W::B64,
+            &[0x0f, 0xb1],
+            r.n(),
+            Rm::M(m),
+            false,
+        );
+    }
+
+    /// `lock op [m], r` (for `add`, `or`, `and`, `sub`, `xor`).
+    pub fn lock_alu_mr(&mut self, w: W, op: Alu, m: Mem, r: Reg) {
+        let opc = (op as u8) << 3 | 1;
+        self.op(Some(0xf0), w == W::B64, &[opc], r.n(), Rm::M(m), false);
+    }
+
     /// `int3` (padding that traps if ever reached).
     pub fn int3(&mut self) {
         self.b(0xcc);
@@ -921,6 +958,47 @@ mod tests {
                 check(
                     |a| a.store_imm(W::B64, m, -2),
                     &format!("mov qword ptr {ms},0xfffffffffffffffe"),
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn atomics_every_register() {
+        let m = Mem::indexed(Reg::R12, Reg::Rsi);
+        for (i, &r) in ALL.iter().enumerate() {
+            check(
+                |a| a.xchg_mr(W::B64, m, r),
+                &format!("xchg [r12+rsi],{}", N64[i]),
+            );
+            check(
+                |a| a.xchg_mr(W::B32, m, r),
+                &format!("xchg [r12+rsi],{}", N32[i]),
+            );
+            check(
+                |a| a.lock_xadd(W::B64, m, r),
+                &format!("lock xadd [r12+rsi],{}", N64[i]),
+            );
+            check(
+                |a| a.lock_xadd(W::B32, m, r),
+                &format!("lock xadd [r12+rsi],{}", N32[i]),
+            );
+            check(
+                |a| a.lock_cmpxchg(W::B64, m, r),
+                &format!("lock cmpxchg [r12+rsi],{}", N64[i]),
+            );
+            check(
+                |a| a.lock_cmpxchg(W::B32, m, r),
+                &format!("lock cmpxchg [r12+rsi],{}", N32[i]),
+            );
+            for (op, name) in [(Alu::And, "and"), (Alu::Or, "or"), (Alu::Xor, "xor")] {
+                check(
+                    |a| a.lock_alu_mr(W::B64, op, m, r),
+                    &format!("lock {name} [r12+rsi],{}", N64[i]),
+                );
+                check(
+                    |a| a.lock_alu_mr(W::B32, op, m, r),
+                    &format!("lock {name} [r12+rsi],{}", N32[i]),
                 );
             }
         }
