@@ -31,14 +31,15 @@
 //!   alike and both flag only inexactness;
 //! - integer to float and single to double: always (single to double only
 //!   for non-NaN operands), these never overflow or underflow;
-//! - compares: ordered operands (no flags at all).
+//! - compares, minimum and maximum: ordered operands (no flags at all).
 //!
 //! Every other case, a dynamic rounding mode other than round to nearest
 //! even, and a single operand that is not NaN-boxed (RISC-V reads it as the
 //! canonical NaN), run the instruction through the step helper instead,
-//! out of line. Float to unsigned conversions are not inline: converting
-//! an out-of-range value such as -1.5 through a signed conversion would
-//! set PE where RISC-V raises NV alone.
+//! out of line. Float to unsigned conversions are inline only for operands
+//! that are in range whatever the rounding (checked on the bits before
+//! converting): converting an out-of-range value such as -1.5 through a
+//! signed conversion would set PE where RISC-V raises NV alone.
 
 use super::super::encode::{Alu, AsmError, Cond, Label, Mem, Reg, Shift, SseOp, Unary, W, Xmm};
 use super::super::{Helper, MXCSR_DEFAULT, MXCSR_RARE, emit_mxcsr_fflags, off};
@@ -246,6 +247,37 @@ impl Gen {
                     Some(q.rd)
                 });
             }
+            FminD(r) | FmaxD(r) | FminS(r) | FmaxS(r) => {
+                // Ordered operands that differ: x86's min/max. Equal ones
+                // (-0 and +0 among them): min is their bitwise or, max
+                // their bitwise and (the boxes of singles survive both).
+                // A NaN takes the exact path (RISC-V returns the other
+                // operand, and raises NV for a signaling one only).
+                let d = matches!(gi.inst, FminD(_) | FmaxD(_));
+                let min = matches!(gi.inst, FminD(_) | FminS(_));
+                let boxed: &[u8] = if d { &[] } else { &[r.rs1, r.rs2] };
+                let fwd = self.in_xmm0(gi);
+                self.fast(gi, index, steps, 0, Mode::Rne, boxed, |g, slow| {
+                    let (eq, done) = (g.a.label(), g.a.label());
+                    g.load_xmm0(r.rs1, fwd);
+                    g.a.movq_load(Xmm(1), f(r.rs2));
+                    g.a.ucomis(d, Xmm(0), Xmm(1));
+                    g.a.jcc(Cond::P, slow);
+                    g.a.jcc(Cond::E, eq);
+                    let op = if min { SseOp::Min } else { SseOp::Max };
+                    g.a.sse_rr(op, d, Xmm(0), Xmm(1));
+                    g.a.jmp(done);
+                    g.a.bind(eq);
+                    g.a.mov_x2r(W::B64, Reg::Rax, Xmm(0));
+                    g.a.mov_x2r(W::B64, Reg::Rcx, Xmm(1));
+                    let op = if min { Alu::Or } else { Alu::And };
+                    g.a.alu_rr(W::B64, op, Reg::Rax, Reg::Rcx);
+                    g.a.mov_r2x(W::B64, Xmm(0), Reg::Rax);
+                    g.a.bind(done);
+                    g.a.movq_store(f(r.rd), Xmm(0));
+                    Some(r.rd)
+                });
+            }
             FeqD(r) | FltD(r) | FleD(r) | FeqS(r) | FltS(r) | FleS(r) => {
                 // Ordered operands raise no flags; unordered ones (NaNs)
                 // take the exact path, which knows signaling from quiet.
@@ -307,6 +339,63 @@ impl Gen {
                     g.a.alu_ri(w, Alu::Cmp, Reg::Rax, 1);
                     g.a.jcc(Cond::O, slow);
                     if w == W::B32 {
+                        g.a.movsxd(Reg::Rax, Reg::Rax);
+                    }
+                    g.put(q.rd, Reg::Rax);
+                    None
+                });
+            }
+            FcvtWuD(q) | FcvtLuD(q) | FcvtWuS(q) | FcvtLuS(q)
+                if q.rm == 1 || q.rm == 0 || q.rm == 7 =>
+            {
+                // Through the signed 64-bit conversion, only for operands
+                // whose rounded value is sure to be in range: above -0.5
+                // (which rounds to 0, with NX, as on RISC-V) and below
+                // 2^63 (doublewords) or 2^32 - 1 (words; 2^32 for
+                // singles, whose largest value below it is 2^32 - 256).
+                // Anything else, NaNs included, takes the exact path
+                // before any host conversion, which could raise PE or IE
+                // where RISC-V raises NV alone, or nothing.
+                let d = matches!(gi.inst, FcvtWuD(_) | FcvtLuD(_));
+                let long = matches!(gi.inst, FcvtLuD(_) | FcvtLuS(_));
+                let boxed: &[u8] = if d { &[] } else { &[q.rs1] };
+                self.fast(gi, index, steps, q.rm, Mode::Rne, boxed, |g, slow| {
+                    let (pos, conv) = (g.a.label(), g.a.label());
+                    // Bits in rax, magnitude shifted left by one in rcx.
+                    if d {
+                        g.a.load(W::B64, Reg::Rax, f(q.rs1));
+                        g.a.lea(W::B64, Reg::Rcx, Mem::indexed(Reg::Rax, Reg::Rax));
+                        g.a.test_rr(W::B64, Reg::Rax, Reg::Rax);
+                    } else {
+                        g.a.load(W::B32, Reg::Rax, f(q.rs1));
+                        g.a.lea(W::B32, Reg::Rcx, Mem::indexed(Reg::Rax, Reg::Rax));
+                        g.a.test_rr(W::B32, Reg::Rax, Reg::Rax);
+                    }
+                    g.a.jcc(Cond::Ns, pos);
+                    let (half, limit): (u64, u64) = match (d, long) {
+                        (true, true) => (0x3fe0_0000_0000_0000, 0x43e0_0000_0000_0000),
+                        (true, false) => (0x3fe0_0000_0000_0000, 0x41ef_ffff_ffe0_0000),
+                        (false, true) => (0x3f00_0000, 0x5f00_0000),
+                        (false, false) => (0x3f00_0000, 0x4f80_0000),
+                    };
+                    for (bound, next) in [(half, Some(conv)), (limit, None)] {
+                        if d {
+                            g.a.mov_imm(Reg::Rdx, bound << 1);
+                            g.a.alu_rr(W::B64, Alu::Cmp, Reg::Rcx, Reg::Rdx);
+                        } else {
+                            g.a.alu_ri(W::B32, Alu::Cmp, Reg::Rcx, (bound << 1) as u32 as i32);
+                        }
+                        g.a.jcc(Cond::Ae, slow);
+                        if let Some(next) = next {
+                            g.a.jmp(next);
+                            g.a.bind(pos);
+                        }
+                    }
+                    g.a.bind(conv);
+                    g.a.movq_load(Xmm(0), f(q.rs1));
+                    g.a.cvt_f2i(d, q.rm == 1, W::B64, Reg::Rax, Xmm(0));
+                    if !long {
+                        // RISC-V sign-extends the 32-bit result.
                         g.a.movsxd(Reg::Rax, Reg::Rax);
                     }
                     g.put(q.rd, Reg::Rax);
