@@ -819,7 +819,11 @@ pub enum SseOp {
     Cvt = 0x5a,
     Mul = 0x59,
     Sub = 0x5c,
+    /// `minsd`/`minss`: the second operand when unordered or both zero.
+    Min = 0x5d,
     Div = 0x5e,
+    /// `maxsd`/`maxss`: the second operand when unordered or both zero.
+    Max = 0x5f,
 }
 
 #[cfg(test)]

@@ -23,20 +23,46 @@
 pub mod codegen;
 pub mod encode;
 
-use crate::cpu::{Cpu, fflags};
+use crate::cpu::Cpu;
 use crate::memory::{GuestMemory, PAGE_SIZE};
 use crate::translate::backend::{Backend, Emitted, GuestInst, StepInst, exit};
 use encode::{Asm, Mem, Reg, W};
 
 /// MXCSR with every exception masked, round to nearest, no flags: the
 /// x86-64 ABI default, which the inline F/D code runs under. Its sticky
-/// precision flag (PE, [`MXCSR_PE`]) stands for `fflags.NX` while
-/// translated code runs; the exit code and [`step_helper`] fold it into
-/// `Cpu::fflags`.
+/// exception flags stand for `fflags` while translated code runs (PE for
+/// NX, UE for UF, OE for OF, ZE for DZ, IE for NV; DE, the denormal
+/// operand flag, has no RISC-V twin and is ignored): the exit code and
+/// [`step_helper`] fold them into `Cpu::fflags` ([`mxcsr_fflags`]).
 pub const MXCSR_DEFAULT: u32 = 0x1f80;
 
 /// MXCSR's precision (inexact) flag.
 pub const MXCSR_PE: u32 = 1 << 5;
+
+/// MXCSR's exception flags other than PE and DE (IE, ZE, OE, UE): rare in
+/// translated code, so the inline `fflags` accesses fold them out of line.
+pub const MXCSR_RARE: u32 = 0x1d;
+
+/// The `fflags` that MXCSR value `m`'s exception flags stand for.
+pub const fn mxcsr_fflags(m: u32) -> u32 {
+    ((m >> 5) & 1) | ((m >> 3) & 2) | ((m >> 1) & 4) | ((m << 1) & 8) | ((m << 4) & 16)
+}
+
+/// Code for [`mxcsr_fflags`]: `out` = the fflags of the MXCSR value in
+/// `m` (kept); `tmp` is clobbered. All three registers distinct.
+pub(crate) fn emit_mxcsr_fflags(a: &mut Asm, m: Reg, out: Reg, tmp: Reg) {
+    use encode::{Alu, Shift};
+    a.mov_rr(W::B32, out, m);
+    a.shift_ri(W::B32, Shift::Shr, out, 5);
+    a.alu_ri(W::B32, Alu::And, out, 1);
+    for (shift, right, bit) in [(3, true, 2), (1, true, 4), (1, false, 8), (4, false, 16)] {
+        a.mov_rr(W::B32, tmp, m);
+        let op = if right { Shift::Shr } else { Shift::Shl };
+        a.shift_ri(W::B32, op, tmp, shift);
+        a.alu_ri(W::B32, Alu::And, tmp, bit);
+        a.alu_rr(W::B32, Alu::Or, out, tmp);
+    }
+}
 
 /// The host's MXCSR.
 fn read_mxcsr() -> u32 {
@@ -349,13 +375,12 @@ pub fn fixed_code(base: u64, host_faults: bool) -> (alloc::vec::Vec<u8>, Stubs) 
     align(&mut a);
     let exit_addr = a.here();
     a.store(W::B64, Mem::base(Reg::Rbx, off::INSTRET), Reg::R14);
-    // Fold MXCSR.PE into fflags.NX (rax holds the exit code).
+    // Fold MXCSR's flags into fflags (rax holds the exit code).
     let tmp = Mem::base(Reg::Rbp, off::MXCSR_TMP);
     a.mxcsr(false, tmp);
     a.load(W::B32, Reg::Rcx, tmp);
-    a.shift_ri(W::B32, encode::Shift::Shr, Reg::Rcx, 5);
-    a.alu_ri(W::B32, Alu::And, Reg::Rcx, fflags::NX as i32);
-    a.alu_mr(W::B32, Alu::Or, Mem::base(Reg::Rbx, off::FFLAGS), Reg::Rcx);
+    emit_mxcsr_fflags(&mut a, Reg::Rcx, Reg::Rdx, Reg::Rsi);
+    a.alu_mr(W::B32, Alu::Or, Mem::base(Reg::Rbx, off::FFLAGS), Reg::Rdx);
     a.alu_ri(W::B64, Alu::Add, Reg::Rsp, 8);
     for r in SAVED.iter().rev() {
         a.pop(*r);
@@ -578,12 +603,10 @@ pub unsafe extern "sysv64" fn step_helper(ctx: *mut Ctx, idx: u64) -> u64 {
     cpu.instret = instret.wrapping_add(s.index as u64);
     let epoch = mem.code_epoch();
     // The instruction sees the true fflags (it may read them): fold the
-    // NX that translated code accrued in MXCSR. Afterwards MXCSR is reset,
-    // so neither that PE (the instruction may have written fflags) nor
-    // one Rust code left behind counts again.
-    if read_mxcsr() & MXCSR_PE != 0 {
-        cpu.fflags |= fflags::NX;
-    }
+    // flags that translated code accrued in MXCSR. Afterwards MXCSR is
+    // reset, so neither those (the instruction may have written fflags)
+    // nor any Rust code left behind count again.
+    cpu.fflags |= mxcsr_fflags(read_mxcsr());
     let r = crate::translate::step::step(cpu, mem, s.inst, s.len, &mut ctx.lr_value);
     clean_mxcsr();
     cpu.instret = instret;

@@ -5,45 +5,44 @@
 //! Flags without reading MXCSR at every operation: translated code runs
 //! with MXCSR = [`MXCSR_DEFAULT`](super::super::MXCSR_DEFAULT) (loaded by
 //! the entry code: every exception masked, round to nearest even, no
-//! flush-to-zero or denormals-are-zero), and x86's sticky precision flag
-//! PE stands in for RISC-V's NX while it runs: the true `fflags` are
-//! `Cpu::fflags`, plus NX if MXCSR.PE is set. The exit code and the step
-//! helper fold PE into `Cpu::fflags` (see `super::super::fixed_code` and
-//! `step_helper`), and the inline `fflags`/`fcsr` accesses here take it
-//! into account.
+//! flush-to-zero or denormals-are-zero), and x86's sticky exception flags
+//! stand in for RISC-V's while it runs: PE for NX, UE for UF, OE for OF,
+//! ZE for DZ, IE for NV (DE, the denormal-operand flag, has no RISC-V twin
+//! and is ignored). The true `fflags` are `Cpu::fflags` plus the flags
+//! MXCSR holds ([`mxcsr_fflags`](super::super::mxcsr_fflags)). The exit
+//! code and the step helper fold MXCSR into `Cpu::fflags` (see
+//! `super::super::fixed_code` and `step_helper`), and the inline
+//! `fflags`/`fcsr` accesses here take it into account.
 //!
-//! An inline operation keeps its host result only where that result shows
-//! the only flag RISC-V raises is NX, which is then raised exactly when
-//! x86 raises PE (inexactness does not depend on who rounds, as long as
-//! both round the same IEEE operation in the same mode):
-//! - multiply, divide, square root, fused multiply-add, double to single:
-//!   the result is finite with a biased exponent of 2 or more (strictly
-//!   above the smallest normal magnitude), so it is no NaN (no invalid
-//!   operation, no NaN operand), no overflow, no division by zero, and not
-//!   tiny even by RISC-V's after-rounding rule, so no underflow;
-//! - add and subtract: any finite result, since a sum that is tiny is
-//!   exact (it is a multiple of the smallest subnormal), and an exact tiny
-//!   result raises no underflow; a zero sum has the same sign on both
-//!   under round to nearest;
+//! Under round to nearest even, x86's SSE arithmetic (add, subtract,
+//! multiply, divide, square root, fused multiply-add, double to single)
+//! is IEEE 754's, as RISC-V's is, and both detect tininess after rounding,
+//! so for any result that is not a NaN the two agree on the value and on
+//! the flags: an inline operation keeps every non-NaN host result and
+//! lets MXCSR accrue its flags. The one difference is the NaN: RISC-V
+//! returns the canonical NaN, x86 its default NaN (another sign) or an
+//! operand's payload. So a NaN result takes the exact path. The flags the
+//! abandoned host attempt raised are then a subset of RISC-V's (x86 raises
+//! IE only for a signaling operand or an invalid operation, where RISC-V
+//! raises NV as well), so they do no harm. Other inline forms:
 //! - float to signed integer: anything but the "integer indefinite" (only
-//!   the sign bit set) that x86 returns for NaN and out-of-range values;
-//!   in range, x86 and RISC-V round alike and both flag only inexactness;
+//!   the sign bit set) that x86 returns for NaN and out-of-range values
+//!   (with IE, where RISC-V raises NV too); in range, x86 and RISC-V round
+//!   alike and both flag only inexactness;
 //! - integer to float and single to double: always (single to double only
 //!   for non-NaN operands), these never overflow or underflow;
-//! - compares: ordered operands (no flags at all).
+//! - compares, minimum and maximum: ordered operands (no flags at all).
 //!
 //! Every other case, a dynamic rounding mode other than round to nearest
 //! even, and a single operand that is not NaN-boxed (RISC-V reads it as the
 //! canonical NaN), run the instruction through the step helper instead,
-//! out of line. An abandoned host attempt may have set PE, but only for
-//! an operation whose RISC-V twin sets NX too (an invalid operation or a
-//! division by zero sets no PE on x86), so it leaves no wrong flag. Float
-//! to unsigned conversions are not inline for that reason: converting an
-//! out-of-range value such as -1.5 through a signed conversion would set PE
-//! where RISC-V raises NV alone.
+//! out of line. Float to unsigned conversions are inline only for operands
+//! that are in range whatever the rounding (checked on the bits before
+//! converting): converting an out-of-range value such as -1.5 through a
+//! signed conversion would set PE where RISC-V raises NV alone.
 
 use super::super::encode::{Alu, AsmError, Cond, Label, Mem, Reg, Shift, SseOp, Unary, W, Xmm};
-use super::super::{Helper, off};
+use super::super::{Helper, MXCSR_DEFAULT, MXCSR_RARE, emit_mxcsr_fflags, off};
 use super::{Cold, Gen, GuestInst};
 use crate::decode::{CsrOp, Inst};
 use crate::translate::backend::StepInst;
@@ -76,15 +75,6 @@ fn fflags() -> Mem {
 
 fn frm() -> Mem {
     Mem::base(Reg::Rbx, off::FRM)
-}
-
-/// Which host results an inline operation keeps (see the module docs).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Range {
-    /// Finite.
-    Finite,
-    /// Finite, with a biased exponent of at least 2.
-    Normal,
 }
 
 /// The rounding modes an inline operation handles.
@@ -196,11 +186,11 @@ impl Gen {
             | FdivS(q)
                 if Mode::Rne.allows(q.rm) =>
             {
-                let (op, range) = match gi.inst {
-                    FaddD(_) | FaddS(_) => (SseOp::Add, Range::Finite),
-                    FsubD(_) | FsubS(_) => (SseOp::Sub, Range::Finite),
-                    FmulD(_) | FmulS(_) => (SseOp::Mul, Range::Normal),
-                    _ => (SseOp::Div, Range::Normal),
+                let op = match gi.inst {
+                    FaddD(_) | FaddS(_) => SseOp::Add,
+                    FsubD(_) | FsubS(_) => SseOp::Sub,
+                    FmulD(_) | FmulS(_) => SseOp::Mul,
+                    _ => SseOp::Div,
                 };
                 let d = matches!(gi.inst, FaddD(_) | FsubD(_) | FmulD(_) | FdivD(_));
                 let boxed: &[u8] = if d { &[] } else { &[q.rs1, q.rs2] };
@@ -219,7 +209,7 @@ impl Gen {
                     // A single's box rides along in the upper half.
                     g.load_xmm0(a, fwd);
                     g.a.sse_rm(op, d, Xmm(0), f(b));
-                    g.fp_result(d, range, q.rd, &[q.rs1, q.rs2], slow);
+                    g.fp_result(d, q.rd, &[q.rs1, q.rs2], slow);
                     Some(q.rd)
                 });
             }
@@ -230,7 +220,7 @@ impl Gen {
                 self.fast(gi, index, steps, q.rm, Mode::Rne, boxed, |g, slow| {
                     g.load_xmm0(q.rs1, fwd);
                     g.a.sse_rr(SseOp::Sqrt, d, Xmm(0), Xmm(0));
-                    g.fp_result(d, Range::Normal, q.rd, &[q.rs1], slow);
+                    g.fp_result(d, q.rd, &[q.rs1], slow);
                     Some(q.rd)
                 });
             }
@@ -253,8 +243,39 @@ impl Gen {
                     g.a.movq_load(Xmm(1), f(q.rs1));
                     g.load_xmm0(q.rs3, fwd);
                     g.a.vfma231(opc, d, Xmm(0), Xmm(1), f(q.rs2));
-                    g.fp_result(d, Range::Normal, q.rd, &[q.rs1, q.rs2, q.rs3], slow);
+                    g.fp_result(d, q.rd, &[q.rs1, q.rs2, q.rs3], slow);
                     Some(q.rd)
+                });
+            }
+            FminD(r) | FmaxD(r) | FminS(r) | FmaxS(r) => {
+                // Ordered operands that differ: x86's min/max. Equal ones
+                // (-0 and +0 among them): min is their bitwise or, max
+                // their bitwise and (the boxes of singles survive both).
+                // A NaN takes the exact path (RISC-V returns the other
+                // operand, and raises NV for a signaling one only).
+                let d = matches!(gi.inst, FminD(_) | FmaxD(_));
+                let min = matches!(gi.inst, FminD(_) | FminS(_));
+                let boxed: &[u8] = if d { &[] } else { &[r.rs1, r.rs2] };
+                let fwd = self.in_xmm0(gi);
+                self.fast(gi, index, steps, 0, Mode::Rne, boxed, |g, slow| {
+                    let (eq, done) = (g.a.label(), g.a.label());
+                    g.load_xmm0(r.rs1, fwd);
+                    g.a.movq_load(Xmm(1), f(r.rs2));
+                    g.a.ucomis(d, Xmm(0), Xmm(1));
+                    g.a.jcc(Cond::P, slow);
+                    g.a.jcc(Cond::E, eq);
+                    let op = if min { SseOp::Min } else { SseOp::Max };
+                    g.a.sse_rr(op, d, Xmm(0), Xmm(1));
+                    g.a.jmp(done);
+                    g.a.bind(eq);
+                    g.a.mov_x2r(W::B64, Reg::Rax, Xmm(0));
+                    g.a.mov_x2r(W::B64, Reg::Rcx, Xmm(1));
+                    let op = if min { Alu::Or } else { Alu::And };
+                    g.a.alu_rr(W::B64, op, Reg::Rax, Reg::Rcx);
+                    g.a.mov_r2x(W::B64, Xmm(0), Reg::Rax);
+                    g.a.bind(done);
+                    g.a.movq_store(f(r.rd), Xmm(0));
+                    Some(r.rd)
                 });
             }
             FeqD(r) | FltD(r) | FleD(r) | FeqS(r) | FltS(r) | FleS(r) => {
@@ -295,7 +316,7 @@ impl Gen {
                     g.a.mov_imm(Reg::Rcx, BOX);
                     g.a.mov_r2x(W::B64, Xmm(0), Reg::Rcx);
                     g.a.sse_rm(SseOp::Cvt, true, Xmm(0), f(q.rs1));
-                    g.fp_result(false, Range::Normal, q.rd, &[q.rs1], slow);
+                    g.fp_result(false, q.rd, &[q.rs1], slow);
                     Some(q.rd)
                 });
             }
@@ -318,6 +339,63 @@ impl Gen {
                     g.a.alu_ri(w, Alu::Cmp, Reg::Rax, 1);
                     g.a.jcc(Cond::O, slow);
                     if w == W::B32 {
+                        g.a.movsxd(Reg::Rax, Reg::Rax);
+                    }
+                    g.put(q.rd, Reg::Rax);
+                    None
+                });
+            }
+            FcvtWuD(q) | FcvtLuD(q) | FcvtWuS(q) | FcvtLuS(q)
+                if q.rm == 1 || q.rm == 0 || q.rm == 7 =>
+            {
+                // Through the signed 64-bit conversion, only for operands
+                // whose rounded value is sure to be in range: above -0.5
+                // (which rounds to 0, with NX, as on RISC-V) and below
+                // 2^63 (doublewords) or 2^32 - 1 (words; 2^32 for
+                // singles, whose largest value below it is 2^32 - 256).
+                // Anything else, NaNs included, takes the exact path
+                // before any host conversion, which could raise PE or IE
+                // where RISC-V raises NV alone, or nothing.
+                let d = matches!(gi.inst, FcvtWuD(_) | FcvtLuD(_));
+                let long = matches!(gi.inst, FcvtLuD(_) | FcvtLuS(_));
+                let boxed: &[u8] = if d { &[] } else { &[q.rs1] };
+                self.fast(gi, index, steps, q.rm, Mode::Rne, boxed, |g, slow| {
+                    let (pos, conv) = (g.a.label(), g.a.label());
+                    // Bits in rax, magnitude shifted left by one in rcx.
+                    if d {
+                        g.a.load(W::B64, Reg::Rax, f(q.rs1));
+                        g.a.lea(W::B64, Reg::Rcx, Mem::indexed(Reg::Rax, Reg::Rax));
+                        g.a.test_rr(W::B64, Reg::Rax, Reg::Rax);
+                    } else {
+                        g.a.load(W::B32, Reg::Rax, f(q.rs1));
+                        g.a.lea(W::B32, Reg::Rcx, Mem::indexed(Reg::Rax, Reg::Rax));
+                        g.a.test_rr(W::B32, Reg::Rax, Reg::Rax);
+                    }
+                    g.a.jcc(Cond::Ns, pos);
+                    let (half, limit): (u64, u64) = match (d, long) {
+                        (true, true) => (0x3fe0_0000_0000_0000, 0x43e0_0000_0000_0000),
+                        (true, false) => (0x3fe0_0000_0000_0000, 0x41ef_ffff_ffe0_0000),
+                        (false, true) => (0x3f00_0000, 0x5f00_0000),
+                        (false, false) => (0x3f00_0000, 0x4f80_0000),
+                    };
+                    for (bound, next) in [(half, Some(conv)), (limit, None)] {
+                        if d {
+                            g.a.mov_imm(Reg::Rdx, bound << 1);
+                            g.a.alu_rr(W::B64, Alu::Cmp, Reg::Rcx, Reg::Rdx);
+                        } else {
+                            g.a.alu_ri(W::B32, Alu::Cmp, Reg::Rcx, (bound << 1) as u32 as i32);
+                        }
+                        g.a.jcc(Cond::Ae, slow);
+                        if let Some(next) = next {
+                            g.a.jmp(next);
+                            g.a.bind(pos);
+                        }
+                    }
+                    g.a.bind(conv);
+                    g.a.movq_load(Xmm(0), f(q.rs1));
+                    g.a.cvt_f2i(d, q.rm == 1, W::B64, Reg::Rax, Xmm(0));
+                    if !long {
+                        // RISC-V sign-extends the 32-bit result.
                         g.a.movsxd(Reg::Rax, Reg::Rax);
                     }
                     g.put(q.rd, Reg::Rax);
@@ -457,45 +535,26 @@ impl Gen {
     }
 
     /// Store the result in xmm0 (a double, or a single with the box above
-    /// it) to `f[rd]` if it is in `range`, else jump to `slow`. When `rd`
+    /// it) to `f[rd]` unless it is a NaN, else jump to `slow`. When `rd`
     /// is none of the instruction's `sources`, the store goes first, off
     /// the check's path (the exact path rewrites `f[rd]` anyway).
-    fn fp_result(&mut self, double: bool, range: Range, rd: u8, sources: &[u8], slow: Label) {
+    fn fp_result(&mut self, double: bool, rd: u8, sources: &[u8], slow: Label) {
         let early = !sources.contains(&rd);
         let a = &mut self.a;
         if early {
             a.movq_store(f(rd), Xmm(0));
         }
-        a.mov_x2r(W::B64, Reg::Rax, Xmm(0));
-        // The biased exponent into ecx (doubling drops the sign).
-        let max = if double {
-            a.lea(W::B64, Reg::Rcx, Mem::indexed(Reg::Rax, Reg::Rax));
-            a.shift_ri(W::B64, Shift::Shr, Reg::Rcx, 53);
-            0x7ff
-        } else {
-            a.lea(W::B32, Reg::Rcx, Mem::indexed(Reg::Rax, Reg::Rax));
-            a.shift_ri(W::B32, Shift::Shr, Reg::Rcx, 24);
-            0xff
-        };
-        match range {
-            Range::Finite => {
-                a.alu_ri(W::B32, Alu::Cmp, Reg::Rcx, max);
-                a.jcc(Cond::E, slow);
-            }
-            Range::Normal => {
-                // 2 <= exponent < max
-                a.alu_ri(W::B32, Alu::Sub, Reg::Rcx, 2);
-                a.alu_ri(W::B32, Alu::Cmp, Reg::Rcx, max - 2);
-                a.jcc(Cond::Ae, slow);
-            }
-        }
+        // Only a NaN differs from RISC-V's result (the canonical NaN).
+        a.ucomis(double, Xmm(0), Xmm(0));
+        a.jcc(Cond::P, slow);
         if !early {
-            a.store(W::B64, f(rd), Reg::Rax);
+            a.movq_store(f(rd), Xmm(0));
         }
     }
 
     /// `csrrw/csrrs/csrrc[i]` on `fflags`, `frm` or `fcsr`, as the
-    /// interpreter's CSR code does them, with MXCSR.PE counted as NX.
+    /// interpreter's CSR code does them, with MXCSR's flags counted in
+    /// (PE as NX inline, the rare others folded into `fflags` first).
     fn fp_csr(&mut self, inst: Inst) {
         let Some((c, kind, imm)) = inst.csr_op() else {
             unreachable!("a CSR instruction")
@@ -508,6 +567,17 @@ impl Gen {
         if has_flags {
             a.mxcsr(false, tmp);
             a.load(W::B32, Reg::Rax, tmp);
+            // Flags other than PE (and DE, which means nothing here): fold
+            // them into fflags and clear MXCSR, out of the common path.
+            let common = a.label();
+            a.test_ri(W::B32, Reg::Rax, MXCSR_RARE as i32);
+            a.jcc(Cond::E, common);
+            emit_mxcsr_fflags(a, Reg::Rax, Reg::Rcx, Reg::Rdx);
+            a.alu_mr(W::B32, Alu::Or, fflags(), Reg::Rcx);
+            a.mxcsr(true, Mem::base(Reg::Rbp, off::MXCSR_CLEAN));
+            a.mov_imm(Reg::Rax, MXCSR_DEFAULT as u64);
+            a.store(W::B32, tmp, Reg::Rax);
+            a.bind(common);
             a.shift_ri(W::B32, Shift::Shr, Reg::Rax, 5);
             a.alu_ri(W::B32, Alu::And, Reg::Rax, 1);
             a.alu_rm(W::B32, Alu::Or, Reg::Rax, fflags());
