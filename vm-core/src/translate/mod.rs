@@ -315,8 +315,9 @@ const MAX_STEPS: usize = 2 * MAX_REGION;
 ///   running other code are unaffected. Chaining rewrites the target of a
 ///   jump with one store (see [`Backend::chain`]): a thread executing that
 ///   jump goes to the old exit or the new target, both valid.
-/// * Whatever could pull code out from under a running thread (a flush,
-///   because the cache is full or guest code changed; overwriting the
+/// * Whatever could pull code out from under a running thread (a flush
+///   because guest code changed, or the eviction of a unit because the
+///   cache is full (see [`crate::cache`]); overwriting the
 ///   start of a first-tier block with a jump when it is promoted while
 ///   other threads run) happens in a *stop-the-world* section, as QEMU's
 ///   exclusive sections do: holding the lock, the dispatcher sets every
