@@ -641,7 +641,9 @@ mod tests {
                 "--engine",
                 "interp",
                 "--code-cache-size",
-                "33554432"
+                "33554432",
+                "--code-cache-policy",
+                "fifo"
             ]
         );
     }
@@ -659,6 +661,7 @@ mod tests {
             "--stats",
             "--engine",
             "--code-cache-size",
+            "--code-cache-policy",
             "--threads",
             "-0",
             "--argv0",
