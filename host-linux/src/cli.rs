@@ -86,6 +86,10 @@ pub struct Cli {
     #[arg(long, value_name = "SIZE", default_value = "32M", value_parser = parse_size, env = "PVM_CODE_CACHE_SIZE")]
     pub code_cache_size: usize,
 
+    /// How a full code cache makes room: fifo (evict the oldest of 8 units, keeping the rest) or flush (drop everything, the old policy).
+    #[arg(long, value_enum, value_name = "POLICY", default_value_t = CachePolicy::Fifo, env = "PVM_CODE_CACHE_POLICY")]
+    pub code_cache_policy: CachePolicy,
+
     /// Guest threads each on a host thread (host) or all in turn on one (one).
     #[arg(long, value_enum, default_value_t = Threads::Host, env = "PVM_THREADS")]
     pub threads: Threads,
@@ -199,6 +203,13 @@ pub struct Cli {
 /// `--max-processes` under `--sandbox` when not given.
 pub const DEFAULT_SANDBOX_PROCESSES: u32 = 64;
 
+/// How a full code cache makes room (`--code-cache-policy`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CachePolicy {
+    Fifo,
+    Flush,
+}
+
 /// How guest threads run (`--threads`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Threads {
@@ -297,6 +308,7 @@ const WITH_VALUE: &[&str] = &[
     "-cpu",
     "--engine",
     "--code-cache-size",
+    "--code-cache-policy",
     "--threads",
     "--ignored-signals",
 ];
@@ -414,6 +426,14 @@ impl Cli {
         );
         o.push("--code-cache-size".into());
         o.push(self.code_cache_size.to_string().into());
+        o.push("--code-cache-policy".into());
+        o.push(
+            match self.code_cache_policy {
+                CachePolicy::Fifo => "fifo",
+                CachePolicy::Flush => "flush",
+            }
+            .into(),
+        );
         if self.strace {
             o.push("--strace".into());
         }
@@ -563,6 +583,10 @@ mod tests {
         assert!(Cli::try_parse_from(["pvm", "--engine", "fast", "p"]).is_err());
         let c = parse(&["pvm", "--engine", "jit", "--code-cache-size", "64K", "p"]);
         assert_eq!((c.engine, c.code_cache_size), (EngineKind::Jit, 65536));
+        assert_eq!(c.code_cache_policy, CachePolicy::Fifo);
+        let c = parse(&["pvm", "--code-cache-policy", "flush", "p"]);
+        assert_eq!(c.code_cache_policy, CachePolicy::Flush);
+        assert!(c.relaunch_options().iter().any(|o| o == "flush"));
         assert!(Cli::try_parse_from(["pvm", "--code-cache-size", "12Q", "p"]).is_err());
         assert!(Cli::try_parse_from(["pvm"]).is_err());
         // pvm's own option names after PROGRAM are the guest's too.
@@ -617,7 +641,9 @@ mod tests {
                 "--engine",
                 "interp",
                 "--code-cache-size",
-                "33554432"
+                "33554432",
+                "--code-cache-policy",
+                "fifo"
             ]
         );
     }
@@ -635,6 +661,7 @@ mod tests {
             "--stats",
             "--engine",
             "--code-cache-size",
+            "--code-cache-policy",
             "--threads",
             "-0",
             "--argv0",

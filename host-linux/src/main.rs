@@ -346,6 +346,10 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
     let exe_path = std::fs::canonicalize(loaded_path)
         .map(|p| p.into_os_string().into_encoded_bytes())
         .unwrap_or_else(|_| program.to_vec());
+    vm_core::cache::set_default_policy(match cli.code_cache_policy {
+        cli::CachePolicy::Fifo => vm_core::cache::CachePolicy::Fifo,
+        cli::CachePolicy::Flush => vm_core::cache::CachePolicy::Flush,
+    });
     let engine = match cli.engine {
         EngineKind::Interp => vm_core::process::EngineKind::Interp,
         EngineKind::Jit => vm_core::process::EngineKind::Jit {

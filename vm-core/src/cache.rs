@@ -2,22 +2,34 @@
 //! memory holding translations, the map from guest pc to translation, and
 //! per-translation metadata (guest range, host range, side table).
 //!
-//! Allocation is a bump pointer. When a translation does not fit, the
-//! manager flushes the whole cache (everything but the fixed prologue at
-//! its start) and the translator starts over. Whole flush is chosen
-//! because it is simple and obviously safe:
-//! * chained exits (patched `jmp rel32` from one translation into another)
-//!   and the indirect-jump table only ever point into the current
-//!   generation, so dropping every translation at once unlinks every chain
-//!   by construction; partial eviction (FIFO regions) would need back
-//!   pointers from each translation to the exits that enter it;
-//! * a flush only happens in the dispatcher with every thread out of
-//!   translated code (see `translate::SharedCode`), so freed code is never
-//!   executed;
-//! * with a cache of a few MiB, real programs' working sets fit and
-//!   flushes are rare; FIFO regions can come later if a workload thrashes.
+//! The region is split into *units* of equal size ([`CachePolicy`]), filled
+//! in turn with a bump pointer each. When a translation does not fit into
+//! the rest of the unit being filled, the manager moves on to the next
+//! unit and, if it holds translations, evicts them all: FIFO of fixed-size
+//! units, as Valgrind's sectors. Hot code evicted that way is translated
+//! again into the newest unit and survives the next evictions, while a
+//! whole flush (the policy with a single unit, still selectable) drops
+//! the whole working set at once. What eviction has to undo:
+//! * chained exits (patched `jmp rel32` from one translation into
+//!   another) into the unit: every chain made across units is recorded
+//!   in the target unit ([`CodeCache::record_chain`]) and repointed to its
+//!   own exit on eviction, unless the unit holding the jump was evicted
+//!   since (each unit counts its reuses);
+//! * the threads' indirect-jump tables: the cache generation moves at
+//!   every eviction and each thread empties its table when it sees that;
+//! * lookup entries and side tables: the unit's translation list is
+//!   emptied; fault handlers read these lists without the lock, so an
+//!   eviction, like a flush, only happens in the dispatcher with every
+//!   thread out of translated code (see `translate::SharedCode`);
+//! * fallback instructions: they live in a ring ([`Ring`]) in translation
+//!   order, so those of the oldest unit are the oldest; the manager keeps
+//!   each unit's range and never reuses a slot of a live unit.
 //!
-//! The same flush also serves invalidation: when guest code changes
+//! A first-tier block overwritten with a jump to its region (promotion) is
+//! older than the region, so FIFO evicts it first (or with it): the jump
+//! never outlives its target.
+//!
+//! Invalidation still flushes every unit: when guest code changes
 //! (`fence.i`, unmap/mprotect of code, a store into a page holding code)
 //! over a page that holds translated code, the engine flushes the whole
 //! cache (changes elsewhere keep it, see `translate`).
@@ -138,6 +150,86 @@ impl<T> Drop for AppendOnly<T> {
     }
 }
 
+/// A fixed ring of slots that one writer (holding the translator's lock)
+/// fills at positions it chooses while other threads read the slots in
+/// use without a lock: the fallback instructions of the live translations,
+/// read by the step helper. A slot is written only while no live
+/// translation names it (its unit was evicted, or it was never used), so
+/// a reader never sees it change. Slots are written contiguously from 0
+/// upwards, except that the writer may go back to 0 (wrap).
+pub struct Ring<T: Copy> {
+    slots: Box<[UnsafeCell<MaybeUninit<T>>]>,
+    /// Slots below this were written at least once.
+    init: AtomicUsize,
+}
+
+impl<T: Copy> core::fmt::Debug for Ring<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Ring")
+            .field("init", &self.init.load(Ordering::Relaxed))
+            .field("capacity", &self.slots.len())
+            .finish()
+    }
+}
+
+// SAFETY: a slot is written only by the single writer (serialised by the
+// caller's lock) while no reader may read it (see `Ring::set`), and the
+// reader learns of the write through the same lock (the translation
+// naming the slot is published under it) or `init` (Release/Acquire);
+// `T: Copy` has no destructor to race with.
+unsafe impl<T: Copy + Send + Sync> Sync for Ring<T> {}
+// SAFETY: as above; the ring owns its elements.
+unsafe impl<T: Copy + Send> Send for Ring<T> {}
+
+impl<T: Copy> Ring<T> {
+    /// A ring of `capacity` slots (allocated now, touched as written).
+    pub fn new(capacity: usize) -> Ring<T> {
+        let mut v = Vec::with_capacity(capacity);
+        v.resize_with(capacity, || UnsafeCell::new(MaybeUninit::uninit()));
+        Ring {
+            slots: v.into_boxed_slice(),
+            init: AtomicUsize::new(0),
+        }
+    }
+
+    /// Slots in the ring.
+    pub fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Slot `i`, if it was ever written. Only meaningful for a slot a live
+    /// translation names (the only slots translated code asks for).
+    pub fn get(&self, i: usize) -> Option<&T> {
+        if i >= self.init.load(Ordering::Acquire) {
+            return None;
+        }
+        // SAFETY: slots below `init` were initialised; the writer does not
+        // write a slot that a live translation names, and only those are
+        // read (see the type's documentation).
+        Some(unsafe { (*self.slots[i].get()).assume_init_ref() })
+    }
+
+    /// Write slot `i` (at most one past the slots written so far).
+    ///
+    /// # Safety
+    /// Only one thread writes at a time (the caller holds the lock that
+    /// serialises writers), and no live translation names slot `i`, so no
+    /// thread reads it or holds a reference into it.
+    pub unsafe fn set(&self, i: usize, v: T) {
+        let init = self.init.load(Ordering::Relaxed);
+        assert!(
+            i <= init && i < self.slots.len(),
+            "ring slots are written in order"
+        );
+        // SAFETY: nobody reads slot `i` (the caller's promise) and the
+        // caller is the only writer.
+        unsafe { (*self.slots[i].get()).write(v) };
+        if i == init {
+            self.init.store(i + 1, Ordering::Release);
+        }
+    }
+}
+
 /// One side-table entry: the host code of guest instruction number `index`
 /// (counted from the start of its basic block: the instructions retired
 /// since `instret` was last brought up to date) at `guest_pc`, `len` bytes
@@ -187,6 +279,111 @@ impl Translation {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TooBig;
 
+/// How a full cache makes room.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CachePolicy {
+    /// Drop every translation at once (one unit).
+    Flush,
+    /// Evict the oldest of [`FIFO_UNITS`] units (fewer in small caches).
+    Fifo,
+}
+
+/// Units of a FIFO cache.
+pub const FIFO_UNITS: usize = 8;
+/// Smallest FIFO unit: the largest single-block translation (caches too
+/// small for regions translate blocks of at most 64 instructions) fits
+/// into an empty one.
+pub const MIN_UNIT: usize = 16 << 10;
+
+/// The policy of caches made without one (`pvm --code-cache-policy`):
+/// 0 flush, 1 FIFO.
+static DEFAULT_POLICY: core::sync::atomic::AtomicU8 = core::sync::atomic::AtomicU8::new(1);
+
+/// Set the policy of the caches made from now on without one.
+pub fn set_default_policy(p: CachePolicy) {
+    DEFAULT_POLICY.store((p == CachePolicy::Fifo) as u8, Ordering::Relaxed);
+}
+
+/// The policy of caches made without one (FIFO unless set otherwise).
+pub fn default_policy() -> CachePolicy {
+    match DEFAULT_POLICY.load(Ordering::Relaxed) {
+        0 => CachePolicy::Flush,
+        _ => CachePolicy::Fifo,
+    }
+}
+
+impl CachePolicy {
+    /// Units a cache of `capacity` bytes is split into.
+    pub fn units(self, capacity: usize) -> usize {
+        match self {
+            CachePolicy::Flush => 1,
+            CachePolicy::Fifo => (capacity / MIN_UNIT).clamp(1, FIFO_UNITS),
+        }
+    }
+}
+
+/// The translations of a cache, one list per unit, each sorted by host
+/// offset (a unit only bumps upward): what host fault handlers and the
+/// sampler search without the translator's lock.
+pub struct Blocks {
+    unit_size: usize,
+    units: Box<[AppendOnly<Translation>]>,
+}
+
+impl core::fmt::Debug for Blocks {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Blocks")
+            .field("unit_size", &self.unit_size)
+            .field("units", &self.units.len())
+            .finish()
+    }
+}
+
+impl Blocks {
+    /// The unit holding cache offset `off`.
+    fn unit_of(&self, off: usize) -> usize {
+        (off / self.unit_size).min(self.units.len() - 1)
+    }
+
+    /// Live translations.
+    pub fn len(&self) -> usize {
+        self.units.iter().map(|u| u.len()).sum()
+    }
+
+    /// No live translation?
+    pub fn is_empty(&self) -> bool {
+        self.units.iter().all(|u| u.is_empty())
+    }
+}
+
+/// A chained exit into a unit from another one: the `jmp` field at host
+/// address `site`, in unit `from` while that unit had been reused `uses`
+/// times.
+#[derive(Clone, Copy, Debug)]
+struct Incoming {
+    site: u64,
+    from: u32,
+    uses: u64,
+}
+
+/// Bookkeeping of one unit.
+#[derive(Debug, Default)]
+struct Unit {
+    /// Cache offsets `[start, end)` of the unit; `used` is its bump
+    /// pointer (unit 0 starts after the fixed code).
+    start: usize,
+    end: usize,
+    used: usize,
+    /// Times the unit was emptied (a chain site recorded at another count
+    /// is gone).
+    uses: u64,
+    /// Its fallback instructions: ring positions `[lo, hi)` (counted
+    /// without wrapping, see [`CodeCache::steps_head`]); empty if `lo == hi`.
+    steps: (u64, u64),
+    /// Chains from other units into this one.
+    incoming: Vec<Incoming>,
+}
+
 /// A code cache over an executable host region.
 #[derive(Debug)]
 pub struct CodeCache {
@@ -194,30 +391,71 @@ pub struct CodeCache {
     capacity: usize,
     /// Bytes at the start that survive flushes (entry and exit code).
     reserved: usize,
-    used: usize,
-    /// Sorted by `host_off`, because allocation only bumps upward; read
-    /// without the translator's lock by host fault handlers (see
+    policy: CachePolicy,
+    units: Vec<Unit>,
+    /// The unit being filled.
+    cur: usize,
+    /// Read without the translator's lock by host fault handlers (see
     /// [`CodeCache::blocks`]).
-    blocks: alloc::sync::Arc<AppendOnly<Translation>>,
-    /// Guest pc -> index in `blocks`.
-    map: HashMap<u64, usize>,
+    blocks: alloc::sync::Arc<Blocks>,
+    /// Guest pc -> (unit, index in its list).
+    map: HashMap<u64, (u32, u32)>,
     generation: u64,
+    /// Slots of the fallback ring and the next position to fill, counted
+    /// without wrapping (the slot is this modulo `step_slots`).
+    step_slots: usize,
+    step_head: u64,
 }
 
 impl CodeCache {
     /// A cache over `[base, base+capacity)`, which must be writable and
-    /// executable and stay so for the cache's life.
-    pub fn new(base: *mut u8, capacity: usize) -> CodeCache {
+    /// executable and stay so for the cache's life, managed by `policy`,
+    /// with `step_slots` slots for fallback instructions (see
+    /// [`CodeCache::steps_head`]).
+    pub fn new(
+        base: *mut u8,
+        capacity: usize,
+        policy: CachePolicy,
+        step_slots: usize,
+    ) -> CodeCache {
+        let n = policy.units(capacity);
+        let unit_size = (capacity / n) & !15;
+        let units = (0..n)
+            .map(|i| {
+                let start = i * unit_size;
+                let end = if i + 1 == n {
+                    capacity
+                } else {
+                    start + unit_size
+                };
+                Unit {
+                    start,
+                    end,
+                    used: start,
+                    ..Unit::default()
+                }
+            })
+            .collect();
+        // The smallest translation (a one-instruction block and its exits)
+        // takes well over 32 bytes of host code.
+        let lists = (0..n)
+            .map(|_| AppendOnly::new(unit_size / 32 + 1 + (capacity - n * unit_size) / 32))
+            .collect();
         CodeCache {
             base,
             capacity,
             reserved: 0,
-            used: 0,
-            // The smallest translation (a one-instruction block and its
-            // exits) takes well over 32 bytes of host code.
-            blocks: alloc::sync::Arc::new(AppendOnly::new(capacity / 32 + 1)),
+            policy,
+            units,
+            cur: 0,
+            blocks: alloc::sync::Arc::new(Blocks {
+                unit_size,
+                units: lists,
+            }),
             map: HashMap::new(),
             generation: 0,
+            step_slots,
+            step_head: 0,
         }
     }
 
@@ -231,20 +469,37 @@ impl CodeCache {
         self.capacity
     }
 
-    /// Bytes in use (including the fixed prologue).
-    pub fn used(&self) -> usize {
-        self.used
+    /// The policy.
+    pub fn policy(&self) -> CachePolicy {
+        self.policy
     }
 
-    /// Incremented by every flush; a chaining site recorded in an older
-    /// generation must not be patched.
+    /// Number of units.
+    pub fn units(&self) -> usize {
+        self.units.len()
+    }
+
+    /// Bytes in use (including the fixed prologue).
+    pub fn used(&self) -> usize {
+        self.reserved
+            + self
+                .units
+                .iter()
+                .enumerate()
+                .map(|(i, u)| u.used - if i == 0 { self.reserved } else { u.start })
+                .sum::<usize>()
+    }
+
+    /// Incremented by every flush and every eviction; a chaining site
+    /// recorded in an older generation must not be patched, and indirect
+    /// tables filled in an older one must be emptied.
     pub fn generation(&self) -> u64 {
         self.generation
     }
 
     /// The translations, for readers without the translator's lock:
     /// a host fault handler looking up the thread's own running code.
-    pub fn blocks(&self) -> alloc::sync::Arc<AppendOnly<Translation>> {
+    pub fn blocks(&self) -> alloc::sync::Arc<Blocks> {
         self.blocks.clone()
     }
 
@@ -261,59 +516,100 @@ impl CodeCache {
     /// Host address where the next translation will be placed: the code
     /// must be assembled for this address.
     pub fn next_addr(&self) -> u64 {
-        self.base as u64 + self.used.next_multiple_of(16) as u64
+        self.base as u64 + self.units[self.cur].used.next_multiple_of(16) as u64
     }
 
     /// Copy fixed code that survives flushes (only before any translation).
     pub fn install_fixed(&mut self, code: &[u8]) -> Result<u64, TooBig> {
-        debug_assert!(self.blocks.is_empty() && self.used == self.reserved);
+        debug_assert!(self.is_empty() && self.cur == 0 && self.units[0].used == self.reserved);
         let at = self.write(code).ok_or(TooBig)?;
-        self.reserved = self.used;
+        self.reserved = self.units[0].used;
         Ok(at)
     }
 
+    /// Copy `code` into the unit being filled.
     fn write(&mut self, code: &[u8]) -> Option<u64> {
         // Keep every translation 16-byte aligned (branch targets).
-        let start = self.used.next_multiple_of(16);
+        let u = &mut self.units[self.cur];
+        let start = u.used.next_multiple_of(16);
         let end = start.checked_add(code.len())?;
-        if end > self.capacity {
+        if end > u.end {
             return None;
         }
         // SAFETY: [start, end) lies inside the region (checked above), the
-        // region is writable, and no translated code runs while the
-        // dispatcher (the only caller) is here.
+        // region is writable, and no translated code runs there: the
+        // dispatcher (the only caller) writes only unused memory.
         unsafe {
             core::ptr::copy_nonoverlapping(code.as_ptr(), self.base.add(start), code.len());
         }
-        self.used = end;
+        u.used = end;
         Some(self.base as u64 + start as u64)
     }
 
-    /// Does a translation of `len` bytes fit without a flush?
+    /// Does a translation of `len` bytes fit into the unit being filled?
     pub fn fits(&self, len: usize) -> bool {
-        self.used.next_multiple_of(16) + len <= self.capacity
+        let u = &self.units[self.cur];
+        u.used.next_multiple_of(16) + len <= u.end
     }
 
-    /// Add a translation assembled for [`Self::next_addr`]. Returns its
-    /// host address, or `None` when it does not fit (the caller flushes and
+    /// The ring slot where the next translation's fallback instructions
+    /// start: the code generator numbers them from here. Moves back to
+    /// slot 0 when fewer than `max` slots are left before the ring's end,
+    /// so one translation's slots never wrap.
+    pub fn steps_head(&mut self, max: usize) -> usize {
+        let slot = (self.step_head % self.step_slots as u64) as usize;
+        if slot + max > self.step_slots {
+            self.step_head += (self.step_slots - slot) as u64;
+            return 0;
+        }
+        slot
+    }
+
+    /// Can `n` fallback instructions go at [`Self::steps_head`] without
+    /// overwriting those of a live translation?
+    pub fn steps_fit(&self, n: usize) -> bool {
+        let slot = (self.step_head % self.step_slots as u64) as usize;
+        let tail = self
+            .units
+            .iter()
+            .filter(|u| u.steps.0 != u.steps.1)
+            .map(|u| u.steps.0)
+            .min()
+            .unwrap_or(self.step_head);
+        slot + n <= self.step_slots && self.step_head + n as u64 - tail <= self.step_slots as u64
+    }
+
+    /// Add a translation assembled for [`Self::next_addr`], with `steps`
+    /// fallback instructions placed at [`Self::steps_head`] (checked with
+    /// [`Self::steps_fit`]). Returns its host address, or `None` when it
+    /// does not fit into the unit being filled (the caller makes room and
     /// translates again: the code is position dependent).
-    pub fn insert(&mut self, code: &[u8], mut t: Translation) -> Option<u64> {
-        if self.blocks.len() == self.blocks.slots.len() {
+    pub fn insert(&mut self, code: &[u8], mut t: Translation, steps: usize) -> Option<u64> {
+        let list = &self.blocks.units[self.cur];
+        if list.len() == list.slots.len() || !self.steps_fit(steps) {
             return None;
         }
-        let used = self.used;
+        let used = self.units[self.cur].used;
         let at = self.write(code)?;
         t.host_off = (at - self.base as u64) as u32;
         t.host_len = code.len() as u32;
         let start = t.guest_start;
         // SAFETY: `&mut self` makes this the only writer; room was checked.
-        match unsafe { self.blocks.push(t) } {
+        match unsafe { self.blocks.units[self.cur].push(t) } {
             Ok(i) => {
-                self.map.insert(start, i);
+                self.map.insert(start, (self.cur as u32, i as u32));
+                let u = &mut self.units[self.cur];
+                if steps > 0 {
+                    if u.steps.0 == u.steps.1 {
+                        u.steps.0 = self.step_head;
+                    }
+                    self.step_head += steps as u64;
+                    u.steps.1 = self.step_head;
+                }
                 Some(at)
             }
             Err(_) => {
-                self.used = used;
+                self.units[self.cur].used = used;
                 None
             }
         }
@@ -321,14 +617,13 @@ impl CodeCache {
 
     /// Host address of the translation starting at guest `pc`.
     pub fn lookup(&self, pc: u64) -> Option<u64> {
-        self.map
-            .get(&pc)
-            .map(|&i| self.base as u64 + self.blocks.as_slice()[i].host_off as u64)
+        self.translation(pc).map(|(h, _)| h)
     }
 
     /// The translation entered at guest `pc` and its host address.
     pub fn translation(&self, pc: u64) -> Option<(u64, &Translation)> {
-        let t = &self.blocks.as_slice()[*self.map.get(&pc)?];
+        let &(u, i) = self.map.get(&pc)?;
+        let t = &self.blocks.units[u as usize].as_slice()[i as usize];
         Some((self.base as u64 + t.host_off as u64, t))
     }
 
@@ -338,40 +633,147 @@ impl CodeCache {
         find_host(&self.blocks, self.base as u64, addr)
     }
 
-    /// Drop every translation (see the module documentation for why the
-    /// whole cache goes at once).
+    /// Does a live translation entered at guest `pc` start at host `addr`?
+    pub fn starts_at(&self, addr: u64, pc: u64) -> bool {
+        let Some(off) = addr.checked_sub(self.base as u64) else {
+            return false;
+        };
+        let list = &self.blocks.units[self.blocks.unit_of(off as usize)];
+        let s = list.as_slice();
+        let i = s.partition_point(|t| (t.host_off as u64) < off);
+        s.get(i)
+            .is_some_and(|t| t.host_off as u64 == off && t.guest_start == pc)
+    }
+
+    /// Is `[addr, addr + len)` inside the live code of one unit?
+    pub fn holds(&self, addr: u64, len: u64) -> bool {
+        let Some(off) = addr.checked_sub(self.base as u64) else {
+            return false;
+        };
+        let u = &self.units[self.blocks.unit_of(off as usize)];
+        let lo = u.start.max(self.reserved) as u64;
+        off >= lo && off + len <= u.used as u64
+    }
+
+    /// Record a chain just made: the jump field at `site` now leads to
+    /// `target`. A chain between units is remembered in the target's unit,
+    /// to be undone when that unit is evicted.
+    pub fn record_chain(&mut self, site: u64, target: u64) {
+        let b = self.base as u64;
+        let from = self.blocks.unit_of((site - b) as usize);
+        let to = self.blocks.unit_of((target - b) as usize);
+        if from != to {
+            let uses = self.units[from].uses;
+            self.units[to].incoming.push(Incoming {
+                site,
+                from: from as u32,
+                uses,
+            });
+        }
+    }
+
+    /// Move on to the next unit (the oldest); returns whether it holds
+    /// translations, which must then be evicted ([`Self::evict_current`])
+    /// before anything is inserted.
+    pub fn advance(&mut self) -> bool {
+        self.cur = (self.cur + 1) % self.units.len();
+        !self.blocks.units[self.cur].is_empty()
+    }
+
+    /// Evict every translation of the unit being filled (the oldest, after
+    /// [`Self::advance`]): `unchain` gets each jump field of a live chain
+    /// into it, to repoint to its own exit; the lookup entries, side
+    /// tables and fallback slots go. Returns the translations evicted.
+    ///
+    /// # Safety
+    /// No translated code of this cache runs, and no reader of
+    /// [`CodeCache::blocks`] looks, while this runs (the translator stops
+    /// every thread first).
+    pub unsafe fn evict_current(&mut self, mut unchain: impl FnMut(u64)) -> usize {
+        let v = self.cur;
+        let incoming = core::mem::take(&mut self.units[v].incoming);
+        for c in incoming {
+            let from = c.from as usize;
+            if from != v && self.units[from].uses == c.uses {
+                unchain(c.site);
+            }
+        }
+        let list = &self.blocks.units[v];
+        for (i, t) in list.as_slice().iter().enumerate() {
+            // A newer translation at the same pc (a region replacing its
+            // first-tier block) keeps its entry.
+            if self.map.get(&t.guest_start) == Some(&(v as u32, i as u32)) {
+                self.map.remove(&t.guest_start);
+            }
+        }
+        let n = list.len();
+        // SAFETY: the caller's promise; `&mut self` is the only writer.
+        unsafe { list.clear() };
+        // SAFETY: no thread runs translated code (the caller's promise).
+        unsafe { self.poison(v) };
+        let u = &mut self.units[v];
+        u.used = if v == 0 { self.reserved } else { u.start };
+        u.uses += 1;
+        u.steps = (0, 0);
+        self.generation += 1;
+        n
+    }
+
+    /// Fill the used part of unit `v` with `int3`, so a jump left
+    /// pointing into evicted code traps at once instead of running stale
+    /// code (what the cache manager must never let happen).
+    ///
+    /// # Safety
+    /// No translated code runs.
+    unsafe fn poison(&mut self, v: usize) {
+        let u = &self.units[v];
+        let lo = if v == 0 { self.reserved } else { u.start };
+        // SAFETY: `[lo, used)` lies inside the writable region and no
+        // code runs there (the caller's promise).
+        unsafe { core::ptr::write_bytes(self.base.add(lo), 0xcc, u.used - lo) };
+    }
+
+    /// Drop every translation.
     ///
     /// # Safety
     /// No translated code of this cache runs, and no reader of
     /// [`CodeCache::blocks`] looks, while this runs (the translator stops
     /// every thread first).
     pub unsafe fn flush(&mut self) {
-        // SAFETY: the caller's promise; `&mut self` is the only writer.
-        unsafe { self.blocks.clear() };
+        for i in 0..self.units.len() {
+            // SAFETY: no thread runs translated code (the caller's promise).
+            unsafe { self.poison(i) };
+        }
+        for (i, u) in self.units.iter_mut().enumerate() {
+            // SAFETY: the caller's promise; `&mut self` is the only writer.
+            unsafe { self.blocks.units[i].clear() };
+            u.used = if i == 0 { self.reserved } else { u.start };
+            u.uses += 1;
+            u.steps = (0, 0);
+            u.incoming.clear();
+        }
         self.map.clear();
-        self.used = self.reserved;
+        self.cur = 0;
+        self.step_head = 0;
         self.generation += 1;
     }
 
-    /// The host addresses holding live translations: `[lo, hi)`.
+    /// The host addresses that may hold translations: `[lo, hi)` (from
+    /// the end of the fixed code to the end of the region).
     pub fn live_range(&self) -> (u64, u64) {
         let b = self.base as u64;
-        (b + self.reserved as u64, b + self.used as u64)
+        (b + self.reserved as u64, b + self.capacity as u64)
     }
 }
 
 /// The translation among `blocks` (of a cache at host address `base`)
 /// containing host address `addr`, and the side-table entry of the guest
 /// instruction there.
-pub fn find_host(
-    blocks: &AppendOnly<Translation>,
-    base: u64,
-    addr: u64,
-) -> Option<(&Translation, &SideEntry)> {
+pub fn find_host(blocks: &Blocks, base: u64, addr: u64) -> Option<(&Translation, &SideEntry)> {
     let off = u32::try_from(addr.checked_sub(base)?).ok()?;
-    let blocks = blocks.as_slice();
-    let i = blocks.partition_point(|t| t.host_off <= off);
-    let t = &blocks[i.checked_sub(1)?];
+    let list = blocks.units[blocks.unit_of(off as usize)].as_slice();
+    let i = list.partition_point(|t| t.host_off <= off);
+    let t = &list[i.checked_sub(1)?];
     if off >= t.host_off + t.host_len {
         return None;
     }
@@ -451,14 +853,14 @@ mod tests {
     fn bump_lookup_flush() {
         let host = TestHost::leak();
         let base = host.alloc_code(4096).unwrap();
-        let mut c = CodeCache::new(base, 4096);
+        let mut c = CodeCache::new(base, 4096, CachePolicy::Flush, 256);
         let fixed = c.install_fixed(&[0xc3; 20]).unwrap();
         assert_eq!(fixed, base as u64);
-        let a = c.insert(&[0x90; 100], t(0x1000, 10)).unwrap();
+        let a = c.insert(&[0x90; 100], t(0x1000, 10), 0).unwrap();
         assert_eq!(a, base as u64 + 32);
         assert_eq!(c.lookup(0x1000), Some(a));
         assert_eq!(c.lookup(0x1004), None);
-        let b = c.insert(&[0x90; 1000], t(0x2000, 3)).unwrap();
+        let b = c.insert(&[0x90; 1000], t(0x2000, 3), 0).unwrap();
         assert_eq!(b, base as u64 + 144);
         // side table: host offset -> guest pc
         let (tr, e) = c.find_host(a + 35).unwrap();
@@ -469,12 +871,15 @@ mod tests {
         assert!(c.find_host(base as u64 + 5).is_none());
         // does not fit
         assert!(!c.fits(4000));
-        assert!(c.insert(&[0x90; 4000], t(0x3000, 1)).is_none());
+        assert!(c.insert(&[0x90; 4000], t(0x3000, 1), 0).is_none());
         assert_eq!(c.lookup(0x3000), None);
         // the live part: from after the fixed code to the last translation
         let (lo, hi) = c.live_range();
         assert!(lo > base as u64 && lo <= a);
-        assert_eq!(hi, b + 1000);
+        assert_eq!(hi, base as u64 + 4096);
+        assert!(c.holds(a, 100) && c.holds(b + 996, 4) && !c.holds(b + 997, 4));
+        assert!(!c.holds(base as u64, 4));
+        assert!(c.starts_at(b, 0x2000) && !c.starts_at(b, 0x1000) && !c.starts_at(b + 16, 0x2000));
         let g = c.generation();
         // SAFETY: no code of this cache runs; nothing reads its blocks.
         unsafe { c.flush() };
@@ -482,8 +887,8 @@ mod tests {
         assert!(c.is_empty());
         assert_eq!(c.lookup(0x1000), None);
         assert_eq!(c.next_addr(), base as u64 + 32);
-        let a2 = c.insert(&[0x90; 10], t(0x1000, 1)).unwrap();
+        let a2 = c.insert(&[0x90; 10], t(0x1000, 1), 0).unwrap();
         assert_eq!(a2, a);
-        assert_eq!(c.live_range(), (lo, a2 + 10));
+        assert!(c.holds(a2, 10) && !c.holds(a2 + 10, 1));
     }
 }

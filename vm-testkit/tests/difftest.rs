@@ -293,3 +293,77 @@ fn compressed_encoders_match_the_decoder() {
         assert_eq!(dec(c::j(off)), Inst::Jal(u));
     }
 }
+
+/// The FIFO code cache manager against the interpreter: one program much
+/// bigger than the smallest cache (2048 blocks run once each and 256 hot
+/// blocks, 16 at a time, all dispatched by indirect jumps from one hub
+/// that every block jumps back to), so units are evicted while younger
+/// hot blocks are chained into them: the end states must agree.
+#[test]
+fn fifo_evictions_agree_with_the_interpreter() {
+    use vm_testkit::difftest::CODE;
+    let (n, hot) = (2048i32, 256i32);
+    let andi = |rd, rs1, imm| rv::i(0x13, 7, rd, rs1, imm);
+    let slli = |rd, rs1, sh| rv::i(0x13, 1, rd, rs1, sh);
+    let srli = |rd, rs1, sh| rv::i(0x13, 5, rd, rs1, sh);
+    let add = |rd, rs1, rs2| rv::r(0x33, 0, 0, rd, rs1, rs2);
+    let jalr = |rd, rs1, imm| rv::i(0x67, 0, rd, rs1, imm);
+    // Words: 0..=10 set-up, 11..=28 hub, then the hot and run-once blocks
+    // (4 words each), then the ecall.
+    let (hub, blocks) = (11i32, 29i32);
+    let done = blocks + 4 * (hot + n);
+    let mut code = vec![
+        rv::lui(9, 4),                    // 0: s1 = 16384 visits of the hub
+        rv::auipc(31, 0),                 // 1: t6 = CODE + 4
+        rv::addi(31, 31, 4 * blocks - 4), // 2: t6 = the hot blocks
+        rv::addi(5, 31, 2047),            // 3
+        rv::addi(5, 5, 2047),             // 4
+        rv::addi(5, 5, 2),                // 5: t0 = the run-once blocks
+        rv::lui(28, 8),                   // 6
+        rv::addi(28, 28, -16),            // 7: t3 = mask of their offset
+        rv::addi(6, 0, 0),                // 8: t1 = 0
+        rv::addi(10, 0, 0),               // 9
+        rv::addi(11, 0, 0),               // 10
+        rv::addi(9, 9, -1),               // 11: hub
+        rv::b(1, 9, 0, 8),                // 12: bne s1, x0, 20
+        rv::jal(0, 4 * (done - 13)),      // 13
+        andi(29, 9, 1),                   // 14
+        rv::b(0, 29, 0, 4 * (25 - 15)),   // 15: beq t4, x0, 25
+        srli(30, 9, 1),                   // 16
+        andi(30, 30, 15),                 // 17
+        srli(29, 9, 9),                   // 18
+        andi(29, 29, 15),                 // 19
+        slli(29, 29, 4),                  // 20
+        add(30, 30, 29),                  // 21
+        slli(30, 30, 4),                  // 22
+        add(7, 31, 30),                   // 23
+        jalr(0, 7, 0),                    // 24: a hot block
+        add(7, 5, 6),                     // 25
+        rv::addi(6, 6, 16),               // 26
+        rv::r(0x33, 7, 0, 6, 6, 28),      // 27: and t1, t1, t3
+        jalr(0, 7, 0),                    // 28: the next run-once block
+    ];
+    assert_eq!(code.len() as i32, blocks);
+    for k in 0..hot + n {
+        let at = blocks + 4 * k;
+        code.push(rv::addi(10, 10, 1 + k % 1000));
+        code.push(add(11, 11, 10));
+        code.push(rv::r(0x33, 4, 0, 12, 12, 11)); // xor a2, a2, a1
+        code.push(rv::jal(0, 4 * (hub - (at + 3))));
+    }
+    code.push(rv::ECALL);
+    let mut h = Harness::new();
+    let case = Case {
+        code: code.iter().flat_map(|w| w.to_le_bytes()).collect(),
+        data: Vec::new(),
+        cpu: vm_core::cpu::Cpu {
+            pc: CODE,
+            ..Default::default()
+        },
+        code_writable: false,
+    };
+    let out = h.run(&case).unwrap_or_else(|m| panic!("{m:?}"));
+    assert_eq!(out.trap, Trap::Ecall);
+    assert!(h.jit_stat("jit_cache_evictions") > Some(4));
+    assert!(h.jit_stat("jit_chains_unlinked") > Some(0));
+}

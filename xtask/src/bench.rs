@@ -246,6 +246,10 @@ pub fn run(opts: &Options) -> Result<bool, String> {
     if !srcs.is_empty() && opts.engines.iter().any(|e| e.starts_with("jit")) {
         translation_overhead(&srcs, &out_dir)?;
     }
+    // The code cache manager's policies (`--filter cache` runs only this).
+    if opts.filter.is_none() || opts.filter.as_deref() == Some("cache") {
+        all_ok &= crate::bench_cache::run(opts.runs)?;
+    }
     Ok(all_ok)
 }
 

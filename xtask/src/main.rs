@@ -11,6 +11,7 @@
 
 mod badinput;
 mod bench;
+mod bench_cache;
 mod bench_startup;
 mod cli;
 mod coverage;

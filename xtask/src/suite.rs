@@ -30,7 +30,8 @@ pub enum Runner {
 /// pvm's options for an engine name of the suite: `interp` or `jit`,
 /// then optional `-` parts: a code cache size (`jit-64K`, the translator
 /// with a 64 KiB code cache, which forces the code cache manager to flush
-/// inside real programs) or `1cpu` (every guest thread in turn on one host
+/// inside real programs), `flush` or `fifo` (the code cache policy, e.g.
+/// `jit-64K-flush`) or `1cpu` (every guest thread in turn on one host
 /// thread, as on the bare-metal host: `--threads one`).
 pub fn engine_args(engine: &str) -> Vec<String> {
     let mut parts = engine.split('-');
@@ -38,6 +39,8 @@ pub fn engine_args(engine: &str) -> Vec<String> {
     for p in parts {
         if p == "1cpu" {
             args.extend(["--threads".into(), "one".into()]);
+        } else if p == "flush" || p == "fifo" {
+            args.extend(["--code-cache-policy".into(), p.into()]);
         } else {
             args.extend(["--code-cache-size".into(), p.into()]);
         }

@@ -22,7 +22,7 @@
 //!   the fallback list ([`StepInst`]) and run by the single-step executor
 //!   ([`crate::translate::step`]) through the back end's step helper.
 
-use crate::cache::{AppendOnly, SideEntry, Translation};
+use crate::cache::{Blocks, Ring, SideEntry};
 use crate::cpu::{Cpu, Trap};
 use crate::decode::Inst;
 use crate::memory::{GuestMemory, MemFault};
@@ -135,7 +135,7 @@ pub struct Ctx<B: Backend> {
     pub cpu: *mut Cpu,
     /// The fallback instructions of the live translations (shared by the
     /// threads whose translators share the cache).
-    pub steps: *const AppendOnly<StepInst>,
+    pub steps: *const Ring<StepInst>,
     /// Value loaded by the last `lr` (kept across runs).
     pub lr_value: u64,
     /// Set by the step helper when the instruction traps.
@@ -146,7 +146,7 @@ pub struct Ctx<B: Backend> {
     pub mem_limit: u64,
     /// The code cache's translations (for [`Backend::host_fault`]) and the
     /// cache's host address.
-    pub blocks: *const AppendOnly<Translation>,
+    pub blocks: *const Blocks,
     pub cache_base: u64,
     /// The profile's execution counters (see [`crate::profile`]).
     pub counters: *mut i32,
@@ -252,6 +252,15 @@ pub trait Backend: Sized + 'static {
     /// `site..site + CHAIN_LEN` and `target` lie in live translations of
     /// the current cache generation.
     unsafe fn chain(site: u64, target: u64) -> bool;
+
+    /// Undo [`Backend::chain`] at `site`: the exit goes to the dispatcher
+    /// again (its target's code is about to be evicted). False when that
+    /// cannot be done with one store.
+    ///
+    /// # Safety
+    /// `site..site + CHAIN_LEN` is a chained exit of a live translation
+    /// and no thread runs translated code.
+    unsafe fn unchain(site: u64) -> bool;
 
     /// Overwrite the start of the translation at `at` with a jump to
     /// `target`. False (nothing changed) when `target` is out of reach.

@@ -122,7 +122,7 @@ pub unsafe fn host_fault(
     unsafe { Native::host_fault(regs, rip, addr, write) }
 }
 
-use crate::cache::{AppendOnly, CodeCache, SideEntry, Translation};
+use crate::cache::{Blocks, CachePolicy, CodeCache, Ring, SideEntry, Translation};
 use crate::cpu::{Cpu, Trap};
 use crate::decode::{Inst, decode};
 use crate::host::{Errno, HostOs, SysResult};
@@ -305,7 +305,16 @@ pub struct JitStats {
     /// Times every thread was brought out of translated code so that the
     /// cache could be flushed or code patched (see [`SharedCode`]).
     pub stop_the_world: u64,
+    /// Units evicted to make room (FIFO policy), the translations they
+    /// held, and the chains into them that were undone.
+    pub evictions: u64,
+    pub evicted: u64,
+    pub unchained: u64,
 }
+
+/// Most fallback instructions one translation may number (at most one
+/// per guest instruction; twice that for safety: the cache checks).
+const MAX_STEPS: usize = 2 * MAX_REGION;
 
 /// What the translators of all threads of a process share: one code
 /// cache and everything whose meaning is tied to its contents.
@@ -321,8 +330,9 @@ pub struct JitStats {
 ///   running other code are unaffected. Chaining rewrites the target of a
 ///   jump with one store (see [`Backend::chain`]): a thread executing that
 ///   jump goes to the old exit or the new target, both valid.
-/// * Whatever could pull code out from under a running thread (a flush,
-///   because the cache is full or guest code changed; overwriting the
+/// * Whatever could pull code out from under a running thread (a flush
+///   because guest code changed, or the eviction of a unit because the
+///   cache is full (see [`crate::cache`]); overwriting the
 ///   start of a first-tier block with a jump when it is promoted while
 ///   other threads run) happens in a *stop-the-world* section, as QEMU's
 ///   exclusive sections do: holding the lock, the dispatcher sets every
@@ -342,9 +352,10 @@ pub struct SharedCodeOn<B: Backend> {
     /// The host reports faults in translated code (`HostOs::code_faults`).
     host_faults: bool,
     /// The cache's translations, for host fault handlers (no lock).
-    blocks: Arc<AppendOnly<Translation>>,
-    /// The fallback instructions of the live translations (no lock).
-    steps: AppendOnly<StepInst>,
+    blocks: Arc<Blocks>,
+    /// The fallback instructions of the live translations (no lock), at
+    /// the ring slots the cache hands out (see [`CodeCache::steps_head`]).
+    steps: Ring<StepInst>,
     cache_base: u64,
     /// Threads between entering translated code and leaving it.
     in_code: AtomicUsize,
@@ -354,7 +365,9 @@ pub struct SharedCodeOn<B: Backend> {
 /// The part of [`SharedCode`] changed under its lock.
 struct CodeState<B: Backend> {
     cache: CodeCache,
-    /// What codegen appends to; mirrored into [`SharedCodeOn::steps`].
+    /// What codegen appends to, numbering fallback instructions by its
+    /// length: kept at the ring slot of the next translation's first one
+    /// and mirrored into [`SharedCodeOn::steps`].
     steps: Vec<StepInst>,
     /// One bit per guest page holding translated code.
     code_pages: Vec<u64>,
@@ -402,16 +415,29 @@ impl<B: Backend> Drop for SharedCodeOn<B> {
 
 impl<B: Backend> SharedCodeOn<B> {
     /// A code cache of `cache_size` bytes (rounded up to pages) of
-    /// executable memory from `host`. Fails with `EINVAL` below
+    /// executable memory from `host`, with the default policy
+    /// ([`crate::cache::default_policy`]). Fails with `EINVAL` below
     /// [`MIN_CACHE_SIZE`], or with the host's error (`ENOSYS` where the
     /// host has no executable memory: use the interpreter there).
     pub fn new(host: &'static dyn HostOs, cache_size: usize) -> SysResult<Arc<Self>> {
+        Self::with_policy(host, cache_size, crate::cache::default_policy())
+    }
+
+    /// The same with the cache manager's `policy`.
+    pub fn with_policy(
+        host: &'static dyn HostOs,
+        cache_size: usize,
+        policy: CachePolicy,
+    ) -> SysResult<Arc<Self>> {
         if !(MIN_CACHE_SIZE..=1 << 31).contains(&cache_size) {
             return Err(Errno::EINVAL);
         }
         let cache_size = cache_size.next_multiple_of(PAGE_SIZE as usize);
         let base = host.alloc_code(cache_size)?;
-        let mut cache = CodeCache::new(base, cache_size);
+        // At most one fallback per guest instruction, and each takes
+        // more than 16 bytes of host code.
+        let step_slots = cache_size / 16;
+        let mut cache = CodeCache::new(base, cache_size, policy, step_slots);
         let host_faults = host.code_faults();
         let (fixed, stubs) = B::fixed_code(cache.base(), host_faults);
         let entry_addr = cache.install_fixed(&fixed).map_err(|_| Errno::ENOMEM)?;
@@ -425,9 +451,7 @@ impl<B: Backend> SharedCodeOn<B> {
             stubs,
             host_faults,
             blocks: cache.blocks(),
-            // At most one fallback per guest instruction, and each takes
-            // more than 16 bytes of host code.
-            steps: AppendOnly::new(cache_size / 16),
+            steps: Ring::new(step_slots),
             cache_base: cache.base(),
             in_code: AtomicUsize::new(0),
             state: spin::Mutex::new(CodeState {
@@ -502,11 +526,10 @@ impl<B: Backend> SharedCodeOn<B> {
         }
         self.stop_the_world(st, |st| {
             // SAFETY: no thread runs translated code or reads the lists
-            // (stopped above; new entries need the lock we hold).
-            unsafe {
-                st.cache.flush();
-                self.steps.clear();
-            }
+            // (stopped above; new entries need the lock we hold). The
+            // fallback ring needs no clearing: no live translation names
+            // a slot any more, so the cache hands them out again.
+            unsafe { st.cache.flush() };
             st.steps.clear();
             for w in st.code_pages_dirty.drain(..) {
                 st.code_pages[w as usize] = 0;
@@ -514,6 +537,45 @@ impl<B: Backend> SharedCodeOn<B> {
             st.profile.reset_slots();
             st.stats.flushes += 1;
         });
+    }
+
+    /// Make room for a translation that did not fit: with one unit (the
+    /// flush policy), flush; else move on to the next unit and evict what
+    /// it holds (the oldest translations), in a stop-the-world section,
+    /// undoing the chains into it.
+    fn make_room(&self, st: &mut CodeState<B>) {
+        if st.cache.units() == 1 {
+            self.flush(st);
+            return;
+        }
+        if !st.cache.advance() {
+            return;
+        }
+        let before = st.cache.len();
+        self.stop_the_world(st, |st| {
+            let mut unchained = 0u64;
+            let mut unchain = |site: u64| {
+                // SAFETY: `site` is a chained jump field in a live
+                // translation (the cache checked that its unit was not
+                // reused since), and no thread runs translated code.
+                unchained += unsafe { B::unchain(site) } as u64;
+            };
+            // SAFETY: no thread runs translated code or reads the lists
+            // (stopped above; new entries need the lock we hold).
+            let n = unsafe { st.cache.evict_current(&mut unchain) };
+            st.stats.evictions += 1;
+            st.stats.evicted += n as u64;
+            st.stats.unchained += unchained;
+        });
+        if crate::log::on(crate::log::CACHE) {
+            self.host.log(format_args!(
+                "cache: unit evicted ({} of {} translations, {} of {} bytes used)",
+                before - st.cache.len(),
+                before,
+                st.cache.used(),
+                st.cache.capacity()
+            ));
+        }
     }
 
     /// `in_asm` and `out_asm` lines of a new translation.
@@ -599,12 +661,15 @@ impl<B: Backend> SharedCodeOn<B> {
         let refs: Vec<&[GuestInst]> = blocks.iter().map(|b| b.as_slice()).collect();
         let last = *refs[refs.len() - 1].last().expect("blocks are non-empty");
         let end = last.pc.wrapping_add(last.len as u64);
-        let mut flushed = false;
+        let mut attempts = 0;
         let host_bytes: u64;
         let host = loop {
             // Regions are at most MAX_REGION instructions of bounded size,
-            // far below MIN_CACHE_SIZE, so this cannot fail after a flush.
-            let steps_before = st.steps.len();
+            // far below a unit (see `cache::MIN_UNIT`), so this cannot fail
+            // once every unit was tried.
+            let steps_before = st.cache.steps_head(MAX_STEPS);
+            st.steps.truncate(steps_before);
+            assert_eq!(st.steps.len(), steps_before, "steps mirror the ring");
             let block = B::translate(
                 st.cache.next_addr(),
                 &self.stubs,
@@ -614,10 +679,14 @@ impl<B: Backend> SharedCodeOn<B> {
                 &mut st.steps,
             )
             .expect("translated region within rel32 reach of the cache");
-            let mut published = true;
-            for s in &st.steps[steps_before..] {
-                // SAFETY: we hold the lock: the only writer.
-                published &= unsafe { self.steps.push(*s) }.is_ok();
+            let n_steps = st.steps.len() - steps_before;
+            let published = st.cache.fits(block.code.len()) && st.cache.steps_fit(n_steps);
+            if published {
+                for (i, s) in st.steps[steps_before..].iter().enumerate() {
+                    // SAFETY: we hold the lock: the only writer; the cache
+                    // checked that no live translation names these slots.
+                    unsafe { self.steps.set(steps_before + i, *s) };
+                }
             }
             let t = Translation {
                 guest_start: pc,
@@ -628,7 +697,7 @@ impl<B: Backend> SharedCodeOn<B> {
                 regs: block.regs,
             };
             let inserted = if published {
-                st.cache.insert(&block.code, t)
+                st.cache.insert(&block.code, t, n_steps)
             } else {
                 None
             };
@@ -639,13 +708,16 @@ impl<B: Backend> SharedCodeOn<B> {
                     }
                     host_bytes = block.code.len() as u64;
                     st.stats.host_bytes += block.code.len() as u64;
-                    st.stats.steps += (st.steps.len() - steps_before) as u64;
+                    st.stats.steps += n_steps as u64;
                     break h;
                 }
                 None => {
-                    assert!(!flushed, "code cache smaller than one region");
-                    self.flush(st);
-                    flushed = true;
+                    assert!(
+                        attempts <= st.cache.units(),
+                        "code cache unit smaller than one region"
+                    );
+                    self.make_room(st);
+                    attempts += 1;
                 }
             }
         };
@@ -721,21 +793,23 @@ impl<B: Backend> SharedCodeOn<B> {
     /// (see [`SharedCodeOn`]); one the back end cannot repoint atomically
     /// is left alone (that exit keeps going through the dispatcher).
     fn chain(st: &mut CodeState<B>, site: u64, target: u64) -> bool {
-        let (lo, hi) = st.cache.live_range();
-        if site < lo || site + B::CHAIN_LEN > hi || target < lo || target >= hi {
+        if !st.cache.holds(site, B::CHAIN_LEN) || !st.cache.holds(target, 1) {
             return false;
         }
-        // SAFETY: `site` and `target` are inside the live part of the
-        // cache (checked above; the caller checked the generation `site`
-        // was recorded in).
-        unsafe { B::chain(site, target) }
+        // SAFETY: `site` and `target` are inside live translations
+        // (checked above; the caller checked the generation `site` was
+        // recorded in, so its translation was not evicted since).
+        let done = unsafe { B::chain(site, target) };
+        if done {
+            st.cache.record_chain(site, target);
+        }
+        done
     }
 
     /// Overwrite the start of the translation at `at` with a jump to
     /// `target` (in a stop-the-world section, see [`SharedCodeOn`]).
     fn redirect(st: &mut CodeState<B>, at: u64, target: u64) -> bool {
-        let (lo, hi) = st.cache.live_range();
-        if at < lo || at + B::REDIRECT_LEN > hi || target < lo || target >= hi {
+        if !st.cache.holds(at, B::REDIRECT_LEN) || !st.cache.holds(target, 1) {
             return false;
         }
         // SAFETY: both are inside the live part of the cache (checked
@@ -1031,9 +1105,10 @@ impl<B: Backend> Engine for JitOn<B> {
                         st.profile.promotions += 1;
                         // Whatever is chained to the first tier goes on to
                         // the region (unless translating flushed the
-                        // cache). Overwriting the start of code another
-                        // thread may be running needs the world stopped.
-                        if generation == st.cache.generation() {
+                        // cache or evicted the first tier). Overwriting the
+                        // start of code another thread may be running needs
+                        // the world stopped.
+                        if st.cache.starts_at(first, pc) {
                             sh.stop_the_world(&mut st, |st| {
                                 SharedCodeOn::redirect(st, first, region)
                             });
@@ -1171,6 +1246,9 @@ impl<B: Backend> Engine for JitOn<B> {
             ("jit_guest_insts_translated", s.guest_insts),
             ("jit_host_code_bytes", s.host_bytes),
             ("jit_cache_flushes", s.flushes),
+            ("jit_cache_evictions", s.evictions),
+            ("jit_translations_evicted", s.evicted),
+            ("jit_chains_unlinked", s.unchained),
             ("jit_flushes_avoided", s.flushes_avoided),
             ("jit_chained_exits", s.chained),
             ("jit_indirect_hits", self.ctx.ind_hits),

@@ -259,7 +259,83 @@ fn tiny_cache_flushes_and_stays_correct() {
     let mut cpu = cpu_at(CODE);
     assert_eq!(run(&mut j, &mut cpu, &mem), Trap::Ecall);
     assert_eq!(cpu.x[10], 3 * n);
-    assert!(j.counters().flushes >= 2, "{:?}", j.counters());
+    let c = j.counters();
+    assert!(c.evictions >= 2 && c.evicted > 0, "{c:?}");
+    // Only the first run's flush: FIFO makes room unit by unit.
+    assert_eq!(c.flushes, 1, "{c:?}");
+    // The same under the flush policy.
+    let shared = SharedCode::with_policy(TestHost::leak(), MIN_CACHE_SIZE, CachePolicy::Flush);
+    let mut j = Jit::with_shared(shared.unwrap());
+    j.set_cold_runs(0);
+    let mut cpu = cpu_at(CODE);
+    assert_eq!(run(&mut j, &mut cpu, &mem), Trap::Ecall);
+    assert_eq!(cpu.x[10], 3 * n);
+    let c = j.counters();
+    assert!(c.flushes >= 3 && c.evictions == 0, "{c:?}");
+}
+
+/// FIFO eviction undoes the chains into an evicted unit. Every block
+/// jumps back to one hub, which dispatches (indirect jumps) in turn to a
+/// hot block (16 at a time, a new set every 512 visits) and to the next of
+/// 4096 blocks run once each, so units keep being evicted while hot blocks
+/// chained to the hub outlive the hub's unit: their chains must then go
+/// back through the dispatcher, or they would jump into evicted code
+/// (which traps: eviction fills it with `int3`).
+#[test]
+fn fifo_eviction_unlinks_chains_into_the_unit() {
+    use rv::*;
+    let n = 4096;
+    let slli = |rd, rs1, sh| rv::i(0x13, 1, rd, rs1, sh);
+    let srli = |rd, rs1, sh| rv::i(0x13, 5, rd, rs1, sh);
+    let andi = |rd, rs1, imm| rv::i(0x13, 7, rd, rs1, imm);
+    let mut code = vec![
+        lui(9, 4),                      // 0: s1 = 16384 visits of the hub
+        auipc(31, 0),                   // 1: t6 = CODE + 4
+        addi(31, 31, 100),              // 2: t6 = the hot blocks (word 26)
+        addi(5, 31, 2047),              // 3
+        addi(5, 5, 1),                  // 4: t0 = the run-once blocks
+        lui(28, 8),                     // 5
+        addi(28, 28, -8),               // 6: t3 = mask of their offset
+        addi(6, 0, 0),                  // 7: t1 = 0
+        addi(9, 9, -1),                 // 8: hub
+        bne(9, 0, 8),                   // 9
+        jal(0, 4 * (538 + 2 * n - 10)), // 10: to the ecall
+        andi(29, 9, 1),                 // 11
+        rv::b(0, 29, 0, 40),            // 12: beq t4, x0, 22
+        srli(30, 9, 1),                 // 13
+        andi(30, 30, 15),               // 14
+        srli(29, 9, 9),                 // 15
+        andi(29, 29, 15),               // 16
+        slli(29, 29, 4),                // 17
+        add(30, 30, 29),                // 18
+        slli(30, 30, 3),                // 19
+        add(7, 31, 30),                 // 20
+        jalr(0, 7, 0),                  // 21: a hot block
+        add(7, 5, 6),                   // 22
+        addi(6, 6, 8),                  // 23
+        r(0x33, 7, 0, 6, 6, 28),        // 24: and t1, t1, t3
+        jalr(0, 7, 0),                  // 25: the next run-once block
+    ];
+    for k in 0..256 + n {
+        code.push(addi(10, 10, 1));
+        code.push(jal(0, 4 * (8 - (26 + 2 * k + 1))));
+    }
+    code.push(ECALL);
+    let mem = guest(&code);
+    for policy in [CachePolicy::Fifo, CachePolicy::Flush] {
+        let shared = SharedCode::with_policy(TestHost::leak(), MIN_CACHE_SIZE, policy);
+        let mut j = Jit::with_shared(shared.unwrap());
+        j.set_cold_runs(0);
+        let mut cpu = cpu_at(CODE);
+        assert_eq!(run(&mut j, &mut cpu, &mem), Trap::Ecall);
+        assert_eq!(cpu.x[10], (1 << 14) - 1, "{policy:?}");
+        let c = j.counters();
+        if policy == CachePolicy::Fifo {
+            assert!(c.evictions >= 4 && c.unchained > 0, "{c:?}");
+        } else {
+            assert!(c.flushes >= 4 && c.unchained == 0, "{c:?}");
+        }
+    }
 }
 
 #[test]

@@ -718,6 +718,13 @@ impl Backend for X86_64 {
         true
     }
 
+    unsafe fn unchain(site: u64) -> bool {
+        // An unchained slot jumps to the next byte, the call to the chain
+        // exit (see `codegen::Gen::exit_direct`): rel32 0.
+        // SAFETY: the caller's promise; `chain` checks the cache line.
+        unsafe { Self::chain(site, site + 4) }
+    }
+
     unsafe fn redirect(at: u64, target: u64) -> bool {
         let Ok(rel) = i32::try_from(target as i64 - (at as i64 + 5)) else {
             return false;
