@@ -353,22 +353,39 @@ fn batch(
     Ok((log, out))
 }
 
-/// `execve` under gdb: gdb is told on its console, the connection closes
-/// (pvm does not follow the exec), and the new program runs to its end.
+/// `execve` under gdb: gdb follows the exec of a RISC-V program (the
+/// exec stop, the new program's symbols, the breakpoint on `main` hit
+/// again in the new program with its arguments); the exec of a host
+/// program is told on gdb's console, the connection closes and that
+/// program runs to its end.
 fn exec(bin: &Path, engine: &str) -> Result<(), String> {
-    let cmds = ["break main", "continue", "continue"].map(String::from);
+    let cmds = [
+        "break main",
+        "continue",
+        "continue",
+        "print argv[1]",
+        "info threads",
+        "continue",
+    ]
+    .map(String::from);
     let (log, out) = batch(bin, engine, "exec", &cmds)?;
     in_order(
         &log,
         &[
             "Breakpoint 1, main (argc=1",
-            "pvm: the program execs ",
+            "is executing new program: ",
+            "gdbexec.dynamic",
+            "Breakpoint 1, main (argc=2",
+            "= 0x",
+            "\"x\"",
+            "* 1    Thread ",
+            "pvm: the program execs /bin/sh",
             "Remote connection closed",
         ],
     )?;
-    if out.stdout != b"before exec\nafter exec x\n" || out.status.code() != Some(6) {
+    if out.stdout != b"before exec\nafter exec x\nhost sh\n" || out.status.code() != Some(6) {
         return Err(format!(
-            "the exec guest printed {:?} and ended with {:?} (want both lines and 6)",
+            "the exec guest printed {:?} and ended with {:?} (want three lines and 6); gdb printed {log:?}",
             show(&out.stdout, 200),
             out.status.code()
         ));

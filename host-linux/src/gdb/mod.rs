@@ -151,6 +151,15 @@ struct Inner {
     files: Vec<Option<std::fs::File>>,
     /// Path of the program (for `qXfer:exec-file`).
     exe: Vec<u8>,
+    /// The client follows `execve`s (`exec-events+` in its `qSupported`):
+    /// the connection goes on to the pvm that runs the new program.
+    exec_events: bool,
+    /// This pvm took the connection over from one whose guest exec'd:
+    /// the first stop is reported as the exec (`T05exec:PATH;`).
+    announce_exec: bool,
+    /// The connection is being handed on to an exec'd pvm (see
+    /// [`before_exec`]; undone if the exec fails).
+    handing_over: bool,
 }
 
 impl Stub {
@@ -171,14 +180,39 @@ impl Stub {
                 auxv: Vec::new(),
                 files: Vec::new(),
                 exe,
+                exec_events: false,
+                announce_exec: false,
+                handing_over: false,
             }),
         })
+    }
+
+    /// The stub of a pvm that took over the connection of the pvm whose
+    /// guest exec'd the program at `exe` (`--gdb-handover`): it carries
+    /// on with the protocol state the client set, and reports the exec as
+    /// the first stop.
+    pub fn handed_over(h: Handover, conn: Conn, exe: Vec<u8>) -> Arc<Stub> {
+        let stub = Stub::new(conn, exe);
+        {
+            let mut g = stub.lock();
+            if let Some(l) = g.link.as_mut() {
+                l.no_ack = h.no_ack;
+            }
+            g.swbreak = h.swbreak;
+            g.exec_events = true;
+            g.pass = h.pass;
+            g.announce_exec = true;
+        }
+        stub
     }
 
     /// Make this the stub [`before_exec`] tells about an `execve`.
     pub fn watch_exec(self: &Arc<Stub>) {
         if ACTIVE.set(self.clone()).is_ok() {
-            let _ = host_linux::proc::BEFORE_EXEC.set(before_exec);
+            let _ = host_linux::proc::EXEC_HOOKS.set(host_linux::proc::ExecHooks {
+                before: before_exec,
+                failed: exec_failed,
+            });
         }
     }
 
@@ -243,20 +277,44 @@ fn signal_on_input(conn: &Conn) {
 /// The stub of this pvm, for [`before_exec`].
 static ACTIVE: std::sync::OnceLock<Arc<Stub>> = std::sync::OnceLock::new();
 
-/// The guest is about to exec `path` (a new pvm, or a host program, takes
-/// this process's place; the client's socket closes with the exec): tell
-/// the client on its console (an `O` packet: it waits for a stop reply,
-/// the guest runs), then gdb sees the connection close and the new
-/// program runs on without a debugger. Following the exec (gdb's exec
-/// events) is not done.
-fn before_exec(path: &[u8]) {
-    let Some(stub) = ACTIVE.get() else {
-        return;
-    };
+/// The guest is about to exec `path` (a new pvm if `guest`, else a host
+/// program, takes this process's place). A client that follows execs
+/// (`exec-events+`) and a guest program: the connection stays open
+/// across the exec and the new pvm takes it over (the option returned,
+/// `--gdb-handover`), reports the exec as a stop and goes on debugging
+/// the new program, as gdbserver does. Otherwise the client is told on
+/// its console (an `O` packet: it waits for a stop reply while the guest
+/// runs), the connection closes with the exec and the new program runs
+/// on without a debugger.
+fn before_exec(path: &[u8], guest: bool) -> Option<Vec<u8>> {
+    use std::os::fd::AsRawFd;
+    let stub = ACTIVE.get()?;
     let mut g = stub.lock();
-    let Some(link) = g.link.as_mut() else {
-        return;
-    };
+    let exec_events = g.exec_events;
+    let (swbreak, pass) = (g.swbreak, g.pass);
+    let link = g.link.as_mut()?;
+    if guest && exec_events {
+        let fd = link.conn.as_raw_fd();
+        // SAFETY: fcntl on the descriptor the connection owns. It stays
+        // open across the exec (no FD_CLOEXEC), without O_ASYNC: the new
+        // pvm has no handler for the kick yet and sets it again itself.
+        unsafe {
+            libc::fcntl(fd, libc::F_SETFD, 0);
+            let fl = libc::fcntl(fd, libc::F_GETFL);
+            if fl >= 0 {
+                libc::fcntl(fd, libc::F_SETFL, fl & !libc::O_ASYNC);
+            }
+        }
+        let h = Handover {
+            fd,
+            tcp: matches!(link.conn, Conn::Tcp(_)),
+            no_ack: link.no_ack,
+            swbreak,
+            pass,
+        };
+        g.handing_over = true;
+        return Some(format!("--gdb-handover={}", h.encode()).into_bytes());
+    }
     let msg = format!(
         "pvm: the program execs {}; it runs on without the debugger\n",
         String::from_utf8_lossy(path)
@@ -264,6 +322,108 @@ fn before_exec(path: &[u8]) {
     let mut packet = b"O".to_vec();
     packet.extend_from_slice(to_hex(msg.as_bytes()).as_bytes());
     let _ = link.send(&packet);
+    None
+}
+
+/// The exec failed: the connection stays this pvm's (close-on-exec and
+/// interrupting this thread again).
+fn exec_failed() {
+    use std::os::fd::AsRawFd;
+    let Some(stub) = ACTIVE.get() else {
+        return;
+    };
+    let mut g = stub.lock();
+    if !std::mem::take(&mut g.handing_over) {
+        return;
+    }
+    if let Some(l) = g.link.as_ref() {
+        // SAFETY: fcntl on the descriptor the connection owns.
+        unsafe { libc::fcntl(l.conn.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
+        signal_on_input(&l.conn);
+    }
+}
+
+/// What a pvm whose guest execs hands on to the pvm that runs the new
+/// program (`--gdb-handover=FD,tcp|unix[,noack][,swbreak][,pass=HEX]`):
+/// the client's connection, inherited as descriptor FD, and the protocol
+/// state the client set (gdb does not send it again).
+#[derive(Debug)]
+pub struct Handover {
+    fd: i32,
+    tcp: bool,
+    no_ack: bool,
+    swbreak: bool,
+    pass: u64,
+}
+
+impl Handover {
+    fn encode(&self) -> String {
+        let mut s = format!("{},{}", self.fd, if self.tcp { "tcp" } else { "unix" });
+        if self.no_ack {
+            s.push_str(",noack");
+        }
+        if self.swbreak {
+            s.push_str(",swbreak");
+        }
+        s.push_str(&format!(",pass={:x}", self.pass));
+        s
+    }
+
+    fn parse_state(s: &str) -> Result<Handover, String> {
+        let bad = || format!("not a gdb handover: {s:?}");
+        let mut it = s.split(',');
+        let fd: i32 = it.next().and_then(|f| f.parse().ok()).ok_or_else(bad)?;
+        let tcp = match it.next() {
+            Some("tcp") => true,
+            Some("unix") => false,
+            _ => return Err(bad()),
+        };
+        let mut h = Handover {
+            fd,
+            tcp,
+            no_ack: false,
+            swbreak: false,
+            pass: 0,
+        };
+        for f in it {
+            match f {
+                "noack" => h.no_ack = true,
+                "swbreak" => h.swbreak = true,
+                _ => match f.strip_prefix("pass=") {
+                    Some(v) => h.pass = u64::from_str_radix(v, 16).map_err(|_| bad())?,
+                    None => return Err(bad()),
+                },
+            }
+        }
+        Ok(h)
+    }
+
+    /// Take over the connection `--gdb-handover` names: it must be an
+    /// open socket inherited from the exec'ing pvm.
+    pub fn take(s: &str) -> Result<(Handover, Conn), String> {
+        use std::os::fd::FromRawFd;
+        let h = Handover::parse_state(s)?;
+        // SAFETY: fstat into a zeroed stat buffer.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        if h.fd < 3 || unsafe { libc::fstat(h.fd, &mut st) } != 0 {
+            return Err(format!("descriptor {} is not open", h.fd));
+        }
+        if st.st_mode & libc::S_IFMT != libc::S_IFSOCK {
+            return Err(format!("descriptor {} is not a socket", h.fd));
+        }
+        // SAFETY: the descriptor was the exec'ing pvm's connection, left
+        // open for this pvm alone (checked to be an open socket); nothing
+        // else in this process owns it. Close-on-exec again from here on.
+        let conn = unsafe {
+            libc::fcntl(h.fd, libc::F_SETFD, libc::FD_CLOEXEC);
+            if h.tcp {
+                Conn::Tcp(std::net::TcpStream::from_raw_fd(h.fd))
+            } else {
+                Conn::Unix(std::os::unix::net::UnixStream::from_raw_fd(h.fd))
+            }
+        };
+        Ok((h, conn))
+    }
 }
 
 struct Hook(Arc<Stub>);
@@ -277,11 +437,17 @@ impl DebugHook for Hook {
         if why == Stop::Start {
             g.auxv = read_auxv(p, thread.cpu.x[2]);
         }
-        let reply = stop_reply(&g, thread.tid, why);
+        let mut reply = stop_reply(&g, thread.tid, why);
+        // The first stop of a program the guest exec'd, for a client that
+        // follows it (gdbserver's exec stop).
+        let announce = why == Stop::Start && std::mem::take(&mut g.announce_exec);
+        if announce {
+            reply = format!("T05exec:{};thread:{:x};", to_hex(&g.exe), thread.tid);
+        }
         g.last_stop = reply.clone();
         g.reg_thread = 0;
         g.cont_thread = 0;
-        if why != Stop::Start
+        if (why != Stop::Start || announce)
             && let Err(e) = g.link.as_mut().map_or(Ok(()), |l| l.send(reply.as_bytes()))
         {
             return gone(&mut g, e);
@@ -699,13 +865,18 @@ fn kill(g: &mut Inner) -> ! {
 fn query(g: &mut Inner, p: &Process, thread: &mut Thread, data: &[u8]) -> Option<Vec<u8>> {
     let s = |x: &str| Some(x.as_bytes().to_vec());
     if let Some(features) = data.strip_prefix(b"qSupported") {
-        g.swbreak = features
-            .split(|&c| c == b';' || c == b':')
-            .any(|f| f == b"swbreak+");
+        let has = |want: &[u8]| {
+            features
+                .split(|&c| c == b';' || c == b':')
+                .any(|f| f == want)
+        };
+        g.swbreak = has(b"swbreak+");
+        g.exec_events = has(b"exec-events+");
         return s(&format!(
             "PacketSize={:x};QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;\
-             qXfer:exec-file:read+;swbreak+;vContSupported+;QPassSignals+",
-            packet::MAX_PACKET
+             qXfer:exec-file:read+;swbreak+;vContSupported+;QPassSignals+{}",
+            packet::MAX_PACKET,
+            if g.exec_events { ";exec-events+" } else { "" }
         ));
     }
     if let Some(list) = data.strip_prefix(b"QPassSignals:") {
