@@ -145,6 +145,8 @@ struct Inner {
     pass: u64,
     /// The client understands `swbreak:` in stop replies.
     swbreak: bool,
+    /// The client understands the `N` stop reply (`no-resumed+`).
+    no_resumed: bool,
     /// The auxiliary vector, read off the initial stack at the start.
     auxv: Vec<u8>,
     /// Files gdb opened with `vFile:open`.
@@ -177,6 +179,7 @@ impl Stub {
                 cont_thread: 0,
                 pass: 0,
                 swbreak: false,
+                no_resumed: false,
                 auxv: Vec::new(),
                 files: Vec::new(),
                 exe,
@@ -199,6 +202,7 @@ impl Stub {
                 l.no_ack = h.no_ack;
             }
             g.swbreak = h.swbreak;
+            g.no_resumed = h.no_resumed;
             g.exec_events = true;
             g.pass = h.pass;
             g.announce_exec = true;
@@ -291,7 +295,7 @@ fn before_exec(path: &[u8], guest: bool) -> Option<Vec<u8>> {
     let stub = ACTIVE.get()?;
     let mut g = stub.lock();
     let exec_events = g.exec_events;
-    let (swbreak, pass) = (g.swbreak, g.pass);
+    let (swbreak, no_resumed, pass) = (g.swbreak, g.no_resumed, g.pass);
     let link = g.link.as_mut()?;
     if guest && exec_events {
         let fd = link.conn.as_raw_fd();
@@ -310,6 +314,7 @@ fn before_exec(path: &[u8], guest: bool) -> Option<Vec<u8>> {
             tcp: matches!(link.conn, Conn::Tcp(_)),
             no_ack: link.no_ack,
             swbreak,
+            no_resumed,
             pass,
         };
         g.handing_over = true;
@@ -344,7 +349,7 @@ fn exec_failed() {
 }
 
 /// What a pvm whose guest execs hands on to the pvm that runs the new
-/// program (`--gdb-handover=FD,tcp|unix[,noack][,swbreak][,pass=HEX]`):
+/// program (`--gdb-handover=FD,tcp|unix[,noack][,swbreak][,noresumed][,pass=HEX]`):
 /// the client's connection, inherited as descriptor FD, and the protocol
 /// state the client set (gdb does not send it again).
 #[derive(Debug)]
@@ -353,6 +358,7 @@ pub struct Handover {
     tcp: bool,
     no_ack: bool,
     swbreak: bool,
+    no_resumed: bool,
     pass: u64,
 }
 
@@ -364,6 +370,9 @@ impl Handover {
         }
         if self.swbreak {
             s.push_str(",swbreak");
+        }
+        if self.no_resumed {
+            s.push_str(",noresumed");
         }
         s.push_str(&format!(",pass={:x}", self.pass));
         s
@@ -383,12 +392,14 @@ impl Handover {
             tcp,
             no_ack: false,
             swbreak: false,
+            no_resumed: false,
             pass: 0,
         };
         for f in it {
             match f {
                 "noack" => h.no_ack = true,
                 "swbreak" => h.swbreak = true,
+                "noresumed" => h.no_resumed = true,
                 _ => match f.strip_prefix("pass=") {
                     Some(v) => h.pass = u64::from_str_radix(v, 16).map_err(|_| bad())?,
                     None => return Err(bad()),
@@ -519,6 +530,15 @@ fn gone(g: &mut Inner, e: io::Error) -> Resume {
 }
 
 fn stop_reply(g: &Inner, tid: i32, why: Stop) -> String {
+    if why == Stop::NoResumed {
+        // gdb's "no resumed threads left"; a client that does not know it
+        // sees that thread stopped with no signal.
+        return if g.no_resumed {
+            "N".into()
+        } else {
+            format!("T00thread:{tid:x};")
+        };
+    }
     let (sig, extra) = match why {
         Stop::Start | Stop::Step => (5, String::new()),
         Stop::Breakpoint => (
@@ -532,6 +552,7 @@ fn stop_reply(g: &Inner, tid: i32, why: Stop) -> String {
         Stop::Watch(a) => (5, format!("watch:{a:x};")),
         Stop::Signal(s) => (to_gdb_signal(s), String::new()),
         Stop::Interrupt => (2, String::new()),
+        Stop::NoResumed => (0, String::new()),
     };
     format!("T{sig:02x}thread:{tid:x};{extra}")
 }
@@ -872,6 +893,7 @@ fn query(g: &mut Inner, p: &Process, thread: &mut Thread, data: &[u8]) -> Option
         };
         g.swbreak = has(b"swbreak+");
         g.exec_events = has(b"exec-events+");
+        g.no_resumed = has(b"no-resumed+");
         return s(&format!(
             "PacketSize={:x};QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;\
              qXfer:exec-file:read+;swbreak+;vContSupported+;QPassSignals+{}",
@@ -939,7 +961,7 @@ fn query(g: &mut Inner, p: &Process, thread: &mut Thread, data: &[u8]) -> Option
         return match parse_hex(t) {
             Some(t) if thread_ids(p, thread).contains(&(t as i32)) => Some(
                 to_hex(if t as i32 == thread.tid {
-                    b"running"
+                    b"current"
                 } else {
                     b"waiting"
                 })
@@ -952,10 +974,13 @@ fn query(g: &mut Inner, p: &Process, thread: &mut Thread, data: &[u8]) -> Option
 }
 
 /// `vCont;ACTION[:TID];...`: the first action naming a thread (or none)
-/// applies to it. A step for some thread steps it while the others
-/// continue (gdb's `vCont;s:TID;c`); else the stopped thread's action
-/// decides. `None` for a malformed list.
-fn v_cont(ids: &[i32], me: i32, actions: &[u8]) -> Option<Resume> {
+/// applies to it, and a thread no action applies to stays stopped (gdb's
+/// all-stop mode: `vCont;c:TID` alone runs that thread only). A step for
+/// some thread steps it while the others with an action continue
+/// (`vCont;s:TID;c`); else the stopped thread's action decides. Returns
+/// the resume and the threads to keep stopped; `None` for a malformed
+/// list. A list that names no thread of the process resumes them all.
+fn v_cont(ids: &[i32], me: i32, actions: &[u8]) -> Option<(Resume, Vec<i32>)> {
     let sig = |s: &[u8]| -> Option<Option<i32>> {
         let v = parse_hex(s).filter(|&v| v <= 0xff)?;
         Some(from_gdb_signal(v as u8))
@@ -985,6 +1010,14 @@ fn v_cont(ids: &[i32], me: i32, actions: &[u8]) -> Option<Resume> {
             .or_else(|| parsed.iter().find(|(_, _, t)| t.is_none()))
             .copied()
     };
+    let mut held: Vec<i32> = ids
+        .iter()
+        .copied()
+        .filter(|&t| action_for(t).is_none())
+        .collect();
+    if held.len() == ids.len() {
+        held.clear();
+    }
     // A thread named to step (other than the stopped one).
     for &(k, s, t) in &parsed {
         if k == b's'
@@ -993,17 +1026,18 @@ fn v_cont(ids: &[i32], me: i32, actions: &[u8]) -> Option<Resume> {
             && ids.contains(&t)
             && action_for(t).is_some_and(|(k, ..)| k == b's')
         {
-            return Some(Resume::StepThread(t, s));
+            return Some((Resume::StepThread(t, s), held));
         }
     }
-    match action_for(me) {
-        Some((b's', s, _)) => Some(Resume::Step(s)),
-        Some((_, s, _)) => Some(Resume::Continue(s)),
-        // No action for the stopped thread (another one named alone):
-        // it continues.
-        None if !parsed.is_empty() => Some(Resume::Continue(None)),
-        None => None,
-    }
+    let r = match action_for(me) {
+        Some((b's', s, _)) => Resume::Step(s),
+        Some((_, s, _)) => Resume::Continue(s),
+        // No action for the stopped thread: it stays stopped (held) while
+        // the others named run.
+        None if !parsed.is_empty() => Resume::Continue(None),
+        None => return None,
+    };
+    Some((r, held))
 }
 
 fn v_packet(
@@ -1017,7 +1051,12 @@ fn v_packet(
     }
     if let Some(actions) = data.strip_prefix(b"vCont;") {
         return match v_cont(&thread_ids(p, thread), thread.tid, actions) {
-            Some(r) => (None, Some(r)),
+            Some((r, held)) => {
+                if let Some(d) = p.debugger() {
+                    d.hold(p, held);
+                }
+                (None, Some(r))
+            }
             None => (Some(b"E01".to_vec()), None),
         };
     }
@@ -1174,15 +1213,21 @@ mod tests {
     fn vcont_actions() {
         let ids = [5, 6];
         let r = |a: &[u8]| v_cont(&ids, 5, a);
-        assert_eq!(r(b"c"), Some(Resume::Continue(None)));
-        assert_eq!(r(b"s:5;c"), Some(Resume::Step(None)));
-        assert_eq!(r(b"s:6;c"), Some(Resume::StepThread(6, None)));
-        assert_eq!(r(b"S1e:6;c"), Some(Resume::StepThread(6, Some(10))));
-        assert_eq!(r(b"C0b:5;c"), Some(Resume::Continue(Some(11))));
-        assert_eq!(r(b"C00:5;c"), Some(Resume::Continue(None)));
-        // A thread that is not there: the stopped one continues.
-        assert_eq!(r(b"s:9;c"), Some(Resume::Continue(None)));
-        assert_eq!(r(b"c:6"), Some(Resume::Continue(None)));
+        let all = |r: Resume| Some((r, Vec::new()));
+        assert_eq!(r(b"c"), all(Resume::Continue(None)));
+        assert_eq!(r(b"s:5;c"), all(Resume::Step(None)));
+        assert_eq!(r(b"s:6;c"), all(Resume::StepThread(6, None)));
+        assert_eq!(r(b"S1e:6;c"), all(Resume::StepThread(6, Some(10))));
+        assert_eq!(r(b"C0b:5;c"), all(Resume::Continue(Some(11))));
+        assert_eq!(r(b"C00:5;c"), all(Resume::Continue(None)));
+        // Threads with no action stay stopped.
+        assert_eq!(r(b"s:5"), Some((Resume::Step(None), vec![6])));
+        assert_eq!(r(b"c:5"), Some((Resume::Continue(None), vec![6])));
+        assert_eq!(r(b"c:6"), Some((Resume::Continue(None), vec![5])));
+        assert_eq!(r(b"s:6"), Some((Resume::StepThread(6, None), vec![5])));
+        // A thread that is not there: the list names none, all continue.
+        assert_eq!(r(b"s:9"), all(Resume::Continue(None)));
+        assert_eq!(r(b"s:9;c"), all(Resume::Continue(None)));
         for bad in [&b""[..], b"x", b"C", b"Czz", b"C123", b"s:zz", b"c;;"] {
             assert_eq!(r(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
