@@ -14,14 +14,18 @@
 //! `_r_debug`, the libraries), `vFile` reads through pvm's sysroot rule
 //! (so gdb reads `ld.so` and `libc.so.6` from the sysroot without being
 //! told), the guest threads (`qfThreadInfo`, `Hg`/`Hc`, `T`, per-thread
-//! `vCont` steps), `QPassSignals`, and an `O` console line before an
-//! `execve` (the connection then closes with the exec).
+//! `vCont` steps), `QPassSignals`, `exec-events` (an `execve` of a RISC-V
+//! program hands the connection to the new pvm, which reports the exec
+//! stop and goes on: [`before_exec`], [`Handover`]), and an `O` console
+//! line before any other `execve` (the connection then closes with it).
 //!
 //! All guest threads take turns on one host thread while debugging, so a
 //! stop stops them all (gdb's all-stop mode); a continue applies to all, a
-//! step to the thread gdb names. Every signal about to reach the guest is
-//! reported first (`T` with gdb's number) unless gdb passes it without a
-//! stop; the resume packet's signal decides what is delivered. Bytes from
+//! step to the thread gdb names, and threads a `vCont` gives no action
+//! stay stopped (`N` when those allowed to run have all exited). Every
+//! signal about to reach the guest is reported first (`T` with gdb's
+//! number) unless gdb passes it without a stop; the resume packet's
+//! signal decides what is delivered. Bytes from
 //! the client interrupt the host thread ([`signal_on_input`]), so the
 //! interrupt byte reaches a guest blocked in a system call too.
 //!
