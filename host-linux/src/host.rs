@@ -1906,6 +1906,38 @@ impl HostOs for LinuxHost {
         check(unsafe { libc::mincore(host.cast(), len, vec.as_mut_ptr()) }).map(|_| ())
     }
 
+    fn pagemap(&self, host: *mut u8, out: &mut [u64]) -> SysResult<()> {
+        // pvm's own pagemap at the guest pages' host addresses: the bits
+        // Linux shows for them (present, swapped, file, exclusive,
+        // soft-dirty). Frame and swap numbers are cleared below, so the
+        // guest learns no more than an unprivileged process would.
+        let read = std::fs::File::open("/proc/self/pagemap").and_then(|f| {
+            use std::os::unix::fs::FileExt;
+            let mut buf = vec![0u8; out.len() * 8];
+            f.read_exact_at(&mut buf, (host as u64 / 4096) * 8)?;
+            Ok(buf)
+        });
+        match read {
+            Ok(buf) => {
+                for (e, b) in out.iter_mut().zip(buf.chunks_exact(8)) {
+                    let v = u64::from_le_bytes(b.try_into().expect("8-byte chunk"));
+                    *e = v & !((1u64 << 55) - 1);
+                }
+                Ok(())
+            }
+            // Without /proc (a sandbox's Landlock rules, a chroot): the
+            // present bit from mincore.
+            Err(_) => {
+                let mut v = vec![0u8; out.len()];
+                self.mincore(host, out.len() * 4096, &mut v)?;
+                for (e, r) in out.iter_mut().zip(v) {
+                    *e = if r & 1 != 0 { 1 << 63 } else { 0 };
+                }
+                Ok(())
+            }
+        }
+    }
+
     fn capget(&self, version: u32, pid: i32) -> SysResult<[[u32; 3]; 2]> {
         let mut hdr = [version, pid as u32];
         let mut data = [0u32; 6];

@@ -20,6 +20,13 @@ int main(void) {
     uint64_t g = entry(fd, (unsigned long)global);
     printf("touched page present: %d\n", (int)(g >> 63 & 1));
     printf("pfn shown: %s\n", (g & ((1ull << 55) - 1)) ? "yes" : "no");
+    // A mapped page is present only once touched, as Linux shows it.
+    char *q = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    q[4096] = 1;
+    printf("untouched page present: %d\n", (int)(entry(fd, (unsigned long)q) >> 63 & 1));
+    printf("written page present: %d\n", (int)(entry(fd, (unsigned long)q + 4096) >> 63 & 1));
+    printf("written page exclusive: %d\n", (int)(entry(fd, (unsigned long)q + 4096) >> 56 & 1));
+    munmap(q, 2 * 4096);
     char *p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     munmap(p, 4096);
     printf("unmapped page present: %d\n", (int)(entry(fd, (unsigned long)p) >> 63 & 1));

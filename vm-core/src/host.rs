@@ -1035,6 +1035,19 @@ pub trait HostOs: Sync {
         vec.fill(1);
         Ok(())
     }
+    /// The page-table state of `out.len()` pages of host memory at `host`
+    /// (page-aligned, guest memory the core checked): one Linux `pagemap`
+    /// entry per page, with bits 0 to 54 (frame or swap numbers) cleared,
+    /// as Linux shows them to an unprivileged process. Default: from
+    /// [`HostOs::mincore`], the present bit only.
+    fn pagemap(&self, host: *mut u8, out: &mut [u64]) -> SysResult<()> {
+        let mut v = alloc::vec![0u8; out.len()];
+        self.mincore(host, out.len() * 4096, &mut v)?;
+        for (e, r) in out.iter_mut().zip(v) {
+            *e = if r & 1 != 0 { 1 << 63 } else { 0 };
+        }
+        Ok(())
+    }
     /// `capget`: the capability sets of the process (`pid` 0: this one)
     /// as `[effective, permitted, inheritable]` words, low then high, for
     /// header version `version`. Default: none at all.

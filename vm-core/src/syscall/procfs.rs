@@ -16,8 +16,10 @@
 //!   `[stack]`), in Linux's format;
 //! * `mem`: reads and writes guest memory at guest addresses (through
 //!   read-only pages too, as the kernel's `FOLL_FORCE`), `EIO` outside the
-//!   guest's mappings; `pagemap`: one entry per guest page (present bit,
-//!   no frame numbers, as for an unprivileged process);
+//!   guest's mappings; `pagemap`: one entry per guest page, the flags the
+//!   host kernel keeps for its host page (present, swapped, file,
+//!   exclusive, soft-dirty; `HostOs::pagemap`), no frame numbers, as for
+//!   an unprivileged process;
 //! * `auxv`, `cmdline`, `environ`: the guest's initial auxiliary vector,
 //!   and its argument and environment areas read from guest memory;
 //! * `stat`, `status`, `statm`, `comm`, `personality`, `syscall`: the
@@ -761,14 +763,26 @@ fn pagemap(mem: &GuestMemory, off: u64, len: usize) -> SysResult<Vec<u8>> {
     }
     let first = off / 8;
     let pages = mem.size() / PAGE_SIZE;
+    let end = (first + len as u64 / 8).min(pages);
     let mut v = Vec::with_capacity(len);
-    for p in first..(first + len as u64 / 8).min(pages) {
-        let e: u64 = if mem.is_mapped(p * PAGE_SIZE) {
-            1 << 63
-        } else {
-            0
-        };
-        v.extend_from_slice(&e.to_le_bytes());
+    let mut p = first;
+    while p < end {
+        // A run of mapped pages gets the host's page-table state, a run of
+        // unmapped ones zeros.
+        let mapped = mem.is_mapped(p * PAGE_SIZE);
+        let mut q = p + 1;
+        while q < end && mem.is_mapped(q * PAGE_SIZE) == mapped {
+            q += 1;
+        }
+        let mut run = vec![0u64; (q - p) as usize];
+        if mapped {
+            let host = mem.host_base().wrapping_add((p * PAGE_SIZE) as usize);
+            mem.host().pagemap(host, &mut run)?;
+        }
+        for e in run {
+            v.extend_from_slice(&e.to_le_bytes());
+        }
+        p = q;
     }
     Ok(v)
 }
