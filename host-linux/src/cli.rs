@@ -187,6 +187,12 @@ pub struct Cli {
     #[arg(long, hide = true, value_name = "MASK", value_parser = parse_mask)]
     pub closed_fds: Option<u64>,
 
+    /// Internal (pvm's own execve under gdb): the gdb connection the
+    /// exec'ing pvm hands on, with its protocol state; this pvm reports
+    /// the exec to gdb and goes on debugging the new program.
+    #[arg(long, hide = true, value_name = "STATE")]
+    pub gdb_handover: Option<String>,
+
     /// The RISC-V program to run, then its arguments: everything from
     /// PROGRAM on is the guest's, even words that look like pvm's options
     /// (`pvm prog --version` runs `prog --version`).

@@ -370,7 +370,20 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
             return Err(EXIT_INTERNAL);
         }
     };
-    if cli.threads == cli::Threads::One || gdb_at.is_some() {
+    // A guest under gdb exec'd this pvm: it takes the connection over.
+    let handover = match cli
+        .gdb_handover
+        .as_deref()
+        .map(gdb::Handover::take)
+        .transpose()
+    {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("pvm: --gdb-handover: {e}");
+            return Err(EXIT_INTERNAL);
+        }
+    };
+    if cli.threads == cli::Threads::One || gdb_at.is_some() || handover.is_some() {
         // Under a debugger every guest thread takes turns on this one, so
         // a stop stops them all.
         HOST.set_one_thread();
@@ -386,7 +399,11 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
             }
         },
     };
-    let stub = conn.map(|c| gdb::Stub::new(c, exe_path.clone()));
+    let stub = match (conn, handover) {
+        (Some(c), _) => Some(gdb::Stub::new(c, exe_path.clone())),
+        (None, Some((h, c))) => Some(gdb::Stub::handed_over(h, c, exe_path.clone())),
+        (None, None) => None,
+    };
     if let Some(s) = &stub {
         s.watch_exec();
     }
@@ -440,6 +457,11 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
     })
     .map_err(|e| {
         eprintln!("pvm: {e}");
+        // gdb waits for a stop (an exec'd program that cannot load): the
+        // end, with pvm's status.
+        if let Some(stub) = &stub {
+            stub.exited(&ExitStatus::Exited(e.exit_code()));
+        }
         e.exit_code()
     })?;
     if let Some(stub) = &stub {

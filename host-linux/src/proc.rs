@@ -299,26 +299,43 @@ fn hex(set: u64) -> OsString {
     OsString::from(format!("{set:#x}"))
 }
 
-/// Called with the program's path just before a process (not a vfork
-/// child) execs: pvm's GDB stub tells its client (the binary sets it).
-pub static BEFORE_EXEC: std::sync::OnceLock<fn(&[u8])> = std::sync::OnceLock::new();
+/// What a process (not a vfork child) does around its `execve`: pvm's
+/// GDB stub tells its client, or hands the connection on to the new pvm
+/// (the binary sets it).
+#[derive(Clone, Copy, Debug)]
+pub struct ExecHooks {
+    /// Called with the program's path and whether it is a guest (a new
+    /// pvm runs it) just before the exec; may return one more option for
+    /// that new pvm.
+    pub before: fn(&[u8], bool) -> Option<Vec<u8>>,
+    /// The exec failed: undo what `before` did.
+    pub failed: fn(),
+}
+
+/// The [`ExecHooks`], once set.
+pub static EXEC_HOOKS: std::sync::OnceLock<ExecHooks> = std::sync::OnceLock::new();
 
 /// Replace this process with `req`; returns the errno on failure.
 pub fn execve(host: &crate::host::LinuxHost, req: ExecRequest) -> Errno {
-    match prepare(host, req) {
-        Ok(b) => {
-            if !IN_VFORK_CHILD.with(|c| c.get())
-                && let Some(f) = BEFORE_EXEC.get()
-            {
-                f(&b._req.path);
-            }
-            run_exec(b)
-        }
+    let hooks = EXEC_HOOKS
+        .get()
+        .filter(|_| !IN_VFORK_CHILD.with(|c| c.get()));
+    let extra = hooks.and_then(|h| (h.before)(&req.path, req.kind == ExecKind::Guest));
+    let e = match prepare(host, req, extra) {
+        Ok(b) => run_exec(b),
         Err(e) => e,
+    };
+    if let Some(h) = hooks {
+        (h.failed)();
     }
+    e
 }
 
-fn prepare(host: &crate::host::LinuxHost, req: ExecRequest) -> SysResult<ExecBuffers> {
+fn prepare(
+    host: &crate::host::LinuxHost,
+    req: ExecRequest,
+    extra: Option<Vec<u8>>,
+) -> SysResult<ExecBuffers> {
     let mut args: Vec<Vec<u8>> = Vec::new();
     let path = match req.kind {
         ExecKind::Guest => {
@@ -347,6 +364,7 @@ fn prepare(host: &crate::host::LinuxHost, req: ExecRequest) -> SysResult<ExecBuf
                 args.push(b"-E".to_vec());
                 args.push(e.clone());
             }
+            args.extend(extra);
             let mut a0 = b"--argv0=".to_vec();
             a0.extend_from_slice(&req.argv[0]);
             args.push(a0);

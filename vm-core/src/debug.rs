@@ -35,7 +35,11 @@
 //!   thread waits (the run loop's scheduler).
 //! * A step applies to one thread ([`Resume::StepThread`] names one other
 //!   than the stopped one): the scheduler gives it the CPU first, and the
-//!   other threads run as for a continue meanwhile.
+//!   other threads run as for a continue meanwhile, unless the client
+//!   keeps them stopped ([`Debugger::hold`]: threads gdb's `vCont` gives
+//!   no action stay stopped until the next stop, as in gdb's all-stop
+//!   mode). When the threads that may run have all exited, the stop is
+//!   [`Stop::NoResumed`].
 //!
 //! The run loop calls [`Debugger::run`] instead of `Engine::run` when a
 //! debugger is attached ([`Process::debugger`]); with none attached the
@@ -71,6 +75,10 @@ pub enum Stop {
     Signal(i32),
     /// The client asked to stop the running guest.
     Interrupt,
+    /// No thread is left to run: the one the client resumed (alone, the
+    /// others kept stopped) exited. Reported through one of the stopped
+    /// threads (gdb's "no resumed threads" stop).
+    NoResumed,
 }
 
 /// How the stopped guest goes on.
@@ -331,6 +339,9 @@ impl Debugger {
                 st.owed = None;
             }
         }
+        // Every thread may run again unless the client's answer holds
+        // some ([`Debugger::hold`]).
+        p.green.lock().hold(Vec::new());
         let resume = self.hook.stopped(p, thread, why);
         let (mode, sig) = match resume {
             Resume::Continue(s) => (Mode::Continue, s),
@@ -460,6 +471,46 @@ impl Debugger {
         }
     }
 
+    /// For the resume the client is answering a stop with: threads
+    /// `tids` stay stopped until the next stop (gdb's `vCont` gave them
+    /// no action).
+    pub fn hold(&self, p: &Process, tids: Vec<i32>) {
+        p.green.lock().hold(tids);
+    }
+
+    /// Thread `tid` exited (others remain). A step it owed is dropped; if
+    /// it was the one being stepped, the others go on as for a continue;
+    /// if every thread left is one the client keeps stopped, nothing can
+    /// run: one of them reports [`Stop::NoResumed`] (as gdbserver does)
+    /// instead of the client waiting for ever.
+    pub(crate) fn thread_exited(&self, p: &Process, tid: i32) {
+        {
+            let mut st = self.state.lock();
+            if st.mode == Mode::Detached {
+                return;
+            }
+            if st.owed.is_some_and(|(t, _)| t == tid) {
+                st.owed = None;
+            }
+            if st.mode == Mode::Step(tid) {
+                st.mode = Mode::Continue;
+            }
+            st.approved.retain(|&(t, _)| t != tid);
+        }
+        let mut q = p.green.lock();
+        if !q.all_held() {
+            return;
+        }
+        let Some(mut w) = q.pop_front() else {
+            return;
+        };
+        drop(q);
+        if let Some(sig) = self.stop(p, &mut w.thread, Stop::NoResumed) {
+            self.inject(p, w.thread.tid, None, sig);
+        }
+        p.green.lock().push_front(w);
+    }
+
     /// The thread the client steps while the others continue, if any: the
     /// run loop gives it the CPU first.
     pub(crate) fn stepping_thread(&self) -> Option<i32> {
@@ -507,6 +558,10 @@ impl Debugger {
             if self.hook.interrupt_requested() {
                 self.owe(thread, Stop::Interrupt);
                 continue;
+            }
+            // Kept stopped by the client: another thread gets the CPU.
+            if p.green.lock().held(thread.tid) {
+                return Trap::Budget;
             }
             if let Mode::Step(t) = mode {
                 if t == thread.tid {

@@ -159,6 +159,9 @@ impl Process {
                         Flow::Exit(code) => return self.finish(ExitStatus::Exited(code)),
                         Flow::ExitThread(code) => match self.exit_thread(thread, code) {
                             ThreadEnd::Thread if !self.host.threads() => {
+                                if let Some(d) = self.debug.get() {
+                                    d.thread_exited(self, thread.tid);
+                                }
                                 // Another guest thread takes the CPU.
                                 if !self.switch(thread, &mut own, false) {
                                     return ThreadEnd::Thread;

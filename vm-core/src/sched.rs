@@ -82,11 +82,30 @@ const EINTR: u64 = failed(crate::host::Errno::EINTR);
 #[derive(Debug, Default)]
 pub struct RunQueue {
     q: VecDeque<Parked>,
+    /// Threads a debugger keeps stopped (gdb's all-stop `vCont` gave
+    /// them no action): [`RunQueue::next`] passes them over.
+    held: alloc::vec::Vec<i32>,
 }
 
 impl RunQueue {
     pub fn is_empty(&self) -> bool {
         self.q.is_empty()
+    }
+
+    /// Keep threads `tids` stopped until the next [`RunQueue::hold`] (a
+    /// debugger resumed only the others).
+    pub fn hold(&mut self, tids: alloc::vec::Vec<i32>) {
+        self.held = tids;
+    }
+
+    /// Is thread `tid` kept stopped by a debugger?
+    pub fn held(&self, tid: i32) -> bool {
+        self.held.contains(&tid)
+    }
+
+    /// Is every waiting thread kept stopped (and is there one)?
+    pub fn all_held(&self) -> bool {
+        !self.q.is_empty() && self.q.iter().all(|p| self.held(p.thread.tid))
     }
 
     /// The waiting threads (for a debugger, which reads and writes their
@@ -125,8 +144,15 @@ impl RunQueue {
         self.q.push_front(p);
     }
 
-    /// Queue `p` behind the others.
+    /// Queue `p` behind the others. Another thread has had the CPU since
+    /// those queued ahead yielded: they compete normally again (a thread
+    /// that spins without yielding must not starve one that yields).
     pub fn push(&mut self, p: Parked) {
+        for q in &mut self.q {
+            if q.block == Some(Block::Yield) {
+                q.block = None;
+            }
+        }
         self.q.push_back(p);
     }
 
@@ -188,6 +214,9 @@ impl RunQueue {
         let mut earliest: Option<u64> = None;
         let mut yielded = None;
         for i in 0..self.q.len() {
+            if self.held.contains(&self.q[i].thread.tid) {
+                continue;
+            }
             let p = &mut self.q[i];
             let ready = match p.block {
                 None => true,
@@ -319,11 +348,18 @@ mod tests {
         assert_eq!((p.thread.tid, p.thread.cpu.x[10]), (1, ETIMEDOUT));
         let p = q.next(60, |t| t.tid == 3, |_, _| false).unwrap();
         assert_eq!((p.thread.tid, p.thread.cpu.x[10]), (3, EINTR));
-        // A yielded thread runs only when nothing else can.
-        q.push(parked(4, Some(Block::Yield)));
+        // A yielded thread runs after those queued when it yielded...
         q.push(parked(5, None));
+        q.push(parked(4, Some(Block::Yield)));
         assert_eq!(q.next(0, |_| false, |_, _| false).unwrap().thread.tid, 5);
+        // ... and only when nothing else can, until another thread had
+        // the CPU.
+        q.push(parked(6, futex(0x600, None)));
         assert_eq!(q.next(0, |_| false, |_, _| false).unwrap().thread.tid, 4);
+        q.push(parked(7, Some(Block::Yield)));
+        q.push(parked(8, None));
+        // Thread 8 was preempted after 7 yielded: 7 goes first.
+        assert_eq!(q.next(0, |_| false, |_, _| false).unwrap().thread.tid, 7);
     }
 
     #[test]

@@ -16,7 +16,10 @@
 //! registers, `stepi` of a thread other than the one that stopped),
 //! `gdbsignals` (signals stop before delivery; gdb delivers or discards
 //! them, passes those it does not stop for), `gdbintr` (gdb's Ctrl-C
-//! while the guest blocks in a system call; the call resumes unchanged).
+//! while the guest blocks in a system call; the call resumes unchanged),
+//! `gdbexec` (gdb follows the exec of a RISC-V program and lets go at a
+//! host program's), `gdbsched` (scheduler locking holds the other
+//! threads; a thread stepped alone through its exit is reported).
 //!
 //! `gdb-multiarch` is installed by `cargo xtask test`'s set-up step; with
 //! `--no-setup` and no gdb-multiarch the cases are skipped with a message.
@@ -83,13 +86,15 @@ pub fn run(setup_ran: bool) -> Vec<Outcome> {
     }
     // (guest, engines, the session)
     type Case = fn(&Path, &str) -> Result<(), String>;
-    let more: [(&str, &[&str], Case); 4] = [
+    let more: [(&str, &[&str], Case); 5] = [
         ("gdbthreads", &ENGINES, threads),
         ("gdbsignals", &ENGINES, signals),
         // Its interrupts wait for the guest to block: one engine is enough
         // (the stop is made in the run loop, not by the engine).
         ("gdbintr", &["jit"], interrupts),
         ("gdbexec", &["jit"], exec),
+        // Which threads run is the run loop's business, not the engine's.
+        ("gdbsched", &["jit"], sched),
     ];
     for (name, engines, session) in more {
         let src = root().join(format!("tests/gdb/{name}.c"));
@@ -353,22 +358,96 @@ fn batch(
     Ok((log, out))
 }
 
-/// `execve` under gdb: gdb is told on its console, the connection closes
-/// (pvm does not follow the exec), and the new program runs to its end.
+/// `execve` under gdb: gdb follows the exec of a RISC-V program (the
+/// exec stop, the new program's symbols, the breakpoint on `main` hit
+/// again in the new program with its arguments); the exec of a host
+/// program is told on gdb's console, the connection closes and that
+/// program runs to its end.
 fn exec(bin: &Path, engine: &str) -> Result<(), String> {
-    let cmds = ["break main", "continue", "continue"].map(String::from);
+    let cmds = [
+        "break main",
+        "continue",
+        "continue",
+        "print argv[1]",
+        "info threads",
+        "continue",
+    ]
+    .map(String::from);
     let (log, out) = batch(bin, engine, "exec", &cmds)?;
     in_order(
         &log,
         &[
             "Breakpoint 1, main (argc=1",
-            "pvm: the program execs ",
+            "is executing new program: ",
+            "gdbexec.dynamic",
+            "Breakpoint 1, main (argc=2",
+            "= 0x",
+            "\"x\"",
+            "* 1    Thread ",
+            "pvm: the program execs /bin/sh",
             "Remote connection closed",
         ],
     )?;
-    if out.stdout != b"before exec\nafter exec x\n" || out.status.code() != Some(6) {
+    if out.stdout != b"before exec\nafter exec x\nhost sh\n" || out.status.code() != Some(6) {
         return Err(format!(
-            "the exec guest printed {:?} and ended with {:?} (want both lines and 6)",
+            "the exec guest printed {:?} and ended with {:?} (want three lines and 6); gdb printed {log:?}",
+            show(&out.stdout, 200),
+            out.status.code()
+        ));
+    }
+    Ok(())
+}
+
+/// `set scheduler-locking on`: gdb resumes one thread alone (`vCont;c:1`,
+/// `vCont;s:2`) and the other stays stopped (the spinner's counter does
+/// not move while the main thread yields 20 times); the thread stepped
+/// alone through its `exit` system call leaves nothing to run, which gdb
+/// is told (`N`: "No unwaited-for children left.", as from gdbserver)
+/// instead of waiting for ever. gdb 13 cannot go on from there (its own
+/// step-over bookkeeping): the session ends with gdb's kill.
+fn sched(bin: &Path, engine: &str) -> Result<(), String> {
+    let cmds = [
+        "break here",
+        "continue",
+        "break there",
+        "set scheduler-locking on",
+        "print spins",
+        "continue",
+        "print spins",
+        "break *exit_ecall",
+        "set scheduler-locking off",
+        "continue",
+        "set scheduler-locking on",
+        "stepi",
+    ]
+    .map(String::from);
+    let (log, out) = batch(bin, engine, "sched", &cmds)?;
+    in_order(
+        &log,
+        &[
+            "Thread 1 hit Breakpoint 1, here (",
+            "$1 = ",
+            "Thread 1 hit Breakpoint 2, there (",
+            "$2 = ",
+            "Thread 2 hit Breakpoint 3, spinner (",
+            "No unwaited-for children left.",
+        ],
+    )?;
+    let value = |n: &str| {
+        log.lines()
+            .find_map(|l| l.strip_prefix(&format!("${n} = ")))
+            .map(str::to_owned)
+    };
+    if value("1").is_none() || value("1") != value("2") {
+        return Err(format!(
+            "the held spinner ran while thread 1 ran alone ({:?} then {:?}); gdb printed {log:?}",
+            value("1"),
+            value("2")
+        ));
+    }
+    if !out.stdout.is_empty() || out.status.code() != Some(137) {
+        return Err(format!(
+            "the guest printed {:?} and ended with {:?} (want nothing and gdb's kill, 137)",
             show(&out.stdout, 200),
             out.status.code()
         ));

@@ -14,14 +14,18 @@
 //! `_r_debug`, the libraries), `vFile` reads through pvm's sysroot rule
 //! (so gdb reads `ld.so` and `libc.so.6` from the sysroot without being
 //! told), the guest threads (`qfThreadInfo`, `Hg`/`Hc`, `T`, per-thread
-//! `vCont` steps), `QPassSignals`, and an `O` console line before an
-//! `execve` (the connection then closes with the exec).
+//! `vCont` steps), `QPassSignals`, `exec-events` (an `execve` of a RISC-V
+//! program hands the connection to the new pvm, which reports the exec
+//! stop and goes on: [`before_exec`], [`Handover`]), and an `O` console
+//! line before any other `execve` (the connection then closes with it).
 //!
 //! All guest threads take turns on one host thread while debugging, so a
 //! stop stops them all (gdb's all-stop mode); a continue applies to all, a
-//! step to the thread gdb names. Every signal about to reach the guest is
-//! reported first (`T` with gdb's number) unless gdb passes it without a
-//! stop; the resume packet's signal decides what is delivered. Bytes from
+//! step to the thread gdb names, and threads a `vCont` gives no action
+//! stay stopped (`N` when those allowed to run have all exited). Every
+//! signal about to reach the guest is reported first (`T` with gdb's
+//! number) unless gdb passes it without a stop; the resume packet's
+//! signal decides what is delivered. Bytes from
 //! the client interrupt the host thread ([`signal_on_input`]), so the
 //! interrupt byte reaches a guest blocked in a system call too.
 //!
@@ -145,12 +149,23 @@ struct Inner {
     pass: u64,
     /// The client understands `swbreak:` in stop replies.
     swbreak: bool,
+    /// The client understands the `N` stop reply (`no-resumed+`).
+    no_resumed: bool,
     /// The auxiliary vector, read off the initial stack at the start.
     auxv: Vec<u8>,
     /// Files gdb opened with `vFile:open`.
     files: Vec<Option<std::fs::File>>,
     /// Path of the program (for `qXfer:exec-file`).
     exe: Vec<u8>,
+    /// The client follows `execve`s (`exec-events+` in its `qSupported`):
+    /// the connection goes on to the pvm that runs the new program.
+    exec_events: bool,
+    /// This pvm took the connection over from one whose guest exec'd:
+    /// the first stop is reported as the exec (`T05exec:PATH;`).
+    announce_exec: bool,
+    /// The connection is being handed on to an exec'd pvm (see
+    /// [`before_exec`]; undone if the exec fails).
+    handing_over: bool,
 }
 
 impl Stub {
@@ -168,17 +183,44 @@ impl Stub {
                 cont_thread: 0,
                 pass: 0,
                 swbreak: false,
+                no_resumed: false,
                 auxv: Vec::new(),
                 files: Vec::new(),
                 exe,
+                exec_events: false,
+                announce_exec: false,
+                handing_over: false,
             }),
         })
+    }
+
+    /// The stub of a pvm that took over the connection of the pvm whose
+    /// guest exec'd the program at `exe` (`--gdb-handover`): it carries
+    /// on with the protocol state the client set, and reports the exec as
+    /// the first stop.
+    pub fn handed_over(h: Handover, conn: Conn, exe: Vec<u8>) -> Arc<Stub> {
+        let stub = Stub::new(conn, exe);
+        {
+            let mut g = stub.lock();
+            if let Some(l) = g.link.as_mut() {
+                l.no_ack = h.no_ack;
+            }
+            g.swbreak = h.swbreak;
+            g.no_resumed = h.no_resumed;
+            g.exec_events = true;
+            g.pass = h.pass;
+            g.announce_exec = true;
+        }
+        stub
     }
 
     /// Make this the stub [`before_exec`] tells about an `execve`.
     pub fn watch_exec(self: &Arc<Stub>) {
         if ACTIVE.set(self.clone()).is_ok() {
-            let _ = host_linux::proc::BEFORE_EXEC.set(before_exec);
+            let _ = host_linux::proc::EXEC_HOOKS.set(host_linux::proc::ExecHooks {
+                before: before_exec,
+                failed: exec_failed,
+            });
         }
     }
 
@@ -242,20 +284,45 @@ fn signal_on_input(conn: &Conn) {
 /// The stub of this pvm, for [`before_exec`].
 static ACTIVE: std::sync::OnceLock<Arc<Stub>> = std::sync::OnceLock::new();
 
-/// The guest is about to exec `path` (a new pvm, or a host program, takes
-/// this process's place; the client's socket closes with the exec): tell
-/// the client on its console (an `O` packet: it waits for a stop reply,
-/// the guest runs), then gdb sees the connection close and the new
-/// program runs on without a debugger. Following the exec (gdb's exec
-/// events) is not done.
-fn before_exec(path: &[u8]) {
-    let Some(stub) = ACTIVE.get() else {
-        return;
-    };
+/// The guest is about to exec `path` (a new pvm if `guest`, else a host
+/// program, takes this process's place). A client that follows execs
+/// (`exec-events+`) and a guest program: the connection stays open
+/// across the exec and the new pvm takes it over (the option returned,
+/// `--gdb-handover`), reports the exec as a stop and goes on debugging
+/// the new program, as gdbserver does. Otherwise the client is told on
+/// its console (an `O` packet: it waits for a stop reply while the guest
+/// runs), the connection closes with the exec and the new program runs
+/// on without a debugger.
+fn before_exec(path: &[u8], guest: bool) -> Option<Vec<u8>> {
+    use std::os::fd::AsRawFd;
+    let stub = ACTIVE.get()?;
     let mut g = stub.lock();
-    let Some(link) = g.link.as_mut() else {
-        return;
-    };
+    let exec_events = g.exec_events;
+    let (swbreak, no_resumed, pass) = (g.swbreak, g.no_resumed, g.pass);
+    let link = g.link.as_mut()?;
+    if guest && exec_events {
+        let fd = link.conn.as_raw_fd();
+        // SAFETY: fcntl on the descriptor the connection owns. It stays
+        // open across the exec (no FD_CLOEXEC), without O_ASYNC: the new
+        // pvm has no handler for the kick yet and sets it again itself.
+        unsafe {
+            libc::fcntl(fd, libc::F_SETFD, 0);
+            let fl = libc::fcntl(fd, libc::F_GETFL);
+            if fl >= 0 {
+                libc::fcntl(fd, libc::F_SETFL, fl & !libc::O_ASYNC);
+            }
+        }
+        let h = Handover {
+            fd,
+            tcp: matches!(link.conn, Conn::Tcp(_)),
+            no_ack: link.no_ack,
+            swbreak,
+            no_resumed,
+            pass,
+        };
+        g.handing_over = true;
+        return Some(format!("--gdb-handover={}", h.encode()).into_bytes());
+    }
     let msg = format!(
         "pvm: the program execs {}; it runs on without the debugger\n",
         String::from_utf8_lossy(path)
@@ -263,6 +330,114 @@ fn before_exec(path: &[u8]) {
     let mut packet = b"O".to_vec();
     packet.extend_from_slice(to_hex(msg.as_bytes()).as_bytes());
     let _ = link.send(&packet);
+    None
+}
+
+/// The exec failed: the connection stays this pvm's (close-on-exec and
+/// interrupting this thread again).
+fn exec_failed() {
+    use std::os::fd::AsRawFd;
+    let Some(stub) = ACTIVE.get() else {
+        return;
+    };
+    let mut g = stub.lock();
+    if !std::mem::take(&mut g.handing_over) {
+        return;
+    }
+    if let Some(l) = g.link.as_ref() {
+        // SAFETY: fcntl on the descriptor the connection owns.
+        unsafe { libc::fcntl(l.conn.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
+        signal_on_input(&l.conn);
+    }
+}
+
+/// What a pvm whose guest execs hands on to the pvm that runs the new
+/// program (`--gdb-handover=FD,tcp|unix[,noack][,swbreak][,noresumed][,pass=HEX]`):
+/// the client's connection, inherited as descriptor FD, and the protocol
+/// state the client set (gdb does not send it again).
+#[derive(Debug)]
+pub struct Handover {
+    fd: i32,
+    tcp: bool,
+    no_ack: bool,
+    swbreak: bool,
+    no_resumed: bool,
+    pass: u64,
+}
+
+impl Handover {
+    fn encode(&self) -> String {
+        let mut s = format!("{},{}", self.fd, if self.tcp { "tcp" } else { "unix" });
+        if self.no_ack {
+            s.push_str(",noack");
+        }
+        if self.swbreak {
+            s.push_str(",swbreak");
+        }
+        if self.no_resumed {
+            s.push_str(",noresumed");
+        }
+        s.push_str(&format!(",pass={:x}", self.pass));
+        s
+    }
+
+    fn parse_state(s: &str) -> Result<Handover, String> {
+        let bad = || format!("not a gdb handover: {s:?}");
+        let mut it = s.split(',');
+        let fd: i32 = it.next().and_then(|f| f.parse().ok()).ok_or_else(bad)?;
+        let tcp = match it.next() {
+            Some("tcp") => true,
+            Some("unix") => false,
+            _ => return Err(bad()),
+        };
+        let mut h = Handover {
+            fd,
+            tcp,
+            no_ack: false,
+            swbreak: false,
+            no_resumed: false,
+            pass: 0,
+        };
+        for f in it {
+            match f {
+                "noack" => h.no_ack = true,
+                "swbreak" => h.swbreak = true,
+                "noresumed" => h.no_resumed = true,
+                _ => match f.strip_prefix("pass=") {
+                    Some(v) => h.pass = u64::from_str_radix(v, 16).map_err(|_| bad())?,
+                    None => return Err(bad()),
+                },
+            }
+        }
+        Ok(h)
+    }
+
+    /// Take over the connection `--gdb-handover` names: it must be an
+    /// open socket inherited from the exec'ing pvm.
+    pub fn take(s: &str) -> Result<(Handover, Conn), String> {
+        use std::os::fd::FromRawFd;
+        let h = Handover::parse_state(s)?;
+        // SAFETY: fstat into a zeroed stat buffer.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        if h.fd < 3 || unsafe { libc::fstat(h.fd, &mut st) } != 0 {
+            return Err(format!("descriptor {} is not open", h.fd));
+        }
+        if st.st_mode & libc::S_IFMT != libc::S_IFSOCK {
+            return Err(format!("descriptor {} is not a socket", h.fd));
+        }
+        // SAFETY: the descriptor was the exec'ing pvm's connection, left
+        // open for this pvm alone (checked to be an open socket); nothing
+        // else in this process owns it. Close-on-exec again from here on.
+        let conn = unsafe {
+            libc::fcntl(h.fd, libc::F_SETFD, libc::FD_CLOEXEC);
+            if h.tcp {
+                Conn::Tcp(std::net::TcpStream::from_raw_fd(h.fd))
+            } else {
+                Conn::Unix(std::os::unix::net::UnixStream::from_raw_fd(h.fd))
+            }
+        };
+        Ok((h, conn))
+    }
 }
 
 struct Hook(Arc<Stub>);
@@ -276,11 +451,17 @@ impl DebugHook for Hook {
         if why == Stop::Start {
             g.auxv = read_auxv(p, thread.cpu.x[2]);
         }
-        let reply = stop_reply(&g, thread.tid, why);
+        let mut reply = stop_reply(&g, thread.tid, why);
+        // The first stop of a program the guest exec'd, for a client that
+        // follows it (gdbserver's exec stop).
+        let announce = why == Stop::Start && std::mem::take(&mut g.announce_exec);
+        if announce {
+            reply = format!("T05exec:{};thread:{:x};", to_hex(&g.exe), thread.tid);
+        }
         g.last_stop = reply.clone();
         g.reg_thread = 0;
         g.cont_thread = 0;
-        if why != Stop::Start
+        if (why != Stop::Start || announce)
             && let Err(e) = g.link.as_mut().map_or(Ok(()), |l| l.send(reply.as_bytes()))
         {
             return gone(&mut g, e);
@@ -352,6 +533,15 @@ fn gone(g: &mut Inner, e: io::Error) -> Resume {
 }
 
 fn stop_reply(g: &Inner, tid: i32, why: Stop) -> String {
+    if why == Stop::NoResumed {
+        // gdb's "no resumed threads left"; a client that does not know it
+        // sees that thread stopped with no signal.
+        return if g.no_resumed {
+            "N".into()
+        } else {
+            format!("T00thread:{tid:x};")
+        };
+    }
     let (sig, extra) = match why {
         Stop::Start | Stop::Step => (5, String::new()),
         Stop::Breakpoint => (
@@ -365,6 +555,7 @@ fn stop_reply(g: &Inner, tid: i32, why: Stop) -> String {
         Stop::Watch(a) => (5, format!("watch:{a:x};")),
         Stop::Signal(s) => (to_gdb_signal(s), String::new()),
         Stop::Interrupt => (2, String::new()),
+        Stop::NoResumed => (0, String::new()),
     };
     format!("T{sig:02x}thread:{tid:x};{extra}")
 }
@@ -698,13 +889,19 @@ fn kill(g: &mut Inner) -> ! {
 fn query(g: &mut Inner, p: &Process, thread: &mut Thread, data: &[u8]) -> Option<Vec<u8>> {
     let s = |x: &str| Some(x.as_bytes().to_vec());
     if let Some(features) = data.strip_prefix(b"qSupported") {
-        g.swbreak = features
-            .split(|&c| c == b';' || c == b':')
-            .any(|f| f == b"swbreak+");
+        let has = |want: &[u8]| {
+            features
+                .split(|&c| c == b';' || c == b':')
+                .any(|f| f == want)
+        };
+        g.swbreak = has(b"swbreak+");
+        g.exec_events = has(b"exec-events+");
+        g.no_resumed = has(b"no-resumed+");
         return s(&format!(
             "PacketSize={:x};QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;\
-             qXfer:exec-file:read+;swbreak+;vContSupported+;QPassSignals+",
-            packet::MAX_PACKET
+             qXfer:exec-file:read+;swbreak+;vContSupported+;QPassSignals+{}",
+            packet::MAX_PACKET,
+            if g.exec_events { ";exec-events+" } else { "" }
         ));
     }
     if let Some(list) = data.strip_prefix(b"QPassSignals:") {
@@ -767,7 +964,7 @@ fn query(g: &mut Inner, p: &Process, thread: &mut Thread, data: &[u8]) -> Option
         return match parse_hex(t) {
             Some(t) if thread_ids(p, thread).contains(&(t as i32)) => Some(
                 to_hex(if t as i32 == thread.tid {
-                    b"running"
+                    b"current"
                 } else {
                     b"waiting"
                 })
@@ -780,10 +977,13 @@ fn query(g: &mut Inner, p: &Process, thread: &mut Thread, data: &[u8]) -> Option
 }
 
 /// `vCont;ACTION[:TID];...`: the first action naming a thread (or none)
-/// applies to it. A step for some thread steps it while the others
-/// continue (gdb's `vCont;s:TID;c`); else the stopped thread's action
-/// decides. `None` for a malformed list.
-fn v_cont(ids: &[i32], me: i32, actions: &[u8]) -> Option<Resume> {
+/// applies to it, and a thread no action applies to stays stopped (gdb's
+/// all-stop mode: `vCont;c:TID` alone runs that thread only). A step for
+/// some thread steps it while the others with an action continue
+/// (`vCont;s:TID;c`); else the stopped thread's action decides. Returns
+/// the resume and the threads to keep stopped; `None` for a malformed
+/// list. A list that names no thread of the process resumes them all.
+fn v_cont(ids: &[i32], me: i32, actions: &[u8]) -> Option<(Resume, Vec<i32>)> {
     let sig = |s: &[u8]| -> Option<Option<i32>> {
         let v = parse_hex(s).filter(|&v| v <= 0xff)?;
         Some(from_gdb_signal(v as u8))
@@ -813,6 +1013,14 @@ fn v_cont(ids: &[i32], me: i32, actions: &[u8]) -> Option<Resume> {
             .or_else(|| parsed.iter().find(|(_, _, t)| t.is_none()))
             .copied()
     };
+    let mut held: Vec<i32> = ids
+        .iter()
+        .copied()
+        .filter(|&t| action_for(t).is_none())
+        .collect();
+    if held.len() == ids.len() {
+        held.clear();
+    }
     // A thread named to step (other than the stopped one).
     for &(k, s, t) in &parsed {
         if k == b's'
@@ -821,17 +1029,18 @@ fn v_cont(ids: &[i32], me: i32, actions: &[u8]) -> Option<Resume> {
             && ids.contains(&t)
             && action_for(t).is_some_and(|(k, ..)| k == b's')
         {
-            return Some(Resume::StepThread(t, s));
+            return Some((Resume::StepThread(t, s), held));
         }
     }
-    match action_for(me) {
-        Some((b's', s, _)) => Some(Resume::Step(s)),
-        Some((_, s, _)) => Some(Resume::Continue(s)),
-        // No action for the stopped thread (another one named alone):
-        // it continues.
-        None if !parsed.is_empty() => Some(Resume::Continue(None)),
-        None => None,
-    }
+    let r = match action_for(me) {
+        Some((b's', s, _)) => Resume::Step(s),
+        Some((_, s, _)) => Resume::Continue(s),
+        // No action for the stopped thread: it stays stopped (held) while
+        // the others named run.
+        None if !parsed.is_empty() => Resume::Continue(None),
+        None => return None,
+    };
+    Some((r, held))
 }
 
 fn v_packet(
@@ -845,7 +1054,12 @@ fn v_packet(
     }
     if let Some(actions) = data.strip_prefix(b"vCont;") {
         return match v_cont(&thread_ids(p, thread), thread.tid, actions) {
-            Some(r) => (None, Some(r)),
+            Some((r, held)) => {
+                if let Some(d) = p.debugger() {
+                    d.hold(p, held);
+                }
+                (None, Some(r))
+            }
             None => (Some(b"E01".to_vec()), None),
         };
     }
@@ -1002,15 +1216,21 @@ mod tests {
     fn vcont_actions() {
         let ids = [5, 6];
         let r = |a: &[u8]| v_cont(&ids, 5, a);
-        assert_eq!(r(b"c"), Some(Resume::Continue(None)));
-        assert_eq!(r(b"s:5;c"), Some(Resume::Step(None)));
-        assert_eq!(r(b"s:6;c"), Some(Resume::StepThread(6, None)));
-        assert_eq!(r(b"S1e:6;c"), Some(Resume::StepThread(6, Some(10))));
-        assert_eq!(r(b"C0b:5;c"), Some(Resume::Continue(Some(11))));
-        assert_eq!(r(b"C00:5;c"), Some(Resume::Continue(None)));
-        // A thread that is not there: the stopped one continues.
-        assert_eq!(r(b"s:9;c"), Some(Resume::Continue(None)));
-        assert_eq!(r(b"c:6"), Some(Resume::Continue(None)));
+        let all = |r: Resume| Some((r, Vec::new()));
+        assert_eq!(r(b"c"), all(Resume::Continue(None)));
+        assert_eq!(r(b"s:5;c"), all(Resume::Step(None)));
+        assert_eq!(r(b"s:6;c"), all(Resume::StepThread(6, None)));
+        assert_eq!(r(b"S1e:6;c"), all(Resume::StepThread(6, Some(10))));
+        assert_eq!(r(b"C0b:5;c"), all(Resume::Continue(Some(11))));
+        assert_eq!(r(b"C00:5;c"), all(Resume::Continue(None)));
+        // Threads with no action stay stopped.
+        assert_eq!(r(b"s:5"), Some((Resume::Step(None), vec![6])));
+        assert_eq!(r(b"c:5"), Some((Resume::Continue(None), vec![6])));
+        assert_eq!(r(b"c:6"), Some((Resume::Continue(None), vec![5])));
+        assert_eq!(r(b"s:6"), Some((Resume::StepThread(6, None), vec![5])));
+        // A thread that is not there: the list names none, all continue.
+        assert_eq!(r(b"s:9"), all(Resume::Continue(None)));
+        assert_eq!(r(b"s:9;c"), all(Resume::Continue(None)));
         for bad in [&b""[..], b"x", b"C", b"Czz", b"C123", b"s:zz", b"c;;"] {
             assert_eq!(r(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
