@@ -143,6 +143,7 @@ impl BareMetal {
                 exe_path = cwd;
             }
         }
+        self.p().set_image(&exe_path, &argv);
         let run = self.run();
         let launch = Launch {
             program: &req.path,

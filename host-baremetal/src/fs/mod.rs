@@ -26,6 +26,7 @@ mod node;
 mod object;
 mod path;
 mod pipe;
+mod procfs;
 mod socket;
 
 use crate::archive::ArchiveError;
@@ -34,6 +35,7 @@ use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use fdtable::*;
 pub use node::FileRef;
+pub use procfs::{ProcFacts, ProcSource};
 use node::*;
 use object::Object;
 use pipe::*;
@@ -89,6 +91,10 @@ pub struct Fs {
     /// Monotonic nanoseconds, for timers (default: from `clock`).
     monotonic: Option<fn() -> u64>,
     entropy: Entropy,
+    /// The process this view belongs to (its `/proc/self`).
+    pid: i32,
+    /// The process table, for `/proc` (`None`: this process alone).
+    procs: Option<&'static dyn procfs::ProcSource>,
 }
 
 impl core::fmt::Debug for Fs {
@@ -186,6 +192,10 @@ impl Fs {
             }
             let is_device = matches!(node.lock().kind, Kind::Device(_));
             if wants_write && !writable_node && !is_device {
+                if node.lock().proc.is_some() {
+                    // procfs is not read-only; its files are.
+                    return Err(Errno::EACCES);
+                }
                 return Err(Errno::EROFS);
             }
             if flags & O_TRUNC != 0 && wants_write {
@@ -490,12 +500,6 @@ impl Fs {
     }
 
     pub fn readlinkat(&mut self, dirfd: i32, path: &[u8], buf: &mut [u8]) -> SysResult<usize> {
-        if let Some(name) = self.proc_fd_link(path) {
-            let name = name?;
-            let len = name.len().min(buf.len());
-            buf[..len].copy_from_slice(&name[..len]);
-            return Ok(len);
-        }
         let r = self.resolve(dirfd, path, false)?;
         let node = r.existing()?;
         let n = node.lock();
@@ -511,33 +515,43 @@ impl Fs {
 
     pub fn getdents64(&mut self, fd: i32, buf: &mut [u8]) -> SysResult<usize> {
         let file = self.file(fd)?;
-        let mut f = file.lock();
-        let Open::Node(node) = &f.open else {
-            return Err(Errno::ENOTDIR);
+        let node = match &file.lock().open {
+            Open::Node(node) => node.clone(),
+            _ => return Err(Errno::ENOTDIR),
         };
-        let node = node.clone();
+        // A /proc directory's names, made before the descriptor is locked
+        // (listing descriptors may look at this one).
+        let made = Self::proc_dir(&node.lock()).map(|tag| self.proc_list(tag));
+        let mut f = file.lock();
         let n = node.lock();
         let Kind::Dir { entries, parent } = &n.kind else {
             return Err(Errno::ENOTDIR);
         };
         let parent_ino = parent.upgrade().map_or(n.ino, |p| p.lock().ino);
+        let listed: Vec<(&[u8], u64, u8)> = match &made {
+            Some(v) => v.iter().map(|(name, ino, d)| (&name[..], *ino, *d)).collect(),
+            None => entries
+                .iter()
+                .map(|(name, child)| {
+                    let c = child.lock();
+                    let dtype = match c.kind {
+                        Kind::Dir { .. } => 4,
+                        Kind::File(_) => 8,
+                        Kind::Symlink(_) => 10,
+                        Kind::Device(_) => 2,
+                    };
+                    (&name[..], c.ino, dtype)
+                })
+                .collect(),
+        };
         let mut used = 0;
         let mut index = f.offset as usize;
         loop {
             let (ino, dtype, name): (u64, u8, &[u8]) = match index {
                 0 => (n.ino, 4, b"."),
                 1 => (parent_ino, 4, b".."),
-                i => match entries.iter().nth(i - 2) {
-                    Some((name, child)) => {
-                        let c = child.lock();
-                        let dtype = match c.kind {
-                            Kind::Dir { .. } => 4,
-                            Kind::File(_) => 8,
-                            Kind::Symlink(_) => 10,
-                            Kind::Device(_) => 2,
-                        };
-                        (c.ino, dtype, &name[..])
-                    }
+                i => match listed.get(i - 2) {
+                    Some(&(name, ino, dtype)) => (ino, dtype, name),
                     None => break,
                 },
             };
@@ -669,37 +683,6 @@ impl Fs {
             }
         }
         ready
-    }
-
-    /// `/proc/self/fd/N` (or `/proc/2/fd/N`: the only process) names
-    /// what descriptor `N` is open on, as Linux's link does; `None` for
-    /// other paths (there is no `/proc` otherwise).
-    fn proc_fd_link(&self, path: &[u8]) -> Option<SysResult<Vec<u8>>> {
-        let n = path
-            .strip_prefix(b"/proc/self/fd/")
-            .or_else(|| path.strip_prefix(b"/proc/2/fd/"))?;
-        let fd: i32 = core::str::from_utf8(n).ok()?.parse().ok()?;
-        Some(self.file(fd).map_err(|_| Errno::ENOENT).map(|file| {
-            let f = file.lock();
-            let anon = |what: &str, p: *const u8| {
-                alloc::format!("{what}:[{}]", p as usize % 1_000_000).into_bytes()
-            };
-            match &f.open {
-                Open::Node(n) => {
-                    let mut p = f.dir_path.clone();
-                    if n.lock().nlink == 0 {
-                        p.extend_from_slice(b" (deleted)");
-                    }
-                    p
-                }
-                Open::Stdin(_) | Open::Stdout | Open::Stderr => b"/dev/ttyS0".to_vec(),
-                Open::PipeRead(p) | Open::PipeWrite(p) => anon("pipe", Arc::as_ptr(p) as *const u8),
-                Open::Object(o) if o.mode() & S_IFMT == S_IFSOCK => {
-                    anon("socket", Arc::as_ptr(o) as *const u8)
-                }
-                Open::Object(o) => alloc::format!("anon_inode:[{}]", o.kind()).into_bytes(),
-            }
-        }))
     }
 
     /// `memfd_create(name, flags)`: a file in memory that no directory
