@@ -354,7 +354,9 @@ pub fn backed(addr: *mut u8, out: &mut [bool]) -> SysResult<()> {
     for (i, b) in out.iter_mut().enumerate() {
         let va = start + i as u64 * PAGE;
         // SAFETY: `leaf` points into a live page table; only read.
-        *b = p.leaf(va, false)?.is_some_and(|l| unsafe { *l } & SW_FRAME != 0);
+        *b = p
+            .leaf(va, false)?
+            .is_some_and(|l| unsafe { *l } & SW_FRAME != 0);
     }
     Ok(())
 }

@@ -35,10 +35,10 @@ use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use fdtable::*;
 pub use node::FileRef;
-pub use procfs::{ProcFacts, ProcSource};
 use node::*;
 use object::Object;
 use pipe::*;
+pub use procfs::{ProcFacts, ProcSource};
 pub use socket::EISCONN;
 use vm_core::abi::{
     AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD,
@@ -529,7 +529,10 @@ impl Fs {
         };
         let parent_ino = parent.upgrade().map_or(n.ino, |p| p.lock().ino);
         let listed: Vec<(&[u8], u64, u8)> = match &made {
-            Some(v) => v.iter().map(|(name, ino, d)| (&name[..], *ino, *d)).collect(),
+            Some(v) => v
+                .iter()
+                .map(|(name, ino, d)| (&name[..], *ino, *d))
+                .collect(),
             None => entries
                 .iter()
                 .map(|(name, child)| {

@@ -129,7 +129,8 @@ const CORE_VIEWS: &[&str] = &[
 
 /// What `/proc/<pid>/fd/N` names for an open file description.
 pub(super) fn link_name(f: &OpenFile) -> Vec<u8> {
-    let anon = |what: &str, p: *const u8| format!("{what}:[{}]", p as usize % 1_000_000).into_bytes();
+    let anon =
+        |what: &str, p: *const u8| format!("{what}:[{}]", p as usize % 1_000_000).into_bytes();
     match &f.open {
         Open::Node(n) => {
             let mut p = f.dir_path.clone();
@@ -208,10 +209,16 @@ impl Fs {
 
     /// Add `/proc` to the root.
     pub(super) fn add_proc(&mut self, t: Timespec) {
-        let node = self.proc_node(1 << 40, Tag::Root, Kind::Dir {
-            entries: BTreeMap::new(),
-            parent: Arc::downgrade(&self.root),
-        }, 0o555, t);
+        let node = self.proc_node(
+            1 << 40,
+            Tag::Root,
+            Kind::Dir {
+                entries: BTreeMap::new(),
+                parent: Arc::downgrade(&self.root),
+            },
+            0o555,
+            t,
+        );
         let root = self.root.clone();
         if self.insert_child(&root, b"proc", node).is_ok() {
             root.lock().nlink += 1;
@@ -223,7 +230,11 @@ impl Fs {
         Arc::new(spin::Mutex::new(Inode {
             ino,
             perm,
-            nlink: if matches!(kind, Kind::Dir { .. }) { 2 } else { 1 },
+            nlink: if matches!(kind, Kind::Dir { .. }) {
+                2
+            } else {
+                1
+            },
             writable,
             atime: t,
             mtime: t,
@@ -309,7 +320,10 @@ impl Fs {
                 for n in ["cwd", "exe", "root"] {
                     names.push((n.as_bytes().to_vec(), 10));
                 }
-                for n in ["cmdline", "comm", "stat", "status"].iter().chain(CORE_VIEWS) {
+                for n in ["cmdline", "comm", "stat", "status"]
+                    .iter()
+                    .chain(CORE_VIEWS)
+                {
                     names.push((n.as_bytes().to_vec(), 8));
                 }
             }
@@ -352,8 +366,14 @@ impl Fs {
                     let ns = self.procs.map_or(0, |s| s.uptime_ns());
                     let cs = ns / 10_000_000;
                     Some(Child::File(
-                        format!("{}.{:02} {}.{:02}\n", cs / 100, cs % 100, cs / 100, cs % 100)
-                            .into_bytes(),
+                        format!(
+                            "{}.{:02} {}.{:02}\n",
+                            cs / 100,
+                            cs % 100,
+                            cs / 100,
+                            cs % 100
+                        )
+                        .into_bytes(),
                         false,
                     ))
                 }
@@ -396,9 +416,8 @@ impl Fs {
                     _ => return None,
                 })
             }
-            Tag::Task(pid) => {
-                (num(name)? == pid && self.facts(pid).is_some()).then_some(Child::Dir(Tag::Pid(pid, Some(pid))))
-            }
+            Tag::Task(pid) => (num(name)? == pid && self.facts(pid).is_some())
+                .then_some(Child::Dir(Tag::Pid(pid, Some(pid)))),
             Tag::Fd(pid) => {
                 let fd = num(name).or((name == b"0").then_some(0))?;
                 if pid == self.pid {
@@ -407,7 +426,8 @@ impl Fs {
                     let mode = if f.flags & O_PATH != 0 {
                         0
                     } else {
-                        (if f.readable() { 0o500 } else { 0o100 }) | if f.writable() { 0o200 } else { 0 }
+                        (if f.readable() { 0o500 } else { 0o100 })
+                            | if f.writable() { 0o200 } else { 0 }
                     };
                     Some(Child::FdLink(pid, fd, link_name(&f), mode))
                 } else {
@@ -432,8 +452,11 @@ impl Fs {
                 }
                 let ino = self.stat_open(&f).ino;
                 Some(Child::File(
-                    format!("pos:\t{}\nflags:\t0{flags:o}\nmnt_id:\t24\nino:\t{ino}\n", f.offset)
-                        .into_bytes(),
+                    format!(
+                        "pos:\t{}\nflags:\t0{flags:o}\nmnt_id:\t24\nino:\t{ino}\n",
+                        f.offset
+                    )
+                    .into_bytes(),
                     false,
                 ))
             }
@@ -581,7 +604,9 @@ impl Fs {
              Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t{}\nGroups:\t\nNStgid:\t{pid}\n\
              NSpid:\t{pid}\nNSpgid:\t{}\nNSsid:\t{}\n",
             f.ppid,
-            f.fds.as_ref().map_or(0, |v| v.last().map_or(64, |l| (l.0 as usize + 64) & !63)),
+            f.fds
+                .as_ref()
+                .map_or(0, |v| v.last().map_or(64, |l| (l.0 as usize + 64) & !63)),
             f.pgid,
             f.sid,
         );
