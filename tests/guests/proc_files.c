@@ -1,7 +1,8 @@
 // Ordinary uses of /proc: a descriptor reopened through /proc/self/fd
-// (an offset and access mode of its own), the fd/, fdinfo/, cwd links,
-// /proc's listing of processes, a child's stat line, and the system
-// files programs read (meminfo, uptime, loadavg, stat).
+// (an offset and access mode of its own; a pipe's other end), the fd/,
+// fdinfo/ and cwd links, /proc's listing of processes, a child's stat
+// line, and the system files programs read (meminfo, uptime, loadavg,
+// stat).
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -66,6 +67,18 @@ int main(void) {
     printf("fdinfo pos: %ld\n", info && strstr(info, "pos:") ? strtol(strstr(info, "pos:") + 4, NULL, 10) : -1L);
     close(r);
     close(m);
+
+    int q[2];
+    pipe(q);
+    snprintf(p, sizeof p, "/proc/self/fd/%d", q[1]);
+    int qr = open(p, O_RDONLY);
+    write(q[1], "piped", 5);
+    memset(b, 0, sizeof b);
+    read(qr, b, 5);
+    printf("a pipe's write end reopened for reading: %s\n", b);
+    close(qr);
+    close(q[0]);
+    close(q[1]);
 
     char cwd[4096] = {0}, l[4096] = {0};
     getcwd(cwd, sizeof cwd);

@@ -1,7 +1,8 @@
 //! The unikernel's file system and file-descriptor table.
 //!
 //! One tree of [`Node`]s: the ramdisk's members, read-only and borrowed in
-//! place, plus a writable in-memory `/tmp` (and `/dev/null`, `/dev/zero`).
+//! place, plus a writable in-memory `/tmp` (and `/dev/null`, `/dev/zero`)
+//! and `/proc`, whose nodes are made as lookups reach them.
 //! Descriptors 0, 1 and 2 are the console: stdin reads the optional stdin
 //! file the runner packed, stdout and stderr go to a [`Console`]. Pipes live
 //! here too (single-threaded guests use them to talk to themselves).
@@ -14,7 +15,8 @@
 //! [`path`] (resolution: every Linux-visible lookup choice), [`dirops`]
 //! (calls that change the tree), [`fdtable`] (descriptors and open file
 //! descriptions), [`fileops`] (xattrs, owners, `flock`, `fallocate`,
-//! `close_range`), [`pipe`], and the objects without a path behind one
+//! `close_range`), [`procfs`] (`/proc`: processes, descriptors, the
+//! system files), [`pipe`], and the objects without a path behind one
 //! trait ([`object`]: [`event`]'s eventfds, timerfds and epoll
 //! instances, [`socket`] pairs); this file holds the calls on descriptors.
 
@@ -176,6 +178,12 @@ impl Fs {
             let n = node.lock();
             (n.is_dir(), matches!(n.kind, Kind::Symlink(_)), n.writable)
         };
+        if is_link
+            && follow
+            && let Some(fd) = self.own_fd_link(&node)
+        {
+            return self.reopen(fd, flags);
+        }
         if is_link && flags & O_PATH == 0 {
             return Err(Errno::ELOOP); // O_NOFOLLOW on a symlink
         }
@@ -479,8 +487,14 @@ impl Fs {
             let f = file.lock();
             return Ok(self.stat_open(&f));
         }
-        let r = self.resolve(dirfd, path, flags & AT_SYMLINK_NOFOLLOW == 0)?;
+        let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
+        let r = self.resolve(dirfd, path, follow)?;
         let node = r.existing()?;
+        if follow && let Some(fd) = self.own_fd_link(&node) {
+            // /proc/self/fd/N of a pipe, socket or the console.
+            let file = self.file(fd).map_err(|_| Errno::ENOENT)?;
+            return Ok(self.stat_open(&file.lock()));
+        }
         let n = node.lock();
         Ok(self.stat_node(&n))
     }

@@ -168,6 +168,19 @@ impl Fs {
                 entries.entry(name.to_vec()).or_insert(node);
             }
         }
+        // As udev makes them: the descriptors through /proc.
+        let links = [
+            (&b"fd"[..], &b"/proc/self/fd"[..]),
+            (b"stdin", b"/proc/self/fd/0"),
+            (b"stdout", b"/proc/self/fd/1"),
+            (b"stderr", b"/proc/self/fd/2"),
+        ];
+        for (name, target) in links {
+            let node = fs.new_node(0o777, false, now, Kind::Symlink(target.to_vec()));
+            if let Kind::Dir { entries, .. } = &mut dev.lock().kind {
+                entries.entry(name.to_vec()).or_insert(node);
+            }
+        }
         for open in [Open::Stdin(stdin), Open::Stdout, Open::Stderr] {
             let flags = if matches!(open, Open::Stdin(_)) {
                 0

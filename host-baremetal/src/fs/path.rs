@@ -163,6 +163,7 @@ impl Fs {
                         stack.push((comp.to_vec(), n));
                         return Ok(());
                     }
+                    Some(Ok(procfs::FdTarget::Object)) => return Err(Errno::ENOTDIR),
                     Some(Err(e)) => return Err(e),
                 }
                 let target = match &node.lock().kind {
@@ -260,6 +261,16 @@ impl Fs {
                         parent_path: dir.to_vec(),
                         name: name.to_vec(),
                         node: Some(n),
+                        trailing_slash,
+                    });
+                }
+                // The link itself: `open` reopens what it stands for.
+                Some(Ok(procfs::FdTarget::Object)) => {
+                    return Ok(Resolved {
+                        parent,
+                        parent_path: Self::stack_path(&stack),
+                        name: last.to_vec(),
+                        node: Some(n.clone()),
                         trailing_slash,
                     });
                 }

@@ -38,6 +38,7 @@ use core::fmt::Write;
 /// procfs's `st_dev` (0:22 here).
 pub(super) const DEV: u64 = 22;
 const O_LARGEFILE: i32 = 0o100000;
+const O_RDONLY: i32 = 0;
 
 /// What a `/proc` node is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -154,6 +155,9 @@ pub(super) enum FdTarget {
     Path(Vec<u8>),
     /// Any other file: the node itself, and the path it was opened by.
     Node(Arc<Node>, Vec<u8>),
+    /// A pipe, a socket, an anonymous inode or the console: no node; the
+    /// lookup ends at the link, which `open` reopens ([`Fs::reopen`]).
+    Object,
 }
 
 fn ino_of(parent: Tag, name: &[u8]) -> u64 {
@@ -510,10 +514,53 @@ impl Fs {
             match &f.open {
                 Open::Node(n) if n.lock().is_dir() => Ok(FdTarget::Path(f.dir_path.clone())),
                 Open::Node(n) => Ok(FdTarget::Node(n.clone(), f.dir_path.clone())),
-                // Pipes, sockets and anonymous inodes have no node here.
-                _ => Err(Errno::ENXIO),
+                _ => Ok(FdTarget::Object),
             }
         })())
+    }
+
+    /// The descriptor a link of this process's `fd/` stands for.
+    pub(super) fn own_fd_link(&self, node: &Arc<Node>) -> Option<i32> {
+        match node.lock().proc {
+            Some(Tag::FdLink(pid, fd)) if pid == self.pid => Some(fd),
+            _ => None,
+        }
+    }
+
+    /// `open` of `/proc/self/fd/N` where `N` has no node: a pipe end
+    /// opens the end the access mode names (as Linux's FIFO open of the
+    /// pipe's inode), the console reopens itself (stdin reads on from
+    /// where `N` is); a socket or an anonymous inode is `ENXIO`.
+    pub(super) fn reopen(&mut self, fd: i32, flags: i32) -> SysResult<i32> {
+        let file = self.file(fd).map_err(|_| Errno::ENOENT)?;
+        let (open, name) = {
+            let f = file.lock();
+            let acc = flags & O_ACCMODE;
+            let open = match (&f.open, acc) {
+                (Open::PipeRead(p) | Open::PipeWrite(p), O_RDONLY) => {
+                    p.lock().readers += 1;
+                    Open::PipeRead(p.clone())
+                }
+                (Open::PipeRead(p) | Open::PipeWrite(p), O_WRONLY) => {
+                    p.lock().writers += 1;
+                    Open::PipeWrite(p.clone())
+                }
+                (Open::Stdin(d), O_RDONLY) => Open::Stdin(d),
+                (Open::Stdout, O_WRONLY) => Open::Stdout,
+                (Open::Stderr, O_WRONLY) => Open::Stderr,
+                _ => return Err(Errno::ENXIO),
+            };
+            let offset = if matches!(open, Open::Stdin(_)) {
+                f.offset
+            } else {
+                0
+            };
+            (open, (link_name(&f), offset))
+        };
+        let kept = flags & (O_ACCMODE | O_NONBLOCK);
+        let new = self.install(open, kept, name.0, flags & O_CLOEXEC != 0)?;
+        self.file(new)?.lock().offset = name.1;
+        Ok(new)
     }
 
     fn meminfo(&self) -> Vec<u8> {

@@ -978,17 +978,69 @@ fn proc_fd_links_reopen_the_descriptors_file() {
     let d = fs.openat(AT_FDCWD, b"/etc", O_DIRECTORY, 0).unwrap();
     let motd = format!("/proc/self/fd/{d}/motd");
     assert_eq!(text(&mut fs, motd.as_bytes()), "hello from the ramdisk\n");
-    // A pipe has no file to reopen here.
+    // A pipe's link names it; a socket has nothing to reopen.
     let [pr, _pw] = fs.pipe2(0).unwrap();
     let pp = format!("/proc/self/fd/{pr}");
     assert!(link(&mut fs, pp.as_bytes()).unwrap().starts_with(b"pipe:["));
+    let [s, _] = fs.socketpair(1, 1, 0).unwrap();
+    let sp = format!("/proc/self/fd/{s}");
+    assert!(
+        link(&mut fs, sp.as_bytes())
+            .unwrap()
+            .starts_with(b"socket:[")
+    );
     assert_eq!(
-        fs.openat(AT_FDCWD, pp.as_bytes(), RDONLY, 0),
+        fs.openat(AT_FDCWD, sp.as_bytes(), O_RDWR, 0),
         Err(Errno::ENXIO)
     );
     // Another process's links are text only.
     assert_eq!(
         link(&mut fs, b"/proc/5/exe").unwrap(),
         b"/work/bin/other-program-name"
+    );
+}
+
+#[test]
+fn proc_fd_links_of_pipes_and_the_console_reopen_them() {
+    let mut fs = fs();
+    fs.set_proc(2, &TwoProcs);
+    let [r, w] = fs.pipe2(0).unwrap();
+    // The write end reopened for reading is the pipe's read end.
+    let r2 = fs
+        .openat(AT_FDCWD, format!("/proc/self/fd/{w}").as_bytes(), RDONLY, 0)
+        .unwrap();
+    let w2 = fs
+        .openat(AT_FDCWD, format!("/dev/fd/{r}").as_bytes(), O_WRONLY, 0)
+        .unwrap();
+    assert_eq!(fs.write(w2, b"through").unwrap(), 7);
+    let mut b = [0u8; 16];
+    assert_eq!(fs.read(r2, &mut b).unwrap(), 7);
+    assert_eq!(&b[..7], b"through");
+    assert_eq!(
+        fs.fstatat(AT_FDCWD, format!("/proc/self/fd/{r}").as_bytes(), 0)
+            .unwrap()
+            .mode
+            & S_IFMT,
+        S_IFIFO
+    );
+    let p = format!("/proc/self/fd/{r}");
+    assert_eq!(
+        fs.openat(AT_FDCWD, p.as_bytes(), O_RDWR, 0),
+        Err(Errno::ENXIO)
+    );
+    // Closing every writer but the reopened one keeps the pipe open.
+    fs.close(w).unwrap();
+    fs.close(w2).unwrap();
+    assert_eq!(fs.read(r, &mut b).unwrap(), 0);
+    // /dev/stdout is the console.
+    let out = fs.openat(AT_FDCWD, b"/dev/stdout", O_WRONLY, 0).unwrap();
+    assert_eq!(fs.write(out, b"x").unwrap(), 1);
+    assert_eq!(
+        fs.openat(AT_FDCWD, b"/dev/stdout", RDONLY, 0),
+        Err(Errno::ENXIO)
+    );
+    assert_eq!(
+        fs.openat(AT_FDCWD, b"/proc/self/fd/1/x", RDONLY, 0),
+        Err(Errno::ENOTDIR)
     );
 }
