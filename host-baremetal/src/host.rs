@@ -864,7 +864,12 @@ impl HostOs for BareMetal {
         true
     }
     fn new_tid(&self) -> Option<i32> {
-        Some(crate::procs::new_id())
+        let tid = crate::procs::new_id();
+        self.p().threads.lock().push(tid);
+        Some(tid)
+    }
+    fn thread_ended(&self, tid: i32) {
+        self.p().threads.lock().retain(|&t| t != tid);
     }
     fn spawn_process(
         &self,

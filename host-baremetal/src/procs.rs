@@ -74,6 +74,9 @@ pub struct Proc {
     pub image: spin::Mutex<(Vec<u8>, Vec<u8>)>,
     /// When it started (ns since boot), for `/proc/<pid>/stat`.
     start_ns: u64,
+    /// The ids of its guest threads other than the first (which has the
+    /// pid), for `/proc/<pid>/task` (`HostOs::new_tid`).
+    pub threads: spin::Mutex<Vec<i32>>,
 }
 
 impl Proc {
@@ -97,6 +100,7 @@ impl Proc {
             wakeup: AtomicU64::new(u64::MAX),
             image: spin::Mutex::new((Vec::new(), Vec::new())),
             start_ns: crate::clock::uptime_ns(),
+            threads: spin::Mutex::new(Vec::new()),
         }
     }
 
@@ -673,6 +677,7 @@ impl ProcSource for TableView {
             (f.exe, f.cmdline) = p.image.lock().clone();
             f.cpu_ns = p.cpu_ns();
             f.start_ns = p.start_ns;
+            f.threads = p.threads.lock().clone();
             // The caller's own table is busy (it is what asks); another
             // process's is taken only if free (never waited for here).
             if pid != me

@@ -535,7 +535,8 @@ impl Fs {
         };
         // A /proc directory's names, made before the descriptor is locked
         // (listing descriptors may look at this one).
-        let made = Self::proc_dir(&node.lock()).map(|tag| self.proc_list(tag));
+        let tag = Self::proc_dir(&node.lock());
+        let made = tag.map(|tag| self.proc_list(tag));
         let mut f = file.lock();
         let n = node.lock();
         let Kind::Dir { entries, parent } = &n.kind else {

@@ -79,6 +79,8 @@ pub struct ProcFacts {
     pub cpu_ns: u64,
     /// When it started, nanoseconds after boot.
     pub start_ns: u64,
+    /// Its threads other than the first (whose id is the pid).
+    pub threads: Vec<i32>,
     /// Working directory, umask and descriptor links (number, link text),
     /// when they can be had (not of a zombie).
     pub cwd: Option<Vec<u8>>,
@@ -340,7 +342,14 @@ impl Fs {
                     names.push((format!("{n}").into_bytes(), dtype));
                 }
             }
-            Tag::Task(pid) => names.push((format!("{pid}").into_bytes(), 4)),
+            Tag::Task(pid) => {
+                let Some(f) = self.facts(pid) else {
+                    return Vec::new();
+                };
+                for t in core::iter::once(pid).chain(f.threads) {
+                    names.push((format!("{t}").into_bytes(), 4));
+                }
+            }
             Tag::Leaf | Tag::FdLink(..) => {}
         }
         names.sort();
@@ -411,8 +420,8 @@ impl Fs {
                     "root" => Child::Link(b"/".to_vec()),
                     "cmdline" => Child::File(f.cmdline.clone(), false),
                     "comm" => Child::File(format!("{}\n", comm(&f)).into_bytes(), false),
-                    "stat" => Child::File(self.stat_line(pid, &f), false),
-                    "status" => Child::File(self.status(pid, &f), false),
+                    "stat" => Child::File(self.stat_line(tid.unwrap_or(pid), &f), false),
+                    "status" => Child::File(self.status(pid, tid.unwrap_or(pid), &f), false),
                     // The core's views: it opens its own in their place
                     // and refuses another process's memory.
                     "mem" => Child::File(Vec::new(), true),
@@ -420,8 +429,12 @@ impl Fs {
                     _ => return None,
                 })
             }
-            Tag::Task(pid) => (num(name)? == pid && self.facts(pid).is_some())
-                .then_some(Child::Dir(Tag::Pid(pid, Some(pid)))),
+            Tag::Task(pid) => {
+                let tid = num(name)?;
+                let f = self.facts(pid)?;
+                (tid == pid || f.threads.contains(&tid))
+                    .then_some(Child::Dir(Tag::Pid(pid, Some(tid))))
+            }
             Tag::Fd(pid) => {
                 let fd = num(name).or((name == b"0").then_some(0))?;
                 if pid == self.pid {
@@ -611,17 +624,18 @@ impl Fs {
 
     /// `/proc/<pid>/stat`: Linux's 52 fields; the memory fields are 0 (the
     /// core fills its own process's in from the guest's state).
-    fn stat_line(&self, pid: i32, f: &ProcFacts) -> Vec<u8> {
+    fn stat_line(&self, id: i32, f: &ProcFacts) -> Vec<u8> {
         let ticks = f.cpu_ns / 10_000_000;
         let start = f.start_ns / 10_000_000;
         let mut s = format!(
-            "{pid} ({}) {} {} {} {} 0 -1 4194560 0 0 0 0 {ticks} 0 0 0 20 0 1 0 {start} 0 0 \
+            "{id} ({}) {} {} {} {} 0 -1 4194560 0 0 0 0 {ticks} 0 0 0 20 0 {} 0 {start} 0 0 \
              18446744073709551615",
             comm(f),
             f.state as char,
             f.ppid,
             f.pgid,
             f.sid,
+            1 + f.threads.len(),
         );
         // startcode .. exit_code (fields 26 to 52).
         for field in 26..=52 {
@@ -634,7 +648,7 @@ impl Fs {
     /// `/proc/<pid>/status` in Linux 6.1's order. The memory lines are the
     /// caller's only (the core fills them in); another process's memory
     /// is a VM's and not shown.
-    fn status(&self, pid: i32, f: &ProcFacts) -> Vec<u8> {
+    fn status(&self, pid: i32, tid: i32, f: &ProcFacts) -> Vec<u8> {
         let state = match f.state {
             b'R' => "R (running)",
             b'T' => "T (stopped)",
@@ -647,9 +661,9 @@ impl Fs {
         }
         let _ = write!(
             s,
-            "State:\t{state}\nTgid:\t{pid}\nNgid:\t0\nPid:\t{pid}\nPPid:\t{}\nTracerPid:\t0\n\
+            "State:\t{state}\nTgid:\t{pid}\nNgid:\t0\nPid:\t{tid}\nPPid:\t{}\nTracerPid:\t0\n\
              Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t{}\nGroups:\t\nNStgid:\t{pid}\n\
-             NSpid:\t{pid}\nNSpgid:\t{}\nNSsid:\t{}\n",
+             NSpid:\t{tid}\nNSpgid:\t{}\nNSsid:\t{}\n",
             f.ppid,
             f.fds
                 .as_ref()
@@ -667,14 +681,15 @@ impl Fs {
         }
         let _ = write!(
             s,
-            "HugetlbPages:\t       0 kB\nCoreDumping:\t0\nTHP_enabled:\t1\nThreads:\t1\n\
+            "HugetlbPages:\t       0 kB\nCoreDumping:\t0\nTHP_enabled:\t1\nThreads:\t{}\n\
              SigQ:\t0/31760\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000000000\n\
              SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\nSigCgt:\t0000000000000000\n\
              CapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t000001ffffffffff\n\
              CapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\nNoNewPrivs:\t0\nSeccomp:\t0\n\
              Seccomp_filters:\t0\nSpeculation_Store_Bypass:\tnot vulnerable\n\
              Cpus_allowed:\t1\nCpus_allowed_list:\t0\nMems_allowed:\t1\nMems_allowed_list:\t0\n\
-             voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n"
+             voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n",
+            1 + f.threads.len()
         );
         s.into_bytes()
     }

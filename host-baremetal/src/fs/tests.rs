@@ -849,6 +849,7 @@ impl ProcSource for TwoProcs {
             cmdline: b"prog\0arg\0".to_vec(),
             cpu_ns: 1_500_000_000,
             start_ns: 0,
+            threads: if pid == 2 { vec![9] } else { Vec::new() },
             cwd: (pid != me).then(|| b"/tmp".to_vec()),
             umask: None,
             fds: (pid != me).then(|| vec![(0, b"/dev/ttyS0".to_vec())]),
@@ -894,6 +895,10 @@ fn proc_lists_processes_and_descriptors() {
         assert!(root.iter().any(|n| n == want), "{want:?} in {root:?}");
     }
     assert_eq!(link(&mut fs, b"/proc/self").unwrap(), b"2");
+    let own = names(&mut fs, b"/proc/self");
+    for want in [&b"fd"[..], b"task", b"exe", b"status", b"maps", b"mem"] {
+        assert!(own.iter().any(|n| n == want), "{want:?} in {own:?}");
+    }
     assert_eq!(link(&mut fs, b"/proc/thread-self").unwrap(), b"2/task/2");
     assert_eq!(link(&mut fs, b"/proc/self/exe").unwrap(), b"/work/bin/prog");
     assert_eq!(link(&mut fs, b"/proc/self/cwd").unwrap(), b"/");
@@ -914,7 +919,16 @@ fn proc_lists_processes_and_descriptors() {
     assert_eq!(link(&mut fs, b"/proc/self/fd/3").unwrap(), b"/dev/null");
     fs.close(null).unwrap();
     assert_eq!(link(&mut fs, b"/proc/2/fd/3"), Err(Errno::ENOENT));
-    assert_eq!(names(&mut fs, b"/proc/self/task"), [&b"."[..], b"..", b"2"]);
+    assert_eq!(
+        names(&mut fs, b"/proc/self/task"),
+        [&b"."[..], b"..", b"2", b"9"]
+    );
+    assert!(text(&mut fs, b"/proc/self/task/9/status").contains("\nPid:\t9\n"));
+    assert!(text(&mut fs, b"/proc/self/status").contains("\nThreads:\t2\n"));
+    assert_eq!(
+        fs.openat(AT_FDCWD, b"/proc/self/task/8", RDONLY, 0),
+        Err(Errno::ENOENT)
+    );
     // The process's lines: pid, state, parent, group, session, CPU time.
     let stat = text(&mut fs, b"/proc/self/stat");
     assert!(stat.starts_with("2 (prog) R 1 2 1 0 -1 "), "{stat}");
