@@ -243,6 +243,16 @@ impl HostOs for BareMetal {
     fn protect(&self, addr: *mut u8, len: usize, prot: HostProt) -> SysResult<()> {
         crate::memory::protect(addr, len, prot)
     }
+    fn pagemap(&self, host: *mut u8, out: &mut [u64]) -> SysResult<()> {
+        // A touched page has a frame of its own (fork copies, there is no
+        // sharing): present and exclusively mapped; no soft-dirty tracking.
+        let mut b = alloc::vec![false; out.len()];
+        crate::memory::backed(host, &mut b)?;
+        for (e, b) in out.iter_mut().zip(b) {
+            *e = if b { (1 << 63) | (1 << 56) } else { 0 };
+        }
+        Ok(())
+    }
     fn discard(&self, addr: *mut u8, len: usize) -> SysResult<()> {
         // Unmapping part of a shared file mapping: its bytes reach the file
         // first, then the rest of the mapping stays (split if needed).
@@ -853,7 +863,12 @@ impl HostOs for BareMetal {
         true
     }
     fn new_tid(&self) -> Option<i32> {
-        Some(crate::procs::new_id())
+        let tid = crate::procs::new_id();
+        self.p().threads.lock().push(tid);
+        Some(tid)
+    }
+    fn thread_ended(&self, tid: i32) {
+        self.p().threads.lock().retain(|&t| t != tid);
     }
     fn spawn_process(
         &self,

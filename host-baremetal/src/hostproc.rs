@@ -104,6 +104,8 @@ impl BareMetal {
                 break;
             };
             p.fs.lock().close_on_exec();
+            // Its other threads ended with the old image.
+            p.threads.lock().clear();
             reported = true;
             end = self.run_image(&req, quiet);
         }
@@ -143,6 +145,7 @@ impl BareMetal {
                 exe_path = cwd;
             }
         }
+        self.p().set_image(&exe_path, &argv);
         let run = self.run();
         let launch = Launch {
             program: &req.path,

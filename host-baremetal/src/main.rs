@@ -190,6 +190,7 @@ fn run_guest(host: &'static host::BareMetal, config: &BootConfig) -> i32 {
         p.extend_from_slice(program.strip_prefix(b"./").unwrap_or(program));
         p
     };
+    host.p().set_image(&exe_path, &argv);
     let Some(run) = host.run().engine_ok() else {
         return EXIT_INTERNAL;
     };

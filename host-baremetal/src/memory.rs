@@ -345,6 +345,22 @@ pub fn protect(addr: *mut u8, len: usize, prot: HostProt) -> SysResult<()> {
     Ok(())
 }
 
+/// Which pages of `[addr, addr + 4096 * out.len())` have a frame (were
+/// touched): `true` in `out` for each.
+pub fn backed(addr: *mut u8, out: &mut [bool]) -> SysResult<()> {
+    let (start, _) = check_range(addr, out.len() * PAGE as usize)?;
+    let mut guard = PAGING.lock();
+    let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    for (i, b) in out.iter_mut().enumerate() {
+        let va = start + i as u64 * PAGE;
+        // SAFETY: `leaf` points into a live page table; only read.
+        *b = p
+            .leaf(va, false)?
+            .is_some_and(|l| unsafe { *l } & SW_FRAME != 0);
+    }
+    Ok(())
+}
+
 /// `HostOs::discard`.
 pub fn discard(addr: *mut u8, len: usize) -> SysResult<()> {
     let (start, end) = check_range(addr, len)?;

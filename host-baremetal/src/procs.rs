@@ -23,7 +23,7 @@ use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
-use host_baremetal::fs::Fs;
+use host_baremetal::fs::{Fs, ProcFacts, ProcSource};
 use host_baremetal::signals::Signals;
 use vm_core::host::{
     Errno, ExecRequest, HostSigAction, HostSignal, ProcessEnd, SysResult, WaitInfo,
@@ -62,10 +62,19 @@ pub struct Proc {
     /// `HostOs::set_wakeup`: ns since boot at which a wait ends as if a
     /// signal came (the core's POSIX timers); `u64::MAX`: none.
     pub wakeup: AtomicU64,
+    /// The program it runs and its arguments (NUL-terminated each), for
+    /// `/proc/<pid>/exe`, `comm` and `cmdline`.
+    pub image: spin::Mutex<(Vec<u8>, Vec<u8>)>,
+    /// When it started (ns since boot), for `/proc/<pid>/stat`.
+    start_ns: u64,
+    /// The ids of its guest threads other than the first (which has the
+    /// pid), for `/proc/<pid>/task` (`HostOs::new_tid`).
+    pub threads: spin::Mutex<Vec<i32>>,
 }
 
 impl Proc {
-    pub fn new(pid: i32, fs: Fs, limits: [(u64, u64); 16]) -> Proc {
+    pub fn new(pid: i32, mut fs: Fs, limits: [(u64, u64); 16]) -> Proc {
+        fs.set_proc(pid, &TableView);
         Proc {
             pid,
             fs: spin::Mutex::new(fs),
@@ -82,7 +91,20 @@ impl Proc {
             stopped: AtomicBool::new(false),
             maxrss: AtomicU64::new(0),
             wakeup: AtomicU64::new(u64::MAX),
+            image: spin::Mutex::new((Vec::new(), Vec::new())),
+            start_ns: crate::clock::uptime_ns(),
+            threads: spin::Mutex::new(Vec::new()),
         }
+    }
+
+    /// It runs `exe` (an absolute path) with arguments `argv` now.
+    pub fn set_image(&self, exe: &[u8], argv: &[&[u8]]) {
+        let mut cmdline = Vec::new();
+        for a in argv {
+            cmdline.extend_from_slice(a);
+            cmdline.push(0);
+        }
+        *self.image.lock() = (exe.to_vec(), cmdline);
     }
 
     /// Stopped, and no `SIGKILL` waits for it?
@@ -221,6 +243,7 @@ pub fn new_child(parent: &Proc, exit_signal: i32) -> SysResult<Arc<Proc>> {
     t.next_pid += 1;
     let fs = parent.fs.lock().fork();
     let p = Proc::new(pid, fs, *parent.limits.lock());
+    *p.image.lock() = parent.image.lock().clone();
     *p.groups.lock() = parent.groups.lock().clone();
     *p.signals.lock() = parent.signals.lock().forked();
     for (to, from) in [
@@ -497,6 +520,11 @@ pub fn kill(me: i32, pid: i32, sig: i32) -> SysResult<()> {
     let mut t = TABLE.lock();
     let hit = targets(&t, me, pid);
     if hit.is_empty() {
+        // The notional init (pid 1, every process's first ancestor)
+        // exists, and ignores what it has no handler for, as Linux's.
+        if pid == 1 {
+            return Ok(());
+        }
         return Err(Errno::ESRCH);
     }
     if sig == 0 {
@@ -608,4 +636,63 @@ pub fn count() -> usize {
         .values()
         .filter(|e| e.proc.is_some())
         .count()
+}
+
+/// The process table as `/proc` sees it ([`ProcSource`]).
+struct TableView;
+
+impl ProcSource for TableView {
+    fn pids(&self) -> Vec<i32> {
+        TABLE.lock().procs.keys().copied().collect()
+    }
+
+    fn facts(&self, pid: i32, me: i32) -> Option<ProcFacts> {
+        let (mut f, proc) = {
+            let t = TABLE.lock();
+            let e = t.procs.get(&pid)?;
+            let state = match &e.proc {
+                None => b'Z',
+                Some(_) if pid == me => b'R',
+                Some(p) if p.stopped() => b'T',
+                Some(_) => b'S',
+            };
+            let f = ProcFacts {
+                ppid: e.ppid,
+                pgid: e.pgid,
+                sid: e.sid,
+                state,
+                cpu_ns: e.cpu_ns,
+                ..ProcFacts::default()
+            };
+            (f, e.proc.clone())
+        };
+        if let Some(p) = proc {
+            (f.exe, f.cmdline) = p.image.lock().clone();
+            f.cpu_ns = p.cpu_ns();
+            f.start_ns = p.start_ns;
+            f.threads = p.threads.lock().clone();
+            // The caller's own table is busy (it is what asks); another
+            // process's is taken only if free (never waited for here).
+            if pid != me
+                && let Some(fs) = p.fs.try_lock()
+            {
+                f.cwd = Some(fs.cwd().to_vec());
+                f.umask = Some(fs.current_umask());
+                f.fds = Some(fs.fd_links());
+            }
+        }
+        Some(f)
+    }
+
+    fn uptime_ns(&self) -> u64 {
+        crate::clock::uptime_ns()
+    }
+
+    fn memory(&self) -> (u64, u64) {
+        crate::memory::usage()
+    }
+
+    fn cpus(&self) -> usize {
+        1
+    }
 }

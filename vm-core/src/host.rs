@@ -1316,6 +1316,13 @@ pub trait HostOs: Sync {
         None
     }
 
+    /// The guest thread `tid` (one [`HostOs::new_tid`] gave) ended, for a
+    /// host that lists a process's threads (its `/proc/<pid>/task`).
+    /// Default: nothing.
+    fn thread_ended(&self, tid: i32) {
+        let _ = tid;
+    }
+
     /// Run `child` in a new host process that shares this one's memory
     /// (as `clone(CLONE_VM | CLONE_VFORK)`), suspending the caller until
     /// that process calls [`HostOs::execve`] successfully or `child`

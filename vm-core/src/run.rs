@@ -325,6 +325,7 @@ impl Process {
     /// it was the last.
     pub(crate) fn exit_thread(&self, thread: &mut Thread, code: i32) -> ThreadEnd {
         crate::syscall::thread::exit_cleanup(self, thread);
+        self.host.thread_ended(thread.tid);
         if self.unregister(thread.tid) == 0 {
             return self.finish(ExitStatus::Exited(code));
         }

@@ -80,11 +80,6 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
     ),
     ("tcp6.*", "no network on the unikernel"),
     ("pty.*", "no /dev/ptmx on the unikernel"),
-    ("esc_proc_*", "no /proc on the unikernel"),
-    (
-        "esc_memfd_exec.*",
-        "execve of a memfd goes through /proc/self/fd/N, which the unikernel's file system does not resolve (the memfd part works there)",
-    ),
     (
         "sbx_*",
         "--sandbox is pvm's on Linux (host paths, Landlock, seccomp): the unikernel has no host files to guard",

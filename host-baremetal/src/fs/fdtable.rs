@@ -112,6 +112,8 @@ impl Fs {
             clock: self.clock,
             monotonic: self.monotonic,
             entropy: self.entropy,
+            pid: self.pid,
+            procs: self.procs,
         }
     }
 

@@ -1,7 +1,8 @@
 //! The unikernel's file system and file-descriptor table.
 //!
 //! One tree of [`Node`]s: the ramdisk's members, read-only and borrowed in
-//! place, plus a writable in-memory `/tmp` (and `/dev/null`, `/dev/zero`).
+//! place, plus a writable in-memory `/tmp` (and `/dev/null`, `/dev/zero`)
+//! and `/proc`, whose nodes are made as lookups reach them.
 //! Descriptors 0, 1 and 2 are the console: stdin reads the optional stdin
 //! file the runner packed, stdout and stderr go to a [`Console`]. Pipes live
 //! here too (single-threaded guests use them to talk to themselves).
@@ -14,7 +15,8 @@
 //! [`path`] (resolution: every Linux-visible lookup choice), [`dirops`]
 //! (calls that change the tree), [`fdtable`] (descriptors and open file
 //! descriptions), [`fileops`] (xattrs, owners, `flock`, `fallocate`,
-//! `close_range`), [`pipe`], and the objects without a path behind one
+//! `close_range`), [`procfs`] (`/proc`: processes, descriptors, the
+//! system files), [`pipe`], and the objects without a path behind one
 //! trait ([`object`]: [`event`]'s eventfds, timerfds and epoll
 //! instances, [`socket`] pairs); this file holds the calls on descriptors.
 
@@ -26,6 +28,7 @@ mod node;
 mod object;
 mod path;
 mod pipe;
+mod procfs;
 mod socket;
 
 use crate::archive::ArchiveError;
@@ -37,6 +40,7 @@ pub use node::FileRef;
 use node::*;
 use object::Object;
 use pipe::*;
+pub use procfs::{ProcFacts, ProcSource};
 pub use socket::EISCONN;
 use vm_core::abi::{
     AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD,
@@ -85,6 +89,10 @@ pub struct Fs {
     /// Monotonic nanoseconds, for timers (default: from `clock`).
     monotonic: Option<fn() -> u64>,
     entropy: Entropy,
+    /// The process this view belongs to (its `/proc/self`).
+    pid: i32,
+    /// The process table, for `/proc` (`None`: this process alone).
+    procs: Option<&'static dyn procfs::ProcSource>,
 }
 
 impl core::fmt::Debug for Fs {
@@ -166,6 +174,12 @@ impl Fs {
             let n = node.lock();
             (n.is_dir(), matches!(n.kind, Kind::Symlink(_)), n.writable)
         };
+        if is_link
+            && follow
+            && let Some(fd) = self.own_fd_link(&node)
+        {
+            return self.reopen(fd, flags);
+        }
         if is_link && flags & O_PATH == 0 {
             return Err(Errno::ELOOP); // O_NOFOLLOW on a symlink
         }
@@ -182,6 +196,10 @@ impl Fs {
             }
             let is_device = matches!(node.lock().kind, Kind::Device(_));
             if wants_write && !writable_node && !is_device {
+                if node.lock().proc.is_some() {
+                    // procfs is not read-only; its files are.
+                    return Err(Errno::EACCES);
+                }
                 return Err(Errno::EROFS);
             }
             if flags & O_TRUNC != 0 && wants_write {
@@ -465,8 +483,14 @@ impl Fs {
             let f = file.lock();
             return Ok(self.stat_open(&f));
         }
-        let r = self.resolve(dirfd, path, flags & AT_SYMLINK_NOFOLLOW == 0)?;
+        let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
+        let r = self.resolve(dirfd, path, follow)?;
         let node = r.existing()?;
+        if follow && let Some(fd) = self.own_fd_link(&node) {
+            // /proc/self/fd/N of a pipe, socket or the console.
+            let file = self.file(fd).map_err(|_| Errno::ENOENT)?;
+            return Ok(self.stat_open(&file.lock()));
+        }
         let n = node.lock();
         Ok(self.stat_node(&n))
     }
@@ -486,12 +510,6 @@ impl Fs {
     }
 
     pub fn readlinkat(&mut self, dirfd: i32, path: &[u8], buf: &mut [u8]) -> SysResult<usize> {
-        if let Some(name) = self.proc_fd_link(path) {
-            let name = name?;
-            let len = name.len().min(buf.len());
-            buf[..len].copy_from_slice(&name[..len]);
-            return Ok(len);
-        }
         let r = self.resolve(dirfd, path, false)?;
         let node = r.existing()?;
         let n = node.lock();
@@ -507,33 +525,47 @@ impl Fs {
 
     pub fn getdents64(&mut self, fd: i32, buf: &mut [u8]) -> SysResult<usize> {
         let file = self.file(fd)?;
-        let mut f = file.lock();
-        let Open::Node(node) = &f.open else {
-            return Err(Errno::ENOTDIR);
+        let node = match &file.lock().open {
+            Open::Node(node) => node.clone(),
+            _ => return Err(Errno::ENOTDIR),
         };
-        let node = node.clone();
+        // A /proc directory's names, made before the descriptor is locked
+        // (listing descriptors may look at this one).
+        let tag = Self::proc_dir(&node.lock());
+        let made = tag.map(|tag| self.proc_list(tag));
+        let mut f = file.lock();
         let n = node.lock();
         let Kind::Dir { entries, parent } = &n.kind else {
             return Err(Errno::ENOTDIR);
         };
         let parent_ino = parent.upgrade().map_or(n.ino, |p| p.lock().ino);
+        let listed: Vec<(&[u8], u64, u8)> = match &made {
+            Some(v) => v
+                .iter()
+                .map(|(name, ino, d)| (&name[..], *ino, *d))
+                .collect(),
+            None => entries
+                .iter()
+                .map(|(name, child)| {
+                    let c = child.lock();
+                    let dtype = match c.kind {
+                        Kind::Dir { .. } => 4,
+                        Kind::File(_) => 8,
+                        Kind::Symlink(_) => 10,
+                        Kind::Device(_) => 2,
+                    };
+                    (&name[..], c.ino, dtype)
+                })
+                .collect(),
+        };
         let mut used = 0;
         let mut index = f.offset as usize;
         loop {
             let (ino, dtype, name): (u64, u8, &[u8]) = match index {
                 0 => (n.ino, 4, b"."),
                 1 => (parent_ino, 4, b".."),
-                i => match entries.iter().nth(i - 2) {
-                    Some((name, child)) => {
-                        let c = child.lock();
-                        let dtype = match c.kind {
-                            Kind::Dir { .. } => 4,
-                            Kind::File(_) => 8,
-                            Kind::Symlink(_) => 10,
-                            Kind::Device(_) => 2,
-                        };
-                        (c.ino, dtype, &name[..])
-                    }
+                i => match listed.get(i - 2) {
+                    Some(&(name, ino, dtype)) => (ino, dtype, name),
                     None => break,
                 },
             };
@@ -665,37 +697,6 @@ impl Fs {
             }
         }
         ready
-    }
-
-    /// `/proc/self/fd/N` (or `/proc/2/fd/N`: the only process) names
-    /// what descriptor `N` is open on, as Linux's link does; `None` for
-    /// other paths (there is no `/proc` otherwise).
-    fn proc_fd_link(&self, path: &[u8]) -> Option<SysResult<Vec<u8>>> {
-        let n = path
-            .strip_prefix(b"/proc/self/fd/")
-            .or_else(|| path.strip_prefix(b"/proc/2/fd/"))?;
-        let fd: i32 = core::str::from_utf8(n).ok()?.parse().ok()?;
-        Some(self.file(fd).map_err(|_| Errno::ENOENT).map(|file| {
-            let f = file.lock();
-            let anon = |what: &str, p: *const u8| {
-                alloc::format!("{what}:[{}]", p as usize % 1_000_000).into_bytes()
-            };
-            match &f.open {
-                Open::Node(n) => {
-                    let mut p = f.dir_path.clone();
-                    if n.lock().nlink == 0 {
-                        p.extend_from_slice(b" (deleted)");
-                    }
-                    p
-                }
-                Open::Stdin(_) | Open::Stdout | Open::Stderr => b"/dev/ttyS0".to_vec(),
-                Open::PipeRead(p) | Open::PipeWrite(p) => anon("pipe", Arc::as_ptr(p) as *const u8),
-                Open::Object(o) if o.mode() & S_IFMT == S_IFSOCK => {
-                    anon("socket", Arc::as_ptr(o) as *const u8)
-                }
-                Open::Object(o) => alloc::format!("anon_inode:[{}]", o.kind()).into_bytes(),
-            }
-        }))
     }
 
     /// `memfd_create(name, flags)`: a file in memory that no directory

@@ -67,6 +67,8 @@ pub(super) struct Inode {
     pub(super) gid: u32,
     pub(super) xattrs: BTreeMap<Vec<u8>, Vec<u8>>,
     pub(super) flock: super::fileops::FlockState,
+    /// What it is in `/proc` (see [`super::procfs`]); `None` elsewhere.
+    pub(super) proc: Option<super::procfs::Tag>,
 }
 
 impl Inode {
@@ -122,6 +124,7 @@ impl Fs {
             gid: 0,
             xattrs: BTreeMap::new(),
             flock: Default::default(),
+            proc: None,
         }));
         let mut fs = Fs {
             root,
@@ -134,6 +137,8 @@ impl Fs {
             clock,
             monotonic: None,
             entropy,
+            pid: 2,
+            procs: None,
         };
         for entry in archive::read(archive) {
             let e = entry.map_err(BuildError::Archive)?;
@@ -147,6 +152,7 @@ impl Fs {
             t.writable = true;
             t.perm = 0o1777;
         }
+        fs.add_proc(now);
         let dev = fs
             .ensure_dir(b"dev")
             .map_err(|_| BuildError::NotADirectory(b"/dev".to_vec()))?;
@@ -158,6 +164,19 @@ impl Fs {
         ];
         for (name, d) in devices {
             let node = fs.new_node(0o666, false, now, Kind::Device(d));
+            if let Kind::Dir { entries, .. } = &mut dev.lock().kind {
+                entries.entry(name.to_vec()).or_insert(node);
+            }
+        }
+        // As udev makes them: the descriptors through /proc.
+        let links = [
+            (&b"fd"[..], &b"/proc/self/fd"[..]),
+            (b"stdin", b"/proc/self/fd/0"),
+            (b"stdout", b"/proc/self/fd/1"),
+            (b"stderr", b"/proc/self/fd/2"),
+        ];
+        for (name, target) in links {
+            let node = fs.new_node(0o777, false, now, Kind::Symlink(target.to_vec()));
             if let Kind::Dir { entries, .. } = &mut dev.lock().kind {
                 entries.entry(name.to_vec()).or_insert(node);
             }
@@ -203,6 +222,7 @@ impl Fs {
             gid: 0,
             xattrs: BTreeMap::new(),
             flock: Default::default(),
+            proc: None,
         }))
     }
 
@@ -301,7 +321,13 @@ impl Fs {
     pub(super) fn stat_node(&self, n: &Inode) -> FileStat {
         let size = n.size();
         FileStat {
-            dev: if n.writable { 2 } else { 1 },
+            dev: if n.proc.is_some() {
+                super::procfs::DEV
+            } else if n.writable {
+                2
+            } else {
+                1
+            },
             ino: n.ino,
             mode: n.type_bits() | n.perm,
             nlink: n.nlink,

@@ -99,8 +99,13 @@ impl Fs {
         p
     }
 
-    pub(super) fn lookup(dir: &Arc<Node>, name: &[u8]) -> SysResult<Option<Arc<Node>>> {
-        match &dir.lock().kind {
+    pub(super) fn lookup(&self, dir: &Arc<Node>, name: &[u8]) -> SysResult<Option<Arc<Node>>> {
+        let d = dir.lock();
+        if let Some(tag) = Self::proc_dir(&d) {
+            drop(d);
+            return Ok(self.proc_lookup(tag, name));
+        }
+        match &d.kind {
             Kind::Dir { entries, .. } => Ok(entries.get(name).cloned()),
             _ => Err(Errno::ENOTDIR),
         }
@@ -143,7 +148,24 @@ impl Fs {
             }
             _ => {
                 let dir = self.current(stack);
-                let node = Self::lookup(&dir, comp)?.ok_or(Errno::ENOENT)?;
+                let node = self.lookup(&dir, comp)?.ok_or(Errno::ENOENT)?;
+                match self.fd_target(&node) {
+                    None => {}
+                    Some(Ok(procfs::FdTarget::Path(p))) => {
+                        if *budget == 0 {
+                            return Err(Errno::ELOOP);
+                        }
+                        *budget -= 1;
+                        return self.walk(stack, &p, true, budget);
+                    }
+                    // A file, not a directory: what follows fails.
+                    Some(Ok(procfs::FdTarget::Node(n, _))) => {
+                        stack.push((comp.to_vec(), n));
+                        return Ok(());
+                    }
+                    Some(Ok(procfs::FdTarget::Object)) => return Err(Errno::ENOTDIR),
+                    Some(Err(e)) => return Err(e),
+                }
                 let target = match &node.lock().kind {
                     Kind::Symlink(t) => Some(t.clone()),
                     _ => None,
@@ -213,7 +235,48 @@ impl Fs {
             });
         }
         let parent = self.current(&stack);
-        let node = Self::lookup(&parent, last)?;
+        let node = self.lookup(&parent, last)?;
+        if let Some(n) = &node
+            && (follow_last || trailing_slash)
+        {
+            match self.fd_target(n) {
+                None => {}
+                Some(Ok(procfs::FdTarget::Path(p))) => {
+                    if *budget == 0 {
+                        return Err(Errno::ELOOP);
+                    }
+                    *budget -= 1;
+                    let mut r = self.walk_last(stack, &p, true, budget)?;
+                    r.trailing_slash |= trailing_slash;
+                    return Ok(r);
+                }
+                // The descriptor's own file, named as it was opened.
+                Some(Ok(procfs::FdTarget::Node(n, path))) => {
+                    let (dir, name) = match path.iter().rposition(|&b| b == b'/') {
+                        Some(0) | None => (&b"/"[..], path.strip_prefix(b"/").unwrap_or(&path)),
+                        Some(i) => (&path[..i], &path[i + 1..]),
+                    };
+                    return Ok(Resolved {
+                        parent: self.root.clone(),
+                        parent_path: dir.to_vec(),
+                        name: name.to_vec(),
+                        node: Some(n),
+                        trailing_slash,
+                    });
+                }
+                // The link itself: `open` reopens what it stands for.
+                Some(Ok(procfs::FdTarget::Object)) => {
+                    return Ok(Resolved {
+                        parent,
+                        parent_path: Self::stack_path(&stack),
+                        name: last.to_vec(),
+                        node: Some(n.clone()),
+                        trailing_slash,
+                    });
+                }
+                Some(Err(e)) => return Err(e),
+            }
+        }
         let link = node.as_ref().and_then(|n| match &n.lock().kind {
             Kind::Symlink(t) => Some(t.clone()),
             _ => None,

@@ -827,3 +827,234 @@ mod fileops {
         assert_eq!(fs.close_range(5, 4, 0), Err(Errno::EINVAL));
     }
 }
+
+/// A process table of two processes (pids 2 and 5) for `/proc`.
+struct TwoProcs;
+impl ProcSource for TwoProcs {
+    fn pids(&self) -> Vec<i32> {
+        vec![2, 5]
+    }
+    fn facts(&self, pid: i32, me: i32) -> Option<ProcFacts> {
+        let exe = match pid {
+            2 => b"/work/bin/prog".to_vec(),
+            5 => b"/work/bin/other-program-name".to_vec(),
+            _ => return None,
+        };
+        Some(ProcFacts {
+            ppid: if pid == 2 { 1 } else { 2 },
+            pgid: 2,
+            sid: 1,
+            state: if pid == me { b'R' } else { b'S' },
+            exe,
+            cmdline: b"prog\0arg\0".to_vec(),
+            cpu_ns: 1_500_000_000,
+            start_ns: 0,
+            threads: if pid == 2 { vec![9] } else { Vec::new() },
+            cwd: (pid != me).then(|| b"/tmp".to_vec()),
+            umask: None,
+            fds: (pid != me).then(|| vec![(0, b"/dev/ttyS0".to_vec())]),
+        })
+    }
+    fn uptime_ns(&self) -> u64 {
+        12_340_000_000
+    }
+    fn memory(&self) -> (u64, u64) {
+        (64 << 20, 16 << 20)
+    }
+    fn cpus(&self) -> usize {
+        1
+    }
+}
+
+fn text(fs: &mut Fs, path: &[u8]) -> String {
+    let fd = fs.openat(AT_FDCWD, path, RDONLY, 0).unwrap();
+    let t = read_all(fs, fd);
+    fs.close(fd).unwrap();
+    String::from_utf8(t).unwrap()
+}
+
+fn link(fs: &mut Fs, path: &[u8]) -> SysResult<Vec<u8>> {
+    let mut b = [0u8; 256];
+    let n = fs.readlinkat(AT_FDCWD, path, &mut b)?;
+    Ok(b[..n].to_vec())
+}
+
+#[test]
+fn proc_lists_processes_and_descriptors() {
+    let mut fs = fs();
+    fs.set_proc(2, &TwoProcs);
+    let root = names(&mut fs, b"/proc");
+    for want in [
+        &b"self"[..],
+        b"thread-self",
+        b"2",
+        b"5",
+        b"meminfo",
+        b"uptime",
+    ] {
+        assert!(root.iter().any(|n| n == want), "{want:?} in {root:?}");
+    }
+    assert_eq!(link(&mut fs, b"/proc/self").unwrap(), b"2");
+    let own = names(&mut fs, b"/proc/self");
+    for want in [&b"fd"[..], b"task", b"exe", b"status", b"maps", b"mem"] {
+        assert!(own.iter().any(|n| n == want), "{want:?} in {own:?}");
+    }
+    assert_eq!(link(&mut fs, b"/proc/thread-self").unwrap(), b"2/task/2");
+    assert_eq!(link(&mut fs, b"/proc/self/exe").unwrap(), b"/work/bin/prog");
+    assert_eq!(link(&mut fs, b"/proc/self/cwd").unwrap(), b"/");
+    assert_eq!(link(&mut fs, b"/proc/5/cwd").unwrap(), b"/tmp");
+    assert_eq!(link(&mut fs, b"/proc/5/fd/0").unwrap(), b"/dev/ttyS0");
+    assert_eq!(
+        fs.openat(AT_FDCWD, b"/proc/7", RDONLY, 0),
+        Err(Errno::ENOENT)
+    );
+    assert_eq!(
+        fs.openat(AT_FDCWD, b"/proc/05", RDONLY, 0),
+        Err(Errno::ENOENT)
+    );
+    // The descriptor directory lists exactly the open descriptors.
+    let null = fs.openat(AT_FDCWD, b"/dev/null", RDONLY, 0).unwrap();
+    let fds = names(&mut fs, b"/proc/self/fd");
+    assert_eq!(fds, [&b"."[..], b"..", b"0", b"1", b"2", b"3", b"4"]);
+    assert_eq!(link(&mut fs, b"/proc/self/fd/3").unwrap(), b"/dev/null");
+    fs.close(null).unwrap();
+    assert_eq!(link(&mut fs, b"/proc/2/fd/3"), Err(Errno::ENOENT));
+    assert_eq!(
+        names(&mut fs, b"/proc/self/task"),
+        [&b"."[..], b"..", b"2", b"9"]
+    );
+    assert!(text(&mut fs, b"/proc/self/task/9/status").contains("\nPid:\t9\n"));
+    assert!(text(&mut fs, b"/proc/self/status").contains("\nThreads:\t2\n"));
+    assert_eq!(
+        fs.openat(AT_FDCWD, b"/proc/self/task/8", RDONLY, 0),
+        Err(Errno::ENOENT)
+    );
+    // The process's lines: pid, state, parent, group, session, CPU time.
+    let stat = text(&mut fs, b"/proc/self/stat");
+    assert!(stat.starts_with("2 (prog) R 1 2 1 0 -1 "), "{stat}");
+    assert_eq!(stat.split_whitespace().count(), 52);
+    assert_eq!(stat.split_whitespace().nth(13), Some("150"));
+    let other = text(&mut fs, b"/proc/5/stat");
+    assert!(other.starts_with("5 (other-program-n) S 2 "), "{other}");
+    let status = text(&mut fs, b"/proc/self/status");
+    assert!(status.contains("\nPid:\t2\nPPid:\t1\n"), "{status}");
+    assert!(status.contains("\nVmRSS:"), "{status}");
+    assert!(!text(&mut fs, b"/proc/5/status").contains("VmRSS"));
+    assert_eq!(text(&mut fs, b"/proc/self/cmdline"), "prog\0arg\0");
+    assert_eq!(text(&mut fs, b"/proc/5/comm"), "other-program-n\n");
+    assert_eq!(text(&mut fs, b"/proc/uptime"), "12.34 12.34\n");
+    assert!(text(&mut fs, b"/proc/meminfo").starts_with("MemTotal:          65536 kB\n"));
+    // Everything is on procfs's device, read-only but for mem.
+    let st = fs.fstatat(AT_FDCWD, b"/proc/self/maps", 0).unwrap();
+    assert_eq!(st.dev, procfs::DEV);
+    assert_eq!(
+        st.ino,
+        fs.fstatat(AT_FDCWD, b"/proc/2/maps", 0).unwrap().ino
+    );
+    assert_eq!(
+        fs.openat(AT_FDCWD, b"/proc/self/status", O_WRONLY, 0),
+        Err(Errno::EACCES)
+    );
+    let mem = fs.openat(AT_FDCWD, b"/proc/self/mem", O_RDWR, 0).unwrap();
+    fs.close(mem).unwrap();
+}
+
+#[test]
+fn proc_fd_links_reopen_the_descriptors_file() {
+    let mut fs = fs();
+    fs.set_proc(2, &TwoProcs);
+    // A memfd: its link names it, deleted; following the link opens the
+    // same file with an offset and access mode of its own.
+    let m = fs.memfd_create(b"probe", 0).unwrap();
+    assert_eq!(fs.write(m, b"memfd bytes").unwrap(), 11);
+    let p = format!("/proc/self/fd/{m}");
+    assert_eq!(
+        link(&mut fs, p.as_bytes()).unwrap(),
+        b"/memfd:probe (deleted)"
+    );
+    let r = fs.openat(AT_FDCWD, p.as_bytes(), RDONLY, 0).unwrap();
+    assert_eq!(read_all(&mut fs, r), b"memfd bytes");
+    assert_eq!(fs.write(r, b"x"), Err(Errno::EBADF));
+    let again = format!("/proc/self/fd/{r}");
+    assert_eq!(
+        link(&mut fs, again.as_bytes()).unwrap(),
+        b"/memfd:probe (deleted)"
+    );
+    fs.close(m).unwrap();
+    // The reopened descriptor keeps the file.
+    let r2 = fs.openat(AT_FDCWD, again.as_bytes(), O_RDWR, 0).unwrap();
+    assert_eq!(fs.write(r2, b"M").unwrap(), 1);
+    assert_eq!(fs.pread(r, &mut [0u8; 5], 0).ok(), Some(5));
+    // fdinfo: position and flags (O_LARGEFILE, as Linux's 64-bit open).
+    let info = text(&mut fs, format!("/proc/self/fdinfo/{r2}").as_bytes());
+    assert!(info.starts_with("pos:\t1\nflags:\t0100002\n"), "{info}");
+    // A directory descriptor leads to the directory, by its path.
+    let d = fs.openat(AT_FDCWD, b"/etc", O_DIRECTORY, 0).unwrap();
+    let motd = format!("/proc/self/fd/{d}/motd");
+    assert_eq!(text(&mut fs, motd.as_bytes()), "hello from the ramdisk\n");
+    // A pipe's link names it; a socket has nothing to reopen.
+    let [pr, _pw] = fs.pipe2(0).unwrap();
+    let pp = format!("/proc/self/fd/{pr}");
+    assert!(link(&mut fs, pp.as_bytes()).unwrap().starts_with(b"pipe:["));
+    let [s, _] = fs.socketpair(1, 1, 0).unwrap();
+    let sp = format!("/proc/self/fd/{s}");
+    assert!(
+        link(&mut fs, sp.as_bytes())
+            .unwrap()
+            .starts_with(b"socket:[")
+    );
+    assert_eq!(
+        fs.openat(AT_FDCWD, sp.as_bytes(), O_RDWR, 0),
+        Err(Errno::ENXIO)
+    );
+    // Another process's links are text only.
+    assert_eq!(
+        link(&mut fs, b"/proc/5/exe").unwrap(),
+        b"/work/bin/other-program-name"
+    );
+}
+
+#[test]
+fn proc_fd_links_of_pipes_and_the_console_reopen_them() {
+    let mut fs = fs();
+    fs.set_proc(2, &TwoProcs);
+    let [r, w] = fs.pipe2(0).unwrap();
+    // The write end reopened for reading is the pipe's read end.
+    let r2 = fs
+        .openat(AT_FDCWD, format!("/proc/self/fd/{w}").as_bytes(), RDONLY, 0)
+        .unwrap();
+    let w2 = fs
+        .openat(AT_FDCWD, format!("/dev/fd/{r}").as_bytes(), O_WRONLY, 0)
+        .unwrap();
+    assert_eq!(fs.write(w2, b"through").unwrap(), 7);
+    let mut b = [0u8; 16];
+    assert_eq!(fs.read(r2, &mut b).unwrap(), 7);
+    assert_eq!(&b[..7], b"through");
+    assert_eq!(
+        fs.fstatat(AT_FDCWD, format!("/proc/self/fd/{r}").as_bytes(), 0)
+            .unwrap()
+            .mode
+            & S_IFMT,
+        S_IFIFO
+    );
+    let p = format!("/proc/self/fd/{r}");
+    assert_eq!(
+        fs.openat(AT_FDCWD, p.as_bytes(), O_RDWR, 0),
+        Err(Errno::ENXIO)
+    );
+    // Closing every writer but the reopened one keeps the pipe open.
+    fs.close(w).unwrap();
+    fs.close(w2).unwrap();
+    assert_eq!(fs.read(r, &mut b).unwrap(), 0);
+    // /dev/stdout is the console.
+    let out = fs.openat(AT_FDCWD, b"/dev/stdout", O_WRONLY, 0).unwrap();
+    assert_eq!(fs.write(out, b"x").unwrap(), 1);
+    assert_eq!(
+        fs.openat(AT_FDCWD, b"/dev/stdout", RDONLY, 0),
+        Err(Errno::ENXIO)
+    );
+    assert_eq!(
+        fs.openat(AT_FDCWD, b"/proc/self/fd/1/x", RDONLY, 0),
+        Err(Errno::ENOTDIR)
+    );
+}
