@@ -100,8 +100,7 @@ pub unsafe fn call(
     // SAFETY: `words` holds the 8 words `pvm_cp_call` reads; the two flag
     // pointers are this thread's live TLS byte and a static; the call's own
     // pointers are the caller's promise.
-    let r = unsafe { pvm_cp_call(nr as usize, words.as_ptr()) };
-    r
+    unsafe { pvm_cp_call(nr as usize, words.as_ptr()) }
 }
 
 /// Called first by pvm's signal handlers with the interrupted context: a
