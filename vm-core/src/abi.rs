@@ -29,6 +29,9 @@ pub const O_DIRECTORY: i32 = 0o200000;
 pub const O_NOFOLLOW: i32 = 0o400000;
 pub const O_CLOEXEC: i32 = 0o2000000;
 pub const O_PATH: i32 = 0o10000000;
+/// Set by the kernel on every open file of a 64-bit process (visible in
+/// `/proc/<pid>/fdinfo`).
+pub const O_LARGEFILE: i32 = 0o100000;
 /// `__O_TMPFILE`, the bit that with `O_DIRECTORY` makes [`O_TMPFILE`].
 pub const O_TMPFILE_BIT: i32 = 0o20000000;
 pub const O_TMPFILE: i32 = O_TMPFILE_BIT | O_DIRECTORY;

@@ -34,11 +34,10 @@ use super::*;
 use alloc::format;
 use alloc::string::String;
 use core::fmt::Write;
+use vm_core::abi::{O_LARGEFILE, O_RDONLY};
 
 /// procfs's `st_dev` (0:22 here).
 pub(super) const DEV: u64 = 22;
-const O_LARGEFILE: i32 = 0o100000;
-const O_RDONLY: i32 = 0;
 
 /// What a `/proc` node is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
