@@ -389,8 +389,12 @@ fn mremap_inner(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
             }
             return Ok(old);
         }
-        let grow_end = old + nlen;
-        if grow_end <= mem.size() && !mem.maps.lock().overlaps(old + olen, grow_end) {
+        // A length past the address space cannot grow in place (and the
+        // sum may wrap); it falls through to the move, which finds no room.
+        let grow_end = old.checked_add(nlen).filter(|&e| e <= mem.size());
+        if let Some(grow_end) = grow_end
+            && !mem.maps.lock().overlaps(old + olen, grow_end)
+        {
             mem.map(old + olen, nlen - olen, perm, true)?;
             return Ok(old);
         }
