@@ -169,10 +169,7 @@ impl Fs {
         flags: i32,
     ) -> SysResult<()> {
         let from = if oldpath.is_empty() && flags & AT_EMPTY_PATH != 0 {
-            match &self.file(olddirfd)?.lock().open {
-                Open::Node(n) => n.clone(),
-                _ => return Err(Errno::EXDEV),
-            }
+            self.inode_of(olddirfd, InodeCall::Link)?
         } else {
             self.resolve(olddirfd, oldpath, flags & AT_SYMLINK_FOLLOW != 0)?
                 .existing()?
@@ -211,10 +208,8 @@ impl Fs {
     }
 
     pub fn fchmod(&mut self, fd: i32, mode: u32) -> SysResult<()> {
-        let file = self.file(fd)?;
-        let node = match &file.lock().open {
-            Open::Node(n) => n.clone(),
-            _ => return Ok(()), // console and pipes: nothing to keep
+        let Some(node) = self.attr_inode(fd)? else {
+            return Ok(());
         };
         self.set_mode(&node, mode)
     }
@@ -227,9 +222,9 @@ impl Fs {
         flags: i32,
     ) -> SysResult<()> {
         let node = if path.is_empty() {
-            match &self.file(dirfd)?.lock().open {
-                Open::Node(n) => n.clone(),
-                _ => return Ok(()),
+            match self.attr_inode(dirfd)? {
+                Some(n) => n,
+                None => return Ok(()),
             }
         } else {
             self.resolve(dirfd, path, flags & AT_SYMLINK_NOFOLLOW == 0)?

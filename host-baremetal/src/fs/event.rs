@@ -57,7 +57,7 @@ impl Object for EventFd {
     fn kind(&self) -> &'static str {
         "eventfd"
     }
-    fn read(&self, _fs: &Fs, buf: &mut [u8]) -> SysResult<usize> {
+    fn read(&self, _fs: &Fs, _pos: &mut u64, buf: &mut [u8]) -> SysResult<usize> {
         if buf.len() < 8 {
             return Err(Errno::EINVAL);
         }
@@ -70,7 +70,7 @@ impl Object for EventFd {
         buf[..8].copy_from_slice(&v.to_le_bytes());
         Ok(8)
     }
-    fn write(&self, _fs: &Fs, buf: &[u8]) -> SysResult<usize> {
+    fn write(&self, _fs: &Fs, _pos: &mut u64, _append: bool, buf: &[u8]) -> SysResult<usize> {
         let v = buf
             .get(..8)
             .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
@@ -141,7 +141,7 @@ impl Object for TimerFd {
     fn kind(&self) -> &'static str {
         "timerfd"
     }
-    fn read(&self, fs: &Fs, buf: &mut [u8]) -> SysResult<usize> {
+    fn read(&self, fs: &Fs, _pos: &mut u64, buf: &mut [u8]) -> SysResult<usize> {
         if buf.len() < 8 {
             return Err(Errno::EINVAL);
         }
@@ -153,9 +153,6 @@ impl Object for TimerFd {
         buf[..8].copy_from_slice(&st.ticks.to_le_bytes());
         st.ticks = 0;
         Ok(8)
-    }
-    fn write(&self, _fs: &Fs, _buf: &[u8]) -> SysResult<usize> {
-        Err(Errno::EINVAL)
     }
     fn poll(&self, fs: &Fs, _depth: u32) -> i16 {
         let mut st = self.st.lock();
@@ -235,12 +232,6 @@ impl Epoll {
 impl Object for Epoll {
     fn kind(&self) -> &'static str {
         "eventpoll"
-    }
-    fn read(&self, _fs: &Fs, _buf: &mut [u8]) -> SysResult<usize> {
-        Err(Errno::EINVAL)
-    }
-    fn write(&self, _fs: &Fs, _buf: &[u8]) -> SysResult<usize> {
-        Err(Errno::EINVAL)
     }
     fn poll(&self, fs: &Fs, depth: u32) -> i16 {
         if depth > MAX_NEST {
@@ -330,7 +321,7 @@ impl Fs {
     ) -> SysResult<()> {
         let epfile = self.file(epfd)?;
         let file = self.file(fd)?;
-        if let Open::Node(_) = &file.lock().open {
+        if file.lock().obj.inode().is_some() {
             // Regular files and directories cannot be waited for.
             return Err(Errno::EPERM);
         }

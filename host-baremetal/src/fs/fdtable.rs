@@ -1,25 +1,17 @@
-//! The descriptor table: open file descriptions ([`OpenFile`], shared by
-//! `dup`ed descriptors) and what they refer to ([`Open`]), descriptor
-//! allocation under `RLIMIT_NOFILE`, `close`, `dup`, `dup3`, `fcntl`.
+//! The descriptor table: descriptors ([`Fd`]: close-on-exec and an open
+//! file description), open file descriptions ([`OpenFile`], shared by
+//! `dup`ed descriptors and across `fork`: the object, offset, status
+//! flags), descriptor allocation under `RLIMIT_NOFILE`, `close`, `dup`,
+//! `dup3`, `fcntl`. What a description refers to is an
+//! `Arc<dyn Object>` ([`super::object`]).
 
 use super::*;
-
-#[derive(Debug)]
-pub(super) enum Open {
-    Node(Arc<Node>),
-    Stdin(&'static [u8]),
-    Stdout,
-    Stderr,
-    PipeRead(Arc<spin::Mutex<Pipe>>),
-    PipeWrite(Arc<spin::Mutex<Pipe>>),
-    /// Eventfds, timerfds, epoll instances, sockets.
-    Object(Arc<dyn Object>),
-}
 
 /// An open file description (shared by `dup`ed descriptors).
 #[derive(Debug)]
 pub(super) struct OpenFile {
-    pub(super) open: Open,
+    /// What it is open on.
+    pub(super) obj: Arc<dyn Object>,
     /// Access mode and status flags (`O_APPEND`, `O_NONBLOCK`, `O_PATH`).
     pub(super) flags: i32,
     pub(super) offset: u64,
@@ -30,13 +22,11 @@ pub(super) struct OpenFile {
 
 impl Drop for OpenFile {
     fn drop(&mut self) {
+        // Its flock goes with it (a pipe end counts itself out as its
+        // object drops).
         let me = self as *const OpenFile as usize;
-        match &self.open {
-            Open::PipeRead(p) => p.lock().readers -= 1,
-            Open::PipeWrite(p) => p.lock().writers -= 1,
-            // Its flock goes with it.
-            Open::Node(n) => n.lock().flock.release(me),
-            _ => {}
+        if let Some(n) = self.obj.inode() {
+            n.lock().flock.release(me);
         }
     }
 }
@@ -59,13 +49,13 @@ pub(super) struct Fd {
 impl Fs {
     pub(super) fn install(
         &mut self,
-        open: Open,
+        obj: Arc<dyn Object>,
         flags: i32,
         dir_path: Vec<u8>,
         cloexec: bool,
     ) -> SysResult<i32> {
         let file = Arc::new(spin::Mutex::new(OpenFile {
-            open,
+            obj,
             flags,
             offset: 0,
             dir_path,
@@ -184,8 +174,8 @@ impl Fs {
             }
             F_ADD_SEALS | F_GET_SEALS => {
                 let f = entry.file.lock();
-                let Open::Node(node) = &f.open else {
-                    return Err(Errno::EINVAL);
+                let Some(node) = f.obj.inode() else {
+                    return Err(InodeCall::Seals.without_inode());
                 };
                 let mut n = node.lock();
                 let seals = n.seals.as_mut().ok_or(Errno::EINVAL)?;

@@ -31,14 +31,7 @@ impl Fs {
     fn xattr_node(&self, t: XattrTarget<'_>) -> SysResult<Arc<Node>> {
         match t {
             XattrTarget::Path { path, follow } => self.resolve(AT_FDCWD, path, follow)?.existing(),
-            XattrTarget::Fd(fd) => {
-                let file = self.file(fd)?;
-                let f = file.lock();
-                match &f.open {
-                    Open::Node(n) => Ok(n.clone()),
-                    _ => Err(Errno::ENOTSUP),
-                }
-            }
+            XattrTarget::Fd(fd) => self.inode_of(fd, InodeCall::Xattr),
         }
     }
 
@@ -143,12 +136,9 @@ impl Fs {
             return Err(Errno::EINVAL);
         }
         let node = if path.is_empty() && flags & AT_EMPTY_PATH != 0 {
-            let file = self.file(dirfd)?;
-            let f = file.lock();
-            match &f.open {
-                Open::Node(n) => n.clone(),
-                // Pipes, sockets and the console have no owner to keep.
-                _ => return Ok(()),
+            match self.attr_inode(dirfd)? {
+                Some(n) => n,
+                None => return Ok(()),
             }
         } else {
             self.resolve(dirfd, path, flags & AT_SYMLINK_NOFOLLOW == 0)?
@@ -178,8 +168,8 @@ impl Fs {
         let f = file.lock();
         // The description's address, as its `Drop` names it.
         let me = &*f as *const OpenFile as usize;
-        let Open::Node(node) = &f.open else {
-            return Err(Errno::EINVAL);
+        let Some(node) = f.obj.inode() else {
+            return Err(InodeCall::Flock.without_inode());
         };
         let mut n = node.lock();
         let st = &mut n.flock;
@@ -211,8 +201,8 @@ impl Fs {
         if !f.writable() {
             return Err(Errno::EBADF);
         }
-        let Open::Node(node) = &f.open else {
-            return Err(Errno::ESPIPE);
+        let Some(node) = f.obj.inode() else {
+            return Err(InodeCall::Fallocate.without_inode());
         };
         if mode != 0 {
             return Err(Errno::ENOTSUP);
@@ -254,11 +244,7 @@ impl Fs {
 
     /// Up to `len` bytes a pipe's read end holds, not taken (`tee`).
     pub fn pipe_peek(&self, fd: i32, len: usize) -> SysResult<Vec<u8>> {
-        let file = self.file(fd)?;
-        let f = file.lock();
-        match &f.open {
-            Open::PipeRead(p) => Ok(p.lock().buf.iter().take(len).copied().collect()),
-            _ => Err(Errno::EINVAL),
-        }
+        let obj = self.file(fd)?.lock().obj.clone();
+        obj.peek(len)
     }
 }

@@ -20,6 +20,8 @@
 //! trait ([`object`]: [`event`]'s eventfds, timerfds and epoll
 //! instances, [`socket`] pairs); this file holds the calls on descriptors.
 
+mod dev;
+mod dir;
 mod dirops;
 mod event;
 mod fdtable;
@@ -29,17 +31,20 @@ mod object;
 mod path;
 mod pipe;
 mod procfs;
+mod regular;
 mod socket;
 
 use crate::archive::ArchiveError;
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
+use dev::*;
+use dir::*;
 use fdtable::*;
 pub use node::FileRef;
 use node::*;
-use object::Object;
-use pipe::*;
+use object::{InodeCall, Object};
+use regular::*;
 pub use procfs::{ProcFacts, ProcSource};
 pub use socket::EISCONN;
 use vm_core::abi::{
@@ -213,7 +218,7 @@ impl Fs {
         }
         let dir_path = r.path();
         let kept = flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_PATH | O_DIRECTORY);
-        self.install(Open::Node(node), kept, dir_path, flags & O_CLOEXEC != 0)
+        self.install(open_object(node), kept, dir_path, flags & O_CLOEXEC != 0)
     }
 
     pub fn read(&mut self, fd: i32, buf: &mut [u8]) -> SysResult<usize> {
@@ -222,47 +227,8 @@ impl Fs {
         if !f.readable() {
             return Err(Errno::EBADF);
         }
-        let offset = f.offset;
-        let n = match &f.open {
-            Open::Stdin(data) => copy_out(data, offset, buf),
-            Open::Stdout | Open::Stderr | Open::PipeWrite(_) => return Err(Errno::EBADF),
-            Open::Object(o) => return o.read(self, buf),
-            Open::PipeRead(p) => {
-                let mut p = p.lock();
-                if p.buf.is_empty() {
-                    // No other thread can ever fill it while we wait.
-                    return if p.writers == 0 {
-                        Ok(0)
-                    } else {
-                        Err(Errno::EAGAIN)
-                    };
-                }
-                let n = buf.len().min(p.buf.len());
-                for (dst, src) in buf.iter_mut().zip(p.buf.drain(..n)) {
-                    *dst = src;
-                }
-                return Ok(n);
-            }
-            Open::Node(node) => {
-                let n = node.lock();
-                match &n.kind {
-                    Kind::File(d) => copy_out(d.bytes(), offset, buf),
-                    Kind::Dir { .. } => return Err(Errno::EISDIR),
-                    Kind::Device(Device::Null) => 0,
-                    Kind::Device(Device::Zero) => {
-                        buf.fill(0);
-                        return Ok(buf.len());
-                    }
-                    Kind::Device(Device::Random) => {
-                        (self.entropy)(buf);
-                        return Ok(buf.len());
-                    }
-                    Kind::Symlink(_) => return Err(Errno::EBADF),
-                }
-            }
-        };
-        f.offset += n as u64;
-        Ok(n)
+        let obj = f.obj.clone();
+        obj.read(self, &mut f.offset, buf)
     }
 
     pub fn write(&mut self, fd: i32, buf: &[u8]) -> SysResult<usize> {
@@ -271,66 +237,9 @@ impl Fs {
         if !f.writable() {
             return Err(Errno::EBADF);
         }
-        match &f.open {
-            Open::Stdout => {
-                self.console.stdout(buf);
-                return Ok(buf.len());
-            }
-            Open::Stderr => {
-                self.console.stderr(buf);
-                return Ok(buf.len());
-            }
-            Open::Stdin(_) | Open::PipeRead(_) => return Err(Errno::EBADF),
-            Open::Object(o) => return o.write(self, buf),
-            Open::PipeWrite(p) => {
-                let mut p = p.lock();
-                if p.readers == 0 {
-                    return Err(Errno::EPIPE);
-                }
-                let room = PIPE_CAPACITY - p.buf.len();
-                if room == 0 && !buf.is_empty() {
-                    return Err(Errno::EAGAIN);
-                }
-                let n = buf.len().min(room);
-                p.buf.extend(&buf[..n]);
-                return Ok(n);
-            }
-            Open::Node(_) => {}
-        }
-        let Open::Node(node) = &f.open else {
-            unreachable!("other kinds returned above")
-        };
-        let node = node.clone();
-        let mut n = node.lock();
-        let now = (self.clock)();
+        let obj = f.obj.clone();
         let append = f.flags & O_APPEND != 0;
-        let seals = n.seals.unwrap_or(0);
-        match &mut n.kind {
-            Kind::File(d) => {
-                let v = d.owned();
-                let at = if append { v.len() as u64 } else { f.offset };
-                let end = at.checked_add(buf.len() as u64).ok_or(Errno::EFBIG)?;
-                let end = usize::try_from(end).map_err(|_| Errno::EFBIG)?;
-                if seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE) != 0
-                    || (seals & F_SEAL_GROW != 0 && end > v.len())
-                {
-                    return Err(Errno::EPERM);
-                }
-                let at = at as usize;
-                if end > v.len() {
-                    v.try_reserve(end - v.len()).map_err(|_| Errno::ENOSPC)?;
-                    v.resize(end, 0);
-                }
-                v[at..end].copy_from_slice(buf);
-                f.offset = end as u64;
-            }
-            Kind::Device(_) => return Ok(buf.len()),
-            Kind::Dir { .. } => return Err(Errno::EISDIR),
-            Kind::Symlink(_) => return Err(Errno::EBADF),
-        }
-        n.mtime = now;
-        n.ctime = now;
-        Ok(buf.len())
+        obj.write(self, &mut f.offset, append, buf)
     }
 
     pub fn pread(&mut self, fd: i32, buf: &mut [u8], offset: i64) -> SysResult<usize> {
@@ -342,23 +251,10 @@ impl Fs {
         if !f.readable() {
             return Err(Errno::EBADF);
         }
-        match &f.open {
-            Open::Node(node) => match &node.lock().kind {
-                Kind::File(d) => Ok(copy_out(d.bytes(), offset as u64, buf)),
-                Kind::Dir { .. } => Err(Errno::EISDIR),
-                Kind::Device(Device::Null) => Ok(0),
-                Kind::Device(Device::Zero) => {
-                    buf.fill(0);
-                    Ok(buf.len())
-                }
-                Kind::Device(Device::Random) => {
-                    (self.entropy)(buf);
-                    Ok(buf.len())
-                }
-                Kind::Symlink(_) => Err(Errno::EBADF),
-            },
-            _ => Err(Errno::ESPIPE),
+        if !f.obj.positional() {
+            return Err(Errno::ESPIPE);
         }
+        f.obj.read(self, &mut (offset as u64), buf)
     }
 
     pub fn pwrite(&mut self, fd: i32, buf: &[u8], offset: i64) -> SysResult<usize> {
@@ -366,111 +262,28 @@ impl Fs {
         if offset < 0 {
             return Err(Errno::EINVAL);
         }
-        let (saved, flags) = {
-            let f = file.lock();
-            if !matches!(f.open, Open::Node(_)) {
-                return Err(Errno::ESPIPE);
-            }
-            (f.offset, f.flags)
-        };
-        // Linux ignores the offset of pwrite on O_APPEND files, as we do by
-        // reusing `write`; otherwise write at `offset` and restore.
-        file.lock().offset = offset as u64;
-        let r = self.write(fd, buf);
-        if flags & O_APPEND == 0 {
-            file.lock().offset = saved;
+        let mut f = file.lock();
+        if !f.obj.positional() {
+            return Err(Errno::ESPIPE);
         }
-        r
+        if !f.writable() {
+            return Err(Errno::EBADF);
+        }
+        let obj = f.obj.clone();
+        // Linux ignores the offset of pwrite on O_APPEND files; such a
+        // write moves the description's position to the end, as `write`.
+        if f.flags & O_APPEND != 0 {
+            obj.write(self, &mut f.offset, true, buf)
+        } else {
+            obj.write(self, &mut (offset as u64), false, buf)
+        }
     }
 
     pub fn lseek(&mut self, fd: i32, offset: i64, whence: i32) -> SysResult<i64> {
         let file = self.file(fd)?;
         let mut f = file.lock();
-        let node = match &f.open {
-            Open::Node(n) => Some(n.clone()),
-            _ => None,
-        };
-        let size = match node {
-            Some(n) => {
-                let n = n.lock();
-                match n.kind {
-                    Kind::Dir { .. } => {
-                        // Only rewinding a directory stream is meaningful.
-                        if whence == 0 && offset == 0 {
-                            f.offset = 0;
-                            return Ok(0);
-                        }
-                        return Err(Errno::EINVAL);
-                    }
-                    Kind::Device(_) => {
-                        f.offset = 0;
-                        return Ok(0);
-                    }
-                    _ => n.size(),
-                }
-            }
-            None => return Err(Errno::ESPIPE),
-        };
-        let base: i64 = match whence {
-            0 => 0,
-            1 => f.offset as i64,
-            2 => size as i64,
-            3 => {
-                // SEEK_DATA: everything is data.
-                if offset < 0 || offset as u64 >= size {
-                    return Err(Errno::ENXIO);
-                }
-                0
-            }
-            4 => {
-                // SEEK_HOLE: the only hole is at the end.
-                if offset < 0 || offset as u64 > size {
-                    return Err(Errno::ENXIO);
-                }
-                f.offset = size;
-                return Ok(size as i64);
-            }
-            _ => return Err(Errno::EINVAL),
-        };
-        let new = base.checked_add(offset).ok_or(Errno::EOVERFLOW)?;
-        if new < 0 {
-            return Err(Errno::EINVAL);
-        }
-        f.offset = new as u64;
-        Ok(new)
-    }
-
-    fn stat_open(&self, f: &OpenFile) -> FileStat {
-        let pipe_like = |ino| FileStat {
-            dev: 3,
-            ino,
-            mode: S_IFIFO | 0o600,
-            nlink: 1,
-            blksize: 4096,
-            ..FileStat::default()
-        };
-        match &f.open {
-            Open::Node(n) => self.stat_node(&n.lock()),
-            // The console looks like the pipes a test harness connects.
-            Open::Stdin(d) => FileStat {
-                size: 0,
-                ..pipe_like(d.len() as u64 ^ 0x5eed)
-            },
-            Open::Stdout => pipe_like(0x1001),
-            Open::Stderr => pipe_like(0x1002),
-            Open::PipeRead(p) | Open::PipeWrite(p) => {
-                pipe_like(Arc::as_ptr(p) as *const u8 as usize as u64)
-            }
-            // Anonymous inodes, as Linux's eventfd, timerfd and epoll.
-            Open::Object(o) => FileStat {
-                dev: 4,
-                ino: Arc::as_ptr(o) as *const u8 as usize as u64,
-                mode: o.mode(),
-                nlink: 1,
-                blksize: 4096,
-                ..FileStat::default()
-            },
-        }
+        let obj = f.obj.clone();
+        obj.seek(&mut f.offset, offset, whence)
     }
 
     pub fn fstatat(&mut self, dirfd: i32, path: &[u8], flags: i32) -> SysResult<FileStat> {
@@ -479,9 +292,8 @@ impl Fs {
                 let r = self.resolve(AT_FDCWD, b".", true)?;
                 return Ok(self.stat_node(&r.existing()?.lock()));
             }
-            let file = self.file(dirfd)?;
-            let f = file.lock();
-            return Ok(self.stat_open(&f));
+            let obj = self.file(dirfd)?.lock().obj.clone();
+            return Ok(obj.stat(self));
         }
         let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
         let r = self.resolve(dirfd, path, follow)?;
@@ -489,7 +301,8 @@ impl Fs {
         if follow && let Some(fd) = self.own_fd_link(&node) {
             // /proc/self/fd/N of a pipe, socket or the console.
             let file = self.file(fd).map_err(|_| Errno::ENOENT)?;
-            return Ok(self.stat_open(&file.lock()));
+            let obj = file.lock().obj.clone();
+            return Ok(obj.stat(self));
         }
         let n = node.lock();
         Ok(self.stat_node(&n))
@@ -523,110 +336,19 @@ impl Fs {
         }
     }
 
-    pub fn getdents64(&mut self, fd: i32, buf: &mut [u8]) -> SysResult<usize> {
-        let file = self.file(fd)?;
-        let node = match &file.lock().open {
-            Open::Node(node) => node.clone(),
-            _ => return Err(Errno::ENOTDIR),
-        };
-        // A /proc directory's names, made before the descriptor is locked
-        // (listing descriptors may look at this one).
-        let tag = Self::proc_dir(&node.lock());
-        let made = tag.map(|tag| self.proc_list(tag));
-        let mut f = file.lock();
-        let n = node.lock();
-        let Kind::Dir { entries, parent } = &n.kind else {
-            return Err(Errno::ENOTDIR);
-        };
-        let parent_ino = parent.upgrade().map_or(n.ino, |p| p.lock().ino);
-        let listed: Vec<(&[u8], u64, u8)> = match &made {
-            Some(v) => v
-                .iter()
-                .map(|(name, ino, d)| (&name[..], *ino, *d))
-                .collect(),
-            None => entries
-                .iter()
-                .map(|(name, child)| {
-                    let c = child.lock();
-                    let dtype = match c.kind {
-                        Kind::Dir { .. } => 4,
-                        Kind::File(_) => 8,
-                        Kind::Symlink(_) => 10,
-                        Kind::Device(_) => 2,
-                    };
-                    (&name[..], c.ino, dtype)
-                })
-                .collect(),
-        };
-        let mut used = 0;
-        let mut index = f.offset as usize;
-        loop {
-            let (ino, dtype, name): (u64, u8, &[u8]) = match index {
-                0 => (n.ino, 4, b"."),
-                1 => (parent_ino, 4, b".."),
-                i => match listed.get(i - 2) {
-                    Some(&(name, ino, dtype)) => (ino, dtype, name),
-                    None => break,
-                },
-            };
-            let reclen = (19 + name.len() + 1).next_multiple_of(8);
-            if used + reclen > buf.len() {
-                if used == 0 {
-                    return Err(Errno::EINVAL);
-                }
-                break;
-            }
-            let rec = &mut buf[used..used + reclen];
-            rec.fill(0);
-            rec[0..8].copy_from_slice(&ino.to_le_bytes());
-            rec[8..16].copy_from_slice(&(index as i64 + 1).to_le_bytes());
-            rec[16..18].copy_from_slice(&(reclen as u16).to_le_bytes());
-            rec[18] = dtype;
-            rec[19..19 + name.len()].copy_from_slice(name);
-            used += reclen;
-            index += 1;
-        }
-        f.offset = index as u64;
-        Ok(used)
-    }
-
     pub fn ftruncate(&mut self, fd: i32, len: i64) -> SysResult<()> {
         if len < 0 {
             return Err(Errno::EINVAL);
         }
         let file = self.file(fd)?;
-        let f = file.lock();
-        let Open::Node(node) = &f.open else {
-            return Err(Errno::EINVAL);
-        };
-        if !f.writable() {
-            return Err(Errno::EINVAL);
-        }
-        let mut n = node.lock();
-        if !n.writable {
-            return Err(Errno::EROFS);
-        }
-        let now = (self.clock)();
-        let seals = n.seals.unwrap_or(0);
-        match &mut n.kind {
-            Kind::File(d) => {
-                let len = usize::try_from(len).map_err(|_| Errno::EFBIG)?;
-                let v = d.owned();
-                if (seals & F_SEAL_SHRINK != 0 && len < v.len())
-                    || (seals & F_SEAL_GROW != 0 && len > v.len())
-                {
-                    return Err(Errno::EPERM);
-                }
-                if len > v.len() {
-                    v.try_reserve(len - v.len()).map_err(|_| Errno::ENOSPC)?;
-                }
-                v.resize(len, 0);
+        let obj = {
+            let f = file.lock();
+            if !f.writable() {
+                return Err(Errno::EINVAL);
             }
-            _ => return Err(Errno::EINVAL),
-        }
-        n.mtime = now;
-        n.ctime = now;
-        Ok(())
+            f.obj.clone()
+        };
+        obj.truncate(self, len)
     }
 
     pub fn fsync(&mut self, fd: i32) -> SysResult<()> {
@@ -635,46 +357,12 @@ impl Fs {
 
     /// The regular file open as `fd`, for a shared mapping of it.
     pub fn file_ref(&self, fd: i32) -> SysResult<FileRef> {
-        let file = self.file(fd)?;
-        let f = file.lock();
-        match &f.open {
-            Open::Node(n) if matches!(n.lock().kind, Kind::File(_)) => Ok(FileRef(n.clone())),
-            Open::Node(_) => Err(Errno::ENODEV),
-            _ => Err(Errno::EACCES),
-        }
+        self.file(fd)?.lock().obj.mapping()
     }
 
-    /// The events `f` has now (`POLLIN`, `POLLOUT`, `POLLHUP`,
-    /// `POLLERR`), before masking. Files, devices and the console never
-    /// block; a pipe is readable with data or without writers (`POLLHUP`),
-    /// writable with room (`POLLERR` without readers).
+    /// The events the description `f` has now, before masking.
     fn poll_file(&self, f: &OpenFile, depth: u32) -> i16 {
-        use object::{POLLERR, POLLHUP, POLLIN, POLLOUT};
-        match &f.open {
-            Open::PipeRead(pipe) => {
-                let pipe = pipe.lock();
-                let mut r = 0;
-                if !pipe.buf.is_empty() {
-                    r |= POLLIN;
-                }
-                if pipe.writers == 0 {
-                    r |= POLLHUP;
-                }
-                r
-            }
-            Open::PipeWrite(pipe) => {
-                let pipe = pipe.lock();
-                if pipe.readers == 0 {
-                    POLLERR
-                } else if pipe.buf.len() < PIPE_CAPACITY {
-                    POLLOUT
-                } else {
-                    0
-                }
-            }
-            Open::Object(o) => o.poll(self, depth),
-            _ => POLLIN | POLLOUT,
-        }
+        f.obj.poll(self, depth)
     }
 
     /// `poll` readiness, filling each `revents`; returns how many entries
@@ -720,7 +408,12 @@ impl Fs {
         }
         let mut path = b"/memfd:".to_vec();
         path.extend_from_slice(name);
-        self.install(Open::Node(node), O_RDWR, path, flags & MFD_CLOEXEC != 0)
+        self.install(
+            Arc::new(RegularFile(node)),
+            O_RDWR,
+            path,
+            flags & MFD_CLOEXEC != 0,
+        )
     }
 
     /// Monotonic nanoseconds now.
@@ -769,8 +462,8 @@ impl Fs {
     pub fn fchdir(&mut self, fd: i32) -> SysResult<()> {
         let file = self.file(fd)?;
         let f = file.lock();
-        match &f.open {
-            Open::Node(n) if n.lock().is_dir() => {
+        match f.obj.inode() {
+            Some(n) if n.lock().is_dir() => {
                 self.cwd = f.dir_path.clone();
                 Ok(())
             }

@@ -1,6 +1,7 @@
 //! The tree: inodes (directories, files, symlinks, devices), building it
-//! from the ramdisk archive at boot, `stat` of a node, and [`FileRef`],
-//! a regular file held by a shared mapping.
+//! from the ramdisk archive at boot, `stat` of a node, which kind of open
+//! file an `open` of a node makes ([`open_object`]), and [`FileRef`], a
+//! regular file held by a shared mapping.
 
 use super::*;
 use crate::archive;
@@ -28,14 +29,6 @@ impl Data {
             Data::Static(_) => unreachable!("converted above"),
         }
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Device {
-    Null,
-    Zero,
-    /// `/dev/urandom` and `/dev/random` (which no longer blocks on Linux).
-    Random,
 }
 
 #[derive(Debug)]
@@ -82,6 +75,15 @@ impl Inode {
     }
     pub(super) fn is_dir(&self) -> bool {
         matches!(self.kind, Kind::Dir { .. })
+    }
+    /// Its `d_type` in a directory listing.
+    pub(super) fn dtype(&self) -> u8 {
+        match self.kind {
+            Kind::Dir { .. } => super::dir::DT_DIR,
+            Kind::File(_) => 8,
+            Kind::Symlink(_) => 10,
+            Kind::Device(_) => 2,
+        }
     }
     pub(super) fn size(&self) -> u64 {
         match &self.kind {
@@ -181,13 +183,13 @@ impl Fs {
                 entries.entry(name.to_vec()).or_insert(node);
             }
         }
-        for open in [Open::Stdin(stdin), Open::Stdout, Open::Stderr] {
-            let flags = if matches!(open, Open::Stdin(_)) {
-                0
-            } else {
-                O_WRONLY
-            };
-            fs.install(open, flags, Vec::new(), false)
+        let console: [(Arc<dyn Object>, i32); 3] = [
+            (Arc::new(Stdin(stdin)), 0),
+            (Arc::new(ConsoleOut(false)), O_WRONLY),
+            (Arc::new(ConsoleOut(true)), O_WRONLY),
+        ];
+        for (obj, flags) in console {
+            fs.install(obj, flags, Vec::new(), false)
                 .map_err(|_| BuildError::NotADirectory(Vec::new()))?;
         }
         Ok(fs)
@@ -334,9 +336,7 @@ impl Fs {
             uid: n.uid,
             gid: n.gid,
             rdev: match n.kind {
-                Kind::Device(Device::Null) => (1 << 8) | 3,
-                Kind::Device(Device::Zero) => (1 << 8) | 5,
-                Kind::Device(Device::Random) => (1 << 8) | 9,
+                Kind::Device(d) => d.rdev(),
                 _ => 0,
             },
             size: size as i64,
@@ -346,6 +346,30 @@ impl Fs {
             mtime: n.mtime,
             ctime: n.ctime,
         }
+    }
+}
+
+/// The object an `open` of `node` gets: the one place where the kind of
+/// a node decides the kind of open file.
+pub(super) fn open_object(node: Arc<Node>) -> Arc<dyn Object> {
+    let n = node.lock();
+    let proc_dir = Fs::proc_dir(&n);
+    let device = match n.kind {
+        Kind::Device(d) => Some(d),
+        _ => None,
+    };
+    let (is_dir, is_file) = (n.is_dir(), matches!(n.kind, Kind::File(_)));
+    drop(n);
+    if let Some(tag) = proc_dir {
+        Arc::new(super::procfs::ProcDir::new(node, tag))
+    } else if is_dir {
+        Arc::new(Directory(node))
+    } else if is_file {
+        Arc::new(RegularFile(node))
+    } else if let Some(d) = device {
+        d.open(node)
+    } else {
+        Arc::new(Symlink(node))
     }
 }
 

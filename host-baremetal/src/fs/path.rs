@@ -54,8 +54,8 @@ impl Fs {
         }
         let file = self.file(dirfd)?;
         let f = file.lock();
-        match &f.open {
-            Open::Node(n) if n.lock().is_dir() => Ok(f.dir_path.clone()),
+        match f.obj.inode() {
+            Some(n) if n.lock().is_dir() => Ok(f.dir_path.clone()),
             _ => Err(Errno::ENOTDIR),
         }
     }

@@ -30,11 +30,13 @@
 //! they name, so a name keeps its number. All of them are on one device
 //! ([`DEV`]), which is how the core recognises a procfs file.
 
+use super::object::{DirEntry, Object};
 use super::*;
 use alloc::format;
+use core::any::Any;
 use alloc::string::String;
 use core::fmt::Write;
-use vm_core::abi::{O_LARGEFILE, O_RDONLY};
+use vm_core::abi::O_LARGEFILE;
 
 /// procfs's `st_dev` (0:22 here).
 pub(super) const DEV: u64 = 22;
@@ -131,23 +133,7 @@ const CORE_VIEWS: &[&str] = &[
 
 /// What `/proc/<pid>/fd/N` names for an open file description.
 pub(super) fn link_name(f: &OpenFile) -> Vec<u8> {
-    let anon =
-        |what: &str, p: *const u8| format!("{what}:[{}]", p as usize % 1_000_000).into_bytes();
-    match &f.open {
-        Open::Node(n) => {
-            let mut p = f.dir_path.clone();
-            if n.lock().nlink == 0 {
-                p.extend_from_slice(b" (deleted)");
-            }
-            p
-        }
-        Open::Stdin(_) | Open::Stdout | Open::Stderr => b"/dev/ttyS0".to_vec(),
-        Open::PipeRead(p) | Open::PipeWrite(p) => anon("pipe", Arc::as_ptr(p) as *const u8),
-        Open::Object(o) if o.mode() & S_IFMT == S_IFSOCK => {
-            anon("socket", Arc::as_ptr(o) as *const u8)
-        }
-        Open::Object(o) => format!("anon_inode:[{}]", o.kind()).into_bytes(),
-    }
+    f.obj.link_name(&f.dir_path)
 }
 
 /// Where following `/proc/self/fd/N` leads.
@@ -460,13 +446,13 @@ impl Fs {
                 let file = self.file(fd).ok()?;
                 let f = file.lock();
                 let mut flags = f.flags & !O_DIRECTORY;
-                if matches!(f.open, Open::Node(_)) {
+                if f.obj.inode().is_some() {
                     flags |= O_LARGEFILE;
                 }
                 if cloexec {
                     flags |= O_CLOEXEC;
                 }
-                let ino = self.stat_open(&f).ino;
+                let ino = f.obj.stat(self).ino;
                 Some(Child::File(
                     format!(
                         "pos:\t{}\nflags:\t0{flags:o}\nmnt_id:\t24\nino:\t{ino}\n",
@@ -523,10 +509,10 @@ impl Fs {
         Some((|| {
             let file = self.file(fd).map_err(|_| Errno::ENOENT)?;
             let f = file.lock();
-            match &f.open {
-                Open::Node(n) if n.lock().is_dir() => Ok(FdTarget::Path(f.dir_path.clone())),
-                Open::Node(n) => Ok(FdTarget::Node(n.clone(), f.dir_path.clone())),
-                _ => Ok(FdTarget::Object),
+            match f.obj.inode() {
+                Some(n) if n.lock().is_dir() => Ok(FdTarget::Path(f.dir_path.clone())),
+                Some(n) => Ok(FdTarget::Node(n.clone(), f.dir_path.clone())),
+                None => Ok(FdTarget::Object),
             }
         })())
     }
@@ -539,39 +525,19 @@ impl Fs {
         }
     }
 
-    /// `open` of `/proc/self/fd/N` where `N` has no node: a pipe end
-    /// opens the end the access mode names (as Linux's FIFO open of the
-    /// pipe's inode), the console reopens itself (stdin reads on from
-    /// where `N` is); a socket or an anonymous inode is `ENXIO`.
+    /// `open` of `/proc/self/fd/N` where `N` has no node: what the
+    /// object makes of it ([`Object::reopen`]: a pipe end opens the end
+    /// the access mode names, the console reopens itself, stdin reading on
+    /// from where `N` is; a socket or an anonymous inode is `ENXIO`).
     pub(super) fn reopen(&mut self, fd: i32, flags: i32) -> SysResult<i32> {
         let file = self.file(fd).map_err(|_| Errno::ENOENT)?;
-        let (open, name) = {
+        let (obj, name, offset) = {
             let f = file.lock();
-            let acc = flags & O_ACCMODE;
-            let open = match (&f.open, acc) {
-                (Open::PipeRead(p) | Open::PipeWrite(p), O_RDONLY) => {
-                    p.lock().readers += 1;
-                    Open::PipeRead(p.clone())
-                }
-                (Open::PipeRead(p) | Open::PipeWrite(p), O_WRONLY) => {
-                    p.lock().writers += 1;
-                    Open::PipeWrite(p.clone())
-                }
-                (Open::Stdin(d), O_RDONLY) => Open::Stdin(d),
-                (Open::Stdout, O_WRONLY) => Open::Stdout,
-                (Open::Stderr, O_WRONLY) => Open::Stderr,
-                _ => return Err(Errno::ENXIO),
-            };
-            let offset = if matches!(open, Open::Stdin(_)) {
-                f.offset
-            } else {
-                0
-            };
-            (open, (link_name(&f), offset))
+            (f.obj.reopen(flags & O_ACCMODE)?, link_name(&f), f.offset)
         };
         let kept = flags & (O_ACCMODE | O_NONBLOCK);
-        let new = self.install(open, kept, name.0, flags & O_CLOEXEC != 0)?;
-        self.file(new)?.lock().offset = name.1;
+        let new = self.install(obj, kept, name, flags & O_CLOEXEC != 0)?;
+        self.file(new)?.lock().offset = offset;
         Ok(new)
     }
 
@@ -691,5 +657,48 @@ impl Fs {
             1 + f.threads.len()
         );
         s.into_bytes()
+    }
+}
+
+/// A `/proc` directory whose names are made on lookup: it lists what
+/// [`Fs::proc_list`] says is there now, as a [`Directory`] otherwise.
+#[derive(Debug)]
+pub(super) struct ProcDir {
+    dir: Directory,
+    tag: Tag,
+}
+
+impl ProcDir {
+    pub(super) fn new(node: Arc<Node>, tag: Tag) -> ProcDir {
+        ProcDir {
+            dir: Directory(node),
+            tag,
+        }
+    }
+}
+
+impl Object for ProcDir {
+    fn read(&self, fs: &Fs, pos: &mut u64, buf: &mut [u8]) -> SysResult<usize> {
+        self.dir.read(fs, pos, buf)
+    }
+    fn write(&self, fs: &Fs, pos: &mut u64, append: bool, buf: &[u8]) -> SysResult<usize> {
+        self.dir.write(fs, pos, append, buf)
+    }
+    fn seek(&self, pos: &mut u64, offset: i64, whence: i32) -> SysResult<i64> {
+        self.dir.seek(pos, offset, whence)
+    }
+    fn list(&self, fs: &Fs) -> SysResult<Vec<DirEntry>> {
+        let mut out = Directory::dots(&self.dir.0.lock()).to_vec();
+        out.extend(fs.proc_list(self.tag));
+        Ok(out)
+    }
+    fn inode(&self) -> Option<&Arc<Node>> {
+        self.dir.inode()
+    }
+    fn kind(&self) -> &'static str {
+        "directory"
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
     }
 }

@@ -128,8 +128,7 @@ impl Object for SockEnd {
     fn kind(&self) -> &'static str {
         "socket"
     }
-    fn read(&self, fs: &Fs, buf: &mut [u8]) -> SysResult<usize> {
-        let _ = fs;
+    fn read(&self, _fs: &Fs, _pos: &mut u64, buf: &mut [u8]) -> SysResult<usize> {
         let mut none = RecvMsg {
             name: &mut [],
             data: buf,
@@ -140,7 +139,7 @@ impl Object for SockEnd {
         };
         self.recv(&mut none, 0).map(|(n, _)| n)
     }
-    fn write(&self, _fs: &Fs, buf: &[u8]) -> SysResult<usize> {
+    fn write(&self, _fs: &Fs, _pos: &mut u64, _append: bool, buf: &[u8]) -> SysResult<usize> {
         self.send(Msg {
             data: buf.to_vec(),
             ..Msg::default()
@@ -163,14 +162,17 @@ impl Object for SockEnd {
     fn mode(&self) -> u32 {
         S_IFSOCK | 0o777
     }
-    fn bytes_ready(&self) -> Option<usize> {
+    fn bytes_ready(&self) -> SysResult<usize> {
         let c = self.chan.lock();
         let q = &c[self.side];
-        Some(if self.stream() {
+        Ok(if self.stream() {
             q.bytes
         } else {
             q.msgs.front().map_or(0, |m| m.data.len())
         })
+    }
+    fn link_name(&self, _path: &[u8]) -> Vec<u8> {
+        anon_name("socket", self as *const SockEnd as *const u8)
     }
     fn as_any(&self) -> &dyn Any {
         self
