@@ -22,7 +22,10 @@ impl Directory {
             Kind::Dir { parent, .. } => parent.upgrade().map_or(n.ino, |p| p.lock().ino),
             _ => n.ino,
         };
-        [(b".".to_vec(), n.ino, DT_DIR), (b"..".to_vec(), parent, DT_DIR)]
+        [
+            (b".".to_vec(), n.ino, DT_DIR),
+            (b"..".to_vec(), parent, DT_DIR),
+        ]
     }
 }
 

@@ -1,24 +1,31 @@
 //! The unikernel's file system and file-descriptor table.
 //!
-//! One tree of [`Node`]s: the ramdisk's members, read-only and borrowed in
-//! place, plus a writable in-memory `/tmp` (and `/dev/null`, `/dev/zero`)
-//! and `/proc`, whose nodes are made as lookups reach them.
-//! Descriptors 0, 1 and 2 are the console: stdin reads the optional stdin
-//! file the runner packed, stdout and stderr go to a [`Console`]. Pipes live
-//! here too (single-threaded guests use them to talk to themselves).
+//! One tree of nodes ([`node`]): the ramdisk's members, read-only and
+//! borrowed in place, plus a writable in-memory `/tmp`, `/dev` and
+//! `/proc`, whose nodes are made as lookups reach them ([`procfs`]).
+//! Every method of [`Fs`] mirrors one `HostOs` file call (same arguments,
+//! Linux errno results, asm-generic flag values), so the kernel's
+//! `HostOs` is a thin lock-and-forward layer and all of this is tested on
+//! the build machine.
 //!
-//! Every method mirrors one `HostOs` file call (same arguments, Linux errno
-//! results, asm-generic flag values), so the kernel's `HostOs` is a thin
-//! lock-and-forward layer and all of this is tested on the build machine.
+//! A descriptor ([`fdtable`]) names an open file description, which holds
+//! an `Arc<dyn Object>`: every kind of open file implements the one trait
+//! [`object::Object`] (read, write, seek, stat, poll, `FIONREAD`,
+//! truncate, directory listing, reopen through `/proc/self/fd`), and the
+//! trait's defaults are the Linux errnos for what a kind lacks. The kinds:
+//! [`regular`] (ramdisk, `/tmp`, memfd and `/proc` files; `O_PATH`
+//! symlinks), [`dir`] (directories and `getdents64`; `/proc`'s in
+//! [`procfs`]), [`dev`] (`/dev/null`, `/dev/zero`, `/dev/urandom` and the
+//! console on descriptors 0, 1 and 2), [`pipe`] ends, [`event`]'s
+//! eventfds, timerfds and epoll instances, [`socket`] pairs. An `open` of
+//! a node gets the kind its node's type says ([`node::open_object`]).
 //!
-//! The parts: [`node`] (the tree and the ramdisk it is built from),
-//! [`path`] (resolution: every Linux-visible lookup choice), [`dirops`]
-//! (calls that change the tree), [`fdtable`] (descriptors and open file
-//! descriptions), [`fileops`] (xattrs, owners, `flock`, `fallocate`,
-//! `close_range`), [`procfs`] (`/proc`: processes, descriptors, the
-//! system files), [`pipe`], and the objects without a path behind one
-//! trait ([`object`]: [`event`]'s eventfds, timerfds and epoll
-//! instances, [`socket`] pairs); this file holds the calls on descriptors.
+//! The Linux-visible choices are each made in one place: a lookup's
+//! (symlink walking, `ELOOP`, trailing slashes, `..`) in [`path`]; what a
+//! kind of open file answers in [`object`]; what an access mode forbids in
+//! the calls below (`EBADF`). The rest: [`dirops`] (calls that change the
+//! tree), [`fileops`] (xattrs, owners, `flock`, `fallocate`,
+//! `close_range`); this file holds `open` and the calls on descriptors.
 
 mod dev;
 mod dir;
@@ -44,8 +51,8 @@ use fdtable::*;
 pub use node::FileRef;
 use node::*;
 use object::{InodeCall, Object};
-use regular::*;
 pub use procfs::{ProcFacts, ProcSource};
+use regular::*;
 pub use socket::EISCONN;
 use vm_core::abi::{
     AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD,

@@ -43,14 +43,14 @@ pub(super) struct PipeRead(Shared);
 pub(super) struct PipeWrite(Shared);
 
 impl PipeRead {
-    fn new(p: &Shared) -> Arc<dyn Object> {
+    fn open(p: &Shared) -> Arc<dyn Object> {
         p.lock().readers += 1;
         Arc::new(PipeRead(p.clone()))
     }
 }
 
 impl PipeWrite {
-    fn new(p: &Shared) -> Arc<dyn Object> {
+    fn open(p: &Shared) -> Arc<dyn Object> {
         p.lock().writers += 1;
         Arc::new(PipeWrite(p.clone()))
     }
@@ -72,8 +72,8 @@ impl Drop for PipeWrite {
 /// as Linux's FIFO open of the pipe's inode does.
 fn reopen(p: &Shared, acc: i32) -> SysResult<Arc<dyn Object>> {
     match acc {
-        O_RDONLY => Ok(PipeRead::new(p)),
-        O_WRONLY => Ok(PipeWrite::new(p)),
+        O_RDONLY => Ok(PipeRead::open(p)),
+        O_WRONLY => Ok(PipeWrite::open(p)),
         _ => Err(Errno::ENXIO),
     }
 }
@@ -183,9 +183,9 @@ impl Fs {
         let pipe: Shared = Arc::default();
         let cloexec = flags & O_CLOEXEC != 0;
         let status = flags & O_NONBLOCK;
-        let r = self.install(PipeRead::new(&pipe), status, Vec::new(), cloexec)?;
+        let r = self.install(PipeRead::open(&pipe), status, Vec::new(), cloexec)?;
         match self.install(
-            PipeWrite::new(&pipe),
+            PipeWrite::open(&pipe),
             status | O_WRONLY,
             Vec::new(),
             cloexec,

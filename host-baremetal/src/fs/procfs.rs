@@ -29,12 +29,14 @@
 //! then, as the core's views do), with inode numbers derived from what
 //! they name, so a name keeps its number. All of them are on one device
 //! ([`DEV`]), which is how the core recognises a procfs file.
+//! Its files open as regular files of that snapshot; its directories as
+//! [`ProcDir`]s, which list what is there at each `getdents64`.
 
 use super::object::{DirEntry, Object};
 use super::*;
 use alloc::format;
-use core::any::Any;
 use alloc::string::String;
+use core::any::Any;
 use core::fmt::Write;
 use vm_core::abi::O_LARGEFILE;
 

@@ -437,6 +437,63 @@ fn pipes_and_devices() {
     assert_eq!((st.mode & S_IFMT, st.rdev), (S_IFCHR, 0x103));
 }
 
+/// What each kind of open file answers for an operation it lacks (the
+/// `Object` trait's defaults and the access-mode checks before them), as
+/// Linux answers.
+#[test]
+fn each_kind_answers_what_it_lacks_as_linux() {
+    let mut fs = fs();
+    let [r, w] = fs.pipe2(0).unwrap();
+    let file = fs.openat(AT_FDCWD, b"/tmp/f", RDWR_CREAT, 0o644).unwrap();
+    let dir = fs.openat(AT_FDCWD, b"/etc", O_DIRECTORY, 0).unwrap();
+    let null = fs.openat(AT_FDCWD, b"/dev/null", O_RDWR, 0).unwrap();
+    let ev = fs.eventfd2(0, O_NONBLOCK).unwrap();
+    let ep = fs.epoll_create1(0).unwrap();
+    let [s, _] = fs.socketpair(1, 1, 0).unwrap();
+    let mut buf = [0u8; 64];
+    // Positions: ESPIPE where there is none.
+    for fd in [0, 1, r, w, ev, ep, s] {
+        assert_eq!(fs.lseek(fd, 0, 0), Err(Errno::ESPIPE), "lseek {fd}");
+        assert_eq!(fs.pwrite(fd, b"x", 0), Err(Errno::ESPIPE), "pwrite {fd}");
+    }
+    for fd in [0, r, ev, s] {
+        assert_eq!(fs.pread(fd, &mut buf, 0), Err(Errno::ESPIPE), "pread {fd}");
+    }
+    assert_eq!(fs.pread(w, &mut buf, 0), Err(Errno::EBADF), "a write end");
+    assert_eq!(fs.lseek(file, 3, 0), Ok(3));
+    assert_eq!(fs.lseek(null, 9, 0), Ok(0), "a device stays at 0");
+    assert_eq!(fs.lseek(dir, 0, 0), Ok(0));
+    // Reading and writing what cannot be.
+    assert_eq!(fs.read(w, &mut buf), Err(Errno::EBADF));
+    assert_eq!(fs.write(r, b"x"), Err(Errno::EBADF));
+    assert_eq!(fs.read(dir, &mut buf), Err(Errno::EISDIR));
+    assert_eq!(fs.pread(dir, &mut buf, 0), Err(Errno::EISDIR));
+    assert_eq!(fs.read(ep, &mut buf), Err(Errno::EINVAL));
+    assert_eq!(fs.write(ep, b"12345678"), Err(Errno::EINVAL));
+    // Listing, FIONREAD, ftruncate.
+    for fd in [file, r, ev, null, 0] {
+        assert_eq!(fs.getdents64(fd, &mut buf), Err(Errno::ENOTDIR), "{fd}");
+    }
+    for fd in [dir, null, ev, ep] {
+        assert_eq!(fs.pipe_bytes(fd), Err(Errno::ENOTTY), "FIONREAD {fd}");
+    }
+    assert_eq!(fs.pipe_bytes(w), Ok(0));
+    assert_eq!(fs.ftruncate(w, 0), Err(Errno::EINVAL));
+    assert_eq!(fs.ftruncate(ev, 0), Err(Errno::EINVAL));
+    assert_eq!(fs.ftruncate(file, 5), Ok(()));
+    // Inode calls on what has no inode.
+    let xattr = vm_core::host::XattrTarget::Fd(r);
+    assert_eq!(fs.getxattr(xattr, b"user.a", &mut []), Err(Errno::ENOTSUP));
+    assert_eq!(fs.fallocate(w, 0, 0, 1), Err(Errno::ESPIPE));
+    assert_eq!(fs.fchmod(r, 0o600), Ok(()), "nothing to keep");
+    // fstat: pipes, anonymous inodes, sockets.
+    let mode = |fs: &mut Fs, fd| fs.fstatat(fd, b"", AT_EMPTY_PATH).unwrap().mode;
+    assert_eq!(mode(&mut fs, r) & S_IFMT, S_IFIFO);
+    assert_eq!(mode(&mut fs, ev), 0o600);
+    assert_eq!(mode(&mut fs, s) & S_IFMT, S_IFSOCK);
+    assert_eq!(mode(&mut fs, dir) & S_IFMT, S_IFDIR);
+}
+
 #[test]
 fn a_forked_table_shares_open_files_and_pipes() {
     let mut parent = fs();
