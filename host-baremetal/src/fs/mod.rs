@@ -182,9 +182,9 @@ impl Fs {
                 node
             }
         };
-        let (is_dir, is_link, writable_node) = {
+        let (is_dir, is_link, takes_writes) = {
             let n = node.lock();
-            (n.is_dir(), matches!(n.kind, Kind::Symlink(_)), n.writable)
+            (n.is_dir(), n.link_text().is_some(), n.takes_writes())
         };
         if is_link
             && follow
@@ -206,8 +206,7 @@ impl Fs {
             if is_dir && (wants_write || flags & O_CREAT != 0) {
                 return Err(Errno::EISDIR);
             }
-            let is_device = matches!(node.lock().kind, Kind::Device(_));
-            if wants_write && !writable_node && !is_device {
+            if wants_write && !takes_writes {
                 if node.lock().proc.is_some() {
                     // procfs is not read-only; its files are.
                     return Err(Errno::EACCES);
@@ -319,7 +318,7 @@ impl Fs {
         let r = self.resolve(dirfd, path, flags & AT_SYMLINK_NOFOLLOW == 0)?;
         let node = r.existing()?;
         let n = node.lock();
-        if mode & 2 != 0 && !n.writable && !matches!(n.kind, Kind::Device(_)) {
+        if mode & 2 != 0 && !n.takes_writes() {
             return Err(Errno::EROFS);
         }
         // The guest runs as root: execute needs some x bit (or a directory).
@@ -333,14 +332,10 @@ impl Fs {
         let r = self.resolve(dirfd, path, false)?;
         let node = r.existing()?;
         let n = node.lock();
-        match &n.kind {
-            Kind::Symlink(t) => {
-                let len = t.len().min(buf.len());
-                buf[..len].copy_from_slice(&t[..len]);
-                Ok(len)
-            }
-            _ => Err(Errno::EINVAL),
-        }
+        let t = n.link_text().ok_or(Errno::EINVAL)?;
+        let len = t.len().min(buf.len());
+        buf[..len].copy_from_slice(&t[..len]);
+        Ok(len)
     }
 
     pub fn ftruncate(&mut self, fd: i32, len: i64) -> SysResult<()> {

@@ -76,6 +76,18 @@ impl Inode {
     pub(super) fn is_dir(&self) -> bool {
         matches!(self.kind, Kind::Dir { .. })
     }
+    /// A symbolic link's text.
+    pub(super) fn link_text(&self) -> Option<&[u8]> {
+        match &self.kind {
+            Kind::Symlink(t) => Some(t),
+            _ => None,
+        }
+    }
+    /// May it be opened for writing (or `W_OK`)? A read-only node may
+    /// not, but a device always may.
+    pub(super) fn takes_writes(&self) -> bool {
+        self.writable || matches!(self.kind, Kind::Device(_))
+    }
     /// Its `d_type` in a directory listing.
     pub(super) fn dtype(&self) -> u8 {
         match self.kind {

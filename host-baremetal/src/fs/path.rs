@@ -166,10 +166,7 @@ impl Fs {
                     Some(Ok(procfs::FdTarget::Object)) => return Err(Errno::ENOTDIR),
                     Some(Err(e)) => return Err(e),
                 }
-                let target = match &node.lock().kind {
-                    Kind::Symlink(t) => Some(t.clone()),
-                    _ => None,
-                };
+                let target = node.lock().link_text().map(<[u8]>::to_vec);
                 match target {
                     Some(t) => {
                         if *budget == 0 {
@@ -277,10 +274,9 @@ impl Fs {
                 Some(Err(e)) => return Err(e),
             }
         }
-        let link = node.as_ref().and_then(|n| match &n.lock().kind {
-            Kind::Symlink(t) => Some(t.clone()),
-            _ => None,
-        });
+        let link = node
+            .as_ref()
+            .and_then(|n| n.lock().link_text().map(<[u8]>::to_vec));
         if let Some(target) = link
             && (follow_last || trailing_slash)
         {
