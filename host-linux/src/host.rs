@@ -515,7 +515,6 @@ impl HostOs for LinuxHost {
             // `clear_child_tid`) would be lost, and its joiner would hang.
             let [a0, a1, a2, a3, a4, a5] = args;
             check_long(unsafe { libc::syscall(libc::SYS_futex, a0, a1, a2, a3, a4, a5) })
-                .map(|v| v as i64)
         }
     }
 
