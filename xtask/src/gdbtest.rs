@@ -7,7 +7,8 @@
 //! inside `work` (`info registers`, `print` of an argument, `bt`) and at a
 //! later line (`print` of a local), sets a watchpoint on a global (gdb must
 //! report the old and new value, stopped right after the store's line), breaks in libc's `puts` (in `libc.so.6`
-//! for the dynamic build, found through the auxv and `_r_debug`), lists the
+//! for the dynamic build, found through the auxv and `_r_debug`; the
+//! library list of `qXfer:libraries-svr4` and `info sharedlibrary`), lists the
 //! threads, and continues to the exit status (3). The guest's own output
 //! and exit status must be unchanged.
 //!
@@ -559,6 +560,7 @@ fn session(src: &Path, bin: &Path, engine: &str) -> Result<(), String> {
     let _ = std::fs::remove_file(&sock);
     // (command, what its output must contain, in order)
     let after_store = format!("gdbprog.c:{}", line + 1);
+    let dynamic = bin.to_string_lossy().ends_with("dynamic");
     let steps: Vec<(String, Vec<&str>)> = vec![
         ("set pagination off".into(), vec![]),
         ("set confirm off".into(), vec![]),
@@ -579,6 +581,30 @@ fn session(src: &Path, bin: &Path, engine: &str) -> Result<(), String> {
         ),
         ("print n".into(), vec![" = 10"]),
         ("bt".into(), vec!["#0  work (n=10)", "in main (argc=1"]),
+        // The library list gdb reads (`qXfer:libraries-svr4`): libc and
+        // the dynamic linker once they are loaded, none in a static
+        // program.
+        (
+            "maint packet qXfer:libraries-svr4:read::0,fff".into(),
+            if dynamic {
+                vec![
+                    "main-lm=\"0x",
+                    "<library name=\"/lib/libc.so.6\" lm=\"0x",
+                    "lmid=",
+                    "</library-list-svr4>",
+                ]
+            } else {
+                vec!["received: \"l<library-list-svr4 version=\"1.0\"/>\""]
+            },
+        ),
+        (
+            "info sharedlibrary".into(),
+            if dynamic {
+                vec!["Yes", "/lib/libc.so.6"]
+            } else {
+                vec!["No shared libraries loaded at this time."]
+            },
+        ),
         ("continue".into(), vec!["Breakpoint 3, work (n=10)"]),
         ("print local_sum".into(), vec![" = 55"]),
         ("watch counter".into(), vec!["atchpoint 5: counter"]),
@@ -660,6 +686,10 @@ fn session(src: &Path, bin: &Path, engine: &str) -> Result<(), String> {
                 }
             }
         }
+    }
+    let gdb_err = String::from_utf8_lossy(&gdb.stderr);
+    if gdb_err.contains("library list") {
+        return Err(format!("gdb rejected pvm's library list: {gdb_err}"));
     }
     let stdout = String::from_utf8_lossy(&pvm_out.stdout);
     let status = pvm_out.status.code();

@@ -9,9 +9,10 @@
 //! `m`/`M`/`X` (guest memory only: anything outside answers `E14`),
 //! `Z0`/`Z1` breakpoints of 2 or 4 bytes, `Z2` write watchpoints, `c`,
 //! `C`, `s`, `S`, `vCont`, the interrupt byte, stop replies with gdb's
-//! signal numbers and `thread:`, `W`/`X` at the end, `qXfer` of the auxv
-//! and the exec file (so gdb finds the dynamic linker and, through
-//! `_r_debug`, the libraries), `vFile` reads through pvm's sysroot rule
+//! signal numbers and `thread:`, `W`/`X` at the end, `qXfer` of the auxv,
+//! the exec file (so gdb finds the dynamic linker) and the loaded
+//! libraries (`libraries-svr4`, from the dynamic linker's `r_debug`:
+//! [`svr4`]), `vFile` reads through pvm's sysroot rule
 //! (so gdb reads `ld.so` and `libc.so.6` from the sysroot without being
 //! told), the guest threads (`qfThreadInfo`, `Hg`/`Hc`, `T`, per-thread
 //! `vCont` steps), `QPassSignals`, `exec-events` (an `execve` of a RISC-V
@@ -33,6 +34,7 @@
 //! bad packet gets an error reply (`E01`), an unknown one the empty reply.
 
 mod packet;
+mod svr4;
 
 use packet::{Conn, Incoming, Link, from_hex, parse_hex, to_hex, unescape};
 use std::io;
@@ -589,6 +591,20 @@ fn read_auxv(p: &Process, sp: u64) -> Vec<u8> {
     out
 }
 
+/// The NUL-terminated string at `a` in guest memory (at most 4 KiB).
+fn read_c_string(p: &Process, a: u64) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut b = [0u8; 1];
+    for i in 0..4096 {
+        p.mem.read_bytes(a.checked_add(i)?, &mut b).ok()?;
+        if b[0] == 0 {
+            return Some(out);
+        }
+        out.push(b[0]);
+    }
+    Some(out)
+}
+
 /// Apply `f` to the registers of thread `tid` (0: the stopped one).
 fn with_cpu<R>(
     p: &Process,
@@ -899,7 +915,7 @@ fn query(g: &mut Inner, p: &Process, thread: &mut Thread, data: &[u8]) -> Option
         g.no_resumed = has(b"no-resumed+");
         return s(&format!(
             "PacketSize={:x};QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;\
-             qXfer:exec-file:read+;swbreak+;vContSupported+;QPassSignals+{}",
+             qXfer:exec-file:read+;qXfer:libraries-svr4:read+;swbreak+;vContSupported+;QPassSignals+{}",
             packet::MAX_PACKET,
             if g.exec_events { ";exec-events+" } else { "" }
         ));
@@ -935,6 +951,13 @@ fn query(g: &mut Inner, p: &Process, thread: &mut Thread, data: &[u8]) -> Option
     }
     if let Some(rest) = data.strip_prefix(b"qXfer:auxv:read::") {
         return Some(xfer(&g.auxv, rest));
+    }
+    if let Some(rest) = data.strip_prefix(b"qXfer:libraries-svr4:read:") {
+        // The annex (`start=...;prev=...`) is only sent to stubs that
+        // announce `augmented-libraries-svr4-read+`: the whole list.
+        let args = split2(rest, b':').map_or(&b""[..], |(_, a)| a);
+        let doc = svr4::library_list(&g.auxv, |a| p.mem.read_u64(a).ok(), |a| read_c_string(p, a));
+        return Some(xfer(doc.as_bytes(), args));
     }
     if let Some(rest) = data.strip_prefix(b"qXfer:exec-file:read:") {
         let args = split2(rest, b':').map_or(&b""[..], |(_, a)| a);
