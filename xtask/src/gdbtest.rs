@@ -361,20 +361,43 @@ fn batch(
 
 /// `execve` under gdb: gdb follows the exec of a RISC-V program (the
 /// exec stop, the new program's symbols, the breakpoint on `main` hit
-/// again in the new program with its arguments); the exec of a host
+/// again in the new program with its arguments; the files open through
+/// the stub stay open across it); the exec of a host
 /// program is told on gdb's console, the connection closes and that
 /// program runs to its end.
 fn exec(bin: &Path, engine: &str) -> Result<(), String> {
+    // A file opened through the stub before the exec (`vFile:open`, by
+    // hand) is still open, under the same number, after it.
+    let file = std::env::temp_dir().join(format!("pvm-gdbtest-{}-vfile.txt", std::process::id()));
+    std::fs::write(&file, "handover-ok").map_err(|e| e.to_string())?;
+    let hex: String = file
+        .to_string_lossy()
+        .bytes()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let open = format!(
+        "python vf = int(gdb.execute('maint packet vFile:open:{hex},0,0', \
+         to_string=True).split('\"F')[1].split('\"')[0], 16)"
+    );
+    let read = "python print('after exec: ' + gdb.execute('maint packet vFile:pread:%x,b,0' % vf, \
+                to_string=True).split('received: ')[1].strip())";
+    let close = "python print('closed: ' + gdb.execute('maint packet vFile:close:%x' % vf, \
+                 to_string=True).split('received: ')[1].strip())";
     let cmds = [
         "break main",
         "continue",
+        &open,
         "continue",
         "print argv[1]",
+        read,
+        close,
         "info threads",
         "continue",
     ]
     .map(String::from);
-    let (log, out) = batch(bin, engine, "exec", &cmds)?;
+    let r = batch(bin, engine, "exec", &cmds);
+    let _ = std::fs::remove_file(&file);
+    let (log, out) = r?;
     in_order(
         &log,
         &[
@@ -384,6 +407,8 @@ fn exec(bin: &Path, engine: &str) -> Result<(), String> {
             "Breakpoint 1, main (argc=2",
             "= 0x",
             "\"x\"",
+            "after exec: \"Fb;handover-ok\"",
+            "closed: \"F0\"",
             "* 1    Thread ",
             "pvm: the program execs /bin/sh",
             "Remote connection closed",
