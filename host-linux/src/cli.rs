@@ -296,28 +296,28 @@ pub fn cpu_help() -> String {
     )
 }
 
-/// pvm's options that take a value (the next word).
-const WITH_VALUE: &[&str] = &[
-    "-L",
-    "--sysroot",
-    "-E",
-    "-U",
-    "-0",
-    "--argv0",
-    "-g",
-    "--gdb",
-    "-d",
-    "--log",
-    "-D",
-    "--log-file",
-    "--cpu",
-    "-cpu",
-    "--engine",
-    "--code-cache-size",
-    "--code-cache-policy",
-    "--threads",
-    "--ignored-signals",
-];
+/// pvm's options that take a value (the next word), from the option
+/// definitions themselves (so a new option cannot be missed), and qemu's
+/// `-cpu`.
+fn with_value() -> &'static [String] {
+    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        use clap::CommandFactory;
+        let mut v = vec!["-cpu".to_string()];
+        for a in Cli::command().get_arguments() {
+            if a.is_positional() || !a.get_action().takes_values() {
+                continue;
+            }
+            v.extend(a.get_short().map(|c| format!("-{c}")));
+            v.extend(a.get_long().map(|l| format!("--{l}")));
+        }
+        v
+    })
+}
+
+fn takes_value(word: &str) -> bool {
+    with_value().iter().any(|w| w == word)
+}
 
 /// Index of PROGRAM in `args` (`args.len()` if there is none).
 fn program_index(args: &[OsString]) -> usize {
@@ -330,7 +330,7 @@ fn program_index(args: &[OsString]) -> usize {
         if !s.starts_with('-') || s == "-" {
             return i;
         }
-        i += if WITH_VALUE.contains(&s) { 2 } else { 1 };
+        i += if takes_value(s) { 2 } else { 1 };
     }
     args.len()
 }
@@ -346,7 +346,7 @@ pub fn qemu_spellings(mut args: Vec<OsString>) -> Vec<OsString> {
         if matches!(&s[..], "-cpu" | "-strace" | "-version" | "-help") {
             args[i] = format!("-{s}").into();
         }
-        i += if WITH_VALUE.contains(&&s[..]) { 2 } else { 1 };
+        i += if takes_value(&s) { 2 } else { 1 };
     }
     args
 }
@@ -614,6 +614,33 @@ mod tests {
         assert_eq!(c.args(), ["--help"]);
         let c = parse(&["pvm", "prog", "--", "x"]);
         assert_eq!(c.args(), ["--", "x"]);
+    }
+
+    #[test]
+    fn every_option_with_a_value_is_skipped_to_find_program() {
+        // qemu's spellings after any option that takes a value (here the
+        // limits and --profile, once missed) are still pvm's.
+        for opt in [
+            "--profile",
+            "--max-memory",
+            "--timeout",
+            "--max-processes",
+            "--allow-read",
+            "-0",
+            "-L",
+        ] {
+            let args: Vec<OsString> = ["pvm", opt, "1", "-cpu", "rv64", "-strace", "prog", "-cpu"]
+                .map(OsString::from)
+                .into();
+            let got = qemu_spellings(args);
+            assert_eq!(got[3], "--cpu", "after {opt}");
+            assert_eq!(got[5], "--strace", "after {opt}");
+            assert_eq!(got[7], "-cpu", "after {opt}: the guest's");
+            assert_eq!(program_index(&got), 6, "after {opt}");
+        }
+        for flag in ["--stats", "--sandbox", "--allow-net", "--strace"] {
+            assert!(!takes_value(flag), "{flag}");
+        }
     }
 
     #[test]

@@ -354,6 +354,20 @@ fn cpu_version_help() -> Result<Option<String>, String> {
         &["-cpu", "rv64", g.to_str().unwrap_or_default()],
         &[],
     )?)?;
+    // After any option that takes a value, qemu's spellings still work.
+    ran(&pvm(
+        &[
+            "--max-memory",
+            "1G",
+            "-cpu",
+            "rv64",
+            "--profile",
+            "/dev/null",
+            "-strace",
+            g.to_str().unwrap_or_default(),
+        ],
+        &[],
+    )?)?;
     if pvm(&["-cpu", "rv32", "x"], &[])?.status != 2 {
         return Err("-cpu rv32 must be a usage error".into());
     }
