@@ -157,7 +157,12 @@ impl Process {
                             r
                         }
                         Flow::Exit(code) => return self.finish(ExitStatus::Exited(code)),
-                        Flow::ExitThread(code) => match self.exit_thread(thread, code) {
+                        Flow::ExitThread(code) => match {
+                            if let Some(d) = self.debug.get() {
+                                d.thread_exiting(self, thread, at);
+                            }
+                            self.exit_thread(thread, code)
+                        } {
                             ThreadEnd::Thread if !self.host.threads() => {
                                 if let Some(d) = self.debug.get() {
                                     d.thread_exited(self, thread.tid);

@@ -20,7 +20,8 @@
 //! while the guest blocks in a system call; the call resumes unchanged),
 //! `gdbexec` (gdb follows the exec of a RISC-V program and lets go at a
 //! host program's), `gdbsched` (scheduler locking holds the other
-//! threads; a thread stepped alone through its exit is reported).
+//! threads; a thread stepped alone through its exit stops before it is
+//! gone, then is reported gone, and gdb 13 goes on).
 //!
 //! `gdb-multiarch` is installed by `cargo xtask test`'s set-up step; with
 //! `--no-setup` and no gdb-multiarch the cases are skipped with a message.
@@ -426,11 +427,14 @@ fn exec(bin: &Path, engine: &str) -> Result<(), String> {
 
 /// `set scheduler-locking on`: gdb resumes one thread alone (`vCont;c:1`,
 /// `vCont;s:2`) and the other stays stopped (the spinner's counter does
-/// not move while the main thread yields 20 times); the thread stepped
-/// alone through its `exit` system call leaves nothing to run, which gdb
-/// is told (`N`: "No unwaited-for children left.", as from gdbserver)
-/// instead of waiting for ever. gdb 13 cannot go on from there (its own
-/// step-over bookkeeping): the session ends with gdb's kill.
+/// not move while the main thread yields 20 times). Then the spinner,
+/// alone, steps from a breakpoint on its `exit` system call: gdb steps
+/// over the breakpoint (a software single step: a breakpoint on the next
+/// instruction, `vCont;c:TID`), and the thread stops there before it is
+/// gone (Linux's exit stop), so gdb 13 finishes its step over. The next
+/// step ends the thread and leaves nothing to run, which gdb is told
+/// (`N`: "No unwaited-for children left.", as from gdbserver) instead
+/// of waiting for ever; gdb goes on from thread 1 to the program's end.
 fn sched(bin: &Path, engine: &str) -> Result<(), String> {
     let cmds = [
         "break here",
@@ -445,6 +449,12 @@ fn sched(bin: &Path, engine: &str) -> Result<(), String> {
         "continue",
         "set scheduler-locking on",
         "stepi",
+        "print $pc - exit_ecall",
+        "info threads",
+        "stepi",
+        "thread 1",
+        "set scheduler-locking off",
+        "continue",
     ]
     .map(String::from);
     let (log, out) = batch(bin, engine, "sched", &cmds)?;
@@ -456,7 +466,11 @@ fn sched(bin: &Path, engine: &str) -> Result<(), String> {
             "Thread 1 hit Breakpoint 2, there (",
             "$2 = ",
             "Thread 2 hit Breakpoint 3, spinner (",
+            "$3 = 4",
+            "* 2    Thread ",
             "No unwaited-for children left.",
+            "[Switching to thread 1 ",
+            "exited with code 07",
         ],
     )?;
     let value = |n: &str| {
@@ -471,9 +485,9 @@ fn sched(bin: &Path, engine: &str) -> Result<(), String> {
             value("2")
         ));
     }
-    if !out.stdout.is_empty() || out.status.code() != Some(137) {
+    if out.stdout != b"joined\n" || out.status.code() != Some(7) {
         return Err(format!(
-            "the guest printed {:?} and ended with {:?} (want nothing and gdb's kill, 137)",
+            "the guest printed {:?} and ended with {:?} (want \"joined\" and 7); gdb printed {log:?}",
             show(&out.stdout, 200),
             out.status.code()
         ));
