@@ -301,7 +301,8 @@ pub fn cpu_extensions() -> Vec<&'static str> {
 /// The `-cpu help` text.
 pub fn cpu_help() -> String {
     format!(
-        "Available CPUs:\n  rv64    RV64GC (rv64imafdc_zicsr_zifencei): {}",
+        "Available CPUs:\n  rv64    RV64GC ({}): {}",
+        vm_core::syscall::hwprobe::isa_string(),
         cpu_extensions().join(", ")
     )
 }

@@ -229,3 +229,36 @@ fn every_pvm_option_after_program_is_the_guests() {
     assert!(o.stderr.is_empty(), "{}", stderr(&o));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn cpu_help_and_proc_cpuinfo_agree() {
+    let dir = scratch("cpuinfo");
+    let src = r#"
+        #include <stdio.h>
+        #include <string.h>
+        int main(void) {
+            char line[512];
+            FILE *f = fopen("/proc/cpuinfo", "r");
+            if (!f) return 1;
+            while (fgets(line, sizeof line, f))
+                if (strncmp(line, "isa", 3) == 0) { fputs(strchr(line, ':') + 2, stdout); break; }
+            return 0;
+        }"#;
+    let exe = guest(&dir, "isa", src);
+    let o = pvm().args(["-cpu", "rv64"]).arg(&exe).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let isa = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    let help = pvm().args(["-cpu", "help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout).into_owned();
+    // `rv64    RV64GC (ISA): I, M, A, ...`: the same ISA string, and each
+    // multi-letter extension of it listed by name.
+    assert!(help.contains(&format!("({isa})")), "{help:?} vs {isa:?}");
+    assert!(isa.starts_with("rv64imafdc_"), "{isa}");
+    for ext in isa.split('_').skip(1) {
+        assert!(
+            help.to_lowercase().contains(&format!(" {ext}")),
+            "{ext} of {isa} not listed in {help:?}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
