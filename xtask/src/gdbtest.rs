@@ -619,6 +619,17 @@ fn session(src: &Path, bin: &Path, engine: &str) -> Result<(), String> {
             vec!["pc ", "<work+", "sp ", "a0 ", "0xa\t10"],
         ),
         ("print n".into(), vec![" = 10"]),
+        // The stub's own descriptors (the connection, the files gdb read)
+        // are out of the guest's way: none below 950 (pvm's pid is the
+        // main thread's id).
+        (
+            "python import os; p = gdb.selected_thread().ptid[1]; \
+             print('low', [f for f in os.listdir('/proc/%d/fd' % p) if int(f) > 2 and int(f) < 950 \
+             and (os.readlink('/proc/%d/fd/%s' % (p, f)).startswith('socket:') \
+             or '.so' in os.readlink('/proc/%d/fd/%s' % (p, f)))])"
+                .into(),
+            vec!["low []"],
+        ),
         ("bt".into(), vec!["#0  work (n=10)", "in main (argc=1"]),
         // The library list gdb reads (`qXfer:libraries-svr4`): libc and
         // the dynamic linker once they are loaded, none in a static

@@ -83,7 +83,7 @@ pub fn accept(at: &Listen) -> io::Result<Conn> {
             eprintln!("pvm: waiting for gdb on {}", l.local_addr()?);
             let (s, _) = l.accept()?;
             let _ = s.set_nodelay(true);
-            Ok(Conn::Tcp(s))
+            Ok(Conn::Tcp(out_of_the_way(s)))
         }
         Listen::Unix(path) => {
             let _ = std::fs::remove_file(path);
@@ -91,9 +91,28 @@ pub fn accept(at: &Listen) -> io::Result<Conn> {
             eprintln!("pvm: waiting for gdb on {}", path.display());
             let (s, _) = l.accept()?;
             let _ = std::fs::remove_file(path);
-            Ok(Conn::Unix(s))
+            Ok(Conn::Unix(out_of_the_way(s)))
         }
     }
+}
+
+/// The lowest descriptor the stub's own files (the connection, the
+/// files gdb opens) move to.
+const STUB_FD: i32 = 950;
+
+/// `f` moved to a descriptor at or above [`STUB_FD`] (close-on-exec), so
+/// the stub's files do not take the low numbers the guest's own `open`s
+/// would get (a program under gdb sees the same descriptors as without).
+/// Where that fails (a low `RLIMIT_NOFILE`), `f` stays where it is.
+fn out_of_the_way<F: std::os::fd::AsRawFd + std::os::fd::FromRawFd>(f: F) -> F {
+    // SAFETY: F_DUPFD_CLOEXEC on a descriptor `f` owns makes a new one.
+    let high = unsafe { libc::fcntl(f.as_raw_fd(), libc::F_DUPFD_CLOEXEC, STUB_FD) };
+    if high < 0 {
+        return f;
+    }
+    drop(f);
+    // SAFETY: `high` is a fresh descriptor nothing else owns.
+    unsafe { F::from_raw_fd(high) }
 }
 
 /// gdb's number for Linux signal `s` (the remote protocol speaks gdb's
@@ -1188,6 +1207,7 @@ fn vfile(g: &mut Inner, f: &[u8]) -> Vec<u8> {
             let mapped = crate::HOST.map(&path).into_owned();
             match std::fs::File::open(std::ffi::OsStr::from_bytes(&mapped)) {
                 Ok(file) => {
+                    let file = out_of_the_way(file);
                     let fd = match g.files.iter().position(Option::is_none) {
                         Some(i) => {
                             g.files[i] = Some(file);
