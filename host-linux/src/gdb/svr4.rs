@@ -13,9 +13,8 @@
 //! which gdb 13 requires) is the address of the `r_debug` it hangs from:
 //! pvm's guests have the one namespace of the program's `DT_DEBUG`.
 
-const AT_PHDR: u64 = 3;
-const AT_PHENT: u64 = 4;
-const AT_PHNUM: u64 = 5;
+use vm_core::abi::{AT_PHDR, AT_PHENT, AT_PHNUM};
+
 const PT_DYNAMIC: u64 = 2;
 const PT_PHDR: u64 = 6;
 const DT_DEBUG: u64 = 21;
