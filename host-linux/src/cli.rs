@@ -6,7 +6,13 @@
 //! As for qemu-user, a binfmt_misc launch gets no options, so the options
 //! that matter there have environment equivalents (`PVM_SYSROOT`,
 //! `PVM_ENGINE`, `PVM_STRACE`, `PVM_LOG`, `PVM_LOG_FILE`, `PVM_GDB`,
-//! `PVM_CPU`, `PVM_CODE_CACHE_SIZE`, `PVM_THREADS`); the command line wins.
+//! `PVM_CPU`, `PVM_CODE_CACHE_SIZE`, `PVM_CODE_CACHE_POLICY`,
+//! `PVM_THREADS`, `PVM_STATS`, `PVM_PROFILE`, `PVM_SET_ENV` and
+//! `PVM_UNSET_ENV` for `-E`/`-U`, `PVM_SANDBOX`, `PVM_ALLOW_NET` and the
+//! limits `PVM_MAX_MEMORY`, `PVM_MAX_INSTRUCTIONS`, `PVM_TIMEOUT`,
+//! `PVM_MAX_OPEN_FILES`, `PVM_MAX_PROCESSES`, `PVM_MAX_OUTPUT`); the
+//! command line wins. Not `-0` (every program the guest execs would get
+//! that argv[0]) nor the `--allow-read`/`--allow-write` lists.
 //! qemu's single-dash spellings `-cpu`, `-strace`, `-version` and `-help`
 //! are taken before PROGRAM too ([`qemu_spellings`]).
 
@@ -71,11 +77,12 @@ pub struct Cli {
     pub cpu: Option<String>,
 
     /// Print instructions, time, MIPS and system calls to stderr at exit.
-    #[arg(long)]
+    #[arg(long, env = "PVM_STATS", action = ArgAction::SetTrue,
+          value_parser = clap::builder::BoolishValueParser::new())]
     pub stats: bool,
 
     /// Sample where the guest's time goes and write the profile to FILE at exit (`-`: print the report on stderr instead); read it with `pvm report FILE`.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "PVM_PROFILE")]
     pub profile: Option<PathBuf>,
 
     /// Execution engine: jit (the binary translator, default) or interp (the interpreter).
@@ -116,7 +123,8 @@ pub struct Cli {
     /// /dev/null and friends), no sockets without --allow-net, no host
     /// programs, no signals outside the guest's own processes, and
     /// --max-processes 64 unless given.
-    #[arg(long)]
+    #[arg(long, env = "PVM_SANDBOX", action = ArgAction::SetTrue,
+          value_parser = clap::builder::BoolishValueParser::new())]
     pub sandbox: bool,
 
     /// With --sandbox: the guest may read below DIR (repeatable).
@@ -129,39 +137,41 @@ pub struct Cli {
 
     /// With --sandbox: the guest may create sockets (any family). Without
     /// it, only descriptors pvm inherited and socketpair() are sockets.
-    #[arg(long = "allow-net")]
+    #[arg(long = "allow-net", env = "PVM_ALLOW_NET", action = ArgAction::SetTrue,
+          value_parser = clap::builder::BoolishValueParser::new())]
     pub allow_net: bool,
 
     /// Most guest memory one process may map (brk, mmap; K/M/G suffixes);
     /// more ends the guest (status 201).
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, env = "PVM_MAX_MEMORY")]
     pub max_memory: Option<usize>,
 
     /// Most guest instructions all the guest's processes together may
     /// run (checked every few million); more ends the guest (status 202).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", env = "PVM_MAX_INSTRUCTIONS")]
     pub max_instructions: Option<u64>,
 
     /// Wall-clock seconds the guest (all its processes) may run; then it
     /// ends (status 203).
-    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    #[arg(long, value_name = "SECS", value_parser = parse_secs, env = "PVM_TIMEOUT")]
     pub timeout: Option<std::time::Duration>,
 
     /// Most descriptors a guest process may have open (RLIMIT_NOFILE,
     /// which the guest cannot raise): past it, calls fail with EMFILE.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", env = "PVM_MAX_OPEN_FILES")]
     pub max_open_files: Option<u32>,
 
     /// Most processes the guest may have at once, counting all of its
     /// tree (a fork bomb's limit; 64 under --sandbox unless given): past
     /// it, fork/clone fail with EAGAIN. At most 4096.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096),
+          env = "PVM_MAX_PROCESSES")]
     pub max_processes: Option<u32>,
 
     /// Most bytes the guest (all its processes) may write to pvm's
     /// standard output and error (K/M/G suffixes); more ends the guest
     /// (status 204).
-    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    #[arg(long, value_name = "BYTES", value_parser = parse_size, env = "PVM_MAX_OUTPUT")]
     pub max_output: Option<usize>,
 
     /// Internal (pvm's own execve): join the limits of the process tree
@@ -291,33 +301,34 @@ pub fn cpu_extensions() -> Vec<&'static str> {
 /// The `-cpu help` text.
 pub fn cpu_help() -> String {
     format!(
-        "Available CPUs:\n  rv64    RV64GC (rv64imafdc_zicsr_zifencei): {}",
+        "Available CPUs:\n  rv64    RV64GC ({}): {}",
+        vm_core::syscall::hwprobe::isa_string(),
         cpu_extensions().join(", ")
     )
 }
 
-/// pvm's options that take a value (the next word).
-const WITH_VALUE: &[&str] = &[
-    "-L",
-    "--sysroot",
-    "-E",
-    "-U",
-    "-0",
-    "--argv0",
-    "-g",
-    "--gdb",
-    "-d",
-    "--log",
-    "-D",
-    "--log-file",
-    "--cpu",
-    "-cpu",
-    "--engine",
-    "--code-cache-size",
-    "--code-cache-policy",
-    "--threads",
-    "--ignored-signals",
-];
+/// pvm's options that take a value (the next word), from the option
+/// definitions themselves (so a new option cannot be missed), and qemu's
+/// `-cpu`.
+fn with_value() -> &'static [String] {
+    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        use clap::CommandFactory;
+        let mut v = vec!["-cpu".to_string()];
+        for a in Cli::command().get_arguments() {
+            if a.is_positional() || !a.get_action().takes_values() {
+                continue;
+            }
+            v.extend(a.get_short().map(|c| format!("-{c}")));
+            v.extend(a.get_long().map(|l| format!("--{l}")));
+        }
+        v
+    })
+}
+
+fn takes_value(word: &str) -> bool {
+    with_value().iter().any(|w| w == word)
+}
 
 /// Index of PROGRAM in `args` (`args.len()` if there is none).
 fn program_index(args: &[OsString]) -> usize {
@@ -330,7 +341,7 @@ fn program_index(args: &[OsString]) -> usize {
         if !s.starts_with('-') || s == "-" {
             return i;
         }
-        i += if WITH_VALUE.contains(&s) { 2 } else { 1 };
+        i += if takes_value(s) { 2 } else { 1 };
     }
     args.len()
 }
@@ -346,7 +357,7 @@ pub fn qemu_spellings(mut args: Vec<OsString>) -> Vec<OsString> {
         if matches!(&s[..], "-cpu" | "-strace" | "-version" | "-help") {
             args[i] = format!("-{s}").into();
         }
-        i += if WITH_VALUE.contains(&&s[..]) { 2 } else { 1 };
+        i += if takes_value(&s) { 2 } else { 1 };
     }
     args
 }
@@ -535,19 +546,42 @@ impl Cli {
     }
 
     /// The guest environment: `host` with the `-U` names removed, then the
-    /// `-E` assignments applied (replacing in place, else appended).
+    /// `-E` assignments applied (replacing in place, else appended). The
+    /// environment equivalents (qemu's `QEMU_UNSET_ENV`/`QEMU_SET_ENV`),
+    /// comma-separated lists in `host`'s `PVM_UNSET_ENV` and
+    /// `PVM_SET_ENV`, apply first, so the command line has the last word.
     pub fn environment(&self, host: impl IntoIterator<Item = Vec<u8>>) -> Vec<Vec<u8>> {
         let name = |e: &[u8]| -> Vec<u8> {
             let n = e.iter().position(|&c| c == b'=').unwrap_or(e.len());
             e[..n].to_vec()
         };
         let mut env: Vec<Vec<u8>> = host.into_iter().collect();
-        for u in &self.unset_env {
-            let u = u.as_encoded_bytes();
+        let list = |var: &[u8]| -> Vec<Vec<u8>> {
+            env.iter()
+                .find_map(|e| e.strip_prefix(var)?.strip_prefix(b"="))
+                .map(|v| {
+                    v.split(|&c| c == b',')
+                        .filter(|w| !w.is_empty())
+                        .map(<[u8]>::to_vec)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let unset = list(b"PVM_UNSET_ENV");
+        let set = list(b"PVM_SET_ENV");
+        let unset = unset
+            .iter()
+            .map(|u| &u[..])
+            .chain(self.unset_env.iter().map(|u| u.as_encoded_bytes()));
+        let set = set
+            .iter()
+            .map(|u| &u[..])
+            .chain(self.set_env.iter().map(|u| u.as_encoded_bytes()));
+        for u in unset {
             env.retain(|e| name(e) != u);
         }
-        for s in &self.set_env {
-            let s = s.as_encoded_bytes().to_vec();
+        for s in set {
+            let s = s.to_vec();
             let n = name(&s);
             match env.iter_mut().find(|e| name(e) == n) {
                 Some(e) => *e = s,
@@ -614,6 +648,33 @@ mod tests {
         assert_eq!(c.args(), ["--help"]);
         let c = parse(&["pvm", "prog", "--", "x"]);
         assert_eq!(c.args(), ["--", "x"]);
+    }
+
+    #[test]
+    fn every_option_with_a_value_is_skipped_to_find_program() {
+        // qemu's spellings after any option that takes a value (here the
+        // limits and --profile, once missed) are still pvm's.
+        for opt in [
+            "--profile",
+            "--max-memory",
+            "--timeout",
+            "--max-processes",
+            "--allow-read",
+            "-0",
+            "-L",
+        ] {
+            let args: Vec<OsString> = ["pvm", opt, "1", "-cpu", "rv64", "-strace", "prog", "-cpu"]
+                .map(OsString::from)
+                .into();
+            let got = qemu_spellings(args);
+            assert_eq!(got[3], "--cpu", "after {opt}");
+            assert_eq!(got[5], "--strace", "after {opt}");
+            assert_eq!(got[7], "-cpu", "after {opt}: the guest's");
+            assert_eq!(program_index(&got), 6, "after {opt}");
+        }
+        for flag in ["--stats", "--sandbox", "--allow-net", "--strace"] {
+            assert!(!takes_value(flag), "{flag}");
+        }
     }
 
     #[test]
@@ -784,5 +845,26 @@ mod tests {
         let env = c.environment(host);
         let env: Vec<&[u8]> = env.iter().map(|e| &e[..]).collect();
         assert_eq!(env, [&b"A=9"[..], b"E=5", b"C=3"]);
+        // The environment equivalents, before the command line's.
+        let c = parse(&["pvm", "-E", "A=9", "p"]);
+        let host = [
+            "A=1",
+            "B=2",
+            "PVM_SET_ENV=A=5,F=6",
+            "PVM_UNSET_ENV=B,,E",
+            "E=1",
+        ]
+        .map(|s| s.as_bytes().to_vec());
+        let env = c.environment(host);
+        let env: Vec<&[u8]> = env.iter().map(|e| &e[..]).collect();
+        assert_eq!(
+            env,
+            [
+                &b"A=9"[..],
+                b"PVM_SET_ENV=A=5,F=6",
+                b"PVM_UNSET_ENV=B,,E",
+                b"F=6"
+            ]
+        );
     }
 }

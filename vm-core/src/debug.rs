@@ -478,6 +478,35 @@ impl Debugger {
         p.green.lock().hold(tids);
     }
 
+    /// The thread is about to end with the `exit` system call whose
+    /// `ecall` is at `at`, while the client runs it alone (every other
+    /// thread is held): stepped, or continued onto a breakpoint at the
+    /// next instruction (gdb's software single step, which is how it
+    /// steps over a breakpoint on the `ecall`). It stops first, at the
+    /// instruction after the `ecall`, as Linux's `PTRACE_EVENT_EXIT` stop
+    /// (reported as the step or the breakpoint the client waits for), and
+    /// ends when the client resumes it. Without this stop the client only
+    /// hears [`Stop::NoResumed`] and gdb 13, in the middle of its step
+    /// over, could never resume again. A signal the client passes with
+    /// its answer is dropped: the thread is gone.
+    pub(crate) fn thread_exiting(&self, p: &Process, thread: &mut Thread, at: u64) {
+        let next = at.wrapping_add(4);
+        let why = {
+            let st = self.state.lock();
+            match st.mode {
+                Mode::Detached => return,
+                Mode::Step(t) if t == thread.tid => Stop::Step,
+                _ if st.bps.contains_key(&next) => Stop::Breakpoint,
+                _ => return,
+            }
+        };
+        if !p.green.lock().all_held() {
+            return;
+        }
+        thread.cpu.pc = next;
+        let _ = self.stop(p, thread, why);
+    }
+
     /// Thread `tid` exited (others remain). A step it owed is dropped; if
     /// it was the one being stepped, the others go on as for a continue;
     /// if every thread left is one the client keeps stopped, nothing can

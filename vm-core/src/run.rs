@@ -159,19 +159,24 @@ impl Process {
                             r
                         }
                         Flow::Exit(code) => return self.finish(ExitStatus::Exited(code)),
-                        Flow::ExitThread(code) => match self.exit_thread(thread, code) {
-                            ThreadEnd::Thread if !self.host.threads() => {
-                                if let Some(d) = self.debug.get() {
-                                    d.thread_exited(self, thread.tid);
-                                }
-                                // Another guest thread takes the CPU.
-                                if !self.switch(thread, &mut own, false) {
-                                    return ThreadEnd::Thread;
-                                }
-                                continue;
+                        Flow::ExitThread(code) => {
+                            if let Some(d) = self.debug.get() {
+                                d.thread_exiting(self, thread, at);
                             }
-                            end => return end,
-                        },
+                            match self.exit_thread(thread, code) {
+                                ThreadEnd::Thread if !self.host.threads() => {
+                                    if let Some(d) = self.debug.get() {
+                                        d.thread_exited(self, thread.tid);
+                                    }
+                                    // Another guest thread takes the CPU.
+                                    if !self.switch(thread, &mut own, false) {
+                                        return ThreadEnd::Thread;
+                                    }
+                                    continue;
+                                }
+                                end => return end,
+                            }
+                        }
                     }
                 }
                 other => signal::deliver_trap(self, thread, other),

@@ -7,7 +7,8 @@
 //! inside `work` (`info registers`, `print` of an argument, `bt`) and at a
 //! later line (`print` of a local), sets a watchpoint on a global (gdb must
 //! report the old and new value, stopped right after the store's line), breaks in libc's `puts` (in `libc.so.6`
-//! for the dynamic build, found through the auxv and `_r_debug`), lists the
+//! for the dynamic build, found through the auxv and `_r_debug`; the
+//! library list of `qXfer:libraries-svr4` and `info sharedlibrary`), lists the
 //! threads, and continues to the exit status (3). The guest's own output
 //! and exit status must be unchanged.
 //!
@@ -19,7 +20,8 @@
 //! while the guest blocks in a system call; the call resumes unchanged),
 //! `gdbexec` (gdb follows the exec of a RISC-V program and lets go at a
 //! host program's), `gdbsched` (scheduler locking holds the other
-//! threads; a thread stepped alone through its exit is reported).
+//! threads; a thread stepped alone through its exit stops before it is
+//! gone, then is reported gone, and gdb 13 goes on).
 //!
 //! `gdb-multiarch` is installed by `cargo xtask test`'s set-up step; with
 //! `--no-setup` and no gdb-multiarch the cases are skipped with a message.
@@ -360,20 +362,43 @@ fn batch(
 
 /// `execve` under gdb: gdb follows the exec of a RISC-V program (the
 /// exec stop, the new program's symbols, the breakpoint on `main` hit
-/// again in the new program with its arguments); the exec of a host
+/// again in the new program with its arguments; the files open through
+/// the stub stay open across it); the exec of a host
 /// program is told on gdb's console, the connection closes and that
 /// program runs to its end.
 fn exec(bin: &Path, engine: &str) -> Result<(), String> {
+    // A file opened through the stub before the exec (`vFile:open`, by
+    // hand) is still open, under the same number, after it.
+    let file = std::env::temp_dir().join(format!("pvm-gdbtest-{}-vfile.txt", std::process::id()));
+    std::fs::write(&file, "handover-ok").map_err(|e| e.to_string())?;
+    let hex: String = file
+        .to_string_lossy()
+        .bytes()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let open = format!(
+        "python vf = int(gdb.execute('maint packet vFile:open:{hex},0,0', \
+         to_string=True).split('\"F')[1].split('\"')[0], 16)"
+    );
+    let read = "python print('after exec: ' + gdb.execute('maint packet vFile:pread:%x,b,0' % vf, \
+                to_string=True).split('received: ')[1].strip())";
+    let close = "python print('closed: ' + gdb.execute('maint packet vFile:close:%x' % vf, \
+                 to_string=True).split('received: ')[1].strip())";
     let cmds = [
         "break main",
         "continue",
+        &open,
         "continue",
         "print argv[1]",
+        read,
+        close,
         "info threads",
         "continue",
     ]
     .map(String::from);
-    let (log, out) = batch(bin, engine, "exec", &cmds)?;
+    let r = batch(bin, engine, "exec", &cmds);
+    let _ = std::fs::remove_file(&file);
+    let (log, out) = r?;
     in_order(
         &log,
         &[
@@ -383,6 +408,8 @@ fn exec(bin: &Path, engine: &str) -> Result<(), String> {
             "Breakpoint 1, main (argc=2",
             "= 0x",
             "\"x\"",
+            "after exec: \"Fb;handover-ok\"",
+            "closed: \"F0\"",
             "* 1    Thread ",
             "pvm: the program execs /bin/sh",
             "Remote connection closed",
@@ -400,11 +427,14 @@ fn exec(bin: &Path, engine: &str) -> Result<(), String> {
 
 /// `set scheduler-locking on`: gdb resumes one thread alone (`vCont;c:1`,
 /// `vCont;s:2`) and the other stays stopped (the spinner's counter does
-/// not move while the main thread yields 20 times); the thread stepped
-/// alone through its `exit` system call leaves nothing to run, which gdb
-/// is told (`N`: "No unwaited-for children left.", as from gdbserver)
-/// instead of waiting for ever. gdb 13 cannot go on from there (its own
-/// step-over bookkeeping): the session ends with gdb's kill.
+/// not move while the main thread yields 20 times). Then the spinner,
+/// alone, steps from a breakpoint on its `exit` system call: gdb steps
+/// over the breakpoint (a software single step: a breakpoint on the next
+/// instruction, `vCont;c:TID`), and the thread stops there before it is
+/// gone (Linux's exit stop), so gdb 13 finishes its step over. The next
+/// step ends the thread and leaves nothing to run, which gdb is told
+/// (`N`: "No unwaited-for children left.", as from gdbserver) instead
+/// of waiting for ever; gdb goes on from thread 1 to the program's end.
 fn sched(bin: &Path, engine: &str) -> Result<(), String> {
     let cmds = [
         "break here",
@@ -419,6 +449,12 @@ fn sched(bin: &Path, engine: &str) -> Result<(), String> {
         "continue",
         "set scheduler-locking on",
         "stepi",
+        "print $pc - exit_ecall",
+        "info threads",
+        "stepi",
+        "thread 1",
+        "set scheduler-locking off",
+        "continue",
     ]
     .map(String::from);
     let (log, out) = batch(bin, engine, "sched", &cmds)?;
@@ -430,7 +466,11 @@ fn sched(bin: &Path, engine: &str) -> Result<(), String> {
             "Thread 1 hit Breakpoint 2, there (",
             "$2 = ",
             "Thread 2 hit Breakpoint 3, spinner (",
+            "$3 = 4",
+            "* 2    Thread ",
             "No unwaited-for children left.",
+            "[Switching to thread 1 ",
+            "exited with code 07",
         ],
     )?;
     let value = |n: &str| {
@@ -445,9 +485,9 @@ fn sched(bin: &Path, engine: &str) -> Result<(), String> {
             value("2")
         ));
     }
-    if !out.stdout.is_empty() || out.status.code() != Some(137) {
+    if out.stdout != b"joined\n" || out.status.code() != Some(7) {
         return Err(format!(
-            "the guest printed {:?} and ended with {:?} (want nothing and gdb's kill, 137)",
+            "the guest printed {:?} and ended with {:?} (want \"joined\" and 7); gdb printed {log:?}",
             show(&out.stdout, 200),
             out.status.code()
         ));
@@ -559,6 +599,7 @@ fn session(src: &Path, bin: &Path, engine: &str) -> Result<(), String> {
     let _ = std::fs::remove_file(&sock);
     // (command, what its output must contain, in order)
     let after_store = format!("gdbprog.c:{}", line + 1);
+    let dynamic = bin.to_string_lossy().ends_with("dynamic");
     let steps: Vec<(String, Vec<&str>)> = vec![
         ("set pagination off".into(), vec![]),
         ("set confirm off".into(), vec![]),
@@ -578,7 +619,42 @@ fn session(src: &Path, bin: &Path, engine: &str) -> Result<(), String> {
             vec!["pc ", "<work+", "sp ", "a0 ", "0xa\t10"],
         ),
         ("print n".into(), vec![" = 10"]),
+        // The stub's own descriptors (the connection, the files gdb read)
+        // are out of the guest's way: none below 950 (pvm's pid is the
+        // main thread's id).
+        (
+            "python import os; p = gdb.selected_thread().ptid[1]; \
+             print('low', [f for f in os.listdir('/proc/%d/fd' % p) if int(f) > 2 and int(f) < 950 \
+             and (os.readlink('/proc/%d/fd/%s' % (p, f)).startswith('socket:') \
+             or '.so' in os.readlink('/proc/%d/fd/%s' % (p, f)))])"
+                .into(),
+            vec!["low []"],
+        ),
         ("bt".into(), vec!["#0  work (n=10)", "in main (argc=1"]),
+        // The library list gdb reads (`qXfer:libraries-svr4`): libc and
+        // the dynamic linker once they are loaded, none in a static
+        // program.
+        (
+            "maint packet qXfer:libraries-svr4:read::0,fff".into(),
+            if dynamic {
+                vec![
+                    "main-lm=\"0x",
+                    "<library name=\"/lib/libc.so.6\" lm=\"0x",
+                    "lmid=",
+                    "</library-list-svr4>",
+                ]
+            } else {
+                vec!["received: \"l<library-list-svr4 version=\"1.0\"/>\""]
+            },
+        ),
+        (
+            "info sharedlibrary".into(),
+            if dynamic {
+                vec!["Yes", "/lib/libc.so.6"]
+            } else {
+                vec!["No shared libraries loaded at this time."]
+            },
+        ),
         ("continue".into(), vec!["Breakpoint 3, work (n=10)"]),
         ("print local_sum".into(), vec![" = 55"]),
         ("watch counter".into(), vec!["atchpoint 5: counter"]),
@@ -660,6 +736,10 @@ fn session(src: &Path, bin: &Path, engine: &str) -> Result<(), String> {
                 }
             }
         }
+    }
+    let gdb_err = String::from_utf8_lossy(&gdb.stderr);
+    if gdb_err.contains("library list") {
+        return Err(format!("gdb rejected pvm's library list: {gdb_err}"));
     }
     let stdout = String::from_utf8_lossy(&pvm_out.stdout);
     let status = pvm_out.status.code();

@@ -264,6 +264,40 @@ fn logs() -> Result<Option<String>, String> {
     if pvm(&["-d", "bogus", "x"], &[])?.status != 2 {
         return Err("-d bogus must be a usage error".into());
     }
+    // `cache` under both policies: a flush, and a FIFO unit eviction (the
+    // C++ guest of the suite, whose translations overflow a 64 KiB cache).
+    let cxx = root().join("tests/build/cxx.static");
+    if !cxx.exists() {
+        return Ok(Some(
+            "-d cache evictions not checked: tests/build/cxx.static is built by the guest phase"
+                .into(),
+        ));
+    }
+    for (policy, want) in [
+        ("flush", "cache: code cache flushed ("),
+        ("fifo", "cache: unit evicted ("),
+    ] {
+        let c = pvm(
+            &[
+                "--code-cache-size",
+                "64K",
+                "--code-cache-policy",
+                policy,
+                "-d",
+                "cache",
+                cxx.to_str().unwrap_or_default(),
+            ],
+            &[],
+        )?;
+        let err = String::from_utf8_lossy(&c.stderr);
+        if c.status != 0 || !err.contains(want) {
+            return Err(format!(
+                "-d cache with --code-cache-policy {policy}: status {}, no {want:?} in {}",
+                c.status,
+                show(&c.stderr, 300)
+            ));
+        }
+    }
     Ok(None)
 }
 
@@ -352,6 +386,20 @@ fn cpu_version_help() -> Result<Option<String>, String> {
     let g = guest("static");
     ran(&pvm(
         &["-cpu", "rv64", g.to_str().unwrap_or_default()],
+        &[],
+    )?)?;
+    // After any option that takes a value, qemu's spellings still work.
+    ran(&pvm(
+        &[
+            "--max-memory",
+            "1G",
+            "-cpu",
+            "rv64",
+            "--profile",
+            "/dev/null",
+            "-strace",
+            g.to_str().unwrap_or_default(),
+        ],
         &[],
     )?)?;
     if pvm(&["-cpu", "rv32", "x"], &[])?.status != 2 {

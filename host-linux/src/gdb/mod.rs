@@ -9,9 +9,10 @@
 //! `m`/`M`/`X` (guest memory only: anything outside answers `E14`),
 //! `Z0`/`Z1` breakpoints of 2 or 4 bytes, `Z2` write watchpoints, `c`,
 //! `C`, `s`, `S`, `vCont`, the interrupt byte, stop replies with gdb's
-//! signal numbers and `thread:`, `W`/`X` at the end, `qXfer` of the auxv
-//! and the exec file (so gdb finds the dynamic linker and, through
-//! `_r_debug`, the libraries), `vFile` reads through pvm's sysroot rule
+//! signal numbers and `thread:`, `W`/`X` at the end, `qXfer` of the auxv,
+//! the exec file (so gdb finds the dynamic linker) and the loaded
+//! libraries (`libraries-svr4`, from the dynamic linker's `r_debug`:
+//! [`svr4`]), `vFile` reads through pvm's sysroot rule
 //! (so gdb reads `ld.so` and `libc.so.6` from the sysroot without being
 //! told), the guest threads (`qfThreadInfo`, `Hg`/`Hc`, `T`, per-thread
 //! `vCont` steps), `QPassSignals`, `exec-events` (an `execve` of a RISC-V
@@ -33,6 +34,7 @@
 //! bad packet gets an error reply (`E01`), an unknown one the empty reply.
 
 mod packet;
+mod svr4;
 
 use packet::{Conn, Incoming, Link, from_hex, parse_hex, to_hex, unescape};
 use std::io;
@@ -81,7 +83,7 @@ pub fn accept(at: &Listen) -> io::Result<Conn> {
             eprintln!("pvm: waiting for gdb on {}", l.local_addr()?);
             let (s, _) = l.accept()?;
             let _ = s.set_nodelay(true);
-            Ok(Conn::Tcp(s))
+            Ok(Conn::Tcp(out_of_the_way(s)))
         }
         Listen::Unix(path) => {
             let _ = std::fs::remove_file(path);
@@ -89,9 +91,28 @@ pub fn accept(at: &Listen) -> io::Result<Conn> {
             eprintln!("pvm: waiting for gdb on {}", path.display());
             let (s, _) = l.accept()?;
             let _ = std::fs::remove_file(path);
-            Ok(Conn::Unix(s))
+            Ok(Conn::Unix(out_of_the_way(s)))
         }
     }
+}
+
+/// The lowest descriptor the stub's own files (the connection, the
+/// files gdb opens) move to.
+const STUB_FD: i32 = 950;
+
+/// `f` moved to a descriptor at or above [`STUB_FD`] (close-on-exec), so
+/// the stub's files do not take the low numbers the guest's own `open`s
+/// would get (a program under gdb sees the same descriptors as without).
+/// Where that fails (a low `RLIMIT_NOFILE`), `f` stays where it is.
+fn out_of_the_way<F: std::os::fd::AsRawFd + std::os::fd::FromRawFd>(f: F) -> F {
+    // SAFETY: F_DUPFD_CLOEXEC on a descriptor `f` owns makes a new one.
+    let high = unsafe { libc::fcntl(f.as_raw_fd(), libc::F_DUPFD_CLOEXEC, STUB_FD) };
+    if high < 0 {
+        return f;
+    }
+    drop(f);
+    // SAFETY: `high` is a fresh descriptor nothing else owns.
+    unsafe { F::from_raw_fd(high) }
 }
 
 /// gdb's number for Linux signal `s` (the remote protocol speaks gdb's
@@ -210,6 +231,12 @@ impl Stub {
             g.exec_events = true;
             g.pass = h.pass;
             g.announce_exec = true;
+            for (i, f) in h.files {
+                if g.files.len() <= i {
+                    g.files.resize_with(i + 1, || None);
+                }
+                g.files[i] = Some(f);
+            }
         }
         stub
     }
@@ -312,16 +339,34 @@ fn before_exec(path: &[u8], guest: bool) -> Option<Vec<u8>> {
                 libc::fcntl(fd, libc::F_SETFL, fl & !libc::O_ASYNC);
             }
         }
-        let h = Handover {
+        let tcp = matches!(link.conn, Conn::Tcp(_));
+        let no_ack = link.no_ack;
+        // The files gdb opened (`vFile:open`) stay open too, under the
+        // same numbers: gdb goes on using (and closing) them, as with
+        // gdbserver, whose files do not belong to the inferior.
+        let mut files = Vec::new();
+        for (i, f) in g.files.iter().enumerate() {
+            if let Some(f) = f {
+                // SAFETY: fcntl on a descriptor the stub's file owns.
+                unsafe { libc::fcntl(f.as_raw_fd(), libc::F_SETFD, 0) };
+                files.push((i, f.as_raw_fd()));
+            }
+        }
+        let mut state = Handover {
             fd,
-            tcp: matches!(link.conn, Conn::Tcp(_)),
-            no_ack: link.no_ack,
+            tcp,
+            no_ack,
             swbreak,
             no_resumed,
             pass,
-        };
+            files: Vec::new(),
+        }
+        .encode();
+        for (i, f) in files {
+            state.push_str(&format!(",file={i}:{f}"));
+        }
         g.handing_over = true;
-        return Some(format!("--gdb-handover={}", h.encode()).into_bytes());
+        return Some(format!("--gdb-handover={state}").into_bytes());
     }
     let msg = format!(
         "pvm: the program execs {}; it runs on without the debugger\n",
@@ -344,6 +389,10 @@ fn exec_failed() {
     if !std::mem::take(&mut g.handing_over) {
         return;
     }
+    for f in g.files.iter().flatten() {
+        // SAFETY: fcntl on a descriptor the stub's file owns.
+        unsafe { libc::fcntl(f.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
+    }
     if let Some(l) = g.link.as_ref() {
         // SAFETY: fcntl on the descriptor the connection owns.
         unsafe { libc::fcntl(l.conn.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
@@ -352,9 +401,10 @@ fn exec_failed() {
 }
 
 /// What a pvm whose guest execs hands on to the pvm that runs the new
-/// program (`--gdb-handover=FD,tcp|unix[,noack][,swbreak][,noresumed][,pass=HEX]`):
-/// the client's connection, inherited as descriptor FD, and the protocol
-/// state the client set (gdb does not send it again).
+/// program (`--gdb-handover=FD,tcp|unix[,noack][,swbreak][,noresumed][,pass=HEX][,file=N:FD]...`):
+/// the client's connection, inherited as descriptor FD, the protocol
+/// state the client set (gdb does not send it again), and the files gdb
+/// has open (its `vFile` number N, inherited as descriptor FD).
 #[derive(Debug)]
 pub struct Handover {
     fd: i32,
@@ -363,6 +413,8 @@ pub struct Handover {
     swbreak: bool,
     no_resumed: bool,
     pass: u64,
+    /// After [`Handover::take`]: the files, by gdb's number.
+    files: Vec<(usize, std::fs::File)>,
 }
 
 impl Handover {
@@ -381,7 +433,8 @@ impl Handover {
         s
     }
 
-    fn parse_state(s: &str) -> Result<Handover, String> {
+    /// The state and the `(number, descriptor)` of each file.
+    fn parse_state(s: &str) -> Result<(Handover, Vec<(usize, i32)>), String> {
         let bad = || format!("not a gdb handover: {s:?}");
         let mut it = s.split(',');
         let fd: i32 = it.next().and_then(|f| f.parse().ok()).ok_or_else(bad)?;
@@ -397,33 +450,65 @@ impl Handover {
             swbreak: false,
             no_resumed: false,
             pass: 0,
+            files: Vec::new(),
         };
+        let mut files = Vec::new();
         for f in it {
             match f {
                 "noack" => h.no_ack = true,
                 "swbreak" => h.swbreak = true,
                 "noresumed" => h.no_resumed = true,
-                _ => match f.strip_prefix("pass=") {
-                    Some(v) => h.pass = u64::from_str_radix(v, 16).map_err(|_| bad())?,
-                    None => return Err(bad()),
-                },
+                _ => {
+                    if let Some(v) = f.strip_prefix("pass=") {
+                        h.pass = u64::from_str_radix(v, 16).map_err(|_| bad())?;
+                    } else if let Some((n, fd)) =
+                        f.strip_prefix("file=").and_then(|v| v.split_once(':'))
+                    {
+                        let n: usize = n.parse().ok().filter(|&n| n < MAX_FILES).ok_or_else(bad)?;
+                        let fd: i32 = fd.parse().map_err(|_| bad())?;
+                        files.push((n, fd));
+                    } else {
+                        return Err(bad());
+                    }
+                }
             }
         }
-        Ok(h)
+        Ok((h, files))
     }
 
     /// Take over the connection `--gdb-handover` names: it must be an
     /// open socket inherited from the exec'ing pvm.
     pub fn take(s: &str) -> Result<(Handover, Conn), String> {
-        use std::os::fd::FromRawFd;
-        let h = Handover::parse_state(s)?;
-        // SAFETY: fstat into a zeroed stat buffer.
-        let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        if h.fd < 3 || unsafe { libc::fstat(h.fd, &mut st) } != 0 {
-            return Err(format!("descriptor {} is not open", h.fd));
+        use std::os::fd::{AsRawFd, FromRawFd};
+        let (mut h, files) = Handover::parse_state(s)?;
+        let mode = |fd: i32| {
+            // SAFETY: fstat into a zeroed stat buffer.
+            let mut st: libc::stat = unsafe { std::mem::zeroed() };
+            (fd >= 3 && unsafe { libc::fstat(fd, &mut st) } == 0)
+                .then_some(st.st_mode & libc::S_IFMT)
+        };
+        match mode(h.fd) {
+            None => return Err(format!("descriptor {} is not open", h.fd)),
+            Some(libc::S_IFSOCK) => {}
+            Some(_) => return Err(format!("descriptor {} is not a socket", h.fd)),
         }
-        if st.st_mode & libc::S_IFMT != libc::S_IFSOCK {
-            return Err(format!("descriptor {} is not a socket", h.fd));
+        for (n, fd) in files {
+            // Only a descriptor the exec'ing pvm left open, each once,
+            // and not the connection.
+            if fd == h.fd || h.files.iter().any(|(m, f)| *m == n || f.as_raw_fd() == fd) {
+                return Err(format!("file {n} on descriptor {fd} given twice"));
+            }
+            if mode(fd).is_none() {
+                return Err(format!("descriptor {fd} is not open"));
+            }
+            // SAFETY: the descriptor is open, was a file of the exec'ing
+            // pvm's stub left open for this pvm alone, and is taken once
+            // (checked above). Close-on-exec again from here on.
+            let file = unsafe {
+                libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+                std::fs::File::from_raw_fd(fd)
+            };
+            h.files.push((n, file));
         }
         // SAFETY: the descriptor was the exec'ing pvm's connection, left
         // open for this pvm alone (checked to be an open socket); nothing
@@ -587,6 +672,20 @@ fn read_auxv(p: &Process, sp: u64) -> Vec<u8> {
         }
     }
     out
+}
+
+/// The NUL-terminated string at `a` in guest memory (at most 4 KiB).
+fn read_c_string(p: &Process, a: u64) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut b = [0u8; 1];
+    for i in 0..4096 {
+        p.mem.read_bytes(a.checked_add(i)?, &mut b).ok()?;
+        if b[0] == 0 {
+            return Some(out);
+        }
+        out.push(b[0]);
+    }
+    Some(out)
 }
 
 /// Apply `f` to the registers of thread `tid` (0: the stopped one).
@@ -899,7 +998,7 @@ fn query(g: &mut Inner, p: &Process, thread: &mut Thread, data: &[u8]) -> Option
         g.no_resumed = has(b"no-resumed+");
         return s(&format!(
             "PacketSize={:x};QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;\
-             qXfer:exec-file:read+;swbreak+;vContSupported+;QPassSignals+{}",
+             qXfer:exec-file:read+;qXfer:libraries-svr4:read+;swbreak+;vContSupported+;QPassSignals+{}",
             packet::MAX_PACKET,
             if g.exec_events { ";exec-events+" } else { "" }
         ));
@@ -935,6 +1034,13 @@ fn query(g: &mut Inner, p: &Process, thread: &mut Thread, data: &[u8]) -> Option
     }
     if let Some(rest) = data.strip_prefix(b"qXfer:auxv:read::") {
         return Some(xfer(&g.auxv, rest));
+    }
+    if let Some(rest) = data.strip_prefix(b"qXfer:libraries-svr4:read:") {
+        // The annex (`start=...;prev=...`) is only sent to stubs that
+        // announce `augmented-libraries-svr4-read+`: the whole list.
+        let args = split2(rest, b':').map_or(&b""[..], |(_, a)| a);
+        let doc = svr4::library_list(&g.auxv, |a| p.mem.read_u64(a).ok(), |a| read_c_string(p, a));
+        return Some(xfer(doc.as_bytes(), args));
     }
     if let Some(rest) = data.strip_prefix(b"qXfer:exec-file:read:") {
         let args = split2(rest, b':').map_or(&b""[..], |(_, a)| a);
@@ -1075,6 +1181,9 @@ fn v_packet(
     (Some(Vec::new()), None)
 }
 
+/// Most files gdb may have open at once (`vFile:open`).
+const MAX_FILES: usize = 256;
+
 /// Host I/O (`vFile:`), read-only, through pvm's sysroot rule: an
 /// absolute path that exists in the sysroot is read from there.
 fn vfile(g: &mut Inner, f: &[u8]) -> Vec<u8> {
@@ -1098,11 +1207,13 @@ fn vfile(g: &mut Inner, f: &[u8]) -> Vec<u8> {
             let mapped = crate::HOST.map(&path).into_owned();
             match std::fs::File::open(std::ffi::OsStr::from_bytes(&mapped)) {
                 Ok(file) => {
+                    let file = out_of_the_way(file);
                     let fd = match g.files.iter().position(Option::is_none) {
                         Some(i) => {
                             g.files[i] = Some(file);
                             i
                         }
+                        None if g.files.len() >= MAX_FILES => return fail(24),
                         None => {
                             g.files.push(Some(file));
                             g.files.len() - 1
@@ -1252,6 +1363,33 @@ mod tests {
         );
         assert!(Listen::parse("unix:").is_err());
         assert!(Listen::parse("nope").is_err());
+    }
+
+    #[test]
+    fn handover_state() {
+        let h = Handover {
+            fd: 5,
+            tcp: false,
+            no_ack: true,
+            swbreak: false,
+            no_resumed: true,
+            pass: 0x4000,
+            files: Vec::new(),
+        };
+        let enc = format!("{},file=0:7,file=3:9", h.encode());
+        let (back, files) = Handover::parse_state(&enc).unwrap();
+        assert_eq!(back.encode(), h.encode());
+        assert_eq!(files, vec![(0, 7), (3, 9)]);
+        for bad in [
+            "5,unix,file=1",
+            "5,unix,file=x:3",
+            "5,unix,file=999999:3",
+            "5,unix,bogus",
+        ] {
+            assert!(Handover::parse_state(bad).is_err(), "{bad}");
+        }
+        // A descriptor that is not open is refused.
+        assert!(Handover::take("999,unix").is_err());
     }
 
     #[test]

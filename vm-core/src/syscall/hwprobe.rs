@@ -75,6 +75,38 @@ pub const RV64GC_IMA_EXT_0: u64 = ext::IMA_FD
     | ext::ZAAMO
     | ext::ZALRSC;
 
+/// The ISA string of an RV64GC hart as Linux prints it in
+/// `/proc/cpuinfo` (`isa`, `hart isa`): the single-letter extensions,
+/// then the multi-letter ones in the kernel's order, each named once
+/// from the same bits `IMA_EXT_0` reports (plus Zicsr and Zifencei,
+/// which hwprobe has no bits for), so the two cannot disagree.
+pub fn isa_string() -> alloc::string::String {
+    let mut s = alloc::string::String::from("rv64ima");
+    if RV64GC_IMA_EXT_0 & ext::IMA_FD != 0 {
+        s.push_str("fd");
+    }
+    if RV64GC_IMA_EXT_0 & ext::IMA_C != 0 {
+        s.push('c');
+    }
+    let multi: [(u64, &str); 8] = [
+        (ext::ZICNTR, "zicntr"),
+        (0, "zicsr"),
+        (0, "zifencei"),
+        (ext::ZIHPM, "zihpm"),
+        (ext::ZAAMO, "zaamo"),
+        (ext::ZALRSC, "zalrsc"),
+        (ext::ZCA, "zca"),
+        (ext::ZCD, "zcd"),
+    ];
+    for (bit, name) in multi {
+        if bit == 0 || RV64GC_IMA_EXT_0 & bit != 0 {
+            s.push('_');
+            s.push_str(name);
+        }
+    }
+    s
+}
+
 /// Bytes of a kernel CPU mask (`cpumask_size()` with NR_CPUS 512): the
 /// most the call reads from or writes to the guest's set.
 const CPUMASK_BYTES: usize = 64;

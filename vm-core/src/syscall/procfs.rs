@@ -1134,15 +1134,17 @@ fn syscall_line(cx: &Ctx<'_>) -> Vec<u8> {
 }
 
 /// `/proc/cpuinfo` of an RV64GC machine with the host's number of CPUs,
-/// as Linux 6.x prints it for riscv.
+/// as Linux 6.x prints it for riscv; the ISA string is
+/// [`super::hwprobe::isa_string`], what `riscv_hwprobe` reports.
 fn cpuinfo(cx: &Ctx<'_>) -> Vec<u8> {
     let mut s = String::new();
+    let isa = super::hwprobe::isa_string();
     for cpu in 0..cx.p.host.cpu_count().max(1) {
         let _ = write!(
             s,
-            "processor\t: {cpu}\nhart\t\t: {cpu}\nisa\t\t: rv64imafdc_zicntr_zicsr_zifencei\n\
+            "processor\t: {cpu}\nhart\t\t: {cpu}\nisa\t\t: {isa}\n\
              mmu\t\t: sv39\nmvendorid\t: 0x0\nmarchid\t\t: 0x0\nmimpid\t\t: 0x0\n\
-             hart isa\t: rv64imafdc_zicntr_zicsr_zifencei\n\n"
+             hart isa\t: {isa}\n\n"
         );
     }
     s.into_bytes()
