@@ -367,3 +367,74 @@ fn fifo_evictions_agree_with_the_interpreter() {
     assert!(h.jit_stat("jit_cache_evictions") > Some(4));
     assert!(h.jit_stat("jit_chains_unlinked") > Some(0));
 }
+
+/// Quotient and remainder of the same operands a few instructions apart,
+/// which the translator computes with one x86 division (`codegen`'s
+/// `div_partner`): every signedness and width, either order, operands of
+/// the corner cases (0, -1, MIN, ...), and instructions between that
+/// sometimes overwrite an operand or the first result (then it must not
+/// fuse), in loops long enough to become regions.
+#[test]
+fn division_pairs_agree_with_the_interpreter() {
+    use vm_core::cpu::Cpu;
+    use vm_testkit::difftest::CODE;
+    let mut r = Rng::seeded(0xd1f);
+    // Few registers, so the instructions between often touch an operand.
+    const REGS: [u8; 5] = [5, 6, 7, 10, 11];
+    let pick = |r: &mut Rng| REGS[r.below(REGS.len() as u64) as usize];
+    for cache in [64 << 10, 4 << 20] {
+        let mut h = Harness::with_cache(vm_testkit::testhost::TestHost::leak(), cache);
+        for _ in 0..300 {
+            let mut words = vec![rv::addi(29, 0, 70)];
+            for _ in 0..1 + r.below(4) {
+                // funct3: div 4, divu 5, rem 6, remu 7; OP (0x33) or OP-32 (0x3b).
+                let f3 = 4 + r.below(4) as u32;
+                let op = if r.chance(50) { 0x33 } else { 0x3b };
+                let partner = f3 ^ 2;
+                let (a, b) = (pick(&mut r), pick(&mut r));
+                let rd = if r.chance(10) { 0 } else { pick(&mut r) };
+                words.push(rv::r(op, f3, 1, rd, a, b));
+                for _ in 0..r.below(4) {
+                    words.push(match r.below(3) {
+                        0 => rv::addi(pick(&mut r), pick(&mut r), r.below(7) as i32 - 3),
+                        1 => rv::r(0x33, 0, 0, pick(&mut r), pick(&mut r), pick(&mut r)),
+                        _ => rv::r(0x33, 0, 1, pick(&mut r), pick(&mut r), pick(&mut r)),
+                    });
+                }
+                let prd = if r.chance(10) { 0 } else { pick(&mut r) };
+                words.push(rv::r(op, partner, 1, prd, a, b));
+                // Mix the results so the next pass divides other values.
+                words.push(rv::r(0x33, 4, 0, pick(&mut r), pick(&mut r), pick(&mut r)));
+            }
+            words.push(rv::addi(29, 29, -1));
+            let back = -4 * (words.len() as i32 - 1);
+            words.push(rv::b(1, 29, 0, back));
+            words.push(rv::ECALL);
+            let mut cpu = Cpu {
+                pc: CODE,
+                ..Cpu::default()
+            };
+            for &x in &REGS {
+                cpu.x[x as usize] = match r.below(8) {
+                    0 => 0,
+                    1 => u64::MAX,
+                    2 => i64::MIN as u64,
+                    3 => 0xffff_ffff_8000_0000,
+                    4 => r.below(1 << 32),
+                    5 => r.below(16),
+                    _ => r.next(),
+                };
+            }
+            let case = Case {
+                code: words.iter().flat_map(|w| w.to_le_bytes()).collect(),
+                data: vec![0; vm_testkit::difftest::DATA_LEN],
+                cpu,
+                code_writable: false,
+            };
+            let o = h
+                .run(&case)
+                .unwrap_or_else(|m| panic!("cache {cache}: {m}"));
+            assert_eq!(o.trap, Trap::Ecall);
+        }
+    }
+}

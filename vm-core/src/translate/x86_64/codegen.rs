@@ -214,6 +214,98 @@ struct Gen {
     /// `(p, r)`: the code up to offset `p` leaves `f[r]` in xmm0 (see
     /// `float`).
     xmm0: Option<(usize, u8)>,
+    /// Set for the division about to be emitted: the pc of its partner
+    /// (see [`div_partner`]), to be given the other result.
+    div_pair: Option<u64>,
+    /// The pc of a division partner whose result is kept in `Ctx`.
+    div_partner: Option<u64>,
+}
+
+/// A division or remainder: its operands, signedness, whether it is the
+/// remainder, and its width.
+fn div_kind(inst: &Inst) -> Option<(R, bool, bool, W)> {
+    use Inst::*;
+    Some(match *inst {
+        Div(r) => (r, true, false, W::B64),
+        Divu(r) => (r, false, false, W::B64),
+        Rem(r) => (r, true, true, W::B64),
+        Remu(r) => (r, false, true, W::B64),
+        Divw(r) => (r, true, false, W::B32),
+        Divuw(r) => (r, false, false, W::B32),
+        Remw(r) => (r, true, true, W::B32),
+        Remuw(r) => (r, false, true, W::B32),
+        _ => return None,
+    })
+}
+
+/// Integer instructions that cannot leave the block, call a helper or
+/// fault: what may stand between a fused division and its partner.
+fn pure_int(inst: &Inst) -> bool {
+    use Inst::*;
+    matches!(
+        inst,
+        Lui(_)
+            | Auipc(_)
+            | Addi(_)
+            | Slti(_)
+            | Sltiu(_)
+            | Xori(_)
+            | Ori(_)
+            | Andi(_)
+            | Slli(_)
+            | Srli(_)
+            | Srai(_)
+            | Addiw(_)
+            | Slliw(_)
+            | Srliw(_)
+            | Sraiw(_)
+            | Add(_)
+            | Sub(_)
+            | Sll(_)
+            | Slt(_)
+            | Sltu(_)
+            | Xor(_)
+            | Srl(_)
+            | Sra(_)
+            | Or(_)
+            | And(_)
+            | Addw(_)
+            | Subw(_)
+            | Sllw(_)
+            | Srlw(_)
+            | Sraw(_)
+            | Mul(_)
+            | Mulh(_)
+            | Mulhsu(_)
+            | Mulhu(_)
+            | Mulw(_)
+    )
+}
+
+/// The pc of the partner of the division `insts[i]`: the remainder of
+/// the same operands after a quotient (or the quotient after a
+/// remainder), at most four instructions on in the same block, with only
+/// [`pure_int`] instructions between that write neither operand, and the
+/// first not overwriting an operand itself. Then one x86 `div` gives both.
+fn div_partner(insts: &[GuestInst], i: usize) -> Option<u64> {
+    let (r, signed, rem, w) = div_kind(&insts[i].inst)?;
+    if r.rd == 0 || r.rd == r.rs1 || r.rd == r.rs2 {
+        return None;
+    }
+    for gi in insts[i + 1..].iter().take(4) {
+        if let Some((r2, s2, rem2, w2)) = div_kind(&gi.inst) {
+            let same = (r2.rs1, r2.rs2, s2, w2) == (r.rs1, r.rs2, signed, w);
+            return (same && rem2 != rem).then_some(gi.pc);
+        }
+        if !pure_int(&gi.inst) {
+            return None;
+        }
+        let rd = int_regs(&gi.inst)[0];
+        if rd != 0 && (rd == r.rs1 || rd == r.rs2) {
+            return None;
+        }
+    }
+    None
 }
 
 /// Translate a region into host code placed at host address `base`;
@@ -280,6 +372,8 @@ pub fn translate(
             next_start: None,
             thunks: [None; super::HELPERS],
             xmm0: None,
+            div_pair: None,
+            div_partner: None,
         };
         for b in blocks {
             let l = g.a.label();
@@ -332,6 +426,12 @@ pub fn translate(
                     index: i as u32,
                     len: gi.len,
                 });
+                if g.div_partner == Some(gi.pc) {
+                    let (r, ..) = div_kind(&gi.inst).expect("a partner is a division");
+                    g.div_take(r.rd);
+                    continue;
+                }
+                g.div_pair = div_partner(insts, i);
                 ended = match g.inst(gi, i as u32, steps)? {
                     Some(ended) => ended,
                     None => {
@@ -888,8 +988,13 @@ impl Gen {
 
     /// Division and remainder with RISC-V's results for the cases x86
     /// traps on: divisor 0 (quotient all ones, remainder the dividend) and
-    /// signed overflow MIN / -1 (quotient MIN, remainder 0).
+    /// signed overflow MIN / -1 (quotient MIN, remainder 0). x86's `div`
+    /// computes both: when [`div_partner`] found the other half of the
+    /// pair a few instructions on (`Gen::div_pair`), that result is kept
+    /// in `Ctx` for it (`Gen::div_take`), so a quotient and remainder of
+    /// the same operands cost one division.
     fn div(&mut self, r: R, signed: bool, rem: bool, w: W) {
+        let pair = self.div_pair.take();
         if r.rd == 0 {
             return;
         }
@@ -906,11 +1011,8 @@ impl Gen {
             a.alu_ri(w, Alu::Cmp, Reg::Rcx, -1);
             a.jcc(Cond::Ne, normal);
             // x / -1 = -x (wrapping), x % -1 = 0.
-            if rem {
-                a.mov_imm(Reg::Rax, 0);
-            } else {
-                a.unary(w, Unary::Neg, Reg::Rax);
-            }
+            a.unary(w, Unary::Neg, Reg::Rax);
+            a.mov_imm(Reg::Rdx, 0);
             a.jmp(done);
             a.bind(normal);
             a.cqo(w);
@@ -919,19 +1021,39 @@ impl Gen {
             a.mov_imm(Reg::Rdx, 0);
             a.unary(w, Unary::Div, Reg::Rcx);
         }
-        if rem {
-            a.mov_rr(W::B64, Reg::Rax, Reg::Rdx);
-        }
         a.jmp(done);
         a.bind(zero);
-        if !rem {
-            a.mov_imm(Reg::Rax, u64::MAX);
-        }
+        a.mov_rr(W::B64, Reg::Rdx, Reg::Rax);
+        a.mov_imm(Reg::Rax, u64::MAX);
         a.bind(done);
+        // Quotient in rax, remainder in rdx.
+        let (mine, other) = if rem {
+            (Reg::Rdx, Reg::Rax)
+        } else {
+            (Reg::Rax, Reg::Rdx)
+        };
         if w == W::B32 {
-            a.movsxd(Reg::Rax, Reg::Rax);
+            a.movsxd(mine, mine);
         }
-        self.put(r.rd, Reg::Rax);
+        if let Some(p) = pair {
+            if w == W::B32 {
+                a.movsxd(other, other);
+            }
+            a.store(W::B64, Mem::base(Reg::Rbp, off::DIV_OTHER), other);
+            self.div_partner = Some(p);
+        }
+        self.put(r.rd, mine);
+    }
+
+    /// The partner of a fused division (see [`Gen::div`]): its result was
+    /// computed and kept already.
+    fn div_take(&mut self, rd: u8) {
+        self.div_partner = None;
+        if rd != 0 {
+            self.a
+                .load(W::B64, Reg::Rax, Mem::base(Reg::Rbp, off::DIV_OTHER));
+            self.put(rd, Reg::Rax);
+        }
     }
 
     fn branch(&mut self, s: S, c: Cond, gi: &GuestInst, index: u32) -> Result<(), AsmError> {
