@@ -438,3 +438,157 @@ fn division_pairs_agree_with_the_interpreter() {
         }
     }
 }
+
+/// A tiny two-pass assembler for the call tests: words, and jumps and
+/// branches to labels.
+enum Op {
+    W(u32),
+    /// `jal rd, label`
+    Jal(u8, usize),
+    /// `bne`/`beq` (funct3) `rs1, rs2, label`
+    B(u32, u8, u8, usize),
+    /// Defines the label.
+    L(usize),
+}
+
+fn assemble(ops: &[Op]) -> std::vec::Vec<u8> {
+    let mut at = std::collections::HashMap::new();
+    let mut pc = 0i32;
+    for op in ops {
+        match op {
+            Op::L(l) => {
+                at.insert(*l, pc);
+            }
+            _ => pc += 4,
+        }
+    }
+    let mut out = std::vec::Vec::new();
+    let mut pc = 0i32;
+    for op in ops {
+        let w = match *op {
+            Op::L(_) => continue,
+            Op::W(w) => w,
+            Op::Jal(rd, l) => rv::jal(rd, at[&l] - pc),
+            Op::B(f3, a, b, l) => rv::b(f3, a, b, at[&l] - pc),
+        };
+        out.extend_from_slice(&w.to_le_bytes());
+        pc += 4;
+    }
+    out
+}
+
+/// Call- and return-heavy programs, which the translator traces through
+/// (small leaf callees and a region's own recursion become host jumps
+/// inside the region, and returns compare their target with the region's
+/// return points): leaf calls, recursion deeper than any return-address
+/// stack, a callee that returns past the instruction after its call, and
+/// a `longjmp` from the bottom of the recursion straight back to the
+/// caller. Under the 64 KiB cache (blocks, flushes), the 4 MiB one
+/// (regions) and staged emulation (regions along the paths the
+/// interpreter saw).
+#[test]
+fn call_heavy_programs_agree_with_the_interpreter() {
+    use vm_core::cpu::Cpu;
+    use vm_testkit::difftest::{CODE, DATA, DATA_LEN};
+    const RA: u8 = 1;
+    const SP: u8 = 2;
+    let ret = || Op::W(rv::i(0x67, 0, 0, RA, 0));
+    let mut r = Rng::seeded(0xca11);
+    let alu = |r: &mut Rng| {
+        let (rd, a, b) = (
+            5 + r.below(3) as u8,
+            5 + r.below(3) as u8,
+            5 + r.below(3) as u8,
+        );
+        match r.below(3) {
+            0 => rv::addi(rd, a, r.below(64) as i32 - 32),
+            1 => rv::r(0x33, 4, 0, rd, a, b),
+            _ => rv::r(0x33, 0, 1, rd, a, b),
+        }
+    };
+    for (cache, cold) in [(64 << 10, 0), (4 << 20, 0), (4 << 20, 3)] {
+        let mut h = Harness::with_cache(vm_testkit::testhost::TestHost::leak(), cache);
+        h.set_cold_runs(cold);
+        for _ in 0..60 {
+            let (main, leaf1, leaf2, rec, base, plain, skip, lp) = (0, 1, 2, 3, 4, 5, 6, 7);
+            let depth = r.below(48) as i32;
+            let mut ops = vec![Op::L(main), Op::W(rv::addi(29, 0, 40 + r.below(40) as i32))];
+            ops.push(Op::L(lp));
+            for _ in 0..1 + r.below(6) {
+                match r.below(5) {
+                    0 | 1 => ops.push(Op::Jal(RA, if r.chance(50) { leaf1 } else { leaf2 })),
+                    2 => {
+                        // Recursion `depth` deep; on odd iterations (when
+                        // chosen) the bottom longjmps back here.
+                        ops.push(Op::W(rv::addi(10, 0, depth)));
+                        ops.push(Op::W(if r.chance(50) {
+                            rv::i(0x13, 7, 11, 29, 1)
+                        } else {
+                            rv::addi(11, 0, 0)
+                        }));
+                        ops.push(Op::W(rv::addi(12, SP, 0)));
+                        ops.push(Op::W(rv::auipc(13, 0)));
+                        ops.push(Op::W(rv::addi(13, 13, 12)));
+                        ops.push(Op::Jal(RA, rec));
+                    }
+                    3 => {
+                        // Returns one instruction past its return point.
+                        ops.push(Op::Jal(RA, skip));
+                        ops.push(Op::W(rv::addi(6, 6, 1000)));
+                    }
+                    _ => ops.push(Op::W(alu(&mut r))),
+                }
+            }
+            ops.push(Op::W(rv::addi(29, 29, -1)));
+            ops.push(Op::B(1, 29, 0, lp));
+            ops.push(Op::W(rv::ECALL));
+            for leaf in [leaf1, leaf2] {
+                ops.push(Op::L(leaf));
+                for _ in 0..1 + r.below(5) {
+                    ops.push(Op::W(alu(&mut r)));
+                }
+                ops.push(ret());
+            }
+            ops.extend([
+                Op::L(rec),
+                Op::B(0, 10, 0, base),
+                Op::W(rv::addi(SP, SP, -16)),
+                Op::W(rv::s(0x23, 3, SP, RA, 8)),
+                Op::W(rv::addi(10, 10, -1)),
+                Op::Jal(RA, rec),
+                Op::W(rv::i(0x03, 3, RA, SP, 8)),
+                Op::W(rv::addi(SP, SP, 16)),
+                Op::W(alu(&mut r)),
+                ret(),
+                Op::L(base),
+                Op::B(0, 11, 0, plain),
+                Op::W(rv::addi(SP, 12, 0)),
+                Op::W(rv::addi(RA, 13, 0)),
+                Op::L(plain),
+                ret(),
+                Op::L(skip),
+                Op::W(alu(&mut r)),
+                Op::W(rv::addi(RA, RA, 4)),
+                ret(),
+            ]);
+            let mut cpu = Cpu {
+                pc: CODE,
+                ..Cpu::default()
+            };
+            for x in 5..8 {
+                cpu.x[x] = r.next();
+            }
+            cpu.x[SP as usize] = DATA + DATA_LEN as u64 - 8;
+            let case = Case {
+                code: assemble(&ops),
+                data: vec![0; DATA_LEN],
+                cpu,
+                code_writable: false,
+            };
+            let o = h
+                .run(&case)
+                .unwrap_or_else(|m| panic!("cache {cache}, cold {cold}: {m}"));
+            assert_eq!(o.trap, Trap::Ecall);
+        }
+    }
+}

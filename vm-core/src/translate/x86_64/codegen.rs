@@ -123,6 +123,10 @@ enum Cold {
     },
 }
 
+/// Most return points one return compares its target with (see
+/// `Gen::predict_return`).
+const MAX_RETURNS: usize = 6;
+
 /// Host registers that hold guest registers inside a block, in the order
 /// they are handed out (the callee-saved ones first: they survive helper
 /// calls, though the code reloads every one after a call anyway).
@@ -219,6 +223,9 @@ struct Gen {
     div_pair: Option<u64>,
     /// The pc of a division partner whose result is kept in `Ctx`.
     div_partner: Option<u64>,
+    /// Return points of the calls traced through in this region, in the
+    /// order of their calls (see `translate`).
+    returns: Vec<u64>,
 }
 
 /// A division or remainder: its operands, signedness, whether it is the
@@ -354,6 +361,26 @@ pub fn translate(
             headers.insert(target);
         }
     }
+    // Return points of the calls traced through (callee and return point
+    // both in the region): a return whose target is one of them jumps
+    // there (see `Gen::predict_return`). Such a jump can close a loop
+    // that has no backward edge (a return to a return point before it,
+    // `ra` unchanged), so each is a loop head too.
+    let starts: alloc::collections::BTreeSet<u64> = blocks.iter().map(|b| b[0].pc).collect();
+    let mut returns = Vec::new();
+    for b in blocks {
+        let last = b[b.len() - 1];
+        if let Inst::Jal(u) = last.inst
+            && u.rd != 0
+        {
+            let callee = last.pc.wrapping_add(u.imm as i64 as u64);
+            let back = last.pc + last.len as u64;
+            if starts.contains(&callee) && starts.contains(&back) && !returns.contains(&back) {
+                returns.push(back);
+                headers.insert(back);
+            }
+        }
+    }
     let steps_before = steps.len();
     // `int_rd` predicts what the code writes; `put` records what it does.
     // Should they ever disagree, generate again with the union, so the
@@ -374,6 +401,7 @@ pub fn translate(
             xmm0: None,
             div_pair: None,
             div_partner: None,
+            returns: returns.clone(),
         };
         for b in blocks {
             let l = g.a.label();
@@ -662,6 +690,29 @@ impl Gen {
         self.a.data_u64(target);
         self.exits += 1;
         Ok(())
+    }
+
+    /// Return prediction inside a region: an indirect jump (a `ret`, or
+    /// any `jalr` that links nothing) whose target in `rax` is the return
+    /// point of one of the region's calls traced through jumps straight
+    /// to that block, with the guest registers still in host registers
+    /// (the instructions are already retired). Exact, not a guess: the
+    /// target is compared, so a mismatched return (`longjmp`, a changed
+    /// `ra`) falls through to the lookup table. Only the first
+    /// [`MAX_RETURNS`] return points are tried.
+    fn predict_return(&mut self) {
+        let returns = core::mem::take(&mut self.returns);
+        for &back in returns.iter().take(MAX_RETURNS) {
+            let l = self.labels[&back];
+            if back as i64 == back as i32 as i64 {
+                self.a.alu_ri(W::B64, Alu::Cmp, Reg::Rax, back as i32);
+            } else {
+                self.a.mov_imm(Reg::Rcx, back);
+                self.a.alu_rr(W::B64, Alu::Cmp, Reg::Rax, Reg::Rcx);
+            }
+            self.a.jcc(Cond::E, l);
+        }
+        self.returns = returns;
     }
 
     /// Exit to the guest pc in `rax` after `retired` instructions: probe
@@ -1124,7 +1175,13 @@ impl Gen {
                     self.a.mov_imm(Reg::Rcx, next);
                     self.put(i.rd, Reg::Rcx);
                 }
-                self.exit_indirect(index + 1)?;
+                if i.rd == 0 && !self.returns.is_empty() {
+                    self.retire(index + 1);
+                    self.predict_return();
+                    self.exit_indirect(0)?;
+                } else {
+                    self.exit_indirect(index + 1)?;
+                }
                 return Ok(Some(true));
             }
             Beq(s) => return self.branch(s, Cond::E, gi, index).map(|()| Some(true)),
