@@ -26,7 +26,13 @@
 //! ```
 //! An exit stores the written cached registers, adds the retired
 //! instructions to `instret` (kept in `r14`) and leaves through a
-//! chainable slot or the indirect-jump probe. The cold exits (fault,
+//! chainable slot (whose `rel32` never straddles a cache line, so that
+//! chaining it is one atomic store) or the indirect-jump probe, which a
+//! return first precedes with compares against the region's return
+//! points (calls traced through, see [`crate::translate`]); each return
+//! point is a loop head (budget check), as a return to it can close a
+//! loop with no backward branch. A quotient and remainder of the same
+//! operands a few instructions apart take one x86 `div` (`div_partner`). The cold exits (fault,
 //! budget, store into code) only pass a host address inside the
 //! instruction concerned; the dispatcher gets the guest pc and instruction
 //! index (within its basic block) from the side table.
