@@ -367,3 +367,228 @@ fn fifo_evictions_agree_with_the_interpreter() {
     assert!(h.jit_stat("jit_cache_evictions") > Some(4));
     assert!(h.jit_stat("jit_chains_unlinked") > Some(0));
 }
+
+/// Quotient and remainder of the same operands a few instructions apart,
+/// which the translator computes with one x86 division (`codegen`'s
+/// `div_partner`): every signedness and width, either order, operands of
+/// the corner cases (0, -1, MIN, ...), and instructions between that
+/// sometimes overwrite an operand or the first result (then it must not
+/// fuse), in loops long enough to become regions.
+#[test]
+fn division_pairs_agree_with_the_interpreter() {
+    use vm_core::cpu::Cpu;
+    use vm_testkit::difftest::CODE;
+    let mut r = Rng::seeded(0xd1f);
+    // Few registers, so the instructions between often touch an operand.
+    const REGS: [u8; 5] = [5, 6, 7, 10, 11];
+    let pick = |r: &mut Rng| REGS[r.below(REGS.len() as u64) as usize];
+    for cache in [64 << 10, 4 << 20] {
+        let mut h = Harness::with_cache(vm_testkit::testhost::TestHost::leak(), cache);
+        for _ in 0..300 {
+            let mut words = vec![rv::addi(29, 0, 70)];
+            for _ in 0..1 + r.below(4) {
+                // funct3: div 4, divu 5, rem 6, remu 7; OP (0x33) or OP-32 (0x3b).
+                let f3 = 4 + r.below(4) as u32;
+                let op = if r.chance(50) { 0x33 } else { 0x3b };
+                let partner = f3 ^ 2;
+                let (a, b) = (pick(&mut r), pick(&mut r));
+                let rd = if r.chance(10) { 0 } else { pick(&mut r) };
+                words.push(rv::r(op, f3, 1, rd, a, b));
+                for _ in 0..r.below(4) {
+                    words.push(match r.below(3) {
+                        0 => rv::addi(pick(&mut r), pick(&mut r), r.below(7) as i32 - 3),
+                        1 => rv::r(0x33, 0, 0, pick(&mut r), pick(&mut r), pick(&mut r)),
+                        _ => rv::r(0x33, 0, 1, pick(&mut r), pick(&mut r), pick(&mut r)),
+                    });
+                }
+                let prd = if r.chance(10) { 0 } else { pick(&mut r) };
+                words.push(rv::r(op, partner, 1, prd, a, b));
+                // Mix the results so the next pass divides other values.
+                words.push(rv::r(0x33, 4, 0, pick(&mut r), pick(&mut r), pick(&mut r)));
+            }
+            words.push(rv::addi(29, 29, -1));
+            let back = -4 * (words.len() as i32 - 1);
+            words.push(rv::b(1, 29, 0, back));
+            words.push(rv::ECALL);
+            let mut cpu = Cpu {
+                pc: CODE,
+                ..Cpu::default()
+            };
+            for &x in &REGS {
+                cpu.x[x as usize] = match r.below(8) {
+                    0 => 0,
+                    1 => u64::MAX,
+                    2 => i64::MIN as u64,
+                    3 => 0xffff_ffff_8000_0000,
+                    4 => r.below(1 << 32),
+                    5 => r.below(16),
+                    _ => r.next(),
+                };
+            }
+            let case = Case {
+                code: words.iter().flat_map(|w| w.to_le_bytes()).collect(),
+                data: vec![0; vm_testkit::difftest::DATA_LEN],
+                cpu,
+                code_writable: false,
+            };
+            let o = h
+                .run(&case)
+                .unwrap_or_else(|m| panic!("cache {cache}: {m}"));
+            assert_eq!(o.trap, Trap::Ecall);
+        }
+    }
+}
+
+/// A tiny two-pass assembler for the call tests: words, and jumps and
+/// branches to labels.
+enum Op {
+    W(u32),
+    /// `jal rd, label`
+    Jal(u8, usize),
+    /// `bne`/`beq` (funct3) `rs1, rs2, label`
+    B(u32, u8, u8, usize),
+    /// Defines the label.
+    L(usize),
+}
+
+fn assemble(ops: &[Op]) -> std::vec::Vec<u8> {
+    let mut at = std::collections::HashMap::new();
+    let mut pc = 0i32;
+    for op in ops {
+        match op {
+            Op::L(l) => {
+                at.insert(*l, pc);
+            }
+            _ => pc += 4,
+        }
+    }
+    let mut out = std::vec::Vec::new();
+    let mut pc = 0i32;
+    for op in ops {
+        let w = match *op {
+            Op::L(_) => continue,
+            Op::W(w) => w,
+            Op::Jal(rd, l) => rv::jal(rd, at[&l] - pc),
+            Op::B(f3, a, b, l) => rv::b(f3, a, b, at[&l] - pc),
+        };
+        out.extend_from_slice(&w.to_le_bytes());
+        pc += 4;
+    }
+    out
+}
+
+/// Call- and return-heavy programs, which the translator traces through
+/// (small leaf callees and a region's own recursion become host jumps
+/// inside the region, and returns compare their target with the region's
+/// return points): leaf calls, recursion deeper than any return-address
+/// stack, a callee that returns past the instruction after its call, and
+/// a `longjmp` from the bottom of the recursion straight back to the
+/// caller. Under the 64 KiB cache (blocks, flushes), the 4 MiB one
+/// (regions) and staged emulation (regions along the paths the
+/// interpreter saw).
+#[test]
+fn call_heavy_programs_agree_with_the_interpreter() {
+    use vm_core::cpu::Cpu;
+    use vm_testkit::difftest::{CODE, DATA, DATA_LEN};
+    const RA: u8 = 1;
+    const SP: u8 = 2;
+    let ret = || Op::W(rv::i(0x67, 0, 0, RA, 0));
+    let mut r = Rng::seeded(0xca11);
+    let alu = |r: &mut Rng| {
+        let (rd, a, b) = (
+            5 + r.below(3) as u8,
+            5 + r.below(3) as u8,
+            5 + r.below(3) as u8,
+        );
+        match r.below(3) {
+            0 => rv::addi(rd, a, r.below(64) as i32 - 32),
+            1 => rv::r(0x33, 4, 0, rd, a, b),
+            _ => rv::r(0x33, 0, 1, rd, a, b),
+        }
+    };
+    for (cache, cold) in [(64 << 10, 0), (4 << 20, 0), (4 << 20, 3)] {
+        let mut h = Harness::with_cache(vm_testkit::testhost::TestHost::leak(), cache);
+        h.set_cold_runs(cold);
+        for _ in 0..60 {
+            let (main, leaf1, leaf2, rec, base, plain, skip, lp) = (0, 1, 2, 3, 4, 5, 6, 7);
+            let depth = r.below(48) as i32;
+            let mut ops = vec![Op::L(main), Op::W(rv::addi(29, 0, 40 + r.below(40) as i32))];
+            ops.push(Op::L(lp));
+            for _ in 0..1 + r.below(6) {
+                match r.below(5) {
+                    0 | 1 => ops.push(Op::Jal(RA, if r.chance(50) { leaf1 } else { leaf2 })),
+                    2 => {
+                        // Recursion `depth` deep; on odd iterations (when
+                        // chosen) the bottom longjmps back here.
+                        ops.push(Op::W(rv::addi(10, 0, depth)));
+                        ops.push(Op::W(if r.chance(50) {
+                            rv::i(0x13, 7, 11, 29, 1)
+                        } else {
+                            rv::addi(11, 0, 0)
+                        }));
+                        ops.push(Op::W(rv::addi(12, SP, 0)));
+                        ops.push(Op::W(rv::auipc(13, 0)));
+                        ops.push(Op::W(rv::addi(13, 13, 12)));
+                        ops.push(Op::Jal(RA, rec));
+                    }
+                    3 => {
+                        // Returns one instruction past its return point.
+                        ops.push(Op::Jal(RA, skip));
+                        ops.push(Op::W(rv::addi(6, 6, 1000)));
+                    }
+                    _ => ops.push(Op::W(alu(&mut r))),
+                }
+            }
+            ops.push(Op::W(rv::addi(29, 29, -1)));
+            ops.push(Op::B(1, 29, 0, lp));
+            ops.push(Op::W(rv::ECALL));
+            for leaf in [leaf1, leaf2] {
+                ops.push(Op::L(leaf));
+                for _ in 0..1 + r.below(5) {
+                    ops.push(Op::W(alu(&mut r)));
+                }
+                ops.push(ret());
+            }
+            ops.extend([
+                Op::L(rec),
+                Op::B(0, 10, 0, base),
+                Op::W(rv::addi(SP, SP, -16)),
+                Op::W(rv::s(0x23, 3, SP, RA, 8)),
+                Op::W(rv::addi(10, 10, -1)),
+                Op::Jal(RA, rec),
+                Op::W(rv::i(0x03, 3, RA, SP, 8)),
+                Op::W(rv::addi(SP, SP, 16)),
+                Op::W(alu(&mut r)),
+                ret(),
+                Op::L(base),
+                Op::B(0, 11, 0, plain),
+                Op::W(rv::addi(SP, 12, 0)),
+                Op::W(rv::addi(RA, 13, 0)),
+                Op::L(plain),
+                ret(),
+                Op::L(skip),
+                Op::W(alu(&mut r)),
+                Op::W(rv::addi(RA, RA, 4)),
+                ret(),
+            ]);
+            let mut cpu = Cpu {
+                pc: CODE,
+                ..Cpu::default()
+            };
+            for x in 5..8 {
+                cpu.x[x] = r.next();
+            }
+            cpu.x[SP as usize] = DATA + DATA_LEN as u64 - 8;
+            let case = Case {
+                code: assemble(&ops),
+                data: vec![0; DATA_LEN],
+                cpu,
+                code_writable: false,
+            };
+            let o = h
+                .run(&case)
+                .unwrap_or_else(|m| panic!("cache {cache}, cold {cold}: {m}"));
+            assert_eq!(o.trap, Trap::Ecall);
+        }
+    }
+}

@@ -122,8 +122,11 @@ fn hot_loop_becomes_a_region() {
 #[test]
 fn calls_chain_between_regions() {
     use rv::*;
-    // Call a function 100 times: the call leaves the caller's region
-    // through a chainable exit, the return is an indirect jump.
+    // Call a function 100 times: as first-tier blocks, the call leaves
+    // the caller's block through a chainable exit and the return is an
+    // indirect jump; once the loop is hot, its region traces the call
+    // through (f is a small leaf), so call and return are host jumps
+    // inside the region.
     let code = [
         addi(9, 0, 100), // 0: s1 = 100
         jal(1, 16),      // 4: call f (at 20)
@@ -146,16 +149,20 @@ fn calls_chain_between_regions() {
     // regions hot ones became) serve all 100 iterations.
     assert!(s.blocks <= 8, "{s:?}");
     assert!(s.indirect_misses <= 2, "{s:?}");
-    assert!(j.indirect_hits() >= 95, "{}", j.indirect_hits());
+    // The table served the returns until the region took over (after
+    // the first tier's 50 runs), not after.
+    let hits = j.indirect_hits();
+    assert!((30..=70).contains(&hits), "{hits}");
 }
 
 #[test]
 fn calls_use_the_indirect_table() {
     use rv::*;
-    // main: call f 100 times; f: a0 += 3; ret
+    // main: call f 100 times through a register (an indirect call,
+    // which no region traces); f: a0 += 3; ret
     let code = [
         addi(9, 0, 100), // 0: s1 = 100
-        jal(1, 20),      // 4: call f (at 24)
+        jalr(1, 5, 0),   // 4: call f (at 24, in t0)
         addi(9, 9, -1),  // 8
         bne(9, 0, -8),   // 12: loop to 4
         ECALL,           // 16
@@ -166,6 +173,7 @@ fn calls_use_the_indirect_table() {
     let mem = guest(&code);
     let mut j = jit(1 << 20);
     let mut cpu = cpu_at(CODE);
+    cpu.x[5] = CODE + 24;
     assert_eq!(run(&mut j, &mut cpu, &mem), Trap::Ecall);
     assert_eq!(cpu.x[10], 300);
     assert_eq!(cpu.x[1], CODE + 8);

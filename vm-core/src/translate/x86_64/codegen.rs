@@ -26,7 +26,13 @@
 //! ```
 //! An exit stores the written cached registers, adds the retired
 //! instructions to `instret` (kept in `r14`) and leaves through a
-//! chainable slot or the indirect-jump probe. The cold exits (fault,
+//! chainable slot (whose `rel32` never straddles a cache line, so that
+//! chaining it is one atomic store) or the indirect-jump probe, which a
+//! return first precedes with compares against the region's return
+//! points (calls traced through, see [`crate::translate`]); each return
+//! point is a loop head (budget check), as a return to it can close a
+//! loop with no backward branch. A quotient and remainder of the same
+//! operands a few instructions apart take one x86 `div` (`div_partner`). The cold exits (fault,
 //! budget, store into code) only pass a host address inside the
 //! instruction concerned; the dispatcher gets the guest pc and instruction
 //! index (within its basic block) from the side table.
@@ -123,6 +129,10 @@ enum Cold {
     },
 }
 
+/// Most return points one return compares its target with (see
+/// `Gen::predict_return`).
+const MAX_RETURNS: usize = 6;
+
 /// Host registers that hold guest registers inside a block, in the order
 /// they are handed out (the callee-saved ones first: they survive helper
 /// calls, though the code reloads every one after a call anyway).
@@ -214,6 +224,101 @@ struct Gen {
     /// `(p, r)`: the code up to offset `p` leaves `f[r]` in xmm0 (see
     /// `float`).
     xmm0: Option<(usize, u8)>,
+    /// Set for the division about to be emitted: the pc of its partner
+    /// (see [`div_partner`]), to be given the other result.
+    div_pair: Option<u64>,
+    /// The pc of a division partner whose result is kept in `Ctx`.
+    div_partner: Option<u64>,
+    /// Return points of the calls traced through in this region, in the
+    /// order of their calls (see `translate`).
+    returns: Vec<u64>,
+}
+
+/// A division or remainder: its operands, signedness, whether it is the
+/// remainder, and its width.
+fn div_kind(inst: &Inst) -> Option<(R, bool, bool, W)> {
+    use Inst::*;
+    Some(match *inst {
+        Div(r) => (r, true, false, W::B64),
+        Divu(r) => (r, false, false, W::B64),
+        Rem(r) => (r, true, true, W::B64),
+        Remu(r) => (r, false, true, W::B64),
+        Divw(r) => (r, true, false, W::B32),
+        Divuw(r) => (r, false, false, W::B32),
+        Remw(r) => (r, true, true, W::B32),
+        Remuw(r) => (r, false, true, W::B32),
+        _ => return None,
+    })
+}
+
+/// Integer instructions that cannot leave the block, call a helper or
+/// fault: what may stand between a fused division and its partner.
+fn pure_int(inst: &Inst) -> bool {
+    use Inst::*;
+    matches!(
+        inst,
+        Lui(_)
+            | Auipc(_)
+            | Addi(_)
+            | Slti(_)
+            | Sltiu(_)
+            | Xori(_)
+            | Ori(_)
+            | Andi(_)
+            | Slli(_)
+            | Srli(_)
+            | Srai(_)
+            | Addiw(_)
+            | Slliw(_)
+            | Srliw(_)
+            | Sraiw(_)
+            | Add(_)
+            | Sub(_)
+            | Sll(_)
+            | Slt(_)
+            | Sltu(_)
+            | Xor(_)
+            | Srl(_)
+            | Sra(_)
+            | Or(_)
+            | And(_)
+            | Addw(_)
+            | Subw(_)
+            | Sllw(_)
+            | Srlw(_)
+            | Sraw(_)
+            | Mul(_)
+            | Mulh(_)
+            | Mulhsu(_)
+            | Mulhu(_)
+            | Mulw(_)
+    )
+}
+
+/// The pc of the partner of the division `insts[i]`: the remainder of
+/// the same operands after a quotient (or the quotient after a
+/// remainder), at most four instructions on in the same block, with only
+/// [`pure_int`] instructions between that write neither operand, and the
+/// first not overwriting an operand itself. Then one x86 `div` gives both.
+fn div_partner(insts: &[GuestInst], i: usize) -> Option<u64> {
+    let (r, signed, rem, w) = div_kind(&insts[i].inst)?;
+    if r.rd == 0 || r.rd == r.rs1 || r.rd == r.rs2 {
+        return None;
+    }
+    for gi in insts[i + 1..].iter().take(4) {
+        if let Some((r2, s2, rem2, w2)) = div_kind(&gi.inst) {
+            let same = (r2.rs1, r2.rs2, s2, w2) == (r.rs1, r.rs2, signed, w);
+            return (same && rem2 != rem).then_some(gi.pc);
+        }
+        if !pure_int(&gi.inst) {
+            return None;
+        }
+        let rd = int_regs(&gi.inst)[0];
+        if rd != 0 && (rd == r.rs1 || rd == r.rs2) {
+            return None;
+        }
+    }
+    None
 }
 
 /// Translate a region into host code placed at host address `base`;
@@ -262,6 +367,26 @@ pub fn translate(
             headers.insert(target);
         }
     }
+    // Return points of the calls traced through (callee and return point
+    // both in the region): a return whose target is one of them jumps
+    // there (see `Gen::predict_return`). Such a jump can close a loop
+    // that has no backward edge (a return to a return point before it,
+    // `ra` unchanged), so each is a loop head too.
+    let starts: alloc::collections::BTreeSet<u64> = blocks.iter().map(|b| b[0].pc).collect();
+    let mut returns = Vec::new();
+    for b in blocks {
+        let last = b[b.len() - 1];
+        if let Inst::Jal(u) = last.inst
+            && u.rd != 0
+        {
+            let callee = last.pc.wrapping_add(u.imm as i64 as u64);
+            let back = last.pc + last.len as u64;
+            if starts.contains(&callee) && starts.contains(&back) && !returns.contains(&back) {
+                returns.push(back);
+                headers.insert(back);
+            }
+        }
+    }
     let steps_before = steps.len();
     // `int_rd` predicts what the code writes; `put` records what it does.
     // Should they ever disagree, generate again with the union, so the
@@ -280,6 +405,9 @@ pub fn translate(
             next_start: None,
             thunks: [None; super::HELPERS],
             xmm0: None,
+            div_pair: None,
+            div_partner: None,
+            returns: returns.clone(),
         };
         for b in blocks {
             let l = g.a.label();
@@ -332,6 +460,12 @@ pub fn translate(
                     index: i as u32,
                     len: gi.len,
                 });
+                if g.div_partner == Some(gi.pc) {
+                    let (r, ..) = div_kind(&gi.inst).expect("a partner is a division");
+                    g.div_take(r.rd);
+                    continue;
+                }
+                g.div_pair = div_partner(insts, i);
                 ended = match g.inst(gi, i as u32, steps)? {
                     Some(ended) => ended,
                     None => {
@@ -549,6 +683,12 @@ impl Gen {
     fn exit_direct(&mut self, target: u64, retired: u32) -> Result<(), AsmError> {
         self.write_back();
         self.retire(retired);
+        // The slot's rel32 field must not cross a cache line, or chaining
+        // it (one atomic store, see `X86_64::chain`) would be refused and
+        // every pass would go through the dispatcher: pad with `nop`s.
+        while (self.a.here() + 1) % 64 > 60 {
+            self.a.nop();
+        }
         let next = self.a.label();
         self.a.jmp(next);
         self.a.bind(next);
@@ -556,6 +696,29 @@ impl Gen {
         self.a.data_u64(target);
         self.exits += 1;
         Ok(())
+    }
+
+    /// Return prediction inside a region: an indirect jump (a `ret`, or
+    /// any `jalr` that links nothing) whose target in `rax` is the return
+    /// point of one of the region's calls traced through jumps straight
+    /// to that block, with the guest registers still in host registers
+    /// (the instructions are already retired). Exact, not a guess: the
+    /// target is compared, so a mismatched return (`longjmp`, a changed
+    /// `ra`) falls through to the lookup table. Only the first
+    /// [`MAX_RETURNS`] return points are tried.
+    fn predict_return(&mut self) {
+        let returns = core::mem::take(&mut self.returns);
+        for &back in returns.iter().take(MAX_RETURNS) {
+            let l = self.labels[&back];
+            if back as i64 == back as i32 as i64 {
+                self.a.alu_ri(W::B64, Alu::Cmp, Reg::Rax, back as i32);
+            } else {
+                self.a.mov_imm(Reg::Rcx, back);
+                self.a.alu_rr(W::B64, Alu::Cmp, Reg::Rax, Reg::Rcx);
+            }
+            self.a.jcc(Cond::E, l);
+        }
+        self.returns = returns;
     }
 
     /// Exit to the guest pc in `rax` after `retired` instructions: probe
@@ -882,8 +1045,13 @@ impl Gen {
 
     /// Division and remainder with RISC-V's results for the cases x86
     /// traps on: divisor 0 (quotient all ones, remainder the dividend) and
-    /// signed overflow MIN / -1 (quotient MIN, remainder 0).
+    /// signed overflow MIN / -1 (quotient MIN, remainder 0). x86's `div`
+    /// computes both: when [`div_partner`] found the other half of the
+    /// pair a few instructions on (`Gen::div_pair`), that result is kept
+    /// in `Ctx` for it (`Gen::div_take`), so a quotient and remainder of
+    /// the same operands cost one division.
     fn div(&mut self, r: R, signed: bool, rem: bool, w: W) {
+        let pair = self.div_pair.take();
         if r.rd == 0 {
             return;
         }
@@ -900,11 +1068,8 @@ impl Gen {
             a.alu_ri(w, Alu::Cmp, Reg::Rcx, -1);
             a.jcc(Cond::Ne, normal);
             // x / -1 = -x (wrapping), x % -1 = 0.
-            if rem {
-                a.mov_imm(Reg::Rax, 0);
-            } else {
-                a.unary(w, Unary::Neg, Reg::Rax);
-            }
+            a.unary(w, Unary::Neg, Reg::Rax);
+            a.mov_imm(Reg::Rdx, 0);
             a.jmp(done);
             a.bind(normal);
             a.cqo(w);
@@ -913,19 +1078,39 @@ impl Gen {
             a.mov_imm(Reg::Rdx, 0);
             a.unary(w, Unary::Div, Reg::Rcx);
         }
-        if rem {
-            a.mov_rr(W::B64, Reg::Rax, Reg::Rdx);
-        }
         a.jmp(done);
         a.bind(zero);
-        if !rem {
-            a.mov_imm(Reg::Rax, u64::MAX);
-        }
+        a.mov_rr(W::B64, Reg::Rdx, Reg::Rax);
+        a.mov_imm(Reg::Rax, u64::MAX);
         a.bind(done);
+        // Quotient in rax, remainder in rdx.
+        let (mine, other) = if rem {
+            (Reg::Rdx, Reg::Rax)
+        } else {
+            (Reg::Rax, Reg::Rdx)
+        };
         if w == W::B32 {
-            a.movsxd(Reg::Rax, Reg::Rax);
+            a.movsxd(mine, mine);
         }
-        self.put(r.rd, Reg::Rax);
+        if let Some(p) = pair {
+            if w == W::B32 {
+                a.movsxd(other, other);
+            }
+            a.store(W::B64, Mem::base(Reg::Rbp, off::DIV_OTHER), other);
+            self.div_partner = Some(p);
+        }
+        self.put(r.rd, mine);
+    }
+
+    /// The partner of a fused division (see [`Gen::div`]): its result was
+    /// computed and kept already.
+    fn div_take(&mut self, rd: u8) {
+        self.div_partner = None;
+        if rd != 0 {
+            self.a
+                .load(W::B64, Reg::Rax, Mem::base(Reg::Rbp, off::DIV_OTHER));
+            self.put(rd, Reg::Rax);
+        }
     }
 
     fn branch(&mut self, s: S, c: Cond, gi: &GuestInst, index: u32) -> Result<(), AsmError> {
@@ -996,7 +1181,13 @@ impl Gen {
                     self.a.mov_imm(Reg::Rcx, next);
                     self.put(i.rd, Reg::Rcx);
                 }
-                self.exit_indirect(index + 1)?;
+                if i.rd == 0 && !self.returns.is_empty() {
+                    self.retire(index + 1);
+                    self.predict_return();
+                    self.exit_indirect(0)?;
+                } else {
+                    self.exit_indirect(index + 1)?;
+                }
                 return Ok(Some(true));
             }
             Beq(s) => return self.branch(s, Cond::E, gi, index).map(|()| Some(true)),

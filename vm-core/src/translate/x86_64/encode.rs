@@ -686,6 +686,11 @@ impl Asm {
         self.b(0xcc);
     }
 
+    /// `nop` (one byte).
+    pub fn nop(&mut self) {
+        self.b(0x90);
+    }
+
     // ---- SSE2 scalar -----------------------------------------------------
 
     /// `movq xmm, [m]` (64-bit load, upper half zeroed).

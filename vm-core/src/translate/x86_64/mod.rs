@@ -107,6 +107,10 @@ pub struct Part {
     pub mxcsr_clean: u32,
     /// Scratch for `stmxcsr`.
     pub mxcsr_tmp: u32,
+    /// The other result of a fused division (see `codegen`'s
+    /// `Gen::div`), kept from the first instruction of the pair to its
+    /// partner a few instructions on.
+    pub div_other: u64,
     /// Pages recently checked by a helper (see [`TlbEntry`]).
     pub tlb: [TlbEntry; TLB_ENTRIES],
     /// Where [`host_fault`] resumes: the shared fault exit.
@@ -231,6 +235,7 @@ pub(crate) mod off {
     pub const MXCSR_CLEAN: i32 = offset_of!(Ctx, arch.mxcsr_clean) as i32;
     pub const MXCSR_TMP: i32 = offset_of!(Ctx, arch.mxcsr_tmp) as i32;
     pub const TLB: i32 = offset_of!(Ctx, arch.tlb) as i32;
+    pub const DIV_OTHER: i32 = offset_of!(Ctx, arch.div_other) as i32;
     pub const FFLAGS: i32 = offset_of!(Cpu, fflags) as i32 - CPU_BIAS;
     pub const FRM: i32 = offset_of!(Cpu, frm) as i32 - CPU_BIAS;
     /// Guest register `f[r]`.
@@ -663,6 +668,7 @@ impl Backend for X86_64 {
         Part {
             mxcsr_clean: MXCSR_DEFAULT,
             mxcsr_tmp: 0,
+            div_other: 0,
             tlb: [TlbEntry::EMPTY; TLB_ENTRIES],
             fault_exit: stubs.fault_exit,
         }
