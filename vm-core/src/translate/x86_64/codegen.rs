@@ -217,6 +217,10 @@ struct Gen {
     fboxed: u32,
     /// The code at this point knows that `frm` is round to nearest even.
     frm_rne: bool,
+    /// Cached f registers written by arithmetic whose NaN results are not
+    /// yet made canonical, and their precision (double: true); see
+    /// `fcache`.
+    fpending: Vec<(u8, bool)>,
 }
 
 /// Translate a region into host code placed at host address `base`;
@@ -294,6 +298,7 @@ pub fn translate(
             fdirty: 0,
             fboxed: 0,
             frm_rne: false,
+            fpending: Vec::new(),
         };
         for b in blocks {
             let l = g.a.label();
@@ -322,6 +327,8 @@ pub fn translate(
         for (bi, insts) in blocks.iter().enumerate() {
             g.a.bind(g.labels[&insts[0].pc]);
             // Paths join here: nothing is known of the boxes or of frm.
+            // (Nothing is pending: every block ends with a flush.)
+            g.flush_nan();
             g.fboxed = 0;
             g.frm_rne = false;
             g.next_start = blocks.get(bi + 1).map(|b| b[0].pc);
@@ -343,6 +350,9 @@ pub fn translate(
             }
             let mut ended = false;
             for (i, gi) in insts.iter().enumerate() {
+                if !g.keeps_pending(&gi.inst) {
+                    g.flush_nan();
+                }
                 g.side.push(SideEntry {
                     host_off: g.a.pos() as u32,
                     guest_pc: gi.pc,
@@ -360,6 +370,7 @@ pub fn translate(
                 };
             }
             if !ended {
+                g.flush_nan();
                 let last = insts[insts.len() - 1];
                 g.goto(last.pc + last.len as u64, insts.len() as u32)?;
             }

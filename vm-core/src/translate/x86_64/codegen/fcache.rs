@@ -283,6 +283,13 @@ pub(super) enum ColdF {
         rd: u8,
         double: bool,
     },
+    /// A NaN among the pending results `regs` (register, double): make
+    /// each NaN among them RISC-V's canonical NaN and go `back`.
+    NanFlush {
+        label: super::Label,
+        back: super::Label,
+        regs: alloc::vec::Vec<(u8, bool)>,
+    },
     /// `frm` is not round to nearest even at a `dyn` instruction that the
     /// code after it assumes it is: run the instruction with the step
     /// helper (fallback instruction `step`) and leave the region after it.
@@ -407,6 +414,20 @@ impl Gen {
                 self.fput(rd, Reg::Rax, !double);
                 self.a.jmp(back);
             }
+            ColdF::NanFlush { label, back, regs } => {
+                self.a.bind(label);
+                for (r, double) in regs {
+                    let x = self.fx(r).expect("pending registers are cached");
+                    let skip = self.a.label();
+                    self.a.ucomis(double, x, x);
+                    self.a.jcc(super::Cond::Np, skip);
+                    self.a
+                        .mov_imm(Reg::Rax, if double { CANON_D } else { CANON_S });
+                    self.a.mov_r2x(W::B64, x, Reg::Rax);
+                    self.a.bind(skip);
+                }
+                self.a.jmp(back);
+            }
             ColdF::Frm {
                 label,
                 gi,
@@ -420,5 +441,72 @@ impl Gen {
             }
         }
         Ok(())
+    }
+}
+
+/// Deferred NaN checks. The arithmetic that `float` fixes up (add,
+/// subtract, multiply, divide, square root, conversions between
+/// precisions) gives RISC-V's result and flags whenever the host's result
+/// is not a NaN, and for a NaN only the value differs (RISC-V's is the
+/// canonical NaN). A NaN the host made is quiet, and such an operation
+/// given a quiet NaN gives a NaN and raises nothing, on both: so the
+/// check can wait while only such operations follow (and integer
+/// register operations, which neither look at f registers nor leave the
+/// code), and then covers the registers they wrote, two at a time (an
+/// unordered compare of two values is unordered when either is a NaN),
+/// with the fix-up out of line. Everything else (an access that may
+/// fault, a helper call, an exit, another F/D instruction, the end of a
+/// block, and those operations themselves when they may take the exact
+/// path) first flushes the checks, so wherever the guest state can be
+/// seen, no host NaN is left in it.
+impl Gen {
+    /// Can `inst` be emitted with results still unchecked (see above)?
+    pub(super) fn keeps_pending(&self, inst: &Inst) -> bool {
+        use Inst::*;
+        // No frm check (static rne, or dyn with frm known to be rne).
+        let rne = |rm: u8| rm == 0 || (rm == 7 && self.frm_rne);
+        let boxed = |r: u8| self.fboxed >> r & 1 != 0;
+        match *inst {
+            Lui(_) | Auipc(_) | Addi(_) | Slti(_) | Sltiu(_) | Xori(_) | Ori(_) | Andi(_)
+            | Slli(_) | Srli(_) | Srai(_) | Addiw(_) | Slliw(_) | Srliw(_) | Sraiw(_) | Add(_)
+            | Sub(_) | Sll(_) | Slt(_) | Sltu(_) | Xor(_) | Srl(_) | Sra(_) | Or(_) | And(_)
+            | Addw(_) | Subw(_) | Sllw(_) | Srlw(_) | Sraw(_) | Mul(_) | Mulh(_) | Mulhsu(_)
+            | Mulhu(_) | Div(_) | Divu(_) | Rem(_) | Remu(_) | Mulw(_) | Divw(_) | Divuw(_)
+            | Remw(_) | Remuw(_) => true,
+            FaddD(q) | FsubD(q) | FmulD(q) | FdivD(q) | FsqrtD(q) | FcvtSD(q) => rne(q.rm),
+            FaddS(q) | FsubS(q) | FmulS(q) | FdivS(q) => rne(q.rm) && boxed(q.rs1) && boxed(q.rs2),
+            FsqrtS(q) => rne(q.rm) && boxed(q.rs1),
+            FcvtDS(q) => (q.rm <= 4 || (q.rm == 7 && self.frm_rne)) && boxed(q.rs1),
+            _ => false,
+        }
+    }
+
+    /// Check the pending results (see above): a NaN among them goes to
+    /// the out-of-line fix-up, which comes back here.
+    pub(super) fn flush_nan(&mut self) {
+        if self.fpending.is_empty() {
+            return;
+        }
+        let regs = core::mem::take(&mut self.fpending);
+        let fix = self.a.label();
+        let back = self.a.label();
+        for double in [true, false] {
+            let xs: alloc::vec::Vec<Xmm> = regs
+                .iter()
+                .filter(|p| p.1 == double)
+                .map(|p| self.fx(p.0).expect("pending registers are cached"))
+                .collect();
+            for pair in xs.chunks(2) {
+                let b = pair.get(1).copied().unwrap_or(pair[0]);
+                self.a.ucomis(double, pair[0], b);
+                self.a.jcc(super::Cond::P, fix);
+            }
+        }
+        self.a.bind(back);
+        self.cold.push(super::Cold::F(ColdF::NanFlush {
+            label: fix,
+            back,
+            regs,
+        }));
     }
 }

@@ -544,6 +544,13 @@ impl Gen {
     /// operand, or the operation is invalid) and no other flag: only the
     /// value differs.
     fn nan_result(&mut self, double: bool, rd: u8, x: Xmm, back: Label) {
+        if self.fx(rd).is_some() {
+            // Checked later, with others (see `fcache`).
+            self.fstore(rd, x, !double);
+            self.fpending.retain(|&(r, _)| r != rd);
+            self.fpending.push((rd, double));
+            return;
+        }
         let nan = self.a.label();
         self.a.ucomis(double, x, x);
         self.a.jcc(Cond::P, nan);
