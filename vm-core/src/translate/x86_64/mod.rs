@@ -17,6 +17,8 @@
 //!   code and by the helper trampolines);
 //! * [`codegen::ALLOC`] (`r8`-`r11`, `r13`, `r15`, `rdi`) hold the block's
 //!   hottest guest registers (see `codegen`);
+//! * xmm2-xmm15 hold the region's hottest F/D registers (see
+//!   `codegen::fcache`); xmm0 and xmm1 are scratch;
 //! * `rax`, `rcx`, `rdx`, `rsi` are scratch. `rsp` is 16-byte aligned, so
 //!   helpers are called directly.
 

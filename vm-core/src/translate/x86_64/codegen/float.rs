@@ -21,10 +21,15 @@
 //! the flags: an inline operation keeps every non-NaN host result and
 //! lets MXCSR accrue its flags. The one difference is the NaN: RISC-V
 //! returns the canonical NaN, x86 its default NaN (another sign) or an
-//! operand's payload. So a NaN result takes the exact path. The flags the
-//! abandoned host attempt raised are then a subset of RISC-V's (x86 raises
-//! IE only for a signaling operand or an invalid operation, where RISC-V
-//! raises NV as well), so they do no harm. Other inline forms:
+//! operand's payload. x86 raises IE exactly where RISC-V raises NV (a
+//! signaling operand or an invalid operation) and nothing else for a NaN,
+//! so a NaN result of add, subtract, multiply, divide, square root or a
+//! conversion between precisions is simply replaced by the canonical NaN
+//! (out of line; for results kept in xmm registers the check is deferred
+//! and paired, see `fcache`). A fused multiply-add's NaN, and min, max
+//! and compares with a NaN, take the exact path; the flags the abandoned
+//! host attempt raised are a subset of RISC-V's, so they do no harm.
+//! Other inline forms:
 //! - float to signed integer: anything but the "integer indefinite" (only
 //!   the sign bit set) that x86 returns for NaN and out-of-range values
 //!   (with IE, where RISC-V raises NV too); in range, x86 and RISC-V round
