@@ -505,7 +505,17 @@ impl HostOs for LinuxHost {
             a.uaddr2 as usize,
             a.val3 as usize,
         ];
-        unsafe { crate::signals::blocking(libc::SYS_futex, args) }
+        if takes_timeout(a.op) {
+            // A wait: a signal or kick arriving just before it must not
+            // be slept through.
+            unsafe { crate::signals::blocking(libc::SYS_futex, args) }
+        } else {
+            // A wake or requeue never blocks, and must not be cancelled by
+            // a pending kick: the wake at a thread's exit (its
+            // `clear_child_tid`) would be lost, and its joiner would hang.
+            let [a0, a1, a2, a3, a4, a5] = args;
+            check_long(unsafe { libc::syscall(libc::SYS_futex, a0, a1, a2, a3, a4, a5) })
+        }
     }
 
     fn yield_now(&self) {

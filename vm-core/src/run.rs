@@ -136,7 +136,9 @@ impl Process {
                     match flow {
                         Flow::Continue => {
                             use crate::sched::Block;
-                            if matches!(thread.block, Some(Block::Io { .. } | Block::Poll { .. }))
+                            // (A `Poll` wait looks for signals itself,
+                            // under the call's own mask, when it runs again.)
+                            if matches!(thread.block, Some(Block::Io { .. }))
                                 && signal::deliverable(self, thread)
                             {
                                 // A signal came after the call looked.
@@ -223,7 +225,6 @@ impl Process {
             }
             let block = thread.block.take();
             q.push(crate::sched::Parked {
-                interrupted: false,
                 thread: core::mem::take(thread),
                 engine: own.take(),
                 block,
@@ -268,9 +269,6 @@ impl Process {
                     drop(q);
                     *thread = p.thread;
                     *own = p.engine;
-                    if p.interrupted {
-                        self.interrupt_parked_call(thread);
-                    }
                     return true;
                 }
                 Err(_) if q.is_empty() => return false,
@@ -308,8 +306,7 @@ impl Process {
     }
 
     /// `thread` was parked at the `ecall` of a call that runs again (a
-    /// [`crate::sched::Block::Io`] or `Poll` wait) and a signal ends the
-    /// wait: as for a host call a signal cut short, the call runs again
+    /// [`crate::sched::Block::Io`] wait) and a signal ends the wait: as for a host call a signal cut short, the call runs again
     /// after the handler only where Linux would restart it; otherwise it
     /// returns `EINTR`.
     fn interrupt_parked_call(&self, thread: &mut Thread) {
@@ -419,7 +416,6 @@ impl Process {
             thread.tid = tid;
             self.register(&mut thread);
             self.green.lock().push(crate::sched::Parked {
-                interrupted: false,
                 thread,
                 engine: Some(engine),
                 block: None,

@@ -50,12 +50,6 @@ pub struct Parked {
     pub thread: Thread,
     pub engine: Option<Box<dyn Engine + Send>>,
     pub block: Option<Block>,
-    /// Set by [`RunQueue::next`] when a thread parked at its `ecall` (an
-    /// [`Block::Io`] or [`Block::Poll`] wait) runs again because of a
-    /// signal rather than its descriptor: the run loop then decides, as
-    /// for a host call a signal cut short, whether the call runs again or
-    /// fails with `EINTR` (see `Process::switch`).
-    pub interrupted: bool,
 }
 
 impl core::fmt::Debug for Parked {
@@ -237,10 +231,7 @@ impl RunQueue {
                     }
                 }
                 Some(Block::Io { fd, events }) => {
-                    if io_ready(fd, events) {
-                        true
-                    } else if signalled(&p.thread) {
-                        p.interrupted = true;
+                    if signalled(&p.thread) || io_ready(fd, events) {
                         true
                     } else {
                         earliest = min(earliest, Some(now + IO_TICK));
@@ -248,10 +239,7 @@ impl RunQueue {
                     }
                 }
                 Some(Block::Poll { recheck }) => {
-                    if recheck <= now {
-                        true
-                    } else if signalled(&p.thread) {
-                        p.interrupted = true;
+                    if recheck <= now || signalled(&p.thread) {
                         true
                     } else {
                         earliest = min(earliest, Some(recheck));
@@ -299,7 +287,6 @@ mod tests {
 
     fn parked(tid: i32, block: Option<Block>) -> Parked {
         Parked {
-            interrupted: false,
             thread: Thread {
                 tid,
                 ..Default::default()
