@@ -260,6 +260,10 @@ pub struct Translation {
     /// slots throughout the translation (0 for none): what a host fault
     /// handler stores back to the `Cpu` for precise state.
     pub regs: [u8; 8],
+    /// Offset (from the translation's start) of the back end's code that a
+    /// host fault inside the translation resumes at, for state the handler
+    /// cannot store itself (0: the back end's shared fault exit).
+    pub fault_resume: u32,
 }
 
 impl Translation {
@@ -836,6 +840,7 @@ mod tests {
             guest_start: pc,
             guest_end: pc + 4 * n as u64,
             regs: [0; 8],
+            fault_resume: 0,
             host_off: 0,
             host_len: 0,
             side: (0..n)

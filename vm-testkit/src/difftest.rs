@@ -640,14 +640,29 @@ fn raw_item(r: &mut impl Source) -> Parcel {
     Parcel::W(rv::addi(0, 0, 0))
 }
 
-/// A random F/D instruction.
+/// An f register: half the time one of six (f8..f13), so values flow
+/// from one F/D instruction to the next (the translator keeps them in
+/// host registers across a region), else any.
+fn freg(r: &mut impl Source) -> u32 {
+    if r.chance(50) {
+        8 + r.below(6) as u32
+    } else {
+        r.below(32) as u32
+    }
+}
+
+/// A random F/D instruction, or an access to the floating-point CSRs.
 fn random_fp(r: &mut impl Source) -> u32 {
     // Integer results (fmv.x, fcvt to int, compares) must not hit the
-    // reserved registers either.
-    let rd = dst(r) as u32;
-    let rs1 = r.below(32) as u32;
-    let rs2 = r.below(32) as u32;
-    let rs3 = r.below(32) as u32;
+    // reserved registers either (f8..f13 names x8..x13 there: fine).
+    let rd = if r.chance(50) {
+        8 + r.below(6) as u32
+    } else {
+        dst(r) as u32
+    };
+    let rs1 = freg(r);
+    let rs2 = freg(r);
+    let rs3 = freg(r);
     let fmt = r.below(2) as u32;
     // Mostly valid rounding modes, DYN often, reserved ones rarely.
     let rm = match r.below(200) {
@@ -658,16 +673,16 @@ fn random_fp(r: &mut impl Source) -> u32 {
     let op = |f5: u32, f3: u32, rs2: u32| {
         0x53 | rd << 7 | f3 << 12 | rs1 << 15 | rs2 << 20 | (f5 << 2 | fmt) << 25
     };
-    match r.below(16) {
-        0..=3 => op(r.below(4) as u32, rm, rs2), // fadd/fsub/fmul/fdiv
-        4 => op(0x0b, rm, 0),                    // fsqrt
-        5 => op(0x04, r.below(3) as u32, rs2),   // fsgnj[n|x]
-        6 => op(0x05, r.below(2) as u32, rs2),   // fmin/fmax
-        7 => op(0x14, r.below(3) as u32, rs2),   // fle/flt/feq
-        8 => op(0x18, rm, r.below(4) as u32),    // fcvt.{w,wu,l,lu}.fmt
-        9 => op(0x1a, rm, r.below(4) as u32),    // fcvt.fmt.{w,wu,l,lu}
-        10 => op(0x1c, r.below(2) as u32, 0),    // fmv.x / fclass
-        11 => op(0x1e, 0, 0),                    // fmv.fmt.x
+    match r.below(20) {
+        0..=3 | 19 => op(r.below(4) as u32, rm, rs2), // fadd/fsub/fmul/fdiv
+        4 => op(0x0b, rm, 0),                         // fsqrt
+        5 => op(0x04, r.below(3) as u32, rs2),        // fsgnj[n|x]
+        6 => op(0x05, r.below(2) as u32, rs2),        // fmin/fmax
+        7 => op(0x14, r.below(3) as u32, rs2),        // fle/flt/feq
+        8 => op(0x18, rm, r.below(4) as u32),         // fcvt.{w,wu,l,lu}.fmt
+        9 => op(0x1a, rm, r.below(4) as u32),         // fcvt.fmt.{w,wu,l,lu}
+        10 => op(0x1c, r.below(2) as u32, 0),         // fmv.x / fclass
+        11 => op(0x1e, 0, 0),                         // fmv.fmt.x
         12 => {
             // fcvt.s.d / fcvt.d.s
             let f7 = if fmt == 0 { 0x20 } else { 0x21 };
@@ -678,7 +693,38 @@ fn random_fp(r: &mut impl Source) -> u32 {
             opc | rd << 7 | rm << 12 | rs1 << 15 | rs2 << 20 | fmt << 25 | rs3 << 27
         }
         14 => rv::i(0x07, 2 + fmt, rd as u8, BASE, r.below(2040) as i32 & !7),
-        _ => rv::s(0x27, 2 + fmt, BASE, rs2 as u8, r.below(2040) as i32 & !7),
+        15 => rv::s(0x27, 2 + fmt, BASE, rs2 as u8, r.below(2040) as i32 & !7),
+        16 => {
+            // Through the bad base: the access faults (or, on the
+            // read-only page, a load reads zeroes) mid-region, with
+            // f registers written before it.
+            let off = r.below(2040) as i32 & !7;
+            if r.chance(50) {
+                rv::i(0x07, 2 + fmt, rd as u8, BAD, off)
+            } else {
+                rv::s(0x27, 2 + fmt, BAD, rs2 as u8, off)
+            }
+        }
+        17 => {
+            // fflags, frm, fcsr: read, written (frm mostly to a valid
+            // mode, round to nearest even most of all), set, cleared.
+            let csr = 1 + r.below(3) as i32;
+            let f3 = 1 + r.below(3) as u32;
+            if r.chance(50) {
+                let imm = if csr == 2 && r.chance(60) {
+                    0
+                } else if csr == 2 {
+                    r.below(6) as u8
+                } else {
+                    r.below(32) as u8
+                };
+                rv::i(0x73, f3 + 4, rd as u8, imm, csr)
+            } else {
+                rv::i(0x73, f3, rd as u8, src(r), csr)
+            }
+        }
+        // fmv.d/fneg/fabs (and the single forms): one source.
+        _ => op(0x04, r.below(3) as u32, rs1),
     }
 }
 

@@ -175,6 +175,8 @@ pub struct Emitted {
     /// The guest register cached in each of the back end's cached-register
     /// slots (0: none); see [`crate::cache::Translation::regs`].
     pub regs: [u8; 8],
+    /// See [`crate::cache::Translation::fault_resume`].
+    pub fault_resume: u32,
 }
 
 /// A code generator and the run-time glue its code needs, for one host

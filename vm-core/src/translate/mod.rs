@@ -779,6 +779,7 @@ impl<B: Backend> SharedCodeOn<B> {
                 host_len: 0,
                 side: block.side,
                 regs: block.regs,
+                fault_resume: block.fault_resume,
             };
             let inserted = if published {
                 st.cache.insert(&block.code, t, n_steps)

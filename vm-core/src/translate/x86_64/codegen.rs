@@ -5,7 +5,8 @@
 //! its most-used guest registers live in host registers ([`ALLOC`]) for the
 //! whole region: loaded at entry, stored back to the `Cpu` at every exit
 //! and before every helper call (the set the region writes), reloaded
-//! after. Branches and jumps between the region's blocks are host jumps,
+//! after; up to fourteen F/D registers live in xmm registers the same way
+//! (see `fcache`). Branches and jumps between the region's blocks are host jumps,
 //! so a loop inside a region never leaves host registers. Every other
 //! guest register is read from and written to the `Cpu` directly.
 //!
@@ -46,6 +47,7 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 mod atomic;
+mod fcache;
 mod float;
 
 /// Guest permission bits (`Perm::READ`, `Perm::WRITE`) as the TLB holds them.
@@ -59,6 +61,9 @@ pub struct Block {
     pub side: Vec<SideEntry>,
     /// The guest register cached in each [`ALLOC`] register (0: none).
     pub regs: [u8; 8],
+    /// Offset of the code a host fault resumes at (0: the shared fault
+    /// exit), see `fcache`.
+    pub fault_resume: u32,
     /// Number of chainable exits emitted.
     pub exits: u32,
 }
@@ -107,17 +112,8 @@ enum Cold {
         gi: GuestInst,
         index: u32,
     },
-    /// The exact path of an inline floating-point instruction: run it with
-    /// the step helper (fallback instruction `step`) and go `back`, with
-    /// `f[xmm0]` in xmm0 if given, as on the inline path.
-    Float {
-        label: Label,
-        back: Label,
-        gi: GuestInst,
-        index: u32,
-        step: u64,
-        xmm0: Option<u8>,
-    },
+    /// Out-of-line code of the F/D instructions (see `fcache`).
+    F(fcache::ColdF),
     /// The out-of-line path of an inline instruction: run it with the step
     /// helper (fallback instruction `step`) and go `back`.
     StepBack {
@@ -221,9 +217,6 @@ struct Gen {
     next_start: Option<u64>,
     /// The region's helper thunks (see `call_helper`), by [`Helper`].
     thunks: [Option<Label>; super::HELPERS],
-    /// `(p, r)`: the code up to offset `p` leaves `f[r]` in xmm0 (see
-    /// `float`).
-    xmm0: Option<(usize, u8)>,
     /// Set for the division about to be emitted: the pc of its partner
     /// (see [`div_partner`]), to be given the other result.
     div_pair: Option<u64>,
@@ -232,6 +225,21 @@ struct Gen {
     /// Return points of the calls traced through in this region, in the
     /// order of their calls (see `translate`).
     returns: Vec<u64>,
+    /// The xmm register caching each guest f register, if any (see
+    /// `fcache`).
+    fmap: [Option<Xmm>; 32],
+    /// Cached f registers the region may write (stored back as `written`).
+    fwritten: u32,
+    /// Cached f registers the code emitted so far does write.
+    fdirty: u32,
+    /// f registers the code at this point knows to hold NaN-boxed singles.
+    fboxed: u32,
+    /// The code at this point knows that `frm` is round to nearest even.
+    frm_rne: bool,
+    /// Cached f registers written by arithmetic whose NaN results are not
+    /// yet made canonical, and their precision (double: true); see
+    /// `fcache`.
+    fpending: Vec<(u8, bool)>,
 }
 
 /// A division or remainder: its operands, signedness, whether it is the
@@ -340,11 +348,18 @@ pub fn translate(
 ) -> Result<Block, AsmError> {
     let all = || blocks.iter().flat_map(|b| b.iter());
     let map = allocate(all());
+    let fmap = fcache::allocate(all());
     let mut written = 0u32;
+    let mut fwritten = 0u32;
     for gi in all() {
         let rd = int_rd(&gi.inst);
         if rd != 0 && map[rd as usize].is_some() {
             written |= 1 << rd;
+        }
+        if let (_, Some(fd)) = fcache::fp_regs(&gi.inst)
+            && fmap[fd as usize].is_some()
+        {
+            fwritten |= 1 << fd;
         }
     }
     // Budget checks go where loops can close: the entry and the targets
@@ -404,10 +419,15 @@ pub fn translate(
             labels: BTreeMap::new(),
             next_start: None,
             thunks: [None; super::HELPERS],
-            xmm0: None,
             div_pair: None,
             div_partner: None,
             returns: returns.clone(),
+            fmap,
+            fwritten,
+            fdirty: 0,
+            fboxed: 0,
+            frm_rne: false,
+            fpending: Vec::new(),
         };
         for b in blocks {
             let l = g.a.label();
@@ -435,6 +455,11 @@ pub fn translate(
         }
         for (bi, insts) in blocks.iter().enumerate() {
             g.a.bind(g.labels[&insts[0].pc]);
+            // Paths join here: nothing is known of the boxes or of frm.
+            // (Nothing is pending: every block ends with a flush.)
+            g.flush_nan();
+            g.fboxed = 0;
+            g.frm_rne = false;
             g.next_start = blocks.get(bi + 1).map(|b| b[0].pc);
             // A block only reached forward inside the region needs no check
             // for the region to come back to the dispatcher in time.
@@ -454,6 +479,9 @@ pub fn translate(
             }
             let mut ended = false;
             for (i, gi) in insts.iter().enumerate() {
+                if !g.keeps_pending(&gi.inst) {
+                    g.flush_nan();
+                }
                 g.side.push(SideEntry {
                     host_off: g.a.pos() as u32,
                     guest_pc: gi.pc,
@@ -477,15 +505,18 @@ pub fn translate(
                 };
             }
             if !ended {
+                g.flush_nan();
                 let last = insts[insts.len() - 1];
                 g.goto(last.pc + last.len as u64, insts.len() as u32)?;
             }
         }
         g.emit_cold()?;
         g.emit_thunks()?;
+        let fault_resume = g.emit_fault_stub()?;
         g.a.finish()?;
-        if g.dirty & !g.written != 0 {
+        if g.dirty & !g.written != 0 || g.fdirty & !g.fwritten != 0 {
             written |= g.dirty;
+            fwritten |= g.fdirty;
             steps.truncate(steps_before);
             continue;
         }
@@ -503,6 +534,7 @@ pub fn translate(
             code: g.a.code,
             side: g.side,
             regs,
+            fault_resume,
             exits: g.exits,
         });
     }
@@ -603,6 +635,7 @@ impl Gen {
                 self.a.store(W::B64, x(r), c);
             }
         }
+        self.f_write_back();
     }
 
     /// Load every cached register from the `Cpu` (at block entry, and after
@@ -614,6 +647,7 @@ impl Gen {
                 self.a.load(W::B64, c, x(r));
             }
         }
+        self.f_reload_all();
     }
 
     /// Call helper trampoline `h` with the `Cpu` up to date; afterwards the
@@ -1281,6 +1315,9 @@ impl Gen {
             pc: gi.pc,
             index,
         });
+        // It may write an f register with anything (or a CSR).
+        self.fboxed = 0;
+        self.frm_rne = false;
         self.step_call(gi, index, idx)
     }
 
@@ -1312,22 +1349,7 @@ impl Gen {
         let cold = core::mem::take(&mut self.cold);
         for c in cold {
             match c {
-                Cold::Float {
-                    label,
-                    back,
-                    gi,
-                    index,
-                    step,
-                    xmm0,
-                } => {
-                    self.a.bind(label);
-                    self.side_cold(&gi, index);
-                    self.step_call(&gi, index, step)?;
-                    if let Some(r) = xmm0 {
-                        self.a.movq_load(Xmm(0), Mem::base(Reg::Rbx, off::f(r)));
-                    }
-                    self.a.jmp(back);
-                }
+                Cold::F(c) => self.emit_cold_f(c)?,
                 Cold::StepBack {
                     label,
                     back,

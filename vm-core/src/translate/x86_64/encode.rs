@@ -748,6 +748,39 @@ impl Asm {
         self.modrm_mem(dst.0 & 7, m);
     }
 
+    /// FMA3 `vfmXXX231sd dst, src2, src3` (`double`; `ss` otherwise): the
+    /// register form of [`Asm::vfma231`].
+    pub fn vfma231_rr(&mut self, opc: u8, double: bool, dst: Xmm, src2: Xmm, src3: Xmm) {
+        let r = (dst.0 >> 3) & 1;
+        let b = (src3.0 >> 3) & 1;
+        self.b(0xc4);
+        self.b((!(r << 7 | b << 5) & 0xe0) | 0x02);
+        self.b((double as u8) << 7 | (!src2.0 & 15) << 3 | 0x01);
+        self.b(opc);
+        self.b(0xc0 | (dst.0 & 7) << 3 | (src3.0 & 7));
+    }
+
+    /// AVX scalar arithmetic `vOPsd dst, src1, src2` (`double`; `ss`
+    /// otherwise): `dst` = `src1 op src2` in the low element, the rest of
+    /// `src1` above it. Needs AVX (every host with FMA3 has it).
+    pub fn vsse(&mut self, op: SseOp, double: bool, dst: Xmm, src1: Xmm, src2: Xmm) {
+        let r = (dst.0 >> 3) & 1;
+        let b = (src2.0 >> 3) & 1;
+        let pp = if double { 3 } else { 2 };
+        // 3-byte VEX: inverted R/X/B, map 0F; W0, inverted vvvv, L0, pp.
+        self.b(0xc4);
+        self.b((!(r << 7 | b << 5) & 0xe0) | 0x01);
+        self.b((!src1.0 & 15) << 3 | pp);
+        self.b(op as u8);
+        self.b(0xc0 | (dst.0 & 7) << 3 | (src2.0 & 7));
+    }
+
+    /// `movaps dst, src`: copies the whole register (no dependency on the
+    /// old value of `dst`).
+    pub fn movaps(&mut self, dst: Xmm, src: Xmm) {
+        self.op(None, false, &[0x0f, 0x28], dst.0, Rm::R(src.0), false);
+    }
+
     /// `ucomisd a, b` (or `ucomiss`): unordered compare, flags only.
     pub fn ucomis(&mut self, double: bool, a: Xmm, b: Xmm) {
         let p = if double { Some(0x66) } else { None };
@@ -1234,6 +1267,32 @@ mod tests {
             |a| a.sse_rm(SseOp::Sqrt, true, Xmm(0), m),
             "sqrtsd xmm0,[rbx+0x108]",
         );
+        check(
+            |a| a.vfma231_rr(0xb9, true, Xmm(0), Xmm(9), Xmm(14)),
+            "vfmadd231sd xmm0,xmm9,xmm14",
+        );
+        check(
+            |a| a.vfma231_rr(0xbf, false, Xmm(10), Xmm(2), Xmm(3)),
+            "vfnmsub231ss xmm10,xmm2,xmm3",
+        );
+        check(
+            |a| a.vsse(SseOp::Add, true, Xmm(2), Xmm(9), Xmm(14)),
+            "vaddsd xmm2,xmm9,xmm14",
+        );
+        check(
+            |a| a.vsse(SseOp::Div, false, Xmm(12), Xmm(3), Xmm(0)),
+            "vdivss xmm12,xmm3,xmm0",
+        );
+        check(
+            |a| a.vsse(SseOp::Sqrt, true, Xmm(0), Xmm(0), Xmm(15)),
+            "vsqrtsd xmm0,xmm0,xmm15",
+        );
+        check(
+            |a| a.vsse(SseOp::Sub, false, Xmm(15), Xmm(15), Xmm(8)),
+            "vsubss xmm15,xmm15,xmm8",
+        );
+        check(|a| a.movaps(Xmm(0), Xmm(13)), "movaps xmm0,xmm13");
+        check(|a| a.movaps(Xmm(9), Xmm(1)), "movaps xmm9,xmm1");
         check(|a| a.ucomis(true, Xmm(0), Xmm(0)), "ucomisd xmm0,xmm0");
         check(|a| a.ucomis(false, Xmm(1), Xmm(12)), "ucomiss xmm1,xmm12");
         check(|a| a.mxcsr(false, m), "stmxcsr [rbx+0x108]");

@@ -17,6 +17,8 @@
 //!   code and by the helper trampolines);
 //! * [`codegen::ALLOC`] (`r8`-`r11`, `r13`, `r15`, `rdi`) hold the block's
 //!   hottest guest registers (see `codegen`);
+//! * xmm2-xmm15 hold the region's hottest F/D registers (see
+//!   `codegen::fcache`); xmm0 and xmm1 are scratch;
 //! * `rax`, `rcx`, `rdx`, `rsi` are scratch. `rsp` is 16-byte aligned, so
 //!   helpers are called directly.
 
@@ -165,6 +167,12 @@ pub unsafe fn host_fault(regs: &mut [u64; 16], rip: u64, addr: u64, write: bool)
     }
     ctx.host_fault = Some((guest, write));
     regs[Reg::Rax as usize] = rip;
+    // The guest's f registers cached in xmm registers are stored by the
+    // translation's own fault stub (the interrupted xmm registers are
+    // intact when the handler returns), which then goes to the fault exit.
+    if t.fault_resume != 0 {
+        return Some(ctx.cache_base + (t.host_off + t.fault_resume) as u64);
+    }
     Some(ctx.arch.fault_exit)
 }
 
@@ -661,6 +669,7 @@ impl Backend for X86_64 {
             code: b.code,
             side: b.side,
             regs: b.regs,
+            fault_resume: b.fault_resume,
         })
     }
 

@@ -21,10 +21,15 @@
 //! the flags: an inline operation keeps every non-NaN host result and
 //! lets MXCSR accrue its flags. The one difference is the NaN: RISC-V
 //! returns the canonical NaN, x86 its default NaN (another sign) or an
-//! operand's payload. So a NaN result takes the exact path. The flags the
-//! abandoned host attempt raised are then a subset of RISC-V's (x86 raises
-//! IE only for a signaling operand or an invalid operation, where RISC-V
-//! raises NV as well), so they do no harm. Other inline forms:
+//! operand's payload. x86 raises IE exactly where RISC-V raises NV (a
+//! signaling operand or an invalid operation) and nothing else for a NaN,
+//! so a NaN result of add, subtract, multiply, divide, square root or a
+//! conversion between precisions is simply replaced by the canonical NaN
+//! (out of line; for results kept in xmm registers the check is deferred
+//! and paired, see `fcache`). A fused multiply-add's NaN, and min, max
+//! and compares with a NaN, take the exact path; the flags the abandoned
+//! host attempt raised are a subset of RISC-V's, so they do no harm.
+//! Other inline forms:
 //! - float to signed integer: anything but the "integer indefinite" (only
 //!   the sign bit set) that x86 returns for NaN and out-of-range values
 //!   (with IE, where RISC-V raises NV too); in range, x86 and RISC-V round
@@ -43,7 +48,7 @@
 
 use super::super::encode::{Alu, AsmError, Cond, Label, Mem, Reg, Shift, SseOp, Unary, W, Xmm};
 use super::super::{Helper, MXCSR_DEFAULT, MXCSR_RARE, emit_mxcsr_fflags, off};
-use super::{Cold, Gen, GuestInst};
+use super::{Cold, Gen, GuestInst, fcache};
 use crate::decode::{CsrOp, Inst};
 use crate::translate::backend::StepInst;
 use alloc::vec::Vec;
@@ -58,16 +63,6 @@ const PE: i32 = 1 << 5;
 const FFLAGS: u16 = 0x001;
 const FRM: u16 = 0x002;
 const FCSR: u16 = 0x003;
-
-/// Guest register `f[r]`.
-fn f(r: u8) -> Mem {
-    Mem::base(Reg::Rbx, off::f(r))
-}
-
-/// The upper half of `f[r]` (all ones when it holds a boxed single).
-fn f_hi(r: u8) -> Mem {
-    Mem::base(Reg::Rbx, off::f(r) + 4)
-}
 
 fn fflags() -> Mem {
     Mem::base(Reg::Rbx, off::FFLAGS)
@@ -99,7 +94,9 @@ impl Mode {
 
 impl Gen {
     /// The F/D instructions (and floating-point CSR accesses) with inline
-    /// code; `Ok(false)` leaves `gi` to the step helper.
+    /// code; `Ok(false)` leaves `gi` to the step helper. Operands come
+    /// from the xmm registers caching them when they have one (see
+    /// `super::fcache`), else from the `Cpu`.
     pub(super) fn float(
         &mut self,
         gi: &GuestInst,
@@ -108,6 +105,16 @@ impl Gen {
     ) -> Result<bool, AsmError> {
         use Inst::*;
         match gi.inst {
+            Fld(i) if self.fx(i.rd).is_some() => {
+                let x = self.fx(i.rd).expect("cached");
+                self.load_x(i.rs1, i.imm, gi, index, x);
+                self.fdirty |= 1 << i.rd;
+                self.fboxed &= !(1 << i.rd);
+            }
+            Fsd(s) | Fsw(s) if self.fx(s.rs2).is_some() => {
+                let x = self.fx(s.rs2).expect("cached");
+                self.store_x(s.rs1, s.imm, matches!(gi.inst, Fsd(_)), gi, index, x);
+            }
             Fld(i) | Flw(i) => {
                 let d = matches!(gi.inst, Fld(_));
                 let h = if d { Helper::LoadU64 } else { Helper::LoadU32 };
@@ -116,7 +123,7 @@ impl Gen {
                     self.a.mov_imm(Reg::Rcx, BOX);
                     self.a.alu_rr(W::B64, Alu::Or, Reg::Rax, Reg::Rcx);
                 }
-                self.a.store(W::B64, f(i.rd), Reg::Rax);
+                self.fput(i.rd, Reg::Rax, !d);
             }
             Fsd(s) | Fsw(s) => {
                 let h = if matches!(gi.inst, Fsd(_)) {
@@ -125,19 +132,21 @@ impl Gen {
                     Helper::StoreU32
                 };
                 self.addr(s.rs1, s.imm);
-                self.a.load(W::B64, Reg::Rdx, f(s.rs2));
+                self.fget(Reg::Rdx, s.rs2);
                 self.store_call(h, gi, index, Reg::Rdx)?;
             }
             FmvXD(r) => {
-                self.a.load(W::B64, Reg::Rax, f(r.rs1));
-                self.put(r.rd, Reg::Rax);
+                let d = self.work(r.rd, None);
+                self.fget(d, r.rs1);
+                self.done(r.rd, d);
             }
             FmvDX(r) => {
-                self.get(Reg::Rax, r.rs1);
-                self.a.store(W::B64, f(r.rd), Reg::Rax);
+                let v = self.src(r.rs1, Reg::Rax);
+                self.fput(r.rd, v, false);
             }
             FmvXW(r) => {
-                self.a.load_sx(W::B32, Reg::Rax, f(r.rs1));
+                self.fget32(Reg::Rax, r.rs1);
+                self.a.movsxd(Reg::Rax, Reg::Rax);
                 self.put(r.rd, Reg::Rax);
             }
             FmvWX(r) => {
@@ -145,11 +154,17 @@ impl Gen {
                 self.a.mov_rr(W::B32, Reg::Rax, Reg::Rax);
                 self.a.mov_imm(Reg::Rcx, BOX);
                 self.a.alu_rr(W::B64, Alu::Or, Reg::Rax, Reg::Rcx);
-                self.a.store(W::B64, f(r.rd), Reg::Rax);
+                self.fput(r.rd, Reg::Rax, true);
+            }
+            FsgnjD(r) if r.rs1 == r.rs2 => {
+                // fmv.d: a plain copy.
+                let boxed = self.fboxed >> r.rs1 & 1 != 0;
+                let x = self.fsrc(r.rs1, Xmm(0));
+                self.fstore(r.rd, x, boxed);
             }
             FsgnjD(r) | FsgnjnD(r) | FsgnjxD(r) => {
-                self.a.load(W::B64, Reg::Rax, f(r.rs1));
-                self.a.load(W::B64, Reg::Rcx, f(r.rs2));
+                self.fget(Reg::Rax, r.rs1);
+                self.fget(Reg::Rcx, r.rs2);
                 self.a.mov_imm(Reg::Rdx, SIGN);
                 if matches!(gi.inst, FsgnjnD(_)) {
                     self.a.unary(W::B64, Unary::Not, Reg::Rcx);
@@ -160,27 +175,34 @@ impl Gen {
                     self.a.alu_rr(W::B64, Alu::And, Reg::Rax, Reg::Rdx);
                 }
                 self.a.alu_rr(W::B64, Alu::Xor, Reg::Rax, Reg::Rcx);
-                self.a.store(W::B64, f(r.rd), Reg::Rax);
+                self.fput(r.rd, Reg::Rax, false);
             }
             FsgnjS(r) | FsgnjnS(r) | FsgnjxS(r) => {
                 let inst = gi.inst;
-                self.fast(gi, index, steps, 0, Mode::Rne, &[r.rs1, r.rs2], |g, _| {
-                    // On the boxed value: flip the sign bit (31) where
-                    // the wanted sign differs, which keeps the box.
-                    let a = &mut g.a;
-                    a.load(W::B64, Reg::Rax, f(r.rs1));
-                    a.load(W::B32, Reg::Rcx, f(r.rs2));
-                    if !matches!(inst, FsgnjxS(_)) {
-                        a.alu_rr(W::B32, Alu::Xor, Reg::Rcx, Reg::Rax);
-                    }
-                    if matches!(inst, FsgnjnS(_)) {
-                        a.unary(W::B32, Unary::Not, Reg::Rcx);
-                    }
-                    a.alu_ri(W::B32, Alu::And, Reg::Rcx, i32::MIN);
-                    a.alu_rr(W::B64, Alu::Xor, Reg::Rax, Reg::Rcx);
-                    a.store(W::B64, f(r.rd), Reg::Rax);
-                    None
-                });
+                self.fast(
+                    gi,
+                    index,
+                    steps,
+                    0,
+                    Mode::Rne,
+                    &[r.rs1, r.rs2],
+                    |g, _, _| {
+                        // On the boxed value: flip the sign bit (31) where
+                        // the wanted sign differs, which keeps the box.
+                        g.fget(Reg::Rax, r.rs1);
+                        g.fget32(Reg::Rcx, r.rs2);
+                        let a = &mut g.a;
+                        if !matches!(inst, FsgnjxS(_)) {
+                            a.alu_rr(W::B32, Alu::Xor, Reg::Rcx, Reg::Rax);
+                        }
+                        if matches!(inst, FsgnjnS(_)) {
+                            a.unary(W::B32, Unary::Not, Reg::Rcx);
+                        }
+                        a.alu_ri(W::B32, Alu::And, Reg::Rcx, i32::MIN);
+                        a.alu_rr(W::B64, Alu::Xor, Reg::Rax, Reg::Rcx);
+                        g.fput(r.rd, Reg::Rax, true);
+                    },
+                );
             }
             FaddD(q) | FsubD(q) | FmulD(q) | FdivD(q) | FaddS(q) | FsubS(q) | FmulS(q)
             | FdivS(q)
@@ -194,34 +216,17 @@ impl Gen {
                 };
                 let d = matches!(gi.inst, FaddD(_) | FsubD(_) | FmulD(_) | FdivD(_));
                 let boxed: &[u8] = if d { &[] } else { &[q.rs1, q.rs2] };
-                let fwd = self.in_xmm0(gi);
-                // Sums and products commute (bit for bit, when no NaN is
-                // involved), so either operand can be the one in xmm0.
-                let (a, b) = if matches!(op, SseOp::Add | SseOp::Mul)
-                    && fwd == Some(q.rs2)
-                    && fwd != Some(q.rs1)
-                {
-                    (q.rs2, q.rs1)
-                } else {
-                    (q.rs1, q.rs2)
-                };
-                self.fast(gi, index, steps, q.rm, Mode::Rne, boxed, |g, slow| {
-                    // A single's box rides along in the upper half.
-                    g.load_xmm0(a, fwd);
-                    g.a.sse_rm(op, d, Xmm(0), f(b));
-                    g.fp_result(d, q.rd, &[q.rs1, q.rs2], slow);
-                    Some(q.rd)
+                self.fast(gi, index, steps, q.rm, Mode::Rne, boxed, |g, _, back| {
+                    let x = g.arith(op, d, q.rd, q.rs1, q.rs2);
+                    g.nan_result(d, q.rd, x, back);
                 });
             }
             FsqrtD(q) | FsqrtS(q) if Mode::Rne.allows(q.rm) => {
                 let d = matches!(gi.inst, FsqrtD(_));
                 let boxed: &[u8] = if d { &[] } else { &[q.rs1] };
-                let fwd = self.in_xmm0(gi);
-                self.fast(gi, index, steps, q.rm, Mode::Rne, boxed, |g, slow| {
-                    g.load_xmm0(q.rs1, fwd);
-                    g.a.sse_rr(SseOp::Sqrt, d, Xmm(0), Xmm(0));
-                    g.fp_result(d, q.rd, &[q.rs1], slow);
-                    Some(q.rd)
+                self.fast(gi, index, steps, q.rm, Mode::Rne, boxed, |g, _, back| {
+                    let x = g.arith(SseOp::Sqrt, d, q.rd, q.rs1, q.rs1);
+                    g.nan_result(d, q.rd, x, back);
                 });
             }
             FmaddD(q) | FmsubD(q) | FnmsubD(q) | FnmaddD(q) | FmaddS(q) | FmsubS(q)
@@ -238,13 +243,19 @@ impl Gen {
                 };
                 let d = matches!(gi.inst, FmaddD(_) | FmsubD(_) | FnmsubD(_) | FnmaddD(_));
                 let boxed: &[u8] = if d { &[] } else { &[q.rs1, q.rs2, q.rs3] };
-                let fwd = self.in_xmm0(gi);
-                self.fast(gi, index, steps, q.rm, Mode::Rne, boxed, |g, slow| {
-                    g.a.movq_load(Xmm(1), f(q.rs1));
-                    g.load_xmm0(q.rs3, fwd);
-                    g.a.vfma231(opc, d, Xmm(0), Xmm(1), f(q.rs2));
-                    g.fp_result(d, q.rd, &[q.rs1, q.rs2, q.rs3], slow);
-                    Some(q.rd)
+                self.fast(gi, index, steps, q.rm, Mode::Rne, boxed, |g, slow, _| {
+                    let x = g.fdst(q.rd, &[q.rs1, q.rs2, q.rs3]);
+                    g.fload(x, q.rs3);
+                    let m = g.fsrc(q.rs1, Xmm(1));
+                    match g.fx(q.rs2) {
+                        Some(c) => g.a.vfma231_rr(opc, d, x, m, c),
+                        None => g.a.vfma231(opc, d, x, m, fcache::fmem(q.rs2)),
+                    }
+                    // fma(inf, 0, qNaN) may flag differently: a NaN
+                    // takes the exact path.
+                    g.a.ucomis(d, x, x);
+                    g.a.jcc(Cond::P, slow);
+                    g.fstore(q.rd, x, !d);
                 });
             }
             FminD(r) | FmaxD(r) | FminS(r) | FmaxS(r) => {
@@ -256,26 +267,25 @@ impl Gen {
                 let d = matches!(gi.inst, FminD(_) | FmaxD(_));
                 let min = matches!(gi.inst, FminD(_) | FminS(_));
                 let boxed: &[u8] = if d { &[] } else { &[r.rs1, r.rs2] };
-                let fwd = self.in_xmm0(gi);
-                self.fast(gi, index, steps, 0, Mode::Rne, boxed, |g, slow| {
+                self.fast(gi, index, steps, 0, Mode::Rne, boxed, |g, slow, _| {
                     let (eq, done) = (g.a.label(), g.a.label());
-                    g.load_xmm0(r.rs1, fwd);
-                    g.a.movq_load(Xmm(1), f(r.rs2));
-                    g.a.ucomis(d, Xmm(0), Xmm(1));
+                    let x = g.fdst(r.rd, &[r.rs1, r.rs2]);
+                    g.fload(x, r.rs1);
+                    let b = g.fsrc(r.rs2, Xmm(1));
+                    g.a.ucomis(d, x, b);
                     g.a.jcc(Cond::P, slow);
                     g.a.jcc(Cond::E, eq);
                     let op = if min { SseOp::Min } else { SseOp::Max };
-                    g.a.sse_rr(op, d, Xmm(0), Xmm(1));
+                    g.a.sse_rr(op, d, x, b);
                     g.a.jmp(done);
                     g.a.bind(eq);
-                    g.a.mov_x2r(W::B64, Reg::Rax, Xmm(0));
-                    g.a.mov_x2r(W::B64, Reg::Rcx, Xmm(1));
+                    g.a.mov_x2r(W::B64, Reg::Rax, x);
+                    g.a.mov_x2r(W::B64, Reg::Rcx, b);
                     let op = if min { Alu::Or } else { Alu::And };
                     g.a.alu_rr(W::B64, op, Reg::Rax, Reg::Rcx);
-                    g.a.mov_r2x(W::B64, Xmm(0), Reg::Rax);
+                    g.a.mov_r2x(W::B64, x, Reg::Rax);
                     g.a.bind(done);
-                    g.a.movq_store(f(r.rd), Xmm(0));
-                    Some(r.rd)
+                    g.fstore(r.rd, x, !d);
                 });
             }
             FeqD(r) | FltD(r) | FleD(r) | FeqS(r) | FltS(r) | FleS(r) => {
@@ -288,36 +298,39 @@ impl Gen {
                 };
                 let d = matches!(gi.inst, FeqD(_) | FltD(_) | FleD(_));
                 let boxed: &[u8] = if d { &[] } else { &[r.rs1, r.rs2] };
-                let fwd = self.in_xmm0(gi);
-                self.fast(gi, index, steps, 0, Mode::Rne, boxed, |g, slow| {
-                    g.load_xmm0(r.rs1, fwd);
-                    g.a.movq_load(Xmm(1), f(r.rs2));
+                self.fast(gi, index, steps, 0, Mode::Rne, boxed, |g, slow, _| {
+                    let a = g.fsrc(r.rs1, Xmm(0));
+                    let b = g.fsrc(r.rs2, Xmm(1));
                     g.a.mov_imm(Reg::Rax, 0);
-                    g.a.ucomis(d, Xmm(0), Xmm(1));
+                    g.a.ucomis(d, a, b);
                     g.a.jcc(Cond::P, slow);
                     g.a.setcc(c, Reg::Rax);
                     g.put(r.rd, Reg::Rax);
-                    // The compare leaves its first operand in xmm0.
-                    Some(r.rs1)
                 });
             }
             FcvtDS(q) if Mode::Exact.allows(q.rm) => {
-                self.fast(gi, index, steps, q.rm, Mode::Exact, &[q.rs1], |g, slow| {
-                    g.a.movq_load(Xmm(0), f(q.rs1));
-                    g.a.sse_rr(SseOp::Cvt, false, Xmm(0), Xmm(0));
-                    g.a.ucomis(true, Xmm(0), Xmm(0));
-                    g.a.jcc(Cond::P, slow);
-                    g.a.movq_store(f(q.rd), Xmm(0));
-                    Some(q.rd)
-                });
+                self.fast(
+                    gi,
+                    index,
+                    steps,
+                    q.rm,
+                    Mode::Exact,
+                    &[q.rs1],
+                    |g, _, back| {
+                        let x = g.fx(q.rd).unwrap_or(Xmm(0));
+                        g.fop(SseOp::Cvt, false, x, q.rs1);
+                        g.nan_result(true, q.rd, x, back);
+                    },
+                );
             }
             FcvtSD(q) if Mode::Rne.allows(q.rm) => {
-                self.fast(gi, index, steps, q.rm, Mode::Rne, &[], |g, slow| {
+                self.fast(gi, index, steps, q.rm, Mode::Rne, &[], |g, _, back| {
+                    // The box first, so not in the operand's register.
+                    let x = g.fdst(q.rd, &[q.rs1]);
                     g.a.mov_imm(Reg::Rcx, BOX);
-                    g.a.mov_r2x(W::B64, Xmm(0), Reg::Rcx);
-                    g.a.sse_rm(SseOp::Cvt, true, Xmm(0), f(q.rs1));
-                    g.fp_result(false, q.rd, &[q.rs1], slow);
-                    Some(q.rd)
+                    g.a.mov_r2x(W::B64, x, Reg::Rcx);
+                    g.fop(SseOp::Cvt, true, x, q.rs1);
+                    g.nan_result(false, q.rd, x, back);
                 });
             }
             FcvtWD(q) | FcvtLD(q) | FcvtWS(q) | FcvtLS(q)
@@ -332,9 +345,9 @@ impl Gen {
                     W::B64
                 };
                 let boxed: &[u8] = if d { &[] } else { &[q.rs1] };
-                self.fast(gi, index, steps, q.rm, Mode::Rne, boxed, |g, slow| {
-                    g.a.movq_load(Xmm(0), f(q.rs1));
-                    g.a.cvt_f2i(d, q.rm == 1, w, Reg::Rax, Xmm(0));
+                self.fast(gi, index, steps, q.rm, Mode::Rne, boxed, |g, slow, _| {
+                    let x = g.fsrc(q.rs1, Xmm(0));
+                    g.a.cvt_f2i(d, q.rm == 1, w, Reg::Rax, x);
                     // Only the integer indefinite (MIN) overflows here.
                     g.a.alu_ri(w, Alu::Cmp, Reg::Rax, 1);
                     g.a.jcc(Cond::O, slow);
@@ -342,7 +355,6 @@ impl Gen {
                         g.a.movsxd(Reg::Rax, Reg::Rax);
                     }
                     g.put(q.rd, Reg::Rax);
-                    None
                 });
             }
             FcvtWuD(q) | FcvtLuD(q) | FcvtWuS(q) | FcvtLuS(q)
@@ -359,15 +371,15 @@ impl Gen {
                 let d = matches!(gi.inst, FcvtWuD(_) | FcvtLuD(_));
                 let long = matches!(gi.inst, FcvtLuD(_) | FcvtLuS(_));
                 let boxed: &[u8] = if d { &[] } else { &[q.rs1] };
-                self.fast(gi, index, steps, q.rm, Mode::Rne, boxed, |g, slow| {
+                self.fast(gi, index, steps, q.rm, Mode::Rne, boxed, |g, slow, _| {
                     let (pos, conv) = (g.a.label(), g.a.label());
                     // Bits in rax, magnitude shifted left by one in rcx.
                     if d {
-                        g.a.load(W::B64, Reg::Rax, f(q.rs1));
+                        g.fget(Reg::Rax, q.rs1);
                         g.a.lea(W::B64, Reg::Rcx, Mem::indexed(Reg::Rax, Reg::Rax));
                         g.a.test_rr(W::B64, Reg::Rax, Reg::Rax);
                     } else {
-                        g.a.load(W::B32, Reg::Rax, f(q.rs1));
+                        g.fget32(Reg::Rax, q.rs1);
                         g.a.lea(W::B32, Reg::Rcx, Mem::indexed(Reg::Rax, Reg::Rax));
                         g.a.test_rr(W::B32, Reg::Rax, Reg::Rax);
                     }
@@ -392,14 +404,13 @@ impl Gen {
                         }
                     }
                     g.a.bind(conv);
-                    g.a.movq_load(Xmm(0), f(q.rs1));
-                    g.a.cvt_f2i(d, q.rm == 1, W::B64, Reg::Rax, Xmm(0));
+                    let x = g.fsrc(q.rs1, Xmm(0));
+                    g.a.cvt_f2i(d, q.rm == 1, W::B64, Reg::Rax, x);
                     if !long {
                         // RISC-V sign-extends the 32-bit result.
                         g.a.movsxd(Reg::Rax, Reg::Rax);
                     }
                     g.put(q.rd, Reg::Rax);
-                    None
                 });
             }
             FcvtDW(q) | FcvtDWu(q) | FcvtSW(q) | FcvtSWu(q) | FcvtDL(q) | FcvtSL(q)
@@ -416,7 +427,7 @@ impl Gen {
                 if !mode.allows(q.rm) {
                     return Ok(false);
                 }
-                self.fast(gi, index, steps, q.rm, mode, &[], |g, slow| {
+                self.fast(gi, index, steps, q.rm, mode, &[], |g, slow, _| {
                     g.get(Reg::Rax, q.rs1);
                     // A signed conversion of the 64-bit value: zero-extend
                     // unsigned words; unsigned doublewords above i64::MAX
@@ -434,24 +445,27 @@ impl Gen {
                         }
                         _ => W::B64,
                     };
-                    // The conversion keeps the rest of xmm0: give it a
-                    // fresh value (no dependency on older code), the box
-                    // for a single.
+                    // The conversion keeps the rest of the register: give
+                    // it a fresh value (no dependency on older code), the
+                    // box for a single. No exact path after this point,
+                    // so the result may go straight to its register.
+                    let x = g.fdst(q.rd, &[]);
                     if d {
-                        g.a.mov_r2x(W::B64, Xmm(0), Reg::Rax);
+                        g.a.mov_r2x(W::B64, x, Reg::Rax);
                     } else {
                         g.a.mov_imm(Reg::Rcx, BOX);
-                        g.a.mov_r2x(W::B64, Xmm(0), Reg::Rcx);
+                        g.a.mov_r2x(W::B64, x, Reg::Rcx);
                     }
-                    g.a.cvt_i2f(d, w, Xmm(0), Reg::Rax);
-                    g.a.movq_store(f(q.rd), Xmm(0));
-                    Some(q.rd)
+                    g.a.cvt_i2f(d, w, x, Reg::Rax);
+                    g.fstore(q.rd, x, !d);
                 });
             }
             Csrrw(c) | Csrrs(c) | Csrrc(c) | Csrrwi(c) | Csrrsi(c) | Csrrci(c)
                 if matches!(c.csr, FFLAGS | FRM | FCSR) =>
             {
                 self.fp_csr(gi.inst);
+                // It may have written frm.
+                self.frm_rne = false;
             }
             _ => return Ok(false),
         }
@@ -462,7 +476,10 @@ impl Gen {
     /// as its exact path, out of line: `body` jumps to the label it is
     /// given to take the exact path instead. Before it, a `dyn` rounding
     /// mode `rm` is checked against `mode`, and the `boxed` registers must
-    /// hold NaN-boxed singles.
+    /// hold NaN-boxed singles (what is known of the sources' boxes is not
+    /// recorded: the exact path comes back also when one is not). What
+    /// the body records of its result's box holds after the exact path
+    /// too (the same result; a single's is always boxed).
     #[allow(clippy::too_many_arguments)]
     fn fast(
         &mut self,
@@ -472,15 +489,34 @@ impl Gen {
         rm: u8,
         mode: Mode,
         boxed: &[u8],
-        body: impl FnOnce(&mut Gen, Label) -> Option<u8>,
+        body: impl FnOnce(&mut Gen, Label, Label),
     ) {
         let slow = self.a.label();
         let back = self.a.label();
-        if rm == 7 {
+        let step = steps.len() as u64;
+        steps.push(StepInst {
+            inst: gi.inst,
+            len: gi.len,
+            pc: gi.pc,
+            index,
+        });
+        if rm == 7 && !self.frm_rne {
             match mode {
                 Mode::Rne => {
+                    // Checked once for the code that follows, up to the
+                    // next join or frm write: if frm is another mode,
+                    // this instruction runs exactly and the region ends
+                    // after it (where nothing assumes frm).
+                    let other = self.a.label();
                     self.a.alu_mi(W::B32, Alu::Cmp, frm(), 0);
-                    self.a.jcc(Cond::Ne, slow);
+                    self.a.jcc(Cond::Ne, other);
+                    self.cold.push(Cold::F(fcache::ColdF::Frm {
+                        label: other,
+                        gi: *gi,
+                        index,
+                        step,
+                    }));
+                    self.frm_rne = true;
                 }
                 Mode::Exact => {
                     self.a.alu_mi(W::B32, Alu::Cmp, frm(), 4);
@@ -490,66 +526,81 @@ impl Gen {
         }
         for (i, &r) in boxed.iter().enumerate() {
             if !boxed[..i].contains(&r) {
-                self.a.alu_mi(W::B32, Alu::Cmp, f_hi(r), -1);
-                self.a.jcc(Cond::Ne, slow);
+                self.check_boxed(r, slow);
             }
         }
-        let xmm0 = body(self, slow);
+        body(self, slow, back);
         self.a.bind(back);
-        self.xmm0 = xmm0.map(|r| (self.a.pos(), r));
-        let step = steps.len() as u64;
-        steps.push(StepInst {
-            inst: gi.inst,
-            len: gi.len,
-            pc: gi.pc,
-            index,
-        });
-        self.cold.push(Cold::Float {
+        self.cold.push(Cold::StepBack {
             label: slow,
             back,
             gi: *gi,
             index,
             step,
-            xmm0,
         });
     }
 
-    /// The guest register whose value xmm0 holds at the start of `gi`, if
-    /// any: the code emitted last was an inline floating-point
-    /// instruction that left it there, and nothing else jumps to `gi`
-    /// (the start of one of the region's blocks). Saves a store-to-load
-    /// round trip on the chains of dependent operations.
-    fn in_xmm0(&self, gi: &GuestInst) -> Option<u8> {
-        match self.xmm0 {
-            Some((p, r)) if p == self.a.pos() && !self.labels.contains_key(&gi.pc) => Some(r),
-            _ => None,
+    /// `f[rd]` = the result in `x` (a double, or a single with the box
+    /// above it), or RISC-V's canonical NaN when it is a NaN (out of line,
+    /// then on to `back`). For the operations that use it (add, subtract,
+    /// multiply, divide, square root, conversions between precisions), a
+    /// NaN result is one from a NaN operand or an invalid operation, for
+    /// which x86 raises IE exactly where RISC-V raises NV (a signaling
+    /// operand, or the operation is invalid) and no other flag: only the
+    /// value differs.
+    fn nan_result(&mut self, double: bool, rd: u8, x: Xmm, back: Label) {
+        if self.fx(rd).is_some() {
+            // Checked later, with others (see `fcache`).
+            self.fstore(rd, x, !double);
+            self.fpending.retain(|&(r, _)| r != rd);
+            self.fpending.push((rd, double));
+            return;
         }
+        let nan = self.a.label();
+        self.a.ucomis(double, x, x);
+        self.a.jcc(Cond::P, nan);
+        self.fstore(rd, x, !double);
+        self.cold.push(Cold::F(fcache::ColdF::Nan {
+            label: nan,
+            back,
+            rd,
+            double,
+        }));
     }
 
-    /// Load `f[r]` into xmm0 unless it is there already (`fwd`, see
-    /// [`Gen::in_xmm0`]).
-    fn load_xmm0(&mut self, r: u8, fwd: Option<u8>) {
-        if fwd != Some(r) {
-            self.a.movq_load(Xmm(0), f(r));
+    /// `a op b` (for `Sqrt`, of `a`) into `f[rd]`'s cache register, or
+    /// xmm0 when it has none; returns that register. A single's box rides
+    /// along in the upper half (from `a`). The sources may be overwritten:
+    /// a NaN result does not need them (see [`Gen::nan_result`]).
+    fn arith(&mut self, op: SseOp, double: bool, rd: u8, a: u8, b: u8) -> Xmm {
+        let x = self.fx(rd).unwrap_or(Xmm(0));
+        if self.stubs.fma {
+            // AVX (every host with FMA3 has it): three operands.
+            let sa = self.fsrc(a, Xmm(0));
+            let sb = self.fsrc(b, Xmm(1));
+            let src2 = if op == SseOp::Sqrt { sa } else { sb };
+            self.a.vsse(op, double, x, sa, src2);
+            return x;
         }
-    }
-
-    /// Store the result in xmm0 (a double, or a single with the box above
-    /// it) to `f[rd]` unless it is a NaN, else jump to `slow`. When `rd`
-    /// is none of the instruction's `sources`, the store goes first, off
-    /// the check's path (the exact path rewrites `f[rd]` anyway).
-    fn fp_result(&mut self, double: bool, rd: u8, sources: &[u8], slow: Label) {
-        let early = !sources.contains(&rd);
-        let a = &mut self.a;
-        if early {
-            a.movq_store(f(rd), Xmm(0));
+        if op == SseOp::Sqrt {
+            self.fload(x, a);
+            self.a.sse_rr(op, double, x, x);
+            return x;
         }
-        // Only a NaN differs from RISC-V's result (the canonical NaN).
-        a.ucomis(double, Xmm(0), Xmm(0));
-        a.jcc(Cond::P, slow);
-        if !early {
-            a.movq_store(f(rd), Xmm(0));
+        // Sums and products commute bit for bit when not a NaN.
+        let commutes = matches!(op, SseOp::Add | SseOp::Mul);
+        if self.fx(rd).is_some() && a != rd && b == rd {
+            if commutes {
+                self.fop(op, double, x, a);
+                return x;
+            }
+            self.fload(Xmm(0), a);
+            self.fop(op, double, Xmm(0), b);
+            return Xmm(0);
         }
+        self.fload(x, a);
+        self.fop(op, double, x, b);
+        x
     }
 
     /// `csrrw/csrrs/csrrc[i]` on `fflags`, `frm` or `fcsr`, as the
