@@ -15,9 +15,13 @@
 //!   stepping never touches the code cache or the profile: the next
 //!   continue finds them as they were. Moving past a breakpoint the thread
 //!   stopped at is such a step.
-//! * While a write watchpoint is set, the thread runs one instruction at a
-//!   time this way and stops after a store, AMO, `sc` or system call that
-//!   wrote into a watched range (or changed its bytes).
+//! * While a watchpoint is set (write, read or access: gdb's `watch`,
+//!   `rwatch`, `awatch`), every thread runs one instruction at a time
+//!   this way, under either engine, and stops before the load, store,
+//!   AMO, `lr` or `sc` that would touch a watched range, at that exact
+//!   instruction (as RISC-V's hardware triggers, which fire before the
+//!   access; gdb steps over it and then reads the value). Accesses made
+//!   by system calls are not watched.
 //! * All guest threads take turns on one host thread while a debugger is
 //!   attached (the host makes sure of it), so a stop stops them all, as
 //!   gdb's all-stop mode expects, and the others' registers are in the
@@ -65,8 +69,9 @@ pub enum Stop {
     Breakpoint,
     /// After a single step.
     Step,
-    /// After a write into the watched range holding this address.
-    Watch(u64),
+    /// Before an access of `kind` to the watched range holding this
+    /// address (gdb steps over the instruction itself).
+    Watch(WatchKind, u64),
     /// This (Linux) signal is about to be delivered to the thread (a
     /// fault, an illegal instruction, an `ebreak` of the guest's own, a
     /// `kill`, `tgkill` or `abort`, a signal from outside): the client's
@@ -79,6 +84,17 @@ pub enum Stop {
     /// others kept stopped) exited. Reported through one of the stopped
     /// threads (gdb's "no resumed threads" stop).
     NoResumed,
+}
+
+/// What a watchpoint watches for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WatchKind {
+    /// Stores (gdb's `watch`, `Z2`).
+    Write,
+    /// Loads (`rwatch`, `Z3`).
+    Read,
+    /// Loads and stores (`awatch`, `Z4`).
+    Access,
 }
 
 /// How the stopped guest goes on.
@@ -134,8 +150,8 @@ enum Mode {
 #[derive(Debug)]
 struct State {
     bps: BTreeMap<u64, Breakpoint>,
-    /// Write watchpoints: (start, length).
-    watches: Vec<(u64, u64)>,
+    /// Watchpoints: (start, length, kind).
+    watches: Vec<(u64, u64, WatchKind)>,
     mode: Mode,
     /// A stop to report before running on (the first one, or a step
     /// that ended in a system call the run loop completed).
@@ -144,7 +160,7 @@ struct State {
     /// runs the original instruction first.
     resume_from: Option<(i32, u64)>,
     /// The thread and pc last reported at a watchpoint (before the
-    /// store): resuming there runs the store.
+    /// access): resuming there runs the instruction.
     watch_from: Option<(i32, u64)>,
     /// The `lr` value for steps (see [`crate::interp::step`]).
     lr_value: u64,
@@ -175,8 +191,8 @@ impl core::fmt::Debug for Debugger {
 /// What a stepped instruction did.
 enum Stepped {
     Done,
-    /// It wrote into a watched range at this address.
-    Watch(u64),
+    /// It would access a watched range of this kind at this address.
+    Watch(WatchKind, u64),
 }
 
 /// Instructions run one at a time under a watchpoint before the run loop
@@ -233,19 +249,20 @@ impl Debugger {
         true
     }
 
-    /// Watch `[addr, addr+len)` for writes.
-    pub fn insert_watchpoint(&self, addr: u64, len: u64) {
+    /// Watch `[addr, addr+len)` for accesses of `kind`, by every thread.
+    pub fn insert_watchpoint(&self, addr: u64, len: u64, kind: WatchKind) {
         let mut st = self.state.lock();
-        if !st.watches.contains(&(addr, len)) {
-            st.watches.push((addr, len));
+        if !st.watches.contains(&(addr, len, kind)) {
+            st.watches.push((addr, len, kind));
         }
     }
 
-    /// Stop watching `[addr, addr+len)` (false if it was not watched).
-    pub fn remove_watchpoint(&self, addr: u64, len: u64) -> bool {
+    /// Stop watching `[addr, addr+len)` for `kind` (false if it was not
+    /// watched).
+    pub fn remove_watchpoint(&self, addr: u64, len: u64, kind: WatchKind) -> bool {
         let mut st = self.state.lock();
         let n = st.watches.len();
-        st.watches.retain(|&w| w != (addr, len));
+        st.watches.retain(|&w| w != (addr, len, kind));
         st.watches.len() != n
     }
 
@@ -328,7 +345,7 @@ impl Debugger {
             let mut st = self.state.lock();
             let here = Some((thread.tid, thread.cpu.pc));
             st.resume_from = if why == Stop::Breakpoint { here } else { None };
-            st.watch_from = if matches!(why, Stop::Watch(_)) {
+            st.watch_from = if matches!(why, Stop::Watch(..)) {
                 here
             } else {
                 None
@@ -607,7 +624,7 @@ impl Debugger {
                     }
                     match self.step(p, thread) {
                         Ok(Stepped::Done) => self.owe(thread, Stop::Step),
-                        Ok(Stepped::Watch(a)) => self.owe(thread, Stop::Watch(a)),
+                        Ok(Stepped::Watch(k, a)) => self.owe(thread, Stop::Watch(k, a)),
                         Err(Trap::Ecall) => {
                             // Reported once the run loop completed the call.
                             self.owe(thread, Stop::Step);
@@ -641,8 +658,8 @@ impl Debugger {
                     }
                     match self.step(p, thread) {
                         Ok(Stepped::Done) => {}
-                        Ok(Stepped::Watch(a)) => {
-                            self.owe(thread, Stop::Watch(a));
+                        Ok(Stepped::Watch(k, a)) => {
+                            self.owe(thread, Stop::Watch(k, a));
                             break;
                         }
                         Err(t) => return t,
@@ -720,20 +737,15 @@ impl Debugger {
         // The fetch must be allowed (executable page) as for the engines.
         p.mem.fetch_u16(pc).map_err(Trap::MemFault)?;
         let (inst, len) = decode::decode(bits);
-        // A store into a watched range stops before it runs (gdb steps
+        // An access to a watched range stops before it runs (gdb steps
         // over it itself, as on RISC-V hardware), unless the thread
         // resumes from that very stop.
-        if let Some((s, l)) = store_range(cpu, &inst) {
+        let (load, store) = (load_range(cpu, &inst), store_range(cpu, &inst));
+        if load.is_some() || store.is_some() {
             let mut st = self.state.lock();
             let resuming = st.watch_from.take() == Some((tid, pc));
-            let hit = st
-                .watches
-                .iter()
-                .find(|&&(a, n)| s < a.saturating_add(n) && a < s.saturating_add(l));
-            if let Some(&(a, _)) = hit
-                && !resuming
-            {
-                return Ok(Stepped::Watch(s.max(a)));
+            if !resuming && let Some((k, a)) = watch_hit(&st.watches, load, store) {
+                return Ok(Stepped::Watch(k, a));
             }
         }
         let mut lr = self.state.lock().lr_value;
@@ -771,6 +783,54 @@ fn read_exec(mem: &GuestMemory, addr: u64, buf: &mut [u8]) -> Result<(), MemFaul
         };
     }
     Ok(())
+}
+
+/// The first watchpoint an instruction that reads `load` and writes
+/// `store` (each (address, length)) triggers: its kind and the first
+/// watched address accessed. Write watchpoints are looked at first, then
+/// access, then read ones (an AMO both reads and writes).
+fn watch_hit(
+    watches: &[(u64, u64, WatchKind)],
+    load: Option<(u64, u64)>,
+    store: Option<(u64, u64)>,
+) -> Option<(WatchKind, u64)> {
+    let overlap = |(s, l): (u64, u64), a: u64, n: u64| {
+        (s < a.saturating_add(n) && a < s.saturating_add(l)).then_some(s.max(a))
+    };
+    for kind in [WatchKind::Write, WatchKind::Access, WatchKind::Read] {
+        for &(a, n, k) in watches {
+            if k != kind {
+                continue;
+            }
+            let reads = matches!(k, WatchKind::Read | WatchKind::Access);
+            let writes = matches!(k, WatchKind::Write | WatchKind::Access);
+            let at = store
+                .filter(|_| writes)
+                .and_then(|r| overlap(r, a, n))
+                .or_else(|| load.filter(|_| reads).and_then(|r| overlap(r, a, n)));
+            if let Some(at) = at {
+                return Some((k, at));
+            }
+        }
+    }
+    None
+}
+
+/// The bytes a load, AMO or `lr` reads: (address, length).
+fn load_range(cpu: &Cpu, inst: &Inst) -> Option<(u64, u64)> {
+    use Inst::*;
+    let at = |rs1: u8, imm: i32| cpu.x[rs1 as usize].wrapping_add(imm as i64 as u64);
+    Some(match *inst {
+        Lb(i) | Lbu(i) => (at(i.rs1, i.imm), 1),
+        Lh(i) | Lhu(i) => (at(i.rs1, i.imm), 2),
+        Lw(i) | Lwu(i) | Flw(i) => (at(i.rs1, i.imm), 4),
+        Ld(i) | Fld(i) => (at(i.rs1, i.imm), 8),
+        LrW(a) | AmoswapW(a) | AmoaddW(a) | AmoxorW(a) | AmoandW(a) | AmoorW(a) | AmominW(a)
+        | AmomaxW(a) | AmominuW(a) | AmomaxuW(a) => (cpu.x[a.rs1 as usize], 4),
+        LrD(a) | AmoswapD(a) | AmoaddD(a) | AmoxorD(a) | AmoandD(a) | AmoorD(a) | AmominD(a)
+        | AmomaxD(a) | AmominuD(a) | AmomaxuD(a) => (cpu.x[a.rs1 as usize], 8),
+        _ => return None,
+    })
 }
 
 /// The bytes a store, AMO or `sc` writes: (address, length).
@@ -861,6 +921,49 @@ mod tests {
 
     fn usr(s: i32) -> SigInfo {
         SigInfo::kill(s, crate::signal::SI_USER, 1, 0)
+    }
+
+    #[test]
+    fn watchpoints_fire_on_their_kind_of_access_only() {
+        use WatchKind::*;
+        let w = [(0x100, 8, Write), (0x200, 4, Read), (0x300, 2, Access)];
+        // A load of the written-watched word: no stop; a store: stop.
+        assert_eq!(watch_hit(&w, Some((0x100, 8)), None), None);
+        assert_eq!(watch_hit(&w, None, Some((0x104, 1))), Some((Write, 0x104)));
+        // Read watchpoint: loads only, overlapping at either end.
+        assert_eq!(watch_hit(&w, None, Some((0x200, 4))), None);
+        assert_eq!(watch_hit(&w, Some((0x1fc, 8)), None), Some((Read, 0x200)));
+        assert_eq!(watch_hit(&w, Some((0x1f8, 8)), None), None);
+        assert_eq!(watch_hit(&w, Some((0x204, 4)), None), None);
+        // Access: both.
+        assert_eq!(watch_hit(&w, Some((0x301, 1)), None), Some((Access, 0x301)));
+        assert_eq!(watch_hit(&w, None, Some((0x2f8, 16))), Some((Access, 0x300)));
+        // An AMO on a word both read- and write-watched: the write one.
+        let both = [(0x200, 4, Read), (0x200, 4, Write)];
+        assert_eq!(
+            watch_hit(&both, Some((0x200, 4)), Some((0x200, 4))),
+            Some((Write, 0x200))
+        );
+    }
+
+    #[test]
+    fn loads_amos_and_lr_read_what_they_read() {
+        let mut cpu = Cpu::default();
+        cpu.x[10] = 0x1000;
+        let lw = decode::decode(0x0085_2583).0; // lw a1, 8(a0)
+        assert_eq!(load_range(&cpu, &lw), Some((0x1008, 4)));
+        assert_eq!(store_range(&cpu, &lw), None);
+        let cld = decode::decode(0x6510).0; // c.ld a2, 8(a0)
+        assert_eq!(load_range(&cpu, &cld), Some((0x1008, 8)));
+        let amo = decode::decode(0x00b5_302f).0; // amoadd.d zero, a1, (a0)
+        assert_eq!(load_range(&cpu, &amo), Some((0x1000, 8)));
+        assert_eq!(store_range(&cpu, &amo), Some((0x1000, 8)));
+        let lr = decode::decode(0x1005_252f).0; // lr.w a0, (a0)
+        assert_eq!(load_range(&cpu, &lr), Some((0x1000, 4)));
+        assert_eq!(store_range(&cpu, &lr), None);
+        let sd = decode::decode(0x00b5_3823).0; // sd a1, 16(a0)
+        assert_eq!(load_range(&cpu, &sd), None);
+        assert_eq!(store_range(&cpu, &sd), Some((0x1010, 8)));
     }
 
     #[test]

@@ -86,24 +86,25 @@ pub fn run(setup_ran: bool) -> Vec<Outcome> {
             out.push(outcome(case, r));
         }
     }
-    // (guest, engines, the session)
+    // (guest, what the case name adds, engines, the session)
     type Case = fn(&Path, &str) -> Result<(), String>;
-    let more: [(&str, &[&str], Case); 5] = [
-        ("gdbthreads", &ENGINES, threads),
-        ("gdbsignals", &ENGINES, signals),
+    let more: [(&str, &str, &[&str], Case); 6] = [
+        ("gdbthreads", "", &ENGINES, threads),
+        ("gdbthreads", ".watch", &ENGINES, watch_threads),
+        ("gdbsignals", "", &ENGINES, signals),
         // Its interrupts wait for the guest to block: one engine is enough
         // (the stop is made in the run loop, not by the engine).
-        ("gdbintr", &["jit"], interrupts),
-        ("gdbexec", &["jit"], exec),
+        ("gdbintr", "", &["jit"], interrupts),
+        ("gdbexec", "", &["jit"], exec),
         // Which threads run is the run loop's business, not the engine's.
-        ("gdbsched", &["jit"], sched),
+        ("gdbsched", "", &["jit"], sched),
     ];
-    for (name, engines, session) in more {
+    for (name, tag, engines, session) in more {
         let src = root().join(format!("tests/gdb/{name}.c"));
         let bin = dir.join(format!("{name}.dynamic"));
         let built = build(&src, &bin, false);
         for &engine in engines {
-            let case = format!("{name}.dynamic.{engine}");
+            let case = format!("{name}{tag}.dynamic.{engine}");
             let r = match &built {
                 Err(e) => Err(e.clone()),
                 Ok(()) => session(&bin, engine).map(|_| None),
@@ -495,6 +496,55 @@ fn sched(bin: &Path, engine: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Watchpoints apply to every thread: an access watchpoint set while
+/// thread 1 is stopped in `main` stops thread 2 (created later) before
+/// its store (old and new value), then a read watchpoint stops thread 1
+/// before its load after the join (the value). The stop replies name the
+/// kind, as the protocol says (`awatch:ADDR`, `rwatch:ADDR`).
+fn watch_threads(bin: &Path, engine: &str) -> Result<(), String> {
+    let cmds = [
+        "break main",
+        "continue",
+        "awatch flag",
+        "set debug remote 1",
+        "continue",
+        "delete",
+        "rwatch flag",
+        "continue",
+        "set debug remote 0",
+        "delete",
+        "continue",
+    ]
+    .map(String::from);
+    let (log, out) = batch(bin, engine, "watchthreads", &cmds)?;
+    in_order(
+        &log,
+        &[
+            "Breakpoint 1, main (",
+            "Thread 2 ",
+            "hit Hardware access (read/write) watchpoint 2: flag",
+            "Old value = 0",
+            "New value = 1",
+            "thread_fn (",
+            "Thread 1 ",
+            "hit Hardware read watchpoint 3: flag",
+            "Value = 1",
+            "main (",
+            "exited with code 04",
+        ],
+    )?;
+    // gdb's remote log (its stderr, after the rest): the stop replies.
+    in_order(&log, &[";awatch:", ";rwatch:"])?;
+    if out.stdout != b"flag=1\n" || out.status.code() != Some(4) {
+        return Err(format!(
+            "the threaded guest printed {:?} and ended with {:?}",
+            show(&out.stdout, 200),
+            out.status.code()
+        ));
+    }
+    Ok(())
+}
+
 /// Guest threads are gdb threads: a breakpoint in the second one stops
 /// it (and the first), `info threads` lists both, `thread 1` switches.
 fn threads(bin: &Path, engine: &str) -> Result<(), String> {
@@ -587,10 +637,22 @@ fn line_of(src: &str, needle: &str) -> Option<usize> {
     src.lines().position(|l| l.contains(needle)).map(|i| i + 1)
 }
 
+/// A gdb command printing `prev=` and the instruction that ends at the pc
+/// (a 2-byte one if the parcel at pc - 2 is compressed, else the 4-byte
+/// one at pc - 4): after a watchpoint stop, the access gdb stepped over.
+const PREV_INSN: &str = "python a = gdb.selected_frame().architecture(); \
+    pc = int(gdb.parse_and_eval('$pc')); \
+    i = [d for d in (a.disassemble(pc - 2)[0], a.disassemble(pc - 4)[0]) \
+    if d['addr'] + d['length'] == pc][0]; print('prev=' + i['asm'])";
+
 /// One session: pvm waiting on a Unix socket, gdb driving it.
 fn session(src: &Path, bin: &Path, engine: &str) -> Result<(), String> {
     let text = std::fs::read_to_string(src).map_err(|e| format!("{}: {e}", src.display()))?;
     let line = line_of(&text, "counter = local_sum").ok_or("gdbprog.c changed")?;
+    let add_line = line_of(&text, "counter += strlen").ok_or("gdbprog.c changed")?;
+    let ret_line = line_of(&text, "return (int)(counter").ok_or("gdbprog.c changed")?;
+    let at_add = format!("gdbprog.c:{add_line}");
+    let at_ret = format!("gdbprog.c:{ret_line}");
     let sock = std::env::temp_dir().join(format!(
         "pvm-gdbtest-{}-{engine}-{}.sock",
         std::process::id(),
@@ -665,6 +727,41 @@ fn session(src: &Path, bin: &Path, engine: &str) -> Result<(), String> {
         ("continue".into(), vec!["Breakpoint 4, ", "in puts ()"]),
         ("bt".into(), vec!["in puts ()", "in main (argc=1"]),
         ("info threads".into(), vec!["* 1    Thread "]),
+        ("delete".into(), vec![]),
+        // A read watchpoint (`Z3`, stop reply `rwatch:`): the load of
+        // `counter += ...` stops the guest before it runs, gdb steps over
+        // it and shows the value read; the instruction just before the pc
+        // must be that load (the stop was at the exact instruction).
+        ("rwatch counter".into(), vec!["atchpoint 6: counter"]),
+        (
+            "continue".into(),
+            vec!["read watchpoint 6: counter", "Value = 55", &at_add],
+        ),
+        (PREV_INSN.into(), vec!["prev=ld"]),
+        ("delete".into(), vec![]),
+        // An access watchpoint (`Z4`, `awatch:`): first the store of the
+        // sum (old and new value), then the load in the return (the value).
+        ("awatch counter".into(), vec!["atchpoint 7: counter"]),
+        (
+            "continue".into(),
+            vec![
+                "access (read/write) watchpoint 7: counter",
+                "Old value = 55",
+                "New value = 61",
+                // The store is the last instruction of its line.
+                &at_ret,
+            ],
+        ),
+        (PREV_INSN.into(), vec!["prev=sd"]),
+        (
+            "continue".into(),
+            vec![
+                "access (read/write) watchpoint 7: counter",
+                "Value = 61",
+                &at_ret,
+            ],
+        ),
+        (PREV_INSN.into(), vec!["prev=ld"]),
         ("delete".into(), vec![]),
         ("continue".into(), vec!["exited with code 03"]),
     ];

@@ -7,7 +7,8 @@
 //! `qSupported`, the `riscv:rv64` target description (general registers
 //! and pc, the 32 FP registers, `fflags`/`frm`/`fcsr`), `g`/`G`/`p`/`P`,
 //! `m`/`M`/`X` (guest memory only: anything outside answers `E14`),
-//! `Z0`/`Z1` breakpoints of 2 or 4 bytes, `Z2` write watchpoints, `c`,
+//! `Z0`/`Z1` breakpoints of 2 or 4 bytes, `Z2`/`Z3`/`Z4` write, read and
+//! access watchpoints (stop replies `watch:`/`rwatch:`/`awatch:`), `c`,
 //! `C`, `s`, `S`, `vCont`, the interrupt byte, stop replies with gdb's
 //! signal numbers and `thread:`, `W`/`X` at the end, `qXfer` of the auxv,
 //! the exec file (so gdb finds the dynamic linker) and the loaded
@@ -41,7 +42,7 @@ use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::sync::{Arc, Mutex};
 use vm_core::cpu::Cpu;
-use vm_core::debug::{DebugHook, Resume, Stop};
+use vm_core::debug::{DebugHook, Resume, Stop, WatchKind};
 use vm_core::process::{ExitStatus, Process, Thread};
 
 /// The target description.
@@ -637,7 +638,14 @@ fn stop_reply(g: &Inner, tid: i32, why: Stop) -> String {
                 String::new()
             },
         ),
-        Stop::Watch(a) => (5, format!("watch:{a:x};")),
+        Stop::Watch(kind, a) => {
+            let name = match kind {
+                WatchKind::Write => "watch",
+                WatchKind::Read => "rwatch",
+                WatchKind::Access => "awatch",
+            };
+            (5, format!("{name}:{a:x};"))
+        }
         Stop::Signal(s) => (to_gdb_signal(s), String::new()),
         Stop::Interrupt => (2, String::new()),
         Stop::NoResumed => (0, String::new()),
@@ -908,16 +916,20 @@ fn handle(
                     dbg.remove_breakpoint(&p.mem, a);
                     ok()
                 }
-                b"2" if l == 0 || l > 4096 => err(1),
-                b"2" if insert => {
-                    dbg.insert_watchpoint(a, l);
+                b"2" | b"3" | b"4" if l == 0 || l > 4096 => err(1),
+                b"2" | b"3" | b"4" => {
+                    let kind = match t {
+                        b"2" => WatchKind::Write,
+                        b"3" => WatchKind::Read,
+                        _ => WatchKind::Access,
+                    };
+                    if insert {
+                        dbg.insert_watchpoint(a, l, kind);
+                    } else {
+                        dbg.remove_watchpoint(a, l, kind);
+                    }
                     ok()
                 }
-                b"2" => {
-                    dbg.remove_watchpoint(a, l);
-                    ok()
-                }
-                // Read and access watchpoints: not supported.
                 _ => Some(Vec::new()),
             }
         }
