@@ -937,7 +937,10 @@ mod tests {
         assert_eq!(watch_hit(&w, Some((0x204, 4)), None), None);
         // Access: both.
         assert_eq!(watch_hit(&w, Some((0x301, 1)), None), Some((Access, 0x301)));
-        assert_eq!(watch_hit(&w, None, Some((0x2f8, 16))), Some((Access, 0x300)));
+        assert_eq!(
+            watch_hit(&w, None, Some((0x2f8, 16))),
+            Some((Access, 0x300))
+        );
         // An AMO on a word both read- and write-watched: the write one.
         let both = [(0x200, 4, Read), (0x200, 4, Write)];
         assert_eq!(
