@@ -62,7 +62,10 @@ fn install_panic_hook() {
 
 fn main() {
     install_panic_hook();
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // SAFETY: getauxval only reads the auxv the kernel gave this process.
+    let at_flags = unsafe { libc::getauxval(libc::AT_FLAGS) };
+    // Started by binfmt_misc with `P`: `pvm PATH ARGV0 ARGS...`.
+    let args = binfmt::launch_args(at_flags, std::env::args_os().collect());
     // pvm's own commands: only as the first word, exactly (a program of
     // that name runs as ./NAME).
     match args.get(1).and_then(|a| a.to_str()) {

@@ -79,7 +79,7 @@ fn binfmt_print() -> Result<Option<String>, String> {
     let line = text.lines().next().unwrap_or("");
     let f: Vec<&str> = line.split(':').collect();
     // :name:type:offset:magic:mask:interpreter:flags
-    if c.status != 0 || f.len() != 8 || f[1] != "pvm-riscv64" || f[2] != "M" || f[7] != "F" {
+    if c.status != 0 || f.len() != 8 || f[1] != "pvm-riscv64" || f[2] != "M" || f[7] != "FP" {
         return Err(format!(
             "bad registration line {line:?} (status {})",
             c.status
@@ -117,9 +117,9 @@ fn binfmt_print() -> Result<Option<String>, String> {
     if matches(&pvm_path)? {
         return Err("pvm itself (x86-64) matches the registration".into());
     }
-    if !text.contains("F:") || !text.contains("PVM_SYSROOT") {
+    if !text.contains("F:") || !text.contains("P:") || !text.contains("PVM_SYSROOT") {
         return Err(format!(
-            "--print does not explain F and the sysroot: {text:?}"
+            "--print does not explain F, P and the sysroot: {text:?}"
         ));
     }
     let bad = pvm(&["binfmt", "--bogus"], &[])?;
@@ -159,8 +159,32 @@ fn binfmt_install() -> Result<Option<String>, String> {
         b"",
         Duration::from_secs(60),
     );
+    // With `P` the program keeps its own argv[0] (not its path), and
+    // its arguments follow unchanged.
+    let hello = root().join("tests/build/hello.static");
+    let argv0 = {
+        use std::os::unix::process::CommandExt;
+        run_captured(
+            Command::new(&hello)
+                .arg0("other-name")
+                .args(["--help", "b"]),
+            b"",
+            Duration::from_secs(60),
+        )
+    };
     let u = pvm(&["binfmt", "--uninstall"], &[])?;
     ran(&r?)?;
+    let argv0 = argv0?;
+    let want =
+        "hello, world\nargc=3\nargv[1]=\"--help\"\nargv[2]=\"b\"\nargv[0] ends with hello: no\n";
+    if argv0.stdout != want.as_bytes() || argv0.status != 0 {
+        return Err(format!(
+            "{} run by name with argv[0] \"other-name\" printed {:?} and ended with {} (want {want:?})",
+            hello.display(),
+            show(&argv0.stdout, 300),
+            argv0.status
+        ));
+    }
     if u.status != 0 {
         return Err(format!("--uninstall failed: {}", show(&u.stderr, 400)));
     }
