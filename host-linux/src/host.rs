@@ -609,7 +609,7 @@ impl HostOs for LinuxHost {
     }
 
     fn close(&self, fd: i32) -> SysResult<()> {
-        if sandbox::is_own_fd(fd) {
+        if crate::ownfd::is_own(fd) {
             return Err(Errno::EBADF);
         }
         // SAFETY: closing a number; pvm's own (the sandbox's) are kept
@@ -719,6 +719,14 @@ impl HostOs for LinuxHost {
         // SAFETY: `buf` is writable for its length.
         let r = unsafe { libc::syscall(libc::SYS_getdents64, fd, buf.as_mut_ptr(), buf.len()) };
         check_long(r).map(|n| n as usize)
+    }
+
+    fn is_own_fd(&self, fd: i32) -> bool {
+        crate::ownfd::is_own(fd)
+    }
+
+    fn has_own_fds(&self) -> bool {
+        crate::ownfd::any()
     }
 
     fn mkdirat(&self, dirfd: i32, path: &[u8], mode: u32) -> SysResult<()> {
@@ -861,7 +869,7 @@ impl HostOs for LinuxHost {
     }
 
     fn fcntl(&self, fd: i32, cmd: i32, arg: i64) -> SysResult<i64> {
-        if sandbox::is_own_fd(fd) {
+        if crate::ownfd::is_own(fd) {
             return Err(Errno::EBADF);
         }
         // SAFETY: the core only passes integer-argument commands.
@@ -947,7 +955,7 @@ impl HostOs for LinuxHost {
     }
 
     fn dup(&self, fd: i32) -> SysResult<i32> {
-        if sandbox::is_own_fd(fd) {
+        if crate::ownfd::is_own(fd) {
             return Err(Errno::EBADF);
         }
         // SAFETY: no memory is involved.
@@ -955,7 +963,7 @@ impl HostOs for LinuxHost {
     }
 
     fn dup3(&self, oldfd: i32, newfd: i32, flags: i32) -> SysResult<i32> {
-        if sandbox::is_own_fd(oldfd) || sandbox::is_own_fd(newfd) {
+        if crate::ownfd::is_own(oldfd) || crate::ownfd::is_own(newfd) {
             return Err(Errno::EBADF);
         }
         // SAFETY: no memory is involved.
@@ -1034,7 +1042,7 @@ impl HostOs for LinuxHost {
     }
 
     fn fchdir(&self, fd: i32) -> SysResult<()> {
-        if sandbox::is_own_fd(fd) {
+        if crate::ownfd::is_own(fd) {
             return Err(Errno::EBADF);
         }
         // SAFETY: no memory is involved.
@@ -1332,8 +1340,8 @@ impl HostOs for LinuxHost {
     }
 
     fn close_range(&self, first: u32, last: u32, flags: u32) -> SysResult<()> {
-        // The sandbox's own descriptors stay: the range is closed around
-        // them.
+        // pvm's own descriptors (the sandbox's, the gdb stub's) stay:
+        // the range is closed around them.
         if first > last {
             return Err(Errno::EINVAL);
         }
@@ -1342,7 +1350,7 @@ impl HostOs for LinuxHost {
             check_long(unsafe { libc::syscall(libc::SYS_close_range, a as u32, b as u32, flags) })
         };
         let mut from = first as u64;
-        for o in sandbox::own_fds_in(first, last) {
+        for o in crate::ownfd::own_in(first, last) {
             if o as u64 > from {
                 close(from, o as u64 - 1)?;
             }

@@ -8,6 +8,7 @@ pub mod cancel;
 pub mod fault;
 pub mod host;
 pub mod logging;
+pub mod ownfd;
 pub mod proc;
 pub mod profile_file;
 pub mod profiler;

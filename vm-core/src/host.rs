@@ -576,6 +576,19 @@ pub trait HostOs: Sync {
     /// Fills `buf` with `struct linux_dirent64` records (an arch-independent
     /// layout) and returns the number of bytes used; 0 at the end.
     fn getdents64(&self, fd: i32, buf: &mut [u8]) -> SysResult<usize>;
+    /// Does the host itself hold descriptor `fd` in the guest's table (a
+    /// debugger stub's connection, a sandbox root)? The guest must not
+    /// see, use, close or replace it: the core answers `EBADF` for it and
+    /// leaves it out of `/proc/self/fd` (see `syscall::ownfd`). Default:
+    /// the host holds none.
+    fn is_own_fd(&self, _fd: i32) -> bool {
+        false
+    }
+    /// Might [`HostOs::is_own_fd`] say yes to any descriptor (the cheap
+    /// test made first, on every call that takes one)? Default: no.
+    fn has_own_fds(&self) -> bool {
+        false
+    }
     fn mkdirat(&self, dirfd: i32, path: &[u8], mode: u32) -> SysResult<()>;
     /// `mknodat`: a regular file, FIFO or socket node (devices need a
     /// privilege the host checks). Default: `EPERM`, as for a process

@@ -88,7 +88,7 @@ pub fn run(setup_ran: bool) -> Vec<Outcome> {
     }
     // (guest, what the case name adds, engines, the session)
     type Case = fn(&Path, &str) -> Result<(), String>;
-    let more: [(&str, &str, &[&str], Case); 6] = [
+    let more: [(&str, &str, &[&str], Case); 7] = [
         ("gdbthreads", "", &ENGINES, threads),
         ("gdbthreads", ".watch", &ENGINES, watch_threads),
         ("gdbsignals", "", &ENGINES, signals),
@@ -98,6 +98,8 @@ pub fn run(setup_ran: bool) -> Vec<Outcome> {
         ("gdbexec", "", &["jit"], exec),
         // Which threads run is the run loop's business, not the engine's.
         ("gdbsched", "", &["jit"], sched),
+        // The descriptors are the host's business, not the engine's.
+        ("gdbfds", "", &["jit"], fds),
     ];
     for (name, tag, engines, session) in more {
         let src = root().join(format!("tests/gdb/{name}.c"));
@@ -490,6 +492,31 @@ fn sched(bin: &Path, engine: &str) -> Result<(), String> {
         return Err(format!(
             "the guest printed {:?} and ended with {:?} (want \"joined\" and 7); gdb printed {log:?}",
             show(&out.stdout, 200),
+            out.status.code()
+        ));
+    }
+    Ok(())
+}
+
+/// The stub's own descriptors are not the guest's (`tests/gdb/gdbfds.c`):
+/// the guest finds none open, listed, usable or named in /proc, and after
+/// it dup2s over every number and closes everything, gdb's breakpoint
+/// still stops it (the connection is intact) and the exit is reported.
+fn fds(bin: &Path, engine: &str) -> Result<(), String> {
+    let cmds = ["break done", "continue", "print x", "continue"].map(String::from);
+    let (log, out) = batch(bin, engine, "fds", &cmds)?;
+    in_order(
+        &log,
+        &["Breakpoint 1, done (x=3)", "$1 = 3", "exited with code 05"],
+    )?;
+    let want = "open at 900 and above: 0\nfd lists the open ones: yes\n\
+                fdinfo lists the open ones: yes\nthread-self fd lists them: yes\n\
+                closed numbers that answered otherwise: 0\n\
+                dup2 failures other than EBADF: 0\ndone: 5\n";
+    if out.stdout != want.as_bytes() || out.status.code() != Some(5) {
+        return Err(format!(
+            "the descriptor guest printed {:?} and ended with {:?} (want {want:?} and 5); gdb printed {log:?}",
+            show(&out.stdout, 600),
             out.status.code()
         ));
     }

@@ -105,12 +105,16 @@ const STUB_FD: i32 = 950;
 /// the stub's files do not take the low numbers the guest's own `open`s
 /// would get (a program under gdb sees the same descriptors as without).
 /// Where that fails (a low `RLIMIT_NOFILE`), `f` stays where it is.
+/// Either way the descriptor is pvm's own (`host_linux::ownfd`): the guest
+/// does not see it, cannot use, close or replace it.
 fn out_of_the_way<F: std::os::fd::AsRawFd + std::os::fd::FromRawFd>(f: F) -> F {
     // SAFETY: F_DUPFD_CLOEXEC on a descriptor `f` owns makes a new one.
     let high = unsafe { libc::fcntl(f.as_raw_fd(), libc::F_DUPFD_CLOEXEC, STUB_FD) };
     if high < 0 {
+        host_linux::ownfd::hold(f.as_raw_fd());
         return f;
     }
+    host_linux::ownfd::hold(high);
     drop(f);
     // SAFETY: `high` is a fresh descriptor nothing else owns.
     unsafe { F::from_raw_fd(high) }
@@ -509,6 +513,7 @@ impl Handover {
                 libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
                 std::fs::File::from_raw_fd(fd)
             };
+            host_linux::ownfd::hold(fd);
             h.files.push((n, file));
         }
         // SAFETY: the descriptor was the exec'ing pvm's connection, left
@@ -522,6 +527,7 @@ impl Handover {
                 Conn::Unix(std::os::unix::net::UnixStream::from_raw_fd(h.fd))
             }
         };
+        host_linux::ownfd::hold(h.fd);
         Ok((h, conn))
     }
 }
@@ -1263,7 +1269,10 @@ fn vfile(g: &mut Inner, f: &[u8]) -> Vec<u8> {
         }
         b"close" => match args.first().and_then(|v| parse_hex(v)) {
             Some(fd) if g.files.get(fd as usize).is_some_and(Option::is_some) => {
-                g.files[fd as usize] = None;
+                if let Some(f) = g.files[fd as usize].take() {
+                    use std::os::fd::AsRawFd;
+                    host_linux::ownfd::release(f.as_raw_fd());
+                }
                 b"F0".to_vec()
             }
             _ => fail(9),

@@ -74,6 +74,13 @@ pub struct Link {
     pos: usize,
 }
 
+impl Drop for Link {
+    /// The connection closes: its number is no longer pvm's own.
+    fn drop(&mut self) {
+        host_linux::ownfd::release(self.conn.as_raw_fd());
+    }
+}
+
 impl Link {
     pub fn new(conn: Conn) -> Link {
         Link {

@@ -368,6 +368,7 @@ pub(super) fn writev(cx: &mut Ctx<'_>, a: &[u64; 6], offset: Option<i64>) -> R {
 
 pub(super) fn openat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let p = host_path_at(cx, a[0] as i32, path(cx.mem(), a[1])?);
+    super::ownfd::check_path(cx, a[0] as i32, &p)?;
     if let Some(r) = super::procfs::open_lexical(cx, &p, a[2] as i32) {
         return r.map(|fd| fd as u64);
     }
@@ -396,6 +397,7 @@ pub(super) fn lseek(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 
 pub(super) fn newfstatat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let p = host_path_at(cx, a[0] as i32, path(cx.mem(), a[1])?);
+    super::ownfd::check_path(cx, a[0] as i32, &p)?;
     let st = cx.p.host.fstatat(a[0] as i32, &p, a[3] as i32)?;
     put(cx.mem(), a[2], &abi::encode_stat(&st))?;
     Ok(0)
@@ -422,6 +424,7 @@ pub(super) fn statx(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     } else {
         host_path_at(cx, dirfd, path(cx.mem(), a[1])?)
     };
+    super::ownfd::check_path(cx, dirfd, &p)?;
     let host_flags = flags & (abi::AT_SYMLINK_NOFOLLOW | abi::AT_NO_AUTOMOUNT | AT_EMPTY_PATH);
     let st = cx.p.host.fstatat(dirfd, &p, host_flags)?;
     put(cx.mem(), a[4], &abi::encode_statx(&st))?;
@@ -430,6 +433,7 @@ pub(super) fn statx(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 
 pub(super) fn faccessat(cx: &mut Ctx<'_>, a: &[u64; 6], flags: i32) -> R {
     let p = host_path_at(cx, a[0] as i32, path(cx.mem(), a[1])?);
+    super::ownfd::check_path(cx, a[0] as i32, &p)?;
     cx.p.host
         .faccessat(a[0] as i32, &p, a[2] as i32, flags)
         .map(|_| 0)
@@ -437,6 +441,7 @@ pub(super) fn faccessat(cx: &mut Ctx<'_>, a: &[u64; 6], flags: i32) -> R {
 
 pub(super) fn readlinkat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let p = path(cx.mem(), a[1])?;
+    super::ownfd::check_path(cx, a[0] as i32, &p)?;
     let size = a[3] as i32;
     if size <= 0 {
         return Err(Errno::EINVAL);
@@ -460,7 +465,14 @@ pub(super) fn readlinkat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 pub(super) fn getdents64(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let len = (a[2] as u32 as u64).min(MAX_RW) as usize;
     let buf = fd_first(cx, a[0] as i32, false, guest_mut(cx.mem(), a[1], len))?;
-    cx.p.host.getdents64(a[0] as i32, buf).map(|n| n as u64)
+    loop {
+        let n = cx.p.host.getdents64(a[0] as i32, buf)?;
+        // The host's own descriptors are not listed in /proc/self/fd.
+        let kept = super::ownfd::filter_dirents(cx.p.host, a[0] as i32, buf, n);
+        if kept > 0 || n == 0 {
+            return Ok(kept as u64);
+        }
+    }
 }
 
 pub(super) fn mkdirat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {

@@ -43,6 +43,7 @@ mod net;
 pub mod nr;
 mod proc;
 pub(crate) mod procfs;
+mod ownfd;
 mod ptimer;
 pub mod strace;
 mod sys;
@@ -102,7 +103,12 @@ pub fn dispatch(process: &Process, thread: &mut Thread) -> Flow {
         p: process,
         t: thread,
     };
-    let ret = match call(&mut cx, nr, &a) {
+    let r = if process.host.has_own_fds() {
+        ownfd::gate(&cx, nr, &a).and_then(|()| call(&mut cx, nr, &a))
+    } else {
+        call(&mut cx, nr, &a)
+    };
+    let ret = match r {
         Ok(v) => v as i64,
         Err(Errno::PARK) => {
             // Back to the `ecall`, arguments intact: the call runs again

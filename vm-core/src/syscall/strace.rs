@@ -97,6 +97,20 @@ enum R {
 
 use A::*;
 
+/// The arguments of call `nr` that are descriptors: (index, is the
+/// directory of a path argument `*at`-style, index of that path).
+pub(super) fn fd_args(nr: u64) -> impl Iterator<Item = (usize, Option<usize>)> {
+    let args: &[A] = spec(nr).map_or(&[], |(a, _)| a);
+    args.iter().enumerate().filter_map(move |(i, k)| match k {
+        Fd => Some((i, None)),
+        DirFd => Some((
+            i,
+            args[i + 1..].iter().position(|k| *k == Path).map(|j| i + 1 + j),
+        )),
+        _ => None,
+    })
+}
+
 /// The decoding of each system call pvm knows how to show.
 fn spec(nr: u64) -> Option<(&'static [A], R)> {
     let d = R::Dec;

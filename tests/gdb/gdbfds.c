@@ -1,0 +1,95 @@
+// The GDB stub test's descriptor guest (xtask/src/gdbtest.rs): the stub's
+// own descriptors (its connection, the files gdb opened) are not the
+// guest's. None is open for the guest, none is listed in /proc/self/fd or
+// /proc/self/fdinfo, each answers EBADF (read, fstat, fcntl, lseek, dup,
+// close) and has no /proc entry (ENOENT); dup2 over every number and
+// close_range of everything leave the stub working: gdb's breakpoint on
+// `done` still stops the guest afterwards.
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static int listed(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    int self = dirfd(d), n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.' && atoi(e->d_name) != self)
+            n++;
+    closedir(d);
+    return n;
+}
+
+__attribute__((noinline)) int done(int x) { return x + 2; }
+
+int main(void) {
+    int open_n = 0, high = 0;
+    for (int fd = 0; fd < 4096; fd++)
+        if (fcntl(fd, F_GETFD) >= 0) {
+            open_n++;
+            if (fd >= 900)
+                high++;
+        }
+    printf("open at 900 and above: %d\n", high);
+    printf("fd lists the open ones: %s\n", listed("/proc/self/fd") == open_n ? "yes" : "no");
+    printf("fdinfo lists the open ones: %s\n", listed("/proc/self/fdinfo") == open_n ? "yes" : "no");
+    printf("thread-self fd lists them: %s\n", listed("/proc/thread-self/fd") == open_n ? "yes" : "no");
+    int answered = 0;
+    for (int fd = 900; fd < 1024; fd++) {
+        char c, p[64], t[256];
+        struct stat st;
+        if (fcntl(fd, F_GETFD) >= 0)
+            continue;
+        errno = 0;
+        if (read(fd, &c, 0) != -1 || errno != EBADF)
+            answered++;
+        if (fstat(fd, &st) != -1 || errno != EBADF)
+            answered++;
+        if (fcntl(fd, F_GETFL) != -1 || errno != EBADF)
+            answered++;
+        if (lseek(fd, 0, SEEK_CUR) != -1 || errno != EBADF)
+            answered++;
+        if (dup(fd) != -1 || errno != EBADF)
+            answered++;
+        if (close(fd) != -1 || errno != EBADF)
+            answered++;
+        snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+        if (readlink(p, t, sizeof t) != -1 || errno != ENOENT)
+            answered++;
+        if (open(p, O_RDONLY) != -1 || errno != ENOENT)
+            answered++;
+        if (open(p, O_PATH | O_NOFOLLOW) != -1 || errno != ENOENT)
+            answered++;
+        snprintf(p, sizeof p, "/proc/self/fdinfo/%d", fd);
+        if (open(p, O_RDONLY) != -1 || errno != ENOENT)
+            answered++;
+        snprintf(p, sizeof p, "%d", fd);
+        int dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY);
+        if (faccessat(dfd, p, F_OK, AT_SYMLINK_NOFOLLOW) != -1 || errno != ENOENT)
+            answered++;
+        close(dfd);
+    }
+    printf("closed numbers that answered otherwise: %d\n", answered);
+    // dup2 over every number: each either takes it or is refused with
+    // EBADF (a number the guest may not have); none disturbs the stub.
+    int other = 0;
+    for (int fd = 3; fd < 1024; fd++)
+        if (dup2(1, fd) != fd && errno != EBADF)
+            other++;
+    printf("dup2 failures other than EBADF: %d\n", other);
+    fflush(stdout);
+    syscall(SYS_close_range, 3, ~0u, 0);
+    for (int fd = 3; fd < 4096; fd++)
+        close(fd);
+    printf("done: %d\n", done(3));
+    return 5;
+}
