@@ -899,14 +899,23 @@ impl HostOs for LinuxHost {
     }
 
     fn poll(&self, fds: &mut [PollFd], timeout: Option<Timespec>) -> SysResult<usize> {
+        // pvm's own descriptors are not open for the guest: `POLLNVAL`,
+        // which ends the wait at once, as for any closed number.
+        let own = |fd: i32| crate::ownfd::any() && crate::ownfd::is_own(fd);
+        let invalid = fds.iter().filter(|f| own(f.fd)).count();
         let mut p: Vec<libc::pollfd> = fds
             .iter()
             .map(|f| libc::pollfd {
-                fd: f.fd,
+                fd: if own(f.fd) { -1 } else { f.fd },
                 events: f.events,
                 revents: 0,
             })
             .collect();
+        let timeout = if invalid > 0 {
+            Some(Timespec { sec: 0, nsec: 0 })
+        } else {
+            timeout
+        };
         let t = timeout.map(|t| libc::timespec {
             tv_sec: t.sec,
             tv_nsec: t.nsec,
@@ -918,11 +927,11 @@ impl HostOs for LinuxHost {
             libc::ppoll(p.as_mut_ptr(), p.len() as _, tp, mask)
         })
         .ok_or(Errno::EINTR)?;
-        let n = check(n)?;
+        let n = check(n)? as usize + invalid;
         for (f, h) in fds.iter_mut().zip(&p) {
-            f.revents = h.revents;
+            f.revents = if own(f.fd) { libc::POLLNVAL } else { h.revents };
         }
-        Ok(n as usize)
+        Ok(n)
     }
 
     fn statfs(&self, fd: i32, path: &[u8]) -> SysResult<StatFs> {
@@ -1197,6 +1206,11 @@ impl HostOs for LinuxHost {
         h.msg_iov = &mut iov;
         h.msg_iovlen = 1;
         if !msg.control.is_empty() {
+            // pvm's own descriptors cannot be passed on (`SCM_RIGHTS`):
+            // for the guest they are not open.
+            if crate::ownfd::any() && rights(msg.control).any(crate::ownfd::is_own) {
+                return Err(Errno::EBADF);
+            }
             h.msg_control = msg.control.as_ptr() as *mut libc::c_void;
             h.msg_controllen = msg.control.len();
         }
@@ -2078,6 +2092,31 @@ fn pidfd_info_pid(fd: i32) -> Option<i32> {
 /// A NUL-free byte string for messages.
 pub fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(CStr::from_bytes_until_nul(b).map_or(b, |c| c.to_bytes())).into_owned()
+}
+
+/// The descriptors of the `SCM_RIGHTS` messages in ancillary data
+/// `control` (x86-64 `struct cmsghdr`: a 64-bit length, level, type, the
+/// data aligned to 8).
+fn rights(control: &[u8]) -> impl Iterator<Item = i32> + '_ {
+    let mut at = 0usize;
+    let mut fds: Vec<i32> = Vec::new();
+    while at + 16 <= control.len() {
+        let len = u64::from_le_bytes(control[at..at + 8].try_into().unwrap_or_default()) as usize;
+        let level = i32::from_le_bytes(control[at + 8..at + 12].try_into().unwrap_or_default());
+        let kind = i32::from_le_bytes(control[at + 12..at + 16].try_into().unwrap_or_default());
+        if len < 16 || at + len > control.len() {
+            break;
+        }
+        if level == libc::SOL_SOCKET && kind == libc::SCM_RIGHTS {
+            fds.extend(
+                control[at + 16..at + len]
+                    .chunks_exact(4)
+                    .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+            );
+        }
+        at += len.div_ceil(8) * 8;
+    }
+    fds.into_iter()
 }
 
 #[cfg(test)]

@@ -42,10 +42,7 @@ pub fn is_own(fd: i32) -> bool {
     }
     sandbox::is_own_fd(fd)
         || (ANY.load(Ordering::Acquire)
-            && HELD
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .contains(&fd))
+            && HELD.lock().unwrap_or_else(|e| e.into_inner()).contains(&fd))
 }
 
 /// pvm's own descriptors in `[first, last]`, in order.

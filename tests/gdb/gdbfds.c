@@ -2,7 +2,8 @@
 // own descriptors (its connection, the files gdb opened) are not the
 // guest's. None is open for the guest, none is listed in /proc/self/fd or
 // /proc/self/fdinfo, each answers EBADF (read, fstat, fcntl, lseek, dup,
-// close) and has no /proc entry (ENOENT); dup2 over every number and
+// close, passing it in SCM_RIGHTS), POLLNVAL to poll, and has no /proc
+// entry (ENOENT); dup2 over every number and
 // close_range of everything leave the stub working: gdb's breakpoint on
 // `done` still stops the guest afterwards.
 #define _GNU_SOURCE
@@ -12,9 +13,33 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+/* Send descriptor `fd` over `sock` (SCM_RIGHTS). */
+static int pass_fd(int sock, int fd) {
+    char byte = 'x';
+    struct iovec iov = {&byte, 1};
+    union {
+        struct cmsghdr h;
+        char b[CMSG_SPACE(sizeof(int))];
+    } u;
+    memset(&u, 0, sizeof u);
+    struct msghdr m = {0};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = u.b;
+    m.msg_controllen = sizeof u.b;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    return sendmsg(sock, &m, 0);
+}
 
 static int listed(const char *dir) {
     DIR *d = opendir(dir);
@@ -43,7 +68,8 @@ int main(void) {
     printf("fd lists the open ones: %s\n", listed("/proc/self/fd") == open_n ? "yes" : "no");
     printf("fdinfo lists the open ones: %s\n", listed("/proc/self/fdinfo") == open_n ? "yes" : "no");
     printf("thread-self fd lists them: %s\n", listed("/proc/thread-self/fd") == open_n ? "yes" : "no");
-    int answered = 0;
+    int answered = 0, sv[2];
+    socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
     for (int fd = 900; fd < 1024; fd++) {
         char c, p[64], t[256];
         struct stat st;
@@ -62,6 +88,11 @@ int main(void) {
             answered++;
         if (close(fd) != -1 || errno != EBADF)
             answered++;
+        if (pass_fd(sv[0], fd) != -1 || errno != EBADF)
+            answered++;
+        struct pollfd pf = {fd, POLLIN | POLLOUT, 0};
+        if (poll(&pf, 1, 0) != 1 || pf.revents != POLLNVAL)
+            answered++;
         snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
         if (readlink(p, t, sizeof t) != -1 || errno != ENOENT)
             answered++;
@@ -79,6 +110,7 @@ int main(void) {
         close(dfd);
     }
     printf("closed numbers that answered otherwise: %d\n", answered);
+    printf("a descriptor of its own passes: %s\n", pass_fd(sv[0], sv[1]) == 1 ? "yes" : "no");
     // dup2 over every number: each either takes it or is refused with
     // EBADF (a number the guest may not have); none disturbs the stub.
     int other = 0;

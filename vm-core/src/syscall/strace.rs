@@ -105,7 +105,10 @@ pub(super) fn fd_args(nr: u64) -> impl Iterator<Item = (usize, Option<usize>)> {
         Fd => Some((i, None)),
         DirFd => Some((
             i,
-            args[i + 1..].iter().position(|k| *k == Path).map(|j| i + 1 + j),
+            args[i + 1..]
+                .iter()
+                .position(|k| *k == Path)
+                .map(|j| i + 1 + j),
         )),
         _ => None,
     })
