@@ -12,7 +12,6 @@
 use super::object::*;
 use super::pipe::pipe_stat;
 use super::*;
-use core::any::Any;
 use vm_core::abi::O_RDONLY;
 
 /// Which device a `/dev` node is.
@@ -71,9 +70,6 @@ macro_rules! device_common {
         fn kind(&self) -> &'static str {
             "device"
         }
-        fn as_any(&self) -> &dyn Any {
-            self
-        }
     };
 }
 
@@ -108,7 +104,21 @@ pub(super) struct Stdin(pub(super) &'static [u8]);
 #[derive(Debug)]
 pub(super) struct ConsoleOut(pub(super) bool);
 
+/// What the console's descriptors share: the serial line they are
+/// (`/proc/self/fd` shows it).
+macro_rules! console_common {
+    () => {
+        fn link_name(&self, _path: &[u8]) -> Vec<u8> {
+            b"/dev/ttyS0".to_vec()
+        }
+        fn kind(&self) -> &'static str {
+            "console"
+        }
+    };
+}
+
 impl Object for Stdin {
+    console_common!();
     fn read(&self, _fs: &Fs, pos: &mut u64, buf: &mut [u8]) -> SysResult<usize> {
         let n = copy_out(self.0, *pos, buf);
         *pos += n as u64;
@@ -127,18 +137,10 @@ impl Object for Stdin {
             _ => Err(Errno::ENXIO),
         }
     }
-    fn link_name(&self, _path: &[u8]) -> Vec<u8> {
-        b"/dev/ttyS0".to_vec()
-    }
-    fn kind(&self) -> &'static str {
-        "console"
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
 }
 
 impl Object for ConsoleOut {
+    console_common!();
     fn write(&self, fs: &Fs, _pos: &mut u64, _append: bool, buf: &[u8]) -> SysResult<usize> {
         if self.0 {
             fs.console.stderr(buf);
@@ -155,14 +157,5 @@ impl Object for ConsoleOut {
             O_WRONLY => Ok(Arc::new(ConsoleOut(self.0))),
             _ => Err(Errno::ENXIO),
         }
-    }
-    fn link_name(&self, _path: &[u8]) -> Vec<u8> {
-        b"/dev/ttyS0".to_vec()
-    }
-    fn kind(&self) -> &'static str {
-        "console"
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }

@@ -6,7 +6,6 @@
 
 use super::object::*;
 use super::*;
-use core::any::Any;
 
 /// `d_type` of a directory.
 pub(super) const DT_DIR: u8 = 4;
@@ -62,9 +61,6 @@ impl Object for Directory {
     }
     fn kind(&self) -> &'static str {
         "directory"
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }
 

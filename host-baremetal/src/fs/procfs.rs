@@ -36,7 +36,6 @@ use super::object::{DirEntry, Object};
 use super::*;
 use alloc::format;
 use alloc::string::String;
-use core::any::Any;
 use core::fmt::Write;
 use vm_core::abi::O_LARGEFILE;
 
@@ -699,8 +698,5 @@ impl Object for ProcDir {
     }
     fn kind(&self) -> &'static str {
         "directory"
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }

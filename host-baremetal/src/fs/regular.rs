@@ -6,7 +6,6 @@
 
 use super::object::*;
 use super::*;
-use core::any::Any;
 
 /// A regular file.
 #[derive(Debug)]
@@ -62,9 +61,6 @@ impl Object for RegularFile {
     fn kind(&self) -> &'static str {
         "file"
     }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
 }
 
 impl Object for Symlink {
@@ -73,9 +69,6 @@ impl Object for Symlink {
     }
     fn kind(&self) -> &'static str {
         "symlink"
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }
 
