@@ -23,18 +23,23 @@ pub(super) enum Device {
     Random,
 }
 
-impl Device {
-    /// Its `st_rdev` (major 1, Linux's minors).
-    pub(super) fn rdev(self) -> u64 {
+/// A device node: a character device, writable on any file system.
+impl NodeKind for Device {
+    fn type_bits(&self) -> u32 {
+        S_IFCHR
+    }
+    /// Major 1, Linux's minors.
+    fn rdev(&self) -> u64 {
         match self {
             Device::Null => (1 << 8) | 3,
             Device::Zero => (1 << 8) | 5,
             Device::Random => (1 << 8) | 9,
         }
     }
-
-    /// The object an `open` of the node `node` (this device) gets.
-    pub(super) fn open(self, node: Arc<Node>) -> Arc<dyn Object> {
+    fn writable_anywhere(&self) -> bool {
+        true
+    }
+    fn open(&self, node: Arc<Node>) -> Arc<dyn Object> {
         match self {
             Device::Null => Arc::new(Null(node)),
             Device::Zero => Arc::new(Zero(node)),
