@@ -47,8 +47,10 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 mod atomic;
+mod cmp;
 mod fcache;
 mod float;
+mod weight;
 
 /// Guest permission bits (`Perm::READ`, `Perm::WRITE`) as the TLB holds them.
 const READ: i32 = 1;
@@ -178,12 +180,17 @@ fn int_regs(inst: &Inst) -> [u8; 3] {
 }
 
 /// Pick the block's cached guest registers: the most used ones (two uses
-/// at least, or caching does not pay), up to one per [`ALLOC`] register.
-fn allocate<'a>(insts: impl Iterator<Item = &'a GuestInst>) -> [Option<Reg>; 32] {
+/// at least, or caching does not pay), up to one per [`ALLOC`] register;
+/// a use counts as often as its block's weight (see `weight`), so the
+/// registers of the region's loops win over those of its straight-line
+/// code.
+fn allocate(blocks: &[&[GuestInst]], weights: &[u32]) -> [Option<Reg>; 32] {
     let mut uses = [0u32; 32];
-    for gi in insts {
-        for r in int_regs(&gi.inst) {
-            uses[r as usize] += 1;
+    for (b, &w) in blocks.iter().zip(weights) {
+        for gi in b.iter() {
+            for r in int_regs(&gi.inst) {
+                uses[r as usize] += w;
+            }
         }
     }
     uses[0] = 0;
@@ -347,7 +354,7 @@ pub fn translate(
     steps: &mut Vec<StepInst>,
 ) -> Result<Block, AsmError> {
     let all = || blocks.iter().flat_map(|b| b.iter());
-    let map = allocate(all());
+    let map = allocate(blocks, &weight::block_weights(blocks));
     let fmap = fcache::allocate(all());
     let mut written = 0u32;
     let mut fwritten = 0u32;
@@ -959,6 +966,11 @@ impl Gen {
             // li
             return self.put_imm(i.rd, i.imm as i64 as u64);
         }
+        if w == W::B64 && i.rd == i.rs1 && self.map[i.rd as usize].is_none() {
+            // In the `Cpu` and updated in place: one read-modify-write.
+            self.a.alu_mi(W::B64, op, x(i.rd), i.imm);
+            return;
+        }
         let d = self.work(i.rd, None);
         match self.map[i.rs1 as usize] {
             Some(c) if op == Alu::Add && w == W::B64 && i.rs1 != 0 => {
@@ -992,10 +1004,39 @@ impl Gen {
         if r.rd == 0 {
             return;
         }
+        if w == W::B64 {
+            // x0 as an operand: a move (`mv` is `add rd, x0, rs`) or zero.
+            match op {
+                Alu::Add | Alu::Or | Alu::Xor if r.rs1 == 0 => return self.mov_reg(r.rd, r.rs2),
+                Alu::Add | Alu::Or | Alu::Xor | Alu::Sub if r.rs2 == 0 => {
+                    return self.mov_reg(r.rd, r.rs1);
+                }
+                Alu::And if r.rs1 == 0 || r.rs2 == 0 => return self.put_imm(r.rd, 0),
+                _ => {}
+            }
+            // `rd` in the `Cpu` is also the first operand and the second
+            // is in a host register: one read-modify-write.
+            if r.rd == r.rs1
+                && r.rs2 != r.rd
+                && r.rs2 != 0
+                && self.map[r.rd as usize].is_none()
+                && let Some(b) = self.map[r.rs2 as usize]
+            {
+                self.a.alu_mr(W::B64, op, x(r.rd), b);
+                return;
+            }
+        }
         let d = self.work(r.rd, (r.rs1 != r.rs2).then_some(r.rs2));
         self.get(d, r.rs1);
-        let b = self.src(r.rs2, Reg::Rcx);
-        self.a.alu_rr(w, op, d, b);
+        match self.map[r.rs2 as usize] {
+            // The second operand straight from the `Cpu` (`d` is not
+            // written back before this reads it).
+            None if r.rs2 != 0 => self.a.alu_rm(w, op, d, x(r.rs2)),
+            _ => {
+                let b = self.src(r.rs2, Reg::Rcx);
+                self.a.alu_rr(w, op, d, b);
+            }
+        }
         if w == W::B32 {
             self.a.movsxd(d, d);
         }
@@ -1045,13 +1086,31 @@ impl Gen {
         if r.rd == 0 {
             return;
         }
-        self.get(Reg::Rax, r.rs1);
-        self.get(Reg::Rcx, r.rs2);
-        self.a.imul_rr(w, Reg::Rax, Reg::Rcx);
+        let d = self.work(r.rd, (r.rs1 != r.rs2).then_some(r.rs2));
+        self.get(d, r.rs1);
+        let b = self.src(r.rs2, Reg::Rcx);
+        self.a.imul_rr(w, d, b);
         if w == W::B32 {
-            self.a.movsxd(Reg::Rax, Reg::Rax);
+            self.a.movsxd(d, d);
         }
-        self.put(r.rd, Reg::Rax);
+        self.done(r.rd, d);
+    }
+
+    /// `rd = rs` (`rd` is not x0).
+    fn mov_reg(&mut self, rd: u8, rs: u8) {
+        if rs == 0 {
+            return self.put_imm(rd, 0);
+        }
+        match self.map[rd as usize] {
+            Some(c) => {
+                self.get(c, rs);
+                self.dirty |= 1 << rd;
+            }
+            None => {
+                let v = self.src(rs, Reg::Rax);
+                self.a.store(W::B64, x(rd), v);
+            }
+        }
     }
 
     /// High half of the 128-bit product: signed x signed, unsigned x
@@ -1151,14 +1210,7 @@ impl Gen {
         // Count the block first: `add` must not come between the compare
         // and the jump, and both ways retire the same instructions.
         self.retire(index + 1);
-        let a = self.src(s.rs1, Reg::Rax);
-        match self.map[s.rs2 as usize] {
-            _ if s.rs2 == 0 => self.a.test_rr(W::B64, a, a),
-            _ => {
-                let b = self.src(s.rs2, Reg::Rcx);
-                self.a.alu_rr(W::B64, Alu::Cmp, a, b);
-            }
-        }
+        let c = self.compare(s.rs1, s.rs2, c);
         let target = gi.pc.wrapping_add(s.imm as i64 as u64);
         let next = gi.pc + gi.len as u64;
         match (self.labels.get(&target), self.labels.get(&next)) {
