@@ -48,6 +48,7 @@ use alloc::vec::Vec;
 
 mod atomic;
 mod cmp;
+mod dirty;
 mod fcache;
 mod float;
 mod weight;
@@ -85,8 +86,13 @@ enum Cold {
         gi: GuestInst,
         index: u32,
     },
-    /// The budget ran out on entry.
-    Budget { label: Label, gi: GuestInst },
+    /// The budget ran out on entry; `dirty`: the cached registers to
+    /// store back (see `dirty`).
+    Budget {
+        label: Label,
+        gi: GuestInst,
+        dirty: u32,
+    },
     /// A first-tier block is hot (nothing loaded or changed yet).
     Promote { label: Label, gi: GuestInst },
     /// A load the fast path could not make: call the checked helper, put
@@ -218,6 +224,12 @@ struct Gen {
     /// Cached guest registers the code emitted so far does write (checked
     /// against `written` at the end).
     dirty: u32,
+    /// Cached guest registers some path from the entry to the code being
+    /// emitted may have written: what an exit here stores back (see
+    /// `dirty`).
+    path: u32,
+    /// Those the current block's code has written so far.
+    block_dirty: u32,
     /// Host code label of each of the region's blocks, by guest pc.
     labels: BTreeMap<u64, Label>,
     /// Guest pc of the block emitted after the current one, if any.
@@ -410,10 +422,22 @@ pub fn translate(
         }
     }
     let steps_before = steps.len();
+    // What each block writes beyond `int_rd`'s prediction, as found by
+    // an earlier generation (see `dirty`); `exact` false: no per-path
+    // write-back (a write outside the blocks' own code was seen).
+    let mut seen = alloc::vec![0u32; blocks.len()];
+    let mut exact = true;
     // `int_rd` predicts what the code writes; `put` records what it does.
     // Should they ever disagree, generate again with the union, so the
     // write-back set is always complete.
     loop {
+        let writes = dirty::block_writes(blocks, &seen);
+        let dirty_in = if exact {
+            dirty::dirty_at_start(blocks, entry, &returns, &writes)
+        } else {
+            alloc::vec![u32::MAX; blocks.len()]
+        };
+        let mut actual = alloc::vec![0u32; blocks.len()];
         let mut g = Gen {
             a: Asm::new(base),
             stubs: *stubs,
@@ -423,6 +447,8 @@ pub fn translate(
             map,
             written,
             dirty: 0,
+            path: 0,
+            block_dirty: 0,
             labels: BTreeMap::new(),
             next_start: None,
             thunks: [None; super::HELPERS],
@@ -467,6 +493,8 @@ pub fn translate(
             g.flush_nan();
             g.fboxed = 0;
             g.frm_rne = false;
+            g.path = dirty_in[bi];
+            g.block_dirty = 0;
             g.next_start = blocks.get(bi + 1).map(|b| b[0].pc);
             // A block only reached forward inside the region needs no check
             // for the region to come back to the dispatcher in time.
@@ -482,6 +510,7 @@ pub fn translate(
                 g.cold.push(Cold::Budget {
                     label: budget,
                     gi: insts[0],
+                    dirty: g.written & g.path,
                 });
             }
             let mut ended = false;
@@ -516,14 +545,26 @@ pub fn translate(
                 let last = insts[insts.len() - 1];
                 g.goto(last.pc + last.len as u64, insts.len() as u32)?;
             }
+            actual[bi] = g.block_dirty;
+            g.block_dirty = 0;
         }
         g.emit_cold()?;
         g.emit_thunks()?;
         let fault_resume = g.emit_fault_stub()?;
         g.a.finish()?;
-        if g.dirty & !g.written != 0 || g.fdirty & !g.fwritten != 0 {
+        let short = actual.iter().zip(&writes).any(|(&a, &w)| a & !w != 0);
+        if g.dirty & !g.written != 0
+            || g.fdirty & !g.fwritten != 0
+            || (exact && (short || g.block_dirty != 0))
+        {
             written |= g.dirty;
             fwritten |= g.fdirty;
+            for (s, a) in seen.iter_mut().zip(&actual) {
+                *s |= a;
+            }
+            if g.block_dirty != 0 {
+                exact = false;
+            }
             steps.truncate(steps_before);
             continue;
         }
@@ -595,7 +636,7 @@ impl Gen {
                 if c != h {
                     self.a.mov_rr(W::B64, c, h);
                 }
-                self.dirty |= 1 << r;
+                self.mark(r);
             }
             None => self.a.store(W::B64, x(r), h),
         }
@@ -620,7 +661,7 @@ impl Gen {
             _ if r == 0 => {}
             Some(c) => {
                 self.a.mov_imm(c, v);
-                self.dirty |= 1 << r;
+                self.mark(r);
             }
             None if v as i64 == v as i32 as i64 => {
                 self.a.store_imm(W::B64, x(r), v as i32);
@@ -635,8 +676,14 @@ impl Gen {
     /// Store the dirty cached registers to the `Cpu` (before an exit or a
     /// helper call, so the `Cpu` holds the precise guest state).
     fn write_back(&mut self) {
+        self.write_back_set(self.written & self.path);
+    }
+
+    /// [`Gen::write_back`] of the cached registers in `set` (and every
+    /// cached f register the region writes).
+    fn write_back_set(&mut self, set: u32) {
         for r in 1..32u8 {
-            if self.written >> r & 1 != 0
+            if set >> r & 1 != 0
                 && let Some(c) = self.map[r as usize]
             {
                 self.a.store(W::B64, x(r), c);
@@ -682,7 +729,8 @@ impl Gen {
             let Some(l) = t else { continue };
             self.a.bind(l);
             self.a.alu_ri(W::B64, Alu::Sub, Reg::Rsp, 8);
-            self.write_back();
+            // Shared by every call site: all the region may write.
+            self.write_back_set(self.written);
             self.a.call_abs(self.stubs.helpers[i])?;
             self.reload_all();
             self.a.alu_ri(W::B64, Alu::Add, Reg::Rsp, 8);
@@ -953,7 +1001,7 @@ impl Gen {
         if h == Reg::Rax {
             self.put(rd, h);
         } else {
-            self.dirty |= 1 << rd;
+            self.mark(rd);
         }
     }
 
@@ -1026,6 +1074,21 @@ impl Gen {
                 return;
             }
         }
+        if op == Alu::Add
+            && w == W::B64
+            && let (Some(d), Some(a), Some(b)) = (
+                self.map[r.rd as usize],
+                self.map[r.rs1 as usize],
+                self.map[r.rs2 as usize],
+            )
+            && d != a
+            && d != b
+        {
+            // Three host registers (none x0: it is never cached).
+            self.a.lea(W::B64, d, Mem::indexed(a, b));
+            self.mark(r.rd);
+            return;
+        }
         let d = self.work(r.rd, (r.rs1 != r.rs2).then_some(r.rs2));
         self.get(d, r.rs1);
         match self.map[r.rs2 as usize] {
@@ -1074,10 +1137,9 @@ impl Gen {
         if r.rd == 0 {
             return;
         }
-        self.get(Reg::Rax, r.rs1);
-        self.get(Reg::Rcx, r.rs2);
+        // Zeroed before the compare (`xor` changes the flags).
         self.a.mov_imm(Reg::Rdx, 0);
-        self.a.alu_rr(W::B64, Alu::Cmp, Reg::Rax, Reg::Rcx);
+        let c = self.compare(r.rs1, r.rs2, c);
         self.a.setcc(c, Reg::Rdx);
         self.put(r.rd, Reg::Rdx);
     }
@@ -1104,7 +1166,7 @@ impl Gen {
         match self.map[rd as usize] {
             Some(c) => {
                 self.get(c, rs);
-                self.dirty |= 1 << rd;
+                self.mark(rd);
             }
             None => {
                 let v = self.src(rs, Reg::Rax);
@@ -1492,9 +1554,9 @@ impl Gen {
                     self.side_cold(&gi, 0);
                     self.host_exit(self.stubs.promote_exit)?;
                 }
-                Cold::Budget { label, gi } => {
+                Cold::Budget { label, gi, dirty } => {
                     self.a.bind(label);
-                    self.write_back();
+                    self.write_back_set(dirty);
                     self.side_cold(&gi, 0);
                     self.host_exit(self.stubs.budget_exit)?;
                 }
