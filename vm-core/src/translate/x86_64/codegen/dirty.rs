@@ -108,3 +108,47 @@ impl Gen {
         self.block_dirty |= 1 << r;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::cpu::{Cpu, Trap};
+    use crate::process::Engine;
+    use crate::testhost::TestHost;
+    use crate::translate::Jit;
+    use crate::translate::tests::{CODE, guest, rv};
+
+    /// A register written only in a loop's body must be stored back at an
+    /// exit from the loop's head: its write reaches the head along the
+    /// back edge (a flow that missed it would leave `a0` and `a2` as they
+    /// were when the region was entered).
+    #[test]
+    fn exit_from_a_loop_head_stores_what_the_body_wrote() {
+        use rv::*;
+        let code = [
+            addi(10, 0, 200),    // 0: a0 = 200
+            addi(12, 0, 0),      // 4: a2 = 0
+            rv::b(0, 10, 0, 16), // 8: loop: beq a0, x0, out
+            addi(12, 12, 3),     // 12: a2 += 3
+            addi(10, 10, -1),    // 16: a0 -= 1
+            jal(0, -12),         // 20: j loop
+            ECALL,               // 24: out
+        ];
+        let mem = guest(&code);
+        let mut j = Jit::new(TestHost::leak(), 1 << 20).unwrap();
+        let mut cpu = Cpu {
+            pc: CODE,
+            ..Cpu::default()
+        };
+        let trap = loop {
+            match j.run(&mut cpu, &mem) {
+                Trap::Budget => continue,
+                t => break t,
+            }
+        };
+        assert_eq!(trap, Trap::Ecall);
+        assert_eq!((cpu.x[10], cpu.x[12]), (0, 600));
+        assert_eq!(cpu.pc, CODE + 24);
+        // The loop did run as a region, exiting from its head.
+        assert_eq!(j.promotions(), 1, "{:?}", j.counters());
+    }
+}
