@@ -287,6 +287,11 @@ pub fn discard(pid: i32) {
     }
 }
 
+/// The process `pid` while it lives.
+pub fn live(pid: i32) -> Option<Arc<Proc>> {
+    TABLE.lock().procs.get(&pid).and_then(|e| e.proc.clone())
+}
+
 /// Has `pid` exec'd or ended (what a `CLONE_VFORK` parent waits for)?
 pub fn execed_or_ended(pid: i32) -> bool {
     TABLE
