@@ -84,16 +84,89 @@ struct Paging {
     /// out again to a reservation of the same size.
     released: alloc::vec::Vec<(u64, u64)>,
     /// Per frame (indexed by physical address / 4096): how many pages
-    /// besides the first one it backs (0: one owner, freed with it).
-    refs: alloc::vec::Vec<u32>,
+    /// besides the first one it backs (0: one owner, freed with it). In
+    /// the heap proper (backed at boot), as the paging code uses it under
+    /// its lock, where a fault cannot be served.
+    refs: &'static mut [u32],
 }
 
 static PAGING: spin::Mutex<Option<Paging>> = spin::Mutex::new(None);
 /// Physical memory window, readable without the lock.
 static PHYS_OFFSET: spin::Once<u64> = spin::Once::new();
 
-#[global_allocator]
 static HEAP: linked_list_allocator::LockedHeap = linked_list_allocator::LockedHeap::empty();
+
+/// Allocations of at least this many bytes are not carved from the heap
+/// but get a reservation of their own, backed page by page on first
+/// touch ([`KernelAlloc`]).
+const BIG: usize = 1 << 20;
+
+/// Bytes of big allocations now live (reserved, touched or not).
+static BIG_LIVE: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// The kernel's allocator: small allocations from the heap (mapped at
+/// boot), big ones ([`BIG`] and up: a process's page-permission table,
+/// the translator's tables, large buffers) from a reservation of their
+/// own whose pages get frames when first touched, as `mmap`ed memory does
+/// under Linux, so a table that is mostly never used costs what is used.
+/// Their pages start zeroed, so `alloc_zeroed` writes nothing. Code that
+/// must not fault on them (the paging code under its lock, the page-fault
+/// handler's stack) backs them first ([`back_now`]).
+struct KernelAlloc;
+
+#[global_allocator]
+static ALLOC: KernelAlloc = KernelAlloc;
+
+/// The reservation size for a big allocation of `size` bytes: a power of
+/// two, so that freed reservations are handed out again ([`release`]).
+fn big_size(size: usize) -> u64 {
+    (size as u64).next_power_of_two()
+}
+
+// SAFETY: small blocks come from `linked_list_allocator`'s heap; a big
+// block is a fresh reservation of `big_size` bytes (1 GiB aligned, so any
+// alignment a layout asks for is met), readable and writable, used by
+// nothing else until it is freed, and its pages read as zero until
+// written.
+unsafe impl core::alloc::GlobalAlloc for KernelAlloc {
+    unsafe fn alloc(&self, layout: core::alloc::Layout) -> *mut u8 {
+        if layout.size() < BIG {
+            // SAFETY: forwarded with the caller's guarantees.
+            return unsafe { HEAP.alloc(layout) };
+        }
+        let size = big_size(layout.size());
+        let Ok(at) = reserve(size as usize) else {
+            return core::ptr::null_mut();
+        };
+        if protect(at, size as usize, HostProt::READ | HostProt::WRITE).is_err() {
+            let _ = release(at, size as usize);
+            return core::ptr::null_mut();
+        }
+        BIG_LIVE.fetch_add(size, core::sync::atomic::Ordering::Relaxed);
+        at
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: core::alloc::Layout) -> *mut u8 {
+        if layout.size() < BIG {
+            // SAFETY: forwarded with the caller's guarantees.
+            return unsafe { HEAP.alloc_zeroed(layout) };
+        }
+        // SAFETY: as for `alloc`; fresh pages are zero.
+        unsafe { self.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: core::alloc::Layout) {
+        if layout.size() < BIG {
+            // SAFETY: forwarded with the caller's guarantees.
+            return unsafe { HEAP.dealloc(ptr, layout) };
+        }
+        let size = big_size(layout.size());
+        let _ = release(ptr, size as usize);
+        BIG_LIVE.fetch_sub(size, core::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+use core::alloc::GlobalAlloc;
 
 impl Frames {
     /// A zeroed frame (page tables and guest pages must start clean).
@@ -310,7 +383,7 @@ pub fn init(boot_info: &BootInfo) -> Result<(), &'static str> {
         frames,
         reserve_next: RESERVE_START,
         released: alloc::vec::Vec::new(),
-        refs: alloc::vec::Vec::new(),
+        refs: &mut [],
     };
     paging
         .map_eager(HEAP_START, heap_size)
@@ -318,7 +391,15 @@ pub fn init(boot_info: &BootInfo) -> Result<(), &'static str> {
     // SAFETY: [HEAP_START, +heap_size) was just mapped read-write and is
     // used by nothing else.
     unsafe { HEAP.lock().init(HEAP_START as *mut u8, heap_size as usize) };
-    paging.refs = alloc::vec![0; (top / PAGE) as usize];
+    let nrefs = (top / PAGE) as usize;
+    let layout = core::alloc::Layout::array::<u32>(nrefs).map_err(|_| "frame table too big")?;
+    // SAFETY: the heap was just initialised; the layout is nonzero.
+    let refs = unsafe { HEAP.alloc_zeroed(layout) } as *mut u32;
+    if refs.is_null() {
+        return Err("not enough memory for the frame table");
+    }
+    // SAFETY: a fresh zeroed allocation of `nrefs` u32s, never freed.
+    paging.refs = unsafe { core::slice::from_raw_parts_mut(refs, nrefs) };
     *PAGING.lock() = Some(paging);
     Ok(())
 }
@@ -337,6 +418,43 @@ pub fn usage() -> (u64, u64) {
 /// Free bytes in the kernel heap.
 pub fn heap_free() -> u64 {
     HEAP.lock().free() as u64
+}
+
+/// Give every lazily backed page of `[addr, addr+len)` its frame now, so
+/// that touching it cannot fault (a big allocation about to be written
+/// under the paging lock, a kernel stack).
+fn back_range(p: &mut Paging, addr: u64, len: u64) -> SysResult<()> {
+    let mut at = addr & !(PAGE - 1);
+    while at < addr + len {
+        if (RESERVE_START..RESERVE_END).contains(&at)
+            && let Some(leaf) = p.leaf(at, false)?
+        {
+            // SAFETY: `leaf` points into a live page table.
+            let entry = unsafe { &mut *leaf };
+            if *entry & SW_LAZY != 0 && *entry & SW_FRAME == 0 {
+                let frame = p.frames.alloc(p.phys_offset).ok_or(Errno::ENOMEM)?;
+                // A not-present entry is never cached: no flush needed.
+                *entry = frame | SW_FRAME | lazy_flags(*entry);
+            }
+        }
+        at += PAGE;
+    }
+    Ok(())
+}
+
+/// [`back_range`] for kernel memory (a big allocation) outside the lock.
+pub fn back_now(addr: *const u8, len: usize) -> SysResult<()> {
+    let mut guard = PAGING.lock();
+    let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    back_range(p, addr as u64, len as u64)
+}
+
+/// Bytes of memory not yet backing anything (frames free).
+pub fn frames_free() -> u64 {
+    PAGING
+        .lock()
+        .as_ref()
+        .map_or(0, |p| (p.frames.total - p.frames.used) * PAGE)
 }
 
 /// `HostOs::reserve`: a fresh, inaccessible, 1 GiB aligned virtual range.
@@ -438,6 +556,7 @@ pub fn backed(addr: *mut u8, out: &mut [bool]) -> SysResult<()> {
     let (start, _) = check_range(addr, out.len() * PAGE as usize)?;
     let mut guard = PAGING.lock();
     let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    back_range(p, out.as_ptr() as u64, out.len() as u64)?;
     for (i, b) in out.iter_mut().enumerate() {
         let va = start + i as u64 * PAGE;
         // SAFETY: `leaf` points into a live page table; only read.
@@ -604,6 +723,7 @@ pub fn exclusive(addr: *mut u8, out: &mut [bool]) -> SysResult<()> {
     let (start, _) = check_range(addr, out.len() * PAGE as usize)?;
     let mut guard = PAGING.lock();
     let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    back_range(p, out.as_ptr() as u64, out.len() as u64)?;
     for (i, b) in out.iter_mut().enumerate() {
         let va = start + i as u64 * PAGE;
         // SAFETY: `leaf` points into a live page table; only read.
@@ -614,23 +734,18 @@ pub fn exclusive(addr: *mut u8, out: &mut [bool]) -> SysResult<()> {
 }
 
 /// `HostOs::alloc_code`: `size` bytes of zeroed read-write-execute memory
-/// for the translator's code cache, backed now (the translator writes and
-/// runs it at once) and kept for the life of the machine.
+/// for the translator's code cache, kept for the life of the machine (or
+/// until `free_code`). Its pages get frames as the translator first
+/// writes them, so a cache that is mostly empty costs little.
 pub fn alloc_code(size: usize) -> SysResult<*mut u8> {
-    let start = reserve(size)? as u64;
-    let len = (size as u64 + PAGE - 1) & !(PAGE - 1);
-    let mut guard = PAGING.lock();
-    let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
-    let mut at = start;
-    while at < start + len {
-        let frame = p.frames.alloc(p.phys_offset).ok_or(Errno::ENOMEM)?;
-        let leaf = p.leaf(at, true)?.ok_or(Errno::ENOMEM)?;
-        // SAFETY: `leaf` points into a live page table; the entry was empty
-        // (a fresh reservation), so no stale translation is cached.
-        unsafe { *leaf = frame | SW_FRAME | PRESENT | WRITABLE };
-        at += PAGE;
-    }
-    Ok(start as *mut u8)
+    let start = reserve(size)?;
+    let len = (size + PAGE as usize - 1) & !(PAGE as usize - 1);
+    protect(
+        start,
+        len,
+        HostProt::READ | HostProt::WRITE | HostProt::EXEC,
+    )?;
+    Ok(start)
 }
 
 /// Copy `buf.len()` bytes at `va` (inside a reservation) out through the
@@ -639,6 +754,7 @@ pub fn alloc_code(size: usize) -> SysResult<*mut u8> {
 pub fn copy_out(va: u64, buf: &mut [u8]) -> SysResult<()> {
     let mut guard = PAGING.lock();
     let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    back_range(p, buf.as_ptr() as u64, buf.len() as u64)?;
     let mut done = 0;
     while done < buf.len() {
         let at = va + done as u64;
@@ -670,6 +786,7 @@ pub fn copy_out(va: u64, buf: &mut [u8]) -> SysResult<()> {
 pub fn copy_in(va: u64, data: &[u8]) -> SysResult<()> {
     let mut guard = PAGING.lock();
     let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    back_range(p, data.as_ptr() as u64, data.len() as u64)?;
     let mut done = 0;
     while done < data.len() {
         let at = va + done as u64;
