@@ -101,9 +101,6 @@ static HEAP: linked_list_allocator::LockedHeap = linked_list_allocator::LockedHe
 /// touch ([`KernelAlloc`]).
 const BIG: usize = 1 << 20;
 
-/// Bytes of big allocations now live (reserved, touched or not).
-static BIG_LIVE: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
-
 /// The kernel's allocator: small allocations from the heap (mapped at
 /// boot), big ones ([`BIG`] and up: a process's page-permission table,
 /// the translator's tables, large buffers) from a reservation of their
@@ -142,7 +139,6 @@ unsafe impl core::alloc::GlobalAlloc for KernelAlloc {
             let _ = release(at, size as usize);
             return core::ptr::null_mut();
         }
-        BIG_LIVE.fetch_add(size, core::sync::atomic::Ordering::Relaxed);
         at
     }
 
@@ -162,7 +158,6 @@ unsafe impl core::alloc::GlobalAlloc for KernelAlloc {
         }
         let size = big_size(layout.size());
         let _ = release(ptr, size as usize);
-        BIG_LIVE.fetch_sub(size, core::sync::atomic::Ordering::Relaxed);
     }
 }
 
