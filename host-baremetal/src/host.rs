@@ -244,12 +244,19 @@ impl HostOs for BareMetal {
         crate::memory::protect(addr, len, prot)
     }
     fn pagemap(&self, host: *mut u8, out: &mut [u64]) -> SysResult<()> {
-        // A touched page has a frame of its own (fork copies, there is no
-        // sharing): present and exclusively mapped; no soft-dirty tracking.
+        // A touched page is present, and exclusively mapped unless a fork
+        // shares its frame (copy-on-write or `MAP_SHARED`); no soft-dirty
+        // tracking.
         let mut b = alloc::vec![false; out.len()];
+        let mut x = alloc::vec![false; out.len()];
         crate::memory::backed(host, &mut b)?;
-        for (e, b) in out.iter_mut().zip(b) {
-            *e = if b { (1 << 63) | (1 << 56) } else { 0 };
+        crate::memory::exclusive(host, &mut x)?;
+        for ((e, b), x) in out.iter_mut().zip(b).zip(x) {
+            *e = match (b, x) {
+                (false, _) => 0,
+                (true, false) => 1 << 63,
+                (true, true) => (1 << 63) | (1 << 56),
+            };
         }
         Ok(())
     }
@@ -841,6 +848,16 @@ impl HostOs for BareMetal {
     }
     fn release(&self, addr: *mut u8, size: usize) -> bool {
         let p = self.p();
+        // Its shared file mappings end with it: their last bytes reach
+        // the files.
+        let (start, end) = (addr as u64, addr as u64 + size as u64);
+        p.shared.lock().retain(|m| {
+            let inside = m.addr >= start && m.addr + m.len <= end;
+            if inside {
+                m.flush();
+            }
+            !inside
+        });
         match crate::memory::release(addr, size) {
             Ok(bytes) => {
                 p.maxrss
@@ -858,6 +875,35 @@ impl HostOs for BareMetal {
     }
     fn copy_pages(&self, from: *const u8, to: *mut u8, len: usize) -> SysResult<()> {
         crate::memory::copy_pages(from as u64, to as u64, len as u64)
+    }
+    fn share_pages(&self, from: *const u8, to: *mut u8, len: usize) -> SysResult<()> {
+        let (from, to, len) = (from as u64, to as u64, len as u64);
+        crate::memory::share_pages(from, to, len)?;
+        // The child (the current process while the core builds it) keeps
+        // the parent's shared file mappings of the range coherent too.
+        let child = self.p();
+        let Some(parent) =
+            crate::procs::ids(child.pid).and_then(|(pp, _, _)| crate::procs::live(pp))
+        else {
+            return Ok(());
+        };
+        let mine: Vec<SharedMap> = parent
+            .shared
+            .lock()
+            .iter()
+            .filter_map(|m| {
+                let s = m.addr.max(from);
+                let e = (m.addr + m.len).min(from + len);
+                (s < e).then(|| SharedMap {
+                    file: m.file.clone(),
+                    addr: to + (s - from),
+                    len: e - s,
+                    offset: m.offset + (s - m.addr),
+                })
+            })
+            .collect();
+        child.shared.lock().extend(mine);
+        Ok(())
     }
     fn builds_children(&self) -> bool {
         true

@@ -19,6 +19,18 @@
 //!   frame allocated on the first touch;
 //! * not present, `SW_FRAME` + address: inaccessible, contents kept;
 //! * present, `SW_FRAME` + address: backed, hardware flags per protection.
+//!
+//! A frame can back pages of several reservations (several processes):
+//! `fork` shares the frames of `MAP_SHARED` ranges ([`share_pages`]) and,
+//! copy-on-write, those of private ranges ([`copy_pages`]). A per-frame
+//! count of extra users ([`Paging::refs`]) says when a frame is free. A
+//! copy-on-write page carries `SW_COW` (present or hidden) and is never
+//! writable in hardware; `SW_COW_WRITE` says that its protection allows
+//! writes, so the first write faults and [`handle_page_fault`] gives the
+//! page a copy of its own (or, once it is the frame's last user, takes the
+//! frame). Kernel code writing guest memory faults the same way, as CR0.WP
+//! is on; [`copy_in`], which writes through the physical window, breaks
+//! the sharing itself.
 
 use bootloader_api::BootInfo;
 use bootloader_api::info::MemoryRegionKind;
@@ -37,6 +49,8 @@ const SW_LAZY: u64 = 1 << 9;
 const SW_LAZY_WRITE: u64 = 1 << 10;
 const SW_LAZY_EXEC: u64 = 1 << 11;
 const SW_FRAME: u64 = 1 << 52;
+const SW_COW: u64 = 1 << 53;
+const SW_COW_WRITE: u64 = 1 << 54;
 
 /// Start of the kernel heap.
 pub const HEAP_START: u64 = 0x0000_2000_0000_0000;
@@ -69,14 +83,85 @@ struct Paging {
     /// Reservations given back ([`release`]), (start, size), empty: handed
     /// out again to a reservation of the same size.
     released: alloc::vec::Vec<(u64, u64)>,
+    /// Per frame (indexed by physical address / 4096): how many pages
+    /// besides the first one it backs (0: one owner, freed with it). In
+    /// the heap proper (backed at boot), as the paging code uses it under
+    /// its lock, where a fault cannot be served.
+    refs: &'static mut [u32],
 }
 
 static PAGING: spin::Mutex<Option<Paging>> = spin::Mutex::new(None);
 /// Physical memory window, readable without the lock.
 static PHYS_OFFSET: spin::Once<u64> = spin::Once::new();
 
-#[global_allocator]
 static HEAP: linked_list_allocator::LockedHeap = linked_list_allocator::LockedHeap::empty();
+
+/// Allocations of at least this many bytes are not carved from the heap
+/// but get a reservation of their own, backed page by page on first
+/// touch ([`KernelAlloc`]).
+const BIG: usize = 1 << 20;
+
+/// The kernel's allocator: small allocations from the heap (mapped at
+/// boot), big ones ([`BIG`] and up: a process's page-permission table,
+/// the translator's tables, large buffers) from a reservation of their
+/// own whose pages get frames when first touched, as `mmap`ed memory does
+/// under Linux, so a table that is mostly never used costs what is used.
+/// Their pages start zeroed, so `alloc_zeroed` writes nothing. Code that
+/// must not fault on them (the paging code under its lock, the page-fault
+/// handler's stack) backs them first ([`back_now`]).
+struct KernelAlloc;
+
+#[global_allocator]
+static ALLOC: KernelAlloc = KernelAlloc;
+
+/// The reservation size for a big allocation of `size` bytes: a power of
+/// two, so that freed reservations are handed out again ([`release`]).
+fn big_size(size: usize) -> u64 {
+    (size as u64).next_power_of_two()
+}
+
+// SAFETY: small blocks come from `linked_list_allocator`'s heap; a big
+// block is a fresh reservation of `big_size` bytes (1 GiB aligned, so any
+// alignment a layout asks for is met), readable and writable, used by
+// nothing else until it is freed, and its pages read as zero until
+// written.
+unsafe impl core::alloc::GlobalAlloc for KernelAlloc {
+    unsafe fn alloc(&self, layout: core::alloc::Layout) -> *mut u8 {
+        if layout.size() < BIG {
+            // SAFETY: forwarded with the caller's guarantees.
+            return unsafe { HEAP.alloc(layout) };
+        }
+        let size = big_size(layout.size());
+        let Ok(at) = reserve(size as usize) else {
+            return core::ptr::null_mut();
+        };
+        if protect(at, size as usize, HostProt::READ | HostProt::WRITE).is_err() {
+            let _ = release(at, size as usize);
+            return core::ptr::null_mut();
+        }
+        at
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: core::alloc::Layout) -> *mut u8 {
+        if layout.size() < BIG {
+            // SAFETY: forwarded with the caller's guarantees.
+            return unsafe { HEAP.alloc_zeroed(layout) };
+        }
+        // SAFETY: as for `alloc`; fresh pages are zero.
+        unsafe { self.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: core::alloc::Layout) {
+        if layout.size() < BIG {
+            // SAFETY: forwarded with the caller's guarantees.
+            return unsafe { HEAP.dealloc(ptr, layout) };
+        }
+        let size = big_size(layout.size());
+        let _ = release(ptr, size as usize);
+    }
+}
+
+use core::alloc::GlobalAlloc;
 
 impl Frames {
     /// A zeroed frame (page tables and guest pages must start clean).
@@ -174,6 +259,60 @@ impl Paging {
         }
         Ok(())
     }
+
+    /// One more page is backed by `frame`.
+    fn share(&mut self, frame: u64) {
+        self.refs[(frame / PAGE) as usize] += 1;
+    }
+
+    /// A page backed by `frame` lets it go: the frame is freed once no
+    /// page uses it.
+    fn put(&mut self, frame: u64) {
+        let r = &mut self.refs[(frame / PAGE) as usize];
+        if *r > 0 {
+            *r -= 1;
+        } else {
+            self.frames.free(self.phys_offset, frame);
+        }
+    }
+
+    /// Does one page alone use `frame`?
+    fn exclusive(&self, frame: u64) -> bool {
+        self.refs[(frame / PAGE) as usize] == 0
+    }
+
+    /// Give the copy-on-write page `*entry` a frame of its own (a copy, or
+    /// the shared frame itself when it is the last user), writable in
+    /// hardware if present and its protection allows writes. `None`: out
+    /// of frames. The caller flushes the page's translation.
+    fn unshare(&mut self, entry: &mut u64) -> Option<()> {
+        if *entry & SW_COW == 0 {
+            return Some(());
+        }
+        let frame = *entry & ADDR_MASK;
+        let own = if self.exclusive(frame) {
+            frame
+        } else {
+            let copy = self.frames.alloc_dirty(self.phys_offset)?;
+            // SAFETY: both frames are mapped by the physical window; the
+            // new one is ours alone.
+            unsafe {
+                core::ptr::copy_nonoverlapping(
+                    (self.phys_offset + frame) as *const u8,
+                    (self.phys_offset + copy) as *mut u8,
+                    PAGE as usize,
+                )
+            };
+            self.put(frame);
+            copy
+        };
+        let mut e = (*entry & !(ADDR_MASK | SW_COW | SW_COW_WRITE)) | own;
+        if *entry & PRESENT != 0 && *entry & SW_COW_WRITE != 0 {
+            e |= WRITABLE;
+        }
+        *entry = e;
+        Some(())
+    }
 }
 
 fn hardware_flags(prot: HostProt) -> u64 {
@@ -229,11 +368,17 @@ pub fn init(boot_info: &BootInfo) -> Result<(), &'static str> {
     // process has its own, translator tables, /tmp files, loader
     // buffers); the rest backs guest pages on demand.
     let heap_size = (total / 2).clamp(16 << 20, 1 << 30) & !(PAGE - 1);
+    let top = frames.regions[..frames.nregions]
+        .iter()
+        .map(|r| r.1)
+        .max()
+        .unwrap_or(0);
     let mut paging = Paging {
         phys_offset,
         frames,
         reserve_next: RESERVE_START,
         released: alloc::vec::Vec::new(),
+        refs: &mut [],
     };
     paging
         .map_eager(HEAP_START, heap_size)
@@ -241,6 +386,15 @@ pub fn init(boot_info: &BootInfo) -> Result<(), &'static str> {
     // SAFETY: [HEAP_START, +heap_size) was just mapped read-write and is
     // used by nothing else.
     unsafe { HEAP.lock().init(HEAP_START as *mut u8, heap_size as usize) };
+    let nrefs = (top / PAGE) as usize;
+    let layout = core::alloc::Layout::array::<u32>(nrefs).map_err(|_| "frame table too big")?;
+    // SAFETY: the heap was just initialised; the layout is nonzero.
+    let refs = unsafe { HEAP.alloc_zeroed(layout) } as *mut u32;
+    if refs.is_null() {
+        return Err("not enough memory for the frame table");
+    }
+    // SAFETY: a fresh zeroed allocation of `nrefs` u32s, never freed.
+    paging.refs = unsafe { core::slice::from_raw_parts_mut(refs, nrefs) };
     *PAGING.lock() = Some(paging);
     Ok(())
 }
@@ -259,6 +413,43 @@ pub fn usage() -> (u64, u64) {
 /// Free bytes in the kernel heap.
 pub fn heap_free() -> u64 {
     HEAP.lock().free() as u64
+}
+
+/// Give every lazily backed page of `[addr, addr+len)` its frame now, so
+/// that touching it cannot fault (a big allocation about to be written
+/// under the paging lock, a kernel stack).
+fn back_range(p: &mut Paging, addr: u64, len: u64) -> SysResult<()> {
+    let mut at = addr & !(PAGE - 1);
+    while at < addr + len {
+        if (RESERVE_START..RESERVE_END).contains(&at)
+            && let Some(leaf) = p.leaf(at, false)?
+        {
+            // SAFETY: `leaf` points into a live page table.
+            let entry = unsafe { &mut *leaf };
+            if *entry & SW_LAZY != 0 && *entry & SW_FRAME == 0 {
+                let frame = p.frames.alloc(p.phys_offset).ok_or(Errno::ENOMEM)?;
+                // A not-present entry is never cached: no flush needed.
+                *entry = frame | SW_FRAME | lazy_flags(*entry);
+            }
+        }
+        at += PAGE;
+    }
+    Ok(())
+}
+
+/// [`back_range`] for kernel memory (a big allocation) outside the lock.
+pub fn back_now(addr: *const u8, len: usize) -> SysResult<()> {
+    let mut guard = PAGING.lock();
+    let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    back_range(p, addr as u64, len as u64)
+}
+
+/// Bytes of memory not yet backing anything (frames free).
+pub fn frames_free() -> u64 {
+    PAGING
+        .lock()
+        .as_ref()
+        .map_or(0, |p| (p.frames.total - p.frames.used) * PAGE)
 }
 
 /// `HostOs::reserve`: a fresh, inaccessible, 1 GiB aligned virtual range.
@@ -324,8 +515,17 @@ pub fn protect(addr: *mut u8, len: usize, prot: HostProt) -> SysResult<()> {
         // SAFETY: `leaf` points into a live page table.
         let entry = unsafe { &mut *leaf };
         let frame = (*entry & SW_FRAME != 0).then_some(*entry & ADDR_MASK);
+        // A copy-on-write page stays so, read-only in hardware.
+        let cow = *entry & SW_COW;
         *entry = match (frame, prot.is_empty()) {
-            (Some(f), true) => f | SW_FRAME,
+            (Some(f), true) => f | SW_FRAME | cow,
+            (Some(f), false) if cow != 0 => {
+                let mut e = (f | SW_FRAME | SW_COW | hardware_flags(prot)) & !WRITABLE;
+                if prot.contains(HostProt::WRITE) {
+                    e |= SW_COW_WRITE;
+                }
+                e
+            }
             (Some(f), false) => f | SW_FRAME | hardware_flags(prot),
             (None, true) => 0,
             (None, false) => {
@@ -351,6 +551,7 @@ pub fn backed(addr: *mut u8, out: &mut [bool]) -> SysResult<()> {
     let (start, _) = check_range(addr, out.len() * PAGE as usize)?;
     let mut guard = PAGING.lock();
     let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    back_range(p, out.as_ptr() as u64, out.len() as u64)?;
     for (i, b) in out.iter_mut().enumerate() {
         let va = start + i as u64 * PAGE;
         // SAFETY: `leaf` points into a live page table; only read.
@@ -376,7 +577,7 @@ pub fn discard(addr: *mut u8, len: usize) -> SysResult<()> {
         let entry = unsafe { &mut *leaf };
         if *entry & SW_FRAME != 0 {
             let frame = *entry & ADDR_MASK;
-            p.frames.free(p.phys_offset, frame);
+            p.put(frame);
         }
         *entry = 0;
         at += PAGE;
@@ -403,7 +604,7 @@ pub fn release(addr: *mut u8, len: usize) -> SysResult<u64> {
         // SAFETY: `leaf` points into a live page table.
         let entry = unsafe { &mut *leaf };
         if *entry & SW_FRAME != 0 {
-            p.frames.free(p.phys_offset, *entry & ADDR_MASK);
+            p.put(*entry & ADDR_MASK);
             backed += PAGE;
         }
         *entry = 0;
@@ -414,64 +615,132 @@ pub fn release(addr: *mut u8, len: usize) -> SysResult<u64> {
     Ok(backed)
 }
 
-/// `HostOs::copy_pages`: copy each backed page of `[from, from+len)` into
-/// a new frame at the same offset from `to` (whose pages have none yet),
-/// hidden (inaccessible, contents kept) until `protect` opens them.
+/// `HostOs::copy_pages`: give each backed page of `[from, from+len)` a
+/// copy at the same offset from `to` (whose pages have none yet), hidden
+/// (inaccessible, contents kept) until `protect` opens it. The copy is
+/// copy-on-write: both pages keep the one frame, read-only in hardware,
+/// until either is written.
 pub fn copy_pages(from: u64, to: u64, len: u64) -> SysResult<()> {
     let (start, end) = check_range(from as *mut u8, len as usize)?;
     check_range(to as *mut u8, len as usize)?;
     let mut guard = PAGING.lock();
     let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
     let mut at = start;
-    while at < end {
-        let src = match p.leaf(at, false)? {
-            // SAFETY: `leaf` points into a live page table.
-            Some(leaf) => unsafe { *leaf },
-            None => {
+    let r = (|| {
+        while at < end {
+            let Some(leaf) = p.leaf(at, false)? else {
                 at = next_table_boundary(at).min(end);
                 continue;
+            };
+            // SAFETY: `leaf` points into a live page table.
+            let src = unsafe { *leaf };
+            if src & SW_FRAME != 0 {
+                let frame = src & ADDR_MASK;
+                let dst = p.leaf(to + (at - start), true)?.ok_or(Errno::ENOMEM)?;
+                p.share(frame);
+                let mut cow = src | SW_COW;
+                if src & PRESENT != 0 && src & WRITABLE != 0 {
+                    cow = (cow & !WRITABLE) | SW_COW_WRITE;
+                }
+                // SAFETY: both point into live page tables (creating the
+                // child's table changed no existing entry); the child's
+                // entry was empty (a fresh reservation), so no stale
+                // translation of it is cached; the parent's is flushed
+                // below.
+                unsafe {
+                    *leaf = cow;
+                    *dst = frame | SW_FRAME | SW_COW;
+                }
             }
-        };
-        if src & SW_FRAME != 0 {
-            let frame = p.frames.alloc_dirty(p.phys_offset).ok_or(Errno::ENOMEM)?;
-            let dst = to + (at - start);
-            let leaf = p.leaf(dst, true)?.ok_or(Errno::ENOMEM)?;
-            // SAFETY: both frames are mapped by the physical window; the
-            // new one is ours alone; `leaf` points into a live page table
-            // whose entry was empty (a fresh reservation), so no stale
-            // translation is cached.
-            unsafe {
-                core::ptr::copy_nonoverlapping(
-                    (p.phys_offset + (src & ADDR_MASK)) as *const u8,
-                    (p.phys_offset + frame) as *mut u8,
-                    PAGE as usize,
-                );
-                *leaf = frame | SW_FRAME;
-            }
+            at += PAGE;
         }
-        at += PAGE;
+        Ok(())
+    })();
+    flush(start, end);
+    r
+}
+
+/// `HostOs::share_pages`: back every page of `[from, from+len)` (a
+/// `MAP_SHARED` range; a page never touched gets a zeroed frame now) and
+/// let the page at the same offset from `to` (whose pages have none yet)
+/// use the same frame, hidden until `protect` opens it. Writes through
+/// either are seen through both.
+pub fn share_pages(from: u64, to: u64, len: u64) -> SysResult<()> {
+    let (start, end) = check_range(from as *mut u8, len as usize)?;
+    check_range(to as *mut u8, len as usize)?;
+    let mut guard = PAGING.lock();
+    let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    let mut at = start;
+    let r = (|| {
+        while at < end {
+            let leaf = p.leaf(at, true)?.ok_or(Errno::ENOMEM)?;
+            // SAFETY: `leaf` points into a live page table.
+            let entry = unsafe { &mut *leaf };
+            if *entry & SW_FRAME == 0 {
+                let frame = p.frames.alloc(p.phys_offset).ok_or(Errno::ENOMEM)?;
+                *entry = frame | SW_FRAME | lazy_flags(*entry);
+            }
+            p.unshare(entry).ok_or(Errno::ENOMEM)?;
+            let frame = *entry & ADDR_MASK;
+            let dst = p.leaf(to + (at - start), true)?.ok_or(Errno::ENOMEM)?;
+            p.share(frame);
+            // SAFETY: `dst` points into a live page table; the entry was
+            // empty (a fresh reservation), so no stale translation is
+            // cached.
+            unsafe { *dst = frame | SW_FRAME };
+            at += PAGE;
+        }
+        Ok(())
+    })();
+    flush(start, end);
+    r
+}
+
+/// The hardware flags a lazily backed entry (`SW_LAZY`...) gets with its
+/// frame; none (hidden) for an inaccessible one.
+fn lazy_flags(entry: u64) -> u64 {
+    if entry & SW_LAZY == 0 {
+        return 0;
+    }
+    let mut prot = HostProt::READ;
+    if entry & SW_LAZY_WRITE != 0 {
+        prot |= HostProt::WRITE;
+    }
+    if entry & SW_LAZY_EXEC != 0 {
+        prot |= HostProt::EXEC;
+    }
+    hardware_flags(prot)
+}
+
+/// Which pages of `[addr, addr + 4096 * out.len())` have a frame that
+/// no other page uses (`HostOs::pagemap`'s exclusive bit).
+pub fn exclusive(addr: *mut u8, out: &mut [bool]) -> SysResult<()> {
+    let (start, _) = check_range(addr, out.len() * PAGE as usize)?;
+    let mut guard = PAGING.lock();
+    let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    back_range(p, out.as_ptr() as u64, out.len() as u64)?;
+    for (i, b) in out.iter_mut().enumerate() {
+        let va = start + i as u64 * PAGE;
+        // SAFETY: `leaf` points into a live page table; only read.
+        let e = p.leaf(va, false)?.map_or(0, |l| unsafe { *l });
+        *b = e & SW_FRAME != 0 && p.exclusive(e & ADDR_MASK);
     }
     Ok(())
 }
 
 /// `HostOs::alloc_code`: `size` bytes of zeroed read-write-execute memory
-/// for the translator's code cache, backed now (the translator writes and
-/// runs it at once) and kept for the life of the machine.
+/// for the translator's code cache, kept for the life of the machine (or
+/// until `free_code`). Its pages get frames as the translator first
+/// writes them, so a cache that is mostly empty costs little.
 pub fn alloc_code(size: usize) -> SysResult<*mut u8> {
-    let start = reserve(size)? as u64;
-    let len = (size as u64 + PAGE - 1) & !(PAGE - 1);
-    let mut guard = PAGING.lock();
-    let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
-    let mut at = start;
-    while at < start + len {
-        let frame = p.frames.alloc(p.phys_offset).ok_or(Errno::ENOMEM)?;
-        let leaf = p.leaf(at, true)?.ok_or(Errno::ENOMEM)?;
-        // SAFETY: `leaf` points into a live page table; the entry was empty
-        // (a fresh reservation), so no stale translation is cached.
-        unsafe { *leaf = frame | SW_FRAME | PRESENT | WRITABLE };
-        at += PAGE;
-    }
-    Ok(start as *mut u8)
+    let start = reserve(size)?;
+    let len = (size + PAGE as usize - 1) & !(PAGE as usize - 1);
+    protect(
+        start,
+        len,
+        HostProt::READ | HostProt::WRITE | HostProt::EXEC,
+    )?;
+    Ok(start)
 }
 
 /// Copy `buf.len()` bytes at `va` (inside a reservation) out through the
@@ -480,6 +749,7 @@ pub fn alloc_code(size: usize) -> SysResult<*mut u8> {
 pub fn copy_out(va: u64, buf: &mut [u8]) -> SysResult<()> {
     let mut guard = PAGING.lock();
     let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    back_range(p, buf.as_ptr() as u64, buf.len() as u64)?;
     let mut done = 0;
     while done < buf.len() {
         let at = va + done as u64;
@@ -511,6 +781,7 @@ pub fn copy_out(va: u64, buf: &mut [u8]) -> SysResult<()> {
 pub fn copy_in(va: u64, data: &[u8]) -> SysResult<()> {
     let mut guard = PAGING.lock();
     let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    back_range(p, data.as_ptr() as u64, data.len() as u64)?;
     let mut done = 0;
     while done < data.len() {
         let at = va + done as u64;
@@ -520,18 +791,11 @@ pub fn copy_in(va: u64, data: &[u8]) -> SysResult<()> {
         let entry = unsafe { &mut *leaf };
         if *entry & SW_FRAME == 0 {
             let frame = p.frames.alloc(p.phys_offset).ok_or(Errno::ENOMEM)?;
-            *entry = if *entry & SW_LAZY != 0 {
-                let mut prot = HostProt::READ;
-                if *entry & SW_LAZY_WRITE != 0 {
-                    prot |= HostProt::WRITE;
-                }
-                if *entry & SW_LAZY_EXEC != 0 {
-                    prot |= HostProt::EXEC;
-                }
-                frame | SW_FRAME | hardware_flags(prot)
-            } else {
-                frame | SW_FRAME
-            };
+            *entry = frame | SW_FRAME | lazy_flags(*entry);
+        } else if *entry & SW_COW != 0 {
+            // The write goes to this page's own frame, not the shared one.
+            p.unshare(entry).ok_or(Errno::ENOMEM)?;
+            tlb::flush(x86_64::VirtAddr::new(at & !(PAGE - 1)));
         }
         let dst = p.phys_offset + (*entry & ADDR_MASK) + at % PAGE;
         // SAFETY: as in `copy_out`.
@@ -566,7 +830,7 @@ pub fn handle_page_fault(addr: u64, error_code: u64) -> bool {
 }
 
 fn try_back(addr: u64, error_code: u64) -> Result<(), Unresolved> {
-    if !(RESERVE_START..RESERVE_END).contains(&addr) || error_code & PRESENT != 0 {
+    if !(RESERVE_START..RESERVE_END).contains(&addr) {
         return Err(Unresolved::NotOurs);
     }
     // The lock is free unless the fault hit the paging code itself, which
@@ -583,26 +847,29 @@ fn try_back(addr: u64, error_code: u64) -> Result<(), Unresolved> {
     };
     // SAFETY: `leaf` points into a live page table.
     let entry = unsafe { &mut *leaf };
+    let write = error_code & 2 != 0;
+    if error_code & PRESENT != 0 {
+        // A write to a present page that may be written: copy-on-write.
+        let cow = PRESENT | SW_COW | SW_COW_WRITE;
+        if !write || *entry & cow != cow {
+            return Err(Unresolved::NotOurs);
+        }
+        p.unshare(entry).ok_or(Unresolved::OutOfMemory)?;
+        tlb::flush(x86_64::VirtAddr::new(page));
+        return Ok(());
+    }
     if *entry & SW_LAZY == 0 {
         return Err(Unresolved::NotOurs);
     }
-    let write = error_code & 2 != 0;
     let fetch = error_code & 16 != 0;
     if (write && *entry & SW_LAZY_WRITE == 0) || (fetch && *entry & SW_LAZY_EXEC == 0) {
         return Err(Unresolved::NotOurs);
-    }
-    let mut prot = HostProt::READ;
-    if *entry & SW_LAZY_WRITE != 0 {
-        prot |= HostProt::WRITE;
-    }
-    if *entry & SW_LAZY_EXEC != 0 {
-        prot |= HostProt::EXEC;
     }
     let frame = p
         .frames
         .alloc(p.phys_offset)
         .ok_or(Unresolved::OutOfMemory)?;
-    *entry = frame | SW_FRAME | hardware_flags(prot);
+    *entry = frame | SW_FRAME | lazy_flags(*entry);
     // A not-present entry is never cached, so no flush is needed.
     Ok(())
 }

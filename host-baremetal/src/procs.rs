@@ -228,15 +228,11 @@ pub fn new_child(parent: &Proc, exit_signal: i32) -> SysResult<Arc<Proc>> {
     if nproc >= parent.limits.lock()[6].0 {
         return Err(Errno::EAGAIN);
     }
-    // A process's own kernel metadata (the page-permission table of its
-    // 64 GiB address space, the translator's tables) comes from the heap:
-    // refuse the fork, as the kernel does when out of memory, rather than
-    // fail half-way.
-    let need = match crate::host::global().run().options.engine {
-        vm_core::process::EngineKind::Jit { cache_size } => (32 << 20) + cache_size as u64 * 3,
-        vm_core::process::EngineKind::Interp => 32 << 20,
-    };
-    if crate::memory::heap_free() < need {
+    // A process's own kernel metadata (its task's stack, the small part
+    // of its page-permission table and of the translator's tables that it
+    // touches, page tables) takes frames and heap: refuse the fork, as the
+    // kernel does when out of memory, rather than fail half-way.
+    if crate::memory::heap_free() < 1 << 20 || crate::memory::frames_free() < 8 << 20 {
         return Err(Errno::EAGAIN);
     }
     let pid = t.next_pid;
@@ -285,6 +281,11 @@ pub fn discard(pid: i32) {
     {
         p.fs.lock().close_all();
     }
+}
+
+/// The process `pid` while it lives.
+pub fn live(pid: i32) -> Option<Arc<Proc>> {
+    TABLE.lock().procs.get(&pid).and_then(|e| e.proc.clone())
 }
 
 /// Has `pid` exec'd or ended (what a `CLONE_VFORK` parent waits for)?

@@ -156,6 +156,12 @@ pub fn running_ns() -> u64 {
 /// Start `f` on a new task for `proc`; it runs at its turn.
 pub fn spawn(proc: Arc<Proc>, f: Box<dyn FnOnce() + Send>) {
     let mut stack = alloc::vec![0u8; STACK_SIZE].into_boxed_slice();
+    // A big allocation is backed on first touch, but a fault on the stack
+    // it happens on cannot be handled: back it all now.
+    // Out of frames, it fails as the allocation itself would have.
+    if crate::memory::back_now(stack.as_ptr(), STACK_SIZE).is_err() {
+        alloc::alloc::handle_alloc_error(core::alloc::Layout::new::<[u8; STACK_SIZE]>());
+    }
     let top = (stack.as_mut_ptr() as u64 + STACK_SIZE as u64) & !15;
     // What `pvm_task_switch` pops: MXCSR (all exceptions masked) and the
     // x87 control word at their defaults, six zero registers, then the

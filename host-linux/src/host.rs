@@ -566,6 +566,27 @@ impl HostOs for LinuxHost {
         }
     }
 
+    fn map_shared_anon(&self, addr: *mut u8, len: usize, prot: HostProt) -> SysResult<()> {
+        // SAFETY: replaces pages inside the core's reservation (as for
+        // `discard`) with fresh shared zero pages, which a host `fork`
+        // keeps shared with the child.
+        let p = unsafe {
+            libc::mmap(
+                addr.cast(),
+                len,
+                prot_bits(prot),
+                libc::MAP_FIXED | libc::MAP_SHARED | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            Err(errno())
+        } else {
+            Ok(())
+        }
+    }
+
     fn map_file(
         &self,
         addr: *mut u8,

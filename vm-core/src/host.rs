@@ -528,6 +528,17 @@ pub trait HostOs: Sync {
         Err(Errno::ENODEV)
     }
 
+    /// Make `[addr, addr+len)` (page aligned, inside a reservation, just
+    /// mapped zeroed) shared anonymous memory with protection `prot`
+    /// (`MAP_SHARED | MAP_ANONYMOUS`), so that a child the host forks
+    /// shares it rather than gets a copy; a later `discard` unmaps it.
+    /// Default: `ENODEV`, a host that does not fork itself (the core's
+    /// `fork` shares such ranges through [`HostOs::share_pages`]).
+    fn map_shared_anon(&self, addr: *mut u8, len: usize, prot: HostProt) -> SysResult<()> {
+        let _ = (addr, len, prot);
+        Err(Errno::ENODEV)
+    }
+
     /// Allocate `size` bytes (a multiple of 4096) of host memory that is
     /// readable, writable and executable, for the translator's code cache.
     /// It stays valid for the life of the process and is never handed to
@@ -1318,6 +1329,17 @@ pub trait HostOs: Sync {
     /// backed stay so. The copy stays inaccessible until
     /// [`HostOs::protect`]. For [`HostOs::spawn_process`]. Default: `ENOSYS`.
     fn copy_pages(&self, from: *const u8, to: *mut u8, len: usize) -> SysResult<()> {
+        let _ = (from, to, len);
+        Err(Errno::ENOSYS)
+    }
+
+    /// Like [`HostOs::copy_pages`] for a `MAP_SHARED` range: the pages of
+    /// `[to, to+len)` show the same memory as those of `[from, from+len)`
+    /// (touched or not), so writes through either are seen through both,
+    /// as a forked child shares its parent's shared mappings. A host that
+    /// keeps shared file mappings coherent itself carries that over too.
+    /// Default: `ENOSYS` (the core copies them instead).
+    fn share_pages(&self, from: *const u8, to: *mut u8, len: usize) -> SysResult<()> {
         let _ = (from, to, len);
         Err(Errno::ENOSYS)
     }

@@ -462,23 +462,42 @@ impl GuestMemory {
     /// that [`HostOs::builds_children`]): the same mappings, permissions,
     /// contents and `brk`/`mmap` state in a new reservation. Pages never
     /// touched stay untouched in the copy ([`HostOs::copy_pages`]).
-    /// `MAP_SHARED` ranges become private copies (their sharing with the
-    /// parent is not kept).
+    /// `MAP_SHARED` ranges stay shared with the parent
+    /// ([`HostOs::share_pages`]; copied on a host without it).
     pub fn copy_for_fork(&self, host: &'static dyn HostOs) -> SysResult<GuestMemory> {
         let child = GuestMemory::new(host, self.size)?;
         let _space = self.lock_space();
         let maps = self.maps.lock();
         for (&start, m) in &maps.map {
+            // The mapping in pieces, each shared or private.
+            let mut pieces = Vec::new();
+            let mut at = start;
+            for (s, e) in maps.shared_parts(start, m.end) {
+                if s > at {
+                    pieces.push((at, s, false));
+                }
+                pieces.push((s, e, true));
+                at = e;
+            }
+            if at < m.end {
+                pieces.push((at, m.end, false));
+            }
+            for (s, e, shared) in pieces {
+                let len = (e - s) as usize;
+                // SAFETY: every mapping lies inside this reservation, and
+                // the child's has the same size.
+                let (from, to) = unsafe { (self.base.add(s as usize), child.base.add(s as usize)) };
+                match shared {
+                    true => match host.share_pages(from, to, len) {
+                        Err(Errno::ENOSYS) => host.copy_pages(from, to, len)?,
+                        r => r?,
+                    },
+                    false => host.copy_pages(from, to, len)?,
+                }
+            }
             let len = (m.end - start) as usize;
-            // SAFETY: every mapping lies inside this reservation, and the
-            // child's has the same size.
-            let (from, to) = unsafe {
-                (
-                    self.base.add(start as usize),
-                    child.base.add(start as usize),
-                )
-            };
-            host.copy_pages(from, to, len)?;
+            // SAFETY: as above.
+            let to = unsafe { child.base.add(start as usize) };
             host.protect(to, len, m.perm.host())?;
             child.set_perms(start, m.end - start, Some(m.perm));
         }

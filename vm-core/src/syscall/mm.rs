@@ -193,6 +193,20 @@ fn mmap_inner(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         mem.map(target, plen, perm, true)?;
         if shared {
             mem.maps.lock().mark_shared(target, target + plen);
+            // `target + plen` lies inside the reservation (placement
+            // checked it).
+            let host_addr = mem.host_base().wrapping_add(target as usize);
+            match cx
+                .p
+                .host
+                .map_shared_anon(host_addr, plen as usize, host_prot(perm))
+            {
+                Ok(()) | Err(Errno::ENODEV) => {}
+                Err(e) => {
+                    let _ = mem.unmap(target, plen);
+                    return Err(e);
+                }
+            }
         }
         return Ok(target);
     }
