@@ -18,6 +18,7 @@
 extern crate alloc;
 
 pub mod difftest;
+pub mod edges;
 pub mod ops;
 pub mod rv;
 pub mod testhost;
