@@ -69,3 +69,19 @@ fn hot_regions_agree_with_host_faults() {
     }
     assert!(h.jit_stat("jit_regions_promoted") > Some(100));
 }
+
+/// Accesses within +-2048 of both ends of the guest space through a base
+/// an earlier access validated (`vm_testkit::edges`): the translator
+/// leaves their bounds compare out, and the guard regions must turn each
+/// one past an end into the interpreter's precise fault. In first-tier
+/// blocks (smallest cache) and in regions.
+#[test]
+fn edge_accesses_agree_with_host_faults() {
+    for cache in [vm_core::translate::MIN_CACHE_SIZE, 4 << 20] {
+        let mut h = Harness::with_cache(&HOST, cache);
+        assert!(HOST.code_faults());
+        let faults = vm_testkit::edges::check_edges(&mut h)
+            .unwrap_or_else(|m| panic!("cache {cache}: {m}\n{}", m.case.listing()));
+        assert!(faults > 300, "{faults}");
+    }
+}

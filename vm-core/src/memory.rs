@@ -1,7 +1,8 @@
 //! Guest memory: one contiguous host reservation per guest address space.
 //!
 //! Guest address `a` lives at host address `base + a`, for `a` in
-//! `[0, size)`. Every access goes through a bounds check against `size`
+//! `[0, size)`; [`GUARD`] bytes on each side are reserved and never
+//! accessible. Every access goes through a bounds check against `size`
 //! *and* a page permission check against `perms`, so no guest address,
 //! however wild, can reach host memory outside the reservation: that is the
 //! sandbox boundary the rest of pvm (and the translator) relies on.
@@ -30,6 +31,15 @@ const MAPPED: u8 = 0x80;
 /// lifts the protection and moves the code epoch; a write from translated
 /// code faults on the host and the translator does the same.
 const CODE: u8 = 0x40;
+
+/// Bytes of inaccessible host address space reserved below and above
+/// every guest address space (never mapped, whatever the guest does): an
+/// access a few KiB outside `[0, size)` faults on the host instead of
+/// reaching other host memory. The translator leans on this to skip the
+/// bounds compare of an access near an address already checked (see
+/// `translate/x86_64/codegen/bounds.rs`); [`GuestMemory::in_guard`] tells
+/// a host fault there from a crash.
+pub const GUARD: u64 = 64 * 1024;
 
 /// Guest page size (the RISC-V Linux base page).
 pub const PAGE_SIZE: u64 = 4096;
@@ -431,7 +441,13 @@ impl GuestMemory {
         if size == 0 || !size.is_multiple_of(PAGE_SIZE) || size > (1 << 47) {
             return Err(Errno::EINVAL);
         }
-        let base = host.reserve(size as usize)?;
+        // The guard regions on both sides are reserved with the space and
+        // never made accessible (every mapping stays inside `[0, size)`).
+        let whole = size + 2 * GUARD;
+        let start = host.reserve(whole as usize)?;
+        // SAFETY: `start..start+whole` is the fresh reservation; the guest
+        // space begins `GUARD` bytes into it.
+        let base = unsafe { start.add(GUARD as usize) };
         let pages = (size >> PAGE_SHIFT) as usize;
         // Zeroed by the allocator: for the 16 Mi pages of a 64 GiB space the
         // host hands out untouched zero pages instead of pvm writing 16 MiB
@@ -520,6 +536,14 @@ impl GuestMemory {
 
     pub fn size(&self) -> u64 {
         self.size
+    }
+
+    /// Is guest address `addr` (as computed, wrapping) in one of the
+    /// guard regions: below 0 by at most [`GUARD`] bytes, or at most
+    /// [`GUARD`] bytes past the end? Host address `host_base() + addr`
+    /// (wrapping) is then reserved and never accessible.
+    pub fn in_guard(&self, addr: u64) -> bool {
+        (addr >= self.size && addr - self.size < GUARD) || addr >= GUARD.wrapping_neg()
     }
 
     /// Host address of guest address 0 (for the translator and host fault
@@ -1027,7 +1051,9 @@ impl Drop for GuestMemory {
         // the process ends, and only its backing goes. Nothing refers to
         // the guest memory any more: the engines and threads that ran in
         // it borrowed it.
-        if !self.host.release(self.base, self.size as usize) {
+        // SAFETY: the reservation began `GUARD` bytes below `base`.
+        let start = unsafe { self.base.sub(GUARD as usize) };
+        if !self.host.release(start, (self.size + 2 * GUARD) as usize) {
             let _ = self.host.discard(self.base, self.size as usize);
         }
     }

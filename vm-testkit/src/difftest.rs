@@ -1103,6 +1103,21 @@ impl Harness {
         self.jit.set_cold_runs(n);
     }
 
+    /// The size of the guest address spaces.
+    pub fn space_size(&self) -> u64 {
+        self.mem_i.size()
+    }
+
+    /// Map `[addr, addr+len)` with `perm` (fresh zeroes) in both engines'
+    /// memories, beside the code and data every case maps (see
+    /// [`crate::edges`]).
+    pub fn map_both(&mut self, addr: u64, len: u64, perm: Perm) {
+        for mem in [&self.mem_i, &self.mem_j] {
+            mem.map(addr, len, perm, true)
+                .expect("map inside the space");
+        }
+    }
+
     /// One of the translator's `--stats` counters so far, by name.
     pub fn jit_stat(&self, name: &str) -> Option<u64> {
         self.jit

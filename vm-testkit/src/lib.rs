@@ -20,5 +20,6 @@
 extern crate alloc;
 
 pub mod difftest;
+pub mod edges;
 pub mod ops;
 pub use vm_core::{rv, testhost};

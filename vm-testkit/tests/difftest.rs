@@ -557,3 +557,13 @@ fn call_heavy_programs_agree_with_the_interpreter() {
         }
     }
 }
+
+/// The address-space edge cases (`vm_testkit::edges`) on the test host,
+/// where every translated access checks its page in software.
+#[test]
+fn edge_accesses_agree() {
+    let mut h = Harness::with_cache(vm_testkit::testhost::TestHost::leak(), 4 << 20);
+    let faults = vm_testkit::edges::check_edges(&mut h)
+        .unwrap_or_else(|m| panic!("{m}\n{}", m.case.listing()));
+    assert!(faults > 300, "{faults}");
+}

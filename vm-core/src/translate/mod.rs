@@ -52,6 +52,10 @@
 //! Sandbox: a translated access goes straight to `host base + address`
 //! only when the address is below the guest memory size (minus 8): the
 //! host access stays inside the reservation whatever the guest computed.
+//! The compare is left out only where the address is known to lie within
+//! a few KiB of the space (a base register an earlier access checked, see
+//! `x86_64/codegen/bounds.rs`): the guard regions reserved around it
+//! ([`crate::memory::GUARD`]) then catch the access as a host fault.
 //! The page permissions are then enforced by the host, whose protection
 //! of the reservation follows the guest's (see [`crate::memory`]): a bad
 //! access faults on the host, the host's handler calls [`host_fault`]

@@ -13,7 +13,8 @@
 //! Guest loads and stores go straight to memory when the address is in the
 //! guest range (host faults catch permission errors, see
 //! [`super::host_fault`]), or through the checked helpers of [`super`] on
-//! the out-of-line slow path.
+//! the out-of-line slow path; the compare is left out where the guard
+//! regions make it needless (see `bounds`).
 //!
 //! Layout of a translation:
 //! ```text
@@ -47,6 +48,7 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 mod atomic;
+mod bounds;
 mod cmp;
 mod dirty;
 mod fcache;
@@ -95,25 +97,8 @@ enum Cold {
     },
     /// A first-tier block is hot (nothing loaded or changed yet).
     Promote { label: Label, gi: GuestInst },
-    /// A load the fast path could not make: call the checked helper, put
-    /// its value in `dst` and go back to `done`.
-    SlowLoad {
-        label: Label,
-        done: Label,
-        h: Helper,
-        dst: Reg,
-        gi: GuestInst,
-        index: u32,
-    },
-    /// The same for a store of the value in `v` (address in `rsi`).
-    SlowStore {
-        label: Label,
-        done: Label,
-        h: Helper,
-        v: Reg,
-        gi: GuestInst,
-        index: u32,
-    },
+    /// A load or store the fast path could not make (see `bounds`).
+    Access(bounds::Slow),
     /// The step helper returned a nonzero status: trap, or code changed.
     Step {
         label: Label,
@@ -259,6 +244,9 @@ struct Gen {
     /// yet made canonical, and their precision (double: true); see
     /// `fcache`.
     fpending: Vec<(u8, bool)>,
+    /// Guest registers known to hold an address near the guest space,
+    /// whose accesses need no bounds compare (see `bounds`).
+    known: bounds::Known,
 }
 
 /// A division or remainder: its operands, signedness, whether it is the
@@ -461,6 +449,7 @@ pub fn translate(
             fboxed: 0,
             frm_rne: false,
             fpending: Vec::new(),
+            known: bounds::Known::new(),
         };
         for b in blocks {
             let l = g.a.label();
@@ -493,6 +482,7 @@ pub fn translate(
             g.flush_nan();
             g.fboxed = 0;
             g.frm_rne = false;
+            g.known = bounds::Known::new();
             g.path = dirty_in[bi];
             g.block_dirty = 0;
             g.next_start = blocks.get(bi + 1).map(|b| b[0].pc);
@@ -527,6 +517,7 @@ pub fn translate(
                 if g.div_partner == Some(gi.pc) {
                     let (r, ..) = div_kind(&gi.inst).expect("a partner is a division");
                     g.div_take(r.rd);
+                    g.known.after(&gi.inst);
                     continue;
                 }
                 g.div_pair = div_partner(insts, i);
@@ -539,6 +530,7 @@ pub fn translate(
                         false
                     }
                 };
+                g.known.after(&gi.inst);
             }
             if !ended {
                 g.flush_nan();
@@ -854,7 +846,7 @@ impl Gen {
     }
 
     /// Load through helper `h` from `x[rs1] + imm` into `dst` (the slow
-    /// path, out of line, calls the checked helper).
+    /// path, out of line, calls the checked helper; see `bounds`).
     fn load_to(
         &mut self,
         rs1: u8,
@@ -864,34 +856,7 @@ impl Gen {
         index: u32,
         dst: Reg,
     ) -> Result<(), AsmError> {
-        self.addr(rs1, imm);
-        let (w, signed) = match h {
-            Helper::LoadI8 => (W::B8, true),
-            Helper::LoadU8 => (W::B8, false),
-            Helper::LoadI16 => (W::B16, true),
-            Helper::LoadU16 => (W::B16, false),
-            Helper::LoadI32 => (W::B32, true),
-            Helper::LoadU32 => (W::B32, false),
-            _ => (W::B64, false),
-        };
-        let slow = self.a.label();
-        let done = self.a.label();
-        self.probe(w, READ, slow);
-        let m = Mem::indexed(Reg::R12, Reg::Rsi);
-        if signed {
-            self.a.load_sx(w, dst, m);
-        } else {
-            self.a.load_zx(w, dst, m);
-        }
-        self.a.bind(done);
-        self.cold.push(Cold::SlowLoad {
-            label: slow,
-            done,
-            h,
-            dst,
-            gi: *gi,
-            index,
-        });
+        self.access(rs1, imm, h, bounds::Val::Int(dst), gi, index);
         Ok(())
     }
 
@@ -950,39 +915,8 @@ impl Gen {
     }
 
     fn store(&mut self, s: S, h: Helper, gi: &GuestInst, index: u32) -> Result<(), AsmError> {
-        self.addr(s.rs1, s.imm);
         let v = self.src(s.rs2, Reg::Rdx);
-        self.store_call(h, gi, index, v)
-    }
-
-    /// Store the value in `v` at guest address `rsi`, straight to memory
-    /// or (out of line) through helper `h`.
-    fn store_call(
-        &mut self,
-        h: Helper,
-        gi: &GuestInst,
-        index: u32,
-        v: Reg,
-    ) -> Result<(), AsmError> {
-        let w = match h {
-            Helper::StoreU8 => W::B8,
-            Helper::StoreU16 => W::B16,
-            Helper::StoreU32 => W::B32,
-            _ => W::B64,
-        };
-        let slow = self.a.label();
-        let done = self.a.label();
-        self.probe(w, WRITE, slow);
-        self.a.store(w, Mem::indexed(Reg::R12, Reg::Rsi), v);
-        self.a.bind(done);
-        self.cold.push(Cold::SlowStore {
-            label: slow,
-            done,
-            h,
-            v,
-            gi: *gi,
-            index,
-        });
+        self.access(s.rs1, s.imm, h, bounds::Val::Int(v), gi, index);
         Ok(())
     }
 
@@ -1476,52 +1410,7 @@ impl Gen {
                     self.step_call(&gi, index, step)?;
                     self.a.jmp(back);
                 }
-                Cold::SlowLoad {
-                    label,
-                    done,
-                    h,
-                    dst,
-                    gi,
-                    index,
-                } => {
-                    self.a.bind(label);
-                    self.call_helper(h)?;
-                    let fault = self.a.label();
-                    self.a.test_rr(W::B64, Reg::Rdx, Reg::Rdx);
-                    self.a.jcc(Cond::Ne, fault);
-                    self.cold.push(Cold::Fault {
-                        label: fault,
-                        gi,
-                        index,
-                    });
-                    if dst != Reg::Rax {
-                        self.a.mov_rr(W::B64, dst, Reg::Rax);
-                    }
-                    self.a.jmp(done);
-                }
-                Cold::SlowStore {
-                    label,
-                    done,
-                    h,
-                    v,
-                    gi,
-                    index,
-                } => {
-                    self.a.bind(label);
-                    if v != Reg::Rdx {
-                        self.a.mov_rr(W::B64, Reg::Rdx, v);
-                    }
-                    self.call_helper(h)?;
-                    let status = self.a.label();
-                    self.a.test_rr(W::B64, Reg::Rax, Reg::Rax);
-                    self.a.jcc(Cond::Ne, status);
-                    self.cold.push(Cold::Store {
-                        label: status,
-                        gi,
-                        index,
-                    });
-                    self.a.jmp(done);
-                }
+                Cold::Access(a) => self.emit_slow(a)?,
                 Cold::Fault { label, gi, index } => {
                     self.a.bind(label);
                     self.side_cold(&gi, index);

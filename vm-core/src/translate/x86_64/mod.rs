@@ -155,8 +155,11 @@ pub unsafe fn host_fault(regs: &mut [u64; 16], rip: u64, addr: u64, write: bool)
     // allows that) but none is removed while this thread runs translated
     // code (a flush waits until no thread does).
     let (blocks, mem, cpu) = unsafe { (&*ctx.blocks, &*ctx.mem, &mut *ctx.cpu) };
+    // Inside the reservation, or in a guard region around it (an access
+    // whose base was checked before, see `codegen/bounds.rs`): the guest
+    // address is what the guest computed, wrapping.
     let guest = addr.wrapping_sub(ctx.mem_base);
-    if guest >= mem.size() {
+    if guest >= mem.size() && !mem.in_guard(guest) {
         return None;
     }
     let (t, _) = crate::cache::find_host(blocks, ctx.cache_base, rip)?;

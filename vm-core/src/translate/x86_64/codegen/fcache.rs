@@ -21,7 +21,7 @@
 //! each operand's box once.
 
 use super::super::encode::{Alu, Mem, Reg, Shift, SseOp, W, Xmm};
-use super::super::{Helper, off};
+use super::super::off;
 use super::{Gen, GuestInst};
 use crate::decode::Inst;
 
@@ -255,25 +255,6 @@ impl Gen {
 
 /// Out-of-line code of the F/D instructions.
 pub(super) enum ColdF {
-    /// `fld` into a cache register the fast path could not do: call the
-    /// checked helper, put its value in `x` and go back to `done`.
-    SlowLoad {
-        label: super::Label,
-        done: super::Label,
-        x: Xmm,
-        gi: GuestInst,
-        index: u32,
-    },
-    /// `fsd`/`fsw` of cache register `x` (address in `rsi`) through the
-    /// checked helper `h`.
-    SlowStore {
-        label: super::Label,
-        done: super::Label,
-        h: Helper,
-        x: Xmm,
-        gi: GuestInst,
-        index: u32,
-    },
     /// The host result of an arithmetic instruction was a NaN: RISC-V's
     /// is the canonical NaN, and the flags the host raised are RISC-V's
     /// (see `float`), so set `f[rd]` to it and go `back`.
@@ -306,102 +287,8 @@ const CANON_D: u64 = 0x7ff8_0000_0000_0000;
 const CANON_S: u64 = 0xffff_ffff_7fc0_0000;
 
 impl Gen {
-    /// `fld` from `x[rs1] + imm` straight into cache register `x`.
-    pub(super) fn load_x(&mut self, rs1: u8, imm: i32, gi: &GuestInst, index: u32, x: Xmm) {
-        self.addr(rs1, imm);
-        let slow = self.a.label();
-        let done = self.a.label();
-        self.probe(W::B64, super::READ, slow);
-        self.a.movq_load(x, Mem::indexed(Reg::R12, Reg::Rsi));
-        self.a.bind(done);
-        self.cold.push(super::Cold::F(ColdF::SlowLoad {
-            label: slow,
-            done,
-            x,
-            gi: *gi,
-            index,
-        }));
-    }
-
-    /// `fsd`/`fsw` (`double`) of cache register `x` to `x[rs1] + imm`.
-    pub(super) fn store_x(
-        &mut self,
-        rs1: u8,
-        imm: i32,
-        double: bool,
-        gi: &GuestInst,
-        index: u32,
-        x: Xmm,
-    ) {
-        self.addr(rs1, imm);
-        let slow = self.a.label();
-        let done = self.a.label();
-        let (w, h) = if double {
-            (W::B64, Helper::StoreU64)
-        } else {
-            (W::B32, Helper::StoreU32)
-        };
-        self.probe(w, super::WRITE, slow);
-        let m = Mem::indexed(Reg::R12, Reg::Rsi);
-        if double {
-            self.a.movq_store(m, x);
-        } else {
-            self.a.movd_store(m, x);
-        }
-        self.a.bind(done);
-        self.cold.push(super::Cold::F(ColdF::SlowStore {
-            label: slow,
-            done,
-            h,
-            x,
-            gi: *gi,
-            index,
-        }));
-    }
-
     pub(super) fn emit_cold_f(&mut self, c: ColdF) -> Result<(), super::AsmError> {
         match c {
-            ColdF::SlowLoad {
-                label,
-                done,
-                x,
-                gi,
-                index,
-            } => {
-                self.a.bind(label);
-                self.call_helper(Helper::LoadU64)?;
-                let fault = self.a.label();
-                self.a.test_rr(W::B64, Reg::Rdx, Reg::Rdx);
-                self.a.jcc(super::Cond::Ne, fault);
-                self.cold.push(super::Cold::Fault {
-                    label: fault,
-                    gi,
-                    index,
-                });
-                self.a.mov_r2x(W::B64, x, Reg::Rax);
-                self.a.jmp(done);
-            }
-            ColdF::SlowStore {
-                label,
-                done,
-                h,
-                x,
-                gi,
-                index,
-            } => {
-                self.a.bind(label);
-                self.a.mov_x2r(W::B64, Reg::Rdx, x);
-                self.call_helper(h)?;
-                let status = self.a.label();
-                self.a.test_rr(W::B64, Reg::Rax, Reg::Rax);
-                self.a.jcc(super::Cond::Ne, status);
-                self.cold.push(super::Cold::Store {
-                    label: status,
-                    gi,
-                    index,
-                });
-                self.a.jmp(done);
-            }
             ColdF::Nan {
                 label,
                 back,

@@ -107,13 +107,19 @@ impl Gen {
         match gi.inst {
             Fld(i) if self.fx(i.rd).is_some() => {
                 let x = self.fx(i.rd).expect("cached");
-                self.load_x(i.rs1, i.imm, gi, index, x);
+                let v = super::bounds::Val::X(x);
+                self.access(i.rs1, i.imm, Helper::LoadU64, v, gi, index);
                 self.fdirty |= 1 << i.rd;
                 self.fboxed &= !(1 << i.rd);
             }
             Fsd(s) | Fsw(s) if self.fx(s.rs2).is_some() => {
                 let x = self.fx(s.rs2).expect("cached");
-                self.store_x(s.rs1, s.imm, matches!(gi.inst, Fsd(_)), gi, index, x);
+                let h = if matches!(gi.inst, Fsd(_)) {
+                    Helper::StoreU64
+                } else {
+                    Helper::StoreU32
+                };
+                self.access(s.rs1, s.imm, h, super::bounds::Val::X(x), gi, index);
             }
             Fld(i) | Flw(i) => {
                 let d = matches!(gi.inst, Fld(_));
@@ -131,9 +137,15 @@ impl Gen {
                 } else {
                     Helper::StoreU32
                 };
-                self.addr(s.rs1, s.imm);
                 self.fget(Reg::Rdx, s.rs2);
-                self.store_call(h, gi, index, Reg::Rdx)?;
+                self.access(
+                    s.rs1,
+                    s.imm,
+                    h,
+                    super::bounds::Val::Int(Reg::Rdx),
+                    gi,
+                    index,
+                );
             }
             FmvXD(r) => {
                 let d = self.work(r.rd, None);

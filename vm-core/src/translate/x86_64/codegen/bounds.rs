@@ -1,0 +1,243 @@
+//! Guest loads and stores of translated code: one fast path and one
+//! out-of-line slow path for the integer and the F/D accesses alike, and
+//! the bounds compare left out where the guard regions make it needless.
+//!
+//! The fast path accesses host `r12 + rsi`, `rsi` the guest address. With
+//! host faults it first compares the address with `Ctx::mem_limit` (guest
+//! size - 8) and takes the slow path (the checked helper) above it, so a
+//! wild address never reaches host memory outside the reservation. Every
+//! guest address space has [`GUARD`] bytes of reserved, never accessible
+//! host address space on each side ([`crate::memory`]), and a host fault
+//! there is the guest's fault at the address it computed (see
+//! `super::super::host_fault`). So an access needs no compare when its
+//! address is known to lie within `GUARD - 8` bytes of `[0, size)`:
+//!
+//! * an access through `x0` (address `imm`, `|imm| <= 2048`);
+//! * an access through a base register whose value is within `slack`
+//!   bytes of `[0, size)`, when `slack + |imm| + 8 <= GUARD`. An access
+//!   through a base that completed (fast or slow path: a faulting one
+//!   leaves the region) proves `base + imm` was in `[0, size)`, so the
+//!   base has slack `|imm|` until it is written; `addi rd, rs, k` gives
+//!   `rd` the slack of `rs` plus `|k|`.
+//!
+//! What the code knows ([`Known`]) holds from the access to the next
+//! write of the register and is forgotten at every block start, where
+//! paths join (so a loop checks its base once per iteration), and after
+//! any instruction not known to write at most its own `rd` (the step
+//! helper's instructions, calls, CSR accesses). Without host faults every
+//! access looks its page up in the TLB as before.
+
+use super::super::Helper;
+use super::super::encode::{Cond, Label, Mem, Reg, W, Xmm};
+use super::{Cold, Gen};
+use crate::decode::Inst;
+use crate::memory::GUARD;
+use crate::translate::backend::GuestInst;
+
+/// Most bytes one guest access touches.
+const MAX_WIDTH: u64 = 8;
+
+/// What the code emitted so far knows of each guest register: `slack[r]`
+/// is a bound on how far its value lies outside `[0, size)` (wrapping),
+/// `NONE` when nothing is known.
+#[derive(Clone, Copy)]
+pub(super) struct Known {
+    slack: [u32; 32],
+}
+
+const NONE: u32 = u32::MAX;
+
+impl Known {
+    /// Nothing known (a block start).
+    pub(super) fn new() -> Known {
+        let mut slack = [NONE; 32];
+        // x0 is 0, inside the space.
+        slack[0] = 0;
+        Known { slack }
+    }
+
+    /// Does an access of up to 8 bytes at `x[rs1] + imm` stay within the
+    /// reservation and its guards?
+    fn covers(&self, rs1: u8, imm: i32) -> bool {
+        let s = self.slack[rs1 as usize];
+        s != NONE && s as u64 + imm.unsigned_abs() as u64 + MAX_WIDTH <= GUARD
+    }
+
+    /// An access at `x[rs1] + imm` completed: that address is in
+    /// `[0, size)`.
+    fn accessed(&mut self, rs1: u8, imm: i32) {
+        let s = &mut self.slack[rs1 as usize];
+        *s = (*s).min(imm.unsigned_abs());
+    }
+
+    /// Account for `inst` having run (after its code): forget what it
+    /// may have overwritten.
+    pub(super) fn after(&mut self, inst: &Inst) {
+        use Inst::*;
+        match *inst {
+            Addi(i) if i.rd != 0 => {
+                let s = self.slack[i.rs1 as usize];
+                self.slack[i.rd as usize] = match s.checked_add(i.imm.unsigned_abs()) {
+                    Some(t) if (t as u64) < GUARD => t,
+                    _ => NONE,
+                };
+            }
+            Sb(_) | Sh(_) | Sw(_) | Sd(_) | Fsw(_) | Fsd(_) => {}
+            Lui(u) | Auipc(u) => self.forget(u.rd),
+            Lb(i) | Lh(i) | Lw(i) | Ld(i) | Lbu(i) | Lhu(i) | Lwu(i) => self.forget(i.rd),
+            _ if super::pure_int(inst) || super::div_kind(inst).is_some() => {
+                self.forget(super::int_regs(inst)[0])
+            }
+            // An f register destination: no integer register changes.
+            _ if super::fcache::fp_regs(inst).1.is_some() => {}
+            _ => *self = Known::new(),
+        }
+    }
+
+    fn forget(&mut self, r: u8) {
+        if r != 0 {
+            self.slack[r as usize] = NONE;
+        }
+    }
+}
+
+/// The register a guest access loads into or stores from.
+#[derive(Clone, Copy)]
+pub(super) enum Val {
+    Int(Reg),
+    X(Xmm),
+}
+
+/// The slow path of one access (see [`Gen::access`]).
+pub(super) struct Slow {
+    label: Label,
+    done: Label,
+    h: Helper,
+    val: Val,
+    gi: GuestInst,
+    index: u32,
+}
+
+/// Width, sign extension and direction of the access helper `h` makes.
+fn shape(h: Helper) -> (W, bool, bool) {
+    match h {
+        Helper::LoadI8 => (W::B8, true, false),
+        Helper::LoadU8 => (W::B8, false, false),
+        Helper::LoadI16 => (W::B16, true, false),
+        Helper::LoadU16 => (W::B16, false, false),
+        Helper::LoadI32 => (W::B32, true, false),
+        Helper::LoadU32 => (W::B32, false, false),
+        Helper::LoadU64 => (W::B64, false, false),
+        Helper::StoreU8 => (W::B8, false, true),
+        Helper::StoreU16 => (W::B16, false, true),
+        Helper::StoreU32 => (W::B32, false, true),
+        Helper::StoreU64 | Helper::Step => (W::B64, false, true),
+    }
+}
+
+impl Gen {
+    /// The guest access helper `h` makes at `x[rs1] + imm`: a load into
+    /// `val` or a store of `val` (an xmm value: the low 64 bits, or 32
+    /// for a 4-byte store). Straight to `r12 + address` when the probe
+    /// allows, else out of line through the checked helper, which faults
+    /// precisely; with no probe needed (see the module documentation), as
+    /// one host access `[r12 + base + imm]` with no slow path.
+    pub(super) fn access(
+        &mut self,
+        rs1: u8,
+        imm: i32,
+        h: Helper,
+        val: Val,
+        gi: &GuestInst,
+        index: u32,
+    ) {
+        let (w, signed, write) = shape(h);
+        let checked = !(self.stubs.host_faults && self.known.covers(rs1, imm));
+        let slow = self.a.label();
+        let done = self.a.label();
+        let m = if checked {
+            self.addr(rs1, imm);
+            self.probe(w, if write { super::WRITE } else { super::READ }, slow);
+            Mem::indexed(Reg::R12, Reg::Rsi)
+        } else {
+            // No slow path: the address folds into the host access.
+            let b = match self.map[rs1 as usize] {
+                Some(c) if rs1 != 0 => c,
+                _ => {
+                    self.get(Reg::Rsi, rs1);
+                    Reg::Rsi
+                }
+            };
+            Mem {
+                base: Reg::R12,
+                index: Some((b, 0)),
+                disp: imm,
+            }
+        };
+        match (val, write) {
+            (Val::Int(d), false) if signed => self.a.load_sx(w, d, m),
+            (Val::Int(d), false) => self.a.load_zx(w, d, m),
+            (Val::Int(v), true) => self.a.store(w, m, v),
+            (Val::X(x), false) => self.a.movq_load(x, m),
+            (Val::X(x), true) if w == W::B32 => self.a.movd_store(m, x),
+            (Val::X(x), true) => self.a.movq_store(m, x),
+        }
+        if self.stubs.host_faults {
+            self.known.accessed(rs1, imm);
+        }
+        if checked {
+            self.a.bind(done);
+            self.cold.push(Cold::Access(Slow {
+                label: slow,
+                done,
+                h,
+                val,
+                gi: *gi,
+                index,
+            }));
+        }
+    }
+
+    /// The slow path of an access: the checked helper (address in `rsi`,
+    /// a store's value in `rdx`), then back to the fast path's end, or to
+    /// the fault (or code write) exit.
+    pub(super) fn emit_slow(&mut self, s: Slow) -> Result<(), super::AsmError> {
+        let (_, _, write) = shape(s.h);
+        self.a.bind(s.label);
+        if write {
+            match s.val {
+                Val::Int(v) if v != Reg::Rdx => self.a.mov_rr(W::B64, Reg::Rdx, v),
+                Val::Int(_) => {}
+                Val::X(x) => self.a.mov_x2r(W::B64, Reg::Rdx, x),
+            }
+        }
+        self.call_helper(s.h)?;
+        // A load returns its status in rdx, a store in rax.
+        let status = if write { Reg::Rax } else { Reg::Rdx };
+        let out = self.a.label();
+        self.a.test_rr(W::B64, status, status);
+        self.a.jcc(Cond::Ne, out);
+        self.cold.push(if write {
+            Cold::Store {
+                label: out,
+                gi: s.gi,
+                index: s.index,
+            }
+        } else {
+            Cold::Fault {
+                label: out,
+                gi: s.gi,
+                index: s.index,
+            }
+        });
+        if !write {
+            match s.val {
+                Val::Int(d) if d != Reg::Rax => self.a.mov_rr(W::B64, d, Reg::Rax),
+                Val::Int(_) => {}
+                Val::X(x) => self.a.mov_r2x(W::B64, x, Reg::Rax),
+            }
+        }
+        self.a.jmp(s.done);
+        Ok(())
+    }
+}
