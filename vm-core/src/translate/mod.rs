@@ -305,6 +305,17 @@ fn scan_region_with(
     // whose code it belongs to.
     let mut work = vec![(entry, entry)];
     let mut total = 0usize;
+    // `small_leaf` of each callee met so far: a function called from
+    // several places in the region is scanned once.
+    let mut leaves: Vec<(u64, bool)> = Vec::new();
+    let mut leaf = |t: u64| match leaves.iter().find(|l| l.0 == t) {
+        Some(&(_, is)) => is,
+        None => {
+            let is = small_leaf(mem, t, follow);
+            leaves.push((t, is));
+            is
+        }
+    };
     while let Some((pc, home)) = work.pop() {
         if blocks.contains_key(&pc) {
             continue;
@@ -325,7 +336,8 @@ fn scan_region_with(
             continue;
         }
         let next_start = blocks.range(pc + 1..).next().map(|(&s, _)| s);
-        let mut insts = Vec::new();
+        // Most blocks are short: room for them without growing.
+        let mut insts = Vec::with_capacity(16);
         let mut at = pc;
         let mut cut_short = true;
         while insts.len() < MAX_BLOCK && total + insts.len() < max {
@@ -354,7 +366,7 @@ fn scan_region_with(
         // A call joins the region (with its return point) only when it is
         // traced through.
         let traced = succ.iter().flatten().any(|&(t, callee)| {
-            callee && calls && t & 1 == 0 && follow(t) && (t == entry || small_leaf(mem, t, follow))
+            callee && calls && t & 1 == 0 && follow(t) && (t == entry || leaf(t))
         });
         let is_call = succ.iter().flatten().any(|&(_, callee)| callee);
         if is_call && !traced {
@@ -1201,15 +1213,21 @@ impl<B: Backend> Engine for JitOn<B> {
                     }
                 }
                 let cold = st.cold_runs;
-                let host = match st.cache.lookup(pc) {
-                    Some(h) => Some(h),
-                    None if st.profile.run_cold(pc, cold) => None,
-                    None => {
-                        let tier = SharedCodeOn::first_tier(&mut st);
-                        match sh.translate(&mut st, pc, mem, tier) {
-                            Ok(h) => Some(h),
-                            Err(f) => return Trap::MemFault(f),
-                        }
+                // A block still cold has no translation entered at its pc
+                // (one is made only once its cold runs are used up, and
+                // the counts outlive flushes), so most dispatches of cold
+                // code need no cache lookup. Were a translation there
+                // after all (`cold_runs` raised at run time), interpreting
+                // would still be exact.
+                let host = if st.profile.run_cold(pc, cold) {
+                    None
+                } else if let Some(h) = st.cache.lookup(pc) {
+                    Some(h)
+                } else {
+                    let tier = SharedCodeOn::first_tier(&mut st);
+                    match sh.translate(&mut st, pc, mem, tier) {
+                        Ok(h) => Some(h),
+                        Err(f) => return Trap::MemFault(f),
                     }
                 };
                 let generation = st.cache.generation();
