@@ -264,7 +264,21 @@ pub fn scan_region(
     max: usize,
     follow: impl Fn(u64) -> bool,
 ) -> Result<Vec<Vec<GuestInst>>, MemFault> {
-    scan_region_with(mem, entry, max, &follow, true)
+    scan_region_with(mem, entry, max, &follow, &|_| false, true)
+}
+
+/// [`scan_region`], except that a branch or plain jump to a pc `stop`
+/// accepts stays an exit of the region instead of joining it (the
+/// translator stops at code that has a translation of its own). A call
+/// traced through keeps its callee and return point whatever `stop` says.
+pub fn scan_region_stopping(
+    mem: &GuestMemory,
+    entry: u64,
+    max: usize,
+    follow: impl Fn(u64) -> bool,
+    stop: impl Fn(u64) -> bool,
+) -> Result<Vec<Vec<GuestInst>>, MemFault> {
+    scan_region_with(mem, entry, max, &follow, &stop, true)
 }
 
 /// Most guest instructions of a callee traced through (see
@@ -278,7 +292,7 @@ pub const MAX_LEAF: usize = 48;
 /// point), which costs more in host code and branch prediction than the
 /// call and return it saves.
 fn small_leaf(mem: &GuestMemory, callee: u64, follow: &dyn Fn(u64) -> bool) -> bool {
-    let Ok(blocks) = scan_region_with(mem, callee, MAX_LEAF + 1, follow, false) else {
+    let Ok(blocks) = scan_region_with(mem, callee, MAX_LEAF + 1, follow, &|_| false, false) else {
         return false;
     };
     let n: usize = blocks.iter().map(|b| b.len()).sum();
@@ -297,6 +311,7 @@ fn scan_region_with(
     entry: u64,
     max: usize,
     follow: &dyn Fn(u64) -> bool,
+    stop: &dyn Fn(u64) -> bool,
     calls: bool,
 ) -> Result<Vec<Vec<GuestInst>>, MemFault> {
     use alloc::collections::BTreeMap;
@@ -375,7 +390,8 @@ fn scan_region_with(
         for (t, callee) in succ.into_iter().flatten() {
             let home = if callee { t } else { home };
             let near = home.abs_diff(t) < REGION_WINDOW;
-            if near && t & 1 == 0 && follow(t) {
+            // (A call that got here is traced through.)
+            if near && t & 1 == 0 && follow(t) && (is_call || !stop(t)) {
                 work.push((t, home));
             }
         }
@@ -739,8 +755,23 @@ impl<B: Backend> SharedCodeOn<B> {
         let t0 = self.now_ns();
         let blocks = match tier {
             Tier::Region => {
-                let p = &st.profile;
-                scan_region(mem, pc, MAX_REGION, |t| p.has_seen(t))?
+                // A successor with a translation of its own stays an exit
+                // (chained to that translation) instead of being
+                // translated again inside this region: code reached from
+                // many entries (an interpreter's opcode handlers, the rest
+                // of a function after each return point) is translated
+                // about once, not once per entry.
+                // Calls traced through into small leaves are kept (see
+                // `scan_region_stopping`): a leaf usually gets hot, and
+                // translated, before its callers.
+                let (p, cache) = (&st.profile, &st.cache);
+                scan_region_stopping(
+                    mem,
+                    pc,
+                    MAX_REGION,
+                    |t| p.has_seen(t),
+                    |t| t != pc && cache.lookup(t).is_some(),
+                )?
             }
             Tier::Block | Tier::Counted(_) => {
                 st.profile.saw(pc);
@@ -1381,5 +1412,7 @@ impl<B: Backend> Engine for JitOn<B> {
     }
 }
 
+#[cfg(test)]
+mod scan_tests;
 #[cfg(test)]
 mod tests;
