@@ -764,13 +764,17 @@ impl<B: Backend> SharedCodeOn<B> {
                 // Calls traced through into small leaves are kept (see
                 // `scan_region_stopping`): a leaf usually gets hot, and
                 // translated, before its callers.
+                // Only under staged emulation: with counted first-tier
+                // blocks (`cold_runs` 0), the blocks a hot loop is made of
+                // have translations that the region is meant to replace.
                 let (p, cache) = (&st.profile, &st.cache);
+                let staged = st.cold_runs > 0;
                 scan_region_stopping(
                     mem,
                     pc,
                     MAX_REGION,
                     |t| p.has_seen(t),
-                    |t| t != pc && cache.lookup(t).is_some(),
+                    |t| staged && t != pc && cache.lookup(t).is_some(),
                 )?
             }
             Tier::Block | Tier::Counted(_) => {
