@@ -50,20 +50,16 @@ pub mod semantics;
 pub mod signal;
 pub mod sigstate;
 pub mod syscall;
-// Test-only code lives in `vm-testkit` (the test host, the differential
-// test, the RISC-V encoders). This crate's own unit tests compile the two
-// files they need into themselves, so that the test host implements this
-// crate's `HostOs` (a dev-dependency on vm-testkit, which depends on
-// vm-core, would bring a second copy of every type); those files name this
-// crate `vm_core`. Not every encoder or host method has a user here.
-#[cfg(test)]
-extern crate self as vm_core;
-#[cfg(test)]
-#[allow(dead_code)]
-#[path = "../../vm-testkit/src/rv.rs"]
-mod rv;
-#[cfg(test)]
-#[allow(dead_code)]
-#[path = "../../vm-testkit/src/testhost.rs"]
-mod testhost;
+// Test-only code: the std test host and the RISC-V encoders, built for
+// this crate's own unit tests and, with the `testkit` feature (which only
+// `vm-testkit` turns on, and re-exports them), for the differential test,
+// the hosts' tests and the fuzz targets: one copy, so the test host
+// implements this crate's `HostOs` whoever uses it (a dev-dependency on
+// vm-testkit, which depends on vm-core, would bring a second copy of every
+// type). The rest of the test support (the differential test, the ops
+// table) is in vm-testkit.
+#[cfg(any(test, feature = "testkit"))]
+pub mod rv;
+#[cfg(any(test, feature = "testkit"))]
+pub mod testhost;
 pub mod translate;

@@ -821,6 +821,26 @@ fn layout(items: &[Item], start: u64) -> Vec<u8> {
 }
 
 impl Case {
+    /// A hand-written program: the words `code` at [`CODE`], read-only,
+    /// started there with the registers of `cpu` and the data area `data`.
+    pub fn program(code: &[u32], data: Vec<u8>, cpu: Cpu) -> Case {
+        Case::assembled(
+            code.iter().flat_map(|w| w.to_le_bytes()).collect(),
+            data,
+            cpu,
+        )
+    }
+
+    /// The same from machine code already laid out.
+    pub fn assembled(code: Vec<u8>, data: Vec<u8>, cpu: Cpu) -> Case {
+        Case {
+            code,
+            data,
+            cpu: Cpu { pc: CODE, ..cpu },
+            code_writable: false,
+        }
+    }
+
     /// A program (F/D instructions mixed in if `fp`): `LOOP` = 1..=3
     /// iterations; the body; decrement; branch back; `ecall`.
     pub fn generate(r: &mut impl Source, fp: bool) -> Case {
@@ -1057,6 +1077,23 @@ impl Harness {
             interp: Interpreter::new(),
             jit: Jit::new(host, cache_size).expect("code cache"),
         }
+    }
+
+    /// A harness on a [`TestHost`] with a code cache of `cache_size`
+    /// bytes whose translator interprets each block `cold_runs` times
+    /// before translating it (see [`Harness::set_cold_runs`]).
+    pub fn configured(cache_size: usize, cold_runs: u32) -> Harness {
+        let mut h = Harness::with_cache(TestHost::leak(), cache_size);
+        h.set_cold_runs(cold_runs);
+        h
+    }
+
+    /// Run a hand-written `case` that must end at its `ecall`, under both
+    /// engines, which must agree (a panic naming `what` otherwise).
+    pub fn run_to_ecall(&mut self, case: &Case, what: impl fmt::Display) -> Outcome {
+        let o = self.run(case).unwrap_or_else(|m| panic!("{what}: {m}"));
+        assert_eq!(o.trap, Trap::Ecall, "{what}");
+        o
     }
 
     /// Let the translator interpret each block `n` times before

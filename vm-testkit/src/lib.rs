@@ -1,4 +1,4 @@
-//! Test support for pvm, kept out of the product crate (`vm-core`):
+//! Test support for pvm, none of it in the product:
 //! * [`testhost`]: a `HostOs` built on `std` (heap-backed guest memory,
 //!   the real file system, output collected in memory);
 //! * [`difftest`]: the engine differential test, a generator of random
@@ -8,16 +8,17 @@
 //!   semantic function (`vm_core::semantics`, `vm_core::fpu`);
 //! * [`rv`]: RISC-V instruction encoders.
 //!
+//! [`testhost`] and [`rv`] are modules of vm-core behind its `testkit`
+//! feature (this crate turns it on), re-exported here: vm-core's own unit
+//! tests use the same modules, and one copy of them implements one
+//! `HostOs`.
+//!
 //! Users: the fixed-seed differential test (`tests/difftest.rs`), the Linux
 //! host's tests (`host-linux/src/difftest.rs`) and the fuzz targets in
-//! `fuzz/`. vm-core's own unit tests compile `testhost.rs` and `rv.rs` into
-//! themselves instead of depending on this crate (see `vm-core/src/lib.rs`:
-//! a dev-dependency cycle would give them a second copy of vm-core's
-//! types).
+//! `fuzz/`.
 
 extern crate alloc;
 
 pub mod difftest;
 pub mod ops;
-pub mod rv;
-pub mod testhost;
+pub use vm_core::{rv, testhost};

@@ -132,6 +132,22 @@ fn want(inst: Inst, pc: u64, len: u8, cpu: &Cpu, data: &[u8]) -> Option<Want> {
             w.f = Some((rd, $f(fr(rs1), fr(rs2), rm, &mut fl)));
         }};
     }
+    // Conversions, one line per width and signedness: float (`fs` a
+    // single, `fr` a double) to an integer register value (`$ext` widens
+    // the result); an integer register (`$arg` narrows it) to float
+    // (`$boxed` NaN-boxes a single).
+    macro_rules! f2i {
+        ($q:expr, $src:ident, $f:path, $ext:expr) => {{
+            let rm = rm!($q.rm);
+            w.x = Some(($q.rd, $ext($f($src($q.rs1), rm, &mut fl))));
+        }};
+    }
+    macro_rules! i2f {
+        ($q:expr, $f:path, $arg:expr, $boxed:expr) => {{
+            let rm = rm!($q.rm);
+            w.f = Some(($q.rd, $boxed($f($arg(x($q.rs1)), rm, &mut fl))));
+        }};
+    }
     match inst {
         Lui(U { rd, imm }) => w.x = Some((rd, imm as i64 as u64)),
         Auipc(U { rd, imm }) => w.x = Some((rd, pc.wrapping_add(imm as i64 as u64))),
@@ -325,79 +341,22 @@ fn want(inst: Inst, pc: u64, len: u8, cpu: &Cpu, data: &[u8]) -> Option<Want> {
             let rm = rm!(rm);
             w.f = Some((rd, sem::fma_d(neg, fr(rs1), fr(rs2), fr(rs3), rm, &mut fl)));
         }
-        FcvtWS(q) => {
-            let rm = rm!(q.rm);
-            w.x = Some((q.rd, fpu::f32_to_i32(fs(q.rs1), rm, &mut fl) as i64 as u64));
-        }
-        FcvtWuS(q) => {
-            let rm = rm!(q.rm);
-            w.x = Some((q.rd, sem::sext32(fpu::f32_to_u32(fs(q.rs1), rm, &mut fl))));
-        }
-        FcvtLS(q) => {
-            let rm = rm!(q.rm);
-            w.x = Some((q.rd, fpu::f32_to_i64(fs(q.rs1), rm, &mut fl) as u64));
-        }
-        FcvtLuS(q) => {
-            let rm = rm!(q.rm);
-            w.x = Some((q.rd, fpu::f32_to_u64(fs(q.rs1), rm, &mut fl)));
-        }
-        FcvtWD(q) => {
-            let rm = rm!(q.rm);
-            w.x = Some((q.rd, fpu::f64_to_i32(fr(q.rs1), rm, &mut fl) as i64 as u64));
-        }
-        FcvtWuD(q) => {
-            let rm = rm!(q.rm);
-            w.x = Some((q.rd, sem::sext32(fpu::f64_to_u32(fr(q.rs1), rm, &mut fl))));
-        }
-        FcvtLD(q) => {
-            let rm = rm!(q.rm);
-            w.x = Some((q.rd, fpu::f64_to_i64(fr(q.rs1), rm, &mut fl) as u64));
-        }
-        FcvtLuD(q) => {
-            let rm = rm!(q.rm);
-            w.x = Some((q.rd, fpu::f64_to_u64(fr(q.rs1), rm, &mut fl)));
-        }
-        FcvtSW(q) => {
-            let rm = rm!(q.rm);
-            w.f = Some((
-                q.rd,
-                sem::nanbox(fpu::i32_to_f32(x(q.rs1) as i32, rm, &mut fl)),
-            ));
-        }
-        FcvtSWu(q) => {
-            let rm = rm!(q.rm);
-            w.f = Some((
-                q.rd,
-                sem::nanbox(fpu::u32_to_f32(x(q.rs1) as u32, rm, &mut fl)),
-            ));
-        }
-        FcvtSL(q) => {
-            let rm = rm!(q.rm);
-            w.f = Some((
-                q.rd,
-                sem::nanbox(fpu::i64_to_f32(x(q.rs1) as i64, rm, &mut fl)),
-            ));
-        }
-        FcvtSLu(q) => {
-            let rm = rm!(q.rm);
-            w.f = Some((q.rd, sem::nanbox(fpu::u64_to_f32(x(q.rs1), rm, &mut fl))));
-        }
-        FcvtDW(q) => {
-            let rm = rm!(q.rm);
-            w.f = Some((q.rd, fpu::i32_to_f64(x(q.rs1) as i32, rm, &mut fl)));
-        }
-        FcvtDWu(q) => {
-            let rm = rm!(q.rm);
-            w.f = Some((q.rd, fpu::u32_to_f64(x(q.rs1) as u32, rm, &mut fl)));
-        }
-        FcvtDL(q) => {
-            let rm = rm!(q.rm);
-            w.f = Some((q.rd, fpu::i64_to_f64(x(q.rs1) as i64, rm, &mut fl)));
-        }
-        FcvtDLu(q) => {
-            let rm = rm!(q.rm);
-            w.f = Some((q.rd, fpu::u64_to_f64(x(q.rs1), rm, &mut fl)));
-        }
+        FcvtWS(q) => f2i!(q, fs, fpu::f32_to_i32, |v: i32| v as i64 as u64),
+        FcvtWuS(q) => f2i!(q, fs, fpu::f32_to_u32, sem::sext32),
+        FcvtLS(q) => f2i!(q, fs, fpu::f32_to_i64, |v: i64| v as u64),
+        FcvtLuS(q) => f2i!(q, fs, fpu::f32_to_u64, |v: u64| v),
+        FcvtWD(q) => f2i!(q, fr, fpu::f64_to_i32, |v: i32| v as i64 as u64),
+        FcvtWuD(q) => f2i!(q, fr, fpu::f64_to_u32, sem::sext32),
+        FcvtLD(q) => f2i!(q, fr, fpu::f64_to_i64, |v: i64| v as u64),
+        FcvtLuD(q) => f2i!(q, fr, fpu::f64_to_u64, |v: u64| v),
+        FcvtSW(q) => i2f!(q, fpu::i32_to_f32, |v: u64| v as i32, sem::nanbox),
+        FcvtSWu(q) => i2f!(q, fpu::u32_to_f32, |v: u64| v as u32, sem::nanbox),
+        FcvtSL(q) => i2f!(q, fpu::i64_to_f32, |v: u64| v as i64, sem::nanbox),
+        FcvtSLu(q) => i2f!(q, fpu::u64_to_f32, |v: u64| v, sem::nanbox),
+        FcvtDW(q) => i2f!(q, fpu::i32_to_f64, |v: u64| v as i32, |v: u64| v),
+        FcvtDWu(q) => i2f!(q, fpu::u32_to_f64, |v: u64| v as u32, |v: u64| v),
+        FcvtDL(q) => i2f!(q, fpu::i64_to_f64, |v: u64| v as i64, |v: u64| v),
+        FcvtDLu(q) => i2f!(q, fpu::u64_to_f64, |v: u64| v, |v: u64| v),
         FcvtSD(q) => {
             let rm = rm!(q.rm);
             w.f = Some((q.rd, sem::nanbox(fpu::f64_to_f32(fr(q.rs1), rm, &mut fl))));

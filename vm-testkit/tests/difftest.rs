@@ -50,7 +50,7 @@ fn random_fp_programs_agree_with_the_interpreter() {
 /// edges) take over mid-run; they must agree with the interpreter too.
 #[test]
 fn random_hot_loops_agree_with_the_interpreter() {
-    let mut h = Harness::with_cache(vm_testkit::testhost::TestHost::leak(), 4 << 20);
+    let mut h = Harness::configured(4 << 20, 0);
     for fp in [false, true] {
         let cases = if cfg!(debug_assertions) { 600 } else { 3000 };
         let t = run_hot_seeds(&mut h, fp, cases)
@@ -65,8 +65,7 @@ fn random_hot_loops_agree_with_the_interpreter() {
 /// tier blocks and regions, on a cache that also gets flushed.
 #[test]
 fn random_staged_programs_agree_with_the_interpreter() {
-    let mut h = Harness::with_cache(vm_testkit::testhost::TestHost::leak(), 4 << 20);
-    h.set_cold_runs(3);
+    let mut h = Harness::configured(4 << 20, 3);
     for fp in [false, true] {
         let cases = if cfg!(debug_assertions) { 300 } else { 1500 };
         run_hot_seeds(&mut h, fp, cases)
@@ -79,7 +78,7 @@ fn random_staged_programs_agree_with_the_interpreter() {
     // path ran for hundreds of blocks, not for every case.
     assert!(h.jit_stat("jit_cold_blocks_interpreted") > Some(500));
     assert!(h.jit_stat("jit_translations") > Some(1000));
-    let mut h = Harness::with_host(vm_testkit::testhost::TestHost::leak());
+    let mut h = Harness::new();
     h.set_cold_runs(2);
     for fp in [false, true] {
         let cases = if cfg!(debug_assertions) { 1000 } else { 5000 };
@@ -301,7 +300,6 @@ fn compressed_encoders_match_the_decoder() {
 /// hot blocks are chained into them: the end states must agree.
 #[test]
 fn fifo_evictions_agree_with_the_interpreter() {
-    use vm_testkit::difftest::CODE;
     let (n, hot) = (2048i32, 256i32);
     let andi = |rd, rs1, imm| rv::i(0x13, 7, rd, rs1, imm);
     let slli = |rd, rs1, sh| rv::i(0x13, 1, rd, rs1, sh);
@@ -353,17 +351,8 @@ fn fifo_evictions_agree_with_the_interpreter() {
     }
     code.push(rv::ECALL);
     let mut h = Harness::new();
-    let case = Case {
-        code: code.iter().flat_map(|w| w.to_le_bytes()).collect(),
-        data: Vec::new(),
-        cpu: vm_core::cpu::Cpu {
-            pc: CODE,
-            ..Default::default()
-        },
-        code_writable: false,
-    };
-    let out = h.run(&case).unwrap_or_else(|m| panic!("{m:?}"));
-    assert_eq!(out.trap, Trap::Ecall);
+    let case = Case::program(&code, Vec::new(), vm_core::cpu::Cpu::default());
+    h.run_to_ecall(&case, "hub and blocks");
     assert!(h.jit_stat("jit_cache_evictions") > Some(4));
     assert!(h.jit_stat("jit_chains_unlinked") > Some(0));
 }
@@ -377,13 +366,12 @@ fn fifo_evictions_agree_with_the_interpreter() {
 #[test]
 fn division_pairs_agree_with_the_interpreter() {
     use vm_core::cpu::Cpu;
-    use vm_testkit::difftest::CODE;
     let mut r = Rng::seeded(0xd1f);
     // Few registers, so the instructions between often touch an operand.
     const REGS: [u8; 5] = [5, 6, 7, 10, 11];
     let pick = |r: &mut Rng| REGS[r.below(REGS.len() as u64) as usize];
     for cache in [64 << 10, 4 << 20] {
-        let mut h = Harness::with_cache(vm_testkit::testhost::TestHost::leak(), cache);
+        let mut h = Harness::configured(cache, 0);
         for _ in 0..300 {
             let mut words = vec![rv::addi(29, 0, 70)];
             for _ in 0..1 + r.below(4) {
@@ -410,10 +398,7 @@ fn division_pairs_agree_with_the_interpreter() {
             let back = -4 * (words.len() as i32 - 1);
             words.push(rv::b(1, 29, 0, back));
             words.push(rv::ECALL);
-            let mut cpu = Cpu {
-                pc: CODE,
-                ..Cpu::default()
-            };
+            let mut cpu = Cpu::default();
             for &x in &REGS {
                 cpu.x[x as usize] = match r.below(8) {
                     0 => 0,
@@ -425,16 +410,8 @@ fn division_pairs_agree_with_the_interpreter() {
                     _ => r.next(),
                 };
             }
-            let case = Case {
-                code: words.iter().flat_map(|w| w.to_le_bytes()).collect(),
-                data: vec![0; vm_testkit::difftest::DATA_LEN],
-                cpu,
-                code_writable: false,
-            };
-            let o = h
-                .run(&case)
-                .unwrap_or_else(|m| panic!("cache {cache}: {m}"));
-            assert_eq!(o.trap, Trap::Ecall);
+            let case = Case::program(&words, vec![0; vm_testkit::difftest::DATA_LEN], cpu);
+            h.run_to_ecall(&case, format_args!("cache {cache}"));
         }
     }
 }
@@ -489,7 +466,7 @@ fn assemble(ops: &[Op]) -> std::vec::Vec<u8> {
 #[test]
 fn call_heavy_programs_agree_with_the_interpreter() {
     use vm_core::cpu::Cpu;
-    use vm_testkit::difftest::{CODE, DATA, DATA_LEN};
+    use vm_testkit::difftest::{DATA, DATA_LEN};
     const RA: u8 = 1;
     const SP: u8 = 2;
     let ret = || Op::W(rv::i(0x67, 0, 0, RA, 0));
@@ -507,8 +484,7 @@ fn call_heavy_programs_agree_with_the_interpreter() {
         }
     };
     for (cache, cold) in [(64 << 10, 0), (4 << 20, 0), (4 << 20, 3)] {
-        let mut h = Harness::with_cache(vm_testkit::testhost::TestHost::leak(), cache);
-        h.set_cold_runs(cold);
+        let mut h = Harness::configured(cache, cold);
         for _ in 0..60 {
             let (main, leaf1, leaf2, rec, base, plain, skip, lp) = (0, 1, 2, 3, 4, 5, 6, 7);
             let depth = r.below(48) as i32;
@@ -571,24 +547,13 @@ fn call_heavy_programs_agree_with_the_interpreter() {
                 Op::W(rv::addi(RA, RA, 4)),
                 ret(),
             ]);
-            let mut cpu = Cpu {
-                pc: CODE,
-                ..Cpu::default()
-            };
+            let mut cpu = Cpu::default();
             for x in 5..8 {
                 cpu.x[x] = r.next();
             }
             cpu.x[SP as usize] = DATA + DATA_LEN as u64 - 8;
-            let case = Case {
-                code: assemble(&ops),
-                data: vec![0; DATA_LEN],
-                cpu,
-                code_writable: false,
-            };
-            let o = h
-                .run(&case)
-                .unwrap_or_else(|m| panic!("cache {cache}, cold {cold}: {m}"));
-            assert_eq!(o.trap, Trap::Ecall);
+            let case = Case::assembled(assemble(&ops), vec![0; DATA_LEN], cpu);
+            h.run_to_ecall(&case, format_args!("cache {cache}, cold {cold}"));
         }
     }
 }

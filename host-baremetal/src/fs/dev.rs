@@ -12,7 +12,6 @@
 use super::object::*;
 use super::pipe::pipe_stat;
 use super::*;
-use core::any::Any;
 use vm_core::abi::O_RDONLY;
 
 /// Which device a `/dev` node is.
@@ -24,18 +23,23 @@ pub(super) enum Device {
     Random,
 }
 
-impl Device {
-    /// Its `st_rdev` (major 1, Linux's minors).
-    pub(super) fn rdev(self) -> u64 {
+/// A device node: a character device, writable on any file system.
+impl NodeKind for Device {
+    fn type_bits(&self) -> u32 {
+        S_IFCHR
+    }
+    /// Major 1, Linux's minors.
+    fn rdev(&self) -> u64 {
         match self {
             Device::Null => (1 << 8) | 3,
             Device::Zero => (1 << 8) | 5,
             Device::Random => (1 << 8) | 9,
         }
     }
-
-    /// The object an `open` of the node `node` (this device) gets.
-    pub(super) fn open(self, node: Arc<Node>) -> Arc<dyn Object> {
+    fn writable_anywhere(&self) -> bool {
+        true
+    }
+    fn open(&self, node: Arc<Node>) -> Arc<dyn Object> {
         match self {
             Device::Null => Arc::new(Null(node)),
             Device::Zero => Arc::new(Zero(node)),
@@ -71,9 +75,6 @@ macro_rules! device_common {
         fn kind(&self) -> &'static str {
             "device"
         }
-        fn as_any(&self) -> &dyn Any {
-            self
-        }
     };
 }
 
@@ -108,7 +109,21 @@ pub(super) struct Stdin(pub(super) &'static [u8]);
 #[derive(Debug)]
 pub(super) struct ConsoleOut(pub(super) bool);
 
+/// What the console's descriptors share: the serial line they are
+/// (`/proc/self/fd` shows it).
+macro_rules! console_common {
+    () => {
+        fn link_name(&self, _path: &[u8]) -> Vec<u8> {
+            b"/dev/ttyS0".to_vec()
+        }
+        fn kind(&self) -> &'static str {
+            "console"
+        }
+    };
+}
+
 impl Object for Stdin {
+    console_common!();
     fn read(&self, _fs: &Fs, pos: &mut u64, buf: &mut [u8]) -> SysResult<usize> {
         let n = copy_out(self.0, *pos, buf);
         *pos += n as u64;
@@ -127,18 +142,10 @@ impl Object for Stdin {
             _ => Err(Errno::ENXIO),
         }
     }
-    fn link_name(&self, _path: &[u8]) -> Vec<u8> {
-        b"/dev/ttyS0".to_vec()
-    }
-    fn kind(&self) -> &'static str {
-        "console"
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
 }
 
 impl Object for ConsoleOut {
+    console_common!();
     fn write(&self, fs: &Fs, _pos: &mut u64, _append: bool, buf: &[u8]) -> SysResult<usize> {
         if self.0 {
             fs.console.stderr(buf);
@@ -155,14 +162,5 @@ impl Object for ConsoleOut {
             O_WRONLY => Ok(Arc::new(ConsoleOut(self.0))),
             _ => Err(Errno::ENXIO),
         }
-    }
-    fn link_name(&self, _path: &[u8]) -> Vec<u8> {
-        b"/dev/ttyS0".to_vec()
-    }
-    fn kind(&self) -> &'static str {
-        "console"
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }

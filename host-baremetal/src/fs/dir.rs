@@ -1,4 +1,5 @@
-//! Directories open as [`Object`]s ([`Directory`]: the tree's own,
+//! Directory nodes ([`DirNode`]: their entries and their parent) and
+//! directories open as [`Object`]s ([`Directory`]: the tree's own,
 //! listing their entries; `/proc`'s listing what procfs makes, see
 //! [`super::procfs::ProcDir`]), and `getdents64`, which writes any
 //! directory's listing as `linux_dirent64` records from the description's
@@ -6,10 +7,56 @@
 
 use super::object::*;
 use super::*;
-use core::any::Any;
 
 /// `d_type` of a directory.
 pub(super) const DT_DIR: u8 = 4;
+
+/// A directory node: its entries, and the directory holding it.
+#[derive(Debug)]
+pub(super) struct DirNode {
+    entries: Entries,
+    parent: Weak<Node>,
+}
+
+/// A new, empty directory under `parent`.
+pub(super) fn dir_node(parent: Weak<Node>) -> Kind {
+    alloc::boxed::Box::new(DirNode {
+        entries: BTreeMap::new(),
+        parent,
+    })
+}
+
+impl NodeKind for DirNode {
+    fn type_bits(&self) -> u32 {
+        S_IFDIR
+    }
+    fn size(&self) -> u64 {
+        4096.max(self.entries.len() as u64 * 32)
+    }
+    fn user_xattrs(&self) -> bool {
+        true
+    }
+    fn open(&self, node: Arc<Node>) -> Arc<dyn Object> {
+        Arc::new(Directory(node))
+    }
+    fn entries(&self) -> SysResult<&Entries> {
+        Ok(&self.entries)
+    }
+    fn entries_mut(&mut self) -> SysResult<&mut Entries> {
+        Ok(&mut self.entries)
+    }
+    fn parent(&self) -> Option<Arc<Node>> {
+        self.parent.upgrade()
+    }
+    fn set_parent(&mut self, parent: Weak<Node>) -> SysResult<()> {
+        self.parent = parent;
+        Ok(())
+    }
+    /// Reading a directory's bytes (the kernel's own start-up files).
+    fn contents(&self) -> SysResult<&[u8]> {
+        Err(Errno::EISDIR)
+    }
+}
 
 /// A directory of the tree.
 #[derive(Debug)]
@@ -18,10 +65,7 @@ pub(super) struct Directory(pub(super) Arc<Node>);
 impl Directory {
     /// `.` and `..` of the directory `n`.
     pub(super) fn dots(n: &Inode) -> [DirEntry; 2] {
-        let parent = match &n.kind {
-            Kind::Dir { parent, .. } => parent.upgrade().map_or(n.ino, |p| p.lock().ino),
-            _ => n.ino,
-        };
+        let parent = n.kind.parent().map_or(n.ino, |p| p.lock().ino);
         [
             (b".".to_vec(), n.ino, DT_DIR),
             (b"..".to_vec(), parent, DT_DIR),
@@ -46,9 +90,7 @@ impl Object for Directory {
     }
     fn list(&self, _fs: &Fs) -> SysResult<Vec<DirEntry>> {
         let n = self.0.lock();
-        let Kind::Dir { entries, .. } = &n.kind else {
-            return Err(Errno::ENOTDIR);
-        };
+        let entries = n.kind.entries()?;
         let mut out = Vec::with_capacity(entries.len() + 2);
         out.extend(Self::dots(&n));
         for (name, child) in entries {
@@ -62,9 +104,6 @@ impl Object for Directory {
     }
     fn kind(&self) -> &'static str {
         "directory"
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }
 

@@ -11,10 +11,7 @@ impl Fs {
             mode & !self.umask,
             true,
             now,
-            Kind::Dir {
-                entries: BTreeMap::new(),
-                parent: Arc::downgrade(&r.parent),
-            },
+            dir_node(Arc::downgrade(&r.parent)),
         );
         self.insert_child(&r.parent, &r.name, node)
             .map_err(|_| Errno::ENOTDIR)?;
@@ -31,9 +28,9 @@ impl Fs {
         }
         let (is_dir, empty) = {
             let n = node.lock();
-            match &n.kind {
-                Kind::Dir { entries, .. } => (true, entries.is_empty()),
-                _ => (false, true),
+            match n.kind.entries() {
+                Ok(entries) => (true, entries.is_empty()),
+                Err(_) => (false, true),
             }
         };
         if flags & AT_REMOVEDIR != 0 {
@@ -54,7 +51,7 @@ impl Fs {
         if !r.parent.lock().writable {
             return Err(Errno::EROFS);
         }
-        if let Kind::Dir { entries, .. } = &mut r.parent.lock().kind {
+        if let Ok(entries) = r.parent.lock().kind.entries_mut() {
             entries.remove(&r.name);
         }
         if is_dir {
@@ -100,11 +97,11 @@ impl Fs {
                 return Err(Errno::EEXIST);
             }
             let t = target.lock();
-            match (&t.kind, is_dir) {
-                (Kind::Dir { entries, .. }, true) if !entries.is_empty() => {
+            match (t.kind.entries(), is_dir) {
+                (Ok(entries), true) if !entries.is_empty() => {
                     return Err(Errno::ENOTEMPTY);
                 }
-                (Kind::Dir { .. }, false) => return Err(Errno::EISDIR),
+                (Ok(_), false) => return Err(Errno::EISDIR),
                 (_, true) if !t.is_dir() => return Err(Errno::ENOTDIR),
                 _ => {}
             }
@@ -117,17 +114,16 @@ impl Fs {
                 return Err(Errno::EINVAL);
             }
         }
-        if let Kind::Dir { entries, .. } = &mut from.parent.lock().kind {
+        if let Ok(entries) = from.parent.lock().kind.entries_mut() {
             entries.remove(&from.name);
         }
-        let replaced = match &mut to.parent.lock().kind {
-            Kind::Dir { entries, .. } => entries.insert(to.name.clone(), node.clone()),
-            _ => None,
+        let replaced = match to.parent.lock().kind.entries_mut() {
+            Ok(entries) => entries.insert(to.name.clone(), node.clone()),
+            Err(_) => None,
         };
         if is_dir {
-            if let Kind::Dir { parent, .. } = &mut node.lock().kind {
-                *parent = Arc::downgrade(&to.parent);
-            }
+            // A directory's kind always takes a parent.
+            let _ = node.lock().kind.set_parent(Arc::downgrade(&to.parent));
             if !Arc::ptr_eq(&from.parent, &to.parent) {
                 from.parent.lock().nlink -= 1;
                 if replaced.is_none() {
@@ -153,7 +149,7 @@ impl Fs {
         }
         let r = self.for_create(newdirfd, linkpath)?;
         let now = (self.clock)();
-        let node = self.new_node(0o777, true, now, Kind::Symlink(target.to_vec()));
+        let node = self.new_node(0o777, true, now, link_node(target.to_vec()));
         self.insert_child(&r.parent, &r.name, node)
             .map_err(|_| Errno::ENOTDIR)?;
         self.touch_dir(&r.parent);

@@ -20,7 +20,6 @@
 
 use super::object::*;
 use super::*;
-use core::any::Any;
 use vm_core::host::{EpollEvent, ITimer};
 
 use vm_core::abi::{
@@ -96,9 +95,6 @@ impl Object for EventFd {
         }
         r
     }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
 }
 
 // ---- timerfd ------------------------------------------------------------------
@@ -158,9 +154,6 @@ impl Object for TimerFd {
         let mut st = self.st.lock();
         st.update(fs.mono_ns());
         if st.ticks > 0 { POLLIN } else { 0 }
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }
 
@@ -243,9 +236,6 @@ impl Object for Epoll {
         } else {
             0
         }
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }
 

@@ -43,7 +43,7 @@ impl Fs {
         if !(user || name.starts_with(b"trusted.") || name.starts_with(b"security.")) {
             return Err(Errno::ENOTSUP);
         }
-        if user && !matches!(n.kind, Kind::File(_) | Kind::Dir { .. }) {
+        if user && !n.kind.user_xattrs() {
             return Err(Errno::EPERM);
         }
         Ok(())
@@ -213,10 +213,9 @@ impl Fs {
         if !n.writable {
             return Err(Errno::EROFS);
         }
-        let Kind::File(d) = &mut n.kind else {
-            return Err(Errno::ENODEV);
-        };
-        let v = d.owned();
+        // Anything but a regular file: ENODEV (a directory cannot be
+        // open for writing).
+        let v = n.kind.contents_mut().map_err(|_| Errno::ENODEV)?;
         if end > v.len() {
             v.try_reserve(end - v.len()).map_err(|_| Errno::ENOSPC)?;
             v.resize(end, 0);

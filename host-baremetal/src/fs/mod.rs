@@ -3,6 +3,10 @@
 //! One tree of nodes ([`node`]): the ramdisk's members, read-only and
 //! borrowed in place, plus a writable in-memory `/tmp`, `/dev` and
 //! `/proc`, whose nodes are made as lookups reach them ([`procfs`]).
+//! Every kind of node implements the one trait [`kind::NodeKind`]
+//! (directory entries, a file's bytes, a link's text, a device's number,
+//! which open file an `open` makes), whose defaults are the Linux errnos
+//! for what a kind lacks, as [`object::Object`] is for open files.
 //! Every method of [`Fs`] mirrors one `HostOs` file call (same arguments,
 //! Linux errno results, asm-generic flag values), so the kernel's
 //! `HostOs` is a thin lock-and-forward layer and all of this is tested on
@@ -33,6 +37,7 @@ mod dirops;
 mod event;
 mod fdtable;
 mod fileops;
+mod kind;
 mod node;
 mod object;
 mod path;
@@ -48,6 +53,7 @@ use alloc::vec::Vec;
 use dev::*;
 use dir::*;
 use fdtable::*;
+use kind::*;
 pub use node::FileRef;
 use node::*;
 use object::{InodeCall, Object};
@@ -172,7 +178,7 @@ impl Fs {
                     mode & !self.umask,
                     true,
                     now,
-                    Kind::File(Data::Owned(Vec::new())),
+                    file_node(Data::Owned(Vec::new())),
                 );
                 self.insert_child(&r.parent, &r.name, node.clone())
                     .map_err(|_| Errno::ENOTDIR)?;
@@ -215,8 +221,8 @@ impl Fs {
             }
             if flags & O_TRUNC != 0 && wants_write {
                 let mut n = node.lock();
-                if let Kind::File(d) = &mut n.kind {
-                    d.owned().clear();
+                if let Ok(v) = n.kind.contents_mut() {
+                    v.clear();
                     n.mtime = now;
                     n.ctime = now;
                 }
@@ -398,7 +404,7 @@ impl Fs {
             return Err(Errno::EINVAL);
         }
         let now = (self.clock)();
-        let node = self.new_node(0o777, true, now, Kind::File(Data::Owned(Vec::new())));
+        let node = self.new_node(0o777, true, now, file_node(Data::Owned(Vec::new())));
         {
             let mut n = node.lock();
             n.nlink = 0;
@@ -504,11 +510,7 @@ impl Fs {
     pub fn read_whole(&self, path: &[u8]) -> SysResult<Vec<u8>> {
         let node = self.resolve(AT_FDCWD, path, true)?.existing()?;
         let n = node.lock();
-        match &n.kind {
-            Kind::File(d) => Ok(d.bytes().to_vec()),
-            Kind::Dir { .. } => Err(Errno::EISDIR),
-            _ => Err(Errno::EINVAL),
-        }
+        n.kind.contents().map(|d| d.to_vec())
     }
 }
 

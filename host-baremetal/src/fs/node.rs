@@ -1,7 +1,8 @@
-//! The tree: inodes (directories, files, symlinks, devices), building it
-//! from the ramdisk archive at boot, `stat` of a node, which kind of open
-//! file an `open` of a node makes ([`open_object`]), and [`FileRef`], a
-//! regular file held by a shared mapping.
+//! The tree: inodes (what every node has, and its [`Kind`]: directory,
+//! file, symlink or device, see [`super::kind`]), building it from the
+//! ramdisk archive at boot, `stat` of a node, which kind of open file an
+//! `open` of a node makes ([`open_object`]), and [`FileRef`], a regular
+//! file held by a shared mapping.
 
 use super::*;
 use crate::archive;
@@ -32,17 +33,6 @@ impl Data {
 }
 
 #[derive(Debug)]
-pub(super) enum Kind {
-    Dir {
-        entries: BTreeMap<Vec<u8>, Arc<Node>>,
-        parent: Weak<Node>,
-    },
-    File(Data),
-    Symlink(Vec<u8>),
-    Device(Device),
-}
-
-#[derive(Debug)]
 pub(super) struct Inode {
     pub(super) ino: u64,
     /// Permission bits only; the type comes from `kind`.
@@ -66,44 +56,27 @@ pub(super) struct Inode {
 
 impl Inode {
     pub(super) fn type_bits(&self) -> u32 {
-        match self.kind {
-            Kind::Dir { .. } => S_IFDIR,
-            Kind::File(_) => S_IFREG,
-            Kind::Symlink(_) => S_IFLNK,
-            Kind::Device(_) => S_IFCHR,
-        }
+        self.kind.type_bits()
     }
     pub(super) fn is_dir(&self) -> bool {
-        matches!(self.kind, Kind::Dir { .. })
+        self.type_bits() == S_IFDIR
     }
     /// A symbolic link's text.
     pub(super) fn link_text(&self) -> Option<&[u8]> {
-        match &self.kind {
-            Kind::Symlink(t) => Some(t),
-            _ => None,
-        }
+        self.kind.link_text()
     }
     /// May it be opened for writing (or `W_OK`)? A read-only node may
     /// not, but a device always may.
     pub(super) fn takes_writes(&self) -> bool {
-        self.writable || matches!(self.kind, Kind::Device(_))
+        self.writable || self.kind.writable_anywhere()
     }
-    /// Its `d_type` in a directory listing.
+    /// Its `d_type` in a directory listing: the file type's bits, as
+    /// Linux's `IFTODT` (`DT_DIR` 4, `DT_REG` 8, `DT_LNK` 10, `DT_CHR` 2).
     pub(super) fn dtype(&self) -> u8 {
-        match self.kind {
-            Kind::Dir { .. } => super::dir::DT_DIR,
-            Kind::File(_) => 8,
-            Kind::Symlink(_) => 10,
-            Kind::Device(_) => 2,
-        }
+        (self.type_bits() >> 12) as u8
     }
     pub(super) fn size(&self) -> u64 {
-        match &self.kind {
-            Kind::File(d) => d.bytes().len() as u64,
-            Kind::Symlink(t) => t.len() as u64,
-            Kind::Dir { entries, .. } => 4096.max(entries.len() as u64 * 32),
-            Kind::Device(_) => 0,
-        }
+        self.kind.size()
     }
 }
 
@@ -129,10 +102,7 @@ impl Fs {
             atime: now,
             mtime: now,
             ctime: now,
-            kind: Kind::Dir {
-                entries: BTreeMap::new(),
-                parent: Weak::new(),
-            },
+            kind: dir_node(Weak::new()),
             seals: None,
             uid: 0,
             gid: 0,
@@ -177,8 +147,8 @@ impl Fs {
             (b"random", Device::Random),
         ];
         for (name, d) in devices {
-            let node = fs.new_node(0o666, false, now, Kind::Device(d));
-            if let Kind::Dir { entries, .. } = &mut dev.lock().kind {
+            let node = fs.new_node(0o666, false, now, alloc::boxed::Box::new(d));
+            if let Ok(entries) = dev.lock().kind.entries_mut() {
                 entries.entry(name.to_vec()).or_insert(node);
             }
         }
@@ -190,8 +160,8 @@ impl Fs {
             (b"stderr", b"/proc/self/fd/2"),
         ];
         for (name, target) in links {
-            let node = fs.new_node(0o777, false, now, Kind::Symlink(target.to_vec()));
-            if let Kind::Dir { entries, .. } = &mut dev.lock().kind {
+            let node = fs.new_node(0o777, false, now, link_node(target.to_vec()));
+            if let Ok(entries) = dev.lock().kind.entries_mut() {
                 entries.entry(name.to_vec()).or_insert(node);
             }
         }
@@ -217,11 +187,7 @@ impl Fs {
         let ino = self
             .next_ino
             .fetch_add(1, core::sync::atomic::Ordering::Relaxed);
-        let nlink = if matches!(kind, Kind::Dir { .. }) {
-            2
-        } else {
-            1
-        };
+        let nlink = if kind.type_bits() == S_IFDIR { 2 } else { 1 };
         Arc::new(spin::Mutex::new(Inode {
             ino,
             perm: perm & 0o7777,
@@ -253,24 +219,16 @@ impl Fs {
         perm: u32,
         t: Timespec,
     ) -> Result<Arc<Node>, ()> {
-        let existing = match &dir.lock().kind {
-            Kind::Dir { entries, .. } => entries.get(name).cloned(),
-            _ => return Err(()),
+        let existing = match dir.lock().kind.entries() {
+            Ok(entries) => entries.get(name).cloned(),
+            Err(_) => return Err(()),
         };
         if let Some(n) = existing {
             return if n.lock().is_dir() { Ok(n) } else { Err(()) };
         }
-        let node = self.new_node(
-            perm,
-            false,
-            t,
-            Kind::Dir {
-                entries: BTreeMap::new(),
-                parent: Arc::downgrade(dir),
-            },
-        );
+        let node = self.new_node(perm, false, t, dir_node(Arc::downgrade(dir)));
         let mut d = dir.lock();
-        if let Kind::Dir { entries, .. } = &mut d.kind {
+        if let Ok(entries) = d.kind.entries_mut() {
             entries.insert(name.to_vec(), node.clone());
         }
         d.nlink += 1;
@@ -304,13 +262,13 @@ impl Fs {
                 n.mtime = t;
             }
             S_IFLNK => {
-                let node = self.new_node(perm, false, t, Kind::Symlink(e.data.to_vec()));
+                let node = self.new_node(perm, false, t, link_node(e.data.to_vec()));
                 self.insert_child(&dir, last, node).map_err(|_| not_dir())?;
             }
             // Regular files and anything else (devices, fifos in an archive)
             // become plain read-only files.
             _ => {
-                let node = self.new_node(perm, false, t, Kind::File(Data::Static(e.data)));
+                let node = self.new_node(perm, false, t, file_node(Data::Static(e.data)));
                 self.insert_child(&dir, last, node).map_err(|_| not_dir())?;
             }
         }
@@ -323,12 +281,12 @@ impl Fs {
         name: &[u8],
         node: Arc<Node>,
     ) -> Result<(), ()> {
-        match &mut dir.lock().kind {
-            Kind::Dir { entries, .. } => {
+        match dir.lock().kind.entries_mut() {
+            Ok(entries) => {
                 entries.insert(name.to_vec(), node);
                 Ok(())
             }
-            _ => Err(()),
+            Err(_) => Err(()),
         }
     }
 
@@ -347,10 +305,7 @@ impl Fs {
             nlink: n.nlink,
             uid: n.uid,
             gid: n.gid,
-            rdev: match n.kind {
-                Kind::Device(d) => d.rdev(),
-                _ => 0,
-            },
+            rdev: n.kind.rdev(),
             size: size as i64,
             blksize: 4096,
             blocks: size.div_ceil(512) as i64,
@@ -361,28 +316,15 @@ impl Fs {
     }
 }
 
-/// The object an `open` of `node` gets: the one place where the kind of
-/// a node decides the kind of open file.
+/// The object an `open` of `node` gets: a `/proc` directory's lists what
+/// procfs makes; any other's is its kind's ([`NodeKind::open`]).
 pub(super) fn open_object(node: Arc<Node>) -> Arc<dyn Object> {
     let n = node.lock();
-    let proc_dir = Fs::proc_dir(&n);
-    let device = match n.kind {
-        Kind::Device(d) => Some(d),
-        _ => None,
-    };
-    let (is_dir, is_file) = (n.is_dir(), matches!(n.kind, Kind::File(_)));
-    drop(n);
-    if let Some(tag) = proc_dir {
-        Arc::new(super::procfs::ProcDir::new(node, tag))
-    } else if is_dir {
-        Arc::new(Directory(node))
-    } else if is_file {
-        Arc::new(RegularFile(node))
-    } else if let Some(d) = device {
-        d.open(node)
-    } else {
-        Arc::new(Symlink(node))
+    if let Some(tag) = Fs::proc_dir(&n) {
+        drop(n);
+        return Arc::new(super::procfs::ProcDir::new(node, tag));
     }
+    n.kind.open(node.clone())
 }
 
 /// A regular file held by a shared memory mapping: the kernel copies
@@ -394,9 +336,9 @@ pub struct FileRef(pub(super) Arc<Node>);
 impl FileRef {
     /// Bytes of the file from `offset` into `buf`; returns how many.
     pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> usize {
-        match &self.0.lock().kind {
-            Kind::File(d) => copy_out(d.bytes(), offset, buf),
-            _ => 0,
+        match self.0.lock().kind.contents() {
+            Ok(d) => copy_out(d, offset, buf),
+            Err(_) => 0,
         }
     }
 
@@ -404,16 +346,20 @@ impl FileRef {
     /// end: what a mapping holds beyond end-of-file is not file data.
     pub fn write_within(&self, offset: u64, data: &[u8]) {
         let mut n = self.0.lock();
-        if let Kind::File(d) = &mut n.kind {
-            let size = d.bytes().len() as u64;
-            if offset >= size {
-                return;
-            }
-            let len = (size - offset).min(data.len() as u64) as usize;
-            let at = offset as usize;
-            if d.bytes()[at..at + len] != data[..len] {
-                d.owned()[at..at + len].copy_from_slice(&data[..len]);
-            }
+        let Ok(bytes) = n.kind.contents() else {
+            return;
+        };
+        let size = bytes.len() as u64;
+        if offset >= size {
+            return;
+        }
+        let len = (size - offset).min(data.len() as u64) as usize;
+        let at = offset as usize;
+        // A ramdisk file is copied only when the mapping changed it.
+        if bytes[at..at + len] != data[..len]
+            && let Ok(v) = n.kind.contents_mut()
+        {
+            v[at..at + len].copy_from_slice(&data[..len]);
         }
     }
 }

@@ -9,7 +9,7 @@
 //! `ioctl(FIONREAD)`, `ftruncate`, `getdents64`, a `/proc/self/fd` reopen)
 //! reach each kind through the trait, and a new kind adds a type, not a
 //! case to every call. What is particular to a kind (`timerfd_settime`,
-//! `epoll_ctl`, `sendmsg`) finds it with [`Object::as_any`].
+//! `epoll_ctl`, `sendmsg`) finds it with [`AsAny::as_any`].
 //!
 //! The Linux-visible answers of a kind that lacks an operation are the
 //! trait's defaults, here and nowhere else: `EINVAL` for `read`/`write`
@@ -30,8 +30,22 @@ pub(super) use vm_core::abi::{POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT};
 /// One entry a directory lists: name, inode number, `d_type`.
 pub(super) type DirEntry = (Vec<u8>, u64, u8);
 
+/// `as_any` for every object, written once: what is particular to a kind
+/// (`timerfd_settime`, `epoll_ctl`, `sendmsg`) downcasts through it. Only
+/// objects implement it (not `Arc<dyn Object>`, which is `Any` too), so
+/// `obj.as_any()` on an `Arc` reaches the object inside.
+pub(super) trait AsAny {
+    fn as_any(&self) -> &dyn Any;
+}
+
+impl<T: Object + Any> AsAny for T {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
 /// A file-like object a descriptor can refer to.
-pub(super) trait Object: core::fmt::Debug + Send + Sync {
+pub(super) trait Object: AsAny + core::fmt::Debug + Send + Sync {
     /// `read(2)` at `*pos` (the description's offset; a kind without
     /// positions ignores it). `EAGAIN` when it would block (the kernel
     /// waits, unless `O_NONBLOCK`, and calls again).
@@ -140,7 +154,6 @@ pub(super) trait Object: core::fmt::Debug + Send + Sync {
     }
     /// Its kind's name (`anon_inode:[kind]`).
     fn kind(&self) -> &'static str;
-    fn as_any(&self) -> &dyn Any;
 }
 
 /// A name for an object without an inode, from its address: `what:[N]`.

@@ -105,10 +105,7 @@ impl Fs {
             drop(d);
             return Ok(self.proc_lookup(tag, name));
         }
-        match &d.kind {
-            Kind::Dir { entries, .. } => Ok(entries.get(name).cloned()),
-            _ => Err(Errno::ENOTDIR),
-        }
+        Ok(d.kind.entries()?.get(name).cloned())
     }
 
     /// Walk every component of `path` (all must exist and be followed).

@@ -5,7 +5,6 @@
 
 use super::object::*;
 use super::*;
-use core::any::Any;
 use vm_core::abi::O_RDONLY;
 
 #[derive(Debug, Default)]
@@ -68,17 +67,36 @@ impl Drop for PipeWrite {
     }
 }
 
-/// `/proc/self/fd/N` of either end opens the end the access mode names,
+/// What both ends answer alike, from the queue they share: its stat,
+/// `FIONREAD` (the bytes it holds), its `/proc/self/fd` name, and a
+/// reopen through that link, which opens the end the access mode names,
 /// as Linux's FIFO open of the pipe's inode does.
-fn reopen(p: &Shared, acc: i32) -> SysResult<Arc<dyn Object>> {
-    match acc {
-        O_RDONLY => Ok(PipeRead::open(p)),
-        O_WRONLY => Ok(PipeWrite::open(p)),
-        _ => Err(Errno::ENXIO),
-    }
+macro_rules! pipe_end_common {
+    () => {
+        fn stat(&self, _fs: &Fs) -> FileStat {
+            pipe_stat(pipe_ino(&self.0))
+        }
+        fn bytes_ready(&self) -> SysResult<usize> {
+            Ok(self.0.lock().buf.len())
+        }
+        fn reopen(&self, acc: i32) -> SysResult<Arc<dyn Object>> {
+            match acc {
+                O_RDONLY => Ok(PipeRead::open(&self.0)),
+                O_WRONLY => Ok(PipeWrite::open(&self.0)),
+                _ => Err(Errno::ENXIO),
+            }
+        }
+        fn link_name(&self, _path: &[u8]) -> Vec<u8> {
+            anon_name("pipe", Arc::as_ptr(&self.0) as *const u8)
+        }
+        fn kind(&self) -> &'static str {
+            "pipe"
+        }
+    };
 }
 
 impl Object for PipeRead {
+    pipe_end_common!();
     fn read(&self, _fs: &Fs, _pos: &mut u64, buf: &mut [u8]) -> SysResult<usize> {
         let mut p = self.0.lock();
         if p.buf.is_empty() {
@@ -107,30 +125,13 @@ impl Object for PipeRead {
         }
         r
     }
-    fn stat(&self, _fs: &Fs) -> FileStat {
-        pipe_stat(pipe_ino(&self.0))
-    }
-    fn bytes_ready(&self) -> SysResult<usize> {
-        Ok(self.0.lock().buf.len())
-    }
     fn peek(&self, len: usize) -> SysResult<Vec<u8>> {
         Ok(self.0.lock().buf.iter().take(len).copied().collect())
-    }
-    fn reopen(&self, acc: i32) -> SysResult<Arc<dyn Object>> {
-        reopen(&self.0, acc)
-    }
-    fn link_name(&self, _path: &[u8]) -> Vec<u8> {
-        anon_name("pipe", Arc::as_ptr(&self.0) as *const u8)
-    }
-    fn kind(&self) -> &'static str {
-        "pipe"
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }
 
 impl Object for PipeWrite {
+    pipe_end_common!();
     fn write(&self, _fs: &Fs, _pos: &mut u64, _append: bool, buf: &[u8]) -> SysResult<usize> {
         let mut p = self.0.lock();
         if p.readers == 0 {
@@ -154,24 +155,6 @@ impl Object for PipeWrite {
         } else {
             0
         }
-    }
-    fn stat(&self, _fs: &Fs) -> FileStat {
-        pipe_stat(pipe_ino(&self.0))
-    }
-    fn bytes_ready(&self) -> SysResult<usize> {
-        Ok(self.0.lock().buf.len())
-    }
-    fn reopen(&self, acc: i32) -> SysResult<Arc<dyn Object>> {
-        reopen(&self.0, acc)
-    }
-    fn link_name(&self, _path: &[u8]) -> Vec<u8> {
-        anon_name("pipe", Arc::as_ptr(&self.0) as *const u8)
-    }
-    fn kind(&self) -> &'static str {
-        "pipe"
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }
 

@@ -36,7 +36,6 @@ use super::object::{DirEntry, Object};
 use super::*;
 use alloc::format;
 use alloc::string::String;
-use core::any::Any;
 use core::fmt::Write;
 use vm_core::abi::O_LARGEFILE;
 
@@ -205,10 +204,7 @@ impl Fs {
         let node = self.proc_node(
             1 << 40,
             Tag::Root,
-            Kind::Dir {
-                entries: BTreeMap::new(),
-                parent: Arc::downgrade(&self.root),
-            },
+            dir_node(Arc::downgrade(&self.root)),
             0o555,
             t,
         );
@@ -219,15 +215,11 @@ impl Fs {
     }
 
     fn proc_node(&self, ino: u64, tag: Tag, kind: Kind, perm: u32, t: Timespec) -> Arc<Node> {
-        let writable = matches!(kind, Kind::File(_)) && perm & 0o200 != 0;
+        let writable = kind.type_bits() == S_IFREG && perm & 0o200 != 0;
         Arc::new(spin::Mutex::new(Inode {
             ino,
             perm,
-            nlink: if matches!(kind, Kind::Dir { .. }) {
-                2
-            } else {
-                1
-            },
+            nlink: if kind.type_bits() == S_IFDIR { 2 } else { 1 },
             writable,
             atime: t,
             mtime: t,
@@ -473,23 +465,20 @@ impl Fs {
         let child = self.proc_child(tag, name)?;
         let ino = ino_of(tag, name);
         let t = (self.clock)();
-        let dir = || Kind::Dir {
-            entries: BTreeMap::new(),
-            parent: Weak::new(),
-        };
+        let dir = || dir_node(Weak::new());
         Some(match child {
             Child::Dir(d) => self.proc_node(ino, d, dir(), 0o555, t),
             Child::EmptyDir => self.proc_node(ino, Tag::Leaf, dir(), 0o500, t),
             Child::File(data, writable) => self.proc_node(
                 ino,
                 Tag::Leaf,
-                Kind::File(Data::Owned(data)),
+                file_node(Data::Owned(data)),
                 if writable { 0o600 } else { 0o444 },
                 t,
             ),
-            Child::Link(text) => self.proc_node(ino, Tag::Leaf, Kind::Symlink(text), 0o777, t),
+            Child::Link(text) => self.proc_node(ino, Tag::Leaf, link_node(text), 0o777, t),
             Child::FdLink(pid, fd, text, mode) => {
-                self.proc_node(ino, Tag::FdLink(pid, fd), Kind::Symlink(text), mode, t)
+                self.proc_node(ino, Tag::FdLink(pid, fd), link_node(text), mode, t)
             }
         })
     }
@@ -699,8 +688,5 @@ impl Object for ProcDir {
     }
     fn kind(&self) -> &'static str {
         "directory"
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }

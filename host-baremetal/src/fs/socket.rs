@@ -15,7 +15,6 @@
 
 use super::object::*;
 use super::*;
-use core::any::Any;
 use core::sync::atomic::{AtomicBool, Ordering};
 use vm_core::host::{RecvMsg, SendMsg};
 
@@ -173,9 +172,6 @@ impl Object for SockEnd {
     }
     fn link_name(&self, _path: &[u8]) -> Vec<u8> {
         anon_name("socket", self as *const SockEnd as *const u8)
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }
 

@@ -494,6 +494,108 @@ fn each_kind_answers_what_it_lacks_as_linux() {
     assert_eq!(mode(&mut fs, dir) & S_IFMT, S_IFDIR);
 }
 
+/// `(name, d_type)` of each entry `getdents64` lists in `path`.
+fn entries(fs: &mut Fs, path: &[u8]) -> Vec<(Vec<u8>, u8)> {
+    let fd = fs.openat(AT_FDCWD, path, O_DIRECTORY, 0).unwrap();
+    let mut buf = [0u8; 4096];
+    let n = fs.getdents64(fd, &mut buf).unwrap();
+    assert_eq!(fs.getdents64(fd, &mut buf), Ok(0), "one call lists it all");
+    fs.close(fd).unwrap();
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < n {
+        let reclen = u16::from_le_bytes([buf[at + 16], buf[at + 17]]) as usize;
+        let name = &buf[at + 19..at + reclen];
+        let len = name.iter().position(|&c| c == 0).unwrap();
+        out.push((name[..len].to_vec(), buf[at + 18]));
+        at += reclen;
+    }
+    out
+}
+
+/// What each kind of node (directory, regular file, symlink, device)
+/// is and answers for what it lacks (the `NodeKind` trait's defaults),
+/// as Linux answers.
+#[test]
+fn each_kind_of_node_answers_what_it_lacks_as_linux() {
+    let mut fs = fs();
+    // d_type: DT_DIR 4, DT_REG 8, DT_LNK 10, DT_CHR 2.
+    let dt = |fs: &mut Fs, dir: &[u8], name: &[u8]| {
+        let e = entries(fs, dir);
+        e.iter().find(|(n, _)| n == name).map(|(_, t)| *t)
+    };
+    assert_eq!(dt(&mut fs, b"/", b"etc"), Some(4));
+    assert_eq!(dt(&mut fs, b"/", b"."), Some(4));
+    assert_eq!(dt(&mut fs, b"/etc", b"motd"), Some(8));
+    assert_eq!(dt(&mut fs, b"/work", b"link-to-motd"), Some(10));
+    assert_eq!(dt(&mut fs, b"/dev", b"zero"), Some(2));
+    assert_eq!(dt(&mut fs, b"/dev", b"stdin"), Some(10));
+    // Types, sizes, st_rdev, links.
+    let st = |fs: &mut Fs, p: &[u8]| fs.fstatat(AT_FDCWD, p, AT_SYMLINK_NOFOLLOW).unwrap();
+    let link = st(&mut fs, b"/work/link-to-motd");
+    assert_eq!((link.mode & S_IFMT, link.size), (S_IFLNK, 11));
+    let motd = st(&mut fs, b"/etc/motd");
+    assert_eq!(
+        (motd.mode & S_IFMT, motd.size, motd.nlink),
+        (S_IFREG, 23, 1)
+    );
+    let zero = st(&mut fs, b"/dev/zero");
+    assert_eq!(
+        (zero.mode & S_IFMT, zero.size, zero.rdev),
+        (S_IFCHR, 0, 0x105)
+    );
+    let etc = st(&mut fs, b"/etc");
+    assert_eq!(
+        (etc.mode & S_IFMT, etc.size, etc.rdev, etc.nlink),
+        (S_IFDIR, 4096, 0, 2)
+    );
+    // A lookup or a new entry under what is not a directory: ENOTDIR.
+    assert_eq!(
+        fs.openat(AT_FDCWD, b"/etc/motd/x", 0, 0),
+        Err(Errno::ENOTDIR)
+    );
+    assert_eq!(
+        fs.openat(AT_FDCWD, b"/dev/null/x", 0, 0),
+        Err(Errno::ENOTDIR)
+    );
+    assert_eq!(
+        fs.mkdirat(AT_FDCWD, b"/etc/motd/d", 0o755),
+        Err(Errno::ENOTDIR)
+    );
+    // The contents of what is not a regular file.
+    assert_eq!(fs.read_whole(b"/etc"), Err(Errno::EISDIR));
+    assert_eq!(fs.read_whole(b"/dev/zero"), Err(Errno::EINVAL));
+    assert_eq!(fs.read_whole(b"/etc/motd").unwrap().len(), 23);
+    // A device opens for writing on a read-only tree; a file there not.
+    let null = fs.openat(AT_FDCWD, b"/dev/null", O_RDWR, 0).unwrap();
+    assert_eq!(
+        fs.openat(AT_FDCWD, b"/etc/motd", O_RDWR, 0),
+        Err(Errno::EROFS)
+    );
+    assert_eq!(
+        fs.ftruncate(null, 0),
+        Err(Errno::EROFS),
+        "read-only node first"
+    );
+    assert_eq!(fs.fallocate(null, 0, 0, 1), Err(Errno::EROFS));
+    // On a writable tree: a symlink takes no user xattrs, nor is
+    // truncated or allocated as a file.
+    fs.symlinkat(b"/etc/motd", AT_FDCWD, b"/tmp/l").unwrap();
+    let l = vm_core::host::XattrTarget::Path {
+        path: b"/tmp/l",
+        follow: false,
+    };
+    assert_eq!(fs.setxattr(l, b"user.a", b"v", 0), Err(Errno::EPERM));
+    fs.mkdirat(AT_FDCWD, b"/tmp/d", 0o755).unwrap();
+    let d = vm_core::host::XattrTarget::Path {
+        path: b"/tmp/d",
+        follow: false,
+    };
+    assert_eq!(fs.setxattr(d, b"user.a", b"v", 0), Ok(()));
+    assert_eq!(fs.read_whole(b"/tmp/d"), Err(Errno::EISDIR));
+    assert_eq!(fs.unlinkat(AT_FDCWD, b"/tmp/l/x", 0), Err(Errno::ENOTDIR));
+}
+
 #[test]
 fn a_forked_table_shares_open_files_and_pipes() {
     let mut parent = fs();

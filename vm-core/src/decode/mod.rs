@@ -24,8 +24,8 @@ mod table;
 mod tests;
 
 pub use disasm::{At, csr_name};
-pub(crate) use table::not_inline;
 pub use table::{ALL, Access, Ext, Facts, Flow, Lower};
+pub(crate) use table::{not_float, not_inline};
 
 /// Register-register operands (`rd`, `rs1`, `rs2`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -12,10 +12,12 @@
 //! Rows are grouped by how the translator emits the instruction:
 //! `inline` (always inline x86-64 code: the code generator's `match` must
 //! have an arm for each, or it does not compile), `float` (inline when
-//! the floating-point mode allows, else a call to `interp::step`) and
-//! `step` (always `interp::step`). Columns: variant, mnemonic, [`Flow`],
-//! [`Access`] and width in bytes, [`Ext`], `rm` if the encoding has a
-//! rounding-mode field.
+//! the floating-point mode, the rounding mode or the host allows, else a
+//! call to `interp::step`: the code generator's floating-point `match`
+//! must name each, with its inline code or among the cases that fall
+//! back, or it does not compile) and `step` (always `interp::step`).
+//! Columns: variant, mnemonic, [`Flow`], [`Access`] and width in bytes,
+//! [`Ext`], `rm` if the encoding has a rounding-mode field.
 
 use super::Inst;
 
@@ -127,19 +129,28 @@ macro_rules! rm {
 macro_rules! instructions {
     (inline { $($i:tt)* } float { $($f:tt)* } step { $($s:tt)* }) => {
         instructions!(@facts [Inline $($i)*] [Float $($f)*] [Step $($s)*]);
-        instructions!(@not_inline $($f)* $($s)*);
+        instructions!(@pattern not_inline
+            "every instruction the translator does not always emit inline \
+             (the `float` and `step` rows): the code generator's exhaustive \
+             `match` uses it, so a new `inline` row without code there does \
+             not compile."
+            $($f)* $($s)*);
+        instructions!(@pattern not_float
+            "every instruction but the `float` rows (the `inline` and `step` \
+             rows): the code generator's exhaustive floating-point `match` \
+             uses it, so a new `float` row that it does not name does not \
+             compile."
+            $($i)* $($s)*);
     };
-    (@not_inline $($v:ident $m:literal $flow:ident $acc:ident $w:literal $ext:ident $rm:tt;)*) => {
-        /// A pattern matching every instruction the translator does not
-        /// always emit inline (the `float` and `step` rows): the code
-        /// generator's exhaustive `match` uses it, so a new `inline` row
-        /// without code there does not compile.
-        macro_rules! not_inline {
+    (@pattern $name:ident $doc:literal
+        $($v:ident $m:literal $flow:ident $acc:ident $w:literal $ext:ident $rm:tt;)*) => {
+        #[doc = concat!("A pattern matching ", $doc)]
+        macro_rules! $name {
             () => {
                 $($crate::decode::Inst::$v { .. })|*
             };
         }
-        pub(crate) use not_inline;
+        pub(crate) use $name;
     };
     (@facts $([$lower:ident $($v:ident $m:literal $flow:ident $acc:ident $w:literal $ext:ident $rm:tt;)*])*) => {
         /// Every instruction of the table (the reserved encoding last), in
@@ -278,30 +289,6 @@ instructions! {
         FeqS       "feq.s"      Next   None  0  F        -;
         FltS       "flt.s"      Next   None  0  F        -;
         FleS       "fle.s"      Next   None  0  F        -;
-        Fld        "fld"        Next   Load  8  D        -;
-        Fsd        "fsd"        Next   Store 8  D        -;
-        FsqrtD     "fsqrt.d"    Next   None  0  D        rm;
-        FsgnjD     "fsgnj.d"    Next   None  0  D        -;
-        FsgnjnD    "fsgnjn.d"   Next   None  0  D        -;
-        FsgnjxD    "fsgnjx.d"   Next   None  0  D        -;
-        FcvtSD     "fcvt.s.d"   Next   None  0  D        rm;
-        FcvtDS     "fcvt.d.s"   Next   None  0  D        rm;
-        FmvXD      "fmv.x.d"    Next   None  0  D        -;
-        FmvDX      "fmv.d.x"    Next   None  0  D        -;
-        FeqD       "feq.d"      Next   None  0  D        -;
-        FltD       "flt.d"      Next   None  0  D        -;
-        FleD       "fle.d"      Next   None  0  D        -;
-        Csrrw      "csrrw"      Next   None  0  Zicsr    -;
-        Csrrs      "csrrs"      Next   None  0  Zicsr    -;
-        Csrrc      "csrrc"      Next   None  0  Zicsr    -;
-        Csrrwi     "csrrwi"     Next   None  0  Zicsr    -;
-        Csrrsi     "csrrsi"     Next   None  0  Zicsr    -;
-        Csrrci     "csrrci"     Next   None  0  Zicsr    -;
-    }
-    step {
-        FenceI     "fence.i"    Sync   None  0  Zifencei -;
-        Ecall      "ecall"      Trap   None  0  I        -;
-        Ebreak     "ebreak"     Trap   None  0  I        -;
         FmaddS     "fmadd.s"    Next   None  0  F        rm;
         FmsubS     "fmsub.s"    Next   None  0  F        rm;
         FnmsubS    "fnmsub.s"   Next   None  0  F        rm;
@@ -320,7 +307,19 @@ instructions! {
         FcvtSWu    "fcvt.s.wu"  Next   None  0  F        rm;
         FcvtSL     "fcvt.s.l"   Next   None  0  F        rm;
         FcvtSLu    "fcvt.s.lu"  Next   None  0  F        rm;
-        FclassS    "fclass.s"   Next   None  0  F        -;
+        Fld        "fld"        Next   Load  8  D        -;
+        Fsd        "fsd"        Next   Store 8  D        -;
+        FsqrtD     "fsqrt.d"    Next   None  0  D        rm;
+        FsgnjD     "fsgnj.d"    Next   None  0  D        -;
+        FsgnjnD    "fsgnjn.d"   Next   None  0  D        -;
+        FsgnjxD    "fsgnjx.d"   Next   None  0  D        -;
+        FcvtSD     "fcvt.s.d"   Next   None  0  D        rm;
+        FcvtDS     "fcvt.d.s"   Next   None  0  D        rm;
+        FmvXD      "fmv.x.d"    Next   None  0  D        -;
+        FmvDX      "fmv.d.x"    Next   None  0  D        -;
+        FeqD       "feq.d"      Next   None  0  D        -;
+        FltD       "flt.d"      Next   None  0  D        -;
+        FleD       "fle.d"      Next   None  0  D        -;
         FmaddD     "fmadd.d"    Next   None  0  D        rm;
         FmsubD     "fmsub.d"    Next   None  0  D        rm;
         FnmsubD    "fnmsub.d"   Next   None  0  D        rm;
@@ -339,6 +338,18 @@ instructions! {
         FcvtDWu    "fcvt.d.wu"  Next   None  0  D        rm;
         FcvtDL     "fcvt.d.l"   Next   None  0  D        rm;
         FcvtDLu    "fcvt.d.lu"  Next   None  0  D        rm;
+        Csrrw      "csrrw"      Next   None  0  Zicsr    -;
+        Csrrs      "csrrs"      Next   None  0  Zicsr    -;
+        Csrrc      "csrrc"      Next   None  0  Zicsr    -;
+        Csrrwi     "csrrwi"     Next   None  0  Zicsr    -;
+        Csrrsi     "csrrsi"     Next   None  0  Zicsr    -;
+        Csrrci     "csrrci"     Next   None  0  Zicsr    -;
+    }
+    step {
+        FenceI     "fence.i"    Sync   None  0  Zifencei -;
+        Ecall      "ecall"      Trap   None  0  I        -;
+        Ebreak     "ebreak"     Trap   None  0  I        -;
+        FclassS    "fclass.s"   Next   None  0  F        -;
         FclassD    "fclass.d"   Next   None  0  D        -;
         Illegal    ".word"      Trap   None  0  Reserved -;
     }

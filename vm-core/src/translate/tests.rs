@@ -6,7 +6,7 @@ use super::*;
 use crate::memory::Perm;
 use crate::testhost::TestHost;
 
-/// The RISC-V encoders (`vm-testkit/src/rv.rs`), plus the few forms these
+/// The RISC-V encoders ([`crate::rv`]), plus the few forms these
 /// hand-written programs use besides.
 pub(crate) mod rv {
     pub use crate::rv::*;
@@ -65,6 +65,22 @@ fn cpu_at(pc: u64) -> Cpu {
     }
 }
 
+/// The set-up every program here shares: `code` at [`CODE`] under a new
+/// translator with a code cache of `cache` bytes, from `CODE` with the
+/// registers and memory `setup` gives, run to its final `ecall`.
+fn run_to_ecall(
+    code: &[u32],
+    cache: usize,
+    setup: impl FnOnce(&mut Cpu, &GuestMemory),
+) -> (Jit, Cpu, GuestMemory) {
+    let mem = guest(code);
+    let mut j = jit(cache);
+    let mut cpu = cpu_at(CODE);
+    setup(&mut cpu, &mem);
+    assert_eq!(run(&mut j, &mut cpu, &mem), Trap::Ecall);
+    (j, cpu, mem)
+}
+
 #[test]
 fn loop_sums_and_chains() {
     use rv::*;
@@ -77,10 +93,7 @@ fn loop_sums_and_chains() {
         bne(5, 0, -8),    // if t0 != 0 goto loop
         ECALL,
     ];
-    let mem = guest(&code);
-    let mut j = jit(1 << 20);
-    let mut cpu = cpu_at(CODE);
-    assert_eq!(run(&mut j, &mut cpu, &mem), Trap::Ecall);
+    let (j, cpu, _) = run_to_ecall(&code, 1 << 20, |_, _| {});
     assert_eq!(cpu.x[10], 500500);
     assert_eq!(cpu.pc, CODE + 20);
     // 2 + 3*1000 + the ecall (counted as retired, as the interpreter does)
@@ -106,10 +119,7 @@ fn hot_loop_becomes_a_region() {
         bne(5, 0, -16),      // 24: if t0 != 0 goto loop
         ECALL,               // 28
     ];
-    let mem = guest(&code);
-    let mut j = jit(1 << 20);
-    let mut cpu = cpu_at(CODE);
-    assert_eq!(run(&mut j, &mut cpu, &mem), Trap::Ecall);
+    let (j, cpu, _) = run_to_ecall(&code, 1 << 20, |_, _| {});
     assert_eq!(cpu.x[10], 250000);
     assert_eq!(cpu.instret, 2 + 500 * 5 + 500 * 4 + 1);
     let s = j.counters();
@@ -136,10 +146,7 @@ fn calls_chain_between_regions() {
         addi(10, 10, 3), // 20: f: a0 += 3
         jalr(0, 1, 0),   // 24: ret
     ];
-    let mem = guest(&code);
-    let mut j = jit(1 << 20);
-    let mut cpu = cpu_at(CODE);
-    assert_eq!(run(&mut j, &mut cpu, &mem), Trap::Ecall);
+    let (j, cpu, _) = run_to_ecall(&code, 1 << 20, |_, _| {});
     assert_eq!(cpu.x[10], 300);
     assert_eq!(cpu.instret, 1 + 100 * 5 + 1);
     let s = j.counters();
@@ -170,11 +177,7 @@ fn calls_use_the_indirect_table() {
         addi(10, 10, 3), // 24: f
         jalr(0, 1, 0),   // 28: ret
     ];
-    let mem = guest(&code);
-    let mut j = jit(1 << 20);
-    let mut cpu = cpu_at(CODE);
-    cpu.x[5] = CODE + 24;
-    assert_eq!(run(&mut j, &mut cpu, &mem), Trap::Ecall);
+    let (j, cpu, _) = run_to_ecall(&code, 1 << 20, |cpu, _| cpu.x[5] = CODE + 24);
     assert_eq!(cpu.x[10], 300);
     assert_eq!(cpu.x[1], CODE + 8);
     assert!(j.indirect_hits() >= 98, "{}", j.indirect_hits());
@@ -262,10 +265,7 @@ fn tiny_cache_flushes_and_stays_correct() {
     code.push(rv::b(0, 9, 0, 8)); // beq s1, x0, +8 (done)
     code.push(jal(0, -(4 * (2 * n as i32 + 2)))); // back to the first block
     code.push(ECALL);
-    let mem = guest(&code);
-    let mut j = jit(MIN_CACHE_SIZE);
-    let mut cpu = cpu_at(CODE);
-    assert_eq!(run(&mut j, &mut cpu, &mem), Trap::Ecall);
+    let (j, cpu, mem) = run_to_ecall(&code, MIN_CACHE_SIZE, |_, _| {});
     assert_eq!(cpu.x[10], 3 * n);
     let c = j.counters();
     assert!(c.evictions >= 2 && c.evicted > 0, "{c:?}");
@@ -360,15 +360,13 @@ fn store_into_code_invalidates() {
         bne(9, 0, -16),  // 20: goto 4
         ECALL,           // 24
     ];
-    let mem = guest(&code);
-    // The guest may write its code page in this test.
-    mem.protect(CODE, 0x10000, Perm::READ | Perm::WRITE | Perm::EXEC)
-        .unwrap();
-    let mut j = jit(1 << 20);
-    let mut cpu = cpu_at(CODE);
-    cpu.x[6] = CODE;
-    cpu.x[7] = addi(10, 0, 2) as u64;
-    assert_eq!(run(&mut j, &mut cpu, &mem), Trap::Ecall);
+    let (j, cpu, _) = run_to_ecall(&code, 1 << 20, |cpu, mem| {
+        // The guest may write its code page in this test.
+        mem.protect(CODE, 0x10000, Perm::READ | Perm::WRITE | Perm::EXEC)
+            .unwrap();
+        cpu.x[6] = CODE;
+        cpu.x[7] = addi(10, 0, 2) as u64;
+    });
     assert_eq!(cpu.x[11], 1 + 2);
     assert!(j.counters().flushes >= 1);
 }
@@ -379,10 +377,7 @@ fn fence_i_and_fallback_steps() {
     // csrrs a0, instret, x0 is a fallback instruction; fence.i flushes.
     let csrr_instret = rv::i(0x73, 2, 10, 0, 0xc02);
     let code = [addi(5, 0, 7), csrr_instret, FENCE_I, addi(6, 0, 1), ECALL];
-    let mem = guest(&code);
-    let mut j = jit(1 << 20);
-    let mut cpu = cpu_at(CODE);
-    assert_eq!(run(&mut j, &mut cpu, &mem), Trap::Ecall);
+    let (j, cpu, _) = run_to_ecall(&code, 1 << 20, |_, _| {});
     assert_eq!(cpu.x[10], 1);
     assert_eq!(cpu.x[6], 1);
     assert_eq!(cpu.instret, 5);

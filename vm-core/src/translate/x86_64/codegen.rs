@@ -46,9 +46,12 @@ use crate::translate::backend::{GuestInst, StepInst, exit};
 use alloc::vec::Vec;
 
 mod atomic;
+mod cmp;
+mod dirty;
 mod fcache;
 mod float;
 mod pcmap;
+mod weight;
 
 /// Guest permission bits (`Perm::READ`, `Perm::WRITE`) as the TLB holds them.
 const READ: i32 = 1;
@@ -83,8 +86,13 @@ enum Cold {
         gi: GuestInst,
         index: u32,
     },
-    /// The budget ran out on entry.
-    Budget { label: Label, gi: GuestInst },
+    /// The budget ran out on entry; `dirty`: the cached registers to
+    /// store back (see `dirty`).
+    Budget {
+        label: Label,
+        gi: GuestInst,
+        dirty: u32,
+    },
     /// A first-tier block is hot (nothing loaded or changed yet).
     Promote { label: Label, gi: GuestInst },
     /// A load the fast path could not make: call the checked helper, put
@@ -178,12 +186,17 @@ fn int_regs(inst: &Inst) -> [u8; 3] {
 }
 
 /// Pick the block's cached guest registers: the most used ones (two uses
-/// at least, or caching does not pay), up to one per [`ALLOC`] register.
-fn allocate<'a>(insts: impl Iterator<Item = &'a GuestInst>) -> [Option<Reg>; 32] {
+/// at least, or caching does not pay), up to one per [`ALLOC`] register;
+/// a use counts as often as its block's weight (see `weight`), so the
+/// registers of the region's loops win over those of its straight-line
+/// code.
+fn allocate(blocks: &[&[GuestInst]], weights: &[u32]) -> [Option<Reg>; 32] {
     let mut uses = [0u32; 32];
-    for gi in insts {
-        for r in int_regs(&gi.inst) {
-            uses[r as usize] += 1;
+    for (b, &w) in blocks.iter().zip(weights) {
+        for gi in b.iter() {
+            for r in int_regs(&gi.inst) {
+                uses[r as usize] += w;
+            }
         }
     }
     uses[0] = 0;
@@ -211,6 +224,12 @@ struct Gen {
     /// Cached guest registers the code emitted so far does write (checked
     /// against `written` at the end).
     dirty: u32,
+    /// Cached guest registers some path from the entry to the code being
+    /// emitted may have written: what an exit here stores back (see
+    /// `dirty`).
+    path: u32,
+    /// Those the current block's code has written so far.
+    block_dirty: u32,
     /// Host code label of each of the region's blocks, by guest pc.
     labels: pcmap::PcMap,
     /// Guest pc of the block emitted after the current one, if any.
@@ -353,7 +372,7 @@ pub fn translate(
 ) -> Result<Block, AsmError> {
     let all = || blocks.iter().flat_map(|b| b.iter());
     let n_insts = blocks.iter().map(|b| b.len()).sum::<usize>();
-    let map = allocate(all());
+    let map = allocate(blocks, &weight::block_weights(blocks));
     let fmap = fcache::allocate(all());
     let mut written = 0u32;
     let mut fwritten = 0u32;
@@ -411,10 +430,22 @@ pub fn translate(
     headers.sort_unstable();
     headers.dedup();
     let steps_before = steps.len();
+    // What each block writes beyond `int_rd`'s prediction, as found by
+    // an earlier generation (see `dirty`); `exact` false: no per-path
+    // write-back (a write outside the blocks' own code was seen).
+    let mut seen = alloc::vec![0u32; blocks.len()];
+    let mut exact = true;
     // `int_rd` predicts what the code writes; `put` records what it does.
     // Should they ever disagree, generate again with the union, so the
     // write-back set is always complete.
     loop {
+        let writes = dirty::block_writes(blocks, &seen);
+        let dirty_in = if exact {
+            dirty::dirty_at_start(blocks, entry, &returns, &writes)
+        } else {
+            alloc::vec![u32::MAX; blocks.len()]
+        };
+        let mut actual = alloc::vec![0u32; blocks.len()];
         let mut g = Gen {
             a: Asm::with_capacity(base, CODE_PER_INST * n_insts + 1024),
             stubs: *stubs,
@@ -424,6 +455,8 @@ pub fn translate(
             map,
             written,
             dirty: 0,
+            path: 0,
+            block_dirty: 0,
             labels: pcmap::PcMap::with_capacity(blocks.len()),
             next_start: None,
             thunks: [None; super::HELPERS],
@@ -468,6 +501,8 @@ pub fn translate(
             g.flush_nan();
             g.fboxed = 0;
             g.frm_rne = false;
+            g.path = dirty_in[bi];
+            g.block_dirty = 0;
             g.next_start = blocks.get(bi + 1).map(|b| b[0].pc);
             // A block only reached forward inside the region needs no check
             // for the region to come back to the dispatcher in time.
@@ -483,6 +518,7 @@ pub fn translate(
                 g.cold.push(Cold::Budget {
                     label: budget,
                     gi: insts[0],
+                    dirty: g.written & g.path,
                 });
             }
             let mut ended = false;
@@ -517,14 +553,26 @@ pub fn translate(
                 let last = insts[insts.len() - 1];
                 g.goto(last.pc + last.len as u64, insts.len() as u32)?;
             }
+            actual[bi] = g.block_dirty;
+            g.block_dirty = 0;
         }
         g.emit_cold()?;
         g.emit_thunks()?;
         let fault_resume = g.emit_fault_stub()?;
         g.a.finish()?;
-        if g.dirty & !g.written != 0 || g.fdirty & !g.fwritten != 0 {
+        let short = actual.iter().zip(&writes).any(|(&a, &w)| a & !w != 0);
+        if g.dirty & !g.written != 0
+            || g.fdirty & !g.fwritten != 0
+            || (exact && (short || g.block_dirty != 0))
+        {
             written |= g.dirty;
             fwritten |= g.fdirty;
+            for (s, a) in seen.iter_mut().zip(&actual) {
+                *s |= a;
+            }
+            if g.block_dirty != 0 {
+                exact = false;
+            }
             steps.truncate(steps_before);
             continue;
         }
@@ -596,7 +644,7 @@ impl Gen {
                 if c != h {
                     self.a.mov_rr(W::B64, c, h);
                 }
-                self.dirty |= 1 << r;
+                self.mark(r);
             }
             None => self.a.store(W::B64, x(r), h),
         }
@@ -621,7 +669,7 @@ impl Gen {
             _ if r == 0 => {}
             Some(c) => {
                 self.a.mov_imm(c, v);
-                self.dirty |= 1 << r;
+                self.mark(r);
             }
             None if v as i64 == v as i32 as i64 => {
                 self.a.store_imm(W::B64, x(r), v as i32);
@@ -636,8 +684,14 @@ impl Gen {
     /// Store the dirty cached registers to the `Cpu` (before an exit or a
     /// helper call, so the `Cpu` holds the precise guest state).
     fn write_back(&mut self) {
+        self.write_back_set(self.written & self.path);
+    }
+
+    /// [`Gen::write_back`] of the cached registers in `set` (and every
+    /// cached f register the region writes).
+    fn write_back_set(&mut self, set: u32) {
         for r in 1..32u8 {
-            if self.written >> r & 1 != 0
+            if set >> r & 1 != 0
                 && let Some(c) = self.map[r as usize]
             {
                 self.a.store(W::B64, x(r), c);
@@ -683,7 +737,8 @@ impl Gen {
             let Some(l) = t else { continue };
             self.a.bind(l);
             self.a.alu_ri(W::B64, Alu::Sub, Reg::Rsp, 8);
-            self.write_back();
+            // Shared by every call site: all the region may write.
+            self.write_back_set(self.written);
             self.a.call_abs(self.stubs.helpers[i])?;
             self.reload_all();
             self.a.alu_ri(W::B64, Alu::Add, Reg::Rsp, 8);
@@ -954,7 +1009,7 @@ impl Gen {
         if h == Reg::Rax {
             self.put(rd, h);
         } else {
-            self.dirty |= 1 << rd;
+            self.mark(rd);
         }
     }
 
@@ -966,6 +1021,11 @@ impl Gen {
         if i.rs1 == 0 && op == Alu::Add {
             // li
             return self.put_imm(i.rd, i.imm as i64 as u64);
+        }
+        if w == W::B64 && i.rd == i.rs1 && self.map[i.rd as usize].is_none() {
+            // In the `Cpu` and updated in place: one read-modify-write.
+            self.a.alu_mi(W::B64, op, x(i.rd), i.imm);
+            return;
         }
         let d = self.work(i.rd, None);
         match self.map[i.rs1 as usize] {
@@ -1000,10 +1060,54 @@ impl Gen {
         if r.rd == 0 {
             return;
         }
+        if w == W::B64 {
+            // x0 as an operand: a move (`mv` is `add rd, x0, rs`) or zero.
+            match op {
+                Alu::Add | Alu::Or | Alu::Xor if r.rs1 == 0 => return self.mov_reg(r.rd, r.rs2),
+                Alu::Add | Alu::Or | Alu::Xor | Alu::Sub if r.rs2 == 0 => {
+                    return self.mov_reg(r.rd, r.rs1);
+                }
+                Alu::And if r.rs1 == 0 || r.rs2 == 0 => return self.put_imm(r.rd, 0),
+                _ => {}
+            }
+            // `rd` in the `Cpu` is also the first operand and the second
+            // is in a host register: one read-modify-write.
+            if r.rd == r.rs1
+                && r.rs2 != r.rd
+                && r.rs2 != 0
+                && self.map[r.rd as usize].is_none()
+                && let Some(b) = self.map[r.rs2 as usize]
+            {
+                self.a.alu_mr(W::B64, op, x(r.rd), b);
+                return;
+            }
+        }
+        if op == Alu::Add
+            && w == W::B64
+            && let (Some(d), Some(a), Some(b)) = (
+                self.map[r.rd as usize],
+                self.map[r.rs1 as usize],
+                self.map[r.rs2 as usize],
+            )
+            && d != a
+            && d != b
+        {
+            // Three host registers (none x0: it is never cached).
+            self.a.lea(W::B64, d, Mem::indexed(a, b));
+            self.mark(r.rd);
+            return;
+        }
         let d = self.work(r.rd, (r.rs1 != r.rs2).then_some(r.rs2));
         self.get(d, r.rs1);
-        let b = self.src(r.rs2, Reg::Rcx);
-        self.a.alu_rr(w, op, d, b);
+        match self.map[r.rs2 as usize] {
+            // The second operand straight from the `Cpu` (`d` is not
+            // written back before this reads it).
+            None if r.rs2 != 0 => self.a.alu_rm(w, op, d, x(r.rs2)),
+            _ => {
+                let b = self.src(r.rs2, Reg::Rcx);
+                self.a.alu_rr(w, op, d, b);
+            }
+        }
         if w == W::B32 {
             self.a.movsxd(d, d);
         }
@@ -1041,10 +1145,9 @@ impl Gen {
         if r.rd == 0 {
             return;
         }
-        self.get(Reg::Rax, r.rs1);
-        self.get(Reg::Rcx, r.rs2);
+        // Zeroed before the compare (`xor` changes the flags).
         self.a.mov_imm(Reg::Rdx, 0);
-        self.a.alu_rr(W::B64, Alu::Cmp, Reg::Rax, Reg::Rcx);
+        let c = self.compare(r.rs1, r.rs2, c);
         self.a.setcc(c, Reg::Rdx);
         self.put(r.rd, Reg::Rdx);
     }
@@ -1053,13 +1156,31 @@ impl Gen {
         if r.rd == 0 {
             return;
         }
-        self.get(Reg::Rax, r.rs1);
-        self.get(Reg::Rcx, r.rs2);
-        self.a.imul_rr(w, Reg::Rax, Reg::Rcx);
+        let d = self.work(r.rd, (r.rs1 != r.rs2).then_some(r.rs2));
+        self.get(d, r.rs1);
+        let b = self.src(r.rs2, Reg::Rcx);
+        self.a.imul_rr(w, d, b);
         if w == W::B32 {
-            self.a.movsxd(Reg::Rax, Reg::Rax);
+            self.a.movsxd(d, d);
         }
-        self.put(r.rd, Reg::Rax);
+        self.done(r.rd, d);
+    }
+
+    /// `rd = rs` (`rd` is not x0).
+    fn mov_reg(&mut self, rd: u8, rs: u8) {
+        if rs == 0 {
+            return self.put_imm(rd, 0);
+        }
+        match self.map[rd as usize] {
+            Some(c) => {
+                self.get(c, rs);
+                self.mark(rd);
+            }
+            None => {
+                let v = self.src(rs, Reg::Rax);
+                self.a.store(W::B64, x(rd), v);
+            }
+        }
     }
 
     /// High half of the 128-bit product: signed x signed, unsigned x
@@ -1159,14 +1280,7 @@ impl Gen {
         // Count the block first: `add` must not come between the compare
         // and the jump, and both ways retire the same instructions.
         self.retire(index + 1);
-        let a = self.src(s.rs1, Reg::Rax);
-        match self.map[s.rs2 as usize] {
-            _ if s.rs2 == 0 => self.a.test_rr(W::B64, a, a),
-            _ => {
-                let b = self.src(s.rs2, Reg::Rcx);
-                self.a.alu_rr(W::B64, Alu::Cmp, a, b);
-            }
-        }
+        let c = self.compare(s.rs1, s.rs2, c);
         let target = gi.pc.wrapping_add(s.imm as i64 as u64);
         let next = gi.pc + gi.len as u64;
         match (self.labels.get(&target), self.labels.get(&next)) {
@@ -1448,9 +1562,9 @@ impl Gen {
                     self.side_cold(&gi, 0);
                     self.host_exit(self.stubs.promote_exit)?;
                 }
-                Cold::Budget { label, gi } => {
+                Cold::Budget { label, gi, dirty } => {
                     self.a.bind(label);
-                    self.write_back();
+                    self.write_back_set(dirty);
                     self.side_cold(&gi, 0);
                     self.host_exit(self.stubs.budget_exit)?;
                 }

@@ -2,7 +2,9 @@
 //! instructions, with exactly the interpreter's meaning (see
 //! `crate::interp`, the `---- A ----` arms), so translated and interpreted
 //! threads of one process interoperate:
-//! - `amoswap` is `xchg`, `amoadd` is `lock xadd`; `amoand`/`amoor`/
+//! - `amoswap` is `xchg` (a plain `mov` when the old value is not wanted
+//!   and it does not acquire: an atomic store, see `Gen::amo`), `amoadd`
+//!   is `lock xadd`; `amoand`/`amoor`/
 //!   `amoxor` are `lock and/or/xor` when the old value is not wanted
 //!   (`rd` = x0), else a `lock cmpxchg` loop; `amomin`/`amomax` (signed
 //!   and unsigned) are a `lock cmpxchg` loop with a `cmov`. Each is one
@@ -173,6 +175,16 @@ impl Gen {
         // Not rax or rcx (scratch below) nor rsi (the address).
         let v = self.src(a.rs2, Reg::Rdx);
         match op {
+            // A swap whose old value is dropped and which does not acquire
+            // is a single-copy atomic store that orders nothing after it,
+            // which is what an aligned x86 `mov` is (TSO keeps it after
+            // every earlier access, as `rl` asks). `xchg` would be a full
+            // barrier, draining the store buffer: glibc's `free` does one
+            // such `amoswap.w zero` per call.
+            Rmw::Swap if a.rd == 0 && !a.aq => {
+                self.a.store(w, m, v);
+                return;
+            }
             Rmw::Swap => {
                 self.a.mov_rr(W::B64, Reg::Rax, v);
                 self.a.xchg_mr(w, m, Reg::Rax);

@@ -2,8 +2,9 @@
 //! generator (`vm_testkit::difftest`) and the translator's hand-assembled
 //! unit tests need.
 //!
-//! Also compiled into vm-core's own unit tests (see `vm-core/src/lib.rs`),
-//! so it names nothing but `core`.
+//! Test-only code: built for vm-core's own unit tests and, with vm-core's
+//! `testkit` feature, for `vm-testkit`, which re-exports it (see
+//! [`crate::testhost`]).
 
 pub fn r(op: u32, f3: u32, f7: u32, rd: u8, rs1: u8, rs2: u8) -> u32 {
     op | (rd as u32) << 7 | f3 << 12 | (rs1 as u32) << 15 | (rs2 as u32) << 20 | f7 << 25

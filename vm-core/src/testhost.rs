@@ -6,17 +6,20 @@
 //! Descriptors 0..=2 are not real: writes to 1 and 2 are collected in
 //! [`TestHost::out`]. Files opened with `openat` get descriptors from 3 up.
 //!
-//! Test-only code, outside the product crate: it lives in `vm-testkit`
-//! (the differential test, the hosts' tests and the fuzz targets use it
-//! from there), and vm-core's own unit tests compile this same file into
-//! themselves (`#[cfg(test)]` in `vm-core/src/lib.rs`), so that it
-//! implements *their* `HostOs` (a dev-dependency on vm-testkit would bring
-//! a second copy of vm-core's types). It therefore names vm-core as
-//! `vm_core::` and nothing of vm-testkit. Real hosts live in `host-linux`
-//! and `host-baremetal`.
+//! Test-only code: a module of vm-core built only for vm-core's own unit
+//! tests (`cfg(test)`) and for `vm-testkit`, which turns on vm-core's
+//! `testkit` feature and re-exports it (the differential test, the hosts'
+//! tests and the fuzz targets use it from there); one copy, so that it
+//! implements the very `HostOs` of whoever uses it. The product (`pvm`,
+//! the bare-metal kernel) never turns the feature on. Real hosts live in
+//! `host-linux` and `host-baremetal`.
 
 extern crate std;
 
+use crate::abi::{
+    AT_SYMLINK_NOFOLLOW, F_GETFL, O_ACCMODE, O_APPEND, O_CREAT, O_EXCL, O_RDWR, O_TRUNC, O_WRONLY,
+};
+use crate::host::*;
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
@@ -29,10 +32,6 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::sync::Mutex;
-use vm_core::abi::{
-    AT_SYMLINK_NOFOLLOW, F_GETFL, O_ACCMODE, O_APPEND, O_CREAT, O_EXCL, O_RDWR, O_TRUNC, O_WRONLY,
-};
-use vm_core::host::*;
 
 /// The test host. Make one with [`TestHost::leak`].
 #[derive(Debug, Default)]
