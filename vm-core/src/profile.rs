@@ -161,7 +161,9 @@ impl Profile {
 
     /// Has the block at `pc` run (translated, or interpreted while cold)?
     pub fn has_seen(&self, pc: u64) -> bool {
-        self.seen.contains(&pc) || self.cold.contains_key(&pc)
+        // Under staged emulation `seen` is empty (and most blocks are in
+        // `cold`); without it, `cold` is.
+        self.cold.contains_key(&pc) || self.seen.contains(&pc)
     }
 
     /// Should the block at `pc` be interpreted this time, because it has

@@ -268,7 +268,21 @@ pub fn scan_region(
     max: usize,
     follow: impl Fn(u64) -> bool,
 ) -> Result<Vec<Vec<GuestInst>>, MemFault> {
-    scan_region_with(mem, entry, max, &follow, true)
+    scan_region_with(mem, entry, max, &follow, &|_| false, true)
+}
+
+/// [`scan_region`], except that a branch or plain jump to a pc `stop`
+/// accepts stays an exit of the region instead of joining it (the
+/// translator stops at code that has a translation of its own). A call
+/// traced through keeps its callee and return point whatever `stop` says.
+pub fn scan_region_stopping(
+    mem: &GuestMemory,
+    entry: u64,
+    max: usize,
+    follow: impl Fn(u64) -> bool,
+    stop: impl Fn(u64) -> bool,
+) -> Result<Vec<Vec<GuestInst>>, MemFault> {
+    scan_region_with(mem, entry, max, &follow, &stop, true)
 }
 
 /// Most guest instructions of a callee traced through (see
@@ -282,7 +296,7 @@ pub const MAX_LEAF: usize = 48;
 /// point), which costs more in host code and branch prediction than the
 /// call and return it saves.
 fn small_leaf(mem: &GuestMemory, callee: u64, follow: &dyn Fn(u64) -> bool) -> bool {
-    let Ok(blocks) = scan_region_with(mem, callee, MAX_LEAF + 1, follow, false) else {
+    let Ok(blocks) = scan_region_with(mem, callee, MAX_LEAF + 1, follow, &|_| false, false) else {
         return false;
     };
     let n: usize = blocks.iter().map(|b| b.len()).sum();
@@ -301,6 +315,7 @@ fn scan_region_with(
     entry: u64,
     max: usize,
     follow: &dyn Fn(u64) -> bool,
+    stop: &dyn Fn(u64) -> bool,
     calls: bool,
 ) -> Result<Vec<Vec<GuestInst>>, MemFault> {
     use alloc::collections::BTreeMap;
@@ -309,6 +324,17 @@ fn scan_region_with(
     // whose code it belongs to.
     let mut work = vec![(entry, entry)];
     let mut total = 0usize;
+    // `small_leaf` of each callee met so far: a function called from
+    // several places in the region is scanned once.
+    let mut leaves: Vec<(u64, bool)> = Vec::new();
+    let mut leaf = |t: u64| match leaves.iter().find(|l| l.0 == t) {
+        Some(&(_, is)) => is,
+        None => {
+            let is = small_leaf(mem, t, follow);
+            leaves.push((t, is));
+            is
+        }
+    };
     while let Some((pc, home)) = work.pop() {
         if blocks.contains_key(&pc) {
             continue;
@@ -329,7 +355,8 @@ fn scan_region_with(
             continue;
         }
         let next_start = blocks.range(pc + 1..).next().map(|(&s, _)| s);
-        let mut insts = Vec::new();
+        // Most blocks are short: room for them without growing.
+        let mut insts = Vec::with_capacity(16);
         let mut at = pc;
         let mut cut_short = true;
         while insts.len() < MAX_BLOCK && total + insts.len() < max {
@@ -358,7 +385,7 @@ fn scan_region_with(
         // A call joins the region (with its return point) only when it is
         // traced through.
         let traced = succ.iter().flatten().any(|&(t, callee)| {
-            callee && calls && t & 1 == 0 && follow(t) && (t == entry || small_leaf(mem, t, follow))
+            callee && calls && t & 1 == 0 && follow(t) && (t == entry || leaf(t))
         });
         let is_call = succ.iter().flatten().any(|&(_, callee)| callee);
         if is_call && !traced {
@@ -367,7 +394,8 @@ fn scan_region_with(
         for (t, callee) in succ.into_iter().flatten() {
             let home = if callee { t } else { home };
             let near = home.abs_diff(t) < REGION_WINDOW;
-            if near && t & 1 == 0 && follow(t) {
+            // (A call that got here is traced through.)
+            if near && t & 1 == 0 && follow(t) && (is_call || !stop(t)) {
                 work.push((t, home));
             }
         }
@@ -731,8 +759,27 @@ impl<B: Backend> SharedCodeOn<B> {
         let t0 = self.now_ns();
         let blocks = match tier {
             Tier::Region => {
-                let p = &st.profile;
-                scan_region(mem, pc, MAX_REGION, |t| p.has_seen(t))?
+                // A successor with a translation of its own stays an exit
+                // (chained to that translation) instead of being
+                // translated again inside this region: code reached from
+                // many entries (an interpreter's opcode handlers, the rest
+                // of a function after each return point) is translated
+                // about once, not once per entry.
+                // Calls traced through into small leaves are kept (see
+                // `scan_region_stopping`): a leaf usually gets hot, and
+                // translated, before its callers.
+                // Only under staged emulation: with counted first-tier
+                // blocks (`cold_runs` 0), the blocks a hot loop is made of
+                // have translations that the region is meant to replace.
+                let (p, cache) = (&st.profile, &st.cache);
+                let staged = st.cold_runs > 0;
+                scan_region_stopping(
+                    mem,
+                    pc,
+                    MAX_REGION,
+                    |t| p.has_seen(t),
+                    |t| staged && t != pc && cache.lookup(t).is_some(),
+                )?
             }
             Tier::Block | Tier::Counted(_) => {
                 st.profile.saw(pc);
@@ -1205,15 +1252,21 @@ impl<B: Backend> Engine for JitOn<B> {
                     }
                 }
                 let cold = st.cold_runs;
-                let host = match st.cache.lookup(pc) {
-                    Some(h) => Some(h),
-                    None if st.profile.run_cold(pc, cold) => None,
-                    None => {
-                        let tier = SharedCodeOn::first_tier(&mut st);
-                        match sh.translate(&mut st, pc, mem, tier) {
-                            Ok(h) => Some(h),
-                            Err(f) => return Trap::MemFault(f),
-                        }
+                // A block still cold has no translation entered at its pc
+                // (one is made only once its cold runs are used up, and
+                // the counts outlive flushes), so most dispatches of cold
+                // code need no cache lookup. Were a translation there
+                // after all (`cold_runs` raised at run time), interpreting
+                // would still be exact.
+                let host = if st.profile.run_cold(pc, cold) {
+                    None
+                } else if let Some(h) = st.cache.lookup(pc) {
+                    Some(h)
+                } else {
+                    let tier = SharedCodeOn::first_tier(&mut st);
+                    match sh.translate(&mut st, pc, mem, tier) {
+                        Ok(h) => Some(h),
+                        Err(f) => return Trap::MemFault(f),
                     }
                 };
                 let generation = st.cache.generation();
@@ -1367,5 +1420,7 @@ impl<B: Backend> Engine for JitOn<B> {
     }
 }
 
+#[cfg(test)]
+mod scan_tests;
 #[cfg(test)]
 mod tests;

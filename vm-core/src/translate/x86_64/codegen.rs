@@ -44,7 +44,6 @@ use super::{Helper, Stubs, off};
 use crate::cache::SideEntry;
 use crate::decode::{I, Inst, R, S};
 use crate::translate::backend::{GuestInst, StepInst, exit};
-use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 mod atomic;
@@ -53,6 +52,7 @@ mod cmp;
 mod dirty;
 mod fcache;
 mod float;
+mod pcmap;
 mod weight;
 
 /// Guest permission bits (`Perm::READ`, `Perm::WRITE`) as the TLB holds them.
@@ -216,7 +216,7 @@ struct Gen {
     /// Those the current block's code has written so far.
     block_dirty: u32,
     /// Host code label of each of the region's blocks, by guest pc.
-    labels: BTreeMap<u64, Label>,
+    labels: pcmap::PcMap,
     /// Guest pc of the block emitted after the current one, if any.
     next_start: Option<u64>,
     /// The region's helper thunks (see `call_helper`), by [`Helper`].
@@ -336,6 +336,11 @@ fn div_partner(insts: &[GuestInst], i: usize) -> Option<u64> {
     None
 }
 
+/// Host code bytes per guest instruction to reserve before emitting a
+/// region (about what one takes with its share of exits; start-up of a
+/// real program averages 40 to 45).
+const CODE_PER_INST: usize = 64;
+
 /// Translate a region into host code placed at host address `base`;
 /// `stubs` is the fixed code in the cache. `blocks` are the region's guest
 /// basic blocks (non-empty, in address order, only the last instruction of
@@ -354,6 +359,7 @@ pub fn translate(
     steps: &mut Vec<StepInst>,
 ) -> Result<Block, AsmError> {
     let all = || blocks.iter().flat_map(|b| b.iter());
+    let n_insts = blocks.iter().map(|b| b.len()).sum::<usize>();
     let map = allocate(blocks, &weight::block_weights(blocks));
     let fmap = fcache::allocate(all());
     let mut written = 0u32;
@@ -371,8 +377,7 @@ pub fn translate(
     }
     // Budget checks go where loops can close: the entry and the targets
     // of backward edges (every cycle inside the region has one).
-    let mut headers = alloc::collections::BTreeSet::new();
-    headers.insert(entry);
+    let mut headers = alloc::vec![entry];
     for b in blocks {
         let last = b[b.len() - 1];
         let target = match last.inst {
@@ -386,7 +391,7 @@ pub fn translate(
             _ => continue,
         };
         if target <= last.pc {
-            headers.insert(target);
+            headers.push(target);
         }
     }
     // Return points of the calls traced through (callee and return point
@@ -394,7 +399,8 @@ pub fn translate(
     // there (see `Gen::predict_return`). Such a jump can close a loop
     // that has no backward edge (a return to a return point before it,
     // `ra` unchanged), so each is a loop head too.
-    let starts: alloc::collections::BTreeSet<u64> = blocks.iter().map(|b| b[0].pc).collect();
+    // Blocks come in address order (see `scan_region`): bisect them.
+    let starts = |pc: &u64| blocks.binary_search_by_key(pc, |b| b[0].pc).is_ok();
     let mut returns = Vec::new();
     for b in blocks {
         let last = b[b.len() - 1];
@@ -403,12 +409,14 @@ pub fn translate(
         {
             let callee = last.pc.wrapping_add(u.imm as i64 as u64);
             let back = last.pc + last.len as u64;
-            if starts.contains(&callee) && starts.contains(&back) && !returns.contains(&back) {
+            if starts(&callee) && starts(&back) && !returns.contains(&back) {
                 returns.push(back);
-                headers.insert(back);
+                headers.push(back);
             }
         }
     }
+    headers.sort_unstable();
+    headers.dedup();
     let steps_before = steps.len();
     // What each block writes beyond `int_rd`'s prediction, as found by
     // an earlier generation (see `dirty`); `exact` false: no per-path
@@ -427,17 +435,17 @@ pub fn translate(
         };
         let mut actual = alloc::vec![0u32; blocks.len()];
         let mut g = Gen {
-            a: Asm::new(base),
+            a: Asm::with_capacity(base, CODE_PER_INST * n_insts + 1024),
             stubs: *stubs,
             cold: Vec::new(),
-            side: Vec::new(),
+            side: Vec::with_capacity(2 * n_insts + 16),
             exits: 0,
             map,
             written,
             dirty: 0,
             path: 0,
             block_dirty: 0,
-            labels: BTreeMap::new(),
+            labels: pcmap::PcMap::with_capacity(blocks.len()),
             next_start: None,
             thunks: [None; super::HELPERS],
             div_pair: None,
@@ -488,7 +496,7 @@ pub fn translate(
             g.next_start = blocks.get(bi + 1).map(|b| b[0].pc);
             // A block only reached forward inside the region needs no check
             // for the region to come back to the dispatcher in time.
-            if headers.contains(&insts[0].pc) {
+            if headers.binary_search(&insts[0].pc).is_ok() {
                 let budget = g.a.label();
                 g.a.alu_rm(
                     W::B64,

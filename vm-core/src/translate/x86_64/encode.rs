@@ -212,11 +212,19 @@ pub enum AsmError {
 impl Asm {
     /// An empty buffer whose byte 0 will live at host address `base`.
     pub fn new(base: u64) -> Asm {
+        Asm::with_capacity(base, 1024)
+    }
+
+    /// The same with room for `cap` bytes before the buffer grows (a
+    /// region's code is sized from its instruction count, so emitting it
+    /// does not reallocate and copy the buffer as it grows).
+    pub fn with_capacity(base: u64, cap: usize) -> Asm {
         Asm {
-            code: Vec::with_capacity(1024),
+            code: Vec::with_capacity(cap),
             base,
-            labels: Vec::new(),
-            fixups: Vec::new(),
+            // About one label and one jump per 32 bytes of code.
+            labels: Vec::with_capacity(cap / 32),
+            fixups: Vec::with_capacity(cap / 32),
         }
     }
 
