@@ -63,9 +63,7 @@ pub fn matches(header: &[u8]) -> bool {
             .all(|((m, k), h)| h & k == m & k)
 }
 
-/// Bit of `AT_FLAGS` in an interpreter's auxv: binfmt_misc's `P` flag
-/// passed the original argv[0] (Linux's `AT_FLAGS_PRESERVE_ARGV0`).
-pub const AT_FLAGS_PRESERVE_ARGV0: u64 = 1;
+pub use vm_core::abi::AT_FLAGS_PRESERVE_ARGV0;
 
 /// pvm's command line for its own argv `args`, given its `AT_FLAGS`: with
 /// [`AT_FLAGS_PRESERVE_ARGV0`] pvm was started by binfmt_misc's `P` flag

@@ -179,6 +179,9 @@ int main(void) {
     sigprocmask(SIG_BLOCK, &blk, &old);
     p = fork();
     if (p == 0) {
+        // A shell starts background jobs with SIGINT ignored, and the
+        // child would inherit that: make the default action sure.
+        signal(SIGINT, SIG_DFL);
         for (;;)
             pause();
     }

@@ -224,6 +224,9 @@ pub const AT_CLKTCK: u64 = 17;
 pub const AT_SECURE: u64 = 23;
 pub const AT_RANDOM: u64 = 25;
 pub const AT_EXECFN: u64 = 31;
+/// Bit of `AT_FLAGS` in an interpreter's auxv: binfmt_misc's `P` flag
+/// passed the original argv[0] (Linux 5.12 and later).
+pub const AT_FLAGS_PRESERVE_ARGV0: u64 = 1;
 
 pub const TCGETS: u64 = 0x5401;
 pub const TCSETS: u64 = 0x5402;
