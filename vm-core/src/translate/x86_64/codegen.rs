@@ -380,15 +380,8 @@ pub fn translate(
     let mut headers = alloc::vec![entry];
     for b in blocks {
         let last = b[b.len() - 1];
-        let target = match last.inst {
-            Inst::Beq(s)
-            | Inst::Bne(s)
-            | Inst::Blt(s)
-            | Inst::Bge(s)
-            | Inst::Bltu(s)
-            | Inst::Bgeu(s) => last.pc.wrapping_add(s.imm as i64 as u64),
-            Inst::Jal(u) => last.pc.wrapping_add(u.imm as i64 as u64),
-            _ => continue,
+        let Some((target, _)) = weight::direct_target(&last) else {
+            continue;
         };
         if target <= last.pc {
             headers.push(target);

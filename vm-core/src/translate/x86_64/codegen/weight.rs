@@ -13,6 +13,21 @@ use alloc::vec::Vec;
 /// many times one outside it, per level).
 const PER_LOOP: u32 = 8;
 
+/// Where `gi` goes when it is a conditional branch or a `jal`, and
+/// whether it links (a `jal` with rd other than x0: a call, not a loop).
+pub(super) fn direct_target(gi: &GuestInst) -> Option<(u64, bool)> {
+    match gi.inst {
+        Inst::Beq(s)
+        | Inst::Bne(s)
+        | Inst::Blt(s)
+        | Inst::Bge(s)
+        | Inst::Bltu(s)
+        | Inst::Bgeu(s) => Some((gi.pc.wrapping_add(s.imm as i64 as u64), false)),
+        Inst::Jal(u) => Some((gi.pc.wrapping_add(u.imm as i64 as u64), u.rd != 0)),
+        _ => None,
+    }
+}
+
 /// Most nesting levels counted (so the weights stay small).
 const MAX_DEPTH: u32 = 3;
 
@@ -25,15 +40,8 @@ pub(super) fn block_weights(blocks: &[&[GuestInst]]) -> Vec<u32> {
     let mut loops: Vec<(u64, u64)> = Vec::new();
     for b in blocks {
         let last = b[b.len() - 1];
-        let target = match last.inst {
-            Inst::Beq(s)
-            | Inst::Bne(s)
-            | Inst::Blt(s)
-            | Inst::Bge(s)
-            | Inst::Bltu(s)
-            | Inst::Bgeu(s) => last.pc.wrapping_add(s.imm as i64 as u64),
-            Inst::Jal(u) if u.rd == 0 => last.pc.wrapping_add(u.imm as i64 as u64),
-            _ => continue,
+        let Some((target, false)) = direct_target(&last) else {
+            continue;
         };
         if target <= last.pc && starts.binary_search(&target).is_ok() {
             loops.push((target, last.pc));
