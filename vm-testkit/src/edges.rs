@@ -18,7 +18,7 @@
 //! `add`) or checked on one of two joining paths only, the last
 //! iteration's base far past the space (`program_changed`).
 
-use crate::difftest::{CODE, Case, DATA, Harness, Mismatch};
+use crate::difftest::{Case, DATA, Harness, Mismatch};
 use crate::rv;
 use alloc::boxed::Box;
 use alloc::vec;
@@ -167,22 +167,14 @@ pub fn check_edges(h: &mut Harness) -> Result<u32, Box<Mismatch>> {
                     for base in bases(size, fimm, off) {
                         let first = mem(fs, ff3, T1, S1, fimm);
                         let second = mem(ss, sf3, T1, S1, imm);
-                        let code: Vec<u8> = program(first, step, second, 70)
-                            .iter()
-                            .flat_map(|w| w.to_le_bytes())
-                            .collect();
-                        let mut cpu = Cpu {
-                            pc: CODE,
-                            ..Cpu::default()
-                        };
+                        let mut cpu = Cpu::default();
                         cpu.x[TAME as usize] = tame;
                         cpu.x[EDGE as usize] = base;
-                        let case = Case {
-                            code,
-                            data: vec![0x5a; crate::difftest::DATA_LEN],
+                        let case = Case::program(
+                            &program(first, step, second, 70),
+                            vec![0x5a; crate::difftest::DATA_LEN],
                             cpu,
-                            code_writable: false,
-                        };
+                        );
                         if matches!(h.run(&case)?.trap, Trap::MemFault(_)) {
                             faults += 1;
                         }
@@ -206,22 +198,14 @@ pub fn check_edges(h: &mut Harness) -> Result<u32, Box<Mismatch>> {
                     (-4096i64) as u64,
                 ] {
                     let second = mem(ss, sf3, T1, S1, imm);
-                    let code: Vec<u8> = program_changed(moved, second, 70)
-                        .iter()
-                        .flat_map(|w| w.to_le_bytes())
-                        .collect();
-                    let mut cpu = Cpu {
-                        pc: CODE,
-                        ..Cpu::default()
-                    };
+                    let mut cpu = Cpu::default();
                     cpu.x[TAME as usize] = DATA + 2048;
                     cpu.x[EDGE as usize] = far;
-                    let case = Case {
-                        code,
-                        data: vec![0x5a; crate::difftest::DATA_LEN],
+                    let case = Case::program(
+                        &program_changed(moved, second, 70),
+                        vec![0x5a; crate::difftest::DATA_LEN],
                         cpu,
-                        code_writable: false,
-                    };
+                    );
                     match h.run(&case)?.trap {
                         Trap::MemFault(_) => faults += 1,
                         t => panic!("a far access ended with {t:?}\n{}", case.listing()),
