@@ -18,7 +18,7 @@
 
 use crate::guests::{CC, CXX, build_cached};
 use crate::suite::pvm_binary;
-use crate::util::{children_cpu_seconds, median, root, run_captured};
+use crate::util::{median, root, run_captured};
 use std::fs;
 use std::path::PathBuf;
 use std::process::Command;
@@ -108,11 +108,8 @@ fn measure(
             }
         };
         cmd.args(args);
-        let cpu_before = children_cpu_seconds();
         let o = run_captured(&mut cmd, b"", Duration::from_secs(900))?;
-        if let (Some(b), Some(a)) = (cpu_before, children_cpu_seconds()) {
-            cpu.push(a - b);
-        }
+        cpu.push(o.cpu.as_secs_f64());
         if o.status != 0 {
             return Err(format!("exit status {}", o.status));
         }
@@ -253,47 +250,73 @@ pub fn run(opts: &Options) -> Result<bool, String> {
     Ok(all_ok)
 }
 
-/// Start-up cost: the bundled demo (a static hello world) under each
-/// emulator, median of 20 runs.
+/// Start-up cost: a static hello world (`tests/guests/hello.c`, built
+/// `-O2 -static`) and the bundled demo (hello plus a little work: primes
+/// and a Mandelbrot set) under each emulator, median wall and CPU time of
+/// 20 runs.
 fn startup(opts: &Options, whos: &[Who]) -> Result<bool, String> {
-    let rv = crate::guests::build_demo()?;
+    let programs = [
+        (
+            "static hello world",
+            crate::guests::build_static("tests/guests/hello.c", "tests/build/bench/hello.static")?,
+        ),
+        ("demo (static)", crate::guests::build_demo()?),
+    ];
     let mut ok = true;
-    let mut cells = Vec::new();
-    for w in whos {
-        let mut times = Vec::new();
-        for _ in 0..20.max(opts.runs) {
-            let mut c = match w {
-                Who::Pvm(e) => {
-                    let mut c = Command::new(pvm_binary());
-                    c.args(crate::suite::engine_args(e));
-                    c
-                }
-                _ => Command::new("qemu-riscv64"),
-            };
-            c.arg(&rv);
-            match run_captured(&mut c, b"", Duration::from_secs(60)) {
-                Ok(o) if o.status == 0 => times.push(o.elapsed.as_secs_f64()),
-                Ok(o) => {
-                    eprintln!("hello under {}: exit status {}", w.label(), o.status);
-                    ok = false;
-                    break;
-                }
-                Err(e) => {
-                    eprintln!("hello under {}: {e}", w.label());
-                    ok = false;
-                    break;
+    for (name, rv) in &programs {
+        let mut cells = Vec::new();
+        let mut qemu: Option<(f64, f64)> = None;
+        for w in whos {
+            let (mut wall, mut cpu) = (Vec::new(), Vec::new());
+            for _ in 0..20.max(opts.runs) {
+                let mut c = match w {
+                    Who::Pvm(e) => {
+                        let mut c = Command::new(pvm_binary());
+                        c.args(crate::suite::engine_args(e));
+                        c
+                    }
+                    _ => Command::new("qemu-riscv64"),
+                };
+                c.arg(rv);
+                match run_captured(&mut c, b"", Duration::from_secs(60)) {
+                    Ok(o) if o.status == 0 => {
+                        wall.push(o.elapsed.as_secs_f64());
+                        cpu.push(o.cpu.as_secs_f64());
+                    }
+                    Ok(o) => {
+                        eprintln!("{name} under {}: exit status {}", w.label(), o.status);
+                        ok = false;
+                        break;
+                    }
+                    Err(e) => {
+                        eprintln!("{name} under {}: {e}", w.label());
+                        ok = false;
+                        break;
+                    }
                 }
             }
+            if wall.is_empty() {
+                continue;
+            }
+            let (wall, cpu) = (median(&mut wall), median(&mut cpu));
+            let ratio = match (w, qemu) {
+                (Who::Qemu, _) => {
+                    qemu = Some((wall, cpu));
+                    String::new()
+                }
+                (_, Some((qw, qc))) => format!(" ({:.2}x / {:.2}x of qemu)", wall / qw, cpu / qc),
+                _ => String::new(),
+            };
+            cells.push(format!(
+                "{} {:.1} ms wall, {:.1} ms cpu{ratio}",
+                w.label(),
+                1e3 * wall,
+                1e3 * cpu
+            ));
         }
-        if !times.is_empty() {
-            cells.push(format!("{} {:.1} ms", w.label(), 1e3 * median(&mut times)));
-        }
+        println!();
+        println!("start-up, {name} (median of 20): {}", cells.join(" | "));
     }
-    println!();
-    println!(
-        "start-up, static hello world (median of 20): {}",
-        cells.join(" | ")
-    );
     Ok(ok)
 }
 

@@ -198,7 +198,7 @@ pub fn run_case(case: &Case, runner: &Runner) -> Result<Captured, String> {
                         stdout: o.stdout,
                         stderr: o.stderr,
                         status: o.status,
-                        elapsed: Default::default(),
+                        ..Default::default()
                     });
             let _ = fs::remove_dir_all(&dir);
             return r;
@@ -433,7 +433,7 @@ pub fn run_all(cases: &[Case], runners: &[Runner], workers: usize, bless: bool) 
                                     stdout: o.stdout,
                                     stderr: o.stderr,
                                     status: o.status,
-                                    elapsed: Default::default(),
+                                    ..Default::default()
                                 })
                                 .and_then(|got| {
                                     let exp = baremetal_expectation(case, runner)
@@ -666,7 +666,7 @@ mod tests {
             stdout: out.into(),
             stderr: err.into(),
             status,
-            elapsed: Default::default(),
+            ..Default::default()
         }
     }
 
