@@ -883,6 +883,23 @@ impl<B: Backend> SharedCodeOn<B> {
     fn holds_code(st: &CodeState<B>, first: u64, last: u64) -> bool {
         let words = &st.code_pages;
         let last = last.min((words.len() as u64 * 64).saturating_sub(1));
+        if first > last {
+            return false;
+        }
+        // A range wider than the words holding code (a whole address
+        // space, when a program is loaded): look at those words only.
+        if (last - first) / 64 > st.code_pages_dirty.len() as u64 {
+            return st.code_pages_dirty.iter().any(|&i| {
+                let base = i as u64 * 64;
+                let (lo, hi) = (first.max(base), last.min(base + 63));
+                if lo > hi {
+                    return false;
+                }
+                // The bits of pages `lo..=hi` of this word.
+                let bits = u64::MAX >> (63 - (hi - lo)) << (lo - base);
+                words[i as usize] & bits != 0
+            });
+        }
         let mut p = first;
         while p <= last {
             let w = words[(p / 64) as usize];

@@ -510,3 +510,48 @@ fn cached_pages_keep_permissions_and_bounds() {
         assert_eq!(mem.read_u64(DATA + 0x1008).unwrap(), 0);
     }
 }
+
+#[test]
+fn wide_code_changes_flush_only_over_code() {
+    use rv::*;
+    let code = [
+        addi(5, 0, 100), // t0 = 100
+        addi(5, 5, -1),  // loop: t0 -= 1
+        bne(5, 0, -4),   // if t0 != 0 goto loop
+        ECALL,
+    ];
+    let (mut j, mut cpu, mem) = run_to_ecall(&code, 1 << 20, |_, _| {});
+    let again = |j: &mut Jit, cpu: &mut Cpu| {
+        cpu.pc = CODE;
+        assert_eq!(run(j, cpu, &mem), Trap::Ecall);
+        j.counters()
+    };
+    let before = j.counters();
+    assert!(before.blocks >= 1, "{before:?}");
+    // Executable pages over 8 MiB far from the code (more words of the
+    // code-page map than hold code) re-protected: the translations stay.
+    mem.map(0x20_0000, 0x80_0000, Perm::READ | Perm::EXEC, true)
+        .unwrap();
+    let before = again(&mut j, &mut cpu);
+    mem.protect(0x20_0000, 0x80_0000, Perm::READ).unwrap();
+    let s = again(&mut j, &mut cpu);
+    assert_eq!(s.flushes, before.flushes, "{s:?}");
+    assert_eq!(s.flushes_avoided, before.flushes_avoided + 1, "{s:?}");
+    // The whole address space (a program loaded anew) covers the code.
+    mem.invalidate_code();
+    let s2 = again(&mut j, &mut cpu);
+    assert_eq!(s2.flushes, s.flushes + 1, "{s2:?}");
+    // A wide range that starts in the word holding the code page, past it.
+    mem.map(CODE + 0x1_0000, 0x10_0000, Perm::READ | Perm::EXEC, true)
+        .unwrap();
+    let s2 = again(&mut j, &mut cpu);
+    mem.protect(CODE + 0x1_0000, 0x10_0000, Perm::READ).unwrap();
+    let s3 = again(&mut j, &mut cpu);
+    assert_eq!(s3.flushes, s2.flushes, "{s3:?}");
+    assert_eq!(s3.flushes_avoided, s2.flushes_avoided + 1, "{s3:?}");
+    // And one over it.
+    mem.protect(CODE, 0x11_0000, Perm::READ | Perm::WRITE | Perm::EXEC)
+        .unwrap();
+    let s4 = again(&mut j, &mut cpu);
+    assert_eq!(s4.flushes, s3.flushes + 1, "{s4:?}");
+}
