@@ -1004,25 +1004,40 @@ impl GuestMemory {
         // SAFETY: [start, start+span) is inside the reservation (checked above).
         let host_start = unsafe { self.base.add(start as usize) };
         let rw = HostProt::READ | HostProt::WRITE;
-        self.host
-            .protect(host_start, span as usize, rw)
-            .map_err(|_| MemFault {
-                addr,
-                access: Access::Write,
-                mapped: true,
-            })?;
+        // Pages already host-writable (code protection was just lifted)
+        // need no change of protection, before or after.
+        let writable = old.iter().all(|p| p.host() == rw);
+        if !writable {
+            self.host
+                .protect(host_start, span as usize, rw)
+                .map_err(|_| MemFault {
+                    addr,
+                    access: Access::Write,
+                    mapped: true,
+                })?;
+        }
         // SAFETY: the range is inside the reservation and now host-writable.
         unsafe {
             core::ptr::copy_nonoverlapping(buf.as_ptr(), self.base.add(addr as usize), buf.len())
         };
-        for (i, p) in old.iter().enumerate() {
-            let a = start + ((i as u64) << PAGE_SHIFT);
-            // SAFETY: each page is inside the reservation.
-            let _ = self.host.protect(
-                unsafe { self.base.add(a as usize) },
-                PAGE_SIZE as usize,
-                p.host(),
-            );
+        if !writable {
+            // Back to the old protection, one call per run of pages that
+            // had the same.
+            let mut i = 0;
+            while i < old.len() {
+                let prot = old[i].host();
+                let n = old[i..].iter().take_while(|p| p.host() == prot).count();
+                if prot != rw {
+                    let a = start + ((i as u64) << PAGE_SHIFT);
+                    // SAFETY: the run's pages are inside the reservation.
+                    let _ = self.host.protect(
+                        unsafe { self.base.add(a as usize) },
+                        n << PAGE_SHIFT,
+                        prot,
+                    );
+                }
+                i += n;
+            }
         }
         Ok(())
     }

@@ -539,11 +539,12 @@ fn page_ranges(segs: &[Placed]) -> Vec<(u64, u64, Perm)> {
 /// so the bss (and the tail of a partly file-backed page) reads as zero.
 fn map_segments(mem: &GuestMemory, file: &HostFile, pl: &Placement) -> Result<(), LoadError> {
     let ranges = page_ranges(&pl.segs);
-    for &(s, e, perm) in &ranges {
-        // The loader writes through `write_bytes_privileged`, which needs
-        // the pages mapped: PROT_NONE pages get their real permission after.
-        let initial = if perm.is_empty() { Perm::READ } else { perm };
-        mem.map(s, e - s, initial, true)
+    for &(s, e, _) in &ranges {
+        // Mapped writable while the file's bytes are written in (so
+        // `write_bytes_privileged` need not lift and restore the
+        // protection of each chunk); every range gets its real permission
+        // after.
+        mem.map(s, e - s, Perm::READ | Perm::WRITE, true)
             .map_err(LoadError::Memory)?;
     }
     let mut buf = vec![0u8; 64 * 1024];
@@ -558,9 +559,7 @@ fn map_segments(mem: &GuestMemory, file: &HostFile, pl: &Placement) -> Result<()
         }
     }
     for &(s, e, perm) in &ranges {
-        if perm.is_empty() {
-            mem.protect(s, e - s, perm).map_err(LoadError::Memory)?;
-        }
+        mem.protect(s, e - s, perm).map_err(LoadError::Memory)?;
     }
     // The file behind each segment's file pages, for /proc/self/maps.
     for seg in &pl.segs {
