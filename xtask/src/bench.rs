@@ -234,7 +234,8 @@ pub fn run(opts: &Options) -> Result<bool, String> {
     for t in &thread_rows {
         print_threads(&whos, t, &rows);
     }
-    if opts.filter.is_none() {
+    // `--filter hello` runs only the static hello world and the demo.
+    if opts.filter.is_none() || opts.filter.as_deref() == Some("hello") {
         all_ok &= startup(opts, &whos[1..])?;
     }
     if opts.filter.is_none() || opts.filter.as_deref() == Some("startup") {
@@ -252,8 +253,8 @@ pub fn run(opts: &Options) -> Result<bool, String> {
 
 /// Start-up cost: a static hello world (`tests/guests/hello.c`, built
 /// `-O2 -static`) and the bundled demo (hello plus a little work: primes
-/// and a Mandelbrot set) under each emulator, median wall and CPU time of
-/// 20 runs.
+/// and a Mandelbrot set) under each emulator, median wall time, CPU time
+/// and peak RSS of 20 runs (`--filter hello` runs only these).
 fn startup(opts: &Options, whos: &[Who]) -> Result<bool, String> {
     let programs = [
         (
@@ -265,9 +266,9 @@ fn startup(opts: &Options, whos: &[Who]) -> Result<bool, String> {
     let mut ok = true;
     for (name, rv) in &programs {
         let mut cells = Vec::new();
-        let mut qemu: Option<(f64, f64)> = None;
+        let mut qemu: Option<(f64, f64, f64)> = None;
         for w in whos {
-            let (mut wall, mut cpu) = (Vec::new(), Vec::new());
+            let (mut wall, mut cpu, mut rss) = (Vec::new(), Vec::new(), Vec::new());
             for _ in 0..20.max(opts.runs) {
                 let mut c = match w {
                     Who::Pvm(e) => {
@@ -282,6 +283,7 @@ fn startup(opts: &Options, whos: &[Who]) -> Result<bool, String> {
                     Ok(o) if o.status == 0 => {
                         wall.push(o.elapsed.as_secs_f64());
                         cpu.push(o.cpu.as_secs_f64());
+                        rss.push(o.max_rss_kib as f64 / 1024.0);
                     }
                     Ok(o) => {
                         eprintln!("{name} under {}: exit status {}", w.label(), o.status);
@@ -298,17 +300,22 @@ fn startup(opts: &Options, whos: &[Who]) -> Result<bool, String> {
             if wall.is_empty() {
                 continue;
             }
-            let (wall, cpu) = (median(&mut wall), median(&mut cpu));
+            let (wall, cpu, rss) = (median(&mut wall), median(&mut cpu), median(&mut rss));
             let ratio = match (w, qemu) {
                 (Who::Qemu, _) => {
-                    qemu = Some((wall, cpu));
+                    qemu = Some((wall, cpu, rss));
                     String::new()
                 }
-                (_, Some((qw, qc))) => format!(" ({:.2}x / {:.2}x of qemu)", wall / qw, cpu / qc),
+                (_, Some((qw, qc, qr))) => format!(
+                    " ({:.2}x / {:.2}x / {:.2}x of qemu)",
+                    wall / qw,
+                    cpu / qc,
+                    rss / qr
+                ),
                 _ => String::new(),
             };
             cells.push(format!(
-                "{} {:.1} ms wall, {:.1} ms cpu{ratio}",
+                "{} {:.1} ms wall, {:.1} ms cpu, {rss:.1} MiB peak RSS{ratio}",
                 w.label(),
                 1e3 * wall,
                 1e3 * cpu
