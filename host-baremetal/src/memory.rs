@@ -910,6 +910,45 @@ pub fn exclusive(addr: *mut u8, out: &mut [bool]) -> SysResult<()> {
     Ok(())
 }
 
+/// A reservation's pages by what they are, bytes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Usage {
+    /// Mapped (any protection), backed by a frame, readable but not
+    /// writable, writable. (Guest pages are never executable in hardware:
+    /// guest code is interpreted or translated, not run in place.)
+    pub mapped: u64,
+    pub resident: u64,
+    pub read_only: u64,
+    pub write: u64,
+}
+
+/// Add the pages of `[addr, addr+len)` (a process's address space) to
+/// `into`, for another process's `/proc/<pid>/statm` and `status`.
+pub fn usage_of(addr: u64, len: u64, into: &mut Usage) -> SysResult<()> {
+    let (start, end) = check_range(addr as *mut u8, len as usize)?;
+    let mut guard = PAGING.lock();
+    let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    p.walk(start, end, false, |_, _, entry| {
+        let e = *entry;
+        if e == 0 {
+            return Ok(());
+        }
+        into.mapped += PAGE;
+        let (open, write) = if e & SW_FRAME != 0 {
+            into.resident += PAGE;
+            (e & PRESENT != 0, e & (WRITABLE | SW_COW_WRITE) != 0)
+        } else {
+            (e & SW_LAZY != 0, e & SW_LAZY_WRITE != 0)
+        };
+        match (open, write) {
+            (true, true) => into.write += PAGE,
+            (true, false) => into.read_only += PAGE,
+            _ => {}
+        }
+        Ok(())
+    })
+}
+
 /// `HostOs::alloc_code`: `size` bytes of zeroed read-write-execute memory
 /// for the translator's code cache, kept for the life of the machine (or
 /// until `free_code`). Its pages get frames as the translator first
