@@ -672,7 +672,7 @@ impl Fs {
                 ("VmPTE", (m.size / 512).max(4096)),
                 ("VmSwap", 0),
             ] {
-                let _ = writeln!(s, "{:<8}{:>8} kB", format!("{k}:"), v / 1024);
+                let _ = writeln!(s, "{k}:\t{:>8} kB", v / 1024);
             }
         }
         let _ = write!(
