@@ -4,7 +4,7 @@
 // the bare-metal host has neither, and answers as a Linux kernel built
 // without them does (EAFNOSUPPORT, ENOEXEC): its expectation is
 // tests/expected/lacks_net_native.baremetal.out. AF_UNIX socket pairs
-// work on both.
+// work on both; a named AF_UNIX socket only on Linux so far.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -66,6 +66,7 @@ int main(void) {
     try_socket("AF_INET, SOCK_STREAM", AF_INET, SOCK_STREAM);
     try_socket("AF_INET, SOCK_DGRAM", AF_INET, SOCK_DGRAM);
     try_socket("AF_INET6, SOCK_STREAM", AF_INET6, SOCK_STREAM);
+    try_socket("AF_UNIX, SOCK_STREAM", AF_UNIX, SOCK_STREAM);
     int sv[2];
     int r = socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
     printf("socketpair(AF_UNIX): %s\n", r == 0 ? "ok" : err(errno));
