@@ -24,8 +24,10 @@
 //!   `SW_LAZY` bits when accessible): a page of a shared object ([`Shm`])
 //!   that this address space has not touched yet.
 //!
-//! So every mapped page has a nonzero entry, which is what [`usage`]
-//! counts for another process's `/proc/<pid>/statm`.
+//! So every mapped page whose table exists has a nonzero entry, which is
+//! what [`usage_of`] counts for another process's `/proc/<pid>/statm`
+//! (`protect` makes no table to make pages inaccessible, so a PROT_NONE
+//! range far from any page ever accessible is not counted).
 //!
 //! A frame can back pages of several reservations (several processes):
 //! `fork` shares `MAP_SHARED` ranges ([`share_pages`]: the frames of the
@@ -702,7 +704,10 @@ pub fn protect(addr: *mut u8, len: usize, prot: HostProt) -> SysResult<()> {
     if prot.contains(HostProt::EXEC) {
         lazy |= SW_LAZY_EXEC;
     }
-    let r = p.walk(start, end, true, |_, _, entry| {
+    // Making pages inaccessible never needs new tables: a large PROT_NONE
+    // reservation costs none (its pages without a table then read as
+    // holes to `usage_of`).
+    let r = p.walk(start, end, !prot.is_empty(), |_, _, entry| {
         let frame = (*entry & SW_FRAME != 0).then_some(*entry & ADDR_MASK);
         // A copy-on-write page stays so, read-only in hardware.
         let cow = *entry & SW_COW;

@@ -103,7 +103,9 @@ pub struct ProcFacts {
 /// writable one, the stack included.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MemFigures {
-    /// Mapped, any protection (`VmSize`).
+    /// Mapped, any protection (`VmSize`); a `PROT_NONE` range with no
+    /// page table (address space reserved, never made accessible, which
+    /// costs the kernel nothing) is left out.
     pub size: u64,
     /// Backed by memory (`VmRSS`).
     pub resident: u64,
