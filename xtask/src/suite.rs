@@ -207,7 +207,7 @@ pub fn run_case(case: &Case, runner: &Runner) -> Result<Captured, String> {
                         stdout: o.stdout,
                         stderr: o.stderr,
                         status: o.status,
-                        elapsed: Default::default(),
+                        ..Default::default()
                     });
             let _ = fs::remove_dir_all(&dir);
             return r;
@@ -444,7 +444,7 @@ pub fn run_all(cases: &[Case], runners: &[Runner], workers: usize, bless: bool) 
                                     stdout: o.stdout,
                                     stderr: o.stderr,
                                     status: o.status,
-                                    elapsed: Default::default(),
+                                    ..Default::default()
                                 })
                                 .and_then(|got| {
                                     let own = baremetal_expectation(case, runner);
@@ -681,7 +681,7 @@ mod tests {
             stdout: out.into(),
             stderr: err.into(),
             status,
-            elapsed: Default::default(),
+            ..Default::default()
         }
     }
 
