@@ -1290,8 +1290,6 @@ impl Gen {
                     }
                 } else if ret {
                     self.exit_return(index + 1)?;
-                } else if ras::is_link(i.rd) {
-                    self.call_indirect(next, index + 1)?;
                 } else {
                     self.exit_indirect(index + 1)?;
                 }

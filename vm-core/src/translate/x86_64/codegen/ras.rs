@@ -1,9 +1,8 @@
 //! Return-address stack: guest calls and returns between regions as host
 //! `call` and `ret`, so the host's own return predictor sees them.
 //!
-//! A guest call that leaves its region (`jal` or `jalr` linking `ra` or
-//! `t0`, the RISC-V link registers) pushes a *return frame* on the host
-//! stack: the guest return pc, then (by a host `call` into the exit to the
+//! A direct guest call that leaves its region (`jal` linking `ra` or `t0`,
+//! the RISC-V link registers) pushes a *return frame* on the host stack: the guest return pc, then (by a host `call` into the exit to the
 //! callee) the host address of the code that continues there, a chainable
 //! exit to the return pc right after the call in the caller's translation.
 //! A guest return (`jalr x0, 0(ra)` or `0(t0)`) compares its target with
@@ -24,6 +23,12 @@
 //! leave one naming freed code. A call pushes only while `rsp` is above
 //! `Part::ras_floor` ([`RAS_DEPTH`] frames); deeper calls exit plainly,
 //! and their returns match an older frame or none.
+//!
+//! Indirect calls (`jalr` linking) push nothing and leave through the
+//! indirect-jump probe as before: measured, pushing there made `strings`
+//! (`qsort`'s comparison function, `printf`'s internals) 5% slower and
+//! nothing faster; their returns then miss the top frame and take the
+//! table.
 
 use super::super::encode::{Alu, Cond, Mem, Reg, W};
 use super::super::off;
@@ -92,18 +97,6 @@ impl Gen {
         self.push_and_call(ret_pc, exit)?;
         self.a.bind(exit);
         self.bare_slot(target)
-    }
-
-    /// An indirect call to the guest pc in `rax` after `retired`
-    /// instructions, the return pc `ret_pc` pushed.
-    pub(super) fn call_indirect(&mut self, ret_pc: u64, retired: u32) -> Result<(), AsmError> {
-        self.write_back();
-        self.a.store(W::B64, Mem::base(Reg::Rbx, off::PC), Reg::Rax);
-        self.retire(retired);
-        let exit = self.a.label();
-        self.push_and_call(ret_pc, exit)?;
-        self.a.bind(exit);
-        self.probe_indirect()
     }
 
     /// A return to the guest pc in `rax` after `retired` instructions: a
