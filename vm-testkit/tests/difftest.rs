@@ -581,8 +581,9 @@ fn edge_accesses_agree() {
 /// (`codegen/ras.rs`): mutual recursion deeper than the frames it keeps
 /// (`RAS_DEPTH`, 128), returning normally or by a `longjmp` from the
 /// bottom; a callee (not a leaf) returning one instruction past its
-/// return point; calls through a function pointer (`jalr ra`) and with
-/// the other link register (`jal t0` ... `jalr x0, 0(t0)`); and a callee
+/// return point; calls through a function pointer (`jalr ra`, which push
+/// no frame: their returns must miss the caller's) and with the other
+/// link register (`jal t0` ... `jalr x0, 0(t0)`); and a callee
 /// that rewrites the instruction at its own return point and runs
 /// `fence.i` (the cache is flushed between the call and its return), so
 /// a frame surviving the flush would run the old instruction.
