@@ -58,6 +58,7 @@ mod fcache;
 mod float;
 mod pair;
 mod pcmap;
+mod ras;
 mod weight;
 
 /// Guest permission bits (`Perm::READ`, `Perm::WRITE`) as the TLB holds them.
@@ -128,6 +129,9 @@ enum Cold {
 /// Most return points one return compares its target with (see
 /// `Gen::predict_return`).
 const MAX_RETURNS: usize = 6;
+
+/// See `ras`.
+pub const RAS_DEPTH: usize = ras::RAS_DEPTH;
 
 /// Host registers that hold guest registers inside a block, in the order
 /// they are handed out (the callee-saved ones first: they survive helper
@@ -815,6 +819,12 @@ impl Gen {
         self.write_back();
         self.a.store(W::B64, Mem::base(Reg::Rbx, off::PC), Reg::Rax);
         self.retire(retired);
+        self.probe_indirect()
+    }
+
+    /// The probe of [`Gen::exit_indirect`], the guest state and `Cpu::pc`
+    /// (= `rax`) already stored.
+    fn probe_indirect(&mut self) -> Result<(), AsmError> {
         self.a.mov_rr(W::B32, Reg::Rcx, Reg::Rax);
         self.a.shift_ri(W::B32, Shift::Shr, Reg::Rcx, 1);
         self.a.alu_ri(
@@ -1270,7 +1280,12 @@ impl Gen {
             }
             Jal(u) => {
                 self.put_imm(u.rd, next);
-                self.goto(pc.wrapping_add(u.imm as i64 as u64), index + 1)?;
+                let target = pc.wrapping_add(u.imm as i64 as u64);
+                if ras::is_link(u.rd) && self.labels.get(&target).is_none() {
+                    self.call_direct(target, next, index + 1)?;
+                } else {
+                    self.goto(target, index + 1)?;
+                }
                 return Ok(Some(true));
             }
             Jalr(i) => {
@@ -1284,10 +1299,17 @@ impl Gen {
                     self.a.mov_imm(Reg::Rcx, next);
                     self.put(i.rd, Reg::Rcx);
                 }
+                let ret = i.rd == 0 && ras::is_link(i.rs1);
                 if i.rd == 0 && !self.returns.is_empty() {
                     self.retire(index + 1);
                     self.predict_return();
-                    self.exit_indirect(0)?;
+                    if ret {
+                        self.exit_return(0)?;
+                    } else {
+                        self.exit_indirect(0)?;
+                    }
+                } else if ret {
+                    self.exit_return(index + 1)?;
                 } else {
                     self.exit_indirect(index + 1)?;
                 }

@@ -20,7 +20,9 @@
 //! * xmm2-xmm15 hold the region's hottest F/D registers (see
 //!   `codegen::fcache`); xmm0 and xmm1 are scratch;
 //! * `rax`, `rcx`, `rdx`, `rsi` are scratch. `rsp` is 16-byte aligned, so
-//!   helpers are called directly.
+//!   helpers are called directly; below the entry code's frame it holds
+//!   the return frames of guest calls (16 bytes each, see `codegen/ras.rs`),
+//!   which the exit code drops.
 
 pub mod codegen;
 pub mod encode;
@@ -120,6 +122,12 @@ pub struct Part {
     pub tlb: [TlbEntry; TLB_ENTRIES],
     /// Where [`host_fault`] resumes: the shared fault exit.
     pub fault_exit: u64,
+    /// The host stack pointer of the entry code's frame: every exit goes
+    /// back to it, dropping the return frames of `codegen/ras.rs`.
+    pub entry_rsp: u64,
+    /// The lowest host stack pointer at which a guest call still pushes a
+    /// return frame (see `codegen/ras.rs`).
+    pub ras_floor: u64,
 }
 
 /// Slots of [`Part::div_cache`] (a power of two).
@@ -298,6 +306,8 @@ pub(crate) mod off {
     pub const EXIT_SITE: i32 = offset_of!(Ctx, exit_site) as i32;
     pub const IND_TABLE: i32 = offset_of!(Ctx, ind_table) as i32;
     pub const IND_HITS: i32 = offset_of!(Ctx, ind_hits) as i32;
+    pub const ENTRY_RSP: i32 = offset_of!(Ctx, arch.entry_rsp) as i32;
+    pub const RAS_FLOOR: i32 = offset_of!(Ctx, arch.ras_floor) as i32;
     /// Guest register `x[r]`.
     pub const fn x(r: u8) -> i32 {
         offset_of!(Cpu, x) as i32 + 8 * r as i32 - CPU_BIAS
@@ -420,6 +430,20 @@ pub fn fixed_code(base: u64, host_faults: bool) -> (alloc::vec::Vec<u8>, Stubs) 
     a.alu_ri(W::B64, Alu::Sub, Reg::Rsp, 8);
     a.lea(W::B64, Reg::Rbx, Mem::base(Reg::Rdi, CPU_BIAS));
     a.mov_rr(W::B64, Reg::Rbp, Reg::Rsi);
+    // The return-address stack of guest calls (`codegen/ras.rs`) lives
+    // below this frame: the exit code drops it by going back here. Its
+    // bottom is a sentinel frame whose guest pc (odd) no return matches,
+    // and it holds at most `RAS_DEPTH` frames.
+    a.store(W::B64, Mem::base(Reg::Rbp, off::ENTRY_RSP), Reg::Rsp);
+    a.mov_imm(Reg::Rax, 1);
+    a.push(Reg::Rax);
+    a.push(Reg::Rax);
+    a.lea(
+        W::B64,
+        Reg::Rax,
+        Mem::base(Reg::Rsp, -(codegen::RAS_DEPTH as i32) * 16),
+    );
+    a.store(W::B64, Mem::base(Reg::Rbp, off::RAS_FLOOR), Reg::Rax);
     // Translated code runs under the default MXCSR with no flags, and
     // MXCSR.PE accrues NX (see `codegen::float`).
     a.mxcsr(true, Mem::base(Reg::Rbp, off::MXCSR_CLEAN));
@@ -428,6 +452,7 @@ pub fn fixed_code(base: u64, host_faults: bool) -> (alloc::vec::Vec<u8>, Stubs) 
     a.jmp_r(Reg::Rdx);
     align(&mut a);
     let exit_addr = a.here();
+    a.load(W::B64, Reg::Rsp, Mem::base(Reg::Rbp, off::ENTRY_RSP));
     a.store(W::B64, Mem::base(Reg::Rbx, off::INSTRET), Reg::R14);
     // Fold MXCSR's flags into fflags (rax holds the exit code).
     let tmp = Mem::base(Reg::Rbp, off::MXCSR_TMP);
@@ -722,6 +747,8 @@ impl Backend for X86_64 {
             div_cache: [DivSlot::EMPTY; DIV_SLOTS],
             tlb: [TlbEntry::EMPTY; TLB_ENTRIES],
             fault_exit: stubs.fault_exit,
+            entry_rsp: 0,
+            ras_floor: 0,
         }
     }
 
