@@ -717,6 +717,9 @@ fn product_pairs_agree_with_the_interpreter() {
             }
             let case = Case::program(&words, vec![0; vm_testkit::difftest::DATA_LEN], cpu);
             h.run_to_ecall(&case, format_args!("cache {cache}"));
+        }
+    }
+}
 
 /// Calls and returns between regions, which the translator makes host
 /// `call`s and `ret`s through return frames on the host stack
