@@ -464,8 +464,8 @@ pub(super) fn getdents64(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         let n = cx.p.host.getdents64(a[0] as i32, buf)?;
         // The host's own descriptors are not listed in /proc/self/fd.
         let kept = super::ownfd::filter_dirents(cx.p.host, a[0] as i32, buf, n);
-        // Guest threads the host does not list in /proc/self/task.
-        let kept = super::tasks::add_threads(cx, a[0] as i32, buf, kept);
+        // /proc/self/task lists the guest's threads.
+        let kept = super::tasks::fix_listing(cx, a[0] as i32, buf, kept);
         if kept > 0 || n == 0 {
             return Ok(kept as u64);
         }

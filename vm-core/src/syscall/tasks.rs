@@ -3,8 +3,10 @@
 //! false). The host's procfs knows only its own thread there, so:
 //!
 //! * a listing of the process's `task/` directory gets a record for each
-//!   live guest thread the host's records miss ([`add_threads`]), as
-//!   Linux lists every thread;
+//!   live guest thread the host's records miss ([`fix_listing`]), as
+//!   Linux lists every thread (and, with a host thread per guest thread,
+//!   loses a host thread still on its way out after its guest thread
+//!   ended and was joined);
 //! * a path through `task/<tid>/` of a guest thread the host has no
 //!   directory for is looked up in the host thread's (`task/<pid>/`),
 //!   which holds what the guest threads share (`fd/`, `cwd`, `root`,
@@ -74,14 +76,34 @@ const DT_DIR: u8 = 4;
 
 /// After `getdents64` on `fd` filled `buf[..n]` (the room is `buf.len()`):
 /// when `fd` is this process's `task/` directory and the records hold the
-/// host thread's (`<pid>`), a record for each live guest thread they miss
-/// follows it. The new length.
-pub(super) fn add_threads(cx: &Ctx<'_>, fd: i32, buf: &mut [u8], n: usize) -> usize {
+/// host thread's (`<pid>`), the records are the guest's threads: a host
+/// thread that is no live guest thread (one whose guest thread has ended
+/// but which is still on its way out) is left out, and a record for each
+/// live guest thread the host misses follows `<pid>`'s. The new length.
+pub(super) fn fix_listing(cx: &Ctx<'_>, fd: i32, buf: &mut [u8], n: usize) -> usize {
     let host = cx.p.host;
-    if !needed(host) || n == 0 {
-        return n;
-    }
     let pid = host.ids().pid;
+    // The records: (offset, length, the name as a number).
+    let mut recs = Vec::new();
+    let mut at = 0;
+    while at + 19 <= n {
+        let reclen = u16::from_le_bytes([buf[at + 16], buf[at + 17]]) as usize;
+        if reclen < 19 || at + reclen > n {
+            return n;
+        }
+        let name = &buf[at + 19..at + reclen];
+        let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
+        let num = core::str::from_utf8(name)
+            .ok()
+            .filter(|s| s.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|s| s.parse::<i32>().ok());
+        recs.push((at, reclen, num));
+        at += reclen;
+    }
+    // Cheap first: a listing without `<pid>` is not the task directory.
+    let Some(&(lead, _, _)) = recs.iter().find(|r| r.2 == Some(pid)) else {
+        return n;
+    };
     let mut link = [0u8; 256];
     let Ok(len) = host.readlinkat(
         AT_FDCWD,
@@ -93,61 +115,42 @@ pub(super) fn add_threads(cx: &Ctx<'_>, fd: i32, buf: &mut [u8], n: usize) -> us
     if link[..len.min(link.len())] != *format!("/proc/{pid}/task").as_bytes() {
         return n;
     }
-    // The records: (offset, length, name).
-    let mut recs = Vec::new();
-    let mut at = 0;
-    while at + 19 <= n {
-        let reclen = u16::from_le_bytes([buf[at + 16], buf[at + 17]]) as usize;
-        if reclen < 19 || at + reclen > n {
-            return n;
-        }
-        let name = &buf[at + 19..at + reclen];
-        let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
-        recs.push((
-            at,
-            reclen,
-            core::str::from_utf8(name)
-                .ok()
-                .and_then(|s| s.parse::<i32>().ok()),
-        ));
-        at += reclen;
-    }
-    let Some(&(lead, lead_len, _)) = recs.iter().find(|r| r.2 == Some(pid)) else {
-        return n;
-    };
     let listed: Vec<i32> = recs.iter().filter_map(|r| r.2).collect();
-    let mut tids: Vec<i32> =
+    let mut missing: Vec<i32> =
         cx.p.other_threads(i32::MIN)
             .iter()
             .map(|t| t.tid)
             .chain(core::iter::once(cx.t.tid))
             .filter(|t| !listed.contains(t))
             .collect();
-    tids.sort_unstable();
-    tids.dedup();
-    // New records after the leader's, with its inode and offset.
-    let ino = &buf[lead..lead + 8].to_vec();
-    let off = &buf[lead + 8..lead + 16].to_vec();
-    let mut extra = Vec::new();
-    for t in tids {
-        let name = format!("{t}");
-        let reclen = (19 + name.len() + 1).next_multiple_of(8);
-        if n + extra.len() + reclen > buf.len() {
-            break;
+    missing.sort_unstable();
+    missing.dedup();
+    let mut out: Vec<u8> = Vec::with_capacity(n);
+    for &(at, reclen, num) in &recs {
+        if num.is_some_and(|t| t != pid && !is_guest_thread(cx, t)) {
+            continue;
         }
-        let mut r = alloc::vec![0u8; reclen];
-        r[..8].copy_from_slice(ino);
-        r[8..16].copy_from_slice(off);
-        r[16..18].copy_from_slice(&(reclen as u16).to_le_bytes());
-        r[18] = DT_DIR;
-        r[19..19 + name.len()].copy_from_slice(name.as_bytes());
-        extra.extend_from_slice(&r);
+        out.extend_from_slice(&buf[at..at + reclen]);
+        if at != lead {
+            continue;
+        }
+        // The missing threads, with the leader's inode and offset, as
+        // many as the room takes beside the records still to come.
+        let after = n - (at + reclen);
+        for &t in &missing {
+            let name = format!("{t}");
+            let len = (19 + name.len() + 1).next_multiple_of(8);
+            if out.len() + len + after > buf.len() {
+                break;
+            }
+            let mut r = alloc::vec![0u8; len];
+            r[..16].copy_from_slice(&buf[lead..lead + 16]);
+            r[16..18].copy_from_slice(&(len as u16).to_le_bytes());
+            r[18] = DT_DIR;
+            r[19..19 + name.len()].copy_from_slice(name.as_bytes());
+            out.extend_from_slice(&r);
+        }
     }
-    if extra.is_empty() {
-        return n;
-    }
-    let split = lead + lead_len;
-    buf.copy_within(split..n, split + extra.len());
-    buf[split..split + extra.len()].copy_from_slice(&extra);
-    n + extra.len()
+    buf[..out.len()].copy_from_slice(&out);
+    out.len()
 }
