@@ -184,9 +184,9 @@ pub(super) fn gate(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> SysResult<[u64; 6]
 /// (`EBADF`, `ENOTSOCK`), else `EBADF` (the length and pointer are good:
 /// the descriptor was read).
 fn sockopt_fd(cx: &Ctx<'_>, b: &[u64; 6]) -> SysResult<()> {
-    const SOL_SOCKET: u64 = 1;
-    const SO_TYPE: i32 = 3;
-    if b[1] != SOL_SOCKET || !matches!(b[2], 50 | 52) || (b[4] as u32) < 4 {
+    use crate::abi::{SO_TYPE, SOL_SOCKET};
+    // SO_ATTACH_BPF, SO_ATTACH_REUSEPORT_EBPF
+    if b[1] as i32 != SOL_SOCKET || !matches!(b[2], 50 | 52) || (b[4] as u32) < 4 {
         return Ok(());
     }
     let Ok(v) = cx.mem().read_u32(b[3]) else {
@@ -197,7 +197,7 @@ fn sockopt_fd(cx: &Ctx<'_>, b: &[u64; 6]) -> SysResult<()> {
     }
     let mut ty = [0u8; 4];
     cx.p.host
-        .getsockopt(b[0] as i32, SOL_SOCKET as i32, SO_TYPE, &mut ty)?;
+        .getsockopt(b[0] as i32, SOL_SOCKET, SO_TYPE, &mut ty)?;
     Err(Errno::EBADF)
 }
 /// If the guest path `p` (relative to `dirfd`) names the entry of one of
