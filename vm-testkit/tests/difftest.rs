@@ -567,3 +567,148 @@ fn edge_accesses_agree() {
         .unwrap_or_else(|m| panic!("{m}\n{}", m.case.listing()));
     assert!(faults > 300, "{faults}");
 }
+
+/// Unsigned divisions by divisors that repeat, which the translator
+/// divides with a multiply by a cached reciprocal once it has seen the
+/// divisor twice at a site (`codegen`'s `divcache`): every unsigned
+/// division and remainder, both widths, divisors from the corners (1,
+/// powers of two and their neighbours, above 2^63, all ones, a 32-bit
+/// low word of 0 or 3 under high garbage) and at random, dividends that
+/// change every pass, divisors that sometimes change too, and quotient
+/// and remainder pairs, in loops long enough to become regions.
+#[test]
+fn repeated_divisors_agree_with_the_interpreter() {
+    use vm_core::cpu::Cpu;
+    let mut r = Rng::seeded(0xd1c);
+    const DIVISORS: [u8; 3] = [5, 6, 7];
+    const DIVIDENDS: [u8; 3] = [10, 11, 13];
+    const RESULTS: [u8; 4] = [14, 15, 16, 17];
+    let corner = |r: &mut Rng| -> u64 {
+        match r.below(14) {
+            0 => 1,
+            1 => 2 + r.below(12),
+            2 => 1 << r.below(64),
+            3 => (1u64 << r.below(64)).wrapping_add(1),
+            4 => (1u64 << r.below(64)).wrapping_sub(1),
+            5 => u64::MAX - r.below(3),
+            6 => (1 << 63) + r.below(3),
+            7 => 0xffff_ffff_0000_0003,
+            8 => 0x1_0000_0000,
+            9 => r.below(1 << 32),
+            10 => r.next() >> r.below(64),
+            _ => r.next(),
+        }
+    };
+    for cache in [64 << 10, 4 << 20] {
+        let mut h = Harness::configured(cache, 0);
+        for _ in 0..150 {
+            let mut words = vec![rv::addi(29, 0, 200)];
+            let head = words.len();
+            for _ in 0..1 + r.below(5) {
+                // funct3: divu 5, remu 7; OP (0x33) or OP-32 (0x3b).
+                let f3 = if r.chance(50) { 5 } else { 7 };
+                let op = if r.chance(50) { 0x33 } else { 0x3b };
+                let a = DIVIDENDS[r.below(3) as usize];
+                let b = DIVISORS[r.below(3) as usize];
+                let rd = RESULTS[r.below(4) as usize];
+                words.push(rv::r(op, f3, 1, rd, a, b));
+                if r.chance(30) {
+                    // Its partner (one `div`, or one reciprocal, for both).
+                    let prd = RESULTS[r.below(4) as usize];
+                    words.push(rv::r(op, f3 ^ 2, 1, prd, a, b));
+                }
+                // Fold the results into x18.
+                words.push(rv::r(0x33, 4, 0, 18, 18, rd));
+            }
+            // New dividends each pass: x10 = x10 * x12 + 1, x11 += x18,
+            // x13 = x13 >> 1 | x13 << 63 (a rotate through x19).
+            words.push(rv::r(0x33, 0, 1, 10, 10, 12));
+            words.push(rv::addi(10, 10, 1));
+            words.push(rv::r(0x33, 0, 0, 11, 11, 18));
+            words.push(rv::i(0x13, 5, 19, 13, 1));
+            words.push(rv::i(0x13, 1, 13, 13, 63));
+            words.push(rv::r(0x33, 6, 0, 13, 13, 19));
+            if r.chance(20) {
+                // A divisor that changes every pass.
+                words.push(rv::addi(7, 7, 1));
+            }
+            if r.chance(20) {
+                // One that alternates between two values.
+                words.push(rv::i(0x13, 4, 6, 6, 1));
+            }
+            words.push(rv::addi(29, 29, -1));
+            let back = -4 * (words.len() - head) as i32;
+            words.push(rv::b(1, 29, 0, back));
+            words.push(rv::ECALL);
+            let mut cpu = Cpu::default();
+            for &x in &DIVISORS {
+                cpu.x[x as usize] = corner(&mut r);
+            }
+            for &x in &DIVIDENDS {
+                cpu.x[x as usize] = corner(&mut r);
+            }
+            cpu.x[12] = r.next() | 1;
+            let case = Case::program(&words, vec![0; vm_testkit::difftest::DATA_LEN], cpu);
+            h.run_to_ecall(&case, format_args!("cache {cache}"));
+        }
+    }
+}
+
+/// The low and high halves of the same product a few instructions apart
+/// (`mul` with `mulh`, `mulhu` or `mulhsu`), which the translator computes
+/// with one x86 multiply when nothing between names the second's
+/// destination (`codegen`'s `pair`): either order, operands swapped or
+/// not, corner operands, and instructions between that sometimes
+/// overwrite an operand, the first result or the second's destination
+/// (then it must not fuse), in loops long enough to become regions.
+#[test]
+fn product_pairs_agree_with_the_interpreter() {
+    use vm_core::cpu::Cpu;
+    let mut r = Rng::seeded(0x3a1);
+    const REGS: [u8; 5] = [5, 6, 7, 10, 11];
+    let pick = |r: &mut Rng| REGS[r.below(REGS.len() as u64) as usize];
+    for cache in [64 << 10, 4 << 20] {
+        let mut h = Harness::configured(cache, 0);
+        for _ in 0..300 {
+            let mut words = vec![rv::addi(29, 0, 70)];
+            for _ in 0..1 + r.below(4) {
+                // funct3 of OP with funct7 1: mul 0, mulh 1, mulhsu 2, mulhu 3.
+                let high = 1 + r.below(3) as u32;
+                let (f1, f2) = if r.chance(50) { (0, high) } else { (high, 0) };
+                let (a, b) = (pick(&mut r), pick(&mut r));
+                let rd = if r.chance(10) { 0 } else { pick(&mut r) };
+                words.push(rv::r(0x33, f1, 1, rd, a, b));
+                for _ in 0..r.below(4) {
+                    words.push(match r.below(3) {
+                        0 => rv::addi(pick(&mut r), pick(&mut r), r.below(7) as i32 - 3),
+                        1 => rv::r(0x33, 4, 0, pick(&mut r), pick(&mut r), pick(&mut r)),
+                        _ => rv::r(0x33, 0, 32, pick(&mut r), pick(&mut r), pick(&mut r)),
+                    });
+                }
+                let (a2, b2) = if r.chance(50) { (a, b) } else { (b, a) };
+                let prd = if r.chance(10) { 0 } else { pick(&mut r) };
+                words.push(rv::r(0x33, f2, 1, prd, a2, b2));
+                // Mix the results so the next pass multiplies other values.
+                words.push(rv::r(0x33, 0, 0, pick(&mut r), pick(&mut r), pick(&mut r)));
+            }
+            words.push(rv::addi(29, 29, -1));
+            let back = -4 * (words.len() as i32 - 1);
+            words.push(rv::b(1, 29, 0, back));
+            words.push(rv::ECALL);
+            let mut cpu = Cpu::default();
+            for &x in &REGS {
+                cpu.x[x as usize] = match r.below(8) {
+                    0 => 0,
+                    1 => u64::MAX,
+                    2 => i64::MIN as u64,
+                    3 => 0xffff_ffff_8000_0000,
+                    4 => r.below(1 << 32),
+                    5 => r.below(16),
+                    _ => r.next(),
+                };
+            }
+            let case = Case::program(&words, vec![0; vm_testkit::difftest::DATA_LEN], cpu);
+            h.run_to_ecall(&case, format_args!("cache {cache}"));
+        }
+    }
+}

@@ -113,10 +113,47 @@ pub struct Part {
     /// `Gen::div`), kept from the first instruction of the pair to its
     /// partner a few instructions on.
     pub div_other: u64,
+    /// Reciprocals of recent unsigned divisors (see `codegen`'s
+    /// `divcache`), one slot per group of division sites.
+    pub div_cache: [DivSlot; DIV_SLOTS],
     /// Pages recently checked by a helper (see [`TlbEntry`]).
     pub tlb: [TlbEntry; TLB_ENTRIES],
     /// Where [`host_fault`] resumes: the shared fault exit.
     pub fault_exit: u64,
+}
+
+/// Slots of [`Part::div_cache`] (a power of two).
+pub const DIV_SLOTS: usize = 64;
+
+/// A divisor and its reciprocal, so that translated code divides by it
+/// with a multiply (see `codegen`'s `divcache`). `d` 0: empty (no
+/// division by 0 looks here). Each thread has its own, filled only by its
+/// own translated code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct DivSlot {
+    /// The divisor (2 or more), or 0.
+    pub d: u64,
+    /// `floor(2^64 * (2^l - d) / d) + 1`, where `l = ceil(log2(d))`.
+    pub m: u64,
+    /// `l - 1`.
+    pub shift: u64,
+    /// The divisor of the last miss: a divisor seen twice in a row is
+    /// made the slot's.
+    pub cand: u64,
+    /// Scratch for the fill: the division's results.
+    pub tmp: [u64; 2],
+}
+
+impl DivSlot {
+    /// No divisor.
+    pub const EMPTY: DivSlot = DivSlot {
+        d: 0,
+        m: 0,
+        shift: 0,
+        cand: 0,
+        tmp: [0; 2],
+    };
 }
 
 /// Handle a host memory fault raised by translated code: the host's fault
@@ -247,6 +284,7 @@ pub(crate) mod off {
     pub const MXCSR_TMP: i32 = offset_of!(Ctx, arch.mxcsr_tmp) as i32;
     pub const TLB: i32 = offset_of!(Ctx, arch.tlb) as i32;
     pub const DIV_OTHER: i32 = offset_of!(Ctx, arch.div_other) as i32;
+    pub const DIV_CACHE: i32 = offset_of!(Ctx, arch.div_cache) as i32;
     pub const FFLAGS: i32 = offset_of!(Cpu, fflags) as i32 - CPU_BIAS;
     pub const FRM: i32 = offset_of!(Cpu, frm) as i32 - CPU_BIAS;
     /// Guest register `f[r]`.
@@ -681,6 +719,7 @@ impl Backend for X86_64 {
             mxcsr_clean: MXCSR_DEFAULT,
             mxcsr_tmp: 0,
             div_other: 0,
+            div_cache: [DivSlot::EMPTY; DIV_SLOTS],
             tlb: [TlbEntry::EMPTY; TLB_ENTRIES],
             fault_exit: stubs.fault_exit,
         }
