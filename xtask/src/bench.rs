@@ -74,10 +74,12 @@ struct ThreadRow {
     cpu: Vec<Vec<Option<f64>>>,
 }
 
-/// Medians of one benchmark's runs: wall time, and CPU time when known.
+/// Medians of one benchmark's runs: wall time, CPU time when known, and
+/// peak RSS (MiB).
 struct Timing {
     wall: f64,
     cpu: Option<f64>,
+    rss: f64,
 }
 
 /// Runs one benchmark `runs` times under `w` with `args`; the median wall
@@ -93,6 +95,7 @@ fn measure(
 ) -> Result<Timing, String> {
     let mut times = Vec::new();
     let mut cpu = Vec::new();
+    let mut rss = Vec::new();
     for _ in 0..runs.max(1) {
         let mut cmd = match w {
             Who::Native => Command::new(native),
@@ -110,6 +113,7 @@ fn measure(
         cmd.args(args);
         let o = run_captured(&mut cmd, b"", Duration::from_secs(900))?;
         cpu.push(o.cpu.as_secs_f64());
+        rss.push(o.max_rss_kib as f64 / 1024.0);
         if o.status != 0 {
             return Err(format!("exit status {}", o.status));
         }
@@ -128,6 +132,7 @@ fn measure(
     Ok(Timing {
         wall: median(&mut times),
         cpu: (cpu.len() == times.len()).then(|| median(&mut cpu)),
+        rss: median(&mut rss),
     })
 }
 
@@ -152,6 +157,8 @@ pub fn run(opts: &Options) -> Result<bool, String> {
     let mut rows: Vec<(String, Vec<Option<f64>>)> = Vec::new();
     // The same with the median CPU time (user + system) of the runs.
     let mut cpu_rows: Vec<(String, Vec<Option<f64>>)> = Vec::new();
+    // And the median peak RSS (MiB).
+    let mut rss_rows: Vec<(String, Vec<Option<f64>>)> = Vec::new();
     let mut thread_rows: Vec<ThreadRow> = Vec::new();
     let mut all_ok = true;
     for src in &srcs {
@@ -184,20 +191,24 @@ pub fn run(opts: &Options) -> Result<bool, String> {
         };
         let mut per_args = Vec::new();
         let mut cpu_per_args = Vec::new();
+        let mut rss_per_args = Vec::new();
         for args in &arg_sets {
             let mut cells = Vec::new();
             let mut cpus = Vec::new();
+            let mut rsss = Vec::new();
             for w in &whos {
                 match measure(w, &native, &rv, args, opts.runs, &mut reference) {
                     Ok(t) => {
                         cells.push(Some(t.wall));
                         cpus.push(t.cpu);
+                        rsss.push(Some(t.rss));
                     }
                     Err(why) => {
                         eprintln!("{name} {} under {}: {why}", args.join(" "), w.label());
                         all_ok = false;
                         cells.push(None);
                         cpus.push(None);
+                        rsss.push(None);
                     }
                 }
             }
@@ -208,6 +219,7 @@ pub fn run(opts: &Options) -> Result<bool, String> {
             eprintln!("{label}: {}", fmt_cells(&whos, &cells));
             per_args.push(cells);
             cpu_per_args.push(cpus);
+            rss_per_args.push(rsss);
         }
         match threads {
             Some(counts) => thread_rows.push(ThreadRow {
@@ -218,18 +230,22 @@ pub fn run(opts: &Options) -> Result<bool, String> {
             }),
             None => {
                 cpu_rows.push((name.clone(), cpu_per_args.pop().unwrap()));
+                rss_rows.push((name.clone(), rss_per_args.pop().unwrap()));
                 rows.push((name, per_args.pop().unwrap()));
             }
         }
     }
     if !rows.is_empty() {
-        print_table(&whos, &rows);
+        print_table(&whos, &rows, "s");
         println!();
         println!(
             "CPU time (user + system, median of the runs): what each runner costs, \
              less disturbed than wall time on a busy machine"
         );
-        print_table(&whos, &cpu_rows);
+        print_table(&whos, &cpu_rows, "s");
+        println!();
+        println!("Peak RSS (MiB, median of the runs; pvm's includes its code cache)");
+        print_table(&whos, &rss_rows, "MiB");
     }
     for t in &thread_rows {
         print_threads(&whos, t, &rows);
@@ -457,10 +473,12 @@ fn print_threads(whos: &[Who], t: &ThreadRow, single: &[(String, Vec<Option<f64>
     }
 }
 
-fn print_table(whos: &[Who], rows: &[(String, Vec<Option<f64>>)]) {
+/// Prints one benchmark table, `unit` naming what the cells measure ("s",
+/// "MiB"), with each pvm column over qemu's and native's and a geomean row.
+fn print_table(whos: &[Who], rows: &[(String, Vec<Option<f64>>)], unit: &str) {
     let mut head = vec!["benchmark".to_string()];
     for w in whos {
-        head.push(format!("{} s", w.label()));
+        head.push(format!("{} {unit}", w.label()));
     }
     let pvms: Vec<usize> = (2..whos.len()).collect();
     for &i in &pvms {

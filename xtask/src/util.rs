@@ -98,7 +98,7 @@ pub fn run_captured(
     Ok(Captured {
         stdout,
         stderr,
-        status: shell_status(ExitStatus::from_raw(w.status)),
+        status: w.shell_status(),
         elapsed,
         cpu: w.cpu,
         max_rss_kib: w.max_rss_kib,
@@ -106,12 +106,20 @@ pub fn run_captured(
 }
 
 /// What `wait4` gives for one reaped child.
-struct Reaped {
-    status: i32,
+pub struct Reaped {
+    /// The raw wait status.
+    pub status: i32,
     /// User plus system time of the child and of the children it reaped.
-    cpu: Duration,
+    pub cpu: Duration,
     /// Peak resident set of the child or of the largest child it reaped.
-    max_rss_kib: u64,
+    pub max_rss_kib: u64,
+}
+
+impl Reaped {
+    /// The status as a shell prints it for `$?`.
+    pub fn shell_status(&self) -> i32 {
+        shell_status(ExitStatus::from_raw(self.status))
+    }
 }
 
 /// `struct rusage` of x86-64 Linux: two `timeval`s, then fourteen longs.
@@ -130,6 +138,20 @@ unsafe extern "C" {
 /// Blocks until child `pid` ends and reaps it (std has no `wait4`, and
 /// `Child::wait` gives no resource use).
 fn reap(pid: i32) -> std::io::Result<Reaped> {
+    loop {
+        match try_reap(pid, true) {
+            Ok(Some(r)) => return Ok(r),
+            Ok(None) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Reaps child `pid` if it has ended (waiting for it when `block`): None
+/// while it runs. `pid` must be a child of this process not yet reaped.
+pub fn try_reap(pid: i32, block: bool) -> std::io::Result<Option<Reaped>> {
+    const WNOHANG: i32 = 1;
     let mut status = 0;
     let mut ru = Rusage {
         utime: [0; 2],
@@ -137,25 +159,22 @@ fn reap(pid: i32) -> std::io::Result<Reaped> {
         maxrss: 0,
         rest: [0; 13],
     };
-    loop {
-        // SAFETY: both pointers are to live locals of the types the C
-        // prototype names (`Rusage` has `struct rusage`'s x86-64 layout),
-        // and `wait4` writes nothing else.
-        let r = unsafe { wait4(pid, &mut status, 0, &mut ru) };
-        if r == pid {
-            break;
-        }
-        let e = std::io::Error::last_os_error();
-        if e.kind() != std::io::ErrorKind::Interrupted {
-            return Err(e);
-        }
+    // SAFETY: both pointers are to live locals of the types the C
+    // prototype names (`Rusage` has `struct rusage`'s x86-64 layout), and
+    // `wait4` writes nothing else.
+    let r = unsafe { wait4(pid, &mut status, if block { 0 } else { WNOHANG }, &mut ru) };
+    if r == 0 {
+        return Ok(None);
+    }
+    if r != pid {
+        return Err(std::io::Error::last_os_error());
     }
     let tv = |t: [i64; 2]| Duration::from_secs(t[0] as u64) + Duration::from_micros(t[1] as u64);
-    Ok(Reaped {
+    Ok(Some(Reaped {
         status,
         cpu: tv(ru.utime) + tv(ru.stime),
         max_rss_kib: ru.maxrss as u64,
-    })
+    }))
 }
 
 /// Runs a command with inherited stdio; Err if it cannot start or fails.
