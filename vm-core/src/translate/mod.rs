@@ -102,6 +102,7 @@
 //! either, interoperate.
 
 pub mod backend;
+mod nest;
 pub mod step;
 pub mod x86_64;
 
@@ -273,8 +274,10 @@ pub fn scan_region(
 
 /// [`scan_region`], except that a branch or plain jump to a pc `stop`
 /// accepts stays an exit of the region instead of joining it (the
-/// translator stops at code that has a translation of its own). A call
-/// traced through keeps its callee and return point whatever `stop` says.
+/// translator stops at code that has a translation of its own), unless
+/// that pc lies on a loop through `entry` (see [`nest`]: an outer loop
+/// keeps its inner loops). A call traced through keeps its callee and
+/// return point whatever `stop` says.
 pub fn scan_region_stopping(
     mem: &GuestMemory,
     entry: u64,
@@ -282,7 +285,19 @@ pub fn scan_region_stopping(
     follow: impl Fn(u64) -> bool,
     stop: impl Fn(u64) -> bool,
 ) -> Result<Vec<Vec<GuestInst>>, MemFault> {
-    scan_region_with(mem, entry, max, &follow, &stop, true)
+    let all = scan_region_with(mem, entry, max, &follow, &|_| false, true)?;
+    let stopped = |t: u64| t != entry && stop(t);
+    // Scanning with `stop` gives the same blocks when it accepts none of
+    // them (every pc it could refuse became a block start here).
+    if !all.iter().any(|b| stopped(b[0].pc)) {
+        return Ok(all);
+    }
+    let looping = nest::on_cycle(&all, entry);
+    let kept = |t: u64| looping.binary_search(&t).is_ok();
+    if all.iter().all(|b| !stopped(b[0].pc) || kept(b[0].pc)) {
+        return Ok(all);
+    }
+    scan_region_with(mem, entry, max, &follow, &|t| stop(t) && !kept(t), true)
 }
 
 /// Most guest instructions of a callee traced through (see
