@@ -50,8 +50,9 @@
 //! F/D cases, misaligned or unusual atomics, and the system instructions.
 //!
 //! Sandbox: a translated access goes straight to `host base + address`
-//! only when the address is below the guest memory size (minus 8): the
-//! host access stays inside the reservation whatever the guest computed.
+//! only when its base register is below the guest memory size (minus 8):
+//! with the offset (at most 2 KiB) the host access stays inside the
+//! reservation and its guard regions whatever the guest computed.
 //! The compare is left out only where the address is known to lie within
 //! a few KiB of the space (a base register an earlier access checked, see
 //! `x86_64/codegen/bounds.rs`): the guard regions reserved around it
@@ -285,19 +286,40 @@ pub fn scan_region_stopping(
     follow: impl Fn(u64) -> bool,
     stop: impl Fn(u64) -> bool,
 ) -> Result<Vec<Vec<GuestInst>>, MemFault> {
-    let all = scan_region_with(mem, entry, max, &follow, &|_| false, true)?;
-    let stopped = |t: u64| t != entry && stop(t);
-    // Scanning with `stop` gives the same blocks when it accepts none of
-    // them (every pc it could refuse became a block start here).
-    if !all.iter().any(|b| stopped(b[0].pc)) {
-        return Ok(all);
+    // The region as the stops cut it, and the pcs they refused.
+    let refused = core::cell::RefCell::new(Vec::new());
+    let blocks = scan_region_with(
+        mem,
+        entry,
+        max,
+        &follow,
+        &|t| {
+            let s = stop(t);
+            if s && t != entry {
+                refused.borrow_mut().push(t);
+            }
+            s
+        },
+        true,
+    )?;
+    let mut refused = refused.into_inner();
+    if refused.is_empty() {
+        return Ok(blocks);
     }
-    let looping = nest::on_cycle(&all, entry);
-    let kept = |t: u64| looping.binary_search(&t).is_ok();
-    if all.iter().all(|b| !stopped(b[0].pc) || kept(b[0].pc)) {
-        return Ok(all);
+    refused.sort_unstable();
+    refused.dedup();
+    let kept = nest::loop_back(mem, &blocks, entry, &refused, &follow);
+    if kept.is_empty() {
+        return Ok(blocks);
     }
-    scan_region_with(mem, entry, max, &follow, &|t| stop(t) && !kept(t), true)
+    scan_region_with(
+        mem,
+        entry,
+        max,
+        &follow,
+        &|t| stop(t) && kept.binary_search(&t).is_err(),
+        true,
+    )
 }
 
 /// Most guest instructions of a callee traced through (see
