@@ -238,7 +238,12 @@ fn field(s: &str) -> [u8; 65] {
 
 impl HostOs for BareMetal {
     fn reserve(&self, size: usize) -> SysResult<*mut u8> {
-        crate::memory::reserve(size)
+        // A guest address space of the calling process (the child, while
+        // the core builds one for a fork).
+        let at = crate::memory::reserve(size)?;
+        let size = (size as u64 + 4095) & !4095;
+        self.p().spaces.lock().push((at as u64, size));
+        Ok(at)
     }
     fn protect(&self, addr: *mut u8, len: usize, prot: HostProt) -> SysResult<()> {
         crate::memory::protect(addr, len, prot)
@@ -858,6 +863,7 @@ impl HostOs for BareMetal {
             }
             !inside
         });
+        p.spaces.lock().retain(|&(start, _)| start != addr as u64);
         match crate::memory::release(addr, size) {
             Ok(bytes) => {
                 p.maxrss

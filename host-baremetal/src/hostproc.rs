@@ -61,10 +61,14 @@ impl BareMetal {
         let cp = procs::new_child(&parent, procs::SIGCHLD)?;
         let pid = cp.pid;
         // The child runs here, on the parent's task, as its own process;
-        // the parent goes on once it has exec'd or ended.
+        // the parent goes on once it has exec'd or ended. Until then its
+        // memory is the parent's (`/proc/<pid>/statm` shows it), and its
+        // own starts with the image it execs.
+        *cp.spaces.lock() = parent.spaces.lock().clone();
         let parent = crate::task::set_current(cp.clone());
         let end = child();
         crate::task::set_current(parent);
+        cp.spaces.lock().clear();
         if cp.exec.lock().is_some() {
             crate::task::spawn(
                 cp,

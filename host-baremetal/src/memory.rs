@@ -14,15 +14,27 @@
 //! the `HostOs` contract wants; `discard` frees the frames.
 //!
 //! Leaf entry encodings inside reservations:
-//! * 0: inaccessible, no frame;
+//! * 0: not mapped (never made accessible, or discarded);
+//! * not present, `SW_NONE`: mapped but inaccessible, no frame;
 //! * not present, `SW_LAZY` + `SW_LAZY_WRITE`/`SW_LAZY_EXEC`: accessible,
 //!   frame allocated on the first touch;
 //! * not present, `SW_FRAME` + address: inaccessible, contents kept;
-//! * present, `SW_FRAME` + address: backed, hardware flags per protection.
+//! * present, `SW_FRAME` + address: backed, hardware flags per protection;
+//! * not present, `SW_SHM` + object and page in the address bits (and the
+//!   `SW_LAZY` bits when accessible): a page of a shared object ([`Shm`])
+//!   that this address space has not touched yet.
+//!
+//! So every mapped page whose table exists has a nonzero entry, which is
+//! what [`usage_of`] counts for another process's `/proc/<pid>/statm`
+//! (`protect` makes no table to make pages inaccessible, so a PROT_NONE
+//! range far from any page ever accessible is not counted).
 //!
 //! A frame can back pages of several reservations (several processes):
-//! `fork` shares the frames of `MAP_SHARED` ranges ([`share_pages`]) and,
-//! copy-on-write, those of private ranges ([`copy_pages`]). A per-frame
+//! `fork` shares `MAP_SHARED` ranges ([`share_pages`]: the frames of the
+//! pages touched so far, and a [`Shm`] object for the rest, so a page
+//! first touched after the fork, by either side, is one frame for both)
+//! and, copy-on-write, the frames of private ranges ([`copy_pages`]).
+//! A per-frame
 //! count of extra users ([`Paging::refs`]) says when a frame is free. A
 //! copy-on-write page carries `SW_COW` (present or hidden) and is never
 //! writable in hardware; `SW_COW_WRITE` says that its protection allows
@@ -51,6 +63,12 @@ const SW_LAZY_EXEC: u64 = 1 << 11;
 const SW_FRAME: u64 = 1 << 52;
 const SW_COW: u64 = 1 << 53;
 const SW_COW_WRITE: u64 = 1 << 54;
+const SW_NONE: u64 = 1 << 55;
+const SW_SHM: u64 = 1 << 56;
+/// An `SW_SHM` entry's address bits: the object's slot above the page's
+/// index in it.
+const SHM_INDEX_BITS: u32 = 28;
+const SHM_SLOTS: usize = 1 << (40 - SHM_INDEX_BITS);
 
 /// Start of the kernel heap.
 pub const HEAP_START: u64 = 0x0000_2000_0000_0000;
@@ -88,6 +106,23 @@ struct Paging {
     /// the heap proper (backed at boot), as the paging code uses it under
     /// its lock, where a fault cannot be served.
     refs: &'static mut [u32],
+    /// Shared objects by slot (the slot is in their pages' entries).
+    shm: alloc::vec::Vec<Option<Shm>>,
+}
+
+/// The pages of a `MAP_SHARED` range that were not backed when a fork
+/// shared it ([`share_pages`]). Each sharer's entry for such a page names
+/// the object and the page (`SW_SHM`) until the page is first touched
+/// through it, which takes the object's frame for the page, made (zeroed)
+/// on the first touch of all: so every sharer gets the same frame, and
+/// the fork costs no frame for the untouched pages. The object holds one
+/// use of each frame it made, and ends (giving those back) when no entry
+/// names it any more.
+struct Shm {
+    /// Page index -> frame, for the pages touched so far.
+    frames: alloc::collections::BTreeMap<u64, u64>,
+    /// How many entries name it.
+    users: u64,
 }
 
 static PAGING: spin::Mutex<Option<Paging>> = spin::Mutex::new(None);
@@ -313,6 +348,166 @@ impl Paging {
         *entry = e;
         Some(())
     }
+
+    /// The leaf entry for `va` if its tables exist, else the next address
+    /// that may have one (a missing table covers its whole span).
+    fn existing(&self, va: u64) -> SysResult<Result<*mut u64, u64>> {
+        let (root, _) = Cr3::read();
+        let mut table = root.start_address().as_u64();
+        for level in (1..4).rev() {
+            let shift = 12 + 9 * level;
+            let index = ((va >> shift) & 0x1ff) as usize;
+            // SAFETY: `table` is a page table frame reached from CR3,
+            // mapped through the physical window; only read.
+            let entry = unsafe { (*self.table(table))[index] };
+            if entry & PRESENT == 0 {
+                return Ok(Err((va | ((1 << shift) - 1)) + 1));
+            }
+            if entry & HUGE != 0 {
+                // Our ranges never use huge pages; refuse rather than corrupt.
+                return Err(Errno::EINVAL);
+            }
+            table = entry & ADDR_MASK;
+        }
+        let index = ((va >> 12) & 0x1ff) as usize;
+        // SAFETY: as above, for the last-level table.
+        Ok(Ok(unsafe { &mut (*self.table(table))[index] as *mut u64 }))
+    }
+
+    /// The one page walk of every range operation: `f` gets the address
+    /// and leaf entry of each page of `[start, end)`, every page when
+    /// `create` (making the tables that are missing), else only those
+    /// whose tables exist (a missing table holds no page ever used).
+    fn walk(
+        &mut self,
+        start: u64,
+        end: u64,
+        create: bool,
+        mut f: impl FnMut(&mut Paging, u64, &mut u64) -> SysResult<()>,
+    ) -> SysResult<()> {
+        let mut at = start;
+        while at < end {
+            let leaf = if create {
+                self.leaf(at, true)?.ok_or(Errno::ENOMEM)?
+            } else {
+                match self.existing(at)? {
+                    Ok(leaf) => leaf,
+                    Err(next) => {
+                        at = next.min(end);
+                        continue;
+                    }
+                }
+            };
+            // SAFETY: `leaf` points into a live page table; `f` may make
+            // new tables (which changes no existing entry) but frees none.
+            f(self, at, unsafe { &mut *leaf })?;
+            at += PAGE;
+        }
+        Ok(())
+    }
+
+    /// A new shared object, empty and unused: its slot.
+    fn shm_new(&mut self) -> Option<usize> {
+        let obj = Shm {
+            frames: alloc::collections::BTreeMap::new(),
+            users: 0,
+        };
+        if let Some(slot) = self.shm.iter().position(Option::is_none) {
+            self.shm[slot] = Some(obj);
+            return Some(slot);
+        }
+        if self.shm.len() >= SHM_SLOTS {
+            return None;
+        }
+        self.shm.push(Some(obj));
+        Some(self.shm.len() - 1)
+    }
+
+    /// A hidden entry naming page `index` of the object in `slot`, which
+    /// counts it as a user; `None` if the index does not fit.
+    fn shm_entry(&mut self, slot: usize, index: u64) -> Option<u64> {
+        if index >= 1 << SHM_INDEX_BITS {
+            return None;
+        }
+        self.shm[slot].as_mut()?.users += 1;
+        Some(SW_SHM | ((((slot as u64) << SHM_INDEX_BITS) | index) << 12))
+    }
+
+    /// The `SW_SHM` entry `entry` no longer names its object: the object
+    /// ends with its last user.
+    fn shm_drop(&mut self, entry: u64) {
+        let (slot, _) = shm_key(entry);
+        let Some(obj) = self.shm.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        obj.users -= 1;
+        if obj.users == 0
+            && let Some(obj) = self.shm[slot].take()
+        {
+            for frame in obj.frames.into_values() {
+                self.put(frame);
+            }
+        }
+    }
+
+    /// The frame of page `entry` (`SW_SHM`) of its object: made, zeroed,
+    /// on the first touch of all; one more page uses it.
+    fn shm_frame(&mut self, entry: u64) -> Option<u64> {
+        let (slot, index) = shm_key(entry);
+        let obj = self.shm.get_mut(slot)?.as_mut()?;
+        let frame = match obj.frames.get(&index) {
+            Some(&f) => f,
+            None => {
+                let f = self.frames.alloc(self.phys_offset)?;
+                obj.frames.insert(index, f);
+                f
+            }
+        };
+        self.share(frame);
+        Some(frame)
+    }
+
+    /// Back the mapped page `*entry`, which has no frame yet: its shared
+    /// object's frame (`SW_SHM`), else a fresh zeroed one; accessible as
+    /// its protection says. `None`: out of frames. A not-present entry is
+    /// never cached, so no flush is needed.
+    fn fill(&mut self, entry: &mut u64) -> Option<()> {
+        let frame = if *entry & SW_SHM != 0 {
+            let f = self.shm_frame(*entry)?;
+            self.shm_drop(*entry);
+            f
+        } else {
+            self.frames.alloc(self.phys_offset)?
+        };
+        *entry = frame | SW_FRAME | lazy_flags(*entry);
+        Some(())
+    }
+
+    /// The page `*entry` stops being mapped: its frame, or its use of a
+    /// shared object, is given back.
+    fn unmap(&mut self, entry: &mut u64) {
+        if *entry & SW_FRAME != 0 {
+            self.put(*entry & ADDR_MASK);
+        } else if *entry & SW_SHM != 0 {
+            self.shm_drop(*entry);
+        }
+        *entry = 0;
+    }
+}
+
+/// The object slot and page index an `SW_SHM` entry names.
+fn shm_key(entry: u64) -> (usize, u64) {
+    let key = (entry & ADDR_MASK) >> 12;
+    (
+        (key >> SHM_INDEX_BITS) as usize,
+        key & ((1 << SHM_INDEX_BITS) - 1),
+    )
+}
+
+/// The frame of the `SW_SHM` page `entry`, if a sharer touched it.
+fn shm_peek(p: &Paging, entry: u64) -> Option<u64> {
+    let (slot, index) = shm_key(entry);
+    p.shm.get(slot)?.as_ref()?.frames.get(&index).copied()
 }
 
 fn hardware_flags(prot: HostProt) -> u64 {
@@ -379,6 +574,7 @@ pub fn init(boot_info: &BootInfo) -> Result<(), &'static str> {
         reserve_next: RESERVE_START,
         released: alloc::vec::Vec::new(),
         refs: &mut [],
+        shm: alloc::vec::Vec::new(),
     };
     paging
         .map_eager(HEAP_START, heap_size)
@@ -427,9 +623,7 @@ fn back_range(p: &mut Paging, addr: u64, len: u64) -> SysResult<()> {
             // SAFETY: `leaf` points into a live page table.
             let entry = unsafe { &mut *leaf };
             if *entry & SW_LAZY != 0 && *entry & SW_FRAME == 0 {
-                let frame = p.frames.alloc(p.phys_offset).ok_or(Errno::ENOMEM)?;
-                // A not-present entry is never cached: no flush needed.
-                *entry = frame | SW_FRAME | lazy_flags(*entry);
+                p.fill(entry).ok_or(Errno::ENOMEM)?;
             }
         }
         at += PAGE;
@@ -495,25 +689,25 @@ fn flush(start: u64, end: u64) {
     }
 }
 
-/// Skip to the next 2 MiB boundary (a missing leaf table covers that much).
-fn next_table_boundary(at: u64) -> u64 {
-    (at | ((1 << 21) - 1)) + 1
-}
-
 /// `HostOs::protect`.
 pub fn protect(addr: *mut u8, len: usize, prot: HostProt) -> SysResult<()> {
     let (start, end) = check_range(addr, len)?;
     let mut guard = PAGING.lock();
     let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
-    let mut at = start;
-    while at < end {
-        // Making pages inaccessible never needs new tables.
-        let Some(leaf) = p.leaf(at, !prot.is_empty())? else {
-            at = next_table_boundary(at).min(end);
-            continue;
-        };
-        // SAFETY: `leaf` points into a live page table.
-        let entry = unsafe { &mut *leaf };
+    let mut lazy = 0;
+    if !prot.is_empty() {
+        lazy |= SW_LAZY;
+    }
+    if prot.contains(HostProt::WRITE) {
+        lazy |= SW_LAZY_WRITE;
+    }
+    if prot.contains(HostProt::EXEC) {
+        lazy |= SW_LAZY_EXEC;
+    }
+    // Making pages inaccessible never needs new tables: a large PROT_NONE
+    // reservation costs none (its pages without a table then read as
+    // holes to `usage_of`).
+    let r = p.walk(start, end, !prot.is_empty(), |_, _, entry| {
         let frame = (*entry & SW_FRAME != 0).then_some(*entry & ADDR_MASK);
         // A copy-on-write page stays so, read-only in hardware.
         let cow = *entry & SW_COW;
@@ -527,22 +721,15 @@ pub fn protect(addr: *mut u8, len: usize, prot: HostProt) -> SysResult<()> {
                 e
             }
             (Some(f), false) => f | SW_FRAME | hardware_flags(prot),
-            (None, true) => 0,
-            (None, false) => {
-                let mut e = SW_LAZY;
-                if prot.contains(HostProt::WRITE) {
-                    e |= SW_LAZY_WRITE;
-                }
-                if prot.contains(HostProt::EXEC) {
-                    e |= SW_LAZY_EXEC;
-                }
-                e
-            }
+            // A shared object's page keeps naming it.
+            (None, _) if *entry & SW_SHM != 0 => (*entry & (SW_SHM | ADDR_MASK)) | lazy,
+            (None, true) => SW_NONE,
+            (None, false) => lazy,
         };
-        at += PAGE;
-    }
+        Ok(())
+    });
     flush(start, end);
-    Ok(())
+    r
 }
 
 /// Which pages of `[addr, addr + 4096 * out.len())` have a frame (were
@@ -567,23 +754,12 @@ pub fn discard(addr: *mut u8, len: usize) -> SysResult<()> {
     let (start, end) = check_range(addr, len)?;
     let mut guard = PAGING.lock();
     let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
-    let mut at = start;
-    while at < end {
-        let Some(leaf) = p.leaf(at, false)? else {
-            at = next_table_boundary(at).min(end);
-            continue;
-        };
-        // SAFETY: `leaf` points into a live page table.
-        let entry = unsafe { &mut *leaf };
-        if *entry & SW_FRAME != 0 {
-            let frame = *entry & ADDR_MASK;
-            p.put(frame);
-        }
-        *entry = 0;
-        at += PAGE;
-    }
+    let r = p.walk(start, end, false, |p, _, entry| {
+        p.unmap(entry);
+        Ok(())
+    });
     flush(start, end);
-    Ok(())
+    r
 }
 
 /// `HostOs::release`: free every frame of the reservation `[addr,
@@ -595,22 +771,15 @@ pub fn release(addr: *mut u8, len: usize) -> SysResult<u64> {
     let mut guard = PAGING.lock();
     let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
     let mut backed = 0;
-    let mut at = start;
-    while at < end {
-        let Some(leaf) = p.leaf(at, false)? else {
-            at = next_table_boundary(at).min(end);
-            continue;
-        };
-        // SAFETY: `leaf` points into a live page table.
-        let entry = unsafe { &mut *leaf };
+    let r = p.walk(start, end, false, |p, _, entry| {
         if *entry & SW_FRAME != 0 {
-            p.put(*entry & ADDR_MASK);
             backed += PAGE;
         }
-        *entry = 0;
-        at += PAGE;
-    }
+        p.unmap(entry);
+        Ok(())
+    });
     tlb::flush_all();
+    r?;
     p.released.push((start, end - start));
     Ok(backed)
 }
@@ -625,73 +794,91 @@ pub fn copy_pages(from: u64, to: u64, len: u64) -> SysResult<()> {
     check_range(to as *mut u8, len as usize)?;
     let mut guard = PAGING.lock();
     let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
-    let mut at = start;
-    let r = (|| {
-        while at < end {
-            let Some(leaf) = p.leaf(at, false)? else {
-                at = next_table_boundary(at).min(end);
-                continue;
-            };
-            // SAFETY: `leaf` points into a live page table.
-            let src = unsafe { *leaf };
-            if src & SW_FRAME != 0 {
-                let frame = src & ADDR_MASK;
-                let dst = p.leaf(to + (at - start), true)?.ok_or(Errno::ENOMEM)?;
-                p.share(frame);
-                let mut cow = src | SW_COW;
-                if src & PRESENT != 0 && src & WRITABLE != 0 {
-                    cow = (cow & !WRITABLE) | SW_COW_WRITE;
-                }
-                // SAFETY: both point into live page tables (creating the
-                // child's table changed no existing entry); the child's
-                // entry was empty (a fresh reservation), so no stale
-                // translation of it is cached; the parent's is flushed
-                // below.
-                unsafe {
-                    *leaf = cow;
-                    *dst = frame | SW_FRAME | SW_COW;
-                }
-            }
-            at += PAGE;
+    let r = p.walk(start, end, false, |p, at, src| {
+        if *src & SW_SHM != 0 {
+            // A private copy of a shared object's page: its contents now.
+            p.fill(src).ok_or(Errno::ENOMEM)?;
         }
+        if *src & SW_FRAME == 0 {
+            return Ok(());
+        }
+        let frame = *src & ADDR_MASK;
+        let dst = p.leaf(to + (at - start), true)?.ok_or(Errno::ENOMEM)?;
+        p.share(frame);
+        let mut cow = *src | SW_COW;
+        if *src & PRESENT != 0 && *src & WRITABLE != 0 {
+            cow = (cow & !WRITABLE) | SW_COW_WRITE;
+        }
+        *src = cow;
+        // SAFETY: `dst` points into a live page table (creating it changed
+        // no existing entry); the entry was empty (a fresh reservation), so
+        // no stale translation of it is cached; the parent's is flushed
+        // below.
+        unsafe { *dst = frame | SW_FRAME | SW_COW };
         Ok(())
-    })();
+    });
     flush(start, end);
     r
 }
 
-/// `HostOs::share_pages`: back every page of `[from, from+len)` (a
-/// `MAP_SHARED` range; a page never touched gets a zeroed frame now) and
-/// let the page at the same offset from `to` (whose pages have none yet)
-/// use the same frame, hidden until `protect` opens it. Writes through
-/// either are seen through both.
+/// `HostOs::share_pages`: let the page at each offset of `[to, to+len)`
+/// (whose pages have none yet) show the same memory as the one at that
+/// offset of `[from, from+len)` (a `MAP_SHARED` range), hidden until
+/// `protect` opens it, so writes through either are seen through both.
+/// A backed page's frame is shared now; the pages never touched are
+/// shared lazily through a new shared object ([`Shm`]) that both sides
+/// name, so they cost no frame until one side touches them.
 pub fn share_pages(from: u64, to: u64, len: u64) -> SysResult<()> {
     let (start, end) = check_range(from as *mut u8, len as usize)?;
     check_range(to as *mut u8, len as usize)?;
     let mut guard = PAGING.lock();
     let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
-    let mut at = start;
-    let r = (|| {
-        while at < end {
-            let leaf = p.leaf(at, true)?.ok_or(Errno::ENOMEM)?;
-            // SAFETY: `leaf` points into a live page table.
-            let entry = unsafe { &mut *leaf };
-            if *entry & SW_FRAME == 0 {
-                let frame = p.frames.alloc(p.phys_offset).ok_or(Errno::ENOMEM)?;
-                *entry = frame | SW_FRAME | lazy_flags(*entry);
+    let mut obj: Option<Option<usize>> = None;
+    let r = p.walk(start, end, true, |p, at, entry| {
+        let shared = if *entry & SW_SHM != 0 {
+            // Already a shared object's page (an earlier fork): the copy
+            // names the same page.
+            let (slot, index) = shm_key(*entry);
+            p.shm_entry(slot, index)
+        } else if *entry & SW_FRAME == 0 {
+            // Never touched: a page of this range's object (made now, for
+            // the first such page), unless there is no room for one.
+            let slot = *obj.get_or_insert_with(|| p.shm_new());
+            let index = (at - start) / PAGE;
+            match slot.and_then(|s| Some((p.shm_entry(s, index)?, p.shm_entry(s, index)?))) {
+                Some((mine, theirs)) => {
+                    *entry = mine | (*entry & (SW_LAZY | SW_LAZY_WRITE | SW_LAZY_EXEC));
+                    Some(theirs)
+                }
+                None => {
+                    p.fill(entry).ok_or(Errno::ENOMEM)?;
+                    None
+                }
             }
-            p.unshare(entry).ok_or(Errno::ENOMEM)?;
-            let frame = *entry & ADDR_MASK;
-            let dst = p.leaf(to + (at - start), true)?.ok_or(Errno::ENOMEM)?;
-            p.share(frame);
-            // SAFETY: `dst` points into a live page table; the entry was
-            // empty (a fresh reservation), so no stale translation is
-            // cached.
-            unsafe { *dst = frame | SW_FRAME };
-            at += PAGE;
-        }
+        } else {
+            None
+        };
+        let dst = p.leaf(to + (at - start), true)?.ok_or(Errno::ENOMEM)?;
+        let new = match shared {
+            Some(e) => e,
+            None => {
+                p.unshare(entry).ok_or(Errno::ENOMEM)?;
+                let frame = *entry & ADDR_MASK;
+                p.share(frame);
+                frame | SW_FRAME
+            }
+        };
+        // SAFETY: `dst` points into a live page table; the entry was
+        // empty (a fresh reservation), so no stale translation is cached.
+        unsafe { *dst = new };
         Ok(())
-    })();
+    });
+    // An object no page named (a failure half-way) goes again.
+    if let Some(Some(slot)) = obj
+        && p.shm[slot].as_ref().is_some_and(|o| o.users == 0)
+    {
+        p.shm[slot] = None;
+    }
     flush(start, end);
     r
 }
@@ -728,6 +915,45 @@ pub fn exclusive(addr: *mut u8, out: &mut [bool]) -> SysResult<()> {
     Ok(())
 }
 
+/// A reservation's pages by what they are, bytes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Usage {
+    /// Mapped (any protection), backed by a frame, readable but not
+    /// writable, writable. (Guest pages are never executable in hardware:
+    /// guest code is interpreted or translated, not run in place.)
+    pub mapped: u64,
+    pub resident: u64,
+    pub read_only: u64,
+    pub write: u64,
+}
+
+/// Add the pages of `[addr, addr+len)` (a process's address space) to
+/// `into`, for another process's `/proc/<pid>/statm` and `status`.
+pub fn usage_of(addr: u64, len: u64, into: &mut Usage) -> SysResult<()> {
+    let (start, end) = check_range(addr as *mut u8, len as usize)?;
+    let mut guard = PAGING.lock();
+    let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    p.walk(start, end, false, |_, _, entry| {
+        let e = *entry;
+        if e == 0 {
+            return Ok(());
+        }
+        into.mapped += PAGE;
+        let (open, write) = if e & SW_FRAME != 0 {
+            into.resident += PAGE;
+            (e & PRESENT != 0, e & (WRITABLE | SW_COW_WRITE) != 0)
+        } else {
+            (e & SW_LAZY != 0, e & SW_LAZY_WRITE != 0)
+        };
+        match (open, write) {
+            (true, true) => into.write += PAGE,
+            (true, false) => into.read_only += PAGE,
+            _ => {}
+        }
+        Ok(())
+    })
+}
+
 /// `HostOs::alloc_code`: `size` bytes of zeroed read-write-execute memory
 /// for the translator's code cache, kept for the life of the machine (or
 /// until `free_code`). Its pages get frames as the translator first
@@ -761,6 +987,13 @@ pub fn copy_out(va: u64, buf: &mut [u8]) -> SysResult<()> {
             None => 0,
         };
         let dst = &mut buf[done..done + n];
+        // A shared object's page that this side has not touched yet shows
+        // the object's frame, if any side has.
+        let frame = if frame & SW_SHM != 0 {
+            shm_peek(p, frame).map_or(0, |f| f | SW_FRAME)
+        } else {
+            frame
+        };
         if frame & SW_FRAME != 0 {
             let src = p.phys_offset + (frame & ADDR_MASK) + at % PAGE;
             // SAFETY: the frame belongs to this page and the physical
@@ -790,8 +1023,7 @@ pub fn copy_in(va: u64, data: &[u8]) -> SysResult<()> {
         // SAFETY: `leaf` points into a live page table.
         let entry = unsafe { &mut *leaf };
         if *entry & SW_FRAME == 0 {
-            let frame = p.frames.alloc(p.phys_offset).ok_or(Errno::ENOMEM)?;
-            *entry = frame | SW_FRAME | lazy_flags(*entry);
+            p.fill(entry).ok_or(Errno::ENOMEM)?;
         } else if *entry & SW_COW != 0 {
             // The write goes to this page's own frame, not the shared one.
             p.unshare(entry).ok_or(Errno::ENOMEM)?;
@@ -865,11 +1097,5 @@ fn try_back(addr: u64, error_code: u64) -> Result<(), Unresolved> {
     if (write && *entry & SW_LAZY_WRITE == 0) || (fetch && *entry & SW_LAZY_EXEC == 0) {
         return Err(Unresolved::NotOurs);
     }
-    let frame = p
-        .frames
-        .alloc(p.phys_offset)
-        .ok_or(Unresolved::OutOfMemory)?;
-    *entry = frame | SW_FRAME | lazy_flags(*entry);
-    // A not-present entry is never cached, so no flush is needed.
-    Ok(())
+    p.fill(entry).ok_or(Unresolved::OutOfMemory)
 }

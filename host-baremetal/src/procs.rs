@@ -23,7 +23,7 @@ use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
-use host_baremetal::fs::{Fs, ProcFacts, ProcSource};
+use host_baremetal::fs::{Fs, MemFigures, ProcFacts, ProcSource};
 use host_baremetal::signals::Signals;
 use vm_core::host::{
     Errno, ExecRequest, HostSigAction, HostSignal, ProcessEnd, SysResult, WaitInfo,
@@ -70,6 +70,10 @@ pub struct Proc {
     /// The ids of its guest threads other than the first (which has the
     /// pid), for `/proc/<pid>/task` (`HostOs::new_tid`).
     pub threads: spin::Mutex<Vec<i32>>,
+    /// The reservations (start, size) its guest address spaces live in
+    /// (`HostOs::reserve`, until `HostOs::release`), for the memory
+    /// figures of its `/proc/<pid>` files.
+    pub spaces: spin::Mutex<Vec<(u64, u64)>>,
 }
 
 impl Proc {
@@ -94,6 +98,21 @@ impl Proc {
             image: spin::Mutex::new((Vec::new(), Vec::new())),
             start_ns: crate::clock::uptime_ns(),
             threads: spin::Mutex::new(Vec::new()),
+            spaces: spin::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Its memory now, as the page tables of its address spaces show it.
+    pub fn memory(&self) -> MemFigures {
+        let mut u = crate::memory::Usage::default();
+        for &(start, size) in self.spaces.lock().iter() {
+            let _ = crate::memory::usage_of(start, size, &mut u);
+        }
+        MemFigures {
+            size: u.mapped,
+            resident: u.resident,
+            text: u.read_only,
+            data: u.write,
         }
     }
 
@@ -672,6 +691,7 @@ impl ProcSource for TableView {
             f.cpu_ns = p.cpu_ns();
             f.start_ns = p.start_ns;
             f.threads = p.threads.lock().clone();
+            f.mem = Some(p.memory());
             // The caller's own table is busy (it is what asks); another
             // process's is taken only if free (never waited for here).
             if pid != me

@@ -3,7 +3,9 @@
 // guest's. None is open for the guest, none is listed in /proc/self/fd or
 // /proc/self/fdinfo, each answers EBADF (read, fstat, fcntl, lseek, dup,
 // close, passing it in SCM_RIGHTS), POLLNVAL to poll, and has no /proc
-// entry (ENOENT); dup2 over every number and
+// entry (ENOENT); every call of ../guests/ownfd_calls.h that leaves files
+// as they are answers for each as for a closed number; dup2 over every
+// number and
 // close_range of everything leave the stub working: gdb's breakpoint on
 // `done` still stops the guest afterwards.
 #define _GNU_SOURCE
@@ -18,6 +20,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include "../guests/ownfd_calls.h"
 
 /* Send descriptor `fd` over `sock` (SCM_RIGHTS). */
 static int pass_fd(int sock, int fd) {
@@ -110,6 +113,15 @@ int main(void) {
         close(dfd);
     }
     printf("closed numbers that answered otherwise: %d\n", answered);
+    procfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY);
+    int differ = 0;
+    for (int w = 0; call(w, FIRST); w++)
+        if (!harmful(w) && !as_closed(w)) {
+            printf("answered otherwise: %s\n", names[w]);
+            differ++;
+        }
+    close(procfd);
+    printf("calls that answered otherwise: %d\n", differ);
     printf("a descriptor of its own passes: %s\n", pass_fd(sv[0], sv[1]) == 1 ? "yes" : "no");
     // dup2 over every number: each either takes it or is refused with
     // EBADF (a number the guest may not have); none disturbs the stub.

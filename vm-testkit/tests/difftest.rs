@@ -426,6 +426,8 @@ enum Op {
     B(u32, u8, u8, usize),
     /// Defines the label.
     L(usize),
+    /// `auipc rd, 0; addi rd, rd, label - pc`: the label's address.
+    La(u8, usize),
 }
 
 fn assemble(ops: &[Op]) -> std::vec::Vec<u8> {
@@ -436,6 +438,7 @@ fn assemble(ops: &[Op]) -> std::vec::Vec<u8> {
             Op::L(l) => {
                 at.insert(*l, pc);
             }
+            Op::La(..) => pc += 8,
             _ => pc += 4,
         }
     }
@@ -447,6 +450,11 @@ fn assemble(ops: &[Op]) -> std::vec::Vec<u8> {
             Op::W(w) => w,
             Op::Jal(rd, l) => rv::jal(rd, at[&l] - pc),
             Op::B(f3, a, b, l) => rv::b(f3, a, b, at[&l] - pc),
+            Op::La(rd, l) => {
+                out.extend_from_slice(&rv::auipc(rd, 0).to_le_bytes());
+                pc += 4;
+                rv::addi(rd, rd, at[&l] - (pc - 4))
+            }
         };
         out.extend_from_slice(&w.to_le_bytes());
         pc += 4;
@@ -566,4 +574,300 @@ fn edge_accesses_agree() {
     let faults = vm_testkit::edges::check_edges(&mut h)
         .unwrap_or_else(|m| panic!("{m}\n{}", m.case.listing()));
     assert!(faults > 300, "{faults}");
+}
+
+/// Unsigned divisions by divisors that repeat, which the translator
+/// divides with a multiply by a cached reciprocal once it has seen the
+/// divisor twice at a site (`codegen`'s `divcache`): every unsigned
+/// division and remainder, both widths, divisors from the corners (1,
+/// powers of two and their neighbours, above 2^63, all ones, a 32-bit
+/// low word of 0 or 3 under high garbage) and at random, dividends that
+/// change every pass, divisors that sometimes change too, and quotient
+/// and remainder pairs, in loops long enough to become regions.
+#[test]
+fn repeated_divisors_agree_with_the_interpreter() {
+    use vm_core::cpu::Cpu;
+    let mut r = Rng::seeded(0xd1c);
+    const DIVISORS: [u8; 3] = [5, 6, 7];
+    const DIVIDENDS: [u8; 3] = [10, 11, 13];
+    const RESULTS: [u8; 4] = [14, 15, 16, 17];
+    let corner = |r: &mut Rng| -> u64 {
+        match r.below(14) {
+            0 => 1,
+            1 => 2 + r.below(12),
+            2 => 1 << r.below(64),
+            3 => (1u64 << r.below(64)).wrapping_add(1),
+            4 => (1u64 << r.below(64)).wrapping_sub(1),
+            5 => u64::MAX - r.below(3),
+            6 => (1 << 63) + r.below(3),
+            7 => 0xffff_ffff_0000_0003,
+            8 => 0x1_0000_0000,
+            9 => r.below(1 << 32),
+            10 => r.next() >> r.below(64),
+            _ => r.next(),
+        }
+    };
+    for cache in [64 << 10, 4 << 20] {
+        let mut h = Harness::configured(cache, 0);
+        for _ in 0..150 {
+            let mut words = vec![rv::addi(29, 0, 200)];
+            let head = words.len();
+            for _ in 0..1 + r.below(5) {
+                // funct3: divu 5, remu 7; OP (0x33) or OP-32 (0x3b).
+                let f3 = if r.chance(50) { 5 } else { 7 };
+                let op = if r.chance(50) { 0x33 } else { 0x3b };
+                let a = DIVIDENDS[r.below(3) as usize];
+                let b = DIVISORS[r.below(3) as usize];
+                let rd = RESULTS[r.below(4) as usize];
+                words.push(rv::r(op, f3, 1, rd, a, b));
+                if r.chance(30) {
+                    // Its partner (one `div`, or one reciprocal, for both).
+                    let prd = RESULTS[r.below(4) as usize];
+                    words.push(rv::r(op, f3 ^ 2, 1, prd, a, b));
+                }
+                // Fold the results into x18.
+                words.push(rv::r(0x33, 4, 0, 18, 18, rd));
+            }
+            // New dividends each pass: x10 = x10 * x12 + 1, x11 += x18,
+            // x13 = x13 >> 1 | x13 << 63 (a rotate through x19).
+            words.push(rv::r(0x33, 0, 1, 10, 10, 12));
+            words.push(rv::addi(10, 10, 1));
+            words.push(rv::r(0x33, 0, 0, 11, 11, 18));
+            words.push(rv::i(0x13, 5, 19, 13, 1));
+            words.push(rv::i(0x13, 1, 13, 13, 63));
+            words.push(rv::r(0x33, 6, 0, 13, 13, 19));
+            if r.chance(20) {
+                // A divisor that changes every pass.
+                words.push(rv::addi(7, 7, 1));
+            }
+            if r.chance(20) {
+                // One that alternates between two values.
+                words.push(rv::i(0x13, 4, 6, 6, 1));
+            }
+            words.push(rv::addi(29, 29, -1));
+            let back = -4 * (words.len() - head) as i32;
+            words.push(rv::b(1, 29, 0, back));
+            words.push(rv::ECALL);
+            let mut cpu = Cpu::default();
+            for &x in &DIVISORS {
+                cpu.x[x as usize] = corner(&mut r);
+            }
+            for &x in &DIVIDENDS {
+                cpu.x[x as usize] = corner(&mut r);
+            }
+            cpu.x[12] = r.next() | 1;
+            let case = Case::program(&words, vec![0; vm_testkit::difftest::DATA_LEN], cpu);
+            h.run_to_ecall(&case, format_args!("cache {cache}"));
+        }
+    }
+}
+
+/// The low and high halves of the same product a few instructions apart
+/// (`mul` with `mulh`, `mulhu` or `mulhsu`), which the translator computes
+/// with one x86 multiply when nothing between names the second's
+/// destination (`codegen`'s `pair`): either order, operands swapped or
+/// not, corner operands, and instructions between that sometimes
+/// overwrite an operand, the first result or the second's destination
+/// (then it must not fuse), in loops long enough to become regions.
+#[test]
+fn product_pairs_agree_with_the_interpreter() {
+    use vm_core::cpu::Cpu;
+    let mut r = Rng::seeded(0x3a1);
+    const REGS: [u8; 5] = [5, 6, 7, 10, 11];
+    let pick = |r: &mut Rng| REGS[r.below(REGS.len() as u64) as usize];
+    for cache in [64 << 10, 4 << 20] {
+        let mut h = Harness::configured(cache, 0);
+        for _ in 0..300 {
+            let mut words = vec![rv::addi(29, 0, 70)];
+            for _ in 0..1 + r.below(4) {
+                // funct3 of OP with funct7 1: mul 0, mulh 1, mulhsu 2, mulhu 3.
+                let high = 1 + r.below(3) as u32;
+                let (f1, f2) = if r.chance(50) { (0, high) } else { (high, 0) };
+                let (a, b) = (pick(&mut r), pick(&mut r));
+                let rd = if r.chance(10) { 0 } else { pick(&mut r) };
+                words.push(rv::r(0x33, f1, 1, rd, a, b));
+                for _ in 0..r.below(4) {
+                    words.push(match r.below(3) {
+                        0 => rv::addi(pick(&mut r), pick(&mut r), r.below(7) as i32 - 3),
+                        1 => rv::r(0x33, 4, 0, pick(&mut r), pick(&mut r), pick(&mut r)),
+                        _ => rv::r(0x33, 0, 32, pick(&mut r), pick(&mut r), pick(&mut r)),
+                    });
+                }
+                let (a2, b2) = if r.chance(50) { (a, b) } else { (b, a) };
+                let prd = if r.chance(10) { 0 } else { pick(&mut r) };
+                words.push(rv::r(0x33, f2, 1, prd, a2, b2));
+                // Mix the results so the next pass multiplies other values.
+                words.push(rv::r(0x33, 0, 0, pick(&mut r), pick(&mut r), pick(&mut r)));
+            }
+            words.push(rv::addi(29, 29, -1));
+            let back = -4 * (words.len() as i32 - 1);
+            words.push(rv::b(1, 29, 0, back));
+            words.push(rv::ECALL);
+            let mut cpu = Cpu::default();
+            for &x in &REGS {
+                cpu.x[x as usize] = match r.below(8) {
+                    0 => 0,
+                    1 => u64::MAX,
+                    2 => i64::MIN as u64,
+                    3 => 0xffff_ffff_8000_0000,
+                    4 => r.below(1 << 32),
+                    5 => r.below(16),
+                    _ => r.next(),
+                };
+            }
+            let case = Case::program(&words, vec![0; vm_testkit::difftest::DATA_LEN], cpu);
+            h.run_to_ecall(&case, format_args!("cache {cache}"));
+        }
+    }
+}
+
+/// Calls and returns between regions, which the translator makes host
+/// `call`s and `ret`s through return frames on the host stack
+/// (`codegen/ras.rs`): mutual recursion deeper than the frames it keeps
+/// (`RAS_DEPTH`, 128), returning normally or by a `longjmp` from the
+/// bottom; a callee (not a leaf) returning one instruction past its
+/// return point; calls through a function pointer (`jalr ra`, which push
+/// no frame: their returns must miss the caller's) and with the other
+/// link register (`jal t0` ... `jalr x0, 0(t0)`); and a callee
+/// that rewrites the instruction at its own return point and runs
+/// `fence.i` (the cache is flushed between the call and its return), so
+/// a frame surviving the flush would run the old instruction.
+#[test]
+fn return_stack_agrees_with_the_interpreter() {
+    use vm_core::cpu::Cpu;
+    use vm_testkit::difftest::{DATA, DATA_LEN};
+    const RA: u8 = 1;
+    const SP: u8 = 2;
+    const T0: u8 = 5;
+    let jalr = |rd: u8, rs1: u8, imm: i32| Op::W(rv::i(0x67, 0, rd, rs1, imm));
+    let ret = || jalr(0, RA, 0);
+    let sd = |rs2: u8, off: i32| Op::W(rv::s(0x23, 3, SP, rs2, off));
+    let ld = |rd: u8, off: i32| Op::W(rv::i(0x03, 3, rd, SP, off));
+    let mut r = Rng::seeded(0x4a5);
+    let alu = |r: &mut Rng| {
+        let (rd, a, b) = (
+            6 + r.below(2) as u8,
+            6 + r.below(2) as u8,
+            6 + r.below(2) as u8,
+        );
+        Op::W(match r.below(3) {
+            0 => rv::addi(rd, a, r.below(64) as i32 - 32),
+            1 => rv::r(0x33, 4, 0, rd, a, b),
+            _ => rv::r(0x33, 0, 1, rd, a, b),
+        })
+    };
+    for (cache, cold) in [(64 << 10, 0), (4 << 20, 0), (4 << 20, 2)] {
+        let mut h = Harness::configured(cache, cold);
+        for _ in 0..12 {
+            let (lp, fa, fb, base, plain, leaf, tleaf, skipper, smc) = (0, 1, 2, 3, 4, 5, 6, 7, 8);
+            let mut ops = vec![Op::W(rv::addi(9, 0, 20 + r.below(30) as i32)), Op::L(lp)];
+            let mut backs = 0;
+            for _ in 0..2 + r.below(5) {
+                match r.below(6) {
+                    0 | 1 => {
+                        // Mutual recursion `a1` deep (past the stack of
+                        // frames or not); the bottom longjmps back here
+                        // when a3 is set.
+                        let depth = [3, 127, 128, 129, 300][r.below(5) as usize];
+                        ops.push(Op::W(rv::addi(11, 0, depth)));
+                        ops.push(Op::W(if r.chance(50) {
+                            rv::i(0x13, 7, 13, 9, 1)
+                        } else {
+                            rv::addi(13, 0, 0)
+                        }));
+                        ops.push(Op::W(rv::addi(14, SP, 0)));
+                        ops.push(Op::La(15, 100 + backs));
+                        ops.push(Op::Jal(RA, fa));
+                        ops.push(Op::L(100 + backs));
+                        backs += 1;
+                        ops.push(Op::W(rv::addi(10, 10, 3)));
+                    }
+                    2 => {
+                        ops.push(Op::La(28, leaf));
+                        ops.push(jalr(RA, 28, 0));
+                        ops.push(alu(&mut r));
+                    }
+                    3 => {
+                        ops.push(Op::Jal(T0, tleaf));
+                        ops.push(alu(&mut r));
+                    }
+                    4 => {
+                        // Returns one instruction past its return point.
+                        ops.push(Op::Jal(RA, skipper));
+                        ops.push(Op::W(rv::addi(6, 6, 1000)));
+                        ops.push(alu(&mut r));
+                    }
+                    _ => {
+                        // The callee rewrites the `addi` it returns to.
+                        ops.push(Op::La(29, 100 + backs));
+                        ops.push(Op::Jal(RA, smc));
+                        ops.push(Op::L(100 + backs));
+                        backs += 1;
+                        ops.push(Op::W(rv::addi(10, 10, 0)));
+                    }
+                }
+            }
+            ops.push(Op::W(rv::addi(9, 9, -1)));
+            ops.push(Op::B(1, 9, 0, lp));
+            ops.push(Op::W(rv::ECALL));
+            for (f, g) in [(fa, fb), (fb, fa)] {
+                ops.extend([
+                    Op::L(f),
+                    Op::B(0, 11, 0, base),
+                    Op::W(rv::addi(SP, SP, -8)),
+                    sd(RA, 0),
+                    Op::W(rv::addi(11, 11, -1)),
+                    alu(&mut r),
+                    Op::Jal(RA, g),
+                    ld(RA, 0),
+                    Op::W(rv::addi(SP, SP, 8)),
+                    alu(&mut r),
+                    ret(),
+                ]);
+            }
+            ops.extend([
+                Op::L(base),
+                Op::B(0, 13, 0, plain),
+                Op::W(rv::addi(SP, 14, 0)),
+                Op::W(rv::addi(RA, 15, 0)),
+                Op::L(plain),
+                ret(),
+                Op::L(leaf),
+                alu(&mut r),
+                ret(),
+                Op::L(tleaf),
+                alu(&mut r),
+                jalr(0, T0, 0),
+                // Not a leaf (it calls one), so not traced into callers.
+                Op::L(skipper),
+                Op::W(rv::addi(SP, SP, -8)),
+                sd(RA, 0),
+                Op::Jal(RA, leaf),
+                ld(RA, 0),
+                Op::W(rv::addi(SP, SP, 8)),
+                Op::W(rv::addi(RA, RA, 4)),
+                ret(),
+                // Rewrite the word at t4 as `addi a0, a0, s1`.
+                Op::L(smc),
+                Op::W(rv::i(0x03, 2, 30, 18, 0)),
+                Op::W(rv::i(0x13, 1, 31, 9, 20)),
+                Op::W(rv::r(0x33, 6, 0, 30, 30, 31)),
+                Op::W(rv::s(0x23, 2, 29, 30, 0)),
+                Op::W(rv::FENCE_I),
+                alu(&mut r),
+                ret(),
+            ]);
+            let mut cpu = Cpu::default();
+            for x in 6..8 {
+                cpu.x[x] = r.next();
+            }
+            cpu.x[SP as usize] = DATA + DATA_LEN as u64 - 8;
+            cpu.x[18] = DATA;
+            let mut data = vec![0; DATA_LEN];
+            data[..4].copy_from_slice(&rv::addi(10, 10, 0).to_le_bytes());
+            let mut case = Case::assembled(assemble(&ops), data, cpu);
+            case.code_writable = true;
+            h.run_to_ecall(&case, format_args!("cache {cache}, cold {cold}"));
+        }
+    }
 }

@@ -510,7 +510,7 @@ mod tests {
             stdout: Vec::new(),
             stderr: err.into(),
             status,
-            elapsed: Default::default(),
+            ..Default::default()
         }
     }
 

@@ -19,7 +19,7 @@
 
 use crate::guests::{CC, CXX, build_cached};
 use crate::suite::pvm_binary;
-use crate::util::{children_cpu_seconds, median, root, run_captured};
+use crate::util::{median, root, run_captured};
 use std::fs;
 use std::path::PathBuf;
 use std::process::Command;
@@ -75,10 +75,12 @@ struct ThreadRow {
     cpu: Vec<Vec<Option<f64>>>,
 }
 
-/// Medians of one benchmark's runs: wall time, and CPU time when known.
+/// Medians of one benchmark's runs: wall time, CPU time when known, and
+/// peak RSS (MiB).
 struct Timing {
     wall: f64,
     cpu: Option<f64>,
+    rss: f64,
 }
 
 /// Runs one benchmark `runs` times under `w` with `args`; the median wall
@@ -94,6 +96,7 @@ fn measure(
 ) -> Result<Timing, String> {
     let mut times = Vec::new();
     let mut cpu = Vec::new();
+    let mut rss = Vec::new();
     for _ in 0..runs.max(1) {
         let mut cmd = match w {
             Who::Native => Command::new(native),
@@ -109,11 +112,9 @@ fn measure(
             }
         };
         cmd.args(args);
-        let cpu_before = children_cpu_seconds();
         let o = run_captured(&mut cmd, b"", Duration::from_secs(900))?;
-        if let (Some(b), Some(a)) = (cpu_before, children_cpu_seconds()) {
-            cpu.push(a - b);
-        }
+        cpu.push(o.cpu.as_secs_f64());
+        rss.push(o.max_rss_kib as f64 / 1024.0);
         if o.status != 0 {
             return Err(format!("exit status {}", o.status));
         }
@@ -132,6 +133,7 @@ fn measure(
     Ok(Timing {
         wall: median(&mut times),
         cpu: (cpu.len() == times.len()).then(|| median(&mut cpu)),
+        rss: median(&mut rss),
     })
 }
 
@@ -156,6 +158,8 @@ pub fn run(opts: &Options) -> Result<bool, String> {
     let mut rows: Vec<(String, Vec<Option<f64>>)> = Vec::new();
     // The same with the median CPU time (user + system) of the runs.
     let mut cpu_rows: Vec<(String, Vec<Option<f64>>)> = Vec::new();
+    // And the median peak RSS (MiB).
+    let mut rss_rows: Vec<(String, Vec<Option<f64>>)> = Vec::new();
     let mut thread_rows: Vec<ThreadRow> = Vec::new();
     let mut all_ok = true;
     for src in &srcs {
@@ -188,20 +192,24 @@ pub fn run(opts: &Options) -> Result<bool, String> {
         };
         let mut per_args = Vec::new();
         let mut cpu_per_args = Vec::new();
+        let mut rss_per_args = Vec::new();
         for args in &arg_sets {
             let mut cells = Vec::new();
             let mut cpus = Vec::new();
+            let mut rsss = Vec::new();
             for w in &whos {
                 match measure(w, &native, &rv, args, opts.runs, &mut reference) {
                     Ok(t) => {
                         cells.push(Some(t.wall));
                         cpus.push(t.cpu);
+                        rsss.push(Some(t.rss));
                     }
                     Err(why) => {
                         eprintln!("{name} {} under {}: {why}", args.join(" "), w.label());
                         all_ok = false;
                         cells.push(None);
                         cpus.push(None);
+                        rsss.push(None);
                     }
                 }
             }
@@ -212,6 +220,7 @@ pub fn run(opts: &Options) -> Result<bool, String> {
             eprintln!("{label}: {}", fmt_cells(&whos, &cells));
             per_args.push(cells);
             cpu_per_args.push(cpus);
+            rss_per_args.push(rsss);
         }
         match threads {
             Some(counts) => thread_rows.push(ThreadRow {
@@ -222,18 +231,22 @@ pub fn run(opts: &Options) -> Result<bool, String> {
             }),
             None => {
                 cpu_rows.push((name.clone(), cpu_per_args.pop().unwrap()));
+                rss_rows.push((name.clone(), rss_per_args.pop().unwrap()));
                 rows.push((name, per_args.pop().unwrap()));
             }
         }
     }
     if !rows.is_empty() {
-        print_table(&whos, &rows);
+        print_table(&whos, &rows, "s");
         println!();
         println!(
             "CPU time (user + system, median of the runs): what each runner costs, \
              less disturbed than wall time on a busy machine"
         );
-        print_table(&whos, &cpu_rows);
+        print_table(&whos, &cpu_rows, "s");
+        println!();
+        println!("Peak RSS (MiB, median of the runs; pvm's includes its code cache)");
+        print_table(&whos, &rss_rows, "MiB");
     }
     for t in &thread_rows {
         print_threads(&whos, t, &rows, &cpu_rows);
@@ -254,47 +267,73 @@ pub fn run(opts: &Options) -> Result<bool, String> {
     Ok(all_ok)
 }
 
-/// Start-up cost: the bundled demo (a static hello world) under each
-/// emulator, median of 20 runs.
+/// Start-up cost: a static hello world (`tests/guests/hello.c`, built
+/// `-O2 -static`) and the bundled demo (hello plus a little work: primes
+/// and a Mandelbrot set) under each emulator, median wall and CPU time of
+/// 20 runs.
 fn startup(opts: &Options, whos: &[Who]) -> Result<bool, String> {
-    let rv = crate::guests::build_demo()?;
+    let programs = [
+        (
+            "static hello world",
+            crate::guests::build_static("tests/guests/hello.c", "tests/build/bench/hello.static")?,
+        ),
+        ("demo (static)", crate::guests::build_demo()?),
+    ];
     let mut ok = true;
-    let mut cells = Vec::new();
-    for w in whos {
-        let mut times = Vec::new();
-        for _ in 0..20.max(opts.runs) {
-            let mut c = match w {
-                Who::Pvm(e) => {
-                    let mut c = Command::new(pvm_binary());
-                    c.args(crate::suite::engine_args(e));
-                    c
-                }
-                _ => Command::new("qemu-riscv64"),
-            };
-            c.arg(&rv);
-            match run_captured(&mut c, b"", Duration::from_secs(60)) {
-                Ok(o) if o.status == 0 => times.push(o.elapsed.as_secs_f64()),
-                Ok(o) => {
-                    eprintln!("hello under {}: exit status {}", w.label(), o.status);
-                    ok = false;
-                    break;
-                }
-                Err(e) => {
-                    eprintln!("hello under {}: {e}", w.label());
-                    ok = false;
-                    break;
+    for (name, rv) in &programs {
+        let mut cells = Vec::new();
+        let mut qemu: Option<(f64, f64)> = None;
+        for w in whos {
+            let (mut wall, mut cpu) = (Vec::new(), Vec::new());
+            for _ in 0..20.max(opts.runs) {
+                let mut c = match w {
+                    Who::Pvm(e) => {
+                        let mut c = Command::new(pvm_binary());
+                        c.args(crate::suite::engine_args(e));
+                        c
+                    }
+                    _ => Command::new("qemu-riscv64"),
+                };
+                c.arg(rv);
+                match run_captured(&mut c, b"", Duration::from_secs(60)) {
+                    Ok(o) if o.status == 0 => {
+                        wall.push(o.elapsed.as_secs_f64());
+                        cpu.push(o.cpu.as_secs_f64());
+                    }
+                    Ok(o) => {
+                        eprintln!("{name} under {}: exit status {}", w.label(), o.status);
+                        ok = false;
+                        break;
+                    }
+                    Err(e) => {
+                        eprintln!("{name} under {}: {e}", w.label());
+                        ok = false;
+                        break;
+                    }
                 }
             }
+            if wall.is_empty() {
+                continue;
+            }
+            let (wall, cpu) = (median(&mut wall), median(&mut cpu));
+            let ratio = match (w, qemu) {
+                (Who::Qemu, _) => {
+                    qemu = Some((wall, cpu));
+                    String::new()
+                }
+                (_, Some((qw, qc))) => format!(" ({:.2}x / {:.2}x of qemu)", wall / qw, cpu / qc),
+                _ => String::new(),
+            };
+            cells.push(format!(
+                "{} {:.1} ms wall, {:.1} ms cpu{ratio}",
+                w.label(),
+                1e3 * wall,
+                1e3 * cpu
+            ));
         }
-        if !times.is_empty() {
-            cells.push(format!("{} {:.1} ms", w.label(), 1e3 * median(&mut times)));
-        }
+        println!();
+        println!("start-up, {name} (median of 20): {}", cells.join(" | "));
     }
-    println!();
-    println!(
-        "start-up, static hello world (median of 20): {}",
-        cells.join(" | ")
-    );
     Ok(ok)
 }
 
@@ -445,10 +484,12 @@ fn print_threads(
     }
 }
 
-fn print_table(whos: &[Who], rows: &[(String, Vec<Option<f64>>)]) {
+/// Prints one benchmark table, `unit` naming what the cells measure ("s",
+/// "MiB"), with each pvm column over qemu's and native's and a geomean row.
+fn print_table(whos: &[Who], rows: &[(String, Vec<Option<f64>>)], unit: &str) {
     let mut head = vec!["benchmark".to_string()];
     for w in whos {
-        head.push(format!("{} s", w.label()));
+        head.push(format!("{} {unit}", w.label()));
     }
     let pvms: Vec<usize> = (2..whos.len()).collect();
     for &i in &pvms {

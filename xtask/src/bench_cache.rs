@@ -15,7 +15,7 @@
 
 use crate::guests::{CC, build_cached};
 use crate::suite::pvm_binary;
-use crate::util::{children_cpu_seconds, median, root, run_captured};
+use crate::util::{median, root, run_captured};
 use std::fmt::Write as _;
 use std::fs;
 use std::process::Command;
@@ -132,11 +132,8 @@ pub fn run(runs: usize) -> Result<bool, String> {
                 .args(["--code-cache-policy", policy])
                 .arg(&rv)
                 .arg(CALLS);
-            let before = children_cpu_seconds();
             let o = run_captured(&mut c, b"", Duration::from_secs(600))?;
-            if let (Some(b), Some(a)) = (before, children_cpu_seconds()) {
-                cpu.push(a - b);
-            }
+            cpu.push(o.cpu.as_secs_f64());
             if o.status != 0 || o.stdout != reference {
                 eprintln!(
                     "cachegen under pvm --code-cache-policy {policy}: status {}, output {}",

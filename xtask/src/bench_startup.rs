@@ -7,9 +7,9 @@
 //! Each runs `runs.max(10)` times natively (the host's own `python3` and
 //! `bash`, which are other versions: a yardstick, not a twin), under
 //! qemu-riscv64 and under each pvm engine, with the fixed environment of
-//! the real-program cases. Reported: median wall time, median peak RSS
-//! (`ru_maxrss` of the run, through GNU time's `%M`, which covers waited-for
-//! children too), and time and memory over qemu's. All runners must print
+//! the real-program cases. Reported: median wall time, median CPU time and
+//! median peak RSS (from the `wait4` that reaps the run: they cover its
+//! waited-for children too), and time and memory over qemu's. All runners must print
 //! the same output. For the translator, one `--stats` run shows what start-up
 //! spends on translating.
 
@@ -56,22 +56,23 @@ const ENV: &[(&str, &str)] = &[
     ("PYTHONNOUSERSITE", "1"),
 ];
 
-/// The command for one run of `case` under `w`, wrapped in GNU time
-/// writing the peak RSS (KiB) to `rss_file`. `extra` goes to pvm only.
-fn command(case: &Case, w: &Who, sysroot: &Path, rss_file: &Path, extra: &[&str]) -> Command {
-    let mut c = Command::new("/usr/bin/time");
-    c.args(["-f", "%M", "-o"]).arg(rss_file);
+/// The command for one run of `case` under `w`. `extra` goes to pvm only.
+fn command(case: &Case, w: &Who, sysroot: &Path, extra: &[&str]) -> Command {
     let guest = sysroot.join(case.guest[0].trim_start_matches('/'));
+    let mut c;
     match w {
         Who::Native => {
-            c.args(case.native);
+            c = Command::new(case.native[0]);
+            c.args(&case.native[1..]);
         }
         Who::Qemu => {
-            c.arg("qemu-riscv64").arg("-L").arg(sysroot).arg(&guest);
+            c = Command::new("qemu-riscv64");
+            c.arg("-L").arg(sysroot).arg(&guest);
             c.args(&case.guest[1..]);
         }
         Who::Pvm(e) => {
-            c.arg(pvm_binary()).args(engine_args(e)).args(extra);
+            c = Command::new(pvm_binary());
+            c.args(engine_args(e)).args(extra);
             c.arg("-L").arg(sysroot).arg(&guest).args(&case.guest[1..]);
         }
     }
@@ -82,7 +83,8 @@ fn command(case: &Case, w: &Who, sysroot: &Path, rss_file: &Path, extra: &[&str]
     c
 }
 
-/// Median wall seconds and peak RSS (MiB) of `runs` runs; every run's
+/// Median wall seconds, CPU seconds (user + system, the runner's and its
+/// children's) and peak RSS (MiB, `wait4`'s) of `runs` runs; every run's
 /// stdout must equal `reference`.
 fn measure(
     case: &Case,
@@ -90,12 +92,10 @@ fn measure(
     sysroot: &Path,
     runs: usize,
     reference: &mut Option<Vec<u8>>,
-) -> Result<(f64, f64), String> {
-    let rss_file =
-        std::env::temp_dir().join(format!("pvm-bench-startup-rss-{}", std::process::id()));
-    let (mut times, mut rss) = (Vec::new(), Vec::new());
+) -> Result<(f64, f64, f64), String> {
+    let (mut times, mut cpu, mut rss) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
-        let mut c = command(case, w, sysroot, &rss_file, &[]);
+        let mut c = command(case, w, sysroot, &[]);
         let o = run_captured(&mut c, b"", Duration::from_secs(120))?;
         if o.status != 0 {
             return Err(format!(
@@ -114,15 +114,11 @@ fn measure(
             }
             Some(_) => {}
         }
-        let kib: f64 = std::fs::read_to_string(&rss_file)
-            .ok()
-            .and_then(|t| t.lines().last().and_then(|l| l.trim().parse().ok()))
-            .ok_or("GNU time wrote no peak RSS")?;
         times.push(o.elapsed.as_secs_f64());
-        rss.push(kib / 1024.0);
+        cpu.push(o.cpu.as_secs_f64());
+        rss.push(o.max_rss_kib as f64 / 1024.0);
     }
-    let _ = std::fs::remove_file(&rss_file);
-    Ok((median(&mut times), median(&mut rss)))
+    Ok((median(&mut times), median(&mut cpu), median(&mut rss)))
 }
 
 /// The start-up table; false when a runner failed (a missing sysroot is
@@ -137,17 +133,16 @@ pub fn run(runs: usize, whos: &[Who]) -> Result<bool, String> {
         );
         return Ok(true);
     }
-    if !Path::new("/usr/bin/time").exists() {
-        return Err("start-up rows need GNU time (/usr/bin/time): apt-get install time".into());
-    }
     let runs = runs.max(10);
     let mut ok = true;
     let mut table = vec![vec![
         "program".to_string(),
         "runner".into(),
-        "ms".into(),
+        "wall ms".into(),
+        "cpu ms".into(),
         "peak RSS MiB".into(),
-        "time/qemu".into(),
+        "wall/qemu".into(),
+        "cpu/qemu".into(),
         "RSS/qemu".into(),
     ]];
     for case in cases() {
@@ -178,15 +173,17 @@ pub fn run(runs: usize, whos: &[Who]) -> Result<bool, String> {
             .iter()
             .find(|(w, _)| matches!(w, Who::Qemu))
             .map(|r| r.1);
-        for (w, (t, m)) in &results {
+        for (w, (t, c, m)) in &results {
             let ratio = |a: f64, b: Option<f64>| b.map_or("-".into(), |b| format!("{:.2}x", a / b));
             table.push(vec![
                 case.name.to_string(),
                 w.label(),
                 format!("{:.1}", t * 1e3),
+                format!("{:.1}", c * 1e3),
                 format!("{m:.1}"),
                 ratio(*t, qemu.map(|q| q.0)),
-                ratio(*m, qemu.map(|q| q.1)),
+                ratio(*c, qemu.map(|q| q.1)),
+                ratio(*m, qemu.map(|q| q.2)),
             ]);
         }
     }
@@ -201,11 +198,8 @@ pub fn run(runs: usize, whos: &[Who]) -> Result<bool, String> {
             continue;
         }
         for case in cases() {
-            let rss_file = std::env::temp_dir()
-                .join(format!("pvm-bench-startup-stats-{}", std::process::id()));
-            let mut c = command(&case, w, &sysroot, &rss_file, &["--stats"]);
+            let mut c = command(&case, w, &sysroot, &["--stats"]);
             let o = run_captured(&mut c, b"", Duration::from_secs(120))?;
-            let _ = std::fs::remove_file(&rss_file);
             let text = String::from_utf8_lossy(&o.stderr);
             let stat = |key: &str| -> String {
                 text.lines()

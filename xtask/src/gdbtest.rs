@@ -153,12 +153,9 @@ fn signals(bin: &Path, engine: &str) -> Result<(), String> {
         "signal 0",
         "continue",
         "continue",
-    ]
-    .map(String::from);
-    let (log, out) = batch(bin, engine, "signals", &cmds)?;
-    in_order(
-        &log,
-        &[
+    ];
+    let want = Want {
+        gdb: &[
             "received signal SIGUSR1",
             "$1 = 1",
             "received signal SIGUSR2",
@@ -167,15 +164,10 @@ fn signals(bin: &Path, engine: &str) -> Result<(), String> {
             "received signal SIGABRT",
             "terminated with signal SIGABRT",
         ],
-    )?;
-    if out.stdout != b"usr1=1 usr2=0 segv=1 alrm=1\n" || out.status.code() != Some(134) {
-        return Err(format!(
-            "the signal guest printed {:?} and ended with {:?} (want usr1=1 usr2=0 segv=1 alrm=1 and 134)",
-            show(&out.stdout, 200),
-            out.status.code()
-        ));
-    }
-    Ok(())
+        stdout: "usr1=1 usr2=0 segv=1 alrm=1\n",
+        status: 134,
+    };
+    expect(bin, engine, "signals", &cmds, &want).map(drop)
 }
 
 /// gdb's Ctrl-C (SIGINT to gdb, which sends the interrupt byte) while the
@@ -363,6 +355,38 @@ fn batch(
     Ok((log, out))
 }
 
+/// What one batch session must show: gdb's lines (in order), then the
+/// guest's standard output and exit status.
+struct Want<'a> {
+    gdb: &'a [&'a str],
+    stdout: &'a str,
+    status: i32,
+}
+
+/// The usual session: gdb runs `commands` against pvm serving `bin`, and
+/// everything `want` names is there. gdb's log, for more checks.
+fn expect(
+    bin: &Path,
+    engine: &str,
+    tag: &str,
+    commands: &[&str],
+    want: &Want<'_>,
+) -> Result<String, String> {
+    let commands: Vec<String> = commands.iter().map(|c| c.to_string()).collect();
+    let (log, out) = batch(bin, engine, tag, &commands)?;
+    in_order(&log, want.gdb)?;
+    if out.stdout != want.stdout.as_bytes() || out.status.code() != Some(want.status) {
+        return Err(format!(
+            "the guest printed {:?} and ended with {:?} (want {:?} and {}); gdb printed {log:?}",
+            show(&out.stdout, 600),
+            out.status.code(),
+            want.stdout,
+            want.status
+        ));
+    }
+    Ok(log)
+}
+
 /// `execve` under gdb: gdb follows the exec of a RISC-V program (the
 /// exec stop, the new program's symbols, the breakpoint on `main` hit
 /// again in the new program with its arguments; the files open through
@@ -397,14 +421,9 @@ fn exec(bin: &Path, engine: &str) -> Result<(), String> {
         close,
         "info threads",
         "continue",
-    ]
-    .map(String::from);
-    let r = batch(bin, engine, "exec", &cmds);
-    let _ = std::fs::remove_file(&file);
-    let (log, out) = r?;
-    in_order(
-        &log,
-        &[
+    ];
+    let want = Want {
+        gdb: &[
             "Breakpoint 1, main (argc=1",
             "is executing new program: ",
             "gdbexec.dynamic",
@@ -417,15 +436,12 @@ fn exec(bin: &Path, engine: &str) -> Result<(), String> {
             "pvm: the program execs /bin/sh",
             "Remote connection closed",
         ],
-    )?;
-    if out.stdout != b"before exec\nafter exec x\nhost sh\n" || out.status.code() != Some(6) {
-        return Err(format!(
-            "the exec guest printed {:?} and ended with {:?} (want three lines and 6); gdb printed {log:?}",
-            show(&out.stdout, 200),
-            out.status.code()
-        ));
-    }
-    Ok(())
+        stdout: "before exec\nafter exec x\nhost sh\n",
+        status: 6,
+    };
+    let r = expect(bin, engine, "exec", &cmds, &want);
+    let _ = std::fs::remove_file(&file);
+    r.map(drop)
 }
 
 /// `set scheduler-locking on`: gdb resumes one thread alone (`vCont;c:1`,
@@ -458,12 +474,9 @@ fn sched(bin: &Path, engine: &str) -> Result<(), String> {
         "thread 1",
         "set scheduler-locking off",
         "continue",
-    ]
-    .map(String::from);
-    let (log, out) = batch(bin, engine, "sched", &cmds)?;
-    in_order(
-        &log,
-        &[
+    ];
+    let want = Want {
+        gdb: &[
             "Thread 1 hit Breakpoint 1, here (",
             "$1 = ",
             "Thread 1 hit Breakpoint 2, there (",
@@ -475,7 +488,10 @@ fn sched(bin: &Path, engine: &str) -> Result<(), String> {
             "[Switching to thread 1 ",
             "exited with code 07",
         ],
-    )?;
+        stdout: "joined\n",
+        status: 7,
+    };
+    let log = expect(bin, engine, "sched", &cmds, &want)?;
     let value = |n: &str| {
         log.lines()
             .find_map(|l| l.strip_prefix(&format!("${n} = ")))
@@ -488,13 +504,6 @@ fn sched(bin: &Path, engine: &str) -> Result<(), String> {
             value("2")
         ));
     }
-    if out.stdout != b"joined\n" || out.status.code() != Some(7) {
-        return Err(format!(
-            "the guest printed {:?} and ended with {:?} (want \"joined\" and 7); gdb printed {log:?}",
-            show(&out.stdout, 200),
-            out.status.code()
-        ));
-    }
     Ok(())
 }
 
@@ -503,25 +512,18 @@ fn sched(bin: &Path, engine: &str) -> Result<(), String> {
 /// it dup2s over every number and closes everything, gdb's breakpoint
 /// still stops it (the connection is intact) and the exit is reported.
 fn fds(bin: &Path, engine: &str) -> Result<(), String> {
-    let cmds = ["break done", "continue", "print x", "continue"].map(String::from);
-    let (log, out) = batch(bin, engine, "fds", &cmds)?;
-    in_order(
-        &log,
-        &["Breakpoint 1, done (x=3)", "$1 = 3", "exited with code 05"],
-    )?;
-    let want = "open at 900 and above: 0\nfd lists the open ones: yes\n\
-                fdinfo lists the open ones: yes\nthread-self fd lists them: yes\n\
-                closed numbers that answered otherwise: 0\n\
-                a descriptor of its own passes: yes\n\
-                dup2 failures other than EBADF: 0\ndone: 5\n";
-    if out.stdout != want.as_bytes() || out.status.code() != Some(5) {
-        return Err(format!(
-            "the descriptor guest printed {:?} and ended with {:?} (want {want:?} and 5); gdb printed {log:?}",
-            show(&out.stdout, 600),
-            out.status.code()
-        ));
-    }
-    Ok(())
+    let want = Want {
+        gdb: &["Breakpoint 1, done (x=3)", "$1 = 3", "exited with code 05"],
+        stdout: "open at 900 and above: 0\nfd lists the open ones: yes\n\
+                 fdinfo lists the open ones: yes\nthread-self fd lists them: yes\n\
+                 closed numbers that answered otherwise: 0\n\
+                 calls that answered otherwise: 0\n\
+                 a descriptor of its own passes: yes\n\
+                 dup2 failures other than EBADF: 0\ndone: 5\n",
+        status: 5,
+    };
+    let cmds = ["break done", "continue", "print x", "continue"];
+    expect(bin, engine, "fds", &cmds, &want).map(drop)
 }
 
 /// Watchpoints apply to every thread: an access watchpoint set while
@@ -542,12 +544,9 @@ fn watch_threads(bin: &Path, engine: &str) -> Result<(), String> {
         "set debug remote 0",
         "delete",
         "continue",
-    ]
-    .map(String::from);
-    let (log, out) = batch(bin, engine, "watchthreads", &cmds)?;
-    in_order(
-        &log,
-        &[
+    ];
+    let want = Want {
+        gdb: &[
             "Breakpoint 1, main (",
             "Thread 2 ",
             "hit Hardware access (read/write) watchpoint 2: flag",
@@ -560,17 +559,12 @@ fn watch_threads(bin: &Path, engine: &str) -> Result<(), String> {
             "main (",
             "exited with code 04",
         ],
-    )?;
+        stdout: "flag=1\n",
+        status: 4,
+    };
+    let log = expect(bin, engine, "watchthreads", &cmds, &want)?;
     // gdb's remote log (its stderr, after the rest): the stop replies.
-    in_order(&log, &[";awatch:", ";rwatch:"])?;
-    if out.stdout != b"flag=1\n" || out.status.code() != Some(4) {
-        return Err(format!(
-            "the threaded guest printed {:?} and ended with {:?}",
-            show(&out.stdout, 200),
-            out.status.code()
-        ));
-    }
-    Ok(())
+    in_order(&log, &[";awatch:", ";rwatch:"])
 }
 
 /// Guest threads are gdb threads: a breakpoint in the second one stops
@@ -591,12 +585,9 @@ fn threads(bin: &Path, engine: &str) -> Result<(), String> {
         "info threads",
         "print flag",
         "continue",
-    ]
-    .map(String::from);
-    let (log, out) = batch(bin, engine, "threads", &cmds)?;
-    in_order(
-        &log,
-        &[
+    ];
+    let want = Want {
+        gdb: &[
             "Thread 2 hit Breakpoint 1, thread_fn (",
             "  1    Thread ",
             "* 2    Thread ",
@@ -614,7 +605,10 @@ fn threads(bin: &Path, engine: &str) -> Result<(), String> {
             " = 1",
             "exited with code 04",
         ],
-    )?;
+        stdout: "flag=1\n",
+        status: 4,
+    };
+    let log = expect(bin, engine, "threads", &cmds, &want)?;
     // Thread 1's registers are not thread 2's.
     let pcs: Vec<&str> = log.lines().filter(|l| l.starts_with("pc ")).collect();
     if pcs.len() < 3 || pcs[0] == pcs[1] || pcs[0] != pcs[2] {
@@ -635,13 +629,6 @@ fn threads(bin: &Path, engine: &str) -> Result<(), String> {
     {
         return Err(format!(
             "stepi of thread 1 ran to the end; gdb printed {log:?}"
-        ));
-    }
-    if out.stdout != b"flag=1\n" || out.status.code() != Some(4) {
-        return Err(format!(
-            "the threaded guest printed {:?} and ended with {:?}",
-            show(&out.stdout, 200),
-            out.status.code()
         ));
     }
     Ok(())

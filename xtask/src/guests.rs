@@ -463,8 +463,13 @@ pub fn build_all(cases: &[Case], workers: usize) -> Vec<(String, String)> {
 /// Build the bundled demo guest (`tests/demo/hello.c`, static) if needed;
 /// its path.
 pub fn build_demo() -> Result<PathBuf, String> {
-    let src = root().join("tests/demo/hello.c");
-    let out = root().join("tests/build/demo/hello");
+    build_static("tests/demo/hello.c", "tests/build/demo/hello")
+}
+
+/// `src` (relative to the workspace root) built `-O2 -static` into `out`.
+pub fn build_static(src: &str, out: &str) -> Result<PathBuf, String> {
+    let src = root().join(src);
+    let out = root().join(out);
     let cmd: Vec<String> = [CC, "-O2", "-static", "-Wall"]
         .map(String::from)
         .into_iter()

@@ -74,39 +74,12 @@ pub struct Run {
     pub seconds: f64,
 }
 
-#[repr(C)]
-struct Rusage {
-    utime: [i64; 2],
-    stime: [i64; 2],
-    maxrss: i64,
-    rest: [i64; 13],
-}
-
-unsafe extern "C" {
-    fn wait4(pid: i32, status: *mut i32, options: i32, ru: *mut Rusage) -> i32;
-}
-
 /// Wait for child `pid` (WNOHANG when `block` is false): its shell-style
 /// status and peak RSS in KiB, or None while it runs.
 fn reap(pid: u32, block: bool) -> Result<Option<(i32, u64)>, String> {
-    let mut st = 0i32;
-    // SAFETY: Rusage matches the C `struct rusage` of x86-64 Linux (two
-    // timevals and fourteen longs); `st` and `ru` are valid for writes.
-    let mut ru: Rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: as above; `pid` is our own child, not yet reaped.
-    let r = unsafe { wait4(pid as i32, &mut st, if block { 0 } else { 1 }, &mut ru) };
-    match r {
-        0 => Ok(None),
-        r if r == pid as i32 => {
-            let status = if st & 0x7f == 0 {
-                (st >> 8) & 0xff
-            } else {
-                128 + (st & 0x7f)
-            };
-            Ok(Some((status, ru.maxrss as u64)))
-        }
-        _ => Err(format!("wait4: {}", std::io::Error::last_os_error())),
-    }
+    crate::util::try_reap(pid as i32, block)
+        .map(|r| r.map(|r| (r.shell_status(), r.max_rss_kib)))
+        .map_err(|e| format!("wait4: {e}"))
 }
 
 fn bench_jobs() -> Result<Vec<Job>, String> {

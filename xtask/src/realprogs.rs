@@ -915,7 +915,7 @@ mod tests {
             stdout: out.into(),
             stderr: Vec::new(),
             status,
-            elapsed: Default::default(),
+            ..Default::default()
         }
     }
 

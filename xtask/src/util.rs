@@ -1,23 +1,29 @@
 //! Small process and file helpers shared by the xtask subcommands.
 //!
 //! xtask deliberately has no dependencies, so running a child with a timeout
-//! and capturing its output is done here with std alone.
+//! and capturing its output is done here with std alone (and libc's
+//! `wait4`, which std links anyway).
 
 use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
+use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 /// The captured result of one finished child process.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Captured {
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
     /// Exit status as a shell reports it: the exit code, or 128+signal.
     pub status: i32,
     pub elapsed: Duration,
+    /// User plus system time of the child and the children it reaped.
+    pub cpu: Duration,
+    /// Peak resident set of the child (or its largest reaped child), KiB.
+    pub max_rss_kib: u64,
 }
 
 /// Converts a wait status into the number a shell prints for `$?`.
@@ -32,6 +38,10 @@ pub fn shell_status(st: ExitStatus) -> i32 {
 /// Runs `cmd` to completion with `stdin` fed to it, killing it after
 /// `timeout`. Output pipes are drained on their own threads so a chatty child
 /// cannot deadlock against a full pipe.
+///
+/// The child is reaped by a blocking `wait4` on a thread of its own, so
+/// `elapsed` ends when the child does (not at the next poll: start-up times
+/// are a few milliseconds) and its resource use comes with the status.
 pub fn run_captured(
     cmd: &mut Command,
     stdin: &[u8],
@@ -44,6 +54,11 @@ pub fn run_captured(
     let mut child = cmd
         .spawn()
         .map_err(|e| format!("cannot start {:?}: {e}", cmd.get_program()))?;
+    let pid = child.id() as i32;
+    let (tx, rx) = mpsc::channel();
+    let reaper = thread::spawn(move || {
+        let _ = tx.send(reap(pid).map(|w| (w, Instant::now())));
+    });
     let mut sin = child.stdin.take().expect("piped stdin");
     let input = stdin.to_vec();
     // A child that never reads its stdin closes the pipe; a write error
@@ -64,31 +79,102 @@ pub fn run_captured(
         let _ = err.read_to_end(&mut v);
         v
     });
-    let mut nap = Duration::from_micros(200);
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(st)) => break st,
-            Ok(None) => {}
-            Err(e) => return Err(format!("wait failed: {e}")),
-        }
-        if start.elapsed() > timeout {
+    let reaped = match rx.recv_timeout(timeout) {
+        Ok(r) => r,
+        Err(_) => {
+            // The child is not reaped yet, so `pid` is still its own: the
+            // kill cannot reach another process.
             let _ = child.kill();
-            let _ = child.wait();
+            let _ = reaper.join();
             return Err(format!("timed out after {} s", timeout.as_secs()));
         }
-        thread::sleep(nap);
-        nap = (nap * 2).min(Duration::from_millis(20));
     };
-    let elapsed = start.elapsed();
+    let _ = reaper.join();
+    let (w, end) = reaped.map_err(|e| format!("wait failed: {e}"))?;
+    let elapsed = end - start;
     let _ = writer.join();
     let stdout = out_t.join().unwrap_or_default();
     let stderr = err_t.join().unwrap_or_default();
     Ok(Captured {
         stdout,
         stderr,
-        status: shell_status(status),
+        status: w.shell_status(),
         elapsed,
+        cpu: w.cpu,
+        max_rss_kib: w.max_rss_kib,
     })
+}
+
+/// What `wait4` gives for one reaped child.
+pub struct Reaped {
+    /// The raw wait status.
+    pub status: i32,
+    /// User plus system time of the child and of the children it reaped.
+    pub cpu: Duration,
+    /// Peak resident set of the child or of the largest child it reaped.
+    pub max_rss_kib: u64,
+}
+
+impl Reaped {
+    /// The status as a shell prints it for `$?`.
+    pub fn shell_status(&self) -> i32 {
+        shell_status(ExitStatus::from_raw(self.status))
+    }
+}
+
+/// `struct rusage` of x86-64 Linux: two `timeval`s, then fourteen longs.
+#[repr(C)]
+struct Rusage {
+    utime: [i64; 2],
+    stime: [i64; 2],
+    maxrss: i64,
+    rest: [i64; 13],
+}
+
+unsafe extern "C" {
+    fn wait4(pid: i32, status: *mut i32, options: i32, rusage: *mut Rusage) -> i32;
+}
+
+/// Blocks until child `pid` ends and reaps it (std has no `wait4`, and
+/// `Child::wait` gives no resource use).
+fn reap(pid: i32) -> std::io::Result<Reaped> {
+    loop {
+        match try_reap(pid, true) {
+            Ok(Some(r)) => return Ok(r),
+            Ok(None) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Reaps child `pid` if it has ended (waiting for it when `block`): None
+/// while it runs. `pid` must be a child of this process not yet reaped.
+pub fn try_reap(pid: i32, block: bool) -> std::io::Result<Option<Reaped>> {
+    const WNOHANG: i32 = 1;
+    let mut status = 0;
+    let mut ru = Rusage {
+        utime: [0; 2],
+        stime: [0; 2],
+        maxrss: 0,
+        rest: [0; 13],
+    };
+    // SAFETY: both pointers are to live locals of the types the C
+    // prototype names (`Rusage` has `struct rusage`'s x86-64 layout), and
+    // `wait4` writes nothing else.
+    let r = unsafe { wait4(pid, &mut status, if block { 0 } else { WNOHANG }, &mut ru) };
+    if r == 0 {
+        return Ok(None);
+    }
+    if r != pid {
+        return Err(std::io::Error::last_os_error());
+    }
+    let tv = |t: [i64; 2]| Duration::from_secs(t[0] as u64) + Duration::from_micros(t[1] as u64);
+    Ok(Some(Reaped {
+        status,
+        cpu: tv(ru.utime) + tv(ru.stime),
+        max_rss_kib: ru.maxrss as u64,
+    }))
 }
 
 /// Runs a command with inherited stdio; Err if it cannot start or fails.
@@ -113,19 +199,6 @@ pub fn which(name: &str) -> Option<PathBuf> {
     std::env::split_paths(&path)
         .map(|d| d.join(name))
         .find(|p| p.is_file())
-}
-
-/// CPU time (user + system, seconds) of this process's waited-for
-/// children so far, from `/proc/self/stat` (clock ticks of 1/100 s, which
-/// is what Linux reports there on x86-64); `None` off Linux.
-pub fn children_cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the command name (which may hold spaces), from field 3.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let cutime: u64 = f.get(13)?.parse().ok()?;
-    let cstime: u64 = f.get(14)?.parse().ok()?;
-    Some((cutime + cstime) as f64 / 100.0)
 }
 
 /// The workspace root (the parent of xtask's manifest directory).
@@ -245,14 +318,25 @@ mod tests {
     }
 
     #[test]
-    fn children_cpu_time_grows() {
-        let before = children_cpu_seconds().unwrap();
-        let st = Command::new("sh")
-            .args(["-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done"])
-            .status()
-            .unwrap();
-        assert!(st.success());
-        assert!(children_cpu_seconds().unwrap() > before);
+    fn captured_cpu_time_and_rss() {
+        let spin = "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done";
+        let o = run_captured(
+            Command::new("sh").args(["-c", spin]),
+            b"",
+            Duration::from_secs(60),
+        )
+        .unwrap();
+        assert_eq!(o.status, 0);
+        assert!(o.cpu > Duration::from_millis(20), "{:?}", o.cpu);
+        assert!(o.cpu <= o.elapsed + Duration::from_millis(20));
+        assert!(o.max_rss_kib > 0);
+        let o = run_captured(
+            Command::new("sh").args(["-c", "kill -TERM $$"]),
+            b"",
+            Duration::from_secs(60),
+        )
+        .unwrap();
+        assert_eq!(o.status, 128 + 15);
     }
 
     #[test]

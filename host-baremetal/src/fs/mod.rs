@@ -57,7 +57,7 @@ use kind::*;
 pub use node::FileRef;
 use node::*;
 use object::{InodeCall, Object};
-pub use procfs::{ProcFacts, ProcSource};
+pub use procfs::{MemFigures, ProcFacts, ProcSource};
 use regular::*;
 pub use socket::EISCONN;
 use vm_core::abi::{

@@ -16,9 +16,10 @@
 //!   (a reopen, with its own offset and access mode: the core hands out
 //!   its generated files that way, and `execveat` of a memfd runs it);
 //!   `fdinfo/N` (`pos`, `flags`, `mnt_id`, `ino`);
-//! * `exe`, `cwd`, `root` links; `stat` and `status` lines of the
-//!   process (pid, parent, group, session, state, CPU time, ids), which
-//!   the core overlays with the guest's memory and signal fields;
+//! * `exe`, `cwd`, `root` links; `stat`, `status` and `statm` of the
+//!   process (pid, parent, group, session, state, CPU time, ids, and its
+//!   memory as the kernel's page tables show it, [`MemFigures`]), which
+//!   the core overlays with the guest's own fields for its own process;
 //!   `comm` and `cmdline` from the program the process runs;
 //! * the names of the core's views (`maps`, `mem`...: empty here, as
 //!   their contents are the core's) so that every route to them (a
@@ -88,6 +89,28 @@ pub struct ProcFacts {
     pub cwd: Option<Vec<u8>>,
     pub umask: Option<u32>,
     pub fds: Option<Vec<(i32, Vec<u8>)>>,
+    /// Its memory, while it has an address space (not a zombie's).
+    pub mem: Option<MemFigures>,
+}
+
+/// A process's memory as the kernel sees it (its page tables), bytes:
+/// what Linux's `statm` and the `Vm*` lines of `status` show of another
+/// process. The kernel does not know which mappings are the program's
+/// text, its libraries or its stack, nor which pages the guest may
+/// execute (the core does, and shows them in a process's own files; the
+/// host CPU never runs guest pages): `text` is every page that is
+/// readable but not writable (code and read-only data), `data` every
+/// writable one, the stack included.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MemFigures {
+    /// Mapped, any protection (`VmSize`); a `PROT_NONE` range with no
+    /// page table (address space reserved, never made accessible, which
+    /// costs the kernel nothing) is left out.
+    pub size: u64,
+    /// Backed by memory (`VmRSS`).
+    pub resident: u64,
+    pub text: u64,
+    pub data: u64,
 }
 
 /// The process table, as `/proc` needs it (the kernel's; see
@@ -128,7 +151,6 @@ const CORE_VIEWS: &[&str] = &[
     "smaps",
     "smaps_rollup",
     "stack",
-    "statm",
     "syscall",
 ];
 
@@ -305,7 +327,7 @@ impl Fs {
                 for n in ["cwd", "exe", "root"] {
                     names.push((n.as_bytes().to_vec(), 10));
                 }
-                for n in ["cmdline", "comm", "stat", "status"]
+                for n in ["cmdline", "comm", "stat", "statm", "status"]
                     .iter()
                     .chain(CORE_VIEWS)
                 {
@@ -400,6 +422,7 @@ impl Fs {
                     "cmdline" => Child::File(f.cmdline.clone(), false),
                     "comm" => Child::File(format!("{}\n", comm(&f)).into_bytes(), false),
                     "stat" => Child::File(self.stat_line(tid.unwrap_or(pid), &f), false),
+                    "statm" => Child::File(statm(&f), false),
                     "status" => Child::File(self.status(pid, tid.unwrap_or(pid), &f), false),
                     // The core's views: it opens its own in their place
                     // and refuses another process's memory.
@@ -578,13 +601,15 @@ impl Fs {
         s.into_bytes()
     }
 
-    /// `/proc/<pid>/stat`: Linux's 52 fields; the memory fields are 0 (the
-    /// core fills its own process's in from the guest's state).
+    /// `/proc/<pid>/stat`: Linux's 52 fields, the memory ones from the
+    /// page tables (the core fills in its own process's from the guest's
+    /// state).
     fn stat_line(&self, id: i32, f: &ProcFacts) -> Vec<u8> {
         let ticks = f.cpu_ns / 10_000_000;
         let start = f.start_ns / 10_000_000;
+        let m = f.mem.unwrap_or_default();
         let mut s = format!(
-            "{id} ({}) {} {} {} {} 0 -1 4194560 0 0 0 0 {ticks} 0 0 0 20 0 {} 0 {start} 0 0 \
+            "{id} ({}) {} {} {} {} 0 -1 4194560 0 0 0 0 {ticks} 0 0 0 20 0 {} 0 {start} {} {} \
              18446744073709551615",
             comm(f),
             f.state as char,
@@ -592,6 +617,8 @@ impl Fs {
             f.pgid,
             f.sid,
             1 + f.threads.len(),
+            m.size,
+            m.resident / 4096,
         );
         // startcode .. exit_code (fields 26 to 52).
         for field in 26..=52 {
@@ -601,9 +628,9 @@ impl Fs {
         s.into_bytes()
     }
 
-    /// `/proc/<pid>/status` in Linux 6.1's order. The memory lines are the
-    /// caller's only (the core fills them in); another process's memory
-    /// is a VM's and not shown.
+    /// `/proc/<pid>/status` in Linux 6.1's order. The memory lines are
+    /// the page tables' figures (the core puts its own in for its own
+    /// process), and absent for a zombie, as on Linux.
     fn status(&self, pid: i32, tid: i32, f: &ProcFacts) -> Vec<u8> {
         let state = match f.state {
             b'R' => "R (running)",
@@ -627,12 +654,27 @@ impl Fs {
             f.pgid,
             f.sid,
         );
-        if pid == self.pid {
-            for k in [
-                "VmPeak", "VmSize", "VmLck", "VmPin", "VmHWM", "VmRSS", "RssAnon", "RssFile",
-                "RssShmem", "VmData", "VmStk", "VmExe", "VmLib", "VmPTE", "VmSwap",
+        if let Some(m) = f.mem {
+            // Every page is anonymous memory here (the core copies private
+            // file mappings in); the peaks are not kept.
+            for (k, v) in [
+                ("VmPeak", m.size),
+                ("VmSize", m.size),
+                ("VmLck", 0),
+                ("VmPin", 0),
+                ("VmHWM", m.resident),
+                ("VmRSS", m.resident),
+                ("RssAnon", m.resident),
+                ("RssFile", 0),
+                ("RssShmem", 0),
+                ("VmData", m.data),
+                ("VmStk", 0),
+                ("VmExe", m.text),
+                ("VmLib", 0),
+                ("VmPTE", (m.size / 512).max(4096)),
+                ("VmSwap", 0),
             ] {
-                let _ = writeln!(s, "{:<8}{:>8} kB", format!("{k}:"), 0);
+                let _ = writeln!(s, "{k}:\t{:>8} kB", v / 1024);
             }
         }
         let _ = write!(
@@ -649,6 +691,21 @@ impl Fs {
         );
         s.into_bytes()
     }
+}
+
+/// `/proc/<pid>/statm`: size, resident, shared, text, lib, data and dt,
+/// in pages (all 0 for a zombie, as on Linux).
+fn statm(f: &ProcFacts) -> Vec<u8> {
+    let m = f.mem.unwrap_or_default();
+    let pg = |b: u64| b / 4096;
+    format!(
+        "{} {} 0 {} 0 {} 0\n",
+        pg(m.size),
+        pg(m.resident),
+        pg(m.text),
+        pg(m.data)
+    )
+    .into_bytes()
 }
 
 /// A `/proc` directory whose names are made on lookup: it lists what

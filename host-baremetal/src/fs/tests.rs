@@ -987,16 +987,26 @@ mod fileops {
     }
 }
 
-/// A process table of two processes (pids 2 and 5) for `/proc`.
+/// A process table of two processes (pids 2 and 5) and a zombie (6)
+/// for `/proc`.
 struct TwoProcs;
 impl ProcSource for TwoProcs {
     fn pids(&self) -> Vec<i32> {
-        vec![2, 5]
+        vec![2, 5, 6]
     }
     fn facts(&self, pid: i32, me: i32) -> Option<ProcFacts> {
         let exe = match pid {
             2 => b"/work/bin/prog".to_vec(),
             5 => b"/work/bin/other-program-name".to_vec(),
+            6 => {
+                return Some(ProcFacts {
+                    ppid: 2,
+                    pgid: 2,
+                    sid: 1,
+                    state: b'Z',
+                    ..ProcFacts::default()
+                });
+            }
             _ => return None,
         };
         Some(ProcFacts {
@@ -1012,6 +1022,12 @@ impl ProcSource for TwoProcs {
             cwd: (pid != me).then(|| b"/tmp".to_vec()),
             umask: None,
             fds: (pid != me).then(|| vec![(0, b"/dev/ttyS0".to_vec())]),
+            mem: Some(MemFigures {
+                size: (pid as u64) << 20,
+                resident: 40 << 12,
+                text: 10 << 12,
+                data: 300 << 12,
+            }),
         })
     }
     fn uptime_ns(&self) -> u64 {
@@ -1098,7 +1114,18 @@ fn proc_lists_processes_and_descriptors() {
     let status = text(&mut fs, b"/proc/self/status");
     assert!(status.contains("\nPid:\t2\nPPid:\t1\n"), "{status}");
     assert!(status.contains("\nVmRSS:"), "{status}");
-    assert!(!text(&mut fs, b"/proc/5/status").contains("VmRSS"));
+    // Another process's memory figures, in pages in statm and stat, kB
+    // in status; none for a zombie.
+    assert_eq!(text(&mut fs, b"/proc/5/statm"), "1280 40 0 10 0 300 0\n");
+    let other = text(&mut fs, b"/proc/5/status");
+    assert!(other.contains("\nVmSize:\t    5120 kB\n"), "{other}");
+    assert!(other.contains("\nVmRSS:\t     160 kB\n"), "{other}");
+    assert!(other.contains("\nVmData:\t    1200 kB\n"), "{other}");
+    let stat5 = text(&mut fs, b"/proc/5/stat");
+    let f: Vec<&str> = stat5.split_whitespace().collect();
+    assert_eq!((f[22], f[23]), ("5242880", "40"), "{stat5}");
+    assert_eq!(text(&mut fs, b"/proc/6/statm"), "0 0 0 0 0 0 0\n");
+    assert!(!text(&mut fs, b"/proc/6/status").contains("Vm"));
     assert_eq!(text(&mut fs, b"/proc/self/cmdline"), "prog\0arg\0");
     assert_eq!(text(&mut fs, b"/proc/5/comm"), "other-program-n\n");
     assert_eq!(text(&mut fs, b"/proc/uptime"), "12.34 12.34\n");

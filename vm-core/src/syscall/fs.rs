@@ -4,7 +4,7 @@
 //! encode the answer. `/proc/self/exe` names the guest program, not pvm.
 
 use super::abi;
-use super::{Ctx, MAX_RW, R, get, guest_mut, guest_ref, path, put, usable};
+use super::{Ctx, MAX_RW, R, get, guest_mut, guest_ref, put, usable};
 use crate::host::{AT_EMPTY_PATH, Errno, Flock, SysResult, Timespec};
 use crate::memory::Access;
 use crate::signal::SIGPIPE;
@@ -367,8 +367,7 @@ pub(super) fn writev(cx: &mut Ctx<'_>, a: &[u64; 6], offset: Option<i64>) -> R {
 }
 
 pub(super) fn openat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
-    let p = host_path_at(cx, a[0] as i32, path(cx.mem(), a[1])?);
-    super::ownfd::check_path(cx, a[0] as i32, &p)?;
+    let p = host_path_at(cx, a[0] as i32, cx.path(a[1])?);
     if let Some(r) = super::procfs::open_lexical(cx, &p, a[2] as i32) {
         return r.map(|fd| fd as u64);
     }
@@ -396,8 +395,7 @@ pub(super) fn lseek(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 }
 
 pub(super) fn newfstatat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
-    let p = host_path_at(cx, a[0] as i32, path(cx.mem(), a[1])?);
-    super::ownfd::check_path(cx, a[0] as i32, &p)?;
+    let p = host_path_at(cx, a[0] as i32, cx.path(a[1])?);
     let st = cx.p.host.fstatat(a[0] as i32, &p, a[3] as i32)?;
     put(cx.mem(), a[2], &abi::encode_stat(&st))?;
     Ok(0)
@@ -422,9 +420,8 @@ pub(super) fn statx(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let p = if a[1] == 0 && flags & AT_EMPTY_PATH != 0 {
         Vec::new()
     } else {
-        host_path_at(cx, dirfd, path(cx.mem(), a[1])?)
+        host_path_at(cx, dirfd, cx.path(a[1])?)
     };
-    super::ownfd::check_path(cx, dirfd, &p)?;
     let host_flags = flags & (abi::AT_SYMLINK_NOFOLLOW | abi::AT_NO_AUTOMOUNT | AT_EMPTY_PATH);
     let st = cx.p.host.fstatat(dirfd, &p, host_flags)?;
     put(cx.mem(), a[4], &abi::encode_statx(&st))?;
@@ -432,16 +429,14 @@ pub(super) fn statx(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 }
 
 pub(super) fn faccessat(cx: &mut Ctx<'_>, a: &[u64; 6], flags: i32) -> R {
-    let p = host_path_at(cx, a[0] as i32, path(cx.mem(), a[1])?);
-    super::ownfd::check_path(cx, a[0] as i32, &p)?;
+    let p = host_path_at(cx, a[0] as i32, cx.path(a[1])?);
     cx.p.host
         .faccessat(a[0] as i32, &p, a[2] as i32, flags)
         .map(|_| 0)
 }
 
 pub(super) fn readlinkat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
-    let p = path(cx.mem(), a[1])?;
-    super::ownfd::check_path(cx, a[0] as i32, &p)?;
+    let p = cx.path(a[1])?;
     let size = a[3] as i32;
     if size <= 0 {
         return Err(Errno::EINVAL);
@@ -469,6 +464,8 @@ pub(super) fn getdents64(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         let n = cx.p.host.getdents64(a[0] as i32, buf)?;
         // The host's own descriptors are not listed in /proc/self/fd.
         let kept = super::ownfd::filter_dirents(cx.p.host, a[0] as i32, buf, n);
+        // /proc/self/task lists the guest's threads.
+        let kept = super::tasks::fix_listing(cx, a[0] as i32, buf, kept);
         if kept > 0 || n == 0 {
             return Ok(kept as u64);
         }
@@ -476,7 +473,7 @@ pub(super) fn getdents64(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 }
 
 pub(super) fn mkdirat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
-    let p = path(cx.mem(), a[1])?;
+    let p = cx.path(a[1])?;
     cx.p.host.mkdirat(a[0] as i32, &p, a[2] as u32).map(|_| 0)
 }
 
@@ -489,7 +486,7 @@ pub(super) fn mknodat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         abi::S_IFDIR => return Err(Errno::EPERM),
         _ => return Err(Errno::EINVAL),
     }
-    let p = path(cx.mem(), a[1])?;
+    let p = cx.path(a[1])?;
     cx.p.host.mknodat(a[0] as i32, &p, mode, a[3]).map(|_| 0)
 }
 
@@ -497,21 +494,21 @@ pub(super) fn unlinkat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     if a[2] as i32 & !abi::AT_REMOVEDIR != 0 {
         return Err(Errno::EINVAL);
     }
-    let p = path(cx.mem(), a[1])?;
+    let p = cx.path(a[1])?;
     cx.p.host.unlinkat(a[0] as i32, &p, a[2] as i32).map(|_| 0)
 }
 
 pub(super) fn renameat2(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
-    let old = path(cx.mem(), a[1])?;
-    let new = path(cx.mem(), a[3])?;
+    let old = cx.path(a[1])?;
+    let new = cx.path(a[3])?;
     cx.p.host
         .renameat2(a[0] as i32, &old, a[2] as i32, &new, a[4] as u32)
         .map(|_| 0)
 }
 
 pub(super) fn symlinkat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
-    let target = path(cx.mem(), a[0])?;
-    let link = path(cx.mem(), a[2])?;
+    let target = cx.path(a[0])?;
+    let link = cx.path(a[2])?;
     cx.p.host.symlinkat(&target, a[1] as i32, &link).map(|_| 0)
 }
 
@@ -519,15 +516,15 @@ pub(super) fn linkat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     if a[4] as i32 & !(abi::AT_SYMLINK_FOLLOW | AT_EMPTY_PATH) != 0 {
         return Err(Errno::EINVAL);
     }
-    let old = path(cx.mem(), a[1])?;
-    let new = path(cx.mem(), a[3])?;
+    let old = cx.path(a[1])?;
+    let new = cx.path(a[3])?;
     cx.p.host
         .linkat(a[0] as i32, &old, a[2] as i32, &new, a[4] as i32)
         .map(|_| 0)
 }
 
 pub(super) fn fchmodat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
-    let p = path(cx.mem(), a[1])?;
+    let p = cx.path(a[1])?;
     cx.p.host.fchmodat(a[0] as i32, &p, a[2] as u32).map(|_| 0)
 }
 
@@ -548,7 +545,7 @@ pub(super) fn utimensat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         flags = AT_EMPTY_PATH;
         Vec::new()
     } else {
-        path(cx.mem(), a[1])?
+        cx.path(a[1])?
     };
     let times = if a[2] == 0 {
         None
@@ -576,7 +573,7 @@ pub(super) fn ftruncate(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 /// on the path (a directory is EISDIR, anything else not regular EINVAL;
 /// opening a FIFO to truncate it would block).
 pub(super) fn truncate(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
-    let p = path(cx.mem(), a[0])?;
+    let p = cx.path(a[0])?;
     if (a[1] as i64) < 0 {
         return Err(Errno::EINVAL);
     }
@@ -594,7 +591,7 @@ pub(super) fn truncate(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 }
 
 pub(super) fn statfs(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
-    let p = host_path(cx, path(cx.mem(), a[0])?);
+    let p = host_path(cx, cx.path(a[0])?);
     let st = cx.p.host.statfs(crate::host::AT_FDCWD, &p)?;
     put(cx.mem(), a[1], &abi::encode_statfs(&st))?;
     Ok(0)
@@ -740,7 +737,7 @@ pub(super) fn getcwd(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 }
 
 pub(super) fn chdir(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
-    let p = path(cx.mem(), a[0])?;
+    let p = cx.path(a[0])?;
     cx.p.host.chdir(&p).map(|_| 0)
 }
 

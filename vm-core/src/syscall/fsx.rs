@@ -14,7 +14,7 @@
 //! them), the rest are `ENOTTY`.
 
 use super::abi;
-use super::{Ctx, MAX_RW, R, get, guest_mut, guest_ref, path, put, usable};
+use super::{Ctx, MAX_RW, R, get, guest_mut, guest_ref, put, usable};
 use crate::abi::{
     F_SETFD, F_SETFL, FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX, NGROUPS_MAX, O_ASYNC, O_NONBLOCK,
     XATTR_NAME_MAX, XATTR_SIZE_MAX,
@@ -250,7 +250,7 @@ pub(super) fn fchownat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     if flags & !(abi::AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
         return Err(Errno::EINVAL);
     }
-    let p = path(cx.mem(), a[1])?;
+    let p = cx.path(a[1])?;
     cx.p.host
         .fchownat(a[0] as i32, &p, a[2] as u32, a[3] as u32, flags)
         .map(|_| 0)
@@ -267,8 +267,8 @@ pub(super) fn fchown(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 /// links or not, or a descriptor.
 fn xattr_target(cx: &Ctx<'_>, a0: u64, form: u64) -> SysResult<(Vec<u8>, Option<bool>)> {
     match form {
-        0 => Ok((path(cx.mem(), a0)?, Some(true))),
-        1 => Ok((path(cx.mem(), a0)?, Some(false))),
+        0 => Ok((cx.path(a0)?, Some(true))),
+        1 => Ok((cx.path(a0)?, Some(false))),
         _ => Ok((Vec::new(), None)),
     }
 }
@@ -581,7 +581,7 @@ pub(super) fn openat2(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     }
     // The same path rules as `openat`: the guest's own /proc files are
     // the guest's view, never pvm's, however they are reached.
-    let p = super::fs::host_path_at(cx, dirfd as i32, path(cx.mem(), pathp)?);
+    let p = super::fs::host_path_at(cx, dirfd as i32, cx.path(pathp)?);
     if let Some(r) = super::procfs::open_lexical(cx, &p, flags as i32) {
         return r.map(|fd| fd as u64);
     }
@@ -602,7 +602,7 @@ pub(super) fn inotify_init1(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 
 /// `inotify_add_watch(fd, path, mask)`.
 pub(super) fn inotify_add_watch(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
-    let p = super::fs::host_path(cx, path(cx.mem(), a[1])?);
+    let p = super::fs::host_path(cx, cx.path(a[1])?);
     cx.p.host
         .inotify_add_watch(a[0] as i32, &p, a[2] as u32)
         .map(|wd| wd as u64)

@@ -47,6 +47,7 @@ pub(crate) mod procfs;
 mod ptimer;
 pub mod strace;
 mod sys;
+mod tasks;
 pub mod thread;
 
 use crate::host::{Errno, SysResult};
@@ -72,11 +73,24 @@ type R = SysResult<u64>;
 struct Ctx<'a> {
     p: &'a Process,
     t: &'a mut Thread,
+    /// Path arguments [`ownfd::gate`] read (by guest address) and checked,
+    /// possibly rewritten: the handler uses these, not guest memory again
+    /// (another guest thread may change it in between).
+    paths: Vec<(u64, SysResult<Vec<u8>>)>,
 }
 
 impl Ctx<'_> {
     fn mem(&self) -> &GuestMemory {
         &self.p.mem
+    }
+
+    /// The NUL-terminated guest path at `addr`, as [`ownfd::gate`] left
+    /// it when it looked at it first.
+    fn path(&self, addr: u64) -> SysResult<Vec<u8>> {
+        match self.paths.iter().find(|(a, _)| *a == addr) {
+            Some((_, p)) => p.clone(),
+            None => path(self.mem(), addr),
+        }
     }
 }
 
@@ -102,9 +116,13 @@ pub fn dispatch(process: &Process, thread: &mut Thread) -> Flow {
     let mut cx = Ctx {
         p: process,
         t: thread,
+        paths: Vec::new(),
     };
-    let r = if process.host.has_own_fds() {
-        ownfd::gate(&cx, nr, &a).and_then(|()| call(&mut cx, nr, &a))
+    // Descriptors the host holds for itself look closed to the guest, and
+    // thread directories the host does not have look as on Linux: the
+    // handler gets the arguments as `ownfd::gate` leaves them.
+    let r = if ownfd::gated(process.host) {
+        ownfd::gate(&mut cx, nr, &a).and_then(|b| call(&mut cx, nr, &b))
     } else {
         call(&mut cx, nr, &a)
     };

@@ -1,26 +1,55 @@
 //! Descriptors the host holds for itself in the guest's descriptor table
 //! ([`HostOs::is_own_fd`]: a debugger stub's connection and files, a
 //! sandbox's roots) are not the guest's: for the guest they are not open.
+//! Everything the guest can do to one answers exactly what it answers for
+//! a number that is not open, checks in the same order included (a call
+//! that refuses without privilege before it looks at its descriptor still
+//! does):
 //!
-//! * Every call that takes a descriptor (the argument kinds `--strace`
-//!   decodes, plus those below) answers `EBADF` for one of them before its
-//!   handler runs ([`gate`]): `read`, `write`, `fstat`, `fcntl`, `close`,
-//!   `dup`, `dup3`/`dup2` onto one (as Linux answers a number past the
-//!   guest's limit), `lseek`, `ioctl`, `mmap` of one, `*at` calls with one
-//!   as the directory of a relative path...
-//! * `/proc/self/fd` and `/proc/self/fdinfo` (any spelling: `/proc/PID`,
-//!   `task/TID`, `thread-self`) do not list them ([`filter_dirents`]), and
-//!   their entries there do not exist (`ENOENT`: [`check_path`]).
-//! * `close_range` is the host's to do around them.
+//! * A descriptor argument ([`gate`]): the argument kinds `--strace`
+//!   decodes plus those of [`more_fd_args`] (every Linux riscv64 call that
+//!   takes one: `waitid(P_PIDFD)`, the mount API, `fanotify_mark`,
+//!   `pidfd_getfd`, `kcmp`, `setns`, ...) is replaced by [`NOT_OPEN`], a
+//!   number no process has open, before the handler runs: `read`, `fstat`,
+//!   `fcntl`, `close`, `dup3`/`dup2` onto one (`EBADF`, as Linux answers a
+//!   number past the limit), `mmap` of one, `*at` calls with one as the
+//!   directory of a relative or empty path, `finit_module` (`EPERM` first,
+//!   as for any number)...
+//! * Its entry in `/proc/self/fd` and `/proc/self/fdinfo` (any spelling:
+//!   `/proc/PID`, `task/TID`, `thread-self`, relative to a directory under
+//!   `/proc`), and anything below it, in every path argument of every call
+//!   ([`path_args`]): the path is read once here, and the handler gets it
+//!   with the number replaced by [`NOT_OPEN`] (`Ctx::path`); listings of
+//!   those directories leave them out ([`filter_dirents`]).
+//! * Inside structures, where the host does it: `poll`/`ppoll` and
+//!   `select`/`pselect6` see `POLLNVAL`/`EBADF`, `SCM_RIGHTS` in `sendmsg`
+//!   is `EBADF`, `close_range` closes around them. `setsockopt`'s program
+//!   descriptor (`SO_ATTACH_BPF`) is replaced here.
+//! * Calls that create descriptors cannot land on one (the host kernel
+//!   gives out free numbers only); the one that picks its number, `dup3`,
+//!   is above.
 //!
-//! With no such descriptor ([`HostOs::has_own_fds`] false) none of this
-//! runs.
+//! Calls pvm does not implement (`ENOSYS` whatever the descriptor:
+//! `sendmmsg`, `pidfd_getfd`, `kcmp`, `io_uring_*`, `landlock_*`...) are in
+//! the table too, so that one that gets a handler is gated from its first
+//! day. With no such descriptor ([`HostOs::has_own_fds`] false) none of
+//! this runs, except the part of [`super::tasks`] a host that runs the
+//! guest's threads in turn needs.
 
-use super::{Ctx, nr, procfs, strace};
+use super::{Ctx, nr, procfs, strace, tasks};
 use crate::abi::AT_FDCWD;
 use crate::host::{Errno, HostOs, SysResult};
-use crate::memory::GuestMemory;
 use alloc::vec::Vec;
+
+/// A descriptor number no process has open (past any `RLIMIT_NOFILE`
+/// Linux allows), which the host's kernel answers as it answers a closed
+/// one.
+pub(super) const NOT_OPEN: i32 = i32::MAX;
+
+/// Does [`gate`] have anything to do on this host?
+pub(super) fn gated(host: &dyn HostOs) -> bool {
+    host.has_own_fds() || tasks::needed(host)
+}
 
 /// Descriptor arguments of calls `--strace` does not decode: (index, the
 /// path argument it is the directory of).
@@ -35,70 +64,198 @@ fn more_fd_args(n: u64) -> &'static [(usize, Option<usize>)] {
         | nr::SYNC_FILE_RANGE
         | nr::READAHEAD
         | nr::PIDFD_SEND_SIGNAL
-        | nr::FINIT_MODULE => &[(0, None)],
-        nr::MKNODAT | nr::EXECVEAT | nr::OPENAT2 | nr::OPEN_TREE | nr::FSPICK => &[(0, Some(1))],
+        | nr::FINIT_MODULE
+        | nr::VMSPLICE
+        | nr::SENDMMSG
+        | nr::RECVMMSG
+        | nr::FSCONFIG
+        | nr::FSMOUNT
+        | nr::SETNS
+        | nr::QUOTACTL_FD
+        | nr::LANDLOCK_ADD_RULE
+        | nr::LANDLOCK_RESTRICT_SELF
+        | nr::PROCESS_MADVISE
+        | nr::PROCESS_MRELEASE
+        | nr::IO_URING_ENTER
+        | nr::IO_URING_REGISTER => &[(0, None)],
+        nr::PIDFD_GETFD | nr::KEXEC_FILE_LOAD => &[(0, None), (1, None)],
+        nr::MKNODAT
+        | nr::EXECVEAT
+        | nr::OPENAT2
+        | nr::OPEN_TREE
+        | nr::FSPICK
+        | nr::NAME_TO_HANDLE_AT
+        | nr::MOUNT_SETATTR => &[(0, Some(1))],
+        nr::OPEN_BY_HANDLE_AT => &[(0, None)],
+        nr::FANOTIFY_MARK => &[(0, None), (3, Some(4))],
+        nr::MOVE_MOUNT => &[(0, Some(1)), (2, Some(3))],
         _ => &[],
     }
 }
 
-/// `EBADF` when call `n` would use one of the host's own descriptors.
-pub(super) fn gate(cx: &Ctx<'_>, n: u64, a: &[u64; 6]) -> SysResult<()> {
+/// Descriptor arguments that are one only for some values of the others.
+fn fd_args_if(n: u64, a: &[u64; 6]) -> Option<usize> {
+    const P_PIDFD: u64 = 3;
+    const KCMP_FILE: u64 = 0;
+    const KCMP_EPOLL_TFD: u64 = 7;
+    match n {
+        nr::WAITID if a[0] == P_PIDFD => Some(1),
+        // kcmp(pid1, pid2, type, idx1, idx2): the second descriptor
+        // (the first, idx1, is the other process's when pid1 is not ours).
+        nr::KCMP if a[2] == KCMP_FILE || a[2] == KCMP_EPOLL_TFD => Some(4),
+        _ => None,
+    }
+}
+
+/// Path arguments (index, the descriptor argument it is relative to) of
+/// the calls that take one: the strings a path lookup resolves (not a
+/// symbolic link's target, a `memfd` or attribute name).
+fn path_args(n: u64) -> &'static [(usize, Option<usize>)] {
+    use nr::*;
+    match n {
+        OPENAT | NEWFSTATAT | STATX | FACCESSAT | FACCESSAT2 | READLINKAT | MKDIRAT | MKNODAT
+        | UNLINKAT | FCHMODAT | FCHOWNAT | UTIMENSAT | EXECVEAT | OPENAT2 | NAME_TO_HANDLE_AT
+        | OPEN_TREE | FSPICK | MOUNT_SETATTR => &[(1, Some(0))],
+        SYMLINKAT => &[(2, Some(1))],
+        LINKAT | RENAMEAT2 | MOVE_MOUNT => &[(1, Some(0)), (3, Some(2))],
+        FANOTIFY_MARK => &[(4, Some(3))],
+        INOTIFY_ADD_WATCH => &[(1, None)],
+        TRUNCATE | CHDIR | STATFS | EXECVE | CHROOT | ACCT | SWAPON | SWAPOFF | UMOUNT2
+        | SETXATTR | LSETXATTR | GETXATTR | LGETXATTR | LISTXATTR | LLISTXATTR | REMOVEXATTR
+        | LREMOVEXATTR => &[(0, None)],
+        MOUNT | PIVOT_ROOT => &[(0, None), (1, None)],
+        _ => &[],
+    }
+}
+
+/// Call `n`'s arguments as its handler is to see them: each of the host's
+/// own descriptors replaced by [`NOT_OPEN`], and its path arguments read
+/// into `cx.paths`, with an own descriptor's `/proc` entry renamed the
+/// same way (and a thread directory the host does not have, see
+/// [`tasks::rename`]).
+pub(super) fn gate(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> SysResult<[u64; 6]> {
     let host = cx.p.host;
+    let own_fds = host.has_own_fds();
+    // Paths first, once: the checks below and the handler see one string.
+    for &(i, dir) in path_args(n) {
+        let addr = a[i];
+        if addr == 0 || cx.paths.iter().any(|(p, _)| *p == addr) {
+            continue;
+        }
+        let dirfd = dir.map_or(AT_FDCWD, |d| a[d] as i32);
+        let p = super::path(cx.mem(), addr).map(|p| {
+            let p = if own_fds { hide_path(cx, dirfd, p) } else { p };
+            tasks::rename(cx, n, p)
+        });
+        cx.paths.push((addr, p));
+    }
+    let mut b = *a;
+    if !own_fds {
+        return Ok(b);
+    }
     let own = |i: usize| host.is_own_fd(a[i] as i32);
-    for (i, dir_of) in strace::fd_args(n).chain(more_fd_args(n).iter().copied()) {
+    let extra = fd_args_if(n, a).map(|i| (i, None));
+    for (i, dir_of) in strace::fd_args(n)
+        .chain(more_fd_args(n).iter().copied())
+        .chain(extra)
+    {
         // `mmap` ignores the descriptor of an anonymous mapping.
-        if n == nr::MMAP && a[3] & crate::abi::MAP_ANONYMOUS != 0 {
+        if n == nr::MMAP && a[3] & crate::abi::MAP_ANONYMOUS != 0 || !own(i) {
             continue;
         }
-        if !own(i) {
-            continue;
-        }
-        match dir_of {
-            // The directory counts only for a relative (or empty) path.
-            Some(p) if (a[i] as i32) != AT_FDCWD => {
-                if first_byte(cx.mem(), a[p]) != Some(b'/') {
-                    return Err(Errno::EBADF);
-                }
-            }
-            Some(_) => {}
-            None => return Err(Errno::EBADF),
+        // A directory counts only for a relative (or empty) path.
+        let relative = match dir_of {
+            Some(p) => cx.path(a[p]).map_or(true, |s| s.first() != Some(&b'/')),
+            None => true,
+        };
+        if relative {
+            b[i] = NOT_OPEN as u64;
         }
     }
-    Ok(())
-}
-
-fn first_byte(mem: &GuestMemory, addr: u64) -> Option<u8> {
-    if addr == 0 {
-        return None;
+    if n == nr::SETSOCKOPT {
+        sockopt_fd(cx, &b)?;
     }
-    mem.read_u8(addr).ok()
+    Ok(b)
 }
 
-/// If the guest path `p` (relative to `dirfd`) names the entry of one of
-/// the host's own descriptors in this process's `fd/` or `fdinfo/`:
-/// `ENOENT`, as for a descriptor that is not open.
-pub(super) fn check_path(cx: &Ctx<'_>, dirfd: i32, p: &[u8]) -> SysResult<()> {
-    let host = cx.p.host;
-    let absolute = p.first() == Some(&b'/');
-    if !host.has_own_fds() || absolute && !p.windows(2).any(|w| w == b"fd") {
+/// `setsockopt(fd, SOL_SOCKET, SO_ATTACH_BPF or SO_ATTACH_REUSEPORT_EBPF,
+/// &prog, 4)`: the program is a descriptor. One of the host's own is
+/// answered as Linux answers a closed one: the socket's own error first
+/// (`EBADF`, `ENOTSOCK`), else `EBADF` (the length and pointer are good:
+/// the descriptor was read).
+fn sockopt_fd(cx: &Ctx<'_>, b: &[u64; 6]) -> SysResult<()> {
+    use crate::abi::{SO_TYPE, SOL_SOCKET};
+    // SO_ATTACH_BPF, SO_ATTACH_REUSEPORT_EBPF
+    if b[1] as i32 != SOL_SOCKET || !matches!(b[2], 50 | 52) || (b[4] as u32) < 4 {
         return Ok(());
     }
-    let Some(n) = procfs::lexical(cx, dirfd, p) else {
+    let Ok(v) = cx.mem().read_u32(b[3]) else {
         return Ok(());
     };
-    match own_fd_entry(host.ids().pid, &n) {
-        Some(fd) if host.is_own_fd(fd) => Err(Errno::ENOENT),
-        _ => Ok(()),
+    if !cx.p.host.is_own_fd(v as i32) {
+        return Ok(());
     }
+    let mut ty = [0u8; 4];
+    cx.p.host
+        .getsockopt(b[0] as i32, SOL_SOCKET, SO_TYPE, &mut ty)?;
+    Err(Errno::EBADF)
+}
+/// If the guest path `p` (relative to `dirfd`) names the entry of one of
+/// the host's own descriptors in this process's `fd/` or `fdinfo/`, or
+/// anything below it: the same path with [`NOT_OPEN`] for its number,
+/// which the host answers as it answers the entry of a closed descriptor
+/// (`ENOENT`, or what the call gives for a missing name). Else `p`.
+fn hide_path(cx: &Ctx<'_>, dirfd: i32, p: Vec<u8>) -> Vec<u8> {
+    let host = cx.p.host;
+    if p.first() == Some(&b'/') && !p.windows(2).any(|w| w == b"fd") {
+        return p;
+    }
+    let Some(n) = procfs::lexical(cx, dirfd, &p) else {
+        return p;
+    };
+    let Some((at, _)) = own_fd_entry(host.ids().pid, &n).filter(|e| host.is_own_fd(e.1)) else {
+        return p;
+    };
+    // The guest's spelling stays (`/proc/self` and `/proc/PID` may be
+    // treated differently, by a sandbox for one): only the number changes.
+    let num = &n[at.clone()];
+    let not_open = alloc::format!("{NOT_OPEN}");
+    let mut v = Vec::with_capacity(p.len() + 8);
+    let mut found = false;
+    for (k, c) in p.split(|&b| b == b'/').enumerate() {
+        if k > 0 {
+            v.push(b'/');
+        }
+        if c == num {
+            v.extend_from_slice(not_open.as_bytes());
+            found = true;
+        } else {
+            v.extend_from_slice(c);
+        }
+    }
+    if found {
+        return v;
+    }
+    // The number came from the directory: the canonical path, renamed.
+    let mut v = n[..at.start].to_vec();
+    v.extend_from_slice(not_open.as_bytes());
+    v.extend_from_slice(&n[at.end..]);
+    v
 }
 
-/// `/proc/PID[/task/TID]/(fd|fdinfo)/N` of process `pid`: N.
-fn own_fd_entry(pid: i32, p: &[u8]) -> Option<i32> {
-    let (dir, name) = split_last(p)?;
-    if !is_fd_dir(pid, dir) {
-        return None;
+/// `/proc/PID[/task/TID]/(fd|fdinfo)/N[/...]` of process `pid`: where N
+/// is in the path, and N.
+fn own_fd_entry(pid: i32, p: &[u8]) -> Option<(core::ops::Range<usize>, i32)> {
+    let slashes = p.iter().enumerate().filter(|(_, b)| **b == b'/');
+    for (i, _) in slashes {
+        if !is_fd_dir(pid, &p[..i]) {
+            continue;
+        }
+        let name = &p[i + 1..];
+        let end = name.iter().position(|&b| b == b'/').unwrap_or(name.len());
+        return Some((i + 1..i + 1 + end, number(&name[..end])?));
     }
-    number(name)
+    None
 }
 
 fn split_last(p: &[u8]) -> Option<(&[u8], &[u8])> {
@@ -176,9 +333,14 @@ mod tests {
 
     #[test]
     fn fd_entries_of_this_process_only() {
-        assert_eq!(own_fd_entry(7, b"/proc/7/fd/950"), Some(950));
-        assert_eq!(own_fd_entry(7, b"/proc/7/fdinfo/951"), Some(951));
-        assert_eq!(own_fd_entry(7, b"/proc/7/task/9/fd/950"), Some(950));
+        let n = |p: &[u8]| own_fd_entry(7, p).map(|(_, n)| n);
+        assert_eq!(n(b"/proc/7/fd/950"), Some(950));
+        assert_eq!(n(b"/proc/7/fdinfo/951"), Some(951));
+        assert_eq!(n(b"/proc/7/task/9/fd/950"), Some(950));
+        assert_eq!(
+            own_fd_entry(7, b"/proc/7/fd/950/sub/x"),
+            Some((11..14, 950))
+        );
         assert_eq!(own_fd_entry(8, b"/proc/7/fd/950"), None);
         assert_eq!(own_fd_entry(7, b"/proc/7/fd"), None);
         assert_eq!(own_fd_entry(7, b"/proc/7/fd/x"), None);

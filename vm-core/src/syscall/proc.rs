@@ -57,7 +57,7 @@
 //! descriptor through `/proc/self/fd`, so a deleted or anonymous file
 //! cannot be executed through a descriptor.
 
-use super::{Ctx, R, path, put};
+use super::{Ctx, R, put};
 use crate::abi::{AT_EACCESS, MAX_ARG_STRLEN, O_CLOEXEC, O_RDONLY, S_IFMT, S_IFREG, X_OK};
 pub use crate::abi::{
     CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_DETACHED, CLONE_PARENT_SETTID, CLONE_SETTLS,
@@ -202,7 +202,7 @@ fn strings(cx: &Ctx<'_>, mut at: u64, total: &mut usize) -> SysResult<Vec<Vec<u8
 }
 
 pub(super) fn execve(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
-    let file = path(cx.mem(), a[0])?;
+    let file = cx.path(a[0])?;
     exec(cx, AT_FDCWD, file, a[1], a[2], 0)
 }
 
@@ -212,7 +212,7 @@ pub(super) fn execveat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     if flags & !(0x100 | AT_EMPTY_PATH) != 0 {
         return Err(Errno::EINVAL);
     }
-    let file = path(cx.mem(), a[1])?;
+    let file = cx.path(a[1])?;
     exec(cx, a[0] as i32, file, a[2], a[3], flags)
 }
 

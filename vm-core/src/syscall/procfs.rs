@@ -335,6 +335,12 @@ fn classify(pid: i32, p: &[u8]) -> Option<Node> {
     })
 }
 
+/// Does the core make (or refuse) the file the canonical path `p` names
+/// itself, rather than the host?
+pub(super) fn generated(pid: i32, p: &[u8]) -> bool {
+    classify(pid, p).is_some()
+}
+
 /// Is the guest path `p` (relative to `dirfd`) the guest's own `exe` link,
 /// reached any way `lexical` understands?
 pub(super) fn is_own_exe(cx: &Ctx<'_>, dirfd: i32, p: &[u8]) -> bool {

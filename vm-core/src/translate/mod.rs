@@ -9,7 +9,10 @@
 //!   as host loops with the hottest guest registers in host registers;
 //! * calls and returns: a direct call (`jal` with a link register) leaves
 //!   the region through a chainable exit, patched to jump straight to the
-//!   callee's translation, and a return (`jalr x0, 0(ra)`) probes the
+//!   callee's translation, after pushing a return frame (guest return pc,
+//!   host code continuing there) on the host stack with a host `call`; a
+//!   return (`jalr x0, 0(ra)`) whose target is the top frame's pc is a
+//!   host `ret` (see `x86_64/codegen/ras.rs`), and any other probes the
 //!   thread's indirect-jump table inline and jumps to the translation of
 //!   the return point on a hit. A region traces a call through (the
 //!   callee's blocks and the return point after the call join it) when the

@@ -156,10 +156,11 @@ fn calls_chain_between_regions() {
     // regions hot ones became) serve all 100 iterations.
     assert!(s.blocks <= 8, "{s:?}");
     assert!(s.indirect_misses <= 2, "{s:?}");
-    // The table served the returns until the region took over (after
-    // the first tier's 50 runs), not after.
+    // Until the region took over (after the first tier's 50 runs), the
+    // returns were host returns through the frames their calls pushed
+    // (`x86_64/codegen/ras.rs`), not table probes.
     let hits = j.indirect_hits();
-    assert!((30..=70).contains(&hits), "{hits}");
+    assert!(hits <= 2, "{hits}");
 }
 
 #[test]

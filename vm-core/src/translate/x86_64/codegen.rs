@@ -34,7 +34,10 @@
 //! points (calls traced through, see [`crate::translate`]); each return
 //! point is a loop head (budget check), as a return to it can close a
 //! loop with no backward branch. A quotient and remainder of the same
-//! operands a few instructions apart take one x86 `div` (`div_partner`). The cold exits (fault,
+//! operands a few instructions apart take one x86 `div` (`div_partner`),
+//! the low and high halves of a product one `mul` (`pair`), and an
+//! unsigned division by a divisor seen before a multiply by its cached
+//! reciprocal (`divcache`). The cold exits (fault,
 //! budget, store into code) only pass a host address inside the
 //! instruction concerned; the dispatcher gets the guest pc and instruction
 //! index (within its basic block) from the side table.
@@ -50,9 +53,12 @@ mod atomic;
 mod bounds;
 mod cmp;
 mod dirty;
+mod divcache;
 mod fcache;
 mod float;
+mod pair;
 mod pcmap;
+mod ras;
 mod weight;
 
 /// Guest permission bits (`Perm::READ`, `Perm::WRITE`) as the TLB holds them.
@@ -107,6 +113,8 @@ enum Cold {
     },
     /// Out-of-line code of the F/D instructions (see `fcache`).
     F(fcache::ColdF),
+    /// Divisor 0 or not cached (see `divcache`).
+    Div(divcache::ColdDiv),
     /// The out-of-line path of an inline instruction: run it with the step
     /// helper (fallback instruction `step`) and go `back`.
     StepBack {
@@ -121,6 +129,9 @@ enum Cold {
 /// Most return points one return compares its target with (see
 /// `Gen::predict_return`).
 const MAX_RETURNS: usize = 6;
+
+/// See `ras`.
+pub const RAS_DEPTH: usize = ras::RAS_DEPTH;
 
 /// Host registers that hold guest registers inside a block, in the order
 /// they are handed out (the callee-saved ones first: they survive helper
@@ -221,11 +232,11 @@ struct Gen {
     next_start: Option<u64>,
     /// The region's helper thunks (see `call_helper`), by [`Helper`].
     thunks: [Option<Label>; super::HELPERS],
-    /// Set for the division about to be emitted: the pc of its partner
-    /// (see [`div_partner`]), to be given the other result.
-    div_pair: Option<u64>,
-    /// The pc of a division partner whose result is kept in `Ctx`.
-    div_partner: Option<u64>,
+    /// Set for the division or product about to be emitted: its partner
+    /// (see [`div_partner`] and `pair`), to be given the other result.
+    div_pair: Option<pair::Pair>,
+    /// A partner whose result is kept in `Ctx`, or placed already.
+    div_partner: Option<pair::Pair>,
     /// Return points of the calls traced through in this region, in the
     /// order of their calls (see `translate`).
     returns: Vec<u64>,
@@ -515,13 +526,12 @@ pub fn translate(
                     index: i as u32,
                     len: gi.len,
                 });
-                if g.div_partner == Some(gi.pc) {
-                    let (r, ..) = div_kind(&gi.inst).expect("a partner is a division");
-                    g.div_take(r.rd);
+                if let Some(p) = g.div_partner.filter(|p| p.pc == gi.pc) {
+                    g.div_take(p);
                     g.known.after(&gi.inst);
                     continue;
                 }
-                g.div_pair = div_partner(insts, i);
+                g.div_pair = pair::div_pair(insts, i).or_else(|| pair::mul_pair(insts, i));
                 ended = match g.inst(gi, i as u32, steps)? {
                     Some(ended) => ended,
                     None => {
@@ -809,6 +819,12 @@ impl Gen {
         self.write_back();
         self.a.store(W::B64, Mem::base(Reg::Rbx, off::PC), Reg::Rax);
         self.retire(retired);
+        self.probe_indirect()
+    }
+
+    /// The probe of [`Gen::exit_indirect`], the guest state and `Cpu::pc`
+    /// (= `rax`) already stored.
+    fn probe_indirect(&mut self) -> Result<(), AsmError> {
         self.a.mov_rr(W::B32, Reg::Rcx, Reg::Rax);
         self.a.shift_ri(W::B32, Shift::Shr, Reg::Rcx, 1);
         self.a.alu_ri(
@@ -1083,6 +1099,11 @@ impl Gen {
         if r.rd == 0 {
             return;
         }
+        if let Some(p) = self.div_pair.take() {
+            // With its high half (see `pair`): signed as that is.
+            let signed = matches!(p.high, Some(true));
+            return self.mul_both(r, false, signed, p);
+        }
         let d = self.work(r.rd, (r.rs1 != r.rs2).then_some(r.rs2));
         self.get(d, r.rs1);
         let b = self.src(r.rs2, Reg::Rcx);
@@ -1116,6 +1137,10 @@ impl Gen {
         if r.rd == 0 {
             return;
         }
+        if let Some(p) = self.div_pair.take() {
+            // With its low half (see `pair`; never `mulhsu`).
+            return self.mul_both(r, true, kind == 0, p);
+        }
         self.get(Reg::Rax, r.rs1);
         self.get(Reg::Rcx, r.rs2);
         match kind {
@@ -1145,15 +1170,18 @@ impl Gen {
         if r.rd == 0 {
             return;
         }
-        let a = &mut self.a;
-        let zero = a.label();
-        let done = a.label();
         self.get(Reg::Rax, r.rs1);
         self.get(Reg::Rcx, r.rs2);
+        if !signed {
+            // Through the divisor cache (see `divcache`).
+            self.udiv_cached(w, rem || pair.is_some());
+        }
         let a = &mut self.a;
-        a.test_rr(w, Reg::Rcx, Reg::Rcx);
-        a.jcc(Cond::E, zero);
         if signed {
+            let zero = a.label();
+            let done = a.label();
+            a.test_rr(w, Reg::Rcx, Reg::Rcx);
+            a.jcc(Cond::E, zero);
             let normal = a.label();
             a.alu_ri(w, Alu::Cmp, Reg::Rcx, -1);
             a.jcc(Cond::Ne, normal);
@@ -1164,15 +1192,12 @@ impl Gen {
             a.bind(normal);
             a.cqo(w);
             a.unary(w, Unary::Idiv, Reg::Rcx);
-        } else {
-            a.mov_imm(Reg::Rdx, 0);
-            a.unary(w, Unary::Div, Reg::Rcx);
+            a.jmp(done);
+            a.bind(zero);
+            a.mov_rr(W::B64, Reg::Rdx, Reg::Rax);
+            a.mov_imm(Reg::Rax, u64::MAX);
+            a.bind(done);
         }
-        a.jmp(done);
-        a.bind(zero);
-        a.mov_rr(W::B64, Reg::Rdx, Reg::Rax);
-        a.mov_imm(Reg::Rax, u64::MAX);
-        a.bind(done);
         // Quotient in rax, remainder in rdx.
         let (mine, other) = if rem {
             (Reg::Rdx, Reg::Rax)
@@ -1186,7 +1211,11 @@ impl Gen {
             if w == W::B32 {
                 a.movsxd(other, other);
             }
-            a.store(W::B64, Mem::base(Reg::Rbp, off::DIV_OTHER), other);
+            if p.early {
+                self.put(p.rd, other);
+            } else {
+                a.store(W::B64, Mem::base(Reg::Rbp, off::DIV_OTHER), other);
+            }
             self.div_partner = Some(p);
         }
         self.put(r.rd, mine);
@@ -1194,9 +1223,10 @@ impl Gen {
 
     /// The partner of a fused division (see [`Gen::div`]): its result was
     /// computed and kept already.
-    fn div_take(&mut self, rd: u8) {
+    fn div_take(&mut self, p: pair::Pair) {
         self.div_partner = None;
-        if rd != 0 {
+        let rd = p.rd;
+        if rd != 0 && !p.early {
             self.a
                 .load(W::B64, Reg::Rax, Mem::base(Reg::Rbp, off::DIV_OTHER));
             self.put(rd, Reg::Rax);
@@ -1250,7 +1280,12 @@ impl Gen {
             }
             Jal(u) => {
                 self.put_imm(u.rd, next);
-                self.goto(pc.wrapping_add(u.imm as i64 as u64), index + 1)?;
+                let target = pc.wrapping_add(u.imm as i64 as u64);
+                if ras::is_link(u.rd) && self.labels.get(&target).is_none() {
+                    self.call_direct(target, next, index + 1)?;
+                } else {
+                    self.goto(target, index + 1)?;
+                }
                 return Ok(Some(true));
             }
             Jalr(i) => {
@@ -1264,10 +1299,17 @@ impl Gen {
                     self.a.mov_imm(Reg::Rcx, next);
                     self.put(i.rd, Reg::Rcx);
                 }
+                let ret = i.rd == 0 && ras::is_link(i.rs1);
                 if i.rd == 0 && !self.returns.is_empty() {
                     self.retire(index + 1);
                     self.predict_return();
-                    self.exit_indirect(0)?;
+                    if ret {
+                        self.exit_return(0)?;
+                    } else {
+                        self.exit_indirect(0)?;
+                    }
+                } else if ret {
+                    self.exit_return(index + 1)?;
                 } else {
                     self.exit_indirect(index + 1)?;
                 }
@@ -1399,6 +1441,7 @@ impl Gen {
         for c in cold {
             match c {
                 Cold::F(c) => self.emit_cold_f(c)?,
+                Cold::Div(c) => self.emit_cold_div(c),
                 Cold::StepBack {
                     label,
                     back,

@@ -504,6 +504,18 @@ impl Asm {
         );
     }
 
+    /// `bsr dst, src`: the index of `src`'s highest set bit (`src` not 0).
+    pub fn bsr(&mut self, w: W, dst: Reg, src: Reg) {
+        self.op(
+            None,
+            w == W::B64,
+            &[0x0f, 0xbd],
+            dst.n(),
+            Rm::R(src.n()),
+            false,
+        );
+    }
+
     /// Group 3: `not/neg/mul/imul/div/idiv r`.
     pub fn unary(&mut self, w: W, op: Unary, r: Reg) {
         self.op(None, w == W::B64, &[0xf7], op as u8, Rm::R(r.n()), false);

@@ -20,7 +20,9 @@
 //! * xmm2-xmm15 hold the region's hottest F/D registers (see
 //!   `codegen::fcache`); xmm0 and xmm1 are scratch;
 //! * `rax`, `rcx`, `rdx`, `rsi` are scratch. `rsp` is 16-byte aligned, so
-//!   helpers are called directly.
+//!   helpers are called directly; below the entry code's frame it holds
+//!   the return frames of guest calls (16 bytes each, see `codegen/ras.rs`),
+//!   which the exit code drops.
 
 pub mod codegen;
 pub mod encode;
@@ -113,10 +115,53 @@ pub struct Part {
     /// `Gen::div`), kept from the first instruction of the pair to its
     /// partner a few instructions on.
     pub div_other: u64,
+    /// Reciprocals of recent unsigned divisors (see `codegen`'s
+    /// `divcache`), one slot per group of division sites.
+    pub div_cache: [DivSlot; DIV_SLOTS],
     /// Pages recently checked by a helper (see [`TlbEntry`]).
     pub tlb: [TlbEntry; TLB_ENTRIES],
     /// Where [`host_fault`] resumes: the shared fault exit.
     pub fault_exit: u64,
+    /// The host stack pointer of the entry code's frame: every exit goes
+    /// back to it, dropping the return frames of `codegen/ras.rs`.
+    pub entry_rsp: u64,
+    /// The lowest host stack pointer at which a guest call still pushes a
+    /// return frame (see `codegen/ras.rs`).
+    pub ras_floor: u64,
+}
+
+/// Slots of [`Part::div_cache`] (a power of two).
+pub const DIV_SLOTS: usize = 64;
+
+/// A divisor and its reciprocal, so that translated code divides by it
+/// with a multiply (see `codegen`'s `divcache`). `d` 0: empty (no
+/// division by 0 looks here). Each thread has its own, filled only by its
+/// own translated code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct DivSlot {
+    /// The divisor (2 or more), or 0.
+    pub d: u64,
+    /// `floor(2^64 * (2^l - d) / d) + 1`, where `l = ceil(log2(d))`.
+    pub m: u64,
+    /// `l - 1`.
+    pub shift: u64,
+    /// The divisor of the last miss: a divisor seen twice in a row is
+    /// made the slot's.
+    pub cand: u64,
+    /// Scratch for the fill: the division's results.
+    pub tmp: [u64; 2],
+}
+
+impl DivSlot {
+    /// No divisor.
+    pub const EMPTY: DivSlot = DivSlot {
+        d: 0,
+        m: 0,
+        shift: 0,
+        cand: 0,
+        tmp: [0; 2],
+    };
 }
 
 /// Handle a host memory fault raised by translated code: the host's fault
@@ -247,6 +292,7 @@ pub(crate) mod off {
     pub const MXCSR_TMP: i32 = offset_of!(Ctx, arch.mxcsr_tmp) as i32;
     pub const TLB: i32 = offset_of!(Ctx, arch.tlb) as i32;
     pub const DIV_OTHER: i32 = offset_of!(Ctx, arch.div_other) as i32;
+    pub const DIV_CACHE: i32 = offset_of!(Ctx, arch.div_cache) as i32;
     pub const FFLAGS: i32 = offset_of!(Cpu, fflags) as i32 - CPU_BIAS;
     pub const FRM: i32 = offset_of!(Cpu, frm) as i32 - CPU_BIAS;
     /// Guest register `f[r]`.
@@ -260,6 +306,8 @@ pub(crate) mod off {
     pub const EXIT_SITE: i32 = offset_of!(Ctx, exit_site) as i32;
     pub const IND_TABLE: i32 = offset_of!(Ctx, ind_table) as i32;
     pub const IND_HITS: i32 = offset_of!(Ctx, ind_hits) as i32;
+    pub const ENTRY_RSP: i32 = offset_of!(Ctx, arch.entry_rsp) as i32;
+    pub const RAS_FLOOR: i32 = offset_of!(Ctx, arch.ras_floor) as i32;
     /// Guest register `x[r]`.
     pub const fn x(r: u8) -> i32 {
         offset_of!(Cpu, x) as i32 + 8 * r as i32 - CPU_BIAS
@@ -382,6 +430,20 @@ pub fn fixed_code(base: u64, host_faults: bool) -> (alloc::vec::Vec<u8>, Stubs) 
     a.alu_ri(W::B64, Alu::Sub, Reg::Rsp, 8);
     a.lea(W::B64, Reg::Rbx, Mem::base(Reg::Rdi, CPU_BIAS));
     a.mov_rr(W::B64, Reg::Rbp, Reg::Rsi);
+    // The return-address stack of guest calls (`codegen/ras.rs`) lives
+    // below this frame: the exit code drops it by going back here. Its
+    // bottom is a sentinel frame whose guest pc (odd) no return matches,
+    // and it holds at most `RAS_DEPTH` frames.
+    a.store(W::B64, Mem::base(Reg::Rbp, off::ENTRY_RSP), Reg::Rsp);
+    a.mov_imm(Reg::Rax, 1);
+    a.push(Reg::Rax);
+    a.push(Reg::Rax);
+    a.lea(
+        W::B64,
+        Reg::Rax,
+        Mem::base(Reg::Rsp, -(codegen::RAS_DEPTH as i32) * 16),
+    );
+    a.store(W::B64, Mem::base(Reg::Rbp, off::RAS_FLOOR), Reg::Rax);
     // Translated code runs under the default MXCSR with no flags, and
     // MXCSR.PE accrues NX (see `codegen::float`).
     a.mxcsr(true, Mem::base(Reg::Rbp, off::MXCSR_CLEAN));
@@ -390,6 +452,7 @@ pub fn fixed_code(base: u64, host_faults: bool) -> (alloc::vec::Vec<u8>, Stubs) 
     a.jmp_r(Reg::Rdx);
     align(&mut a);
     let exit_addr = a.here();
+    a.load(W::B64, Reg::Rsp, Mem::base(Reg::Rbp, off::ENTRY_RSP));
     a.store(W::B64, Mem::base(Reg::Rbx, off::INSTRET), Reg::R14);
     // Fold MXCSR's flags into fflags (rax holds the exit code).
     let tmp = Mem::base(Reg::Rbp, off::MXCSR_TMP);
@@ -681,8 +744,11 @@ impl Backend for X86_64 {
             mxcsr_clean: MXCSR_DEFAULT,
             mxcsr_tmp: 0,
             div_other: 0,
+            div_cache: [DivSlot::EMPTY; DIV_SLOTS],
             tlb: [TlbEntry::EMPTY; TLB_ENTRIES],
             fault_exit: stubs.fault_exit,
+            entry_rsp: 0,
+            ras_floor: 0,
         }
     }
 

@@ -1,0 +1,118 @@
+// The calls the own-descriptor probes make (tests/guests/sbx_ownfd_calls.c
+// under --sandbox, tests/gdb/gdbfds.c under the GDB stub): each names a
+// descriptor number in an argument, inside a structure or through its
+// /proc/self/fd entry. pvm's own descriptors (from 900 up) must get, for
+// every call, the answer a number that is not open gets (FIRST, never
+// open in these guests). Calls that would change a file if they reached
+// one of pvm's (chmod, truncate, execve...) are `harmful`: only the
+// sandbox probe makes them, whose descriptors are its roots' and whose
+// rules refuse those calls anyway.
+#ifndef OWNFD_CALLS_H
+#define OWNFD_CALLS_H
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#define FIRST 880
+#define LAST 1023
+
+static int procfd = -1; // open("/proc/self/fd")
+
+// The answer as text: "ok" or the errno's name.
+static const char *ans(long r) {
+    if (r < 0) {
+        const char *s = strerrorname_np(errno);
+        return s ? s : "E?";
+    }
+    return "ok";
+}
+
+// Call `what` (0, 1, ...) on number `n`: its answer, or NULL past the last.
+static const char *call(int what, int n) {
+    static char out[128];
+    char p[96], q[96];
+    struct stat st;
+    struct statfs sf;
+    long r;
+    snprintf(p, sizeof p, "/proc/self/fd/%d", n);
+    snprintf(q, sizeof q, "/proc/self/fd/%d/x", n);
+    errno = 0;
+    switch (what) {
+    case 0: r = syscall(SYS_finit_module, n, "", 0); break;
+    case 1: r = syscall(SYS_open_tree, n, "x", 0); break;
+    case 2: r = syscall(SYS_fspick, n, "x", 0); break;
+    case 3: r = waitid(P_PIDFD, n, NULL, WEXITED | WNOHANG); break;
+    case 4: r = openat(n, "x", O_RDONLY); break;
+    case 5: r = fstatat(n, "", &st, AT_EMPTY_PATH); break;
+    case 6: r = stat(p, &st); break;
+    case 7: r = open(p, O_RDONLY); if (r >= 0) close(r); break;
+    case 8: r = chmod(p, 0755); break;
+    case 9: r = truncate(p, 0); break;
+    case 10: { int in = inotify_init1(0); r = inotify_add_watch(in, p, IN_ALL_EVENTS); close(in); break; }
+    case 11: r = mkdir(p, 0700); break;
+    case 12: r = rmdir(p); break;
+    case 13: r = readlink(p, q, sizeof q); break;
+    case 14: r = chdir(p); break;
+    case 15: r = statfs(p, &sf); break;
+    case 16: r = getxattr(p, "user.x", q, sizeof q); break;
+    case 17: r = utimensat(AT_FDCWD, p, NULL, 0); break;
+    case 18: r = fchownat(AT_FDCWD, p, 0, 0, 0); break;
+    case 19: r = linkat(AT_FDCWD, p, AT_FDCWD, "lnk", AT_SYMLINK_FOLLOW); unlink("lnk"); break;
+    case 20: r = stat(q, &st); break;
+    case 21: r = open(q, O_RDONLY); if (r >= 0) close(r); break;
+    case 22: snprintf(q, sizeof q, "%d", n); r = procfd < 0 ? -1 : fstatat(procfd, q, &st, 0); break;
+    case 23: r = access(p, F_OK); break;
+    case 24: { char *av[] = {"x", NULL}; r = execve(p, av, av + 1); break; }
+    case 25: r = syscall(SYS_statx, AT_FDCWD, p, 0, 0xfff, q); break;
+    case 26: { struct pollfd f = {n, POLLIN, 0}; r = poll(&f, 1, 0); snprintf(out, sizeof out, "%s %x", ans(r), f.revents); return out; }
+    case 27: { fd_set s; FD_ZERO(&s); FD_SET(n, &s); struct timeval t = {0, 0}; r = select(n + 1, &s, NULL, NULL, &t); break; }
+    case 28: { int e = epoll_create1(0); struct epoll_event ev = {EPOLLIN, {0}}; r = epoll_ctl(e, EPOLL_CTL_ADD, n, &ev); close(e); break; }
+    case 29: { int s[2]; socketpair(AF_UNIX, SOCK_DGRAM, 0, s); r = setsockopt(s[0], SOL_SOCKET, SO_ATTACH_BPF, &n, sizeof n); close(s[0]); close(s[1]); break; }
+    default: return NULL;
+    }
+    snprintf(out, sizeof out, "%s", ans(r));
+    return out;
+}
+
+static const char *names[] = {
+    "finit_module", "open_tree", "fspick", "waitid P_PIDFD", "openat dirfd",
+    "fstatat empty path", "stat fd entry", "open fd entry", "chmod fd entry",
+    "truncate fd entry", "inotify_add_watch fd entry", "mkdir fd entry",
+    "rmdir fd entry", "readlink fd entry", "chdir fd entry", "statfs fd entry",
+    "getxattr fd entry", "utimensat fd entry", "fchownat fd entry",
+    "linkat fd entry", "stat below fd entry", "open below fd entry",
+    "fstatat in /proc/self/fd", "access fd entry", "execve fd entry",
+    "statx fd entry", "poll", "select", "epoll_ctl add", "SO_ATTACH_BPF",
+};
+
+// Calls that change what they reach (see above).
+static inline int harmful(int what) {
+    return what == 8 || what == 9 || what == 17 || what == 18 || what == 19 || what == 24;
+}
+
+// Does call `what` answer for each number in (FIRST, LAST] as for FIRST?
+static inline int as_closed(int what) {
+    char ref[128];
+    snprintf(ref, sizeof ref, "%s", call(what, FIRST));
+    for (int n = FIRST + 1; n <= LAST; n++)
+        if (strcmp(call(what, n), ref))
+            return 0;
+    return 1;
+}
+#endif
+

@@ -1,0 +1,25 @@
+// --sandbox holds descriptors of its own (the allowed roots, from 900 up)
+// in the guest's table. For the guest they are not open: every call that
+// names one, in any argument, inside a structure or through its
+// /proc/self/fd entry, must answer exactly what it answers for a number
+// that is not open. For each call this compares the answer for every
+// number from 880 to 1023 with the answer for 880 (never open here).
+//@ variants: static
+//@ pvm-args: --sandbox --allow-write {dir}
+//@ no-qemu: qemu-riscv64 has no sandbox: the expectation is that pvm's descriptors look closed
+#define _GNU_SOURCE
+#include "ownfd_calls.h"
+
+int main(void) {
+    procfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY);
+    int open_n = 0;
+    for (int n = FIRST; n <= LAST; n++)
+        if (fcntl(n, F_GETFD) >= 0)
+            open_n++;
+    printf("open from %d to %d: %d\n", FIRST, LAST, open_n);
+    for (int w = 0; call(w, FIRST); w++) {
+        printf("%s: %s\n", names[w], as_closed(w) ? "as for a closed number" : "differs");
+        fflush(stdout);
+    }
+    return 0;
+}

@@ -1,0 +1,117 @@
+//! Return-address stack: guest calls and returns between regions as host
+//! `call` and `ret`, so the host's own return predictor sees them.
+//!
+//! A direct guest call that leaves its region (`jal` linking `ra` or `t0`,
+//! the RISC-V link registers) pushes a *return frame* on the host stack: the guest return pc, then (by a host `call` into the exit to the
+//! callee) the host address of the code that continues there, a chainable
+//! exit to the return pc right after the call in the caller's translation.
+//! A guest return (`jalr x0, 0(ra)` or `0(t0)`) compares its target with
+//! the guest pc of the top frame: equal, it is a host `ret` into that code
+//! (predicted by the host's return stack buffer, no table probe); else
+//! (`longjmp`, an exception's landing pad, a changed `ra`, a call pushed
+//! by no frame) it probes the indirect-jump table as any other jump.
+//!
+//! A match is exact, never a guess: the code a frame names continues at
+//! the frame's own guest pc with the guest state in the `Cpu`, whichever
+//! call pushed it. The frames live on the host stack below the entry
+//! code's frame, whose bottom is a sentinel no return matches (guest pc
+//! 1, odd), and every exit to the dispatcher resets `rsp` to the entry
+//! frame (`Part::entry_rsp`), dropping them all. So no frame outlives a
+//! stay in translated code: flushes, evictions and promotions (which stop
+//! every thread outside translated code first), code changes, signals
+//! (delivered by the dispatcher) and other threads (a stack each) cannot
+//! leave one naming freed code. A call pushes only while `rsp` is above
+//! `Part::ras_floor` ([`RAS_DEPTH`] frames); deeper calls exit plainly,
+//! and their returns match an older frame or none.
+//!
+//! Indirect calls (`jalr` linking) push nothing and leave through the
+//! indirect-jump probe as before: measured, pushing there made `strings`
+//! (`qsort`'s comparison function, `printf`'s internals) 5% slower and
+//! nothing faster; their returns then miss the top frame and take the
+//! table.
+
+use super::super::encode::{Alu, Cond, Mem, Reg, W};
+use super::super::off;
+use super::Gen;
+use crate::translate::x86_64::encode::AsmError;
+
+/// Most return frames on the host stack (16 bytes each).
+pub const RAS_DEPTH: usize = 128;
+
+/// Whether `r` is a link register (a call links it, a return reads it).
+pub fn is_link(r: u8) -> bool {
+    r == 1 || r == 5
+}
+
+impl Gen {
+    /// A chainable `jmp rel32` slot to guest `target` with no store-back
+    /// and no retire: the guest state is in the `Cpu` and `instret` in
+    /// `r14` when control gets here. Chained, it jumps straight to the
+    /// translation of `target`; unchained, it leaves through the shared
+    /// chain exit (see `exit_direct`).
+    pub(super) fn bare_slot(&mut self, target: u64) -> Result<(), AsmError> {
+        while (self.a.here() + 1) % 64 > 60 {
+            self.a.nop();
+        }
+        let next = self.a.label();
+        self.a.jmp(next);
+        self.a.bind(next);
+        self.a.call_abs(self.stubs.chain_exit)?;
+        self.a.data_u64(target);
+        self.exits += 1;
+        Ok(())
+    }
+
+    /// After the store-back and the retire of a call: unless the stack
+    /// is full, push guest `ret_pc` and host-`call` the code at `exit`
+    /// (which leaves for the callee), and emit the return point the
+    /// callee's return lands on; when full, jump to `exit`.
+    fn push_and_call(&mut self, ret_pc: u64, exit: super::Label) -> Result<(), AsmError> {
+        self.a.alu_rm(
+            W::B64,
+            Alu::Cmp,
+            Reg::Rsp,
+            Mem::base(Reg::Rbp, off::RAS_FLOOR),
+        );
+        self.a.jcc(Cond::Be, exit);
+        self.a.mov_imm(Reg::Rcx, ret_pc);
+        self.a.push(Reg::Rcx);
+        self.a.call_label(exit);
+        // The return point: the callee's `ret` consumed the host return
+        // address; drop the guest pc and go on at `ret_pc`.
+        self.a.alu_ri(W::B64, Alu::Add, Reg::Rsp, 8);
+        self.bare_slot(ret_pc)
+    }
+
+    /// A direct call leaving the region: jump to guest `target` after
+    /// `retired` instructions, the return pc `ret_pc` pushed.
+    pub(super) fn call_direct(
+        &mut self,
+        target: u64,
+        ret_pc: u64,
+        retired: u32,
+    ) -> Result<(), AsmError> {
+        self.write_back();
+        self.retire(retired);
+        let exit = self.a.label();
+        self.push_and_call(ret_pc, exit)?;
+        self.a.bind(exit);
+        self.bare_slot(target)
+    }
+
+    /// A return to the guest pc in `rax` after `retired` instructions: a
+    /// host `ret` when the top frame is its own, else the indirect-jump
+    /// table.
+    pub(super) fn exit_return(&mut self, retired: u32) -> Result<(), AsmError> {
+        self.write_back();
+        self.retire(retired);
+        let miss = self.a.label();
+        self.a
+            .alu_rm(W::B64, Alu::Cmp, Reg::Rax, Mem::base(Reg::Rsp, 8));
+        self.a.jcc(Cond::Ne, miss);
+        self.a.ret();
+        self.a.bind(miss);
+        self.a.store(W::B64, Mem::base(Reg::Rbx, off::PC), Reg::Rax);
+        self.probe_indirect()
+    }
+}
