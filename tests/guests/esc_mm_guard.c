@@ -63,6 +63,13 @@ PAIR(ld_addi, "ld %0, 0(%1)\n\taddi %1, %1, 2040\n\taddi %1, %1, 2040", "ld %0, 
 // The base loaded over itself (from the cell it points at).
 PAIR(neg, "", "ld %0, -2048(%1)")
 PAIR(ld_self, "ld %1, 0(%1)", "ld %0, 8(%1)")
+// One checked access, its offset reaching past a base inside the space
+// (pvm compares the base and leaves the offset to the guards), or back
+// into the space from a base past it.
+PAIR(first_ld, "", "ld %0, 2040(%1)")
+PAIR(first_sb, "", "sb zero, 2047(%1)")
+PAIR(first_back, "", "ld %0, -24(%1)")
+PAIR(first_wrap, "", "ld %0, 16(%1)")
 
 // The base moved by a register amount after its check.
 static long ld_add(char *b, long x) {
@@ -191,5 +198,10 @@ int main(void) {
     run("ld then ld at -8", ld_ld, mid, 0, (char *)-8l, 0);
     run("ld -2048 from 8", neg, mid, 0, (char *)8, 0);
     run("ld -2048 from 2040", neg, mid, 0, (char *)2040, 0);
+    run("one ld +2040 from top-8", first_ld, mid, 0, t8, 0);
+    run("one sb +2047 from top-8", first_sb, mid, 0, t8, 0);
+    run("one ld -24 from top+16 (inside)", first_back, mid, 0, (char *)top + 16, 0);
+    run("one ld -24 from top+4096", first_back, mid, 0, (char *)top + 4096, 0);
+    run("one ld +16 from -8 (wraps to 8)", first_wrap, mid, 0, (char *)-8l, 0);
     return 0;
 }

@@ -13,7 +13,8 @@
 //! runner's time over qemu's, and the median CPU time (user + system) of the
 //! runs, which shows what threading costs in work even on a busy machine
 //! where wall times cannot show a speed-up; then pvm's ratio to qemu with
-//! the most threads next to its single-threaded geomean over qemu. It is
+//! the most threads next to its single-threaded geomean over qemu, in wall
+//! time and in CPU time. It is
 //! built with `-pthread` and stays out of that geomean.
 
 use crate::guests::{CC, CXX, build_cached};
@@ -248,7 +249,7 @@ pub fn run(opts: &Options) -> Result<bool, String> {
         print_table(&whos, &rss_rows, "MiB");
     }
     for t in &thread_rows {
-        print_threads(&whos, t, &rows);
+        print_threads(&whos, t, &rows, &cpu_rows);
     }
     // `--filter hello` runs only the static hello world and the demo.
     if opts.filter.is_none() || opts.filter.as_deref() == Some("hello") {
@@ -416,7 +417,12 @@ fn geomean_over_qemu(rows: &[(String, Vec<Option<f64>>)], i: usize) -> Option<f6
 /// time per thread count, the speed-up over the first count, its time over
 /// qemu's and its CPU time; then, for each pvm engine, its ratio to qemu
 /// with the most threads next to its single-threaded geomean over qemu.
-fn print_threads(whos: &[Who], t: &ThreadRow, single: &[(String, Vec<Option<f64>>)]) {
+fn print_threads(
+    whos: &[Who],
+    t: &ThreadRow,
+    single: &[(String, Vec<Option<f64>>)],
+    single_cpu: &[(String, Vec<Option<f64>>)],
+) {
     let first = t.counts[0];
     println!();
     println!(
@@ -468,6 +474,18 @@ fn print_threads(whos: &[Who], t: &ThreadRow, single: &[(String, Vec<Option<f64>
             fmt(ratio(t.cells[last][i], t.cells[last][1]), "x"),
             t.counts[last],
             geomean_over_qemu(single, i)
+                .map_or("not measured (--filter)".into(), |g| format!("{g:.3}x")),
+        );
+        // The same in CPU time, which a busy machine disturbs less.
+        println!(
+            "{}/qemu in CPU time: {} with {} thread(s), {} with {} threads, {} on the \
+             single-threaded CPU geomean",
+            w.label(),
+            fmt(ratio(t.cpu[0][i], t.cpu[0][1]), "x"),
+            t.counts[0],
+            fmt(ratio(t.cpu[last][i], t.cpu[last][1]), "x"),
+            t.counts[last],
+            geomean_over_qemu(single_cpu, i)
                 .map_or("not measured (--filter)".into(), |g| format!("{g:.3}x")),
         );
     }

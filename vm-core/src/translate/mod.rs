@@ -53,8 +53,9 @@
 //! F/D cases, misaligned or unusual atomics, and the system instructions.
 //!
 //! Sandbox: a translated access goes straight to `host base + address`
-//! only when the address is below the guest memory size (minus 8): the
-//! host access stays inside the reservation whatever the guest computed.
+//! only when its base register is below the guest memory size (minus 8):
+//! with the offset (at most 2 KiB) the host access stays inside the
+//! reservation and its guard regions whatever the guest computed.
 //! The compare is left out only where the address is known to lie within
 //! a few KiB of the space (a base register an earlier access checked, see
 //! `x86_64/codegen/bounds.rs`): the guard regions reserved around it
@@ -105,6 +106,7 @@
 //! either, interoperate.
 
 pub mod backend;
+mod nest;
 pub mod step;
 pub mod x86_64;
 
@@ -276,8 +278,10 @@ pub fn scan_region(
 
 /// [`scan_region`], except that a branch or plain jump to a pc `stop`
 /// accepts stays an exit of the region instead of joining it (the
-/// translator stops at code that has a translation of its own). A call
-/// traced through keeps its callee and return point whatever `stop` says.
+/// translator stops at code that has a translation of its own), unless
+/// that pc lies on a loop through `entry` (see [`nest`]: an outer loop
+/// keeps its inner loops). A call traced through keeps its callee and
+/// return point whatever `stop` says.
 pub fn scan_region_stopping(
     mem: &GuestMemory,
     entry: u64,
@@ -285,7 +289,40 @@ pub fn scan_region_stopping(
     follow: impl Fn(u64) -> bool,
     stop: impl Fn(u64) -> bool,
 ) -> Result<Vec<Vec<GuestInst>>, MemFault> {
-    scan_region_with(mem, entry, max, &follow, &stop, true)
+    // The region as the stops cut it, and the pcs they refused.
+    let refused = core::cell::RefCell::new(Vec::new());
+    let blocks = scan_region_with(
+        mem,
+        entry,
+        max,
+        &follow,
+        &|t| {
+            let s = stop(t);
+            if s && t != entry {
+                refused.borrow_mut().push(t);
+            }
+            s
+        },
+        true,
+    )?;
+    let mut refused = refused.into_inner();
+    if refused.is_empty() {
+        return Ok(blocks);
+    }
+    refused.sort_unstable();
+    refused.dedup();
+    let kept = nest::loop_back(mem, &blocks, entry, &refused, &follow);
+    if kept.is_empty() {
+        return Ok(blocks);
+    }
+    scan_region_with(
+        mem,
+        entry,
+        max,
+        &follow,
+        &|t| stop(t) && kept.binary_search(&t).is_err(),
+        true,
+    )
 }
 
 /// Most guest instructions of a callee traced through (see

@@ -42,3 +42,47 @@ fn a_stopped_branch_target_stays_an_exit_but_a_traced_call_does_not() {
     // call is traced.
     assert_eq!(starts(|t| t == at(0x10)), [0x00, 0x08, 0x0c, 0x14, 0x1c]);
 }
+
+/// The start pcs of the region at [`CODE`] of a loop nest: an outer loop
+/// at 0x00 around an inner loop at 0x04.
+fn nest_starts(stop: impl Fn(u64) -> bool) -> Vec<u64> {
+    let mem = guest(&[
+        rv::addi(1, 1, 1),   // 0x00: outer loop head (the entry)
+        rv::addi(2, 2, 1),   // 0x04: inner loop
+        rv::b(1, 2, 3, -4),  // 0x08: bne x2, x3, 0x04
+        rv::b(1, 1, 4, -12), // 0x0c: bne x1, x4, 0x00
+        rv::jalr(0, 5, 0),   // 0x10: jr x5
+        rv::addi(6, 6, 1),   // 0x14: after the nest
+    ]);
+    scan_region_stopping(&mem, CODE, MAX_REGION, |_| true, stop)
+        .unwrap()
+        .iter()
+        .map(|b| b[0].pc - CODE)
+        .collect()
+}
+
+#[test]
+fn an_inner_loop_with_its_own_translation_stays_in_the_outer_loop() {
+    let at = |o: u64| CODE + o;
+    assert_eq!(nest_starts(|_| false), [0x00, 0x04, 0x0c, 0x10]);
+    // The inner loop (and the outer loop's latch) lie on the cycle
+    // through the entry: they join whatever translation they have.
+    assert_eq!(nest_starts(|t| t == at(0x04)), [0x00, 0x04, 0x0c, 0x10]);
+    assert_eq!(
+        nest_starts(|t| [at(0x04), at(0x0c)].contains(&t)),
+        [0x00, 0x04, 0x0c, 0x10]
+    );
+    // The block after the loop is on no cycle: it stays an exit.
+    assert_eq!(nest_starts(|t| t == at(0x10)), [0x00, 0x04, 0x0c]);
+}
+
+#[test]
+fn a_stopped_block_outside_the_loop_still_stops_the_scan_behind_it() {
+    let at = |o: u64| CODE + o;
+    // 0x0c is on the cycle, 0x10 is not: the first joins, the second
+    // stays an exit.
+    assert_eq!(
+        nest_starts(|t| [at(0x0c), at(0x10)].contains(&t)),
+        [0x00, 0x04, 0x0c]
+    );
+}

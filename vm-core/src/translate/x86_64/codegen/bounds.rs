@@ -2,10 +2,12 @@
 //! out-of-line slow path for the integer and the F/D accesses alike, and
 //! the bounds compare left out where the guard regions make it needless.
 //!
-//! The fast path accesses host `r12 + rsi`, `rsi` the guest address. With
-//! host faults it first compares the address with `Ctx::mem_limit` (guest
-//! size - 8) and takes the slow path (the checked helper) above it, so a
-//! wild address never reaches host memory outside the reservation. Every
+//! The fast path accesses host `r12 + base + imm`. With host faults it
+//! first compares the base register with `Ctx::mem_limit` (guest size - 8)
+//! and takes the slow path (the checked helper, which checks the address
+//! itself) above it, so a wild address never reaches host memory outside
+//! the reservation and its guards (the offset, at most 2 KiB, lands in a
+//! guard; see [`base_only`]). Every
 //! guest address space has [`GUARD`] bytes of reserved, never accessible
 //! host address space on each side ([`crate::memory`]), and a host fault
 //! there is the guest's fault at the address it computed (see
@@ -28,7 +30,8 @@
 //! access looks its page up in the TLB as before.
 
 use super::super::Helper;
-use super::super::encode::{Cond, Label, Mem, Reg, W, Xmm};
+use super::super::encode::{Alu, Cond, Label, Mem, Reg, W, Xmm};
+use super::super::off;
 use super::{Cold, Gen};
 use crate::decode::Inst;
 use crate::memory::GUARD;
@@ -101,6 +104,19 @@ impl Known {
     }
 }
 
+/// May an access at `base + imm` compare only the base with
+/// `Ctx::mem_limit` (guest size - 8)? A base at most the limit puts
+/// every byte of the access within `|imm| + 8` bytes of `[0, size)`,
+/// inside the guards, where a host fault is the guest's fault at the
+/// address it computed; a base above it takes the slow path, which
+/// checks the address itself (so `base` past the end with a negative
+/// offset back inside is still a plain access). One host instruction
+/// less than computing the address first, and none at all when the base
+/// is in a host register and the offset folds into the access.
+fn base_only(imm: i32) -> bool {
+    imm.unsigned_abs() as u64 + MAX_WIDTH <= GUARD
+}
+
 /// The register a guest access loads into or stores from.
 #[derive(Clone, Copy)]
 pub(super) enum Val {
@@ -114,6 +130,9 @@ pub(super) struct Slow {
     done: Label,
     h: Helper,
     val: Val,
+    /// The guest address is `from.0 + from.1` (`rsi` + 0 when the fast
+    /// path computed it there).
+    from: (Reg, i32),
     gi: GuestInst,
     index: u32,
 }
@@ -155,7 +174,28 @@ impl Gen {
         let checked = !(self.stubs.host_faults && self.known.covers(rs1, imm));
         let slow = self.a.label();
         let done = self.a.label();
-        let m = if checked {
+        // With host faults, the compare is of the base alone when the
+        // offset is within the guards' reach (see `base_only`).
+        let base_only = checked && self.stubs.host_faults && base_only(imm);
+        let mut from = (Reg::Rsi, 0);
+        let m = if base_only {
+            let b = match self.map[rs1 as usize] {
+                Some(c) if rs1 != 0 => c,
+                _ => {
+                    self.get(Reg::Rsi, rs1);
+                    Reg::Rsi
+                }
+            };
+            self.a
+                .alu_rm(W::B64, Alu::Cmp, b, Mem::base(Reg::Rbp, off::MEM_LIMIT));
+            self.a.jcc(Cond::A, slow);
+            from = (b, imm);
+            Mem {
+                base: Reg::R12,
+                index: Some((b, 0)),
+                disp: imm,
+            }
+        } else if checked {
             self.addr(rs1, imm);
             self.probe(w, if write { super::WRITE } else { super::READ }, slow);
             Mem::indexed(Reg::R12, Reg::Rsi)
@@ -192,6 +232,7 @@ impl Gen {
                 done,
                 h,
                 val,
+                from,
                 gi: *gi,
                 index,
             }));
@@ -204,6 +245,9 @@ impl Gen {
     pub(super) fn emit_slow(&mut self, s: Slow) -> Result<(), super::AsmError> {
         let (_, _, write) = shape(s.h);
         self.a.bind(s.label);
+        if s.from != (Reg::Rsi, 0) {
+            self.a.lea(W::B64, Reg::Rsi, Mem::base(s.from.0, s.from.1));
+        }
         if write {
             match s.val {
                 Val::Int(v) if v != Reg::Rdx => self.a.mov_rr(W::B64, Reg::Rdx, v),
