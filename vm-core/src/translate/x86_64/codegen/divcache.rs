@@ -208,7 +208,7 @@ mod tests {
                 1,
                 d - 1,
                 d,
-                d + 1,
+                d.wrapping_add(1),
                 u64::MAX,
                 u64::MAX - 1,
                 u64::MAX / d * d,
