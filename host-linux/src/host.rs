@@ -1575,7 +1575,17 @@ impl HostOs for LinuxHost {
     }
 
     fn inotify_add_watch(&self, fd: i32, path: &[u8], mask: u32) -> SysResult<i32> {
-        let p = cpath(path)?;
+        // A watch reads: it shows the names of files as they change, so
+        // under --sandbox the object must be readable. Once resolved, its
+        // /proc/self/fd name is followed to it whatever IN_DONT_FOLLOW said.
+        let follow = mask & libc::IN_DONT_FOLLOW == 0;
+        let t = self.target_path(libc::AT_FDCWD, path, follow, Need::Read)?;
+        let mask = if t._keep.is_some() {
+            mask & !libc::IN_DONT_FOLLOW
+        } else {
+            mask
+        };
+        let p = cpath(&t.path)?;
         // SAFETY: `p` is NUL-terminated.
         check(unsafe { libc::inotify_add_watch(fd, ptr(&p), mask) })
     }

@@ -1,5 +1,6 @@
 // --sandbox: reading outside the allowed directories fails with EACCES
-// (open, stat, opendir, readlink, access, chdir, statfs, xattrs), while
+// (open, stat, opendir, readlink, access, chdir, statfs, xattrs, inotify
+// watches: a watch shows the names of files as they change), while
 // the allowed directory, the sysroot (the dynamic variant's libc), the
 // program itself and /dev/null stay readable.
 //@ pvm-args: --sandbox --allow-write {dir}
@@ -10,6 +11,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/inotify.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -28,6 +30,8 @@ int main(int argc, char **argv) {
     SHOW("statfs /etc", statfs("/etc", &sf));
     SHOW("getxattr /etc/passwd", getxattr("/etc/passwd", "user.x", buf, sizeof buf));
     SHOW("chdir /etc", chdir("/etc"));
+    int ifd = inotify_init1(IN_CLOEXEC);
+    SHOW("inotify_add_watch /etc", inotify_add_watch(ifd, "/etc", IN_ALL_EVENTS));
     SHOW("open /etc/../etc/passwd", open("/etc/../etc/passwd", O_RDONLY));
     // What is allowed.
     int fd = open("mine", O_CREAT | O_WRONLY, 0644);
@@ -39,6 +43,7 @@ int main(int argc, char **argv) {
     close(fd);
     SHOW("stat .", stat(".", &st));
     SHOW("opendir .", opendir(".") ? 0 : -1);
+    SHOW("inotify_add_watch .", inotify_add_watch(ifd, ".", IN_ALL_EVENTS) > 0 ? 0 : -1);
     SHOW("open /dev/null", open("/dev/null", O_RDWR));
     SHOW("open own program", open(argv[0], O_RDONLY));
     SHOW("write own program", open(argv[0], O_WRONLY));
