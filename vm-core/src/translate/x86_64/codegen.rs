@@ -775,19 +775,7 @@ impl Gen {
     fn exit_direct(&mut self, target: u64, retired: u32) -> Result<(), AsmError> {
         self.write_back();
         self.retire(retired);
-        // The slot's rel32 field must not cross a cache line, or chaining
-        // it (one atomic store, see `X86_64::chain`) would be refused and
-        // every pass would go through the dispatcher: pad with `nop`s.
-        while (self.a.here() + 1) % 64 > 60 {
-            self.a.nop();
-        }
-        let next = self.a.label();
-        self.a.jmp(next);
-        self.a.bind(next);
-        self.a.call_abs(self.stubs.chain_exit)?;
-        self.a.data_u64(target);
-        self.exits += 1;
-        Ok(())
+        self.bare_slot(target)
     }
 
     /// Return prediction inside a region: an indirect jump (a `ret`, or

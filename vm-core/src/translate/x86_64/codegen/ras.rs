@@ -48,8 +48,11 @@ impl Gen {
     /// and no retire: the guest state is in the `Cpu` and `instret` in
     /// `r14` when control gets here. Chained, it jumps straight to the
     /// translation of `target`; unchained, it leaves through the shared
-    /// chain exit (see `exit_direct`).
+    /// chain exit. `exit_direct` is this after its store-back and retire.
     pub(super) fn bare_slot(&mut self, target: u64) -> Result<(), AsmError> {
+        // The slot's rel32 field must not cross a cache line, or chaining
+        // it (one atomic store, see `X86_64::chain`) would be refused and
+        // every pass would go through the dispatcher: pad with `nop`s.
         while (self.a.here() + 1) % 64 > 60 {
             self.a.nop();
         }
