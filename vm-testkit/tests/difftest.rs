@@ -357,6 +357,32 @@ fn fifo_evictions_agree_with_the_interpreter() {
     assert!(h.jit_stat("jit_chains_unlinked") > Some(0));
 }
 
+/// Closes `words` (which start by setting the pass count in x29) into a
+/// loop counted down in x29, and runs it once under `h` from `regs` holding
+/// edge values (0, all ones, the most negative, a sign-extended word, a
+/// 32-bit, a small or any value).
+fn run_counted_loop(h: &mut Harness, r: &mut Rng, mut words: Vec<u32>, regs: &[u8], cache: usize) {
+    use vm_core::cpu::Cpu;
+    words.push(rv::addi(29, 29, -1));
+    let back = -4 * (words.len() as i32 - 1);
+    words.push(rv::b(1, 29, 0, back));
+    words.push(rv::ECALL);
+    let mut cpu = Cpu::default();
+    for &x in regs {
+        cpu.x[x as usize] = match r.below(8) {
+            0 => 0,
+            1 => u64::MAX,
+            2 => i64::MIN as u64,
+            3 => 0xffff_ffff_8000_0000,
+            4 => r.below(1 << 32),
+            5 => r.below(16),
+            _ => r.next(),
+        };
+    }
+    let case = Case::program(&words, vec![0; vm_testkit::difftest::DATA_LEN], cpu);
+    h.run_to_ecall(&case, format_args!("cache {cache}"));
+}
+
 /// Quotient and remainder of the same operands a few instructions apart,
 /// which the translator computes with one x86 division (`codegen`'s
 /// `div_partner`): every signedness and width, either order, operands of
@@ -365,7 +391,6 @@ fn fifo_evictions_agree_with_the_interpreter() {
 /// fuse), in loops long enough to become regions.
 #[test]
 fn division_pairs_agree_with_the_interpreter() {
-    use vm_core::cpu::Cpu;
     let mut r = Rng::seeded(0xd1f);
     // Few registers, so the instructions between often touch an operand.
     const REGS: [u8; 5] = [5, 6, 7, 10, 11];
@@ -394,24 +419,7 @@ fn division_pairs_agree_with_the_interpreter() {
                 // Mix the results so the next pass divides other values.
                 words.push(rv::r(0x33, 4, 0, pick(&mut r), pick(&mut r), pick(&mut r)));
             }
-            words.push(rv::addi(29, 29, -1));
-            let back = -4 * (words.len() as i32 - 1);
-            words.push(rv::b(1, 29, 0, back));
-            words.push(rv::ECALL);
-            let mut cpu = Cpu::default();
-            for &x in &REGS {
-                cpu.x[x as usize] = match r.below(8) {
-                    0 => 0,
-                    1 => u64::MAX,
-                    2 => i64::MIN as u64,
-                    3 => 0xffff_ffff_8000_0000,
-                    4 => r.below(1 << 32),
-                    5 => r.below(16),
-                    _ => r.next(),
-                };
-            }
-            let case = Case::program(&words, vec![0; vm_testkit::difftest::DATA_LEN], cpu);
-            h.run_to_ecall(&case, format_args!("cache {cache}"));
+            run_counted_loop(&mut h, &mut r, words, &REGS, cache);
         }
     }
 }
@@ -671,7 +679,6 @@ fn repeated_divisors_agree_with_the_interpreter() {
 /// (then it must not fuse), in loops long enough to become regions.
 #[test]
 fn product_pairs_agree_with_the_interpreter() {
-    use vm_core::cpu::Cpu;
     let mut r = Rng::seeded(0x3a1);
     const REGS: [u8; 5] = [5, 6, 7, 10, 11];
     let pick = |r: &mut Rng| REGS[r.below(REGS.len() as u64) as usize];
@@ -699,24 +706,7 @@ fn product_pairs_agree_with_the_interpreter() {
                 // Mix the results so the next pass multiplies other values.
                 words.push(rv::r(0x33, 0, 0, pick(&mut r), pick(&mut r), pick(&mut r)));
             }
-            words.push(rv::addi(29, 29, -1));
-            let back = -4 * (words.len() as i32 - 1);
-            words.push(rv::b(1, 29, 0, back));
-            words.push(rv::ECALL);
-            let mut cpu = Cpu::default();
-            for &x in &REGS {
-                cpu.x[x as usize] = match r.below(8) {
-                    0 => 0,
-                    1 => u64::MAX,
-                    2 => i64::MIN as u64,
-                    3 => 0xffff_ffff_8000_0000,
-                    4 => r.below(1 << 32),
-                    5 => r.below(16),
-                    _ => r.next(),
-                };
-            }
-            let case = Case::program(&words, vec![0; vm_testkit::difftest::DATA_LEN], cpu);
-            h.run_to_ecall(&case, format_args!("cache {cache}"));
+            run_counted_loop(&mut h, &mut r, words, &REGS, cache);
         }
     }
 }
