@@ -1580,7 +1580,7 @@ impl HostOs for LinuxHost {
         // /proc/self/fd name is followed to it whatever IN_DONT_FOLLOW said.
         let follow = mask & libc::IN_DONT_FOLLOW == 0;
         let t = self.target_path(libc::AT_FDCWD, path, follow, Need::Read)?;
-        let mask = if t._keep.is_some() {
+        let mask = if sandbox::get().is_some() {
             mask & !libc::IN_DONT_FOLLOW
         } else {
             mask
