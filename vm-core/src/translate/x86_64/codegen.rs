@@ -58,6 +58,7 @@ mod fcache;
 mod float;
 mod pair;
 mod pcmap;
+pub mod pinned;
 mod ras;
 mod weight;
 
@@ -196,11 +197,18 @@ fn allocate(blocks: &[&[GuestInst]], weights: &[u32]) -> [Option<Reg>; 32] {
         }
     }
     uses[0] = 0;
-    let mut order: Vec<u8> = (1..32).filter(|&r| uses[r as usize] >= 2).collect();
+    let mut map = [None; 32];
+    // The pinned ones are everywhere (see `pinned`).
+    for (r, h) in pinned::PINNED {
+        map[r as usize] = Some(h);
+    }
+    let mut order: Vec<u8> = (1..32)
+        .filter(|&r| uses[r as usize] >= 2 && pinned::MASK >> r & 1 == 0)
+        .collect();
     // Most used first; ties by register number, so output is deterministic.
     order.sort_by_key(|&r| (core::cmp::Reverse(uses[r as usize]), r));
-    let mut map = [None; 32];
-    for (&r, &h) in order.iter().zip(ALLOC.iter()) {
+    let free = ALLOC.iter().filter(|&&h| !pinned::is_home(h));
+    for (&r, &h) in order.iter().zip(free) {
         map[r as usize] = Some(h);
     }
     map
@@ -482,7 +490,8 @@ pub fn translate(
                 gi: blocks[0][0],
             });
         }
-        g.reload_all();
+        // The pinned registers are in place already.
+        g.reload(false);
         if blocks[0][0].pc != entry {
             let l = g.labels[&entry];
             g.a.jmp(l);
@@ -512,7 +521,7 @@ pub fn translate(
                 g.cold.push(Cold::Budget {
                     label: budget,
                     gi: insts[0],
-                    dirty: g.written & g.path,
+                    dirty: g.written & g.path & !pinned::MASK,
                 });
             }
             let mut ended = false;
@@ -678,8 +687,9 @@ impl Gen {
 
     /// Store the dirty cached registers to the `Cpu` (before an exit or a
     /// helper call, so the `Cpu` holds the precise guest state).
+    /// The pinned ones stay in their host registers (see `pinned`).
     fn write_back(&mut self) {
-        self.write_back_set(self.written & self.path);
+        self.write_back_set(self.written & self.path & !pinned::MASK);
     }
 
     /// [`Gen::write_back`] of the cached registers in `set` (and every
@@ -699,8 +709,16 @@ impl Gen {
     /// a helper call, which clobbers the caller-saved ones and may have
     /// written any guest register).
     fn reload_all(&mut self) {
+        self.reload(true);
+    }
+
+    /// [`Gen::reload_all`], the pinned registers only when `with_pinned` (a
+    /// region's entry finds them in place, see `pinned`).
+    fn reload(&mut self, with_pinned: bool) {
         for r in 1..32u8 {
-            if let Some(c) = self.map[r as usize] {
+            if let Some(c) = self.map[r as usize]
+                && (with_pinned || pinned::MASK >> r & 1 == 0)
+            {
                 self.a.load(W::B64, c, x(r));
             }
         }
@@ -732,8 +750,9 @@ impl Gen {
             let Some(l) = t else { continue };
             self.a.bind(l);
             self.a.alu_ri(W::B64, Alu::Sub, Reg::Rsp, 8);
-            // Shared by every call site: all the region may write.
-            self.write_back_set(self.written);
+            // Shared by every call site: all the region may write, and
+            // the pinned registers, whose `Cpu` copies are stale.
+            self.write_back_set(self.written | pinned::MASK);
             self.a.call_abs(self.stubs.helpers[i])?;
             self.reload_all();
             self.a.alu_ri(W::B64, Alu::Add, Reg::Rsp, 8);

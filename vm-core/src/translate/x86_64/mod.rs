@@ -449,9 +449,13 @@ pub fn fixed_code(base: u64, host_faults: bool) -> (alloc::vec::Vec<u8>, Stubs) 
     a.mxcsr(true, Mem::base(Reg::Rbp, off::MXCSR_CLEAN));
     a.load(W::B64, Reg::R12, Mem::base(Reg::Rbp, off::MEM_BASE));
     a.load(W::B64, Reg::R14, Mem::base(Reg::Rbx, off::INSTRET));
+    codegen::pinned::emit_load(&mut a);
     a.jmp_r(Reg::Rdx);
     align(&mut a);
     let exit_addr = a.here();
+    // Every way out comes here: the pinned registers' `Cpu` copies were
+    // stale (see `codegen/pinned.rs`).
+    codegen::pinned::emit_store(&mut a);
     a.load(W::B64, Reg::Rsp, Mem::base(Reg::Rbp, off::ENTRY_RSP));
     a.store(W::B64, Mem::base(Reg::Rbx, off::INSTRET), Reg::R14);
     // Fold MXCSR's flags into fflags (rax holds the exit code).
