@@ -186,8 +186,11 @@ fn int_regs(inst: &Inst) -> [u8; 3] {
 /// at least, or caching does not pay), up to one per [`ALLOC`] register;
 /// a use counts as often as its block's weight (see `weight`), so the
 /// registers of the region's loops win over those of its straight-line
-/// code.
-fn allocate(blocks: &[&[GuestInst]], weights: &[u32]) -> [Option<Reg>; 32] {
+/// code. The pinned registers keep their homes (see `pinned`) unless
+/// the region has a loop whose registers are worth more than those homes
+/// there: then it is *unpinned* (the second result false) and caches
+/// what its own uses say in all of [`ALLOC`].
+fn allocate(blocks: &[&[GuestInst]], weights: &[u32]) -> ([Option<Reg>; 32], bool) {
     let mut uses = [0u32; 32];
     for (b, &w) in blocks.iter().zip(weights) {
         for gi in b.iter() {
@@ -197,21 +200,34 @@ fn allocate(blocks: &[&[GuestInst]], weights: &[u32]) -> [Option<Reg>; 32] {
         }
     }
     uses[0] = 0;
-    let mut map = [None; 32];
-    // The pinned ones are everywhere (see `pinned`).
-    for (r, h) in pinned::PINNED {
-        map[r as usize] = Some(h);
+    let pick = |pin: bool| {
+        let mut map = [None; 32];
+        let mut worth = 0u64;
+        if pin {
+            // The pinned ones are everywhere (see `pinned`).
+            for (r, h) in pinned::PINNED {
+                map[r as usize] = Some(h);
+                worth += uses[r as usize] as u64;
+            }
+        }
+        let skip = if pin { pinned::MASK } else { 0 };
+        let mut order: Vec<u8> = (1..32)
+            .filter(|&r| uses[r as usize] >= 2 && skip >> r & 1 == 0)
+            .collect();
+        // Most used first; ties by register number, so output is deterministic.
+        order.sort_by_key(|&r| (core::cmp::Reverse(uses[r as usize]), r));
+        let free = ALLOC.iter().filter(|&&h| !pin || !pinned::is_home(h));
+        for (&r, &h) in order.iter().zip(free) {
+            map[r as usize] = Some(h);
+            worth += uses[r as usize] as u64;
+        }
+        (map, worth)
+    };
+    let (map, worth) = pick(true);
+    if pinned::unpin_pays(weights, worth, || pick(false).1) {
+        return (pick(false).0, false);
     }
-    let mut order: Vec<u8> = (1..32)
-        .filter(|&r| uses[r as usize] >= 2 && pinned::MASK >> r & 1 == 0)
-        .collect();
-    // Most used first; ties by register number, so output is deterministic.
-    order.sort_by_key(|&r| (core::cmp::Reverse(uses[r as usize]), r));
-    let free = ALLOC.iter().filter(|&&h| !pinned::is_home(h));
-    for (&r, &h) in order.iter().zip(free) {
-        map[r as usize] = Some(h);
-    }
-    map
+    (map, true)
 }
 
 struct Gen {
@@ -222,6 +238,9 @@ struct Gen {
     exits: u32,
     /// Host register caching each guest register, if any.
     map: [Option<Reg>; 32],
+    /// The pinned registers are in their homes throughout the region
+    /// (else it is unpinned, see `pinned`).
+    pin: bool,
     /// Cached guest registers the region may write: the ones stored back
     /// to the `Cpu` at every exit and before every helper call.
     written: u32,
@@ -379,7 +398,7 @@ pub fn translate(
 ) -> Result<Block, AsmError> {
     let all = || blocks.iter().flat_map(|b| b.iter());
     let n_insts = blocks.iter().map(|b| b.len()).sum::<usize>();
-    let map = allocate(blocks, &weight::block_weights(blocks));
+    let (map, pin) = allocate(blocks, &weight::block_weights(blocks));
     let fmap = fcache::allocate(all());
     let mut written = 0u32;
     let mut fwritten = 0u32;
@@ -453,6 +472,7 @@ pub fn translate(
             side: Vec::with_capacity(2 * n_insts + 16),
             exits: 0,
             map,
+            pin,
             written,
             dirty: 0,
             path: 0,
@@ -490,8 +510,7 @@ pub fn translate(
                 gi: blocks[0][0],
             });
         }
-        // The pinned registers are in place already.
-        g.reload(false);
+        g.entry_load();
         if blocks[0][0].pc != entry {
             let l = g.labels[&entry];
             g.a.jmp(l);
@@ -521,7 +540,7 @@ pub fn translate(
                 g.cold.push(Cold::Budget {
                     label: budget,
                     gi: insts[0],
-                    dirty: g.written & g.path & !pinned::MASK,
+                    dirty: g.written & g.path & g.exit_mask(),
                 });
             }
             let mut ended = false;
@@ -689,7 +708,8 @@ impl Gen {
     /// helper call, so the `Cpu` holds the precise guest state).
     /// The pinned ones stay in their host registers (see `pinned`).
     fn write_back(&mut self) {
-        self.write_back_set(self.written & self.path & !pinned::MASK);
+        self.write_back_set(self.written & self.path & self.exit_mask());
+        self.restore_homes();
     }
 
     /// [`Gen::write_back`] of the cached registers in `set` (and every
@@ -752,7 +772,7 @@ impl Gen {
             self.a.alu_ri(W::B64, Alu::Sub, Reg::Rsp, 8);
             // Shared by every call site: all the region may write, and
             // the pinned registers, whose `Cpu` copies are stale.
-            self.write_back_set(self.written | pinned::MASK);
+            self.write_back_set(self.written | self.thunk_mask());
             self.a.call_abs(self.stubs.helpers[i])?;
             self.reload_all();
             self.a.alu_ri(W::B64, Alu::Add, Reg::Rsp, 8);
@@ -1465,11 +1485,13 @@ impl Gen {
                 Cold::Fault { label, gi, index } => {
                     self.a.bind(label);
                     self.side_cold(&gi, index);
+                    self.restore_homes();
                     self.host_exit(self.stubs.fault_exit)?;
                 }
                 Cold::Store { label, gi, index } => {
                     self.a.bind(label);
                     self.side_cold(&gi, index);
+                    self.restore_homes();
                     let fault = self.a.label();
                     self.a
                         .alu_ri(W::B32, Alu::Cmp, Reg::Rax, super::store::FAULT as i32);
@@ -1481,6 +1503,7 @@ impl Gen {
                 Cold::Step { label, gi, index } => {
                     self.a.bind(label);
                     self.side_cold(&gi, index);
+                    self.restore_homes();
                     let trap = self.a.label();
                     self.a
                         .alu_ri(W::B32, Alu::Cmp, Reg::Rax, super::store::FAULT as i32);
@@ -1497,6 +1520,7 @@ impl Gen {
                 Cold::Budget { label, gi, dirty } => {
                     self.a.bind(label);
                     self.write_back_set(dirty);
+                    self.restore_homes();
                     self.side_cold(&gi, 0);
                     self.host_exit(self.stubs.budget_exit)?;
                 }

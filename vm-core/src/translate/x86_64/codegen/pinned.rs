@@ -23,7 +23,17 @@
 //!   cached register (every translation maps them, so `Block::regs`
 //!   names them);
 //! * a region's entry does not load them and its exits do not store them.
+//!
+//! A region with a loop whose own registers are worth more than the
+//! homes there (by the allocator's weighted use counts, see
+//! `allocate`) is *unpinned*: its entry stores the pinned registers to
+//! the `Cpu`, it caches what it likes in all of [`super::ALLOC`], and
+//! every way out of it (exits, the cold exits to the shared stubs, its
+//! host-fault stub) puts them back in their homes from the `Cpu` after
+//! its store-back. Hot loops keep all seven registers; the few loads and
+//! stores are paid once per entry.
 
+use super::Gen;
 use super::super::encode::{Asm, Mem, Reg, W};
 use super::super::off;
 
@@ -44,6 +54,18 @@ const fn mask() -> u32 {
     m
 }
 
+/// Whether a region should be unpinned: it has a loop (a block weighing
+/// more than one) and the weighted uses its best unpinned allocation
+/// covers (`unpinned`, computed only then) exceed those of the pinned
+/// one (`pinned`) by more than one loop iteration's worth of the homes'
+/// loads and stores.
+pub fn unpin_pays(weights: &[u32], pinned: u64, unpinned: impl FnOnce() -> u64) -> bool {
+    let Some(&w) = weights.iter().max() else {
+        return false;
+    };
+    w > 1 && unpinned() > pinned + w as u64
+}
+
 /// Whether host register `h` is a pinned register's home.
 pub fn is_home(h: Reg) -> bool {
     PINNED.iter().any(|&(_, p)| p == h)
@@ -60,6 +82,39 @@ pub fn emit_load(a: &mut Asm) {
 pub fn emit_store(a: &mut Asm) {
     for (g, h) in PINNED {
         a.store(W::B64, Mem::base(Reg::Rbx, off::x(g)), h);
+    }
+}
+
+impl Gen {
+    /// The cached registers an exit stores back: all the region wrote,
+    /// but the pinned ones when they stay in their homes.
+    pub(super) fn exit_mask(&self) -> u32 {
+        if self.pin { !MASK } else { u32::MAX }
+    }
+
+    /// What a helper thunk stores besides what the region writes: the
+    /// pinned registers, whose `Cpu` copies are stale while in their
+    /// homes.
+    pub(super) fn thunk_mask(&self) -> u32 {
+        if self.pin { MASK } else { 0 }
+    }
+
+    /// At the region's entry, after the first-tier counter: load the
+    /// cached registers (an unpinned region first stores the pinned
+    /// ones, its homes being its own from here on).
+    pub(super) fn entry_load(&mut self) {
+        if !self.pin {
+            emit_store(&mut self.a);
+        }
+        self.reload(!self.pin);
+    }
+
+    /// On every way out of an unpinned region, after its store-back: the
+    /// pinned registers back in their homes (nothing for a pinned one).
+    pub(super) fn restore_homes(&mut self) {
+        if !self.pin {
+            emit_load(&mut self.a);
+        }
     }
 }
 
