@@ -5,7 +5,10 @@
 //! its most-used guest registers live in host registers ([`ALLOC`]) for the
 //! whole region: loaded at entry, stored back to the `Cpu` at every exit
 //! and before every helper call (the set the region writes), reloaded
-//! after; up to fourteen F/D registers live in xmm registers the same way
+//! after; three of them (`sp`, `ra`, `a0`) are pinned, the same host
+//! register in every translation, neither loaded at entry nor stored at
+//! exits (see `pinned`, which also says when a loop region gives their
+//! homes to its own registers); up to fourteen F/D registers live in xmm registers the same way
 //! (see `fcache`). Branches and jumps between the region's blocks are host jumps,
 //! so a loop inside a region never leaves host registers. Every other
 //! guest register is read from and written to the `Cpu` directly.

@@ -16,7 +16,9 @@
 //! * `r14` = the guest's `instret` (the `Cpu` copy is stored by the exit
 //!   code and by the helper trampolines);
 //! * [`codegen::ALLOC`] (`r8`-`r11`, `r13`, `r15`, `rdi`) hold the block's
-//!   hottest guest registers (see `codegen`);
+//!   hottest guest registers (see `codegen`); `r13`, `r15` and `r8` hold
+//!   `sp`, `ra` and `a0` in every translation (pinned: loaded by the entry
+//!   code, stored by the exit code, see `codegen/pinned.rs`);
 //! * xmm2-xmm15 hold the region's hottest F/D registers (see
 //!   `codegen::fcache`); xmm0 and xmm1 are scratch;
 //! * `rax`, `rcx`, `rdx`, `rsi` are scratch. `rsp` is 16-byte aligned, so
