@@ -5,7 +5,10 @@
 //! its most-used guest registers live in host registers ([`ALLOC`]) for the
 //! whole region: loaded at entry, stored back to the `Cpu` at every exit
 //! and before every helper call (the set the region writes), reloaded
-//! after; up to fourteen F/D registers live in xmm registers the same way
+//! after; three of them (`sp`, `ra`, `a0`) are pinned, the same host
+//! register in every translation, neither loaded at entry nor stored at
+//! exits (see `pinned`, which also says when a loop region gives their
+//! homes to its own registers); up to fourteen F/D registers live in xmm registers the same way
 //! (see `fcache`). Branches and jumps between the region's blocks are host jumps,
 //! so a loop inside a region never leaves host registers. Every other
 //! guest register is read from and written to the `Cpu` directly.
@@ -58,6 +61,7 @@ mod fcache;
 mod float;
 mod pair;
 mod pcmap;
+pub mod pinned;
 mod ras;
 mod weight;
 
@@ -185,8 +189,11 @@ fn int_regs(inst: &Inst) -> [u8; 3] {
 /// at least, or caching does not pay), up to one per [`ALLOC`] register;
 /// a use counts as often as its block's weight (see `weight`), so the
 /// registers of the region's loops win over those of its straight-line
-/// code.
-fn allocate(blocks: &[&[GuestInst]], weights: &[u32]) -> [Option<Reg>; 32] {
+/// code. The pinned registers keep their homes (see `pinned`) unless
+/// the region has a loop whose registers are worth more than those homes
+/// there: then it is *unpinned* (the second result false) and caches
+/// what its own uses say in all of [`ALLOC`].
+fn allocate(blocks: &[&[GuestInst]], weights: &[u32]) -> ([Option<Reg>; 32], bool) {
     let mut uses = [0u32; 32];
     for (b, &w) in blocks.iter().zip(weights) {
         for gi in b.iter() {
@@ -196,14 +203,34 @@ fn allocate(blocks: &[&[GuestInst]], weights: &[u32]) -> [Option<Reg>; 32] {
         }
     }
     uses[0] = 0;
-    let mut order: Vec<u8> = (1..32).filter(|&r| uses[r as usize] >= 2).collect();
-    // Most used first; ties by register number, so output is deterministic.
-    order.sort_by_key(|&r| (core::cmp::Reverse(uses[r as usize]), r));
-    let mut map = [None; 32];
-    for (&r, &h) in order.iter().zip(ALLOC.iter()) {
-        map[r as usize] = Some(h);
+    let pick = |pin: bool| {
+        let mut map = [None; 32];
+        let mut worth = 0u64;
+        if pin {
+            // The pinned ones are everywhere (see `pinned`).
+            for (r, h) in pinned::PINNED {
+                map[r as usize] = Some(h);
+                worth += uses[r as usize] as u64;
+            }
+        }
+        let skip = if pin { pinned::MASK } else { 0 };
+        let mut order: Vec<u8> = (1..32)
+            .filter(|&r| uses[r as usize] >= 2 && skip >> r & 1 == 0)
+            .collect();
+        // Most used first; ties by register number, so output is deterministic.
+        order.sort_by_key(|&r| (core::cmp::Reverse(uses[r as usize]), r));
+        let free = ALLOC.iter().filter(|&&h| !pin || !pinned::is_home(h));
+        for (&r, &h) in order.iter().zip(free) {
+            map[r as usize] = Some(h);
+            worth += uses[r as usize] as u64;
+        }
+        (map, worth)
+    };
+    let (map, worth) = pick(true);
+    if pinned::unpin_pays(weights, worth, || pick(false).1) {
+        return (pick(false).0, false);
     }
-    map
+    (map, true)
 }
 
 struct Gen {
@@ -214,6 +241,9 @@ struct Gen {
     exits: u32,
     /// Host register caching each guest register, if any.
     map: [Option<Reg>; 32],
+    /// The pinned registers are in their homes throughout the region
+    /// (else it is unpinned, see `pinned`).
+    pin: bool,
     /// Cached guest registers the region may write: the ones stored back
     /// to the `Cpu` at every exit and before every helper call.
     written: u32,
@@ -371,7 +401,7 @@ pub fn translate(
 ) -> Result<Block, AsmError> {
     let all = || blocks.iter().flat_map(|b| b.iter());
     let n_insts = blocks.iter().map(|b| b.len()).sum::<usize>();
-    let map = allocate(blocks, &weight::block_weights(blocks));
+    let (map, pin) = allocate(blocks, &weight::block_weights(blocks));
     let fmap = fcache::allocate(all());
     let mut written = 0u32;
     let mut fwritten = 0u32;
@@ -445,6 +475,7 @@ pub fn translate(
             side: Vec::with_capacity(2 * n_insts + 16),
             exits: 0,
             map,
+            pin,
             written,
             dirty: 0,
             path: 0,
@@ -482,7 +513,7 @@ pub fn translate(
                 gi: blocks[0][0],
             });
         }
-        g.reload_all();
+        g.entry_load();
         if blocks[0][0].pc != entry {
             let l = g.labels[&entry];
             g.a.jmp(l);
@@ -512,7 +543,7 @@ pub fn translate(
                 g.cold.push(Cold::Budget {
                     label: budget,
                     gi: insts[0],
-                    dirty: g.written & g.path,
+                    dirty: g.written & g.path & g.exit_mask(),
                 });
             }
             let mut ended = false;
@@ -678,8 +709,10 @@ impl Gen {
 
     /// Store the dirty cached registers to the `Cpu` (before an exit or a
     /// helper call, so the `Cpu` holds the precise guest state).
+    /// The pinned ones stay in their host registers (see `pinned`).
     fn write_back(&mut self) {
-        self.write_back_set(self.written & self.path);
+        self.write_back_set(self.written & self.path & self.exit_mask());
+        self.restore_homes();
     }
 
     /// [`Gen::write_back`] of the cached registers in `set` (and every
@@ -699,8 +732,16 @@ impl Gen {
     /// a helper call, which clobbers the caller-saved ones and may have
     /// written any guest register).
     fn reload_all(&mut self) {
+        self.reload(true);
+    }
+
+    /// [`Gen::reload_all`], the pinned registers only when `with_pinned` (a
+    /// region's entry finds them in place, see `pinned`).
+    fn reload(&mut self, with_pinned: bool) {
         for r in 1..32u8 {
-            if let Some(c) = self.map[r as usize] {
+            if let Some(c) = self.map[r as usize]
+                && (with_pinned || pinned::MASK >> r & 1 == 0)
+            {
                 self.a.load(W::B64, c, x(r));
             }
         }
@@ -732,8 +773,9 @@ impl Gen {
             let Some(l) = t else { continue };
             self.a.bind(l);
             self.a.alu_ri(W::B64, Alu::Sub, Reg::Rsp, 8);
-            // Shared by every call site: all the region may write.
-            self.write_back_set(self.written);
+            // Shared by every call site: all the region may write, and
+            // the pinned registers, whose `Cpu` copies are stale.
+            self.write_back_set(self.written | self.thunk_mask());
             self.a.call_abs(self.stubs.helpers[i])?;
             self.reload_all();
             self.a.alu_ri(W::B64, Alu::Add, Reg::Rsp, 8);
@@ -1446,11 +1488,13 @@ impl Gen {
                 Cold::Fault { label, gi, index } => {
                     self.a.bind(label);
                     self.side_cold(&gi, index);
+                    self.restore_homes();
                     self.host_exit(self.stubs.fault_exit)?;
                 }
                 Cold::Store { label, gi, index } => {
                     self.a.bind(label);
                     self.side_cold(&gi, index);
+                    self.restore_homes();
                     let fault = self.a.label();
                     self.a
                         .alu_ri(W::B32, Alu::Cmp, Reg::Rax, super::store::FAULT as i32);
@@ -1462,6 +1506,7 @@ impl Gen {
                 Cold::Step { label, gi, index } => {
                     self.a.bind(label);
                     self.side_cold(&gi, index);
+                    self.restore_homes();
                     let trap = self.a.label();
                     self.a
                         .alu_ri(W::B32, Alu::Cmp, Reg::Rax, super::store::FAULT as i32);
@@ -1478,6 +1523,7 @@ impl Gen {
                 Cold::Budget { label, gi, dirty } => {
                     self.a.bind(label);
                     self.write_back_set(dirty);
+                    self.restore_homes();
                     self.side_cold(&gi, 0);
                     self.host_exit(self.stubs.budget_exit)?;
                 }

@@ -16,7 +16,9 @@
 //! * `r14` = the guest's `instret` (the `Cpu` copy is stored by the exit
 //!   code and by the helper trampolines);
 //! * [`codegen::ALLOC`] (`r8`-`r11`, `r13`, `r15`, `rdi`) hold the block's
-//!   hottest guest registers (see `codegen`);
+//!   hottest guest registers (see `codegen`); `r13`, `r15` and `r8` hold
+//!   `sp`, `ra` and `a0` in every translation (pinned: loaded by the entry
+//!   code, stored by the exit code, see `codegen/pinned.rs`);
 //! * xmm2-xmm15 hold the region's hottest F/D registers (see
 //!   `codegen::fcache`); xmm0 and xmm1 are scratch;
 //! * `rax`, `rcx`, `rdx`, `rsi` are scratch. `rsp` is 16-byte aligned, so
@@ -449,9 +451,13 @@ pub fn fixed_code(base: u64, host_faults: bool) -> (alloc::vec::Vec<u8>, Stubs) 
     a.mxcsr(true, Mem::base(Reg::Rbp, off::MXCSR_CLEAN));
     a.load(W::B64, Reg::R12, Mem::base(Reg::Rbp, off::MEM_BASE));
     a.load(W::B64, Reg::R14, Mem::base(Reg::Rbx, off::INSTRET));
+    codegen::pinned::emit_load(&mut a);
     a.jmp_r(Reg::Rdx);
     align(&mut a);
     let exit_addr = a.here();
+    // Every way out comes here: the pinned registers' `Cpu` copies were
+    // stale (see `codegen/pinned.rs`).
+    codegen::pinned::emit_store(&mut a);
     a.load(W::B64, Reg::Rsp, Mem::base(Reg::Rbp, off::ENTRY_RSP));
     a.store(W::B64, Mem::base(Reg::Rbx, off::INSTRET), Reg::R14);
     // Fold MXCSR's flags into fflags (rax holds the exit code).

@@ -239,14 +239,17 @@ impl Gen {
     }
 
     /// Where a host fault in this region resumes when the region writes
-    /// cached f registers: store them (rax, the faulting host address,
-    /// is kept) and go to the shared fault exit. Returns its offset in
+    /// cached f registers or is unpinned: store them and put the pinned
+    /// registers back (rax, the faulting host address, is kept) and go to
+    /// the shared fault exit. Returns its offset in
     /// the region's code, or 0 when the shared fault exit will do.
     pub(super) fn emit_fault_stub(&mut self) -> Result<u32, super::AsmError> {
-        if !self.stubs.host_faults || self.fwritten == 0 {
+        if !self.stubs.host_faults || (self.fwritten == 0 && self.pin) {
             return Ok(0);
         }
         let at = self.a.pos() as u32;
+        // An unpinned region puts the pinned registers back (see `pinned`).
+        self.restore_homes();
         self.f_write_back();
         self.a.jmp_abs(self.stubs.fault_exit)?;
         Ok(at)
