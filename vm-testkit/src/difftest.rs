@@ -728,6 +728,26 @@ fn random_fp(r: &mut impl Source) -> u32 {
     }
 }
 
+/// `frflags t; fle/flt/feq.{s,d} rd, a, b; fsflags t`, the quiet compare
+/// the translator fuses (`codegen/quiet.rs`); sometimes with `rd` = `t`,
+/// which it must not fuse.
+fn quiet_compare_item(r: &mut impl Source) -> Vec<Parcel> {
+    let t = dst_nz(r);
+    let rd = if r.chance(15) { t } else { dst(r) };
+    let fmt = r.below(2) as u32;
+    let cmp = 0x53
+        | (rd as u32) << 7
+        | (r.below(3) as u32) << 12
+        | freg(r) << 15
+        | freg(r) << 20
+        | (0x14 << 2 | fmt) << 25;
+    vec![
+        Parcel::W(rv::i(0x73, 2, t, 0, 1)),
+        Parcel::W(cmp),
+        Parcel::W(rv::i(0x73, 1, 0, t, 1)),
+    ]
+}
+
 fn interesting_fp(r: &mut impl Source) -> u64 {
     const D: [u64; 10] = [
         0,
@@ -862,7 +882,11 @@ impl Case {
         let mut items = vec![Item::Code(vec![Parcel::W(rv::addi(LOOP, 0, iterations))])];
         for at in 1..=n {
             items.push(if fp && r.chance(40) {
-                Item::Code(vec![Parcel::W(random_fp(r))])
+                if r.chance(10) {
+                    Item::Code(quiet_compare_item(r))
+                } else {
+                    Item::Code(vec![Parcel::W(random_fp(r))])
+                }
             } else {
                 random_item(r, at, n, smc)
             });

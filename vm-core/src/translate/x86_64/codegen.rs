@@ -58,6 +58,7 @@ mod fcache;
 mod float;
 mod pair;
 mod pcmap;
+mod quiet;
 mod ras;
 mod weight;
 
@@ -516,7 +517,14 @@ pub fn translate(
                 });
             }
             let mut ended = false;
+            let mut fused = 0;
             for (i, gi) in insts.iter().enumerate() {
+                if fused > 0 {
+                    // Emitted with the instruction before (see `quiet`).
+                    fused -= 1;
+                    g.known.after(&gi.inst);
+                    continue;
+                }
                 if !g.keeps_pending(&gi.inst) {
                     g.flush_nan();
                 }
@@ -529,6 +537,12 @@ pub fn translate(
                 if let Some(p) = g.div_partner.filter(|p| p.pc == gi.pc) {
                     g.div_take(p);
                     g.known.after(&gi.inst);
+                    continue;
+                }
+                if let Some(q) = quiet::find(insts, i) {
+                    g.quiet_compare(q);
+                    g.known.after(&gi.inst);
+                    fused = 2;
                     continue;
                 }
                 g.div_pair = pair::div_pair(insts, i).or_else(|| pair::mul_pair(insts, i));
