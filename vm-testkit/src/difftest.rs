@@ -332,7 +332,8 @@ fn random_alu(r: &mut impl Source) -> u32 {
                     _ => rv::i(0x13, 5, rd, rs1, sh | 0x400),
                 }
             }
-            7 => rv::i(0x1b, 0, rd, rs1, imm),
+            // addiw, often `sext.w` (imm 0, its own translation)
+            7 => rv::i(0x1b, 0, rd, rs1, if r.chance(30) { 0 } else { imm }),
             _ => {
                 let sh = r.below(32) as i32;
                 match r.below(3) {

@@ -973,6 +973,25 @@ impl Gen {
             return;
         }
         let d = self.work(i.rd, None);
+        if op == Alu::Add && w == W::B32 && i.rs1 != 0 {
+            // `addiw`: `sext.w` (imm 0) is one `movsxd`, from the source's
+            // host register or straight from the `Cpu`; else the sum in 32
+            // bits by `lea` (no copy of the source first), then `movsxd`.
+            match self.map[i.rs1 as usize] {
+                Some(c) if i.imm == 0 => self.a.movsxd(d, c),
+                Some(c) => {
+                    self.a.lea(W::B32, d, Mem::base(c, i.imm));
+                    self.a.movsxd(d, d);
+                }
+                None if i.imm == 0 => self.a.movsxd_m(d, x(i.rs1)),
+                None => {
+                    self.get(d, i.rs1);
+                    self.a.alu_ri(W::B32, Alu::Add, d, i.imm);
+                    self.a.movsxd(d, d);
+                }
+            }
+            return self.done(i.rd, d);
+        }
         match self.map[i.rs1 as usize] {
             Some(c) if op == Alu::Add && w == W::B64 && i.rs1 != 0 => {
                 self.a.lea(W::B64, d, Mem::base(c, i.imm));
@@ -1001,9 +1020,14 @@ impl Gen {
         self.done(i.rd, d);
     }
 
-    fn alu_reg(&mut self, r: R, op: Alu, w: W) {
+    fn alu_reg(&mut self, mut r: R, op: Alu, w: W) {
         if r.rd == 0 {
             return;
+        }
+        if r.rd == r.rs2 && matches!(op, Alu::Add | Alu::And | Alu::Or | Alu::Xor) {
+            // Commutes: compute in place (`rd op= rs1`) rather than in a
+            // scratch register with `rd` kept to be read.
+            core::mem::swap(&mut r.rs1, &mut r.rs2);
         }
         if w == W::B64 {
             // x0 as an operand: a move (`mv` is `add rd, x0, rs`) or zero.
