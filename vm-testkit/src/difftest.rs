@@ -579,7 +579,16 @@ fn random_item(r: &mut impl Source, at: usize, n: usize, smc: bool) -> Item {
         }
         76..=79 => Item::Code(amo_item(r)),
         80..=85 => Item::Code(lrsc_item(r)),
-        86..=95 => Item::Code(compressed_item(r)),
+        86..=93 => Item::Code(compressed_item(r)),
+        // `zext.w` as `slli rd, rs, 32; srli rd, rd, 32` (fused by the
+        // translator, `codegen/zext.rs`); rs sometimes rd
+        94..=95 => {
+            let rs = if r.chance(30) { rd } else { src(r) };
+            Item::Code(vec![
+                Parcel::W(rv::i(0x13, 1, rd, rs, 32)),
+                Parcel::W(rv::i(0x13, 5, rd, rd, 32)),
+            ])
+        }
         // csrr instret / cycle
         96..=97 => w(rv::i(
             0x73,

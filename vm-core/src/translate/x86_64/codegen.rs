@@ -61,6 +61,7 @@ mod pcmap;
 mod quiet;
 mod ras;
 mod weight;
+mod zext;
 
 /// Guest permission bits (`Perm::READ`, `Perm::WRITE`) as the TLB holds them.
 const READ: i32 = 1;
@@ -543,6 +544,12 @@ pub fn translate(
                     g.quiet_compare(q);
                     g.known.after(&gi.inst);
                     fused = 2;
+                    continue;
+                }
+                if let Some((rd, rs)) = zext::find(insts, i) {
+                    g.zext_w(rd, rs);
+                    g.known.after(&gi.inst);
+                    fused = 1;
                     continue;
                 }
                 g.div_pair = pair::div_pair(insts, i).or_else(|| pair::mul_pair(insts, i));
