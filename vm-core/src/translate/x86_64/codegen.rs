@@ -56,6 +56,7 @@ mod dirty;
 mod divcache;
 mod fcache;
 mod float;
+mod frm;
 mod pair;
 mod pcmap;
 mod quiet;
@@ -117,6 +118,8 @@ enum Cold {
     F(fcache::ColdF),
     /// Divisor 0 or not cached (see `divcache`).
     Div(divcache::ColdDiv),
+    /// An edge's `frm` check failed (see `frm`).
+    FrmEdge(frm::Edge),
     /// The out-of-line path of an inline instruction: run it with the step
     /// helper (fallback instruction `step`) and go `back`.
     StepBack {
@@ -253,6 +256,8 @@ struct Gen {
     fboxed: u32,
     /// The code at this point knows that `frm` is round to nearest even.
     frm_rne: bool,
+    /// Blocks (by pc, sorted) whose code starts knowing it (see `frm`).
+    frm_known: Vec<u64>,
     /// Cached f registers written by arithmetic whose NaN results are not
     /// yet made canonical, and their precision (double: true); see
     /// `fcache`.
@@ -423,6 +428,7 @@ pub fn translate(
     }
     headers.sort_unstable();
     headers.dedup();
+    let frm_known = frm::known_at_start(blocks, entry, &returns);
     let steps_before = steps.len();
     // What each block writes beyond `int_rd`'s prediction, as found by
     // an earlier generation (see `dirty`); `exact` false: no per-path
@@ -462,6 +468,7 @@ pub fn translate(
             fdirty: 0,
             fboxed: 0,
             frm_rne: false,
+            frm_known: frm_known.clone(),
             fpending: Vec::new(),
             known: bounds::Known::new(),
         };
@@ -491,11 +498,12 @@ pub fn translate(
         }
         for (bi, insts) in blocks.iter().enumerate() {
             g.a.bind(g.labels[&insts[0].pc]);
-            // Paths join here: nothing is known of the boxes or of frm.
+            // Paths join here: nothing is known of the boxes, nor of frm
+            // but in the blocks `frm` checks every way into.
             // (Nothing is pending: every block ends with a flush.)
             g.flush_nan();
             g.fboxed = 0;
-            g.frm_rne = false;
+            g.frm_rne = g.frm_known.binary_search(&insts[0].pc).is_ok();
             g.known = bounds::Known::new();
             g.path = dirty_in[bi];
             g.block_dirty = 0;
@@ -785,6 +793,9 @@ impl Gen {
     fn goto(&mut self, target: u64, retired: u32) -> Result<(), AsmError> {
         if let Some(&l) = self.labels.get(&target) {
             self.retire(retired);
+            if self.frm_edge(target) {
+                self.frm_check_inline(target);
+            }
             if self.next_start != Some(target) {
                 self.a.jmp(l);
             }
@@ -1275,10 +1286,12 @@ impl Gen {
         let next = gi.pc + gi.len as u64;
         match (self.labels.get(&target), self.labels.get(&next)) {
             (Some(&l), _) => {
+                let l = self.frm_branch_to(l, target);
                 self.a.jcc(c, l);
                 self.goto(next, 0)
             }
             (None, Some(&l)) => {
+                let l = self.frm_branch_to(l, next);
                 self.a.jcc(c.inverse(), l);
                 self.exit_direct(target, 0)
             }
@@ -1475,6 +1488,7 @@ impl Gen {
             match c {
                 Cold::F(c) => self.emit_cold_f(c)?,
                 Cold::Div(c) => self.emit_cold_div(c),
+                Cold::FrmEdge(e) => self.emit_frm_edge(e)?,
                 Cold::StepBack {
                     label,
                     back,
