@@ -332,7 +332,8 @@ fn random_alu(r: &mut impl Source) -> u32 {
                     _ => rv::i(0x13, 5, rd, rs1, sh | 0x400),
                 }
             }
-            7 => rv::i(0x1b, 0, rd, rs1, imm),
+            // addiw, often `sext.w` (imm 0, its own translation)
+            7 => rv::i(0x1b, 0, rd, rs1, if r.chance(30) { 0 } else { imm }),
             _ => {
                 let sh = r.below(32) as i32;
                 match r.below(3) {
@@ -578,7 +579,16 @@ fn random_item(r: &mut impl Source, at: usize, n: usize, smc: bool) -> Item {
         }
         76..=79 => Item::Code(amo_item(r)),
         80..=85 => Item::Code(lrsc_item(r)),
-        86..=95 => Item::Code(compressed_item(r)),
+        86..=93 => Item::Code(compressed_item(r)),
+        // `zext.w` as `slli rd, rs, 32; srli rd, rd, 32` (fused by the
+        // translator, `codegen/zext.rs`); rs sometimes rd
+        94..=95 => {
+            let rs = if r.chance(30) { rd } else { src(r) };
+            Item::Code(vec![
+                Parcel::W(rv::i(0x13, 1, rd, rs, 32)),
+                Parcel::W(rv::i(0x13, 5, rd, rd, 32)),
+            ])
+        }
         // csrr instret / cycle
         96..=97 => w(rv::i(
             0x73,
@@ -728,6 +738,26 @@ fn random_fp(r: &mut impl Source) -> u32 {
     }
 }
 
+/// `frflags t; fle/flt/feq.{s,d} rd, a, b; fsflags t`, the quiet compare
+/// the translator fuses (`codegen/quiet.rs`); sometimes with `rd` = `t`,
+/// which it must not fuse.
+fn quiet_compare_item(r: &mut impl Source) -> Vec<Parcel> {
+    let t = dst_nz(r);
+    let rd = if r.chance(15) { t } else { dst(r) };
+    let fmt = r.below(2) as u32;
+    let cmp = 0x53
+        | (rd as u32) << 7
+        | (r.below(3) as u32) << 12
+        | freg(r) << 15
+        | freg(r) << 20
+        | (0x14 << 2 | fmt) << 25;
+    vec![
+        Parcel::W(rv::i(0x73, 2, t, 0, 1)),
+        Parcel::W(cmp),
+        Parcel::W(rv::i(0x73, 1, 0, t, 1)),
+    ]
+}
+
 fn interesting_fp(r: &mut impl Source) -> u64 {
     const D: [u64; 10] = [
         0,
@@ -862,7 +892,11 @@ impl Case {
         let mut items = vec![Item::Code(vec![Parcel::W(rv::addi(LOOP, 0, iterations))])];
         for at in 1..=n {
             items.push(if fp && r.chance(40) {
-                Item::Code(vec![Parcel::W(random_fp(r))])
+                if r.chance(10) {
+                    Item::Code(quiet_compare_item(r))
+                } else {
+                    Item::Code(vec![Parcel::W(random_fp(r))])
+                }
             } else {
                 random_item(r, at, n, smc)
             });

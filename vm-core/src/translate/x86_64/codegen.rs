@@ -59,11 +59,14 @@ mod dirty;
 mod divcache;
 mod fcache;
 mod float;
+mod frm;
 mod pair;
 mod pcmap;
 pub mod pinned;
+mod quiet;
 mod ras;
 mod weight;
+mod zext;
 
 /// Guest permission bits (`Perm::READ`, `Perm::WRITE`) as the TLB holds them.
 const READ: i32 = 1;
@@ -119,6 +122,8 @@ enum Cold {
     F(fcache::ColdF),
     /// Divisor 0 or not cached (see `divcache`).
     Div(divcache::ColdDiv),
+    /// An edge's `frm` check failed (see `frm`).
+    FrmEdge(frm::Edge),
     /// The out-of-line path of an inline instruction: run it with the step
     /// helper (fallback instruction `step`) and go `back`.
     StepBack {
@@ -281,6 +286,8 @@ struct Gen {
     fboxed: u32,
     /// The code at this point knows that `frm` is round to nearest even.
     frm_rne: bool,
+    /// Blocks (by pc, sorted) whose code starts knowing it (see `frm`).
+    frm_known: Vec<u64>,
     /// Cached f registers written by arithmetic whose NaN results are not
     /// yet made canonical, and their precision (double: true); see
     /// `fcache`.
@@ -451,6 +458,7 @@ pub fn translate(
     }
     headers.sort_unstable();
     headers.dedup();
+    let frm_known = frm::known_at_start(blocks, entry, &returns);
     let steps_before = steps.len();
     // What each block writes beyond `int_rd`'s prediction, as found by
     // an earlier generation (see `dirty`); `exact` false: no per-path
@@ -491,6 +499,7 @@ pub fn translate(
             fdirty: 0,
             fboxed: 0,
             frm_rne: false,
+            frm_known: frm_known.clone(),
             fpending: Vec::new(),
             known: bounds::Known::new(),
         };
@@ -520,11 +529,12 @@ pub fn translate(
         }
         for (bi, insts) in blocks.iter().enumerate() {
             g.a.bind(g.labels[&insts[0].pc]);
-            // Paths join here: nothing is known of the boxes or of frm.
+            // Paths join here: nothing is known of the boxes, nor of frm
+            // but in the blocks `frm` checks every way into.
             // (Nothing is pending: every block ends with a flush.)
             g.flush_nan();
             g.fboxed = 0;
-            g.frm_rne = false;
+            g.frm_rne = g.frm_known.binary_search(&insts[0].pc).is_ok();
             g.known = bounds::Known::new();
             g.path = dirty_in[bi];
             g.block_dirty = 0;
@@ -547,7 +557,14 @@ pub fn translate(
                 });
             }
             let mut ended = false;
+            let mut fused = 0;
             for (i, gi) in insts.iter().enumerate() {
+                if fused > 0 {
+                    // Emitted with the instruction before (see `quiet`).
+                    fused -= 1;
+                    g.known.after(&gi.inst);
+                    continue;
+                }
                 if !g.keeps_pending(&gi.inst) {
                     g.flush_nan();
                 }
@@ -560,6 +577,18 @@ pub fn translate(
                 if let Some(p) = g.div_partner.filter(|p| p.pc == gi.pc) {
                     g.div_take(p);
                     g.known.after(&gi.inst);
+                    continue;
+                }
+                if let Some(q) = quiet::find(insts, i) {
+                    g.quiet_compare(q);
+                    g.known.after(&gi.inst);
+                    fused = 2;
+                    continue;
+                }
+                if let Some((rd, rs)) = zext::find(insts, i) {
+                    g.zext_w(rd, rs);
+                    g.known.after(&gi.inst);
+                    fused = 1;
                     continue;
                 }
                 g.div_pair = pair::div_pair(insts, i).or_else(|| pair::mul_pair(insts, i));
@@ -806,6 +835,9 @@ impl Gen {
     fn goto(&mut self, target: u64, retired: u32) -> Result<(), AsmError> {
         if let Some(&l) = self.labels.get(&target) {
             self.retire(retired);
+            if self.frm_edge(target) {
+                self.frm_check_inline(target);
+            }
             if self.next_start != Some(target) {
                 self.a.jmp(l);
             }
@@ -1001,6 +1033,25 @@ impl Gen {
             return;
         }
         let d = self.work(i.rd, None);
+        if op == Alu::Add && w == W::B32 && i.rs1 != 0 {
+            // `addiw`: `sext.w` (imm 0) is one `movsxd`, from the source's
+            // host register or straight from the `Cpu`; else the sum in 32
+            // bits by `lea` (no copy of the source first), then `movsxd`.
+            match self.map[i.rs1 as usize] {
+                Some(c) if i.imm == 0 => self.a.movsxd(d, c),
+                Some(c) => {
+                    self.a.lea(W::B32, d, Mem::base(c, i.imm));
+                    self.a.movsxd(d, d);
+                }
+                None if i.imm == 0 => self.a.movsxd_m(d, x(i.rs1)),
+                None => {
+                    self.get(d, i.rs1);
+                    self.a.alu_ri(W::B32, Alu::Add, d, i.imm);
+                    self.a.movsxd(d, d);
+                }
+            }
+            return self.done(i.rd, d);
+        }
         match self.map[i.rs1 as usize] {
             Some(c) if op == Alu::Add && w == W::B64 && i.rs1 != 0 => {
                 self.a.lea(W::B64, d, Mem::base(c, i.imm));
@@ -1029,9 +1080,14 @@ impl Gen {
         self.done(i.rd, d);
     }
 
-    fn alu_reg(&mut self, r: R, op: Alu, w: W) {
+    fn alu_reg(&mut self, mut r: R, op: Alu, w: W) {
         if r.rd == 0 {
             return;
+        }
+        if r.rd == r.rs2 && matches!(op, Alu::Add | Alu::And | Alu::Or | Alu::Xor) {
+            // Commutes: compute in place (`rd op= rs1`) rather than in a
+            // scratch register with `rd` kept to be read.
+            core::mem::swap(&mut r.rs1, &mut r.rs2);
         }
         if w == W::B64 {
             // x0 as an operand: a move (`mv` is `add rd, x0, rs`) or zero.
@@ -1272,10 +1328,12 @@ impl Gen {
         let next = gi.pc + gi.len as u64;
         match (self.labels.get(&target), self.labels.get(&next)) {
             (Some(&l), _) => {
+                let l = self.frm_branch_to(l, target);
                 self.a.jcc(c, l);
                 self.goto(next, 0)
             }
             (None, Some(&l)) => {
+                let l = self.frm_branch_to(l, next);
                 self.a.jcc(c.inverse(), l);
                 self.exit_direct(target, 0)
             }
@@ -1472,6 +1530,7 @@ impl Gen {
             match c {
                 Cold::F(c) => self.emit_cold_f(c)?,
                 Cold::Div(c) => self.emit_cold_div(c),
+                Cold::FrmEdge(e) => self.emit_frm_edge(e)?,
                 Cold::StepBack {
                     label,
                     back,

@@ -410,6 +410,11 @@ impl Asm {
         self.op(None, true, &[0x63], dst.n(), Rm::R(src.n()), false);
     }
 
+    /// `movsxd dst, dword [m]`.
+    pub fn movsxd_m(&mut self, dst: Reg, m: Mem) {
+        self.op(None, true, &[0x63], dst.n(), Rm::M(m), false);
+    }
+
     /// `movzx dst32, src8`.
     pub fn movzx_r8(&mut self, dst: Reg, src: Reg) {
         self.op(None, false, &[0x0f, 0xb6], dst.n(), Rm::R(src.n()), true);
