@@ -921,6 +921,16 @@ impl HostOs for BareMetal {
     }
     fn thread_ended(&self, tid: i32) {
         self.p().threads.lock().retain(|&t| t != tid);
+        self.p().names.lock().retain(|t| t.0 != tid);
+    }
+    fn thread_named(&self, tid: i32, name: &[u8]) {
+        let mut n = [0u8; 16];
+        let len = name.len().min(15);
+        n[..len].copy_from_slice(&name[..len]);
+        let p = self.p();
+        let mut names = p.names.lock();
+        names.retain(|t| t.0 != tid);
+        names.push((tid, n));
     }
     fn spawn_process(
         &self,

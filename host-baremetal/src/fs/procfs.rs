@@ -84,6 +84,8 @@ pub struct ProcFacts {
     pub start_ns: u64,
     /// Its threads other than the first (whose id is the pid).
     pub threads: Vec<i32>,
+    /// Thread names the guest gave (tid, NUL-padded name).
+    pub names: Vec<(i32, [u8; 16])>,
     /// Working directory, umask and descriptor links (number, link text),
     /// when they can be had (not of a zombie).
     pub cwd: Option<Vec<u8>>,
@@ -188,9 +190,13 @@ fn num(b: &[u8]) -> Option<i32> {
     core::str::from_utf8(b).ok()?.parse().ok()
 }
 
-/// The process's name as `comm` shows it: its program's file name, at
-/// most 15 bytes.
-fn comm(f: &ProcFacts) -> String {
+/// Thread `tid`'s name as `comm` shows it: the one the guest gave, else
+/// its program's file name, at most 15 bytes.
+fn comm(f: &ProcFacts, tid: i32) -> String {
+    if let Some((_, n)) = f.names.iter().find(|t| t.0 == tid) {
+        let len = n.iter().position(|&b| b == 0).unwrap_or(16).min(15);
+        return String::from_utf8_lossy(&n[..len]).into_owned();
+    }
     let base = f.exe.rsplit(|&b| b == b'/').next().unwrap_or(&f.exe);
     String::from_utf8_lossy(&base[..base.len().min(15)]).into_owned()
 }
@@ -420,7 +426,10 @@ impl Fs {
                     "exe" if !f.exe.is_empty() => Child::Link(f.exe),
                     "root" => Child::Link(b"/".to_vec()),
                     "cmdline" => Child::File(f.cmdline.clone(), false),
-                    "comm" => Child::File(format!("{}\n", comm(&f)).into_bytes(), false),
+                    "comm" => Child::File(
+                        format!("{}\n", comm(&f, tid.unwrap_or(pid))).into_bytes(),
+                        false,
+                    ),
                     "stat" => Child::File(self.stat_line(tid.unwrap_or(pid), &f), false),
                     "statm" => Child::File(statm(&f), false),
                     "status" => Child::File(self.status(pid, tid.unwrap_or(pid), &f), false),
@@ -611,7 +620,7 @@ impl Fs {
         let mut s = format!(
             "{id} ({}) {} {} {} {} 0 -1 4194560 0 0 0 0 {ticks} 0 0 0 20 0 {} 0 {start} {} {} \
              18446744073709551615",
-            comm(f),
+            comm(f, id),
             f.state as char,
             f.ppid,
             f.pgid,
@@ -638,7 +647,7 @@ impl Fs {
             b'Z' => "Z (zombie)",
             _ => "S (sleeping)",
         };
-        let mut s = format!("Name:\t{}\n", comm(f));
+        let mut s = format!("Name:\t{}\n", comm(f, tid));
         if let Some(m) = f.umask {
             let _ = writeln!(s, "Umask:\t{m:04o}");
         }
