@@ -670,6 +670,15 @@ impl ProcSource for TableView {
         TABLE.lock().procs.keys().copied().collect()
     }
 
+    fn state(&self, pid: i32) -> Option<u8> {
+        let t = TABLE.lock();
+        Some(match &t.procs.get(&pid)?.proc {
+            None => b'Z',
+            Some(p) if p.stopped() => b'T',
+            Some(_) => b'S',
+        })
+    }
+
     fn facts(&self, pid: i32, me: i32) -> Option<ProcFacts> {
         let (mut f, proc) = {
             let t = TABLE.lock();

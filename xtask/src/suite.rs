@@ -76,7 +76,7 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
     ),
     (
         "misc_calls.*",
-        "no RESOLVE_* path walk (openat2), inotify, ioprio or pidfds on the unikernel (its pidfd case then waits for good for a child it cannot signal)",
+        "no RESOLVE_* path walk (openat2), inotify or ioprio on the unikernel (its pidfds: proc_pidfd)",
     ),
     (
         "sched_ids.*",

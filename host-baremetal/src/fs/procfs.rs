@@ -129,6 +129,11 @@ pub trait ProcSource: Sync {
     fn memory(&self) -> (u64, u64);
     /// How many CPUs there are.
     fn cpus(&self) -> usize;
+    /// `pid`'s state as `facts` gives it (`b'Z'` for a zombie), `None`
+    /// for no such process; cheaper than `facts`.
+    fn state(&self, pid: i32) -> Option<u8> {
+        self.facts(pid, 0).map(|f| f.state)
+    }
 }
 
 /// A child of a `/proc` directory, before it is made.
@@ -260,6 +265,14 @@ impl Fs {
             flock: Default::default(),
             proc: Some(tag),
         }))
+    }
+
+    /// Process `pid`'s state (`b'Z'`: a zombie), `None` if there is none.
+    pub(super) fn process_state(&self, pid: i32) -> Option<u8> {
+        match self.procs {
+            Some(s) => s.state(pid),
+            None => (pid == self.pid).then_some(b'R'),
+        }
     }
 
     fn pids(&self) -> Vec<i32> {
