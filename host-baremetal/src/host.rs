@@ -510,6 +510,18 @@ impl HostOs for BareMetal {
         })?;
         r
     }
+    fn pidfd_open(&self, pid: i32, flags: u32) -> SysResult<i32> {
+        self.p().fs.lock().pidfd_open(pid, flags as i32)
+    }
+    fn pidfd_pid(&self, fd: i32) -> SysResult<i32> {
+        self.p().fs.lock().pidfd_pid(fd)
+    }
+    fn pidfd_send_signal(&self, fd: i32, sig: i32) -> SysResult<()> {
+        match self.pidfd_pid(fd)? {
+            0 => Err(Errno::ESRCH),
+            pid => self.kill(pid, sig),
+        }
+    }
     fn eventfd2(&self, initval: u32, flags: i32) -> SysResult<i32> {
         self.p().fs.lock().eventfd2(initval, flags)
     }
@@ -921,6 +933,16 @@ impl HostOs for BareMetal {
     }
     fn thread_ended(&self, tid: i32) {
         self.p().threads.lock().retain(|&t| t != tid);
+        self.p().names.lock().retain(|t| t.0 != tid);
+    }
+    fn thread_named(&self, tid: i32, name: &[u8]) {
+        let mut n = [0u8; 16];
+        let len = name.len().min(15);
+        n[..len].copy_from_slice(&name[..len]);
+        let p = self.p();
+        let mut names = p.names.lock();
+        names.retain(|t| t.0 != tid);
+        names.push((tid, n));
     }
     fn spawn_process(
         &self,
@@ -959,8 +981,11 @@ impl HostOs for BareMetal {
             0 => crate::procs::Which::Any,
             1 if id > 0 => crate::procs::Which::Pid(id),
             2 if id >= 0 => crate::procs::Which::Group(id),
-            // P_PIDFD: there are no pidfds here.
-            3 => return Err(Errno::EBADF),
+            // P_PIDFD: the process it names (`ECHILD` once reaped).
+            3 => match self.pidfd_pid(id)? {
+                0 => return Err(Errno::ECHILD),
+                pid => crate::procs::Which::Pid(pid),
+            },
             _ => return Err(Errno::EINVAL),
         };
         let want = crate::procs::Want {

@@ -70,6 +70,9 @@ pub struct Proc {
     /// The ids of its guest threads other than the first (which has the
     /// pid), for `/proc/<pid>/task` (`HostOs::new_tid`).
     pub threads: spin::Mutex<Vec<i32>>,
+    /// Its threads' names as the core gave them (`HostOs::thread_named`),
+    /// for `comm`, `stat` and `status`.
+    pub names: spin::Mutex<Vec<(i32, [u8; 16])>>,
     /// The reservations (start, size) its guest address spaces live in
     /// (`HostOs::reserve`, until `HostOs::release`), for the memory
     /// figures of its `/proc/<pid>` files.
@@ -98,6 +101,7 @@ impl Proc {
             image: spin::Mutex::new((Vec::new(), Vec::new())),
             start_ns: crate::clock::uptime_ns(),
             threads: spin::Mutex::new(Vec::new()),
+            names: spin::Mutex::new(Vec::new()),
             spaces: spin::Mutex::new(Vec::new()),
         }
     }
@@ -666,6 +670,15 @@ impl ProcSource for TableView {
         TABLE.lock().procs.keys().copied().collect()
     }
 
+    fn state(&self, pid: i32) -> Option<u8> {
+        let t = TABLE.lock();
+        Some(match &t.procs.get(&pid)?.proc {
+            None => b'Z',
+            Some(p) if p.stopped() => b'T',
+            Some(_) => b'S',
+        })
+    }
+
     fn facts(&self, pid: i32, me: i32) -> Option<ProcFacts> {
         let (mut f, proc) = {
             let t = TABLE.lock();
@@ -691,6 +704,7 @@ impl ProcSource for TableView {
             f.cpu_ns = p.cpu_ns();
             f.start_ns = p.start_ns;
             f.threads = p.threads.lock().clone();
+            f.names = p.names.lock().clone();
             f.mem = Some(p.memory());
             // The caller's own table is busy (it is what asks); another
             // process's is taken only if free (never waited for here).

@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use vm_core::host::{
     EpollEvent, Errno, ExecRequest, FileStat, Flock, FutexArgs, HostOs, HostProt, HostSigAction,
     HostSignal, HostUname, ITimer, Ids, PollFd, ProcessEnd, RecvMsg, SendMsg, SetId, StatFs,
-    SysInfo, SysResult, Termios, Timespec, WaitInfo, WinSize, XattrTarget,
+    SysInfo, SysResult, Termios, Timespec, TreeThreads, WaitInfo, WinSize, XattrTarget,
 };
 
 /// The Linux host: every call goes to the kernel; its only state is the
@@ -446,6 +446,34 @@ impl HostOs for LinuxHost {
 
     fn threads(&self) -> bool {
         !self.one_thread()
+    }
+
+    fn thread_named(&self, tid: i32, name: &[u8]) {
+        if tid == self.gettid() {
+            // The host thread's own name, which the host's procfs shows
+            // to other processes (`comm`, `stat`, `status`).
+            let mut n = [0u8; 16];
+            let len = name.len().min(15);
+            n[..len].copy_from_slice(&name[..len]);
+            // SAFETY: `n` is a NUL-terminated string of at most 16 bytes.
+            unsafe { libc::prctl(libc::PR_SET_NAME, n.as_ptr()) };
+        } else {
+            crate::tree::thread_named(tid, name);
+        }
+    }
+
+    fn thread_ended(&self, tid: i32) {
+        if self.one_thread() {
+            crate::tree::thread_ended(tid);
+        }
+    }
+
+    fn tree_threads(&self, pid: i32) -> Option<TreeThreads> {
+        crate::tree::threads_of(pid)
+    }
+
+    fn has_tree_threads(&self) -> bool {
+        crate::tree::has_threads()
     }
 
     fn spawn_thread(&self, f: Box<dyn FnOnce() + Send + 'static>) -> SysResult<()> {

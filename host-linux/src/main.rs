@@ -228,11 +228,16 @@ fn run(cli: &Cli) -> ProcessEnd {
     proc::set_relaunch(cli.relaunch_options());
     let tree = match cli.limit_tree {
         Some(id) => tree::join(id),
-        None if cli.needs_tree() => tree::create(tree::Config {
-            max_processes: cli.process_limit(),
-            timeout: cli.timeout,
-        })
-        .map(drop),
+        // Threads in turn on one host thread: other processes of the tree
+        // learn of them from the tree's table.
+        None if cli.needs_tree() || cli.threads == cli::Threads::One => {
+            tree::create(tree::Config {
+                max_processes: cli.process_limit(),
+                timeout: cli.timeout,
+                limited: cli.needs_tree(),
+            })
+            .map(drop)
+        }
         None => Ok(()),
     };
     if let Err(e) = tree {

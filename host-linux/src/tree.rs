@@ -16,10 +16,19 @@
 //! whose last process was killed so is removed by the next outermost pvm
 //! that starts ([`collect_stale`]).
 //!
-//! Each pvm of a tree runs a watchdog thread ([`start_watchdog`]) that
-//! ends it at the deadline (`--timeout`) or shortly after another process
-//! of the tree hit a limit, even while its guest is blocked in a system
-//! call; a running guest notices sooner, in the core's run loop.
+//! Each pvm of a tree with limits runs a watchdog thread
+//! ([`start_watchdog`]) that ends it at the deadline (`--timeout`) or
+//! shortly after another process of the tree hit a limit, even while its
+//! guest is blocked in a system call; a running guest notices sooner, in
+//! the core's run loop.
+//!
+//! The segment also has a table of threads the host's procfs shows
+//! wrongly ([`thread_named`], [`threads_of`]): the guest threads that
+//! have no host thread of their own (`--threads one`, which makes a tree
+//! for that alone), with their names, and the watchdog, a host thread
+//! that is no guest thread. Another process of the tree reads it for its
+//! `/proc/<pid>/task` (`vm_core::syscall::tasks`). A full table leaves a
+//! thread out of that view, nothing more.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
@@ -31,6 +40,24 @@ use vm_core::limits::{Limit, Message, TreeCounters};
 pub const SLOTS: usize = 4096;
 /// A slot taken by a `fork` in progress (the child's pid is not known yet).
 const RESERVED: i32 = -1;
+/// Thread records: guest threads without a host thread, and helpers.
+pub const THREAD_SLOTS: usize = 4096;
+/// A record's kind: a guest thread without a host thread of its own.
+const EXTRA: u32 = 1;
+/// A record's kind: a host thread that is no guest thread.
+const HIDDEN: u32 = 2;
+
+/// One thread record. Written by its process only: `pid` claims it,
+/// then the kind and name are stored and `tid` last; freeing clears
+/// `tid` first. A reader takes a record whose `tid` is set.
+#[repr(C)]
+struct ThreadSlot {
+    pid: AtomicI32,
+    tid: AtomicI32,
+    kind: AtomicU32,
+    _pad: AtomicU32,
+    name: [AtomicU64; 2],
+}
 
 #[repr(C)]
 struct Shared {
@@ -42,8 +69,10 @@ struct Shared {
     timeout_ms: AtomicU64,
     /// `--max-processes`, 0 for none.
     max_processes: AtomicU32,
-    _pad: AtomicU32,
+    /// 1 when the tree has limits (and so watchdogs).
+    limited: AtomicU32,
     slots: [AtomicI32; SLOTS],
+    threads: [ThreadSlot; THREAD_SLOTS],
 }
 
 struct Tree {
@@ -60,6 +89,9 @@ static PROGRAM: OnceLock<Vec<u8>> = OnceLock::new();
 pub struct Config {
     pub max_processes: Option<u32>,
     pub timeout: Option<Duration>,
+    /// Limits of any kind (`--max-*`, `--timeout`, `--sandbox`): each
+    /// process runs a watchdog.
+    pub limited: bool,
 }
 
 fn now_ns() -> u64 {
@@ -147,6 +179,9 @@ pub fn create(cfg: Config) -> Result<i32, String> {
         cfg.max_processes.unwrap_or(0).min(SLOTS as u32),
         Ordering::Relaxed,
     );
+    shared
+        .limited
+        .store(u32::from(cfg.limited), Ordering::Relaxed);
     for fd in [1, 2] {
         // SAFETY: `st` is written by the call.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
@@ -166,6 +201,8 @@ pub fn create(cfg: Config) -> Result<i32, String> {
 /// started: its slot, under the same pid, is in the table already).
 pub fn join(id: i32) -> Result<(), String> {
     let shared = attach(id)?;
+    // The threads of the program this process ran before are gone.
+    drop_threads(shared, std::process::id() as i32);
     let _ = TREE.set(Tree { shared, id });
     Ok(())
 }
@@ -176,8 +213,11 @@ pub fn id() -> Option<i32> {
 }
 
 /// The core's counters, shared by the tree.
+/// (`None` for a tree without limits, made for its thread table alone.)
 pub fn counters() -> Option<&'static TreeCounters> {
-    TREE.get().map(|t| &t.shared.counters)
+    TREE.get()
+        .filter(|t| t.shared.limited.load(Ordering::Relaxed) != 0)
+        .map(|t| &t.shared.counters)
 }
 
 fn alive(pid: i32) -> bool {
@@ -193,6 +233,113 @@ fn sweep(s: &Shared) {
             let _ = slot.compare_exchange(pid, 0, Ordering::AcqRel, Ordering::Relaxed);
         }
     }
+    for t in &s.threads {
+        let pid = t.pid.load(Ordering::Acquire);
+        if pid > 0 && !alive(pid) {
+            free_thread(t, pid);
+        }
+    }
+}
+
+fn free_thread(t: &ThreadSlot, pid: i32) {
+    t.tid.store(0, Ordering::Release);
+    let _ = t
+        .pid
+        .compare_exchange(pid, 0, Ordering::AcqRel, Ordering::Relaxed);
+}
+
+/// Free every thread record of process `pid`.
+fn drop_threads(s: &Shared, pid: i32) {
+    for t in &s.threads {
+        if t.pid.load(Ordering::Acquire) == pid {
+            free_thread(t, pid);
+        }
+    }
+}
+
+/// Record (or rename) thread `tid` of this process, of `kind`.
+fn put_thread(tid: i32, kind: u32, name: &[u8]) {
+    let Some(t) = TREE.get() else {
+        return;
+    };
+    let me = std::process::id() as i32;
+    let slots = &t.shared.threads;
+    let slot = slots
+        .iter()
+        .find(|x| x.pid.load(Ordering::Acquire) == me && x.tid.load(Ordering::Acquire) == tid)
+        .or_else(|| {
+            slots.iter().find(|x| {
+                x.pid
+                    .compare_exchange(0, me, Ordering::AcqRel, Ordering::Relaxed)
+                    .is_ok()
+            })
+        });
+    let Some(x) = slot else {
+        return;
+    };
+    let mut n = [0u8; 16];
+    let len = name.len().min(15);
+    n[..len].copy_from_slice(&name[..len]);
+    x.kind.store(kind, Ordering::Relaxed);
+    for (i, w) in x.name.iter().enumerate() {
+        w.store(
+            u64::from_le_bytes(n[i * 8..i * 8 + 8].try_into().unwrap()),
+            Ordering::Relaxed,
+        );
+    }
+    x.tid.store(tid, Ordering::Release);
+}
+
+/// Guest thread `tid` of this process, which has no host thread of its
+/// own, is named `name` (its start, or `PR_SET_NAME`).
+pub fn thread_named(tid: i32, name: &[u8]) {
+    put_thread(tid, EXTRA, name);
+}
+
+/// Thread `tid` of this process ended: its record goes.
+pub fn thread_ended(tid: i32) {
+    let Some(t) = TREE.get() else {
+        return;
+    };
+    let me = std::process::id() as i32;
+    for x in &t.shared.threads {
+        if x.pid.load(Ordering::Acquire) == me && x.tid.load(Ordering::Acquire) == tid {
+            free_thread(x, me);
+        }
+    }
+}
+
+/// Is there a thread table to read?
+pub fn has_threads() -> bool {
+    TREE.get().is_some()
+}
+
+/// The records of process `pid`: `None` when it has none.
+pub fn threads_of(pid: i32) -> Option<vm_core::host::TreeThreads> {
+    let t = TREE.get()?;
+    if !is_member(pid) {
+        return None;
+    }
+    let mut out = vm_core::host::TreeThreads::default();
+    for x in &t.shared.threads {
+        let tid = x.tid.load(Ordering::Acquire);
+        if tid == 0 || x.pid.load(Ordering::Acquire) != pid {
+            continue;
+        }
+        match x.kind.load(Ordering::Relaxed) {
+            EXTRA => {
+                let mut n = [0u8; 16];
+                for (i, w) in x.name.iter().enumerate() {
+                    n[i * 8..i * 8 + 8].copy_from_slice(&w.load(Ordering::Relaxed).to_le_bytes());
+                }
+                n[15] = 0;
+                out.extra.push((tid, n));
+            }
+            HIDDEN => out.hidden.push(tid),
+            _ => {}
+        }
+    }
+    (!out.extra.is_empty() || !out.hidden.is_empty()).then_some(out)
 }
 
 fn used(s: &Shared) -> usize {
@@ -273,6 +420,7 @@ pub fn leave() {
     for slot in &t.shared.slots {
         let _ = slot.compare_exchange(me, 0, Ordering::AcqRel, Ordering::Relaxed);
     }
+    drop_threads(t.shared, me);
     sweep(t.shared);
     if used(t.shared) == 0 {
         // SAFETY: marks the segment for removal once detached everywhere.
@@ -317,10 +465,16 @@ pub fn start_watchdog(program: Option<&[u8]>) {
         let _ = PROGRAM.set(p.to_vec());
     }
     let s = t.shared;
+    if s.limited.load(Ordering::Relaxed) == 0 {
+        return;
+    }
     let _ = std::thread::Builder::new()
         .name("pvm-watchdog".into())
         .stack_size(64 << 10)
         .spawn(move || {
+            // No guest thread: other processes' /proc leave it out.
+            // SAFETY: cannot fail.
+            put_thread(unsafe { libc::gettid() }, HIDDEN, b"pvm-watchdog");
             // Host signals are for the guest's threads.
             // SAFETY: plain mask calls on an initialised set.
             unsafe {

@@ -251,6 +251,17 @@ pub struct Ids {
 
 /// `uname` fields the host decides (the core sets `machine` to `riscv64`).
 /// Each is NUL-padded.
+/// Another process's threads as its host's procfs misses them (see
+/// [`HostOs::tree_threads`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TreeThreads {
+    /// Guest threads without a host thread of their own: (tid, name,
+    /// NUL-padded).
+    pub extra: Vec<(i32, [u8; 16])>,
+    /// Host threads that are no guest thread (pvm's helpers).
+    pub hidden: Vec<i32>,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HostUname {
     pub sysname: [u8; 65],
@@ -1356,6 +1367,28 @@ pub trait HostOs: Sync {
     /// Default: nothing.
     fn thread_ended(&self, tid: i32) {
         let _ = tid;
+    }
+
+    /// Guest thread `tid` of this process is named `name` (`comm`, at
+    /// most 15 bytes): at its start, at the process's start and at
+    /// `prctl(PR_SET_NAME)`, so that other processes' `/proc/<pid>/task`
+    /// can show it. Default: nothing.
+    fn thread_named(&self, tid: i32, name: &[u8]) {
+        let _ = (tid, name);
+    }
+
+    /// What the host's procfs gets wrong about the threads of process
+    /// `pid` of the guest's tree (a process that runs its guest threads
+    /// in turn on one host thread, or has host threads of its own):
+    /// `None` when it shows them as they are.
+    fn tree_threads(&self, pid: i32) -> Option<TreeThreads> {
+        let _ = pid;
+        None
+    }
+
+    /// Might [`HostOs::tree_threads`] ever answer? Default: no.
+    fn has_tree_threads(&self) -> bool {
+        false
     }
 
     /// Run `child` in a new host process that shares this one's memory

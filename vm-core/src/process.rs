@@ -240,6 +240,21 @@ impl ExitStatus {
 }
 
 impl Process {
+    /// A thread's name (`comm`) as Linux shows it: the one
+    /// `PR_SET_NAME` gave (`name`), else the program's file name, at most
+    /// 15 bytes, NUL-padded.
+    pub fn comm(&self, name: Option<[u8; 16]>) -> [u8; 16] {
+        if let Some(n) = name {
+            return n;
+        }
+        let exe = &self.exe_path;
+        let base = exe.rsplit(|&c| c == b'/').next().unwrap_or(exe);
+        let mut n = [0u8; 16];
+        let len = base.len().min(15);
+        n[..len].copy_from_slice(&base[..len]);
+        n
+    }
+
     /// A process around an (already loaded) address space. Tells the host
     /// how to treat signals from outside under the initial (default)
     /// dispositions.

@@ -47,6 +47,7 @@ impl Process {
     pub fn run(&self, thread: &mut Thread, engine: &mut dyn Engine) -> ExitStatus {
         self.procfs.capture(&self.mem, thread.cpu.x[2]);
         self.first_tid.store(thread.tid as u32, Ordering::Relaxed);
+        self.name_thread(thread.tid, thread.name);
         let end = self.run_thread(thread, engine);
         // `thread` may move once this returns.
         self.host.guest_thread(core::ptr::null());
@@ -56,6 +57,14 @@ impl Process {
         };
         self.end.seen.store(true, Ordering::Release);
         status
+    }
+
+    /// Tell the host thread `tid`'s name (see
+    /// [`crate::host::HostOs::thread_named`]).
+    fn name_thread(&self, tid: i32, name: Option<[u8; 16]>) {
+        let n = self.comm(name);
+        let len = n.iter().position(|&b| b == 0).unwrap_or(16);
+        self.host.thread_named(tid, &n[..len]);
     }
 
     /// Run the child of `vfork` (`clone(CLONE_VM | CLONE_VFORK)`), which
@@ -414,11 +423,24 @@ impl Process {
                         Ordering::AcqRel,
                         Ordering::Acquire,
                     );
-                    self.green_tid.fetch_add(1, Ordering::AcqRel) as i32 + 1
+                    // Not the id of one of the host's own threads (pvm's
+                    // helpers, such as the limits' watchdog).
+                    loop {
+                        let t = self.green_tid.fetch_add(1, Ordering::AcqRel) as i32 + 1;
+                        let dir = alloc::format!("/proc/self/task/{t}");
+                        if self
+                            .host
+                            .fstatat(crate::abi::AT_FDCWD, dir.as_bytes(), 0)
+                            .is_err()
+                        {
+                            break t;
+                        }
+                    }
                 }
             };
             setup(tid)?;
             thread.tid = tid;
+            self.name_thread(tid, thread.name);
             self.register(&mut thread);
             self.green.lock().push(crate::sched::Parked {
                 thread,

@@ -457,9 +457,30 @@ fn test(mut a: Args) -> Result<bool, String> {
             .iter()
             .map(|e| e.to_string())
             .collect();
-        outcomes.extend(realprogs::test_step(filter.as_deref(), &real, jobs));
+        // The bare-metal cases run once, on the first bare-metal engine
+        // (each run boots the unikernel under TCG).
+        let real_bm: Vec<String> = runners
+            .iter()
+            .find_map(|r| match r {
+                Runner::Baremetal(e) => Some(e.clone()),
+                _ => None,
+            })
+            .into_iter()
+            .collect();
+        outcomes.extend(realprogs::test_step(
+            filter.as_deref(),
+            &real,
+            &real_bm,
+            jobs,
+        ));
         if outcomes.len() > before {
             labels.extend(real.iter().map(|e| realprogs::label(e)));
+        }
+        for e in &real_bm {
+            let l = realprogs::label(&format!("baremetal:{e}"));
+            if outcomes[before..].iter().any(|o| o.runner == l) {
+                labels.push(l);
+            }
         }
         let before = outcomes.len();
         phases.start("CPython's regression tests (threads, signals, processes)");

@@ -96,6 +96,9 @@ pub struct RealCase {
     /// directory.
     pub fixture: &'static str,
     pub timeout: Duration,
+    /// Also run on the bare-metal host (`baremetal:E` engines, see
+    /// [`test_step`]).
+    pub baremetal: bool,
 }
 
 /// Cases that fail under pvm today, with the reason. The test step fails
@@ -130,6 +133,7 @@ fn case(name: &'static str, prog: &'static str, args: &[&str]) -> RealCase {
         oracle: Oracle::Qemu,
         fixture: "files",
         timeout: Duration::from_secs(120),
+        baremetal: false,
     }
 }
 
@@ -157,6 +161,12 @@ impl RealCase {
     fn execs(mut self, argv: &[&str]) -> Self {
         self = self.forks();
         self.oracle = Oracle::Host(strings(argv));
+        self
+    }
+    /// Runs on the bare-metal host too (its ramdisk holds the program
+    /// alone: nothing from the fixture, and no other program than itself).
+    fn baremetal(mut self) -> Self {
+        self.baremetal = true;
         self
     }
 }
@@ -396,6 +406,15 @@ pub fn cases() -> Vec<RealCase> {
         bb_sh_exec("busybox.pipeline", "printf 'b a c\\n' | tr ' ' '\\n' | sort | head -n 2"),
         bb_sh_exec("busybox.cmdsubst", "x=$(echo hi | tr a-z A-Z); echo \"[$x]\" $(seq 3 | wc -l)"),
         bb_sh_exec("busybox.xargs", "printf 'one two\\nthree four five\\n' | xargs -n 2 echo item"),
+        // The bare-metal host's guest shell pipeline (issue 9): pipes
+        // between processes, command substitution and a subshell, each
+        // applet an exec of busybox itself (/proc/self/exe).
+        bb_sh_exec(
+            "busybox.pipeline-baremetal",
+            "x=$(echo a b c | tr ' ' '\\n' | sort -r | head -2 | tr '\\n' ' '); \
+             (echo \"got: $x\"; cd /; echo \"sub $(pwd)\") | sort; echo \"status $?\"",
+        )
+        .baremetal(),
         bb_sh_exec("busybox.find-exec", "find tree -name '*.txt' -exec cat {} +; find tree -type f -name '*.log' -exec wc -c {} \\;"),
         bash_exec("bash.pipeline", "seq 1 100 | sort -rn | head -n 3; echo \"${PIPESTATUS[@]}\""),
         bash_exec("bash.cmdsubst", "echo \"$(echo inner | tr a-z A-Z)\" $(( $(seq 1 10 | wc -l) * 2 ))"),
@@ -418,6 +437,7 @@ pub fn cases() -> Vec<RealCase> {
         oracle: Oracle::EsbuildX64,
         fixture: "js",
         timeout: Duration::from_secs(30),
+        baremetal: false,
     };
     let mut version = esb("esbuild.version", &["--version"]);
     version.want = Some(format!("{}\n", esbuild::VERSION).into_bytes());
@@ -544,6 +564,11 @@ fn run_side(c: &RealCase, side: &Side, inp: &Inputs) -> Result<Captured, String>
             (Err(e), _) => return Err(e.to_string()),
         },
     };
+    if let Side::Pvm(engine) = side
+        && let Some(e) = engine.strip_prefix(BAREMETAL)
+    {
+        return run_baremetal(c, &prog, e);
+    }
     let mut cmd = match side {
         Side::Pvm(engine) => {
             let mut cmd = Command::new(pvm_binary());
@@ -587,6 +612,29 @@ fn run_side(c: &RealCase, side: &Side, inp: &Inputs) -> Result<Captured, String>
     let r = run_captured(&mut cmd, &c.stdin, c.timeout);
     let _ = fs::remove_dir_all(&dir);
     r
+}
+
+/// The prefix of an engine that is the bare-metal host's.
+const BAREMETAL: &str = "baremetal:";
+
+/// Runs a case on the bare-metal host with its engine `engine`, with the
+/// fixed environment (the ramdisk has the program and nothing else).
+fn run_baremetal(c: &RealCase, prog: &Path, engine: &str) -> Result<Captured, String> {
+    let env: Vec<String> = environment()
+        .into_iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let start = std::time::Instant::now();
+    let o = crate::qemu::run_guest(prog, &c.args, &env, &c.stdin, &[], engine)?;
+    Ok(Captured {
+        stdout: o.stdout,
+        stderr: o.stderr,
+        status: o.status,
+        elapsed: start.elapsed(),
+        // Not measured: QEMU's would include the machine's.
+        cpu: Duration::ZERO,
+        max_rss_kib: 0,
+    })
 }
 
 fn sysroot_path(inp: &Inputs, guest: &str) -> Result<PathBuf, String> {
@@ -835,12 +883,33 @@ pub fn select(filter: Option<&str>) -> Vec<RealCase> {
 
 /// The step of `cargo xtask test`: outcomes for the suite's summary, one
 /// per case and engine, under the runner label `realprogs:ENGINE`.
-pub fn test_step(filter: Option<&str>, engines: &[String], jobs: usize) -> Vec<Outcome> {
+/// The cases marked [`RealCase::baremetal`] also run on the bare-metal
+/// host with each of `baremetal` (`interp`, `jit`), as
+/// `realprogs:baremetal:E`.
+pub fn test_step(
+    filter: Option<&str>,
+    engines: &[String],
+    baremetal: &[String],
+    jobs: usize,
+) -> Vec<Outcome> {
     let cases = select(filter);
     if cases.is_empty() {
         return Vec::new();
     }
-    let inp = Inputs::fetch(&cases);
+    let mut out = step(&cases, engines, jobs);
+    let bm: Vec<RealCase> = cases.into_iter().filter(|c| c.baremetal).collect();
+    let bm_engines: Vec<String> = baremetal
+        .iter()
+        .map(|e| format!("{BAREMETAL}{e}"))
+        .collect();
+    if !bm.is_empty() && !bm_engines.is_empty() {
+        out.extend(step(&bm, &bm_engines, jobs));
+    }
+    out
+}
+
+fn step(cases: &[RealCase], engines: &[String], jobs: usize) -> Vec<Outcome> {
+    let inp = Inputs::fetch(cases);
     for (what, r) in [
         ("sysroot", inp.sysroot.as_ref().err()),
         ("esbuild", inp.esbuild.as_ref().err()),
@@ -849,8 +918,8 @@ pub fn test_step(filter: Option<&str>, engines: &[String], jobs: usize) -> Vec<O
             println!("skipping the cases that need the {what}: no package registry ({m})");
         }
     }
-    let runs = run(&cases, engines, &inp, jobs);
-    report(&cases, engines, &runs);
+    let runs = run(cases, engines, &inp, jobs);
+    report(cases, engines, &runs);
     let mut out = Vec::new();
     for (c, r) in cases.iter().zip(&runs) {
         for (e, v) in engines.iter().zip(&r.verdicts) {

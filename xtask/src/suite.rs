@@ -76,7 +76,7 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
     ),
     (
         "misc_calls.*",
-        "no RESOLVE_* path walk (openat2), inotify, ioprio or pidfds on the unikernel (its pidfd case then waits for good for a child it cannot signal)",
+        "no RESOLVE_* path walk (openat2), inotify or ioprio on the unikernel (its pidfds: proc_pidfd)",
     ),
     (
         "sched_ids.*",
@@ -536,8 +536,9 @@ fn run_one(case: &Case, runners: &[Runner], bless: bool) -> (Vec<Outcome>, Optio
 /// Prints the per-runner summary; returns true when nothing failed.
 pub fn summarize(outcomes: &[Outcome], labels: &[String]) -> bool {
     println!();
+    let w = labels.iter().map(String::len).max().unwrap_or(0).max(16);
     println!(
-        "{:<16} {:>7} {:>7} {:>7}",
+        "{:<w$} {:>7} {:>7} {:>7}",
         "runner", "passed", "failed", "skipped"
     );
     let mut ok = true;
@@ -550,7 +551,7 @@ pub fn summarize(outcomes: &[Outcome], labels: &[String]) -> bool {
             .count();
         let fail = mine.iter().filter(|o| o.result.is_err()).count();
         ok &= fail == 0;
-        println!("{l:<16} {pass:>7} {fail:>7} {skip:>7}");
+        println!("{l:<w$} {pass:>7} {fail:>7} {skip:>7}");
     }
     let failed: Vec<&Outcome> = outcomes.iter().filter(|o| o.result.is_err()).collect();
     if !failed.is_empty() {

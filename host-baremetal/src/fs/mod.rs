@@ -41,6 +41,7 @@ mod kind;
 mod node;
 mod object;
 mod path;
+mod pidfd;
 mod pipe;
 mod procfs;
 mod regular;

@@ -84,6 +84,8 @@ pub struct ProcFacts {
     pub start_ns: u64,
     /// Its threads other than the first (whose id is the pid).
     pub threads: Vec<i32>,
+    /// Thread names the guest gave (tid, NUL-padded name).
+    pub names: Vec<(i32, [u8; 16])>,
     /// Working directory, umask and descriptor links (number, link text),
     /// when they can be had (not of a zombie).
     pub cwd: Option<Vec<u8>>,
@@ -127,6 +129,11 @@ pub trait ProcSource: Sync {
     fn memory(&self) -> (u64, u64);
     /// How many CPUs there are.
     fn cpus(&self) -> usize;
+    /// `pid`'s state as `facts` gives it (`b'Z'` for a zombie), `None`
+    /// for no such process; cheaper than `facts`.
+    fn state(&self, pid: i32) -> Option<u8> {
+        self.facts(pid, 0).map(|f| f.state)
+    }
 }
 
 /// A child of a `/proc` directory, before it is made.
@@ -188,9 +195,13 @@ fn num(b: &[u8]) -> Option<i32> {
     core::str::from_utf8(b).ok()?.parse().ok()
 }
 
-/// The process's name as `comm` shows it: its program's file name, at
-/// most 15 bytes.
-fn comm(f: &ProcFacts) -> String {
+/// Thread `tid`'s name as `comm` shows it: the one the guest gave, else
+/// its program's file name, at most 15 bytes.
+fn comm(f: &ProcFacts, tid: i32) -> String {
+    if let Some((_, n)) = f.names.iter().find(|t| t.0 == tid) {
+        let len = n.iter().position(|&b| b == 0).unwrap_or(16).min(15);
+        return String::from_utf8_lossy(&n[..len]).into_owned();
+    }
     let base = f.exe.rsplit(|&b| b == b'/').next().unwrap_or(&f.exe);
     String::from_utf8_lossy(&base[..base.len().min(15)]).into_owned()
 }
@@ -254,6 +265,14 @@ impl Fs {
             flock: Default::default(),
             proc: Some(tag),
         }))
+    }
+
+    /// Process `pid`'s state (`b'Z'`: a zombie), `None` if there is none.
+    pub(super) fn process_state(&self, pid: i32) -> Option<u8> {
+        match self.procs {
+            Some(s) => s.state(pid),
+            None => (pid == self.pid).then_some(b'R'),
+        }
     }
 
     fn pids(&self) -> Vec<i32> {
@@ -420,7 +439,10 @@ impl Fs {
                     "exe" if !f.exe.is_empty() => Child::Link(f.exe),
                     "root" => Child::Link(b"/".to_vec()),
                     "cmdline" => Child::File(f.cmdline.clone(), false),
-                    "comm" => Child::File(format!("{}\n", comm(&f)).into_bytes(), false),
+                    "comm" => Child::File(
+                        format!("{}\n", comm(&f, tid.unwrap_or(pid))).into_bytes(),
+                        false,
+                    ),
                     "stat" => Child::File(self.stat_line(tid.unwrap_or(pid), &f), false),
                     "statm" => Child::File(statm(&f), false),
                     "status" => Child::File(self.status(pid, tid.unwrap_or(pid), &f), false),
@@ -611,7 +633,7 @@ impl Fs {
         let mut s = format!(
             "{id} ({}) {} {} {} {} 0 -1 4194560 0 0 0 0 {ticks} 0 0 0 20 0 {} 0 {start} {} {} \
              18446744073709551615",
-            comm(f),
+            comm(f, id),
             f.state as char,
             f.ppid,
             f.pgid,
@@ -638,7 +660,7 @@ impl Fs {
             b'Z' => "Z (zombie)",
             _ => "S (sleeping)",
         };
-        let mut s = format!("Name:\t{}\n", comm(f));
+        let mut s = format!("Name:\t{}\n", comm(f, tid));
         if let Some(m) = f.umask {
             let _ = writeln!(s, "Umask:\t{m:04o}");
         }

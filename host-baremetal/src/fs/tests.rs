@@ -1019,6 +1019,11 @@ impl ProcSource for TwoProcs {
             cpu_ns: 1_500_000_000,
             start_ns: 0,
             threads: if pid == 2 { vec![9] } else { Vec::new() },
+            names: if pid == 2 {
+                vec![(9, *b"worker\0\0\0\0\0\0\0\0\0\0")]
+            } else {
+                Vec::new()
+            },
             cwd: (pid != me).then(|| b"/tmp".to_vec()),
             umask: None,
             fds: (pid != me).then(|| vec![(0, b"/dev/ttyS0".to_vec())]),
@@ -1099,6 +1104,11 @@ fn proc_lists_processes_and_descriptors() {
         [&b"."[..], b"..", b"2", b"9"]
     );
     assert!(text(&mut fs, b"/proc/self/task/9/status").contains("\nPid:\t9\n"));
+    // A thread's own name, else the program's.
+    assert_eq!(text(&mut fs, b"/proc/self/task/9/comm"), "worker\n");
+    assert!(text(&mut fs, b"/proc/self/task/9/stat").starts_with("9 (worker) "));
+    assert!(text(&mut fs, b"/proc/self/task/9/status").starts_with("Name:\tworker\n"));
+    assert_eq!(text(&mut fs, b"/proc/self/task/2/comm"), "prog\n");
     assert!(text(&mut fs, b"/proc/self/status").contains("\nThreads:\t2\n"));
     assert_eq!(
         fs.openat(AT_FDCWD, b"/proc/self/task/8", RDONLY, 0),

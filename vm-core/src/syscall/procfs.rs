@@ -388,6 +388,9 @@ pub(super) fn open_lexical(cx: &mut Ctx<'_>, p: &[u8], flags: i32) -> Option<Sys
         return None;
     }
     let n = lexical(cx, AT_FDCWD, p)?;
+    if let Some(r) = super::tasks::open_other(cx, &n, flags) {
+        return Some(r);
+    }
     let pid = cx.p.host.ids().pid;
     let node = classify(pid, &n)?;
     if node == Node::Exe || !n.starts_with(format!("/proc/{pid}/").as_bytes()) {
@@ -533,7 +536,7 @@ fn open_node(cx: &mut Ctx<'_>, node: Node, flags: i32) -> SysResult<i32> {
 
 /// A host memfd holding `text`, reopened read-only (or with the access
 /// mode of `flags` for the placeholders), with `O_CLOEXEC` as asked.
-fn memfd(cx: &Ctx<'_>, text: &[u8], flags: i32) -> SysResult<i32> {
+pub(super) fn memfd(cx: &Ctx<'_>, text: &[u8], flags: i32) -> SysResult<i32> {
     let host = cx.p.host;
     let m = host.memfd_create(b"proc", MFD_CLOEXEC)?;
     let mut done = 0;
@@ -971,14 +974,12 @@ fn comm_of_program(cx: &Ctx<'_>) -> Vec<u8> {
 
 /// A file of the host's `/proc/self`, as text.
 fn host_text(host: &dyn HostOs, name: &str) -> String {
-    let Ok(fd) = host.openat(
-        AT_FDCWD,
-        format!("/proc/self/{name}").as_bytes(),
-        O_RDONLY | O_CLOEXEC,
-        0,
-    ) else {
-        return String::new();
-    };
+    host_file(host, &format!("/proc/self/{name}")).unwrap_or_default()
+}
+
+/// A host file (of its procfs), as text.
+pub(super) fn host_file(host: &dyn HostOs, path: &str) -> SysResult<String> {
+    let fd = host.openat(AT_FDCWD, path.as_bytes(), O_RDONLY | O_CLOEXEC, 0)?;
     let mut v = Vec::new();
     let mut b = [0u8; 4096];
     while let Ok(n) = host.read(fd, &mut b) {
@@ -988,7 +989,7 @@ fn host_text(host: &dyn HostOs, name: &str) -> String {
         v.extend_from_slice(&b[..n]);
     }
     let _ = host.close(fd);
-    String::from_utf8_lossy(&v).into_owned()
+    Ok(String::from_utf8_lossy(&v).into_owned())
 }
 
 /// The guest's signal dispositions: (ignored, caught) masks.

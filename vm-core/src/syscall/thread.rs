@@ -663,15 +663,7 @@ const PR_GET_CHILD_SUBREAPER: u64 = 37;
 /// The thread's name (`comm`): the one `PR_SET_NAME` gave, or the
 /// program's file name, at most 15 bytes.
 fn thread_name(cx: &Ctx<'_>) -> [u8; 16] {
-    if let Some(n) = cx.t.name {
-        return n;
-    }
-    let exe = &cx.p.exe_path;
-    let base = exe.rsplit(|&c| c == b'/').next().unwrap_or(exe);
-    let mut n = [0u8; 16];
-    let len = base.len().min(15);
-    n[..len].copy_from_slice(&base[..len]);
-    n
+    cx.p.comm(cx.t.name)
 }
 
 /// `prctl(option, arg2, ...)`: the options glibc, Go, Python and
@@ -690,6 +682,7 @@ pub(super) fn prctl(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
             if let Some(s) = &cx.t.shared {
                 *s.name.lock() = Some(n);
             }
+            cx.p.host.thread_named(cx.t.tid, &n[..len]);
             Ok(0)
         }
         // PR_SET_MM: rewriting the mm's fields needs CAP_SYS_RESOURCE;
