@@ -543,7 +543,7 @@ fn page_ranges(segs: &[Placed]) -> Vec<(u64, u64, Perm)> {
 /// page may run past `filesz`: its tail is zeroed after.
 fn file_pages(segs: &[Placed], i: usize, file_size: u64) -> Option<(u64, u64, u64)> {
     let seg = &segs[i];
-    if seg.filesz == 0 || (seg.start.wrapping_sub(seg.offset)) % PAGE_SIZE != 0 {
+    if seg.filesz == 0 || !seg.start.wrapping_sub(seg.offset).is_multiple_of(PAGE_SIZE) {
         return None;
     }
     let mut lo = page_down(seg.start);
