@@ -668,6 +668,33 @@ impl GuestMemory {
         Ok(())
     }
 
+    /// Back the mapped pages `[addr, addr+len)` (page aligned, just mapped
+    /// fresh with `perm`) with host file `fd` from `offset`, copy-on-write:
+    /// the host reads a page of the file in when it is first touched,
+    /// where copying the file in reads and fills every page at once (a
+    /// program's or a library's code, most of which never runs). The
+    /// caller makes sure the file holds every byte of the range's pages
+    /// that the guest may touch. Fails with the host's error (`ENODEV` on
+    /// a host without file mappings), the pages unchanged: the caller
+    /// copies instead.
+    pub fn back_with_file(
+        &self,
+        addr: u64,
+        len: u64,
+        perm: Perm,
+        fd: i32,
+        offset: u64,
+    ) -> SysResult<()> {
+        if !self.range_ok(addr, len) || !offset.is_multiple_of(PAGE_SIZE) {
+            return Err(Errno::EINVAL);
+        }
+        let offset = i64::try_from(offset).map_err(|_| Errno::EOVERFLOW)?;
+        // SAFETY: range_ok proved [addr, addr+len) lies inside the reservation.
+        let host_addr = unsafe { self.base.add(addr as usize) };
+        self.host
+            .map_file(host_addr, len as usize, fd, offset, perm.host(), false)
+    }
+
     /// Change the permission of `[addr, addr+len)` (`mprotect`). Every page
     /// must be mapped.
     pub fn protect(&self, addr: u64, len: u64, perm: Perm) -> SysResult<()> {

@@ -535,27 +535,83 @@ fn page_ranges(segs: &[Placed]) -> Vec<(u64, u64, Perm)> {
     out
 }
 
-/// Map the placed segments and copy their file bytes. Pages start zeroed,
-/// so the bss (and the tail of a partly file-backed page) reads as zero.
+/// The part of `seg`'s file bytes `[seg.start, seg.start + filesz)` that
+/// can be the host's copy-on-write mapping of the file, as `(guest page,
+/// file offset, bytes)`: whole pages that no other segment shares, whose
+/// file offset is page aligned with the guest address (as ELF requires),
+/// and that the file holds entirely. The rest is copied. The last mapped
+/// page may run past `filesz`: its tail is zeroed after.
+fn file_pages(segs: &[Placed], i: usize, file_size: u64) -> Option<(u64, u64, u64)> {
+    let seg = &segs[i];
+    if seg.filesz == 0 || !seg.start.wrapping_sub(seg.offset).is_multiple_of(PAGE_SIZE) {
+        return None;
+    }
+    let mut lo = page_down(seg.start);
+    let mut hi = page_up(seg.start + seg.filesz);
+    // A page shared with the segment before or after holds bytes of both.
+    if i > 0 && segs[i - 1].end > lo {
+        lo += PAGE_SIZE;
+    }
+    if let Some(next) = segs.get(i + 1)
+        && page_down(next.start) < hi
+    {
+        hi -= PAGE_SIZE;
+    }
+    // A page wholly past the file's end would raise `SIGBUS` on the host
+    // (the last page's bytes past the end read as zero).
+    if lo >= hi || seg.offset.checked_add(seg.filesz)? > file_size {
+        return None;
+    }
+    let off = if lo <= seg.start {
+        seg.offset.checked_sub(seg.start - lo)?
+    } else {
+        seg.offset + (lo - seg.start)
+    };
+    Some((lo, off, hi - lo))
+}
+
+/// Map the placed segments and fill them with their file bytes: whole
+/// pages of a segment as the host's copy-on-write mapping of the file
+/// where it can (see [`file_pages`]; only the pages the program touches
+/// are ever read), the rest copied. Pages start zeroed, so the bss (and
+/// the tail of a partly file-backed page) reads as zero.
 fn map_segments(mem: &GuestMemory, file: &HostFile, pl: &Placement) -> Result<(), LoadError> {
     let ranges = page_ranges(&pl.segs);
+    let rw = Perm::READ | Perm::WRITE;
     for &(s, e, _) in &ranges {
         // Mapped writable while the file's bytes are written in (so
         // `write_bytes_privileged` need not lift and restore the
         // protection of each chunk); every range gets its real permission
         // after.
-        mem.map(s, e - s, Perm::READ | Perm::WRITE, true)
-            .map_err(LoadError::Memory)?;
+        mem.map(s, e - s, rw, true).map_err(LoadError::Memory)?;
     }
     let mut buf = vec![0u8; 64 * 1024];
-    for seg in &pl.segs {
-        let mut done = 0;
-        while done < seg.filesz {
-            let n = (seg.filesz - done).min(buf.len() as u64) as usize;
-            file.read_exact_at(seg.offset + done, &mut buf[..n])?;
-            mem.write_bytes_privileged(seg.start + done, &buf[..n])
-                .map_err(|_| LoadError::Memory(Errno::EFAULT))?;
-            done += n as u64;
+    for (i, seg) in pl.segs.iter().enumerate() {
+        // Guest bytes [seg.start, seg.start + filesz) minus a mapped
+        // middle [mapped.0, mapped.1) are copied.
+        let mut mapped = (seg.start, seg.start);
+        if let Some((page, off, len)) = file_pages(&pl.segs, i, file.size)
+            && mem.back_with_file(page, len, rw, file.fd, off).is_ok()
+        {
+            let file_end = seg.start + seg.filesz;
+            mapped = (page.max(seg.start), (page + len).min(file_end));
+            // The mapped last page's bytes past `filesz` (bss, or the file's
+            // next bytes) read as zero, as when copied.
+            if page + len > file_end {
+                let zeros = vec![0u8; (page + len - file_end) as usize];
+                mem.write_bytes_privileged(file_end, &zeros)
+                    .map_err(|_| LoadError::Memory(Errno::EFAULT))?;
+            }
+        }
+        for (from, to) in [(seg.start, mapped.0), (mapped.1, seg.start + seg.filesz)] {
+            let mut at = from;
+            while at < to {
+                let n = (to - at).min(buf.len() as u64) as usize;
+                file.read_exact_at(seg.offset + (at - seg.start), &mut buf[..n])?;
+                mem.write_bytes_privileged(at, &buf[..n])
+                    .map_err(|_| LoadError::Memory(Errno::EFAULT))?;
+                at += n as u64;
+            }
         }
     }
     for &(s, e, perm) in &ranges {

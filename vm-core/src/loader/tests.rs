@@ -1187,3 +1187,58 @@ fn real_dynamic_binary_with_the_debian_sysroot() {
     assert_eq!(aux(&auxv, AT_BASE), ib);
     assert_eq!(aux(&auxv, AT_PHDR), base + 0x40);
 }
+
+fn placed(start: u64, end: u64, offset: u64, filesz: u64) -> Placed {
+    Placed {
+        start,
+        end,
+        offset,
+        filesz,
+        perm: Perm::READ,
+    }
+}
+
+#[test]
+fn file_pages_are_whole_unshared_pages_inside_the_file() {
+    // Code at 0x10000 (offset 0), data at 0x23d90 (offset 0x12d90) with a
+    // bss: separate pages, both mapped; the data's first page starts
+    // before it, at file offset 0x12000.
+    let segs = [
+        placed(0x10000, 0x22738, 0, 0x12738),
+        placed(0x23d90, 0x40000, 0x12d90, 0x5000),
+    ];
+    assert_eq!(file_pages(&segs, 0, 0x20000), Some((0x10000, 0, 0x13000)));
+    assert_eq!(
+        file_pages(&segs, 1, 0x20000),
+        Some((0x23000, 0x12000, 0x6000))
+    );
+    // The file ends before the data's last byte: copied (and the copy
+    // reports the short file).
+    assert_eq!(file_pages(&segs, 1, 0x17d8f), None);
+    // A page shared by both segments is left to the copy, on both sides.
+    let shared = [
+        placed(0x10000, 0x12738, 0, 0x2738),
+        placed(0x12d90, 0x15000, 0x2d90, 0x1000),
+    ];
+    assert_eq!(file_pages(&shared, 0, 0x10000), Some((0x10000, 0, 0x2000)));
+    assert_eq!(
+        file_pages(&shared, 1, 0x10000),
+        Some((0x13000, 0x3000, 0x1000))
+    );
+    // Only the shared page: nothing to map.
+    let one = [
+        placed(0x10000, 0x10738, 0, 0x738),
+        placed(0x10d90, 0x11000, 0xd90, 0x100),
+    ];
+    assert_eq!(file_pages(&one, 0, 0x10000), None);
+    assert_eq!(file_pages(&one, 1, 0x10000), None);
+    // Offset not congruent with the address, or no file bytes: copied.
+    assert_eq!(
+        file_pages(&[placed(0x10000, 0x11000, 0x10, 0x800)], 0, 0x10000),
+        None
+    );
+    assert_eq!(
+        file_pages(&[placed(0x10000, 0x11000, 0, 0)], 0, 0x10000),
+        None
+    );
+}

@@ -238,8 +238,19 @@ fn mmap_inner(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
             }
         }
     }
-    // Private: fill fresh writable pages from the file, then give them
-    // their permission.
+    // Private: the host's copy-on-write mapping of the file where it can
+    // (a page is read in only when touched: most of a shared library
+    // never is), over the pages the file reaches into; pages wholly past
+    // its end stay anonymous zeroes, as in the shared case.
+    let file_len = page_up(file_size.saturating_sub(off)).min(plen);
+    if file_len > 0 {
+        mem.map(target, plen, perm, true)?;
+        if mem.back_with_file(target, file_len, perm, fd, off).is_ok() {
+            return Ok(target);
+        }
+    }
+    // Else fill fresh writable pages from the file, then give them their
+    // permission.
     let rw = Perm::READ | Perm::WRITE;
     mem.map(target, plen, rw, true)?;
     let want = file_size.saturating_sub(off).min(len) as usize;
