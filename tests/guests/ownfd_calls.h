@@ -6,7 +6,8 @@
 // open in these guests). Calls that would change a file if they reached
 // one of pvm's (chmod, truncate, execve...) are `harmful`: only the
 // sandbox probe makes them, whose descriptors are its roots' and whose
-// rules refuse those calls anyway.
+// rules refuse those calls anyway. The link calls make their links in the
+// working directory (which must be writable) and remove them again.
 #ifndef OWNFD_CALLS_H
 #define OWNFD_CALLS_H
 #define _GNU_SOURCE
@@ -45,7 +46,7 @@ static const char *ans(long r) {
 // Call `what` (0, 1, ...) on number `n`: its answer, or NULL past the last.
 static const char *call(int what, int n) {
     static char out[128];
-    char p[96], q[96];
+    char p[96], q[96], sx[256]; // sx: a struct statx
     struct stat st;
     struct statfs sf;
     long r;
@@ -78,11 +79,25 @@ static const char *call(int what, int n) {
     case 22: snprintf(q, sizeof q, "%d", n); r = procfd < 0 ? -1 : fstatat(procfd, q, &st, 0); break;
     case 23: r = access(p, F_OK); break;
     case 24: { char *av[] = {"x", NULL}; r = execve(p, av, av + 1); break; }
-    case 25: r = syscall(SYS_statx, AT_FDCWD, p, 0, 0xfff, q); break;
+    case 25: r = syscall(SYS_statx, AT_FDCWD, p, 0, 0xfff, sx); break;
     case 26: { struct pollfd f = {n, POLLIN, 0}; r = poll(&f, 1, 0); snprintf(out, sizeof out, "%s %x", ans(r), f.revents); return out; }
     case 27: { fd_set s; FD_ZERO(&s); FD_SET(n, &s); struct timeval t = {0, 0}; r = select(n + 1, &s, NULL, NULL, &t); break; }
     case 28: { int e = epoll_create1(0); struct epoll_event ev = {EPOLLIN, {0}}; r = epoll_ctl(e, EPOLL_CTL_ADD, n, &ev); close(e); break; }
     case 29: { int s[2]; socketpair(AF_UNIX, SOCK_DGRAM, 0, s); r = setsockopt(s[0], SOL_SOCKET, SO_ATTACH_BPF, &n, sizeof n); close(s[0]); close(s[1]); break; }
+    // Symbolic links the guest makes (in its working directory) to the
+    // entry, to the directories above it, and chains of them.
+    case 30: symlink(p, "lnk"); r = stat("lnk", &st); unlink("lnk"); break;
+    case 31: symlink(p, "lnk"); r = open("lnk", O_RDONLY); if (r >= 0) close(r); unlink("lnk"); break;
+    case 32: symlink(p, "lnk"); r = open("lnk", O_PATH); if (r >= 0) close(r); unlink("lnk"); break;
+    case 33: symlink(p, "lnk"); symlink("lnk", "lnk2"); r = access("lnk2", F_OK); unlink("lnk2"); unlink("lnk"); break;
+    case 34: symlink("/proc/self/fd", "lnkd"); snprintf(q, sizeof q, "lnkd/%d", n); r = readlink(q, p, sizeof p); unlink("lnkd"); break;
+    case 35: symlink("/proc/self/fd", "lnkd"); snprintf(q, sizeof q, "lnkd/%d", n); r = stat(q, &st); unlink("lnkd"); break;
+    case 36: symlink("/dev/fd", "lnkd"); snprintf(q, sizeof q, "lnkd/%d", n); r = stat(q, &st); unlink("lnkd"); break;
+    case 37: symlink("/proc/self", "lnkd"); snprintf(q, sizeof q, "lnkd/fd/%d", n); r = open(q, O_RDONLY); if (r >= 0) close(r); unlink("lnkd"); break;
+    case 38: symlink("/proc", "lnkd"); snprintf(q, sizeof q, "lnkd/self/fd/%d/x", n); r = stat(q, &st); unlink("lnkd"); break;
+    case 39: snprintf(q, sizeof q, "../../../../../../../../proc/self/fd/%d", n); symlink(q, "lnk"); r = syscall(SYS_statx, AT_FDCWD, "lnk", 0, 0xfff, sx); unlink("lnk"); break;
+    case 40: symlink(p, "lnk"); r = statfs("lnk", &sf); unlink("lnk"); break;
+    case 41: symlink(p, "lnk"); { char *av[] = {"x", NULL}; r = execve("lnk", av, av + 1); } unlink("lnk"); break;
     default: return NULL;
     }
     snprintf(out, sizeof out, "%s", ans(r));
@@ -98,11 +113,17 @@ static const char *names[] = {
     "linkat fd entry", "stat below fd entry", "open below fd entry",
     "fstatat in /proc/self/fd", "access fd entry", "execve fd entry",
     "statx fd entry", "poll", "select", "epoll_ctl add", "SO_ATTACH_BPF",
+    "stat link to fd entry", "open link to fd entry", "open O_PATH link to fd entry",
+    "access link to link to fd entry", "readlink through link to fd dir",
+    "stat through link to fd dir", "stat through link to /dev/fd",
+    "open through link to /proc/self", "stat below, through link to /proc",
+    "statx relative link to fd entry", "statfs link to fd entry",
+    "execve link to fd entry",
 };
 
 // Calls that change what they reach (see above).
 static inline int harmful(int what) {
-    return what == 8 || what == 9 || what == 17 || what == 18 || what == 19 || what == 24;
+    return what == 8 || what == 9 || what == 17 || what == 18 || what == 19 || what == 24 || what == 41;
 }
 
 // Does call `what` answer for each number in (FIRST, LAST] as for FIRST?
