@@ -118,6 +118,20 @@ int main(void) {
     char tmp[] = "/tmp/pvm-gdbfds-XXXXXX", home[4096];
     if (!getcwd(home, sizeof home) || !mkdtemp(tmp) || chdir(tmp))
         return 9;
+    // Its own descriptors stay reachable through /dev/fd and links to it
+    // (bash's process substitution opens /dev/fd/63).
+    int pp[2], own_ok = 0;
+    char pb[96], got[4] = "";
+    if (pipe(pp) == 0 && write(pp[1], "abc", 3) == 3 && symlink("/dev/fd", "lnkd") == 0) {
+        snprintf(pb, sizeof pb, "lnkd/%d", pp[0]);
+        int r = open(pb, O_RDONLY);
+        own_ok = r >= 0 && read(r, got, 3) == 3 && !memcmp(got, "abc", 3);
+        close(r);
+        unlink("lnkd");
+    }
+    close(pp[0]);
+    close(pp[1]);
+    printf("a pipe of its own opens through a link to /dev/fd: %s\n", own_ok ? "yes" : "no");
     int differ = 0;
     for (int w = 0; call(w, FIRST); w++)
         if (!harmful(w) && !as_closed(w)) {

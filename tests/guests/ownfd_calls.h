@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -41,6 +42,41 @@ static const char *ans(long r) {
         return s ? s : "E?";
     }
     return "ok";
+}
+
+// An AF_UNIX address call naming `path`: 0 connect, 1 bind (a stream
+// socket), 2 sendto, 3 sendmsg (a datagram socketpair, which --sandbox
+// allows).
+static long unix_addr(int n, int how, const char *path) {
+    (void)n;
+    struct sockaddr_un a = {AF_UNIX, ""};
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+    long r;
+    if (how < 2) {
+        int s = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (s < 0)
+            return s;
+        r = how ? bind(s, (struct sockaddr *)&a, sizeof a) : connect(s, (struct sockaddr *)&a, sizeof a);
+        int e = errno;
+        close(s);
+        errno = e;
+        return r;
+    }
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv))
+        return -1;
+    if (how == 2) {
+        r = sendto(sv[0], "x", 1, MSG_DONTWAIT, (struct sockaddr *)&a, sizeof a);
+    } else {
+        struct iovec iov = {"x", 1};
+        struct msghdr m = {.msg_name = &a, .msg_namelen = sizeof a, .msg_iov = &iov, .msg_iovlen = 1};
+        r = sendmsg(sv[0], &m, MSG_DONTWAIT);
+    }
+    int e = errno;
+    close(sv[0]);
+    close(sv[1]);
+    errno = e;
+    return r;
 }
 
 // Call `what` (0, 1, ...) on number `n`: its answer, or NULL past the last.
@@ -97,6 +133,16 @@ static const char *call(int what, int n) {
     case 38: symlink("/proc", "lnkd"); snprintf(q, sizeof q, "lnkd/self/fd/%d/x", n); r = stat(q, &st); unlink("lnkd"); break;
     case 39: snprintf(q, sizeof q, "../../../../../../../../proc/self/fd/%d", n); symlink(q, "lnk"); r = syscall(SYS_statx, AT_FDCWD, "lnk", 0, 0xfff, sx); unlink("lnk"); break;
     case 40: symlink(p, "lnk"); r = statfs("lnk", &sf); unlink("lnk"); break;
+    // AF_UNIX addresses that name the entry (directly, below it, through
+    // a link).
+    case 42: r = unix_addr(n, 0, p); break;
+    case 43: r = unix_addr(n, 1, p); break;
+    case 44: r = unix_addr(n, 2, p); break;
+    case 45: r = unix_addr(n, 3, p); break;
+    case 46: r = unix_addr(n, 0, q); break;
+    case 47: r = unix_addr(n, 2, q); break;
+    case 48: symlink(p, "lnk"); r = unix_addr(n, 0, "lnk"); unlink("lnk"); break;
+    case 49: symlink(p, "lnk"); r = unix_addr(n, 3, "lnk"); unlink("lnk"); break;
     case 41: symlink(p, "lnk"); { char *av[] = {"x", NULL}; r = execve("lnk", av, av + 1); } unlink("lnk"); break;
     default: return NULL;
     }
@@ -119,6 +165,9 @@ static const char *names[] = {
     "open through link to /proc/self", "stat below, through link to /proc",
     "statx relative link to fd entry", "statfs link to fd entry",
     "execve link to fd entry",
+    "connect to fd entry", "bind to fd entry", "sendto fd entry",
+    "sendmsg to fd entry", "connect below fd entry", "sendto below fd entry",
+    "connect to link to fd entry", "sendmsg to link to fd entry",
 };
 
 // Calls that change what they reach (see above).

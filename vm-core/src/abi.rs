@@ -44,6 +44,8 @@ pub const AT_REMOVEDIR: i32 = 0x200;
 pub const AT_SYMLINK_FOLLOW: i32 = 0x400;
 pub const AT_NO_AUTOMOUNT: i32 = 0x800;
 pub const AT_EMPTY_PATH: i32 = 0x1000;
+/// `statfs`'s `f_type` of procfs.
+pub const PROC_SUPER_MAGIC: i64 = 0x9fa0;
 pub const AT_STATX_SYNC_TYPE: i32 = 0x6000;
 /// `renameat2` flag.
 pub const RENAME_NOREPLACE: u32 = 1;

@@ -517,6 +517,7 @@ fn fds(bin: &Path, engine: &str) -> Result<(), String> {
         stdout: "open at 900 and above: 0\nfd lists the open ones: yes\n\
                  fdinfo lists the open ones: yes\nthread-self fd lists them: yes\n\
                  closed numbers that answered otherwise: 0\n\
+                 a pipe of its own opens through a link to /dev/fd: yes\n\
                  calls that answered otherwise: 0\n\
                  a descriptor of its own passes: yes\n\
                  dup2 failures other than EBADF: 0\ndone: 5\n",
