@@ -322,6 +322,16 @@ fn off_ptr(o: Option<&mut i64>) -> *mut i64 {
 }
 
 /// A `sockaddr` byte image as the pointer and length a socket call takes.
+/// A socket address as the host is to see it: under `--sandbox`, an
+/// `AF_UNIX` path resolved by its rules (`Sandbox::unix_addr`; the
+/// descriptor that names it must stay open until the call is made).
+fn unix_addr(addr: &[u8], bind: bool) -> SysResult<(Vec<u8>, Option<sandbox::Resolved>)> {
+    match sandbox::get() {
+        Some(sb) => sb.unix_addr(addr, bind),
+        None => Ok((addr.to_vec(), None)),
+    }
+}
+
 fn sa(addr: &[u8]) -> (*const libc::sockaddr, libc::socklen_t) {
     if addr.is_empty() {
         (std::ptr::null(), 0)
@@ -1168,13 +1178,15 @@ impl HostOs for LinuxHost {
     }
 
     fn bind(&self, fd: i32, addr: &[u8]) -> SysResult<()> {
-        let (p, l) = sa(addr);
+        let (addr, _keep) = unix_addr(addr, true)?;
+        let (p, l) = sa(&addr);
         // SAFETY: `p` points to `l` readable bytes (or is null).
         check(unsafe { libc::bind(fd, p, l) }).map(|_| ())
     }
 
     fn connect(&self, fd: i32, addr: &[u8]) -> SysResult<()> {
-        let (p, l) = sa(addr);
+        let (addr, _keep) = unix_addr(addr, false)?;
+        let (p, l) = sa(&addr);
         // SAFETY: as `bind`.
         let a = [fd as usize, p as usize, l as usize, 0, 0, 0];
         unsafe { crate::signals::blocking(libc::SYS_connect, a) }.map(|_| ())
@@ -1220,9 +1232,10 @@ impl HostOs for LinuxHost {
         };
         // SAFETY: a plain C struct, filled below.
         let mut h: libc::msghdr = unsafe { std::mem::zeroed() };
-        if !msg.name.is_empty() {
-            h.msg_name = msg.name.as_ptr() as *mut libc::c_void;
-            h.msg_namelen = msg.name.len() as libc::socklen_t;
+        let (name, _keep) = unix_addr(msg.name, false)?;
+        if !name.is_empty() {
+            h.msg_name = name.as_ptr() as *mut libc::c_void;
+            h.msg_namelen = name.len() as libc::socklen_t;
         }
         h.msg_iov = &mut iov;
         h.msg_iovlen = 1;

@@ -473,6 +473,56 @@ impl Sandbox {
         ))
     }
 
+    /// An `AF_UNIX` socket address (`bind` if `bind`, else `connect` or a
+    /// send's destination) as the host is to see it. A path is resolved
+    /// by the rules, write access needed (Linux asks for write permission
+    /// on the socket file; `bind` makes one): the address then names the
+    /// resolved object (`connect`) or its directory (`bind`) through its
+    /// `/proc/self/fd` link, kept open by the `Resolved` returned, so the
+    /// kernel follows no link the rules did not. A path outside every
+    /// root is `EACCES`, or, with `--allow-net`, goes to the host as given
+    /// unless it is under `/proc` (where no socket lives, but the links to
+    /// descriptors do). Any other address (another family, an abstract or
+    /// empty name) as it is, with `None`.
+    pub fn unix_addr(&self, addr: &[u8], bind: bool) -> SysResult<(Vec<u8>, Option<Resolved>)> {
+        let unix = addr.len() > 2 && u16::from_le_bytes([addr[0], addr[1]]) == libc::AF_UNIX as u16;
+        if !unix || addr[2] == 0 {
+            return Ok((addr.to_vec(), None));
+        }
+        let raw = &addr[2..];
+        let path = &raw[..raw.iter().position(|&b| b == 0).unwrap_or(raw.len())];
+        let (parts, _) = absolute(libc::AT_FDCWD, path)?;
+        let resolved = if bind {
+            self.parent(libc::AT_FDCWD, path, Need::Write).map(|(dir, name)| {
+                let mut p = format!("/proc/self/fd/{}/", dir.fd.as_raw_fd()).into_bytes();
+                p.extend_from_slice(name.as_bytes());
+                (p, dir)
+            })
+        } else {
+            self.object(libc::AT_FDCWD, path, Need::Write, true).map(|o| {
+                let p = format!("/proc/self/fd/{}", o.fd.as_raw_fd()).into_bytes();
+                (p, o)
+            })
+        };
+        let outside = self.locate(&parts, Need::Write).is_err();
+        match resolved {
+            Ok((p, keep)) => {
+                // sun_path holds 108 bytes with its NUL.
+                if p.len() >= 108 {
+                    return Err(Errno::ENAMETOOLONG);
+                }
+                let mut v = addr[..2].to_vec();
+                v.extend_from_slice(&p);
+                v.push(0);
+                Ok((v, Some(keep)))
+            }
+            Err(_) if outside && self.allow_net && parts.first().map(|c| &c[..]) != Some(b"proc") => {
+                Ok((addr.to_vec(), None))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// The roots, for the Landlock rules: (path, write).
     fn places(&self) -> impl Iterator<Item = (&[u8], bool)> {
         self.roots.iter().map(|r| (&r.path[..], r.write))

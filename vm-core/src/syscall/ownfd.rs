@@ -25,6 +25,8 @@
 //!   made (to the entry, to `/proc/self/fd`, `/dev/fd`, `/proc/self`, a
 //!   chain of them) is resolved here, link by link as the kernel would
 //!   ([`through_links`]), and renamed the same way.
+//! * The path of an `AF_UNIX` address given to `bind`, `connect`,
+//!   `sendto` or `sendmsg` ([`hide_sockaddr`]), the same way.
 //! * Inside structures, where the host does it: `poll`/`ppoll` and
 //!   `select`/`pselect6` see `POLLNVAL`/`EBADF`, `SCM_RIGHTS` in `sendmsg`
 //!   is `EBADF`, `close_range` closes around them. `setsockopt`'s program
@@ -209,6 +211,40 @@ fn sockopt_fd(cx: &Ctx<'_>, b: &[u64; 6]) -> SysResult<()> {
         .getsockopt(b[0] as i32, SOL_SOCKET, SO_TYPE, &mut ty)?;
     Err(Errno::EBADF)
 }
+/// `sun_path`'s size in `struct sockaddr_un`.
+const SUN_PATH: usize = 108;
+
+/// A guest socket address as the host is to see it: an `AF_UNIX` path
+/// that reaches the entry of one of the host's own descriptors (see
+/// [`hide_path`]; `follow`: a link in its last component is followed, as
+/// by `connect`, not `bind`) names a closed number's entry instead, which
+/// the host answers as Linux does (`ENOENT`). Any other address as it is.
+pub(super) fn hide_sockaddr(cx: &Ctx<'_>, addr: Vec<u8>, follow: bool) -> Vec<u8> {
+    let host = cx.p.host;
+    let unix = addr.len() > 2 && u16::from_le_bytes([addr[0], addr[1]]) == crate::abi::AF_UNIX as u16;
+    // An abstract name (a NUL first) or none at all reaches no file.
+    if !host.has_own_fds() || !unix || addr[2] == 0 {
+        return addr;
+    }
+    let raw = &addr[2..];
+    let p = raw[..raw.iter().position(|&b| b == 0).unwrap_or(raw.len())].to_vec();
+    let renamed = hide_path(cx, AT_FDCWD, p.clone(), follow);
+    if renamed == p {
+        return addr;
+    }
+    // The renamed path may not fit where the guest's did: any path to the
+    // closed entry answers the same (its lookup fails first).
+    let renamed = if renamed.len() < SUN_PATH {
+        renamed
+    } else {
+        alloc::format!("/proc/self/fd/{NOT_OPEN}").into_bytes()
+    };
+    let mut v = addr[..2].to_vec();
+    v.extend_from_slice(&renamed);
+    v.push(0);
+    v
+}
+
 /// Does call `n` follow a symbolic link in the last component of its
 /// path argument `i` (as its flags say)? Where it cannot be told, yes:
 /// then a link to an own descriptor's entry answers as one to a closed
