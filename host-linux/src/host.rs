@@ -1798,8 +1798,8 @@ impl HostOs for LinuxHost {
         crate::wakeup::set(at, tid);
     }
 
-    fn fork(&self, exit_signal: i32, wait_exec: bool) -> SysResult<i32> {
-        crate::proc::fork(exit_signal, wait_exec)
+    fn fork(&self, exit_signal: i32, wait_exec: bool, cgroup: Option<i32>) -> SysResult<i32> {
+        crate::proc::fork(exit_signal, wait_exec, cgroup)
     }
 
     fn vfork(&self, child: &mut dyn FnMut() -> ProcessEnd) -> SysResult<i32> {

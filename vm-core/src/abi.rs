@@ -107,6 +107,8 @@ pub const CLONE_PARENT_SETTID: u64 = 0x100000;
 pub const CLONE_CHILD_CLEARTID: u64 = 0x200000;
 pub const CLONE_DETACHED: u64 = 0x400000;
 pub const CLONE_CHILD_SETTID: u64 = 0x1000000;
+/// `clone3` only: create the child in the cgroup `clone_args.cgroup` names.
+pub const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
 
 pub const PROT_READ: u64 = 1;
 pub const PROT_WRITE: u64 = 2;

@@ -200,6 +200,7 @@ fn process_clone(cx: &mut Ctx<'_>, args: &thread::CloneArgs) -> R {
         args.parent_tid,
         args.tls,
         args.child_tid,
+        args.cgroup,
     )
 }
 

@@ -80,9 +80,11 @@ pub(super) fn new_process(
     ptid: u64,
     tls: u64,
     ctid: u64,
+    cgroup: Option<i32>,
 ) -> R {
     let exit_signal = exit_signal as i32;
-    let known = CLONE_VM
+    let known = super::thread::CLONE_INTO_CGROUP
+        | CLONE_VM
         | CLONE_VFORK
         | CLONE_SETTLS
         | CLONE_PARENT_SETTID
@@ -115,13 +117,23 @@ pub(super) fn new_process(
     }
     let host = cx.p.host;
     let pid = if flags & CLONE_VM != 0 {
+        if cgroup.is_some() {
+            // A process sharing memory until it execs, in another cgroup:
+            // not emulated (the host's vfork cannot ask for it).
+            return Err(Errno::EINVAL);
+        }
         vfork(cx, child, flags, ctid)?
     } else if host.builds_children() {
+        if cgroup.is_some() {
+            // A host that builds its children has no cgroup file system:
+            // no descriptor names a cgroup directory.
+            return Err(Errno::EBADF);
+        }
         let settid = (flags & CLONE_CHILD_SETTID != 0).then_some(ctid);
         super::fork_copy::fork(cx, child, exit_signal, flags & CLONE_VFORK != 0, settid)?
     } else {
         let pid =
-            cx.p.fork_with(|| host.fork(exit_signal, flags & CLONE_VFORK != 0))?;
+            cx.p.fork_with(|| host.fork(exit_signal, flags & CLONE_VFORK != 0, cgroup))?;
         if pid == 0 {
             // The child: this process from now on, with this thread alone.
             child.tid = host.gettid();
