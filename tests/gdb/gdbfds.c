@@ -68,6 +68,7 @@ int main(void) {
                 high++;
         }
     printf("open at 900 and above: %d\n", high);
+    printf("new descriptors: %s\n", consecutive());
     printf("fd lists the open ones: %s\n", listed("/proc/self/fd") == open_n ? "yes" : "no");
     printf("fdinfo lists the open ones: %s\n", listed("/proc/self/fdinfo") == open_n ? "yes" : "no");
     printf("thread-self fd lists them: %s\n", listed("/proc/thread-self/fd") == open_n ? "yes" : "no");

@@ -17,6 +17,7 @@ int main(void) {
         if (fcntl(n, F_GETFD) >= 0)
             open_n++;
     printf("open from %d to %d: %d\n", FIRST, LAST, open_n);
+    printf("new descriptors: %s\n", consecutive());
     for (int w = 0; call(w, FIRST); w++) {
         printf("%s: %s\n", names[w], as_closed(w) ? "as for a closed number" : "differs");
         fflush(stdout);
