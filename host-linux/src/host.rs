@@ -60,6 +60,14 @@ impl LinuxHost {
     /// which the guest may lower but never raise past `n`.
     pub fn set_nofile_cap(&self, n: u32) -> std::io::Result<()> {
         let _ = self.nofile_cap.set(n as u64);
+        // pvm keeps the guest's limit (its own descriptors are above it):
+        // lower that one, not the host's hard limit.
+        if let Some((_, hard)) = crate::fdrange::guest_limit() {
+            let n = (n as u64).min(hard);
+            return crate::fdrange::set_guest_limit(n, n)
+                .map(drop)
+                .map_err(std::io::Error::from_raw_os_error);
+        }
         let rl = libc::rlimit {
             rlim_cur: n as u64,
             rlim_max: n as u64,
@@ -1938,6 +1946,16 @@ impl HostOs for LinuxHost {
             && (cur > cap || max > cap)
         {
             return Err(Errno::EPERM);
+        }
+        // pvm's own descriptors are above the guest's hard limit, which
+        // pvm keeps (`fdrange`).
+        if resource == libc::RLIMIT_NOFILE
+            && let Some(old) = crate::fdrange::guest_limit()
+        {
+            return match new {
+                None => Ok(old),
+                Some((cur, max)) => crate::fdrange::set_guest_limit(cur, max).map_err(Errno),
+            };
         }
         let n = new.map(|(cur, max)| libc::rlimit64 {
             rlim_cur: cur,

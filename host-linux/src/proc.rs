@@ -152,7 +152,11 @@ pub fn fork(exit_signal: i32, wait_exec: bool, cgroup: Option<i32>) -> SysResult
         // Only clone3 takes a cgroup: `struct clone_args` up to its
         // version-2 field, no stack (the child runs on its copy of this
         // one, as after fork).
-        let vfork = if wait_exec { libc::CLONE_VFORK as u64 } else { 0 };
+        let vfork = if wait_exec {
+            libc::CLONE_VFORK as u64
+        } else {
+            0
+        };
         let args: [u64; 11] = [
             vfork | 0x2_0000_0000, // CLONE_INTO_CGROUP
             0,

@@ -63,10 +63,6 @@ pub fn get() -> Option<&'static Sandbox> {
     SANDBOX.get()
 }
 
-/// Lowest descriptor number the roots are moved to, out of the guest's
-/// usual range.
-const HIGH_FD: RawFd = 900;
-
 fn os_err() -> Errno {
     Errno(
         std::io::Error::last_os_error()
@@ -87,18 +83,10 @@ fn open_path(path: &[u8], dir: bool) -> Result<OwnedFd, String> {
     if fd < 0 {
         return Err(std::io::Error::last_os_error().to_string());
     }
-    // Out of the guest's way.
-    // SAFETY: duplicates our own descriptor.
-    let high = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, HIGH_FD) };
-    // SAFETY: `fd` is ours, `high` (if valid) a new descriptor we own.
-    unsafe {
-        if high >= 0 {
-            libc::close(fd);
-            Ok(OwnedFd::from_raw_fd(high))
-        } else {
-            Ok(OwnedFd::from_raw_fd(fd))
-        }
-    }
+    // Out of the guest's way (`fdrange`).
+    let fd = crate::fdrange::move_high(fd);
+    // SAFETY: `fd` is a descriptor we own.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 /// One place to allow, as given.
@@ -493,16 +481,18 @@ impl Sandbox {
         let path = &raw[..raw.iter().position(|&b| b == 0).unwrap_or(raw.len())];
         let (parts, _) = absolute(libc::AT_FDCWD, path)?;
         let resolved = if bind {
-            self.parent(libc::AT_FDCWD, path, Need::Write).map(|(dir, name)| {
-                let mut p = format!("/proc/self/fd/{}/", dir.fd.as_raw_fd()).into_bytes();
-                p.extend_from_slice(name.as_bytes());
-                (p, dir)
-            })
+            self.parent(libc::AT_FDCWD, path, Need::Write)
+                .map(|(dir, name)| {
+                    let mut p = format!("/proc/self/fd/{}/", dir.fd.as_raw_fd()).into_bytes();
+                    p.extend_from_slice(name.as_bytes());
+                    (p, dir)
+                })
         } else {
-            self.object(libc::AT_FDCWD, path, Need::Write, true).map(|o| {
-                let p = format!("/proc/self/fd/{}", o.fd.as_raw_fd()).into_bytes();
-                (p, o)
-            })
+            self.object(libc::AT_FDCWD, path, Need::Write, true)
+                .map(|o| {
+                    let p = format!("/proc/self/fd/{}", o.fd.as_raw_fd()).into_bytes();
+                    (p, o)
+                })
         };
         let outside = self.locate(&parts, Need::Write).is_err();
         match resolved {
@@ -516,7 +506,9 @@ impl Sandbox {
                 v.push(0);
                 Ok((v, Some(keep)))
             }
-            Err(_) if outside && self.allow_net && parts.first().map(|c| &c[..]) != Some(b"proc") => {
+            Err(_)
+                if outside && self.allow_net && parts.first().map(|c| &c[..]) != Some(b"proc") =>
+            {
                 Ok((addr.to_vec(), None))
             }
             Err(e) => Err(e),
@@ -547,7 +539,8 @@ impl Sandbox {
 /// cannot see, close, replace or duplicate those: calls on them fail
 /// with `EBADF`, as on a descriptor that is not open.
 pub fn is_own_fd(fd: i32) -> bool {
-    fd >= HIGH_FD && get().is_some_and(|sb| sb.roots.iter().any(|r| r.dir.as_raw_fd() == fd))
+    fd >= crate::fdrange::lowest()
+        && get().is_some_and(|sb| sb.roots.iter().any(|r| r.dir.as_raw_fd() == fd))
 }
 
 /// The sandbox's own descriptors in `[first, last]`, in order.

@@ -221,7 +221,8 @@ const SUN_PATH: usize = 108;
 /// the host answers as Linux does (`ENOENT`). Any other address as it is.
 pub(super) fn hide_sockaddr(cx: &Ctx<'_>, addr: Vec<u8>, follow: bool) -> Vec<u8> {
     let host = cx.p.host;
-    let unix = addr.len() > 2 && u16::from_le_bytes([addr[0], addr[1]]) == crate::abi::AF_UNIX as u16;
+    let unix =
+        addr.len() > 2 && u16::from_le_bytes([addr[0], addr[1]]) == crate::abi::AF_UNIX as u16;
     // An abstract name (a NUL first) or none at all reaches no file.
     if !host.has_own_fds() || !unix || addr[2] == 0 {
         return addr;
@@ -253,9 +254,8 @@ fn follows_last(cx: &Ctx<'_>, n: u64, a: &[u64; 6], i: usize) -> bool {
     use crate::abi::{AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, O_CREAT, O_EXCL, O_NOFOLLOW};
     use nr::*;
     let nofollow = |flags: u64| flags as i32 & AT_SYMLINK_NOFOLLOW != 0;
-    let open_nofollow = |flags: i32| {
-        flags & O_NOFOLLOW != 0 || flags & (O_CREAT | O_EXCL) == O_CREAT | O_EXCL
-    };
+    let open_nofollow =
+        |flags: i32| flags & O_NOFOLLOW != 0 || flags & (O_CREAT | O_EXCL) == O_CREAT | O_EXCL;
     match n {
         OPENAT => !open_nofollow(a[2] as i32),
         OPENAT2 => cx
