@@ -1,9 +1,11 @@
 // The calls the own-descriptor probes make (tests/guests/sbx_ownfd_calls.c
 // under --sandbox, tests/gdb/gdbfds.c under the GDB stub): each names a
 // descriptor number in an argument, inside a structure or through its
-// /proc/self/fd entry. pvm's own descriptors (from 900 up) must get, for
+// /proc/self/fd entry. pvm's own descriptors (above the hard
+// RLIMIT_NOFILE the guest is shown; from 900 up before) must get, for
 // every call, the answer a number that is not open gets (FIRST, never
-// open in these guests). Calls that would change a file if they reached
+// open in these guests): each call is made on FIRST..LAST and on the 128
+// numbers from the hard limit up. Calls that would change a file if they reached
 // one of pvm's (chmod, truncate, execve...) are `harmful`: only the
 // sandbox probe makes them, whose descriptors are its roots' and whose
 // rules refuse those calls anyway. The link calls make their links in the
@@ -206,13 +208,27 @@ static const char *consecutive(void) {
     return out;
 }
 
-// Does call `what` answer for each number in (FIRST, LAST] as for FIRST?
+// The first number past the guest's hard RLIMIT_NOFILE (capped so that
+// it stays a valid int).
+static inline int hard_limit(void) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_max > (1u << 30))
+        return 1 << 30;
+    return (int)rl.rlim_max;
+}
+
+// Does call `what` answer for each number in (FIRST, LAST] and in
+// [hard limit, hard limit + 128) as for FIRST?
 static inline int as_closed(int what) {
     char ref[128];
     snprintf(ref, sizeof ref, "%s", call(what, FIRST));
-    for (int n = FIRST + 1; n <= LAST; n++)
+    int h = hard_limit();
+    for (int n = FIRST + 1; n < h + 128; n++) {
+        if (n == LAST + 1 && h > LAST)
+            n = h;
         if (strcmp(call(what, n), ref))
             return 0;
+    }
     return 1;
 }
 #endif

@@ -514,7 +514,7 @@ fn sched(bin: &Path, engine: &str) -> Result<(), String> {
 fn fds(bin: &Path, engine: &str) -> Result<(), String> {
     let want = Want {
         gdb: &["Breakpoint 1, done (x=3)", "$1 = 3", "exited with code 05"],
-        stdout: "open at 900 and above: 0\n\
+        stdout: "open at 900 and above (past the hard limit too): 0\n\
                  new descriptors: consecutive, EMFILE at 1100\nfd lists the open ones: yes\n\
                  fdinfo lists the open ones: yes\nthread-self fd lists them: yes\n\
                  closed numbers that answered otherwise: 0\n\
