@@ -72,16 +72,9 @@ use alloc::vec::Vec;
 /// A new process: `clone` (or `clone3`) without `CLONE_THREAD`, its
 /// arguments decoded and checked against the kernel's consistency rules
 /// (`flags` without the exit signal; `sp` the child's stack pointer or 0).
-pub(super) fn new_process(
-    cx: &mut Ctx<'_>,
-    flags: u64,
-    exit_signal: u64,
-    newsp: u64,
-    ptid: u64,
-    tls: u64,
-    ctid: u64,
-    cgroup: Option<i32>,
-) -> R {
+pub(super) fn new_process(cx: &mut Ctx<'_>, args: &super::thread::CloneArgs) -> R {
+    let (flags, exit_signal, newsp) = (args.flags, args.exit_signal, args.sp);
+    let (ptid, tls, ctid, cgroup) = (args.parent_tid, args.tls, args.child_tid, args.cgroup);
     let exit_signal = exit_signal as i32;
     let known = super::thread::CLONE_INTO_CGROUP
         | CLONE_VM
