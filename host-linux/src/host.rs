@@ -60,6 +60,14 @@ impl LinuxHost {
     /// which the guest may lower but never raise past `n`.
     pub fn set_nofile_cap(&self, n: u32) -> std::io::Result<()> {
         let _ = self.nofile_cap.set(n as u64);
+        // pvm keeps the guest's limit (its own descriptors are above it):
+        // lower that one, not the host's hard limit.
+        if let Some((_, hard)) = crate::fdrange::guest_limit() {
+            let n = (n as u64).min(hard);
+            return crate::fdrange::set_guest_limit(n, n)
+                .map(drop)
+                .map_err(std::io::Error::from_raw_os_error);
+        }
         let rl = libc::rlimit {
             rlim_cur: n as u64,
             rlim_max: n as u64,
@@ -322,6 +330,16 @@ fn off_ptr(o: Option<&mut i64>) -> *mut i64 {
 }
 
 /// A `sockaddr` byte image as the pointer and length a socket call takes.
+/// A socket address as the host is to see it: under `--sandbox`, an
+/// `AF_UNIX` path resolved by its rules (`Sandbox::unix_addr`; the
+/// descriptor that names it must stay open until the call is made).
+fn unix_addr(addr: &[u8], bind: bool) -> SysResult<(Vec<u8>, Option<sandbox::Resolved>)> {
+    match sandbox::get() {
+        Some(sb) => sb.unix_addr(addr, bind),
+        None => Ok((addr.to_vec(), None)),
+    }
+}
+
 fn sa(addr: &[u8]) -> (*const libc::sockaddr, libc::socklen_t) {
     if addr.is_empty() {
         (std::ptr::null(), 0)
@@ -1196,13 +1214,15 @@ impl HostOs for LinuxHost {
     }
 
     fn bind(&self, fd: i32, addr: &[u8]) -> SysResult<()> {
-        let (p, l) = sa(addr);
+        let (addr, _keep) = unix_addr(addr, true)?;
+        let (p, l) = sa(&addr);
         // SAFETY: `p` points to `l` readable bytes (or is null).
         check(unsafe { libc::bind(fd, p, l) }).map(|_| ())
     }
 
     fn connect(&self, fd: i32, addr: &[u8]) -> SysResult<()> {
-        let (p, l) = sa(addr);
+        let (addr, _keep) = unix_addr(addr, false)?;
+        let (p, l) = sa(&addr);
         // SAFETY: as `bind`.
         let a = [fd as usize, p as usize, l as usize, 0, 0, 0];
         unsafe { crate::signals::blocking(libc::SYS_connect, a) }.map(|_| ())
@@ -1248,9 +1268,10 @@ impl HostOs for LinuxHost {
         };
         // SAFETY: a plain C struct, filled below.
         let mut h: libc::msghdr = unsafe { std::mem::zeroed() };
-        if !msg.name.is_empty() {
-            h.msg_name = msg.name.as_ptr() as *mut libc::c_void;
-            h.msg_namelen = msg.name.len() as libc::socklen_t;
+        let (name, _keep) = unix_addr(msg.name, false)?;
+        if !name.is_empty() {
+            h.msg_name = name.as_ptr() as *mut libc::c_void;
+            h.msg_namelen = name.len() as libc::socklen_t;
         }
         h.msg_iov = &mut iov;
         h.msg_iovlen = 1;
@@ -1813,8 +1834,8 @@ impl HostOs for LinuxHost {
         crate::wakeup::set(at, tid);
     }
 
-    fn fork(&self, exit_signal: i32, wait_exec: bool) -> SysResult<i32> {
-        crate::proc::fork(exit_signal, wait_exec)
+    fn fork(&self, exit_signal: i32, wait_exec: bool, cgroup: Option<i32>) -> SysResult<i32> {
+        crate::proc::fork(exit_signal, wait_exec, cgroup)
     }
 
     fn vfork(&self, child: &mut dyn FnMut() -> ProcessEnd) -> SysResult<i32> {
@@ -1953,6 +1974,16 @@ impl HostOs for LinuxHost {
             && (cur > cap || max > cap)
         {
             return Err(Errno::EPERM);
+        }
+        // pvm's own descriptors are above the guest's hard limit, which
+        // pvm keeps (`fdrange`).
+        if resource == libc::RLIMIT_NOFILE
+            && let Some(old) = crate::fdrange::guest_limit()
+        {
+            return match new {
+                None => Ok(old),
+                Some((cur, max)) => crate::fdrange::set_guest_limit(cur, max).map_err(Errno),
+            };
         }
         let n = new.map(|(cur, max)| libc::rlimit64 {
             rlim_cur: cur,

@@ -6,6 +6,7 @@
 
 pub mod cancel;
 pub mod fault;
+pub mod fdrange;
 pub mod host;
 pub mod logging;
 pub mod ownfd;

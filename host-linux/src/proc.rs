@@ -133,8 +133,9 @@ pub fn end_process(end: ProcessEnd) -> ! {
 }
 
 /// `fork`: 0 in the child, its pid in the parent; with `wait_exec`, the
-/// parent waits until the child has exec'd or exited (`CLONE_VFORK`).
-pub fn fork(exit_signal: i32, wait_exec: bool) -> SysResult<i32> {
+/// parent waits until the child has exec'd or exited (`CLONE_VFORK`);
+/// with `cgroup`, the child starts in that cgroup (`CLONE_INTO_CGROUP`).
+pub fn fork(exit_signal: i32, wait_exec: bool, cgroup: Option<i32>) -> SysResult<i32> {
     // Signals caught but not taken yet are the parent's; the child must
     // forget them, but not one sent to it right after its birth: hold
     // every host signal back across the fork.
@@ -147,7 +148,32 @@ pub fn fork(exit_signal: i32, wait_exec: bool) -> SysResult<i32> {
         libc::sigfillset(&mut all);
         libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut old);
     }
-    let pid = if exit_signal == libc::SIGCHLD && !wait_exec {
+    let pid = if let Some(cg) = cgroup {
+        // Only clone3 takes a cgroup: `struct clone_args` up to its
+        // version-2 field, no stack (the child runs on its copy of this
+        // one, as after fork).
+        let vfork = if wait_exec {
+            libc::CLONE_VFORK as u64
+        } else {
+            0
+        };
+        let args: [u64; 11] = [
+            vfork | 0x2_0000_0000, // CLONE_INTO_CGROUP
+            0,
+            0,
+            0,
+            exit_signal as u64 & 0xff,
+            0,
+            0,
+            0,
+            0,
+            0,
+            cg as u64,
+        ];
+        // SAFETY: `args` is a valid clone_args of 88 bytes; as for fork
+        // below, the child is one thread with every lock free.
+        unsafe { libc::syscall(libc::SYS_clone3, args.as_ptr(), 88usize) }
+    } else if exit_signal == libc::SIGCHLD && !wait_exec {
         // SAFETY: pvm holds no lock across a system call, so the child
         // (one thread, a copy of this one) finds every lock free.
         unsafe { libc::fork() as libc::c_long }

@@ -63,10 +63,6 @@ pub fn get() -> Option<&'static Sandbox> {
     SANDBOX.get()
 }
 
-/// Lowest descriptor number the roots are moved to, out of the guest's
-/// usual range.
-const HIGH_FD: RawFd = 900;
-
 fn os_err() -> Errno {
     Errno(
         std::io::Error::last_os_error()
@@ -87,18 +83,10 @@ fn open_path(path: &[u8], dir: bool) -> Result<OwnedFd, String> {
     if fd < 0 {
         return Err(std::io::Error::last_os_error().to_string());
     }
-    // Out of the guest's way.
-    // SAFETY: duplicates our own descriptor.
-    let high = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, HIGH_FD) };
-    // SAFETY: `fd` is ours, `high` (if valid) a new descriptor we own.
-    unsafe {
-        if high >= 0 {
-            libc::close(fd);
-            Ok(OwnedFd::from_raw_fd(high))
-        } else {
-            Ok(OwnedFd::from_raw_fd(fd))
-        }
-    }
+    // Out of the guest's way (`fdrange`).
+    let fd = crate::fdrange::move_high(fd);
+    // SAFETY: `fd` is a descriptor we own.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 /// One place to allow, as given.
@@ -473,6 +461,60 @@ impl Sandbox {
         ))
     }
 
+    /// An `AF_UNIX` socket address (`bind` if `bind`, else `connect` or a
+    /// send's destination) as the host is to see it. A path is resolved
+    /// by the rules, write access needed (Linux asks for write permission
+    /// on the socket file; `bind` makes one): the address then names the
+    /// resolved object (`connect`) or its directory (`bind`) through its
+    /// `/proc/self/fd` link, kept open by the `Resolved` returned, so the
+    /// kernel follows no link the rules did not. A path outside every
+    /// root is `EACCES`, or, with `--allow-net`, goes to the host as given
+    /// unless it is under `/proc` (where no socket lives, but the links to
+    /// descriptors do). Any other address (another family, an abstract or
+    /// empty name) as it is, with `None`.
+    pub fn unix_addr(&self, addr: &[u8], bind: bool) -> SysResult<(Vec<u8>, Option<Resolved>)> {
+        let unix = addr.len() > 2 && u16::from_le_bytes([addr[0], addr[1]]) == libc::AF_UNIX as u16;
+        if !unix || addr[2] == 0 {
+            return Ok((addr.to_vec(), None));
+        }
+        let raw = &addr[2..];
+        let path = &raw[..raw.iter().position(|&b| b == 0).unwrap_or(raw.len())];
+        let (parts, _) = absolute(libc::AT_FDCWD, path)?;
+        let resolved = if bind {
+            self.parent(libc::AT_FDCWD, path, Need::Write)
+                .map(|(dir, name)| {
+                    let mut p = format!("/proc/self/fd/{}/", dir.fd.as_raw_fd()).into_bytes();
+                    p.extend_from_slice(name.as_bytes());
+                    (p, dir)
+                })
+        } else {
+            self.object(libc::AT_FDCWD, path, Need::Write, true)
+                .map(|o| {
+                    let p = format!("/proc/self/fd/{}", o.fd.as_raw_fd()).into_bytes();
+                    (p, o)
+                })
+        };
+        let outside = self.locate(&parts, Need::Write).is_err();
+        match resolved {
+            Ok((p, keep)) => {
+                // sun_path holds 108 bytes with its NUL.
+                if p.len() >= 108 {
+                    return Err(Errno::ENAMETOOLONG);
+                }
+                let mut v = addr[..2].to_vec();
+                v.extend_from_slice(&p);
+                v.push(0);
+                Ok((v, Some(keep)))
+            }
+            Err(_)
+                if outside && self.allow_net && parts.first().map(|c| &c[..]) != Some(b"proc") =>
+            {
+                Ok((addr.to_vec(), None))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// The roots, for the Landlock rules: (path, write).
     fn places(&self) -> impl Iterator<Item = (&[u8], bool)> {
         self.roots.iter().map(|r| (&r.path[..], r.write))
@@ -497,7 +539,8 @@ impl Sandbox {
 /// cannot see, close, replace or duplicate those: calls on them fail
 /// with `EBADF`, as on a descriptor that is not open.
 pub fn is_own_fd(fd: i32) -> bool {
-    fd >= HIGH_FD && get().is_some_and(|sb| sb.roots.iter().any(|r| r.dir.as_raw_fd() == fd))
+    fd >= crate::fdrange::lowest()
+        && get().is_some_and(|sb| sb.roots.iter().any(|r| r.dir.as_raw_fd() == fd))
 }
 
 /// The sandbox's own descriptors in `[first, last]`, in order.

@@ -4,7 +4,7 @@
 // /proc/self/fdinfo, each answers EBADF (read, fstat, fcntl, lseek, dup,
 // close, passing it in SCM_RIGHTS), POLLNVAL to poll, and has no /proc
 // entry (ENOENT); every call of ../guests/ownfd_calls.h that leaves files
-// as they are answers for each as for a closed number; dup2 over every
+// as they are (symbolic links to the entries too) answers for each as for a closed number; dup2 over every
 // number and
 // close_range of everything leave the stub working: gdb's breakpoint on
 // `done` still stops the guest afterwards.
@@ -67,13 +67,21 @@ int main(void) {
             if (fd >= 900)
                 high++;
         }
-    printf("open at 900 and above: %d\n", high);
+    // pvm's own are past the hard limit the guest is shown.
+    for (int fd = hard_limit() > 4096 ? hard_limit() : 4096; fd < hard_limit() + 128; fd++)
+        if (fcntl(fd, F_GETFD) >= 0)
+            high++;
+    printf("open at 900 and above (past the hard limit too): %d\n", high);
+    printf("new descriptors: %s\n", consecutive());
     printf("fd lists the open ones: %s\n", listed("/proc/self/fd") == open_n ? "yes" : "no");
     printf("fdinfo lists the open ones: %s\n", listed("/proc/self/fdinfo") == open_n ? "yes" : "no");
     printf("thread-self fd lists them: %s\n", listed("/proc/thread-self/fd") == open_n ? "yes" : "no");
     int answered = 0, sv[2];
     socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
-    for (int fd = 900; fd < 1024; fd++) {
+    // From 900 to 1023 and the 128 numbers from the hard limit up.
+    for (int fd = 900; fd < hard_limit() + 128; fd++) {
+        if (fd == 1024 && hard_limit() > 1024)
+            fd = hard_limit();
         char c, p[64], t[256];
         struct stat st;
         if (fcntl(fd, F_GETFD) >= 0)
@@ -114,6 +122,24 @@ int main(void) {
     }
     printf("closed numbers that answered otherwise: %d\n", answered);
     procfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY);
+    // The link calls make their links in the working directory.
+    char tmp[] = "/tmp/pvm-gdbfds-XXXXXX", home[4096];
+    if (!getcwd(home, sizeof home) || !mkdtemp(tmp) || chdir(tmp))
+        return 9;
+    // Its own descriptors stay reachable through /dev/fd and links to it
+    // (bash's process substitution opens /dev/fd/63).
+    int pp[2], own_ok = 0;
+    char pb[96], got[4] = "";
+    if (pipe(pp) == 0 && write(pp[1], "abc", 3) == 3 && symlink("/dev/fd", "lnkd") == 0) {
+        snprintf(pb, sizeof pb, "lnkd/%d", pp[0]);
+        int r = open(pb, O_RDONLY);
+        own_ok = r >= 0 && read(r, got, 3) == 3 && !memcmp(got, "abc", 3);
+        close(r);
+        unlink("lnkd");
+    }
+    close(pp[0]);
+    close(pp[1]);
+    printf("a pipe of its own opens through a link to /dev/fd: %s\n", own_ok ? "yes" : "no");
     int differ = 0;
     for (int w = 0; call(w, FIRST); w++)
         if (!harmful(w) && !as_closed(w)) {
@@ -121,6 +147,8 @@ int main(void) {
             differ++;
         }
     close(procfd);
+    if (chdir(home) || rmdir(tmp))
+        return 9;
     printf("calls that answered otherwise: %d\n", differ);
     printf("a descriptor of its own passes: %s\n", pass_fd(sv[0], sv[1]) == 1 ? "yes" : "no");
     // dup2 over every number: each either takes it or is refused with

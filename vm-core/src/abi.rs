@@ -44,6 +44,8 @@ pub const AT_REMOVEDIR: i32 = 0x200;
 pub const AT_SYMLINK_FOLLOW: i32 = 0x400;
 pub const AT_NO_AUTOMOUNT: i32 = 0x800;
 pub const AT_EMPTY_PATH: i32 = 0x1000;
+/// `statfs`'s `f_type` of procfs.
+pub const PROC_SUPER_MAGIC: i64 = 0x9fa0;
 pub const AT_STATX_SYNC_TYPE: i32 = 0x6000;
 /// `renameat2` flag.
 pub const RENAME_NOREPLACE: u32 = 1;
@@ -105,6 +107,8 @@ pub const CLONE_PARENT_SETTID: u64 = 0x100000;
 pub const CLONE_CHILD_CLEARTID: u64 = 0x200000;
 pub const CLONE_DETACHED: u64 = 0x400000;
 pub const CLONE_CHILD_SETTID: u64 = 0x1000000;
+/// `clone3` only: create the child in the cgroup `clone_args.cgroup` names.
+pub const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
 
 pub const PROT_READ: u64 = 1;
 pub const PROT_WRITE: u64 = 2;

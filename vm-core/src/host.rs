@@ -1295,9 +1295,13 @@ pub trait HostOs: Sync {
     /// `exit_signal` (0: none) in the parent. The child's host state is
     /// the parent's minus what `fork` drops (pending signals, timers).
     /// With `wait_exec` (`CLONE_VFORK` without `CLONE_VM`), the parent
-    /// returns only once the child has exec'd or exited.
-    fn fork(&self, exit_signal: i32, wait_exec: bool) -> SysResult<i32> {
-        let _ = (exit_signal, wait_exec);
+    /// returns only once the child has exec'd or exited. With `cgroup`
+    /// (`CLONE_INTO_CGROUP`), the child is created in the cgroup v2
+    /// directory open at that descriptor, with Linux's answers when it
+    /// cannot be (`EBADF` for a descriptor that is not one, `EACCES`,
+    /// `EBUSY`...).
+    fn fork(&self, exit_signal: i32, wait_exec: bool, cgroup: Option<i32>) -> SysResult<i32> {
+        let _ = (exit_signal, wait_exec, cgroup);
         Err(Errno::ENOSYS)
     }
 

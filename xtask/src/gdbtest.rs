@@ -514,9 +514,11 @@ fn sched(bin: &Path, engine: &str) -> Result<(), String> {
 fn fds(bin: &Path, engine: &str) -> Result<(), String> {
     let want = Want {
         gdb: &["Breakpoint 1, done (x=3)", "$1 = 3", "exited with code 05"],
-        stdout: "open at 900 and above: 0\nfd lists the open ones: yes\n\
+        stdout: "open at 900 and above (past the hard limit too): 0\n\
+                 new descriptors: consecutive, EMFILE at 1100\nfd lists the open ones: yes\n\
                  fdinfo lists the open ones: yes\nthread-self fd lists them: yes\n\
                  closed numbers that answered otherwise: 0\n\
+                 a pipe of its own opens through a link to /dev/fd: yes\n\
                  calls that answered otherwise: 0\n\
                  a descriptor of its own passes: yes\n\
                  dup2 failures other than EBADF: 0\ndone: 5\n",

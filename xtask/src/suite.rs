@@ -90,6 +90,10 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
     ("tcp6.*", "no network on the unikernel"),
     ("pty.*", "no /dev/ptmx on the unikernel"),
     (
+        "esc_clone3_cgroup.*",
+        "no cgroup file system on the unikernel (every CLONE_INTO_CGROUP descriptor is EBADF there)",
+    ),
+    (
         "sbx_*",
         "--sandbox is pvm's on Linux (host paths, Landlock, seccomp): the unikernel has no host files to guard",
     ),

@@ -97,26 +97,19 @@ pub fn accept(at: &Listen) -> io::Result<Conn> {
     }
 }
 
-/// The lowest descriptor the stub's own files (the connection, the
-/// files gdb opens) move to.
-const STUB_FD: i32 = 950;
-
-/// `f` moved to a descriptor at or above [`STUB_FD`] (close-on-exec), so
-/// the stub's files do not take the low numbers the guest's own `open`s
-/// would get (a program under gdb sees the same descriptors as without).
-/// Where that fails (a low `RLIMIT_NOFILE`), `f` stays where it is.
+/// `f` moved to pvm's descriptor range (`host_linux::fdrange`: above the
+/// guest's hard `RLIMIT_NOFILE`, close-on-exec), so the stub's files do
+/// not take numbers the guest's own `open`s would get (a program under gdb
+/// sees the same descriptors as without). Where there is no range (a low
+/// hard limit), `f` stays where it is.
 /// Either way the descriptor is pvm's own (`host_linux::ownfd`): the guest
 /// does not see it, cannot use, close or replace it.
-fn out_of_the_way<F: std::os::fd::AsRawFd + std::os::fd::FromRawFd>(f: F) -> F {
-    // SAFETY: F_DUPFD_CLOEXEC on a descriptor `f` owns makes a new one.
-    let high = unsafe { libc::fcntl(f.as_raw_fd(), libc::F_DUPFD_CLOEXEC, STUB_FD) };
-    if high < 0 {
-        host_linux::ownfd::hold(f.as_raw_fd());
-        return f;
-    }
+fn out_of_the_way<F: std::os::fd::IntoRawFd + std::os::fd::FromRawFd>(f: F) -> F {
+    let fd = f.into_raw_fd();
+    let high = host_linux::fdrange::move_high(fd);
     host_linux::ownfd::hold(high);
-    drop(f);
-    // SAFETY: `high` is a fresh descriptor nothing else owns.
+    // SAFETY: `high` is `fd` or its duplicate (`fd` then closed), which
+    // nothing else owns.
     unsafe { F::from_raw_fd(high) }
 }
 

@@ -192,15 +192,7 @@ fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
 
 /// `clone` of a new process (no `CLONE_THREAD`): see [`proc`].
 fn process_clone(cx: &mut Ctx<'_>, args: &thread::CloneArgs) -> R {
-    proc::new_process(
-        cx,
-        args.flags,
-        args.exit_signal,
-        args.sp,
-        args.parent_tid,
-        args.tls,
-        args.child_tid,
-    )
+    proc::new_process(cx, args)
 }
 
 /// Before a read from `fd` that may block: where guest threads take turns

@@ -10,8 +10,11 @@
 //! (`SOCK_*`, `SOL_SOCKET`, `SO_*`, `MSG_*`) are asm-generic's on both.
 //! `sendto`/`recvfrom` are `sendmsg`/`recvmsg` without ancillary data.
 //! A send on a broken stream raises SIGPIPE unless `MSG_NOSIGNAL`.
+//! An `AF_UNIX` path that reaches one of the host's own descriptors'
+//! `/proc/self/fd` entries names a closed one ([`hide_sockaddr`]).
 
 use super::abi::{le_u32, le_u64, set_u32, set_u64};
+use super::ownfd::hide_sockaddr;
 use super::{Ctx, R, get, guest_mut, guest_ref, put, usable};
 use crate::host::{Errno, RecvMsg, SendMsg, SysResult};
 use crate::memory::Access;
@@ -87,12 +90,13 @@ pub(super) fn socketpair(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 }
 
 pub(super) fn bind(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
-    let addr = sockaddr(cx, a[1], a[2])?;
+    // `bind` makes its socket file where the path ends: no link followed.
+    let addr = hide_sockaddr(cx, sockaddr(cx, a[1], a[2])?, false);
     cx.p.host.bind(a[0] as i32, &addr).map(|_| 0)
 }
 
 pub(super) fn connect(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
-    let addr = sockaddr(cx, a[1], a[2])?;
+    let addr = hide_sockaddr(cx, sockaddr(cx, a[1], a[2])?, true);
     cx.p.host.connect(a[0] as i32, &addr).map(|_| 0)
 }
 
@@ -139,7 +143,7 @@ fn after_send(cx: &mut Ctx<'_>, r: SysResult<usize>, flags: i32) -> R {
 pub(super) fn sendto(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let (fd, flags) = (a[0] as i32, a[3] as i32);
     let name = if a[4] != 0 {
-        sockaddr(cx, a[4], a[5])?
+        hide_sockaddr(cx, sockaddr(cx, a[4], a[5])?, true)
     } else {
         Vec::new()
     };
@@ -219,7 +223,7 @@ pub(super) fn sendmsg(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let (fd, flags) = (a[0] as i32, a[2] as i32);
     let h = msghdr(cx, a[1])?;
     let name = if h.name != 0 {
-        sockaddr(cx, h.name, h.namelen as u64)?
+        hide_sockaddr(cx, sockaddr(cx, h.name, h.namelen as u64)?, true)
     } else {
         Vec::new()
     };

@@ -20,7 +20,13 @@
 //!   `/proc`), and anything below it, in every path argument of every call
 //!   ([`path_args`]): the path is read once here, and the handler gets it
 //!   with the number replaced by [`NOT_OPEN`] (`Ctx::path`); listings of
-//!   those directories leave them out ([`filter_dirents`]).
+//!   those directories leave them out ([`filter_dirents`]). A path whose
+//!   resolution reaches such an entry through symbolic links the guest
+//!   made (to the entry, to `/proc/self/fd`, `/dev/fd`, `/proc/self`, a
+//!   chain of them) is resolved here, link by link as the kernel would
+//!   ([`through_links`]), and renamed the same way.
+//! * The path of an `AF_UNIX` address given to `bind`, `connect`,
+//!   `sendto` or `sendmsg` ([`hide_sockaddr`]), the same way.
 //! * Inside structures, where the host does it: `poll`/`ppoll` and
 //!   `select`/`pselect6` see `POLLNVAL`/`EBADF`, `SCM_RIGHTS` in `sendmsg`
 //!   is `EBADF`, `close_range` closes around them. `setsockopt`'s program
@@ -143,8 +149,13 @@ pub(super) fn gate(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> SysResult<[u64; 6]
             continue;
         }
         let dirfd = dir.map_or(AT_FDCWD, |d| a[d] as i32);
+        let follow = follows_last(cx, n, a, i);
         let p = super::path(cx.mem(), addr).map(|p| {
-            let p = if own_fds { hide_path(cx, dirfd, p) } else { p };
+            let p = if own_fds {
+                hide_path(cx, dirfd, p, follow)
+            } else {
+                p
+            };
             tasks::rename(cx, n, p)
         });
         cx.paths.push((addr, p));
@@ -200,22 +211,93 @@ fn sockopt_fd(cx: &Ctx<'_>, b: &[u64; 6]) -> SysResult<()> {
         .getsockopt(b[0] as i32, SOL_SOCKET, SO_TYPE, &mut ty)?;
     Err(Errno::EBADF)
 }
-/// If the guest path `p` (relative to `dirfd`) names the entry of one of
-/// the host's own descriptors in this process's `fd/` or `fdinfo/`, or
-/// anything below it: the same path with [`NOT_OPEN`] for its number,
-/// which the host answers as it answers the entry of a closed descriptor
-/// (`ENOENT`, or what the call gives for a missing name). Else `p`.
-fn hide_path(cx: &Ctx<'_>, dirfd: i32, p: Vec<u8>) -> Vec<u8> {
+/// `sun_path`'s size in `struct sockaddr_un`.
+const SUN_PATH: usize = 108;
+
+/// A guest socket address as the host is to see it: an `AF_UNIX` path
+/// that reaches the entry of one of the host's own descriptors (see
+/// [`hide_path`]; `follow`: a link in its last component is followed, as
+/// by `connect`, not `bind`) names a closed number's entry instead, which
+/// the host answers as Linux does (`ENOENT`). Any other address as it is.
+pub(super) fn hide_sockaddr(cx: &Ctx<'_>, addr: Vec<u8>, follow: bool) -> Vec<u8> {
+    let host = cx.p.host;
+    let unix =
+        addr.len() > 2 && u16::from_le_bytes([addr[0], addr[1]]) == crate::abi::AF_UNIX as u16;
+    // An abstract name (a NUL first) or none at all reaches no file.
+    if !host.has_own_fds() || !unix || addr[2] == 0 {
+        return addr;
+    }
+    let raw = &addr[2..];
+    let p = raw[..raw.iter().position(|&b| b == 0).unwrap_or(raw.len())].to_vec();
+    let renamed = hide_path(cx, AT_FDCWD, p.clone(), follow);
+    if renamed == p {
+        return addr;
+    }
+    // The renamed path may not fit where the guest's did: any path to the
+    // closed entry answers the same (its lookup fails first).
+    let renamed = if renamed.len() < SUN_PATH {
+        renamed
+    } else {
+        alloc::format!("/proc/self/fd/{NOT_OPEN}").into_bytes()
+    };
+    let mut v = addr[..2].to_vec();
+    v.extend_from_slice(&renamed);
+    v.push(0);
+    v
+}
+
+/// Does call `n` follow a symbolic link in the last component of its
+/// path argument `i` (as its flags say)? Where it cannot be told, yes:
+/// then a link to an own descriptor's entry answers as one to a closed
+/// number's entry, never reaching the descriptor.
+fn follows_last(cx: &Ctx<'_>, n: u64, a: &[u64; 6], i: usize) -> bool {
+    use crate::abi::{AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, O_CREAT, O_EXCL, O_NOFOLLOW};
+    use nr::*;
+    let nofollow = |flags: u64| flags as i32 & AT_SYMLINK_NOFOLLOW != 0;
+    let open_nofollow =
+        |flags: i32| flags & O_NOFOLLOW != 0 || flags & (O_CREAT | O_EXCL) == O_CREAT | O_EXCL;
+    match n {
+        OPENAT => !open_nofollow(a[2] as i32),
+        OPENAT2 => cx
+            .mem()
+            .read_u64(a[2])
+            .map_or(true, |f| !open_nofollow(f as i32)),
+        NEWFSTATAT | UTIMENSAT | FACCESSAT2 => !nofollow(a[3]),
+        STATX | OPEN_TREE | MOUNT_SETATTR => !nofollow(a[2]),
+        FCHOWNAT | EXECVEAT => !nofollow(a[4]),
+        NAME_TO_HANDLE_AT => a[4] as i32 & AT_SYMLINK_FOLLOW != 0,
+        LINKAT => i == 1 && a[4] as i32 & AT_SYMLINK_FOLLOW != 0,
+        // IN_DONT_FOLLOW
+        INOTIFY_ADD_WATCH => a[2] & 0x0200_0000 == 0,
+        READLINKAT | MKDIRAT | MKNODAT | UNLINKAT | SYMLINKAT | RENAMEAT2 | LSETXATTR
+        | LGETXATTR | LLISTXATTR | LREMOVEXATTR => false,
+        _ => true,
+    }
+}
+
+/// If the guest path `p` (relative to `dirfd`) reaches the entry of one
+/// of the host's own descriptors in this process's `fd/` or `fdinfo/`, or
+/// anything below it, by its spelling or through symbolic links (`follow`:
+/// a link in the last component is followed): a path to the same entry
+/// with [`NOT_OPEN`] for its number, which the host answers as it answers
+/// the entry of a closed descriptor (`ENOENT`, or what the call gives for
+/// a missing name). Else `p`.
+fn hide_path(cx: &Ctx<'_>, dirfd: i32, p: Vec<u8>, follow: bool) -> Vec<u8> {
+    match hide_entry(cx, dirfd, &p) {
+        Some(v) => v,
+        None => through_links(cx, dirfd, &p, follow).unwrap_or(p),
+    }
+}
+
+/// [`hide_path`] for a path that names the entry itself (any spelling,
+/// `..` taken lexically, as `/proc`'s directories are not links).
+fn hide_entry(cx: &Ctx<'_>, dirfd: i32, p: &[u8]) -> Option<Vec<u8>> {
     let host = cx.p.host;
     if p.first() == Some(&b'/') && !p.windows(2).any(|w| w == b"fd") {
-        return p;
+        return None;
     }
-    let Some(n) = procfs::lexical(cx, dirfd, &p) else {
-        return p;
-    };
-    let Some((at, _)) = own_fd_entry(host.ids().pid, &n).filter(|e| host.is_own_fd(e.1)) else {
-        return p;
-    };
+    let n = procfs::lexical(cx, dirfd, p)?;
+    let (at, _) = own_fd_entry(host.ids().pid, &n).filter(|e| host.is_own_fd(e.1))?;
     // The guest's spelling stays (`/proc/self` and `/proc/PID` may be
     // treated differently, by a sandbox for one): only the number changes.
     let num = &n[at.clone()];
@@ -234,13 +316,131 @@ fn hide_path(cx: &Ctx<'_>, dirfd: i32, p: Vec<u8>) -> Vec<u8> {
         }
     }
     if found {
-        return v;
+        return Some(v);
     }
     // The number came from the directory: the canonical path, renamed.
     let mut v = n[..at.start].to_vec();
     v.extend_from_slice(not_open.as_bytes());
     v.extend_from_slice(&n[at.end..]);
-    v
+    Some(v)
+}
+
+/// Symbolic links one resolution follows at most (Linux's `MAXSYMLINKS`).
+const MAX_LINKS: usize = 40;
+
+/// A host descriptor [`through_links`] opened, closed when dropped.
+struct Held<'a>(&'a dyn HostOs, i32);
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.close(self.1);
+    }
+}
+
+/// Resolve the guest path `p` (relative to `dirfd`) one component at a
+/// time as the kernel does: a link outside `/proc` by its text, one in
+/// `/proc` (`self`, a descriptor's entry, `cwd`...) by the kernel itself,
+/// from a descriptor of the directory reached so far. If that reaches the
+/// entry of one of the host's own descriptors (named in an `fd` or
+/// `fdinfo` directory of this process, followed or not): the path
+/// resolved so far, [`NOT_OPEN`] for the entry and the rest, which
+/// resolves as the guest's path does but names a closed number. `None`
+/// when it does not (or the resolution fails, which the host's answer to
+/// the guest's own path then says).
+fn through_links(cx: &Ctx<'_>, dirfd: i32, p: &[u8], follow: bool) -> Option<Vec<u8>> {
+    use crate::abi::{O_CLOEXEC, O_PATH, PROC_SUPER_MAGIC};
+    let host = cx.p.host;
+    if p.is_empty() || p.first() != Some(&b'/') && host.is_own_fd(dirfd) {
+        return None;
+    }
+    let open = |at: i32, name: &[u8]| {
+        host.openat(at, name, O_PATH | O_CLOEXEC, 0)
+            .ok()
+            .map(|fd| Held(host, fd))
+    };
+    let abs = p.first() == Some(&b'/');
+    let mut cur = if abs {
+        open(AT_FDCWD, b"/")?
+    } else {
+        open(dirfd, b".")?
+    };
+    // The resolved path so far (relative to `dirfd` unless it starts with
+    // a slash), and the components still to go, last first.
+    let mut out: Vec<u8> = if abs { alloc::vec![b'/'] } else { Vec::new() };
+    let mut todo: Vec<Vec<u8>> = p.split(|&b| b == b'/').rev().map(<[u8]>::to_vec).collect();
+    let mut links = 0;
+    let mut text = alloc::vec![0u8; crate::abi::PATH_MAX];
+    let push = |out: &mut Vec<u8>, c: &[u8]| {
+        if !out.is_empty() && out.last() != Some(&b'/') {
+            out.push(b'/');
+        }
+        out.extend_from_slice(c);
+    };
+    while let Some(c) = todo.pop() {
+        if c.is_empty() || c == b"." {
+            continue;
+        }
+        let last = todo.iter().all(|c| c.is_empty() || c == b".");
+        if number(&c).is_some_and(|f| host.is_own_fd(f)) && is_own_fd_dir(host, cur.1) {
+            push(&mut out, alloc::format!("{NOT_OPEN}").as_bytes());
+            while let Some(rest) = todo.pop() {
+                out.push(b'/');
+                out.extend_from_slice(&rest);
+            }
+            return Some(out);
+        }
+        if last && !follow || c == b".." {
+            if last {
+                return None;
+            }
+            cur = open(cur.1, &c)?;
+            push(&mut out, &c);
+            continue;
+        }
+        match host.readlinkat(cur.1, &c, &mut text) {
+            Err(Errno::EINVAL) if last => return None,
+            Err(Errno::EINVAL) => {
+                cur = open(cur.1, &c)?;
+                push(&mut out, &c);
+            }
+            Err(_) => return None,
+            Ok(len) => {
+                links += 1;
+                if links > MAX_LINKS || len >= text.len() {
+                    return None;
+                }
+                let on_proc = host
+                    .statfs(cur.1, b"")
+                    .is_ok_and(|s| s.fs_type == PROC_SUPER_MAGIC);
+                if on_proc {
+                    // `/proc`'s links are the kernel's to follow (a
+                    // descriptor's entry names no path).
+                    if last {
+                        return None;
+                    }
+                    cur = open(cur.1, &c)?;
+                    push(&mut out, &c);
+                    continue;
+                }
+                let t = &text[..len];
+                if t.first() == Some(&b'/') {
+                    cur = open(AT_FDCWD, b"/")?;
+                    out = alloc::vec![b'/'];
+                }
+                todo.extend(t.split(|&b| b == b'/').rev().map(<[u8]>::to_vec));
+            }
+        }
+    }
+    None
+}
+
+/// Is the directory open at host descriptor `fd` an `fd` or `fdinfo`
+/// directory of this process (or of one of its threads)?
+fn is_own_fd_dir(host: &dyn HostOs, fd: i32) -> bool {
+    let mut link = [0u8; 256];
+    let at = alloc::format!("/proc/self/fd/{fd}");
+    host.readlinkat(AT_FDCWD, at.as_bytes(), &mut link)
+        .is_ok_and(|n| n < link.len() && is_fd_dir(host.ids().pid, &link[..n]))
 }
 
 /// `/proc/PID[/task/TID]/(fd|fdinfo)/N[/...]` of process `pid`: where N

@@ -72,17 +72,12 @@ use alloc::vec::Vec;
 /// A new process: `clone` (or `clone3`) without `CLONE_THREAD`, its
 /// arguments decoded and checked against the kernel's consistency rules
 /// (`flags` without the exit signal; `sp` the child's stack pointer or 0).
-pub(super) fn new_process(
-    cx: &mut Ctx<'_>,
-    flags: u64,
-    exit_signal: u64,
-    newsp: u64,
-    ptid: u64,
-    tls: u64,
-    ctid: u64,
-) -> R {
+pub(super) fn new_process(cx: &mut Ctx<'_>, args: &super::thread::CloneArgs) -> R {
+    let (flags, exit_signal, newsp) = (args.flags, args.exit_signal, args.sp);
+    let (ptid, tls, ctid, cgroup) = (args.parent_tid, args.tls, args.child_tid, args.cgroup);
     let exit_signal = exit_signal as i32;
-    let known = CLONE_VM
+    let known = super::thread::CLONE_INTO_CGROUP
+        | CLONE_VM
         | CLONE_VFORK
         | CLONE_SETTLS
         | CLONE_PARENT_SETTID
@@ -115,13 +110,23 @@ pub(super) fn new_process(
     }
     let host = cx.p.host;
     let pid = if flags & CLONE_VM != 0 {
+        if cgroup.is_some() {
+            // A process sharing memory until it execs, in another cgroup:
+            // not emulated (the host's vfork cannot ask for it).
+            return Err(Errno::EINVAL);
+        }
         vfork(cx, child, flags, ctid)?
     } else if host.builds_children() {
+        if cgroup.is_some() {
+            // A host that builds its children has no cgroup file system:
+            // no descriptor names a cgroup directory.
+            return Err(Errno::EBADF);
+        }
         let settid = (flags & CLONE_CHILD_SETTID != 0).then_some(ctid);
         super::fork_copy::fork(cx, child, exit_signal, flags & CLONE_VFORK != 0, settid)?
     } else {
         let pid =
-            cx.p.fork_with(|| host.fork(exit_signal, flags & CLONE_VFORK != 0))?;
+            cx.p.fork_with(|| host.fork(exit_signal, flags & CLONE_VFORK != 0, cgroup))?;
         if pid == 0 {
             // The child: this process from now on, with this thread alone.
             child.tid = host.gettid();

@@ -17,9 +17,9 @@
 use super::sys::{futex_one_thread, read_timespec};
 use super::{Ctx, R, get, put};
 pub use crate::abi::{
-    CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_FS, CLONE_NEWNS,
-    CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS, CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK,
-    CLONE_VM,
+    CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_FS, CLONE_INTO_CGROUP,
+    CLONE_NEWNS, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS, CLONE_SIGHAND, CLONE_THREAD,
+    CLONE_VFORK, CLONE_VM,
 };
 use crate::host::{Errno, FutexArgs, SysResult};
 use crate::memory::Access;
@@ -41,6 +41,10 @@ pub struct CloneArgs {
     pub tls: u64,
     pub exit_signal: u64,
     pub pidfd: u64,
+    /// With `CLONE_INTO_CGROUP` (`clone3` only): the cgroup directory's
+    /// descriptor, one of the host's own already replaced by a closed
+    /// number.
+    pub cgroup: Option<i32>,
 }
 
 /// `clone(flags, newsp, parent_tid, tls, child_tid)` (the asm-generic
@@ -55,6 +59,7 @@ pub(super) fn clone(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         exit_signal: a[0] & 0xff,
         // With CLONE_PIDFD, `clone` stores the pidfd at parent_tid.
         pidfd: a[2],
+        cgroup: None,
     };
     do_clone(cx, &args)
 }
@@ -89,6 +94,20 @@ pub(super) fn clone3(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     if exit_signal > 64 || flags & 0xff != 0 {
         return Err(Errno::EINVAL);
     }
+    // The cgroup field is version 2's (88 bytes); a descriptor is an int.
+    let cgroup = f(10);
+    let into = flags & CLONE_INTO_CGROUP != 0;
+    if into && (size < 88 || cgroup > i32::MAX as u64) {
+        return Err(Errno::EINVAL);
+    }
+    // One of the host's own descriptors is, for the guest, not open.
+    let cgroup = into.then(|| {
+        if cx.p.host.is_own_fd(cgroup as i32) {
+            super::ownfd::NOT_OPEN
+        } else {
+            cgroup as i32
+        }
+    });
     if (stack == 0) != (stack_size == 0) {
         return Err(Errno::EINVAL);
     }
@@ -104,6 +123,7 @@ pub(super) fn clone3(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         tls,
         exit_signal,
         pidfd,
+        cgroup,
     };
     do_clone(cx, &args)
 }
@@ -127,6 +147,10 @@ fn do_clone(cx: &mut Ctx<'_>, args: &CloneArgs) -> R {
         return Err(Errno::EPERM);
     }
     if fl & CLONE_THREAD != 0 {
+        if args.cgroup.is_some() {
+            // A thread in another cgroup (threaded cgroups): not emulated.
+            return Err(Errno::EINVAL);
+        }
         return clone_thread(cx, args);
     }
     super::process_clone(cx, args)
