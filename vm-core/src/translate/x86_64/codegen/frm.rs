@@ -116,7 +116,10 @@ impl Gen {
             self.a.jmp(to);
             self.a.bind(other);
         }
-        self.write_back_set(e.dirty);
+        // As every way out (`write_back`): the pinned registers stay in
+        // their homes, and an unpinned region puts them back there.
+        self.write_back_set(e.dirty & self.exit_mask());
+        self.restore_homes();
         self.bare_slot(e.target)
     }
 }
