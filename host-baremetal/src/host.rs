@@ -207,6 +207,27 @@ impl BareMetal {
         self.block(None, || self.ready(fd, events)).map(|_| ())
     }
 
+    /// A socket call on `fd` that found it not ready: `EAGAIN` with
+    /// `O_NONBLOCK` or `MSG_DONTWAIT` in `flags`, else wait until it is
+    /// ready for `events`, a signal comes (`EINTR`) or, for a receive,
+    /// its `SO_RCVTIMEO` passes (`EAGAIN`, as Linux).
+    fn wait_sock(&self, fd: i32, events: i16, flags: i32) -> SysResult<()> {
+        if flags & MSG_DONTWAIT != 0 || self.p().fs.lock().nonblocking(fd)? {
+            return Err(Errno::EAGAIN);
+        }
+        let timeout = if events == POLLIN {
+            self.p().fs.lock().sock_rcvtimeo(fd)
+        } else {
+            None
+        };
+        let deadline = timeout.map(crate::clock::deadline_after).transpose()?;
+        if self.block(deadline, || self.ready(fd, events))? {
+            Ok(())
+        } else {
+            Err(Errno::EAGAIN)
+        }
+    }
+
     /// Run a file call with shared mappings flushed to their files first
     /// and refreshed from them after (a no-op without shared mappings).
     fn coherent<T>(&self, call: impl FnOnce(&mut Fs) -> T) -> T {
@@ -531,43 +552,59 @@ impl HostOs for BareMetal {
     fn timerfd_settime(&self, fd: i32, flags: i32, new: Option<ITimer>) -> SysResult<ITimer> {
         self.p().fs.lock().timerfd_settime(fd, flags, new)
     }
+    fn socket(&self, domain: i32, ty: i32, protocol: i32) -> SysResult<i32> {
+        self.p().fs.lock().socket(domain, ty, protocol)
+    }
     fn socketpair(&self, domain: i32, ty: i32, protocol: i32) -> SysResult<[i32; 2]> {
         self.p().fs.lock().socketpair(domain, ty, protocol)
     }
-    fn bind(&self, fd: i32, _addr: &[u8]) -> SysResult<()> {
-        self.p().fs.lock().sock_only(fd, Errno::EINVAL)
+    fn bind(&self, fd: i32, addr: &[u8]) -> SysResult<()> {
+        self.p().fs.lock().bind(fd, addr)
     }
-    fn connect(&self, fd: i32, _addr: &[u8]) -> SysResult<()> {
-        self.p()
-            .fs
-            .lock()
-            .sock_only(fd, host_baremetal::fs::EISCONN)
+    fn connect(&self, fd: i32, addr: &[u8]) -> SysResult<()> {
+        // A full backlog: wait for room, as Linux does, unless O_NONBLOCK.
+        let mut r = self.p().fs.lock().connect(fd, addr);
+        let nonblocking = self.p().fs.lock().nonblocking(fd)?;
+        if r == Err(Errno::EAGAIN) && !nonblocking {
+            self.block(None, || {
+                r = self.p().fs.lock().connect(fd, addr);
+                r != Err(Errno::EAGAIN)
+            })?;
+        }
+        r
     }
-    fn listen(&self, fd: i32, _backlog: i32) -> SysResult<()> {
-        self.p().fs.lock().sock_only(fd, Errno::EINVAL)
+    fn listen(&self, fd: i32, backlog: i32) -> SysResult<()> {
+        self.p().fs.lock().listen(fd, backlog)
     }
-    fn accept4(&self, fd: i32, _addr: &mut [u8], _flags: i32) -> SysResult<(i32, usize)> {
-        self.p()
-            .fs
-            .lock()
-            .sock_only(fd, Errno::EINVAL)
-            .map(|()| (0, 0))
+    fn accept4(&self, fd: i32, addr: &mut [u8], flags: i32) -> SysResult<(i32, usize)> {
+        loop {
+            // The descriptor table is not held while waiting.
+            let r = self.p().fs.lock().accept4(fd, addr, flags);
+            match r {
+                Err(Errno::EAGAIN) => self.wait_sock(fd, POLLIN, 0)?,
+                r => return r,
+            }
+        }
     }
-    fn sockname(&self, fd: i32, _peer: bool, addr: &mut [u8]) -> SysResult<usize> {
-        self.p().fs.lock().sockname(fd, addr)
+    fn sockname(&self, fd: i32, peer: bool, addr: &mut [u8]) -> SysResult<usize> {
+        self.p().fs.lock().sockname(fd, peer, addr)
     }
     fn sendmsg(&self, fd: i32, msg: &SendMsg<'_>, flags: i32) -> SysResult<usize> {
         loop {
-            match self.p().fs.lock().sendmsg(fd, msg, flags) {
-                Err(Errno::EAGAIN) if flags & MSG_DONTWAIT == 0 => self.wait_ready(fd, POLLOUT)?,
+            // The descriptor table is not held while waiting.
+            let r = self.p().fs.lock().sendmsg(fd, msg, flags);
+            match r {
+                Err(Errno::EAGAIN) => self.wait_sock(fd, POLLOUT, flags)?,
                 r => return r,
             }
         }
     }
     fn recvmsg(&self, fd: i32, msg: &mut RecvMsg<'_>, flags: i32) -> SysResult<usize> {
         loop {
-            match self.p().fs.lock().recvmsg(fd, msg, flags) {
-                Err(Errno::EAGAIN) if flags & MSG_DONTWAIT == 0 => self.wait_ready(fd, POLLIN)?,
+            // The descriptor table is not held while waiting.
+            let r = self.p().fs.lock().recvmsg(fd, msg, flags);
+            match r {
+                Err(Errno::EAGAIN) => self.wait_sock(fd, POLLIN, flags)?,
                 r => return r,
             }
         }

@@ -1,10 +1,10 @@
-// What a machine without a network stack or programs of its own answers:
-// sockets of the internet families, and execve of an x86-64 program. On
-// Linux (and pvm on Linux, which runs host programs natively) they work;
-// the bare-metal host has neither, and answers as a Linux kernel built
-// without them does (EAFNOSUPPORT, ENOEXEC): its expectation is
-// tests/expected/lacks_net_native.baremetal.out. AF_UNIX socket pairs
-// work on both; a named AF_UNIX socket only on Linux so far.
+// What a machine without programs of its own answers: execve of an
+// x86-64 program. On Linux (and pvm on Linux, which runs host programs
+// natively) it runs; the bare-metal host has none, and answers as a
+// Linux kernel without the x86-64 binary format does (ENOEXEC): its
+// expectation is tests/expected/lacks_net_native.baremetal.out. Sockets
+// of every family it has (AF_UNIX, loopback AF_INET and AF_INET6) are
+// made on both.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>

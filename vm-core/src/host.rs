@@ -75,6 +75,11 @@ impl Errno {
     pub const ESOCKTNOSUPPORT: Errno = Errno(94);
     pub const EISCONN: Errno = Errno(106);
     pub const ECONNREFUSED: Errno = Errno(111);
+    pub const EDESTADDRREQ: Errno = Errno(89);
+    pub const EPROTOTYPE: Errno = Errno(91);
+    pub const EADDRINUSE: Errno = Errno(98);
+    pub const EADDRNOTAVAIL: Errno = Errno(99);
+    pub const ENETUNREACH: Errno = Errno(101);
     /// Not a Linux errno the guest sees: the system call parked the thread
     /// (see [`crate::sched`]) and runs again from its `ecall` when the
     /// thread resumes (the kernel's internal `ERESTARTSYS`).
@@ -133,6 +138,11 @@ impl Errno {
             97 => "EAFNOSUPPORT",
             105 => "ENOBUFS",
             107 => "ENOTCONN",
+            89 => "EDESTADDRREQ",
+            91 => "EPROTOTYPE",
+            98 => "EADDRINUSE",
+            99 => "EADDRNOTAVAIL",
+            101 => "ENETUNREACH",
             _ => "E?",
         }
     }

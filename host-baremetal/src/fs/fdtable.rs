@@ -104,6 +104,7 @@ impl Fs {
             entropy: self.entropy,
             pid: self.pid,
             procs: self.procs,
+            names: self.names.clone(),
         }
     }
 

@@ -1,7 +1,8 @@
 //! What a node of the tree is: one trait, [`NodeKind`], that each kind
 //! of inode implements (directories: [`super::dir::DirNode`]; regular
 //! files and symbolic links: [`super::regular::FileNode`],
-//! [`super::regular::LinkNode`]; devices: [`super::dev::Device`]), as
+//! [`super::regular::LinkNode`]; devices: [`super::dev::Device`]; socket
+//! inodes: [`super::sockname::SockNode`]), as
 //! [`super::object::Object`] is for open files. An [`Inode`] holds its
 //! kind as a [`Kind`] next to what every node has (owner, mode, times,
 //! links, xattrs), so the calls that change the tree (`mkdirat`,
@@ -50,6 +51,15 @@ pub(super) trait NodeKind: core::fmt::Debug + Send + Sync {
     }
     /// The object an `open` of `node` (a node of this kind) gets.
     fn open(&self, node: Arc<Node>) -> Arc<dyn Object>;
+    /// May it be opened other than with `O_PATH` (a socket inode may
+    /// not: `ENXIO`)?
+    fn openable(&self) -> SysResult<()> {
+        Ok(())
+    }
+    /// The live socket bound to a socket inode (`connect` to its path).
+    fn socket(&self) -> Option<Arc<super::socket::Sock>> {
+        None
+    }
 
     // ---- directories ----
 

@@ -21,7 +21,8 @@
 //! symlinks), [`dir`] (directories and `getdents64`; `/proc`'s in
 //! [`procfs`]), [`dev`] (`/dev/null`, `/dev/zero`, `/dev/urandom` and the
 //! console on descriptors 0, 1 and 2), [`pipe`] ends, [`event`]'s
-//! eventfds, timerfds and epoll instances, [`socket`] pairs. An `open` of
+//! eventfds, timerfds and epoll instances, [`socket`]s (whose names are
+//! [`sockname`]'s: socket inodes, abstract names, ports). An `open` of
 //! a node gets the kind its node's type says ([`node::open_object`]).
 //!
 //! The Linux-visible choices are each made in one place: a lookup's
@@ -46,6 +47,7 @@ mod pipe;
 mod procfs;
 mod regular;
 mod socket;
+mod sockname;
 
 use crate::archive::ArchiveError;
 use alloc::collections::{BTreeMap, VecDeque};
@@ -112,6 +114,8 @@ pub struct Fs {
     pid: i32,
     /// The process table, for `/proc` (`None`: this process alone).
     procs: Option<&'static dyn procfs::ProcSource>,
+    /// Abstract socket names and ports, shared by every process's view.
+    names: Arc<spin::Mutex<sockname::Names>>,
 }
 
 impl core::fmt::Debug for Fs {
@@ -210,6 +214,7 @@ impl Fs {
         }
         let wants_write = matches!(flags & O_ACCMODE, O_WRONLY | O_RDWR);
         if flags & O_PATH == 0 {
+            node.lock().kind.openable()?;
             if is_dir && (wants_write || flags & O_CREAT != 0) {
                 return Err(Errno::EISDIR);
             }

@@ -123,6 +123,7 @@ impl Fs {
             entropy,
             pid: 2,
             procs: None,
+            names: Arc::default(),
         };
         for entry in archive::read(archive) {
             let e = entry.map_err(BuildError::Archive)?;

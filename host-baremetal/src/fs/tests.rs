@@ -833,7 +833,7 @@ mod events {
 
 mod sockets {
     use super::*;
-    use vm_core::host::{RecvMsg, SendMsg};
+    use vm_core::host::{PollFd, RecvMsg, SendMsg};
 
     fn recv(
         fs: &mut Fs,
@@ -920,10 +920,163 @@ mod sockets {
         assert_eq!(v[0], 2);
         assert_eq!(fs.getsockopt(a, 1, 17, &mut v), Ok(12));
         assert_eq!(fs.getsockopt(a, 1, 9999, &mut v), Err(Errno::ENOPROTOOPT));
-        assert_eq!(fs.sockname(a, &mut v), Ok(2));
-        assert_eq!(fs.socketpair(2, 1, 0), Err(Errno::EAFNOSUPPORT));
+        assert_eq!(fs.sockname(a, false, &mut v), Ok(2));
+        assert_eq!(fs.socketpair(2, 1, 0), Err(Errno::ENOTSUP));
+        assert_eq!(fs.socketpair(99, 1, 0), Err(Errno::EAFNOSUPPORT));
         fs.close(b).unwrap();
         assert_eq!(fs.write(a, b"x"), Err(Errno(111)));
+    }
+
+    fn sun(path: &[u8]) -> Vec<u8> {
+        let mut a = vec![1u8, 0];
+        a.extend_from_slice(path);
+        a.push(0);
+        a
+    }
+
+    #[test]
+    fn named_unix_streams_listen_connect_and_accept() {
+        let mut fs = fs();
+        let addr = sun(b"/tmp/s");
+        let l = fs.socket(1, 1 | O_NONBLOCK, 0).unwrap();
+        let c = fs.socket(1, 1, 0).unwrap();
+        assert_eq!(fs.connect(c, &addr), Err(Errno::ENOENT));
+        assert_eq!(fs.listen(l, 1), Err(Errno::EINVAL));
+        assert_eq!(fs.bind(l, &addr), Ok(()));
+        // The socket inode: S_IFSOCK, not to be opened.
+        let st = fs.fstatat(AT_FDCWD, b"/tmp/s", 0).unwrap();
+        assert_eq!(st.mode & S_IFMT, S_IFSOCK);
+        assert_eq!(fs.openat(AT_FDCWD, b"/tmp/s", 0, 0), Err(Errno::ENXIO));
+        assert_eq!(fs.bind(c, &addr), Err(Errno::EADDRINUSE));
+        assert_eq!(fs.connect(c, &addr), Err(Errno::ECONNREFUSED));
+        fs.listen(l, 0).unwrap();
+        assert_eq!(fs.accept4(l, &mut [], 0), Err(Errno::EAGAIN));
+        let mut p = [PollFd {
+            fd: l,
+            events: vm_core::abi::POLLIN,
+            revents: 0,
+        }];
+        assert_eq!(fs.poll(&mut p), 0);
+        assert_eq!(fs.connect(c, &addr), Ok(()));
+        assert_eq!(fs.connect(c, &addr), Err(Errno::EISCONN));
+        // A backlog of 0 takes one; the next waits.
+        let c2 = fs.socket(1, 1, 0).unwrap();
+        assert_eq!(fs.connect(c2, &addr), Err(Errno::EAGAIN));
+        assert_eq!(fs.poll(&mut p), 1);
+        fs.write(c, b"hi").unwrap();
+        let mut name = [0u8; 16];
+        let (s, len) = fs.accept4(l, &mut name, O_CLOEXEC).unwrap();
+        assert_eq!((len, &name[..2]), (2, &[1u8, 0][..]));
+        let mut buf = [0u8; 8];
+        assert_eq!(fs.read(s, &mut buf), Ok(2));
+        assert_eq!(fs.sockname(s, false, &mut name), Ok(9));
+        assert_eq!(&name[..9], &addr[..]);
+        assert_eq!(fs.sockname(c, true, &mut name), Ok(9));
+        assert_eq!(fs.sockname(l, true, &mut name), Err(Errno::ENOTCONN));
+        fs.close(c).unwrap();
+        assert_eq!(fs.read(s, &mut buf), Ok(0));
+        // Closed: the path stays, and refuses.
+        fs.close(l).unwrap();
+        assert_eq!(fs.connect(c2, &addr), Err(Errno::ECONNREFUSED));
+        fs.unlinkat(AT_FDCWD, b"/tmp/s", 0).unwrap();
+        assert_eq!(fs.connect(c2, &addr), Err(Errno::ENOENT));
+    }
+
+    #[test]
+    fn datagrams_by_name_and_the_abstract_namespace() {
+        let mut fs = fs();
+        let a = fs.socket(1, 2, 0).unwrap();
+        let b = fs.socket(1, 2, 0).unwrap();
+        let abs = [1u8, 0, 0, b'x'];
+        assert_eq!(fs.bind(a, &abs), Ok(()));
+        assert_eq!(fs.bind(b, &abs), Err(Errno::EADDRINUSE));
+        assert_eq!(fs.bind(b, &[1, 0]), Ok(()));
+        let mut name = [0u8; 16];
+        assert_eq!(fs.sockname(b, false, &mut name), Ok(8));
+        assert_eq!(name[2], 0);
+        let msg = SendMsg {
+            name: &abs,
+            data: b"dgram",
+            control: &[],
+        };
+        assert_eq!(fs.sendmsg(b, &msg, 0), Ok(5));
+        let mut data = [0u8; 8];
+        let mut from = [0u8; 16];
+        let mut m = RecvMsg {
+            name: &mut from,
+            data: &mut data,
+            control: &mut [],
+            name_len: 0,
+            control_len: 0,
+            flags: 0,
+        };
+        assert_eq!(fs.recvmsg(a, &mut m, 0), Ok(5));
+        assert_eq!(m.name_len, 8);
+        assert_eq!(
+            fs.sendmsg(a, &SendMsg { name: &[], ..msg }, 0),
+            Err(Errno::ENOTCONN)
+        );
+        let s = fs.socket(1, 1, 0).unwrap();
+        assert_eq!(fs.connect(s, &abs), Err(Errno::EPROTOTYPE));
+        fs.close(a).unwrap();
+        assert_eq!(fs.sendmsg(b, &msg, 0), Err(Errno::ECONNREFUSED));
+    }
+
+    #[test]
+    fn loopback_tcp_and_udp() {
+        let mut fs = fs();
+        let lo = [2u8, 0, 0, 0, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0];
+        let l = fs.socket(2, 1, 0).unwrap();
+        assert_eq!(fs.bind(l, &lo[..8]), Err(Errno::EINVAL));
+        let far = [2u8, 0, 0, 80, 10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0];
+        assert_eq!(fs.bind(l, &far), Err(Errno::EADDRNOTAVAIL));
+        fs.bind(l, &lo).unwrap();
+        let mut name = [0u8; 16];
+        assert_eq!(fs.sockname(l, false, &mut name), Ok(16));
+        assert_ne!(&name[2..4], &[0, 0]);
+        let x = fs.socket(2, 1, 0).unwrap();
+        assert_eq!(fs.bind(x, &name), Err(Errno::EADDRINUSE));
+        let c = fs.socket(2, 1, 0).unwrap();
+        assert_eq!(fs.connect(c, &name), Err(Errno::ECONNREFUSED));
+        fs.listen(l, 5).unwrap();
+        assert_eq!(fs.connect(c, &name), Ok(()));
+        let mut peer = [0u8; 16];
+        let (s, len) = fs.accept4(l, &mut peer, 0).unwrap();
+        let mut mine = [0u8; 16];
+        fs.sockname(c, false, &mut mine).unwrap();
+        assert_eq!((len, peer), (16, mine));
+        fs.write(c, b"tcp").unwrap();
+        let mut buf = [0u8; 8];
+        assert_eq!(fs.read(s, &mut buf), Ok(3));
+        let mut v = [0u8; 4];
+        assert_eq!(fs.setsockopt(s, 6, 1, &1i32.to_le_bytes()), Ok(()));
+        assert_eq!(fs.getsockopt(s, 6, 1, &mut v), Ok(4));
+        assert_eq!(v, 1i32.to_le_bytes());
+        assert_eq!(fs.connect(c, &name), Err(Errno::EISCONN));
+        // UDP: the sender gets a port, the receiver its address.
+        let u1 = fs.socket(2, 2, 0).unwrap();
+        let u2 = fs.socket(2, 2, 0).unwrap();
+        fs.bind(u1, &lo).unwrap();
+        fs.sockname(u1, false, &mut name).unwrap();
+        let msg = SendMsg {
+            name: &name,
+            data: b"udp",
+            control: &[],
+        };
+        assert_eq!(fs.sendmsg(u2, &msg, 0), Ok(3));
+        let mut from = [0u8; 16];
+        let mut m = RecvMsg {
+            name: &mut from,
+            data: &mut buf,
+            control: &mut [],
+            name_len: 0,
+            control_len: 0,
+            flags: 0,
+        };
+        assert_eq!(fs.recvmsg(u1, &mut m, 0), Ok(3));
+        assert_eq!((m.name_len, &from[4..8]), (16, &[127u8, 0, 0, 1][..]));
+        let far_msg = SendMsg { name: &far, ..msg };
+        assert_eq!(fs.sendmsg(u2, &far_msg, 0), Err(Errno::ENETUNREACH));
     }
 }
 
