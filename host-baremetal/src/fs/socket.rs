@@ -20,6 +20,9 @@
 //! ([`KEPT`]); the rest answer `ENOPROTOOPT`. Not covered: `MSG_OOB`,
 //! `MSG_WAITALL` (a read returns what is there), `SO_RCVTIMEO` on
 //! anything but `recvmsg`, `recvfrom` and `accept4`.
+//!
+//! Locks, in the order they are taken: the names' ([`super::sockname`]),
+//! a listener's state, a connecting socket's state, a queue.
 
 use super::object::*;
 use super::sockname::{Inet, UnixName, inet_name, unix_addr, unix_name, unnamed};
@@ -283,15 +286,20 @@ impl Sock {
         }
         // A datagram.
         let to = if name.is_empty() {
-            let st = self.st.lock();
-            let p = st.peer.as_ref().ok_or(if self.inet() {
-                Errno::EDESTADDRREQ
-            } else {
-                Errno::ENOTCONN
-            })?;
-            match &p.queue {
-                Some(q) => Some(q.clone()),
-                None => self.udp_target(fs, &p.addr.clone())?,
+            // Its own lock is not held while the names are looked at
+            // (the names' lock comes first).
+            let (queue, addr) = {
+                let st = self.st.lock();
+                let p = st.peer.as_ref().ok_or(if self.inet() {
+                    Errno::EDESTADDRREQ
+                } else {
+                    Errno::ENOTCONN
+                })?;
+                (p.queue.clone(), p.addr.clone())
+            };
+            match queue {
+                Some(q) => Some(q),
+                None => self.udp_target(fs, &addr)?,
             }
         } else if self.inet() {
             self.udp_target(fs, name)?

@@ -1077,6 +1077,13 @@ mod sockets {
         assert_eq!((m.name_len, &from[4..8]), (16, &[127u8, 0, 0, 1][..]));
         let far_msg = SendMsg { name: &far, ..msg };
         assert_eq!(fs.sendmsg(u2, &far_msg, 0), Err(Errno::ENETUNREACH));
+        // A connected UDP socket sends where it connected.
+        let nameless = SendMsg { name: &[], ..msg };
+        assert_eq!(fs.sendmsg(u1, &nameless, 0), Err(Errno::EDESTADDRREQ));
+        fs.sockname(u2, false, &mut from).unwrap();
+        assert_eq!(fs.connect(u1, &from), Ok(()));
+        assert_eq!(fs.sendmsg(u1, &nameless, 0), Ok(3));
+        assert_eq!(fs.read(u2, &mut buf), Ok(3));
     }
 }
 
