@@ -199,18 +199,16 @@ impl BareMetal {
 
     /// A read or write on `fd` that found it not ready: with `O_NONBLOCK`
     /// that is `EAGAIN`, else wait until it is ready for `events` (or a
-    /// signal comes: `EINTR`), for the call to run again.
+    /// signal comes: `EINTR`; or a socket's `SO_RCVTIMEO` passes:
+    /// `EAGAIN`), for the call to run again.
     fn wait_ready(&self, fd: i32, events: i16) -> SysResult<()> {
-        if self.p().fs.lock().nonblocking(fd)? {
-            return Err(Errno::EAGAIN);
-        }
-        self.block(None, || self.ready(fd, events)).map(|_| ())
+        self.wait_sock(fd, events, 0)
     }
 
-    /// A socket call on `fd` that found it not ready: `EAGAIN` with
-    /// `O_NONBLOCK` or `MSG_DONTWAIT` in `flags`, else wait until it is
-    /// ready for `events`, a signal comes (`EINTR`) or, for a receive,
-    /// its `SO_RCVTIMEO` passes (`EAGAIN`, as Linux).
+    /// A call on `fd` that found it not ready: `EAGAIN` with `O_NONBLOCK`
+    /// or `MSG_DONTWAIT` in `flags`, else wait until it is ready for
+    /// `events`, a signal comes (`EINTR`) or, for a socket's receive, its
+    /// `SO_RCVTIMEO` passes (`EAGAIN`, as Linux).
     fn wait_sock(&self, fd: i32, events: i16, flags: i32) -> SysResult<()> {
         if flags & MSG_DONTWAIT != 0 || self.p().fs.lock().nonblocking(fd)? {
             return Err(Errno::EAGAIN);

@@ -4,8 +4,8 @@
 // SO_PEERCRED naming the other process, SCM_RIGHTS across processes,
 // shutdown), the errnos of connect and bind (ENOENT, ECONNREFUSED,
 // EADDRINUSE, EPROTOTYPE), the abstract namespace and autobind, AF_UNIX
-// datagrams by path, poll and epoll readiness of a listener, and the
-// same server and client over loopback TCP.
+// datagrams by path, poll and epoll readiness of a listener, the same
+// server and client over loopback TCP, and SO_RCVTIMEO.
 //@ variants: static
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -351,6 +351,23 @@ static void tcp(void) {
     int c = socket(AF_INET, SOCK_STREAM, 0);
     SHOW("tcp connect to a closed port", connect(c, (struct sockaddr *)&a, sizeof a));
     close(c);
+
+    // SO_RCVTIMEO bounds a blocking receive: EAGAIN when it passes.
+    int sv[2];
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    struct timeval tv = {0, 200000};
+    setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    SHOW("recv past SO_RCVTIMEO", recv(sv[0], buf, sizeof buf, 0));
+    SHOW("read past SO_RCVTIMEO", read(sv[0], buf, sizeof buf));
+    int ul = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un ta = {.sun_family = AF_UNIX};
+    bind(ul, (struct sockaddr *)&ta, sizeof(sa_family_t));
+    listen(ul, 1);
+    setsockopt(ul, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    SHOW("accept past SO_RCVTIMEO", accept(ul, NULL, NULL));
+    close(ul);
+    close(sv[0]);
+    close(sv[1]);
 }
 
 int main(void) {

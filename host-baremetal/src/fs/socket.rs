@@ -18,8 +18,8 @@
 //! TCP connection is such a pair of queues: no segments, windows or
 //! `TIME_WAIT`. Options a program sets and reads back are kept
 //! ([`KEPT`]); the rest answer `ENOPROTOOPT`. Not covered: `MSG_OOB`,
-//! `MSG_WAITALL` (a read returns what is there), `SO_RCVTIMEO` on
-//! anything but `recvmsg`, `recvfrom` and `accept4`.
+//! `MSG_WAITALL` (a read returns what is there), `SO_SNDTIMEO` (kept,
+//! not applied: a send waits for room as long as it takes).
 //!
 //! Locks, in the order they are taken: the names' ([`super::sockname`]),
 //! a listener's state, a connecting socket's state, a queue.
@@ -868,7 +868,7 @@ impl Fs {
     }
 
     /// The receive timeout of the socket `fd` (`SO_RCVTIMEO`), for the
-    /// kernel's wait in `recvmsg` and `accept4`.
+    /// kernel's wait in `read`, `recvmsg` and `accept4`.
     pub fn sock_rcvtimeo(&self, fd: i32) -> Option<Timespec> {
         self.sock(fd).ok()?.rcvtimeo()
     }
