@@ -22,9 +22,12 @@
 //! guest thread is its host thread's directory, and the `stat`,
 //! `status` and `comm` of the process and of each such thread are the
 //! host's with the thread's id and name and the guest's thread count
-//! put in ([`open_other`]). Such a thread's state is the host thread's
-//! (the process's threads all sleep when it sleeps, and one of them runs
-//! when it runs).
+//! put in ([`open_other`]). Such a thread's state is its own, as that
+//! process answers it (`super::peer`, from its run queue: `S` for a thread
+//! waiting on a futex, a descriptor, a sleep or a poll, `R` for one
+//! waiting its turn); the thread on the host thread has the host's. The
+//! memory sizes in `stat` and `status` are the guest's, asked the same
+//! way.
 //!
 //! A host whose procfs lists the guest's threads itself (the bare-metal
 //! host) has those directories, so nothing changes there.
