@@ -494,6 +494,17 @@ impl HostOs for LinuxHost {
         crate::tree::has_threads()
     }
 
+    fn peer(
+        &self,
+        pid: i32,
+        ask: vm_core::host::PeerAsk,
+        addr: u64,
+        len: u64,
+        data: &[u8],
+    ) -> Option<SysResult<Vec<u8>>> {
+        crate::peer::ask(pid, ask, addr, len, data)
+    }
+
     fn spawn_thread(&self, f: Box<dyn FnOnce() + Send + 'static>) -> SysResult<()> {
         if self.one_thread() {
             return Err(Errno::EAGAIN);

@@ -10,6 +10,7 @@ pub mod fdrange;
 pub mod host;
 pub mod logging;
 pub mod ownfd;
+pub mod peer;
 pub mod proc;
 pub mod profile_file;
 pub mod profiler;

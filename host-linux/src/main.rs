@@ -228,17 +228,19 @@ fn run(cli: &Cli) -> ProcessEnd {
     proc::set_relaunch(cli.relaunch_options());
     let tree = match cli.limit_tree {
         Some(id) => tree::join(id),
-        // Threads in turn on one host thread: other processes of the tree
-        // learn of them from the tree's table.
-        None if cli.needs_tree() || cli.threads == cli::Threads::One => {
-            tree::create(tree::Config {
-                max_processes: cli.process_limit(),
-                timeout: cli.timeout,
-                limited: cli.needs_tree(),
-            })
-            .map(drop)
-        }
-        None => Ok(()),
+        // Every tree has its shared table: for its limits, for the guest
+        // threads that take turns on one host thread, and for the
+        // requests its processes make for each other's /proc files
+        // (`peer`). Without limits a tree can do without it (those
+        // files are then the host's, or refused).
+        None => match tree::create(tree::Config {
+            max_processes: cli.process_limit(),
+            timeout: cli.timeout,
+            limited: cli.needs_tree(),
+        }) {
+            Err(_) if !cli.needs_tree() => Ok(()),
+            r => r.map(drop),
+        },
     };
     if let Err(e) = tree {
         eprintln!("pvm: {e}");
@@ -452,6 +454,7 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
             harden(cli);
         }
         tree::start_watchdog(Some(program));
+        host_linux::peer::start_server(Some(process));
         signals::unblock_all();
         // The standard descriptors the guest that exec'd this pvm had
         // closed: closed again (the Rust runtime put /dev/null there),

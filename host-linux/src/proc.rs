@@ -193,6 +193,7 @@ pub fn fork(exit_signal: i32, wait_exec: bool, cgroup: Option<i32>) -> SysResult
         // SAFETY: no memory is involved.
         crate::tree::child_forked(slot, Some(unsafe { libc::getpid() }));
         crate::tree::start_watchdog(None);
+        crate::peer::start_server(None);
     } else {
         crate::tree::child_forked(slot, (pid > 0).then_some(pid as i32));
     }

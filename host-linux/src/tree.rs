@@ -31,7 +31,7 @@
 //! thread out of that view, nothing more.
 
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 use vm_core::host::{Errno, SysResult};
 use vm_core::limits::{Limit, Message, TreeCounters};
@@ -46,6 +46,35 @@ pub const THREAD_SLOTS: usize = 4096;
 const EXTRA: u32 = 1;
 /// A record's kind: a host thread that is no guest thread.
 const HIDDEN: u32 = 2;
+/// A record's kind: the thread that answers other processes' requests
+/// for this one's `/proc` files (`peer`); a host thread that is no guest
+/// thread, like [`HIDDEN`].
+const SERVER: u32 = 3;
+/// Words of the request channel's buffer ([`vm_core::syscall::peer::MAX_REPLY`] bytes).
+pub const CHANNEL_WORDS: usize = vm_core::syscall::peer::MAX_REPLY / 8;
+
+/// The tree's one request channel for other processes' `/proc` files
+/// (`peer` says how it is used). Every field is an atomic: the processes
+/// of the tree share it.
+#[repr(C)]
+pub struct Channel {
+    /// The pid of the process whose request is in the channel, 0 when
+    /// it is free.
+    pub owner: AtomicI32,
+    /// The process asked.
+    pub to: AtomicI32,
+    /// The futex word: a request's sequence number shifted left by two,
+    /// plus its phase (`peer`).
+    pub state: AtomicU32,
+    /// The request (`PeerAsk::code`).
+    pub ask: AtomicU32,
+    pub addr: AtomicU64,
+    pub len: AtomicU64,
+    /// The answer's length in bytes, or minus its errno.
+    pub result: AtomicI64,
+    /// The request's data, then the answer, little-endian in words.
+    pub buf: [AtomicU64; CHANNEL_WORDS],
+}
 
 /// One thread record. Written by its process only: `pid` claims it,
 /// then the kind and name are stored and `tid` last; freeing clears
@@ -73,6 +102,7 @@ struct Shared {
     limited: AtomicU32,
     slots: [AtomicI32; SLOTS],
     threads: [ThreadSlot; THREAD_SLOTS],
+    channel: Channel,
 }
 
 struct Tree {
@@ -309,6 +339,32 @@ pub fn thread_ended(tid: i32) {
     }
 }
 
+/// This thread (`tid`) answers other processes' requests (`peer`).
+pub fn server_started(tid: i32) {
+    put_thread(tid, SERVER, b"pvm-procfs");
+}
+
+/// Does process `pid` of the tree have a thread that answers requests?
+pub fn serves(pid: i32) -> bool {
+    TREE.get().is_some_and(|t| {
+        t.shared.threads.iter().any(|x| {
+            x.pid.load(Ordering::Acquire) == pid
+                && x.tid.load(Ordering::Acquire) != 0
+                && x.kind.load(Ordering::Relaxed) == SERVER
+        })
+    })
+}
+
+/// The tree's request channel, if there is a tree.
+pub fn channel() -> Option<&'static Channel> {
+    TREE.get().map(|t| &t.shared.channel)
+}
+
+/// Is process `pid` alive (or at least not gone)?
+pub fn is_alive(pid: i32) -> bool {
+    alive(pid)
+}
+
 /// Is there a thread table to read?
 pub fn has_threads() -> bool {
     TREE.get().is_some()
@@ -335,7 +391,7 @@ pub fn threads_of(pid: i32) -> Option<vm_core::host::TreeThreads> {
                 n[15] = 0;
                 out.extra.push((tid, n));
             }
-            HIDDEN => out.hidden.push(tid),
+            HIDDEN | SERVER => out.hidden.push(tid),
             _ => {}
         }
     }

@@ -272,6 +272,60 @@ pub struct TreeThreads {
     pub hidden: Vec<i32>,
 }
 
+/// What a process of the guest's tree asks another (another pvm) for,
+/// to show its `/proc/<pid>` as Linux shows it (see
+/// [`HostOs::peer`] and `crate::syscall::peer`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PeerAsk {
+    Maps,
+    Smaps,
+    Rollup,
+    Statm,
+    Cmdline,
+    Environ,
+    Auxv,
+    /// The guest program's path.
+    Exe,
+    /// The memory sizes of `status` and `stat`: five little-endian
+    /// words (mapped, resident, data, stack, code bytes).
+    Sizes,
+    /// `len` bytes of guest memory at `addr` (fewer at an unmapped page).
+    MemRead,
+    /// The request's data written to guest memory at `addr`: the count
+    /// written, a little-endian word.
+    MemWrite,
+    /// The state letter of guest thread `addr` that waits its turn on
+    /// the process's one host thread (empty: the host's state stands).
+    ThreadState,
+}
+
+impl PeerAsk {
+    const ALL: [PeerAsk; 12] = [
+        PeerAsk::Maps,
+        PeerAsk::Smaps,
+        PeerAsk::Rollup,
+        PeerAsk::Statm,
+        PeerAsk::Cmdline,
+        PeerAsk::Environ,
+        PeerAsk::Auxv,
+        PeerAsk::Exe,
+        PeerAsk::Sizes,
+        PeerAsk::MemRead,
+        PeerAsk::MemWrite,
+        PeerAsk::ThreadState,
+    ];
+
+    /// Its number, for a host that passes it between processes.
+    pub fn code(self) -> u32 {
+        Self::ALL.iter().position(|&a| a == self).unwrap_or(0) as u32 + 1
+    }
+
+    /// The request numbered `c` ([`PeerAsk::code`]).
+    pub fn from_code(c: u32) -> Option<Self> {
+        Self::ALL.get((c as usize).checked_sub(1)?).copied()
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HostUname {
     pub sysname: [u8; 65],
@@ -1403,6 +1457,24 @@ pub trait HostOs: Sync {
     /// Might [`HostOs::tree_threads`] ever answer? Default: no.
     fn has_tree_threads(&self) -> bool {
         false
+    }
+
+    /// Ask process `pid` of the guest's tree (another pvm) for `ask`
+    /// (`addr`, `len` and `data` as it needs them), which that process
+    /// answers from its guest's state with
+    /// [`crate::syscall::peer::serve`]. `None`: nobody answers (no such
+    /// process in the tree, a host program, one that cannot answer now),
+    /// and the caller shows what the host has. Default: `None`.
+    fn peer(
+        &self,
+        pid: i32,
+        ask: PeerAsk,
+        addr: u64,
+        len: u64,
+        data: &[u8],
+    ) -> Option<SysResult<Vec<u8>>> {
+        let _ = (pid, ask, addr, len, data);
+        None
     }
 
     /// Run `child` in a new host process that shares this one's memory

@@ -447,6 +447,12 @@ impl Process {
     /// which has only the calling thread, inherits no lock another thread
     /// held: every lock the core's threads share is taken first, in the
     /// order the core always takes them, and released on both sides.
+    /// A weak handle on this process (for a host's helper thread that
+    /// answers for it, see `crate::syscall::peer`).
+    pub fn weak(&self) -> Weak<Process> {
+        self.me.clone()
+    }
+
     pub fn fork_with<R>(&self, f: impl FnOnce() -> R) -> R {
         let code = self.code.lock().clone();
         let _code = code.as_ref().map(|c| c.lock_for_fork());
@@ -455,6 +461,8 @@ impl Process {
         let _threads = self.threads.lock();
         let _green = self.green.lock();
         let _signals = self.signals.lock();
+        // A host's helper answering another process may hold it.
+        let _procfs = self.procfs.info.lock();
         // The host's wake-up for the timers changes under this one.
         let _timers = self.timers.lock_for_fork();
         f()

@@ -43,4 +43,7 @@ pub struct MemFile {
     pub(crate) pos: spin::Mutex<u64>,
     pub(crate) readable: bool,
     pub(crate) writable: bool,
+    /// Another process's `mem` (its pid; 0 for this process's own):
+    /// reads and writes are its answers (`crate::syscall::peer`).
+    pub(crate) peer: i32,
 }

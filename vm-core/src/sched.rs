@@ -116,6 +116,23 @@ impl RunQueue {
             .any(|p| p.thread.tid == tid && p.block.is_none())
     }
 
+    /// The state `/proc/<pid>/task/<tid>/stat` shows for thread `tid`
+    /// waiting here: `S` when it waits for something (a futex, a sleep,
+    /// a descriptor, a poll), `t` when a debugger keeps it stopped, `R`
+    /// when it only waits for its turn; `None` when it is not here (it
+    /// is the one on the host thread, whose state the host's is).
+    pub fn state(&self, tid: i32) -> Option<u8> {
+        let p = self.q.iter().find(|p| p.thread.tid == tid)?;
+        Some(if self.held(tid) {
+            b't'
+        } else {
+            match p.block {
+                None | Some(Block::Yield) => b'R',
+                Some(_) => b'S',
+            }
+        })
+    }
+
     /// Take thread `tid` if it is [`RunQueue::runnable`] (a debugger
     /// steps it: it runs next).
     pub fn take_runnable(&mut self, tid: i32) -> Option<Parked> {

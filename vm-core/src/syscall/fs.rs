@@ -11,31 +11,20 @@ use crate::signal::SIGPIPE;
 use alloc::vec;
 use alloc::vec::Vec;
 
-/// Is `p` the guest's own `exe` link (`/proc/self/exe`, `/proc/<its
-/// pid>/exe`, `/proc/thread-self/exe`, `task/<tid>/exe`, through
-/// `/proc/self/root` or a directory under `/proc`)?
-fn is_own_exe(cx: &Ctx<'_>, p: &[u8]) -> bool {
-    super::procfs::is_own_exe(cx, AT_FDCWD, p)
-}
-
 use crate::abi::AT_FDCWD;
 
-/// The host path for a guest path: `/proc/self/exe` is the guest program.
+/// The host path for a guest path: an `exe` link (`/proc/self/exe`,
+/// `/proc/<its pid>/exe`, `/proc/thread-self/exe`, `task/<tid>/exe`,
+/// through `/proc/self/root` or a directory under `/proc`) is the guest
+/// program, the guest's own or another pvm's of the tree
+/// (`procfs::exe_target`).
 pub(super) fn host_path(cx: &Ctx<'_>, p: Vec<u8>) -> Vec<u8> {
-    if is_own_exe(cx, &p) {
-        cx.p.exe_path.clone()
-    } else {
-        p
-    }
+    host_path_at(cx, AT_FDCWD, p)
 }
 
 /// [`host_path`] for a path relative to `dirfd`.
 pub(super) fn host_path_at(cx: &Ctx<'_>, dirfd: i32, p: Vec<u8>) -> Vec<u8> {
-    if super::procfs::is_own_exe(cx, dirfd, &p) {
-        cx.p.exe_path.clone()
-    } else {
-        p
-    }
+    super::procfs::exe_target(cx, dirfd, &p).unwrap_or(p)
 }
 
 /// A broken pipe raises SIGPIPE for the writer, as the kernel does (pvm
@@ -443,8 +432,7 @@ pub(super) fn readlinkat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     }
     // A link's target is shorter than PATH_MAX: no bigger buffer is needed.
     let mut buf = vec![0u8; (size as usize).min(super::PATH_MAX)];
-    let n = if super::procfs::is_own_exe(cx, a[0] as i32, &p) {
-        let exe = &cx.p.exe_path;
+    let n = if let Some(exe) = super::procfs::exe_target(cx, a[0] as i32, &p) {
         let n = exe.len().min(buf.len());
         buf[..n].copy_from_slice(&exe[..n]);
         n

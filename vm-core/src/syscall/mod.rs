@@ -42,6 +42,7 @@ mod mm;
 mod net;
 pub mod nr;
 mod ownfd;
+pub mod peer;
 mod proc;
 pub(crate) mod procfs;
 mod ptimer;

@@ -52,8 +52,9 @@
 //! `fcntl(F_DUPFD)` and `close_range` keep it in step.
 
 use super::{Ctx, R, put};
-use crate::host::{AT_EMPTY_PATH, Errno, HostOs, SysResult};
+use crate::host::{AT_EMPTY_PATH, Errno, HostOs, PeerAsk, SysResult};
 use crate::memory::{Access, GuestMemory, PAGE_SIZE, Perm, page_down, page_up};
+use crate::process::Process;
 use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -124,7 +125,7 @@ impl ProcState {
         });
     }
 
-    fn info(&self) -> ProcInfo {
+    pub(crate) fn info(&self) -> ProcInfo {
         self.info.lock().clone().unwrap_or_default()
     }
 
@@ -265,24 +266,34 @@ enum Node {
     Syscall,
     /// `comm` of this thread id (the caller's when `None`).
     TaskComm(i32),
+    /// A file of another process (pid), which that process answers if
+    /// it is a pvm of the tree (`super::peer`; `MemRead` for `mem`).
+    Other(i32, PeerAsk),
     Exe,
     Cpuinfo,
     Refuse,
 }
 
-/// Files of another process that would show or change its host memory.
-const OTHERS_REFUSED: &[&[u8]] = &[
-    b"mem",
-    b"maps",
-    b"smaps",
-    b"smaps_rollup",
-    b"pagemap",
-    b"auxv",
-    b"numa_maps",
-    b"syscall",
-    b"stack",
-    b"environ",
-];
+/// Files of another process that are always refused: they would show
+/// its host memory, and no guest view of them is made.
+const OTHERS_REFUSED: &[&[u8]] = &[b"pagemap", b"numa_maps", b"syscall", b"stack"];
+
+/// Files of another process that process answers when it is a pvm of the
+/// tree (`super::peer`).
+fn other_file(name: &[u8]) -> Option<PeerAsk> {
+    Some(match name {
+        b"mem" => PeerAsk::MemRead,
+        b"maps" => PeerAsk::Maps,
+        b"smaps" => PeerAsk::Smaps,
+        b"smaps_rollup" => PeerAsk::Rollup,
+        b"auxv" => PeerAsk::Auxv,
+        b"environ" => PeerAsk::Environ,
+        b"cmdline" => PeerAsk::Cmdline,
+        b"statm" => PeerAsk::Statm,
+        b"exe" => PeerAsk::Exe,
+        _ => return None,
+    })
+}
 
 /// Classify the canonical (absolute, normalized, no `self`) path `p`:
 /// `None` when it is not a `/proc` file the guest gets its own view of.
@@ -312,7 +323,11 @@ fn classify(pid: i32, p: &[u8]) -> Option<Node> {
         return Some(Node::Refuse);
     }
     if !own {
-        return OTHERS_REFUSED.contains(&rest).then_some(Node::Refuse);
+        if OTHERS_REFUSED.contains(&rest) {
+            return Some(Node::Refuse);
+        }
+        let who = core::str::from_utf8(who).ok()?.parse().ok()?;
+        return other_file(rest).map(|a| Node::Other(who, a));
     }
     Some(match rest {
         b"maps" => Node::Maps,
@@ -341,13 +356,18 @@ pub(super) fn generated(pid: i32, p: &[u8]) -> bool {
     classify(pid, p).is_some()
 }
 
-/// Is the guest path `p` (relative to `dirfd`) the guest's own `exe` link,
-/// reached any way `lexical` understands?
-pub(super) fn is_own_exe(cx: &Ctx<'_>, dirfd: i32, p: &[u8]) -> bool {
+/// The guest program the guest path `p` (relative to `dirfd`) names when
+/// it is an `exe` link: the guest's own, or that of another pvm of the
+/// tree that answers (`super::peer`).
+pub(super) fn exe_target(cx: &Ctx<'_>, dirfd: i32, p: &[u8]) -> Option<Vec<u8>> {
     if !p.ends_with(b"exe") {
-        return false;
+        return None;
     }
-    lexical(cx, dirfd, p).is_some_and(|n| classify(cx.p.host.ids().pid, &n) == Some(Node::Exe))
+    match classify(cx.p.host.ids().pid, &lexical(cx, dirfd, p)?)? {
+        Node::Exe => Some(cx.p.exe_path.clone()),
+        Node::Other(who, PeerAsk::Exe) => super::peer::exe(cx, who),
+        _ => None,
+    }
 }
 
 /// What `/proc/self/maps` names for a mapping of host descriptor `fd`
@@ -450,8 +470,51 @@ pub(super) fn after_open(cx: &mut Ctx<'_>, fd: i32, flags: i32) -> SysResult<i32
         // /proc/self/fd comes back here.
         return Ok(fd);
     }
+    if let Node::Other(who, what) = node {
+        // Another pvm of the tree answers with its guest's view; when
+        // nobody answers, what would show host memory is refused and the
+        // rest is the host's.
+        return match super::peer::open(cx, who, what, flags) {
+            Some(r) => {
+                let _ = host.close(fd);
+                r
+            }
+            None if super::peer::guarded(what) => {
+                let _ = host.close(fd);
+                Err(Errno::EACCES)
+            }
+            None => Ok(fd),
+        };
+    }
     let _ = host.close(fd);
     open_node(cx, node, flags)
+}
+
+/// A `mem` descriptor (this process's, or another's: `peer`, its pid)
+/// opened with `flags`: a placeholder memfd plus its entry in the table.
+pub(super) fn mem_descriptor(
+    cx: &mut Ctx<'_>,
+    flags: i32,
+    readable: bool,
+    writable: bool,
+    peer: i32,
+) -> SysResult<i32> {
+    let fd = memfd(cx, &[], flags)?;
+    let st = &cx.p.procfs;
+    let mut t = st.files.lock();
+    t.retain(|(f, _)| *f != fd);
+    t.push((
+        fd,
+        Arc::new(MemFile {
+            pagemap: false,
+            pos: spin::Mutex::new(0),
+            readable,
+            writable,
+            peer,
+        }),
+    ));
+    st.any.store(true, Ordering::Release);
+    Ok(fd)
 }
 
 /// The guest's descriptor for `node`, opened with `flags`.
@@ -475,6 +538,7 @@ fn open_node(cx: &mut Ctx<'_>, node: Node, flags: i32) -> SysResult<i32> {
                     pos: spin::Mutex::new(0),
                     readable: acc != O_WRONLY,
                     writable: acc != O_RDONLY,
+                    peer: 0,
                 }),
             ));
             st.any.store(true, Ordering::Release);
@@ -490,9 +554,9 @@ fn open_node(cx: &mut Ctx<'_>, node: Node, flags: i32) -> SysResult<i32> {
         return Err(Errno::EACCES);
     }
     let text = match node {
-        Node::Maps => maps(cx, false),
-        Node::Smaps => maps(cx, true),
-        Node::Rollup => rollup(cx),
+        Node::Maps => maps(cx.p, false),
+        Node::Smaps => maps(cx.p, true),
+        Node::Rollup => rollup(cx.p),
         Node::Auxv => cx.p.procfs.info().auxv,
         Node::Cmdline => {
             let i = cx.p.procfs.info();
@@ -503,7 +567,7 @@ fn open_node(cx: &mut Ctx<'_>, node: Node, flags: i32) -> SysResult<i32> {
             guest_bytes(cx.mem(), i.env_start, i.env_end)
         }
         Node::Stat => stat(cx),
-        Node::Statm => statm(cx),
+        Node::Statm => statm(cx.p),
         Node::Status => status(cx),
         Node::Comm => {
             let mut n = comm(cx);
@@ -564,7 +628,7 @@ pub(super) fn memfd(cx: &Ctx<'_>, text: &[u8], flags: i32) -> SysResult<i32> {
     r
 }
 
-fn guest_bytes(mem: &GuestMemory, start: u64, end: u64) -> Vec<u8> {
+pub(super) fn guest_bytes(mem: &GuestMemory, start: u64, end: u64) -> Vec<u8> {
     let mut v = vec![0u8; end.saturating_sub(start).min(1 << 21) as usize];
     let n = read_force(mem, start, &mut v);
     v.truncate(n);
@@ -575,7 +639,7 @@ fn guest_bytes(mem: &GuestMemory, start: u64, end: u64) -> Vec<u8> {
 
 /// Read guest memory at `addr` regardless of the guest's page permissions
 /// (as `FOLL_FORCE`): the bytes up to the first unmapped page.
-fn read_force(mem: &GuestMemory, addr: u64, buf: &mut [u8]) -> usize {
+pub(super) fn read_force(mem: &GuestMemory, addr: u64, buf: &mut [u8]) -> usize {
     let mut done = 0usize;
     while done < buf.len() {
         let a = addr.wrapping_add(done as u64);
@@ -619,7 +683,7 @@ fn read_force(mem: &GuestMemory, addr: u64, buf: &mut [u8]) -> usize {
 
 /// Write guest memory at `addr` regardless of the guest's page
 /// permissions (as `FOLL_FORCE`): the bytes up to the first unmapped page.
-fn write_force(mem: &GuestMemory, addr: u64, buf: &[u8]) -> usize {
+pub(super) fn write_force(mem: &GuestMemory, addr: u64, buf: &[u8]) -> usize {
     let mut done = 0usize;
     let mut code = false;
     while done < buf.len() {
@@ -658,7 +722,9 @@ pub(super) fn read(cx: &Ctx<'_>, fd: i32, buf: u64, len: u64, at: Option<u64>) -
         let len = len.min(super::MAX_RW).min(1 << 20) as usize;
         let mut pos = f.pos.lock();
         let off = at.unwrap_or(*pos);
-        let data = if f.pagemap {
+        let data = if f.peer != 0 {
+            super::peer::mem_read(cx, f.peer, off, len)?
+        } else if f.pagemap {
             pagemap(cx.mem(), off, len)?
         } else {
             let mut b = vec![0u8; len];
@@ -691,7 +757,11 @@ pub(super) fn write(cx: &Ctx<'_>, fd: i32, buf: u64, len: u64, at: Option<u64>) 
             .map_err(|_| Errno::EFAULT)?;
         let mut pos = f.pos.lock();
         let off = at.unwrap_or(*pos);
-        let n = write_force(cx.mem(), off, &data);
+        let n = if f.peer != 0 {
+            super::peer::mem_write(cx, f.peer, off, &data)?
+        } else {
+            write_force(cx.mem(), off, &data)
+        };
         if n == 0 && len > 0 {
             return Err(Errno::EIO);
         }
@@ -773,9 +843,9 @@ struct Vma {
 
 /// The guest's mappings as Linux's VMAs: split where the file, the heap or
 /// the stack begins or ends, merged where neighbours agree.
-fn vmas(cx: &Ctx<'_>) -> Vec<Vma> {
-    let mem = cx.mem();
-    let info = cx.p.procfs.info();
+fn vmas(p: &Process) -> Vec<Vma> {
+    let mem = &p.mem;
+    let info = p.procfs.info();
     let m = mem.maps.lock();
     let heap = (m.brk_start, page_up(m.brk));
     let mut out: Vec<Vma> = Vec::new();
@@ -846,9 +916,9 @@ fn kb(bytes: u64) -> u64 {
 }
 
 /// `maps`, or `smaps` (each line followed by its sizes).
-fn maps(cx: &Ctx<'_>, smaps: bool) -> Vec<u8> {
+pub(super) fn maps(p: &Process, smaps: bool) -> Vec<u8> {
     let mut s = String::new();
-    for v in vmas(cx) {
+    for v in vmas(p) {
         let p = v.perm;
         let mut line = format!(
             "{:08x}-{:08x} {}{}{}{} {:08x} {:02x}:{:02x} {} ",
@@ -899,10 +969,10 @@ fn maps(cx: &Ctx<'_>, smaps: bool) -> Vec<u8> {
 }
 
 /// `smaps_rollup`: the sums of `smaps`.
-fn rollup(cx: &Ctx<'_>) -> Vec<u8> {
+pub(super) fn rollup(p: &Process) -> Vec<u8> {
     let (mut rss, mut anon) = (0, 0);
     let (mut lo, mut hi) = (u64::MAX, 0);
-    for v in vmas(cx) {
+    for v in vmas(p) {
         lo = lo.min(v.start);
         hi = hi.max(v.end);
         if !v.perm.is_empty() {
@@ -936,9 +1006,9 @@ fn rollup(cx: &Ctx<'_>) -> Vec<u8> {
 // ---- stat, status, statm ----------------------------------------------------
 
 /// The guest's memory sizes: (all mapped, accessible, data, stack, code).
-fn sizes(cx: &Ctx<'_>) -> (u64, u64, u64, u64, u64) {
+pub(super) fn sizes(p: &Process) -> (u64, u64, u64, u64, u64) {
     let (mut total, mut rss, mut stack, mut code) = (0, 0, 0, 0);
-    for v in vmas(cx) {
+    for v in vmas(p) {
         let len = v.end - v.start;
         total += len;
         if !v.perm.is_empty() {
@@ -951,7 +1021,7 @@ fn sizes(cx: &Ctx<'_>) -> (u64, u64, u64, u64, u64) {
             code += len;
         }
     }
-    let data = cx.mem().maps.lock().data_vm();
+    let data = p.mem.maps.lock().data_vm();
     (total, rss, data, stack, code)
 }
 
@@ -1011,9 +1081,9 @@ fn thread_count(cx: &Ctx<'_>) -> usize {
 }
 
 /// Where the main program's executable mapping lies (start, end).
-fn code_range(cx: &Ctx<'_>) -> (u64, u64) {
-    let entry = auxv_get(&cx.p.procfs.info().auxv, 9).unwrap_or(0);
-    vmas(cx)
+fn code_range(p: &Process) -> (u64, u64) {
+    let entry = auxv_get(&p.procfs.info().auxv, 9).unwrap_or(0);
+    vmas(p)
         .into_iter()
         .find(|v| v.start <= entry && entry < v.end)
         .map_or((0, 0), |v| (v.start, v.end))
@@ -1034,8 +1104,8 @@ fn stat(cx: &Ctx<'_>) -> Vec<u8> {
     f.resize(50, String::from("0"));
     let set = |f: &mut Vec<String>, field: usize, v: u64| f[field - 3] = format!("{v}");
     let info = cx.p.procfs.info();
-    let (total, rss, _, _, _) = sizes(cx);
-    let (code_lo, code_hi) = code_range(cx);
+    let (total, rss, _, _, _) = sizes(cx.p);
+    let (code_lo, code_hi) = code_range(cx.p);
     let (ign, cgt) = dispositions(cx);
     let m = cx.mem().maps.lock();
     let (brk_start, mmap_top) = (m.brk_start, m.mmap_top);
@@ -1065,8 +1135,8 @@ fn stat(cx: &Ctx<'_>) -> Vec<u8> {
     format!("{} ({name}) {}\n", cx.p.host.ids().pid, f.join(" ")).into_bytes()
 }
 
-fn statm(cx: &Ctx<'_>) -> Vec<u8> {
-    let (total, rss, data, stack, code) = sizes(cx);
+pub(super) fn statm(p: &Process) -> Vec<u8> {
+    let (total, rss, data, stack, code) = sizes(p);
     let pg = |b: u64| b / PAGE_SIZE;
     format!(
         "{} {} 0 {} 0 {} 0\n",
@@ -1080,7 +1150,7 @@ fn statm(cx: &Ctx<'_>) -> Vec<u8> {
 
 fn status(cx: &Ctx<'_>) -> Vec<u8> {
     let host = host_text(cx.p.host, "status");
-    let (total, rss, data, stack, code) = sizes(cx);
+    let (total, rss, data, stack, code) = sizes(cx.p);
     let (ign, cgt) = dispositions(cx);
     let pending = {
         let t = cx.p.signals.lock();
@@ -1091,17 +1161,12 @@ fn status(cx: &Ctx<'_>) -> Vec<u8> {
     let mut out = String::new();
     for line in host.lines() {
         let key = line.split(':').next().unwrap_or("");
+        if let Some(v) = status_memory(key, [total, rss, data, stack, code]) {
+            let _ = writeln!(out, "{key}:\t{v}");
+            continue;
+        }
         let v = match key {
             "Name" => name.clone(),
-            "VmPeak" | "VmSize" => format!("{:8} kB", kb(total)),
-            "VmHWM" | "VmRSS" => format!("{:8} kB", kb(rss)),
-            "RssAnon" => format!("{:8} kB", kb(rss.saturating_sub(code))),
-            "RssFile" => format!("{:8} kB", kb(code)),
-            "RssShmem" | "VmLck" | "VmPin" | "VmLib" | "VmSwap" => format!("{:8} kB", 0),
-            "VmData" => format!("{:8} kB", kb(data)),
-            "VmStk" => format!("{:8} kB", kb(stack)),
-            "VmExe" => format!("{:8} kB", kb(code)),
-            "VmPTE" => format!("{:8} kB", kb(total / 512).max(4)),
             "Threads" => format!("{}", thread_count(cx)),
             "SigPnd" => format!("{:016x}", cx.t.pending.set()),
             "ShdPnd" => format!("{pending:016x}"),
@@ -1119,6 +1184,26 @@ fn status(cx: &Ctx<'_>) -> Vec<u8> {
         let _ = writeln!(out, "{key}:\t{v}");
     }
     out.into_bytes()
+}
+
+/// The value of memory line `key` of `status` for a process of these
+/// sizes (mapped, resident, data, stack, code bytes); `None` for a line
+/// that is not about memory.
+pub(super) fn status_memory(key: &str, sizes: [u64; 5]) -> Option<String> {
+    let [total, rss, data, stack, code] = sizes;
+    let kb = |b: u64| format!("{:8} kB", b / 1024);
+    Some(match key {
+        "VmPeak" | "VmSize" => kb(total),
+        "VmHWM" | "VmRSS" => kb(rss),
+        "RssAnon" => kb(rss.saturating_sub(code)),
+        "RssFile" => kb(code),
+        "RssShmem" | "VmLck" | "VmPin" | "VmLib" | "VmSwap" => kb(0),
+        "VmData" => kb(data),
+        "VmStk" => kb(stack),
+        "VmExe" => kb(code),
+        "VmPTE" => kb((total / 512).max(4096)),
+        _ => return None,
+    })
 }
 
 /// `syscall`: the call being made (this `openat`) as Linux shows a task

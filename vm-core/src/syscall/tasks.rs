@@ -22,9 +22,12 @@
 //! guest thread is its host thread's directory, and the `stat`,
 //! `status` and `comm` of the process and of each such thread are the
 //! host's with the thread's id and name and the guest's thread count
-//! put in ([`open_other`]). Such a thread's state is the host thread's
-//! (the process's threads all sleep when it sleeps, and one of them runs
-//! when it runs).
+//! put in ([`open_other`]). Such a thread's state is its own, as that
+//! process answers it (`super::peer`, from its run queue: `S` for a thread
+//! waiting on a futex, a descriptor, a sleep or a poll, `R` for one
+//! waiting its turn); the thread on the host thread has the host's. The
+//! memory sizes in `stat` and `status` are the guest's, asked the same
+//! way.
 //!
 //! A host whose procfs lists the guest's threads itself (the bare-metal
 //! host) has those directories, so nothing changes there.
@@ -183,6 +186,16 @@ pub(super) fn open_other(cx: &mut Ctx<'_>, c: &[u8], flags: i32) -> Option<SysRe
         let len = n.iter().position(|&b| b == 0).unwrap_or(16);
         String::from_utf8_lossy(&n[..len]).into_owned()
     });
+    // The guest's memory sizes, and the state of a guest thread that
+    // waits its turn there, as that process answers them.
+    let sizes = match file {
+        File::Comm => None,
+        _ => super::peer::sizes(cx, who),
+    };
+    let state = match file {
+        File::Comm => None,
+        _ => super::peer::thread_state(cx, who, tid),
+    };
     let out = match file {
         File::Comm => match name {
             Some(n) => format!("{n}\n"),
@@ -202,6 +215,16 @@ pub(super) fn open_other(cx: &mut Ctx<'_>, c: &[u8], flags: i32) -> Option<SysRe
                 let n = v.parse::<i64>().unwrap_or(1);
                 *v = format!("{}", guest_count(n, &t));
             }
+            if let (Some(s), Some(v)) = (state, f.get_mut(0)) {
+                *v = String::from(char::from(s));
+            }
+            // Fields 23 and 24: vsize (bytes) and rss (pages).
+            if let Some([total, rss, ..]) = sizes
+                && f.len() > 21
+            {
+                f[20] = format!("{total}");
+                f[21] = format!("{}", rss / crate::memory::PAGE_SIZE);
+            }
             let comm = name.unwrap_or_else(|| String::from(&text[open + 1..close]));
             format!("{tid} ({comm}) {}\n", f.join(" "))
         }
@@ -209,7 +232,14 @@ pub(super) fn open_other(cx: &mut Ctx<'_>, c: &[u8], flags: i32) -> Option<SysRe
             let mut out = String::new();
             for line in text.lines() {
                 let (key, v) = line.split_once(':').unwrap_or((line, ""));
+                let mem = sizes.and_then(|z| procfs::status_memory(key, z));
                 let v = match key {
+                    _ if mem.is_some() => mem.unwrap_or_default(),
+                    "State" if state.is_some() => String::from(match state {
+                        Some(b'R') => "R (running)",
+                        Some(b't') => "t (tracing stop)",
+                        _ => "S (sleeping)",
+                    }),
                     "Name" => name.clone().unwrap_or_else(|| String::from(v.trim())),
                     "Pid" => format!("{tid}"),
                     "Threads" => {
@@ -299,10 +329,7 @@ pub(super) fn fix_listing(cx: &Ctx<'_>, fd: i32, buf: &mut [u8], n: usize) -> us
         return n;
     };
     // Which records stay, and which threads are missing.
-    let (dropped, mut missing): (Vec<Option<i32>>, Vec<i32>) = if who == pid {
-        if !own {
-            return n;
-        }
+    let (dropped, mut missing): (Vec<Option<i32>>, Vec<i32>) = if who == pid && own {
         let listed: Vec<i32> = recs.iter().filter_map(|r| r.2).collect();
         let missing =
             cx.p.other_threads(i32::MIN)
@@ -321,11 +348,13 @@ pub(super) fn fix_listing(cx: &Ctx<'_>, fd: i32, buf: &mut [u8], n: usize) -> us
             return n;
         };
         let listed: Vec<i32> = recs.iter().filter_map(|r| r.2).collect();
+        // (This process's own records, with a host thread per guest
+        // thread, are all there: only its helpers go.)
         let missing = t
             .extra
             .iter()
             .map(|e| e.0)
-            .filter(|t| !listed.contains(t))
+            .filter(|t| who != pid && !listed.contains(t))
             .collect();
         let dropped = recs
             .iter()
