@@ -40,6 +40,10 @@ impl Fs {
     pub fn pidfd_pid(&self, fd: i32) -> SysResult<i32> {
         let o = self.object::<PidFd>(fd, Errno::EBADF)?;
         let pid = o.as_any().downcast_ref::<PidFd>().map_or(0, |p| p.pid);
-        Ok(if self.process_state(pid).is_some() { pid } else { 0 })
+        Ok(if self.process_state(pid).is_some() {
+            pid
+        } else {
+            0
+        })
     }
 }
