@@ -1,8 +1,11 @@
-//! What one guest process tree shares for its limits (`--max-*`,
-//! `--timeout`, `--sandbox`): a System V shared memory segment holding the
-//! core's [`TreeCounters`], the tree's deadline, and one slot per live
+//! What one guest process tree shares: a System V shared memory segment
+//! holding, for its limits (`--max-*`, `--timeout`, `--sandbox`), the
+//! core's [`TreeCounters`] and the tree's deadline; one slot per live
 //! process (its pid), which `--max-processes` counts and the sandbox's
-//! `kill` check asks.
+//! `kill` check asks; a table of threads (below); and the channel through
+//! which its processes ask each other for their `/proc` files
+//! ([`Channel`], used by `peer`). Every tree has one (a tree without
+//! limits goes on without it if it cannot be made).
 //!
 //! The outermost pvm creates the segment ([`create`]); `fork` and `vfork`
 //! children share its mapping; a pvm that a guest's `execve` starts is
@@ -24,9 +27,9 @@
 //!
 //! The segment also has a table of threads the host's procfs shows
 //! wrongly ([`thread_named`], [`threads_of`]): the guest threads that
-//! have no host thread of their own (`--threads one`, which makes a tree
-//! for that alone), with their names, and the watchdog, a host thread
-//! that is no guest thread. Another process of the tree reads it for its
+//! have no host thread of their own (`--threads one`), with their names,
+//! and the watchdog and the `peer` server, host threads that are no
+//! guest threads ([`serves`] tells whether a process has its server). Another process of the tree reads it for its
 //! `/proc/<pid>/task` (`vm_core::syscall::tasks`). A full table leaves a
 //! thread out of that view, nothing more.
 

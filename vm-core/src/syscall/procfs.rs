@@ -36,12 +36,16 @@
 //! `/proc/cpuinfo` is a RISC-V machine's, consistent with
 //! `riscv_hwprobe` (see [`super::hwprobe`]).
 //!
-//! `/proc/<pid>` of *another* process passes through to the host (that
-//! process is another pvm, or a host program), except the files that
-//! would show or change its host memory (`mem`, `maps`, `smaps`,
-//! `pagemap`, `map_files`, `auxv`, `numa_maps`, `syscall`, `stack`,
-//! `environ`), which are refused with `EACCES`, as Linux refuses them to a
-//! process without ptrace rights over the target.
+//! `/proc/<pid>` of *another* process: when it is a pvm of the guest's
+//! tree, its `mem`, `maps`, `smaps`, `smaps_rollup`, `auxv`, `environ`,
+//! `cmdline`, `statm` and `exe` are its guest's, as it answers them
+//! (`super::peer`); when nobody answers, those that would show its host
+//! memory are refused (`EACCES`) and `cmdline`, `statm` are the host's.
+//! `pagemap`, `map_files`, `numa_maps`, `syscall` and `stack` of another
+//! process are always refused (`EACCES`, as Linux refuses them to a
+//! process without ptrace rights over the target); the rest is the
+//! host's (`stat`, `status` and `task/` get the guest's threads and sizes
+//! in `super::tasks`).
 //!
 //! Generated files are snapshots taken at `open` (Linux generates them as
 //! they are read): a host memfd holding the text, opened read-only. `mem`
@@ -1376,10 +1380,21 @@ mod tests {
         );
         assert_eq!(classify(7, b"/proc/7/fd/3"), None);
         assert_eq!(classify(7, b"/proc/cpuinfo"), Some(Node::Cpuinfo));
-        // Another process: what would show its (a VM's) host memory is
-        // refused, the rest is the host's.
-        assert_eq!(classify(7, b"/proc/9/mem"), Some(Node::Refuse));
-        assert_eq!(classify(7, b"/proc/9/task/9/maps"), Some(Node::Refuse));
+        // Another process: the files it answers for (when it is a pvm of
+        // the tree), those always refused, and the host's.
+        assert_eq!(
+            classify(7, b"/proc/9/mem"),
+            Some(Node::Other(9, PeerAsk::MemRead))
+        );
+        assert_eq!(
+            classify(7, b"/proc/9/task/9/maps"),
+            Some(Node::Other(9, PeerAsk::Maps))
+        );
+        assert_eq!(
+            classify(7, b"/proc/9/exe"),
+            Some(Node::Other(9, PeerAsk::Exe))
+        );
+        assert_eq!(classify(7, b"/proc/9/pagemap"), Some(Node::Refuse));
         assert_eq!(classify(7, b"/proc/9/status"), None);
         assert_eq!(classify(7, b"/proc/meminfo"), None);
         assert_eq!(task_tid(b"/proc/7/task/12/maps"), Some(12));
