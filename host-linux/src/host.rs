@@ -796,6 +796,14 @@ impl HostOs for LinuxHost {
         crate::ownfd::any()
     }
 
+    fn fd_table_end(&self, n: usize) -> Option<usize> {
+        crate::fdtable::end(n)
+    }
+
+    fn note_guest_fd(&self, fd: i32) {
+        crate::fdtable::note(fd);
+    }
+
     fn mkdirat(&self, dirfd: i32, path: &[u8], mode: u32) -> SysResult<()> {
         let n = self.named(dirfd, path, Need::Write)?;
         let (dirfd, p) = (n.dirfd, cpath(&n.path)?);
