@@ -390,6 +390,7 @@ fn field(src: &[libc::c_char; 65]) -> [u8; 65] {
 
 impl HostOs for LinuxHost {
     fn reserve(&self, size: usize) -> SysResult<*mut u8> {
+        crate::fault::install_handler();
         // SAFETY: a fresh anonymous PROT_NONE mapping touches no existing
         // memory.
         let p = unsafe {
