@@ -3,7 +3,9 @@
 //! Translated code accesses guest memory directly (see
 //! `vm_core::translate`): the host protection of the guest
 //! reservation follows the guest's page permissions, so a bad guest access
-//! raises `SIGSEGV` here. When the faulting instruction lies in a code cache
+//! raises `SIGSEGV` here (`SIGBUS` where the host page is gone: a file
+//! truncated under a mapping of it, which the guest gets as its own
+//! `SIGBUS`). When the faulting instruction lies in a code cache
 //! (one of the ranges registered by [`register_code`]), the handler hands
 //! the interrupted registers to `vm_core::translate::host_fault`,
 //! which makes the guest state precise and points the thread at the
@@ -25,6 +27,8 @@ static INSTALLED: AtomicBool = AtomicBool::new(false);
 /// The disposition of SIGSEGV before ours (written once, before the
 /// handler is installed).
 static mut OLD: std::mem::MaybeUninit<libc::sigaction> = std::mem::MaybeUninit::zeroed();
+/// The same for SIGBUS.
+static mut OLD_BUS: std::mem::MaybeUninit<libc::sigaction> = std::mem::MaybeUninit::zeroed();
 
 /// `ucontext` general registers by x86 hardware number (rax = 0 .. r15).
 const GREGS: [libc::c_int; 16] = [
@@ -75,6 +79,13 @@ pub fn unregister_code(base: usize) {
     }
 }
 
+/// Make sure the handler is installed (a guest address space is being
+/// reserved: guarded accesses to it, `vm_core::guarded`, need it whatever
+/// the engine).
+pub fn install_handler() {
+    INSTALL.call_once(install);
+}
+
 fn in_code(pc: usize) -> bool {
     STARTS
         .iter()
@@ -93,7 +104,10 @@ fn install() {
         sa.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
         libc::sigemptyset(&mut sa.sa_mask);
         let old = &raw mut OLD;
-        if libc::sigaction(libc::SIGSEGV, &sa, (*old).as_mut_ptr()) == 0 {
+        let old_bus = &raw mut OLD_BUS;
+        if libc::sigaction(libc::SIGSEGV, &sa, (*old).as_mut_ptr()) == 0
+            && libc::sigaction(libc::SIGBUS, &sa, (*old_bus).as_mut_ptr()) == 0
+        {
             INSTALLED.store(true, Ordering::Release);
         }
     }
@@ -126,7 +140,21 @@ extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, uc: *mut li
                 return;
             }
         }
-        let old = &raw const OLD;
+        // A guarded guest access of pvm's own code (`vm_core::guarded`):
+        // it returns the fault instead. The ten bytes at rip are the
+        // faulting instruction and what follows it in pvm's code.
+        let code = std::slice::from_raw_parts(rip as *const u8, 10);
+        if let Some(past) = vm_core::guarded::resume_after(code) {
+            g[libc::REG_RDX as usize] = sig as i64;
+            g[libc::REG_R8 as usize] = (*info).si_addr() as i64;
+            g[libc::REG_RIP as usize] = (rip + past as u64) as i64;
+            return;
+        }
+        let old = if sig == libc::SIGBUS {
+            &raw const OLD_BUS
+        } else {
+            &raw const OLD
+        };
         libc::sigaction(sig, (*old).as_ptr(), std::ptr::null_mut());
     }
 }

@@ -59,6 +59,7 @@ fn base() -> Option<i32> {
         return None;
     }
     GUEST_HARD.store(b, Ordering::Release);
+    crate::fdtable::range_set_up(b as i32);
     BASE.store(b as i32, Ordering::Release);
     Some(b as i32)
 }

@@ -390,6 +390,7 @@ fn field(src: &[libc::c_char; 65]) -> [u8; 65] {
 
 impl HostOs for LinuxHost {
     fn reserve(&self, size: usize) -> SysResult<*mut u8> {
+        crate::fault::install_handler();
         // SAFETY: a fresh anonymous PROT_NONE mapping touches no existing
         // memory.
         let p = unsafe {
@@ -805,6 +806,14 @@ impl HostOs for LinuxHost {
 
     fn has_own_fds(&self) -> bool {
         crate::ownfd::any()
+    }
+
+    fn fd_table_end(&self, n: usize) -> Option<usize> {
+        crate::fdtable::end(n)
+    }
+
+    fn note_guest_fd(&self, fd: i32) {
+        crate::fdtable::note(fd);
     }
 
     fn mkdirat(&self, dirfd: i32, path: &[u8], mode: u32) -> SysResult<()> {

@@ -7,6 +7,7 @@
 pub mod cancel;
 pub mod fault;
 pub mod fdrange;
+pub mod fdtable;
 pub mod host;
 pub mod logging;
 pub mod ownfd;

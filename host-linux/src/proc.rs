@@ -190,6 +190,7 @@ pub fn fork(exit_signal: i32, wait_exec: bool, cgroup: Option<i32>) -> SysResult
     if pid == 0 {
         let _ = crate::signals::clear();
         mark_child();
+        crate::fdtable::forked();
         // SAFETY: no memory is involved.
         crate::tree::child_forked(slot, Some(unsafe { libc::getpid() }));
         crate::tree::start_watchdog(None);

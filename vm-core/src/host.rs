@@ -675,6 +675,24 @@ pub trait HostOs: Sync {
     fn has_own_fds(&self) -> bool {
         false
     }
+    /// `min(n, max_fds)`, where `max_fds` is the number of entries Linux's
+    /// descriptor table would have in a process that owned only the
+    /// guest's descriptors (`select` looks at no number past it). `None`:
+    /// not known (the core then takes every number below the
+    /// `RLIMIT_NOFILE` soft limit, at least 1024, to be inside it).
+    /// Default: `None`.
+    fn fd_table_end(&self, n: usize) -> Option<usize> {
+        let _ = n;
+        None
+    }
+    /// The guest got descriptor `fd` (or asked for that number with
+    /// `dup3`): its table now holds it, as Linux's grows to. The core
+    /// tells only a host with descriptors of its own
+    /// ([`HostOs::has_own_fds`]), whose table is not the guest's.
+    /// Default: nothing.
+    fn note_guest_fd(&self, fd: i32) {
+        let _ = fd;
+    }
     fn mkdirat(&self, dirfd: i32, path: &[u8], mode: u32) -> SysResult<()>;
     /// `mknodat`: a regular file, FIFO or socket node (devices need a
     /// privilege the host checks). Default: `EPERM`, as for a process

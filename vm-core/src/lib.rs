@@ -32,6 +32,7 @@ pub mod cpu;
 pub mod debug;
 pub mod decode;
 pub mod fpu;
+pub mod guarded;
 pub mod host;
 pub mod interp;
 pub mod launch;

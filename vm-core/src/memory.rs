@@ -17,6 +17,7 @@
 //! ranges are shared mappings, and the guest's memory limits (`RLIMIT_AS`,
 //! `RLIMIT_DATA`, `RLIMIT_STACK`) with the page counts they bound.
 
+use crate::guarded;
 use crate::host::{Errno, HostOs, HostProt, SysResult};
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
@@ -99,6 +100,10 @@ pub struct MemFault {
     /// `true` when the page is mapped but forbids this access
     /// (`SEGV_ACCERR`), `false` when nothing is mapped (`SEGV_MAPERR`).
     pub mapped: bool,
+    /// The page is mapped and allows the access, but what backed it on
+    /// the host is gone (a page of a file mapping past the file's end):
+    /// `SIGBUS` with `BUS_ADRERR`, as Linux raises.
+    pub gone: bool,
 }
 
 /// A guest address space.
@@ -781,6 +786,7 @@ impl GuestMemory {
             addr: a,
             access,
             mapped,
+            gone: false,
         };
         if addr >= self.size || len > self.size - addr {
             let a = addr.max(self.size);
@@ -920,58 +926,69 @@ impl GuestMemory {
         None
     }
 
-    /// Load helpers: little-endian, any alignment.
+    /// The guest's fault for a guarded access the host faulted on (see
+    /// [`guarded`]): `SIGBUS` where the host page is gone, else the fault
+    /// the page table now gives (another thread changed it meanwhile).
+    #[cold]
+    fn host_fault(&self, f: guarded::Faulted, access: Access) -> MemFault {
+        let addr = f.addr.wrapping_sub(self.base as u64);
+        MemFault {
+            addr,
+            access,
+            mapped: self.is_mapped(addr),
+            gone: f.signo == crate::sigstate::SIGBUS,
+        }
+    }
+
+    /// Load helpers: little-endian, any alignment (accesses the host may
+    /// fault on, see [`guarded`]).
     #[inline(always)]
     pub fn read_u8(&self, addr: u64) -> Result<u8, MemFault> {
         let p = self.check_small::<1>(addr, Access::Read, Perm::READ)?;
         // SAFETY: check_small validated the byte.
-        Ok(unsafe { p.read() })
+        unsafe { guarded::load8(p) }.map_err(|f| self.host_fault(f, Access::Read))
     }
     #[inline(always)]
     pub fn read_u16(&self, addr: u64) -> Result<u16, MemFault> {
         let p = self.check_small::<2>(addr, Access::Read, Perm::READ)?;
         // SAFETY: check_small validated the two bytes.
-        Ok(u16::from_le(unsafe { (p as *const u16).read_unaligned() }))
+        unsafe { guarded::load16(p) }.map_err(|f| self.host_fault(f, Access::Read))
     }
     #[inline(always)]
     pub fn read_u32(&self, addr: u64) -> Result<u32, MemFault> {
         let p = self.check_small::<4>(addr, Access::Read, Perm::READ)?;
         // SAFETY: check_small validated the four bytes.
-        Ok(u32::from_le(unsafe { (p as *const u32).read_unaligned() }))
+        unsafe { guarded::load32(p) }.map_err(|f| self.host_fault(f, Access::Read))
     }
     #[inline(always)]
     pub fn read_u64(&self, addr: u64) -> Result<u64, MemFault> {
         let p = self.check_small::<8>(addr, Access::Read, Perm::READ)?;
         // SAFETY: check_small validated the eight bytes.
-        Ok(u64::from_le(unsafe { (p as *const u64).read_unaligned() }))
+        unsafe { guarded::load64(p) }.map_err(|f| self.host_fault(f, Access::Read))
     }
     #[inline(always)]
     pub fn write_u8(&self, addr: u64, v: u8) -> Result<(), MemFault> {
         let p = self.check_small::<1>(addr, Access::Write, Perm::WRITE)?;
         // SAFETY: check_small validated the byte for writing.
-        unsafe { p.write(v) };
-        Ok(())
+        unsafe { guarded::store8(p, v) }.map_err(|f| self.host_fault(f, Access::Write))
     }
     #[inline(always)]
     pub fn write_u16(&self, addr: u64, v: u16) -> Result<(), MemFault> {
         let p = self.check_small::<2>(addr, Access::Write, Perm::WRITE)?;
         // SAFETY: check_small validated the bytes for writing.
-        unsafe { (p as *mut u16).write_unaligned(v.to_le()) };
-        Ok(())
+        unsafe { guarded::store16(p, v) }.map_err(|f| self.host_fault(f, Access::Write))
     }
     #[inline(always)]
     pub fn write_u32(&self, addr: u64, v: u32) -> Result<(), MemFault> {
         let p = self.check_small::<4>(addr, Access::Write, Perm::WRITE)?;
         // SAFETY: check_small validated the bytes for writing.
-        unsafe { (p as *mut u32).write_unaligned(v.to_le()) };
-        Ok(())
+        unsafe { guarded::store32(p, v) }.map_err(|f| self.host_fault(f, Access::Write))
     }
     #[inline(always)]
     pub fn write_u64(&self, addr: u64, v: u64) -> Result<(), MemFault> {
         let p = self.check_small::<8>(addr, Access::Write, Perm::WRITE)?;
         // SAFETY: check_small validated the bytes for writing.
-        unsafe { (p as *mut u64).write_unaligned(v.to_le()) };
-        Ok(())
+        unsafe { guarded::store64(p, v) }.map_err(|f| self.host_fault(f, Access::Write))
     }
 
     /// Instruction fetch of a 16-bit parcel (needs EXEC).
@@ -979,7 +996,7 @@ impl GuestMemory {
     pub fn fetch_u16(&self, addr: u64) -> Result<u16, MemFault> {
         let p = self.check_small::<2>(addr, Access::Exec, Perm::EXEC)?;
         // SAFETY: check_small validated the two bytes.
-        Ok(u16::from_le(unsafe { (p as *const u16).read_unaligned() }))
+        unsafe { guarded::load16(p) }.map_err(|f| self.host_fault(f, Access::Exec))
     }
 
     /// Copy guest memory into `buf`.
@@ -987,15 +1004,16 @@ impl GuestMemory {
         let p = self.check(addr, buf.len() as u64, Access::Read)?;
         // SAFETY: check validated buf.len() readable bytes; guest memory
         // never overlaps a host buffer.
-        unsafe { core::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), buf.len()) };
-        Ok(())
+        unsafe { guarded::copy(buf.as_mut_ptr(), p, buf.len()) }
+            .map_err(|f| self.host_fault(f, Access::Read))
     }
 
     /// Copy `buf` into guest memory.
     pub fn write_bytes(&self, addr: u64, buf: &[u8]) -> Result<(), MemFault> {
         let p = self.check(addr, buf.len() as u64, Access::Write)?;
         // SAFETY: check validated buf.len() writable bytes.
-        unsafe { core::ptr::copy_nonoverlapping(buf.as_ptr(), p, buf.len()) };
+        unsafe { guarded::copy(p, buf.as_ptr(), buf.len()) }
+            .map_err(|f| self.host_fault(f, Access::Write))?;
         Ok(())
     }
 
@@ -1011,6 +1029,7 @@ impl GuestMemory {
                 addr,
                 access: Access::Write,
                 mapped: false,
+                gone: false,
             });
         }
         let first = addr >> PAGE_SHIFT;
@@ -1023,6 +1042,7 @@ impl GuestMemory {
                 addr: (first + i as u64) << PAGE_SHIFT,
                 access: Access::Write,
                 mapped: false,
+                gone: false,
             });
         }
         self.release_code(first, last);
@@ -1041,6 +1061,7 @@ impl GuestMemory {
                     addr,
                     access: Access::Write,
                     mapped: true,
+                    gone: false,
                 })?;
         }
         // SAFETY: the range is inside the reservation and now host-writable.

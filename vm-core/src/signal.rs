@@ -69,6 +69,8 @@ pub fn trap_info(process: &Process, pc: u64, trap: Trap) -> Option<SigInfo> {
             // SIGSEGV.
             Some(if misaligned_atomic(process, pc, f.addr) {
                 SigInfo::fault(SIGBUS, BUS_ADRALN, f.addr)
+            } else if f.gone {
+                SigInfo::fault(SIGBUS, BUS_ADRERR, f.addr)
             } else if f.mapped {
                 SigInfo::fault(SIGSEGV, SEGV_ACCERR, f.addr)
             } else {
@@ -535,6 +537,7 @@ fn code_name(info: &SigInfo) -> Option<&'static str> {
         (SIGSEGV, SEGV_MAPERR) => "SEGV_MAPERR",
         (SIGSEGV, SEGV_ACCERR) => "SEGV_ACCERR",
         (SIGBUS, BUS_ADRALN) => "BUS_ADRALN",
+        (SIGBUS, BUS_ADRERR) => "BUS_ADRERR",
         (SIGILL, ILL_ILLOPC) => "ILL_ILLOPC",
         (SIGTRAP, TRAP_BRKPT) => "TRAP_BRKPT",
         _ => return None,
@@ -641,6 +644,7 @@ mod tests {
             addr,
             access: Access::Write,
             mapped,
+            gone: false,
         })
     }
 

@@ -64,6 +64,8 @@ pub const TRAP_BRKPT: i32 = 1;
 pub const SEGV_MAPERR: i32 = 1;
 pub const SEGV_ACCERR: i32 = 2;
 pub const BUS_ADRALN: i32 = 1;
+/// `SIGBUS`: the address has no backing (a file page past the file's end).
+pub const BUS_ADRERR: i32 = 2;
 /// `SIGCHLD` codes: exited, killed, killed with a core dump, trapped,
 /// stopped, continued.
 pub const CLD_EXITED: i32 = 1;

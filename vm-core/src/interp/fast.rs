@@ -14,6 +14,7 @@
 use super::{Cx, Handler, Inst, Op, Uop, goto, goto_indirect, next};
 use crate::cpu::{Cpu, Trap};
 use crate::decode::{I, R, S, U};
+use crate::guarded;
 use crate::memory::{GuestMemory, MemFault, Perm};
 use crate::semantics as sem;
 
@@ -72,12 +73,15 @@ macro_rules! load {
         fn $name(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, n: u64) {
             let a = x(cpu, u.rs1).wrapping_add(u.imm);
             match fast_ptr(cx.mem, a, size_of::<$t>() as u64, Perm::READ) {
-                Some(p) => {
-                    // SAFETY: fast_ptr vouched for these bytes.
-                    let v = <$t>::from_le(unsafe { (p as *const $t).read_unaligned() });
-                    set(cpu, u.rd, $f(v));
-                    next(cpu, cx, u, n)
-                }
+                // SAFETY: fast_ptr vouched for these bytes (a host fault
+                // on them takes the full path, which reports it).
+                Some(p) => match unsafe { <$t as guarded::Scalar>::load(p) } {
+                    Ok(v) => {
+                        set(cpu, u.rd, $f(v));
+                        next(cpu, cx, u, n)
+                    }
+                    Err(_) => $slow(cpu, cx, u, n, a),
+                },
                 None => $slow(cpu, cx, u, n, a),
             }
         }
@@ -101,11 +105,12 @@ macro_rules! store {
             let a = x(cpu, u.rs1).wrapping_add(u.imm);
             let v = x(cpu, u.rs2) as $t;
             match fast_ptr(cx.mem, a, size_of::<$t>() as u64, Perm::WRITE) {
-                Some(p) => {
-                    // SAFETY: fast_ptr vouched for these bytes.
-                    unsafe { (p as *mut $t).write_unaligned(v.to_le()) };
-                    next(cpu, cx, u, n)
-                }
+                // SAFETY: fast_ptr vouched for these bytes (a host fault
+                // on them takes the full path, which reports it).
+                Some(p) => match unsafe { <$t as guarded::Scalar>::store(p, v) } {
+                    Ok(()) => next(cpu, cx, u, n),
+                    Err(_) => $slow(cpu, cx, u, n, a, v),
+                },
                 None => $slow(cpu, cx, u, n, a, v),
             }
         }

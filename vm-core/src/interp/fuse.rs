@@ -22,6 +22,7 @@ use super::fast::{fast_ptr, fault, set, x};
 use super::{Cx, Handler, Inst, Op, Uop, goto, next};
 use crate::cpu::{Cpu, Trap};
 use crate::decode::{I, R, S, U};
+use crate::guarded;
 use crate::memory::{GuestMemory, MemFault, Perm};
 use crate::semantics as sem;
 
@@ -148,18 +149,19 @@ const fn is_branch(k: u8) -> bool {
 fn load_fast(k: u8, mem: &GuestMemory, a: u64) -> Option<u64> {
     let (size, signed) = LOADS[k.wrapping_sub(LOAD0) as usize % LOADS.len()];
     let p = fast_ptr(mem, a, size, Perm::READ)?;
-    // SAFETY: fast_ptr vouched for `size` bytes at `p`.
-    Some(unsafe {
-        match (size, signed) {
-            (1, true) => sem::lb(p.read()),
-            (1, false) => sem::lbu(p.read()),
-            (2, true) => sem::lh(u16::from_le((p as *const u16).read_unaligned())),
-            (2, false) => sem::lhu(u16::from_le((p as *const u16).read_unaligned())),
-            (4, true) => sem::lw(u32::from_le((p as *const u32).read_unaligned())),
-            (4, false) => sem::lwu(u32::from_le((p as *const u32).read_unaligned())),
-            _ => sem::ld(u64::from_le((p as *const u64).read_unaligned())),
-        }
-    })
+    // SAFETY: fast_ptr vouched for `size` bytes at `p` (a host fault on
+    // them is `None`: the full path reports it).
+    unsafe {
+        Some(match (size, signed) {
+            (1, true) => sem::lb(guarded::load8(p).ok()?),
+            (1, false) => sem::lbu(guarded::load8(p).ok()?),
+            (2, true) => sem::lh(guarded::load16(p).ok()?),
+            (2, false) => sem::lhu(guarded::load16(p).ok()?),
+            (4, true) => sem::lw(guarded::load32(p).ok()?),
+            (4, false) => sem::lwu(guarded::load32(p).ok()?),
+            _ => sem::ld(guarded::load64(p).ok()?),
+        })
+    }
 }
 
 /// Load of kind `k` at `a` through the full checks.
@@ -185,16 +187,17 @@ fn store_fast(k: u8, mem: &GuestMemory, a: u64, v: u64) -> bool {
     let Some(p) = fast_ptr(mem, a, size, Perm::WRITE) else {
         return false;
     };
-    // SAFETY: fast_ptr vouched for `size` bytes at `p`.
+    // SAFETY: fast_ptr vouched for `size` bytes at `p` (a host fault on
+    // them is `false`: the full path reports it).
     unsafe {
         match size {
-            1 => p.write(v as u8),
-            2 => (p as *mut u16).write_unaligned((v as u16).to_le()),
-            4 => (p as *mut u32).write_unaligned((v as u32).to_le()),
-            _ => (p as *mut u64).write_unaligned(v.to_le()),
+            1 => guarded::store8(p, v as u8),
+            2 => guarded::store16(p, v as u16),
+            4 => guarded::store32(p, v as u32),
+            _ => guarded::store64(p, v),
         }
     }
-    true
+    .is_ok()
 }
 
 /// Store of kind `k` through the full checks.

@@ -589,6 +589,7 @@ fn misaligned(addr: u64, access: Access) -> MemFault {
         addr,
         access,
         mapped: true,
+        gone: false,
     }
 }
 

@@ -278,16 +278,27 @@ fn with_mask_wait(
 
 /// `pselect6(nfds, readfds, writefds, exceptfds, timeout, sigmask)`,
 /// through the host's `poll`; the sixth argument points to `{ const
-/// sigset_t *ss; size_t ss_len; }`. One difference from Linux: a set bit
-/// for a closed descriptor is `EBADF` even beyond the size the kernel's
-/// descriptor table has grown to (where Linux ignores it).
+/// sigset_t *ss; size_t ss_len; }`. As Linux, it looks only up to the
+/// end of the guest's descriptor table ([`HostOs::fd_table_end`]): a
+/// closed number inside it is `EBADF`, one past it is ignored, and the
+/// sets are read and written back only up to it.
+///
+/// [`HostOs::fd_table_end`]: crate::host::HostOs::fd_table_end
 pub(super) fn pselect6(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let nfds = a[0] as i32;
     if nfds < 0 {
         return Err(Errno::EINVAL);
     }
-    let nofile = cx.p.host.prlimit(7, None).map_or(1024, |l| l.0);
-    let n = (nfds as u64).min(nofile.max(1024)) as usize;
+    // Linux looks no further than its table's end (the first 64 entries
+    // are always there).
+    let nfds = nfds as usize;
+    let n = match nfds {
+        0..=64 => nfds,
+        _ => cx.p.host.fd_table_end(nfds).unwrap_or_else(|| {
+            let nofile = cx.p.host.prlimit(7, None).map_or(1024, |l| l.0);
+            nfds.min(nofile.max(1024) as usize)
+        }),
+    };
     let words = n.div_ceil(64);
     let sets = [a[1], a[2], a[3]];
     let mut bits = [vec![0u64; words], vec![0u64; words], vec![0u64; words]];

@@ -123,7 +123,9 @@ pub fn dispatch(process: &Process, thread: &mut Thread) -> Flow {
     // thread directories the host does not have look as on Linux: the
     // handler gets the arguments as `ownfd::gate` leaves them.
     let r = if ownfd::gated(process.host) {
-        ownfd::gate(&mut cx, nr, &a).and_then(|b| call(&mut cx, nr, &b))
+        let r = ownfd::gate(&mut cx, nr, &a).and_then(|b| call(&mut cx, nr, &b));
+        ownfd::note_new(&cx, nr, &a, &r);
+        r
     } else {
         call(&mut cx, nr, &a)
     };

@@ -57,6 +57,74 @@ pub(super) fn gated(host: &dyn HostOs) -> bool {
     host.has_own_fds() || tasks::needed(host)
 }
 
+/// Tell the host which descriptors call `n` (arguments `a`, result `r`)
+/// gave the guest ([`HostOs::note_guest_fd`]), so that it knows how big
+/// the guest's descriptor table would be (`select` looks no further):
+/// the result of a call that returns a new descriptor, the pair
+/// `pipe2`/`socketpair` write, and `dup3`'s target, which Linux makes
+/// room for before it looks at the old descriptor. Descriptors that
+/// arrive otherwise (`SCM_RIGHTS`, a `clone` pidfd) the host finds open
+/// when it is asked.
+pub(super) fn note_new(cx: &Ctx<'_>, n: u64, a: &[u64; 6], r: &SysResult<u64>) {
+    use crate::abi::{F_DUPFD, F_DUPFD_CLOEXEC};
+    use nr::*;
+    let host = cx.p.host;
+    if !host.has_own_fds() {
+        return;
+    }
+    let v = match (n, r) {
+        (DUP3, Err(Errno::EBADF)) => {
+            let soft = host.prlimit(7, None).map_or(0, |l| l.0);
+            if a[1] as u32 as u64 >= soft {
+                return;
+            }
+            host.note_guest_fd(a[1] as i32);
+            return;
+        }
+        (_, Err(_)) => return,
+        (_, Ok(v)) => *v as i32,
+    };
+    match n {
+        OPENAT
+        | OPENAT2
+        | DUP
+        | DUP3
+        | SOCKET
+        | ACCEPT
+        | ACCEPT4
+        | EPOLL_CREATE1
+        | EVENTFD2
+        | SIGNALFD4
+        | TIMERFD_CREATE
+        | INOTIFY_INIT1
+        | MEMFD_CREATE
+        | PIDFD_OPEN
+        | OPEN_TREE
+        | FSOPEN
+        | FSMOUNT
+        | FSPICK
+        | FANOTIFY_INIT
+        | PIDFD_GETFD
+        | OPEN_BY_HANDLE_AT
+        | MEMFD_SECRET
+        | USERFAULTFD
+        | PERF_EVENT_OPEN
+        | IO_URING_SETUP
+        | LANDLOCK_CREATE_RULESET
+        | MQ_OPEN
+        | BPF => host.note_guest_fd(v),
+        FCNTL if matches!(a[1] as i32, F_DUPFD | F_DUPFD_CLOEXEC) => host.note_guest_fd(v),
+        PIPE2 | SOCKETPAIR => {
+            let at = if n == PIPE2 { a[0] } else { a[3] };
+            if let Ok(b) = super::get::<8>(cx.mem(), at) {
+                host.note_guest_fd(i32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+                host.note_guest_fd(i32::from_le_bytes([b[4], b[5], b[6], b[7]]));
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Descriptor arguments of calls `--strace` does not decode: (index, the
 /// path argument it is the directory of).
 fn more_fd_args(n: u64) -> &'static [(usize, Option<usize>)] {

@@ -1212,14 +1212,19 @@ impl<B: Backend> JitOn<B> {
                 return step::step(cpu, mem, inst, len, &mut self.ctx.lr_value);
             }
         }
+        let access = if write {
+            crate::memory::Access::Write
+        } else {
+            crate::memory::Access::Read
+        };
         Err(Trap::MemFault(MemFault {
             addr,
-            access: if write {
-                crate::memory::Access::Write
-            } else {
-                crate::memory::Access::Read
-            },
+            access,
             mapped: mem.is_mapped(addr),
+            // The guest may make this access, yet the host faulted: the
+            // host's page is gone (a file truncated under its mapping,
+            // which the host reports with SIGBUS).
+            gone: mem.check(addr, 1, access).is_ok(),
         }))
     }
 }
