@@ -140,6 +140,9 @@ impl Gen {
     /// Materialize `t` if it may be pending (flags clobbered; every other
     /// register kept).
     fn qpend_materialize(&mut self) {
+        if self.qstate == QState::Clear {
+            return;
+        }
         let l = match self.qthunk {
             Some(l) => l,
             None => {
@@ -151,13 +154,11 @@ impl Gen {
         // Even right after a fused compare the mark is looked at: the
         // step helper, on an out-of-line path that rejoins this code, may
         // have cleared it.
-        if self.qstate != QState::Clear {
-            let skip = self.a.label();
-            self.a.alu_mi(W::B32, Alu::Cmp, mark(), 0);
-            self.a.jcc(Cond::E, skip);
-            self.a.call_label(l);
-            self.a.bind(skip);
-        }
+        let skip = self.a.label();
+        self.a.alu_mi(W::B32, Alu::Cmp, mark(), 0);
+        self.a.jcc(Cond::E, skip);
+        self.a.call_label(l);
+        self.a.bind(skip);
     }
 
     /// Before the inline code of `inst` (each instruction of a fused
