@@ -63,6 +63,7 @@ mod frm;
 mod pair;
 mod pcmap;
 pub mod pinned;
+pub mod qpend;
 mod quiet;
 mod ras;
 mod weight;
@@ -295,6 +296,12 @@ struct Gen {
     /// Guest registers known to hold an address near the guest space,
     /// whose accesses need no bounds compare (see `bounds`).
     known: bounds::Known,
+    /// The register fused quiet compares leave pending (0: none), what
+    /// the code at this point knows of it, and the out-of-line code that
+    /// writes it (see `qpend`).
+    qreg: u8,
+    qstate: qpend::QState,
+    qthunk: Option<Label>,
 }
 
 /// A division or remainder: its operands, signedness, whether it is the
@@ -407,6 +414,7 @@ pub fn translate(
     steps: &mut Vec<StepInst>,
 ) -> Result<Block, AsmError> {
     let all = || blocks.iter().flat_map(|b| b.iter());
+    let qreg = qpend::pick(blocks);
     let n_insts = blocks.iter().map(|b| b.len()).sum::<usize>();
     let (map, pin) = allocate(blocks, &weight::block_weights(blocks));
     let fmap = fcache::allocate(all());
@@ -502,6 +510,9 @@ pub fn translate(
             frm_known: frm_known.clone(),
             fpending: Vec::new(),
             known: bounds::Known::new(),
+            qreg,
+            qstate: qpend::QState::Clear,
+            qthunk: None,
         };
         for b in blocks {
             let l = g.a.label();
@@ -536,6 +547,11 @@ pub fn translate(
             g.fboxed = 0;
             g.frm_rne = g.frm_known.binary_search(&insts[0].pc).is_ok();
             g.known = bounds::Known::new();
+            g.qstate = if qreg == 0 {
+                qpend::QState::Clear
+            } else {
+                qpend::QState::Unknown
+            };
             g.path = dirty_in[bi];
             g.block_dirty = 0;
             g.next_start = blocks.get(bi + 1).map(|b| b[0].pc);
@@ -563,6 +579,7 @@ pub fn translate(
                     // Emitted with the instruction before (see `quiet`).
                     fused -= 1;
                     g.known.after(&gi.inst);
+                    g.qpend_after(&gi.inst);
                     continue;
                 }
                 if !g.keeps_pending(&gi.inst) {
@@ -575,22 +592,36 @@ pub fn translate(
                     len: gi.len,
                 });
                 if let Some(p) = g.div_partner.filter(|p| p.pc == gi.pc) {
+                    g.qpend_before(&gi.inst);
                     g.div_take(p);
                     g.known.after(&gi.inst);
+                    g.qpend_after(&gi.inst);
                     continue;
                 }
                 if let Some(q) = quiet::find(insts, i) {
-                    g.quiet_compare(q);
+                    let defer = q.t == g.qreg;
+                    if !defer {
+                        for f in &insts[i..i + 3] {
+                            g.qpend_before(&f.inst);
+                        }
+                    }
+                    g.quiet_compare(q, defer);
                     g.known.after(&gi.inst);
+                    g.qpend_after(&gi.inst);
                     fused = 2;
                     continue;
                 }
                 if let Some((rd, rs)) = zext::find(insts, i) {
+                    for f in &insts[i..i + 2] {
+                        g.qpend_before(&f.inst);
+                    }
                     g.zext_w(rd, rs);
                     g.known.after(&gi.inst);
+                    g.qpend_after(&gi.inst);
                     fused = 1;
                     continue;
                 }
+                g.qpend_before(&gi.inst);
                 g.div_pair = pair::div_pair(insts, i).or_else(|| pair::mul_pair(insts, i));
                 ended = match g.inst(gi, i as u32, steps)? {
                     Some(ended) => ended,
@@ -602,6 +633,7 @@ pub fn translate(
                     }
                 };
                 g.known.after(&gi.inst);
+                g.qpend_after(&gi.inst);
             }
             if !ended {
                 g.flush_nan();
@@ -611,8 +643,13 @@ pub fn translate(
             actual[bi] = g.block_dirty;
             g.block_dirty = 0;
         }
+        // Out-of-line code knows nothing of the mark (see `qpend`).
+        if qreg != 0 {
+            g.qstate = qpend::QState::Unknown;
+        }
         g.emit_cold()?;
         g.emit_thunks()?;
+        g.emit_qthunk();
         let fault_resume = g.emit_fault_stub()?;
         g.a.finish()?;
         let short = actual.iter().zip(&writes).any(|(&a, &w)| a & !w != 0);
@@ -740,6 +777,7 @@ impl Gen {
     /// helper call, so the `Cpu` holds the precise guest state).
     /// The pinned ones stay in their host registers (see `pinned`).
     fn write_back(&mut self) {
+        self.qpend_exit();
         self.write_back_set(self.written & self.path & self.exit_mask());
         self.restore_homes();
     }

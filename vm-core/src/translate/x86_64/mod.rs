@@ -113,6 +113,10 @@ pub struct Part {
     pub mxcsr_clean: u32,
     /// Scratch for `stmxcsr`.
     pub mxcsr_tmp: u32,
+    /// MXCSR as a fused quiet compare found it, and the guest register
+    /// that compare left pending (0: none); see `codegen/qpend.rs`.
+    pub quiet_mxcsr: u32,
+    pub quiet_reg: u32,
     /// The other result of a fused division (see `codegen`'s
     /// `Gen::div`), kept from the first instruction of the pair to its
     /// partner a few instructions on.
@@ -292,6 +296,8 @@ pub(crate) mod off {
     pub const EXIT_HOST: i32 = offset_of!(Ctx, exit_host) as i32;
     pub const MXCSR_CLEAN: i32 = offset_of!(Ctx, arch.mxcsr_clean) as i32;
     pub const MXCSR_TMP: i32 = offset_of!(Ctx, arch.mxcsr_tmp) as i32;
+    pub const QUIET_MXCSR: i32 = offset_of!(Ctx, arch.quiet_mxcsr) as i32;
+    pub const QUIET_REG: i32 = offset_of!(Ctx, arch.quiet_reg) as i32;
     pub const TLB: i32 = offset_of!(Ctx, arch.tlb) as i32;
     pub const DIV_OTHER: i32 = offset_of!(Ctx, arch.div_other) as i32;
     pub const DIV_CACHE: i32 = offset_of!(Ctx, arch.div_cache) as i32;
@@ -456,8 +462,11 @@ pub fn fixed_code(base: u64, host_faults: bool) -> (alloc::vec::Vec<u8>, Stubs) 
     align(&mut a);
     let exit_addr = a.here();
     // Every way out comes here: the pinned registers' `Cpu` copies were
-    // stale (see `codegen/pinned.rs`).
+    // stale (see `codegen/pinned.rs`), and a fused quiet compare's
+    // register may be pending (`codegen/qpend.rs`; before MXCSR's flags
+    // are folded into fflags below).
     codegen::pinned::emit_store(&mut a);
+    codegen::qpend::emit_exit(&mut a);
     a.load(W::B64, Reg::Rsp, Mem::base(Reg::Rbp, off::ENTRY_RSP));
     a.store(W::B64, Mem::base(Reg::Rbx, off::INSTRET), Reg::R14);
     // Fold MXCSR's flags into fflags (rax holds the exit code).
@@ -524,6 +533,8 @@ pub fn fixed_code(base: u64, host_faults: bool) -> (alloc::vec::Vec<u8>, Stubs) 
         a.mov_imm(Reg::Rax, helper_addr(h));
         a.jmp_r(Reg::Rax);
     }
+    // The exit's jumps to its labels (`codegen::qpend::emit_exit`).
+    a.finish().expect("the fixed code binds its labels");
     (
         a.code,
         Stubs {
@@ -691,6 +702,13 @@ pub unsafe extern "sysv64" fn step_helper(ctx: *mut Ctx, idx: u64) -> u64 {
     // flags that translated code accrued in MXCSR. Afterwards MXCSR is
     // reset, so neither those (the instruction may have written fflags)
     // nor any Rust code left behind count again.
+    // A register a fused quiet compare left pending gets its value first:
+    // the instruction may read it (see `codegen/qpend.rs`).
+    if ctx.arch.quiet_reg != 0 {
+        let r = ctx.arch.quiet_reg as usize & 31;
+        cpu.x[r] = (cpu.fflags | mxcsr_fflags(ctx.arch.quiet_mxcsr)) as u64;
+        ctx.arch.quiet_reg = 0;
+    }
     cpu.fflags |= mxcsr_fflags(read_mxcsr());
     let r = crate::translate::step::step(cpu, mem, s.inst, s.len, &mut ctx.lr_value);
     clean_mxcsr();
@@ -749,6 +767,8 @@ impl Backend for X86_64 {
         Part {
             mxcsr_clean: MXCSR_DEFAULT,
             mxcsr_tmp: 0,
+            quiet_mxcsr: 0,
+            quiet_reg: 0,
             div_other: 0,
             div_cache: [DivSlot::EMPTY; DIV_SLOTS],
             tlb: [TlbEntry::EMPTY; TLB_ENTRIES],
@@ -762,6 +782,7 @@ impl Backend for X86_64 {
     fn prepare_run(part: &mut Part, stubs: &Stubs) {
         part.mxcsr_clean = MXCSR_DEFAULT;
         part.mxcsr_tmp = 0;
+        part.quiet_reg = 0;
         // Permissions may have changed since the last run (system calls
         // end a run). With host faults, translated code never reads the
         // page cache, so it needs no emptying (16 KiB at every run).

@@ -118,6 +118,7 @@ impl Gen {
         }
         // As every way out (`write_back`): the pinned registers stay in
         // their homes, and an unpinned region puts them back there.
+        self.qpend_exit();
         self.write_back_set(e.dirty & self.exit_mask());
         self.restore_homes();
         self.bare_slot(e.target)

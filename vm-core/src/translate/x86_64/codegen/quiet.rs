@@ -13,6 +13,8 @@
 //! are found on their bits (an x86 compare would raise IE for a signaling
 //! one), and a compare of two non-NaN operands raises no flag RISC-V has
 //! (DE, the denormal-operand flag, means nothing here, see `float`).
+//! Even that one read is costly; a region may leave `t` pending instead
+//! and write it only where something can see it (see `qpend`).
 
 use super::super::encode::{Alu, Cond, Mem, Reg, Shift, W, Xmm};
 use super::super::{MXCSR_RARE, emit_mxcsr_fflags, off};
@@ -62,11 +64,21 @@ pub(super) fn find(insts: &[GuestInst], i: usize) -> Option<Quiet> {
 }
 
 impl Gen {
-    /// Emit `q` (see the module doc).
-    pub(super) fn quiet_compare(&mut self, q: Quiet) {
-        // t = fflags as `frflags` reads them: Cpu::fflags and MXCSR's
-        // flags (PE as NX; the rare others mapped out of the common path),
-        // nothing folded or cleared.
+    /// Emit `q` (see the module doc); with `defer`, `t` is left pending
+    /// (see `qpend`).
+    pub(super) fn quiet_compare(&mut self, q: Quiet, defer: bool) {
+        if defer {
+            self.qpend_defer(q.t);
+        } else {
+            self.quiet_flags(q.t);
+        }
+        self.quiet_cmp(q);
+    }
+
+    /// t = fflags as `frflags` reads them: Cpu::fflags and MXCSR's
+    /// flags (PE as NX; the rare others mapped out of the common path),
+    /// nothing folded or cleared.
+    fn quiet_flags(&mut self, t: u8) {
         let tmp = Mem::base(Reg::Rbp, off::MXCSR_TMP);
         let fflags = Mem::base(Reg::Rbx, off::FFLAGS);
         let common = self.a.label();
@@ -84,8 +96,11 @@ impl Gen {
         self.a.bind(merge);
         self.a.alu_rm(W::B32, Alu::Or, Reg::Rax, fflags);
         self.a.alu_ri(W::B32, Alu::And, Reg::Rax, 0x1f);
-        self.put(q.t, Reg::Rax);
+        self.put(t, Reg::Rax);
+    }
 
+    /// rd = the compare of `q`.
+    fn quiet_cmp(&mut self, q: Quiet) {
         // rd = the compare, 0 for a NaN (or unboxed single) operand.
         let xa = self.fsrc(q.r.rs1, Xmm(0));
         let xb = self.fsrc(q.r.rs2, Xmm(1));
