@@ -256,6 +256,10 @@ fn field(s: &str) -> [u8; 65] {
 }
 
 impl HostOs for BareMetal {
+    fn fd_table_end(&self, n: usize) -> Option<usize> {
+        Some(self.p().fs.lock().table_end(n))
+    }
+
     fn reserve(&self, size: usize) -> SysResult<*mut u8> {
         // A guest address space of the calling process (the child, while
         // the core builds one for a fork).

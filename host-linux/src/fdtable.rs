@@ -31,11 +31,7 @@ const FIRST: usize = 64;
 /// The size Linux grows a table to when it must hold `fd`
 /// (`alloc_fdtable`: a power of two times 128 entries past the first 64).
 pub fn size_for(fd: usize) -> usize {
-    if fd < FIRST {
-        FIRST
-    } else {
-        128 * (fd / 128 + 1).next_power_of_two()
-    }
+    vm_core::host::linux_fd_table_size(fd)
 }
 
 /// The host's own table size (`FDSize` in `/proc/self/status`).

@@ -85,6 +85,10 @@ int main(void) {
     // limit and past it (where pvm keeps its own descriptors).
     struct rlimit rl;
     getrlimit(RLIMIT_NOFILE, &rl);
+    // The soft limit up to the hard one, so that dup2 to 2000 below does
+    // not depend on the soft limit the test was started with.
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
     int hard = rl.rlim_max > 65536 ? 65536 : (int)rl.rlim_max;
     line("after 300", 4000);
     printf("after 300: select hard limit - 1: %s\n", sel(hard - 1));

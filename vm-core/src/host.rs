@@ -1652,3 +1652,16 @@ pub trait HostOs: Sync {
 /// The Linux values of `AT_FDCWD` and `AT_EMPTY_PATH` (defined in
 /// [`crate::abi`]), which `HostOs` file calls take.
 pub use crate::abi::{AT_EMPTY_PATH, AT_FDCWD};
+
+/// The number of entries Linux's descriptor table has once it must hold
+/// descriptor `fd`: the first 64 (`NR_OPEN_DEFAULT`), then a power of two
+/// times 128 (`alloc_fdtable`). A table never shrinks while the process
+/// lives; a forked child's is sized for the highest descriptor it inherits.
+/// Hosts answering [`HostOs::fd_table_end`] use it.
+pub const fn linux_fd_table_size(fd: usize) -> usize {
+    if fd < 64 {
+        64
+    } else {
+        128 * (fd / 128 + 1).next_power_of_two()
+    }
+}

@@ -91,9 +91,16 @@ impl Fs {
     /// status flags, pipe ends) with this one's, as `fork` gives; the same
     /// working directory, umask and descriptor limit.
     pub fn fork(&self) -> Fs {
+        // The child's table holds what is open (Linux sizes it for the
+        // highest descriptor inherited, not for the parent's old ones).
+        let open = self
+            .fds
+            .iter()
+            .rposition(|f| f.is_some())
+            .map_or(0, |i| i + 1);
         Fs {
             root: self.root.clone(),
-            fds: self.fds.clone(),
+            fds: self.fds[..open].to_vec(),
             fd_limit: self.fd_limit,
             cwd: self.cwd.clone(),
             umask: self.umask,
@@ -121,6 +128,21 @@ impl Fs {
     /// readers see end-of-file).
     pub fn close_all(&mut self) {
         self.fds.clear();
+    }
+
+    /// `min(n, size)`, `size` being the entries Linux's table would have:
+    /// `fds` only grows while the process lives (a close leaves its slot),
+    /// as Linux's table does, so its length is the highest descriptor the
+    /// table has had to hold (see [`HostOs::fd_table_end`]).
+    ///
+    /// [`HostOs::fd_table_end`]: vm_core::host::HostOs::fd_table_end
+    pub fn table_end(&self, n: usize) -> usize {
+        let size = self
+            .fds
+            .len()
+            .checked_sub(1)
+            .map_or(64, vm_core::host::linux_fd_table_size);
+        n.min(size)
     }
 
     pub fn close(&mut self, fd: i32) -> SysResult<()> {
