@@ -358,6 +358,9 @@ pub fn build(case: &Case) -> Result<bool, String> {
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|e| e == "c" || e == "cc")),
     );
+    // A guest may include another guest's source (`sbx_fd_select.c` is
+    // `esc_fd_select.c` under `--sandbox`): that source is an input too.
+    headers.extend(included_guests(&case.source));
     headers.sort();
     let salt = if is_rust(case) {
         rust_toolchain().map_err(|e| format!("building {} failed: {e}", case.name))?
@@ -372,6 +375,19 @@ pub fn build(case: &Case) -> Result<bool, String> {
         &case.binary,
     )
     .map_err(|e| format!("building {} failed:\n{e}", case.name))
+}
+
+/// The `tests/guests/*.c` files that `source` names in an
+/// `#include "..."` line.
+fn included_guests(source: &Path) -> Vec<PathBuf> {
+    let text = fs::read_to_string(source).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix("#include \""))
+        .filter_map(|l| l.split('"').next())
+        .filter(|name| name.ends_with(".c"))
+        .map(|name| root().join("tests/guests").join(name))
+        .filter(|p| p.is_file())
+        .collect()
 }
 
 /// Runs `cmd -o out` unless `out` is newer in content terms: the cache key
@@ -481,6 +497,17 @@ pub fn build_static(src: &str, out: &str) -> Result<PathBuf, String> {
 
 #[cfg(test)]
 mod tests {
+    /// A guest that includes another guest's source depends on it.
+    #[test]
+    fn included_guest_sources_are_inputs() {
+        let sbx = root().join("tests/guests/sbx_fd_select.c");
+        assert_eq!(
+            super::included_guests(&sbx),
+            vec![root().join("tests/guests/esc_fd_select.c")]
+        );
+        assert!(super::included_guests(&root().join("tests/guests/hello.c")).is_empty());
+    }
+
     use super::*;
 
     #[test]
