@@ -143,6 +143,7 @@ pub(super) fn open(
         return Some(procfs::mem_descriptor(
             cx,
             flags,
+            false,
             acc != O_WRONLY,
             acc != O_RDONLY,
             pid,

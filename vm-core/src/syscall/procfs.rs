@@ -494,11 +494,13 @@ pub(super) fn after_open(cx: &mut Ctx<'_>, fd: i32, flags: i32) -> SysResult<i32
     open_node(cx, node, flags)
 }
 
-/// A `mem` descriptor (this process's, or another's: `peer`, its pid)
-/// opened with `flags`: a placeholder memfd plus its entry in the table.
+/// A `mem` or `pagemap` descriptor (this process's, or another's: `peer`,
+/// its pid; 0 for this one) opened with `flags`: a placeholder memfd plus
+/// its entry in the table, which reads and writes through it consult.
 pub(super) fn mem_descriptor(
     cx: &mut Ctx<'_>,
     flags: i32,
+    pagemap: bool,
     readable: bool,
     writable: bool,
     peer: i32,
@@ -506,11 +508,13 @@ pub(super) fn mem_descriptor(
     let fd = memfd(cx, &[], flags)?;
     let st = &cx.p.procfs;
     let mut t = st.files.lock();
+    // An entry left for this number by an earlier descriptor must not
+    // shadow the new one.
     t.retain(|(f, _)| *f != fd);
     t.push((
         fd,
         Arc::new(MemFile {
-            pagemap: false,
+            pagemap,
             pos: spin::Mutex::new(0),
             readable,
             writable,
@@ -531,22 +535,7 @@ fn open_node(cx: &mut Ctx<'_>, node: Node, flags: i32) -> SysResult<i32> {
             if pagemap && acc != O_RDONLY {
                 return Err(Errno::EACCES);
             }
-            let fd = memfd(cx, &[], flags)?;
-            let st = &cx.p.procfs;
-            let mut t = st.files.lock();
-            t.retain(|(f, _)| *f != fd);
-            t.push((
-                fd,
-                Arc::new(MemFile {
-                    pagemap,
-                    pos: spin::Mutex::new(0),
-                    readable: acc != O_WRONLY,
-                    writable: acc != O_RDONLY,
-                    peer: 0,
-                }),
-            ));
-            st.any.store(true, Ordering::Release);
-            return Ok(fd);
+            return mem_descriptor(cx, flags, pagemap, acc != O_WRONLY, acc != O_RDONLY, 0);
         }
         Node::Exe => {
             let exe = cx.p.exe_path.clone();
