@@ -49,13 +49,28 @@ fn jit(size: usize) -> Jit {
 }
 
 /// Run until something other than `Budget`.
-fn run(j: &mut Jit, cpu: &mut Cpu, mem: &GuestMemory) -> Trap {
+pub(crate) fn run(j: &mut Jit, cpu: &mut Cpu, mem: &GuestMemory) -> Trap {
     loop {
         match j.run(cpu, mem) {
             Trap::Budget => continue,
             t => return t,
         }
     }
+}
+
+/// Run `code` (at [`CODE`], with [`guest`]'s memory) on a fresh JIT with
+/// a 1 MiB cache from a `Cpu` that `setup` prepares, until something other
+/// than `Budget`: the trap, the final state, and the JIT for its counters.
+pub(crate) fn run_fresh(code: &[u32], setup: impl FnOnce(&mut Cpu)) -> (Trap, Cpu, Jit) {
+    let mem = guest(code);
+    let mut j = jit(1 << 20);
+    let mut cpu = Cpu {
+        pc: CODE,
+        ..Cpu::default()
+    };
+    setup(&mut cpu);
+    let t = run(&mut j, &mut cpu, &mem);
+    (t, cpu, j)
 }
 
 fn cpu_at(pc: u64) -> Cpu {

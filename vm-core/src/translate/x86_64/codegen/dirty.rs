@@ -111,11 +111,8 @@ impl Gen {
 
 #[cfg(test)]
 mod tests {
-    use crate::cpu::{Cpu, Trap};
-    use crate::process::Engine;
-    use crate::testhost::TestHost;
-    use crate::translate::Jit;
-    use crate::translate::tests::{CODE, guest, rv};
+    use crate::cpu::Trap;
+    use crate::translate::tests::{CODE, run_fresh, rv};
 
     /// A register written only in a loop's body must be stored back at an
     /// exit from the loop's head: its write reaches the head along the
@@ -133,18 +130,7 @@ mod tests {
             jal(0, -12),         // 20: j loop
             ECALL,               // 24: out
         ];
-        let mem = guest(&code);
-        let mut j = Jit::new(TestHost::leak(), 1 << 20).unwrap();
-        let mut cpu = Cpu {
-            pc: CODE,
-            ..Cpu::default()
-        };
-        let trap = loop {
-            match j.run(&mut cpu, &mem) {
-                Trap::Budget => continue,
-                t => break t,
-            }
-        };
+        let (trap, cpu, j) = run_fresh(&code, |_| {});
         assert_eq!(trap, Trap::Ecall);
         assert_eq!((cpu.x[10], cpu.x[12]), (0, 600));
         assert_eq!(cpu.pc, CODE + 24);

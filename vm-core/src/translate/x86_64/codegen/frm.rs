@@ -127,11 +127,8 @@ impl Gen {
 
 #[cfg(test)]
 mod tests {
-    use crate::cpu::{Cpu, Trap};
-    use crate::process::Engine;
-    use crate::testhost::TestHost;
-    use crate::translate::Jit;
-    use crate::translate::tests::{CODE, guest, rv};
+    use crate::cpu::Trap;
+    use crate::translate::tests::{run_fresh, rv};
 
     /// A block that writes `frm` jumps to one that starts knowing it is
     /// round to nearest even: that edge must compare it (and leave, the
@@ -151,21 +148,11 @@ mod tests {
             rv::b(1, 10, 0, -16),    // 24: bne a0, x0, loop
             ECALL,                   // 28
         ];
-        let mem = guest(&code);
-        let mut j = Jit::new(TestHost::leak(), 1 << 20).unwrap();
-        let mut cpu = Cpu {
-            pc: CODE,
-            ..Cpu::default()
-        };
         // 1 + 3 * 2^-54: up to 1 + 2^-52 to nearest, down to 1 towards zero.
-        cpu.f[2] = 1f64.to_bits();
-        cpu.f[3] = (3.0 * 2f64.powi(-54)).to_bits();
-        let trap = loop {
-            match j.run(&mut cpu, &mem) {
-                Trap::Budget => continue,
-                t => break t,
-            }
-        };
+        let (trap, cpu, j) = run_fresh(&code, |cpu| {
+            cpu.f[2] = 1f64.to_bits();
+            cpu.f[3] = (3.0 * 2f64.powi(-54)).to_bits();
+        });
         assert_eq!(trap, Trap::Ecall);
         assert_eq!((cpu.x[10], cpu.frm), (0, 1));
         assert_eq!(cpu.f[1], 1f64.to_bits());

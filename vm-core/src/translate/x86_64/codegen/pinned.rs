@@ -122,9 +122,7 @@ impl Gen {
 mod tests {
     use super::*;
     use crate::cpu::{Cpu, Trap};
-    use crate::process::Engine;
-    use crate::translate::Jit;
-    use crate::translate::tests::{CODE, DATA, guest, rv};
+    use crate::translate::tests::{CODE, DATA, run_fresh, rv};
 
     /// Every home is an allocatable register, used once, and no pinned
     /// guest register is x0.
@@ -139,19 +137,8 @@ mod tests {
     }
 
     fn run(code: &[u32], setup: impl FnOnce(&mut Cpu)) -> (Trap, Cpu) {
-        let mem = guest(code);
-        let mut j = Jit::new(crate::testhost::TestHost::leak(), 1 << 20).unwrap();
-        let mut cpu = Cpu {
-            pc: CODE,
-            ..Cpu::default()
-        };
-        setup(&mut cpu);
-        loop {
-            match j.run(&mut cpu, &mem) {
-                Trap::Budget => continue,
-                t => return (t, cpu),
-            }
-        }
+        let (t, cpu, _) = run_fresh(code, setup);
+        (t, cpu)
     }
 
     /// A loop that writes sp, ra and a0 and keeps eight other registers

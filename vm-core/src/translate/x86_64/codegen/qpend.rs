@@ -231,10 +231,8 @@ impl Gen {
 #[cfg(test)]
 mod tests {
     use crate::cpu::{Cpu, Trap};
-    use crate::process::Engine;
     use crate::rv::*;
-    use crate::translate::Jit;
-    use crate::translate::tests::{CODE, DATA, guest};
+    use crate::translate::tests::{CODE, DATA, run_fresh};
 
     const RA: u8 = 1;
     /// `fdiv.d f3, f4, f5` (round to nearest even): 1 / 0 raises DZ.
@@ -245,24 +243,16 @@ mod tests {
     const FRFLAGS: u32 = 0x73 | (RA as u32) << 7 | 2 << 12 | 0x001 << 20;
     const FSFLAGS: u32 = 0x73 | 1 << 12 | (RA as u32) << 15 | 0x001 << 20;
 
+    /// Run `code` with f1 = 1, f2 = 2, f4 = 1, f5 = 0 before `setup`.
     fn run(code: &[u32], setup: impl FnOnce(&mut Cpu)) -> (Trap, Cpu) {
-        let mem = guest(code);
-        let mut j = Jit::new(crate::testhost::TestHost::leak(), 1 << 20).unwrap();
-        let mut cpu = Cpu {
-            pc: CODE,
-            ..Cpu::default()
-        };
-        cpu.f[1] = 1f64.to_bits();
-        cpu.f[2] = 2f64.to_bits();
-        cpu.f[4] = 1f64.to_bits();
-        cpu.f[5] = 0;
-        setup(&mut cpu);
-        loop {
-            match j.run(&mut cpu, &mem) {
-                Trap::Budget => continue,
-                t => return (t, cpu),
-            }
-        }
+        let (t, cpu, _) = run_fresh(code, |cpu| {
+            cpu.f[1] = 1f64.to_bits();
+            cpu.f[2] = 2f64.to_bits();
+            cpu.f[4] = 1f64.to_bits();
+            cpu.f[5] = 0;
+            setup(cpu);
+        });
+        (t, cpu)
     }
 
     /// A loop whose fused quiet compare gives `ra` the flags, then raises
