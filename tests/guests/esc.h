@@ -152,4 +152,25 @@ static inline char *edge_page(void) {
     return p;
 }
 
+// A forked child that stores `value` in `*word`, then waits in pause()
+// until killed; returns once the store is done (its pid, or -1).
+static inline pid_t paused_child(volatile long *word, long value) {
+    int p[2];
+    if (pipe(p))
+        return -1;
+    pid_t c = fork();
+    if (c == 0) {
+        *word = value;
+        write(p[1], "x", 1);
+        for (;;)
+            pause();
+    }
+    char x;
+    if (c > 0 && read(p[0], &x, 1) != 1)
+        c = -1;
+    close(p[0]);
+    close(p[1]);
+    return c;
+}
+
 #endif

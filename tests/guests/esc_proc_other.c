@@ -12,17 +12,9 @@
 volatile long secret = 1234;
 
 int main(void) {
-    int p[2];
-    pipe(p);
-    pid_t c = fork();
-    if (c == 0) {
-        secret = 5678;
-        write(p[1], "x", 1);
-        pause();
-        _exit(0);
-    }
-    char x;
-    read(p[0], &x, 1);
+    pid_t c = paused_child(&secret, 5678);
+    if (c < 0)
+        return 1;
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/mem", c);
     int fd = open(path, O_RDWR);

@@ -15,17 +15,9 @@
 volatile long secret = 1234;
 
 int main(void) {
-    int p[2];
-    pipe(p);
-    pid_t c = fork();
-    if (c == 0) {
-        secret = 5678;
-        write(p[1], "x", 1);
-        pause();
-        _exit(0);
-    }
-    char x;
-    read(p[0], &x, 1);
+    pid_t c = paused_child(&secret, 5678);
+    if (c < 0)
+        return 1;
     char path[64];
     static const char *names[] = {"mem", "maps", "pagemap", "auxv", "smaps", "map_files"};
     for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++) {
