@@ -784,6 +784,24 @@ pub fn find_host(blocks: &Blocks, base: u64, addr: u64) -> Option<(&Translation,
     t.at(off - t.host_off).map(|e| (t, e))
 }
 
+/// The translation holding host address `addr`, as (its entry pc, the
+/// guest pc `addr` runs for): [`find_host`]'s answer, and for the entry
+/// code a translation runs before its first instruction (loading the
+/// registers it keeps in host registers) the entry pc, where `find_host`
+/// has none because no guest instruction can fault there. For the
+/// profiler, which charges time to guest code.
+pub fn translation_pc(blocks: &Blocks, base: u64, addr: u64) -> Option<(u64, u64)> {
+    let off = u32::try_from(addr.checked_sub(base)?).ok()?;
+    let list = blocks.units[blocks.unit_of(off as usize)].as_slice();
+    let i = list.partition_point(|t| t.host_off <= off);
+    let t = &list[i.checked_sub(1)?];
+    if off >= t.host_off + t.host_len {
+        return None;
+    }
+    let pc = t.at(off - t.host_off).map_or(t.guest_start, |e| e.guest_pc);
+    Some((t.guest_start, pc))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -852,6 +870,27 @@ mod tests {
                 })
                 .collect(),
         }
+    }
+
+    /// Samples in a translation's entry code (before its first side
+    /// entry) go to its entry pc; the rest to the instruction's pc;
+    /// nothing past its end.
+    #[test]
+    fn translation_pc_covers_entry_code() {
+        let host = TestHost::leak();
+        let base = host.alloc_code(4096).unwrap();
+        let mut c = CodeCache::new(base, 4096, CachePolicy::Flush, 256);
+        c.install_fixed(&[0xc3; 20]).unwrap();
+        let mut tr = t(0x1000, 10);
+        for e in &mut tr.side {
+            e.host_off += 6;
+        }
+        let a = c.insert(&[0x90; 100], tr, 0).unwrap();
+        let b = base as u64;
+        assert!(c.find_host(a + 3).is_none());
+        assert_eq!(translation_pc(&c.blocks, b, a + 3), Some((0x1000, 0x1000)));
+        assert_eq!(translation_pc(&c.blocks, b, a + 17), Some((0x1000, 0x1004)));
+        assert_eq!(translation_pc(&c.blocks, b, a + 100), None);
     }
 
     #[test]

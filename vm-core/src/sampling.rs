@@ -38,7 +38,7 @@
 //! handler that interrupts any code of pvm, including code that holds a
 //! lock. A full table drops samples and counts them ([`Totals::dropped`]).
 
-use crate::cache::find_host;
+use crate::cache::translation_pc;
 use crate::translate::Native;
 use crate::translate::backend::Ctx;
 use alloc::vec::Vec;
@@ -193,8 +193,7 @@ pub unsafe fn sample(rip: u64, rbp: u64, last_pc: Option<u64>, tid: i32) {
             if ctx.blocks.is_null() {
                 None
             } else {
-                find_host(&*ctx.blocks, ctx.cache_base, rip)
-                    .map(|(t, e)| (t.guest_start, e.guest_pc))
+                translation_pc(&*ctx.blocks, ctx.cache_base, rip)
             }
         };
         if let Some((start, pc)) = hit {
