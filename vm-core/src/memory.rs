@@ -930,7 +930,7 @@ impl GuestMemory {
     /// [`guarded`]): `SIGBUS` where the host page is gone, else the fault
     /// the page table now gives (another thread changed it meanwhile).
     #[cold]
-    fn host_fault(&self, f: guarded::Faulted, access: Access) -> MemFault {
+    pub(crate) fn host_fault(&self, f: guarded::Faulted, access: Access) -> MemFault {
         let addr = f.addr.wrapping_sub(self.base as u64);
         MemFault {
             addr,
