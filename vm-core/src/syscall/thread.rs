@@ -147,9 +147,10 @@ fn do_clone(cx: &mut Ctx<'_>, args: &CloneArgs) -> R {
         return Err(Errno::EPERM);
     }
     if fl & CLONE_THREAD != 0 {
-        if args.cgroup.is_some() {
-            // A thread in another cgroup (threaded cgroups): not emulated.
-            return Err(Errno::EINVAL);
+        if let Some(cg) = args.cgroup {
+            // The host's answer for a thread of its own: allowed only into
+            // the process's cgroup (where the thread is created anyway).
+            cx.p.host.thread_cgroup(cg)?;
         }
         return clone_thread(cx, args);
     }
