@@ -141,9 +141,9 @@ extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, uc: *mut li
             }
         }
         // A guarded guest access of pvm's own code (`vm_core::guarded`):
-        // it returns the fault instead. The ten bytes at rip are the
-        // faulting instruction and what follows it in pvm's code.
-        let code = std::slice::from_raw_parts(rip as *const u8, 10);
+        // it returns the fault instead. The bytes at rip are the faulting
+        // instruction and what follows it in pvm's code.
+        let code = std::slice::from_raw_parts(rip as *const u8, vm_core::guarded::MAX_LEN);
         if let Some(past) = vm_core::guarded::resume_after(code) {
             g[libc::REG_RDX as usize] = sig as i64;
             g[libc::REG_R8 as usize] = (*info).si_addr() as i64;

@@ -1858,8 +1858,12 @@ impl HostOs for LinuxHost {
         crate::proc::fork(exit_signal, wait_exec, cgroup)
     }
 
-    fn vfork(&self, child: &mut dyn FnMut() -> ProcessEnd) -> SysResult<i32> {
-        crate::proc::vfork(child)
+    fn vfork(&self, child: &mut dyn FnMut() -> ProcessEnd, cgroup: Option<i32>) -> SysResult<i32> {
+        crate::proc::vfork(child, cgroup)
+    }
+
+    fn thread_cgroup(&self, cgroup: i32) -> SysResult<()> {
+        crate::proc::thread_cgroup(cgroup)
     }
 
     fn execve(&self, req: ExecRequest) -> Errno {

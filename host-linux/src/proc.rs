@@ -228,8 +228,10 @@ extern "C" fn vfork_entry(arg: *mut libc::c_void) -> libc::c_int {
 const VFORK_STACK: usize = 8 << 20;
 
 /// `clone(CLONE_VM | CLONE_VFORK)`: run `child` in a new process sharing
-/// this address space; returns its pid once it has exec'd or exited.
-pub fn vfork(child: &mut dyn FnMut() -> ProcessEnd) -> SysResult<i32> {
+/// this address space; returns its pid once it has exec'd or exited. With
+/// `cgroup`, the child starts in that cgroup (`clone3`'s
+/// `CLONE_INTO_CGROUP`, with the kernel's answers).
+pub fn vfork(child: &mut dyn FnMut() -> ProcessEnd, cgroup: Option<i32>) -> SysResult<i32> {
     let slot = crate::tree::reserve_child()?;
     let page = 4096;
     // SAFETY: a fresh anonymous mapping touches no existing memory.
@@ -264,13 +266,27 @@ pub fn vfork(child: &mut dyn FnMut() -> ProcessEnd) -> SysResult<i32> {
     // SAFETY: the stack top lies inside the mapping (16-byte aligned);
     // `vfork_entry` never returns (it ends the process); `arg` outlives
     // the child's use of it because this thread is suspended until then.
-    let pid = unsafe {
-        libc::clone(
-            vfork_entry,
-            (base as *mut u8).add(VFORK_STACK + page).cast(),
-            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
-            (&mut arg as *mut VforkArg<'_>).cast(),
-        )
+    let arg_ptr: *mut libc::c_void = (&mut arg as *mut VforkArg<'_>).cast();
+    let pid = match cgroup {
+        None => unsafe {
+            libc::clone(
+                vfork_entry,
+                (base as *mut u8).add(VFORK_STACK + page).cast(),
+                libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+                arg_ptr,
+            )
+        },
+        // SAFETY: as for `clone` above: the child starts on the top of the
+        // same stack mapping and runs `vfork_entry`, which never returns.
+        Some(cg) => unsafe {
+            clone3_vfork(
+                cg,
+                (base as *mut u8).add(page),
+                VFORK_STACK,
+                vfork_entry,
+                arg_ptr,
+            )
+        },
     };
     let err = errno();
     crate::tree::child_forked(slot, (pid > 0).then_some(pid));
@@ -286,6 +302,121 @@ pub fn vfork(child: &mut dyn FnMut() -> ProcessEnd) -> SysResult<i32> {
     // SAFETY: our own mapping, no longer used.
     unsafe { libc::munmap(base, VFORK_STACK + page) };
     if pid < 0 { Err(err) } else { Ok(pid) }
+}
+
+/// `clone3(CLONE_VM | CLONE_VFORK | CLONE_INTO_CGROUP)` into `cgroup`,
+/// the child on the stack `[stack, stack + size)` calling `entry(arg)`
+/// (which must not return); the child's pid, or -1 with `errno` set.
+///
+/// # Safety
+/// The stack is this process's, unused by anything else until the child
+/// has exec'd or exited (the caller is suspended until then).
+unsafe fn clone3_vfork(
+    cgroup: i32,
+    stack: *mut u8,
+    size: usize,
+    entry: extern "C" fn(*mut libc::c_void) -> libc::c_int,
+    arg: *mut libc::c_void,
+) -> i32 {
+    // struct clone_args, version 2 (88 bytes).
+    let args: [u64; 11] = [
+        (libc::CLONE_VM | libc::CLONE_VFORK) as u64 | 0x2_0000_0000, // CLONE_INTO_CGROUP
+        0,
+        0,
+        0,
+        libc::SIGCHLD as u64,
+        stack as u64,
+        size as u64,
+        0,
+        0,
+        0,
+        cgroup as u64,
+    ];
+    let ret: i64;
+    // SAFETY: the caller's promise. The parent gets the result in rax;
+    // the child (rax 0) starts with rsp at the top of its stack (16-byte
+    // aligned, as before a call) and calls `entry`, which ends the
+    // process; it touches none of the parent's registers or stack.
+    unsafe {
+        core::arch::asm!(
+            "syscall",
+            "test rax, rax",
+            "jnz 2f",
+            "xor ebp, ebp",
+            "mov rdi, r12",
+            "call r13",
+            "ud2",
+            "2:",
+            inlateout("rax") libc::SYS_clone3 => ret,
+            in("rdi") args.as_ptr(),
+            in("rsi") 88usize,
+            in("r12") arg,
+            in("r13") entry,
+            lateout("rcx") _,
+            lateout("r11") _,
+        );
+    }
+    if ret < 0 {
+        // SAFETY: errno is this thread's.
+        unsafe { *libc::__errno_location() = -ret as i32 };
+        return -1;
+    }
+    ret as i32
+}
+
+/// May a thread of this process be created in the cgroup v2 directory at
+/// `cgroup`? The kernel answers: a thread (`CLONE_VM | CLONE_SIGHAND |
+/// CLONE_THREAD | CLONE_INTO_CGROUP`) is created there for an instant and
+/// ends at once (it runs only the `exit` call: it touches no memory, so it
+/// needs no stack of its own; every signal is blocked across the call, so
+/// none is delivered on the stack it shares).
+pub fn thread_cgroup(cgroup: i32) -> SysResult<()> {
+    let args: [u64; 11] = [
+        (libc::CLONE_VM | libc::CLONE_SIGHAND | libc::CLONE_THREAD) as u64 | 0x2_0000_0000,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        cgroup as u64,
+    ];
+    // SAFETY: plain mask calls on initialised sets.
+    let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
+    unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut old);
+    }
+    let ret: i64;
+    // SAFETY: the child (rax 0) runs only `exit(0)` (no memory access, no
+    // stack); the parent gets the result in rax.
+    unsafe {
+        core::arch::asm!(
+            "syscall",
+            "test rax, rax",
+            "jnz 2f",
+            "mov eax, 60",
+            "xor edi, edi",
+            "syscall",
+            "2:",
+            inlateout("rax") libc::SYS_clone3 => ret,
+            in("rdi") args.as_ptr(),
+            in("rsi") 88usize,
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack),
+        );
+    }
+    // SAFETY: restores the mask saved above.
+    unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
+    if ret < 0 {
+        return Err(Errno(-ret as i32));
+    }
+    Ok(())
 }
 
 /// The NUL-terminated strings and pointer arrays of one `execve`.

@@ -3,7 +3,10 @@
 // checked as Linux checks it: an argument structure older than version 2
 // or a number past INT_MAX is EINVAL, a closed number, a directory outside
 // cgroupfs or a file inside it is EBADF. The child reports the cgroup it
-// finds itself in (/proc/self/cgroup). The cgroup made for it is a new
+// finds itself in (/proc/self/cgroup), also a CLONE_VM | CLONE_VFORK child.
+// A thread (CLONE_THREAD) may be created only in the process's own cgroup
+// (another domain's is EOPNOTSUPP, as cgroup v2 keeps a process's threads
+// in one domain). The cgroup made for it is a new
 // directory below the process's own (which needs the right to make one:
 // root, or a delegated subtree).
 //@ no-qemu: qemu-riscv64 7.2 has no clone3 (ENOSYS)
@@ -60,6 +63,76 @@ static long spawn(uint64_t cg, size_t size, uint64_t more, int out) {
         if (!WIFEXITED(st) || WEXITSTATUS(st) != 7)
             return -2;
     }
+    return pid;
+}
+
+// clone3 with `flags` (CLONE_VM: the child runs `fn` on `stk` and must
+// not return; else it exits at once), raw: the child touches no memory
+// before it is on its own stack.
+static long raw_clone3(struct clone_args *a, void (*fn)(void)) {
+    long ret;
+#ifdef __x86_64__
+    __asm__ volatile("syscall\n test %%rax,%%rax\n jnz 1f\n test %%rdx,%%rdx\n jz 2f\n call *%%rdx\n"
+                     "2: mov $60,%%eax\n xor %%edi,%%edi\n syscall\n1:"
+                     : "=a"(ret)
+                     : "0"(435L), "D"(a), "S"(sizeof *a), "d"(fn)
+                     : "rcx", "r11", "memory");
+#else
+    register long a0 __asm__("a0") = (long)a;
+    register long a1 __asm__("a1") = (long)sizeof *a;
+    register long a7 __asm__("a7") = 435;
+    register long t1 __asm__("t1") = (long)fn;
+    __asm__ volatile("ecall\n bnez a0, 1f\n beqz t1, 2f\n jalr t1\n"
+                     "2: li a7, 93\n li a0, 0\n ecall\n1:"
+                     : "+r"(a0)
+                     : "r"(a1), "r"(a7), "r"(t1)
+                     : "memory");
+    ret = a0;
+#endif
+    if (ret < 0) {
+        errno = -ret;
+        return -1;
+    }
+    return ret;
+}
+
+static char stk[1 << 16] __attribute__((aligned(16)));
+static int out_fd;
+
+// A CLONE_VM | CLONE_VFORK child: report its cgroup line and exit.
+static void vm_child(void) {
+    char b[512] = "";
+    int f = open("/proc/self/cgroup", O_RDONLY);
+    long n = f < 0 ? 0 : read(f, b, sizeof b - 1);
+    char *l = strstr(b, "0::");
+    if (n > 0 && l) {
+        char *e = strchr(l, '\n');
+        write(out_fd, l + 3, e ? e - l - 3 : (long)strlen(l + 3));
+    }
+    _exit(7);
+}
+
+// clone3 into `cg` as a thread (CLONE_THREAD) or a CLONE_VM | CLONE_VFORK
+// child (which reports to `out`).
+static long spawn_shared(int cg, int thread, int out) {
+    struct clone_args a;
+    memset(&a, 0, sizeof a);
+    a.flags = CLONE_INTO_CGROUP | CLONE_VM |
+              (thread ? CLONE_SIGHAND | CLONE_THREAD : CLONE_VFORK);
+    a.exit_signal = thread ? 0 : SIGCHLD;
+    a.cgroup = cg;
+    a.stack = (uint64_t)(uintptr_t)stk;
+    a.stack_size = sizeof stk;
+    out_fd = out;
+    long pid = raw_clone3(&a, thread ? NULL : vm_child);
+    if (pid > 0 && !thread) {
+        int st;
+        waitpid(pid, &st, 0);
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 7)
+            return -2;
+    }
+    if (pid > 0 && thread)
+        usleep(20000); // the thread has exited
     return pid;
 }
 
@@ -135,6 +208,15 @@ int main(void) {
     if (r > 0)
         read(p[0], got, sizeof got - 1);
     printf("with CLONE_VFORK: %s, child in it: %s\n", name(r), strcmp(got, want) ? got : "yes");
+    memset(got, 0, sizeof got);
+    r = spawn_shared(cg, 0, p[1]);
+    if (r > 0)
+        read(p[0], got, sizeof got - 1);
+    printf("with CLONE_VM | CLONE_VFORK: %s, child in it: %s\n", name(r), strcmp(got, want) ? got : "yes");
+    printf("a thread into it: %s\n", name(spawn_shared(cg, 1, p[1])));
+    int mine = open(dir, O_RDONLY | O_DIRECTORY);
+    printf("a thread into the process's own cgroup: %s\n", name(spawn_shared(mine, 1, p[1])));
+    close(mine);
     // The parent stayed where it was.
     char again[512] = "", now[512];
     cgroup2(mnt, sizeof mnt, again, sizeof again);

@@ -9,23 +9,32 @@
 //! instruction so followed ([`resume_after`]) puts the signal number in
 //! `rdx` and the faulting address in `r8` and resumes after the marker, so
 //! the access returns [`Faulted`] instead of crashing pvm (the kernel's
-//! exception tables, without a table).
+//! exception tables, without a table). The atomics ([`cas32`], [`swap32`],
+//! [`add32`] and their 64-bit forms) are guarded the same way, so the
+//! interpreter's AMOs and LR/SC get the guest's `SIGBUS` too.
 
 /// `nop dword ptr [rax + 0x50564d00]`: 7 bytes ending in "\0MVP".
 pub const MARKER: [u8; 7] = [0x0f, 0x1f, 0x80, 0x00, 0x4d, 0x56, 0x50];
 
 /// The encodings of the guarded instructions (pointer in `rsi`, value in
-/// `rax` or its low part, `rep movsb` from `rsi` to `rdi`).
-const GUARDED: [&[u8]; 9] = [
-    &[0x0f, 0xb6, 0x06], // movzx eax, byte ptr [rsi]
-    &[0x0f, 0xb7, 0x06], // movzx eax, word ptr [rsi]
-    &[0x8b, 0x06],       // mov eax, dword ptr [rsi]
-    &[0x48, 0x8b, 0x06], // mov rax, qword ptr [rsi]
-    &[0x88, 0x06],       // mov byte ptr [rsi], al
-    &[0x66, 0x89, 0x06], // mov word ptr [rsi], ax
-    &[0x89, 0x06],       // mov dword ptr [rsi], eax
-    &[0x48, 0x89, 0x06], // mov qword ptr [rsi], rax
-    &[0xf3, 0xa4],       // rep movsb
+/// `rax` or its low part, `rep movsb` from `rsi` to `rdi`; `cmpxchg`'s new
+/// value in `rcx` or `ecx`).
+const GUARDED: [&[u8]; 15] = [
+    &[0x0f, 0xb6, 0x06],             // movzx eax, byte ptr [rsi]
+    &[0x0f, 0xb7, 0x06],             // movzx eax, word ptr [rsi]
+    &[0x8b, 0x06],                   // mov eax, dword ptr [rsi]
+    &[0x48, 0x8b, 0x06],             // mov rax, qword ptr [rsi]
+    &[0x88, 0x06],                   // mov byte ptr [rsi], al
+    &[0x66, 0x89, 0x06],             // mov word ptr [rsi], ax
+    &[0x89, 0x06],                   // mov dword ptr [rsi], eax
+    &[0x48, 0x89, 0x06],             // mov qword ptr [rsi], rax
+    &[0xf3, 0xa4],                   // rep movsb
+    &[0xf0, 0x0f, 0xb1, 0x0e],       // lock cmpxchg dword ptr [rsi], ecx
+    &[0xf0, 0x48, 0x0f, 0xb1, 0x0e], // lock cmpxchg qword ptr [rsi], rcx
+    &[0x87, 0x06],                   // xchg dword ptr [rsi], eax
+    &[0x48, 0x87, 0x06],             // xchg qword ptr [rsi], rax
+    &[0xf0, 0x0f, 0xc1, 0x06],       // lock xadd dword ptr [rsi], eax
+    &[0xf0, 0x48, 0x0f, 0xc1, 0x06], // lock xadd qword ptr [rsi], rax
 ];
 
 /// A guarded access the host faulted on: the host signal and the host
@@ -35,6 +44,10 @@ pub struct Faulted {
     pub signo: i32,
     pub addr: u64,
 }
+
+/// Bytes a host handler must pass to [`resume_after`]: the longest
+/// guarded instruction and its marker.
+pub const MAX_LEN: usize = 5 + MARKER.len();
 
 /// Where to resume after a fault at instruction `code` (the first bytes
 /// there), if it is a guarded access: the offset past its marker.
@@ -116,6 +129,81 @@ store!(store8, u8, "mov byte ptr [rsi], al");
 store!(store16, u16, "mov word ptr [rsi], ax");
 store!(store32, u32, "mov dword ptr [rsi], eax");
 store!(store64, u64, "mov qword ptr [rsi], rax");
+
+macro_rules! rmw {
+    ($name:ident, $ty:ty, $insn:literal, $what:literal) => {
+        #[doc = concat!("Atomically ", $what, " at host address `p`, returning the old value")]
+        /// (sequentially consistent; see the module documentation).
+        ///
+        /// # Safety
+        /// `p` must be aligned and point into memory the guest's page table
+        /// allows to be read and written (a fault there is reported, not
+        /// undefined behaviour).
+        #[inline(always)]
+        pub unsafe fn $name(p: *mut u8, v: $ty) -> Result<$ty, Faulted> {
+            let old: u64;
+            let (sig, at): (u64, u64);
+            // SAFETY: the caller's promise; as for the loads.
+            unsafe {
+                core::arch::asm!(
+                    $insn,
+                    ".byte 0x0f, 0x1f, 0x80, 0x00, 0x4d, 0x56, 0x50",
+                    in("rsi") p,
+                    inout("rax") v as u64 => old,
+                    inout("rdx") 0u64 => sig,
+                    inout("r8") 0u64 => at,
+                    options(nostack),
+                );
+            }
+            if sig != 0 {
+                return Err(Faulted { signo: sig as i32, addr: at });
+            }
+            Ok(old as $ty)
+        }
+    };
+}
+
+rmw!(swap32, u32, "xchg dword ptr [rsi], eax", "swap in `v`");
+rmw!(swap64, u64, "xchg qword ptr [rsi], rax", "swap in `v`");
+rmw!(add32, u32, "lock xadd dword ptr [rsi], eax", "add `v`");
+rmw!(add64, u64, "lock xadd qword ptr [rsi], rax", "add `v`");
+
+macro_rules! cas {
+    ($name:ident, $ty:ty, $insn:literal) => {
+        /// Compare-and-swap at host address `p`: store `new` if it holds
+        /// `expected`; returns the value it held (equal to `expected`
+        /// exactly when the store happened). Sequentially consistent; see
+        /// the module documentation.
+        ///
+        /// # Safety
+        /// As for [`swap32`].
+        #[inline(always)]
+        pub unsafe fn $name(p: *mut u8, expected: $ty, new: $ty) -> Result<$ty, Faulted> {
+            let old: u64;
+            let (sig, at): (u64, u64);
+            // SAFETY: the caller's promise; as for the loads.
+            unsafe {
+                core::arch::asm!(
+                    $insn,
+                    ".byte 0x0f, 0x1f, 0x80, 0x00, 0x4d, 0x56, 0x50",
+                    in("rsi") p,
+                    in("rcx") new as u64,
+                    inout("rax") expected as u64 => old,
+                    inout("rdx") 0u64 => sig,
+                    inout("r8") 0u64 => at,
+                    options(nostack),
+                );
+            }
+            if sig != 0 {
+                return Err(Faulted { signo: sig as i32, addr: at });
+            }
+            Ok(old as $ty)
+        }
+    };
+}
+
+cas!(cas32, u32, "lock cmpxchg dword ptr [rsi], ecx");
+cas!(cas64, u64, "lock cmpxchg qword ptr [rsi], rcx");
 
 /// The guarded load and store of one scalar type.
 pub trait Scalar: Sized {
@@ -200,11 +288,28 @@ mod tests {
             copy(c.as_mut_ptr(), b.as_ptr().add(8), 7).unwrap();
             assert_eq!(c, [1, 2, 3, 4, 5, 6, 7]);
         }
+        let mut w = [0u64; 2];
+        let p = w.as_mut_ptr().cast::<u8>();
+        // SAFETY: `w` is a live, aligned local buffer.
+        unsafe {
+            assert_eq!(swap64(p, 7), Ok(0));
+            assert_eq!(add64(p, 5), Ok(7));
+            assert_eq!(cas64(p, 11, 1), Ok(12));
+            assert_eq!(cas64(p, 12, 1), Ok(12));
+            assert_eq!(swap32(p.add(8), 3), Ok(0));
+            assert_eq!(add32(p.add(8), u32::MAX), Ok(3));
+            assert_eq!(cas32(p.add(8), 2, 9), Ok(2));
+            assert_eq!(cas32(p.add(8), 2, 4), Ok(9));
+        }
+        assert_eq!(w, [1, 9]);
         let mut code = alloc::vec![0x48, 0x8b, 0x06];
         code.extend_from_slice(&MARKER);
         assert_eq!(resume_after(&code), Some(10));
         code[9] = 0;
         assert_eq!(resume_after(&code), None);
         assert_eq!(resume_after(&[0x48, 0x8b, 0x06]), None);
+        for g in GUARDED {
+            assert!(g.len() + MARKER.len() <= MAX_LEN);
+        }
     }
 }

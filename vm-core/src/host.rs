@@ -1500,10 +1500,23 @@ pub trait HostOs: Sync {
     /// that process calls [`HostOs::execve`] successfully or `child`
     /// returns; the process then ends as `child` says. Returns the child's
     /// pid. Only the calling thread waits; `child` must leave every shared
-    /// structure as it found it except guest memory.
-    fn vfork(&self, child: &mut dyn FnMut() -> ProcessEnd) -> SysResult<i32> {
-        let _ = child;
+    /// structure as it found it except guest memory. With `cgroup`
+    /// (`CLONE_INTO_CGROUP`), as for [`HostOs::fork`].
+    fn vfork(&self, child: &mut dyn FnMut() -> ProcessEnd, cgroup: Option<i32>) -> SysResult<i32> {
+        let _ = (child, cgroup);
         Err(Errno::ENOSYS)
+    }
+
+    /// May a new thread of this process be created in the cgroup v2
+    /// directory open at `cgroup` (`clone3` with `CLONE_THREAD |
+    /// CLONE_INTO_CGROUP`)? The host's answer for a thread of its own:
+    /// `Ok` for the cgroup the process is in (the thread is created there
+    /// as any other), `EOPNOTSUPP` for one of another domain, `EBADF` for a
+    /// descriptor that names no cgroup directory, `EACCES`... Default (no
+    /// cgroup file system): `EBADF`.
+    fn thread_cgroup(&self, cgroup: i32) -> SysResult<()> {
+        let _ = cgroup;
+        Err(Errno::EBADF)
     }
 
     /// Replace this process with `req`; returns only on failure, with the

@@ -930,7 +930,7 @@ impl GuestMemory {
     /// [`guarded`]): `SIGBUS` where the host page is gone, else the fault
     /// the page table now gives (another thread changed it meanwhile).
     #[cold]
-    fn host_fault(&self, f: guarded::Faulted, access: Access) -> MemFault {
+    pub(crate) fn host_fault(&self, f: guarded::Faulted, access: Access) -> MemFault {
         let addr = f.addr.wrapping_sub(self.base as u64);
         MemFault {
             addr,
@@ -1064,10 +1064,12 @@ impl GuestMemory {
                     gone: false,
                 })?;
         }
-        // SAFETY: the range is inside the reservation and now host-writable.
-        unsafe {
-            core::ptr::copy_nonoverlapping(buf.as_ptr(), self.base.add(addr as usize), buf.len())
-        };
+        // SAFETY: the range is inside the reservation and now host-writable;
+        // a host fault there (a page gone under a file mapping) is returned
+        // (a guarded copy).
+        let copied =
+            unsafe { guarded::copy(self.base.add(addr as usize), buf.as_ptr(), buf.len()) }
+                .map_err(|f| self.host_fault(f, Access::Write));
         if !writable {
             // Back to the old protection, one call per run of pages that
             // had the same.
@@ -1087,7 +1089,7 @@ impl GuestMemory {
                 i += n;
             }
         }
-        Ok(())
+        copied
     }
 
     /// Read a NUL-terminated string of at most `max` bytes (without the NUL).

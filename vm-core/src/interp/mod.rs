@@ -40,12 +40,13 @@
 use crate::cpu::{Cpu, Trap};
 use crate::decode::{A, Csr, CsrOp, F, F4, I, Inst, R, S, U, decode};
 use crate::fpu;
+use crate::guarded;
 use crate::memory::{Access, GuestMemory, MemFault};
 use crate::semantics::{self as sem, nanbox, resolve_rm, sext32, unbox};
 use alloc::vec::Vec;
 use core::cell::Cell;
 use core::marker::PhantomData;
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::Ordering;
 use hashbrown::HashMap;
 
 mod fast;
@@ -604,45 +605,118 @@ fn atomic_ptr(mem: &GuestMemory, addr: u64, size: u64) -> Result<*mut u8, MemFau
     mem.check(addr, size, Access::Write)
 }
 
+/// The result of a guarded atomic (see [`guarded`]): the host's fault (a
+/// page gone under a file mapping) becomes the guest's.
+#[inline(always)]
+fn rmw_guarded<T>(mem: &GuestMemory, r: Result<T, guarded::Faulted>) -> Result<T, MemFault> {
+    r.map_err(|f| mem.host_fault(f, Access::Write))
+}
+
+/// The read-modify-writes of the AMOs (`Swap` and `Add` are one host
+/// instruction each; the others a compare-and-swap loop).
+#[derive(Clone, Copy)]
+enum Rmw {
+    Swap,
+    Add,
+    Xor,
+    And,
+    Or,
+    Min,
+    Max,
+    Minu,
+    Maxu,
+}
+
+impl Rmw {
+    fn apply32(self, old: u32, v: u32) -> u32 {
+        match self {
+            Rmw::Swap => v,
+            Rmw::Add => old.wrapping_add(v),
+            Rmw::Xor => old ^ v,
+            Rmw::And => old & v,
+            Rmw::Or => old | v,
+            Rmw::Min => sem::amomin_w(old, v),
+            Rmw::Max => sem::amomax_w(old, v),
+            Rmw::Minu => old.min(v),
+            Rmw::Maxu => old.max(v),
+        }
+    }
+    fn apply64(self, old: u64, v: u64) -> u64 {
+        match self {
+            Rmw::Swap => v,
+            Rmw::Add => old.wrapping_add(v),
+            Rmw::Xor => old ^ v,
+            Rmw::And => old & v,
+            Rmw::Or => old | v,
+            Rmw::Min => sem::amomin_d(old, v),
+            Rmw::Max => sem::amomax_d(old, v),
+            Rmw::Minu => old.min(v),
+            Rmw::Maxu => old.max(v),
+        }
+    }
+}
+
+/// A 32-bit AMO at guest `addr`; returns the old value.
 #[inline]
-fn atomic32(mem: &GuestMemory, addr: u64) -> Result<&AtomicU32, MemFault> {
+fn amo32(mem: &GuestMemory, addr: u64, op: Rmw, v: u32) -> Result<u32, MemFault> {
     let p = atomic_ptr(mem, addr, 4)?;
-    // SAFETY: `check` proved the 4 bytes lie inside the guest reservation,
-    // which lives as long as `mem`; the address is 4-aligned and the
-    // reservation base is page aligned, so the pointer is aligned. Guest
-    // memory is only ever accessed by plain copies or atomics of the same
-    // size, as on hardware.
-    Ok(unsafe { AtomicU32::from_ptr(p as *mut u32) })
+    // SAFETY (all three): `atomic_ptr` proved the aligned 4 bytes lie
+    // inside the guest reservation and are readable and writable; a host
+    // fault there is returned (guarded accesses). Guest memory is only ever
+    // accessed by plain copies or atomics of the same size, as on hardware.
+    match op {
+        Rmw::Swap => rmw_guarded(mem, unsafe { guarded::swap32(p, v) }),
+        Rmw::Add => rmw_guarded(mem, unsafe { guarded::add32(p, v) }),
+        _ => {
+            let mut old = rmw_guarded(mem, unsafe { guarded::load32(p) })?;
+            loop {
+                let now = rmw_guarded(mem, unsafe { guarded::cas32(p, old, op.apply32(old, v)) })?;
+                if now == old {
+                    return Ok(old);
+                }
+                old = now;
+            }
+        }
+    }
 }
 
+/// A 64-bit AMO at guest `addr`; returns the old value.
 #[inline]
-fn atomic64(mem: &GuestMemory, addr: u64) -> Result<&AtomicU64, MemFault> {
+fn amo64(mem: &GuestMemory, addr: u64, op: Rmw, v: u64) -> Result<u64, MemFault> {
     let p = atomic_ptr(mem, addr, 8)?;
-    // SAFETY: as in `atomic32`, with 8-byte alignment.
-    Ok(unsafe { AtomicU64::from_ptr(p as *mut u64) })
-}
-
-/// Read-modify-write for a 32-bit AMO; returns the old value.
-#[inline]
-fn amo32(a: &AtomicU32, v: u32, f: impl Fn(u32, u32) -> u32) -> u32 {
-    let mut old = a.load(Ordering::Relaxed);
-    loop {
-        match a.compare_exchange_weak(old, f(old, v), Ordering::SeqCst, Ordering::Relaxed) {
-            Ok(o) => return o,
-            Err(o) => old = o,
+    // SAFETY (all three): as in `amo32`, with 8-byte alignment.
+    match op {
+        Rmw::Swap => rmw_guarded(mem, unsafe { guarded::swap64(p, v) }),
+        Rmw::Add => rmw_guarded(mem, unsafe { guarded::add64(p, v) }),
+        _ => {
+            let mut old = rmw_guarded(mem, unsafe { guarded::load64(p) })?;
+            loop {
+                let now = rmw_guarded(mem, unsafe { guarded::cas64(p, old, op.apply64(old, v)) })?;
+                if now == old {
+                    return Ok(old);
+                }
+                old = now;
+            }
         }
     }
 }
 
+/// The store-conditional's compare-and-swap at guest `addr`: whether
+/// `expected` (the LR's value) was replaced by `new`.
 #[inline]
-fn amo64(a: &AtomicU64, v: u64, f: impl Fn(u64, u64) -> u64) -> u64 {
-    let mut old = a.load(Ordering::Relaxed);
-    loop {
-        match a.compare_exchange_weak(old, f(old, v), Ordering::SeqCst, Ordering::Relaxed) {
-            Ok(o) => return o,
-            Err(o) => old = o,
-        }
-    }
+fn sc32(mem: &GuestMemory, addr: u64, expected: u32, new: u32) -> Result<bool, MemFault> {
+    let p = atomic_ptr(mem, addr, 4)?;
+    // SAFETY: as in `amo32`.
+    let old = rmw_guarded(mem, unsafe { guarded::cas32(p, expected, new) })?;
+    Ok(old == expected)
+}
+
+#[inline]
+fn sc64(mem: &GuestMemory, addr: u64, expected: u64, new: u64) -> Result<bool, MemFault> {
+    let p = atomic_ptr(mem, addr, 8)?;
+    // SAFETY: as in `amo32`, with 8-byte alignment.
+    let old = rmw_guarded(mem, unsafe { guarded::cas64(p, expected, new) })?;
+    Ok(old == expected)
 }
 
 /// The frequency of the `time` CSR (Linux on QEMU's virt machine reports
@@ -1126,14 +1200,7 @@ fn exec_one(op: &Uop, cpu: &mut Cpu, cx: &mut Cx<'_>) -> bool {
                 trap!(Trap::MemFault(misaligned(a, Access::Write)));
             }
             let ok = if cpu.reservation == Some(a) {
-                let m = mem!(atomic32(cx.mem, a));
-                m.compare_exchange(
-                    cx.lr_value as u32,
-                    x!(rs2) as u32,
-                    Ordering::SeqCst,
-                    Ordering::Relaxed,
-                )
-                .is_ok()
+                mem!(sc32(cx.mem, a, cx.lr_value as u32, x!(rs2) as u32))
             } else {
                 false
             };
@@ -1146,9 +1213,7 @@ fn exec_one(op: &Uop, cpu: &mut Cpu, cx: &mut Cx<'_>) -> bool {
                 trap!(Trap::MemFault(misaligned(a, Access::Write)));
             }
             let ok = if cpu.reservation == Some(a) {
-                let m = mem!(atomic64(cx.mem, a));
-                m.compare_exchange(cx.lr_value, x!(rs2), Ordering::SeqCst, Ordering::Relaxed)
-                    .is_ok()
+                mem!(sc64(cx.mem, a, cx.lr_value, x!(rs2)))
             } else {
                 false
             };
@@ -1157,36 +1222,34 @@ fn exec_one(op: &Uop, cpu: &mut Cpu, cx: &mut Cx<'_>) -> bool {
         }
         AmoswapW(q) | AmoaddW(q) | AmoxorW(q) | AmoandW(q) | AmoorW(q) | AmominW(q)
         | AmomaxW(q) | AmominuW(q) | AmomaxuW(q) => {
-            let m = mem!(atomic32(cx.mem, x!(q.rs1)));
-            let v = x!(q.rs2) as u32;
-            let old = match op.inst {
-                AmoswapW(_) => m.swap(v, Ordering::SeqCst),
-                AmoaddW(_) => m.fetch_add(v, Ordering::SeqCst),
-                AmoxorW(_) => m.fetch_xor(v, Ordering::SeqCst),
-                AmoandW(_) => m.fetch_and(v, Ordering::SeqCst),
-                AmoorW(_) => m.fetch_or(v, Ordering::SeqCst),
-                AmominW(_) => amo32(m, v, sem::amomin_w),
-                AmomaxW(_) => amo32(m, v, sem::amomax_w),
-                AmominuW(_) => m.fetch_min(v, Ordering::SeqCst),
-                _ => m.fetch_max(v, Ordering::SeqCst),
+            let op = match op.inst {
+                AmoswapW(_) => Rmw::Swap,
+                AmoaddW(_) => Rmw::Add,
+                AmoxorW(_) => Rmw::Xor,
+                AmoandW(_) => Rmw::And,
+                AmoorW(_) => Rmw::Or,
+                AmominW(_) => Rmw::Min,
+                AmomaxW(_) => Rmw::Max,
+                AmominuW(_) => Rmw::Minu,
+                _ => Rmw::Maxu,
             };
+            let old = mem!(amo32(cx.mem, x!(q.rs1), op, x!(q.rs2) as u32));
             set!(q.rd, sext32(old))
         }
         AmoswapD(q) | AmoaddD(q) | AmoxorD(q) | AmoandD(q) | AmoorD(q) | AmominD(q)
         | AmomaxD(q) | AmominuD(q) | AmomaxuD(q) => {
-            let m = mem!(atomic64(cx.mem, x!(q.rs1)));
-            let v = x!(q.rs2);
-            let old = match op.inst {
-                AmoswapD(_) => m.swap(v, Ordering::SeqCst),
-                AmoaddD(_) => m.fetch_add(v, Ordering::SeqCst),
-                AmoxorD(_) => m.fetch_xor(v, Ordering::SeqCst),
-                AmoandD(_) => m.fetch_and(v, Ordering::SeqCst),
-                AmoorD(_) => m.fetch_or(v, Ordering::SeqCst),
-                AmominD(_) => amo64(m, v, sem::amomin_d),
-                AmomaxD(_) => amo64(m, v, sem::amomax_d),
-                AmominuD(_) => m.fetch_min(v, Ordering::SeqCst),
-                _ => m.fetch_max(v, Ordering::SeqCst),
+            let op = match op.inst {
+                AmoswapD(_) => Rmw::Swap,
+                AmoaddD(_) => Rmw::Add,
+                AmoxorD(_) => Rmw::Xor,
+                AmoandD(_) => Rmw::And,
+                AmoorD(_) => Rmw::Or,
+                AmominD(_) => Rmw::Min,
+                AmomaxD(_) => Rmw::Max,
+                AmominuD(_) => Rmw::Minu,
+                _ => Rmw::Maxu,
             };
+            let old = mem!(amo64(cx.mem, x!(q.rs1), op, x!(q.rs2)));
             set!(q.rd, old)
         }
 

@@ -342,7 +342,16 @@ pub(super) fn writev(cx: &mut Ctx<'_>, a: &[u64; 6], offset: Option<i64>) -> R {
             Err(e) if data.is_empty() => return fd_first(cx, a[0] as i32, true, Err(e)),
             Err(_) => break,
         };
-        data.extend_from_slice(guest_ref(cx.mem(), base, n)?);
+        if !super::gather(cx.mem(), base, n, &mut data) {
+            // A page gone under a file mapping: a regular file takes the
+            // bytes before it (a short write, as Linux's page cache copy
+            // stops there), a pipe or socket none (Linux copies a whole
+            // buffer or fails).
+            if data.is_empty() || !regular_file(cx, a[0] as i32) {
+                return fd_first(cx, a[0] as i32, true, Err(Errno::EFAULT));
+            }
+            break;
+        }
         if (n as u64) < len || data.len() >= WRITEV_GATHER {
             break;
         }
@@ -353,6 +362,13 @@ pub(super) fn writev(cx: &mut Ctx<'_>, a: &[u64; 6], offset: Option<i64>) -> R {
         Some(o) => host.pwrite(fd, b, o),
         None => host.write(fd, b),
     })
+}
+
+/// Is `fd` a regular file (or a block device, which writes as one)?
+pub(super) fn regular_file(cx: &Ctx<'_>, fd: i32) -> bool {
+    cx.p.host
+        .fstatat(fd, b"", abi::AT_EMPTY_PATH)
+        .is_ok_and(|st| matches!(st.mode & abi::S_IFMT, abi::S_IFREG | abi::S_IFBLK))
 }
 
 pub(super) fn openat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {

@@ -14,7 +14,7 @@
 //! them), the rest are `ENOTTY`.
 
 use super::abi;
-use super::{Ctx, MAX_RW, R, get, guest_mut, guest_ref, put, usable};
+use super::{Ctx, MAX_RW, R, get, put, usable};
 use crate::abi::{
     F_SETFD, F_SETFL, FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX, NGROUPS_MAX, O_ASYNC, O_NONBLOCK,
     XATTR_NAME_MAX, XATTR_SIZE_MAX,
@@ -307,7 +307,7 @@ pub(super) fn setxattr(cx: &mut Ctx<'_>, a: &[u64; 6], form: u64) -> R {
     let value = if size == 0 {
         Vec::new()
     } else {
-        guest_ref(cx.mem(), a[2], size)?.to_vec()
+        super::read_vec(cx.mem(), a[2], size)?
     };
     cx.p.host
         .setxattr(target(&p, follow, a[0]), &name, &value, flags)
@@ -391,11 +391,17 @@ pub(super) fn rw2(cx: &mut Ctx<'_>, a: &[u64; 6], write: bool) -> R {
     }
     let mut stage = vec![0u8; total];
     if write {
-        let mut at = 0;
+        // As `writev` gathers (a page gone under a file mapping stops it).
+        stage.clear();
         for &(base, n) in &parts {
-            stage[at..at + n].copy_from_slice(guest_ref(cx.mem(), base, n)?);
-            at += n;
+            if !super::gather(cx.mem(), base, n, &mut stage) {
+                if stage.is_empty() || !super::fs::regular_file(cx, fd) {
+                    return Err(Errno::EFAULT);
+                }
+                break;
+            }
         }
+        let total = stage.len();
         let (room, counted) = super::fs::output_room(cx, fd, total);
         let r = cx.p.host.rw2(fd, &mut stage[..room], pos, flags, true);
         super::fs::output_done(cx, counted, total, room, *r.as_ref().unwrap_or(&0));
@@ -408,7 +414,7 @@ pub(super) fn rw2(cx: &mut Ctx<'_>, a: &[u64; 6], write: bool) -> R {
             break;
         }
         let k = n.min(got - done);
-        guest_mut(cx.mem(), base, k)?.copy_from_slice(&stage[done..done + k]);
+        put(cx.mem(), base, &stage[done..done + k])?;
         done += k;
     }
     Ok(got as u64)
@@ -461,7 +467,7 @@ pub(super) fn setgroups(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let raw = if size == 0 {
         Vec::new()
     } else {
-        guest_ref(cx.mem(), a[1], size * 4)?.to_vec()
+        super::read_vec(cx.mem(), a[1], size * 4)?
     };
     let list: Vec<u32> = raw
         .chunks_exact(4)

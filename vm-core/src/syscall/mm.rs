@@ -445,10 +445,19 @@ fn mremap_inner(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let dst = mem
         .check(target, keep, Access::Write)
         .map_err(|_| Errno::EFAULT)?;
-    // SAFETY: both ranges were just checked inside the reservation; they do
-    // not overlap (the target was free or unmapped above, and a fixed
-    // target may not overlap the source).
-    unsafe { core::ptr::copy_nonoverlapping(src, dst, keep as usize) };
+    // Page by page, guarded: a source page whose host page is gone (a file
+    // truncated under its mapping) is left zero in the new anonymous range
+    // (Linux moves the file mapping, where it stays gone).
+    let mut off = 0;
+    while off < keep as usize {
+        let n = (keep as usize - off).min(PAGE_SIZE as usize);
+        // SAFETY: both ranges were just checked inside the reservation;
+        // they do not overlap (the target was free or unmapped above, and
+        // a fixed target may not overlap the source); a host fault is
+        // returned (a guarded copy).
+        let _ = unsafe { crate::guarded::copy(dst.add(off), src.add(off), n) };
+        off += n;
+    }
     if perm != Perm::READ | Perm::WRITE {
         mem.protect(target, nlen, perm)?;
     }

@@ -255,6 +255,32 @@ fn get<const N: usize>(mem: &GuestMemory, addr: u64) -> SysResult<[u8; N]> {
     Ok(b)
 }
 
+/// Copy the `len` guest bytes at `addr` into a new vector (`EFAULT` when
+/// any is not readable, or its host page is gone: a guarded copy).
+fn read_vec(mem: &GuestMemory, addr: u64, len: usize) -> SysResult<Vec<u8>> {
+    let mut v = alloc::vec![0u8; len];
+    mem.read_bytes(addr, &mut v).map_err(|_| Errno::EFAULT)?;
+    Ok(v)
+}
+
+/// Append the `n` guest bytes at `base` to `out` (one part of a gather,
+/// a guarded copy): `true` when all were copied, `false` when only those
+/// before a page whose host page is gone (a file truncated under its
+/// mapping) were, perhaps none.
+fn gather(mem: &GuestMemory, base: u64, n: usize, out: &mut Vec<u8>) -> bool {
+    let at = out.len();
+    out.resize(at + n, 0);
+    let Err(f) = mem.read_bytes(base, &mut out[at..]) else {
+        return true;
+    };
+    let keep = (crate::memory::page_down(f.addr).saturating_sub(base) as usize).min(n);
+    out.truncate(at + keep);
+    if mem.read_bytes(base, &mut out[at..]).is_err() {
+        out.truncate(at);
+    }
+    false
+}
+
 /// How many of the `len` bytes at `addr` can be accessed, counting from
 /// the start: the kernel copies up to the first bad page and fails only if
 /// nothing could be copied.

@@ -42,7 +42,7 @@ fn sockaddr(cx: &Ctx<'_>, addr: u64, len: u64) -> SysResult<Vec<u8>> {
     if len == 0 {
         return Ok(Vec::new());
     }
-    Ok(guest_ref(cx.mem(), addr, len as usize)?.to_vec())
+    super::read_vec(cx.mem(), addr, len as usize)
 }
 
 /// Copy an address the host returned (`full` its real length) to guest
@@ -234,7 +234,7 @@ pub(super) fn sendmsg(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         return Err(Errno::ENOBUFS);
     }
     let control = if h.controllen > 0 {
-        guest_ref(cx.mem(), h.control, h.controllen as usize)?.to_vec()
+        super::read_vec(cx.mem(), h.control, h.controllen as usize)?
     } else {
         Vec::new()
     };
@@ -246,7 +246,11 @@ pub(super) fn sendmsg(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         }
         let room = (STAGE_MAX - data.len()) as u64;
         let n = usable(cx.mem(), base, len.min(room), Access::Read)?;
-        data.extend_from_slice(guest_ref(cx.mem(), base, n)?);
+        // A page gone under a file mapping: a socket takes nothing (Linux
+        // copies the whole message or fails).
+        if !super::gather(cx.mem(), base, n, &mut data) {
+            return Err(Errno::EFAULT);
+        }
         if (n as u64) < len || data.len() >= STAGE_MAX {
             break;
         }
@@ -327,7 +331,7 @@ pub(super) fn setsockopt(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let value = if len == 0 {
         Vec::new()
     } else {
-        guest_ref(cx.mem(), a[3], (len as usize).min(OPT_MAX))?.to_vec()
+        super::read_vec(cx.mem(), a[3], (len as usize).min(OPT_MAX))?
     };
     cx.p.host
         .setsockopt(a[0] as i32, a[1] as i32, a[2] as i32, &value)

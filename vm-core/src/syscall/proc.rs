@@ -110,12 +110,7 @@ pub(super) fn new_process(cx: &mut Ctx<'_>, args: &super::thread::CloneArgs) -> 
     }
     let host = cx.p.host;
     let pid = if flags & CLONE_VM != 0 {
-        if cgroup.is_some() {
-            // A process sharing memory until it execs, in another cgroup:
-            // not emulated (the host's vfork cannot ask for it).
-            return Err(Errno::EINVAL);
-        }
-        vfork(cx, child, flags, ctid)?
+        vfork(cx, child, flags, ctid, cgroup)?
     } else if host.builds_children() {
         if cgroup.is_some() {
             // A host that builds its children has no cgroup file system:
@@ -153,22 +148,26 @@ fn vfork(
     mut child: crate::process::Thread,
     flags: u64,
     ctid: u64,
+    cgroup: Option<i32>,
 ) -> SysResult<i32> {
     let p = cx.p;
     let host = p.host;
     let saved = p.signals.lock().clone();
     let mut engine = crate::interp::Interpreter::new();
-    let r = host.vfork(&mut || {
-        child.tid = host.gettid();
-        p.signals.lock().shared = Pending::default();
-        if flags & CLONE_CHILD_SETTID != 0 {
-            let _ = p.mem.write_u32(ctid, child.tid as u32);
-        }
-        match p.run_vfork_child(&mut child, &mut engine) {
-            ExitStatus::Exited(code) => ProcessEnd::Exit(code),
-            ExitStatus::Signaled(r) => ProcessEnd::Signal(r.signo),
-        }
-    });
+    let r = host.vfork(
+        &mut || {
+            child.tid = host.gettid();
+            p.signals.lock().shared = Pending::default();
+            if flags & CLONE_CHILD_SETTID != 0 {
+                let _ = p.mem.write_u32(ctid, child.tid as u32);
+            }
+            match p.run_vfork_child(&mut child, &mut engine) {
+                ExitStatus::Exited(code) => ProcessEnd::Exit(code),
+                ExitStatus::Signaled(r) => ProcessEnd::Signal(r.signo),
+            }
+        },
+        cgroup,
+    );
     *p.signals.lock() = saved;
     r
 }

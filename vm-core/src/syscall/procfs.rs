@@ -653,19 +653,20 @@ pub(super) fn read_force(mem: &GuestMemory, addr: u64, buf: &mut [u8]) -> usize 
                 break;
             }
             // SAFETY: the page lies inside the reservation (checked
-            // against `size`) and is host-readable now.
-            unsafe {
-                core::ptr::copy_nonoverlapping(
-                    mem.host_base().add(a as usize),
-                    buf[done..].as_mut_ptr(),
-                    n,
-                )
+            // against `size`) and is host-readable now; a host fault there
+            // (a page gone under a file mapping) is returned (a guarded
+            // copy).
+            let copied = unsafe {
+                crate::guarded::copy(buf[done..].as_mut_ptr(), mem.host_base().add(a as usize), n)
             };
             let _ = host.protect(
                 host_page,
                 PAGE_SIZE as usize,
                 crate::host::HostProt::empty(),
             );
+            if copied.is_err() {
+                break;
+            }
         } else if mem.read_bytes(a, &mut buf[done..done + n]).is_err() {
             break;
         }

@@ -25,7 +25,7 @@ use crate::host::{Errno, FutexArgs, SysResult};
 use crate::memory::Access;
 use crate::process::{Process, Thread};
 use crate::sched::Block;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::Ordering;
 /// The namespace flags: pvm cannot make namespaces (EPERM, as for an
 /// unprivileged caller).
 const CLONE_NEWALL: u64 = 0x7e02_0000 | 0x0200_0000 | CLONE_NEWNS;
@@ -147,9 +147,10 @@ fn do_clone(cx: &mut Ctx<'_>, args: &CloneArgs) -> R {
         return Err(Errno::EPERM);
     }
     if fl & CLONE_THREAD != 0 {
-        if args.cgroup.is_some() {
-            // A thread in another cgroup (threaded cgroups): not emulated.
-            return Err(Errno::EINVAL);
+        if let Some(cg) = args.cgroup {
+            // The host's answer for a thread of its own: allowed only into
+            // the process's cgroup (where the thread is created anyway).
+            cx.p.host.thread_cgroup(cg)?;
         }
         return clone_thread(cx, args);
     }
@@ -478,19 +479,23 @@ fn owner_died(p: &Process, tid: i32, addr: u64) {
     let Ok(w) = p.mem.check(addr, 4, Access::Write) else {
         return;
     };
-    // SAFETY: `check` proved the aligned 4 bytes lie inside the guest
-    // reservation and are writable; other guest threads access the word
-    // only atomically (it is a futex word), as the kernel assumes.
-    let word = unsafe { AtomicU32::from_ptr(w.cast()) };
-    let mut cur = word.load(Ordering::SeqCst);
+    // SAFETY (both): `check` proved the aligned 4 bytes lie inside the
+    // guest reservation and are writable; other guest threads access the
+    // word only atomically (it is a futex word), as the kernel assumes. A
+    // host fault there (a page gone under a file mapping) is returned
+    // (guarded accesses) and ends the walk, as a fault does in Linux.
+    let Ok(mut cur) = (unsafe { crate::guarded::load32(w) }) else {
+        return;
+    };
     loop {
         if cur & FUTEX_TID_MASK != tid as u32 {
             return;
         }
         let new = (cur & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
-        match word.compare_exchange(cur, new, Ordering::SeqCst, Ordering::SeqCst) {
-            Ok(_) => break,
-            Err(now) => cur = now,
+        match unsafe { crate::guarded::cas32(w, cur, new) } {
+            Ok(now) if now == cur => break,
+            Ok(now) => cur = now,
+            Err(_) => return,
         }
     }
     if cur & FUTEX_WAITERS != 0 {
