@@ -930,6 +930,16 @@ pub trait HostOs: Sync {
         self.fcntl(fd, 1, 0)?;
         Err(Errno::ENOTTY)
     }
+    /// `ioctl(fd, SIOCGIFCONF)`: the IPv4 addresses of the interfaces as
+    /// `struct ifreq` records (40 bytes each, alike on riscv64 and
+    /// x86-64: name, then a `sockaddr_in`), as many whole records as fit
+    /// in `buf`; `None` asks only for the size of them all. Returns the
+    /// bytes written (or needed). Default: `EBADF` or `ENOTTY`.
+    fn ifconf(&self, fd: i32, buf: Option<&mut [u8]>) -> SysResult<usize> {
+        let _ = buf;
+        self.fcntl(fd, 1, 0)?;
+        Err(Errno::ENOTTY)
+    }
     /// `ioctl(fd, req, arg)` for a command whose argument is a plain
     /// value. Default: `EBADF` or `ENOTTY`.
     fn ioctl_val(&self, fd: i32, req: u32, arg: u64) -> SysResult<i32> {
