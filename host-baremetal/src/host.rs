@@ -780,7 +780,13 @@ impl HostOs for BareMetal {
             buf.copy_from_slice(&n.to_le_bytes());
             return Ok(0);
         }
+        if host_baremetal::fs::is_ifreq(req) {
+            return self.p().fs.lock().netif_ioctl(fd, req, buf);
+        }
         Err(self.p().fs.lock().not_a_tty(fd))
+    }
+    fn ifconf(&self, fd: i32, buf: Option<&mut [u8]>) -> SysResult<usize> {
+        self.p().fs.lock().ifconf(fd, buf)
     }
     fn getcwd(&self, buf: &mut [u8]) -> SysResult<usize> {
         self.p().fs.lock().getcwd(buf)

@@ -261,6 +261,20 @@ pub const AF_NETLINK: i32 = 16;
 pub const NETLINK_ROUTE: i32 = 0;
 /// Netlink protocols are below this (`MAX_LINKS`).
 pub const NETLINK_MAX: i32 = 32;
+pub const SOL_NETLINK: i32 = 270;
+pub const NETLINK_ADD_MEMBERSHIP: i32 = 1;
+pub const NETLINK_DROP_MEMBERSHIP: i32 = 2;
+pub const NETLINK_PKTINFO: i32 = 3;
+pub const NETLINK_BROADCAST_ERROR: i32 = 4;
+pub const NETLINK_NO_ENOBUFS: i32 = 5;
+pub const NETLINK_LISTEN_ALL_NSID: i32 = 8;
+pub const NETLINK_CAP_ACK: i32 = 10;
+pub const NETLINK_EXT_ACK: i32 = 11;
+pub const NETLINK_GET_STRICT_CHK: i32 = 12;
+/// Types below this are control messages.
+pub const NLMSG_MIN_TYPE: u16 = 0x10;
+/// An acknowledgement without the request's payload.
+pub const NLM_F_CAPPED: u16 = 0x100;
 /// `sizeof(struct sockaddr_nl)`, `sizeof(struct nlmsghdr)`.
 pub const SOCKADDR_NL_SIZE: usize = 12;
 pub const NLMSG_HDRLEN: usize = 16;

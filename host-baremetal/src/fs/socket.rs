@@ -3,7 +3,9 @@
 //! `listen`, `accept4`, `connect`), and `AF_INET`/`AF_INET6` TCP and UDP
 //! on the loopback; `SCM_RIGHTS` (descriptors in flight hold their open
 //! files), `SCM_CREDENTIALS`/`SO_PASSCRED`, `SO_PEERCRED`, `shutdown`,
-//! socket options, and names. Where a name leads is [`super::sockname`].
+//! socket options, and names. Where a name leads is [`super::sockname`];
+//! `AF_NETLINK` sockets are [`super::netlink`]'s, which the calls here
+//! hand them to.
 //!
 //! Each socket receives into a queue of its own and sends to its peer's
 //! (a connected one's) or to the queue of the socket a datagram's address
@@ -29,12 +31,13 @@ use super::sockname::{Inet, UnixName, inet_name, unix_addr, unix_name, unnamed};
 use super::*;
 use core::sync::atomic::{AtomicBool, Ordering};
 use vm_core::abi::{
-    AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC, IP_TOS, IP_TTL, IPPROTO_IP, IPPROTO_IPV6, IPPROTO_TCP,
-    IPPROTO_UDP, IPV6_V6ONLY, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_PEEK, MSG_TRUNC, SCM_CREDENTIALS,
-    SCM_MAX_FD, SCM_RIGHTS, SO_ACCEPTCONN, SO_BROADCAST, SO_DOMAIN, SO_ERROR, SO_KEEPALIVE,
-    SO_LINGER, SO_OOBINLINE, SO_PASSCRED, SO_PEERCRED, SO_PROTOCOL, SO_RCVBUF, SO_RCVTIMEO,
-    SO_REUSEADDR, SO_REUSEPORT, SO_SNDBUF, SO_SNDTIMEO, SO_TYPE, SOCK_DGRAM, SOCK_SEQPACKET,
-    SOCK_STREAM, SOL_SOCKET, TCP_CORK, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_NODELAY,
+    AF_INET, AF_INET6, AF_NETLINK, AF_UNIX, AF_UNSPEC, IP_TOS, IP_TTL, IPPROTO_IP, IPPROTO_IPV6,
+    IPPROTO_TCP, IPPROTO_UDP, IPV6_V6ONLY, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_PEEK, MSG_TRUNC,
+    SCM_CREDENTIALS, SCM_MAX_FD, SCM_RIGHTS, SO_ACCEPTCONN, SO_BROADCAST, SO_DOMAIN, SO_ERROR,
+    SO_KEEPALIVE, SO_LINGER, SO_OOBINLINE, SO_PASSCRED, SO_PEERCRED, SO_PROTOCOL, SO_RCVBUF,
+    SO_RCVTIMEO, SO_REUSEADDR, SO_REUSEPORT, SO_SNDBUF, SO_SNDTIMEO, SO_TYPE, SOCK_DGRAM,
+    SOCK_SEQPACKET, SOCK_STREAM, SOL_SOCKET, TCP_CORK, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL,
+    TCP_NODELAY,
 };
 use vm_core::host::{RecvMsg, SendMsg};
 
@@ -540,6 +543,16 @@ fn check_kind(domain: i32, ty: i32, protocol: i32) -> SysResult<()> {
 }
 
 impl Fs {
+    /// The family of the socket open as `fd`: `None` for a file that is
+    /// not a socket (`EBADF` when nothing is open there).
+    pub(super) fn socket_family(&self, fd: i32) -> SysResult<Option<i32>> {
+        self.file(fd)?;
+        if self.netlink(fd).is_some() {
+            return Ok(Some(AF_NETLINK));
+        }
+        Ok(self.sock(fd).ok().map(|s| s.family))
+    }
+
     /// The socket open as `fd` (`EBADF`, `ENOTSOCK`).
     fn sock(&self, fd: i32) -> SysResult<Arc<Sock>> {
         let o = self.object::<SockFile>(fd, Errno::ENOTSOCK)?;
@@ -554,6 +567,9 @@ impl Fs {
     pub fn socket(&mut self, domain: i32, ty: i32, protocol: i32) -> SysResult<i32> {
         let flags = ty & (O_NONBLOCK | O_CLOEXEC);
         let ty = ty & !(O_NONBLOCK | O_CLOEXEC);
+        if domain == AF_NETLINK {
+            return self.netlink_socket(ty, protocol, flags);
+        }
         check_kind(domain, ty, protocol)?;
         self.install_object(Arc::new(SockFile(Arc::new(Sock::new(domain, ty)))), flags)
     }
@@ -615,6 +631,9 @@ impl Fs {
 
     /// `bind(fd, addr)`.
     pub fn bind(&mut self, fd: i32, addr: &[u8]) -> SysResult<()> {
+        if let Some(n) = self.netlink(fd) {
+            return self.nl_bind(&n, addr);
+        }
         let s = self.sock(fd)?;
         if s.inet() {
             let at = inet_name(s.family, addr)?;
@@ -650,6 +669,9 @@ impl Fs {
 
     /// `listen(fd, backlog)`.
     pub fn listen(&mut self, fd: i32, backlog: i32) -> SysResult<()> {
+        if self.netlink(fd).is_some() {
+            return Err(Errno::ENOTSUP);
+        }
         let s = self.sock(fd)?;
         if !s.connection() {
             return Err(Errno::ENOTSUP);
@@ -678,6 +700,9 @@ impl Fs {
     /// `connect(fd, addr)`: `EAGAIN` when a listener's backlog is full
     /// (the kernel waits and calls again, unless `O_NONBLOCK`).
     pub fn connect(&mut self, fd: i32, addr: &[u8]) -> SysResult<()> {
+        if let Some(n) = self.netlink(fd) {
+            return self.nl_connect(&n, addr);
+        }
         let s = self.sock(fd)?;
         if !s.connection() {
             return self.connect_dgram(&s, addr);
@@ -783,6 +808,9 @@ impl Fs {
     /// `accept4(fd, addr, flags)`: the new descriptor and the peer's
     /// address's full length (`EAGAIN` when none is waiting).
     pub fn accept4(&mut self, fd: i32, addr: &mut [u8], flags: i32) -> SysResult<(i32, usize)> {
+        if self.netlink(fd).is_some() {
+            return Err(Errno::ENOTSUP);
+        }
         let s = self.sock(fd)?;
         if !s.connection() {
             return Err(Errno::ENOTSUP);
@@ -805,6 +833,9 @@ impl Fs {
 
     /// `sendmsg(fd, msg, flags)` (`EAGAIN` when it would block).
     pub fn sendmsg(&mut self, fd: i32, msg: &SendMsg<'_>, _flags: i32) -> SysResult<usize> {
+        if let Some(n) = self.netlink(fd) {
+            return self.nl_sendmsg(&n, msg);
+        }
         let s = self.sock(fd)?;
         let mut out = Msg {
             data: msg.data.to_vec(),
@@ -843,6 +874,9 @@ impl Fs {
 
     /// `recvmsg(fd, msg, flags)` (`EAGAIN` when it would block).
     pub fn recvmsg(&mut self, fd: i32, msg: &mut RecvMsg<'_>, flags: i32) -> SysResult<usize> {
+        if let Some(n) = self.netlink(fd) {
+            return self.nl_recvmsg(&n, msg, flags);
+        }
         let s = self.sock(fd)?;
         let (n, files) = s.recv(msg, flags)?;
         if !files.is_empty() {
@@ -875,6 +909,9 @@ impl Fs {
 
     /// `shutdown(fd, how)`.
     pub fn shutdown(&mut self, fd: i32, how: i32) -> SysResult<()> {
+        if self.netlink(fd).is_some() {
+            return Err(Errno::ENOTSUP);
+        }
         let s = self.sock(fd)?;
         if !(0..=2).contains(&how) {
             return Err(Errno::EINVAL);
@@ -909,6 +946,9 @@ impl Fs {
         name: i32,
         value: &mut [u8],
     ) -> SysResult<usize> {
+        if let Some(n) = self.netlink(fd) {
+            return self.nl_getsockopt(&n, level, name, value);
+        }
         let s = self.sock(fd)?;
         let int = |v: i32| v.to_le_bytes().to_vec();
         let bytes = match (level, name) {
@@ -973,6 +1013,9 @@ impl Fs {
 
     /// `setsockopt(fd, level, name, value)`.
     pub fn setsockopt(&mut self, fd: i32, level: i32, name: i32, value: &[u8]) -> SysResult<()> {
+        if let Some(n) = self.netlink(fd) {
+            return self.nl_setsockopt(&n, level, name, value);
+        }
         let s = self.sock(fd)?;
         let int = || {
             value
@@ -1003,6 +1046,9 @@ impl Fs {
     /// `getsockname` (`peer` false) or `getpeername` into `addr`: the
     /// address's full length.
     pub fn sockname(&mut self, fd: i32, peer: bool, addr: &mut [u8]) -> SysResult<usize> {
+        if let Some(n) = self.netlink(fd) {
+            return Ok(put_addr(addr, &self.nl_name(&n, peer)));
+        }
         let s = self.sock(fd)?;
         let a = if peer {
             let st = s.st.lock();

@@ -4,7 +4,7 @@
 //! `127.0.0.1`, `::1` or the wildcard address), as `bind` records them
 //! and `connect`/`sendto` look them up, with Linux's errnos for what a
 //! lookup or a binding meets (`ENOENT`, `ECONNREFUSED`, `EADDRINUSE`,
-//! `EADDRNOTAVAIL`, `ENETUNREACH`).
+//! `EADDRNOTAVAIL`, `ENETUNREACH`); and the port ids of netlink sockets.
 //!
 //! Every process's [`Fs`] holds the one [`Names`] (shared at `fork`, as
 //! the tree is). A binding holds its socket weakly: a closed socket's
@@ -15,6 +15,7 @@
 //! once), addresses other than the loopback's (no interfaces: `bind` is
 //! `EADDRNOTAVAIL`, `connect` `ENETUNREACH`), IPv4-mapped IPv6 addresses.
 
+use super::netlink::Netlink;
 use super::object::*;
 use super::socket::Sock;
 use super::*;
@@ -201,6 +202,8 @@ pub(super) struct Names {
     bound: Vec<Bound>,
     next_port: u16,
     next_auto: u32,
+    /// Netlink sockets by port id.
+    netlink: BTreeMap<u32, Weak<Netlink>>,
 }
 
 impl Default for Names {
@@ -210,6 +213,7 @@ impl Default for Names {
             bound: Vec::new(),
             next_port: *EPHEMERAL.start(),
             next_auto: 0,
+            netlink: BTreeMap::new(),
         }
     }
 }
@@ -218,6 +222,41 @@ impl Names {
     fn forget_closed(&mut self) {
         self.abstract_names.retain(|_, s| s.strong_count() > 0);
         self.bound.retain(|b| b.sock.strong_count() > 0);
+        self.netlink.retain(|_, s| s.strong_count() > 0);
+    }
+
+    /// Record a netlink socket under `port` (`EADDRINUSE` when taken); 0
+    /// picks one: `pid` if free, else the first free one from `rover`
+    /// down, as Linux's autobind. Returns the port.
+    pub(super) fn bind_netlink(
+        &mut self,
+        port: u32,
+        pid: u32,
+        rover: u32,
+        sock: &Arc<Netlink>,
+    ) -> SysResult<u32> {
+        self.forget_closed();
+        let port = if port != 0 {
+            if self.netlink.contains_key(&port) {
+                return Err(Errno::EADDRINUSE);
+            }
+            port
+        } else if !self.netlink.contains_key(&pid) {
+            pid
+        } else {
+            let mut p = rover;
+            while self.netlink.contains_key(&p) {
+                p -= 1;
+            }
+            p
+        };
+        self.netlink.insert(port, Arc::downgrade(sock));
+        Ok(port)
+    }
+
+    /// The live netlink socket bound to `port`.
+    pub(super) fn find_netlink(&self, port: u32) -> Option<Arc<Netlink>> {
+        self.netlink.get(&port).and_then(Weak::upgrade)
     }
 
     /// Record `sock` under an abstract name (`None`: autobind, a fresh
