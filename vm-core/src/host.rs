@@ -75,6 +75,8 @@ impl Errno {
     pub const ESOCKTNOSUPPORT: Errno = Errno(94);
     pub const EISCONN: Errno = Errno(106);
     pub const ECONNREFUSED: Errno = Errno(111);
+    pub const ECONNABORTED: Errno = Errno(103);
+    pub const EINPROGRESS: Errno = Errno(115);
     pub const EDESTADDRREQ: Errno = Errno(89);
     pub const EPROTOTYPE: Errno = Errno(91);
     pub const EADDRINUSE: Errno = Errno(98);

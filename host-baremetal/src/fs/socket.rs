@@ -29,7 +29,7 @@
 use super::object::*;
 use super::sockname::{Inet, UnixName, inet_name, unix_addr, unix_name, unnamed};
 use super::*;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use vm_core::abi::{
     AF_INET, AF_INET6, AF_NETLINK, AF_UNIX, AF_UNSPEC, IP_TOS, IP_TTL, IPPROTO_IP, IPPROTO_IPV6,
     IPPROTO_TCP, IPPROTO_UDP, IPV6_V6ONLY, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_PEEK, MSG_TRUNC,
@@ -163,6 +163,36 @@ struct State {
     peercred: Option<[u8; 12]>,
     /// Values of [`KEPT`] options that were set.
     opts: BTreeMap<(i32, i32), Vec<u8>>,
+    /// A non-blocking TCP `connect` answered `EINPROGRESS` (Linux's
+    /// `SS_CONNECTING`): the next `connect` reports how it ended.
+    connecting: bool,
+    /// ... and was refused: closed, with the error pending.
+    refused: bool,
+    /// What `SO_ERROR` gives (and clears).
+    error: Option<Errno>,
+}
+
+/// How long the side that closes a TCP connection first keeps its port
+/// (Linux's `TCP_TIMEWAIT_LEN`), in nanoseconds.
+const TIME_WAIT_NS: u64 = 60_000_000_000;
+
+/// The monotonic clock a socket reads when it is closed (its `Fs`'s).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Mono {
+    clock: Clock,
+    monotonic: Option<fn() -> u64>,
+}
+
+impl Mono {
+    pub(super) fn ns(self) -> u64 {
+        match self.monotonic {
+            Some(f) => f(),
+            None => {
+                let t = (self.clock)();
+                (t.sec as u64).saturating_mul(1_000_000_000) + t.nsec as u64
+            }
+        }
+    }
 }
 
 /// A socket.
@@ -173,11 +203,31 @@ pub(super) struct Sock {
     rx: QueueRef,
     st: spin::Mutex<State>,
     passcred: AtomicBool,
+    /// Until when (monotonic ns) its port stays taken once it is gone
+    /// (0: not at all): set when it closes a TCP connection first, as
+    /// Linux's `TIME_WAIT`; its binding in [`super::sockname`] shares it.
+    hold: Arc<AtomicU64>,
+    mono: Mono,
 }
 
 impl Drop for Sock {
     fn drop(&mut self) {
-        self.rx.lock().closed = true;
+        let peer_open = {
+            let mut rx = self.rx.lock();
+            rx.closed = true;
+            !rx.eof
+        };
+        let connected = self
+            .st
+            .get_mut()
+            .peer
+            .as_ref()
+            .is_some_and(|p| p.queue.is_some());
+        if self.inet() && self.stream() && connected && peer_open {
+            // It closes first: its port goes into TIME_WAIT.
+            let until = self.mono.ns().saturating_add(TIME_WAIT_NS);
+            self.hold.store(until, Ordering::Relaxed);
+        }
         let peer = self.st.get_mut().peer.take();
         if self.connection()
             && let Some(q) = peer.and_then(|p| p.queue)
@@ -212,14 +262,22 @@ fn put_addr(out: &mut [u8], addr: &[u8]) -> usize {
 }
 
 impl Sock {
-    fn new(family: i32, ty: i32) -> Sock {
+    fn new(family: i32, ty: i32, mono: Mono) -> Sock {
         Sock {
             family,
             ty,
             rx: Arc::default(),
             st: spin::Mutex::new(State::default()),
             passcred: AtomicBool::new(false),
+            hold: Arc::default(),
+            mono,
         }
+    }
+
+    /// When its port is free again once it is gone (shared with its
+    /// binding).
+    pub(super) fn hold(&self) -> Arc<AtomicU64> {
+        self.hold.clone()
     }
 
     /// A stream or seqpacket socket, which connects to one peer.
@@ -473,6 +531,11 @@ impl Object for SockFile {
         if let Some(l) = &st.listen {
             return if l.pending.is_empty() { 0 } else { POLLIN };
         }
+        if st.refused {
+            // Closed by the refusal: both directions shut down.
+            let err = if st.error.is_some() { POLLERR } else { 0 };
+            return POLLIN | POLLOUT | POLLHUP | err;
+        }
         let peer = st.peer.as_ref().map(|p| p.queue.clone());
         drop(st);
         let rx = s.rx.lock();
@@ -553,6 +616,14 @@ impl Fs {
         Ok(self.sock(fd).ok().map(|s| s.family))
     }
 
+    /// The clock its sockets read when closed.
+    fn mono(&self) -> Mono {
+        Mono {
+            clock: self.clock,
+            monotonic: self.monotonic,
+        }
+    }
+
     /// The socket open as `fd` (`EBADF`, `ENOTSOCK`).
     fn sock(&self, fd: i32) -> SysResult<Arc<Sock>> {
         let o = self.object::<SockFile>(fd, Errno::ENOTSOCK)?;
@@ -571,7 +642,10 @@ impl Fs {
             return self.netlink_socket(ty, protocol, flags);
         }
         check_kind(domain, ty, protocol)?;
-        self.install_object(Arc::new(SockFile(Arc::new(Sock::new(domain, ty)))), flags)
+        self.install_object(
+            Arc::new(SockFile(Arc::new(Sock::new(domain, ty, self.mono())))),
+            flags,
+        )
     }
 
     /// `socketpair(domain, type, protocol)`.
@@ -586,7 +660,10 @@ impl Fs {
         let flags = ty & (O_NONBLOCK | O_CLOEXEC);
         let ty = ty & !(O_NONBLOCK | O_CLOEXEC);
         check_kind(domain, ty, protocol)?;
-        let (a, b) = (Sock::new(domain, ty), Sock::new(domain, ty));
+        let (a, b) = (
+            Sock::new(domain, ty, self.mono()),
+            Sock::new(domain, ty, self.mono()),
+        );
         for (s, other) in [(&a, &b), (&b, &a)] {
             let mut st = s.st.lock();
             st.peer = Some(Peer {
@@ -622,7 +699,11 @@ impl Fs {
     fn bind_inet_sock(&self, s: &Arc<Sock>, at: Inet) -> SysResult<()> {
         let reuse = s.opt_int(SOL_SOCKET, SO_REUSEADDR) != 0;
         let v6only = s.opt_int(IPPROTO_IPV6, IPV6_V6ONLY) != 0;
-        let at = self.names.lock().bind_inet(at, s.ty, reuse, v6only, s)?;
+        let now = self.mono().ns();
+        let at = self
+            .names
+            .lock()
+            .bind_inet(at, s.ty, reuse, v6only, s, now)?;
         let mut st = s.st.lock();
         st.local = Some(at.bytes());
         st.inet = Some(at);
@@ -698,11 +779,46 @@ impl Fs {
     }
 
     /// `connect(fd, addr)`: `EAGAIN` when a listener's backlog is full
-    /// (the kernel waits and calls again, unless `O_NONBLOCK`).
+    /// (the kernel waits and calls again, unless `O_NONBLOCK`). A
+    /// non-blocking TCP connect is `EINPROGRESS`, as on Linux, though it
+    /// is done (or refused: then `SO_ERROR` says `ECONNREFUSED`); the next
+    /// `connect` gives how it ended (0; the pending error, else
+    /// `ECONNABORTED`), the one after `EISCONN`.
     pub fn connect(&mut self, fd: i32, addr: &[u8]) -> SysResult<()> {
         if let Some(n) = self.netlink(fd) {
             return self.nl_connect(&n, addr);
         }
+        let s = self.sock(fd)?;
+        let tcp = s.inet() && s.stream();
+        if tcp {
+            let mut st = s.st.lock();
+            if core::mem::take(&mut st.refused) {
+                st.connecting = false;
+                return Err(st.error.take().unwrap_or(Errno::ECONNABORTED));
+            }
+            if core::mem::take(&mut st.connecting) && st.peer.is_some() {
+                return Ok(());
+            }
+        }
+        let r = self.connect_now(fd, addr);
+        if !tcp || !self.nonblocking(fd)? {
+            return r;
+        }
+        let mut st = s.st.lock();
+        match r {
+            Ok(()) => st.connecting = true,
+            Err(Errno::ECONNREFUSED) => {
+                st.connecting = true;
+                st.refused = true;
+                st.error = Some(Errno::ECONNREFUSED);
+            }
+            Err(e) => return Err(e),
+        }
+        Err(Errno::EINPROGRESS)
+    }
+
+    /// `connect` done in the call.
+    fn connect_now(&mut self, fd: i32, addr: &[u8]) -> SysResult<()> {
         let s = self.sock(fd)?;
         if !s.connection() {
             return self.connect_dgram(&s, addr);
@@ -735,7 +851,7 @@ impl Fs {
             t
         };
         // The server's end, for the listener's accept.
-        let srv = Arc::new(Sock::new(s.family, s.ty));
+        let srv = Arc::new(Sock::new(s.family, s.ty, self.mono()));
         let server_name = if s.inet() {
             // The address connected to, as the accepted socket's own.
             let mut to = inet_name(s.family, addr)?;
@@ -766,6 +882,17 @@ impl Fs {
         }
         l.pending.push_back(srv.clone());
         drop(lst);
+        if s.inet() {
+            // The server's end holds the listener's port too (Linux's
+            // inherited bind bucket), with its SO_REUSEADDR and
+            // IPV6_V6ONLY: what a later bind of that port meets.
+            let reuse = target.opt_int(SOL_SOCKET, SO_REUSEADDR) != 0;
+            let v6only = target.opt_int(IPPROTO_IPV6, IPV6_V6ONLY) != 0;
+            let at = inet_name(s.family, &server_name)?;
+            self.names
+                .lock()
+                .bind_accepted(at, s.ty, reuse, v6only, &srv);
+        }
         let mut st = s.st.lock();
         st.peer = Some(Peer {
             addr: server_name,
@@ -953,7 +1080,7 @@ impl Fs {
         let int = |v: i32| v.to_le_bytes().to_vec();
         let bytes = match (level, name) {
             (SOL_SOCKET, SO_TYPE) => int(s.ty),
-            (SOL_SOCKET, SO_ERROR) => int(0),
+            (SOL_SOCKET, SO_ERROR) => int(s.st.lock().error.take().map_or(0, |e| e.0)),
             (SOL_SOCKET, SO_ACCEPTCONN) => int(i32::from(s.listening())),
             (SOL_SOCKET, SO_PROTOCOL) => int(match (s.family, s.ty) {
                 (AF_UNIX, _) => 0,

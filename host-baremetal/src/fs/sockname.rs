@@ -19,6 +19,7 @@ use super::netlink::Netlink;
 use super::object::*;
 use super::socket::Sock;
 use super::*;
+use core::sync::atomic::{AtomicU64, Ordering};
 use vm_core::abi::{AF_INET, AF_INET6, AF_UNIX, SOCK_STREAM};
 
 /// `offsetof(struct sockaddr_un, sun_path)`.
@@ -165,6 +166,9 @@ struct Bound {
     reuse: bool,
     v6only: bool,
     sock: Weak<Sock>,
+    /// Until when the port stays taken once the socket is gone (its
+    /// `TIME_WAIT`; see [`Sock::hold`]).
+    hold: Arc<AtomicU64>,
 }
 
 impl Bound {
@@ -204,6 +208,8 @@ pub(super) struct Names {
     next_auto: u32,
     /// Netlink sockets by port id.
     netlink: BTreeMap<u32, Weak<Netlink>>,
+    /// The monotonic time of the last `bind_inet`, for [`Bound::hold`].
+    now: u64,
 }
 
 impl Default for Names {
@@ -214,6 +220,7 @@ impl Default for Names {
             next_port: *EPHEMERAL.start(),
             next_auto: 0,
             netlink: BTreeMap::new(),
+            now: 0,
         }
     }
 }
@@ -221,7 +228,9 @@ impl Default for Names {
 impl Names {
     fn forget_closed(&mut self) {
         self.abstract_names.retain(|_, s| s.strong_count() > 0);
-        self.bound.retain(|b| b.sock.strong_count() > 0);
+        let now = self.now;
+        self.bound
+            .retain(|b| b.sock.strong_count() > 0 || b.hold.load(Ordering::Relaxed) > now);
         self.netlink.retain(|_, s| s.strong_count() > 0);
     }
 
@@ -301,10 +310,12 @@ impl Names {
         reuse: bool,
         v6only: bool,
         sock: &Arc<Sock>,
+        now: u64,
     ) -> SysResult<Inet> {
         if !at.wildcard() && !at.loopback() {
             return Err(Errno::EADDRNOTAVAIL);
         }
+        self.now = self.now.max(now);
         self.forget_closed();
         let clash = |names: &Names, at: &Inet| {
             names.bound.iter().any(|b| {
@@ -345,8 +356,29 @@ impl Names {
             reuse,
             v6only,
             sock: Arc::downgrade(sock),
+            hold: sock.hold(),
         });
         Ok(at)
+    }
+
+    /// Record the server's end of a TCP connection at `at`, the
+    /// listener's address, as sharing its port (no conflict checked).
+    pub(super) fn bind_accepted(
+        &mut self,
+        at: Inet,
+        ty: i32,
+        reuse: bool,
+        v6only: bool,
+        sock: &Arc<Sock>,
+    ) {
+        self.bound.push(Bound {
+            at,
+            ty,
+            reuse,
+            v6only,
+            sock: Arc::downgrade(sock),
+            hold: sock.hold(),
+        });
     }
 
     /// The live socket of type `ty` that a packet or connection for `to`
