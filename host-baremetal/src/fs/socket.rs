@@ -15,10 +15,16 @@
 //! Each queue holds at most [`SOCK_BUF`] bytes (Linux's default
 //! `wmem_default`). `connect` of a stream finds a listener and queues a
 //! connected socket for its `accept` at once, so a loopback TCP connect
-//! completes in the call, even a non-blocking one; the listener's backlog
-//! takes `backlog + 1` (`EAGAIN`, or waiting, past that). A loopback
-//! TCP connection is such a pair of queues: no segments, windows or
-//! `TIME_WAIT`. Options a program sets and reads back are kept
+//! completes in the call; a non-blocking one still answers `EINPROGRESS`
+//! as Linux's does (and a refused one `EINPROGRESS`, then `SO_ERROR`
+//! `ECONNREFUSED`), and the next `connect` how it ended. The listener's
+//! backlog takes `backlog + 1` (`EAGAIN`, or waiting, past that). A
+//! loopback TCP connection is such a pair of queues: no segments or
+//! windows. The side that closes first (while its peer has not) keeps
+//! its port for [`TIME_WAIT_NS`] from that close, as Linux's `TIME_WAIT`
+//! (Linux counts from the peer's `FIN`; here there is no `FIN_WAIT_2` to
+//! wait out, and `SO_LINGER` with a zero time, Linux's reset, holds the
+//! port all the same). Options a program sets and reads back are kept
 //! ([`KEPT`]); the rest answer `ENOPROTOOPT`. Not covered: `MSG_OOB`,
 //! `MSG_WAITALL` (a read returns what is there), `SO_SNDTIMEO` (kept,
 //! not applied: a send waits for room as long as it takes).

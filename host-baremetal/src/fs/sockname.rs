@@ -9,11 +9,16 @@
 //! Every process's [`Fs`] holds the one [`Names`] (shared at `fork`, as
 //! the tree is). A binding holds its socket weakly: a closed socket's
 //! path stays in the tree (connecting to it is `ECONNREFUSED`, as on
-//! Linux) and its abstract name and port become free. Ports: an ephemeral
-//! port comes from Linux's default range (32768-60999), in turn. Not
-//! modelled: `TIME_WAIT` (a closed TCP connection's port is free at
-//! once), addresses other than the loopback's (no interfaces: `bind` is
-//! `EADDRNOTAVAIL`, `connect` `ENETUNREACH`), IPv4-mapped IPv6 addresses.
+//! Linux) and its abstract name becomes free; its port too, unless it
+//! closed a TCP connection first: then the binding stays, with the
+//! socket's `SO_REUSEADDR`, until its `TIME_WAIT` ends (a bind meets it
+//! as Linux's bind conflict rule says: taken unless both have
+//! `SO_REUSEADDR`). The server's end of an accepted connection is bound
+//! to the listener's port as well, as Linux's shares the listener's bind
+//! bucket. Ports: an ephemeral port comes from Linux's default range
+//! (32768-60999), in turn. Not modelled: addresses other than the
+//! loopback's (`bind` is `EADDRNOTAVAIL`, `connect` `ENETUNREACH`),
+//! IPv4-mapped IPv6 addresses.
 
 use super::netlink::Netlink;
 use super::object::*;
