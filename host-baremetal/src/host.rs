@@ -1003,6 +1003,27 @@ impl HostOs for BareMetal {
     fn vfork(&self, child: &mut dyn FnMut() -> ProcessEnd) -> SysResult<i32> {
         self.vfork_child(child)
     }
+    fn serve_peers(&self, server: alloc::sync::Weak<dyn PeerServer>) {
+        *self.p().server.lock() = Some(server);
+    }
+    fn peer(
+        &self,
+        pid: i32,
+        ask: PeerAsk,
+        addr: u64,
+        len: u64,
+        data: &[u8],
+    ) -> Option<SysResult<Vec<u8>>> {
+        // One kernel, one page table: the other process's guest memory
+        // and core are reachable from here. Its task is parked where it
+        // gave the CPU away (tasks switch only at points they choose,
+        // holding no kernel lock), and its core is shared between
+        // threads anyway (a Linux pvm answers from a helper thread), so
+        // its answer is taken here, on the reader's task.
+        let target = crate::procs::live(pid)?;
+        let server = target.server.lock().as_ref()?.upgrade()?;
+        Some(server.answer(ask, addr, len, data))
+    }
     fn execve(&self, req: ExecRequest) -> Errno {
         self.exec_request(req)
     }

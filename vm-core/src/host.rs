@@ -17,6 +17,7 @@
 //! * Flag and command values use the Linux asm-generic encoding (the guest's);
 //!   a host translates them if its own differ.
 
+use alloc::sync::Weak;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -272,6 +273,13 @@ pub struct TreeThreads {
     pub extra: Vec<(i32, [u8; 16])>,
     /// Host threads that are no guest thread (pvm's helpers).
     pub hidden: Vec<i32>,
+}
+
+/// What answers [`PeerAsk`]s for a process: its core
+/// (`crate::syscall::peer::serve`).
+pub trait PeerServer: Send + Sync {
+    /// Answer `ask` (`addr`, `len` and `data` as it needs them).
+    fn answer(&self, ask: PeerAsk, addr: u64, len: u64, data: &[u8]) -> SysResult<Vec<u8>>;
 }
 
 /// What a process of the guest's tree asks another (another pvm) for,
@@ -1505,6 +1513,14 @@ pub trait HostOs: Sync {
     ) -> Option<SysResult<Vec<u8>>> {
         let _ = (pid, ask, addr, len, data);
         None
+    }
+
+    /// This process's guest state can answer other processes' `/proc`
+    /// reads through `server` (for a host whose [`HostOs::peer`] reaches
+    /// the other process's core directly, as the bare-metal kernel's
+    /// does). Called as each process starts running. Default: nothing.
+    fn serve_peers(&self, server: Weak<dyn PeerServer>) {
+        let _ = server;
     }
 
     /// Run `child` in a new host process that shares this one's memory

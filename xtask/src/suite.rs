@@ -98,10 +98,6 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
         "no cgroup file system on the unikernel (every CLONE_INTO_CGROUP descriptor is EBADF there)",
     ),
     (
-        "proc_child_view.*",
-        "another process's maps, mem, environ and auxv are refused on the unikernel (EACCES): that process's guest memory lies in another address space, which its kernel does not read across (on Linux each pvm answers for its own)",
-    ),
-    (
         "sbx_*",
         "--sandbox is pvm's on Linux (host paths, Landlock, seccomp): the unikernel has no host files to guard",
     ),
