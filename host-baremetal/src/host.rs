@@ -780,7 +780,13 @@ impl HostOs for BareMetal {
             buf.copy_from_slice(&n.to_le_bytes());
             return Ok(0);
         }
+        if host_baremetal::fs::is_ifreq(req) {
+            return self.p().fs.lock().netif_ioctl(fd, req, buf);
+        }
         Err(self.p().fs.lock().not_a_tty(fd))
+    }
+    fn ifconf(&self, fd: i32, buf: Option<&mut [u8]>) -> SysResult<usize> {
+        self.p().fs.lock().ifconf(fd, buf)
     }
     fn getcwd(&self, buf: &mut [u8]) -> SysResult<usize> {
         self.p().fs.lock().getcwd(buf)
@@ -1004,6 +1010,27 @@ impl HostOs for BareMetal {
             return Err(Errno::EBADF);
         }
         self.vfork_child(child)
+    }
+    fn serve_peers(&self, server: alloc::sync::Weak<dyn PeerServer>) {
+        *self.p().server.lock() = Some(server);
+    }
+    fn peer(
+        &self,
+        pid: i32,
+        ask: PeerAsk,
+        addr: u64,
+        len: u64,
+        data: &[u8],
+    ) -> Option<SysResult<Vec<u8>>> {
+        // One kernel, one page table: the other process's guest memory
+        // and core are reachable from here. Its task is parked where it
+        // gave the CPU away (tasks switch only at points they choose,
+        // holding no kernel lock), and its core is shared between
+        // threads anyway (a Linux pvm answers from a helper thread), so
+        // its answer is taken here, on the reader's task.
+        let target = crate::procs::live(pid)?;
+        let server = target.server.lock().as_ref()?.upgrade()?;
+        Some(server.answer(ask, addr, len, data))
     }
     fn execve(&self, req: ExecRequest) -> Errno {
         self.exec_request(req)

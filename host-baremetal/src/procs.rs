@@ -77,6 +77,9 @@ pub struct Proc {
     /// (`HostOs::reserve`, until `HostOs::release`), for the memory
     /// figures of its `/proc/<pid>` files.
     pub spaces: spin::Mutex<Vec<(u64, u64)>>,
+    /// Its core, which answers other processes' reads of its `/proc`
+    /// files (`HostOs::serve_peers`, `HostOs::peer`).
+    pub server: spin::Mutex<Option<alloc::sync::Weak<dyn vm_core::host::PeerServer>>>,
 }
 
 impl Proc {
@@ -103,6 +106,7 @@ impl Proc {
             threads: spin::Mutex::new(Vec::new()),
             names: spin::Mutex::new(Vec::new()),
             spaces: spin::Mutex::new(Vec::new()),
+            server: spin::Mutex::new(None),
         }
     }
 

@@ -1374,6 +1374,21 @@ impl HostOs for LinuxHost {
         check(unsafe { libc::ioctl(fd, req as libc::Ioctl, buf.as_mut_ptr()) })
     }
 
+    fn ifconf(&self, fd: i32, buf: Option<&mut [u8]>) -> SysResult<usize> {
+        let (len, p) = match buf {
+            Some(b) => (b.len().min(i32::MAX as usize) as i32, b.as_mut_ptr()),
+            None => (0, core::ptr::null_mut()),
+        };
+        let mut ifc = libc::ifconf {
+            ifc_len: len,
+            ifc_ifcu: libc::__c_anonymous_ifc_ifcu { ifcu_buf: p.cast() },
+        };
+        // SAFETY: `ifc` points to `len` writable bytes of `buf` (or to
+        // none: the kernel then only measures), which outlive the call.
+        check(unsafe { libc::ioctl(fd, libc::SIOCGIFCONF as libc::Ioctl, &mut ifc) })?;
+        Ok(ifc.ifc_len.max(0) as usize)
+    }
+
     fn ioctl_val(&self, fd: i32, req: u32, arg: u64) -> SysResult<i32> {
         // SAFETY: the core passes only commands whose argument is a value.
         check(unsafe { libc::ioctl(fd, req as libc::Ioctl, arg as libc::c_ulong) })

@@ -233,6 +233,85 @@ pub const MSG_TRUNC: i32 = 0x20;
 pub const MSG_DONTWAIT: i32 = 0x40;
 pub const MSG_NOSIGNAL: i32 = 0x4000;
 pub const MSG_CMSG_CLOEXEC: i32 = 0x4000_0000;
+pub const SOCK_RAW: i32 = 3;
+
+// Network interfaces: the `SIOCGIF*` ioctls on a socket (`struct ifreq`,
+// 40 bytes: the name, then a union at 16), and rtnetlink.
+pub const SIOCGIFNAME: u32 = 0x8910;
+pub const SIOCGIFCONF: u32 = 0x8912;
+pub const SIOCGIFFLAGS: u32 = 0x8913;
+pub const SIOCGIFADDR: u32 = 0x8915;
+pub const SIOCGIFDSTADDR: u32 = 0x8917;
+pub const SIOCGIFBRDADDR: u32 = 0x8919;
+pub const SIOCGIFNETMASK: u32 = 0x891b;
+pub const SIOCGIFMETRIC: u32 = 0x891d;
+pub const SIOCGIFMTU: u32 = 0x8921;
+pub const SIOCGIFHWADDR: u32 = 0x8927;
+pub const SIOCGIFINDEX: u32 = 0x8933;
+pub const SIOCGIFTXQLEN: u32 = 0x8942;
+/// `sizeof(struct ifreq)`, and `IFNAMSIZ`.
+pub const IFREQ_SIZE: usize = 40;
+pub const IFNAMSIZ: usize = 16;
+pub const IFF_UP: u32 = 0x1;
+pub const IFF_LOOPBACK: u32 = 0x8;
+pub const IFF_RUNNING: u32 = 0x40;
+pub const IFF_LOWER_UP: u32 = 0x1_0000;
+pub const ARPHRD_LOOPBACK: u16 = 772;
+pub const AF_NETLINK: i32 = 16;
+pub const NETLINK_ROUTE: i32 = 0;
+/// Netlink protocols are below this (`MAX_LINKS`).
+pub const NETLINK_MAX: i32 = 32;
+pub const SOL_NETLINK: i32 = 270;
+pub const NETLINK_ADD_MEMBERSHIP: i32 = 1;
+pub const NETLINK_DROP_MEMBERSHIP: i32 = 2;
+pub const NETLINK_PKTINFO: i32 = 3;
+pub const NETLINK_BROADCAST_ERROR: i32 = 4;
+pub const NETLINK_NO_ENOBUFS: i32 = 5;
+pub const NETLINK_LISTEN_ALL_NSID: i32 = 8;
+pub const NETLINK_CAP_ACK: i32 = 10;
+pub const NETLINK_EXT_ACK: i32 = 11;
+pub const NETLINK_GET_STRICT_CHK: i32 = 12;
+/// Types below this are control messages.
+pub const NLMSG_MIN_TYPE: u16 = 0x10;
+/// An acknowledgement without the request's payload.
+pub const NLM_F_CAPPED: u16 = 0x100;
+/// `sizeof(struct sockaddr_nl)`, `sizeof(struct nlmsghdr)`.
+pub const SOCKADDR_NL_SIZE: usize = 12;
+pub const NLMSG_HDRLEN: usize = 16;
+pub const NLMSG_ERROR: u16 = 2;
+pub const NLMSG_DONE: u16 = 3;
+pub const NLM_F_REQUEST: u16 = 0x1;
+pub const NLM_F_MULTI: u16 = 0x2;
+pub const NLM_F_ACK: u16 = 0x4;
+/// `NLM_F_ROOT | NLM_F_MATCH`.
+pub const NLM_F_DUMP: u16 = 0x300;
+pub const RTM_NEWLINK: u16 = 16;
+pub const RTM_GETLINK: u16 = 18;
+pub const RTM_NEWADDR: u16 = 20;
+pub const RTM_GETADDR: u16 = 22;
+pub const IFLA_ADDRESS: u16 = 1;
+pub const IFLA_BROADCAST: u16 = 2;
+pub const IFLA_IFNAME: u16 = 3;
+pub const IFLA_MTU: u16 = 4;
+pub const IFLA_QDISC: u16 = 6;
+pub const IFLA_TXQLEN: u16 = 13;
+pub const IFLA_OPERSTATE: u16 = 16;
+pub const IFLA_LINKMODE: u16 = 17;
+pub const IFLA_GROUP: u16 = 27;
+pub const IFLA_PROMISCUITY: u16 = 30;
+pub const IFLA_NUM_TX_QUEUES: u16 = 31;
+pub const IFLA_NUM_RX_QUEUES: u16 = 32;
+pub const IFLA_CARRIER: u16 = 33;
+pub const IFLA_MIN_MTU: u16 = 50;
+pub const IFLA_MAX_MTU: u16 = 51;
+pub const IFA_ADDRESS: u16 = 1;
+pub const IFA_LOCAL: u16 = 2;
+pub const IFA_LABEL: u16 = 3;
+pub const IFA_CACHEINFO: u16 = 6;
+pub const IFA_FLAGS: u16 = 8;
+pub const IFA_F_PERMANENT: u32 = 0x80;
+/// `RT_SCOPE_HOST`.
+pub const RT_SCOPE_HOST: u8 = 254;
 
 // Auxiliary vector entry types.
 pub const AT_NULL: u64 = 0;

@@ -17,6 +17,7 @@
 //! * Flag and command values use the Linux asm-generic encoding (the guest's);
 //!   a host translates them if its own differ.
 
+use alloc::sync::Weak;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -75,6 +76,8 @@ impl Errno {
     pub const ESOCKTNOSUPPORT: Errno = Errno(94);
     pub const EISCONN: Errno = Errno(106);
     pub const ECONNREFUSED: Errno = Errno(111);
+    pub const ECONNABORTED: Errno = Errno(103);
+    pub const EINPROGRESS: Errno = Errno(115);
     pub const EDESTADDRREQ: Errno = Errno(89);
     pub const EPROTOTYPE: Errno = Errno(91);
     pub const EADDRINUSE: Errno = Errno(98);
@@ -270,6 +273,13 @@ pub struct TreeThreads {
     pub extra: Vec<(i32, [u8; 16])>,
     /// Host threads that are no guest thread (pvm's helpers).
     pub hidden: Vec<i32>,
+}
+
+/// What answers [`PeerAsk`]s for a process: its core
+/// (`crate::syscall::peer::serve`).
+pub trait PeerServer: Send + Sync {
+    /// Answer `ask` (`addr`, `len` and `data` as it needs them).
+    fn answer(&self, ask: PeerAsk, addr: u64, len: u64, data: &[u8]) -> SysResult<Vec<u8>>;
 }
 
 /// What a process of the guest's tree asks another (another pvm) for,
@@ -930,6 +940,16 @@ pub trait HostOs: Sync {
         self.fcntl(fd, 1, 0)?;
         Err(Errno::ENOTTY)
     }
+    /// `ioctl(fd, SIOCGIFCONF)`: the IPv4 addresses of the interfaces as
+    /// `struct ifreq` records (40 bytes each, alike on riscv64 and
+    /// x86-64: name, then a `sockaddr_in`), as many whole records as fit
+    /// in `buf`; `None` asks only for the size of them all. Returns the
+    /// bytes written (or needed). Default: `EBADF` or `ENOTTY`.
+    fn ifconf(&self, fd: i32, buf: Option<&mut [u8]>) -> SysResult<usize> {
+        let _ = buf;
+        self.fcntl(fd, 1, 0)?;
+        Err(Errno::ENOTTY)
+    }
     /// `ioctl(fd, req, arg)` for a command whose argument is a plain
     /// value. Default: `EBADF` or `ENOTTY`.
     fn ioctl_val(&self, fd: i32, req: u32, arg: u64) -> SysResult<i32> {
@@ -1493,6 +1513,14 @@ pub trait HostOs: Sync {
     ) -> Option<SysResult<Vec<u8>>> {
         let _ = (pid, ask, addr, len, data);
         None
+    }
+
+    /// This process's guest state can answer other processes' `/proc`
+    /// reads through `server` (for a host whose [`HostOs::peer`] reaches
+    /// the other process's core directly, as the bare-metal kernel's
+    /// does). Called as each process starts running. Default: nothing.
+    fn serve_peers(&self, server: Weak<dyn PeerServer>) {
+        let _ = server;
     }
 
     /// Run `child` in a new host process that shares this one's memory

@@ -46,6 +46,7 @@ impl Process {
     /// call raised or unblocked, those that arrived while it ran.
     pub fn run(&self, thread: &mut Thread, engine: &mut dyn Engine) -> ExitStatus {
         self.procfs.capture(&self.mem, thread.cpu.x[2]);
+        self.host.serve_peers(self.weak());
         self.first_tid.store(thread.tid as u32, Ordering::Relaxed);
         self.name_thread(thread.tid, thread.name);
         let end = self.run_thread(thread, engine);

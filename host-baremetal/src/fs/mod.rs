@@ -22,7 +22,9 @@
 //! [`procfs`]), [`dev`] (`/dev/null`, `/dev/zero`, `/dev/urandom` and the
 //! console on descriptors 0, 1 and 2), [`pipe`] ends, [`event`]'s
 //! eventfds, timerfds and epoll instances, [`socket`]s (whose names are
-//! [`sockname`]'s: socket inodes, abstract names, ports). An `open` of
+//! [`sockname`]'s: socket inodes, abstract names, ports), [`netlink`]
+//! sockets, which describe the loopback interface ([`netif`], also its
+//! `SIOCGIF*` ioctls). An `open` of
 //! a node gets the kind its node's type says ([`node::open_object`]).
 //!
 //! The Linux-visible choices are each made in one place: a lookup's
@@ -39,6 +41,8 @@ mod event;
 mod fdtable;
 mod fileops;
 mod kind;
+mod netif;
+mod netlink;
 mod node;
 mod object;
 mod path;
@@ -57,6 +61,7 @@ use dev::*;
 use dir::*;
 use fdtable::*;
 use kind::*;
+pub use netif::is_ifreq;
 pub use node::FileRef;
 use node::*;
 use object::{InodeCall, Object};

@@ -3,7 +3,9 @@
 //! `listen`, `accept4`, `connect`), and `AF_INET`/`AF_INET6` TCP and UDP
 //! on the loopback; `SCM_RIGHTS` (descriptors in flight hold their open
 //! files), `SCM_CREDENTIALS`/`SO_PASSCRED`, `SO_PEERCRED`, `shutdown`,
-//! socket options, and names. Where a name leads is [`super::sockname`].
+//! socket options, and names. Where a name leads is [`super::sockname`];
+//! `AF_NETLINK` sockets are [`super::netlink`]'s, which the calls here
+//! hand them to.
 //!
 //! Each socket receives into a queue of its own and sends to its peer's
 //! (a connected one's) or to the queue of the socket a datagram's address
@@ -13,10 +15,16 @@
 //! Each queue holds at most [`SOCK_BUF`] bytes (Linux's default
 //! `wmem_default`). `connect` of a stream finds a listener and queues a
 //! connected socket for its `accept` at once, so a loopback TCP connect
-//! completes in the call, even a non-blocking one; the listener's backlog
-//! takes `backlog + 1` (`EAGAIN`, or waiting, past that). A loopback
-//! TCP connection is such a pair of queues: no segments, windows or
-//! `TIME_WAIT`. Options a program sets and reads back are kept
+//! completes in the call; a non-blocking one still answers `EINPROGRESS`
+//! as Linux's does (and a refused one `EINPROGRESS`, then `SO_ERROR`
+//! `ECONNREFUSED`), and the next `connect` how it ended. The listener's
+//! backlog takes `backlog + 1` (`EAGAIN`, or waiting, past that). A
+//! loopback TCP connection is such a pair of queues: no segments or
+//! windows. The side that closes first (while its peer has not) keeps
+//! its port for [`TIME_WAIT_NS`] from that close, as Linux's `TIME_WAIT`
+//! (Linux counts from the peer's `FIN`; here there is no `FIN_WAIT_2` to
+//! wait out, and `SO_LINGER` with a zero time, Linux's reset, holds the
+//! port all the same). Options a program sets and reads back are kept
 //! ([`KEPT`]); the rest answer `ENOPROTOOPT`. Not covered: `MSG_OOB`,
 //! `MSG_WAITALL` (a read returns what is there), `SO_SNDTIMEO` (kept,
 //! not applied: a send waits for room as long as it takes).
@@ -27,14 +35,15 @@
 use super::object::*;
 use super::sockname::{Inet, UnixName, inet_name, unix_addr, unix_name, unnamed};
 use super::*;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use vm_core::abi::{
-    AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC, IP_TOS, IP_TTL, IPPROTO_IP, IPPROTO_IPV6, IPPROTO_TCP,
-    IPPROTO_UDP, IPV6_V6ONLY, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_PEEK, MSG_TRUNC, SCM_CREDENTIALS,
-    SCM_MAX_FD, SCM_RIGHTS, SO_ACCEPTCONN, SO_BROADCAST, SO_DOMAIN, SO_ERROR, SO_KEEPALIVE,
-    SO_LINGER, SO_OOBINLINE, SO_PASSCRED, SO_PEERCRED, SO_PROTOCOL, SO_RCVBUF, SO_RCVTIMEO,
-    SO_REUSEADDR, SO_REUSEPORT, SO_SNDBUF, SO_SNDTIMEO, SO_TYPE, SOCK_DGRAM, SOCK_SEQPACKET,
-    SOCK_STREAM, SOL_SOCKET, TCP_CORK, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_NODELAY,
+    AF_INET, AF_INET6, AF_NETLINK, AF_UNIX, AF_UNSPEC, IP_TOS, IP_TTL, IPPROTO_IP, IPPROTO_IPV6,
+    IPPROTO_TCP, IPPROTO_UDP, IPV6_V6ONLY, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_PEEK, MSG_TRUNC,
+    SCM_CREDENTIALS, SCM_MAX_FD, SCM_RIGHTS, SO_ACCEPTCONN, SO_BROADCAST, SO_DOMAIN, SO_ERROR,
+    SO_KEEPALIVE, SO_LINGER, SO_OOBINLINE, SO_PASSCRED, SO_PEERCRED, SO_PROTOCOL, SO_RCVBUF,
+    SO_RCVTIMEO, SO_REUSEADDR, SO_REUSEPORT, SO_SNDBUF, SO_SNDTIMEO, SO_TYPE, SOCK_DGRAM,
+    SOCK_SEQPACKET, SOCK_STREAM, SOL_SOCKET, TCP_CORK, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL,
+    TCP_NODELAY,
 };
 use vm_core::host::{RecvMsg, SendMsg};
 
@@ -160,6 +169,36 @@ struct State {
     peercred: Option<[u8; 12]>,
     /// Values of [`KEPT`] options that were set.
     opts: BTreeMap<(i32, i32), Vec<u8>>,
+    /// A non-blocking TCP `connect` answered `EINPROGRESS` (Linux's
+    /// `SS_CONNECTING`): the next `connect` reports how it ended.
+    connecting: bool,
+    /// ... and was refused: closed, with the error pending.
+    refused: bool,
+    /// What `SO_ERROR` gives (and clears).
+    error: Option<Errno>,
+}
+
+/// How long the side that closes a TCP connection first keeps its port
+/// (Linux's `TCP_TIMEWAIT_LEN`), in nanoseconds.
+const TIME_WAIT_NS: u64 = 60_000_000_000;
+
+/// The monotonic clock a socket reads when it is closed (its `Fs`'s).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Mono {
+    clock: Clock,
+    monotonic: Option<fn() -> u64>,
+}
+
+impl Mono {
+    pub(super) fn ns(self) -> u64 {
+        match self.monotonic {
+            Some(f) => f(),
+            None => {
+                let t = (self.clock)();
+                (t.sec as u64).saturating_mul(1_000_000_000) + t.nsec as u64
+            }
+        }
+    }
 }
 
 /// A socket.
@@ -170,11 +209,31 @@ pub(super) struct Sock {
     rx: QueueRef,
     st: spin::Mutex<State>,
     passcred: AtomicBool,
+    /// Until when (monotonic ns) its port stays taken once it is gone
+    /// (0: not at all): set when it closes a TCP connection first, as
+    /// Linux's `TIME_WAIT`; its binding in [`super::sockname`] shares it.
+    hold: Arc<AtomicU64>,
+    mono: Mono,
 }
 
 impl Drop for Sock {
     fn drop(&mut self) {
-        self.rx.lock().closed = true;
+        let peer_open = {
+            let mut rx = self.rx.lock();
+            rx.closed = true;
+            !rx.eof
+        };
+        let connected = self
+            .st
+            .get_mut()
+            .peer
+            .as_ref()
+            .is_some_and(|p| p.queue.is_some());
+        if self.inet() && self.stream() && connected && peer_open {
+            // It closes first: its port goes into TIME_WAIT.
+            let until = self.mono.ns().saturating_add(TIME_WAIT_NS);
+            self.hold.store(until, Ordering::Relaxed);
+        }
         let peer = self.st.get_mut().peer.take();
         if self.connection()
             && let Some(q) = peer.and_then(|p| p.queue)
@@ -209,14 +268,22 @@ fn put_addr(out: &mut [u8], addr: &[u8]) -> usize {
 }
 
 impl Sock {
-    fn new(family: i32, ty: i32) -> Sock {
+    fn new(family: i32, ty: i32, mono: Mono) -> Sock {
         Sock {
             family,
             ty,
             rx: Arc::default(),
             st: spin::Mutex::new(State::default()),
             passcred: AtomicBool::new(false),
+            hold: Arc::default(),
+            mono,
         }
+    }
+
+    /// When its port is free again once it is gone (shared with its
+    /// binding).
+    pub(super) fn hold(&self) -> Arc<AtomicU64> {
+        self.hold.clone()
     }
 
     /// A stream or seqpacket socket, which connects to one peer.
@@ -470,6 +537,11 @@ impl Object for SockFile {
         if let Some(l) = &st.listen {
             return if l.pending.is_empty() { 0 } else { POLLIN };
         }
+        if st.refused {
+            // Closed by the refusal: both directions shut down.
+            let err = if st.error.is_some() { POLLERR } else { 0 };
+            return POLLIN | POLLOUT | POLLHUP | err;
+        }
         let peer = st.peer.as_ref().map(|p| p.queue.clone());
         drop(st);
         let rx = s.rx.lock();
@@ -540,6 +612,24 @@ fn check_kind(domain: i32, ty: i32, protocol: i32) -> SysResult<()> {
 }
 
 impl Fs {
+    /// The family of the socket open as `fd`: `None` for a file that is
+    /// not a socket (`EBADF` when nothing is open there).
+    pub(super) fn socket_family(&self, fd: i32) -> SysResult<Option<i32>> {
+        self.file(fd)?;
+        if self.netlink(fd).is_some() {
+            return Ok(Some(AF_NETLINK));
+        }
+        Ok(self.sock(fd).ok().map(|s| s.family))
+    }
+
+    /// The clock its sockets read when closed.
+    fn mono(&self) -> Mono {
+        Mono {
+            clock: self.clock,
+            monotonic: self.monotonic,
+        }
+    }
+
     /// The socket open as `fd` (`EBADF`, `ENOTSOCK`).
     fn sock(&self, fd: i32) -> SysResult<Arc<Sock>> {
         let o = self.object::<SockFile>(fd, Errno::ENOTSOCK)?;
@@ -554,8 +644,14 @@ impl Fs {
     pub fn socket(&mut self, domain: i32, ty: i32, protocol: i32) -> SysResult<i32> {
         let flags = ty & (O_NONBLOCK | O_CLOEXEC);
         let ty = ty & !(O_NONBLOCK | O_CLOEXEC);
+        if domain == AF_NETLINK {
+            return self.netlink_socket(ty, protocol, flags);
+        }
         check_kind(domain, ty, protocol)?;
-        self.install_object(Arc::new(SockFile(Arc::new(Sock::new(domain, ty)))), flags)
+        self.install_object(
+            Arc::new(SockFile(Arc::new(Sock::new(domain, ty, self.mono())))),
+            flags,
+        )
     }
 
     /// `socketpair(domain, type, protocol)`.
@@ -570,7 +666,10 @@ impl Fs {
         let flags = ty & (O_NONBLOCK | O_CLOEXEC);
         let ty = ty & !(O_NONBLOCK | O_CLOEXEC);
         check_kind(domain, ty, protocol)?;
-        let (a, b) = (Sock::new(domain, ty), Sock::new(domain, ty));
+        let (a, b) = (
+            Sock::new(domain, ty, self.mono()),
+            Sock::new(domain, ty, self.mono()),
+        );
         for (s, other) in [(&a, &b), (&b, &a)] {
             let mut st = s.st.lock();
             st.peer = Some(Peer {
@@ -606,7 +705,11 @@ impl Fs {
     fn bind_inet_sock(&self, s: &Arc<Sock>, at: Inet) -> SysResult<()> {
         let reuse = s.opt_int(SOL_SOCKET, SO_REUSEADDR) != 0;
         let v6only = s.opt_int(IPPROTO_IPV6, IPV6_V6ONLY) != 0;
-        let at = self.names.lock().bind_inet(at, s.ty, reuse, v6only, s)?;
+        let now = self.mono().ns();
+        let at = self
+            .names
+            .lock()
+            .bind_inet(at, s.ty, reuse, v6only, s, now)?;
         let mut st = s.st.lock();
         st.local = Some(at.bytes());
         st.inet = Some(at);
@@ -615,6 +718,9 @@ impl Fs {
 
     /// `bind(fd, addr)`.
     pub fn bind(&mut self, fd: i32, addr: &[u8]) -> SysResult<()> {
+        if let Some(n) = self.netlink(fd) {
+            return self.nl_bind(&n, addr);
+        }
         let s = self.sock(fd)?;
         if s.inet() {
             let at = inet_name(s.family, addr)?;
@@ -650,6 +756,9 @@ impl Fs {
 
     /// `listen(fd, backlog)`.
     pub fn listen(&mut self, fd: i32, backlog: i32) -> SysResult<()> {
+        if self.netlink(fd).is_some() {
+            return Err(Errno::ENOTSUP);
+        }
         let s = self.sock(fd)?;
         if !s.connection() {
             return Err(Errno::ENOTSUP);
@@ -676,8 +785,46 @@ impl Fs {
     }
 
     /// `connect(fd, addr)`: `EAGAIN` when a listener's backlog is full
-    /// (the kernel waits and calls again, unless `O_NONBLOCK`).
+    /// (the kernel waits and calls again, unless `O_NONBLOCK`). A
+    /// non-blocking TCP connect is `EINPROGRESS`, as on Linux, though it
+    /// is done (or refused: then `SO_ERROR` says `ECONNREFUSED`); the next
+    /// `connect` gives how it ended (0; the pending error, else
+    /// `ECONNABORTED`), the one after `EISCONN`.
     pub fn connect(&mut self, fd: i32, addr: &[u8]) -> SysResult<()> {
+        if let Some(n) = self.netlink(fd) {
+            return self.nl_connect(&n, addr);
+        }
+        let s = self.sock(fd)?;
+        let tcp = s.inet() && s.stream();
+        if tcp {
+            let mut st = s.st.lock();
+            if core::mem::take(&mut st.refused) {
+                st.connecting = false;
+                return Err(st.error.take().unwrap_or(Errno::ECONNABORTED));
+            }
+            if core::mem::take(&mut st.connecting) && st.peer.is_some() {
+                return Ok(());
+            }
+        }
+        let r = self.connect_now(fd, addr);
+        if !tcp || !self.nonblocking(fd)? {
+            return r;
+        }
+        let mut st = s.st.lock();
+        match r {
+            Ok(()) => st.connecting = true,
+            Err(Errno::ECONNREFUSED) => {
+                st.connecting = true;
+                st.refused = true;
+                st.error = Some(Errno::ECONNREFUSED);
+            }
+            Err(e) => return Err(e),
+        }
+        Err(Errno::EINPROGRESS)
+    }
+
+    /// `connect` done in the call.
+    fn connect_now(&mut self, fd: i32, addr: &[u8]) -> SysResult<()> {
         let s = self.sock(fd)?;
         if !s.connection() {
             return self.connect_dgram(&s, addr);
@@ -710,7 +857,7 @@ impl Fs {
             t
         };
         // The server's end, for the listener's accept.
-        let srv = Arc::new(Sock::new(s.family, s.ty));
+        let srv = Arc::new(Sock::new(s.family, s.ty, self.mono()));
         let server_name = if s.inet() {
             // The address connected to, as the accepted socket's own.
             let mut to = inet_name(s.family, addr)?;
@@ -741,6 +888,17 @@ impl Fs {
         }
         l.pending.push_back(srv.clone());
         drop(lst);
+        if s.inet() {
+            // The server's end holds the listener's port too (Linux's
+            // inherited bind bucket), with its SO_REUSEADDR and
+            // IPV6_V6ONLY: what a later bind of that port meets.
+            let reuse = target.opt_int(SOL_SOCKET, SO_REUSEADDR) != 0;
+            let v6only = target.opt_int(IPPROTO_IPV6, IPV6_V6ONLY) != 0;
+            let at = inet_name(s.family, &server_name)?;
+            self.names
+                .lock()
+                .bind_accepted(at, s.ty, reuse, v6only, &srv);
+        }
         let mut st = s.st.lock();
         st.peer = Some(Peer {
             addr: server_name,
@@ -783,6 +941,9 @@ impl Fs {
     /// `accept4(fd, addr, flags)`: the new descriptor and the peer's
     /// address's full length (`EAGAIN` when none is waiting).
     pub fn accept4(&mut self, fd: i32, addr: &mut [u8], flags: i32) -> SysResult<(i32, usize)> {
+        if self.netlink(fd).is_some() {
+            return Err(Errno::ENOTSUP);
+        }
         let s = self.sock(fd)?;
         if !s.connection() {
             return Err(Errno::ENOTSUP);
@@ -805,6 +966,9 @@ impl Fs {
 
     /// `sendmsg(fd, msg, flags)` (`EAGAIN` when it would block).
     pub fn sendmsg(&mut self, fd: i32, msg: &SendMsg<'_>, _flags: i32) -> SysResult<usize> {
+        if let Some(n) = self.netlink(fd) {
+            return self.nl_sendmsg(&n, msg);
+        }
         let s = self.sock(fd)?;
         let mut out = Msg {
             data: msg.data.to_vec(),
@@ -843,6 +1007,9 @@ impl Fs {
 
     /// `recvmsg(fd, msg, flags)` (`EAGAIN` when it would block).
     pub fn recvmsg(&mut self, fd: i32, msg: &mut RecvMsg<'_>, flags: i32) -> SysResult<usize> {
+        if let Some(n) = self.netlink(fd) {
+            return self.nl_recvmsg(&n, msg, flags);
+        }
         let s = self.sock(fd)?;
         let (n, files) = s.recv(msg, flags)?;
         if !files.is_empty() {
@@ -875,6 +1042,9 @@ impl Fs {
 
     /// `shutdown(fd, how)`.
     pub fn shutdown(&mut self, fd: i32, how: i32) -> SysResult<()> {
+        if self.netlink(fd).is_some() {
+            return Err(Errno::ENOTSUP);
+        }
         let s = self.sock(fd)?;
         if !(0..=2).contains(&how) {
             return Err(Errno::EINVAL);
@@ -909,11 +1079,14 @@ impl Fs {
         name: i32,
         value: &mut [u8],
     ) -> SysResult<usize> {
+        if let Some(n) = self.netlink(fd) {
+            return self.nl_getsockopt(&n, level, name, value);
+        }
         let s = self.sock(fd)?;
         let int = |v: i32| v.to_le_bytes().to_vec();
         let bytes = match (level, name) {
             (SOL_SOCKET, SO_TYPE) => int(s.ty),
-            (SOL_SOCKET, SO_ERROR) => int(0),
+            (SOL_SOCKET, SO_ERROR) => int(s.st.lock().error.take().map_or(0, |e| e.0)),
             (SOL_SOCKET, SO_ACCEPTCONN) => int(i32::from(s.listening())),
             (SOL_SOCKET, SO_PROTOCOL) => int(match (s.family, s.ty) {
                 (AF_UNIX, _) => 0,
@@ -973,6 +1146,9 @@ impl Fs {
 
     /// `setsockopt(fd, level, name, value)`.
     pub fn setsockopt(&mut self, fd: i32, level: i32, name: i32, value: &[u8]) -> SysResult<()> {
+        if let Some(n) = self.netlink(fd) {
+            return self.nl_setsockopt(&n, level, name, value);
+        }
         let s = self.sock(fd)?;
         let int = || {
             value
@@ -1003,6 +1179,9 @@ impl Fs {
     /// `getsockname` (`peer` false) or `getpeername` into `addr`: the
     /// address's full length.
     pub fn sockname(&mut self, fd: i32, peer: bool, addr: &mut [u8]) -> SysResult<usize> {
+        if let Some(n) = self.netlink(fd) {
+            return Ok(put_addr(addr, &self.nl_name(&n, peer)));
+        }
         let s = self.sock(fd)?;
         let a = if peer {
             let st = s.st.lock();

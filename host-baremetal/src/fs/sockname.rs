@@ -4,20 +4,27 @@
 //! `127.0.0.1`, `::1` or the wildcard address), as `bind` records them
 //! and `connect`/`sendto` look them up, with Linux's errnos for what a
 //! lookup or a binding meets (`ENOENT`, `ECONNREFUSED`, `EADDRINUSE`,
-//! `EADDRNOTAVAIL`, `ENETUNREACH`).
+//! `EADDRNOTAVAIL`, `ENETUNREACH`); and the port ids of netlink sockets.
 //!
 //! Every process's [`Fs`] holds the one [`Names`] (shared at `fork`, as
 //! the tree is). A binding holds its socket weakly: a closed socket's
 //! path stays in the tree (connecting to it is `ECONNREFUSED`, as on
-//! Linux) and its abstract name and port become free. Ports: an ephemeral
-//! port comes from Linux's default range (32768-60999), in turn. Not
-//! modelled: `TIME_WAIT` (a closed TCP connection's port is free at
-//! once), addresses other than the loopback's (no interfaces: `bind` is
-//! `EADDRNOTAVAIL`, `connect` `ENETUNREACH`), IPv4-mapped IPv6 addresses.
+//! Linux) and its abstract name becomes free; its port too, unless it
+//! closed a TCP connection first: then the binding stays, with the
+//! socket's `SO_REUSEADDR`, until its `TIME_WAIT` ends (a bind meets it
+//! as Linux's bind conflict rule says: taken unless both have
+//! `SO_REUSEADDR`). The server's end of an accepted connection is bound
+//! to the listener's port as well, as Linux's shares the listener's bind
+//! bucket. Ports: an ephemeral port comes from Linux's default range
+//! (32768-60999), in turn. Not modelled: addresses other than the
+//! loopback's (`bind` is `EADDRNOTAVAIL`, `connect` `ENETUNREACH`),
+//! IPv4-mapped IPv6 addresses.
 
+use super::netlink::Netlink;
 use super::object::*;
 use super::socket::Sock;
 use super::*;
+use core::sync::atomic::{AtomicU64, Ordering};
 use vm_core::abi::{AF_INET, AF_INET6, AF_UNIX, SOCK_STREAM};
 
 /// `offsetof(struct sockaddr_un, sun_path)`.
@@ -164,6 +171,9 @@ struct Bound {
     reuse: bool,
     v6only: bool,
     sock: Weak<Sock>,
+    /// Until when the port stays taken once the socket is gone (its
+    /// `TIME_WAIT`; see [`Sock::hold`]).
+    hold: Arc<AtomicU64>,
 }
 
 impl Bound {
@@ -201,6 +211,10 @@ pub(super) struct Names {
     bound: Vec<Bound>,
     next_port: u16,
     next_auto: u32,
+    /// Netlink sockets by port id.
+    netlink: BTreeMap<u32, Weak<Netlink>>,
+    /// The monotonic time of the last `bind_inet`, for [`Bound::hold`].
+    now: u64,
 }
 
 impl Default for Names {
@@ -210,6 +224,8 @@ impl Default for Names {
             bound: Vec::new(),
             next_port: *EPHEMERAL.start(),
             next_auto: 0,
+            netlink: BTreeMap::new(),
+            now: 0,
         }
     }
 }
@@ -217,7 +233,44 @@ impl Default for Names {
 impl Names {
     fn forget_closed(&mut self) {
         self.abstract_names.retain(|_, s| s.strong_count() > 0);
-        self.bound.retain(|b| b.sock.strong_count() > 0);
+        let now = self.now;
+        self.bound
+            .retain(|b| b.sock.strong_count() > 0 || b.hold.load(Ordering::Relaxed) > now);
+        self.netlink.retain(|_, s| s.strong_count() > 0);
+    }
+
+    /// Record a netlink socket under `port` (`EADDRINUSE` when taken); 0
+    /// picks one: `pid` if free, else the first free one from `rover`
+    /// down, as Linux's autobind. Returns the port.
+    pub(super) fn bind_netlink(
+        &mut self,
+        port: u32,
+        pid: u32,
+        rover: u32,
+        sock: &Arc<Netlink>,
+    ) -> SysResult<u32> {
+        self.forget_closed();
+        let port = if port != 0 {
+            if self.netlink.contains_key(&port) {
+                return Err(Errno::EADDRINUSE);
+            }
+            port
+        } else if !self.netlink.contains_key(&pid) {
+            pid
+        } else {
+            let mut p = rover;
+            while self.netlink.contains_key(&p) {
+                p -= 1;
+            }
+            p
+        };
+        self.netlink.insert(port, Arc::downgrade(sock));
+        Ok(port)
+    }
+
+    /// The live netlink socket bound to `port`.
+    pub(super) fn find_netlink(&self, port: u32) -> Option<Arc<Netlink>> {
+        self.netlink.get(&port).and_then(Weak::upgrade)
     }
 
     /// Record `sock` under an abstract name (`None`: autobind, a fresh
@@ -262,10 +315,12 @@ impl Names {
         reuse: bool,
         v6only: bool,
         sock: &Arc<Sock>,
+        now: u64,
     ) -> SysResult<Inet> {
         if !at.wildcard() && !at.loopback() {
             return Err(Errno::EADDRNOTAVAIL);
         }
+        self.now = self.now.max(now);
         self.forget_closed();
         let clash = |names: &Names, at: &Inet| {
             names.bound.iter().any(|b| {
@@ -306,8 +361,29 @@ impl Names {
             reuse,
             v6only,
             sock: Arc::downgrade(sock),
+            hold: sock.hold(),
         });
         Ok(at)
+    }
+
+    /// Record the server's end of a TCP connection at `at`, the
+    /// listener's address, as sharing its port (no conflict checked).
+    pub(super) fn bind_accepted(
+        &mut self,
+        at: Inet,
+        ty: i32,
+        reuse: bool,
+        v6only: bool,
+        sock: &Arc<Sock>,
+    ) {
+        self.bound.push(Bound {
+            at,
+            ty,
+            reuse,
+            v6only,
+            sock: Arc::downgrade(sock),
+            hold: sock.hold(),
+        });
     }
 
     /// The live socket of type `ty` that a packet or connection for `to`

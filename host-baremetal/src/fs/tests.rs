@@ -1414,3 +1414,101 @@ fn proc_fd_links_of_pipes_and_the_console_reopen_them() {
         Err(Errno::ENOTDIR)
     );
 }
+
+/// The monotonic clock of [`tcp_time_wait_holds_the_port_of_who_closes_first`].
+static TW_NOW: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(1);
+
+fn tw_now() -> u64 {
+    TW_NOW.load(core::sync::atomic::Ordering::Relaxed)
+}
+
+fn sin(port: u16) -> Vec<u8> {
+    let mut a = vec![2u8, 0];
+    a.extend_from_slice(&port.to_be_bytes());
+    a.extend_from_slice(&[127, 0, 0, 1]);
+    a.resize(16, 0);
+    a
+}
+
+#[test]
+fn tcp_time_wait_holds_the_port_of_who_closes_first() {
+    use vm_core::abi::{SO_REUSEADDR, SOCK_STREAM, SOL_SOCKET};
+    let mut fs = fs();
+    fs.set_monotonic(tw_now);
+    let ls = fs.socket(2, SOCK_STREAM, 0).unwrap();
+    fs.bind(ls, &sin(0)).unwrap();
+    fs.listen(ls, 1).unwrap();
+    let mut a = [0u8; 16];
+    fs.sockname(ls, false, &mut a).unwrap();
+    let port = u16::from_be_bytes([a[2], a[3]]);
+    let c = fs.socket(2, SOCK_STREAM | O_NONBLOCK, 0).unwrap();
+    assert_eq!(fs.connect(c, &sin(port)), Err(Errno::EINPROGRESS));
+    assert_eq!(fs.connect(c, &sin(port)), Ok(()));
+    assert_eq!(fs.connect(c, &sin(port)), Err(Errno::EISCONN));
+    let s = fs.accept4(ls, &mut [], 0).unwrap().0;
+    fs.sockname(c, false, &mut a).unwrap();
+    let cport = u16::from_be_bytes([a[2], a[3]]);
+    // The client closes first, then the server.
+    fs.close(c).unwrap();
+    fs.close(s).unwrap();
+    fs.close(ls).unwrap();
+    let again = |fs: &mut Fs, port: u16, reuse: bool| {
+        let t = fs.socket(2, SOCK_STREAM, 0).unwrap();
+        if reuse {
+            fs.setsockopt(t, SOL_SOCKET, SO_REUSEADDR, &1i32.to_le_bytes())
+                .unwrap();
+        }
+        let r = fs.bind(t, &sin(port));
+        fs.close(t).unwrap();
+        r
+    };
+    assert_eq!(again(&mut fs, cport, false), Err(Errno::EADDRINUSE));
+    assert_eq!(again(&mut fs, cport, true), Err(Errno::EADDRINUSE));
+    // The server closed second: its port is free.
+    assert_eq!(again(&mut fs, port, false), Ok(()));
+    // 60 s later the client's is too.
+    TW_NOW.store(60_000_000_002, core::sync::atomic::Ordering::Relaxed);
+    assert_eq!(again(&mut fs, cport, false), Ok(()));
+    // Refused, non-blocking: EINPROGRESS, then SO_ERROR once.
+    let c = fs.socket(2, SOCK_STREAM | O_NONBLOCK, 0).unwrap();
+    assert_eq!(fs.connect(c, &sin(port)), Err(Errno::EINPROGRESS));
+    let mut e = [0u8; 4];
+    fs.getsockopt(c, SOL_SOCKET, vm_core::abi::SO_ERROR, &mut e)
+        .unwrap();
+    assert_eq!(i32::from_le_bytes(e), Errno::ECONNREFUSED.0);
+    fs.getsockopt(c, SOL_SOCKET, vm_core::abi::SO_ERROR, &mut e)
+        .unwrap();
+    assert_eq!(i32::from_le_bytes(e), 0);
+}
+
+#[test]
+fn netlink_dumps_the_loopback() {
+    use vm_core::abi::{AF_NETLINK, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, RTM_GETLINK, SOCK_RAW};
+    let mut fs = fs();
+    let s = fs.socket(AF_NETLINK, SOCK_RAW, 0).unwrap();
+    let mut req = vec![0u8; 20];
+    req[..4].copy_from_slice(&20u32.to_le_bytes());
+    req[4..6].copy_from_slice(&RTM_GETLINK.to_le_bytes());
+    req[6..8].copy_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_le_bytes());
+    req[8..12].copy_from_slice(&7u32.to_le_bytes());
+    assert_eq!(fs.write(s, &req).unwrap(), 20);
+    let mut buf = vec![0u8; 4096];
+    let n = fs.read(s, &mut buf).unwrap();
+    // One RTM_NEWLINK of index 1 named lo, for our port and sequence.
+    assert_eq!(u32::from_le_bytes(buf[..4].try_into().unwrap()) as usize, n);
+    assert_eq!(u16::from_le_bytes([buf[4], buf[5]]), 16);
+    assert_eq!(u32::from_le_bytes(buf[8..12].try_into().unwrap()), 7);
+    let mut me = [0u8; 12];
+    fs.sockname(s, false, &mut me).unwrap();
+    assert_eq!(buf[12..16], me[4..8]);
+    assert_eq!(i32::from_le_bytes(buf[20..24].try_into().unwrap()), 1);
+    assert!(buf[..n].windows(3).any(|w| w == b"lo\0"));
+    let n = fs.read(s, &mut buf).unwrap();
+    assert_eq!(n, 20);
+    assert_eq!(u16::from_le_bytes([buf[4], buf[5]]), NLMSG_DONE);
+    assert_eq!(fs.read(s, &mut buf), Err(Errno::EAGAIN));
+    assert_eq!(
+        fs.socket(AF_NETLINK, SOCK_RAW, 9),
+        Err(Errno::EPROTONOSUPPORT)
+    );
+}

@@ -31,6 +31,16 @@ pub(super) fn fork(
     host.spawn_process(exit_signal, wait_exec, &mut |pid| {
         let mem = p.mem.copy_for_fork(host)?;
         let np = Process::new(host, mem, p.exe_path.clone(), p.options.clone());
+        // The start Linux recorded in the mm (argv, environment, auxv)
+        // and the personality are the parent's: the child's run must not
+        // take them from its stack pointer, which is mid-program.
+        *np.procfs.info.lock() = p.procfs.info.lock().clone();
+        np.procfs.personality.store(
+            p.procfs
+                .personality
+                .load(core::sync::atomic::Ordering::Relaxed),
+            core::sync::atomic::Ordering::Relaxed,
+        );
         {
             let mut t = np.signals.lock();
             *t = p.signals.lock().clone();

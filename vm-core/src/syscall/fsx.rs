@@ -17,7 +17,7 @@ use super::abi;
 use super::{Ctx, MAX_RW, R, get, put, usable};
 use crate::abi::{
     F_SETFD, F_SETFL, FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX, NGROUPS_MAX, O_ASYNC, O_NONBLOCK,
-    XATTR_NAME_MAX, XATTR_SIZE_MAX,
+    SIOCGIFCONF, XATTR_NAME_MAX, XATTR_SIZE_MAX,
 };
 use crate::host::{AT_EMPTY_PATH, Errno, SysResult, XattrTarget};
 use crate::memory::Access;
@@ -63,6 +63,11 @@ const IOCTL_PTR: &[(u32, usize, Dir)] = &[
     (0x8910, 40, Dir::InOut), // SIOCGIFNAME
     (0x8913, 40, Dir::InOut), // SIOCGIFFLAGS
     (0x8915, 40, Dir::InOut), // SIOCGIFADDR
+    (0x8917, 40, Dir::InOut), // SIOCGIFDSTADDR
+    (0x8919, 40, Dir::InOut), // SIOCGIFBRDADDR
+    (0x891b, 40, Dir::InOut), // SIOCGIFNETMASK
+    (0x891d, 40, Dir::InOut), // SIOCGIFMETRIC
+    (0x8942, 40, Dir::InOut), // SIOCGIFTXQLEN
     (0x8921, 40, Dir::InOut), // SIOCGIFMTU
     (0x8927, 40, Dir::InOut), // SIOCGIFHWADDR
     (0x8933, 40, Dir::InOut), // SIOCGIFINDEX
@@ -105,6 +110,7 @@ pub(super) fn ioctl(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         }
         FIOCLEX => host.fcntl(fd, F_SETFD, 1).map(|_| 0),
         FIONCLEX => host.fcntl(fd, F_SETFD, 0).map(|_| 0),
+        SIOCGIFCONF => ifconf(cx, fd, a[2]),
         _ => {
             if let Some(&(_, size, dir)) = IOCTL_PTR.iter().find(|e| e.0 == req) {
                 host.fcntl(fd, 1, 0)?;
@@ -133,6 +139,35 @@ pub(super) fn ioctl(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         }
     }
 }
+
+/// `ioctl(fd, SIOCGIFCONF, ifc)`: `struct ifconf` is `{ int ifc_len;
+/// char *ifc_buf; }` (16 bytes, the pointer at 8), a guest pointer the
+/// host cannot take, so the records come through a buffer of the core's.
+/// A null `ifc_buf` asks for the length of them all; a negative length is
+/// room for none, as in Linux's `dev_ifconf`.
+fn ifconf(cx: &mut Ctx<'_>, fd: i32, arg: u64) -> R {
+    let host = cx.p.host;
+    let ifc: [u8; 16] = get(cx.mem(), arg)?;
+    let len = i32::from_le_bytes(ifc[..4].try_into().expect("4 bytes"));
+    let buf = u64::from_le_bytes(ifc[8..].try_into().expect("8 bytes"));
+    let n = if buf == 0 {
+        host.ifconf(fd, None)?
+    } else {
+        let room = (len.max(0) as usize).min(MAX_IFCONF);
+        cx.mem()
+            .check(buf, room as u64, Access::Write)
+            .map_err(|_| Errno::EFAULT)?;
+        let mut out = vec![0u8; room];
+        let n = host.ifconf(fd, Some(&mut out))?.min(room);
+        put(cx.mem(), buf, &out[..n])?;
+        n
+    };
+    put(cx.mem(), arg, &(n as i32).to_le_bytes())?;
+    Ok(0)
+}
+
+/// The most `SIOCGIFCONF` fills at once: 1024 records.
+const MAX_IFCONF: usize = 40 * 1024;
 
 /// `memfd_create(name, flags)`.
 pub(super) fn memfd_create(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {

@@ -10,7 +10,10 @@
 //! request through the tree's shared table, answered by a helper thread
 //! of the other pvm, `host-linux/src/peer.rs`), which answers from its
 //! guest's state with [`serve`], the same generators its own `/proc/self`
-//! uses (`super::procfs`):
+//! uses (`super::procfs`). A host whose processes share one kernel (the
+//! bare-metal one) calls [`serve`] of the other process directly, through
+//! the [`crate::host::PeerServer`] each process hands it as it starts
+//! ([`HostOs::serve_peers`]):
 //!
 //! * `maps`, `smaps`, `smaps_rollup`, `statm`, `auxv`, `cmdline`,
 //!   `environ`: the text it would show itself, in a memfd;
@@ -103,6 +106,12 @@ pub fn serve(p: &Process, ask: PeerAsk, addr: u64, len: u64, data: &[u8]) -> Sys
                 .unwrap_or_default()
         }
     })
+}
+
+impl crate::host::PeerServer for Process {
+    fn answer(&self, ask: PeerAsk, addr: u64, len: u64, data: &[u8]) -> SysResult<Vec<u8>> {
+        serve(self, ask, addr, len, data)
+    }
 }
 
 /// Ask process `pid` (the caller's checks done).

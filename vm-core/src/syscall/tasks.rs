@@ -137,13 +137,13 @@ fn guest_count(host_count: i64, t: &TreeThreads) -> i64 {
 /// `comm` of another process of the tree whose host procfs misses
 /// threads ([`HostOs::tree_threads`]), of it or of one of its threads,
 /// as the host has them with the guest's thread count and, for a
-/// thread without a host thread, its id and name. `None`: not such a
-/// file (the host opens it).
+/// thread without a host thread, its id and name; on a host whose
+/// procfs has every thread, `stat` and `status` with the memory figures
+/// that process answers ([`HostOs::peer`]). `None`: not such a file
+/// (the host opens it).
 pub(super) fn open_other(cx: &mut Ctx<'_>, c: &[u8], flags: i32) -> Option<SysResult<i32>> {
     let host = cx.p.host;
-    if !host.has_tree_threads() {
-        return None;
-    }
+    let tree = host.has_tree_threads();
     let pid = host.ids().pid;
     let (who, tid, file) = match split_task(c) {
         Some((who, tid, rest)) => (who, tid, other_file(rest)?),
@@ -162,7 +162,17 @@ pub(super) fn open_other(cx: &mut Ctx<'_>, c: &[u8], flags: i32) -> Option<SysRe
     if who == pid {
         return None;
     }
-    let t = host.tree_threads(who)?;
+    let t = if tree {
+        host.tree_threads(who)?
+    } else {
+        // A host whose procfs shows the threads as they are (the
+        // bare-metal one): only the memory figures are the guest's, from
+        // that process when it answers.
+        if file == File::Comm || super::peer::sizes(cx, who).is_none() {
+            return None;
+        }
+        TreeThreads::default()
+    };
     let name = t.extra.iter().find(|e| e.0 == tid).map(|e| e.1);
     if file == File::Comm && name.is_none() {
         return None;
@@ -193,6 +203,8 @@ pub(super) fn open_other(cx: &mut Ctx<'_>, c: &[u8], flags: i32) -> Option<SysRe
         _ => super::peer::sizes(cx, who),
     };
     let state = match file {
+        // The host's state stands where its procfs has every thread.
+        _ if !tree => None,
         File::Comm => None,
         _ => super::peer::thread_state(cx, who, tid),
     };
