@@ -407,6 +407,7 @@ fn raise(p: &Proc, signo: i32, code: i32, pid: i32, status: i32) {
         pid,
         uid: 0,
         status,
+        value: 0,
     });
 }
 

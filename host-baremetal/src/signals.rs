@@ -223,6 +223,7 @@ impl Signals {
             pid: 0,
             uid: 0,
             status: 0,
+            value: 0,
         })
     }
 
@@ -304,6 +305,7 @@ mod tests {
             pid: 5,
             uid: 0,
             status: 3,
+            value: 0,
         };
         // SIGCHLD's default does nothing: not kept.
         s.raise_from(chld);

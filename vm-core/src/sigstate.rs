@@ -168,6 +168,19 @@ impl SigInfo {
         }
     }
 
+    /// A signal `pid` (real uid `uid`) sent with `sigqueue` and `value`.
+    pub fn queued(signo: i32, pid: i32, uid: u32, value: u64) -> SigInfo {
+        let mut raw = [0u8; SIGINFO_SIZE - 16];
+        raw[0..4].copy_from_slice(&pid.to_le_bytes());
+        raw[4..8].copy_from_slice(&uid.to_le_bytes());
+        raw[8..16].copy_from_slice(&value.to_le_bytes());
+        SigInfo {
+            signo,
+            code: SI_QUEUE,
+            fields: SigFields::Raw(raw),
+        }
+    }
+
     /// A `SIGCHLD` about child `pid` (`code` is `CLD_EXITED`...,
     /// `status` the exit code or signal). The child's CPU times are not
     /// reported (zero).
