@@ -29,8 +29,7 @@ use vm_core::signal::{DefaultAction, default_action};
 
 /// Real-time arrivals kept with their siginfo.
 pub const QUEUED: usize = 1024;
-/// The first real-time signal.
-const SIGRTMIN: i32 = 32;
+use vm_core::sigstate::SIGRTMIN;
 
 const NSIG: usize = vm_core::sigstate::NSIG as usize;
 // `SI_KERNEL`: the `si_code` of a signal the kernel sends (itimer expiry).

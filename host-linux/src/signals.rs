@@ -127,8 +127,7 @@ static UID: [AtomicU32; 64] = [const { AtomicU32::new(0) }; 64];
 /// Per signal, the latest arrival's `si_value` (`sigqueue`).
 static VALUE: [AtomicU64; 64] = [const { AtomicU64::new(0) }; 64];
 
-/// First real-time signal (the kernel's numbering).
-const SIGRTMIN: i32 = 32;
+use vm_core::sigstate::SIGRTMIN;
 /// Real-time arrivals kept with their siginfo before arrivals merge.
 const QUEUED: usize = 1024;
 /// A [`Queued`] slot's states.
