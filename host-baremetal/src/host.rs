@@ -1073,6 +1073,25 @@ impl HostOs for BareMetal {
     fn kill(&self, pid: i32, sig: i32) -> SysResult<()> {
         crate::procs::kill(self.p().pid, pid, sig)
     }
+    fn tgkill(&self, tgid: i32, tid: i32, sig: i32) -> SysResult<()> {
+        if tgid <= 0 || tid <= 0 {
+            return Err(Errno::EINVAL);
+        }
+        crate::procs::send(self.p().pid, tgid, sig, vm_core::sigstate::SI_TKILL, 0)
+    }
+    fn sigqueue(&self, pid: i32, _tid: Option<i32>, sig: i32, info: &[u8; 128]) -> SysResult<()> {
+        let code = i32::from_le_bytes(info[8..12].try_into().unwrap_or_default());
+        // Another process may not be sent a kernel's or kill's si_code
+        // (Linux's rule).
+        if code >= 0 || code == vm_core::sigstate::SI_TKILL {
+            return Err(Errno::EPERM);
+        }
+        if pid <= 0 {
+            return Err(Errno::EINVAL);
+        }
+        let value = u64::from_le_bytes(info[24..32].try_into().unwrap_or_default());
+        crate::procs::send(self.p().pid, pid, sig, code, value)
+    }
     fn setpgid(&self, pid: i32, pgid: i32) -> SysResult<()> {
         crate::procs::setpgid(self.p().pid, pid, pgid)
     }

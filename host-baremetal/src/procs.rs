@@ -411,6 +411,7 @@ fn raise(p: &Proc, signo: i32, code: i32, pid: i32, status: i32) {
         pid,
         uid: 0,
         status,
+        value: 0,
     });
 }
 
@@ -545,6 +546,14 @@ fn targets(t: &Table, me: i32, pid: i32) -> Vec<(i32, Option<Arc<Proc>>)> {
 /// `kill(pid, sig)` from process `me` (the core handles a process's
 /// signals to itself; a group that includes `me` reaches it here too).
 pub fn kill(me: i32, pid: i32, sig: i32) -> SysResult<()> {
+    send(me, pid, sig, SI_USER, 0)
+}
+
+/// Send `sig` with `si_code` `code` and `si_value` `value` from `me` to
+/// the processes `pid` names (as `kill`): `kill` (`SI_USER`), `tgkill`
+/// of another process (`SI_TKILL`: the process takes it, as its threads
+/// share one table here), `sigqueue` (`SI_QUEUE`).
+pub fn send(me: i32, pid: i32, sig: i32, code: i32, value: u64) -> SysResult<()> {
     let mut t = TABLE.lock();
     let hit = targets(&t, me, pid);
     if hit.is_empty() {
@@ -574,7 +583,14 @@ pub fn kill(me: i32, pid: i32, sig: i32) -> SysResult<()> {
                 changed(&mut t, tpid, Event::Continued);
             }
         }
-        raise(&p, sig, SI_USER, me, 0);
+        p.signals.lock().raise_from(HostSignal {
+            signo: sig,
+            code,
+            pid: me,
+            uid: 0,
+            status: 0,
+            value,
+        });
     }
     drop(t);
     CHANGES.fetch_add(1, Ordering::Release);

@@ -15,11 +15,21 @@
 //! host's, these signals do not queue (one pending each), and a periodic
 //! timer that fell behind fires once and is re-armed after `now`.
 //!
+//! Real-time signals another process sends (`kill`, `sigqueue`) queue,
+//! each with its siginfo, up to [`QUEUED`] (then the latest's siginfo
+//! stands for the rest, as Linux loses the information beyond
+//! `RLIMIT_SIGPENDING`).
+//!
 //! All times are nanoseconds; the caller passes the clocks in, so this is
 //! tested on the build machine.
 
 use vm_core::host::{Errno, HostSigAction, HostSignal, ITimer, SysResult, Timespec};
+use alloc::collections::VecDeque;
 use vm_core::signal::{DefaultAction, default_action};
+
+/// Real-time arrivals kept with their siginfo.
+pub const QUEUED: usize = 1024;
+use vm_core::sigstate::SIGRTMIN;
 
 const NSIG: usize = vm_core::sigstate::NSIG as usize;
 // `SI_KERNEL`: the `si_code` of a signal the kernel sends (itimer expiry).
@@ -57,6 +67,8 @@ pub struct Signals {
     /// The sender's fields of a pending signal another process sent
     /// (`kill`, a child's `SIGCHLD`); `None`: the kernel's own.
     info: [Option<HostSignal>; NSIG],
+    /// Real-time arrivals not taken yet, oldest first.
+    queued: VecDeque<HostSignal>,
     timers: [Timer; 3],
 }
 
@@ -85,6 +97,7 @@ impl Signals {
             actions: [HostSigAction::Default; NSIG],
             pending: 0,
             info: [None; NSIG],
+            queued: VecDeque::new(),
             timers: [Timer {
                 next: None,
                 interval: 0,
@@ -111,6 +124,7 @@ impl Signals {
             *a = action;
             if !self.wanted(signo) {
                 self.pending &= !(1 << (signo - 1));
+                self.queued.retain(|q| q.signo != signo);
             }
         }
     }
@@ -141,6 +155,9 @@ impl Signals {
         if (1..=NSIG as i32).contains(&s.signo) && self.wanted(s.signo) {
             self.pending |= 1 << (s.signo - 1);
             self.info[(s.signo - 1) as usize] = Some(s);
+            if s.signo >= SIGRTMIN && self.queued.len() < QUEUED {
+                self.queued.push_back(s);
+            }
         }
     }
 
@@ -213,6 +230,17 @@ impl Signals {
             return None;
         }
         let signo = self.pending.trailing_zeros() as i32 + 1;
+        if let Some(at) = self.queued.iter().position(|q| q.signo == signo) {
+            let s = self.queued.remove(at);
+            let i = (signo - 1) as usize;
+            // The last one kept, and no later arrival found the queue
+            // full (whose siginfo `info` would hold).
+            if !self.queued.iter().any(|q| q.signo == signo) && self.info[i] == s {
+                self.pending &= !(1 << i);
+                self.info[i] = None;
+            }
+            return s;
+        }
         self.pending &= !(1 << (signo - 1));
         if let Some(info) = self.info[(signo - 1) as usize].take() {
             return Some(info);
@@ -223,6 +251,7 @@ impl Signals {
             pid: 0,
             uid: 0,
             status: 0,
+            value: 0,
         })
     }
 
@@ -237,6 +266,7 @@ impl Signals {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec::Vec;
 
     fn it(interval_us: i64, value_us: i64) -> ITimer {
         let t = |us: i64| Timespec {
@@ -296,6 +326,48 @@ mod tests {
     }
 
     #[test]
+    fn real_time_signals_queue_with_their_siginfo() {
+        let mut s = Signals::new();
+        s.set_action(40, HostSigAction::Catch);
+        s.set_action(41, HostSigAction::Catch);
+        let q = |signo, value| HostSignal {
+            signo,
+            code: -1,
+            pid: 5,
+            uid: 0,
+            status: 0,
+            value,
+        };
+        for v in 0..3 {
+            s.raise_from(q(41, v));
+            s.raise_from(q(40, 10 + v));
+        }
+        let got: Vec<(i32, u64)> = core::iter::from_fn(|| s.take(Now::default()))
+            .map(|t| (t.signo, t.value))
+            .collect();
+        assert_eq!(
+            got,
+            [(40, 10), (40, 11), (40, 12), (41, 0), (41, 1), (41, 2)]
+        );
+        // Beyond the queue, the latest arrival's siginfo stands for the
+        // rest: one more delivery after the kept ones.
+        for v in 0..QUEUED as u64 + 5 {
+            s.raise_from(q(40, v));
+        }
+        let mut n = 0;
+        let mut last = 0;
+        while let Some(t) = s.take(Now::default()) {
+            n += 1;
+            last = t.value;
+        }
+        assert_eq!((n, last), (QUEUED + 1, QUEUED as u64 + 4));
+        // Ignoring it drops what is kept.
+        s.raise_from(q(41, 7));
+        s.set_action(41, HostSigAction::Ignore);
+        assert!(s.take(Now::default()).is_none());
+    }
+
+    #[test]
     fn signals_from_processes_carry_the_sender() {
         let mut s = Signals::new();
         let chld = HostSignal {
@@ -304,6 +376,7 @@ mod tests {
             pid: 5,
             uid: 0,
             status: 3,
+            value: 0,
         };
         // SIGCHLD's default does nothing: not kept.
         s.raise_from(chld);

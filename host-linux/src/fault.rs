@@ -12,7 +12,8 @@
 //! translator's fault exit; returning from the handler resumes there. Any
 //! other fault is pvm's own: the previous disposition (Rust's stack
 //! overflow reporter, or the default) is put back and the instruction runs
-//! again into it.
+//! again into it. A SIGSEGV or SIGBUS another process sent is no fault:
+//! it is recorded for the guest (`crate::signals::record`).
 
 use std::sync::Once;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -102,7 +103,10 @@ fn install() {
         // On the alternate stack when the thread has one (Rust sets one up
         // to report stack overflows), so an overflow still reaches it.
         sa.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
-        libc::sigemptyset(&mut sa.sa_mask);
+        // Nothing nests on it there: the alternate stack holds one
+        // signal frame or two, and signals sent in a burst (another
+        // process's SIGSEGV, SIGBUS, ...) would overflow it.
+        libc::sigfillset(&mut sa.sa_mask);
         let old = &raw mut OLD;
         let old_bus = &raw mut OLD_BUS;
         if libc::sigaction(libc::SIGSEGV, &sa, (*old).as_mut_ptr()) == 0
@@ -121,6 +125,18 @@ extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, uc: *mut li
     // state. Everything here is async-signal-safe: atomics, plain memory,
     // and sigaction.
     unsafe {
+        // Another process's SIGSEGV or SIGBUS (`kill`, `sigqueue`) is
+        // no fault: it is the guest's, as any signal sent to it; this
+        // process's own (the guest's `kill(0, sig)`) the guest gets
+        // otherwise (`signals::kill_own_group`).
+        match crate::signals::source(info) {
+            crate::signals::Source::Another => {
+                crate::signals::record(sig, info, uc);
+                return;
+            }
+            crate::signals::Source::Itself => return,
+            crate::signals::Source::Fault => {}
+        }
         let uc = &mut *(uc as *mut libc::ucontext_t);
         let g = &mut uc.uc_mcontext.gregs;
         let rip = g[libc::REG_RIP as usize] as u64;

@@ -1897,7 +1897,36 @@ impl HostOs for LinuxHost {
         if sandbox::get().is_some() {
             crate::proc::sandbox_kill_check(pid)?;
         }
-        crate::proc::kill(pid, sig)
+        crate::proc::kill(pid, sig)?;
+        crate::signals::kill_own_group(pid, sig);
+        Ok(())
+    }
+
+    fn tgkill(&self, tgid: i32, tid: i32, sig: i32) -> SysResult<()> {
+        if sandbox::get().is_some() {
+            crate::proc::sandbox_kill_check(tgid)?;
+        }
+        // SAFETY: no memory is involved.
+        check_long(unsafe { libc::syscall(libc::SYS_tgkill, tgid, tid, sig) }).map(|_| ())
+    }
+
+    fn sigqueue(&self, pid: i32, tid: Option<i32>, sig: i32, info: &[u8; 128]) -> SysResult<()> {
+        if sandbox::get().is_some() {
+            crate::proc::sandbox_kill_check(pid)?;
+        }
+        // riscv64's siginfo_t is x86-64's: the kernel reads the same
+        // 128 bytes (and refuses a si_code the caller may not give).
+        let mut copy = *info;
+        let p = copy.as_mut_ptr();
+        // SAFETY: `p` points to 128 bytes, a whole siginfo_t, which the
+        // kernel only reads.
+        check_long(unsafe {
+            match tid {
+                None => libc::syscall(libc::SYS_rt_sigqueueinfo, pid, sig, p),
+                Some(t) => libc::syscall(libc::SYS_rt_tgsigqueueinfo, pid, t, sig, p),
+            }
+        })
+        .map(|_| ())
     }
 
     fn tree_counters(&self) -> Option<&vm_core::limits::TreeCounters> {

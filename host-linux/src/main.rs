@@ -367,6 +367,7 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
         },
     };
     signals::install_kick();
+    signals::install_kept();
     if cli.profile.is_some()
         && let Err(e) = profiler::enable()
     {

@@ -189,6 +189,7 @@ pub fn fork(exit_signal: i32, wait_exec: bool, cgroup: Option<i32>) -> SysResult
     let err = errno();
     if pid == 0 {
         let _ = crate::signals::clear();
+        crate::signals::forget_queued();
         mark_child();
         crate::fdtable::forked();
         // SAFETY: no memory is involved.
@@ -622,7 +623,7 @@ fn run_exec(b: ExecBuffers) -> Errno {
             };
             libc::sigtimedwait(&one, std::ptr::null_mut(), &zero);
         }
-        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        crate::signals::install_kept();
         libc::pthread_sigmask(libc::SIG_SETMASK, &old_mask, std::ptr::null_mut());
         err
     }

@@ -9,13 +9,29 @@
 //! blocking host call it interrupts fails with `EINTR` and the core decides,
 //! as Linux would for the guest, whether to run the call again. SIGSEGV is
 //! not handled here: [`crate::fault`] owns it.
+//!
+//! The signals pvm keeps on the host for itself (SIGPIPE, the fault
+//! signals, [`KICK`]) reach the guest too when another process sends them
+//! (`kill`, `sigqueue`, `tgkill` from another guest of the tree or from a
+//! host program): their handlers ([`install_kept`], `on_kick`,
+//! `crate::fault`) tell such a signal (`si_code` at most 0, from another
+//! pid) from pvm's own (a fault, a broken pipe's SIGPIPE, a kick) and
+//! record it as a caught one ([`record`]). The kernel thus decides who
+//! gets a signal sent to a group or with `kill(0)`, and checks
+//! permissions, as for any other signal.
+//!
+//! Real-time signals queue: each arrival is kept with its siginfo
+//! (`si_value` too) in [`QUEUE`], taken oldest first, as the kernel
+//! queues them for a guest that blocks them. When the queue is full, a
+//! further arrival keeps only its pending bit and its latest siginfo (as
+//! Linux loses the information of a signal beyond `RLIMIT_SIGPENDING`).
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
 
 /// The host signal that interrupts one of pvm's own threads
-/// (`HostOs::interrupt_thread`): the highest real-time signal, which pvm
-/// therefore cannot forward to the guest from outside.
+/// (`HostOs::interrupt_thread`): the highest real-time signal. Another
+/// process's is the guest's (`on_kick` tells them apart).
 pub const KICK: i32 = 64;
 
 thread_local! {
@@ -34,6 +50,11 @@ extern "C" fn on_kick(_: i32, info: *mut libc::siginfo_t, uc: *mut libc::c_void)
     unsafe {
         if crate::profiler::is_tick(info) {
             crate::profiler::tick(uc);
+            return;
+        }
+        // Another process's signal 64 is the guest's.
+        if source(info) == Source::Another {
+            record(KICK, info, uc);
             return;
         }
     }
@@ -103,6 +124,48 @@ static ARRIVED: AtomicU64 = AtomicU64::new(0);
 static CODE_PID: [AtomicU64; 64] = [const { AtomicU64::new(0) }; 64];
 /// Per signal, the latest arrival's `si_uid`.
 static UID: [AtomicU32; 64] = [const { AtomicU32::new(0) }; 64];
+/// Per signal, the latest arrival's `si_value` (`sigqueue`).
+static VALUE: [AtomicU64; 64] = [const { AtomicU64::new(0) }; 64];
+
+use vm_core::sigstate::SIGRTMIN;
+/// Real-time arrivals kept with their siginfo before arrivals merge.
+const QUEUED: usize = 1024;
+/// A [`Queued`] slot's states.
+const FREE: u32 = 0;
+const WRITING: u32 = 1;
+const READY: u32 = 2;
+const TAKING: u32 = 3;
+
+/// One real-time arrival not taken yet. Written by the handler that
+/// claimed it (`FREE` to `WRITING`), published with `READY`, claimed
+/// by a taker (`TAKING`) and freed.
+struct Queued {
+    state: AtomicU32,
+    signo: AtomicU32,
+    uid: AtomicU32,
+    /// Arrival order.
+    seq: AtomicU64,
+    /// `si_code` (high half) and `si_pid` (low half).
+    code_pid: AtomicU64,
+    value: AtomicU64,
+}
+
+/// Real-time arrivals not taken yet, in no order (`seq` orders them).
+static QUEUE: [Queued; QUEUED] = [const {
+    Queued {
+        state: AtomicU32::new(FREE),
+        signo: AtomicU32::new(0),
+        uid: AtomicU32::new(0),
+        seq: AtomicU64::new(0),
+        code_pid: AtomicU64::new(0),
+        value: AtomicU64::new(0),
+    }
+}; QUEUED];
+/// The next arrival's sequence number.
+static SEQ: AtomicU64 = AtomicU64::new(0);
+/// Real-time signals (bit `n-1`) with an arrival [`QUEUE`] had no room
+/// for: their latest siginfo is in [`CODE_PID`].
+static OVERFLOW: AtomicU64 = AtomicU64::new(0);
 /// The latest `SIGCHLD`'s `si_status`.
 static CHILD_STATUS: AtomicI32 = AtomicI32::new(0);
 /// `SA_NOCLDSTOP | SA_NOCLDWAIT` as the guest set them for `SIGCHLD`.
@@ -110,29 +173,183 @@ static CHILD_FLAGS: AtomicI32 = AtomicI32::new(0);
 
 /// The handler: async-signal-safe, it only stores atomics.
 extern "C" fn on_signal(signo: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+    // SAFETY: the kernel's siginfo and ucontext for this handler.
+    unsafe { record(signo, info, ctx) };
+}
+
+/// Record `signo`, which arrived with `info`, as caught: for the core's
+/// next [`take`], and so that a blocking call it came before fails with
+/// `EINTR`. Async-signal-safe: it only stores atomics.
+///
+/// # Safety
+/// `info` is null or the siginfo, `ctx` the ucontext, the kernel passed
+/// to the `SA_SIGINFO` handler running on this thread.
+pub unsafe fn record(signo: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
     if !(1..=64).contains(&signo) {
         return;
     }
     let i = (signo - 1) as usize;
+    let (mut code_pid, mut uid, mut value) = (0, 0, 0);
     if !info.is_null() {
-        // SAFETY: the kernel passes a valid siginfo to an SA_SIGINFO
-        // handler; si_pid/si_uid read the kill/timer layout, which every
-        // signal that reaches this handler may carry (zero otherwise).
-        let (code, pid, uid) = unsafe { ((*info).si_code, (*info).si_pid(), (*info).si_uid()) };
-        CODE_PID[i].store(
-            (code as u32 as u64) << 32 | pid as u32 as u64,
-            Ordering::Relaxed,
-        );
-        UID[i].store(uid, Ordering::Relaxed);
+        // SAFETY: the caller's promise; si_pid/si_uid/si_value read the
+        // kill/queue layout, which every signal that reaches this handler
+        // may carry (zero otherwise).
+        let (code, pid, u, v) = unsafe {
+            (
+                (*info).si_code,
+                (*info).si_pid(),
+                (*info).si_uid(),
+                (*info).si_value().sival_ptr as u64,
+            )
+        };
+        code_pid = (code as u32 as u64) << 32 | pid as u32 as u64;
+        (uid, value) = (u, v);
         if signo == libc::SIGCHLD {
             // SAFETY: as above; SIGCHLD carries the child layout.
             CHILD_STATUS.store(unsafe { (*info).si_status() }, Ordering::Relaxed);
         }
     }
+    if signo >= SIGRTMIN && !enqueue(signo, code_pid, uid, value) {
+        OVERFLOW.fetch_or(1 << i, Ordering::AcqRel);
+    }
+    CODE_PID[i].store(code_pid, Ordering::Relaxed);
+    UID[i].store(uid, Ordering::Relaxed);
+    VALUE[i].store(value, Ordering::Relaxed);
     ARRIVED.fetch_or(1 << i, Ordering::Release);
     // SAFETY: `ctx` is this handler's ucontext; `redirect` only moves a
     // thread that has not yet entered a blocking call.
     unsafe { crate::cancel::redirect(ctx) };
+}
+
+/// Keep a real-time arrival in [`QUEUE`]; `false` when it is full.
+fn enqueue(signo: i32, code_pid: u64, uid: u32, value: u64) -> bool {
+    let seq = SEQ.fetch_add(1, Ordering::Relaxed);
+    for q in &QUEUE {
+        if q.state
+            .compare_exchange(FREE, WRITING, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+        {
+            q.signo.store(signo as u32, Ordering::Relaxed);
+            q.uid.store(uid, Ordering::Relaxed);
+            q.seq.store(seq, Ordering::Relaxed);
+            q.code_pid.store(code_pid, Ordering::Relaxed);
+            q.value.store(value, Ordering::Relaxed);
+            q.state.store(READY, Ordering::Release);
+            return true;
+        }
+    }
+    false
+}
+
+/// Who raised a signal pvm keeps for itself.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Another process (`kill`, `sigqueue`, `tgkill`...): the guest's.
+    Another,
+    /// This process (a broken pipe's SIGPIPE, a kick, the host copy of
+    /// the guest's own `kill(0, sig)`, which [`kill_own_group`] hands
+    /// the guest): nothing for the handler to do.
+    Itself,
+    /// The kernel, for an instruction of pvm's (a fault, a trap).
+    Fault,
+}
+
+/// Where `info` came from.
+///
+/// # Safety
+/// `info` is null or a valid siginfo.
+pub unsafe fn source(info: *const libc::siginfo_t) -> Source {
+    // SAFETY: the caller's promise; a user-sent siginfo (si_code at most
+    // 0) has the kill layout. getpid is async-signal-safe.
+    unsafe {
+        if info.is_null() || (*info).si_code > 0 {
+            Source::Fault
+        } else if (*info).si_pid() != libc::getpid() {
+            Source::Another
+        } else {
+            Source::Itself
+        }
+    }
+}
+
+/// The signals pvm keeps on the host for itself that the guest may be
+/// sent (SIGKILL and SIGSTOP are the host's to act on; 32 and 33 are
+/// the C library's).
+pub fn kept(signo: i32) -> bool {
+    KEPT.contains(&signo) || matches!(signo, libc::SIGSEGV | libc::SIGBUS | KICK)
+}
+
+/// After the guest's `kill(pid, signo)` of its own group (`pid` 0 or
+/// minus its group): the host's copy of a signal pvm keeps reaches this
+/// process as its own, which the handlers drop, so the guest gets it
+/// here, sent by itself.
+pub fn kill_own_group(pid: i32, signo: i32) {
+    // SAFETY: no memory is involved.
+    let (me, group, uid) = unsafe { (libc::getpid(), libc::getpgrp(), libc::getuid()) };
+    if !kept(signo) || !(pid == 0 || pid == -group) {
+        return;
+    }
+    let i = (signo - 1) as usize;
+    let code_pid = me as u32 as u64; // si_code SI_USER (0)
+    if signo >= SIGRTMIN && !enqueue(signo, code_pid, uid, 0) {
+        OVERFLOW.fetch_or(1 << i, Ordering::AcqRel);
+    }
+    CODE_PID[i].store(code_pid, Ordering::Relaxed);
+    UID[i].store(uid, Ordering::Relaxed);
+    VALUE[i].store(0, Ordering::Relaxed);
+    ARRIVED.fetch_or(1 << i, Ordering::Release);
+}
+
+/// The handler of the signals pvm keeps for itself but the fault
+/// signals [`crate::fault`] owns: another process's is the guest's; one
+/// the kernel raised for pvm itself is pvm's own failure (SIGILL,
+/// SIGFPE, SIGTRAP, SIGSYS): it dies of it, as it did before the handler.
+/// One from this very process is dropped: a SIGPIPE the kernel raised
+/// for a write to a broken pipe (the core raises the guest's), or the
+/// host copy of the guest's own `kill(0, sig)` ([`kill_own_group`]).
+extern "C" fn on_kept(signo: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+    // SAFETY: the kernel's siginfo and ucontext for this handler; the
+    // rest are async-signal-safe calls on initialised structs.
+    unsafe {
+        match source(info) {
+            Source::Another => record(signo, info, ctx),
+            Source::Itself => {}
+            Source::Fault => {
+                let mut sa: libc::sigaction = std::mem::zeroed();
+                sa.sa_sigaction = libc::SIG_DFL;
+                libc::sigemptyset(&mut sa.sa_mask);
+                libc::sigaction(signo, &sa, std::ptr::null_mut());
+                // A trap's instruction is not run again: raise it
+                // (pending until this handler returns).
+                libc::raise(signo);
+            }
+        }
+    }
+}
+
+/// The signals [`on_kept`] handles.
+const KEPT: [i32; 5] = [
+    libc::SIGPIPE,
+    libc::SIGILL,
+    libc::SIGFPE,
+    libc::SIGTRAP,
+    libc::SIGSYS,
+];
+
+/// Install [`on_kept`] (at start, and again where SIGPIPE was set for a
+/// host program that was not started).
+pub fn install_kept() {
+    for signo in KEPT {
+        // SAFETY: a zeroed sigaction is valid; the handler is
+        // async-signal-safe.
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = on_kept as *const () as usize;
+            sa.sa_flags = libc::SA_SIGINFO;
+            libc::sigemptyset(&mut sa.sa_mask);
+            libc::sigaction(signo, &sa, std::ptr::null_mut());
+        }
+    }
 }
 
 /// Treat `signo` as `action`. Errors (a signal the C library reserves) are
@@ -162,6 +379,7 @@ pub fn set_action(signo: i32, action: HostSigAction) {
     if action != HostSigAction::Catch {
         // One caught before, not taken yet, no longer applies.
         ARRIVED.fetch_and(!(1 << (signo - 1)), Ordering::AcqRel);
+        discard_queued(1 << (signo - 1));
     }
 }
 
@@ -179,9 +397,33 @@ pub fn set_child_flags(nocldstop: bool, nocldwait: bool) {
 }
 
 /// Forget every caught signal not taken yet (a forked child starts with
-/// none pending, as Linux's); returns them.
+/// none pending, as Linux's); returns them. The real-time arrivals kept
+/// stay (a vfork child shares them with its parent): a forked child
+/// drops them with [`forget_queued`].
 pub fn clear() -> u64 {
     ARRIVED.swap(0, Ordering::AcqRel)
+}
+
+/// Drop the real-time arrivals of the signals in `set` (bit `n-1` for
+/// signal `n`) not taken yet.
+fn discard_queued(set: u64) {
+    for q in &QUEUE {
+        let signo = q.signo.load(Ordering::Relaxed) as i32;
+        if (1..=64).contains(&signo)
+            && set & (1 << (signo - 1)) != 0
+            && q.state
+                .compare_exchange(READY, TAKING, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+        {
+            q.state.store(FREE, Ordering::Release);
+        }
+    }
+    OVERFLOW.fetch_and(!set, Ordering::AcqRel);
+}
+
+/// A forked child: the parent's real-time arrivals are not its own.
+pub fn forget_queued() {
+    discard_queued(u64::MAX);
 }
 
 /// Put back signals [`clear`] returned (after a vfork child, which
@@ -196,7 +438,61 @@ pub fn pending() -> bool {
     take_kick() | (ARRIVED.load(Ordering::Acquire) != 0)
 }
 
-/// The lowest caught signal not taken yet.
+fn host_signal(signo: i32, code_pid: u64, uid: u32, value: u64) -> HostSignal {
+    HostSignal {
+        signo,
+        code: (code_pid >> 32) as i32,
+        pid: code_pid as u32 as i32,
+        uid,
+        status: if signo == libc::SIGCHLD {
+            CHILD_STATUS.load(Ordering::Relaxed)
+        } else {
+            0
+        },
+        value,
+    }
+}
+
+/// The oldest kept arrival of real-time signal `signo`, claimed and
+/// freed; whether another is left.
+fn dequeue(signo: i32) -> (Option<HostSignal>, bool) {
+    loop {
+        let mut oldest: Option<(&Queued, u64)> = None;
+        let mut count = 0;
+        for q in &QUEUE {
+            if q.state.load(Ordering::Acquire) == READY
+                && q.signo.load(Ordering::Relaxed) == signo as u32
+            {
+                count += 1;
+                let seq = q.seq.load(Ordering::Relaxed);
+                if oldest.is_none_or(|(_, s)| seq < s) {
+                    oldest = Some((q, seq));
+                }
+            }
+        }
+        let Some((q, _)) = oldest else {
+            return (None, false);
+        };
+        if q.state
+            .compare_exchange(READY, TAKING, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            // Another taker had it: look again.
+            continue;
+        }
+        let s = host_signal(
+            signo,
+            q.code_pid.load(Ordering::Relaxed),
+            q.uid.load(Ordering::Relaxed),
+            q.value.load(Ordering::Relaxed),
+        );
+        q.state.store(FREE, Ordering::Release);
+        return (Some(s), count > 1);
+    }
+}
+
+/// The lowest caught signal not taken yet; of a real-time one, its
+/// oldest arrival.
 pub fn take() -> Option<HostSignal> {
     let mut cur = ARRIVED.load(Ordering::Acquire);
     loop {
@@ -204,6 +500,31 @@ pub fn take() -> Option<HostSignal> {
             return None;
         }
         let i = cur.trailing_zeros() as usize;
+        let signo = i as i32 + 1;
+        if signo >= SIGRTMIN {
+            // The bit goes first: an arrival after this sets it again
+            // once its entry is ready.
+            ARRIVED.fetch_and(!(1 << i), Ordering::AcqRel);
+            let (got, more) = dequeue(signo);
+            let overflow = OVERFLOW.load(Ordering::Acquire) & (1 << i) != 0;
+            if let Some(s) = got {
+                if more || overflow {
+                    ARRIVED.fetch_or(1 << i, Ordering::AcqRel);
+                }
+                return Some(s);
+            }
+            if OVERFLOW.fetch_and(!(1 << i), Ordering::AcqRel) & (1 << i) != 0 {
+                return Some(host_signal(
+                    signo,
+                    CODE_PID[i].load(Ordering::Relaxed),
+                    UID[i].load(Ordering::Relaxed),
+                    VALUE[i].load(Ordering::Relaxed),
+                ));
+            }
+            // Its entry was taken with an earlier bit.
+            cur = ARRIVED.load(Ordering::Acquire);
+            continue;
+        }
         match ARRIVED.compare_exchange_weak(
             cur,
             cur & !(1 << i),
@@ -211,18 +532,12 @@ pub fn take() -> Option<HostSignal> {
             Ordering::Acquire,
         ) {
             Ok(_) => {
-                let cp = CODE_PID[i].load(Ordering::Relaxed);
-                return Some(HostSignal {
-                    signo: i as i32 + 1,
-                    code: (cp >> 32) as i32,
-                    pid: cp as u32 as i32,
-                    uid: UID[i].load(Ordering::Relaxed),
-                    status: if i as i32 + 1 == libc::SIGCHLD {
-                        CHILD_STATUS.load(Ordering::Relaxed)
-                    } else {
-                        0
-                    },
-                });
+                return Some(host_signal(
+                    signo,
+                    CODE_PID[i].load(Ordering::Relaxed),
+                    UID[i].load(Ordering::Relaxed),
+                    VALUE[i].load(Ordering::Relaxed),
+                ));
             }
             Err(now) => cur = now,
         }

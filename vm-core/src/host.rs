@@ -397,6 +397,9 @@ pub struct HostSignal {
     /// `si_status` of a `SIGCHLD` (the child's exit code or signal); 0
     /// for other signals.
     pub status: i32,
+    /// `si_value` of a signal sent with `sigqueue` (`si_code`
+    /// `SI_QUEUE`); 0 for others.
+    pub value: u64,
 }
 
 /// An interval timer (`struct itimerval`): the reload interval and the time
@@ -1276,7 +1279,8 @@ pub trait HostOs: Sync {
     }
 
     /// A caught signal that arrived since the last call, lowest number
-    /// first (each number at most once: the host does not queue). The core
+    /// first (a standard signal at most once; a host that queues
+    /// real-time ones hands out each arrival, oldest first). The core
     /// polls this after every trap. Default: never any.
     fn take_signal(&self) -> Option<HostSignal> {
         None
@@ -1616,6 +1620,20 @@ pub trait HostOs: Sync {
     }
     fn kill(&self, pid: i32, sig: i32) -> SysResult<()> {
         let _ = (pid, sig);
+        Err(Errno::ESRCH)
+    }
+    /// `tgkill(tgid, tid, sig)` of a thread of another process.
+    /// Default: no such process (`ESRCH`).
+    fn tgkill(&self, tgid: i32, tid: i32, sig: i32) -> SysResult<()> {
+        let _ = (tgid, tid, sig);
+        Err(Errno::ESRCH)
+    }
+    /// `rt_sigqueueinfo(pid, sig, info)` (`tid` `None`) or
+    /// `rt_tgsigqueueinfo(pid, tid, sig, info)` to another process, with
+    /// the caller's `siginfo_t` as the guest wrote it (riscv64's layout;
+    /// the host checks its `si_code` as Linux does). Default: `ESRCH`.
+    fn sigqueue(&self, pid: i32, tid: Option<i32>, sig: i32, info: &[u8; 128]) -> SysResult<()> {
+        let _ = (pid, tid, sig, info);
         Err(Errno::ESRCH)
     }
 

@@ -29,9 +29,9 @@
 //!
 //! Where pvm differs from Linux: stop signals the guest itself raises
 //! (SIGSTOP, SIGTSTP, ...) are ignored (the host's own default stops pvm
-//! for one from outside); host signals do not queue, so several instances
-//! of a real-time signal arriving between two stops of the run loop become
-//! one; SIGPIPE and the faults from outside are not forwarded.
+//! for one from outside). A host that keeps signals for itself (on Linux:
+//! SIGPIPE, the faults, the kick) hands the guest those another process
+//! sends, and queues real-time ones (`host-linux/src/signals.rs`).
 
 use crate::abi::{SS_AUTODISARM, SS_DISABLE, SS_ONSTACK};
 use crate::cpu::Trap;
@@ -103,6 +103,8 @@ pub fn take_host_signals(process: &Process, thread: &mut Thread) {
         if (1..=NSIG).contains(&s.signo) {
             let info = if s.signo == SIGCHLD && (CLD_EXITED..=CLD_CONTINUED).contains(&s.code) {
                 SigInfo::child(s.code, s.pid, s.uid, s.status)
+            } else if s.code == SI_QUEUE {
+                SigInfo::queued(s.signo, s.pid, s.uid, s.value)
             } else {
                 SigInfo::kill(s.signo, s.code, s.pid, s.uid)
             };
@@ -1075,6 +1077,7 @@ mod tests {
             pid,
             uid: 5,
             status: 0,
+            value: 0,
         }
     }
 

@@ -168,6 +168,19 @@ impl SigInfo {
         }
     }
 
+    /// A signal `pid` (real uid `uid`) sent with `sigqueue` and `value`.
+    pub fn queued(signo: i32, pid: i32, uid: u32, value: u64) -> SigInfo {
+        let mut raw = [0u8; SIGINFO_SIZE - 16];
+        raw[0..4].copy_from_slice(&pid.to_le_bytes());
+        raw[4..8].copy_from_slice(&uid.to_le_bytes());
+        raw[8..16].copy_from_slice(&value.to_le_bytes());
+        SigInfo {
+            signo,
+            code: SI_QUEUE,
+            fields: SigFields::Raw(raw),
+        }
+    }
+
     /// A `SIGCHLD` about child `pid` (`code` is `CLD_EXITED`...,
     /// `status` the exit code or signal). The child's CPU times are not
     /// reported (zero).
@@ -424,8 +437,10 @@ pub(crate) fn ignored(act: &SigAction, signo: i32) -> bool {
 /// Signals the host keeps for itself whatever the guest's disposition:
 /// faults (the host reports those as traps), SIGKILL and SIGSTOP (no one
 /// can catch them), SIGPIPE (the core raises it for a write to a broken
-/// pipe, the host ignores its own copy), and the first two real-time
-/// signals, which the host's C library reserves.
+/// pipe, the host drops its own copy), and the first two real-time
+/// signals, which the host's C library reserves. (Another process's
+/// SIGPIPE or fault signal still reaches the guest: the host's handlers
+/// for them hand it over, as any caught signal.)
 const HOST_KEEPS: u64 =
     SYNCHRONOUS | UNBLOCKABLE | bit(SIGPIPE) | bit(SIGRTMIN) | bit(SIGRTMIN + 1);
 

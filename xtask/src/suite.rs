@@ -199,7 +199,15 @@ pub fn run_case(case: &Case, runner: &Runner) -> Result<Captured, String> {
                 ));
             }
             let mut c = Command::new(pvm);
-            c.args(engine_args(engine));
+            // An option the guest's `pvm-args` give too (`--threads one`
+            // of a guest that needs it under every engine) is the
+            // guest's: pvm takes each option once.
+            let ea = engine_args(engine);
+            for pair in ea.chunks(2) {
+                if !case.pvm_args.contains(&pair[0]) {
+                    c.args(pair);
+                }
+            }
             let d = dir.display().to_string();
             c.args(case.pvm_args.iter().map(|a| a.replace("{dir}", &d)));
             if case.is_dynamic() {

@@ -51,9 +51,7 @@
 //! * `kill` of the process itself stays in the core (`sys::kill`); any
 //!   other target (a pid, a group, `-1`) goes to the host.
 //!
-//! Where pvm differs: a guest's `kill(0, sig)` of its own group with a
-//! signal pvm keeps for itself on the host (SIGPIPE, the fault signals)
-//! does not reach the guest itself; `execveat` resolves a directory
+//! Where pvm differs: `execveat` resolves a directory
 //! descriptor through `/proc/self/fd`, so a deleted or anonymous file
 //! cannot be executed through a descriptor.
 

@@ -270,6 +270,10 @@ enum Node {
     Syscall,
     /// `comm` of this thread id (the caller's when `None`).
     TaskComm(i32),
+    /// `stat` and `status` of this thread id (`task/<tid>/`): its own
+    /// id, name and state.
+    TaskStat(i32),
+    TaskStatus(i32),
     /// A file of another process (pid), which that process answers if
     /// it is a pvm of the tree (`super::peer`; `MemRead` for `mem`).
     Other(i32, PeerAsk),
@@ -342,9 +346,9 @@ fn classify(pid: i32, p: &[u8]) -> Option<Node> {
         b"auxv" => Node::Auxv,
         b"cmdline" => Node::Cmdline,
         b"environ" => Node::Environ,
-        b"stat" => Node::Stat,
+        b"stat" => tid.map_or(Node::Stat, Node::TaskStat),
         b"statm" => Node::Statm,
-        b"status" => Node::Status,
+        b"status" => tid.map_or(Node::Status, Node::TaskStatus),
         b"comm" => tid.map_or(Node::Comm, Node::TaskComm),
         b"personality" => Node::Personality,
         b"syscall" => Node::Syscall,
@@ -559,25 +563,18 @@ fn open_node(cx: &mut Ctx<'_>, node: Node, flags: i32) -> SysResult<i32> {
             let i = cx.p.procfs.info();
             guest_bytes(cx.mem(), i.env_start, i.env_end)
         }
-        Node::Stat => stat(cx),
+        Node::Stat => stat(cx, None),
+        Node::TaskStat(tid) => stat(cx, Some(tid)),
         Node::Statm => statm(cx.p),
-        Node::Status => status(cx),
+        Node::Status => status(cx, None),
+        Node::TaskStatus(tid) => status(cx, Some(tid)),
         Node::Comm => {
             let mut n = comm(cx);
             n.push(b'\n');
             n
         }
         Node::TaskComm(tid) => {
-            let other =
-                cx.p.other_threads(cx.t.tid)
-                    .into_iter()
-                    .find(|t| t.tid == tid)
-                    .and_then(|t| *t.name.lock());
-            let mut n = match other {
-                Some(n) => n[..n.iter().position(|&b| b == 0).unwrap_or(15)].to_vec(),
-                None if tid != cx.t.tid => comm_of_program(cx),
-                None => comm(cx),
-            };
+            let mut n = task_comm(cx, tid);
             n.push(b'\n');
             n
         }
@@ -1021,6 +1018,34 @@ pub(super) fn sizes(p: &Process) -> (u64, u64, u64, u64, u64) {
 
 /// The guest's name (`comm`): the thread's `PR_SET_NAME`, else the
 /// program's file name, at most 15 bytes.
+/// The name of thread `tid` of this process.
+fn task_comm(cx: &Ctx<'_>, tid: i32) -> Vec<u8> {
+    let other =
+        cx.p.other_threads(cx.t.tid)
+            .into_iter()
+            .find(|t| t.tid == tid)
+            .and_then(|t| *t.name.lock());
+    match other {
+        Some(n) => n[..n.iter().position(|&b| b == 0).unwrap_or(15)].to_vec(),
+        None if tid != cx.t.tid => comm_of_program(cx),
+        None => comm(cx),
+    }
+}
+
+/// The host's `name` file (`stat`, `status`) of thread `tid`, or of the
+/// process: a guest thread that has a host thread of its own has the
+/// host's, one taking turns on a host thread (`--threads one`) has none;
+/// and the state that thread shows, when it waits its turn there (its
+/// own, `S` or `R`: [`crate::sched::RunQueue::state`]).
+fn task_host_text(cx: &Ctx<'_>, tid: Option<i32>, name: &str) -> (String, Option<u8>) {
+    let Some(t) = tid else {
+        return (host_text(cx.p.host, name), None);
+    };
+    let own = host_file(cx.p.host, &format!("/proc/self/task/{t}/{name}")).ok();
+    let state = cx.p.green.lock().state(t);
+    (own.unwrap_or_else(|| host_text(cx.p.host, name)), state)
+}
+
 fn comm(cx: &Ctx<'_>) -> Vec<u8> {
     if let Some(n) = &cx.t.name {
         let len = n.iter().position(|&b| b == 0).unwrap_or(16).min(15);
@@ -1090,12 +1115,16 @@ fn auxv_get(auxv: &[u8], key: u64) -> Option<u64> {
     })
 }
 
-fn stat(cx: &Ctx<'_>) -> Vec<u8> {
-    let host = host_text(cx.p.host, "stat");
+/// `stat` of the process, or of its thread `tid` (`task/<tid>/stat`).
+fn stat(cx: &Ctx<'_>, tid: Option<i32>) -> Vec<u8> {
+    let (host, state) = task_host_text(cx, tid, "stat");
     let after = host.rfind(')').map_or("", |i| host[i + 1..].trim());
     // Fields from 3 (state) on.
     let mut f: Vec<String> = after.split_whitespace().map(String::from).collect();
     f.resize(50, String::from("0"));
+    if let Some(s) = state {
+        f[0] = String::from(s as char);
+    }
     let set = |f: &mut Vec<String>, field: usize, v: u64| f[field - 3] = format!("{v}");
     let info = cx.p.procfs.info();
     let (total, rss, _, _, _) = sizes(cx.p);
@@ -1125,8 +1154,12 @@ fn stat(cx: &Ctx<'_>) -> Vec<u8> {
     set(&mut f, 50, info.env_start);
     set(&mut f, 51, info.env_end);
     set(&mut f, 52, 0);
-    let name = String::from_utf8_lossy(&comm(cx)).into_owned();
-    format!("{} ({name}) {}\n", cx.p.host.ids().pid, f.join(" ")).into_bytes()
+    let (id, name) = match tid {
+        Some(t) => (t, task_comm(cx, t)),
+        None => (cx.p.host.ids().pid, comm(cx)),
+    };
+    let name = String::from_utf8_lossy(&name).into_owned();
+    format!("{id} ({name}) {}\n", f.join(" ")).into_bytes()
 }
 
 pub(super) fn statm(p: &Process) -> Vec<u8> {
@@ -1142,8 +1175,9 @@ pub(super) fn statm(p: &Process) -> Vec<u8> {
     .into_bytes()
 }
 
-fn status(cx: &Ctx<'_>) -> Vec<u8> {
-    let host = host_text(cx.p.host, "status");
+/// `status` of the process, or of its thread `tid` (`task/<tid>/status`).
+fn status(cx: &Ctx<'_>, tid: Option<i32>) -> Vec<u8> {
+    let (host, state) = task_host_text(cx, tid, "status");
     let (total, rss, data, stack, code) = sizes(cx.p);
     let (ign, cgt) = dispositions(cx);
     let pending = {
@@ -1151,7 +1185,8 @@ fn status(cx: &Ctx<'_>) -> Vec<u8> {
         t.shared.set()
     };
     let nnp = cx.p.prctl.no_new_privs.load(Ordering::Relaxed);
-    let name = String::from_utf8_lossy(&comm(cx)).into_owned();
+    let name = tid.map_or_else(|| comm(cx), |t| task_comm(cx, t));
+    let name = String::from_utf8_lossy(&name).into_owned();
     let mut out = String::new();
     for line in host.lines() {
         let key = line.split(':').next().unwrap_or("");
@@ -1161,6 +1196,12 @@ fn status(cx: &Ctx<'_>) -> Vec<u8> {
         }
         let v = match key {
             "Name" => name.clone(),
+            "Pid" if tid.is_some() => format!("{}", tid.unwrap_or(0)),
+            "State" if state.is_some() => String::from(match state {
+                Some(b'R') => "R (running)",
+                Some(b't') => "t (tracing stop)",
+                _ => "S (sleeping)",
+            }),
             "Threads" => format!("{}", thread_count(cx)),
             "SigPnd" => format!("{:016x}", cx.t.pending.set()),
             "ShdPnd" => format!("{pending:016x}"),

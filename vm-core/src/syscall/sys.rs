@@ -653,8 +653,8 @@ pub(super) fn raise(cx: &mut Ctx<'_>, signo: i32) {
     signal::send(cx.p, cx.t, info, false);
 }
 
-/// `kill`/`tkill`/`tgkill`. Only the process itself is a valid target (pvm
-/// has no way to signal other host processes yet). The signal becomes
+/// `kill`/`tkill`/`tgkill` of the process itself (`tgkill` of another
+/// process's thread goes to the host). The signal becomes
 /// pending (for the process with `kill`, for the thread otherwise) and
 /// the run loop delivers it when the call returns, unless it is blocked.
 pub(super) fn kill(cx: &mut Ctx<'_>, pid: i32, tid: Option<i32>, sig: u64) -> R {
@@ -669,7 +669,7 @@ pub(super) fn kill(cx: &mut Ctx<'_>, pid: i32, tid: Option<i32>, sig: u64) -> R 
             return Err(Errno::EINVAL);
         }
         if pid != -1 && pid != own {
-            return Err(Errno::ESRCH);
+            return cx.p.host.tgkill(pid, t, sig).map(|_| 0);
         }
         let info = SigInfo::kill(sig, signal::SI_TKILL, own, ids.uid);
         return to_thread(cx, t, sig, info);
@@ -706,8 +706,9 @@ fn to_thread(cx: &mut Ctx<'_>, tid: i32, sig: i32, info: SigInfo) -> R {
 
 /// `rt_sigqueueinfo(tgid, sig, info)` (`tid` None) and
 /// `rt_tgsigqueueinfo(tgid, tid, sig, info)`: send `sig` with the
-/// caller's own siginfo. As with `kill`, only the process itself is a
-/// valid target, so any `si_code` is allowed.
+/// caller's own siginfo. To the process itself any `si_code` is allowed;
+/// another process is the host's to reach (and to refuse a `si_code`
+/// the caller may not give, as Linux does).
 pub(super) fn sigqueueinfo(
     cx: &mut Ctx<'_>,
     pid: i32,
@@ -725,11 +726,7 @@ pub(super) fn sigqueueinfo(
         return Err(Errno::EINVAL);
     }
     if pid != own {
-        return Err(if tid.is_some() {
-            Errno::ESRCH
-        } else {
-            Errno::EPERM
-        });
+        return cx.p.host.sigqueue(pid, tid, sig, &b).map(|_| 0);
     }
     let mut raw = [0u8; signal::SIGINFO_SIZE - 16];
     raw.copy_from_slice(&b[16..]);
