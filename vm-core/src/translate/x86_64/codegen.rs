@@ -475,7 +475,7 @@ pub fn translate(
     // The blocks also entered from outside (see `entries`), and every way
     // in: the flows below start at each.
     let side_pcs = if side_entries {
-        entries::choose(blocks, entry, &frm_known, pin, &fmap)
+        entries::choose(blocks, entry, &frm_known)
     } else {
         Vec::new()
     };

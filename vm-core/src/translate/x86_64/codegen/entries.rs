@@ -13,9 +13,12 @@
 //! there establishes the state the region's own entry establishes, so
 //! that nothing the block's code assumes depends on the way in.
 //!
-//! 1. Host registers: the stub runs `Gen::entry_load`, as the entry does
-//!    (cached guest registers loaded from the `Cpu`, pinned ones already
-//!    in their homes).
+//! 1. Host registers: the stub runs `Gen::entry_load`, the code the
+//!    region's own entry runs (cached guest and F/D registers loaded from
+//!    the `Cpu`; the pinned ones found in their homes, or, in an unpinned
+//!    region, stored to the `Cpu` so that every way out puts them back).
+//!    Exits store back F/D registers by the region's whole write set, not
+//!    by path, so that holds whatever the way in.
 //! 2. Nothing the code generator knows is carried into a block start,
 //!    where paths join: bounds a base was checked against (`bounds`'s
 //!    `Known`, reset at every block), NaN boxes, pending NaN checks,
@@ -42,12 +45,10 @@
 //!      cycle inside the region passes one: the stub checks the budget
 //!      itself (a cycle of indirect-table hits into side entries could
 //!      otherwise run without ever coming back to the dispatcher).
-//! 4. Not offered: the region's own entry; first-tier (counted) blocks;
-//!    regions that cache F/D registers and unpinned regions (their entry
-//!    and exit code was not examined for this; they are hot loops, rarely
-//!    entered elsewhere).
+//! 4. Not offered: the region's own entry; first-tier (counted) blocks
+//!    (only a region replaces them).
 
-use super::super::encode::{Alu, Cond, Mem, Reg, W, Xmm};
+use super::super::encode::{Alu, Cond, Mem, Reg, W};
 use super::super::off;
 use super::{Cold, Gen};
 use crate::translate::backend::GuestInst;
@@ -55,19 +56,8 @@ use alloc::vec::Vec;
 
 /// The pcs of the blocks of a region entered at `entry` that may also be
 /// entered from outside, in address order (see the module comment):
-/// `frm_known` are the blocks starting with `frm` known, `pin` whether
-/// the region keeps the pinned registers in their homes, `fmap` its F/D
-/// register cache.
-pub(super) fn choose(
-    blocks: &[&[GuestInst]],
-    entry: u64,
-    frm_known: &[u64],
-    pin: bool,
-    fmap: &[Option<Xmm>],
-) -> Vec<u64> {
-    if !pin || fmap.iter().any(|m| m.is_some()) {
-        return Vec::new();
-    }
+/// `frm_known` are the blocks starting with `frm` known.
+pub(super) fn choose(blocks: &[&[GuestInst]], entry: u64, frm_known: &[u64]) -> Vec<u64> {
     blocks
         .iter()
         .map(|b| b[0].pc)
