@@ -632,11 +632,6 @@ impl CodeCache {
         }
     }
 
-    /// Is a translation entered at guest `pc` at its start?
-    pub fn starts(&self, pc: u64) -> bool {
-        self.map.get(&pc).is_some_and(|e| e.2 == 0)
-    }
-
     /// Host address of the translation starting at guest `pc`.
     pub fn lookup(&self, pc: u64) -> Option<u64> {
         self.translation(pc).map(|(h, _)| h)

@@ -1367,7 +1367,6 @@ impl<B: Backend> Engine for JitOn<B> {
                 };
                 if let Some((site, g)) = chain_from.take()
                     && g == generation
-                    && st.cache.starts(pc)
                     && SharedCodeOn::chain(&mut st, site, host)
                 {
                     st.stats.chained += 1;
