@@ -434,7 +434,10 @@ fn scan_region_with(
         for (t, callee) in succ.into_iter().flatten() {
             let home = if callee { t } else { home };
             let near = home.abs_diff(t) < REGION_WINDOW;
-            // (A call that got here is traced through.)
+            // (A call that got here is traced through.) A traced callee's
+            // own code is kept whole, not cut where `stop` says: its blocks
+            // are often entered elsewhere (side entries), and a cut would
+            // turn the traced call back into an exit.
             if near && t & 1 == 0 && follow(t) && (is_call || home != entry || !stop(t)) {
                 work.push((t, home));
             }
@@ -803,7 +806,8 @@ impl<B: Backend> SharedCodeOn<B> {
         let t0 = self.now_ns();
         let blocks = match tier {
             Tier::Region => {
-                // A successor with a translation of its own stays an exit
+                // A successor with a translation entered there (its own,
+                // or a side entry into another region) stays an exit
                 // (chained to that translation) instead of being
                 // translated again inside this region: code reached from
                 // many entries (an interpreter's opcode handlers, the rest

@@ -26,6 +26,8 @@
 //!                                  entry and at targets of backward edges;
 //!                                  side table: one entry per instruction)
 //!   exits                         (chainable `jmp rel32` slots, inline)
+//!   side entries                  (entry code, budget check, jump to a
+//!                                  block; see `entries`)
 //!   cold code: slow memory paths, fault / code-write / budget exits
 //!   helper thunks                 (write back, call, reload)
 //! ```
