@@ -85,3 +85,90 @@ fn edge_accesses_agree_with_host_faults() {
         assert!(faults > 300, "{faults}");
     }
 }
+
+/// Side entries (`codegen::entries` in vm-core): a region made at `E`
+/// holds, after the return point of a call into a callee that leaves the
+/// region with a tail jump, a loop `B` (a loop head with a budget check,
+/// an unsigned division by a repeated divisor, which takes the divisor
+/// cache, and a load whose base is compared with the guest size), which
+/// other code enters directly once the region exists. (The loop runs
+/// once per pass at first, so that `B` is not hot before `E`, and longer
+/// later.) Last, `B` is
+/// entered with a wild base: just past the end of the guest space (into
+/// the guard region), below 0, and far outside the reservation. Each
+/// must be the interpreter's guest fault at that load, with the same
+/// registers, not an access to host memory; and the runs before must
+/// agree (the region stores back what the path from the side entry
+/// wrote).
+#[test]
+fn side_entries_agree_with_host_faults() {
+    use vm_core::cpu::{Cpu, Trap};
+    use vm_core::rv;
+    use vm_testkit::difftest::{CODE, Case, DATA};
+    let mut h = Harness::with_cache(&HOST, 4 << 20);
+    assert!(HOST.code_faults());
+    h.set_cold_runs(2);
+    let out = 0x2000i32;
+    let mut code = vec![0x13u32; out as usize / 4 + 9];
+    let mut put = |at: i32, w: u32| code[at as usize / 4] = w;
+    put(0x00, rv::addi(10, 10, 1)); // E: a0 += 1
+    put(0x04, rv::jal(1, 0x30 - 0x04)); // call CALLEE
+    put(0x08, rv::r(0x33, 5, 1, 20, 21, 22)); // B: divu s4, s5, s6
+    put(0x0c, rv::i(0x03, 3, 23, 24, 0)); // ld s7, 0(s8)
+    put(0x10, rv::addi(26, 26, -1)); // s10 -= 1
+    put(0x14, rv::b(1, 26, 0, -0x0c)); // bnez s10, B
+    put(0x18, rv::addi(7, 7, 1)); // t2 += 1 (B's runs)
+    put(0x1c, rv::i(0x13, 5, 26, 7, 3)); // s10 = t2 >> 3
+    put(0x20, rv::addi(26, 26, 1)); // s10 += 1: the loop's next count
+    put(0x24, rv::r(0x33, 0, 0, 27, 27, 20)); // s11 += s4
+    put(0x28, rv::jal(1, 0x30 - 0x28)); // call CALLEE
+    put(0x2c, rv::ECALL); // (never reached)
+    put(0x30, rv::jal(0, out - 0x30)); // CALLEE: tail jump to OUT
+    put(out, rv::i(0x13, 4, 5, 5, 1)); // OUT: t0 ^= 1
+    put(out + 0x04, rv::b(1, 5, 0, 0x18)); // to B when t0 is 1
+    put(out + 0x08, rv::addi(19, 19, -1)); // s3 -= 1
+    put(out + 0x0c, rv::addi(21, 21, 7)); // s5 += 7
+    put(out + 0x10, rv::b(1, 19, 0, 0x10)); // to E while s3 != 0
+    put(out + 0x14, rv::addi(24, 6, 0)); // s8 = t1 (the wild base)
+    // Indirect jumps end the dispatcher's cold runs (plain jumps do not),
+    // so that `E` and `B` are reached there.
+    put(out + 0x1c, rv::i(0x67, 0, 0, 28, 0)); // jr t3 (B)
+    put(out + 0x20, rv::i(0x67, 0, 0, 29, 0)); // jr t4 (E)
+    let size = h.space_size();
+    for wild in [size, size + 2048, 0u64.wrapping_sub(8), 1 << 40, 1 << 63] {
+        let mut cpu = Cpu::default();
+        cpu.x[19] = 30;
+        cpu.x[21] = 1000;
+        cpu.x[22] = 3;
+        cpu.x[24] = DATA;
+        cpu.x[26] = 1;
+        cpu.x[6] = wild;
+        cpu.x[28] = CODE + 8;
+        cpu.x[29] = CODE;
+        let case = Case::program(&code, vec![0; 4096], cpu);
+        let before = h.jit_stat("jit_side_entered");
+        let o = h
+            .run(&case)
+            .unwrap_or_else(|m| panic!("base {wild:#x}: {m}\n{}", m.case.listing()));
+        assert!(matches!(o.trap, Trap::MemFault(_)), "{wild:#x}: {o:?}");
+        assert!(h.jit_stat("jit_side_entered") > before, "{wild:#x}: {o:?}");
+    }
+}
+
+/// Random hot programs under staged emulation (as pvm runs), where
+/// regions are entered at their side entries too, with host faults.
+#[test]
+fn staged_hot_regions_agree_with_host_faults() {
+    let mut h = Harness::with_cache(&HOST, 4 << 20);
+    assert!(HOST.code_faults());
+    h.set_cold_runs(2);
+    for fp in [false, true] {
+        run_hot_seeds(&mut h, fp, 800)
+            .unwrap_or_else(|(seed, m)| panic!("staged hot seed {seed} (fp: {fp}): {m}"));
+    }
+    assert!(
+        h.jit_stat("jit_side_entered") > Some(0),
+        "{:?}",
+        h.jit_stat("jit_side_entries")
+    );
+}

@@ -264,6 +264,11 @@ pub struct Translation {
     /// host fault inside the translation resumes at, for state the handler
     /// cannot store itself (0: the back end's shared fault exit).
     pub fault_resume: u32,
+    /// Its other entry points: guest pcs of blocks inside it that can be
+    /// entered from outside, each with the offset (from the translation's
+    /// start) of the code entering there. The map leads to them while no
+    /// translation of their own is entered at those pcs.
+    pub entries: Vec<(u64, u32)>,
 }
 
 impl Translation {
@@ -402,8 +407,9 @@ pub struct CodeCache {
     /// Read without the translator's lock by host fault handlers (see
     /// [`CodeCache::blocks`]).
     blocks: alloc::sync::Arc<Blocks>,
-    /// Guest pc -> (unit, index in its list).
-    map: HashMap<u64, (u32, u32)>,
+    /// Guest pc -> (unit, index in its list, offset of the entry from the
+    /// translation's start: 0, or one of its `entries`).
+    map: HashMap<u64, (u32, u32, u32)>,
     generation: u64,
     /// Slots of the fallback ring and the next position to fill, counted
     /// without wrapping (the slot is this modulo `step_slots`).
@@ -598,10 +604,17 @@ impl CodeCache {
         t.host_off = (at - self.base as u64) as u32;
         t.host_len = code.len() as u32;
         let start = t.guest_start;
+        let entries = t.entries.clone();
         // SAFETY: `&mut self` makes this the only writer; room was checked.
         match unsafe { self.blocks.units[self.cur].push(t) } {
             Ok(i) => {
-                self.map.insert(start, (self.cur as u32, i as u32));
+                self.map.insert(start, (self.cur as u32, i as u32, 0));
+                for &(pc, off) in &entries {
+                    self.map
+                        .entry(pc)
+                        .or_insert((self.cur as u32, i as u32, off));
+                }
+
                 let u = &mut self.units[self.cur];
                 if steps > 0 {
                     if u.steps.0 == u.steps.1 {
@@ -624,11 +637,12 @@ impl CodeCache {
         self.translation(pc).map(|(h, _)| h)
     }
 
-    /// The translation entered at guest `pc` and its host address.
+    /// The translation entered at guest `pc` (at its start or at one of
+    /// its other entries) and the host address entering there.
     pub fn translation(&self, pc: u64) -> Option<(u64, &Translation)> {
-        let &(u, i) = self.map.get(&pc)?;
+        let &(u, i, off) = self.map.get(&pc)?;
         let t = &self.blocks.units[u as usize].as_slice()[i as usize];
-        Some((self.base as u64 + t.host_off as u64, t))
+        Some((self.base as u64 + t.host_off as u64 + off as u64, t))
     }
 
     /// The translation containing host address `addr`, and the side-table
@@ -706,8 +720,15 @@ impl CodeCache {
         for (i, t) in list.as_slice().iter().enumerate() {
             // A newer translation at the same pc (a region replacing its
             // first-tier block) keeps its entry.
-            if self.map.get(&t.guest_start) == Some(&(v as u32, i as u32)) {
+            let mine =
+                |e: Option<&(u32, u32, u32)>| e.is_some_and(|e| (e.0, e.1) == (v as u32, i as u32));
+            if mine(self.map.get(&t.guest_start)) {
                 self.map.remove(&t.guest_start);
+            }
+            for &(pc, _) in &t.entries {
+                if mine(self.map.get(&pc)) {
+                    self.map.remove(&pc);
+                }
             }
         }
         let n = list.len();
@@ -855,6 +876,7 @@ mod tests {
 
     fn t(pc: u64, n: u32) -> Translation {
         Translation {
+            entries: Vec::new(),
             guest_start: pc,
             guest_end: pc + 4 * n as u64,
             regs: [0; 8],

@@ -177,6 +177,8 @@ pub struct Emitted {
     pub regs: [u8; 8],
     /// See [`crate::cache::Translation::fault_resume`].
     pub fault_resume: u32,
+    /// See [`crate::cache::Translation::entries`].
+    pub entries: Vec<(u64, u32)>,
 }
 
 /// A code generator and the run-time glue its code needs, for one host
@@ -214,13 +216,17 @@ pub trait Backend: Sized + 'static {
     /// only the last instruction of each may end a block) and `entry` the
     /// pc of the one entered from outside. With `counter`, the code first
     /// counts down that profile slot and leaves with [`exit::PROMOTE`] when
-    /// it goes negative. Fallback instructions are appended to `steps`.
+    /// it goes negative. With `side_entries`, blocks other than the
+    /// entry's may also be entered from outside, at the offsets given in
+    /// [`Emitted::entries`] (the back end chooses which). Fallback
+    /// instructions are appended to `steps`.
     fn translate(
         base: u64,
         stubs: &Self::Stubs,
         entry: u64,
         blocks: &[&[GuestInst]],
         counter: Option<u32>,
+        side_entries: bool,
         steps: &mut Vec<StepInst>,
     ) -> Result<Emitted, Self::Error>;
 

@@ -434,8 +434,11 @@ fn scan_region_with(
         for (t, callee) in succ.into_iter().flatten() {
             let home = if callee { t } else { home };
             let near = home.abs_diff(t) < REGION_WINDOW;
-            // (A call that got here is traced through.)
-            if near && t & 1 == 0 && follow(t) && (is_call || !stop(t)) {
+            // (A call that got here is traced through.) A traced callee's
+            // own code is kept whole, not cut where `stop` says: its blocks
+            // are often entered elsewhere (side entries), and a cut would
+            // turn the traced call back into an exit.
+            if near && t & 1 == 0 && follow(t) && (is_call || home != entry || !stop(t)) {
                 work.push((t, home));
             }
         }
@@ -458,6 +461,10 @@ pub struct JitStats {
     /// Moves of the code epoch that touched no page holding translated
     /// code, so the cache was kept.
     pub flushes_avoided: u64,
+    /// Side entries offered by the regions made (see the back end's
+    /// `codegen::entries`), and dispatches that entered a region there.
+    pub side_entries: u64,
+    pub side_entered: u64,
     /// Times every thread was brought out of translated code so that the
     /// cache could be flushed or code patched (see [`SharedCode`]).
     pub stop_the_world: u64,
@@ -799,7 +806,8 @@ impl<B: Backend> SharedCodeOn<B> {
         let t0 = self.now_ns();
         let blocks = match tier {
             Tier::Region => {
-                // A successor with a translation of its own stays an exit
+                // A successor with a translation entered there (its own,
+                // or a side entry into another region) stays an exit
                 // (chained to that translation) instead of being
                 // translated again inside this region: code reached from
                 // many entries (an interpreter's opcode handlers, the rest
@@ -833,6 +841,11 @@ impl<B: Backend> SharedCodeOn<B> {
             Tier::Counted(slot) => Some(slot),
             _ => None,
         };
+        // Under staged emulation, a pc inside a region is entered there
+        // (a side entry) rather than translated again with the rest of the
+        // region after it; with counted first-tier blocks, a hot block
+        // gets a region of its own as before.
+        let side_entries = tier == Tier::Region && st.cold_runs > 0;
         let refs: Vec<&[GuestInst]> = blocks.iter().map(|b| b.as_slice()).collect();
         let last = *refs[refs.len() - 1].last().expect("blocks are non-empty");
         let end = last.pc.wrapping_add(last.len as u64);
@@ -851,6 +864,7 @@ impl<B: Backend> SharedCodeOn<B> {
                 pc,
                 &refs,
                 counter,
+                side_entries,
                 &mut st.steps,
             )
             .expect("translated region within rel32 reach of the cache");
@@ -863,6 +877,7 @@ impl<B: Backend> SharedCodeOn<B> {
                     unsafe { self.steps.set(steps_before + i, *s) };
                 }
             }
+            let n_entries = block.entries.len() as u64;
             let t = Translation {
                 guest_start: pc,
                 guest_end: end,
@@ -871,6 +886,7 @@ impl<B: Backend> SharedCodeOn<B> {
                 side: block.side,
                 regs: block.regs,
                 fault_resume: block.fault_resume,
+                entries: block.entries,
             };
             let inserted = if published {
                 st.cache.insert(&block.code, t, n_steps)
@@ -885,6 +901,7 @@ impl<B: Backend> SharedCodeOn<B> {
                     host_bytes = block.code.len() as u64;
                     st.stats.host_bytes += block.code.len() as u64;
                     st.stats.steps += n_steps as u64;
+                    st.stats.side_entries += n_entries;
                     break h;
                 }
                 None => {
@@ -1322,7 +1339,10 @@ impl<B: Backend> Engine for JitOn<B> {
                 // would still be exact.
                 let host = if st.profile.run_cold(pc, cold) {
                     None
-                } else if let Some(h) = st.cache.lookup(pc) {
+                } else if let Some((h, t)) = st.cache.translation(pc) {
+                    if t.guest_start != pc {
+                        st.stats.side_entered += 1;
+                    }
                     Some(h)
                 } else {
                     let tier = SharedCodeOn::first_tier(&mut st);
@@ -1454,6 +1474,8 @@ impl<B: Backend> Engine for JitOn<B> {
             ("jit_translations_evicted", s.evicted),
             ("jit_chains_unlinked", s.unchained),
             ("jit_flushes_avoided", s.flushes_avoided),
+            ("jit_side_entries", s.side_entries),
+            ("jit_side_entered", s.side_entered),
             ("jit_chained_exits", s.chained),
             ("jit_indirect_hits", self.ctx.ind_hits),
             ("jit_indirect_misses", self.indirect_misses),
@@ -1473,7 +1495,9 @@ impl<B: Backend> Engine for JitOn<B> {
 
     fn host_code(&self, pc: u64) -> Option<(u64, Vec<u8>)> {
         let st = self.shared.lock();
-        let (host, t) = st.cache.translation(pc)?;
+        let (_, t) = st.cache.translation(pc)?;
+        // The whole translation, wherever `pc` enters it.
+        let host = st.cache.base() + t.host_off as u64;
         // SAFETY: `[host, host + host_len)` is the live translation's code,
         // inside the cache memory, and nothing rewrites it while we hold
         // the lock (chaining and patching take it).

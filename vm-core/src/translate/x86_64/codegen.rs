@@ -26,6 +26,8 @@
 //!                                  entry and at targets of backward edges;
 //!                                  side table: one entry per instruction)
 //!   exits                         (chainable `jmp rel32` slots, inline)
+//!   side entries                  (entry code, budget check, jump to a
+//!                                  block; see `entries`)
 //!   cold code: slow memory paths, fault / code-write / budget exits
 //!   helper thunks                 (write back, call, reload)
 //! ```
@@ -57,6 +59,7 @@ mod bounds;
 mod cmp;
 mod dirty;
 mod divcache;
+mod entries;
 mod fcache;
 mod float;
 mod frm;
@@ -85,6 +88,9 @@ pub struct Block {
     pub fault_resume: u32,
     /// Number of chainable exits emitted.
     pub exits: u32,
+    /// Other entry points: (guest pc of a block, offset of the code
+    /// entering there); see `translate`'s `side_entries`.
+    pub entries: Vec<(u64, u32)>,
 }
 
 /// Out-of-line code, emitted after the block body.
@@ -411,6 +417,7 @@ pub fn translate(
     entry: u64,
     blocks: &[&[GuestInst]],
     counter: Option<u32>,
+    side_entries: bool,
     steps: &mut Vec<StepInst>,
 ) -> Result<Block, AsmError> {
     let all = || blocks.iter().flat_map(|b| b.iter());
@@ -467,6 +474,16 @@ pub fn translate(
     headers.sort_unstable();
     headers.dedup();
     let frm_known = frm::known_at_start(blocks, entry, &returns);
+    // The blocks also entered from outside (see `entries`), and every way
+    // in: the flows below start at each.
+    let side_pcs = if side_entries {
+        entries::choose(blocks, entry, &frm_known)
+    } else {
+        Vec::new()
+    };
+    let roots: Vec<u64> = core::iter::once(entry)
+        .chain(side_pcs.iter().copied())
+        .collect();
     let steps_before = steps.len();
     // What each block writes beyond `int_rd`'s prediction, as found by
     // an earlier generation (see `dirty`); `exact` false: no per-path
@@ -479,7 +496,7 @@ pub fn translate(
     loop {
         let writes = dirty::block_writes(blocks, &seen);
         let dirty_in = if exact {
-            dirty::dirty_at_start(blocks, entry, &returns, &writes)
+            dirty::dirty_at_start(blocks, &roots, &returns, &writes)
         } else {
             alloc::vec![u32::MAX; blocks.len()]
         };
@@ -647,6 +664,7 @@ pub fn translate(
         if qreg != 0 {
             g.qstate = qpend::QState::Unknown;
         }
+        let entries = g.emit_side_entries(blocks, &side_pcs);
         g.emit_cold()?;
         g.emit_thunks()?;
         g.emit_qthunk();
@@ -684,6 +702,7 @@ pub fn translate(
             regs,
             fault_resume,
             exits: g.exits,
+            entries,
         });
     }
 }

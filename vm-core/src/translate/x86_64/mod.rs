@@ -752,14 +752,16 @@ impl Backend for X86_64 {
         entry: u64,
         blocks: &[&[GuestInst]],
         counter: Option<u32>,
+        side_entries: bool,
         steps: &mut alloc::vec::Vec<StepInst>,
     ) -> Result<Emitted, encode::AsmError> {
-        let b = codegen::translate(base, stubs, entry, blocks, counter, steps)?;
+        let b = codegen::translate(base, stubs, entry, blocks, counter, side_entries, steps)?;
         Ok(Emitted {
             code: b.code,
             side: b.side,
             regs: b.regs,
             fault_resume: b.fault_resume,
+            entries: b.entries,
         })
     }
 

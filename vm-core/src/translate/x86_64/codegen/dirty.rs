@@ -1,6 +1,7 @@
 //! Which cached guest registers an exit must store back: those some path
-//! from the region's entry to that exit may have written (the others
-//! still hold what was loaded from the `Cpu` at the entry). Computed per
+//! from one of the region's entries (its own and its side entries, see
+//! `entries`) to that exit may have written (the others still hold what
+//! was loaded from the `Cpu` at the entry). Computed per
 //! block as a forward data flow over the region's own edges (the host
 //! jumps `Gen::goto`, `Gen::branch` and `Gen::predict_return` emit);
 //! inside a block, `Gen::mark` adds each write as it is emitted.
@@ -57,11 +58,12 @@ pub(super) fn block_writes(blocks: &[&[GuestInst]], seen: &[u32]) -> Vec<u32> {
 }
 
 /// For each of `blocks` (in address order), the registers some path
-/// from `entry` to the block's start may have written, given what each
+/// from one of `entries` (the region's entry and its side entries, see
+/// `entries`) to the block's start may have written, given what each
 /// block may write (`writes`).
 pub(super) fn dirty_at_start(
     blocks: &[&[GuestInst]],
-    entry: u64,
+    entries: &[u64],
     returns: &[u64],
     writes: &[u32],
 ) -> Vec<u32> {
@@ -77,7 +79,10 @@ pub(super) fn dirty_at_start(
         .collect();
     let mut dirty = alloc::vec![0u32; blocks.len()];
     let mut reached = alloc::vec![false; blocks.len()];
-    let mut work: Vec<usize> = starts.binary_search(&entry).ok().into_iter().collect();
+    let mut work: Vec<usize> = entries
+        .iter()
+        .filter_map(|pc| starts.binary_search(pc).ok())
+        .collect();
     for &e in &work {
         reached[e] = true;
     }
