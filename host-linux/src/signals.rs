@@ -259,11 +259,18 @@ pub enum Source {
 /// # Safety
 /// `info` is null or a valid siginfo.
 pub unsafe fn source(info: *const libc::siginfo_t) -> Source {
-    // SAFETY: the caller's promise; a user-sent siginfo (si_code at most
-    // 0) has the kill layout. getpid is async-signal-safe.
+    // SAFETY: the caller's promise; a user-sent siginfo (SI_USER,
+    // SI_QUEUE, SI_TKILL) has the kill layout. getpid is
+    // async-signal-safe.
     unsafe {
         if info.is_null() || (*info).si_code > 0 {
             Source::Fault
+        } else if !matches!((*info).si_code, libc::SI_USER | libc::SI_QUEUE | libc::SI_TKILL) {
+            // A timer's (SI_TIMER: its si_pid field is the timer id) or
+            // another kernel notice: the guest's timers live in the core,
+            // so every host timer is pvm's own (`crate::wakeup`,
+            // `crate::profiler`).
+            Source::Itself
         } else if (*info).si_pid() != libc::getpid() {
             Source::Another
         } else {
