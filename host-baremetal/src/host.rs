@@ -1000,11 +1000,7 @@ impl HostOs for BareMetal {
     ) -> SysResult<i32> {
         self.fork_child(exit_signal, wait_exec, make)
     }
-    fn vfork(
-        &self,
-        child: &mut dyn FnMut() -> ProcessEnd,
-        cgroup: Option<i32>,
-    ) -> SysResult<i32> {
+    fn vfork(&self, child: &mut dyn FnMut() -> ProcessEnd, cgroup: Option<i32>) -> SysResult<i32> {
         if cgroup.is_some() {
             // No cgroup file system: no descriptor names a cgroup directory.
             return Err(Errno::EBADF);

@@ -23,8 +23,8 @@
 //! All times are nanoseconds; the caller passes the clocks in, so this is
 //! tested on the build machine.
 
-use vm_core::host::{Errno, HostSigAction, HostSignal, ITimer, SysResult, Timespec};
 use alloc::collections::VecDeque;
+use vm_core::host::{Errno, HostSigAction, HostSignal, ITimer, SysResult, Timespec};
 use vm_core::signal::{DefaultAction, default_action};
 
 /// Real-time arrivals kept with their siginfo.

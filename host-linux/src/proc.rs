@@ -319,20 +319,12 @@ unsafe fn clone3_vfork(
     entry: extern "C" fn(*mut libc::c_void) -> libc::c_int,
     arg: *mut libc::c_void,
 ) -> i32 {
-    // struct clone_args, version 2 (88 bytes).
-    let args: [u64; 11] = [
-        (libc::CLONE_VM | libc::CLONE_VFORK) as u64 | 0x2_0000_0000, // CLONE_INTO_CGROUP
-        0,
-        0,
-        0,
+    let args = clone_args(
+        (libc::CLONE_VM | libc::CLONE_VFORK) as u64,
         libc::SIGCHLD as u64,
-        stack as u64,
-        size as u64,
-        0,
-        0,
-        0,
-        cgroup as u64,
-    ];
+        (stack as u64, size as u64),
+        cgroup,
+    );
     let ret: i64;
     // SAFETY: the caller's promise. The parent gets the result in rax;
     // the child (rax 0) starts with rsp at the top of its stack (16-byte
@@ -350,7 +342,7 @@ unsafe fn clone3_vfork(
             "2:",
             inlateout("rax") libc::SYS_clone3 => ret,
             in("rdi") args.as_ptr(),
-            in("rsi") 88usize,
+            in("rsi") CLONE_ARGS_SIZE,
             in("r12") arg,
             in("r13") entry,
             lateout("rcx") _,
@@ -365,6 +357,23 @@ unsafe fn clone3_vfork(
     ret as i32
 }
 
+/// `struct clone_args` (version 2, [`CLONE_ARGS_SIZE`] bytes) for a
+/// `clone3` into the cgroup v2 directory open at `cgroup`
+/// (`CLONE_INTO_CGROUP`): `flags`, the exit signal, and the child's stack
+/// as (lowest address, size).
+fn clone_args(flags: u64, exit_signal: u64, (stack, size): (u64, u64), cgroup: i32) -> [u64; 11] {
+    let mut a = [0u64; 11];
+    a[0] = flags | vm_core::abi::CLONE_INTO_CGROUP;
+    a[4] = exit_signal;
+    a[5] = stack;
+    a[6] = size;
+    a[10] = cgroup as u64;
+    a
+}
+
+/// The size of [`clone_args`]'s struct, `clone3`'s second argument.
+const CLONE_ARGS_SIZE: usize = 88;
+
 /// May a thread of this process be created in the cgroup v2 directory at
 /// `cgroup`? The kernel answers: a thread (`CLONE_VM | CLONE_SIGHAND |
 /// CLONE_THREAD | CLONE_INTO_CGROUP`) is created there for an instant and
@@ -372,19 +381,12 @@ unsafe fn clone3_vfork(
 /// needs no stack of its own; every signal is blocked across the call, so
 /// none is delivered on the stack it shares).
 pub fn thread_cgroup(cgroup: i32) -> SysResult<()> {
-    let args: [u64; 11] = [
-        (libc::CLONE_VM | libc::CLONE_SIGHAND | libc::CLONE_THREAD) as u64 | 0x2_0000_0000,
+    let args = clone_args(
+        (libc::CLONE_VM | libc::CLONE_SIGHAND | libc::CLONE_THREAD) as u64,
         0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        cgroup as u64,
-    ];
+        (0, 0),
+        cgroup,
+    );
     // SAFETY: plain mask calls on initialised sets.
     let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
     unsafe {
@@ -406,7 +408,7 @@ pub fn thread_cgroup(cgroup: i32) -> SysResult<()> {
             "2:",
             inlateout("rax") libc::SYS_clone3 => ret,
             in("rdi") args.as_ptr(),
-            in("rsi") 88usize,
+            in("rsi") CLONE_ARGS_SIZE,
             lateout("rcx") _,
             lateout("r11") _,
             options(nostack),

@@ -8,7 +8,6 @@
 //@ status: 135
 #define _GNU_SOURCE
 #include <fcntl.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,17 +15,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-static sigjmp_buf back;
-static volatile int sig, code;
-static void *volatile addr;
-
-static void on_bus(int s, siginfo_t *si, void *uc) {
-    (void)uc;
-    sig = s;
-    code = si->si_code;
-    addr = si->si_addr;
-    siglongjmp(back, 1);
-}
+#include "sig_bus.h"
 
 static const char *names[] = {"amoadd.w", "amoadd.d", "amoswap.w", "amoswap.d", "amoor.w",
                               "amoand.d", "amoxor.w", "amomax.w", "amominu.d", "cas.w (lr/sc)",
@@ -89,28 +78,21 @@ int main(void) {
     m[2 * page] = 1; // the page is there before the truncation
     if (ftruncate(fd, page))
         return 3;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_bus;
-    sa.sa_flags = SA_SIGINFO;
-    sigaction(SIGBUS, &sa, NULL);
+    catch_bus();
     uint64_t sum = 0;
     for (int i = 0; i < N; i++) {
         // Often on the page inside the file (translated by then), then
         // once on the gone page.
         for (int k = 0; k < 300; k++)
             sum += amo(i, m + 64);
-        sig = code = 0;
-        addr = NULL;
+        clear_bus();
         unsigned char *at = m + 2 * page + 8 * i;
         if (!sigsetjmp(back, 1)) {
             amo(i, at);
             printf("%s: no signal\n", names[i]);
             continue;
         }
-        printf("%s: %s, %s, at %s\n", names[i], sig == SIGBUS ? "SIGBUS" : "another signal",
-               code == BUS_ADRERR ? "BUS_ADRERR" : "another code",
-               addr == at ? "the word" : "another address");
+        report_bus(names[i], at, "the word");
     }
     printf("inside the file: %llu %llu\n", (unsigned long long)sum,
            (unsigned long long)*(uint64_t *)(m + 64));

@@ -13,7 +13,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,17 +20,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-static sigjmp_buf back;
-static volatile int sig, code;
-static void *volatile addr;
-
-static void on_bus(int s, siginfo_t *si, void *uc) {
-    (void)uc;
-    sig = s;
-    code = si->si_code;
-    addr = si->si_addr;
-    siglongjmp(back, 1);
-}
+#include "sig_bus.h"
 
 typedef long (*fn)(void);
 
@@ -45,12 +34,6 @@ static void emit(unsigned char *p, int v) {
     unsigned char c[6] = {0xb8, (unsigned char)v, (unsigned char)(v >> 8), 0, 0, 0xc3};
     memcpy(p, c, sizeof c);
 #endif
-}
-
-static void report(const char *what, void *at) {
-    printf("%s: %s, %s, at %s\n", what, sig == SIGBUS ? "SIGBUS" : "another signal",
-           code == BUS_ADRERR ? "BUS_ADRERR" : "another code",
-           addr == at ? "the address stored to" : "another address");
 }
 
 int main(void) {
@@ -72,19 +55,14 @@ int main(void) {
     printf("ran both: %ld\n", sum);
     if (ftruncate(fd, page))
         return 3;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_bus;
-    sa.sa_flags = SA_SIGINFO;
-    sigaction(SIGBUS, &sa, NULL);
+    catch_bus();
     for (int i = 0; i < 2; i++) {
-        sig = code = 0;
-        addr = NULL;
+        clear_bus();
         if (!sigsetjmp(back, 1)) {
             ((volatile unsigned char *)gone)[1 + i] = 0;
             printf("store into the gone code: no signal\n");
         } else {
-            report("store into the gone code", gone + 1 + i);
+            report_bus("store into the gone code", gone + 1 + i, "the address stored to");
         }
     }
     emit(kept, 11);

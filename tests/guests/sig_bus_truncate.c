@@ -10,32 +10,20 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-static sigjmp_buf back;
-static volatile int sig, code;
-static void *volatile addr;
-
-static void on_bus(int s, siginfo_t *si, void *uc) {
-    (void)uc;
-    sig = s;
-    code = si->si_code;
-    addr = si->si_addr;
-    siglongjmp(back, 1);
-}
+#include "sig_bus.h"
 
 static unsigned char *m;
 static long page;
 
 // Touch m[off] (a write when `w`): what happened.
 static void touch(const char *what, long off, int w) {
-    sig = code = 0;
-    addr = NULL;
+    clear_bus();
     int v = -1;
     if (!sigsetjmp(back, 1)) {
         if (w)
@@ -45,9 +33,7 @@ static void touch(const char *what, long off, int w) {
         printf("%s: no signal (%d)\n", what, v);
         return;
     }
-    printf("%s: %s, %s, at %s\n", what, sig == SIGBUS ? "SIGBUS" : "another signal",
-           code == BUS_ADRERR ? "BUS_ADRERR" : "another code",
-           addr == m + off ? "the address touched" : "another address");
+    report_bus(what, m + off, "the address touched");
 }
 
 int main(void) {
@@ -64,11 +50,7 @@ int main(void) {
     m[page + 1] = 9; // page 1 becomes the guest's own copy
     if (ftruncate(fd, page))
         return 3;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_bus;
-    sa.sa_flags = SA_SIGINFO;
-    sigaction(SIGBUS, &sa, NULL);
+    catch_bus();
     touch("read past the end", 2 * page + 5, 0);
     touch("write past the end", 2 * page + 9, 1);
     touch("read past the end again", 3 * page - 1, 0);

@@ -205,6 +205,45 @@ macro_rules! cas {
 cas!(cas32, u32, "lock cmpxchg dword ptr [rsi], ecx");
 cas!(cas64, u64, "lock cmpxchg qword ptr [rsi], rcx");
 
+/// The guarded atomics of one width, so that a caller (the interpreter's
+/// AMOs and store-conditionals) is written once for both.
+pub trait Atomic: Scalar + Copy + Eq {
+    /// # Safety
+    /// As for [`swap32`].
+    unsafe fn swap(p: *mut u8, v: Self) -> Result<Self, Faulted>;
+    /// # Safety
+    /// As for [`add32`].
+    unsafe fn add(p: *mut u8, v: Self) -> Result<Self, Faulted>;
+    /// # Safety
+    /// As for [`cas32`].
+    unsafe fn cas(p: *mut u8, expected: Self, new: Self) -> Result<Self, Faulted>;
+}
+
+macro_rules! atomic {
+    ($t:ty, $swap:ident, $add:ident, $cas:ident) => {
+        impl Atomic for $t {
+            #[inline(always)]
+            unsafe fn swap(p: *mut u8, v: Self) -> Result<Self, Faulted> {
+                // SAFETY: the caller's promise.
+                unsafe { $swap(p, v) }
+            }
+            #[inline(always)]
+            unsafe fn add(p: *mut u8, v: Self) -> Result<Self, Faulted> {
+                // SAFETY: the caller's promise.
+                unsafe { $add(p, v) }
+            }
+            #[inline(always)]
+            unsafe fn cas(p: *mut u8, expected: Self, new: Self) -> Result<Self, Faulted> {
+                // SAFETY: the caller's promise.
+                unsafe { $cas(p, expected, new) }
+            }
+        }
+    };
+}
+
+atomic!(u32, swap32, add32, cas32);
+atomic!(u64, swap64, add64, cas64);
+
 /// The guarded load and store of one scalar type.
 pub trait Scalar: Sized {
     /// # Safety

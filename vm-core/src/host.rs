@@ -447,6 +447,38 @@ pub struct RecvMsg<'a> {
     pub flags: i32,
 }
 
+impl<'a> RecvMsg<'a> {
+    /// A receive into `data` alone (a `read` of a socket): no room for an
+    /// address or control data.
+    pub fn data_only(data: &'a mut [u8]) -> Self {
+        RecvMsg {
+            name: &mut [],
+            data,
+            control: &mut [],
+            name_len: 0,
+            control_len: 0,
+            flags: 0,
+        }
+    }
+
+    /// Copy one datagram into `data`, cut to its room (`MSG_TRUNC` in
+    /// `flags` when it was); returns what the receive call returns: the
+    /// bytes copied, or the datagram's whole length when the call's
+    /// `recv_flags` hold `MSG_TRUNC`, as Linux's datagram sockets do.
+    pub fn put_datagram(&mut self, dgram: &[u8], recv_flags: i32) -> usize {
+        let n = dgram.len().min(self.data.len());
+        self.data[..n].copy_from_slice(&dgram[..n]);
+        if n < dgram.len() {
+            self.flags |= crate::abi::MSG_TRUNC;
+        }
+        if recv_flags & crate::abi::MSG_TRUNC != 0 {
+            dgram.len()
+        } else {
+            n
+        }
+    }
+}
+
 /// What an extended-attribute call works on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum XattrTarget<'a> {

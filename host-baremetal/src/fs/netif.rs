@@ -236,14 +236,19 @@ pub(super) fn addr_msgs(family: i32, flags: u16, seq: u32, port: u32) -> Vec<Vec
             0,
         ]
     };
-    if family == AF_INET || family == AF_UNSPEC {
-        let mut m = NlMsg::new(
+    // One RTM_NEWADDR per address, attributes in Linux's order for its
+    // family.
+    let new = |fam, prefix| {
+        NlMsg::new(
             vm_core::abi::RTM_NEWADDR,
             flags,
             seq,
             port,
-            &head(AF_INET, V4_PREFIX),
-        );
+            &head(fam, prefix),
+        )
+    };
+    if family == AF_INET || family == AF_UNSPEC {
+        let mut m = new(AF_INET, V4_PREFIX);
         m.attr(IFA_ADDRESS, &V4)
             .attr(IFA_LOCAL, &V4)
             .attr(IFA_LABEL, b"lo\0")
@@ -252,13 +257,7 @@ pub(super) fn addr_msgs(family: i32, flags: u16, seq: u32, port: u32) -> Vec<Vec
         out.push(m.done());
     }
     if family == AF_INET6 || family == AF_UNSPEC {
-        let mut m = NlMsg::new(
-            vm_core::abi::RTM_NEWADDR,
-            flags,
-            seq,
-            port,
-            &head(AF_INET6, V6_PREFIX),
-        );
+        let mut m = new(AF_INET6, V6_PREFIX);
         m.attr(IFA_ADDRESS, &V6)
             .attr(IFA_CACHEINFO, &cache)
             .u32(IFA_FLAGS, IFA_F_PERMANENT);

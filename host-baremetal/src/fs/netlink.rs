@@ -24,13 +24,13 @@ use super::netif::{addr_msgs, link_exists, link_msg};
 use super::object::*;
 use super::*;
 use vm_core::abi::{
-    AF_INET, AF_INET6, AF_NETLINK, AF_UNSPEC, IFLA_IFNAME, MSG_PEEK, MSG_TRUNC,
-    NETLINK_ADD_MEMBERSHIP, NETLINK_BROADCAST_ERROR, NETLINK_CAP_ACK, NETLINK_DROP_MEMBERSHIP,
-    NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK, NETLINK_LISTEN_ALL_NSID, NETLINK_MAX,
-    NETLINK_NO_ENOBUFS, NETLINK_PKTINFO, NETLINK_ROUTE, NLM_F_ACK, NLM_F_CAPPED, NLM_F_DUMP,
-    NLM_F_MULTI, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLMSG_MIN_TYPE, RTM_GETADDR,
-    RTM_GETLINK, RTM_NEWLINK, SO_DOMAIN, SO_ERROR, SO_PROTOCOL, SO_RCVBUF, SO_SNDBUF, SO_TYPE,
-    SOCK_DGRAM, SOCK_RAW, SOCKADDR_NL_SIZE, SOL_NETLINK, SOL_SOCKET,
+    AF_INET, AF_INET6, AF_NETLINK, AF_UNSPEC, IFLA_IFNAME, MSG_PEEK, NETLINK_ADD_MEMBERSHIP,
+    NETLINK_BROADCAST_ERROR, NETLINK_CAP_ACK, NETLINK_DROP_MEMBERSHIP, NETLINK_EXT_ACK,
+    NETLINK_GET_STRICT_CHK, NETLINK_LISTEN_ALL_NSID, NETLINK_MAX, NETLINK_NO_ENOBUFS,
+    NETLINK_PKTINFO, NETLINK_ROUTE, NLM_F_ACK, NLM_F_CAPPED, NLM_F_DUMP, NLM_F_MULTI,
+    NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLMSG_MIN_TYPE, RTM_GETADDR, RTM_GETLINK,
+    RTM_NEWLINK, SO_DOMAIN, SO_ERROR, SO_PROTOCOL, SO_RCVBUF, SO_SNDBUF, SO_TYPE, SOCK_DGRAM,
+    SOCK_RAW, SOCKADDR_NL_SIZE, SOL_NETLINK, SOL_SOCKET,
 };
 use vm_core::host::{RecvMsg, SendMsg};
 
@@ -215,9 +215,8 @@ impl Netlink {
             return Err(Errno::ENOBUFS);
         }
         let (data, from) = st.rx.front().ok_or(Errno::EAGAIN)?;
-        let n = data.len().min(m.data.len());
-        m.data[..n].copy_from_slice(&data[..n]);
-        m.flags = if n < data.len() { MSG_TRUNC } else { 0 };
+        m.flags = 0;
+        let got = m.put_datagram(data, flags);
         let full = data.len();
         let addr = nl_addr(*from, 0);
         let k = addr.len().min(m.name.len());
@@ -228,7 +227,7 @@ impl Netlink {
             st.bytes -= full;
             st.rx.pop_front();
         }
-        Ok(if flags & MSG_TRUNC != 0 { full } else { n })
+        Ok(got)
     }
 }
 
@@ -241,15 +240,7 @@ impl Object for NetlinkFile {
         "socket"
     }
     fn read(&self, _fs: &Fs, _pos: &mut u64, buf: &mut [u8]) -> SysResult<usize> {
-        let mut m = RecvMsg {
-            name: &mut [],
-            data: buf,
-            control: &mut [],
-            name_len: 0,
-            control_len: 0,
-            flags: 0,
-        };
-        self.0.recv(&mut m, 0)
+        self.0.recv(&mut RecvMsg::data_only(buf), 0)
     }
     fn write(&self, fs: &Fs, _pos: &mut u64, _append: bool, buf: &[u8]) -> SysResult<usize> {
         fs.nl_send(&self.0, &[], buf)

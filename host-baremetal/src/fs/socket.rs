@@ -38,12 +38,11 @@ use super::*;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use vm_core::abi::{
     AF_INET, AF_INET6, AF_NETLINK, AF_UNIX, AF_UNSPEC, IP_TOS, IP_TTL, IPPROTO_IP, IPPROTO_IPV6,
-    IPPROTO_TCP, IPPROTO_UDP, IPV6_V6ONLY, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_PEEK, MSG_TRUNC,
-    SCM_CREDENTIALS, SCM_MAX_FD, SCM_RIGHTS, SO_ACCEPTCONN, SO_BROADCAST, SO_DOMAIN, SO_ERROR,
-    SO_KEEPALIVE, SO_LINGER, SO_OOBINLINE, SO_PASSCRED, SO_PEERCRED, SO_PROTOCOL, SO_RCVBUF,
-    SO_RCVTIMEO, SO_REUSEADDR, SO_REUSEPORT, SO_SNDBUF, SO_SNDTIMEO, SO_TYPE, SOCK_DGRAM,
-    SOCK_SEQPACKET, SOCK_STREAM, SOL_SOCKET, TCP_CORK, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL,
-    TCP_NODELAY,
+    IPPROTO_TCP, IPPROTO_UDP, IPV6_V6ONLY, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_PEEK, SCM_CREDENTIALS,
+    SCM_MAX_FD, SCM_RIGHTS, SO_ACCEPTCONN, SO_BROADCAST, SO_DOMAIN, SO_ERROR, SO_KEEPALIVE,
+    SO_LINGER, SO_OOBINLINE, SO_PASSCRED, SO_PEERCRED, SO_PROTOCOL, SO_RCVBUF, SO_RCVTIMEO,
+    SO_REUSEADDR, SO_REUSEPORT, SO_SNDBUF, SO_SNDTIMEO, SO_TYPE, SOCK_DGRAM, SOCK_SEQPACKET,
+    SOCK_STREAM, SOL_SOCKET, TCP_CORK, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_NODELAY,
 };
 use vm_core::host::{RecvMsg, SendMsg};
 
@@ -481,16 +480,7 @@ impl Sock {
                 q.bytes -= len;
                 &q.msgs.pop_front().expect("checked")
             };
-            let n = msg.data.len().min(m.data.len());
-            m.data[..n].copy_from_slice(&msg.data[..n]);
-            got = if flags & MSG_TRUNC != 0 {
-                msg.data.len()
-            } else {
-                n
-            };
-            if n < msg.data.len() {
-                m.flags |= MSG_TRUNC;
-            }
+            got = m.put_datagram(&msg.data, flags);
             m.name_len = if msg.from.is_empty() {
                 0
             } else {
@@ -514,15 +504,7 @@ impl Object for SockFile {
         "socket"
     }
     fn read(&self, _fs: &Fs, _pos: &mut u64, buf: &mut [u8]) -> SysResult<usize> {
-        let mut none = RecvMsg {
-            name: &mut [],
-            data: buf,
-            control: &mut [],
-            name_len: 0,
-            control_len: 0,
-            flags: 0,
-        };
-        self.0.recv(&mut none, 0).map(|(n, _)| n)
+        self.0.recv(&mut RecvMsg::data_only(buf), 0).map(|(n, _)| n)
     }
     fn write(&self, fs: &Fs, _pos: &mut u64, _append: bool, buf: &[u8]) -> SysResult<usize> {
         let msg = Msg {

@@ -627,71 +627,53 @@ enum Rmw {
     Maxu,
 }
 
-impl Rmw {
-    fn apply32(self, old: u32, v: u32) -> u32 {
-        match self {
-            Rmw::Swap => v,
-            Rmw::Add => old.wrapping_add(v),
-            Rmw::Xor => old ^ v,
-            Rmw::And => old & v,
-            Rmw::Or => old | v,
-            Rmw::Min => sem::amomin_w(old, v),
-            Rmw::Max => sem::amomax_w(old, v),
-            Rmw::Minu => old.min(v),
-            Rmw::Maxu => old.max(v),
-        }
-    }
-    fn apply64(self, old: u64, v: u64) -> u64 {
-        match self {
-            Rmw::Swap => v,
-            Rmw::Add => old.wrapping_add(v),
-            Rmw::Xor => old ^ v,
-            Rmw::And => old & v,
-            Rmw::Or => old | v,
-            Rmw::Min => sem::amomin_d(old, v),
-            Rmw::Max => sem::amomax_d(old, v),
-            Rmw::Minu => old.min(v),
-            Rmw::Maxu => old.max(v),
-        }
-    }
+/// A word an AMO works on: the guarded atomics of its width and the
+/// arithmetic of the AMOs that are not one host instruction.
+trait AmoWord: guarded::Atomic + Ord {
+    /// Its size in bytes, which is also its alignment.
+    const SIZE: u64;
+    fn apply(op: Rmw, old: Self, v: Self) -> Self;
 }
 
-/// A 32-bit AMO at guest `addr`; returns the old value.
-#[inline]
-fn amo32(mem: &GuestMemory, addr: u64, op: Rmw, v: u32) -> Result<u32, MemFault> {
-    let p = atomic_ptr(mem, addr, 4)?;
-    // SAFETY (all three): `atomic_ptr` proved the aligned 4 bytes lie
-    // inside the guest reservation and are readable and writable; a host
-    // fault there is returned (guarded accesses). Guest memory is only ever
-    // accessed by plain copies or atomics of the same size, as on hardware.
-    match op {
-        Rmw::Swap => rmw_guarded(mem, unsafe { guarded::swap32(p, v) }),
-        Rmw::Add => rmw_guarded(mem, unsafe { guarded::add32(p, v) }),
-        _ => {
-            let mut old = rmw_guarded(mem, unsafe { guarded::load32(p) })?;
-            loop {
-                let now = rmw_guarded(mem, unsafe { guarded::cas32(p, old, op.apply32(old, v)) })?;
-                if now == old {
-                    return Ok(old);
+macro_rules! amo_word {
+    ($t:ty, $min:path, $max:path) => {
+        impl AmoWord for $t {
+            const SIZE: u64 = core::mem::size_of::<$t>() as u64;
+            fn apply(op: Rmw, old: Self, v: Self) -> Self {
+                match op {
+                    Rmw::Swap => v,
+                    Rmw::Add => old.wrapping_add(v),
+                    Rmw::Xor => old ^ v,
+                    Rmw::And => old & v,
+                    Rmw::Or => old | v,
+                    Rmw::Min => $min(old, v),
+                    Rmw::Max => $max(old, v),
+                    Rmw::Minu => old.min(v),
+                    Rmw::Maxu => old.max(v),
                 }
-                old = now;
             }
         }
-    }
+    };
 }
 
-/// A 64-bit AMO at guest `addr`; returns the old value.
+amo_word!(u32, sem::amomin_w, sem::amomax_w);
+amo_word!(u64, sem::amomin_d, sem::amomax_d);
+
+/// An AMO of `W`'s width at guest `addr`; returns the old value.
 #[inline]
-fn amo64(mem: &GuestMemory, addr: u64, op: Rmw, v: u64) -> Result<u64, MemFault> {
-    let p = atomic_ptr(mem, addr, 8)?;
-    // SAFETY (all three): as in `amo32`, with 8-byte alignment.
+fn amo<W: AmoWord>(mem: &GuestMemory, addr: u64, op: Rmw, v: W) -> Result<W, MemFault> {
+    let p = atomic_ptr(mem, addr, W::SIZE)?;
+    // SAFETY (all four): `atomic_ptr` proved the aligned word lies inside
+    // the guest reservation and is readable and writable; a host fault
+    // there is returned (guarded accesses). Guest memory is only ever
+    // accessed by plain copies or atomics of the same size, as on hardware.
     match op {
-        Rmw::Swap => rmw_guarded(mem, unsafe { guarded::swap64(p, v) }),
-        Rmw::Add => rmw_guarded(mem, unsafe { guarded::add64(p, v) }),
+        Rmw::Swap => rmw_guarded(mem, unsafe { W::swap(p, v) }),
+        Rmw::Add => rmw_guarded(mem, unsafe { W::add(p, v) }),
         _ => {
-            let mut old = rmw_guarded(mem, unsafe { guarded::load64(p) })?;
+            let mut old = rmw_guarded(mem, unsafe { W::load(p) })?;
             loop {
-                let now = rmw_guarded(mem, unsafe { guarded::cas64(p, old, op.apply64(old, v)) })?;
+                let now = rmw_guarded(mem, unsafe { W::cas(p, old, W::apply(op, old, v)) })?;
                 if now == old {
                     return Ok(old);
                 }
@@ -704,19 +686,27 @@ fn amo64(mem: &GuestMemory, addr: u64, op: Rmw, v: u64) -> Result<u64, MemFault>
 /// The store-conditional's compare-and-swap at guest `addr`: whether
 /// `expected` (the LR's value) was replaced by `new`.
 #[inline]
-fn sc32(mem: &GuestMemory, addr: u64, expected: u32, new: u32) -> Result<bool, MemFault> {
-    let p = atomic_ptr(mem, addr, 4)?;
-    // SAFETY: as in `amo32`.
-    let old = rmw_guarded(mem, unsafe { guarded::cas32(p, expected, new) })?;
+fn sc<W: AmoWord>(mem: &GuestMemory, addr: u64, expected: W, new: W) -> Result<bool, MemFault> {
+    let p = atomic_ptr(mem, addr, W::SIZE)?;
+    // SAFETY: as in `amo`.
+    let old = rmw_guarded(mem, unsafe { W::cas(p, expected, new) })?;
     Ok(old == expected)
 }
 
-#[inline]
-fn sc64(mem: &GuestMemory, addr: u64, expected: u64, new: u64) -> Result<bool, MemFault> {
-    let p = atomic_ptr(mem, addr, 8)?;
-    // SAFETY: as in `amo32`, with 8-byte alignment.
-    let old = rmw_guarded(mem, unsafe { guarded::cas64(p, expected, new) })?;
-    Ok(old == expected)
+/// The read-modify-write of an AMO instruction of either width.
+fn rmw_of(inst: &Inst) -> Rmw {
+    use Inst::*;
+    match inst {
+        AmoswapW(_) | AmoswapD(_) => Rmw::Swap,
+        AmoaddW(_) | AmoaddD(_) => Rmw::Add,
+        AmoxorW(_) | AmoxorD(_) => Rmw::Xor,
+        AmoandW(_) | AmoandD(_) => Rmw::And,
+        AmoorW(_) | AmoorD(_) => Rmw::Or,
+        AmominW(_) | AmominD(_) => Rmw::Min,
+        AmomaxW(_) | AmomaxD(_) => Rmw::Max,
+        AmominuW(_) | AmominuD(_) => Rmw::Minu,
+        _ => Rmw::Maxu,
+    }
 }
 
 /// The frequency of the `time` CSR (Linux on QEMU's virt machine reports
@@ -1200,7 +1190,7 @@ fn exec_one(op: &Uop, cpu: &mut Cpu, cx: &mut Cx<'_>) -> bool {
                 trap!(Trap::MemFault(misaligned(a, Access::Write)));
             }
             let ok = if cpu.reservation == Some(a) {
-                mem!(sc32(cx.mem, a, cx.lr_value as u32, x!(rs2) as u32))
+                mem!(sc(cx.mem, a, cx.lr_value as u32, x!(rs2) as u32))
             } else {
                 false
             };
@@ -1213,7 +1203,7 @@ fn exec_one(op: &Uop, cpu: &mut Cpu, cx: &mut Cx<'_>) -> bool {
                 trap!(Trap::MemFault(misaligned(a, Access::Write)));
             }
             let ok = if cpu.reservation == Some(a) {
-                mem!(sc64(cx.mem, a, cx.lr_value, x!(rs2)))
+                mem!(sc(cx.mem, a, cx.lr_value, x!(rs2)))
             } else {
                 false
             };
@@ -1222,34 +1212,14 @@ fn exec_one(op: &Uop, cpu: &mut Cpu, cx: &mut Cx<'_>) -> bool {
         }
         AmoswapW(q) | AmoaddW(q) | AmoxorW(q) | AmoandW(q) | AmoorW(q) | AmominW(q)
         | AmomaxW(q) | AmominuW(q) | AmomaxuW(q) => {
-            let op = match op.inst {
-                AmoswapW(_) => Rmw::Swap,
-                AmoaddW(_) => Rmw::Add,
-                AmoxorW(_) => Rmw::Xor,
-                AmoandW(_) => Rmw::And,
-                AmoorW(_) => Rmw::Or,
-                AmominW(_) => Rmw::Min,
-                AmomaxW(_) => Rmw::Max,
-                AmominuW(_) => Rmw::Minu,
-                _ => Rmw::Maxu,
-            };
-            let old = mem!(amo32(cx.mem, x!(q.rs1), op, x!(q.rs2) as u32));
+            let op = rmw_of(&op.inst);
+            let old = mem!(amo(cx.mem, x!(q.rs1), op, x!(q.rs2) as u32));
             set!(q.rd, sext32(old))
         }
         AmoswapD(q) | AmoaddD(q) | AmoxorD(q) | AmoandD(q) | AmoorD(q) | AmominD(q)
         | AmomaxD(q) | AmominuD(q) | AmomaxuD(q) => {
-            let op = match op.inst {
-                AmoswapD(_) => Rmw::Swap,
-                AmoaddD(_) => Rmw::Add,
-                AmoxorD(_) => Rmw::Xor,
-                AmoandD(_) => Rmw::And,
-                AmoorD(_) => Rmw::Or,
-                AmominD(_) => Rmw::Min,
-                AmomaxD(_) => Rmw::Max,
-                AmominuD(_) => Rmw::Minu,
-                _ => Rmw::Maxu,
-            };
-            let old = mem!(amo64(cx.mem, x!(q.rs1), op, x!(q.rs2)));
+            let op = rmw_of(&op.inst);
+            let old = mem!(amo(cx.mem, x!(q.rs1), op, x!(q.rs2)));
             set!(q.rd, old)
         }
 
