@@ -71,7 +71,7 @@ fn sub(a: Timespec, b: Timespec) -> Timespec {
 }
 
 /// A guest `struct timespec` that must be a valid duration.
-fn read_timespec(cx: &Ctx<'_>, addr: u64) -> SysResult<Timespec> {
+pub(super) fn read_timespec(cx: &Ctx<'_>, addr: u64) -> SysResult<Timespec> {
     let t = abi::decode_timespec(&get::<16>(cx.mem(), addr)?);
     if t.sec < 0 || !(0..NSEC).contains(&t.nsec) {
         return Err(Errno::EINVAL);

@@ -220,8 +220,12 @@ fn msghdr(cx: &Ctx<'_>, addr: u64) -> SysResult<MsgHdr> {
 
 /// `sendmsg(fd, msg, flags)`.
 pub(super) fn sendmsg(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
-    let (fd, flags) = (a[0] as i32, a[2] as i32);
-    let h = msghdr(cx, a[1])?;
+    send_one(cx, a[0] as i32, a[1], a[2] as i32)
+}
+
+/// Send the message the guest's `struct msghdr` at `hdr` describes.
+fn send_one(cx: &mut Ctx<'_>, fd: i32, hdr: u64, flags: i32) -> R {
+    let h = msghdr(cx, hdr)?;
     let name = if h.name != 0 {
         hide_sockaddr(cx, sockaddr(cx, h.name, h.namelen as u64)?, true)
     } else {
@@ -266,7 +270,12 @@ pub(super) fn sendmsg(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 
 /// `recvmsg(fd, msg, flags)`.
 pub(super) fn recvmsg(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
-    let (fd, addr, flags) = (a[0] as i32, a[1], a[2] as i32);
+    recv_one(cx, a[0] as i32, a[1], a[2] as i32)
+}
+
+/// Receive one message into the guest's `struct msghdr` at `addr`, and
+/// give back its `msg_namelen`, `msg_controllen` and `msg_flags`.
+fn recv_one(cx: &mut Ctx<'_>, fd: i32, addr: u64, flags: i32) -> R {
     let h = msghdr(cx, addr)?;
     if h.namelen as i32 > SOCKADDR_MAX as i32 || (h.namelen as i32) < 0 {
         return Err(Errno::EINVAL);
@@ -314,6 +323,113 @@ pub(super) fn recvmsg(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     put(cx.mem(), addr + 40, &c)?;
     put(cx.mem(), addr + 48, &mflags.to_le_bytes())?;
     Ok(got as u64)
+}
+
+/// `struct mmsghdr`: a `struct msghdr` and the `msg_len` the call fills
+/// in (padded to 64 bytes, the same on riscv64 and x86-64).
+const MMSGHDR_SIZE: u64 = 64;
+/// The most messages one `sendmmsg`/`recvmmsg` handles (`UIO_MAXIOV`;
+/// Linux cuts a longer vector to it).
+const MMSG_MAX: u64 = 1024;
+/// `recvmmsg`: after the first message, do not wait for more.
+const MSG_WAITFORONE: i32 = 0x10000;
+
+/// Store message `i`'s `msg_len` into the guest's vector at `vec`.
+fn put_msg_len(cx: &Ctx<'_>, vec: u64, i: u64, len: u64) -> SysResult<()> {
+    put(
+        cx.mem(),
+        vec + i * MMSGHDR_SIZE + MSGHDR_SIZE as u64,
+        &(len as u32).to_le_bytes(),
+    )
+}
+
+/// The result of a batch that did `done` messages and then stopped with
+/// `end`: the count once one went through (Linux drops the error then,
+/// or keeps it on the socket for the next call), else the error.
+fn batch_result(done: u64, end: SysResult<()>) -> R {
+    match end {
+        Err(e) if done == 0 => Err(e),
+        _ => Ok(done),
+    }
+}
+
+/// `sendmmsg(fd, msgvec, vlen, flags)`: `sendmsg` of each message in
+/// turn, its byte count stored in its `msg_len`, until one fails.
+pub(super) fn sendmmsg(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (fd, vec, flags) = (a[0] as i32, a[1], a[3] as i32);
+    let vlen = (a[2] as u32 as u64).min(MMSG_MAX);
+    let mut done = 0;
+    let end = loop {
+        if done == vlen {
+            break Ok(());
+        }
+        let sent = match send_one(cx, fd, vec + done * MMSGHDR_SIZE, flags) {
+            Ok(n) => n,
+            Err(e) => break Err(e),
+        };
+        if let Err(e) = put_msg_len(cx, vec, done, sent) {
+            break Err(e);
+        }
+        done += 1;
+    };
+    batch_result(done, end)
+}
+
+/// `recvmmsg(fd, msgvec, vlen, flags, timeout)`: `recvmsg` into each
+/// message in turn until one fails (after the first, `MSG_WAITFORONE`
+/// makes the rest non-blocking). As Linux does, the timeout is looked at
+/// only after each message arrives (it never cuts a wait short), and the
+/// time left is written back.
+pub(super) fn recvmmsg(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    use crate::abi::{CLOCK_MONOTONIC, MSG_DONTWAIT};
+    let (fd, vec, tsp) = (a[0] as i32, a[1], a[4]);
+    let mut flags = a[3] as i32 & !MSG_WAITFORONE;
+    let vlen = (a[2] as u32 as u64).min(MMSG_MAX);
+    let now_ns = |cx: &Ctx<'_>| -> SysResult<i128> {
+        let t = cx.p.host.clock_gettime(CLOCK_MONOTONIC)?;
+        Ok(t.sec as i128 * 1_000_000_000 + t.nsec as i128)
+    };
+    let deadline = if tsp != 0 {
+        let t = super::event::read_timespec(cx, tsp)?;
+        Some(now_ns(cx)? + t.sec as i128 * 1_000_000_000 + t.nsec as i128)
+    } else {
+        None
+    };
+    let mut left = 0i128;
+    let mut done = 0;
+    let end = loop {
+        if done == vlen {
+            break Ok(());
+        }
+        let got = match recv_one(cx, fd, vec + done * MMSGHDR_SIZE, flags) {
+            Ok(n) => n,
+            Err(e) => break Err(e),
+        };
+        if let Err(e) = put_msg_len(cx, vec, done, got) {
+            break Err(e);
+        }
+        done += 1;
+        if a[3] as i32 & MSG_WAITFORONE != 0 {
+            flags |= MSG_DONTWAIT;
+        }
+        if let Some(d) = deadline {
+            left = (d - now_ns(cx)?).max(0);
+            if left == 0 {
+                break Ok(());
+            }
+        }
+    };
+    if let Some(d) = deadline {
+        if done == 0 {
+            left = (d - now_ns(cx)?).max(0);
+        }
+        let t = crate::host::Timespec {
+            sec: (left / 1_000_000_000) as i64,
+            nsec: (left % 1_000_000_000) as i64,
+        };
+        put(cx.mem(), tsp, &crate::abi::encode_timespec(t))?;
+    }
+    batch_result(done, end)
 }
 
 pub(super) fn shutdown(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {

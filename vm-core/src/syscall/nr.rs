@@ -301,7 +301,7 @@ syscalls! {
     240  RT_TGSIGQUEUEINFO        "rt_tgsigqueueinfo"        => |cx, a| sys::sigqueueinfo(cx, a[0] as i32, Some(a[1] as i32), a[2], a[3]);
     241  PERF_EVENT_OPEN          "perf_event_open";
     242  ACCEPT4                  "accept4"                  => |cx, a| net::accept4(cx, a, a[3] as i32);
-    243  RECVMMSG                 "recvmmsg";
+    243  RECVMMSG                 "recvmmsg"                 => net::recvmmsg;
     258  RISCV_HWPROBE            "riscv_hwprobe"            => hwprobe::riscv_hwprobe;
     259  RISCV_FLUSH_ICACHE       "riscv_flush_icache"       => mm::riscv_flush_icache;
     260  WAIT4                    "wait4"                    => proc::wait4;
@@ -313,7 +313,7 @@ syscalls! {
     266  CLOCK_ADJTIME            "clock_adjtime";
     267  SYNCFS                   "syncfs"                   => fsx::syncfs;
     268  SETNS                    "setns";
-    269  SENDMMSG                 "sendmmsg";
+    269  SENDMMSG                 "sendmmsg"                 => net::sendmmsg;
     270  PROCESS_VM_READV         "process_vm_readv"         => |cx, a| procfs::process_vm(cx, a, false);
     271  PROCESS_VM_WRITEV        "process_vm_writev"        => |cx, a| procfs::process_vm(cx, a, true);
     272  KCMP                     "kcmp";

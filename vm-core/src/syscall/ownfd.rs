@@ -140,8 +140,6 @@ fn more_fd_args(n: u64) -> &'static [(usize, Option<usize>)] {
         | nr::PIDFD_SEND_SIGNAL
         | nr::FINIT_MODULE
         | nr::VMSPLICE
-        | nr::SENDMMSG
-        | nr::RECVMMSG
         | nr::FSCONFIG
         | nr::FSMOUNT
         | nr::SETNS

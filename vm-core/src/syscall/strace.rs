@@ -212,6 +212,8 @@ fn spec(nr: u64) -> Option<(&'static [A], R)> {
         SENDTO => (&[Fd, InBuf(2), ULong, Int, Ptr, Int], d),
         RECVFROM => (&[Fd, OutBuf, ULong, Int, Ptr, Ptr], d),
         SENDMSG | RECVMSG => (&[Fd, Ptr, Int], d),
+        SENDMMSG => (&[Fd, Ptr, Int, Int], d),
+        RECVMMSG => (&[Fd, Ptr, Int, Int, TimespecIn], d),
         SETSOCKOPT => (&[Fd, Int, Int, Ptr, Int], d),
         GETSOCKOPT => (&[Fd, Int, Int, Ptr, Ptr], d),
         MEMFD_CREATE => (&[Path, Int], d),
