@@ -25,6 +25,7 @@ mod integration;
 mod layering;
 mod load;
 mod profile;
+mod pypi;
 mod qemu;
 mod realprogs;
 mod setup;
@@ -452,7 +453,7 @@ fn test(mut a: Args) -> Result<bool, String> {
     }
     if build_ok {
         let before = outcomes.len();
-        phases.start("real programs (Debian riscv64 packages, esbuild)");
+        phases.start("real programs (Debian riscv64 packages, esbuild, ruff, uv)");
         let real: Vec<String> = DEFAULT_REALPROGS_ENGINES
             .iter()
             .map(|e| e.to_string())

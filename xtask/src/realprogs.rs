@@ -1,8 +1,9 @@
 //! Real programs no one here wrote: Debian 13's riscv64 `busybox`,
 //! coreutils, `bash`, `make`, `grep`, `sed`, `findutils` and Python 3.13
-//! (from the sysroot `sysroot.rs` builds), and esbuild's riscv64 build from
-//! the npm registry (`esbuild.rs`), each run under pvm and compared with an
-//! oracle: stdout and exit status must be equal.
+//! (from the sysroot `sysroot.rs` builds), esbuild's riscv64 build from
+//! the npm registry (`esbuild.rs`), and ruff's and uv's from PyPI
+//! (`pypi.rs`), each run under pvm and compared with an oracle: stdout and
+//! exit status must be equal.
 //!
 //! The oracle of a case is one of
 //! - `qemu-riscv64 -L SYSROOT` on the same program (the default);
@@ -11,7 +12,8 @@
 //!   case whose program runs other programs is compared with the same
 //!   command run by the host's own tools (host `bash`, `sh`, `make`,
 //!   `python3`);
-//! - the x86-64 build of the same esbuild version ([`Oracle::EsbuildX64`]).
+//! - the x86-64 build of the same esbuild, ruff or uv version
+//!   ([`Oracle::X64Build`]).
 //!
 //! The oracle must itself give the case's expected status, so a broken
 //! oracle fails the case instead of agreeing with a broken pvm.
@@ -27,6 +29,7 @@
 //! is a case not there that fails.
 
 use crate::esbuild::{self, Esbuild};
+use crate::pypi::{self, Wheels};
 use crate::suite::{Outcome, engine_args, pvm_binary};
 use crate::sysroot::{self, FetchError};
 use crate::util::{Captured, first_diff, root, run_captured, show};
@@ -67,6 +70,11 @@ pub enum Prog {
     Sysroot(&'static str),
     /// esbuild's riscv64 build.
     Esbuild,
+    /// ruff's riscv64 build (PyPI), dynamically linked: it runs with the
+    /// sysroot.
+    Ruff,
+    /// uv's riscv64 build (PyPI), as `Ruff`.
+    Uv,
 }
 
 /// What pvm's run is compared with.
@@ -76,8 +84,9 @@ pub enum Oracle {
     Qemu,
     /// A host command (program and all its arguments).
     Host(Vec<String>),
-    /// esbuild's x86-64 build with the same arguments.
-    EsbuildX64,
+    /// The x86-64 build of the same program (esbuild, ruff, uv) with the
+    /// same arguments.
+    X64Build,
 }
 
 #[derive(Debug, Clone)]
@@ -434,7 +443,7 @@ pub fn cases() -> Vec<RealCase> {
         status: 0,
         want: None,
         needs: Needs::Threads,
-        oracle: Oracle::EsbuildX64,
+        oracle: Oracle::X64Build,
         fixture: "js",
         timeout: Duration::from_secs(30),
         baremetal: false,
@@ -462,6 +471,72 @@ pub fn cases() -> Vec<RealCase> {
             "--sourcemap=inline",
         ],
     ));
+    // ruff and uv: Rust programs on thread pools, dynamically linked.
+    let wheel = |name, prog, args: &[&str], status| RealCase {
+        name,
+        prog,
+        args: strings(args),
+        stdin: Vec::new(),
+        status,
+        want: None,
+        needs: Needs::Threads,
+        oracle: Oracle::X64Build,
+        fixture: "files",
+        timeout: Duration::from_secs(120),
+        baremetal: false,
+    };
+    let mut version = wheel("ruff.version", Prog::Ruff, &["--version"], 0);
+    version.want = Some(format!("ruff {}\n", pypi::RUFF_VERSION).into_bytes());
+    v.push(version);
+    // Every rule on CPython's own email, json and http packages (code no
+    // one here wrote), one file per worker thread.
+    let py_dirs = [
+        "@SYSROOT@/usr/lib/python3.13/email",
+        "@SYSROOT@/usr/lib/python3.13/json",
+        "@SYSROOT@/usr/lib/python3.13/http",
+    ];
+    let mut check = vec![
+        "check",
+        "--no-cache",
+        "--select",
+        "ALL",
+        "--output-format",
+        "concise",
+    ];
+    check.extend(py_dirs);
+    v.push(wheel("ruff.check-all", Prog::Ruff, &check, 1));
+    let mut stats = vec!["check", "--no-cache", "--select", "ALL", "--statistics"];
+    stats.extend(py_dirs);
+    v.push(wheel("ruff.statistics", Prog::Ruff, &stats, 1));
+    let mut format = vec!["format", "--no-cache", "--diff"];
+    format.extend(py_dirs);
+    v.push(wheel("ruff.format-diff", Prog::Ruff, &format, 1));
+    // uv's resolver, offline, over the downloaded wheels; it looks for a
+    // Python interpreter too (under pvm, the sysroot's riscv64 python3,
+    // which it runs as a child).
+    let mut compile = wheel(
+        "uv.pip-compile",
+        Prog::Uv,
+        &[
+            "pip",
+            "compile",
+            "--offline",
+            "--no-index",
+            "--find-links",
+            "@WHEELS@",
+            "--python-version",
+            "3.12",
+            "--python-platform",
+            "x86_64-manylinux_2_31",
+            "--no-cache",
+            "--no-header",
+            "-",
+        ],
+        0,
+    );
+    compile.stdin = format!("ruff>=0.5\nuv=={}\n", pypi::UV_VERSION).into_bytes();
+    compile.needs = Needs::Processes;
+    v.push(compile);
     v
 }
 
@@ -483,18 +558,25 @@ impl Side {
     }
 }
 
-/// What the cases need: the sysroot and, for esbuild's cases, esbuild.
+/// What the cases need: the sysroot and, for esbuild's, ruff's and uv's
+/// cases, their builds.
 pub struct Inputs {
     pub sysroot: Result<PathBuf, FetchError>,
     pub esbuild: Result<Esbuild, FetchError>,
+    pub wheels: Result<Wheels, FetchError>,
 }
 
 impl Inputs {
     /// Fetches what `cases` use (nothing when they use nothing).
     pub fn fetch(cases: &[RealCase]) -> Inputs {
         let unused = "not fetched: no selected case needs it";
-        let needs_sysroot = cases.iter().any(|c| matches!(c.prog, Prog::Sysroot(_)));
+        let needs_sysroot = cases
+            .iter()
+            .any(|c| matches!(c.prog, Prog::Sysroot(_) | Prog::Ruff | Prog::Uv));
         let needs_esbuild = cases.iter().any(|c| c.prog == Prog::Esbuild);
+        let needs_wheels = cases
+            .iter()
+            .any(|c| matches!(c.prog, Prog::Ruff | Prog::Uv));
         Inputs {
             sysroot: if needs_sysroot {
                 sysroot::ensure()
@@ -503,6 +585,11 @@ impl Inputs {
             },
             esbuild: if needs_esbuild {
                 esbuild::ensure()
+            } else {
+                Err(FetchError::Failed(unused.into()))
+            },
+            wheels: if needs_wheels {
+                pypi::ensure()
             } else {
                 Err(FetchError::Failed(unused.into()))
             },
@@ -515,6 +602,7 @@ impl Inputs {
             Prog::Sysroot(_) => self.sysroot.as_ref().err(),
             // Static, and its oracle is the x86-64 build: no sysroot.
             Prog::Esbuild => self.esbuild.as_ref().err(),
+            Prog::Ruff | Prog::Uv => self.wheels.as_ref().err().or(self.sysroot.as_ref().err()),
         }
     }
 }
@@ -563,7 +651,17 @@ fn run_side(c: &RealCase, side: &Side, inp: &Inputs) -> Result<Captured, String>
             (Ok(e), Side::Oracle) => e.x64.clone(),
             (Err(e), _) => return Err(e.to_string()),
         },
+        Prog::Ruff | Prog::Uv => {
+            let w = inp.wheels.as_ref().map_err(|e| e.to_string())?;
+            match (&c.prog, side) {
+                (Prog::Ruff, Side::Oracle) => w.ruff_x64.clone(),
+                (Prog::Ruff, _) => w.ruff_riscv64.clone(),
+                (_, Side::Oracle) => w.uv_x64.clone(),
+                _ => w.uv_riscv64.clone(),
+            }
+        }
     };
+    let args = place_args(c, inp);
     if let Side::Pvm(engine) = side
         && let Some(e) = engine.strip_prefix(BAREMETAL)
     {
@@ -576,7 +674,7 @@ fn run_side(c: &RealCase, side: &Side, inp: &Inputs) -> Result<Captured, String>
             if let Ok(s) = &inp.sysroot {
                 cmd.arg("-L").arg(s);
             }
-            cmd.arg(&prog).args(&c.args);
+            cmd.arg(&prog).args(&args);
             cmd
         }
         Side::Oracle => match &c.oracle {
@@ -585,7 +683,7 @@ fn run_side(c: &RealCase, side: &Side, inp: &Inputs) -> Result<Captured, String>
                 if let Ok(s) = &inp.sysroot {
                     cmd.arg("-L").arg(s);
                 }
-                cmd.arg(&prog).args(&c.args);
+                cmd.arg(&prog).args(&args);
                 cmd
             }
             Oracle::Host(argv) => {
@@ -593,9 +691,9 @@ fn run_side(c: &RealCase, side: &Side, inp: &Inputs) -> Result<Captured, String>
                 cmd.args(&argv[1..]);
                 cmd
             }
-            Oracle::EsbuildX64 => {
+            Oracle::X64Build => {
                 let mut cmd = Command::new(&prog);
-                cmd.args(&c.args);
+                cmd.args(&args);
                 cmd
             }
         },
@@ -612,6 +710,27 @@ fn run_side(c: &RealCase, side: &Side, inp: &Inputs) -> Result<Captured, String>
     let r = run_captured(&mut cmd, &c.stdin, c.timeout);
     let _ = fs::remove_dir_all(&dir);
     r
+}
+
+/// A case's arguments with `@SYSROOT@` (the sysroot's host path, for
+/// files both sides read from it) and `@WHEELS@` (the directory of the
+/// downloaded wheels) put in.
+fn place_args(c: &RealCase, inp: &Inputs) -> Vec<String> {
+    let sysroot = inp.sysroot.as_ref().map(|p| p.display().to_string());
+    let wheels = inp.wheels.as_ref().map(|w| w.dir.display().to_string());
+    c.args
+        .iter()
+        .map(|a| {
+            let mut a = a.clone();
+            if let Ok(s) = &sysroot {
+                a = a.replace("@SYSROOT@", s);
+            }
+            if let Ok(w) = &wheels {
+                a = a.replace("@WHEELS@", w);
+            }
+            a
+        })
+        .collect()
 }
 
 /// The prefix of an engine that is the bare-metal host's.

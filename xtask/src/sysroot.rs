@@ -68,6 +68,8 @@ pub const PACKAGES: &[&str] = &[
     "python3-minimal",
     // CPython's own regression tests (see `cpython`).
     "libpython3.13-testsuite",
+    // ruff's and uv's riscv64 builds (`pypi`) link it.
+    "libatomic1",
 ];
 
 /// The most the sysroot may download (the closure is about 26 MB today).
