@@ -342,7 +342,7 @@ unsafe fn clone3_vfork(
             "2:",
             inlateout("rax") libc::SYS_clone3 => ret,
             in("rdi") args.as_ptr(),
-            in("rsi") CLONE_ARGS_SIZE,
+            in("rsi") vm_core::abi::CLONE_ARGS_SIZE_VER2,
             in("r12") arg,
             in("r13") entry,
             lateout("rcx") _,
@@ -357,7 +357,7 @@ unsafe fn clone3_vfork(
     ret as i32
 }
 
-/// `struct clone_args` (version 2, [`CLONE_ARGS_SIZE`] bytes) for a
+/// `struct clone_args` (version 2, [`vm_core::abi::CLONE_ARGS_SIZE_VER2`] bytes) for a
 /// `clone3` into the cgroup v2 directory open at `cgroup`
 /// (`CLONE_INTO_CGROUP`): `flags`, the exit signal, and the child's stack
 /// as (lowest address, size).
@@ -370,9 +370,6 @@ fn clone_args(flags: u64, exit_signal: u64, (stack, size): (u64, u64), cgroup: i
     a[10] = cgroup as u64;
     a
 }
-
-/// The size of [`clone_args`]'s struct, `clone3`'s second argument.
-const CLONE_ARGS_SIZE: usize = 88;
 
 /// May a thread of this process be created in the cgroup v2 directory at
 /// `cgroup`? The kernel answers: a thread (`CLONE_VM | CLONE_SIGHAND |
@@ -408,7 +405,7 @@ pub fn thread_cgroup(cgroup: i32) -> SysResult<()> {
             "2:",
             inlateout("rax") libc::SYS_clone3 => ret,
             in("rdi") args.as_ptr(),
-            in("rsi") CLONE_ARGS_SIZE,
+            in("rsi") vm_core::abi::CLONE_ARGS_SIZE_VER2,
             lateout("rcx") _,
             lateout("r11") _,
             options(nostack),

@@ -107,6 +107,9 @@ pub const CLONE_PARENT_SETTID: u64 = 0x100000;
 pub const CLONE_CHILD_CLEARTID: u64 = 0x200000;
 pub const CLONE_DETACHED: u64 = 0x400000;
 pub const CLONE_CHILD_SETTID: u64 = 0x1000000;
+/// `sizeof(struct clone_args)` of version 2 (with `cgroup`), `clone3`'s
+/// second argument.
+pub const CLONE_ARGS_SIZE_VER2: usize = 88;
 /// `clone3` only: create the child in the cgroup `clone_args.cgroup` names.
 pub const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
 
