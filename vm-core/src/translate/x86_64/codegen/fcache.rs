@@ -274,6 +274,8 @@ pub(super) enum ColdF {
         back: super::Label,
         regs: alloc::vec::Vec<(u8, bool)>,
     },
+    /// A fused quiet compare found a NaN operand (see `quiet`).
+    QuietNan(super::quiet::QuietNan),
     /// `frm` is not round to nearest even at a `dyn` instruction that the
     /// code after it assumes it is: run the instruction with the step
     /// helper (fallback instruction `step`) and leave the region after it.
@@ -318,6 +320,7 @@ impl Gen {
                 }
                 self.a.jmp(back);
             }
+            ColdF::QuietNan(q) => self.emit_quiet_nan(q),
             ColdF::Frm {
                 label,
                 gi,

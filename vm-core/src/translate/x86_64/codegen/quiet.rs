@@ -9,10 +9,13 @@
 //! the first reads MXCSR (`stmxcsr`) and the last writes it back
 //! (`ldmxcsr`) to drop the compare's flags: together they stall the
 //! pipeline every time (in the `float` benchmark's inner loop, half of
-//! the run). Fused, MXCSR is read once and never written: NaN operands
-//! are found on their bits (an x86 compare would raise IE for a signaling
-//! one), and a compare of two non-NaN operands raises no flag RISC-V has
-//! (DE, the denormal-operand flag, means nothing here, see `float`).
+//! the run). Fused, MXCSR is read once, before the compare, and written
+//! only when an operand is a NaN: a compare of two non-NaN operands
+//! raises no flag RISC-V has (DE, the denormal-operand flag, means nothing
+//! here, see `float`), and an unordered one (which may have raised IE, for
+//! a signaling NaN) goes out of line, where MXCSR is put back to the value
+//! read just before it ([`QuietNan`]; nothing between that read and the
+//! compare touches MXCSR), and `rd` is 0.
 //! Even that one read is costly; a region may leave `t` pending instead
 //! and write it only where something can see it (see `qpend`).
 
@@ -67,12 +70,15 @@ impl Gen {
     /// Emit `q` (see the module doc); with `defer`, `t` is left pending
     /// (see `qpend`).
     pub(super) fn quiet_compare(&mut self, q: Quiet, defer: bool) {
-        if defer {
+        // Where MXCSR was stored just before the compare.
+        let snap = if defer {
             self.qpend_defer(q.t);
+            Mem::base(Reg::Rbp, off::QUIET_MXCSR)
         } else {
             self.quiet_flags(q.t);
-        }
-        self.quiet_cmp(q);
+            Mem::base(Reg::Rbp, off::MXCSR_TMP)
+        };
+        self.quiet_cmp(q, snap);
     }
 
     /// t = fflags as `frflags` reads them: Cpu::fflags and MXCSR's
@@ -99,36 +105,117 @@ impl Gen {
         self.put(t, Reg::Rax);
     }
 
-    /// rd = the compare of `q`.
-    fn quiet_cmp(&mut self, q: Quiet) {
+    /// rd = the compare of `q`; `snap` holds MXCSR as it was just before.
+    fn quiet_cmp(&mut self, q: Quiet, snap: Mem) {
         // rd = the compare, 0 for a NaN (or unboxed single) operand.
         let xa = self.fsrc(q.r.rs1, Xmm(0));
         let xb = self.fsrc(q.r.rs2, Xmm(1));
-        let nan = self.a.label();
+        let done = self.a.label();
+        let unordered = self.a.label();
         self.a.mov_imm(Reg::Rdx, 0);
-        if q.double {
-            // A NaN's bits, the sign shifted out, are above an infinity's.
-            self.a.mov_imm(Reg::Rcx, 0xffe0_0000_0000_0000);
-        }
-        for x in [xa, xb] {
-            self.a.mov_x2r(W::B64, Reg::Rax, x);
-            if q.double {
-                self.a.alu_rr(W::B64, Alu::Add, Reg::Rax, Reg::Rax);
-                self.a.alu_rr(W::B64, Alu::Cmp, Reg::Rax, Reg::Rcx);
-            } else {
-                self.a.mov_rr(W::B64, Reg::Rcx, Reg::Rax);
-                self.a.shift_ri(W::B64, Shift::Shr, Reg::Rcx, 32);
-                self.a.alu_ri(W::B32, Alu::Cmp, Reg::Rcx, -1);
-                self.a.jcc(Cond::Ne, nan);
-                self.a.alu_rr(W::B32, Alu::Add, Reg::Rax, Reg::Rax);
-                self.a
-                    .alu_ri(W::B32, Alu::Cmp, Reg::Rax, 0xff00_0000u32 as i32);
+        if !q.double {
+            // An unboxed single is the canonical NaN: 0, no compare made.
+            for x in [xa, xb] {
+                self.a.mov_x2r(W::B64, Reg::Rax, x);
+                self.a.shift_ri(W::B64, Shift::Shr, Reg::Rax, 32);
+                self.a.alu_ri(W::B32, Alu::Cmp, Reg::Rax, -1);
+                self.a.jcc(Cond::Ne, done);
             }
-            self.a.jcc(Cond::A, nan);
         }
         self.a.ucomis(q.double, xa, xb);
+        self.a.jcc(Cond::P, unordered);
         self.a.setcc(q.cond, Reg::Rdx);
-        self.a.bind(nan);
+        self.a.bind(done);
         self.put(q.r.rd, Reg::Rdx);
+        self.cold
+            .push(super::Cold::F(super::fcache::ColdF::QuietNan(QuietNan {
+                label: unordered,
+                back: done,
+                snap,
+            })));
+    }
+}
+
+/// The out-of-line half of a fused compare with a NaN operand: the
+/// compare may have raised IE (a signaling NaN), which the `fsflags` of
+/// the fused group drops, so MXCSR goes back to `snap`, the value stored
+/// just before the compare; `rdx` is still 0 (the compare's result).
+pub(super) struct QuietNan {
+    pub label: super::Label,
+    pub back: super::Label,
+    pub snap: Mem,
+}
+
+impl Gen {
+    pub(super) fn emit_quiet_nan(&mut self, c: QuietNan) {
+        self.a.bind(c.label);
+        self.a.mxcsr(true, c.snap);
+        self.a.jmp(c.back);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cpu::Trap;
+    use crate::rv::*;
+    use crate::translate::tests::run_fresh;
+
+    /// `frflags rd` / `fsflags rs`.
+    fn frflags(rd: u8) -> u32 {
+        0x73 | (rd as u32) << 7 | 2 << 12 | 0x001 << 20
+    }
+    fn fsflags(rs: u8) -> u32 {
+        0x73 | 1 << 12 | (rs as u32) << 15 | 0x001 << 20
+    }
+    /// `f{lt,le}.{d,s} rd, f1, f2` (`funct3` 1: lt, 0: le).
+    fn fcmp(rd: u8, funct3: u32, double: bool) -> u32 {
+        let f7 = if double { 0x51 } else { 0x50 };
+        0x53 | (rd as u32) << 7 | funct3 << 12 | 1 << 15 | 2 << 20 | f7 << 25
+    }
+
+    /// Fused quiet compares on a signaling NaN, in a loop (first tier,
+    /// then a region: the first compare's `t` deferred, the second's
+    /// written at once): the host compare raises IE, the fused group must
+    /// leave no flag behind, and `frflags` after them reads 0.
+    #[test]
+    fn signaling_nan_operand_leaves_no_flag() {
+        for (double, snan) in [
+            (true, 0x7ff4_0000_0000_0000u64),
+            (false, 0xffff_ffff_7fa0_0000),
+        ] {
+            let one = if double {
+                1f64.to_bits()
+            } else {
+                0xffff_ffff_0000_0000 | 1f32.to_bits() as u64
+            };
+            let code = [
+                addi(11, 0, 0),            // 0: a1 = 0
+                addi(31, 0, 300),          // 4: t6 = 300
+                frflags(1),                // 8: loop
+                fcmp(12, 1, double),       // 12: flt a2, f1, f2
+                fsflags(1),                // 16
+                frflags(15),               // 20
+                fcmp(13, 0, double),       // 24: fle a3, f1, f2
+                fsflags(15),               // 28
+                frflags(16),               // 32: a6 = fflags
+                r(0x33, 0, 0, 14, 14, 16), // 36: a4 += a6
+                r(0x33, 0, 0, 14, 14, 12), // 40: a4 += a2
+                r(0x33, 0, 0, 14, 14, 13), // 44: a4 += a3
+                addi(11, 11, 1),           // 48
+                b(1, 11, 31, -44),         // 52: bne a1, t6, loop
+                ECALL,                     // 56
+            ];
+            let (t, cpu, _) = run_fresh(&code, |c| {
+                c.f[1] = snan;
+                c.f[2] = one;
+            });
+            assert_eq!(t, Trap::Ecall);
+            assert_eq!(cpu.fflags, 0, "double {double}");
+            assert_eq!(
+                (cpu.x[14], cpu.x[1], cpu.x[15]),
+                (0, 0, 0),
+                "double {double}"
+            );
+        }
     }
 }
