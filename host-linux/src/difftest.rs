@@ -185,7 +185,7 @@ fn staged_hot_regions_agree_with_host_faults() {
 fn traced_callees_agree_with_host_faults() {
     use vm_core::cpu::{Cpu, Trap};
     use vm_core::rv;
-    use vm_testkit::difftest::{CODE, Case, DATA, DATA_LEN};
+    use vm_testkit::difftest::{Case, DATA, DATA_LEN};
     let mut h = Harness::with_cache(&HOST, 4 << 20);
     assert!(HOST.code_faults());
     h.set_cold_runs(2);
