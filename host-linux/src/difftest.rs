@@ -172,3 +172,99 @@ fn staged_hot_regions_agree_with_host_faults() {
         h.jit_stat("jit_side_entries")
     );
 }
+
+/// A loop calling a leaf function of some 80 instructions (traced into
+/// the loop's region: a call and its return become host jumps, and the
+/// callee's registers weigh as much as the loop's, see the back end's
+/// `codegen::weight`), whose own byte-wise scan loop runs a varying
+/// number of times, with a division pair, a full product and a load
+/// through a base that walks off the end of the data: the fault comes at
+/// a different call each time (or never), inside the traced callee, and
+/// every run must leave the interpreter's state.
+#[test]
+fn traced_callees_agree_with_host_faults() {
+    use vm_core::cpu::{Cpu, Trap};
+    use vm_core::rv;
+    use vm_testkit::difftest::{Case, DATA, DATA_LEN};
+    let mut h = Harness::with_cache(&HOST, 4 << 20);
+    assert!(HOST.code_faults());
+    h.set_cold_runs(2);
+    let f = 0x100i32;
+    let mut code = vec![0x13u32; f as usize / 4];
+    code[0] = rv::jal(1, f); // L: call F
+    code[1] = rv::addi(19, 19, -1); // s3 -= 1
+    code[2] = rv::b(1, 19, 0, -8); // bnez s3, L
+    code[3] = rv::ECALL;
+    let (add, xor, srl, mul, mulhu, divu, remu) = (
+        |d, a, b| rv::r(0x33, 0, 0, d, a, b),
+        |d, a, b| rv::r(0x33, 4, 0, d, a, b),
+        |d, a, b| rv::r(0x33, 5, 0, d, a, b),
+        |d, a, b| rv::r(0x33, 0, 1, d, a, b),
+        |d, a, b| rv::r(0x33, 3, 1, d, a, b),
+        |d, a, b| rv::r(0x33, 5, 1, d, a, b),
+        |d, a, b| rv::r(0x33, 7, 1, d, a, b),
+    );
+    let mut body = vec![
+        rv::addi(14, 0, 56),         // F: a4 = 56
+        rv::addi(14, 14, -8),        // S: a4 -= 8
+        srl(15, 12, 14),             // a5 = a2 >> a4
+        rv::i(0x13, 7, 13, 15, 255), // a3 = a5 & 255
+        rv::b(1, 13, 0, 8),          // bnez a3, D
+        rv::b(1, 14, 0, -16),        // bnez a4, S
+        rv::i(0x13, 6, 11, 11, 1),   // D: a1 |= 1
+        divu(6, 10, 11),             // t1 = a0 / a1
+        remu(28, 10, 11),            // t3 = a0 % a1
+        mul(29, 10, 16),             // t4 = a0 * a6
+        mulhu(30, 10, 16),           // t5 = hi(a0 * a6)
+        rv::i(0x03, 3, 7, 24, 0),    // ld t2, 0(s8)
+        rv::addi(24, 24, 64),        // s8 += 64
+        add(10, 10, 7),              // a0 += t2
+    ];
+    // Mixing with most of the argument and temporary registers.
+    let regs = [10u8, 11, 12, 16, 17, 6, 28, 29, 30, 31, 5, 15];
+    for k in 0..12 {
+        let (d, a, b) = (regs[k], regs[(k + 5) % 12], regs[(k + 7) % 12]);
+        body.push(xor(d, d, a));
+        body.push(mul(d, d, b));
+        body.push(rv::i(0x13, 5, d, d, 7 + k as i32)); // srli
+        body.push(add(d, d, 14));
+        body.push(rv::addi(d, d, k as i32 * 3 + 1));
+    }
+    body.push(rv::i(0x13, 5, 12, 10, 3)); // a2 = a0 >> 3 (the next scan)
+    body.push(rv::i(0x67, 0, 0, 1, 0)); // ret
+    assert!((49..=96).contains(&body.len()), "{}", body.len());
+    code.extend(body);
+    let end = DATA + DATA_LEN as u64;
+    for calls_before_fault in [1u64, 7, 33, 60, 1000] {
+        let mut cpu = Cpu::default();
+        cpu.x[19] = 300;
+        cpu.x[10] = 0x0123_4567_89ab_cdef;
+        cpu.x[11] = 0x1_0000_0007;
+        cpu.x[12] = 0x00ff_0000_0000;
+        cpu.x[16] = 0x9e37_79b9_7f4a_7c15;
+        cpu.x[24] = end.wrapping_sub(64 * calls_before_fault.min(64));
+        if calls_before_fault > 64 {
+            cpu.x[24] = DATA;
+            // Reads stay in the data: fewer calls than its 64 lines.
+            cpu.x[19] = 60;
+        }
+        let data: Vec<u8> = (0..DATA_LEN).map(|i| (i * 7 + 3) as u8).collect();
+        let case = Case::program(&code, data, cpu);
+        let o = h
+            .run(&case)
+            .unwrap_or_else(|m| panic!("{calls_before_fault}: {m}\n{}", m.case.listing()));
+        if calls_before_fault > 64 {
+            assert_eq!(o.trap, Trap::Ecall, "{o:?}");
+        } else {
+            assert!(
+                matches!(o.trap, Trap::MemFault(_)),
+                "{calls_before_fault}: {o:?}"
+            );
+        }
+    }
+    // The callee was traced: the loop and it are one translation per run
+    // (the four that got past the cold runs), and no exit was chained (a
+    // call leaving the region would chain to the callee's translation).
+    assert_eq!(h.jit_stat("jit_translations"), Some(4));
+    assert_eq!(h.jit_stat("jit_chained_exits"), Some(0));
+}
