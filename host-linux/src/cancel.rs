@@ -19,6 +19,19 @@
 //! A signal before the look is seen by the look, one inside the window is
 //! redirected, one during the call interrupts it: none is lost.
 //!
+//! A call stopped that way was not made, but the guest's signal came
+//! *before* it, and Linux makes such a call all the same: only a call
+//! that would sleep sees the pending signal and fails with `EINTR`; a
+//! write to a file, or a read of a pipe that holds data, goes through.
+//! So [`without_sleeping`] makes it again in a form that cannot sleep:
+//! as it is for a file, a block device or a non-blocking descriptor;
+//! with `MSG_DONTWAIT` on a socket; after a zero-timeout `poll` (and at
+//! most one pipe buffer's worth, which a writable pipe takes whole) on a
+//! pipe or a character device; with `WNOHANG` for `wait4`/`waitid`. Only
+//! where that would have had to wait does the call fail with `EINTR`.
+//! (Without this a periodic timer's handler made writes to files fail
+//! with `EINTR` now and then, and `printf`'s buffered line was lost.)
+//!
 //! Calls that wait with a signal mask of their own (`ppoll`, `sigsuspend`)
 //! use [`crate::signals::interruptible`] instead, which gets the same
 //! guarantee by blocking signals around the look.
@@ -28,8 +41,9 @@ use std::sync::atomic::AtomicU64;
 // `pvm_cp_call(nr, args)`: `args` points to 8 words, the call's six
 // arguments, the address of the caught-signal set (a u64, non-zero when a
 // signal is waiting) and the address of this thread's kick mark (a byte).
-// Returns the kernel's result (a negative errno on failure), or -EINTR
-// without calling when a flag was set or a signal came before `syscall`.
+// Returns the kernel's result (a negative errno on failure), or NOT_MADE
+// (-512, which no system call returns to user space) without calling when
+// a flag was set or a signal came before `syscall`.
 // rcx and r11 are scratch (the `syscall` instruction clobbers them too).
 core::arch::global_asm!(
     ".pushsection .text.pvm_cp,\"ax\",@progbits",
@@ -60,7 +74,7 @@ core::arch::global_asm!(
     ".globl pvm_cp_cancel",
     ".hidden pvm_cp_cancel",
     "pvm_cp_cancel:",
-    "    mov rax, -4",
+    "    mov rax, -512",
     "    ret",
     ".size pvm_cp_call, . - pvm_cp_call",
     ".popsection",
@@ -72,11 +86,15 @@ unsafe extern "C" {
     static pvm_cp_cancel: u8;
 }
 
+/// What [`call`] returns for a call it did not make (`-ERESTARTSYS`'s
+/// value, which the kernel never hands to user space).
+pub const NOT_MADE: isize = -512;
+
 /// Make system call `nr` with `args` so that a caught signal or a kick
-/// arriving at any moment before it blocks makes it fail with `EINTR`
-/// (then without having been made). `arrived` is the caught-signal set,
-/// `kicked` this thread's kick mark. The result is the kernel's: a
-/// negative errno on failure.
+/// arriving at any moment before it blocks makes it end early: with
+/// `EINTR` when it was blocked, or [`NOT_MADE`] before it was made.
+/// `arrived` is the caught-signal set, `kicked` this thread's kick mark.
+/// The result is the kernel's: a negative errno on failure.
 ///
 /// # Safety
 /// As for `libc::syscall(nr, args...)`: every pointer among `args` must be
@@ -105,7 +123,7 @@ pub unsafe fn call(
 
 /// Called first by pvm's signal handlers with the interrupted context: a
 /// thread that was inside [`call`] but not yet in the kernel leaves it
-/// through the `-EINTR` exit instead.
+/// through the [`NOT_MADE`] exit instead.
 ///
 /// # Safety
 /// `uc` must be the `ucontext_t` the kernel passed to an `SA_SIGINFO`
@@ -125,5 +143,134 @@ pub unsafe fn redirect(uc: *mut libc::c_void) {
         if (start..=last).contains(&at) {
             *rip = &raw const pvm_cp_cancel as usize as i64;
         }
+    }
+}
+
+/// `syscall(nr, a...)` with the result as the kernel gives it: a negative
+/// errno on failure.
+///
+/// # Safety
+/// As for `libc::syscall`.
+unsafe fn raw(nr: libc::c_long, a: [usize; 6]) -> isize {
+    // SAFETY: the caller's promise.
+    let r = unsafe { libc::syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]) };
+    if r == -1 {
+        // SAFETY: errno is this thread's.
+        -(unsafe { *libc::__errno_location() }) as isize
+    } else {
+        r as isize
+    }
+}
+
+/// Is `fd` ready for `events` now (a zero-timeout `poll`)? A closed
+/// descriptor counts as ready: the call itself then says `EBADF`.
+fn ready(fd: i32, events: i16) -> bool {
+    let mut p = libc::pollfd {
+        fd,
+        events,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, no wait.
+    let n = unsafe { libc::poll(&mut p, 1, 0) };
+    n != 0
+}
+
+/// The call a caught signal came before (see the module documentation):
+/// made now if it cannot sleep, else `-EINTR`, as Linux answers a call
+/// that finds a signal pending when it would sleep.
+///
+/// # Safety
+/// As for [`call`] with the same `nr` and `args`.
+pub unsafe fn without_sleeping(nr: libc::c_long, args: [usize; 6]) -> isize {
+    const EINTR: isize = -(libc::EINTR as isize);
+    let eagain_is_eintr = |r: isize| {
+        if r == -(libc::EAGAIN as isize) {
+            EINTR
+        } else {
+            r
+        }
+    };
+    let fd = args[0] as i32;
+    match nr {
+        libc::SYS_read | libc::SYS_write | libc::SYS_sendmsg | libc::SYS_recvmsg => {
+            // SAFETY: plain descriptor queries.
+            let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+            let mut st: libc::stat = unsafe { std::mem::zeroed() };
+            // SAFETY: `st` is a valid out-pointer.
+            if flags < 0
+                || flags & libc::O_NONBLOCK != 0
+                || unsafe { libc::fstat(fd, &mut st) } != 0
+            {
+                // It cannot sleep (or is no descriptor): as it is.
+                // SAFETY: the caller's promise.
+                return unsafe { raw(nr, args) };
+            }
+            let input = matches!(nr, libc::SYS_read | libc::SYS_recvmsg);
+            match st.st_mode & libc::S_IFMT {
+                libc::S_IFREG | libc::S_IFBLK | libc::S_IFDIR => unsafe { raw(nr, args) },
+                libc::S_IFSOCK => {
+                    let dw = libc::MSG_DONTWAIT as usize;
+                    let r = match nr {
+                        // SAFETY (all four): the caller's buffer, as the
+                        // call it stands for would use it.
+                        libc::SYS_read => unsafe {
+                            raw(
+                                libc::SYS_recvfrom,
+                                [fd as usize, args[1], args[2], dw, 0, 0],
+                            )
+                        },
+                        libc::SYS_write => unsafe {
+                            raw(libc::SYS_sendto, [fd as usize, args[1], args[2], dw, 0, 0])
+                        },
+                        _ => unsafe { raw(nr, [args[0], args[1], args[2] | dw, 0, 0, 0]) },
+                    };
+                    eagain_is_eintr(r)
+                }
+                mode => {
+                    let events = if input { libc::POLLIN } else { libc::POLLOUT };
+                    if !ready(fd, events) {
+                        return EINTR;
+                    }
+                    let mut a = args;
+                    if mode == libc::S_IFIFO && !input {
+                        // A writable pipe has a free buffer: one page's
+                        // worth goes in without waiting (Linux too writes
+                        // what fits and returns the count).
+                        a[2] = a[2].min(libc::PIPE_BUF);
+                    }
+                    // SAFETY: the caller's promise, with a shorter length.
+                    unsafe { raw(nr, a) }
+                }
+            }
+        }
+        libc::SYS_wait4 => {
+            let mut a = args;
+            a[2] |= libc::WNOHANG as usize;
+            // SAFETY: the caller's promise.
+            match unsafe { raw(nr, a) } {
+                0 => EINTR,
+                r => r,
+            }
+        }
+        libc::SYS_waitid => {
+            let mut a = args;
+            a[3] |= libc::WNOHANG as usize;
+            let info = args[2] as *mut libc::siginfo_t;
+            if info.is_null() {
+                return EINTR;
+            }
+            // SAFETY: the caller's promise: `info` is a valid siginfo;
+            // si_pid 0 tells "no child changed state" under WNOHANG.
+            unsafe {
+                std::ptr::write_bytes(info, 0, 1);
+                let r = raw(nr, a);
+                if r == 0 && (*info).si_pid() == 0 {
+                    EINTR
+                } else {
+                    r
+                }
+            }
+        }
+        _ => EINTR,
     }
 }

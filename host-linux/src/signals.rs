@@ -95,7 +95,7 @@ pub fn take_kick() -> bool {
 
 /// Make blocking system call `nr` so that a signal caught, or a kick
 /// received, at any moment before it blocks still ends it with `EINTR`
-/// (see [`crate::cancel`]). The kick is answered by that `EINTR`: the run
+/// where Linux's would (see [`crate::cancel`]). The kick is answered by that `EINTR`: the run
 /// loop looks at the thread's state before running the call again.
 ///
 /// # Safety
@@ -105,7 +105,14 @@ pub unsafe fn blocking(nr: libc::c_long, args: [usize; 6]) -> SysResult<i64> {
     let kicked = KICKED.with(|k| k.as_ptr() as *const bool);
     // SAFETY: the caller's promise; the flags are a static and this
     // thread's TLS, alive for the call.
-    let r = unsafe { crate::cancel::call(nr, args, &ARRIVED, kicked) };
+    let mut r = unsafe { crate::cancel::call(nr, args, &ARRIVED, kicked) };
+    if r == crate::cancel::NOT_MADE {
+        // The signal came before the call: Linux would make it all the
+        // same, unless it has to sleep.
+        take_kick();
+        // SAFETY: the caller's promise, for the same call.
+        r = unsafe { crate::cancel::without_sleeping(nr, args) };
+    }
     if r < 0 && r > -4096 {
         if r == -(libc::EINTR as isize) {
             take_kick();
