@@ -281,11 +281,18 @@ pub fn run_module(
     verbose: bool,
 ) -> ModuleRun {
     let python = root_dir.join(PYTHON);
-    let mut cmd = match runner {
+    // Started through env(1) with SIGHUP, SIGINT and SIGQUIT at their
+    // defaults: a shell starts a background job with SIGINT and SIGQUIT
+    // ignored, Python then installs no KeyboardInterrupt handler, and
+    // test_signal's SIGINT cases fail under every runner.
+    let mut cmd = Command::new("env");
+    cmd.arg("--default-signal=HUP,INT,QUIT");
+    match runner {
         Runner::Pvm(engine) => {
-            let mut c = Command::new(pvm_binary());
-            c.args(engine_args(engine)).arg("-L").arg(root_dir);
-            c
+            cmd.arg(pvm_binary())
+                .args(engine_args(engine))
+                .arg("-L")
+                .arg(root_dir);
         }
         Runner::Qemu => {
             let wrapper = match qemu_python_wrapper(root_dir) {
@@ -301,11 +308,13 @@ pub fn run_module(
                     };
                 }
             };
-            let mut c = Command::new("qemu-riscv64");
-            c.arg("-L").arg(root_dir).arg("-0").arg(wrapper);
-            c
+            cmd.arg("qemu-riscv64")
+                .arg("-L")
+                .arg(root_dir)
+                .arg("-0")
+                .arg(wrapper);
         }
-    };
+    }
     let work = std::env::temp_dir()
         .join(format!("pvm-cpython-{}", std::process::id()))
         .join(format!("{module}.{}", runner.label().replace(':', "-")));
