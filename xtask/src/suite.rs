@@ -70,7 +70,10 @@ impl Runner {
 ///   other netlink protocols are `EPROTONOSUPPORT`;
 /// - programs of the machine's own: `execve` of an x86-64 program is
 ///   `ENOEXEC` (`lacks_net_native`), and the host's `/bin/sh`, `/bin/echo`
-///   are not in its ramdisk (`ENOENT`, `proc_exec`).
+///   are not in its ramdisk (`ENOENT`, `proc_exec`);
+/// - directory notification and file leases: `fcntl`'s `F_NOTIFY`,
+///   `F_SETLEASE` and `F_GETLEASE` are `EINVAL`, as without
+///   `CONFIG_DNOTIFY` and `CONFIG_FILE_LOCKING` (`dnotify`).
 pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
     (
         "proc_spawn.*",
