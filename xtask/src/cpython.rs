@@ -122,9 +122,17 @@ pub struct Counts {
 }
 
 /// Parses a verbose regrtest run's stdout into [`Counts`].
+///
+/// A unittest report (error list, `Ran N tests`, `OK`/`FAILED`) counts
+/// only when regrtest's progress line (`[1/1] test_x passed`) follows its
+/// last line: a forked child whose `exec` failed and that went on running
+/// the rest of the suite (seen under qemu-riscv64) prints a report of its
+/// own, which is dropped.
 pub fn parse_verbose(out: &str) -> Counts {
     let mut c = Counts::default();
-    let mut ran_lines = 0;
+    let mut pending = Counts::default();
+    let mut summary_seen = false;
+    let mut reports = 0;
     let mut rerun = false;
     let mut prev = "";
     for line in out.lines() {
@@ -135,45 +143,72 @@ pub fn parse_verbose(out: &str) -> Counts {
             .strip_prefix("FAIL: ")
             .or_else(|| line.strip_prefix("ERROR: "))
             .filter(|_| prev.len() >= 70 && prev.bytes().all(|b| b == b'='));
+        prev = line;
         if let Some(name) = failed {
             let list = if rerun {
                 &mut c.failing_again
             } else {
-                &mut c.failing
+                &mut pending.failing
             };
             if !list.iter().any(|n| n == name) {
                 list.push(name.to_string());
             }
         }
-        prev = line;
         if rerun {
             continue;
         }
+        if summary_seen && !line.trim().is_empty() {
+            summary_seen = false;
+            if is_progress(line) {
+                reports += 1;
+                c.run += pending.run;
+                c.failures += pending.failures;
+                c.errors += pending.errors;
+                c.skipped += pending.skipped;
+                c.failing.append(&mut pending.failing);
+            }
+            pending = Counts::default();
+        }
         if let Some(rest) = line.strip_prefix("Ran ") {
             if let Some(n) = rest.split(' ').next().and_then(|n| n.parse::<u64>().ok()) {
-                c.run += n;
-                ran_lines += 1;
+                pending.run += n;
             }
         }
-        let summary = line
-            .strip_prefix("FAILED (")
-            .or_else(|| line.strip_prefix("OK ("))
-            .and_then(|r| r.strip_suffix(')'));
+        let summary = if line == "OK" {
+            Some("")
+        } else {
+            line.strip_prefix("FAILED (")
+                .or_else(|| line.strip_prefix("OK ("))
+                .and_then(|r| r.strip_suffix(')'))
+        };
+        summary_seen |= summary.is_some();
         for field in summary.into_iter().flat_map(|s| s.split(", ")) {
             let Some((k, v)) = field.split_once('=') else {
                 continue;
             };
             let Ok(v) = v.parse::<u64>() else { continue };
             match k {
-                "failures" => c.failures += v,
-                "errors" => c.errors += v,
-                "skipped" => c.skipped += v,
+                "failures" => pending.failures += v,
+                "errors" => pending.errors += v,
+                "skipped" => pending.skipped += v,
                 _ => {}
             }
         }
     }
-    c.unfinished = ran_lines == 0;
+    c.unfinished = reports == 0;
     c
+}
+
+/// Is `line` regrtest's progress line after a test file, as
+/// `0:00:32 load avg: 6.72 [1/1/1] test_os failed (1 failure) in 33.0 s`?
+fn is_progress(line: &str) -> bool {
+    let Some((_, rest)) = line.split_once(" [") else {
+        return false;
+    };
+    let Some((count, after)) = rest.split_once("] ") else {
+        return false;
+    };
+    count.split('/').all(|n| n.parse::<u32>().is_ok()) && after.starts_with("test")
 }
 
 /// Which interpreter runs the module.
@@ -684,7 +719,12 @@ mod tests {
              {EQ}\nFAIL: test_b (test.test_x.T.test_b)\n---\n\
              {EQ}\nERROR: test_d (test.test_x.T.test_d) (n=1)\n---\n\
              Ran 4 tests in 0.280s\n\nFAILED (failures=1, errors=1, skipped=1)\n\
-             Ran 3 tests in 0.1s\n\nOK (skipped=2, expected failures=1)\n\
+             0:00:01 load avg: 1.00 [1/2] test_x failed (1 failure)\n\
+             {EQ}\nERROR: test_e (test.test_y.T.test_e)\n---\n\
+             Ran 3 tests in 0.1s\n\nFAILED (errors=1)\n\
+             test_f (test.test_y.T.test_f) ... ok\n\
+             Ran 3 tests in 0.1s\n\nOK (skipped=2, expected failures=1)\n\n\
+             0:00:02 load avg: 1.00 [2/2] test_y passed\n\
              0:00:01 load avg: 1.00 Re-running test_x in verbose mode (matching: test_b, test_d)\n\
              {EQ}\nFAIL: test_b (test.test_x.T.test_b)\n\
              Ran 2 tests in 0.1s\n\nFAILED (failures=1)\n"
