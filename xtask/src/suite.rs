@@ -89,6 +89,10 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
     ),
     ("pty.*", "no /dev/ptmx on the unikernel"),
     (
+        "exec_setuid.*",
+        "the unikernel's guest cannot become another user: its ids never change (setresuid to another id is EPERM, HostOs::setresid's default)",
+    ),
+    (
         "mmap_private.*",
         "the unikernel's private file mappings are copies made at mmap: a later write to the file does not show through pages the guest has not written (Linux, qemu and pvm on Linux show it)",
     ),
