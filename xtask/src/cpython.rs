@@ -579,7 +579,11 @@ pub fn command(
         modules.iter().map(|s| s.as_str()).collect()
     };
     if all {
-        list.extend(LONG_MODULES);
+        for m in LONG_MODULES {
+            if !list.contains(m) {
+                list.push(m);
+            }
+        }
     }
     prepare(&root_dir, &list)?;
     let mut runners = vec![Runner::Pvm(engine.into())];
