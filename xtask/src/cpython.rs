@@ -169,10 +169,10 @@ pub fn parse_verbose(out: &str) -> Counts {
             }
             pending = Counts::default();
         }
-        if let Some(rest) = line.strip_prefix("Ran ") {
-            if let Some(n) = rest.split(' ').next().and_then(|n| n.parse::<u64>().ok()) {
-                pending.run += n;
-            }
+        if let Some(rest) = line.strip_prefix("Ran ")
+            && let Some(n) = rest.split(' ').next().and_then(|n| n.parse::<u64>().ok())
+        {
+            pending.run += n;
         }
         let summary = if line == "OK" {
             Some("")
@@ -625,10 +625,10 @@ pub fn command(
         for r in row {
             print!(" {} |", figures(r));
         }
-        if let [pvm, others @ ..] = &row[..] {
-            if !others.is_empty() {
-                print!(" {} |", only_in(pvm, others));
-            }
+        if let [pvm, others @ ..] = &row[..]
+            && !others.is_empty()
+        {
+            print!(" {} |", only_in(pvm, others));
         }
         println!();
         ok &= row[0].success;
