@@ -227,7 +227,15 @@ fn run(cli: &Cli) -> ProcessEnd {
     }
     proc::set_relaunch(cli.relaunch_options());
     let tree = match cli.limit_tree {
-        Some(id) => tree::join(id),
+        // A guest that became another user before its execve (setresuid,
+        // as Python's subprocess `user=` does) cannot attach the segment,
+        // which is its first user's (mode 0600). A tree without limits
+        // goes on without it, as when it cannot be made (below); a tree
+        // with limits must keep them, so there it stays an error.
+        Some(id) => match tree::join(id) {
+            Err(_) if !cli.needs_tree() => Ok(()),
+            r => r,
+        },
         // Every tree has its shared table: for its limits, for the guest
         // threads that take turns on one host thread, and for the
         // requests its processes make for each other's /proc files

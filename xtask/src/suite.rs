@@ -70,7 +70,10 @@ impl Runner {
 ///   other netlink protocols are `EPROTONOSUPPORT`;
 /// - programs of the machine's own: `execve` of an x86-64 program is
 ///   `ENOEXEC` (`lacks_net_native`), and the host's `/bin/sh`, `/bin/echo`
-///   are not in its ramdisk (`ENOENT`, `proc_exec`).
+///   are not in its ramdisk (`ENOENT`, `proc_exec`);
+/// - directory notification and file leases: `fcntl`'s `F_NOTIFY`,
+///   `F_SETLEASE` and `F_GETLEASE` are `EINVAL`, as without
+///   `CONFIG_DNOTIFY` and `CONFIG_FILE_LOCKING` (`dnotify`).
 pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
     (
         "proc_spawn.*",
@@ -85,6 +88,10 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
         "no FIFOs or other special files (mknodat) on the unikernel's file systems",
     ),
     ("pty.*", "no /dev/ptmx on the unikernel"),
+    (
+        "exec_setuid.*",
+        "the unikernel's guest cannot become another user: its ids never change (setresuid to another id is EPERM, HostOs::setresid's default)",
+    ),
     (
         "mmap_private.*",
         "the unikernel's private file mappings are copies made at mmap: a later write to the file does not show through pages the guest has not written (Linux, qemu and pvm on Linux show it)",

@@ -628,9 +628,12 @@ pub(super) fn fcntl(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let (fd, cmd) = (a[0] as i32, a[1] as i32);
     match cmd {
         // F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_SETOWN, F_GETOWN,
-        // F_DUPFD_CLOEXEC, F_SETPIPE_SZ, F_GETPIPE_SZ, F_ADD_SEALS,
-        // F_GET_SEALS: integer argument, the same on both sides.
-        0..=4 | 8 | 9 | 1030..=1034 => {
+        // F_SETLEASE, F_GETLEASE, F_NOTIFY, F_DUPFD_CLOEXEC, F_SETPIPE_SZ,
+        // F_GETPIPE_SZ, F_ADD_SEALS, F_GET_SEALS: integer argument, the
+        // same on both sides. A lease break or a watched directory's change
+        // (F_NOTIFY) raises SIGIO in the owner, which is the guest's own
+        // process: it reaches the guest as a signal from outside does.
+        0..=4 | 8 | 9 | 1024..=1026 | 1030..=1034 => {
             let v = cx.p.host.fcntl(fd, cmd, a[2] as i64)?;
             // F_DUPFD, F_DUPFD_CLOEXEC
             if cmd == 0 || cmd == 1030 {
