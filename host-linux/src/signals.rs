@@ -265,7 +265,10 @@ pub unsafe fn source(info: *const libc::siginfo_t) -> Source {
     unsafe {
         if info.is_null() || (*info).si_code > 0 {
             Source::Fault
-        } else if !matches!((*info).si_code, libc::SI_USER | libc::SI_QUEUE | libc::SI_TKILL) {
+        } else if !matches!(
+            (*info).si_code,
+            libc::SI_USER | libc::SI_QUEUE | libc::SI_TKILL
+        ) {
             // A timer's (SI_TIMER: its si_pid field is the timer id) or
             // another kernel notice: the guest's timers live in the core,
             // so every host timer is pvm's own (`crate::wakeup`,
