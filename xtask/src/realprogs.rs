@@ -530,6 +530,14 @@ fn wide_cases() -> Vec<RealCase> {
         // open '-|' and '|-' with commands, qx, system, exec, %ENV: the
         // host's perl is the oracle.
         case("perl.exec", PERL, &["scripts/exec.pl"]).execs(&["perl", "scripts/exec.pl"]),
+        // ithreads, flock between processes, IO::Select, Storable, ...
+        case("perl.modules", PERL, &["scripts/modules.pl"]).forks(),
+        // getaddrinfo, UDP and TCP over IPv4 and IPv6 loopback.
+        case("perl.net", PERL, &["scripts/net.pl"]).forks(),
+        // Signal dispositions, mask and pending signals across exec (the
+        // child's /proc/self/status), many children, a process group.
+        case("perl.signals-exec", PERL, &["scripts/sigexec.pl"])
+            .execs(&["perl", "scripts/sigexec.pl"]),
         case(
             "gawk.builtins",
             GAWK,
@@ -554,6 +562,13 @@ fn wide_cases() -> Vec<RealCase> {
             &["BEGIN { while ((\"ls tree\" | getline f) > 0) { n++; names = names \" \" f }; close(\"ls tree\"); print n, names; print \"banana\\napple\\ncherry\" | \"sort\"; close(\"sort\"); r = system(\"echo from system; exit 3\"); print \"system\", r; \"date -u -d @0 +%Y\" | getline y; print \"year\", y; printf \"%s\\n\", \"x y z\" | \"tr a-z A-Z\"; close(\"tr a-z A-Z\"); print \"done\" }"],
         )
         .host_children(),
+        // Two-way pipes to a command, and one through a pseudo-terminal.
+        case(
+            "gawk.coprocess",
+            GAWK,
+            &["BEGIN { cmd = \"sort -n\"; for (i = 5; i > 0; i--) print i * 7 |& cmd; close(cmd, \"to\"); while ((cmd |& getline l) > 0) printf \"%s \", l; close(cmd); print \"\"; c2 = \"tr a-z A-Z\"; PROCINFO[c2, \"pty\"] = 1; print \"through a pty\" |& c2; c2 |& getline x; print x; close(c2); print (PROCINFO[\"pid\"] > 0), (PROCINFO[\"ppid\"] > 0); \"echo $PPID\" | getline pp; print (pp == PROCINFO[\"pid\"]) }"],
+        )
+        .host_children(),
         // tar, gzip and xz alone, byte for byte against qemu's run.
         case("tar.create", "/usr/bin/tar", &tar_create),
         case("gzip.compress", "/usr/bin/gzip", &["-9", "-n", "-c", "data.txt", "words.txt"]),
@@ -561,6 +576,8 @@ fn wide_cases() -> Vec<RealCase> {
         case("xz.threads", "/usr/bin/xz", &["-T2", "--block-size=32KiB", "-6", "-c"]).stdin(seq(60000)),
         // tar running gzip and xz, extraction, checks.
         bash_script("tar.gzip-xz", "scripts/tar.sh"),
+        // A sparse file through tar -S and cp, sort's threads, a FIFO, ...
+        bash_script("coreutils.files-script", "scripts/files.sh"),
         case(
             "diff.unified",
             DIFF,
@@ -596,6 +613,7 @@ fn wide_cases() -> Vec<RealCase> {
         // WAL database (qemu is the oracle: fork only).
         case("sqlite3.locks-fork", PY, &["scripts/sqlite_locks.py"]).forks(),
         bash_script("git.workflow", "scripts/git.sh"),
+        bash_script("git.history", "scripts/git-history.sh"),
     ]
 }
 
