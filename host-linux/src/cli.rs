@@ -189,6 +189,13 @@ pub struct Cli {
     #[arg(long, hide = true, value_name = "MASK", value_parser = parse_mask)]
     pub ignored_signals: Option<u64>,
 
+    /// Internal (pvm's own execve): the guest's signal mask (bit n-1 for
+    /// signal n), which execve keeps. The exec'ing pvm blocks every host
+    /// signal first, so that one arriving during the exec stays pending in
+    /// the kernel for this pvm instead of reaching the old image's handler.
+    #[arg(long, hide = true, value_name = "MASK", value_parser = parse_mask)]
+    pub signal_mask: Option<u64>,
+
     /// Internal (pvm's own execve): which of descriptors 0, 1 and 2 the
     /// guest had closed (bit n for descriptor n). The Rust runtime opens
     /// /dev/null on a closed standard descriptor before pvm's `main`; pvm
@@ -684,6 +691,8 @@ mod tests {
             "--guest-child",
             "--ignored-signals",
             "0x1001",
+            "--signal-mask",
+            "0x200",
             "--closed-fds",
             "1",
             "--argv0=-sh",
@@ -693,6 +702,7 @@ mod tests {
         ]);
         assert!(c.guest_child);
         assert_eq!(c.ignored_signals, Some(0x1001));
+        assert_eq!(c.signal_mask, Some(0x200));
         assert_eq!(c.closed_fds, Some(1));
         assert_eq!(c.argv0.as_deref(), Some(std::ffi::OsStr::new("-sh")));
         assert_eq!((c.program().to_str(), c.args().len()), (Some("-prog"), 1));

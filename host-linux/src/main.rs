@@ -447,9 +447,10 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
         },
         // What execve keeps: ignored signals stay ignored (those pvm
         // inherited as ignored, and those a guest that exec'd this pvm
-        // ignored), and the mask pvm started with is the guest's.
+        // ignored), and the mask is the guest's: the one a pvm that exec'd
+        // this one names, or else the one pvm started with.
         ignored: signals::inherited_ignored() | cli.ignored_signals.unwrap_or(0),
-        sigmask: signals::initial_mask(),
+        sigmask: cli.signal_mask.unwrap_or_else(signals::initial_mask),
     };
     // Only once the process exists, with pvm's handlers in place, may the
     // host deliver signals that were blocked.

@@ -511,6 +511,10 @@ fn prepare(
             }
             args.push(b"--ignored-signals".to_vec());
             args.push(hex(req.ignored).into_vec());
+            // The exec happens with every host signal blocked (see
+            // `run_exec`): the new pvm takes the guest's mask from here.
+            args.push(b"--signal-mask".to_vec());
+            args.push(hex(req.sigmask).into_vec());
             let closed = closed_std_fds();
             if closed != 0 {
                 args.push(b"--closed-fds".to_vec());
@@ -562,6 +566,17 @@ fn prepare(
 
 /// Set the host's signal state to the guest's, exec, and undo it all if
 /// the exec fails.
+///
+/// A signal sent to the process while it execs must not be lost: Linux
+/// keeps it pending across `execve`, and the new image takes it (with its
+/// default action, the handlers being reset). pvm's own handler would
+/// record it in this image and lose it with the image, so every host
+/// signal is blocked first (one that arrives from then on stays pending in
+/// the kernel), and those the handler recorded since the core last looked
+/// are raised again, pending too. A new pvm starts with them pending and
+/// the guest's mask from `--signal-mask`; a host program gets the guest's
+/// mask, with pvm's handlers reset first, so that what is pending meets
+/// the default actions as the kernel's exec would have it.
 fn run_exec(b: ExecBuffers) -> Errno {
     let req = &b._req;
     let (path, argv, envp) = (b.path.as_ptr(), b.argv.as_ptr(), b.envp.as_ptr());
@@ -572,6 +587,21 @@ fn run_exec(b: ExecBuffers) -> Errno {
     // this process's use of the address space).
     unsafe {
         let mut old_mask: libc::sigset_t = std::mem::zeroed();
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old_mask);
+        // (A vfork child shares the record with its parent, which keeps
+        // what it holds.)
+        let arrived = if IN_VFORK_CHILD.with(|c| c.get()) {
+            0
+        } else {
+            crate::signals::clear()
+        };
+        for s in 1..=64 {
+            if arrived & bit(s) != 0 {
+                libc::kill(libc::getpid(), s);
+            }
+        }
         let mut mask: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut mask);
         for s in 1..=64 {
@@ -579,7 +609,6 @@ fn run_exec(b: ExecBuffers) -> Errno {
                 libc::sigaddset(&mut mask, s);
             }
         }
-        libc::pthread_sigmask(libc::SIG_SETMASK, &mask, &mut old_mask);
         let pipe = if req.ignored & bit(libc::SIGPIPE) != 0 {
             libc::SIG_IGN
         } else {
@@ -594,6 +623,27 @@ fn run_exec(b: ExecBuffers) -> Errno {
             }
         }
         let native = req.kind == ExecKind::Native && crate::tree::release_for_native_exec();
+        // A host program: the guest's mask, once nothing pending can reach
+        // one of pvm's handlers (the kernel's exec resets them anyway; the
+        // ignored ones it keeps, and so does this).
+        let mut saved: Vec<(i32, libc::sigaction)> = Vec::new();
+        if req.kind == ExecKind::Native {
+            for s in 1..=64 {
+                let mut sa: libc::sigaction = std::mem::zeroed();
+                if s == libc::SIGKILL
+                    || s == libc::SIGSTOP
+                    || s == crate::signals::KICK
+                    || libc::sigaction(s, std::ptr::null(), &mut sa) != 0
+                    || sa.sa_sigaction == libc::SIG_IGN
+                    || sa.sa_sigaction == libc::SIG_DFL
+                {
+                    continue;
+                }
+                libc::signal(s, libc::SIG_DFL);
+                saved.push((s, sa));
+            }
+            libc::pthread_sigmask(libc::SIG_SETMASK, &mask, std::ptr::null_mut());
+        }
         let garbage = IN_VFORK_CHILD.with(|c| c.get());
         let b = if garbage {
             VFORK_GARBAGE.with(|g| g.borrow_mut().push(b));
@@ -622,7 +672,11 @@ fn run_exec(b: ExecBuffers) -> Errno {
             };
             libc::sigtimedwait(&one, std::ptr::null_mut(), &zero);
         }
+        for (s, sa) in &saved {
+            libc::sigaction(*s, sa, std::ptr::null_mut());
+        }
         crate::signals::install_kept();
+        // What was raised again from `arrived` reaches pvm's handler again.
         libc::pthread_sigmask(libc::SIG_SETMASK, &old_mask, std::ptr::null_mut());
         err
     }

@@ -166,6 +166,16 @@ impl RealCase {
         self.timeout = Duration::from_secs(60);
         self
     }
+    /// Needs fork and exec, and qemu is still the oracle: the programs the
+    /// case runs are ones the host has too (`sh`, `sort`, `diff`), and
+    /// qemu-user runs a child `execve` as the host's own program. For a
+    /// program the host lacks (gawk), where the host command cannot be the
+    /// oracle.
+    fn host_children(mut self) -> Self {
+        self = self.forks();
+        self.timeout = Duration::from_secs(120);
+        self
+    }
     /// Needs fork and exec: the host command `argv` is the oracle.
     fn execs(mut self, argv: &[&str]) -> Self {
         self = self.forks();
@@ -189,6 +199,27 @@ const BB: &str = "/usr/bin/busybox";
 const BASH: &str = "/usr/bin/bash";
 const PY: &str = "/usr/bin/python3.13";
 const MAKE: &str = "/usr/bin/make";
+const PERL: &str = "/usr/bin/perl";
+const GAWK: &str = "/usr/bin/gawk";
+const DIFF: &str = "/usr/bin/diff";
+const SQLITE: &str = "/usr/bin/sqlite3";
+/// GNU tar's options for an archive that is the same bytes on every run
+/// (the fixture's copies have the time of the copy).
+const TAR_FIXED: &[&str] = &[
+    "--sort=name",
+    "--mtime=@0",
+    "--owner=0",
+    "--group=0",
+    "--numeric-owner",
+];
+
+/// A `bash SCRIPT` case (a script of `tests/realprogs/files/scripts/`)
+/// run by the host's bash, and so the host's own tools, as the oracle.
+fn bash_script(name: &'static str, script: &'static str) -> RealCase {
+    let mut c = case(name, BASH, &[script]).execs(&["bash", script]);
+    c.timeout = Duration::from_secs(300);
+    c
+}
 
 /// bash with builtins only: no child process, but bash's start-up calls
 /// getpgrp (getpgid), which pvm lacks today.
@@ -434,6 +465,7 @@ pub fn cases() -> Vec<RealCase> {
         py_exec("python.subprocess", "import subprocess; r = subprocess.run(['sort'], input=b'b\\na\\nc\\n', capture_output=True); print(r.returncode, r.stdout); print(subprocess.run(['sh', '-c', 'exit 5']).returncode, subprocess.check_output('echo $((6 * 7))', shell=True))"),
         py_exec("python.system", "import os; print(os.system('exit 3') >> 8, flush=True); os.system('echo from-sh')"),
     ];
+    v.extend(wide_cases());
     // esbuild: a static Go program (threads from before main).
     let esb = |name, args: &[&str]| RealCase {
         name,
@@ -541,6 +573,124 @@ pub fn cases() -> Vec<RealCase> {
 }
 
 const MAKE_BUILD: &str = "make.build";
+
+/// More programs real users run, each chosen for what it asks of the OS:
+/// perl (fork, pipes, sockets, signals, exec), gawk (with MPFR, and
+/// running commands), tar with gzip and threaded xz, diff, cmp, sdiff,
+/// diff3 and patch, sqlite3 (a WAL database: a shared mapping and fcntl
+/// locks, between processes too) and git.
+fn wide_cases() -> Vec<RealCase> {
+    let mut tar_create = strings(TAR_FIXED);
+    tar_create.extend(strings(&["-cf", "-", "tree"]));
+    let tar_create: Vec<&str> = tar_create.iter().map(String::as_str).collect();
+    vec![
+        case(
+            "perl.oneliner",
+            PERL,
+            &["-e", "my @a = map { $_ * 1.5 } 1..5; printf \"%s %.10g %.2e %x %o %b\\n\", \"@a\", atan2(1,1)*4, 6.02214076e23, 255, 8, 10; my %h = (apple => 3, pear => 7, fig => 1); print join(\",\", map {\"$_=$h{$_}\"} sort { $h{$a} <=> $h{$b} } keys %h), \"\\n\"; my $s = \"The quick brown fox jumps over the lazy dog\"; my @w = ($s =~ /\\b(\\w{5})\\b/g); print \"@w\\n\"; (my $t = $s) =~ s/(\\w+)/\\u\\L$1/g; print \"$t\\n\"; print scalar(reverse \"abc\"), \" \", sprintf(\"%08.3f|%-6s|%+d|%.0f|%.15g\", -3.14159, \"ab\", 42, 2.5, 0.1 + 0.2), \"\\n\"; print join(\" \", sort { $a <=> $b } (10, 9, 100, -3, 2.5)), \"\\n\"; print 2**53 + 1, \" \", 9**20, \" \", int(-7/2), \" \", -7 % 3, \" \", 1e300*1e10, \" \", 0 * -1, \"\\n\";"],
+        ),
+        case(
+            "perl.lines",
+            PERL,
+            &["-lane", "$n += @F; $w{lc $_}++ for /(\\w+)/g; print \"$.: $F[-1]\" if /qu|[0-9]/; END { print \"$n words, \", scalar(keys %w), \" distinct, top: \", join(\",\", (sort { $w{$b} <=> $w{$a} || $a cmp $b } keys %w)[0..2]) }", "data.txt"],
+        ),
+        case(
+            "perl.subst-pack",
+            PERL,
+            &["-pe", "s/(\\d+)/$1 * 2/ge; s/^(\\w)/\\U$1/; $_ .= sprintf(\"  [%s]\\n\", join(\",\", unpack(\"C3\", $_))) if $. % 3 == 0", "data.txt"],
+        ),
+        // fork, pipes, open '-|' with no command, kill and SIGCHLD, alarm,
+        // socketpair and loopback TCP: no exec, so qemu is the oracle.
+        case("perl.procs", PERL, &["scripts/procs.pl"]).status(3).forks(),
+        // open '-|' and '|-' with commands, qx, system, exec, %ENV: the
+        // host's perl is the oracle.
+        case("perl.exec", PERL, &["scripts/exec.pl"]).execs(&["perl", "scripts/exec.pl"]),
+        // ithreads, flock between processes, IO::Select, Storable, ...
+        case("perl.modules", PERL, &["scripts/modules.pl"]).forks(),
+        // getaddrinfo, UDP and TCP over IPv4 and IPv6 loopback.
+        case("perl.net", PERL, &["scripts/net.pl"]).forks(),
+        // Signal dispositions, mask and pending signals across exec (the
+        // child's /proc/self/status), many children, a process group.
+        case("perl.signals-exec", PERL, &["scripts/sigexec.pl"])
+            .execs(&["perl", "scripts/sigexec.pl"]),
+        case(
+            "gawk.builtins",
+            GAWK,
+            &["BEGIN { srand(42); for (i = 0; i < 3; i++) printf \"%.6f \", rand(); print \"\"; printf \"%d %i %5.2f %e %g %x %o %c %s\\n\", 2^53, -17.9, 3.14159, 1e-10, 123456789, 255, 8, 65, substr(\"hello\", 2, 3); print and(12, 10), or(12, 10), xor(12, 10), lshift(1, 40), (compl(0) > 0); print gensub(/([a-z]+)-([0-9]+)/, \"\\\\2:\\\\1\", \"g\", \"abc-12 def-345\"); print strftime(\"%Y-%m-%d %H:%M:%S\", 1234567890, 1); n = split(\"pear apple fig banana\", a); asort(a); for (i = 1; i <= n; i++) printf \"%s \", a[i]; print \"\"; s = \"Mississippi\"; print toupper(s), gsub(/ss/, \"SS\", s), s, index(s, \"SS\"), length(s); print 10 / 3, 2 ** 0.5, int(-3.7), 1e300 * 1e300, log(-1) }"],
+        ),
+        case(
+            "gawk.fields",
+            GAWK,
+            &["-F:", "{ users[$7]++; uid += $3 } NR % 2 == 0 { printf \"%-10s %5d\\n\", $1, $3 } END { PROCINFO[\"sorted_in\"] = \"@ind_str_asc\"; for (s in users) print s, users[s]; print \"total uid\", uid, NR }", "data.txt"],
+        ),
+        // Arbitrary precision: GNU MPFR and GMP.
+        case(
+            "gawk.mpfr",
+            GAWK,
+            &["-M", "BEGIN { print 2^200, 3^100 % 1000007; x = 1; for (i = 1; i <= 30; i++) x *= i; print x; PREC = 200; printf \"%.50f\\n\", 1/3 }"],
+        ),
+        // Commands through sh: getline from a command, print to one,
+        // system(). The children are the host's own under qemu.
+        case(
+            "gawk.commands",
+            GAWK,
+            &["BEGIN { while ((\"ls tree\" | getline f) > 0) { n++; names = names \" \" f }; close(\"ls tree\"); print n, names; print \"banana\\napple\\ncherry\" | \"sort\"; close(\"sort\"); r = system(\"echo from system; exit 3\"); print \"system\", r; \"date -u -d @0 +%Y\" | getline y; print \"year\", y; printf \"%s\\n\", \"x y z\" | \"tr a-z A-Z\"; close(\"tr a-z A-Z\"); print \"done\" }"],
+        )
+        .host_children(),
+        // Two-way pipes to a command, and one through a pseudo-terminal.
+        case(
+            "gawk.coprocess",
+            GAWK,
+            &["BEGIN { cmd = \"sort -n\"; for (i = 5; i > 0; i--) print i * 7 |& cmd; close(cmd, \"to\"); while ((cmd |& getline l) > 0) printf \"%s \", l; close(cmd); print \"\"; c2 = \"tr a-z A-Z\"; PROCINFO[c2, \"pty\"] = 1; print \"through a pty\" |& c2; c2 |& getline x; print x; close(c2); print (PROCINFO[\"pid\"] > 0), (PROCINFO[\"ppid\"] > 0); \"echo $PPID\" | getline pp; print (pp == PROCINFO[\"pid\"]) }"],
+        )
+        .host_children(),
+        // tar, gzip and xz alone, byte for byte against qemu's run.
+        case("tar.create", "/usr/bin/tar", &tar_create),
+        case("gzip.compress", "/usr/bin/gzip", &["-9", "-n", "-c", "data.txt", "words.txt"]),
+        // Two worker threads, a block each 32 KiB of input.
+        case("xz.threads", "/usr/bin/xz", &["-T2", "--block-size=32KiB", "-6", "-c"]).stdin(seq(60000)),
+        // tar running gzip and xz, extraction, checks.
+        bash_script("tar.gzip-xz", "scripts/tar.sh"),
+        // A sparse file through tar -S and cp, sort's threads, a FIFO, ...
+        bash_script("coreutils.files-script", "scripts/files.sh"),
+        case(
+            "diff.unified",
+            DIFF,
+            &["-u", "--label", "a/conf", "--label", "b/conf", "scripts/old.txt", "scripts/new.txt"],
+        )
+        .status(1),
+        case("diff.normal", DIFF, &["scripts/old.txt", "scripts/mine.txt"]).status(1),
+        case("diff.side", DIFF, &["-y", "-W", "72", "--suppress-common-lines", "scripts/old.txt", "scripts/new.txt"]).status(1),
+        case("diff.recursive", DIFF, &["-r", "-q", "tree", "scripts"]).status(1),
+        case("diff.same", DIFF, &["-s", "data.txt", "data.txt"]),
+        case("cmp.differ", "/usr/bin/cmp", &["scripts/old.txt", "scripts/new.txt"]).status(1),
+        case("cmp.bytes", "/usr/bin/cmp", &["-l", "scripts/old.txt", "scripts/mine.txt"]).status(1),
+        // sdiff runs diff: the host's, under qemu.
+        case("diff.sdiff", "/usr/bin/sdiff", &["-s", "-w", "60", "scripts/old.txt", "scripts/new.txt"])
+            .status(1)
+            .host_children(),
+        // diff3 runs diff with options newer than some hosts' diff: the
+        // host's diff3 is the oracle.
+        case("diff.diff3", "/usr/bin/diff3", &["-m", "scripts/mine.txt", "scripts/old.txt", "scripts/new.txt"])
+            .execs(&["diff3", "-m", "scripts/mine.txt", "scripts/old.txt", "scripts/new.txt"]),
+        bash_script("patch.apply", "scripts/patch.sh"),
+        // A WAL database: tables, an index, transactions and savepoints,
+        // window functions, JSON, a checkpoint; one failed statement (a
+        // foreign key) makes the status 1.
+        case("sqlite3.wal", SQLITE, &["-batch", "lib.db", ".read scripts/db.sql"]).status(1),
+        case("sqlite3.csv", SQLITE, &["-csv", "-header", ":memory:"]).stdin(
+            "create table w(word text, n int);\n\
+             insert into w select value, length(value) from json_each('[\"pear\",\"fig\",\"apple\",\"kiwi\"]');\n\
+             select word, n, printf('%.4f', n / 3.0) as third from w order by n desc, word;\n\
+             select group_concat(word, '+') over (order by word rows between 1 preceding and current row) from w;\n",
+        ),
+        // The locks between processes: forked readers and writers of a
+        // WAL database (qemu is the oracle: fork only).
+        case("sqlite3.locks-fork", PY, &["scripts/sqlite_locks.py"]).forks(),
+        bash_script("git.workflow", "scripts/git.sh"),
+        bash_script("git.history", "scripts/git-history.sh"),
+    ]
+}
 
 /// Where a case's run happens: under pvm with an engine, or the oracle.
 #[derive(Debug, Clone, PartialEq, Eq)]
