@@ -6,7 +6,7 @@
 //! dynamically linked program under pvm. The x86-64 build of the same
 //! version is the oracle for their output.
 //!
-//! `python3 -m pip download --only-binary=:all: --no-deps --platform P
+//! `/usr/bin/python3 -m pip download --only-binary=:all: --no-deps --platform P
 //! NAME==VERSION` into `tests/build/pypi/`, each wheel checked against
 //! the SHA-256 recorded here (so a changed upload is an error, not a
 //! different program), then unpacked with Python's `zipfile`. Cached until
@@ -56,6 +56,11 @@ const UV_X64: Wheel = Wheel {
     platform: X64,
     sha256: "d7f459fe4fd247d830351c75686d3996ace3c6f3f728eb0e85a30b7ada0cef19",
 };
+
+/// The host's Debian python3, whose pip (`python3-pip`, which set-up
+/// installs) downloads the wheels: not whatever `python3` is first on
+/// `PATH`, which may lack pip.
+const PYTHON: &str = "/usr/bin/python3";
 
 /// Each wheel is 10 to 20 MB; anything far larger is not what we asked for.
 const MAX_WHEEL: u64 = 64 << 20;
@@ -126,7 +131,7 @@ fn fetch(d: &Path, w: &Wheel, exe: &str) -> Result<PathBuf, FetchError> {
     if find_wheel(&wheels, w).is_none() {
         let spec = format!("{}=={}", w.name, w.version);
         println!("fetching {spec} ({}) with pip download", w.platform);
-        let mut c = Command::new("python3");
+        let mut c = Command::new(PYTHON);
         c.args(["-m", "pip", "download", "--only-binary=:all:", "--no-deps"])
             .args(["--platform", w.platform, "--dest"])
             .arg(&wheels)
@@ -185,7 +190,7 @@ fn fetch(d: &Path, w: &Wheel, exe: &str) -> Result<PathBuf, FetchError> {
     }
     let tmp = d.join(format!("{}-{}-{}.tmp", w.name, w.version, w.platform));
     let _ = fs::remove_dir_all(&tmp);
-    let mut z = Command::new("python3");
+    let mut z = Command::new(PYTHON);
     z.args(["-m", "zipfile", "-e"]).arg(&whl).arg(&tmp);
     let r = run_captured(&mut z, b"", Duration::from_secs(120)).map_err(failed)?;
     if r.status != 0 {

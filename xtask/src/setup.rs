@@ -27,6 +27,8 @@ const NEEDS: &[(&str, &str)] = &[
     ("gcc", "gcc"),
     // The GDB stub's test (`crate::gdbtest`).
     ("gdb-multiarch", "gdb-multiarch"),
+    // ruff's and uv's wheels for the real-program cases (`crate::pypi`).
+    ("/usr/lib/python3/dist-packages/pip", "python3-pip"),
 ];
 
 fn present(what: &str) -> bool {
