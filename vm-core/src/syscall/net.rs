@@ -353,26 +353,44 @@ fn batch_result(done: u64, end: SysResult<()>) -> R {
     }
 }
 
-/// `sendmmsg(fd, msgvec, vlen, flags)`: `sendmsg` of each message in
-/// turn, its byte count stored in its `msg_len`, until one fails.
-pub(super) fn sendmmsg(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
-    let (fd, vec, flags) = (a[0] as i32, a[1], a[3] as i32);
-    let vlen = (a[2] as u32 as u64).min(MMSG_MAX);
+/// Run `one` on each `struct mmsghdr` of the guest's vector at `vec`
+/// (at most `vlen`, cut to [`MMSG_MAX`]) in turn, storing its count in
+/// the message's `msg_len`, until one fails or `one` says it was the
+/// last (`(count, true)`); the result is [`batch_result`]'s.
+fn each_message(
+    cx: &mut Ctx<'_>,
+    vec: u64,
+    vlen: u64,
+    mut one: impl FnMut(&mut Ctx<'_>, u64) -> SysResult<(u64, bool)>,
+) -> R {
+    let vlen = (vlen as u32 as u64).min(MMSG_MAX);
     let mut done = 0;
     let end = loop {
         if done == vlen {
             break Ok(());
         }
-        let sent = match send_one(cx, fd, vec + done * MMSGHDR_SIZE, flags) {
-            Ok(n) => n,
+        let (n, last) = match one(cx, vec + done * MMSGHDR_SIZE) {
+            Ok(r) => r,
             Err(e) => break Err(e),
         };
-        if let Err(e) = put_msg_len(cx, vec, done, sent) {
+        if let Err(e) = put_msg_len(cx, vec, done, n) {
             break Err(e);
         }
         done += 1;
+        if last {
+            break Ok(());
+        }
     };
     batch_result(done, end)
+}
+
+/// `sendmmsg(fd, msgvec, vlen, flags)`: `sendmsg` of each message in
+/// turn, its byte count stored in its `msg_len`, until one fails.
+pub(super) fn sendmmsg(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    let (fd, flags) = (a[0] as i32, a[3] as i32);
+    each_message(cx, a[1], a[2], |cx, hdr| {
+        Ok((send_one(cx, fd, hdr, flags)?, false))
+    })
 }
 
 /// `recvmmsg(fd, msgvec, vlen, flags, timeout)`: `recvmsg` into each
@@ -382,9 +400,9 @@ pub(super) fn sendmmsg(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 /// time left is written back.
 pub(super) fn recvmmsg(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     use crate::abi::{CLOCK_MONOTONIC, MSG_DONTWAIT};
-    let (fd, vec, tsp) = (a[0] as i32, a[1], a[4]);
+    let (fd, tsp) = (a[0] as i32, a[4]);
+    let wait_for_one = a[3] as i32 & MSG_WAITFORONE != 0;
     let mut flags = a[3] as i32 & !MSG_WAITFORONE;
-    let vlen = (a[2] as u32 as u64).min(MMSG_MAX);
     let now_ns = |cx: &Ctx<'_>| -> SysResult<i128> {
         let t = cx.p.host.clock_gettime(CLOCK_MONOTONIC)?;
         Ok(t.sec as i128 * 1_000_000_000 + t.nsec as i128)
@@ -395,41 +413,26 @@ pub(super) fn recvmmsg(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     } else {
         None
     };
-    let mut left = 0i128;
-    let mut done = 0;
-    let end = loop {
-        if done == vlen {
-            break Ok(());
-        }
-        let got = match recv_one(cx, fd, vec + done * MMSGHDR_SIZE, flags) {
-            Ok(n) => n,
-            Err(e) => break Err(e),
-        };
-        if let Err(e) = put_msg_len(cx, vec, done, got) {
-            break Err(e);
-        }
-        done += 1;
-        if a[3] as i32 & MSG_WAITFORONE != 0 {
+    let r = each_message(cx, a[1], a[2], |cx, hdr| {
+        let got = recv_one(cx, fd, hdr, flags)?;
+        if wait_for_one {
             flags |= MSG_DONTWAIT;
         }
-        if let Some(d) = deadline {
-            left = (d - now_ns(cx)?).max(0);
-            if left == 0 {
-                break Ok(());
-            }
-        }
-    };
+        let past = match deadline {
+            Some(d) => now_ns(cx)? >= d,
+            None => false,
+        };
+        Ok((got, past))
+    });
     if let Some(d) = deadline {
-        if done == 0 {
-            left = (d - now_ns(cx)?).max(0);
-        }
+        let left = (d - now_ns(cx)?).max(0);
         let t = crate::host::Timespec {
             sec: (left / 1_000_000_000) as i64,
             nsec: (left % 1_000_000_000) as i64,
         };
         put(cx.mem(), tsp, &crate::abi::encode_timespec(t))?;
     }
-    batch_result(done, end)
+    r
 }
 
 pub(super) fn shutdown(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
