@@ -163,7 +163,10 @@ unsafe fn raw(nr: libc::c_long, a: [usize; 6]) -> isize {
 }
 
 /// Is `fd` ready for `events` now (a zero-timeout `poll`)? A closed
-/// descriptor counts as ready: the call itself then says `EBADF`.
+/// descriptor counts as ready (`POLLNVAL`): the call itself then says
+/// `EBADF`. A poll that fails is no: it fails with `EINTR` when yet
+/// another signal came (Linux's zero-timeout poll looks for one), and the
+/// call must not then wait with that signal already taken.
 fn ready(fd: i32, events: i16) -> bool {
     let mut p = libc::pollfd {
         fd,
@@ -172,7 +175,7 @@ fn ready(fd: i32, events: i16) -> bool {
     };
     // SAFETY: one valid pollfd, no wait.
     let n = unsafe { libc::poll(&mut p, 1, 0) };
-    n != 0
+    n > 0 && p.revents != 0
 }
 
 /// The call a caught signal came before (see the module documentation):
