@@ -82,11 +82,7 @@ fn fetch(d: &Path, platform: &str) -> Result<PathBuf, FetchError> {
             "ENETUNREACH",
             "network",
         ];
-        return Err(if offline.iter().any(|n| err.contains(n)) {
-            FetchError::NoRegistry(msg)
-        } else {
-            failed(msg)
-        });
+        return Err(FetchError::from_output(msg, &err, &offline));
     }
     // `--json` names the file it wrote: "filename": "esbuild-linux-x64-0.28.2.tgz".
     let name = json_string(&out, "filename")

@@ -156,11 +156,7 @@ fn fetch(d: &Path, w: &Wheel, exe: &str) -> Result<PathBuf, FetchError> {
                 "Name or service",
                 "ConnectTimeout",
             ];
-            return Err(if offline.iter().any(|n| err.contains(n)) {
-                FetchError::NoRegistry(msg)
-            } else {
-                failed(msg)
-            });
+            return Err(FetchError::from_output(msg, &err, &offline));
         }
     }
     let whl = find_wheel(&wheels, w).ok_or_else(|| {

@@ -105,6 +105,19 @@ pub enum FetchError {
     Failed(String),
 }
 
+impl FetchError {
+    /// A fetch that failed with `msg`: no registry when the tool's own
+    /// output (`output`) names one of the network failures `offline`,
+    /// else a failure.
+    pub fn from_output(msg: String, output: &str, offline: &[&str]) -> FetchError {
+        if offline.iter().any(|n| output.contains(n)) {
+            FetchError::NoRegistry(msg)
+        } else {
+            FetchError::Failed(msg)
+        }
+    }
+}
+
 impl std::fmt::Display for FetchError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
