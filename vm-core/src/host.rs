@@ -55,6 +55,7 @@ impl Errno {
     pub const EROFS: Errno = Errno(30);
     pub const EPIPE: Errno = Errno(32);
     pub const ERANGE: Errno = Errno(34);
+    pub const EDEADLK: Errno = Errno(35);
     pub const ENAMETOOLONG: Errno = Errno(36);
     pub const ENOLCK: Errno = Errno(37);
     pub const ENOSYS: Errno = Errno(38);

@@ -166,6 +166,14 @@ impl Process {
                                 // sleep ends, as if woken.
                                 thread.block = None;
                             }
+                            if matches!(thread.block, Some(Block::PiLock { .. }))
+                                && thread.cpu.pc != at
+                            {
+                                // A handler runs first; its return comes
+                                // back to the `ecall`, and the lock call
+                                // runs again (Linux's -ERESTARTNOINTR).
+                                thread.block = None;
+                            }
                             r
                         }
                         Flow::Exit(code) => return self.finish(ExitStatus::Exited(code)),

@@ -42,6 +42,12 @@ pub enum Block {
     /// the call runs again, looks again, and keeps its own deadline (see
     /// `syscall::event`).
     Poll { recheck: u64 },
+    /// `FUTEX_LOCK_PI*` on the guest word at `addr`, which another thread
+    /// owns: the call runs again at `recheck` (its deadline, or a tick for
+    /// owners this queue does not hold) or with a signal (its handler runs
+    /// first: Linux restarts the call), unless [`RunQueue::hand_over`]
+    /// gives it the lock first.
+    PiLock { addr: u64, recheck: u64 },
 }
 
 /// A thread that is not running, with its engine (`None`: the engine of
@@ -188,6 +194,31 @@ impl RunQueue {
         woken
     }
 
+    /// Is a thread waiting here to lock the PI futex at `addr`?
+    pub fn pi_waiting(&self, addr: u64) -> bool {
+        self.q
+            .iter()
+            .any(|p| matches!(p.block, Some(Block::PiLock { addr: a, .. }) if a == addr))
+    }
+
+    /// `FUTEX_UNLOCK_PI` with waiters: the oldest thread waiting to lock
+    /// the PI futex at `addr` gets it, as Linux hands a PI lock to its top
+    /// waiter: its call returns 0 (past the `ecall` it was parked at).
+    /// Returns its tid, and whether others still wait; `None` when no
+    /// thread waits.
+    pub fn hand_over(&mut self, addr: u64) -> Option<(i32, bool)> {
+        let i = self
+            .q
+            .iter()
+            .position(|p| matches!(p.block, Some(Block::PiLock { addr: a, .. }) if a == addr))?;
+        let p = &mut self.q[i];
+        p.block = None;
+        p.thread.cpu.pc = p.thread.cpu.pc.wrapping_add(4);
+        p.thread.cpu.x[10] = 0;
+        let tid = p.thread.tid;
+        Some((tid, self.pi_waiting(addr)))
+    }
+
     /// `FUTEX_REQUEUE`: wake up to `n` waiters of `from`, move up to
     /// `m` more to wait on `to`; returns woken plus moved.
     pub fn requeue(&mut self, from: u64, to: u64, n: u32, m: u32) -> u32 {
@@ -255,7 +286,7 @@ impl RunQueue {
                         false
                     }
                 }
-                Some(Block::Poll { recheck }) => {
+                Some(Block::Poll { recheck } | Block::PiLock { recheck, .. }) => {
                     if recheck <= now || signalled(&p.thread) {
                         true
                     } else {
@@ -364,6 +395,35 @@ mod tests {
         q.push(parked(8, None));
         // Thread 8 was preempted after 7 yielded: 7 goes first.
         assert_eq!(q.next(0, |_| false, |_, _| false).unwrap().thread.tid, 7);
+    }
+
+    #[test]
+    fn pi_unlock_hands_the_lock_to_the_oldest_waiter() {
+        let mut q = RunQueue::default();
+        let pi = |addr| Some(Block::PiLock { addr, recheck: 100 });
+        let mut p1 = parked(1, pi(0x100));
+        p1.thread.cpu.pc = 0x1000;
+        p1.thread.cpu.x[10] = 0x100;
+        q.push(p1);
+        q.push(parked(2, pi(0x200)));
+        q.push(parked(3, pi(0x100)));
+        assert!(q.pi_waiting(0x100) && !q.pi_waiting(0x300));
+        assert_eq!(q.hand_over(0x100), Some((1, true)));
+        // Thread 1 runs on past its `ecall`, the call's result 0.
+        let p = q.next(0, |_| false, |_, _| false).unwrap();
+        assert_eq!(
+            (p.thread.tid, p.thread.cpu.pc, p.thread.cpu.x[10]),
+            (1, 0x1004, 0)
+        );
+        assert_eq!(q.hand_over(0x100), Some((3, false)));
+        assert_eq!(q.hand_over(0x100), None);
+        // A waiter runs its call again at its recheck time or with a signal.
+        assert_eq!(q.next(10, |_| false, |_, _| false).unwrap().thread.tid, 3);
+        assert_eq!(q.next(10, |_| false, |_, _| false).unwrap_err(), Some(100));
+        assert_eq!(
+            q.next(10, |t| t.tid == 2, |_, _| false).unwrap().thread.tid,
+            2
+        );
     }
 
     #[test]

@@ -143,7 +143,8 @@ pub fn dispatch(process: &Process, thread: &mut Thread) -> Flow {
             return Flow::Exit(0);
         }
         Err(Errno::EINTR)
-            if crate::signal::restart_interrupted(process, thread, restartable(nr)) =>
+            if crate::signal::restart_interrupted(process, thread, restartable(nr))
+                || thread::restarts_always(nr, &a) =>
         {
             // Back to the `ecall`, arguments intact: the run loop delivers
             // what is deliverable (a handler runs first), then the call runs again.

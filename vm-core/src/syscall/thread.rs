@@ -246,10 +246,103 @@ pub(super) fn futex(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     };
     match cx.p.host.futex(uaddr, &args) {
         Ok(v) => Ok(v as u64),
-        Err(Errno::ENOSYS) if cx.p.green_others() => futex_green(cx, a, &args),
+        // The PI calls keep their state in the word itself, with one
+        // thread as with many (another process may own the lock).
+        Err(Errno::ENOSYS) if cx.p.green_others() || is_pi(cmd) => futex_green(cx, a, &args),
         Err(Errno::ENOSYS) => futex_one_thread(cx, a),
         Err(e) => Err(e),
     }
+}
+
+const FUTEX_UNLOCK_PI: i32 = 7;
+const FUTEX_TRYLOCK_PI: i32 = 8;
+
+fn is_pi(cmd: i32) -> bool {
+    matches!(
+        cmd,
+        FUTEX_LOCK_PI | FUTEX_UNLOCK_PI | FUTEX_TRYLOCK_PI | FUTEX_LOCK_PI2
+    )
+}
+
+/// Must a call cut short by a signal run again once the handler has run,
+/// whatever the handler's `SA_RESTART`? Linux restarts an interrupted
+/// `FUTEX_LOCK_PI` (`-ERESTARTNOINTR`), and glibc counts on it: any
+/// answer but ESRCH and EDEADLK its `pthread_mutex_lock` takes for
+/// "locked".
+pub(super) fn restarts_always(nr: u64, a: &[u64; 6]) -> bool {
+    let cmd = a[1] as i32 & !FUTEX_FLAGS;
+    nr == super::nr::FUTEX && matches!(cmd, FUTEX_LOCK_PI | FUTEX_LOCK_PI2)
+}
+
+/// The priority-inheritance futex calls where guest threads take turns on
+/// one host thread (see [`crate::sched`]): the word holds the owner's tid
+/// with the `FUTEX_WAITERS` and `FUTEX_OWNER_DIED` bits, as Linux keeps
+/// it, and an unlock hands the lock to the oldest waiter
+/// ([`crate::sched::RunQueue::hand_over`]). There is no priority to
+/// inherit: the threads have one CPU and equal turns.
+fn futex_pi_green(cx: &mut Ctx<'_>, a: &[u64; 6], args: &FutexArgs) -> R {
+    let (uaddr, cmd) = (a[0], args.op & !FUTEX_FLAGS);
+    let w: *mut u8 = word(cx, uaddr, Access::Write)?.cast();
+    let tid = cx.t.tid as u32;
+    // SAFETY (all three): `word` proved the aligned word lies inside the
+    // guest reservation and is writable; no other guest thread runs while
+    // this one does, and a host fault (a page gone under a file mapping)
+    // comes back as an error.
+    let cur = unsafe { crate::guarded::load32(w) }.map_err(|_| Errno::EFAULT)?;
+    let store = |v: u32| unsafe { crate::guarded::store32(w, v) }.map_err(|_| Errno::EFAULT);
+    let owner = cur & FUTEX_TID_MASK;
+    if cmd == FUTEX_UNLOCK_PI {
+        if owner != tid {
+            return Err(Errno::EPERM);
+        }
+        let next = cx.p.green.lock().hand_over(uaddr);
+        store(match next {
+            Some((t, more)) => t as u32 | if more { FUTEX_WAITERS } else { 0 },
+            None => 0,
+        })?;
+        return Ok(0);
+    }
+    if owner == tid {
+        return Err(Errno::EDEADLK);
+    }
+    if owner == 0 {
+        let waiters = if cx.p.green.lock().pi_waiting(uaddr) {
+            FUTEX_WAITERS
+        } else {
+            0
+        };
+        store((cur & FUTEX_OWNER_DIED) | tid | waiters)?;
+        return Ok(0);
+    }
+    if cmd == FUTEX_TRYLOCK_PI {
+        return Err(Errno::EAGAIN);
+    }
+    // Held by another: wait for its unlock, until the absolute deadline
+    // (CLOCK_REALTIME for LOCK_PI, as for LOCK_PI2 with the flag).
+    let now = now_ns(cx)?;
+    let deadline = match args.timeout {
+        None => None,
+        Some(t) => {
+            let ns = (t.sec as u64).wrapping_mul(1_000_000_000) + t.nsec as u64;
+            Some(if cmd == FUTEX_LOCK_PI || args.op & 256 != 0 {
+                let real = cx.p.host.clock_gettime(0)?;
+                let real = (real.sec as u64).wrapping_mul(1_000_000_000) + real.nsec as u64;
+                now.saturating_add(ns.saturating_sub(real))
+            } else {
+                ns
+            })
+        }
+    };
+    if deadline.is_some_and(|d| d <= now) {
+        return Err(Errno::ETIMEDOUT);
+    }
+    store(cur | FUTEX_WAITERS)?;
+    let tick = now + crate::sched::IO_TICK;
+    cx.t.block = Some(Block::PiLock {
+        addr: uaddr,
+        recheck: deadline.map_or(tick, |d| d.min(tick)),
+    });
+    Err(Errno::PARK)
 }
 
 /// Monotonic nanoseconds now.
@@ -329,6 +422,7 @@ fn futex_green(cx: &mut Ctx<'_>, a: &[u64; 6], args: &FutexArgs) -> R {
             }
             Ok(n as u64)
         }
+        c if is_pi(c) => futex_pi_green(cx, a, args),
         _ => Err(Errno::ENOSYS),
     }
 }
