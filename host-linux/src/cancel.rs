@@ -27,8 +27,12 @@
 //! as it is for a file, a block device or a non-blocking descriptor;
 //! with `MSG_DONTWAIT` on a socket; after a zero-timeout `poll` (and at
 //! most one pipe buffer's worth, which a writable pipe takes whole) on a
-//! pipe or a character device; with `WNOHANG` for `wait4`/`waitid`. Only
-//! where that would have had to wait does the call fail with `EINTR`.
+//! pipe or a character device; with `WNOHANG` for `wait4`/`waitid`; with
+//! a zero timeout for `epoll_pwait2` and the futex waits (the word is
+//! compared, a free PI lock taken); as `LOCK_NB` for `flock` and
+//! `F_SETLK` for `F_SETLKW` (and the OFD twins). Only where that would
+//! have had to wait does the call fail with `EINTR` (`accept4` and
+//! `connect` always do: neither has a form that cannot wait).
 //! (Without this a periodic timer's handler made writes to files fail
 //! with `EINTR` now and then, and `printf`'s buffered line was lost.)
 //!
@@ -272,6 +276,67 @@ pub unsafe fn without_sleeping(nr: libc::c_long, args: [usize; 6]) -> isize {
                 } else {
                     r
                 }
+            }
+        }
+        libc::SYS_epoll_pwait2 => {
+            // Ready events come back before a pending signal is looked at.
+            let zero = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
+            let mut a = args;
+            a[3] = &raw const zero as usize;
+            // SAFETY: the caller's promise, with a timeout that outlives
+            // the call.
+            match unsafe { raw(nr, a) } {
+                0 => EINTR,
+                r => r,
+            }
+        }
+        libc::SYS_flock => {
+            let op = args[1] as i32;
+            if op & (libc::LOCK_UN | libc::LOCK_NB) != 0 {
+                // SAFETY: no memory is involved.
+                return unsafe { raw(nr, args) };
+            }
+            let mut a = args;
+            a[1] = (op | libc::LOCK_NB) as usize;
+            // SAFETY: no memory is involved.
+            eagain_is_eintr(unsafe { raw(nr, a) })
+        }
+        libc::SYS_fcntl => {
+            // The lock commands (the only ones made this way): the waiting
+            // ones become their non-waiting twins, whose "held by another"
+            // is where Linux would have slept.
+            let mut a = args;
+            a[1] = match args[1] as i32 {
+                libc::F_SETLKW => libc::F_SETLK as usize,
+                libc::F_OFD_SETLKW => libc::F_OFD_SETLK as usize,
+                // SAFETY: the caller's promise.
+                _ => return unsafe { raw(nr, args) },
+            };
+            // SAFETY: the caller's promise: `a[2]` is its struct flock.
+            match unsafe { raw(nr, a) } {
+                r if r == -(libc::EAGAIN as isize) || r == -(libc::EACCES as isize) => EINTR,
+                r => r,
+            }
+        }
+        libc::SYS_futex => {
+            // The waits (the only futex commands made this way) with a
+            // timeout that has already passed, relative or absolute: the
+            // word is still compared first (EAGAIN), and a PI lock that is
+            // free is still taken.
+            let zero = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
+            let mut a = args;
+            a[3] = &raw const zero as usize;
+            // SAFETY: the caller's promise, with a timeout that outlives
+            // the call.
+            match unsafe { raw(nr, a) } {
+                r if r == -(libc::ETIMEDOUT as isize) => EINTR,
+                r => r,
             }
         }
         _ => EINTR,
