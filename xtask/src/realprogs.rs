@@ -182,6 +182,11 @@ impl RealCase {
         self.oracle = Oracle::Host(strings(argv));
         self
     }
+    /// A multi-threaded program (the Go runtime's threads, thread pools).
+    fn threads(mut self) -> Self {
+        self.needs = Needs::Threads;
+        self
+    }
     /// Runs on the bare-metal host too (its ramdisk holds the program
     /// alone: nothing from the fixture, and no other program than itself).
     fn baremetal(mut self) -> Self {
@@ -203,6 +208,9 @@ const PERL: &str = "/usr/bin/perl";
 const GAWK: &str = "/usr/bin/gawk";
 const DIFF: &str = "/usr/bin/diff";
 const SQLITE: &str = "/usr/bin/sqlite3";
+const SHFMT: &str = "/usr/bin/shfmt";
+const FZF: &str = "/usr/bin/fzf";
+const AGE: &str = "/usr/bin/age";
 /// GNU tar's options for an archive that is the same bytes on every run
 /// (the fixture's copies have the time of the copy).
 const TAR_FIXED: &[&str] = &[
@@ -466,6 +474,7 @@ pub fn cases() -> Vec<RealCase> {
         py_exec("python.system", "import os; print(os.system('exit 3') >> 8, flush=True); os.system('echo from-sh')"),
     ];
     v.extend(wide_cases());
+    v.extend(go_cases(&words));
     // esbuild: a static Go program (threads from before main).
     let esb = |name, args: &[&str]| RealCase {
         name,
@@ -573,6 +582,46 @@ pub fn cases() -> Vec<RealCase> {
 }
 
 const MAKE_BUILD: &str = "make.build";
+
+/// Debian's Go programs, static: the Go runtime starts its threads before
+/// `main`, preempts goroutines with SIGURG and waits in epoll and futexes.
+/// shfmt (a shell formatter: its output, and its diff with status 1), fzf
+/// (its non-interactive filter; matching a large input runs on several
+/// goroutines) and age (a public key from a secret one, and decryption of
+/// an armored file made for that key). Two run on the bare-metal host too,
+/// reading their input from stdin.
+fn go_cases(words: &[u8]) -> Vec<RealCase> {
+    let messy = fs::read(root().join("tests/realprogs/files/go/messy.sh")).unwrap_or_default();
+    vec![
+        case("go.shfmt", SHFMT, &["-i", "2", "-ci", "go/messy.sh"]).threads(),
+        case("go.shfmt-diff", SHFMT, &["-d", "go/messy.sh"])
+            .status(1)
+            .threads(),
+        case("go.shfmt-stdin", SHFMT, &["-s", "-bn"])
+            .stdin(messy)
+            .threads()
+            .baremetal(),
+        case("go.fzf-filter", FZF, &["--filter", "a"])
+            .stdin(words.to_vec())
+            .threads(),
+        case("go.fzf-filter-big", FZF, &["--filter", "12", "-e"])
+            .stdin(seq(300_000))
+            .threads()
+            .baremetal(),
+        case(
+            "go.age-keygen-y",
+            "/usr/bin/age-keygen",
+            &["-y", "go/age-key.txt"],
+        )
+        .threads(),
+        case(
+            "go.age-decrypt",
+            AGE,
+            &["-d", "-i", "go/age-key.txt", "go/msg.age"],
+        )
+        .threads(),
+    ]
+}
 
 /// More programs real users run, each chosen for what it asks of the OS:
 /// perl (fork, pipes, sockets, signals, exec), gawk (with MPFR, and

@@ -84,6 +84,11 @@ pub const PACKAGES: &[&str] = &[
     "git",
     // ruff's and uv's riscv64 builds (`pypi`) link it.
     "libatomic1",
+    // Go programs, static (about 3.6 MB): the Go runtime's threads,
+    // SIGURG preemption, epoll and futexes, on both hosts.
+    "shfmt",
+    "fzf",
+    "age",
 ];
 
 /// The most the sysroot may download (the closure is about 55 MB today).
