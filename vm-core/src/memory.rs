@@ -179,6 +179,10 @@ pub struct Mappings {
     /// Ranges (start -> end) mapped `MAP_SHARED`: their contents belong
     /// to a file (or shared memory), so `MADV_DONTNEED` keeps them.
     pub shared: BTreeMap<u64, u64>,
+    /// What is left of each System V shared memory attachment, for
+    /// `shmdt`: start -> (end, address the attachment was made at); an
+    /// `mmap` or `munmap` over part of one carves that part out.
+    pub shm: BTreeMap<u64, (u64, u64)>,
     /// The guest's memory limits, once it has set them.
     pub limits: MemLimits,
     /// What file each file-backed range maps (start -> name), for the
@@ -246,6 +250,29 @@ impl Mappings {
     pub fn insert(&mut self, start: u64, end: u64, perm: Perm) {
         self.remove(start, end);
         self.map.insert(start, Mapping { end, perm });
+    }
+
+    /// Carve `[start, end)` out of the shared memory attachments.
+    pub fn forget_shm(&mut self, start: u64, end: u64) {
+        let hit: Vec<(u64, (u64, u64))> = self
+            .shm
+            .range(..end)
+            .rev()
+            .take_while(|(_, (e, _))| *e > start)
+            .map(|(s, v)| (*s, *v))
+            .collect();
+        for (s, (e, at)) in hit {
+            if e <= start {
+                continue;
+            }
+            self.shm.remove(&s);
+            if s < start {
+                self.shm.insert(s, (start, at));
+            }
+            if e > end {
+                self.shm.insert(end, (e, at));
+            }
+        }
     }
 
     /// Forget `[start, end)`, splitting mappings that straddle it.
@@ -667,6 +694,7 @@ impl GuestMemory {
         let mut maps = self.maps.lock();
         maps.insert(addr, addr + len, perm);
         range_remove(&mut maps.shared, addr, addr + len);
+        maps.forget_shm(addr, addr + len);
         if crate::log::on(crate::log::PAGE) {
             crate::log::page(self.host, "map", addr, len, Some(perm));
         }
@@ -756,6 +784,7 @@ impl GuestMemory {
         let mut maps = self.maps.lock();
         maps.remove(addr, addr + len);
         range_remove(&mut maps.shared, addr, addr + len);
+        maps.forget_shm(addr, addr + len);
         Ok(())
     }
 
