@@ -109,6 +109,13 @@ fn waiting(nr: libc::c_long, a: [usize; 6]) -> SysResult<i64> {
     unsafe { crate::signals::blocking(nr, a) }
 }
 
+/// Is `id` the segment pvm keeps its process tree's limits in
+/// ([`crate::tree`])? The guest never reaches it: for the guest it does
+/// not exist (`EINVAL`, as for an id nobody uses).
+fn own(kind: IpcKind, id: i64) -> bool {
+    kind == IpcKind::Shm && crate::tree::id().is_some_and(|t| i64::from(t) == id)
+}
+
 pub fn get(kind: IpcKind, key: i32, arg: u64, flags: i32) -> SysResult<i32> {
     let (k, f) = (key as usize, flags as usize);
     let r = match kind {
@@ -144,7 +151,15 @@ pub fn ctl(kind: IpcKind, id: i32, semnum: i32, cmd: i32, arg: IpcCtl<'_>) -> Sy
             b.as_ptr() as usize
         }
     };
+    // SHM_STAT and SHM_STAT_ANY take an index and answer with an id.
+    let by_index = kind == IpcKind::Shm && matches!(cmd, 13 | 15);
+    if !by_index && own(kind, id.into()) {
+        return Err(Errno::EINVAL);
+    }
     let r = ctl_raw(kind, id, semnum, cmd, ptr)?;
+    if by_index && own(kind, r) {
+        return Err(Errno::EINVAL);
+    }
     if let IpcCtl::Stat(st) = arg {
         *st = stat_in(kind, &ds);
     }
@@ -190,6 +205,9 @@ pub fn semop(id: i32, ops: &[SemBuf], timeout: Option<Timespec>) -> SysResult<()
 }
 
 pub fn shm_attach(id: i32, addr: *mut u8, len: usize, readonly: bool) -> SysResult<()> {
+    if own(IpcKind::Shm, id.into()) {
+        return Err(Errno::EINVAL);
+    }
     let mut flags = libc::SHM_REMAP;
     if readonly {
         flags |= libc::SHM_RDONLY;
