@@ -16,9 +16,10 @@ use std::borrow::Cow;
 use std::ffi::CStr;
 use std::sync::OnceLock;
 use vm_core::host::{
-    EpollEvent, Errno, IpcCtl, IpcKind, MqAttr, MqNotify, SemBuf, ExecRequest, FileStat, Flock, FutexArgs, HostOs, HostProt, HostSigAction,
-    HostSignal, HostUname, ITimer, Ids, PollFd, ProcessEnd, RecvMsg, SendMsg, SetId, StatFs,
-    SysInfo, SysResult, Termios, Timespec, TreeThreads, WaitInfo, WinSize, XattrTarget,
+    EpollEvent, Errno, ExecRequest, FileStat, Flock, FutexArgs, HostOs, HostProt, HostSigAction,
+    HostSignal, HostUname, ITimer, Ids, IpcCtl, IpcKind, MqAttr, MqNotify, PollFd, ProcessEnd,
+    RecvMsg, SemBuf, SendMsg, SetId, StatFs, SysInfo, SysResult, Termios, Timespec, TreeThreads,
+    WaitInfo, WinSize, XattrTarget,
 };
 
 /// The Linux host: every call goes to the kernel; its only state is the

@@ -199,12 +199,14 @@ pub fn semop(id: i32, ops: &[SemBuf], timeout: Option<Timespec>) -> SysResult<()
         tv_sec: t.sec,
         tv_nsec: t.nsec,
     });
-    let tp = ts.as_ref().map_or(0, |t| t as *const libc::timespec as usize);
+    let tp = ts
+        .as_ref()
+        .map_or(0, |t| t as *const libc::timespec as usize);
     let a = [id as usize, ops.as_ptr() as usize, ops.len(), tp, 0, 0];
     waiting(libc::SYS_semtimedop, a).map(|_| ())
 }
 
-pub fn shm_attach(id: i32, addr: *mut u8, len: usize, readonly: bool) -> SysResult<()> {
+pub fn shm_attach(id: i32, addr: *mut u8, _len: usize, readonly: bool) -> SysResult<()> {
     if own(IpcKind::Shm, id.into()) {
         return Err(Errno::EINVAL);
     }
@@ -212,14 +214,16 @@ pub fn shm_attach(id: i32, addr: *mut u8, len: usize, readonly: bool) -> SysResu
     if readonly {
         flags |= libc::SHM_RDONLY;
     }
-    let at = raw(libc::SYS_shmat, [id as usize, addr as usize, flags as usize, 0, 0, 0])?;
+    let at = raw(
+        libc::SYS_shmat,
+        [id as usize, addr as usize, flags as usize, 0, 0, 0],
+    )?;
     if at as usize != addr as usize {
-        // Not where asked (it never is elsewhere with SHM_REMAP): put the
-        // reservation's pages back over it.
+        // Not where asked (with SHM_REMAP and an address it never is):
+        // detach it again.
         let _ = raw(libc::SYS_shmdt, [at as usize, 0, 0, 0, 0, 0]);
         return Err(Errno::EINVAL);
     }
-    let _ = len;
     Ok(())
 }
 
@@ -260,7 +264,9 @@ fn ts(t: Option<Timespec>) -> Option<libc::timespec> {
 
 pub fn mq_timedsend(fd: i32, msg: &[u8], prio: u32, deadline: Option<Timespec>) -> SysResult<()> {
     let t = ts(deadline);
-    let tp = t.as_ref().map_or(0, |t| t as *const libc::timespec as usize);
+    let tp = t
+        .as_ref()
+        .map_or(0, |t| t as *const libc::timespec as usize);
     let a = [
         fd as usize,
         msg.as_ptr() as usize,
@@ -278,7 +284,9 @@ pub fn mq_timedreceive(
     deadline: Option<Timespec>,
 ) -> SysResult<(usize, u32)> {
     let t = ts(deadline);
-    let tp = t.as_ref().map_or(0, |t| t as *const libc::timespec as usize);
+    let tp = t
+        .as_ref()
+        .map_or(0, |t| t as *const libc::timespec as usize);
     let mut prio = 0u32;
     let a = [
         fd as usize,
@@ -309,7 +317,11 @@ pub fn mq_notify(fd: i32, notice: Option<&MqNotify>) -> SysResult<()> {
             n.value as usize as *mut libc::c_void
         },
     };
-    raw(libc::SYS_mq_notify, [fd as usize, &raw const ev as usize, 0, 0, 0, 0]).map(|_| ())
+    raw(
+        libc::SYS_mq_notify,
+        [fd as usize, &raw const ev as usize, 0, 0, 0, 0],
+    )
+    .map(|_| ())
 }
 
 pub fn mq_getsetattr(fd: i32, new: Option<&MqAttr>) -> SysResult<MqAttr> {

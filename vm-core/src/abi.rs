@@ -5,7 +5,9 @@
 //! writes a whole structure with one checked `write_bytes` (one EFAULT
 //! check, no partial structures) and never depends on host layouts.
 
-use crate::host::{FileStat, IpcKind, IpcPerm, IpcStat, MqAttr, SysInfo, Termios, Timespec, WinSize};
+use crate::host::{
+    FileStat, IpcKind, IpcPerm, IpcStat, MqAttr, SysInfo, Termios, Timespec, WinSize,
+};
 
 /// Size of the riscv64 `struct stat` (asm-generic layout).
 pub const STAT_SIZE: usize = 128;
@@ -573,7 +575,6 @@ pub fn set_u32(b: &mut [u8], off: usize, v: u32) {
     put_u32(b, off, v)
 }
 
-
 // ---- System V IPC and POSIX message queues ----------------------------
 //
 // asm-generic has no `ipc_parse_version`: a command with the `IPC_64` bit
@@ -704,7 +705,10 @@ pub fn decode_ipc_set(kind: IpcKind, b: &[u8]) -> IpcStat {
 /// Encode `struct mq_attr`.
 pub fn encode_mq_attr(a: &MqAttr) -> [u8; MQ_ATTR_SIZE] {
     let mut b = [0u8; MQ_ATTR_SIZE];
-    for (i, v) in [a.flags, a.maxmsg, a.msgsize, a.curmsgs].into_iter().enumerate() {
+    for (i, v) in [a.flags, a.maxmsg, a.msgsize, a.curmsgs]
+        .into_iter()
+        .enumerate()
+    {
         put_u64(&mut b, 8 * i, v as u64);
     }
     b

@@ -49,7 +49,9 @@ pub(super) fn get_call(cx: &mut Ctx<'_>, a: &[u64; 6], n: u64) -> R {
         return Err(Errno::EINVAL);
     }
     let flags = if kind == IpcKind::Msg { a[1] } else { a[2] } as i32;
-    cx.p.host.ipc_get(kind, a[0] as i32, arg, flags).map(|id| id as u64)
+    cx.p.host
+        .ipc_get(kind, a[0] as i32, arg, flags)
+        .map(|id| id as u64)
 }
 
 /// The status structure a `*ctl` command fills, or `None` for another.
@@ -77,7 +79,8 @@ fn info_size(kind: IpcKind, cmd: i32) -> Option<usize> {
 /// of a segment).
 fn stat(cx: &Ctx<'_>, kind: IpcKind, id: i32) -> SysResult<IpcStat> {
     let mut st = IpcStat::default();
-    cx.p.host.ipc_ctl(kind, id, 0, IPC_STAT, IpcCtl::Stat(&mut st))?;
+    cx.p.host
+        .ipc_ctl(kind, id, 0, IPC_STAT, IpcCtl::Stat(&mut st))?;
     Ok(st)
 }
 
@@ -337,10 +340,9 @@ fn read_deadline(cx: &Ctx<'_>, addr: u64) -> SysResult<Option<Timespec>> {
 pub(super) fn mq_open(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let name = mq_name(cx, a[0])?;
     let attr = read_attr(cx, a[3])?;
-    let fd = cx
-        .p
-        .host
-        .mq_open(&name, a[1] as i32, a[2] as u32, attr.as_ref())?;
+    let fd =
+        cx.p.host
+            .mq_open(&name, a[1] as i32, a[2] as u32, attr.as_ref())?;
     Ok(fd as u64)
 }
 

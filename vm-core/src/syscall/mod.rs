@@ -199,7 +199,7 @@ fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
         n,
         BRK | MMAP | MUNMAP | MPROTECT | MREMAP | MADVISE | MSYNC | SHMAT | SHMDT
     )
-        .then(|| cx.p.mem.lock_space());
+    .then(|| cx.p.mem.lock_space());
     nr::call(cx, n, a)
 }
 
