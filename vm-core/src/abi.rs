@@ -628,13 +628,9 @@ pub const MSGINFO_SIZE: usize = 32;
 pub const SEMINFO_SIZE: usize = 40;
 pub const SHMINFO64_SIZE: usize = 72;
 pub const SHM_INFO_SIZE: usize = 48;
-/// Size of `struct mq_attr` and `struct sigevent`.
+/// Size of `struct mq_attr` (`struct sigevent` and the `SIGEV_*` values
+/// are [`crate::ptimer`]'s).
 pub const MQ_ATTR_SIZE: usize = 64;
-pub const SIGEVENT_SIZE: usize = 64;
-/// `sigev_notify` values.
-pub const SIGEV_SIGNAL: i32 = 0;
-pub const SIGEV_NONE: i32 = 1;
-pub const SIGEV_THREAD: i32 = 2;
 /// Bytes of the cookie a `SIGEV_THREAD` notice carries (`NOTIFY_COOKIE_LEN`).
 pub const NOTIFY_COOKIE_LEN: usize = 32;
 

@@ -21,6 +21,7 @@ use super::abi::*;
 use super::{Ctx, R, get, put};
 use crate::host::{Errno, IpcCtl, IpcKind, IpcStat, MqAttr, MqNotify, SemBuf, SysResult, Timespec};
 use crate::memory::{Access, PAGE_SIZE, Perm, page_up};
+use crate::ptimer::{SIGEV_THREAD, SIGEVENT_SIZE};
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -221,7 +222,7 @@ pub(super) fn shmat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     if id < 0 {
         return Err(Errno::EINVAL);
     }
-    if addr % SHMLBA != 0 {
+    if !addr.is_multiple_of(SHMLBA) {
         if flags & SHM_RND != 0 && addr >= SHMLBA {
             addr &= !(SHMLBA - 1);
         } else {
@@ -287,7 +288,7 @@ pub(super) fn shmat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 /// `shmdt(addr)`: the attachment that starts at `addr`.
 pub(super) fn shmdt(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let addr = a[0];
-    if addr % PAGE_SIZE != 0 {
+    if !addr.is_multiple_of(PAGE_SIZE) {
         return Err(Errno::EINVAL);
     }
     let mem = cx.mem();
