@@ -109,6 +109,19 @@ fn waiting(nr: libc::c_long, a: [usize; 6]) -> SysResult<i64> {
     unsafe { crate::signals::blocking(nr, a) }
 }
 
+/// Under `--sandbox` the guest gets no System V objects: they are the
+/// host's, reachable by key or id from any process of the user (another
+/// program's shared memory, queues and semaphores). Every call answers
+/// as a kernel without `CONFIG_SYSVIPC` does, `ENOSYS`; POSIX message
+/// queues live in the host's mqueue file system, which the sandbox does
+/// not allow: `mq_open` and `mq_unlink` are `EACCES`.
+fn sandboxed() -> SysResult<()> {
+    match crate::sandbox::get() {
+        Some(_) => Err(Errno::ENOSYS),
+        None => Ok(()),
+    }
+}
+
 /// Is `id` the segment pvm keeps its process tree's limits in
 /// ([`crate::tree`])? The guest never reaches it: for the guest it does
 /// not exist (`EINVAL`, as for an id nobody uses).
@@ -117,6 +130,7 @@ fn own(kind: IpcKind, id: i64) -> bool {
 }
 
 pub fn get(kind: IpcKind, key: i32, arg: u64, flags: i32) -> SysResult<i32> {
+    sandboxed()?;
     let (k, f) = (key as usize, flags as usize);
     let r = match kind {
         IpcKind::Msg => raw(libc::SYS_msgget, [k, f, 0, 0, 0, 0]),
@@ -127,6 +141,7 @@ pub fn get(kind: IpcKind, key: i32, arg: u64, flags: i32) -> SysResult<i32> {
 }
 
 pub fn ctl(kind: IpcKind, id: i32, semnum: i32, cmd: i32, arg: IpcCtl<'_>) -> SysResult<i64> {
+    sandboxed()?;
     let mut ds = Ds64::default();
     let ptr: usize = match &arg {
         IpcCtl::None => 0,
@@ -176,12 +191,14 @@ fn ctl_raw(kind: IpcKind, id: i32, semnum: i32, cmd: i32, ptr: usize) -> SysResu
 }
 
 pub fn msgsnd(id: i32, msg: &[u8], flags: i32) -> SysResult<()> {
+    sandboxed()?;
     let n = msg.len().saturating_sub(8);
     let a = [id as usize, msg.as_ptr() as usize, n, flags as usize, 0, 0];
     waiting(libc::SYS_msgsnd, a).map(|_| ())
 }
 
 pub fn msgrcv(id: i32, buf: &mut [u8], typ: i64, flags: i32) -> SysResult<usize> {
+    sandboxed()?;
     let n = buf.len().saturating_sub(8);
     let a = [
         id as usize,
@@ -195,6 +212,7 @@ pub fn msgrcv(id: i32, buf: &mut [u8], typ: i64, flags: i32) -> SysResult<usize>
 }
 
 pub fn semop(id: i32, ops: &[SemBuf], timeout: Option<Timespec>) -> SysResult<()> {
+    sandboxed()?;
     let ts = timeout.map(|t| libc::timespec {
         tv_sec: t.sec,
         tv_nsec: t.nsec,
@@ -207,6 +225,7 @@ pub fn semop(id: i32, ops: &[SemBuf], timeout: Option<Timespec>) -> SysResult<()
 }
 
 pub fn shm_attach(id: i32, addr: *mut u8, _len: usize, readonly: bool) -> SysResult<()> {
+    sandboxed()?;
     if own(IpcKind::Shm, id.into()) {
         return Err(Errno::EINVAL);
     }
@@ -243,6 +262,9 @@ fn attr_out(a: &MqAttr) -> libc::mq_attr {
 }
 
 pub fn mq_open(name: &[u8], flags: i32, mode: u32, attr: Option<&MqAttr>) -> SysResult<i32> {
+    if crate::sandbox::get().is_some() {
+        return Err(Errno::EACCES);
+    }
     let n = cname(name)?;
     let m = attr.map(attr_out);
     let ap = m.as_ref().map_or(0, |m| m as *const libc::mq_attr as usize);
@@ -251,6 +273,9 @@ pub fn mq_open(name: &[u8], flags: i32, mode: u32, attr: Option<&MqAttr>) -> Sys
 }
 
 pub fn mq_unlink(name: &[u8]) -> SysResult<()> {
+    if crate::sandbox::get().is_some() {
+        return Err(Errno::EACCES);
+    }
     let n = cname(name)?;
     raw(libc::SYS_mq_unlink, [n.as_ptr() as usize, 0, 0, 0, 0, 0]).map(|_| ())
 }
