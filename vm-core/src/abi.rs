@@ -847,4 +847,58 @@ mod tests {
         assert_eq!(u16::from_le_bytes([b[80], b[81]]), 9);
         assert_eq!(le_u32(&b, 104), 1);
     }
+
+    #[test]
+    fn ipc_structures_have_the_riscv64_layout() {
+        // Offsets as riscv64-linux-gnu-gcc's offsetof gives them for
+        // struct msqid_ds, semid_ds and shmid_ds (x86-64's semid_ds has a
+        // padding word after each time instead).
+        let st = IpcStat {
+            perm: IpcPerm {
+                key: 7,
+                uid: 1,
+                mode: 0o600,
+                seq: 3,
+                ..Default::default()
+            },
+            times: [11, 12, 13],
+            counts: [21, 22, 23],
+            pids: [31, 32],
+        };
+        let m = encode_ipc_ds(IpcKind::Msg, &st);
+        assert_eq!(
+            (le_u32(&m, 0), le_u32(&m, 4), le_u32(&m, 20)),
+            (7, 1, 0o600)
+        );
+        assert_eq!(u16::from_le_bytes([m[24], m[25]]), 3);
+        assert_eq!(
+            (le_u64(&m, 48), le_u64(&m, 64), le_u64(&m, 88)),
+            (11, 13, 23)
+        );
+        assert_eq!((le_u32(&m, 96), le_u32(&m, 100)), (31, 32));
+        let s = encode_ipc_ds(IpcKind::Sem, &st);
+        assert_eq!(
+            (le_u64(&s, 48), le_u64(&s, 56), le_u64(&s, 64)),
+            (11, 13, 21)
+        );
+        let h = encode_ipc_ds(IpcKind::Shm, &st);
+        assert_eq!(
+            (le_u64(&h, 48), le_u64(&h, 56), le_u64(&h, 72)),
+            (21, 11, 13)
+        );
+        assert_eq!(
+            (le_u32(&h, 80), le_u32(&h, 84), le_u64(&h, 88)),
+            (31, 32, 22)
+        );
+        assert_eq!(ipc_ds_size(IpcKind::Sem), 88);
+        let set = decode_ipc_set(IpcKind::Msg, &m);
+        assert_eq!((set.perm.uid, set.perm.mode, set.counts[2]), (1, 0o600, 23));
+        let a = MqAttr {
+            flags: 0o4000,
+            maxmsg: 4,
+            msgsize: 64,
+            curmsgs: 1,
+        };
+        assert_eq!(decode_mq_attr(&encode_mq_attr(&a)), a);
+    }
 }

@@ -1223,6 +1223,27 @@ mod tests {
     }
 
     #[test]
+    fn forget_shm_carves_attachments() {
+        let mut m = Mappings::default();
+        m.shm.insert(0x4000, (0x7000, 0x4000));
+        m.shm.insert(0x8000, (0x9000, 0x8000));
+        // A mapping over the middle page of the first attachment.
+        m.forget_shm(0x5000, 0x6000);
+        let v: Vec<_> = m.shm.iter().map(|(s, v)| (*s, *v)).collect();
+        assert_eq!(
+            v,
+            alloc::vec![
+                (0x4000, (0x5000, 0x4000)),
+                (0x6000, (0x7000, 0x4000)),
+                (0x8000, (0x9000, 0x8000))
+            ]
+        );
+        m.forget_shm(0x0, 0x8800);
+        let v: Vec<_> = m.shm.iter().map(|(s, v)| (*s, *v)).collect();
+        assert_eq!(v, alloc::vec![(0x8800, (0x9000, 0x8000))]);
+    }
+
+    #[test]
     fn remove_splits() {
         let mut m = Mappings::default();
         m.insert(0x1000, 0x5000, Perm::READ);
