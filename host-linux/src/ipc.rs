@@ -140,10 +140,11 @@ pub fn get(kind: IpcKind, key: i32, arg: u64, flags: i32) -> SysResult<i32> {
     r.map(|id| id as i32)
 }
 
-pub fn ctl(kind: IpcKind, id: i32, semnum: i32, cmd: i32, arg: IpcCtl<'_>) -> SysResult<i64> {
+pub fn ctl(kind: IpcKind, id: i32, semnum: i32, cmd: i32, mut arg: IpcCtl<'_>) -> SysResult<i64> {
     sandboxed()?;
     let mut ds = Ds64::default();
-    let ptr: usize = match &arg {
+    // Pointers the kernel may write through come from `&mut`s.
+    let ptr: usize = match &mut arg {
         IpcCtl::None => 0,
         IpcCtl::Val(v) => *v as usize,
         IpcCtl::Stat(_) => &raw mut ds as usize,
@@ -151,20 +152,9 @@ pub fn ctl(kind: IpcKind, id: i32, semnum: i32, cmd: i32, arg: IpcCtl<'_>) -> Sy
             ds = set_out(kind, st);
             &raw mut ds as usize
         }
-        IpcCtl::Values(v) => v.as_ptr() as usize,
-        IpcCtl::Info(b) => {
-            // The kernel writes one `*info` structure: make sure it fits.
-            if b.len() < 72 {
-                let mut big = [0u8; 128];
-                let r = ctl_raw(kind, id, semnum, cmd, big.as_mut_ptr() as usize)?;
-                if let IpcCtl::Info(b) = arg {
-                    let n = b.len();
-                    b.copy_from_slice(&big[..n]);
-                }
-                return Ok(r);
-            }
-            b.as_ptr() as usize
-        }
+        IpcCtl::Values(v) => v.as_mut_ptr() as usize,
+        // The kernel writes one `*info` structure, which the core sized.
+        IpcCtl::Info(b) => b.as_mut_ptr() as usize,
     };
     // SHM_STAT and SHM_STAT_ANY take an index and answer with an id.
     let by_index = kind == IpcKind::Shm && matches!(cmd, 13 | 15);

@@ -159,8 +159,10 @@ pub(super) fn msgsnd(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     if ty < 1 {
         return Err(Errno::EINVAL);
     }
-    let msg = super::read_vec(cx.mem(), ptr, 8 + size as usize)?;
-    cx.p.host.msgsnd(id, &msg, flags).map(|()| 0)
+    // Straight from the guest's memory: no copy the size of what the
+    // guest claims.
+    let msg = super::guest_ref(cx.mem(), ptr, 8 + size as usize)?;
+    cx.p.host.msgsnd(id, msg, flags).map(|()| 0)
 }
 
 /// `msgrcv(id, msgp, msgsz, msgtyp, flags)`, straight into the guest's
