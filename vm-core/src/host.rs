@@ -60,6 +60,7 @@ impl Errno {
     pub const ENOSYS: Errno = Errno(38);
     pub const ENOTEMPTY: Errno = Errno(39);
     pub const ELOOP: Errno = Errno(40);
+    pub const ENOMSG: Errno = Errno(42);
     pub const ENODATA: Errno = Errno(61);
     pub const ELIBBAD: Errno = Errno(80);
     pub const EOVERFLOW: Errno = Errno(75);
@@ -129,6 +130,7 @@ impl Errno {
             38 => "ENOSYS",
             39 => "ENOTEMPTY",
             40 => "ELOOP",
+            42 => "ENOMSG",
             61 => "ENODATA",
             80 => "ELIBBAD",
             75 => "EOVERFLOW",

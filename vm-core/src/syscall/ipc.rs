@@ -12,6 +12,13 @@
 //! (the host's own mapping is shared), `execve` and exit drop them with
 //! the address space, and an `munmap` or `mmap` over one detaches it.
 //!
+//! Where guest threads take turns on one host thread (`--threads one`,
+//! the bare-metal host; see [`crate::sched`]) a wait must not block the
+//! others: the call is made so that it cannot wait (`IPC_NOWAIT`, a
+//! deadline long past) and, where it would have waited, the thread parks
+//! until the next look ([`Block::Poll`]) and the call runs again, its
+//! timeout kept across looks ([`green`]).
+//!
 //! Where pvm differs from Linux: a `msgrcv` or `mq_timedreceive` into a
 //! buffer that is not writable fails with `EFAULT` before it takes a
 //! message (Linux takes the message off the queue, then fails to store
@@ -22,6 +29,7 @@ use super::{Ctx, R, get, put};
 use crate::host::{Errno, IpcCtl, IpcKind, IpcStat, MqAttr, MqNotify, SemBuf, SysResult, Timespec};
 use crate::memory::{Access, PAGE_SIZE, Perm, page_up};
 use crate::ptimer::{SIGEV_THREAD, SIGEVENT_SIZE};
+use crate::sched::{Block, IO_TICK};
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -149,6 +157,54 @@ pub(super) fn ctl_call(cx: &mut Ctx<'_>, a: &[u64; 6], n: u64) -> R {
     host.ipc_ctl(kind, id, semnum, cmd, arg).map(|r| r as u64)
 }
 
+/// The green-thread wait (see the module documentation): `None` where
+/// threads have host threads of their own (make the blocking call);
+/// else `f`'s answer made without waiting, or, where `would_wait` says it
+/// would have waited, `EINTR` for a deliverable signal, `timed_out` once
+/// `timeout` (relative, from the first look) has passed, or a park until
+/// the next look.
+fn green<T>(
+    cx: &mut Ctx<'_>,
+    timeout: Option<Timespec>,
+    timed_out: Errno,
+    f: impl FnOnce(&Ctx<'_>) -> SysResult<T>,
+    would_wait: impl Fn(Errno) -> bool,
+) -> Option<SysResult<T>> {
+    if !cx.p.green_others() {
+        cx.t.poll_deadline = None;
+        return None;
+    }
+    let pc = cx.t.cpu.pc;
+    let now = super::event::mono_ns(cx);
+    let deadline = match cx.t.poll_deadline.take() {
+        Some((at, d)) if at == pc => Some(d),
+        _ => timeout.map(|t| {
+            let ns = (t.sec.max(0) as u64)
+                .saturating_mul(1_000_000_000)
+                .saturating_add(t.nsec.max(0) as u64);
+            now.saturating_add(ns)
+        }),
+    };
+    match f(cx) {
+        Err(e) if would_wait(e) => {
+            if super::event::deliverable(cx) || cx.p.ending() {
+                return Some(Err(Errno::EINTR));
+            }
+            if deadline.is_some_and(|d| now >= d) {
+                return Some(Err(timed_out));
+            }
+            let mut recheck = now + IO_TICK;
+            if let Some(d) = deadline {
+                cx.t.poll_deadline = Some((pc, d));
+                recheck = recheck.min(d);
+            }
+            cx.t.block = Some(Block::Poll { recheck });
+            Some(Err(Errno::PARK))
+        }
+        r => Some(r),
+    }
+}
+
 /// `msgsnd(id, msgp, msgsz, flags)`.
 pub(super) fn msgsnd(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let (id, ptr, size, flags) = (a[0] as i32, a[1], a[2], a[3] as i32);
@@ -161,8 +217,16 @@ pub(super) fn msgsnd(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     }
     // Straight from the guest's memory: no copy the size of what the
     // guest claims.
-    let msg = super::guest_ref(cx.mem(), ptr, 8 + size as usize)?;
-    cx.p.host.msgsnd(id, msg, flags).map(|()| 0)
+    let p = cx.p;
+    let msg = super::guest_ref(&p.mem, ptr, 8 + size as usize)?;
+    let nowait = flags & IPC_NOWAIT != 0;
+    let quick = |cx: &Ctx<'_>| cx.p.host.msgsnd(id, msg, flags | IPC_NOWAIT);
+    if let Some(r) = green(cx, None, Errno::EAGAIN, quick, |e| {
+        e == Errno::EAGAIN && !nowait
+    }) {
+        return r.map(|()| 0);
+    }
+    p.host.msgsnd(id, msg, flags).map(|()| 0)
 }
 
 /// `msgrcv(id, msgp, msgsz, msgtyp, flags)`, straight into the guest's
@@ -177,8 +241,15 @@ pub(super) fn msgrcv(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     if n < 8 {
         return Err(Errno::EFAULT);
     }
-    let buf = super::guest_mut(cx.mem(), ptr, n)?;
-    cx.p.host.msgrcv(id, buf, typ, flags).map(|n| n as u64)
+    let p = cx.p;
+    let buf = super::guest_mut(&p.mem, ptr, n)?;
+    let nowait = flags & IPC_NOWAIT != 0;
+    let quick = |cx: &Ctx<'_>| cx.p.host.msgrcv(id, buf, typ, flags | IPC_NOWAIT);
+    let ww = |e| e == Errno::ENOMSG && !nowait;
+    if let Some(r) = green(cx, None, Errno::ENOMSG, quick, ww) {
+        return r.map(|n| n as u64);
+    }
+    p.host.msgrcv(id, buf, typ, flags).map(|n| n as u64)
 }
 
 /// `semop(id, sops, nsops)` and `semtimedop(..., timeout)`.
@@ -214,6 +285,20 @@ pub(super) fn semtimedop(cx: &mut Ctx<'_>, a: &[u64; 6], timed: bool) -> R {
             flg: i16::from_le_bytes([c[4], c[5]]),
         })
         .collect();
+    let nowait = IPC_NOWAIT as i16;
+    let asked = ops.iter().any(|o| o.flg & nowait != 0);
+    let quick_ops: Vec<SemBuf> = ops
+        .iter()
+        .map(|o| SemBuf {
+            flg: o.flg | nowait,
+            ..*o
+        })
+        .collect();
+    let quick = |cx: &Ctx<'_>| cx.p.host.semop(id, &quick_ops, None);
+    let ww = |e| e == Errno::EAGAIN && !asked;
+    if let Some(r) = green(cx, timeout, Errno::EAGAIN, quick, ww) {
+        return r.map(|()| 0);
+    }
     cx.p.host.semop(id, &ops, timeout).map(|()| 0)
 }
 
@@ -367,6 +452,22 @@ fn bad_buffer(cx: &Ctx<'_>, fd: i32, len: u64, send: bool) -> Errno {
     }
 }
 
+/// Has the absolute `CLOCK_REALTIME` deadline passed?
+fn passed(p: &crate::process::Process, deadline: Option<Timespec>) -> bool {
+    let now = p.host.clock_gettime(CLOCK_REALTIME).unwrap_or_default();
+    deadline.is_some_and(|d| now >= d)
+}
+
+/// The deadline of a look that must not wait: the call's own once it has
+/// passed (Linux then still checks its argument and the queue), else one
+/// long past.
+fn quick_deadline(cx: &Ctx<'_>, deadline: Option<Timespec>) -> Timespec {
+    match deadline {
+        Some(d) if passed(cx.p, deadline) => d,
+        _ => Timespec::default(),
+    }
+}
+
 /// `mq_timedsend(fd, msg, len, prio, deadline)`.
 pub(super) fn mq_timedsend(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let (fd, ptr, len, prio) = (a[0] as i32, a[1], a[2], a[3]);
@@ -374,11 +475,21 @@ pub(super) fn mq_timedsend(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     if prio > u32::MAX as u64 {
         return Err(Errno::EINVAL);
     }
-    let msg = match super::guest_ref(cx.mem(), ptr, len as usize) {
+    let p = cx.p;
+    let msg = match super::guest_ref(&p.mem, ptr, len as usize) {
         Ok(m) if len <= MSG_SIZE_MAX => m,
         _ => return Err(bad_buffer(cx, fd, len, true)),
     };
-    cx.p.host
+    let quick = |cx: &Ctx<'_>| {
+        let d = quick_deadline(cx, deadline);
+        cx.p.host.mq_timedsend(fd, msg, prio as u32, Some(d))
+    };
+    if let Some(r) = green(cx, None, Errno::ETIMEDOUT, quick, |e| {
+        e == Errno::ETIMEDOUT && !passed(p, deadline)
+    }) {
+        return r.map(|()| 0);
+    }
+    p.host
         .mq_timedsend(fd, msg, prio as u32, deadline)
         .map(|()| 0)
 }
@@ -387,11 +498,20 @@ pub(super) fn mq_timedsend(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 pub(super) fn mq_timedreceive(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let (fd, ptr, len, prio_ptr) = (a[0] as i32, a[1], a[2], a[3]);
     let deadline = read_deadline(cx, a[4])?;
-    let buf = match super::guest_mut(cx.mem(), ptr, len as usize) {
+    let p = cx.p;
+    let buf = match super::guest_mut(&p.mem, ptr, len as usize) {
         Ok(b) if len <= MSG_SIZE_MAX => b,
         _ => return Err(bad_buffer(cx, fd, len, false)),
     };
-    let (n, prio) = cx.p.host.mq_timedreceive(fd, buf, deadline)?;
+    let quick = |cx: &Ctx<'_>| {
+        let d = quick_deadline(cx, deadline);
+        cx.p.host.mq_timedreceive(fd, buf, Some(d))
+    };
+    let ww = |e| e == Errno::ETIMEDOUT && !passed(p, deadline);
+    let (n, prio) = match green(cx, None, Errno::ETIMEDOUT, quick, ww) {
+        Some(r) => r?,
+        None => p.host.mq_timedreceive(fd, buf, deadline)?,
+    };
     if prio_ptr != 0 {
         put(cx.mem(), prio_ptr, &prio.to_le_bytes())?;
     }
