@@ -63,7 +63,7 @@ pub(super) fn get_call(cx: &mut Ctx<'_>, a: &[u64; 6], n: u64) -> R {
         .map(|id| id as u64)
 }
 
-/// The status structure a `*ctl` command fills, or `None` for another.
+/// Does `*ctl` command `cmd` fill in a status structure?
 fn is_stat(kind: IpcKind, cmd: i32) -> bool {
     cmd == IPC_STAT
         || match kind {
