@@ -30,9 +30,11 @@
 //! pipe or a character device; with `WNOHANG` for `wait4`/`waitid`; with
 //! a zero timeout for `epoll_pwait2` and the futex waits (the word is
 //! compared, a free PI lock taken); as `LOCK_NB` for `flock` and
-//! `F_SETLK` for `F_SETLKW` (and the OFD twins). Only where that would
-//! have had to wait does the call fail with `EINTR` (`accept4` and
-//! `connect` always do: neither has a form that cannot wait).
+//! `F_SETLK` for `F_SETLKW` (and the OFD twins); with `IPC_NOWAIT` for
+//! `msgsnd`/`msgrcv`/`semtimedop`; with a deadline long past for
+//! `mq_timedsend`/`mq_timedreceive`. Only where that would have had to
+//! wait does the call fail with `EINTR` (`accept4` and `connect` always
+//! do: neither has a form that cannot wait).
 //! (Without this a periodic timer's handler made writes to files fail
 //! with `EINTR` now and then, and `printf`'s buffered line was lost.)
 //!
@@ -334,6 +336,59 @@ pub unsafe fn without_sleeping(nr: libc::c_long, args: [usize; 6]) -> isize {
             a[3] = &raw const zero as usize;
             // SAFETY: the caller's promise, with a timeout that outlives
             // the call.
+            match unsafe { raw(nr, a) } {
+                r if r == -(libc::ETIMEDOUT as isize) => EINTR,
+                r => r,
+            }
+        }
+        libc::SYS_msgsnd | libc::SYS_msgrcv => {
+            // With IPC_NOWAIT: what would have waited is EAGAIN (msgsnd)
+            // or ENOMSG (msgrcv), unless the caller asked for that too.
+            let at = if nr == libc::SYS_msgsnd { 3 } else { 4 };
+            let nowait = libc::IPC_NOWAIT as usize;
+            let mut a = args;
+            a[at] |= nowait;
+            // SAFETY: the caller's promise, with one more flag.
+            let r = unsafe { raw(nr, a) };
+            let would_wait = r == -(libc::EAGAIN as isize) || r == -(libc::ENOMSG as isize);
+            if would_wait && args[at] & nowait == 0 {
+                EINTR
+            } else {
+                r
+            }
+        }
+        libc::SYS_semtimedop => {
+            // The operations again, each with IPC_NOWAIT.
+            let n = args[2].min(65536);
+            let mut ops: Vec<libc::sembuf> = (0..n)
+                // SAFETY: the caller's promise: `args[1]` holds `args[2]`
+                // sembufs.
+                .map(|i| unsafe { *(args[1] as *const libc::sembuf).add(i) })
+                .collect();
+            let asked = ops.iter().any(|o| o.sem_flg & libc::IPC_NOWAIT as i16 != 0);
+            for o in &mut ops {
+                o.sem_flg |= libc::IPC_NOWAIT as i16;
+            }
+            let mut a = args;
+            a[1] = ops.as_mut_ptr() as usize;
+            // SAFETY: the caller's call, on our copy of its operations.
+            let r = unsafe { raw(nr, a) };
+            if r == -(libc::EAGAIN as isize) && !asked {
+                EINTR
+            } else {
+                r
+            }
+        }
+        libc::SYS_mq_timedsend | libc::SYS_mq_timedreceive => {
+            // With a deadline long past: ETIMEDOUT where it would wait
+            // (EAGAIN stays: the queue is non-blocking).
+            let past = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
+            let mut a = args;
+            a[4] = &raw const past as usize;
+            // SAFETY: the caller's promise, with a valid deadline.
             match unsafe { raw(nr, a) } {
                 r if r == -(libc::ETIMEDOUT as isize) => EINTR,
                 r => r,

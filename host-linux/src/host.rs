@@ -17,8 +17,9 @@ use std::ffi::CStr;
 use std::sync::OnceLock;
 use vm_core::host::{
     EpollEvent, Errno, ExecRequest, FileStat, Flock, FutexArgs, HostOs, HostProt, HostSigAction,
-    HostSignal, HostUname, ITimer, Ids, PollFd, ProcessEnd, RecvMsg, SendMsg, SetId, StatFs,
-    SysInfo, SysResult, Termios, Timespec, TreeThreads, WaitInfo, WinSize, XattrTarget,
+    HostSignal, HostUname, ITimer, Ids, IpcCtl, IpcKind, MqAttr, MqNotify, PollFd, ProcessEnd,
+    RecvMsg, SemBuf, SendMsg, SetId, StatFs, SysInfo, SysResult, Termios, Timespec, TreeThreads,
+    WaitInfo, WinSize, XattrTarget,
 };
 
 /// The Linux host: every call goes to the kernel; its only state is the
@@ -129,7 +130,7 @@ impl Default for LinuxHost {
 }
 
 /// The errno of the last failed libc call.
-fn errno() -> Errno {
+pub(crate) fn errno() -> Errno {
     Errno(
         std::io::Error::last_os_error()
             .raw_os_error()
@@ -1672,6 +1673,72 @@ impl HostOs for LinuxHost {
         let p = cpath(&t.path)?;
         // SAFETY: `p` is NUL-terminated.
         check(unsafe { libc::inotify_add_watch(fd, ptr(&p), mask) })
+    }
+
+    fn ipc_get(&self, kind: IpcKind, key: i32, arg: u64, flags: i32) -> SysResult<i32> {
+        crate::ipc::get(kind, key, arg, flags)
+    }
+
+    fn ipc_ctl(
+        &self,
+        kind: IpcKind,
+        id: i32,
+        semnum: i32,
+        cmd: i32,
+        arg: IpcCtl<'_>,
+    ) -> SysResult<i64> {
+        crate::ipc::ctl(kind, id, semnum, cmd, arg)
+    }
+
+    fn msgsnd(&self, id: i32, msg: &[u8], flags: i32) -> SysResult<()> {
+        crate::ipc::msgsnd(id, msg, flags)
+    }
+
+    fn msgrcv(&self, id: i32, buf: &mut [u8], typ: i64, flags: i32) -> SysResult<usize> {
+        crate::ipc::msgrcv(id, buf, typ, flags)
+    }
+
+    fn semop(&self, id: i32, ops: &[SemBuf], timeout: Option<Timespec>) -> SysResult<()> {
+        crate::ipc::semop(id, ops, timeout)
+    }
+
+    fn shm_attach(&self, id: i32, addr: *mut u8, len: usize, readonly: bool) -> SysResult<()> {
+        crate::ipc::shm_attach(id, addr, len, readonly)
+    }
+
+    fn mq_open(&self, name: &[u8], flags: i32, mode: u32, attr: Option<&MqAttr>) -> SysResult<i32> {
+        crate::ipc::mq_open(name, flags, mode, attr)
+    }
+
+    fn mq_unlink(&self, name: &[u8]) -> SysResult<()> {
+        crate::ipc::mq_unlink(name)
+    }
+
+    fn mq_timedsend(
+        &self,
+        fd: i32,
+        msg: &[u8],
+        prio: u32,
+        deadline: Option<Timespec>,
+    ) -> SysResult<()> {
+        crate::ipc::mq_timedsend(fd, msg, prio, deadline)
+    }
+
+    fn mq_timedreceive(
+        &self,
+        fd: i32,
+        buf: &mut [u8],
+        deadline: Option<Timespec>,
+    ) -> SysResult<(usize, u32)> {
+        crate::ipc::mq_timedreceive(fd, buf, deadline)
+    }
+
+    fn mq_notify(&self, fd: i32, notice: Option<&MqNotify>) -> SysResult<()> {
+        crate::ipc::mq_notify(fd, notice)
+    }
+
+    fn mq_getsetattr(&self, fd: i32, new: Option<&MqAttr>) -> SysResult<MqAttr> {
+        crate::ipc::mq_getsetattr(fd, new)
     }
 
     fn inotify_rm_watch(&self, fd: i32, wd: i32) -> SysResult<()> {

@@ -9,6 +9,7 @@ pub mod fault;
 pub mod fdrange;
 pub mod fdtable;
 pub mod host;
+pub mod ipc;
 pub mod logging;
 pub mod ownfd;
 pub mod peer;

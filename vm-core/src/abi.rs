@@ -5,7 +5,9 @@
 //! writes a whole structure with one checked `write_bytes` (one EFAULT
 //! check, no partial structures) and never depends on host layouts.
 
-use crate::host::{FileStat, SysInfo, Termios, Timespec, WinSize};
+use crate::host::{
+    FileStat, IpcKind, IpcPerm, IpcStat, MqAttr, SysInfo, Termios, Timespec, WinSize,
+};
 
 /// Size of the riscv64 `struct stat` (asm-generic layout).
 pub const STAT_SIZE: usize = 128;
@@ -573,6 +575,151 @@ pub fn set_u32(b: &mut [u8], off: usize, v: u32) {
     put_u32(b, off, v)
 }
 
+// ---- System V IPC and POSIX message queues ----------------------------
+//
+// asm-generic has no `ipc_parse_version`: a command with the `IPC_64` bit
+// (0x100) is an unknown one (`EINVAL`), and glibc for riscv64 never sets
+// it. The structures are the 64-bit asm-generic ones; of them only
+// `semid64_ds` differs from x86-64's (which has a padding word after each
+// time).
+
+pub const IPC_PRIVATE: i32 = 0;
+pub const IPC_CREAT: i32 = 0o1000;
+pub const IPC_EXCL: i32 = 0o2000;
+pub const IPC_NOWAIT: i32 = 0o4000;
+pub const IPC_RMID: i32 = 0;
+pub const IPC_SET: i32 = 1;
+pub const IPC_STAT: i32 = 2;
+pub const IPC_INFO: i32 = 3;
+pub const MSG_STAT: i32 = 11;
+pub const MSG_INFO: i32 = 12;
+pub const MSG_STAT_ANY: i32 = 13;
+pub const MSG_NOERROR: i32 = 0o10000;
+pub const MSG_EXCEPT: i32 = 0o20000;
+pub const MSG_COPY: i32 = 0o40000;
+pub const GETPID: i32 = 11;
+pub const GETVAL: i32 = 12;
+pub const GETALL: i32 = 13;
+pub const GETNCNT: i32 = 14;
+pub const GETZCNT: i32 = 15;
+pub const SETVAL: i32 = 16;
+pub const SETALL: i32 = 17;
+pub const SEM_STAT: i32 = 18;
+pub const SEM_INFO: i32 = 19;
+pub const SEM_STAT_ANY: i32 = 20;
+pub const SEM_UNDO: i16 = 0x1000;
+pub const SHM_LOCK: i32 = 11;
+pub const SHM_UNLOCK: i32 = 12;
+pub const SHM_STAT: i32 = 13;
+pub const SHM_INFO: i32 = 14;
+pub const SHM_STAT_ANY: i32 = 15;
+pub const SHM_RDONLY: i32 = 0o10000;
+pub const SHM_RND: i32 = 0o20000;
+pub const SHM_REMAP: i32 = 0o40000;
+pub const SHM_EXEC: i32 = 0o100000;
+/// `SHMLBA`: asm-generic aligns attachments to the page.
+pub const SHMLBA: u64 = 4096;
+/// Size of `struct sembuf`.
+pub const SEMBUF_SIZE: usize = 6;
+/// Offset of `semopm` (most operations in one `semop`) in `struct seminfo`.
+pub const SEMINFO_SEMOPM: usize = 20;
+/// Size of `struct msginfo`, `seminfo`, `shminfo64`, `shm_info`.
+pub const MSGINFO_SIZE: usize = 32;
+pub const SEMINFO_SIZE: usize = 40;
+pub const SHMINFO64_SIZE: usize = 72;
+pub const SHM_INFO_SIZE: usize = 48;
+/// Size of `struct mq_attr` (`struct sigevent` and the `SIGEV_*` values
+/// are [`crate::ptimer`]'s).
+pub const MQ_ATTR_SIZE: usize = 64;
+/// Bytes of the cookie a `SIGEV_THREAD` notice carries (`NOTIFY_COOKIE_LEN`).
+pub const NOTIFY_COOKIE_LEN: usize = 32;
+
+/// Size of the guest's `msqid64_ds`, `semid64_ds` or `shmid64_ds`.
+pub const fn ipc_ds_size(kind: IpcKind) -> usize {
+    match kind {
+        IpcKind::Msg => 120,
+        IpcKind::Sem => 88,
+        IpcKind::Shm => 112,
+    }
+}
+
+fn put_ipc_perm(b: &mut [u8], p: &IpcPerm) {
+    put_u32(b, 0, p.key as u32);
+    put_u32(b, 4, p.uid);
+    put_u32(b, 8, p.gid);
+    put_u32(b, 12, p.cuid);
+    put_u32(b, 16, p.cgid);
+    put_u32(b, 20, p.mode);
+    put_u16(b, 24, p.seq);
+}
+
+/// Encode `st` as the guest's `msqid64_ds`, `semid64_ds` or `shmid64_ds`
+/// ([`ipc_ds_size`] bytes).
+pub fn encode_ipc_ds(kind: IpcKind, st: &IpcStat) -> [u8; 120] {
+    let mut b = [0u8; 120];
+    put_ipc_perm(&mut b, &st.perm);
+    let [t0, t1, t2] = st.times.map(|t| t as u64);
+    let [c0, c1, c2] = st.counts;
+    match kind {
+        IpcKind::Msg => {
+            for (i, v) in [t0, t1, t2, c0, c1, c2].into_iter().enumerate() {
+                put_u64(&mut b, 48 + 8 * i, v);
+            }
+            put_u32(&mut b, 96, st.pids[0] as u32);
+            put_u32(&mut b, 100, st.pids[1] as u32);
+        }
+        IpcKind::Sem => {
+            put_u64(&mut b, 48, t0);
+            put_u64(&mut b, 56, t2);
+            put_u64(&mut b, 64, c0);
+        }
+        IpcKind::Shm => {
+            for (i, v) in [c0, t0, t1, t2].into_iter().enumerate() {
+                put_u64(&mut b, 48 + 8 * i, v);
+            }
+            put_u32(&mut b, 80, st.pids[0] as u32);
+            put_u32(&mut b, 84, st.pids[1] as u32);
+            put_u64(&mut b, 88, c1);
+        }
+    }
+    b
+}
+
+/// Decode what `IPC_SET` takes from the guest's `*id64_ds`: the owner,
+/// the mode and (a message queue's) byte limit.
+pub fn decode_ipc_set(kind: IpcKind, b: &[u8]) -> IpcStat {
+    let mut st = IpcStat::default();
+    st.perm.uid = get_u32(b, 4);
+    st.perm.gid = get_u32(b, 8);
+    st.perm.mode = get_u32(b, 20);
+    if kind == IpcKind::Msg {
+        st.counts[2] = get_u64(b, 88);
+    }
+    st
+}
+
+/// Encode `struct mq_attr`.
+pub fn encode_mq_attr(a: &MqAttr) -> [u8; MQ_ATTR_SIZE] {
+    let mut b = [0u8; MQ_ATTR_SIZE];
+    for (i, v) in [a.flags, a.maxmsg, a.msgsize, a.curmsgs]
+        .into_iter()
+        .enumerate()
+    {
+        put_u64(&mut b, 8 * i, v as u64);
+    }
+    b
+}
+
+/// Decode `struct mq_attr`.
+pub fn decode_mq_attr(b: &[u8; MQ_ATTR_SIZE]) -> MqAttr {
+    MqAttr {
+        flags: get_u64(b, 0) as i64,
+        maxmsg: get_u64(b, 8) as i64,
+        msgsize: get_u64(b, 16) as i64,
+        curmsgs: get_u64(b, 24) as i64,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -699,5 +846,59 @@ mod tests {
         assert_eq!(le_u64(&b, 32), 42);
         assert_eq!(u16::from_le_bytes([b[80], b[81]]), 9);
         assert_eq!(le_u32(&b, 104), 1);
+    }
+
+    #[test]
+    fn ipc_structures_have_the_riscv64_layout() {
+        // Offsets as riscv64-linux-gnu-gcc's offsetof gives them for
+        // struct msqid_ds, semid_ds and shmid_ds (x86-64's semid_ds has a
+        // padding word after each time instead).
+        let st = IpcStat {
+            perm: IpcPerm {
+                key: 7,
+                uid: 1,
+                mode: 0o600,
+                seq: 3,
+                ..Default::default()
+            },
+            times: [11, 12, 13],
+            counts: [21, 22, 23],
+            pids: [31, 32],
+        };
+        let m = encode_ipc_ds(IpcKind::Msg, &st);
+        assert_eq!(
+            (le_u32(&m, 0), le_u32(&m, 4), le_u32(&m, 20)),
+            (7, 1, 0o600)
+        );
+        assert_eq!(u16::from_le_bytes([m[24], m[25]]), 3);
+        assert_eq!(
+            (le_u64(&m, 48), le_u64(&m, 64), le_u64(&m, 88)),
+            (11, 13, 23)
+        );
+        assert_eq!((le_u32(&m, 96), le_u32(&m, 100)), (31, 32));
+        let s = encode_ipc_ds(IpcKind::Sem, &st);
+        assert_eq!(
+            (le_u64(&s, 48), le_u64(&s, 56), le_u64(&s, 64)),
+            (11, 13, 21)
+        );
+        let h = encode_ipc_ds(IpcKind::Shm, &st);
+        assert_eq!(
+            (le_u64(&h, 48), le_u64(&h, 56), le_u64(&h, 72)),
+            (21, 11, 13)
+        );
+        assert_eq!(
+            (le_u32(&h, 80), le_u32(&h, 84), le_u64(&h, 88)),
+            (31, 32, 22)
+        );
+        assert_eq!(ipc_ds_size(IpcKind::Sem), 88);
+        let set = decode_ipc_set(IpcKind::Msg, &m);
+        assert_eq!((set.perm.uid, set.perm.mode, set.counts[2]), (1, 0o600, 23));
+        let a = MqAttr {
+            flags: 0o4000,
+            maxmsg: 4,
+            msgsize: 64,
+            curmsgs: 1,
+        };
+        assert_eq!(decode_mq_attr(&encode_mq_attr(&a)), a);
     }
 }

@@ -61,6 +61,7 @@ impl Errno {
     pub const ENOSYS: Errno = Errno(38);
     pub const ENOTEMPTY: Errno = Errno(39);
     pub const ELOOP: Errno = Errno(40);
+    pub const ENOMSG: Errno = Errno(42);
     pub const ENODATA: Errno = Errno(61);
     pub const ELIBBAD: Errno = Errno(80);
     pub const EOVERFLOW: Errno = Errno(75);
@@ -130,6 +131,7 @@ impl Errno {
             38 => "ENOSYS",
             39 => "ENOTEMPTY",
             40 => "ELOOP",
+            42 => "ENOMSG",
             61 => "ENODATA",
             80 => "ELIBBAD",
             75 => "EOVERFLOW",
@@ -169,6 +171,104 @@ bitflags::bitflags! {
         const WRITE = 2;
         const EXEC = 4;
     }
+}
+
+/// Which System V IPC family a call is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IpcKind {
+    /// Message queues (`msgget`...).
+    Msg,
+    /// Semaphore sets (`semget`...).
+    Sem,
+    /// Shared memory segments (`shmget`...).
+    Shm,
+}
+
+/// The owner and permissions of a System V IPC object (`struct
+/// ipc64_perm`, without any architecture's layout).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IpcPerm {
+    pub key: i32,
+    pub uid: u32,
+    pub gid: u32,
+    pub cuid: u32,
+    pub cgid: u32,
+    /// Permission bits and the `SHM_DEST`/`SHM_LOCKED` flags.
+    pub mode: u32,
+    pub seq: u16,
+}
+
+/// The status of one System V IPC object (`msqid64_ds`, `semid64_ds`,
+/// `shmid64_ds` in one: each family uses the fields it has), without any
+/// architecture's layout; the core encodes it as the guest's structure.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IpcStat {
+    pub perm: IpcPerm,
+    /// Message queue: last send, receive, change. Semaphores: last
+    /// `semop`, unused, last change. Shared memory: last attach, detach,
+    /// change.
+    pub times: [i64; 3],
+    /// Message queue: bytes queued, messages queued, bytes allowed.
+    /// Semaphores: how many in the set. Shared memory: size in bytes,
+    /// attachments.
+    pub counts: [u64; 3],
+    /// Message queue: last sender, last receiver. Shared memory: creator,
+    /// last to attach or detach.
+    pub pids: [i32; 2],
+}
+
+/// The argument of a System V `*ctl` command.
+#[derive(Debug)]
+pub enum IpcCtl<'a> {
+    /// Commands without one (`IPC_RMID`, `GETVAL`, `SHM_LOCK`...).
+    None,
+    /// `SETVAL`'s value.
+    Val(i32),
+    /// `IPC_STAT` and the `*_STAT` commands fill it in.
+    Stat(&'a mut IpcStat),
+    /// `IPC_SET` takes the owner, mode (and a queue's byte limit) from it.
+    Set(&'a IpcStat),
+    /// `GETALL` fills it, `SETALL` takes it: one value per semaphore.
+    Values(&'a mut [u16]),
+    /// `IPC_INFO`, `MSG_INFO`, `SEM_INFO`, `SHM_INFO`: `struct msginfo`,
+    /// `seminfo`, `shminfo64` or `shm_info`, whose layouts are the same
+    /// on every 64-bit Linux (riscv64 and x86-64 alike).
+    Info(&'a mut [u8]),
+}
+
+/// One `struct sembuf` (the same on every Linux).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct SemBuf {
+    pub num: u16,
+    pub op: i16,
+    pub flg: i16,
+}
+
+/// A POSIX message queue's attributes (`struct mq_attr`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MqAttr {
+    pub flags: i64,
+    pub maxmsg: i64,
+    pub msgsize: i64,
+    pub curmsgs: i64,
+}
+
+/// What `mq_notify` registers (a `struct sigevent`, the guest's pointers
+/// already followed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MqNotify {
+    /// `SIGEV_SIGNAL`, `SIGEV_NONE`, `SIGEV_THREAD` (or another value,
+    /// which the host refuses with `EINVAL`).
+    pub notify: i32,
+    /// The signal (`SIGEV_SIGNAL`), or the netlink socket the kernel
+    /// writes the notice to (`SIGEV_THREAD`).
+    pub signo: i32,
+    /// `sigev_value`, handed back in the signal's `si_value`.
+    pub value: u64,
+    /// `SIGEV_THREAD`: the 32 bytes its value points to, which the notice
+    /// carries.
+    pub cookie: [u8; 32],
 }
 
 /// A point in time or a duration, as `struct timespec`.
@@ -1640,6 +1740,120 @@ pub trait HostOs: Sync {
         let _ = (fd, wd);
         Err(Errno::EBADF)
     }
+    // ---- System V IPC and POSIX message queues ------------------------
+    //
+    // Objects of the host's IPC namespace (on Linux the host kernel's, as
+    // under qemu-user). Flags and commands use Linux's values; pointers
+    // are host buffers the core filled or will copy out. A host without
+    // them keeps the defaults: `ENOSYS`, as a kernel built without
+    // `CONFIG_SYSVIPC` and `CONFIG_POSIX_MQUEUE` answers.
+
+    /// `msgget(key, flags)`, `semget(key, arg, flags)` (`arg` semaphores)
+    /// or `shmget(key, arg, flags)` (`arg` bytes): the object's id.
+    fn ipc_get(&self, kind: IpcKind, key: i32, arg: u64, flags: i32) -> SysResult<i32> {
+        let _ = (kind, key, arg, flags);
+        Err(Errno::ENOSYS)
+    }
+
+    /// `msgctl`, `semctl` (with `semnum`) or `shmctl` command `cmd` (a
+    /// Linux command, without `IPC_64`) of object `id`: the call's result.
+    fn ipc_ctl(
+        &self,
+        kind: IpcKind,
+        id: i32,
+        semnum: i32,
+        cmd: i32,
+        arg: IpcCtl<'_>,
+    ) -> SysResult<i64> {
+        let _ = (kind, id, semnum, cmd, arg);
+        Err(Errno::ENOSYS)
+    }
+
+    /// `msgsnd(id, msg, msg.len() - 8, flags)`: `msg` is a `struct
+    /// msgbuf` (the 8-byte type, then the text). Blocks (unless
+    /// `IPC_NOWAIT`) so that a guest signal ends it with `EINTR`.
+    fn msgsnd(&self, id: i32, msg: &[u8], flags: i32) -> SysResult<()> {
+        let _ = (id, msg, flags);
+        Err(Errno::ENOSYS)
+    }
+
+    /// `msgrcv(id, buf, buf.len() - 8, typ, flags)` into a `struct
+    /// msgbuf`: the text's length. Blocks as [`HostOs::msgsnd`] does.
+    fn msgrcv(&self, id: i32, buf: &mut [u8], typ: i64, flags: i32) -> SysResult<usize> {
+        let _ = (id, buf, typ, flags);
+        Err(Errno::ENOSYS)
+    }
+
+    /// `semtimedop(id, ops, timeout)` (a relative timeout; `None` waits
+    /// for good). Blocks as [`HostOs::msgsnd`] does. `SEM_UNDO` changes
+    /// are undone when the process ends (every guest process is one of
+    /// the host's, or the host undoes them itself).
+    fn semop(&self, id: i32, ops: &[SemBuf], timeout: Option<Timespec>) -> SysResult<()> {
+        let _ = (id, ops, timeout);
+        Err(Errno::ENOSYS)
+    }
+
+    /// Attach shared memory segment `id` at `[addr, addr+len)` (page
+    /// aligned, inside a reservation, `len` the segment's size in whole
+    /// pages), replacing what is mapped there, read-only with `readonly`;
+    /// the memory is the segment's, seen by every process that attaches
+    /// it and kept by a child this host forks. A later `discard` of the
+    /// range detaches it.
+    fn shm_attach(&self, id: i32, addr: *mut u8, len: usize, readonly: bool) -> SysResult<()> {
+        let _ = (id, addr, len, readonly);
+        Err(Errno::ENOSYS)
+    }
+
+    /// `mq_open(name, flags, mode, attr)` (the name without the leading
+    /// `/`, as glibc passes it): a descriptor.
+    fn mq_open(&self, name: &[u8], flags: i32, mode: u32, attr: Option<&MqAttr>) -> SysResult<i32> {
+        let _ = (name, flags, mode, attr);
+        Err(Errno::ENOSYS)
+    }
+
+    /// `mq_unlink(name)`.
+    fn mq_unlink(&self, name: &[u8]) -> SysResult<()> {
+        let _ = name;
+        Err(Errno::ENOSYS)
+    }
+
+    /// `mq_timedsend(fd, msg, prio, deadline)` (`deadline` on
+    /// `CLOCK_REALTIME`, `None`: none). Blocks as [`HostOs::msgsnd`] does.
+    fn mq_timedsend(
+        &self,
+        fd: i32,
+        msg: &[u8],
+        prio: u32,
+        deadline: Option<Timespec>,
+    ) -> SysResult<()> {
+        let _ = (fd, msg, prio, deadline);
+        Err(Errno::ENOSYS)
+    }
+
+    /// `mq_timedreceive(fd, buf, deadline)`: the message's length and
+    /// priority. Blocks as [`HostOs::msgsnd`] does.
+    fn mq_timedreceive(
+        &self,
+        fd: i32,
+        buf: &mut [u8],
+        deadline: Option<Timespec>,
+    ) -> SysResult<(usize, u32)> {
+        let _ = (fd, buf, deadline);
+        Err(Errno::ENOSYS)
+    }
+
+    /// `mq_notify(fd, notice)` (`None`: unregister).
+    fn mq_notify(&self, fd: i32, notice: Option<&MqNotify>) -> SysResult<()> {
+        let _ = (fd, notice);
+        Err(Errno::ENOSYS)
+    }
+
+    /// `mq_getsetattr(fd, new)`: the attributes before the change.
+    fn mq_getsetattr(&self, fd: i32, new: Option<&MqAttr>) -> SysResult<MqAttr> {
+        let _ = (fd, new);
+        Err(Errno::ENOSYS)
+    }
+
     /// `ioprio_get`/`ioprio_set` of host thread `tid` (0: the caller):
     /// the priority after setting it to `set`, if given. Default: the
     /// kernel's default class and level (`IOPRIO_CLASS_NONE`, 0), which

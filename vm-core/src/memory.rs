@@ -179,6 +179,10 @@ pub struct Mappings {
     /// Ranges (start -> end) mapped `MAP_SHARED`: their contents belong
     /// to a file (or shared memory), so `MADV_DONTNEED` keeps them.
     pub shared: BTreeMap<u64, u64>,
+    /// What is left of each System V shared memory attachment, for
+    /// `shmdt`: start -> (end, address the attachment was made at); an
+    /// `mmap` or `munmap` over part of one carves that part out.
+    pub shm: BTreeMap<u64, (u64, u64)>,
     /// The guest's memory limits, once it has set them.
     pub limits: MemLimits,
     /// What file each file-backed range maps (start -> name), for the
@@ -246,6 +250,29 @@ impl Mappings {
     pub fn insert(&mut self, start: u64, end: u64, perm: Perm) {
         self.remove(start, end);
         self.map.insert(start, Mapping { end, perm });
+    }
+
+    /// Carve `[start, end)` out of the shared memory attachments.
+    pub fn forget_shm(&mut self, start: u64, end: u64) {
+        let hit: Vec<(u64, (u64, u64))> = self
+            .shm
+            .range(..end)
+            .rev()
+            .take_while(|(_, (e, _))| *e > start)
+            .map(|(s, v)| (*s, *v))
+            .collect();
+        for (s, (e, at)) in hit {
+            if e <= start {
+                continue;
+            }
+            self.shm.remove(&s);
+            if s < start {
+                self.shm.insert(s, (start, at));
+            }
+            if e > end {
+                self.shm.insert(end, (e, at));
+            }
+        }
     }
 
     /// Forget `[start, end)`, splitting mappings that straddle it.
@@ -667,6 +694,7 @@ impl GuestMemory {
         let mut maps = self.maps.lock();
         maps.insert(addr, addr + len, perm);
         range_remove(&mut maps.shared, addr, addr + len);
+        maps.forget_shm(addr, addr + len);
         if crate::log::on(crate::log::PAGE) {
             crate::log::page(self.host, "map", addr, len, Some(perm));
         }
@@ -756,6 +784,7 @@ impl GuestMemory {
         let mut maps = self.maps.lock();
         maps.remove(addr, addr + len);
         range_remove(&mut maps.shared, addr, addr + len);
+        maps.forget_shm(addr, addr + len);
         Ok(())
     }
 
@@ -1191,6 +1220,27 @@ mod tests {
         m.insert(0x1_0000, 0x2_0000, Perm::READ);
         assert_eq!(m.find_free(0x1_0000), Some(0xf_0000));
         assert_eq!(m.find_free(0x1_1000), None);
+    }
+
+    #[test]
+    fn forget_shm_carves_attachments() {
+        let mut m = Mappings::default();
+        m.shm.insert(0x4000, (0x7000, 0x4000));
+        m.shm.insert(0x8000, (0x9000, 0x8000));
+        // A mapping over the middle page of the first attachment.
+        m.forget_shm(0x5000, 0x6000);
+        let v: Vec<_> = m.shm.iter().map(|(s, v)| (*s, *v)).collect();
+        assert_eq!(
+            v,
+            alloc::vec![
+                (0x4000, (0x5000, 0x4000)),
+                (0x6000, (0x7000, 0x4000)),
+                (0x8000, (0x9000, 0x8000))
+            ]
+        );
+        m.forget_shm(0x0, 0x8800);
+        let v: Vec<_> = m.shm.iter().map(|(s, v)| (*s, *v)).collect();
+        assert_eq!(v, alloc::vec![(0x8800, (0x9000, 0x8000))]);
     }
 
     #[test]

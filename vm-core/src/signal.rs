@@ -103,8 +103,8 @@ pub fn take_host_signals(process: &Process, thread: &mut Thread) {
         if (1..=NSIG).contains(&s.signo) {
             let info = if s.signo == SIGCHLD && (CLD_EXITED..=CLD_CONTINUED).contains(&s.code) {
                 SigInfo::child(s.code, s.pid, s.uid, s.status)
-            } else if s.code == SI_QUEUE {
-                SigInfo::queued(s.signo, s.pid, s.uid, s.value)
+            } else if s.code == SI_QUEUE || s.code == SI_MESGQ {
+                SigInfo::with_value(s.signo, s.code, s.pid, s.uid, s.value)
             } else {
                 SigInfo::kill(s.signo, s.code, s.pid, s.uid)
             };
@@ -535,6 +535,7 @@ fn code_name(info: &SigInfo) -> Option<&'static str> {
         (_, SI_KERNEL) => "SI_KERNEL",
         (_, SI_TKILL) => "SI_TKILL",
         (_, SI_QUEUE) => "SI_QUEUE",
+        (_, SI_MESGQ) => "SI_MESGQ",
         (_, crate::ptimer::SI_TIMER) => "SI_TIMER",
         (SIGSEGV, SEGV_MAPERR) => "SEGV_MAPERR",
         (SIGSEGV, SEGV_ACCERR) => "SEGV_ACCERR",

@@ -58,6 +58,9 @@ pub const SA_RESETHAND: u64 = 0x8000_0000;
 pub const SI_USER: i32 = 0;
 pub const SI_KERNEL: i32 = 0x80;
 pub const SI_QUEUE: i32 = -1;
+/// A POSIX message queue's notice (`mq_notify`): pid, uid and value as
+/// `SI_QUEUE` carries them.
+pub const SI_MESGQ: i32 = -3;
 pub const SI_TKILL: i32 = -6;
 pub const ILL_ILLOPC: i32 = 1;
 pub const TRAP_BRKPT: i32 = 1;
@@ -170,13 +173,19 @@ impl SigInfo {
 
     /// A signal `pid` (real uid `uid`) sent with `sigqueue` and `value`.
     pub fn queued(signo: i32, pid: i32, uid: u32, value: u64) -> SigInfo {
+        SigInfo::with_value(signo, SI_QUEUE, pid, uid, value)
+    }
+
+    /// A signal of code `code` that carries a sender and a value
+    /// (`SI_QUEUE`, `SI_MESGQ`).
+    pub fn with_value(signo: i32, code: i32, pid: i32, uid: u32, value: u64) -> SigInfo {
         let mut raw = [0u8; SIGINFO_SIZE - 16];
         raw[0..4].copy_from_slice(&pid.to_le_bytes());
         raw[4..8].copy_from_slice(&uid.to_le_bytes());
         raw[8..16].copy_from_slice(&value.to_le_bytes());
         SigInfo {
             signo,
-            code: SI_QUEUE,
+            code,
             fields: SigFields::Raw(raw),
         }
     }

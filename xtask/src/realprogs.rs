@@ -450,6 +450,9 @@ pub fn cases() -> Vec<RealCase> {
         case("bash.pipe-builtins", BASH, &["-c", "echo 'a b c' | { read -r x y z; echo \"$z $y $x\"; }; printf '%s\\n' 3 1 2 | while read -r n; do echo $((n * 10)); done"]).forks(),
         case("busybox.subshell", BB, &["sh", "-c", "(exit 3); echo \"sub $?\"; x=$(echo inner); echo \"[$x]\""]).forks(),
         case("python.fork", PY, &["-c", "import os, sys\nsys.stdout.flush()\npid = os.fork()\nif pid == 0:\n    print('child', flush=True)\n    os._exit(7)\n_, st = os.waitpid(pid, 0)\nprint('parent', os.WIFEXITED(st), os.WEXITSTATUS(st))"]).forks(),
+        // System V IPC through ctypes, as sysv_ipc-style users reach it: a
+        // segment a forked child writes, a message queue (issue 9).
+        case("python.sysv-ipc", PY, &["-c", "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\nlibc.shmat.restype = ctypes.c_void_p\nshm = libc.shmget(0, 8192, 0o1600)\np = libc.shmat(shm, None, 0)\nbuf = (ctypes.c_char * 8192).from_address(p)\npid = os.fork()\nif pid == 0:\n    buf[0:5] = b'hello'\n    os._exit(0)\nos.waitpid(pid, 0)\nprint('parent reads', bytes(buf[0:5]))\nclass M(ctypes.Structure):\n    _fields_ = [('t', ctypes.c_long), ('x', ctypes.c_char * 16)]\nq = libc.msgget(0, 0o1600)\nprint('msgsnd', libc.msgsnd(q, ctypes.byref(M(3, b'via msg')), 8, 0))\nr = M()\nprint('msgrcv', libc.msgrcv(q, ctypes.byref(r), 16, 0, 0), r.t, r.x)\nprint('rmid', libc.msgctl(q, 0, None), libc.shmdt(ctypes.c_void_p(p)), libc.shmctl(shm, 0, None))"]).forks(),
         // ... and fork with exec of other programs (the host's tools are the oracle).
         bb_sh_exec("busybox.pipeline", "printf 'b a c\\n' | tr ' ' '\\n' | sort | head -n 2"),
         bb_sh_exec("busybox.cmdsubst", "x=$(echo hi | tr a-z A-Z); echo \"[$x]\" $(seq 3 | wc -l)"),

@@ -80,7 +80,7 @@ pub(super) fn read_timespec(cx: &Ctx<'_>, addr: u64) -> SysResult<Timespec> {
 }
 
 /// Is a signal pending that the thread's mask lets through?
-fn deliverable(cx: &mut Ctx<'_>) -> bool {
+pub(super) fn deliverable(cx: &mut Ctx<'_>) -> bool {
     signal::take_host_signals(cx.p, cx.t);
     let shared = cx.p.signals.lock().shared.set();
     (cx.t.pending.set() | shared) & !(cx.t.sigmask & !UNBLOCKABLE) != 0
@@ -123,7 +123,7 @@ fn wait_loop(
     }
 }
 
-fn mono_ns(cx: &Ctx<'_>) -> u64 {
+pub(super) fn mono_ns(cx: &Ctx<'_>) -> u64 {
     let t =
         cx.p.host
             .clock_gettime(abi::CLOCK_MONOTONIC)

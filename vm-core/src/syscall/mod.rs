@@ -14,7 +14,8 @@
 //! eventfd, timerfd, signalfd), `net` (sockets), `mm` (address space),
 //! `proc` (fork, exec, wait, process groups), `thread` (clone of threads,
 //! futex), `procfs` (the guest's own `/proc`, `process_vm_*`), `ptimer`
-//! (POSIX timers, on [`crate::ptimer`]), `sys`
+//! (POSIX timers, on [`crate::ptimer`]), `ipc` (System V IPC and
+//! POSIX message queues), `sys`
 //! (process identity, time, signals, the rest), [`hwprobe`]. An unknown
 //! call returns `-ENOSYS`.
 //!
@@ -38,6 +39,7 @@ mod fork_copy;
 mod fs;
 mod fsx;
 pub mod hwprobe;
+mod ipc;
 mod mm;
 mod net;
 pub mod nr;
@@ -168,7 +170,8 @@ pub fn dispatch(process: &Process, thread: &mut Thread) -> Flow {
 
 /// May call `n`, cut short by a signal whose handler has `SA_RESTART`, be
 /// run again? Not the waits Linux never restarts after a handler (sleeps,
-/// `ppoll`, `rt_sigsuspend`, `rt_sigtimedwait`: `-ERESTARTNOHAND` or
+/// `ppoll`, `rt_sigsuspend`, `rt_sigtimedwait`, and System V IPC's
+/// `msgsnd`, `msgrcv`, `semop`, `semtimedop`: `-ERESTARTNOHAND` or
 /// `-ERESTART_RESTARTBLOCK` in the kernel, EINTR for the guest).
 pub(crate) fn restartable(n: u64) -> bool {
     use nr::*;
@@ -182,6 +185,10 @@ pub(crate) fn restartable(n: u64) -> bool {
             | EPOLL_PWAIT2
             | RT_SIGSUSPEND
             | RT_SIGTIMEDWAIT
+            | MSGSND
+            | MSGRCV
+            | SEMOP
+            | SEMTIMEDOP
     )
 }
 
@@ -189,8 +196,11 @@ fn call(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> R {
     use nr::*;
     // Calls that change the address space run one at a time (the kernel's
     // mmap_lock): finding a free range and mapping it is not one step.
-    let _space = matches!(n, BRK | MMAP | MUNMAP | MPROTECT | MREMAP | MADVISE | MSYNC)
-        .then(|| cx.p.mem.lock_space());
+    let _space = matches!(
+        n,
+        BRK | MMAP | MUNMAP | MPROTECT | MREMAP | MADVISE | MSYNC | SHMAT | SHMDT
+    )
+    .then(|| cx.p.mem.lock_space());
     nr::call(cx, n, a)
 }
 

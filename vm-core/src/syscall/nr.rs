@@ -9,7 +9,7 @@
 
 #![allow(missing_docs)]
 
-use super::{Ctx, R, event, fs, fsx, hwprobe, mm, net, proc, procfs, ptimer, sys, thread};
+use super::{Ctx, R, event, fs, fsx, hwprobe, ipc, mm, net, proc, procfs, ptimer, sys, thread};
 use crate::host::{Errno, SetId};
 
 /// A system call handler: the caller's context and `a0..a5`.
@@ -238,24 +238,24 @@ syscalls! {
     177  GETEGID                  "getegid"                  => |cx, _| Ok(cx.p.host.ids().egid as u64);
     178  GETTID                   "gettid"                   => |cx, _| Ok(cx.t.tid as u64);
     179  SYSINFO                  "sysinfo"                  => sys::sysinfo;
-    180  MQ_OPEN                  "mq_open";
-    181  MQ_UNLINK                "mq_unlink";
-    182  MQ_TIMEDSEND             "mq_timedsend";
-    183  MQ_TIMEDRECEIVE          "mq_timedreceive";
-    184  MQ_NOTIFY                "mq_notify";
-    185  MQ_GETSETATTR            "mq_getsetattr";
-    186  MSGGET                   "msgget";
-    187  MSGCTL                   "msgctl";
-    188  MSGRCV                   "msgrcv";
-    189  MSGSND                   "msgsnd";
-    190  SEMGET                   "semget";
-    191  SEMCTL                   "semctl";
-    192  SEMTIMEDOP               "semtimedop";
-    193  SEMOP                    "semop";
-    194  SHMGET                   "shmget";
-    195  SHMCTL                   "shmctl";
-    196  SHMAT                    "shmat";
-    197  SHMDT                    "shmdt";
+    180  MQ_OPEN                  "mq_open"                  => ipc::mq_open;
+    181  MQ_UNLINK                "mq_unlink"                => ipc::mq_unlink;
+    182  MQ_TIMEDSEND             "mq_timedsend"             => ipc::mq_timedsend;
+    183  MQ_TIMEDRECEIVE          "mq_timedreceive"          => ipc::mq_timedreceive;
+    184  MQ_NOTIFY                "mq_notify"                => ipc::mq_notify;
+    185  MQ_GETSETATTR            "mq_getsetattr"            => ipc::mq_getsetattr;
+    186  MSGGET                   "msgget"                   => |cx, a| ipc::get_call(cx, a, MSGGET);
+    187  MSGCTL                   "msgctl"                   => |cx, a| ipc::ctl_call(cx, a, MSGCTL);
+    188  MSGRCV                   "msgrcv"                   => ipc::msgrcv;
+    189  MSGSND                   "msgsnd"                   => ipc::msgsnd;
+    190  SEMGET                   "semget"                   => |cx, a| ipc::get_call(cx, a, SEMGET);
+    191  SEMCTL                   "semctl"                   => |cx, a| ipc::ctl_call(cx, a, SEMCTL);
+    192  SEMTIMEDOP               "semtimedop"               => |cx, a| ipc::semtimedop(cx, a, true);
+    193  SEMOP                    "semop"                    => |cx, a| ipc::semtimedop(cx, a, false);
+    194  SHMGET                   "shmget"                   => |cx, a| ipc::get_call(cx, a, SHMGET);
+    195  SHMCTL                   "shmctl"                   => |cx, a| ipc::ctl_call(cx, a, SHMCTL);
+    196  SHMAT                    "shmat"                    => ipc::shmat;
+    197  SHMDT                    "shmdt"                    => ipc::shmdt;
     198  SOCKET                   "socket"                   => net::socket;
     199  SOCKETPAIR               "socketpair"               => net::socketpair;
     200  BIND                     "bind"                     => net::bind;
