@@ -1270,6 +1270,7 @@ impl<B: Backend> Engine for JitOn<B> {
                 st.code_pages = vec![0; words];
                 st.code_pages_dirty.clear();
                 sh.flush(&mut st);
+                st.profile.code_changed();
             }
             self.ctx.code_pages = st.code_pages.as_ptr();
             self.ctx.code_pages_words = st.code_pages.len();
@@ -1309,6 +1310,7 @@ impl<B: Backend> Engine for JitOn<B> {
                     });
                     if !known || stale {
                         sh.flush(&mut st);
+                        st.profile.code_changed();
                     } else {
                         st.stats.flushes_avoided += 1;
                     }
@@ -1348,6 +1350,11 @@ impl<B: Backend> Engine for JitOn<B> {
                         st.stats.side_entered += 1;
                     }
                     Some(h)
+                } else if st.profile.back_off(pc, cold) {
+                    // Its translation was lost (evicted or flushed), and
+                    // it waits before it is translated again (see
+                    // `Profile::back_off`).
+                    None
                 } else {
                     let tier = SharedCodeOn::first_tier(&mut st);
                     match sh.translate(&mut st, pc, mem, tier) {
@@ -1487,6 +1494,7 @@ impl<B: Backend> Engine for JitOn<B> {
             ("jit_regions_promoted", st.profile.promotions),
             ("jit_cold_blocks_interpreted", st.profile.cold_runs),
             ("jit_retranslations", st.profile.retranslations),
+            ("jit_backoff_runs", st.profile.backoff_runs),
             ("jit_stop_the_world", s.stop_the_world),
             ("profile_blocks_seen", st.profile.seen_count() as u64),
             ("jit_translate_ns", s.translate_ns),
