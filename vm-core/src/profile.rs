@@ -48,6 +48,16 @@ pub const SLOTS: usize = 1 << 16;
 /// Most cold runs counted per block (a count is one byte).
 pub const MAX_COLD: u32 = 255;
 
+/// The first slot to probe for block start `pc` in an open-addressing
+/// table of `n` slots (a power of two): the pc's halfword index within its
+/// 64 KiB, offset by a hash of which 64 KiB it is in, so the blocks of a
+/// function land in nearby slots (see [`ColdCounts`]; other per-block
+/// tables use it too).
+pub(crate) fn home_slot(pc: u64, n: usize) -> usize {
+    let chunk = (pc >> 16).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40;
+    ((pc >> 1).wrapping_add(chunk) as usize) & (n - 1)
+}
+
 /// Cold runs per block start pc: an open-addressing table of one word per
 /// block, `pc << 8 | count` (0: empty), probed linearly from a slot that
 /// keeps nearby pcs in nearby slots (the pc's halfword index within its
@@ -77,8 +87,7 @@ impl ColdCounts {
 
     /// First slot to probe for `pc` in a table of `n` (a power of two).
     fn home(pc: u64, n: usize) -> usize {
-        let chunk = (pc >> 16).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40;
-        ((pc >> 1).wrapping_add(chunk) as usize) & (n - 1)
+        home_slot(pc, n)
     }
 
     /// The slot holding `pc`, or the empty slot where it would go.
