@@ -155,6 +155,97 @@ fn side_entries_agree_with_host_faults() {
     }
 }
 
+/// A loop over more code than the smallest code cache holds, run in a
+/// cycle (the FIFO manager's worst case: each block is evicted just before
+/// it is needed again): the manager backs off from translating lost
+/// blocks again (`Profile::back_off`), interpreting them instead, and
+/// every run must still leave the interpreter's state.
+#[test]
+fn thrashing_code_backs_off_and_agrees_with_host_faults() {
+    use vm_core::cpu::{Cpu, Trap};
+    use vm_core::rv;
+    use vm_testkit::difftest::Case;
+    const BLOCKS: i32 = 2500;
+    const LOOPS: u64 = 30;
+    let mut h = Harness::with_cache(&HOST, vm_core::translate::MIN_CACHE_SIZE);
+    h.set_cold_runs(2);
+    let mut code = Vec::new();
+    for i in 0..BLOCKS {
+        code.push(rv::addi(10, 10, i % 2000)); // a0 += i
+        code.push(rv::r(0x33, 4, 0, 11, 11, 10)); // a1 ^= a0
+        code.push(rv::jal(0, 4)); // to the next block
+    }
+    code.push(rv::addi(19, 19, -1)); // s3 -= 1
+    code.push(rv::b(0, 19, 0, 8)); // out when s3 is 0
+    code.push(rv::jal(0, -(BLOCKS * 12 + 8))); // loop
+    code.push(rv::ECALL);
+    let mut cpu = Cpu::default();
+    cpu.x[19] = LOOPS;
+    let case = Case::program(&code, vec![0; 64], cpu);
+    let o = h.run(&case).unwrap_or_else(|m| panic!("{m}"));
+    assert_eq!(o.trap, Trap::Ecall, "{o:?}");
+    let stat = |n| h.jit_stat(n).unwrap_or(0);
+    assert!(stat("jit_cache_evictions") > 0, "the code must not fit");
+    assert!(stat("jit_backoff_runs") > 0);
+    // Translated again at most about log2(LOOPS) times per block, where
+    // without backing off nearly every block is translated on every loop.
+    let per_block = stat("jit_retranslations") / BLOCKS as u64;
+    assert!(per_block <= 6, "{per_block} retranslations per block");
+}
+
+/// The same cyclic loop with one block that now and then rewrites an
+/// instruction of the block after it (with `fence.i`: the interpreter,
+/// this test's reference, sees code writes only there): the blocks run
+/// translated, from decoded copies while the manager backs off from them
+/// (see `translate::cold`), or fetched cold, and every time the new
+/// instruction must run.
+#[test]
+fn thrashing_code_that_modifies_itself_agrees_with_host_faults() {
+    use vm_core::cpu::{Cpu, Trap};
+    use vm_core::rv;
+    use vm_testkit::difftest::{CODE, Case};
+    const BLOCKS: i32 = 2500;
+    const SMC_BLOCK: i32 = 1234;
+    let mut h = Harness::with_cache(&HOST, vm_core::translate::MIN_CACHE_SIZE);
+    h.set_cold_runs(2);
+    let (enc_a, enc_b) = (rv::addi(10, 10, 5), rv::addi(10, 10, -3));
+    let mut code = Vec::new();
+    let mut smc_at = 0;
+    for i in 0..BLOCKS {
+        if i == SMC_BLOCK {
+            smc_at = code.len() as u64 * 4;
+            code.push(rv::i(0x13, 7, 28, 19, 15)); // t3 = s3 & 15
+            code.push(rv::b(1, 28, 0, 12)); // unless t3 is 0:
+            code.push(rv::s(0x23, 2, 21, 5, 20)); // sw t0, 20(s5)
+            code.push(rv::FENCE_I);
+            code.push(rv::r(0x33, 4, 0, 5, 5, 6)); // t0 ^= t1
+            code.push(enc_b); // rewritten: a0 += 5 or a0 -= 3
+            code.push(rv::jal(0, 4));
+            continue;
+        }
+        code.push(rv::addi(10, 10, i % 2000)); // a0 += i
+        code.push(rv::r(0x33, 4, 0, 11, 11, 10)); // a1 ^= a0
+        code.push(rv::jal(0, 4)); // to the next block
+    }
+    let back = code.len() as i32 * 4 + 8;
+    code.push(rv::addi(19, 19, -1)); // s3 -= 1
+    code.push(rv::b(0, 19, 0, 8)); // out when s3 is 0
+    code.push(rv::jal(0, -back)); // loop
+    code.push(rv::ECALL);
+    let mut cpu = Cpu::default();
+    cpu.x[19] = 100;
+    cpu.x[21] = CODE + smc_at;
+    cpu.x[5] = enc_a as u64;
+    cpu.x[6] = (enc_a ^ enc_b) as u64;
+    let mut case = Case::program(&code, vec![0; 64], cpu);
+    case.code_writable = true;
+    let o = h.run(&case).unwrap_or_else(|m| panic!("{m}"));
+    assert_eq!(o.trap, Trap::Ecall, "{o:?}");
+    let stat = |n| h.jit_stat(n).unwrap_or(0);
+    assert!(stat("jit_backoff_blocks_decoded") > 0);
+    assert!(stat("jit_cache_flushes") > 1, "the code changed");
+}
+
 /// Random hot programs under staged emulation (as pvm runs), where
 /// regions are entered at their side entries too, with host faults.
 #[test]

@@ -106,6 +106,7 @@
 //! either, interoperate.
 
 pub mod backend;
+pub mod cold;
 mod nest;
 pub mod step;
 pub mod x86_64;
@@ -549,6 +550,9 @@ struct CodeState<B: Backend> {
     ctxs: Vec<*mut Ctx<B>>,
     /// Interpret a block this many times before translating it.
     cold_runs: u32,
+    /// Cold blocks decoded once for their cold runs (hosts with
+    /// `code_faults` only, see [`cold`]).
+    cold: cold::ColdBlocks,
 }
 
 // SAFETY: the raw pointers are the cache memory (owned, freed on drop)
@@ -631,6 +635,7 @@ impl<B: Backend> SharedCodeOn<B> {
                 profile: Profile::new(),
                 ctxs: Vec::new(),
                 cold_runs: COLD_RUNS,
+                cold: cold::ColdBlocks::default(),
             }),
         }))
     }
@@ -698,6 +703,7 @@ impl<B: Backend> SharedCodeOn<B> {
             // a slot any more, so the cache hands them out again.
             unsafe { st.cache.flush() };
             st.steps.clear();
+            st.cold.clear();
             for w in st.code_pages_dirty.drain(..) {
                 st.code_pages[w as usize] = 0;
             }
@@ -1042,6 +1048,8 @@ pub struct JitOn<B: Backend> {
     generation: u64,
     /// Indirect misses and chains made by this thread.
     indirect_misses: u64,
+    /// The decoded cold block this thread runs (see [`cold`]).
+    cold_buf: Vec<cold::Decoded>,
 }
 
 /// What to translate at a pc.
@@ -1099,7 +1107,26 @@ impl<B: Backend> JitOn<B> {
     /// the lock: each instruction either retires or stops with its trap,
     /// and stores into translated code go through [`GuestMemory`], which
     /// moves the code epoch as a translated store would.
-    fn run_cold(&mut self, cpu: &mut Cpu, mem: &GuestMemory) -> Result<(), Trap> {
+    ///
+    /// With `decoded` (the code epoch at which `cold_buf` holds the block
+    /// decoded, see [`cold`]), runs that instead of fetching, and leaves
+    /// before any instruction once the epoch moved: the code may have
+    /// changed, and the dispatcher drops stale blocks.
+    fn run_cold(
+        &mut self,
+        cpu: &mut Cpu,
+        mem: &GuestMemory,
+        decoded: Option<u64>,
+    ) -> Result<(), Trap> {
+        if let Some(epoch) = decoded {
+            for d in self.cold_buf.iter() {
+                if mem.code_epoch() != epoch {
+                    break;
+                }
+                step::step(cpu, mem, d.inst, d.len, &mut self.ctx.lr_value)?;
+            }
+            return Ok(());
+        }
         for n in 0..MAX_BLOCK {
             let bits = match fetch(mem, cpu.pc) {
                 Ok(b) => b,
@@ -1153,6 +1180,7 @@ impl<B: Backend> JitOn<B> {
             ind,
             generation,
             indirect_misses: 0,
+            cold_buf: Vec::with_capacity(MAX_BLOCK),
         }
     }
 
@@ -1270,6 +1298,7 @@ impl<B: Backend> Engine for JitOn<B> {
                 st.code_pages = vec![0; words];
                 st.code_pages_dirty.clear();
                 sh.flush(&mut st);
+                st.profile.code_changed();
             }
             self.ctx.code_pages = st.code_pages.as_ptr();
             self.ctx.code_pages_words = st.code_pages.len();
@@ -1303,14 +1332,21 @@ impl<B: Backend> Engine for JitOn<B> {
                     // Only pages holding translated code matter: a library
                     // mapped, unmapped or re-protected elsewhere leaves
                     // the cache as it is.
-                    let mut stale = false;
+                    let (mut stale, mut cold_stale) = (false, false);
                     let known = mem.code_changes(since, epoch, |first, last| {
                         stale |= SharedCodeOn::holds_code(&st, first, last);
+                        cold_stale |= st.cold.holds(first, last);
                     });
                     if !known || stale {
                         sh.flush(&mut st);
+                        st.profile.code_changed();
                     } else {
                         st.stats.flushes_avoided += 1;
+                        if cold_stale {
+                            // Threads running a decoded block see the
+                            // epoch move and leave it (see `cold`).
+                            st.cold.clear();
+                        }
                     }
                 }
                 if let Some((first, generation)) = promote.take() {
@@ -1341,6 +1377,7 @@ impl<B: Backend> Engine for JitOn<B> {
                 // code need no cache lookup. Were a translation there
                 // after all (`cold_runs` raised at run time), interpreting
                 // would still be exact.
+                let mut decoded = None;
                 let host = if st.profile.run_cold(pc, cold) {
                     None
                 } else if let Some((h, t)) = st.cache.translation(pc) {
@@ -1348,6 +1385,16 @@ impl<B: Backend> Engine for JitOn<B> {
                         st.stats.side_entered += 1;
                     }
                     Some(h)
+                } else if st.profile.back_off(pc, cold) {
+                    // Its translation was lost (evicted or flushed), and
+                    // it waits before it is translated again (see
+                    // `Profile::back_off`). Such a block runs again and
+                    // again: decoded once (a fetch fault is raised by
+                    // `run_cold` below).
+                    if sh.host_faults && st.cold.get(mem, pc, &mut self.cold_buf).is_ok() {
+                        decoded = Some(st.epoch);
+                    }
+                    None
                 } else {
                     let tier = SharedCodeOn::first_tier(&mut st);
                     match sh.translate(&mut st, pc, mem, tier) {
@@ -1365,7 +1412,7 @@ impl<B: Backend> Engine for JitOn<B> {
                     chain_from = None;
                     fill_indirect = false;
                     drop(st);
-                    if let Err(t) = self.run_cold(cpu, mem) {
+                    if let Err(t) = self.run_cold(cpu, mem, decoded) {
                         return t;
                     }
                     if cpu.instret >= limit {
@@ -1487,6 +1534,9 @@ impl<B: Backend> Engine for JitOn<B> {
             ("jit_regions_promoted", st.profile.promotions),
             ("jit_cold_blocks_interpreted", st.profile.cold_runs),
             ("jit_retranslations", st.profile.retranslations),
+            ("jit_backoff_runs", st.profile.backoff_runs),
+            ("jit_backoff_blocks_decoded", st.cold.decoded),
+            ("jit_backoff_decoded_dropped", st.cold.dropped),
             ("jit_stop_the_world", s.stop_the_world),
             ("profile_blocks_seen", st.profile.seen_count() as u64),
             ("jit_translate_ns", s.translate_ns),
