@@ -308,9 +308,12 @@ fn forwarded_registers_agree_with_host_faults() {
     let (s4, s5, s6, s7) = (20u8, 21, 22, 23);
     code.push(rv::i(0x13, 7, t5, s4, 1)); // t5 = s4 & 1
     code.push(add(t6, s5, s6)); // t6 = s5 + s6 (in rax)
-    code.push(rv::b(0, t5, 0, 12)); // beqz t5, B
+    code.push(rv::b(0, t5, 0, 24)); // beqz t5, B
     code.push(add(t6, s6, s7)); // t6 = s6 + s7
     code.push(xor(t4, s7, s4)); // t4 = s7 ^ s4 (in rax)
+    code.push(rv::r(0x33, 0, 0x20, s5, s4, s5)); // s5 = s4 - s5 (in rax, then s5)
+    code.push(add(s4, s4, t4)); // s4 += t4 (not from rax)
+    code.push(rv::addi(s5, s5, 3)); // s5 += 3 (rax left alone)
     code.push(add(t3, t4, s4)); // B: t3 = t4 + s4 (t4 from the `Cpu`)
     code.push(xor(s4, s4, t3)); // s4 ^= t3
     code.push(rv::i(0x13, 5, t4, s5, 61)); // t4 = s5 >> 61

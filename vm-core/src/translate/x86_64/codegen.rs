@@ -313,8 +313,8 @@ struct Gen {
     /// The host register known to hold an uncached guest register (see
     /// `fwd`).
     fwd: Option<fwd::Fwd>,
-    /// The integer registers the instruction after the current one (in
-    /// its block) reads.
+    /// The integer registers the next two instructions after the current
+    /// one (in its block) read.
     next_reads: u32,
 }
 
@@ -618,7 +618,7 @@ pub fn translate(
                     index: i as u32,
                     len: gi.len,
                 });
-                g.next_reads = insts.get(i + 1).map_or(0, |n| fwd::reads(&n.inst));
+                g.next_reads = fwd::reads_after(insts, i + 1);
                 if let Some(p) = g.div_partner.filter(|p| p.pc == gi.pc) {
                     g.qpend_before(&gi.inst);
                     g.div_take(p);
@@ -643,7 +643,7 @@ pub fn translate(
                     for f in &insts[i..i + 2] {
                         g.qpend_before(&f.inst);
                     }
-                    g.next_reads = insts.get(i + 2).map_or(0, |n| fwd::reads(&n.inst));
+                    g.next_reads = fwd::reads_after(insts, i + 2);
                     g.konst(rd, v);
                     g.known.after(&gi.inst);
                     g.qpend_after(&gi.inst);
@@ -662,6 +662,11 @@ pub fn translate(
                 }
                 g.qpend_before(&gi.inst);
                 g.div_pair = pair::div_pair(insts, i).or_else(|| pair::mul_pair(insts, i));
+                // A record of `rax` this instruction leaves alone outlives
+                // it (see `fwd`).
+                let keep = g
+                    .fwd_live()
+                    .filter(|f| f.h == Reg::Rax && g.spares_rax(&gi.inst, f.r));
                 ended = match g.inst(gi, i as u32, steps)? {
                     Some(ended) => ended,
                     None => {
@@ -671,6 +676,9 @@ pub fn translate(
                         false
                     }
                 };
+                if let Some(f) = keep {
+                    g.fwd_moved(f);
+                }
                 g.known.after(&gi.inst);
                 g.qpend_after(&gi.inst);
             }

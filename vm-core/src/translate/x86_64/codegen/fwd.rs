@@ -22,16 +22,25 @@
 //! exits, helpers and host faults see the same guest state.
 
 use super::super::encode::Reg;
-use super::{Gen, int_rd, int_regs};
+use super::{Gen, GuestInst, int_rd, int_regs};
 use crate::decode::Inst;
 
 /// Host register `h` holds uncached guest register `r` at code offset
 /// `at`.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Fwd {
-    r: u8,
-    h: Reg,
+    pub(super) r: u8,
+    pub(super) h: Reg,
     at: usize,
+}
+
+/// The integer registers the two instructions from `insts[i]` on read.
+pub(super) fn reads_after(insts: &[GuestInst], i: usize) -> u32 {
+    insts
+        .iter()
+        .skip(i)
+        .take(2)
+        .fold(0, |m, n| m | reads(&n.inst))
 }
 
 /// The integer registers `inst` reads (bit per register; x0 left out).
@@ -93,9 +102,38 @@ impl Gen {
         }
     }
 
+    /// Will the code of `inst` leave `rax` and the `Cpu` copy of `r`
+    /// alone (so a record of `rax` holding `r` outlives it)? The simple
+    /// integer instructions whose destination is a cached register other
+    /// than `r`: they compute in that register (reading others from
+    /// their host registers, the `Cpu` or `rcx`), never in `rax`, but
+    /// for a subtraction whose second operand is its destination, which
+    /// is computed in `rax`.
+    pub(super) fn spares_rax(&self, inst: &Inst, r: u8) -> bool {
+        use Inst::*;
+        let cached = |d: u8| d != 0 && d != r && self.map[d as usize].is_some();
+        match *inst {
+            Lui(u) | Auipc(u) => cached(u.rd),
+            Addi(i) | Xori(i) | Ori(i) | Andi(i) | Addiw(i) | Slli(i) | Srli(i) | Srai(i)
+            | Slliw(i) | Srliw(i) | Sraiw(i) => cached(i.rd),
+            Add(x) | And(x) | Or(x) | Xor(x) | Addw(x) => cached(x.rd),
+            Sub(x) | Subw(x) => cached(x.rd) && (x.rs2 != x.rd || x.rs1 == x.rd),
+            _ => false,
+        }
+    }
+
+    /// `f`, live before the code just emitted, which left it alone,
+    /// holds after it.
+    pub(super) fn fwd_moved(&mut self, f: Fwd) {
+        self.fwd = Some(Fwd {
+            at: self.a.pos(),
+            ..f
+        });
+    }
+
     /// Should `rd op= ...` be one read-modify-write of the `Cpu` copy?
-    /// Not when the value is in a host register already, nor when the
-    /// next instruction reads it (computed in a scratch register and
+    /// Not when the value is in a host register already, nor when one
+    /// of the next two instructions reads it (computed in a scratch register and
     /// stored, it is then forwarded from there).
     pub(super) fn in_place(&self, rd: u8) -> bool {
         self.fwd(rd).is_none() && self.next_reads >> rd & 1 == 0
