@@ -359,3 +359,174 @@ fn traced_callees_agree_with_host_faults() {
     assert_eq!(h.jit_stat("jit_translations"), Some(4));
     assert_eq!(h.jit_stat("jit_chained_exits"), Some(0));
 }
+
+/// Forwarding (`codegen::fwd` in vm-core): a register the region does
+/// not cache, read by the instruction right after the one that wrote
+/// it, comes from the host register that computed it, not the `Cpu`.
+/// Eight registers (s4..s11) used the most take every host register the
+/// region has, so t3..t6 live in the `Cpu`. At the join `B`, entered
+/// both by falling through (where `rax` holds t4, just written) and by a
+/// branch (where it holds t6), t4 must be read from the `Cpu`; and a
+/// load whose base was just computed (`srli`, `add`, `ld` through it)
+/// walks past the end of the data, where its fault must leave the
+/// interpreter's registers.
+#[test]
+fn forwarded_registers_agree_with_host_faults() {
+    use vm_core::cpu::{Cpu, Trap};
+    use vm_core::rv;
+    use vm_testkit::difftest::{Case, DATA, DATA_LEN};
+    let mut h = Harness::with_cache(&HOST, 4 << 20);
+    assert!(HOST.code_faults());
+    h.set_cold_runs(2);
+    let (add, xor) = (
+        |d, a, b| rv::r(0x33, 0, 0, d, a, b),
+        |d, a, b| rv::r(0x33, 4, 0, d, a, b),
+    );
+    let (base, count) = (9u8, 18u8); // s1, s2
+    let (t2, t3, t4, t5, t6) = (7u8, 28, 29, 30, 31);
+    let mut code = Vec::new();
+    // L: mixing, so that s4..s11 are the most used registers.
+    for round in 0..3 {
+        for k in 0..8u8 {
+            let (d, a) = (20 + k, 20 + (k + 1 + round) % 8);
+            code.push(if k % 2 == 0 {
+                add(d, d, a)
+            } else {
+                xor(d, d, a)
+            });
+        }
+    }
+    let (s4, s5, s6, s7) = (20u8, 21, 22, 23);
+    code.push(rv::i(0x13, 7, t5, s4, 1)); // t5 = s4 & 1
+    code.push(add(t6, s5, s6)); // t6 = s5 + s6 (in rax)
+    code.push(rv::b(0, t5, 0, 24)); // beqz t5, B
+    code.push(add(t6, s6, s7)); // t6 = s6 + s7
+    code.push(xor(t4, s7, s4)); // t4 = s7 ^ s4 (in rax)
+    code.push(rv::r(0x33, 0, 0x20, s5, s4, s5)); // s5 = s4 - s5 (in rax, then s5)
+    code.push(add(s4, s4, t4)); // s4 += t4 (not from rax)
+    code.push(rv::addi(s5, s5, 3)); // s5 += 3 (rax left alone)
+    code.push(add(t3, t4, s4)); // B: t3 = t4 + s4 (t4 from the `Cpu`)
+    code.push(xor(s4, s4, t3)); // s4 ^= t3
+    code.push(rv::i(0x13, 5, t4, s5, 61)); // t4 = s5 >> 61
+    code.push(add(t4, t4, base)); // t4 += s1
+    code.push(rv::i(0x03, 3, t2, t4, 0)); // ld t2, 0(t4)
+    code.push(add(s5, s5, t2)); // s5 += t2
+    code.push(rv::addi(base, base, 64)); // s1 += 64
+    code.push(rv::addi(count, count, -1)); // s2 -= 1
+    let back = -4 * code.len() as i32;
+    code.push(rv::b(1, count, 0, back)); // bnez s2, L
+    code.push(rv::ECALL);
+    let end = DATA + DATA_LEN as u64;
+    for loads_before_fault in [1u64, 9, 40, 1000] {
+        let mut cpu = Cpu::default();
+        cpu.x[count as usize] = 60;
+        for (k, v) in (20..28).zip([
+            0x0123_4567_89ab_cdefu64,
+            0x7000_0000_0000_0007,
+            0x9e37_79b9_7f4a_7c15,
+            0x5555_0000_aaaa_0001,
+            0x0f0f_1234_5678_9abc,
+            0xdead_beef_0bad_f00d,
+            0x1111_2222_3333_4444,
+            0x8000_0000_0000_0001,
+        ]) {
+            cpu.x[k] = v;
+        }
+        // t4 = s1 + (s5 >> 61), 0..7 bytes in: inside the data until s1
+        // passes its end.
+        cpu.x[base as usize] = end.wrapping_sub(64 * loads_before_fault.min(64));
+        if loads_before_fault > 64 {
+            cpu.x[base as usize] = DATA;
+        }
+        let data: Vec<u8> = (0..DATA_LEN).map(|i| (i * 13 + 5) as u8).collect();
+        let case = Case::program(&code, data, cpu);
+        let o = h
+            .run(&case)
+            .unwrap_or_else(|m| panic!("{loads_before_fault}: {m}\n{}", m.case.listing()));
+        if loads_before_fault > 64 {
+            assert_eq!(o.trap, Trap::Ecall, "{o:?}");
+        } else {
+            assert!(
+                matches!(o.trap, Trap::MemFault(_)),
+                "{loads_before_fault}: {o:?}"
+            );
+        }
+    }
+    assert!(h.jit_stat("jit_translations") > Some(0));
+}
+
+/// Constant pairs (`codegen::konst` in vm-core): `lui`/`auipc` then
+/// `addi` (or `addiw` after `lui`) on the same register become one
+/// constant, into a register the region caches and into ones it leaves
+/// in the `Cpu` (read by the next instruction, or not), with upper parts
+/// and low parts of either sign (`addiw` wrapping past 2^31, `lui` of a
+/// negative upper part); and pairs that are not one (`addi` of another
+/// register, `addiw` after `auipc`). The sums land in s2, checked
+/// against the interpreter at the end.
+#[test]
+fn constant_pairs_agree_with_host_faults() {
+    use vm_core::cpu::{Cpu, Trap};
+    use vm_core::rv;
+    use vm_testkit::difftest::{Case, DATA_LEN};
+    let mut h = Harness::with_cache(&HOST, 4 << 20);
+    assert!(HOST.code_faults());
+    h.set_cold_runs(2);
+    let (add, xor) = (
+        |d, a, b| rv::r(0x33, 0, 0, d, a, b),
+        |d, a, b| rv::r(0x33, 4, 0, d, a, b),
+    );
+    let addiw = |d, a, imm| rv::i(0x1b, 0, d, a, imm);
+    let (acc, count) = (18u8, 9u8); // s2, s1
+    let mut code = Vec::new();
+    // Mixing, so that s4..s11 take the host registers; acc is used the
+    // most of the rest.
+    for k in 0..8u8 {
+        let (d, a) = (20 + k, 20 + (k + 3) % 8);
+        code.push(if k % 2 == 0 {
+            add(d, d, a)
+        } else {
+            xor(d, d, a)
+        });
+        code.push(add(d, d, acc));
+    }
+    for (j, (rd, first, second)) in [
+        (5u8, rv::lui(5, 0x12345), rv::addi(5, 5, 0x678)),
+        (6, rv::lui(6, 0x80000), rv::addi(6, 6, -1)),
+        (7, rv::lui(7, 0x80000), addiw(7, 7, -1)),
+        (7, rv::lui(7, 0x7ffff), addiw(7, 7, 0x7ff)),
+        (28, rv::lui(28, 0xfffff), addiw(28, 28, -2048)),
+        (29, rv::auipc(29, 0x1), rv::addi(29, 29, -4)),
+        (30, rv::auipc(30, 0x80000), rv::addi(30, 30, 16)),
+        (31, rv::auipc(31, 0x2), addiw(31, 31, 1)),
+        (5, rv::lui(5, 0x54321), rv::addi(6, 5, 3)),
+        (acc, rv::lui(acc, 0x00010), rv::addi(acc, acc, 0x7ff)),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        code.push(first);
+        code.push(second);
+        if j % 2 == 0 {
+            // Read right after (forwarded), else only later.
+            code.push(xor(20, 20, rd));
+        }
+        code.push(add(21 + (j % 7) as u8, 21 + (j % 7) as u8, rd));
+    }
+    code.push(xor(acc, acc, 20));
+    code.push(add(acc, acc, 6));
+    code.push(rv::addi(count, count, -1));
+    let back = -4 * code.len() as i32;
+    code.push(rv::b(1, count, 0, back)); // bnez s1, back to the top
+    code.push(rv::ECALL);
+    let mut cpu = Cpu::default();
+    cpu.x[count as usize] = 40;
+    for k in 20..28 {
+        cpu.x[k] = 0x9e37_79b9_7f4a_7c15u64.wrapping_mul(k as u64 + 1);
+    }
+    let case = Case::program(&code, vec![0; DATA_LEN], cpu);
+    let o = h
+        .run(&case)
+        .unwrap_or_else(|m| panic!("{m}\n{}", m.case.listing()));
+    assert_eq!(o.trap, Trap::Ecall, "{o:?}");
+    assert!(h.jit_stat("jit_translations") > Some(0));
+}

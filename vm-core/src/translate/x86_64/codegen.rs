@@ -63,6 +63,8 @@ mod entries;
 mod fcache;
 mod float;
 mod frm;
+mod fwd;
+mod konst;
 mod pair;
 mod pcmap;
 pub mod pinned;
@@ -308,6 +310,12 @@ struct Gen {
     qreg: u8,
     qstate: qpend::QState,
     qthunk: Option<Label>,
+    /// The host register known to hold an uncached guest register (see
+    /// `fwd`).
+    fwd: Option<fwd::Fwd>,
+    /// The integer registers the next two instructions after the current
+    /// one (in its block) read.
+    next_reads: u32,
 }
 
 /// A division or remainder: its operands, signedness, whether it is the
@@ -530,6 +538,8 @@ pub fn translate(
             qreg,
             qstate: qpend::QState::Clear,
             qthunk: None,
+            fwd: None,
+            next_reads: 0,
         };
         for b in blocks {
             let l = g.a.label();
@@ -608,6 +618,7 @@ pub fn translate(
                     index: i as u32,
                     len: gi.len,
                 });
+                g.next_reads = fwd::reads_after(insts, i + 1);
                 if let Some(p) = g.div_partner.filter(|p| p.pc == gi.pc) {
                     g.qpend_before(&gi.inst);
                     g.div_take(p);
@@ -628,6 +639,17 @@ pub fn translate(
                     fused = 2;
                     continue;
                 }
+                if let Some((rd, v)) = konst::find(insts, i) {
+                    for f in &insts[i..i + 2] {
+                        g.qpend_before(&f.inst);
+                    }
+                    g.next_reads = fwd::reads_after(insts, i + 2);
+                    g.konst(rd, v);
+                    g.known.after(&gi.inst);
+                    g.qpend_after(&gi.inst);
+                    fused = 1;
+                    continue;
+                }
                 if let Some((rd, rs)) = zext::find(insts, i) {
                     for f in &insts[i..i + 2] {
                         g.qpend_before(&f.inst);
@@ -640,6 +662,11 @@ pub fn translate(
                 }
                 g.qpend_before(&gi.inst);
                 g.div_pair = pair::div_pair(insts, i).or_else(|| pair::mul_pair(insts, i));
+                // A record of `rax` this instruction leaves alone outlives
+                // it (see `fwd`).
+                let keep = g
+                    .fwd_live()
+                    .filter(|f| f.h == Reg::Rax && g.spares_rax(&gi.inst, f.r));
                 ended = match g.inst(gi, i as u32, steps)? {
                     Some(ended) => ended,
                     None => {
@@ -649,6 +676,9 @@ pub fn translate(
                         false
                     }
                 };
+                if let Some(f) = keep {
+                    g.fwd_moved(f);
+                }
                 g.known.after(&gi.inst);
                 g.qpend_after(&gi.inst);
             }
@@ -724,14 +754,22 @@ fn x(r: u8) -> Mem {
 impl Gen {
     /// Copy guest register `r` into host `h`.
     fn get(&mut self, h: Reg, r: u8) {
-        match self.map[r as usize] {
-            _ if r == 0 => self.a.mov_imm(h, 0),
+        // Writes `h` only (see `fwd`).
+        let kept = self.carry(Some(h), |g| match g.map[r as usize] {
+            _ if r == 0 => g.a.mov_imm(h, 0),
             Some(c) => {
                 if c != h {
-                    self.a.mov_rr(W::B64, h, c)
+                    g.a.mov_rr(W::B64, h, c)
                 }
             }
-            None => self.a.load(W::B64, h, x(r)),
+            None => match g.fwd(r) {
+                Some(f) if f == h => {}
+                Some(f) => g.a.mov_rr(W::B64, h, f),
+                None => g.a.load(W::B64, h, x(r)),
+            },
+        });
+        if !kept {
+            self.fwd_note(r, h);
         }
     }
 
@@ -757,7 +795,10 @@ impl Gen {
                 }
                 self.mark(r);
             }
-            None => self.a.store(W::B64, x(r), h),
+            None => {
+                self.a.store(W::B64, x(r), h);
+                self.fwd_note(r, h);
+            }
         }
     }
 
@@ -782,12 +823,15 @@ impl Gen {
                 self.a.mov_imm(c, v);
                 self.mark(r);
             }
-            None if v as i64 == v as i32 as i64 => {
+            // Unless the next instruction reads it: then in `rax` too
+            // (see `fwd`).
+            None if v as i64 == v as i32 as i64 && self.next_reads >> r & 1 == 0 => {
                 self.a.store_imm(W::B64, x(r), v as i32);
             }
             None => {
                 self.a.mov_imm(Reg::Rax, v);
                 self.a.store(W::B64, x(r), Reg::Rax);
+                self.fwd_note(r, Reg::Rax);
             }
         }
     }
@@ -872,7 +916,9 @@ impl Gen {
 
     fn retire(&mut self, n: u32) {
         if n != 0 {
-            self.a.alu_ri(W::B64, Alu::Add, Reg::R14, n as i32);
+            self.carry(None, |g| {
+                g.a.alu_ri(W::B64, Alu::Add, Reg::R14, n as i32);
+            });
         }
     }
 
@@ -1084,7 +1130,8 @@ impl Gen {
             // li
             return self.put_imm(i.rd, i.imm as i64 as u64);
         }
-        if w == W::B64 && i.rd == i.rs1 && self.map[i.rd as usize].is_none() {
+        if w == W::B64 && i.rd == i.rs1 && self.map[i.rd as usize].is_none() && self.in_place(i.rd)
+        {
             // In the `Cpu` and updated in place: one read-modify-write.
             self.a.alu_mi(W::B64, op, x(i.rd), i.imm);
             return;
@@ -1100,7 +1147,10 @@ impl Gen {
                     self.a.lea(W::B32, d, Mem::base(c, i.imm));
                     self.a.movsxd(d, d);
                 }
-                None if i.imm == 0 => self.a.movsxd_m(d, x(i.rs1)),
+                None if i.imm == 0 => match self.fwd(i.rs1) {
+                    Some(f) => self.a.movsxd(d, f),
+                    None => self.a.movsxd_m(d, x(i.rs1)),
+                },
                 None => {
                     self.get(d, i.rs1);
                     self.a.alu_ri(W::B32, Alu::Add, d, i.imm);
@@ -1162,6 +1212,7 @@ impl Gen {
                 && r.rs2 != r.rd
                 && r.rs2 != 0
                 && self.map[r.rd as usize].is_none()
+                && self.in_place(r.rd)
                 && let Some(b) = self.map[r.rs2 as usize]
             {
                 self.a.alu_mr(W::B64, op, x(r.rd), b);
@@ -1188,7 +1239,10 @@ impl Gen {
         match self.map[r.rs2 as usize] {
             // The second operand straight from the `Cpu` (`d` is not
             // written back before this reads it).
-            None if r.rs2 != 0 => self.a.alu_rm(w, op, d, x(r.rs2)),
+            None if r.rs2 != 0 => match self.fwd(r.rs2) {
+                Some(f) if f != d => self.a.alu_rr(w, op, d, f),
+                _ => self.a.alu_rm(w, op, d, x(r.rs2)),
+            },
             _ => {
                 let b = self.src(r.rs2, Reg::Rcx);
                 self.a.alu_rr(w, op, d, b);
@@ -1232,7 +1286,7 @@ impl Gen {
             return;
         }
         // Zeroed before the compare (`xor` changes the flags).
-        self.a.mov_imm(Reg::Rdx, 0);
+        self.carry(Some(Reg::Rdx), |g| g.a.mov_imm(Reg::Rdx, 0));
         let c = self.compare(r.rs1, r.rs2, c);
         self.a.setcc(c, Reg::Rdx);
         self.put(r.rd, Reg::Rdx);
@@ -1270,6 +1324,7 @@ impl Gen {
             None => {
                 let v = self.src(rs, Reg::Rax);
                 self.a.store(W::B64, x(rd), v);
+                self.fwd_note(rd, v);
             }
         }
     }

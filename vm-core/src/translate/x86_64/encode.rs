@@ -198,6 +198,8 @@ pub struct Asm {
     labels: Vec<Option<usize>>,
     /// (offset of a rel32 field, label it refers to)
     fixups: Vec<(usize, Label)>,
+    /// Offset the last label was bound at (`usize::MAX`: none yet).
+    last_bind: usize,
 }
 
 /// Why an assembly could not be finished.
@@ -225,6 +227,7 @@ impl Asm {
             // About one label and one jump per 32 bytes of code.
             labels: Vec::with_capacity(cap / 32),
             fixups: Vec::with_capacity(cap / 32),
+            last_bind: usize::MAX,
         }
     }
 
@@ -244,15 +247,16 @@ impl Asm {
         Label(self.labels.len() - 1)
     }
 
-    /// A label bound at the already emitted offset `pos`.
-    pub fn label_at(&mut self, pos: usize) -> Label {
-        self.labels.push(Some(pos));
-        Label(self.labels.len() - 1)
-    }
-
     /// Bind `l` to the current position.
     pub fn bind(&mut self, l: Label) {
         self.labels[l.0] = Some(self.code.len());
+        self.last_bind = self.code.len();
+    }
+
+    /// Offset the last label was bound at, if any (code reached there
+    /// may come from a jump).
+    pub fn last_bind(&self) -> Option<usize> {
+        (self.last_bind != usize::MAX).then_some(self.last_bind)
     }
 
     /// Offset a bound label refers to.

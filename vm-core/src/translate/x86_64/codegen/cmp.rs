@@ -1,7 +1,8 @@
 //! The compare of a conditional branch, with its operands where they
 //! are: a cached register, the `Cpu` (x86 compares a register with
 //! memory, or memory with a register or with zero, in one instruction
-//! that still fuses with the jump where the host allows), or x0.
+//! that still fuses with the jump where the host allows; or the host
+//! register that just wrote it, see `fwd`), or x0.
 
 use super::super::encode::{Alu, Cond, Reg, W};
 use super::{Gen, x};
@@ -27,7 +28,15 @@ impl Gen {
     /// returned condition holds exactly when `c` holds for them (a 64-bit
     /// compare). Clobbers rax at most.
     pub(super) fn compare(&mut self, rs1: u8, rs2: u8, c: Cond) -> Cond {
-        let reg = |g: &Self, r: u8| if r == 0 { None } else { g.map[r as usize] };
+        // A register in the `Cpu` may be in a host register already (see
+        // `fwd`).
+        let reg = |g: &Self, r: u8| {
+            if r == 0 {
+                None
+            } else {
+                g.map[r as usize].or_else(|| g.fwd(r))
+            }
+        };
         match (rs1, rs2) {
             // `test r, r` sets the flags of `cmp r, 0` (CF and OF clear).
             (_, 0) | (0, _) => {

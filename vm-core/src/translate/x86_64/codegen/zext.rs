@@ -29,7 +29,10 @@ impl Gen {
         match self.map[rs as usize] {
             Some(c) if rs != 0 => self.a.mov_rr(W::B32, d, c),
             _ if rs == 0 => self.a.mov_imm(d, 0),
-            _ => self.a.load(W::B32, d, x(rs)),
+            _ => match self.fwd(rs) {
+                Some(f) => self.a.mov_rr(W::B32, d, f),
+                None => self.a.load(W::B32, d, x(rs)),
+            },
         }
         self.done(rd, d);
     }
