@@ -244,6 +244,15 @@ impl Pending {
         self.queue.is_empty()
     }
 
+    /// How many entries count against `RLIMIT_SIGPENDING`: all but the
+    /// timers' (Linux's timers bring their own entry).
+    pub fn queued(&self) -> usize {
+        self.queue
+            .iter()
+            .filter(|i| !matches!(i.fields, SigFields::Timer { .. }))
+            .count()
+    }
+
     /// Make `info` pending: a standard signal already pending is not
     /// queued twice (its first siginfo wins), a real-time one is, and so
     /// is a timer's (Linux queues a timer's own preallocated entry).
