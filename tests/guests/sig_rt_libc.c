@@ -2,7 +2,8 @@
 // SIGSETXID), sent from another process reach the process as Linux
 // delivers them: a child that blocks both (with the system call itself:
 // glibc's sigprocmask leaves them out) takes kill's 32 and sigqueue's 33
-// and 32 with their siginfo, in order, with sigtimedwait; a child whose
+// and 32 with their siginfo, lowest first and in order sent, with
+// sigtimedwait; a child whose
 // 32 (then one whose 33) has its default action dies of it.
 #define _GNU_SOURCE
 #include <signal.h>
@@ -55,8 +56,9 @@ static void dies_of(int sig) {
 
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
-    int p[2];
+    int p[2], q[2];
     pipe(p);
+    pipe(q);
     pid_t parent = getpid();
     pid_t c = fork();
     if (c == 0) {
@@ -64,6 +66,9 @@ int main(void) {
         if (syscall(SYS_rt_sigprocmask, SIG_BLOCK, &set, NULL, 8))
             _exit(2);
         write(p[1], "r", 1);
+        // All three are pending before the first is taken.
+        char go;
+        read(q[0], &go, 1);
         for (int i = 0; i < 3; i++) {
             siginfo_t si;
             struct timespec ts = {5, 0};
@@ -84,6 +89,7 @@ int main(void) {
     kill(c, 32);
     sigqueue(c, 33, (union sigval){.sival_int = 77});
     sigqueue(c, 32, (union sigval){.sival_int = 78});
+    write(q[1], "g", 1);
     int st;
     waitpid(c, &st, 0);
     report("child that blocks them", st);
