@@ -388,9 +388,6 @@ struct KernelSigaction {
     mask: u64,
 }
 
-/// The kernel's flag for [`KernelSigaction::restorer`] (x86-64).
-const SA_RESTORER: u64 = 0x0400_0000;
-
 /// `rt_sigaction(signo, new, old)` itself, past the C library's refusal.
 fn kernel_sigaction(signo: i32, new: Option<&KernelSigaction>) -> Option<KernelSigaction> {
     let mut old = KernelSigaction {
@@ -451,9 +448,10 @@ extern "C" fn on_libc(signo: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_
 }
 
 /// Install [`on_libc`] for [`LIBC_KEPT`], keeping the C library's
-/// handlers to call (installing it again keeps them too). The kernel needs a restorer for a handler (x86-64):
-/// the C library's, from [`KICK`]'s handler, which it installed
-/// ([`install_kick`] runs first).
+/// handlers to call (installing it again keeps them too). The kernel
+/// needs a restorer for a handler (x86-64): the flags and restorer of
+/// [`KICK`]'s handler, which the C library installed ([`install_kick`]
+/// runs first).
 fn install_libc_kept() {
     // glibc installs its SIGSETXID handler when the process makes its
     // first thread (and SIGCANCEL's at the first `pthread_cancel`, which
@@ -473,7 +471,9 @@ fn install_libc_kept() {
         }
         let sa = KernelSigaction {
             handler: on_libc as *const () as usize,
-            flags: libc::SA_SIGINFO as u64 | SA_RESTORER,
+            // The kick handler's: SA_SIGINFO, no SA_RESTART, and the C
+            // library's flag for its restorer.
+            flags: kick.flags,
             restorer: kick.restorer,
             mask: 0,
         };
