@@ -110,6 +110,12 @@ impl BareMetal {
             p.fs.lock().close_on_exec();
             // Its other threads ended with the old image.
             p.threads.lock().clear();
+            // An exec is a point where the other tasks get their turn:
+            // an image that execs before its instruction budget runs out
+            // (a chain of execs) would otherwise keep the one CPU to
+            // itself, and a signal for it could never be sent in time.
+            // What arrives meanwhile stays pending for the new image.
+            crate::task::yield_now();
             reported = true;
             end = self.run_image(&req, quiet);
         }

@@ -646,6 +646,31 @@ impl HostOs for LinuxHost {
         }
     }
 
+    fn move_pages(&self, from: *mut u8, to: *mut u8, len: usize) -> SysResult<()> {
+        // SAFETY: both ranges are page aligned inside the core's
+        // reservation, which no Rust object owns, and do not overlap.
+        // MREMAP_DONTUNMAP keeps `from` mapped (emptied), so the
+        // reservation never has a hole another host thread's mmap could
+        // land in; `to` is replaced as MAP_FIXED replaces. The kernel
+        // refuses a range in more than one host mapping (EFAULT) or,
+        // before Linux 5.13, a non-anonymous one (EINVAL), changing
+        // nothing: the core copies instead.
+        let p = unsafe {
+            libc::mremap(
+                from.cast(),
+                len,
+                len,
+                libc::MREMAP_MAYMOVE | libc::MREMAP_FIXED | libc::MREMAP_DONTUNMAP,
+                to.cast::<libc::c_void>(),
+            )
+        };
+        if p == libc::MAP_FAILED {
+            Err(errno())
+        } else {
+            Ok(())
+        }
+    }
+
     fn map_file(
         &self,
         addr: *mut u8,

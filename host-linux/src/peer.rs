@@ -255,12 +255,7 @@ pub fn start_server(process: Option<&Process>) {
         .stack_size(256 << 10)
         .spawn(move || {
             // Host signals are for the guest's threads.
-            // SAFETY: plain mask calls on an initialised set.
-            unsafe {
-                let mut all: libc::sigset_t = std::mem::zeroed();
-                libc::sigfillset(&mut all);
-                libc::pthread_sigmask(libc::SIG_BLOCK, &all, std::ptr::null_mut());
-            }
+            crate::signals::helper_thread();
             // SAFETY: cannot fail.
             tree::server_started(unsafe { libc::gettid() });
             let _ = started.send(());

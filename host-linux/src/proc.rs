@@ -115,10 +115,7 @@ pub fn end_process(end: ProcessEnd) -> ! {
                     rl.rlim_cur = 0;
                     libc::setrlimit(libc::RLIMIT_CORE, &rl);
                 }
-                let mut sa: libc::sigaction = std::mem::zeroed();
-                sa.sa_sigaction = libc::SIG_DFL;
-                libc::sigemptyset(&mut sa.sa_mask);
-                libc::sigaction(signo, &sa, std::ptr::null_mut());
+                crate::signals::set_default(signo);
                 let mut set: libc::sigset_t = std::mem::zeroed();
                 libc::sigemptyset(&mut set);
                 libc::sigaddset(&mut set, signo);

@@ -11,9 +11,10 @@
 //! not handled here: [`crate::fault`] owns it.
 //!
 //! The signals pvm keeps on the host for itself (SIGPIPE, the fault
-//! signals, [`KICK`]) reach the guest too when another process sends them
-//! (`kill`, `sigqueue`, `tgkill` from another guest of the tree or from a
-//! host program): their handlers ([`install_kept`], `on_kick`,
+//! signals, [`KICK`], and 32 and 33, which the host's C library keeps)
+//! reach the guest too when another process sends them (`kill`,
+//! `sigqueue`, `tgkill` from another guest of the tree or from a host
+//! program): their handlers ([`install_kept`], `on_kick`, `on_libc`,
 //! `crate::fault`) tell such a signal (`si_code` at most 0, from another
 //! pid) from pvm's own (a fault, a broken pipe's SIGPIPE, a kick) and
 //! record it as a caught one ([`record`]). The kernel thus decides who
@@ -290,10 +291,11 @@ pub unsafe fn source(info: *const libc::siginfo_t) -> Source {
 }
 
 /// The signals pvm keeps on the host for itself that the guest may be
-/// sent (SIGKILL and SIGSTOP are the host's to act on; 32 and 33 are
-/// the C library's).
+/// sent (SIGKILL and SIGSTOP are the host's to act on).
 pub fn kept(signo: i32) -> bool {
-    KEPT.contains(&signo) || matches!(signo, libc::SIGSEGV | libc::SIGBUS | KICK)
+    KEPT.contains(&signo)
+        || LIBC_KEPT.contains(&signo)
+        || matches!(signo, libc::SIGSEGV | libc::SIGBUS | KICK)
 }
 
 /// After the guest's `kill(pid, signo)` of its own group (`pid` 0 or
@@ -356,6 +358,7 @@ const KEPT: [i32; 5] = [
 /// Install [`on_kept`] (at start, and again where SIGPIPE was set for a
 /// host program that was not started).
 pub fn install_kept() {
+    install_libc_kept();
     for signo in KEPT {
         // SAFETY: a zeroed sigaction is valid; the handler is
         // async-signal-safe.
@@ -367,6 +370,187 @@ pub fn install_kept() {
             libc::sigaction(signo, &sa, std::ptr::null_mut());
         }
     }
+}
+
+/// The signals the host's C library keeps for itself (glibc's SIGCANCEL
+/// and SIGSETXID): its `sigaction` refuses them, so [`on_libc`] is
+/// installed with the system call itself, ahead of the C library's
+/// handler, which it calls for the C library's own.
+const LIBC_KEPT: [i32; 2] = [SIGRTMIN, SIGRTMIN + 1];
+
+/// The kernel's `struct sigaction` on x86-64 (the C library's differs).
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct KernelSigaction {
+    handler: usize,
+    flags: u64,
+    restorer: usize,
+    mask: u64,
+}
+
+/// `rt_sigaction(signo, new, old)` itself, past the C library's refusal.
+fn kernel_sigaction(signo: i32, new: Option<&KernelSigaction>) -> Option<KernelSigaction> {
+    let mut old = KernelSigaction {
+        handler: 0,
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    };
+    let new = new.map_or(std::ptr::null(), |n| n as *const KernelSigaction);
+    // SAFETY: both pointers are null or valid kernel sigactions of the
+    // size given (8 bytes of mask).
+    let r = unsafe { libc::syscall(libc::SYS_rt_sigaction, signo, new, &mut old, 8) };
+    (r == 0).then_some(old)
+}
+
+/// The C library's handlers of [`LIBC_KEPT`] (handler and flags), as
+/// [`install_libc_kept`] found them.
+static LIBC_PREV: [(AtomicU64, AtomicU64); 2] =
+    [const { (AtomicU64::new(0), AtomicU64::new(0)) }; 2];
+
+/// The handler of [`LIBC_KEPT`]: another process's signal is the guest's;
+/// this process's own (the C library's thread cancellation or id change
+/// broadcast, sent with `tgkill`) goes to the C library's handler.
+extern "C" fn on_libc(signo: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+    // SAFETY: the kernel's siginfo and ucontext for this handler.
+    if unsafe { source(info) } == Source::Another {
+        // SAFETY: as above.
+        unsafe { record(signo, info, ctx) };
+        if HELPER.with(|h| h.get()) {
+            // A guest thread takes it at its next stop: the main one
+            // (if it has ended, the next thread that stops).
+            // SAFETY: tgkill on our own process; ESRCH is harmless.
+            unsafe {
+                let me = libc::getpid();
+                libc::syscall(libc::SYS_tgkill, me, me, KICK);
+            }
+        }
+        return;
+    }
+    let i = (signo - SIGRTMIN) as usize;
+    let handler = LIBC_PREV[i].0.load(Ordering::Acquire) as usize;
+    if handler == libc::SIG_DFL || handler == libc::SIG_IGN {
+        return;
+    }
+    let siginfo = LIBC_PREV[i].1.load(Ordering::Acquire) & libc::SA_SIGINFO as u64 != 0;
+    // SAFETY: `handler` is the C library's own handler of `signo`, called
+    // as the kernel would have called it, with this handler's arguments.
+    unsafe {
+        if siginfo {
+            let f: extern "C" fn(i32, *mut libc::siginfo_t, *mut libc::c_void) =
+                std::mem::transmute(handler);
+            f(signo, info, ctx);
+        } else {
+            let f: extern "C" fn(i32) = std::mem::transmute(handler);
+            f(signo);
+        }
+    }
+}
+
+/// Install [`on_libc`] for [`LIBC_KEPT`], keeping the C library's
+/// handlers to call (installing it again keeps them too). The kernel
+/// needs a restorer for a handler (x86-64): the flags and restorer of
+/// [`KICK`]'s handler, which the C library installed ([`install_kick`]
+/// runs first).
+fn install_libc_kept() {
+    // glibc installs its SIGSETXID handler when the process makes its
+    // first thread (and SIGCANCEL's at the first `pthread_cancel`, which
+    // pvm never calls): make one first, so that its handler is there to
+    // be kept, not installed over this one later.
+    let _ = std::thread::spawn(|| {}).join();
+    let Some(kick) = kernel_sigaction(KICK, None) else {
+        return;
+    };
+    for (i, &signo) in LIBC_KEPT.iter().enumerate() {
+        let Some(old) = kernel_sigaction(signo, None) else {
+            continue;
+        };
+        if old.handler != on_libc as *const () as usize {
+            LIBC_PREV[i].0.store(old.handler as u64, Ordering::Release);
+            LIBC_PREV[i].1.store(old.flags, Ordering::Release);
+        }
+        let sa = KernelSigaction {
+            handler: on_libc as *const () as usize,
+            // The kick handler's: SA_SIGINFO, no SA_RESTART, and the C
+            // library's flag for its restorer.
+            flags: kick.flags,
+            restorer: kick.restorer,
+            mask: 0,
+        };
+        kernel_sigaction(signo, Some(&sa));
+    }
+}
+
+/// Block every host signal in this thread but those a fault raises, also
+/// [`LIBC_KEPT`] (the C library's `pthread_sigmask` leaves those out).
+/// Returns the old mask. (Only for a moment: the C library's id change
+/// waits for every thread to take its SIGSETXID.)
+pub fn block_all() -> libc::sigset_t {
+    // SAFETY: plain signal-mask calls on valid, initialised sets; the
+    // raw call reads 8 bytes of mask.
+    unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        for s in [
+            libc::SIGSEGV,
+            libc::SIGBUS,
+            libc::SIGILL,
+            libc::SIGFPE,
+            libc::SIGTRAP,
+        ] {
+            libc::sigdelset(&mut all, s);
+        }
+        libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut old);
+        let libc_kept: u64 = LIBC_KEPT.iter().fold(0, |m, s| m | 1 << (s - 1));
+        libc::syscall(
+            libc::SYS_rt_sigprocmask,
+            libc::SIG_BLOCK,
+            &libc_kept,
+            std::ptr::null_mut::<u64>(),
+            8,
+        );
+        old
+    }
+}
+
+thread_local! {
+    /// This host thread is one of pvm's own, not a guest thread's
+    /// ([`helper_thread`]).
+    static HELPER: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Make this thread one of pvm's own helpers: host signals are for the
+/// guest's threads, so it blocks them all, but SIGSETXID, which the C
+/// library's id change needs every thread to take; another process's
+/// that lands here is recorded and the main thread kicked to take it
+/// (`on_libc`).
+pub fn helper_thread() {
+    block_all();
+    HELPER.with(|h| h.set(true));
+    let setxid: u64 = 1 << (LIBC_KEPT[1] - 1);
+    // SAFETY: the raw call reads 8 bytes of mask.
+    unsafe {
+        libc::syscall(
+            libc::SYS_rt_sigprocmask,
+            libc::SIG_UNBLOCK,
+            &setxid,
+            std::ptr::null_mut::<u64>(),
+            8,
+        );
+    }
+}
+
+/// Give `signo` its default action on the host, also one of
+/// [`LIBC_KEPT`] (for pvm to die of it as its guest did).
+pub fn set_default(signo: i32) {
+    let sa = KernelSigaction {
+        handler: libc::SIG_DFL,
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    };
+    kernel_sigaction(signo, Some(&sa));
 }
 
 /// Treat `signo` as `action`. Errors (a signal the C library reserves) are
@@ -570,21 +754,9 @@ pub fn take() -> Option<HostSignal> {
 /// call (a guest's `pause()` right after `fork`) would be seen only after
 /// the call ends, which may be never.
 pub fn interruptible<R>(f: impl FnOnce(&libc::sigset_t) -> R) -> Option<R> {
+    let old = block_all();
     // SAFETY: plain signal-mask calls on valid, initialised sets.
     unsafe {
-        let mut all: libc::sigset_t = std::mem::zeroed();
-        let mut old: libc::sigset_t = std::mem::zeroed();
-        libc::sigfillset(&mut all);
-        for s in [
-            libc::SIGSEGV,
-            libc::SIGBUS,
-            libc::SIGILL,
-            libc::SIGFPE,
-            libc::SIGTRAP,
-        ] {
-            libc::sigdelset(&mut all, s);
-        }
-        libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut old);
         // An interrupt from another thread counts as a caught signal.
         let r = if ARRIVED.load(Ordering::Acquire) == 0 && !take_kick() {
             Some(f(&old))

@@ -535,12 +535,7 @@ pub fn start_watchdog(program: Option<&[u8]>) {
             // SAFETY: cannot fail.
             put_thread(unsafe { libc::gettid() }, HIDDEN, b"pvm-watchdog");
             // Host signals are for the guest's threads.
-            // SAFETY: plain mask calls on an initialised set.
-            unsafe {
-                let mut all: libc::sigset_t = std::mem::zeroed();
-                libc::sigfillset(&mut all);
-                libc::pthread_sigmask(libc::SIG_BLOCK, &all, std::ptr::null_mut());
-            }
+            crate::signals::helper_thread();
             let mut seen = 0;
             loop {
                 std::thread::sleep(Duration::from_millis(20));

@@ -375,6 +375,7 @@ pub const RLIM_INFINITY: u64 = u64::MAX;
 pub const RLIMIT_DATA: u32 = 2;
 pub const RLIMIT_STACK: u32 = 3;
 pub const RLIMIT_AS: u32 = 9;
+pub const RLIMIT_SIGPENDING: u32 = 11;
 pub const RLIMIT_NLIMITS: u64 = 16;
 
 fn put_u16(b: &mut [u8], off: usize, v: u16) {

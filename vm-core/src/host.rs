@@ -760,6 +760,20 @@ pub trait HostOs: Sync {
         Err(Errno::ENODEV)
     }
 
+    /// Move the host pages of `[from, from+len)` to `[to, to+len)` (page
+    /// aligned, inside one reservation, not overlapping; `to` mapped or
+    /// not) with whatever backs them, as `mremap` moves a mapping: a file
+    /// mapping stays a mapping of its file (pages past the file's end
+    /// still fault), shared memory stays shared, and the protection
+    /// moves along. `from` may be left mapped but emptied: the caller
+    /// [`HostOs::discard`]s it next. On failure nothing has changed. Default:
+    /// `ENODEV`, a host that cannot move pages (the core copies the
+    /// bytes into fresh pages instead).
+    fn move_pages(&self, from: *mut u8, to: *mut u8, len: usize) -> SysResult<()> {
+        let _ = (from, to, len);
+        Err(Errno::ENODEV)
+    }
+
     /// Allocate `size` bytes (a multiple of 4096) of host memory that is
     /// readable, writable and executable, for the translator's code cache.
     /// It stays valid for the life of the process and is never handed to

@@ -728,6 +728,48 @@ impl GuestMemory {
             .map_file(host_addr, len as usize, fd, offset, perm.host(), false)
     }
 
+    /// Move the mapped pages `[from, from+len)` (one permission, `perm`)
+    /// to `[to, to+len)` (page aligned, not overlapping them, nothing
+    /// mapped there), as `mremap` moves a mapping: the host moves what
+    /// backs them ([`HostOs::move_pages`]), so a file mapping stays one
+    /// (its pages past the file's end still fault) and a shared range
+    /// stays shared. `from` is then unmapped. Fails with the host's error,
+    /// nothing changed (`ENODEV` on a host that cannot move pages, or a
+    /// range the host holds in more than one piece): the caller copies.
+    pub fn move_pages(&self, from: u64, to: u64, len: u64, perm: Perm) -> SysResult<()> {
+        if !self.range_ok(from, len) || !self.range_ok(to, len) {
+            return Err(Errno::EINVAL);
+        }
+        if from < to + len && to < from + len {
+            return Err(Errno::EINVAL);
+        }
+        let shared = self.maps.lock().shared_parts(from, from + len);
+        // SAFETY: range_ok proved both ranges lie inside the reservation.
+        let (host_from, host_to) =
+            unsafe { (self.base.add(from as usize), self.base.add(to as usize)) };
+        // Code translated from the old pages is stale wherever they go.
+        if self.any_exec(from, len) {
+            self.invalidate_range(from, len);
+        }
+        self.host.move_pages(host_from, host_to, len as usize)?;
+        // The pages' own host protection came along, including a write
+        // protection for translated code, which the new range does not
+        // hold: give them their guest permission's.
+        self.host.protect(host_to, len as usize, perm.host())?;
+        self.set_perms(to, len, Some(perm));
+        let mut maps = self.maps.lock();
+        maps.insert(to, to + len, perm);
+        range_remove(&mut maps.shared, to, to + len);
+        for (s, e) in shared {
+            maps.mark_shared(s - from + to, e - from + to);
+        }
+        drop(maps);
+        if crate::log::on(crate::log::PAGE) {
+            crate::log::page(self.host, "move", to, len, Some(perm));
+        }
+        self.unmap(from, len)
+    }
+
     /// Change the permission of `[addr, addr+len)` (`mprotect`). Every page
     /// must be mapped.
     pub fn protect(&self, addr: u64, len: u64, perm: Perm) -> SysResult<()> {

@@ -12,7 +12,7 @@ use crate::sigstate::{self, AltStack, Pending, SignalTable};
 use alloc::boxed::Box;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 /// An emulation engine: the interpreter, or the translator.
 pub trait Engine {
@@ -81,6 +81,10 @@ pub struct ThreadShared {
     pub sigmask: AtomicU64,
     inbox: spin::Mutex<Pending>,
     pub(crate) has_inbox: AtomicBool,
+    /// [`Pending::queued`] of the thread's own pending set, as the thread
+    /// last published it (it alone changes that set), for the other
+    /// threads' `RLIMIT_SIGPENDING` count.
+    pub(crate) queued: AtomicUsize,
     /// The name `prctl(PR_SET_NAME)` gave, for other threads' `/proc`.
     pub name: spin::Mutex<Option<[u8; 16]>>,
 }
@@ -92,6 +96,7 @@ impl ThreadShared {
             sigmask: AtomicU64::new(sigmask),
             inbox: spin::Mutex::new(Pending::default()),
             has_inbox: AtomicBool::new(false),
+            queued: AtomicUsize::new(0),
             name: spin::Mutex::new(None),
         }
     }
@@ -102,6 +107,12 @@ impl ThreadShared {
             return None;
         }
         Some(core::mem::take(&mut *self.inbox.lock()))
+    }
+
+    /// The signals queued for this thread that count against
+    /// `RLIMIT_SIGPENDING`: its inbox and its pending set as published.
+    pub(crate) fn queued(&self) -> usize {
+        self.inbox.lock().queued() + self.queued.load(Ordering::Relaxed)
     }
 }
 

@@ -111,6 +111,60 @@ pub fn take_host_signals(process: &Process, thread: &mut Thread) {
             send(process, thread, info, true);
         }
     }
+    publish_queued(thread);
+}
+
+/// Publish how many signals `thread`'s own pending set queues, for the
+/// other threads' `RLIMIT_SIGPENDING` count ([`within_limit`]).
+fn publish_queued(thread: &Thread) {
+    if let Some(sh) = &thread.shared {
+        sh.queued.store(
+            thread.pending.queued(),
+            core::sync::atomic::Ordering::Relaxed,
+        );
+    }
+}
+
+/// What `RLIMIT_SIGPENDING` (soft limit `limit`) lets become of `info`,
+/// a signal the guest sends to its own process or one of its threads
+/// (Linux's `__send_signal_locked`). The signals queued for the process
+/// count (its own and each thread's, another thread's own set as that
+/// thread last published it; Linux counts those of every process of the
+/// user in the user namespace). A standard signal is never refused
+/// (`kill`'s override the limit, and a second one is not queued); past
+/// the limit a real-time one sent by `kill` (`SI_USER`) loses its
+/// information (it arrives from pid 0; nothing more, `None`, when one is
+/// pending already), and any other is refused with `EAGAIN`.
+pub fn within_limit(
+    process: &Process,
+    thread: &Thread,
+    info: SigInfo,
+    limit: u64,
+) -> Result<Option<SigInfo>, crate::host::Errno> {
+    if info.signo < SIGRTMIN {
+        return Ok(Some(info));
+    }
+    let others: usize = process
+        .other_threads(thread.tid)
+        .iter()
+        .map(|t| t.queued())
+        .sum();
+    let table = process.signals.lock();
+    let act = table.actions[(info.signo - 1) as usize];
+    if thread.sigmask & bit(info.signo) == 0 && ignored(&act, info.signo) {
+        return Ok(Some(info)); // dropped by `send`, never queued
+    }
+    let queued = table.shared.queued() + thread.pending.queued() + others;
+    if (queued as u64) < limit {
+        return Ok(Some(info));
+    }
+    if info.code != SI_USER {
+        return Err(crate::host::Errno::EAGAIN);
+    }
+    if (table.shared.set() | thread.pending.set()) & bit(info.signo) != 0 {
+        return Ok(None);
+    }
+    Ok(Some(SigInfo::kill(info.signo, SI_USER, 0, 0)))
 }
 
 /// A host call of system call `restartable`-or-not failed with `EINTR`
@@ -164,6 +218,7 @@ pub fn send(process: &Process, thread: &mut Thread, info: SigInfo, shared: bool)
         }
     } else {
         thread.pending.add(info);
+        publish_queued(thread);
     }
 }
 
@@ -237,7 +292,10 @@ fn dequeue(process: &Process, thread: &mut Thread) -> Option<SigInfo> {
     }
     let signo = first.trailing_zeros() as i32 + 1;
     match crate::ptimer::take(process, &mut thread.pending, &mut table, signo) {
-        Some(info) => Some(info),
+        Some(info) => {
+            publish_queued(thread);
+            Some(info)
+        }
         // A stale timer signal was dropped: look again.
         None => {
             drop(table);

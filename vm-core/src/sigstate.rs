@@ -253,6 +253,15 @@ impl Pending {
         self.queue.is_empty()
     }
 
+    /// How many entries count against `RLIMIT_SIGPENDING`: all but the
+    /// timers' (Linux's timers bring their own entry).
+    pub fn queued(&self) -> usize {
+        self.queue
+            .iter()
+            .filter(|i| !matches!(i.fields, SigFields::Timer { .. }))
+            .count()
+    }
+
     /// Make `info` pending: a standard signal already pending is not
     /// queued twice (its first siginfo wins), a real-time one is, and so
     /// is a timer's (Linux queues a timer's own preallocated entry).
@@ -448,8 +457,8 @@ pub(crate) fn ignored(act: &SigAction, signo: i32) -> bool {
 /// can catch them), SIGPIPE (the core raises it for a write to a broken
 /// pipe, the host drops its own copy), and the first two real-time
 /// signals, which the host's C library reserves. (Another process's
-/// SIGPIPE or fault signal still reaches the guest: the host's handlers
-/// for them hand it over, as any caught signal.)
+/// SIGPIPE, fault signal, 32 or 33 still reaches the guest: the host's
+/// handlers for them hand it over, as any caught signal.)
 const HOST_KEEPS: u64 =
     SYNCHRONOUS | UNBLOCKABLE | bit(SIGPIPE) | bit(SIGRTMIN) | bit(SIGRTMIN + 1);
 

@@ -76,10 +76,6 @@ impl Runner {
 ///   `CONFIG_DNOTIFY` and `CONFIG_FILE_LOCKING` (`dnotify`).
 pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
     (
-        "sig_exec_race.*",
-        "fails there, not yet understood: the parent's one SIGTERM never ends the child's chain of execs (24 of 24 chains finish; the Linux host gives 0)",
-    ),
-    (
         "proc_spawn.*",
         "runs host programs (/bin/sh, echo), which the unikernel does not have (posix_spawn gives ENOENT there)",
     ),

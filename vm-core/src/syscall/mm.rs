@@ -9,8 +9,12 @@
 //! reservation ([`crate::host::HostOs::map_file`]), so writes reach the
 //! file. The mapping list records which ranges are shared but not which
 //! pages came from a file, so `mremap` growth and `MADV_DONTNEED` give
-//! zeroes where Linux would re-read a private file mapping, and a moved
-//! shared mapping becomes a private copy.
+//! zeroes where Linux would re-read a private file mapping. A move by
+//! `mremap` moves the host pages with what backs them
+//! ([`GuestMemory::move_pages`]): a file mapping stays one (a shared one
+//! keeps writing to its file; pages past a truncated file's end still
+//! raise `SIGBUS`); on a host that cannot move pages the bytes are
+//! copied, and a moved shared mapping becomes a private copy.
 //!
 //! The guest's `RLIMIT_AS` and `RLIMIT_DATA` bound what these calls map,
 //! as Linux's `may_expand_vm` does (see [`crate::memory::Mappings::may_expand`]):
@@ -427,13 +431,45 @@ fn mremap_inner(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
             return Err(Errno::ENOMEM);
         }
     }
-    // Move: a new range, the old contents copied over, the old range gone.
+    // Move: a new range, the old pages moved (or copied) there, the old
+    // range gone.
     let target = if fixed {
         mem.unmap(new_addr, nlen)?;
         new_addr
     } else {
         mem.maps.lock().find_free(nlen).ok_or(Errno::ENOMEM)?
     };
+    let keep = olen.min(nlen);
+    if mem.move_pages(old, target, keep, perm).is_ok() {
+        if nlen > keep {
+            mem.map(target + keep, nlen - keep, perm, true)?;
+        }
+    } else {
+        copy_pages(mem, old, olen, target, nlen, perm)?;
+    }
+    if flags & MREMAP_DONTUNMAP != 0 {
+        // The source stays mapped, emptied, as after MADV_DONTNEED.
+        mem.map(old, olen, perm, true)?;
+    } else {
+        mem.unmap(old, olen)?;
+    }
+    Ok(target)
+}
+
+/// `mremap`'s move where the host cannot move the pages: fresh pages at
+/// `target` (`nlen` bytes, then `perm`) holding a copy of the first
+/// `min(olen, nlen)` bytes at `old` (whose permission is `perm`). A
+/// shared mapping becomes a private copy, and a source page whose host
+/// page is gone (a file truncated under its mapping) is left zero, where
+/// Linux moves the file mapping and the page stays gone.
+fn copy_pages(
+    mem: &GuestMemory,
+    old: u64,
+    olen: u64,
+    target: u64,
+    nlen: u64,
+    perm: Perm,
+) -> SysResult<()> {
     let keep = olen.min(nlen);
     if !perm.contains(Perm::READ) {
         mem.protect(old, olen, perm | Perm::READ)?;
@@ -445,9 +481,7 @@ fn mremap_inner(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let dst = mem
         .check(target, keep, Access::Write)
         .map_err(|_| Errno::EFAULT)?;
-    // Page by page, guarded: a source page whose host page is gone (a file
-    // truncated under its mapping) is left zero in the new anonymous range
-    // (Linux moves the file mapping, where it stays gone).
+    // Page by page, guarded: a gone source page is skipped.
     let mut off = 0;
     while off < keep as usize {
         let n = (keep as usize - off).min(PAGE_SIZE as usize);
@@ -461,13 +495,7 @@ fn mremap_inner(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     if perm != Perm::READ | Perm::WRITE {
         mem.protect(target, nlen, perm)?;
     }
-    if flags & MREMAP_DONTUNMAP != 0 {
-        // The source stays mapped, emptied, as after MADV_DONTNEED.
-        mem.map(old, olen, perm, true)?;
-    } else {
-        mem.unmap(old, olen)?;
-    }
-    Ok(target)
+    Ok(())
 }
 
 pub(super) fn madvise(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {

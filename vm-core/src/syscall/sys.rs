@@ -672,7 +672,10 @@ pub(super) fn kill(cx: &mut Ctx<'_>, pid: i32, tid: Option<i32>, sig: u64) -> R 
             return cx.p.host.tgkill(pid, t, sig).map(|_| 0);
         }
         let info = SigInfo::kill(sig, signal::SI_TKILL, own, ids.uid);
-        return to_thread(cx, t, sig, info);
+        return match limited(cx, info)? {
+            Some(info) => to_thread(cx, t, sig, info),
+            None => Ok(0),
+        };
     }
     if pid != own && pid != 0 {
         return Err(Errno::EPERM);
@@ -681,8 +684,21 @@ pub(super) fn kill(cx: &mut Ctx<'_>, pid: i32, tid: Option<i32>, sig: u64) -> R 
         return Ok(0);
     }
     let info = SigInfo::kill(sig, signal::SI_USER, own, ids.uid);
-    signal::send(cx.p, cx.t, info, true);
+    if let Some(info) = limited(cx, info)? {
+        signal::send(cx.p, cx.t, info, true);
+    }
     Ok(0)
+}
+
+/// `info`, a signal for this process or one of its threads, as
+/// `RLIMIT_SIGPENDING` lets it be queued ([`signal::within_limit`]):
+/// `None` when it adds nothing, `EAGAIN` when it is refused.
+fn limited(cx: &Ctx<'_>, info: SigInfo) -> SysResult<Option<SigInfo>> {
+    if info.signo < signal::SIGRTMIN {
+        return Ok(Some(info));
+    }
+    let limit = cx.p.host.prlimit(RLIMIT_SIGPENDING, None)?.0;
+    signal::within_limit(cx.p, cx.t, info, limit)
 }
 
 /// Send `info` (signal `sig`, 0 only checks) to thread `tid` of this
@@ -734,6 +750,9 @@ pub(super) fn sigqueueinfo(
         signo: sig,
         code: le_u32(&b, 8) as i32,
         fields: signal::SigFields::Raw(raw),
+    };
+    let Some(info) = limited(cx, info)? else {
+        return Ok(0);
     };
     if let Some(t) = tid {
         return to_thread(cx, t, sig, info);
