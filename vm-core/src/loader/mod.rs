@@ -183,8 +183,18 @@ impl LoadError {
     }
 }
 
+/// A path from the file, for a one-line message: invalid UTF-8 replaced,
+/// control characters (a mutated `PT_INTERP` may hold a newline) escaped.
 fn lossy(path: &[u8]) -> String {
-    String::from_utf8_lossy(path).into_owned()
+    let mut s = String::new();
+    for c in String::from_utf8_lossy(path).chars() {
+        if c.is_control() {
+            s.extend(c.escape_default());
+        } else {
+            s.push(c);
+        }
+    }
+    s
 }
 
 impl fmt::Display for LoadError {

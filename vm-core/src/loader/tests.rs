@@ -936,6 +936,13 @@ fn missing_interpreter_is_named() {
         e.to_string(),
         "interpreter /nonexistent/ld-pvm-test.so.1 not found (give a sysroot with -L or PVM_SYSROOT)"
     );
+    // Control characters in the path are escaped: the message stays one
+    // line (found by the loader fuzz target).
+    let odd = TestElf::new(ET_EXEC, Some(b"/no/ld\n%llu\t.so"));
+    assert_eq!(
+        load_err(&odd).to_string(),
+        "interpreter /no/ld\\n%llu\\t.so not found (give a sysroot with -L or PVM_SYSROOT)"
+    );
     let dir = TempDir::new();
     let p = dir.file("prog", &elf.bytes, 0o755);
     let e = Run::new(SPACE)
