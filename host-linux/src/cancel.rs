@@ -184,6 +184,23 @@ fn ready(fd: i32, events: i16) -> bool {
     n > 0 && p.revents != 0
 }
 
+/// Call `nr` with its timeout argument `args[at]` replaced by a zero
+/// `timespec`, a time that has already passed whether the call reads it
+/// as relative or absolute: it answers what it can without waiting.
+///
+/// # Safety
+/// As for [`call`] with the same `nr` and `args`.
+unsafe fn with_time_passed(nr: libc::c_long, args: [usize; 6], at: usize) -> isize {
+    let zero = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    let mut a = args;
+    a[at] = &raw const zero as usize;
+    // SAFETY: the caller's promise, with a timeout that outlives the call.
+    unsafe { raw(nr, a) }
+}
+
 /// The call a caught signal came before (see the module documentation):
 /// made now if it cannot sleep, else `-EINTR`, as Linux answers a call
 /// that finds a signal pending when it would sleep.
@@ -282,15 +299,8 @@ pub unsafe fn without_sleeping(nr: libc::c_long, args: [usize; 6]) -> isize {
         }
         libc::SYS_epoll_pwait2 => {
             // Ready events come back before a pending signal is looked at.
-            let zero = libc::timespec {
-                tv_sec: 0,
-                tv_nsec: 0,
-            };
-            let mut a = args;
-            a[3] = &raw const zero as usize;
-            // SAFETY: the caller's promise, with a timeout that outlives
-            // the call.
-            match unsafe { raw(nr, a) } {
+            // SAFETY: the caller's promise; `args[3]` is the timeout.
+            match unsafe { with_time_passed(nr, args, 3) } {
                 0 => EINTR,
                 r => r,
             }
@@ -323,20 +333,15 @@ pub unsafe fn without_sleeping(nr: libc::c_long, args: [usize; 6]) -> isize {
                 r => r,
             }
         }
-        libc::SYS_futex => {
-            // The waits (the only futex commands made this way) with a
-            // timeout that has already passed, relative or absolute: the
-            // word is still compared first (EAGAIN), and a PI lock that is
-            // free is still taken.
-            let zero = libc::timespec {
-                tv_sec: 0,
-                tv_nsec: 0,
-            };
-            let mut a = args;
-            a[3] = &raw const zero as usize;
-            // SAFETY: the caller's promise, with a timeout that outlives
-            // the call.
-            match unsafe { raw(nr, a) } {
+        libc::SYS_futex | libc::SYS_mq_timedsend | libc::SYS_mq_timedreceive => {
+            // The futex waits (the only futex commands made this way) and
+            // the message queue's, with a timeout that has already passed:
+            // a futex word is still compared first (EAGAIN), a free PI lock
+            // still taken, a message still moved (EAGAIN stays for a
+            // non-blocking queue).
+            let at = if nr == libc::SYS_futex { 3 } else { 4 };
+            // SAFETY: the caller's promise; `args[at]` is the timeout.
+            match unsafe { with_time_passed(nr, args, at) } {
                 r if r == -(libc::ETIMEDOUT as isize) => EINTR,
                 r => r,
             }
@@ -377,21 +382,6 @@ pub unsafe fn without_sleeping(nr: libc::c_long, args: [usize; 6]) -> isize {
                 EINTR
             } else {
                 r
-            }
-        }
-        libc::SYS_mq_timedsend | libc::SYS_mq_timedreceive => {
-            // With a deadline long past: ETIMEDOUT where it would wait
-            // (EAGAIN stays: the queue is non-blocking).
-            let past = libc::timespec {
-                tv_sec: 0,
-                tv_nsec: 0,
-            };
-            let mut a = args;
-            a[4] = &raw const past as usize;
-            // SAFETY: the caller's promise, with a valid deadline.
-            match unsafe { raw(nr, a) } {
-                r if r == -(libc::ETIMEDOUT as isize) => EINTR,
-                r => r,
             }
         }
         _ => EINTR,

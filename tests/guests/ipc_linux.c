@@ -23,18 +23,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static const char *en(int e) {
-    const char *s = strerrorname_np(e);
-    return s ? s : "E?";
-}
-
-static void res(const char *what, long r) {
-    if (r < 0)
-        printf("%s: %s\n", what, en(errno));
-    else
-        printf("%s: %ld\n", what, r);
-}
+#include "ipc.h"
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;

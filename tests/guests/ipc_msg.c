@@ -15,23 +15,12 @@
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "ipc.h"
 
 struct m {
     long type;
     char text[64];
 };
-
-static const char *en(int e) {
-    const char *s = strerrorname_np(e);
-    return s ? s : "E?";
-}
-
-static void res(const char *what, long r) {
-    if (r < 0)
-        printf("%s: %s\n", what, en(errno));
-    else
-        printf("%s: %ld\n", what, r);
-}
 
 static void on_alarm(int sig) { (void)sig; }
 

@@ -15,24 +15,13 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "ipc.h"
 
 union semun {
     int val;
     struct semid_ds *buf;
     unsigned short *array;
 };
-
-static const char *en(int e) {
-    const char *s = strerrorname_np(e);
-    return s ? s : "E?";
-}
-
-static void res(const char *what, long r) {
-    if (r < 0)
-        printf("%s: %s\n", what, en(errno));
-    else
-        printf("%s: %ld\n", what, r);
-}
 
 static void on_alarm(int sig) { (void)sig; }
 

@@ -16,18 +16,7 @@
 #include <sys/shm.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static const char *en(int e) {
-    const char *s = strerrorname_np(e);
-    return s ? s : "E?";
-}
-
-static void res(const char *what, long r) {
-    if (r < 0)
-        printf("%s: %s\n", what, en(errno));
-    else
-        printf("%s: %ld\n", what, r);
-}
+#include "ipc.h"
 
 static void resp(const char *what, void *p) {
     if (p == (void *)-1)
