@@ -18,8 +18,6 @@
 #include <unistd.h>
 #include "ipc.h"
 
-static void on_alarm(int sig) { (void)sig; }
-
 static struct timespec in_ms(int ms) {
     struct timespec t;
     clock_gettime(CLOCK_REALTIME, &t);
@@ -85,12 +83,7 @@ int main(void) {
     printf("child: %d\n", WEXITSTATUS(st));
 
     // A blocking receive cut short by SIGALRM (no SA_RESTART).
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_alarm;
-    sigaction(SIGALRM, &sa, NULL);
-    struct itimerval it = {{0, 0}, {0, 100000}};
-    setitimer(ITIMER_REAL, &it, NULL);
+    alarm_in(100000);
     res("interrupted", mq_receive(q, buf, sizeof buf, &prio));
 
     // Hostile arguments.

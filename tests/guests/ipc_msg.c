@@ -22,13 +22,6 @@ struct m {
     char text[64];
 };
 
-static void on_alarm(int sig) { (void)sig; }
-
-static void arm(int usec) {
-    struct itimerval it = {{0, 0}, {0, usec}};
-    setitimer(ITIMER_REAL, &it, NULL);
-}
-
 static int snd(int q, long type, const char *s) {
     struct m m;
     m.type = type;
@@ -80,11 +73,7 @@ int main(void) {
     res("copy", msgrcv(q, &m, sizeof m.text, 0, MSG_COPY | IPC_NOWAIT));
 
     // A blocking receive is cut short by SIGALRM (no SA_RESTART).
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_alarm;
-    sigaction(SIGALRM, &sa, NULL);
-    arm(100000);
+    alarm_in(100000);
     res("interrupted", msgrcv(q, &m, sizeof m.text, 0, 0));
 
     // qbytes can be lowered; a message that does not fit then waits.

@@ -23,8 +23,6 @@ union semun {
     unsigned short *array;
 };
 
-static void on_alarm(int sig) { (void)sig; }
-
 static int op(int s, unsigned short num, short delta, short flg) {
     struct sembuf b = {num, delta, flg};
     return semop(s, &b, 1);
@@ -120,12 +118,7 @@ int main(void) {
     printf("waiter: %d\n", WEXITSTATUS(st));
 
     // A blocking semop cut short by SIGALRM (no SA_RESTART).
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_alarm;
-    sigaction(SIGALRM, &sa, NULL);
-    struct itimerval it = {{0, 0}, {0, 100000}};
-    setitimer(ITIMER_REAL, &it, NULL);
+    alarm_in(100000);
     res("interrupted", op(s, 2, -1, 0));
 
     // Hostile arguments.
