@@ -211,6 +211,7 @@ const SQLITE: &str = "/usr/bin/sqlite3";
 const SHFMT: &str = "/usr/bin/shfmt";
 const FZF: &str = "/usr/bin/fzf";
 const AGE: &str = "/usr/bin/age";
+const NODE: &str = "/usr/bin/node";
 /// GNU tar's options for an archive that is the same bytes on every run
 /// (the fixture's copies have the time of the copy).
 const TAR_FIXED: &[&str] = &[
@@ -478,6 +479,7 @@ pub fn cases() -> Vec<RealCase> {
     ];
     v.extend(wide_cases());
     v.extend(go_cases(&words));
+    v.extend(node_cases());
     // esbuild: a static Go program (threads from before main).
     let esb = |name, args: &[&str]| RealCase {
         name,
@@ -623,6 +625,24 @@ fn go_cases(words: &[u8]) -> Vec<RealCase> {
             &["-d", "-i", "go/age-key.txt", "go/msg.age"],
         )
         .threads(),
+    ]
+}
+
+/// Node.js 20 (Debian's `nodejs`): V8's RISC-V JIT writes machine code,
+/// flushes the instruction cache with `riscv_flush_icache` and runs it,
+/// over and over, in the main thread and in workers, so these cases test
+/// pvm's handling of code the guest changes (invalidation, threads) on a
+/// program nobody here wrote, and its event loop over epoll, sockets,
+/// signals, timers and child processes.
+fn node_cases() -> Vec<RealCase> {
+    vec![
+        // Tiered compilation, deoptimization, BigInt, zlib and OpenSSL.
+        case("node.jit", NODE, &["node/jit.js"]).threads(),
+        // worker_threads: SharedArrayBuffer, Atomics.wait/notify, ports.
+        case("node.workers", NODE, &["node/worker.js"]).threads(),
+        // Files, loopback TCP and HTTP, signals, timers; `/bin/sh`
+        // children, which qemu-user runs as the host's own `sh`.
+        case("node.io", NODE, &["node/io.js"]).host_children(),
     ]
 }
 
