@@ -212,6 +212,7 @@ const SHFMT: &str = "/usr/bin/shfmt";
 const FZF: &str = "/usr/bin/fzf";
 const AGE: &str = "/usr/bin/age";
 const NODE: &str = "/usr/bin/node";
+const JAVA: &str = "/usr/lib/jvm/java-21-openjdk-riscv64/bin/java";
 /// GNU tar's options for an archive that is the same bytes on every run
 /// (the fixture's copies have the time of the copy).
 const TAR_FIXED: &[&str] = &[
@@ -479,7 +480,7 @@ pub fn cases() -> Vec<RealCase> {
     ];
     v.extend(wide_cases());
     v.extend(go_cases(&words));
-    v.extend(node_cases());
+    v.extend(jit_cases());
     // esbuild: a static Go program (threads from before main).
     let esb = |name, args: &[&str]| RealCase {
         name,
@@ -628,13 +629,14 @@ fn go_cases(words: &[u8]) -> Vec<RealCase> {
     ]
 }
 
-/// Node.js 20 (Debian's `nodejs`): V8's RISC-V JIT writes machine code,
+/// Node.js 20 (Debian's `nodejs`) and OpenJDK 21: V8's RISC-V JIT writes machine code,
 /// flushes the instruction cache with `riscv_flush_icache` and runs it,
-/// over and over, in the main thread and in workers, so these cases test
+/// over and over, in the main thread and in workers (HotSpot does as much
+/// with its own JIT and runs on its SIGSEGV handler), so these cases test
 /// pvm's handling of code the guest changes (invalidation, threads) on a
 /// program nobody here wrote, and its event loop over epoll, sockets,
 /// signals, timers and child processes.
-fn node_cases() -> Vec<RealCase> {
+fn jit_cases() -> Vec<RealCase> {
     vec![
         // Tiered compilation, deoptimization, BigInt, zlib and OpenSSL.
         case("node.jit", NODE, &["node/jit.js"]).threads(),
@@ -643,6 +645,10 @@ fn node_cases() -> Vec<RealCase> {
         // Files, loopback TCP and HTTP, signals, timers; `/bin/sh`
         // children, which qemu-user runs as the host's own `sh`.
         case("node.io", NODE, &["node/io.js"]).host_children(),
+        // OpenJDK 21's HotSpot (see `java/Main.java`): JIT-compiled code,
+        // faults turned into NullPointerException and StackOverflowError,
+        // a thread pool, monitors and interrupts.
+        case("java.main", JAVA, &["-cp", "java", "Main"]).threads(),
     ]
 }
 
