@@ -212,6 +212,7 @@ const SHFMT: &str = "/usr/bin/shfmt";
 const FZF: &str = "/usr/bin/fzf";
 const AGE: &str = "/usr/bin/age";
 const NODE: &str = "/usr/bin/node";
+const RUBY: &str = "/usr/bin/ruby3.3";
 const JAVA: &str = "/usr/lib/jvm/java-21-openjdk-riscv64/bin/java";
 /// GNU tar's options for an archive that is the same bytes on every run
 /// (the fixture's copies have the time of the copy).
@@ -649,6 +650,9 @@ fn jit_cases() -> Vec<RealCase> {
         // faults turned into NullPointerException and StackOverflowError,
         // a thread pool, monitors and interrupts.
         case("java.main", JAVA, &["-cp", "java", "Main"]).threads(),
+        // Ruby 3.3 (no JIT of its own here): threads under its GVL, fork,
+        // sockets, fibers, signals and `sh` children (see `ruby/main.rb`).
+        case("ruby.main", RUBY, &["ruby/main.rb"]).host_children(),
     ]
 }
 
