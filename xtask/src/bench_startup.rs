@@ -1,11 +1,13 @@
 //! `cargo xtask bench`'s start-up rows for real programs: Debian 13
-//! riscv64 `python3.13 -c pass` and `bash -c` running a short pipeline
+//! riscv64 `python3.13 -c pass`, `bash -c` running a short pipeline
 //! (builtins only, so qemu-riscv64 can run it without binfmt_misc: the
-//! pipeline's stages are forked subshells, not `execve`s), from the sysroot
+//! pipeline's stages are forked subshells, not `execve`s) and `node -e` with
+//! a hot loop (V8 compiling code as it warms up), from the sysroot
 //! that `cargo xtask realprogs` builds in `tests/build/debian-riscv64/root`.
 //!
-//! Each runs `runs.max(10)` times natively (the host's own `python3` and
-//! `bash`, which are other versions: a yardstick, not a twin), under
+//! Each runs `runs.max(10)` times natively (the host's own `python3`,
+//! `bash` and `node`, which are other versions: a yardstick, not a twin;
+//! left out, with a note, where the host lacks the program), under
 //! qemu-riscv64 and under each pvm engine, with the fixed environment of
 //! the real-program cases. Reported: median wall time, median CPU time and
 //! median peak RSS (from the `wait4` that reaps the run: they cover its
@@ -19,6 +21,11 @@ use crate::util::{median, run_captured};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
+
+/// A hot loop V8 compiles through its tiers: the start-up of a program that
+/// writes machine code and flushes it (`riscv_flush_icache`) as it warms up.
+const NODE_LOOP: &str =
+    "let s = 0; for (let i = 0; i < 3e7; i++) s = (s + i * 7) % 1000003; console.log(s)";
 
 const PIPELINE: &str = "for i in 1 2 3 4 5 6 7 8; do echo line $i; done | while read a b; do echo $((b * b)); done | { s=0; while read n; do s=$((s + n)); done; echo sum $s; }";
 
@@ -42,6 +49,11 @@ fn cases() -> Vec<Case> {
             guest: &["/usr/bin/bash", "-c", PIPELINE],
             native: &["bash", "-c", PIPELINE],
         },
+        Case {
+            name: "node -e hot loop",
+            guest: &["/usr/bin/node", "-e", NODE_LOOP],
+            native: &["node", "-e", NODE_LOOP],
+        },
     ]
 }
 
@@ -55,6 +67,12 @@ const ENV: &[(&str, &str)] = &[
     ("PYTHONHASHSEED", "0"),
     ("PYTHONNOUSERSITE", "1"),
 ];
+
+/// Is `prog` a file in one of the host's `PATH` directories?
+fn on_path(prog: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(prog).is_file()))
+}
 
 /// The command for one run of `case` under `w`. `extra` goes to pvm only.
 fn command(case: &Case, w: &Who, sysroot: &Path, extra: &[&str]) -> Command {
@@ -152,6 +170,13 @@ pub fn run(runs: usize, whos: &[Who]) -> Result<bool, String> {
         let mut order: Vec<&Who> = whos.iter().filter(|w| matches!(w, Who::Qemu)).collect();
         order.extend(whos.iter().filter(|w| !matches!(w, Who::Qemu)));
         for w in order {
+            if matches!(w, Who::Native) && !on_path(case.native[0]) {
+                println!(
+                    "{}: no host `{}`, native left out",
+                    case.name, case.native[0]
+                );
+                continue;
+            }
             let mut r = if matches!(w, Who::Native) {
                 None
             } else {
@@ -188,7 +213,7 @@ pub fn run(runs: usize, whos: &[Who]) -> Result<bool, String> {
         }
     }
     println!(
-        "start-up of real programs (Debian 13 riscv64 sysroot; native = the host's own python3/bash), median of {runs}:"
+        "start-up of real programs (Debian 13 riscv64 sysroot; native = the host's own python3/bash/node), median of {runs}:"
     );
     crate::bench::print_rows(&table);
     // What the translator spent, from one --stats run per case.
