@@ -106,7 +106,7 @@ struct Table<T> {
 }
 
 impl<T> Table<T> {
-    fn new(mni: usize) -> Self {
+    const fn new(mni: usize) -> Self {
         Table {
             slots: Vec::new(),
             seq: 0,
@@ -296,7 +296,7 @@ struct Sysv {
 }
 
 impl Sysv {
-    fn new() -> Self {
+    const fn new() -> Self {
         Sysv {
             msg: Table::new(crate::abi::MSGMNI),
             sem: Table::new(crate::abi::SEMMNI),
@@ -323,7 +323,7 @@ impl Default for Ipc {
 }
 
 impl Ipc {
-    pub fn new() -> Ipc {
+    pub const fn new() -> Ipc {
         Ipc {
             sysv: spin::Mutex::new(Sysv::new()),
             queues: spin::Mutex::new(BTreeMap::new()),
