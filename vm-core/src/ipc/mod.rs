@@ -175,7 +175,8 @@ impl<T> Table<T> {
             return Err(Errno::ENOSPC);
         }
         let max = (self.in_use * 3 / 2).max(64).min(self.mni);
-        let free = |i: usize, slots: &Vec<Option<Slot<T>>>| slots.get(i).is_none_or(Option::is_none);
+        let free =
+            |i: usize, slots: &Vec<Option<Slot<T>>>| slots.get(i).is_none_or(Option::is_none);
         let start = (self.last + 1) as usize;
         let index = (start..max)
             .chain(0..start.min(max))
@@ -421,7 +422,9 @@ fn deadline_at(env: &dyn IpcEnv, t: Timespec) -> SysResult<u64> {
     let now = env.realtime();
     let ns = |t: Timespec| (t.sec as i128) * 1_000_000_000 + t.nsec as i128;
     let left = (ns(t) - ns(now)).max(0);
-    Ok(env.now_ns().saturating_add(left.min(u64::MAX as i128) as u64))
+    Ok(env
+        .now_ns()
+        .saturating_add(left.min(u64::MAX as i128) as u64))
 }
 
 #[cfg(test)]

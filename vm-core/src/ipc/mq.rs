@@ -309,7 +309,9 @@ impl Ipc {
                 if s.notify.as_ref().is_some_and(|r| r.owner == me) {
                     let r = s.notify.take();
                     drop(s);
-                    r.map(Registration::removed);
+                    if let Some(r) = r {
+                        r.removed();
+                    }
                 }
                 Ok(())
             }
@@ -334,7 +336,9 @@ impl Ipc {
         if s.notify.as_ref().is_some_and(|r| r.desc == desc) {
             let r = s.notify.take();
             drop(s);
-            r.map(Registration::removed);
+            if let Some(r) = r {
+                r.removed();
+            }
         }
     }
 }

@@ -48,7 +48,7 @@ impl Queue {
 
     /// Does a message of `n` bytes fit now?
     fn fits(&self, n: u64) -> bool {
-        n + self.cbytes <= self.qbytes && 1 + self.msgs.len() as u64 <= self.qbytes
+        n + self.cbytes <= self.qbytes && (self.msgs.len() as u64) < self.qbytes
     }
 
     /// The position of the message `msgrcv` with `typ` and `flags` takes.

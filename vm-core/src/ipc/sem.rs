@@ -355,7 +355,13 @@ fn try_ops(
         }
         let nv = v + i32::from(o.op);
         if nv < 0 {
-            return Ok(Err((Blocked { num: n, zero: false }, nowait)));
+            return Ok(Err((
+                Blocked {
+                    num: n,
+                    zero: false,
+                },
+                nowait,
+            )));
         }
         if nv > SEMVMX {
             return Err(Errno::ERANGE);
@@ -363,7 +369,7 @@ fn try_ops(
         if o.flg & SEM_UNDO != 0 {
             let a = adj.get_or_insert_with(|| vec![0; sems.len()]);
             let na = a[n] - i32::from(o.op);
-            if na < -SEMAEM - 1 || na > SEMAEM {
+            if !(-SEMAEM - 1..=SEMAEM).contains(&na) {
                 return Err(Errno::ERANGE);
             }
             a[n] = na;

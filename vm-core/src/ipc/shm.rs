@@ -94,9 +94,11 @@ impl Ipc {
             cpid: who.pid,
             lpid: 0,
         };
-        s.shm.insert(new_perm(who, key, flags), seg).inspect_err(|_| {
-            env.shm_destroy(handle);
-        })
+        s.shm
+            .insert(new_perm(who, key, flags), seg)
+            .inspect_err(|_| {
+                env.shm_destroy(handle);
+            })
     }
 
     pub(super) fn shmctl(
@@ -112,7 +114,11 @@ impl Ipc {
         match (cmd, arg) {
             (IPC_INFO, IpcCtl::Info(b)) => {
                 let mut info = [0u8; SHMINFO64_SIZE];
-                put_words(&mut info, 0, &[SHMMAX, SHMMIN, SHMMNI as u64, SHMMNI as u64, SHMALL]);
+                put_words(
+                    &mut info,
+                    0,
+                    &[SHMMAX, SHMMIN, SHMMNI as u64, SHMMNI as u64, SHMALL],
+                );
                 let n = b.len().min(info.len());
                 b[..n].copy_from_slice(&info[..n]);
                 Ok(s.shm.max_index().max(0) as i64)

@@ -84,9 +84,14 @@ fn ids_keys_and_exclusive_creation() {
 #[test]
 fn permissions_of_another_user() {
     let (ipc, root) = (Ipc::new(), env(5, 0));
-    let id = ipc.get(&root, IpcKind::Msg, 9, 0, IPC_CREAT | 0o600).unwrap();
+    let id = ipc
+        .get(&root, IpcKind::Msg, 9, 0, IPC_CREAT | 0o600)
+        .unwrap();
     let other = env(6, 1000);
-    assert_eq!(ipc.get(&other, IpcKind::Msg, 9, 0, 0o400), Err(Errno::EACCES));
+    assert_eq!(
+        ipc.get(&other, IpcKind::Msg, 9, 0, 0o400),
+        Err(Errno::EACCES)
+    );
     assert_eq!(stat(&ipc, &other, IpcKind::Msg, id), Err(Errno::EACCES));
     let rm = ipc.ctl(&other, IpcKind::Msg, id, 0, IPC_RMID, IpcCtl::None);
     assert_eq!(rm, Err(Errno::EPERM));
@@ -101,17 +106,33 @@ fn send(ipc: &Ipc, e: &Env, id: i32, ty: i64, text: &[u8]) -> SysResult<()> {
     ipc.msgsnd(e, id, &m, IPC_NOWAIT)
 }
 
-fn recv(ipc: &Ipc, e: &Env, id: i32, room: usize, typ: i64, flags: i32) -> SysResult<(i64, Vec<u8>)> {
+fn recv(
+    ipc: &Ipc,
+    e: &Env,
+    id: i32,
+    room: usize,
+    typ: i64,
+    flags: i32,
+) -> SysResult<(i64, Vec<u8>)> {
     let mut b = vec![0u8; 8 + room];
     let n = ipc.msgrcv(e, id, &mut b, typ, flags | IPC_NOWAIT)?;
-    Ok((i64::from_le_bytes(b[..8].try_into().unwrap()), b[8..8 + n].to_vec()))
+    Ok((
+        i64::from_le_bytes(b[..8].try_into().unwrap()),
+        b[8..8 + n].to_vec(),
+    ))
 }
 
 #[test]
 fn messages_by_type() {
     let (ipc, e) = (Ipc::new(), env(5, 0));
     let q = ipc.get(&e, IpcKind::Msg, IPC_PRIVATE, 0, 0o600).unwrap();
-    for (t, s) in [(3, "three"), (1, "one"), (2, "two"), (5, "five"), (4, "four!")] {
+    for (t, s) in [
+        (3, "three"),
+        (1, "one"),
+        (2, "two"),
+        (5, "five"),
+        (4, "four!"),
+    ] {
         send(&ipc, &e, q, t, s.as_bytes()).unwrap();
     }
     assert_eq!(recv(&ipc, &e, q, 64, 2, 0).unwrap().1, b"two");
@@ -147,7 +168,10 @@ fn semaphores_all_or_nothing_and_undo() {
         ipc.semop(&e, s, &[op(0, -1, 0), op(1, -1, nw)], None),
         Err(Errno::EAGAIN)
     );
-    let val = |n| ipc.ctl(&e, IpcKind::Sem, s, n, GETVAL, IpcCtl::None).unwrap();
+    let val = |n| {
+        ipc.ctl(&e, IpcKind::Sem, s, n, GETVAL, IpcCtl::None)
+            .unwrap()
+    };
     assert_eq!(val(0), 1);
     assert_eq!(
         ipc.semop(&e, s, &[op(0, 32767, 0)], None),
@@ -170,8 +194,13 @@ fn semaphores_all_or_nothing_and_undo() {
 #[test]
 fn segment_lives_until_last_detach_after_rmid() {
     let (ipc, e) = (Ipc::new(), env(5, 0));
-    let id = ipc.get(&e, IpcKind::Shm, IPC_PRIVATE, 10000, 0o600).unwrap();
-    assert_eq!(ipc.get(&e, IpcKind::Shm, IPC_PRIVATE, 0, 0o600), Err(Errno::EINVAL));
+    let id = ipc
+        .get(&e, IpcKind::Shm, IPC_PRIVATE, 10000, 0o600)
+        .unwrap();
+    assert_eq!(
+        ipc.get(&e, IpcKind::Shm, IPC_PRIVATE, 0, 0o600),
+        Err(Errno::EINVAL)
+    );
     let (h, size) = ipc.shm_attach(&e, id, false).unwrap();
     assert_eq!(size, 10000);
     ipc.shm_inherited(&e, id, 5);
@@ -195,25 +224,45 @@ fn message_queue_priorities_and_notice() {
         msgsize: 8,
         ..MqAttr::default()
     };
-    let q = ipc.mq_open(&e, b"q", O_CREAT | O_RDWR, 0o600, Some(&attr)).unwrap();
+    let q = ipc
+        .mq_open(&e, b"q", O_CREAT | O_RDWR, 0o600, Some(&attr))
+        .unwrap();
     let again = ipc.mq_open(&e, b"q", O_CREAT | O_EXCL, 0o600, None);
     assert_eq!(again.err(), Some(Errno::EEXIST));
-    assert_eq!(ipc.mq_open(&e, b"a/b", O_CREAT, 0o600, None).err(), Some(Errno::EACCES));
-    let sig = Notice::Signal { signo: 10, value: 42 };
+    assert_eq!(
+        ipc.mq_open(&e, b"a/b", O_CREAT, 0o600, None).err(),
+        Some(Errno::EACCES)
+    );
+    let sig = Notice::Signal {
+        signo: 10,
+        value: 42,
+    };
     ipc.mq_notify(&e, &q, 1, Some(sig)).unwrap();
     let busy = ipc.mq_notify(&e, &q, 1, Some(Notice::Quiet));
     assert_eq!(busy, Err(Errno::EBUSY));
     let e9 = env(9, 0);
     ipc.mq_send(&e9, &q, true, b"low", 1, None).unwrap();
     ipc.mq_send(&e9, &q, true, b"high", 7, None).unwrap();
-    assert_eq!(ipc.mq_send(&e9, &q, true, b"x", 0, None), Err(Errno::EAGAIN));
+    assert_eq!(
+        ipc.mq_send(&e9, &q, true, b"x", 0, None),
+        Err(Errno::EAGAIN)
+    );
     assert_eq!(*e9.signals.borrow(), [(5, 10, 42, 9)]);
     let mut b = [0u8; 8];
-    assert_eq!(ipc.mq_receive(&e, &q, true, &mut b[..4], None), Err(Errno::EMSGSIZE));
+    assert_eq!(
+        ipc.mq_receive(&e, &q, true, &mut b[..4], None),
+        Err(Errno::EMSGSIZE)
+    );
     assert_eq!(ipc.mq_receive(&e, &q, true, &mut b, None), Ok((4, 7)));
     assert_eq!(ipc.mq_receive(&e, &q, true, &mut b, None), Ok((3, 1)));
-    assert_eq!(ipc.mq_receive(&e, &q, true, &mut b, None), Err(Errno::EAGAIN));
-    assert_eq!(ipc.mq_deadline(&e, Some(MQ_PRIO_MAX), None), Err(Errno::EINVAL));
+    assert_eq!(
+        ipc.mq_receive(&e, &q, true, &mut b, None),
+        Err(Errno::EAGAIN)
+    );
+    assert_eq!(
+        ipc.mq_deadline(&e, Some(MQ_PRIO_MAX), None),
+        Err(Errno::EINVAL)
+    );
     ipc.mq_unlink(&e, b"q").unwrap();
     assert_eq!(ipc.mq_unlink(&e, b"q"), Err(Errno::ENOENT));
 }
