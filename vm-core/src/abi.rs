@@ -664,6 +664,13 @@ pub const MQ_MAXMSG_DEFAULT: i64 = 10;
 pub const MQ_MSGSIZE_DEFAULT: i64 = 8192;
 pub const MQ_HARD_MSGMAX: i64 = 65_536;
 pub const MQ_HARD_MSGSIZEMAX: i64 = 16 << 20;
+/// Linux's default `RLIMIT_MSGQUEUE`: bytes of message queues (their
+/// messages and bookkeeping, `struct msg_msg` of 48 bytes per message and
+/// a priority tree node of 40 per message up to `MQ_PRIO_MAX`) one user
+/// may have.
+pub const MQ_BYTES_MAX: u64 = 819_200;
+pub const MQ_MSG_OVERHEAD: u64 = 48;
+pub const MQ_PRIO_NODE: u64 = 40;
 /// The last byte of a `SIGEV_THREAD` notice's cookie: a message came, or
 /// the registration was removed.
 pub const NOTIFY_WOKENUP: u8 = 1;

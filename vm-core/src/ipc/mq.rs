@@ -8,7 +8,9 @@
 //! arriving in the empty queue while nobody waits to receive uses up, by
 //! a signal (`SI_MESGQ`, the sender's pid and uid, the registered value),
 //! by a cookie for glibc's `SIGEV_THREAD` helper ([`super::NoticeSink`]),
-//! or silently (`SIGEV_NONE`).
+//! or silently (`SIGEV_NONE`). A user's named queues may take
+//! `RLIMIT_MSGQUEUE`'s default bytes (`EMFILE` past it), which bounds the
+//! kernel memory messages take.
 //!
 //! The descriptor is the host's (an open file description that holds the
 //! queue and its `O_NONBLOCK`); the host checks its access mode. Where
@@ -18,9 +20,9 @@
 
 use super::{Ipc, IpcEnv, NoticeSink, deadline_at};
 use crate::abi::{
-    MQ_HARD_MSGMAX, MQ_HARD_MSGSIZEMAX, MQ_MAXMSG_DEFAULT, MQ_MSGSIZE_DEFAULT, MQ_PRIO_MAX,
-    NOTIFY_COOKIE_LEN, NOTIFY_REMOVED, NOTIFY_WOKENUP, O_ACCMODE, O_CREAT, O_EXCL, O_RDWR,
-    O_WRONLY,
+    MQ_BYTES_MAX, MQ_HARD_MSGMAX, MQ_HARD_MSGSIZEMAX, MQ_MAXMSG_DEFAULT, MQ_MSG_OVERHEAD,
+    MQ_MSGSIZE_DEFAULT, MQ_PRIO_MAX, MQ_PRIO_NODE, NOTIFY_COOKIE_LEN, NOTIFY_REMOVED,
+    NOTIFY_WOKENUP, O_ACCMODE, O_CREAT, O_EXCL, O_RDWR, O_WRONLY,
 };
 use crate::host::{Errno, MqAttr, SysResult, Timespec};
 use alloc::sync::Arc;
@@ -99,6 +101,14 @@ impl MqQueue {
     }
 }
 
+/// The bytes a queue of `maxmsg` messages of `msgsize` may take, as
+/// Linux counts them for `RLIMIT_MSGQUEUE`.
+fn bytes(maxmsg: i64, msgsize: i64) -> u64 {
+    let (n, size) = (maxmsg as u64, msgsize as u64);
+    n.saturating_mul(size.saturating_add(MQ_MSG_OVERHEAD))
+        .saturating_add(n.min(MQ_PRIO_MAX as u64) * MQ_PRIO_NODE)
+}
+
 /// A queue name as glibc passes it (without the leading `/`): one
 /// component, as the mqueue file system's lookup takes it.
 fn check_name(name: &[u8]) -> SysResult<()> {
@@ -170,6 +180,17 @@ impl Ipc {
             }
             None => (MQ_MAXMSG_DEFAULT, MQ_MSGSIZE_DEFAULT),
         };
+        // What the user's queues may take at most (`RLIMIT_MSGQUEUE`),
+        // counted over the named queues: `EMFILE` past it, as Linux.
+        let mine: u64 = names
+            .values()
+            .map(|q| q.st.lock())
+            .filter(|s| s.uid == who.uid)
+            .map(|s| bytes(s.maxmsg, s.msgsize))
+            .sum();
+        if mine.saturating_add(bytes(maxmsg, msgsize)) > MQ_BYTES_MAX {
+            return Err(Errno::EMFILE);
+        }
         let q = Arc::new(MqQueue {
             st: spin::Mutex::new(State {
                 maxmsg,

@@ -291,8 +291,9 @@ impl Ipc {
                 }
             };
             let r = self.wait(env, deadline, seen);
-            if let Ok(slot) = self.sysv.lock().sem.get_mut(id) {
-                let sem = &mut slot.obj.sems[blocked.num];
+            if let Ok(slot) = self.sysv.lock().sem.get_mut(id)
+                && let Some(sem) = slot.obj.sems.get_mut(blocked.num)
+            {
                 if blocked.zero {
                     sem.zcnt = sem.zcnt.saturating_sub(1);
                 } else {

@@ -263,6 +263,14 @@ fn message_queue_priorities_and_notice() {
         ipc.mq_deadline(&e, Some(MQ_PRIO_MAX), None),
         Err(Errno::EINVAL)
     );
+    // The user's RLIMIT_MSGQUEUE bytes bound what queues may hold.
+    let big = MqAttr {
+        maxmsg: 65536,
+        msgsize: 16,
+        ..MqAttr::default()
+    };
+    let r = ipc.mq_open(&e, b"big", O_CREAT | O_RDWR, 0o600, Some(&big));
+    assert_eq!(r.err(), Some(Errno::EMFILE));
     ipc.mq_unlink(&e, b"q").unwrap();
     assert_eq!(ipc.mq_unlink(&e, b"q"), Err(Errno::ENOENT));
 }
