@@ -1,6 +1,7 @@
 //! `HostOs` for the unikernel: memory from [`crate::memory`], files,
 //! pipes, event objects and socket pairs from the in-kernel
-//! [`host_baremetal::fs::Fs`], signals and interval timers from
+//! [`host_baremetal::fs::Fs`], System V IPC and POSIX message queues
+//! from [`crate::ipc`], signals and interval timers from
 //! [`host_baremetal::signals`], time from [`crate::clock`], entropy from
 //! [`crate::random`], and the serial console.
 //!
@@ -119,6 +120,7 @@ impl BareMetal {
     pub fn reset(&self, fs: Fs, run: RunConfig) {
         let root = crate::procs::reset(fs, Self::default_limits());
         crate::task::reset(root);
+        self.ipc_reset();
         *self.run.lock() = run;
     }
 
@@ -320,6 +322,8 @@ impl HostOs for BareMetal {
             }
         }
         *shared = kept;
+        drop(shared);
+        self.shm_unmapped(start, end);
         crate::memory::discard(addr, len)
     }
     fn map_file(
@@ -762,6 +766,60 @@ impl HostOs for BareMetal {
             .store(nice.clamp(-20, 19), core::sync::atomic::Ordering::Relaxed);
         Ok(())
     }
+    fn ipc_get(&self, kind: IpcKind, key: i32, arg: u64, flags: i32) -> SysResult<i32> {
+        BareMetal::ipc_get(self, kind, key, arg, flags)
+    }
+    fn ipc_ctl(
+        &self,
+        kind: IpcKind,
+        id: i32,
+        semnum: i32,
+        cmd: i32,
+        arg: IpcCtl<'_>,
+    ) -> SysResult<i64> {
+        BareMetal::ipc_ctl(self, kind, id, semnum, cmd, arg)
+    }
+    fn msgsnd(&self, id: i32, msg: &[u8], flags: i32) -> SysResult<()> {
+        self.ipc_msgsnd(id, msg, flags)
+    }
+    fn msgrcv(&self, id: i32, buf: &mut [u8], typ: i64, flags: i32) -> SysResult<usize> {
+        self.ipc_msgrcv(id, buf, typ, flags)
+    }
+    fn semop(&self, id: i32, ops: &[SemBuf], timeout: Option<Timespec>) -> SysResult<()> {
+        self.ipc_semop(id, ops, timeout)
+    }
+    fn shm_attach(&self, id: i32, addr: *mut u8, len: usize, readonly: bool) -> SysResult<()> {
+        self.ipc_shm_attach(id, addr, len, readonly)
+    }
+    fn mq_open(&self, name: &[u8], flags: i32, mode: u32, attr: Option<&MqAttr>) -> SysResult<i32> {
+        self.ipc_mq_open(name, flags, mode, attr)
+    }
+    fn mq_unlink(&self, name: &[u8]) -> SysResult<()> {
+        self.ipc_mq_unlink(name)
+    }
+    fn mq_timedsend(
+        &self,
+        fd: i32,
+        msg: &[u8],
+        prio: u32,
+        deadline: Option<Timespec>,
+    ) -> SysResult<()> {
+        self.ipc_mq_send(fd, msg, prio, deadline)
+    }
+    fn mq_timedreceive(
+        &self,
+        fd: i32,
+        buf: &mut [u8],
+        deadline: Option<Timespec>,
+    ) -> SysResult<(usize, u32)> {
+        self.ipc_mq_receive(fd, buf, deadline)
+    }
+    fn mq_notify(&self, fd: i32, notice: Option<&MqNotify>) -> SysResult<()> {
+        self.ipc_mq_notify(fd, notice)
+    }
+    fn mq_getsetattr(&self, fd: i32, new: Option<&MqAttr>) -> SysResult<MqAttr> {
+        self.ipc_mq_getsetattr(fd, new)
+    }
     fn memfd_create(&self, name: &[u8], flags: u32) -> SysResult<i32> {
         self.p().fs.lock().memfd_create(name, flags)
     }
@@ -921,6 +979,7 @@ impl HostOs for BareMetal {
             !inside
         });
         p.spaces.lock().retain(|&(start, _)| start != addr as u64);
+        self.shm_unmapped(start, end);
         match crate::memory::release(addr, size) {
             Ok(bytes) => {
                 p.maxrss
@@ -950,6 +1009,7 @@ impl HostOs for BareMetal {
         else {
             return Ok(());
         };
+        self.shm_forked(&parent, from, to, len);
         let mine: Vec<SharedMap> = parent
             .shared
             .lock()

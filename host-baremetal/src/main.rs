@@ -21,6 +21,7 @@ mod exit;
 mod host;
 mod hostproc;
 mod interrupts;
+mod ipc;
 mod memory;
 mod procs;
 mod random;

@@ -437,6 +437,12 @@ impl Paging {
     /// ends with its last user.
     fn shm_drop(&mut self, entry: u64) {
         let (slot, _) = shm_key(entry);
+        self.shm_unuse(slot);
+    }
+
+    /// One user of the object in `slot` is gone: the object ends with
+    /// its last.
+    fn shm_unuse(&mut self, slot: usize) {
         let Some(obj) = self.shm.get_mut(slot).and_then(Option::as_mut) else {
             return;
         };
@@ -879,6 +885,52 @@ pub fn share_pages(from: u64, to: u64, len: u64) -> SysResult<()> {
     {
         p.shm[slot] = None;
     }
+    flush(start, end);
+    r
+}
+
+/// A System V segment's memory ([`crate::ipc`]): a new shared object
+/// ([`Shm`]) that the segment itself uses until [`shm_object_put`], so
+/// its pages live on between attachments; its slot is the handle.
+pub fn shm_object_new() -> SysResult<u64> {
+    let mut guard = PAGING.lock();
+    let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    let slot = p.shm_new().ok_or(Errno::ENOSPC)?;
+    if let Some(obj) = p.shm[slot].as_mut() {
+        obj.users = 1;
+    }
+    Ok(slot as u64)
+}
+
+/// The segment with memory `handle` is gone: its own use of the object
+/// ends (attached pages keep theirs).
+pub fn shm_object_put(handle: u64) {
+    if let Some(p) = PAGING.lock().as_mut() {
+        p.shm_unuse(handle as usize);
+    }
+}
+
+/// Attach the object `handle` at `[addr, addr+len)` (mapped already, its
+/// protection set): each page names the object's page at its offset, so
+/// it shows the frame every attachment shares, made on the first touch
+/// by any.
+pub fn shm_object_map(handle: u64, addr: *mut u8, len: usize) -> SysResult<()> {
+    let (start, end) = check_range(addr, len)?;
+    let slot = handle as usize;
+    let mut guard = PAGING.lock();
+    let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    if p.shm.get(slot).is_none_or(Option::is_none) {
+        return Err(Errno::EINVAL);
+    }
+    let r = p.walk(start, end, true, |p, at, entry| {
+        let lazy = *entry & (SW_LAZY | SW_LAZY_WRITE | SW_LAZY_EXEC);
+        p.unmap(entry);
+        let named = p
+            .shm_entry(slot, (at - start) / PAGE)
+            .ok_or(Errno::ENOMEM)?;
+        *entry = named | lazy;
+        Ok(())
+    });
     flush(start, end);
     r
 }

@@ -80,6 +80,8 @@ pub struct Proc {
     /// Its core, which answers other processes' reads of its `/proc`
     /// files (`HostOs::serve_peers`, `HostOs::peer`).
     pub server: spin::Mutex<Option<alloc::sync::Weak<dyn vm_core::host::PeerServer>>>,
+    /// Its System V shared memory attachments ([`crate::ipc`]).
+    pub shm: spin::Mutex<Vec<crate::ipc::Attachment>>,
 }
 
 impl Proc {
@@ -107,6 +109,7 @@ impl Proc {
             names: spin::Mutex::new(Vec::new()),
             spaces: spin::Mutex::new(Vec::new()),
             server: spin::Mutex::new(None),
+            shm: spin::Mutex::new(Vec::new()),
         }
     }
 
@@ -352,6 +355,8 @@ pub fn end(pid: i32, how: ProcessEnd) {
     };
     p.fs.lock().close_all();
     p.shared.lock().clear();
+    // Its SEM_UNDO adjustments are undone.
+    crate::ipc::IPC.exit(pid);
     p.stopped.store(false, Ordering::Relaxed);
     e.end = Some(how);
     e.event = None;

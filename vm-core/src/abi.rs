@@ -635,6 +635,47 @@ pub const MQ_ATTR_SIZE: usize = 64;
 /// Bytes of the cookie a `SIGEV_THREAD` notice carries (`NOTIFY_COOKIE_LEN`).
 pub const NOTIFY_COOKIE_LEN: usize = 32;
 
+/// `SHM_DEST` and `SHM_LOCKED` in a segment's `ipc_perm.mode`.
+pub const SHM_DEST: u32 = 0o1000;
+pub const SHM_LOCKED: u32 = 0o2000;
+/// Linux's default System V limits (`include/uapi/linux/msg.h`, `sem.h`,
+/// `shm.h`), which a kernel's IPC namespace starts with.
+pub const MSGMNI: usize = 32_000;
+pub const MSGMAX: usize = 8192;
+pub const MSGMNB: usize = 16_384;
+pub const SEMMNI: usize = 32_000;
+pub const SEMMSL: usize = 32_000;
+pub const SEMOPM: usize = 500;
+pub const SEMVMX: i32 = 32_767;
+pub const SEMAEM: i32 = SEMVMX;
+pub const SHMMNI: usize = 4096;
+pub const SHMMIN: u64 = 1;
+pub const SHMMAX: u64 = u64::MAX - (1 << 24);
+pub const SHMALL: u64 = u64::MAX - (1 << 24);
+/// An IPC id is the slot index plus the slot's sequence number times
+/// this (`IPCMNI`, Linux without `ipcmni_extend`).
+pub const IPCMNI_SHIFT: u32 = 15;
+/// POSIX message queues: priorities below `MQ_PRIO_MAX`; the defaults of
+/// a queue opened without attributes; the ceilings a privileged caller
+/// may ask for (`HARD_MSGMAX`, `HARD_MSGSIZEMAX`) and an unprivileged one
+/// (`msg_max`, `msgsize_max`).
+pub const MQ_PRIO_MAX: u32 = 32_768;
+pub const MQ_MAXMSG_DEFAULT: i64 = 10;
+pub const MQ_MSGSIZE_DEFAULT: i64 = 8192;
+pub const MQ_HARD_MSGMAX: i64 = 65_536;
+pub const MQ_HARD_MSGSIZEMAX: i64 = 16 << 20;
+/// Linux's default `RLIMIT_MSGQUEUE`: bytes of message queues (their
+/// messages and bookkeeping, `struct msg_msg` of 48 bytes per message and
+/// a priority tree node of 40 per message up to `MQ_PRIO_MAX`) one user
+/// may have.
+pub const MQ_BYTES_MAX: u64 = 819_200;
+pub const MQ_MSG_OVERHEAD: u64 = 48;
+pub const MQ_PRIO_NODE: u64 = 40;
+/// The last byte of a `SIGEV_THREAD` notice's cookie: a message came, or
+/// the registration was removed.
+pub const NOTIFY_WOKENUP: u8 = 1;
+pub const NOTIFY_REMOVED: u8 = 2;
+
 /// Size of the guest's `msqid64_ds`, `semid64_ds` or `shmid64_ds`.
 pub const fn ipc_ds_size(kind: IpcKind) -> usize {
     match kind {

@@ -62,6 +62,7 @@ impl Errno {
     pub const ENOTEMPTY: Errno = Errno(39);
     pub const ELOOP: Errno = Errno(40);
     pub const ENOMSG: Errno = Errno(42);
+    pub const EIDRM: Errno = Errno(43);
     pub const ENODATA: Errno = Errno(61);
     pub const ELIBBAD: Errno = Errno(80);
     pub const EOVERFLOW: Errno = Errno(75);
@@ -132,6 +133,7 @@ impl Errno {
             39 => "ENOTEMPTY",
             40 => "ELOOP",
             42 => "ENOMSG",
+            43 => "EIDRM",
             61 => "ENODATA",
             80 => "ELIBBAD",
             75 => "EOVERFLOW",

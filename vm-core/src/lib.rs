@@ -35,6 +35,7 @@ pub mod fpu;
 pub mod guarded;
 pub mod host;
 pub mod interp;
+pub mod ipc;
 pub mod launch;
 pub mod limits;
 pub mod loader;

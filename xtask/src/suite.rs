@@ -89,10 +89,6 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
     ),
     ("pty.*", "no /dev/ptmx on the unikernel"),
     (
-        "ipc_*",
-        "no System V IPC or POSIX message queues on the unikernel yet (HostOs::ipc_get and its neighbours keep their default, ENOSYS, as a kernel without CONFIG_SYSVIPC and CONFIG_POSIX_MQUEUE)",
-    ),
-    (
         "exec_setuid.*",
         "the unikernel's guest cannot become another user: its ids never change (setresuid to another id is EPERM, HostOs::setresid's default)",
     ),

@@ -73,6 +73,14 @@ pub(super) struct Netlink {
     st: spin::Mutex<State>,
 }
 
+/// A `SIGEV_THREAD` notice of a message queue ([`super::mqueue`]).
+impl vm_core::ipc::NoticeSink for Netlink {
+    fn deliver(&self, cookie: &[u8]) {
+        // From the kernel (port 0), as Linux's `netlink_sendskb`.
+        Netlink::deliver(self, cookie.to_vec(), 0);
+    }
+}
+
 /// A `sockaddr_nl`: family, pad, port, groups.
 fn nl_addr(port: u32, groups: u32) -> [u8; SOCKADDR_NL_SIZE] {
     let mut a = [0u8; SOCKADDR_NL_SIZE];

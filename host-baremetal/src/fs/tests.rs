@@ -1512,3 +1512,79 @@ fn netlink_dumps_the_loopback() {
         Err(Errno::EPROTONOSUPPORT)
     );
 }
+
+/// A host for the IPC namespace that never waits.
+struct NoWait;
+
+impl vm_core::ipc::IpcEnv for NoWait {
+    fn caller(&self) -> vm_core::ipc::Caller {
+        vm_core::ipc::Caller {
+            pid: 2,
+            uid: 0,
+            gid: 0,
+        }
+    }
+    fn realtime(&self) -> Timespec {
+        clock()
+    }
+    fn now_ns(&self) -> u64 {
+        0
+    }
+    fn wait(&self, _d: Option<u64>, _ready: &mut dyn FnMut() -> bool) -> SysResult<bool> {
+        Err(Errno::EINTR)
+    }
+    fn shm_create(&self, _size: u64) -> SysResult<u64> {
+        Err(Errno::ENOMEM)
+    }
+    fn shm_destroy(&self, _handle: u64) {}
+    fn mq_signal(&self, _pid: i32, _signo: i32, _value: u64, _sender: vm_core::ipc::Caller) {}
+}
+
+#[test]
+fn message_queue_descriptors() {
+    use vm_core::abi::{AF_NETLINK, NOTIFY_REMOVED, NOTIFY_WOKENUP, POLLIN, POLLOUT, SOCK_RAW};
+    use vm_core::ipc::mq::Notice;
+    static IPC: vm_core::ipc::Ipc = vm_core::ipc::Ipc::new();
+    let mut fs = fs();
+    let q = IPC
+        .mq_open(&NoWait, b"q", O_CREAT | O_RDWR, 0o600, None)
+        .unwrap();
+    let fd = fs.mq_install(&IPC, q, b"q", O_RDWR | O_NONBLOCK).unwrap();
+    let d = fs.mq_desc(fd).unwrap();
+    assert_eq!(d.flags & O_NONBLOCK, O_NONBLOCK);
+    fs.set_nonblock(fd, false).unwrap();
+    assert_eq!(fs.mq_desc(fd).unwrap().flags & O_NONBLOCK, 0);
+    assert_eq!(fs.mq_desc(1).err(), Some(Errno::EBADF));
+    let mut p = [vm_core::host::PollFd {
+        fd,
+        events: POLLIN | POLLOUT,
+        revents: 0,
+    }];
+    fs.poll(&mut p);
+    assert_eq!(p[0].revents, POLLOUT);
+    // SIGEV_THREAD: the cookie reaches the netlink socket when a message
+    // comes, and a second registration's removal says so when the
+    // descriptor goes.
+    assert_eq!(fs.notice_sink(1).err(), Some(Errno::ENOTSOCK));
+    let s = fs.socket(AF_NETLINK, SOCK_RAW, 0).unwrap();
+    let mut cookie = [7u8; 32];
+    let sink = fs.notice_sink(s).unwrap();
+    let notice = Notice::Thread { sink, cookie };
+    IPC.mq_notify(&NoWait, &d.queue, d.desc, Some(notice))
+        .unwrap();
+    IPC.mq_send(&NoWait, &d.queue, true, b"m", 1, None).unwrap();
+    let mut buf = [0u8; 64];
+    assert_eq!(fs.read(s, &mut buf), Ok(32));
+    cookie[31] = NOTIFY_WOKENUP;
+    assert_eq!(buf[..32], cookie);
+    fs.poll(&mut p);
+    assert_eq!(p[0].revents, POLLIN | POLLOUT);
+    let sink = fs.notice_sink(s).unwrap();
+    let notice = Notice::Thread { sink, cookie };
+    IPC.mq_notify(&NoWait, &d.queue, d.desc, Some(notice))
+        .unwrap();
+    drop(d);
+    fs.close(fd).unwrap();
+    assert_eq!(fs.read(s, &mut buf), Ok(32));
+    assert_eq!(buf[31], NOTIFY_REMOVED);
+}
