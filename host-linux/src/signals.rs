@@ -712,6 +712,14 @@ pub fn take() -> Option<HostSignal> {
                 if more || overflow {
                     ARRIVED.fetch_or(1 << i, Ordering::AcqRel);
                 }
+                // SAFETY: no memory is involved.
+                if matches!(s.code, libc::SI_QUEUE | libc::SI_TKILL)
+                    && s.pid != unsafe { libc::getpid() }
+                {
+                    // Another process's, which counted it as queued
+                    // here until taken (`tree::reserve_signal`).
+                    crate::tree::signal_taken();
+                }
                 return Some(s);
             }
             if OVERFLOW.fetch_and(!(1 << i), Ordering::AcqRel) & (1 << i) != 0 {
