@@ -2404,6 +2404,53 @@ fn rights(control: &[u8]) -> impl Iterator<Item = i32> + '_ {
     fds.into_iter()
 }
 
+/// `prlimit(RLIMIT_SIGPENDING, new)` with the soft limit the guest's
+/// own, kept in the process tree's state (`tree::sigpending_limit`)
+/// and not given to the host: the host's counts every signal of the
+/// user on the machine, pvm's own kicks and timers included, which a
+/// guest's low limit must not refuse (nor other users' processes make
+/// the guest's signals refused). The hard limit is the host's, so that
+/// raising it needs the privilege it needs. `None` without a tree: the
+/// host's limits, as for any other resource.
+fn sigpending_prlimit(new: Option<(u64, u64)>) -> Option<SysResult<(u64, u64)>> {
+    let kept = crate::tree::sigpending_limit();
+    if !crate::tree::in_tree() {
+        return None;
+    }
+    let host = |n: Option<libc::rlimit64>| -> SysResult<libc::rlimit64> {
+        // SAFETY: `old` is written by the call; `n` is null or one rlimit.
+        let mut old: libc::rlimit64 = unsafe { std::mem::zeroed() };
+        let np = n.as_ref().map_or(std::ptr::null(), |n| n as *const _);
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_prlimit64,
+                0,
+                libc::RLIMIT_SIGPENDING,
+                np,
+                &mut old as *mut _,
+            )
+        };
+        check_long(r).map(|_| old)
+    };
+    Some((|| {
+        let old = host(None)?;
+        let soft = kept.unwrap_or(old.rlim_cur);
+        if let Some((cur, max)) = new {
+            if cur > max {
+                return Err(Errno::EINVAL);
+            }
+            host(Some(libc::rlimit64 {
+                rlim_cur: old.rlim_cur.min(max),
+                rlim_max: max,
+            }))?;
+            crate::tree::set_sigpending_limit(cur);
+        } else if kept.is_none() {
+            crate::tree::set_sigpending_limit(soft);
+        }
+        Ok((soft, old.rlim_max))
+    })())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2626,51 +2673,4 @@ mod tests {
         HOST.close(r).unwrap();
         HOST.close(w).unwrap();
     }
-}
-
-/// `prlimit(RLIMIT_SIGPENDING, new)` with the soft limit the guest's
-/// own, kept in the process tree's state (`tree::sigpending_limit`)
-/// and not given to the host: the host's counts every signal of the
-/// user on the machine, pvm's own kicks and timers included, which a
-/// guest's low limit must not refuse (nor other users' processes make
-/// the guest's signals refused). The hard limit is the host's, so that
-/// raising it needs the privilege it needs. `None` without a tree: the
-/// host's limits, as for any other resource.
-fn sigpending_prlimit(new: Option<(u64, u64)>) -> Option<SysResult<(u64, u64)>> {
-    let kept = crate::tree::sigpending_limit();
-    if !crate::tree::in_tree() {
-        return None;
-    }
-    let host = |n: Option<libc::rlimit64>| -> SysResult<libc::rlimit64> {
-        // SAFETY: `old` is written by the call; `n` is null or one rlimit.
-        let mut old: libc::rlimit64 = unsafe { std::mem::zeroed() };
-        let np = n.as_ref().map_or(std::ptr::null(), |n| n as *const _);
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_prlimit64,
-                0,
-                libc::RLIMIT_SIGPENDING,
-                np,
-                &mut old as *mut _,
-            )
-        };
-        check_long(r).map(|_| old)
-    };
-    Some((|| {
-        let old = host(None)?;
-        let soft = kept.unwrap_or(old.rlim_cur);
-        if let Some((cur, max)) = new {
-            if cur > max {
-                return Err(Errno::EINVAL);
-            }
-            host(Some(libc::rlimit64 {
-                rlim_cur: old.rlim_cur.min(max),
-                rlim_max: max,
-            }))?;
-            crate::tree::set_sigpending_limit(cur);
-        } else if kept.is_none() {
-            crate::tree::set_sigpending_limit(soft);
-        }
-        Ok((soft, old.rlim_max))
-    })())
 }
