@@ -550,12 +550,22 @@ fn slot_of(s: &Shared, pid: i32) -> Option<usize> {
         .position(|x| x.load(Ordering::Acquire) == pid)
 }
 
+/// The slot [`own_slot`] found last: pid (high half) and index.
+static OWN: AtomicU64 = AtomicU64::new(0);
+
 /// This process's slot, and the tree.
 fn own_slot() -> Option<(&'static Shared, usize)> {
     let t = TREE.get()?;
     // SAFETY: no memory is involved.
     let me = unsafe { libc::getpid() };
-    Some((t.shared, slot_of(t.shared, me)?))
+    let seen = OWN.load(Ordering::Relaxed);
+    let i = (seen & 0xffff_ffff) as usize;
+    if seen >> 32 == me as u64 && i < SLOTS && t.shared.slots[i].load(Ordering::Acquire) == me {
+        return Some((t.shared, i));
+    }
+    let i = slot_of(t.shared, me)?;
+    OWN.store((me as u64) << 32 | i as u64, Ordering::Relaxed);
+    Some((t.shared, i))
 }
 
 /// The real user id of process `pid` (its procfs `Uid:` line).
