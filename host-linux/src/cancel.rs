@@ -32,9 +32,10 @@
 //! compared, a free PI lock taken); as `LOCK_NB` for `flock` and
 //! `F_SETLK` for `F_SETLKW` (and the OFD twins); with `IPC_NOWAIT` for
 //! `msgsnd`/`msgrcv`/`semtimedop`; with a deadline long past for
-//! `mq_timedsend`/`mq_timedreceive`. Only where that would have had to
-//! wait does the call fail with `EINTR` (`accept4` and `connect` always
-//! do: neither has a form that cannot wait).
+//! `mq_timedsend`/`mq_timedreceive`; `accept4` of a listening socket
+//! after a zero-timeout `poll` finds a connection queued; `connect` with
+//! the descriptor non-blocking for the moment (see there). Only where
+//! that would have had to wait does the call fail with `EINTR`.
 //! (Without this a periodic timer's handler made writes to files fail
 //! with `EINTR` now and then, and `printf`'s buffered line was lost.)
 //!
@@ -383,6 +384,89 @@ pub unsafe fn without_sleeping(nr: libc::c_long, args: [usize; 6]) -> isize {
             } else {
                 r
             }
+        }
+        libc::SYS_accept4 => {
+            // Only a listening socket that blocks can sleep; the rest
+            // fail (or succeed) at once.
+            let mut on: i32 = 0;
+            let mut len = 4 as libc::socklen_t;
+            // SAFETY: `on` is a valid int of `len` bytes; a plain query.
+            let listening = unsafe {
+                libc::getsockopt(
+                    fd,
+                    libc::SOL_SOCKET,
+                    libc::SO_ACCEPTCONN,
+                    (&raw mut on).cast(),
+                    &mut len,
+                ) == 0
+                    && on != 0
+                    && libc::fcntl(fd, libc::F_GETFL) & libc::O_NONBLOCK == 0
+            };
+            if !listening {
+                // SAFETY: the caller's promise.
+                return unsafe { raw(nr, args) };
+            }
+            // A queued connection is taken without sleeping (POLLIN says
+            // there is one). The accept itself goes through the window
+            // again, against signals that come after this look: each
+            // makes it look again. (Another process may take the
+            // connection between the look and the accept; this call then
+            // waits for the next one, or a further signal, as a blocking
+            // accept does.)
+            let none = AtomicU64::new(0);
+            let unkicked = false;
+            loop {
+                if !ready(fd, libc::POLLIN) {
+                    return EINTR;
+                }
+                // SAFETY: the caller's promise; the flags are locals that
+                // outlive the call.
+                match unsafe { call(nr, args, &none, &unkicked) } {
+                    NOT_MADE => continue,
+                    r => return r,
+                }
+            }
+        }
+        libc::SYS_connect => {
+            // Made non-blocking for the moment: a connect that completes
+            // at once (AF_UNIX with room in the listener's backlog, UDP)
+            // does so; one that would have waited is EINTR, and is left
+            // as Linux leaves it: a TCP connect has sent its SYN and goes
+            // on (EINPROGRESS; EALREADY when one was already going on),
+            // so SO_ERROR, poll and a later connect (0 once, then
+            // EISCONN) say what they say on Linux; an AF_UNIX one whose
+            // listener's backlog is full has done nothing (EAGAIN).
+            // (The flag is the open file's: a thread sharing it sees it
+            // for these few instructions.)
+            // SAFETY: plain descriptor queries.
+            let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+            let mut domain: i32 = 0;
+            let mut len = 4 as libc::socklen_t;
+            // SAFETY: `domain` is a valid int of `len` bytes.
+            let sock = unsafe {
+                libc::getsockopt(
+                    fd,
+                    libc::SOL_SOCKET,
+                    libc::SO_DOMAIN,
+                    (&raw mut domain).cast(),
+                    &mut len,
+                )
+            } == 0;
+            if flags < 0 || flags & libc::O_NONBLOCK != 0 || !sock {
+                // SAFETY: the caller's promise.
+                return unsafe { raw(nr, args) };
+            }
+            // SAFETY: the descriptor's own flags, one more and back.
+            let r = unsafe {
+                libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK);
+                let r = raw(nr, args);
+                libc::fcntl(fd, libc::F_SETFL, flags);
+                r
+            };
+            let waits = r == -(libc::EINPROGRESS as isize)
+                || r == -(libc::EALREADY as isize)
+                || (r == -(libc::EAGAIN as isize) && domain == libc::AF_UNIX);
+            if waits { EINTR } else { r }
         }
         _ => EINTR,
     }

@@ -1998,8 +1998,17 @@ impl HostOs for LinuxHost {
         if sandbox::get().is_some() {
             crate::proc::sandbox_kill_check(tgid)?;
         }
+        let slot = if sig >= vm_core::sigstate::SIGRTMIN {
+            crate::tree::reserve_signal(tgid)?
+        } else {
+            None
+        };
         // SAFETY: no memory is involved.
-        check_long(unsafe { libc::syscall(libc::SYS_tgkill, tgid, tid, sig) }).map(|_| ())
+        let r = check_long(unsafe { libc::syscall(libc::SYS_tgkill, tgid, tid, sig) }).map(|_| ());
+        if r.is_err() {
+            crate::tree::unreserve_signal(slot);
+        }
+        r
     }
 
     fn sigqueue(&self, pid: i32, tid: Option<i32>, sig: i32, info: &[u8; 128]) -> SysResult<()> {
@@ -2010,15 +2019,36 @@ impl HostOs for LinuxHost {
         // 128 bytes (and refuses a si_code the caller may not give).
         let mut copy = *info;
         let p = copy.as_mut_ptr();
+        // A real-time `sigqueue` may be refused (`kill`'s SI_USER loses
+        // its information past the limit instead; the other codes a
+        // process may give are not counted here).
+        let code = i32::from_le_bytes([info[8], info[9], info[10], info[11]]);
+        let slot = if sig >= vm_core::sigstate::SIGRTMIN && code == libc::SI_QUEUE {
+            crate::tree::reserve_signal(pid)?
+        } else {
+            None
+        };
         // SAFETY: `p` points to 128 bytes, a whole siginfo_t, which the
         // kernel only reads.
-        check_long(unsafe {
+        let r = check_long(unsafe {
             match tid {
                 None => libc::syscall(libc::SYS_rt_sigqueueinfo, pid, sig, p),
                 Some(t) => libc::syscall(libc::SYS_rt_tgsigqueueinfo, pid, t, sig, p),
             }
         })
-        .map(|_| ())
+        .map(|_| ());
+        if r.is_err() {
+            crate::tree::unreserve_signal(slot);
+        }
+        r
+    }
+
+    fn publish_queued(&self, n: usize) {
+        crate::tree::publish_queued(n);
+    }
+
+    fn others_queued(&self) -> u64 {
+        crate::tree::others_queued()
     }
 
     fn tree_counters(&self) -> Option<&vm_core::limits::TreeCounters> {
@@ -2144,6 +2174,11 @@ impl HostOs for LinuxHost {
                 None => Ok(old),
                 Some((cur, max)) => crate::fdrange::set_guest_limit(cur, max).map_err(Errno),
             };
+        }
+        if resource == libc::RLIMIT_SIGPENDING
+            && let Some(limit) = sigpending_prlimit(new)
+        {
+            return limit;
         }
         let n = new.map(|(cur, max)| libc::rlimit64 {
             rlim_cur: cur,
@@ -2367,6 +2402,53 @@ fn rights(control: &[u8]) -> impl Iterator<Item = i32> + '_ {
         at += len.div_ceil(8) * 8;
     }
     fds.into_iter()
+}
+
+/// `prlimit(RLIMIT_SIGPENDING, new)` with the soft limit the guest's
+/// own, kept in the process tree's state (`tree::sigpending_limit`)
+/// and not given to the host: the host's counts every signal of the
+/// user on the machine, pvm's own kicks and timers included, which a
+/// guest's low limit must not refuse (nor other users' processes make
+/// the guest's signals refused). The hard limit is the host's, so that
+/// raising it needs the privilege it needs. `None` without a tree: the
+/// host's limits, as for any other resource.
+fn sigpending_prlimit(new: Option<(u64, u64)>) -> Option<SysResult<(u64, u64)>> {
+    let kept = crate::tree::sigpending_limit();
+    if !crate::tree::in_tree() {
+        return None;
+    }
+    let host = |n: Option<libc::rlimit64>| -> SysResult<libc::rlimit64> {
+        // SAFETY: `old` is written by the call; `n` is null or one rlimit.
+        let mut old: libc::rlimit64 = unsafe { std::mem::zeroed() };
+        let np = n.as_ref().map_or(std::ptr::null(), |n| n as *const _);
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_prlimit64,
+                0,
+                libc::RLIMIT_SIGPENDING,
+                np,
+                &mut old as *mut _,
+            )
+        };
+        check_long(r).map(|_| old)
+    };
+    Some((|| {
+        let old = host(None)?;
+        let soft = kept.unwrap_or(old.rlim_cur);
+        if let Some((cur, max)) = new {
+            if cur > max {
+                return Err(Errno::EINVAL);
+            }
+            host(Some(libc::rlimit64 {
+                rlim_cur: old.rlim_cur.min(max),
+                rlim_max: max,
+            }))?;
+            crate::tree::set_sigpending_limit(cur);
+        } else if kept.is_none() {
+            crate::tree::set_sigpending_limit(soft);
+        }
+        Ok((soft, old.rlim_max))
+    })())
 }
 
 #[cfg(test)]

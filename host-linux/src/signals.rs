@@ -14,7 +14,8 @@
 //! signals, [`KICK`], and 32 and 33, which the host's C library keeps)
 //! reach the guest too when another process sends them (`kill`,
 //! `sigqueue`, `tgkill` from another guest of the tree or from a host
-//! program): their handlers ([`install_kept`], `on_kick`, `on_libc`,
+//! program), and as the notice of a message queue (`mq_notify`, whose
+//! `SI_MESGQ` pvm never asks for itself): their handlers ([`install_kept`], `on_kick`, `on_libc`,
 //! `crate::fault`) tell such a signal (`si_code` at most 0, from another
 //! pid) from pvm's own (a fault, a broken pipe's SIGPIPE, a kick) and
 //! record it as a caught one ([`record`]). The kernel thus decides who
@@ -252,7 +253,8 @@ fn enqueue(signo: i32, code_pid: u64, uid: u32, value: u64) -> bool {
 /// Who raised a signal pvm keeps for itself.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Source {
-    /// Another process (`kill`, `sigqueue`, `tgkill`...): the guest's.
+    /// Another process (`kill`, `sigqueue`, `tgkill`...), or a message
+    /// queue's notice (`mq_notify`): the guest's.
     Another,
     /// This process (a broken pipe's SIGPIPE, a kick, the host copy of
     /// the guest's own `kill(0, sig)`, which [`kill_own_group`] hands
@@ -273,6 +275,11 @@ pub unsafe fn source(info: *const libc::siginfo_t) -> Source {
     unsafe {
         if info.is_null() || (*info).si_code > 0 {
             Source::Fault
+        } else if (*info).si_code == libc::SI_MESGQ {
+            // A message queue's notice: only the guest asks for them
+            // (`mq_notify`), whoever sent the message (`si_pid`), this
+            // process too.
+            Source::Another
         } else if !matches!(
             (*info).si_code,
             libc::SI_USER | libc::SI_QUEUE | libc::SI_TKILL
@@ -711,6 +718,14 @@ pub fn take() -> Option<HostSignal> {
             if let Some(s) = got {
                 if more || overflow {
                     ARRIVED.fetch_or(1 << i, Ordering::AcqRel);
+                }
+                // SAFETY: no memory is involved.
+                if matches!(s.code, libc::SI_QUEUE | libc::SI_TKILL)
+                    && s.pid != unsafe { libc::getpid() }
+                {
+                    // Another process's, which counted it as queued
+                    // here until taken (`tree::reserve_signal`).
+                    crate::tree::signal_taken();
                 }
                 return Some(s);
             }

@@ -25,6 +25,13 @@
 //! guest is blocked in a system call; a running guest notices sooner, in
 //! the core's run loop.
 //!
+//! Each slot also carries its process's `RLIMIT_SIGPENDING` state: the
+//! signals queued for it (as it publishes them, plus those the tree's
+//! other processes sent it and it has not taken yet), its real user and
+//! its guest's soft limit, so that a real-time signal is refused with
+//! `EAGAIN` as Linux refuses it, counting the user's signals across the
+//! tree's processes against the receiver's limit ([`reserve_signal`]).
+//!
 //! The segment also has a table of threads the host's procfs shows
 //! wrongly ([`thread_named`], [`threads_of`]): the guest threads that
 //! have no host thread of their own (`--threads one`), with their names,
@@ -104,6 +111,16 @@ struct Shared {
     /// 1 when the tree has limits (and so watchdogs).
     limited: AtomicU32,
     slots: [AtomicI32; SLOTS],
+    /// Per slot, its process's signals that count against
+    /// `RLIMIT_SIGPENDING`: as it last published them ([`publish_queued`]),
+    /// plus those sent to it by the tree's other processes and not taken
+    /// yet ([`reserve_signal`], [`signal_taken`]), and its real user id.
+    queued: [AtomicU32; SLOTS],
+    in_flight: [AtomicU32; SLOTS],
+    uids: [AtomicU32; SLOTS],
+    /// Per slot, its guest's soft `RLIMIT_SIGPENDING` plus one (0: the
+    /// host's), kept here and not on the host ([`sigpending_limit`]).
+    sigpending: [AtomicU64; SLOTS],
     threads: [ThreadSlot; THREAD_SLOTS],
     channel: Channel,
 }
@@ -423,6 +440,13 @@ pub fn reserve_child() -> SysResult<Option<usize>> {
             x.compare_exchange(0, RESERVED, Ordering::AcqRel, Ordering::Relaxed)
                 .is_ok()
         });
+        if let Some(i) = taken {
+            // A forked child starts with no signal pending, and with
+            // this process's limit.
+            clear_queued(s, i);
+            let mine = own_slot().map_or(0, |(s, me)| s.sigpending[me].load(Ordering::Relaxed));
+            s.sigpending[i].store(mine, Ordering::Relaxed);
+        }
         if taken.is_some() {
             break;
         }
@@ -502,10 +526,171 @@ pub fn release_for_native_exec() -> bool {
 pub fn rejoin() {
     if let Some(t) = TREE.get() {
         let me = std::process::id() as i32;
-        let _ = t.shared.slots.iter().find(|x| {
+        if let Some(i) = t.shared.slots.iter().position(|x| {
             x.compare_exchange(0, me, Ordering::AcqRel, Ordering::Relaxed)
                 .is_ok()
-        });
+        }) {
+            clear_queued(t.shared, i);
+        }
+    }
+}
+
+fn clear_queued(s: &Shared, i: usize) {
+    s.queued[i].store(0, Ordering::Relaxed);
+    s.in_flight[i].store(0, Ordering::Relaxed);
+}
+
+/// The slot of process `pid`.
+fn slot_of(s: &Shared, pid: i32) -> Option<usize> {
+    if pid <= 0 {
+        return None;
+    }
+    s.slots
+        .iter()
+        .position(|x| x.load(Ordering::Acquire) == pid)
+}
+
+/// The slot [`own_slot`] found last: pid (high half) and index.
+static OWN: AtomicU64 = AtomicU64::new(0);
+
+/// This process's slot, and the tree.
+fn own_slot() -> Option<(&'static Shared, usize)> {
+    let t = TREE.get()?;
+    // SAFETY: no memory is involved.
+    let me = unsafe { libc::getpid() };
+    let seen = OWN.load(Ordering::Relaxed);
+    let i = (seen & 0xffff_ffff) as usize;
+    if seen >> 32 == me as u64 && i < SLOTS && t.shared.slots[i].load(Ordering::Acquire) == me {
+        return Some((t.shared, i));
+    }
+    let i = slot_of(t.shared, me)?;
+    OWN.store((me as u64) << 32 | i as u64, Ordering::Relaxed);
+    Some((t.shared, i))
+}
+
+/// The real user id of process `pid` (its procfs `Uid:` line).
+fn real_uid(pid: i32) -> Option<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("Uid:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The signals queued for the tree's processes of real user `uid`
+/// (`except`'s slot left out), as Linux counts `RLIMIT_SIGPENDING` for a
+/// user.
+fn user_queued(s: &Shared, uid: u32, except: Option<usize>) -> u64 {
+    (0..SLOTS)
+        .filter(|&i| Some(i) != except && s.slots[i].load(Ordering::Acquire) > 0)
+        .filter(|&i| s.uids[i].load(Ordering::Relaxed) == uid)
+        .map(|i| {
+            u64::from(s.queued[i].load(Ordering::Relaxed))
+                + u64::from(s.in_flight[i].load(Ordering::Relaxed))
+        })
+        .sum()
+}
+
+/// Publish how many signals this process has queued (the core's count),
+/// for the other processes' `RLIMIT_SIGPENDING` count.
+pub fn publish_queued(n: usize) {
+    if let Some((s, i)) = own_slot() {
+        // SAFETY: no memory is involved.
+        s.uids[i].store(unsafe { libc::getuid() }, Ordering::Relaxed);
+        s.queued[i].store(n.min(u32::MAX as usize) as u32, Ordering::Relaxed);
+    }
+}
+
+/// The signals queued for the tree's other processes of this one's real
+/// user (Linux's `RLIMIT_SIGPENDING` counts a user's, in all processes).
+pub fn others_queued() -> u64 {
+    let Some((s, i)) = own_slot() else {
+        return 0;
+    };
+    // SAFETY: no memory is involved.
+    user_queued(s, unsafe { libc::getuid() }, Some(i))
+}
+
+/// Before this process queues a real-time signal for process `pid` of
+/// the tree (`sigqueue`, `tgkill`): `EAGAIN` when the signals queued for
+/// `pid`'s real user have reached `pid`'s `RLIMIT_SIGPENDING`, as Linux
+/// refuses it (`__send_signal_locked`); else it counts as queued for
+/// `pid` until `pid` takes it ([`signal_taken`]), and the slot to give
+/// back to [`unreserve_signal`] if it was not sent after all. `None`: not
+/// a process of the tree (the host kernel alone decides).
+pub fn reserve_signal(pid: i32) -> SysResult<Option<usize>> {
+    let Some(t) = TREE.get() else {
+        return Ok(None);
+    };
+    let s = t.shared;
+    let (Some(i), Some(uid)) = (slot_of(s, pid), real_uid(pid)) else {
+        return Ok(None);
+    };
+    let limit = match s.sigpending[i].load(Ordering::Relaxed) {
+        0 => host_soft_sigpending(pid)?,
+        n => n - 1,
+    };
+    s.uids[i].store(uid, Ordering::Relaxed);
+    if user_queued(s, uid, None) >= limit {
+        return Err(Errno::EAGAIN);
+    }
+    s.in_flight[i].fetch_add(1, Ordering::AcqRel);
+    Ok(Some(i))
+}
+
+/// The host's soft `RLIMIT_SIGPENDING` of process `pid`.
+fn host_soft_sigpending(pid: i32) -> SysResult<u64> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `lim` is written by the call; no new limit is passed.
+    if unsafe { libc::prlimit(pid, libc::RLIMIT_SIGPENDING, std::ptr::null(), &mut lim) } != 0 {
+        // SAFETY: errno is this thread's.
+        return Err(Errno(unsafe { *libc::__errno_location() }));
+    }
+    Ok(lim.rlim_cur)
+}
+
+/// Has this process a slot in a tree?
+pub fn in_tree() -> bool {
+    own_slot().is_some()
+}
+
+/// This guest's soft `RLIMIT_SIGPENDING`, if it set one (kept in its
+/// slot, so that a `fork`'s child and an `execve`'s new pvm keep it, and
+/// the tree's other processes read it).
+pub fn sigpending_limit() -> Option<u64> {
+    let (s, i) = own_slot()?;
+    match s.sigpending[i].load(Ordering::Relaxed) {
+        0 => None,
+        n => Some(n - 1),
+    }
+}
+
+/// Keep `soft` as this guest's soft `RLIMIT_SIGPENDING`; `false`
+/// without a tree to keep it in.
+pub fn set_sigpending_limit(soft: u64) -> bool {
+    let Some((s, i)) = own_slot() else {
+        return false;
+    };
+    s.sigpending[i].store(soft.saturating_add(1), Ordering::Relaxed);
+    true
+}
+
+/// A [`reserve_signal`] whose signal was not sent.
+pub fn unreserve_signal(slot: Option<usize>) {
+    if let (Some(t), Some(i)) = (TREE.get(), slot) {
+        let _ = t.shared.in_flight[i]
+            .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |n| n.checked_sub(1));
+    }
+}
+
+/// This process took a real-time signal another process of the tree
+/// queued for it ([`reserve_signal`]): it now counts in what this one
+/// publishes.
+pub fn signal_taken() {
+    if let Some((s, i)) = own_slot() {
+        let _ =
+            s.in_flight[i].fetch_update(Ordering::AcqRel, Ordering::Relaxed, |n| n.checked_sub(1));
     }
 }
 

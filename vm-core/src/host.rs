@@ -1943,6 +1943,20 @@ pub trait HostOs: Sync {
         let _ = (nocldstop, nocldwait);
     }
 
+    /// Publish how many signals this process has queued (those that
+    /// count against `RLIMIT_SIGPENDING`), for the other guest processes
+    /// of its tree: Linux counts the limit per real user, across
+    /// processes. Default: nothing to publish.
+    fn publish_queued(&self, n: usize) {
+        let _ = n;
+    }
+    /// The signals queued for the other guest processes of this one's
+    /// real user, as they published them ([`HostOs::publish_queued`]).
+    /// Default: 0 (no other process).
+    fn others_queued(&self) -> u64 {
+        0
+    }
+
     // ---- limits -----------------------------------------------------------
 
     /// The limit counters this guest process shares with the rest of its

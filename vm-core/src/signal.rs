@@ -127,10 +127,11 @@ fn publish_queued(thread: &Thread) {
 
 /// What `RLIMIT_SIGPENDING` (soft limit `limit`) lets become of `info`,
 /// a signal the guest sends to its own process or one of its threads
-/// (Linux's `__send_signal_locked`). The signals queued for the process
-/// count (its own and each thread's, another thread's own set as that
-/// thread last published it; Linux counts those of every process of the
-/// user in the user namespace). A standard signal is never refused
+/// (Linux's `__send_signal_locked`). The signals queued for the user
+/// count, as Linux counts them: the process's own and each thread's
+/// (another thread's own set as that thread last published it), and
+/// those of the other guest processes of the same real user
+/// ([`HostOs::others_queued`](crate::host::HostOs::others_queued)). A standard signal is never refused
 /// (`kill`'s override the limit, and a second one is not queued); past
 /// the limit a real-time one sent by `kill` (`SI_USER`) loses its
 /// information (it arrives from pid 0; nothing more, `None`, when one is
@@ -154,8 +155,10 @@ pub fn within_limit(
     if thread.sigmask & bit(info.signo) == 0 && ignored(&act, info.signo) {
         return Ok(Some(info)); // dropped by `send`, never queued
     }
-    let queued = table.shared.queued() + thread.pending.queued() + others;
-    if (queued as u64) < limit {
+    // Linux counts the user's: the other guest processes' too.
+    let queued = (table.shared.queued() + thread.pending.queued() + others) as u64
+        + process.host.others_queued();
+    if queued < limit {
         return Ok(Some(info));
     }
     if info.code != SI_USER {
@@ -219,7 +222,22 @@ pub fn send(process: &Process, thread: &mut Thread, info: SigInfo, shared: bool)
     } else {
         thread.pending.add(info);
         publish_queued(thread);
+        drop(table);
     }
+    publish_total(process, thread);
+}
+
+/// Tell the host how many signals the process has queued now (the
+/// count [`within_limit`] makes for it), for the other guest processes'
+/// `RLIMIT_SIGPENDING` count; after a signal was queued or taken.
+fn publish_total(process: &Process, thread: &Thread) {
+    let others: usize = process
+        .other_threads(thread.tid)
+        .iter()
+        .map(|t| t.queued())
+        .sum();
+    let n = process.signals.lock().shared.queued() + thread.pending.queued() + others;
+    process.host.publish_queued(n);
 }
 
 /// A process-directed `signo` is pending and the thread that made it so
@@ -294,6 +312,8 @@ fn dequeue(process: &Process, thread: &mut Thread) -> Option<SigInfo> {
     match crate::ptimer::take(process, &mut thread.pending, &mut table, signo) {
         Some(info) => {
             publish_queued(thread);
+            drop(table);
+            publish_total(process, thread);
             Some(info)
         }
         // A stale timer signal was dropped: look again.
