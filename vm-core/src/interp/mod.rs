@@ -285,10 +285,7 @@ fn link(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, target: u64, n: u64) {
 #[inline(always)]
 fn goto_indirect(cpu: &mut Cpu, cx: &mut Cx<'_>, target: u64, n: u64) {
     let s = cx.fast[Interpreter::slot(target)];
-    if s.pc != target
-        || n.wrapping_sub(cx.limit) as i64 >= 0
-        || cx.mem.code_epoch() != cx.epoch
-    {
+    if s.pc != target || n.wrapping_sub(cx.limit) as i64 >= 0 || cx.mem.code_epoch() != cx.epoch {
         return leave(cpu, target, n);
     }
     // SAFETY: as in `link`.
