@@ -508,7 +508,8 @@ const MAX_STEPS: usize = 2 * MAX_REGION;
 ///   jump with one store (see [`Backend::chain`]): a thread executing that
 ///   jump goes to the old exit or the new target, both valid.
 /// * Whatever could pull code out from under a running thread (a flush
-///   because guest code changed, or the eviction of a unit because the
+///   or an invalidation by page because guest code changed (see
+///   [`inval`]), or the eviction of a unit because the
 ///   cache is full (see [`crate::cache`]); overwriting the
 ///   start of a first-tier block with a jump when it is promoted while
 ///   other threads run) happens in a *stop-the-world* section, as QEMU's
