@@ -29,10 +29,18 @@
 //! older than the region, so FIFO evicts it first (or with it): the jump
 //! never outlives its target.
 //!
-//! Invalidation still flushes every unit: when guest code changes
-//! (`fence.i`, unmap/mprotect of code, a store into a page holding code)
-//! over a page that holds translated code, the engine flushes the whole
-//! cache (changes elsewhere keep it, see `translate`).
+//! Invalidation by page ([`CodeCache::invalidate`]): when guest code
+//! changes over some pages (`riscv_flush_icache` of a range, unmap or
+//! mprotect of code, a store into a page holding code), only the
+//! translations made from those pages die, wherever they are: each
+//! translation records every guest page it was made from (the pages of
+//! the leaves traced into it too), its lookup entries go, every chain
+//! into it is repointed to its own exit (every chain is recorded in its
+//! target's unit, within the unit too), a first-tier block redirected to
+//! it dies with it, its host code is filled with `int3`, and the
+//! generation moves (the threads' indirect tables empty). Its memory and
+//! fallback slots stay taken until its unit is evicted. A change over
+//! the whole address space (`fence.i`) flushes every unit.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -269,6 +277,10 @@ pub struct Translation {
     /// start) of the code entering there. The map leads to them while no
     /// translation of their own is entered at those pcs.
     pub entries: Vec<(u64, u32)>,
+    /// Every guest page (address / `PAGE_SIZE`, sorted, distinct) holding
+    /// code it was translated from: a change to any of them kills it
+    /// ([`CodeCache::invalidate`]).
+    pub pages: Vec<u64>,
 }
 
 impl Translation {
@@ -365,13 +377,14 @@ impl Blocks {
     }
 }
 
-/// A chained exit into a unit from another one: the `jmp` field at host
-/// address `site`, in unit `from` while that unit had been reused `uses`
-/// times.
+/// A chained exit into a unit: the `jmp` field at host address `site`, in
+/// unit `from` while that unit had been reused `uses` times, leading to
+/// cache offset `target`.
 #[derive(Clone, Copy, Debug)]
 struct Incoming {
     site: u64,
     from: u32,
+    target: u32,
     uses: u64,
 }
 
@@ -389,8 +402,12 @@ struct Unit {
     /// Its fallback instructions: ring positions `[lo, hi)` (counted
     /// without wrapping, see [`CodeCache::steps_head`]); empty if `lo == hi`.
     steps: (u64, u64),
-    /// Chains from other units into this one.
+    /// Chains into this unit (from other units, and from itself, which
+    /// only [`CodeCache::invalidate`] undoes).
     incoming: Vec<Incoming>,
+    /// Per translation of the unit (by index): killed by
+    /// [`CodeCache::invalidate`].
+    dead: Vec<bool>,
 }
 
 /// A code cache over an executable host region.
@@ -415,6 +432,12 @@ pub struct CodeCache {
     /// without wrapping (the slot is this modulo `step_slots`).
     step_slots: usize,
     step_head: u64,
+    /// Translations killed by [`CodeCache::invalidate`] whose units were
+    /// not emptied since.
+    dead: usize,
+    /// First-tier blocks overwritten with a jump to their region: (host
+    /// address of the block, of the region).
+    redirects: Vec<(u64, u64)>,
 }
 
 impl CodeCache {
@@ -466,6 +489,8 @@ impl CodeCache {
             generation: 0,
             step_slots,
             step_head: 0,
+            dead: 0,
+            redirects: Vec::new(),
         }
     }
 
@@ -515,12 +540,12 @@ impl CodeCache {
 
     /// Number of live translations.
     pub fn len(&self) -> usize {
-        self.blocks.len()
+        self.blocks.len() - self.dead
     }
 
     /// No live translations?
     pub fn is_empty(&self) -> bool {
-        self.blocks.is_empty()
+        self.len() == 0
     }
 
     /// Host address where the next translation will be placed: the code
@@ -608,6 +633,9 @@ impl CodeCache {
         // SAFETY: `&mut self` makes this the only writer; room was checked.
         match unsafe { self.blocks.units[self.cur].push(t) } {
             Ok(i) => {
+                let dead = &mut self.units[self.cur].dead;
+                dead.truncate(i);
+                dead.push(false);
                 self.map.insert(start, (self.cur as u32, i as u32, 0));
                 for &(pc, off) in &entries {
                     self.map
@@ -659,8 +687,10 @@ impl CodeCache {
         let list = &self.blocks.units[self.blocks.unit_of(off as usize)];
         let s = list.as_slice();
         let i = s.partition_point(|t| (t.host_off as u64) < off);
+        let u = &self.units[self.blocks.unit_of(off as usize)];
         s.get(i)
             .is_some_and(|t| t.host_off as u64 == off && t.guest_start == pc)
+            && !u.dead.get(i).copied().unwrap_or(false)
     }
 
     /// Is `[addr, addr + len)` inside the live code of one unit?
@@ -674,20 +704,152 @@ impl CodeCache {
     }
 
     /// Record a chain just made: the jump field at `site` now leads to
-    /// `target`. A chain between units is remembered in the target's unit,
-    /// to be undone when that unit is evicted.
+    /// `target`. It is remembered in the target's unit, to be undone when
+    /// that unit is evicted (if the chain comes from another unit) or the
+    /// target translation invalidated.
     pub fn record_chain(&mut self, site: u64, target: u64) {
         let b = self.base as u64;
         let from = self.blocks.unit_of((site - b) as usize);
         let to = self.blocks.unit_of((target - b) as usize);
-        if from != to {
-            let uses = self.units[from].uses;
-            self.units[to].incoming.push(Incoming {
-                site,
-                from: from as u32,
-                uses,
-            });
+        let uses = self.units[from].uses;
+        self.units[to].incoming.push(Incoming {
+            site,
+            from: from as u32,
+            target: (target - b) as u32,
+            uses,
+        });
+    }
+
+    /// Record that the first-tier block at host `at` now jumps to the
+    /// region at `target` (see [`Backend::redirect`]): if the region is
+    /// invalidated, the block goes with it.
+    ///
+    /// [`Backend::redirect`]: crate::translate::backend::Backend::redirect
+    pub fn record_redirect(&mut self, at: u64, target: u64) {
+        self.redirects.push((at, target));
+    }
+
+    /// The translation containing host address `addr`: (unit, index).
+    fn locate(&self, addr: u64) -> Option<(usize, usize)> {
+        let off = u32::try_from(addr.checked_sub(self.base as u64)?).ok()?;
+        let u = self.blocks.unit_of(off as usize);
+        let list = self.blocks.units[u].as_slice();
+        let i = list.partition_point(|t| t.host_off <= off).checked_sub(1)?;
+        (off < list[i].host_off + list[i].host_len).then_some((u, i))
+    }
+
+    /// Is host address `addr` inside a translation killed by
+    /// [`Self::invalidate`]?
+    fn in_dead(&self, addr: u64) -> bool {
+        self.locate(addr)
+            .is_some_and(|(u, i)| self.units[u].dead.get(i).copied().unwrap_or(false))
+    }
+
+    /// Does a live translation come from a page of `ranges` (inclusive
+    /// page-number ranges)?
+    pub fn touches(&self, ranges: &[(u64, u64)]) -> bool {
+        (0..self.units.len()).any(|u| {
+            let dead = &self.units[u].dead;
+            self.blocks.units[u]
+                .as_slice()
+                .iter()
+                .enumerate()
+                .any(|(i, t)| !dead.get(i).copied().unwrap_or(false) && meets(t, ranges))
+        })
+    }
+
+    /// Kill every live translation made from a page of `ranges`
+    /// (inclusive page-number ranges), and every first-tier block
+    /// redirected to one of them: `unchain` gets each jump field of a
+    /// live chain into them, to repoint to its own exit; their lookup
+    /// entries go, their host code is filled with `int3`, and the
+    /// generation moves. Returns the guest entry pcs of the translations
+    /// killed.
+    ///
+    /// # Safety
+    /// No translated code of this cache runs while this runs (the
+    /// translator stops every thread first).
+    pub unsafe fn invalidate(
+        &mut self,
+        ranges: &[(u64, u64)],
+        mut unchain: impl FnMut(u64),
+    ) -> Vec<u64> {
+        let mut killed: Vec<(usize, usize)> = Vec::new();
+        for u in 0..self.units.len() {
+            for (i, t) in self.blocks.units[u].as_slice().iter().enumerate() {
+                let d = &mut self.units[u].dead[i];
+                if !*d && meets(t, ranges) {
+                    *d = true;
+                    killed.push((u, i));
+                }
+            }
         }
+        // A first-tier block jumping to a dead region dies too.
+        loop {
+            let more: Vec<(usize, usize)> = self
+                .redirects
+                .iter()
+                .filter(|r| self.in_dead(r.1) && !self.in_dead(r.0))
+                .filter_map(|r| self.locate(r.0))
+                .collect();
+            if more.is_empty() {
+                break;
+            }
+            for (u, i) in more {
+                if !self.units[u].dead[i] {
+                    self.units[u].dead[i] = true;
+                    killed.push((u, i));
+                }
+            }
+        }
+        if killed.is_empty() {
+            return Vec::new();
+        }
+        let redirects = core::mem::take(&mut self.redirects);
+        self.redirects = redirects
+            .into_iter()
+            .filter(|r| !self.in_dead(r.0) && !self.in_dead(r.1))
+            .collect();
+        let b = self.base as u64;
+        let mut units: Vec<usize> = killed.iter().map(|k| k.0).collect();
+        units.sort_unstable();
+        units.dedup();
+        for u in units {
+            let incoming = core::mem::take(&mut self.units[u].incoming);
+            let mut keep = Vec::with_capacity(incoming.len());
+            for c in incoming {
+                if !self.in_dead(b + c.target as u64) {
+                    keep.push(c);
+                } else if self.units[c.from as usize].uses == c.uses && !self.in_dead(c.site) {
+                    unchain(c.site);
+                }
+            }
+            self.units[u].incoming = keep;
+        }
+        let mut pcs = Vec::with_capacity(killed.len());
+        for &(u, i) in &killed {
+            let t = &self.blocks.units[u].as_slice()[i];
+            let mine =
+                |e: Option<&(u32, u32, u32)>| e.is_some_and(|e| (e.0, e.1) == (u as u32, i as u32));
+            for pc in core::iter::once(t.guest_start).chain(t.entries.iter().map(|e| e.0)) {
+                if mine(self.map.get(&pc)) {
+                    self.map.remove(&pc);
+                }
+            }
+            pcs.push(t.guest_start);
+            // SAFETY: the translation's code lies inside the region, and
+            // no code runs (the caller's promise).
+            unsafe {
+                core::ptr::write_bytes(
+                    self.base.add(t.host_off as usize),
+                    0xcc,
+                    t.host_len as usize,
+                )
+            };
+        }
+        self.dead += killed.len();
+        self.generation += 1;
+        pcs
     }
 
     /// Move on to the next unit (the oldest); returns whether it holds
@@ -712,7 +874,7 @@ impl CodeCache {
         let incoming = core::mem::take(&mut self.units[v].incoming);
         for c in incoming {
             let from = c.from as usize;
-            if from != v && self.units[from].uses == c.uses {
+            if from != v && self.units[from].uses == c.uses && !self.in_dead(c.site) {
                 unchain(c.site);
             }
         }
@@ -731,7 +893,15 @@ impl CodeCache {
                 }
             }
         }
-        let n = list.len();
+        let dead = core::mem::take(&mut self.units[v].dead);
+        let n = list.len() - dead.iter().filter(|&&d| d).count();
+        self.dead -= list.len() - n;
+        let (lo, hi) = (
+            self.base as u64 + self.units[v].start as u64,
+            self.base as u64 + self.units[v].end as u64,
+        );
+        self.redirects
+            .retain(|r| !(lo..hi).contains(&r.0) && !(lo..hi).contains(&r.1));
         // SAFETY: the caller's promise; `&mut self` is the only writer.
         unsafe { list.clear() };
         // SAFETY: no thread runs translated code (the caller's promise).
@@ -776,8 +946,11 @@ impl CodeCache {
             u.uses += 1;
             u.steps = (0, 0);
             u.incoming.clear();
+            u.dead.clear();
         }
         self.map.clear();
+        self.dead = 0;
+        self.redirects.clear();
         self.cur = 0;
         self.step_head = 0;
         self.generation += 1;
@@ -789,6 +962,13 @@ impl CodeCache {
         let b = self.base as u64;
         (b + self.reserved as u64, b + self.capacity as u64)
     }
+}
+
+/// Was `t` made from a page of `ranges` (inclusive page-number ranges)?
+fn meets(t: &Translation, ranges: &[(u64, u64)]) -> bool {
+    t.pages
+        .iter()
+        .any(|&p| ranges.iter().any(|&(f, l)| f <= p && p <= l))
 }
 
 /// The translation among `blocks` (of a cache at host address `base`)
@@ -877,6 +1057,7 @@ mod tests {
     fn t(pc: u64, n: u32) -> Translation {
         Translation {
             entries: Vec::new(),
+            pages: alloc::vec![pc >> 12],
             guest_start: pc,
             guest_end: pc + 4 * n as u64,
             regs: [0; 8],
@@ -913,6 +1094,58 @@ mod tests {
         assert_eq!(translation_pc(&c.blocks, b, a + 3), Some((0x1000, 0x1000)));
         assert_eq!(translation_pc(&c.blocks, b, a + 17), Some((0x1000, 0x1004)));
         assert_eq!(translation_pc(&c.blocks, b, a + 100), None);
+    }
+
+    /// Invalidating a page kills the translations made from it (a page
+    /// of any of their blocks) and a first-tier block redirected to one:
+    /// their lookup entries go, chains into them (from the same unit
+    /// too) are handed back to be undone, their code becomes `int3`;
+    /// the others stay, and so do chains from dead code.
+    #[test]
+    fn invalidate_kills_by_page() {
+        let host = TestHost::leak();
+        let base = host.alloc_code(1 << 16).unwrap();
+        let mut c = CodeCache::new(base, 1 << 16, CachePolicy::Fifo, 256);
+        c.install_fixed(&[0xc3; 16]).unwrap();
+        let a = c.insert(&[0x90; 64], t(0x1000, 4), 0).unwrap();
+        // Entered in page 3, with a block traced in from page 2.
+        let mut tr = t(0x3000, 4);
+        tr.pages = alloc::vec![2, 3];
+        tr.entries = alloc::vec![(0x3008, 20)];
+        let b = c.insert(&[0x90; 64], tr, 0).unwrap();
+        let first = c.insert(&[0x90; 64], t(0x5000, 2), 0).unwrap();
+        let region = c.insert(&[0x90; 64], t(0x2000, 2), 0).unwrap();
+        c.record_redirect(first, region);
+        // Chains: a -> b (same unit), b -> a, first -> a.
+        c.record_chain(a + 10, b);
+        c.record_chain(b + 10, a);
+        c.record_chain(first + 30, a + 5);
+        let g = c.generation();
+        assert!(!c.touches(&[(4, 4), (6, 9)]));
+        assert!(c.touches(&[(2, 2)]));
+        let mut sites = Vec::new();
+        // SAFETY: nothing runs the cache's code or reads its blocks.
+        let mut pcs = unsafe { c.invalidate(&[(2, 2)], |s| sites.push(s)) };
+        pcs.sort_unstable();
+        assert_eq!(pcs, [0x2000, 0x3000, 0x5000]);
+        assert_eq!(sites, [a + 10]);
+        assert_eq!(c.generation(), g + 1);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c.lookup(0x1000), Some(a));
+        for pc in [0x2000, 0x3000, 0x3008, 0x5000] {
+            assert_eq!(c.lookup(pc), None, "{pc:#x}");
+        }
+        assert!(!c.starts_at(b, 0x3000) && c.starts_at(a, 0x1000));
+        // SAFETY: `b` is inside the cache's memory.
+        assert_eq!(unsafe { *(b as *const [u8; 64]) }, [0xcc; 64]);
+        // Nothing left there: a second time kills nothing.
+        // SAFETY: as above.
+        assert!(unsafe { c.invalidate(&[(2, 3)], |_| panic!()) }.is_empty());
+        // Evicting the unit later skips the chain from dead code into `a`.
+        assert!((0..c.units()).any(|_| c.advance()));
+        // SAFETY: as above.
+        assert_eq!(unsafe { c.evict_current(|_| panic!()) }, 1);
+        assert!(c.is_empty());
     }
 
     #[test]

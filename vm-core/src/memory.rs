@@ -616,8 +616,22 @@ impl GuestMemory {
         self.code_epoch.store(epoch, Ordering::Release);
     }
 
-    /// [`GuestMemory::invalidate_pages`] for the pages of `[addr, addr+len)`.
-    fn invalidate_range(&self, addr: u64, len: u64) {
+    /// The guest announced that the code in `[start, end)` changed
+    /// (`riscv_flush_icache`): engines drop what they made from its pages.
+    /// An empty or reversed range stands for everything (Linux flushes the
+    /// whole instruction cache whatever the range).
+    pub fn code_flushed(&self, start: u64, end: u64) {
+        if start < end {
+            self.invalidate_range(start, end - start);
+        } else {
+            self.invalidate_code();
+        }
+    }
+
+    /// [`GuestMemory::invalidate_pages`] for the pages of `[addr, addr+len)`:
+    /// also what a write into code that nothing write-protects (see
+    /// `HostOs::code_faults`) calls.
+    pub fn invalidate_range(&self, addr: u64, len: u64) {
         if len != 0 {
             self.invalidate_pages(addr >> PAGE_SHIFT, (addr + len - 1) >> PAGE_SHIFT);
         }

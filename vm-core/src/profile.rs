@@ -208,6 +208,9 @@ struct Made {
     /// [`Profile::code_changes`] when it was last translated: a loss to a
     /// flush because guest code changed is no reason to wait.
     code: u32,
+    /// Its last translation was killed because its own guest code changed
+    /// ([`Profile::code_lost`]): no reason to wait either.
+    lost: bool,
 }
 
 /// What the translator made at one guest pc, of one kind, over the run
@@ -340,7 +343,8 @@ impl Profile {
         }
         made.kinds |= bit;
         made.waiting = false;
-        if made.code != self.code_changes {
+        if made.code != self.code_changes || made.lost {
+            made.lost = false;
             made.code = self.code_changes;
             made.misses = 0;
         }
@@ -351,6 +355,15 @@ impl Profile {
     /// manager's doing, so [`Profile::back_off`] does not count them.
     pub fn code_changed(&mut self) {
         self.code_changes = self.code_changes.wrapping_add(1);
+    }
+
+    /// The translation entered at `pc` was killed because guest code it
+    /// was made from changed (invalidation by page): as after
+    /// [`Profile::code_changed`], not the cache manager's doing.
+    pub fn code_lost(&mut self, pc: u64) {
+        if let Some(made) = self.translated.get_mut(&pc) {
+            made.lost = true;
+        }
     }
 
     /// The dispatcher reached `pc`, past its cold runs, and found no
@@ -369,7 +382,7 @@ impl Profile {
         let Some(made) = self.translated.get_mut(&pc) else {
             return false;
         };
-        if made.code != self.code_changes {
+        if made.code != self.code_changes || made.lost {
             return false;
         }
         if !made.waiting {

@@ -29,7 +29,9 @@
 //! hash map, so hot loops rarely hash. The cache is dropped whenever
 //! [`GuestMemory::code_epoch`] moves (code was unmapped, re-protected or
 //! flushed with `fence.i`), which the run loop checks on entry and each
-//! time control comes back to it.
+//! time control comes back to it; indirect jumps leave for the run loop
+//! once it moved, so a change another thread announced is seen at this
+//! thread's next call through a pointer or return.
 //!
 //! State stays precise: every instruction either completes or leaves the
 //! registers untouched and stops with a [`Trap`] and `cpu.pc` at itself.
@@ -226,6 +228,12 @@ struct Cx<'m> {
     /// Chaining stops (control goes back to the run loop) once this many
     /// instructions have retired.
     limit: u64,
+    /// The code epoch the blocks were decoded at: an indirect jump leaves
+    /// for the run loop (which drops them) once it moved, so code another
+    /// thread changed and announced (`riscv_flush_icache`) runs new from
+    /// this thread's next indirect jump (a call through a pointer, a
+    /// return) on, as on a hart that the kernel's flush reached.
+    epoch: u64,
 }
 
 /// Leave the blocks: control goes back to the run loop at `target`.
@@ -277,7 +285,7 @@ fn link(cpu: &mut Cpu, cx: &mut Cx<'_>, u: Op<'_>, target: u64, n: u64) {
 #[inline(always)]
 fn goto_indirect(cpu: &mut Cpu, cx: &mut Cx<'_>, target: u64, n: u64) {
     let s = cx.fast[Interpreter::slot(target)];
-    if s.pc != target || n.wrapping_sub(cx.limit) as i64 >= 0 {
+    if s.pc != target || n.wrapping_sub(cx.limit) as i64 >= 0 || cx.mem.code_epoch() != cx.epoch {
         return leave(cpu, target, n);
     }
     // SAFETY: as in `link`.
@@ -543,6 +551,7 @@ impl crate::process::Engine for Interpreter {
                 // Logging each block entered (`exec`) needs every block
                 // to come back here: no chaining then.
                 limit: cpu.instret.wrapping_add(if log_exec { 0 } else { CHAIN }),
+                epoch: self.epoch,
             };
             // SAFETY: the slot matched `pc`, so it holds a block start of
             // the current arena generation, which is not flushed before
@@ -826,6 +835,7 @@ pub fn step(
         lr_value: *lr_value,
         fast: &[],
         limit: 0,
+        epoch: mem.code_epoch(),
     };
     let went_on = exec_one(&op, cpu, &mut cx);
     *lr_value = cx.lr_value;

@@ -571,14 +571,17 @@ pub(super) fn msync(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     Ok(0)
 }
 
-/// `riscv_flush_icache(start, end, flags)`: every translation may be
-/// stale (pvm drops them all); `flags` may only hold
-/// `SYS_RISCV_FLUSH_ICACHE_LOCAL`.
+/// `riscv_flush_icache(start, end, flags)`: the translations made from
+/// the pages of `[start, end)` may be stale (pvm drops those; an empty
+/// range, all: Linux ignores the range and flushes every hart's whole
+/// instruction cache, see `GuestMemory::code_flushed`); `flags` may only
+/// hold `SYS_RISCV_FLUSH_ICACHE_LOCAL`, and pvm makes the change seen by
+/// every thread either way.
 pub(super) fn riscv_flush_icache(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     if a[2] & !1 != 0 {
         return Err(Errno::EINVAL);
     }
-    cx.mem().invalidate_code();
+    cx.mem().code_flushed(a[0], a[1]);
     Ok(0)
 }
 

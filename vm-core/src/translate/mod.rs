@@ -69,11 +69,14 @@
 //! hosts without that handler (`HostOs::code_faults` false), every access
 //! checks a per-run page cache filled by the checked helpers instead.
 //!
-//! Invalidation: the whole cache is flushed when [`GuestMemory::code_epoch`]
-//! moves (`fence.i`, `riscv_flush_icache`, unmap or mprotect of code) over
-//! a page that holds translated code ([`GuestMemory::code_changes`] says
-//! which pages each move covered); a library mapped, unmapped or
-//! re-protected elsewhere leaves the cache alone (`jit_flushes_avoided`).
+//! Invalidation ([`inval`]): when [`GuestMemory::code_epoch`] moves over
+//! pages that hold translated code ([`GuestMemory::code_changes`] says
+//! which pages each move covered: `riscv_flush_icache` of a range, unmap
+//! or mprotect of code, a store into a write-protected code page), only
+//! the translations made from those pages are killed; `fence.i`, whose
+//! change has no range, flushes the whole cache; a library mapped,
+//! unmapped or re-protected elsewhere leaves the cache alone
+//! (`jit_flushes_avoided`).
 //!
 //! Staged emulation: a block the dispatcher reaches is interpreted (one
 //! instruction at a time through [`step`]) its first [`COLD_RUNS`] times
@@ -86,7 +89,7 @@
 //! Guest-writable pages holding translated code are write-protected on the
 //! host ([`GuestMemory::protect_code`]): a translated store into one
 //! faults, the dispatcher lifts the protection (moving the epoch), runs
-//! that store alone and flushes, so stale code never runs after a guest
+//! that store alone and invalidates the page, so stale code never runs after a guest
 //! write, with or without `fence.i`. Writes through `GuestMemory` (system
 //! calls, the step helper) lift the protection the same way. Without host
 //! faults, the store helper notices writes into code pages instead.
@@ -96,7 +99,7 @@
 //! code cache, side tables, fallback table, profile), whose documentation
 //! says how translation, chaining, flushes and promotions stay safe while
 //! other threads run translated code. A store into code by any thread
-//! moves the code epoch, and the next dispatch flushes, with every thread
+//! moves the code epoch, and the next dispatch invalidates its translations, with every thread
 //! out of translated code. Atomics are the host's locked instructions in
 //! translated code and host atomics in the interpreter, on the same
 //! memory; `lr` records its address (`Cpu::reservation`) and the value it
@@ -107,6 +110,7 @@
 
 pub mod backend;
 pub mod cold;
+mod inval;
 mod nest;
 pub mod step;
 pub mod x86_64;
@@ -478,6 +482,11 @@ pub struct JitStats {
     pub evictions: u64,
     pub evicted: u64,
     pub unchained: u64,
+    /// Moves of the code epoch over pages holding translated code that
+    /// killed only the translations of those pages (see [`inval`]), and
+    /// the translations they killed.
+    pub page_invalidations: u64,
+    pub invalidated: u64,
 }
 
 /// Most fallback instructions one translation may number (at most one
@@ -499,7 +508,8 @@ const MAX_STEPS: usize = 2 * MAX_REGION;
 ///   jump with one store (see [`Backend::chain`]): a thread executing that
 ///   jump goes to the old exit or the new target, both valid.
 /// * Whatever could pull code out from under a running thread (a flush
-///   because guest code changed, or the eviction of a unit because the
+///   or an invalidation by page because guest code changed (see
+///   [`inval`]), or the eviction of a unit because the
 ///   cache is full (see [`crate::cache`]); overwriting the
 ///   start of a first-tier block with a jump when it is promoted while
 ///   other threads run) happens in a *stop-the-world* section, as QEMU's
@@ -897,6 +907,7 @@ impl<B: Backend> SharedCodeOn<B> {
                 regs: block.regs,
                 fault_resume: block.fault_resume,
                 entries: block.entries,
+                pages: inval::pages(&refs),
             };
             let inserted = if published {
                 st.cache.insert(&block.code, t, n_steps)
@@ -1034,7 +1045,11 @@ impl<B: Backend> SharedCodeOn<B> {
         }
         // SAFETY: both are inside the live part of the cache (checked
         // above); the caller stopped every thread.
-        unsafe { B::redirect(at, target) }
+        let done = unsafe { B::redirect(at, target) };
+        if done {
+            st.cache.record_redirect(at, target);
+        }
+        done
     }
 }
 
@@ -1328,26 +1343,7 @@ impl<B: Backend> Engine for JitOn<B> {
                 let mut st = sh.lock();
                 let epoch = mem.code_epoch();
                 if epoch != st.epoch {
-                    let since = core::mem::replace(&mut st.epoch, epoch);
-                    // Only pages holding translated code matter: a library
-                    // mapped, unmapped or re-protected elsewhere leaves
-                    // the cache as it is.
-                    let (mut stale, mut cold_stale) = (false, false);
-                    let known = mem.code_changes(since, epoch, |first, last| {
-                        stale |= SharedCodeOn::holds_code(&st, first, last);
-                        cold_stale |= st.cold.holds(first, last);
-                    });
-                    if !known || stale {
-                        sh.flush(&mut st);
-                        st.profile.code_changed();
-                    } else {
-                        st.stats.flushes_avoided += 1;
-                        if cold_stale {
-                            // Threads running a decoded block see the
-                            // epoch move and leave it (see `cold`).
-                            st.cold.clear();
-                        }
-                    }
+                    sh.code_moved(&mut st, mem, epoch);
                 }
                 if let Some((first, generation)) = promote.take() {
                     // Another thread may have promoted it first: then the
@@ -1521,6 +1517,8 @@ impl<B: Backend> Engine for JitOn<B> {
             ("jit_guest_insts_translated", s.guest_insts),
             ("jit_host_code_bytes", s.host_bytes),
             ("jit_cache_flushes", s.flushes),
+            ("jit_page_invalidations", s.page_invalidations),
+            ("jit_translations_invalidated", s.invalidated),
             ("jit_cache_evictions", s.evictions),
             ("jit_translations_evicted", s.evicted),
             ("jit_chains_unlinked", s.unchained),

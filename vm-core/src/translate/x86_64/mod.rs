@@ -654,7 +654,7 @@ macro_rules! store_helper {
             match mem.$write(addr, val as $ty) {
                 Ok(()) => {
                     if touches_code(ctx, addr, size_of::<$ty>() as u64) {
-                        mem.invalidate_code();
+                        mem.invalidate_range(addr, size_of::<$ty>() as u64);
                         store::CODE
                     } else {
                         fill_tlb(ctx, mem, addr, size_of::<$ty>() as u64);
