@@ -133,6 +133,13 @@ enum Cold {
     Div(divcache::ColdDiv),
     /// An edge's `frm` check failed (see `frm`).
     FrmEdge(frm::Edge),
+    /// A conditional branch's exit from the region (see
+    /// `Gen::exit_cold`): store back `dirty`, leave for `target`.
+    Exit {
+        label: Label,
+        target: u64,
+        dirty: u32,
+    },
     /// The out-of-line path of an inline instruction: run it with the step
     /// helper (fallback instruction `step`) and go `back`.
     StepBack {
@@ -955,6 +962,19 @@ impl Gen {
         self.bare_slot(target)
     }
 
+    /// A conditional exit to guest `target` (all instructions retired)
+    /// taken on `c`: the jump goes to its store-back and chainable slot,
+    /// emitted with the cold code.
+    fn exit_cold(&mut self, c: Cond, target: u64) {
+        let label = self.a.label();
+        self.a.jcc(c, label);
+        self.cold.push(Cold::Exit {
+            label,
+            target,
+            dirty: self.written & self.path & self.exit_mask(),
+        });
+    }
+
     /// Return prediction inside a region: an indirect jump (a `ret`, or
     /// any `jalr` that links nothing) whose target in `rax` is the return
     /// point of one of the region's calls traced through jumps straight
@@ -1439,15 +1459,23 @@ impl Gen {
         let target = gi.pc.wrapping_add(s.imm as i64 as u64);
         let next = gi.pc + gi.len as u64;
         match (self.labels.get(&target), self.labels.get(&next)) {
+            (Some(_), None) if self.next_start == Some(target) => {
+                // As below, the other way round: the block taken to
+                // comes next.
+                self.exit_cold(c.inverse(), next);
+                self.goto(target, 0)
+            }
             (Some(&l), _) => {
                 let l = self.frm_branch_to(l, target);
                 self.a.jcc(c, l);
                 self.goto(next, 0)
             }
-            (None, Some(&l)) => {
-                let l = self.frm_branch_to(l, next);
-                self.a.jcc(c.inverse(), l);
-                self.exit_direct(target, 0)
+            (None, Some(_)) => {
+                // The way out was never seen taken (the region holds the
+                // blocks that ran): its exit goes out of line, so the
+                // path that runs falls through.
+                self.exit_cold(c, target);
+                self.goto(next, 0)
             }
             (None, None) => {
                 let taken = self.a.label();
@@ -1656,6 +1684,17 @@ impl Gen {
                     self.a.jmp(back);
                 }
                 Cold::Access(a) => self.emit_slow(a)?,
+                Cold::Exit {
+                    label,
+                    target,
+                    dirty,
+                } => {
+                    self.a.bind(label);
+                    self.qpend_exit();
+                    self.write_back_set(dirty);
+                    self.restore_homes();
+                    self.bare_slot(target)?;
+                }
                 Cold::Fault { label, gi, index } => {
                     self.a.bind(label);
                     self.side_cold(&gi, index);
