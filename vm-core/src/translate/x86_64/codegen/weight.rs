@@ -36,45 +36,31 @@ pub(super) fn direct_target(gi: &GuestInst) -> Option<(u64, bool)> {
 const MAX_DEPTH: u32 = 3;
 
 /// The weight of each of `blocks` (in address order): `PER_LOOP` to the
-/// power of the number of the region's loops it lies in. A loop is a
-/// backward branch or jump inside the region (to `h`, from block `u`)
-/// that closes a cycle, and its body the blocks on that cycle: reachable
-/// from `h` and reaching `u`. A backward jump that closes none (into a
-/// shared epilogue, say: functions often place rare paths after their
-/// return and jump back from there) makes nothing heavier, nor do the
-/// blocks that lie between its ends in address order without being on
-/// the cycle.
+/// power of the number of the region's loops it lies in, a loop being
+/// the address range from the target of a backward branch or jump
+/// inside the region to that branch.
 pub(super) fn block_weights(blocks: &[&[GuestInst]]) -> Vec<u32> {
     let starts: Vec<u64> = blocks.iter().map(|b| b[0].pc).collect();
-    let mut preds: Vec<Vec<usize>> = alloc::vec![Vec::new(); blocks.len()];
-    for i in 0..blocks.len() {
-        for j in successors(blocks, &starts, i).into_iter().flatten() {
-            preds[j].push(i);
-        }
-    }
-    let mut depths = alloc::vec![0u32; blocks.len()];
-    for (u, b) in blocks.iter().enumerate() {
+    let mut loops: Vec<(u64, u64)> = Vec::new();
+    for b in blocks {
         let last = b[b.len() - 1];
         let Some((target, false)) = direct_target(&last) else {
             continue;
         };
-        if target > last.pc {
-            continue;
-        }
-        let Ok(h) = starts.binary_search(&target) else {
-            continue;
-        };
-        let from_h = reachable(blocks, &starts, h);
-        if !from_h.contains(&u) {
-            continue;
-        }
-        let to_u = reaching(&preds, u);
-        for j in from_h {
-            if to_u[j] {
-                depths[j] += 1;
-            }
+        if target <= last.pc && starts.binary_search(&target).is_ok() {
+            loops.push((target, last.pc));
         }
     }
+    let depths: Vec<u32> = blocks
+        .iter()
+        .map(|b| {
+            let pc = b[0].pc;
+            loops
+                .iter()
+                .filter(|&&(lo, hi)| lo <= pc && pc <= hi)
+                .count() as u32
+        })
+        .collect();
     let mut weights: Vec<u32> = depths
         .iter()
         .map(|&d| PER_LOOP.pow(d.min(MAX_DEPTH)))
@@ -100,24 +86,10 @@ pub(super) fn block_weights(blocks: &[&[GuestInst]]) -> Vec<u32> {
     weights
 }
 
-/// The successors of block `i` (indices into `blocks`, whose first pcs
-/// are `starts`) by the region's branches, plain jumps and
+/// The blocks (indices into `blocks`, whose first pcs are `starts`)
+/// reachable from block `from` by the region's branches, plain jumps and
 /// fall-throughs, and from a call to its return point (not into the
-/// callee); a return or other indirect jump has none.
-fn successors(blocks: &[&[GuestInst]], starts: &[u64], i: usize) -> [Option<usize>; 2] {
-    let last = blocks[i][blocks[i].len() - 1];
-    let next = last.pc.wrapping_add(last.len as u64);
-    let succ = match (last.inst, direct_target(&last)) {
-        (Inst::Jalr(_), _) => [None, None],
-        (Inst::Jal(u), Some((t, _))) if u.rd == 0 => [Some(t), None],
-        (Inst::Jal(_), _) => [Some(next), None],
-        (_, Some((t, _))) => [Some(next), Some(t)],
-        _ => [Some(next), None],
-    };
-    succ.map(|t| t.and_then(|t| starts.binary_search(&t).ok()))
-}
-
-/// The blocks reachable from block `from` (see [`successors`]).
+/// callee); a return or other indirect jump ends a path.
 fn reachable(blocks: &[&[GuestInst]], starts: &[u64], from: usize) -> Vec<usize> {
     let mut seen = alloc::vec![false; blocks.len()];
     let mut work = alloc::vec![from];
@@ -127,23 +99,22 @@ fn reachable(blocks: &[&[GuestInst]], starts: &[u64], from: usize) -> Vec<usize>
             continue;
         }
         out.push(i);
-        work.extend(successors(blocks, starts, i).into_iter().flatten());
+        let last = blocks[i][blocks[i].len() - 1];
+        let next = last.pc.wrapping_add(last.len as u64);
+        let succ = match (last.inst, direct_target(&last)) {
+            (Inst::Jalr(_), _) => [None, None],
+            (Inst::Jal(u), Some((t, _))) if u.rd == 0 => [Some(t), None],
+            (Inst::Jal(_), _) => [Some(next), None],
+            (_, Some((t, _))) => [Some(next), Some(t)],
+            _ => [Some(next), None],
+        };
+        for t in succ.into_iter().flatten() {
+            if let Ok(j) = starts.binary_search(&t) {
+                work.push(j);
+            }
+        }
     }
     out
-}
-
-/// Whether each block reaches block `to` (`preds`: the predecessors of
-/// each block by [`successors`]); `to` itself does.
-fn reaching(preds: &[Vec<usize>], to: usize) -> Vec<bool> {
-    let mut seen = alloc::vec![false; preds.len()];
-    let mut work = alloc::vec![to];
-    while let Some(i) = work.pop() {
-        if core::mem::replace(&mut seen[i], true) {
-            continue;
-        }
-        work.extend(preds[i].iter().copied());
-    }
-    seen
 }
 
 #[cfg(test)]
@@ -174,21 +145,6 @@ mod tests {
         let after = block(0x1008, &[0x0016_0613, 0x0080_006f]);
         let w = block_weights(&[&body, &after]);
         assert_eq!(w, [PER_LOOP, 1]);
-    }
-
-    /// A backward jump that closes no cycle (a rare path placed after
-    /// the return, jumping back to the epilogue) makes no block heavier,
-    /// nor the blocks between its ends.
-    #[test]
-    fn a_backward_jump_into_an_epilogue_is_no_loop() {
-        // 0x1000: beq a0,a1,+16 (to 0x1010)
-        // 0x1004: addi a2,a2,1 ; 0x1008: ret
-        // 0x1010: addi a0,a0,1 ; 0x1014: jal x0,-16 (to 0x1004)
-        let head = block(0x1000, &[0x00b5_0863]);
-        let epilogue = block(0x1004, &[0x0016_0613, 0x0000_8067]);
-        let rare = block(0x1010, &[0x0015_0513, 0xff1f_f06f]);
-        let w = block_weights(&[&head, &epilogue, &rare]);
-        assert_eq!(w, [1, 1, 1]);
     }
 
     /// A callee placed after its caller's loop, called from inside the
