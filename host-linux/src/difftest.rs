@@ -155,6 +155,54 @@ fn side_entries_agree_with_host_faults() {
     }
 }
 
+/// A block that starts with its predecessor's instruction count pending
+/// (`codegen/pending.rs`: the branch before it leaves the region only on
+/// a path never taken) runs in a loop, then is entered from outside at
+/// its side entry with a wild base for its load: the fault's state,
+/// `instret` included, must be the interpreter's.
+#[test]
+fn pending_counts_agree_at_side_entries_with_host_faults() {
+    use vm_core::cpu::{Cpu, Trap};
+    use vm_core::rv;
+    use vm_testkit::difftest::{CODE, Case, DATA};
+    let mut h = Harness::with_cache(&HOST, 4 << 20);
+    h.set_cold_runs(2);
+    let code = vec![
+        rv::addi(10, 10, 1),       // 0x00 E: a0 += 1
+        rv::b(4, 10, 0, 0x40),     // 0x04: blt a0, x0, 0x44 (never)
+        rv::i(0x03, 3, 23, 24, 0), // 0x08 B: ld s7, 0(s8)
+        rv::addi(26, 26, -1),      // 0x0c: s10 -= 1
+        rv::b(1, 26, 0, -0x10),    // 0x10: bnez s10, E
+        rv::addi(24, 6, 0),        // 0x14: s8 = t1 (the wild base)
+        rv::i(0x67, 0, 0, 28, 0),  // 0x18: jr t3 (B)
+        rv::ECALL,                 // 0x1c
+        rv::ECALL,
+        rv::ECALL,
+        rv::ECALL,
+        rv::ECALL,
+        rv::ECALL,
+        rv::ECALL,
+        rv::ECALL,
+        rv::ECALL,
+        rv::ECALL, // 0x40
+        rv::ECALL, // 0x44
+    ];
+    let size = h.space_size();
+    for wild in [size, size + 2048, 0u64.wrapping_sub(8), 1 << 40] {
+        let mut cpu = Cpu::default();
+        cpu.x[24] = DATA;
+        cpu.x[26] = 300;
+        cpu.x[6] = wild;
+        cpu.x[28] = CODE + 8;
+        let case = Case::program(&code, vec![0; 4096], cpu);
+        let o = h
+            .run(&case)
+            .unwrap_or_else(|m| panic!("base {wild:#x}: {m}\n{}", m.case.listing()));
+        assert!(matches!(o.trap, Trap::MemFault(_)), "{wild:#x}: {o:?}");
+    }
+    assert!(h.jit_stat("jit_side_entered") > Some(0));
+}
+
 /// A loop over more code than the smallest code cache holds, run in a
 /// cycle (the FIFO manager's worst case: each block is evicted just before
 /// it is needed again): the manager backs off from translating lost

@@ -67,6 +67,7 @@ mod fwd;
 mod konst;
 mod pair;
 mod pcmap;
+mod pending;
 pub mod pinned;
 pub mod qpend;
 mod quiet;
@@ -133,6 +134,15 @@ enum Cold {
     Div(divcache::ColdDiv),
     /// An edge's `frm` check failed (see `frm`).
     FrmEdge(frm::Edge),
+    /// A conditional branch's exit from the region (see
+    /// `Gen::exit_cold`): store back `dirty`, count `retired`
+    /// instructions, leave for `target`.
+    Exit {
+        label: Label,
+        target: u64,
+        dirty: u32,
+        retired: u32,
+    },
     /// The out-of-line path of an inline instruction: run it with the step
     /// helper (fallback instruction `step`) and go `back`.
     StepBack {
@@ -316,6 +326,14 @@ struct Gen {
     /// The integer registers the next two instructions after the current
     /// one (in its block) read.
     next_reads: u32,
+    /// The blocks (by pc, sorted) that may start with retired
+    /// instructions not yet added to `r14`, and the count the block
+    /// before hands to the next (see `pending`).
+    carry_ok: Vec<u64>,
+    carry_out: u32,
+    /// Each block that starts with such a count, and the count (for its
+    /// side entry's stub).
+    carry_in: Vec<(u64, u32)>,
 }
 
 /// A division or remainder: its operands, signedness, whether it is the
@@ -482,6 +500,7 @@ pub fn translate(
     headers.sort_unstable();
     headers.dedup();
     let frm_known = frm::known_at_start(blocks, entry, &returns);
+    let carry_ok = pending::blocks(blocks, entry, &returns, &headers, &frm_known);
     // The blocks also entered from outside (see `entries`), and every way
     // in: the flows below start at each.
     let side_pcs = if side_entries {
@@ -540,6 +559,9 @@ pub fn translate(
             qthunk: None,
             fwd: None,
             next_reads: 0,
+            carry_ok: carry_ok.clone(),
+            carry_out: 0,
+            carry_in: Vec::new(),
         };
         for b in blocks {
             let l = g.a.label();
@@ -581,6 +603,12 @@ pub fn translate(
             };
             g.path = dirty_in[bi];
             g.block_dirty = 0;
+            // Instructions retired before this block that `r14` lacks
+            // (see `pending`): every index below counts them too.
+            let base = core::mem::take(&mut g.carry_out);
+            if base != 0 {
+                g.carry_in.push((insts[0].pc, base));
+            }
             g.next_start = blocks.get(bi + 1).map(|b| b[0].pc);
             // A block only reached forward inside the region needs no check
             // for the region to come back to the dispatcher in time.
@@ -615,7 +643,7 @@ pub fn translate(
                 g.side.push(SideEntry {
                     host_off: g.a.pos() as u32,
                     guest_pc: gi.pc,
-                    index: i as u32,
+                    index: base + i as u32,
                     len: gi.len,
                 });
                 g.next_reads = fwd::reads_after(insts, i + 1);
@@ -667,11 +695,12 @@ pub fn translate(
                 let keep = g
                     .fwd_live()
                     .filter(|f| f.h == Reg::Rax && g.spares_rax(&gi.inst, f.r));
-                ended = match g.inst(gi, i as u32, steps)? {
+                let index = base + i as u32;
+                ended = match g.inst(gi, index, steps)? {
                     Some(ended) => ended,
                     None => {
-                        if !g.float(gi, i as u32, steps)? {
-                            g.step(gi, i as u32, steps)?;
+                        if !g.float(gi, index, steps)? {
+                            g.step(gi, index, steps)?;
                         }
                         false
                     }
@@ -685,7 +714,7 @@ pub fn translate(
             if !ended {
                 g.flush_nan();
                 let last = insts[insts.len() - 1];
-                g.goto(last.pc + last.len as u64, insts.len() as u32)?;
+                g.goto(last.pc + last.len as u64, base + insts.len() as u32)?;
             }
             actual[bi] = g.block_dirty;
             g.block_dirty = 0;
@@ -953,6 +982,20 @@ impl Gen {
         self.write_back();
         self.retire(retired);
         self.bare_slot(target)
+    }
+
+    /// A conditional exit to guest `target` taken on `c`, `retired`
+    /// instructions still to add to `r14`: the jump goes to its
+    /// store-back and chainable slot, emitted with the cold code.
+    fn exit_cold(&mut self, c: Cond, target: u64, retired: u32) {
+        let label = self.a.label();
+        self.a.jcc(c, label);
+        self.cold.push(Cold::Exit {
+            label,
+            target,
+            dirty: self.written & self.path & self.exit_mask(),
+            retired,
+        });
     }
 
     /// Return prediction inside a region: an indirect jump (a `ret`, or
@@ -1432,24 +1475,48 @@ impl Gen {
     }
 
     fn branch(&mut self, s: S, c: Cond, gi: &GuestInst, index: u32) -> Result<(), AsmError> {
-        // Count the block first: `add` must not come between the compare
-        // and the jump, and both ways retire the same instructions.
-        self.retire(index + 1);
-        let c = self.compare(s.rs1, s.rs2, c);
         let target = gi.pc.wrapping_add(s.imm as i64 as u64);
         let next = gi.pc + gi.len as u64;
-        match (self.labels.get(&target), self.labels.get(&next)) {
-            (Some(&l), _) => {
+        // The one way on inside the region when the other leaves it (the
+        // way out was never seen taken, the region holding the blocks
+        // that ran): that exit goes out of line, so the path that runs
+        // falls through (with the block taken to next, the other way
+        // round).
+        let on = match (self.labels.get(&target), self.labels.get(&next)) {
+            (None, Some(_)) => Some(next),
+            (Some(_), None) if self.next_start == Some(target) => Some(target),
+            _ => None,
+        };
+        // Count the block first: `add` must not come between the compare
+        // and the jump, and both ways retire the same instructions. Or
+        // not at all, when the way on is the next block and may start
+        // with the count pending (see `pending`): the exit adds it.
+        let carry = on.is_some_and(|pc| self.next_start == Some(pc) && self.carries(pc));
+        let (pending, now) = if carry {
+            (index + 1, 0)
+        } else {
+            (0, index + 1)
+        };
+        self.retire(now);
+        let c = self.compare(s.rs1, s.rs2, c);
+        if let Some(on) = on {
+            let (c, out) = if on == next {
+                (c, target)
+            } else {
+                (c.inverse(), next)
+            };
+            self.exit_cold(c, out, pending);
+            self.carry_out = pending;
+            return self.goto(on, 0);
+        }
+        match self.labels.get(&target) {
+            Some(&l) => {
                 let l = self.frm_branch_to(l, target);
                 self.a.jcc(c, l);
                 self.goto(next, 0)
             }
-            (None, Some(&l)) => {
-                let l = self.frm_branch_to(l, next);
-                self.a.jcc(c.inverse(), l);
-                self.exit_direct(target, 0)
-            }
-            (None, None) => {
+            // Neither way in the region (the other cases are above).
+            None => {
                 let taken = self.a.label();
                 self.a.jcc(c, taken);
                 self.exit_direct(next, 0)?;
@@ -1656,6 +1723,21 @@ impl Gen {
                     self.a.jmp(back);
                 }
                 Cold::Access(a) => self.emit_slow(a)?,
+                Cold::Exit {
+                    label,
+                    target,
+                    dirty,
+                    retired,
+                } => {
+                    self.a.bind(label);
+                    self.qpend_exit();
+                    self.write_back_set(dirty);
+                    self.restore_homes();
+                    if retired != 0 {
+                        self.a.alu_ri(W::B64, Alu::Add, Reg::R14, retired as i32);
+                    }
+                    self.bare_slot(target)?;
+                }
                 Cold::Fault { label, gi, index } => {
                     self.a.bind(label);
                     self.side_cold(&gi, index);

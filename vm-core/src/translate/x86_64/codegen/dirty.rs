@@ -25,7 +25,7 @@ use alloc::vec::Vec;
 /// [`MAX_RETURNS`] return points after an indirect jump that links
 /// nothing, and the next pc after a block that does not end with a
 /// control transfer.
-fn successors(b: &[GuestInst], returns: &[u64]) -> Vec<u64> {
+pub(super) fn successors(b: &[GuestInst], returns: &[u64]) -> Vec<u64> {
     let last = b[b.len() - 1];
     let next = last.pc.wrapping_add(last.len as u64);
     match last.inst {

@@ -41,6 +41,9 @@
 //!      before the jump. That made the guest `bench_oop` loop forever.)
 //!    * `frm` known at a block start (`frm::known_at_start`): such blocks
 //!      are not offered;
+//!    * a count of retired instructions pending at the block's start
+//!      (`pending`): the stub subtracts it from `r14`, as if the block
+//!      were entered along the one edge that hands it over;
 //!    * budget checks, placed at the entry and loop heads so that every
 //!      cycle inside the region passes one: the stub checks the budget
 //!      itself (a cycle of indirect-table hits into side entries could
@@ -96,6 +99,11 @@ impl Gen {
                 gi: blocks[i][0],
                 dirty: 0,
             });
+            // The block may start with instructions pending (see
+            // `pending`): `r14` here counts them already.
+            if let Some(&(_, n)) = self.carry_in.iter().find(|&&(p, _)| p == pc) {
+                self.a.alu_ri(W::B64, Alu::Sub, Reg::R14, n as i32);
+            }
             let l = self.labels[&pc];
             self.a.jmp(l);
         }
