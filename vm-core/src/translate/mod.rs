@@ -80,7 +80,10 @@
 //! and only then translated, as a region along the paths the interpreted
 //! runs took, so code that runs only a few times (most of start-up) costs
 //! no translation and no cache space, and warm code is translated once
-//! instead of as a counted block first and a region later. With
+//! instead of as a counted block first and a region later (a block
+//! covered by a region before its own cold runs are used up is entered
+//! there from then on, [`crate::profile::Profile::end_cold`]; and see
+//! [`scan_region_staged`] for calls). With
 //! `cold_runs` 0 (tests, the differential test's default) the first tier
 //! is a counted translated block, as described in [`crate::profile`].
 //! Guest-writable pages holding translated code are write-protected on the
