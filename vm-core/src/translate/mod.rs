@@ -277,7 +277,16 @@ pub fn scan_region(
     max: usize,
     follow: impl Fn(u64) -> bool,
 ) -> Result<Vec<Vec<GuestInst>>, MemFault> {
-    scan_region_with(mem, entry, max, &follow, &|_| false, &|_| false, true)
+    scan_region_with(
+        mem,
+        entry,
+        max,
+        &follow,
+        &|_| false,
+        &|_| false,
+        true,
+        false,
+    )
 }
 
 /// [`scan_region`], except that a branch or plain jump to a pc `stop`
@@ -293,7 +302,7 @@ pub fn scan_region_stopping(
     follow: impl Fn(u64) -> bool,
     stop: impl Fn(u64) -> bool,
 ) -> Result<Vec<Vec<GuestInst>>, MemFault> {
-    stopping_with(mem, entry, max, &follow, &stop, &|_| false)
+    stopping_with(mem, entry, max, &follow, &stop, &|_| false, false)
 }
 
 /// [`scan_region_stopping`] for staged emulation, where regions are made
@@ -314,18 +323,38 @@ pub fn scan_region_staged(
     made: impl Fn(u64) -> bool,
 ) -> Result<Vec<Vec<GuestInst>>, MemFault> {
     let declined = core::cell::RefCell::new(Vec::new());
-    let blocks = stopping_with(mem, entry, max, &follow, &stop, &|t| {
-        let m = made(t);
-        if m {
-            declined.borrow_mut().push(t);
-        }
-        m
-    })?;
+    let blocks = stopping_with(
+        mem,
+        entry,
+        max,
+        &follow,
+        &stop,
+        &|t| {
+            let m = made(t);
+            if m {
+                declined.borrow_mut().push(t);
+            }
+            m
+        },
+        true,
+    )?;
+    // A recursive region (one calling its own entry) keeps the old
+    // shape: without the return points of the calls it leaves by, every
+    // leaf traced. (With them, `tree`'s recursive functions made 35 times
+    // as many indirect-table lookups.)
+    let recursive = blocks.iter().any(|b| {
+        let last = b[b.len() - 1];
+        matches!(last.inst, Inst::Jal(u) if u.rd != 0
+            && last.pc.wrapping_add(u.imm as i64 as u64) == entry)
+    });
+    if recursive {
+        return stopping_with(mem, entry, max, &follow, &stop, &|_| false, false);
+    }
     let declined = declined.into_inner();
     if declined.is_empty() || !in_loop(&blocks, entry, &declined) {
         return Ok(blocks);
     }
-    stopping_with(mem, entry, max, &follow, &stop, &|_| false)
+    stopping_with(mem, entry, max, &follow, &stop, &|_| false, true)
 }
 
 /// Does a block of the region `blocks` (in address order) entered at
@@ -361,7 +390,8 @@ fn in_loop(blocks: &[Vec<GuestInst>], entry: u64, callees: &[u64]) -> bool {
         .any(|&c| spans.iter().any(|&(lo, hi)| (lo..=hi).contains(&c)))
 }
 
-/// [`scan_region_stopping`]; `made`: see [`scan_region_staged`].
+/// [`scan_region_stopping`]; `made`, `backs`: see [`scan_region_staged`]
+/// and [`scan_region_with`].
 fn stopping_with(
     mem: &GuestMemory,
     entry: u64,
@@ -369,6 +399,7 @@ fn stopping_with(
     follow: &dyn Fn(u64) -> bool,
     stop: &dyn Fn(u64) -> bool,
     made: &dyn Fn(u64) -> bool,
+    backs: bool,
 ) -> Result<Vec<Vec<GuestInst>>, MemFault> {
     // The region as the stops cut it, and the pcs they refused.
     let refused = core::cell::RefCell::new(Vec::new());
@@ -386,6 +417,7 @@ fn stopping_with(
         },
         made,
         true,
+        backs,
     )?;
     let mut refused = refused.into_inner();
     if refused.is_empty() {
@@ -405,6 +437,7 @@ fn stopping_with(
         &|t| stop(t) && kept.binary_search(&t).is_err(),
         made,
         true,
+        backs,
     )
 }
 
@@ -431,6 +464,7 @@ fn small_leaf(mem: &GuestMemory, callee: u64, follow: &dyn Fn(u64) -> bool) -> b
         &|_| false,
         &|_| false,
         false,
+        false,
     ) else {
         return false;
     };
@@ -444,9 +478,9 @@ fn small_leaf(mem: &GuestMemory, callee: u64, follow: &dyn Fn(u64) -> bool) -> b
 }
 
 /// [`scan_region`]; `calls`: trace calls into small leaves that `made`
-/// refuses and into the region's own entry (recursion), and let the
-/// return point after a call not traced join the region (see below),
-/// else end the region at every call.
+/// refuses and into the region's own entry (recursion), else end the
+/// region at every call; `backs` (with `calls`): let the return point
+/// after a call not traced join the region (see below).
 fn scan_region_with(
     mem: &GuestMemory,
     entry: u64,
@@ -455,6 +489,7 @@ fn scan_region_with(
     stop: &dyn Fn(u64) -> bool,
     made: &dyn Fn(u64) -> bool,
     calls: bool,
+    backs: bool,
 ) -> Result<Vec<Vec<GuestInst>>, MemFault> {
     use alloc::collections::BTreeMap;
     let mut blocks: BTreeMap<u64, Vec<GuestInst>> = BTreeMap::new();
@@ -536,6 +571,7 @@ fn scan_region_with(
             // translations, 1.4% more guest instructions).
             if let [Some((back, false)), _] = succ
                 && calls
+                && backs
                 && home.abs_diff(back) < REGION_WINDOW
                 && follow(back)
                 && (home != entry || !stop(back))

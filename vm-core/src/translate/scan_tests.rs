@@ -134,18 +134,54 @@ fn the_return_point_of_a_call_into_a_big_callee_joins() {
         rv::jalr(0, 1, 0), // 0x10: ret
         rv::jalr(0, 1, 0), // 0x14: ret
     ]);
+    let starts: Vec<u64> =
+        scan_region_staged(&mem, CODE, MAX_REGION, |_| true, |_| false, |_| false)
+            .unwrap()
+            .iter()
+            .map(|b| b[0].pc - CODE)
+            .collect();
+    assert_eq!(starts, [0x00, 0x04]);
+    // Unless it never ran.
+    let starts: Vec<u64> = scan_region_staged(
+        &mem,
+        CODE,
+        MAX_REGION,
+        |t| t != CODE + 4,
+        |_| false,
+        |_| false,
+    )
+    .unwrap()
+    .iter()
+    .map(|b| b[0].pc - CODE)
+    .collect();
+    assert_eq!(starts, [0x00]);
+    // Nor outside staged emulation.
     let starts: Vec<u64> = scan_region(&mem, CODE, MAX_REGION, |_| true)
         .unwrap()
         .iter()
         .map(|b| b[0].pc - CODE)
         .collect();
-    assert_eq!(starts, [0x00, 0x04]);
-    // Unless it never ran.
-    let starts: Vec<u64> = scan_region(&mem, CODE, MAX_REGION, |t| t != CODE + 4)
-        .unwrap()
-        .iter()
-        .map(|b| b[0].pc - CODE)
-        .collect();
+    assert_eq!(starts, [0x00]);
+}
+
+#[test]
+fn a_recursive_region_keeps_no_return_points_of_calls_it_leaves_by() {
+    // F at 0x00 calls G (no leaf: it calls on) and then itself.
+    let mem = guest(&[
+        rv::jal(1, 16),     // 0x00: call G (0x10)
+        rv::b(0, 10, 0, 8), // 0x04: beqz a0, 0x0c
+        rv::jal(1, -8),     // 0x08: call F (recursion)
+        rv::jalr(0, 1, 0),  // 0x0c: ret
+        rv::jal(1, 8),      // 0x10: G: call 0x18
+        rv::jalr(0, 1, 0),  // 0x14: ret
+        rv::jalr(0, 1, 0),  // 0x18: ret
+    ]);
+    let starts: Vec<u64> =
+        scan_region_staged(&mem, CODE, MAX_REGION, |_| true, |_| false, |_| false)
+            .unwrap()
+            .iter()
+            .map(|b| b[0].pc - CODE)
+            .collect();
     assert_eq!(starts, [0x00]);
 }
 
