@@ -284,8 +284,7 @@ pub fn scan_region(
         &follow,
         &|_| false,
         &|_| false,
-        true,
-        false,
+        Calls::TRACE,
     )
 }
 
@@ -416,8 +415,7 @@ fn stopping_with(
             s
         },
         made,
-        true,
-        backs,
+        Calls { trace: true, backs },
     )?;
     let mut refused = refused.into_inner();
     if refused.is_empty() {
@@ -436,8 +434,7 @@ fn stopping_with(
         follow,
         &|t| stop(t) && kept.binary_search(&t).is_err(),
         made,
-        true,
-        backs,
+        Calls { trace: true, backs },
     )
 }
 
@@ -463,8 +460,7 @@ fn small_leaf(mem: &GuestMemory, callee: u64, follow: &dyn Fn(u64) -> bool) -> b
         follow,
         &|_| false,
         &|_| false,
-        false,
-        false,
+        Calls::NONE,
     ) else {
         return false;
     };
@@ -477,9 +473,27 @@ fn small_leaf(mem: &GuestMemory, callee: u64, follow: &dyn Fn(u64) -> bool) -> b
         })
 }
 
-/// [`scan_region`]; `calls`: trace calls into small leaves that `made`
+/// What [`scan_region_with`] does at calls (see there).
+#[derive(Clone, Copy, Debug)]
+struct Calls {
+    trace: bool,
+    backs: bool,
+}
+
+impl Calls {
+    const NONE: Calls = Calls {
+        trace: false,
+        backs: false,
+    };
+    const TRACE: Calls = Calls {
+        trace: true,
+        backs: false,
+    };
+}
+
+/// [`scan_region`]; `calls.trace`: trace calls into small leaves that `made`
 /// refuses and into the region's own entry (recursion), else end the
-/// region at every call; `backs` (with `calls`): let the return point
+/// region at every call; `calls.backs` (with `trace`): let the return point
 /// after a call not traced join the region (see below).
 fn scan_region_with(
     mem: &GuestMemory,
@@ -488,9 +502,12 @@ fn scan_region_with(
     follow: &dyn Fn(u64) -> bool,
     stop: &dyn Fn(u64) -> bool,
     made: &dyn Fn(u64) -> bool,
-    calls: bool,
-    backs: bool,
+    calls: Calls,
 ) -> Result<Vec<Vec<GuestInst>>, MemFault> {
+    let Calls {
+        trace: calls,
+        backs,
+    } = calls;
     use alloc::collections::BTreeMap;
     let mut blocks: BTreeMap<u64, Vec<GuestInst>> = BTreeMap::new();
     // Each pc with the centre of its window: the entry, or the callee

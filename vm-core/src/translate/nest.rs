@@ -47,8 +47,7 @@ pub(super) fn loop_back(
             follow,
             &|_| false,
             &|_| false,
-            false,
-            false,
+            super::Calls::NONE,
         ) else {
             continue;
         };
