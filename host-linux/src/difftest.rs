@@ -578,3 +578,86 @@ fn constant_pairs_agree_with_host_faults() {
     assert_eq!(o.trap, Trap::Ecall, "{o:?}");
     assert!(h.jit_stat("jit_translations") > Some(0));
 }
+
+/// Staged regions around calls (`scan_region_staged` in vm-core): a leaf
+/// `L` that got its own translation first (called from three places
+/// before the loop starts) is called, not traced, from `E`, whose loop
+/// closes through an indirect jump (so its region has no loop), and the
+/// return points after `E`'s calls join `E`'s region: the callee's return
+/// reaches them through the return frame's chained exit into their side
+/// entries. `G` is no leaf (it calls `L` too), so its call always
+/// leaves. `L` loads through a base that walks off the end of the data:
+/// the fault comes in a different call each time (or never), and every
+/// run must leave the interpreter's state.
+#[test]
+fn called_leaves_and_joined_return_points_agree_with_host_faults() {
+    use vm_core::cpu::{Cpu, Trap};
+    use vm_core::rv;
+    use vm_testkit::difftest::{CODE, Case, DATA, DATA_LEN};
+    let mut h = Harness::with_cache(&HOST, 4 << 20);
+    assert!(HOST.code_faults());
+    h.set_cold_runs(2);
+    let add = |d, a, b| rv::r(0x33, 0, 0, d, a, b);
+    let (l, g, e) = (0x100i32, 0x140i32, 0x40i32);
+    let mut code = vec![0x13u32; 0x180 / 4];
+    let mut put = |at: i32, w: u32| code[at as usize / 4] = w;
+    put(0x00, rv::jal(1, l)); // three calls of L: it gets translated
+    put(0x04, rv::jal(1, l - 0x04));
+    put(0x08, rv::jal(1, l - 0x08));
+    put(0x0c, rv::i(0x67, 0, 0, 29, 0)); // jr t4 (E)
+    put(e, rv::addi(10, 10, 3)); // E: a0 += 3
+    put(e + 0x04, rv::jal(1, l - (e + 0x04))); // call L
+    put(e + 0x08, add(18, 18, 11)); // R1: s2 += a1
+    put(e + 0x0c, rv::jal(1, g - (e + 0x0c))); // call G
+    put(e + 0x10, rv::r(0x33, 4, 0, 20, 20, 18)); // R2: s4 ^= s2
+    put(e + 0x14, rv::addi(19, 19, -1)); // s3 -= 1
+    put(e + 0x18, rv::b(0, 19, 0, 8)); // beqz s3, done
+    put(e + 0x1c, rv::i(0x67, 0, 0, 29, 0)); // jr t4 (E)
+    put(e + 0x20, rv::ECALL); // done
+    put(l, rv::i(0x03, 3, 7, 24, 0)); // L: ld t2, 0(s8)
+    put(l + 0x04, rv::addi(24, 24, 8)); // s8 += 8
+    put(l + 0x08, add(11, 11, 7)); // a1 += t2
+    put(l + 0x0c, add(11, 11, 10)); // a1 += a0
+    put(l + 0x10, rv::i(0x67, 0, 0, 1, 0)); // ret
+    put(g, rv::addi(2, 2, -16)); // G: sp -= 16
+    put(g + 0x04, rv::s(0x23, 3, 2, 1, 0)); // sd ra, 0(sp)
+    put(g + 0x08, rv::jal(1, l - (g + 0x08))); // call L
+    put(g + 0x0c, rv::i(0x03, 3, 1, 2, 0)); // ld ra, 0(sp)
+    put(g + 0x10, rv::addi(2, 2, 16)); // sp += 16
+    put(g + 0x14, add(21, 21, 11)); // s5 += a1
+    put(g + 0x18, rv::i(0x67, 0, 0, 1, 0)); // ret
+    let end = DATA + DATA_LEN as u64;
+    for loads_before_fault in [4u64, 9, 30, 101, 1000] {
+        let mut cpu = Cpu::default();
+        cpu.x[19] = 120;
+        cpu.x[2] = DATA + DATA_LEN as u64 / 2; // sp: below what L reads
+        cpu.x[29] = CODE + e as u64;
+        cpu.x[24] = end.wrapping_sub(8 * loads_before_fault);
+        if loads_before_fault > 500 {
+            cpu.x[24] = DATA;
+            cpu.x[19] = 100; // 3 + 200 loads stay below the stack
+        }
+        let data: Vec<u8> = (0..DATA_LEN).map(|i| (i * 5 + 1) as u8).collect();
+        let case = Case::program(&code, data, cpu);
+        let o = h
+            .run(&case)
+            .unwrap_or_else(|m| panic!("{loads_before_fault}: {m}\n{}", m.case.listing()));
+        if loads_before_fault > 500 {
+            assert_eq!(o.trap, Trap::Ecall, "{o:?}");
+        } else {
+            assert!(
+                matches!(o.trap, Trap::MemFault(_)),
+                "{loads_before_fault}: {o:?}"
+            );
+        }
+    }
+    // E's return points were entered at side entries, and its calls of
+    // L were chained to L's own translation. Three translations per run
+    // that gets to E's third pass (L; E with both return points; G with
+    // its own), L alone in the run that faults in E's first pass: had
+    // the return points been left out, or L been traced, R2 would have
+    // been translated on its own.
+    assert!(h.jit_stat("jit_side_entered") > Some(0));
+    assert!(h.jit_stat("jit_chained_exits") > Some(0));
+    assert_eq!(h.jit_stat("jit_translations"), Some(1 + 4 * 3));
+}

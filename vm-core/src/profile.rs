@@ -59,7 +59,8 @@ pub(crate) fn home_slot(pc: u64, n: usize) -> usize {
 }
 
 /// Cold runs per block start pc: an open-addressing table of one word per
-/// block, `pc << 8 | count` (0: empty), probed linearly from a slot that
+/// block, `pc << 8 | count` (0: empty; bit 8, where an even pc has a 0,
+/// marks a block done with cold runs), probed linearly from a slot that
 /// keeps nearby pcs in nearby slots (the pc's halfword index within its
 /// 64 KiB, offset by a hash of which 64 KiB it is in). The dispatcher asks
 /// it at every dispatch while code starts; a general hash map put each
@@ -77,6 +78,10 @@ impl ColdCounts {
     /// Pcs at or above this are not counted (no guest code lives there;
     /// the top byte of a slot holds the count).
     const PC_LIMIT: u64 = 1 << 56;
+    /// A slot's mark that its block is done with cold runs (see
+    /// [`Profile::end_cold`]): the bit a pc's bit 0 takes, free because
+    /// block starts are even.
+    const DONE: u64 = 1 << 8;
 
     fn new() -> ColdCounts {
         ColdCounts {
@@ -96,7 +101,7 @@ impl ColdCounts {
         let mut i = Self::home(pc, n);
         loop {
             let s = self.slots[i];
-            if s == 0 || s >> 8 == pc {
+            if s == 0 || (s & !Self::DONE) >> 8 == pc {
                 return i;
             }
             i = (i + 1) & (n - 1);
@@ -117,7 +122,9 @@ impl ColdCounts {
     /// Count one more run of `pc` if fewer than `limit` (at least 1) were
     /// counted; says whether it did.
     fn bump(&mut self, pc: u64, limit: u8) -> bool {
-        if pc >= Self::PC_LIMIT {
+        // (An odd pc, which only a guest's signal frame or handler
+        // address can produce, is not counted: its bit 0 is the mark.)
+        if pc >= Self::PC_LIMIT || pc & 1 != 0 {
             return false;
         }
         // At most half full, so probes stay short and one is always empty.
@@ -131,7 +138,7 @@ impl ColdCounts {
             self.len += 1;
             return true;
         }
-        if (s as u8) >= limit {
+        if (s as u8) >= limit || s & Self::DONE != 0 {
             return false;
         }
         self.slots[i] = s + 1;
@@ -142,8 +149,19 @@ impl ColdCounts {
         let n = (self.slots.len() * 2).max(1024);
         let old = core::mem::replace(&mut self.slots, vec![0; n]);
         for s in old.into_iter().filter(|&s| s != 0) {
-            let i = self.find(s >> 8);
+            let i = self.find((s & !Self::DONE) >> 8);
             self.slots[i] = s;
+        }
+    }
+
+    /// Mark the block at `pc`, if counted, done with cold runs.
+    fn done(&mut self, pc: u64) {
+        if self.len == 0 || pc >= Self::PC_LIMIT || pc & 1 != 0 {
+            return;
+        }
+        let i = self.find(pc);
+        if self.slots[i] != 0 {
+            self.slots[i] |= Self::DONE;
         }
     }
 
@@ -152,7 +170,7 @@ impl ColdCounts {
         self.slots
             .iter()
             .filter(|&&s| s != 0)
-            .map(|&s| (s >> 8, s as u8 as u32))
+            .map(|&s| ((s & !Self::DONE) >> 8, s as u8 as u32))
     }
 }
 
@@ -332,6 +350,15 @@ impl Profile {
         counted
     }
 
+    /// The block at `pc` can be entered in a translation (at its entry or
+    /// a side entry) made before its own cold runs were used up (it
+    /// joined the region of a block that got there first): from now on
+    /// the dispatcher enters that translation instead of interpreting
+    /// it. Its count stays as it was, for `--profile`.
+    pub fn end_cold(&mut self, pc: u64) {
+        self.cold.done(pc);
+    }
+
     /// Record a translation at `pc` (`region`: a region, else a single
     /// block), counting it in [`Profile::retranslations`] when one of that
     /// kind was made there before.
@@ -471,6 +498,31 @@ mod tests {
     }
 
     #[test]
+    fn blocks_ended_cold_stop_counting_and_keep_their_count() {
+        let mut p = Profile::new();
+        for pc in [0x1000, 0x1002, 0x1004] {
+            assert!(p.run_cold(pc, 16));
+        }
+        assert!(p.run_cold(0x1000, 16));
+        p.end_cold(0x1000);
+        p.end_cold(0x1003); // odd: no block starts there
+        p.end_cold(0x9000); // never ran cold
+        assert!(!p.run_cold(0x1000, 16), "translated: no more cold runs");
+        assert!(p.run_cold(0x1002, 16), "its neighbours still count");
+        assert!(p.has_seen(0x1000) && !p.has_seen(0x9000));
+        let mut cold = p.snapshot().cold;
+        cold.sort();
+        assert_eq!(cold, [(0x1000, 2), (0x1002, 2), (0x1004, 1)]);
+        assert_eq!(p.cold_runs, 5);
+        // Growing the table keeps the mark.
+        for i in 0..2000 {
+            p.run_cold(0x10_0000 + 2 * i, 16);
+        }
+        assert!(!p.run_cold(0x1000, 16));
+        assert!(p.run_cold(0x1002, 16));
+    }
+
+    #[test]
     fn cold_limits_saturate_and_wild_pcs_are_not_counted() {
         let mut p = Profile::new();
         for _ in 0..MAX_COLD {
@@ -479,6 +531,8 @@ mod tests {
         assert!(!p.run_cold(0x4000, 1000));
         assert!(!p.run_cold(u64::MAX - 1, 16));
         assert!(!p.has_seen(u64::MAX - 1));
+        assert!(!p.run_cold(0x4001, 16), "odd pcs are not counted");
+        assert!(!p.has_seen(0x4001));
     }
 
     #[test]

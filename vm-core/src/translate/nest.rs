@@ -40,7 +40,15 @@ pub(super) fn loop_back(
     let back = |t: u64| t == entry || home.binary_search(&t).is_ok();
     let mut kept = Vec::new();
     for &t in refused {
-        let Ok(side) = scan_region_with(mem, t, MAX_COPIED, follow, &|_| false, false) else {
+        let Ok(side) = scan_region_with(
+            mem,
+            t,
+            MAX_COPIED,
+            follow,
+            &|_| false,
+            &|_| false,
+            super::Calls::NONE,
+        ) else {
             continue;
         };
         kept.extend(reaching(&side, &back));
