@@ -112,11 +112,14 @@ struct Shared {
     limited: AtomicU32,
     slots: [AtomicI32; SLOTS],
     /// Per slot, its process's signals that count against
-    /// `RLIMIT_SIGPENDING`: as it last published them ([`publish_queued`]),
-    /// plus those sent to it by the tree's other processes and not taken
-    /// yet ([`reserve_signal`], [`signal_taken`]), and its real user id.
-    queued: [AtomicU32; SLOTS],
-    in_flight: [AtomicU32; SLOTS],
+    /// `RLIMIT_SIGPENDING`, in one word so that a signal moves from one
+    /// count to the other without a moment where it counts nowhere (or
+    /// twice): in the high half as it last published them
+    /// ([`publish_queued`]), in the low half those sent to it by the
+    /// tree's other processes and not taken yet ([`reserve_signal`],
+    /// [`signal_taken`]).
+    queued: [AtomicU64; SLOTS],
+    /// Per slot, its process's real user id.
     uids: [AtomicU32; SLOTS],
     /// Per slot, its guest's soft `RLIMIT_SIGPENDING` plus one (0: the
     /// host's), kept here and not on the host ([`sigpending_limit`]).
@@ -537,7 +540,27 @@ pub fn rejoin() {
 
 fn clear_queued(s: &Shared, i: usize) {
     s.queued[i].store(0, Ordering::Relaxed);
-    s.in_flight[i].store(0, Ordering::Relaxed);
+}
+
+/// The low half of a [`Shared::queued`] word: signals in flight to it.
+const IN_FLIGHT: u64 = 0xffff_ffff;
+/// One published signal in a [`Shared::queued`] word.
+const PUBLISHED: u64 = 1 << 32;
+
+/// The signals a [`Shared::queued`] word counts.
+fn queued_count(w: u64) -> u64 {
+    (w >> 32) + (w & IN_FLIGHT)
+}
+
+/// Take one signal off the in-flight half of slot `i`'s word (if any is
+/// there), adding `then` to the word.
+fn land_in_flight(s: &Shared, i: usize, then: u64) {
+    let _ = s.queued[i].fetch_update(Ordering::AcqRel, Ordering::Acquire, |w| {
+        (w & IN_FLIGHT != 0).then(|| {
+            let w = w - 1;
+            if w >> 32 == IN_FLIGHT { w } else { w + then }
+        })
+    });
 }
 
 /// The slot of process `pid`.
@@ -582,10 +605,7 @@ fn user_queued(s: &Shared, uid: u32, except: Option<usize>) -> u64 {
     (0..SLOTS)
         .filter(|&i| Some(i) != except && s.slots[i].load(Ordering::Acquire) > 0)
         .filter(|&i| s.uids[i].load(Ordering::Relaxed) == uid)
-        .map(|i| {
-            u64::from(s.queued[i].load(Ordering::Relaxed))
-                + u64::from(s.in_flight[i].load(Ordering::Relaxed))
-        })
+        .map(|i| queued_count(s.queued[i].load(Ordering::Acquire)))
         .sum()
 }
 
@@ -595,7 +615,10 @@ pub fn publish_queued(n: usize) {
     if let Some((s, i)) = own_slot() {
         // SAFETY: no memory is involved.
         s.uids[i].store(unsafe { libc::getuid() }, Ordering::Relaxed);
-        s.queued[i].store(n.min(u32::MAX as usize) as u32, Ordering::Relaxed);
+        let n = (n as u64).min(IN_FLIGHT);
+        let _ = s.queued[i].fetch_update(Ordering::AcqRel, Ordering::Acquire, |w| {
+            Some(n << 32 | (w & IN_FLIGHT))
+        });
     }
 }
 
@@ -632,7 +655,7 @@ pub fn reserve_signal(pid: i32) -> SysResult<Option<usize>> {
     if user_queued(s, uid, None) >= limit {
         return Err(Errno::EAGAIN);
     }
-    s.in_flight[i].fetch_add(1, Ordering::AcqRel);
+    s.queued[i].fetch_add(1, Ordering::AcqRel);
     Ok(Some(i))
 }
 
@@ -679,18 +702,18 @@ pub fn set_sigpending_limit(soft: u64) -> bool {
 /// A [`reserve_signal`] whose signal was not sent.
 pub fn unreserve_signal(slot: Option<usize>) {
     if let (Some(t), Some(i)) = (TREE.get(), slot) {
-        let _ = t.shared.in_flight[i]
-            .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |n| n.checked_sub(1));
+        land_in_flight(t.shared, i, 0);
     }
 }
 
 /// This process took a real-time signal another process of the tree
-/// queued for it ([`reserve_signal`]): it now counts in what this one
-/// publishes.
+/// queued for it ([`reserve_signal`]): it now counts as published, in
+/// one step, until this process publishes its count with the signal
+/// queued in the core (the next [`publish_queued`]). Counting it nowhere
+/// in between let another process queue one signal past the limit.
 pub fn signal_taken() {
     if let Some((s, i)) = own_slot() {
-        let _ =
-            s.in_flight[i].fetch_update(Ordering::AcqRel, Ordering::Relaxed, |n| n.checked_sub(1));
+        land_in_flight(s, i, PUBLISHED);
     }
 }
 
