@@ -32,7 +32,7 @@ pub mod sem;
 pub mod shm;
 
 use crate::abi::{IPC_CREAT, IPC_EXCL, IPC_PRIVATE, IPCMNI_SHIFT};
-use crate::host::{Errno, IpcKind, IpcPerm, SysResult, Timespec};
+use crate::host::{Errno, IpcKind, IpcPerm, IpcStat, SysResult, Timespec};
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -81,6 +81,11 @@ pub trait IpcEnv {
 /// registration named): the 32-byte cookie, its last byte saying why.
 pub trait NoticeSink: core::fmt::Debug + Send + Sync {
     fn deliver(&self, cookie: &[u8]);
+}
+
+/// What `IPC_STAT` and its neighbours tell of an object of a family.
+trait Stat {
+    fn stat(&self, perm: &IpcPerm) -> IpcStat;
 }
 
 /// One object in a table, with its permissions (whose `seq` is part of
@@ -144,12 +149,46 @@ impl<T> Table<T> {
         }
     }
 
+    /// [`Table::get_mut`] for a call that sleeps and looks again: once it
+    /// has `waited`, a missing object was removed while it slept
+    /// (`EIDRM`, as Linux answers the waiters of a removed object).
+    fn get_after_wait(&mut self, id: i32, waited: bool) -> SysResult<&mut Slot<T>> {
+        self.get_mut(id)
+            .map_err(|e| if waited { Errno::EIDRM } else { e })
+    }
+
     /// The object at slot `index` and its id (`*_STAT`).
     fn at(&self, index: i32) -> SysResult<(i32, &Slot<T>)> {
         match usize::try_from(index).ok().and_then(|i| self.slots.get(i)) {
             Some(Some(s)) => Ok((Self::id_of(index as usize, s.perm.seq), s)),
             _ => Err(Errno::EINVAL),
         }
+    }
+
+    /// `*_INFO` into `b` (as much of `info` as fits): what the call
+    /// answers, the highest index in use.
+    fn info(&self, b: &mut [u8], info: &[u8]) -> i64 {
+        let n = b.len().min(info.len());
+        b[..n].copy_from_slice(&info[..n]);
+        self.max_index().max(0) as i64
+    }
+
+    /// `IPC_STAT` of object `id`, or `cmd`'s `*_STAT` (and `any`,
+    /// `*_STAT_ANY`, which needs no read permission) of slot index `id`,
+    /// into `st`: what the call answers (0, or the object's id).
+    fn stat(&self, who: &Caller, id: i32, cmd: i32, any: i32, st: &mut IpcStat) -> SysResult<i64>
+    where
+        T: Stat,
+    {
+        let (r, slot) = match cmd {
+            crate::abi::IPC_STAT => (0, self.get(id)?),
+            _ => self.at(id)?,
+        };
+        if cmd != any {
+            allowed(who, &slot.perm, READ)?;
+        }
+        *st = slot.obj.stat(&slot.perm);
+        Ok(r as i64)
     }
 
     /// The id of the object with `key`, if any (never `IPC_PRIVATE`).

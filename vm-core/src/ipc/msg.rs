@@ -7,7 +7,9 @@
 //! `E2BIG`, `MSG_COPY` (by position, with `IPC_NOWAIT`), and `EIDRM` for a
 //! waiter whose queue is removed.
 
-use super::{Caller, Ipc, IpcEnv, READ, Table, WRITE, allowed, lookup, new_perm, owner, set_perm};
+use super::{
+    Caller, Ipc, IpcEnv, READ, Stat, Table, WRITE, allowed, lookup, new_perm, owner, set_perm,
+};
 use crate::abi::{
     IPC_INFO, IPC_NOWAIT, IPC_RMID, IPC_SET, IPC_STAT, MSG_COPY, MSG_EXCEPT, MSG_INFO, MSG_NOERROR,
     MSG_STAT, MSG_STAT_ANY, MSGMAX, MSGMNB, MSGMNI,
@@ -36,7 +38,7 @@ pub(super) struct Queue {
     lrpid: i32,
 }
 
-impl Queue {
+impl Stat for Queue {
     fn stat(&self, perm: &crate::host::IpcPerm) -> IpcStat {
         IpcStat {
             perm: *perm,
@@ -45,7 +47,9 @@ impl Queue {
             pids: [self.lspid, self.lrpid],
         }
     }
+}
 
+impl Queue {
     /// Does a message of `n` bytes fit now?
     fn fits(&self, n: u64) -> bool {
         n + self.cbytes <= self.qbytes && (self.msgs.len() as u64) < self.qbytes
@@ -134,20 +138,10 @@ impl Ipc {
         match (cmd, arg) {
             (IPC_INFO | MSG_INFO, IpcCtl::Info(b)) => {
                 let info = msginfo(&s.msg, cmd == MSG_INFO);
-                let n = b.len().min(info.len());
-                b[..n].copy_from_slice(&info[..n]);
-                Ok(s.msg.max_index().max(0) as i64)
+                Ok(s.msg.info(b, &info))
             }
             (IPC_STAT | MSG_STAT | MSG_STAT_ANY, IpcCtl::Stat(st)) => {
-                let (r, slot) = match cmd {
-                    IPC_STAT => (0, s.msg.get(id)?),
-                    _ => s.msg.at(id)?,
-                };
-                if cmd != MSG_STAT_ANY {
-                    allowed(&who, &slot.perm, READ)?;
-                }
-                *st = slot.obj.stat(&slot.perm);
-                Ok(r as i64)
+                s.msg.stat(&who, id, cmd, MSG_STAT_ANY, st)
             }
             (IPC_SET, IpcCtl::Set(new)) => {
                 let slot = s.msg.get_mut(id)?;
@@ -186,11 +180,7 @@ impl Ipc {
             let seen = self.seen();
             {
                 let mut s = self.sysv.lock();
-                let slot = match s.msg.get_mut(id) {
-                    Ok(slot) => slot,
-                    Err(_) if waited => return Err(Errno::EIDRM),
-                    Err(e) => return Err(e),
-                };
+                let slot = s.msg.get_after_wait(id, waited)?;
                 allowed(&who, &slot.perm, WRITE)?;
                 let q = &mut slot.obj;
                 if q.fits(text.len() as u64) {
@@ -237,11 +227,7 @@ impl Ipc {
             let seen = self.seen();
             {
                 let mut s = self.sysv.lock();
-                let slot = match s.msg.get_mut(id) {
-                    Ok(slot) => slot,
-                    Err(_) if waited => return Err(Errno::EIDRM),
-                    Err(e) => return Err(e),
-                };
+                let slot = s.msg.get_after_wait(id, waited)?;
                 allowed(&who, &slot.perm, READ)?;
                 let q = &mut slot.obj;
                 if let Some(i) = q.pick(typ, flags) {

@@ -9,8 +9,8 @@
 //! as Linux clears them.
 
 use super::{
-    Caller, Ipc, IpcEnv, READ, Table, WRITE, allowed, deadline_after, lookup, new_perm, owner,
-    set_perm,
+    Caller, Ipc, IpcEnv, READ, Stat, Table, WRITE, allowed, deadline_after, lookup, new_perm,
+    owner, set_perm,
 };
 use crate::abi::{
     GETALL, GETNCNT, GETPID, GETVAL, GETZCNT, IPC_INFO, IPC_NOWAIT, IPC_RMID, IPC_SET, IPC_STAT,
@@ -39,7 +39,7 @@ pub(super) struct Set {
     ctime: i64,
 }
 
-impl Set {
+impl Stat for Set {
     fn stat(&self, perm: &crate::host::IpcPerm) -> IpcStat {
         IpcStat {
             perm: *perm,
@@ -138,20 +138,10 @@ impl Ipc {
         match (cmd, arg) {
             (IPC_INFO | SEM_INFO, IpcCtl::Info(b)) => {
                 let info = seminfo(&s.sem, cmd == SEM_INFO);
-                let n = b.len().min(info.len());
-                b[..n].copy_from_slice(&info[..n]);
-                Ok(s.sem.max_index().max(0) as i64)
+                Ok(s.sem.info(b, &info))
             }
             (IPC_STAT | SEM_STAT | SEM_STAT_ANY, IpcCtl::Stat(st)) => {
-                let (r, slot) = match cmd {
-                    IPC_STAT => (0, s.sem.get(id)?),
-                    _ => s.sem.at(id)?,
-                };
-                if cmd != SEM_STAT_ANY {
-                    allowed(&who, &slot.perm, READ)?;
-                }
-                *st = slot.obj.stat(&slot.perm);
-                Ok(r as i64)
+                s.sem.stat(&who, id, cmd, SEM_STAT_ANY, st)
             }
             (IPC_SET, IpcCtl::Set(new)) => {
                 let slot = s.sem.get_mut(id)?;
@@ -249,11 +239,7 @@ impl Ipc {
             let blocked = {
                 let mut guard = self.sysv.lock();
                 let s = &mut *guard;
-                let slot = match s.sem.get_mut(id) {
-                    Ok(slot) => slot,
-                    Err(_) if waited => return Err(Errno::EIDRM),
-                    Err(e) => return Err(e),
-                };
+                let slot = s.sem.get_after_wait(id, waited)?;
                 if max >= slot.obj.sems.len() {
                     return Err(Errno::EFBIG);
                 }

@@ -7,7 +7,9 @@
 //! attached is marked `SHM_DEST`, gets key `IPC_PRIVATE`, and goes (its
 //! memory back to the host) with its last attachment, as on Linux.
 
-use super::{Caller, Ipc, IpcEnv, READ, Table, WRITE, allowed, lookup, new_perm, owner, set_perm};
+use super::{
+    Caller, Ipc, IpcEnv, READ, Stat, Table, WRITE, allowed, lookup, new_perm, owner, set_perm,
+};
 use crate::abi::{
     IPC_INFO, IPC_PRIVATE, IPC_RMID, IPC_SET, IPC_STAT, SHM_DEST, SHM_INFO, SHM_INFO_SIZE,
     SHM_LOCK, SHM_LOCKED, SHM_STAT, SHM_STAT_ANY, SHM_UNLOCK, SHMALL, SHMINFO64_SIZE, SHMMAX,
@@ -30,7 +32,7 @@ pub(super) struct Segment {
     lpid: i32,
 }
 
-impl Segment {
+impl Stat for Segment {
     fn stat(&self, perm: &crate::host::IpcPerm) -> IpcStat {
         IpcStat {
             perm: *perm,
@@ -119,29 +121,17 @@ impl Ipc {
                     0,
                     &[SHMMAX, SHMMIN, SHMMNI as u64, SHMMNI as u64, SHMALL],
                 );
-                let n = b.len().min(info.len());
-                b[..n].copy_from_slice(&info[..n]);
-                Ok(s.shm.max_index().max(0) as i64)
+                Ok(s.shm.info(b, &info))
             }
             (SHM_INFO, IpcCtl::Info(b)) => {
                 let mut info = [0u8; SHM_INFO_SIZE];
                 info[..4].copy_from_slice(&(s.shm.in_use as i32).to_le_bytes());
                 let tot = pages(&s.shm);
                 put_words(&mut info, 8, &[tot, tot, 0, 0, 0]);
-                let n = b.len().min(info.len());
-                b[..n].copy_from_slice(&info[..n]);
-                Ok(s.shm.max_index().max(0) as i64)
+                Ok(s.shm.info(b, &info))
             }
             (IPC_STAT | SHM_STAT | SHM_STAT_ANY, IpcCtl::Stat(st)) => {
-                let (r, slot) = match cmd {
-                    IPC_STAT => (0, s.shm.get(id)?),
-                    _ => s.shm.at(id)?,
-                };
-                if cmd != SHM_STAT_ANY {
-                    allowed(&who, &slot.perm, READ)?;
-                }
-                *st = slot.obj.stat(&slot.perm);
-                Ok(r as i64)
+                s.shm.stat(&who, id, cmd, SHM_STAT_ANY, st)
             }
             (IPC_SET, IpcCtl::Set(new)) => {
                 let slot = s.shm.get_mut(id)?;
