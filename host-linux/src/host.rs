@@ -1998,17 +1998,10 @@ impl HostOs for LinuxHost {
         if sandbox::get().is_some() {
             crate::proc::sandbox_kill_check(tgid)?;
         }
-        let slot = if sig >= vm_core::sigstate::SIGRTMIN {
-            crate::tree::reserve_signal(tgid)?
-        } else {
-            None
-        };
-        // SAFETY: no memory is involved.
-        let r = check_long(unsafe { libc::syscall(libc::SYS_tgkill, tgid, tid, sig) }).map(|_| ());
-        if r.is_err() {
-            crate::tree::unreserve_signal(slot);
-        }
-        r
+        crate::tree::send_counted(tgid, sig >= vm_core::sigstate::SIGRTMIN, || {
+            // SAFETY: no memory is involved.
+            check_long(unsafe { libc::syscall(libc::SYS_tgkill, tgid, tid, sig) }).map(|_| ())
+        })
     }
 
     fn sigqueue(&self, pid: i32, tid: Option<i32>, sig: i32, info: &[u8; 128]) -> SysResult<()> {
@@ -2023,24 +2016,18 @@ impl HostOs for LinuxHost {
         // its information past the limit instead; the other codes a
         // process may give are not counted here).
         let code = i32::from_le_bytes([info[8], info[9], info[10], info[11]]);
-        let slot = if sig >= vm_core::sigstate::SIGRTMIN && code == libc::SI_QUEUE {
-            crate::tree::reserve_signal(pid)?
-        } else {
-            None
-        };
-        // SAFETY: `p` points to 128 bytes, a whole siginfo_t, which the
-        // kernel only reads.
-        let r = check_long(unsafe {
-            match tid {
-                None => libc::syscall(libc::SYS_rt_sigqueueinfo, pid, sig, p),
-                Some(t) => libc::syscall(libc::SYS_rt_tgsigqueueinfo, pid, t, sig, p),
-            }
+        let counted = sig >= vm_core::sigstate::SIGRTMIN && code == libc::SI_QUEUE;
+        crate::tree::send_counted(pid, counted, || {
+            // SAFETY: `p` points to 128 bytes, a whole siginfo_t, which the
+            // kernel only reads.
+            check_long(unsafe {
+                match tid {
+                    None => libc::syscall(libc::SYS_rt_sigqueueinfo, pid, sig, p),
+                    Some(t) => libc::syscall(libc::SYS_rt_tgsigqueueinfo, pid, t, sig, p),
+                }
+            })
+            .map(|_| ())
         })
-        .map(|_| ());
-        if r.is_err() {
-            crate::tree::unreserve_signal(slot);
-        }
-        r
     }
 
     fn publish_queued(&self, n: usize) {

@@ -639,7 +639,7 @@ pub fn others_queued() -> u64 {
 /// `pid` until `pid` takes it ([`signal_taken`]), and the slot to give
 /// back to [`unreserve_signal`] if it was not sent after all. `None`: not
 /// a process of the tree (the host kernel alone decides).
-pub fn reserve_signal(pid: i32) -> SysResult<Option<usize>> {
+fn reserve_signal(pid: i32) -> SysResult<Option<usize>> {
     let Some(t) = TREE.get() else {
         return Ok(None);
     };
@@ -699,8 +699,24 @@ pub fn set_sigpending_limit(soft: u64) -> bool {
     true
 }
 
+/// Send a signal to process `pid` with `send`; `counted`: a real-time
+/// signal that counts against `pid`'s `RLIMIT_SIGPENDING` from now
+/// ([`reserve_signal`]: `EAGAIN` past it), given back if `send` fails.
+pub fn send_counted(
+    pid: i32,
+    counted: bool,
+    send: impl FnOnce() -> SysResult<()>,
+) -> SysResult<()> {
+    let slot = if counted { reserve_signal(pid)? } else { None };
+    let r = send();
+    if r.is_err() {
+        unreserve_signal(slot);
+    }
+    r
+}
+
 /// A [`reserve_signal`] whose signal was not sent.
-pub fn unreserve_signal(slot: Option<usize>) {
+fn unreserve_signal(slot: Option<usize>) {
     if let (Some(t), Some(i)) = (TREE.get(), slot) {
         land_in_flight(t.shared, i, 0);
     }
