@@ -687,10 +687,9 @@ impl CodeCache {
         let list = &self.blocks.units[self.blocks.unit_of(off as usize)];
         let s = list.as_slice();
         let i = s.partition_point(|t| (t.host_off as u64) < off);
-        let u = &self.units[self.blocks.unit_of(off as usize)];
         s.get(i)
             .is_some_and(|t| t.host_off as u64 == off && t.guest_start == pc)
-            && !u.dead.get(i).copied().unwrap_or(false)
+            && !self.is_dead(self.blocks.unit_of(off as usize), i)
     }
 
     /// Is `[addr, addr + len)` inside the live code of one unit?
@@ -741,20 +740,23 @@ impl CodeCache {
     /// Is host address `addr` inside a translation killed by
     /// [`Self::invalidate`]?
     fn in_dead(&self, addr: u64) -> bool {
-        self.locate(addr)
-            .is_some_and(|(u, i)| self.units[u].dead.get(i).copied().unwrap_or(false))
+        self.locate(addr).is_some_and(|(u, i)| self.is_dead(u, i))
+    }
+
+    /// Was translation `i` of unit `u` killed by [`Self::invalidate`]?
+    fn is_dead(&self, u: usize, i: usize) -> bool {
+        self.units[u].dead.get(i).copied().unwrap_or(false)
     }
 
     /// Does a live translation come from a page of `ranges` (inclusive
     /// page-number ranges)?
     pub fn touches(&self, ranges: &[(u64, u64)]) -> bool {
         (0..self.units.len()).any(|u| {
-            let dead = &self.units[u].dead;
             self.blocks.units[u]
                 .as_slice()
                 .iter()
                 .enumerate()
-                .any(|(i, t)| !dead.get(i).copied().unwrap_or(false) && meets(t, ranges))
+                .any(|(i, t)| !self.is_dead(u, i) && meets(t, ranges))
         })
     }
 
