@@ -63,7 +63,8 @@ const FAST_SLOTS: usize = 4096;
 /// Instructions to run before returning [`Trap::Budget`], so the run loop
 /// gets a regular look at pending signals and other threads.
 const BUDGET: u64 = 1 << 24;
-/// A `pc` no block starts at (pcs are always even).
+/// The pc of an empty slot (odd, so no block starts there; a guest can
+/// still be at it, see the run loop).
 const NO_PC: u64 = u64::MAX;
 /// Cached uops to hold before starting over (bounds memory use for
 /// programs that generate code: 32 MiB of uops).
@@ -537,7 +538,10 @@ impl crate::process::Engine for Interpreter {
                 mem.host().log(format_args!("Trace: {pc:#x}"));
             }
             let mut s = self.fast[Self::slot(pc)];
-            if s.pc != pc {
+            // An empty slot's pc, `NO_PC`, is a pc a guest can still
+            // reach (an `rt_sigreturn` frame sets any pc; only jumps
+            // clear bit 0): an empty slot never matches.
+            if s.pc != pc || s.op.is_null() {
                 s = match self.lookup_slow(pc, mem) {
                     Ok(s) => s,
                     Err(t) => break t,

@@ -548,7 +548,12 @@ fn scan_region_with(
         if total >= max {
             continue;
         }
-        let next_start = blocks.range(pc + 1..).next().map(|(&s, _)| s);
+        // (Excluded: `pc` may be `u64::MAX`, which an `rt_sigreturn` frame
+        // can set.)
+        let next_start = blocks
+            .range((core::ops::Bound::Excluded(pc), core::ops::Bound::Unbounded))
+            .next()
+            .map(|(&s, _)| s);
         // Most blocks are short: room for them without growing.
         let mut insts = Vec::with_capacity(16);
         let mut at = pc;
