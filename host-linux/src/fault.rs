@@ -145,10 +145,14 @@ extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, uc: *mut li
             for (r, &i) in regs.iter_mut().zip(GREGS.iter()) {
                 *r = g[i as usize] as u64;
             }
-            let addr = (*info).si_addr() as u64;
-            // Page-fault error code bit 1: the access was a write.
-            let write = g[libc::REG_ERR as usize] & 2 != 0;
-            if let Some(resume) = vm_core::translate::host_fault(&mut regs, rip, addr, write) {
+            let access = vm_core::translate::HostAccess {
+                addr: (*info).si_addr() as u64,
+                // Page-fault error code bit 1: the access was a write.
+                write: g[libc::REG_ERR as usize] & 2 != 0,
+                // SIGBUS: the page is mapped but its file page is gone.
+                gone: sig == libc::SIGBUS,
+            };
+            if let Some(resume) = vm_core::translate::host_fault(&mut regs, rip, access) {
                 for (r, &i) in regs.iter().zip(GREGS.iter()) {
                     g[i as usize] = *r as i64;
                 }

@@ -32,6 +32,9 @@ const MAPPED: u8 = 0x80;
 /// lifts the protection and moves the code epoch; a write from translated
 /// code faults on the host and the translator does the same.
 const CODE: u8 = 0x40;
+/// How many times a write refused by a code-protection change of another
+/// thread is made again (see [`GuestMemory::write_again`]).
+const WRITE_TRIES: usize = 8;
 
 /// Bytes of inaccessible host address space reserved below and above
 /// every guest address space (never mapped, whatever the guest does): an
@@ -128,6 +131,15 @@ pub struct GuestMemory {
     /// What each recent move of `code_epoch` covered (see
     /// [`GuestMemory::code_changes`]); moves happen under this lock.
     code_log: spin::Mutex<CodeLog>,
+    /// Held while a page's [`CODE`] bit and its host protection change
+    /// together (code protection set or lifted, `mprotect`), so whoever
+    /// holds it sees the two agree: a guest-writable page is host-writable
+    /// exactly when its `CODE` bit is clear. A write the host refused on a
+    /// page the guest may write is then resolved under it (see
+    /// [`GuestMemory::write_refused`]); without it, another thread midway
+    /// through protecting or lifting made such a write look like the
+    /// guest's fault.
+    code_prot: spin::Mutex<()>,
 }
 
 /// The last [`CODE_LOG`] moves of the code epoch: `(epoch after the move,
@@ -503,6 +515,7 @@ impl GuestMemory {
             space: spin::Mutex::new(()),
             code_epoch: AtomicU64::new(0),
             code_log: spin::Mutex::new(CodeLog::default()),
+            code_prot: spin::Mutex::new(()),
         })
     }
 
@@ -802,11 +815,14 @@ impl GuestMemory {
             .any(|(_, m)| m.perm.contains(Perm::EXEC));
         // SAFETY: range_ok proved the range lies inside the reservation.
         let host_addr = unsafe { self.base.add(addr as usize) };
-        self.host.protect(host_addr, len as usize, perm.host())?;
+        {
+            let _prot = self.code_prot.lock();
+            self.host.protect(host_addr, len as usize, perm.host())?;
+            self.set_perms(addr, len, Some(perm));
+        }
         if was_exec {
             self.invalidate_range(addr, len);
         }
-        self.set_perms(addr, len, Some(perm));
         maps.insert(addr, addr + len, perm);
         if crate::log::on(crate::log::PAGE) {
             crate::log::page(self.host, "protect", addr, len, Some(perm));
@@ -910,6 +926,7 @@ impl GuestMemory {
         if start >= end || end > self.size {
             return;
         }
+        let _prot = self.code_prot.lock();
         for page in start >> PAGE_SHIFT..=(end - 1) >> PAGE_SHIFT {
             let p = &self.perms[page as usize];
             let raw = p.load(Ordering::Relaxed);
@@ -947,23 +964,75 @@ impl GuestMemory {
     /// change.
     pub fn release_code(&self, first: u64, last: u64) {
         let mut any = false;
-        for page in first..=last {
-            let Some(p) = self.perms.get(page as usize) else {
-                break;
-            };
-            let raw = p.fetch_and(!CODE, Ordering::Relaxed);
-            if raw & CODE != 0 {
-                any = true;
-                // SAFETY: the page is inside the reservation.
-                let at = unsafe { self.base.add((page << PAGE_SHIFT) as usize) };
-                let _ =
-                    self.host
-                        .protect(at, PAGE_SIZE as usize, Perm::from_bits_truncate(raw).host());
+        {
+            let _prot = self.code_prot.lock();
+            for page in first..=last {
+                let Some(p) = self.perms.get(page as usize) else {
+                    break;
+                };
+                let raw = p.load(Ordering::Relaxed);
+                if raw & CODE != 0 {
+                    any = true;
+                    // SAFETY: the page is inside the reservation.
+                    let at = unsafe { self.base.add((page << PAGE_SHIFT) as usize) };
+                    let host = Perm::from_bits_truncate(raw).host();
+                    let _ = self.host.protect(at, PAGE_SIZE as usize, host);
+                    p.fetch_and(!CODE, Ordering::Relaxed);
+                }
             }
         }
         if any {
             self.invalidate_pages(first, last);
         }
+    }
+
+    /// The host refused a write at guest `addr` (a protection fault, not
+    /// a page gone): should the write be made again? Yes when the guest's
+    /// page table lets the guest write there; code protection on the page
+    /// is lifted first. The host and the page table can disagree for a
+    /// moment only while another thread protects or lifts the page (under
+    /// `code_prot`), so a write refused in that moment is made again
+    /// rather than given to the guest as a fault.
+    #[cold]
+    pub fn write_refused(&self, addr: u64) -> bool {
+        let page = addr >> PAGE_SHIFT;
+        let Some(p) = self.perms.get(page as usize) else {
+            return false;
+        };
+        let need = MAPPED | Perm::WRITE.bits();
+        if p.load(Ordering::Relaxed) & need != need {
+            return false;
+        }
+        self.release_code(page, page);
+        // Taken once more: the page table as it is after any change that
+        // was under way.
+        let _prot = self.code_prot.lock();
+        p.load(Ordering::Relaxed) & need == need
+    }
+
+    /// A guarded write that faulted with `f`: made again (by `store`) while
+    /// the host refused it only because of another thread's change of
+    /// code protection (see [`GuestMemory::write_refused`]), else the
+    /// guest's fault. A few tries: each retry needs yet another thread to
+    /// protect the page again in between.
+    #[cold]
+    fn write_again(
+        &self,
+        mut f: guarded::Faulted,
+        mut store: impl FnMut() -> Result<(), guarded::Faulted>,
+    ) -> Result<(), MemFault> {
+        for _ in 0..WRITE_TRIES {
+            if f.signo == crate::sigstate::SIGBUS
+                || !self.write_refused(f.addr.wrapping_sub(self.base as u64))
+            {
+                break;
+            }
+            match store() {
+                Ok(()) => return Ok(()),
+                Err(e) => f = e,
+            }
+        }
+        Err(self.host_fault(f, Access::Write))
     }
 
     /// Fast check for a naturally sized access of `N` bytes (N <= 8).
@@ -1054,26 +1123,34 @@ impl GuestMemory {
     #[inline(always)]
     pub fn write_u8(&self, addr: u64, v: u8) -> Result<(), MemFault> {
         let p = self.check_small::<1>(addr, Access::Write, Perm::WRITE)?;
-        // SAFETY: check_small validated the byte for writing.
-        unsafe { guarded::store8(p, v) }.map_err(|f| self.host_fault(f, Access::Write))
+        // SAFETY: check_small validated the byte for writing (for
+        // the store and its retries alike).
+        unsafe { guarded::store8(p, v) }
+            .or_else(|f| self.write_again(f, || unsafe { guarded::store8(p, v) }))
     }
     #[inline(always)]
     pub fn write_u16(&self, addr: u64, v: u16) -> Result<(), MemFault> {
         let p = self.check_small::<2>(addr, Access::Write, Perm::WRITE)?;
-        // SAFETY: check_small validated the bytes for writing.
-        unsafe { guarded::store16(p, v) }.map_err(|f| self.host_fault(f, Access::Write))
+        // SAFETY: check_small validated the bytes for writing (for
+        // the store and its retries alike).
+        unsafe { guarded::store16(p, v) }
+            .or_else(|f| self.write_again(f, || unsafe { guarded::store16(p, v) }))
     }
     #[inline(always)]
     pub fn write_u32(&self, addr: u64, v: u32) -> Result<(), MemFault> {
         let p = self.check_small::<4>(addr, Access::Write, Perm::WRITE)?;
-        // SAFETY: check_small validated the bytes for writing.
-        unsafe { guarded::store32(p, v) }.map_err(|f| self.host_fault(f, Access::Write))
+        // SAFETY: check_small validated the bytes for writing (for
+        // the store and its retries alike).
+        unsafe { guarded::store32(p, v) }
+            .or_else(|f| self.write_again(f, || unsafe { guarded::store32(p, v) }))
     }
     #[inline(always)]
     pub fn write_u64(&self, addr: u64, v: u64) -> Result<(), MemFault> {
         let p = self.check_small::<8>(addr, Access::Write, Perm::WRITE)?;
-        // SAFETY: check_small validated the bytes for writing.
-        unsafe { guarded::store64(p, v) }.map_err(|f| self.host_fault(f, Access::Write))
+        // SAFETY: check_small validated the bytes for writing (for
+        // the store and its retries alike).
+        unsafe { guarded::store64(p, v) }
+            .or_else(|f| self.write_again(f, || unsafe { guarded::store64(p, v) }))
     }
 
     /// Instruction fetch of a 16-bit parcel (needs EXEC).
@@ -1096,10 +1173,10 @@ impl GuestMemory {
     /// Copy `buf` into guest memory.
     pub fn write_bytes(&self, addr: u64, buf: &[u8]) -> Result<(), MemFault> {
         let p = self.check(addr, buf.len() as u64, Access::Write)?;
-        // SAFETY: check validated buf.len() writable bytes.
-        unsafe { guarded::copy(p, buf.as_ptr(), buf.len()) }
-            .map_err(|f| self.host_fault(f, Access::Write))?;
-        Ok(())
+        // SAFETY: check validated buf.len() writable bytes (for the copy
+        // and its retries alike).
+        let copy = || unsafe { guarded::copy(p, buf.as_ptr(), buf.len()) };
+        copy().or_else(|f| self.write_again(f, copy))
     }
 
     /// Write `buf` ignoring guest permissions (the loader filling read-only

@@ -150,9 +150,24 @@ pub struct Ctx<B: Backend> {
     pub cache_base: u64,
     /// The profile's execution counters (see [`crate::profile`]).
     pub counters: *mut i32,
-    /// Set by [`Backend::host_fault`]: the guest address and kind (write
-    /// or not) of the access that faulted on the host.
-    pub host_fault: Option<(u64, bool)>,
+    /// Set by [`Backend::host_fault`]: the access that faulted on the
+    /// host, at its guest address.
+    pub host_fault: Option<HostAccess>,
+}
+
+/// A guest access of translated code that faulted on the host, as the
+/// host's fault handler saw it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostAccess {
+    /// The address (host address to the back end, guest address once
+    /// recorded in the [`Ctx`]).
+    pub addr: u64,
+    /// The access was a write.
+    pub write: bool,
+    /// The host page is there but what backed it is gone (a file mapping
+    /// past the file's end; Linux reports SIGBUS), as opposed to a page
+    /// whose protection refused the access (SIGSEGV).
+    pub gone: bool,
 }
 
 impl<B: Backend> core::fmt::Debug for Ctx<B> {
@@ -279,7 +294,7 @@ pub trait Backend: Sized + 'static {
     unsafe fn redirect(at: u64, target: u64) -> bool;
 
     /// Handle a host memory fault raised by translated code at host pc
-    /// `rip` (in a code cache), for access of host address `addr`: when it
+    /// `rip` (in a code cache), for `access` (at a host address): when it
     /// is a guest access of a live translation, make the guest state
     /// precise, record the fault in the `Ctx`, set `regs` for the shared
     /// fault exit and return the host address to resume at. Otherwise
@@ -288,12 +303,7 @@ pub trait Backend: Sized + 'static {
     /// # Safety
     /// `rip` is inside a code cache of this process and `regs` are the
     /// registers of the thread that faulted there.
-    unsafe fn host_fault(
-        regs: &mut Self::HostRegs,
-        rip: u64,
-        addr: u64,
-        write: bool,
-    ) -> Option<u64>;
+    unsafe fn host_fault(regs: &mut Self::HostRegs, rip: u64, access: HostAccess) -> Option<u64>;
 
     /// The optional host features the back end's code uses when it can,
     /// by name, each with whether this host (its processor, and the state

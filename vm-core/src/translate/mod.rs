@@ -139,8 +139,8 @@ pub type SharedCode = SharedCodeOn<Native>;
 /// Handle a host memory fault raised by translated code: the host's fault
 /// handler calls this when the faulting instruction pointer `rip` lies in
 /// a code cache (memory from `HostOs::alloc_code`), with the interrupted
-/// registers (for x86-64: the general registers by hardware number), the
-/// faulting host address and whether the access was a write. Returns the
+/// registers (for x86-64: the general registers by hardware number) and
+/// the faulting access (at its host address). Returns the
 /// host address to resume at (with `regs` changed), or `None` when the
 /// fault is not a guest access (a real crash). See [`Backend::host_fault`].
 ///
@@ -150,11 +150,10 @@ pub type SharedCode = SharedCodeOn<Native>;
 pub unsafe fn host_fault(
     regs: &mut <Native as Backend>::HostRegs,
     rip: u64,
-    addr: u64,
-    write: bool,
+    access: HostAccess,
 ) -> Option<u64> {
     // SAFETY: the caller's promise, which is the back end's contract.
-    unsafe { Native::host_fault(regs, rip, addr, write) }
+    unsafe { Native::host_fault(regs, rip, access) }
 }
 
 use crate::cache::{Blocks, CachePolicy, CodeCache, Ring, SideEntry, Translation};
@@ -168,6 +167,7 @@ use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
+pub use backend::HostAccess;
 use backend::{Backend, Ctx, GuestInst, IND_ENTRIES, IndEntry, StepInst, exit};
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
@@ -1423,49 +1423,46 @@ impl<B: Backend> JitOn<B> {
         (self.shared.cache_base + t.host_off as u64, *e)
     }
 
-    /// A guest access from translated code faulted on the host at guest
-    /// `addr` (`cpu` is at the faulting instruction). A write into a page
-    /// write-protected because it holds translated code is self-modifying
-    /// code, not a fault: lift the protection (which moves the code epoch,
-    /// so the cache is flushed before anything else runs), run that one
-    /// instruction exactly, and go on. Anything else is the guest's fault.
+    /// A guest access from translated code faulted on the host (`access`,
+    /// at its guest address; `cpu` is at the faulting instruction). A
+    /// write into a page write-protected because it holds translated code
+    /// is self-modifying code, not a fault: lift the protection (which
+    /// moves the code epoch, so the translations of that page die before
+    /// anything else runs), run that one instruction exactly, and go on.
+    /// So is a write the host refused only because another thread was
+    /// midway through protecting or lifting the page (two threads storing
+    /// into one page of a JIT's code heap): [`GuestMemory::write_refused`]
+    /// tells both from the guest's own fault. Only a host page whose
+    /// backing is gone (`access.gone`: a file truncated under its mapping)
+    /// is `SIGBUS`.
     fn host_fault(
         &mut self,
         cpu: &mut Cpu,
         mem: &GuestMemory,
-        addr: u64,
-        write: bool,
+        access: HostAccess,
     ) -> Result<(), Trap> {
-        if write && mem.is_code_protected(addr) {
-            let page = addr / PAGE_SIZE;
-            mem.release_code(page, page);
-            let bits = fetch(mem, cpu.pc).map_err(Trap::MemFault)?;
-            let (inst, len) = decode(bits);
-            return step::step(cpu, mem, inst, len, &mut self.ctx.lr_value);
-        }
-        // The host reports an atomic's locked access as a write even where
-        // the guest's fault is a read (a page that is not readable): the
-        // single-step executor raises the interpreter's exact fault (the
-        // state is precise, nothing of the instruction happened).
+        let HostAccess { addr, write, gone } = access;
+        let again = write && !gone && mem.write_refused(addr);
         if let Ok(bits) = fetch(mem, cpu.pc) {
             let (inst, len) = decode(bits);
-            if inst.facts().access == crate::decode::Access::Amo {
+            // The host reports an atomic's locked access as a write even
+            // where the guest's fault is a read (a page that is not
+            // readable): the single-step executor raises the interpreter's
+            // exact fault (the state is precise, nothing of the
+            // instruction happened).
+            if again || inst.facts().access == crate::decode::Access::Amo {
                 return step::step(cpu, mem, inst, len, &mut self.ctx.lr_value);
             }
         }
-        let access = if write {
-            crate::memory::Access::Write
-        } else {
-            crate::memory::Access::Read
-        };
         Err(Trap::MemFault(MemFault {
             addr,
-            access,
+            access: if write {
+                crate::memory::Access::Write
+            } else {
+                crate::memory::Access::Read
+            },
             mapped: mem.is_mapped(addr),
-            // The guest may make this access, yet the host faulted: the
-            // host's page is gone (a file truncated under its mapping,
-            // which the host reports with SIGBUS).
-            gone: mem.check(addr, 1, access).is_ok(),
+            gone,
         }))
     }
 }
@@ -1642,8 +1639,8 @@ impl<B: Backend> Engine for JitOn<B> {
                     let e = e.expect("fault exits have a side entry");
                     cpu.pc = e.guest_pc;
                     cpu.instret = cpu.instret.wrapping_add(e.index as u64);
-                    if let Some((addr, write)) = self.ctx.host_fault.take() {
-                        if let Err(t) = self.host_fault(cpu, mem, addr, write) {
+                    if let Some(access) = self.ctx.host_fault.take() {
+                        if let Err(t) = self.host_fault(cpu, mem, access) {
                             return t;
                         }
                     } else {

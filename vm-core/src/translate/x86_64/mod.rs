@@ -31,7 +31,7 @@ pub mod encode;
 
 use crate::cpu::Cpu;
 use crate::memory::{GuestMemory, PAGE_SIZE};
-use crate::translate::backend::{Backend, Emitted, GuestInst, StepInst, exit};
+use crate::translate::backend::{Backend, Emitted, GuestInst, HostAccess, StepInst, exit};
 use encode::{Asm, Mem, Reg, W};
 
 /// MXCSR with every exception masked, round to nearest, no flags: the
@@ -188,7 +188,7 @@ impl DivSlot {
 /// `rip` must be inside a code cache of this process and `regs` the
 /// registers of the thread that faulted there, so `rbp` holds that
 /// thread's live `Ctx` (translated code keeps it there throughout).
-pub unsafe fn host_fault(regs: &mut [u64; 16], rip: u64, addr: u64, write: bool) -> Option<u64> {
+pub unsafe fn host_fault(regs: &mut [u64; 16], rip: u64, access: HostAccess) -> Option<u64> {
     let ctx = regs[Reg::Rbp as usize] as *mut Ctx;
     if ctx.is_null() {
         return None;
@@ -209,7 +209,7 @@ pub unsafe fn host_fault(regs: &mut [u64; 16], rip: u64, addr: u64, write: bool)
     // Inside the reservation, or in a guard region around it (an access
     // whose base was checked before, see `codegen/bounds.rs`): the guest
     // address is what the guest computed, wrapping.
-    let guest = addr.wrapping_sub(ctx.mem_base);
+    let guest = access.addr.wrapping_sub(ctx.mem_base);
     if guest >= mem.size() && !mem.in_guard(guest) {
         return None;
     }
@@ -219,7 +219,10 @@ pub unsafe fn host_fault(regs: &mut [u64; 16], rip: u64, addr: u64, write: bool)
             cpu.x[r as usize] = regs[codegen::ALLOC[slot] as usize];
         }
     }
-    ctx.host_fault = Some((guest, write));
+    ctx.host_fault = Some(HostAccess {
+        addr: guest,
+        ..access
+    });
     regs[Reg::Rax as usize] = rip;
     // The guest's f registers cached in xmm registers are stored by the
     // translation's own fault stub (the interrupted xmm registers are
@@ -850,9 +853,9 @@ impl Backend for X86_64 {
         true
     }
 
-    unsafe fn host_fault(regs: &mut [u64; 16], rip: u64, addr: u64, write: bool) -> Option<u64> {
+    unsafe fn host_fault(regs: &mut [u64; 16], rip: u64, access: HostAccess) -> Option<u64> {
         // SAFETY: the same contract.
-        unsafe { host_fault(regs, rip, addr, write) }
+        unsafe { host_fault(regs, rip, access) }
     }
 }
 
