@@ -555,7 +555,7 @@ fn queued_count(w: u64) -> u64 {
 /// Take one signal off the in-flight half of slot `i`'s word (if any is
 /// there), adding `then` to the word.
 fn land_in_flight(s: &Shared, i: usize, then: u64) {
-    let _ = s.queued[i].fetch_update(Ordering::AcqRel, Ordering::Acquire, |w| {
+    let _ = s.queued[i].try_update(Ordering::AcqRel, Ordering::Acquire, |w| {
         (w & IN_FLIGHT != 0).then(|| {
             let w = w - 1;
             if w >> 32 == IN_FLIGHT { w } else { w + then }
@@ -616,7 +616,7 @@ pub fn publish_queued(n: usize) {
         // SAFETY: no memory is involved.
         s.uids[i].store(unsafe { libc::getuid() }, Ordering::Relaxed);
         let n = (n as u64).min(IN_FLIGHT);
-        let _ = s.queued[i].fetch_update(Ordering::AcqRel, Ordering::Acquire, |w| {
+        let _ = s.queued[i].try_update(Ordering::AcqRel, Ordering::Acquire, |w| {
             Some(n << 32 | (w & IN_FLIGHT))
         });
     }
