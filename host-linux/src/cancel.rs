@@ -32,9 +32,8 @@
 //! compared, a free PI lock taken); as `LOCK_NB` for `flock` and
 //! `F_SETLK` for `F_SETLKW` (and the OFD twins); with `IPC_NOWAIT` for
 //! `msgsnd`/`msgrcv`/`semtimedop`; with a deadline long past for
-//! `mq_timedsend`/`mq_timedreceive`; `accept4` of a listening socket
-//! after a zero-timeout `poll` finds a connection queued; `connect` with
-//! the descriptor non-blocking for the moment (see there). Only where
+//! `mq_timedsend`/`mq_timedreceive`; `accept4` of a listening socket and
+//! `connect` with the descriptor non-blocking for the moment (see there). Only where
 //! that would have had to wait does the call fail with `EINTR`.
 //! (Without this a periodic timer's handler made writes to files fail
 //! with `EINTR` now and then, and `printf`'s buffered line was lost.)
@@ -406,25 +405,24 @@ pub unsafe fn without_sleeping(nr: libc::c_long, args: [usize; 6]) -> isize {
                 // SAFETY: the caller's promise.
                 return unsafe { raw(nr, args) };
             }
-            // A queued connection is taken without sleeping (POLLIN says
-            // there is one). The accept itself goes through the window
-            // again, against signals that come after this look: each
-            // makes it look again. (Another process may take the
-            // connection between the look and the accept; this call then
-            // waits for the next one, or a further signal, as a blocking
-            // accept does.)
-            let none = AtomicU64::new(0);
-            let unkicked = false;
-            loop {
-                if !ready(fd, libc::POLLIN) {
-                    return EINTR;
-                }
-                // SAFETY: the caller's promise; the flags are locals that
-                // outlive the call.
-                match unsafe { call(nr, args, &none, &unkicked) } {
-                    NOT_MADE => continue,
-                    r => return r,
-                }
+            // A queued connection is taken without sleeping: with the
+            // descriptor non-blocking for the moment (as for `connect`
+            // below), so that when another process took the connection
+            // POLLIN saw, this call fails with EINTR instead of waiting
+            // for the next one with the guest's signal pending.
+            // SAFETY: the descriptor's own flags, one more and back; the
+            // call is the caller's (its promise), and cannot sleep.
+            let r = unsafe {
+                let flags = libc::fcntl(fd, libc::F_GETFL);
+                libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK);
+                let r = raw(nr, args);
+                libc::fcntl(fd, libc::F_SETFL, flags);
+                r
+            };
+            if r == -(libc::EAGAIN as isize) {
+                EINTR
+            } else {
+                r
             }
         }
         libc::SYS_connect => {
