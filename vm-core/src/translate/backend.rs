@@ -108,7 +108,7 @@ impl IndEntry {
 #[repr(C)]
 pub struct Ctx<B: Backend> {
     /// The guest registers while translated code runs: [`Backend::enter`]
-    /// moves the caller's `Cpu` in here and back out, so that one host
+    /// copies the caller's `Cpu` in here and back out, so that one host
     /// register reaches both them and the rest of this block (`cpu`
     /// points here meanwhile).
     pub guest: Cpu,
@@ -273,7 +273,7 @@ pub trait Backend: Sized + 'static {
     /// a live translation of the current cache generation, made for the
     /// guest memory `ctx.mem` points at; `cpu` and `ctx` are valid and
     /// exclusively this call's. Translated code runs on `ctx.guest`: the
-    /// back end moves `*cpu` there first and back after.
+    /// back end copies `*cpu` there first and back after.
     unsafe fn enter(stubs: &Self::Stubs, cpu: *mut Cpu, ctx: *mut Ctx<Self>, code: u64) -> u64;
 
     /// Repoint the chainable exit whose site is `site` (an

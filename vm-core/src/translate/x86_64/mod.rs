@@ -192,10 +192,7 @@ impl DivSlot {
 /// thread's live `Ctx` plus [`CPU_BIAS`] (translated code keeps it there
 /// throughout).
 pub unsafe fn host_fault(regs: &mut [u64; 16], rip: u64, access: HostAccess) -> Option<u64> {
-    let Some(ctx) = regs[Reg::Rbp as usize].checked_sub(CPU_BIAS as u64) else {
-        return None;
-    };
-    let ctx = ctx as *mut Ctx;
+    let ctx = regs[Reg::Rbp as usize].checked_sub(CPU_BIAS as u64)? as *mut Ctx;
     if ctx.is_null() {
         return None;
     }
@@ -834,15 +831,17 @@ impl Backend for X86_64 {
         // and returns a u64 in rax. Translated code only touches the `Cpu`
         // and `Ctx` it is given and guest memory inside the sandbox (see
         // `crate::translate`). The arguments are valid and exclusively
-        // ours per the caller, so moving the `Cpu` into the `Ctx` and back
-        // (one register reaches both, see the module documentation)
-        // touches nothing anyone else holds.
+        // ours per the caller, so copying the `Cpu` into the `Ctx` and
+        // back (one register reaches both, see the module documentation)
+        // touches nothing anyone else holds. A copy, not a swap: `*cpu`
+        // keeps the state at the way in, whose `pc` a profiler sample
+        // taken in a helper is charged to (see `crate::sampling`).
         unsafe {
-            core::mem::swap(&mut *cpu, &mut (*ctx).guest);
+            (*ctx).guest.clone_from(&*cpu);
             (*ctx).cpu = &raw mut (*ctx).guest;
             let entry = core::mem::transmute::<usize, EntryFn>(stubs.entry as usize);
             let why = entry(ctx, code);
-            core::mem::swap(&mut *cpu, &mut (*ctx).guest);
+            (*cpu).clone_from(&(*ctx).guest);
             (*ctx).cpu = cpu;
             why
         }
