@@ -503,6 +503,83 @@ fn forwarded_registers_agree_with_host_faults() {
     assert!(h.jit_stat("jit_translations") > Some(0));
 }
 
+/// All eight allocatable host registers in use (`codegen::ALLOC` in
+/// vm-core, `rbx` the eighth since the `Cpu` moved into the `Ctx`): a
+/// loop whose eight most used registers (s2..s9) mix each other, read
+/// `instret` through the step helper (a helper call with every cached
+/// register live and dirty), call a leaf that changes two of them, and
+/// load through a base that walks past the end of the data, where the
+/// fault's registers (recovered from the host registers by the side
+/// table) must be the interpreter's.
+#[test]
+fn eight_cached_registers_agree_with_host_faults() {
+    use vm_core::cpu::{Cpu, Trap};
+    use vm_core::rv;
+    use vm_testkit::difftest::{Case, DATA, DATA_LEN};
+    let mut h = Harness::with_cache(&HOST, 4 << 20);
+    assert!(HOST.code_faults());
+    h.set_cold_runs(2);
+    let (add, xor) = (
+        |d, a, b| rv::r(0x33, 0, 0, d, a, b),
+        |d, a, b| rv::r(0x33, 4, 0, d, a, b),
+    );
+    let (base, count, t0, t1) = (26u8, 27u8, 5u8, 6u8); // s10, s11
+    let mut code = Vec::new();
+    // L: s2..s9 mixed, so that they are the region's eight most used.
+    for round in 0..3 {
+        for k in 0..8u8 {
+            let (d, a) = (18 + k, 18 + (k + 1 + round) % 8);
+            code.push(if k % 2 == 0 {
+                add(d, d, a)
+            } else {
+                xor(d, d, a)
+            });
+        }
+    }
+    code.push(rv::i(0x73, 2, t0, 0, 0xc02)); // csrr t0, instret (step helper)
+    code.push(add(21, 21, t0)); // s5 += t0
+    let call = code.len();
+    code.push(0); // jal ra, F (below)
+    code.push(rv::i(0x03, 3, t1, base, 0)); // ld t1, 0(s10)
+    code.push(add(18, 18, t1)); // s2 += t1
+    code.push(rv::addi(base, base, 64)); // s10 += 64
+    code.push(rv::addi(count, count, -1)); // s11 -= 1
+    let back = -4 * code.len() as i32;
+    code.push(rv::b(1, count, 0, back)); // bnez s11, L
+    code.push(rv::ECALL);
+    // F: a leaf changing s3 and s8.
+    code[call] = rv::jal(1, 4 * (code.len() - call) as i32);
+    code.push(xor(19, 19, 24)); // s3 ^= s8
+    code.push(rv::addi(24, 24, 77)); // s8 += 77
+    code.push(rv::i(0x67, 0, 0, 1, 0)); // ret
+    let end = DATA + DATA_LEN as u64;
+    for loads_before_fault in [1u64, 7, 50, 1000] {
+        let mut cpu = Cpu::default();
+        cpu.x[count as usize] = 60;
+        for k in 18..26 {
+            cpu.x[k] = 0x9e37_79b9_7f4a_7c15u64.wrapping_mul(k as u64 + 1);
+        }
+        cpu.x[base as usize] = end.wrapping_sub(64 * loads_before_fault.min(60));
+        if loads_before_fault > 60 {
+            cpu.x[base as usize] = DATA;
+        }
+        let data: Vec<u8> = (0..DATA_LEN).map(|i| (i * 7 + 3) as u8).collect();
+        let case = Case::program(&code, data, cpu);
+        let o = h
+            .run(&case)
+            .unwrap_or_else(|m| panic!("{loads_before_fault}: {m}\n{}", m.case.listing()));
+        if loads_before_fault > 60 {
+            assert_eq!(o.trap, Trap::Ecall, "{o:?}");
+        } else {
+            assert!(
+                matches!(o.trap, Trap::MemFault(_)),
+                "{loads_before_fault}: {o:?}"
+            );
+        }
+    }
+    assert!(h.jit_stat("jit_translations") > Some(0));
+}
+
 /// Constant pairs (`codegen::konst` in vm-core): `lui`/`auipc` then
 /// `addi` (or `addiw` after `lui`) on the same register become one
 /// constant, into a register the region caches and into ones it leaves

@@ -21,9 +21,9 @@
 //! Resolving a sample: when `rip` lies inside the live part of a code
 //! cache (registered by the translator with [`register_area`]), the
 //! thread is running translated code, which keeps its context block in
-//! `rbp` throughout (the contract the back end's `host_fault` relies
-//! on too), and the translation's side table maps `rip` to the exact
-//! guest pc. The context block is the front end's [`Ctx`] of the
+//! `rbp` throughout, plus the back end's `CTX_REG_BIAS` (the contract
+//! the back end's `host_fault` relies on too), and the translation's
+//! side table maps `rip` to the exact guest pc. The context block is the front end's [`Ctx`] of the
 //! [`Native`] back end: nothing here names a back end's own types. Anywhere else (the interpreter, the dispatcher, helpers,
 //! system call emulation, the translator itself) the sample goes to the
 //! thread's last known guest pc (`Cpu::pc`, which the host reads through
@@ -40,7 +40,7 @@
 
 use crate::cache::translation_pc;
 use crate::translate::Native;
-use crate::translate::backend::Ctx;
+use crate::translate::backend::{Backend, Ctx};
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
@@ -182,14 +182,14 @@ fn in_area(rip: u64) -> bool {
 /// a registered area, `rbp` is this thread's live context block.
 pub unsafe fn sample(rip: u64, rbp: u64, last_pc: Option<u64>, tid: i32) {
     BY_THREAD.add(tid as u32 as u64 | 1 << 32);
-    if in_area(rip) && rbp != 0 {
-        // SAFETY: translated code keeps this thread's `Ctx` in rbp (the
-        // caller's promise that these are our own registers), and the
-        // context and its translation list outlive the run of translated
-        // code we interrupted; no flush runs while a thread is inside
-        // translated code, and the list is append-only.
+    if in_area(rip) && rbp > Native::CTX_REG_BIAS {
+        // SAFETY: translated code keeps this thread's `Ctx` in rbp, plus
+        // the back end's bias (the caller's promise that these are our own
+        // registers), and the context and its translation list outlive the
+        // run of translated code we interrupted; no flush runs while a
+        // thread is inside translated code, and the list is append-only.
         let hit = unsafe {
-            let ctx = &*(rbp as *const Ctx<Native>);
+            let ctx = &*((rbp - Native::CTX_REG_BIAS) as *const Ctx<Native>);
             if ctx.blocks.is_null() {
                 None
             } else {

@@ -102,11 +102,16 @@ impl IndEntry {
 }
 
 /// The context block of one thread: what translated code and the helpers
-/// need besides the `Cpu`. Translated code reaches the fields it uses by
-/// offset (`repr(C)`), so the hottest come first; the back end's own part
-/// ([`Backend::CtxPart`]) sits after them.
+/// need, the guest registers first. Translated code reaches the fields it
+/// uses by offset (`repr(C)`), so the hottest come first; the back end's
+/// own part ([`Backend::CtxPart`]) sits after them.
 #[repr(C)]
 pub struct Ctx<B: Backend> {
+    /// The guest registers while translated code runs: [`Backend::enter`]
+    /// copies the caller's `Cpu` in here and back out, so that one host
+    /// register reaches both them and the rest of this block (`cpu`
+    /// points here meanwhile).
+    pub guest: Cpu,
     /// Host address of guest address 0.
     pub mem_base: u64,
     /// `instret` value at which a block entry returns [`exit::BUDGET`].
@@ -131,7 +136,8 @@ pub struct Ctx<B: Backend> {
     pub code_pages_words: usize,
     /// Set by a helper that returns a fault status.
     pub fault: Option<MemFault>,
-    /// The guest registers of this run (for the step helper).
+    /// The guest registers of this run (for the step helper and host
+    /// faults): [`Ctx::guest`] while translated code runs.
     pub cpu: *mut Cpu,
     /// The fallback instructions of the live translations (shared by the
     /// threads whose translators share the cache).
@@ -217,6 +223,10 @@ pub trait Backend: Sized + 'static {
     /// Bytes at the start of a translation that [`Backend::redirect`]
     /// rewrites.
     const REDIRECT_LEN: u64;
+    /// What the register that holds the [`Ctx`] in translated code (the
+    /// one a sampling signal handler reads, `rbp` on x86-64) holds beyond
+    /// the `Ctx`'s address.
+    const CTX_REG_BIAS: u64;
 
     /// The fixed code for a cache at host address `base` (it survives
     /// flushes), and where its parts are. `host_faults`: the host reports
@@ -262,7 +272,8 @@ pub trait Backend: Sized + 'static {
     /// `stubs` are the fixed code of the live cache `code` is in; `code` is
     /// a live translation of the current cache generation, made for the
     /// guest memory `ctx.mem` points at; `cpu` and `ctx` are valid and
-    /// exclusively this call's.
+    /// exclusively this call's. Translated code runs on `ctx.guest`: the
+    /// back end copies `*cpu` there first and back after.
     unsafe fn enter(stubs: &Self::Stubs, cpu: *mut Cpu, ctx: *mut Ctx<Self>, code: u64) -> u64;
 
     /// Repoint the chainable exit whose site is `site` (an

@@ -1339,6 +1339,7 @@ impl<B: Backend> JitOn<B> {
     pub fn with_shared(shared: Arc<SharedCodeOn<B>>) -> Self {
         let ind = vec![IndEntry::EMPTY; IND_ENTRIES].into_boxed_slice();
         let mut ctx = Box::new(Ctx {
+            guest: Cpu::default(),
             mem_base: 0,
             instret_limit: AtomicU64::new(0),
             exit_site: 0,

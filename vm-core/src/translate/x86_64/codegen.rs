@@ -1,7 +1,7 @@
 //! RISC-V to x86-64 code generation for one region.
 //!
 //! A region is a set of guest basic blocks the front end picked (see
-//! [`crate::translate::scan_region`]), entered at one pc. Up to seven of
+//! [`crate::translate::scan_region`]), entered at one pc. Up to eight of
 //! its most-used guest registers live in host registers ([`ALLOC`]) for the
 //! whole region: loaded at entry, stored back to the `Cpu` at every exit
 //! and before every helper call (the set the region writes), reloaded
@@ -164,10 +164,11 @@ pub const RAS_DEPTH: usize = ras::RAS_DEPTH;
 /// Host registers that hold guest registers inside a block, in the order
 /// they are handed out (the callee-saved ones first: they survive helper
 /// calls, though the code reloads every one after a call anyway).
-pub const ALLOC: [Reg; 7] = [
+pub const ALLOC: [Reg; 8] = [
     Reg::R13,
     Reg::R15,
     Reg::R8,
+    Reg::Rbx,
     Reg::R9,
     Reg::R10,
     Reg::R11,
@@ -777,7 +778,7 @@ fn int_rd(inst: &Inst) -> u8 {
 }
 
 fn x(r: u8) -> Mem {
-    Mem::base(Reg::Rbx, off::x(r))
+    Mem::base(Reg::Rbp, off::x(r))
 }
 
 impl Gen {
@@ -1025,7 +1026,7 @@ impl Gen {
     /// the indirect-jump table and jump straight there on a hit.
     fn exit_indirect(&mut self, retired: u32) -> Result<(), AsmError> {
         self.write_back();
-        self.a.store(W::B64, Mem::base(Reg::Rbx, off::PC), Reg::Rax);
+        self.a.store(W::B64, Mem::base(Reg::Rbp, off::PC), Reg::Rax);
         self.retire(retired);
         self.probe_indirect()
     }

@@ -9,13 +9,14 @@
 //! [`host_has_fma`]).
 //!
 //! Register convention inside translated code:
-//! * `rbx` = `*mut Cpu` + [`CPU_BIAS`] (the bias puts all 32 integer
-//!   registers in reach of a one-byte displacement);
-//! * `rbp` = `*mut Ctx` (the context block, [`Ctx`]);
+//! * `rbp` = `*mut Ctx` + [`CPU_BIAS`]: the context block ([`Ctx`]),
+//!   which begins with the guest registers (`Ctx::guest`, the `Cpu` the
+//!   run works on; the bias puts all 32 integer registers in reach of a
+//!   one-byte displacement), so one register reaches both;
 //! * `r12` = host address of guest address 0;
 //! * `r14` = the guest's `instret` (the `Cpu` copy is stored by the exit
 //!   code and by the helper trampolines);
-//! * [`codegen::ALLOC`] (`r8`-`r11`, `r13`, `r15`, `rdi`) hold the block's
+//! * [`codegen::ALLOC`] (`r8`-`r11`, `r13`, `r15`, `rbx`, `rdi`) hold the block's
 //!   hottest guest registers (see `codegen`); `r13`, `r15` and `r8` hold
 //!   `sp`, `ra` and `a0` in every translation (pinned: loaded by the entry
 //!   code, stored by the exit code, see `codegen/pinned.rs`);
@@ -94,7 +95,8 @@ fn clean_mxcsr() {
     }
 }
 
-/// `rbx` points this far into the `Cpu`.
+/// `rbp` points this far into the [`Ctx`] (whose first field is the
+/// `Cpu`).
 pub const CPU_BIAS: i32 = 128;
 
 /// The x86-64 back end (see the module documentation).
@@ -187,9 +189,10 @@ impl DivSlot {
 /// # Safety
 /// `rip` must be inside a code cache of this process and `regs` the
 /// registers of the thread that faulted there, so `rbp` holds that
-/// thread's live `Ctx` (translated code keeps it there throughout).
+/// thread's live `Ctx` plus [`CPU_BIAS`] (translated code keeps it there
+/// throughout).
 pub unsafe fn host_fault(regs: &mut [u64; 16], rip: u64, access: HostAccess) -> Option<u64> {
-    let ctx = regs[Reg::Rbp as usize] as *mut Ctx;
+    let ctx = regs[Reg::Rbp as usize].checked_sub(CPU_BIAS as u64)? as *mut Ctx;
     if ctx.is_null() {
         return None;
     }
@@ -288,46 +291,59 @@ pub fn tlb_slot(page: u64) -> usize {
     (page as usize) & (TLB_ENTRIES - 1)
 }
 
-/// Byte offsets used by the generated code.
+/// Byte offsets from `rbp` (`*mut Ctx` + [`CPU_BIAS`]) used by the
+/// generated code.
 pub(crate) mod off {
     use super::CPU_BIAS;
     use super::Ctx;
     use crate::cpu::Cpu;
     use core::mem::offset_of;
-    pub const PC: i32 = offset_of!(Cpu, pc) as i32 - CPU_BIAS;
-    pub const INSTRET: i32 = offset_of!(Cpu, instret) as i32 - CPU_BIAS;
-    pub const EXIT_HOST: i32 = offset_of!(Ctx, exit_host) as i32;
-    pub const MXCSR_CLEAN: i32 = offset_of!(Ctx, arch.mxcsr_clean) as i32;
-    pub const MXCSR_TMP: i32 = offset_of!(Ctx, arch.mxcsr_tmp) as i32;
-    pub const QUIET_MXCSR: i32 = offset_of!(Ctx, arch.quiet_mxcsr) as i32;
-    pub const QUIET_REG: i32 = offset_of!(Ctx, arch.quiet_reg) as i32;
-    pub const TLB: i32 = offset_of!(Ctx, arch.tlb) as i32;
-    pub const DIV_OTHER: i32 = offset_of!(Ctx, arch.div_other) as i32;
-    pub const DIV_CACHE: i32 = offset_of!(Ctx, arch.div_cache) as i32;
-    pub const FFLAGS: i32 = offset_of!(Cpu, fflags) as i32 - CPU_BIAS;
-    pub const FRM: i32 = offset_of!(Cpu, frm) as i32 - CPU_BIAS;
+    /// Of a `Ctx` field at byte offset `o`.
+    pub const fn ctx(o: usize) -> i32 {
+        o as i32 - CPU_BIAS
+    }
+    /// Of a field of the guest registers (`Ctx::guest`) at byte offset `o`
+    /// within the `Cpu`.
+    pub const fn cpu(o: usize) -> i32 {
+        ctx(offset_of!(Ctx, guest) + o)
+    }
+    pub const PC: i32 = cpu(offset_of!(Cpu, pc));
+    pub const INSTRET: i32 = cpu(offset_of!(Cpu, instret));
+    pub const EXIT_HOST: i32 = ctx(offset_of!(Ctx, exit_host));
+    pub const MXCSR_CLEAN: i32 = ctx(offset_of!(Ctx, arch.mxcsr_clean));
+    pub const MXCSR_TMP: i32 = ctx(offset_of!(Ctx, arch.mxcsr_tmp));
+    pub const QUIET_MXCSR: i32 = ctx(offset_of!(Ctx, arch.quiet_mxcsr));
+    pub const QUIET_REG: i32 = ctx(offset_of!(Ctx, arch.quiet_reg));
+    pub const TLB: i32 = ctx(offset_of!(Ctx, arch.tlb));
+    pub const DIV_OTHER: i32 = ctx(offset_of!(Ctx, arch.div_other));
+    pub const DIV_CACHE: i32 = ctx(offset_of!(Ctx, arch.div_cache));
+    pub const FFLAGS: i32 = cpu(offset_of!(Cpu, fflags));
+    pub const FRM: i32 = cpu(offset_of!(Cpu, frm));
     /// Guest register `f[r]`.
     pub const fn f(r: u8) -> i32 {
-        offset_of!(Cpu, f) as i32 + 8 * r as i32 - CPU_BIAS
+        cpu(offset_of!(Cpu, f) + 8 * r as usize)
     }
-    pub const MEM_BASE: i32 = offset_of!(Ctx, mem_base) as i32;
-    pub const MEM_LIMIT: i32 = offset_of!(Ctx, mem_limit) as i32;
-    pub const COUNTERS: i32 = offset_of!(Ctx, counters) as i32;
-    pub const INSTRET_LIMIT: i32 = offset_of!(Ctx, instret_limit) as i32;
-    pub const EXIT_SITE: i32 = offset_of!(Ctx, exit_site) as i32;
-    pub const IND_TABLE: i32 = offset_of!(Ctx, ind_table) as i32;
-    pub const IND_HITS: i32 = offset_of!(Ctx, ind_hits) as i32;
-    pub const ENTRY_RSP: i32 = offset_of!(Ctx, arch.entry_rsp) as i32;
-    pub const RAS_FLOOR: i32 = offset_of!(Ctx, arch.ras_floor) as i32;
+    pub const MEM_BASE: i32 = ctx(offset_of!(Ctx, mem_base));
+    pub const MEM_LIMIT: i32 = ctx(offset_of!(Ctx, mem_limit));
+    pub const COUNTERS: i32 = ctx(offset_of!(Ctx, counters));
+    pub const INSTRET_LIMIT: i32 = ctx(offset_of!(Ctx, instret_limit));
+    pub const EXIT_SITE: i32 = ctx(offset_of!(Ctx, exit_site));
+    pub const IND_TABLE: i32 = ctx(offset_of!(Ctx, ind_table));
+    pub const IND_HITS: i32 = ctx(offset_of!(Ctx, ind_hits));
+    pub const ENTRY_RSP: i32 = ctx(offset_of!(Ctx, arch.entry_rsp));
+    pub const RAS_FLOOR: i32 = ctx(offset_of!(Ctx, arch.ras_floor));
     /// Guest register `x[r]`.
     pub const fn x(r: u8) -> i32 {
-        offset_of!(Cpu, x) as i32 + 8 * r as i32 - CPU_BIAS
+        cpu(offset_of!(Cpu, x) + 8 * r as usize)
     }
+    // Every integer register in reach of a one-byte displacement.
+    const _: () = assert!(x(0) >= -128 && x(31) <= 127);
 }
 
-/// Signature of the entry code: run translated code at `code` on `cpu`
-/// with context `ctx`; returns an [`exit`] code.
-pub type EntryFn = unsafe extern "sysv64" fn(cpu: *mut Cpu, ctx: *mut Ctx, code: u64) -> u64;
+/// Signature of the entry code: run translated code at `code` with
+/// context `ctx` (on the guest registers `ctx.guest`); returns an
+/// [`exit`] code.
+pub type EntryFn = unsafe extern "sysv64" fn(ctx: *mut Ctx, code: u64) -> u64;
 
 /// The memory-access helpers, in the order of [`Stubs::helpers`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -439,8 +455,7 @@ pub fn fixed_code(base: u64, host_faults: bool) -> (alloc::vec::Vec<u8>, Stubs) 
     }
     // 6 pushes + the return address leave rsp 8 mod 16: realign.
     a.alu_ri(W::B64, Alu::Sub, Reg::Rsp, 8);
-    a.lea(W::B64, Reg::Rbx, Mem::base(Reg::Rdi, CPU_BIAS));
-    a.mov_rr(W::B64, Reg::Rbp, Reg::Rsi);
+    a.lea(W::B64, Reg::Rbp, Mem::base(Reg::Rdi, CPU_BIAS));
     // The return-address stack of guest calls (`codegen/ras.rs`) lives
     // below this frame: the exit code drops it by going back here. Its
     // bottom is a sentinel frame whose guest pc (odd) no return matches,
@@ -459,9 +474,9 @@ pub fn fixed_code(base: u64, host_faults: bool) -> (alloc::vec::Vec<u8>, Stubs) 
     // MXCSR.PE accrues NX (see `codegen::float`).
     a.mxcsr(true, Mem::base(Reg::Rbp, off::MXCSR_CLEAN));
     a.load(W::B64, Reg::R12, Mem::base(Reg::Rbp, off::MEM_BASE));
-    a.load(W::B64, Reg::R14, Mem::base(Reg::Rbx, off::INSTRET));
+    a.load(W::B64, Reg::R14, Mem::base(Reg::Rbp, off::INSTRET));
     codegen::pinned::emit_load(&mut a);
-    a.jmp_r(Reg::Rdx);
+    a.jmp_r(Reg::Rsi);
     align(&mut a);
     let exit_addr = a.here();
     // Every way out comes here: the pinned registers' `Cpu` copies were
@@ -471,13 +486,13 @@ pub fn fixed_code(base: u64, host_faults: bool) -> (alloc::vec::Vec<u8>, Stubs) 
     codegen::pinned::emit_store(&mut a);
     codegen::qpend::emit_exit(&mut a);
     a.load(W::B64, Reg::Rsp, Mem::base(Reg::Rbp, off::ENTRY_RSP));
-    a.store(W::B64, Mem::base(Reg::Rbx, off::INSTRET), Reg::R14);
+    a.store(W::B64, Mem::base(Reg::Rbp, off::INSTRET), Reg::R14);
     // Fold MXCSR's flags into fflags (rax holds the exit code).
     let tmp = Mem::base(Reg::Rbp, off::MXCSR_TMP);
     a.mxcsr(false, tmp);
     a.load(W::B32, Reg::Rcx, tmp);
     emit_mxcsr_fflags(&mut a, Reg::Rcx, Reg::Rdx, Reg::Rsi);
-    a.alu_mr(W::B32, Alu::Or, Mem::base(Reg::Rbx, off::FFLAGS), Reg::Rdx);
+    a.alu_mr(W::B32, Alu::Or, Mem::base(Reg::Rbp, off::FFLAGS), Reg::Rdx);
     a.alu_ri(W::B64, Alu::Add, Reg::Rsp, 8);
     for r in SAVED.iter().rev() {
         a.pop(*r);
@@ -492,7 +507,7 @@ pub fn fixed_code(base: u64, host_faults: bool) -> (alloc::vec::Vec<u8>, Stubs) 
     let chain_exit = a.here();
     a.pop(Reg::Rax);
     a.load(W::B64, Reg::Rcx, Mem::base(Reg::Rax, 0));
-    a.store(W::B64, Mem::base(Reg::Rbx, off::PC), Reg::Rcx);
+    a.store(W::B64, Mem::base(Reg::Rbp, off::PC), Reg::Rcx);
     // The slot's rel32 field ends where the 5-byte call begins.
     a.alu_ri(W::B64, Alu::Sub, Reg::Rax, 9);
     a.store(W::B64, Mem::base(Reg::Rbp, off::EXIT_SITE), Reg::Rax);
@@ -531,8 +546,8 @@ pub fn fixed_code(base: u64, host_faults: bool) -> (alloc::vec::Vec<u8>, Stubs) 
         helpers[i] = a.here();
         // The step helper reads `instret` (and any helper may end in a
         // fault exit): bring the `Cpu` up to date.
-        a.store(W::B64, Mem::base(Reg::Rbx, off::INSTRET), Reg::R14);
-        a.mov_rr(W::B64, Reg::Rdi, Reg::Rbp);
+        a.store(W::B64, Mem::base(Reg::Rbp, off::INSTRET), Reg::R14);
+        a.lea(W::B64, Reg::Rdi, Mem::base(Reg::Rbp, -CPU_BIAS));
         a.mov_imm(Reg::Rax, helper_addr(h));
         a.jmp_r(Reg::Rax);
     }
@@ -735,6 +750,8 @@ impl Backend for X86_64 {
     const CHAIN_LEN: u64 = 4;
     /// A `jmp rel32`.
     const REDIRECT_LEN: u64 = 5;
+    /// `rbp` = `*mut Ctx` + [`CPU_BIAS`].
+    const CTX_REG_BIAS: u64 = CPU_BIAS as u64;
 
     /// `fma3`: fused multiply-adds inline ([`host_has_fma`]).
     fn host_features() -> alloc::vec::Vec<(&'static str, bool)> {
@@ -813,10 +830,20 @@ impl Backend for X86_64 {
         // r12-r15), keeps the stack 16-byte aligned across helper calls,
         // and returns a u64 in rax. Translated code only touches the `Cpu`
         // and `Ctx` it is given and guest memory inside the sandbox (see
-        // `crate::translate`). The arguments are valid per the caller.
+        // `crate::translate`). The arguments are valid and exclusively
+        // ours per the caller, so copying the `Cpu` into the `Ctx` and
+        // back (one register reaches both, see the module documentation)
+        // touches nothing anyone else holds. A copy, not a swap: `*cpu`
+        // keeps the state at the way in, whose `pc` a profiler sample
+        // taken in a helper is charged to (see `crate::sampling`).
         unsafe {
+            (*ctx).guest.clone_from(&*cpu);
+            (*ctx).cpu = &raw mut (*ctx).guest;
             let entry = core::mem::transmute::<usize, EntryFn>(stubs.entry as usize);
-            entry(cpu, ctx, code)
+            let why = entry(ctx, code);
+            (*cpu).clone_from(&(*ctx).guest);
+            (*ctx).cpu = cpu;
+            why
         }
     }
 

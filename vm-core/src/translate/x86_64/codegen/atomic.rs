@@ -30,7 +30,7 @@
 //! reports a locked access as a write).
 
 use super::super::encode::{Alu, AsmError, Cond, Label, Mem, Reg, Shift, W};
-use super::super::{CPU_BIAS, Ctx, off};
+use super::super::{Ctx, off};
 use super::{Cold, Gen, GuestInst, READ, WRITE};
 use crate::cpu::Cpu;
 use crate::decode::{A, Inst};
@@ -38,13 +38,13 @@ use crate::translate::backend::StepInst;
 use alloc::vec::Vec;
 use core::mem::{MaybeUninit, offset_of};
 
-/// `Cpu::reservation` (relative to `rbx`): an `Option<u64>`, whose tag
+/// `Cpu::reservation` (relative to `rbp`): an `Option<u64>`, whose tag
 /// word (0: `None`, 1: `Some`) is here and the address at
 /// [`RES_ADDR`], as the assertion below checks at compile time.
-const RES_TAG: i32 = offset_of!(Cpu, reservation) as i32 - CPU_BIAS;
+const RES_TAG: i32 = off::cpu(offset_of!(Cpu, reservation));
 const RES_ADDR: i32 = RES_TAG + 8;
 /// `Ctx::lr_value` (relative to `rbp`).
-const LR_VALUE: i32 = offset_of!(Ctx, lr_value) as i32;
+const LR_VALUE: i32 = off::ctx(offset_of!(Ctx, lr_value));
 
 /// The layout of `Option<u64>` that the generated code writes and reads:
 /// a tag word (0 for `None`, 1 for `Some`) then the value. Rust does not
@@ -121,9 +121,9 @@ impl Gen {
                 self.a.load(w, Reg::Rax, m);
                 self.a
                     .store(W::B64, Mem::base(Reg::Rbp, LR_VALUE), Reg::Rax);
-                self.a.store_imm(W::B64, Mem::base(Reg::Rbx, RES_TAG), 1);
+                self.a.store_imm(W::B64, Mem::base(Reg::Rbp, RES_TAG), 1);
                 self.a
-                    .store(W::B64, Mem::base(Reg::Rbx, RES_ADDR), Reg::Rsi);
+                    .store(W::B64, Mem::base(Reg::Rbp, RES_ADDR), Reg::Rsi);
                 self.result(a.rd, d);
             }
             ScW(_) | ScD(_) => {
@@ -131,17 +131,17 @@ impl Gen {
                 // rcx: 1 (failure) unless the compare-and-swap succeeds.
                 self.a.mov_imm(Reg::Rcx, 1);
                 self.a
-                    .alu_mi(W::B64, Alu::Cmp, Mem::base(Reg::Rbx, RES_TAG), 1);
+                    .alu_mi(W::B64, Alu::Cmp, Mem::base(Reg::Rbp, RES_TAG), 1);
                 self.a.jcc(Cond::Ne, join);
                 self.a
-                    .alu_rm(W::B64, Alu::Cmp, Reg::Rsi, Mem::base(Reg::Rbx, RES_ADDR));
+                    .alu_rm(W::B64, Alu::Cmp, Reg::Rsi, Mem::base(Reg::Rbp, RES_ADDR));
                 self.a.jcc(Cond::Ne, join);
                 let v = self.src(a.rs2, Reg::Rdx);
                 self.a.load(w, Reg::Rax, Mem::base(Reg::Rbp, LR_VALUE));
                 self.a.lock_cmpxchg(w, m, v);
                 self.a.setcc(Cond::Ne, Reg::Rcx);
                 self.a.bind(join);
-                self.a.store_imm(W::B64, Mem::base(Reg::Rbx, RES_TAG), 0);
+                self.a.store_imm(W::B64, Mem::base(Reg::Rbp, RES_TAG), 0);
                 self.put(a.rd, Reg::Rcx);
             }
             _ => {

@@ -98,7 +98,7 @@ pub(super) fn allocate<'a>(insts: impl Iterator<Item = &'a GuestInst>) -> [Optio
 
 /// Guest register `f[r]` in the `Cpu`.
 pub(super) fn fmem(r: u8) -> Mem {
-    Mem::base(Reg::Rbx, off::f(r))
+    Mem::base(Reg::Rbp, off::f(r))
 }
 
 impl Gen {
@@ -212,7 +212,7 @@ impl Gen {
             }
             None => self
                 .a
-                .alu_mi(W::B32, Alu::Cmp, Mem::base(Reg::Rbx, off::f(r) + 4), -1),
+                .alu_mi(W::B32, Alu::Cmp, Mem::base(Reg::Rbp, off::f(r) + 4), -1),
         }
         self.a.jcc(super::Cond::Ne, slow);
     }

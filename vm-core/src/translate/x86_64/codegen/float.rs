@@ -65,11 +65,11 @@ const FRM: u16 = 0x002;
 const FCSR: u16 = 0x003;
 
 fn fflags() -> Mem {
-    Mem::base(Reg::Rbx, off::FFLAGS)
+    Mem::base(Reg::Rbp, off::FFLAGS)
 }
 
 fn frm() -> Mem {
-    Mem::base(Reg::Rbx, off::FRM)
+    Mem::base(Reg::Rbp, off::FRM)
 }
 
 /// The rounding modes an inline operation handles.

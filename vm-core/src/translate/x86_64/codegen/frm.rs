@@ -69,7 +69,7 @@ pub(super) struct Edge {
 }
 
 fn frm() -> Mem {
-    Mem::base(Reg::Rbx, off::FRM)
+    Mem::base(Reg::Rbp, off::FRM)
 }
 
 impl Gen {

@@ -30,7 +30,7 @@
 //! the `Cpu`, it caches what it likes in all of [`super::ALLOC`], and
 //! every way out of it (exits, the cold exits to the shared stubs, its
 //! host-fault stub) puts them back in their homes from the `Cpu` after
-//! its store-back. Hot loops keep all seven registers; the few loads and
+//! its store-back. Hot loops keep all eight registers; the few loads and
 //! stores are paid once per entry.
 
 use super::super::encode::{Asm, Mem, Reg, W};
@@ -71,17 +71,17 @@ pub fn is_home(h: Reg) -> bool {
     PINNED.iter().any(|&(_, p)| p == h)
 }
 
-/// Load the pinned registers from the `Cpu` (`rbx` set).
+/// Load the pinned registers from the `Cpu` (`rbp` set).
 pub fn emit_load(a: &mut Asm) {
     for (g, h) in PINNED {
-        a.load(W::B64, h, Mem::base(Reg::Rbx, off::x(g)));
+        a.load(W::B64, h, Mem::base(Reg::Rbp, off::x(g)));
     }
 }
 
-/// Store the pinned registers to the `Cpu` (`rbx` set).
+/// Store the pinned registers to the `Cpu` (`rbp` set).
 pub fn emit_store(a: &mut Asm) {
     for (g, h) in PINNED {
-        a.store(W::B64, Mem::base(Reg::Rbx, off::x(g)), h);
+        a.store(W::B64, Mem::base(Reg::Rbp, off::x(g)), h);
     }
 }
 

@@ -117,9 +117,9 @@ pub fn emit_exit(a: &mut super::super::encode::Asm) {
     a.jcc(Cond::E, skip);
     a.load(W::B32, Reg::Rdx, Mem::base(Reg::Rbp, off::QUIET_MXCSR));
     emit_mxcsr_fflags(a, Reg::Rdx, Reg::Rsi, Reg::Rdi);
-    a.alu_rm(W::B32, Alu::Or, Reg::Rsi, Mem::base(Reg::Rbx, off::FFLAGS));
+    a.alu_rm(W::B32, Alu::Or, Reg::Rsi, Mem::base(Reg::Rbp, off::FFLAGS));
     let slot = Mem {
-        base: Reg::Rbx,
+        base: Reg::Rbp,
         index: Some((Reg::Rcx, 3)),
         disp: off::x(0),
     };
@@ -215,7 +215,7 @@ impl Gen {
             .load(W::B32, Reg::Rdx, Mem::base(Reg::Rbp, off::QUIET_MXCSR));
         emit_mxcsr_fflags(&mut self.a, Reg::Rdx, Reg::Rax, Reg::Rcx);
         self.a
-            .alu_rm(W::B32, Alu::Or, Reg::Rax, Mem::base(Reg::Rbx, off::FFLAGS));
+            .alu_rm(W::B32, Alu::Or, Reg::Rax, Mem::base(Reg::Rbp, off::FFLAGS));
         self.a.store(W::B64, x(t), Reg::Rax);
         if let Some(h) = self.map[t as usize] {
             self.a.mov_rr(W::B64, h, Reg::Rax);

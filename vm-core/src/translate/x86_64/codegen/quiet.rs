@@ -86,7 +86,7 @@ impl Gen {
     /// nothing folded or cleared.
     fn quiet_flags(&mut self, t: u8) {
         let tmp = Mem::base(Reg::Rbp, off::MXCSR_TMP);
-        let fflags = Mem::base(Reg::Rbx, off::FFLAGS);
+        let fflags = Mem::base(Reg::Rbp, off::FFLAGS);
         let common = self.a.label();
         let merge = self.a.label();
         self.a.mxcsr(false, tmp);

@@ -114,7 +114,7 @@ impl Gen {
         self.a.jcc(Cond::Ne, miss);
         self.a.ret();
         self.a.bind(miss);
-        self.a.store(W::B64, Mem::base(Reg::Rbx, off::PC), Reg::Rax);
+        self.a.store(W::B64, Mem::base(Reg::Rbp, off::PC), Reg::Rax);
         self.probe_indirect()
     }
 }
