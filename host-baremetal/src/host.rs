@@ -20,9 +20,10 @@ use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt::{self, Write as _};
-use host_baremetal::fs::{Console, FileRef, Fs, MAX_FDS, MAX_FDS_HARD};
+use host_baremetal::fs::{Console, Fs, MAX_FDS, MAX_FDS_HARD};
 use host_baremetal::signals::Now;
-use vm_core::abi::{AT_EMPTY_PATH, FIONREAD, POLLIN, POLLOUT};
+use crate::pagecache::PageCache;
+use vm_core::abi::{AT_EMPTY_PATH, FIONREAD, O_TRUNC, POLLIN, POLLOUT};
 use vm_core::host::*;
 
 /// The serial console: stdout on COM1, stderr on COM2.
@@ -71,29 +72,13 @@ impl RunConfig {
     }
 }
 
-/// `[addr, addr+len)` shows file bytes from `offset`.
-#[derive(Debug)]
+/// `[addr, addr+len)` shows pages of a file's page cache: the mapping
+/// holds the cache (which lives while any mapping of the file does).
+#[derive(Clone, Debug)]
 pub struct SharedMap {
-    file: FileRef,
+    cache: Arc<PageCache>,
     addr: u64,
     len: u64,
-    offset: u64,
-}
-
-impl SharedMap {
-    /// Mapping -> file (before the file is read or written).
-    fn flush(&self) {
-        let mut buf = vec![0u8; self.len as usize];
-        if crate::memory::copy_out(self.addr, &mut buf).is_ok() {
-            self.file.write_within(self.offset, &buf);
-        }
-    }
-    /// File -> mapping (after the file may have changed).
-    fn refresh(&self) {
-        let mut buf = vec![0u8; self.len as usize];
-        let n = self.file.read_at(self.offset, &mut buf);
-        let _ = crate::memory::copy_in(self.addr, &buf[..n]);
-    }
 }
 
 impl BareMetal {
@@ -228,14 +213,25 @@ impl BareMetal {
         }
     }
 
-    /// Run a file call with shared mappings flushed to their files first
-    /// and refreshed from them after (a no-op without shared mappings).
-    fn coherent<T>(&self, call: impl FnOnce(&mut Fs) -> T) -> T {
+    /// Run a file call on `fd` (`None`: on files not known in advance,
+    /// such as the one `open` with `O_TRUNC` empties) with the page cache
+    /// of its file ([`crate::pagecache`]) written back to the file first,
+    /// and loaded again from it after when the call `changes` the file.
+    /// Nothing to do for a descriptor that is no mapped file.
+    fn coherent<T>(&self, fd: Option<i32>, changes: bool, call: impl FnOnce(&mut Fs) -> T) -> T {
         let p = self.p();
-        let shared = p.shared.lock();
-        shared.iter().for_each(SharedMap::flush);
+        let caches = match fd {
+            Some(fd) => match p.fs.lock().file_ref(fd) {
+                Ok(file) => crate::pagecache::caches(Some(&file)),
+                Err(_) => Vec::new(),
+            },
+            None => crate::pagecache::caches(None),
+        };
+        caches.iter().for_each(|c| c.flush());
         let r = call(&mut p.fs.lock());
-        shared.iter().for_each(SharedMap::refresh);
+        if changes {
+            caches.iter().for_each(|c| c.refresh());
+        }
         r
     }
 }
@@ -291,38 +287,38 @@ impl HostOs for BareMetal {
         Ok(())
     }
     fn discard(&self, addr: *mut u8, len: usize) -> SysResult<()> {
-        // Unmapping part of a shared file mapping: its bytes reach the file
-        // first, then the rest of the mapping stays (split if needed).
+        // Unmapping part of a shared file mapping: the rest of it stays
+        // (split if needed); a file's last mapping gone writes its page
+        // cache back (the cache's drop).
         let (start, end) = (addr as u64, addr as u64 + len as u64);
         let p = self.p();
         let mut shared = p.shared.lock();
         let mut kept = Vec::new();
+        let mut gone = Vec::new();
         for m in shared.drain(..) {
             let (ms, me) = (m.addr, m.addr + m.len);
             if me <= start || ms >= end {
                 kept.push(m);
                 continue;
             }
-            m.flush();
             if ms < start {
                 kept.push(SharedMap {
-                    file: m.file.clone(),
-                    addr: ms,
                     len: start - ms,
-                    offset: m.offset,
+                    ..m.clone()
                 });
             }
             if me > end {
                 kept.push(SharedMap {
-                    file: m.file.clone(),
                     addr: end,
                     len: me - end,
-                    offset: m.offset + (end - ms),
+                    ..m.clone()
                 });
             }
+            gone.push(m);
         }
         *shared = kept;
         drop(shared);
+        drop(gone);
         self.shm_unmapped(start, end);
         crate::memory::discard(addr, len)
     }
@@ -339,21 +335,18 @@ impl HostOs for BareMetal {
             // Private mappings are copies: the core fills them itself.
             return Err(Errno::ENODEV);
         }
-        let file = self.p().fs.lock().file_ref(fd)?;
+        // Every shared mapping of the file shows its page cache.
+        let p = self.p();
+        let file = p.fs.lock().file_ref(fd)?;
         let offset = u64::try_from(offset).map_err(|_| Errno::EINVAL)?;
         crate::memory::protect(addr, len, prot)?;
-        let p = self.p();
-        let mut all = p.shared.lock();
-        // Other mappings may hold newer bytes of the same file.
-        all.iter().for_each(SharedMap::flush);
-        let m = SharedMap {
-            file,
+        let cache = crate::pagecache::of(&file)?;
+        cache.map(addr as u64, len as u64, offset)?;
+        p.shared.lock().push(SharedMap {
+            cache,
             addr: addr as u64,
             len: len as u64,
-            offset,
-        };
-        m.refresh();
-        all.push(m);
+        });
         Ok(())
     }
 
@@ -363,14 +356,17 @@ impl HostOs for BareMetal {
 
     fn openat(&self, dirfd: i32, path: &[u8], flags: i32, mode: u32) -> SysResult<i32> {
         // O_TRUNC may empty a mapped file.
-        self.coherent(|fs| fs.openat(dirfd, path, flags, mode))
+        if flags & O_TRUNC != 0 {
+            return self.coherent(None, true, |fs| fs.openat(dirfd, path, flags, mode));
+        }
+        self.p().fs.lock().openat(dirfd, path, flags, mode)
     }
     fn close(&self, fd: i32) -> SysResult<()> {
         self.p().fs.lock().close(fd)
     }
     fn read(&self, fd: i32, buf: &mut [u8]) -> SysResult<usize> {
         loop {
-            match self.coherent(|fs| fs.read(fd, buf)) {
+            match self.coherent(Some(fd), false, |fs| fs.read(fd, buf)) {
                 Err(Errno::EAGAIN) => self.wait_ready(fd, POLLIN)?,
                 r => return r,
             }
@@ -378,17 +374,17 @@ impl HostOs for BareMetal {
     }
     fn write(&self, fd: i32, buf: &[u8]) -> SysResult<usize> {
         loop {
-            match self.coherent(|fs| fs.write(fd, buf)) {
+            match self.coherent(Some(fd), true, |fs| fs.write(fd, buf)) {
                 Err(Errno::EAGAIN) => self.wait_ready(fd, POLLOUT)?,
                 r => return r,
             }
         }
     }
     fn pread(&self, fd: i32, buf: &mut [u8], offset: i64) -> SysResult<usize> {
-        self.coherent(|fs| fs.pread(fd, buf, offset))
+        self.coherent(Some(fd), false, |fs| fs.pread(fd, buf, offset))
     }
     fn pwrite(&self, fd: i32, buf: &[u8], offset: i64) -> SysResult<usize> {
-        self.coherent(|fs| fs.pwrite(fd, buf, offset))
+        self.coherent(Some(fd), true, |fs| fs.pwrite(fd, buf, offset))
     }
     fn lseek(&self, fd: i32, offset: i64, whence: i32) -> SysResult<i64> {
         self.p().fs.lock().lseek(fd, offset, whence)
@@ -456,7 +452,7 @@ impl HostOs for BareMetal {
         self.p().fs.lock().utimensat(dirfd, path, times, flags)
     }
     fn ftruncate(&self, fd: i32, len: i64) -> SysResult<()> {
-        self.coherent(|fs| fs.ftruncate(fd, len))
+        self.coherent(Some(fd), true, |fs| fs.ftruncate(fd, len))
     }
     fn fsync(&self, fd: i32) -> SysResult<()> {
         self.p().fs.lock().fsync(fd)
@@ -649,13 +645,13 @@ impl HostOs for BareMetal {
                 }
             }
             return match (offset, flags & RWF_NOWAIT != 0) {
-                (-1, true) => self.coherent(|fs| fs.write(fd, buf)),
+                (-1, true) => self.coherent(Some(fd), true, |fs| fs.write(fd, buf)),
                 (-1, false) => self.write(fd, buf),
                 (at, _) => self.pwrite(fd, buf, at),
             };
         }
         match (offset, flags & RWF_NOWAIT != 0) {
-            (-1, true) => self.coherent(|fs| fs.read(fd, buf)),
+            (-1, true) => self.coherent(Some(fd), false, |fs| fs.read(fd, buf)),
             (-1, false) => self.read(fd, buf),
             (at, _) => self.pread(fd, buf, at),
         }
@@ -716,7 +712,7 @@ impl HostOs for BareMetal {
         self.write(fd_out, &data)
     }
     fn fallocate(&self, fd: i32, mode: i32, offset: i64, len: i64) -> SysResult<()> {
-        self.coherent(|fs| fs.fallocate(fd, mode, offset, len))
+        self.coherent(Some(fd), true, |fs| fs.fallocate(fd, mode, offset, len))
     }
     fn close_range(&self, first: u32, last: u32, flags: u32) -> SysResult<()> {
         self.p().fs.lock().close_range(first, last, flags)
@@ -968,16 +964,18 @@ impl HostOs for BareMetal {
     }
     fn release(&self, addr: *mut u8, size: usize) -> bool {
         let p = self.p();
-        // Its shared file mappings end with it: their last bytes reach
-        // the files.
+        // Its shared file mappings end with it (a file's last one writes
+        // its page cache back).
         let (start, end) = (addr as u64, addr as u64 + size as u64);
-        p.shared.lock().retain(|m| {
-            let inside = m.addr >= start && m.addr + m.len <= end;
-            if inside {
-                m.flush();
-            }
-            !inside
-        });
+        let gone: Vec<SharedMap> = {
+            let mut shared = p.shared.lock();
+            let (gone, kept): (Vec<SharedMap>, Vec<SharedMap>) = shared
+                .drain(..)
+                .partition(|m| m.addr >= start && m.addr + m.len <= end);
+            *shared = kept;
+            gone
+        };
+        drop(gone);
         p.spaces.lock().retain(|&(start, _)| start != addr as u64);
         self.shm_unmapped(start, end);
         match crate::memory::release(addr, size) {
@@ -1018,10 +1016,9 @@ impl HostOs for BareMetal {
                 let s = m.addr.max(from);
                 let e = (m.addr + m.len).min(from + len);
                 (s < e).then(|| SharedMap {
-                    file: m.file.clone(),
+                    cache: m.cache.clone(),
                     addr: to + (s - from),
                     len: e - s,
-                    offset: m.offset + (s - m.addr),
                 })
             })
             .collect();

@@ -212,7 +212,7 @@ impl BareMetal {
         let env = self.env();
         let (handle, _) = IPC.shm_attach(&env, id, readonly)?;
         let p = self.p();
-        if let Err(e) = crate::memory::shm_object_map(handle, addr, len) {
+        if let Err(e) = crate::memory::shm_object_map(handle, addr, len, 0) {
             IPC.shm_detach(&env, id, p.pid);
             return Err(e);
         }

@@ -101,10 +101,6 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
         "the unikernel's private file mappings are copies made at mmap: truncating the file leaves them whole, so there is no SIGBUS to give (Linux unmaps the pages past the new end)",
     ),
     (
-        "jit_flush_alias.*",
-        "the unikernel's shared file mappings are copies of the file, brought up to date around file calls: a store through one MAP_SHARED view of a memfd is not seen through a second view of it",
-    ),
-    (
         "esc_clone3_cgroup.*",
         "no cgroup file system on the unikernel (every CLONE_INTO_CGROUP descriptor is EBADF there)",
     ),

@@ -1,0 +1,160 @@
+//! The page caches of files mapped `MAP_SHARED`: one per file, for the
+//! whole machine. A cache is a shared memory object of the page tables
+//! ([`crate::memory`]'s `Shm`, as a System V segment's memory is) with a
+//! frame for each page of the file that a mapping covers, and every
+//! shared mapping of the file (in any process, the same file mapped
+//! twice, a view inherited across `fork`) names those frames: a store
+//! through one view is seen at once through every other, as on Linux.
+//!
+//! The file's own bytes (the file system's, [`host_baremetal::fs`]) stay
+//! what `read`, `write` and the rest use: before a file call on a cached
+//! file its cache is written back to them ([`PageCache::flush`]), and
+//! after a call that may change them it is loaded again from them
+//! ([`PageCache::refresh`]), so `read` sees the mappings' stores and the
+//! mappings see `write`'s bytes ([`crate::host`]'s `coherent`).
+//!
+//! A cache lives while a mapping holds it ([`Arc`], in each process's
+//! list of shared mappings); the last holder's drop writes it back and
+//! gives up the object's own use of its frames, which are then freed
+//! once no page table entry names them either (the object's count of
+//! users), so each frame is freed once, by whoever lets it go last.
+
+use alloc::sync::{Arc, Weak};
+use alloc::vec;
+use alloc::vec::Vec;
+use host_baremetal::fs::FileRef;
+use vm_core::host::{Errno, SysResult};
+
+const PAGE: u64 = 4096;
+
+/// One file's page cache.
+#[derive(Debug)]
+pub struct PageCache {
+    file: FileRef,
+    /// Its memory object (`memory::shm_object_new`'s handle).
+    handle: u64,
+    /// The pages that mappings have covered, `[first, end)` page indices
+    /// (empty at first): those the cache holds, where the file reaches.
+    span: spin::Mutex<(u64, u64)>,
+}
+
+/// Every cache alive (dead entries are dropped on the next lookup).
+static CACHES: spin::Mutex<Vec<Weak<PageCache>>> = spin::Mutex::new(Vec::new());
+
+/// The page cache of `file`, made (empty) if it has none.
+pub fn of(file: &FileRef) -> SysResult<Arc<PageCache>> {
+    let mut all = CACHES.lock();
+    all.retain(|w| w.strong_count() > 0);
+    if let Some(c) = all
+        .iter()
+        .filter_map(Weak::upgrade)
+        .find(|c| c.file.same(file))
+    {
+        return Ok(c);
+    }
+    let handle = crate::memory::shm_object_new()?;
+    let c = Arc::new(PageCache {
+        file: file.clone(),
+        handle,
+        span: spin::Mutex::new((0, 0)),
+    });
+    all.push(Arc::downgrade(&c));
+    Ok(c)
+}
+
+/// The caches of `file` (none if it has none), or of every file.
+pub fn caches(file: Option<&FileRef>) -> Vec<Arc<PageCache>> {
+    CACHES
+        .lock()
+        .iter()
+        .filter_map(Weak::upgrade)
+        .filter(|c| file.is_none_or(|f| c.file.same(f)))
+        .collect()
+}
+
+/// How many page caches are alive (for the self-test's leak check).
+pub fn count() -> usize {
+    CACHES.lock().iter().filter(|w| w.strong_count() > 0).count()
+}
+
+impl PageCache {
+    /// Show the file from byte `offset` (page aligned) at `[addr,
+    /// addr+len)` (inside a reservation, its protection set): the pages
+    /// the cache did not hold yet are loaded from the file first.
+    pub fn map(&self, addr: u64, len: u64, offset: u64) -> SysResult<()> {
+        if !offset.is_multiple_of(PAGE) {
+            return Err(Errno::EINVAL);
+        }
+        let first = offset / PAGE;
+        let end = first
+            .checked_add(len.div_ceil(PAGE))
+            .ok_or(Errno::EINVAL)?;
+        {
+            let mut span = self.span.lock();
+            let (lo, hi) = *span;
+            let (nlo, nhi) = if lo == hi {
+                (first, end)
+            } else {
+                (lo.min(first), hi.max(end))
+            };
+            // The pages new to the cache come from the file; those it
+            // holds may be newer than the file and stay.
+            let size = self.file.size();
+            let mut buf = vec![0u8; PAGE as usize];
+            for i in nlo..nhi {
+                if lo != hi && (lo..hi).contains(&i) {
+                    continue;
+                }
+                if i * PAGE >= size {
+                    break;
+                }
+                let n = self.file.read_at(i * PAGE, &mut buf);
+                crate::memory::shm_object_store(self.handle, i, &buf[..n], true)?;
+            }
+            *span = (nlo, nhi);
+        }
+        crate::memory::shm_object_map(self.handle, addr as *mut u8, len as usize, first)
+    }
+
+    /// Write the cache back to the file, within the file's size (what a
+    /// page holds past the end is not file data).
+    pub fn flush(&self) {
+        let (lo, hi) = *self.span.lock();
+        let size = self.file.size();
+        let mut buf = vec![0u8; PAGE as usize];
+        for i in lo..hi {
+            if i * PAGE >= size {
+                break;
+            }
+            if crate::memory::shm_object_load(self.handle, i, &mut buf) == Ok(true) {
+                self.file.write_within(i * PAGE, &buf);
+            }
+        }
+    }
+
+    /// Load the cache again from the file (after a call that may have
+    /// changed it): the pages the file reaches into get its bytes, those
+    /// past its end (it shrank) read as zeroes.
+    pub fn refresh(&self) {
+        let (lo, hi) = *self.span.lock();
+        let size = self.file.size();
+        let mut buf = vec![0u8; PAGE as usize];
+        for i in lo..hi {
+            let (n, make) = if i * PAGE < size {
+                (self.file.read_at(i * PAGE, &mut buf), true)
+            } else {
+                (0, false)
+            };
+            // Out of frames: the page keeps what it had (a later touch
+            // of a page with none is the machine's out-of-memory end).
+            let _ = crate::memory::shm_object_store(self.handle, i, &buf[..n], make);
+        }
+    }
+}
+
+impl Drop for PageCache {
+    fn drop(&mut self) {
+        self.flush();
+        crate::memory::shm_object_put(self.handle);
+    }
+}
