@@ -15,6 +15,7 @@
 //! (a timer may have fired); a signal for the core ends the wait with
 //! `EINTR`, and the core restarts the call or not, as Linux decides.
 
+use crate::pagecache::PageCache;
 use crate::procs::Proc;
 use alloc::sync::Arc;
 use alloc::vec;
@@ -22,7 +23,6 @@ use alloc::vec::Vec;
 use core::fmt::{self, Write as _};
 use host_baremetal::fs::{Console, Fs, MAX_FDS, MAX_FDS_HARD};
 use host_baremetal::signals::Now;
-use crate::pagecache::PageCache;
 use vm_core::abi::{AT_EMPTY_PATH, FIONREAD, O_TRUNC, POLLIN, POLLOUT};
 use vm_core::host::*;
 
@@ -72,8 +72,9 @@ impl RunConfig {
     }
 }
 
-/// `[addr, addr+len)` shows pages of a file's page cache: the mapping
-/// holds the cache (which lives while any mapping of the file does).
+/// `[addr, addr+len)` shows pages of a file's page cache (shared, or
+/// copy-on-write for a private mapping): the mapping holds the cache,
+/// which lives while any mapping of the file does.
 #[derive(Clone, Debug)]
 pub struct SharedMap {
     cache: Arc<PageCache>,
@@ -213,6 +214,32 @@ impl BareMetal {
         }
     }
 
+    /// The parent of the calling process (a child the core is building).
+    fn parent(&self) -> Option<Arc<Proc>> {
+        crate::procs::ids(self.p().pid).and_then(|(pp, _, _)| crate::procs::live(pp))
+    }
+
+    /// A fork gave `[to, to+len)` of the calling process (the child)
+    /// the pages of `[from, from+len)` of `parent`: its file mappings
+    /// there are the child's too (holding their page caches).
+    fn inherit_maps(&self, parent: &Proc, from: u64, to: u64, len: u64) {
+        let mine: Vec<SharedMap> = parent
+            .shared
+            .lock()
+            .iter()
+            .filter_map(|m| {
+                let s = m.addr.max(from);
+                let e = (m.addr + m.len).min(from + len);
+                (s < e).then(|| SharedMap {
+                    cache: m.cache.clone(),
+                    addr: to + (s - from),
+                    len: e - s,
+                })
+            })
+            .collect();
+        self.p().shared.lock().extend(mine);
+    }
+
     /// Run a file call on `fd` (`None`: on files not known in advance,
     /// such as the one `open` with `O_TRUNC` empties) with the page cache
     /// of its file ([`crate::pagecache`]) written back to the file first,
@@ -331,17 +358,18 @@ impl HostOs for BareMetal {
         prot: HostProt,
         shared: bool,
     ) -> SysResult<()> {
-        if !shared {
-            // Private mappings are copies: the core fills them itself.
-            return Err(Errno::ENODEV);
-        }
-        // Every shared mapping of the file shows its page cache.
+        // Every mapping of the file shows its page cache: a shared one
+        // as it is, a private one copy-on-write.
         let p = self.p();
         let file = p.fs.lock().file_ref(fd)?;
         let offset = u64::try_from(offset).map_err(|_| Errno::EINVAL)?;
-        crate::memory::protect(addr, len, prot)?;
         let cache = crate::pagecache::of(&file)?;
-        cache.map(addr as u64, len as u64, offset)?;
+        if shared {
+            crate::memory::protect(addr, len, prot)?;
+            cache.map(addr as u64, len as u64, offset)?;
+        } else {
+            cache.map_private(addr as u64, len as u64, offset, prot)?;
+        }
         p.shared.lock().push(SharedMap {
             cache,
             addr: addr as u64,
@@ -994,35 +1022,23 @@ impl HostOs for BareMetal {
         let _ = crate::memory::release(addr, len);
     }
     fn copy_pages(&self, from: *const u8, to: *mut u8, len: usize) -> SysResult<()> {
-        crate::memory::copy_pages(from as u64, to as u64, len as u64)
+        let (from, to, len) = (from as u64, to as u64, len as u64);
+        crate::memory::copy_pages(from, to, len)?;
+        // A private file mapping's copy still sees the file's changes in
+        // the pages neither side wrote.
+        if let Some(parent) = self.parent() {
+            self.inherit_maps(&parent, from, to, len);
+        }
+        Ok(())
     }
     fn share_pages(&self, from: *const u8, to: *mut u8, len: usize) -> SysResult<()> {
         let (from, to, len) = (from as u64, to as u64, len as u64);
         crate::memory::share_pages(from, to, len)?;
-        // The child (the current process while the core builds it) keeps
-        // the parent's shared file mappings of the range coherent too.
-        let child = self.p();
-        let Some(parent) =
-            crate::procs::ids(child.pid).and_then(|(pp, _, _)| crate::procs::live(pp))
-        else {
+        let Some(parent) = self.parent() else {
             return Ok(());
         };
         self.shm_forked(&parent, from, to, len);
-        let mine: Vec<SharedMap> = parent
-            .shared
-            .lock()
-            .iter()
-            .filter_map(|m| {
-                let s = m.addr.max(from);
-                let e = (m.addr + m.len).min(from + len);
-                (s < e).then(|| SharedMap {
-                    cache: m.cache.clone(),
-                    addr: to + (s - from),
-                    len: e - s,
-                })
-            })
-            .collect();
-        child.shared.lock().extend(mine);
+        self.inherit_maps(&parent, from, to, len);
         Ok(())
     }
     fn builds_children(&self) -> bool {

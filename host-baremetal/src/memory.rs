@@ -956,6 +956,44 @@ pub fn shm_object_map(handle: u64, addr: *mut u8, len: usize, first: u64) -> Sys
     r
 }
 
+/// Map the object `handle` at `[addr, addr+len)` from its page `first`
+/// copy-on-write, with protection `prot` (a private file mapping of a
+/// file's page cache): each page shows the object's frame (made now if
+/// it has none), so it sees every later change to it, until the page is
+/// first written, which gives it a copy of its own ([`handle_page_fault`]).
+/// What was mapped there before is let go.
+pub fn shm_object_map_private(
+    handle: u64,
+    addr: *mut u8,
+    len: usize,
+    first: u64,
+    prot: HostProt,
+) -> SysResult<()> {
+    let (start, end) = check_range(addr, len)?;
+    let slot = handle as usize;
+    let mut guard = PAGING.lock();
+    let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    let r = p.walk(start, end, true, |p, at, entry| {
+        p.unmap(entry);
+        let index = first
+            .checked_add((at - start) / PAGE)
+            .ok_or(Errno::ENOMEM)?;
+        let frame = p.shm_page(slot, index, true)?.ok_or(Errno::ENOMEM)?;
+        p.share(frame);
+        let mut e = frame | SW_FRAME | SW_COW;
+        if !prot.is_empty() {
+            e |= hardware_flags(prot) & !WRITABLE;
+            if prot.contains(HostProt::WRITE) {
+                e |= SW_COW_WRITE;
+            }
+        }
+        *entry = e;
+        Ok(())
+    });
+    flush(start, end);
+    r
+}
+
 /// Write `data` (at most a page) at the start of page `index` of the
 /// object `handle`, the rest of the page zero, through the physical
 /// window (every page naming it sees the bytes at once). A page with no

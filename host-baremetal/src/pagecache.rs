@@ -1,10 +1,11 @@
-//! The page caches of files mapped `MAP_SHARED`: one per file, for the
-//! whole machine. A cache is a shared memory object of the page tables
+//! The page caches of mapped files: one per file, for the whole machine. A cache is a shared memory object of the page tables
 //! ([`crate::memory`]'s `Shm`, as a System V segment's memory is) with a
 //! frame for each page of the file that a mapping covers, and every
 //! shared mapping of the file (in any process, the same file mapped
 //! twice, a view inherited across `fork`) names those frames: a store
-//! through one view is seen at once through every other, as on Linux.
+//! through one view is seen at once through every other, as on Linux. A
+//! private mapping's pages show the same frames copy-on-write, so they
+//! see the file's later changes until the guest writes them.
 //!
 //! The file's own bytes (the file system's, [`host_baremetal::fs`]) stay
 //! what `read`, `write` and the rest use: before a file call on a cached
@@ -22,8 +23,9 @@
 use alloc::sync::{Arc, Weak};
 use alloc::vec;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, Ordering};
 use host_baremetal::fs::FileRef;
-use vm_core::host::{Errno, SysResult};
+use vm_core::host::{Errno, HostProt, SysResult};
 
 const PAGE: u64 = 4096;
 
@@ -36,6 +38,9 @@ pub struct PageCache {
     /// The pages that mappings have covered, `[first, end)` page indices
     /// (empty at first): those the cache holds, where the file reaches.
     span: spin::Mutex<(u64, u64)>,
+    /// Has a shared mapping shown it (so the guest may have stored to
+    /// it)? Until then there is nothing to write back.
+    stored: AtomicBool,
 }
 
 /// Every cache alive (dead entries are dropped on the next lookup).
@@ -57,6 +62,7 @@ pub fn of(file: &FileRef) -> SysResult<Arc<PageCache>> {
         file: file.clone(),
         handle,
         span: spin::Mutex::new((0, 0)),
+        stored: AtomicBool::new(false),
     });
     all.push(Arc::downgrade(&c));
     Ok(c)
@@ -74,7 +80,11 @@ pub fn caches(file: Option<&FileRef>) -> Vec<Arc<PageCache>> {
 
 /// How many page caches are alive (for the self-test's leak check).
 pub fn count() -> usize {
-    CACHES.lock().iter().filter(|w| w.strong_count() > 0).count()
+    CACHES
+        .lock()
+        .iter()
+        .filter(|w| w.strong_count() > 0)
+        .count()
 }
 
 impl PageCache {
@@ -82,13 +92,35 @@ impl PageCache {
     /// addr+len)` (inside a reservation, its protection set): the pages
     /// the cache did not hold yet are loaded from the file first.
     pub fn map(&self, addr: u64, len: u64, offset: u64) -> SysResult<()> {
+        let first = self.load(len, offset)?;
+        self.stored.store(true, Ordering::Relaxed);
+        crate::memory::shm_object_map(self.handle, addr as *mut u8, len as usize, first)
+    }
+
+    /// Show the file from byte `offset` (page aligned) at `[addr,
+    /// addr+len)` privately, with protection `prot`: each page shows the
+    /// cache's page (so later changes to the file) until the guest
+    /// writes it, which gives it a copy of its own, as Linux's
+    /// `MAP_PRIVATE` does.
+    pub fn map_private(&self, addr: u64, len: u64, offset: u64, prot: HostProt) -> SysResult<()> {
+        let first = self.load(len, offset)?;
+        crate::memory::shm_object_map_private(
+            self.handle,
+            addr as *mut u8,
+            len as usize,
+            first,
+            prot,
+        )
+    }
+
+    /// Load the pages of `len` bytes from `offset` (page aligned) that
+    /// the cache does not hold yet from the file: their first index.
+    fn load(&self, len: u64, offset: u64) -> SysResult<u64> {
         if !offset.is_multiple_of(PAGE) {
             return Err(Errno::EINVAL);
         }
         let first = offset / PAGE;
-        let end = first
-            .checked_add(len.div_ceil(PAGE))
-            .ok_or(Errno::EINVAL)?;
+        let end = first.checked_add(len.div_ceil(PAGE)).ok_or(Errno::EINVAL)?;
         {
             let mut span = self.span.lock();
             let (lo, hi) = *span;
@@ -113,12 +145,16 @@ impl PageCache {
             }
             *span = (nlo, nhi);
         }
-        crate::memory::shm_object_map(self.handle, addr as *mut u8, len as usize, first)
+        Ok(first)
     }
 
     /// Write the cache back to the file, within the file's size (what a
     /// page holds past the end is not file data).
     pub fn flush(&self) {
+        if !self.stored.load(Ordering::Relaxed) {
+            // Only private mappings: their stores go to copies.
+            return;
+        }
         let (lo, hi) = *self.span.lock();
         let size = self.file.size();
         let mut buf = vec![0u8; PAGE as usize];

@@ -198,7 +198,8 @@ fn page_cache(host: &BareMetal, r: &mut Report) {
     // each of 2 pages, until they are discarded.
     let get = |p: *mut u8, i: usize| unsafe { core::ptr::read_volatile(p.add(i)) };
     let set = |p: *mut u8, i: usize, v: u8| unsafe { core::ptr::write_volatile(p.add(i), v) };
-    let mapped = host.ftruncate(fd, 2 * PAGE as i64).is_ok() && map(a, 2 * PAGE) && map(b, 2 * PAGE);
+    let mapped =
+        host.ftruncate(fd, 2 * PAGE as i64).is_ok() && map(a, 2 * PAGE) && map(b, 2 * PAGE);
     r.check("page cache: two views of a file", mapped);
     if !mapped {
         return;
@@ -210,14 +211,15 @@ fn page_cache(host: &BareMetal, r: &mut Report) {
         && get(a, PAGE + 1) == 9
         && host.pread(fd, &mut buf, PAGE as i64) == Ok(2)
         && buf == [0, 9];
-    r.check("page cache: a store is seen through the other view and by pread", seen);
+    r.check(
+        "page cache: a store is seen through the other view and by pread",
+        seen,
+    );
     let shown = host.pwrite(fd, b"xy", PAGE as i64 + 10) == Ok(2)
         && get(a, PAGE + 10) == b'x'
         && get(b, PAGE + 11) == b'y';
     r.check("page cache: pwrite is seen through both views", shown);
-    let gone = |h: &BareMetal| {
-        h.discard(a, 2 * PAGE).is_ok() && h.discard(b, 2 * PAGE).is_ok()
-    };
+    let gone = |h: &BareMetal| h.discard(a, 2 * PAGE).is_ok() && h.discard(b, 2 * PAGE).is_ok();
     let first = gone(host) && crate::pagecache::count() == 0;
     // The page tables of the views stay: count frames from here.
     let free = crate::memory::frames_free();

@@ -93,10 +93,6 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
         "the unikernel's guest cannot become another user: its ids never change (setresuid to another id is EPERM, HostOs::setresid's default)",
     ),
     (
-        "mmap_private.*",
-        "the unikernel's private file mappings are copies made at mmap: a later write to the file does not show through pages the guest has not written (Linux, qemu and pvm on Linux show it)",
-    ),
-    (
         "sig_bus_*",
         "the unikernel's private file mappings are copies made at mmap: truncating the file leaves them whole, so there is no SIGBUS to give (Linux unmaps the pages past the new end)",
     ),
