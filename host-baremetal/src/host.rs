@@ -240,19 +240,15 @@ impl BareMetal {
         self.p().shared.lock().extend(mine);
     }
 
-    /// Run a file call on `fd` (`None`: on files not known in advance,
-    /// such as the one `open` with `O_TRUNC` empties) with the page cache
-    /// of its file ([`crate::pagecache`]) written back to the file first,
-    /// and loaded again from it after when the call `changes` the file.
-    /// Nothing to do for a descriptor that is no mapped file.
-    fn coherent<T>(&self, fd: Option<i32>, changes: bool, call: impl FnOnce(&mut Fs) -> T) -> T {
+    /// Run a file call on `fd` with the page cache of its file
+    /// ([`crate::pagecache`]) written back to the file first, and loaded
+    /// again from it after when the call `changes` the file. Nothing to
+    /// do for a descriptor that is no mapped file.
+    fn coherent<T>(&self, fd: i32, changes: bool, call: impl FnOnce(&mut Fs) -> T) -> T {
         let p = self.p();
-        let caches = match fd {
-            Some(fd) => match p.fs.lock().file_ref(fd) {
-                Ok(file) => crate::pagecache::caches(Some(&file)),
-                Err(_) => Vec::new(),
-            },
-            None => crate::pagecache::caches(None),
+        let caches = match p.fs.lock().file_ref(fd) {
+            Ok(file) => crate::pagecache::caches(&file),
+            Err(_) => Vec::new(),
         };
         caches.iter().for_each(|c| c.flush());
         let r = call(&mut p.fs.lock());
@@ -383,18 +379,26 @@ impl HostOs for BareMetal {
     }
 
     fn openat(&self, dirfd: i32, path: &[u8], flags: i32, mode: u32) -> SysResult<i32> {
-        // O_TRUNC may empty a mapped file.
-        if flags & O_TRUNC != 0 {
-            return self.coherent(None, true, |fs| fs.openat(dirfd, path, flags, mode));
+        let p = self.p();
+        let fd = p.fs.lock().openat(dirfd, path, flags, mode)?;
+        // O_TRUNC may have emptied a mapped file: its page cache reads
+        // as zeroes now (what the mappings held is gone with the bytes,
+        // so there was nothing to write back first).
+        if flags & O_TRUNC != 0
+            && let Ok(file) = p.fs.lock().file_ref(fd)
+        {
+            crate::pagecache::caches(&file)
+                .iter()
+                .for_each(|c| c.refresh());
         }
-        self.p().fs.lock().openat(dirfd, path, flags, mode)
+        Ok(fd)
     }
     fn close(&self, fd: i32) -> SysResult<()> {
         self.p().fs.lock().close(fd)
     }
     fn read(&self, fd: i32, buf: &mut [u8]) -> SysResult<usize> {
         loop {
-            match self.coherent(Some(fd), false, |fs| fs.read(fd, buf)) {
+            match self.coherent(fd, false, |fs| fs.read(fd, buf)) {
                 Err(Errno::EAGAIN) => self.wait_ready(fd, POLLIN)?,
                 r => return r,
             }
@@ -402,17 +406,17 @@ impl HostOs for BareMetal {
     }
     fn write(&self, fd: i32, buf: &[u8]) -> SysResult<usize> {
         loop {
-            match self.coherent(Some(fd), true, |fs| fs.write(fd, buf)) {
+            match self.coherent(fd, true, |fs| fs.write(fd, buf)) {
                 Err(Errno::EAGAIN) => self.wait_ready(fd, POLLOUT)?,
                 r => return r,
             }
         }
     }
     fn pread(&self, fd: i32, buf: &mut [u8], offset: i64) -> SysResult<usize> {
-        self.coherent(Some(fd), false, |fs| fs.pread(fd, buf, offset))
+        self.coherent(fd, false, |fs| fs.pread(fd, buf, offset))
     }
     fn pwrite(&self, fd: i32, buf: &[u8], offset: i64) -> SysResult<usize> {
-        self.coherent(Some(fd), true, |fs| fs.pwrite(fd, buf, offset))
+        self.coherent(fd, true, |fs| fs.pwrite(fd, buf, offset))
     }
     fn lseek(&self, fd: i32, offset: i64, whence: i32) -> SysResult<i64> {
         self.p().fs.lock().lseek(fd, offset, whence)
@@ -480,7 +484,7 @@ impl HostOs for BareMetal {
         self.p().fs.lock().utimensat(dirfd, path, times, flags)
     }
     fn ftruncate(&self, fd: i32, len: i64) -> SysResult<()> {
-        self.coherent(Some(fd), true, |fs| fs.ftruncate(fd, len))
+        self.coherent(fd, true, |fs| fs.ftruncate(fd, len))
     }
     fn fsync(&self, fd: i32) -> SysResult<()> {
         self.p().fs.lock().fsync(fd)
@@ -673,13 +677,13 @@ impl HostOs for BareMetal {
                 }
             }
             return match (offset, flags & RWF_NOWAIT != 0) {
-                (-1, true) => self.coherent(Some(fd), true, |fs| fs.write(fd, buf)),
+                (-1, true) => self.coherent(fd, true, |fs| fs.write(fd, buf)),
                 (-1, false) => self.write(fd, buf),
                 (at, _) => self.pwrite(fd, buf, at),
             };
         }
         match (offset, flags & RWF_NOWAIT != 0) {
-            (-1, true) => self.coherent(Some(fd), false, |fs| fs.read(fd, buf)),
+            (-1, true) => self.coherent(fd, false, |fs| fs.read(fd, buf)),
             (-1, false) => self.read(fd, buf),
             (at, _) => self.pread(fd, buf, at),
         }
@@ -740,7 +744,7 @@ impl HostOs for BareMetal {
         self.write(fd_out, &data)
     }
     fn fallocate(&self, fd: i32, mode: i32, offset: i64, len: i64) -> SysResult<()> {
-        self.coherent(Some(fd), true, |fs| fs.fallocate(fd, mode, offset, len))
+        self.coherent(fd, true, |fs| fs.fallocate(fd, mode, offset, len))
     }
     fn close_range(&self, first: u32, last: u32, flags: u32) -> SysResult<()> {
         self.p().fs.lock().close_range(first, last, flags)

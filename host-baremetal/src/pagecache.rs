@@ -68,13 +68,13 @@ pub fn of(file: &FileRef) -> SysResult<Arc<PageCache>> {
     Ok(c)
 }
 
-/// The caches of `file` (none if it has none), or of every file.
-pub fn caches(file: Option<&FileRef>) -> Vec<Arc<PageCache>> {
+/// The cache of `file` (none if it has none), as a list.
+pub fn caches(file: &FileRef) -> Vec<Arc<PageCache>> {
     CACHES
         .lock()
         .iter()
         .filter_map(Weak::upgrade)
-        .filter(|c| file.is_none_or(|f| c.file.same(f)))
+        .filter(|c| c.file.same(file))
         .collect()
 }
 

@@ -94,7 +94,7 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
     ),
     (
         "sig_bus_*",
-        "the unikernel's private file mappings are copies made at mmap: truncating the file leaves them whole, so there is no SIGBUS to give (Linux unmaps the pages past the new end)",
+        "the unikernel keeps a file's mapped pages past its end when it is truncated (it turns no page fault into a guest signal), so there is no SIGBUS to give (Linux unmaps the pages past the new end)",
     ),
     (
         "esc_clone3_cgroup.*",
