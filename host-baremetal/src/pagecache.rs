@@ -57,7 +57,8 @@ pub fn of(file: &FileRef) -> SysResult<Arc<PageCache>> {
     {
         return Ok(c);
     }
-    let handle = crate::memory::shm_object_new()?;
+    // No room for another object is a mapping's want of memory.
+    let handle = crate::memory::shm_object_new().map_err(|_| Errno::ENOMEM)?;
     let c = Arc::new(PageCache {
         file: file.clone(),
         handle,
