@@ -3,7 +3,8 @@
 // the other and by read(); write() is seen through both views; a view at
 // another offset shows the same bytes there; a child's store (through an
 // inherited view, and through a view it maps itself) is seen by the
-// parent; and mapping, touching and unmapping views many times keeps it so.
+// parent; a private view sees their stores until it writes a page; and
+// mapping, touching and unmapping views many times keeps it so.
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
@@ -65,6 +66,16 @@ static void views(const char *what, int fd) {
     memset(buf, 0, sizeof buf);
     pread(fd, buf, 11, 500);
     printf("%s: pread after fork: '%s'\n", what, buf);
+    // A private view sees the shared views' stores in pages it has not
+    // written; its own stores stay its own.
+    char *priv = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    priv[PAGE + 50] = 'P';
+    strcpy(a + 800, "shared store");
+    strcpy(a + PAGE + 60, "not seen");
+    printf("%s: private view sees '%s', keeps '%c', file has '%c'\n", what, priv + 800,
+           priv[PAGE + 50], b[PAGE + 50] ? b[PAGE + 50] : '0');
+    printf("%s: private page written: '%s'\n", what, priv[PAGE + 60] ? priv + PAGE + 60 : "");
+    munmap(priv, 2 * PAGE);
     munmap(a, 3 * PAGE);
     // The other views live on after one is unmapped.
     strcpy(b + 700, "after munmap");
