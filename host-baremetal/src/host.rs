@@ -23,7 +23,7 @@ use alloc::vec::Vec;
 use core::fmt::{self, Write as _};
 use host_baremetal::fs::{Console, Fs, MAX_FDS, MAX_FDS_HARD};
 use host_baremetal::signals::Now;
-use vm_core::abi::{AT_EMPTY_PATH, FIONREAD, O_TRUNC, POLLIN, POLLOUT};
+use vm_core::abi::{AT_EMPTY_PATH, F_GETFL, FIONREAD, O_APPEND, O_TRUNC, POLLIN, POLLOUT};
 use vm_core::host::*;
 
 /// The serial console: stdout on COM1, stderr on COM2.
@@ -240,23 +240,66 @@ impl BareMetal {
         self.p().shared.lock().extend(mine);
     }
 
-    /// Run a file call on `fd` with the page cache of its file
-    /// ([`crate::pagecache`]) written back to the file first, and loaded
-    /// again from it after when the call `changes` the file. Nothing to
-    /// do for a descriptor that is no mapped file.
-    fn coherent<T>(&self, fd: i32, changes: bool, call: impl FnOnce(&mut Fs) -> T) -> T {
+    /// Run a file call on `fd` that reads or writes the bytes `at` says
+    /// with the page cache of its file ([`crate::pagecache`]) written
+    /// back to the file there first, and loaded again from it there after
+    /// when the call `changes` the file. Nothing to do for a descriptor
+    /// that is no mapped file.
+    fn coherent<T>(&self, fd: i32, at: At, changes: bool, call: impl FnOnce(&mut Fs) -> T) -> T {
         let p = self.p();
         let caches = match p.fs.lock().file_ref(fd) {
             Ok(file) => crate::pagecache::caches(&file),
             Err(_) => Vec::new(),
         };
-        caches.iter().for_each(|c| c.flush());
+        if caches.is_empty() {
+            return call(&mut p.fs.lock());
+        }
+        let bytes = match at {
+            At::Off(off, len) => u64::try_from(off)
+                .ok()
+                .map(|o| (o, o.saturating_add(len as u64))),
+            At::Pos(len) => {
+                let mut fs = p.fs.lock();
+                // An O_APPEND write lands at the end: the whole file then.
+                let append = fs
+                    .fcntl(fd, F_GETFL, 0)
+                    .is_ok_and(|f| f & i64::from(O_APPEND) != 0);
+                match fs.lseek(fd, 0, 1) {
+                    Ok(pos) if !(changes && append) => {
+                        let pos = pos as u64;
+                        Some((pos, pos.saturating_add(len as u64)))
+                    }
+                    _ => None,
+                }
+            }
+            At::Whole => None,
+        };
+        caches.iter().for_each(|c| c.flush(bytes));
+        let before = caches.iter().map(|c| c.size()).max().unwrap_or(0);
         let r = call(&mut p.fs.lock());
         if changes {
-            caches.iter().for_each(|c| c.refresh());
+            // What the file grew by (a hole before the bytes written
+            // included) reads as the file now says, too.
+            let after = caches.iter().map(|c| c.size()).max().unwrap_or(0);
+            caches.iter().for_each(|c| {
+                c.refresh(bytes);
+                if after > before && bytes.is_some() {
+                    c.refresh(Some((before, after)));
+                }
+            });
         }
         r
     }
+}
+
+/// Which bytes of a file a call reads or writes ([`BareMetal::coherent`]).
+enum At {
+    /// `len` bytes from the descriptor's position (`read`, `write`).
+    Pos(usize),
+    /// `len` bytes from an offset (`pread`, `pwrite`).
+    Off(i64, usize),
+    /// Any (`ftruncate`, `fallocate`).
+    Whole,
 }
 
 /// The timers' clocks now.
@@ -389,7 +432,7 @@ impl HostOs for BareMetal {
         {
             crate::pagecache::caches(&file)
                 .iter()
-                .for_each(|c| c.refresh());
+                .for_each(|c| c.refresh(None));
         }
         Ok(fd)
     }
@@ -398,7 +441,7 @@ impl HostOs for BareMetal {
     }
     fn read(&self, fd: i32, buf: &mut [u8]) -> SysResult<usize> {
         loop {
-            match self.coherent(fd, false, |fs| fs.read(fd, buf)) {
+            match self.coherent(fd, At::Pos(buf.len()), false, |fs| fs.read(fd, buf)) {
                 Err(Errno::EAGAIN) => self.wait_ready(fd, POLLIN)?,
                 r => return r,
             }
@@ -406,17 +449,21 @@ impl HostOs for BareMetal {
     }
     fn write(&self, fd: i32, buf: &[u8]) -> SysResult<usize> {
         loop {
-            match self.coherent(fd, true, |fs| fs.write(fd, buf)) {
+            match self.coherent(fd, At::Pos(buf.len()), true, |fs| fs.write(fd, buf)) {
                 Err(Errno::EAGAIN) => self.wait_ready(fd, POLLOUT)?,
                 r => return r,
             }
         }
     }
     fn pread(&self, fd: i32, buf: &mut [u8], offset: i64) -> SysResult<usize> {
-        self.coherent(fd, false, |fs| fs.pread(fd, buf, offset))
+        self.coherent(fd, At::Off(offset, buf.len()), false, |fs| {
+            fs.pread(fd, buf, offset)
+        })
     }
     fn pwrite(&self, fd: i32, buf: &[u8], offset: i64) -> SysResult<usize> {
-        self.coherent(fd, true, |fs| fs.pwrite(fd, buf, offset))
+        self.coherent(fd, At::Off(offset, buf.len()), true, |fs| {
+            fs.pwrite(fd, buf, offset)
+        })
     }
     fn lseek(&self, fd: i32, offset: i64, whence: i32) -> SysResult<i64> {
         self.p().fs.lock().lseek(fd, offset, whence)
@@ -484,7 +531,7 @@ impl HostOs for BareMetal {
         self.p().fs.lock().utimensat(dirfd, path, times, flags)
     }
     fn ftruncate(&self, fd: i32, len: i64) -> SysResult<()> {
-        self.coherent(fd, true, |fs| fs.ftruncate(fd, len))
+        self.coherent(fd, At::Whole, true, |fs| fs.ftruncate(fd, len))
     }
     fn fsync(&self, fd: i32) -> SysResult<()> {
         self.p().fs.lock().fsync(fd)
@@ -677,13 +724,13 @@ impl HostOs for BareMetal {
                 }
             }
             return match (offset, flags & RWF_NOWAIT != 0) {
-                (-1, true) => self.coherent(fd, true, |fs| fs.write(fd, buf)),
+                (-1, true) => self.coherent(fd, At::Pos(buf.len()), true, |fs| fs.write(fd, buf)),
                 (-1, false) => self.write(fd, buf),
                 (at, _) => self.pwrite(fd, buf, at),
             };
         }
         match (offset, flags & RWF_NOWAIT != 0) {
-            (-1, true) => self.coherent(fd, false, |fs| fs.read(fd, buf)),
+            (-1, true) => self.coherent(fd, At::Pos(buf.len()), false, |fs| fs.read(fd, buf)),
             (-1, false) => self.read(fd, buf),
             (at, _) => self.pread(fd, buf, at),
         }
@@ -744,7 +791,9 @@ impl HostOs for BareMetal {
         self.write(fd_out, &data)
     }
     fn fallocate(&self, fd: i32, mode: i32, offset: i64, len: i64) -> SysResult<()> {
-        self.coherent(fd, true, |fs| fs.fallocate(fd, mode, offset, len))
+        self.coherent(fd, At::Whole, true, |fs| {
+            fs.fallocate(fd, mode, offset, len)
+        })
     }
     fn close_range(&self, first: u32, last: u32, flags: u32) -> SysResult<()> {
         self.p().fs.lock().close_range(first, last, flags)

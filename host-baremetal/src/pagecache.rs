@@ -149,17 +149,32 @@ impl PageCache {
         Ok(first)
     }
 
-    /// Write the cache back to the file, within the file's size (what a
-    /// page holds past the end is not file data).
-    pub fn flush(&self) {
+    /// The file's size now.
+    pub fn size(&self) -> u64 {
+        self.file.size()
+    }
+
+    /// The page indices of the cache that hold bytes `[start, end)` of
+    /// the file (`None`: every page the cache holds).
+    fn pages(&self, bytes: Option<(u64, u64)>) -> core::ops::Range<u64> {
+        let (lo, hi) = *self.span.lock();
+        match bytes {
+            Some((start, end)) => (start / PAGE).max(lo)..end.div_ceil(PAGE).min(hi),
+            None => lo..hi,
+        }
+    }
+
+    /// Write the pages of the cache that hold `bytes` of the file (`None`:
+    /// all) back to it, within the file's size (what a page holds past
+    /// the end is not file data).
+    pub fn flush(&self, bytes: Option<(u64, u64)>) {
         if !self.stored.load(Ordering::Relaxed) {
             // Only private mappings: their stores go to copies.
             return;
         }
-        let (lo, hi) = *self.span.lock();
         let size = self.file.size();
         let mut buf = vec![0u8; PAGE as usize];
-        for i in lo..hi {
+        for i in self.pages(bytes) {
             if i * PAGE >= size {
                 break;
             }
@@ -169,14 +184,14 @@ impl PageCache {
         }
     }
 
-    /// Load the cache again from the file (after a call that may have
-    /// changed it): the pages the file reaches into get its bytes, those
-    /// past its end (it shrank) read as zeroes.
-    pub fn refresh(&self) {
-        let (lo, hi) = *self.span.lock();
+    /// Load the pages of the cache that hold `bytes` of the file (`None`:
+    /// all) again from it, after a call that may have changed them: the
+    /// pages the file reaches into get its bytes, those past its end (it
+    /// shrank) read as zeroes.
+    pub fn refresh(&self, bytes: Option<(u64, u64)>) {
         let size = self.file.size();
         let mut buf = vec![0u8; PAGE as usize];
-        for i in lo..hi {
+        for i in self.pages(bytes) {
             let (n, make) = if i * PAGE < size {
                 (self.file.read_at(i * PAGE, &mut buf), true)
             } else {
@@ -191,7 +206,7 @@ impl PageCache {
 
 impl Drop for PageCache {
     fn drop(&mut self) {
-        self.flush();
+        self.flush(None);
         crate::memory::shm_object_put(self.handle);
     }
 }

@@ -44,6 +44,13 @@ static void views(const char *what, int fd) {
     pwrite(fd, "written", 7, 2 * PAGE + 200);
     printf("%s: views see pwrite: '%.7s' '%.7s' '%.7s'\n", what, a + 2 * PAGE + 200,
            b + 2 * PAGE + 200, c + PAGE + 200);
+    // write() and read() at the descriptor's position.
+    lseek(fd, 900, SEEK_SET);
+    write(fd, "sequential", 10);
+    a[910] = '+';
+    memset(buf, 0, sizeof buf);
+    read(fd, buf, 1);
+    printf("%s: write() seen: '%.10s', read() sees a store: '%s'\n", what, b + 900, buf);
     // A store, then write() over part of it, then another store.
     strcpy(a + 300, "abcdef");
     pwrite(fd, "XY", 2, 302);
