@@ -417,6 +417,46 @@ impl HostOs for BareMetal {
         Ok(())
     }
 
+    fn move_pages(&self, from: *mut u8, to: *mut u8, len: usize) -> SysResult<()> {
+        let (from, to, len) = (from as u64, to as u64, len as u64);
+        crate::memory::move_pages(from, to, len)?;
+        // The file mappings and shared memory attachments there move
+        // along (the core unmaps `from` next, which then holds none).
+        let p = self.p();
+        let mut shared = p.shared.lock();
+        let mut moved = Vec::new();
+        for m in shared.drain(..) {
+            let (ms, me) = (m.addr, m.addr + m.len);
+            let (s, e) = (ms.max(from), me.min(from + len));
+            if s >= e {
+                moved.push(m);
+                continue;
+            }
+            if ms < s {
+                moved.push(SharedMap {
+                    len: s - ms,
+                    ..m.clone()
+                });
+            }
+            if me > e {
+                moved.push(SharedMap {
+                    addr: e,
+                    len: me - e,
+                    ..m.clone()
+                });
+            }
+            moved.push(SharedMap {
+                addr: to + (s - from),
+                len: e - s,
+                ..m
+            });
+        }
+        *shared = moved;
+        drop(shared);
+        self.shm_moved(from, to, len);
+        Ok(())
+    }
+
     fn alloc_code(&self, size: usize) -> SysResult<*mut u8> {
         crate::memory::alloc_code(size)
     }

@@ -846,6 +846,39 @@ pub fn copy_pages(from: u64, to: u64, len: u64) -> SysResult<()> {
     r
 }
 
+/// `HostOs::move_pages`: move the pages of `[from, from+len)` to `[to,
+/// to+len)` (not overlapping; what was there is let go) as they are:
+/// their frames, a shared object's page still naming it, copy-on-write
+/// state and protection, so a file's view stays one and shared memory
+/// stays shared. `from` is left with nothing mapped.
+pub fn move_pages(from: u64, to: u64, len: u64) -> SysResult<()> {
+    let (start, end) = check_range(from as *mut u8, len as usize)?;
+    let (to_start, to_end) = check_range(to as *mut u8, len as usize)?;
+    if start < to_end && to_start < end {
+        return Err(Errno::EINVAL);
+    }
+    let mut guard = PAGING.lock();
+    let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    // The tables `to` needs first, so that nothing fails half-way.
+    p.walk(to_start, to_end, true, |p, _, entry| {
+        p.unmap(entry);
+        Ok(())
+    })?;
+    let r = p.walk(start, end, false, |p, at, src| {
+        let dst = p
+            .leaf(to_start + (at - start), false)?
+            .ok_or(Errno::ENOMEM)?;
+        // SAFETY: `dst` points into a live page table (made above); its
+        // translation is flushed below.
+        unsafe { *dst = *src };
+        *src = 0;
+        Ok(())
+    });
+    flush(start, end);
+    flush(to_start, to_end);
+    r
+}
+
 /// `HostOs::share_pages`: let the page at each offset of `[to, to+len)`
 /// (whose pages have none yet) show the same memory as the one at that
 /// offset of `[from, from+len)` (a `MAP_SHARED` range), hidden until

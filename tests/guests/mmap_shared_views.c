@@ -3,13 +3,15 @@
 // the other and by read(); write() is seen through both views; a view at
 // another offset shows the same bytes there; a child's store (through an
 // inherited view, and through a view it maps itself) is seen by the
-// parent; a private view sees their stores until it writes a page; and
-// mapping, touching and unmapping views many times keeps it so.
+// parent; a private view sees their stores until it writes a page; a
+// view moved by mremap is still one; and mapping, touching and unmapping
+// views many times keeps it so.
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -83,6 +85,19 @@ static void views(const char *what, int fd) {
            priv[PAGE + 50], b[PAGE + 50] ? b[PAGE + 50] : '0');
     printf("%s: private page written: '%s'\n", what, priv[PAGE + 60] ? priv + PAGE + 60 : "");
     munmap(priv, 2 * PAGE);
+    // A view moved by mremap stays a view of the file.
+    char *hold = mmap(NULL, 8 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *v = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    v[1000] = 'v';
+    char *moved = mremap(v, 2 * PAGE, 2 * PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, hold + 4 * PAGE);
+    if (moved == MAP_FAILED) {
+        printf("%s: mremap failed\n", what);
+    } else {
+        moved[1001] = 'w';
+        b[1002] = 'x';
+        printf("%s: moved view: '%.3s' '%.3s'\n", what, moved + 1000, b + 1000);
+    }
+    munmap(hold, 8 * PAGE);
     munmap(a, 3 * PAGE);
     // The other views live on after one is unmapped.
     strcpy(b + 700, "after munmap");
@@ -114,6 +129,26 @@ static void churn(int fd) {
     printf("churn: %d mismatches\n", bad);
 }
 
+// A System V segment's attachment moved by mremap stays attached (and
+// shared): its count of attachments follows the move.
+static void shm_moved(void) {
+    int id = shmget(IPC_PRIVATE, 2 * PAGE, IPC_CREAT | 0600);
+    char *s = shmat(id, NULL, 0);
+    char *t = shmat(id, NULL, 0);
+    char *hold = mmap(NULL, 8 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *moved = mremap(s, 2 * PAGE, 2 * PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, hold + 2 * PAGE);
+    struct shmid_ds ds;
+    shmctl(id, IPC_STAT, &ds);
+    moved[5] = 'm';
+    printf("shm: moved %d, attached %d, other attachment sees '%c'\n", moved == hold + 2 * PAGE,
+           (int)ds.shm_nattch, t[5]);
+    munmap(hold, 8 * PAGE);
+    shmctl(id, IPC_STAT, &ds);
+    printf("shm: after unmapping it, attached %d\n", (int)ds.shm_nattch);
+    shmdt(t);
+    shmctl(id, IPC_RMID, NULL);
+}
+
 int main(void) {
     int m = memfd_create("views", 0);
     views("memfd", m);
@@ -134,5 +169,6 @@ int main(void) {
     close(f);
     unlink(path);
     close(m);
+    shm_moved();
     return 0;
 }
