@@ -1,4 +1,5 @@
-//! The page caches of mapped files: one per file, for the whole machine. A cache is a shared memory object of the page tables
+//! The page caches of mapped files: one per file, for the whole machine.
+//! A cache is a shared memory object of the page tables
 //! ([`crate::memory`]'s `Shm`, as a System V segment's memory is) with a
 //! frame for each page of the file that a mapping covers, and every
 //! shared mapping of the file (in any process, the same file mapped
@@ -15,7 +16,7 @@
 //! mappings see `write`'s bytes ([`crate::host`]'s `coherent`).
 //!
 //! A cache lives while a mapping holds it ([`Arc`], in each process's
-//! list of shared mappings); the last holder's drop writes it back and
+//! list of file mappings, which `mremap` and `fork` carry along); the last holder's drop writes it back and
 //! gives up the object's own use of its frames, which are then freed
 //! once no page table entry names them either (the object's count of
 //! users), so each frame is freed once, by whoever lets it go last.
