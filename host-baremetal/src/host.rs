@@ -15,14 +15,15 @@
 //! (a timer may have fired); a signal for the core ends the wait with
 //! `EINTR`, and the core restarts the call or not, as Linux decides.
 
+use crate::pagecache::PageCache;
 use crate::procs::Proc;
 use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt::{self, Write as _};
-use host_baremetal::fs::{Console, FileRef, Fs, MAX_FDS, MAX_FDS_HARD};
+use host_baremetal::fs::{Console, Fs, MAX_FDS, MAX_FDS_HARD};
 use host_baremetal::signals::Now;
-use vm_core::abi::{AT_EMPTY_PATH, FIONREAD, POLLIN, POLLOUT};
+use vm_core::abi::{AT_EMPTY_PATH, F_GETFL, FIONREAD, O_APPEND, O_TRUNC, POLLIN, POLLOUT};
 use vm_core::host::*;
 
 /// The serial console: stdout on COM1, stderr on COM2.
@@ -71,29 +72,14 @@ impl RunConfig {
     }
 }
 
-/// `[addr, addr+len)` shows file bytes from `offset`.
-#[derive(Debug)]
+/// `[addr, addr+len)` shows pages of a file's page cache (shared, or
+/// copy-on-write for a private mapping): the mapping holds the cache,
+/// which lives while any mapping of the file does.
+#[derive(Clone, Debug)]
 pub struct SharedMap {
-    file: FileRef,
+    cache: Arc<PageCache>,
     addr: u64,
     len: u64,
-    offset: u64,
-}
-
-impl SharedMap {
-    /// Mapping -> file (before the file is read or written).
-    fn flush(&self) {
-        let mut buf = vec![0u8; self.len as usize];
-        if crate::memory::copy_out(self.addr, &mut buf).is_ok() {
-            self.file.write_within(self.offset, &buf);
-        }
-    }
-    /// File -> mapping (after the file may have changed).
-    fn refresh(&self) {
-        let mut buf = vec![0u8; self.len as usize];
-        let n = self.file.read_at(self.offset, &mut buf);
-        let _ = crate::memory::copy_in(self.addr, &buf[..n]);
-    }
 }
 
 impl BareMetal {
@@ -228,16 +214,92 @@ impl BareMetal {
         }
     }
 
-    /// Run a file call with shared mappings flushed to their files first
-    /// and refreshed from them after (a no-op without shared mappings).
-    fn coherent<T>(&self, call: impl FnOnce(&mut Fs) -> T) -> T {
+    /// The parent of the calling process (a child the core is building).
+    fn parent(&self) -> Option<Arc<Proc>> {
+        crate::procs::ids(self.p().pid).and_then(|(pp, _, _)| crate::procs::live(pp))
+    }
+
+    /// A fork gave `[to, to+len)` of the calling process (the child)
+    /// the pages of `[from, from+len)` of `parent`: its file mappings
+    /// there are the child's too (holding their page caches).
+    fn inherit_maps(&self, parent: &Proc, from: u64, to: u64, len: u64) {
+        let mine: Vec<SharedMap> = parent
+            .shared
+            .lock()
+            .iter()
+            .filter_map(|m| {
+                let s = m.addr.max(from);
+                let e = (m.addr + m.len).min(from + len);
+                (s < e).then(|| SharedMap {
+                    cache: m.cache.clone(),
+                    addr: to + (s - from),
+                    len: e - s,
+                })
+            })
+            .collect();
+        self.p().shared.lock().extend(mine);
+    }
+
+    /// Run a file call on `fd` that reads or writes the bytes `at` says
+    /// with the page cache of its file ([`crate::pagecache`]) written
+    /// back to the file there first, and loaded again from it there after
+    /// when the call `changes` the file. Nothing to do for a descriptor
+    /// that is no mapped file.
+    fn coherent<T>(&self, fd: i32, at: At, changes: bool, call: impl FnOnce(&mut Fs) -> T) -> T {
         let p = self.p();
-        let shared = p.shared.lock();
-        shared.iter().for_each(SharedMap::flush);
+        let caches = match p.fs.lock().file_ref(fd) {
+            Ok(file) => crate::pagecache::caches(&file),
+            Err(_) => Vec::new(),
+        };
+        if caches.is_empty() {
+            return call(&mut p.fs.lock());
+        }
+        let bytes = match at {
+            At::Off(off, len) => u64::try_from(off)
+                .ok()
+                .map(|o| (o, o.saturating_add(len as u64))),
+            At::Pos(len) => {
+                let mut fs = p.fs.lock();
+                // An O_APPEND write lands at the end: the whole file then.
+                let append = fs
+                    .fcntl(fd, F_GETFL, 0)
+                    .is_ok_and(|f| f & i64::from(O_APPEND) != 0);
+                match fs.lseek(fd, 0, 1) {
+                    Ok(pos) if !(changes && append) => {
+                        let pos = pos as u64;
+                        Some((pos, pos.saturating_add(len as u64)))
+                    }
+                    _ => None,
+                }
+            }
+            At::Whole => None,
+        };
+        caches.iter().for_each(|c| c.flush(bytes));
+        let before = caches.iter().map(|c| c.size()).max().unwrap_or(0);
         let r = call(&mut p.fs.lock());
-        shared.iter().for_each(SharedMap::refresh);
+        if changes {
+            // What the file grew by (a hole before the bytes written
+            // included) reads as the file now says, too.
+            let after = caches.iter().map(|c| c.size()).max().unwrap_or(0);
+            caches.iter().for_each(|c| {
+                c.refresh(bytes);
+                if after > before && bytes.is_some() {
+                    c.refresh(Some((before, after)));
+                }
+            });
+        }
         r
     }
+}
+
+/// Which bytes of a file a call reads or writes ([`BareMetal::coherent`]).
+enum At {
+    /// `len` bytes from the descriptor's position (`read`, `write`).
+    Pos(usize),
+    /// `len` bytes from an offset (`pread`, `pwrite`).
+    Off(i64, usize),
+    /// Any (`ftruncate`, `fallocate`).
+    Whole,
 }
 
 /// The timers' clocks now.
@@ -291,38 +353,38 @@ impl HostOs for BareMetal {
         Ok(())
     }
     fn discard(&self, addr: *mut u8, len: usize) -> SysResult<()> {
-        // Unmapping part of a shared file mapping: its bytes reach the file
-        // first, then the rest of the mapping stays (split if needed).
+        // Unmapping part of a shared file mapping: the rest of it stays
+        // (split if needed); a file's last mapping gone writes its page
+        // cache back (the cache's drop).
         let (start, end) = (addr as u64, addr as u64 + len as u64);
         let p = self.p();
         let mut shared = p.shared.lock();
         let mut kept = Vec::new();
+        let mut gone = Vec::new();
         for m in shared.drain(..) {
             let (ms, me) = (m.addr, m.addr + m.len);
             if me <= start || ms >= end {
                 kept.push(m);
                 continue;
             }
-            m.flush();
             if ms < start {
                 kept.push(SharedMap {
-                    file: m.file.clone(),
-                    addr: ms,
                     len: start - ms,
-                    offset: m.offset,
+                    ..m.clone()
                 });
             }
             if me > end {
                 kept.push(SharedMap {
-                    file: m.file.clone(),
                     addr: end,
                     len: me - end,
-                    offset: m.offset + (end - ms),
+                    ..m.clone()
                 });
             }
+            gone.push(m);
         }
         *shared = kept;
         drop(shared);
+        drop(gone);
         self.shm_unmapped(start, end);
         crate::memory::discard(addr, len)
     }
@@ -335,25 +397,63 @@ impl HostOs for BareMetal {
         prot: HostProt,
         shared: bool,
     ) -> SysResult<()> {
-        if !shared {
-            // Private mappings are copies: the core fills them itself.
-            return Err(Errno::ENODEV);
-        }
-        let file = self.p().fs.lock().file_ref(fd)?;
-        let offset = u64::try_from(offset).map_err(|_| Errno::EINVAL)?;
-        crate::memory::protect(addr, len, prot)?;
+        // Every mapping of the file shows its page cache: a shared one
+        // as it is, a private one copy-on-write.
         let p = self.p();
-        let mut all = p.shared.lock();
-        // Other mappings may hold newer bytes of the same file.
-        all.iter().for_each(SharedMap::flush);
-        let m = SharedMap {
-            file,
+        let file = p.fs.lock().file_ref(fd)?;
+        let offset = u64::try_from(offset).map_err(|_| Errno::EINVAL)?;
+        let cache = crate::pagecache::of(&file)?;
+        if shared {
+            crate::memory::protect(addr, len, prot)?;
+            cache.map(addr as u64, len as u64, offset)?;
+        } else {
+            cache.map_private(addr as u64, len as u64, offset, prot)?;
+        }
+        p.shared.lock().push(SharedMap {
+            cache,
             addr: addr as u64,
             len: len as u64,
-            offset,
-        };
-        m.refresh();
-        all.push(m);
+        });
+        Ok(())
+    }
+
+    fn move_pages(&self, from: *mut u8, to: *mut u8, len: usize) -> SysResult<()> {
+        let (from, to, len) = (from as u64, to as u64, len as u64);
+        crate::memory::move_pages(from, to, len)?;
+        // The file mappings and shared memory attachments there move
+        // along (the core unmaps `from` next, which then holds none).
+        let p = self.p();
+        let mut shared = p.shared.lock();
+        let mut moved = Vec::new();
+        for m in shared.drain(..) {
+            let (ms, me) = (m.addr, m.addr + m.len);
+            let (s, e) = (ms.max(from), me.min(from + len));
+            if s >= e {
+                moved.push(m);
+                continue;
+            }
+            if ms < s {
+                moved.push(SharedMap {
+                    len: s - ms,
+                    ..m.clone()
+                });
+            }
+            if me > e {
+                moved.push(SharedMap {
+                    addr: e,
+                    len: me - e,
+                    ..m.clone()
+                });
+            }
+            moved.push(SharedMap {
+                addr: to + (s - from),
+                len: e - s,
+                ..m
+            });
+        }
+        *shared = moved;
+        drop(shared);
+        self.shm_moved(from, to, len);
         Ok(())
     }
 
@@ -362,15 +462,26 @@ impl HostOs for BareMetal {
     }
 
     fn openat(&self, dirfd: i32, path: &[u8], flags: i32, mode: u32) -> SysResult<i32> {
-        // O_TRUNC may empty a mapped file.
-        self.coherent(|fs| fs.openat(dirfd, path, flags, mode))
+        let p = self.p();
+        let fd = p.fs.lock().openat(dirfd, path, flags, mode)?;
+        // O_TRUNC may have emptied a mapped file: its page cache reads
+        // as zeroes now (what the mappings held is gone with the bytes,
+        // so there was nothing to write back first).
+        if flags & O_TRUNC != 0
+            && let Ok(file) = p.fs.lock().file_ref(fd)
+        {
+            crate::pagecache::caches(&file)
+                .iter()
+                .for_each(|c| c.refresh(None));
+        }
+        Ok(fd)
     }
     fn close(&self, fd: i32) -> SysResult<()> {
         self.p().fs.lock().close(fd)
     }
     fn read(&self, fd: i32, buf: &mut [u8]) -> SysResult<usize> {
         loop {
-            match self.coherent(|fs| fs.read(fd, buf)) {
+            match self.coherent(fd, At::Pos(buf.len()), false, |fs| fs.read(fd, buf)) {
                 Err(Errno::EAGAIN) => self.wait_ready(fd, POLLIN)?,
                 r => return r,
             }
@@ -378,17 +489,21 @@ impl HostOs for BareMetal {
     }
     fn write(&self, fd: i32, buf: &[u8]) -> SysResult<usize> {
         loop {
-            match self.coherent(|fs| fs.write(fd, buf)) {
+            match self.coherent(fd, At::Pos(buf.len()), true, |fs| fs.write(fd, buf)) {
                 Err(Errno::EAGAIN) => self.wait_ready(fd, POLLOUT)?,
                 r => return r,
             }
         }
     }
     fn pread(&self, fd: i32, buf: &mut [u8], offset: i64) -> SysResult<usize> {
-        self.coherent(|fs| fs.pread(fd, buf, offset))
+        self.coherent(fd, At::Off(offset, buf.len()), false, |fs| {
+            fs.pread(fd, buf, offset)
+        })
     }
     fn pwrite(&self, fd: i32, buf: &[u8], offset: i64) -> SysResult<usize> {
-        self.coherent(|fs| fs.pwrite(fd, buf, offset))
+        self.coherent(fd, At::Off(offset, buf.len()), true, |fs| {
+            fs.pwrite(fd, buf, offset)
+        })
     }
     fn lseek(&self, fd: i32, offset: i64, whence: i32) -> SysResult<i64> {
         self.p().fs.lock().lseek(fd, offset, whence)
@@ -456,7 +571,7 @@ impl HostOs for BareMetal {
         self.p().fs.lock().utimensat(dirfd, path, times, flags)
     }
     fn ftruncate(&self, fd: i32, len: i64) -> SysResult<()> {
-        self.coherent(|fs| fs.ftruncate(fd, len))
+        self.coherent(fd, At::Whole, true, |fs| fs.ftruncate(fd, len))
     }
     fn fsync(&self, fd: i32) -> SysResult<()> {
         self.p().fs.lock().fsync(fd)
@@ -649,13 +764,13 @@ impl HostOs for BareMetal {
                 }
             }
             return match (offset, flags & RWF_NOWAIT != 0) {
-                (-1, true) => self.coherent(|fs| fs.write(fd, buf)),
+                (-1, true) => self.coherent(fd, At::Pos(buf.len()), true, |fs| fs.write(fd, buf)),
                 (-1, false) => self.write(fd, buf),
                 (at, _) => self.pwrite(fd, buf, at),
             };
         }
         match (offset, flags & RWF_NOWAIT != 0) {
-            (-1, true) => self.coherent(|fs| fs.read(fd, buf)),
+            (-1, true) => self.coherent(fd, At::Pos(buf.len()), false, |fs| fs.read(fd, buf)),
             (-1, false) => self.read(fd, buf),
             (at, _) => self.pread(fd, buf, at),
         }
@@ -716,7 +831,9 @@ impl HostOs for BareMetal {
         self.write(fd_out, &data)
     }
     fn fallocate(&self, fd: i32, mode: i32, offset: i64, len: i64) -> SysResult<()> {
-        self.coherent(|fs| fs.fallocate(fd, mode, offset, len))
+        self.coherent(fd, At::Whole, true, |fs| {
+            fs.fallocate(fd, mode, offset, len)
+        })
     }
     fn close_range(&self, first: u32, last: u32, flags: u32) -> SysResult<()> {
         self.p().fs.lock().close_range(first, last, flags)
@@ -968,16 +1085,18 @@ impl HostOs for BareMetal {
     }
     fn release(&self, addr: *mut u8, size: usize) -> bool {
         let p = self.p();
-        // Its shared file mappings end with it: their last bytes reach
-        // the files.
+        // Its shared file mappings end with it (a file's last one writes
+        // its page cache back).
         let (start, end) = (addr as u64, addr as u64 + size as u64);
-        p.shared.lock().retain(|m| {
-            let inside = m.addr >= start && m.addr + m.len <= end;
-            if inside {
-                m.flush();
-            }
-            !inside
-        });
+        let gone: Vec<SharedMap> = {
+            let mut shared = p.shared.lock();
+            let (gone, kept): (Vec<SharedMap>, Vec<SharedMap>) = shared
+                .drain(..)
+                .partition(|m| m.addr >= start && m.addr + m.len <= end);
+            *shared = kept;
+            gone
+        };
+        drop(gone);
         p.spaces.lock().retain(|&(start, _)| start != addr as u64);
         self.shm_unmapped(start, end);
         match crate::memory::release(addr, size) {
@@ -996,36 +1115,23 @@ impl HostOs for BareMetal {
         let _ = crate::memory::release(addr, len);
     }
     fn copy_pages(&self, from: *const u8, to: *mut u8, len: usize) -> SysResult<()> {
-        crate::memory::copy_pages(from as u64, to as u64, len as u64)
+        let (from, to, len) = (from as u64, to as u64, len as u64);
+        crate::memory::copy_pages(from, to, len)?;
+        // A private file mapping's copy still sees the file's changes in
+        // the pages neither side wrote.
+        if let Some(parent) = self.parent() {
+            self.inherit_maps(&parent, from, to, len);
+        }
+        Ok(())
     }
     fn share_pages(&self, from: *const u8, to: *mut u8, len: usize) -> SysResult<()> {
         let (from, to, len) = (from as u64, to as u64, len as u64);
         crate::memory::share_pages(from, to, len)?;
-        // The child (the current process while the core builds it) keeps
-        // the parent's shared file mappings of the range coherent too.
-        let child = self.p();
-        let Some(parent) =
-            crate::procs::ids(child.pid).and_then(|(pp, _, _)| crate::procs::live(pp))
-        else {
+        let Some(parent) = self.parent() else {
             return Ok(());
         };
         self.shm_forked(&parent, from, to, len);
-        let mine: Vec<SharedMap> = parent
-            .shared
-            .lock()
-            .iter()
-            .filter_map(|m| {
-                let s = m.addr.max(from);
-                let e = (m.addr + m.len).min(from + len);
-                (s < e).then(|| SharedMap {
-                    file: m.file.clone(),
-                    addr: to + (s - from),
-                    len: e - s,
-                    offset: m.offset + (s - m.addr),
-                })
-            })
-            .collect();
-        child.shared.lock().extend(mine);
+        self.inherit_maps(&parent, from, to, len);
         Ok(())
     }
     fn builds_children(&self) -> bool {

@@ -8,7 +8,8 @@
 //! ([`Attachment`], in [`Proc::shm`]), so that the segment's count of
 //! attachments follows `shmat`, `shmdt` and any unmap of the range, a
 //! fork's copy of the range (the core shares it as a `MAP_SHARED` range,
-//! [`BareMetal::shm_forked`]), and the end of an address space (`execve`,
+//! [`BareMetal::shm_forked`]), `mremap` moving it ([`BareMetal::shm_moved`]),
+//! and the end of an address space (`execve`,
 //! exit: [`BareMetal::shm_unmapped`]). `SEM_UNDO` adjustments are applied
 //! when a process ends ([`crate::procs::end`]). A message queue
 //! descriptor is an object of the process's descriptor table
@@ -130,6 +131,29 @@ impl BareMetal {
         }
     }
 
+    /// `mremap` moved `[from, from+len)` of the calling process to `[to,
+    /// to+len)`: the attachments' parts there move along.
+    pub fn shm_moved(&self, from: u64, to: u64, len: u64) {
+        for a in self.p().shm.lock().iter_mut() {
+            let mut parts = Vec::new();
+            for &(s, e) in &a.parts {
+                let (is, ie) = (s.max(from), e.min(from + len));
+                if is >= ie {
+                    parts.push((s, e));
+                    continue;
+                }
+                if s < is {
+                    parts.push((s, is));
+                }
+                if e > ie {
+                    parts.push((ie, e));
+                }
+                parts.push((to + (is - from), to + (ie - from)));
+            }
+            a.parts = parts;
+        }
+    }
+
     /// A fork shares `[from, from+len)` of the parent with `[to, to+len)`
     /// of the child (the calling process now): the parent's attachments
     /// there are the child's too.
@@ -212,7 +236,7 @@ impl BareMetal {
         let env = self.env();
         let (handle, _) = IPC.shm_attach(&env, id, readonly)?;
         let p = self.p();
-        if let Err(e) = crate::memory::shm_object_map(handle, addr, len) {
+        if let Err(e) = crate::memory::shm_object_map(handle, addr, len, 0) {
             IPC.shm_detach(&env, id, p.pid);
             return Err(e);
         }

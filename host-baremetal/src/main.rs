@@ -23,6 +23,7 @@ mod hostproc;
 mod interrupts;
 mod ipc;
 mod memory;
+mod pagecache;
 mod procs;
 mod random;
 mod selftest;

@@ -41,8 +41,13 @@
 //! writes, so the first write faults and [`handle_page_fault`] gives the
 //! page a copy of its own (or, once it is the frame's last user, takes the
 //! frame). Kernel code writing guest memory faults the same way, as CR0.WP
-//! is on; [`copy_in`], which writes through the physical window, breaks
-//! the sharing itself.
+//! is on.
+//!
+//! A shared object is also what a System V segment's memory is
+//! ([`shm_object_new`], attached with [`shm_object_map`]) and what a
+//! file's page cache is ([`crate::pagecache`]: the frames every
+//! `MAP_SHARED` mapping of the file shows, loaded and read back through
+//! the physical window by [`shm_object_store`] and [`shm_object_load`]).
 
 use bootloader_api::BootInfo;
 use bootloader_api::info::MemoryRegionKind;
@@ -456,6 +461,26 @@ impl Paging {
         }
     }
 
+    /// The frame of page `index` of the object in `slot`, made (zeroed)
+    /// if it has none and `make` (`None` then: it has none); `EINVAL` for
+    /// no such object, `ENOMEM` when out of frames.
+    fn shm_page(&mut self, slot: usize, index: u64, make: bool) -> SysResult<Option<u64>> {
+        let obj = self
+            .shm
+            .get_mut(slot)
+            .and_then(Option::as_mut)
+            .ok_or(Errno::EINVAL)?;
+        if let Some(&f) = obj.frames.get(&index) {
+            return Ok(Some(f));
+        }
+        if !make {
+            return Ok(None);
+        }
+        let f = self.frames.alloc(self.phys_offset).ok_or(Errno::ENOMEM)?;
+        obj.frames.insert(index, f);
+        Ok(Some(f))
+    }
+
     /// The frame of page `entry` (`SW_SHM`) of its object: made, zeroed,
     /// on the first touch of all; one more page uses it.
     fn shm_frame(&mut self, entry: u64) -> Option<u64> {
@@ -508,12 +533,6 @@ fn shm_key(entry: u64) -> (usize, u64) {
         (key >> SHM_INDEX_BITS) as usize,
         key & ((1 << SHM_INDEX_BITS) - 1),
     )
-}
-
-/// The frame of the `SW_SHM` page `entry`, if a sharer touched it.
-fn shm_peek(p: &Paging, entry: u64) -> Option<u64> {
-    let (slot, index) = shm_key(entry);
-    p.shm.get(slot)?.as_ref()?.frames.get(&index).copied()
 }
 
 fn hardware_flags(prot: HostProt) -> u64 {
@@ -827,6 +846,39 @@ pub fn copy_pages(from: u64, to: u64, len: u64) -> SysResult<()> {
     r
 }
 
+/// `HostOs::move_pages`: move the pages of `[from, from+len)` to `[to,
+/// to+len)` (not overlapping; what was there is let go) as they are:
+/// their frames, a shared object's page still naming it, copy-on-write
+/// state and protection, so a file's view stays one and shared memory
+/// stays shared. `from` is left with nothing mapped.
+pub fn move_pages(from: u64, to: u64, len: u64) -> SysResult<()> {
+    let (start, end) = check_range(from as *mut u8, len as usize)?;
+    let (to_start, to_end) = check_range(to as *mut u8, len as usize)?;
+    if start < to_end && to_start < end {
+        return Err(Errno::EINVAL);
+    }
+    let mut guard = PAGING.lock();
+    let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    // The tables `to` needs first, so that nothing fails half-way.
+    p.walk(to_start, to_end, true, |p, _, entry| {
+        p.unmap(entry);
+        Ok(())
+    })?;
+    let r = p.walk(start, end, false, |p, at, src| {
+        let dst = p
+            .leaf(to_start + (at - start), false)?
+            .ok_or(Errno::ENOMEM)?;
+        // SAFETY: `dst` points into a live page table (made above); its
+        // translation is flushed below.
+        unsafe { *dst = *src };
+        *src = 0;
+        Ok(())
+    });
+    flush(start, end);
+    flush(to_start, to_end);
+    r
+}
+
 /// `HostOs::share_pages`: let the page at each offset of `[to, to+len)`
 /// (whose pages have none yet) show the same memory as the one at that
 /// offset of `[from, from+len)` (a `MAP_SHARED` range), hidden until
@@ -911,10 +963,11 @@ pub fn shm_object_put(handle: u64) {
 }
 
 /// Attach the object `handle` at `[addr, addr+len)` (mapped already, its
-/// protection set): each page names the object's page at its offset, so
-/// it shows the frame every attachment shares, made on the first touch
-/// by any.
-pub fn shm_object_map(handle: u64, addr: *mut u8, len: usize) -> SysResult<()> {
+/// protection set) from its page `first`: each page names the object's
+/// page at its offset, so it shows the frame every attachment shares,
+/// made on the first touch by any (a System V segment maps from page 0,
+/// a file's page cache from the mapping's offset).
+pub fn shm_object_map(handle: u64, addr: *mut u8, len: usize, first: u64) -> SysResult<()> {
     let (start, end) = check_range(addr, len)?;
     let slot = handle as usize;
     let mut guard = PAGING.lock();
@@ -925,14 +978,92 @@ pub fn shm_object_map(handle: u64, addr: *mut u8, len: usize) -> SysResult<()> {
     let r = p.walk(start, end, true, |p, at, entry| {
         let lazy = *entry & (SW_LAZY | SW_LAZY_WRITE | SW_LAZY_EXEC);
         p.unmap(entry);
-        let named = p
-            .shm_entry(slot, (at - start) / PAGE)
+        let index = first
+            .checked_add((at - start) / PAGE)
             .ok_or(Errno::ENOMEM)?;
+        let named = p.shm_entry(slot, index).ok_or(Errno::ENOMEM)?;
         *entry = named | lazy;
         Ok(())
     });
     flush(start, end);
     r
+}
+
+/// Map the object `handle` at `[addr, addr+len)` from its page `first`
+/// copy-on-write, with protection `prot` (a private file mapping of a
+/// file's page cache): each page shows the object's frame (made now if
+/// it has none), so it sees every later change to it, until the page is
+/// first written, which gives it a copy of its own ([`handle_page_fault`]).
+/// What was mapped there before is let go.
+pub fn shm_object_map_private(
+    handle: u64,
+    addr: *mut u8,
+    len: usize,
+    first: u64,
+    prot: HostProt,
+) -> SysResult<()> {
+    let (start, end) = check_range(addr, len)?;
+    let slot = handle as usize;
+    let mut guard = PAGING.lock();
+    let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    let r = p.walk(start, end, true, |p, at, entry| {
+        p.unmap(entry);
+        let index = first
+            .checked_add((at - start) / PAGE)
+            .ok_or(Errno::ENOMEM)?;
+        let frame = p.shm_page(slot, index, true)?.ok_or(Errno::ENOMEM)?;
+        p.share(frame);
+        let mut e = frame | SW_FRAME | SW_COW;
+        if !prot.is_empty() {
+            e |= hardware_flags(prot) & !WRITABLE;
+            if prot.contains(HostProt::WRITE) {
+                e |= SW_COW_WRITE;
+            }
+        }
+        *entry = e;
+        Ok(())
+    });
+    flush(start, end);
+    r
+}
+
+/// Write `data` (at most a page) at the start of page `index` of the
+/// object `handle`, the rest of the page zero, through the physical
+/// window (every page naming it sees the bytes at once). A page with no
+/// frame yet gets one when `make`, else is left alone. Returns whether
+/// the page has a frame now. For a file's page cache
+/// ([`crate::pagecache`]), which loads the file's bytes this way.
+pub fn shm_object_store(handle: u64, index: u64, data: &[u8], make: bool) -> SysResult<bool> {
+    let n = data.len().min(PAGE as usize);
+    let mut guard = PAGING.lock();
+    let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    let Some(frame) = p.shm_page(handle as usize, index, make)? else {
+        return Ok(false);
+    };
+    let dst = (p.phys_offset + frame) as *mut u8;
+    // SAFETY: the frame is the object's (alive while the lock is held)
+    // and the physical window maps it; `n` bytes then the rest of the
+    // page stay inside it.
+    unsafe {
+        core::ptr::copy_nonoverlapping(data.as_ptr(), dst, n);
+        core::ptr::write_bytes(dst.add(n), 0, PAGE as usize - n);
+    }
+    Ok(true)
+}
+
+/// Copy page `index` of the object `handle` into `buf` (up to a page),
+/// if the page has a frame: whether it had.
+pub fn shm_object_load(handle: u64, index: u64, buf: &mut [u8]) -> SysResult<bool> {
+    let n = buf.len().min(PAGE as usize);
+    let mut guard = PAGING.lock();
+    let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    let Some(frame) = p.shm_page(handle as usize, index, false)? else {
+        return Ok(false);
+    };
+    let src = (p.phys_offset + frame) as *const u8;
+    // SAFETY: as in `shm_object_store`, read only.
+    unsafe { core::ptr::copy_nonoverlapping(src, buf.as_mut_ptr(), n) };
+    Ok(true)
 }
 
 /// The hardware flags a lazily backed entry (`SW_LAZY`...) gets with its
@@ -1019,74 +1150,6 @@ pub fn alloc_code(size: usize) -> SysResult<*mut u8> {
         HostProt::READ | HostProt::WRITE | HostProt::EXEC,
     )?;
     Ok(start)
-}
-
-/// Copy `buf.len()` bytes at `va` (inside a reservation) out through the
-/// physical window, whatever the pages' protection; pages never backed
-/// read as zeroes. For keeping shared file mappings and files coherent.
-pub fn copy_out(va: u64, buf: &mut [u8]) -> SysResult<()> {
-    let mut guard = PAGING.lock();
-    let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
-    back_range(p, buf.as_ptr() as u64, buf.len() as u64)?;
-    let mut done = 0;
-    while done < buf.len() {
-        let at = va + done as u64;
-        let in_page = (PAGE - at % PAGE) as usize;
-        let n = in_page.min(buf.len() - done);
-        let frame = match p.leaf(at & !(PAGE - 1), false)? {
-            // SAFETY: `leaf` points into a live page table.
-            Some(leaf) => unsafe { *leaf },
-            None => 0,
-        };
-        let dst = &mut buf[done..done + n];
-        // A shared object's page that this side has not touched yet shows
-        // the object's frame, if any side has.
-        let frame = if frame & SW_SHM != 0 {
-            shm_peek(p, frame).map_or(0, |f| f | SW_FRAME)
-        } else {
-            frame
-        };
-        if frame & SW_FRAME != 0 {
-            let src = p.phys_offset + (frame & ADDR_MASK) + at % PAGE;
-            // SAFETY: the frame belongs to this page and the physical
-            // window maps it; `n` stays inside the page.
-            unsafe { core::ptr::copy_nonoverlapping(src as *const u8, dst.as_mut_ptr(), n) };
-        } else {
-            dst.fill(0);
-        }
-        done += n;
-    }
-    Ok(())
-}
-
-/// Copy `data` to `va` (inside a reservation) through the physical window,
-/// whatever the pages' protection, backing pages that have no frame yet
-/// (an inaccessible page keeps the data hidden until it is made
-/// accessible).
-pub fn copy_in(va: u64, data: &[u8]) -> SysResult<()> {
-    let mut guard = PAGING.lock();
-    let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
-    back_range(p, data.as_ptr() as u64, data.len() as u64)?;
-    let mut done = 0;
-    while done < data.len() {
-        let at = va + done as u64;
-        let n = ((PAGE - at % PAGE) as usize).min(data.len() - done);
-        let leaf = p.leaf(at & !(PAGE - 1), true)?.ok_or(Errno::ENOMEM)?;
-        // SAFETY: `leaf` points into a live page table.
-        let entry = unsafe { &mut *leaf };
-        if *entry & SW_FRAME == 0 {
-            p.fill(entry).ok_or(Errno::ENOMEM)?;
-        } else if *entry & SW_COW != 0 {
-            // The write goes to this page's own frame, not the shared one.
-            p.unshare(entry).ok_or(Errno::ENOMEM)?;
-            tlb::flush(x86_64::VirtAddr::new(at & !(PAGE - 1)));
-        }
-        let dst = p.phys_offset + (*entry & ADDR_MASK) + at % PAGE;
-        // SAFETY: as in `copy_out`.
-        unsafe { core::ptr::copy_nonoverlapping(data[done..].as_ptr(), dst as *mut u8, n) };
-        done += n;
-    }
-    Ok(())
 }
 
 /// Why a page fault could not be resolved.

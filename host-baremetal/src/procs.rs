@@ -40,7 +40,8 @@ pub struct Proc {
     pub fs: spin::Mutex<Fs>,
     /// (soft, hard) per Linux resource number, for `prlimit`.
     pub limits: spin::Mutex<[(u64, u64); 16]>,
-    /// Shared file mappings (`MAP_SHARED`), kept coherent with their files.
+    /// File mappings (shared and private), each holding its file's page
+    /// cache ([`crate::pagecache`]).
     pub shared: spin::Mutex<Vec<SharedMap>>,
     /// Signal dispositions, pending signals, interval timers.
     pub signals: spin::Mutex<Signals>,

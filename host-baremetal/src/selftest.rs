@@ -177,6 +177,72 @@ fn files(host: &BareMetal, config: &BootConfig, r: &mut Report) {
     r.check("starting directory", cwd_ok);
 }
 
+/// Shared file mappings: two views of one file are one set of frames
+/// (the file's page cache, [`crate::pagecache`]), seen by `pread` and
+/// showing `pwrite`; and mapping, touching and unmapping views again and
+/// again gives every frame back (none leaks, none is freed twice: the
+/// free count comes back exactly) and ends the cache with the last view,
+/// its bytes written back to the file.
+fn page_cache(host: &BareMetal, r: &mut Report) {
+    const PAGE: usize = 4096;
+    let rw = HostProt::READ | HostProt::WRITE;
+    let fd = host.openat(AT_FDCWD, b"/tmp/selftest-map", 0o1102, 0o644);
+    let base = host.reserve(1 << 24);
+    let (Ok(fd), Ok(base)) = (fd, base) else {
+        r.check("page cache: file and reservation", false);
+        return;
+    };
+    let (a, b) = (base, base.wrapping_add(1 << 20));
+    let map = |at: *mut u8, len: usize| host.map_file(at, len, fd, 0, rw, true).is_ok();
+    // SAFETY (all accesses below): inside views just mapped read-write,
+    // each of 2 pages, until they are discarded.
+    let get = |p: *mut u8, i: usize| unsafe { core::ptr::read_volatile(p.add(i)) };
+    let set = |p: *mut u8, i: usize, v: u8| unsafe { core::ptr::write_volatile(p.add(i), v) };
+    let mapped =
+        host.ftruncate(fd, 2 * PAGE as i64).is_ok() && map(a, 2 * PAGE) && map(b, 2 * PAGE);
+    r.check("page cache: two views of a file", mapped);
+    if !mapped {
+        return;
+    }
+    set(a, 100, 7);
+    set(b, PAGE + 1, 9);
+    let mut buf = [0u8; 2];
+    let seen = get(b, 100) == 7
+        && get(a, PAGE + 1) == 9
+        && host.pread(fd, &mut buf, PAGE as i64) == Ok(2)
+        && buf == [0, 9];
+    r.check(
+        "page cache: a store is seen through the other view and by pread",
+        seen,
+    );
+    let shown = host.pwrite(fd, b"xy", PAGE as i64 + 10) == Ok(2)
+        && get(a, PAGE + 10) == b'x'
+        && get(b, PAGE + 11) == b'y';
+    r.check("page cache: pwrite is seen through both views", shown);
+    let gone = |h: &BareMetal| h.discard(a, 2 * PAGE).is_ok() && h.discard(b, 2 * PAGE).is_ok();
+    let first = gone(host) && crate::pagecache::count() == 0;
+    // The page tables of the views stay: count frames from here.
+    let free = crate::memory::frames_free();
+    let mut churn = first;
+    for i in 0..200u8 {
+        churn &= map(a, 2 * PAGE) && map(b, 2 * PAGE);
+        if !churn {
+            break;
+        }
+        set(a, i as usize, i);
+        set(b, PAGE + i as usize, i);
+        churn &= get(b, i as usize) == i && get(a, PAGE + i as usize) == i && gone(host);
+    }
+    r.check(
+        "page cache: 200 rounds of map, touch, unmap free every frame",
+        churn && crate::pagecache::count() == 0 && crate::memory::frames_free() == free,
+    );
+    let kept = host.pread(fd, &mut buf, 199) == Ok(2) && buf == [199, 0];
+    r.check("page cache: the last view's bytes reach the file", kept);
+    let _ = host.close(fd);
+    host.release(base, 1 << 24);
+}
+
 /// The vector unit translated code uses: SSE2 arithmetic runs (no #UD)
 /// under the default MXCSR, and where the CPU has FMA3 the translator
 /// sees the AVX state enabled (so fused multiply-adds are inline).
@@ -223,6 +289,7 @@ pub fn run(host: &'static BareMetal, config: &BootConfig) -> ! {
     clock(host, &mut r);
     entropy(host, &mut r);
     files(host, config, &mut r);
+    page_cache(host, &mut r);
     simd(&mut r);
     let _ = host.write(2, b"selftest: this line is on stderr\n");
     if config.has_option(b"selftest-idle") {

@@ -1087,6 +1087,11 @@ pub fn check_selftest() -> Result<(), String> {
         "getrandom",
         "/tmp write and read back",
         "starting directory",
+        "page cache: two views of a file",
+        "page cache: a store is seen through the other view and by pread",
+        "page cache: pwrite is seen through both views",
+        "page cache: 200 rounds of map, touch, unmap free every frame",
+        "page cache: the last view's bytes reach the file",
         "sse2 arithmetic, default mxcsr",
     ] {
         if !stdout.contains(&format!("selftest {check}: ok")) {

@@ -93,16 +93,8 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
         "the unikernel's guest cannot become another user: its ids never change (setresuid to another id is EPERM, HostOs::setresid's default)",
     ),
     (
-        "mmap_private.*",
-        "the unikernel's private file mappings are copies made at mmap: a later write to the file does not show through pages the guest has not written (Linux, qemu and pvm on Linux show it)",
-    ),
-    (
         "sig_bus_*",
-        "the unikernel's private file mappings are copies made at mmap: truncating the file leaves them whole, so there is no SIGBUS to give (Linux unmaps the pages past the new end)",
-    ),
-    (
-        "jit_flush_alias.*",
-        "the unikernel's shared file mappings are copies of the file, brought up to date around file calls: a store through one MAP_SHARED view of a memfd is not seen through a second view of it",
+        "the unikernel keeps a file's mapped pages past its end when it is truncated (it turns no page fault into a guest signal), so there is no SIGBUS to give (Linux unmaps the pages past the new end)",
     ),
     (
         "esc_clone3_cgroup.*",

@@ -328,13 +328,24 @@ pub(super) fn open_object(node: Arc<Node>) -> Arc<dyn Object> {
     n.kind.open(node.clone())
 }
 
-/// A regular file held by a shared memory mapping: the kernel copies
-/// between the mapping and the file around every file call, so the guest
-/// sees one set of bytes through both (it is the only thread there is).
+/// A regular file held by a shared memory mapping: the kernel keeps the
+/// file's page cache (the frames every mapping of it shows) and its bytes
+/// here coherent around every file call, so the guest sees one set of
+/// bytes through both (one thread runs at a time).
 #[derive(Clone, Debug)]
 pub struct FileRef(pub(super) Arc<Node>);
 
 impl FileRef {
+    /// Is `other` the same file (not merely equal bytes)?
+    pub fn same(&self, other: &FileRef) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// The file's size in bytes now.
+    pub fn size(&self) -> u64 {
+        self.0.lock().kind.contents().map_or(0, |d| d.len() as u64)
+    }
+
     /// Bytes of the file from `offset` into `buf`; returns how many.
     pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> usize {
         match self.0.lock().kind.contents() {

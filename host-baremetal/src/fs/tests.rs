@@ -1588,3 +1588,34 @@ fn message_queue_descriptors() {
     assert_eq!(fs.read(s, &mut buf), Ok(32));
     assert_eq!(buf[31], NOTIFY_REMOVED);
 }
+
+/// What the kernel's page caches key on: descriptors of one file (opened
+/// twice, or dup'ed) give the same `FileRef`, another file does not, and
+/// the size and bytes are the file's as it changes.
+#[test]
+fn file_refs_name_the_file_not_the_descriptor() {
+    let mut fs = fs();
+    let a = fs
+        .openat(AT_FDCWD, b"/tmp/m", O_RDWR | O_CREAT, 0o600)
+        .unwrap();
+    let b = fs.openat(AT_FDCWD, b"/tmp/m", O_RDWR, 0).unwrap();
+    let m = fs.memfd_create(b"other", 0).unwrap();
+    let (ra, rb, rm) = (
+        fs.file_ref(a).unwrap(),
+        fs.file_ref(b).unwrap(),
+        fs.file_ref(m).unwrap(),
+    );
+    assert!(ra.same(&rb) && rb.same(&ra));
+    assert!(!ra.same(&rm));
+    assert_eq!(ra.size(), 0);
+    fs.pwrite(b, b"hello", 3).unwrap();
+    assert_eq!(ra.size(), 8);
+    let mut buf = [0u8; 8];
+    assert_eq!(ra.read_at(3, &mut buf), 5);
+    assert_eq!(&buf[..5], b"hello");
+    // A mapping's write-back never grows the file.
+    ra.write_within(6, b"XYZW");
+    assert_eq!(ra.size(), 8);
+    assert_eq!(rb.read_at(0, &mut buf), 8);
+    assert_eq!(&buf, b"\0\0\0helXY");
+}
