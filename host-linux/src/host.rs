@@ -834,6 +834,14 @@ impl HostOs for LinuxHost {
         crate::ownfd::any()
     }
 
+    fn confines_paths(&self) -> bool {
+        sandbox::get().is_some()
+    }
+
+    fn host_name(&self, path: &[u8]) -> Vec<u8> {
+        self.map(path).into_owned()
+    }
+
     fn fd_table_end(&self, n: usize) -> Option<usize> {
         crate::fdtable::end(n)
     }

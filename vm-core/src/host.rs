@@ -837,6 +837,21 @@ pub trait HostOs: Sync {
     fn has_own_fds(&self) -> bool {
         false
     }
+    /// Does the host resolve every path the guest gives itself, inside
+    /// roots and without following `/proc`'s descriptor links (a sandbox:
+    /// `openat2` with `RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS`), so that
+    /// the kernel's own lookup cannot reach a descriptor's `/proc` entry?
+    /// Then the core only renames such entries (`syscall::ownfd`); else it
+    /// makes each path call from the directory it checked. Default: no.
+    fn confines_paths(&self) -> bool {
+        false
+    }
+    /// The host's own name for the guest's absolute path `path`, as the
+    /// host's path calls look it up (a host that lays a sysroot over `/`
+    /// names a file there that exists there). Default: `path`.
+    fn host_name(&self, path: &[u8]) -> Vec<u8> {
+        path.to_vec()
+    }
     /// `min(n, max_fds)`, where `max_fds` is the number of entries Linux's
     /// descriptor table would have in a process that owned only the
     /// guest's descriptors (`select` looks at no number past it). `None`:
