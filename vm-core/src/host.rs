@@ -846,6 +846,19 @@ pub trait HostOs: Sync {
     fn confines_paths(&self) -> bool {
         false
     }
+    /// Keep descriptor `fd`, which the core opened for itself for the
+    /// length of one call, out of the numbers the guest's own descriptors
+    /// get (the call may be an `open`, whose result is the lowest free
+    /// number): the descriptor that stands for it from now on (`fd`, or a
+    /// duplicate of it among the host's own, [`HostOs::is_own_fd`], with
+    /// `fd` closed), closed with [`HostOs::drop_own_fd`]. Default: `fd`.
+    fn hold_own_fd(&self, fd: i32) -> i32 {
+        fd
+    }
+    /// Close descriptor `fd` that [`HostOs::hold_own_fd`] gave.
+    fn drop_own_fd(&self, fd: i32) {
+        let _ = self.close(fd);
+    }
     /// The host's own name for the guest's absolute path `path`, as the
     /// host's path calls look it up (a host that lays a sysroot over `/`
     /// names a file there that exists there). Default: `path`.

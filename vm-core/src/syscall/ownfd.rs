@@ -210,7 +210,7 @@ pub(super) fn gate(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> SysResult<[u64; 6]
     let own_fds = host.has_own_fds();
     let mut b = *a;
     // Directory arguments the handler's call is now made from.
-    let mut pinned: Vec<usize> = Vec::new();
+    let mut pinned: Vec<(usize, u64)> = Vec::new();
     let args = path_args(n);
     // Paths first, once: the checks below and the handler see one string.
     for &(i, dir) in args {
@@ -225,29 +225,44 @@ pub(super) fn gate(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> SysResult<[u64; 6]
         if let Some(&(_, dj)) = twice.filter(|(j, _)| *j < i) {
             if let (Some(d), Some(dj)) = (dir, dj)
                 && same_dir
-                && pinned.contains(&dj)
+                && pinned.iter().any(|p| p.0 == dj)
             {
                 b[d] = b[dj];
-                pinned.push(d);
+                pinned.push((d, addr));
             }
             continue;
         }
         let dirfd = dir.map_or(AT_FDCWD, |d| a[d] as i32);
         let follow = follows_last(cx, n, a, i);
-        let p = match (super::path(cx.mem(), addr), dir) {
+        // A thread directory the host does not have is renamed first, so
+        // that the walk finds what the host's lookup would.
+        let p = super::path(cx.mem(), addr).map(|p| tasks::rename(cx, n, p));
+        let p = match (p, dir) {
             (Ok(p), Some(d)) if own_fds && same_dir && pins(cx, n, a) => {
                 let held = cx.held.len();
                 let r = pin(cx, n, a, d, p, follow, &mut b);
                 if cx.held.len() > held {
-                    pinned.push(d);
+                    pinned.push((d, addr));
                 }
                 r
             }
             (Ok(p), _) if own_fds => Ok(hide_path(cx, dirfd, p, follow)),
             (p, _) => p,
-        }
-        .map(|p| tasks::rename(cx, n, p));
+        };
         cx.paths.push((addr, p));
+    }
+    // The descriptors held for the call are the host's own from now on:
+    // a name checked before one took its number does not reach it.
+    for &(d, addr) in &pinned {
+        let dir = b[d] as i32;
+        if let Some((_, Ok(name))) = cx.paths.iter_mut().find(|(p, _)| *p == addr) {
+            let first = name.split(|&c| c == b'/').next().unwrap_or_default();
+            if number(first).is_some_and(|f| host.is_own_fd(f)) && is_own_fd_dir(host, dir) {
+                let mut v = alloc::format!("{NOT_OPEN}").into_bytes();
+                v.extend_from_slice(&name[first.len()..]);
+                *name = v;
+            }
+        }
     }
     if !own_fds {
         return Ok(b);
@@ -260,7 +275,9 @@ pub(super) fn gate(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> SysResult<[u64; 6]
     {
         // `mmap` ignores the descriptor of an anonymous mapping; a
         // directory the gate resolved the path from is the gate's.
-        if n == nr::MMAP && a[3] & crate::abi::MAP_ANONYMOUS != 0 || !own(i) || pinned.contains(&i)
+        if n == nr::MMAP && a[3] & crate::abi::MAP_ANONYMOUS != 0
+            || !own(i)
+            || pinned.iter().any(|p| p.0 == i)
         {
             continue;
         }
@@ -279,10 +296,11 @@ pub(super) fn gate(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> SysResult<[u64; 6]
     Ok(b)
 }
 
-/// Close the directories [`gate`] resolved paths to, once the call is over.
+/// Close the directories (and objects) [`gate`] resolved paths to, once
+/// the call is over.
 pub(super) fn release(cx: &mut Ctx<'_>) {
     for fd in cx.held.drain(..) {
-        let _ = cx.p.host.close(fd);
+        cx.p.host.drop_own_fd(fd);
     }
 }
 
@@ -750,13 +768,13 @@ fn pin(
             dir, name, last, ..
         } => (dir, name, last),
     };
-    let dir = dir.keep();
+    let dir = host.hold_own_fd(dir.keep());
     cx.held.push(dir);
     b[d] = dir as u64;
     match last {
         Last::AsIs => Ok(name),
         Last::Object(obj) => {
-            let obj = obj.keep();
+            let obj = host.hold_own_fd(obj.keep());
             cx.held.push(obj);
             let mut v = alloc::format!("/proc/self/fd/{obj}").into_bytes();
             if name.last() == Some(&b'/') {
