@@ -839,6 +839,9 @@ impl HostOs for LinuxHost {
     }
 
     fn hold_own_fd(&self, fd: i32) -> i32 {
+        if crate::ownfd::is_own(fd) {
+            return fd;
+        }
         let high = crate::fdrange::move_high(fd);
         if high != fd {
             crate::ownfd::hold(high);

@@ -24,7 +24,11 @@
 //!   resolution reaches such an entry through symbolic links the guest
 //!   made (to the entry, to `/proc/self/fd`, `/dev/fd`, `/proc/self`, a
 //!   chain of them) is resolved here, link by link as the kernel would
-//!   ([`through_links`]), and renamed the same way.
+//!   ([`walk`]), and renamed the same way. Unless the host resolves paths
+//!   itself ([`HostOs::confines_paths`]), a call with a directory argument
+//!   is then made from the directory the walk holds, with the name it
+//!   checked ([`pin`]): what the walk checked is what the call uses, even
+//!   if another process swaps a directory of the path for a link.
 //! * The path of an `AF_UNIX` address given to `bind`, `connect`,
 //!   `sendto` or `sendmsg` ([`hide_sockaddr`]), the same way.
 //! * Inside structures, where the host does it: `poll`/`ppoll` and
@@ -457,7 +461,7 @@ impl Held<'_> {
 
 impl Drop for Held<'_> {
     fn drop(&mut self) {
-        let _ = self.0.close(self.1);
+        self.0.drop_own_fd(self.1);
     }
 }
 
@@ -536,6 +540,18 @@ fn walk<'h>(host: &'h dyn HostOs, dirfd: i32, p: &[u8], follow: bool) -> Walked<
         Ok(h) => h,
         Err(e) => return Walked::Fails(e),
     };
+    // Open `name` from `cur`; with the guest's table full (the walk needs
+    // a second descriptor), `cur` moves among the host's own first.
+    let from = |cur: &mut Held<'h>, name: &[u8], flags: i32| match open(cur.1, name, flags) {
+        Err(Errno::EMFILE) => {
+            let fd = host.hold_own_fd(cur.1);
+            if fd != cur.1 {
+                core::mem::forget(core::mem::replace(cur, Held(host, fd)));
+            }
+            open(cur.1, name, flags)
+        }
+        r => r,
+    };
     // The resolved path so far (relative to `dirfd` unless it starts with
     // a slash), and the components still to go, last first.
     let mut out: Vec<u8> = if abs { alloc::vec![b'/'] } else { Vec::new() };
@@ -590,14 +606,14 @@ fn walk<'h>(host: &'h dyn HostOs, dirfd: i32, p: &[u8], follow: bool) -> Walked<
             if last {
                 return at(cur, &out, name(&c), Last::AsIs, false);
             }
-            cur = match open(cur.1, b"..", 0) {
+            cur = match from(&mut cur, b"..", 0) {
                 Ok(h) => h,
                 Err(e) => return Walked::Fails(e),
             };
             out = join(&out, &c);
             continue;
         }
-        let obj = match open(cur.1, &c, O_NOFOLLOW) {
+        let obj = match from(&mut cur, &c, O_NOFOLLOW) {
             Ok(h) => h,
             Err(Errno::ENOENT) if last => {
                 let l = if follow { Last::Missing } else { Last::AsIs };
@@ -633,7 +649,7 @@ fn walk<'h>(host: &'h dyn HostOs, dirfd: i32, p: &[u8], follow: bool) -> Walked<
             if last && !trailing {
                 return at(cur, &out, c, Last::AsIs, false);
             }
-            cur = match open(cur.1, &c, 0) {
+            cur = match from(&mut cur, &c, 0) {
                 Ok(h) => h,
                 Err(e) => return Walked::Fails(e),
             };
