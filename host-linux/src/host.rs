@@ -834,6 +834,31 @@ impl HostOs for LinuxHost {
         crate::ownfd::any()
     }
 
+    fn confines_paths(&self) -> bool {
+        sandbox::get().is_some()
+    }
+
+    fn hold_own_fd(&self, fd: i32) -> i32 {
+        if crate::ownfd::is_own(fd) {
+            return fd;
+        }
+        let high = crate::fdrange::move_high(fd);
+        if high != fd {
+            crate::ownfd::hold(high);
+        }
+        high
+    }
+
+    fn drop_own_fd(&self, fd: i32) {
+        // No longer pvm's own: `close` takes it.
+        crate::ownfd::release(fd);
+        let _ = self.close(fd);
+    }
+
+    fn host_name(&self, path: &[u8]) -> Vec<u8> {
+        self.map(path).into_owned()
+    }
+
     fn fd_table_end(&self, n: usize) -> Option<usize> {
         crate::fdtable::end(n)
     }

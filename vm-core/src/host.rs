@@ -837,6 +837,34 @@ pub trait HostOs: Sync {
     fn has_own_fds(&self) -> bool {
         false
     }
+    /// Does the host resolve every path the guest gives itself, inside
+    /// roots and without following `/proc`'s descriptor links (a sandbox:
+    /// `openat2` with `RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS`), so that
+    /// the kernel's own lookup cannot reach a descriptor's `/proc` entry?
+    /// Then the core only renames such entries (`syscall::ownfd`); else it
+    /// makes each path call from the directory it checked. Default: no.
+    fn confines_paths(&self) -> bool {
+        false
+    }
+    /// Keep descriptor `fd`, which the core opened for itself for the
+    /// length of one call, out of the numbers the guest's own descriptors
+    /// get (the call may be an `open`, whose result is the lowest free
+    /// number): the descriptor that stands for it from now on (`fd`, or a
+    /// duplicate of it among the host's own, [`HostOs::is_own_fd`], with
+    /// `fd` closed), closed with [`HostOs::drop_own_fd`]. Default: `fd`.
+    fn hold_own_fd(&self, fd: i32) -> i32 {
+        fd
+    }
+    /// Close descriptor `fd` that [`HostOs::hold_own_fd`] gave.
+    fn drop_own_fd(&self, fd: i32) {
+        let _ = self.close(fd);
+    }
+    /// The host's own name for the guest's absolute path `path`, as the
+    /// host's path calls look it up (a host that lays a sysroot over `/`
+    /// names a file there that exists there). Default: `path`.
+    fn host_name(&self, path: &[u8]) -> Vec<u8> {
+        path.to_vec()
+    }
     /// `min(n, max_fds)`, where `max_fds` is the number of entries Linux's
     /// descriptor table would have in a process that owned only the
     /// guest's descriptors (`select` looks at no number past it). `None`:

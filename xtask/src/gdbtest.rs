@@ -88,7 +88,7 @@ pub fn run(setup_ran: bool) -> Vec<Outcome> {
     }
     // (guest, what the case name adds, engines, the session)
     type Case = fn(&Path, &str) -> Result<(), String>;
-    let more: [(&str, &str, &[&str], Case); 7] = [
+    let more: [(&str, &str, &[&str], Case); 8] = [
         ("gdbthreads", "", &ENGINES, threads),
         ("gdbthreads", ".watch", &ENGINES, watch_threads),
         ("gdbsignals", "", &ENGINES, signals),
@@ -100,9 +100,17 @@ pub fn run(setup_ran: bool) -> Vec<Outcome> {
         ("gdbsched", "", &["jit"], sched),
         // The descriptors are the host's business, not the engine's.
         ("gdbfds", "", &["jit"], fds),
+        // The escape probe of the link walk's race: only the stub holds
+        // descriptors of pvm's own without `--sandbox`; both engines, as
+        // the engine decides how fast the racing threads run.
+        ("esc_fd_linkrace", "", &ENGINES, linkrace),
     ];
     for (name, tag, engines, session) in more {
-        let src = root().join(format!("tests/gdb/{name}.c"));
+        let src = if name.starts_with("esc_") {
+            root().join(format!("tests/guests/{name}.c"))
+        } else {
+            root().join(format!("tests/gdb/{name}.c"))
+        };
         let bin = dir.join(format!("{name}.dynamic"));
         let built = build(&src, &bin, false);
         for &engine in engines {
@@ -526,6 +534,23 @@ fn fds(bin: &Path, engine: &str) -> Result<(), String> {
     };
     let cmds = ["break done", "continue", "print x", "continue"];
     expect(bin, engine, "fds", &cmds, &want).map(drop)
+}
+
+/// A thread that swaps a directory of a path with a symbolic link races
+/// pvm's decision whether the path reaches the stub's descriptors' `/proc`
+/// entries (`tests/guests/esc_fd_linkrace.c`): under the stub, where those
+/// descriptors exist, nothing reaches them (the suite runs the same guest
+/// without the stub, against qemu-riscv64).
+fn linkrace(bin: &Path, engine: &str) -> Result<(), String> {
+    let want = Want {
+        gdb: &["exited normally"],
+        stdout: "a directory in the middle: both states seen: yes, reached: 0\n\
+                 the last component: both states seen: yes, reached: 0\n\
+                 a link then ..: both states seen: yes, reached: 0\n\
+                 cleaned up: yes\n",
+        status: 0,
+    };
+    expect(bin, engine, "linkrace", &["continue"], &want).map(drop)
 }
 
 /// Watchpoints apply to every thread: an access watchpoint set while

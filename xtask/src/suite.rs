@@ -101,6 +101,10 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
         "no cgroup file system on the unikernel (every CLONE_INTO_CGROUP descriptor is EBADF there)",
     ),
     (
+        "esc_fd_linkrace.*",
+        "races two processes, which take turns on the unikernel's one CPU (its flipper might not run in the time the probe races), and the unikernel holds no descriptors of pvm's own",
+    ),
+    (
         "sbx_*",
         "--sandbox is pvm's on Linux (host paths, Landlock, seccomp): the unikernel has no host files to guard",
     ),

@@ -80,6 +80,10 @@ struct Ctx<'a> {
     /// possibly rewritten: the handler uses these, not guest memory again
     /// (another guest thread may change it in between).
     paths: Vec<(u64, SysResult<Vec<u8>>)>,
+    /// Host descriptors of the directories [`ownfd::gate`] resolved path
+    /// arguments to (the handler's call is made from them): closed when
+    /// the call is over.
+    held: Vec<i32>,
 }
 
 impl Ctx<'_> {
@@ -120,12 +124,14 @@ pub fn dispatch(process: &Process, thread: &mut Thread) -> Flow {
         p: process,
         t: thread,
         paths: Vec::new(),
+        held: Vec::new(),
     };
     // Descriptors the host holds for itself look closed to the guest, and
     // thread directories the host does not have look as on Linux: the
     // handler gets the arguments as `ownfd::gate` leaves them.
     let r = if ownfd::gated(process.host) {
         let r = ownfd::gate(&mut cx, nr, &a).and_then(|b| call(&mut cx, nr, &b));
+        ownfd::release(&mut cx);
         ownfd::note_new(&cx, nr, &a, &r);
         r
     } else {

@@ -24,7 +24,11 @@
 //!   resolution reaches such an entry through symbolic links the guest
 //!   made (to the entry, to `/proc/self/fd`, `/dev/fd`, `/proc/self`, a
 //!   chain of them) is resolved here, link by link as the kernel would
-//!   ([`through_links`]), and renamed the same way.
+//!   ([`walk`]), and renamed the same way. Unless the host resolves paths
+//!   itself ([`HostOs::confines_paths`]), a call with a directory argument
+//!   is then made from the directory the walk holds, with the name it
+//!   checked ([`pin`]): what the walk checked is what the call uses, even
+//!   if another process swaps a directory of the path for a link.
 //! * The path of an `AF_UNIX` address given to `bind`, `connect`,
 //!   `sendto` or `sendmsg` ([`hide_sockaddr`]), the same way.
 //! * Inside structures, where the host does it: `poll`/`ppoll` and
@@ -208,25 +212,62 @@ fn path_args(n: u64) -> &'static [(usize, Option<usize>)] {
 pub(super) fn gate(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> SysResult<[u64; 6]> {
     let host = cx.p.host;
     let own_fds = host.has_own_fds();
+    let mut b = *a;
+    // Directory arguments the handler's call is now made from.
+    let mut pinned: Vec<(usize, u64)> = Vec::new();
+    let args = path_args(n);
     // Paths first, once: the checks below and the handler see one string.
-    for &(i, dir) in path_args(n) {
+    for &(i, dir) in args {
         let addr = a[i];
-        if addr == 0 || cx.paths.iter().any(|(p, _)| *p == addr) {
+        if addr == 0 {
+            continue;
+        }
+        // The same string twice (`rename(p, p)`): the table holds one per
+        // address, so it is made from one directory only if both are.
+        let twice = args.iter().find(|&&(j, _)| j != i && a[j] == addr);
+        let same_dir = twice.is_none_or(|&(_, dj)| dj.map(|d| a[d]) == dir.map(|d| a[d]));
+        if let Some(&(_, dj)) = twice.filter(|(j, _)| *j < i) {
+            if let (Some(d), Some(dj)) = (dir, dj)
+                && same_dir
+                && pinned.iter().any(|p| p.0 == dj)
+            {
+                b[d] = b[dj];
+                pinned.push((d, addr));
+            }
             continue;
         }
         let dirfd = dir.map_or(AT_FDCWD, |d| a[d] as i32);
         let follow = follows_last(cx, n, a, i);
-        let p = super::path(cx.mem(), addr).map(|p| {
-            let p = if own_fds {
-                hide_path(cx, dirfd, p, follow)
-            } else {
-                p
-            };
-            tasks::rename(cx, n, p)
-        });
+        // A thread directory the host does not have is renamed first, so
+        // that the walk finds what the host's lookup would.
+        let p = super::path(cx.mem(), addr).map(|p| tasks::rename(cx, n, p));
+        let p = match (p, dir) {
+            (Ok(p), Some(d)) if own_fds && same_dir && pins(cx, n, a) => {
+                let held = cx.held.len();
+                let r = pin(cx, n, a, d, p, follow, &mut b);
+                if cx.held.len() > held {
+                    pinned.push((d, addr));
+                }
+                r
+            }
+            (Ok(p), _) if own_fds => Ok(hide_path(cx, dirfd, p, follow)),
+            (p, _) => p,
+        };
         cx.paths.push((addr, p));
     }
-    let mut b = *a;
+    // The descriptors held for the call are the host's own from now on:
+    // a name checked before one took its number does not reach it.
+    for &(d, addr) in &pinned {
+        let dir = b[d] as i32;
+        if let Some((_, Ok(name))) = cx.paths.iter_mut().find(|(p, _)| *p == addr) {
+            let first = name.split(|&c| c == b'/').next().unwrap_or_default();
+            if number(first).is_some_and(|f| host.is_own_fd(f)) && is_own_fd_dir(host, dir) {
+                let mut v = alloc::format!("{NOT_OPEN}").into_bytes();
+                v.extend_from_slice(&name[first.len()..]);
+                *name = v;
+            }
+        }
+    }
     if !own_fds {
         return Ok(b);
     }
@@ -236,8 +277,12 @@ pub(super) fn gate(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> SysResult<[u64; 6]
         .chain(more_fd_args(n).iter().copied())
         .chain(extra)
     {
-        // `mmap` ignores the descriptor of an anonymous mapping.
-        if n == nr::MMAP && a[3] & crate::abi::MAP_ANONYMOUS != 0 || !own(i) {
+        // `mmap` ignores the descriptor of an anonymous mapping; a
+        // directory the gate resolved the path from is the gate's.
+        if n == nr::MMAP && a[3] & crate::abi::MAP_ANONYMOUS != 0
+            || !own(i)
+            || pinned.iter().any(|p| p.0 == i)
+        {
             continue;
         }
         // A directory counts only for a relative (or empty) path.
@@ -253,6 +298,14 @@ pub(super) fn gate(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> SysResult<[u64; 6]
         sockopt_fd(cx, &b)?;
     }
     Ok(b)
+}
+
+/// Close the directories (and objects) [`gate`] resolved paths to, once
+/// the call is over.
+pub(super) fn release(cx: &mut Ctx<'_>) {
+    for fd in cx.held.drain(..) {
+        cx.p.host.drop_own_fd(fd);
+    }
 }
 
 /// `setsockopt(fd, SOL_SOCKET, SO_ATTACH_BPF or SO_ATTACH_REUSEPORT_EBPF,
@@ -394,110 +447,365 @@ fn hide_entry(cx: &Ctx<'_>, dirfd: i32, p: &[u8]) -> Option<Vec<u8>> {
 /// Symbolic links one resolution follows at most (Linux's `MAXSYMLINKS`).
 const MAX_LINKS: usize = 40;
 
-/// A host descriptor [`through_links`] opened, closed when dropped.
+/// A host descriptor [`walk`] opened, closed when dropped.
 struct Held<'a>(&'a dyn HostOs, i32);
 
-impl Drop for Held<'_> {
-    fn drop(&mut self) {
-        let _ = self.0.close(self.1);
+impl Held<'_> {
+    /// The descriptor, no longer closed when this is dropped.
+    fn keep(self) -> i32 {
+        let fd = self.1;
+        core::mem::forget(self);
+        fd
     }
 }
 
-/// Resolve the guest path `p` (relative to `dirfd`) one component at a
-/// time as the kernel does: a link outside `/proc` by its text, one in
-/// `/proc` (`self`, a descriptor's entry, `cwd`...) by the kernel itself,
-/// from a descriptor of the directory reached so far. If that reaches the
-/// entry of one of the host's own descriptors (named in an `fd` or
-/// `fdinfo` directory of this process, followed or not): the path
-/// resolved so far, [`NOT_OPEN`] for the entry and the rest, which
-/// resolves as the guest's path does but names a closed number. `None`
-/// when it does not (or the resolution fails, which the host's answer to
-/// the guest's own path then says).
-fn through_links(cx: &Ctx<'_>, dirfd: i32, p: &[u8], follow: bool) -> Option<Vec<u8>> {
-    use crate::abi::{O_CLOEXEC, O_PATH, PROC_SUPER_MAGIC};
-    let host = cx.p.host;
-    if p.is_empty() || p.first() != Some(&b'/') && host.is_own_fd(dirfd) {
-        return None;
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.0.drop_own_fd(self.1);
     }
-    let open = |at: i32, name: &[u8]| {
-        host.openat(at, name, O_PATH | O_CLOEXEC, 0)
-            .ok()
-            .map(|fd| Held(host, fd))
+}
+
+/// What [`walk`] found in the last component.
+enum Last<'a> {
+    /// The call looks it up itself: it does not follow a link there, or
+    /// the link is one of `/proc`'s, which the guest cannot change.
+    AsIs,
+    /// It exists, is not a symbolic link, and the call would follow one
+    /// there: the object itself, held.
+    Object(Held<'a>),
+    /// It does not exist, and the call would follow a link there.
+    Missing,
+}
+
+/// Where [`walk`] left a guest path.
+enum Walked<'a> {
+    /// Not walked (an empty path, or one relative to one of the host's
+    /// own descriptors): the handler answers for it.
+    Not,
+    /// The lookup fails with this error, as the kernel's does.
+    Fails(Errno),
+    /// The path names `name` in the directory held in `dir` (`name` has
+    /// no symbolic link to follow but `/proc`'s: one component, with a
+    /// slash after it if the path had one, or `NOT_OPEN[/rest]` in an
+    /// `fd` or `fdinfo` directory of this process when `reached`).
+    /// `text`: the path resolved so far as a string and `name` (relative
+    /// to the walk's `dirfd` unless it starts with a slash), which names
+    /// the same thing while nothing changes.
+    At {
+        dir: Held<'a>,
+        name: Vec<u8>,
+        last: Last<'a>,
+        reached: bool,
+        text: Vec<u8>,
+    },
+}
+
+/// Resolve the guest path `p` (relative to `dirfd`) one component at a
+/// time as the kernel does, each from a descriptor of the directory
+/// reached so far, so that what is checked is what is used: a component
+/// is opened without following (`O_PATH | O_NOFOLLOW`), a symbolic link
+/// outside `/proc` is followed by its text (read from the link opened, not
+/// by name again), `..` is the parent of the directory held, and a link
+/// in `/proc` (`self`, a descriptor's entry, `cwd`...) is the kernel's to
+/// follow, from the directory held. `follow`: a link in the last
+/// component is followed (a slash after it follows one too). Stops at
+/// the entry of one of the host's own descriptors (named in an `fd` or
+/// `fdinfo` directory of this process, followed or not).
+fn walk<'h>(host: &'h dyn HostOs, dirfd: i32, p: &[u8], follow: bool) -> Walked<'h> {
+    use crate::abi::{
+        AT_EMPTY_PATH, O_CLOEXEC, O_NOFOLLOW, O_PATH, PROC_SUPER_MAGIC, S_IFLNK, S_IFMT,
     };
     let abs = p.first() == Some(&b'/');
-    let mut cur = if abs {
-        open(AT_FDCWD, b"/")?
+    if p.is_empty() || !abs && host.is_own_fd(dirfd) {
+        return Walked::Not;
+    }
+    // An absolute path is looked up where the host's calls look it up.
+    let mapped;
+    let p = if abs {
+        mapped = host.host_name(p);
+        &mapped[..]
     } else {
-        open(dirfd, b".")?
+        p
+    };
+    let open = |at: i32, name: &[u8], flags: i32| {
+        host.openat(at, name, O_PATH | O_CLOEXEC | flags, 0)
+            .map(|fd| Held(host, fd))
+    };
+    let start = if abs {
+        open(AT_FDCWD, b"/", 0)
+    } else {
+        open(dirfd, b".", 0)
+    };
+    let mut cur = match start {
+        Ok(h) => h,
+        Err(e) => return Walked::Fails(e),
+    };
+    // Open `name` from `cur`; with the guest's table full (the walk needs
+    // a second descriptor), `cur` moves among the host's own first.
+    let from = |cur: &mut Held<'h>, name: &[u8], flags: i32| match open(cur.1, name, flags) {
+        Err(Errno::EMFILE) => {
+            let fd = host.hold_own_fd(cur.1);
+            if fd != cur.1 {
+                core::mem::forget(core::mem::replace(cur, Held(host, fd)));
+            }
+            open(cur.1, name, flags)
+        }
+        r => r,
     };
     // The resolved path so far (relative to `dirfd` unless it starts with
     // a slash), and the components still to go, last first.
     let mut out: Vec<u8> = if abs { alloc::vec![b'/'] } else { Vec::new() };
     let mut todo: Vec<Vec<u8>> = p.split(|&b| b == b'/').rev().map(<[u8]>::to_vec).collect();
     let mut links = 0;
-    let mut text = alloc::vec![0u8; crate::abi::PATH_MAX];
-    let push = |out: &mut Vec<u8>, c: &[u8]| {
-        if !out.is_empty() && out.last() != Some(&b'/') {
-            out.push(b'/');
+    let mut buf = alloc::vec![0u8; crate::abi::PATH_MAX];
+    let join = |out: &[u8], c: &[u8]| {
+        let mut v = out.to_vec();
+        if !v.is_empty() && v.last() != Some(&b'/') {
+            v.push(b'/');
         }
-        out.extend_from_slice(c);
+        v.extend_from_slice(c);
+        v
+    };
+    let at = |dir: Held<'h>, out: &[u8], name: Vec<u8>, last: Last<'h>, reached: bool| {
+        let text = join(out, &name);
+        Walked::At {
+            dir,
+            name,
+            last,
+            reached,
+            text,
+        }
     };
     while let Some(c) = todo.pop() {
-        if c.is_empty() || c == b"." {
-            continue;
-        }
+        // Only `.` and empty components after this one: it is the last
+        // (`trailing`: with a slash after it).
         let last = todo.iter().all(|c| c.is_empty() || c == b".");
-        if number(&c).is_some_and(|f| host.is_own_fd(f)) && is_own_fd_dir(host, cur.1) {
-            push(&mut out, alloc::format!("{NOT_OPEN}").as_bytes());
-            while let Some(rest) = todo.pop() {
-                out.push(b'/');
-                out.extend_from_slice(&rest);
+        let trailing = last && !todo.is_empty();
+        let name = |c: &[u8]| {
+            let mut v = c.to_vec();
+            if trailing {
+                v.push(b'/');
             }
-            return Some(out);
-        }
-        if last && !follow || c == b".." {
-            if last {
-                return None;
+            v
+        };
+        if c.is_empty() || c == b"." {
+            if todo.is_empty() {
+                return at(cur, &out, b".".to_vec(), Last::AsIs, false);
             }
-            cur = open(cur.1, &c)?;
-            push(&mut out, &c);
             continue;
         }
-        match host.readlinkat(cur.1, &c, &mut text) {
-            Err(Errno::EINVAL) if last => return None,
-            Err(Errno::EINVAL) => {
-                cur = open(cur.1, &c)?;
-                push(&mut out, &c);
+        if number(&c).is_some_and(|f| host.is_own_fd(f)) && is_own_fd_dir(host, cur.1) {
+            let mut v = alloc::format!("{NOT_OPEN}").into_bytes();
+            for rest in todo.iter().rev() {
+                v.push(b'/');
+                v.extend_from_slice(rest);
             }
-            Err(_) => return None,
-            Ok(len) => {
-                links += 1;
-                if links > MAX_LINKS || len >= text.len() {
-                    return None;
-                }
-                let on_proc = host
-                    .statfs(cur.1, b"")
-                    .is_ok_and(|s| s.fs_type == PROC_SUPER_MAGIC);
-                if on_proc {
-                    // `/proc`'s links are the kernel's to follow (a
-                    // descriptor's entry names no path).
-                    if last {
-                        return None;
-                    }
-                    cur = open(cur.1, &c)?;
-                    push(&mut out, &c);
-                    continue;
-                }
-                let t = &text[..len];
-                if t.first() == Some(&b'/') {
-                    cur = open(AT_FDCWD, b"/")?;
-                    out = alloc::vec![b'/'];
-                }
-                todo.extend(t.split(|&b| b == b'/').rev().map(<[u8]>::to_vec));
-            }
+            return at(cur, &out, v, Last::AsIs, true);
         }
+        if c == b".." {
+            if last {
+                return at(cur, &out, name(&c), Last::AsIs, false);
+            }
+            cur = match from(&mut cur, b"..", 0) {
+                Ok(h) => h,
+                Err(e) => return Walked::Fails(e),
+            };
+            out = join(&out, &c);
+            continue;
+        }
+        let obj = match from(&mut cur, &c, O_NOFOLLOW) {
+            Ok(h) => h,
+            Err(Errno::ENOENT) if last => {
+                let l = if follow { Last::Missing } else { Last::AsIs };
+                return at(cur, &out, name(&c), l, false);
+            }
+            Err(e) => return Walked::Fails(e),
+        };
+        let is_link = host
+            .fstatat(obj.1, b"", AT_EMPTY_PATH)
+            .is_ok_and(|st| st.mode & S_IFMT == S_IFLNK);
+        if !is_link {
+            if last {
+                let l = if follow {
+                    Last::Object(obj)
+                } else {
+                    Last::AsIs
+                };
+                return at(cur, &out, name(&c), l, false);
+            }
+            cur = obj;
+            out = join(&out, &c);
+            continue;
+        }
+        if last && !follow && !trailing {
+            return at(cur, &out, c, Last::AsIs, false);
+        }
+        let on_proc = host
+            .statfs(cur.1, b"")
+            .is_ok_and(|s| s.fs_type == PROC_SUPER_MAGIC);
+        if on_proc {
+            // `/proc`'s links are the kernel's to follow (a descriptor's
+            // entry names no path), from the directory held.
+            if last && !trailing {
+                return at(cur, &out, c, Last::AsIs, false);
+            }
+            cur = match from(&mut cur, &c, 0) {
+                Ok(h) => h,
+                Err(e) => return Walked::Fails(e),
+            };
+            out = join(&out, &c);
+            continue;
+        }
+        links += 1;
+        if links > MAX_LINKS {
+            return Walked::Fails(Errno::ELOOP);
+        }
+        let len = match host.readlinkat(obj.1, b"", &mut buf) {
+            Ok(n) if n >= buf.len() => return Walked::Fails(Errno::ENAMETOOLONG),
+            Ok(0) => return Walked::Fails(Errno::ENOENT),
+            Ok(n) => n,
+            Err(e) => return Walked::Fails(e),
+        };
+        let t = &buf[..len];
+        if t.first() == Some(&b'/') {
+            cur = match open(AT_FDCWD, b"/", 0) {
+                Ok(h) => h,
+                Err(e) => return Walked::Fails(e),
+            };
+            out = alloc::vec![b'/'];
+        }
+        todo.extend(t.split(|&b| b == b'/').rev().map(<[u8]>::to_vec));
     }
-    None
+    Walked::Not
+}
+
+/// If the walk of `p` reaches the entry of one of the host's own
+/// descriptors: the path resolved so far, [`NOT_OPEN`] for the entry and
+/// the rest, which resolves as the guest's path does but names a closed
+/// number. For a host that resolves every path itself
+/// ([`HostOs::confines_paths`]) and for calls [`pin`] does not take.
+fn through_links(cx: &Ctx<'_>, dirfd: i32, p: &[u8], follow: bool) -> Option<Vec<u8>> {
+    match walk(cx.p.host, dirfd, p, follow) {
+        Walked::At {
+            reached: true,
+            text,
+            ..
+        } => Some(text),
+        _ => None,
+    }
+}
+
+/// Is path argument `i` of call `n` (arguments `a`) made from the
+/// directory the walk holds ([`pin`])? Not on a host that confines paths
+/// itself, not for `execve`/`execveat` (the new program's path is handed
+/// on as a string), nor for `openat2` with `resolve` flags (they are
+/// relative to the guest's directory).
+fn pins(cx: &Ctx<'_>, n: u64, a: &[u64; 6]) -> bool {
+    if cx.p.host.confines_paths() {
+        return false;
+    }
+    match n {
+        nr::EXECVE | nr::EXECVEAT => false,
+        nr::OPENAT2 => a[3] >= 24 && cx.mem().read_u64(a[2].wrapping_add(16)) == Ok(0),
+        _ => true,
+    }
+}
+
+/// Does the absolute path `p` stay inside `/proc`, through nothing the
+/// guest can change (no `..`, none of a process's links to elsewhere:
+/// `root`, `cwd`, `exe`, `fd`, `fdinfo`, `map_files`)? Such a path resolves
+/// the same whenever it is looked up (`self`, `thread-self` and `net` are
+/// `/proc`'s own links), and the `/proc` emulation reads it as a string
+/// (a thread the host runs in turn has no directory of its own there).
+fn plain_proc(p: &[u8]) -> bool {
+    const LEAVE: [&[u8]; 7] = [
+        b"..",
+        b"root",
+        b"cwd",
+        b"exe",
+        b"fd",
+        b"fdinfo",
+        b"map_files",
+    ];
+    let mut parts = p
+        .split(|&b| b == b'/')
+        .filter(|c| !c.is_empty() && *c != b".");
+    p.first() == Some(&b'/') && parts.next() == Some(b"proc") && parts.all(|c| !LEAVE.contains(&c))
+}
+
+/// Does call `n` create the file its path names when it is missing
+/// (following a link there)?
+fn creates(cx: &Ctx<'_>, n: u64, a: &[u64; 6]) -> bool {
+    use crate::abi::O_CREAT;
+    match n {
+        nr::OPENAT => a[2] as i32 & O_CREAT != 0,
+        nr::OPENAT2 => cx
+            .mem()
+            .read_u64(a[2])
+            .is_ok_and(|f| f as i32 & O_CREAT != 0),
+        _ => false,
+    }
+}
+
+/// Path argument `p` of call `n` (relative to the directory argument
+/// `b[d]`, `follow`: a link in its last component is followed) as the
+/// handler is to use it, made from the directory the walk reached
+/// ([`walk`]): `b[d]` becomes that directory (held until the call is
+/// over, [`release`]) and the path its last component, so that a
+/// directory of the path the guest swaps for a symbolic link after the
+/// walk changes nothing. In the last component: a call that follows a
+/// link there gets the object the walk found through its own descriptor
+/// (`/proc/self/fd/N` of the walk's, which the kernel follows to that
+/// object), a missing one is `ENOENT` (`openat` creating it gets
+/// `O_NOFOLLOW`: a link made there meanwhile is not followed). The entry
+/// of one of the host's own descriptors is [`NOT_OPEN`]'s in that
+/// directory. The walk's error when the lookup fails.
+fn pin(
+    cx: &mut Ctx<'_>,
+    n: u64,
+    a: &[u64; 6],
+    d: usize,
+    p: Vec<u8>,
+    follow: bool,
+    b: &mut [u64; 6],
+) -> SysResult<Vec<u8>> {
+    let host = cx.p.host;
+    let dirfd = a[d] as i32;
+    if let Some(v) = hide_entry(cx, dirfd, &p) {
+        return Ok(v);
+    }
+    if plain_proc(&p) {
+        return Ok(p);
+    }
+    let (dir, name, last) = match walk(host, dirfd, &p, follow) {
+        Walked::Not => return Ok(p),
+        Walked::Fails(e) => return Err(e),
+        Walked::At {
+            dir, name, last, ..
+        } => (dir, name, last),
+    };
+    let dir = host.hold_own_fd(dir.keep());
+    cx.held.push(dir);
+    b[d] = dir as u64;
+    match last {
+        Last::AsIs => Ok(name),
+        Last::Object(obj) => {
+            let obj = host.hold_own_fd(obj.keep());
+            cx.held.push(obj);
+            let mut v = alloc::format!("/proc/self/fd/{obj}").into_bytes();
+            if name.last() == Some(&b'/') {
+                v.push(b'/');
+            }
+            Ok(v)
+        }
+        Last::Missing if creates(cx, n, a) => {
+            if n == nr::OPENAT {
+                b[2] |= crate::abi::O_NOFOLLOW as u64;
+            }
+            Ok(name)
+        }
+        Last::Missing => Err(Errno::ENOENT),
+    }
 }
 
 /// Is the directory open at host descriptor `fd` an `fd` or `fdinfo`
