@@ -3,18 +3,23 @@
 // exits with its own status; the parent's threads go on meanwhile.
 //@ cflags: -pthread
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 static volatile int stop;
-static long spins;
+static volatile long spins;
 static void *spinner(void *a) { (void)a; while (!stop) spins++; return NULL; }
 static void *child_worker(void *a) { return (void *)((long)a * 2); }
 
 static void *forker(void *a) {
     (void)a;
+    // Fork while the spinner runs (on a loaded machine it may not have
+    // run at all yet when the forker is done).
+    while (spins == 0)
+        sched_yield();
     fflush(stdout);
     pid_t p = fork();
     if (p == 0) {
