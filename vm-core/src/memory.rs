@@ -999,14 +999,12 @@ impl GuestMemory {
         let Some(p) = self.perms.get(page as usize) else {
             return false;
         };
-        let need = MAPPED | Perm::WRITE.bits();
-        if p.load(Ordering::Relaxed) & need != need {
-            return false;
-        }
+        // release_code takes `code_prot`, so a change under way is
+        // complete before the page table is read here. (A page with its
+        // CODE bit set is guest-writable: the bit is set only on such
+        // pages, and `mprotect` clears it.)
         self.release_code(page, page);
-        // Taken once more: the page table as it is after any change that
-        // was under way.
-        let _prot = self.code_prot.lock();
+        let need = MAPPED | Perm::WRITE.bits();
         p.load(Ordering::Relaxed) & need == need
     }
 

@@ -1444,7 +1444,13 @@ impl<B: Backend> JitOn<B> {
     ) -> Result<(), Trap> {
         let HostAccess { addr, write, gone } = access;
         let again = write && !gone && mem.write_refused(addr);
-        if let Ok(bits) = fetch(mem, cpu.pc) {
+        let fetched = fetch(mem, cpu.pc);
+        if again {
+            // The write goes ahead: an instruction that cannot be fetched
+            // (another thread unmapped it meanwhile) faults there.
+            fetched.map_err(Trap::MemFault)?;
+        }
+        if let Ok(bits) = fetched {
             let (inst, len) = decode(bits);
             // The host reports an atomic's locked access as a write even
             // where the guest's fault is a read (a page that is not
