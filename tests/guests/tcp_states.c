@@ -6,6 +6,12 @@
 // in TIME_WAIT: binding it again is EADDRINUSE, and SO_REUSEADDR helps
 // only when the closed socket had it too (a server restarting on its
 // port), as Linux's bind conflict rule says.
+//
+// Every socket here is bound to a loopback address of this run's own
+// (127.X.Y.1, from the pid), not 127.0.0.1: the checks bind again to a
+// port after it was released, and the guests run beside others that take
+// ephemeral ports on 127.0.0.1 all the time, so on the shared address
+// another program could take the port in between (seen once in a full run).
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,10 +22,22 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+static unsigned own_addr;
+
 static struct sockaddr_in lo(int port) {
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+                            .sin_addr.s_addr = htonl(own_addr)};
     return a;
+}
+
+// A client socket bound to this run's address (port chosen by the kernel),
+// so that its port too is this address's and nobody else's.
+static int client(int flags) {
+    int s = socket(AF_INET, SOCK_STREAM | flags, 0);
+    struct sockaddr_in a = lo(0);
+    if (bind(s, (struct sockaddr *)&a, sizeof a) != 0)
+        printf("bind client to own address: %s\n", strerror(errno));
+    return s;
 }
 
 static int port_of(int s) {
@@ -69,10 +87,12 @@ static void drain_eof(int s) {
 }
 
 int main(void) {
+    unsigned pid = (unsigned)getpid();
+    own_addr = (127u << 24) | ((100 + pid % 150) << 16) | ((pid / 150 % 250 + 1) << 8) | 1;
     // A non-blocking connect that completes.
     int ls = listener(0);
     int port = port_of(ls);
-    int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    int c = client(SOCK_NONBLOCK);
     struct sockaddr_in a = lo(port);
     int rc = connect(c, (struct sockaddr *)&a, sizeof a);
     printf("non-blocking connect: %d %s\n", rc, err(rc));
@@ -102,7 +122,7 @@ int main(void) {
     close(ls);
     ls = listener(1);
     port = port_of(ls);
-    c = socket(AF_INET, SOCK_STREAM, 0);
+    c = client(0);
     a = lo(port);
     rc = connect(c, (struct sockaddr *)&a, sizeof a);
     printf("blocking connect: %s\n", err(rc));
@@ -118,7 +138,7 @@ int main(void) {
     // The side that closed second holds nothing.
     ls = listener(0);
     port = port_of(ls);
-    c = socket(AF_INET, SOCK_STREAM, 0);
+    c = client(0);
     a = lo(port);
     connect(c, (struct sockaddr *)&a, sizeof a);
     cport = port_of(c);
@@ -134,12 +154,12 @@ int main(void) {
     ls = listener(0);
     port = port_of(ls);
     close(ls);
-    c = socket(AF_INET, SOCK_STREAM, 0);
+    c = client(0);
     a = lo(port);
     rc = connect(c, (struct sockaddr *)&a, sizeof a);
     printf("blocking connect to a closed port: %s\n", err(rc));
     close(c);
-    c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    c = client(SOCK_NONBLOCK);
     rc = connect(c, (struct sockaddr *)&a, sizeof a);
     printf("non-blocking connect to a closed port: %d %s\n", rc, err(rc));
     p.fd = c;
