@@ -34,11 +34,19 @@ if (isMainThread) {
   }
   function waiter() {
     // A worker blocks in Atomics.wait until the main thread notifies it.
+    // The main thread cannot know when the worker has gone to sleep, so it
+    // notifies again every 10 ms until a notify wakes someone (the slot
+    // stays 0, so the wait can only end by a notify or its timeout: no
+    // 'not-equal' because the worker was slow to reach the wait), having
+    // first stored 42 in another slot, which the woken worker must see.
     Atomics.store(shared, N + 1, 0);
-    const w = new Worker(__filename, { workerData: { kind: 'wait', sab, slot: N + 1 } });
+    Atomics.store(shared, N, 0);
+    const w = new Worker(__filename, { workerData: { kind: 'wait', sab, slot: N + 1, seen: N } });
     w.on('message', (m) => {
       if (m === 'waiting') {
-        setTimeout(() => { Atomics.store(shared, N + 1, 42); Atomics.notify(shared, N + 1); }, 20);
+        Atomics.store(shared, N, 42);
+        const poke = () => { if (Atomics.notify(shared, N + 1, 1) === 0) setTimeout(poke, 10); };
+        setTimeout(poke, 10);
       } else {
         console.log('woken', m);
         thrower();
@@ -68,8 +76,8 @@ if (isMainThread) {
 } else if (workerData.kind === 'wait') {
   const shared = new Int32Array(workerData.sab);
   parentPort.postMessage('waiting');
-  const r = Atomics.wait(shared, workerData.slot, 0, 10000);
-  parentPort.postMessage(`${r} ${Atomics.load(shared, workerData.slot)}`);
+  const r = Atomics.wait(shared, workerData.slot, 0, 60000);
+  parentPort.postMessage(`${r} ${Atomics.load(shared, workerData.seen)}`);
 } else if (workerData.kind === 'throw') {
   throw new TypeError('thrown in a worker');
 }
