@@ -214,6 +214,7 @@ const AGE: &str = "/usr/bin/age";
 const NODE: &str = "/usr/bin/node";
 const RUBY: &str = "/usr/bin/ruby3.3";
 const JAVA: &str = "/usr/lib/jvm/java-21-openjdk-riscv64/bin/java";
+const CC1: &str = "/usr/libexec/gcc/riscv64-linux-gnu/14/cc1";
 /// GNU tar's options for an archive that is the same bytes on every run
 /// (the fixture's copies have the time of the copy).
 const TAR_FIXED: &[&str] = &[
@@ -482,6 +483,7 @@ pub fn cases() -> Vec<RealCase> {
     v.extend(wide_cases());
     v.extend(go_cases(&words));
     v.extend(jit_cases());
+    v.extend(gcc_cases());
     // esbuild: a static Go program (threads from before main).
     let esb = |name, args: &[&str]| RealCase {
         name,
@@ -654,6 +656,38 @@ fn jit_cases() -> Vec<RealCase> {
         // sockets, fibers, signals and `sh` children (see `ruby/main.rb`).
         case("ruby.main", RUBY, &["ruby/main.rb"]).host_children(),
     ]
+}
+
+/// GCC 14, Debian's native riscv64 compiler: `cc1` alone (a large
+/// program whose code mostly runs once, as a compiler's does) against
+/// qemu-riscv64, and the `gcc` driver building a two-file program and
+/// running it (the driver execs `cc1`, `as`, `collect2` and `ld`, all
+/// RISC-V programs of the sysroot), with the host's own gcc building and
+/// running the same sources as the oracle.
+fn gcc_cases() -> Vec<RealCase> {
+    // The options the driver gives cc1 for this target (`gcc -###`).
+    const CC1_TARGET: &[&str] = &[
+        "-quiet",
+        "-imultilib",
+        ".",
+        "-imultiarch",
+        "riscv64-linux-gnu",
+        "-march=rv64imafdc_zicsr_zifencei",
+        "-mabi=lp64d",
+        "-misa-spec=20191213",
+    ];
+    let build = |cc: &str| {
+        format!(
+            "{cc} -O2 -Wall -c gcc/stats.c -o stats.o && {cc} -O2 -Wall -o prog gcc/prog.c stats.o -lm && ./prog 5"
+        )
+    };
+    let guest = build("gcc-14");
+    let host = build("gcc");
+    let mut cc1 = CC1_TARGET.to_vec();
+    cc1.extend(["-O2", "gcc/prog.c", "-o", "-"]);
+    let mut run = case("gcc.build-run", BASH, &["-c", &guest]).execs(&["bash", "-c", &host]);
+    run.timeout = Duration::from_secs(300);
+    vec![case("gcc.cc1", CC1, &cc1), run]
 }
 
 /// More programs real users run, each chosen for what it asks of the OS:
