@@ -203,8 +203,26 @@ fn absolute(dirfd: i32, path: &[u8]) -> SysResult<(Vec<Vec<u8>>, bool)> {
             c => parts.push(c.to_vec()),
         }
     }
-    let slash = path.ends_with(b"/") && !parts.is_empty();
+    // A slash or a `.` after the last name: it must be a directory.
+    let slash = (path.ends_with(b"/") || last_name(path) == b".") && !parts.is_empty();
     Ok((parts, slash))
+}
+
+/// The last component of `path` as written (trailing slashes left out).
+pub fn last_name(path: &[u8]) -> &[u8] {
+    let end = path.iter().rposition(|&c| c != b'/').map_or(0, |i| i + 1);
+    let start = path[..end]
+        .iter()
+        .rposition(|&c| c == b'/')
+        .map_or(0, |i| i + 1);
+    &path[start..end]
+}
+
+/// Does `path` end in a way that makes the kernel look at (follow to)
+/// what its last name is, a call that works on the name included: a
+/// slash after it, or a last name `.` or `..`?
+pub fn ends_as_dir(path: &[u8]) -> bool {
+    path.ends_with(b"/") || matches!(last_name(path), b"." | b"..")
 }
 
 /// Does root path `root` contain `parts` (component-wise)? The rest.
@@ -425,8 +443,28 @@ impl Sandbox {
     /// The directory that holds the last component of `path` (resolved
     /// inside a root granting `need`) and that component, for calls that
     /// work on a name: create, remove, rename, link, read a link.
+    ///
+    /// The name keeps a slash written after it (`unlinkat(dir, "f/")`), and
+    /// a last name `.` or `..` is the name itself in the directory written
+    /// before it (`rmdir("d/.")`): the kernel then answers as for the
+    /// whole path (`ENOTDIR`, `EINVAL`, `EEXIST`, ...) without following
+    /// a link there or acting on the directory.
     pub fn parent(&self, dirfd: i32, path: &[u8], need: Need) -> SysResult<(Resolved, CString)> {
+        let last = last_name(path);
+        if matches!(last, b"." | b"..") {
+            let cut = path.len() - path.iter().rev().take_while(|&&c| c == b'/').count();
+            let before = &path[..cut - last.len()];
+            // `before` is empty or ends with a slash: a directory.
+            let before = if before.is_empty() {
+                &b"./"[..]
+            } else {
+                before
+            };
+            let dir = self.object(dirfd, before, need, true)?;
+            return Ok((dir, cstr(last)?));
+        }
         let (parts, _) = absolute(dirfd, path)?;
+        let slash = path.ends_with(b"/");
         let (root, rest) = self.locate(&parts, need)?;
         let (dir, name) = match (&root.file, rest.split_last()) {
             (Some(name), _) => (
@@ -451,6 +489,13 @@ impl Sandbox {
                 )?,
                 cstr(last)?,
             ),
+        };
+        let name = if slash {
+            let mut v = name.into_bytes();
+            v.push(b'/');
+            cstr(&v)?
+        } else {
+            name
         };
         // SAFETY: a new descriptor we own.
         Ok((
