@@ -1702,7 +1702,15 @@ impl HostOs for LinuxHost {
         resolve: u64,
     ) -> SysResult<i32> {
         if let Some(sb) = sandbox::get() {
-            return sb.open2(dirfd, &self.map(path), flags, mode, resolve);
+            // RESOLVE_BENEATH, RESOLVE_IN_ROOT: an absolute path is the
+            // guest directory's business (refused, or below it), not the
+            // sysroot's.
+            let path = if resolve & 0x18 != 0 {
+                std::borrow::Cow::Borrowed(path)
+            } else {
+                self.map(path)
+            };
+            return sb.open2(dirfd, &path, flags, mode, resolve);
         }
         let p = cpath(path)?;
         let how: [u64; 3] = [flags as u32 as u64, mode as u64, resolve];

@@ -279,7 +279,15 @@ const OPEN_FLAGS: i32 = libc::O_ACCMODE
 
 fn openat2(dir: RawFd, rest: &[u8], flags: i32, mode: u32, resolve: u64) -> SysResult<RawFd> {
     let rest = if rest.is_empty() { &b"."[..] } else { rest };
-    let c = cstr(rest)?;
+    openat2_as_is(dir, rest, flags, mode, resolve).map_err(|e| {
+        // Leaving the root: as a security module refusing it.
+        if e == Errno::EXDEV { Errno::EACCES } else { e }
+    })
+}
+
+/// The kernel's `openat2(dir, path, {flags, mode, resolve})`.
+fn openat2_as_is(dir: RawFd, path: &[u8], flags: i32, mode: u32, resolve: u64) -> SysResult<RawFd> {
+    let c = cstr(path)?;
     let creates = flags & libc::O_CREAT != 0 || flags & libc::O_TMPFILE == libc::O_TMPFILE;
     let how = OpenHow {
         flags: (flags & OPEN_FLAGS) as u32 as u64,
@@ -298,9 +306,7 @@ fn openat2(dir: RawFd, rest: &[u8], flags: i32, mode: u32, resolve: u64) -> SysR
         )
     };
     if r < 0 {
-        let e = os_err();
-        // Leaving the root: as a security module refusing it.
-        return Err(if e == Errno::EXDEV { Errno::EACCES } else { e });
+        return Err(os_err());
     }
     Ok(r as RawFd)
 }
@@ -342,10 +348,13 @@ impl Sandbox {
     }
 
     /// `openat2(dirfd, path, how)` inside the allowed roots: the guest's
-    /// own `RESOLVE_*` flags hold on top of the sandbox's. `RESOLVE_BENEATH`
-    /// and `RESOLVE_IN_ROOT` are taken lexically against `dirfd` (an
-    /// absolute path or a `..` above it is `EXDEV`, or stays at it), the
-    /// others are passed to the kernel.
+    /// own `RESOLVE_*` flags hold on top of the sandbox's. With
+    /// `RESOLVE_BENEATH` or `RESOLVE_IN_ROOT` the kernel resolves from the
+    /// guest's directory (`dirfd`, or the current directory) itself, which
+    /// must be inside a root granting the access: the result stays below
+    /// that directory, so inside the root, with Linux's own semantics
+    /// (links, `..`, absolute paths and links under `RESOLVE_IN_ROOT`).
+    /// The other flags go to the kernel with the sandbox's resolution.
     pub fn open2(
         &self,
         dirfd: i32,
@@ -355,40 +364,18 @@ impl Sandbox {
         resolve: u64,
     ) -> SysResult<RawFd> {
         const RESOLVE_IN_ROOT: u64 = 0x10;
-        let mut path = path.to_vec();
-        if resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT) != 0 {
-            let in_root = resolve & RESOLVE_IN_ROOT != 0;
-            if path.starts_with(b"/") && !in_root {
-                return Err(Errno::EXDEV);
-            }
-            let mut kept: Vec<&[u8]> = Vec::new();
-            for c in path.split(|&c| c == b'/') {
-                match c {
-                    b"" | b"." => {}
-                    b".." if kept.is_empty() && in_root => {}
-                    b".." if kept.is_empty() => return Err(Errno::EXDEV),
-                    b".." => {
-                        kept.pop();
-                    }
-                    c => kept.push(c),
-                }
-            }
-            let slash = path.ends_with(b"/");
-            let mut p = kept.join(&b'/');
-            if p.is_empty() {
-                p.push(b'.');
-            }
-            if slash {
-                p.push(b'/');
-            }
-            path = p;
-        }
-        let extra = resolve & !(RESOLVE_BENEATH | RESOLVE_IN_ROOT);
-        let path = &path[..];
         let write = flags & libc::O_ACCMODE != libc::O_RDONLY
             || flags & (libc::O_CREAT | libc::O_TRUNC) != 0
             || flags & libc::O_TMPFILE == libc::O_TMPFILE;
         let need = if write { Need::Write } else { Need::Read };
+        if resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT) != 0 {
+            // The anchor's place (its path now: the guest can move a
+            // directory only from one allowed place to another).
+            let (parts, _) = absolute(dirfd, b".")?;
+            self.locate(&parts, need)?;
+            return openat2_as_is(dirfd, path, flags, mode, resolve | RESOLVE_NO_MAGICLINKS);
+        }
+        let extra = resolve;
         let (parts, slash) = absolute(dirfd, path)?;
         let (root, rest) = self.locate(&parts, need)?;
         match &root.file {
