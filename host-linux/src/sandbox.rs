@@ -19,9 +19,17 @@
 //! `..` that would leave the root (or an absolute link) fails, which the
 //! guest sees as `EACCES`. Calls that work on a name (create, remove,
 //! rename, link, read a link) resolve its parent directory that way and
-//! then act on the last component relative to that descriptor. Calls
-//! without a `*at`-on-descriptor form (chmod, chown, utimes, xattrs)
-//! reach the resolved object through its `/proc/self/fd/N` name.
+//! then act on the last component relative to that descriptor (a slash
+//! after it, or a last component `.` or `..`, is kept for the kernel to
+//! answer as for the whole path). Calls without a `*at`-on-descriptor
+//! form (chmod, chown, utimes, xattrs) reach the resolved object through
+//! its `/proc/self/fd/N` name. `openat2`'s `RESOLVE_BENEATH` and
+//! `RESOLVE_IN_ROOT` are the kernel's, from the guest's own directory
+//! (which must be inside a root).
+//!
+//! The program of a pvm started by a guest's `execve` is a root held open
+//! (`Allow::held`, `--program-fd`): the file the exec'ing pvm checked,
+//! reopened through its descriptor, whatever its name names later.
 
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -45,6 +53,10 @@ struct Root {
     dir: OwnedFd,
     /// A file root: its name in `dir`.
     file: Option<CString>,
+    /// A file root held open: `dir` is the file itself (reopened through
+    /// its `/proc/self/fd` link), which `/proc/self/fd/N` of `dir` names
+    /// too.
+    whole: bool,
     write: bool,
 }
 
@@ -96,6 +108,9 @@ pub struct Allow {
     pub write: bool,
     /// A missing path is skipped (the defaults) instead of an error.
     pub optional: bool,
+    /// The file, held open at this descriptor (pvm's own, at a high
+    /// number): the place is that file, whatever its name names later.
+    pub held: Option<RawFd>,
 }
 
 /// Set the sandbox up (once, before the guest runs). Each place is
@@ -110,6 +125,19 @@ pub fn install(allow: &[Allow], allow_net: bool) -> Result<(), String> {
 fn build(allow: &[Allow], allow_net: bool) -> Result<Sandbox, String> {
     let mut roots = Vec::new();
     for a in allow {
+        if let Some(fd) = a.held {
+            // SAFETY: the descriptor is handed over to the sandbox.
+            let dir = unsafe { OwnedFd::from_raw_fd(fd) };
+            let path = fd_path(fd).map_err(|e| format!("{}: {e}", a.path.display()))?;
+            roots.push(Root {
+                path,
+                dir,
+                file: None,
+                whole: true,
+                write: false,
+            });
+            continue;
+        }
         let canon = match std::fs::canonicalize(&a.path) {
             Ok(c) => c,
             Err(_) if a.optional => continue,
@@ -134,6 +162,7 @@ fn build(allow: &[Allow], allow_net: bool) -> Result<Sandbox, String> {
                 path: lexical,
                 dir: dir.try_clone().map_err(|e| shown(e.to_string()))?,
                 file: file.clone(),
+                whole: false,
                 write: a.write,
             });
         }
@@ -141,6 +170,7 @@ fn build(allow: &[Allow], allow_net: bool) -> Result<Sandbox, String> {
             path,
             dir,
             file,
+            whole: false,
             write: a.write,
         });
     }
@@ -279,10 +309,32 @@ const OPEN_FLAGS: i32 = libc::O_ACCMODE
 
 fn openat2(dir: RawFd, rest: &[u8], flags: i32, mode: u32, resolve: u64) -> SysResult<RawFd> {
     let rest = if rest.is_empty() { &b"."[..] } else { rest };
-    openat2_as_is(dir, rest, flags, mode, resolve).map_err(|e| {
+    // A rename or mount anywhere meanwhile makes a `RESOLVE_BENEATH`
+    // lookup through `..` (a link's) fail with `EAGAIN`, for its caller to
+    // try again: the sandbox's lookup does (a plain open never fails so).
+    let mut r = openat2_as_is(dir, rest, flags, mode, resolve);
+    for _ in 0..1000 {
+        if r != Err(Errno::EAGAIN) {
+            break;
+        }
+        r = openat2_as_is(dir, rest, flags, mode, resolve);
+    }
+    r.map_err(|e| {
         // Leaving the root: as a security module refusing it.
         if e == Errno::EXDEV { Errno::EACCES } else { e }
     })
+}
+
+/// A held file opened again (`flags` without creation; it is a regular
+/// file, so following or not is the same; `slash`: a slash after its
+/// name, `ENOTDIR`).
+fn reopen(fd: &OwnedFd, flags: i32, slash: bool) -> SysResult<RawFd> {
+    if slash {
+        return Err(Errno::ENOTDIR);
+    }
+    let link = format!("/proc/self/fd/{}", fd.as_raw_fd());
+    let flags = flags & !(libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_TMPFILE);
+    openat2_as_is(libc::AT_FDCWD, link.as_bytes(), flags, 0, 0)
 }
 
 /// The kernel's `openat2(dir, path, {flags, mode, resolve})`.
@@ -328,12 +380,26 @@ impl Resolved {
 impl Sandbox {
     /// The root for `parts` that grants `need`, and the rest of the path.
     fn locate<'a>(&self, parts: &'a [Vec<u8>], need: Need) -> SysResult<(&Root, &'a [Vec<u8>])> {
+        // A held file by its descriptor's link.
+        if let [p, s, f, n] = parts
+            && (&p[..], &s[..], &f[..]) == (b"proc", b"self", b"fd")
+            && let Some(r) = self
+                .roots
+                .iter()
+                .find(|r| r.whole && n[..] == *r.dir.as_raw_fd().to_string().as_bytes())
+        {
+            return if need == Need::Write {
+                Err(Errno::EACCES)
+            } else {
+                Ok((r, &parts[4..]))
+            };
+        }
         for r in &self.roots {
             if need == Need::Write && !r.write {
                 continue;
             }
             if let Some(rest) = below(&r.path, parts) {
-                if r.file.is_some() && !rest.is_empty() {
+                if (r.file.is_some() || r.whole) && !rest.is_empty() {
                     continue;
                 }
                 return Ok((r, rest));
@@ -378,6 +444,9 @@ impl Sandbox {
         let extra = resolve;
         let (parts, slash) = absolute(dirfd, path)?;
         let (root, rest) = self.locate(&parts, need)?;
+        if root.whole {
+            return reopen(&root.dir, flags, slash);
+        }
         match &root.file {
             Some(name) => openat2(
                 root.dir.as_raw_fd(),
@@ -406,6 +475,7 @@ impl Sandbox {
         let (parts, slash) = absolute(dirfd, path)?;
         let (root, rest) = self.locate(&parts, need)?;
         let fd = match &root.file {
+            _ if root.whole => reopen(&root.dir, flags, slash)?,
             Some(name) => openat2(
                 root.dir.as_raw_fd(),
                 name.as_bytes(),
@@ -453,6 +523,10 @@ impl Sandbox {
         let (parts, _) = absolute(dirfd, path)?;
         let slash = path.ends_with(b"/");
         let (root, rest) = self.locate(&parts, need)?;
+        if root.whole {
+            // A held file is not a name pvm can act on.
+            return Err(Errno::EACCES);
+        }
         let (dir, name) = match (&root.file, rest.split_last()) {
             (Some(name), _) => (
                 openat2(
@@ -814,11 +888,13 @@ mod tests {
                 path: d.join("ro"),
                 write: false,
                 optional: false,
+                held: None,
             },
             Allow {
                 path: d.join("rw"),
                 write: true,
                 optional: false,
+                held: None,
             },
         ];
         (d.clone(), build(&allow, false).unwrap())

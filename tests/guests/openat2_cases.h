@@ -21,8 +21,16 @@ static int d;
 
 static void try2(const char *what, int dirfd, const char *path, long flags, long resolve) {
     struct open_how how = {.flags = flags, .mode = flags & O_CREAT ? 0644 : 0, .resolve = resolve};
-    errno = 0;
-    long r = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+    long r;
+    // RESOLVE_BENEATH and RESOLVE_IN_ROOT through ".." fail with EAGAIN
+    // when anything on the machine is renamed meanwhile: the caller is to
+    // try again, as openat2(2) says.
+    for (int i = 0; i < 1000; i++) {
+        errno = 0;
+        r = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+        if (r >= 0 || errno != EAGAIN)
+            break;
+    }
     printf("%s %s: %s\n", what, path, r < 0 ? errname(errno) : "ok");
     if (r >= 0)
         close(r);
