@@ -159,6 +159,7 @@ impl BareMetal {
         let run = self.run();
         let launch = Launch {
             program: &req.path,
+            load_from: None,
             argv: &argv,
             envp: &envp,
             sysroot: run.sysroot.as_deref(),

@@ -204,6 +204,13 @@ pub struct Cli {
     #[arg(long, hide = true, value_name = "MASK", value_parser = parse_mask)]
     pub closed_fds: Option<u64>,
 
+    /// Internal (pvm's own execve under --sandbox): the program, open at
+    /// this descriptor (the file the exec'ing pvm checked). It is loaded
+    /// from there, and it is the program's allowed place, whatever its
+    /// name names now.
+    #[arg(long, hide = true, value_name = "FD")]
+    pub program_fd: Option<i32>,
+
     /// Internal (pvm's own execve under gdb): the gdb connection the
     /// exec'ing pvm hands on, with its protocol state; this pvm reports
     /// the exec to gdb and goes on debugging the new program.

@@ -806,6 +806,12 @@ impl HostOs for LinuxHost {
     }
 
     fn readlinkat(&self, dirfd: i32, path: &[u8], buf: &mut [u8]) -> SysResult<usize> {
+        if let Some(sb) = sandbox::get().filter(|_| sandbox::ends_as_dir(path)) {
+            // A slash or `.` after the last name follows a link there: the
+            // object is then never a link (`EINVAL`), or the lookup fails.
+            sb.object(dirfd, &self.map(path), Need::Read, true)?;
+            return Err(Errno::EINVAL);
+        }
         let n = if path.is_empty() || sandbox::is_fd_link(path) {
             Named {
                 _keep: None,
@@ -936,10 +942,13 @@ impl HostOs for LinuxHost {
                 },
                 flags,
             )
-        } else if flags & libc::AT_SYMLINK_FOLLOW != 0 {
+        } else if flags & libc::AT_SYMLINK_FOLLOW != 0
+            || sandbox::get().is_some() && sandbox::ends_as_dir(oldpath)
+        {
+            // (A slash or `.` after the last name follows a link there.)
             (
                 self.target_path(olddirfd, oldpath, true, Need::Write)?,
-                flags,
+                flags | libc::AT_SYMLINK_FOLLOW,
             )
         } else {
             (self.named(olddirfd, oldpath, Need::Write)?, flags)
@@ -1693,7 +1702,15 @@ impl HostOs for LinuxHost {
         resolve: u64,
     ) -> SysResult<i32> {
         if let Some(sb) = sandbox::get() {
-            return sb.open2(dirfd, &self.map(path), flags, mode, resolve);
+            // RESOLVE_BENEATH, RESOLVE_IN_ROOT: an absolute path is the
+            // guest directory's business (refused, or below it), not the
+            // sysroot's.
+            let path = if resolve & 0x18 != 0 {
+                std::borrow::Cow::Borrowed(path)
+            } else {
+                self.map(path)
+            };
+            return sb.open2(dirfd, &path, flags, mode, resolve);
         }
         let p = cpath(path)?;
         let how: [u64; 3] = [flags as u32 as u64, mode as u64, resolve];

@@ -266,11 +266,16 @@ fn run(cli: &Cli) -> ProcessEnd {
 }
 
 /// `--sandbox`: the places the guest may reach (see `sandbox`).
-fn sandbox_places(cli: &cli::Cli, sysroot: Option<&std::path::Path>) -> Vec<sandbox::Allow> {
+fn sandbox_places(
+    cli: &cli::Cli,
+    sysroot: Option<&std::path::Path>,
+    held: Option<i32>,
+) -> Vec<sandbox::Allow> {
     let allow = |p: &std::path::Path, write: bool, optional: bool| sandbox::Allow {
         path: p.to_path_buf(),
         write,
         optional,
+        held: None,
     };
     let mut v: Vec<sandbox::Allow> = Vec::new();
     v.extend(cli.allow_read.iter().map(|d| allow(d, false, false)));
@@ -278,12 +283,24 @@ fn sandbox_places(cli: &cli::Cli, sysroot: Option<&std::path::Path>) -> Vec<sand
     if let Some(s) = sysroot {
         v.push(allow(s, false, true));
     }
-    let program = HOST.map(cli.program().as_encoded_bytes()).into_owned();
-    v.push(allow(
-        std::path::Path::new(std::ffi::OsStr::from_bytes(&program)),
-        false,
-        true,
-    ));
+    match held {
+        // The file the exec'ing pvm checked (`--program-fd`), whatever its
+        // name names now.
+        Some(fd) => v.push(sandbox::Allow {
+            path: format!("/proc/self/fd/{fd}").into(),
+            write: false,
+            optional: false,
+            held: Some(fd),
+        }),
+        None => {
+            let program = HOST.map(cli.program().as_encoded_bytes()).into_owned();
+            v.push(allow(
+                std::path::Path::new(std::ffi::OsStr::from_bytes(&program)),
+                false,
+                true,
+            ));
+        }
+    }
     for d in ["/dev/null", "/dev/zero", "/dev/full"] {
         v.push(allow(d.as_ref(), true, true));
     }
@@ -339,8 +356,20 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
     if let Some(s) = &sysroot {
         HOST.set_sysroot(s.as_os_str().as_encoded_bytes());
     }
+    // `--program-fd`: the program, open; out of the guest's way.
+    let held = cli.program_fd.and_then(|fd| {
+        let high = host_linux::fdrange::move_high(fd);
+        if cli.sandbox && high != fd {
+            return Some(high);
+        }
+        // SAFETY: the descriptor was handed to this pvm for the program.
+        unsafe { libc::close(high) };
+        None
+    });
+    let held_path = held.map(|fd| format!("/proc/self/fd/{fd}").into_bytes());
     if cli.sandbox {
-        if let Err(e) = sandbox::install(&sandbox_places(cli, sysroot.as_deref()), cli.allow_net) {
+        let places = sandbox_places(cli, sysroot.as_deref(), held);
+        if let Err(e) = sandbox::install(&places, cli.allow_net) {
             eprintln!("pvm: --sandbox: {e}");
             return Err(EXIT_INTERNAL);
         }
@@ -360,7 +389,10 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
     }
     // /proc/self/exe: the program's absolute path, symlinks resolved, as
     // the kernel reports it (of the file loaded: the sysroot's, if there).
-    let loaded_path = std::ffi::OsStr::from_bytes(&HOST.map(program)).to_os_string();
+    let loaded_path = match &held_path {
+        Some(p) => std::ffi::OsStr::from_bytes(p).to_os_string(),
+        None => std::ffi::OsStr::from_bytes(&HOST.map(program)).to_os_string(),
+    };
     let exe_path = std::fs::canonicalize(loaded_path)
         .map(|p| p.into_os_string().into_encoded_bytes())
         .unwrap_or_else(|_| program.to_vec());
@@ -428,6 +460,7 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
     }
     let launch = Launch {
         program,
+        load_from: held_path.as_deref(),
         argv: &argv,
         envp: &envp,
         sysroot: sysroot.as_ref().map(|s| s.as_os_str().as_encoded_bytes()),

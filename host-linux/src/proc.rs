@@ -525,6 +525,16 @@ fn prepare(
                 args.push(e.clone());
             }
             args.extend(extra);
+            if crate::sandbox::get().is_some() {
+                // The new pvm loads the file the core checked, from this
+                // descriptor, and makes it its program's place: a name
+                // the guest swaps for a link after the check changes
+                // nothing (see `sandbox`).
+                // SAFETY: no memory is involved; `req.fd` is open.
+                if unsafe { libc::fcntl(req.fd, libc::F_SETFD, 0) } == 0 {
+                    args.push(format!("--program-fd={}", req.fd).into_bytes());
+                }
+            }
             let mut a0 = b"--argv0=".to_vec();
             a0.extend_from_slice(&req.argv[0]);
             args.push(a0);

@@ -19,9 +19,17 @@
 //! `..` that would leave the root (or an absolute link) fails, which the
 //! guest sees as `EACCES`. Calls that work on a name (create, remove,
 //! rename, link, read a link) resolve its parent directory that way and
-//! then act on the last component relative to that descriptor. Calls
-//! without a `*at`-on-descriptor form (chmod, chown, utimes, xattrs)
-//! reach the resolved object through its `/proc/self/fd/N` name.
+//! then act on the last component relative to that descriptor (a slash
+//! after it, or a last component `.` or `..`, is kept for the kernel to
+//! answer as for the whole path). Calls without a `*at`-on-descriptor
+//! form (chmod, chown, utimes, xattrs) reach the resolved object through
+//! its `/proc/self/fd/N` name. `openat2`'s `RESOLVE_BENEATH` and
+//! `RESOLVE_IN_ROOT` are the kernel's, from the guest's own directory
+//! (which must be inside a root).
+//!
+//! The program of a pvm started by a guest's `execve` is a root held open
+//! (`Allow::held`, `--program-fd`): the file the exec'ing pvm checked,
+//! reopened through its descriptor, whatever its name names later.
 
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -45,6 +53,10 @@ struct Root {
     dir: OwnedFd,
     /// A file root: its name in `dir`.
     file: Option<CString>,
+    /// A file root held open: `dir` is the file itself (reopened through
+    /// its `/proc/self/fd` link), which `/proc/self/fd/N` of `dir` names
+    /// too.
+    whole: bool,
     write: bool,
 }
 
@@ -96,6 +108,9 @@ pub struct Allow {
     pub write: bool,
     /// A missing path is skipped (the defaults) instead of an error.
     pub optional: bool,
+    /// The file, held open at this descriptor (pvm's own, at a high
+    /// number): the place is that file, whatever its name names later.
+    pub held: Option<RawFd>,
 }
 
 /// Set the sandbox up (once, before the guest runs). Each place is
@@ -110,6 +125,19 @@ pub fn install(allow: &[Allow], allow_net: bool) -> Result<(), String> {
 fn build(allow: &[Allow], allow_net: bool) -> Result<Sandbox, String> {
     let mut roots = Vec::new();
     for a in allow {
+        if let Some(fd) = a.held {
+            // SAFETY: the descriptor is handed over to the sandbox.
+            let dir = unsafe { OwnedFd::from_raw_fd(fd) };
+            let path = fd_path(fd).map_err(|e| format!("{}: {e}", a.path.display()))?;
+            roots.push(Root {
+                path,
+                dir,
+                file: None,
+                whole: true,
+                write: false,
+            });
+            continue;
+        }
         let canon = match std::fs::canonicalize(&a.path) {
             Ok(c) => c,
             Err(_) if a.optional => continue,
@@ -134,6 +162,7 @@ fn build(allow: &[Allow], allow_net: bool) -> Result<Sandbox, String> {
                 path: lexical,
                 dir: dir.try_clone().map_err(|e| shown(e.to_string()))?,
                 file: file.clone(),
+                whole: false,
                 write: a.write,
             });
         }
@@ -141,6 +170,7 @@ fn build(allow: &[Allow], allow_net: bool) -> Result<Sandbox, String> {
             path,
             dir,
             file,
+            whole: false,
             write: a.write,
         });
     }
@@ -203,8 +233,26 @@ fn absolute(dirfd: i32, path: &[u8]) -> SysResult<(Vec<Vec<u8>>, bool)> {
             c => parts.push(c.to_vec()),
         }
     }
-    let slash = path.ends_with(b"/") && !parts.is_empty();
+    // A slash or a `.` after the last name: it must be a directory.
+    let slash = (path.ends_with(b"/") || last_name(path) == b".") && !parts.is_empty();
     Ok((parts, slash))
+}
+
+/// The last component of `path` as written (trailing slashes left out).
+pub fn last_name(path: &[u8]) -> &[u8] {
+    let end = path.iter().rposition(|&c| c != b'/').map_or(0, |i| i + 1);
+    let start = path[..end]
+        .iter()
+        .rposition(|&c| c == b'/')
+        .map_or(0, |i| i + 1);
+    &path[start..end]
+}
+
+/// Does `path` end in a way that makes the kernel look at (follow to)
+/// what its last name is, a call that works on the name included: a
+/// slash after it, or a last name `.` or `..`?
+pub fn ends_as_dir(path: &[u8]) -> bool {
+    path.ends_with(b"/") || matches!(last_name(path), b"." | b"..")
 }
 
 /// Does root path `root` contain `parts` (component-wise)? The rest.
@@ -261,7 +309,37 @@ const OPEN_FLAGS: i32 = libc::O_ACCMODE
 
 fn openat2(dir: RawFd, rest: &[u8], flags: i32, mode: u32, resolve: u64) -> SysResult<RawFd> {
     let rest = if rest.is_empty() { &b"."[..] } else { rest };
-    let c = cstr(rest)?;
+    // A rename or mount anywhere meanwhile makes a `RESOLVE_BENEATH`
+    // lookup through `..` (a link's) fail with `EAGAIN`, for its caller to
+    // try again: the sandbox's lookup does (a plain open never fails so).
+    let mut r = openat2_as_is(dir, rest, flags, mode, resolve);
+    for _ in 0..1000 {
+        if r != Err(Errno::EAGAIN) {
+            break;
+        }
+        r = openat2_as_is(dir, rest, flags, mode, resolve);
+    }
+    r.map_err(|e| {
+        // Leaving the root: as a security module refusing it.
+        if e == Errno::EXDEV { Errno::EACCES } else { e }
+    })
+}
+
+/// A held file opened again (`flags` without creation; it is a regular
+/// file, so following or not is the same; `slash`: a slash after its
+/// name, `ENOTDIR`).
+fn reopen(fd: &OwnedFd, flags: i32, slash: bool) -> SysResult<RawFd> {
+    if slash {
+        return Err(Errno::ENOTDIR);
+    }
+    let link = format!("/proc/self/fd/{}", fd.as_raw_fd());
+    let flags = flags & !(libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_TMPFILE);
+    openat2_as_is(libc::AT_FDCWD, link.as_bytes(), flags, 0, 0)
+}
+
+/// The kernel's `openat2(dir, path, {flags, mode, resolve})`.
+fn openat2_as_is(dir: RawFd, path: &[u8], flags: i32, mode: u32, resolve: u64) -> SysResult<RawFd> {
+    let c = cstr(path)?;
     let creates = flags & libc::O_CREAT != 0 || flags & libc::O_TMPFILE == libc::O_TMPFILE;
     let how = OpenHow {
         flags: (flags & OPEN_FLAGS) as u32 as u64,
@@ -280,9 +358,7 @@ fn openat2(dir: RawFd, rest: &[u8], flags: i32, mode: u32, resolve: u64) -> SysR
         )
     };
     if r < 0 {
-        let e = os_err();
-        // Leaving the root: as a security module refusing it.
-        return Err(if e == Errno::EXDEV { Errno::EACCES } else { e });
+        return Err(os_err());
     }
     Ok(r as RawFd)
 }
@@ -304,12 +380,26 @@ impl Resolved {
 impl Sandbox {
     /// The root for `parts` that grants `need`, and the rest of the path.
     fn locate<'a>(&self, parts: &'a [Vec<u8>], need: Need) -> SysResult<(&Root, &'a [Vec<u8>])> {
+        // A held file by its descriptor's link.
+        if let [p, s, f, n] = parts
+            && (&p[..], &s[..], &f[..]) == (b"proc", b"self", b"fd")
+            && let Some(r) = self
+                .roots
+                .iter()
+                .find(|r| r.whole && n[..] == *r.dir.as_raw_fd().to_string().as_bytes())
+        {
+            return if need == Need::Write {
+                Err(Errno::EACCES)
+            } else {
+                Ok((r, &parts[4..]))
+            };
+        }
         for r in &self.roots {
             if need == Need::Write && !r.write {
                 continue;
             }
             if let Some(rest) = below(&r.path, parts) {
-                if r.file.is_some() && !rest.is_empty() {
+                if (r.file.is_some() || r.whole) && !rest.is_empty() {
                     continue;
                 }
                 return Ok((r, rest));
@@ -324,10 +414,13 @@ impl Sandbox {
     }
 
     /// `openat2(dirfd, path, how)` inside the allowed roots: the guest's
-    /// own `RESOLVE_*` flags hold on top of the sandbox's. `RESOLVE_BENEATH`
-    /// and `RESOLVE_IN_ROOT` are taken lexically against `dirfd` (an
-    /// absolute path or a `..` above it is `EXDEV`, or stays at it), the
-    /// others are passed to the kernel.
+    /// own `RESOLVE_*` flags hold on top of the sandbox's. With
+    /// `RESOLVE_BENEATH` or `RESOLVE_IN_ROOT` the kernel resolves from the
+    /// guest's directory (`dirfd`, or the current directory) itself, which
+    /// must be inside a root granting the access: the result stays below
+    /// that directory, so inside the root, with Linux's own semantics
+    /// (links, `..`, absolute paths and links under `RESOLVE_IN_ROOT`).
+    /// The other flags go to the kernel with the sandbox's resolution.
     pub fn open2(
         &self,
         dirfd: i32,
@@ -337,42 +430,23 @@ impl Sandbox {
         resolve: u64,
     ) -> SysResult<RawFd> {
         const RESOLVE_IN_ROOT: u64 = 0x10;
-        let mut path = path.to_vec();
-        if resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT) != 0 {
-            let in_root = resolve & RESOLVE_IN_ROOT != 0;
-            if path.starts_with(b"/") && !in_root {
-                return Err(Errno::EXDEV);
-            }
-            let mut kept: Vec<&[u8]> = Vec::new();
-            for c in path.split(|&c| c == b'/') {
-                match c {
-                    b"" | b"." => {}
-                    b".." if kept.is_empty() && in_root => {}
-                    b".." if kept.is_empty() => return Err(Errno::EXDEV),
-                    b".." => {
-                        kept.pop();
-                    }
-                    c => kept.push(c),
-                }
-            }
-            let slash = path.ends_with(b"/");
-            let mut p = kept.join(&b'/');
-            if p.is_empty() {
-                p.push(b'.');
-            }
-            if slash {
-                p.push(b'/');
-            }
-            path = p;
-        }
-        let extra = resolve & !(RESOLVE_BENEATH | RESOLVE_IN_ROOT);
-        let path = &path[..];
         let write = flags & libc::O_ACCMODE != libc::O_RDONLY
             || flags & (libc::O_CREAT | libc::O_TRUNC) != 0
             || flags & libc::O_TMPFILE == libc::O_TMPFILE;
         let need = if write { Need::Write } else { Need::Read };
+        if resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT) != 0 {
+            // The anchor's place (its path now: the guest can move a
+            // directory only from one allowed place to another).
+            let (parts, _) = absolute(dirfd, b".")?;
+            self.locate(&parts, need)?;
+            return openat2_as_is(dirfd, path, flags, mode, resolve | RESOLVE_NO_MAGICLINKS);
+        }
+        let extra = resolve;
         let (parts, slash) = absolute(dirfd, path)?;
         let (root, rest) = self.locate(&parts, need)?;
+        if root.whole {
+            return reopen(&root.dir, flags, slash);
+        }
         match &root.file {
             Some(name) => openat2(
                 root.dir.as_raw_fd(),
@@ -401,6 +475,7 @@ impl Sandbox {
         let (parts, slash) = absolute(dirfd, path)?;
         let (root, rest) = self.locate(&parts, need)?;
         let fd = match &root.file {
+            _ if root.whole => reopen(&root.dir, flags, slash)?,
             Some(name) => openat2(
                 root.dir.as_raw_fd(),
                 name.as_bytes(),
@@ -425,9 +500,33 @@ impl Sandbox {
     /// The directory that holds the last component of `path` (resolved
     /// inside a root granting `need`) and that component, for calls that
     /// work on a name: create, remove, rename, link, read a link.
+    ///
+    /// The name keeps a slash written after it (`unlinkat(dir, "f/")`), and
+    /// a last name `.` or `..` is the name itself in the directory written
+    /// before it (`rmdir("d/.")`): the kernel then answers as for the
+    /// whole path (`ENOTDIR`, `EINVAL`, `EEXIST`, ...) without following
+    /// a link there or acting on the directory.
     pub fn parent(&self, dirfd: i32, path: &[u8], need: Need) -> SysResult<(Resolved, CString)> {
+        let last = last_name(path);
+        if matches!(last, b"." | b"..") {
+            let cut = path.len() - path.iter().rev().take_while(|&&c| c == b'/').count();
+            let before = &path[..cut - last.len()];
+            // `before` is empty or ends with a slash: a directory.
+            let before = if before.is_empty() {
+                &b"./"[..]
+            } else {
+                before
+            };
+            let dir = self.object(dirfd, before, need, true)?;
+            return Ok((dir, cstr(last)?));
+        }
         let (parts, _) = absolute(dirfd, path)?;
+        let slash = path.ends_with(b"/");
         let (root, rest) = self.locate(&parts, need)?;
+        if root.whole {
+            // A held file is not a name pvm can act on.
+            return Err(Errno::EACCES);
+        }
         let (dir, name) = match (&root.file, rest.split_last()) {
             (Some(name), _) => (
                 openat2(
@@ -451,6 +550,13 @@ impl Sandbox {
                 )?,
                 cstr(last)?,
             ),
+        };
+        let name = if slash {
+            let mut v = name.into_bytes();
+            v.push(b'/');
+            cstr(&v)?
+        } else {
+            name
         };
         // SAFETY: a new descriptor we own.
         Ok((
@@ -782,11 +888,13 @@ mod tests {
                 path: d.join("ro"),
                 write: false,
                 optional: false,
+                held: None,
             },
             Allow {
                 path: d.join("rw"),
                 write: true,
                 optional: false,
+                held: None,
             },
         ];
         (d.clone(), build(&allow, false).unwrap())

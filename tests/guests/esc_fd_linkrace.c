@@ -4,7 +4,8 @@
 // resolving it link by link; this probe races that decision: a child process
 // swaps a directory of the path with a symbolic link (renameat2
 // RENAME_EXCHANGE, atomic) in a tight loop while the parent opens, stats,
-// readlinks and accesses through the path, each of the 16 numbers past the
+// readlinks and accesses through the path, and calls statfs, getxattr and
+// chdir (no directory argument) on it, each of the 16 numbers past the
 // hard limit in turn (pvm's are the lowest there). Three shapes: a
 // directory in the middle ("x/N", x a directory or a link to
 // /proc/self/fd), the last component ("fK": a link to nothing or a link to
@@ -19,13 +20,16 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 
 #define SPAN 16
 #define ROUNDS 200000
 
 static char dir[64];
+static int here; // the starting directory, to come back to
 static int nswap;
 static const char *swap_a[SPAN], *swap_b[SPAN];
 
@@ -66,6 +70,20 @@ static int try_all(const char *p, int follow) {
     }
     hits += stat(p, &st) == 0;
     hits += access(p, F_OK) == 0;
+    // Calls without a directory argument: reaching a descriptor's entry
+    // shows as success or as what its object answers (no attribute, not a
+    // directory), never ENOENT.
+    struct statfs sf;
+    hits += statfs(p, &sf) == 0;
+    errno = 0;
+    hits += getxattr(p, "user.pvm", buf, sizeof buf) >= 0 || errno == ENODATA ||
+            errno == ENOTSUP;
+    if (chdir(p) == 0) {
+        hits++;
+        fchdir(here);
+    } else {
+        hits += errno == ENOTDIR;
+    }
     if (!follow) {
         hits += lstat(p, &st) == 0;
         hits += readlink(p, buf, sizeof buf) >= 0;
@@ -123,6 +141,7 @@ int main(void) {
         return 1;
     }
     int d = open(dir, O_PATH | O_DIRECTORY);
+    here = open(".", O_PATH | O_DIRECTORY);
     char p[256];
 
     // x: a directory, y: a link to /proc/self/fd; swapped.

@@ -659,6 +659,10 @@ pub struct ExecRequest {
     /// The file to run, as the guest names it (the host applies its own
     /// path rules, e.g. a sysroot, as for `openat`).
     pub path: Vec<u8>,
+    /// The file the core checked (opened as `openat` opens `path`,
+    /// close-on-exec; the core closes it when the exec fails): a host that
+    /// can run the new program from it runs exactly what was checked.
+    pub fd: i32,
     /// The arguments, `argv[0]` included (never empty).
     pub argv: Vec<Vec<u8>>,
     pub envp: Vec<Vec<u8>>,

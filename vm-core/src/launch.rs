@@ -28,6 +28,9 @@ pub const EXIT_INTERNAL: i32 = 125;
 pub struct Launch<'a> {
     /// The program as the user named it.
     pub program: &'a [u8],
+    /// Where the program is loaded from, when not from `program` (a host
+    /// that holds the file already, as the descriptor an `execve` checked).
+    pub load_from: Option<&'a [u8]>,
     /// The guest's `argv` (`argv[0]` included) and environment.
     pub argv: &'a [&'a [u8]],
     pub envp: &'a [&'a [u8]],
@@ -118,7 +121,7 @@ pub fn launch(
     let mem = crate::memory::GuestMemory::new(host, loader::ADDRESS_SPACE_SIZE)
         .map_err(LaunchError::Reserve)?;
     let cfg = LoadConfig {
-        path: l.program,
+        path: l.load_from.unwrap_or(l.program),
         argv: l.argv,
         envp: l.envp,
         sysroot: l.sysroot,

@@ -16,8 +16,8 @@
 use super::abi;
 use super::{Ctx, MAX_RW, R, get, put, usable};
 use crate::abi::{
-    F_SETFD, F_SETFL, FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX, NGROUPS_MAX, O_ASYNC, O_NONBLOCK,
-    SIOCGIFCONF, XATTR_NAME_MAX, XATTR_SIZE_MAX,
+    F_SETFD, F_SETFL, FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX, NGROUPS_MAX, O_ASYNC, O_CLOEXEC,
+    O_NONBLOCK, O_PATH, SIOCGIFCONF, XATTR_NAME_MAX, XATTR_SIZE_MAX,
 };
 use crate::host::{AT_EMPTY_PATH, Errno, SysResult, XattrTarget};
 use crate::memory::Access;
@@ -613,7 +613,7 @@ pub(super) fn openat2(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     if mode & !0o7777 != 0 || (mode != 0 && !creating) {
         return Err(Errno::EINVAL);
     }
-    if resolve & !RESOLVE_KNOWN != 0 || resolve & 0x30 == 0x30 {
+    if resolve & !RESOLVE_KNOWN != 0 || resolve & 0x18 == 0x18 {
         // RESOLVE_BENEATH | RESOLVE_IN_ROOT together is refused.
         return Err(Errno::EINVAL);
     }
@@ -624,6 +624,28 @@ pub(super) fn openat2(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     // the guest's view, never pvm's, however they are reached.
     let p = super::fs::host_path_at(cx, dirfd as i32, cx.path(pathp)?);
     if let Some(r) = super::procfs::open_lexical(cx, &p, flags as i32) {
+        // The kernel's lookup of the path first, so that the flags hold
+        // as on Linux (`RESOLVE_NO_XDEV` from `/` into `/proc` is `EXDEV`,
+        // `RESOLVE_BENEATH` from elsewhere too); where the host confines
+        // paths itself, `/proc` is the emulation's only (as on a host
+        // without `openat2`).
+        let host = cx.p.host;
+        if !host.confines_paths() {
+            let fd = host.openat2(dirfd as i32, &p, O_PATH | O_CLOEXEC, 0, resolve);
+            match fd {
+                Ok(fd) => {
+                    let _ = host.close(fd);
+                }
+                // A host without `openat2`: the emulation's answer.
+                Err(Errno::ENOSYS) => {}
+                Err(e) => {
+                    if let Ok(fd) = r {
+                        let _ = host.close(fd);
+                    }
+                    return Err(e);
+                }
+            }
+        }
         return r.map(|fd| fd as u64);
     }
     let fd =

@@ -250,6 +250,7 @@ pub(super) fn gate(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> SysResult<[u64; 6]
                 }
                 r
             }
+            (Ok(p), None) if own_fds && pins_named(cx, n) => pin_named(cx, n, a, p, follow),
             (Ok(p), _) if own_fds => Ok(hide_path(cx, dirfd, p, follow)),
             (p, _) => p,
         };
@@ -709,6 +710,67 @@ fn pins(cx: &Ctx<'_>, n: u64, a: &[u64; 6]) -> bool {
         nr::OPENAT2 => a[3] >= 24 && cx.mem().read_u64(a[2].wrapping_add(16)) == Ok(0),
         _ => true,
     }
+}
+
+/// Is the path argument of call `n`, which has no directory argument, made
+/// from the directory the walk holds ([`pin_named`])? The calls that look
+/// up a path and act on what it names (not `execve`, whose path the new
+/// program gets as a string, nor the administrators' calls, refused
+/// before any lookup).
+fn pins_named(cx: &Ctx<'_>, n: u64) -> bool {
+    use nr::*;
+    !cx.p.host.confines_paths()
+        && matches!(
+            n,
+            TRUNCATE
+                | CHDIR
+                | STATFS
+                | SETXATTR
+                | LSETXATTR
+                | GETXATTR
+                | LGETXATTR
+                | LISTXATTR
+                | LLISTXATTR
+                | REMOVEXATTR
+                | LREMOVEXATTR
+                | INOTIFY_ADD_WATCH
+        )
+}
+
+/// [`pin`] for a call without a directory argument: the path becomes
+/// `/proc/self/fd/DIR/NAME` of the directory the walk holds (the kernel
+/// follows that link to the directory itself, whatever the guest renames
+/// meanwhile), or the object's own `/proc/self/fd/N`.
+fn pin_named(
+    cx: &mut Ctx<'_>,
+    n: u64,
+    a: &[u64; 6],
+    p: Vec<u8>,
+    follow: bool,
+) -> SysResult<Vec<u8>> {
+    // The sixth argument of these calls is unused: it stands for the
+    // directory argument they lack.
+    const AT: usize = 5;
+    let mut fake = *a;
+    fake[AT] = AT_FDCWD as i64 as u64;
+    let mut b = fake;
+    let held = cx.held.len();
+    let name = pin(cx, n, &fake, AT, p, follow, &mut b)?;
+    if cx.held.len() == held || name.first() == Some(&b'/') {
+        return Ok(name);
+    }
+    let host = cx.p.host;
+    let dir = b[AT] as i32;
+    // A number checked before one of the host's descriptors took it.
+    let first = name.split(|&c| c == b'/').next().unwrap_or_default();
+    let mut v = alloc::format!("/proc/self/fd/{dir}/").into_bytes();
+    if number(first).is_some_and(|f| host.is_own_fd(f)) && is_own_fd_dir(host, dir) {
+        v.extend_from_slice(alloc::format!("{NOT_OPEN}").as_bytes());
+        v.extend_from_slice(&name[first.len()..]);
+    } else {
+        v.extend_from_slice(&name);
+    }
+    Ok(v)
 }
 
 /// Does the absolute path `p` stay inside `/proc`, through nothing the

@@ -47,7 +47,10 @@
 //!   path that exists inside the sysroot is used from there, else from `/`
 //!   (`host-linux/src/host.rs`), so `/bin/sh` is the sysroot's RISC-V
 //!   shell when it has one and the host's otherwise. `/proc/self/exe` is
-//!   the guest program.
+//!   the guest program. The file checked last (the program, or the last
+//!   `#!` interpreter) stays open and goes to the host with the request
+//!   ([`ExecRequest::fd`]), which may run it from there: what was checked
+//!   is what runs.
 //! * `kill` of the process itself stays in the core (`sys::kill`); any
 //!   other target (a pid, a group, `-1`) goes to the host.
 //!
@@ -260,8 +263,9 @@ use crate::loader::EM_RISCV;
 const BINPRM_BUF: usize = 256;
 
 /// The first bytes of an executable file, after the checks every binfmt
-/// shares (exists, regular, executable).
-fn head(cx: &Ctx<'_>, file: &[u8]) -> SysResult<Vec<u8>> {
+/// shares (exists, regular, executable), and the file, open (the caller
+/// closes it).
+fn head(cx: &Ctx<'_>, file: &[u8]) -> SysResult<(i32, Vec<u8>)> {
     let host = cx.p.host;
     let fd = host.openat(AT_FDCWD, file, O_RDONLY | O_CLOEXEC, 0)?;
     let r = (|| {
@@ -284,8 +288,13 @@ fn head(cx: &Ctx<'_>, file: &[u8]) -> SysResult<Vec<u8>> {
         buf.truncate(got);
         Ok(buf)
     })();
-    let _ = host.close(fd);
-    r
+    match r {
+        Ok(buf) => Ok((fd, buf)),
+        Err(e) => {
+            let _ = host.close(fd);
+            Err(e)
+        }
+    }
 }
 
 /// `binfmt_script`: the interpreter and its optional argument from a
@@ -357,36 +366,57 @@ fn exec(cx: &mut Ctx<'_>, dirfd: i32, file: Vec<u8>, argv: u64, envp: u64, flags
     }
     let mut file = super::fs::host_path(cx, at_path(cx, dirfd, file, flags)?);
     let mut kind = None;
-    // Interpreters of interpreters: the kernel's BINPRM_MAX_RECURSION.
-    for _ in 0..5 {
-        let buf = head(cx, &file)?;
-        if buf.starts_with(b"#!") {
-            let (interp, arg) = script_line(&buf)?;
-            let mut new = vec![interp.clone()];
-            new.extend(arg);
-            new.push(file);
-            new.extend(args.drain(..).skip(1));
-            args = new;
-            file = interp;
-            continue;
+    let host = cx.p.host;
+    // The file checked last, open: the one the host is to run.
+    let mut held: Option<i32> = None;
+    let r = (|| {
+        // Interpreters of interpreters: the kernel's BINPRM_MAX_RECURSION.
+        for _ in 0..5 {
+            if let Some(fd) = held.take() {
+                let _ = host.close(fd);
+            }
+            let (fd, buf) = head(cx, &file)?;
+            held = Some(fd);
+            if buf.starts_with(b"#!") {
+                let (interp, arg) = script_line(&buf)?;
+                let mut new = vec![interp.clone()];
+                new.extend(arg);
+                new.push(file);
+                new.extend(args.drain(..).skip(1));
+                args = new;
+                file = interp;
+                continue;
+            }
+            if !buf.starts_with(b"\x7fELF") {
+                return Err(Errno::ENOEXEC);
+            }
+            let machine = buf.get(18..20).map(|m| u16::from_le_bytes([m[0], m[1]]));
+            kind = Some(if buf.get(4) == Some(&2) && machine == Some(EM_RISCV) {
+                crate::loader::probe(cx.p.host, &file, cx.mem().size())
+                    .map_err(|e| load_errno(&e))?;
+                ExecKind::Guest
+            } else {
+                ExecKind::Native
+            });
+            break;
         }
-        if !buf.starts_with(b"\x7fELF") {
-            return Err(Errno::ENOEXEC);
+        let kind = kind.ok_or(Errno::ELOOP)?;
+        if kind == ExecKind::Native && !cx.p.options.policy.host_programs() {
+            // --sandbox: no host program runs outside pvm's control.
+            return Err(Errno::EACCES);
         }
-        let machine = buf.get(18..20).map(|m| u16::from_le_bytes([m[0], m[1]]));
-        kind = Some(if buf.get(4) == Some(&2) && machine == Some(EM_RISCV) {
-            crate::loader::probe(cx.p.host, &file, cx.mem().size()).map_err(|e| load_errno(&e))?;
-            ExecKind::Guest
-        } else {
-            ExecKind::Native
-        });
-        break;
-    }
-    let kind = kind.ok_or(Errno::ELOOP)?;
-    if kind == ExecKind::Native && !cx.p.options.policy.host_programs() {
-        // --sandbox: no host program runs outside pvm's control.
-        return Err(Errno::EACCES);
-    }
+        Ok((kind, file, args))
+    })();
+    let (kind, file, args) = match r {
+        Ok(v) => v,
+        Err(e) => {
+            if let Some(fd) = held {
+                let _ = host.close(fd);
+            }
+            return Err(e);
+        }
+    };
+    let fd = held.ok_or(Errno::ELOOP)?;
     let table = cx.p.signals.lock();
     let ignored = table
         .actions
@@ -406,13 +436,16 @@ fn exec(cx: &mut Ctx<'_>, dirfd: i32, file: Vec<u8>, argv: u64, envp: u64, flags
     let req = ExecRequest {
         kind,
         path: file,
+        fd,
         argv: args,
         envp: env,
         sigmask: cx.t.sigmask,
         ignored,
         pending,
     };
-    Err(cx.p.host.execve(req))
+    let e = host.execve(req);
+    let _ = host.close(fd);
+    Err(e)
 }
 
 /// `wait4(pid, wstatus, options, rusage)`.
