@@ -3,16 +3,18 @@
 // calling it until it is hot (so the translator translates it and
 // write-protects the page on the host), while another thread keeps asking
 // the kernel to fill buffers in the same page (read from a pipe, pread
-// from a file, getdents64, getrandom, clock_gettime). The page is always
-// writable for the guest, so every call must succeed: a host call the
-// host kernel refuses with EFAULT because the page was code-protected at
-// that moment is made again, never returned to the guest.
+// from a file, getdents64, getrandom, clock_gettime, the word that
+// FUTEX_WAKE_OP changes). The page is always writable for the guest, so
+// every call must succeed: a host call the host kernel refuses with EFAULT
+// because the page was code-protected at that moment is made again, never
+// returned to the guest.
 //@ cflags: -pthread
 //@ no-qemu: qemu-riscv64 has the same race (it write-protects pages holding translated code and hands guest buffers to the host kernel): one run in three gave a pread EFAULT
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -41,8 +43,10 @@ static void emit_addi(uint32_t *code, int imm) {
     code[1] = 0x00008067;
 }
 
-static const char *names[] = {"read", "pread", "getdents64", "getrandom", "clock_gettime"};
-static long fails[5], calls[5], first_errno[5];
+#define KINDS 6
+static const char *names[KINDS] = {"read",      "pread",         "getdents64",
+                                   "getrandom", "clock_gettime", "futex wake_op"};
+static long fails[KINDS], calls[KINDS], first_errno[KINDS];
 
 static void note(int k, long r) {
     calls[k]++;
@@ -77,6 +81,9 @@ static void *calls_loop(void) {
     char *rbuf = page + 1024, *pbuf = page + 1536, *dbuf = page + 2048;
     char *gbuf = page + 3584;
     struct timespec *ts = (struct timespec *)(page + 3840);
+    // FUTEX_WAKE_OP adds 1 to the second word (and wakes no one).
+    uint32_t *w1 = (uint32_t *)(page + 3968), *w2 = (uint32_t *)(page + 3972);
+    int wake_op = FUTEX_OP(FUTEX_OP_ADD, 1, FUTEX_OP_CMP_EQ, 0);
     int rounds = 0;
     while (rounds < CALLS) {
         long r;
@@ -92,6 +99,9 @@ static void *calls_loop(void) {
         note(3, r < 0 ? -errno : (r == 64 ? 0 : -1000));
         r = syscall(SYS_clock_gettime, CLOCK_MONOTONIC, ts);
         note(4, r < 0 ? -errno : 0);
+        uint32_t before = *w2;
+        r = syscall(SYS_futex, w1, FUTEX_WAKE_OP | FUTEX_PRIVATE_FLAG, 1, 1, w2, wake_op);
+        note(5, r < 0 ? -errno : (r == 0 && *w2 == before + 1 ? 0 : -1000));
         rounds++;
     }
     close(p[0]);
@@ -122,7 +132,7 @@ int main(void) {
         sched_yield();
     }
     pthread_join(t, NULL);
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < KINDS; k++) {
         if (!calls[k]) {
             printf("%s: never called\n", names[k]);
             bad++;
