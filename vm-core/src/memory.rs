@@ -140,6 +140,11 @@ pub struct GuestMemory {
     /// through protecting or lifting made such a write look like the
     /// guest's fault.
     code_prot: spin::Mutex<()>,
+    /// Bumped under `code_prot` at every change of a page's code
+    /// protection (before the host protects it, after it lifts it), so a
+    /// host call that found a page unwritable can tell whether code
+    /// protection changed while it ran (see [`GuestMemory::host_write`]).
+    code_prot_gen: AtomicU64,
 }
 
 /// The last [`CODE_LOG`] moves of the code epoch: `(epoch after the move,
@@ -516,6 +521,7 @@ impl GuestMemory {
             code_epoch: AtomicU64::new(0),
             code_log: spin::Mutex::new(CodeLog::default()),
             code_prot: spin::Mutex::new(()),
+            code_prot_gen: AtomicU64::new(0),
         })
     }
 
@@ -933,6 +939,8 @@ impl GuestMemory {
             if raw & (MAPPED | Perm::WRITE.bits() | CODE) == MAPPED | Perm::WRITE.bits() {
                 // SAFETY: the page is inside the reservation.
                 let at = unsafe { self.base.add((page << PAGE_SHIFT) as usize) };
+                // Before the host refuses writes there (see `host_write`).
+                self.code_prot_gen.fetch_add(1, Ordering::SeqCst);
                 if self
                     .host
                     .protect(at, PAGE_SIZE as usize, HostProt::READ)
@@ -979,6 +987,9 @@ impl GuestMemory {
                     let _ = self.host.protect(at, PAGE_SIZE as usize, host);
                     p.fetch_and(!CODE, Ordering::Relaxed);
                 }
+            }
+            if any {
+                self.code_prot_gen.fetch_add(1, Ordering::SeqCst);
             }
         }
         if any {
@@ -1031,6 +1042,50 @@ impl GuestMemory {
             }
         }
         Err(self.host_fault(f, Access::Write))
+    }
+
+    /// Make `call`, a host call that writes into the guest bytes `[addr,
+    /// addr + len)` through the host pointer it is given (a system call
+    /// the host kernel fills a guest buffer in), and make it again when
+    /// the host refused it with `EFAULT` while code protection changed
+    /// on the way: another thread translated code on one of those pages
+    /// between the check here (which lifts code protection for a write)
+    /// and the host's copy, so the host page was read-only although the
+    /// guest may write it. Before a retry, `release_code` on the range
+    /// waits under `code_prot` for a change under way and lifts the
+    /// protection again; the check of the next try then finds whether
+    /// the guest may still write there. At most [`WRITE_TRIES`] tries
+    /// more; an `EFAULT` with no change of code protection meanwhile (a
+    /// page the guest may not write, a host page gone under a file
+    /// mapping) is the guest's. The guarded writes of this module do the
+    /// same for the writes pvm makes itself (see `write_again`).
+    ///
+    /// Only for calls that an `EFAULT` leaves as if not made (the kernel
+    /// copies out before it consumes anything, or fails before it
+    /// starts): a retry makes the call once more.
+    pub fn host_write<T>(
+        &self,
+        addr: u64,
+        len: u64,
+        mut call: impl FnMut(*mut u8) -> SysResult<T>,
+    ) -> SysResult<T> {
+        let mut tries = 0;
+        loop {
+            let seen = self.code_prot_gen.load(Ordering::SeqCst);
+            let p = self
+                .check(addr, len, Access::Write)
+                .map_err(|_| Errno::EFAULT)?;
+            match call(p) {
+                Err(Errno::EFAULT) if tries < WRITE_TRIES && len > 0 => {
+                    self.release_code(addr >> PAGE_SHIFT, (addr + len - 1) >> PAGE_SHIFT);
+                    if self.code_prot_gen.load(Ordering::SeqCst) == seen {
+                        return Err(Errno::EFAULT);
+                    }
+                    tries += 1;
+                }
+                r => return r,
+            }
+        }
     }
 
     /// Fast check for a naturally sized access of `N` bytes (N <= 8).

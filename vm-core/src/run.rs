@@ -30,6 +30,13 @@ use alloc::boxed::Box;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU32, Ordering};
 
+/// Guest instructions a thread runs before another takes the CPU where
+/// guest threads take turns on one host thread, counted from when it took
+/// the CPU: an engine's budget starts over at every system call, so a
+/// thread that makes calls more often than that would otherwise never be
+/// preempted (the translator's budget per run, `translate::BUDGET`).
+const GREEN_SLICE: u64 = 1 << 22;
+
 /// How one thread's run loop ended.
 pub(crate) enum ThreadEnd {
     /// This thread ended the process with this status.
@@ -115,6 +122,8 @@ impl Process {
         self.host.guest_thread(&thread.cpu.pc);
         // The running thread's engine when it is not `engine`.
         let mut own: Option<Box<dyn Engine + Send>> = None;
+        // `instret` of the running thread when it took the CPU.
+        let mut took_cpu = thread.cpu.instret;
         loop {
             if self.ending() {
                 self.unregister(thread.tid);
@@ -190,6 +199,7 @@ impl Process {
                                     if !self.switch(thread, &mut own, false) {
                                         return ThreadEnd::Thread;
                                     }
+                                    took_cpu = thread.cpu.instret;
                                     continue;
                                 }
                                 end => return end,
@@ -209,8 +219,13 @@ impl Process {
                 // Other processes on this one CPU get their turn.
                 self.host.yield_now();
             }
-            if !self.host.threads() && (thread.block.is_some() || trap == Trap::Budget) {
+            if !self.host.threads()
+                && (thread.block.is_some()
+                    || trap == Trap::Budget
+                    || thread.cpu.instret.wrapping_sub(took_cpu) >= GREEN_SLICE)
+            {
                 self.switch(thread, &mut own, true);
+                took_cpu = thread.cpu.instret;
             }
         }
     }

@@ -6,8 +6,11 @@
 //! this work and this module is unused. Otherwise [`crate::process`] runs
 //! all guest threads in turn on the one host thread: a thread keeps the
 //! CPU until its engine's instruction budget runs out ([`Trap::Budget`],
-//! preemption), it blocks (a futex wait, a sleep, `sched_yield`), or it
-//! exits; then the next runnable thread of this queue runs. Futex waits
+//! preemption) or, as a budget starts over at each system call, until it
+//! has run a slice of instructions since it took the CPU (`run`'s
+//! `GREEN_SLICE`, looked at after each call), it blocks (a futex wait, a
+//! sleep, `sched_yield`), or it exits; then the next runnable thread of
+//! this queue runs. Futex waits
 //! and wakes are matched here by guest address; a wait or sleep with a
 //! deadline becomes runnable when its time has come, and when nothing can
 //! run the host sleeps until the earliest deadline.

@@ -4,7 +4,7 @@
 //! encode the answer. `/proc/self/exe` names the guest program, not pvm.
 
 use super::abi;
-use super::{Ctx, MAX_RW, R, get, guest_mut, guest_ref, put, usable};
+use super::{Ctx, MAX_RW, R, fill, get, guest_mut, guest_ref, put, usable};
 use crate::host::{AT_EMPTY_PATH, Errno, Flock, SysResult, Timespec};
 use crate::memory::Access;
 use crate::signal::SIGPIPE;
@@ -128,8 +128,8 @@ pub(super) fn read(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         false,
         usable(cx.mem(), a[1], a[2], Access::Write),
     )?;
-    let buf = guest_mut(cx.mem(), a[1], n)?;
-    cx.p.host.read(a[0] as i32, buf).map(|n| n as u64)
+    let host = cx.p.host;
+    fill(cx.mem(), a[1], n, |buf| host.read(a[0] as i32, buf)).map(|n| n as u64)
 }
 
 pub(super) fn write(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
@@ -163,10 +163,11 @@ pub(super) fn pread(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         false,
         usable(cx.mem(), a[1], a[2], Access::Write),
     )?;
-    let buf = guest_mut(cx.mem(), a[1], n)?;
-    cx.p.host
-        .pread(a[0] as i32, buf, a[3] as i64)
-        .map(|n| n as u64)
+    let host = cx.p.host;
+    fill(cx.mem(), a[1], n, |buf| {
+        host.pread(a[0] as i32, buf, a[3] as i64)
+    })
+    .map(|n| n as u64)
 }
 
 pub(super) fn pwrite(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
@@ -296,11 +297,11 @@ pub(super) fn readv(cx: &mut Ctx<'_>, a: &[u64; 6], offset: Option<i64>) -> R {
     }
     let fd = a[0] as i32;
     if parts.len() == 1 {
-        let buf = guest_mut(cx.mem(), parts[0].0, parts[0].1)?;
-        return match offset {
-            Some(o) => cx.p.host.pread(fd, buf, o),
-            None => cx.p.host.read(fd, buf),
-        }
+        let host = cx.p.host;
+        return fill(cx.mem(), parts[0].0, parts[0].1, |buf| match offset {
+            Some(o) => host.pread(fd, buf, o),
+            None => host.read(fd, buf),
+        })
         .map(|n| n as u64);
     }
     let mut stage = vec![0u8; want];
@@ -463,9 +464,11 @@ pub(super) fn readlinkat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 
 pub(super) fn getdents64(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let len = (a[2] as u32 as u64).min(MAX_RW) as usize;
-    let buf = fd_first(cx, a[0] as i32, false, guest_mut(cx.mem(), a[1], len))?;
+    fd_first(cx, a[0] as i32, false, guest_mut(cx.mem(), a[1], len))?;
+    let host = cx.p.host;
     loop {
-        let n = cx.p.host.getdents64(a[0] as i32, buf)?;
+        let n = fill(cx.mem(), a[1], len, |buf| host.getdents64(a[0] as i32, buf))?;
+        let buf = guest_mut(cx.mem(), a[1], len)?;
         // The host's own descriptors are not listed in /proc/self/fd.
         let kept = super::ownfd::filter_dirents(cx.p.host, a[0] as i32, buf, n);
         // /proc/self/task lists the guest's threads.

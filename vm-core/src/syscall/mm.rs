@@ -271,18 +271,18 @@ fn mmap_inner(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 }
 
 fn fill_from_file(cx: &Ctx<'_>, addr: u64, len: usize, fd: i32, off: u64) -> SysResult<()> {
-    let buf = super::guest_mut(cx.mem(), addr, len)?;
-    let mut done = 0;
-    while done < len {
-        let n =
-            cx.p.host
-                .pread(fd, &mut buf[done..], (off + done as u64) as i64)?;
-        if n == 0 {
-            break; // the file shrank: the rest stays zero
+    let host = cx.p.host;
+    super::fill(cx.mem(), addr, len, |buf| {
+        let mut done = 0;
+        while done < len {
+            let n = host.pread(fd, &mut buf[done..], (off + done as u64) as i64)?;
+            if n == 0 {
+                break; // the file shrank: the rest stays zero
+            }
+            done = (done + n).min(len);
         }
-        done = (done + n).min(len);
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 pub(super) fn munmap(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {

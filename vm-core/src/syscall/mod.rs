@@ -310,8 +310,27 @@ fn usable(mem: &GuestMemory, addr: u64, len: u64, access: Access) -> SysResult<u
     }
 }
 
+/// Make `call`, a host call that fills the guest bytes `[addr, addr+len)`
+/// through a host slice; made again when the host refused it only because
+/// another thread code-protected one of those pages meanwhile (see
+/// [`GuestMemory::host_write`], which says which calls may be made again).
+fn fill<T>(
+    mem: &GuestMemory,
+    addr: u64,
+    len: usize,
+    mut call: impl FnMut(&mut [u8]) -> SysResult<T>,
+) -> SysResult<T> {
+    mem.host_write(addr, len as u64, |p| {
+        // SAFETY: `host_write` checked the range inside the reservation
+        // and writable, as `guest_mut` does; the slice lives for one host
+        // call.
+        call(unsafe { core::slice::from_raw_parts_mut(p, len) })
+    })
+}
+
 /// The guest bytes `[addr, addr+len)` as a host slice for a host call to
-/// fill.
+/// fill. A host call that writes there goes through [`fill`] instead
+/// where an `EFAULT` leaves it as if not made.
 #[allow(clippy::mut_from_ref)]
 fn guest_mut(mem: &GuestMemory, addr: u64, len: usize) -> SysResult<&mut [u8]> {
     let p = mem

@@ -15,7 +15,7 @@
 
 use super::abi::{le_u32, le_u64, set_u32, set_u64};
 use super::ownfd::hide_sockaddr;
-use super::{Ctx, R, get, guest_mut, guest_ref, put, usable};
+use super::{Ctx, R, get, guest_ref, put, usable};
 use crate::host::{Errno, RecvMsg, SendMsg, SysResult};
 use crate::memory::Access;
 use crate::signal::SIGPIPE;
@@ -171,18 +171,24 @@ pub(super) fn recvfrom(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     } else {
         usable(cx.mem(), a[1], a[2].min(STAGE_MAX as u64), Access::Write)?
     };
-    let data = guest_mut(cx.mem(), a[1], n)?;
     let mut name = vec![0u8; if addr != 0 { SOCKADDR_MAX } else { 0 }];
-    let mut msg = RecvMsg {
-        name: &mut name,
-        data,
-        control: &mut [],
-        name_len: 0,
-        control_len: 0,
-        flags: 0,
-    };
-    let got = cx.p.host.recvmsg(fd, &mut msg, flags)?;
-    let full = msg.name_len;
+    let host = cx.p.host;
+    // Made again after a host EFAULT that a code-protection change caused
+    // (see `fill`): a stream keeps the data the copy failed on; a
+    // datagram is dropped by the host kernel, as Linux drops it when a
+    // guest's buffer faults, and the retry receives the next.
+    let (got, full) = super::fill(cx.mem(), a[1], n, |data| {
+        let mut msg = RecvMsg {
+            name: &mut name,
+            data,
+            control: &mut [],
+            name_len: 0,
+            control_len: 0,
+            flags: 0,
+        };
+        let got = host.recvmsg(fd, &mut msg, flags)?;
+        Ok((got, msg.name_len))
+    })?;
     // A connected stream reports no address: leave the guest's alone.
     if addr != 0 && full != 0 {
         put_sockaddr(cx, addr, lenp, room, &name, full)?;

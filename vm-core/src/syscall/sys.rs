@@ -166,15 +166,17 @@ pub(super) fn getrandom(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         return Err(Errno::EINVAL);
     }
     let len = a[1].min(i32::MAX as u64) as usize;
-    let buf = super::guest_mut(cx.mem(), a[0], len)?;
-    let mut done = 0;
-    while done < len {
-        match cx.p.host.random(&mut buf[done..])? {
-            0 => break,
-            n => done = (done + n).min(len),
+    let host = cx.p.host;
+    super::fill(cx.mem(), a[0], len, |buf| {
+        let mut done = 0;
+        while done < len {
+            match host.random(&mut buf[done..])? {
+                0 => break,
+                n => done = (done + n).min(len),
+            }
         }
-    }
-    Ok(done as u64)
+        Ok(done as u64)
+    })
 }
 
 /// The stack size the loader gives the guest (RLIMIT_STACK reports it).

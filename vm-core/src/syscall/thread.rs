@@ -236,7 +236,7 @@ pub(super) fn futex(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         FUTEX_WAKE_OP => word(cx, a[4], Access::Write)?,
         _ => core::ptr::null_mut(),
     };
-    let args = FutexArgs {
+    let mut args = FutexArgs {
         op,
         val: a[2] as u32,
         timeout,
@@ -244,7 +244,20 @@ pub(super) fn futex(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         uaddr2,
         val3: a[5] as u32,
     };
-    match cx.p.host.futex(uaddr, &args) {
+    let host = cx.p.host;
+    let r = if cmd == FUTEX_WAKE_OP {
+        // The host writes the second word: made again when it refused
+        // that only because another thread code-protected the page
+        // meanwhile (an EFAULT there leaves the call undone: no word
+        // changed, no thread woken).
+        cx.mem().host_write(a[4], 4, |p| {
+            args.uaddr2 = p.cast();
+            host.futex(uaddr, &args)
+        })
+    } else {
+        host.futex(uaddr, &args)
+    };
+    match r {
         Ok(v) => Ok(v as u64),
         // The PI calls keep their state in the word itself, with one
         // thread as with many (another process may own the lock).

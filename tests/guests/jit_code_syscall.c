@@ -1,0 +1,149 @@
+// Data and code in one RWX page, with system calls writing into the data:
+// one thread keeps generating a function into the page, flushing and
+// calling it until it is hot (so the translator translates it and
+// write-protects the page on the host), while another thread keeps asking
+// the kernel to fill buffers in the same page (read from a pipe, pread
+// from a file, getdents64, getrandom, clock_gettime, the word that
+// FUTEX_WAKE_OP changes). The page is always writable for the guest, so
+// every call must succeed: a host call the host kernel refuses with EFAULT
+// because the page was code-protected at that moment is made again, never
+// returned to the guest.
+//@ cflags: -pthread
+//@ no-qemu: qemu-riscv64 has the same race (it write-protects pages holding translated code and hands guest buffers to the host kernel): one run in three gave a pread EFAULT
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PAGE 4096
+#define ROUNDS 400
+#define CALLS 40000
+
+typedef long (*fn)(long);
+static char *page;
+static atomic_int done;
+
+static void flush(void *start, void *end) { syscall(259, start, end, 0); }
+
+// addi a0, a0, imm ; ret
+static void emit_addi(uint32_t *code, int imm) {
+    code[0] = ((uint32_t)(imm & 0xfff) << 20) | (10 << 15) | (10 << 7) | 0x13;
+    code[1] = 0x00008067;
+}
+
+#define KINDS 6
+static const char *names[KINDS] = {"read",      "pread",         "getdents64",
+                                   "getrandom", "clock_gettime", "futex wake_op"};
+static long fails[KINDS], calls[KINDS], first_errno[KINDS];
+
+static void note(int k, long r) {
+    calls[k]++;
+    if (r < 0) {
+        if (!fails[k]) first_errno[k] = -r;
+        fails[k]++;
+    }
+}
+
+static void *calls_loop(void);
+
+// The calls, then `done` (whatever they found).
+static void *caller(void *arg) {
+    (void)arg;
+    void *r = calls_loop();
+    atomic_store(&done, 1);
+    return r;
+}
+
+static void *calls_loop(void) {
+    int p[2];
+    if (pipe(p) != 0) return NULL;
+    char tmpl[] = "/tmp/pvm_jit_code_syscall_XXXXXX";
+    int f = mkstemp(tmpl);
+    if (f < 0) return NULL;
+    unlink(tmpl);
+    static const char text[] = "0123456789abcdef0123456789abcdef";
+    if (write(f, text, 32) != 32) return NULL;
+    int dir = open("/", O_RDONLY | O_DIRECTORY);
+    if (dir < 0) return NULL;
+    // Buffers in the code page, away from the functions at 0 and 256.
+    char *rbuf = page + 1024, *pbuf = page + 1536, *dbuf = page + 2048;
+    char *gbuf = page + 3584;
+    struct timespec *ts = (struct timespec *)(page + 3840);
+    // FUTEX_WAKE_OP adds 1 to the second word (and wakes no one).
+    uint32_t *w1 = (uint32_t *)(page + 3968), *w2 = (uint32_t *)(page + 3972);
+    int wake_op = FUTEX_OP(FUTEX_OP_ADD, 1, FUTEX_OP_CMP_EQ, 0);
+    int rounds = 0;
+    while (rounds < CALLS) {
+        long r;
+        if (write(p[1], text, 16) != 16) return NULL;
+        r = syscall(SYS_read, p[0], rbuf, 16);
+        note(0, r < 0 ? -errno : (r == 16 && !memcmp(rbuf, text, 16) ? 0 : -1000));
+        r = syscall(SYS_pread64, f, pbuf, 32, 0);
+        note(1, r < 0 ? -errno : (r == 32 && !memcmp(pbuf, text, 32) ? 0 : -1000));
+        lseek(dir, 0, SEEK_SET);
+        r = syscall(SYS_getdents64, dir, dbuf, 1024);
+        note(2, r < 0 ? -errno : (r > 0 ? 0 : -1000));
+        r = syscall(SYS_getrandom, gbuf, 64, 0);
+        note(3, r < 0 ? -errno : (r == 64 ? 0 : -1000));
+        r = syscall(SYS_clock_gettime, CLOCK_MONOTONIC, ts);
+        note(4, r < 0 ? -errno : 0);
+        uint32_t before = *w2;
+        r = syscall(SYS_futex, w1, FUTEX_WAKE_OP | FUTEX_PRIVATE_FLAG, 1, 1, w2, wake_op);
+        note(5, r < 0 ? -errno : (r == 0 && *w2 == before + 1 ? 0 : -1000));
+        rounds++;
+    }
+    close(p[0]);
+    close(p[1]);
+    close(f);
+    close(dir);
+    return NULL;
+}
+
+int main(void) {
+    page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (page == MAP_FAILED) return 1;
+    pthread_t t;
+    if (pthread_create(&t, NULL, caller, NULL) != 0) return 1;
+    int bad = 0;
+    int r;
+    for (r = 0; r < ROUNDS || !atomic_load(&done); r++) {
+        // Two functions, alternating, so one is always being rewritten
+        // while the other may still be translated.
+        uint32_t *code = (uint32_t *)(page + 256 * (r % 2));
+        emit_addi(code, r % 1024);
+        flush(code, code + 2);
+        fn f = (fn)code;
+        long got = 0;
+        for (int i = 0; i < 300; i++) got = f(1000);
+        if (got != 1000 + r % 1024 && bad++ < 5) printf("round %d: got %ld\n", r, got);
+        // Where guest threads take turns on one CPU, let the caller run.
+        sched_yield();
+    }
+    pthread_join(t, NULL);
+    for (int k = 0; k < KINDS; k++) {
+        if (!calls[k]) {
+            printf("%s: never called\n", names[k]);
+            bad++;
+        } else if (fails[k]) {
+            printf("%s: %ld of %ld calls failed (first: errno %ld)\n", names[k], fails[k],
+                   calls[k], first_errno[k]);
+            bad++;
+        } else {
+            printf("%s: every call succeeded\n", names[k]);
+        }
+    }
+    printf("%s: at least %d rounds of code\n", bad ? "FAIL" : "ok", ROUNDS);
+    return bad != 0;
+}
