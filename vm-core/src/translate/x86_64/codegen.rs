@@ -335,6 +335,13 @@ struct Gen {
     /// Each block that starts with such a count, and the count (for its
     /// side entry's stub).
     carry_in: Vec<(u64, u32)>,
+    /// The blocks (by pc, sorted) offered as side entries (see `entries`).
+    side_pcs: Vec<u64>,
+    /// Return points of calls leaving the region that are side entries
+    /// here, each with the label of its resume stub (the side entry's stub
+    /// without the budget check, see `ras`), emitted by
+    /// `emit_side_entries`.
+    resume: Vec<(u64, Label)>,
 }
 
 /// A division or remainder: its operands, signedness, whether it is the
@@ -563,6 +570,8 @@ pub fn translate(
             carry_ok: carry_ok.clone(),
             carry_out: 0,
             carry_in: Vec::new(),
+            side_pcs: side_pcs.clone(),
+            resume: Vec::new(),
         };
         for b in blocks {
             let l = g.a.label();
