@@ -643,7 +643,7 @@ pub fn translate(
                 if fused > 0 {
                     // Emitted with the instruction before (see `quiet`).
                     fused -= 1;
-                    g.known.after(&gi.inst);
+                    g.known.after(gi);
                     g.qpend_after(&gi.inst);
                     continue;
                 }
@@ -660,7 +660,7 @@ pub fn translate(
                 if let Some(p) = g.div_partner.filter(|p| p.pc == gi.pc) {
                     g.qpend_before(&gi.inst);
                     g.div_take(p);
-                    g.known.after(&gi.inst);
+                    g.known.after(gi);
                     g.qpend_after(&gi.inst);
                     continue;
                 }
@@ -672,7 +672,7 @@ pub fn translate(
                         }
                     }
                     g.quiet_compare(q, defer);
-                    g.known.after(&gi.inst);
+                    g.known.after(gi);
                     g.qpend_after(&gi.inst);
                     fused = 2;
                     continue;
@@ -683,7 +683,7 @@ pub fn translate(
                     }
                     g.next_reads = fwd::reads_after(insts, i + 2);
                     g.konst(rd, v);
-                    g.known.after(&gi.inst);
+                    g.known.after(gi);
                     g.qpend_after(&gi.inst);
                     fused = 1;
                     continue;
@@ -693,7 +693,7 @@ pub fn translate(
                         g.qpend_before(&f.inst);
                     }
                     g.zext_w(rd, rs);
-                    g.known.after(&gi.inst);
+                    g.known.after(gi);
                     g.qpend_after(&gi.inst);
                     fused = 1;
                     continue;
@@ -718,7 +718,7 @@ pub fn translate(
                 if let Some(f) = keep {
                     g.fwd_moved(f);
                 }
-                g.known.after(&gi.inst);
+                g.known.after(gi);
                 g.qpend_after(&gi.inst);
             }
             if !ended {
