@@ -656,13 +656,71 @@ fn constant_pairs_agree_with_host_faults() {
     assert!(h.jit_stat("jit_translations") > Some(0));
 }
 
+/// Accesses through constant addresses (`lui`, `auipc`, and `lui`+`addi`):
+/// below `memory::MIN_SIZE` (the test space's own size) the translator
+/// drops their bounds compare (`codegen/bounds.rs`). A loop reads and
+/// writes the data through such constants, then one access goes through
+/// a constant the case picks: unmapped inside the space, at its end (in
+/// the guard), past the guard (32 MiB: had the bound been wrong, a host
+/// access outside the reservation), or a `lui` of a negative upper part.
+/// Every run must fault as the interpreter does, after the same loads.
+#[test]
+fn constant_addresses_agree_with_host_faults() {
+    use vm_core::cpu::{Cpu, Trap};
+    use vm_core::rv;
+    use vm_testkit::difftest::{CODE, Case, DATA, DATA_LEN};
+    let mut h = Harness::with_cache(&HOST, 4 << 20);
+    assert!(HOST.code_faults());
+    assert_eq!(h.space_size(), vm_core::memory::MIN_SIZE);
+    h.set_cold_runs(2);
+    let add = |d, a, b| rv::r(0x33, 0, 0, d, a, b);
+    let ld = |d, b, imm| rv::i(0x03, 3, d, b, imm);
+    let sd = |b, v, imm| rv::s(0x23, 3, b, v, imm);
+    let data_hi = (DATA >> 12) as u32;
+    for (k, bad) in [0xfffu32, 0x1000, 0x2000, 0x80000].into_iter().enumerate() {
+        // auipc (the fourth instruction) sets t1 to the 4 KiB step nearest
+        // DATA; the accesses through it make up the rest.
+        let rel = ((DATA - (CODE + 12) + 0x800) >> 12) as u32;
+        let t1 = CODE + 12 + ((rel as u64) << 12);
+        let at = |off: u64| (DATA + off) as i64 - t1 as i64;
+        let code = vec![
+            rv::lui(5, data_hi),      // 0: loop: t0 = DATA
+            ld(11, 5, 8),             // a1 = [DATA + 8]
+            add(18, 18, 11),          // s2 += a1
+            rv::auipc(6, rel),        // t1 = DATA + 12 (pc-relative)
+            ld(12, 6, at(16) as i32), // a2 = [DATA + 16]
+            add(18, 18, 12),          // s2 += a2
+            sd(6, 18, at(24) as i32), // [DATA + 24] = s2
+            rv::lui(7, data_hi),      // t2 = DATA + 0x7f8 (a pair)
+            rv::addi(7, 7, 0x7f8),
+            ld(13, 7, -8),               // a3 = [DATA + 0x7f0]
+            add(18, 18, 13),             // s2 += a3
+            rv::addi(9, 9, -1),          // s1 -= 1
+            rv::b(1, 9, 0, -48),         // bnez s1, loop
+            rv::lui(28, bad),            // t3 = the case's constant
+            ld(14, 28, 0x10 * k as i32), // a4 = [t3 + ...]: faults
+            rv::ECALL,
+        ];
+        let mut cpu = Cpu::default();
+        cpu.x[9] = 50;
+        let data: Vec<u8> = (0..DATA_LEN).map(|i| (i * 7 + 3) as u8).collect();
+        let case = Case::program(&code, data, cpu);
+        let o = h
+            .run(&case)
+            .unwrap_or_else(|m| panic!("{bad:#x}: {m}\n{}", m.case.listing()));
+        assert!(matches!(o.trap, Trap::MemFault(_)), "{bad:#x}: {o:?}");
+    }
+    assert!(h.jit_stat("jit_translations") > Some(0));
+}
+
 /// Staged regions around calls (`scan_region_staged` in vm-core): a leaf
 /// `L` that got its own translation first (called from three places
 /// before the loop starts) is called, not traced, from `E`, whose loop
 /// closes through an indirect jump (so its region has no loop), and the
 /// return points after `E`'s calls join `E`'s region: the callee's return
-/// reaches them through the return frame's chained exit into their side
-/// entries. `G` is no leaf (it calls `L` too), so its call always
+/// reaches them through the return frame's jump into their side entries'
+/// resume stubs (`codegen/ras.rs`; a stub that skipped the reload of the
+/// cached registers failed here). `G` is no leaf (it calls `L` too), so its call always
 /// leaves. `L` loads through a base that walks off the end of the data:
 /// the fault comes in a different call each time (or never), and every
 /// run must leave the interpreter's state.

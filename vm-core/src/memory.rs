@@ -45,6 +45,13 @@ const WRITE_TRIES: usize = 8;
 /// a host fault there from a crash.
 pub const GUARD: u64 = 64 * 1024;
 
+/// The smallest guest address space [`GuestMemory::new`] makes (16 MiB):
+/// an address below it is inside every guest's space, which lets the
+/// translator drop the bounds compare of an access through a constant
+/// address below it (a static program's `auipc`+`ld` of its own data; see
+/// `translate/x86_64/codegen/bounds.rs`) without knowing the space's size.
+pub const MIN_SIZE: u64 = 1 << 24;
+
 /// Guest page size (the RISC-V Linux base page).
 pub const PAGE_SIZE: u64 = 4096;
 const PAGE_SHIFT: u32 = 12;
@@ -485,9 +492,9 @@ impl Mappings {
 
 impl GuestMemory {
     /// Reserve a guest address space of `size` bytes (a multiple of the page
-    /// size) on `host`. Nothing is mapped yet.
+    /// size, at least [`MIN_SIZE`]) on `host`. Nothing is mapped yet.
     pub fn new(host: &'static dyn HostOs, size: u64) -> SysResult<GuestMemory> {
-        if size == 0 || !size.is_multiple_of(PAGE_SIZE) || size > (1 << 47) {
+        if size < MIN_SIZE || !size.is_multiple_of(PAGE_SIZE) || size > (1 << 47) {
             return Err(Errno::EINVAL);
         }
         // The guard regions on both sides are reserved with the space and

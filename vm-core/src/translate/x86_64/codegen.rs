@@ -335,6 +335,13 @@ struct Gen {
     /// Each block that starts with such a count, and the count (for its
     /// side entry's stub).
     carry_in: Vec<(u64, u32)>,
+    /// The blocks (by pc, sorted) offered as side entries (see `entries`).
+    side_pcs: Vec<u64>,
+    /// Return points of calls leaving the region that are side entries
+    /// here, each with the label of its resume stub (the side entry's stub
+    /// without the budget check, see `ras`), emitted by
+    /// `emit_side_entries`.
+    resume: Vec<(u64, Label)>,
 }
 
 /// A division or remainder: its operands, signedness, whether it is the
@@ -563,6 +570,8 @@ pub fn translate(
             carry_ok: carry_ok.clone(),
             carry_out: 0,
             carry_in: Vec::new(),
+            side_pcs: side_pcs.clone(),
+            resume: Vec::new(),
         };
         for b in blocks {
             let l = g.a.label();
@@ -634,7 +643,7 @@ pub fn translate(
                 if fused > 0 {
                     // Emitted with the instruction before (see `quiet`).
                     fused -= 1;
-                    g.known.after(&gi.inst);
+                    g.known.after(gi);
                     g.qpend_after(&gi.inst);
                     continue;
                 }
@@ -651,7 +660,7 @@ pub fn translate(
                 if let Some(p) = g.div_partner.filter(|p| p.pc == gi.pc) {
                     g.qpend_before(&gi.inst);
                     g.div_take(p);
-                    g.known.after(&gi.inst);
+                    g.known.after(gi);
                     g.qpend_after(&gi.inst);
                     continue;
                 }
@@ -663,7 +672,7 @@ pub fn translate(
                         }
                     }
                     g.quiet_compare(q, defer);
-                    g.known.after(&gi.inst);
+                    g.known.after(gi);
                     g.qpend_after(&gi.inst);
                     fused = 2;
                     continue;
@@ -674,7 +683,7 @@ pub fn translate(
                     }
                     g.next_reads = fwd::reads_after(insts, i + 2);
                     g.konst(rd, v);
-                    g.known.after(&gi.inst);
+                    g.known.after(gi);
                     g.qpend_after(&gi.inst);
                     fused = 1;
                     continue;
@@ -684,7 +693,7 @@ pub fn translate(
                         g.qpend_before(&f.inst);
                     }
                     g.zext_w(rd, rs);
-                    g.known.after(&gi.inst);
+                    g.known.after(gi);
                     g.qpend_after(&gi.inst);
                     fused = 1;
                     continue;
@@ -709,7 +718,7 @@ pub fn translate(
                 if let Some(f) = keep {
                     g.fwd_moved(f);
                 }
-                g.known.after(&gi.inst);
+                g.known.after(gi);
                 g.qpend_after(&gi.inst);
             }
             if !ended {

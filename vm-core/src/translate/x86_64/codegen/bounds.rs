@@ -20,7 +20,12 @@
 //!   through a base that completed (fast or slow path: a faulting one
 //!   leaves the region) proves `base + imm` was in `[0, size)`, so the
 //!   base has slack `|imm|` until it is written; `addi rd, rs, k` gives
-//!   `rd` the slack of `rs` plus `|k|`.
+//!   `rd` the slack of `rs` plus `|k|`;
+//! * an access through a register `lui` or `auipc` set to a constant below
+//!   [`MIN_SIZE`], the smallest guest space there is (so inside this one,
+//!   whatever its size): slack 0, and an `addi` after it adds its `|k|`
+//!   as above. A static program reads its own data this way (`auipc` +
+//!   `ld`, or `la` then an access).
 //!
 //! What the code knows ([`Known`]) holds from the access to the next
 //! write of the register and is forgotten at every block start, where
@@ -34,7 +39,7 @@ use super::super::encode::{Alu, Cond, Label, Mem, Reg, W, Xmm};
 use super::super::off;
 use super::{Cold, Gen};
 use crate::decode::Inst;
-use crate::memory::GUARD;
+use crate::memory::{GUARD, MIN_SIZE};
 use crate::translate::backend::GuestInst;
 
 /// Most bytes one guest access touches.
@@ -73,10 +78,11 @@ impl Known {
         *s = (*s).min(imm.unsigned_abs());
     }
 
-    /// Account for `inst` having run (after its code): forget what it
+    /// Account for `gi` having run (after its code): forget what it
     /// may have overwritten.
-    pub(super) fn after(&mut self, inst: &Inst) {
+    pub(super) fn after(&mut self, gi: &GuestInst) {
         use Inst::*;
+        let inst = &gi.inst;
         match *inst {
             Addi(i) if i.rd != 0 => {
                 let s = self.slack[i.rs1 as usize];
@@ -86,7 +92,14 @@ impl Known {
                 };
             }
             Sb(_) | Sh(_) | Sw(_) | Sd(_) | Fsw(_) | Fsd(_) => {}
-            Lui(u) | Auipc(u) => self.forget(u.rd),
+            Lui(u) | Auipc(u) if u.rd != 0 => {
+                let v = match gi.inst {
+                    Lui(_) => u.imm as i64 as u64,
+                    _ => gi.pc.wrapping_add(u.imm as i64 as u64),
+                };
+                self.slack[u.rd as usize] = if v < MIN_SIZE { 0 } else { NONE };
+            }
+            Lui(_) | Auipc(_) => {}
             Lb(i) | Lh(i) | Lw(i) | Ld(i) | Lbu(i) | Lhu(i) | Lwu(i) => self.forget(i.rd),
             _ if super::pure_int(inst) || super::div_kind(inst).is_some() => {
                 self.forget(super::int_regs(inst)[0])

@@ -50,6 +50,9 @@
 //!      otherwise run without ever coming back to the dispatcher).
 //! 4. Not offered: the region's own entry; first-tier (counted) blocks
 //!    (only a region replaces them).
+//! 5. A side entry that is also the return point of a call leaving the
+//!    region gets a second stub, the same without the budget check, which
+//!    that call's host `ret` jumps to (see `ras`).
 
 use super::super::encode::{Alu, Cond, Mem, Reg, W};
 use super::super::off;
@@ -106,6 +109,16 @@ impl Gen {
             }
             let l = self.labels[&pc];
             self.a.jmp(l);
+            // A host `ret` to a call's return point here (see
+            // `Gen::push_and_call`): the same without the budget check.
+            if let Some(&(_, r)) = self.resume.iter().find(|&&(p, _)| p == pc) {
+                self.a.bind(r);
+                self.entry_load();
+                if let Some(&(_, n)) = self.carry_in.iter().find(|&&(p, _)| p == pc) {
+                    self.a.alu_ri(W::B64, Alu::Sub, Reg::R14, n as i32);
+                }
+                self.a.jmp(l);
+            }
         }
         entries
     }

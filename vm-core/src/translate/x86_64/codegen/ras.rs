@@ -24,6 +24,18 @@
 //! `Part::ras_floor` ([`RAS_DEPTH`] frames); deeper calls exit plainly,
 //! and their returns match an older frame or none.
 //!
+//! The code a frame names is a chainable exit to the return pc, except
+//! where the return pc starts a block of the same region offered as a side
+//! entry (`entries`): then it jumps straight to a copy of that entry's
+//! stub without its budget check (reload the cached registers, then the
+//! block). The check is not needed there: a host `ret` comes only from
+//! translated code entered, after the frame was pushed, at the callee's
+//! translation entry or side entry (the call's exit is a chainable slot;
+//! unchained, it goes to the dispatcher, which drops the frame), and each
+//! of those checks the budget, so every cycle through the return point
+//! still passes a check. Measured (`valgrind --tool=callgrind`, `tree`
+//! at depth 15): 0.8% fewer host instructions.
+//!
 //! Indirect calls (`jalr` linking) push nothing and leave through the
 //! indirect-jump probe as before: measured, pushing there made `strings`
 //! (`qsort`'s comparison function, `printf`'s internals) 5% slower and
@@ -68,7 +80,8 @@ impl Gen {
     /// After the store-back and the retire of a call: unless the stack
     /// is full, push guest `ret_pc` and host-`call` the code at `exit`
     /// (which leaves for the callee), and emit the return point the
-    /// callee's return lands on; when full, jump to `exit`.
+    /// callee's return lands on (this region's resume stub for `ret_pc`
+    /// when it has one, see the module doc); when full, jump to `exit`.
     fn push_and_call(&mut self, ret_pc: u64, exit: super::Label) -> Result<(), AsmError> {
         self.a.alu_rm(
             W::B64,
@@ -83,6 +96,20 @@ impl Gen {
         // The return point: the callee's `ret` consumed the host return
         // address; drop the guest pc and go on at `ret_pc`.
         self.a.alu_ri(W::B64, Alu::Add, Reg::Rsp, 8);
+        if self.side_pcs.binary_search(&ret_pc).is_ok() {
+            // A block of this region with a side entry: straight into its
+            // stub, past the budget check (see the module doc).
+            let l = match self.resume.iter().find(|&&(p, _)| p == ret_pc) {
+                Some(&(_, l)) => l,
+                None => {
+                    let l = self.a.label();
+                    self.resume.push((ret_pc, l));
+                    l
+                }
+            };
+            self.a.jmp(l);
+            return Ok(());
+        }
         self.bare_slot(ret_pc)
     }
 
