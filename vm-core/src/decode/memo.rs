@@ -22,24 +22,36 @@ use crate::profile::home_slot;
 use alloc::vec;
 use alloc::vec::Vec;
 
-/// Slots (a power of two), of 20 bytes each: 320 KiB.
-pub const SLOTS: usize = 1 << 14;
-const _: () = assert!(core::mem::size_of::<Slot>() == 20);
+/// Slots at first (a power of two, 16 bytes each): a short program's
+/// cold code touches only a few pages of memo (each a page fault).
+pub const MIN_SLOTS: usize = 1 << 10;
+/// Slots at most: 256 KiB.
+pub const MAX_SLOTS: usize = 1 << 14;
 
-/// One slot: the bits decoded and the result (`len` 0: empty).
+/// One slot: the bits decoded and the result. The length follows from
+/// the bits; bits 0 (the all-zero parcel, illegal) mark an empty slot
+/// and are never kept.
 #[derive(Clone, Copy, Debug)]
 struct Slot {
     bits: u32,
     inst: Inst,
-    len: u8,
 }
+
+const _: () = assert!(core::mem::size_of::<Slot>() == 16);
+
+const EMPTY: Slot = Slot {
+    bits: 0,
+    inst: Inst::Illegal(0),
+};
 
 /// The memo (see the module documentation). Per thread: no lock.
 #[derive(Debug, Default)]
 pub struct Memo {
     /// Empty until the first lookup, so an engine that never runs cold
-    /// code pays nothing.
+    /// code pays nothing; doubled (and emptied) each time it has missed
+    /// twice as often as it has slots, up to [`MAX_SLOTS`].
     slots: Vec<Slot>,
+    misses: usize,
 }
 
 impl Memo {
@@ -47,22 +59,35 @@ impl Memo {
     #[inline]
     pub fn decode(&mut self, pc: u64, bits: u32) -> (Inst, u8) {
         if self.slots.is_empty() {
-            self.slots = vec![
-                Slot {
-                    bits: 0,
-                    inst: Inst::Illegal(0),
-                    len: 0,
-                };
-                SLOTS
-            ];
+            self.grow();
         }
-        let s = &mut self.slots[home_slot(pc, SLOTS)];
-        if s.bits == bits && s.len != 0 {
-            return (s.inst, s.len);
+        let n = self.slots.len();
+        let i = home_slot(pc, n);
+        let s = self.slots[i];
+        if s.bits == bits && bits != 0 {
+            return (s.inst, if bits & 3 == 3 { 4 } else { 2 });
         }
         let (inst, len) = decode(bits);
-        *s = Slot { bits, inst, len };
+        if bits != 0 {
+            self.slots[i] = Slot { bits, inst };
+        }
+        self.misses += 1;
+        if self.misses > 2 * n && n < MAX_SLOTS {
+            self.grow();
+        }
         (inst, len)
+    }
+
+    /// Double the slots (at least [`MIN_SLOTS`]), emptied.
+    #[cold]
+    fn grow(&mut self) {
+        self.slots = vec![EMPTY; (2 * self.slots.len()).max(MIN_SLOTS)];
+        self.misses = 0;
+    }
+
+    /// Slots held now.
+    pub fn slots(&self) -> usize {
+        self.slots.len()
     }
 }
 
@@ -81,10 +106,25 @@ mod tests {
         assert_eq!(m.decode(0x1000, c_addi), decode(c_addi));
         assert_eq!(m.decode(0x1000, 0), decode(0), "the empty slot's bits");
         // Two pcs sharing a slot take turns.
-        let other = 0x1000 + 2 * SLOTS as u64;
-        assert_eq!(home_slot(other, SLOTS), home_slot(0x1000, SLOTS));
+        let n = m.slots();
+        let other = 0x1000 + 2 * n as u64;
+        assert_eq!(home_slot(other, n), home_slot(0x1000, n));
         assert_eq!(m.decode(other, addi), decode(addi));
         assert_eq!(m.decode(0x1000, c_addi), decode(c_addi));
         assert_eq!(m.decode(other, 0xffff_ffff), decode(0xffff_ffff));
+    }
+
+    #[test]
+    fn grows_with_misses_up_to_its_bound() {
+        let mut m = Memo::default();
+        assert_eq!(m.slots(), 0);
+        let addi = 0x0015_0513;
+        m.decode(0x1000, addi);
+        assert_eq!(m.slots(), MIN_SLOTS);
+        for i in 0..64 * MAX_SLOTS as u64 {
+            let bits = addi | ((i as u32 & 0xfff) << 20);
+            assert_eq!(m.decode(0x10_0000 + 4 * i, bits), decode(bits));
+        }
+        assert_eq!(m.slots(), MAX_SLOTS);
     }
 }
