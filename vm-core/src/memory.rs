@@ -1221,6 +1221,30 @@ impl GuestMemory {
         unsafe { guarded::load16(p) }.map_err(|f| self.host_fault(f, Access::Exec))
     }
 
+    /// Instruction fetch of the instruction at `pc`: its bits, one parcel
+    /// (upper 16 bits zero) for a compressed instruction, two for a 32-bit
+    /// one, which may straddle a page end. Inside one executable page (all
+    /// but the last 2 bytes of each) it is one check and one 32-bit read,
+    /// whatever the length: the upper parcel of a compressed instruction
+    /// is read with it and dropped, harmlessly, from the same page. At a
+    /// page end it goes parcel by parcel, so a compressed instruction there
+    /// needs nothing of the next page and a fault is the parcel's.
+    #[inline(always)]
+    pub fn fetch_inst(&self, pc: u64) -> Result<u32, MemFault> {
+        if let Some(p) = self.fast_ptr(pc, 4, Perm::EXEC) {
+            // SAFETY: fast_ptr validated the four bytes (one executable
+            // page of the reservation).
+            let w = unsafe { guarded::load32(p) }.map_err(|f| self.host_fault(f, Access::Exec))?;
+            return Ok(if w & 3 == 3 { w } else { w & 0xffff });
+        }
+        let lo = self.fetch_u16(pc)? as u32;
+        if lo & 3 != 3 {
+            return Ok(lo);
+        }
+        let hi = self.fetch_u16(pc.wrapping_add(2))? as u32;
+        Ok(lo | hi << 16)
+    }
+
     /// Copy guest memory into `buf`.
     pub fn read_bytes(&self, addr: u64, buf: &mut [u8]) -> Result<(), MemFault> {
         let p = self.check(addr, buf.len() as u64, Access::Read)?;
@@ -1499,5 +1523,32 @@ mod guest_tests {
         assert_eq!(mem.fast_ptr(0x1000, 8, Perm::WRITE), None);
         mem.write_u8(0x1000, 1).unwrap();
         assert_eq!(mem.fast_ptr(0x1000, 8, Perm::WRITE), at(0x1000));
+    }
+
+    #[test]
+    fn instruction_fetch_reads_one_parcel_or_two() {
+        let mem = GuestMemory::new(crate::testhost::TestHost::leak(), 1 << 24).unwrap();
+        mem.map(0x10000, 0x1000, Perm::READ | Perm::EXEC, true)
+            .unwrap();
+        mem.map(0x11000, 0x1000, Perm::READ, true).unwrap();
+        // c.addi a0, 1 then addi a0, a0, 1 inside the page; c.addi a0, 1
+        // in its last two bytes, before a page that is not executable.
+        mem.write_bytes_privileged(0x10000, &[0x05, 0x05, 0x13, 0x05, 0x15, 0x00])
+            .unwrap();
+        mem.write_bytes_privileged(0x10ffe, &[0x05, 0x05]).unwrap();
+        assert_eq!(mem.fetch_inst(0x10000), Ok(0x0505), "upper parcel dropped");
+        assert_eq!(mem.fetch_inst(0x10002), Ok(0x0015_0513));
+        assert_eq!(
+            mem.fetch_inst(0x10ffe),
+            Ok(0x0505),
+            "needs nothing of the next page"
+        );
+        // A 32-bit instruction there straddles into the page that is not
+        // executable: the fault is at its second parcel.
+        mem.write_bytes_privileged(0x10ffe, &[0x13, 0x05]).unwrap();
+        let f = mem.fetch_inst(0x10ffe).unwrap_err();
+        assert_eq!((f.addr, f.access), (0x11000, Access::Exec));
+        let f = mem.fetch_inst(0x11000).unwrap_err();
+        assert_eq!((f.addr, f.access), (0x11000, Access::Exec));
     }
 }

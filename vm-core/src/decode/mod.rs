@@ -16,6 +16,7 @@
 //! rounding mode, an unknown CSR number) are the engine's to check.
 
 mod disasm;
+pub mod memo;
 #[cfg(test)]
 mod roundtrip;
 mod rvc;

@@ -506,16 +506,11 @@ impl Interpreter {
     }
 }
 
-/// Fetch the instruction bits at `pc` (one or two parcels; a 32-bit
-/// instruction may straddle a page boundary).
+/// Fetch the instruction bits at `pc` (one or two parcels, see
+/// [`GuestMemory::fetch_inst`]).
 #[inline]
 fn fetch(mem: &GuestMemory, pc: u64) -> Result<u32, MemFault> {
-    let lo = mem.fetch_u16(pc)? as u32;
-    if lo & 3 != 3 {
-        return Ok(lo);
-    }
-    let hi = mem.fetch_u16(pc.wrapping_add(2))? as u32;
-    Ok(lo | hi << 16)
+    mem.fetch_inst(pc)
 }
 
 /// Does `inst` end an interpreter block (see [`crate::decode::Facts::ends_block`])?

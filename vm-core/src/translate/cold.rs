@@ -8,7 +8,12 @@
 //! half the CPU time of perl's split and hash loop). Ordinary cold runs
 //! (staged emulation) do not use it: most start-up blocks run a few times,
 //! and decoding them into a table cost more than it saved (measured on
-//! `python3.13 -c pass`: 4 to 6% more CPU time and 2 MiB more memory).
+//! `python3.13 -c pass`: 4 to 6% more CPU time and 2 MiB more memory; the
+//! pages it write-protects cost `mprotect` calls and page faults, and a
+//! dynamic linker's `mprotect`s dropped the whole set). They fetch every
+//! instruction and decode it through [`crate::decode::memo`] instead, a
+//! per-thread memo keyed by pc that answers only for the same bits, so it
+//! needs no protection and no invalidation.
 //!
 //! A block here is cut as the dispatcher's cold runs cut it
 //! ([`super::scan`] up to the first instruction that ends a region). The

@@ -158,6 +158,7 @@ pub unsafe fn host_fault(
 
 use crate::cache::{Blocks, CachePolicy, CodeCache, Ring, SideEntry, Translation};
 use crate::cpu::{Cpu, Trap};
+use crate::decode::memo::Memo;
 use crate::decode::{Inst, decode};
 use crate::host::{Errno, HostOs, SysResult};
 use crate::memory::{GuestMemory, MemFault, PAGE_SIZE};
@@ -186,14 +187,11 @@ pub const COLD_RUNS: u32 = 16;
 /// so the run loop looks at signals now and then. Checked at block entry.
 const BUDGET: u64 = 1 << 22;
 
-/// Fetch the instruction bits at `pc` (one or two parcels).
+/// Fetch the instruction bits at `pc` (one or two parcels, see
+/// [`GuestMemory::fetch_inst`]).
+#[inline]
 pub fn fetch(mem: &GuestMemory, pc: u64) -> Result<u32, MemFault> {
-    let lo = mem.fetch_u16(pc)? as u32;
-    if lo & 3 != 3 {
-        return Ok(lo);
-    }
-    let hi = mem.fetch_u16(pc.wrapping_add(2))? as u32;
-    Ok(lo | hi << 16)
+    mem.fetch_inst(pc)
 }
 
 /// Cut the block starting at `pc`. A fetch fault on the first instruction
@@ -1242,6 +1240,9 @@ pub struct JitOn<B: Backend> {
     indirect_misses: u64,
     /// The decoded cold block this thread runs (see [`cold`]).
     cold_buf: Vec<cold::Decoded>,
+    /// What the cold code this thread interprets decoded to (see
+    /// [`crate::decode::memo`]).
+    memo: Memo,
 }
 
 /// What to translate at a pc.
@@ -1326,7 +1327,7 @@ impl<B: Backend> JitOn<B> {
                 // Raised when the dispatcher gets there.
                 Err(_) => return Ok(()),
             };
-            let (inst, len) = decode(bits);
+            let (inst, len) = self.memo.decode(cpu.pc, bits);
             step::step(cpu, mem, inst, len, &mut self.ctx.lr_value)?;
             if inst.facts().ends_region() {
                 break;
@@ -1374,6 +1375,7 @@ impl<B: Backend> JitOn<B> {
             generation,
             indirect_misses: 0,
             cold_buf: Vec::with_capacity(MAX_BLOCK),
+            memo: Memo::default(),
         }
     }
 

@@ -189,6 +189,57 @@ enum Rm {
     M(Mem),
 }
 
+/// One instruction's bytes being assembled (the longest [`Asm::op`]
+/// makes is 10: prefix, REX, two opcode bytes, ModRM, SIB, disp32).
+#[derive(Default)]
+struct Bytes {
+    buf: [u8; 16],
+    n: usize,
+}
+
+impl Bytes {
+    #[inline(always)]
+    fn b(&mut self, x: u8) {
+        self.buf[self.n] = x;
+        self.n += 1;
+    }
+
+    /// ModRM (+SIB, disp) for `reg` (its low 3 bits) and memory `m`.
+    #[inline(always)]
+    fn modrm_mem(&mut self, reg: u8, m: Mem) {
+        let base = m.base.low();
+        // rbp/r13 as base have no mod=00 form (it means rip/disp32).
+        let md = if m.disp == 0 && base != 5 {
+            0
+        } else if i8::try_from(m.disp).is_ok() {
+            1
+        } else {
+            2
+        };
+        match m.index {
+            None if base != 4 => self.b(md << 6 | reg << 3 | base),
+            None => {
+                self.b(md << 6 | reg << 3 | 4);
+                self.b(0x24);
+            }
+            Some((idx, scale)) => {
+                debug_assert!(idx != Reg::Rsp);
+                self.b(md << 6 | reg << 3 | 4);
+                self.b((scale & 3) << 6 | idx.low() << 3 | base);
+            }
+        }
+        match md {
+            1 => self.b(m.disp as i8 as u8),
+            2 => {
+                for x in m.disp.to_le_bytes() {
+                    self.b(x);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// The assembler: a byte buffer, its future host address, and labels.
 #[derive(Debug)]
 pub struct Asm {
@@ -284,10 +335,13 @@ impl Asm {
 
     /// Emit prefix, REX, opcode and ModRM (+SIB, disp) for `reg` and `rm`.
     /// `byte_regs` forces a REX when a byte register 4..=7 (spl..dil) is
-    /// named, so it does not mean ah..bh.
+    /// named, so it does not mean ah..bh. (Assembled in a [`Bytes`] and
+    /// appended at once: translating is mostly this, and one append costs
+    /// less than a checked push per byte.)
     fn op(&mut self, prefix: Option<u8>, w: bool, opc: &[u8], reg: u8, rm: Rm, byte_regs: bool) {
+        let mut o = Bytes::default();
         if let Some(p) = prefix {
-            self.b(p);
+            o.b(p);
         }
         let r = (reg >> 3) & 1;
         let (x, bb) = match rm {
@@ -298,42 +352,32 @@ impl Asm {
             byte_regs && ((4..8).contains(&reg) || matches!(rm, Rm::R(n) if (4..8).contains(&n)));
         let rex = 0x40 | (w as u8) << 3 | r << 2 | x << 1 | bb;
         if rex != 0x40 || force {
-            self.b(rex);
+            o.b(rex);
         }
-        self.code.extend_from_slice(opc);
+        for &c in opc {
+            o.b(c);
+        }
         match rm {
-            Rm::R(n) => self.b(0xc0 | (reg & 7) << 3 | (n & 7)),
-            Rm::M(m) => self.modrm_mem(reg & 7, m),
+            Rm::R(n) => o.b(0xc0 | (reg & 7) << 3 | (n & 7)),
+            Rm::M(m) => o.modrm_mem(reg & 7, m),
         }
+        self.append(&o);
     }
 
     fn modrm_mem(&mut self, reg: u8, m: Mem) {
-        let base = m.base.low();
-        // rbp/r13 as base have no mod=00 form (it means rip/disp32).
-        let md = if m.disp == 0 && base != 5 {
-            0
-        } else if i8::try_from(m.disp).is_ok() {
-            1
-        } else {
-            2
-        };
-        match m.index {
-            None if base != 4 => self.b(md << 6 | reg << 3 | base),
-            None => {
-                self.b(md << 6 | reg << 3 | 4);
-                self.b(0x24);
-            }
-            Some((idx, scale)) => {
-                debug_assert!(idx != Reg::Rsp);
-                self.b(md << 6 | reg << 3 | 4);
-                self.b((scale & 3) << 6 | idx.low() << 3 | base);
-            }
-        }
-        match md {
-            1 => self.b(m.disp as i8 as u8),
-            2 => self.d32(m.disp),
-            _ => {}
-        }
+        let mut o = Bytes::default();
+        o.modrm_mem(reg, m);
+        self.append(&o);
+    }
+
+    /// Append the bytes assembled in `o`.
+    #[inline(always)]
+    fn append(&mut self, o: &Bytes) {
+        // One fixed-size copy (a capacity check and two vector stores),
+        // then the length cut back to the bytes used.
+        let len = self.code.len();
+        self.code.extend_from_slice(&o.buf);
+        self.code.truncate(len + o.n);
     }
 
     // ---- moves ---------------------------------------------------------
