@@ -2,11 +2,13 @@
 //! riscv64 `python3.13 -c pass`, `bash -c` running a short pipeline
 //! (builtins only, so qemu-riscv64 can run it without binfmt_misc: the
 //! pipeline's stages are forked subshells, not `execve`s) and `node -e` with
-//! a hot loop (V8 compiling code as it warms up), from the sysroot
-//! that `cargo xtask realprogs` builds in `tests/build/debian-riscv64/root`.
+//! a hot loop (V8 compiling code as it warms up) and GCC 14's `cc1`
+//! compiling a 100-line C file at `-O2` (a large program whose code mostly
+//! runs once), from the sysroot that `cargo xtask realprogs` builds in
+//! `tests/build/debian-riscv64/root`.
 //!
 //! Each runs `runs.max(10)` times natively (the host's own `python3`,
-//! `bash` and `node`, which are other versions: a yardstick, not a twin;
+//! `bash`, `node` and `gcc -S`, which are other versions: a yardstick, not a twin;
 //! left out, with a note, where the host lacks the program), under
 //! qemu-riscv64 and under each pvm engine, with the fixed environment of
 //! the real-program cases. Reported: median wall time, median CPU time and
@@ -28,6 +30,10 @@ const NODE_LOOP: &str =
     "let s = 0; for (let i = 0; i < 3e7; i++) s = (s + i * 7) % 1000003; console.log(s)";
 
 const PIPELINE: &str = "for i in 1 2 3 4 5 6 7 8; do echo line $i; done | while read a b; do echo $((b * b)); done | { s=0; while read n; do s=$((s + n)); done; echo sum $s; }";
+
+/// The C file the `cc1` row compiles (written to the runs' directory).
+const CC1_INPUT: &str = "pvm-bench-cc1-input.c";
+const CC1_SOURCE: &str = include_str!("../../tests/bench/hash.c");
 
 struct Case {
     name: &'static str,
@@ -53,6 +59,26 @@ fn cases() -> Vec<Case> {
             name: "node -e hot loop",
             guest: &["/usr/bin/node", "-e", NODE_LOOP],
             native: &["node", "-e", NODE_LOOP],
+        },
+        Case {
+            name: "cc1 -O2 hash.c",
+            // The options the gcc-14 driver gives cc1 for this target.
+            guest: &[
+                "/usr/libexec/gcc/riscv64-linux-gnu/14/cc1",
+                "-quiet",
+                "-imultilib",
+                ".",
+                "-imultiarch",
+                "riscv64-linux-gnu",
+                "-march=rv64imafdc_zicsr_zifencei",
+                "-mabi=lp64d",
+                "-misa-spec=20191213",
+                "-O2",
+                CC1_INPUT,
+                "-o",
+                "-",
+            ],
+            native: &["gcc", "-S", "-O2", CC1_INPUT, "-o", "-"],
         },
     ]
 }
@@ -163,7 +189,16 @@ pub fn run(runs: usize, whos: &[Who]) -> Result<bool, String> {
         "cpu/qemu".into(),
         "RSS/qemu".into(),
     ]];
+    std::fs::write(std::env::temp_dir().join(CC1_INPUT), CC1_SOURCE)
+        .map_err(|e| format!("writing the cc1 row's input: {e}"))?;
     for case in cases() {
+        if !sysroot.join(case.guest[0].trim_start_matches('/')).exists() {
+            println!(
+                "{}: not in the sysroot (built by an older xtask: run `cargo xtask realprogs`), left out",
+                case.name
+            );
+            continue;
+        }
         let mut reference = None;
         let mut results = Vec::new();
         // qemu first: it is the oracle for the output and the yardstick.
