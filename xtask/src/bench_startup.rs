@@ -18,6 +18,7 @@
 //! spends on translating.
 
 use crate::bench::Who;
+use crate::realprogs::{CC1, CC1_TARGET};
 use crate::suite::{engine_args, pvm_binary};
 use crate::util::{median, run_captured};
 use std::path::Path;
@@ -38,7 +39,7 @@ const CC1_SOURCE: &str = include_str!("../../tests/bench/hash.c");
 struct Case {
     name: &'static str,
     /// The program inside the sysroot and its arguments.
-    guest: &'static [&'static str],
+    guest: Vec<&'static str>,
     /// The host's program and arguments.
     native: &'static [&'static str],
 }
@@ -47,37 +48,22 @@ fn cases() -> Vec<Case> {
     vec![
         Case {
             name: "python3.13 -c pass",
-            guest: &["/usr/bin/python3.13", "-c", "pass"],
+            guest: vec!["/usr/bin/python3.13", "-c", "pass"],
             native: &["python3", "-c", "pass"],
         },
         Case {
             name: "bash -c pipeline",
-            guest: &["/usr/bin/bash", "-c", PIPELINE],
+            guest: vec!["/usr/bin/bash", "-c", PIPELINE],
             native: &["bash", "-c", PIPELINE],
         },
         Case {
             name: "node -e hot loop",
-            guest: &["/usr/bin/node", "-e", NODE_LOOP],
+            guest: vec!["/usr/bin/node", "-e", NODE_LOOP],
             native: &["node", "-e", NODE_LOOP],
         },
         Case {
             name: "cc1 -O2 hash.c",
-            // The options the gcc-14 driver gives cc1 for this target.
-            guest: &[
-                "/usr/libexec/gcc/riscv64-linux-gnu/14/cc1",
-                "-quiet",
-                "-imultilib",
-                ".",
-                "-imultiarch",
-                "riscv64-linux-gnu",
-                "-march=rv64imafdc_zicsr_zifencei",
-                "-mabi=lp64d",
-                "-misa-spec=20191213",
-                "-O2",
-                CC1_INPUT,
-                "-o",
-                "-",
-            ],
+            guest: [&[CC1], CC1_TARGET, &["-O2", CC1_INPUT, "-o", "-"]].concat(),
             native: &["gcc", "-S", "-O2", CC1_INPUT, "-o", "-"],
         },
     ]

@@ -214,7 +214,19 @@ const AGE: &str = "/usr/bin/age";
 const NODE: &str = "/usr/bin/node";
 const RUBY: &str = "/usr/bin/ruby3.3";
 const JAVA: &str = "/usr/lib/jvm/java-21-openjdk-riscv64/bin/java";
-const CC1: &str = "/usr/libexec/gcc/riscv64-linux-gnu/14/cc1";
+/// GCC 14's compiler proper, and the options its driver gives it for this
+/// target (`gcc -###`); also `cargo xtask bench`'s cc1 start-up row.
+pub const CC1: &str = "/usr/libexec/gcc/riscv64-linux-gnu/14/cc1";
+pub const CC1_TARGET: &[&str] = &[
+    "-quiet",
+    "-imultilib",
+    ".",
+    "-imultiarch",
+    "riscv64-linux-gnu",
+    "-march=rv64imafdc_zicsr_zifencei",
+    "-mabi=lp64d",
+    "-misa-spec=20191213",
+];
 /// GNU tar's options for an archive that is the same bytes on every run
 /// (the fixture's copies have the time of the copy).
 const TAR_FIXED: &[&str] = &[
@@ -665,17 +677,6 @@ fn jit_cases() -> Vec<RealCase> {
 /// RISC-V programs of the sysroot), with the host's own gcc building and
 /// running the same sources as the oracle.
 fn gcc_cases() -> Vec<RealCase> {
-    // The options the driver gives cc1 for this target (`gcc -###`).
-    const CC1_TARGET: &[&str] = &[
-        "-quiet",
-        "-imultilib",
-        ".",
-        "-imultiarch",
-        "riscv64-linux-gnu",
-        "-march=rv64imafdc_zicsr_zifencei",
-        "-mabi=lp64d",
-        "-misa-spec=20191213",
-    ];
     let build = |cc: &str| {
         format!(
             "{cc} -O2 -Wall -c gcc/stats.c -o stats.o && {cc} -O2 -Wall -o prog gcc/prog.c stats.o -lm && ./prog 5"
