@@ -468,11 +468,24 @@ pub(super) fn getdents64(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let host = cx.p.host;
     loop {
         let n = fill(cx.mem(), a[1], len, |buf| host.getdents64(a[0] as i32, buf))?;
-        let buf = guest_mut(cx.mem(), a[1], len)?;
+        let recs = guest_ref(cx.mem(), a[1], n)?;
         // The host's own descriptors are not listed in /proc/self/fd.
-        let kept = super::ownfd::filter_dirents(cx.p.host, a[0] as i32, buf, n);
+        let mut fixed = super::ownfd::filter_dirents(host, a[0] as i32, recs);
         // /proc/self/task lists the guest's threads.
-        let kept = super::tasks::fix_listing(cx, a[0] as i32, buf, kept);
+        let seen = fixed.as_deref().unwrap_or(recs);
+        if let Some(v) = super::tasks::fix_listing(cx, a[0] as i32, seen, len) {
+            fixed = Some(v);
+        }
+        // Written back by a guarded store, which another thread
+        // code-protecting the page meanwhile cannot turn into a fault of
+        // pvm's own (see `GuestMemory::write_bytes`).
+        let kept = match fixed {
+            Some(v) => {
+                put(cx.mem(), a[1], &v)?;
+                v.len()
+            }
+            None => n,
+        };
         if kept > 0 || n == 0 {
             return Ok(kept as u64);
         }

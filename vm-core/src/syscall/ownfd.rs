@@ -925,13 +925,15 @@ fn is_fd_dir(pid: i32, d: &[u8]) -> bool {
         .is_some_and(|t| number(t).is_some())
 }
 
-/// After `getdents64` on `fd` filled `buf[..n]`: when `fd` is this
-/// process's `fd`/`fdinfo` directory, the host's own descriptors' records
-/// are taken out (the rest close up). The new length; 0 only when the
-/// host's records were all there was, which the caller reads past.
-pub(super) fn filter_dirents(host: &dyn HostOs, fd: i32, buf: &mut [u8], n: usize) -> usize {
+/// After `getdents64` on `fd` gave the records `buf`: when `fd` is this
+/// process's `fd`/`fdinfo` directory, the records without the host's own
+/// descriptors' (`None` when nothing changes). Empty only when the host's
+/// records were all there was, which the caller reads past. The caller
+/// writes them back: this reads the guest's buffer and never stores there.
+pub(super) fn filter_dirents(host: &dyn HostOs, fd: i32, buf: &[u8]) -> Option<Vec<u8>> {
+    let n = buf.len();
     if !host.has_own_fds() || n == 0 {
-        return n;
+        return None;
     }
     let mut link = [0u8; 256];
     let Ok(len) = host.readlinkat(
@@ -939,17 +941,17 @@ pub(super) fn filter_dirents(host: &dyn HostOs, fd: i32, buf: &mut [u8], n: usiz
         alloc::format!("/proc/self/fd/{fd}").as_bytes(),
         &mut link,
     ) else {
-        return n;
+        return None;
     };
     if !is_fd_dir(host.ids().pid, &link[..len.min(link.len())]) {
-        return n;
+        return None;
     }
     let mut keep: Vec<u8> = Vec::with_capacity(n);
     let mut at = 0;
     while at + 19 <= n {
         let reclen = u16::from_le_bytes([buf[at + 16], buf[at + 17]]) as usize;
         if reclen < 19 || at + reclen > n {
-            return n;
+            return None;
         }
         let rec = &buf[at..at + reclen];
         let name = &rec[19..];
@@ -959,8 +961,7 @@ pub(super) fn filter_dirents(host: &dyn HostOs, fd: i32, buf: &mut [u8], n: usiz
         }
         at += reclen;
     }
-    buf[..keep.len()].copy_from_slice(&keep);
-    keep.len()
+    (keep.len() != n).then_some(keep)
 }
 
 #[cfg(test)]

@@ -287,10 +287,11 @@ const DT_DIR: u8 = 4;
 /// tree ([`HostOs::tree_threads`]): its helper threads are left out and
 /// its guest threads without a host thread follow its own record. The
 /// new length.
-pub(super) fn fix_listing(cx: &Ctx<'_>, fd: i32, buf: &mut [u8], n: usize) -> usize {
+pub(super) fn fix_listing(cx: &Ctx<'_>, fd: i32, buf: &[u8], room: usize) -> Option<Vec<u8>> {
+    let n = buf.len();
     let host = cx.p.host;
     if !needed(host) {
-        return n;
+        return None;
     }
     let pid = host.ids().pid;
     // The records: (offset, length, the name as a number).
@@ -300,7 +301,7 @@ pub(super) fn fix_listing(cx: &Ctx<'_>, fd: i32, buf: &mut [u8], n: usize) -> us
     while at + 19 <= n {
         let reclen = u16::from_le_bytes([buf[at + 16], buf[at + 17]]) as usize;
         if reclen < 19 || at + reclen > n {
-            return n;
+            return None;
         }
         let name = &buf[at + 19..at + reclen];
         let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
@@ -314,11 +315,11 @@ pub(super) fn fix_listing(cx: &Ctx<'_>, fd: i32, buf: &mut [u8], n: usize) -> us
     }
     // Cheap first: a task directory has numbers, dots and nothing else.
     if other || !recs.iter().any(|r| r.2.is_some()) {
-        return n;
+        return None;
     }
     let own = !host.threads() && recs.iter().any(|r| r.2 == Some(pid));
     if !own && !host.has_tree_threads() {
-        return n;
+        return None;
     }
     let mut link = [0u8; 256];
     let Ok(len) = host.readlinkat(
@@ -326,20 +327,15 @@ pub(super) fn fix_listing(cx: &Ctx<'_>, fd: i32, buf: &mut [u8], n: usize) -> us
         format!("/proc/self/fd/{fd}").as_bytes(),
         &mut link,
     ) else {
-        return n;
+        return None;
     };
     let link = &link[..len.min(link.len())];
-    let Some(who) = link
+    let who = link
         .strip_prefix(b"/proc/")
         .and_then(|r| r.strip_suffix(b"/task"))
         .and_then(|w| core::str::from_utf8(w).ok())
-        .and_then(|w| w.parse::<i32>().ok())
-    else {
-        return n;
-    };
-    let Some(&(lead, _, _)) = recs.iter().find(|r| r.2 == Some(who)) else {
-        return n;
-    };
+        .and_then(|w| w.parse::<i32>().ok())?;
+    let &(lead, _, _) = recs.iter().find(|r| r.2 == Some(who))?;
     // Which records stay, and which threads are missing.
     let (dropped, mut missing): (Vec<Option<i32>>, Vec<i32>) = if who == pid && own {
         let listed: Vec<i32> = recs.iter().filter_map(|r| r.2).collect();
@@ -356,9 +352,7 @@ pub(super) fn fix_listing(cx: &Ctx<'_>, fd: i32, buf: &mut [u8], n: usize) -> us
             .collect();
         (dropped, missing)
     } else {
-        let Some(t) = host.tree_threads(who) else {
-            return n;
-        };
+        let t = host.tree_threads(who)?;
         let listed: Vec<i32> = recs.iter().filter_map(|r| r.2).collect();
         // (This process's own records, with a host thread per guest
         // thread, are all there: only its helpers go.)
@@ -391,7 +385,7 @@ pub(super) fn fix_listing(cx: &Ctx<'_>, fd: i32, buf: &mut [u8], n: usize) -> us
         for &t in &missing {
             let name = format!("{t}");
             let len = (19 + name.len() + 1).next_multiple_of(8);
-            if out.len() + len + after > buf.len() {
+            if out.len() + len + after > room {
                 break;
             }
             let mut r = alloc::vec![0u8; len];
@@ -402,6 +396,5 @@ pub(super) fn fix_listing(cx: &Ctx<'_>, fd: i32, buf: &mut [u8], n: usize) -> us
             out.extend_from_slice(&r);
         }
     }
-    buf[..out.len()].copy_from_slice(&out);
-    out.len()
+    Some(out)
 }
