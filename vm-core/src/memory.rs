@@ -34,7 +34,7 @@ const MAPPED: u8 = 0x80;
 const CODE: u8 = 0x40;
 /// How many times a write refused by a code-protection change of another
 /// thread is made again (see [`GuestMemory::write_again`]).
-const WRITE_TRIES: usize = 8;
+pub(crate) const WRITE_TRIES: usize = 8;
 
 /// Bytes of inaccessible host address space reserved below and above
 /// every guest address space (never mapped, whatever the guest does): an

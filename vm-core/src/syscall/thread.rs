@@ -547,7 +547,10 @@ pub fn exit_cleanup(p: &Process, t: &mut Thread) {
     }
 }
 
-fn exit_robust_list(p: &Process, t: &Thread) {
+/// Mark the robust futexes thread `t` still holds as owner-died (the
+/// kernel's `exit_robust_list`, on every way out: `exit`, `exit_group`, a
+/// fatal signal).
+pub(crate) fn exit_robust_list(p: &Process, t: &Thread) {
     let (head, len) = t.robust_list;
     if head == 0 || len != 24 {
         return;
@@ -594,6 +597,7 @@ fn owner_died(p: &Process, tid: i32, addr: u64) {
     let Ok(mut cur) = (unsafe { crate::guarded::load32(w) }) else {
         return;
     };
+    let mut tries = 0;
     loop {
         if cur & FUTEX_TID_MASK != tid as u32 {
             return;
@@ -602,6 +606,17 @@ fn owner_died(p: &Process, tid: i32, addr: u64) {
         match unsafe { crate::guarded::cas32(w, cur, new) } {
             Ok(now) if now == cur => break,
             Ok(now) => cur = now,
+            // The host refused the store only because another thread
+            // code-protected the page at that moment (the word shares a
+            // page with code being translated): made again, as pvm's
+            // other guarded writes are (`GuestMemory::write_refused`).
+            Err(f)
+                if f.signo != crate::sigstate::SIGBUS
+                    && tries < crate::memory::WRITE_TRIES
+                    && p.mem.write_refused(addr) =>
+            {
+                tries += 1
+            }
             Err(_) => return,
         }
     }
