@@ -126,6 +126,7 @@ impl Process {
         let mut took_cpu = thread.cpu.instret;
         loop {
             if self.ending() {
+                crate::syscall::thread::exit_robust_list(self, thread);
                 self.unregister(thread.tid);
                 return ThreadEnd::Thread;
             }
@@ -138,6 +139,7 @@ impl Process {
             let at = thread.cpu.pc;
             // A limit the tree hit (see `crate::limits`) ends the process.
             if let Some(status) = self.check_limits(thread) {
+                self.robust_lists_die(thread);
                 return self.finish(status);
             }
             let killed = match trap {
@@ -150,6 +152,7 @@ impl Process {
                         syscall::dispatch(self, thread)
                     };
                     if let Some(status) = self.check_limits(thread) {
+                        self.robust_lists_die(thread);
                         return self.finish(status);
                     }
                     match flow {
@@ -185,7 +188,10 @@ impl Process {
                             }
                             r
                         }
-                        Flow::Exit(code) => return self.finish(ExitStatus::Exited(code)),
+                        Flow::Exit(code) => {
+                            self.robust_lists_die(thread);
+                            return self.finish(ExitStatus::Exited(code));
+                        }
                         Flow::ExitThread(code) => {
                             if let Some(d) = self.debug.get() {
                                 d.thread_exiting(self, thread, at);
@@ -213,6 +219,7 @@ impl Process {
                 sh.sigmask.store(thread.sigmask, Ordering::Relaxed);
             }
             if let Some(report) = killed {
+                self.robust_lists_die(thread);
                 return self.finish(ExitStatus::Signaled(report));
             }
             if trap == Trap::Budget && self.host.builds_children() {
@@ -352,6 +359,23 @@ impl Process {
         if !signal::restart_interrupted(self, thread, syscall::restartable(nr)) {
             thread.cpu.pc = thread.cpu.pc.wrapping_add(4);
             thread.cpu.x[10] = (-(crate::host::Errno::EINTR.0 as i64)) as u64;
+        }
+    }
+
+    /// The whole process ends (`exit_group`, a fatal signal, a limit):
+    /// the robust futexes its threads hold become owner-died, as Linux
+    /// does for each dying thread, so that another process sharing one
+    /// (a process-shared robust mutex) is told rather than left waiting.
+    /// This thread's and, where threads take turns on one CPU, those
+    /// waiting for it; a thread on a host thread of its own walks its
+    /// list when it sees the end (in `run_thread`), if it gets there
+    /// before the host process is gone.
+    fn robust_lists_die(&self, thread: &Thread) {
+        crate::syscall::thread::exit_robust_list(self, thread);
+        if !self.host.threads() {
+            for t in self.green.lock().threads() {
+                crate::syscall::thread::exit_robust_list(self, t);
+            }
         }
     }
 

@@ -95,6 +95,11 @@ impl RunQueue {
         self.q.is_empty()
     }
 
+    /// The threads waiting for the CPU.
+    pub fn threads(&self) -> impl Iterator<Item = &Thread> {
+        self.q.iter().map(|p| &p.thread)
+    }
+
     /// Keep threads `tids` stopped until the next [`RunQueue::hold`] (a
     /// debugger resumed only the others).
     pub fn hold(&mut self, tids: alloc::vec::Vec<i32>) {
