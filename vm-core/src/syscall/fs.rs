@@ -462,13 +462,24 @@ pub(super) fn readlinkat(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     Ok(n as u64)
 }
 
+/// The most `getdents64` asks the host for at once: the records come into
+/// a buffer of pvm's own (a short listing is a correct answer; the guest
+/// calls again, as glibc's `readdir` does).
+const DIRENTS_AT_ONCE: usize = 64 << 10;
+
 pub(super) fn getdents64(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let len = (a[2] as u32 as u64).min(MAX_RW) as usize;
     fd_first(cx, a[0] as i32, false, guest_mut(cx.mem(), a[1], len))?;
     let host = cx.p.host;
+    // Not the guest's buffer: a host call filling it could meet EFAULT
+    // when another thread code-protects its page meanwhile, and a
+    // `getdents64` cannot be made again (the directory's position may have
+    // moved past records the failed call did not deliver). The records go
+    // out by a guarded store, which such a moment does not fail.
+    let mut buf = vec![0u8; len.min(DIRENTS_AT_ONCE)];
     loop {
-        let n = fill(cx.mem(), a[1], len, |buf| host.getdents64(a[0] as i32, buf))?;
-        let recs = guest_ref(cx.mem(), a[1], n)?;
+        let n = host.getdents64(a[0] as i32, &mut buf)?;
+        let recs = &buf[..n];
         // The host's own descriptors are not listed in /proc/self/fd.
         let mut fixed = super::ownfd::filter_dirents(host, a[0] as i32, recs);
         // /proc/self/task lists the guest's threads.
@@ -476,18 +487,10 @@ pub(super) fn getdents64(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         if let Some(v) = super::tasks::fix_listing(cx, a[0] as i32, seen, len) {
             fixed = Some(v);
         }
-        // Written back by a guarded store, which another thread
-        // code-protecting the page meanwhile cannot turn into a fault of
-        // pvm's own (see `GuestMemory::write_bytes`).
-        let kept = match fixed {
-            Some(v) => {
-                put(cx.mem(), a[1], &v)?;
-                v.len()
-            }
-            None => n,
-        };
-        if kept > 0 || n == 0 {
-            return Ok(kept as u64);
+        let out = fixed.as_deref().unwrap_or(recs);
+        put(cx.mem(), a[1], out)?;
+        if !out.is_empty() || n == 0 {
+            return Ok(out.len() as u64);
         }
     }
 }
