@@ -146,6 +146,12 @@ pub struct Cli {
     #[arg(long, value_name = "SIZE", value_parser = parse_size, env = "PVM_MAX_MEMORY")]
     pub max_memory: Option<usize>,
 
+    /// Size of the guest's address space (K/M/G suffixes; default 64G, at
+    /// least 16M, a multiple of 4K): smaller lets pvm run under valgrind or
+    /// a low `ulimit -v`, like qemu-user's -R.
+    #[arg(long, value_name = "SIZE", value_parser = parse_space, env = "PVM_ADDRESS_SPACE")]
+    pub address_space: Option<u64>,
+
     /// Most guest instructions all the guest's processes together may
     /// run (checked every few million); more ends the guest (status 202).
     #[arg(long, value_name = "N", env = "PVM_MAX_INSTRUCTIONS")]
@@ -268,6 +274,17 @@ fn parse_size(s: &str) -> Result<usize, String> {
         .ok()
         .and_then(|n| n.checked_mul(mult))
         .ok_or_else(|| format!("not a size: {s:?} (use e.g. 65536, 512K or 64M)"))
+}
+
+/// `--address-space SIZE`: what `GuestMemory::new` accepts.
+fn parse_space(s: &str) -> Result<u64, String> {
+    let n = parse_size(s)? as u64;
+    if n < vm_core::memory::MIN_SIZE || n % 4096 != 0 || n > 1 << 47 {
+        return Err(format!(
+            "address space of {s} bytes: give a multiple of 4K from 16M to 128T"
+        ));
+    }
+    Ok(n)
 }
 
 /// `-d ITEMS`.
@@ -510,6 +527,7 @@ impl Cli {
             }
         };
         num("--max-memory", self.max_memory.map(|v| v.to_string()));
+        num("--address-space", self.address_space.map(|v| v.to_string()));
         num(
             "--max-instructions",
             self.max_instructions.map(|v| v.to_string()),
@@ -642,6 +660,16 @@ mod tests {
         assert_eq!(c.code_cache_policy, CachePolicy::Flush);
         assert!(c.relaunch_options().iter().any(|o| o == "flush"));
         assert!(Cli::try_parse_from(["pvm", "--code-cache-size", "12Q", "p"]).is_err());
+        let c = parse(&["pvm", "--address-space", "4G", "p"]);
+        assert_eq!(c.address_space, Some(4 << 30));
+        let o = c.relaunch_options();
+        assert!(
+            o.windows(2)
+                .any(|w| w[0] == "--address-space" && w[1] == "4294967296")
+        );
+        for bad in ["1M", "16777217", "256T"] {
+            assert!(Cli::try_parse_from(["pvm", "--address-space", bad, "p"]).is_err());
+        }
         assert!(Cli::try_parse_from(["pvm"]).is_err());
         // pvm's own option names after PROGRAM are the guest's too.
         let c = parse(&[

@@ -477,6 +477,7 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
                 sandbox: cli.sandbox,
                 allow_net: cli.allow_net,
             },
+            address_space: cli.address_space,
         },
         // What execve keeps: ignored signals stay ignored (those pvm
         // inherited as ignored, and those a guest that exec'd this pvm

@@ -118,8 +118,11 @@ pub fn launch(
     l: Launch<'_>,
     ready: impl FnOnce(&Process),
 ) -> Result<Ended, LaunchError> {
-    let mem = crate::memory::GuestMemory::new(host, loader::ADDRESS_SPACE_SIZE)
-        .map_err(LaunchError::Reserve)?;
+    let size = l
+        .options
+        .address_space
+        .unwrap_or(loader::ADDRESS_SPACE_SIZE);
+    let mem = crate::memory::GuestMemory::new(host, size).map_err(LaunchError::Reserve)?;
     let cfg = LoadConfig {
         path: l.load_from.unwrap_or(l.program),
         argv: l.argv,

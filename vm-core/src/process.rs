@@ -62,6 +62,11 @@ pub struct Options {
     pub limits: crate::limits::Limits,
     /// The sandbox rules the core checks (see [`crate::limits`]).
     pub policy: crate::limits::Policy,
+    /// Size of each guest address space in bytes (`None`: the loader's
+    /// [`crate::loader::ADDRESS_SPACE_SIZE`]). A smaller space lets pvm run
+    /// where a 64 GiB reservation cannot be made (under valgrind, or with
+    /// a tight `RLIMIT_AS`), as qemu-user's `-R` does.
+    pub address_space: Option<u64>,
 }
 
 /// Counters for `--stats`.
