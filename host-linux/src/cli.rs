@@ -279,7 +279,7 @@ fn parse_size(s: &str) -> Result<usize, String> {
 /// `--address-space SIZE`: what `GuestMemory::new` accepts.
 fn parse_space(s: &str) -> Result<u64, String> {
     let n = parse_size(s)? as u64;
-    if n < vm_core::memory::MIN_SIZE || n % 4096 != 0 || n > 1 << 47 {
+    if n < vm_core::memory::MIN_SIZE || !n.is_multiple_of(4096) || n > 1 << 47 {
         return Err(format!(
             "address space of {s} bytes: give a multiple of 4K from 16M to 128T"
         ));
