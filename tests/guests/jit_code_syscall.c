@@ -4,7 +4,9 @@
 // write-protects the page on the host), while another thread keeps asking
 // the kernel to fill buffers in the same page (read from a pipe, pread
 // from a file, getdents64, getrandom, clock_gettime, the word that
-// FUTEX_WAKE_OP changes). The page is always writable for the guest, so
+// FUTEX_WAKE_OP changes, msgrcv, mq_timedreceive, recvfrom on a datagram
+// socket: the last three take the message before they copy it out, so a
+// refused copy cannot simply be made again). The page is always writable for the guest, so
 // every call must succeed: a host call the host kernel refuses with EFAULT
 // because the page was code-protected at that moment is made again, never
 // returned to the guest.
@@ -15,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <mqueue.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -23,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/msg.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,9 +48,10 @@ static void emit_addi(uint32_t *code, int imm) {
     code[1] = 0x00008067;
 }
 
-#define KINDS 6
-static const char *names[KINDS] = {"read",      "pread",         "getdents64",
-                                   "getrandom", "clock_gettime", "futex wake_op"};
+#define KINDS 9
+static const char *names[KINDS] = {"read",          "pread",         "getdents64",
+                                   "getrandom",     "clock_gettime", "futex wake_op",
+                                   "msgrcv",        "mq_timedreceive", "recvfrom (datagram)"};
 static long fails[KINDS], calls[KINDS], first_errno[KINDS];
 
 static void note(int k, long r) {
@@ -77,9 +83,24 @@ static void *calls_loop(void) {
     if (write(f, text, 32) != 32) return NULL;
     int dir = open("/", O_RDONLY | O_DIRECTORY);
     if (dir < 0) return NULL;
+    int q = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+    if (q < 0) return NULL;
+    char mqname[64];
+    snprintf(mqname, sizeof mqname, "/pvm_jit_code_syscall_%d", (int)getpid());
+    struct mq_attr attr = {.mq_maxmsg = 4, .mq_msgsize = 64};
+    mqd_t mq = mq_open(mqname, O_RDWR | O_CREAT | O_EXCL, 0600, &attr);
+    if (mq == (mqd_t)-1) return NULL;
+    mq_unlink(mqname);
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) != 0) return NULL;
+    struct {
+        long type;
+        char text[32];
+    } msg = {.type = 7};
+    memcpy(msg.text, text, 32);
     // Buffers in the code page, away from the functions at 0 and 256.
     char *rbuf = page + 1024, *pbuf = page + 1536, *dbuf = page + 2048;
-    char *gbuf = page + 3584;
+    char *gbuf = page + 3584, *mbuf = page + 3072, *qbuf = page + 3200, *sbuf = page + 3328;
     struct timespec *ts = (struct timespec *)(page + 3840);
     // FUTEX_WAKE_OP adds 1 to the second word (and wakes no one).
     uint32_t *w1 = (uint32_t *)(page + 3968), *w2 = (uint32_t *)(page + 3972);
@@ -102,12 +123,27 @@ static void *calls_loop(void) {
         uint32_t before = *w2;
         r = syscall(SYS_futex, w1, FUTEX_WAKE_OP | FUTEX_PRIVATE_FLAG, 1, 1, w2, wake_op);
         note(5, r < 0 ? -errno : (r == 0 && *w2 == before + 1 ? 0 : -1000));
+        // Each message sent is there to take: a failed receive loses it.
+        if (msgsnd(q, &msg, 32, 0) != 0) return NULL;
+        r = syscall(SYS_msgrcv, q, mbuf, 32, 0, IPC_NOWAIT);
+        note(6, r < 0 ? -errno : (r == 32 && !memcmp(mbuf + 8, text, 32) ? 0 : -1000));
+        if (mq_send(mq, text, 20, 3) != 0) return NULL;
+        unsigned prio = 0;
+        r = syscall(SYS_mq_timedreceive, mq, qbuf, 64, &prio, NULL);
+        note(7, r < 0 ? -errno : (r == 20 && prio == 3 && !memcmp(qbuf, text, 20) ? 0 : -1000));
+        if (send(sv[0], text, 24, 0) != 24) return NULL;
+        r = syscall(SYS_recvfrom, sv[1], sbuf, 64, MSG_DONTWAIT, NULL, NULL);
+        note(8, r < 0 ? -errno : (r == 24 && !memcmp(sbuf, text, 24) ? 0 : -1000));
         rounds++;
     }
     close(p[0]);
     close(p[1]);
     close(f);
     close(dir);
+    msgctl(q, IPC_RMID, NULL);
+    mq_close(mq);
+    close(sv[0]);
+    close(sv[1]);
     return NULL;
 }
 

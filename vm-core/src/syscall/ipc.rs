@@ -19,6 +19,10 @@
 //! until the next look ([`Block::Poll`]) and the call runs again, its
 //! timeout kept across looks ([`green`]).
 //!
+//! A received message comes into a buffer of pvm's own and then goes to
+//! the guest's by a guarded store, as the kernel dequeues it before it
+//! copies it out (see `msgrcv`).
+//!
 //! Where pvm differs from Linux: a `msgrcv` or `mq_timedreceive` into a
 //! buffer that is not writable fails with `EFAULT` before it takes a
 //! message (Linux takes the message off the queue, then fails to store
@@ -229,8 +233,13 @@ pub(super) fn msgsnd(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     p.host.msgsnd(id, msg, flags).map(|()| 0)
 }
 
-/// `msgrcv(id, msgp, msgsz, msgtyp, flags)`, straight into the guest's
-/// buffer: as much of it as is writable (at most `msgsz` bytes of text).
+/// `msgrcv(id, msgp, msgsz, msgtyp, flags)`, into a buffer of pvm's own
+/// and then into the guest's (as much of it as is writable, at most
+/// `msgsz` bytes of text). Not straight into the guest's buffer: the
+/// kernel takes the message off the queue before it copies it out, so a
+/// copy that failed because another thread code-protected a page of the
+/// buffer meanwhile (see [`crate::memory::GuestMemory::host_write`])
+/// could not be made again without losing the message.
 pub(super) fn msgrcv(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let (id, ptr, size, typ, flags) = (a[0] as i32, a[1], a[2], a[3] as i64, a[4] as i32);
     if id < 0 || size > i64::MAX as u64 {
@@ -241,15 +250,48 @@ pub(super) fn msgrcv(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     if n < 8 {
         return Err(Errno::EFAULT);
     }
+    let mut stage = stage_buffer(n.min(msg_room(cx, id)))?;
     let p = cx.p;
-    let buf = super::guest_mut(&p.mem, ptr, n)?;
     let nowait = flags & IPC_NOWAIT != 0;
+    let buf = &mut stage[..];
     let quick = |cx: &Ctx<'_>| cx.p.host.msgrcv(id, buf, typ, flags | IPC_NOWAIT);
     let ww = |e| e == Errno::ENOMSG && !nowait;
-    if let Some(r) = green(cx, None, Errno::ENOMSG, quick, ww) {
-        return r.map(|n| n as u64);
+    let got = match green(cx, None, Errno::ENOMSG, quick, ww) {
+        Some(r) => r?,
+        None => p.host.msgrcv(id, &mut stage, typ, flags)?,
+    };
+    // The type and the text; a page gone meanwhile loses the message, as
+    // on Linux.
+    put(cx.mem(), ptr, &stage[..(8 + got).min(stage.len())])?;
+    Ok(got as u64)
+}
+
+/// The longest `struct msgbuf` (type and text) `msgrcv` can take from
+/// queue `id`: no message is longer than the queue's byte limit was when
+/// it was sent (`msgsnd` refuses it), nor than the bytes queued now; so
+/// the larger of the two, unless the limit is raised between this look
+/// and the receive and a longer message sent meanwhile (then the
+/// message's end is cut, or `E2BIG`, as if the guest's buffer were that
+/// size). A queue pvm cannot look at gives its error from `msgrcv`.
+fn msg_room(cx: &Ctx<'_>, id: i32) -> usize {
+    let mut st = IpcStat::default();
+    match cx
+        .p
+        .host
+        .ipc_ctl(IpcKind::Msg, id, 0, IPC_STAT, IpcCtl::Stat(&mut st))
+    {
+        Ok(_) => 8usize.saturating_add(st.counts[0].max(st.counts[2]) as usize),
+        Err(_) => 8,
     }
-    p.host.msgrcv(id, buf, typ, flags).map(|n| n as u64)
+}
+
+/// A zeroed buffer of `n` bytes for a host call to fill, or `ENOMEM`
+/// where the host has no room for it (never an abort).
+fn stage_buffer(n: usize) -> SysResult<Vec<u8>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| Errno::ENOMEM)?;
+    v.resize(n, 0);
+    Ok(v)
 }
 
 /// `semop(id, sops, nsops)` and `semtimedop(..., timeout)`.
@@ -494,15 +536,23 @@ pub(super) fn mq_timedsend(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         .map(|()| 0)
 }
 
-/// `mq_timedreceive(fd, buf, len, prio_ptr, deadline)`.
+/// `mq_timedreceive(fd, buf, len, prio_ptr, deadline)`, into a buffer
+/// of pvm's own and then into the guest's, for the reason `msgrcv` says.
 pub(super) fn mq_timedreceive(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let (fd, ptr, len, prio_ptr) = (a[0] as i32, a[1], a[2], a[3]);
     let deadline = read_deadline(cx, a[4])?;
     let p = cx.p;
-    let buf = match super::guest_mut(&p.mem, ptr, len as usize) {
-        Ok(b) if len <= MSG_SIZE_MAX => b,
-        _ => return Err(bad_buffer(cx, fd, len, false)),
+    if len > MSG_SIZE_MAX || p.mem.check(ptr, len, Access::Write).is_err() {
+        return Err(bad_buffer(cx, fd, len, false));
+    }
+    // A message is at most the queue's `mq_msgsize` (a shorter buffer is
+    // `EMSGSIZE`, which the host gives for the guest's length).
+    let room = match p.host.mq_getsetattr(fd, None) {
+        Ok(attr) if (attr.msgsize as u64) < len => attr.msgsize as u64,
+        _ => len,
     };
+    let mut stage = stage_buffer(room as usize)?;
+    let buf = &mut stage[..];
     let quick = |cx: &Ctx<'_>| {
         let d = quick_deadline(cx, deadline);
         cx.p.host.mq_timedreceive(fd, buf, Some(d))
@@ -510,8 +560,9 @@ pub(super) fn mq_timedreceive(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let ww = |e| e == Errno::ETIMEDOUT && !passed(p, deadline);
     let (n, prio) = match green(cx, None, Errno::ETIMEDOUT, quick, ww) {
         Some(r) => r?,
-        None => p.host.mq_timedreceive(fd, buf, deadline)?,
+        None => p.host.mq_timedreceive(fd, &mut stage, deadline)?,
     };
+    put(cx.mem(), ptr, &stage[..n.min(stage.len())])?;
     if prio_ptr != 0 {
         put(cx.mem(), prio_ptr, &prio.to_le_bytes())?;
     }
