@@ -5,13 +5,16 @@
 // left inconsistent (unlocked without consistent) is ENOTRECOVERABLE. The
 // same across processes: a child that dies by a signal while holding a
 // process-shared robust mutex in a MAP_SHARED page. A waiter already
-// blocked on the mutex when its owner exits is woken by the kernel.
+// blocked on the mutex when its owner exits is woken by the kernel. And
+// when a process ends by exit_group, the robust mutexes held by its other
+// threads (one blocked in a system call, one computing) are told too.
 //@ no-qemu: qemu-user answers set_robust_list with ENOSYS (it cannot walk the guest's list at thread death), so glibc refuses robust mutexes (ENOTSUP); the expectation is the x86-64 build's native output
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -54,6 +57,25 @@ static void *blocked_locker(void *arg) {
     if (*rc == EOWNERDEAD)
         pthread_mutex_consistent(&m);
     pthread_mutex_unlock(&m);
+    return NULL;
+}
+
+static pthread_mutex_t *held[2];
+static int told[2];
+
+// Child thread: take its shared mutex, say so, then block or compute for
+// good (until the process's exit_group).
+static void *hold_until_exit_group(void *arg) {
+    long k = (long)arg;
+    pthread_mutex_lock(held[k]);
+    write(told[1], "x", 1);
+    if (k == 0) {
+        for (;;)
+            pause();
+    }
+    volatile unsigned long n = 0;
+    for (;;)
+        n++;
     return NULL;
 }
 
@@ -121,5 +143,35 @@ int main(void) {
     pthread_mutex_unlock(gate);
     printf("lock again: %s\n", name(pthread_mutex_lock(gate)));
     pthread_mutex_unlock(gate);
+
+    // Across processes: a child ends by exit_group while two of its other
+    // threads hold shared robust mutexes.
+    held[0] = gate + 1;
+    held[1] = gate + 2;
+    pthread_mutex_init(held[0], &a);
+    pthread_mutex_init(held[1], &a);
+    pipe(told);
+    pid = fork();
+    if (pid == 0) {
+        for (long k = 0; k < 2; k++) {
+            pthread_t h;
+            pthread_create(&h, NULL, hold_until_exit_group, (void *)k);
+            read(told[0], &c, 1);
+        }
+        _exit(3);
+    }
+    waitpid(pid, &st, 0);
+    printf("child exited with %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    for (int k = 0; k < 2; k++) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 5;
+        rc = pthread_mutex_timedlock(held[k], &ts);
+        printf("lock of the mutex the child's %s thread held: %s\n",
+               k == 0 ? "blocked" : "computing", name(rc));
+        if (rc == EOWNERDEAD)
+            pthread_mutex_consistent(held[k]);
+        pthread_mutex_unlock(held[k]);
+    }
     return 0;
 }

@@ -37,6 +37,17 @@ use core::sync::atomic::{AtomicU32, Ordering};
 /// preempted (the translator's budget per run, `translate::BUDGET`).
 const GREEN_SLICE: u64 = 1 << 22;
 
+/// How long, in milliseconds, the end of a process waits for its other
+/// threads to walk their robust lists (see `Process::await_robust_walks`).
+const ROBUST_GRACE_MS: u64 = 500;
+
+/// The host's monotonic clock in milliseconds.
+fn monotonic_ms(host: &dyn crate::host::HostOs) -> u64 {
+    host.clock_gettime(1)
+        .map(|t| (t.sec as u64).saturating_mul(1000) + t.nsec as u64 / 1_000_000)
+        .unwrap_or(u64::MAX)
+}
+
 /// How one thread's run loop ended.
 pub(crate) enum ThreadEnd {
     /// This thread ended the process with this status.
@@ -63,6 +74,7 @@ impl Process {
             ThreadEnd::Process(s) => s,
             ThreadEnd::Thread => self.wait_end(),
         };
+        self.await_robust_walks();
         self.end.seen.store(true, Ordering::Release);
         status
     }
@@ -368,14 +380,47 @@ impl Process {
     /// (a process-shared robust mutex) is told rather than left waiting.
     /// This thread's and, where threads take turns on one CPU, those
     /// waiting for it; a thread on a host thread of its own walks its
-    /// list when it sees the end (in `run_thread`), if it gets there
-    /// before the host process is gone.
+    /// list when it sees the end (in `run_thread`), and the process ends
+    /// only once they have (see [`Process::await_robust_walks`]). This
+    /// thread leaves the live threads, as its walk is done.
     fn robust_lists_die(&self, thread: &Thread) {
         crate::syscall::thread::exit_robust_list(self, thread);
-        if !self.host.threads() {
+        if self.host.threads() {
+            self.unregister(thread.tid);
+        } else {
             for t in self.green.lock().threads() {
                 crate::syscall::thread::exit_robust_list(self, t);
             }
+        }
+    }
+
+    /// Before the host process goes, on the thread that ends it: wait
+    /// until each other guest thread on a host thread of its own, which
+    /// the end interrupted, has walked its robust list and left the live
+    /// threads (in `run_thread`), interrupting them again meanwhile; as
+    /// Linux's `exit_group` kills each thread, and each dying thread walks
+    /// its own list, so that no other thread's list changes during a
+    /// walk. A thread that has not come out of a host call within
+    /// [`ROBUST_GRACE_MS`] (one the host cannot interrupt) is not waited
+    /// for longer.
+    fn await_robust_walks(&self) {
+        if !self.host.threads() {
+            return;
+        }
+        let me = self.host.gettid();
+        let deadline = monotonic_ms(self.host) + ROBUST_GRACE_MS;
+        loop {
+            let others = self.other_threads(me);
+            if others.is_empty() || monotonic_ms(self.host) >= deadline {
+                return;
+            }
+            for t in &others {
+                self.host.interrupt_thread(t.tid);
+            }
+            let _ = self.host.sleep(crate::host::Timespec {
+                sec: 0,
+                nsec: 1_000_000,
+            });
         }
     }
 
@@ -516,6 +561,7 @@ impl Process {
             thread.shared = child_hs.shared.lock().take();
             if let ThreadEnd::Process(status) = me.run_thread(&mut thread, engine.as_mut()) {
                 // Only in a forked child, where this thread is the first.
+                me.await_robust_walks();
                 me.host.exit(&me.exe_path, status);
             }
             drop(engine);

@@ -176,12 +176,17 @@ pub fn within_limit(
 /// (`-ERESTARTSYS`): yes when no signal is deliverable (it was blocked or
 /// ignored), or when the first one has a handler installed with
 /// `SA_RESTART` and the call is one that may be restarted; no when it
-/// kills or its handler lacks `SA_RESTART`.
+/// kills or its handler lacks `SA_RESTART`, or when the process is ending.
 pub fn restart_interrupted(process: &Process, thread: &mut Thread, restartable: bool) -> bool {
     // The host signal may have been a debugger's interrupt: it stops the
     // thread here first, and decides which signal, if any, is pending.
     if let Some(d) = process.debugger() {
         d.interrupted_call(process, thread);
+    }
+    // The process is ending: the call ends, and the thread's run loop
+    // sees the end (the guest never sees the EINTR).
+    if process.ending() {
+        return false;
     }
     take_host_signals(process, thread);
     let table = process.signals.lock();
