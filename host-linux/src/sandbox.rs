@@ -35,7 +35,8 @@
 //!
 //! The program of a pvm started by a guest's `execve` is a root held open
 //! (`Allow::held`, `--program-fd`): the file the exec'ing pvm checked,
-//! reopened through its descriptor, whatever its name names later.
+//! reopened through its descriptor, whatever its name names later; so is
+//! its dynamic linker (`--interp-fd`).
 
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
