@@ -287,8 +287,12 @@ fn sandbox_places(
     match held {
         // The file the exec'ing pvm checked (`--program-fd`), whatever its
         // name names now.
+        // It is reached by the name the guest gave too.
         Some(fd) => v.push(sandbox::Allow {
-            path: format!("/proc/self/fd/{fd}").into(),
+            path: std::path::Path::new(std::ffi::OsStr::from_bytes(
+                &HOST.map(cli.program().as_encoded_bytes()),
+            ))
+            .to_path_buf(),
             write: false,
             optional: false,
             held: Some(fd),

@@ -112,6 +112,15 @@ fn open_path(path: &[u8], dir: bool) -> Result<OwnedFd, String> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
+/// A duplicate of a root's descriptor, in pvm's range (`fdrange`), out
+/// of the guest's way as the root's own.
+fn dup_high(fd: &OwnedFd) -> Result<OwnedFd, String> {
+    let d = fd.try_clone().map_err(|e| e.to_string())?;
+    Ok(own(crate::fdrange::move_high(
+        std::os::fd::IntoRawFd::into_raw_fd(d),
+    )))
+}
+
 /// One place to allow, as given.
 #[derive(Clone, Debug)]
 pub struct Allow {
@@ -139,7 +148,25 @@ fn build(allow: &[Allow], allow_net: bool) -> Result<Sandbox, String> {
         if let Some(fd) = a.held {
             // SAFETY: the descriptor is handed over to the sandbox.
             let dir = unsafe { OwnedFd::from_raw_fd(fd) };
-            let path = fd_path(fd).map_err(|e| format!("{}: {e}", a.path.display()))?;
+            let shown = |e: String| format!("{}: {e}", a.path.display());
+            let path = fd_path(fd).map_err(|e| shown(e.to_string()))?;
+            // The name it was given by (the exec'ing guest's path), where
+            // that is not its real path: the same file by that name too,
+            // as on Linux the name reaches the file it ran.
+            let given = a.path.as_os_str().as_encoded_bytes();
+            let (parts, _) = absolute(libc::AT_FDCWD, given).map_err(|e| shown(e.to_string()))?;
+            let mut lexical = b"/".to_vec();
+            lexical.extend_from_slice(&join(&parts, false));
+            if !given.is_empty() && lexical != path && !lexical.starts_with(b"/proc/") {
+                roots.push(Root {
+                    path: lexical,
+                    real: comps(&path),
+                    dir: dup_high(&dir).map_err(shown)?,
+                    file: None,
+                    whole: true,
+                    write: false,
+                });
+            }
             roots.push(Root {
                 real: comps(&path),
                 path,
@@ -173,7 +200,7 @@ fn build(allow: &[Allow], allow_net: bool) -> Result<Sandbox, String> {
             roots.push(Root {
                 path: lexical,
                 real: comps(&path),
-                dir: dir.try_clone().map_err(|e| shown(e.to_string()))?,
+                dir: dup_high(&dir).map_err(shown)?,
                 file: file.clone(),
                 whole: false,
                 write: a.write,
