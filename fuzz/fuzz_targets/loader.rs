@@ -64,6 +64,7 @@ fuzz_target!(|data: &[u8]| {
         envp: &envp,
         sysroot: None,
         execfn: b"/prog",
+        interp_from: None,
     };
     let r = loader::load(&mem, &cfg);
     if std::env::var_os("PVM_FUZZ_DEBUG").is_some() {

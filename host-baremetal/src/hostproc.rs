@@ -160,6 +160,7 @@ impl BareMetal {
         let launch = Launch {
             program: &req.path,
             load_from: None,
+            interp_from: None,
             argv: &argv,
             envp: &envp,
             sysroot: run.sysroot.as_deref(),

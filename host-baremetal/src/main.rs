@@ -199,6 +199,7 @@ fn run_guest(host: &'static host::BareMetal, config: &BootConfig) -> i32 {
     let launch = Launch {
         program,
         load_from: None,
+        interp_from: None,
         argv: &argv,
         envp: &envp,
         sysroot: config.sysroot.as_deref(),

@@ -217,6 +217,13 @@ pub struct Cli {
     #[arg(long, hide = true, value_name = "FD")]
     pub program_fd: Option<i32>,
 
+    /// Internal (pvm's own execve under --sandbox): the program's
+    /// dynamic linker, open at this descriptor (the file the exec'ing pvm
+    /// checked for its `PT_INTERP`). It is loaded from there, whatever
+    /// that name names now, and is an allowed place (read) of its own.
+    #[arg(long, hide = true, value_name = "FD")]
+    pub interp_fd: Option<i32>,
+
     /// Internal (pvm's own execve under gdb): the gdb connection the
     /// exec'ing pvm hands on, with its protocol state; this pvm reports
     /// the exec to gdb and goes on debugging the new program.

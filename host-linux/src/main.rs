@@ -270,6 +270,7 @@ fn sandbox_places(
     cli: &cli::Cli,
     sysroot: Option<&std::path::Path>,
     held: Option<i32>,
+    held_interp: Option<i32>,
 ) -> Vec<sandbox::Allow> {
     let allow = |p: &std::path::Path, write: bool, optional: bool| sandbox::Allow {
         path: p.to_path_buf(),
@@ -286,8 +287,12 @@ fn sandbox_places(
     match held {
         // The file the exec'ing pvm checked (`--program-fd`), whatever its
         // name names now.
+        // It is reached by the name the guest gave too.
         Some(fd) => v.push(sandbox::Allow {
-            path: format!("/proc/self/fd/{fd}").into(),
+            path: std::path::Path::new(std::ffi::OsStr::from_bytes(
+                &HOST.map(cli.program().as_encoded_bytes()),
+            ))
+            .to_path_buf(),
             write: false,
             optional: false,
             held: Some(fd),
@@ -300,6 +305,15 @@ fn sandbox_places(
                 true,
             ));
         }
+    }
+    if let Some(fd) = held_interp {
+        // The dynamic linker the exec'ing pvm checked (`--interp-fd`).
+        v.push(sandbox::Allow {
+            path: format!("/proc/self/fd/{fd}").into(),
+            write: false,
+            optional: false,
+            held: Some(fd),
+        });
     }
     for d in ["/dev/null", "/dev/zero", "/dev/full"] {
         v.push(allow(d.as_ref(), true, true));
@@ -367,8 +381,19 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
         None
     });
     let held_path = held.map(|fd| format!("/proc/self/fd/{fd}").into_bytes());
+    // `--interp-fd`: the program's dynamic linker, likewise.
+    let held_interp = cli.interp_fd.and_then(|fd| {
+        let high = host_linux::fdrange::move_high(fd);
+        if cli.sandbox && high != fd {
+            return Some(high);
+        }
+        // SAFETY: the descriptor was handed to this pvm for the interpreter.
+        unsafe { libc::close(high) };
+        None
+    });
+    let interp_path = held_interp.map(|fd| format!("/proc/self/fd/{fd}").into_bytes());
     if cli.sandbox {
-        let places = sandbox_places(cli, sysroot.as_deref(), held);
+        let places = sandbox_places(cli, sysroot.as_deref(), held, held_interp);
         if let Err(e) = sandbox::install(&places, cli.allow_net) {
             eprintln!("pvm: --sandbox: {e}");
             return Err(EXIT_INTERNAL);
@@ -461,6 +486,7 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
     let launch = Launch {
         program,
         load_from: held_path.as_deref(),
+        interp_from: interp_path.as_deref(),
         argv: &argv,
         envp: &envp,
         sysroot: sysroot.as_ref().map(|s| s.as_os_str().as_encoded_bytes()),

@@ -534,6 +534,14 @@ fn prepare(
                 if unsafe { libc::fcntl(req.fd, libc::F_SETFD, 0) } == 0 {
                     args.push(format!("--program-fd={}", req.fd).into_bytes());
                 }
+                // Its dynamic linker too: the one checked, not what its
+                // name names when the new pvm loads it.
+                // SAFETY: as above.
+                if let Some(fd) = req.interp_fd
+                    && unsafe { libc::fcntl(fd, libc::F_SETFD, 0) } == 0
+                {
+                    args.push(format!("--interp-fd={fd}").into_bytes());
+                }
             }
             let mut a0 = b"--argv0=".to_vec();
             a0.extend_from_slice(&req.argv[0]);

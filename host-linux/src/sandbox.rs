@@ -9,19 +9,25 @@
 //! as an `O_PATH` descriptor (of the directory, or of a file root's
 //! directory) from the start, at a high number.
 //!
-//! A guest path (after the sysroot rule of `host::LinuxHost::map`) is made
-//! absolute (against the current directory, or the directory `dirfd`
-//! names) and normalised (`.` and `..` taken lexically, which can only
-//! keep it inside or move it to another allowed place); the longest root
-//! that contains it and grants the access is chosen, and the rest of the
-//! path is resolved *from that root's descriptor* by the kernel with
-//! `openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)`: a symbolic link or
-//! `..` that would leave the root (or an absolute link) fails, which the
-//! guest sees as `EACCES`. Calls that work on a name (create, remove,
-//! rename, link, read a link) resolve its parent directory that way and
-//! then act on the last component relative to that descriptor (a slash
+//! A guest path (after the sysroot rule of `host::LinuxHost::map`) is
+//! walked as the kernel walks it, one component at a time on the real
+//! file system (`Sandbox::walk`): from `/` or the guest's directory, each
+//! name is looked up in the directory reached with `O_PATH | O_NOFOLLOW`,
+//! a symbolic link is read and its target walked, `..` is the real parent
+//! of where the walk stands (`f/..` of a file is `ENOTDIR`, `link/..` the
+//! parent of the link's target). Where the walk stands is a real path
+//! and, inside a root, a descriptor reached from the root's own (after a
+//! `..`, opened again from the root with `RESOLVE_BENEATH |
+//! RESOLVE_NO_SYMLINKS`); outside every root it may only pass through
+//! the directories leading to one, and the name of a root is that root's
+//! descriptor, whatever the name holds now. The access (read, or write) is
+//! checked on the real place of what is reached. Calls that work on a
+//! name (create, remove, rename, link, read a link) walk to its directory
+//! and act on the last component relative to that descriptor (a slash
 //! after it, or a last component `.` or `..`, is kept for the kernel to
-//! answer as for the whole path). Calls without a `*at`-on-descriptor
+//! answer as for the whole path); `open` opens the last component the
+//! same way, without following a link there (one is read and walked
+//! instead). Calls without a `*at`-on-descriptor
 //! form (chmod, chown, utimes, xattrs) reach the resolved object through
 //! its `/proc/self/fd/N` name. `openat2`'s `RESOLVE_BENEATH` and
 //! `RESOLVE_IN_ROOT` are the kernel's, from the guest's own directory
@@ -29,7 +35,8 @@
 //!
 //! The program of a pvm started by a guest's `execve` is a root held open
 //! (`Allow::held`, `--program-fd`): the file the exec'ing pvm checked,
-//! reopened through its descriptor, whatever its name names later.
+//! reopened through its descriptor, whatever its name names later; so is
+//! its dynamic linker (`--interp-fd`).
 
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -46,8 +53,12 @@ pub enum Need {
 /// One allowed place.
 #[derive(Debug)]
 struct Root {
-    /// Canonical absolute path, no trailing slash ("/" for the root).
+    /// Absolute path, no trailing slash ("/" for the root): canonical, or
+    /// the path as given (made absolute) where that differs.
     path: Vec<u8>,
+    /// Its canonical path, as components: where a walk that enters it
+    /// stands (see `walk`).
+    real: Vec<Vec<u8>>,
     /// `O_PATH` descriptor of the directory (of the file's directory for
     /// a file root).
     dir: OwnedFd,
@@ -101,6 +112,15 @@ fn open_path(path: &[u8], dir: bool) -> Result<OwnedFd, String> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
+/// A duplicate of a root's descriptor, in pvm's range (`fdrange`), out
+/// of the guest's way as the root's own.
+fn dup_high(fd: &OwnedFd) -> Result<OwnedFd, String> {
+    let d = fd.try_clone().map_err(|e| e.to_string())?;
+    Ok(own(crate::fdrange::move_high(
+        std::os::fd::IntoRawFd::into_raw_fd(d),
+    )))
+}
+
 /// One place to allow, as given.
 #[derive(Clone, Debug)]
 pub struct Allow {
@@ -128,8 +148,27 @@ fn build(allow: &[Allow], allow_net: bool) -> Result<Sandbox, String> {
         if let Some(fd) = a.held {
             // SAFETY: the descriptor is handed over to the sandbox.
             let dir = unsafe { OwnedFd::from_raw_fd(fd) };
-            let path = fd_path(fd).map_err(|e| format!("{}: {e}", a.path.display()))?;
+            let shown = |e: String| format!("{}: {e}", a.path.display());
+            let path = fd_path(fd).map_err(|e| shown(e.to_string()))?;
+            // The name it was given by (the exec'ing guest's path), where
+            // that is not its real path: the same file by that name too,
+            // as on Linux the name reaches the file it ran.
+            let given = a.path.as_os_str().as_encoded_bytes();
+            let (parts, _) = absolute(libc::AT_FDCWD, given).map_err(|e| shown(e.to_string()))?;
+            let mut lexical = b"/".to_vec();
+            lexical.extend_from_slice(&join(&parts, false));
+            if !given.is_empty() && lexical != path && !lexical.starts_with(b"/proc/") {
+                roots.push(Root {
+                    path: lexical,
+                    real: comps(&path),
+                    dir: dup_high(&dir).map_err(shown)?,
+                    file: None,
+                    whole: true,
+                    write: false,
+                });
+            }
             roots.push(Root {
+                real: comps(&path),
                 path,
                 dir,
                 file: None,
@@ -160,13 +199,15 @@ fn build(allow: &[Allow], allow_net: bool) -> Result<Sandbox, String> {
         if lexical != path {
             roots.push(Root {
                 path: lexical,
-                dir: dir.try_clone().map_err(|e| shown(e.to_string()))?,
+                real: comps(&path),
+                dir: dup_high(&dir).map_err(shown)?,
                 file: file.clone(),
                 whole: false,
                 write: a.write,
             });
         }
         roots.push(Root {
+            real: comps(&path),
             path,
             dir,
             file,
@@ -363,6 +404,72 @@ fn openat2_as_is(dir: RawFd, path: &[u8], flags: i32, mode: u32, resolve: u64) -
     Ok(r as RawFd)
 }
 
+/// Symbolic links one lookup follows at most (Linux's `MAXSYMLINKS`).
+const MAX_LINKS: u32 = 40;
+
+/// Where a walk stands: a real absolute path (no link, `.` or `..` in
+/// it), and, inside a root, an `O_PATH` descriptor of that directory
+/// reached from the root's; outside every root (on the way to one), none.
+struct Pos {
+    path: Vec<Vec<u8>>,
+    fd: Option<OwnedFd>,
+}
+
+/// What a name is, looked up without following it.
+enum Found {
+    /// A directory: the walk may stand there.
+    Dir(Pos),
+    /// A symbolic link: its descriptor, its target, its real place.
+    Link(OwnedFd, Vec<u8>, Vec<Vec<u8>>),
+    /// Anything else, and its real place.
+    Other(OwnedFd, Vec<Vec<u8>>),
+}
+
+/// The components of a path.
+fn comps(p: &[u8]) -> Vec<Vec<u8>> {
+    p.split(|&c| c == b'/')
+        .filter(|c| !c.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect()
+}
+
+fn own(fd: RawFd) -> OwnedFd {
+    // SAFETY: a new descriptor the caller owns.
+    unsafe { OwnedFd::from_raw_fd(fd) }
+}
+
+/// The target of the symbolic link `name` in `dir` (`EINVAL` if it is
+/// not one); `name` empty: of the link `dir` is.
+fn readlink_at(dir: RawFd, name: &[u8]) -> SysResult<Vec<u8>> {
+    let c = cstr(name)?;
+    let mut buf = vec![0u8; 4096];
+    // SAFETY: `c` is NUL-terminated, `buf` writable for its length.
+    let n = unsafe { libc::readlinkat(dir, c.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    if n < 0 {
+        return Err(os_err());
+    }
+    buf.truncate(n as usize);
+    Ok(buf)
+}
+
+/// What `fd` (opened `O_PATH | O_NOFOLLOW` at `path`) is.
+fn classify(fd: OwnedFd, path: Vec<Vec<u8>>) -> SysResult<Found> {
+    // SAFETY: `st` is written by the call; the empty path is a C string.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::fstatat(fd.as_raw_fd(), c"".as_ptr(), &mut st, libc::AT_EMPTY_PATH) };
+    if r < 0 {
+        return Err(os_err());
+    }
+    Ok(match st.st_mode & libc::S_IFMT {
+        libc::S_IFDIR => Found::Dir(Pos { path, fd: Some(fd) }),
+        libc::S_IFLNK => {
+            let target = readlink_at(fd.as_raw_fd(), b"")?;
+            Found::Link(fd, target, path)
+        }
+        _ => Found::Other(fd, path),
+    })
+}
+
 /// An object the guest names, resolved inside an allowed root.
 #[derive(Debug)]
 pub struct Resolved {
@@ -413,6 +520,218 @@ impl Sandbox {
         self.open2(dirfd, path, flags, mode, 0)
     }
 
+    /// The held file `parts` names by its descriptor's link
+    /// (`/proc/self/fd/N` of a `whole` root), if it does.
+    fn held(&self, parts: &[Vec<u8>]) -> Option<&Root> {
+        match parts {
+            [p, s, f, n] if (&p[..], &s[..], &f[..]) == (b"proc", b"self", b"fd") => self
+                .roots
+                .iter()
+                .find(|r| r.whole && n[..] == *r.dir.as_raw_fd().to_string().as_bytes()),
+            _ => None,
+        }
+    }
+
+    /// The root whose place is `path` (by its path as given or its real
+    /// one): a walk that reaches that name takes the root's descriptor,
+    /// not what the name holds now.
+    fn root_at(&self, path: &[Vec<u8>]) -> Option<&Root> {
+        self.roots
+            .iter()
+            .find(|r| r.real == path || below(&r.path, path).is_some_and(|rest| rest.is_empty()))
+    }
+
+    /// Does a root grant `need` on the real place `path`?
+    fn grants(&self, path: &[Vec<u8>], need: Need) -> SysResult<()> {
+        let ok = self.roots.iter().any(|r| {
+            (need == Need::Read || r.write)
+                && if r.file.is_some() || r.whole {
+                    r.real == path
+                } else {
+                    path.starts_with(&r.real)
+                }
+        });
+        if ok { Ok(()) } else { Err(Errno::EACCES) }
+    }
+
+    /// The walk's position at the real directory `path`: inside the
+    /// deepest directory root that holds it, opened from that root's
+    /// descriptor (the kernel keeps the rest beneath it and follows no
+    /// link); outside every root, no descriptor.
+    fn enter(&self, path: Vec<Vec<u8>>) -> SysResult<Pos> {
+        let root = self
+            .roots
+            .iter()
+            .filter(|r| r.file.is_none() && !r.whole && path.starts_with(&r.real))
+            .max_by_key(|r| r.real.len());
+        let Some(r) = root else {
+            return Ok(Pos { path, fd: None });
+        };
+        let rest = join(&path[r.real.len()..], false);
+        let fd = openat2(
+            r.dir.as_raw_fd(),
+            &rest,
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+            0,
+            RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        )?;
+        Ok(Pos {
+            path,
+            fd: Some(own(fd)),
+        })
+    }
+
+    /// Where a walk of a path relative to `dirfd` starts (absolute paths
+    /// start again at `/` in `walk`).
+    fn start(&self, dirfd: i32, path: &[u8]) -> SysResult<Pos> {
+        if path.starts_with(b"/") {
+            return Ok(Pos {
+                path: Vec::new(),
+                fd: None,
+            });
+        }
+        let base = if dirfd == libc::AT_FDCWD {
+            cwd()?
+        } else {
+            fd_path(dirfd)?
+        };
+        self.enter(comps(&base))
+    }
+
+    /// `..` from `pos`: the real parent (of `/`, `/` itself).
+    fn dotdot(&self, pos: Pos) -> SysResult<Pos> {
+        let mut path = pos.path;
+        path.pop();
+        self.enter(path)
+    }
+
+    /// What the name `name` is in the directory at `pos`: a root's place
+    /// is that root (its descriptor); outside every root only the way to
+    /// one may be taken (`EACCES` otherwise); inside, the kernel looks
+    /// the one name up without following it.
+    fn step(&self, pos: &Pos, name: &[u8], extra: u64) -> SysResult<Found> {
+        let mut path = pos.path.clone();
+        path.push(name.to_vec());
+        if let Some(r) = self.root_at(&path) {
+            if r.whole {
+                let fd = r.dir.try_clone().map_err(|_| Errno::EMFILE)?;
+                return Ok(Found::Other(fd, r.real.clone()));
+            }
+            return match &r.file {
+                Some(f) => {
+                    let fd = openat2_as_is(
+                        r.dir.as_raw_fd(),
+                        f.as_bytes(),
+                        libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+                        0,
+                        extra & !RESOLVE_NO_SYMLINKS,
+                    )?;
+                    classify(own(fd), r.real.clone())
+                }
+                None => {
+                    let fd = r.dir.try_clone().map_err(|_| Errno::EMFILE)?;
+                    Ok(Found::Dir(Pos {
+                        path: r.real.clone(),
+                        fd: Some(fd),
+                    }))
+                }
+            };
+        }
+        let Some(dir) = &pos.fd else {
+            let on_the_way = self
+                .roots
+                .iter()
+                .any(|r| r.real.starts_with(&path) || comps(&r.path).starts_with(&path));
+            return if on_the_way {
+                Ok(Found::Dir(Pos { path, fd: None }))
+            } else {
+                Err(Errno::EACCES)
+            };
+        };
+        let fd = openat2_as_is(
+            dir.as_raw_fd(),
+            name,
+            libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+            0,
+            (extra & !RESOLVE_NO_SYMLINKS) | RESOLVE_NO_MAGICLINKS,
+        )?;
+        classify(own(fd), path)
+    }
+
+    /// Walk every component of `path` but the last from `pos`, as the
+    /// kernel does: `..` is the real parent of where the walk stands, a
+    /// symbolic link is read and its target walked from the link's
+    /// directory (at most `MAX_LINKS` in one lookup, `ELOOP` past it, or
+    /// at the first with `RESOLVE_NO_SYMLINKS` in `extra`), a name that
+    /// is not a directory with more after it is `ENOTDIR`. The directory
+    /// reached and the last name (`None` when the path ends with `.` or
+    /// `..`, applied, or names `/`).
+    fn walk(
+        &self,
+        pos: Pos,
+        path: &[u8],
+        links: &mut u32,
+        extra: u64,
+    ) -> SysResult<(Pos, Option<Vec<u8>>)> {
+        let mut pos = if path.starts_with(b"/") {
+            self.enter(Vec::new())?
+        } else {
+            pos
+        };
+        let parts: Vec<&[u8]> = path
+            .split(|&c| c == b'/')
+            .filter(|c| !c.is_empty())
+            .collect();
+        let Some((last, dirs)) = parts.split_last() else {
+            return Ok((pos, None));
+        };
+        for c in dirs {
+            pos = self.descend(pos, c, links, extra)?;
+        }
+        match *last {
+            b"." => Ok((pos, None)),
+            b".." => Ok((self.dotdot(pos)?, None)),
+            name => Ok((pos, Some(name.to_vec()))),
+        }
+    }
+
+    /// Move from `pos` into the directory `c` names (through links).
+    fn descend(&self, pos: Pos, c: &[u8], links: &mut u32, extra: u64) -> SysResult<Pos> {
+        match c {
+            b"." => Ok(pos),
+            b".." => self.dotdot(pos),
+            name => match self.step(&pos, name, extra)? {
+                Found::Dir(p) => Ok(p),
+                Found::Other(..) => Err(Errno::ENOTDIR),
+                Found::Link(_, target, _) => {
+                    let (p, last) = self.follow(pos, &target, links, extra)?;
+                    match last {
+                        None => Ok(p),
+                        Some(n) => self.descend(p, &n, links, extra),
+                    }
+                }
+            },
+        }
+    }
+
+    /// Walk a symbolic link's `target` from the directory holding it.
+    fn follow(
+        &self,
+        pos: Pos,
+        target: &[u8],
+        links: &mut u32,
+        extra: u64,
+    ) -> SysResult<(Pos, Option<Vec<u8>>)> {
+        *links += 1;
+        if extra & RESOLVE_NO_SYMLINKS != 0 || *links > MAX_LINKS {
+            return Err(Errno::ELOOP);
+        }
+        if target.is_empty() {
+            return Err(Errno::ENOENT);
+        }
+        self.walk(pos, target, links, extra)
+    }
+
     /// `openat2(dirfd, path, how)` inside the allowed roots: the guest's
     /// own `RESOLVE_*` flags hold on top of the sandbox's. With
     /// `RESOLVE_BENEATH` or `RESOLVE_IN_ROOT` the kernel resolves from the
@@ -420,7 +739,11 @@ impl Sandbox {
     /// must be inside a root granting the access: the result stays below
     /// that directory, so inside the root, with Linux's own semantics
     /// (links, `..`, absolute paths and links under `RESOLVE_IN_ROOT`).
-    /// The other flags go to the kernel with the sandbox's resolution.
+    /// Otherwise the path is walked (`walk`) and the last name opened by
+    /// the kernel from the directory reached, following no link (a link
+    /// there is read and walked, unless `O_NOFOLLOW`, `O_CREAT | O_EXCL`
+    /// or `RESOLVE_NO_SYMLINKS` make it the kernel's to refuse); the
+    /// access is checked on the real place of what is opened.
     pub fn open2(
         &self,
         dirfd: i32,
@@ -443,63 +766,135 @@ impl Sandbox {
         }
         let extra = resolve;
         let (parts, slash) = absolute(dirfd, path)?;
-        let (root, rest) = self.locate(&parts, need)?;
-        if root.whole {
-            return reopen(&root.dir, flags, slash);
+        if let Some(r) = self.held(&parts) {
+            return if need == Need::Write {
+                Err(Errno::EACCES)
+            } else {
+                reopen(&r.dir, flags, slash)
+            };
         }
-        match &root.file {
-            Some(name) => openat2(
-                root.dir.as_raw_fd(),
-                name.as_bytes(),
+        let mut dir = path.ends_with(b"/");
+        let follow = dir
+            || flags & libc::O_NOFOLLOW == 0
+                && flags & (libc::O_CREAT | libc::O_EXCL) != libc::O_CREAT | libc::O_EXCL
+                && extra & RESOLVE_NO_SYMLINKS == 0;
+        let mut links = 0;
+        let (mut pos, mut last) = self.walk(self.start(dirfd, path)?, path, &mut links, extra)?;
+        if dir && last.is_some() && flags & libc::O_CREAT != 0 {
+            // The kernel's answer before it looks at the last name.
+            return Err(Errno::EISDIR);
+        }
+        let mut tries = 0;
+        loop {
+            let Some(name) = last else {
+                // The directory itself (`.`, `..`, `/`).
+                self.grants(&pos.path, need)?;
+                let fd = pos.fd.ok_or(Errno::EACCES)?;
+                return openat2_as_is(fd.as_raw_fd(), b".", flags, mode, extra);
+            };
+            let mut at = pos.path.clone();
+            at.push(name.clone());
+            if let Some(r) = self.root_at(&at) {
+                self.grants(&r.real, need)?;
+                return match &r.file {
+                    _ if r.whole => reopen(&r.dir, flags, dir),
+                    Some(f) => {
+                        let mut n = f.as_bytes().to_vec();
+                        if dir {
+                            n.push(b'/');
+                        }
+                        openat2(
+                            r.dir.as_raw_fd(),
+                            &n,
+                            flags,
+                            mode,
+                            extra | RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS,
+                        )
+                    }
+                    None => openat2(
+                        r.dir.as_raw_fd(),
+                        b".",
+                        flags,
+                        mode,
+                        extra | RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+                    ),
+                };
+            }
+            let Some(dfd) = &pos.fd else {
+                return Err(Errno::EACCES);
+            };
+            if follow && let Ok(target) = readlink_at(dfd.as_raw_fd(), &name) {
+                dir |= target.ends_with(b"/");
+                (pos, last) = self.follow(pos, &target, &mut links, extra)?;
+                continue;
+            }
+            self.grants(&at, need)?;
+            let mut n = name.clone();
+            if dir {
+                n.push(b'/');
+            }
+            let r = openat2_as_is(
+                dfd.as_raw_fd(),
+                &n,
                 flags,
                 mode,
-                extra | RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS,
-            ),
-            None => openat2(
-                root.dir.as_raw_fd(),
-                &join(rest, slash),
-                flags,
-                mode,
-                extra | RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
-            ),
+                extra | RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+            );
+            // A link made there meanwhile: look again.
+            if r == Err(Errno::ELOOP)
+                && follow
+                && tries < 100
+                && readlink_at(dfd.as_raw_fd(), &name).is_ok()
+            {
+                tries += 1;
+                last = Some(name);
+                continue;
+            }
+            return r;
         }
     }
 
     /// The object `path` names (through a last symbolic link if
-    /// `follow`), as an `O_PATH` descriptor.
+    /// `follow`, or if a slash follows it), as an `O_PATH` descriptor,
+    /// walked as `walk` does; `need` is checked on its real place.
     pub fn object(&self, dirfd: i32, path: &[u8], need: Need, follow: bool) -> SysResult<Resolved> {
-        let mut flags = libc::O_PATH | libc::O_CLOEXEC;
-        if !follow {
-            flags |= libc::O_NOFOLLOW;
-        }
         let (parts, slash) = absolute(dirfd, path)?;
-        let (root, rest) = self.locate(&parts, need)?;
-        let fd = match &root.file {
-            _ if root.whole => reopen(&root.dir, flags, slash)?,
-            Some(name) => openat2(
-                root.dir.as_raw_fd(),
-                name.as_bytes(),
-                flags,
-                0,
-                RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS,
-            )?,
-            None => openat2(
-                root.dir.as_raw_fd(),
-                &join(rest, slash),
-                flags,
-                0,
-                RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
-            )?,
+        if let Some(r) = self.held(&parts) {
+            if need == Need::Write {
+                return Err(Errno::EACCES);
+            }
+            let flags = libc::O_PATH | libc::O_CLOEXEC;
+            return Ok(Resolved {
+                fd: own(reopen(&r.dir, flags, slash)?),
+            });
+        }
+        let mut dir = path.ends_with(b"/");
+        let follow = follow || dir;
+        let mut links = 0;
+        let (mut pos, mut last) = self.walk(self.start(dirfd, path)?, path, &mut links, 0)?;
+        let (fd, at) = loop {
+            let Some(name) = last else {
+                break (pos.fd.ok_or(Errno::EACCES)?, pos.path);
+            };
+            match self.step(&pos, &name, 0)? {
+                Found::Dir(p) => break (p.fd.ok_or(Errno::EACCES)?, p.path),
+                Found::Other(..) if dir => return Err(Errno::ENOTDIR),
+                Found::Other(fd, at) => break (fd, at),
+                Found::Link(_, target, _) if follow => {
+                    dir |= target.ends_with(b"/");
+                    (pos, last) = self.follow(pos, &target, &mut links, 0)?;
+                }
+                Found::Link(fd, _, at) => break (fd, at),
+            }
         };
-        // SAFETY: a new descriptor we own.
-        Ok(Resolved {
-            fd: unsafe { OwnedFd::from_raw_fd(fd) },
-        })
+        self.grants(&at, need)?;
+        Ok(Resolved { fd })
     }
 
-    /// The directory that holds the last component of `path` (resolved
-    /// inside a root granting `need`) and that component, for calls that
-    /// work on a name: create, remove, rename, link, read a link.
+    /// The directory that holds the last component of `path` (walked as
+    /// `walk` does; the name's real place must be in a root granting
+    /// `need`) and that component, for calls that work on a name: create,
+    /// remove, rename, link, read a link.
     ///
     /// The name keeps a slash written after it (`unlinkat(dir, "f/")`), and
     /// a last name `.` or `..` is the name itself in the directory written
@@ -521,50 +916,47 @@ impl Sandbox {
             return Ok((dir, cstr(last)?));
         }
         let (parts, _) = absolute(dirfd, path)?;
-        let slash = path.ends_with(b"/");
-        let (root, rest) = self.locate(&parts, need)?;
-        if root.whole {
+        if self.held(&parts).is_some() {
             // A held file is not a name pvm can act on.
             return Err(Errno::EACCES);
         }
-        let (dir, name) = match (&root.file, rest.split_last()) {
-            (Some(name), _) => (
-                openat2(
-                    root.dir.as_raw_fd(),
+        let slash = path.ends_with(b"/");
+        let trimmed = &path[..path.len() - path.iter().rev().take_while(|&&c| c == b'/').count()];
+        let mut links = 0;
+        let (pos, name) = self.walk(self.start(dirfd, path)?, trimmed, &mut links, 0)?;
+        // The root itself: not a name inside it.
+        let name = name.ok_or(Errno::EACCES)?;
+        let mut at = pos.path.clone();
+        at.push(name.clone());
+        let (dir, name) = match self.root_at(&at) {
+            Some(r) if r.whole => return Err(Errno::EACCES),
+            Some(Root {
+                file: Some(f),
+                dir,
+                real,
+                ..
+            }) => {
+                self.grants(real, need)?;
+                let fd = openat2(
+                    dir.as_raw_fd(),
                     b".",
                     libc::O_PATH | libc::O_CLOEXEC | libc::O_DIRECTORY,
                     0,
                     RESOLVE_BENEATH,
-                )?,
-                name.clone(),
-            ),
-            // The root itself: not a name inside it.
-            (None, None) => return Err(Errno::EACCES),
-            (None, Some((last, dirs))) => (
-                openat2(
-                    root.dir.as_raw_fd(),
-                    &join(dirs, false),
-                    libc::O_PATH | libc::O_CLOEXEC | libc::O_DIRECTORY,
-                    0,
-                    RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
-                )?,
-                cstr(last)?,
-            ),
+                )?;
+                (own(fd), f.as_bytes().to_vec())
+            }
+            Some(_) => return Err(Errno::EACCES),
+            None => {
+                self.grants(&at, need)?;
+                (pos.fd.ok_or(Errno::EACCES)?, name)
+            }
         };
-        let name = if slash {
-            let mut v = name.into_bytes();
-            v.push(b'/');
-            cstr(&v)?
-        } else {
-            name
-        };
-        // SAFETY: a new descriptor we own.
-        Ok((
-            Resolved {
-                fd: unsafe { OwnedFd::from_raw_fd(dir) },
-            },
-            name,
-        ))
+        let mut name = name;
+        if slash {
+            name.push(b'/');
+        }
+        Ok((Resolved { fd: dir }, cstr(&name)?))
     }
 
     /// An `AF_UNIX` socket address (`bind` if `bind`, else `connect` or a
@@ -957,6 +1349,49 @@ mod tests {
         assert!(
             sb.object(libc::AT_FDCWD, &p(&d, "ro/up"), Need::Read, true)
                 .is_err()
+        );
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    /// `..` is the real parent of what the walk reached: after a file,
+    /// `ENOTDIR`; after a link, the parent of its target, checked there.
+    #[test]
+    fn dotdot_is_the_real_parent() {
+        let (d, sb) = scratch("dotdot");
+        std::fs::create_dir_all(d.join("rw/a/b")).unwrap();
+        std::fs::write(d.join("rw/a/m"), "m").unwrap();
+        symlink("a/b", d.join("rw/l")).unwrap();
+        symlink(".", d.join("rw/self")).unwrap();
+        symlink(d.join("rw/a/b"), d.join("ro/in")).unwrap();
+        let rd = libc::O_RDONLY | libc::O_CLOEXEC;
+        let ok = |r: SysResult<RawFd>| r.map(|fd| unsafe { libc::close(fd) }).is_ok();
+        assert_eq!(
+            sb.open(libc::AT_FDCWD, &p(&d, "ro/f/.."), rd, 0),
+            Err(Errno::ENOTDIR)
+        );
+        assert!(ok(sb.open(libc::AT_FDCWD, &p(&d, "rw/l/../m"), rd, 0)));
+        // `self/..` is the roots' parent, outside.
+        assert_eq!(
+            sb.object(libc::AT_FDCWD, &p(&d, "rw/self/.."), Need::Read, true)
+                .err(),
+            Some(Errno::EACCES)
+        );
+        // From the read-only root into the read-write one by an absolute
+        // link: the access is that of the place reached.
+        assert!(ok(sb.open(libc::AT_FDCWD, &p(&d, "ro/in/../m"), rd, 0)));
+        assert!(
+            sb.parent(libc::AT_FDCWD, &p(&d, "ro/in/../new"), Need::Write)
+                .is_ok()
+        );
+        assert_eq!(
+            sb.open2(
+                libc::AT_FDCWD,
+                &p(&d, "rw/l/../m"),
+                rd,
+                0,
+                RESOLVE_NO_SYMLINKS
+            ),
+            Err(Errno::ELOOP)
         );
         let _ = std::fs::remove_dir_all(&d);
     }

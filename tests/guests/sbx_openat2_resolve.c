@@ -8,9 +8,10 @@
 // ../f0), and RESOLVE_IN_ROOT's absolute links were EACCES. The lines
 // that differ from Linux without a sandbox are those of a path leaving
 // the allowed directory without RESOLVE_BENEATH or RESOLVE_IN_ROOT
-// ("/f", "../../f", "abs": EACCES, the sandbox's rule) and
-// "no_symlinks sub/dot/.." (ok: the sandbox takes ".." lexically, so the
-// link before it is never looked at; SECURITY.md, "Not promised").
+// ("/f", "../../f", "abs": EACCES, the sandbox's rule). (Before the
+// sandbox walked paths component by component, "no_symlinks sub/dot/.."
+// was ok too: ".." was taken lexically, so the link before it was never
+// looked at.)
 //@ variants: static
 //@ pvm-args: --sandbox --allow-write {dir}
 //@ no-qemu: qemu-riscv64 has no sandbox: the expectation is the kernel's answer without one (esc_openat2_resolve)

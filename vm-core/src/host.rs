@@ -663,6 +663,11 @@ pub struct ExecRequest {
     /// close-on-exec; the core closes it when the exec fails): a host that
     /// can run the new program from it runs exactly what was checked.
     pub fd: i32,
+    /// A RISC-V program's interpreter (`PT_INTERP`) as the core checked
+    /// it, open the same way (`None` for a static program or a host
+    /// program): a host that can load it from there loads what was
+    /// checked.
+    pub interp_fd: Option<i32>,
     /// The arguments, `argv[0]` included (never empty).
     pub argv: Vec<Vec<u8>>,
     pub envp: Vec<Vec<u8>>,

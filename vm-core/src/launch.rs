@@ -31,6 +31,9 @@ pub struct Launch<'a> {
     /// Where the program is loaded from, when not from `program` (a host
     /// that holds the file already, as the descriptor an `execve` checked).
     pub load_from: Option<&'a [u8]>,
+    /// Where its interpreter (`PT_INTERP`) is loaded from, when not from
+    /// the name the program gives (the descriptor an `execve` checked).
+    pub interp_from: Option<&'a [u8]>,
     /// The guest's `argv` (`argv[0]` included) and environment.
     pub argv: &'a [&'a [u8]],
     pub envp: &'a [&'a [u8]],
@@ -129,6 +132,7 @@ pub fn launch(
         envp: l.envp,
         sysroot: l.sysroot,
         execfn: l.program,
+        interp_from: l.interp_from,
     };
     let loaded = loader::load(&mem, &cfg)
         .map_err(|e| LaunchError::Load(String::from_utf8_lossy(l.program).into_owned(), e))?;

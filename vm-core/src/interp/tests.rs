@@ -1015,6 +1015,7 @@ fn run_elf() {
         ],
         sysroot: Some(b"/usr/riscv64-linux-gnu"),
         execfn: path.as_bytes(),
+        interp_from: None,
     };
     let l = load(&mem, &cfg).unwrap();
     let proc = Process::new(host, mem, path.as_bytes().to_vec(), Options::default());

@@ -65,6 +65,10 @@ pub struct LoadConfig<'a> {
     pub sysroot: Option<&'a [u8]>,
     /// The `AT_EXECFN` string.
     pub execfn: &'a [u8],
+    /// Where the interpreter is loaded from, when not from `PT_INTERP`'s
+    /// path (a host that holds the file an `execve` checked, see
+    /// [`probe`]).
+    pub interp_from: Option<&'a [u8]>,
 }
 
 /// Where things went.
@@ -351,11 +355,15 @@ struct HostFile {
     host: &'static dyn HostOs,
     fd: i32,
     size: u64,
+    /// Closed when dropped (not a descriptor the caller lent).
+    owned: bool,
 }
 
 impl Drop for HostFile {
     fn drop(&mut self) {
-        let _ = self.host.close(self.fd);
+        if self.owned {
+            let _ = self.host.close(self.fd);
+        }
     }
 }
 
@@ -373,8 +381,33 @@ impl HostFile {
                 Errno::EISDIR => LoadError::IsDirectory,
                 e => LoadError::Io(e),
             })?;
-        // Owned from here on, so every early return below closes `fd`.
-        let mut file = HostFile { host, fd, size: 0 };
+        Self::checked(host, fd, need_exec, true)
+    }
+
+    /// The file open at `fd`, which the caller keeps (and closes).
+    fn of_fd(host: &'static dyn HostOs, fd: i32, need_exec: bool) -> Result<HostFile, LoadError> {
+        Self::checked(host, fd, need_exec, false)
+    }
+
+    /// Its descriptor, which the caller now owns.
+    fn into_fd(mut self) -> i32 {
+        self.owned = false;
+        self.fd
+    }
+
+    fn checked(
+        host: &'static dyn HostOs,
+        fd: i32,
+        need_exec: bool,
+        owned: bool,
+    ) -> Result<HostFile, LoadError> {
+        // From here on, every early return below closes `fd` if owned.
+        let mut file = HostFile {
+            host,
+            fd,
+            size: 0,
+            owned,
+        };
         let st = host
             .fstatat(fd, b"", AT_EMPTY_PATH)
             .map_err(LoadError::Io)?;
@@ -732,14 +765,18 @@ fn load_interp(
     Ok((pl.bias, img.entry.wrapping_add(pl.bias)))
 }
 
-/// Check, as `execve` does before its point of no return, that `path` is
-/// a RISC-V program [`load`] would accept into an address space of
-/// `space` bytes: executable, valid headers, segments that fit, and an
-/// interpreter that exists and is valid (looked up through the host, so
-/// with its path rules, e.g. a sysroot). Nothing is mapped.
-pub fn probe(host: &'static dyn HostOs, path: &[u8], space: u64) -> Result<(), LoadError> {
+/// Check, as `execve` does before its point of no return, that the file
+/// open at `fd` is a RISC-V program [`load`] would accept into an address
+/// space of `space` bytes: executable, valid headers, segments that fit,
+/// and an interpreter that exists and is valid (looked up through the
+/// host, so with its path rules, e.g. a sysroot). Nothing is mapped. The
+/// interpreter checked, if there is one, is returned open (close-on-exec;
+/// the caller closes it), for a host that loads the new program to load
+/// that file ([`LoadConfig::interp_from`]) rather than look its name up
+/// again.
+pub fn probe(host: &'static dyn HostOs, fd: i32, space: u64) -> Result<Option<i32>, LoadError> {
     let layout = Layout::for_size(space);
-    let file = HostFile::open(host, path, true)?;
+    let file = HostFile::of_fd(host, fd, true)?;
     let img = file.read_elf()?;
     let base = (img.e_type == elf::ET_DYN).then_some(layout.dyn_base);
     let pl = place(&img, base, layout.min_addr, layout.mmap_top)?;
@@ -760,8 +797,9 @@ pub fn probe(host: &'static dyn HostOs, path: &[u8], space: u64) -> Result<(), L
             return Err(bad(LoadError::Memory(Errno::ENOMEM)));
         }
         place(&iimg, ibase, layout.min_addr, layout.mmap_top).map_err(bad)?;
+        return Ok(Some(ifile.into_fd()));
     }
-    Ok(())
+    Ok(None)
 }
 
 /// Load the program `cfg.path` (and its interpreter) into the fresh
@@ -810,7 +848,17 @@ pub fn load(mem: &GuestMemory, cfg: &LoadConfig<'_>) -> Result<Loaded, LoadError
     let interp = match img.phdrs.iter().find(|p| p.p_type == elf::PT_INTERP) {
         Some(p) => {
             let path = file.read_interp_path(p)?;
-            let (ifile, full) = open_interp(host, &path, cfg.sysroot)?;
+            let (ifile, full) = match cfg.interp_from {
+                // The file an `execve` checked, whatever `path` names now.
+                Some(from) => (
+                    HostFile::open(host, from, false).map_err(|e| LoadError::BadInterpreter {
+                        path: path.clone(),
+                        error: Box::new(e),
+                    })?,
+                    path,
+                ),
+                None => open_interp(host, &path, cfg.sysroot)?,
+            };
             let loaded = load_interp(mem, &ifile, &layout).map_err(|e| match e {
                 LoadError::BadInterpreter { .. } => e,
                 e => LoadError::BadInterpreter {

@@ -231,6 +231,7 @@ impl Run {
             envp: &[b"HOME=/home/x", b"LANG=C"],
             sysroot,
             execfn: &p,
+            interp_from: None,
         };
         let r = load(&self.mem, &cfg);
         assert_eq!(self.host.open_files(), 0, "the loader leaked a descriptor");
@@ -1020,6 +1021,7 @@ fn argument_list_too_long() {
         envp: &env,
         sysroot: None,
         execfn: &pb,
+        interp_from: None,
     };
     let run = Run::new(SPACE);
     let e = load(&run.mem, &cfg).unwrap_err();

@@ -49,8 +49,9 @@
 //!   shell when it has one and the host's otherwise. `/proc/self/exe` is
 //!   the guest program. The file checked last (the program, or the last
 //!   `#!` interpreter) stays open and goes to the host with the request
-//!   ([`ExecRequest::fd`]), which may run it from there: what was checked
-//!   is what runs.
+//!   ([`ExecRequest::fd`]), and so does the dynamic linker checked for it
+//!   ([`ExecRequest::interp_fd`]); the host may run them from there: what
+//!   was checked is what runs.
 //! * `kill` of the process itself stays in the core (`sys::kill`); any
 //!   other target (a pid, a group, `-1`) goes to the host.
 //!
@@ -367,8 +368,10 @@ fn exec(cx: &mut Ctx<'_>, dirfd: i32, file: Vec<u8>, argv: u64, envp: u64, flags
     let mut file = super::fs::host_path(cx, at_path(cx, dirfd, file, flags)?);
     let mut kind = None;
     let host = cx.p.host;
-    // The file checked last, open: the one the host is to run.
+    // The file checked last, open: the one the host is to run; and the
+    // dynamic linker checked for it.
     let mut held: Option<i32> = None;
+    let mut interp_fd: Option<i32> = None;
     let r = (|| {
         // Interpreters of interpreters: the kernel's BINPRM_MAX_RECURSION.
         for _ in 0..5 {
@@ -392,7 +395,9 @@ fn exec(cx: &mut Ctx<'_>, dirfd: i32, file: Vec<u8>, argv: u64, envp: u64, flags
             }
             let machine = buf.get(18..20).map(|m| u16::from_le_bytes([m[0], m[1]]));
             kind = Some(if buf.get(4) == Some(&2) && machine == Some(EM_RISCV) {
-                crate::loader::probe(cx.p.host, &file, cx.mem().size())
+                // The file `head` opened and read, not its name again.
+                let fd = held.ok_or(Errno::ELOOP)?;
+                interp_fd = crate::loader::probe(cx.p.host, fd, cx.mem().size())
                     .map_err(|e| load_errno(&e))?;
                 ExecKind::Guest
             } else {
@@ -410,7 +415,7 @@ fn exec(cx: &mut Ctx<'_>, dirfd: i32, file: Vec<u8>, argv: u64, envp: u64, flags
     let (kind, file, args) = match r {
         Ok(v) => v,
         Err(e) => {
-            if let Some(fd) = held {
+            for fd in held.into_iter().chain(interp_fd) {
                 let _ = host.close(fd);
             }
             return Err(e);
@@ -437,6 +442,7 @@ fn exec(cx: &mut Ctx<'_>, dirfd: i32, file: Vec<u8>, argv: u64, envp: u64, flags
         kind,
         path: file,
         fd,
+        interp_fd,
         argv: args,
         envp: env,
         sigmask: cx.t.sigmask,
@@ -444,7 +450,9 @@ fn exec(cx: &mut Ctx<'_>, dirfd: i32, file: Vec<u8>, argv: u64, envp: u64, flags
         pending,
     };
     let e = host.execve(req);
-    let _ = host.close(fd);
+    for fd in Some(fd).into_iter().chain(interp_fd) {
+        let _ = host.close(fd);
+    }
     Err(e)
 }
 

@@ -1,0 +1,118 @@
+// --sandbox: the dynamic linker an execve's new pvm loads is the file the
+// exec'ing pvm checked. The probe runs "x", a copy of itself whose
+// PT_INTERP is patched to "./././ld" (relative: the file "ld" in the
+// current directory), while a child process swaps "ld" between a copy of the real
+// dynamic linker and a file of garbage with renameat2(RENAME_EXCHANGE) in
+// a tight loop. Each run either is this program (status 7) or is refused
+// by the execve (ELIBBAD, the interpreter it checked being the garbage:
+// status 8). Anything else is a new pvm that loaded an interpreter the
+// check had not seen (it failed to: 126). pvm used to pass the program
+// by descriptor but let the new pvm look PT_INTERP up again by name.
+// Bounded: 0.8 s once both outcomes came by, 8 s at most.
+//@ variants: dynamic
+//@ pvm-args: --sandbox --allow-write {dir}
+//@ no-qemu: qemu-riscv64 has no sandbox: the expectation is Linux's answer under pvm's rules
+#define _GNU_SOURCE
+#include "sbx.h"
+#include <elf.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static char *slurp(const char *path, size_t *len) {
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *b = malloc(cap);
+    ssize_t r;
+    while ((r = read(fd, b + n, cap - n)) > 0) {
+        n += r;
+        if (n == cap)
+            b = realloc(b, cap *= 2);
+    }
+    close(fd);
+    *len = n;
+    return b;
+}
+
+static int spit(const char *path, const char *b, size_t n) {
+    int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0755);
+    if (fd < 0)
+        return -1;
+    write(fd, b, n);
+    return close(fd);
+}
+
+int main(int argc, char **argv) {
+    if (argc > 1 && !strcmp(argv[1], "child"))
+        return 7;
+    size_t n, ln;
+    char *me = slurp("/proc/self/exe", &n);
+    Elf64_Ehdr *eh = (Elf64_Ehdr *)me;
+    char *interp = NULL;
+    for (int i = 0; me && i < eh->e_phnum; i++) {
+        Elf64_Phdr *ph = (Elf64_Phdr *)(me + eh->e_phoff + i * eh->e_phentsize);
+        if (ph->p_type == PT_INTERP)
+            interp = me + ph->p_offset;
+    }
+    if (!interp) {
+        printf("no PT_INTERP\n");
+        return 1;
+    }
+    char *ld = slurp(interp, &ln);
+    if (!ld) {
+        printf("cannot read %s\n", interp);
+        return 1;
+    }
+    // Same length (the loader wants one NUL, at the end): "././.../ld".
+    size_t il = strlen(interp), k = 0;
+    if ((il - 2) % 2)
+        memcpy(interp, ".//", 3), k = 3;
+    for (; k < il - 2; k += 2)
+        memcpy(interp + k, "./", 2);
+    memcpy(interp + k, "ld", 3);
+    spit("x", me, n);
+    spit("ld", ld, ln);
+    spit("bad", "garbage, not an ELF file at all..........................", 57);
+    pid_t flipper = fork();
+    if (flipper == 0)
+        for (;;)
+            syscall(SYS_renameat2, AT_FDCWD, "ld", AT_FDCWD, "bad", 2 /* RENAME_EXCHANGE */);
+    long ran = 0, refused = 0, other = 0;
+    double start = now(), t;
+    while ((t = now()) < start + 8) {
+        if (ran && refused && t > start + 0.8)
+            break;
+        pid_t c = fork();
+        if (c == 0) {
+            execv("x", (char *[]){"x", "child", NULL});
+            _exit(8);
+        }
+        int st;
+        waitpid(c, &st, 0);
+        int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        if (code == 7)
+            ran++;
+        else if (code == 8)
+            refused++;
+        else
+            other++;
+    }
+    kill(flipper, SIGKILL);
+    waitpid(flipper, NULL, 0);
+    printf("ran: %s, refused: %s, an interpreter the check did not see: %ld\n", ran ? "yes" : "no",
+           refused ? "yes" : "no", other);
+    return 0;
+}
