@@ -15,6 +15,13 @@
 //! ([`PageCache::refresh`]), so `read` sees the mappings' stores and the
 //! mappings see `write`'s bytes ([`crate::host`]'s `coherent`).
 //!
+//! When the file's last page moves (a truncation, a growth), the
+//! mappings follow ([`PageCache::resized`], then `crate::host`'s
+//! `resized` over every process's file mappings): pages wholly past the
+//! new end are gone from every mapping (`crate::memory::file_pages_gone`:
+//! a touch is the guest's `SIGBUS`, as Linux unmaps them) and from the
+//! cache; pages the file grew over again show its pages again.
+//!
 //! A cache lives while a mapping holds it ([`Arc`], in each process's
 //! list of file mappings, which `mremap` and `fork` carry along); the last holder's drop writes it back and
 //! gives up the object's own use of its frames, which are then freed
@@ -24,7 +31,7 @@
 use alloc::sync::{Arc, Weak};
 use alloc::vec;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use host_baremetal::fs::FileRef;
 use vm_core::host::{Errno, HostProt, SysResult};
 
@@ -42,6 +49,9 @@ pub struct PageCache {
     /// Has a shared mapping shown it (so the guest may have stored to
     /// it)? Until then there is nothing to write back.
     stored: AtomicBool,
+    /// How many pages the file reached into when its mappings last
+    /// followed its size ([`PageCache::resized`]).
+    pages: AtomicU64,
 }
 
 /// Every cache alive (dead entries are dropped on the next lookup).
@@ -65,6 +75,7 @@ pub fn of(file: &FileRef) -> SysResult<Arc<PageCache>> {
         handle,
         span: spin::Mutex::new((0, 0)),
         stored: AtomicBool::new(false),
+        pages: AtomicU64::new(file.size().div_ceil(PAGE)),
     });
     all.push(Arc::downgrade(&c));
     Ok(c)
@@ -153,6 +164,28 @@ impl PageCache {
     /// The file's size now.
     pub fn size(&self) -> u64 {
         self.file.size()
+    }
+
+    /// Its memory object (for [`crate::memory::file_pages_back`]).
+    pub fn handle(&self) -> u64 {
+        self.handle
+    }
+
+    /// Has the file's last page moved since the mappings last followed
+    /// its size? Then `(old, new)` page counts, and the mappings must
+    /// follow now (the caller's job): the cache has let go of its pages
+    /// past the new end already (a growth after reads them as the file
+    /// does, zeroes in a hole).
+    pub fn resized(&self) -> Option<(u64, u64)> {
+        let new = self.file.size().div_ceil(PAGE);
+        let old = self.pages.swap(new, Ordering::AcqRel);
+        if old == new {
+            return None;
+        }
+        if new < old {
+            crate::memory::shm_object_trim(self.handle, new);
+        }
+        Some((old, new))
     }
 
     /// The page indices of the cache that hold bytes `[start, end)` of

@@ -314,6 +314,16 @@ pub fn discard(pid: i32) {
     }
 }
 
+/// Every process alive.
+pub fn all() -> Vec<Arc<Proc>> {
+    TABLE
+        .lock()
+        .procs
+        .values()
+        .filter_map(|e| e.proc.clone())
+        .collect()
+}
+
 /// The process `pid` while it lives.
 pub fn live(pid: i32) -> Option<Arc<Proc>> {
     TABLE.lock().procs.get(&pid).and_then(|e| e.proc.clone())
