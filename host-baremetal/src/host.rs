@@ -1362,6 +1362,18 @@ impl HostOs for BareMetal {
             nsec: (ns % 1_000_000_000) as i64,
         })
     }
+    fn publish_queued(&self, n: usize) {
+        self.p()
+            .queued
+            .store(n as u64, core::sync::atomic::Ordering::Relaxed);
+    }
+    fn others_queued(&self) -> u64 {
+        // RLIMIT_SIGPENDING counts the user's: every other process's
+        // (the machine's one user), and the signals sent to this one that
+        // its core has not taken yet.
+        let me = self.p();
+        crate::procs::user_queued(Some(me.pid)) + me.signals.lock().queued_count()
+    }
     fn set_child_signal_flags(&self, nocldstop: bool, nocldwait: bool) {
         let p = self.p();
         p.nocldstop

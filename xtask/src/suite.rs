@@ -109,10 +109,6 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
         "--sandbox is pvm's on Linux (host paths, Landlock, seccomp): the unikernel has no host files to guard",
     ),
     (
-        "sig_rt_user.*",
-        "the unikernel counts RLIMIT_SIGPENDING per process: a real-time signal from another process is never refused (HostOs::publish_queued and others_queued keep their defaults)",
-    ),
-    (
         "lim_*",
         "the limits are options of pvm on Linux; the unikernel's boot line has none",
     ),
