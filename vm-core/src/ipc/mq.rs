@@ -10,7 +10,8 @@
 //! by a cookie for glibc's `SIGEV_THREAD` helper ([`super::NoticeSink`]),
 //! or silently (`SIGEV_NONE`). A user's named queues may take
 //! `RLIMIT_MSGQUEUE`'s default bytes (`EMFILE` past it), which bounds the
-//! kernel memory messages take. A registration goes when the registering
+//! kernel memory messages take: every queue of the user that lives counts,
+//! an unlinked one too until its last descriptor closes. A registration goes when the registering
 //! process closes any descriptor of the queue (the host calls
 //! [`Ipc::mq_flushed`] at every close, as Linux's `flush` runs), not only
 //! the one it was made through, and not when another process closes one.
@@ -179,12 +180,22 @@ impl Ipc {
             None => (MQ_MAXMSG_DEFAULT, MQ_MSGSIZE_DEFAULT),
         };
         // What the user's queues may take at most (`RLIMIT_MSGQUEUE`),
-        // counted over the named queues: `EMFILE` past it, as Linux.
-        let mine: u64 = names
-            .values()
-            .map(|q| q.st.lock())
-            .filter(|s| s.uid == who.uid)
-            .map(|s| bytes(s.maxmsg, s.msgsize))
+        // counted over every queue that lives (an unlinked one still
+        // open counts until its last descriptor closes, as Linux frees
+        // the bytes with the inode): `EMFILE` past it, as Linux.
+        let mut live = self.live_queues.lock();
+        live.retain(|w| w.strong_count() > 0);
+        let mine: u64 = live
+            .iter()
+            .filter_map(alloc::sync::Weak::upgrade)
+            .map(|q| {
+                let s = q.st.lock();
+                if s.uid == who.uid {
+                    bytes(s.maxmsg, s.msgsize)
+                } else {
+                    0
+                }
+            })
             .sum();
         if mine.saturating_add(bytes(maxmsg, msgsize)) > MQ_BYTES_MAX {
             return Err(Errno::EMFILE);
@@ -201,6 +212,7 @@ impl Ipc {
                 receivers: 0,
             }),
         });
+        live.push(Arc::downgrade(&q));
         names.insert(name.to_vec(), q.clone());
         Ok(q)
     }
