@@ -80,6 +80,23 @@ pub struct SharedMap {
     cache: Arc<PageCache>,
     addr: u64,
     len: u64,
+    /// The file offset `addr` shows (page aligned).
+    offset: u64,
+    /// `MAP_PRIVATE` (copy-on-write) rather than `MAP_SHARED`.
+    private: bool,
+}
+
+impl SharedMap {
+    /// The part `[s, e)` of this mapping (inside it), at `to`.
+    fn part(&self, s: u64, e: u64, to: u64) -> SharedMap {
+        SharedMap {
+            cache: self.cache.clone(),
+            addr: to,
+            len: e - s,
+            offset: self.offset + (s - self.addr),
+            private: self.private,
+        }
+    }
 }
 
 impl BareMetal {
@@ -230,14 +247,24 @@ impl BareMetal {
             .filter_map(|m| {
                 let s = m.addr.max(from);
                 let e = (m.addr + m.len).min(from + len);
-                (s < e).then(|| SharedMap {
-                    cache: m.cache.clone(),
-                    addr: to + (s - from),
-                    len: e - s,
-                })
+                (s < e).then(|| m.part(s, e, to + (s - from)))
             })
             .collect();
         self.p().shared.lock().extend(mine);
+    }
+
+    /// How much of `buf` (guest memory handed to a read or write of `fd`)
+    /// the call may use: all of it, unless it reaches a page gone past
+    /// its file's end ([`crate::memory::gone_from`]). Then, as Linux: a
+    /// regular file's read or write copies the bytes before that page
+    /// (`EFAULT` when there are none); a pipe's or socket's fails with
+    /// `EFAULT` (its copy of a message is all or nothing).
+    fn guest_len(&self, fd: i32, buf: &[u8]) -> SysResult<usize> {
+        match crate::memory::gone_from(buf.as_ptr() as u64, buf.len()) {
+            None => Ok(buf.len()),
+            Some(n) if n > 0 && self.p().fs.lock().file_ref(fd).is_ok() => Ok(n),
+            Some(_) => Err(Errno::EFAULT),
+        }
     }
 
     /// Run a file call on `fd` that reads or writes the bytes `at` says
@@ -287,8 +314,58 @@ impl BareMetal {
                     c.refresh(Some((before, after)));
                 }
             });
+            resized(&caches);
         }
         r
+    }
+}
+
+/// The files of `caches` may have changed size: where one's last page
+/// moved ([`PageCache::resized`]), every mapping of it, in every process,
+/// follows. The pages now wholly past the end are gone (a touch is
+/// `SIGBUS`, a host call given them `EFAULT`), as Linux unmaps them at a
+/// truncation; those the file grew over again show its pages again.
+fn resized(caches: &[Arc<PageCache>]) {
+    const PAGE: u64 = 4096;
+    for c in caches {
+        let Some((old, new)) = c.resized() else {
+            continue;
+        };
+        for p in crate::procs::all() {
+            for m in p.shared.lock().iter() {
+                if !Arc::ptr_eq(&m.cache, c) {
+                    continue;
+                }
+                let first = m.offset / PAGE;
+                let end = first + m.len / PAGE;
+                let (s, e) = if new < old {
+                    (first.max(new), end)
+                } else {
+                    (first.max(old), end.min(new))
+                };
+                if s >= e {
+                    continue;
+                }
+                let at = m.addr + (s - first) * PAGE;
+                let len = (e - s) * PAGE;
+                // Out of frames for a page back: it stays gone (a touch
+                // is SIGBUS rather than the machine's end).
+                let _ = if new < old {
+                    crate::memory::file_pages_gone(at, len)
+                } else {
+                    crate::memory::file_pages_back(at, len, c.handle(), s, m.private)
+                };
+            }
+        }
+    }
+}
+
+/// `EFAULT` if `buf` (guest memory handed to a host call) reaches a page
+/// gone past its file's end ([`crate::memory::gone_from`]).
+fn no_gone(buf: &[u8]) -> SysResult<()> {
+    match crate::memory::gone_from(buf.as_ptr() as u64, buf.len()) {
+        Some(_) => Err(Errno::EFAULT),
+        None => Ok(()),
     }
 }
 
@@ -368,17 +445,10 @@ impl HostOs for BareMetal {
                 continue;
             }
             if ms < start {
-                kept.push(SharedMap {
-                    len: start - ms,
-                    ..m.clone()
-                });
+                kept.push(m.part(ms, start, ms));
             }
             if me > end {
-                kept.push(SharedMap {
-                    addr: end,
-                    len: me - end,
-                    ..m.clone()
-                });
+                kept.push(m.part(end, me, end));
             }
             gone.push(m);
         }
@@ -403,6 +473,8 @@ impl HostOs for BareMetal {
         let file = p.fs.lock().file_ref(fd)?;
         let offset = u64::try_from(offset).map_err(|_| Errno::EINVAL)?;
         let cache = crate::pagecache::of(&file)?;
+        // The other mappings of the file first catch up with its size.
+        resized(core::slice::from_ref(&cache));
         if shared {
             crate::memory::protect(addr, len, prot)?;
             cache.map(addr as u64, len as u64, offset)?;
@@ -413,6 +485,8 @@ impl HostOs for BareMetal {
             cache,
             addr: addr as u64,
             len: len as u64,
+            offset,
+            private: !shared,
         });
         Ok(())
     }
@@ -433,23 +507,12 @@ impl HostOs for BareMetal {
                 continue;
             }
             if ms < s {
-                moved.push(SharedMap {
-                    len: s - ms,
-                    ..m.clone()
-                });
+                moved.push(m.part(ms, s, ms));
             }
             if me > e {
-                moved.push(SharedMap {
-                    addr: e,
-                    len: me - e,
-                    ..m.clone()
-                });
+                moved.push(m.part(e, me, e));
             }
-            moved.push(SharedMap {
-                addr: to + (s - from),
-                len: e - s,
-                ..m
-            });
+            moved.push(m.part(s, e, to + (s - from)));
         }
         *shared = moved;
         drop(shared);
@@ -470,9 +533,9 @@ impl HostOs for BareMetal {
         if flags & O_TRUNC != 0
             && let Ok(file) = p.fs.lock().file_ref(fd)
         {
-            crate::pagecache::caches(&file)
-                .iter()
-                .for_each(|c| c.refresh(None));
+            let caches = crate::pagecache::caches(&file);
+            caches.iter().for_each(|c| c.refresh(None));
+            resized(&caches);
         }
         Ok(fd)
     }
@@ -480,6 +543,8 @@ impl HostOs for BareMetal {
         self.p().fs.lock().close(fd)
     }
     fn read(&self, fd: i32, buf: &mut [u8]) -> SysResult<usize> {
+        let n = self.guest_len(fd, buf)?;
+        let buf = &mut buf[..n];
         loop {
             match self.coherent(fd, At::Pos(buf.len()), false, |fs| fs.read(fd, buf)) {
                 Err(Errno::EAGAIN) => self.wait_ready(fd, POLLIN)?,
@@ -488,6 +553,7 @@ impl HostOs for BareMetal {
         }
     }
     fn write(&self, fd: i32, buf: &[u8]) -> SysResult<usize> {
+        let buf = &buf[..self.guest_len(fd, buf)?];
         loop {
             match self.coherent(fd, At::Pos(buf.len()), true, |fs| fs.write(fd, buf)) {
                 Err(Errno::EAGAIN) => self.wait_ready(fd, POLLOUT)?,
@@ -496,11 +562,14 @@ impl HostOs for BareMetal {
         }
     }
     fn pread(&self, fd: i32, buf: &mut [u8], offset: i64) -> SysResult<usize> {
+        let n = self.guest_len(fd, buf)?;
+        let buf = &mut buf[..n];
         self.coherent(fd, At::Off(offset, buf.len()), false, |fs| {
             fs.pread(fd, buf, offset)
         })
     }
     fn pwrite(&self, fd: i32, buf: &[u8], offset: i64) -> SysResult<usize> {
+        let buf = &buf[..self.guest_len(fd, buf)?];
         self.coherent(fd, At::Off(offset, buf.len()), true, |fs| {
             fs.pwrite(fd, buf, offset)
         })
@@ -711,6 +780,9 @@ impl HostOs for BareMetal {
         self.p().fs.lock().sockname(fd, peer, addr)
     }
     fn sendmsg(&self, fd: i32, msg: &SendMsg<'_>, flags: i32) -> SysResult<usize> {
+        for b in [msg.name, msg.data, msg.control] {
+            no_gone(b)?;
+        }
         loop {
             // The descriptor table is not held while waiting.
             let r = self.p().fs.lock().sendmsg(fd, msg, flags);
@@ -721,6 +793,9 @@ impl HostOs for BareMetal {
         }
     }
     fn recvmsg(&self, fd: i32, msg: &mut RecvMsg<'_>, flags: i32) -> SysResult<usize> {
+        for b in [&*msg.name, &*msg.data, &*msg.control] {
+            no_gone(b)?;
+        }
         loop {
             // The descriptor table is not held while waiting.
             let r = self.p().fs.lock().recvmsg(fd, msg, flags);
@@ -998,8 +1073,14 @@ impl HostOs for BareMetal {
         self.block(Some(deadline), || false).map(|_| ())
     }
     fn random(&self, buf: &mut [u8]) -> SysResult<usize> {
-        crate::random::fill(buf);
-        Ok(buf.len())
+        // The bytes before a gone page, as Linux copies out.
+        let n = match crate::memory::gone_from(buf.as_ptr() as u64, buf.len()) {
+            Some(0) => return Err(Errno::EFAULT),
+            Some(n) => n,
+            None => buf.len(),
+        };
+        crate::random::fill(&mut buf[..n]);
+        Ok(n)
     }
     fn ids(&self) -> Ids {
         // The machine's only user runs every process; the first one's
@@ -1280,6 +1361,18 @@ impl HostOs for BareMetal {
             sec: (ns / 1_000_000_000) as i64,
             nsec: (ns % 1_000_000_000) as i64,
         })
+    }
+    fn publish_queued(&self, n: usize) {
+        self.p()
+            .queued
+            .store(n as u64, core::sync::atomic::Ordering::Relaxed);
+    }
+    fn others_queued(&self) -> u64 {
+        // RLIMIT_SIGPENDING counts the user's: every other process's
+        // (the machine's one user), and the signals sent to this one that
+        // its core has not taken yet.
+        let me = self.p();
+        crate::procs::user_queued(Some(me.pid)) + me.signals.lock().queued_count()
     }
     fn set_child_signal_flags(&self, nocldstop: bool, nocldwait: bool) {
         let p = self.p();

@@ -6,9 +6,11 @@
 //! a tiny assembly stub (16 bytes apart) that pushes a uniform frame and
 //! calls [`pvm_trap`] in Rust with all general registers saved. A page
 //! fault inside a guest reservation is handed to [`crate::memory`], which
-//! backs the page on demand and returns to the faulting instruction; every
-//! other exception in the kernel prints a report on COM2 and exits QEMU with
-//! the failure status.
+//! backs the page on demand and returns to the faulting instruction; one it
+//! does not resolve at a guarded guest access of vm-core's (a page of a file
+//! mapping gone past the file's end) resumes that access with the guest's
+//! signal ([`guarded_fault`]); every other exception in the kernel prints a
+//! report on COM2 and exits QEMU with the failure status.
 //!
 //! Device interrupts: the legacy PICs are remapped to vectors 32-47 with
 //! only IRQ 0, the PIT's periodic tick (see [`crate::clock`]), unmasked.
@@ -396,8 +398,46 @@ extern "C" fn pvm_trap(frame: &mut TrapFrame) {
         if crate::memory::handle_page_fault(addr, frame.error_code) {
             return;
         }
+        if guarded_fault(frame, addr) {
+            return;
+        }
     }
     fatal(frame);
+}
+
+/// A page fault the memory code did not resolve, at one of vm-core's
+/// guarded guest accesses ([`vm_core::guarded`]: an access of guest
+/// memory that survives a fault): resume after its marker with the
+/// signal the guest gets in `rdx` and the address in `r8`, as the Linux
+/// host's signal handler does: `SIGBUS`, for a page gone past its file's
+/// end ([`crate::memory::is_gone`]), the only such fault a guarded access
+/// meets here (one CPU: no other thread changes a page between vm-core's
+/// check and the access). True when resumed.
+fn guarded_fault(frame: &mut TrapFrame, addr: u64) -> bool {
+    // Only kernel code runs (guests are interpreted or translated): the
+    // instruction bytes are the kernel's own text.
+    if frame.cs & 3 != 0 {
+        return false;
+    }
+    // SAFETY: `rip` is the kernel instruction that faulted, in its text,
+    // which is mapped; a guarded one is followed by its marker, so the
+    // bytes read exist whenever the instruction is one (and the text is
+    // followed by more of the kernel image otherwise).
+    let code = unsafe {
+        core::slice::from_raw_parts(frame.rip as *const u8, vm_core::guarded::MAX_LEN)
+    };
+    let Some(past) = vm_core::guarded::resume_after(code) else {
+        return false;
+    };
+    // Any other fault there means the page tables and the guest's
+    // permissions disagree: a kernel bug, reported as one.
+    if !crate::memory::is_gone(addr) {
+        return false;
+    }
+    frame.rdx = vm_core::sigstate::SIGBUS as u64;
+    frame.r8 = addr;
+    frame.rip += past as u64;
+    true
 }
 
 /// Report a kernel exception on COM2 and leave QEMU with the failure status.

@@ -322,7 +322,7 @@ impl BareMetal {
             }),
         };
         let d = p.fs.lock().mq_desc(fd)?;
-        IPC.mq_notify(&self.env(), &d.queue, d.desc, notice)
+        IPC.mq_notify(&self.env(), &d.queue, notice)
     }
 
     pub(crate) fn ipc_mq_getsetattr(&self, fd: i32, new: Option<&MqAttr>) -> SysResult<MqAttr> {

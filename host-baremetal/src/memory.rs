@@ -22,7 +22,13 @@
 //! * present, `SW_FRAME` + address: backed, hardware flags per protection;
 //! * not present, `SW_SHM` + object and page in the address bits (and the
 //!   `SW_LAZY` bits when accessible): a page of a shared object ([`Shm`])
-//!   that this address space has not touched yet.
+//!   that this address space has not touched yet;
+//! * not present, `SW_GONE` (and the `SW_LAZY` bits of its protection): a
+//!   page of a file mapping wholly past the file's end (the file was
+//!   truncated under it, [`file_pages_gone`]): no frame, and a touch is a
+//!   fault that is not resolved ([`handle_page_fault`] says no, so the
+//!   guest gets `SIGBUS`: see [`crate::interrupts`]) until the file grows
+//!   over it again ([`file_pages_back`]).
 //!
 //! So every mapped page whose table exists has a nonzero entry, which is
 //! what [`usage_of`] counts for another process's `/proc/<pid>/statm`
@@ -70,6 +76,9 @@ const SW_COW: u64 = 1 << 53;
 const SW_COW_WRITE: u64 = 1 << 54;
 const SW_NONE: u64 = 1 << 55;
 const SW_SHM: u64 = 1 << 56;
+const SW_GONE: u64 = 1 << 57;
+/// The protection bits a hidden entry keeps (`SW_SHM`, `SW_GONE`, lazy).
+const LAZY_BITS: u64 = SW_LAZY | SW_LAZY_WRITE | SW_LAZY_EXEC;
 /// An `SW_SHM` entry's address bits: the object's slot above the page's
 /// index in it.
 const SHM_INDEX_BITS: u32 = 28;
@@ -131,6 +140,9 @@ struct Shm {
 }
 
 static PAGING: spin::Mutex<Option<Paging>> = spin::Mutex::new(None);
+/// Has any page ever been made `SW_GONE`? Until then [`gone_from`] has
+/// nothing to look for (a walk per host call would cost every call).
+static ANY_GONE: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
 /// Physical memory window, readable without the lock.
 static PHYS_OFFSET: spin::Once<u64> = spin::Once::new();
 
@@ -647,7 +659,7 @@ fn back_range(p: &mut Paging, addr: u64, len: u64) -> SysResult<()> {
         {
             // SAFETY: `leaf` points into a live page table.
             let entry = unsafe { &mut *leaf };
-            if *entry & SW_LAZY != 0 && *entry & SW_FRAME == 0 {
+            if *entry & SW_LAZY != 0 && *entry & (SW_FRAME | SW_GONE) == 0 {
                 p.fill(entry).ok_or(Errno::ENOMEM)?;
             }
         }
@@ -748,6 +760,9 @@ pub fn protect(addr: *mut u8, len: usize, prot: HostProt) -> SysResult<()> {
             (Some(f), false) => f | SW_FRAME | hardware_flags(prot),
             // A shared object's page keeps naming it.
             (None, _) if *entry & SW_SHM != 0 => (*entry & (SW_SHM | ADDR_MASK)) | lazy,
+            // A page past its file's end stays gone, with the protection
+            // it gets back if the file grows over it again.
+            (None, _) if *entry & SW_GONE != 0 => SW_GONE | lazy,
             (None, true) => SW_NONE,
             (None, false) => lazy,
         };
@@ -820,6 +835,14 @@ pub fn copy_pages(from: u64, to: u64, len: u64) -> SysResult<()> {
     let mut guard = PAGING.lock();
     let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
     let r = p.walk(start, end, false, |p, at, src| {
+        if *src & SW_GONE != 0 {
+            // Past its file's end in the copy too (the copy's mapping of
+            // the file gets it back if the file grows).
+            let dst = p.leaf(to + (at - start), true)?.ok_or(Errno::ENOMEM)?;
+            // SAFETY: as below; a not-present entry is never cached.
+            unsafe { *dst = *src };
+            return Ok(());
+        }
         if *src & SW_SHM != 0 {
             // A private copy of a shared object's page: its contents now.
             p.fill(src).ok_or(Errno::ENOMEM)?;
@@ -893,7 +916,11 @@ pub fn share_pages(from: u64, to: u64, len: u64) -> SysResult<()> {
     let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
     let mut obj: Option<Option<usize>> = None;
     let r = p.walk(start, end, true, |p, at, entry| {
-        let shared = if *entry & SW_SHM != 0 {
+        let shared = if *entry & SW_GONE != 0 {
+            // Past its file's end: so in the copy (whose mapping of the
+            // file gets it back if the file grows).
+            Some(*entry)
+        } else if *entry & SW_SHM != 0 {
             // Already a shared object's page (an earlier fork): the copy
             // names the same page.
             let (slot, index) = shm_key(*entry);
@@ -1066,6 +1093,147 @@ pub fn shm_object_load(handle: u64, index: u64, buf: &mut [u8]) -> SysResult<boo
     Ok(true)
 }
 
+/// The object `handle` lets go of its pages from `first` on (its file
+/// shrank below them: [`crate::pagecache`]); a frame still named by a
+/// page table entry lives on with that entry.
+pub fn shm_object_trim(handle: u64, first: u64) {
+    let mut guard = PAGING.lock();
+    let Some(p) = guard.as_mut() else {
+        return;
+    };
+    let Some(obj) = p.shm.get_mut(handle as usize).and_then(Option::as_mut) else {
+        return;
+    };
+    let gone = obj.frames.split_off(&first);
+    for frame in gone.into_values() {
+        p.put(frame);
+    }
+}
+
+/// The protection of entry `e` as lazy bits (what it gets back if it is
+/// backed again).
+fn lazy_of(e: u64) -> u64 {
+    if e & SW_FRAME == 0 {
+        return e & LAZY_BITS;
+    }
+    if e & PRESENT == 0 {
+        return 0;
+    }
+    let mut lazy = SW_LAZY;
+    if e & (WRITABLE | SW_COW_WRITE) != 0 {
+        lazy |= SW_LAZY_WRITE;
+    }
+    if e & NO_EXECUTE == 0 {
+        lazy |= SW_LAZY_EXEC;
+    }
+    lazy
+}
+
+/// The mapped pages of `[addr, addr+len)` (a file mapping's, inside a
+/// reservation) lie wholly past their file's end now: each lets go of
+/// what backed it (its frame, shared or a private copy, or its name of
+/// the file's page) and becomes `SW_GONE`, so the next touch faults for
+/// good (`SIGBUS` for the guest), as Linux unmaps such pages when the
+/// file is truncated. Pages already gone, or not mapped, stay so.
+pub fn file_pages_gone(addr: u64, len: u64) -> SysResult<()> {
+    let (start, end) = check_range(addr as *mut u8, len as usize)?;
+    let mut guard = PAGING.lock();
+    let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    ANY_GONE.store(true, core::sync::atomic::Ordering::Relaxed);
+    let r = p.walk(start, end, false, |p, _, entry| {
+        if *entry == 0 || *entry & SW_GONE != 0 {
+            return Ok(());
+        }
+        let lazy = lazy_of(*entry);
+        p.unmap(entry);
+        *entry = SW_GONE | lazy;
+        Ok(())
+    });
+    flush(start, end);
+    r
+}
+
+/// The `SW_GONE` pages of `[addr, addr+len)` are inside their file again
+/// (it grew): each shows page `first + i` of the file's page cache (the
+/// object `handle`) again with the protection it kept, as a new touch of
+/// the page does on Linux: named as the shared object's page for a
+/// shared mapping, copy-on-write of the cache's frame (made now) for a
+/// private one. Other pages are left alone.
+pub fn file_pages_back(
+    addr: u64,
+    len: u64,
+    handle: u64,
+    first: u64,
+    private: bool,
+) -> SysResult<()> {
+    let (start, end) = check_range(addr as *mut u8, len as usize)?;
+    let slot = handle as usize;
+    let mut guard = PAGING.lock();
+    let p = guard.as_mut().ok_or(Errno::ENOMEM)?;
+    let r = p.walk(start, end, false, |p, at, entry| {
+        if *entry & SW_GONE == 0 {
+            return Ok(());
+        }
+        let lazy = *entry & LAZY_BITS;
+        let index = first + (at - start) / PAGE;
+        *entry = if private {
+            let frame = p.shm_page(slot, index, true)?.ok_or(Errno::ENOMEM)?;
+            p.share(frame);
+            let mut e = frame | SW_FRAME | SW_COW | (lazy_flags(lazy) & !WRITABLE);
+            if lazy & SW_LAZY_WRITE != 0 {
+                e |= SW_COW_WRITE;
+            }
+            e
+        } else {
+            p.shm_entry(slot, index).ok_or(Errno::ENOMEM)? | lazy
+        };
+        Ok(())
+    });
+    flush(start, end);
+    r
+}
+
+/// Where the bytes `[addr, addr+len)` (host addresses; guest memory a
+/// host call was handed) first reach a page gone past its file's end:
+/// the count of bytes before it, or `None` when no byte does.
+pub fn gone_from(addr: u64, len: usize) -> Option<usize> {
+    if len == 0 || !ANY_GONE.load(core::sync::atomic::Ordering::Relaxed) {
+        return None;
+    }
+    let end = addr.checked_add(len as u64)?;
+    let mut guard = PAGING.lock();
+    let p = guard.as_mut()?;
+    let mut page = addr & !(PAGE - 1);
+    while page < end {
+        if (RESERVE_START..RESERVE_END).contains(&page)
+            && let Ok(Some(leaf)) = p.leaf(page, false)
+            // SAFETY: `leaf` points into a live page table; only read.
+            && unsafe { *leaf } & SW_GONE != 0
+        {
+            return Some((page.max(addr) - addr) as usize);
+        }
+        page += PAGE;
+    }
+    None
+}
+
+/// Is the page holding `addr` gone past its file's end (`SW_GONE`)? For
+/// the fault handler, which may run with the paging lock held elsewhere
+/// (then: no).
+pub fn is_gone(addr: u64) -> bool {
+    if !(RESERVE_START..RESERVE_END).contains(&addr) {
+        return false;
+    }
+    let Some(mut guard) = PAGING.try_lock() else {
+        return false;
+    };
+    let Some(p) = guard.as_mut() else {
+        return false;
+    };
+    // SAFETY: `leaf` points into a live page table; only read.
+    matches!(p.leaf(addr & !(PAGE - 1), false), Ok(Some(l)) if unsafe { *l } & SW_GONE != 0)
+}
+
 /// The hardware flags a lazily backed entry (`SW_LAZY`...) gets with its
 /// frame; none (hidden) for an inaccessible one.
 fn lazy_flags(entry: u64) -> u64 {
@@ -1205,7 +1373,7 @@ fn try_back(addr: u64, error_code: u64) -> Result<(), Unresolved> {
         tlb::flush(x86_64::VirtAddr::new(page));
         return Ok(());
     }
-    if *entry & SW_LAZY == 0 {
+    if *entry & SW_LAZY == 0 || *entry & SW_GONE != 0 {
         return Err(Unresolved::NotOurs);
     }
     let fetch = error_code & 16 != 0;

@@ -31,7 +31,7 @@ use vm_core::host::{
 
 pub use vm_core::sigstate::{SIGCHLD, SIGCONT, SIGKILL, SIGSTOP};
 // `SI_USER`: the `si_code` of a signal `kill` sent.
-use vm_core::sigstate::{CLD_CONTINUED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, SI_USER};
+use vm_core::sigstate::{CLD_CONTINUED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, SI_USER, SIGRTMIN};
 
 /// The host state of one guest process.
 #[derive(Debug)]
@@ -45,6 +45,11 @@ pub struct Proc {
     pub shared: spin::Mutex<Vec<SharedMap>>,
     /// Signal dispositions, pending signals, interval timers.
     pub signals: spin::Mutex<Signals>,
+    /// The signals its core has queued that count against
+    /// `RLIMIT_SIGPENDING`, as it last published them
+    /// (`HostOs::publish_queued`); those sent to it and not taken by its
+    /// core yet are in `signals` ([`user_queued`]).
+    pub queued: AtomicU64,
     /// Supplementary groups (`setgroups`) and the nice value.
     pub groups: spin::Mutex<Vec<u32>>,
     pub nice: AtomicI32,
@@ -97,6 +102,7 @@ impl Proc {
             groups: spin::Mutex::new(Vec::new()),
             nice: AtomicI32::new(0),
             exec: spin::Mutex::new(None),
+            queued: AtomicU64::new(0),
             nocldstop: AtomicBool::new(false),
             nocldwait: AtomicBool::new(false),
             pdeathsig: AtomicI32::new(0),
@@ -312,6 +318,16 @@ pub fn discard(pid: i32) {
     {
         p.fs.lock().close_all();
     }
+}
+
+/// Every process alive.
+pub fn all() -> Vec<Arc<Proc>> {
+    TABLE
+        .lock()
+        .procs
+        .values()
+        .filter_map(|e| e.proc.clone())
+        .collect()
 }
 
 /// The process `pid` while it lives.
@@ -555,6 +571,44 @@ pub fn kill(me: i32, pid: i32, sig: i32) -> SysResult<()> {
     send(me, pid, sig, SI_USER, 0)
 }
 
+/// The signals queued for the user's processes that count against
+/// `RLIMIT_SIGPENDING` (every process's: the machine has one user),
+/// `except` left out: each one's own count as its core published it, and
+/// the real-time signals sent to it that its core has not taken yet.
+/// Linux counts the limit per real user, across processes.
+pub fn user_queued(except: Option<i32>) -> u64 {
+    user_queued_in(&TABLE.lock(), except)
+}
+
+/// [`user_queued`] with the table held.
+fn user_queued_in(t: &Table, except: Option<i32>) -> u64 {
+    t.procs
+        .values()
+        .filter_map(|e| e.proc.as_ref())
+        .filter(|p| Some(p.pid) != except)
+        .map(|p| p.queued.load(Ordering::Relaxed) + p.signals.lock().queued_count())
+        .sum()
+}
+
+/// May a real-time `sig` with `si_code` `code` be queued for `p` under
+/// its soft `RLIMIT_SIGPENDING`, `queued` being queued for the user now
+/// ([`user_queued`])? As Linux's `__send_signal_locked`: below the limit
+/// yes; past it, a `kill`'s (`SI_USER`) is sent without its information
+/// (from pid 0, nothing when one is pending already), anything else is
+/// refused with `EAGAIN`. `Ok(None)`: nothing to raise.
+fn within_limit(p: &Proc, s: HostSignal, queued: u64) -> SysResult<Option<HostSignal>> {
+    if s.signo < SIGRTMIN || queued < p.limits.lock()[11].0 {
+        return Ok(Some(s));
+    }
+    if s.code != SI_USER {
+        return Err(Errno::EAGAIN);
+    }
+    if p.signals.lock().is_pending(s.signo) {
+        return Ok(None);
+    }
+    Ok(Some(HostSignal { pid: 0, ..s }))
+}
+
 /// Send `sig` with `si_code` `code` and `si_value` `value` from `me` to
 /// the processes `pid` names (as `kill`): `kill` (`SI_USER`), `tgkill`
 /// of another process (`SI_TKILL`: the process takes it, as its threads
@@ -562,6 +616,7 @@ pub fn kill(me: i32, pid: i32, sig: i32) -> SysResult<()> {
 pub fn send(me: i32, pid: i32, sig: i32, code: i32, value: u64) -> SysResult<()> {
     let mut t = TABLE.lock();
     let hit = targets(&t, me, pid);
+    let single = pid > 0;
     if hit.is_empty() {
         // The notional init (pid 1, every process's first ancestor)
         // exists, and ignores what it has no handler for, as Linux's.
@@ -589,14 +644,30 @@ pub fn send(me: i32, pid: i32, sig: i32, code: i32, value: u64) -> SysResult<()>
                 changed(&mut t, tpid, Event::Continued);
             }
         }
-        p.signals.lock().raise_from(HostSignal {
+        let s = HostSignal {
             signo: sig,
             code,
             pid: me,
             uid: 0,
             status: 0,
             value,
-        });
+        };
+        let queued = if sig >= SIGRTMIN {
+            user_queued_in(&t, None)
+        } else {
+            0
+        };
+        match within_limit(&p, s, queued) {
+            Ok(Some(s)) => p.signals.lock().raise_from(s),
+            Ok(None) => {}
+            // One process refused: the call's answer (a group's other
+            // members got theirs).
+            Err(e) if single => {
+                drop(t);
+                return Err(e);
+            }
+            Err(_) => {}
+        }
     }
     drop(t);
     CHANGES.fetch_add(1, Ordering::Release);

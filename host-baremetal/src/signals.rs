@@ -161,6 +161,12 @@ impl Signals {
         }
     }
 
+    /// Real-time signals sent and not yet taken, each counting against
+    /// `RLIMIT_SIGPENDING` (`crate::procs`'s `user_queued`).
+    pub fn queued_count(&self) -> u64 {
+        self.queued.len() as u64
+    }
+
     /// Is `signo` raised and not yet taken?
     pub fn is_pending(&self, signo: i32) -> bool {
         (1..=NSIG as i32).contains(&signo) && self.pending & (1 << (signo - 1)) != 0

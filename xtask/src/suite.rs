@@ -93,10 +93,6 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
         "the unikernel's guest cannot become another user: its ids never change (setresuid to another id is EPERM, HostOs::setresid's default)",
     ),
     (
-        "sig_bus_*",
-        "the unikernel keeps a file's mapped pages past its end when it is truncated (it turns no page fault into a guest signal), so there is no SIGBUS to give (Linux unmaps the pages past the new end)",
-    ),
-    (
         "esc_clone3_cgroup.*",
         "no cgroup file system on the unikernel (every CLONE_INTO_CGROUP descriptor is EBADF there)",
     ),
@@ -111,10 +107,6 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
     (
         "sbx_*",
         "--sandbox is pvm's on Linux (host paths, Landlock, seccomp): the unikernel has no host files to guard",
-    ),
-    (
-        "sig_rt_user.*",
-        "the unikernel counts RLIMIT_SIGPENDING per process: a real-time signal from another process is never refused (HostOs::publish_queued and others_queued keep their defaults)",
     ),
     (
         "lim_*",

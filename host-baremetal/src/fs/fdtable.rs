@@ -119,7 +119,11 @@ impl Fs {
     pub fn close_on_exec(&mut self) {
         for slot in &mut self.fds {
             if slot.as_ref().is_some_and(|f| f.cloexec) {
-                *slot = None;
+                let gone = slot.take();
+                if let Some(fd) = gone {
+                    let obj = fd.file.lock().obj.clone();
+                    obj.flush(self.pid);
+                }
             }
         }
     }
@@ -127,7 +131,9 @@ impl Fs {
     /// The end of the process: every descriptor closes (pipe ends go, so
     /// readers see end-of-file).
     pub fn close_all(&mut self) {
-        self.fds.clear();
+        for fd in core::mem::take(&mut self.fds) {
+            self.flush(fd);
+        }
     }
 
     /// `min(n, size)`, `size` being the entries Linux's table would have:
@@ -147,8 +153,18 @@ impl Fs {
 
     pub fn close(&mut self, fd: i32) -> SysResult<()> {
         self.fd(fd)?;
-        self.fds[fd as usize] = None;
+        let gone = self.fds[fd as usize].take();
+        self.flush(gone);
         Ok(())
+    }
+
+    /// Descriptor `fd` (taken out of the table) is closed by this process:
+    /// its object hears of it ([`Object::flush`]).
+    pub(super) fn flush(&self, fd: Option<Fd>) {
+        if let Some(fd) = fd {
+            let obj = fd.file.lock().obj.clone();
+            obj.flush(self.pid);
+        }
     }
 
     /// `Ok` when `fd` is open, else `EBADF`.
@@ -248,10 +264,11 @@ impl Fs {
         if slot >= self.fds.len() {
             self.fds.resize(slot + 1, None);
         }
-        self.fds[slot] = Some(Fd {
+        let gone = self.fds[slot].replace(Fd {
             file: entry.file,
             cloexec: flags & O_CLOEXEC != 0,
         });
+        self.flush(gone);
         Ok(newfd)
     }
 

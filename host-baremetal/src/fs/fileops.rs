@@ -229,14 +229,18 @@ impl Fs {
             return Err(Errno::EINVAL);
         }
         let end = (last as usize).saturating_add(1).min(self.fds.len());
+        let mut gone = Vec::new();
         for slot in self.fds.iter_mut().take(end).skip(first as usize) {
             if flags & CLOSE_RANGE_CLOEXEC != 0 {
                 if let Some(fd) = slot {
                     fd.cloexec = true;
                 }
             } else {
-                *slot = None;
+                gone.push(slot.take());
             }
+        }
+        for fd in gone {
+            self.flush(fd);
         }
         Ok(())
     }

@@ -4,8 +4,9 @@
 //! descriptors like any other (duplicated, inherited by `fork`, closed on
 //! exec with `O_CLOEXEC`, polled: readable with a message, writable with
 //! room). Its open file description keeps the access mode and
-//! `O_NONBLOCK` (`mq_getsetattr` changes that); when the description goes,
-//! an `mq_notify` registration made through it goes too. `/proc/self/fd`
+//! `O_NONBLOCK` (`mq_getsetattr` changes that). An `mq_notify`
+//! registration goes when the registering process closes any descriptor
+//! of the queue ([`Object::flush`]), as on Linux. `/proc/self/fd`
 //! names it by the queue's path in the mqueue file system (`/name`), and
 //! `fstat` shows a regular file, as on Linux. The `SIGEV_THREAD` notice
 //! goes to a netlink socket ([`Fs::notice_sink`]).
@@ -24,19 +25,6 @@ pub(super) struct MqFile {
     ipc: &'static Ipc,
 }
 
-impl MqFile {
-    /// The open file description's identity (`mq_notify`'s registration
-    /// remembers it).
-    fn desc(&self) -> usize {
-        self as *const Self as usize
-    }
-}
-
-impl Drop for MqFile {
-    fn drop(&mut self) {
-        self.ipc.mq_closed(&self.q, self.desc());
-    }
-}
 
 impl Object for MqFile {
     fn poll(&self, _fs: &Fs, _depth: u32) -> i16 {
@@ -54,6 +42,9 @@ impl Object for MqFile {
     fn kind(&self) -> &'static str {
         "mqueue"
     }
+    fn flush(&self, pid: i32) {
+        self.ipc.mq_flushed(&self.q, pid);
+    }
 }
 
 /// What the IPC calls need of an open queue descriptor.
@@ -62,8 +53,6 @@ pub struct MqDesc {
     pub queue: Arc<MqQueue>,
     /// The description's access mode and status flags (`O_NONBLOCK`).
     pub flags: i32,
-    /// The description's identity, for `mq_notify`.
-    pub desc: usize,
 }
 
 impl Fs {
@@ -101,7 +90,6 @@ impl Fs {
         Ok(MqDesc {
             queue: m.q.clone(),
             flags: f.flags,
-            desc: m.desc(),
         })
     }
 

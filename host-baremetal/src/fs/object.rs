@@ -154,6 +154,10 @@ pub(super) trait Object: AsAny + core::fmt::Debug + Send + Sync {
     }
     /// Its kind's name (`anon_inode:[kind]`).
     fn kind(&self) -> &'static str;
+    /// A descriptor of it was closed by process `pid` (`close`, `dup2`
+    /// over it, close-on-exec, `close_range`, the process's end): Linux's
+    /// `flush` file operation, run at every such close, not only the last.
+    fn flush(&self, _pid: i32) {}
 }
 
 /// A name for an object without an inode, from its address: `what:[N]`.

@@ -1570,7 +1570,7 @@ fn message_queue_descriptors() {
     let mut cookie = [7u8; 32];
     let sink = fs.notice_sink(s).unwrap();
     let notice = Notice::Thread { sink, cookie };
-    IPC.mq_notify(&NoWait, &d.queue, d.desc, Some(notice))
+    IPC.mq_notify(&NoWait, &d.queue, Some(notice))
         .unwrap();
     IPC.mq_send(&NoWait, &d.queue, true, b"m", 1, None).unwrap();
     let mut buf = [0u8; 64];
@@ -1581,7 +1581,7 @@ fn message_queue_descriptors() {
     assert_eq!(p[0].revents, POLLIN | POLLOUT);
     let sink = fs.notice_sink(s).unwrap();
     let notice = Notice::Thread { sink, cookie };
-    IPC.mq_notify(&NoWait, &d.queue, d.desc, Some(notice))
+    IPC.mq_notify(&NoWait, &d.queue, Some(notice))
         .unwrap();
     drop(d);
     fs.close(fd).unwrap();

@@ -352,6 +352,9 @@ impl Sysv {
 pub struct Ipc {
     sysv: spin::Mutex<Sysv>,
     queues: spin::Mutex<BTreeMap<alloc::vec::Vec<u8>, Arc<mq::MqQueue>>>,
+    /// Every POSIX message queue made, named or not, while anything holds
+    /// it (a name or a descriptor): what `RLIMIT_MSGQUEUE` counts.
+    live_queues: spin::Mutex<alloc::vec::Vec<alloc::sync::Weak<mq::MqQueue>>>,
     /// Bumped by every change a waiter may be waiting for.
     changes: AtomicU64,
 }
@@ -367,6 +370,7 @@ impl Ipc {
         Ipc {
             sysv: spin::Mutex::new(Sysv::new()),
             queues: spin::Mutex::new(BTreeMap::new()),
+            live_queues: spin::Mutex::new(alloc::vec::Vec::new()),
             changes: AtomicU64::new(0),
         }
     }
@@ -379,6 +383,7 @@ impl Ipc {
             env.shm_destroy(s.obj.handle);
         }
         self.queues.lock().clear();
+        self.live_queues.lock().clear();
         self.changed();
     }
 

@@ -10,13 +10,14 @@
 //! by a cookie for glibc's `SIGEV_THREAD` helper ([`super::NoticeSink`]),
 //! or silently (`SIGEV_NONE`). A user's named queues may take
 //! `RLIMIT_MSGQUEUE`'s default bytes (`EMFILE` past it), which bounds the
-//! kernel memory messages take.
+//! kernel memory messages take: every queue of the user that lives counts,
+//! an unlinked one too until its last descriptor closes. A registration goes when the registering
+//! process closes any descriptor of the queue (the host calls
+//! [`Ipc::mq_flushed`] at every close, as Linux's `flush` runs), not only
+//! the one it was made through, and not when another process closes one.
 //!
 //! The descriptor is the host's (an open file description that holds the
-//! queue and its `O_NONBLOCK`); the host checks its access mode. Where
-//! pvm differs: a registration is dropped when the description it was
-//! made through goes ([`Ipc::mq_closed`]), where Linux drops it at any
-//! close of a descriptor of the queue by the registering process.
+//! queue and its `O_NONBLOCK`); the host checks its access mode.
 
 use super::{Ipc, IpcEnv, NoticeSink, deadline_at};
 use crate::abi::{
@@ -46,8 +47,6 @@ pub enum Notice {
 struct Registration {
     /// The registering process.
     owner: i32,
-    /// The open file description it was made through.
-    desc: usize,
     how: Notice,
 }
 
@@ -181,12 +180,22 @@ impl Ipc {
             None => (MQ_MAXMSG_DEFAULT, MQ_MSGSIZE_DEFAULT),
         };
         // What the user's queues may take at most (`RLIMIT_MSGQUEUE`),
-        // counted over the named queues: `EMFILE` past it, as Linux.
-        let mine: u64 = names
-            .values()
-            .map(|q| q.st.lock())
-            .filter(|s| s.uid == who.uid)
-            .map(|s| bytes(s.maxmsg, s.msgsize))
+        // counted over every queue that lives (an unlinked one still
+        // open counts until its last descriptor closes, as Linux frees
+        // the bytes with the inode): `EMFILE` past it, as Linux.
+        let mut live = self.live_queues.lock();
+        live.retain(|w| w.strong_count() > 0);
+        let mine: u64 = live
+            .iter()
+            .filter_map(alloc::sync::Weak::upgrade)
+            .map(|q| {
+                let s = q.st.lock();
+                if s.uid == who.uid {
+                    bytes(s.maxmsg, s.msgsize)
+                } else {
+                    0
+                }
+            })
             .sum();
         if mine.saturating_add(bytes(maxmsg, msgsize)) > MQ_BYTES_MAX {
             return Err(Errno::EMFILE);
@@ -203,6 +212,7 @@ impl Ipc {
                 receivers: 0,
             }),
         });
+        live.push(Arc::downgrade(&q));
         names.insert(name.to_vec(), q.clone());
         Ok(q)
     }
@@ -313,14 +323,13 @@ impl Ipc {
         }
     }
 
-    /// `mq_notify` on `q` through description `desc`: register `notice`
+    /// `mq_notify` on `q`: register `notice`
     /// (`EBUSY` when there is a registration), or with `None` remove the
     /// caller's.
     pub fn mq_notify(
         &self,
         env: &dyn IpcEnv,
         q: &MqQueue,
-        desc: usize,
         notice: Option<Notice>,
     ) -> SysResult<()> {
         let me = env.caller().pid;
@@ -340,21 +349,17 @@ impl Ipc {
                 if s.notify.is_some() {
                     return Err(Errno::EBUSY);
                 }
-                s.notify = Some(Registration {
-                    owner: me,
-                    desc,
-                    how,
-                });
+                s.notify = Some(Registration { owner: me, how });
                 Ok(())
             }
         }
     }
 
-    /// Description `desc` of `q` is closed: a registration made through
-    /// it goes.
-    pub fn mq_closed(&self, q: &MqQueue, desc: usize) {
+    /// Process `pid` closed a descriptor of `q` (any: Linux's
+    /// `mqueue_flush_file`): its registration, if it has one, goes.
+    pub fn mq_flushed(&self, q: &MqQueue, pid: i32) {
         let mut s = q.st.lock();
-        if s.notify.as_ref().is_some_and(|r| r.desc == desc) {
+        if s.notify.as_ref().is_some_and(|r| r.owner == pid) {
             let r = s.notify.take();
             drop(s);
             if let Some(r) = r {

@@ -237,8 +237,8 @@ fn message_queue_priorities_and_notice() {
         signo: 10,
         value: 42,
     };
-    ipc.mq_notify(&e, &q, 1, Some(sig)).unwrap();
-    let busy = ipc.mq_notify(&e, &q, 1, Some(Notice::Quiet));
+    ipc.mq_notify(&e, &q, Some(sig)).unwrap();
+    let busy = ipc.mq_notify(&e, &q, Some(Notice::Quiet));
     assert_eq!(busy, Err(Errno::EBUSY));
     let e9 = env(9, 0);
     ipc.mq_send(&e9, &q, true, b"low", 1, None).unwrap();
