@@ -776,6 +776,16 @@ pub fn translate(
     }
 }
 
+/// The indices of the bits set in `set`, lowest first (the registers of a
+/// register set, visited without testing all 32).
+fn bits(mut set: u32) -> impl Iterator<Item = u8> {
+    core::iter::from_fn(move || {
+        let r = set.trailing_zeros();
+        set &= set.wrapping_sub(1);
+        (r < 32).then_some(r as u8)
+    })
+}
+
 /// The integer register `inst` writes, if it is inline (0 for none).
 fn int_rd(inst: &Inst) -> u8 {
     use Inst::*;
@@ -887,10 +897,9 @@ impl Gen {
     /// [`Gen::write_back`] of the cached registers in `set` (and every
     /// cached f register the region writes).
     fn write_back_set(&mut self, set: u32) {
-        for r in 1..32u8 {
-            if set >> r & 1 != 0
-                && let Some(c) = self.map[r as usize]
-            {
+        // Only the registers in the set (an exit's is a few of them).
+        for r in bits(set & !1) {
+            if let Some(c) = self.map[r as usize] {
                 self.a.store(W::B64, x(r), c);
             }
         }

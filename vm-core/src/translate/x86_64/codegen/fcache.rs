@@ -219,10 +219,8 @@ impl Gen {
 
     /// Store the cached f registers the region writes to the `Cpu`.
     pub(super) fn f_write_back(&mut self) {
-        for r in 0..32u8 {
-            if self.fwritten >> r & 1 != 0
-                && let Some(c) = self.fmap[r as usize]
-            {
+        for r in super::bits(self.fwritten) {
+            if let Some(c) = self.fmap[r as usize] {
                 self.a.movq_store(fmem(r), c);
             }
         }
