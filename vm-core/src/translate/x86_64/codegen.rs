@@ -266,6 +266,9 @@ struct Gen {
     exits: u32,
     /// Host register caching each guest register, if any.
     map: [Option<Reg>; 32],
+    /// The guest registers `map` caches, as a set (exits and entries
+    /// visit only these).
+    cached: u32,
     /// The pinned registers are in their homes throughout the region
     /// (else it is unpinned, see `pinned`).
     pin: bool,
@@ -298,6 +301,8 @@ struct Gen {
     /// The xmm register caching each guest f register, if any (see
     /// `fcache`).
     fmap: [Option<Xmm>; 32],
+    /// The f registers `fmap` caches, as a set.
+    fcached: u32,
     /// Cached f registers the region may write (stored back as `written`).
     fwritten: u32,
     /// Cached f registers the code emitted so far does write.
@@ -543,6 +548,7 @@ pub fn translate(
             side: Vec::with_capacity(2 * n_insts + 16),
             exits: 0,
             map,
+            cached: set_of(&map),
             pin,
             written,
             dirty: 0,
@@ -555,6 +561,7 @@ pub fn translate(
             div_partner: None,
             returns: returns.clone(),
             fmap,
+            fcached: set_of(&fmap),
             fwritten,
             fdirty: 0,
             fboxed: 0,
@@ -776,6 +783,14 @@ pub fn translate(
     }
 }
 
+/// The registers `map` gives a host register, as a set.
+fn set_of<T>(map: &[Option<T>; 32]) -> u32 {
+    map.iter()
+        .enumerate()
+        .filter(|(_, h)| h.is_some())
+        .fold(0, |m, (r, _)| m | 1 << r)
+}
+
 /// The indices of the bits set in `set`, lowest first (the registers of a
 /// register set, visited without testing all 32).
 fn bits(mut set: u32) -> impl Iterator<Item = u8> {
@@ -898,7 +913,7 @@ impl Gen {
     /// cached f register the region writes).
     fn write_back_set(&mut self, set: u32) {
         // Only the registers in the set (an exit's is a few of them).
-        for r in bits(set & !1) {
+        for r in bits(set & self.cached & !1) {
             if let Some(c) = self.map[r as usize] {
                 self.a.store(W::B64, x(r), c);
             }
@@ -916,10 +931,9 @@ impl Gen {
     /// [`Gen::reload_all`], the pinned registers only when `with_pinned` (a
     /// region's entry finds them in place, see `pinned`).
     fn reload(&mut self, with_pinned: bool) {
-        for r in 1..32u8 {
-            if let Some(c) = self.map[r as usize]
-                && (with_pinned || pinned::MASK >> r & 1 == 0)
-            {
+        let skip = if with_pinned { 1 } else { 1 | pinned::MASK };
+        for r in bits(self.cached & !skip) {
+            if let Some(c) = self.map[r as usize] {
                 self.a.load(W::B64, c, x(r));
             }
         }

@@ -219,7 +219,7 @@ impl Gen {
 
     /// Store the cached f registers the region writes to the `Cpu`.
     pub(super) fn f_write_back(&mut self) {
-        for r in super::bits(self.fwritten) {
+        for r in super::bits(self.fwritten & self.fcached) {
             if let Some(c) = self.fmap[r as usize] {
                 self.a.movq_store(fmem(r), c);
             }
@@ -229,7 +229,7 @@ impl Gen {
     /// Load every cached f register from the `Cpu` (region entry, after a
     /// helper call).
     pub(super) fn f_reload_all(&mut self) {
-        for r in 0..32u8 {
+        for r in super::bits(self.fcached) {
             if let Some(c) = self.fmap[r as usize] {
                 self.a.movq_load(c, fmem(r));
             }
