@@ -544,7 +544,10 @@ pub fn translate(
         let mut g = Gen {
             a: Asm::with_capacity(base, CODE_PER_INST * n_insts + 1024),
             stubs: *stubs,
-            cold: Vec::new(),
+            // Out-of-line pieces come at about one per instruction at
+            // most (slow memory paths, exits): room for them, so the
+            // vector does not grow (and copy itself) several times.
+            cold: Vec::with_capacity(n_insts + 16),
             side: Vec::with_capacity(2 * n_insts + 16),
             exits: 0,
             map,
