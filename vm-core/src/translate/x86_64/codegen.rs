@@ -266,6 +266,9 @@ struct Gen {
     exits: u32,
     /// Host register caching each guest register, if any.
     map: [Option<Reg>; 32],
+    /// The guest registers `map` caches, as a set (exits and entries
+    /// visit only these).
+    cached: u32,
     /// The pinned registers are in their homes throughout the region
     /// (else it is unpinned, see `pinned`).
     pin: bool,
@@ -298,6 +301,8 @@ struct Gen {
     /// The xmm register caching each guest f register, if any (see
     /// `fcache`).
     fmap: [Option<Xmm>; 32],
+    /// The f registers `fmap` caches, as a set.
+    fcached: u32,
     /// Cached f registers the region may write (stored back as `written`).
     fwritten: u32,
     /// Cached f registers the code emitted so far does write.
@@ -539,10 +544,14 @@ pub fn translate(
         let mut g = Gen {
             a: Asm::with_capacity(base, CODE_PER_INST * n_insts + 1024),
             stubs: *stubs,
-            cold: Vec::new(),
+            // Out-of-line pieces come at about one per instruction at
+            // most (slow memory paths, exits): room for them, so the
+            // vector does not grow (and copy itself) several times.
+            cold: Vec::with_capacity(n_insts + 16),
             side: Vec::with_capacity(2 * n_insts + 16),
             exits: 0,
             map,
+            cached: set_of(&map),
             pin,
             written,
             dirty: 0,
@@ -555,6 +564,7 @@ pub fn translate(
             div_partner: None,
             returns: returns.clone(),
             fmap,
+            fcached: set_of(&fmap),
             fwritten,
             fdirty: 0,
             fboxed: 0,
@@ -776,6 +786,24 @@ pub fn translate(
     }
 }
 
+/// The registers `map` gives a host register, as a set.
+fn set_of<T>(map: &[Option<T>; 32]) -> u32 {
+    map.iter()
+        .enumerate()
+        .filter(|(_, h)| h.is_some())
+        .fold(0, |m, (r, _)| m | 1 << r)
+}
+
+/// The indices of the bits set in `set`, lowest first (the registers of a
+/// register set, visited without testing all 32).
+fn bits(mut set: u32) -> impl Iterator<Item = u8> {
+    core::iter::from_fn(move || {
+        let r = set.trailing_zeros();
+        set &= set.wrapping_sub(1);
+        (r < 32).then_some(r as u8)
+    })
+}
+
 /// The integer register `inst` writes, if it is inline (0 for none).
 fn int_rd(inst: &Inst) -> u8 {
     use Inst::*;
@@ -887,10 +915,9 @@ impl Gen {
     /// [`Gen::write_back`] of the cached registers in `set` (and every
     /// cached f register the region writes).
     fn write_back_set(&mut self, set: u32) {
-        for r in 1..32u8 {
-            if set >> r & 1 != 0
-                && let Some(c) = self.map[r as usize]
-            {
+        // Only the registers in the set (an exit's is a few of them).
+        for r in bits(set & self.cached & !1) {
+            if let Some(c) = self.map[r as usize] {
                 self.a.store(W::B64, x(r), c);
             }
         }
@@ -907,10 +934,9 @@ impl Gen {
     /// [`Gen::reload_all`], the pinned registers only when `with_pinned` (a
     /// region's entry finds them in place, see `pinned`).
     fn reload(&mut self, with_pinned: bool) {
-        for r in 1..32u8 {
-            if let Some(c) = self.map[r as usize]
-                && (with_pinned || pinned::MASK >> r & 1 == 0)
-            {
+        let skip = if with_pinned { 1 } else { 1 | pinned::MASK };
+        for r in bits(self.cached & !skip) {
+            if let Some(c) = self.map[r as usize] {
                 self.a.load(W::B64, c, x(r));
             }
         }

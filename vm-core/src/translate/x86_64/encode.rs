@@ -337,7 +337,9 @@ impl Asm {
     /// `byte_regs` forces a REX when a byte register 4..=7 (spl..dil) is
     /// named, so it does not mean ah..bh. (Assembled in a [`Bytes`] and
     /// appended at once: translating is mostly this, and one append costs
-    /// less than a checked push per byte.)
+    /// less than a checked push per byte. Inlined: its callers pass
+    /// constant prefixes, opcodes and widths, which then fold away.)
+    #[inline(always)]
     fn op(&mut self, prefix: Option<u8>, w: bool, opc: &[u8], reg: u8, rm: Rm, byte_regs: bool) {
         let mut o = Bytes::default();
         if let Some(p) = prefix {

@@ -25,7 +25,7 @@ use alloc::vec::Vec;
 /// [`MAX_RETURNS`] return points after an indirect jump that links
 /// nothing, and the next pc after a block that does not end with a
 /// control transfer.
-pub(super) fn successors(b: &[GuestInst], returns: &[u64]) -> Vec<u64> {
+pub(super) fn successors(b: &[GuestInst], returns: &[u64]) -> Succs {
     let last = b[b.len() - 1];
     let next = last.pc.wrapping_add(last.len as u64);
     match last.inst {
@@ -34,11 +34,40 @@ pub(super) fn successors(b: &[GuestInst], returns: &[u64]) -> Vec<u64> {
         | Inst::Blt(s)
         | Inst::Bge(s)
         | Inst::Bltu(s)
-        | Inst::Bgeu(s) => alloc::vec![next, last.pc.wrapping_add(s.imm as i64 as u64)],
-        Inst::Jal(u) => alloc::vec![last.pc.wrapping_add(u.imm as i64 as u64)],
-        Inst::Jalr(i) if i.rd == 0 => returns.iter().take(MAX_RETURNS).copied().collect(),
-        Inst::Jalr(_) => Vec::new(),
-        _ => alloc::vec![next],
+        | Inst::Bgeu(s) => Succs::of(&[next, last.pc.wrapping_add(s.imm as i64 as u64)]),
+        Inst::Jal(u) => Succs::of(&[last.pc.wrapping_add(u.imm as i64 as u64)]),
+        Inst::Jalr(i) if i.rd == 0 => Succs::of(&returns[..returns.len().min(MAX_RETURNS)]),
+        Inst::Jalr(_) => Succs::of(&[]),
+        _ => Succs::of(&[next]),
+    }
+}
+
+/// A block's successors (see [`successors`]), held inline: the data flows
+/// ask for them once per block and edge, and a vector each was a heap
+/// allocation and free per block of every region translated.
+pub(super) struct Succs {
+    pcs: [u64; MAX_RETURNS],
+    n: usize,
+}
+
+const _: () = assert!(MAX_RETURNS >= 2, "a branch has two successors");
+
+impl Succs {
+    fn of(pcs: &[u64]) -> Succs {
+        let mut s = Succs {
+            pcs: [0; MAX_RETURNS],
+            n: pcs.len(),
+        };
+        s.pcs[..pcs.len()].copy_from_slice(pcs);
+        s
+    }
+}
+
+impl IntoIterator for Succs {
+    type Item = u64;
+    type IntoIter = core::iter::Take<core::array::IntoIter<u64, MAX_RETURNS>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.pcs.into_iter().take(self.n)
     }
 }
 
@@ -68,15 +97,19 @@ pub(super) fn dirty_at_start(
     writes: &[u32],
 ) -> Vec<u32> {
     let starts: Vec<u64> = blocks.iter().map(|b| b[0].pc).collect();
-    let succ: Vec<Vec<usize>> = blocks
-        .iter()
-        .map(|b| {
+    // The edges between blocks, flat: block `i`'s successors are
+    // `succ[first[i]..first[i + 1]]` (one allocation, not one per block).
+    let mut succ: Vec<usize> = Vec::with_capacity(2 * blocks.len());
+    let mut first: Vec<usize> = Vec::with_capacity(blocks.len() + 1);
+    for b in blocks {
+        first.push(succ.len());
+        succ.extend(
             successors(b, returns)
                 .into_iter()
-                .filter_map(|pc| starts.binary_search(&pc).ok())
-                .collect()
-        })
-        .collect();
+                .filter_map(|pc| starts.binary_search(&pc).ok()),
+        );
+    }
+    first.push(succ.len());
     let mut dirty = alloc::vec![0u32; blocks.len()];
     let mut reached = alloc::vec![false; blocks.len()];
     let mut work: Vec<usize> = entries
@@ -88,7 +121,7 @@ pub(super) fn dirty_at_start(
     }
     while let Some(i) = work.pop() {
         let out = dirty[i] | writes[i];
-        for &s in &succ[i] {
+        for &s in &succ[first[i]..first[i + 1]] {
             if !reached[s] || dirty[s] | out != dirty[s] {
                 reached[s] = true;
                 dirty[s] |= out;

@@ -219,10 +219,8 @@ impl Gen {
 
     /// Store the cached f registers the region writes to the `Cpu`.
     pub(super) fn f_write_back(&mut self) {
-        for r in 0..32u8 {
-            if self.fwritten >> r & 1 != 0
-                && let Some(c) = self.fmap[r as usize]
-            {
+        for r in super::bits(self.fwritten & self.fcached) {
+            if let Some(c) = self.fmap[r as usize] {
                 self.a.movq_store(fmem(r), c);
             }
         }
@@ -231,7 +229,7 @@ impl Gen {
     /// Load every cached f register from the `Cpu` (region entry, after a
     /// helper call).
     pub(super) fn f_reload_all(&mut self) {
-        for r in 0..32u8 {
+        for r in super::bits(self.fcached) {
             if let Some(c) = self.fmap[r as usize] {
                 self.a.movq_load(c, fmem(r));
             }
