@@ -212,9 +212,7 @@ pub(super) fn recvfrom(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 /// descriptor the host cannot tell about counts as one: the call that
 /// follows gives its error.
 fn is_stream(cx: &Ctx<'_>, fd: i32) -> bool {
-    const SOL_SOCKET: i32 = 1;
-    const SO_TYPE: i32 = 3;
-    const SOCK_STREAM: i32 = 1;
+    use crate::abi::{SO_TYPE, SOCK_STREAM, SOL_SOCKET};
     let mut v = [0u8; 4];
     match cx.p.host.getsockopt(fd, SOL_SOCKET, SO_TYPE, &mut v) {
         Ok(4) => i32::from_le_bytes(v) == SOCK_STREAM,
