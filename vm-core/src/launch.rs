@@ -107,7 +107,8 @@ impl fmt::Debug for Ended {
     }
 }
 
-fn monotonic_ns(host: &dyn HostOs) -> u64 {
+/// The host's monotonic clock in nanoseconds (0 where the host has none).
+pub(crate) fn monotonic_ns(host: &dyn HostOs) -> u64 {
     host.clock_gettime(1)
         .map(|t| (t.sec as u64).wrapping_mul(1_000_000_000) + t.nsec as u64)
         .unwrap_or(0)

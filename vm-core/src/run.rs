@@ -23,6 +23,7 @@
 
 use crate::cpu::Trap;
 use crate::host::{Errno, FutexArgs, SysResult};
+use crate::launch::monotonic_ns;
 use crate::process::{Engine, ExitStatus, Process, Thread, ThreadShared};
 use crate::signal;
 use crate::syscall::{self, Flow};
@@ -37,16 +38,9 @@ use core::sync::atomic::{AtomicU32, Ordering};
 /// preempted (the translator's budget per run, `translate::BUDGET`).
 const GREEN_SLICE: u64 = 1 << 22;
 
-/// How long, in milliseconds, the end of a process waits for its other
+/// How long, in nanoseconds, the end of a process waits for its other
 /// threads to walk their robust lists (see `Process::await_robust_walks`).
-const ROBUST_GRACE_MS: u64 = 500;
-
-/// The host's monotonic clock in milliseconds.
-fn monotonic_ms(host: &dyn crate::host::HostOs) -> u64 {
-    host.clock_gettime(1)
-        .map(|t| (t.sec as u64).saturating_mul(1000) + t.nsec as u64 / 1_000_000)
-        .unwrap_or(u64::MAX)
-}
+const ROBUST_GRACE_NS: u64 = 500_000_000;
 
 /// How one thread's run loop ended.
 pub(crate) enum ThreadEnd {
@@ -253,12 +247,7 @@ impl Process {
     /// profile (see [`crate::sampling`]).
     fn timed_dispatch(&self, thread: &mut Thread) -> Flow {
         let nr = thread.cpu.x[17];
-        let now = || {
-            self.host
-                .clock_gettime(1)
-                .map(|t| (t.sec as u64).wrapping_mul(1_000_000_000) + t.nsec as u64)
-                .unwrap_or(0)
-        };
+        let now = || monotonic_ns(self.host);
         let t0 = now();
         let flow = syscall::dispatch(self, thread);
         crate::sampling::syscall(nr, now().wrapping_sub(t0));
@@ -296,11 +285,7 @@ impl Process {
                 *own = p.engine;
                 return true;
             }
-            let now = self
-                .host
-                .clock_gettime(1)
-                .map(|t| (t.sec as u64).wrapping_mul(1_000_000_000) + t.nsec as u64)
-                .unwrap_or(0);
+            let now = monotonic_ns(self.host);
             // POSIX timers that expired while every thread waits.
             drop(q);
             crate::ptimer::poll(self, None);
@@ -401,17 +386,18 @@ impl Process {
     /// Linux's `exit_group` kills each thread, and each dying thread walks
     /// its own list, so that no other thread's list changes during a
     /// walk. A thread that has not come out of a host call within
-    /// [`ROBUST_GRACE_MS`] (one the host cannot interrupt) is not waited
-    /// for longer.
+    /// [`ROBUST_GRACE_NS`] (one the host cannot interrupt) is not waited
+    /// for longer; a host without a clock to bound the wait gets none.
     fn await_robust_walks(&self) {
-        if !self.host.threads() {
+        let start = monotonic_ns(self.host);
+        if !self.host.threads() || start == 0 {
             return;
         }
         let me = self.host.gettid();
-        let deadline = monotonic_ms(self.host) + ROBUST_GRACE_MS;
         loop {
             let others = self.other_threads(me);
-            if others.is_empty() || monotonic_ms(self.host) >= deadline {
+            if others.is_empty() || monotonic_ns(self.host).saturating_sub(start) >= ROBUST_GRACE_NS
+            {
                 return;
             }
             for t in &others {
