@@ -370,27 +370,23 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
     if let Some(s) = &sysroot {
         HOST.set_sysroot(s.as_os_str().as_encoded_bytes());
     }
-    // `--program-fd`: the program, open; out of the guest's way.
-    let held = cli.program_fd.and_then(|fd| {
-        let high = host_linux::fdrange::move_high(fd);
-        if cli.sandbox && high != fd {
-            return Some(high);
-        }
-        // SAFETY: the descriptor was handed to this pvm for the program.
-        unsafe { libc::close(high) };
-        None
-    });
+    // `--program-fd` (the program) and `--interp-fd` (its dynamic linker),
+    // open: moved out of the guest's way, and kept only under --sandbox.
+    let hold = |fd: Option<i32>| {
+        fd.and_then(|fd| {
+            let high = host_linux::fdrange::move_high(fd);
+            if cli.sandbox && high != fd {
+                return Some(high);
+            }
+            // SAFETY: the descriptor was handed to this pvm for the
+            // program or its interpreter, and nothing else uses it.
+            unsafe { libc::close(high) };
+            None
+        })
+    };
+    let held = hold(cli.program_fd);
     let held_path = held.map(|fd| format!("/proc/self/fd/{fd}").into_bytes());
-    // `--interp-fd`: the program's dynamic linker, likewise.
-    let held_interp = cli.interp_fd.and_then(|fd| {
-        let high = host_linux::fdrange::move_high(fd);
-        if cli.sandbox && high != fd {
-            return Some(high);
-        }
-        // SAFETY: the descriptor was handed to this pvm for the interpreter.
-        unsafe { libc::close(high) };
-        None
-    });
+    let held_interp = hold(cli.interp_fd);
     let interp_path = held_interp.map(|fd| format!("/proc/self/fd/{fd}").into_bytes());
     if cli.sandbox {
         let places = sandbox_places(cli, sysroot.as_deref(), held, held_interp);
