@@ -4,9 +4,10 @@
 // write-protects the page on the host), while another thread keeps asking
 // the kernel to fill buffers in the same page (read from a pipe, pread
 // from a file, getdents64, getrandom, clock_gettime, the word that
-// FUTEX_WAKE_OP changes, msgrcv, mq_timedreceive, recvfrom on a datagram
-// socket: the last three take the message before they copy it out, so a
-// refused copy cannot simply be made again). The page is always writable for the guest, so
+// FUTEX_WAKE_OP changes, msgrcv, mq_timedreceive, recvfrom, read and
+// readv on a datagram socket, read of an eventfd: these take the message
+// or the count before they copy it out, so a refused copy cannot simply be
+// made again). The page is always writable for the guest, so
 // every call must succeed: a host call the host kernel refuses with EFAULT
 // because the page was code-protected at that moment is made again, never
 // returned to the guest.
@@ -26,9 +27,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/eventfd.h>
 #include <sys/msg.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,10 +51,11 @@ static void emit_addi(uint32_t *code, int imm) {
     code[1] = 0x00008067;
 }
 
-#define KINDS 9
+#define KINDS 12
 static const char *names[KINDS] = {"read",          "pread",         "getdents64",
                                    "getrandom",     "clock_gettime", "futex wake_op",
-                                   "msgrcv",        "mq_timedreceive", "recvfrom (datagram)"};
+                                   "msgrcv",        "mq_timedreceive", "recvfrom (datagram)",
+                                   "read (datagram)", "readv (datagram)", "read (eventfd)"};
 static long fails[KINDS], calls[KINDS], first_errno[KINDS];
 
 static void note(int k, long r) {
@@ -93,6 +97,8 @@ static void *calls_loop(void) {
     mq_unlink(mqname);
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) != 0) return NULL;
+    int efd = eventfd(0, EFD_NONBLOCK);
+    if (efd < 0) return NULL;
     struct {
         long type;
         char text[32];
@@ -101,6 +107,7 @@ static void *calls_loop(void) {
     // Buffers in the code page, away from the functions at 0 and 256.
     char *rbuf = page + 1024, *pbuf = page + 1536, *dbuf = page + 2048;
     char *gbuf = page + 3584, *mbuf = page + 3072, *qbuf = page + 3200, *sbuf = page + 3328;
+    char *dgbuf = page + 1088, *vbuf = page + 1216, *ebuf = page + 1344;
     struct timespec *ts = (struct timespec *)(page + 3840);
     // FUTEX_WAKE_OP adds 1 to the second word (and wakes no one).
     uint32_t *w1 = (uint32_t *)(page + 3968), *w2 = (uint32_t *)(page + 3972);
@@ -134,6 +141,16 @@ static void *calls_loop(void) {
         if (send(sv[0], text, 24, 0) != 24) return NULL;
         r = syscall(SYS_recvfrom, sv[1], sbuf, 64, MSG_DONTWAIT, NULL, NULL);
         note(8, r < 0 ? -errno : (r == 24 && !memcmp(sbuf, text, 24) ? 0 : -1000));
+        if (send(sv[0], text, 24, 0) != 24) return NULL;
+        r = syscall(SYS_read, sv[1], dgbuf, 64);
+        note(9, r < 0 ? -errno : (r == 24 && !memcmp(dgbuf, text, 24) ? 0 : -1000));
+        if (send(sv[0], text, 24, 0) != 24) return NULL;
+        struct iovec iov = {.iov_base = vbuf, .iov_len = 64};
+        r = syscall(SYS_readv, sv[1], &iov, 1);
+        note(10, r < 0 ? -errno : (r == 24 && !memcmp(vbuf, text, 24) ? 0 : -1000));
+        if (eventfd_write(efd, 5) != 0) return NULL;
+        r = syscall(SYS_read, efd, ebuf, 8);
+        note(11, r < 0 ? -errno : (r == 8 && *(uint64_t *)ebuf == 5 ? 0 : -1000));
         rounds++;
     }
     close(p[0]);
@@ -144,6 +161,7 @@ static void *calls_loop(void) {
     mq_close(mq);
     close(sv[0]);
     close(sv[1]);
+    close(efd);
     return NULL;
 }
 

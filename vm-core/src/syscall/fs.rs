@@ -4,7 +4,7 @@
 //! encode the answer. `/proc/self/exe` names the guest program, not pvm.
 
 use super::abi;
-use super::{Ctx, MAX_RW, R, fill, get, guest_mut, guest_ref, put, usable};
+use super::{Ctx, MAX_RW, R, fill, fill_taking, get, guest_mut, guest_ref, put, usable};
 use crate::host::{AT_EMPTY_PATH, Errno, Flock, SysResult, Timespec};
 use crate::memory::Access;
 use crate::signal::SIGPIPE;
@@ -129,7 +129,15 @@ pub(super) fn read(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         usable(cx.mem(), a[1], a[2], Access::Write),
     )?;
     let host = cx.p.host;
-    fill(cx.mem(), a[1], n, |buf| host.read(a[0] as i32, buf)).map(|n| n as u64)
+    fill_taking(
+        cx,
+        a[0] as i32,
+        a[1],
+        n,
+        |buf| host.read(a[0] as i32, buf),
+        |&n| n,
+    )
+    .map(|n| n as u64)
 }
 
 pub(super) fn write(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
@@ -298,10 +306,11 @@ pub(super) fn readv(cx: &mut Ctx<'_>, a: &[u64; 6], offset: Option<i64>) -> R {
     let fd = a[0] as i32;
     if parts.len() == 1 {
         let host = cx.p.host;
-        return fill(cx.mem(), parts[0].0, parts[0].1, |buf| match offset {
-            Some(o) => host.pread(fd, buf, o),
-            None => host.read(fd, buf),
-        })
+        let (base, n) = parts[0];
+        return match offset {
+            Some(o) => fill(cx.mem(), base, n, |buf| host.pread(fd, buf, o)),
+            None => fill_taking(cx, fd, base, n, |buf| host.read(fd, buf), |&n| n),
+        }
         .map(|n| n as u64);
     }
     let mut stage = vec![0u8; want];

@@ -29,7 +29,7 @@
 //! it and loses it); qemu-user does the same as pvm.
 
 use super::abi::*;
-use super::{Ctx, R, get, put};
+use super::{Ctx, R, get, put, stage_buffer};
 use crate::host::{Errno, IpcCtl, IpcKind, IpcStat, MqAttr, MqNotify, SemBuf, SysResult, Timespec};
 use crate::memory::{Access, PAGE_SIZE, Perm, page_up};
 use crate::ptimer::{SIGEV_THREAD, SIGEVENT_SIZE};
@@ -283,15 +283,6 @@ fn msg_room(cx: &Ctx<'_>, id: i32) -> usize {
         Ok(_) => 8usize.saturating_add(st.counts[0].max(st.counts[2]) as usize),
         Err(_) => 8,
     }
-}
-
-/// A zeroed buffer of `n` bytes for a host call to fill, or `ENOMEM`
-/// where the host has no room for it (never an abort).
-fn stage_buffer(n: usize) -> SysResult<Vec<u8>> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(n).map_err(|_| Errno::ENOMEM)?;
-    v.resize(n, 0);
-    Ok(v)
 }
 
 /// `semop(id, sops, nsops)` and `semtimedop(..., timeout)`.

@@ -328,6 +328,70 @@ fn fill<T>(
     })
 }
 
+/// A zeroed buffer of `n` bytes for a host call to fill, or `ENOMEM`
+/// where the host has no room for it (never an abort).
+fn stage_buffer(n: usize) -> SysResult<Vec<u8>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| Errno::ENOMEM)?;
+    v.resize(n, 0);
+    Ok(v)
+}
+
+/// Reads of at most this many bytes always go through a buffer of pvm's
+/// own in [`fill_taking`]: zeroing and copying that much costs about what
+/// asking the host what the descriptor is costs.
+const STAGE_SMALL: usize = 4096;
+
+/// Make `call`, a host call on `fd` that fills up to `len` guest bytes at
+/// `addr` and takes what it returns off `fd`, so that a copy the host
+/// refuses because of a code-protection race (see [`fill`]) loses
+/// nothing. A datagram socket, an eventfd, a timerfd, inotify or a
+/// terminal have dropped what they took when their copy out fails, so
+/// a retry would miss it: there the call fills a buffer of pvm's own,
+/// which then goes to the guest with a guarded store (a page unmapped
+/// meanwhile loses it, as on Linux). A large read from a descriptor
+/// whose data stays queued on a failed copy (a regular file, a pipe, a
+/// stream socket, a block device: [`keeps_on_fault`]) fills the guest's
+/// buffer directly through [`fill`], saving the copy. `count` says how
+/// many bytes a result filled.
+fn fill_taking<T>(
+    cx: &Ctx<'_>,
+    fd: i32,
+    addr: u64,
+    len: usize,
+    mut call: impl FnMut(&mut [u8]) -> SysResult<T>,
+    count: impl Fn(&T) -> usize,
+) -> SysResult<T> {
+    if len > STAGE_SMALL && keeps_on_fault(cx, fd) {
+        return fill(cx.mem(), addr, len, call);
+    }
+    let mut stage = stage_buffer(len)?;
+    let r = call(&mut stage)?;
+    put(cx.mem(), addr, &stage[..count(&r).min(len)])?;
+    Ok(r)
+}
+
+/// Does data on `fd` stay queued when the host fails to copy it out (so a
+/// read refused with `EFAULT` can be made again)? Regular files,
+/// directories, pipes, block devices and stream sockets keep it; anything
+/// else, or a descriptor the host cannot describe, is taken not to.
+fn keeps_on_fault(cx: &Ctx<'_>, fd: i32) -> bool {
+    use crate::abi::{S_IFBLK, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK};
+    use crate::abi::{SO_TYPE, SOCK_STREAM, SOL_SOCKET};
+    let Ok(st) = cx.p.host.fstatat(fd, b"", crate::abi::AT_EMPTY_PATH) else {
+        return false;
+    };
+    match st.mode & S_IFMT {
+        S_IFREG | S_IFDIR | S_IFIFO | S_IFBLK => true,
+        S_IFSOCK => {
+            let mut v = [0u8; 4];
+            matches!(cx.p.host.getsockopt(fd, SOL_SOCKET, SO_TYPE, &mut v),
+                Ok(4) if i32::from_le_bytes(v) == SOCK_STREAM)
+        }
+        _ => false,
+    }
+}
+
 /// The guest bytes `[addr, addr+len)` as a host slice for a host call to
 /// fill. A host call that writes there goes through [`fill`] instead
 /// where an `EFAULT` leaves it as if not made.

@@ -173,7 +173,7 @@ pub(super) fn recvfrom(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     };
     let mut name = vec![0u8; if addr != 0 { SOCKADDR_MAX } else { 0 }];
     let host = cx.p.host;
-    let mut recv = |data: &mut [u8]| {
+    let recv = |data: &mut [u8]| {
         let mut msg = RecvMsg {
             name: &mut name,
             data,
@@ -185,20 +185,9 @@ pub(super) fn recvfrom(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         let got = host.recvmsg(fd, &mut msg, flags)?;
         Ok((got, msg.name_len))
     };
-    let (got, full) = if n == 0 || is_stream(cx, fd) {
-        // Straight into the guest's buffer, made again after a host
-        // EFAULT that a code-protection change caused (see `fill`): a
-        // stream keeps the data the copy failed on.
-        super::fill(cx.mem(), a[1], n, recv)?
-    } else {
-        // A datagram the host fails to copy out is dropped, so it comes
-        // into a buffer of pvm's own first, then to the guest's (a page
-        // gone meanwhile loses it, as on Linux).
-        let mut data = vec![0u8; n];
-        let (got, full) = recv(&mut data)?;
-        put(cx.mem(), a[1], &data[..got.min(n)])?;
-        (got, full)
-    };
+    // What a datagram socket takes off its queue is lost if the copy out
+    // fails: see `fill_taking`.
+    let (got, full) = super::fill_taking(cx, fd, a[1], n, recv, |&(got, _)| got)?;
     // A connected stream reports no address: leave the guest's alone.
     if addr != 0 && full != 0 {
         put_sockaddr(cx, addr, lenp, room, &name, full)?;
@@ -206,18 +195,6 @@ pub(super) fn recvfrom(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         put(cx.mem(), lenp, &0u32.to_le_bytes())?;
     }
     Ok(got as u64)
-}
-
-/// Is `fd` a stream socket (a failed copy leaves the data queued)? A
-/// descriptor the host cannot tell about counts as one: the call that
-/// follows gives its error.
-fn is_stream(cx: &Ctx<'_>, fd: i32) -> bool {
-    use crate::abi::{SO_TYPE, SOCK_STREAM, SOL_SOCKET};
-    let mut v = [0u8; 4];
-    match cx.p.host.getsockopt(fd, SOL_SOCKET, SO_TYPE, &mut v) {
-        Ok(4) => i32::from_le_bytes(v) == SOCK_STREAM,
-        _ => true,
-    }
 }
 
 /// The guest's `struct msghdr` at `addr`: name, namelen, iovecs, control,
