@@ -7,7 +7,9 @@
 // process-shared robust mutex in a MAP_SHARED page. A waiter already
 // blocked on the mutex when its owner exits is woken by the kernel. And
 // when a process ends by exit_group, the robust mutexes held by its other
-// threads (one blocked in a system call, one computing) are told too.
+// threads (one blocked in a system call, one computing) are told too;
+// and when a process calls execve, those of all its threads (the caller's
+// included) are, as its other threads die and its memory goes.
 //@ no-qemu: qemu-user answers set_robust_list with ENOSYS (it cannot walk the guest's list at thread death), so glibc refuses robust mutexes (ENOTSUP); the expectation is the x86-64 build's native output
 #include <errno.h>
 #include <pthread.h>
@@ -79,7 +81,9 @@ static void *hold_until_exit_group(void *arg) {
     return NULL;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    if (argc > 1 && !strcmp(argv[1], "exec-target"))
+        return 7;
     pthread_mutexattr_t a;
     pthread_mutexattr_init(&a);
     pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
@@ -172,6 +176,36 @@ int main(void) {
         if (rc == EOWNERDEAD)
             pthread_mutex_consistent(held[k]);
         pthread_mutex_unlock(held[k]);
+    }
+
+    // Across processes: a child execs while its two other threads and
+    // itself hold shared robust mutexes.
+    pthread_mutex_t *execing = gate + 3;
+    pthread_mutex_init(execing, &a);
+    pid = fork();
+    if (pid == 0) {
+        for (long k = 0; k < 2; k++) {
+            pthread_t h;
+            pthread_create(&h, NULL, hold_until_exit_group, (void *)k);
+            read(told[0], &c, 1);
+        }
+        pthread_mutex_lock(execing);
+        execl("/proc/self/exe", argv[0], "exec-target", (char *)NULL);
+        _exit(99);
+    }
+    waitpid(pid, &st, 0);
+    printf("exec'd child exited with %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    pthread_mutex_t *after_exec[3] = {held[0], held[1], execing};
+    static const char *const who[3] = {"blocked", "computing", "exec'ing"};
+    for (int k = 0; k < 3; k++) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 5;
+        rc = pthread_mutex_timedlock(after_exec[k], &ts);
+        printf("lock of the mutex the exec'd child's %s thread held: %s\n", who[k], name(rc));
+        if (rc == EOWNERDEAD)
+            pthread_mutex_consistent(after_exec[k]);
+        pthread_mutex_unlock(after_exec[k]);
     }
     return 0;
 }

@@ -92,6 +92,9 @@ pub struct ThreadShared {
     pub(crate) queued: AtomicUsize,
     /// The name `prctl(PR_SET_NAME)` gave, for other threads' `/proc`.
     pub name: spin::Mutex<Option<[u8; 16]>>,
+    /// The thread's `set_robust_list` head (0 for none), for another
+    /// thread's `execve` to see whether this one holds robust futexes.
+    pub(crate) robust_head: AtomicU64,
 }
 
 impl ThreadShared {
@@ -103,6 +106,7 @@ impl ThreadShared {
             has_inbox: AtomicBool::new(false),
             queued: AtomicUsize::new(0),
             name: spin::Mutex::new(None),
+            robust_head: AtomicU64::new(0),
         }
     }
 
@@ -121,13 +125,18 @@ impl ThreadShared {
     }
 }
 
+/// [`End::done`] while a thread's `execve` ends the other threads.
+pub(crate) const EXECING: u32 = 2;
+
 /// How a process ends while several threads run: the first thread to end
 /// it records the status; the others return from their run loops at their
 /// next stop (they are interrupted if blocked in a host call).
 #[derive(Debug, Default)]
 pub(crate) struct End {
     pub(crate) status: spin::Mutex<Option<ExitStatus>>,
-    /// Futex word: 0 while running, 1 once `status` is set.
+    /// Futex word: 0 while running, 1 once `status` is set, [`EXECING`]
+    /// while a thread that calls `execve` waits for the others to go
+    /// (see [`Process::exec_release`]).
     pub(crate) done: AtomicU32,
     /// Set by the host's first thread once it saw the end.
     pub(crate) seen: AtomicBool,

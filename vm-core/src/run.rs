@@ -379,6 +379,61 @@ impl Process {
         }
     }
 
+    /// `execve` of `thread` is about to replace the process: what Linux
+    /// does past its point of no return for the robust futexes its
+    /// threads hold (`de_thread` kills the other threads, each walking
+    /// its list as it dies, and `exec_mm_release` walks the caller's), so
+    /// that a process sharing one of them is told. Done only when a list
+    /// holds something: the other threads, on host threads of their own,
+    /// then see the process ending (its [`End::done`] is
+    /// [`crate::process::EXECING`]), walk their lists and leave, waited
+    /// for as at the process's end ([`Process::await_robust_walks`]);
+    /// where threads take turns on one CPU their lists are walked here.
+    /// Returns whether anything was released: the host's exec must then
+    /// not fail, and if it does the process cannot go on (the caller ends
+    /// it, as Linux does an exec failing past that point). A vfork child
+    /// (no `shared`: it runs on its parent's threads' memory) releases
+    /// only its own list. A thread that takes its first robust lock while
+    /// this looks at the lists is not seen.
+    ///
+    /// [`End::done`]: crate::process::End
+    pub(crate) fn exec_release(&self, thread: &Thread) -> bool {
+        use crate::syscall::thread::{exit_robust_list, robust_list_held};
+        let own = robust_list_held(self, thread.robust_list.0);
+        let theirs = thread.shared.is_some()
+            && if self.host.threads() {
+                let others = self.other_threads(thread.tid);
+                let held = others
+                    .iter()
+                    .any(|t| robust_list_held(self, t.robust_head.load(Ordering::Relaxed)));
+                if held {
+                    self.end
+                        .done
+                        .store(crate::process::EXECING, Ordering::Release);
+                    for t in &others {
+                        self.host.interrupt_thread(t.tid);
+                    }
+                    self.await_robust_walks();
+                }
+                held
+            } else {
+                let green = self.green.lock();
+                let held = green
+                    .threads()
+                    .any(|t| robust_list_held(self, t.robust_list.0));
+                if held {
+                    for t in green.threads() {
+                        exit_robust_list(self, t);
+                    }
+                }
+                held
+            };
+        if own {
+            exit_robust_list(self, thread);
+        }
+        own || theirs
+    }
+
     /// Before the host process goes, on the thread that ends it: wait
     /// until each other guest thread on a host thread of its own, which
     /// the end interrupted, has walked its robust list and left the live
@@ -465,8 +520,11 @@ impl Process {
             if let Some(s) = *self.end.status.lock() {
                 return s;
             }
+            // Not yet set, or another thread's `execve` under way (which
+            // ends this one with the host process, or the process).
+            let now = self.end.done.load(Ordering::Acquire);
             let word = &self.end.done as *const AtomicU32 as *mut u32;
-            if let Err(Errno::ENOSYS) = self.host.futex(word, &FutexArgs::wait(0)) {
+            if let Err(Errno::ENOSYS) = self.host.futex(word, &FutexArgs::wait(now)) {
                 // A host without futexes has no other thread to end it.
                 return ExitStatus::Exited(0);
             }

@@ -67,7 +67,7 @@ pub use crate::abi::{
 };
 use crate::host::{AT_EMPTY_PATH, AT_FDCWD, Errno, ExecKind, ExecRequest, ProcessEnd, SysResult};
 use crate::process::ExitStatus;
-use crate::signal::{self, Pending, SIG_IGN};
+use crate::signal::{self, Pending, SI_KERNEL, SIG_DFL, SIG_IGN, SIGSEGV, SigInfo};
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -449,9 +449,18 @@ fn exec(cx: &mut Ctx<'_>, dirfd: i32, file: Vec<u8>, argv: u64, envp: u64, flags
         ignored,
         pending,
     };
+    // Past the point of no return: the robust futexes the threads hold
+    // are released, as the old image goes.
+    let released = cx.p.exec_release(cx.t);
     let e = host.execve(req);
     for fd in Some(fd).into_iter().chain(interp_fd) {
         let _ = host.close(fd);
+    }
+    if released {
+        // The old image cannot go on (its threads or its robust locks are
+        // gone): a fatal SIGSEGV, as Linux gives an exec failing there.
+        cx.p.signals.lock().actions[(SIGSEGV - 1) as usize].handler = SIG_DFL;
+        signal::force(cx.p, cx.t, SigInfo::fault(SIGSEGV, SI_KERNEL, 0));
     }
     Err(e)
 }

@@ -503,6 +503,9 @@ pub(super) fn set_robust_list(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         return Err(Errno::EINVAL);
     }
     cx.t.robust_list = (a[0], a[1]);
+    if let Some(s) = &cx.t.shared {
+        s.robust_head.store(a[0], Ordering::Relaxed);
+    }
     Ok(0)
 }
 
@@ -577,6 +580,25 @@ pub(crate) fn exit_robust_list(p: &Process, t: &Thread) {
     }
     if pending != 0 {
         owner_died(p, t.tid, (pending & !1).wrapping_add(offset));
+    }
+}
+
+/// Does the robust list at `head` hold anything: an entry, or a lock or
+/// unlock under way (`list_op_pending`)? A head that cannot be read holds
+/// nothing the kernel's walk would find.
+pub(crate) fn robust_list_held(p: &Process, head: u64) -> bool {
+    if head == 0 {
+        return false;
+    }
+    match (
+        get::<8>(&p.mem, head),
+        get::<8>(&p.mem, head.wrapping_add(16)),
+    ) {
+        (Ok(next), Ok(pending)) => {
+            let next = u64::from_le_bytes(next);
+            (next & !1 != head && next != 0) || u64::from_le_bytes(pending) != 0
+        }
+        _ => false,
     }
 }
 
