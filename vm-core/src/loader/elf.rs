@@ -27,6 +27,9 @@ pub const PHDR_SIZE: usize = 56;
 pub const MAX_PHDR_TABLE: usize = 65536;
 
 pub const EM_RISCV: u16 = 243;
+/// The host's machine (pvm translates to x86-64): the one ELF machine
+/// besides RISC-V that `execve` runs, natively.
+pub const EM_X86_64: u16 = 62;
 pub const ET_EXEC: u16 = 2;
 pub const ET_DYN: u16 = 3;
 

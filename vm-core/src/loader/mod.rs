@@ -36,7 +36,7 @@
 //!   expected to give up on it (the host exits).
 
 mod elf;
-pub use elf::EM_RISCV;
+pub use elf::{EM_RISCV, EM_X86_64};
 mod stack;
 
 use crate::abi::{O_CLOEXEC, O_RDONLY, S_IFDIR, S_IFMT, S_IFREG};

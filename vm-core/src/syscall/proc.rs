@@ -258,7 +258,7 @@ fn at_path(cx: &Ctx<'_>, dirfd: i32, file: Vec<u8>, flags: i32) -> SysResult<Vec
     buf.extend_from_slice(&file);
     Ok(buf)
 }
-use crate::loader::EM_RISCV;
+use crate::loader::{EM_RISCV, EM_X86_64};
 /// How much of a file the kernel looks at to recognise it
 /// (`BINPRM_BUF_SIZE`).
 const BINPRM_BUF: usize = 256;
@@ -400,8 +400,13 @@ fn exec(cx: &mut Ctx<'_>, dirfd: i32, file: Vec<u8>, argv: u64, envp: u64, flags
                 interp_fd = crate::loader::probe(cx.p.host, fd, cx.mem().size())
                     .map_err(|e| load_errno(&e))?;
                 ExecKind::Guest
-            } else {
+            } else if buf.get(4) == Some(&2) && machine == Some(EM_X86_64) {
                 ExecKind::Native
+            } else {
+                // Another machine's program: Linux riscv64 and the host
+                // both refuse it, and saying so here (not from the host's
+                // exec) keeps it before the point of no return.
+                return Err(Errno::ENOEXEC);
             });
             break;
         }
@@ -456,7 +461,7 @@ fn exec(cx: &mut Ctx<'_>, dirfd: i32, file: Vec<u8>, argv: u64, envp: u64, flags
     for fd in Some(fd).into_iter().chain(interp_fd) {
         let _ = host.close(fd);
     }
-    if released {
+    if released && e != Errno::REPLACED {
         // The old image cannot go on (its threads or its robust locks are
         // gone): a fatal SIGSEGV, as Linux gives an exec failing there.
         cx.p.signals.lock().actions[(SIGSEGV - 1) as usize].handler = SIG_DFL;
