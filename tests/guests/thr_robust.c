@@ -81,6 +81,16 @@ static void *hold_until_exit_group(void *arg) {
     return NULL;
 }
 
+// In a child: start the two holders and wait until both hold theirs.
+static void start_holders(void) {
+    for (long k = 0; k < 2; k++) {
+        pthread_t h;
+        char c;
+        pthread_create(&h, NULL, hold_until_exit_group, (void *)k);
+        read(told[0], &c, 1);
+    }
+}
+
 int main(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "exec-target"))
         return 7;
@@ -157,11 +167,7 @@ int main(int argc, char **argv) {
     pipe(told);
     pid = fork();
     if (pid == 0) {
-        for (long k = 0; k < 2; k++) {
-            pthread_t h;
-            pthread_create(&h, NULL, hold_until_exit_group, (void *)k);
-            read(told[0], &c, 1);
-        }
+        start_holders();
         _exit(3);
     }
     waitpid(pid, &st, 0);
@@ -184,11 +190,7 @@ int main(int argc, char **argv) {
     pthread_mutex_init(execing, &a);
     pid = fork();
     if (pid == 0) {
-        for (long k = 0; k < 2; k++) {
-            pthread_t h;
-            pthread_create(&h, NULL, hold_until_exit_group, (void *)k);
-            read(told[0], &c, 1);
-        }
+        start_holders();
         pthread_mutex_lock(execing);
         execl("/proc/self/exe", argv[0], "exec-target", (char *)NULL);
         _exit(99);
