@@ -92,6 +92,20 @@ pub struct ThreadShared {
     pub(crate) queued: AtomicUsize,
     /// The name `prctl(PR_SET_NAME)` gave, for other threads' `/proc`.
     pub name: spin::Mutex<Option<[u8; 16]>>,
+    /// The System V semaphore this thread waits on while it takes turns
+    /// with the others on one host thread (a parked `semop`: the host
+    /// does not count it), for the other threads' `GETNCNT`/`GETZCNT`
+    /// (see [`crate::syscall`]'s `ipc`).
+    pub(crate) sem_wait: spin::Mutex<Option<SemWait>>,
+}
+
+/// A parked `semop`'s wait: semaphore `num` of set `id`, for it to be
+/// zero (`GETZCNT`) or to grow (`GETNCNT`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SemWait {
+    pub(crate) id: i32,
+    pub(crate) num: usize,
+    pub(crate) zero: bool,
 }
 
 impl ThreadShared {
@@ -103,6 +117,7 @@ impl ThreadShared {
             has_inbox: AtomicBool::new(false),
             queued: AtomicUsize::new(0),
             name: spin::Mutex::new(None),
+            sem_wait: spin::Mutex::new(None),
         }
     }
 
