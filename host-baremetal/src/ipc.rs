@@ -71,6 +71,14 @@ impl IpcEnv for Env<'_> {
     fn shm_destroy(&self, handle: u64) {
         crate::memory::shm_object_put(handle);
     }
+    fn readable(&self, msg: &[u8]) -> SysResult<()> {
+        // Copied under the namespace's lock, where a fault on a gone page
+        // could not be resumed.
+        match crate::memory::gone_from(msg.as_ptr() as u64, msg.len()) {
+            Some(_) => Err(Errno::EFAULT),
+            None => Ok(()),
+        }
+    }
     fn mq_signal(&self, pid: i32, signo: i32, value: u64, sender: Caller) {
         if let Some(p) = crate::procs::live(pid) {
             p.signals.lock().raise_from(HostSignal {

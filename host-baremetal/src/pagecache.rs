@@ -122,27 +122,53 @@ pub fn count() -> usize {
 impl PageCache {
     /// Show the file from byte `offset` (page aligned) at `[addr,
     /// addr+len)` (inside a reservation, its protection set): the pages
-    /// the cache did not hold yet are loaded from the file first.
+    /// the cache did not hold yet are loaded from the file first. Pages
+    /// wholly past the file's end are gone from the start ([`Self::past_end`]).
     pub fn map(&self, addr: u64, len: u64, offset: u64) -> SysResult<()> {
         let first = self.load(len, offset)?;
         self.stored.store(true, Ordering::Relaxed);
-        crate::memory::shm_object_map(self.handle, addr as *mut u8, len as usize, first)
+        let inside = self.inside(len, first);
+        crate::memory::shm_object_map(self.handle, addr as *mut u8, inside as usize, first)?;
+        self.past_end(addr, len, inside)
     }
 
     /// Show the file from byte `offset` (page aligned) at `[addr,
     /// addr+len)` privately, with protection `prot`: each page shows the
     /// cache's page (so later changes to the file) until the guest
     /// writes it, which gives it a copy of its own, as Linux's
-    /// `MAP_PRIVATE` does.
+    /// `MAP_PRIVATE` does. Pages wholly past the file's end are gone
+    /// from the start ([`Self::past_end`]).
     pub fn map_private(&self, addr: u64, len: u64, offset: u64, prot: HostProt) -> SysResult<()> {
         let first = self.load(len, offset)?;
+        let inside = self.inside(len, first);
         crate::memory::shm_object_map_private(
             self.handle,
             addr as *mut u8,
-            len as usize,
+            inside as usize,
             first,
             prot,
-        )
+        )?;
+        self.past_end(addr, len, inside)
+    }
+
+    /// How many bytes of a mapping of `len` bytes from page `first` of
+    /// the file lie in pages the file reaches into now.
+    fn inside(&self, len: u64, first: u64) -> u64 {
+        let pages = self.file.size().div_ceil(PAGE).saturating_sub(first);
+        pages.saturating_mul(PAGE).min(len)
+    }
+
+    /// The pages of a new mapping `[addr, addr+len)` from byte `inside`
+    /// on lie wholly past the file's end: they are gone (a touch is the
+    /// guest's `SIGBUS`, a host call given them `EFAULT`), as Linux maps
+    /// them, until the file grows over them (`crate::host`'s `resized`
+    /// then shows the file's pages there, the mapping's whole length
+    /// being recorded).
+    fn past_end(&self, addr: u64, len: u64, inside: u64) -> SysResult<()> {
+        if inside >= len {
+            return Ok(());
+        }
+        crate::memory::file_pages_gone(addr + inside, len - inside)
     }
 
     /// Load the pages of `len` bytes from `offset` (page aligned) that

@@ -32,6 +32,20 @@
 //! `EAGAIN` as Linux refuses it, counting the user's signals across the
 //! tree's processes against the receiver's limit ([`reserve_signal`]).
 //!
+//! Not counted: the signals queued for the user's processes outside the
+//! tree (a host program the guest ran, any other process of the user on
+//! the machine), which Linux counts. The host's own count for the user
+//! (`SigQ:` of `/proc/<pid>/status`) is no substitute: besides those it
+//! holds one entry for every POSIX timer of every process of the user,
+//! pvm's own wake-up timers among them (`crate::wakeup`, one per process
+//! whose guest uses timers), and the tree's signals in flight (sent, not
+//! taken yet, which the tree counts already); so its outside part cannot
+//! be told apart without each pvm publishing its host timers. And the
+//! answer would then depend on what else runs as the user on the
+//! machine (a `timeout` command holds a timer: an entry), so a test of
+//! it would need a user namespace of its own (`unshare -U -r`, where the
+//! count starts at zero) for pvm and its oracle alike.
+//!
 //! The segment also has a table of threads the host's procfs shows
 //! wrongly ([`thread_named`], [`threads_of`]): the guest threads that
 //! have no host thread of their own (`--threads one`), with their names,

@@ -744,7 +744,10 @@ pub trait HostOs: Sync {
     /// Map `len` bytes of file `fd` from `offset` (page aligned) at
     /// `[addr, addr+len)` inside a reservation with protection `prot`,
     /// `shared` as `MAP_SHARED` (writes reach the file) else private; a
-    /// later `discard` unmaps it. A host that cannot map files keeps the
+    /// later `discard` unmaps it. `len` may reach past the file's end, as
+    /// in Linux's `mmap`: a page wholly past it faults when touched (the
+    /// guest's `SIGBUS`, a host call's `EFAULT`) until the file grows
+    /// over it again. A host that cannot map files keeps the
     /// default, `ENODEV`, and the core copies file contents instead
     /// (read-only shared mappings only).
     fn map_file(

@@ -745,9 +745,9 @@ impl GuestMemory {
     /// fresh with `perm`) with host file `fd` from `offset`, copy-on-write:
     /// the host reads a page of the file in when it is first touched,
     /// where copying the file in reads and fills every page at once (a
-    /// program's or a library's code, most of which never runs). The
-    /// caller makes sure the file holds every byte of the range's pages
-    /// that the guest may touch. Fails with the host's error (`ENODEV` on
+    /// program's or a library's code, most of which never runs). A page
+    /// wholly past the file's end faults when touched (the guest's
+    /// `SIGBUS`), as on Linux, until the file grows over it. Fails with the host's error (`ENODEV` on
     /// a host without file mappings), the pages unchanged: the caller
     /// copies instead.
     pub fn back_with_file(

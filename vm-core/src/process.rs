@@ -95,6 +95,20 @@ pub struct ThreadShared {
     /// The thread's `set_robust_list` head (0 for none), for another
     /// thread's `execve` to see whether this one holds robust futexes.
     pub(crate) robust_head: AtomicU64,
+    /// The System V semaphore this thread waits on while it takes turns
+    /// with the others on one host thread (a parked `semop`: the host
+    /// does not count it), for the other threads' `GETNCNT`/`GETZCNT`
+    /// (see [`crate::syscall`]'s `ipc`).
+    pub(crate) sem_wait: spin::Mutex<Option<SemWait>>,
+}
+
+/// A parked `semop`'s wait: semaphore `num` of set `id`, for it to be
+/// zero (`GETZCNT`) or to grow (`GETNCNT`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SemWait {
+    pub(crate) id: i32,
+    pub(crate) num: usize,
+    pub(crate) zero: bool,
 }
 
 impl ThreadShared {
@@ -107,6 +121,7 @@ impl ThreadShared {
             queued: AtomicUsize::new(0),
             name: spin::Mutex::new(None),
             robust_head: AtomicU64::new(0),
+            sem_wait: spin::Mutex::new(None),
         }
     }
 

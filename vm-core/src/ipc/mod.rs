@@ -17,7 +17,9 @@
 //!
 //! What the objects need of a kernel the host gives through [`IpcEnv`]:
 //! who calls, the clocks, a wait that a signal for the caller ends
-//! (`EINTR`), memory for a segment, and signals for `mq_notify`. A call
+//! (`EINTR`), memory for a segment, signals for `mq_notify`, and whether
+//! a message the guest sends can be read whole (`EFAULT` for a page gone
+//! past its file's end, before anything is queued). A call
 //! that must wait takes the namespace's lock only to look: it waits with
 //! no lock held, until the namespace's change counter moves (every change
 //! that may let a waiter go on bumps it), then looks again. A waiter
@@ -75,6 +77,15 @@ pub trait IpcEnv {
     /// Raise signal `signo` in process `pid` from `sender`, with `si_code`
     /// `SI_MESGQ` and `si_value` `value` (an `mq_notify` registration).
     fn mq_signal(&self, pid: i32, signo: i32, value: u64, sender: Caller);
+    /// `EFAULT` when the caller's memory `msg` (a message `msgsnd` or
+    /// `mq_timedsend` queues, straight from the guest) cannot be read
+    /// whole: a page gone past its file's end, which the kernel's copy
+    /// of the message (`load_msg`) fails on before anything is queued.
+    /// Default: readable (a host whose guest memory cannot go).
+    fn readable(&self, msg: &[u8]) -> SysResult<()> {
+        let _ = msg;
+        Ok(())
+    }
 }
 
 /// Where a `SIGEV_THREAD` notice goes (the netlink socket the

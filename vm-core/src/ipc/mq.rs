@@ -258,6 +258,7 @@ impl Ipc {
         if msg.len() as u64 > q.st.lock().msgsize as u64 {
             return Err(Errno::EMSGSIZE);
         }
+        env.readable(msg)?;
         loop {
             let seen = self.seen();
             {

@@ -175,6 +175,8 @@ impl Ipc {
         if ty < 1 {
             return Err(Errno::EINVAL);
         }
+        // Linux copies the message in before it looks the queue up.
+        env.readable(msg)?;
         let mut waited = false;
         loop {
             let seen = self.seen();

@@ -318,6 +318,28 @@ impl Ipc {
     }
 }
 
+/// Which semaphore a `semop` of `ops` waits on when the set's values are
+/// `vals` (as `GETALL` gives them): `(num, zero)` of the first operation
+/// that cannot go on (`zero`: it waits for zero), where Linux counts the
+/// waiter in `GETZCNT` or `GETNCNT`; `None` when the call would not wait
+/// (it goes on, or fails).
+pub fn waits_on(vals: &[u16], ops: &[SemBuf]) -> Option<(usize, bool)> {
+    if ops.iter().any(|o| o.num as usize >= vals.len()) {
+        return None;
+    }
+    let sems: Vec<Sem> = vals
+        .iter()
+        .map(|&v| Sem {
+            val: v.into(),
+            ..Sem::default()
+        })
+        .collect();
+    match try_ops(&sems, None, ops) {
+        Ok(Err((b, _))) => Some((b.num, b.zero)),
+        _ => None,
+    }
+}
+
 /// The values (and `SEM_UNDO` adjustments, if any op has the flag)
 /// after `ops` on `sems`, all or nothing: `Ok(Err((blocked, nowait)))`
 /// when one would have to wait (`nowait`: its `IPC_NOWAIT`), `ERANGE`

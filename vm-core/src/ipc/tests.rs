@@ -274,3 +274,21 @@ fn message_queue_priorities_and_notice() {
     ipc.mq_unlink(&e, b"q").unwrap();
     assert_eq!(ipc.mq_unlink(&e, b"q"), Err(Errno::ENOENT));
 }
+
+#[test]
+fn a_semop_waits_on_its_first_operation_that_cannot_go_on() {
+    use super::sem::waits_on;
+    let op = |num, op| SemBuf { num, op, flg: 0 };
+    // Goes on: no wait.
+    assert_eq!(waits_on(&[1, 0], &[op(0, -1), op(1, 0)]), None);
+    // For sem 0 to grow; for sem 1 to be zero.
+    assert_eq!(waits_on(&[0, 0], &[op(0, -1)]), Some((0, false)));
+    assert_eq!(waits_on(&[0, 2], &[op(1, 0)]), Some((1, true)));
+    // The first goes on, the second cannot: counted on the second.
+    assert_eq!(waits_on(&[0, 1], &[op(0, 0), op(1, -2)]), Some((1, false)));
+    // An earlier operation of the call changes what a later one sees.
+    assert_eq!(waits_on(&[0, 0], &[op(0, 1), op(0, 0)]), Some((0, true)));
+    // Out of range, or past SEMVMX: the call fails, it does not wait.
+    assert_eq!(waits_on(&[0], &[op(3, -1)]), None);
+    assert_eq!(waits_on(&[32767], &[op(0, 1)]), None);
+}

@@ -17,7 +17,11 @@
 //! others: the call is made so that it cannot wait (`IPC_NOWAIT`, a
 //! deadline long past) and, where it would have waited, the thread parks
 //! until the next look ([`Block::Poll`]) and the call runs again, its
-//! timeout kept across looks ([`green`]).
+//! timeout kept across looks ([`green`]). A `semop` parked so is not
+//! counted by the host in `GETNCNT`/`GETZCNT`: the thread records which
+//! semaphore it waits on (the first operation that cannot go on, as
+//! Linux counts it) and `semctl` adds the waits of the calling process's
+//! threads (`green_sem_waiters`; another process does not see them).
 //!
 //! A received message comes into a buffer of pvm's own and then goes to
 //! the guest's by a guarded store, as the kernel dequeues it before it
@@ -32,6 +36,7 @@ use super::abi::*;
 use super::{Ctx, R, get, put, stage_buffer};
 use crate::host::{Errno, IpcCtl, IpcKind, IpcStat, MqAttr, MqNotify, SemBuf, SysResult, Timespec};
 use crate::memory::{Access, PAGE_SIZE, Perm, page_up};
+use crate::process::SemWait;
 use crate::ptimer::{SIGEV_THREAD, SIGEVENT_SIZE};
 use crate::sched::{Block, IO_TICK};
 use alloc::vec;
@@ -132,7 +137,16 @@ pub(super) fn ctl_call(cx: &mut Ctx<'_>, a: &[u64; 6], n: u64) -> R {
                 .ipc_ctl(kind, id, semnum, cmd, IpcCtl::Set(&st))
                 .map(|r| r as u64);
         }
-        (IpcKind::Sem, GETPID | GETVAL | GETNCNT | GETZCNT) => IpcCtl::None,
+        (IpcKind::Sem, GETNCNT | GETZCNT) => {
+            let r = host.ipc_ctl(kind, id, semnum, cmd, IpcCtl::None)?;
+            let wait = SemWait {
+                id,
+                num: semnum as usize,
+                zero: cmd == GETZCNT,
+            };
+            return Ok(r as u64 + green_sem_waiters(cx, wait));
+        }
+        (IpcKind::Sem, GETPID | GETVAL) => IpcCtl::None,
         // semctl's fourth argument is a `union semun`, passed by value.
         (IpcKind::Sem, SETVAL) => IpcCtl::Val(ptr as i32),
         (IpcKind::Sem, GETALL | SETALL) => {
@@ -330,9 +344,48 @@ pub(super) fn semtimedop(cx: &mut Ctx<'_>, a: &[u64; 6], timed: bool) -> R {
     let quick = |cx: &Ctx<'_>| cx.p.host.semop(id, &quick_ops, None);
     let ww = |e| e == Errno::EAGAIN && !asked;
     if let Some(r) = green(cx, timeout, Errno::EAGAIN, quick, ww) {
+        // A parked call is counted where it waits (`green_sem_waiters`).
+        let wait = match r {
+            Err(Errno::PARK) => sem_waits_on(cx, id, &ops),
+            _ => None,
+        };
+        if let Some(sh) = &cx.t.shared {
+            *sh.sem_wait.lock() = wait;
+        }
         return r.map(|()| 0);
     }
+    // Blocking in the host, which counts the call itself.
+    if let Some(sh) = &cx.t.shared {
+        *sh.sem_wait.lock() = None;
+    }
     cx.p.host.semop(id, &ops, timeout).map(|()| 0)
+}
+
+/// Where a `semop` of `ops` on set `id` that would wait waits, by the
+/// set's values now ([`crate::ipc::sem::waits_on`]); `None` when the
+/// values cannot be read (no read permission) or it would not wait.
+fn sem_waits_on(cx: &Ctx<'_>, id: i32, ops: &[SemBuf]) -> Option<SemWait> {
+    let nsems = stat(cx, IpcKind::Sem, id).ok()?.counts[0] as usize;
+    let mut vals = vec![0u16; nsems];
+    cx.p.host
+        .ipc_ctl(IpcKind::Sem, id, 0, GETALL, IpcCtl::Values(&mut vals))
+        .ok()?;
+    let (num, zero) = crate::ipc::sem::waits_on(&vals, ops)?;
+    Some(SemWait { id, num, zero })
+}
+
+/// How many threads of this process wait as `wait` says in a `semop`
+/// parked while they take turns on one host thread: the host counts
+/// only the calls that block in it, so `GETNCNT`/`GETZCNT` add these.
+/// Another process's parked threads are not counted (each process
+/// knows its own only): a multi-threaded process's waits on the
+/// bare-metal host or under `--threads one` are seen by its own threads.
+fn green_sem_waiters(cx: &Ctx<'_>, wait: SemWait) -> u64 {
+    cx.p.threads
+        .lock()
+        .iter()
+        .filter(|t| *t.sem_wait.lock() == Some(wait))
+        .count() as u64
 }
 
 /// `shmat(id, addr, flags)`: the segment at `addr` (rounded down with

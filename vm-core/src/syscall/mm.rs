@@ -3,11 +3,14 @@
 //!
 //! Placement follows Linux: a hint is taken when the range is free,
 //! otherwise the top-down search of [`crate::memory::Mappings::find_free`].
-//! Private file mappings are copies read with `pread` into fresh pages
-//! (a later truncation of the file can then never fault the host).
-//! Shared file mappings are real host mappings placed inside the guest
-//! reservation ([`crate::host::HostOs::map_file`]), so writes reach the
-//! file. The mapping list records which ranges are shared but not which
+//! File mappings are host mappings placed inside the guest reservation
+//! ([`crate::host::HostOs::map_file`]): a shared one so that writes
+//! reach the file, a private one copy-on-write (on a host without file
+//! mappings, a copy read with `pread` into fresh pages). They cover the
+//! whole length asked for, as Linux's do: a page wholly past the file's
+//! end, when `mmap` is called or after a truncation, raises `SIGBUS`
+//! (`BUS_ADRERR`) when touched, until the file grows over it again. The
+//! mapping list records which ranges are shared but not which
 //! pages came from a file, so `mremap` growth and `MADV_DONTNEED` give
 //! zeroes where Linux would re-read a private file mapping. A move by
 //! `mremap` moves the host pages with what backs them
@@ -216,21 +219,18 @@ fn mmap_inner(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     }
     if shared {
         // The host maps the file itself, so writes reach it (and other
-        // mappings of it). Pages wholly past the end of the file stay
-        // anonymous zeroes, where Linux would raise SIGBUS on access.
+        // mappings of it), over the whole length: pages wholly past the
+        // end of the file are the host's too, so a touch raises SIGBUS
+        // until the file grows over them, as on Linux.
         mem.map(target, plen, perm, true)?;
         mem.maps.lock().mark_shared(target, target + plen);
-        let file_len = page_up(file_size.saturating_sub(off)).min(plen);
-        if file_len == 0 {
-            return Ok(target);
-        }
         // `target + plen` lies inside the reservation (placement checked it).
         let host_addr = mem.host_base().wrapping_add(target as usize);
         let host = host_prot(perm);
         match cx
             .p
             .host
-            .map_file(host_addr, file_len as usize, fd, off as i64, host, true)
+            .map_file(host_addr, plen as usize, fd, off as i64, host, true)
         {
             Ok(()) => return Ok(target),
             // A host without file mappings: a read-only copy is faithful
@@ -244,17 +244,15 @@ fn mmap_inner(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     }
     // Private: the host's copy-on-write mapping of the file where it can
     // (a page is read in only when touched: most of a shared library
-    // never is), over the pages the file reaches into; pages wholly past
-    // its end stay anonymous zeroes, as in the shared case.
-    let file_len = page_up(file_size.saturating_sub(off)).min(plen);
-    if file_len > 0 {
-        mem.map(target, plen, perm, true)?;
-        if mem.back_with_file(target, file_len, perm, fd, off).is_ok() {
-            return Ok(target);
-        }
+    // never is), over the whole length, so pages wholly past its end
+    // raise SIGBUS, as in the shared case.
+    mem.map(target, plen, perm, true)?;
+    if mem.back_with_file(target, plen, perm, fd, off).is_ok() {
+        return Ok(target);
     }
-    // Else fill fresh writable pages from the file, then give them their
-    // permission.
+    // Else (a host without file mappings) fill fresh writable pages from
+    // the file, then give them their permission: pages past its end are
+    // zeroes there, where Linux raises SIGBUS.
     let rw = Perm::READ | Perm::WRITE;
     mem.map(target, plen, rw, true)?;
     let want = file_size.saturating_sub(off).min(len) as usize;
