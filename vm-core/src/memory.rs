@@ -959,6 +959,20 @@ impl GuestMemory {
         }
     }
 
+    /// May a page of `[addr, addr + len)` come to hold translated code,
+    /// and so be code-protected while a host call writes there: is one
+    /// executable, or code-protected already? (Addresses outside the
+    /// space count as neither.)
+    pub fn may_hold_code(&self, addr: u64, len: u64) -> bool {
+        if len == 0 || addr >= self.size {
+            return false;
+        }
+        let last = addr.saturating_add(len - 1).min(self.size - 1);
+        (addr >> PAGE_SHIFT..=last >> PAGE_SHIFT).any(|page| {
+            self.perms[page as usize].load(Ordering::Relaxed) & (Perm::EXEC.bits() | CODE) != 0
+        })
+    }
+
     /// Is the page holding `addr` write-protected because of translated
     /// code (see [`GuestMemory::protect_code`])?
     pub fn is_code_protected(&self, addr: u64) -> bool {

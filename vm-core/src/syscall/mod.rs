@@ -337,23 +337,21 @@ fn stage_buffer(n: usize) -> SysResult<Vec<u8>> {
     Ok(v)
 }
 
-/// Reads of at most this many bytes always go through a buffer of pvm's
-/// own in [`fill_taking`]: zeroing and copying that much costs about what
-/// asking the host what the descriptor is costs.
-const STAGE_SMALL: usize = 4096;
-
 /// Make `call`, a host call on `fd` that fills up to `len` guest bytes at
 /// `addr` and takes what it returns off `fd`, so that a copy the host
 /// refuses because of a code-protection race (see [`fill`]) loses
-/// nothing. A datagram socket, an eventfd, a timerfd, inotify or a
-/// terminal have dropped what they took when their copy out fails, so
-/// a retry would miss it: there the call fills a buffer of pvm's own,
-/// which then goes to the guest with a guarded store (a page unmapped
-/// meanwhile loses it, as on Linux). A large read from a descriptor
-/// whose data stays queued on a failed copy (a regular file, a pipe, a
-/// stream socket, a block device: [`keeps_on_fault`]) fills the guest's
-/// buffer directly through [`fill`], saving the copy. `count` says how
-/// many bytes a result filled.
+/// nothing. Such a race needs a page of the buffer that may hold
+/// translated code ([`GuestMemory::may_hold_code`]: executable, or
+/// code-protected already); a buffer without one is filled directly,
+/// through [`fill`], as is one on a descriptor whose data stays queued
+/// when the copy out fails ([`keeps_on_fault`]: a regular file, a pipe,
+/// a stream socket), where the retry finds it again. Otherwise (a
+/// datagram socket, an eventfd, a timerfd, inotify, a terminal: they
+/// drop what they took when the copy out fails) the call fills a buffer
+/// of pvm's own, which then goes to the guest with a guarded store (a
+/// page gone meanwhile loses it, as on Linux). Not covered: another
+/// thread making a page of the buffer executable and running code there
+/// while the call waits. `count` says how many bytes a result filled.
 fn fill_taking<T>(
     cx: &Ctx<'_>,
     fd: i32,
@@ -362,7 +360,7 @@ fn fill_taking<T>(
     mut call: impl FnMut(&mut [u8]) -> SysResult<T>,
     count: impl Fn(&T) -> usize,
 ) -> SysResult<T> {
-    if len > STAGE_SMALL && keeps_on_fault(cx, fd) {
+    if !cx.mem().may_hold_code(addr, len as u64) || keeps_on_fault(cx, fd) {
         return fill(cx.mem(), addr, len, call);
     }
     let mut stage = stage_buffer(len)?;
