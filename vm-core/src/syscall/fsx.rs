@@ -558,6 +558,7 @@ pub(super) fn readahead(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 
 /// `RESOLVE_*` flags of `openat2` Linux 6.x knows.
 const RESOLVE_KNOWN: u64 = 0x3f;
+const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
 /// The `O_*` flags Linux knows (`VALID_OPEN_FLAGS`), which `openat2`
 /// checks strictly: the access mode, `O_CREAT`, `O_EXCL`, `O_NOCTTY`,
 /// `O_TRUNC`, `O_APPEND`, `O_NONBLOCK`, `O_DSYNC`, `FASYNC`, `O_DIRECT`,
@@ -648,6 +649,14 @@ pub(super) fn openat2(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         }
         return r.map(|fd| fd as u64);
     }
+    // The object a link walk found, by its descriptor's `/proc/self/fd`
+    // link (`ownfd::pin`): not a magic link of the guest's path, which
+    // the walk checked under the guest's flags.
+    let resolve = if super::ownfd::is_held_object(cx, &p) {
+        resolve & !RESOLVE_NO_MAGICLINKS
+    } else {
+        resolve
+    };
     let fd =
         cx.p.host
             .openat2(dirfd as i32, &p, flags as i32, mode as u32, resolve)?;
