@@ -17,8 +17,11 @@
 //! of where the walk stands (`f/..` of a file is `ENOTDIR`, `link/..` the
 //! parent of the link's target). Where the walk stands is a real path
 //! and, inside a root, a descriptor reached from the root's own (after a
-//! `..`, opened again from the root with `RESOLVE_BENEATH |
-//! RESOLVE_NO_SYMLINKS`); outside every root it may only pass through
+//! `..`, or where a relative path starts: the kernel's directory, by its
+//! real path opened again from the root with `RESOLVE_BENEATH |
+//! RESOLVE_NO_SYMLINKS` and compared by device and inode, looked for again
+//! if a rename came in between, `Sandbox::settle`); outside every root it
+//! may only pass through
 //! the directories leading to one, and the name of a root is that root's
 //! descriptor, whatever the name holds now. The access (read, or write) is
 //! checked on the real place of what is reached. Calls that work on a
@@ -324,6 +327,7 @@ struct OpenHow {
     resolve: u64,
 }
 
+const RESOLVE_NO_XDEV: u64 = 0x01;
 const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
 const RESOLVE_NO_SYMLINKS: u64 = 0x04;
 const RESOLVE_BENEATH: u64 = 0x08;
@@ -402,6 +406,29 @@ fn openat2_as_is(dir: RawFd, path: &[u8], flags: i32, mode: u32, resolve: u64) -
         return Err(os_err());
     }
     Ok(r as RawFd)
+}
+
+/// How a walk opens a directory it stands in.
+const DIR_FLAGS: i32 = libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC;
+
+/// How many times [`Sandbox::settle`] looks before it gives up.
+const SETTLE_TRIES: usize = 100;
+
+/// Are `a` and `b` open on the same file (device and inode)?
+fn same_file(a: &OwnedFd, b: &OwnedFd) -> SysResult<bool> {
+    let id = |fd: &OwnedFd| {
+        // SAFETY: `st` is written by the call; the empty path is a C
+        // string.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        let r =
+            unsafe { libc::fstatat(fd.as_raw_fd(), c"".as_ptr(), &mut st, libc::AT_EMPTY_PATH) };
+        if r < 0 {
+            Err(os_err())
+        } else {
+            Ok((st.st_dev, st.st_ino))
+        }
+    };
+    Ok(id(a)? == id(b)?)
 }
 
 /// Symbolic links one lookup follows at most (Linux's `MAXSYMLINKS`).
@@ -581,8 +608,38 @@ impl Sandbox {
         })
     }
 
+    /// The walk's position at the directory `dir` opens (the kernel's
+    /// own lookup, from a descriptor, so not checked against the roots):
+    /// its real path now, entered from its root ([`Sandbox::enter`]), once
+    /// that is the same directory (device and inode). Another process
+    /// that renames a directory on the way between the two makes them
+    /// differ, and the walk looks again, as Linux's lookup retries on a
+    /// rename; `EAGAIN` if they never agree, as `openat2`'s
+    /// `RESOLVE_BENEATH` answers then (`ENOENT` if the path kept failing:
+    /// a directory removed).
+    fn settle(&self, dir: impl Fn() -> SysResult<OwnedFd>) -> SysResult<Pos> {
+        let mut last = Errno::EAGAIN;
+        for _ in 0..SETTLE_TRIES {
+            let fd = dir()?;
+            let pos = match self.enter(comps(&fd_path(fd.as_raw_fd())?)) {
+                Err(Errno::ENOENT) => {
+                    last = Errno::ENOENT;
+                    continue;
+                }
+                r => r?,
+            };
+            match &pos.fd {
+                // Outside every root the walk goes by names only.
+                None => return Ok(pos),
+                Some(p) if same_file(p, &fd)? => return Ok(pos),
+                Some(_) => last = Errno::EAGAIN,
+            }
+        }
+        Err(last)
+    }
+
     /// Where a walk of a path relative to `dirfd` starts (absolute paths
-    /// start again at `/` in `walk`).
+    /// start again at `/` in `walk`): the directory itself ([`settle`]).
     fn start(&self, dirfd: i32, path: &[u8]) -> SysResult<Pos> {
         if path.starts_with(b"/") {
             return Ok(Pos {
@@ -590,19 +647,28 @@ impl Sandbox {
                 fd: None,
             });
         }
-        let base = if dirfd == libc::AT_FDCWD {
-            cwd()?
+        if dirfd == libc::AT_FDCWD {
+            cwd()?;
         } else {
-            fd_path(dirfd)?
-        };
-        self.enter(comps(&base))
+            // A descriptor without a path (a pipe, a socket): `EACCES`.
+            fd_path(dirfd)?;
+        }
+        self.settle(|| openat2_as_is(dirfd, b".", DIR_FLAGS, 0, 0).map(own))
     }
 
-    /// `..` from `pos`: the real parent (of `/`, `/` itself).
-    fn dotdot(&self, pos: Pos) -> SysResult<Pos> {
-        let mut path = pos.path;
-        path.pop();
-        self.enter(path)
+    /// `..` from `pos`: the real parent (of `/`, `/` itself). Inside a
+    /// root, the kernel's `..` of the directory held ([`settle`]; with
+    /// `RESOLVE_NO_XDEV` in `extra`, `EXDEV` over a mount point, as the
+    /// kernel's lookup answers); outside every root (on the way to one)
+    /// the parent of its path.
+    fn dotdot(&self, pos: Pos, extra: u64) -> SysResult<Pos> {
+        let Some(fd) = &pos.fd else {
+            let mut path = pos.path;
+            path.pop();
+            return self.enter(path);
+        };
+        let xdev = extra & RESOLVE_NO_XDEV;
+        self.settle(|| openat2_as_is(fd.as_raw_fd(), b"..", DIR_FLAGS, 0, xdev).map(own))
     }
 
     /// What the name `name` is in the directory at `pos`: a root's place
@@ -690,7 +756,7 @@ impl Sandbox {
         }
         match *last {
             b"." => Ok((pos, None)),
-            b".." => Ok((self.dotdot(pos)?, None)),
+            b".." => Ok((self.dotdot(pos, extra)?, None)),
             name => Ok((pos, Some(name.to_vec()))),
         }
     }
@@ -699,7 +765,7 @@ impl Sandbox {
     fn descend(&self, pos: Pos, c: &[u8], links: &mut u32, extra: u64) -> SysResult<Pos> {
         match c {
             b"." => Ok(pos),
-            b".." => self.dotdot(pos),
+            b".." => self.dotdot(pos, extra),
             name => match self.step(&pos, name, extra)? {
                 Found::Dir(p) => Ok(p),
                 Found::Other(..) => Err(Errno::ENOTDIR),
