@@ -414,21 +414,17 @@ const DIR_FLAGS: i32 = libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC;
 /// How many times [`Sandbox::settle`] looks before it gives up.
 const SETTLE_TRIES: usize = 100;
 
-/// Are `a` and `b` open on the same file (device and inode)?
-fn same_file(a: &OwnedFd, b: &OwnedFd) -> SysResult<bool> {
-    let id = |fd: &OwnedFd| {
-        // SAFETY: `st` is written by the call; the empty path is a C
-        // string.
-        let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        let r =
-            unsafe { libc::fstatat(fd.as_raw_fd(), c"".as_ptr(), &mut st, libc::AT_EMPTY_PATH) };
-        if r < 0 {
-            Err(os_err())
-        } else {
-            Ok((st.st_dev, st.st_ino))
-        }
-    };
-    Ok(id(a)? == id(b)?)
+/// The device and inode of `name` in `dir` (`""`: of `dir` itself).
+fn file_id(dir: RawFd, name: &[u8]) -> SysResult<(u64, u64)> {
+    let c = cstr(name)?;
+    // SAFETY: all-zero is a valid `stat`, which the call writes.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a C string, `st` writable.
+    let r = unsafe { libc::fstatat(dir, c.as_ptr(), &mut st, libc::AT_EMPTY_PATH) };
+    if r < 0 {
+        return Err(os_err());
+    }
+    Ok((st.st_dev, st.st_ino))
 }
 
 /// Symbolic links one lookup follows at most (Linux's `MAXSYMLINKS`).
@@ -608,19 +604,34 @@ impl Sandbox {
         })
     }
 
-    /// The walk's position at the directory `dir` opens (the kernel's
-    /// own lookup, from a descriptor, so not checked against the roots):
-    /// its real path now, entered from its root ([`Sandbox::enter`]), once
-    /// that is the same directory (device and inode). Another process
-    /// that renames a directory on the way between the two makes them
-    /// differ, and the walk looks again, as Linux's lookup retries on a
-    /// rename; `EAGAIN` if they never agree, as `openat2`'s
+    /// The walk's position at the directory `name` (`""`: `at` itself, or
+    /// `..`) names from the descriptor `at`, as the kernel's own lookup
+    /// finds it (with `xdev`, `RESOLVE_NO_XDEV`: `EXDEV` over a mount
+    /// point): `guess`, the path the walk expects it at, entered from its
+    /// root ([`Sandbox::enter`]) if that is the same directory (device and
+    /// inode; outside every root, by that path); else its real path now,
+    /// entered the same way, once that is.
+    /// Another process that renames a directory on the way in between
+    /// makes them differ, and the walk looks again, as Linux's lookup
+    /// retries on a rename; `EAGAIN` if they never agree, as `openat2`'s
     /// `RESOLVE_BENEATH` answers then (`ENOENT` if the path kept failing:
     /// a directory removed).
-    fn settle(&self, dir: impl Fn() -> SysResult<OwnedFd>) -> SysResult<Pos> {
+    fn settle(&self, guess: Vec<Vec<u8>>, at: RawFd, name: &[u8], xdev: u64) -> SysResult<Pos> {
+        // Outside every root the walk goes by names only.
+        let same = |pos: &Pos, id: (u64, u64)| match &pos.fd {
+            Some(fd) => file_id(fd.as_raw_fd(), b"").map(|p| p == id),
+            None => Ok(true),
+        };
+        if xdev == 0
+            && let Ok(pos) = self.enter(guess)
+            && same(&pos, file_id(at, name)?)?
+        {
+            return Ok(pos);
+        }
+        let name = if name.is_empty() { &b"."[..] } else { name };
         let mut last = Errno::EAGAIN;
         for _ in 0..SETTLE_TRIES {
-            let fd = dir()?;
+            let fd = own(openat2_as_is(at, name, DIR_FLAGS, 0, xdev)?);
             let pos = match self.enter(comps(&fd_path(fd.as_raw_fd())?)) {
                 Err(Errno::ENOENT) => {
                     last = Errno::ENOENT;
@@ -628,12 +639,10 @@ impl Sandbox {
                 }
                 r => r?,
             };
-            match &pos.fd {
-                // Outside every root the walk goes by names only.
-                None => return Ok(pos),
-                Some(p) if same_file(p, &fd)? => return Ok(pos),
-                Some(_) => last = Errno::EAGAIN,
+            if same(&pos, file_id(fd.as_raw_fd(), b"")?)? {
+                return Ok(pos);
             }
+            last = Errno::EAGAIN;
         }
         Err(last)
     }
@@ -647,13 +656,13 @@ impl Sandbox {
                 fd: None,
             });
         }
-        if dirfd == libc::AT_FDCWD {
-            cwd()?;
+        let base = if dirfd == libc::AT_FDCWD {
+            cwd()?
         } else {
             // A descriptor without a path (a pipe, a socket): `EACCES`.
-            fd_path(dirfd)?;
-        }
-        self.settle(|| openat2_as_is(dirfd, b".", DIR_FLAGS, 0, 0).map(own))
+            fd_path(dirfd)?
+        };
+        self.settle(comps(&base), dirfd, b"", 0)
     }
 
     /// `..` from `pos`: the real parent (of `/`, `/` itself). Inside a
@@ -662,13 +671,12 @@ impl Sandbox {
     /// kernel's lookup answers); outside every root (on the way to one)
     /// the parent of its path.
     fn dotdot(&self, pos: Pos, extra: u64) -> SysResult<Pos> {
+        let mut path = pos.path;
+        path.pop();
         let Some(fd) = &pos.fd else {
-            let mut path = pos.path;
-            path.pop();
             return self.enter(path);
         };
-        let xdev = extra & RESOLVE_NO_XDEV;
-        self.settle(|| openat2_as_is(fd.as_raw_fd(), b"..", DIR_FLAGS, 0, xdev).map(own))
+        self.settle(path, fd.as_raw_fd(), b"..", extra & RESOLVE_NO_XDEV)
     }
 
     /// What the name `name` is in the directory at `pos`: a root's place
