@@ -12,7 +12,11 @@
 // /proc/self/fd; openat2 of a magic link it reaches is ELOOP), the last
 // component ("fK": a link to nothing or a link to /proc/self/fd/N) and a
 // directory in the middle of an fdinfo path ("u/N", u a directory or a
-// link to /proc/self/fdinfo, whose entries openat2 opens). No process has
+// link to /proc/self/fdinfo, whose entries openat2 opens). And a name
+// openat2 creates ("mK", O_CREAT, no resolve flags and
+// RESOLVE_NO_MAGICLINKS), which the child renames a link to
+// /proc/self/fd/N or fdinfo/N onto and away again: anything opened that is
+// not a file of the directory counts. No process has
 // a descriptor there that the guest can see, so every answer but ENOENT
 // is a reach of pvm's (qemu-riscv64 and plain pvm hold none there: 0).
 // Then, without a race, the names an exec looks up itself: a `#!` line's
@@ -35,7 +39,7 @@
 
 static char dir[64];
 static int dirfd_;
-static int nswap;
+static int nswap, exchange = 1;
 static const char *swap_a[SPAN], *swap_b[SPAN];
 static char *const args[] = {"esc_fd_execrace", "reached", NULL};
 static char *const env[] = {NULL};
@@ -50,7 +54,13 @@ static pid_t flipper(void) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     for (;;)
         for (int i = 0; i < nswap; i++)
-            syscall(SYS_renameat2, dirfd_, swap_a[i], dirfd_, swap_b[i], 2 /* RENAME_EXCHANGE */);
+            if (exchange) {
+                syscall(SYS_renameat2, dirfd_, swap_a[i], dirfd_, swap_b[i], 2 /* RENAME_EXCHANGE */);
+            } else {
+                // There and back: the second name is missing half the time.
+                renameat(dirfd_, swap_a[i], dirfd_, swap_b[i]);
+                renameat(dirfd_, swap_b[i], dirfd_, swap_a[i]);
+            }
 }
 
 static double now(void) {
@@ -80,6 +90,31 @@ static int try_all(const char *rel, const char *abs) {
     return hits + reach(fd);
 }
 
+static dev_t dir_dev;
+
+// Did an open that created its file when missing reach something else
+// than a file in the directory?
+static int elsewhere(long fd) {
+    if (fd < 0)
+        return 0;
+    struct stat st;
+    fstat(fd, &st);
+    close(fd);
+    return st.st_dev != dir_dev;
+}
+
+// openat2 with O_CREAT (no resolve flags, and RESOLVE_NO_MAGICLINKS) of a
+// name that is missing or a link into /proc: how many reached /proc.
+static int try_create(const char *rel, const char *abs) {
+    (void)abs;
+    struct open_how_ how = {O_RDONLY | O_CREAT | O_CLOEXEC, 0600, 0};
+    int hits = elsewhere(syscall(SYS_openat2, dirfd_, rel, &how, sizeof how));
+    how.resolve = 0x02; // RESOLVE_NO_MAGICLINKS
+    return hits + elsewhere(syscall(SYS_openat2, dirfd_, rel, &how, sizeof how));
+}
+
+static int (*trier)(const char *, const char *) = try_all;
+
 // Is `probe` the link into /proc now?
 static int linked(const char *probe) {
     char t[64];
@@ -101,7 +136,7 @@ static void race(const char *what, void (*path)(int, int, char *), int lim, cons
             break;
         path(lim, r % SPAN, rel);
         sprintf(abs, "%s/%s", dir, rel);
-        reached += try_all(rel, abs);
+        reached += trier(rel, abs);
         seen[linked(probe)] = 1;
     }
     kill(child, SIGKILL);
@@ -116,8 +151,12 @@ static void last(int lim, int k, char *b) {
     sprintf(b, "f%d", k);
 }
 static void info(int lim, int k, char *b) { sprintf(b, "u/%d", lim + k); }
+static void made(int lim, int k, char *b) {
+    (void)lim;
+    sprintf(b, "m%d", k);
+}
 
-static char names[2 * SPAN][16];
+static char names[2 * SPAN][16], more[2 * SPAN][16];
 
 // Exec each of the SPAN files "NAMEk": how many answered other than
 // ENOENT (and ENOEXEC, a RISC-V program the host does not run).
@@ -175,6 +214,23 @@ int main(int argc, char **argv) {
     swap_a[0] = "u", swap_b[0] = "v", nswap = 1;
     race("an fdinfo directory in the middle", info, lim, "u");
 
+    // mK: missing, or (renamed there from cK and back) a link to
+    // /proc/self/fd/(lim+K) (even K) or /proc/self/fdinfo/(lim+K) (odd K),
+    // while openat2 creates it.
+    struct stat dst;
+    fstat(dirfd_, &dst);
+    dir_dev = dst.st_dev;
+    for (int k = 0; k < SPAN; k++) {
+        sprintf(more[2 * k], "c%d", k);
+        sprintf(more[2 * k + 1], "m%d", k);
+        char t[64];
+        sprintf(t, "/proc/self/%s/%d", k % 2 ? "fdinfo" : "fd", lim + k);
+        symlinkat(t, dirfd_, more[2 * k]);
+        swap_a[k] = more[2 * k], swap_b[k] = more[2 * k + 1];
+    }
+    nswap = SPAN, exchange = 0, trier = try_create;
+    race("a name openat2 creates", made, lim, "m0");
+
     // sK: a script whose interpreter is /proc/self/fd/(lim+K).
     for (int k = 0; k < SPAN; k++) {
         sprintf(p, "s%d", k);
@@ -220,6 +276,8 @@ int main(int argc, char **argv) {
     for (int k = 0; k < SPAN; k++) {
         unlinkat(dirfd_, names[2 * k], 0);
         unlinkat(dirfd_, names[2 * k + 1], 0);
+        unlinkat(dirfd_, more[2 * k], 0);
+        unlinkat(dirfd_, more[2 * k + 1], 0);
         sprintf(p, "s%d", k);
         unlinkat(dirfd_, p, 0);
         sprintf(p, "i%d", k);

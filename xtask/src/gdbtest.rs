@@ -557,7 +557,8 @@ fn linkrace(bin: &Path, engine: &str) -> Result<(), String> {
 }
 
 /// `execve`, `execveat` and `openat2(RESOLVE_NO_MAGICLINKS)` racing a
-/// thread that swaps a directory of their path with a symbolic link, and
+/// thread that swaps a directory of their path with a symbolic link,
+/// `openat2` creating a name another process makes a link meanwhile, and
 /// a `#!` interpreter and a `PT_INTERP` naming a descriptor's entry
 /// (`tests/guests/esc_fd_execrace.c`): under the stub nothing reaches
 /// its descriptors (before the fix, an exec ran the `libc.so.6` gdb had
@@ -568,6 +569,7 @@ fn execrace(bin: &Path, engine: &str) -> Result<(), String> {
         stdout: "a directory in the middle: both states seen: yes, reached: 0\n\
                  the last component: both states seen: yes, reached: 0\n\
                  an fdinfo directory in the middle: both states seen: yes, reached: 0\n\
+                 a name openat2 creates: both states seen: yes, reached: 0\n\
                  a script's interpreter: reached: 0\n\
                  a program's PT_INTERP: reached: 0\n\
                  cleaned up: yes\n",

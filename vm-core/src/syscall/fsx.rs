@@ -606,6 +606,13 @@ pub(super) fn openat2(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     }
     let word = |i: usize| u64::from_le_bytes(how[i * 8..i * 8 + 8].try_into().unwrap());
     let (flags, mode, resolve) = (word(0), word(1), word(2));
+    // A name the link walk found missing is created, not followed
+    // (`ownfd::pin`), as `openat`'s.
+    let flags = if cx.create_nofollow {
+        flags | crate::abi::O_NOFOLLOW as u64
+    } else {
+        flags
+    };
     let (o_creat, o_tmpfile) = (crate::abi::O_CREAT as u64, crate::abi::O_TMPFILE as u64);
     if flags & !OPEN_FLAGS_KNOWN != 0 {
         return Err(Errno::EINVAL);

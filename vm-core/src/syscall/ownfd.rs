@@ -876,7 +876,8 @@ fn creates(cx: &Ctx<'_>, n: u64, a: &[u64; 6]) -> bool {
 /// link there gets the object the walk found through its own descriptor
 /// (`/proc/self/fd/N` of the walk's, which the kernel follows to that
 /// object), a missing one is `ENOENT` (`openat` creating it gets
-/// `O_NOFOLLOW`: a link made there meanwhile is not followed). The entry
+/// `O_NOFOLLOW`, `openat2` through `Ctx::create_nofollow`: a link made
+/// there meanwhile is not followed). The entry
 /// of one of the host's own descriptors is [`NOT_OPEN`]'s in that
 /// directory. The walk's error when the lookup fails.
 fn pin(
@@ -925,6 +926,8 @@ fn pin(
         Last::Missing if creates(cx, n, a) => {
             if n == nr::OPENAT {
                 b[2] |= crate::abi::O_NOFOLLOW as u64;
+            } else {
+                cx.create_nofollow = true;
             }
             Ok(name)
         }
