@@ -371,11 +371,12 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
         HOST.set_sysroot(s.as_os_str().as_encoded_bytes());
     }
     // `--program-fd` (the program) and `--interp-fd` (its dynamic linker),
-    // open: moved out of the guest's way, and kept only under --sandbox.
+    // open: moved out of the guest's way, loaded from, and kept only
+    // under --sandbox (else closed once loaded, below).
     let hold = |fd: Option<i32>| {
         fd.and_then(|fd| {
             let high = host_linux::fdrange::move_high(fd);
-            if cli.sandbox && high != fd {
+            if high != fd || !cli.sandbox {
                 return Some(high);
             }
             // SAFETY: the descriptor was handed to this pvm for the
@@ -518,6 +519,15 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
         // defences, then the limits' watchdog.
         if cli.sandbox {
             harden(cli);
+        } else {
+            // The files loaded from `--program-fd` and `--interp-fd`
+            // (handed over by a pvm with descriptors of its own, a GDB
+            // stub's): not the guest's, and no longer needed.
+            for fd in held.into_iter().chain(held_interp) {
+                // SAFETY: the descriptor was handed to this pvm for
+                // loading, which is over; nothing else uses it.
+                unsafe { libc::close(fd) };
+            }
         }
         tree::start_watchdog(Some(program));
         host_linux::peer::start_server(Some(process));

@@ -525,11 +525,12 @@ fn prepare(
                 args.push(e.clone());
             }
             args.extend(extra);
-            if crate::sandbox::get().is_some() {
+            if crate::sandbox::get().is_some() || crate::ownfd::any() {
                 // The new pvm loads the file the core checked, from this
-                // descriptor, and makes it its program's place: a name
-                // the guest swaps for a link after the check changes
-                // nothing (see `sandbox`).
+                // descriptor, and (under --sandbox) makes it its
+                // program's place: a name the guest swaps for a link
+                // after the check changes nothing (see `sandbox`; with
+                // descriptors of pvm's own, `vm_core::syscall::ownfd`).
                 // SAFETY: no memory is involved; `req.fd` is open.
                 if unsafe { libc::fcntl(req.fd, libc::F_SETFD, 0) } == 0 {
                     args.push(format!("--program-fd={}", req.fd).into_bytes());

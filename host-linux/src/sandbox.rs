@@ -17,8 +17,11 @@
 //! of where the walk stands (`f/..` of a file is `ENOTDIR`, `link/..` the
 //! parent of the link's target). Where the walk stands is a real path
 //! and, inside a root, a descriptor reached from the root's own (after a
-//! `..`, opened again from the root with `RESOLVE_BENEATH |
-//! RESOLVE_NO_SYMLINKS`); outside every root it may only pass through
+//! `..`, or where a relative path starts: the kernel's directory, by its
+//! real path opened again from the root with `RESOLVE_BENEATH |
+//! RESOLVE_NO_SYMLINKS` and compared by device and inode, looked for again
+//! if a rename came in between, `Sandbox::settle`); outside every root it
+//! may only pass through
 //! the directories leading to one, and the name of a root is that root's
 //! descriptor, whatever the name holds now. The access (read, or write) is
 //! checked on the real place of what is reached. Calls that work on a
@@ -324,6 +327,7 @@ struct OpenHow {
     resolve: u64,
 }
 
+const RESOLVE_NO_XDEV: u64 = 0x01;
 const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
 const RESOLVE_NO_SYMLINKS: u64 = 0x04;
 const RESOLVE_BENEATH: u64 = 0x08;
@@ -402,6 +406,25 @@ fn openat2_as_is(dir: RawFd, path: &[u8], flags: i32, mode: u32, resolve: u64) -
         return Err(os_err());
     }
     Ok(r as RawFd)
+}
+
+/// How a walk opens a directory it stands in.
+const DIR_FLAGS: i32 = libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC;
+
+/// How many times [`Sandbox::settle`] looks before it gives up.
+const SETTLE_TRIES: usize = 100;
+
+/// The device and inode of `name` in `dir` (`""`: of `dir` itself).
+fn file_id(dir: RawFd, name: &[u8]) -> SysResult<(u64, u64)> {
+    let c = cstr(name)?;
+    // SAFETY: all-zero is a valid `stat`, which the call writes.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a C string, `st` writable.
+    let r = unsafe { libc::fstatat(dir, c.as_ptr(), &mut st, libc::AT_EMPTY_PATH) };
+    if r < 0 {
+        return Err(os_err());
+    }
+    Ok((st.st_dev, st.st_ino))
 }
 
 /// Symbolic links one lookup follows at most (Linux's `MAXSYMLINKS`).
@@ -581,8 +604,51 @@ impl Sandbox {
         })
     }
 
+    /// The walk's position at the directory `name` (`""`: `at` itself, or
+    /// `..`) names from the descriptor `at`, as the kernel's own lookup
+    /// finds it (with `xdev`, `RESOLVE_NO_XDEV`: `EXDEV` over a mount
+    /// point): `guess`, the path the walk expects it at, entered from its
+    /// root ([`Sandbox::enter`]) if that is the same directory (device and
+    /// inode; outside every root, by that path); else its real path now,
+    /// entered the same way, once that is.
+    /// Another process that renames a directory on the way in between
+    /// makes them differ, and the walk looks again, as Linux's lookup
+    /// retries on a rename; `EAGAIN` if they never agree, as `openat2`'s
+    /// `RESOLVE_BENEATH` answers then (`ENOENT` if the path kept failing:
+    /// a directory removed).
+    fn settle(&self, guess: Vec<Vec<u8>>, at: RawFd, name: &[u8], xdev: u64) -> SysResult<Pos> {
+        // Outside every root the walk goes by names only.
+        let same = |pos: &Pos, id: (u64, u64)| match &pos.fd {
+            Some(fd) => file_id(fd.as_raw_fd(), b"").map(|p| p == id),
+            None => Ok(true),
+        };
+        if xdev == 0
+            && let Ok(pos) = self.enter(guess)
+            && same(&pos, file_id(at, name)?)?
+        {
+            return Ok(pos);
+        }
+        let name = if name.is_empty() { &b"."[..] } else { name };
+        let mut last = Errno::EAGAIN;
+        for _ in 0..SETTLE_TRIES {
+            let fd = own(openat2_as_is(at, name, DIR_FLAGS, 0, xdev)?);
+            let pos = match self.enter(comps(&fd_path(fd.as_raw_fd())?)) {
+                Err(Errno::ENOENT) => {
+                    last = Errno::ENOENT;
+                    continue;
+                }
+                r => r?,
+            };
+            if same(&pos, file_id(fd.as_raw_fd(), b"")?)? {
+                return Ok(pos);
+            }
+            last = Errno::EAGAIN;
+        }
+        Err(last)
+    }
+
     /// Where a walk of a path relative to `dirfd` starts (absolute paths
-    /// start again at `/` in `walk`).
+    /// start again at `/` in `walk`): the directory itself ([`settle`]).
     fn start(&self, dirfd: i32, path: &[u8]) -> SysResult<Pos> {
         if path.starts_with(b"/") {
             return Ok(Pos {
@@ -593,16 +659,24 @@ impl Sandbox {
         let base = if dirfd == libc::AT_FDCWD {
             cwd()?
         } else {
+            // A descriptor without a path (a pipe, a socket): `EACCES`.
             fd_path(dirfd)?
         };
-        self.enter(comps(&base))
+        self.settle(comps(&base), dirfd, b"", 0)
     }
 
-    /// `..` from `pos`: the real parent (of `/`, `/` itself).
-    fn dotdot(&self, pos: Pos) -> SysResult<Pos> {
+    /// `..` from `pos`: the real parent (of `/`, `/` itself). Inside a
+    /// root, the kernel's `..` of the directory held ([`settle`]; with
+    /// `RESOLVE_NO_XDEV` in `extra`, `EXDEV` over a mount point, as the
+    /// kernel's lookup answers); outside every root (on the way to one)
+    /// the parent of its path.
+    fn dotdot(&self, pos: Pos, extra: u64) -> SysResult<Pos> {
         let mut path = pos.path;
         path.pop();
-        self.enter(path)
+        let Some(fd) = &pos.fd else {
+            return self.enter(path);
+        };
+        self.settle(path, fd.as_raw_fd(), b"..", extra & RESOLVE_NO_XDEV)
     }
 
     /// What the name `name` is in the directory at `pos`: a root's place
@@ -690,7 +764,7 @@ impl Sandbox {
         }
         match *last {
             b"." => Ok((pos, None)),
-            b".." => Ok((self.dotdot(pos)?, None)),
+            b".." => Ok((self.dotdot(pos, extra)?, None)),
             name => Ok((pos, Some(name.to_vec()))),
         }
     }
@@ -699,7 +773,7 @@ impl Sandbox {
     fn descend(&self, pos: Pos, c: &[u8], links: &mut u32, extra: u64) -> SysResult<Pos> {
         match c {
             b"." => Ok(pos),
-            b".." => self.dotdot(pos),
+            b".." => self.dotdot(pos, extra),
             name => match self.step(&pos, name, extra)? {
                 Found::Dir(p) => Ok(p),
                 Found::Other(..) => Err(Errno::ENOTDIR),

@@ -12,63 +12,21 @@
 //@ variants: static
 //@ pvm-args: --sandbox --allow-write {dir}
 //@ no-qemu: qemu-riscv64 has no sandbox: the expectation is Linux's answer under pvm's rules
-#define _GNU_SOURCE
-#include "sbx.h"
-#include <fcntl.h>
-#include <signal.h>
-#include <stdlib.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
-}
+#include "race.h"
 
 int main(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "child"))
         return 7;
     // x: a copy of this program; y: a link out.
-    int in = open("/proc/self/exe", O_RDONLY);
-    int out = open("x", O_CREAT | O_WRONLY, 0755);
-    char buf[65536];
-    ssize_t n;
-    while ((n = read(in, buf, sizeof buf)) > 0)
-        write(out, buf, n);
-    close(in);
-    close(out);
-    symlink("/bin/true", "y");
-    pid_t flipper = fork();
-    if (flipper == 0)
-        for (;;)
-            syscall(SYS_renameat2, AT_FDCWD, "x", AT_FDCWD, "y", 2 /* RENAME_EXCHANGE */);
-    long ran = 0, refused = 0, other = 0;
-    double start = now(), t;
-    while ((t = now()) < start + 8) {
-        if (ran && refused && t > start + 0.8)
-            break;
-        pid_t c = fork();
-        if (c == 0) {
-            execv("x", (char *[]){"x", "child", NULL});
-            _exit(errno == EACCES ? 8 : 9);
-        }
-        int st;
-        waitpid(c, &st, 0);
-        int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        if (code == 7)
-            ran++;
-        else if (code == 8)
-            refused++;
-        else
-            other++;
+    size_t n;
+    char *me = slurp("/proc/self/exe", &n);
+    if (!me || spit("x", me, n)) {
+        printf("cannot copy the program\n");
+        return 1;
     }
-    kill(flipper, SIGKILL);
-    waitpid(flipper, NULL, 0);
-    printf("ran: %s, refused: %s, a file the check did not see: %ld\n", ran ? "yes" : "no",
-           refused ? "yes" : "no", other);
+    symlink("/bin/true", "y");
+    struct runs r = exec_race("x", "y", EACCES);
+    printf("ran: %s, refused: %s, a file the check did not see: %ld\n", r.ran ? "yes" : "no",
+           r.refused ? "yes" : "no", r.other);
     return 0;
 }

@@ -12,48 +12,8 @@
 //@ variants: dynamic
 //@ pvm-args: --sandbox --allow-write {dir}
 //@ no-qemu: qemu-riscv64 has no sandbox: the expectation is Linux's answer under pvm's rules
-#define _GNU_SOURCE
-#include "sbx.h"
+#include "race.h"
 #include <elf.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <stdlib.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
-}
-
-static char *slurp(const char *path, size_t *len) {
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *b = malloc(cap);
-    ssize_t r;
-    while ((r = read(fd, b + n, cap - n)) > 0) {
-        n += r;
-        if (n == cap)
-            b = realloc(b, cap *= 2);
-    }
-    close(fd);
-    *len = n;
-    return b;
-}
-
-static int spit(const char *path, const char *b, size_t n) {
-    int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0755);
-    if (fd < 0)
-        return -1;
-    write(fd, b, n);
-    return close(fd);
-}
 
 int main(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "child"))
@@ -86,33 +46,8 @@ int main(int argc, char **argv) {
     spit("x", me, n);
     spit("ld", ld, ln);
     spit("bad", "garbage, not an ELF file at all..........................", 57);
-    pid_t flipper = fork();
-    if (flipper == 0)
-        for (;;)
-            syscall(SYS_renameat2, AT_FDCWD, "ld", AT_FDCWD, "bad", 2 /* RENAME_EXCHANGE */);
-    long ran = 0, refused = 0, other = 0;
-    double start = now(), t;
-    while ((t = now()) < start + 8) {
-        if (ran && refused && t > start + 0.8)
-            break;
-        pid_t c = fork();
-        if (c == 0) {
-            execv("x", (char *[]){"x", "child", NULL});
-            _exit(8);
-        }
-        int st;
-        waitpid(c, &st, 0);
-        int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        if (code == 7)
-            ran++;
-        else if (code == 8)
-            refused++;
-        else
-            other++;
-    }
-    kill(flipper, SIGKILL);
-    waitpid(flipper, NULL, 0);
-    printf("ran: %s, refused: %s, an interpreter the check did not see: %ld\n", ran ? "yes" : "no",
-           refused ? "yes" : "no", other);
+    struct runs r = exec_race("ld", "bad", 0);
+    printf("ran: %s, refused: %s, an interpreter the check did not see: %ld\n",
+           r.ran ? "yes" : "no", r.refused ? "yes" : "no", r.other);
     return 0;
 }

@@ -1,13 +1,18 @@
 // Shared by the SIGBUS probes (tests/guests/sig_bus_*.c): a handler that
 // records the signal, its si_code and si_addr and jumps back to the
-// probe, and the line each probe prints for what it caught.
+// probe, the line each probe prints for what it caught, and the set-up
+// of the probes of a file truncated under its mappings (a file of pages,
+// a touch of one address).
 #ifndef SIG_BUS_H
 #define SIG_BUS_H
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static sigjmp_buf back;
 static volatile int sig, code;
@@ -21,14 +26,17 @@ static void on_bus(int s, siginfo_t *si, void *uc) {
     siglongjmp(back, 1);
 }
 
-// Catch SIGBUS with `on_bus`.
-static void catch_bus(void) {
+// Catch signal `s` with `on_bus`.
+static inline void catch_signal(int s) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_bus;
     sa.sa_flags = SA_SIGINFO;
-    sigaction(SIGBUS, &sa, NULL);
+    sigaction(s, &sa, NULL);
 }
+
+// Catch SIGBUS with `on_bus`.
+static void catch_bus(void) { catch_signal(SIGBUS); }
 
 // Forget the last signal caught.
 static void clear_bus(void) {
@@ -42,5 +50,35 @@ static void report_bus(const char *what, void *at, const char *where) {
     printf("%s: %s, %s, at %s\n", what, sig == SIGBUS ? "SIGBUS" : "another signal",
            code == BUS_ADRERR ? "BUS_ADRERR" : "another code",
            addr == at ? where : "another address");
+}
+
+// Read (or, when `w`, write 5 to) p[0]: what happened ("no signal (the
+// byte read)", SIGSEGV where the probe catches it, or `report_bus`).
+static inline void touch_byte(const char *what, unsigned char *p, int w) {
+    clear_bus();
+    int v = -1;
+    if (!sigsetjmp(back, 1)) {
+        if (w)
+            *(volatile unsigned char *)p = 5;
+        else
+            v = *(volatile unsigned char *)p;
+        printf("%s: no signal (%d)\n", what, v);
+        return;
+    }
+    if (sig == SIGSEGV)
+        printf("%s: SIGSEGV\n", what);
+    else
+        report_bus(what, p, "the address touched");
+}
+
+// A new file `name` of `n` pages of 7s, open read-write (-1 if not).
+static inline int pages_file(const char *name, int n) {
+    long page = sysconf(_SC_PAGESIZE);
+    char *buf = malloc(n * page);
+    memset(buf, 7, n * page);
+    int fd = open(name, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    int ok = fd >= 0 && write(fd, buf, n * page) == n * page;
+    free(buf);
+    return ok ? fd : -1;
 }
 #endif

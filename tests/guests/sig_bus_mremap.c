@@ -19,32 +19,10 @@
 
 static long page;
 
-// Touch p[off]: what happened.
-static void touch(const char *what, unsigned char *p, long off) {
-    clear_bus();
-    int v = -1;
-    if (!sigsetjmp(back, 1)) {
-        v = ((volatile unsigned char *)p)[off];
-        printf("%s: no signal (%d)\n", what, v);
-        return;
-    }
-    report_bus(what, p + off, "the address touched");
-}
-
-// A file of four pages of 7s, open read-write.
-static int four_pages(const char *name) {
-    static char buf[4 * 4096];
-    memset(buf, 7, sizeof buf);
-    int fd = open(name, O_RDWR | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0 || write(fd, buf, 4 * page) != 4 * page)
-        return -1;
-    return fd;
-}
-
 static void shared_case(int fixed) {
     const char *name = fixed ? "shared_fixed.bin" : "shared_move.bin";
     printf("-- shared, %s\n", fixed ? "MREMAP_FIXED" : "MREMAP_MAYMOVE");
-    int fd = four_pages(name);
+    int fd = pages_file(name, 4);
     unsigned char *m = mmap(NULL, 3 * page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (fd < 0 || m == MAP_FAILED) {
         printf("setup failed\n");
@@ -75,9 +53,9 @@ static void shared_case(int fixed) {
         printf("mremap: %s\n", strerrorname_np(errno));
         return;
     }
-    touch("moved page inside the file", n, 1);
-    touch("moved page past the end", n, page + 1);
-    touch("moved last page past the end", n, 3 * page - 1);
+    touch_byte("moved page inside the file", n + 1, 0);
+    touch_byte("moved page past the end", n + page + 1, 0);
+    touch_byte("moved last page past the end", n + 3 * page - 1, 0);
     n[2] = 42;
     unsigned char c = 0;
     pread(fd, &c, 1, 2);
@@ -91,7 +69,7 @@ static void shared_case(int fixed) {
 
 static void private_case(void) {
     printf("-- private, MREMAP_FIXED\n");
-    int fd = four_pages("private.bin");
+    int fd = pages_file("private.bin", 4);
     unsigned char *m = mmap(NULL, 3 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
     if (fd < 0 || m == MAP_FAILED) {
         printf("setup failed\n");
@@ -106,8 +84,8 @@ static void private_case(void) {
         printf("mremap: %s\n", strerrorname_np(errno));
         return;
     }
-    touch("moved written page", n, 1);
-    touch("moved page past the end", n, 2 * page);
+    touch_byte("moved written page", n + 1, 0);
+    touch_byte("moved page past the end", n + 2 * page, 0);
     close(fd);
     unlink("private.bin");
 }

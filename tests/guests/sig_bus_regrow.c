@@ -19,38 +19,9 @@
 
 static long page;
 
-// Read (or, when `w`, write 5 to) p[0]: what happened.
-static void touch(const char *what, unsigned char *p, int w) {
-    clear_bus();
-    int v = -1;
-    if (!sigsetjmp(back, 1)) {
-        if (w)
-            *(volatile unsigned char *)p = 5;
-        else
-            v = *(volatile unsigned char *)p;
-        printf("%s: no signal (%d)\n", what, v);
-        return;
-    }
-    if (sig == SIGSEGV)
-        printf("%s: SIGSEGV\n", what);
-    else
-        report_bus(what, p, "the address touched");
-}
-
-static void on_segv(int s, siginfo_t *si, void *uc) {
-    (void)si;
-    (void)uc;
-    sig = s;
-    siglongjmp(back, 1);
-}
-
-// A file of three pages of 7s, open read-write.
+// A file of three pages of 7s, open read-write, its name gone.
 static int three_pages(const char *name) {
-    static char buf[3 * 4096];
-    memset(buf, 7, sizeof buf);
-    int fd = open(name, O_RDWR | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0 || write(fd, buf, 3 * page) != 3 * page)
-        return -1;
+    int fd = pages_file(name, 3);
     unlink(name);
     return fd;
 }
@@ -58,11 +29,7 @@ static int three_pages(const char *name) {
 int main(void) {
     page = sysconf(_SC_PAGESIZE);
     catch_bus();
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_segv;
-    sa.sa_flags = SA_SIGINFO;
-    sigaction(SIGSEGV, &sa, NULL);
+    catch_signal(SIGSEGV);
 
     printf("-- shared\n");
     int fd = three_pages("regrow_shared.bin");
@@ -71,19 +38,19 @@ int main(void) {
         return 1;
     m[2 * page] = 8;
     ftruncate(fd, page);
-    touch("short: read past the end", m + 2 * page, 0);
+    touch_byte("short: read past the end", m + 2 * page, 0);
     ftruncate(fd, 3 * page);
-    touch("grown: read", m + 2 * page, 0);
-    touch("grown: write", m + 2 * page + 1, 1);
+    touch_byte("grown: read", m + 2 * page, 0);
+    touch_byte("grown: write", m + 2 * page + 1, 1);
     unsigned char c = 0;
     pread(fd, &c, 1, 2 * page + 1);
     printf("the store reached the file: %d\n", c);
     ftruncate(fd, page);
-    touch("short again: read", m + 2 * page, 0);
+    touch_byte("short again: read", m + 2 * page, 0);
     c = 6;
     pwrite(fd, &c, 1, 2 * page + 3); // grows the file by a write
-    touch("grown by a write: read", m + 2 * page + 3, 0);
-    touch("grown by a write: the hole", m + 2 * page + 2, 0);
+    touch_byte("grown by a write: read", m + 2 * page + 3, 0);
+    touch_byte("grown by a write: the hole", m + 2 * page + 2, 0);
     close(fd);
 
     printf("-- private\n");
@@ -94,18 +61,18 @@ int main(void) {
     m[2 * page] = 9; // the guest's own copy
     m[page] = 9;
     ftruncate(fd, page);
-    touch("short: read of the written page", m + 2 * page, 0);
+    touch_byte("short: read of the written page", m + 2 * page, 0);
     mprotect(m + page, page, PROT_READ);
     ftruncate(fd, 3 * page);
-    touch("grown: read of the page written before", m + 2 * page, 0);
+    touch_byte("grown: read of the page written before", m + 2 * page, 0);
     c = 4;
     pwrite(fd, &c, 1, 2 * page);
-    touch("a write to the file shows", m + 2 * page, 0);
-    touch("a store makes a copy", m + 2 * page, 1);
+    touch_byte("a write to the file shows", m + 2 * page, 0);
+    touch_byte("a store makes a copy", m + 2 * page, 1);
     pread(fd, &c, 1, 2 * page);
     printf("the file keeps: %d\n", c);
-    touch("made read-only while gone: read", m + page, 0);
-    touch("made read-only while gone: write", m + page, 1);
+    touch_byte("made read-only while gone: read", m + page, 0);
+    touch_byte("made read-only while gone: write", m + page, 1);
     close(fd);
     return 0;
 }

@@ -88,7 +88,7 @@ pub fn run(setup_ran: bool) -> Vec<Outcome> {
     }
     // (guest, what the case name adds, engines, the session)
     type Case = fn(&Path, &str) -> Result<(), String>;
-    let more: [(&str, &str, &[&str], Case); 8] = [
+    let more: [(&str, &str, &[&str], Case); 9] = [
         ("gdbthreads", "", &ENGINES, threads),
         ("gdbthreads", ".watch", &ENGINES, watch_threads),
         ("gdbsignals", "", &ENGINES, signals),
@@ -104,6 +104,9 @@ pub fn run(setup_ran: bool) -> Vec<Outcome> {
         // descriptors of pvm's own without `--sandbox`; both engines, as
         // the engine decides how fast the racing threads run.
         ("esc_fd_linkrace", "", &ENGINES, linkrace),
+        // The same race for `execve`, `execveat` and `openat2` with
+        // `RESOLVE_*` flags, and the names an exec looks up itself.
+        ("esc_fd_execrace", "", &ENGINES, execrace),
     ];
     for (name, tag, engines, session) in more {
         let src = if name.starts_with("esc_") {
@@ -551,6 +554,28 @@ fn linkrace(bin: &Path, engine: &str) -> Result<(), String> {
         status: 0,
     };
     expect(bin, engine, "linkrace", &["continue"], &want).map(drop)
+}
+
+/// `execve`, `execveat` and `openat2(RESOLVE_NO_MAGICLINKS)` racing a
+/// thread that swaps a directory of their path with a symbolic link,
+/// `openat2` creating a name another process makes a link meanwhile, and
+/// a `#!` interpreter and a `PT_INTERP` naming a descriptor's entry
+/// (`tests/guests/esc_fd_execrace.c`): under the stub nothing reaches
+/// its descriptors (before the fix, an exec ran the `libc.so.6` gdb had
+/// opened through the stub).
+fn execrace(bin: &Path, engine: &str) -> Result<(), String> {
+    let want = Want {
+        gdb: &["exited normally"],
+        stdout: "a directory in the middle: both states seen: yes, reached: 0\n\
+                 the last component: both states seen: yes, reached: 0\n\
+                 an fdinfo directory in the middle: both states seen: yes, reached: 0\n\
+                 a name openat2 creates: both states seen: yes, reached: 0\n\
+                 a script's interpreter: reached: 0\n\
+                 a program's PT_INTERP: reached: 0\n\
+                 cleaned up: yes\n",
+        status: 0,
+    };
+    expect(bin, engine, "execrace", &["continue"], &want).map(drop)
 }
 
 /// Watchpoints apply to every thread: an access watchpoint set while

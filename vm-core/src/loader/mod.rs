@@ -375,12 +375,7 @@ impl HostFile {
     ) -> Result<HostFile, LoadError> {
         let fd = host
             .openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0)
-            .map_err(|e| match e {
-                Errno::ENOENT => LoadError::NotFound,
-                Errno::EACCES => LoadError::PermissionDenied,
-                Errno::EISDIR => LoadError::IsDirectory,
-                e => LoadError::Io(e),
-            })?;
+            .map_err(open_error)?;
         Self::checked(host, fd, need_exec, true)
     }
 
@@ -701,6 +696,16 @@ pub const HWCAP_RV64GC: u64 = {
     v
 };
 
+/// The loader's error for a failed `open` of a file it loads.
+fn open_error(e: Errno) -> LoadError {
+    match e {
+        Errno::ENOENT => LoadError::NotFound,
+        Errno::EACCES => LoadError::PermissionDenied,
+        Errno::EISDIR => LoadError::IsDirectory,
+        e => LoadError::Io(e),
+    }
+}
+
 /// Open the interpreter: `sysroot + path` first, then `path` itself.
 fn open_interp(
     host: &'static dyn HostOs,
@@ -768,13 +773,19 @@ fn load_interp(
 /// Check, as `execve` does before its point of no return, that the file
 /// open at `fd` is a RISC-V program [`load`] would accept into an address
 /// space of `space` bytes: executable, valid headers, segments that fit,
-/// and an interpreter that exists and is valid (looked up through the
-/// host, so with its path rules, e.g. a sysroot). Nothing is mapped. The
+/// and an interpreter that exists and is valid (opened by `open`, as the
+/// caller looks a path up: through the host, so with its path rules, e.g.
+/// a sysroot; the descriptor is close-on-exec). Nothing is mapped. The
 /// interpreter checked, if there is one, is returned open (close-on-exec;
 /// the caller closes it), for a host that loads the new program to load
 /// that file ([`LoadConfig::interp_from`]) rather than look its name up
 /// again.
-pub fn probe(host: &'static dyn HostOs, fd: i32, space: u64) -> Result<Option<i32>, LoadError> {
+pub fn probe(
+    host: &'static dyn HostOs,
+    fd: i32,
+    space: u64,
+    open: &mut dyn FnMut(&[u8]) -> crate::host::SysResult<i32>,
+) -> Result<Option<i32>, LoadError> {
     let layout = Layout::for_size(space);
     let file = HostFile::of_fd(host, fd, true)?;
     let img = file.read_elf()?;
@@ -785,7 +796,23 @@ pub fn probe(host: &'static dyn HostOs, fd: i32, space: u64) -> Result<Option<i3
     }
     if let Some(p) = img.phdrs.iter().find(|p| p.p_type == elf::PT_INTERP) {
         let ipath = file.read_interp_path(p)?;
-        let (ifile, full) = open_interp(host, &ipath, None)?;
+        let opened = open(&ipath).map_err(open_error);
+        let ifile = match opened.and_then(|fd| HostFile::checked(host, fd, false, true)) {
+            Ok(f) => f,
+            Err(LoadError::NotFound) => {
+                return Err(LoadError::InterpreterNotFound {
+                    path: ipath,
+                    sysroot: None,
+                });
+            }
+            Err(e) => {
+                return Err(LoadError::BadInterpreter {
+                    path: ipath,
+                    error: Box::new(e),
+                });
+            }
+        };
+        let full = ipath;
         let bad = |e| LoadError::BadInterpreter {
             path: full.clone(),
             error: Box::new(e),

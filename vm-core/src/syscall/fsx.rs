@@ -558,6 +558,7 @@ pub(super) fn readahead(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 
 /// `RESOLVE_*` flags of `openat2` Linux 6.x knows.
 const RESOLVE_KNOWN: u64 = 0x3f;
+const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
 /// The `O_*` flags Linux knows (`VALID_OPEN_FLAGS`), which `openat2`
 /// checks strictly: the access mode, `O_CREAT`, `O_EXCL`, `O_NOCTTY`,
 /// `O_TRUNC`, `O_APPEND`, `O_NONBLOCK`, `O_DSYNC`, `FASYNC`, `O_DIRECT`,
@@ -605,6 +606,13 @@ pub(super) fn openat2(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     }
     let word = |i: usize| u64::from_le_bytes(how[i * 8..i * 8 + 8].try_into().unwrap());
     let (flags, mode, resolve) = (word(0), word(1), word(2));
+    // A name the link walk found missing is created, not followed
+    // (`ownfd::pin`), as `openat`'s.
+    let flags = if cx.create_nofollow {
+        flags | crate::abi::O_NOFOLLOW as u64
+    } else {
+        flags
+    };
     let (o_creat, o_tmpfile) = (crate::abi::O_CREAT as u64, crate::abi::O_TMPFILE as u64);
     if flags & !OPEN_FLAGS_KNOWN != 0 {
         return Err(Errno::EINVAL);
@@ -648,6 +656,14 @@ pub(super) fn openat2(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         }
         return r.map(|fd| fd as u64);
     }
+    // The object a link walk found, by its descriptor's `/proc/self/fd`
+    // link (`ownfd::pin`): not a magic link of the guest's path, which
+    // the walk checked under the guest's flags.
+    let resolve = if super::ownfd::is_held_object(cx, &p) {
+        resolve & !RESOLVE_NO_MAGICLINKS
+    } else {
+        resolve
+    };
     let fd =
         cx.p.host
             .openat2(dirfd as i32, &p, flags as i32, mode as u32, resolve)?;

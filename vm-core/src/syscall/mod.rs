@@ -84,6 +84,10 @@ struct Ctx<'a> {
     /// arguments to (the handler's call is made from them): closed when
     /// the call is over.
     held: Vec<i32>,
+    /// `openat2` is to add `O_NOFOLLOW`: [`ownfd::gate`] found the name
+    /// it creates missing, so a link made there meanwhile is not followed
+    /// (what `openat` gets in its flags argument).
+    create_nofollow: bool,
 }
 
 impl Ctx<'_> {
@@ -125,6 +129,7 @@ pub fn dispatch(process: &Process, thread: &mut Thread) -> Flow {
         t: thread,
         paths: Vec::new(),
         held: Vec::new(),
+        create_nofollow: false,
     };
     // Descriptors the host holds for itself look closed to the guest, and
     // thread directories the host does not have look as on Linux: the

@@ -508,11 +508,13 @@ enum Walked<'a> {
 /// outside `/proc` is followed by its text (read from the link opened, not
 /// by name again), `..` is the parent of the directory held, and a link
 /// in `/proc` (`self`, a descriptor's entry, `cwd`...) is the kernel's to
-/// follow, from the directory held. `follow`: a link in the last
+/// follow, from the directory held (with `resolve`, `openat2`'s
+/// `RESOLVE_*` flags of the call, so that `RESOLVE_NO_MAGICLINKS` refuses
+/// one as the kernel's lookup would). `follow`: a link in the last
 /// component is followed (a slash after it follows one too). Stops at
 /// the entry of one of the host's own descriptors (named in an `fd` or
 /// `fdinfo` directory of this process, followed or not).
-fn walk<'h>(host: &'h dyn HostOs, dirfd: i32, p: &[u8], follow: bool) -> Walked<'h> {
+fn walk<'h>(host: &'h dyn HostOs, dirfd: i32, p: &[u8], follow: bool, resolve: u64) -> Walked<'h> {
     use crate::abi::{
         AT_EMPTY_PATH, O_CLOEXEC, O_NOFOLLOW, O_PATH, PROC_SUPER_MAGIC, S_IFLNK, S_IFMT,
     };
@@ -650,7 +652,13 @@ fn walk<'h>(host: &'h dyn HostOs, dirfd: i32, p: &[u8], follow: bool) -> Walked<
             if last && !trailing {
                 return at(cur, &out, c, Last::AsIs, false);
             }
-            cur = match from(&mut cur, &c, 0) {
+            let next = if resolve == 0 {
+                from(&mut cur, &c, 0)
+            } else {
+                host.openat2(cur.1, &c, O_PATH | O_CLOEXEC, 0, resolve)
+                    .map(|fd| Held(host, fd))
+            };
+            cur = match next {
                 Ok(h) => h,
                 Err(e) => return Walked::Fails(e),
             };
@@ -686,7 +694,7 @@ fn walk<'h>(host: &'h dyn HostOs, dirfd: i32, p: &[u8], follow: bool) -> Walked<
 /// number. For a host that resolves every path itself
 /// ([`HostOs::confines_paths`]) and for calls [`pin`] does not take.
 fn through_links(cx: &Ctx<'_>, dirfd: i32, p: &[u8], follow: bool) -> Option<Vec<u8>> {
-    match walk(cx.p.host, dirfd, p, follow) {
+    match walk(cx.p.host, dirfd, p, follow, 0) {
         Walked::At {
             reached: true,
             text,
@@ -696,20 +704,69 @@ fn through_links(cx: &Ctx<'_>, dirfd: i32, p: &[u8], follow: bool) -> Option<Vec
     }
 }
 
+/// `openat2`'s `RESOLVE_NO_SYMLINKS`, `RESOLVE_NO_XDEV`,
+/// `RESOLVE_BENEATH`, `RESOLVE_IN_ROOT`: flags under which the kernel's
+/// own lookup follows no symbolic link the guest made into `/proc`
+/// (`RESOLVE_NO_SYMLINKS` none at all; the scoped ones neither absolute
+/// links, nor `..` above the directory, nor `/proc`'s descriptor links;
+/// `RESOLVE_NO_XDEV` no jump onto another mount, as `/proc` is), so that
+/// a name the guest swaps after the walk cannot lead it to the entry of
+/// one of the host's descriptors: the path, renamed, is the kernel's to
+/// resolve, relative to the guest's directory as the flags want.
+const RESOLVE_CONFINED: u64 = 0x04 | 0x01 | 0x08 | 0x10;
+
+/// The `RESOLVE_*` flags of `openat2` call `a` (0 when they cannot be read:
+/// the handler answers for that).
+fn resolve_flags(cx: &Ctx<'_>, a: &[u64; 6]) -> u64 {
+    if a[3] < 24 {
+        return 0;
+    }
+    cx.mem().read_u64(a[2].wrapping_add(16)).unwrap_or(0)
+}
+
 /// Is path argument `i` of call `n` (arguments `a`) made from the
 /// directory the walk holds ([`pin`])? Not on a host that confines paths
-/// itself, not for `execve`/`execveat` (the new program's path is handed
-/// on as a string), nor for `openat2` with `resolve` flags (they are
-/// relative to the guest's directory).
+/// itself, not for `execve`/`execveat` (their lookups are the core's
+/// own, [`open_walked`]: the new program's path is handed on as a
+/// string), nor for `openat2` with a flag of [`RESOLVE_CONFINED`] (they
+/// are relative to the guest's directory, and the kernel's lookup under
+/// them cannot be led into `/proc`); `openat2` with only
+/// `RESOLVE_NO_MAGICLINKS` or `RESOLVE_CACHED` is, the walk obeying them.
 fn pins(cx: &Ctx<'_>, n: u64, a: &[u64; 6]) -> bool {
     if cx.p.host.confines_paths() {
         return false;
     }
     match n {
         nr::EXECVE | nr::EXECVEAT => false,
-        nr::OPENAT2 => a[3] >= 24 && cx.mem().read_u64(a[2].wrapping_add(16)) == Ok(0),
+        nr::OPENAT2 => a[3] >= 24 && resolve_flags(cx, a) & RESOLVE_CONFINED == 0,
         _ => true,
     }
+}
+
+/// Are `execve`'s own lookups (the program, a `#!` line's interpreter, a
+/// `PT_INTERP`) made through [`open_walked`]? With descriptors of the
+/// host's own, unless the host confines paths itself.
+pub(super) fn walks_exec(cx: &Ctx<'_>) -> bool {
+    let host = cx.p.host;
+    host.has_own_fds() && !host.confines_paths()
+}
+
+/// Open `p` (relative to `dirfd`; `follow`: a link in its last component
+/// is followed, else it is `ELOOP`) for reading, as `execve` opens the
+/// files it runs, from what the walk reached ([`pin`]): the object the
+/// walk found through its own descriptor, so that a directory of the path
+/// the guest swaps for a symbolic link after the walk changes nothing,
+/// and the entry of one of the host's own descriptors is a closed
+/// number's (`ENOENT`). The descriptor is close-on-exec; the caller
+/// closes it.
+pub(super) fn open_walked(cx: &mut Ctx<'_>, dirfd: i32, p: &[u8], follow: bool) -> SysResult<i32> {
+    use crate::abi::{O_CLOEXEC, O_NOFOLLOW, O_RDONLY};
+    let a = [dirfd as i64 as u64, 0, 0, 0, 0, 0];
+    let mut b = a;
+    let name = pin(cx, nr::EXECVEAT, &a, 0, p.to_vec(), follow, &mut b)?;
+    let nofollow = if follow { 0 } else { O_NOFOLLOW };
+    cx.p.host
+        .openat(b[0] as i32, &name, O_RDONLY | O_CLOEXEC | nofollow, 0)
 }
 
 /// Is the path argument of call `n`, which has no directory argument, made
@@ -819,7 +876,8 @@ fn creates(cx: &Ctx<'_>, n: u64, a: &[u64; 6]) -> bool {
 /// link there gets the object the walk found through its own descriptor
 /// (`/proc/self/fd/N` of the walk's, which the kernel follows to that
 /// object), a missing one is `ENOENT` (`openat` creating it gets
-/// `O_NOFOLLOW`: a link made there meanwhile is not followed). The entry
+/// `O_NOFOLLOW`, `openat2` through `Ctx::create_nofollow`: a link made
+/// there meanwhile is not followed). The entry
 /// of one of the host's own descriptors is [`NOT_OPEN`]'s in that
 /// directory. The walk's error when the lookup fails.
 fn pin(
@@ -839,7 +897,12 @@ fn pin(
     if plain_proc(&p) {
         return Ok(p);
     }
-    let (dir, name, last) = match walk(host, dirfd, &p, follow) {
+    let resolve = if n == nr::OPENAT2 {
+        resolve_flags(cx, a)
+    } else {
+        0
+    };
+    let (dir, name, last) = match walk(host, dirfd, &p, follow, resolve) {
         Walked::Not => return Ok(p),
         Walked::Fails(e) => return Err(e),
         Walked::At {
@@ -863,11 +926,22 @@ fn pin(
         Last::Missing if creates(cx, n, a) => {
             if n == nr::OPENAT {
                 b[2] |= crate::abi::O_NOFOLLOW as u64;
+            } else {
+                cx.create_nofollow = true;
             }
             Ok(name)
         }
         Last::Missing => Err(Errno::ENOENT),
     }
+}
+
+/// Is `p` the `/proc/self/fd/N` name [`pin`] gave the object it found
+/// for this call (N held for it)?
+pub(super) fn is_held_object(cx: &Ctx<'_>, p: &[u8]) -> bool {
+    let n = p
+        .strip_prefix(b"/proc/self/fd/")
+        .map(|r| r.strip_suffix(b"/").unwrap_or(r));
+    n.and_then(number).is_some_and(|n| cx.held.contains(&n))
 }
 
 /// Is the directory open at host descriptor `fd` an `fd` or `fdinfo`

@@ -263,19 +263,43 @@ use crate::loader::{EM_RISCV, EM_X86_64};
 /// (`BINPRM_BUF_SIZE`).
 const BINPRM_BUF: usize = 256;
 
+/// A file `execve` runs (the program, a `#!` line's interpreter, a
+/// `PT_INTERP`), open for reading: by `file`, or, where the core walks
+/// the guest's paths itself (`ownfd::walks_exec`), by `walk` (a path
+/// relative to a directory, and whether a link in its last component is
+/// followed) from what the walk reached, so that a name swapped after
+/// the check changes nothing.
+fn open_exec(cx: &mut Ctx<'_>, file: &[u8], walk: Option<(i32, &[u8], bool)>) -> SysResult<i32> {
+    match walk {
+        Some((dirfd, p, follow)) => super::ownfd::open_walked(cx, dirfd, p, follow),
+        None => cx.p.host.openat(AT_FDCWD, file, O_RDONLY | O_CLOEXEC, 0),
+    }
+}
+
 /// The first bytes of an executable file, after the checks every binfmt
 /// shares (exists, regular, executable), and the file, open (the caller
-/// closes it).
-fn head(cx: &Ctx<'_>, file: &[u8]) -> SysResult<(i32, Vec<u8>)> {
+/// closes it); opened as [`open_exec`] says.
+fn head(
+    cx: &mut Ctx<'_>,
+    file: &[u8],
+    walk: Option<(i32, &[u8], bool)>,
+) -> SysResult<(i32, Vec<u8>)> {
     let host = cx.p.host;
-    let fd = host.openat(AT_FDCWD, file, O_RDONLY | O_CLOEXEC, 0)?;
+    let walked = walk.is_some();
+    let fd = open_exec(cx, file, walk)?;
     let r = (|| {
         let st = host.fstatat(fd, b"", AT_EMPTY_PATH)?;
         if st.mode & S_IFMT != S_IFREG {
             return Err(Errno::EACCES);
         }
-        // As the kernel checks it: with the effective ids.
-        host.faccessat(AT_FDCWD, file, X_OK, AT_EACCESS)?;
+        // As the kernel checks it: with the effective ids (of the file
+        // opened, where the name is not to be looked up again).
+        if walked {
+            let own = alloc::format!("/proc/self/fd/{fd}");
+            host.faccessat(AT_FDCWD, own.as_bytes(), X_OK, AT_EACCESS)?;
+        } else {
+            host.faccessat(AT_FDCWD, file, X_OK, AT_EACCESS)?;
+        }
         let mut buf = vec![0u8; BINPRM_BUF];
         let mut got = 0;
         while got < buf.len() {
@@ -365,6 +389,20 @@ fn exec(cx: &mut Ctx<'_>, dirfd: i32, file: Vec<u8>, argv: u64, envp: u64, flags
     if file.is_empty() && flags & AT_EMPTY_PATH == 0 {
         return Err(Errno::ENOENT);
     }
+    // Where the core walks the guest's paths itself: the first file from
+    // `dirfd` as the guest named it (the descriptor itself for an empty
+    // path), a link in its last component followed unless
+    // `AT_SYMLINK_NOFOLLOW`; then each interpreter from the working
+    // directory, followed.
+    let mut walk: Option<(i32, Vec<u8>, bool)> = super::ownfd::walks_exec(cx).then(|| {
+        if file.is_empty() {
+            let own = alloc::format!("/proc/self/fd/{dirfd}").into_bytes();
+            (AT_FDCWD, own, true)
+        } else {
+            let p = super::fs::host_path_at(cx, dirfd, file.clone());
+            (dirfd, p, flags & 0x100 == 0)
+        }
+    });
     let mut file = super::fs::host_path(cx, at_path(cx, dirfd, file, flags)?);
     let mut kind = None;
     let host = cx.p.host;
@@ -378,10 +416,14 @@ fn exec(cx: &mut Ctx<'_>, dirfd: i32, file: Vec<u8>, argv: u64, envp: u64, flags
             if let Some(fd) = held.take() {
                 let _ = host.close(fd);
             }
-            let (fd, buf) = head(cx, &file)?;
+            let w = walk.as_ref().map(|(d, p, f)| (*d, &p[..], *f));
+            let (fd, buf) = head(cx, &file, w)?;
             held = Some(fd);
             if buf.starts_with(b"#!") {
                 let (interp, arg) = script_line(&buf)?;
+                if walk.is_some() {
+                    walk = Some((AT_FDCWD, interp.clone(), true));
+                }
                 let mut new = vec![interp.clone()];
                 new.extend(arg);
                 new.push(file);
@@ -397,8 +439,14 @@ fn exec(cx: &mut Ctx<'_>, dirfd: i32, file: Vec<u8>, argv: u64, envp: u64, flags
             kind = Some(if buf.get(4) == Some(&2) && machine == Some(EM_RISCV) {
                 // The file `head` opened and read, not its name again.
                 let fd = held.ok_or(Errno::ELOOP)?;
-                interp_fd = crate::loader::probe(cx.p.host, fd, cx.mem().size())
-                    .map_err(|e| load_errno(&e))?;
+                let size = cx.mem().size();
+                let walks = walk.is_some();
+                let mut open = |p: &[u8]| {
+                    let w = walks.then_some((AT_FDCWD, p, true));
+                    open_exec(cx, p, w)
+                };
+                interp_fd =
+                    crate::loader::probe(host, fd, size, &mut open).map_err(|e| load_errno(&e))?;
                 ExecKind::Guest
             } else if buf.get(4) == Some(&2) && machine == Some(EM_X86_64) {
                 ExecKind::Native
