@@ -26,6 +26,7 @@
 // Bounded: 0.8 s of racing per shape once both states came by, 5 s at most.
 //@ variants: dynamic
 #include "esc.h"
+#include "race.h"
 #include <elf.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -61,12 +62,6 @@ static pid_t flipper(void) {
                 renameat(dirfd_, swap_a[i], dirfd_, swap_b[i]);
                 renameat(dirfd_, swap_b[i], dirfd_, swap_a[i]);
             }
-}
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
 }
 
 struct open_how_ {
@@ -243,14 +238,8 @@ int main(int argc, char **argv) {
     // iK: this program with PT_INTERP /proc/self/fd/(lim+K), padded with
     // "./" to the length of the real one.
     size_t n;
-    char *me = slurp("/proc/self/exe", &n);
-    Elf64_Ehdr *eh = (Elf64_Ehdr *)me;
-    char *interp = NULL;
-    for (int i = 0; me && i < eh->e_phnum; i++) {
-        Elf64_Phdr *ph = (Elf64_Phdr *)(me + eh->e_phoff + i * eh->e_phentsize);
-        if (ph->p_type == PT_INTERP)
-            interp = me + ph->p_offset;
-    }
+    char *me;
+    char *interp = self_interp(&me, &n);
     if (!interp) {
         printf("no PT_INTERP\n");
         return 1;

@@ -4,9 +4,13 @@
 // ("x child", which exits 7) again and again in a child of its own, and
 // counts how each run ended: it ran (7), the execve refused it (8), or
 // anything else (a new pvm that got a file the check did not see).
+// Also what the probes that rewrite their own PT_INTERP share
+// (esc_fd_execrace.c).
 #ifndef RACE_H
 #define RACE_H
 #define _GNU_SOURCE
+#include "esc.h"
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -24,22 +28,21 @@ static inline double now(void) {
     return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-// The whole of a file (its length in *len), or NULL.
-static inline char *slurp(const char *path, size_t *len) {
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
+// This program's own file (in *image, its length in *len) and the
+// dynamic linker its PT_INTERP names, inside it; NULL for a program
+// without one, or one that cannot be read.
+static inline char *self_interp(char **image, size_t *len) {
+    char *me = slurp("/proc/self/exe", len);
+    *image = me;
+    if (!me)
         return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *b = malloc(cap);
-    ssize_t r;
-    while ((r = read(fd, b + n, cap - n)) > 0) {
-        n += r;
-        if (n == cap)
-            b = realloc(b, cap *= 2);
+    Elf64_Ehdr *eh = (Elf64_Ehdr *)me;
+    for (int i = 0; i < eh->e_phnum; i++) {
+        Elf64_Phdr *ph = (Elf64_Phdr *)(me + eh->e_phoff + i * eh->e_phentsize);
+        if (ph->p_type == PT_INTERP)
+            return me + ph->p_offset;
     }
-    close(fd);
-    *len = n;
-    return b;
+    return NULL;
 }
 
 // A new executable file `path` holding `n` bytes of `b`.

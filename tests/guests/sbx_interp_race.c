@@ -19,14 +19,8 @@ int main(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "child"))
         return 7;
     size_t n, ln;
-    char *me = slurp("/proc/self/exe", &n);
-    Elf64_Ehdr *eh = (Elf64_Ehdr *)me;
-    char *interp = NULL;
-    for (int i = 0; me && i < eh->e_phnum; i++) {
-        Elf64_Phdr *ph = (Elf64_Phdr *)(me + eh->e_phoff + i * eh->e_phentsize);
-        if (ph->p_type == PT_INTERP)
-            interp = me + ph->p_offset;
-    }
+    char *me;
+    char *interp = self_interp(&me, &n);
     if (!interp) {
         printf("no PT_INTERP\n");
         return 1;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 static sigjmp_buf back;
@@ -36,17 +37,17 @@ static inline void catch_signal(int s) {
 }
 
 // Catch SIGBUS with `on_bus`.
-static void catch_bus(void) { catch_signal(SIGBUS); }
+static inline void catch_bus(void) { catch_signal(SIGBUS); }
 
 // Forget the last signal caught.
-static void clear_bus(void) {
+static inline void clear_bus(void) {
     sig = code = 0;
     addr = NULL;
 }
 
 // "what: SIGBUS, BUS_ADRERR, at <where>", where names `at` when si_addr
 // was `at`.
-static void report_bus(const char *what, void *at, const char *where) {
+static inline void report_bus(const char *what, void *at, const char *where) {
     printf("%s: %s, %s, at %s\n", what, sig == SIGBUS ? "SIGBUS" : "another signal",
            code == BUS_ADRERR ? "BUS_ADRERR" : "another code",
            addr == at ? where : "another address");
@@ -80,5 +81,19 @@ static inline int pages_file(const char *name, int n) {
     int ok = fd >= 0 && write(fd, buf, n * page) == n * page;
     free(buf);
     return ok ? fd : -1;
+}
+
+// Two pages mapped MAP_SHARED over a new one-page file `name` (unlinked,
+// left open in *fd): the second page is gone from the start. NULL if not
+// made.
+static inline char *gone_second_page(const char *name, int *fd_out) {
+    long page = sysconf(_SC_PAGESIZE);
+    int fd = pages_file(name, 1);
+    if (fd < 0)
+        return NULL;
+    *fd_out = fd;
+    unlink(name);
+    char *m = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    return m == MAP_FAILED ? NULL : m;
 }
 #endif

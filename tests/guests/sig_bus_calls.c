@@ -17,20 +17,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sig_bus.h"
+
 static void show(const char *what, long r) {
     printf("%s: %ld %s\n", what, r, r < 0 ? strerrorname_np(errno) : "");
 }
 
 int main(void) {
     long page = sysconf(_SC_PAGESIZE);
-    int fd = open("sig_bus_calls.bin", O_RDWR | O_CREAT | O_TRUNC, 0600);
-    static char b[4096];
-    if (fd < 0 || write(fd, b, page) != page)
-        return 1;
-    unlink("sig_bus_calls.bin");
-    // Two pages of a one-page file: the second is gone from the start.
-    char *m = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (m == MAP_FAILED)
+    int fd;
+    char *m = gone_second_page("sig_bus_calls.bin", &fd);
+    if (!m)
         return 2;
     char *g = m + page;
     struct timespec ts = {0, 1000};

@@ -16,18 +16,13 @@
 #include <sys/msg.h>
 #include <unistd.h>
 #include "ipc.h"
+#include "sig_bus.h"
 
 int main(void) {
     long page = sysconf(_SC_PAGESIZE);
-    int fd = open("sigbus_ipc.bin", O_RDWR | O_CREAT | O_TRUNC, 0600);
-    static char buf[4096];
-    memset(buf, 'a', sizeof buf);
-    if (fd < 0 || write(fd, buf, page) != page)
-        return 1;
-    unlink("sigbus_ipc.bin");
-    // Two pages of a one-page file: the second is gone from the start.
-    char *m = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (m == MAP_FAILED)
+    int fd;
+    char *m = gone_second_page("sigbus_ipc.bin", &fd);
+    if (!m)
         return 2;
     char *gone = m + page, *end = m + page - 16; // 16 bytes before it
 

@@ -18,21 +18,6 @@
 
 static long page;
 
-// Read (or, when `w`, write 5 to) p[0]: what happened.
-static void touch(const char *what, unsigned char *p, int w) {
-    clear_bus();
-    int v = -1;
-    if (!sigsetjmp(back, 1)) {
-        if (w)
-            *(volatile unsigned char *)p = 5;
-        else
-            v = *(volatile unsigned char *)p;
-        printf("%s: no signal (%d)\n", what, v);
-        return;
-    }
-    report_bus(what, p, "the address touched");
-}
-
 // A file of `n` bytes of 7s, open read-write, unlinked.
 static int file_of(const char *name, long n) {
     static char buf[4096];
@@ -52,20 +37,20 @@ static void one(const char *kind, int flags) {
         printf("mmap failed\n");
         return;
     }
-    touch("page 0: read", m + 7, 0);
-    touch("page 0: write", m + 8, 1);
-    touch("page 1: read", m + page, 0);
-    touch("page 1: write", m + page + 3, 1);
-    touch("page 2: read", m + 3 * page - 1, 0);
-    touch("page 2: read again", m + 2 * page + 100, 0);
+    touch_byte("page 0: read", m + 7, 0);
+    touch_byte("page 0: write", m + 8, 1);
+    touch_byte("page 1: read", m + page, 0);
+    touch_byte("page 1: write", m + page + 3, 1);
+    touch_byte("page 2: read", m + 3 * page - 1, 0);
+    touch_byte("page 2: read again", m + 2 * page + 100, 0);
     if (ftruncate(fd, 2 * page))
         printf("ftruncate failed\n");
-    touch("grown: page 1: read", m + page + 3, 0);
-    touch("grown: page 1: write", m + page + 4, 1);
+    touch_byte("grown: page 1: read", m + page + 3, 0);
+    touch_byte("grown: page 1: write", m + page + 4, 1);
     unsigned char c = 0;
     pread(fd, &c, 1, page + 4);
     printf("grown: the file at the store: %d\n", c);
-    touch("grown: page 2 still past the end", m + 2 * page + 1, 0);
+    touch_byte("grown: page 2 still past the end", m + 2 * page + 1, 0);
     munmap(m, 3 * page);
     close(fd);
 
@@ -76,10 +61,10 @@ static void one(const char *kind, int flags) {
         printf("mmap failed\n");
         return;
     }
-    touch("short file: last byte", m + 99, 0);
-    touch("short file: past the last byte", m + 100, 0);
-    touch("short file: the page's end", m + page - 1, 0);
-    touch("short file: next page", m + page, 0);
+    touch_byte("short file: last byte", m + 99, 0);
+    touch_byte("short file: past the last byte", m + 100, 0);
+    touch_byte("short file: the page's end", m + page - 1, 0);
+    touch_byte("short file: next page", m + page, 0);
     munmap(m, 2 * page);
     close(fd);
 
@@ -90,7 +75,7 @@ static void one(const char *kind, int flags) {
         printf("mmap failed\n");
         return;
     }
-    touch("empty file", m, 0);
+    touch_byte("empty file", m, 0);
     munmap(m, page);
     ftruncate(fd, page);
     m = mmap(NULL, page, PROT_READ, flags, fd, 4 * page);
@@ -98,9 +83,9 @@ static void one(const char *kind, int flags) {
         printf("mmap failed\n");
         return;
     }
-    touch("offset past the end", m + 1, 0);
+    touch_byte("offset past the end", m + 1, 0);
     ftruncate(fd, 5 * page);
-    touch("offset past the end, grown", m + 1, 0);
+    touch_byte("offset past the end, grown", m + 1, 0);
     munmap(m, page);
     close(fd);
 }
