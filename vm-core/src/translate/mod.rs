@@ -1296,8 +1296,9 @@ impl<B: Backend> JitOn<B> {
     }
 
     /// Interpret the basic block at `cpu.pc` (cold code, see
-    /// [`COLD_RUNS`]) through the interpreter's single-step entry, outside
-    /// the lock: each instruction either retires or stops with its trap,
+    /// [`COLD_RUNS`]) through the interpreter's single-step executor
+    /// ([`crate::interp::step_run`]), outside the lock: each instruction
+    /// either retires or stops with its trap,
     /// and stores into translated code go through [`GuestMemory`], which
     /// moves the code epoch as a translated store would.
     ///
@@ -1320,20 +1321,10 @@ impl<B: Backend> JitOn<B> {
             }
             return Ok(());
         }
-        for n in 0..MAX_BLOCK {
-            let bits = match fetch(mem, cpu.pc) {
-                Ok(b) => b,
-                Err(f) if n == 0 => return Err(Trap::MemFault(f)),
-                // Raised when the dispatcher gets there.
-                Err(_) => return Ok(()),
-            };
-            let (inst, len) = self.memo.decode(cpu.pc, bits);
-            step::step(cpu, mem, inst, len, &mut self.ctx.lr_value)?;
-            if inst.facts().ends_region() {
-                break;
-            }
-        }
-        Ok(())
+        let memo = &mut self.memo;
+        crate::interp::step_run(cpu, mem, MAX_BLOCK, &mut self.ctx.lr_value, |pc| {
+            fetch(mem, pc).map(|bits| memo.decode(pc, bits))
+        })
     }
 
     /// A translator for one more thread, sharing `shared`'s code cache.
