@@ -727,6 +727,8 @@ struct CodeState<B: Backend> {
     /// Cold blocks decoded once for their cold runs (hosts with
     /// `code_faults` only, see [`cold`]).
     cold: cold::ColdBlocks,
+    /// The code generator's buffers, reused by every translation.
+    scratch: B::Scratch,
 }
 
 // SAFETY: the raw pointers are the cache memory (owned, freed on drop)
@@ -810,6 +812,7 @@ impl<B: Backend> SharedCodeOn<B> {
                 ctxs: Vec::new(),
                 cold_runs: COLD_RUNS,
                 cold: cold::ColdBlocks::default(),
+                scratch: B::Scratch::default(),
             }),
         }))
     }
@@ -1053,6 +1056,7 @@ impl<B: Backend> SharedCodeOn<B> {
                 counter,
                 side_entries,
                 &mut st.steps,
+                &mut st.scratch,
             )
             .expect("translated region within rel32 reach of the cache");
             let n_steps = st.steps.len() - steps_before;
@@ -1085,14 +1089,14 @@ impl<B: Backend> SharedCodeOn<B> {
                 pages: inval::pages(&refs),
             };
             let inserted = if published {
-                st.cache.insert(&block.code, t, n_steps)
+                st.cache.insert(block.code, t, n_steps)
             } else {
                 None
             };
             match inserted {
                 Some(h) => {
                     if crate::log::on(crate::log::IN_ASM | crate::log::OUT_ASM) {
-                        self.log_translation(pc, tier, &refs, h, &block.code);
+                        self.log_translation(pc, tier, &refs, h, block.code);
                     }
                     host_bytes = block.code.len() as u64;
                     st.stats.host_bytes += block.code.len() as u64;
