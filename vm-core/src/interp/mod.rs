@@ -903,7 +903,8 @@ pub fn step_run(
             result = Err(t);
             break;
         }
-        if inst.facts().ends_region() {
+        // (`Facts::ends_region`, through the inlined `flow`.)
+        if !matches!(inst.flow(), crate::decode::Flow::Next) {
             break;
         }
     }
