@@ -145,6 +145,8 @@ impl ColdCounts {
         true
     }
 
+    #[cold]
+    #[inline(never)]
     fn grow(&mut self) {
         let n = (self.slots.len() * 2).max(1024);
         let old = core::mem::replace(&mut self.slots, vec![0; n]);
@@ -340,7 +342,9 @@ impl Profile {
     /// Should the block at `pc` be interpreted this time, because it has
     /// been reached fewer than `limit` times? Counts the run if so (and
     /// records the block as seen).
-    /// Limits above [`MAX_COLD`] act as [`MAX_COLD`].
+    /// Limits above [`MAX_COLD`] act as [`MAX_COLD`]. (Inlined into the
+    /// dispatcher, which asks at every dispatch of cold code.)
+    #[inline]
     pub fn run_cold(&mut self, pc: u64, limit: u32) -> bool {
         if limit == 0 {
             return false;
