@@ -79,7 +79,8 @@
 //! (`jit_flushes_avoided`).
 //!
 //! Staged emulation: a block the dispatcher reaches is interpreted (one
-//! instruction at a time through [`step`]) its first [`COLD_RUNS`] times
+//! instruction at a time, by [`step`]'s executor run over the block,
+//! [`crate::interp::step_run`]) its first [`COLD_RUNS`] times
 //! and only then translated, as a region along the paths the interpreted
 //! runs took, so code that runs only a few times (most of start-up) costs
 //! no translation and no cache space, and warm code is translated once
