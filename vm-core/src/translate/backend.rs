@@ -187,10 +187,11 @@ impl<B: Backend> core::fmt::Debug for Ctx<B> {
     }
 }
 
-/// The host code of one translation, as the back end emitted it.
+/// The host code of one translation, as the back end emitted it (the
+/// code itself still in the back end's [`Backend::Scratch`]).
 #[derive(Debug)]
-pub struct Emitted {
-    pub code: Vec<u8>,
+pub struct Emitted<'s> {
+    pub code: &'s [u8],
     /// Sorted by host offset; see [`crate::cache::Translation::side`].
     pub side: Vec<SideEntry>,
     /// The guest register cached in each of the back end's cached-register
@@ -217,6 +218,10 @@ pub trait Backend: Sized + 'static {
     type HostRegs;
     /// Why a region could not be emitted (a bug, not a guest error).
     type Error: core::fmt::Debug;
+    /// Buffers the code generator reuses from one translation to the next
+    /// (kept with the code cache, under its lock), so translating does not
+    /// allocate, fault in and free them each time.
+    type Scratch: Default + Send;
     /// Bytes at [`exit::CHAIN`]'s `exit_site` that [`Backend::chain`]
     /// rewrites.
     const CHAIN_LEN: u64;
@@ -244,8 +249,10 @@ pub trait Backend: Sized + 'static {
     /// it goes negative. With `side_entries`, blocks other than the
     /// entry's may also be entered from outside, at the offsets given in
     /// [`Emitted::entries`] (the back end chooses which). Fallback
-    /// instructions are appended to `steps`.
-    fn translate(
+    /// instructions are appended to `steps`. The code is left in
+    /// `scratch`, until the next translation.
+    #[allow(clippy::too_many_arguments)]
+    fn translate<'s>(
         base: u64,
         stubs: &Self::Stubs,
         entry: u64,
@@ -253,7 +260,8 @@ pub trait Backend: Sized + 'static {
         counter: Option<u32>,
         side_entries: bool,
         steps: &mut Vec<StepInst>,
-    ) -> Result<Emitted, Self::Error>;
+        scratch: &'s mut Self::Scratch,
+    ) -> Result<Emitted<'s>, Self::Error>;
 
     /// A fresh back-end part of a thread's context block.
     fn new_part(stubs: &Self::Stubs) -> Self::CtxPart;

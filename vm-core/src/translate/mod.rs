@@ -79,7 +79,8 @@
 //! (`jit_flushes_avoided`).
 //!
 //! Staged emulation: a block the dispatcher reaches is interpreted (one
-//! instruction at a time through [`step`]) its first [`COLD_RUNS`] times
+//! instruction at a time, by [`step`]'s executor run over the block,
+//! [`crate::interp::step_run`]) its first [`COLD_RUNS`] times
 //! and only then translated, as a region along the paths the interpreted
 //! runs took, so code that runs only a few times (most of start-up) costs
 //! no translation and no cache space, and warm code is translated once
@@ -727,6 +728,8 @@ struct CodeState<B: Backend> {
     /// Cold blocks decoded once for their cold runs (hosts with
     /// `code_faults` only, see [`cold`]).
     cold: cold::ColdBlocks,
+    /// The code generator's buffers, reused by every translation.
+    scratch: B::Scratch,
 }
 
 // SAFETY: the raw pointers are the cache memory (owned, freed on drop)
@@ -810,6 +813,7 @@ impl<B: Backend> SharedCodeOn<B> {
                 ctxs: Vec::new(),
                 cold_runs: COLD_RUNS,
                 cold: cold::ColdBlocks::default(),
+                scratch: B::Scratch::default(),
             }),
         }))
     }
@@ -1053,6 +1057,7 @@ impl<B: Backend> SharedCodeOn<B> {
                 counter,
                 side_entries,
                 &mut st.steps,
+                &mut st.scratch,
             )
             .expect("translated region within rel32 reach of the cache");
             let n_steps = st.steps.len() - steps_before;
@@ -1085,14 +1090,14 @@ impl<B: Backend> SharedCodeOn<B> {
                 pages: inval::pages(&refs),
             };
             let inserted = if published {
-                st.cache.insert(&block.code, t, n_steps)
+                st.cache.insert(block.code, t, n_steps)
             } else {
                 None
             };
             match inserted {
                 Some(h) => {
                     if crate::log::on(crate::log::IN_ASM | crate::log::OUT_ASM) {
-                        self.log_translation(pc, tier, &refs, h, &block.code);
+                        self.log_translation(pc, tier, &refs, h, block.code);
                     }
                     host_bytes = block.code.len() as u64;
                     st.stats.host_bytes += block.code.len() as u64;
@@ -1296,8 +1301,9 @@ impl<B: Backend> JitOn<B> {
     }
 
     /// Interpret the basic block at `cpu.pc` (cold code, see
-    /// [`COLD_RUNS`]) through the interpreter's single-step entry, outside
-    /// the lock: each instruction either retires or stops with its trap,
+    /// [`COLD_RUNS`]) through the interpreter's single-step executor
+    /// ([`crate::interp::step_run`]), outside the lock: each instruction
+    /// either retires or stops with its trap,
     /// and stores into translated code go through [`GuestMemory`], which
     /// moves the code epoch as a translated store would.
     ///
@@ -1320,20 +1326,10 @@ impl<B: Backend> JitOn<B> {
             }
             return Ok(());
         }
-        for n in 0..MAX_BLOCK {
-            let bits = match fetch(mem, cpu.pc) {
-                Ok(b) => b,
-                Err(f) if n == 0 => return Err(Trap::MemFault(f)),
-                // Raised when the dispatcher gets there.
-                Err(_) => return Ok(()),
-            };
-            let (inst, len) = self.memo.decode(cpu.pc, bits);
-            step::step(cpu, mem, inst, len, &mut self.ctx.lr_value)?;
-            if inst.facts().ends_region() {
-                break;
-            }
-        }
-        Ok(())
+        let memo = &mut self.memo;
+        crate::interp::step_run(cpu, mem, MAX_BLOCK, &mut self.ctx.lr_value, |pc| {
+            fetch(mem, pc).map(|bits| memo.decode(pc, bits))
+        })
     }
 
     /// A translator for one more thread, sharing `shared`'s code cache.

@@ -79,10 +79,11 @@ mod zext;
 const READ: i32 = 1;
 const WRITE: i32 = 2;
 
-/// The host code of one block.
+/// The host code of one block (the code itself in the [`Scratch`] it was
+/// made in).
 #[derive(Debug)]
-pub struct Block {
-    pub code: Vec<u8>,
+pub struct Block<'s> {
+    pub code: &'s [u8],
     pub side: Vec<SideEntry>,
     /// The guest register cached in each [`ALLOC`] register (0: none).
     pub regs: [u8; 8],
@@ -94,6 +95,34 @@ pub struct Block {
     /// Other entry points: (guest pc of a block, offset of the code
     /// entering there); see `translate`'s `side_entries`.
     pub entries: Vec<(u64, u32)>,
+}
+
+/// The buffers [`translate`] fills, kept from one translation to the next
+/// (they reach their largest size after a few regions): allocating them
+/// afresh for every region cost a malloc and free each, and the pages of
+/// the larger ones were faulted in again and again.
+pub struct Scratch {
+    asm: Asm,
+    cold: Vec<Cold>,
+    side: Vec<SideEntry>,
+}
+
+impl core::fmt::Debug for Scratch {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Scratch")
+            .field("code_capacity", &self.asm.code.capacity())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Scratch {
+    fn default() -> Scratch {
+        Scratch {
+            asm: Asm::empty(),
+            cold: Vec::new(),
+            side: Vec::new(),
+        }
+    }
 }
 
 /// Out-of-line code, emitted after the block body.
@@ -450,7 +479,9 @@ const CODE_PER_INST: usize = 64;
 /// successor is a chainable exit. Fallback instructions are appended to
 /// `steps` (their index is baked into the code). A block that does not end
 /// with a control transfer continues at the pc after its last instruction.
-pub fn translate(
+/// The code is left in `scratch` (see [`Scratch`]).
+#[allow(clippy::too_many_arguments)]
+pub fn translate<'s>(
     base: u64,
     stubs: &Stubs,
     entry: u64,
@@ -458,7 +489,8 @@ pub fn translate(
     counter: Option<u32>,
     side_entries: bool,
     steps: &mut Vec<StepInst>,
-) -> Result<Block, AsmError> {
+    scratch: &'s mut Scratch,
+) -> Result<Block<'s>, AsmError> {
     let all = || blocks.iter().flat_map(|b| b.iter());
     let qreg = qpend::pick(blocks);
     let n_insts = blocks.iter().map(|b| b.len()).sum::<usize>();
@@ -541,14 +573,22 @@ pub fn translate(
             alloc::vec![u32::MAX; blocks.len()]
         };
         let mut actual = alloc::vec![0u32; blocks.len()];
+        let mut a = core::mem::replace(&mut scratch.asm, Asm::empty());
+        a.reset(base, CODE_PER_INST * n_insts + 1024);
+        // Out-of-line pieces come at about one per instruction at most
+        // (slow memory paths, exits): room for them, so the vector does
+        // not grow (and copy itself) several times.
+        let mut cold = core::mem::take(&mut scratch.cold);
+        cold.clear();
+        cold.reserve(n_insts + 16);
+        let mut side = core::mem::take(&mut scratch.side);
+        side.clear();
+        side.reserve(2 * n_insts + 16);
         let mut g = Gen {
-            a: Asm::with_capacity(base, CODE_PER_INST * n_insts + 1024),
+            a,
             stubs: *stubs,
-            // Out-of-line pieces come at about one per instruction at
-            // most (slow memory paths, exits): room for them, so the
-            // vector does not grow (and copy itself) several times.
-            cold: Vec::with_capacity(n_insts + 16),
-            side: Vec::with_capacity(2 * n_insts + 16),
+            cold,
+            side,
             exits: 0,
             map,
             cached: set_of(&map),
@@ -763,6 +803,9 @@ pub fn translate(
                 exact = false;
             }
             steps.truncate(steps_before);
+            scratch.asm = g.a;
+            scratch.cold = g.cold;
+            scratch.side = g.side;
             continue;
         }
         let mut regs = [0u8; 8];
@@ -775,9 +818,15 @@ pub fn translate(
                 regs[slot] = r as u8;
             }
         }
+        // The side table lives as long as the translation: exactly its
+        // size (the scratch one has room for the largest region).
+        let side = g.side.clone();
+        scratch.asm = g.a;
+        scratch.cold = g.cold;
+        scratch.side = g.side;
         return Ok(Block {
-            code: g.a.code,
-            side: g.side,
+            code: &scratch.asm.code,
+            side,
             regs,
             fault_resume,
             exits: g.exits,

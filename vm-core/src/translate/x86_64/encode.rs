@@ -282,6 +282,31 @@ impl Asm {
         }
     }
 
+    /// An assembler holding no buffers yet (allocates nothing).
+    pub fn empty() -> Asm {
+        Asm {
+            code: Vec::new(),
+            base: 0,
+            labels: Vec::new(),
+            fixups: Vec::new(),
+            last_bind: usize::MAX,
+        }
+    }
+
+    /// Start over, empty, for code at `base` with room for `cap` bytes
+    /// (as [`Asm::with_capacity`]), keeping the buffers this one has
+    /// (see `codegen::Scratch`).
+    pub fn reset(&mut self, base: u64, cap: usize) {
+        self.code.clear();
+        self.code.reserve(cap);
+        self.labels.clear();
+        self.labels.reserve(cap / 32);
+        self.fixups.clear();
+        self.fixups.reserve(cap / 32);
+        self.base = base;
+        self.last_bind = usize::MAX;
+    }
+
     /// Current offset.
     pub fn pos(&self) -> usize {
         self.code.len()

@@ -746,6 +746,7 @@ impl Backend for X86_64 {
     type Stubs = Stubs;
     type HostRegs = [u64; 16];
     type Error = encode::AsmError;
+    type Scratch = codegen::Scratch;
     /// The `rel32` field of a `jmp rel32` slot.
     const CHAIN_LEN: u64 = 4;
     /// A `jmp rel32`.
@@ -766,7 +767,7 @@ impl Backend for X86_64 {
         stubs.entry
     }
 
-    fn translate(
+    fn translate<'s>(
         base: u64,
         stubs: &Stubs,
         entry: u64,
@@ -774,8 +775,18 @@ impl Backend for X86_64 {
         counter: Option<u32>,
         side_entries: bool,
         steps: &mut alloc::vec::Vec<StepInst>,
-    ) -> Result<Emitted, encode::AsmError> {
-        let b = codegen::translate(base, stubs, entry, blocks, counter, side_entries, steps)?;
+        scratch: &'s mut codegen::Scratch,
+    ) -> Result<Emitted<'s>, encode::AsmError> {
+        let b = codegen::translate(
+            base,
+            stubs,
+            entry,
+            blocks,
+            counter,
+            side_entries,
+            steps,
+            scratch,
+        )?;
         Ok(Emitted {
             code: b.code,
             side: b.side,
