@@ -237,6 +237,21 @@ struct Cx<'m> {
     epoch: u64,
 }
 
+impl<'m> Cx<'m> {
+    /// The context of instructions run outside any block ([`step`],
+    /// [`step_run`]): no lookup table to chain through, no chaining limit.
+    fn unchained(mem: &'m GuestMemory, lr_value: u64, epoch: u64) -> Cx<'m> {
+        Cx {
+            mem,
+            trap: None,
+            lr_value,
+            fast: &[],
+            limit: 0,
+            epoch,
+        }
+    }
+}
+
 /// Leave the blocks: control goes back to the run loop at `target`.
 #[inline(always)]
 fn leave(cpu: &mut Cpu, target: u64, n: u64) {
@@ -828,14 +843,7 @@ pub fn step(
     // nothing to chain into, and the operand fields only matter to the
     // specialised handlers.
     let op = Uop::generic(inst, pc, 0, len);
-    let mut cx = Cx {
-        mem,
-        trap: None,
-        lr_value: *lr_value,
-        fast: &[],
-        limit: 0,
-        epoch: mem.code_epoch(),
-    };
+    let mut cx = Cx::unchained(mem, *lr_value, mem.code_epoch());
     let went_on = exec_one(&op, cpu, &mut cx);
     *lr_value = cx.lr_value;
     if went_on {
@@ -872,14 +880,7 @@ pub fn step_run(
     mut fetch: impl FnMut(u64) -> Result<(Inst, u8), MemFault>,
 ) -> Result<(), Trap> {
     let mut op = Uop::generic(Inst::Illegal(0), 0, 0, 2);
-    let mut cx = Cx {
-        mem,
-        trap: None,
-        lr_value: *lr_value,
-        fast: &[],
-        limit: 0,
-        epoch: 0,
-    };
+    let mut cx = Cx::unchained(mem, *lr_value, 0);
     let mut result = Ok(());
     for n in 0..max {
         let pc = cpu.pc;
