@@ -181,11 +181,16 @@ int main(void) {
     if (p == 0) {
         // A shell starts background jobs with SIGINT ignored, and the
         // child would inherit that: make the default action sure.
+        // Only then is the parent told to send it: a SIGINT that came
+        // while it was still ignored would be lost, and the wait below
+        // would never end.
         signal(SIGINT, SIG_DFL);
+        write(ready[1], "r", 1);
         for (;;)
             pause();
     }
     expect_pid = p;
+    read(ready[0], &c, 1);
     kill(p, SIGINT);
     while (chld_count == 0)
         sigsuspend(&old);
