@@ -1,8 +1,9 @@
 //! `cargo xtask bench`: guest benchmarks under native, qemu-riscv64 and pvm.
 //!
 //! Each `tests/bench/*.c` (and `*.cc`, C++) is built twice (RISC-V static -O2 and native
-//! x86-64 -O2), run `runs` times per runner, and the median wall time is
-//! reported with ratios. All runners must print the same output (each
+//! x86-64 -O2), run `runs` times per runner, in rounds (every runner once
+//! per round: `interleaved`), and the median wall time is reported with
+//! ratios. All runners must print the same output (each
 //! benchmark prints a checksum), otherwise the row is marked wrong: a fast
 //! but wrong engine must not look good.
 //!
@@ -75,65 +76,94 @@ struct ThreadRow {
     cpu: Vec<Vec<Option<f64>>>,
 }
 
-/// Medians of one benchmark's runs: wall time, CPU time when known, and
+/// Medians of one runner's runs: wall time, CPU time (user + system) and
 /// peak RSS (MiB).
-struct Timing {
-    wall: f64,
-    cpu: Option<f64>,
-    rss: f64,
+#[derive(Clone, Copy)]
+pub(crate) struct Timing {
+    pub(crate) wall: f64,
+    pub(crate) cpu: f64,
+    pub(crate) rss: f64,
 }
 
-/// Runs one benchmark `runs` times under `w` with `args`; the median wall
-/// and CPU times, or why it failed. Every run's stdout must equal `reference` (the
-/// first successful run of the benchmark sets it).
-fn measure(
+/// Runs `runs` rounds in which every runner still standing runs once, in
+/// the order given, and returns each runner's medians, or the first error
+/// it met (a runner that failed runs no more). Rounds, not all of one
+/// runner's runs before the next's: this machine's speed drifts by 10 to
+/// 20% within minutes, and a drift between two runners' blocks of runs
+/// went straight into their ratio; interleaved, it falls on both alike.
+pub(crate) fn interleaved<W>(
+    whos: &[W],
+    runs: usize,
+    mut one: impl FnMut(&W) -> Result<Timing, String>,
+) -> Vec<Result<Timing, String>> {
+    let mut samples: Vec<Result<Vec<Timing>, String>> =
+        whos.iter().map(|_| Ok(Vec::new())).collect();
+    for _ in 0..runs.max(1) {
+        for (w, s) in whos.iter().zip(samples.iter_mut()) {
+            let Ok(v) = s else { continue };
+            match one(w) {
+                Ok(t) => v.push(t),
+                Err(e) => *s = Err(e),
+            }
+        }
+    }
+    samples
+        .into_iter()
+        .map(|s| {
+            s.map(|v| {
+                let pick = |f: fn(&Timing) -> f64| median(&mut v.iter().map(f).collect::<Vec<_>>());
+                Timing {
+                    wall: pick(|t| t.wall),
+                    cpu: pick(|t| t.cpu),
+                    rss: pick(|t| t.rss),
+                }
+            })
+        })
+        .collect()
+}
+
+/// One run of a benchmark under `w` with `args`: its times, or why it
+/// failed. Its stdout must equal `reference` (the first successful run of
+/// the benchmark sets it).
+fn run_once(
     w: &Who,
     native: &std::path::Path,
     rv: &std::path::Path,
     args: &[String],
-    runs: usize,
     reference: &mut Option<Vec<u8>>,
 ) -> Result<Timing, String> {
-    let mut times = Vec::new();
-    let mut cpu = Vec::new();
-    let mut rss = Vec::new();
-    for _ in 0..runs.max(1) {
-        let mut cmd = match w {
-            Who::Native => Command::new(native),
-            Who::Qemu => {
-                let mut c = Command::new("qemu-riscv64");
-                c.arg(rv);
-                c
-            }
-            Who::Pvm(e) => {
-                let mut c = Command::new(pvm_binary());
-                c.args(crate::suite::engine_args(e)).arg(rv);
-                c
-            }
-        };
-        cmd.args(args);
-        let o = run_captured(&mut cmd, b"", Duration::from_secs(900))?;
-        cpu.push(o.cpu.as_secs_f64());
-        rss.push(o.max_rss_kib as f64 / 1024.0);
-        if o.status != 0 {
-            return Err(format!("exit status {}", o.status));
+    let mut cmd = match w {
+        Who::Native => Command::new(native),
+        Who::Qemu => {
+            let mut c = Command::new("qemu-riscv64");
+            c.arg(rv);
+            c
         }
-        match reference {
-            None => *reference = Some(o.stdout.clone()),
-            Some(r) if *r != o.stdout => {
-                return Err(format!(
-                    "output differs from the first run's: {}",
-                    crate::util::first_diff(r, &o.stdout)
-                ));
-            }
-            Some(_) => {}
+        Who::Pvm(e) => {
+            let mut c = Command::new(pvm_binary());
+            c.args(crate::suite::engine_args(e)).arg(rv);
+            c
         }
-        times.push(o.elapsed.as_secs_f64());
+    };
+    cmd.args(args);
+    let o = run_captured(&mut cmd, b"", Duration::from_secs(900))?;
+    if o.status != 0 {
+        return Err(format!("exit status {}", o.status));
+    }
+    match reference {
+        None => *reference = Some(o.stdout.clone()),
+        Some(r) if *r != o.stdout => {
+            return Err(format!(
+                "output differs from the first run's: {}",
+                crate::util::first_diff(r, &o.stdout)
+            ));
+        }
+        Some(_) => {}
     }
     Ok(Timing {
-        wall: median(&mut times),
-        cpu: (cpu.len() == times.len()).then(|| median(&mut cpu)),
-        rss: median(&mut rss),
+        wall: o.elapsed.as_secs_f64(),
+        cpu: o.cpu.as_secs_f64(),
+        rss: o.max_rss_kib as f64 / 1024.0,
     })
 }
 
@@ -197,11 +227,14 @@ pub fn run(opts: &Options) -> Result<bool, String> {
             let mut cells = Vec::new();
             let mut cpus = Vec::new();
             let mut rsss = Vec::new();
-            for w in &whos {
-                match measure(w, &native, &rv, args, opts.runs, &mut reference) {
+            let timings = interleaved(&whos, opts.runs, |w| {
+                run_once(w, &native, &rv, args, &mut reference)
+            });
+            for (w, m) in whos.iter().zip(timings) {
+                match m {
                     Ok(t) => {
                         cells.push(Some(t.wall));
-                        cpus.push(t.cpu);
+                        cpus.push(Some(t.cpu));
                         rsss.push(Some(t.rss));
                     }
                     Err(why) => {
@@ -283,59 +316,55 @@ fn startup(opts: &Options, whos: &[Who]) -> Result<bool, String> {
     let mut ok = true;
     for (name, rv) in &programs {
         let mut cells = Vec::new();
-        let mut qemu: Option<(f64, f64, f64)> = None;
-        for w in whos {
-            let (mut wall, mut cpu, mut rss) = (Vec::new(), Vec::new(), Vec::new());
-            for _ in 0..20.max(opts.runs) {
-                let mut c = match w {
-                    Who::Pvm(e) => {
-                        let mut c = Command::new(pvm_binary());
-                        c.args(crate::suite::engine_args(e));
-                        c
-                    }
-                    _ => Command::new("qemu-riscv64"),
-                };
-                c.arg(rv);
-                match run_captured(&mut c, b"", Duration::from_secs(60)) {
-                    Ok(o) if o.status == 0 => {
-                        wall.push(o.elapsed.as_secs_f64());
-                        cpu.push(o.cpu.as_secs_f64());
-                        rss.push(o.max_rss_kib as f64 / 1024.0);
-                    }
-                    Ok(o) => {
-                        eprintln!("{name} under {}: exit status {}", w.label(), o.status);
-                        ok = false;
-                        break;
-                    }
-                    Err(e) => {
-                        eprintln!("{name} under {}: {e}", w.label());
-                        ok = false;
-                        break;
-                    }
+        let mut qemu: Option<Timing> = None;
+        let timings = interleaved(whos, 20.max(opts.runs), |w| {
+            let mut c = match w {
+                Who::Pvm(e) => {
+                    let mut c = Command::new(pvm_binary());
+                    c.args(crate::suite::engine_args(e));
+                    c
                 }
+                _ => Command::new("qemu-riscv64"),
+            };
+            c.arg(rv);
+            let o = run_captured(&mut c, b"", Duration::from_secs(60))?;
+            if o.status != 0 {
+                return Err(format!("exit status {}", o.status));
             }
-            if wall.is_empty() {
-                continue;
-            }
-            let (wall, cpu, rss) = (median(&mut wall), median(&mut cpu), median(&mut rss));
+            Ok(Timing {
+                wall: o.elapsed.as_secs_f64(),
+                cpu: o.cpu.as_secs_f64(),
+                rss: o.max_rss_kib as f64 / 1024.0,
+            })
+        });
+        for (w, m) in whos.iter().zip(timings) {
+            let t = match m {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("{name} under {}: {e}", w.label());
+                    ok = false;
+                    continue;
+                }
+            };
             let ratio = match (w, qemu) {
                 (Who::Qemu, _) => {
-                    qemu = Some((wall, cpu, rss));
+                    qemu = Some(t);
                     String::new()
                 }
-                (_, Some((qw, qc, qr))) => format!(
+                (_, Some(q)) => format!(
                     " ({:.2}x / {:.2}x / {:.2}x of qemu)",
-                    wall / qw,
-                    cpu / qc,
-                    rss / qr
+                    t.wall / q.wall,
+                    t.cpu / q.cpu,
+                    t.rss / q.rss
                 ),
                 _ => String::new(),
             };
             cells.push(format!(
-                "{} {:.1} ms wall, {:.1} ms cpu, {rss:.1} MiB peak RSS{ratio}",
+                "{} {:.1} ms wall, {:.1} ms cpu, {:.1} MiB peak RSS{ratio}",
                 w.label(),
-                1e3 * wall,
-                1e3 * cpu
+                1e3 * t.wall,
+                1e3 * t.cpu,
+                t.rss
             ));
         }
         println!();

@@ -11,16 +11,17 @@
 //! `bash`, `node` and `gcc -S`, which are other versions: a yardstick, not a twin;
 //! left out, with a note, where the host lacks the program), under
 //! qemu-riscv64 and under each pvm engine, with the fixed environment of
-//! the real-program cases. Reported: median wall time, median CPU time and
+//! the real-program cases, in rounds (every runner once per round, so a
+//! drift of the machine's speed falls on all of them alike). Reported: median wall time, median CPU time and
 //! median peak RSS (from the `wait4` that reaps the run: they cover its
 //! waited-for children too), and time and memory over qemu's. All runners must print
 //! the same output. For the translator, one `--stats` run shows what start-up
 //! spends on translating.
 
-use crate::bench::Who;
+use crate::bench::{Timing, Who, interleaved};
 use crate::realprogs::{CC1, CC1_TARGET};
 use crate::suite::{engine_args, pvm_binary};
-use crate::util::{median, run_captured};
+use crate::util::run_captured;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -113,42 +114,39 @@ fn command(case: &Case, w: &Who, sysroot: &Path, extra: &[&str]) -> Command {
     c
 }
 
-/// Median wall seconds, CPU seconds (user + system, the runner's and its
-/// children's) and peak RSS (MiB, `wait4`'s) of `runs` runs; every run's
+/// One run of `case` under `w`: wall seconds, CPU seconds (user + system,
+/// the runner's and its children's) and peak RSS (MiB, `wait4`'s); its
 /// stdout must equal `reference`.
-fn measure(
+fn run_once(
     case: &Case,
     w: &Who,
     sysroot: &Path,
-    runs: usize,
     reference: &mut Option<Vec<u8>>,
-) -> Result<(f64, f64, f64), String> {
-    let (mut times, mut cpu, mut rss) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..runs {
-        let mut c = command(case, w, sysroot, &[]);
-        let o = run_captured(&mut c, b"", Duration::from_secs(120))?;
-        if o.status != 0 {
+) -> Result<Timing, String> {
+    let mut c = command(case, w, sysroot, &[]);
+    let o = run_captured(&mut c, b"", Duration::from_secs(120))?;
+    if o.status != 0 {
+        return Err(format!(
+            "exit status {}: {}",
+            o.status,
+            String::from_utf8_lossy(&o.stderr).trim()
+        ));
+    }
+    match reference {
+        None => *reference = Some(o.stdout.clone()),
+        Some(r) if *r != o.stdout => {
             return Err(format!(
-                "exit status {}: {}",
-                o.status,
-                String::from_utf8_lossy(&o.stderr).trim()
+                "output differs from the first runner's: {}",
+                crate::util::first_diff(r, &o.stdout)
             ));
         }
-        match reference {
-            None => *reference = Some(o.stdout.clone()),
-            Some(r) if *r != o.stdout => {
-                return Err(format!(
-                    "output differs from the first runner's: {}",
-                    crate::util::first_diff(r, &o.stdout)
-                ));
-            }
-            Some(_) => {}
-        }
-        times.push(o.elapsed.as_secs_f64());
-        cpu.push(o.cpu.as_secs_f64());
-        rss.push(o.max_rss_kib as f64 / 1024.0);
+        Some(_) => {}
     }
-    Ok((median(&mut times), median(&mut cpu), median(&mut rss)))
+    Ok(Timing {
+        wall: o.elapsed.as_secs_f64(),
+        cpu: o.cpu.as_secs_f64(),
+        rss: o.max_rss_kib as f64 / 1024.0,
+    })
 }
 
 /// The start-up table; false when a runner failed (a missing sysroot is
@@ -185,12 +183,11 @@ pub fn run(runs: usize, whos: &[Who]) -> Result<bool, String> {
             );
             continue;
         }
-        let mut reference = None;
-        let mut results = Vec::new();
         // qemu first: it is the oracle for the output and the yardstick.
+        // The host's own program is another version: its output is only
+        // checked to be the same from run to run.
         let mut order: Vec<&Who> = whos.iter().filter(|w| matches!(w, Who::Qemu)).collect();
-        order.extend(whos.iter().filter(|w| !matches!(w, Who::Qemu)));
-        for w in order {
+        for w in whos.iter().filter(|w| !matches!(w, Who::Qemu)) {
             if matches!(w, Who::Native) && !on_path(case.native[0]) {
                 println!(
                     "{}: no host `{}`, native left out",
@@ -198,17 +195,21 @@ pub fn run(runs: usize, whos: &[Who]) -> Result<bool, String> {
                 );
                 continue;
             }
-            let mut r = if matches!(w, Who::Native) {
-                None
+            order.push(w);
+        }
+        let (mut guest_ref, mut native_ref) = (None, None);
+        let timings = interleaved(&order, runs, |w| {
+            let r = if matches!(w, Who::Native) {
+                &mut native_ref
             } else {
-                reference.take()
+                &mut guest_ref
             };
-            let m = measure(&case, w, &sysroot, runs, &mut r);
-            if !matches!(w, Who::Native) {
-                reference = r;
-            }
+            run_once(&case, w, &sysroot, r)
+        });
+        let mut results = Vec::new();
+        for (w, m) in order.iter().zip(timings) {
             match m {
-                Ok(m) => results.push((w.clone(), m)),
+                Ok(t) => results.push(((*w).clone(), (t.wall, t.cpu, t.rss))),
                 Err(e) => {
                     eprintln!("{} under {}: {e}", case.name, w.label());
                     ok = false;
