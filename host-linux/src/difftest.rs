@@ -580,6 +580,100 @@ fn eight_cached_registers_agree_with_host_faults() {
     assert!(h.jit_stat("jit_translations") > Some(0));
 }
 
+/// Straight-line code with more registers live than the host has
+/// (`codegen::pinned::unpin_pays` in vm-core: such a region gives the
+/// homes of `sp`, `ra` and `a0` to its own registers): 106 instructions
+/// mixing thirteen registers, `a0` and `sp` among them, a helper call in
+/// the middle (`csrr instret`: every cached register live and dirty), a
+/// call to a leaf traced into the region that reads and writes `a0`, a
+/// load through a base that walks past the end of the data, where the
+/// fault's registers (the unpinned region's, recovered by the side table)
+/// must be the interpreter's, and a jump out to the loop's counter, a
+/// translation of its own that expects `sp`, `ra` and `a0` in their
+/// homes. Also run without the fault, to an `ecall`.
+#[test]
+fn straight_line_unpinned_regions_agree_with_host_faults() {
+    use vm_core::cpu::{Cpu, Trap};
+    use vm_core::rv;
+    use vm_testkit::difftest::{Case, DATA, DATA_LEN};
+    let mut h = Harness::with_cache(&HOST, 4 << 20);
+    assert!(HOST.code_faults());
+    h.set_cold_runs(2);
+    let (add, xor) = (
+        |d, a, b| rv::r(0x33, 0, 0, d, a, b),
+        |d, a, b| rv::r(0x33, 4, 0, d, a, b),
+    );
+    // s2..s9, a1..a3 and a0 and sp: thirteen registers.
+    let regs: [u8; 13] = [18, 19, 20, 21, 22, 23, 24, 25, 11, 12, 13, 10, 2];
+    let (base, count, t0, t1) = (26u8, 27u8, 5u8, 6u8); // s10, s11
+    let mut code = Vec::new();
+    // L: one long block (no branch before the end).
+    for round in 0..8usize {
+        for k in 0..regs.len() {
+            let (d, a) = (regs[k], regs[(k + 1 + round) % regs.len()]);
+            code.push(if (k + round) % 2 == 0 {
+                add(d, d, a)
+            } else {
+                xor(d, d, a)
+            });
+        }
+        if round == 3 {
+            code.push(rv::i(0x73, 2, t0, 0, 0xc02)); // csrr t0, instret
+            code.push(add(21, 21, t0)); // s5 += t0
+        }
+    }
+    let call = code.len();
+    code.push(0); // jal ra, F (below)
+    code.push(rv::i(0x03, 3, t1, base, 0)); // ld t1, 0(s10)
+    code.push(add(18, 18, t1)); // s2 += t1
+    code.push(add(10, 10, t1)); // a0 += t1
+    let to_c = code.len();
+    code.push(0); // j C (below, too far to join the region)
+    // F: a leaf changing a0 and s3.
+    code[call] = rv::jal(1, 4 * (code.len() - call) as i32);
+    code.push(xor(10, 10, 19)); // a0 ^= s3
+    code.push(rv::addi(19, 19, 77)); // s3 += 77
+    code.push(rv::i(0x67, 0, 0, 1, 0)); // ret
+    // C, more than a region's reach away, so that the loop back to L is
+    // not in L's region: L's region is straight-line code.
+    while code.len() < 1100 {
+        code.push(rv::ECALL);
+    }
+    code[to_c] = rv::jal(0, 4 * (code.len() - to_c) as i32);
+    code.push(rv::addi(base, base, 64)); // s10 += 64
+    code.push(rv::addi(count, count, -1)); // s11 -= 1
+    code.push(rv::b(0, count, 0, 8)); // beqz s11, the ecall
+    let back = -4 * code.len() as i32;
+    code.push(rv::jal(0, back)); // j L (farther than a branch reaches)
+    code.push(rv::ECALL);
+    let end = DATA + DATA_LEN as u64;
+    for loads_before_fault in [1u64, 5, 30, 1000] {
+        let mut cpu = Cpu::default();
+        cpu.x[count as usize] = 40;
+        for &k in &regs {
+            cpu.x[k as usize] = 0x9e37_79b9_7f4a_7c15u64.wrapping_mul(k as u64 + 1);
+        }
+        cpu.x[base as usize] = end.wrapping_sub(64 * loads_before_fault.min(40));
+        if loads_before_fault > 40 {
+            cpu.x[base as usize] = DATA;
+        }
+        let data: Vec<u8> = (0..DATA_LEN).map(|i| (i * 5 + 1) as u8).collect();
+        let case = Case::program(&code, data, cpu);
+        let o = h
+            .run(&case)
+            .unwrap_or_else(|m| panic!("{loads_before_fault}: {m}\n{}", m.case.listing()));
+        if loads_before_fault > 40 {
+            assert_eq!(o.trap, Trap::Ecall, "{o:?}");
+        } else {
+            assert!(
+                matches!(o.trap, Trap::MemFault(_)),
+                "{loads_before_fault}: {o:?}"
+            );
+        }
+    }
+    assert!(h.jit_stat("jit_translations") > Some(0));
+}
+
 /// Constant pairs (`codegen::konst` in vm-core): `lui`/`auipc` then
 /// `addi` (or `addiw` after `lui`) on the same register become one
 /// constant, into a register the region caches and into ones it leaves

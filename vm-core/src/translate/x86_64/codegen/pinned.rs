@@ -24,14 +24,15 @@
 //!   names them);
 //! * a region's entry does not load them and its exits do not store them.
 //!
-//! A region with a loop whose own registers are worth more than the
-//! homes there (by the allocator's weighted use counts, see
-//! `allocate`) is *unpinned*: its entry stores the pinned registers to
+//! A region whose own registers are worth more than the homes there (by
+//! the allocator's weighted use counts, see `allocate` and
+//! [`unpin_pays`]: a hot loop, or long straight-line code with many
+//! registers live) is *unpinned*: its entry stores the pinned registers to
 //! the `Cpu`, it caches what it likes in all of [`super::ALLOC`], and
 //! every way out of it (exits, the cold exits to the shared stubs, its
 //! host-fault stub) puts them back in their homes from the `Cpu` after
-//! its store-back. Hot loops keep all eight registers; the few loads and
-//! stores are paid once per entry.
+//! its store-back. Such regions keep all eight registers; the few loads
+//! and stores are paid once per entry.
 
 use super::super::encode::{Asm, Mem, Reg, W};
 use super::super::off;
@@ -54,17 +55,28 @@ const fn mask() -> u32 {
     m
 }
 
-/// Whether a region should be unpinned: it has a loop (a block weighing
-/// more than one) and the weighted uses its best unpinned allocation
-/// covers (`unpinned`, computed only then) exceed those of the pinned
-/// one (`pinned`) by more than one loop iteration's worth of the homes'
-/// loads and stores.
+/// Whether a region should be unpinned: the weighted uses its best
+/// unpinned allocation covers (`unpinned`) exceed those of the pinned one
+/// (`pinned`) by more than what giving the homes up costs. In a region
+/// with a loop (a block weighing more than one) that is one loop
+/// iteration's worth of the homes' loads and stores; in straight-line
+/// code it is [`STRAIGHT_COST`] uses, as each covered use saves about one
+/// access to the `Cpu` and the homes cost six (stored at the entry,
+/// loaded at the exit). The second case is long straight-line code with
+/// many registers live (an unrolled hash round, a codec's inner block):
+/// there the three homes hold registers it may never touch.
 pub fn unpin_pays(weights: &[u32], pinned: u64, unpinned: impl FnOnce() -> u64) -> bool {
     let Some(&w) = weights.iter().max() else {
         return false;
     };
-    w > 1 && unpinned() > pinned + w as u64
+    unpinned() > pinned + (w as u64).max(STRAIGHT_COST)
 }
+
+/// What unpinning straight-line code costs, in covered uses: the six
+/// accesses of the homes, doubled for the stores of the pinned registers
+/// at the region's helper calls and for a margin (a region it barely
+/// pays for is left pinned).
+const STRAIGHT_COST: u64 = 12;
 
 /// Whether host register `h` is a pinned register's home.
 pub fn is_home(h: Reg) -> bool {
