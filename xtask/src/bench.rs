@@ -150,21 +150,32 @@ fn run_once(
     if o.status != 0 {
         return Err(format!("exit status {}", o.status));
     }
-    match reference {
-        None => *reference = Some(o.stdout.clone()),
-        Some(r) if *r != o.stdout => {
-            return Err(format!(
-                "output differs from the first run's: {}",
-                crate::util::first_diff(r, &o.stdout)
-            ));
+    Timing::checked(&o, reference)
+}
+
+impl Timing {
+    /// One run's figures, when its stdout equals `reference` (which the
+    /// first run sets).
+    pub(crate) fn checked(
+        o: &crate::util::Captured,
+        reference: &mut Option<Vec<u8>>,
+    ) -> Result<Timing, String> {
+        match reference {
+            None => *reference = Some(o.stdout.clone()),
+            Some(r) if *r != o.stdout => {
+                return Err(format!(
+                    "output differs from the first run's: {}",
+                    crate::util::first_diff(r, &o.stdout)
+                ));
+            }
+            Some(_) => {}
         }
-        Some(_) => {}
+        Ok(Timing {
+            wall: o.elapsed.as_secs_f64(),
+            cpu: o.cpu.as_secs_f64(),
+            rss: o.max_rss_kib as f64 / 1024.0,
+        })
     }
-    Ok(Timing {
-        wall: o.elapsed.as_secs_f64(),
-        cpu: o.cpu.as_secs_f64(),
-        rss: o.max_rss_kib as f64 / 1024.0,
-    })
 }
 
 pub fn run(opts: &Options) -> Result<bool, String> {
@@ -317,6 +328,8 @@ fn startup(opts: &Options, whos: &[Who]) -> Result<bool, String> {
     for (name, rv) in &programs {
         let mut cells = Vec::new();
         let mut qemu: Option<Timing> = None;
+        // Every runner must print what the first run printed.
+        let mut reference = None;
         let timings = interleaved(whos, 20.max(opts.runs), |w| {
             let mut c = match w {
                 Who::Pvm(e) => {
@@ -331,11 +344,7 @@ fn startup(opts: &Options, whos: &[Who]) -> Result<bool, String> {
             if o.status != 0 {
                 return Err(format!("exit status {}", o.status));
             }
-            Ok(Timing {
-                wall: o.elapsed.as_secs_f64(),
-                cpu: o.cpu.as_secs_f64(),
-                rss: o.max_rss_kib as f64 / 1024.0,
-            })
+            Timing::checked(&o, &mut reference)
         });
         for (w, m) in whos.iter().zip(timings) {
             let t = match m {

@@ -132,21 +132,7 @@ fn run_once(
             String::from_utf8_lossy(&o.stderr).trim()
         ));
     }
-    match reference {
-        None => *reference = Some(o.stdout.clone()),
-        Some(r) if *r != o.stdout => {
-            return Err(format!(
-                "output differs from the first runner's: {}",
-                crate::util::first_diff(r, &o.stdout)
-            ));
-        }
-        Some(_) => {}
-    }
-    Ok(Timing {
-        wall: o.elapsed.as_secs_f64(),
-        cpu: o.cpu.as_secs_f64(),
-        rss: o.max_rss_kib as f64 / 1024.0,
-    })
+    Timing::checked(&o, reference)
 }
 
 /// The start-up table; false when a runner failed (a missing sysroot is
