@@ -429,7 +429,7 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
         },
     };
     signals::install_kick();
-    signals::install_kept();
+    signals::install_host_kept();
     if cli.profile.is_some()
         && let Err(e) = profiler::enable()
     {
@@ -531,6 +531,9 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
         }
         tree::start_watchdog(Some(program));
         host_linux::peer::start_server(Some(process));
+        // After the first thread pvm makes (the server's, if any), which
+        // installs the C library's handlers that these keep.
+        signals::install_libc_kept();
         signals::unblock_all();
         // The standard descriptors the guest that exec'd this pvm had
         // closed: closed again (the Rust runtime put /dev/null there),

@@ -362,10 +362,16 @@ const KEPT: [i32; 5] = [
     libc::SIGSYS,
 ];
 
-/// Install [`on_kept`] (at start, and again where SIGPIPE was set for a
-/// host program that was not started).
+/// Install [`on_kept`] and [`on_libc`] again (where SIGPIPE was set for
+/// a host program that was not started).
 pub fn install_kept() {
     install_libc_kept();
+    install_host_kept();
+}
+
+/// Install [`on_kept`] (at start, before anything that may raise one of
+/// [`KEPT`]).
+pub fn install_host_kept() {
     for signo in KEPT {
         // SAFETY: a zeroed sigaction is valid; the handler is
         // async-signal-safe.
@@ -458,13 +464,27 @@ extern "C" fn on_libc(signo: i32, info: *mut libc::siginfo_t, ctx: *mut libc::c_
 /// handlers to call (installing it again keeps them too). The kernel
 /// needs a restorer for a handler (x86-64): the flags and restorer of
 /// [`KICK`]'s handler, which the C library installed ([`install_kick`]
-/// runs first).
-fn install_libc_kept() {
+/// runs first). At start it runs once pvm has made its first thread of
+/// its own (the server thread, `peer::start_server`), before the guest
+/// runs.
+pub fn install_libc_kept() {
+    unsafe extern "C" {
+        /// glibc's "no thread was ever created" flag
+        /// (`<sys/single_threaded.h>`), cleared at the first
+        /// `pthread_create`.
+        static __libc_single_threaded: core::ffi::c_char;
+    }
     // glibc installs its SIGSETXID handler when the process makes its
     // first thread (and SIGCANCEL's at the first `pthread_cancel`, which
-    // pvm never calls): make one first, so that its handler is there to
-    // be kept, not installed over this one later.
-    let _ = std::thread::spawn(|| {}).join();
+    // pvm never calls): that must have happened, so that its handler is
+    // there to be kept, not installed over this one later. Where pvm made
+    // no thread yet, one is made for it (a tenth of a static hello
+    // world's CPU time, so start-up waits for the server thread instead).
+    // SAFETY: a byte glibc writes only while it makes a thread, which
+    // this thread is not doing.
+    if unsafe { core::ptr::read_volatile(&raw const __libc_single_threaded) } != 0 {
+        let _ = std::thread::spawn(|| {}).join();
+    }
     let Some(kick) = kernel_sigaction(KICK, None) else {
         return;
     };
