@@ -19,6 +19,10 @@
 // - runs "e/N" in a child, e a directory holding a tiny x86-64 program
 //   of that name (run natively, by qemu-riscv64 too) or a link to
 //   /proc/self/fd.
+// First, without a race, what the calls answer for names with a slash (or
+// "/.") after them, in a directory of the probe's own: each as Linux
+// (the walk once followed "l/" for rmdir, which removed the directory the
+// link names).
 // No process has a descriptor there that the guest can see, so every
 // answer but ENOENT (and what a directory gives) is a reach of pvm's
 // (qemu-riscv64 and plain pvm hold none there: 0).
@@ -120,6 +124,46 @@ static void slash(int lim, int k, char *b) {
 }
 static void program(int lim, int k, char *b) { sprintf(b, "e/%d", lim + k); }
 
+// Each call on names with a slash or "/." after them, in the directory:
+// d a directory, f a file, l a link to d, lf a link to f.
+static void slashes(void) {
+    int D = dirfd_;
+    mkdirat(D, "d", 0755);
+    close(openat(D, "f", O_CREAT | O_WRONLY, 0644));
+    symlinkat("d", D, "l");
+    symlinkat("f", D, "lf");
+    struct stat st;
+    char b[64];
+    res("rmdir(\"d/.\")", unlinkat(D, "d/.", AT_REMOVEDIR));
+    res("unlink(\"f/\")", unlinkat(D, "f/", 0));
+    res("mkdir(\"d/.\")", mkdirat(D, "d/.", 0755));
+    res("rename(\"d/.\", \"z\")", renameat(D, "d/.", D, "z"));
+    res("rmdir(\"l/\")", unlinkat(D, "l/", AT_REMOVEDIR));
+    res("unlink(\"l/\")", unlinkat(D, "l/", 0));
+    res("rename(\"l/\", \"z\")", renameat(D, "l/", D, "z"));
+    res("mkdir(\"l/\")", mkdirat(D, "l/", 0755));
+    res("lstat(\"l/\")", fstatat(D, "l/", &st, AT_SYMLINK_NOFOLLOW));
+    res("lstat(\"lf/\")", fstatat(D, "lf/", &st, AT_SYMLINK_NOFOLLOW));
+    res("stat(\"d/./\")", fstatat(D, "d/./", &st, 0));
+    res("readlink(\"l/\")", readlinkat(D, "l/", b, sizeof b));
+    res("readlink(\"l\")", readlinkat(D, "l", b, sizeof b));
+    int fd = openat(D, "l/", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    res("open(\"l/\", O_NOFOLLOW)", fd);
+    if (fd >= 0)
+        close(fd);
+    res("open(\"f/\")", openat(D, "f/", O_RDONLY | O_CLOEXEC));
+    res("link(\"f/\", \"g\")", linkat(D, "f/", D, "g", 0));
+    res("link(\"l/\", \"g\")", linkat(D, "l/", D, "g", 0));
+    res("link(\"f\", \"g/\")", linkat(D, "f", D, "g/", 0));
+    res("rename(\"f\", \"z/\")", renameat(D, "f", D, "z/"));
+    res("fchownat(\"l/\", AT_SYMLINK_NOFOLLOW)", fchownat(D, "l/", -1, -1, AT_SYMLINK_NOFOLLOW));
+    unlinkat(D, "l", 0);
+    unlinkat(D, "lf", 0);
+    unlinkat(D, "f", 0);
+    unlinkat(D, "g", 0);
+    unlinkat(D, "d", AT_REMOVEDIR);
+}
+
 // The smallest x86-64 Linux program: exit(0).
 static void tiny_x86_64(const char *path) {
     static const unsigned char code[] = {
@@ -167,6 +211,7 @@ int main(void) {
     fstat(dirfd_, &dst);
     dir_dev = dst.st_dev;
     char p[256];
+    slashes();
 
     // x: a directory, y: a link to /proc/self/fd; swapped. w/x: a
     // directory, the second place of the same string.

@@ -596,20 +596,21 @@ fn execrace(bin: &Path, engine: &str) -> Result<(), String> {
     expect(bin, engine, "execrace", &["continue"], &want).map(drop)
 }
 
-/// A path given twice to `linkat` from two directories, a name with a
+/// Names with a slash or `/.` after them, as Linux answers them; then a
+/// path given twice to `linkat` from two directories, a name with a
 /// slash after it, and the host program an `execve` runs natively, each
 /// racing a process that swaps a directory of the path with a symbolic
 /// link into `/proc` (`tests/guests/esc_fd_walkrace.c`): under the stub
 /// nothing reaches its descriptors (before the fix, the host kernel's
 /// second lookup of each reached them).
 fn walkrace(bin: &Path, engine: &str) -> Result<(), String> {
+    // Linux's answers (the x86-64 build run natively), as the suite
+    // compares them without the stub.
+    let file = root().join("tests/expected/esc_fd_walkrace.out");
+    let stdout = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
     let want = Want {
         gdb: &["exited normally"],
-        stdout: "a path given twice from two directories: both states seen: yes, reached: 0\n\
-                 a name with a slash after it: both states seen: yes, reached: 0\n\
-                 a host program run natively: both states seen: yes, reached: 0\n\
-                 the host program ran: yes\n\
-                 cleaned up: yes\n",
+        stdout: &stdout,
         status: 0,
     };
     expect(bin, engine, "walkrace", &["continue"], &want).map(drop)

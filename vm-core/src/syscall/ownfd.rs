@@ -673,8 +673,11 @@ fn walk<'h>(host: &'h dyn HostOs, dirfd: i32, p: &[u8], follow: bool, resolve: u
             out = join(&out, &c);
             continue;
         }
-        if last && !follow && !trailing {
-            return at(cur, &out, c, Last::AsIs, false);
+        if last && !follow {
+            // Not followed, a slash after it or not: the call acts on the
+            // link itself (`rmdir("l/")` is `ENOTDIR`; where a slash makes
+            // the kernel follow, `follow` says so, `slash_follows`).
+            return at(cur, &out, name(&c), Last::AsIs, false);
         }
         let on_proc = host
             .statfs(cur.1, b"")
@@ -974,10 +977,16 @@ fn pin(
 /// Is `p` the `/proc/self/fd/N` name [`pin`] gave the object it found
 /// for this call (N held for it)?
 pub(super) fn is_held_object(cx: &Ctx<'_>, p: &[u8]) -> bool {
-    let n = p
-        .strip_prefix(b"/proc/self/fd/")
-        .map(|r| r.strip_suffix(b"/").unwrap_or(r));
-    n.and_then(number).is_some_and(|n| cx.held.contains(&n))
+    // The number, and after it only what `pin` keeps of the guest's
+    // path after the name (slashes and `.`).
+    let Some(r) = p.strip_prefix(b"/proc/self/fd/") else {
+        return false;
+    };
+    let end = r.iter().position(|&c| c == b'/').unwrap_or(r.len());
+    let tail_ok = r[end..]
+        .split(|&c| c == b'/')
+        .all(|c| c.is_empty() || c == b".");
+    tail_ok && number(&r[..end]).is_some_and(|n| cx.held.contains(&n))
 }
 
 /// Is the directory open at host descriptor `fd` an `fd` or `fdinfo`
