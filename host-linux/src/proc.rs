@@ -423,6 +423,9 @@ struct ExecBuffers {
     argv: Vec<*const libc::c_char>,
     envp: Vec<*const libc::c_char>,
     path: CString,
+    /// Run the file open here (`execveat(fd, "", AT_EMPTY_PATH)`), not
+    /// `path`: a host program where pvm holds descriptors of its own.
+    by_fd: Option<i32>,
 }
 
 fn cstring(b: &[u8]) -> SysResult<CString> {
@@ -493,6 +496,7 @@ fn prepare(
     extra: Option<Vec<u8>>,
 ) -> SysResult<ExecBuffers> {
     let mut args: Vec<Vec<u8>> = Vec::new();
+    let mut by_fd = None;
     let path = match req.kind {
         ExecKind::Guest => {
             args.push(b"pvm".to_vec());
@@ -554,6 +558,16 @@ fn prepare(
         }
         ExecKind::Native => {
             args.extend(req.argv.iter().cloned());
+            // With descriptors of pvm's own (the GDB stub's), the kernel
+            // runs the file the core checked (found by its walk, see
+            // `vm_core::syscall::ownfd`), not what the name names now: a
+            // directory of the path swapped for a link into /proc after
+            // the check would lead it to one of pvm's descriptors. The
+            // core resolved every `#!` line itself, so this is an ELF
+            // file, which the kernel runs from a close-on-exec descriptor.
+            if crate::ownfd::any() {
+                by_fd = Some(req.fd);
+            }
             cstring(&host.map(&req.path))?
         }
     };
@@ -577,6 +591,7 @@ fn prepare(
         argv,
         envp,
         path,
+        by_fd,
     })
 }
 
@@ -596,6 +611,7 @@ fn prepare(
 fn run_exec(b: ExecBuffers) -> Errno {
     let req = &b._req;
     let (path, argv, envp) = (b.path.as_ptr(), b.argv.as_ptr(), b.envp.as_ptr());
+    let by_fd = b.by_fd;
     let bit = |s: i32| 1u64 << (s - 1);
     // SAFETY: plain signal calls on initialised sets; `path`, `argv` and
     // `envp` point into `b`, which lives until execve returns (or is
@@ -667,7 +683,21 @@ fn run_exec(b: ExecBuffers) -> Errno {
         } else {
             Some(b)
         };
-        libc::execve(path, argv, envp);
+        match by_fd {
+            Some(fd) => {
+                libc::syscall(
+                    libc::SYS_execveat,
+                    fd,
+                    c"".as_ptr(),
+                    argv,
+                    envp,
+                    libc::AT_EMPTY_PATH,
+                );
+            }
+            None => {
+                libc::execve(path, argv, envp);
+            }
+        }
         let err = errno();
         if native {
             crate::tree::rejoin();

@@ -22,9 +22,12 @@
 //! RESOLVE_NO_SYMLINKS` and compared by device and inode, looked for again
 //! if a rename came in between, `Sandbox::settle`); outside every root it
 //! may only pass through
-//! the directories leading to one, and the name of a root is that root's
-//! descriptor, whatever the name holds now. The access (read, or write) is
-//! checked on the real place of what is reached. Calls that work on a
+//! the directories leading to one, by names, and the name of a root is
+//! that root's descriptor, whatever the name holds now (under
+//! `RESOLVE_NO_XDEV`, a move by names or an absolute link's jump to `/`
+//! between directories on different mounts is `EXDEV`, [`same_mount`]).
+//! The access (read, or write) is checked on the place the walk recorded
+//! for what it reached (SECURITY.md says what a rename meanwhile does). Calls that work on a
 //! name (create, remove, rename, link, read a link) walk to its directory
 //! and act on the last component relative to that descriptor (a slash
 //! after it, or a last component `.` or `..`, is kept for the kernel to
@@ -427,6 +430,28 @@ fn file_id(dir: RawFd, name: &[u8]) -> SysResult<(u64, u64)> {
     Ok((st.st_dev, st.st_ino))
 }
 
+/// The mount `name` in `dir` (`""`: `dir` itself) is on (`statx`'s
+/// mount id), not following a link there.
+fn mount_id(dir: RawFd, name: &[u8]) -> SysResult<u64> {
+    let c = cstr(name)?;
+    // SAFETY: all-zero is a valid `statx`, which the call writes.
+    let mut stx: libc::statx = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a C string, `stx` writable.
+    let r = unsafe {
+        libc::statx(
+            dir,
+            c.as_ptr(),
+            libc::AT_EMPTY_PATH | libc::AT_SYMLINK_NOFOLLOW,
+            libc::STATX_MNT_ID,
+            &mut stx,
+        )
+    };
+    if r < 0 {
+        return Err(os_err());
+    }
+    Ok(stx.stx_mnt_id)
+}
+
 /// Symbolic links one lookup follows at most (Linux's `MAXSYMLINKS`).
 const MAX_LINKS: u32 = 40;
 
@@ -436,6 +461,30 @@ const MAX_LINKS: u32 = 40;
 struct Pos {
     path: Vec<Vec<u8>>,
     fd: Option<OwnedFd>,
+}
+
+impl Pos {
+    /// The mount the walk stands on: its directory's (by its path
+    /// outside every root).
+    fn mount(&self) -> SysResult<u64> {
+        match &self.fd {
+            Some(fd) => mount_id(fd.as_raw_fd(), b""),
+            None => mount_id(
+                libc::AT_FDCWD,
+                &[b"/", &join(&self.path, false)[..]].concat(),
+            ),
+        }
+    }
+}
+
+/// With `RESOLVE_NO_XDEV` in `extra`: `EXDEV` if `from` and `to` (where
+/// a walk moves by names, or jumps to `/`) are on different mounts, as
+/// the kernel's lookup refuses to cross a mount point then.
+fn same_mount(extra: u64, from: &Pos, to: &Pos) -> SysResult<()> {
+    if extra & RESOLVE_NO_XDEV != 0 && from.mount()? != to.mount()? {
+        return Err(Errno::EXDEV);
+    }
+    Ok(())
 }
 
 /// What a name is, looked up without following it.
@@ -671,11 +720,15 @@ impl Sandbox {
     /// kernel's lookup answers); outside every root (on the way to one)
     /// the parent of its path.
     fn dotdot(&self, pos: Pos, extra: u64) -> SysResult<Pos> {
-        let mut path = pos.path;
-        path.pop();
         let Some(fd) = &pos.fd else {
-            return self.enter(path);
+            let mut path = pos.path.clone();
+            path.pop();
+            let up = self.enter(path)?;
+            same_mount(extra, &pos, &up)?;
+            return Ok(up);
         };
+        let mut path = pos.path.clone();
+        path.pop();
         self.settle(path, fd.as_raw_fd(), b"..", extra & RESOLVE_NO_XDEV)
     }
 
@@ -689,6 +742,9 @@ impl Sandbox {
         if let Some(r) = self.root_at(&path) {
             if r.whole {
                 let fd = r.dir.try_clone().map_err(|_| Errno::EMFILE)?;
+                if extra & RESOLVE_NO_XDEV != 0 && pos.mount()? != mount_id(fd.as_raw_fd(), b"")? {
+                    return Err(Errno::EXDEV);
+                }
                 return Ok(Found::Other(fd, r.real.clone()));
             }
             return match &r.file {
@@ -704,10 +760,12 @@ impl Sandbox {
                 }
                 None => {
                     let fd = r.dir.try_clone().map_err(|_| Errno::EMFILE)?;
-                    Ok(Found::Dir(Pos {
+                    let to = Pos {
                         path: r.real.clone(),
                         fd: Some(fd),
-                    }))
+                    };
+                    same_mount(extra, pos, &to)?;
+                    Ok(Found::Dir(to))
                 }
             };
         }
@@ -717,7 +775,9 @@ impl Sandbox {
                 .iter()
                 .any(|r| r.real.starts_with(&path) || comps(&r.path).starts_with(&path));
             return if on_the_way {
-                Ok(Found::Dir(Pos { path, fd: None }))
+                let to = Pos { path, fd: None };
+                same_mount(extra, pos, &to)?;
+                Ok(Found::Dir(to))
             } else {
                 Err(Errno::EACCES)
             };
@@ -802,6 +862,10 @@ impl Sandbox {
         }
         if target.is_empty() {
             return Err(Errno::ENOENT);
+        }
+        if target.starts_with(b"/") {
+            // The jump to `/`, from the link's directory.
+            same_mount(extra, &pos, &self.enter(Vec::new())?)?;
         }
         self.walk(pos, target, links, extra)
     }

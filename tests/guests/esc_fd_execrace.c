@@ -26,43 +26,15 @@
 // Bounded: 0.8 s of racing per shape once both states came by, 5 s at most.
 //@ variants: dynamic
 #include "esc.h"
-#include "race.h"
+#include "swap.h"
 #include <elf.h>
-#include <signal.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 
-#define SPAN 16
 #define ROUNDS 200000
 
-static char dir[64];
-static int dirfd_;
-static int nswap, exchange = 1;
-static const char *swap_a[SPAN], *swap_b[SPAN];
 static char *const args[] = {"esc_fd_execrace", "reached", NULL};
 static char *const env[] = {NULL};
-
-// The flipper: a child process (under the GDB stub the guest's threads
-// take turns on one host thread, processes do not), swapping until killed
-// (or its parent ends: an exec that ran something else never kills it).
-static pid_t flipper(void) {
-    pid_t pid = fork();
-    if (pid != 0)
-        return pid;
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    for (;;)
-        for (int i = 0; i < nswap; i++)
-            if (exchange) {
-                syscall(SYS_renameat2, dirfd_, swap_a[i], dirfd_, swap_b[i], 2 /* RENAME_EXCHANGE */);
-            } else {
-                // There and back: the second name is missing half the time.
-                renameat(dirfd_, swap_a[i], dirfd_, swap_b[i]);
-                renameat(dirfd_, swap_b[i], dirfd_, swap_a[i]);
-            }
-}
 
 struct open_how_ {
     uint64_t flags, mode, resolve;
@@ -109,13 +81,6 @@ static int try_create(const char *rel, const char *abs) {
 }
 
 static int (*trier)(const char *, const char *) = try_all;
-
-// Is `probe` the link into /proc now?
-static int linked(const char *probe) {
-    char t[64];
-    ssize_t n = readlinkat(dirfd_, probe, t, sizeof t);
-    return n > 5 && memcmp(t, "/proc", 5) == 0;
-}
 
 // Race `path(lim, i, buf)` (the i-th number's path, relative to the
 // directory) against a flipper; `probe` is the swapped name, to see both
@@ -176,12 +141,10 @@ int main(int argc, char **argv) {
     struct rlimit rl;
     getrlimit(RLIMIT_NOFILE, &rl);
     int lim = rl.rlim_max > 0x7fff0000 ? 0x7fff0000 : (int)rl.rlim_max;
-    strcpy(dir, "/tmp/pvm-execrace-XXXXXX");
-    if (!mkdtemp(dir)) {
+    if (swap_dir("/tmp/pvm-execrace-XXXXXX") < 0) {
         perror("mkdtemp");
         return 1;
     }
-    dirfd_ = open(dir, O_PATH | O_DIRECTORY);
     char p[256];
 
     // x: a directory, y: a link to /proc/self/fd; swapped.
@@ -191,16 +154,7 @@ int main(int argc, char **argv) {
     race("a directory in the middle", middle, lim, "x");
 
     // fK: a link to nothing, gK: a link to /proc/self/fd/(lim+K); swapped.
-    for (int k = 0; k < SPAN; k++) {
-        sprintf(names[2 * k], "f%d", k);
-        sprintf(names[2 * k + 1], "g%d", k);
-        symlinkat("/nonexistent-pvm-execrace", dirfd_, names[2 * k]);
-        char t[64];
-        sprintf(t, "/proc/self/fd/%d", lim + k);
-        symlinkat(t, dirfd_, names[2 * k + 1]);
-        swap_a[k] = names[2 * k], swap_b[k] = names[2 * k + 1];
-    }
-    nswap = SPAN;
+    link_pairs(names, lim, "/nonexistent-pvm-execrace");
     race("the last component", last, lim, "f0");
 
     // u: a directory, v: a link to /proc/self/fdinfo; swapped.

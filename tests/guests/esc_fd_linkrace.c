@@ -17,39 +17,15 @@
 // the swapped name, to show that both states came by while it raced.
 // Bounded: 0.8 s of racing per shape once both states came by, 5 s at most.
 #include "esc.h"
-#include <signal.h>
+#include "swap.h"
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <time.h>
 
-#define SPAN 16
 #define ROUNDS 200000
 
-static char dir[64];
 static int here; // the starting directory, to come back to
-static int nswap;
-static const char *swap_a[SPAN], *swap_b[SPAN];
-
-// The flipper: a child process (under the GDB stub the guest's threads
-// take turns on one host thread, processes do not), swapping until killed.
-static pid_t flipper(void) {
-    pid_t pid = fork();
-    if (pid != 0)
-        return pid;
-    int d = open(dir, O_PATH | O_DIRECTORY);
-    for (;;)
-        for (int i = 0; i < nswap; i++)
-            syscall(SYS_renameat2, d, swap_a[i], d, swap_b[i], 2 /* RENAME_EXCHANGE */);
-}
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
-}
 
 // One try of every call on `p`: how many reached something (`follow`:
 // only the calls that follow a link in the last component count, as the
@@ -91,13 +67,6 @@ static int try_all(const char *p, int follow) {
     return hits;
 }
 
-// Is `probe` the link into /proc now?
-static int linked(const char *probe) {
-    char t[64];
-    ssize_t n = readlink(probe, t, sizeof t);
-    return n > 5 && memcmp(t, "/proc", 5) == 0;
-}
-
 // Race `path(lim, i, buf)` (the i-th number's path) against a flipper;
 // `probe` is the swapped name, to see both states come by.
 static void race(const char *what, void (*path)(int, int, char *), int lim, int follow,
@@ -135,12 +104,11 @@ int main(void) {
     struct rlimit rl;
     getrlimit(RLIMIT_NOFILE, &rl);
     int lim = rl.rlim_max > 0x7fff0000 ? 0x7fff0000 : (int)rl.rlim_max;
-    strcpy(dir, "/tmp/pvm-linkrace-XXXXXX");
-    if (!mkdtemp(dir)) {
+    if (swap_dir("/tmp/pvm-linkrace-XXXXXX") < 0) {
         perror("mkdtemp");
         return 1;
     }
-    int d = open(dir, O_PATH | O_DIRECTORY);
+    int d = dirfd_;
     here = open(".", O_PATH | O_DIRECTORY);
     char p[256];
 
@@ -152,16 +120,7 @@ int main(void) {
     race("a directory in the middle", middle, lim, 0, p);
 
     // fK: a link to nothing, gK: a link to /proc/self/fd/(lim+K); swapped.
-    for (int k = 0; k < SPAN; k++) {
-        sprintf(names[2 * k], "f%d", k);
-        sprintf(names[2 * k + 1], "g%d", k);
-        symlinkat("/nonexistent-pvm-linkrace", d, names[2 * k]);
-        char t[64];
-        sprintf(t, "/proc/self/fd/%d", lim + k);
-        symlinkat(t, d, names[2 * k + 1]);
-        swap_a[k] = names[2 * k], swap_b[k] = names[2 * k + 1];
-    }
-    nswap = SPAN;
+    link_pairs(names, lim, "/nonexistent-pvm-linkrace");
     sprintf(p, "%s/f0", dir);
     race("the last component", last, lim, 1, p);
 

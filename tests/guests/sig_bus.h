@@ -83,17 +83,21 @@ static inline int pages_file(const char *name, int n) {
     return ok ? fd : -1;
 }
 
-// Two pages mapped MAP_SHARED over a new one-page file `name` (unlinked,
-// left open in *fd): the second page is gone from the start. NULL if not
-// made.
-static inline char *gone_second_page(const char *name, int *fd_out) {
+// The second of two pages mapped MAP_SHARED over a new one-page file
+// `name` (unlinked, left open in *fd_out unless it is NULL): gone from the
+// start, the first page ending just before it. Ends the probe with status
+// 2 if it cannot be made.
+static inline char *gone_page(const char *name, int *fd_out) {
     long page = sysconf(_SC_PAGESIZE);
     int fd = pages_file(name, 1);
     if (fd < 0)
-        return NULL;
-    *fd_out = fd;
+        exit(2);
+    if (fd_out)
+        *fd_out = fd;
     unlink(name);
     char *m = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    return m == MAP_FAILED ? NULL : m;
+    if (m == MAP_FAILED)
+        exit(2);
+    return m + page;
 }
 #endif

@@ -19,12 +19,7 @@
 #include "sig_bus.h"
 
 int main(void) {
-    long page = sysconf(_SC_PAGESIZE);
-    int fd;
-    char *m = gone_second_page("sigbus_ipc.bin", &fd);
-    if (!m)
-        return 2;
-    char *gone = m + page, *end = m + page - 16; // 16 bytes before it
+    char *gone = gone_page("sigbus_ipc.bin", NULL), *end = gone - 16; // 16 bytes before it
 
     int p[2];
     if (pipe(p))

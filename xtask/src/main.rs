@@ -52,8 +52,8 @@ commands:
          --bless rewrites tests/expected/ from qemu-riscv64's output.
          The fuzz targets (fuzz/) run 10 s each; --fuzz: 30 s each,
          --fuzz-time SECS: that long each.
-  gdbtest
-         only gdb-multiarch against pvm's GDB stub (pvm must be built:
+  gdbtest [--filter S]
+         only gdb-multiarch (the cases whose name contains S) against pvm's GDB stub (pvm must be built:
          cargo build --release -p host-linux); also a step of `test`.
   load   [--soak-seconds S]
          load test (40 pvm processes at once: benchmarks at small sizes
@@ -161,7 +161,17 @@ fn main() -> ExitCode {
         "demo" => return demo(&argv),
         "qemu" => return qemu::main(&argv),
         "setup" => setup::ensure().map(|_| true),
-        "gdbtest" => Ok(gdbtest::run(false).iter().all(|o| o.result.is_ok())),
+        "gdbtest" => {
+            let filter = match argv.as_slice() {
+                [] => None,
+                [f, s] if f == "--filter" => Some(s.as_str()),
+                _ => {
+                    eprintln!("{USAGE}");
+                    return ExitCode::from(2);
+                }
+            };
+            Ok(gdbtest::run(false, filter).iter().all(|o| o.result.is_ok()))
+        }
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(true)
@@ -435,7 +445,7 @@ fn test(mut a: Args) -> Result<bool, String> {
             .is_none_or(|f| "gdb".contains(f.as_str()) || "integration".contains(f.as_str()))
     {
         phases.start("gdb-multiarch against the GDB stub");
-        outcomes.extend(gdbtest::run(!no_setup));
+        outcomes.extend(gdbtest::run(!no_setup, None));
         labels.push("gdb".into());
         // Uses the guests gdbtest built.
         phases.start("pvm as a qemu-user replacement (binfmt, logs, environment)");

@@ -105,6 +105,10 @@ pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
         "races two processes as esc_fd_linkrace does, and the unikernel holds no descriptors of pvm's own",
     ),
     (
+        "esc_fd_walkrace.*",
+        "races two processes as esc_fd_linkrace does, runs an x86-64 program, and the unikernel holds no descriptors of pvm's own",
+    ),
+    (
         "esc_openat2_resolve.*",
         "the unikernel's file system has no openat2 with RESOLVE_* flags (ENOSYS) and no mount points or /proc links of the host's",
     ),

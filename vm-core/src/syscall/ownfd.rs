@@ -28,7 +28,13 @@
 //!   itself ([`HostOs::confines_paths`]), a call with a directory argument
 //!   is then made from the directory the walk holds, with the name it
 //!   checked ([`pin`]): what the walk checked is what the call uses, even
-//!   if another process swaps a directory of the path for a link.
+//!   if another process swaps a directory of the path for a link. The
+//!   same string given twice (`linkat(d1, p, d2, p)`) is walked from each
+//!   directory; a slash after the last name is followed where the kernel
+//!   would follow a link there ([`slash_follows`]), so the object found
+//!   is used, not the name again; and a host program `execve` runs
+//!   natively is run from the descriptor the walk opened (the host's
+//!   `execveat(fd, "", AT_EMPTY_PATH)`).
 //! * The path of an `AF_UNIX` address given to `bind`, `connect`,
 //!   `sendto` or `sendmsg` ([`hide_sockaddr`]), the same way.
 //! * Inside structures, where the host does it: `poll`/`ppoll` and
@@ -204,6 +210,34 @@ fn path_args(n: u64) -> &'static [(usize, Option<usize>)] {
     }
 }
 
+/// The key (counting down from here by argument index) under which
+/// [`gate`] files the second path argument of a call that was given the
+/// same string twice: above every guest address, so that only the table
+/// answers for it.
+const TWICE: u64 = u64::MAX - 8;
+
+/// Does a slash after the last name of `p` (path argument `i` of call
+/// `n`) make the kernel follow a symbolic link there, whatever the call's
+/// flags say? It does (`LOOKUP_FOLLOW` with the slash) except for the
+/// names a call creates, removes or renames, which it takes from their
+/// directory without following (`mkdir`, `mknod`, `unlink`/`rmdir`,
+/// `symlink`'s new link, `rename` at both ends, `link`'s new name); and a
+/// `.` after it makes the name a directory on the way, followed by
+/// every call.
+fn slash_follows(n: u64, i: usize, p: &[u8]) -> bool {
+    use nr::*;
+    let comps: Vec<&[u8]> = p.split(|&c| c == b'/').collect();
+    let Some(k) = comps.iter().rposition(|c| !c.is_empty() && *c != b".") else {
+        return false;
+    };
+    if comps[k] == b".." || k + 1 == comps.len() {
+        return false;
+    }
+    comps[k + 1..].contains(&&b"."[..])
+        || !(matches!(n, MKDIRAT | MKNODAT | UNLINKAT | SYMLINKAT | RENAMEAT2)
+            || n == LINKAT && i == 3)
+}
+
 /// Call `n`'s arguments as its handler is to see them: each of the host's
 /// own descriptors replaced by [`NOT_OPEN`], and its path arguments read
 /// into `cx.paths`, with an own descriptor's `/proc` entry renamed the
@@ -222,31 +256,27 @@ pub(super) fn gate(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> SysResult<[u64; 6]
         if addr == 0 {
             continue;
         }
-        // The same string twice (`rename(p, p)`): the table holds one per
-        // address, so it is made from one directory only if both are.
-        let twice = args.iter().find(|&&(j, _)| j != i && a[j] == addr);
-        let same_dir = twice.is_none_or(|&(_, dj)| dj.map(|d| a[d]) == dir.map(|d| a[d]));
-        if let Some(&(_, dj)) = twice.filter(|(j, _)| *j < i) {
-            if let (Some(d), Some(dj)) = (dir, dj)
-                && same_dir
-                && pinned.iter().any(|p| p.0 == dj)
-            {
-                b[d] = b[dj];
-                pinned.push((d, addr));
-            }
-            continue;
-        }
+        // The same string twice (`linkat(d1, p, d2, p)`): each argument
+        // is walked from its own directory, and the second is keyed apart
+        // in the table (the handler looks it up by the key it is given),
+        // so that each call is made from what its own walk found.
+        let key = if args.iter().any(|&(j, _)| j < i && a[j] == addr) {
+            TWICE - i as u64
+        } else {
+            addr
+        };
+        b[i] = key;
         let dirfd = dir.map_or(AT_FDCWD, |d| a[d] as i32);
-        let follow = follows_last(cx, n, a, i);
         // A thread directory the host does not have is renamed first, so
         // that the walk finds what the host's lookup would.
         let p = super::path(cx.mem(), addr).map(|p| tasks::rename(cx, n, p));
+        let follow = follows_last(cx, n, a, i) || p.as_ref().is_ok_and(|p| slash_follows(n, i, p));
         let p = match (p, dir) {
-            (Ok(p), Some(d)) if own_fds && same_dir && pins(cx, n, a) => {
+            (Ok(p), Some(d)) if own_fds && pins(cx, n, a) => {
                 let held = cx.held.len();
                 let r = pin(cx, n, a, d, p, follow, &mut b);
                 if cx.held.len() > held {
-                    pinned.push((d, addr));
+                    pinned.push((d, key));
                 }
                 r
             }
@@ -254,7 +284,7 @@ pub(super) fn gate(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> SysResult<[u64; 6]
             (Ok(p), _) if own_fds => Ok(hide_path(cx, dirfd, p, follow)),
             (p, _) => p,
         };
-        cx.paths.push((addr, p));
+        cx.paths.push((key, p));
     }
     // The descriptors held for the call are the host's own from now on:
     // a name checked before one took its number does not reach it.
@@ -288,7 +318,7 @@ pub(super) fn gate(cx: &mut Ctx<'_>, n: u64, a: &[u64; 6]) -> SysResult<[u64; 6]
         }
         // A directory counts only for a relative (or empty) path.
         let relative = match dir_of {
-            Some(p) => cx.path(a[p]).map_or(true, |s| s.first() != Some(&b'/')),
+            Some(p) => cx.path(b[p]).map_or(true, |s| s.first() != Some(&b'/')),
             None => true,
         };
         if relative {
@@ -486,8 +516,8 @@ enum Walked<'a> {
     /// The lookup fails with this error, as the kernel's does.
     Fails(Errno),
     /// The path names `name` in the directory held in `dir` (`name` has
-    /// no symbolic link to follow but `/proc`'s: one component, with a
-    /// slash after it if the path had one, or `NOT_OPEN[/rest]` in an
+    /// no symbolic link to follow but `/proc`'s: one component, with the
+    /// slashes and `.`s the path had after it, or `NOT_OPEN[/rest]` in an
     /// `fd` or `fdinfo` directory of this process when `reached`).
     /// `text`: the path resolved so far as a string and `name` (relative
     /// to the walk's `dirfd` unless it starts with a slash), which names
@@ -584,10 +614,13 @@ fn walk<'h>(host: &'h dyn HostOs, dirfd: i32, p: &[u8], follow: bool, resolve: u
         // (`trailing`: with a slash after it).
         let last = todo.iter().all(|c| c.is_empty() || c == b".");
         let trailing = last && !todo.is_empty();
+        // The name as the call is to see it: with what came after it
+        // (slashes and `.`), which the kernel answers for.
         let name = |c: &[u8]| {
             let mut v = c.to_vec();
-            if trailing {
+            for rest in todo.iter().rev() {
                 v.push(b'/');
+                v.extend_from_slice(rest);
             }
             v
         };
@@ -640,8 +673,11 @@ fn walk<'h>(host: &'h dyn HostOs, dirfd: i32, p: &[u8], follow: bool, resolve: u
             out = join(&out, &c);
             continue;
         }
-        if last && !follow && !trailing {
-            return at(cur, &out, c, Last::AsIs, false);
+        if last && !follow {
+            // Not followed, a slash after it or not: the call acts on the
+            // link itself (`rmdir("l/")` is `ENOTDIR`; where a slash makes
+            // the kernel follow, `follow` says so, `slash_follows`).
+            return at(cur, &out, name(&c), Last::AsIs, false);
         }
         let on_proc = host
             .statfs(cur.1, b"")
@@ -877,7 +913,10 @@ fn creates(cx: &Ctx<'_>, n: u64, a: &[u64; 6]) -> bool {
 /// (`/proc/self/fd/N` of the walk's, which the kernel follows to that
 /// object), a missing one is `ENOENT` (`openat` creating it gets
 /// `O_NOFOLLOW`, `openat2` through `Ctx::create_nofollow`: a link made
-/// there meanwhile is not followed). The entry
+/// there meanwhile is not followed). A slash after the last name counts
+/// as following where it makes the kernel's lookup follow a link there
+/// ([`slash_follows`]): the object found is used, not the name looked up
+/// again. The entry
 /// of one of the host's own descriptors is [`NOT_OPEN`]'s in that
 /// directory. The walk's error when the lookup fails.
 fn pin(
@@ -918,8 +957,8 @@ fn pin(
             let obj = host.hold_own_fd(obj.keep());
             cx.held.push(obj);
             let mut v = alloc::format!("/proc/self/fd/{obj}").into_bytes();
-            if name.last() == Some(&b'/') {
-                v.push(b'/');
+            if let Some(at) = name.iter().position(|&c| c == b'/') {
+                v.extend_from_slice(&name[at..]);
             }
             Ok(v)
         }
@@ -938,10 +977,16 @@ fn pin(
 /// Is `p` the `/proc/self/fd/N` name [`pin`] gave the object it found
 /// for this call (N held for it)?
 pub(super) fn is_held_object(cx: &Ctx<'_>, p: &[u8]) -> bool {
-    let n = p
-        .strip_prefix(b"/proc/self/fd/")
-        .map(|r| r.strip_suffix(b"/").unwrap_or(r));
-    n.and_then(number).is_some_and(|n| cx.held.contains(&n))
+    // The number, and after it only what `pin` keeps of the guest's
+    // path after the name (slashes and `.`).
+    let Some(r) = p.strip_prefix(b"/proc/self/fd/") else {
+        return false;
+    };
+    let end = r.iter().position(|&c| c == b'/').unwrap_or(r.len());
+    let tail_ok = r[end..]
+        .split(|&c| c == b'/')
+        .all(|c| c.is_empty() || c == b".");
+    tail_ok && number(&r[..end]).is_some_and(|n| cx.held.contains(&n))
 }
 
 /// Is the directory open at host descriptor `fd` an `fd` or `fdinfo`
@@ -1057,6 +1102,24 @@ mod tests {
         assert_eq!(own_fd_entry(7, b"/proc/7/fd/x"), None);
         assert_eq!(own_fd_entry(7, b"/proc/7/task/fd/950"), None);
         assert_eq!(own_fd_entry(7, b"/tmp/fd/950"), None);
+    }
+
+    #[test]
+    fn a_slash_after_the_last_name_follows_it_where_the_kernel_does() {
+        use nr::*;
+        assert!(slash_follows(NEWFSTATAT, 1, b"d/"));
+        assert!(slash_follows(READLINKAT, 1, b"a/d//"));
+        assert!(!slash_follows(NEWFSTATAT, 1, b"d"));
+        assert!(!slash_follows(NEWFSTATAT, 1, b"d/.."));
+        assert!(!slash_follows(NEWFSTATAT, 1, b"./"));
+        // The names these calls act on are not followed...
+        assert!(!slash_follows(UNLINKAT, 1, b"d/"));
+        assert!(!slash_follows(RENAMEAT2, 3, b"d/"));
+        assert!(!slash_follows(LINKAT, 3, b"d/"));
+        assert!(slash_follows(LINKAT, 1, b"d/"));
+        // ...unless a `.` makes the name a directory on the way.
+        assert!(slash_follows(UNLINKAT, 1, b"d/."));
+        assert!(slash_follows(MKDIRAT, 1, b"d/./"));
     }
 
     #[test]
