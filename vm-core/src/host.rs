@@ -763,6 +763,19 @@ pub trait HostOs: Sync {
         Err(Errno::ENODEV)
     }
 
+    /// Grow the file mapping whose last page ends at `at` over `[at,
+    /// at+len)` (page aligned, inside a reservation, just mapped fresh),
+    /// as `mremap` grows one: the new pages map the file's next `len`
+    /// bytes the way the mapping does (shared, or private
+    /// copy-on-write), with protection `prot`, so a page wholly past the
+    /// file's end faults when touched until the file grows over it. On
+    /// failure the pages are as they were. Default: `ENODEV`, a host
+    /// without file mappings (the new pages stay zeroes).
+    fn extend_file_map(&self, at: *mut u8, len: usize, prot: HostProt) -> SysResult<()> {
+        let _ = (at, len, prot);
+        Err(Errno::ENODEV)
+    }
+
     /// Make `[addr, addr+len)` (page aligned, inside a reservation, just
     /// mapped zeroed) shared anonymous memory with protection `prot`
     /// (`MAP_SHARED | MAP_ANONYMOUS`), so that a child the host forks
