@@ -26,8 +26,9 @@
 //! the core's run loop.
 //!
 //! Each slot also carries its process's `RLIMIT_SIGPENDING` state: the
-//! signals queued for it (as it publishes them, plus those the tree's
-//! other processes sent it and it has not taken yet), its real user and
+//! signals queued for it and its guest's POSIX timers, one entry each
+//! (as it publishes them, plus those the tree's other processes sent it
+//! and it has not taken yet), its real user and
 //! its guest's soft limit, so that a real-time signal is refused with
 //! `EAGAIN` as Linux refuses it, counting the user's signals across the
 //! tree's processes against the receiver's limit ([`reserve_signal`]).
