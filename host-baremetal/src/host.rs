@@ -1402,6 +1402,15 @@ impl HostOs for BareMetal {
         let me = self.p();
         crate::procs::user_queued(Some(me.pid)) + me.signals.lock().queued_count()
     }
+    fn publish_sem_waits(&self, waits: &[(vm_core::process::SemWait, u32)]) {
+        let p = self.p();
+        let mut mine = p.sem_waits.lock();
+        mine.clear();
+        mine.extend_from_slice(waits);
+    }
+    fn others_sem_waiters(&self, wait: vm_core::process::SemWait) -> u64 {
+        crate::procs::sem_waiters(wait, self.p().pid)
+    }
     fn set_child_signal_flags(&self, nocldstop: bool, nocldwait: bool) {
         let p = self.p();
         p.nocldstop

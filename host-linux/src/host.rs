@@ -2154,6 +2154,14 @@ impl HostOs for LinuxHost {
         crate::tree::others_queued()
     }
 
+    fn publish_sem_waits(&self, waits: &[(vm_core::process::SemWait, u32)]) {
+        crate::tree::publish_sem_waits(waits);
+    }
+
+    fn others_sem_waiters(&self, wait: vm_core::process::SemWait) -> u64 {
+        crate::tree::others_sem_waiters(wait)
+    }
+
     fn tree_counters(&self) -> Option<&vm_core::limits::TreeCounters> {
         crate::tree::counters()
     }

@@ -2010,6 +2010,24 @@ pub trait HostOs: Sync {
         0
     }
 
+    /// Publish the System V semaphore waits this process's threads are
+    /// parked in while they take turns on one host thread (a wait the
+    /// host does not count itself; see [`crate::syscall`]'s `ipc`): each
+    /// wait once, with how many threads wait so, replacing what was
+    /// published before, for the other guest processes' `GETNCNT` and
+    /// `GETZCNT` ([`HostOs::others_sem_waiters`]). Default: nothing to
+    /// publish (no other process).
+    fn publish_sem_waits(&self, waits: &[(crate::process::SemWait, u32)]) {
+        let _ = waits;
+    }
+    /// How many threads of the other guest processes are parked waiting
+    /// as `wait` says, as they published them
+    /// ([`HostOs::publish_sem_waits`]). Default: 0 (no other process).
+    fn others_sem_waiters(&self, wait: crate::process::SemWait) -> u64 {
+        let _ = wait;
+        0
+    }
+
     // ---- limits -----------------------------------------------------------
 
     /// The limit counters this guest process shares with the rest of its

@@ -161,6 +161,9 @@ pub fn launch(
         .engine()
         .map_err(|e| LaunchError::Engine(e, cache_size))?;
     ready(&process);
+    // No thread of this image waits in a parked `semop` (a program this
+    // process ran before may have had some).
+    host.publish_sem_waits(&[]);
     let start = monotonic_ns(host);
     let status = process.run(&mut thread, engine.as_mut());
     let wall_ns = monotonic_ns(host).saturating_sub(start);
