@@ -6,7 +6,7 @@
 // slot back; a real-time signal queued by `sigqueue` takes a slot from
 // the timers and gives it back when taken; a timer's own signal, once
 // it fires, takes no second slot; a child process (the same user)
-// counts its parent's timers.
+// counts its parent's timers, and its own end with its image at execve.
 //
 // Linux counts per user, across every process of the user, so a native
 // run counts whatever else that user has queued (its other processes'
@@ -16,6 +16,7 @@
 //@ no-qemu: qemu-user emulates timer_create with host timers of its own and keeps one instance of each pending signal: it counts neither (the expectation is the x86-64 build's native output)
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -70,7 +71,15 @@ static int take(int sig) {
     return sigtimedwait(&s, NULL, &t);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    if (argc > 1) {
+        // The image a child execs: it waits for its parent to close the
+        // pipe on fd 3.
+        char c;
+        while (read(3, &c, 1) > 0)
+            ;
+        return 0;
+    }
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGRTMIN);
@@ -152,6 +161,51 @@ int main(void) {
     printf("after the child ended, its timer and signal gone: %s\n", err(make(SIGEV_SIGNAL)));
     printf("and %s\n", err(make(SIGEV_SIGNAL)));
     printf("then %s\n", err(make(SIGEV_SIGNAL)));
+
+    // A child's timers end with its image at execve.
+    drop_last();
+    drop_last();
+    int p[2];
+    if (pipe(p) || dup2(p[0], 3) != 3)
+        printf("pipe failed\n");
+    int ready[2];
+    if (pipe(ready))
+        printf("pipe failed\n");
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        ntimers = 0;
+        close(p[1]);
+        close(ready[0]);
+        make(SIGEV_SIGNAL);
+        make(SIGEV_SIGNAL);
+        printf("child before execve: two timers made, then %s\n", err(make(SIGEV_SIGNAL)));
+        fflush(stdout);
+        fcntl(ready[1], F_SETFD, FD_CLOEXEC);
+        execl("/proc/self/exe", argv[0], "wait", (char *)NULL);
+        _exit(127);
+    }
+    close(ready[1]);
+    char c;
+    // The ready pipe closes at the child's execve.
+    while (read(ready[0], &c, 1) > 0)
+        ;
+    close(ready[0]);
+    // Its image is running (or about to): the slots come back then.
+    int got = -1;
+    for (int i = 0; i < 500 && got != 0; i++) {
+        got = make(SIGEV_SIGNAL);
+        if (got != 0)
+            nanosleep(&ms10, NULL);
+    }
+    printf("after the child's execve, a timer: %s\n", err(got));
+    printf("and %s\n", err(make(SIGEV_SIGNAL)));
+    printf("then %s\n", err(make(SIGEV_SIGNAL)));
+    close(p[1]);
+    close(p[0]);
+    close(3);
+    waitpid(pid, &st, 0);
+    printf("the exec'd child: %s %d\n", WIFEXITED(st) ? "exit" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
 
     // Every timer deleted: as many can be made again.
     int had = ntimers;
