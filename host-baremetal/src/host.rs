@@ -100,6 +100,37 @@ impl SharedMap {
 }
 
 impl BareMetal {
+    /// Show `cache`'s file from byte `offset` at `[addr, addr+len)` (just
+    /// mapped fresh) with protection `prot`: a shared mapping shows the
+    /// cache as it is, a `private` one copy-on-write. Recorded in the
+    /// process's file mappings (which follow the file's size).
+    fn map_cache(
+        &self,
+        cache: Arc<PageCache>,
+        addr: *mut u8,
+        len: usize,
+        offset: u64,
+        prot: HostProt,
+        private: bool,
+    ) -> SysResult<()> {
+        // The other mappings of the file first catch up with its size.
+        resized(core::slice::from_ref(&cache));
+        if private {
+            cache.map_private(addr as u64, len as u64, offset, prot)?;
+        } else {
+            crate::memory::protect(addr, len, prot)?;
+            cache.map(addr as u64, len as u64, offset)?;
+        }
+        self.p().shared.lock().push(SharedMap {
+            cache,
+            addr: addr as u64,
+            len: len as u64,
+            offset,
+            private,
+        });
+        Ok(())
+    }
+
     /// Linux's default limits for a first process.
     fn default_limits() -> [(u64, u64); 16] {
         const INF: u64 = u64::MAX;
@@ -467,28 +498,25 @@ impl HostOs for BareMetal {
         prot: HostProt,
         shared: bool,
     ) -> SysResult<()> {
-        // Every mapping of the file shows its page cache: a shared one
-        // as it is, a private one copy-on-write.
-        let p = self.p();
-        let file = p.fs.lock().file_ref(fd)?;
+        let file = self.p().fs.lock().file_ref(fd)?;
         let offset = u64::try_from(offset).map_err(|_| Errno::EINVAL)?;
         let cache = crate::pagecache::of(&file)?;
-        // The other mappings of the file first catch up with its size.
-        resized(core::slice::from_ref(&cache));
-        if shared {
-            crate::memory::protect(addr, len, prot)?;
-            cache.map(addr as u64, len as u64, offset)?;
-        } else {
-            cache.map_private(addr as u64, len as u64, offset, prot)?;
-        }
-        p.shared.lock().push(SharedMap {
-            cache,
-            addr: addr as u64,
-            len: len as u64,
-            offset,
-            private: !shared,
-        });
-        Ok(())
+        self.map_cache(cache, addr, len, offset, prot, !shared)
+    }
+
+    fn extend_file_map(&self, at: *mut u8, len: usize, prot: HostProt) -> SysResult<()> {
+        // The file mapping holding the last page before `at` goes on
+        // with the file's next pages.
+        let at64 = at as u64;
+        let (cache, offset, private) = self
+            .p()
+            .shared
+            .lock()
+            .iter()
+            .find(|m| m.addr < at64 && at64 <= m.addr + m.len)
+            .map(|m| (m.cache.clone(), m.offset + (at64 - m.addr), m.private))
+            .ok_or(Errno::ENODEV)?;
+        self.map_cache(cache, at, len, offset, prot, private)
     }
 
     fn move_pages(&self, from: *mut u8, to: *mut u8, len: usize) -> SysResult<()> {
@@ -1373,6 +1401,15 @@ impl HostOs for BareMetal {
         // its core has not taken yet.
         let me = self.p();
         crate::procs::user_queued(Some(me.pid)) + me.signals.lock().queued_count()
+    }
+    fn publish_sem_waits(&self, waits: &[(vm_core::process::SemWait, u32)]) {
+        let p = self.p();
+        let mut mine = p.sem_waits.lock();
+        mine.clear();
+        mine.extend_from_slice(waits);
+    }
+    fn others_sem_waiters(&self, wait: vm_core::process::SemWait) -> u64 {
+        crate::procs::sem_waiters(wait, self.p().pid)
     }
     fn set_child_signal_flags(&self, nocldstop: bool, nocldwait: bool) {
         let p = self.p();

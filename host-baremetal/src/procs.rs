@@ -23,6 +23,7 @@ use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+use vm_core::process::SemWait;
 use host_baremetal::fs::{Fs, MemFigures, ProcFacts, ProcSource};
 use host_baremetal::signals::Signals;
 use vm_core::host::{
@@ -50,6 +51,12 @@ pub struct Proc {
     /// (`HostOs::publish_queued`); those sent to it and not taken by its
     /// core yet are in `signals` ([`user_queued`]).
     pub queued: AtomicU64,
+    /// The System V semaphore waits its threads are parked in (they take
+    /// turns on its task, so the IPC code does not see them wait), each
+    /// with how many threads wait so, as its core last published them
+    /// (`HostOs::publish_sem_waits`), for the other processes'
+    /// `GETNCNT`/`GETZCNT` ([`sem_waiters`]).
+    pub sem_waits: spin::Mutex<Vec<(SemWait, u32)>>,
     /// Supplementary groups (`setgroups`) and the nice value.
     pub groups: spin::Mutex<Vec<u32>>,
     pub nice: AtomicI32,
@@ -103,6 +110,7 @@ impl Proc {
             nice: AtomicI32::new(0),
             exec: spin::Mutex::new(None),
             queued: AtomicU64::new(0),
+            sem_waits: spin::Mutex::new(Vec::new()),
             nocldstop: AtomicBool::new(false),
             nocldwait: AtomicBool::new(false),
             pdeathsig: AtomicI32::new(0),
@@ -578,6 +586,26 @@ pub fn kill(me: i32, pid: i32, sig: i32) -> SysResult<()> {
 /// Linux counts the limit per real user, across processes.
 pub fn user_queued(except: Option<i32>) -> u64 {
     user_queued_in(&TABLE.lock(), except)
+}
+
+/// How many threads of the live processes but `except` are parked
+/// waiting as `wait` says, as their cores published them.
+pub fn sem_waiters(wait: SemWait, except: i32) -> u64 {
+    TABLE
+        .lock()
+        .procs
+        .values()
+        .filter_map(|e| e.proc.as_ref())
+        .filter(|p| p.pid != except)
+        .flat_map(|p| {
+            p.sem_waits
+                .lock()
+                .iter()
+                .filter(|(w, _)| *w == wait)
+                .map(|(_, n)| u64::from(*n))
+                .collect::<Vec<_>>()
+        })
+        .sum()
 }
 
 /// [`user_queued`] with the table held.

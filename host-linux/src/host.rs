@@ -671,6 +671,80 @@ impl HostOs for LinuxHost {
         }
     }
 
+    fn extend_file_map(&self, at: *mut u8, len: usize, prot: HostProt) -> SysResult<()> {
+        const PAGE: usize = 4096;
+        // The mapping's last page goes to a page of pvm's own outside the
+        // reservation, then comes back grown over `[at, at+len)`: the
+        // kernel's `mremap` maps the file's next pages after it (shared
+        // or private as the page is), a private page's own copy moving
+        // along. MREMAP_DONTUNMAP leaves the last page's place mapped
+        // (the file's page again) meanwhile, so the reservation never
+        // has a hole another host thread's mmap could land in.
+        // SAFETY: a fresh anonymous page no one else knows.
+        let tmp = unsafe {
+            libc::mmap(
+                core::ptr::null_mut(),
+                PAGE,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if tmp == libc::MAP_FAILED {
+            return Err(errno());
+        }
+        // `at - PAGE` lies inside the reservation (the core checked it).
+        let last = at.wrapping_sub(PAGE).cast::<libc::c_void>();
+        // SAFETY: `last` is a page of the core's reservation, which no
+        // Rust object owns; `tmp` is ours (replaced as MAP_FIXED replaces).
+        let p = unsafe {
+            libc::mremap(
+                last,
+                PAGE,
+                PAGE,
+                libc::MREMAP_MAYMOVE | libc::MREMAP_FIXED | libc::MREMAP_DONTUNMAP,
+                tmp,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            let e = errno();
+            // SAFETY: `tmp` is ours and unused.
+            unsafe { libc::munmap(tmp, PAGE) };
+            return Err(e);
+        }
+        // SAFETY: `[last, at+len)` is inside the core's reservation (the
+        // last page, emptied, and the new pages, just mapped fresh), and
+        // is replaced as MAP_FIXED replaces; `tmp` holds the moved page.
+        let p = unsafe {
+            libc::mremap(
+                tmp,
+                PAGE,
+                PAGE + len,
+                libc::MREMAP_MAYMOVE | libc::MREMAP_FIXED,
+                last,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            let e = errno();
+            // Put the page back as it was (the new pages untouched).
+            // SAFETY: as above, for the last page alone.
+            unsafe {
+                libc::mremap(
+                    tmp,
+                    PAGE,
+                    PAGE,
+                    libc::MREMAP_MAYMOVE | libc::MREMAP_FIXED,
+                    last,
+                )
+            };
+            return Err(e);
+        }
+        // The new pages took the last page's host protection (which may
+        // be a translated-code write protection): give them `prot`.
+        self.protect(at, len, prot)
+    }
+
     fn map_file(
         &self,
         addr: *mut u8,
@@ -2078,6 +2152,14 @@ impl HostOs for LinuxHost {
 
     fn others_queued(&self) -> u64 {
         crate::tree::others_queued()
+    }
+
+    fn publish_sem_waits(&self, waits: &[(vm_core::process::SemWait, u32)]) {
+        crate::tree::publish_sem_waits(waits);
+    }
+
+    fn others_sem_waiters(&self, wait: vm_core::process::SemWait) -> u64 {
+        crate::tree::others_sem_waiters(wait)
     }
 
     fn tree_counters(&self) -> Option<&vm_core::limits::TreeCounters> {

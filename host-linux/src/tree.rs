@@ -26,8 +26,9 @@
 //! the core's run loop.
 //!
 //! Each slot also carries its process's `RLIMIT_SIGPENDING` state: the
-//! signals queued for it (as it publishes them, plus those the tree's
-//! other processes sent it and it has not taken yet), its real user and
+//! signals queued for it and its guest's POSIX timers, one entry each
+//! (as it publishes them, plus those the tree's other processes sent it
+//! and it has not taken yet), its real user and
 //! its guest's soft limit, so that a real-time signal is refused with
 //! `EAGAIN` as Linux refuses it, counting the user's signals across the
 //! tree's processes against the receiver's limit ([`reserve_signal`]).
@@ -138,6 +139,10 @@ struct Shared {
     /// Per slot, its guest's soft `RLIMIT_SIGPENDING` plus one (0: the
     /// host's), kept here and not on the host ([`sigpending_limit`]).
     sigpending: [AtomicU64; SLOTS],
+    /// Per slot, the System V semaphore waits its threads are parked in
+    /// (threads taking turns on one host thread; [`publish_sem_waits`]),
+    /// one word each ([`sem_wait_word`]), 0 for none.
+    sem_waits: [[AtomicU64; SEM_WAITS]; SLOTS],
     threads: [ThreadSlot; THREAD_SLOTS],
     channel: Channel,
 }
@@ -554,6 +559,60 @@ pub fn rejoin() {
 
 fn clear_queued(s: &Shared, i: usize) {
     s.queued[i].store(0, Ordering::Relaxed);
+    for w in &s.sem_waits[i] {
+        w.store(0, Ordering::Relaxed);
+    }
+}
+
+/// How many distinct semaphore waits a process publishes (more are left
+/// out: another process's `GETNCNT`/`GETZCNT` does not see them).
+const SEM_WAITS: usize = 4;
+/// The count's bits in a [`Shared::sem_waits`] word.
+const SEM_COUNT: u64 = 0x7fff;
+
+/// A [`Shared::sem_waits`] word: set id, semaphore number, the kind of
+/// wait, and `n` threads (at most [`SEM_COUNT`]; 0 makes the key).
+fn sem_wait_word(w: vm_core::process::SemWait, n: u32) -> u64 {
+    (w.id as u32 as u64) << 32
+        | (w.num as u64 & 0xffff) << 16
+        | u64::from(w.zero) << 15
+        | u64::from(n).min(SEM_COUNT)
+}
+
+/// Publish the semaphore waits this process's threads are parked in,
+/// for the tree's other processes' `GETNCNT`/`GETZCNT`.
+pub fn publish_sem_waits(waits: &[(vm_core::process::SemWait, u32)]) {
+    if let Some((s, i)) = own_slot() {
+        for (k, w) in s.sem_waits[i].iter().enumerate() {
+            let word = waits.get(k).map_or(0, |&(x, n)| sem_wait_word(x, n));
+            w.store(word, Ordering::Relaxed);
+        }
+    }
+}
+
+/// How many threads of the tree's other live processes are parked
+/// waiting as `wait` says, as they published them.
+pub fn others_sem_waiters(wait: vm_core::process::SemWait) -> u64 {
+    let Some((s, me)) = own_slot() else {
+        return 0;
+    };
+    let key = sem_wait_word(wait, 0);
+    let mut total = 0;
+    for i in (0..SLOTS).filter(|&i| i != me) {
+        let n: u64 = s.sem_waits[i]
+            .iter()
+            .map(|w| w.load(Ordering::Relaxed))
+            .filter(|&w| w != 0 && w & !SEM_COUNT == key)
+            .map(|w| w & SEM_COUNT)
+            .sum();
+        // A process killed while its threads waited never took its
+        // words back.
+        let pid = s.slots[i].load(Ordering::Acquire);
+        if n > 0 && pid > 0 && alive(pid) {
+            total += n;
+        }
+    }
+    total
 }
 
 /// The low half of a [`Shared::queued`] word: signals in flight to it.

@@ -763,6 +763,19 @@ pub trait HostOs: Sync {
         Err(Errno::ENODEV)
     }
 
+    /// Grow the file mapping whose last page ends at `at` over `[at,
+    /// at+len)` (page aligned, inside a reservation, just mapped fresh),
+    /// as `mremap` grows one: the new pages map the file's next `len`
+    /// bytes the way the mapping does (shared, or private
+    /// copy-on-write), with protection `prot`, so a page wholly past the
+    /// file's end faults when touched until the file grows over it. On
+    /// failure the pages are as they were. Default: `ENODEV`, a host
+    /// without file mappings (the new pages stay zeroes).
+    fn extend_file_map(&self, at: *mut u8, len: usize, prot: HostProt) -> SysResult<()> {
+        let _ = (at, len, prot);
+        Err(Errno::ENODEV)
+    }
+
     /// Make `[addr, addr+len)` (page aligned, inside a reservation, just
     /// mapped zeroed) shared anonymous memory with protection `prot`
     /// (`MAP_SHARED | MAP_ANONYMOUS`), so that a child the host forks
@@ -1994,6 +2007,24 @@ pub trait HostOs: Sync {
     /// real user, as they published them ([`HostOs::publish_queued`]).
     /// Default: 0 (no other process).
     fn others_queued(&self) -> u64 {
+        0
+    }
+
+    /// Publish the System V semaphore waits this process's threads are
+    /// parked in while they take turns on one host thread (a wait the
+    /// host does not count itself; see [`crate::syscall`]'s `ipc`): each
+    /// wait once, with how many threads wait so, replacing what was
+    /// published before, for the other guest processes' `GETNCNT` and
+    /// `GETZCNT` ([`HostOs::others_sem_waiters`]). Default: nothing to
+    /// publish (no other process).
+    fn publish_sem_waits(&self, waits: &[(crate::process::SemWait, u32)]) {
+        let _ = waits;
+    }
+    /// How many threads of the other guest processes are parked waiting
+    /// as `wait` says, as they published them
+    /// ([`HostOs::publish_sem_waits`]). Default: 0 (no other process).
+    fn others_sem_waiters(&self, wait: crate::process::SemWait) -> u64 {
+        let _ = wait;
         0
     }
 

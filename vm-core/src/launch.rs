@@ -161,6 +161,11 @@ pub fn launch(
         .engine()
         .map_err(|e| LaunchError::Engine(e, cache_size))?;
     ready(&process);
+    // No thread of this image waits in a parked `semop`, and it has no
+    // POSIX timer (a program this process ran before may have had some):
+    // the counts the other processes see start from this image's.
+    host.publish_sem_waits(&[]);
+    signal::publish_total(&process, &thread);
     let start = monotonic_ns(host);
     let status = process.run(&mut thread, engine.as_mut());
     let wall_ns = monotonic_ns(host).saturating_sub(start);

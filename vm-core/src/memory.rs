@@ -768,6 +768,33 @@ impl GuestMemory {
             .map_file(host_addr, len as usize, fd, offset, perm.host(), false)
     }
 
+    /// Grow the file mapping that ends at `at` (its last page `[at -
+    /// PAGE_SIZE, at)`) over the mapped pages `[at, at+len)` (just mapped
+    /// fresh with `perm`), as `mremap` grows one: the host maps the
+    /// file's next pages there ([`HostOs::extend_file_map`]), so pages
+    /// wholly past the file's end fault (the guest's `SIGBUS`) until it
+    /// grows over them; the new pages are shared when the last page is.
+    /// Fails with the host's error, the pages unchanged (zeroes).
+    pub fn extend_file(&self, at: u64, len: u64, perm: Perm) -> SysResult<()> {
+        if at < PAGE_SIZE || !self.range_ok(at - PAGE_SIZE, len + PAGE_SIZE) {
+            return Err(Errno::EINVAL);
+        }
+        // SAFETY: range_ok proved [at - PAGE_SIZE, at+len) lies inside the
+        // reservation.
+        let host_at = unsafe { self.base.add(at as usize) };
+        self.host
+            .extend_file_map(host_at, len as usize, perm.host())?;
+        let mut maps = self.maps.lock();
+        if !maps.shared_parts(at - PAGE_SIZE, at).is_empty() {
+            maps.mark_shared(at, at + len);
+        }
+        drop(maps);
+        if crate::log::on(crate::log::PAGE) {
+            crate::log::page(self.host, "extend", at, len, Some(perm));
+        }
+        Ok(())
+    }
+
     /// Move the mapped pages `[from, from+len)` (one permission, `perm`)
     /// to `[to, to+len)` (page aligned, not overlapping them, nothing
     /// mapped there), as `mremap` moves a mapping: the host moves what

@@ -105,10 +105,10 @@ pub struct ThreadShared {
 /// A parked `semop`'s wait: semaphore `num` of set `id`, for it to be
 /// zero (`GETZCNT`) or to grow (`GETNCNT`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct SemWait {
-    pub(crate) id: i32,
-    pub(crate) num: usize,
-    pub(crate) zero: bool,
+pub struct SemWait {
+    pub id: i32,
+    pub num: usize,
+    pub zero: bool,
 }
 
 impl ThreadShared {

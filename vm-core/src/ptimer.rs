@@ -33,7 +33,11 @@
 //! signal is ignored waits on an "ignored list" and is queued again when
 //! the signal stops being ignored; `timer_gettime` moves a periodic timer
 //! whose signal waits past now, and reports 1 ns for a timer whose time
-//! has come but that has not fired yet; `fork` does not inherit timers
+//! has come but that has not fired yet; each timer holds a place under
+//! `RLIMIT_SIGPENDING` from `timer_create` to `timer_delete` (Linux
+//! preallocates its signal; [`crate::signal::timer_allowed`]), so
+//! `timer_create` fails with `EAGAIN` at the limit and a timer's signal
+//! takes no second place when queued; `fork` does not inherit timers
 //! (and `execve` ends them with the process). Not kept: a wall-clock timer
 //! is converted to a monotonic wake-up when armed, so a jump of the host's
 //! `CLOCK_REALTIME` (which the guest cannot make) is noticed only at the
@@ -45,7 +49,7 @@ use crate::host::{Errno, HostOs, SysResult, Timespec};
 use crate::process::{Process, Thread};
 use crate::sigstate::{self, Pending, SigFields, SigInfo, SignalTable};
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// `sigev_notify` values.
 pub const SIGEV_SIGNAL: i32 = 0;
@@ -299,6 +303,9 @@ pub struct Timers {
     table: spin::Mutex<Table>,
     /// Some timer is armed: the run loop's stops look at the clocks.
     armed: AtomicBool,
+    /// How many timers there are (read without the table's lock by
+    /// the `RLIMIT_SIGPENDING` count, [`Timers::count`]).
+    count: AtomicUsize,
 }
 
 /// A signal to send once the locks are released.
@@ -340,6 +347,7 @@ impl Timers {
             ignored: false,
             target_gone: false,
         });
+        self.count.store(t.timers.len(), Ordering::Relaxed);
         Ok(id)
     }
 
@@ -352,6 +360,7 @@ impl Timers {
             .position(|x| x.id == id)
             .ok_or(Errno::EINVAL)?;
         t.timers.remove(at);
+        self.count.store(t.timers.len(), Ordering::Relaxed);
         self.rearm_host(process, &mut t);
         Ok(())
     }
@@ -416,6 +425,14 @@ impl Timers {
     pub fn forked_child(&self) {
         *self.table.lock() = Table::default();
         self.armed.store(false, Ordering::Release);
+        self.count.store(0, Ordering::Relaxed);
+    }
+
+    /// How many timers the process has: each holds an entry counted
+    /// against `RLIMIT_SIGPENDING` (Linux's `timer_create` preallocates
+    /// the timer's queued signal), whether its signal is queued or not.
+    pub fn count(&self) -> usize {
+        self.count.load(Ordering::Relaxed)
     }
 
     /// The earliest expiry of a wall-clock timer, as monotonic ns.

@@ -129,8 +129,10 @@ fn publish_queued(thread: &Thread) {
 /// a signal the guest sends to its own process or one of its threads
 /// (Linux's `__send_signal_locked`). The signals queued for the user
 /// count, as Linux counts them: the process's own and each thread's
-/// (another thread's own set as that thread last published it), and
-/// those of the other guest processes of the same real user
+/// (another thread's own set as that thread last published it), one
+/// for each of its POSIX timers (whose own signal, queued or not, takes
+/// no other, [`crate::ptimer::Timers::count`]), and those of the other
+/// guest processes of the same real user
 /// ([`HostOs::others_queued`](crate::host::HostOs::others_queued)). A standard signal is never refused
 /// (`kill`'s override the limit, and a second one is not queued); past
 /// the limit a real-time one sent by `kill` (`SI_USER`) loses its
@@ -156,7 +158,8 @@ pub fn within_limit(
         return Ok(Some(info)); // dropped by `send`, never queued
     }
     // Linux counts the user's: the other guest processes' too.
-    let queued = (table.shared.queued() + thread.pending.queued() + others) as u64
+    let queued = (table.shared.queued() + thread.pending.queued() + others + process.timers.count())
+        as u64
         + process.host.others_queued();
     if queued < limit {
         return Ok(Some(info));
@@ -232,17 +235,35 @@ pub fn send(process: &Process, thread: &mut Thread, info: SigInfo, shared: bool)
     publish_total(process, thread);
 }
 
-/// Tell the host how many signals the process has queued now (the
-/// count [`within_limit`] makes for it), for the other guest processes'
-/// `RLIMIT_SIGPENDING` count; after a signal was queued or taken.
-fn publish_total(process: &Process, thread: &Thread) {
+/// Tell the host how many signals the process has queued now, its
+/// timers' included (the count [`within_limit`] makes for it), for the
+/// other guest processes' `RLIMIT_SIGPENDING` count; after a signal was
+/// queued or taken, a timer made or deleted.
+pub(crate) fn publish_total(process: &Process, thread: &Thread) {
+    process.host.publish_queued(own_count(process, thread));
+}
+
+/// The entries of `process` that count against `RLIMIT_SIGPENDING`: the
+/// signals queued for it and its threads, and its timers.
+fn own_count(process: &Process, thread: &Thread) -> usize {
     let others: usize = process
         .other_threads(thread.tid)
         .iter()
         .map(|t| t.queued())
         .sum();
-    let n = process.signals.lock().shared.queued() + thread.pending.queued() + others;
-    process.host.publish_queued(n);
+    process.signals.lock().shared.queued()
+        + thread.pending.queued()
+        + others
+        + process.timers.count()
+}
+
+/// May `process` make one more POSIX timer under `RLIMIT_SIGPENDING`
+/// (soft limit `limit`)? Linux's `timer_create` preallocates the timer's
+/// signal, counted as a queued one ([`within_limit`]'s count: the
+/// user's queued signals and timers, the other guest processes'
+/// included), and fails with `EAGAIN` at the limit.
+pub fn timer_allowed(process: &Process, thread: &Thread, limit: u64) -> bool {
+    (own_count(process, thread) as u64).saturating_add(process.host.others_queued()) < limit
 }
 
 /// A process-directed `signo` is pending and the thread that made it so

@@ -21,7 +21,9 @@
 //! counted by the host in `GETNCNT`/`GETZCNT`: the thread records which
 //! semaphore it waits on (the first operation that cannot go on, as
 //! Linux counts it) and `semctl` adds the waits of the calling process's
-//! threads (`green_sem_waiters`; another process does not see them).
+//! threads (`green_sem_waiters`) and those the other guest processes
+//! published ([`crate::host::HostOs::publish_sem_waits`], each time one
+//! of their threads parks or stops waiting).
 //!
 //! A received message comes into a buffer of pvm's own and then goes to
 //! the guest's by a guarded store, as the kernel dequeues it before it
@@ -144,7 +146,8 @@ pub(super) fn ctl_call(cx: &mut Ctx<'_>, a: &[u64; 6], n: u64) -> R {
                 num: semnum as usize,
                 zero: cmd == GETZCNT,
             };
-            return Ok(r as u64 + green_sem_waiters(cx, wait));
+            let others = host.others_sem_waiters(wait);
+            return Ok(r as u64 + green_sem_waiters(cx, wait) + others);
         }
         (IpcKind::Sem, GETPID | GETVAL) => IpcCtl::None,
         // semctl's fourth argument is a `union semun`, passed by value.
@@ -349,16 +352,35 @@ pub(super) fn semtimedop(cx: &mut Ctx<'_>, a: &[u64; 6], timed: bool) -> R {
             Err(Errno::PARK) => sem_waits_on(cx, id, &ops),
             _ => None,
         };
-        if let Some(sh) = &cx.t.shared {
-            *sh.sem_wait.lock() = wait;
-        }
+        set_sem_wait(cx, wait);
         return r.map(|()| 0);
     }
     // Blocking in the host, which counts the call itself.
-    if let Some(sh) = &cx.t.shared {
-        *sh.sem_wait.lock() = None;
-    }
+    set_sem_wait(cx, None);
     cx.p.host.semop(id, &ops, timeout).map(|()| 0)
+}
+
+/// Record where this thread's parked `semop` waits (`None`: it does
+/// not); on a change, publish the process's parked waits for the other
+/// processes ([`crate::host::HostOs::publish_sem_waits`]).
+fn set_sem_wait(cx: &Ctx<'_>, wait: Option<SemWait>) {
+    let Some(sh) = &cx.t.shared else {
+        return;
+    };
+    if core::mem::replace(&mut *sh.sem_wait.lock(), wait) == wait {
+        return;
+    }
+    let mut waits: Vec<(SemWait, u32)> = Vec::new();
+    for t in cx.p.threads.lock().iter() {
+        let Some(w) = *t.sem_wait.lock() else {
+            continue;
+        };
+        match waits.iter_mut().find(|(x, _)| *x == w) {
+            Some((_, n)) => *n += 1,
+            None => waits.push((w, 1)),
+        }
+    }
+    cx.p.host.publish_sem_waits(&waits);
 }
 
 /// Where a `semop` of `ops` on set `id` that would wait waits, by the
@@ -376,10 +398,8 @@ fn sem_waits_on(cx: &Ctx<'_>, id: i32, ops: &[SemBuf]) -> Option<SemWait> {
 
 /// How many threads of this process wait as `wait` says in a `semop`
 /// parked while they take turns on one host thread: the host counts
-/// only the calls that block in it, so `GETNCNT`/`GETZCNT` add these.
-/// Another process's parked threads are not counted (each process
-/// knows its own only): a multi-threaded process's waits on the
-/// bare-metal host or under `--threads one` are seen by its own threads.
+/// only the calls that block in it, so `GETNCNT`/`GETZCNT` add these
+/// (and the other processes' as they published them).
 fn green_sem_waiters(cx: &Ctx<'_>, wait: SemWait) -> u64 {
     cx.p.threads
         .lock()

@@ -9,10 +9,15 @@
 //! mappings, a copy read with `pread` into fresh pages). They cover the
 //! whole length asked for, as Linux's do: a page wholly past the file's
 //! end, when `mmap` is called or after a truncation, raises `SIGBUS`
-//! (`BUS_ADRERR`) when touched, until the file grows over it again. The
-//! mapping list records which ranges are shared but not which
-//! pages came from a file, so `mremap` growth and `MADV_DONTNEED` give
-//! zeroes where Linux would re-read a private file mapping. A move by
+//! (`BUS_ADRERR`) when touched, until the file grows over it again.
+//! `mremap` growing a file mapping (one the guest's `/proc/self/maps`
+//! names a file for) maps the file's next pages after it, as Linux does
+//! ([`GuestMemory::extend_file`]): those wholly past the file's end
+//! raise `SIGBUS` the same way; on a host without file mappings, or one
+//! that cannot extend this mapping, they are zeroes. The mapping list
+//! records which ranges are shared but not which pages came from a
+//! file, so `MADV_DONTNEED` gives zeroes where Linux would re-read a
+//! private file mapping. A move by
 //! `mremap` moves the host pages with what backs them
 //! ([`GuestMemory::move_pages`]): a file mapping stays one (a shared one
 //! keeps writing to its file; pages past a truncated file's end still
@@ -387,6 +392,8 @@ fn mremap_inner(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         return Err(Errno::EFAULT);
     }
     let perm = uniform_perm(mem, old, old + olen).ok_or(Errno::EFAULT)?;
+    // A file mapping grows over the file's next pages, as Linux's does.
+    let file = mem.maps.lock().name_at(old + olen - PAGE_SIZE).is_some();
     if nlen > olen {
         // Growing (in place or moved) maps `nlen - olen` more bytes.
         let m = mem.maps.lock();
@@ -422,7 +429,7 @@ fn mremap_inner(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         if let Some(grow_end) = grow_end
             && !mem.maps.lock().overlaps(old + olen, grow_end)
         {
-            mem.map(old + olen, nlen - olen, perm, true)?;
+            grow(mem, old + olen, nlen - olen, perm, file)?;
             return Ok(old);
         }
         if flags & MREMAP_MAYMOVE == 0 {
@@ -440,7 +447,7 @@ fn mremap_inner(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let keep = olen.min(nlen);
     if mem.move_pages(old, target, keep, perm).is_ok() {
         if nlen > keep {
-            mem.map(target + keep, nlen - keep, perm, true)?;
+            grow(mem, target + keep, nlen - keep, perm, file)?;
         }
     } else {
         copy_pages(mem, old, olen, target, nlen, perm)?;
@@ -452,6 +459,19 @@ fn mremap_inner(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
         mem.unmap(old, olen)?;
     }
     Ok(target)
+}
+
+/// Map the `len` bytes `mremap` adds at `at`, after a mapping with
+/// permission `perm` that ends there: when it is a `file` mapping, the
+/// file's next pages ([`GuestMemory::extend_file`]: those wholly past the
+/// file's end raise `SIGBUS`); else, or on a host that cannot, zeroes.
+fn grow(mem: &GuestMemory, at: u64, len: u64, perm: Perm, file: bool) -> SysResult<()> {
+    mem.map(at, len, perm, true)?;
+    if file {
+        // On failure the pages stay the zeroes just mapped.
+        let _ = mem.extend_file(at, len, perm);
+    }
+    Ok(())
 }
 
 /// `mremap`'s move where the host cannot move the pages: fresh pages at

@@ -2,7 +2,7 @@
 //! and `timer_delete`: the guest side (argument checks and layouts, in the
 //! kernel's order) of the POSIX timers [`crate::ptimer`] keeps.
 
-use super::abi::{decode_timespec, encode_timespec};
+use super::abi::{RLIMIT_SIGPENDING, decode_timespec, encode_timespec};
 use super::{Ctx, R, get, put};
 use crate::host::{Errno, SysResult, Timespec};
 use crate::ptimer::{Clock, Notify, SIGEVENT_SIZE, Setting, ktime, timespec};
@@ -35,12 +35,18 @@ pub(super) fn timer_create(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let clock = Clock::of(cx.p, clock, cx.t.tid)?;
     let p = cx.p;
     let notify = ev.map(|b| Notify::parse(p, &b)).transpose()?;
-    let id = p.timers.create(clock, notify)?;
-    if let Err(e) = put(cx.mem(), out, &id.to_le_bytes()) {
-        let _ = p.timers.delete(p, id);
-        return Err(e);
+    // Each timer holds a queued signal's place under RLIMIT_SIGPENDING.
+    let limit = p.host.prlimit(RLIMIT_SIGPENDING, None)?.0;
+    if !crate::signal::timer_allowed(p, cx.t, limit) {
+        return Err(Errno::EAGAIN);
     }
-    Ok(0)
+    let id = p.timers.create(clock, notify)?;
+    let r = put(cx.mem(), out, &id.to_le_bytes());
+    if r.is_err() {
+        let _ = p.timers.delete(p, id);
+    }
+    crate::signal::publish_total(p, cx.t);
+    r.map(|()| 0)
 }
 
 /// `timer_settime(id, flags, new, old)`.
@@ -76,6 +82,7 @@ pub(super) fn timer_getoverrun(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 /// `timer_delete(id)`.
 pub(super) fn timer_delete(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     cx.p.timers.delete(cx.p, a[0] as i32)?;
+    crate::signal::publish_total(cx.p, cx.t);
     Ok(0)
 }
 
