@@ -1641,6 +1641,19 @@ impl Gen {
                 return Ok(Some(true));
             }
             Jalr(i) => {
+                // A return out of a region with no return points, its link
+                // register in a host register that the write-back leaves
+                // alone (see `pinned`): compared as it is.
+                if i.rd == 0
+                    && i.imm == 0
+                    && ras::is_link(i.rs1)
+                    && self.returns.is_empty()
+                    && self.pin
+                    && let Some(h) = self.map[i.rs1 as usize]
+                {
+                    self.exit_return_in(h, index + 1)?;
+                    return Ok(Some(true));
+                }
                 // The target uses the old rs1 (rd may equal rs1).
                 self.get(Reg::Rax, i.rs1);
                 if i.imm != 0 {
