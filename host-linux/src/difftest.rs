@@ -849,3 +849,50 @@ fn returns_through_odd_links_agree_with_host_faults() {
     }
     assert!(h.jit_stat("jit_chained_exits") > Some(0));
 }
+
+/// A block entered only along the fall-through of the branch before it
+/// keeps what that block's accesses proved of their bases and accesses
+/// through them with no compare (`bounds::inheriting`), so it must not be
+/// a side entry: here the code after the loop jumps straight to such a
+/// block (`L2`) with its base wild, far outside the guest space and its
+/// guards. Entered there, the block must compare (or run elsewhere) and
+/// fault as the interpreter does; a side entry into the compare-free code
+/// would reach host memory outside the reservation (the test process dies
+/// of `SIGSEGV`).
+#[test]
+fn blocks_that_keep_their_bases_are_not_entered_from_outside_with_host_faults() {
+    use vm_core::cpu::{Cpu, Trap};
+    use vm_core::rv;
+    use vm_testkit::difftest::{Case, DATA, DATA_LEN};
+    let mut h = Harness::with_cache(&HOST, 4 << 20);
+    assert!(HOST.code_faults());
+    h.set_cold_runs(2);
+    let add = |d, a, b| rv::r(0x33, 0, 0, d, a, b);
+    let (f, done, err) = (0x100i32, 0x40i32, 0x180i32);
+    let mut code = vec![0x13u32; 0x200 / 4];
+    let mut put = |at: i32, w: u32| code[at as usize / 4] = w;
+    put(0x00, rv::addi(19, 19, -1)); // loop: s3 -= 1
+    put(0x04, rv::b(0, 19, 0, done - 0x04)); // beqz s3, done
+    put(0x08, rv::jal(1, f - 0x08)); // call F
+    put(0x0c, rv::jal(0, -0x0c)); // j loop
+    put(done, rv::lui(11, 0x80000)); // done: a1 = -2 GiB (wild)
+    put(done + 4, rv::jal(0, f + 8 - (done + 4))); // j L2
+    put(f, rv::i(0x03, 3, 5, 11, 0)); // F: ld t0, 0(a1)
+    put(f + 4, rv::b(4, 5, 0, err - (f + 4))); // bltz t0, err (never)
+    put(f + 8, rv::i(0x03, 3, 6, 11, 8)); // L2: ld t1, 8(a1)
+    put(f + 12, add(12, 12, 6)); // a2 += t1
+    put(f + 16, rv::i(0x67, 0, 0, 1, 0)); // ret
+    put(err, rv::ECALL);
+    for rounds in [3u64, 40] {
+        let mut cpu = Cpu::default();
+        cpu.x[19] = rounds;
+        cpu.x[11] = DATA;
+        cpu.x[2] = DATA + DATA_LEN as u64 / 2;
+        let data: Vec<u8> = (0..DATA_LEN).map(|i| (i % 7) as u8).collect();
+        let case = Case::program(&code, data, cpu);
+        let o = h
+            .run(&case)
+            .unwrap_or_else(|m| panic!("{rounds}: {m}\n{}", m.case.listing()));
+        assert!(matches!(o.trap, Trap::MemFault(_)), "{rounds}: {o:?}");
+    }
+}

@@ -548,8 +548,17 @@ pub fn translate<'s>(
     let carry_ok = pending::blocks(blocks, entry, &returns, &headers, &frm_known);
     // The blocks also entered from outside (see `entries`), and every way
     // in: the flows below start at each.
+    // Blocks that keep what the block before knew of its bases (see
+    // `bounds`): no way in from outside.
+    let inherit = if side_entries {
+        bounds::inheriting(blocks, &carry_ok)
+    } else {
+        carry_ok.clone()
+    };
     let side_pcs = if side_entries {
-        entries::choose(blocks, entry, &frm_known)
+        let mut pcs = entries::choose(blocks, entry, &frm_known);
+        pcs.retain(|pc| inherit.binary_search(pc).is_err());
+        pcs
     } else {
         Vec::new()
     };
@@ -655,7 +664,11 @@ pub fn translate<'s>(
             g.flush_nan();
             g.fboxed = 0;
             g.frm_rne = g.frm_known.binary_search(&insts[0].pc).is_ok();
-            g.known = bounds::Known::new();
+            // Paths join here, or the block is entered from outside,
+            // unless it continues the block before (see `bounds`).
+            if inherit.binary_search(&insts[0].pc).is_err() {
+                g.known = bounds::Known::new();
+            }
             g.qstate = if qreg == 0 {
                 qpend::QState::Clear
             } else {
