@@ -890,3 +890,103 @@ fn called_leaves_and_joined_return_points_agree_with_host_faults() {
     assert!(h.jit_stat("jit_chained_exits") > Some(0));
     assert_eq!(h.jit_stat("jit_translations"), Some(1 + 4 * 3));
 }
+
+/// Returns between regions compare the link register itself with the top
+/// return frame (`exit_return_in`): a callee that returns through an odd
+/// `ra` (one past the return point, which `jalr` clears back to it) misses
+/// the frame and must still land on the return point; and a return
+/// through `ra` = 1 from a region entered with no frame pushed matches
+/// the bottom sentinel frame (guest pc 1), whose code must go to pc 0
+/// through the dispatcher, as the interpreter does (a fetch fault there).
+#[test]
+fn returns_through_odd_links_agree_with_host_faults() {
+    use vm_core::cpu::{Cpu, Trap};
+    use vm_core::rv;
+    use vm_testkit::difftest::{CODE, Case, DATA, DATA_LEN};
+    let mut h = Harness::with_cache(&HOST, 4 << 20);
+    assert!(HOST.code_faults());
+    h.set_cold_runs(2);
+    let add = |d, a, b| rv::r(0x33, 0, 0, d, a, b);
+    let ret = rv::i(0x67, 0, 0, 1, 0); // jalr x0, 0(ra)
+    let (l, m, e) = (0x100i32, 0x140i32, 0x40i32);
+    let mut code = vec![0x13u32; 0x180 / 4];
+    let mut put = |at: i32, w: u32| code[at as usize / 4] = w;
+    for k in 0..3 {
+        put(4 * k, rv::jal(1, l - 4 * k)); // three calls of L and of M:
+        put(0x0c + 4 * k, rv::jal(1, m - (0x0c + 4 * k))); // both translated
+    }
+    put(0x18, rv::i(0x67, 0, 0, 29, 0)); // jr t4 (E)
+    put(e, rv::addi(10, 10, 3)); // E: a0 += 3
+    put(e + 0x04, rv::jal(1, l - (e + 0x04))); // call L
+    put(e + 0x08, add(18, 18, 11)); // R: s2 += a1
+    put(e + 0x0c, rv::addi(19, 19, -1)); // s3 -= 1
+    put(e + 0x10, rv::b(1, 19, 0, -0x10)); // bnez s3, E
+    put(e + 0x14, rv::addi(1, 0, 1)); // ra = 1
+    put(e + 0x18, rv::jal(0, m - (e + 0x18))); // j M
+    put(l, add(11, 11, 10)); // L: a1 += a0
+    put(l + 0x04, rv::addi(1, 1, 1)); // ra += 1 (odd)
+    put(l + 0x08, ret);
+    put(m, rv::addi(12, 12, 1)); // M: a2 += 1
+    put(m + 0x04, ret);
+    for rounds in [1u64, 5, 60] {
+        let mut cpu = Cpu::default();
+        cpu.x[19] = rounds;
+        cpu.x[2] = DATA + DATA_LEN as u64 / 2;
+        cpu.x[29] = CODE + e as u64;
+        let data: Vec<u8> = (0..DATA_LEN).map(|i| i as u8).collect();
+        let case = Case::program(&code, data, cpu);
+        let o = h
+            .run(&case)
+            .unwrap_or_else(|m| panic!("{rounds}: {m}\n{}", m.case.listing()));
+        // M's return to pc 0: a fetch fault, after every round.
+        assert!(matches!(o.trap, Trap::MemFault(_)), "{rounds}: {o:?}");
+    }
+    assert!(h.jit_stat("jit_chained_exits") > Some(0));
+}
+
+/// A block entered only along the fall-through of the branch before it
+/// keeps what that block's accesses proved of their bases and accesses
+/// through them with no compare (`bounds::inheriting`), so it must not be
+/// a side entry: here the code after the loop jumps straight to such a
+/// block (`L2`) with its base wild, far outside the guest space and its
+/// guards. Entered there, the block must compare (or run elsewhere) and
+/// fault as the interpreter does; a side entry into the compare-free code
+/// would reach host memory outside the reservation (the test process dies
+/// of `SIGSEGV`).
+#[test]
+fn blocks_that_keep_their_bases_are_not_entered_from_outside_with_host_faults() {
+    use vm_core::cpu::{Cpu, Trap};
+    use vm_core::rv;
+    use vm_testkit::difftest::{Case, DATA, DATA_LEN};
+    let mut h = Harness::with_cache(&HOST, 4 << 20);
+    assert!(HOST.code_faults());
+    h.set_cold_runs(2);
+    let add = |d, a, b| rv::r(0x33, 0, 0, d, a, b);
+    let (f, done, err) = (0x100i32, 0x40i32, 0x180i32);
+    let mut code = vec![0x13u32; 0x200 / 4];
+    let mut put = |at: i32, w: u32| code[at as usize / 4] = w;
+    put(0x00, rv::addi(19, 19, -1)); // loop: s3 -= 1
+    put(0x04, rv::b(0, 19, 0, done - 0x04)); // beqz s3, done
+    put(0x08, rv::jal(1, f - 0x08)); // call F
+    put(0x0c, rv::jal(0, -0x0c)); // j loop
+    put(done, rv::lui(11, 0x80000)); // done: a1 = -2 GiB (wild)
+    put(done + 4, rv::jal(0, f + 8 - (done + 4))); // j L2
+    put(f, rv::i(0x03, 3, 5, 11, 0)); // F: ld t0, 0(a1)
+    put(f + 4, rv::b(4, 5, 0, err - (f + 4))); // bltz t0, err (never)
+    put(f + 8, rv::i(0x03, 3, 6, 11, 8)); // L2: ld t1, 8(a1)
+    put(f + 12, add(12, 12, 6)); // a2 += t1
+    put(f + 16, rv::i(0x67, 0, 0, 1, 0)); // ret
+    put(err, rv::ECALL);
+    for rounds in [3u64, 40] {
+        let mut cpu = Cpu::default();
+        cpu.x[19] = rounds;
+        cpu.x[11] = DATA;
+        cpu.x[2] = DATA + DATA_LEN as u64 / 2;
+        let data: Vec<u8> = (0..DATA_LEN).map(|i| (i % 7) as u8).collect();
+        let case = Case::program(&code, data, cpu);
+        let o = h
+            .run(&case)
+            .unwrap_or_else(|m| panic!("{rounds}: {m}\n{}", m.case.listing()));
+        assert!(matches!(o.trap, Trap::MemFault(_)), "{rounds}: {o:?}");
+    }
+}

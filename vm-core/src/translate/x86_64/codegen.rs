@@ -548,8 +548,17 @@ pub fn translate<'s>(
     let carry_ok = pending::blocks(blocks, entry, &returns, &headers, &frm_known);
     // The blocks also entered from outside (see `entries`), and every way
     // in: the flows below start at each.
+    // Blocks that keep what the block before knew of its bases (see
+    // `bounds`): no way in from outside.
+    let inherit = if side_entries {
+        bounds::inheriting(blocks, &carry_ok)
+    } else {
+        carry_ok.clone()
+    };
     let side_pcs = if side_entries {
-        entries::choose(blocks, entry, &frm_known)
+        let mut pcs = entries::choose(blocks, entry, &frm_known);
+        pcs.retain(|pc| inherit.binary_search(pc).is_err());
+        pcs
     } else {
         Vec::new()
     };
@@ -655,7 +664,11 @@ pub fn translate<'s>(
             g.flush_nan();
             g.fboxed = 0;
             g.frm_rne = g.frm_known.binary_search(&insts[0].pc).is_ok();
-            g.known = bounds::Known::new();
+            // Paths join here, or the block is entered from outside,
+            // unless it continues the block before (see `bounds`).
+            if inherit.binary_search(&insts[0].pc).is_err() {
+                g.known = bounds::Known::new();
+            }
             g.qstate = if qreg == 0 {
                 qpend::QState::Clear
             } else {
@@ -1641,6 +1654,19 @@ impl Gen {
                 return Ok(Some(true));
             }
             Jalr(i) => {
+                // A return out of a region with no return points, its link
+                // register in a host register that the write-back leaves
+                // alone (see `pinned`): compared as it is.
+                if i.rd == 0
+                    && i.imm == 0
+                    && ras::is_link(i.rs1)
+                    && self.returns.is_empty()
+                    && self.pin
+                    && let Some(h) = self.map[i.rs1 as usize]
+                {
+                    self.exit_return_in(h, index + 1)?;
+                    return Ok(Some(true));
+                }
                 // The target uses the old rs1 (rd may equal rs1).
                 self.get(Reg::Rax, i.rs1);
                 if i.imm != 0 {

@@ -735,6 +735,18 @@ impl Asm {
         self.b(0xc3);
     }
 
+    /// `ret n`: return, then drop `n` more bytes of the stack.
+    pub fn ret_pop(&mut self, n: u16) {
+        self.b(0xc2);
+        self.code.extend_from_slice(&n.to_le_bytes());
+    }
+
+    /// `push imm32` (sign-extended to 64 bits).
+    pub fn push_imm(&mut self, imm: i32) {
+        self.b(0x68);
+        self.d32(imm);
+    }
+
     /// `mfence`: orders every earlier load and store before every later one
     /// (the only reordering x86-64 does is a later load passing an earlier
     /// store).
@@ -1257,6 +1269,9 @@ mod tests {
         check(|a| a.cqo(W::B64), "cqo");
         check(|a| a.cqo(W::B32), "cdq");
         check(|a| a.ret(), "ret");
+        check(|a| a.ret_pop(8), "ret 0x8");
+        check(|a| a.push_imm(0x10f10), "push 0x10f10");
+        check(|a| a.push_imm(-2), "push 0xfffffffffffffffe");
     }
 
     #[test]

@@ -458,11 +458,14 @@ pub fn fixed_code(base: u64, host_faults: bool) -> (alloc::vec::Vec<u8>, Stubs) 
     a.lea(W::B64, Reg::Rbp, Mem::base(Reg::Rdi, CPU_BIAS));
     // The return-address stack of guest calls (`codegen/ras.rs`) lives
     // below this frame: the exit code drops it by going back here. Its
-    // bottom is a sentinel frame whose guest pc (odd) no return matches,
-    // and it holds at most `RAS_DEPTH` frames.
+    // bottom is a sentinel frame whose guest pc (odd) only a return to
+    // that very odd address matches (see `Gen::exit_return_in`), and it
+    // holds at most `RAS_DEPTH` frames.
     a.store(W::B64, Mem::base(Reg::Rbp, off::ENTRY_RSP), Reg::Rsp);
-    a.mov_imm(Reg::Rax, 1);
+    let sentinel = a.label();
+    a.mov_imm(Reg::Rax, SENTINEL_PC);
     a.push(Reg::Rax);
+    a.lea_label(Reg::Rax, sentinel);
     a.push(Reg::Rax);
     a.lea(
         W::B64,
@@ -519,6 +522,14 @@ pub fn fixed_code(base: u64, host_faults: bool) -> (alloc::vec::Vec<u8>, Stubs) 
         leave(a, code);
         at
     };
+    // A return that matched the sentinel frame: its target, cleared of
+    // its low bit, is the dispatcher's to find, as after a table miss
+    // (the guest state is stored, the frame dropped by `ret 8`).
+    align(&mut a);
+    a.bind(sentinel);
+    a.mov_imm(Reg::Rax, SENTINEL_PC & !1);
+    a.store(W::B64, Mem::base(Reg::Rbp, off::PC), Reg::Rax);
+    leave(&mut a, exit::INDIRECT);
     let fault_exit = host_exit(&mut a, exit::FAULT);
     let budget_exit = host_exit(&mut a, exit::BUDGET);
     let code_exit = host_exit(&mut a, exit::CODE);
@@ -570,6 +581,10 @@ pub fn fixed_code(base: u64, host_faults: bool) -> (alloc::vec::Vec<u8>, Stubs) 
         },
     )
 }
+
+/// The guest pc of the return-address stack's bottom frame: odd, so that
+/// no call pushes it.
+const SENTINEL_PC: u64 = 1;
 
 const SAVED: [Reg; 6] = [Reg::Rbx, Reg::Rbp, Reg::R12, Reg::R13, Reg::R14, Reg::R15];
 

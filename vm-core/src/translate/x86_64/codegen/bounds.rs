@@ -29,7 +29,13 @@
 //!
 //! What the code knows ([`Known`]) holds from the access to the next
 //! write of the register and is forgotten at every block start, where
-//! paths join (so a loop checks its base once per iteration), and after
+//! paths join (so a loop checks its base once per iteration), but at the
+//! start of a block whose only way in is the fall-through of the
+//! conditional branch ending the block before it (`pending`'s blocks,
+//! an error check's way on, say) where that saves a compare
+//! ([`inheriting`]): such a block is made no side entry, so nothing
+//! joins there and what held at the branch still holds (a branch writes
+//! no register); and after
 //! any instruction not known to write at most its own `rd` (the step
 //! helper's instructions, calls, CSR accesses). Without host faults every
 //! access looks its page up in the TLB as before.
@@ -41,6 +47,7 @@ use super::{Cold, Gen};
 use crate::decode::Inst;
 use crate::memory::{GUARD, MIN_SIZE};
 use crate::translate::backend::GuestInst;
+use alloc::vec::Vec;
 
 /// Most bytes one guest access touches.
 const MAX_WIDTH: u64 = 8;
@@ -91,7 +98,9 @@ impl Known {
                     _ => NONE,
                 };
             }
+            // Stores and branches write no register.
             Sb(_) | Sh(_) | Sw(_) | Sd(_) | Fsw(_) | Fsd(_) => {}
+            Beq(_) | Bne(_) | Blt(_) | Bge(_) | Bltu(_) | Bgeu(_) => {}
             Lui(u) | Auipc(u) if u.rd != 0 => {
                 let v = match gi.inst {
                     Lui(_) => u.imm as i64 as u64,
@@ -115,6 +124,56 @@ impl Known {
             self.slack[r as usize] = NONE;
         }
     }
+}
+
+/// The base and offset of a plain guest load or store (integer or F/D).
+fn access_of(inst: &Inst) -> Option<(u8, i32)> {
+    use Inst::*;
+    match *inst {
+        Lb(i) | Lh(i) | Lw(i) | Ld(i) | Lbu(i) | Lhu(i) | Lwu(i) | Flw(i) | Fld(i) => {
+            Some((i.rs1, i.imm))
+        }
+        Sb(s) | Sh(s) | Sw(s) | Sd(s) | Fsw(s) | Fsd(s) => Some((s.rs1, s.imm)),
+        _ => None,
+    }
+}
+
+/// The pcs (in order) of the `blocks` that start knowing what the block
+/// before knew at its end: among `continues` (`pending`'s blocks, only
+/// entered along the fall-through of the branch ending the block before),
+/// those where that saves a compare, found by running [`Known`] over the
+/// region ahead of the code generator. The caller makes them no side
+/// entry (a way in from outside would skip compares the block leaves
+/// out); the others, a side entry as before, start knowing nothing.
+pub(super) fn inheriting(blocks: &[&[GuestInst]], continues: &[u64]) -> Vec<u64> {
+    let mut out = Vec::new();
+    // What the code knows going on from the block before, and what each
+    // block would know starting afresh.
+    let mut k = Known::new();
+    for b in blocks {
+        let pc = b[0].pc;
+        let cand = continues.binary_search(&pc).is_ok();
+        if !cand {
+            k = Known::new();
+        }
+        let mut own = Known::new();
+        let mut saves = false;
+        for gi in b.iter() {
+            if let Some((rs1, imm)) = access_of(&gi.inst) {
+                saves |= k.covers(rs1, imm) && !own.covers(rs1, imm);
+                k.accessed(rs1, imm);
+                own.accessed(rs1, imm);
+            }
+            k.after(gi);
+            own.after(gi);
+        }
+        if cand && saves {
+            out.push(pc);
+        } else {
+            k = own;
+        }
+    }
+    out
 }
 
 /// May an access at `base + imm` compare only the base with
