@@ -21,6 +21,20 @@ fn harness() -> Harness {
     h
 }
 
+/// Run `code` with `data` from `cpu` under both engines; a disagreement
+/// fails the test, named by `what`, with the program's listing.
+fn run_program(
+    h: &mut Harness,
+    code: &[u32],
+    data: Vec<u8>,
+    cpu: vm_core::cpu::Cpu,
+    what: impl core::fmt::Display,
+) -> vm_testkit::difftest::Outcome {
+    let case = vm_testkit::difftest::Case::program(code, data, cpu);
+    h.run(&case)
+        .unwrap_or_else(|m| panic!("{what}: {m}\n{}", m.case.listing()))
+}
+
 /// Each operation against its semantic function ([`vm_testkit::ops`]),
 /// with the translator's direct guest accesses.
 #[test]
@@ -324,7 +338,7 @@ fn staged_hot_regions_agree_with_host_faults() {
 fn traced_callees_agree_with_host_faults() {
     use vm_core::cpu::{Cpu, Trap};
     use vm_core::rv;
-    use vm_testkit::difftest::{Case, DATA, DATA_LEN};
+    use vm_testkit::difftest::{DATA, DATA_LEN};
     let mut h = Harness::with_cache(&HOST, 4 << 20);
     assert!(HOST.code_faults());
     h.set_cold_runs(2);
@@ -388,10 +402,7 @@ fn traced_callees_agree_with_host_faults() {
             cpu.x[19] = 60;
         }
         let data: Vec<u8> = (0..DATA_LEN).map(|i| (i * 7 + 3) as u8).collect();
-        let case = Case::program(&code, data, cpu);
-        let o = h
-            .run(&case)
-            .unwrap_or_else(|m| panic!("{calls_before_fault}: {m}\n{}", m.case.listing()));
+        let o = run_program(&mut h, &code, data, cpu, calls_before_fault);
         if calls_before_fault > 64 {
             assert_eq!(o.trap, Trap::Ecall, "{o:?}");
         } else {
@@ -422,7 +433,7 @@ fn traced_callees_agree_with_host_faults() {
 fn forwarded_registers_agree_with_host_faults() {
     use vm_core::cpu::{Cpu, Trap};
     use vm_core::rv;
-    use vm_testkit::difftest::{Case, DATA, DATA_LEN};
+    use vm_testkit::difftest::{DATA, DATA_LEN};
     let mut h = Harness::with_cache(&HOST, 4 << 20);
     assert!(HOST.code_faults());
     h.set_cold_runs(2);
@@ -487,10 +498,7 @@ fn forwarded_registers_agree_with_host_faults() {
             cpu.x[base as usize] = DATA;
         }
         let data: Vec<u8> = (0..DATA_LEN).map(|i| (i * 13 + 5) as u8).collect();
-        let case = Case::program(&code, data, cpu);
-        let o = h
-            .run(&case)
-            .unwrap_or_else(|m| panic!("{loads_before_fault}: {m}\n{}", m.case.listing()));
+        let o = run_program(&mut h, &code, data, cpu, loads_before_fault);
         if loads_before_fault > 64 {
             assert_eq!(o.trap, Trap::Ecall, "{o:?}");
         } else {
@@ -515,7 +523,7 @@ fn forwarded_registers_agree_with_host_faults() {
 fn eight_cached_registers_agree_with_host_faults() {
     use vm_core::cpu::{Cpu, Trap};
     use vm_core::rv;
-    use vm_testkit::difftest::{Case, DATA, DATA_LEN};
+    use vm_testkit::difftest::{DATA, DATA_LEN};
     let mut h = Harness::with_cache(&HOST, 4 << 20);
     assert!(HOST.code_faults());
     h.set_cold_runs(2);
@@ -564,10 +572,7 @@ fn eight_cached_registers_agree_with_host_faults() {
             cpu.x[base as usize] = DATA;
         }
         let data: Vec<u8> = (0..DATA_LEN).map(|i| (i * 7 + 3) as u8).collect();
-        let case = Case::program(&code, data, cpu);
-        let o = h
-            .run(&case)
-            .unwrap_or_else(|m| panic!("{loads_before_fault}: {m}\n{}", m.case.listing()));
+        let o = run_program(&mut h, &code, data, cpu, loads_before_fault);
         if loads_before_fault > 60 {
             assert_eq!(o.trap, Trap::Ecall, "{o:?}");
         } else {
@@ -595,7 +600,7 @@ fn eight_cached_registers_agree_with_host_faults() {
 fn straight_line_unpinned_regions_agree_with_host_faults() {
     use vm_core::cpu::{Cpu, Trap};
     use vm_core::rv;
-    use vm_testkit::difftest::{Case, DATA, DATA_LEN};
+    use vm_testkit::difftest::{DATA, DATA_LEN};
     let mut h = Harness::with_cache(&HOST, 4 << 20);
     assert!(HOST.code_faults());
     h.set_cold_runs(2);
@@ -658,10 +663,7 @@ fn straight_line_unpinned_regions_agree_with_host_faults() {
             cpu.x[base as usize] = DATA;
         }
         let data: Vec<u8> = (0..DATA_LEN).map(|i| (i * 5 + 1) as u8).collect();
-        let case = Case::program(&code, data, cpu);
-        let o = h
-            .run(&case)
-            .unwrap_or_else(|m| panic!("{loads_before_fault}: {m}\n{}", m.case.listing()));
+        let o = run_program(&mut h, &code, data, cpu, loads_before_fault);
         if loads_before_fault > 40 {
             assert_eq!(o.trap, Trap::Ecall, "{o:?}");
         } else {
@@ -762,7 +764,7 @@ fn constant_pairs_agree_with_host_faults() {
 fn constant_addresses_agree_with_host_faults() {
     use vm_core::cpu::{Cpu, Trap};
     use vm_core::rv;
-    use vm_testkit::difftest::{CODE, Case, DATA, DATA_LEN};
+    use vm_testkit::difftest::{CODE, DATA, DATA_LEN};
     let mut h = Harness::with_cache(&HOST, 4 << 20);
     assert!(HOST.code_faults());
     assert_eq!(h.space_size(), vm_core::memory::MIN_SIZE);
@@ -798,10 +800,7 @@ fn constant_addresses_agree_with_host_faults() {
         let mut cpu = Cpu::default();
         cpu.x[9] = 50;
         let data: Vec<u8> = (0..DATA_LEN).map(|i| (i * 7 + 3) as u8).collect();
-        let case = Case::program(&code, data, cpu);
-        let o = h
-            .run(&case)
-            .unwrap_or_else(|m| panic!("{bad:#x}: {m}\n{}", m.case.listing()));
+        let o = run_program(&mut h, &code, data, cpu, format_args!("{bad:#x}"));
         assert!(matches!(o.trap, Trap::MemFault(_)), "{bad:#x}: {o:?}");
     }
     assert!(h.jit_stat("jit_translations") > Some(0));
@@ -822,7 +821,7 @@ fn constant_addresses_agree_with_host_faults() {
 fn called_leaves_and_joined_return_points_agree_with_host_faults() {
     use vm_core::cpu::{Cpu, Trap};
     use vm_core::rv;
-    use vm_testkit::difftest::{CODE, Case, DATA, DATA_LEN};
+    use vm_testkit::difftest::{CODE, DATA, DATA_LEN};
     let mut h = Harness::with_cache(&HOST, 4 << 20);
     assert!(HOST.code_faults());
     h.set_cold_runs(2);
@@ -867,10 +866,7 @@ fn called_leaves_and_joined_return_points_agree_with_host_faults() {
             cpu.x[19] = 100; // 3 + 200 loads stay below the stack
         }
         let data: Vec<u8> = (0..DATA_LEN).map(|i| (i * 5 + 1) as u8).collect();
-        let case = Case::program(&code, data, cpu);
-        let o = h
-            .run(&case)
-            .unwrap_or_else(|m| panic!("{loads_before_fault}: {m}\n{}", m.case.listing()));
+        let o = run_program(&mut h, &code, data, cpu, loads_before_fault);
         if loads_before_fault > 500 {
             assert_eq!(o.trap, Trap::Ecall, "{o:?}");
         } else {
@@ -902,7 +898,7 @@ fn called_leaves_and_joined_return_points_agree_with_host_faults() {
 fn returns_through_odd_links_agree_with_host_faults() {
     use vm_core::cpu::{Cpu, Trap};
     use vm_core::rv;
-    use vm_testkit::difftest::{CODE, Case, DATA, DATA_LEN};
+    use vm_testkit::difftest::{CODE, DATA, DATA_LEN};
     let mut h = Harness::with_cache(&HOST, 4 << 20);
     assert!(HOST.code_faults());
     h.set_cold_runs(2);
@@ -934,10 +930,7 @@ fn returns_through_odd_links_agree_with_host_faults() {
         cpu.x[2] = DATA + DATA_LEN as u64 / 2;
         cpu.x[29] = CODE + e as u64;
         let data: Vec<u8> = (0..DATA_LEN).map(|i| i as u8).collect();
-        let case = Case::program(&code, data, cpu);
-        let o = h
-            .run(&case)
-            .unwrap_or_else(|m| panic!("{rounds}: {m}\n{}", m.case.listing()));
+        let o = run_program(&mut h, &code, data, cpu, rounds);
         // M's return to pc 0: a fetch fault, after every round.
         assert!(matches!(o.trap, Trap::MemFault(_)), "{rounds}: {o:?}");
     }
@@ -957,7 +950,7 @@ fn returns_through_odd_links_agree_with_host_faults() {
 fn blocks_that_keep_their_bases_are_not_entered_from_outside_with_host_faults() {
     use vm_core::cpu::{Cpu, Trap};
     use vm_core::rv;
-    use vm_testkit::difftest::{Case, DATA, DATA_LEN};
+    use vm_testkit::difftest::{DATA, DATA_LEN};
     let mut h = Harness::with_cache(&HOST, 4 << 20);
     assert!(HOST.code_faults());
     h.set_cold_runs(2);
@@ -983,10 +976,7 @@ fn blocks_that_keep_their_bases_are_not_entered_from_outside_with_host_faults() 
         cpu.x[11] = DATA;
         cpu.x[2] = DATA + DATA_LEN as u64 / 2;
         let data: Vec<u8> = (0..DATA_LEN).map(|i| (i % 7) as u8).collect();
-        let case = Case::program(&code, data, cpu);
-        let o = h
-            .run(&case)
-            .unwrap_or_else(|m| panic!("{rounds}: {m}\n{}", m.case.listing()));
+        let o = run_program(&mut h, &code, data, cpu, rounds);
         assert!(matches!(o.trap, Trap::MemFault(_)), "{rounds}: {o:?}");
     }
 }
