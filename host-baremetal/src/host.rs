@@ -1390,6 +1390,33 @@ impl HostOs for BareMetal {
             nsec: (ns % 1_000_000_000) as i64,
         })
     }
+    fn rusage(&self, who: vm_core::host::RusageWho) -> SysResult<[i64; 18]> {
+        use vm_core::host::RusageWho;
+        let p = self.p();
+        // All of a guest's time is user time here; the largest resident
+        // size is the largest of its address spaces so far (Linux gives a
+        // thread its process's); its minor faults are the pages backed on
+        // first touch while it ran; no other counter is kept.
+        let (ns, maxrss, minflt) = match who {
+            RusageWho::Process | RusageWho::Thread => (
+                p.cpu_ns(),
+                p.maxrss
+                    .load(core::sync::atomic::Ordering::Relaxed)
+                    .max(p.memory().resident),
+                p.minflt(),
+            ),
+            RusageWho::Children => {
+                let (maxrss, minflt) = crate::procs::children_mem(p.pid);
+                (crate::procs::children_cpu(p.pid), maxrss, minflt)
+            }
+        };
+        let mut ru = [0i64; 18];
+        ru[0] = (ns / 1_000_000_000) as i64;
+        ru[1] = (ns % 1_000_000_000 / 1000) as i64;
+        ru[8] = minflt as i64;
+        ru[4] = (maxrss / 1024) as i64;
+        Ok(ru)
+    }
     fn publish_queued(&self, n: usize) {
         self.p()
             .queued

@@ -1326,11 +1326,19 @@ enum Unresolved {
     OutOfMemory,
 }
 
+/// Page faults resolved so far (a page backed or copied on first touch):
+/// the scheduler gives each process those taken while it ran, its
+/// `getrusage` minor faults (`crate::task`).
+pub static FAULTS: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
 /// Back an accessible page on its first touch. Returns `true` when the
 /// faulting instruction can be retried.
 pub fn handle_page_fault(addr: u64, error_code: u64) -> bool {
     match try_back(addr, error_code) {
-        Ok(()) => true,
+        Ok(()) => {
+            FAULTS.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+            true
+        }
         Err(Unresolved::NotOurs) => false,
         Err(Unresolved::OutOfMemory) => {
             // The guest's demand outgrew the machine: end it as Linux's OOM

@@ -66,8 +66,10 @@ pub struct Proc {
     pub nocldstop: AtomicBool,
     pub nocldwait: AtomicBool,
     pub pdeathsig: AtomicI32,
-    /// CPU time its task has used (ns), up to its last switch.
+    /// CPU time its task has used (ns), and the page faults it took, up
+    /// to its last switch.
     cpu_ns: AtomicU64,
+    minflt: AtomicU64,
     /// Set while the process is stopped.
     stopped: AtomicBool,
     /// Resident memory (bytes) of its largest address space when given back.
@@ -115,6 +117,7 @@ impl Proc {
             nocldwait: AtomicBool::new(false),
             pdeathsig: AtomicI32::new(0),
             cpu_ns: AtomicU64::new(0),
+            minflt: AtomicU64::new(0),
             stopped: AtomicBool::new(false),
             maxrss: AtomicU64::new(0),
             wakeup: AtomicU64::new(u64::MAX),
@@ -161,6 +164,19 @@ impl Proc {
         self.cpu_ns.fetch_add(ns, Ordering::Relaxed);
     }
 
+    pub fn add_faults(&self, n: u64) {
+        self.minflt.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Page faults taken so far, the running stretch's included.
+    pub fn minflt(&self) -> u64 {
+        let mut n = self.minflt.load(Ordering::Relaxed);
+        if core::ptr::eq(&*crate::task::current(), self) {
+            n += crate::task::running_faults();
+        }
+        n
+    }
+
     /// CPU time used so far, the running stretch included if it runs now.
     pub fn cpu_ns(&self) -> u64 {
         let mut t = self.cpu_ns.load(Ordering::Relaxed);
@@ -192,8 +208,13 @@ struct Entry {
     /// CPU time (ns) and resident bytes at the end, for `rusage`.
     cpu_ns: u64,
     maxrss: u64,
-    /// CPU time of the children it waited for.
+    /// CPU time of the children it waited for (and of theirs), and the
+    /// largest resident size among them.
     children_cpu: u64,
+    children_maxrss: u64,
+    /// Its page faults at the end, and those of the children it waited for.
+    minflt: u64,
+    children_minflt: u64,
 }
 
 struct Table {
@@ -231,6 +252,9 @@ pub fn init(fs: Fs, limits: [(u64, u64); 16]) -> Arc<Proc> {
             cpu_ns: 0,
             maxrss: 0,
             children_cpu: 0,
+            children_maxrss: 0,
+            minflt: 0,
+            children_minflt: 0,
         },
     );
     p
@@ -314,6 +338,9 @@ pub fn new_child(parent: &Proc, exit_signal: i32) -> SysResult<Arc<Proc>> {
             cpu_ns: 0,
             maxrss: 0,
             children_cpu: 0,
+            children_maxrss: 0,
+            minflt: 0,
+            children_minflt: 0,
         },
     );
     Ok(p)
@@ -386,6 +413,7 @@ pub fn end(pid: i32, how: ProcessEnd) {
     e.end = Some(how);
     e.event = None;
     e.cpu_ns = p.cpu_ns();
+    e.minflt = p.minflt();
     e.maxrss = p.maxrss.load(Ordering::Relaxed);
     let (ppid, exit_signal) = (e.ppid, e.exit_signal);
     // Its children go to init, which reaps the ended ones; the living get
@@ -500,11 +528,17 @@ pub fn try_wait(me: i32, which: Which, want: Want) -> SysResult<Option<WaitInfo>
                 continue;
             }
             let (cpu, rss) = (e.cpu_ns, e.maxrss);
+            // What it counted of its own waited-for children goes up
+            // with it, as Linux's cutime and cmaxrss do.
+            let (its_children, its_max) = (e.children_cpu, e.children_maxrss);
+            let faults = e.minflt + e.children_minflt;
             let info = wait_report(pid, Some(end), None, cpu, rss);
             if !want.keep {
                 t.procs.remove(&pid);
                 if let Some(me) = t.procs.get_mut(&me) {
-                    me.children_cpu += cpu;
+                    me.children_cpu += cpu + its_children;
+                    me.children_maxrss = me.children_maxrss.max(rss).max(its_max);
+                    me.children_minflt += faults;
                 }
             }
             return Ok(Some(info));
@@ -526,6 +560,16 @@ pub fn try_wait(me: i32, which: Which, want: Want) -> SysResult<Option<WaitInfo>
 /// CPU time (ns) of the children `me` waited for.
 pub fn children_cpu(me: i32) -> u64 {
     TABLE.lock().procs.get(&me).map_or(0, |e| e.children_cpu)
+}
+
+/// The largest resident size (bytes) among the children `me` waited
+/// for, and the page faults they took.
+pub fn children_mem(me: i32) -> (u64, u64) {
+    TABLE
+        .lock()
+        .procs
+        .get(&me)
+        .map_or((0, 0), |e| (e.children_maxrss, e.children_minflt))
 }
 
 /// What `wait4` and `waitid` report for a child that ended or changed.

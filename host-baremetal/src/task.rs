@@ -43,6 +43,8 @@ struct Sched {
     current: usize,
     /// `crate::clock::cpu_ns` when the running task got the CPU.
     since: u64,
+    /// `crate::memory::FAULTS` then.
+    faults_since: u64,
 }
 
 static SCHED: spin::Mutex<Option<Sched>> = spin::Mutex::new(None);
@@ -102,6 +104,7 @@ pub fn init(proc: Arc<Proc>) {
         })],
         current: 0,
         since: crate::clock::cpu_ns(),
+        faults_since: faults(),
     });
 }
 
@@ -120,6 +123,7 @@ pub fn reset(proc: Arc<Proc>) {
         s.tasks.push(me);
         s.current = 0;
         s.since = crate::clock::cpu_ns();
+        s.faults_since = faults();
         others
     };
     // Their stacks hold the last job's frames, which never run again:
@@ -151,6 +155,17 @@ pub fn running_ns() -> u64 {
     let s = SCHED.lock();
     s.as_ref()
         .map_or(0, |s| crate::clock::cpu_ns().saturating_sub(s.since))
+}
+
+/// Page faults the running task has taken since it got the CPU.
+pub fn running_faults() -> u64 {
+    let s = SCHED.lock();
+    s.as_ref()
+        .map_or(0, |s| faults().saturating_sub(s.faults_since))
+}
+
+fn faults() -> u64 {
+    crate::memory::FAULTS.load(Ordering::Relaxed)
 }
 
 /// Start `f` on a new task for `proc`; it runs at its turn.
@@ -233,6 +248,9 @@ fn switch(finished: bool) -> bool {
         let now = crate::clock::cpu_ns();
         s.tasks[cur].proc.add_cpu(now.saturating_sub(s.since));
         s.since = now;
+        let f = faults();
+        s.tasks[cur].proc.add_faults(f.saturating_sub(s.faults_since));
+        s.faults_since = f;
         s.current = j;
         let save = &mut s.tasks[cur].rsp as *mut u64;
         (save, s.tasks[j].rsp)

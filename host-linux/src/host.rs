@@ -2198,6 +2198,10 @@ impl HostOs for LinuxHost {
         crate::proc::children_cpu_time()
     }
 
+    fn rusage(&self, who: vm_core::host::RusageWho) -> SysResult<[i64; 18]> {
+        crate::proc::rusage(who)
+    }
+
     fn set_child_signal_flags(&self, nocldstop: bool, nocldwait: bool) {
         crate::signals::set_child_flags(nocldstop, nocldwait);
     }

@@ -890,6 +890,23 @@ pub fn pdeathsig(set: Option<i32>) -> SysResult<i32> {
     Ok(v)
 }
 
+/// `getrusage` of this host process, the calling host thread or the
+/// children waited for: the guest's own (see `HostOs::rusage`). Under
+/// `--threads one` the guest threads share one host thread, whose use
+/// `RUSAGE_THREAD` gives.
+pub fn rusage(who: vm_core::host::RusageWho) -> SysResult<[i64; 18]> {
+    use vm_core::host::RusageWho;
+    let who = match who {
+        RusageWho::Process => libc::RUSAGE_SELF,
+        RusageWho::Thread => libc::RUSAGE_THREAD,
+        RusageWho::Children => libc::RUSAGE_CHILDREN,
+    };
+    // SAFETY: the call fills one rusage.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    check(unsafe { libc::getrusage(who, &mut ru) } as libc::c_long)?;
+    Ok(rusage_words(&ru))
+}
+
 /// User plus system time of the children waited for.
 pub fn children_cpu_time() -> SysResult<Timespec> {
     // SAFETY: the call fills one rusage.

@@ -369,6 +369,7 @@ pub const FUTEX_CLOCK_REALTIME: u64 = 256;
 pub const CLOCK_REALTIME: i32 = 0;
 pub const CLOCK_MONOTONIC: i32 = 1;
 pub const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
+pub const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
 
 /// `RLIM64_INFINITY`.
 pub const RLIM_INFINITY: u64 = u64::MAX;

@@ -676,6 +676,17 @@ pub struct ExecRequest {
     pub pending: u64,
 }
 
+/// Whose use [`HostOs::rusage`] reports (`getrusage`'s `who`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RusageWho {
+    /// `RUSAGE_SELF`: the process, all its threads.
+    Process,
+    /// `RUSAGE_THREAD`: the calling thread.
+    Thread,
+    /// `RUSAGE_CHILDREN`: the children waited for (and theirs).
+    Children,
+}
+
 /// A child's state change, as `wait4` and `waitid` report it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct WaitInfo {
@@ -1988,6 +1999,28 @@ pub trait HostOs: Sync {
     /// system, as `getrusage(RUSAGE_CHILDREN)` counts it). Default: none.
     fn children_cpu_time(&self) -> SysResult<Timespec> {
         Ok(Timespec::default())
+    }
+    /// `getrusage(who)`: what this process (all its threads), the
+    /// calling thread, or the children it waited for have used, as
+    /// `struct rusage`'s 18 longs: user and system time (two timevals),
+    /// then `ru_maxrss` in KiB and the other counters (faults, block I/O,
+    /// context switches). The guest process is this host process (or
+    /// thread), so what the host counts for it is the guest's, pvm's own
+    /// work included as a native process's kernel work is. Default: CPU
+    /// time only, as user time; the counters zero.
+    fn rusage(&self, who: RusageWho) -> SysResult<[i64; 18]> {
+        use crate::abi::CLOCK_PROCESS_CPUTIME_ID;
+        let t = match who {
+            RusageWho::Process => self.clock_gettime(CLOCK_PROCESS_CPUTIME_ID)?,
+            RusageWho::Thread => self
+                .clock_gettime(crate::abi::CLOCK_THREAD_CPUTIME_ID)
+                .or_else(|_| self.clock_gettime(CLOCK_PROCESS_CPUTIME_ID))?,
+            RusageWho::Children => self.children_cpu_time()?,
+        };
+        let mut ru = [0; 18];
+        ru[0] = t.sec;
+        ru[1] = t.nsec / 1000;
+        Ok(ru)
     }
     /// The guest's `SA_NOCLDSTOP` and `SA_NOCLDWAIT` for `SIGCHLD`, which
     /// decide when the host reports children and whether it reaps them.

@@ -78,13 +78,11 @@ pub fn serve(p: &Process, ask: PeerAsk, addr: u64, len: u64, data: &[u8]) -> Sys
         }
         PeerAsk::Auxv => info().auxv,
         PeerAsk::Exe => p.exe_path.clone(),
-        PeerAsk::Sizes => {
-            let (a, b, c, d, e) = procfs::sizes(p);
-            [a, b, c, d, e]
-                .iter()
-                .flat_map(|w| w.to_le_bytes())
-                .collect()
-        }
+        PeerAsk::Sizes => procfs::sizes(p)
+            .to_words()
+            .iter()
+            .flat_map(|w| w.to_le_bytes())
+            .collect(),
         PeerAsk::MemRead => {
             let mut b = alloc::vec![0u8; (len as usize).min(MAX_REPLY)];
             let n = procfs::read_force(&p.mem, addr, &mut b);
@@ -198,15 +196,14 @@ pub(super) fn exe(cx: &Ctx<'_>, pid: i32) -> Option<Vec<u8>> {
         .filter(|p| !p.is_empty())
 }
 
-/// Process `pid`'s memory sizes (mapped, resident, data, stack, code
-/// bytes), if it answers.
-pub(super) fn sizes(cx: &Ctx<'_>, pid: i32) -> Option<[u64; 5]> {
+/// Process `pid`'s memory figures, if it answers.
+pub(super) fn sizes(cx: &Ctx<'_>, pid: i32) -> Option<procfs::MemSizes> {
     let b = ask(cx, pid, PeerAsk::Sizes, 0, 0, &[])?.ok()?;
-    let mut out = [0u64; 5];
-    for (i, w) in b.chunks_exact(8).take(5).enumerate() {
-        out[i] = u64::from_le_bytes(w.try_into().ok()?);
-    }
-    Some(out)
+    let words: Vec<u64> = b
+        .chunks_exact(8)
+        .map(|w| u64::from_le_bytes(w.try_into().expect("8 bytes")))
+        .collect();
+    procfs::MemSizes::from_words(&words)
 }
 
 /// The state of guest thread `tid` of process `pid` when it waits its

@@ -26,6 +26,14 @@
 //!   host's lines with every field that belongs to the guest (name, thread
 //!   count, memory sizes, code/stack/argument addresses, signal masks and
 //!   dispositions, seccomp) replaced by the guest's;
+//! * the memory figures of `stat`, `statm`, `status`, `smaps` and
+//!   `smaps_rollup` count what is resident of the guest's mappings as the
+//!   host's page tables have it (`HostOs::pagemap`: present, file,
+//!   exclusively mapped), so an untouched mapping costs nothing, pages
+//!   given back leave, and after a fork the pages both sides still share
+//!   are shared; `VmHWM` is the host's peak for the process (see
+//!   [`MemSizes`]). A page only ever read is the host's shared zero page,
+//!   which Linux leaves out of a process's size and this counts (shared);
 //! * `map_files/`, `stack`, `numa_maps`: refused (`EACCES`, as Linux
 //!   refuses some of them to an unprivileged process);
 //! * `exe` is the guest program (see `fs::host_path`);
@@ -910,14 +918,14 @@ fn kb(bytes: u64) -> u64 {
 pub(super) fn maps(p: &Process, smaps: bool) -> Vec<u8> {
     let mut s = String::new();
     for v in vmas(p) {
-        let p = v.perm;
+        let perm = v.perm;
         let mut line = format!(
             "{:08x}-{:08x} {}{}{}{} {:08x} {:02x}:{:02x} {} ",
             v.start,
             v.end,
-            if p.contains(Perm::READ) { 'r' } else { '-' },
-            if p.contains(Perm::WRITE) { 'w' } else { '-' },
-            if p.contains(Perm::EXEC) { 'x' } else { '-' },
+            if perm.contains(Perm::READ) { 'r' } else { '-' },
+            if perm.contains(Perm::WRITE) { 'w' } else { '-' },
+            if perm.contains(Perm::EXEC) { 'x' } else { '-' },
             if v.shared { 's' } else { 'p' },
             v.offset,
             (v.dev >> 8) & 0xfff,
@@ -934,25 +942,37 @@ pub(super) fn maps(p: &Process, smaps: bool) -> Vec<u8> {
         s.push('\n');
         if smaps {
             let size = kb(v.end - v.start);
-            let rss = if p.is_empty() { 0 } else { size };
-            let anon = if v.ino == 0 && !v.shared { rss } else { 0 };
+            let r = resident(&p.mem, &v);
+            let anon = r.rss - r.file;
             let _ = write!(
                 s,
                 "Size:           {size:8} kB\nKernelPageSize: {:8} kB\nMMUPageSize:    {:8} kB\n\
-                 Rss:            {rss:8} kB\nPss:            {rss:8} kB\nPss_Dirty:      {anon:8} kB\n\
-                 Shared_Clean:          0 kB\nShared_Dirty:          0 kB\n\
-                 Private_Clean:  {:8} kB\nPrivate_Dirty:  {anon:8} kB\n\
-                 Referenced:     {rss:8} kB\nAnonymous:      {anon:8} kB\nKSM:                   0 kB\n\
+                 Rss:            {:8} kB\nPss:            {:8} kB\nPss_Dirty:      {:8} kB\n\
+                 Shared_Clean:   {:8} kB\nShared_Dirty:   {:8} kB\n\
+                 Private_Clean:  {:8} kB\nPrivate_Dirty:  {:8} kB\n\
+                 Referenced:     {:8} kB\nAnonymous:      {:8} kB\nKSM:                   0 kB\n\
                  LazyFree:              0 kB\nAnonHugePages:         0 kB\nShmemPmdMapped:        0 kB\n\
                  FilePmdMapped:         0 kB\nShared_Hugetlb:        0 kB\nPrivate_Hugetlb:       0 kB\n\
                  Swap:                  0 kB\nSwapPss:               0 kB\nLocked:                0 kB\n\
                  THPeligible:           0\nVmFlags: {}{}{}mr mw me ac\n",
                 PAGE_SIZE / 1024,
                 PAGE_SIZE / 1024,
-                rss - anon,
-                if p.contains(Perm::READ) { "rd " } else { "" },
-                if p.contains(Perm::WRITE) { "wr " } else { "" },
-                if p.contains(Perm::EXEC) { "ex " } else { "" },
+                kb(r.rss),
+                kb(r.pss()),
+                kb(r.pss_anon()),
+                kb(r.file - r.own_file),
+                kb(anon - r.own_anon()),
+                kb(r.own_file),
+                kb(r.own_anon()),
+                kb(r.rss),
+                kb(anon),
+                if perm.contains(Perm::READ) { "rd " } else { "" },
+                if perm.contains(Perm::WRITE) {
+                    "wr "
+                } else {
+                    ""
+                },
+                if perm.contains(Perm::EXEC) { "ex " } else { "" },
             );
         }
     }
@@ -961,59 +981,200 @@ pub(super) fn maps(p: &Process, smaps: bool) -> Vec<u8> {
 
 /// `smaps_rollup`: the sums of `smaps`.
 pub(super) fn rollup(p: &Process) -> Vec<u8> {
-    let (mut rss, mut anon) = (0, 0);
+    let mut r = Resident::default();
     let (mut lo, mut hi) = (u64::MAX, 0);
     for v in vmas(p) {
         lo = lo.min(v.start);
         hi = hi.max(v.end);
-        if !v.perm.is_empty() {
-            rss += v.end - v.start;
-            if v.ino == 0 && !v.shared {
-                anon += v.end - v.start;
-            }
-        }
+        r.add(resident(&p.mem, &v));
     }
     if lo > hi {
         lo = 0;
     }
+    let anon = r.rss - r.file;
     format!(
         "{lo:08x}-{hi:08x} ---p 00000000 00:00 0                          [rollup]\n\
-         Rss:            {:8} kB\nPss:            {:8} kB\nPss_Anon:       {:8} kB\n\
-         Pss_File:       {:8} kB\nPss_Shmem:             0 kB\nShared_Clean:          0 kB\n\
-         Shared_Dirty:          0 kB\nPrivate_Clean:  {:8} kB\nPrivate_Dirty:  {:8} kB\n\
-         Referenced:     {:8} kB\nAnonymous:      {:8} kB\nSwap:                  0 kB\n",
-        kb(rss),
-        kb(rss),
-        kb(anon),
-        kb(rss - anon),
-        kb(rss - anon),
-        kb(anon),
-        kb(rss),
+         Rss:            {:8} kB\nPss:            {:8} kB\nPss_Dirty:      {:8} kB\n\
+         Pss_Anon:       {:8} kB\nPss_File:       {:8} kB\nPss_Shmem:             0 kB\n\
+         Shared_Clean:   {:8} kB\nShared_Dirty:   {:8} kB\nPrivate_Clean:  {:8} kB\n\
+         Private_Dirty:  {:8} kB\nReferenced:     {:8} kB\nAnonymous:      {:8} kB\n\
+         Swap:                  0 kB\n",
+        kb(r.rss),
+        kb(r.pss()),
+        kb(r.pss_anon()),
+        kb(r.pss_anon()),
+        kb(r.pss() - r.pss_anon()),
+        kb(r.file - r.own_file),
+        kb(anon - r.own_anon()),
+        kb(r.own_file),
+        kb(r.own_anon()),
+        kb(r.rss),
         kb(anon)
     )
     .into_bytes()
 }
 
-// ---- stat, status, statm ----------------------------------------------------
+/// What the host's page tables say of a range of guest pages, in bytes:
+/// resident, of those file pages (or shared memory), and of each kind
+/// those no other process maps (`HostOs::pagemap`'s exclusive bit; a
+/// fork's two sides share their untouched private pages, as on Linux).
+/// Dirty is not told apart from clean: a resident anonymous page counts
+/// as dirty, a file page as clean (a written private file page is
+/// anonymous by then).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Resident {
+    pub rss: u64,
+    pub file: u64,
+    pub own: u64,
+    pub own_file: u64,
+}
 
-/// The guest's memory sizes: (all mapped, accessible, data, stack, code).
-pub(super) fn sizes(p: &Process) -> (u64, u64, u64, u64, u64) {
-    let (mut total, mut rss, mut stack, mut code) = (0, 0, 0, 0);
-    for v in vmas(p) {
-        let len = v.end - v.start;
-        total += len;
-        if !v.perm.is_empty() {
-            rss += len;
-        }
-        if v.name == b"[stack]" {
-            stack += len;
-        }
-        if v.perm.contains(Perm::EXEC) && v.ino != 0 {
-            code += len;
+impl Resident {
+    fn add(&mut self, o: Resident) {
+        self.rss += o.rss;
+        self.file += o.file;
+        self.own += o.own;
+        self.own_file += o.own_file;
+    }
+
+    fn own_anon(&self) -> u64 {
+        self.own - self.own_file
+    }
+
+    /// The proportional set size: a page another process maps too is
+    /// counted half (the host does not tell an unprivileged process how
+    /// many map it; two is a fork's case).
+    fn pss(&self) -> u64 {
+        self.own + (self.rss - self.own) / 2
+    }
+
+    fn pss_anon(&self) -> u64 {
+        let anon = self.rss - self.file;
+        self.own_anon() + (anon - self.own_anon()) / 2
+    }
+
+    /// From pagemap entries (bit 63 present, 61 file or shared memory,
+    /// 56 exclusively mapped).
+    fn count(&mut self, entries: &[u64]) {
+        for &e in entries {
+            if e >> 63 & 1 == 0 {
+                continue;
+            }
+            let (file, own) = (e >> 61 & 1 != 0, e >> 56 & 1 != 0);
+            self.rss += PAGE_SIZE;
+            self.file += PAGE_SIZE * file as u64;
+            self.own += PAGE_SIZE * own as u64;
+            self.own_file += PAGE_SIZE * (own && file) as u64;
         }
     }
-    let data = p.mem.maps.lock().data_vm();
-    (total, rss, data, stack, code)
+}
+
+/// Pagemap entries asked of the host at a time.
+const PAGEMAP_RUN: usize = 4096;
+
+/// What is resident of mapping `v` (nothing of an inaccessible one: its
+/// host pages are reserved, never touched).
+fn resident(mem: &GuestMemory, v: &Vma) -> Resident {
+    let mut r = Resident::default();
+    if v.perm.is_empty() {
+        return r;
+    }
+    let mut run = vec![0u64; PAGEMAP_RUN];
+    let mut at = v.start;
+    while at < v.end {
+        let n = ((v.end - at) / PAGE_SIZE).min(PAGEMAP_RUN as u64) as usize;
+        let host = mem.host_base().wrapping_add(at as usize);
+        match mem.host().pagemap(host, &mut run[..n]) {
+            Ok(()) => r.count(&run[..n]),
+            // A host that cannot say: all of it, as a host without paging.
+            Err(_) => r.count(&vec![1 << 63 | 1 << 56; n]),
+        }
+        at += n as u64 * PAGE_SIZE;
+    }
+    r
+}
+
+// ---- stat, status, statm ----------------------------------------------------
+
+/// A guest process's memory figures, in bytes, as `stat`, `statm` and
+/// `status` show them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct MemSizes {
+    /// All mapped (`VmSize`).
+    pub total: u64,
+    /// Resident (`VmRSS`), and of it anonymous, file and shared-memory
+    /// pages (`RssAnon`, `RssFile`, `RssShmem`).
+    pub rss: u64,
+    pub anon: u64,
+    pub file: u64,
+    pub shmem: u64,
+    /// The most ever resident (`VmHWM`): the host's peak for the process
+    /// (its `ru_maxrss`), which holds the guest's.
+    pub hwm: u64,
+    /// Writable private mappings (`VmData`), the stack, and the main
+    /// program's executable mapping (`VmExe`).
+    pub data: u64,
+    pub stack: u64,
+    pub code: u64,
+}
+
+impl MemSizes {
+    const WORDS: usize = 9;
+
+    /// As words, for another process that asks (`super::peer`).
+    pub fn to_words(self) -> [u64; Self::WORDS] {
+        let z = self;
+        [
+            z.total, z.rss, z.anon, z.file, z.shmem, z.hwm, z.data, z.stack, z.code,
+        ]
+    }
+
+    pub fn from_words(w: &[u64]) -> Option<MemSizes> {
+        let &[total, rss, anon, file, shmem, hwm, data, stack, code] = w.get(..Self::WORDS)? else {
+            return None;
+        };
+        Some(MemSizes {
+            total,
+            rss,
+            anon,
+            file,
+            shmem,
+            hwm,
+            data,
+            stack,
+            code,
+        })
+    }
+}
+
+/// The guest's memory figures.
+pub(super) fn sizes(p: &Process) -> MemSizes {
+    let mut z = MemSizes::default();
+    for v in vmas(p) {
+        let len = v.end - v.start;
+        z.total += len;
+        let r = resident(&p.mem, &v);
+        z.rss += r.rss;
+        z.anon += r.rss - r.file;
+        if v.ino == 0 {
+            z.shmem += r.file;
+        } else {
+            z.file += r.file;
+        }
+        if v.name == b"[stack]" {
+            z.stack += len;
+        }
+        if v.perm.contains(Perm::EXEC) && v.ino != 0 {
+            z.code += len;
+        }
+    }
+    z.data = p.mem.maps.lock().data_vm();
+    let peak = p
+        .host
+        .rusage(crate::host::RusageWho::Process)
+        .map_or(0, |ru| ru[4].max(0) as u64 * 1024);
+    z.hwm = peak.max(z.rss);
+    z
 }
 
 /// The guest's name (`comm`): the thread's `PR_SET_NAME`, else the
@@ -1127,7 +1288,7 @@ fn stat(cx: &Ctx<'_>, tid: Option<i32>) -> Vec<u8> {
     }
     let set = |f: &mut Vec<String>, field: usize, v: u64| f[field - 3] = format!("{v}");
     let info = cx.p.procfs.info();
-    let (total, rss, _, _, _) = sizes(cx.p);
+    let MemSizes { total, rss, .. } = sizes(cx.p);
     let (code_lo, code_hi) = code_range(cx.p);
     let (ign, cgt) = dispositions(cx);
     let m = cx.mem().maps.lock();
@@ -1163,14 +1324,15 @@ fn stat(cx: &Ctx<'_>, tid: Option<i32>) -> Vec<u8> {
 }
 
 pub(super) fn statm(p: &Process) -> Vec<u8> {
-    let (total, rss, data, stack, code) = sizes(p);
+    let z = sizes(p);
     let pg = |b: u64| b / PAGE_SIZE;
     format!(
-        "{} {} 0 {} 0 {} 0\n",
-        pg(total),
-        pg(rss),
-        pg(code),
-        pg(data + stack)
+        "{} {} {} {} 0 {} 0\n",
+        pg(z.total),
+        pg(z.rss),
+        pg(z.file + z.shmem),
+        pg(z.code),
+        pg(z.data + z.stack)
     )
     .into_bytes()
 }
@@ -1178,7 +1340,7 @@ pub(super) fn statm(p: &Process) -> Vec<u8> {
 /// `status` of the process, or of its thread `tid` (`task/<tid>/status`).
 fn status(cx: &Ctx<'_>, tid: Option<i32>) -> Vec<u8> {
     let (host, state) = task_host_text(cx, tid, "status");
-    let (total, rss, data, stack, code) = sizes(cx.p);
+    let z = sizes(cx.p);
     let (ign, cgt) = dispositions(cx);
     let pending = {
         let t = cx.p.signals.lock();
@@ -1190,7 +1352,7 @@ fn status(cx: &Ctx<'_>, tid: Option<i32>) -> Vec<u8> {
     let mut out = String::new();
     for line in host.lines() {
         let key = line.split(':').next().unwrap_or("");
-        if let Some(v) = status_memory(key, [total, rss, data, stack, code]) {
+        if let Some(v) = status_memory(key, &z) {
             let _ = writeln!(out, "{key}:\t{v}");
             continue;
         }
@@ -1222,21 +1384,21 @@ fn status(cx: &Ctx<'_>, tid: Option<i32>) -> Vec<u8> {
 }
 
 /// The value of memory line `key` of `status` for a process of these
-/// sizes (mapped, resident, data, stack, code bytes); `None` for a line
-/// that is not about memory.
-pub(super) fn status_memory(key: &str, sizes: [u64; 5]) -> Option<String> {
-    let [total, rss, data, stack, code] = sizes;
+/// sizes; `None` for a line that is not about memory.
+pub(super) fn status_memory(key: &str, z: &MemSizes) -> Option<String> {
     let kb = |b: u64| format!("{:8} kB", b / 1024);
     Some(match key {
-        "VmPeak" | "VmSize" => kb(total),
-        "VmHWM" | "VmRSS" => kb(rss),
-        "RssAnon" => kb(rss.saturating_sub(code)),
-        "RssFile" => kb(code),
-        "RssShmem" | "VmLck" | "VmPin" | "VmLib" | "VmSwap" => kb(0),
-        "VmData" => kb(data),
-        "VmStk" => kb(stack),
-        "VmExe" => kb(code),
-        "VmPTE" => kb((total / 512).max(4096)),
+        "VmPeak" | "VmSize" => kb(z.total),
+        "VmHWM" => kb(z.hwm),
+        "VmRSS" => kb(z.rss),
+        "RssAnon" => kb(z.anon),
+        "RssFile" => kb(z.file),
+        "RssShmem" => kb(z.shmem),
+        "VmLck" | "VmPin" | "VmLib" | "VmSwap" => kb(0),
+        "VmData" => kb(z.data),
+        "VmStk" => kb(z.stack),
+        "VmExe" => kb(z.code),
+        "VmPTE" => kb((z.total / 512).max(4096)),
         _ => return None,
     })
 }

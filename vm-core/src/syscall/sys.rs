@@ -2,7 +2,7 @@
 
 use super::abi::{self, *};
 use super::{Ctx, R, get, put};
-use crate::host::{Errno, ITimer, SysResult, Timespec};
+use crate::host::{Errno, ITimer, RusageWho, SysResult, Timespec};
 use crate::signal::{
     self, AltStack, AltStackError, DefaultAction, SIGKILL, SIGSTOP, SigAction, SigInfo, UNBLOCKABLE,
 };
@@ -255,33 +255,42 @@ fn ticks(t: Timespec) -> u64 {
 
 pub(super) fn times(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     if a[0] != 0 {
-        // All CPU time counts as user time: the guest's system calls run
-        // on the host inside pvm's own accounting.
-        let cpu = cx.p.host.clock_gettime(CLOCK_PROCESS_CPUTIME_ID)?;
-        let children = cx.p.host.children_cpu_time()?;
+        // struct tms: user and system time of the process, then of the
+        // children waited for, in clock ticks.
+        let me = cx.p.host.rusage(RusageWho::Process)?;
+        let kids = cx.p.host.rusage(RusageWho::Children)?;
         let mut b = [0u8; 32];
-        set_u64(&mut b, 0, ticks(cpu));
-        set_u64(&mut b, 16, ticks(children));
+        for (i, tv) in [&me[0..2], &me[2..4], &kids[0..2], &kids[2..4]]
+            .into_iter()
+            .enumerate()
+        {
+            set_u64(&mut b, i * 8, timeval_ticks(tv[0], tv[1]));
+        }
         put(cx.mem(), a[0], &b)?;
     }
     Ok(ticks(cx.p.host.clock_gettime(CLOCK_MONOTONIC)?))
 }
 
+/// A timeval (seconds, microseconds) in clock ticks.
+fn timeval_ticks(sec: i64, usec: i64) -> u64 {
+    ticks(Timespec {
+        sec,
+        nsec: usec * 1000,
+    })
+}
+
 pub(super) fn getrusage(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
-    let who = a[0] as i32;
-    if !(-1..=1).contains(&who) {
-        return Err(Errno::EINVAL);
-    }
-    // struct rusage: two timevals, then 14 longs.
-    // RUSAGE_CHILDREN: the children waited for (pvm processes too).
-    let mut b = [0u8; 144];
-    let cpu = if who == -1 {
-        cx.p.host.children_cpu_time()?
-    } else {
-        cx.p.host.clock_gettime(CLOCK_PROCESS_CPUTIME_ID)?
+    let who = match a[0] as i32 {
+        0 => RusageWho::Process,
+        1 => RusageWho::Thread,
+        -1 => RusageWho::Children,
+        _ => return Err(Errno::EINVAL),
     };
-    set_u64(&mut b, 0, cpu.sec as u64);
-    set_u64(&mut b, 8, (cpu.nsec / 1000) as u64);
+    let ru = cx.p.host.rusage(who)?;
+    let mut b = [0u8; 144];
+    for (i, w) in ru.iter().enumerate() {
+        set_u64(&mut b, i * 8, *w as u64);
+    }
     put(cx.mem(), a[1], &b)?;
     Ok(0)
 }

@@ -231,11 +231,11 @@ pub(super) fn open_other(cx: &mut Ctx<'_>, c: &[u8], flags: i32) -> Option<SysRe
                 *v = String::from(char::from(s));
             }
             // Fields 23 and 24: vsize (bytes) and rss (pages).
-            if let Some([total, rss, ..]) = sizes
+            if let Some(z) = sizes
                 && f.len() > 21
             {
-                f[20] = format!("{total}");
-                f[21] = format!("{}", rss / crate::memory::PAGE_SIZE);
+                f[20] = format!("{}", z.total);
+                f[21] = format!("{}", z.rss / crate::memory::PAGE_SIZE);
             }
             let comm = name.unwrap_or_else(|| String::from(&text[open + 1..close]));
             format!("{tid} ({comm}) {}\n", f.join(" "))
@@ -244,7 +244,7 @@ pub(super) fn open_other(cx: &mut Ctx<'_>, c: &[u8], flags: i32) -> Option<SysRe
             let mut out = String::new();
             for line in text.lines() {
                 let (key, v) = line.split_once(':').unwrap_or((line, ""));
-                let mem = sizes.and_then(|z| procfs::status_memory(key, z));
+                let mem = sizes.and_then(|z| procfs::status_memory(key, &z));
                 let v = match key {
                     _ if mem.is_some() => mem.unwrap_or_default(),
                     "State" if state.is_some() => String::from(match state {
