@@ -10,7 +10,8 @@
 //! access, readlink, and so `execve`) are tried inside the sysroot first and used from there
 //! when they exist, as qemu-user's `-L` does: that is how the guest's
 //! dynamic linker finds its libraries (`/lib/libc.so.6`) in
-//! `/usr/riscv64-linux-gnu`.
+//! `/usr/riscv64-linux-gnu`. Unlike qemu-user's, it never stands in for
+//! `/proc`, `/sys`, `/dev`, `/run` or `/tmp` (see [`HOST_ONLY`]).
 
 use std::borrow::Cow;
 use std::ffi::CStr;
@@ -101,6 +102,13 @@ impl LinuxHost {
         if !path.starts_with(b"/") || path.iter().all(|&c| c == b'/') {
             return Cow::Borrowed(path);
         }
+        let first = path
+            .split(|&c| c == b'/')
+            .find(|c| !c.is_empty())
+            .unwrap_or_default();
+        if HOST_ONLY.contains(&first) {
+            return Cow::Borrowed(path);
+        }
         let mut full = root.clone();
         full.extend_from_slice(path);
         full.push(0);
@@ -122,6 +130,14 @@ impl LinuxHost {
         }
     }
 }
+
+/// The top directories a sysroot never stands in for: the kernel's own
+/// file systems and the machine's run-time state. A sysroot unpacked from
+/// packages has only their empty mount points (Debian's `base-files`
+/// ships `/proc`, `/sys`, `/dev`, `/run` and `/tmp`), which would hide the
+/// host's: under `-L`, `ps` found no process in an empty `/proc`, and a
+/// file made in `/tmp` was missing from its listing.
+const HOST_ONLY: [&[u8]; 5] = [b"proc", b"sys", b"dev", b"run", b"tmp"];
 
 impl Default for LinuxHost {
     fn default() -> Self {
@@ -2628,6 +2644,25 @@ mod tests {
         assert_eq!(&*host.map(b"lib/only-here.so"), b"lib/only-here.so");
         assert_eq!(&*host.map(b"/"), b"/");
         assert!(host.fstatat(AT_FDCWD, b"/lib/only-here.so", 0).is_ok());
+        // The kernel's file systems and run-time state are the host's,
+        // even where the sysroot has (empty) directories of those names.
+        for d in ["proc", "sys", "dev", "run", "tmp"] {
+            std::fs::create_dir_all(dir.join(d).join("self")).unwrap();
+        }
+        for p in [
+            &b"/proc"[..],
+            b"/proc/self",
+            b"//proc/self",
+            b"/dev/null",
+            b"/tmp",
+            b"/run/",
+        ] {
+            assert_eq!(&*host.map(p), p);
+        }
+        assert!(
+            host.map(b"/lib")
+                .starts_with(dir.as_os_str().as_encoded_bytes())
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -472,6 +472,15 @@ pub fn cases() -> Vec<RealCase> {
         // ... and fork with exec of other programs (the host's tools are the oracle).
         bb_sh_exec("busybox.pipeline", "printf 'b a c\\n' | tr ' ' '\\n' | sort | head -n 2"),
         bb_sh_exec("busybox.cmdsubst", "x=$(echo hi | tr a-z A-Z); echo \"[$x]\" $(seq 3 | wc -l)"),
+        // Under -L, /proc and /tmp are the host's, not the sysroot's
+        // empty directories of those names: a child is listed in /proc, a
+        // file made in /tmp is listed there.
+        bb_sh_exec(
+            "busybox.proc-tmp-listing",
+            "sleep 5 & p=$!; ls /proc | grep -qx \"$p\" && echo child listed; \
+             f=$(mktemp); ls /tmp | grep -qx \"${f##*/}\" && echo tmp file listed; rm \"$f\"; \
+             kill $p; wait $p; echo \"status $?\"",
+        ),
         bb_sh_exec("busybox.xargs", "printf 'one two\\nthree four five\\n' | xargs -n 2 echo item"),
         // The bare-metal host's guest shell pipeline (issue 9): pipes
         // between processes, command substitution and a subshell, each
