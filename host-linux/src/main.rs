@@ -558,7 +558,8 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
         stub.exited(&ended.status);
     }
     // A pvm whose parent is a guest dies of its guest's signal, silently:
-    // the parent (a shell) reports it, as for a native process.
+    // the parent (a shell) reports it, as for a native process. The first
+    // pvm of a tree reports a crash in one line first.
     let code = ended.report(program, proc::is_child());
     if cli.stats {
         print_stats(&ended);
@@ -566,8 +567,12 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
     if let Some(path) = &cli.profile {
         write_profile(cli, &ended, path);
     }
+    // Every pvm ends as its guest did: killed by a signal, it dies of that
+    // signal (core dumps off), so that its parent's `wait` sees
+    // `WIFSIGNALED` as for the native program (a shell's `$?` is 128 +
+    // signal either way; Python's `returncode` is minus the signal).
     let end = match ended.status {
-        ExitStatus::Signaled(r) if proc::is_child() => ProcessEnd::Signal(r.signo),
+        ExitStatus::Signaled(r) => ProcessEnd::Signal(r.signo),
         _ => ProcessEnd::Exit(code),
     };
     // pvm exits next (`main`): the guest's memory, the code cache and the

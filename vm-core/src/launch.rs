@@ -196,9 +196,13 @@ pub fn signal_line(program: &[u8], r: &Report) -> String {
 impl Ended {
     /// Report the end on the host's log as pvm does: with `--strace`,
     /// strace's `+++ exited with N +++` or `+++ killed by SIG +++`; for a
-    /// guest a signal killed, the [`signal_line`] unless `quiet` (the
-    /// parent, a guest, sees the signal itself). Returns the status a
-    /// shell would report (the exit code, or 128 + signal).
+    /// guest a crash killed (a signal whose default dumps core:
+    /// `SIGSEGV`, `SIGBUS`, `SIGILL`, `SIGABRT`...), the [`signal_line`]
+    /// unless `quiet` (the parent, a guest, sees the signal itself). A
+    /// guest that `SIGPIPE`, `SIGTERM`, `SIGINT` or another terminating
+    /// signal ended gets no line, as a native process (`yes | head` says
+    /// nothing). Returns the status a shell would report (the exit code,
+    /// or 128 + signal).
     pub fn report(&self, program: &[u8], quiet: bool) -> i32 {
         let host = self.process.host;
         if self.process.options.strace {
@@ -214,6 +218,7 @@ impl Ended {
         }
         if let ExitStatus::Signaled(r) = &self.status
             && !quiet
+            && signal::dumps_core(r.signo)
         {
             host.log(format_args!("{}", signal_line(program, r)));
         }

@@ -31,6 +31,8 @@ pub const SIGTSTP: i32 = 20;
 pub const SIGTTIN: i32 = 21;
 pub const SIGTTOU: i32 = 22;
 pub const SIGURG: i32 = 23;
+pub const SIGXCPU: i32 = 24;
+pub const SIGXFSZ: i32 = 25;
 pub const SIGVTALRM: i32 = 26;
 pub const SIGPROF: i32 = 27;
 pub const SIGWINCH: i32 = 28;
@@ -352,6 +354,25 @@ pub fn default_action(signo: i32) -> DefaultAction {
         SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU => DefaultAction::Stop,
         _ => DefaultAction::Terminate,
     }
+}
+
+/// Does `signo`'s default action dump core (signal(7)'s "Core": a crash
+/// or an explicit quit, which a shell reports), rather than only end the
+/// process?
+pub fn dumps_core(signo: i32) -> bool {
+    matches!(
+        signo,
+        SIGQUIT
+            | SIGILL
+            | SIGTRAP
+            | SIGABRT
+            | SIGBUS
+            | SIGFPE
+            | SIGSEGV
+            | SIGXCPU
+            | SIGXFSZ
+            | SIGSYS
+    )
 }
 
 /// The name of `signo` (`SIGSEGV`), `SIGRTMIN`/`SIGRT_n` for real-time ones.

@@ -1,6 +1,7 @@
 //! Checks of pvm's own command line, which qemu-riscv64 cannot serve as an
 //! oracle for: `--strace`, `--stats`, the default sysroot and
-//! `PVM_SYSROOT`, the one-line report of a fatal signal, and refusals of
+//! `PVM_SYSROOT`, the one-line report of a crash and the death by the
+//! guest's signal, and refusals of
 //! bad options (a clean error, never a panic).
 
 use crate::guests::{Case, SYSROOT};
@@ -30,6 +31,30 @@ fn run_cmd(
         cmd.env(k, v);
     }
     run_captured(&mut cmd, &case.stdin, Duration::from_secs(60))
+}
+
+/// `case` run by pvm must die of host signal `signo`, with one line on
+/// stderr if `line` and none otherwise.
+fn signal_end(engine: &str, case: &Case, signo: i32, line: bool) -> Result<(), String> {
+    use std::os::unix::process::ExitStatusExt;
+    let mut cmd = Command::new(pvm_binary());
+    cmd.args(crate::suite::engine_args(engine))
+        .arg(&case.binary)
+        .args(&case.args)
+        .env_clear()
+        .envs(base_env())
+        .stdin(std::process::Stdio::null());
+    let o = cmd.output().map_err(|e| format!("cannot run pvm: {e}"))?;
+    let lines = String::from_utf8_lossy(&o.stderr).lines().count();
+    if o.status.signal() != Some(signo) || lines != usize::from(line) {
+        return Err(format!(
+            "ended with {:?} (want death by signal {signo}) and {lines} stderr lines (want {}): {}",
+            o.status,
+            usize::from(line),
+            show(&o.stderr, 300)
+        ));
+    }
+    Ok(())
 }
 
 /// The run must look like the plain one: same status and stdout.
@@ -169,6 +194,19 @@ pub fn run_all(cases: &[Case], runners: &[Runner]) -> Vec<Outcome> {
                     }
                     Ok(())
                 }),
+            );
+        }
+        // pvm ends as the native program would: killed by the signal that
+        // killed its guest (a parent's wait sees WIFSIGNALED), with a line
+        // on stderr for a crash only (`yes | head` says nothing natively).
+        for (name, signo, line) in [
+            ("segv.static", 11, true),
+            ("sig_ignore_host.static", 14, false),
+        ] {
+            let Some(case) = find(name) else { continue };
+            check(
+                &format!("signal-end.{name}"),
+                signal_end(engine, case, signo, line),
             );
         }
         let mut bare = Command::new(pvm_binary());

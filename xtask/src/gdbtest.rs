@@ -338,10 +338,10 @@ fn interrupts(bin: &Path, engine: &str) -> Result<(), String> {
             "exited with code 05",
         ],
     )?;
-    if out.status.code() != Some(5) {
+    if crate::util::shell_status(out.status) != 5 {
         return Err(format!(
-            "the interrupted guest ended with {:?} (want 5); pvm stderr: {}",
-            out.status.code(),
+            "the interrupted guest ended with {} (want 5); pvm stderr: {}",
+            crate::util::shell_status(out.status),
             show(&out.stderr, 2000)
         ));
     }
@@ -404,11 +404,12 @@ fn expect(
     let commands: Vec<String> = commands.iter().map(|c| c.to_string()).collect();
     let (log, out) = batch(bin, engine, tag, &commands)?;
     in_order(&log, want.gdb)?;
-    if out.stdout != want.stdout.as_bytes() || out.status.code() != Some(want.status) {
+    if out.stdout != want.stdout.as_bytes() || crate::util::shell_status(out.status) != want.status
+    {
         return Err(format!(
-            "the guest printed {:?} and ended with {:?} (want {:?} and {}); gdb printed {log:?}",
+            "the guest printed {:?} and ended with {} (want {:?} and {}); gdb printed {log:?}",
             show(&out.stdout, 600),
-            out.status.code(),
+            crate::util::shell_status(out.status),
             want.stdout,
             want.status
         ));
