@@ -95,6 +95,9 @@ pub struct ThreadShared {
     /// The thread's `set_robust_list` head (0 for none), for another
     /// thread's `execve` to see whether this one holds robust futexes.
     pub(crate) robust_head: AtomicU64,
+    /// Stopped at its run loop's top while another thread's `execve`
+    /// hands the robust lists to the host (see `Process::exec_prepare`).
+    pub(crate) exec_parked: AtomicBool,
     /// The System V semaphore this thread waits on while it takes turns
     /// with the others on one host thread (a parked `semop`: the host
     /// does not count it), for the other threads' `GETNCNT`/`GETZCNT`
@@ -121,6 +124,7 @@ impl ThreadShared {
             queued: AtomicUsize::new(0),
             name: spin::Mutex::new(None),
             robust_head: AtomicU64::new(0),
+            exec_parked: AtomicBool::new(false),
             sem_wait: spin::Mutex::new(None),
         }
     }
@@ -435,9 +439,15 @@ impl Process {
             .cloned()
             .collect()
     }
-    /// Has a thread ended the process?
+    /// Has a thread ended the process, or is one's `execve` stopping the
+    /// others (waits give up either way)?
     pub fn ending(&self) -> bool {
         self.end.done.load(Ordering::Acquire) != 0
+    }
+    /// Has a thread ended the process (not only stopped the others for
+    /// its `execve`, after which they may go on)?
+    pub fn ended(&self) -> bool {
+        self.end.done.load(Ordering::Acquire) == 1
     }
     /// Make `info` pending for thread `tid` of this process from another
     /// thread, and interrupt it so it looks soon. `false` when there is

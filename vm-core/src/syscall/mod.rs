@@ -35,6 +35,7 @@
 
 pub use crate::abi;
 pub(crate) mod event;
+pub(crate) mod exec_robust;
 mod fork_copy;
 mod fs;
 mod fsx;
