@@ -1164,7 +1164,7 @@ impl GuestMemory {
     /// The host kernel writes when the call completes, which may be long
     /// after this check: meanwhile another thread may have made a page of
     /// the range executable and run code there. So the range is recorded
-    /// as being filled ([`Fills`]) for the call's whole length:
+    /// as being filled (`Fills`) for the call's whole length:
     /// [`GuestMemory::protect_code`] leaves its pages host-writable (the
     /// host's copy is never refused for code protection, so a datagram or
     /// an eventfd count it took is not lost), and when the call returns,

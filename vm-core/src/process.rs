@@ -154,8 +154,10 @@ pub(crate) const EXECING: u32 = 2;
 pub(crate) struct End {
     pub(crate) status: spin::Mutex<Option<ExitStatus>>,
     /// Futex word: 0 while running, 1 once `status` is set, [`EXECING`]
-    /// while a thread that calls `execve` waits for the others to go
-    /// (see [`Process::exec_release`]).
+    /// while a thread that calls `execve` stops the others (they park,
+    /// and go on if the exec fails: see [`Process::exec_prepare`]; or,
+    /// on a host without host robust lists, walk their lists and go, see
+    /// [`Process::exec_release`]).
     pub(crate) done: AtomicU32,
     /// Set by the host's first thread once it saw the end.
     pub(crate) seen: AtomicBool,

@@ -591,9 +591,11 @@ impl Process {
         !self.ending()
     }
 
-    /// Walk the robust lists of `thread` and its threads in place, before
-    /// a host exec that then must not fail (hosts whose kernel walks no
-    /// lists of the core's): `true` when anything was released.
+    /// Walk the robust lists of `thread` and its threads in place: on a
+    /// host that builds the new image itself, once its `execve` answered
+    /// that it will (the exec is past failing); elsewhere, without host
+    /// robust lists, before a host exec that then must not fail. `true`
+    /// when anything was released.
     /// The other threads, on host threads of their own, see the process
     /// ending ([`crate::process::EXECING`]), walk their lists and leave,
     /// waited for as at the process's end
