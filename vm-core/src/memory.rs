@@ -1675,6 +1675,40 @@ mod guest_tests {
     }
 
     #[test]
+    fn a_page_being_filled_by_the_host_is_not_code_protected_and_its_code_is_dropped_after() {
+        let mem = GuestMemory::new(crate::testhost::TestHost::leak(), 1 << 24).unwrap();
+        mem.map(0x1000, 0x2000, Perm::READ | Perm::WRITE, true)
+            .unwrap();
+        let before = mem.code_epoch();
+        // A host call waits to fill 0x1000..0x1008 (not executable when it
+        // starts); meanwhile the page becomes code and is translated.
+        let r = mem.host_write(0x1000, 8, |p| {
+            mem.protect(0x1000, 0x1000, Perm::READ | Perm::WRITE | Perm::EXEC)
+                .unwrap();
+            let seen = mem.code_epoch();
+            mem.protect_code(0x1000, 0x1008);
+            mem.protect_code(0x2000, 0x2008);
+            // The filled page stays writable for the host; the other
+            // is protected as usual.
+            assert!(!mem.is_code_protected(0x1000));
+            assert!(mem.is_code_protected(0x2000));
+            // SAFETY: the 8 bytes were checked writable by host_write.
+            unsafe { core::ptr::write_bytes(p, 0x13, 8) };
+            Ok(seen)
+        });
+        let seen = r.unwrap();
+        assert!(seen >= before);
+        // The call moved the code epoch over the page when it returned.
+        assert!(mem.code_epoch() > seen);
+        let mut covered = false;
+        assert!(mem.code_changes(seen, mem.code_epoch(), |f, l| covered |= f <= 1 && 1 <= l));
+        assert!(covered);
+        // Later translations there are protected again.
+        mem.protect_code(0x1000, 0x1008);
+        assert!(mem.is_code_protected(0x1000));
+    }
+
+    #[test]
     fn instruction_fetch_reads_one_parcel_or_two() {
         let mem = GuestMemory::new(crate::testhost::TestHost::leak(), 1 << 24).unwrap();
         mem.map(0x10000, 0x1000, Perm::READ | Perm::EXEC, true)
