@@ -484,6 +484,29 @@ impl HostOs for LinuxHost {
         !self.one_thread()
     }
 
+    fn host_robust_lists(&self) -> bool {
+        true
+    }
+
+    fn swap_robust_list(&self, head: usize) -> Option<usize> {
+        let mut before: usize = 0;
+        let mut len: libc::size_t = 0;
+        // SAFETY: the kernel writes the calling thread's head and its
+        // length into the two locals. `head` is a `struct
+        // robust_list_head` the core keeps alive while it is named (or
+        // the one named before, given back): the kernel only reads it,
+        // when this thread dies or execs.
+        unsafe {
+            if libc::syscall(libc::SYS_get_robust_list, 0, &mut before, &mut len) != 0 {
+                return None;
+            }
+            if libc::syscall(libc::SYS_set_robust_list, head, 24usize) != 0 {
+                return None;
+            }
+        }
+        Some(before)
+    }
+
     fn thread_named(&self, tid: i32, name: &[u8]) {
         if tid == self.gettid() {
             // The host thread's own name, which the host's procfs shows

@@ -1624,6 +1624,24 @@ pub trait HostOs: Sync {
         Err(Errno::ENOSYS)
     }
 
+    /// Does the host kernel walk a robust futex list the calling host
+    /// thread names ([`HostOs::swap_robust_list`]) when the thread dies or
+    /// execs, as Linux does? Default: no. `execve` then hands the guest's
+    /// lists to it, to be released only once the exec succeeded (see
+    /// `syscall::exec_robust`).
+    fn host_robust_lists(&self) -> bool {
+        false
+    }
+
+    /// Make `head` (the host address of a `struct robust_list_head` in
+    /// host addresses, or 0) the calling host thread's robust list; return
+    /// the one it named before. `None` where the host has none (nothing
+    /// changed). The core keeps `head` alive while it is named.
+    fn swap_robust_list(&self, head: usize) -> Option<usize> {
+        let _ = head;
+        None
+    }
+
     /// Does this host start child processes the core builds
     /// ([`HostOs::spawn_process`]) rather than duplicate itself
     /// ([`HostOs::fork`])? Default: no. Such a host answers a successful

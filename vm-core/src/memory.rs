@@ -145,8 +145,9 @@ pub struct GuestMemory {
     /// page the guest may write is then resolved under it (see
     /// [`GuestMemory::write_refused`]); without it, another thread midway
     /// through protecting or lifting made such a write look like the
-    /// guest's fault.
-    code_prot: spin::Mutex<()>,
+    /// guest's fault. It also guards the host calls under way that write
+    /// into guest pages ([`Fills`]), whose pages are not protected.
+    code_prot: spin::Mutex<Fills>,
     /// Bumped under `code_prot` at every change of a page's code
     /// protection (before the host protects it, after it lifts it), so a
     /// host call that found a page unwritable can tell whether code
@@ -164,6 +165,50 @@ struct CodeLog {
 
 /// Code-epoch moves remembered with their page range.
 const CODE_LOG: usize = 64;
+
+/// The host calls under way that write into guest pages through a host
+/// pointer ([`GuestMemory::host_write`]: a `read` the host kernel fills
+/// while it waits). Their pages are left host-writable while they run:
+/// [`GuestMemory::protect_code`] skips them (noting it), so code
+/// translated there meanwhile does not make the host refuse the copy (a
+/// datagram or an eventfd count the host took would be lost), and the
+/// call, when it returns, moves the code epoch over its pages (see
+/// `host_write`).
+#[derive(Debug, Default)]
+struct Fills {
+    /// `(id, first page, last page, protection skipped meanwhile)`.
+    under_way: Vec<(u64, u64, u64, bool)>,
+    next: u64,
+}
+
+impl Fills {
+    fn begin(&mut self, first: u64, last: u64) -> u64 {
+        self.next += 1;
+        self.under_way.push((self.next, first, last, false));
+        self.next
+    }
+
+    /// The fill `id` is over: was code protection skipped on its pages?
+    fn end(&mut self, id: u64) -> bool {
+        match self.under_way.iter().position(|f| f.0 == id) {
+            Some(i) => self.under_way.swap_remove(i).3,
+            None => false,
+        }
+    }
+
+    /// Is `page` being filled by a host call? (Each such call notes that
+    /// the page was to be protected.)
+    fn claim(&mut self, page: u64) -> bool {
+        let mut any = false;
+        for f in self.under_way.iter_mut() {
+            if (f.1..=f.2).contains(&page) {
+                f.3 = true;
+                any = true;
+            }
+        }
+        any
+    }
+}
 
 impl core::fmt::Debug for GuestMemory {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -527,7 +572,7 @@ impl GuestMemory {
             space: spin::Mutex::new(()),
             code_epoch: AtomicU64::new(0),
             code_log: spin::Mutex::new(CodeLog::default()),
-            code_prot: spin::Mutex::new(()),
+            code_prot: spin::Mutex::new(Fills::default()),
             code_prot_gen: AtomicU64::new(0),
         })
     }
@@ -961,16 +1006,20 @@ impl GuestMemory {
     /// translated code faults on the host instead of changing code behind
     /// the translator's back. Hosts that report such faults to the
     /// translator (`HostOs::code_faults`) need this; the page keeps its
-    /// guest permission.
+    /// guest permission. A page a host call is filling meanwhile stays
+    /// writable: the call moves the code epoch over it when it returns
+    /// (see [`GuestMemory::host_write`]).
     pub fn protect_code(&self, start: u64, end: u64) {
         if start >= end || end > self.size {
             return;
         }
-        let _prot = self.code_prot.lock();
+        let mut fills = self.code_prot.lock();
         for page in start >> PAGE_SHIFT..=(end - 1) >> PAGE_SHIFT {
             let p = &self.perms[page as usize];
             let raw = p.load(Ordering::Relaxed);
-            if raw & (MAPPED | Perm::WRITE.bits() | CODE) == MAPPED | Perm::WRITE.bits() {
+            if raw & (MAPPED | Perm::WRITE.bits() | CODE) == MAPPED | Perm::WRITE.bits()
+                && !fills.claim(page)
+            {
                 // SAFETY: the page is inside the reservation.
                 let at = unsafe { self.base.add((page << PAGE_SHIFT) as usize) };
                 // Before the host refuses writes there (see `host_write`).
@@ -1111,7 +1160,44 @@ impl GuestMemory {
     /// Only for calls that an `EFAULT` leaves as if not made (the kernel
     /// copies out before it consumes anything, or fails before it
     /// starts): a retry makes the call once more.
+    ///
+    /// The host kernel writes when the call completes, which may be long
+    /// after this check: meanwhile another thread may have made a page of
+    /// the range executable and run code there. So the range is recorded
+    /// as being filled (`Fills`) for the call's whole length:
+    /// [`GuestMemory::protect_code`] leaves its pages host-writable (the
+    /// host's copy is never refused for code protection, so a datagram or
+    /// an eventfd count it took is not lost), and when the call returns,
+    /// if a page of the range is executable now or protection was skipped
+    /// on one, the code epoch moves over the range: engines drop what they
+    /// made from those pages before the guest runs there again, whether
+    /// the host wrote before or after the code was translated. Code made
+    /// from such a page while the call runs is not write-protected, so a
+    /// guest store there meanwhile is seen only when the call returns (or
+    /// at `fence.i`).
     pub fn host_write<T>(
+        &self,
+        addr: u64,
+        len: u64,
+        call: impl FnMut(*mut u8) -> SysResult<T>,
+    ) -> SysResult<T> {
+        if len == 0 || addr >= self.size || len > self.size - addr {
+            return self.host_write_once(addr, len, call);
+        }
+        let (first, last) = (addr >> PAGE_SHIFT, (addr + len - 1) >> PAGE_SHIFT);
+        let id = self.code_prot.lock().begin(first, last);
+        let r = self.host_write_once(addr, len, call);
+        if self.code_prot.lock().end(id) {
+            self.invalidate_pages(first, last);
+        } else {
+            self.wrote_code(addr, len);
+        }
+        r
+    }
+
+    /// [`GuestMemory::host_write`] without the record of the fill: the
+    /// check, the call and its retries.
+    fn host_write_once<T>(
         &self,
         addr: u64,
         len: u64,
@@ -1301,7 +1387,29 @@ impl GuestMemory {
         // SAFETY: check validated buf.len() writable bytes (for the copy
         // and its retries alike).
         let copy = || unsafe { guarded::copy(p, buf.as_ptr(), buf.len()) };
-        copy().or_else(|f| self.write_again(f, copy))
+        let r = copy().or_else(|f| self.write_again(f, copy));
+        self.wrote_code(addr, buf.len() as u64);
+        r
+    }
+
+    /// pvm (a system call's result) or the host kernel wrote the guest
+    /// bytes `[addr, addr + len)`: if a page of them is executable, move
+    /// the code epoch over them, so that no engine runs what it made from
+    /// them before. A page that holds translated code and is
+    /// code-protected is released by the write's check already; this
+    /// covers the rest: hosts without code protection (the store helper
+    /// sees only translated stores), cached decodings, and code
+    /// translated from the page between its check and the write.
+    fn wrote_code(&self, addr: u64, len: u64) {
+        if len == 0 || addr >= self.size || len > self.size - addr {
+            return;
+        }
+        let (first, last) = (addr >> PAGE_SHIFT, (addr + len - 1) >> PAGE_SHIFT);
+        if (first..=last)
+            .any(|page| self.perms[page as usize].load(Ordering::Relaxed) & Perm::EXEC.bits() != 0)
+        {
+            self.invalidate_pages(first, last);
+        }
     }
 
     /// Write `buf` ignoring guest permissions (the loader filling read-only
@@ -1564,6 +1672,40 @@ mod guest_tests {
         assert_eq!(mem.fast_ptr(0x1000, 8, Perm::WRITE), None);
         mem.write_u8(0x1000, 1).unwrap();
         assert_eq!(mem.fast_ptr(0x1000, 8, Perm::WRITE), at(0x1000));
+    }
+
+    #[test]
+    fn a_page_being_filled_by_the_host_is_not_code_protected_and_its_code_is_dropped_after() {
+        let mem = GuestMemory::new(crate::testhost::TestHost::leak(), 1 << 24).unwrap();
+        mem.map(0x1000, 0x2000, Perm::READ | Perm::WRITE, true)
+            .unwrap();
+        let before = mem.code_epoch();
+        // A host call waits to fill 0x1000..0x1008 (not executable when it
+        // starts); meanwhile the page becomes code and is translated.
+        let r = mem.host_write(0x1000, 8, |p| {
+            mem.protect(0x1000, 0x1000, Perm::READ | Perm::WRITE | Perm::EXEC)
+                .unwrap();
+            let seen = mem.code_epoch();
+            mem.protect_code(0x1000, 0x1008);
+            mem.protect_code(0x2000, 0x2008);
+            // The filled page stays writable for the host; the other
+            // is protected as usual.
+            assert!(!mem.is_code_protected(0x1000));
+            assert!(mem.is_code_protected(0x2000));
+            // SAFETY: the 8 bytes were checked writable by host_write.
+            unsafe { core::ptr::write_bytes(p, 0x13, 8) };
+            Ok(seen)
+        });
+        let seen = r.unwrap();
+        assert!(seen >= before);
+        // The call moved the code epoch over the page when it returned.
+        assert!(mem.code_epoch() > seen);
+        let mut covered = false;
+        assert!(mem.code_changes(seen, mem.code_epoch(), |f, l| covered |= f <= 1 && 1 <= l));
+        assert!(covered);
+        // Later translations there are protected again.
+        mem.protect_code(0x1000, 0x1008);
+        assert!(mem.is_code_protected(0x1000));
     }
 
     #[test]

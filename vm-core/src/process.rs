@@ -95,6 +95,9 @@ pub struct ThreadShared {
     /// The thread's `set_robust_list` head (0 for none), for another
     /// thread's `execve` to see whether this one holds robust futexes.
     pub(crate) robust_head: AtomicU64,
+    /// Stopped at its run loop's top while another thread's `execve`
+    /// hands the robust lists to the host (see `Process::exec_prepare`).
+    pub(crate) exec_parked: AtomicBool,
     /// The System V semaphore this thread waits on while it takes turns
     /// with the others on one host thread (a parked `semop`: the host
     /// does not count it), for the other threads' `GETNCNT`/`GETZCNT`
@@ -121,6 +124,7 @@ impl ThreadShared {
             queued: AtomicUsize::new(0),
             name: spin::Mutex::new(None),
             robust_head: AtomicU64::new(0),
+            exec_parked: AtomicBool::new(false),
             sem_wait: spin::Mutex::new(None),
         }
     }
@@ -150,8 +154,10 @@ pub(crate) const EXECING: u32 = 2;
 pub(crate) struct End {
     pub(crate) status: spin::Mutex<Option<ExitStatus>>,
     /// Futex word: 0 while running, 1 once `status` is set, [`EXECING`]
-    /// while a thread that calls `execve` waits for the others to go
-    /// (see [`Process::exec_release`]).
+    /// while a thread that calls `execve` stops the others (they park,
+    /// and go on if the exec fails: see [`Process::exec_prepare`]; or,
+    /// on a host without host robust lists, walk their lists and go, see
+    /// [`Process::exec_release`]).
     pub(crate) done: AtomicU32,
     /// Set by the host's first thread once it saw the end.
     pub(crate) seen: AtomicBool,
@@ -435,9 +441,15 @@ impl Process {
             .cloned()
             .collect()
     }
-    /// Has a thread ended the process?
+    /// Has a thread ended the process, or is one's `execve` stopping the
+    /// others (waits give up either way)?
     pub fn ending(&self) -> bool {
         self.end.done.load(Ordering::Acquire) != 0
+    }
+    /// Has a thread ended the process (not only stopped the others for
+    /// its `execve`, after which they may go on)?
+    pub fn ended(&self) -> bool {
+        self.end.done.load(Ordering::Acquire) == 1
     }
     /// Make `info` pending for thread `tid` of this process from another
     /// thread, and interrupt it so it looks soon. `false` when there is

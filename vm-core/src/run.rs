@@ -29,6 +29,7 @@ use crate::signal;
 use crate::syscall::{self, Flow};
 use alloc::boxed::Box;
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 /// Guest instructions a thread runs before another takes the CPU where
@@ -41,6 +42,23 @@ const GREEN_SLICE: u64 = 1 << 22;
 /// How long, in nanoseconds, the end of a process waits for its other
 /// threads to walk their robust lists (see `Process::await_robust_walks`).
 const ROBUST_GRACE_NS: u64 = 500_000_000;
+
+/// What [`Process::exec_prepare`] did with the robust lists before the
+/// host's exec, for [`Process::exec_failed`].
+pub(crate) enum ExecHold {
+    /// Nothing was held, or nothing needed doing.
+    Nothing,
+    /// Walked in place: the old image cannot go on.
+    Released,
+    /// Handed to the host kernel (`host`, when anything was held), after
+    /// stopping the other threads (`stopped`); `released`: a list that
+    /// could not be handed over was walked in place.
+    Handed {
+        host: Option<crate::syscall::exec_robust::HostRobust>,
+        stopped: bool,
+        released: bool,
+    },
+}
 
 /// How one thread's run loop ended.
 pub(crate) enum ThreadEnd {
@@ -132,6 +150,9 @@ impl Process {
         let mut took_cpu = thread.cpu.instret;
         loop {
             if self.ending() {
+                if self.exec_park(thread) {
+                    continue;
+                }
                 crate::syscall::thread::exit_robust_list(self, thread);
                 self.unregister(thread.tid);
                 return ThreadEnd::Thread;
@@ -379,24 +400,208 @@ impl Process {
         }
     }
 
-    /// `execve` of `thread` is about to replace the process: what Linux
-    /// does past its point of no return for the robust futexes its
-    /// threads hold (`de_thread` kills the other threads, each walking
-    /// its list as it dies, and `exec_mm_release` walks the caller's), so
-    /// that a process sharing one of them is told. Done only when a list
-    /// holds something: the other threads, on host threads of their own,
-    /// then see the process ending (its [`End::done`] is
-    /// [`crate::process::EXECING`]), walk their lists and leave, waited
-    /// for as at the process's end ([`Process::await_robust_walks`]);
-    /// where threads take turns on one CPU their lists are walked here.
-    /// Returns whether anything was released: the host's exec must then
-    /// not fail, and if it does the process cannot go on (the caller ends
-    /// it, as Linux does an exec failing past that point). A vfork child
-    /// (no `shared`: it runs on its parent's threads' memory) releases
-    /// only its own list. A thread that takes its first robust lock while
-    /// this looks at the lists is not seen.
+    /// `execve` of `thread` is about to replace the process: make what
+    /// Linux does past its point of no return for the robust futexes its
+    /// threads hold (`de_thread` kills the other threads, each walking its
+    /// list as it dies, and `exec_mm_release` walks the caller's) happen
+    /// then, and only then, so that a process sharing one is told when the
+    /// exec succeeds and nothing changes when it fails.
+    ///
+    /// On a host whose kernel walks robust lists
+    /// ([`crate::host::HostOs::host_robust_lists`]), the other threads, on
+    /// host threads of their own, are stopped first: they see
+    /// [`crate::process::EXECING`] in [`End::done`] and park at their run
+    /// loop's top ([`Process::exec_park`]; waited for up to
+    /// [`ROBUST_GRACE_NS`]), so no list changes and a lock one takes for
+    /// the first time meanwhile is in its list; then every list is handed
+    /// to the host kernel for this host thread
+    /// ([`crate::syscall::exec_robust`]). Where threads take turns on one
+    /// CPU, the others are not running anyway. `Err(EINTR)` when another
+    /// thread is ending the process or exec'ing (this call then runs again
+    /// after that exec failed, or the process ends). Elsewhere (no such
+    /// host), the lists are walked here, before the host's exec, which
+    /// then must not fail.
     ///
     /// [`End::done`]: crate::process::End
+    pub(crate) fn exec_prepare(&self, thread: &Thread) -> SysResult<ExecHold> {
+        use crate::syscall::exec_robust::{GuestList, HostRobust};
+        use crate::syscall::thread::release_robust_list;
+        if !crate::syscall::exec_robust::supported(self.host) {
+            return Ok(if self.exec_release(thread) {
+                ExecHold::Released
+            } else {
+                ExecHold::Nothing
+            });
+        }
+        let own = GuestList {
+            head: if thread.robust_list.1 == 24 {
+                thread.robust_list.0
+            } else {
+                0
+            },
+            tid: thread.tid,
+        };
+        let mut lists = alloc::vec![own];
+        let mut stopped = false;
+        if thread.shared.is_some() {
+            if self.host.threads() {
+                if !self.other_threads(thread.tid).is_empty() {
+                    self.stop_others(thread.tid)?;
+                    stopped = true;
+                    lists.extend(
+                        self.other_threads(thread.tid)
+                            .iter()
+                            .filter(|t| t.exec_parked.load(Ordering::Acquire))
+                            .map(|t| GuestList {
+                                head: t.robust_head.load(Ordering::Relaxed),
+                                tid: t.tid,
+                            }),
+                    );
+                }
+            } else {
+                let green = self.green.lock();
+                lists.extend(green.threads().filter(|t| t.robust_list.1 == 24).map(|t| {
+                    GuestList {
+                        head: t.robust_list.0,
+                        tid: t.tid,
+                    }
+                }));
+            }
+        }
+        let (host, rest) = HostRobust::hand_over(self, &lists);
+        for l in &rest {
+            release_robust_list(self, l.head, l.tid);
+        }
+        Ok(ExecHold::Handed {
+            host,
+            stopped,
+            released: !rest.is_empty(),
+        })
+    }
+
+    /// The host's exec of `thread` failed after [`Process::exec_prepare`]
+    /// gave `hold`: give back what it took. Whether the process can go
+    /// on (not when robust lists were walked already).
+    pub(crate) fn exec_failed(&self, hold: ExecHold) -> bool {
+        match hold {
+            ExecHold::Nothing => true,
+            ExecHold::Released => false,
+            ExecHold::Handed {
+                host,
+                stopped,
+                released,
+            } => {
+                if let Some(h) = host {
+                    h.undo(self);
+                }
+                if stopped {
+                    self.resume_others();
+                }
+                !released
+            }
+        }
+    }
+
+    /// Stop the other threads for this thread's `execve`: each parks at
+    /// its run loop's top ([`Process::exec_park`]), interrupted meanwhile
+    /// (a blocked host call runs again after the exec failed). Waits up to
+    /// [`ROBUST_GRACE_NS`] for them (a thread still in a host call the
+    /// host cannot interrupt then is left: its list is not handed over,
+    /// and it cannot change it before it parks).
+    fn stop_others(&self, me: i32) -> SysResult<()> {
+        if self
+            .end
+            .done
+            .compare_exchange(
+                0,
+                crate::process::EXECING,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_err()
+        {
+            return Err(Errno::EINTR);
+        }
+        let start = monotonic_ns(self.host);
+        loop {
+            let others = self.other_threads(me);
+            let waiting: Vec<_> = others
+                .iter()
+                .filter(|t| !t.exec_parked.load(Ordering::Acquire))
+                .collect();
+            if waiting.is_empty()
+                || start == 0
+                || monotonic_ns(self.host).saturating_sub(start) >= ROBUST_GRACE_NS
+            {
+                return Ok(());
+            }
+            for t in &waiting {
+                self.host.interrupt_thread(t.tid);
+            }
+            let _ = self.host.sleep(crate::host::Timespec {
+                sec: 0,
+                nsec: 100_000,
+            });
+        }
+    }
+
+    /// The exec failed: the parked threads go on.
+    fn resume_others(&self) {
+        if self
+            .end
+            .done
+            .compare_exchange(
+                crate::process::EXECING,
+                0,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_ok()
+        {
+            let word = &self.end.done as *const AtomicU32 as *mut u32;
+            let _ = self.host.futex(word, &FutexArgs::wake(u32::MAX));
+        }
+    }
+
+    /// At the run loop's top of `thread`, or in a host call of its that a
+    /// host signal cut short, when the process is ending: if that is
+    /// another thread's `execve` stopping this one, park until it is over
+    /// and say so (`true`: the thread goes on, the exec failed); `false`
+    /// for an end.
+    pub(crate) fn exec_park(&self, thread: &Thread) -> bool {
+        let Some(shared) = &thread.shared else {
+            return false;
+        };
+        let word = &self.end.done as *const AtomicU32 as *mut u32;
+        let mut parked = false;
+        // (Without host robust lists, an exec's stop means: walk and leave.)
+        let parks = self.host.threads() && crate::syscall::exec_robust::supported(self.host);
+        while parks && self.end.done.load(Ordering::Acquire) == crate::process::EXECING {
+            if !parked {
+                shared.exec_parked.store(true, Ordering::Release);
+                parked = true;
+            }
+            let _ = self
+                .host
+                .futex(word, &FutexArgs::wait(crate::process::EXECING));
+        }
+        if parked {
+            shared.exec_parked.store(false, Ordering::Release);
+        }
+        !self.ending()
+    }
+
+    /// Walk the robust lists of `thread` and its threads in place: on a
+    /// host that builds the new image itself, once its `execve` answered
+    /// that it will (the exec is past failing); elsewhere, without host
+    /// robust lists, before a host exec that then must not fail. `true`
+    /// when anything was released.
+    /// The other threads, on host threads of their own, see the process
+    /// ending ([`crate::process::EXECING`]), walk their lists and leave,
+    /// waited for as at the process's end
+    /// ([`Process::await_robust_walks`]); where threads take turns on one
+    /// CPU their lists are walked here. A vfork child (no `shared`: it
+    /// runs on its parent's threads' memory) releases only its own list.
     pub(crate) fn exec_release(&self, thread: &Thread) -> bool {
         use crate::syscall::thread::{exit_robust_list, robust_list_held};
         let own = robust_list_held(self, thread.robust_list.0);

@@ -187,8 +187,12 @@ pub fn restart_interrupted(process: &Process, thread: &mut Thread, restartable: 
         d.interrupted_call(process, thread);
     }
     // The process is ending: the call ends, and the thread's run loop
-    // sees the end (the guest never sees the EINTR).
-    if process.ending() {
+    // sees the end (the guest never sees the EINTR). Another thread's
+    // `execve` stopping this one is no end: the thread parks here (its
+    // call, which is not touching its robust list, is cut short; a wait
+    // that would go on in the host would keep it from parking), and the
+    // call runs again once the exec has failed.
+    if process.ending() && !process.exec_park(thread) {
         return false;
     }
     take_host_signals(process, thread);

@@ -35,6 +35,7 @@
 
 pub use crate::abi;
 pub(crate) mod event;
+pub(crate) mod exec_robust;
 mod fork_copy;
 mod fs;
 mod fsx;
@@ -222,7 +223,8 @@ fn process_clone(cx: &mut Ctx<'_>, args: &thread::CloneArgs) -> R {
 
 /// Before a read from `fd` that may block: where guest threads take turns
 /// on one host thread and `fd` has nothing to read, park the caller until
-/// it has (`Errno::PARK`), so the other threads run meanwhile.
+/// it has (`Errno::PARK`), so the other threads run meanwhile (unless
+/// `fd` is nonblocking: the call then fails with `EAGAIN` itself).
 fn wait_readable(cx: &mut Ctx<'_>, fd: i32) -> SysResult<()> {
     if !cx.p.green_others() {
         return Ok(());
@@ -242,6 +244,15 @@ fn wait_readable(cx: &mut Ctx<'_>, fd: i32) -> SysResult<()> {
         // wake-up, a kick from a guest thread) is no answer either: a
         // blocking read now would stall every guest thread.
         Ok(0) | Err(Errno::EINTR) => {
+            // A descriptor that does not block answers at once (EAGAIN).
+            if cx
+                .p
+                .host
+                .fcntl(fd, crate::abi::F_GETFL, 0)
+                .is_ok_and(|fl| fl as i32 & crate::abi::O_NONBLOCK != 0)
+            {
+                return Ok(());
+            }
             cx.t.block = Some(crate::sched::Block::Io { fd, events: POLLIN });
             Err(Errno::PARK)
         }
@@ -354,9 +365,12 @@ fn stage_buffer(n: usize) -> SysResult<Vec<u8>> {
 /// datagram socket, an eventfd, a timerfd, inotify, a terminal: they
 /// drop what they took when the copy out fails) the call fills a buffer
 /// of pvm's own, which then goes to the guest with a guarded store (a
-/// page gone meanwhile loses it, as on Linux). Not covered: another
-/// thread making a page of the buffer executable and running code there
-/// while the call waits. `count` says how many bytes a result filled.
+/// page gone meanwhile loses it, as on Linux). A page that another
+/// thread makes executable, and runs code on, while a direct fill waits
+/// is left host-writable until the call returns, which then drops the
+/// translations made from it (see [`GuestMemory::host_write`]), so the
+/// host's copy is not refused and stale code does not run after it.
+/// `count` says how many bytes a result filled.
 fn fill_taking<T>(
     cx: &Ctx<'_>,
     fd: i32,

@@ -165,6 +165,7 @@ pub(super) fn sendto(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 /// `recvfrom(fd, buf, len, flags, addr, addrlen)`.
 pub(super) fn recvfrom(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
     let (fd, flags, addr, lenp) = (a[0] as i32, a[3] as i32, a[4], a[5]);
+    recv_wait(cx, fd, flags)?;
     let room = if addr != 0 { addr_room(cx, lenp)? } else { 0 };
     let n = if a[2] == 0 {
         0
@@ -275,7 +276,19 @@ fn send_one(cx: &mut Ctx<'_>, fd: i32, hdr: u64, flags: i32) -> R {
 
 /// `recvmsg(fd, msg, flags)`.
 pub(super) fn recvmsg(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
+    recv_wait(cx, a[0] as i32, a[2] as i32)?;
     recv_one(cx, a[0] as i32, a[1], a[2] as i32)
+}
+
+/// Before a receive that may block (no `MSG_DONTWAIT`): where guest
+/// threads take turns on one host thread, park until there is something
+/// to take, as `read` does (see `wait_readable`); a host call that
+/// blocked there would stop every guest thread.
+fn recv_wait(cx: &mut Ctx<'_>, fd: i32, flags: i32) -> SysResult<()> {
+    if flags & crate::abi::MSG_DONTWAIT != 0 {
+        return Ok(());
+    }
+    super::wait_readable(cx, fd)
 }
 
 /// Receive one message into the guest's `struct msghdr` at `addr`, and

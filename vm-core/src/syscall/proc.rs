@@ -502,14 +502,32 @@ fn exec(cx: &mut Ctx<'_>, dirfd: i32, file: Vec<u8>, argv: u64, envp: u64, flags
         ignored,
         pending,
     };
-    // Past the point of no return: the robust futexes the threads hold
-    // are released, as the old image goes.
-    let released = cx.p.exec_release(cx.t);
+    // The robust futexes the threads hold are released past the point of
+    // no return, as the old image goes: by the host kernel, handed them
+    // just before its exec, or, on a host that builds the new image
+    // itself, here once it answered that it will (see
+    // `Process::exec_prepare`).
+    let builds = host.builds_children();
+    let hold = if builds {
+        crate::run::ExecHold::Nothing
+    } else {
+        match cx.p.exec_prepare(cx.t) {
+            Ok(h) => h,
+            Err(e) => {
+                for fd in Some(fd).into_iter().chain(interp_fd) {
+                    let _ = host.close(fd);
+                }
+                return Err(e);
+            }
+        }
+    };
     let e = host.execve(req);
     for fd in Some(fd).into_iter().chain(interp_fd) {
         let _ = host.close(fd);
     }
-    if released && e != Errno::REPLACED {
+    if builds && e == Errno::REPLACED {
+        cx.p.exec_release(cx.t);
+    } else if !builds && e != Errno::REPLACED && !cx.p.exec_failed(hold) {
         // The old image cannot go on (its threads or its robust locks are
         // gone): a fatal SIGSEGV, as Linux gives an exec failing there.
         cx.p.signals.lock().actions[(SIGSEGV - 1) as usize].handler = SIG_DFL;

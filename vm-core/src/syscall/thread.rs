@@ -555,7 +555,15 @@ pub fn exit_cleanup(p: &Process, t: &mut Thread) {
 /// fatal signal).
 pub(crate) fn exit_robust_list(p: &Process, t: &Thread) {
     let (head, len) = t.robust_list;
-    if head == 0 || len != 24 {
+    if len == 24 {
+        release_robust_list(p, head, t.tid);
+    }
+}
+
+/// Mark the robust futexes thread `tid` holds in the list at `head` as
+/// owner-died (see [`exit_robust_list`]).
+pub(crate) fn release_robust_list(p: &Process, head: u64, tid: i32) {
+    if head == 0 {
         return;
     }
     let read = |addr: u64| -> Option<u64> {
@@ -572,14 +580,14 @@ pub(crate) fn exit_robust_list(p: &Process, t: &Thread) {
     while entry & !1 != head && left > 0 {
         let next = read(entry & !1);
         if entry & !1 != pending & !1 {
-            owner_died(p, t.tid, (entry & !1).wrapping_add(offset));
+            owner_died(p, tid, (entry & !1).wrapping_add(offset));
         }
         let Some(n) = next else { return };
         entry = n;
         left -= 1;
     }
     if pending != 0 {
-        owner_died(p, t.tid, (pending & !1).wrapping_add(offset));
+        owner_died(p, tid, (pending & !1).wrapping_add(offset));
     }
 }
 

@@ -30,7 +30,10 @@
 //! Exactness: private pages change only by this process's stores, and
 //! every store into a page holding translated code is seen (host fault or
 //! store helper) and moves the epoch over that page before the store's
-//! thread goes on. Pages that change otherwise (a second, shared mapping
+//! thread goes on. Writes by system calls do the same over executable
+//! pages: pvm's own stores of results, and a host call that fills a guest
+//! buffer, which moves the epoch when it returns (its pages are not
+//! write-protected while it runs: see `GuestMemory::host_write`). Pages that change otherwise (a second, shared mapping
 //! of the same memory, another process) are announced by the guest with
 //! `riscv_flush_icache` over the executable range, as the kernel's ABI
 //! asks (Linux flushes every hart's whole instruction cache there, and

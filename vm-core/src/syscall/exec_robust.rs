@@ -1,0 +1,247 @@
+//! Robust futexes at `execve`, released by the host kernel past its point
+//! of no return.
+//!
+//! Linux walks the robust lists of an exec'ing process only once the exec
+//! can no longer fail: `de_thread` kills the other threads (each walks its
+//! list as it dies) and `exec_mmap` calls `exec_mm_release`, which walks
+//! the caller's list in the old memory. An exec that fails before that
+//! point (`E2BIG`, a missing interpreter, `ENOEXEC`) leaves every lock
+//! held. pvm's exec is the host's, and only the host kernel knows when it
+//! has passed that point; so, on a host that lets a thread name its
+//! robust list ([`HostOs::swap_robust_list`]), pvm hands the guest's
+//! lists to the host kernel just before the host exec:
+//!
+//! * the other threads are stopped first (on host threads of their own,
+//!   they park at their next stop, see `Process::exec_prepare`), so no
+//!   list changes meanwhile and a lock taken for the first time during
+//!   the exec is in its thread's list by then;
+//! * every guest list (the caller's, then each parked thread's) is
+//!   chained into one list in host addresses for the calling host thread:
+//!   the `next` word of each entry (guest memory) is rewritten to the
+//!   host address of the following one, the last points to a head of
+//!   pvm's own, and a lock word a thread other than the caller holds
+//!   gets the caller's host thread id (the kernel releases only what the
+//!   dying thread owns). A second lock under way (`list_op_pending` of
+//!   another thread) becomes a plain entry of the chain;
+//! * the host exec then either succeeds, and the kernel marks each lock
+//!   owner-died and wakes a waiter, as Linux does for the guest, or fails,
+//!   and [`HostRobust::undo`] puts every word back (the entries' links,
+//!   the lock words still naming the caller) and the host thread's own
+//!   list, before the parked threads go on.
+//!
+//! Limits: all lists must use one `futex_offset` (glibc's do); a list
+//! with another is walked in place before the exec, as on hosts without
+//! this. A PI lock (bit 0 of its link) held by a thread other than the
+//! caller keeps its owner (the kernel's PI state names that thread), so
+//! the host does not release it. The chain holds at most the kernel's
+//! `ROBUST_LIST_LIMIT` entries.
+
+use crate::host::HostOs;
+use crate::memory::{Access, GuestMemory};
+use crate::process::Process;
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+
+const FUTEX_TID_MASK: u32 = 0x3fff_ffff;
+/// The kernel's `ROBUST_LIST_LIMIT`.
+const ROBUST_LIST_LIMIT: usize = 2048;
+
+/// One guest robust list: its head and the guest thread that owns it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct GuestList {
+    pub head: u64,
+    pub tid: i32,
+}
+
+/// The guest lists handed to the host kernel for one exec, with what it
+/// takes to give them back.
+pub(crate) struct HostRobust {
+    /// The host's `struct robust_list_head` the calling host thread names.
+    head: Box<[u64; 3]>,
+    /// The robust list the host thread named before.
+    before: usize,
+    /// `(guest address, old value)` of each entry link rewritten.
+    links: Vec<(u64, u64)>,
+    /// `(guest address, owner)` of each lock word given the caller's id.
+    owners: Vec<(u64, i32)>,
+    /// The caller's host thread id.
+    me: i32,
+}
+
+/// The entries of the guest list at `head`: `(entry, is PI)` for each,
+/// the pending one (if any) and the list's `futex_offset`. `None` when the
+/// head cannot be read.
+type Walk = (Vec<(u64, bool)>, Option<(u64, bool)>, u64);
+
+fn walk(mem: &GuestMemory, head: u64) -> Option<Walk> {
+    let read = |a: u64| mem.read_u64(a).ok();
+    let (mut entry, offset, pending) = (read(head)?, read(head + 8)?, read(head + 16)?);
+    let mut out = Vec::new();
+    let mut left = ROBUST_LIST_LIMIT;
+    while entry & !1 != head && entry != 0 && left > 0 {
+        out.push((entry & !1, entry & 1 != 0));
+        match read(entry & !1) {
+            Some(n) => entry = n,
+            None => break,
+        }
+        left -= 1;
+    }
+    let pending = (pending != 0).then_some((pending & !1, pending & 1 != 0));
+    Some((out, pending, offset))
+}
+
+impl HostRobust {
+    /// Chain `lists` (the caller's first) into one host list and name it
+    /// for the calling host thread. Returns it, and the lists it could not
+    /// take (another `futex_offset`), which the caller walks in place.
+    /// `None` when the host names no robust lists, or nothing is held.
+    pub(crate) fn hand_over(
+        p: &Process,
+        lists: &[GuestList],
+    ) -> (Option<HostRobust>, Vec<GuestList>) {
+        let mem = &p.mem;
+        let mut rest = Vec::new();
+        let mut offset = None;
+        // (entry, is PI, owner)
+        let mut nodes: Vec<(u64, bool, i32)> = Vec::new();
+        let mut pending = None;
+        for l in lists {
+            if l.head == 0 {
+                continue;
+            }
+            let Some((entries, pend, off)) = walk(mem, l.head) else {
+                continue;
+            };
+            if entries.is_empty() && pend.is_none() {
+                continue;
+            }
+            if *offset.get_or_insert(off) != off {
+                rest.push(*l);
+                continue;
+            }
+            nodes.extend(entries.iter().map(|&(e, pi)| (e, pi, l.tid)));
+            if let Some((e, pi)) = pend
+                && !entries.iter().any(|&(x, _)| x == e)
+            {
+                if pending.is_none() {
+                    pending = Some((e, pi, l.tid));
+                } else {
+                    nodes.push((e, pi, l.tid));
+                }
+            }
+        }
+        nodes.truncate(ROBUST_LIST_LIMIT);
+        let Some(offset) = offset else {
+            return (None, rest);
+        };
+        if nodes.is_empty() && pending.is_none() {
+            return (None, rest);
+        }
+        let host_of = |g: u64| mem.check(g, 8, Access::Read).ok().map(|p| p as u64);
+        let mut head = Box::new([0u64; 3]);
+        let head_at = head.as_ptr() as u64;
+        head[1] = offset;
+        let me = p.host.gettid();
+        let mut hr = HostRobust {
+            before: 0,
+            head,
+            links: Vec::new(),
+            owners: Vec::new(),
+            me,
+        };
+        // Link backwards: each entry's `next` names the one after it.
+        let mut next = head_at;
+        for &(e, pi, owner) in nodes.iter().rev() {
+            let (Some(host), Ok(old)) = (host_of(e), mem.read_u64(e)) else {
+                continue;
+            };
+            if mem.write_u64(e, next).is_err() {
+                continue;
+            }
+            hr.links.push((e, old));
+            if !pi {
+                hr.take_owner(mem, e.wrapping_add(offset), owner);
+            }
+            next = host | pi as u64;
+        }
+        hr.head[0] = next;
+        if let Some((e, pi, owner)) = pending
+            && let Some(host) = host_of(e)
+        {
+            hr.head[2] = host | pi as u64;
+            if !pi {
+                hr.take_owner(mem, e.wrapping_add(offset), owner);
+            }
+        }
+        match p.host.swap_robust_list(hr.head.as_ptr() as usize) {
+            Some(before) => {
+                hr.before = before;
+                (Some(hr), rest)
+            }
+            None => {
+                hr.put_back(mem);
+                (None, lists.to_vec())
+            }
+        }
+    }
+
+    /// The lock word at `addr`, if `owner` holds it, now names this host
+    /// thread (see the module documentation).
+    fn take_owner(&mut self, mem: &GuestMemory, addr: u64, owner: i32) {
+        if owner == self.me || !addr.is_multiple_of(4) {
+            return;
+        }
+        if swap_owner(mem, addr, owner, self.me) {
+            self.owners.push((addr, owner));
+        }
+    }
+
+    /// The host exec failed: give the guest its lists and lock words back
+    /// and the host thread its own robust list.
+    pub(crate) fn undo(mut self, p: &Process) {
+        let _ = p.host.swap_robust_list(self.before);
+        self.put_back(&p.mem);
+    }
+
+    fn put_back(&mut self, mem: &GuestMemory) {
+        for &(e, old) in self.links.iter().rev() {
+            let _ = mem.write_u64(e, old);
+        }
+        for &(addr, owner) in &self.owners {
+            swap_owner(mem, addr, self.me, owner);
+        }
+        self.links.clear();
+        self.owners.clear();
+    }
+}
+
+/// Give the lock word at `addr` owner `to` if `from` owns it, keeping its
+/// other bits (a waiter may set `FUTEX_WAITERS` meanwhile). Whether it did.
+fn swap_owner(mem: &GuestMemory, addr: u64, from: i32, to: i32) -> bool {
+    let Ok(w) = mem.check(addr, 4, Access::Write) else {
+        return false;
+    };
+    // SAFETY (both): `check` proved the aligned 4 bytes lie inside the
+    // guest reservation and writable; other threads touch a lock word
+    // only atomically. A host fault is returned, not raised.
+    let Ok(mut cur) = (unsafe { crate::guarded::load32(w) }) else {
+        return false;
+    };
+    loop {
+        if cur & FUTEX_TID_MASK != from as u32 {
+            return false;
+        }
+        let new = (cur & !FUTEX_TID_MASK) | to as u32;
+        match unsafe { crate::guarded::cas32(w, cur, new) } {
+            Ok(now) if now == cur => return true,
+            Ok(now) => cur = now,
+            Err(_) => return false,
+        }
+    }
+}
+
+/// Whether `host` names robust lists for its threads (so exec hands the
+/// guest's to it).
+pub(crate) fn supported(host: &dyn HostOs) -> bool {
+    host.host_robust_lists()
+}
