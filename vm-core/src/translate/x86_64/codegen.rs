@@ -57,6 +57,7 @@ use alloc::vec::Vec;
 mod atomic;
 mod bounds;
 mod cmp;
+mod deadload;
 mod dirty;
 mod divcache;
 mod entries;
@@ -376,6 +377,9 @@ struct Gen {
     /// without the budget check, see `ras`), emitted by
     /// `emit_side_entries`.
     resume: Vec<(u64, Label)>,
+    /// Cached guest registers whose entry load was left out and that the
+    /// code at this point has not written yet (see `deadload`).
+    invalid: u32,
 }
 
 /// A division or remainder: its operands, signedness, whether it is the
@@ -565,6 +569,22 @@ pub fn translate<'s>(
     let roots: Vec<u64> = core::iter::once(entry)
         .chain(side_pcs.iter().copied())
         .collect();
+    // Entry loads the entry block makes dead (see `deadload`).
+    let dropped = match blocks.binary_search_by_key(&entry, |b| b[0].pc) {
+        Ok(e)
+            if pin
+                && deadload::only_entered(
+                    entry,
+                    blocks.iter().flat_map(|b| dirty::successors(b, &returns)),
+                    &returns,
+                    &side_pcs,
+                ) =>
+        {
+            let quiet = if qreg == 0 { 0 } else { 1 << qreg };
+            deadload::window(blocks[e], set_of(&map) & !pinned::MASK & !quiet)
+        }
+        _ => 0,
+    };
     let steps_before = steps.len();
     // What each block writes beyond `int_rd`'s prediction, as found by
     // an earlier generation (see `dirty`); `exact` false: no per-path
@@ -631,6 +651,7 @@ pub fn translate<'s>(
             carry_in: Vec::new(),
             side_pcs: side_pcs.clone(),
             resume: Vec::new(),
+            invalid: dropped,
         };
         for b in blocks {
             let l = g.a.label();
@@ -658,6 +679,7 @@ pub fn translate<'s>(
         }
         for (bi, insts) in blocks.iter().enumerate() {
             g.a.bind(g.labels[&insts[0].pc]);
+            g.invalid = if insts[0].pc == entry { dropped } else { 0 };
             // Paths join here: nothing is known of the boxes, nor of frm
             // but in the blocks `frm` checks every way into.
             // (Nothing is pending: every block ends with a flush.)
@@ -713,11 +735,15 @@ pub fn translate<'s>(
                 if !g.keeps_pending(&gi.inst) {
                     g.flush_nan();
                 }
+                if g.invalid != 0 && i > 0 {
+                    g.invalid &= !(1 << int_rd(&insts[i - 1].inst));
+                }
                 g.side.push(SideEntry {
                     host_off: g.a.pos() as u32,
                     guest_pc: gi.pc,
                     index: base + i as u32,
                     len: gi.len,
+                    invalid: g.slots(g.invalid),
                 });
                 g.next_reads = fwd::reads_after(insts, i + 1);
                 if let Some(p) = g.div_partner.filter(|p| p.pc == gi.pc) {
@@ -996,7 +1022,12 @@ impl Gen {
     /// [`Gen::reload_all`], the pinned registers only when `with_pinned` (a
     /// region's entry finds them in place, see `pinned`).
     fn reload(&mut self, with_pinned: bool) {
-        let skip = if with_pinned { 1 } else { 1 | pinned::MASK };
+        self.reload_but(with_pinned, 0);
+    }
+
+    /// [`Gen::reload`] but for the registers in `but` (see `deadload`).
+    fn reload_but(&mut self, with_pinned: bool, but: u32) {
+        let skip = but | if with_pinned { 1 } else { 1 | pinned::MASK };
         for r in bits(self.cached & !skip) {
             if let Some(c) = self.map[r as usize] {
                 self.a.load(W::B64, c, x(r));
@@ -1896,6 +1927,15 @@ impl Gen {
         Ok(())
     }
 
+    /// The [`ALLOC`] slots of the guest registers in `set` (cached ones),
+    /// as a `SideEntry::invalid` mask.
+    fn slots(&self, set: u32) -> u8 {
+        bits(set)
+            .filter_map(|r| self.map[r as usize])
+            .filter_map(|h| ALLOC.iter().position(|&a| a == h))
+            .fold(0, |m, s| m | 1 << s)
+    }
+
     /// Side entry for out-of-line code of instruction `gi`.
     fn side_cold(&mut self, gi: &GuestInst, index: u32) {
         self.side.push(SideEntry {
@@ -1903,6 +1943,7 @@ impl Gen {
             guest_pc: gi.pc,
             index,
             len: gi.len,
+            invalid: 0,
         });
     }
 

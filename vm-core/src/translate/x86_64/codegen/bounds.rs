@@ -207,6 +207,9 @@ pub(super) struct Slow {
     from: (Reg, i32),
     gi: GuestInst,
     index: u32,
+    /// The cached registers not loaded yet (see `deadload`): loaded
+    /// before the helper thunk stores every register the region writes.
+    invalid: u32,
 }
 
 /// Width, sign extension and direction of the access helper `h` makes.
@@ -307,6 +310,7 @@ impl Gen {
                 from,
                 gi: *gi,
                 index,
+                invalid: self.invalid,
             }));
         }
     }
@@ -325,6 +329,11 @@ impl Gen {
                 Val::Int(v) if v != Reg::Rdx => self.a.mov_rr(W::B64, Reg::Rdx, v),
                 Val::Int(_) => {}
                 Val::X(x) => self.a.mov_x2r(W::B64, Reg::Rdx, x),
+            }
+        }
+        for r in super::bits(s.invalid) {
+            if let Some(c) = self.map[r as usize] {
+                self.a.load(W::B64, c, Mem::base(Reg::Rbp, off::x(r)));
             }
         }
         self.call_helper(s.h)?;
