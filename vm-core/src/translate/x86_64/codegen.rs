@@ -1269,8 +1269,12 @@ impl Gen {
     }
 
     fn store(&mut self, s: S, h: Helper, gi: &GuestInst, index: u32) -> Result<(), AsmError> {
-        let v = self.src(s.rs2, Reg::Rdx);
-        self.access(s.rs1, s.imm, h, bounds::Val::Int(v), gi, index);
+        let v = if s.rs2 == 0 && matches!(h, Helper::StoreU32 | Helper::StoreU64) {
+            bounds::Val::Zero
+        } else {
+            bounds::Val::Int(self.src(s.rs2, Reg::Rdx))
+        };
+        self.access(s.rs1, s.imm, h, v, gi, index);
         Ok(())
     }
 
