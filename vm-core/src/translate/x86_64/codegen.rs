@@ -380,6 +380,12 @@ struct Gen {
     /// Cached guest registers whose entry load was left out and that the
     /// code at this point has not written yet (see `deadload`).
     invalid: u32,
+    /// The host register whose value the host flags describe as
+    /// `test r, r` would set them, and the code position up to which they
+    /// do (a 64-bit `and`, `or` or `xor` just wrote it, and nothing but
+    /// the store of an uncached result came after): a compare of it with
+    /// zero right there is the flags as they are (see `cmp`).
+    flags: Option<(Reg, usize)>,
 }
 
 /// A division or remainder: its operands, signedness, whether it is the
@@ -652,6 +658,7 @@ pub fn translate<'s>(
             side_pcs: side_pcs.clone(),
             resume: Vec::new(),
             invalid: dropped,
+            flags: None,
         };
         for b in blocks {
             let l = g.a.label();
@@ -680,6 +687,8 @@ pub fn translate<'s>(
         for (bi, insts) in blocks.iter().enumerate() {
             g.a.bind(g.labels[&insts[0].pc]);
             g.invalid = if insts[0].pc == entry { dropped } else { 0 };
+            // Paths join here: the flags are no one's.
+            g.flags = None;
             // Paths join here: nothing is known of the boxes, nor of frm
             // but in the blocks `frm` checks every way into.
             // (Nothing is pending: every block ends with a flush.)
@@ -1348,6 +1357,10 @@ impl Gen {
             self.a.movsxd(d, d);
         }
         self.done(i.rd, d);
+        // `done` at most stored `d` (a `mov`, which keeps the flags).
+        if w == W::B64 && matches!(op, Alu::And | Alu::Or | Alu::Xor) {
+            self.flags = Some((d, self.a.pos()));
+        }
     }
 
     fn shift_imm(&mut self, i: I, op: Shift, w: W) {
