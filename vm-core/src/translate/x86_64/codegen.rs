@@ -3,7 +3,8 @@
 //! A region is a set of guest basic blocks the front end picked (see
 //! [`crate::translate::scan_region`]), entered at one pc. Up to eight of
 //! its most-used guest registers live in host registers ([`ALLOC`]) for the
-//! whole region: loaded at entry, stored back to the `Cpu` at every exit
+//! whole region: loaded at entry (but those the entry block writes
+//! before reading, see `deadload`), stored back to the `Cpu` at every exit
 //! and before every helper call (the set the region writes), reloaded
 //! after; three of them (`sp`, `ra`, `a0`) are pinned, the same host
 //! register in every translation, neither loaded at entry nor stored at
@@ -206,8 +207,9 @@ pub const ALLOC: [Reg; 8] = [
 ];
 
 /// The integer guest registers `inst` names (0 for none), for the
-/// allocator's use counts. Only a heuristic: correctness does not depend
-/// on it, since every allocated register is loaded at block entry.
+/// allocator's use counts (a heuristic there). `deadload` also reads it
+/// as what an integer ALU operation, load or store reads (`rd` first but
+/// for a store), which must then be complete for those instructions.
 fn int_regs(inst: &Inst) -> [u8; 3] {
     use Inst::*;
     match *inst {
