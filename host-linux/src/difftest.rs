@@ -980,3 +980,82 @@ fn blocks_that_keep_their_bases_are_not_entered_from_outside_with_host_faults() 
         assert!(matches!(o.trap, Trap::MemFault(_)), "{rounds}: {o:?}");
     }
 }
+
+/// A function whose entry block writes `s0`, `a2`, `a3` and `a5` before
+/// reading them (`codegen/deadload.rs` in vm-core: its region's entry
+/// does not load them, and their host registers still hold the caller's
+/// `s4`..`s6`; `a7`, written there too, is read first as a store's
+/// base), called from a loop until one of its four accesses faults:
+/// each access in turn (the base walks to the end of the data, started
+/// 8 bytes further each time), in the interpreted first runs and in the
+/// translation, and the first access through a wild base (the slow path,
+/// whose helper thunk stores every register the region writes). The
+/// fault's registers must be the interpreter's: the ones not written yet
+/// are the `Cpu`'s, not what their host registers hold.
+#[test]
+fn dead_entry_loads_agree_at_faults_with_host_faults() {
+    use vm_core::cpu::{Cpu, Trap};
+    use vm_core::rv;
+    use vm_testkit::difftest::{DATA, DATA_LEN};
+    let mut h = Harness::with_cache(&HOST, 4 << 20);
+    assert!(HOST.code_faults());
+    h.set_cold_runs(2);
+    let r = |f3, d, a, b| rv::r(0x33, f3, 0, d, a, b);
+    let (f, g, done) = (0x100i32, 0x180i32, 0x80i32);
+    let mut code = vec![0x13u32; 0x200 / 4];
+    let mut put = |at: i32, w: u32| code[at as usize / 4] = w;
+    put(0x00, rv::addi(19, 19, -1)); // loop: s3 -= 1
+    put(0x04, r(0, 20, 20, 19)); // s4 += s3
+    put(0x08, r(4, 21, 21, 20)); // s5 ^= s4
+    put(0x0c, r(0, 22, 22, 21)); // s6 += s5
+    put(0x10, rv::b(0, 19, 0, done - 0x10)); // beqz s3, done
+    put(0x14, rv::i(0x13, 3, 7, 19, 2)); // t2 = s3 < 2
+    put(0x18, rv::i(0x13, 1, 7, 7, 40)); // t2 <<= 40
+    put(0x1c, r(0, 11, 11, 7)); // a1 += t2 (wild on the last trip)
+    put(0x20, rv::jal(1, f - 0x20)); // call F
+    put(0x24, rv::jal(0, -0x24)); // j loop
+    put(done, rv::ECALL);
+    put(f, rv::i(0x03, 3, 8, 11, 0)); // F: s0 = [a1]
+    put(f + 4, rv::i(0x13, 7, 12, 8, 15)); // a2 = s0 & 15
+    put(f + 8, rv::i(0x03, 3, 13, 11, 8)); // a3 = [a1 + 8]
+    put(f + 12, rv::s(0x23, 3, 17, 14, 0)); // [a7] = a4 (a7 read)
+    put(f + 16, r(0, 14, 14, 13)); // a4 += a3
+    put(f + 20, rv::s(0x23, 3, 11, 12, 16)); // [a1 + 16] = a2
+    put(f + 24, rv::i(0x03, 3, 15, 11, 24)); // a5 = [a1 + 24]
+    put(f + 28, r(4, 8, 8, 15)); // s0 ^= a5
+    put(f + 32, r(0, 12, 12, 8)); // a2 += s0
+    put(f + 36, rv::addi(11, 11, 64)); // a1 += 64
+    put(f + 40, rv::lui(17, (DATA >> 12) as u32)); // a7 = DATA
+    put(f + 44, rv::jal(5, g - (f + 44))); // call G (t0): F is no leaf
+    put(f + 48, r(0, 14, 14, 12)); // a4 += a2
+    put(f + 52, r(0, 13, 13, 15)); // a3 += a5
+    put(f + 56, r(6, 17, 17, 17)); // a7 |= a7 (a7 among the cached)
+    put(f + 60, rv::i(0x67, 0, 0, 1, 0)); // ret
+    put(g, rv::addi(16, 16, 1)); // G: a6 += 1
+    put(g + 4, rv::i(0x67, 0, 0, 5, 0)); // jr t0
+    let end = DATA + DATA_LEN as u64;
+    for calls_before in [1u64, 5, 30] {
+        // The access at offset 24 - 8j is the first to fault; j = 4: none,
+        // the wild base after the loop does.
+        for j in 0..5u64 {
+            let mut cpu = Cpu::default();
+            cpu.x[19] = if j == 4 { 40 } else { 100 };
+            for k in [8, 12, 13, 14, 15, 20, 21, 22] {
+                cpu.x[k] = 0x9e37_79b9_7f4a_7c15u64.wrapping_mul(k as u64 + 3);
+            }
+            cpu.x[17] = DATA + 8;
+            cpu.x[11] = if j == 4 {
+                DATA
+            } else {
+                (end - 24 + 8 * j).wrapping_sub(64 * calls_before)
+            };
+            let data: Vec<u8> = (0..DATA_LEN).map(|i| (i * 5 + 1) as u8).collect();
+            let o = run_program(&mut h, &code, data, cpu, format!("{calls_before}/{j}"));
+            assert!(
+                matches!(o.trap, Trap::MemFault(_)),
+                "{calls_before}/{j}: {o:?}"
+            );
+        }
+    }
+    assert!(h.jit_stat("jit_translations") > Some(0));
+}

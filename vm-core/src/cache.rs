@@ -248,6 +248,12 @@ pub struct SideEntry {
     pub guest_pc: u64,
     pub index: u32,
     pub len: u8,
+    /// The back end's cached-register slots (`Translation::regs`) that do
+    /// not hold their guest register's value here (its entry load was
+    /// left out, and it is not written yet): a host fault leaves the
+    /// `Cpu` copy, which is then the value, alone (see the x86-64 back
+    /// end's `codegen/deadload.rs`).
+    pub invalid: u8,
 }
 
 /// Metadata of one translation.
@@ -1072,6 +1078,7 @@ mod tests {
                     guest_pc: pc + 4 * i as u64,
                     index: i,
                     len: 4,
+                    invalid: 0,
                 })
                 .collect(),
         }

@@ -3,7 +3,8 @@
 //! A region is a set of guest basic blocks the front end picked (see
 //! [`crate::translate::scan_region`]), entered at one pc. Up to eight of
 //! its most-used guest registers live in host registers ([`ALLOC`]) for the
-//! whole region: loaded at entry, stored back to the `Cpu` at every exit
+//! whole region: loaded at entry (but those the entry block writes
+//! before reading, see `deadload`), stored back to the `Cpu` at every exit
 //! and before every helper call (the set the region writes), reloaded
 //! after; three of them (`sp`, `ra`, `a0`) are pinned, the same host
 //! register in every translation, neither loaded at entry nor stored at
@@ -57,6 +58,7 @@ use alloc::vec::Vec;
 mod atomic;
 mod bounds;
 mod cmp;
+mod deadload;
 mod dirty;
 mod divcache;
 mod entries;
@@ -205,8 +207,9 @@ pub const ALLOC: [Reg; 8] = [
 ];
 
 /// The integer guest registers `inst` names (0 for none), for the
-/// allocator's use counts. Only a heuristic: correctness does not depend
-/// on it, since every allocated register is loaded at block entry.
+/// allocator's use counts (a heuristic there). `deadload` also reads it
+/// as what an integer ALU operation, load or store reads (`rd` first but
+/// for a store), which must then be complete for those instructions.
 fn int_regs(inst: &Inst) -> [u8; 3] {
     use Inst::*;
     match *inst {
@@ -376,6 +379,15 @@ struct Gen {
     /// without the budget check, see `ras`), emitted by
     /// `emit_side_entries`.
     resume: Vec<(u64, Label)>,
+    /// Cached guest registers whose entry load was left out and that the
+    /// code at this point has not written yet (see `deadload`).
+    invalid: u32,
+    /// The host register whose value the host flags describe as
+    /// `test r, r` would set them, and the code position up to which they
+    /// do (a 64-bit `and`, `or` or `xor` just wrote it, and nothing but
+    /// the store of an uncached result came after): a compare of it with
+    /// zero right there is the flags as they are (see `cmp`).
+    flags: Option<(Reg, usize)>,
 }
 
 /// A division or remainder: its operands, signedness, whether it is the
@@ -565,6 +577,22 @@ pub fn translate<'s>(
     let roots: Vec<u64> = core::iter::once(entry)
         .chain(side_pcs.iter().copied())
         .collect();
+    // Entry loads the entry block makes dead (see `deadload`).
+    let dropped = match blocks.binary_search_by_key(&entry, |b| b[0].pc) {
+        Ok(e)
+            if pin
+                && deadload::only_entered(
+                    entry,
+                    blocks.iter().flat_map(|b| dirty::successors(b, &returns)),
+                    &returns,
+                    &side_pcs,
+                ) =>
+        {
+            let quiet = if qreg == 0 { 0 } else { 1 << qreg };
+            deadload::window(blocks[e], set_of(&map) & !pinned::MASK & !quiet)
+        }
+        _ => 0,
+    };
     let steps_before = steps.len();
     // What each block writes beyond `int_rd`'s prediction, as found by
     // an earlier generation (see `dirty`); `exact` false: no per-path
@@ -631,6 +659,8 @@ pub fn translate<'s>(
             carry_in: Vec::new(),
             side_pcs: side_pcs.clone(),
             resume: Vec::new(),
+            invalid: dropped,
+            flags: None,
         };
         for b in blocks {
             let l = g.a.label();
@@ -658,6 +688,9 @@ pub fn translate<'s>(
         }
         for (bi, insts) in blocks.iter().enumerate() {
             g.a.bind(g.labels[&insts[0].pc]);
+            g.invalid = if insts[0].pc == entry { dropped } else { 0 };
+            // Paths join here: the flags are no one's.
+            g.flags = None;
             // Paths join here: nothing is known of the boxes, nor of frm
             // but in the blocks `frm` checks every way into.
             // (Nothing is pending: every block ends with a flush.)
@@ -713,11 +746,15 @@ pub fn translate<'s>(
                 if !g.keeps_pending(&gi.inst) {
                     g.flush_nan();
                 }
+                if g.invalid != 0 && i > 0 {
+                    g.invalid &= !(1 << int_rd(&insts[i - 1].inst));
+                }
                 g.side.push(SideEntry {
                     host_off: g.a.pos() as u32,
                     guest_pc: gi.pc,
                     index: base + i as u32,
                     len: gi.len,
+                    invalid: g.slots(g.invalid),
                 });
                 g.next_reads = fwd::reads_after(insts, i + 1);
                 if let Some(p) = g.div_partner.filter(|p| p.pc == gi.pc) {
@@ -996,7 +1033,12 @@ impl Gen {
     /// [`Gen::reload_all`], the pinned registers only when `with_pinned` (a
     /// region's entry finds them in place, see `pinned`).
     fn reload(&mut self, with_pinned: bool) {
-        let skip = if with_pinned { 1 } else { 1 | pinned::MASK };
+        self.reload_but(with_pinned, 0);
+    }
+
+    /// [`Gen::reload`] but for the registers in `but` (see `deadload`).
+    fn reload_but(&mut self, with_pinned: bool, but: u32) {
+        let skip = but | if with_pinned { 1 } else { 1 | pinned::MASK };
         for r in bits(self.cached & !skip) {
             if let Some(c) = self.map[r as usize] {
                 self.a.load(W::B64, c, x(r));
@@ -1238,8 +1280,12 @@ impl Gen {
     }
 
     fn store(&mut self, s: S, h: Helper, gi: &GuestInst, index: u32) -> Result<(), AsmError> {
-        let v = self.src(s.rs2, Reg::Rdx);
-        self.access(s.rs1, s.imm, h, bounds::Val::Int(v), gi, index);
+        let v = if s.rs2 == 0 && matches!(h, Helper::StoreU32 | Helper::StoreU64) {
+            bounds::Val::Zero
+        } else {
+            bounds::Val::Int(self.src(s.rs2, Reg::Rdx))
+        };
+        self.access(s.rs1, s.imm, h, v, gi, index);
         Ok(())
     }
 
@@ -1313,6 +1359,10 @@ impl Gen {
             self.a.movsxd(d, d);
         }
         self.done(i.rd, d);
+        // `done` at most stored `d` (a `mov`, which keeps the flags).
+        if w == W::B64 && matches!(op, Alu::And | Alu::Or | Alu::Xor) {
+            self.flags = Some((d, self.a.pos()));
+        }
     }
 
     fn shift_imm(&mut self, i: I, op: Shift, w: W) {
@@ -1896,6 +1946,15 @@ impl Gen {
         Ok(())
     }
 
+    /// The [`ALLOC`] slots of the guest registers in `set` (cached ones),
+    /// as a `SideEntry::invalid` mask.
+    fn slots(&self, set: u32) -> u8 {
+        bits(set)
+            .filter_map(|r| self.map[r as usize])
+            .filter_map(|h| ALLOC.iter().position(|&a| a == h))
+            .fold(0, |m, s| m | 1 << s)
+    }
+
     /// Side entry for out-of-line code of instruction `gi`.
     fn side_cold(&mut self, gi: &GuestInst, index: u32) {
         self.side.push(SideEntry {
@@ -1903,6 +1962,7 @@ impl Gen {
             guest_pc: gi.pc,
             index,
             len: gi.len,
+            invalid: 0,
         });
     }
 

@@ -216,9 +216,11 @@ pub unsafe fn host_fault(regs: &mut [u64; 16], rip: u64, access: HostAccess) -> 
     if guest >= mem.size() && !mem.in_guard(guest) {
         return None;
     }
-    let (t, _) = crate::cache::find_host(blocks, ctx.cache_base, rip)?;
+    let (t, e) = crate::cache::find_host(blocks, ctx.cache_base, rip)?;
     for (slot, &r) in t.regs.iter().enumerate().take(codegen::ALLOC.len()) {
-        if r != 0 {
+        // A slot not loaded yet: the `Cpu` copy is the value (see
+        // `codegen/deadload.rs`).
+        if r != 0 && e.invalid >> slot & 1 == 0 {
             cpu.x[r as usize] = regs[codegen::ALLOC[slot] as usize];
         }
     }

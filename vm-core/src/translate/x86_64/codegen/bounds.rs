@@ -189,11 +189,14 @@ fn base_only(imm: i32) -> bool {
     imm.unsigned_abs() as u64 + MAX_WIDTH <= GUARD
 }
 
-/// The register a guest access loads into or stores from.
+/// The register a guest access loads into or stores from, or zero (a
+/// 4- or 8-byte store of `x0`: one `mov` of an immediate, where a zeroed
+/// register and its store took two).
 #[derive(Clone, Copy)]
 pub(super) enum Val {
     Int(Reg),
     X(Xmm),
+    Zero,
 }
 
 /// The slow path of one access (see [`Gen::access`]).
@@ -207,6 +210,9 @@ pub(super) struct Slow {
     from: (Reg, i32),
     gi: GuestInst,
     index: u32,
+    /// The cached registers not loaded yet (see `deadload`): loaded
+    /// before the helper thunk stores every register the region writes.
+    invalid: u32,
 }
 
 /// Width, sign extension and direction of the access helper `h` makes.
@@ -293,6 +299,7 @@ impl Gen {
             (Val::X(x), false) => self.a.movq_load(x, m),
             (Val::X(x), true) if w == W::B32 => self.a.movd_store(m, x),
             (Val::X(x), true) => self.a.movq_store(m, x),
+            (Val::Zero, _) => self.a.store_imm(w, m, 0),
         }
         if self.stubs.host_faults {
             self.known.accessed(rs1, imm);
@@ -307,6 +314,7 @@ impl Gen {
                 from,
                 gi: *gi,
                 index,
+                invalid: self.invalid,
             }));
         }
     }
@@ -325,6 +333,12 @@ impl Gen {
                 Val::Int(v) if v != Reg::Rdx => self.a.mov_rr(W::B64, Reg::Rdx, v),
                 Val::Int(_) => {}
                 Val::X(x) => self.a.mov_x2r(W::B64, Reg::Rdx, x),
+                Val::Zero => self.a.alu_rr(W::B32, Alu::Xor, Reg::Rdx, Reg::Rdx),
+            }
+        }
+        for r in super::bits(s.invalid) {
+            if let Some(c) = self.map[r as usize] {
+                self.a.load(W::B64, c, Mem::base(Reg::Rbp, off::x(r)));
             }
         }
         self.call_helper(s.h)?;
@@ -351,6 +365,7 @@ impl Gen {
                 Val::Int(d) if d != Reg::Rax => self.a.mov_rr(W::B64, d, Reg::Rax),
                 Val::Int(_) => {}
                 Val::X(x) => self.a.mov_r2x(W::B64, x, Reg::Rax),
+                Val::Zero => {}
             }
         }
         self.a.jmp(s.done);

@@ -2,7 +2,10 @@
 //! are: a cached register, the `Cpu` (x86 compares a register with
 //! memory, or memory with a register or with zero, in one instruction
 //! that still fuses with the jump where the host allows; or the host
-//! register that just wrote it, see `fwd`), or x0.
+//! register that just wrote it, see `fwd`), or x0. A compare with zero
+//! right after a 64-bit `and`, `or` or `xor` wrote the register (`andi
+//! a2, s0, 15; bnez a2`, glibc's alignment and flag checks) is the flags
+//! that operation left (`Gen::flags`): no `test`.
 
 use super::super::encode::{Alu, Cond, Reg, W};
 use super::{Gen, x};
@@ -46,6 +49,10 @@ impl Gen {
                     (rs2, swapped(c))
                 };
                 match reg(self, r) {
+                    // The logic operation that just wrote `h` set the
+                    // flags as `test` would (ZF and SF of the value, CF
+                    // and OF clear).
+                    Some(h) if self.flags == Some((h, self.a.pos())) => {}
                     Some(h) => self.a.test_rr(W::B64, h, h),
                     None if r == 0 => {
                         // Both x0: compare zero with zero.

@@ -12,7 +12,10 @@
 //! predicted, so the set stored at an exit is never short. Helper thunks
 //! (shared by every call site of a region) and host faults still store
 //! every cached register the region may write: correct anywhere, since
-//! every cached register is loaded at the entry.
+//! every cached register is loaded at the entry, or (see `deadload`)
+//! written before any of those can come, but for host faults and access
+//! slow paths, which `deadload` makes leave the `Cpu` copies of the
+//! registers not loaded yet alone.
 
 use super::{Gen, MAX_RETURNS, int_rd};
 use crate::decode::Inst;

@@ -112,13 +112,14 @@ impl Gen {
     }
 
     /// At the region's entry, after the first-tier counter: load the
-    /// cached registers (an unpinned region first stores the pinned
-    /// ones, its homes being its own from here on).
+    /// cached registers but those whose loads are dead (see `deadload`;
+    /// an unpinned region first stores the pinned ones, its homes being
+    /// its own from here on).
     pub(super) fn entry_load(&mut self) {
         if !self.pin {
             emit_store(&mut self.a);
         }
-        self.reload(!self.pin);
+        self.reload_but(!self.pin, self.invalid);
     }
 
     /// On every way out of an unpinned region, after its store-back: the
