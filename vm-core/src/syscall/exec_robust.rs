@@ -16,28 +16,41 @@
 //!   list changes meanwhile and a lock taken for the first time during
 //!   the exec is in its thread's list by then;
 //! * every guest list (the caller's, then each parked thread's) is
-//!   chained into one list in host addresses for the calling host thread:
-//!   the `next` word of each entry (guest memory) is rewritten to the
-//!   host address of the following one, the last points to a head of
-//!   pvm's own, and a lock word a thread other than the caller holds
-//!   gets the caller's host thread id (the kernel releases only what the
-//!   dying thread owns). A second lock under way (`list_op_pending` of
-//!   another thread) becomes a plain entry of the chain;
+//!   chained into one list for the calling host thread, built in
+//!   pvm-private memory so that nothing of guest memory but the lock
+//!   words changes (a process sharing the lists' memory, a `MAP_SHARED`
+//!   process-shared mutex, must not see a host address in a link). The
+//!   kernel finds each lock word at `entry + futex_offset` and walks
+//!   `entry->next`; so pvm reserves a shadow range (inaccessible, backed
+//!   only where written) spanning the listed lock words' pages, at a
+//!   distance `D` from them, writes for each lock word at host address `L` a
+//!   private `struct robust_list` node at `L - D` naming the next one,
+//!   and names a private head whose `futex_offset` is `D` (its
+//!   `list_op_pending` likewise a shadow address). The kernel then reads
+//!   only the private nodes and touches only the lock words, as Linux
+//!   does to the guest's. A lock word a thread other than the caller
+//!   holds gets the caller's host thread id (the kernel releases only
+//!   what the dying thread owns). A second lock under way
+//!   (`list_op_pending` of another thread) becomes a plain entry of the
+//!   chain;
 //! * the host exec then either succeeds, and the kernel marks each lock
 //!   owner-died and wakes a waiter, as Linux does for the guest, or fails,
-//!   and [`HostRobust::undo`] puts every word back (the entries' links,
-//!   the lock words still naming the caller) and the host thread's own
-//!   list, before the parked threads go on.
+//!   and [`HostRobust::undo`] puts back the lock words still naming the
+//!   caller and the host thread's own list and gives the shadow range
+//!   back, before the parked threads go on.
 //!
 //! Limits: all lists must use one `futex_offset` (glibc's do); a list
 //! with another is walked in place before the exec, as on hosts without
 //! this. A PI lock (bit 0 of its link) held by a thread other than the
 //! caller keeps its owner (the kernel's PI state names that thread), so
 //! the host does not release it. The chain holds at most the kernel's
-//! `ROBUST_LIST_LIMIT` entries.
+//! `ROBUST_LIST_LIMIT` entries, each lock word once; a lock word less
+//! than 8 bytes past another listed one (their nodes would overlap; no
+//! libc lays mutexes out so) is left out, as is one outside the guest's
+//! mapped memory or not 4-byte aligned (which Linux skips too).
 
-use crate::host::HostOs;
-use crate::memory::{Access, GuestMemory};
+use crate::host::{HostOs, HostProt};
+use crate::memory::{Access, GuestMemory, PAGE_SIZE};
 use crate::process::Process;
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -45,6 +58,8 @@ use alloc::vec::Vec;
 const FUTEX_TID_MASK: u32 = 0x3fff_ffff;
 /// The kernel's `ROBUST_LIST_LIMIT`.
 const ROBUST_LIST_LIMIT: usize = 2048;
+/// Size of a `struct robust_list` node.
+const NODE: u64 = 8;
 
 /// One guest robust list: its head and the guest thread that owns it.
 #[derive(Clone, Copy, Debug)]
@@ -60,8 +75,9 @@ pub(crate) struct HostRobust {
     head: Box<[u64; 3]>,
     /// The robust list the host thread named before.
     before: usize,
-    /// `(guest address, old value)` of each entry link rewritten.
-    links: Vec<(u64, u64)>,
+    /// The shadow range holding the private nodes: host address and size
+    /// as reserved (0, 0 when none).
+    shadow: (usize, usize),
     /// `(guest address, owner)` of each lock word given the caller's id.
     owners: Vec<(u64, i32)>,
     /// The caller's host thread id.
@@ -91,10 +107,11 @@ fn walk(mem: &GuestMemory, head: u64) -> Option<Walk> {
 }
 
 impl HostRobust {
-    /// Chain `lists` (the caller's first) into one host list and name it
-    /// for the calling host thread. Returns it, and the lists it could not
-    /// take (another `futex_offset`), which the caller walks in place.
-    /// `None` when the host names no robust lists, or nothing is held.
+    /// Chain `lists` (the caller's first) into one private host list and
+    /// name it for the calling host thread. Returns it, and the lists it
+    /// could not take (another `futex_offset`), which the caller walks in
+    /// place. `None` when the host names no robust lists, or nothing is
+    /// held.
     pub(crate) fn hand_over(
         p: &Process,
         lists: &[GuestList],
@@ -130,56 +147,112 @@ impl HostRobust {
                 }
             }
         }
-        nodes.truncate(ROBUST_LIST_LIMIT);
         let Some(offset) = offset else {
             return (None, rest);
         };
-        if nodes.is_empty() && pending.is_none() {
+        // The lock words, as guest addresses: each must be a mapped,
+        // aligned word, its node apart from every other's.
+        let word = |e: u64| {
+            let g = e.wrapping_add(offset);
+            (g.is_multiple_of(4) && mem.check(g, 4, Access::Read).is_ok()).then_some(g)
+        };
+        let mut words: Vec<(u64, bool, i32)> = nodes
+            .iter()
+            .filter_map(|&(e, pi, owner)| word(e).map(|g| (g, pi, owner)))
+            .collect();
+        words.sort_by_key(|w| w.0);
+        let mut last: Option<u64> = None;
+        words.retain(|&(g, _, _)| {
+            let apart = last.is_none_or(|l| g >= l + NODE);
+            if apart {
+                last = Some(g);
+            }
+            apart
+        });
+        words.truncate(ROBUST_LIST_LIMIT);
+        let pending = pending.and_then(|(e, pi, owner)| word(e).map(|g| (g, pi, owner)));
+        // The shadow range spans the listed words' pages, from `lo`.
+        let all = || words.iter().chain(pending.iter()).map(|w| w.0);
+        let (Some(lo), Some(hi)) = (all().min(), all().max()) else {
             return (None, rest);
-        }
-        let host_of = |g: u64| mem.check(g, 8, Access::Read).ok().map(|p| p as u64);
+        };
+        let lo = lo & !(PAGE_SIZE - 1);
+        let size = (hi + NODE - lo).next_multiple_of(PAGE_SIZE) as usize;
+        let host = p.host;
+        let Ok(shadow) = host.reserve(size) else {
+            return (None, lists.to_vec());
+        };
+        let shadow = shadow as usize;
         let mut head = Box::new([0u64; 3]);
         let head_at = head.as_ptr() as u64;
-        head[1] = offset;
-        let me = p.host.gettid();
+        // futex_offset: the lock word at guest address g is at host
+        // address base + g, its node at shadow + (g - lo).
+        head[1] = (mem.host_base() as u64)
+            .wrapping_add(lo)
+            .wrapping_sub(shadow as u64);
+        let me = host.gettid();
         let mut hr = HostRobust {
             before: 0,
             head,
-            links: Vec::new(),
+            shadow: (shadow, size),
             owners: Vec::new(),
             me,
         };
-        // Link backwards: each entry's `next` names the one after it.
+        let node = |g: u64| shadow as u64 + (g - lo);
+        // Back the shadow pages the nodes lie on (words are sorted, so
+        // a page already backed is the last one).
+        let mut backed = None;
+        let mut ok = true;
+        for &(g, _, _) in &words {
+            let first = node(g) & !(PAGE_SIZE - 1);
+            let end = (node(g) + NODE).next_multiple_of(PAGE_SIZE);
+            let from = backed.map_or(first, |b: u64| b.max(first));
+            if from < end {
+                let rw = HostProt::READ | HostProt::WRITE;
+                if host
+                    .protect(from as *mut u8, (end - from) as usize, rw)
+                    .is_err()
+                {
+                    ok = false;
+                    break;
+                }
+                backed = Some(end);
+            }
+        }
+        if !ok {
+            hr.put_back(p);
+            return (None, lists.to_vec());
+        }
+        // Link backwards: each node names the one after it.
         let mut next = head_at;
-        for &(e, pi, owner) in nodes.iter().rev() {
-            let (Some(host), Ok(old)) = (host_of(e), mem.read_u64(e)) else {
-                continue;
-            };
-            if mem.write_u64(e, next).is_err() {
-                continue;
-            }
-            hr.links.push((e, old));
+        for &(g, pi, owner) in words.iter().rev() {
+            // SAFETY: node(g)..node(g)+8 lies inside the shadow range this
+            // value reserved (lo <= g, g + 8 <= lo + size) and the loop
+            // above made its pages readable and writable; nothing else
+            // refers to the range. Nodes are 4-byte aligned, hence the
+            // unaligned store.
+            unsafe { core::ptr::write_unaligned(node(g) as *mut u64, next) };
             if !pi {
-                hr.take_owner(mem, e.wrapping_add(offset), owner);
+                hr.take_owner(mem, g, owner);
             }
-            next = host | pi as u64;
+            next = node(g) | pi as u64;
         }
         hr.head[0] = next;
-        if let Some((e, pi, owner)) = pending
-            && let Some(host) = host_of(e)
-        {
-            hr.head[2] = host | pi as u64;
+        if let Some((g, pi, owner)) = pending {
+            // The kernel reads no link at the pending node, only the lock
+            // word it names.
+            hr.head[2] = node(g) | pi as u64;
             if !pi {
-                hr.take_owner(mem, e.wrapping_add(offset), owner);
+                hr.take_owner(mem, g, owner);
             }
         }
-        match p.host.swap_robust_list(hr.head.as_ptr() as usize) {
+        match host.swap_robust_list(hr.head.as_ptr() as usize) {
             Some(before) => {
                 hr.before = before;
                 (Some(hr), rest)
             }
             None => {
-                hr.put_back(mem);
+                hr.put_back(p);
                 (None, lists.to_vec())
             }
         }
@@ -196,22 +269,24 @@ impl HostRobust {
         }
     }
 
-    /// The host exec failed: give the guest its lists and lock words back
-    /// and the host thread its own robust list.
+    /// The host exec failed: give the guest its lock words back and the
+    /// host thread its own robust list.
     pub(crate) fn undo(mut self, p: &Process) {
         let _ = p.host.swap_robust_list(self.before);
-        self.put_back(&p.mem);
+        self.put_back(p);
     }
 
-    fn put_back(&mut self, mem: &GuestMemory) {
-        for &(e, old) in self.links.iter().rev() {
-            let _ = mem.write_u64(e, old);
-        }
+    /// Give the lock words back to their owners and the shadow range to
+    /// the host (no robust list names it any more).
+    fn put_back(&mut self, p: &Process) {
         for &(addr, owner) in &self.owners {
-            swap_owner(mem, addr, self.me, owner);
+            swap_owner(&p.mem, addr, self.me, owner);
         }
-        self.links.clear();
         self.owners.clear();
+        let (at, size) = core::mem::take(&mut self.shadow);
+        if size != 0 && !p.host.release(at as *mut u8, size) {
+            let _ = p.host.discard(at as *mut u8, size);
+        }
     }
 }
 
