@@ -365,6 +365,8 @@ pub const MINSIGSTKSZ: u64 = 2048;
 
 pub const FUTEX_CMD_MASK: u64 = !(128 | 256);
 pub const FUTEX_CLOCK_REALTIME: u64 = 256;
+/// The owner's thread id in a robust or PI futex word.
+pub const FUTEX_TID_MASK: u32 = 0x3fff_ffff;
 
 pub const CLOCK_REALTIME: i32 = 0;
 pub const CLOCK_MONOTONIC: i32 = 1;

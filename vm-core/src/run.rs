@@ -26,6 +26,7 @@ use crate::host::{Errno, FutexArgs, SysResult};
 use crate::launch::monotonic_ns;
 use crate::process::{Engine, ExitStatus, Process, Thread, ThreadShared};
 use crate::signal;
+use crate::syscall::exec_robust::ExecHold;
 use crate::syscall::{self, Flow};
 use alloc::boxed::Box;
 use alloc::sync::Arc;
@@ -42,23 +43,6 @@ const GREEN_SLICE: u64 = 1 << 22;
 /// How long, in nanoseconds, the end of a process waits for its other
 /// threads to walk their robust lists (see `Process::await_robust_walks`).
 const ROBUST_GRACE_NS: u64 = 500_000_000;
-
-/// What [`Process::exec_prepare`] did with the robust lists before the
-/// host's exec, for [`Process::exec_failed`].
-pub(crate) enum ExecHold {
-    /// Nothing was held, or nothing needed doing.
-    Nothing,
-    /// Walked in place: the old image cannot go on.
-    Released,
-    /// Handed to the host kernel (`host`, when anything was held), after
-    /// stopping the other threads (`stopped`); `released`: a list that
-    /// could not be handed over was walked in place.
-    Handed {
-        host: Option<crate::syscall::exec_robust::HostRobust>,
-        stopped: bool,
-        released: bool,
-    },
-}
 
 /// How one thread's run loop ended.
 pub(crate) enum ThreadEnd {

@@ -49,13 +49,13 @@
 //! libc lays mutexes out so) is left out, as is one outside the guest's
 //! mapped memory or not 4-byte aligned (which Linux skips too).
 
+use crate::abi::FUTEX_TID_MASK;
 use crate::host::{HostOs, HostProt};
 use crate::memory::{Access, GuestMemory, PAGE_SIZE};
 use crate::process::Process;
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
-const FUTEX_TID_MASK: u32 = 0x3fff_ffff;
 /// The kernel's `ROBUST_LIST_LIMIT`.
 const ROBUST_LIST_LIMIT: usize = 2048;
 /// Size of a `struct robust_list` node.
@@ -319,4 +319,21 @@ fn swap_owner(mem: &GuestMemory, addr: u64, from: i32, to: i32) -> bool {
 /// guest's to it).
 pub(crate) fn supported(host: &dyn HostOs) -> bool {
     host.host_robust_lists()
+}
+
+/// What [`Process::exec_prepare`] did with the robust lists before the
+/// host's exec, for [`Process::exec_failed`].
+pub(crate) enum ExecHold {
+    /// Nothing was held, or nothing needed doing.
+    Nothing,
+    /// Walked in place: the old image cannot go on.
+    Released,
+    /// Handed to the host kernel (`host`, when anything was held), after
+    /// stopping the other threads (`stopped`); `released`: a list that
+    /// could not be handed over was walked in place.
+    Handed {
+        host: Option<HostRobust>,
+        stopped: bool,
+        released: bool,
+    },
 }

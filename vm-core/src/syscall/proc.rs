@@ -509,7 +509,7 @@ fn exec(cx: &mut Ctx<'_>, dirfd: i32, file: Vec<u8>, argv: u64, envp: u64, flags
     // `Process::exec_prepare`).
     let builds = host.builds_children();
     let hold = if builds {
-        crate::run::ExecHold::Nothing
+        super::exec_robust::ExecHold::Nothing
     } else {
         match cx.p.exec_prepare(cx.t) {
             Ok(h) => h,

@@ -16,6 +16,7 @@
 
 use super::sys::{futex_one_thread, read_timespec};
 use super::{Ctx, R, get, put};
+use crate::abi::FUTEX_TID_MASK;
 pub use crate::abi::{
     CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_FS, CLONE_INTO_CGROUP,
     CLONE_NEWNS, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS, CLONE_SIGHAND, CLONE_THREAD,
@@ -529,7 +530,6 @@ pub(super) fn get_robust_list(cx: &mut Ctx<'_>, a: &[u64; 6]) -> R {
 
 const FUTEX_WAITERS: u32 = 0x8000_0000;
 const FUTEX_OWNER_DIED: u32 = 0x4000_0000;
-const FUTEX_TID_MASK: u32 = 0x3fff_ffff;
 /// The kernel's `ROBUST_LIST_LIMIT`.
 const ROBUST_LIST_LIMIT: usize = 2048;
 
