@@ -411,6 +411,14 @@ fn div_kind(inst: &Inst) -> Option<(R, bool, bool, W)> {
 /// fault: what may stand between a fused division and its partner.
 fn pure_int(inst: &Inst) -> bool {
     use Inst::*;
+    int_alu(inst) || matches!(inst, Mul(_) | Mulh(_) | Mulhsu(_) | Mulhu(_) | Mulw(_))
+}
+
+/// The base integer operations (register or immediate), which write only
+/// their `rd`: [`pure_int`] without the products, which the M extension's
+/// fused pairs may make write a partner early (see `deadload`).
+fn int_alu(inst: &Inst) -> bool {
+    use Inst::*;
     matches!(
         inst,
         Lui(_)
@@ -443,11 +451,6 @@ fn pure_int(inst: &Inst) -> bool {
             | Sllw(_)
             | Srlw(_)
             | Sraw(_)
-            | Mul(_)
-            | Mulh(_)
-            | Mulhsu(_)
-            | Mulhu(_)
-            | Mulw(_)
     )
 }
 
