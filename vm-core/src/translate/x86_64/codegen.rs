@@ -6,7 +6,7 @@
 //! whole region: loaded at entry (but those the entry block writes
 //! before reading, see `deadload`), stored back to the `Cpu` at every exit
 //! and before every helper call (the set the region writes), reloaded
-//! after; three of them (`sp`, `ra`, `a0`) are pinned, the same host
+//! after; five of them (`sp`, `ra`, `a0`, `a5`, `a4`) are pinned, the same host
 //! register in every translation, neither loaded at entry nor stored at
 //! exits (see `pinned`, which also says when a loop region gives their
 //! homes to its own registers); up to fourteen F/D registers live in xmm registers the same way
