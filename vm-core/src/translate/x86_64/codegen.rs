@@ -66,6 +66,7 @@ mod fcache;
 mod float;
 mod frm;
 mod fwd;
+mod heads;
 mod konst;
 mod pair;
 mod pcmap;
@@ -524,23 +525,10 @@ pub fn translate<'s>(
             fwritten |= 1 << fd;
         }
     }
-    // Budget checks go where loops can close: the entry and the targets
-    // of backward edges (every cycle inside the region has one).
-    let mut headers = alloc::vec![entry];
-    for b in blocks {
-        let last = b[b.len() - 1];
-        let Some((target, _)) = weight::direct_target(&last) else {
-            continue;
-        };
-        if target <= last.pc {
-            headers.push(target);
-        }
-    }
     // Return points of the calls traced through (callee and return point
     // both in the region): a return whose target is one of them jumps
-    // there (see `Gen::predict_return`). Such a jump can close a loop
-    // that has no backward edge (a return to a return point before it,
-    // `ra` unchanged), so each is a loop head too.
+    // there (see `Gen::predict_return`), so each is a loop head too (see
+    // `heads`).
     // Blocks come in address order (see `scan_region`): bisect them.
     let starts = |pc: &u64| blocks.binary_search_by_key(pc, |b| b[0].pc).is_ok();
     let mut returns = Vec::new();
@@ -553,12 +541,11 @@ pub fn translate<'s>(
             let back = last.pc + last.len as u64;
             if starts(&callee) && starts(&back) && !returns.contains(&back) {
                 returns.push(back);
-                headers.push(back);
             }
         }
     }
-    headers.sort_unstable();
-    headers.dedup();
+    // Budget checks go where loops can close (see `heads`).
+    let headers = heads::loop_heads(blocks, entry, &returns);
     let frm_known = frm::known_at_start(blocks, entry, &returns);
     let carry_ok = pending::blocks(blocks, entry, &returns, &headers, &frm_known);
     // The blocks also entered from outside (see `entries`), and every way
