@@ -3,9 +3,13 @@
 //! whatever it loops on: every cycle of the region's own edges must pass
 //! a check. The checks sit at block starts, the *loop heads*:
 //!
-//! * the region's entry (a cycle through other regions comes back in
-//!   through some region's entry or a side entry, whose stub checks too,
-//!   see `entries`);
+//! * the region's entry. A cycle that leaves the region goes through
+//!   some translation's entry or side entry, whose stub checks too (see
+//!   `entries`), or through a call's return point, entered by the host
+//!   `ret` without a check (see `ras`); but that return pops a frame its
+//!   call pushed, and the call entered its callee through a checked entry.
+//!   So the region's own edges (`dirty::successors`: a call leaving the
+//!   region has no successor here) need heads only for cycles of their own;
 //! * the return points of calls traced through: a predicted return to
 //!   one can close a loop that has no backward edge (a return to a return
 //!   point before it, `ra` unchanged);
