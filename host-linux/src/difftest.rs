@@ -1059,3 +1059,82 @@ fn dead_entry_loads_agree_at_faults_with_host_faults() {
     }
     assert!(h.jit_stat("jit_translations") > Some(0));
 }
+
+/// `sp` and `tp` made wild inside a hot loop whose head (a block start)
+/// accesses through both: translated code leaves those accesses
+/// uncompared on the promise that `sp` and `tp` are near the guest space
+/// at every way into a block (`codegen/bounds.rs` in vm-core), so the
+/// wild values must be caught where they cross into the loop head: along
+/// the region's own back edge (a host jump), through an indirect jump
+/// that hits the lookup table every trip (straight to translated code),
+/// and through one taken only on the wild trip (a table miss: the
+/// dispatcher enters the loop head). Each wild value (in the guards, just
+/// past them, far outside, below 0) must be the interpreter's fault at
+/// the head's access, with the same registers; an access to host memory
+/// outside the reservation kills the test process.
+#[test]
+fn wild_stack_and_thread_pointers_agree_with_host_faults() {
+    use vm_core::cpu::{Cpu, Trap};
+    use vm_core::rv;
+    use vm_testkit::difftest::{CODE, DATA, DATA_LEN};
+    let mut h = Harness::with_cache(&HOST, 4 << 20);
+    assert!(HOST.code_faults());
+    h.set_cold_runs(2);
+    let add = |d, a, b| rv::r(0x33, 0, 0, d, a, b);
+    let mut code = vec![0x13u32; 0x80 / 4];
+    let mut put = |at: i32, w: u32| code[at as usize / 4] = w;
+    put(0x00, rv::i(0x03, 3, 5, 2, 8)); // loop: ld t0, 8(sp)
+    put(0x04, rv::i(0x03, 3, 6, 4, -16)); // ld t1, -16(tp)
+    put(0x08, add(10, 10, 5)); // a0 += t0
+    put(0x0c, add(10, 10, 6)); // a0 += t1
+    put(0x10, rv::addi(19, 19, -1)); // s3 -= 1
+    put(0x14, rv::b(0, 19, 0, 0x40 - 0x14)); // beqz s3, done
+    put(0x18, rv::b(1, 19, 20, 0x24 - 0x18)); // bne s3, s4, tame
+    put(0x1c, add(2, 2, 21)); // sp += s5 (the wild trip)
+    put(0x20, add(4, 4, 22)); // tp += s6
+    put(0x24, rv::b(1, 23, 0, 0x30 - 0x24)); // tame: bnez s7, jr
+    put(0x28, rv::b(0, 19, 24, 0x30 - 0x28)); // beq s3, s8, jr
+    put(0x2c, rv::jal(0, -0x2c)); // j loop
+    put(0x30, rv::i(0x67, 0, 0, 28, 0)); // jr: jr t3 (loop)
+    put(0x40, rv::ECALL); // done
+    let size = h.space_size();
+    let sp0 = DATA + DATA_LEN as u64 / 2;
+    let tp0 = DATA + 64;
+    let wilds = [
+        size,
+        size + 2048,
+        size + 40 * 1024,
+        size + (1 << 20),
+        0u64.wrapping_sub(8),
+        0u64.wrapping_sub(40 * 1024),
+        0u64.wrapping_sub(1 << 20),
+        1 << 40,
+        1 << 63,
+    ];
+    let mut faults = 0;
+    for wild in wilds {
+        // The back edge: the region's host jump, the indirect jump every
+        // trip (a table hit), or only on the wild trip (a miss).
+        for (always_jr, jr_trip) in [(0, u64::MAX), (1, u64::MAX), (0, 50)] {
+            for sp_wild in [true, false] {
+                let mut cpu = Cpu::default();
+                cpu.x[2] = sp0;
+                cpu.x[4] = tp0;
+                cpu.x[19] = 200;
+                cpu.x[20] = 50;
+                let (reg0, delta) = if sp_wild { (sp0, 21) } else { (tp0, 22) };
+                cpu.x[delta] = wild.wrapping_sub(reg0);
+                cpu.x[23] = always_jr;
+                cpu.x[24] = jr_trip;
+                cpu.x[28] = CODE;
+                let data: Vec<u8> = (0..DATA_LEN).map(|i| (i * 3 + 1) as u8).collect();
+                let what = format!("wild {wild:#x} sp {sp_wild} jr {always_jr}/{jr_trip}");
+                let o = run_program(&mut h, &code, data, cpu, &what);
+                assert!(matches!(o.trap, Trap::MemFault(_)), "{what}: {o:?}");
+                faults += 1;
+            }
+        }
+    }
+    assert_eq!(faults, wilds.len() * 6);
+    assert!(h.jit_stat("jit_translations") > Some(0));
+}
