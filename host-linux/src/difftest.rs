@@ -587,8 +587,10 @@ fn eight_cached_registers_agree_with_host_faults() {
 
 /// Straight-line code with more registers live than the host has
 /// (`codegen::pinned::unpin_pays` in vm-core: such a region gives the
-/// homes of `sp`, `ra` and `a0` to its own registers): 106 instructions
-/// mixing thirteen registers, `a0` and `sp` among them, a helper call in
+/// homes of `sp`, `ra` and `a0` to its own registers): 122 instructions
+/// mixing thirteen registers, `a0` among them, and `sp`, which steps
+/// through the data and is mixed into `a1` (a wild `sp` would keep the
+/// code out of translation, see `backend::near` in vm-core), a helper call in
 /// the middle (`csrr instret`: every cached register live and dirty), a
 /// call to a leaf traced into the region that reads and writes `a0`, a
 /// load through a base that walks past the end of the data, where the
@@ -608,8 +610,8 @@ fn straight_line_unpinned_regions_agree_with_host_faults() {
         |d, a, b| rv::r(0x33, 0, 0, d, a, b),
         |d, a, b| rv::r(0x33, 4, 0, d, a, b),
     );
-    // s2..s9, a1..a3 and a0 and sp: thirteen registers.
-    let regs: [u8; 13] = [18, 19, 20, 21, 22, 23, 24, 25, 11, 12, 13, 10, 2];
+    // s2..s9, a1..a3, a0 and s1: thirteen registers.
+    let regs: [u8; 13] = [18, 19, 20, 21, 22, 23, 24, 25, 11, 12, 13, 10, 9];
     let (base, count, t0, t1) = (26u8, 27u8, 5u8, 6u8); // s10, s11
     let mut code = Vec::new();
     // L: one long block (no branch before the end).
@@ -622,6 +624,8 @@ fn straight_line_unpinned_regions_agree_with_host_faults() {
                 xor(d, d, a)
             });
         }
+        code.push(rv::addi(2, 2, 8)); // sp += 8
+        code.push(xor(11, 11, 2)); // a1 ^= sp
         if round == 3 {
             code.push(rv::i(0x73, 2, t0, 0, 0xc02)); // csrr t0, instret
             code.push(add(21, 21, t0)); // s5 += t0
@@ -658,6 +662,7 @@ fn straight_line_unpinned_regions_agree_with_host_faults() {
         for &k in &regs {
             cpu.x[k as usize] = 0x9e37_79b9_7f4a_7c15u64.wrapping_mul(k as u64 + 1);
         }
+        cpu.x[2] = DATA;
         cpu.x[base as usize] = end.wrapping_sub(64 * loads_before_fault.min(40));
         if loads_before_fault > 40 {
             cpu.x[base as usize] = DATA;
