@@ -1076,7 +1076,10 @@ fn dead_entry_loads_agree_at_faults_with_host_faults() {
 /// dispatcher enters the loop head). Each wild value (in the guards, just
 /// past them, far outside, below 0) must be the interpreter's fault at
 /// the head's access, with the same registers; an access to host memory
-/// outside the reservation kills the test process.
+/// outside the reservation kills the test process. The loop also comes
+/// with 24 more instructions mixing eight other registers, so that its
+/// region gives the pinned registers' homes to those (`codegen/pinned.rs`:
+/// `sp` then lives in the `Cpu`, where the check must read it).
 #[test]
 fn wild_stack_and_thread_pointers_agree_with_host_faults() {
     use vm_core::cpu::{Cpu, Trap};
@@ -1086,22 +1089,8 @@ fn wild_stack_and_thread_pointers_agree_with_host_faults() {
     assert!(HOST.code_faults());
     h.set_cold_runs(2);
     let add = |d, a, b| rv::r(0x33, 0, 0, d, a, b);
-    let mut code = vec![0x13u32; 0x80 / 4];
-    let mut put = |at: i32, w: u32| code[at as usize / 4] = w;
-    put(0x00, rv::i(0x03, 3, 5, 2, 8)); // loop: ld t0, 8(sp)
-    put(0x04, rv::i(0x03, 3, 6, 4, -16)); // ld t1, -16(tp)
-    put(0x08, add(10, 10, 5)); // a0 += t0
-    put(0x0c, add(10, 10, 6)); // a0 += t1
-    put(0x10, rv::addi(19, 19, -1)); // s3 -= 1
-    put(0x14, rv::b(0, 19, 0, 0x40 - 0x14)); // beqz s3, done
-    put(0x18, rv::b(1, 19, 20, 0x24 - 0x18)); // bne s3, s4, tame
-    put(0x1c, add(2, 2, 21)); // sp += s5 (the wild trip)
-    put(0x20, add(4, 4, 22)); // tp += s6
-    put(0x24, rv::b(1, 23, 0, 0x30 - 0x24)); // tame: bnez s7, jr
-    put(0x28, rv::b(0, 19, 24, 0x30 - 0x28)); // beq s3, s8, jr
-    put(0x2c, rv::jal(0, -0x2c)); // j loop
-    put(0x30, rv::i(0x67, 0, 0, 28, 0)); // jr: jr t3 (loop)
-    put(0x40, rv::ECALL); // done
+    let xor = |d, a, b| rv::r(0x33, 4, 0, d, a, b);
+    let mixed: [u8; 8] = [9, 11, 12, 13, 14, 15, 16, 17];
     let size = h.space_size();
     let sp0 = DATA + DATA_LEN as u64 / 2;
     let tp0 = DATA + 64;
@@ -1117,29 +1106,64 @@ fn wild_stack_and_thread_pointers_agree_with_host_faults() {
         1 << 63,
     ];
     let mut faults = 0;
-    for wild in wilds {
-        // The back edge: the region's host jump, the indirect jump every
-        // trip (a table hit), or only on the wild trip (a miss).
-        for (always_jr, jr_trip) in [(0, u64::MAX), (1, u64::MAX), (0, 50)] {
-            for sp_wild in [true, false] {
-                let mut cpu = Cpu::default();
-                cpu.x[2] = sp0;
-                cpu.x[4] = tp0;
-                cpu.x[19] = 200;
-                cpu.x[20] = 50;
-                let (reg0, delta) = if sp_wild { (sp0, 21) } else { (tp0, 22) };
-                cpu.x[delta] = wild.wrapping_sub(reg0);
-                cpu.x[23] = always_jr;
-                cpu.x[24] = jr_trip;
-                cpu.x[28] = CODE;
-                let data: Vec<u8> = (0..DATA_LEN).map(|i| (i * 3 + 1) as u8).collect();
-                let what = format!("wild {wild:#x} sp {sp_wild} jr {always_jr}/{jr_trip}");
-                let o = run_program(&mut h, &code, data, cpu, &what);
-                assert!(matches!(o.trap, Trap::MemFault(_)), "{what}: {o:?}");
-                faults += 1;
+    for mix in [0usize, 24] {
+        let mut code = vec![
+            rv::i(0x03, 3, 5, 2, 8),   // loop: ld t0, 8(sp)
+            rv::i(0x03, 3, 6, 4, -16), // ld t1, -16(tp)
+            add(10, 10, 5),            // a0 += t0
+            add(10, 10, 6),            // a0 += t1
+        ];
+        for k in 0..mix {
+            let (d, a) = (mixed[k % 8], mixed[(k * 3 + 1) % 8]);
+            code.push(if k % 2 == 0 {
+                add(d, d, a)
+            } else {
+                xor(d, d, a)
+            });
+        }
+        let at = |i: usize| 4 * i as i32;
+        let n = code.len();
+        let (done, tame, jr) = (n + 9, n + 5, n + 8);
+        code.extend([
+            rv::addi(19, 19, -1),                   // s3 -= 1
+            rv::b(0, 19, 0, at(done) - at(n + 1)),  // beqz s3, done
+            rv::b(1, 19, 20, at(tame) - at(n + 2)), // bne s3, s4, tame
+            add(2, 2, 21),                          // sp += s5 (the wild trip)
+            add(4, 4, 22),                          // tp += s6
+            rv::b(1, 23, 0, at(jr) - at(n + 5)),    // tame: bnez s7, jr
+            rv::b(0, 19, 24, at(jr) - at(n + 6)),   // beq s3, s8, jr
+            rv::jal(0, -at(n + 7)),                 // j loop
+            rv::i(0x67, 0, 0, 28, 0),               // jr: jr t3 (loop)
+            rv::ECALL,                              // done
+        ]);
+        for wild in wilds {
+            // The back edge: the region's host jump, the indirect jump
+            // every trip (a table hit), or only on the wild trip (a miss).
+            for (always_jr, jr_trip) in [(0, u64::MAX), (1, u64::MAX), (0, 50)] {
+                for sp_wild in [true, false] {
+                    let mut cpu = Cpu::default();
+                    cpu.x[2] = sp0;
+                    cpu.x[4] = tp0;
+                    cpu.x[19] = 200;
+                    cpu.x[20] = 50;
+                    for (k, &r) in mixed.iter().enumerate() {
+                        cpu.x[r as usize] = 0x9e37_79b9_7f4a_7c15u64.wrapping_mul(k as u64 + 5);
+                    }
+                    let (reg0, delta) = if sp_wild { (sp0, 21) } else { (tp0, 22) };
+                    cpu.x[delta] = wild.wrapping_sub(reg0);
+                    cpu.x[23] = always_jr;
+                    cpu.x[24] = jr_trip;
+                    cpu.x[28] = CODE;
+                    let data: Vec<u8> = (0..DATA_LEN).map(|i| (i * 3 + 1) as u8).collect();
+                    let what =
+                        format!("mix {mix} wild {wild:#x} sp {sp_wild} jr {always_jr}/{jr_trip}");
+                    let o = run_program(&mut h, &code, data, cpu, &what);
+                    assert!(matches!(o.trap, Trap::MemFault(_)), "{what}: {o:?}");
+                    faults += 1;
+                }
             }
         }
     }
-    assert_eq!(faults, wilds.len() * 6);
+    assert_eq!(faults, 2 * wilds.len() * 6);
     assert!(h.jit_stat("jit_translations") > Some(0));
 }
