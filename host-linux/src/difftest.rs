@@ -587,8 +587,10 @@ fn eight_cached_registers_agree_with_host_faults() {
 
 /// Straight-line code with more registers live than the host has
 /// (`codegen::pinned::unpin_pays` in vm-core: such a region gives the
-/// homes of `sp`, `ra` and `a0` to its own registers): 106 instructions
-/// mixing thirteen registers, `a0` and `sp` among them, a helper call in
+/// homes of `sp`, `ra` and `a0` to its own registers): 122 instructions
+/// mixing thirteen registers, `a0` among them, and `sp`, which steps
+/// through the data and is mixed into `a1` (a wild `sp` would keep the
+/// code out of translation, see `backend::near` in vm-core), a helper call in
 /// the middle (`csrr instret`: every cached register live and dirty), a
 /// call to a leaf traced into the region that reads and writes `a0`, a
 /// load through a base that walks past the end of the data, where the
@@ -608,8 +610,8 @@ fn straight_line_unpinned_regions_agree_with_host_faults() {
         |d, a, b| rv::r(0x33, 0, 0, d, a, b),
         |d, a, b| rv::r(0x33, 4, 0, d, a, b),
     );
-    // s2..s9, a1..a3 and a0 and sp: thirteen registers.
-    let regs: [u8; 13] = [18, 19, 20, 21, 22, 23, 24, 25, 11, 12, 13, 10, 2];
+    // s2..s9, a1..a3, a0 and s1: thirteen registers.
+    let regs: [u8; 13] = [18, 19, 20, 21, 22, 23, 24, 25, 11, 12, 13, 10, 9];
     let (base, count, t0, t1) = (26u8, 27u8, 5u8, 6u8); // s10, s11
     let mut code = Vec::new();
     // L: one long block (no branch before the end).
@@ -622,6 +624,8 @@ fn straight_line_unpinned_regions_agree_with_host_faults() {
                 xor(d, d, a)
             });
         }
+        code.push(rv::addi(2, 2, 8)); // sp += 8
+        code.push(xor(11, 11, 2)); // a1 ^= sp
         if round == 3 {
             code.push(rv::i(0x73, 2, t0, 0, 0xc02)); // csrr t0, instret
             code.push(add(21, 21, t0)); // s5 += t0
@@ -658,6 +662,7 @@ fn straight_line_unpinned_regions_agree_with_host_faults() {
         for &k in &regs {
             cpu.x[k as usize] = 0x9e37_79b9_7f4a_7c15u64.wrapping_mul(k as u64 + 1);
         }
+        cpu.x[2] = DATA;
         cpu.x[base as usize] = end.wrapping_sub(64 * loads_before_fault.min(40));
         if loads_before_fault > 40 {
             cpu.x[base as usize] = DATA;
@@ -1057,5 +1062,108 @@ fn dead_entry_loads_agree_at_faults_with_host_faults() {
             );
         }
     }
+    assert!(h.jit_stat("jit_translations") > Some(0));
+}
+
+/// `sp` and `tp` made wild inside a hot loop whose head (a block start)
+/// accesses through both: translated code leaves those accesses
+/// uncompared on the promise that `sp` and `tp` are near the guest space
+/// at every way into a block (`codegen/bounds.rs` in vm-core), so the
+/// wild values must be caught where they cross into the loop head: along
+/// the region's own back edge (a host jump), through an indirect jump
+/// that hits the lookup table every trip (straight to translated code),
+/// and through one taken only on the wild trip (a table miss: the
+/// dispatcher enters the loop head). Each wild value (in the guards, just
+/// past them, far outside, below 0) must be the interpreter's fault at
+/// the head's access, with the same registers; an access to host memory
+/// outside the reservation kills the test process. The loop also comes
+/// with 24 more instructions mixing eight other registers, so that its
+/// region gives the pinned registers' homes to those (`codegen/pinned.rs`:
+/// `sp` then lives in the `Cpu`, where the check must read it).
+#[test]
+fn wild_stack_and_thread_pointers_agree_with_host_faults() {
+    use vm_core::cpu::{Cpu, Trap};
+    use vm_core::rv;
+    use vm_testkit::difftest::{CODE, DATA, DATA_LEN};
+    let mut h = Harness::with_cache(&HOST, 4 << 20);
+    assert!(HOST.code_faults());
+    h.set_cold_runs(2);
+    let add = |d, a, b| rv::r(0x33, 0, 0, d, a, b);
+    let xor = |d, a, b| rv::r(0x33, 4, 0, d, a, b);
+    let mixed: [u8; 8] = [9, 11, 12, 13, 14, 15, 16, 17];
+    let size = h.space_size();
+    let sp0 = DATA + DATA_LEN as u64 / 2;
+    let tp0 = DATA + 64;
+    let wilds = [
+        size,
+        size + 2048,
+        size + 40 * 1024,
+        size + (1 << 20),
+        0u64.wrapping_sub(8),
+        0u64.wrapping_sub(40 * 1024),
+        0u64.wrapping_sub(1 << 20),
+        1 << 40,
+        1 << 63,
+    ];
+    let mut faults = 0;
+    for mix in [0usize, 24] {
+        let mut code = vec![
+            rv::i(0x03, 3, 5, 2, 8),   // loop: ld t0, 8(sp)
+            rv::i(0x03, 3, 6, 4, -16), // ld t1, -16(tp)
+            add(10, 10, 5),            // a0 += t0
+            add(10, 10, 6),            // a0 += t1
+        ];
+        for k in 0..mix {
+            let (d, a) = (mixed[k % 8], mixed[(k * 3 + 1) % 8]);
+            code.push(if k % 2 == 0 {
+                add(d, d, a)
+            } else {
+                xor(d, d, a)
+            });
+        }
+        let at = |i: usize| 4 * i as i32;
+        let n = code.len();
+        let (done, tame, jr) = (n + 9, n + 5, n + 8);
+        code.extend([
+            rv::addi(19, 19, -1),                   // s3 -= 1
+            rv::b(0, 19, 0, at(done) - at(n + 1)),  // beqz s3, done
+            rv::b(1, 19, 20, at(tame) - at(n + 2)), // bne s3, s4, tame
+            add(2, 2, 21),                          // sp += s5 (the wild trip)
+            add(4, 4, 22),                          // tp += s6
+            rv::b(1, 23, 0, at(jr) - at(n + 5)),    // tame: bnez s7, jr
+            rv::b(0, 19, 24, at(jr) - at(n + 6)),   // beq s3, s8, jr
+            rv::jal(0, -at(n + 7)),                 // j loop
+            rv::i(0x67, 0, 0, 28, 0),               // jr: jr t3 (loop)
+            rv::ECALL,                              // done
+        ]);
+        for wild in wilds {
+            // The back edge: the region's host jump, the indirect jump
+            // every trip (a table hit), or only on the wild trip (a miss).
+            for (always_jr, jr_trip) in [(0, u64::MAX), (1, u64::MAX), (0, 50)] {
+                for sp_wild in [true, false] {
+                    let mut cpu = Cpu::default();
+                    cpu.x[2] = sp0;
+                    cpu.x[4] = tp0;
+                    cpu.x[19] = 200;
+                    cpu.x[20] = 50;
+                    for (k, &r) in mixed.iter().enumerate() {
+                        cpu.x[r as usize] = 0x9e37_79b9_7f4a_7c15u64.wrapping_mul(k as u64 + 5);
+                    }
+                    let (reg0, delta) = if sp_wild { (sp0, 21) } else { (tp0, 22) };
+                    cpu.x[delta] = wild.wrapping_sub(reg0);
+                    cpu.x[23] = always_jr;
+                    cpu.x[24] = jr_trip;
+                    cpu.x[28] = CODE;
+                    let data: Vec<u8> = (0..DATA_LEN).map(|i| (i * 3 + 1) as u8).collect();
+                    let what =
+                        format!("mix {mix} wild {wild:#x} sp {sp_wild} jr {always_jr}/{jr_trip}");
+                    let o = run_program(&mut h, &code, data, cpu, &what);
+                    assert!(matches!(o.trap, Trap::MemFault(_)), "{what}: {o:?}");
+                    faults += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(faults, 2 * wilds.len() * 6);
     assert!(h.jit_stat("jit_translations") > Some(0));
 }

@@ -20,7 +20,15 @@
 //!   or a cold exit inside it can be made precise;
 //! * instructions the back end does not translate inline are appended to
 //!   the fallback list ([`StepInst`]) and run by the single-step executor
-//!   ([`crate::translate::step`]) through the back end's step helper.
+//!   ([`crate::translate::step`]) through the back end's step helper;
+//! * `sp` and `tp` ([`NEAR_REGS`]) are near the guest space ([`near`]) at
+//!   every way into a translated block: the dispatcher enters translated
+//!   code only when they are (else it interprets the block), and
+//!   translated code goes from one block to another (chained exits,
+//!   branches, indirect jumps, returns) only when they are (else it
+//!   leaves for the dispatcher). So the code of a block may access
+//!   through them at its start without a bounds compare, the guard regions
+//!   catching what lands outside the space.
 
 use crate::cache::{Blocks, Ring, SideEntry};
 use crate::cpu::{Cpu, Trap};
@@ -28,6 +36,29 @@ use crate::decode::Inst;
 use crate::memory::{GuestMemory, MemFault};
 use alloc::vec::Vec;
 use core::sync::atomic::AtomicU64;
+
+/// The guest registers (`sp`, `tp`) that are [`near`] the guest space
+/// at every way into translated code (see the module documentation): the
+/// stack and thread pointers, which nearly every function and every
+/// `malloc` access through, and which no sane program points elsewhere.
+pub const NEAR_REGS: [u8; 2] = [2, 4];
+
+/// How far outside `[0, size)` a [`NEAR_REGS`] register may lie at a way
+/// into translated code: half the guard regions (with an offset of at
+/// most 2 KiB, and a few small `addi`s on, an access still lands inside
+/// the reservation or its guards).
+pub const NEAR_SLACK: u64 = crate::memory::GUARD / 2;
+
+/// Is `v` within [`NEAR_SLACK`] bytes of `[0, size)` (wrapping: just
+/// below 0 counts)?
+pub fn near(v: u64, size: u64) -> bool {
+    v.wrapping_add(NEAR_SLACK) < size + 2 * NEAR_SLACK
+}
+
+/// Are all of `cpu`'s [`NEAR_REGS`] [`near`] a space of `size` bytes?
+pub fn near_regs(cpu: &Cpu, size: u64) -> bool {
+    NEAR_REGS.iter().all(|&r| near(cpu.x[r as usize], size))
+}
 
 /// One guest instruction of a block: its pc, decoding and length.
 #[derive(Clone, Copy, Debug)]

@@ -652,6 +652,9 @@ pub struct JitStats {
     /// the translations they killed.
     pub page_invalidations: u64,
     pub invalidated: u64,
+    /// Dispatches that interpreted a block because `sp` or `tp` was wild
+    /// (see [`backend::near`]).
+    pub wild_entries: u64,
 }
 
 /// Most fallback instructions one translation may number (at most one
@@ -1553,7 +1556,13 @@ impl<B: Backend> Engine for JitOn<B> {
                 // after all (`cold_runs` raised at run time), interpreting
                 // would still be exact.
                 let mut decoded = None;
-                let host = if st.profile.run_cold(pc, cold) {
+                // Translated code assumes `sp` and `tp` near the guest
+                // space (see `backend::near`): while either is wild, the
+                // block is interpreted.
+                let host = if sh.host_faults && !backend::near_regs(cpu, mem.size()) {
+                    st.stats.wild_entries += 1;
+                    None
+                } else if st.profile.run_cold(pc, cold) {
                     None
                 } else if let Some((h, t)) = st.cache.translation(pc) {
                     if t.guest_start != pc {
@@ -1715,6 +1724,7 @@ impl<B: Backend> Engine for JitOn<B> {
             ("jit_backoff_blocks_decoded", st.cold.decoded),
             ("jit_backoff_decoded_dropped", st.cold.dropped),
             ("jit_stop_the_world", s.stop_the_world),
+            ("jit_wild_entries", s.wild_entries),
             ("profile_blocks_seen", st.profile.seen_count() as u64),
             ("jit_translate_ns", s.translate_ns),
         ]

@@ -52,7 +52,7 @@ use super::encode::{Alu, Asm, AsmError, Cond, Label, Mem, Reg, Shift, Unary, W, 
 use super::{Helper, Stubs, off};
 use crate::cache::SideEntry;
 use crate::decode::{I, Inst, R, S};
-use crate::translate::backend::{GuestInst, StepInst, exit};
+use crate::translate::backend::{GuestInst, NEAR_REGS, StepInst, exit};
 use alloc::vec::Vec;
 
 mod atomic;
@@ -172,6 +172,15 @@ enum Cold {
     Exit {
         label: Label,
         target: u64,
+        dirty: u32,
+        retired: u32,
+    },
+    /// `sp` or `tp` is wild where the code would go on to another block
+    /// (see `Gen::near_check`): store back `dirty`, count `retired`
+    /// instructions, and leave for the dispatcher at guest `pc`.
+    Leave {
+        label: Label,
+        pc: u64,
         dirty: u32,
         retired: u32,
     },
@@ -796,6 +805,9 @@ pub fn translate<'s>(
                     .fwd_live()
                     .filter(|f| f.h == Reg::Rax && g.spares_rax(&gi.inst, f.r));
                 let index = base + i as u32;
+                if g.stubs.host_faults && is_transfer(&gi.inst) {
+                    g.near_check(gi.pc, index, int_rd(&gi.inst));
+                }
                 ended = match g.inst(gi, index, steps)? {
                     Some(ended) => ended,
                     None => {
@@ -814,7 +826,11 @@ pub fn translate<'s>(
             if !ended {
                 g.flush_nan();
                 let last = insts[insts.len() - 1];
-                g.goto(last.pc + last.len as u64, base + insts.len() as u32)?;
+                let next = last.pc + last.len as u64;
+                if g.stubs.host_faults {
+                    g.near_check(next, base + insts.len() as u32, 0);
+                }
+                g.goto(next, base + insts.len() as u32)?;
             }
             actual[bi] = g.block_dirty;
             g.block_dirty = 0;
@@ -891,6 +907,16 @@ fn bits(mut set: u32) -> impl Iterator<Item = u8> {
         set &= set.wrapping_sub(1);
         (r < 32).then_some(r as u8)
     })
+}
+
+/// Does `inst` end its block with a jump or branch (to another block,
+/// in the region or not)?
+fn is_transfer(inst: &Inst) -> bool {
+    use Inst::*;
+    matches!(
+        inst,
+        Jal(_) | Jalr(_) | Beq(_) | Bne(_) | Blt(_) | Bge(_) | Bltu(_) | Bgeu(_)
+    )
 }
 
 /// The integer register `inst` writes, if it is inline (0 for none).
@@ -1112,6 +1138,41 @@ impl Gen {
         self.write_back();
         self.retire(retired);
         self.bare_slot(target)
+    }
+
+    /// Before the code leaves the current block for guest `pc` (the
+    /// jump or branch ending it, or the next instruction), `index`
+    /// instructions of it retired: keep the block-start invariant of
+    /// `sp` and `tp` (see `bounds`). Each whose value the code does not
+    /// know to be within `NEAR_SLACK` of the space is compared with
+    /// `Ctx::mem_limit`; above it, the code stores back and leaves for
+    /// the dispatcher at `pc` (not chainable: the dispatcher interprets
+    /// while either is wild). A register the jump itself writes
+    /// (`link`: its return address, inside the space) is left alone.
+    fn near_check(&mut self, pc: u64, index: u32, link: u8) {
+        for r in NEAR_REGS {
+            if r == link || self.known.near(r) {
+                continue;
+            }
+            let b = match self.map[r as usize] {
+                Some(c) => c,
+                None => {
+                    self.get(Reg::Rsi, r);
+                    Reg::Rsi
+                }
+            };
+            self.a
+                .alu_rm(W::B64, Alu::Cmp, b, Mem::base(Reg::Rbp, off::MEM_LIMIT));
+            let label = self.a.label();
+            self.a.jcc(Cond::A, label);
+            self.cold.push(Cold::Leave {
+                label,
+                pc,
+                dirty: self.written & self.path & self.exit_mask(),
+                retired: index,
+            });
+            self.known.checked(r);
+        }
     }
 
     /// A conditional exit to guest `target` taken on `c`, `retired`
@@ -1888,6 +1949,23 @@ impl Gen {
                         self.a.alu_ri(W::B64, Alu::Add, Reg::R14, retired as i32);
                     }
                     self.bare_slot(target)?;
+                }
+                Cold::Leave {
+                    label,
+                    pc,
+                    dirty,
+                    retired,
+                } => {
+                    self.a.bind(label);
+                    self.qpend_exit();
+                    self.write_back_set(dirty);
+                    self.restore_homes();
+                    if retired != 0 {
+                        self.a.alu_ri(W::B64, Alu::Add, Reg::R14, retired as i32);
+                    }
+                    self.a.mov_imm(Reg::Rax, pc);
+                    self.a.store(W::B64, Mem::base(Reg::Rbp, off::PC), Reg::Rax);
+                    self.leave(exit::NEXT)?;
                 }
                 Cold::Fault { label, gi, index } => {
                     self.a.bind(label);

@@ -27,8 +27,24 @@
 //!   as above. A static program reads its own data this way (`auipc` +
 //!   `ld`, or `la` then an access).
 //!
+//! * an access through `sp` or `tp` at a block start, and on from there
+//!   (an `addi` adds its `|k|`, an access proves `|imm|` as above): every
+//!   way into a block keeps them within [`NEAR_SLACK`] (32 KiB) of
+//!   `[0, size)` ([`crate::translate::backend::near`]). The dispatcher
+//!   enters translated code only then (else it interprets the block), and
+//!   before the code leaves a block (its jump or branch, or the fall into
+//!   the next), each of the two whose value it does not know to be that
+//!   near (written by anything but a few small `addi`s, or by the step
+//!   helper) is compared with `Ctx::mem_limit`, and above it the code
+//!   leaves for the dispatcher (`Gen::near_check`). Nearly every function
+//!   accesses its frame through `sp`, and glibc's `malloc` and `free`
+//!   their thread's state through `tp`: those accesses were one compare
+//!   per block each. A register move (`mv`: `add rd, x0, rs`, also
+//!   `or`/`xor` with `x0`) gives `rd` what is known of `rs`.
+//!
 //! What the code knows ([`Known`]) holds from the access to the next
-//! write of the register and is forgotten at every block start, where
+//! write of the register and is forgotten at every block start (but for
+//! `sp` and `tp`, as above), where
 //! paths join (so a loop checks its base once per iteration), but at the
 //! start of a block whose only way in is the fall-through of the
 //! conditional branch ending the block before it (`pending`'s blocks,
@@ -46,7 +62,7 @@ use super::super::off;
 use super::{Cold, Gen};
 use crate::decode::Inst;
 use crate::memory::{GUARD, MIN_SIZE};
-use crate::translate::backend::GuestInst;
+use crate::translate::backend::{GuestInst, NEAR_REGS, NEAR_SLACK};
 use alloc::vec::Vec;
 
 /// Most bytes one guest access touches.
@@ -63,8 +79,20 @@ pub(super) struct Known {
 const NONE: u32 = u32::MAX;
 
 impl Known {
-    /// Nothing known (a block start).
+    /// What holds at a block start: `x0` is 0, and `sp` and `tp` are
+    /// within [`NEAR_SLACK`] of the space (the invariant every way into a
+    /// block keeps, see [`crate::translate::backend`]).
     pub(super) fn new() -> Known {
+        let mut k = Known::none();
+        for r in NEAR_REGS {
+            k.slack[r as usize] = NEAR_SLACK as u32;
+        }
+        k
+    }
+
+    /// Nothing known but that `x0` is 0 (after an instruction that may
+    /// have written any register).
+    fn none() -> Known {
         let mut slack = [NONE; 32];
         // x0 is 0, inside the space.
         slack[0] = 0;
@@ -76,6 +104,18 @@ impl Known {
     fn covers(&self, rs1: u8, imm: i32) -> bool {
         let s = self.slack[rs1 as usize];
         s != NONE && s as u64 + imm.unsigned_abs() as u64 + MAX_WIDTH <= GUARD
+    }
+
+    /// Is `r` known to be within [`NEAR_SLACK`] of the space (what a
+    /// block start assumes of `sp` and `tp`)?
+    pub(super) fn near(&self, r: u8) -> bool {
+        self.slack[r as usize] as u64 <= NEAR_SLACK
+    }
+
+    /// `r` was compared with `Ctx::mem_limit`, and the code goes on only
+    /// below it.
+    pub(super) fn checked(&mut self, r: u8) {
+        self.slack[r as usize] = 0;
     }
 
     /// An access at `x[rs1] + imm` completed: that address is in
@@ -109,13 +149,21 @@ impl Known {
                 self.slack[u.rd as usize] = if v < MIN_SIZE { 0 } else { NONE };
             }
             Lui(_) | Auipc(_) => {}
+            // A register move (`mv`, `c.mv` is `add rd, x0, rs`): `rd`
+            // gets what is known of the source.
+            Add(r) | Or(r) | Xor(r) if r.rd != 0 && (r.rs1 == 0 || r.rs2 == 0) => {
+                self.slack[r.rd as usize] = self.slack[(r.rs1 | r.rs2) as usize];
+            }
+            Sub(r) if r.rd != 0 && r.rs2 == 0 => {
+                self.slack[r.rd as usize] = self.slack[r.rs1 as usize];
+            }
             Lb(i) | Lh(i) | Lw(i) | Ld(i) | Lbu(i) | Lhu(i) | Lwu(i) => self.forget(i.rd),
             _ if super::pure_int(inst) || super::div_kind(inst).is_some() => {
                 self.forget(super::int_regs(inst)[0])
             }
             // An f register destination: no integer register changes.
             _ if super::fcache::fp_regs(inst).1.is_some() => {}
-            _ => *self = Known::new(),
+            _ => *self = Known::none(),
         }
     }
 
