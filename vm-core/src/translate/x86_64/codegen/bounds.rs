@@ -163,6 +163,23 @@ impl Known {
             }
             // An f register destination: no integer register changes.
             _ if super::fcache::fp_regs(inst).1.is_some() => {}
+            // Instructions that write their integer `rd` and no other
+            // integer register, whether inline or by the step helper: F/D
+            // compares, classes, conversions and moves to x, atomics, CSR
+            // accesses, links. (Forgetting everything there made the
+            // `float` and `nbody` loops, whose compares of doubles write
+            // an x register, check `sp` and `tp` at every block end.)
+            FeqS(r) | FltS(r) | FleS(r) | FclassS(r) | FmvXW(r) | FeqD(r) | FltD(r) | FleD(r)
+            | FclassD(r) | FmvXD(r) => self.forget(r.rd),
+            FcvtWS(f) | FcvtWuS(f) | FcvtLS(f) | FcvtLuS(f) | FcvtWD(f) | FcvtWuD(f)
+            | FcvtLD(f) | FcvtLuD(f) => self.forget(f.rd),
+            LrW(a) | ScW(a) | AmoswapW(a) | AmoaddW(a) | AmoxorW(a) | AmoandW(a) | AmoorW(a)
+            | AmominW(a) | AmomaxW(a) | AmominuW(a) | AmomaxuW(a) | LrD(a) | ScD(a)
+            | AmoswapD(a) | AmoaddD(a) | AmoxorD(a) | AmoandD(a) | AmoorD(a) | AmominD(a)
+            | AmomaxD(a) | AmominuD(a) | AmomaxuD(a) => self.forget(a.rd),
+            Csrrw(c) | Csrrs(c) | Csrrc(c) | Csrrwi(c) | Csrrsi(c) | Csrrci(c) => self.forget(c.rd),
+            Jal(u) => self.forget(u.rd),
+            Jalr(i) => self.forget(i.rd),
             _ => *self = Known::none(),
         }
     }
@@ -418,5 +435,44 @@ impl Gen {
         }
         self.a.jmp(s.done);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::decode;
+    use crate::rv::r;
+
+    fn gi(w: u32) -> GuestInst {
+        let (inst, len) = decode(w);
+        GuestInst {
+            pc: 0x1000,
+            inst,
+            len,
+        }
+    }
+
+    /// An instruction that writes only its integer `rd` (here `feq.d`,
+    /// `csrrs`, `amoswap.d`) forgets that register and keeps what is
+    /// known of `sp` and `tp`, unless `rd` is one of them.
+    #[test]
+    fn writes_of_rd_alone_keep_sp_and_tp() {
+        let feq_d = |rd: u8| r(0x53, 2, 0x51, rd, 10, 11);
+        let csrrs = |rd: u8| 0x0010_2073 | (rd as u32) << 7; // csrrs rd, fflags, x0
+        let amoswap_d = |rd: u8| r(0x2f, 3, 0x04, rd, 10, 11);
+        for w in [feq_d(15), csrrs(15), amoswap_d(15)] {
+            let mut k = Known::new();
+            k.accessed(15, 0);
+            assert!(k.covers(15, 0));
+            k.after(&gi(w));
+            assert!(!k.covers(15, 0), "{:?}", gi(w).inst);
+            assert!(k.covers(2, 0) && k.covers(4, 0), "{:?}", gi(w).inst);
+        }
+        for w in [feq_d(2), csrrs(4)] {
+            let mut k = Known::new();
+            k.after(&gi(w));
+            assert!(!k.covers(2, 0) || !k.covers(4, 0), "{:?}", gi(w).inst);
+        }
     }
 }
