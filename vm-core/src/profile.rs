@@ -344,6 +344,12 @@ impl Profile {
         self.cold.count(pc).is_some() || self.seen.contains(&pc)
     }
 
+    /// How many times the block at `pc` ran cold (interpreted), if it
+    /// did: the translator weighs the region's blocks by it.
+    pub fn cold_count(&self, pc: u64) -> Option<u32> {
+        self.cold.count(pc).map(u32::from)
+    }
+
     /// Should the block at `pc` be interpreted this time, because it has
     /// been reached fewer than `limit` times? Counts the run if so (and
     /// records the block as seen).

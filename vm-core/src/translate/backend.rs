@@ -275,7 +275,10 @@ pub trait Backend: Sized + 'static {
     /// Translate a region into host code placed at host address `base`.
     /// `blocks` are its guest basic blocks (non-empty, in address order,
     /// only the last instruction of each may end a block) and `entry` the
-    /// pc of the one entered from outside. With `counter`, the code first
+    /// pc of the one entered from outside; `heat`, one per block, how often
+    /// each ran before the region was made (see [`crate::profile`]; all
+    /// equal when unknown), which the back end may weigh its choices by.
+    /// With `counter`, the code first
     /// counts down that profile slot and leaves with [`exit::PROMOTE`] when
     /// it goes negative. With `side_entries`, blocks other than the
     /// entry's may also be entered from outside, at the offsets given in
@@ -288,6 +291,7 @@ pub trait Backend: Sized + 'static {
         stubs: &Self::Stubs,
         entry: u64,
         blocks: &[&[GuestInst]],
+        heat: &[u32],
         counter: Option<u32>,
         side_entries: bool,
         steps: &mut Vec<StepInst>,

@@ -359,6 +359,40 @@ pub fn scan_region_staged(
     stopping_with(mem, entry, max, &follow, &stop, &|_| false, true)
 }
 
+/// How often each of a region's `blocks` ran before the region was made,
+/// for the back end's register choice: its cold runs under staged
+/// emulation (`cold_runs` > 0, see [`crate::profile`]), where a path the
+/// interpreter took at every run counts `cold_runs` and an error path or a
+/// rare case once or twice. A block with no count of its own (split off
+/// another block by a branch into it, or entered only in translated code)
+/// takes the count of the block falling into it, else `cold_runs`. Without
+/// staging every block counts 1.
+fn block_heat(profile: &Profile, blocks: &[&[GuestInst]], cold_runs: u32) -> Vec<u32> {
+    let mut heat: Vec<u32> = Vec::with_capacity(blocks.len());
+    for (i, b) in blocks.iter().enumerate() {
+        let h = if cold_runs == 0 {
+            1
+        } else if let Some(n) = profile.cold_count(b[0].pc) {
+            n.clamp(1, cold_runs)
+        } else {
+            match i.checked_sub(1).map(|p| (blocks[p], heat[p])) {
+                Some((prev, h)) if falls_into(prev, b[0].pc) => h,
+                _ => cold_runs,
+            }
+        };
+        heat.push(h);
+    }
+    heat
+}
+
+/// Does block `b` continue at `pc` along its fall-through (no control
+/// transfer at its end, or a conditional branch not taken)?
+fn falls_into(b: &[GuestInst], pc: u64) -> bool {
+    let last = b[b.len() - 1];
+    last.pc.wrapping_add(last.len as u64) == pc
+        && !matches!(last.inst, Inst::Jal(_) | Inst::Jalr(_))
+}
+
 /// Does a block of the region `blocks` (in address order) entered at
 /// `entry` end with a call of one of `callees` inside a loop: between the
 /// target and the end of a branch or plain jump back to one of the
@@ -1041,6 +1075,7 @@ impl<B: Backend> SharedCodeOn<B> {
         // gets a region of its own as before.
         let side_entries = tier == Tier::Region && st.cold_runs > 0;
         let refs: Vec<&[GuestInst]> = blocks.iter().map(|b| b.as_slice()).collect();
+        let heat = block_heat(&st.profile, &refs, st.cold_runs);
         let last = *refs[refs.len() - 1].last().expect("blocks are non-empty");
         let end = last.pc.wrapping_add(last.len as u64);
         let mut attempts = 0;
@@ -1057,6 +1092,7 @@ impl<B: Backend> SharedCodeOn<B> {
                 &self.stubs,
                 pc,
                 &refs,
+                &heat,
                 counter,
                 side_entries,
                 &mut st.steps,

@@ -632,3 +632,41 @@ fn flush_icache_of_one_page_keeps_other_translations() {
     let s3 = go(&mut j, &mut cpu, CODE);
     assert_eq!(s3.flushes, s2.flushes + 1, "{s3:?}");
 }
+
+/// A block's heat is its cold runs; one with none of its own takes the
+/// heat of the block falling into it, or, after a jump, counts as hot as
+/// any; without staging every block counts 1.
+#[test]
+fn block_heat_follows_cold_runs_and_fall_through() {
+    use rv::*;
+    let block = |pc: u64, words: &[u32]| -> Vec<GuestInst> {
+        words
+            .iter()
+            .enumerate()
+            .map(|(i, &w)| {
+                let (inst, len) = decode(w);
+                GuestInst {
+                    pc: pc + 4 * i as u64,
+                    inst,
+                    len,
+                }
+            })
+            .collect()
+    };
+    let blocks = [
+        block(0x100, &[addi(10, 10, 1), bne(10, 11, 0x20)]), // ran 12 times
+        block(0x108, &[addi(12, 12, 1)]),                    // none: falls from 0x100
+        block(0x10c, &[addi(13, 13, 1), rv::jal(0, 0x10)]),  // ran twice
+        block(0x114, &[addi(14, 14, 1)]),                    // none, after a jump
+    ];
+    let refs: Vec<&[GuestInst]> = blocks.iter().map(|b| b.as_slice()).collect();
+    let mut p = Profile::new();
+    for _ in 0..12 {
+        p.run_cold(0x100, COLD_RUNS);
+    }
+    for _ in 0..2 {
+        p.run_cold(0x10c, COLD_RUNS);
+    }
+    assert_eq!(block_heat(&p, &refs, COLD_RUNS), [12, 12, 2, COLD_RUNS]);
+    assert_eq!(block_heat(&p, &refs, 0), [1, 1, 1, 1]);
+}

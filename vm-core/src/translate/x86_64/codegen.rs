@@ -256,16 +256,22 @@ fn int_regs(inst: &Inst) -> [u8; 3] {
 /// at least, or caching does not pay), up to one per [`ALLOC`] register;
 /// a use counts as often as its block's weight (see `weight`), so the
 /// registers of the region's loops win over those of its straight-line
-/// code. The pinned registers keep their homes (see `pinned`) unless
-/// the region has a loop whose registers are worth more than those homes
-/// there: then it is *unpinned* (the second result false) and caches
-/// what its own uses say in all of [`ALLOC`].
-fn allocate(blocks: &[&[GuestInst]], weights: &[u32]) -> ([Option<Reg>; 32], bool) {
+/// code, times its heat (how often it ran before the region was made, see
+/// `translate::block_heat`), so those of the path taken win over those of
+/// rare cases (glibc's `_int_free` caches the chunk size its fast path
+/// tests, not the registers only its consolidation paths use). The pinned
+/// registers keep their homes (see `pinned`) unless the region has a loop
+/// whose registers are worth more than those homes there: then it is
+/// *unpinned* (the second result false) and caches what its own uses say
+/// in all of [`ALLOC`].
+fn allocate(blocks: &[&[GuestInst]], weights: &[u32], heat: &[u32]) -> ([Option<Reg>; 32], bool) {
+    // Heat scales every use: the thresholds below scale with the hottest.
+    let top = heat.iter().copied().max().unwrap_or(1).max(1);
     let mut uses = [0u32; 32];
-    for (b, &w) in blocks.iter().zip(weights) {
+    for ((b, &w), &h) in blocks.iter().zip(weights).zip(heat) {
         for gi in b.iter() {
             for r in int_regs(&gi.inst) {
-                uses[r as usize] += w;
+                uses[r as usize] = uses[r as usize].saturating_add(w.saturating_mul(h));
             }
         }
     }
@@ -282,7 +288,7 @@ fn allocate(blocks: &[&[GuestInst]], weights: &[u32]) -> ([Option<Reg>; 32], boo
         }
         let skip = if pin { pinned::MASK } else { 0 };
         let mut order: Vec<u8> = (1..32)
-            .filter(|&r| uses[r as usize] >= 2 && skip >> r & 1 == 0)
+            .filter(|&r| uses[r as usize] >= 2 * top && skip >> r & 1 == 0)
             .collect();
         // Most used first; ties by register number, so output is deterministic.
         order.sort_by_key(|&r| (core::cmp::Reverse(uses[r as usize]), r));
@@ -294,7 +300,7 @@ fn allocate(blocks: &[&[GuestInst]], weights: &[u32]) -> ([Option<Reg>; 32], boo
         (map, worth)
     };
     let (map, worth) = pick(true);
-    if pinned::unpin_pays(weights, worth, || pick(false).1) {
+    if pinned::unpin_pays(weights, top, worth, || pick(false).1) {
         return (pick(false).0, false);
     }
     (map, true)
@@ -511,6 +517,7 @@ pub fn translate<'s>(
     stubs: &Stubs,
     entry: u64,
     blocks: &[&[GuestInst]],
+    heat: &[u32],
     counter: Option<u32>,
     side_entries: bool,
     steps: &mut Vec<StepInst>,
@@ -519,7 +526,7 @@ pub fn translate<'s>(
     let all = || blocks.iter().flat_map(|b| b.iter());
     let qreg = qpend::pick(blocks);
     let n_insts = blocks.iter().map(|b| b.len()).sum::<usize>();
-    let (map, pin) = allocate(blocks, &weight::block_weights(blocks));
+    let (map, pin) = allocate(blocks, &weight::block_weights(blocks), heat);
     let fmap = fcache::allocate(all());
     let mut written = 0u32;
     let mut fwritten = 0u32;
@@ -2040,5 +2047,54 @@ impl Gen {
         self.a.lea_rip(Reg::Rax);
         self.a.jmp_abs(stub)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod alloc_tests {
+    use super::*;
+    use crate::decode::decode;
+    use crate::translate::tests::rv::*;
+
+    fn block(pc: u64, words: &[u32]) -> Vec<GuestInst> {
+        words
+            .iter()
+            .enumerate()
+            .map(|(i, &w)| {
+                let (inst, len) = decode(w);
+                GuestInst {
+                    pc: pc + 4 * i as u64,
+                    inst,
+                    len,
+                }
+            })
+            .collect()
+    }
+
+    /// A hot path using `s1` three times and a rare case using four
+    /// other registers four times each: by heat, `s1` gets a host
+    /// register; counted alike (no profile), the rare case's four take
+    /// the three left beside the pinned ones.
+    #[test]
+    fn the_hot_paths_registers_win_by_heat() {
+        let hot = block(0x100, &[addi(9, 9, 1), bne(9, 0, 0x40)]);
+        let rare = block(
+            0x108,
+            &[
+                add(18, 19, 20),
+                add(21, 18, 19),
+                add(20, 21, 18),
+                add(19, 20, 21),
+                add(18, 19, 20),
+                add(21, 18, 19),
+            ],
+        );
+        let blocks: [&[GuestInst]; 2] = [&hot, &rare];
+        let weights = [1, 1];
+        let (map, pin) = allocate(&blocks, &weights, &[16, 1]);
+        assert!(pin);
+        assert!(map[9].is_some(), "{map:?}");
+        let (map, _) = allocate(&blocks, &weights, &[1, 1]);
+        assert!(map[9].is_none(), "{map:?}");
     }
 }
