@@ -300,7 +300,7 @@ fn allocate(blocks: &[&[GuestInst]], weights: &[u32], heat: &[u32]) -> ([Option<
         (map, worth)
     };
     let (map, worth) = pick(true);
-    if pinned::unpin_pays(weights, top, worth, || pick(false).1) {
+    if pinned::unpin_pays(weights, heat, worth, || pick(false).1) {
         return (pick(false).0, false);
     }
     (map, true)
