@@ -36,15 +36,22 @@ use alloc::vec::Vec;
 pub(super) fn loop_heads(blocks: &[&[GuestInst]], entry: u64, returns: &[u64]) -> Vec<u64> {
     let mut heads = alloc::vec![entry];
     heads.extend_from_slice(returns);
-    let (mut seen, mut work) = (Vec::new(), Vec::new());
+    let mut seen = Seen {
+        mark: Vec::new(),
+        stamp: 0,
+        work: Vec::new(),
+    };
     for (bi, b) in blocks.iter().enumerate() {
         let last = b[b.len() - 1];
         let Some((target, _)) = direct_target(&last) else {
             continue;
         };
+        // A head already (the entry, a return point, the target of an
+        // earlier backward edge): no search.
         if target <= last.pc
+            && !heads.contains(&target)
             && let Ok(ti) = blocks.binary_search_by_key(&target, |b| b[0].pc)
-            && reaches(blocks, returns, (ti, bi), &mut seen, &mut work)
+            && reaches(blocks, returns, (ti, bi), &mut seen)
         {
             heads.push(target);
         }
@@ -54,26 +61,37 @@ pub(super) fn loop_heads(blocks: &[&[GuestInst]], entry: u64, returns: &[u64]) -
     heads
 }
 
+/// Scratch of [`reaches`], kept across its calls for one region: a block
+/// is marked seen by the current search when its mark is the search's
+/// stamp, so no search clears the marks of the one before.
+struct Seen {
+    mark: Vec<u32>,
+    stamp: u32,
+    work: Vec<usize>,
+}
+
 /// Whether block `to` of the region can be reached from block `from`
 /// along the region's own edges (`dirty::successors`: branches, jumps,
 /// traced calls, predicted returns), `from` counting as reached.
-/// `seen` and `work` are scratch.
 fn reaches(
     blocks: &[&[GuestInst]],
     returns: &[u64],
     (from, to): (usize, usize),
-    seen: &mut Vec<bool>,
-    work: &mut Vec<usize>,
+    seen: &mut Seen,
 ) -> bool {
     if from == to {
         return true;
     }
-    seen.clear();
-    seen.resize(blocks.len(), false);
-    work.clear();
-    work.push(from);
-    seen[from] = true;
-    while let Some(i) = work.pop() {
+    if seen.mark.len() != blocks.len() {
+        seen.mark.clear();
+        seen.mark.resize(blocks.len(), 0);
+    }
+    seen.stamp += 1;
+    let stamp = seen.stamp;
+    seen.work.clear();
+    seen.work.push(from);
+    seen.mark[from] = stamp;
+    while let Some(i) = seen.work.pop() {
         for pc in dirty::successors(blocks[i], returns) {
             // Most edges go to the next block: no search for those.
             let j = match blocks.get(i + 1) {
@@ -86,9 +104,9 @@ fn reaches(
             if j == to {
                 return true;
             }
-            if !seen[j] {
-                seen[j] = true;
-                work.push(j);
+            if seen.mark[j] != stamp {
+                seen.mark[j] = stamp;
+                seen.work.push(j);
             }
         }
     }
