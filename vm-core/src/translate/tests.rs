@@ -44,6 +44,23 @@ pub(crate) fn guest(code: &[u32]) -> GuestMemory {
     mem
 }
 
+/// The guest block of 4-byte instructions `words` at `pc`, decoded (for
+/// tests of the translator's analyses).
+pub(crate) fn block(pc: u64, words: &[u32]) -> Vec<GuestInst> {
+    words
+        .iter()
+        .enumerate()
+        .map(|(i, &w)| {
+            let (inst, len) = decode(w);
+            GuestInst {
+                pc: pc + 4 * i as u64,
+                inst,
+                len,
+            }
+        })
+        .collect()
+}
+
 fn jit(size: usize) -> Jit {
     Jit::new(TestHost::leak(), size).unwrap()
 }
@@ -639,20 +656,6 @@ fn flush_icache_of_one_page_keeps_other_translations() {
 #[test]
 fn block_heat_follows_cold_runs_and_fall_through() {
     use rv::*;
-    let block = |pc: u64, words: &[u32]| -> Vec<GuestInst> {
-        words
-            .iter()
-            .enumerate()
-            .map(|(i, &w)| {
-                let (inst, len) = decode(w);
-                GuestInst {
-                    pc: pc + 4 * i as u64,
-                    inst,
-                    len,
-                }
-            })
-            .collect()
-    };
     let blocks = [
         block(0x100, &[addi(10, 10, 1), bne(10, 11, 0x20)]), // ran 12 times
         block(0x108, &[addi(12, 12, 1)]),                    // none: falls from 0x100

@@ -1106,6 +1106,20 @@ impl Gen {
         Ok(())
     }
 
+    /// The start of an out-of-line way out of the region at `label`
+    /// (`Cold::Exit`, `Cold::Leave`): the pending quiet compare settled,
+    /// `dirty` stored back, the pinned homes restored, `retired`
+    /// instructions counted.
+    fn leave_region_at(&mut self, label: Label, dirty: u32, retired: u32) {
+        self.a.bind(label);
+        self.qpend_exit();
+        self.write_back_set(dirty);
+        self.restore_homes();
+        if retired != 0 {
+            self.a.alu_ri(W::B64, Alu::Add, Reg::R14, retired as i32);
+        }
+    }
+
     fn retire(&mut self, n: u32) {
         if n != 0 {
             self.carry(None, |g| {
@@ -1948,13 +1962,7 @@ impl Gen {
                     dirty,
                     retired,
                 } => {
-                    self.a.bind(label);
-                    self.qpend_exit();
-                    self.write_back_set(dirty);
-                    self.restore_homes();
-                    if retired != 0 {
-                        self.a.alu_ri(W::B64, Alu::Add, Reg::R14, retired as i32);
-                    }
+                    self.leave_region_at(label, dirty, retired);
                     self.bare_slot(target)?;
                 }
                 Cold::Leave {
@@ -1963,13 +1971,7 @@ impl Gen {
                     dirty,
                     retired,
                 } => {
-                    self.a.bind(label);
-                    self.qpend_exit();
-                    self.write_back_set(dirty);
-                    self.restore_homes();
-                    if retired != 0 {
-                        self.a.alu_ri(W::B64, Alu::Add, Reg::R14, retired as i32);
-                    }
+                    self.leave_region_at(label, dirty, retired);
                     self.a.mov_imm(Reg::Rax, pc);
                     self.a.store(W::B64, Mem::base(Reg::Rbp, off::PC), Reg::Rax);
                     self.leave(exit::NEXT)?;
@@ -2053,23 +2055,8 @@ impl Gen {
 #[cfg(test)]
 mod alloc_tests {
     use super::*;
-    use crate::decode::decode;
+    use crate::translate::tests::block;
     use crate::translate::tests::rv::*;
-
-    fn block(pc: u64, words: &[u32]) -> Vec<GuestInst> {
-        words
-            .iter()
-            .enumerate()
-            .map(|(i, &w)| {
-                let (inst, len) = decode(w);
-                GuestInst {
-                    pc: pc + 4 * i as u64,
-                    inst,
-                    len,
-                }
-            })
-            .collect()
-    }
 
     /// A hot path using `s1` three times and a rare case using four
     /// other registers four times each: by heat, `s1` gets a host

@@ -116,23 +116,8 @@ fn reaches(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::decode;
+    use crate::translate::tests::block;
     use crate::translate::tests::rv::*;
-
-    fn block(pc: u64, words: &[u32]) -> Vec<GuestInst> {
-        words
-            .iter()
-            .enumerate()
-            .map(|(i, &w)| {
-                let (inst, len) = decode(w);
-                GuestInst {
-                    pc: pc + 4 * i as u64,
-                    inst,
-                    len,
-                }
-            })
-            .collect()
-    }
 
     fn heads_of(blocks: &[Vec<GuestInst>], entry: u64) -> Vec<u64> {
         let refs: Vec<&[GuestInst]> = blocks.iter().map(|b| b.as_slice()).collect();

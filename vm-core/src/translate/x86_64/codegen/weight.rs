@@ -120,22 +120,7 @@ fn reachable(blocks: &[&[GuestInst]], starts: &[u64], from: usize) -> Vec<usize>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::decode;
-
-    fn block(pc: u64, words: &[u32]) -> Vec<GuestInst> {
-        words
-            .iter()
-            .enumerate()
-            .map(|(i, &w)| {
-                let (inst, len) = decode(w);
-                GuestInst {
-                    pc: pc + 4 * i as u64,
-                    inst,
-                    len,
-                }
-            })
-            .collect()
-    }
+    use crate::translate::tests::block;
 
     #[test]
     fn loop_blocks_weigh_more() {
