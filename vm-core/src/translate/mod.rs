@@ -390,7 +390,7 @@ fn block_heat(profile: &Profile, blocks: &[&[GuestInst]], cold_runs: u32) -> Vec
 fn falls_into(b: &[GuestInst], pc: u64) -> bool {
     let last = b[b.len() - 1];
     last.pc.wrapping_add(last.len as u64) == pc
-        && !matches!(last.inst, Inst::Jal(_) | Inst::Jalr(_))
+        && !matches!(last.inst.facts().flow, crate::decode::Flow::Jump)
 }
 
 /// Does a block of the region `blocks` (in address order) entered at

@@ -51,7 +51,7 @@
 use super::encode::{Alu, Asm, AsmError, Cond, Label, Mem, Reg, Shift, Unary, W, Xmm};
 use super::{Helper, Stubs, off};
 use crate::cache::SideEntry;
-use crate::decode::{I, Inst, R, S};
+use crate::decode::{Flow, I, Inst, R, S};
 use crate::translate::backend::{GuestInst, NEAR_REGS, StepInst, exit};
 use alloc::vec::Vec;
 
@@ -919,11 +919,7 @@ fn bits(mut set: u32) -> impl Iterator<Item = u8> {
 /// Does `inst` end its block with a jump or branch (to another block,
 /// in the region or not)?
 fn is_transfer(inst: &Inst) -> bool {
-    use Inst::*;
-    matches!(
-        inst,
-        Jal(_) | Jalr(_) | Beq(_) | Bne(_) | Blt(_) | Bge(_) | Bltu(_) | Bgeu(_)
-    )
+    matches!(inst.facts().flow, Flow::Branch | Flow::Jump)
 }
 
 /// The integer register `inst` writes, if it is inline (0 for none).
@@ -1175,13 +1171,7 @@ impl Gen {
             if r == link || self.known.near(r) {
                 continue;
             }
-            let b = match self.map[r as usize] {
-                Some(c) => c,
-                None => {
-                    self.get(Reg::Rsi, r);
-                    Reg::Rsi
-                }
-            };
+            let b = self.src(r, Reg::Rsi);
             self.a
                 .alu_rm(W::B64, Alu::Cmp, b, Mem::base(Reg::Rbp, off::MEM_LIMIT));
             let label = self.a.label();

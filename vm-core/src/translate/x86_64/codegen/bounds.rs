@@ -322,13 +322,7 @@ impl Gen {
         let base_only = checked && self.stubs.host_faults && base_only(imm);
         let mut from = (Reg::Rsi, 0);
         let m = if base_only {
-            let b = match self.map[rs1 as usize] {
-                Some(c) if rs1 != 0 => c,
-                _ => {
-                    self.get(Reg::Rsi, rs1);
-                    Reg::Rsi
-                }
-            };
+            let b = self.src(rs1, Reg::Rsi);
             self.a
                 .alu_rm(W::B64, Alu::Cmp, b, Mem::base(Reg::Rbp, off::MEM_LIMIT));
             self.a.jcc(Cond::A, slow);
@@ -344,13 +338,7 @@ impl Gen {
             Mem::indexed(Reg::R12, Reg::Rsi)
         } else {
             // No slow path: the address folds into the host access.
-            let b = match self.map[rs1 as usize] {
-                Some(c) if rs1 != 0 => c,
-                _ => {
-                    self.get(Reg::Rsi, rs1);
-                    Reg::Rsi
-                }
-            };
+            let b = self.src(rs1, Reg::Rsi);
             Mem {
                 base: Reg::R12,
                 index: Some((b, 0)),
@@ -441,16 +429,11 @@ impl Gen {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::decode;
     use crate::rv::r;
+    use crate::translate::tests::block;
 
     fn gi(w: u32) -> GuestInst {
-        let (inst, len) = decode(w);
-        GuestInst {
-            pc: 0x1000,
-            inst,
-            len,
-        }
+        block(0x1000, &[w])[0]
     }
 
     /// An instruction that writes only its integer `rd` (here `feq.d`,
