@@ -1065,6 +1065,91 @@ fn dead_entry_loads_agree_at_faults_with_host_faults() {
     assert!(h.jit_stat("jit_translations") > Some(0));
 }
 
+/// Two neighbouring saves (or restores) that the translator makes one
+/// 16-byte copy (`codegen/saves.rs` in vm-core) reach across an edge of
+/// the mapped data on the last trip of a hot loop, so that one
+/// instruction's bytes are mapped and the other's are not. Whichever of
+/// the two comes first, and whichever page is missing, the outcome must
+/// be the interpreter's: the first instruction done when its bytes are
+/// mapped, the fault at the second's pc with its address. Eight other
+/// registers, mixed every trip, take the host registers, so the pair's
+/// registers live in the `Cpu`.
+#[test]
+fn paired_saves_and_restores_fault_as_two_instructions_with_host_faults() {
+    use vm_core::cpu::{Cpu, Trap};
+    use vm_core::rv;
+    use vm_testkit::difftest::{DATA, DATA_LEN};
+    let mut h = Harness::with_cache(&HOST, 4 << 20);
+    assert!(HOST.code_faults());
+    h.set_cold_runs(2);
+    let add = |d, a, b| rv::r(0x33, 0, 0, d, a, b);
+    let xor = |d, a, b| rv::r(0x33, 4, 0, d, a, b);
+    let sd = |r, imm| rv::s(0x23, 3, 2, r, imm);
+    let ld = |r, imm| rv::i(0x03, 3, r, 2, imm);
+    let mixed: [u8; 8] = [9, 11, 12, 13, 14, 15, 16, 17];
+    let sp0 = DATA + 2048;
+    let end = DATA + DATA_LEN as u64;
+    let mut faults = 0;
+    for store in [true, false] {
+        // The first instruction's slot is the lower or the higher one.
+        for (first, second) in [(0, 8), (8, 0)] {
+            let mut code = if store {
+                vec![sd(18, first), sd(19, second)]
+            } else {
+                vec![ld(18, first), ld(19, second)]
+            };
+            code.extend([add(20, 20, 18), xor(20, 20, 19)]);
+            for k in 0..24 {
+                let (d, a) = (mixed[k % 8], mixed[(k * 3 + 1) % 8]);
+                code.push(if k % 2 == 0 {
+                    add(d, d, a)
+                } else {
+                    xor(d, d, a)
+                });
+            }
+            let n = code.len() as i32;
+            code.extend([
+                rv::addi(21, 21, -1),     // s5 -= 1
+                rv::b(0, 21, 0, 16),      // beqz s5, done
+                rv::b(1, 21, 22, 8),      // bne s5, s6, next
+                add(2, 2, 23),            // sp += s7 (the last trip)
+                rv::jal(0, -4 * (n + 4)), // next: j loop
+                rv::ECALL,                // done
+            ]);
+            // Where sp goes: the mapped slot and the unmapped one either
+            // side of the data's end and of its start, both mapped, both
+            // not, and a slot split by the edge.
+            for to in [
+                end - 8,
+                end - 16,
+                end,
+                end - 12,
+                DATA - 8,
+                DATA - 16,
+                DATA - 4,
+            ] {
+                let mut cpu = Cpu::default();
+                cpu.x[2] = sp0;
+                cpu.x[18] = 0x1111_2222_3333_4444;
+                cpu.x[19] = 0x5555_6666_7777_8888;
+                cpu.x[21] = 100;
+                cpu.x[22] = 1;
+                cpu.x[23] = to.wrapping_sub(sp0);
+                for (k, &r) in mixed.iter().enumerate() {
+                    cpu.x[r as usize] = 0x9e37_79b9_7f4a_7c15u64.wrapping_mul(k as u64 + 5);
+                }
+                let data: Vec<u8> = (0..DATA_LEN).map(|i| (i * 7 + 3) as u8).collect();
+                let what = format!("store {store} first {first} sp {to:#x}");
+                let o = run_program(&mut h, &code, data, cpu, &what);
+                faults += matches!(o.trap, Trap::MemFault(_)) as u32;
+            }
+        }
+    }
+    // All but the both-mapped destination fault, in each of the four.
+    assert_eq!(faults, 4 * 6);
+    assert!(h.jit_stat("jit_translations") > Some(0));
+}
+
 /// `sp` and `tp` made wild inside a hot loop whose head (a block start)
 /// accesses through both: translated code leaves those accesses
 /// uncompared on the promise that `sp` and `tp` are near the guest space
