@@ -186,6 +186,9 @@ enum Cold {
         dirty: u32,
         retired: u32,
     },
+    /// A call's chainable exit to its callee `target`, out of line where
+    /// the call's return point falls into the next block (see `ras`).
+    Slot { label: Label, target: u64 },
     /// The out-of-line path of an inline instruction: run it with the step
     /// helper (fallback instruction `step`) and go `back`.
     StepBack {
@@ -1958,6 +1961,10 @@ impl Gen {
                     self.a.jmp(back);
                 }
                 Cold::Access(a) => self.emit_slow(a)?,
+                Cold::Slot { label, target } => {
+                    self.a.bind(label);
+                    self.bare_slot(target)?;
+                }
                 Cold::Exit {
                     label,
                     target,
