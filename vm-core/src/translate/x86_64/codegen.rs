@@ -43,8 +43,7 @@
 //! operands a few instructions apart take one x86 `div` (`div_partner`),
 //! the low and high halves of a product one `mul` (`pair`), and an
 //! unsigned division by a divisor seen before a multiply by its cached
-//! reciprocal (`divcache`), and two neighbouring saves or restores of
-//! uncached registers one 16-byte copy (`saves`). The cold exits (fault,
+//! reciprocal (`divcache`). The cold exits (fault,
 //! budget, store into code) only pass a host address inside the
 //! instruction concerned; the dispatcher gets the guest pc and instruction
 //! index (within its basic block) from the side table.
