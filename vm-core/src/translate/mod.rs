@@ -1497,15 +1497,6 @@ impl<B: Backend> JitOn<B> {
             if again || inst.facts().access == crate::decode::Access::Amo {
                 return step::step(cpu, mem, inst, len, &mut self.ctx.lr_value);
             }
-            // Two neighbouring accesses made one host access (see
-            // `x86_64/codegen/saves.rs`) fault as the first, but the
-            // faulting bytes were the second's: the first runs alone and
-            // the second then faults by itself.
-            if let Some((at, width)) = access_range(cpu, &inst)
-                && addr.wrapping_sub(at) >= width
-            {
-                return step::step(cpu, mem, inst, len, &mut self.ctx.lr_value);
-            }
         }
         Err(Trap::MemFault(MemFault {
             addr,
@@ -1518,18 +1509,6 @@ impl<B: Backend> JitOn<B> {
             gone,
         }))
     }
-}
-
-/// The guest address and width of the 8-byte load or store `inst` (the
-/// accesses `saves` pairs), with the registers in `cpu`.
-fn access_range(cpu: &Cpu, inst: &crate::decode::Inst) -> Option<(u64, u64)> {
-    use crate::decode::Inst;
-    let (rs1, imm) = match *inst {
-        Inst::Ld(i) => (i.rs1, i.imm),
-        Inst::Sd(s) => (s.rs1, s.imm),
-        _ => return None,
-    };
-    Some((cpu.x[rs1 as usize].wrapping_add(imm as i64 as u64), 8))
 }
 
 /// Why a thread left translated code, with what it needs from the

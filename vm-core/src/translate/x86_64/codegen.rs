@@ -75,7 +75,6 @@ pub mod pinned;
 pub mod qpend;
 mod quiet;
 mod ras;
-mod saves;
 mod weight;
 mod zext;
 
@@ -793,16 +792,6 @@ pub fn translate<'s>(
                     }
                     g.next_reads = fwd::reads_after(insts, i + 2);
                     g.konst(rd, v);
-                    g.known.after(gi);
-                    g.qpend_after(&gi.inst);
-                    fused = 1;
-                    continue;
-                }
-                if let Some(p) = g.save_pair(insts, i) {
-                    for f in &insts[i..i + 2] {
-                        g.qpend_before(&f.inst);
-                    }
-                    g.save_pair_emit(p);
                     g.known.after(gi);
                     g.qpend_after(&gi.inst);
                     fused = 1;

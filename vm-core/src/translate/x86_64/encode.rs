@@ -825,22 +825,6 @@ impl Asm {
         self.op(Some(0x66), false, &[0x0f, 0x7e], x.0, Rm::M(m), false);
     }
 
-    /// `movdqu xmm, [m]` (16-byte load, no alignment needed).
-    pub fn movdqu_load(&mut self, x: Xmm, m: Mem) {
-        self.op(Some(0xf3), false, &[0x0f, 0x6f], x.0, Rm::M(m), false);
-    }
-
-    /// `movdqu [m], xmm` (16-byte store, no alignment needed).
-    pub fn movdqu_store(&mut self, m: Mem, x: Xmm) {
-        self.op(Some(0xf3), false, &[0x0f, 0x7f], x.0, Rm::M(m), false);
-    }
-
-    /// `pshufd dst, src, 0x4e`: the two 64-bit halves of `src` swapped.
-    pub fn swap_halves(&mut self, dst: Xmm, src: Xmm) {
-        self.op(Some(0x66), false, &[0x0f, 0x70], dst.0, Rm::R(src.0), false);
-        self.b(0x4e);
-    }
-
     /// Scalar SSE arithmetic `op dst, src`: `double` selects `sd` over `ss`.
     pub fn sse_rr(&mut self, op: SseOp, double: bool, dst: Xmm, src: Xmm) {
         let p = if double { 0xf2 } else { 0xf3 };
@@ -1348,13 +1332,6 @@ mod tests {
         let m = Mem::base(Reg::Rbx, 0x108);
         check(|a| a.movq_load(Xmm(9), m), "movq xmm9,[rbx+0x108]");
         check(|a| a.movq_store(m, Xmm(1)), "movq [rbx+0x108],xmm1");
-        check(|a| a.movdqu_load(Xmm(0), m), "movdqu xmm0,[rbx+0x108]");
-        check(
-            |a| a.movdqu_store(Mem::indexed(Reg::R12, Reg::R13), Xmm(0)),
-            "movdqu [r12+r13],xmm0",
-        );
-        check(|a| a.swap_halves(Xmm(0), Xmm(0)), "pshufd xmm0,xmm0,0x4e");
-        check(|a| a.swap_halves(Xmm(9), Xmm(1)), "pshufd xmm9,xmm1,0x4e");
         check(|a| a.movd_load(Xmm(2), m), "movd xmm2,[rbx+0x108]");
         check(|a| a.movd_store(m, Xmm(10)), "movd [rbx+0x108],xmm10");
         check(

@@ -101,7 +101,7 @@ impl Known {
 
     /// Does an access of up to 8 bytes at `x[rs1] + imm` stay within the
     /// reservation and its guards?
-    pub(super) fn covers(&self, rs1: u8, imm: i32) -> bool {
+    fn covers(&self, rs1: u8, imm: i32) -> bool {
         let s = self.slack[rs1 as usize];
         s != NONE && s as u64 + imm.unsigned_abs() as u64 + MAX_WIDTH <= GUARD
     }
@@ -120,7 +120,7 @@ impl Known {
 
     /// An access at `x[rs1] + imm` completed: that address is in
     /// `[0, size)`.
-    pub(super) fn accessed(&mut self, rs1: u8, imm: i32) {
+    fn accessed(&mut self, rs1: u8, imm: i32) {
         let s = &mut self.slack[rs1 as usize];
         *s = (*s).min(imm.unsigned_abs());
     }
