@@ -545,8 +545,12 @@ fn scan_region_with(
         trace: calls,
         backs,
     } = calls;
-    use alloc::collections::BTreeMap;
-    let mut blocks: BTreeMap<u64, Vec<GuestInst>> = BTreeMap::new();
+    // The blocks found so far, in address order, with their start pcs
+    // apart for the searches (a region has a few dozen blocks at most: a
+    // sorted vector, where a `BTreeMap` cost an allocation per node and a
+    // tree walk per question, a tenth of the scan).
+    let mut starts: Vec<u64> = Vec::new();
+    let mut blocks: Vec<Vec<GuestInst>> = Vec::new();
     // Each pc with the centre of its window: the entry, or the callee
     // whose code it belongs to.
     let mut work = vec![(entry, entry)];
@@ -563,30 +567,30 @@ fn scan_region_with(
         }
     };
     while let Some((pc, home)) = work.pop() {
-        if blocks.contains_key(&pc) {
-            continue;
-        }
+        // Where `pc` is, or would go, among the blocks' starts.
+        let at_index = match starts.binary_search(&pc) {
+            Ok(_) => continue,
+            Err(i) => i,
+        };
         // Inside a block already scanned: split it at `pc`, if `pc` starts
         // one of its instructions.
-        if let Some((_, b)) = blocks.range_mut(..pc).next_back()
+        if let Some(b) = at_index.checked_sub(1).map(|i| &mut blocks[i])
             && let Some(last) = b.last()
             && pc < last.pc.wrapping_add(last.len as u64)
         {
             if let Some(i) = b.iter().position(|gi| gi.pc == pc) {
                 let tail = b.split_off(i);
-                blocks.insert(pc, tail);
+                starts.insert(at_index, pc);
+                blocks.insert(at_index, tail);
             }
             continue;
         }
         if total >= max {
             continue;
         }
-        // (Excluded: `pc` may be `u64::MAX`, which an `rt_sigreturn` frame
-        // can set.)
-        let next_start = blocks
-            .range((core::ops::Bound::Excluded(pc), core::ops::Bound::Unbounded))
-            .next()
-            .map(|(&s, _)| s);
+        // The first block after `pc`. (A start above it: `pc` may be
+        // `u64::MAX`, which an `rt_sigreturn` frame can set.)
+        let next_start = starts.get(at_index).copied();
         // Most blocks are short: room for them without growing.
         let mut insts = Vec::with_capacity(16);
         let mut at = pc;
@@ -612,7 +616,8 @@ fn scan_region_with(
             continue;
         };
         total += insts.len();
-        blocks.insert(pc, insts);
+        starts.insert(at_index, pc);
+        blocks.insert(at_index, insts);
         let succ = region_successors(&last, cut_short);
         // A call joins the region (with its return point) only when it is
         // traced through.
@@ -651,7 +656,7 @@ fn scan_region_with(
             }
         }
     }
-    Ok(blocks.into_values().collect())
+    Ok(blocks)
 }
 
 /// Counters for `--stats`.
