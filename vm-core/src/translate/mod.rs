@@ -549,11 +549,18 @@ fn scan_region_with(
     // apart for the searches (a region has a few dozen blocks at most: a
     // sorted vector, where a `BTreeMap` cost an allocation per node and a
     // tree walk per question, a tenth of the scan).
-    let mut starts: Vec<u64> = Vec::new();
-    let mut blocks: Vec<Vec<GuestInst>> = Vec::new();
+    // (Room for a typical region's, so that they do not grow: vector
+    // growth was a sixth of the scan.)
+    let mut starts: Vec<u64> = Vec::with_capacity(16);
+    let mut blocks: Vec<Vec<GuestInst>> = Vec::with_capacity(16);
     // Each pc with the centre of its window: the entry, or the callee
     // whose code it belongs to.
-    let mut work = vec![(entry, entry)];
+    let mut work = Vec::with_capacity(16);
+    work.push((entry, entry));
+    // Each block is scanned into this buffer, then copied out at its
+    // exact size (a vector per block grew, and copied itself, as long
+    // blocks were found).
+    let mut insts: Vec<GuestInst> = Vec::with_capacity(MAX_BLOCK);
     let mut total = 0usize;
     // `small_leaf` of each callee met so far: a function called from
     // several places in the region is scanned once.
@@ -591,8 +598,7 @@ fn scan_region_with(
         // The first block after `pc`. (A start above it: `pc` may be
         // `u64::MAX`, which an `rt_sigreturn` frame can set.)
         let next_start = starts.get(at_index).copied();
-        // Most blocks are short: room for them without growing.
-        let mut insts = Vec::with_capacity(16);
+        insts.clear();
         let mut at = pc;
         let mut cut_short = true;
         while insts.len() < MAX_BLOCK && total + insts.len() < max {
@@ -617,7 +623,7 @@ fn scan_region_with(
         };
         total += insts.len();
         starts.insert(at_index, pc);
-        blocks.insert(at_index, insts);
+        blocks.insert(at_index, insts.clone());
         let succ = region_successors(&last, cut_short);
         // A call joins the region (with its return point) only when it is
         // traced through.
