@@ -562,8 +562,8 @@ pub fn translate<'s>(
     }
     // Budget checks go where loops can close (see `heads`).
     let headers = heads::loop_heads(blocks, entry, &returns);
-    let frm_known = frm::known_at_start(blocks, entry, &returns);
-    let carry_ok = pending::blocks(blocks, entry, &returns, &headers, &frm_known);
+    let mut frm_known = frm::known_at_start(blocks, entry, &returns);
+    let mut carry_ok = pending::blocks(blocks, entry, &returns, &headers, &frm_known);
     // The blocks also entered from outside (see `entries`), and every way
     // in: the flows below start at each.
     // Blocks that keep what the block before knew of its bases (see
@@ -573,7 +573,7 @@ pub fn translate<'s>(
     } else {
         carry_ok.clone()
     };
-    let side_pcs = if side_entries {
+    let mut side_pcs = if side_entries {
         let mut pcs = entries::choose(blocks, entry, &frm_known);
         pcs.retain(|pc| inherit.binary_search(pc).is_err());
         pcs
@@ -645,14 +645,17 @@ pub fn translate<'s>(
             thunks: [None; super::HELPERS],
             div_pair: None,
             div_partner: None,
-            returns: returns.clone(),
+            // (Lent to the generator, which only reads them, and taken
+            // back should it generate again: a copy of each of these four
+            // was an allocation and a free per region.)
+            returns: core::mem::take(&mut returns),
             fmap,
             fcached: set_of(&fmap),
             fwritten,
             fdirty: 0,
             fboxed: 0,
             frm_rne: false,
-            frm_known: frm_known.clone(),
+            frm_known: core::mem::take(&mut frm_known),
             fpending: Vec::new(),
             known: bounds::Known::new(),
             qreg,
@@ -660,10 +663,10 @@ pub fn translate<'s>(
             qthunk: None,
             fwd: None,
             next_reads: 0,
-            carry_ok: carry_ok.clone(),
+            carry_ok: core::mem::take(&mut carry_ok),
             carry_out: 0,
             carry_in: Vec::new(),
-            side_pcs: side_pcs.clone(),
+            side_pcs: core::mem::take(&mut side_pcs),
             resume: Vec::new(),
             invalid: dropped,
             flags: None,
@@ -846,7 +849,9 @@ pub fn translate<'s>(
         if qreg != 0 {
             g.qstate = qpend::QState::Unknown;
         }
-        let entries = g.emit_side_entries(blocks, &side_pcs);
+        let pcs = core::mem::take(&mut g.side_pcs);
+        let entries = g.emit_side_entries(blocks, &pcs);
+        g.side_pcs = pcs;
         g.emit_cold()?;
         g.emit_thunks()?;
         g.emit_qthunk();
@@ -866,6 +871,10 @@ pub fn translate<'s>(
                 exact = false;
             }
             steps.truncate(steps_before);
+            returns = g.returns;
+            frm_known = g.frm_known;
+            carry_ok = g.carry_ok;
+            side_pcs = g.side_pcs;
             scratch.asm = g.a;
             scratch.cold = g.cold;
             scratch.side = g.side;
