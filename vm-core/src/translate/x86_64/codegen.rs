@@ -287,11 +287,19 @@ fn allocate(blocks: &[&[GuestInst]], weights: &[u32], heat: &[u32]) -> ([Option<
             }
         }
         let skip = if pin { pinned::MASK } else { 0 };
-        let mut order: Vec<u8> = (1..32)
-            .filter(|&r| uses[r as usize] >= 2 * top && skip >> r & 1 == 0)
-            .collect();
-        // Most used first; ties by register number, so output is deterministic.
-        order.sort_by_key(|&r| (core::cmp::Reverse(uses[r as usize]), r));
+        // (In an array: a vector was an allocation per pick, two or three
+        // picks per region.)
+        let mut candidates = [0u8; 31];
+        let mut n = 0;
+        for r in (1..32).filter(|&r| uses[r as usize] >= 2 * top && skip >> r & 1 == 0) {
+            candidates[n] = r;
+            n += 1;
+        }
+        let order = &mut candidates[..n];
+        // Most used first; ties by register number, so output is
+        // deterministic (and the keys are distinct: no need for a stable
+        // sort).
+        order.sort_unstable_by_key(|&r| (core::cmp::Reverse(uses[r as usize]), r));
         let free = ALLOC.iter().filter(|&&h| !pin || !pinned::is_home(h));
         for (&r, &h) in order.iter().zip(free) {
             map[r as usize] = Some(h);
