@@ -51,6 +51,10 @@ pub(super) fn block_weights(blocks: &[&[GuestInst]]) -> Vec<u32> {
             loops.push((target, last.pc));
         }
     }
+    // No loop: every block weighs one (and no call site is in a loop).
+    if loops.is_empty() {
+        return alloc::vec![1; blocks.len()];
+    }
     let depths: Vec<u32> = blocks
         .iter()
         .map(|b| {
