@@ -1936,16 +1936,25 @@ impl Gen {
     }
 
     fn emit_cold(&mut self) -> Result<(), AsmError> {
-        // Slow paths add fault exits of their own: go until none is left.
+        // Slow paths add fault exits of their own: go until none is left,
+        // a batch at a time (each in the order it was added). The two
+        // buffers trade places and keep their room, and the larger stays
+        // in the scratch buffers for the next region (taking the list
+        // left an empty one there, which the next region then grew
+        // again).
+        let mut batch = Vec::new();
         while !self.cold.is_empty() {
-            self.emit_cold_once()?;
+            core::mem::swap(&mut batch, &mut self.cold);
+            self.emit_cold_once(&mut batch)?;
+        }
+        if batch.capacity() > self.cold.capacity() {
+            self.cold = batch;
         }
         Ok(())
     }
 
-    fn emit_cold_once(&mut self) -> Result<(), AsmError> {
-        let cold = core::mem::take(&mut self.cold);
-        for c in cold {
+    fn emit_cold_once(&mut self, batch: &mut Vec<Cold>) -> Result<(), AsmError> {
+        for c in batch.drain(..) {
             match c {
                 Cold::F(c) => self.emit_cold_f(c)?,
                 Cold::Div(c) => self.emit_cold_div(c),
