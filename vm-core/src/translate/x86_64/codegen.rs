@@ -107,6 +107,8 @@ pub struct Block<'s> {
 pub struct Scratch {
     asm: Asm,
     cold: Vec<Cold>,
+    /// The second buffer of `Gen::emit_cold`'s batches.
+    cold_batch: Vec<Cold>,
     side: Vec<SideEntry>,
 }
 
@@ -123,6 +125,7 @@ impl Default for Scratch {
         Scratch {
             asm: Asm::empty(),
             cold: Vec::new(),
+            cold_batch: Vec::new(),
             side: Vec::new(),
         }
     }
@@ -318,6 +321,8 @@ struct Gen {
     a: Asm,
     stubs: Stubs,
     cold: Vec<Cold>,
+    /// The other buffer of the out-of-line pieces (see `emit_cold`).
+    cold_batch: Vec<Cold>,
     side: Vec<SideEntry>,
     exits: u32,
     /// Host register caching each guest register, if any.
@@ -632,6 +637,9 @@ pub fn translate<'s>(
         let mut cold = core::mem::take(&mut scratch.cold);
         cold.clear();
         cold.reserve(n_insts + 16);
+        let mut cold_batch = core::mem::take(&mut scratch.cold_batch);
+        cold_batch.clear();
+        cold_batch.reserve(n_insts + 16);
         let mut side = core::mem::take(&mut scratch.side);
         side.clear();
         side.reserve(2 * n_insts + 16);
@@ -639,6 +647,7 @@ pub fn translate<'s>(
             a,
             stubs: *stubs,
             cold,
+            cold_batch,
             side,
             exits: 0,
             map,
@@ -885,6 +894,7 @@ pub fn translate<'s>(
             side_pcs = g.side_pcs;
             scratch.asm = g.a;
             scratch.cold = g.cold;
+            scratch.cold_batch = g.cold_batch;
             scratch.side = g.side;
             continue;
         }
@@ -903,6 +913,7 @@ pub fn translate<'s>(
         let side = g.side.clone();
         scratch.asm = g.a;
         scratch.cold = g.cold;
+        scratch.cold_batch = g.cold_batch;
         scratch.side = g.side;
         return Ok(Block {
             code: &scratch.asm.code,
@@ -1938,18 +1949,15 @@ impl Gen {
     fn emit_cold(&mut self) -> Result<(), AsmError> {
         // Slow paths add fault exits of their own: go until none is left,
         // a batch at a time (each in the order it was added). The two
-        // buffers trade places and keep their room, and the larger stays
-        // in the scratch buffers for the next region (taking the list
-        // left an empty one there, which the next region then grew
-        // again).
-        let mut batch = Vec::new();
+        // buffers trade places and keep their room for the next region
+        // (see `Scratch`): taking the list left an empty one to grow,
+        // here and again in the next region.
+        let mut batch = core::mem::take(&mut self.cold_batch);
         while !self.cold.is_empty() {
             core::mem::swap(&mut batch, &mut self.cold);
             self.emit_cold_once(&mut batch)?;
         }
-        if batch.capacity() > self.cold.capacity() {
-            self.cold = batch;
-        }
+        self.cold_batch = batch;
         Ok(())
     }
 
