@@ -46,7 +46,9 @@ use alloc::vec::Vec;
 
 /// The guest pages (sorted, distinct) holding the code of `blocks`.
 pub(super) fn pages(blocks: &[&[GuestInst]]) -> Vec<u64> {
-    let mut v = Vec::new();
+    // Room for a page or two per block: the list does not grow (and copy
+    // itself) as it is filled.
+    let mut v = Vec::with_capacity(2 * blocks.len());
     for b in blocks {
         let l = b[b.len() - 1];
         let end = l.pc.wrapping_add(l.len as u64);

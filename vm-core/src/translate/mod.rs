@@ -545,11 +545,22 @@ fn scan_region_with(
         trace: calls,
         backs,
     } = calls;
-    use alloc::collections::BTreeMap;
-    let mut blocks: BTreeMap<u64, Vec<GuestInst>> = BTreeMap::new();
+    // The blocks found so far, in address order, with their start pcs
+    // apart for the searches (a region has a few dozen blocks at most: a
+    // sorted vector, where a `BTreeMap` cost an allocation per node and a
+    // tree walk per question, a tenth of the scan).
+    // (Room for a typical region's, so that they do not grow: vector
+    // growth was a sixth of the scan.)
+    let mut starts: Vec<u64> = Vec::with_capacity(16);
+    let mut blocks: Vec<Vec<GuestInst>> = Vec::with_capacity(16);
     // Each pc with the centre of its window: the entry, or the callee
     // whose code it belongs to.
-    let mut work = vec![(entry, entry)];
+    let mut work = Vec::with_capacity(16);
+    work.push((entry, entry));
+    // Each block is scanned into this buffer, then copied out at its
+    // exact size (a vector per block grew, and copied itself, as long
+    // blocks were found).
+    let mut insts: Vec<GuestInst> = Vec::with_capacity(MAX_BLOCK);
     let mut total = 0usize;
     // `small_leaf` of each callee met so far: a function called from
     // several places in the region is scanned once.
@@ -563,32 +574,31 @@ fn scan_region_with(
         }
     };
     while let Some((pc, home)) = work.pop() {
-        if blocks.contains_key(&pc) {
-            continue;
-        }
+        // Where `pc` is, or would go, among the blocks' starts.
+        let at_index = match starts.binary_search(&pc) {
+            Ok(_) => continue,
+            Err(i) => i,
+        };
         // Inside a block already scanned: split it at `pc`, if `pc` starts
         // one of its instructions.
-        if let Some((_, b)) = blocks.range_mut(..pc).next_back()
+        if let Some(b) = at_index.checked_sub(1).map(|i| &mut blocks[i])
             && let Some(last) = b.last()
             && pc < last.pc.wrapping_add(last.len as u64)
         {
             if let Some(i) = b.iter().position(|gi| gi.pc == pc) {
                 let tail = b.split_off(i);
-                blocks.insert(pc, tail);
+                starts.insert(at_index, pc);
+                blocks.insert(at_index, tail);
             }
             continue;
         }
         if total >= max {
             continue;
         }
-        // (Excluded: `pc` may be `u64::MAX`, which an `rt_sigreturn` frame
-        // can set.)
-        let next_start = blocks
-            .range((core::ops::Bound::Excluded(pc), core::ops::Bound::Unbounded))
-            .next()
-            .map(|(&s, _)| s);
-        // Most blocks are short: room for them without growing.
-        let mut insts = Vec::with_capacity(16);
+        // The first block after `pc`. (A start above it: `pc` may be
+        // `u64::MAX`, which an `rt_sigreturn` frame can set.)
+        let next_start = starts.get(at_index).copied();
+        insts.clear();
         let mut at = pc;
         let mut cut_short = true;
         while insts.len() < MAX_BLOCK && total + insts.len() < max {
@@ -612,7 +622,8 @@ fn scan_region_with(
             continue;
         };
         total += insts.len();
-        blocks.insert(pc, insts);
+        starts.insert(at_index, pc);
+        blocks.insert(at_index, insts.clone());
         let succ = region_successors(&last, cut_short);
         // A call joins the region (with its return point) only when it is
         // traced through.
@@ -651,7 +662,7 @@ fn scan_region_with(
             }
         }
     }
-    Ok(blocks.into_values().collect())
+    Ok(blocks)
 }
 
 /// Counters for `--stats`.

@@ -107,6 +107,8 @@ pub struct Block<'s> {
 pub struct Scratch {
     asm: Asm,
     cold: Vec<Cold>,
+    /// The second buffer of `Gen::emit_cold`'s batches.
+    cold_batch: Vec<Cold>,
     side: Vec<SideEntry>,
 }
 
@@ -123,6 +125,7 @@ impl Default for Scratch {
         Scratch {
             asm: Asm::empty(),
             cold: Vec::new(),
+            cold_batch: Vec::new(),
             side: Vec::new(),
         }
     }
@@ -290,11 +293,19 @@ fn allocate(blocks: &[&[GuestInst]], weights: &[u32], heat: &[u32]) -> ([Option<
             }
         }
         let skip = if pin { pinned::MASK } else { 0 };
-        let mut order: Vec<u8> = (1..32)
-            .filter(|&r| uses[r as usize] >= 2 * top && skip >> r & 1 == 0)
-            .collect();
-        // Most used first; ties by register number, so output is deterministic.
-        order.sort_by_key(|&r| (core::cmp::Reverse(uses[r as usize]), r));
+        // (In an array: a vector was an allocation per pick, two or three
+        // picks per region.)
+        let mut candidates = [0u8; 31];
+        let mut n = 0;
+        for r in (1..32).filter(|&r| uses[r as usize] >= 2 * top && skip >> r & 1 == 0) {
+            candidates[n] = r;
+            n += 1;
+        }
+        let order = &mut candidates[..n];
+        // Most used first; ties by register number, so output is
+        // deterministic (and the keys are distinct: no need for a stable
+        // sort).
+        order.sort_unstable_by_key(|&r| (core::cmp::Reverse(uses[r as usize]), r));
         let free = ALLOC.iter().filter(|&&h| !pin || !pinned::is_home(h));
         for (&r, &h) in order.iter().zip(free) {
             map[r as usize] = Some(h);
@@ -313,6 +324,8 @@ struct Gen {
     a: Asm,
     stubs: Stubs,
     cold: Vec<Cold>,
+    /// The other buffer of the out-of-line pieces (see `emit_cold`).
+    cold_batch: Vec<Cold>,
     side: Vec<SideEntry>,
     exits: u32,
     /// Host register caching each guest register, if any.
@@ -565,8 +578,8 @@ pub fn translate<'s>(
     }
     // Budget checks go where loops can close (see `heads`).
     let headers = heads::loop_heads(blocks, entry, &returns);
-    let frm_known = frm::known_at_start(blocks, entry, &returns);
-    let carry_ok = pending::blocks(blocks, entry, &returns, &headers, &frm_known);
+    let mut frm_known = frm::known_at_start(blocks, entry, &returns);
+    let mut carry_ok = pending::blocks(blocks, entry, &returns, &headers, &frm_known);
     // The blocks also entered from outside (see `entries`), and every way
     // in: the flows below start at each.
     // Blocks that keep what the block before knew of its bases (see
@@ -576,7 +589,7 @@ pub fn translate<'s>(
     } else {
         carry_ok.clone()
     };
-    let side_pcs = if side_entries {
+    let mut side_pcs = if side_entries {
         let mut pcs = entries::choose(blocks, entry, &frm_known);
         pcs.retain(|pc| inherit.binary_search(pc).is_err());
         pcs
@@ -627,6 +640,9 @@ pub fn translate<'s>(
         let mut cold = core::mem::take(&mut scratch.cold);
         cold.clear();
         cold.reserve(n_insts + 16);
+        let mut cold_batch = core::mem::take(&mut scratch.cold_batch);
+        cold_batch.clear();
+        cold_batch.reserve(n_insts + 16);
         let mut side = core::mem::take(&mut scratch.side);
         side.clear();
         side.reserve(2 * n_insts + 16);
@@ -634,6 +650,7 @@ pub fn translate<'s>(
             a,
             stubs: *stubs,
             cold,
+            cold_batch,
             side,
             exits: 0,
             map,
@@ -648,14 +665,17 @@ pub fn translate<'s>(
             thunks: [None; super::HELPERS],
             div_pair: None,
             div_partner: None,
-            returns: returns.clone(),
+            // (Lent to the generator, which only reads them, and taken
+            // back should it generate again: a copy of each of these four
+            // was an allocation and a free per region.)
+            returns: core::mem::take(&mut returns),
             fmap,
             fcached: set_of(&fmap),
             fwritten,
             fdirty: 0,
             fboxed: 0,
             frm_rne: false,
-            frm_known: frm_known.clone(),
+            frm_known: core::mem::take(&mut frm_known),
             fpending: Vec::new(),
             known: bounds::Known::new(),
             qreg,
@@ -663,10 +683,10 @@ pub fn translate<'s>(
             qthunk: None,
             fwd: None,
             next_reads: 0,
-            carry_ok: carry_ok.clone(),
+            carry_ok: core::mem::take(&mut carry_ok),
             carry_out: 0,
             carry_in: Vec::new(),
-            side_pcs: side_pcs.clone(),
+            side_pcs: core::mem::take(&mut side_pcs),
             resume: Vec::new(),
             invalid: dropped,
             flags: None,
@@ -849,7 +869,9 @@ pub fn translate<'s>(
         if qreg != 0 {
             g.qstate = qpend::QState::Unknown;
         }
-        let entries = g.emit_side_entries(blocks, &side_pcs);
+        let pcs = core::mem::take(&mut g.side_pcs);
+        let entries = g.emit_side_entries(blocks, &pcs);
+        g.side_pcs = pcs;
         g.emit_cold()?;
         g.emit_thunks()?;
         g.emit_qthunk();
@@ -869,8 +891,13 @@ pub fn translate<'s>(
                 exact = false;
             }
             steps.truncate(steps_before);
+            returns = g.returns;
+            frm_known = g.frm_known;
+            carry_ok = g.carry_ok;
+            side_pcs = g.side_pcs;
             scratch.asm = g.a;
             scratch.cold = g.cold;
+            scratch.cold_batch = g.cold_batch;
             scratch.side = g.side;
             continue;
         }
@@ -889,6 +916,7 @@ pub fn translate<'s>(
         let side = g.side.clone();
         scratch.asm = g.a;
         scratch.cold = g.cold;
+        scratch.cold_batch = g.cold_batch;
         scratch.side = g.side;
         return Ok(Block {
             code: &scratch.asm.code,
@@ -1922,16 +1950,22 @@ impl Gen {
     }
 
     fn emit_cold(&mut self) -> Result<(), AsmError> {
-        // Slow paths add fault exits of their own: go until none is left.
+        // Slow paths add fault exits of their own: go until none is left,
+        // a batch at a time (each in the order it was added). The two
+        // buffers trade places and keep their room for the next region
+        // (see `Scratch`): taking the list left an empty one to grow,
+        // here and again in the next region.
+        let mut batch = core::mem::take(&mut self.cold_batch);
         while !self.cold.is_empty() {
-            self.emit_cold_once()?;
+            core::mem::swap(&mut batch, &mut self.cold);
+            self.emit_cold_once(&mut batch)?;
         }
+        self.cold_batch = batch;
         Ok(())
     }
 
-    fn emit_cold_once(&mut self) -> Result<(), AsmError> {
-        let cold = core::mem::take(&mut self.cold);
-        for c in cold {
+    fn emit_cold_once(&mut self, batch: &mut Vec<Cold>) -> Result<(), AsmError> {
+        for c in batch.drain(..) {
             match c {
                 Cold::F(c) => self.emit_cold_f(c)?,
                 Cold::Div(c) => self.emit_cold_div(c),

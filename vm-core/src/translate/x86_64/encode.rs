@@ -190,7 +190,8 @@ enum Rm {
 }
 
 /// One instruction's bytes being assembled (the longest [`Asm::op`]
-/// makes is 10: prefix, REX, two opcode bytes, ModRM, SIB, disp32).
+/// makes is 10: prefix, REX, two opcode bytes, ModRM, SIB, disp32; an
+/// immediate after it 4 more, appended with them at once).
 #[derive(Default)]
 struct Bytes {
     buf: [u8; 16],
@@ -202,6 +203,13 @@ impl Bytes {
     fn b(&mut self, x: u8) {
         self.buf[self.n] = x;
         self.n += 1;
+    }
+
+    /// Four bytes, little-endian (a displacement or an immediate).
+    #[inline(always)]
+    fn d32(&mut self, x: i32) {
+        self.buf[self.n..self.n + 4].copy_from_slice(&x.to_le_bytes());
+        self.n += 4;
     }
 
     /// ModRM (+SIB, disp) for `reg` (its low 3 bits) and memory `m`.
@@ -230,11 +238,7 @@ impl Bytes {
         }
         match md {
             1 => self.b(m.disp as i8 as u8),
-            2 => {
-                for x in m.disp.to_le_bytes() {
-                    self.b(x);
-                }
-            }
+            2 => self.d32(m.disp),
             _ => {}
         }
     }
@@ -366,6 +370,21 @@ impl Asm {
     /// constant prefixes, opcodes and widths, which then fold away.)
     #[inline(always)]
     fn op(&mut self, prefix: Option<u8>, w: bool, opc: &[u8], reg: u8, rm: Rm, byte_regs: bool) {
+        let o = Self::op_bytes(prefix, w, opc, reg, rm, byte_regs);
+        self.append(&o);
+    }
+
+    /// The bytes of [`Asm::op`], for a caller to add an immediate to
+    /// before they are appended at once.
+    #[inline(always)]
+    fn op_bytes(
+        prefix: Option<u8>,
+        w: bool,
+        opc: &[u8],
+        reg: u8,
+        rm: Rm,
+        byte_regs: bool,
+    ) -> Bytes {
         let mut o = Bytes::default();
         if let Some(p) = prefix {
             o.b(p);
@@ -388,7 +407,7 @@ impl Asm {
             Rm::R(n) => o.b(0xc0 | (reg & 7) << 3 | (n & 7)),
             Rm::M(m) => o.modrm_mem(reg & 7, m),
         }
-        self.append(&o);
+        o
     }
 
     fn modrm_mem(&mut self, reg: u8, m: Mem) {
@@ -455,8 +474,9 @@ impl Asm {
     /// Store an immediate: `mov dword/qword [m], imm32` (sign-extended for
     /// 64 bits).
     pub fn store_imm(&mut self, w: W, m: Mem, imm: i32) {
-        self.op(None, w == W::B64, &[0xc7], 0, Rm::M(m), false);
-        self.d32(imm);
+        let mut o = Self::op_bytes(None, w == W::B64, &[0xc7], 0, Rm::M(m), false);
+        o.d32(imm);
+        self.append(&o);
     }
 
     /// `dst = imm` with the shortest encoding.
@@ -531,13 +551,16 @@ impl Asm {
     }
 
     fn alu_imm(&mut self, w: W, op: Alu, rm: Rm, imm: i32) {
-        if let Ok(i) = i8::try_from(imm) {
-            self.op(None, w == W::B64, &[0x83], op as u8, rm, false);
-            self.b(i as u8);
+        let o = if let Ok(i) = i8::try_from(imm) {
+            let mut o = Self::op_bytes(None, w == W::B64, &[0x83], op as u8, rm, false);
+            o.b(i as u8);
+            o
         } else {
-            self.op(None, w == W::B64, &[0x81], op as u8, rm, false);
-            self.d32(imm);
-        }
+            let mut o = Self::op_bytes(None, w == W::B64, &[0x81], op as u8, rm, false);
+            o.d32(imm);
+            o
+        };
+        self.append(&o);
     }
 
     /// `op dst, imm` (sign-extended imm32).
@@ -557,14 +580,16 @@ impl Asm {
 
     /// `test r, imm32`.
     pub fn test_ri(&mut self, w: W, r: Reg, imm: i32) {
-        self.op(None, w == W::B64, &[0xf7], 0, Rm::R(r.n()), false);
-        self.d32(imm);
+        let mut o = Self::op_bytes(None, w == W::B64, &[0xf7], 0, Rm::R(r.n()), false);
+        o.d32(imm);
+        self.append(&o);
     }
 
     /// `shift r, imm`.
     pub fn shift_ri(&mut self, w: W, op: Shift, r: Reg, imm: u8) {
-        self.op(None, w == W::B64, &[0xc1], op as u8, Rm::R(r.n()), false);
-        self.b(imm);
+        let mut o = Self::op_bytes(None, w == W::B64, &[0xc1], op as u8, Rm::R(r.n()), false);
+        o.b(imm);
+        self.append(&o);
     }
 
     /// `shift r, cl`.
@@ -630,19 +655,21 @@ impl Asm {
 
     /// `jcc label` (rel32).
     pub fn jcc(&mut self, c: Cond, l: Label) {
-        self.b(0x0f);
-        self.b(0x80 | c as u8);
-        let at = self.pos();
-        self.d32(0);
-        self.fixups.push((at, l));
+        let mut o = Bytes::default();
+        o.b(0x0f);
+        o.b(0x80 | c as u8);
+        o.d32(0);
+        self.fixups.push((self.pos() + 2, l));
+        self.append(&o);
     }
 
     /// `jmp label` (rel32).
     pub fn jmp(&mut self, l: Label) {
-        self.b(0xe9);
-        let at = self.pos();
-        self.d32(0);
-        self.fixups.push((at, l));
+        let mut o = Bytes::default();
+        o.b(0xe9);
+        o.d32(0);
+        self.fixups.push((self.pos() + 1, l));
+        self.append(&o);
     }
 
     fn rel_to(&self, at: usize, target: u64) -> Result<i32, AsmError> {

@@ -115,10 +115,12 @@ pub(super) fn dirty_at_start(
     first.push(succ.len());
     let mut dirty = alloc::vec![0u32; blocks.len()];
     let mut reached = alloc::vec![false; blocks.len()];
-    let mut work: Vec<usize> = entries
-        .iter()
-        .filter_map(|pc| starts.binary_search(pc).ok())
-        .collect();
+    let mut work: Vec<usize> = Vec::with_capacity(blocks.len() + entries.len());
+    work.extend(
+        entries
+            .iter()
+            .filter_map(|pc| starts.binary_search(pc).ok()),
+    );
     for &e in &work {
         reached[e] = true;
     }

@@ -64,11 +64,15 @@ use alloc::vec::Vec;
 /// entered from outside, in address order (see the module comment):
 /// `frm_known` are the blocks starting with `frm` known.
 pub(super) fn choose(blocks: &[&[GuestInst]], entry: u64, frm_known: &[u64]) -> Vec<u64> {
-    blocks
-        .iter()
-        .map(|b| b[0].pc)
-        .filter(|&pc| pc != entry && frm_known.binary_search(&pc).is_err())
-        .collect()
+    // (Room for all at once: collected from a filter, the list grew.)
+    let mut pcs = Vec::with_capacity(blocks.len());
+    pcs.extend(
+        blocks
+            .iter()
+            .map(|b| b[0].pc)
+            .filter(|&pc| pc != entry && frm_known.binary_search(&pc).is_err()),
+    );
+    pcs
 }
 
 impl Gen {

@@ -34,7 +34,10 @@ use alloc::vec::Vec;
 /// made of `blocks` (in address order), entered at `entry`, whose traced
 /// calls return to `returns`: sorted, without repeats.
 pub(super) fn loop_heads(blocks: &[&[GuestInst]], entry: u64, returns: &[u64]) -> Vec<u64> {
-    let mut heads = alloc::vec![entry];
+    // (Room for every head at once: a list of one grew at the first
+    // return point or loop head.)
+    let mut heads = Vec::with_capacity(1 + returns.len() + blocks.len());
+    heads.push(entry);
     heads.extend_from_slice(returns);
     let mut seen = Seen {
         mark: Vec::new(),

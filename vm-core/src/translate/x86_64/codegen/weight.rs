@@ -51,6 +51,10 @@ pub(super) fn block_weights(blocks: &[&[GuestInst]]) -> Vec<u32> {
             loops.push((target, last.pc));
         }
     }
+    // No loop: every block weighs one (and no call site is in a loop).
+    if loops.is_empty() {
+        return alloc::vec![1; blocks.len()];
+    }
     let depths: Vec<u32> = blocks
         .iter()
         .map(|b| {
@@ -70,12 +74,17 @@ pub(super) fn block_weights(blocks: &[&[GuestInst]]) -> Vec<u32> {
         let Some((callee, true)) = direct_target(&b[b.len() - 1]) else {
             continue;
         };
+        // A call outside the region's loops adds nothing (its callee's
+        // blocks are not walked).
+        if depths[i] == 0 {
+            continue;
+        }
         let Ok(entry) = starts.binary_search(&callee) else {
             continue;
         };
         let body = reachable(blocks, &starts, entry);
         // A call from inside its own callee (recursion) adds nothing.
-        if depths[i] == 0 || body.contains(&i) {
+        if body.contains(&i) {
             continue;
         }
         for j in body {
