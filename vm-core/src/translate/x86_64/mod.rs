@@ -18,8 +18,8 @@
 //!   code and by the helper trampolines);
 //! * [`codegen::ALLOC`] (`r8`-`r11`, `r13`, `r15`, `rbx`, `rdi`) hold the block's
 //!   hottest guest registers (see `codegen`); `r13`, `r15` and `r8` hold
-//!   `sp`, `ra` and `a0`, and `rbx` and `r9` hold `a5` and `a4`, in every
-//!   translation (pinned: loaded by the entry
+//!   `sp`, `ra` and `a0`, `rbx` and `r9` hold `a5` and `a4`, and `r11`
+//!   holds `s1`, in every translation (pinned: loaded by the entry
 //!   code, stored by the exit code, see `codegen/pinned.rs`);
 //! * xmm2-xmm15 hold the region's hottest F/D registers (see
 //!   `codegen::fcache`); xmm0 and xmm1 are scratch;
