@@ -4,6 +4,7 @@
 // inode). Queues are made until the limit refuses one (EMFILE), then all
 // are unlinked but kept open: another is still refused; once one of them
 // is closed, another is made.
+//@ alone: the host counts message-queue bytes for the whole user, and this takes them all: another case's queues running meanwhile (this one's other variant, say) would be refused, or leave this one none (a full test once printed "none made")
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>

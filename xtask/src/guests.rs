@@ -85,6 +85,11 @@ pub struct Case {
     pub pvm_args: Vec<String>,
     /// Why qemu-riscv64 is not used as the oracle for this case, if so.
     pub no_qemu: Option<String>,
+    /// Why this case must run while no other hosted case does (`//@
+    /// alone:`), if so: it uses up something the host counts for the
+    /// whole user (its message-queue bytes), which another case running
+    /// meanwhile would find gone, or take first.
+    pub alone: Option<String>,
     cflags: Vec<String>,
 }
 
@@ -110,6 +115,7 @@ impl Case {
             vm_args: Vec::new(),
             pvm_args: Vec::new(),
             no_qemu: None,
+            alone: None,
             cflags: Vec::new(),
         }
     }
@@ -173,6 +179,7 @@ fn parse(source: &Path) -> Result<Vec<Case>, String> {
     let mut vm_args = Vec::new();
     let mut pvm_args = Vec::new();
     let mut no_qemu = None;
+    let mut alone = None;
     for (lineno, line) in text.lines().enumerate() {
         let Some(rest) = line.trim_start().strip_prefix("//@") else {
             continue;
@@ -212,6 +219,7 @@ fn parse(source: &Path) -> Result<Vec<Case>, String> {
             "vmargs" => vm_args = split_words(val),
             "pvm-args" => pvm_args = split_words(val),
             "no-qemu" => no_qemu = Some(val.to_string()),
+            "alone" if !val.is_empty() => alone = Some(val.to_string()),
             _ => return Err(bad(key)),
         }
     }
@@ -233,6 +241,7 @@ fn parse(source: &Path) -> Result<Vec<Case>, String> {
             vm_args: vm_args.clone(),
             pvm_args: pvm_args.clone(),
             no_qemu: no_qemu.clone(),
+            alone: alone.clone(),
             cflags: cflags.clone(),
         })
         .collect())
@@ -524,5 +533,18 @@ mod tests {
         for c in &cases {
             assert!(c.name.starts_with(&c.stem));
         }
+        // The message-queue filler runs alone, in both variants.
+        let alone: Vec<&str> = cases
+            .iter()
+            .filter(|c| c.alone.is_some())
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(
+            alone,
+            [
+                "ipc_mq_bytes_unlinked.static",
+                "ipc_mq_bytes_unlinked.dynamic"
+            ]
+        );
     }
 }

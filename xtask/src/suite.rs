@@ -403,12 +403,25 @@ pub fn run_all(cases: &[Case], runners: &[Runner], workers: usize, bless: bool) 
             }
         }
     };
+    // A case marked `//@ alone` runs while no other hosted case does.
+    let host_wide = std::sync::RwLock::new(());
     std::thread::scope(|s| {
         for _ in 0..workers.max(1) {
             s.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(case) = cases.get(i) else { break };
+                    let (_shared, _alone) = if case.alone.is_some() {
+                        (
+                            None,
+                            Some(host_wide.write().unwrap_or_else(|e| e.into_inner())),
+                        )
+                    } else {
+                        (
+                            Some(host_wide.read().unwrap_or_else(|e| e.into_inner())),
+                            None,
+                        )
+                    };
                     let (out, oracle) = run_one(case, &hosted, bless);
                     report(&out);
                     oracles.lock().unwrap()[i] = oracle;
