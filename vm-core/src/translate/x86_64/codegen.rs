@@ -406,11 +406,6 @@ struct Gen {
     carry_in: Vec<(u64, u32)>,
     /// The blocks (by pc, sorted) offered as side entries (see `entries`).
     side_pcs: Vec<u64>,
-    /// Return points of calls leaving the region that are side entries
-    /// here, each with the label of its resume stub (the side entry's stub
-    /// without the budget check, see `ras`), emitted by
-    /// `emit_side_entries`.
-    resume: Vec<(u64, Label)>,
     /// Cached guest registers whose entry load was left out and that the
     /// code at this point has not written yet (see `deadload`).
     invalid: u32,
@@ -687,7 +682,6 @@ pub fn translate<'s>(
             carry_out: 0,
             carry_in: Vec::new(),
             side_pcs: core::mem::take(&mut side_pcs),
-            resume: Vec::new(),
             invalid: dropped,
             flags: None,
         };

@@ -113,16 +113,6 @@ impl Gen {
             }
             let l = self.labels[&pc];
             self.a.jmp(l);
-            // A host `ret` to a call's return point here (see
-            // `Gen::push_and_call`): the same without the budget check.
-            if let Some(&(_, r)) = self.resume.iter().find(|&&(p, _)| p == pc) {
-                self.a.bind(r);
-                self.entry_load();
-                if let Some(&(_, n)) = self.carry_in.iter().find(|&&(p, _)| p == pc) {
-                    self.a.alu_ri(W::B64, Alu::Sub, Reg::R14, n as i32);
-                }
-                self.a.jmp(l);
-            }
         }
         entries
     }

@@ -115,34 +115,21 @@ impl Gen {
         self.a.call_label(exit);
         // The return point: the callee's `ret 8` consumed the host return
         // address and the guest pc; go on at `ret_pc`.
-        if self.side_pcs.binary_search(&ret_pc).is_ok()
-            && self.carry_ok.binary_search(&ret_pc).is_err()
-        {
-            // A block of this region with a side entry, which starts with
-            // no count pending: its resume stub right here (the entry
-            // code, every cached register loaded), then the block, which
-            // is most often the next one.
-            let dropped = core::mem::take(&mut self.invalid);
+        if self.side_pcs.binary_search(&ret_pc).is_ok() {
+            // A block of this region with a side entry: its stub right
+            // here, past the budget check (see the module doc), then the
+            // block, which is most often the next one. It starts with no
+            // count pending (`pending` lets only the way on after a
+            // conditional branch carry one; the block before this one
+            // ends with the call), and every cached register is loaded
+            // (`deadload`'s stretch ends before any jump, so nothing is
+            // left unloaded at the call).
+            debug_assert!(!self.carries(ret_pc) && self.invalid == 0);
             self.entry_load();
-            self.invalid = dropped;
             if self.next_start == Some(ret_pc) {
                 return Ok(true);
             }
             self.a.jmp(self.labels[&ret_pc]);
-            return Ok(false);
-        }
-        if self.side_pcs.binary_search(&ret_pc).is_ok() {
-            // A block of this region with a side entry: straight into its
-            // stub, past the budget check (see the module doc).
-            let l = match self.resume.iter().find(|&&(p, _)| p == ret_pc) {
-                Some(&(_, l)) => l,
-                None => {
-                    let l = self.a.label();
-                    self.resume.push((ret_pc, l));
-                    l
-                }
-            };
-            self.a.jmp(l);
             return Ok(false);
         }
         self.bare_slot(ret_pc)?;
