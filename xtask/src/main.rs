@@ -35,7 +35,7 @@ mod util;
 
 use std::process::{Command, ExitCode};
 use suite::{Outcome, Runner};
-use util::{root, run_inherit};
+use util::{HOST_TARGET, PVM_PATH, root, run_inherit};
 
 const USAGE: &str = "usage: cargo xtask <command> [options]
 
@@ -88,10 +88,6 @@ commands:
 /// run), and the translator with every guest thread on one host thread
 /// (the core's own scheduler, as on the bare-metal host).
 const DEFAULT_TEST_ENGINES: [&str; 4] = ["interp", "jit", "jit-64K", "jit-1cpu"];
-
-/// The machine `cargo xtask test` runs on (pvm's only host), for tests of
-/// crates that are normally built for another target.
-const HOST_TARGET: &str = "x86_64-unknown-linux-gnu";
 
 /// Engines every guest runs under on the bare-metal host (boot option
 /// `engine=`): the interpreter and the translator.
@@ -727,10 +723,7 @@ fn demo(args: &[String]) -> ExitCode {
         } else {
             args.to_vec()
         };
-        println!(
-            "$ target/release/pvm tests/build/demo/hello {}",
-            args.join(" ")
-        );
+        println!("$ {} tests/build/demo/hello {}", PVM_PATH, args.join(" "));
         let st = Command::new(suite::pvm_binary())
             .arg(&out)
             .args(&args)

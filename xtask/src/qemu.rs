@@ -172,6 +172,7 @@ fn build() -> Result<Tools, String> {
         Command::new("cargo")
             .arg(format!("+{NIGHTLY}"))
             .args(["build", "--release", "--quiet"])
+            .args(["--target", crate::util::HOST_TARGET])
             .arg("--manifest-path")
             .arg(hb.join("image-builder/Cargo.toml"))
             .arg("--target-dir")
@@ -181,7 +182,9 @@ fn build() -> Result<Tools, String> {
     )?;
     Ok(Tools {
         kernel: target_dir.join(KERNEL_TARGET).join("release/pvm-kernel"),
-        image_builder: builder_dir.join("release/pvm-image-builder"),
+        image_builder: builder_dir
+            .join(crate::util::HOST_TARGET)
+            .join("release/pvm-image-builder"),
     })
 }
 

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 pub enum Runner {
     /// `qemu-riscv64`, the reference.
     Qemu,
-    /// `target/release/pvm --engine <engine>` on the Linux host.
+    /// pvm (`util::PVM_PATH`) with `--engine <engine>` on the Linux host.
     Pvm(String),
     /// The bare-metal unikernel host with boot option `engine=<engine>`
     /// (`interp` or `jit`), through `xtask::qemu::run_guest`.
@@ -139,7 +139,7 @@ fn skip_reason(runner: &Runner, case: &str) -> Option<&'static str> {
 }
 
 pub fn pvm_binary() -> PathBuf {
-    root().join("target/release/pvm")
+    root().join(crate::util::PVM_PATH)
 }
 
 /// A scratch working directory for one run, so file-system tests start

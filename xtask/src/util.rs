@@ -201,6 +201,16 @@ pub fn which(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// The machine `cargo xtask test` runs on (pvm's only host). The
+/// workspace's `.cargo/config.toml` names it as the build target, so that
+/// `pvm` is linked as a static-pie executable (the flag must not reach the
+/// proc macros, which are built for the host without it); hence the
+/// triple in the paths of what cargo builds.
+pub const HOST_TARGET: &str = "x86_64-unknown-linux-gnu";
+
+/// Where `cargo build --release` puts pvm, relative to the workspace root.
+pub const PVM_PATH: &str = "target/x86_64-unknown-linux-gnu/release/pvm";
+
 /// The workspace root (the parent of xtask's manifest directory).
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
