@@ -480,8 +480,13 @@ fn stopping_with(
 /// leaf helpers as the compiler's libgcc builds them (`__umodti3`'s
 /// common path is about 70): measured on `int`, whose `powmod` calls it
 /// twice per loop trip, 8% less CPU time; `python3.13 -c pass`
-/// translates 4% more guest instructions, in the same CPU time.
-pub const MAX_LEAF: usize = 96;
+/// translates 4% more guest instructions, in the same CPU time. 192
+/// rather than 96: `tree` (depth 18) 1.0% to 2.4% less CPU time in three
+/// sets of alternating runs (median 1.624 to 1.608 s, 9 runs), python
+/// start-up and the other bench rows unchanged within noise (judged by
+/// CPU time: by callgrind's host instruction counts, 160 or 256 looked
+/// like tree -0.4% and python +0.8%). 400 gained tree less.
+pub const MAX_LEAF: usize = 192;
 
 /// Is the function at `callee` a small leaf, worth tracing a call into:
 /// the paths `follow` accepts from its entry reach at most [`MAX_LEAF`]
