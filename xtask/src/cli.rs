@@ -95,54 +95,31 @@ fn stderr_has(got: &Captured, needles: &[&str]) -> Result<(), String> {
     Ok(())
 }
 
-/// Runs the checks for each pvm engine. `cases` are the built guests.
 /// pvm is a static position-independent executable: no program
 /// interpreter (the dynamic loader relocating pvm and its libraries was a
 /// fifth of a short guest's start-up), and a shared object's type so that
 /// the host still places it at a random address.
 fn static_pie(path: &std::path::Path) -> Result<(), String> {
-    let elf = fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let half = |at: usize| {
-        elf.get(at..at + 2)
-            .map(|b| u16::from_le_bytes([b[0], b[1]]))
-    };
-    let word = |at: usize| {
-        elf.get(at..at + 4)
-            .map(|b| u32::from_le_bytes(b.try_into().unwrap()))
-    };
-    let quad = |at: usize| {
-        elf.get(at..at + 8)
-            .map(|b| u64::from_le_bytes(b.try_into().unwrap()))
-    };
-    let bad = || format!("{}: not a 64-bit ELF file", path.display());
-    if elf.get(..5) != Some(b"\x7fELF\x02") {
-        return Err(bad());
-    }
-    let (Some(kind), Some(phoff), Some(phentsize), Some(phnum)) =
-        (half(0x10), quad(0x20), half(0x36), half(0x38))
-    else {
-        return Err(bad());
-    };
-    const ET_DYN: u16 = 3;
-    const PT_INTERP: u32 = 3;
-    if kind != ET_DYN {
+    use xmas_elf::header::Type;
+    use xmas_elf::program::Type as Segment;
+    let bytes = fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let elf = xmas_elf::ElfFile::new(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    let kind = elf.header.pt2.type_().as_type();
+    if kind != Type::SharedObject {
         return Err(format!(
-            "pvm's ELF type is {kind}, not ET_DYN: not position-independent"
+            "pvm's ELF type is {kind:?}, not ET_DYN: not position-independent"
         ));
     }
-    for i in 0..usize::from(phnum) {
-        let at = usize::try_from(phoff).map_err(|_| bad())? + i * usize::from(phentsize);
-        match word(at) {
-            None => return Err(bad()),
-            Some(PT_INTERP) => {
-                return Err("pvm has a program interpreter: it is linked dynamically".into());
-            }
-            Some(_) => {}
-        }
+    if elf
+        .program_iter()
+        .any(|p| p.get_type() == Ok(Segment::Interp))
+    {
+        return Err("pvm has a program interpreter: it is linked dynamically".into());
     }
     Ok(())
 }
 
+/// Runs the checks for each pvm engine. `cases` are the built guests.
 pub fn run_all(cases: &[Case], runners: &[Runner]) -> Vec<Outcome> {
     let find = |n: &str| cases.iter().find(|c| c.name == n);
     let mut out = Vec::new();

@@ -35,7 +35,7 @@ mod util;
 
 use std::process::{Command, ExitCode};
 use suite::{Outcome, Runner};
-use util::{HOST_TARGET, PVM_PATH, root, run_inherit};
+use util::{HOST_TARGET, root, run_inherit};
 
 const USAGE: &str = "usage: cargo xtask <command> [options]
 
@@ -723,8 +723,14 @@ fn demo(args: &[String]) -> ExitCode {
         } else {
             args.to_vec()
         };
-        println!("$ {} tests/build/demo/hello {}", PVM_PATH, args.join(" "));
-        let st = Command::new(suite::pvm_binary())
+        let pvm = suite::pvm_binary();
+        let shown = pvm.strip_prefix(root()).unwrap_or(&pvm);
+        println!(
+            "$ {} tests/build/demo/hello {}",
+            shown.display(),
+            args.join(" ")
+        );
+        let st = Command::new(&pvm)
             .arg(&out)
             .args(&args)
             .status()

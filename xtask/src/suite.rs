@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 pub enum Runner {
     /// `qemu-riscv64`, the reference.
     Qemu,
-    /// pvm (`util::PVM_PATH`) with `--engine <engine>` on the Linux host.
+    /// pvm ([`pvm_binary`]) with `--engine <engine>` on the Linux host.
     Pvm(String),
     /// The bare-metal unikernel host with boot option `engine=<engine>`
     /// (`interp` or `jit`), through `xtask::qemu::run_guest`.
@@ -138,8 +138,13 @@ fn skip_reason(runner: &Runner, case: &str) -> Option<&'static str> {
     })
 }
 
+/// Where `cargo build --release` puts pvm (under the named host target,
+/// see `util::HOST_TARGET`).
 pub fn pvm_binary() -> PathBuf {
-    root().join(crate::util::PVM_PATH)
+    root()
+        .join("target")
+        .join(crate::util::HOST_TARGET)
+        .join("release/pvm")
 }
 
 /// A scratch working directory for one run, so file-system tests start

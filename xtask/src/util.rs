@@ -208,9 +208,6 @@ pub fn which(name: &str) -> Option<PathBuf> {
 /// triple in the paths of what cargo builds.
 pub const HOST_TARGET: &str = "x86_64-unknown-linux-gnu";
 
-/// Where `cargo build --release` puts pvm, relative to the workspace root.
-pub const PVM_PATH: &str = "target/x86_64-unknown-linux-gnu/release/pvm";
-
 /// The workspace root (the parent of xtask's manifest directory).
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
