@@ -159,6 +159,12 @@ pub(crate) fn errno() -> Errno {
 /// the run loop, system call emulation, translation).
 const THREAD_STACK: usize = 2 << 20;
 
+/// Where [`HostOs::reserve`] first tries to put a guest address space:
+/// 256 MiB, above what a non-PIE host program and its heap would take and
+/// low enough that the guest's address 0 (64 KiB of guard on) lies below
+/// 2 GiB.
+const LOW_RESERVATION: usize = 1 << 28;
+
 /// Does futex command `op` take a timeout (else `val2`) as its fourth
 /// argument? The wait and lock commands.
 fn takes_timeout(op: i32) -> bool {
@@ -408,23 +414,38 @@ fn field(src: &[libc::c_char; 65]) -> [u8; 65] {
 impl HostOs for LinuxHost {
     fn reserve(&self, size: usize) -> SysResult<*mut u8> {
         crate::fault::install_handler();
-        // SAFETY: a fresh anonymous PROT_NONE mapping touches no existing
-        // memory.
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                size,
-                libc::PROT_NONE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-                -1,
-                0,
-            )
-        };
-        if p == libc::MAP_FAILED {
-            Err(errno())
-        } else {
-            Ok(p.cast())
+        // Low in the address space first, where the guest's address 0 is
+        // within a 32-bit displacement's reach (translated code then
+        // addresses guest memory by displacement and keeps the bounds
+        // limit in a register, see the translator's `low_disp`); anywhere
+        // if something is there already (a second reservation, valgrind).
+        for (hint, flags) in [
+            (
+                LOW_RESERVATION as *mut libc::c_void,
+                libc::MAP_FIXED_NOREPLACE,
+            ),
+            (std::ptr::null_mut(), 0),
+        ] {
+            // SAFETY: a fresh anonymous PROT_NONE mapping touches no
+            // existing memory (`MAP_FIXED_NOREPLACE` fails rather than
+            // replace a mapping).
+            let p = unsafe {
+                libc::mmap(
+                    hint,
+                    size,
+                    libc::PROT_NONE,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | flags,
+                    -1,
+                    0,
+                )
+            };
+            // A kernel older than 4.17 takes the flag for a hint and may
+            // map elsewhere: as good as the second try.
+            if p != libc::MAP_FAILED {
+                return Ok(p.cast());
+            }
         }
+        Err(errno())
     }
 
     fn release(&self, addr: *mut u8, size: usize) -> bool {

@@ -253,7 +253,7 @@ pub struct SideEntry {
     /// left out, and it is not written yet): a host fault leaves the
     /// `Cpu` copy, which is then the value, alone (see the x86-64 back
     /// end's `codegen/deadload.rs`).
-    pub invalid: u8,
+    pub invalid: u16,
 }
 
 /// Metadata of one translation.
@@ -273,7 +273,7 @@ pub struct Translation {
     /// The guest register kept in each of the back end's cached-register
     /// slots throughout the translation (0 for none): what a host fault
     /// handler stores back to the `Cpu` for precise state.
-    pub regs: [u8; 8],
+    pub regs: [u8; 9],
     /// Offset (from the translation's start) of the back end's code that a
     /// host fault inside the translation resumes at, for state the handler
     /// cannot store itself (0: the back end's shared fault exit).
@@ -1068,7 +1068,7 @@ mod tests {
             pages: alloc::vec![pc >> 12],
             guest_start: pc,
             guest_end: pc + 4 * n as u64,
-            regs: [0; 8],
+            regs: [0; 9],
             fault_resume: 0,
             host_off: 0,
             host_len: 0,

@@ -227,7 +227,7 @@ pub struct Emitted<'s> {
     pub side: Vec<SideEntry>,
     /// The guest register cached in each of the back end's cached-register
     /// slots (0: none); see [`crate::cache::Translation::regs`].
-    pub regs: [u8; 8],
+    pub regs: [u8; 9],
     /// See [`crate::cache::Translation::fault_resume`].
     pub fault_resume: u32,
     /// See [`crate::cache::Translation::entries`].
@@ -272,7 +272,10 @@ pub trait Backend: Sized + 'static {
     /// Host address of the entry code within the fixed code.
     fn entry(stubs: &Self::Stubs) -> u64;
 
-    /// Translate a region into host code placed at host address `base`.
+    /// Translate a region into host code placed at host address `base`,
+    /// to run on the guest memory whose address 0 is at host address
+    /// `mem_base` (the code may depend on it: the front end flushes the
+    /// cache before code runs on another memory).
     /// `blocks` are its guest basic blocks (non-empty, in address order,
     /// only the last instruction of each may end a block) and `entry` the
     /// pc of the one entered from outside; `heat`, one per block, how often
@@ -289,6 +292,7 @@ pub trait Backend: Sized + 'static {
     fn translate<'s>(
         base: u64,
         stubs: &Self::Stubs,
+        mem_base: u64,
         entry: u64,
         blocks: &[&[GuestInst]],
         heat: &[u32],

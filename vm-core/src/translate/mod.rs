@@ -767,6 +767,9 @@ struct CodeState<B: Backend> {
     steps: Vec<StepInst>,
     /// One bit per guest page holding translated code.
     code_pages: Vec<u64>,
+    /// Host address of guest address 0 in the memory the translations
+    /// were made for.
+    mem_base: u64,
     /// Indices of the nonzero words of `code_pages`, so a flush clears
     /// only those (the bitmap is 2 MiB for a 64 GiB address space).
     code_pages_dirty: Vec<u32>,
@@ -859,6 +862,7 @@ impl<B: Backend> SharedCodeOn<B> {
                 cache,
                 steps: Vec::new(),
                 code_pages: Vec::new(),
+                mem_base: 0,
                 code_pages_dirty: Vec::new(),
                 epoch: 0,
                 stats: JitStats::default(),
@@ -1106,6 +1110,7 @@ impl<B: Backend> SharedCodeOn<B> {
             let block = B::translate(
                 st.cache.next_addr(),
                 &self.stubs,
+                st.mem_base,
                 pc,
                 &refs,
                 &heat,
@@ -1542,8 +1547,12 @@ impl<B: Backend> Engine for JitOn<B> {
         {
             let mut st = sh.lock();
             let words = (mem.size() / PAGE_SIZE).div_ceil(64) as usize;
-            if st.code_pages.len() != words {
-                // The first run (one guest memory per process).
+            let base = mem.host_base() as u64;
+            if st.code_pages.len() != words || st.mem_base != base {
+                // The first run (one guest memory per process). The code
+                // may depend on where the memory is (see
+                // `Backend::translate`): none made for another survives.
+                st.mem_base = base;
                 st.code_pages = vec![0; words];
                 st.code_pages_dirty.clear();
                 sh.flush(&mut st);
@@ -1554,6 +1563,7 @@ impl<B: Backend> Engine for JitOn<B> {
         }
         let ctx = &mut *self.ctx;
         ctx.mem_base = mem.host_base() as u64;
+        ctx.mem_limit = mem.size() - 8;
         ctx.instret_limit.store(limit, Ordering::SeqCst);
         ctx.exit_site = 0;
         ctx.ind_table = self.ind.as_ptr();
@@ -1563,7 +1573,6 @@ impl<B: Backend> Engine for JitOn<B> {
         ctx.cpu = cpu;
         ctx.trap = None;
         ctx.fault = None;
-        ctx.mem_limit = mem.size() - 8;
         ctx.host_fault = None;
         let log_exec = crate::log::on(crate::log::EXEC);
         // A chainable exit taken last time: (rel32 site, cache generation).

@@ -13,10 +13,13 @@
 //!   which begins with the guest registers (`Ctx::guest`, the `Cpu` the
 //!   run works on; the bias puts all 32 integer registers in reach of a
 //!   one-byte displacement), so one register reaches both;
-//! * `r12` = host address of guest address 0;
+//! * `r12` = host address of guest address 0, unless that address is
+//!   below 2 GiB ([`low_disp`]): guest accesses then carry it as their
+//!   32-bit displacement, and `r12` is one more register for guest
+//!   registers ([`codegen::ALLOC`]; see `codegen/bounds.rs`);
 //! * `r14` = the guest's `instret` (the `Cpu` copy is stored by the exit
 //!   code and by the helper trampolines);
-//! * [`codegen::ALLOC`] (`r8`-`r11`, `r13`, `r15`, `rbx`, `rdi`) hold the block's
+//! * [`codegen::ALLOC`] (`r8`-`r11`, `r13`, `r15`, `rbx`, `rdi`, and `r12` as above) hold the block's
 //!   hottest guest registers (see `codegen`); `r13`, `r15` and `r8` hold
 //!   `sp`, `ra` and `a0`, `rbx` and `r9` hold `a5` and `a4`, and `r11`
 //!   holds `s1`, in every translation (pinned: loaded by the entry
@@ -137,6 +140,18 @@ pub struct Part {
     /// The lowest host stack pointer at which a guest call still pushes a
     /// return frame (see `codegen/ras.rs`).
     pub ras_floor: u64,
+}
+
+/// The 32-bit displacement by which translated code addresses a guest
+/// memory whose guest address 0 is at host address `mem_base`, when there
+/// is one: `[reg + mem_base + imm]` for every guest offset `imm` (at
+/// most 2 KiB either way), so `r12` is free for a guest register.
+/// `None` (the memory base lives in `r12`) when `mem_base` is 2 GiB or
+/// more, out of a displacement's reach.
+pub fn low_disp(mem_base: u64) -> Option<i32> {
+    // Room for the largest offset of an access on either side.
+    const ROOM: u64 = 4096;
+    (mem_base >= ROOM && mem_base <= i32::MAX as u64 - ROOM).then_some(mem_base as i32)
 }
 
 /// Slots of [`Part::div_cache`] (a power of two).
@@ -326,7 +341,6 @@ pub(crate) mod off {
     pub const fn f(r: u8) -> i32 {
         cpu(offset_of!(Cpu, f) + 8 * r as usize)
     }
-    pub const MEM_BASE: i32 = ctx(offset_of!(Ctx, mem_base));
     pub const MEM_LIMIT: i32 = ctx(offset_of!(Ctx, mem_limit));
     pub const COUNTERS: i32 = ctx(offset_of!(Ctx, counters));
     pub const INSTRET_LIMIT: i32 = ctx(offset_of!(Ctx, instret_limit));
@@ -335,6 +349,7 @@ pub(crate) mod off {
     pub const IND_HITS: i32 = ctx(offset_of!(Ctx, ind_hits));
     pub const ENTRY_RSP: i32 = ctx(offset_of!(Ctx, arch.entry_rsp));
     pub const RAS_FLOOR: i32 = ctx(offset_of!(Ctx, arch.ras_floor));
+    pub const MEM_BASE: i32 = ctx(offset_of!(Ctx, mem_base));
     /// Guest register `x[r]`.
     pub const fn x(r: u8) -> i32 {
         cpu(offset_of!(Cpu, x) + 8 * r as usize)
@@ -414,6 +429,10 @@ pub struct Stubs {
     /// guest accesses go straight to memory, the host's protection
     /// catching bad ones (see [`host_fault`]).
     pub host_faults: bool,
+    /// The displacement guest accesses carry ([`low_disp`]) in the
+    /// translation being made, for the memory it is made for; `None` in
+    /// the fixed code's copy.
+    pub mem_disp: Option<i32>,
 }
 
 /// Can translated code use FMA3: the CPU has it, and the OS has enabled the
@@ -581,6 +600,7 @@ pub fn fixed_code(base: u64, host_faults: bool) -> (alloc::vec::Vec<u8>, Stubs) 
             helpers,
             fma: host_has_fma(),
             host_faults,
+            mem_disp: None,
         },
     )
 }
@@ -788,6 +808,7 @@ impl Backend for X86_64 {
     fn translate<'s>(
         base: u64,
         stubs: &Stubs,
+        mem_base: u64,
         entry: u64,
         blocks: &[&[GuestInst]],
         heat: &[u32],
@@ -796,9 +817,13 @@ impl Backend for X86_64 {
         steps: &mut alloc::vec::Vec<StepInst>,
         scratch: &'s mut codegen::Scratch,
     ) -> Result<Emitted<'s>, encode::AsmError> {
+        let stubs = Stubs {
+            mem_disp: low_disp(mem_base),
+            ..*stubs
+        };
         let b = codegen::translate(
             base,
-            stubs,
+            &stubs,
             entry,
             blocks,
             heat,
@@ -927,6 +952,17 @@ impl Backend for X86_64 {
 #[cfg(test)]
 mod patch_tests {
     use super::*;
+
+    /// A memory base is a displacement only where every access offset
+    /// (at most 2 KiB either way) keeps it a positive 32-bit one.
+    #[test]
+    fn low_disp_only_within_a_displacement_s_reach() {
+        assert_eq!(low_disp(0x1001_0000), Some(0x1001_0000));
+        assert_eq!(low_disp(0x7fff_e000), Some(0x7fff_e000));
+        for base in [0, 0x800, 0x7fff_f800, 1 << 31, 1 << 32, 0x7f00_0000_0000] {
+            assert_eq!(low_disp(base), None, "{base:#x}");
+        }
+    }
 
     /// Chaining and redirecting write a `jmp rel32` that reaches the
     /// target, and refuse what one store cannot do.

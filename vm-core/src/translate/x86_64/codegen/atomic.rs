@@ -114,7 +114,7 @@ impl Gen {
         let back = self.a.label();
         self.addr(a.rs1, 0);
         self.atomic_probe(if d { 8 } else { 4 }, slow);
-        let m = Mem::indexed(Reg::R12, Reg::Rsi);
+        let m = self.guest_mem(Reg::Rsi, 0);
         match gi.inst {
             LrW(_) | LrD(_) => {
                 // The load may fault; nothing is written before it.
@@ -235,7 +235,7 @@ impl Gen {
     }
 
     /// Jump to `slow` unless the atomic access of `size` bytes at guest
-    /// address `rsi` may go straight to `r12 + rsi`: naturally aligned
+    /// address `rsi` may go straight to guest memory: naturally aligned
     /// (so it stays in one page), and inside the guest memory (with host
     /// faults), or in a page the page cache allows reads and writes on.
     /// Clobbers rax and rcx.
@@ -243,12 +243,7 @@ impl Gen {
         self.a.test_ri(W::B32, Reg::Rsi, size - 1);
         self.a.jcc(Cond::Ne, slow);
         if self.stubs.host_faults {
-            self.a.alu_rm(
-                W::B64,
-                Alu::Cmp,
-                Reg::Rsi,
-                Mem::base(Reg::Rbp, off::MEM_LIMIT),
-            );
+            self.cmp_limit(Reg::Rsi);
             self.a.jcc(Cond::A, slow);
             return;
         }

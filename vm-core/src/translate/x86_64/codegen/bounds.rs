@@ -2,7 +2,11 @@
 //! out-of-line slow path for the integer and the F/D accesses alike, and
 //! the bounds compare left out where the guard regions make it needless.
 //!
-//! The fast path accesses host `r12 + base + imm`. With host faults it
+//! The fast path accesses host `r12 + base + imm`, or `base + disp + imm`
+//! where the guest's address 0 lies below 2 GiB on the host and its host
+//! address is the 32-bit displacement `disp` (`Stubs::mem_disp`; the
+//! Linux host reserves guest memory there when it can), which leaves
+//! `r12` to the register allocator. With host faults it
 //! first compares the base register with `Ctx::mem_limit` (guest size - 8)
 //! and takes the slow path (the checked helper, which checks the address
 //! itself) above it, so a wild address never reaches host memory outside
@@ -298,12 +302,34 @@ fn shape(h: Helper) -> (W, bool, bool) {
 }
 
 impl Gen {
+    /// The host operand of guest address `b + imm` (`b` a host register
+    /// holding a guest address): `[r12 + b + imm]`, or `[b + disp + imm]`
+    /// when the translation addresses guest memory by displacement
+    /// (`super::super::low_disp`). The same host address either way.
+    pub(super) fn guest_mem(&self, b: Reg, imm: i32) -> Mem {
+        match self.stubs.mem_disp {
+            // In range: `low_disp` leaves room for any `|imm|` of an access.
+            Some(d) => Mem::base(b, d + imm),
+            None => Mem {
+                base: Reg::R12,
+                index: Some((b, 0)),
+                disp: imm,
+            },
+        }
+    }
+
+    /// Compare guest address `b` with `Ctx::mem_limit` (guest size - 8).
+    pub(super) fn cmp_limit(&mut self, b: Reg) {
+        self.a
+            .alu_rm(W::B64, Alu::Cmp, b, Mem::base(Reg::Rbp, off::MEM_LIMIT));
+    }
+
     /// The guest access helper `h` makes at `x[rs1] + imm`: a load into
     /// `val` or a store of `val` (an xmm value: the low 64 bits, or 32
-    /// for a 4-byte store). Straight to `r12 + address` when the probe
+    /// for a 4-byte store). Straight to guest memory when the probe
     /// allows, else out of line through the checked helper, which faults
     /// precisely; with no probe needed (see the module documentation), as
-    /// one host access `[r12 + base + imm]` with no slow path.
+    /// one host access ([`Gen::guest_mem`]) with no slow path.
     pub(super) fn access(
         &mut self,
         rs1: u8,
@@ -323,27 +349,18 @@ impl Gen {
         let mut from = (Reg::Rsi, 0);
         let m = if base_only {
             let b = self.src(rs1, Reg::Rsi);
-            self.a
-                .alu_rm(W::B64, Alu::Cmp, b, Mem::base(Reg::Rbp, off::MEM_LIMIT));
+            self.cmp_limit(b);
             self.a.jcc(Cond::A, slow);
             from = (b, imm);
-            Mem {
-                base: Reg::R12,
-                index: Some((b, 0)),
-                disp: imm,
-            }
+            self.guest_mem(b, imm)
         } else if checked {
             self.addr(rs1, imm);
             self.probe(w, if write { super::WRITE } else { super::READ }, slow);
-            Mem::indexed(Reg::R12, Reg::Rsi)
+            self.guest_mem(Reg::Rsi, 0)
         } else {
             // No slow path: the address folds into the host access.
             let b = self.src(rs1, Reg::Rsi);
-            Mem {
-                base: Reg::R12,
-                index: Some((b, 0)),
-                disp: imm,
-            }
+            self.guest_mem(b, imm)
         };
         match (val, write) {
             (Val::Int(d), false) if signed => self.a.load_sx(w, d, m),
