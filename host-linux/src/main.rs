@@ -418,6 +418,8 @@ fn run_guest(cli: &Cli) -> Result<ProcessEnd, i32> {
     let exe_path = std::fs::canonicalize(loaded_path)
         .map(|p| p.into_os_string().into_encoded_bytes())
         .unwrap_or_else(|_| program.to_vec());
+    // `jit_indirect_hits` costs a memory increment at every hit.
+    vm_core::translate::set_count_indirect(cli.stats);
     vm_core::cache::set_default_policy(match cli.code_cache_policy {
         cli::CachePolicy::Fifo => vm_core::cache::CachePolicy::Fifo,
         cli::CachePolicy::Flush => vm_core::cache::CachePolicy::Flush,

@@ -112,6 +112,22 @@
 //! engines alike, so interpreted and translated code, and threads running
 //! either, interoperate.
 
+/// Do caches made from now on count the indirect-table hits of
+/// translated code (`jit_indirect_hits`)? A memory increment at every
+/// hit, so `pvm` asks for it only with `--stats`; on by default (tests,
+/// the bare-metal host).
+static COUNT_INDIRECT: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(true);
+
+/// Set whether caches made from now on count indirect-table hits.
+pub fn set_count_indirect(on: bool) {
+    COUNT_INDIRECT.store(on, core::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether caches made now count indirect-table hits.
+pub fn count_indirect() -> bool {
+    COUNT_INDIRECT.load(core::sync::atomic::Ordering::Relaxed)
+}
+
 pub mod backend;
 pub mod cold;
 mod inval;

@@ -1277,30 +1277,35 @@ impl Gen {
     }
 
     /// The probe of [`Gen::exit_indirect`], the guest state and `Cpu::pc`
-    /// (= `rax`) already stored.
+    /// (= `rax`) already stored. The slot of pc is `(pc >> 1) &
+    /// (IND_ENTRIES - 1)`, 16 bytes each: as guest pcs are even, that is
+    /// pc's bits 1 and up masked, scaled by 8 in the addressing mode (two
+    /// host instructions fewer than shifting it down and up again).
     fn probe_indirect(&mut self) -> Result<(), AsmError> {
         self.a.mov_rr(W::B32, Reg::Rcx, Reg::Rax);
-        self.a.shift_ri(W::B32, Shift::Shr, Reg::Rcx, 1);
         self.a.alu_ri(
             W::B32,
             Alu::And,
             Reg::Rcx,
-            (crate::translate::backend::IND_ENTRIES - 1) as i32,
-        );
-        self.a.shift_ri(W::B64, Shift::Shl, Reg::Rcx, 4);
-        self.a.alu_rm(
-            W::B64,
-            Alu::Add,
-            Reg::Rcx,
-            Mem::base(Reg::Rbp, off::IND_TABLE),
+            ((crate::translate::backend::IND_ENTRIES - 1) << 1) as i32,
         );
         self.a
-            .alu_rm(W::B64, Alu::Cmp, Reg::Rax, Mem::base(Reg::Rcx, 0));
+            .load(W::B64, Reg::Rdx, Mem::base(Reg::Rbp, off::IND_TABLE));
+        let slot = |disp| Mem {
+            base: Reg::Rdx,
+            index: Some((Reg::Rcx, 3)),
+            disp,
+        };
+        self.a.alu_rm(W::B64, Alu::Cmp, Reg::Rax, slot(0));
         let miss = self.a.label();
         self.a.jcc(Cond::Ne, miss);
-        self.a
-            .alu_mi(W::B64, Alu::Add, Mem::base(Reg::Rbp, off::IND_HITS), 1);
-        self.a.jmp_m(Mem::base(Reg::Rcx, 8));
+        // A read-modify-write of memory at every hit: only when asked
+        // (`Stubs::count_hits`).
+        if self.stubs.count_hits {
+            self.a
+                .alu_mi(W::B64, Alu::Add, Mem::base(Reg::Rbp, off::IND_HITS), 1);
+        }
+        self.a.jmp_m(slot(8));
         self.a.bind(miss);
         self.leave(exit::INDIRECT)
     }

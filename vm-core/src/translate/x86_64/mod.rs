@@ -433,6 +433,9 @@ pub struct Stubs {
     /// translation being made, for the memory it is made for; `None` in
     /// the fixed code's copy.
     pub mem_disp: Option<i32>,
+    /// Translated code counts its indirect-table hits (`Ctx::ind_hits`,
+    /// see [`crate::translate::count_indirect`]).
+    pub count_hits: bool,
 }
 
 /// Can translated code use FMA3: the CPU has it, and the OS has enabled the
@@ -601,6 +604,7 @@ pub fn fixed_code(base: u64, host_faults: bool) -> (alloc::vec::Vec<u8>, Stubs) 
             fma: host_has_fma(),
             host_faults,
             mem_disp: None,
+            count_hits: crate::translate::count_indirect(),
         },
     )
 }
