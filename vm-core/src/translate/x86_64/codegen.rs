@@ -1271,13 +1271,13 @@ impl Gen {
     /// the indirect-jump table and jump straight there on a hit.
     fn exit_indirect(&mut self, retired: u32) -> Result<(), AsmError> {
         self.write_back();
-        self.a.store(W::B64, Mem::base(Reg::Rbp, off::PC), Reg::Rax);
         self.retire(retired);
         self.probe_indirect()
     }
 
-    /// The probe of [`Gen::exit_indirect`], the guest state and `Cpu::pc`
-    /// (= `rax`) already stored. The slot of pc is `(pc >> 1) &
+    /// The probe of [`Gen::exit_indirect`] for guest pc `rax`, the guest
+    /// state already stored; a miss stores `Cpu::pc` for the dispatcher
+    /// (a hit's translation needs none: no translated code reads it). The slot of pc is `(pc >> 1) &
     /// (IND_ENTRIES - 1)`, 16 bytes each: as guest pcs are even, that is
     /// pc's bits 1 and up masked, scaled by 8 in the addressing mode (two
     /// host instructions fewer than shifting it down and up again).
@@ -1307,6 +1307,7 @@ impl Gen {
         }
         self.a.jmp_m(slot(8));
         self.a.bind(miss);
+        self.a.store(W::B64, Mem::base(Reg::Rbp, off::PC), Reg::Rax);
         self.leave(exit::INDIRECT)
     }
 

@@ -170,7 +170,6 @@ impl Gen {
         self.a.jcc(Cond::Ne, miss);
         self.a.ret_pop(8);
         self.a.bind(miss);
-        self.a.store(W::B64, Mem::base(Reg::Rbp, off::PC), Reg::Rax);
         self.probe_indirect()
     }
 
@@ -191,7 +190,6 @@ impl Gen {
         self.a.bind(miss);
         self.a.mov_rr(W::B64, Reg::Rax, h);
         self.a.alu_ri(W::B64, Alu::And, Reg::Rax, -2);
-        self.a.store(W::B64, Mem::base(Reg::Rbp, off::PC), Reg::Rax);
         self.probe_indirect()
     }
 }
