@@ -153,7 +153,16 @@ pub struct GuestMemory {
     /// host call that found a page unwritable can tell whether code
     /// protection changed while it ran (see [`GuestMemory::host_write`]).
     code_prot_gen: AtomicU64,
+    /// Stamp of the page permissions as they are: a fresh value of
+    /// [`PERM_STAMPS`] at creation and after every change of a page's
+    /// permission (`set_perms`), so that one stamp never stands for two
+    /// states, even of two memories. A cache of permissions taken under a
+    /// stamp holds while the stamp does (see [`GuestMemory::perm_stamp`]).
+    perm_stamp: AtomicU64,
 }
+
+/// Source of [`GuestMemory::perm_stamp`] values, shared by every memory.
+static PERM_STAMPS: AtomicU64 = AtomicU64::new(1);
 
 /// The last [`CODE_LOG`] moves of the code epoch: `(epoch after the move,
 /// first page, last page)`, whole address space for `fence.i` and the like.
@@ -574,6 +583,7 @@ impl GuestMemory {
             code_log: spin::Mutex::new(CodeLog::default()),
             code_prot: spin::Mutex::new(Fills::default()),
             code_prot_gen: AtomicU64::new(0),
+            perm_stamp: AtomicU64::new(PERM_STAMPS.fetch_add(1, Ordering::Relaxed)),
         })
     }
 
@@ -952,6 +962,21 @@ impl GuestMemory {
         for p in &self.perms[first..last] {
             p.store(raw, Ordering::Relaxed);
         }
+        self.perm_stamp.store(
+            PERM_STAMPS.fetch_add(1, Ordering::Relaxed),
+            Ordering::Release,
+        );
+    }
+
+    /// A value that changes whenever any page's guest permission does
+    /// (`map`, `protect`, `unmap`, `mremap`), unique across memories: a
+    /// cache of permissions (the translator's page cache on hosts without
+    /// host faults) filled while this read `s` is still good while it
+    /// reads `s`. (The [`CODE`] bit is not covered: code protection is
+    /// followed through `code_epoch` and the engines' own code pages.)
+    #[inline]
+    pub fn perm_stamp(&self) -> u64 {
+        self.perm_stamp.load(Ordering::Acquire)
     }
 
     /// Check that `len` bytes at `addr` may be accessed with `need`;

@@ -305,8 +305,8 @@ pub trait Backend: Sized + 'static {
     /// A fresh back-end part of a thread's context block.
     fn new_part(stubs: &Self::Stubs) -> Self::CtxPart;
 
-    /// Reset the back-end part before a run of translated code.
-    fn prepare_run(part: &mut Self::CtxPart, stubs: &Self::Stubs);
+    /// Reset the back-end part before a run of translated code on `mem`.
+    fn prepare_run(part: &mut Self::CtxPart, stubs: &Self::Stubs, mem: &GuestMemory);
 
     /// Guest page `page` now holds translated code: forget anything in the
     /// back-end part that would let translated code write it directly.

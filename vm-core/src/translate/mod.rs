@@ -1584,7 +1584,7 @@ impl<B: Backend> Engine for JitOn<B> {
         ctx.exit_site = 0;
         ctx.ind_table = self.ind.as_ptr();
         ctx.exit_host = 0;
-        B::prepare_run(&mut ctx.arch, &sh.stubs);
+        B::prepare_run(&mut ctx.arch, &sh.stubs, mem);
         ctx.mem = mem;
         ctx.cpu = cpu;
         ctx.trap = None;

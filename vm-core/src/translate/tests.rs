@@ -545,6 +545,61 @@ fn cached_pages_keep_permissions_and_bounds() {
 }
 
 #[test]
+fn cached_pages_follow_permission_changes_between_runs() {
+    use rv::*;
+    // A run caches a page as writable (or readable); the guest then
+    // changes its permission (between runs, as a system call does): the
+    // next run must fault on it, never use the cached entry.
+    let code = [sd(6, 7, 0), ld(10, 6, 8), ECALL];
+    let changes: [(&dyn Fn(&GuestMemory), crate::memory::Access); 2] = [
+        (
+            &|m| m.protect(DATA, 0x1000, Perm::READ).unwrap(),
+            crate::memory::Access::Write,
+        ),
+        (
+            &|m| m.unmap(DATA, 0x1000).unwrap(),
+            crate::memory::Access::Write,
+        ),
+    ];
+    for (k, (change, access)) in changes.into_iter().enumerate() {
+        let mem = guest(&code);
+        let mut j = jit(1 << 20);
+        for _ in 0..3 {
+            let mut cpu = cpu_at(CODE);
+            cpu.x[6] = DATA;
+            cpu.x[7] = 7;
+            assert_eq!(run(&mut j, &mut cpu, &mem), Trap::Ecall, "case {k}");
+        }
+        change(&mem);
+        let mut cpu = cpu_at(CODE);
+        cpu.x[6] = DATA;
+        cpu.x[7] = 9;
+        let Trap::MemFault(f) = run(&mut j, &mut cpu, &mem) else {
+            panic!("case {k}: no fault after the permission change")
+        };
+        assert_eq!((f.addr, f.access), (DATA, access), "case {k}");
+        assert_eq!(cpu.pc, CODE, "case {k}");
+    }
+    // A read-only page of another memory at the same guest address: the
+    // cache of the first memory says nothing about it.
+    let first = guest(&code);
+    let mut j = jit(1 << 20);
+    let mut cpu = cpu_at(CODE);
+    cpu.x[6] = DATA;
+    assert_eq!(run(&mut j, &mut cpu, &first), Trap::Ecall);
+    let second = guest(&code);
+    second.protect(DATA, 0x1000, Perm::READ).unwrap();
+    let mut cpu = cpu_at(CODE);
+    cpu.x[6] = DATA;
+    cpu.x[7] = 9;
+    let Trap::MemFault(f) = run(&mut j, &mut cpu, &second) else {
+        panic!("no fault on the other memory's read-only page")
+    };
+    assert_eq!((f.addr, f.access), (DATA, crate::memory::Access::Write));
+    assert_eq!(second.read_u64(DATA).unwrap(), 0);
+}
+
+#[test]
 fn wide_code_changes_flush_only_over_code() {
     use rv::*;
     let code = [

@@ -132,6 +132,9 @@ pub struct Part {
     pub div_cache: [DivSlot; DIV_SLOTS],
     /// Pages recently checked by a helper (see [`TlbEntry`]).
     pub tlb: [TlbEntry; TLB_ENTRIES],
+    /// `GuestMemory::perm_stamp` of the memory when `tlb` was last
+    /// emptied (0: never).
+    pub tlb_stamp: u64,
     /// Where [`host_fault`] resumes: the shared fault exit.
     pub fault_exit: u64,
     /// The host stack pointer of the entry code's frame: every exit goes
@@ -280,15 +283,17 @@ pub const TLB_ENTRIES: usize = 1024;
 ///
 /// Used only on hosts without host faults (`Stubs::host_faults` false):
 /// with them, translated code never reads it.
-/// Only the helpers fill it, after `GuestMemory` checked the access, and
-/// the dispatcher empties it at every entry to translated code and after
-/// every translation. That is enough because guest permissions change only
-/// through `GuestMemory::map/protect/unmap`, which run between engine runs
-/// (system calls end a run). So every direct access stays inside a page
-/// `GuestMemory` has just allowed: the sandbox property holds. When guest
-/// threads share the memory, another thread's `munmap` could race with a
-/// cached entry: then the entry must come from `GuestMemory`'s own
-/// permission table instead (or a mapping epoch must empty it).
+/// Only the helpers fill it, after `GuestMemory` checked the access. The
+/// dispatcher empties it before a run when the memory's permissions
+/// changed since it was last emptied (`GuestMemory::perm_stamp`, which
+/// also tells one memory from another), and `mark_code` drops a page's
+/// entry in every thread's cache when the page gets translated code. That
+/// is enough because guest permissions change only through
+/// `GuestMemory::map/protect/unmap`, which run between engine runs (system
+/// calls end a run), and the hosts without host faults run one guest
+/// thread at a time. So every direct access stays inside a page
+/// `GuestMemory` has allowed since its last change: the sandbox property
+/// holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(C)]
 pub struct TlbEntry {
@@ -854,6 +859,7 @@ impl Backend for X86_64 {
             div_other: 0,
             div_cache: [DivSlot::EMPTY; DIV_SLOTS],
             tlb: [TlbEntry::EMPTY; TLB_ENTRIES],
+            tlb_stamp: 0,
             fault_exit: stubs.fault_exit,
             entry_rsp: 0,
             ras_floor: 0,
@@ -861,15 +867,22 @@ impl Backend for X86_64 {
     }
 
     #[inline]
-    fn prepare_run(part: &mut Part, stubs: &Stubs) {
+    fn prepare_run(part: &mut Part, stubs: &Stubs, mem: &GuestMemory) {
         part.mxcsr_clean = MXCSR_DEFAULT;
         part.mxcsr_tmp = 0;
         part.quiet_reg = 0;
         // Permissions may have changed since the last run (system calls
-        // end a run). With host faults, translated code never reads the
-        // page cache, so it needs no emptying (16 KiB at every run).
+        // end a run): the page cache is emptied when they did, or when
+        // the memory is another. Emptying it at every run (16 KiB) made
+        // a signal's round trip through a handler cost more than a 20 us
+        // timer's period under QEMU's TCG: the guest never got past its
+        // handler. With host faults, translated code never reads it.
         if !stubs.host_faults {
-            part.tlb.fill(TlbEntry::EMPTY);
+            let stamp = mem.perm_stamp();
+            if part.tlb_stamp != stamp {
+                part.tlb.fill(TlbEntry::EMPTY);
+                part.tlb_stamp = stamp;
+            }
         }
     }
 
