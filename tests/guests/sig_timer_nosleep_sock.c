@@ -1,12 +1,13 @@
-// sig_timer_nosleep's periodic 20 us timer (no SA_RESTART), now with the
-// socket calls that could sleep but find what they wait for ready: an
-// AF_UNIX stream connect to a listener with room in its backlog, and
-// accept4 of a connection already queued (AF_UNIX and loopback TCP).
-// Linux answers each without sleeping, so never with EINTR. A blocking
-// TCP connect does sleep (the handshake ends after the call has looked
-// for a signal), so it may fail with EINTR; the connection goes on all
-// the same, and the program sees Linux's state machine: POLLOUT, SO_ERROR
-// 0, a connect again 0 (at most once), then EISCONN.
+// sig_timer_nosleep's periodic 20 us timer (no SA_RESTART; longer on a
+// slow host: sig_period.h), now with the socket calls that could sleep but
+// find what they wait for ready: an AF_UNIX stream connect to a listener
+// with room in its backlog, and accept4 of a connection already queued
+// (AF_UNIX and loopback TCP). Linux answers each without sleeping, so
+// never with EINTR. A blocking TCP connect does sleep (the handshake ends
+// after the call has looked for a signal), so it may fail with EINTR; the
+// connection goes on all the same, and the program sees Linux's state
+// machine: POLLOUT, SO_ERROR 0, a connect again 0 (at most once), then
+// EISCONN.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,6 +21,8 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "sig_period.h"
 
 static volatile long hits;
 static void on_alarm(int s) { (void)s; hits++; }
@@ -71,7 +74,9 @@ int main(void) {
     if (tl < 0 || bind(tl, (struct sockaddr *)&in, sizeof in) || listen(tl, 16) ||
         getsockname(tl, (struct sockaddr *)&in, &inlen))
         return 3;
-    struct itimerspec v = {{0, 20000}, {0, 20000}};
+    long period = sig_timer_period_ns(SIGALRM);
+    hits = 0;
+    struct itimerspec v = {{0, period}, {0, period}};
     timer_settime(t, 0, &v, NULL);
     long eintr[3] = {0}, wrong = 0, tcp_eintr = 0, tcp_wrong = 0;
     const int n = 1000;
