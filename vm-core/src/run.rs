@@ -42,7 +42,13 @@ const GREEN_SLICE: u64 = 1 << 22;
 
 /// How long, in nanoseconds, the end of a process waits for its other
 /// threads to walk their robust lists (see `Process::await_robust_walks`).
-const ROBUST_GRACE_NS: u64 = 500_000_000;
+/// Linux waits for every dying thread; the bound is for a host call that
+/// cannot be interrupted. It is generous because a thread that is only
+/// computing may not get a host CPU for a while on a loaded machine, and
+/// a thread given up on leaves its robust mutexes held by a dead owner
+/// (thr_robust under `cargo xtask load` once hung so: half a second was
+/// not enough for one of 16 processes sharing 2 cores).
+const ROBUST_GRACE_NS: u64 = 5_000_000_000;
 
 /// How one thread's run loop ended.
 pub(crate) enum ThreadEnd {
