@@ -969,11 +969,12 @@ impl GuestMemory {
     }
 
     /// A value that changes whenever any page's guest permission does
-    /// (`map`, `protect`, `unmap`, `mremap`), unique across memories: a
-    /// cache of permissions (the translator's page cache on hosts without
-    /// host faults) filled while this read `s` is still good while it
-    /// reads `s`. (The [`CODE`] bit is not covered: code protection is
-    /// followed through `code_epoch` and the engines' own code pages.)
+    /// (`map`, `protect`, `unmap`, `mremap`), unique across memories. A
+    /// cache of permissions filled while this returned `s` (the
+    /// translator's page cache on hosts without host faults) holds for as
+    /// long as it still returns `s`. (The [`CODE`] bit is not covered:
+    /// code protection is followed through `code_epoch` and the engines'
+    /// own code pages.)
     #[inline]
     pub fn perm_stamp(&self) -> u64 {
         self.perm_stamp.load(Ordering::Acquire)
