@@ -106,6 +106,11 @@ pub mod exit {
     /// A first-tier block at `Ctx::exit_host` got hot before running:
     /// translate its region (see [`crate::profile`]).
     pub const PROMOTE: u64 = 7;
+    /// A register a block assumes near the guest space was not, on the
+    /// way into the block at `Cpu::pc` (see `x86_64/codegen/nearin.rs`):
+    /// nothing of it ran; interpret it before entering translated code
+    /// again.
+    pub const WILD: u64 = 8;
 }
 
 /// One entry of the indirect-jump lookup table (guest pc -> host code),
@@ -298,6 +303,7 @@ pub trait Backend: Sized + 'static {
         heat: &[u32],
         counter: Option<u32>,
         side_entries: bool,
+        wild: &[u64],
         steps: &mut Vec<StepInst>,
         scratch: &'s mut Self::Scratch,
     ) -> Result<Emitted<'s>, Self::Error>;

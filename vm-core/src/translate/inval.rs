@@ -96,6 +96,25 @@ impl<B: Backend> SharedCodeOn<B> {
         self.invalidate(st, &ranges);
     }
 
+    /// The near assumption of the block at `pc` failed once more (see
+    /// `exit::WILD`): at the [`super::WILD_LIMIT`]th time, kill the
+    /// translations of its page, and make every later one without
+    /// assumptions there.
+    pub(super) fn wild(&self, st: &mut CodeState<B>, pc: u64) {
+        let n = st.wild_runs.entry(pc).or_insert(0);
+        *n += 1;
+        if *n != super::WILD_LIMIT {
+            return;
+        }
+        if let Err(i) = st.wild_pcs.binary_search(&pc) {
+            st.wild_pcs.insert(i, pc);
+        }
+        let page = pc / PAGE_SIZE;
+        if st.cache.touches(&[(page, page)]) {
+            self.invalidate(st, &[(page, page)]);
+        }
+    }
+
     /// Kill the translations made from pages of `ranges`, in a
     /// stop-the-world section.
     fn invalidate(&self, st: &mut CodeState<B>, ranges: &[(u64, u64)]) {

@@ -802,7 +802,18 @@ struct CodeState<B: Backend> {
     cold: cold::ColdBlocks,
     /// The code generator's buffers, reused by every translation.
     scratch: B::Scratch,
+    /// Failed near assumptions per block pc (`exit::WILD`), and the pcs
+    /// (sorted) of the blocks translated without any since they failed
+    /// [`WILD_LIMIT`] times (see `SharedCodeOn::wild`).
+    wild_runs: hashbrown::HashMap<u64, u32>,
+    wild_pcs: Vec<u64>,
 }
+
+/// Failed near assumptions of one block (`exit::WILD`) after which the
+/// translations holding it are made again without them: a register that
+/// is sometimes a pointer and often a wild value (a tagged integer, say)
+/// would otherwise leave translated code on every way into the block.
+const WILD_LIMIT: u32 = 16;
 
 // SAFETY: the raw pointers are the cache memory (owned, freed on drop)
 // and the threads' context blocks, which each thread registers while its
@@ -887,6 +898,8 @@ impl<B: Backend> SharedCodeOn<B> {
                 cold_runs: COLD_RUNS,
                 cold: cold::ColdBlocks::default(),
                 scratch: B::Scratch::default(),
+                wild_runs: hashbrown::HashMap::new(),
+                wild_pcs: Vec::new(),
             }),
         }))
     }
@@ -1132,6 +1145,7 @@ impl<B: Backend> SharedCodeOn<B> {
                 &heat,
                 counter,
                 side_entries,
+                &st.wild_pcs,
                 &mut st.steps,
                 &mut st.scratch,
             )
@@ -1596,6 +1610,8 @@ impl<B: Backend> Engine for JitOn<B> {
         let mut fill_indirect = false;
         // A first-tier block to promote: (its host start, generation).
         let mut promote: Option<(u64, u64)> = None;
+        // The last exit was `exit::WILD`: interpret the block at `pc`.
+        let mut wild = false;
         loop {
             let pc = cpu.pc;
             let (host, generation) = {
@@ -1638,6 +1654,11 @@ impl<B: Backend> Engine for JitOn<B> {
                 // block is interpreted.
                 let host = if sh.host_faults && !backend::near_regs(cpu, mem.size()) {
                     st.stats.wild_entries += 1;
+                    None
+                } else if core::mem::take(&mut wild) {
+                    // A block's near assumption failed on the way in.
+                    st.stats.wild_entries += 1;
+                    sh.wild(&mut st, pc);
                     None
                 } else if st.profile.run_cold(pc, cold) {
                     None
@@ -1712,7 +1733,7 @@ impl<B: Backend> Engine for JitOn<B> {
             let left = Left {
                 why,
                 exit: match why {
-                    exit::CHAIN | exit::INDIRECT | exit::NEXT => None,
+                    exit::CHAIN | exit::INDIRECT | exit::NEXT | exit::WILD => None,
                     _ => Some(self.exit_entry()),
                 },
             };
@@ -1726,6 +1747,7 @@ impl<B: Backend> Engine for JitOn<B> {
                     fill_indirect = true;
                 }
                 exit::NEXT => {}
+                exit::WILD => wild = true,
                 exit::FAULT => {
                     let e = e.expect("fault exits have a side entry");
                     cpu.pc = e.guest_pc;

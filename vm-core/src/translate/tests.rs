@@ -551,7 +551,9 @@ fn cached_pages_follow_permission_changes_between_runs() {
     // changes its permission (between runs, as a system call does): the
     // next run must fault on it, never use the cached entry.
     let code = [sd(6, 7, 0), ld(10, 6, 8), ECALL];
-    let changes: [(&dyn Fn(&GuestMemory), crate::memory::Access); 2] = [
+    // A permission change, and the access the next run must fault on.
+    type Change<'a> = (&'a dyn Fn(&GuestMemory), crate::memory::Access);
+    let changes: [Change<'_>; 2] = [
         (
             &|m| m.protect(DATA, 0x1000, Perm::READ).unwrap(),
             crate::memory::Access::Write,

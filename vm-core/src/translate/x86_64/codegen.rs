@@ -69,6 +69,7 @@ mod frm;
 mod fwd;
 mod heads;
 mod konst;
+mod nearin;
 mod pair;
 mod pcmap;
 mod pending;
@@ -170,6 +171,9 @@ enum Cold {
     Div(divcache::ColdDiv),
     /// An edge's `frm` check failed (see `frm`).
     FrmEdge(frm::Edge),
+    /// The compares of a way into a block that assumes bases near the
+    /// space, or their failure (see `nearin`).
+    NearEdge(nearin::Edge),
     /// A conditional branch's exit from the region (see
     /// `Gen::exit_cold`): store back `dirty`, count `retired`
     /// instructions, leave for `target`.
@@ -430,6 +434,9 @@ struct Gen {
     /// the store of an uncached result came after): a compare of it with
     /// zero right there is the flags as they are (see `cmp`).
     flags: Option<(Reg, usize)>,
+    /// The blocks that start assuming bases near the space, and which
+    /// (see `nearin`), by pc.
+    near_in: Vec<(u64, u32)>,
 }
 
 /// A division or remainder: its operands, signedness, whether it is the
@@ -546,6 +553,7 @@ pub fn translate<'s>(
     heat: &[u32],
     counter: Option<u32>,
     side_entries: bool,
+    wild: &[u64],
     steps: &mut Vec<StepInst>,
     scratch: &'s mut Scratch,
 ) -> Result<Block<'s>, AsmError> {
@@ -630,6 +638,20 @@ pub fn translate<'s>(
         }
         _ => 0,
     };
+    // Bases each block starts knowing near the space (see `nearin`).
+    let near_in: Vec<(u64, u32)> = if stubs.host_faults {
+        let at = nearin::near_at_start(blocks, &returns, wild);
+        blocks
+            .iter()
+            .zip(at)
+            .filter(|&(_, m)| m != 0)
+            // (The entry loads no register its block writes before
+            // reading, nor assumes one: `nearin` propagates none.)
+            .map(|(b, m)| (b[0].pc, if b[0].pc == entry { m & !dropped } else { m }))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let steps_before = steps.len();
     // What each block writes beyond `int_rd`'s prediction, as found by
     // an earlier generation (see `dirty`); `exact` false: no per-path
@@ -704,6 +726,7 @@ pub fn translate<'s>(
             side_pcs: core::mem::take(&mut side_pcs),
             invalid: dropped,
             flags: None,
+            near_in: near_in.clone(),
         };
         for b in blocks {
             let l = g.a.label();
@@ -725,6 +748,8 @@ pub fn translate<'s>(
             });
         }
         g.entry_load();
+        // The entry block's assumed bases (see `nearin`).
+        g.near_edge(entry, Some(()));
         if blocks[0][0].pc != entry {
             let l = g.labels[&entry];
             g.a.jmp(l);
@@ -745,6 +770,8 @@ pub fn translate<'s>(
             if inherit.binary_search(&insts[0].pc).is_err() {
                 g.known = bounds::Known::new();
             }
+            // Every way in compared these (see `nearin`).
+            g.known.assume_near(g.near_at(insts[0].pc));
             g.qstate = if qreg == 0 {
                 qpend::QState::Clear
             } else {
@@ -1185,6 +1212,7 @@ impl Gen {
     fn goto(&mut self, target: u64, retired: u32) -> Result<(), AsmError> {
         if let Some(&l) = self.labels.get(&target) {
             self.retire(retired);
+            self.near_edge(target, None);
             if self.frm_edge(target) {
                 self.frm_check_inline(target);
             }
@@ -1767,6 +1795,7 @@ impl Gen {
         match self.labels.get(&target) {
             Some(&l) => {
                 let l = self.frm_branch_to(l, target);
+                let l = self.near_branch_to(l, target);
                 self.a.jcc(c, l);
                 self.goto(next, 0)
             }
@@ -1984,6 +2013,7 @@ impl Gen {
                 Cold::F(c) => self.emit_cold_f(c)?,
                 Cold::Div(c) => self.emit_cold_div(c),
                 Cold::FrmEdge(e) => self.emit_frm_edge(e)?,
+                Cold::NearEdge(e) => self.emit_near_edge(e)?,
                 Cold::StepBack {
                     label,
                     back,

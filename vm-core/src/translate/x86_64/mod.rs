@@ -823,6 +823,7 @@ impl Backend for X86_64 {
         heat: &[u32],
         counter: Option<u32>,
         side_entries: bool,
+        wild: &[u64],
         steps: &mut alloc::vec::Vec<StepInst>,
         scratch: &'s mut codegen::Scratch,
     ) -> Result<Emitted<'s>, encode::AsmError> {
@@ -838,6 +839,7 @@ impl Backend for X86_64 {
             heat,
             counter,
             side_entries,
+            wild,
             steps,
             scratch,
         )?;

@@ -48,7 +48,8 @@
 //!
 //! What the code knows ([`Known`]) holds from the access to the next
 //! write of the register and is forgotten at every block start (but for
-//! `sp` and `tp`, as above), where
+//! `sp` and `tp`, as above, and the bases `nearin` lets a block assume,
+//! which every way into it compares), where
 //! paths join (so a loop checks its base once per iteration), but at the
 //! start of a block whose only way in is the fall-through of the
 //! conditional branch ending the block before it (`pending`'s blocks,
@@ -105,7 +106,7 @@ impl Known {
 
     /// Does an access of up to 8 bytes at `x[rs1] + imm` stay within the
     /// reservation and its guards?
-    fn covers(&self, rs1: u8, imm: i32) -> bool {
+    pub(super) fn covers(&self, rs1: u8, imm: i32) -> bool {
         let s = self.slack[rs1 as usize];
         s != NONE && s as u64 + imm.unsigned_abs() as u64 + MAX_WIDTH <= GUARD
     }
@@ -116,6 +117,41 @@ impl Known {
         self.slack[r as usize] as u64 <= NEAR_SLACK
     }
 
+    /// A different made-up slack for every register, so that
+    /// [`Known::changed_since`] finds every register an instruction may
+    /// write (for `nearin`; nothing is accessed through these).
+    pub(super) fn marked() -> Known {
+        let mut slack = [0u32; 32];
+        for (r, s) in slack.iter_mut().enumerate() {
+            *s = 1024 + r as u32;
+        }
+        Known { slack }
+    }
+
+    /// The registers known near the space (see [`Known::near`]).
+    pub(super) fn near_mask(&self) -> u32 {
+        (0..32u8)
+            .filter(|&r| self.near(r))
+            .fold(0, |m, r| m | 1 << r)
+    }
+
+    /// Start assuming the registers of `mask` near the space (a block
+    /// start every way into which keeps that, see `nearin`).
+    pub(super) fn assume_near(&mut self, mask: u32) {
+        for r in super::bits(mask) {
+            let s = &mut self.slack[r as usize];
+            *s = (*s).min(NEAR_SLACK as u32);
+        }
+    }
+
+    /// The registers whose knowledge differs from `before`'s: those an
+    /// instruction between may have written.
+    pub(super) fn changed_since(&self, before: &Known) -> u32 {
+        (0..32usize)
+            .filter(|&r| self.slack[r] != before.slack[r])
+            .fold(0, |m, r| m | 1 << r)
+    }
+
     /// `r` was compared with `Ctx::mem_limit`, and the code goes on only
     /// below it.
     pub(super) fn checked(&mut self, r: u8) {
@@ -124,7 +160,7 @@ impl Known {
 
     /// An access at `x[rs1] + imm` completed: that address is in
     /// `[0, size)`.
-    fn accessed(&mut self, rs1: u8, imm: i32) {
+    pub(super) fn accessed(&mut self, rs1: u8, imm: i32) {
         let s = &mut self.slack[rs1 as usize];
         *s = (*s).min(imm.unsigned_abs());
     }
@@ -196,7 +232,7 @@ impl Known {
 }
 
 /// The base and offset of a plain guest load or store (integer or F/D).
-fn access_of(inst: &Inst) -> Option<(u8, i32)> {
+pub(super) fn access_of(inst: &Inst) -> Option<(u8, i32)> {
     use Inst::*;
     match *inst {
         Lb(i) | Lh(i) | Lw(i) | Ld(i) | Lbu(i) | Lhu(i) | Lwu(i) | Flw(i) | Fld(i) => {

@@ -26,9 +26,9 @@
 //!    at run time, cleared by every way out, so clear at every way in),
 //!    a quotient/remainder or product pair (found within one block).
 //!    The divisor cache (`divcache`) is per-thread data, valid whichever
-//!    code filled it. No check is hoisted out of a loop into a pre-header
-//!    in this translator; were one ever, the blocks it covers must not be
-//!    offered (or the stub must run it).
+//!    code filled it. The one thing a block may assume at its start, the
+//!    base registers `nearin` gives it, the stub compares as every edge
+//!    into the block does (a wild one leaves with `exit::WILD`).
 //! 3. What is computed by a flow over the region from its entry starts
 //!    from every offered entry too, or the block is not offered:
 //!    * the registers an exit stores back (`dirty::dirty_at_start`): the
@@ -106,6 +106,8 @@ impl Gen {
                 gi: blocks[i][0],
                 dirty: 0,
             });
+            // The bases the block assumes near the space (see `nearin`).
+            self.near_edge(pc, Some(()));
             // The block may start with instructions pending (see
             // `pending`): `r14` here counts them already.
             if let Some(&(_, n)) = self.carry_in.iter().find(|&&(p, _)| p == pc) {

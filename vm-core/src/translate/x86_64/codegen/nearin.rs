@@ -1,0 +1,294 @@
+//! Bases a block starts knowing near the guest space, so that a loop
+//! checks its pointers once on the way in instead of once per iteration.
+//!
+//! An access through a base register the code knows nothing of compares
+//! it with `Ctx::mem_limit` (see `bounds`), and every block start forgets
+//! what was known, as paths join there. So `strcmp`'s loop compared both
+//! of its pointers on every byte, and a matrix multiply both of its
+//! row pointers on every element, though each iteration had just
+//! accessed through them and only added a few bytes.
+//!
+//! Here a block may start *assuming* some registers near the space
+//! (within `NEAR_SLACK` of `[0, size)`, as every block assumes of `sp`
+//! and `tp`): its own accesses through them need no compare. Every way
+//! into such a block keeps the assumption:
+//! * a host jump or fall-through from a block of the region (`Gen::goto`,
+//!   `Gen::branch`) compares each assumed register the code there does
+//!   not know near ([`Gen::near_edge`]); a loop's back edge, after an
+//!   access and an `addi` through the register, knows it, so only the way
+//!   into the loop compares;
+//! * a side entry's stub compares every assumed register (`entries`).
+//!
+//! A failed compare (a wild value) leaves the region for the dispatcher
+//! with `exit::WILD`, which interprets the block before entering
+//! translated code again, so the guest sees exactly what the interpreter
+//! would give it (a fault at the address it computed, or nothing: a wild
+//! value that is never accessed through). A block whose assumption failed
+//! again and again (a tagged value that is sometimes a pointer, say) is
+//! translated again without it (`SharedCodeOn::wild`).
+//!
+//! Which registers ([`near_at_start`]): those a block accesses through
+//! before writing them (its own needs), and, backwards along the region's
+//! edges, those a successor assumes and the block does not write. A need
+//! that is not the block's own is dropped where a backward edge (a loop's)
+//! would have to compare it, so that a loop never pays for a register
+//! only a later block uses. Not at the region's entry nor at return
+//! points (entered without a compare), and not in a block of `wild`.
+
+use super::super::encode::{Alu, AsmError, Cond, Label, Mem, Reg, W};
+use super::super::off;
+use super::bounds::{Known, access_of};
+use super::dirty;
+use super::{Cold, Gen, GuestInst};
+use crate::memory::GUARD;
+use crate::translate::backend::exit;
+use crate::translate::backend::{NEAR_REGS, NEAR_SLACK};
+use alloc::vec::Vec;
+
+/// Registers that may be assumed: not `x0`, nor `sp` and `tp` (assumed
+/// at every block start already).
+fn candidates() -> u32 {
+    let mut m = !1u32;
+    for r in NEAR_REGS {
+        m &= !(1 << r);
+    }
+    m
+}
+
+/// The registers block `b` accesses through (directly, or through a
+/// register an `addi` or a move made from one) before writing them
+/// otherwise, with an offset the guards cover from a near base; and those
+/// whose value at its end is still their value at its start plus what
+/// `addi`s added.
+fn own_needs(b: &[GuestInst]) -> (u32, u32) {
+    use crate::decode::Inst::*;
+    let mut needs = 0u32;
+    // `origin[r]`: the register whose start value `r` holds (give or take
+    // an `addi`'s offset), if any.
+    let mut origin: [Option<u8>; 32] = core::array::from_fn(|r| Some(r as u8));
+    let mut mark = Known::marked();
+    for gi in b {
+        if let Some((rs1, imm)) = access_of(&gi.inst)
+            && let Some(r0) = origin[rs1 as usize]
+            && NEAR_SLACK + imm.unsigned_abs() as u64 + 8 <= GUARD
+        {
+            needs |= 1 << r0;
+        }
+        let before = mark;
+        mark.after(gi);
+        let from = match gi.inst {
+            Addi(i) if i.rd != 0 => Some((i.rd, origin[i.rs1 as usize])),
+            Add(r) | Or(r) | Xor(r) if r.rd != 0 && (r.rs1 == 0 || r.rs2 == 0) => {
+                Some((r.rd, origin[(r.rs1 | r.rs2) as usize]))
+            }
+            _ => None,
+        };
+        for r in super::bits(mark.changed_since(&before)) {
+            origin[r as usize] = None;
+        }
+        if let Some((rd, o)) = from {
+            origin[rd as usize] = o;
+        }
+    }
+    let keeps = (0..32u8)
+        .filter(|&r| origin[r as usize] == Some(r))
+        .fold(0u32, |m, r| m | 1 << r);
+    (needs & candidates(), keeps)
+}
+
+/// For each of `blocks` (in address order) the mask of registers its code
+/// starts assuming near the guest space (see the module documentation).
+pub(super) fn near_at_start(blocks: &[&[GuestInst]], returns: &[u64], wild: &[u64]) -> Vec<u32> {
+    let n = blocks.len();
+    let index = |pc: u64| blocks.binary_search_by_key(&pc, |b| b[0].pc).ok();
+    let eligible: Vec<bool> = blocks
+        .iter()
+        .map(|b| {
+            let pc = b[0].pc;
+            !returns.contains(&pc) && wild.binary_search(&pc).is_err()
+        })
+        .collect();
+    let (own, keeps): (Vec<u32>, Vec<u32>) = blocks.iter().map(|b| own_needs(b)).unzip();
+    let succs: Vec<Vec<usize>> = blocks
+        .iter()
+        .map(|b| {
+            dirty::successors(b, returns)
+                .into_iter()
+                .filter_map(index)
+                .collect()
+        })
+        .collect();
+    // Propagated needs a backward edge ruled out, per block.
+    let mut banned = alloc::vec![0u32; n];
+    loop {
+        // Backwards: a block assumes its own needs and what its successors
+        // assume that it leaves alone.
+        let mut at: Vec<u32> = (0..n)
+            .map(|i| if eligible[i] { own[i] } else { 0 })
+            .collect();
+        loop {
+            let mut changed = false;
+            for i in (0..n).rev() {
+                if !eligible[i] {
+                    continue;
+                }
+                let mut m = at[i];
+                for &s in &succs[i] {
+                    m |= at[s] & keeps[i];
+                }
+                m &= !banned[i];
+                if m != at[i] {
+                    at[i] = m;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        // Forwards: what each block knows at its end from its assumptions.
+        let mut more = false;
+        for (i, b) in blocks.iter().enumerate() {
+            let mut k = Known::new();
+            k.assume_near(at[i]);
+            for gi in b.iter() {
+                if let Some((rs1, imm)) = access_of(&gi.inst) {
+                    k.accessed(rs1, imm);
+                }
+                k.after(gi);
+            }
+            for &s in &succs[i] {
+                if blocks[s][0].pc > b[0].pc {
+                    continue;
+                }
+                // A backward edge: a propagated need it does not know is
+                // dropped rather than compared on every iteration.
+                let lost = at[s] & !own[s] & !k.near_mask();
+                if lost != 0 {
+                    banned[s] |= lost;
+                    more = true;
+                }
+            }
+        }
+        if !more {
+            return at;
+        }
+    }
+}
+
+/// A way into a block assuming `regs` near the space: compare them, and
+/// leave for the dispatcher at `target` with `exit::WILD` (storing back
+/// `dirty`, counting `retired` more instructions) if one is not; `to`:
+/// where the way goes on when all are, if the compares are out of line
+/// (a branch's), else back inline.
+pub(super) struct Edge {
+    label: Label,
+    to: Option<Label>,
+    regs: u32,
+    target: u64,
+    dirty: u32,
+    retired: u32,
+}
+
+impl Gen {
+    /// The registers the block at `pc` assumes near the space.
+    pub(super) fn near_at(&self, pc: u64) -> u32 {
+        match self.near_in.binary_search_by_key(&pc, |e| e.0) {
+            Ok(i) => self.near_in[i].1,
+            Err(_) => 0,
+        }
+    }
+
+    /// Guest register `r` for a compare: its host register, or `rsi`
+    /// loaded from the `Cpu` (not `Gen::src`, whose forwarded values do
+    /// not hold in out-of-line code).
+    fn near_reg(&mut self, r: u8) -> Reg {
+        match self.map[r as usize] {
+            Some(c) => c,
+            None => {
+                self.a.load(W::B64, Reg::Rsi, super::x(r));
+                Reg::Rsi
+            }
+        }
+    }
+
+    /// The assumptions of block `target` the code here does not know.
+    fn near_missing(&self, target: u64) -> u32 {
+        self.near_at(target) & !self.known.near_mask()
+    }
+
+    /// Inline, before a jump or fall-through to `target` (a block of the
+    /// region), or in a side entry's stub (`stub`: nothing written or
+    /// pending there): compare what it assumes and the code does not know.
+    pub(super) fn near_edge(&mut self, target: u64, stub: Option<()>) {
+        let regs = if stub.is_some() {
+            self.near_at(target)
+        } else {
+            self.near_missing(target)
+        };
+        if regs == 0 {
+            return;
+        }
+        let label = self.a.label();
+        for r in super::bits(regs) {
+            let b = self.near_reg(r);
+            self.cmp_limit(b);
+            self.a.jcc(Cond::A, label);
+            self.known.checked(r);
+        }
+        let (dirty, retired) = match stub {
+            Some(()) => (0, 0),
+            None => (self.written & self.path & self.exit_mask(), self.carry_out),
+        };
+        self.cold.push(Cold::NearEdge(Edge {
+            label,
+            to: None,
+            regs,
+            target,
+            dirty,
+            retired,
+        }));
+    }
+
+    /// A label for a conditional jump to `l` (guest `target`) to take: `l`
+    /// itself, or the out-of-line compares on the way there.
+    pub(super) fn near_branch_to(&mut self, l: Label, target: u64) -> Label {
+        let regs = self.near_missing(target);
+        if regs == 0 {
+            return l;
+        }
+        let label = self.a.label();
+        self.cold.push(Cold::NearEdge(Edge {
+            label,
+            to: Some(l),
+            regs,
+            target,
+            dirty: self.written & self.path & self.exit_mask(),
+            retired: 0,
+        }));
+        label
+    }
+
+    pub(super) fn emit_near_edge(&mut self, e: Edge) -> Result<(), AsmError> {
+        self.a.bind(e.label);
+        if let Some(to) = e.to {
+            let fail = self.a.label();
+            for r in super::bits(e.regs) {
+                let b = self.near_reg(r);
+                self.cmp_limit(b);
+                self.a.jcc(Cond::A, fail);
+            }
+            self.a.jmp(to);
+            self.a.bind(fail);
+        }
+        self.qpend_exit();
+        self.write_back_set(e.dirty);
+        self.restore_homes();
+        if e.retired != 0 {
+            self.a.alu_ri(W::B64, Alu::Add, Reg::R14, e.retired as i32);
+        }
+        self.a.mov_imm(Reg::Rax, e.target);
+        self.a.store(W::B64, Mem::base(Reg::Rbp, off::PC), Reg::Rax);
+        self.leave(exit::WILD)
+    }
+}
