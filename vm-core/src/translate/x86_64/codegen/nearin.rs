@@ -28,12 +28,19 @@
 //! translated again without it (`SharedCodeOn::wild`).
 //!
 //! Which registers ([`near_at_start`]): those a block accesses through
-//! before writing them (its own needs), and, backwards along the region's
-//! edges, those a successor assumes and the block does not write. A need
-//! that is not the block's own is dropped where a backward edge (a loop's)
-//! would have to compare it, so that a loop never pays for a register
-//! only a later block uses. Not at the region's entry nor at return
-//! points (entered without a compare), and not in a block of `wild`.
+//! (directly, or through an `addi` or a move of them) before writing them
+//! (its own needs), and, backwards along the region's edges, those a
+//! successor assumes and the block leaves alone. Then, until nothing
+//! changes, an assumption is dropped
+//! * where a backward edge (a loop's) would have to compare a need that
+//!   is not the block's own, so that a loop never pays for a register
+//!   only a later block uses;
+//! * where no way into the block from the region knows it already: every
+//!   way in would compare, as the access itself did, and a compare on a
+//!   branch's way is out of line (one jump more).
+//!
+//! Not at return points (entered without a compare), nor in a block of
+//! `wild`.
 
 use super::super::encode::{Alu, AsmError, Cond, Label, Mem, Reg, W};
 use super::super::off;
@@ -148,6 +155,8 @@ pub(super) fn near_at_start(blocks: &[&[GuestInst]], returns: &[u64], wild: &[u6
         }
         // Forwards: what each block knows at its end from its assumptions.
         let mut more = false;
+        // Per block, what some way into it from the region knows.
+        let mut free = alloc::vec![0u32; n];
         for (i, b) in blocks.iter().enumerate() {
             let mut k = Known::new();
             k.assume_near(at[i]);
@@ -157,17 +166,28 @@ pub(super) fn near_at_start(blocks: &[&[GuestInst]], returns: &[u64], wild: &[u6
                 }
                 k.after(gi);
             }
+            let known = k.near_mask();
             for &s in &succs[i] {
+                free[s] |= known;
                 if blocks[s][0].pc > b[0].pc {
                     continue;
                 }
                 // A backward edge: a propagated need it does not know is
                 // dropped rather than compared on every iteration.
-                let lost = at[s] & !own[s] & !k.near_mask();
+                let lost = at[s] & !own[s] & !known;
                 if lost != 0 {
                     banned[s] |= lost;
                     more = true;
                 }
+            }
+        }
+        // Where every way in would compare, the access compares instead
+        // (the same count, without a jump to an out-of-line compare).
+        for i in 0..n {
+            let lost = at[i] & !free[i];
+            if lost != 0 {
+                banned[i] |= lost;
+                more = true;
             }
         }
         if !more {
@@ -290,5 +310,107 @@ impl Gen {
         self.a.mov_imm(Reg::Rax, e.target);
         self.a.store(W::B64, Mem::base(Reg::Rbp, off::PC), Reg::Rax);
         self.leave(exit::WILD)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::translate::tests::block;
+    use crate::translate::tests::rv::*;
+
+    fn near(blocks: &[Vec<GuestInst>], wild: &[u64]) -> Vec<u32> {
+        let refs: Vec<&[GuestInst]> = blocks.iter().map(|b| b.as_slice()).collect();
+        near_at_start(&refs, &[], wild)
+    }
+
+    const A0: u32 = 1 << 10;
+    const A1: u32 = 1 << 11;
+
+    /// `strcmp`'s byte loop, the region's entry: it reads through both
+    /// pointers (one after an `addi`) and moves both by 1, so its back
+    /// edge knows them and it assumes both.
+    #[test]
+    fn a_loop_that_walks_its_pointers_assumes_them() {
+        let blocks = [
+            block(
+                0x00,
+                &[
+                    i(0x03, 4, 15, 10, 0), // lbu a5, 0(a0)
+                    addi(11, 11, 1),
+                    addi(10, 10, 1),
+                    i(0x03, 4, 14, 11, -1), // lbu a4, -1(a1)
+                    b(0, 15, 0, 0x0c),      // beq a5, x0, out
+                ],
+            ),
+            block(0x14, &[b(0, 15, 14, -0x14)]), // beq a5, a4, loop
+            block(0x18, &[jalr(0, 1, 0)]),       // out: ret
+        ];
+        let at = near(&blocks, &[]);
+        assert_eq!(at[0], A0 | A1);
+        // Carried through the block after (its one way in knows them).
+        assert_eq!(at[1], A0 | A1);
+        // A block of `wild` assumes nothing.
+        assert_eq!(near(&blocks, &[0x00])[0], 0);
+    }
+
+    /// A top-tested loop: the head tests the count and the body reads
+    /// through `a0`. The head assumes `a0` for its body (the back edge
+    /// knows it; the way into the loop compares), the body too.
+    #[test]
+    fn a_loop_head_assumes_what_its_body_reads() {
+        let blocks = [
+            block(0x00, &[addi(6, 0, 0)]),     // entry: t1 = 0
+            block(0x04, &[b(0, 11, 0, 0x18)]), // head: beqz a1, out
+            block(
+                0x08,
+                &[
+                    ld(5, 10, 0), // ld t0, 0(a0)
+                    add(6, 6, 5),
+                    addi(10, 10, 8),
+                    addi(11, 11, -1),
+                    jal(0, 0x04 - 0x18), // j head
+                ],
+            ),
+            block(0x1c, &[jalr(0, 1, 0)]),
+        ];
+        let at = near(&blocks, &[]);
+        assert_eq!(at[1], A0);
+        assert_eq!(at[2], A0);
+        // No way into the entry knows it: the access compares instead.
+        assert_eq!(at[0], 0);
+    }
+
+    /// A value read from a table and read through only when even (a
+    /// tagged integer otherwise): no block assumes it, since no way into
+    /// the block that reads through it knows it. (Nor the table pointer
+    /// here: it moves in a block after the one that reads through it, so
+    /// the back edge knows it only within `NEAR_SLACK` plus 8, more than
+    /// a block start assumes; the read compares it on every trip.)
+    #[test]
+    fn a_value_read_through_on_one_path_is_not_assumed() {
+        let blocks = [
+            block(0x00, &[b(0, 11, 0, 0x24)]), // head: beqz a1, out
+            block(
+                0x04,
+                &[
+                    ld(12, 10, 0),        // ld a2, 0(a0)
+                    i(0x13, 7, 5, 12, 1), // andi t0, a2, 1
+                    b(1, 5, 0, 0x08),     // bnez t0, skip
+                ],
+            ),
+            block(0x10, &[ld(12, 12, 0)]), // ld a2, 0(a2)
+            block(
+                0x14,
+                &[
+                    add(6, 6, 12),
+                    addi(10, 10, 8),
+                    addi(11, 11, -1),
+                    jal(0, -0x20), // j head
+                ],
+            ),
+            block(0x24, &[jalr(0, 1, 0)]),
+        ];
+        assert_eq!(near(&blocks, &[]), [0; 5]);
     }
 }
