@@ -115,7 +115,6 @@ pub(super) fn near_at_start(blocks: &[&[GuestInst]], returns: &[u64], wild: &[u6
             !returns.contains(&pc) && wild.binary_search(&pc).is_err()
         })
         .collect();
-    let (own, keeps): (Vec<u32>, Vec<u32>) = blocks.iter().map(|b| own_needs(b)).unzip();
     let succs: Vec<Vec<usize>> = blocks
         .iter()
         .map(|b| {
@@ -125,6 +124,18 @@ pub(super) fn near_at_start(blocks: &[&[GuestInst]], returns: &[u64], wild: &[u6
                 .collect()
         })
         .collect();
+    // Without a loop, an assumption saves a compare only where a block
+    // goes on to another that accesses through the same base, which is
+    // rare and not worth the analysis (start-up translates thousands of
+    // such regions, each run once or a few times).
+    let looping = succs
+        .iter()
+        .enumerate()
+        .any(|(i, ss)| ss.iter().any(|&s| s <= i));
+    if !looping {
+        return alloc::vec![0; n];
+    }
+    let (own, keeps): (Vec<u32>, Vec<u32>) = blocks.iter().map(|b| own_needs(b)).unzip();
     // Propagated needs a backward edge ruled out, per block.
     let mut banned = alloc::vec![0u32; n];
     loop {
