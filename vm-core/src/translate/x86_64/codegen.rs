@@ -1202,6 +1202,13 @@ impl Gen {
         Ok(())
     }
 
+    /// Leave for the dispatcher with `code`, `Cpu::pc` set to `pc`.
+    fn leave_at(&mut self, pc: u64, code: u64) -> Result<(), AsmError> {
+        self.a.mov_imm(Reg::Rax, pc);
+        self.a.store(W::B64, Mem::base(Reg::Rbp, off::PC), Reg::Rax);
+        self.leave(code)
+    }
+
     /// Exit to guest `target` after `retired` instructions, through a
     /// chainable `jmp rel32` slot. The slot first jumps to the next byte: a
     /// call to the shared chain exit, followed by the target pc as data
@@ -2047,9 +2054,7 @@ impl Gen {
                     retired,
                 } => {
                     self.leave_region_at(label, dirty, retired);
-                    self.a.mov_imm(Reg::Rax, pc);
-                    self.a.store(W::B64, Mem::base(Reg::Rbp, off::PC), Reg::Rax);
-                    self.leave(exit::NEXT)?;
+                    self.leave_at(pc, exit::NEXT)?;
                 }
                 Cold::Fault { label, gi, index } => {
                     self.a.bind(label);

@@ -42,8 +42,7 @@
 //! Not at return points (entered without a compare), nor in a block of
 //! `wild`.
 
-use super::super::encode::{Alu, AsmError, Cond, Label, Mem, Reg, W};
-use super::super::off;
+use super::super::encode::{AsmError, Cond, Label, Reg, W};
 use super::bounds::{Known, access_of};
 use super::dirty;
 use super::{Cold, Gen, GuestInst};
@@ -301,26 +300,22 @@ impl Gen {
     }
 
     pub(super) fn emit_near_edge(&mut self, e: Edge) -> Result<(), AsmError> {
-        self.a.bind(e.label);
-        if let Some(to) = e.to {
-            let fail = self.a.label();
-            for r in super::bits(e.regs) {
-                let b = self.near_reg(r);
-                self.cmp_limit(b);
-                self.a.jcc(Cond::A, fail);
+        let fail = match e.to {
+            Some(to) => {
+                self.a.bind(e.label);
+                let fail = self.a.label();
+                for r in super::bits(e.regs) {
+                    let b = self.near_reg(r);
+                    self.cmp_limit(b);
+                    self.a.jcc(Cond::A, fail);
+                }
+                self.a.jmp(to);
+                fail
             }
-            self.a.jmp(to);
-            self.a.bind(fail);
-        }
-        self.qpend_exit();
-        self.write_back_set(e.dirty);
-        self.restore_homes();
-        if e.retired != 0 {
-            self.a.alu_ri(W::B64, Alu::Add, Reg::R14, e.retired as i32);
-        }
-        self.a.mov_imm(Reg::Rax, e.target);
-        self.a.store(W::B64, Mem::base(Reg::Rbp, off::PC), Reg::Rax);
-        self.leave(exit::WILD)
+            None => e.label,
+        };
+        self.leave_region_at(fail, e.dirty, e.retired);
+        self.leave_at(e.target, exit::WILD)
     }
 }
 
