@@ -117,17 +117,6 @@ impl Known {
         self.slack[r as usize] as u64 <= NEAR_SLACK
     }
 
-    /// A different made-up slack for every register, so that
-    /// [`Known::changed_since`] finds every register an instruction may
-    /// write (for `nearin`; nothing is accessed through these).
-    pub(super) fn marked() -> Known {
-        let mut slack = [0u32; 32];
-        for (r, s) in slack.iter_mut().enumerate() {
-            *s = 1024 + r as u32;
-        }
-        Known { slack }
-    }
-
     /// The registers known near the space (see [`Known::near`]).
     pub(super) fn near_mask(&self) -> u32 {
         (0..32u8)
@@ -144,14 +133,6 @@ impl Known {
         }
     }
 
-    /// The registers whose knowledge differs from `before`'s: those an
-    /// instruction between may have written.
-    pub(super) fn changed_since(&self, before: &Known) -> u32 {
-        (0..32usize)
-            .filter(|&r| self.slack[r] != before.slack[r])
-            .fold(0, |m, r| m | 1 << r)
-    }
-
     /// `r` was compared with `Ctx::mem_limit`, and the code goes on only
     /// below it.
     pub(super) fn checked(&mut self, r: u8) {
@@ -166,8 +147,9 @@ impl Known {
     }
 
     /// Account for `gi` having run (after its code): forget what it
-    /// may have overwritten.
-    pub(super) fn after(&mut self, gi: &GuestInst) {
+    /// may have overwritten. Returns the registers it may have written
+    /// (for `nearin`, which follows where values came from).
+    pub(super) fn after(&mut self, gi: &GuestInst) -> u32 {
         use Inst::*;
         let inst = &gi.inst;
         match *inst {
@@ -177,32 +159,36 @@ impl Known {
                     Some(t) if (t as u64) < GUARD => t,
                     _ => NONE,
                 };
+                1 << i.rd
             }
             // Stores and branches write no register.
-            Sb(_) | Sh(_) | Sw(_) | Sd(_) | Fsw(_) | Fsd(_) => {}
-            Beq(_) | Bne(_) | Blt(_) | Bge(_) | Bltu(_) | Bgeu(_) => {}
+            Sb(_) | Sh(_) | Sw(_) | Sd(_) | Fsw(_) | Fsd(_) => 0,
+            Beq(_) | Bne(_) | Blt(_) | Bge(_) | Bltu(_) | Bgeu(_) => 0,
             Lui(u) | Auipc(u) if u.rd != 0 => {
                 let v = match gi.inst {
                     Lui(_) => u.imm as i64 as u64,
                     _ => gi.pc.wrapping_add(u.imm as i64 as u64),
                 };
                 self.slack[u.rd as usize] = if v < MIN_SIZE { 0 } else { NONE };
+                1 << u.rd
             }
-            Lui(_) | Auipc(_) => {}
+            Lui(_) | Auipc(_) => 0,
             // A register move (`mv`, `c.mv` is `add rd, x0, rs`): `rd`
             // gets what is known of the source.
             Add(r) | Or(r) | Xor(r) if r.rd != 0 && (r.rs1 == 0 || r.rs2 == 0) => {
                 self.slack[r.rd as usize] = self.slack[(r.rs1 | r.rs2) as usize];
+                1 << r.rd
             }
             Sub(r) if r.rd != 0 && r.rs2 == 0 => {
                 self.slack[r.rd as usize] = self.slack[r.rs1 as usize];
+                1 << r.rd
             }
             Lb(i) | Lh(i) | Lw(i) | Ld(i) | Lbu(i) | Lhu(i) | Lwu(i) => self.forget(i.rd),
             _ if super::pure_int(inst) || super::div_kind(inst).is_some() => {
                 self.forget(super::int_regs(inst)[0])
             }
             // An f register destination: no integer register changes.
-            _ if super::fcache::fp_regs(inst).1.is_some() => {}
+            _ if super::fcache::fp_regs(inst).1.is_some() => 0,
             // Instructions that write their integer `rd` and no other
             // integer register, whether inline or by the step helper: F/D
             // compares, classes, conversions and moves to x, atomics, CSR
@@ -220,14 +206,21 @@ impl Known {
             Csrrw(c) | Csrrs(c) | Csrrc(c) | Csrrwi(c) | Csrrsi(c) | Csrrci(c) => self.forget(c.rd),
             Jal(u) => self.forget(u.rd),
             Jalr(i) => self.forget(i.rd),
-            _ => *self = Known::none(),
+            _ => {
+                *self = Known::none();
+                !1
+            }
         }
     }
 
-    fn forget(&mut self, r: u8) {
-        if r != 0 {
-            self.slack[r as usize] = NONE;
+    /// Nothing is known of `r` any more; returns the mask of what was
+    /// written (none for `x0`).
+    fn forget(&mut self, r: u8) -> u32 {
+        if r == 0 {
+            return 0;
         }
+        self.slack[r as usize] = NONE;
+        1 << r
     }
 }
 

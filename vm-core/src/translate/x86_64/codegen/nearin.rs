@@ -72,7 +72,8 @@ fn own_needs(b: &[GuestInst]) -> (u32, u32) {
     // `origin[r]`: the register whose start value `r` holds (give or take
     // an `addi`'s offset), if any.
     let mut origin: [Option<u8>; 32] = core::array::from_fn(|r| Some(r as u8));
-    let mut mark = Known::marked();
+    // Only `after`'s mask of what each instruction writes is used here.
+    let mut k = Known::new();
     for gi in b {
         if let Some((rs1, imm)) = access_of(&gi.inst)
             && let Some(r0) = origin[rs1 as usize]
@@ -80,8 +81,6 @@ fn own_needs(b: &[GuestInst]) -> (u32, u32) {
         {
             needs |= 1 << r0;
         }
-        let before = mark;
-        mark.after(gi);
         let from = match gi.inst {
             Addi(i) if i.rd != 0 => Some((i.rd, origin[i.rs1 as usize])),
             Add(r) | Or(r) | Xor(r) if r.rd != 0 && (r.rs1 == 0 || r.rs2 == 0) => {
@@ -89,7 +88,7 @@ fn own_needs(b: &[GuestInst]) -> (u32, u32) {
             }
             _ => None,
         };
-        for r in super::bits(mark.changed_since(&before)) {
+        for r in super::bits(k.after(gi)) {
             origin[r as usize] = None;
         }
         if let Some((rd, o)) = from {
@@ -137,6 +136,9 @@ pub(super) fn near_at_start(blocks: &[&[GuestInst]], returns: &[u64], wild: &[u6
     let (own, keeps): (Vec<u32>, Vec<u32>) = blocks.iter().map(|b| own_needs(b)).unzip();
     // Propagated needs a backward edge ruled out, per block.
     let mut banned = alloc::vec![0u32; n];
+    // Per block, the last assumptions its end was worked out for, and
+    // what it knows there (the outer loop mostly changes a few blocks).
+    let mut ends: Vec<Option<(u32, u32)>> = alloc::vec![None; n];
     loop {
         // Backwards: a block assumes its own needs and what its successors
         // assume that it leaves alone.
@@ -168,15 +170,22 @@ pub(super) fn near_at_start(blocks: &[&[GuestInst]], returns: &[u64], wild: &[u6
         // Per block, what some way into it from the region knows.
         let mut free = alloc::vec![0u32; n];
         for (i, b) in blocks.iter().enumerate() {
-            let mut k = Known::new();
-            k.assume_near(at[i]);
-            for gi in b.iter() {
-                if let Some((rs1, imm)) = access_of(&gi.inst) {
-                    k.accessed(rs1, imm);
+            let known = match ends[i] {
+                Some((a, known)) if a == at[i] => known,
+                _ => {
+                    let mut k = Known::new();
+                    k.assume_near(at[i]);
+                    for gi in b.iter() {
+                        if let Some((rs1, imm)) = access_of(&gi.inst) {
+                            k.accessed(rs1, imm);
+                        }
+                        k.after(gi);
+                    }
+                    let known = k.near_mask();
+                    ends[i] = Some((at[i], known));
+                    known
                 }
-                k.after(gi);
-            }
-            let known = k.near_mask();
+            };
             for &s in &succs[i] {
                 free[s] |= known;
                 if blocks[s][0].pc > b[0].pc {
