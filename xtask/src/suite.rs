@@ -59,7 +59,8 @@ impl Runner {
 }
 
 /// Guests the bare-metal host cannot run, with the reason: the one place
-/// issue 4 asks for. A pattern is a case name, `*.<variant>` or `<stem>.*`.
+/// issue 4 asks for. A pattern is a case name, `*.<variant>` or `<stem>.*`;
+/// an entry binds every bare-metal engine, or the one it names.
 ///
 /// What the unikernel lacks, and answers as a Linux kernel built without
 /// it does (the guests that show it have a `.baremetal.out` of their own):
@@ -74,67 +75,77 @@ impl Runner {
 /// - directory notification and file leases: `fcntl`'s `F_NOTIFY`,
 ///   `F_SETLEASE` and `F_GETLEASE` are `EINVAL`, as without
 ///   `CONFIG_DNOTIFY` and `CONFIG_FILE_LOCKING` (`dnotify`).
-pub const BAREMETAL_SKIP: &[(&str, &str)] = &[
+pub const BAREMETAL_SKIP: &[(&str, Option<&str>, &str)] = &[
     (
         "proc_spawn.*",
+        None,
         "runs host programs (/bin/sh, echo), which the unikernel does not have (posix_spawn gives ENOENT there)",
     ),
     (
         "misc_calls.*",
+        None,
         "no RESOLVE_* path walk (openat2), inotify or ioprio on the unikernel (its pidfds: proc_pidfd)",
     ),
     (
         "sched_ids.*",
+        None,
         "no FIFOs or other special files (mknodat) on the unikernel's file systems",
     ),
-    ("pty.*", "no /dev/ptmx on the unikernel"),
+    ("pty.*", None, "no /dev/ptmx on the unikernel"),
     (
         "exec_setuid.*",
+        None,
         "the unikernel's guest cannot become another user: its ids never change (setresuid to another id is EPERM, HostOs::setresid's default)",
     ),
     (
         "esc_clone3_cgroup.*",
+        None,
         "no cgroup file system on the unikernel (every CLONE_INTO_CGROUP descriptor is EBADF there)",
     ),
     (
         "esc_fd_linkrace.*",
+        None,
         "races two processes, which take turns on the unikernel's one CPU (its flipper might not run in the time the probe races), and the unikernel holds no descriptors of pvm's own",
     ),
     (
         "esc_fd_execrace.*",
+        None,
         "races two processes as esc_fd_linkrace does, and the unikernel holds no descriptors of pvm's own",
     ),
     (
         "esc_fd_walkrace.*",
+        None,
         "races two processes as esc_fd_linkrace does, runs an x86-64 program, and the unikernel holds no descriptors of pvm's own",
     ),
     (
         "esc_openat2_resolve.*",
+        None,
         "the unikernel's file system has no openat2 with RESOLVE_* flags (ENOSYS) and no mount points or /proc links of the host's",
     ),
     (
         "sbx_*",
+        None,
         "--sandbox is pvm's on Linux (host paths, Landlock, seccomp): the unikernel has no host files to guard",
     ),
     (
         "lim_*",
+        None,
         "the limits are options of pvm on Linux; the unikernel's boot line has none",
     ),
-];
-
-/// Cases the bare-metal host runs under its translator only. Its
-/// interpreter runs in QEMU's TCG two to three times as long as its
-/// translator (summed over the suite, 1340 s against 888 s before this
-/// list), and most of what a case shows there is the unikernel's (its
-/// loader, file system, processes, signals), which `baremetal:jit` runs
-/// as well; the interpreter itself runs every case under `pvm:interp`.
-pub const BAREMETAL_INTERP_SKIP: &[(&str, &str)] = &[
+    // The bare-metal interpreter only. It runs in QEMU's TCG two to
+    // three times as long as the translator (summed over the suite,
+    // 1340 s against 888 s before these two), and most of what a case
+    // shows there is the unikernel's (its loader, file system, processes,
+    // signals), which `baremetal:jit` runs as well; the interpreter itself
+    // runs every case under `pvm:interp`.
     (
         "*.dynamic",
+        Some("interp"),
         "the interpreter does not depend on how a guest was linked: on the unikernel the dynamic build runs under baremetal:jit (the same loader, ld.so and file system), the static one under both engines",
     ),
     (
         "jit_code_syscall.*",
+        Some("interp"),
         "probes a Linux host's race (its kernel refusing copies into write-protected code pages), which the unikernel has not; baremetal:jit runs it, and the interpreter's run takes over 200 s in TCG",
     ),
 ];
@@ -155,14 +166,8 @@ fn skip_reason(runner: &Runner, case: &str) -> Option<&'static str> {
     let Runner::Baremetal(engine) = runner else {
         return None;
     };
-    let found = |list: &'static [(&'static str, &'static str)]| {
-        list.iter()
-            .find_map(|(pat, why)| pattern_names(pat, case).then_some(*why))
-    };
-    found(BAREMETAL_SKIP).or_else(|| {
-        (engine == "interp")
-            .then(|| found(BAREMETAL_INTERP_SKIP))
-            .flatten()
+    BAREMETAL_SKIP.iter().find_map(|(pat, only, why)| {
+        (only.is_none_or(|e| e == engine) && pattern_names(pat, case)).then_some(*why)
     })
 }
 
@@ -907,16 +912,12 @@ mod tests {
     #[test]
     fn baremetal_skips_only_baremetal() {
         assert!(skip_reason(&Runner::Pvm("interp".into()), "hello.dynamic").is_none());
-        for (pat, _) in BAREMETAL_SKIP {
-            let name = pat.replace('*', "x");
-            assert!(skip_reason(&Runner::Baremetal("jit".into()), &name).is_some());
-            assert!(skip_reason(&Runner::Pvm("interp".into()), &name).is_none());
-        }
-        // The interpreter-only list binds the bare-metal interpreter alone.
-        for (pat, _) in BAREMETAL_INTERP_SKIP {
+        for (pat, only, _) in BAREMETAL_SKIP {
             let name = pat.replace('*', "x");
             assert!(skip_reason(&Runner::Baremetal("interp".into()), &name).is_some());
-            assert!(skip_reason(&Runner::Baremetal("jit".into()), &name).is_none());
+            // An entry naming the interpreter binds it alone.
+            let jit = skip_reason(&Runner::Baremetal("jit".into()), &name);
+            assert_eq!(jit.is_some(), only.is_none());
             assert!(skip_reason(&Runner::Pvm("interp".into()), &name).is_none());
         }
         assert!(skip_reason(&Runner::Baremetal("interp".into()), "hello.static").is_none());
